@@ -1,0 +1,103 @@
+"""Turn a MODEL argument into a module and its input shape.
+
+Three spellings are accepted: a sample model name (`resnet18`), a
+NAS-Bench-201 cell (`nb201:|nor_conv_3x3~0|+|...|`), or a factory in a file
+(`path/to/file.py:factory`).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch.nn as nn
+
+from hwprof.errors import HwprofError
+
+NB201_PREFIX = "nb201:"
+
+
+@dataclass
+class ModelSpec:
+    name: str
+    module: nn.Module
+    input_shape: tuple[int, ...]  # one sample, without the batch dimension
+    family: str  # for leave-one-family-out validation
+
+
+def parse_shape(text: str) -> tuple[int, ...]:
+    """'3,224,224' or '3x224x224' -> (3, 224, 224)."""
+    parts = text.replace("x", ",").replace(" ", "").strip(",").split(",")
+    try:
+        shape = tuple(int(p) for p in parts)
+    except ValueError:
+        shape = ()
+    if not shape or any(d <= 0 for d in shape):
+        raise HwprofError(f"bad input shape {text!r}: give positive integers without the batch size, e.g. 3,224,224")
+    return shape
+
+
+def family_of(model_name: str) -> str:
+    """The architecture family a model name belongs to (resnet18 -> resnet)."""
+    from hwprof.sample_models import MODELS
+
+    if model_name.startswith(NB201_PREFIX):
+        return "nb201"
+    if model_name in MODELS:
+        return MODELS[model_name].family
+    if ".py:" in model_name:
+        return model_name.rsplit(":", 1)[1]
+    return model_name.rstrip("0123456789_")
+
+
+def resolve_model(text: str, input_shape: tuple[int, ...] | None = None) -> ModelSpec:
+    from hwprof.sample_models import MODELS
+
+    if text.startswith(NB201_PREFIX):
+        from hwprof.sample_models.nb201 import build_nb201
+
+        try:
+            module = build_nb201(text[len(NB201_PREFIX):])
+        except ValueError as error:
+            raise HwprofError(f"bad NAS-Bench-201 architecture: {error}") from None
+        return ModelSpec(text, module, input_shape or (3, 32, 32), "nb201")
+    if text in MODELS:
+        entry = MODELS[text]
+        return ModelSpec(text, entry.factory(), input_shape or tuple(entry.input_shape), entry.family)
+    if ":" in text and text.rsplit(":", 1)[0].endswith(".py"):
+        return _from_file(text, input_shape)
+    raise HwprofError(
+        f"unknown model {text!r}: run `hwprof models` for the names, or write nb201:<arch> or path/to/file.py:factory"
+    )
+
+
+def _from_file(text: str, input_shape: tuple[int, ...] | None) -> ModelSpec:
+    path_text, factory_name = text.rsplit(":", 1)
+    path = Path(path_text)
+    if not path.is_file():
+        raise HwprofError(f"model file {path_text!r} does not exist")
+    module_name = f"hwprof_user_{abs(hash(str(path.resolve())))}"
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    user_module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = user_module
+    try:
+        spec.loader.exec_module(user_module)
+    except Exception as error:  # the user's file is not our code: report, do not crash
+        raise HwprofError(f"importing {path_text} failed: {type(error).__name__}: {error}") from None
+    factory = getattr(user_module, factory_name, None)
+    if not callable(factory):
+        raise HwprofError(f"{path_text} has no function named {factory_name!r}")
+    try:
+        module = factory()
+    except Exception as error:
+        raise HwprofError(f"{text} raised {type(error).__name__}: {error}") from None
+    if not isinstance(module, nn.Module):
+        raise HwprofError(f"{text} returned {type(module).__name__}, not a torch.nn.Module")
+    shape = input_shape or getattr(module, "input_shape", None) or getattr(factory, "input_shape", None)
+    if shape is None:
+        raise HwprofError(
+            f"{text} does not say its input shape: pass --input-shape (e.g. 3,224,224) or set `input_shape` on the module or factory"
+        )
+    return ModelSpec(text, module, tuple(int(d) for d in shape), factory_name)

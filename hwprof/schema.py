@@ -1,0 +1,51 @@
+"""The dataset's column contract, stated once.
+
+`hwprof measure` writes these columns, `hwprof merge` checks them and
+`hwprof fit` relies on them. Power columns stay null until a driver fills them.
+"""
+
+SCHEMA_VERSION = 1
+
+IDENTITY_COLUMNS = (
+    "kind",  # "layer" or "network"
+    "model",
+    "batch_size",
+    "device",
+    "device_name",
+    "layer_index",  # -1 for network rows
+    "layer_name",
+    "op",
+    "config",  # JSON: hyper-parameters and shapes
+)
+FEATURE_COLUMNS = ("flops", "params", "input_bytes", "output_bytes", "weight_bytes")
+LATENCY_COLUMNS = (
+    "latency_ms",  # median of samples, per inference
+    "latency_ms_ci_low",
+    "latency_ms_ci_high",
+    "latency_ms_std",
+    "samples",
+    "iterations",  # loop count per sample
+    "stable",  # the CI met --precision
+)
+POWER_COLUMNS = ("power_w", "idle_power_w", "energy_mj", "power_source")
+
+REQUIRED_COLUMNS = IDENTITY_COLUMNS + FEATURE_COLUMNS + LATENCY_COLUMNS + POWER_COLUMNS
+
+# Columns hwprof also writes; optional for datasets from elsewhere.
+EXTRA_COLUMNS = (
+    "dynamic_energy_mj",  # energy_mj net of idle power
+    "power_flags",  # e.g. "clocks_changed,throttled,short_window"
+    "extraction",  # "fx" or "hooks": how the network was decomposed
+    "layer_count",  # network rows: layers that execute
+    "instances",  # layer rows: how many layers in the network share this config
+    "measure_s",  # wall time spent measuring the row
+    "run_id",  # links the row to its run's provenance
+)
+
+ALL_COLUMNS = REQUIRED_COLUMNS + EXTRA_COLUMNS
+
+INT_COLUMNS = ("batch_size", "layer_index", "flops", "params", "input_bytes", "output_bytes",
+               "weight_bytes", "samples", "iterations", "layer_count", "instances")
+FLOAT_COLUMNS = ("latency_ms", "latency_ms_ci_low", "latency_ms_ci_high", "latency_ms_std",
+                 "power_w", "idle_power_w", "energy_mj", "dynamic_energy_mj", "measure_s")
+BOOL_COLUMNS = ("stable",)
