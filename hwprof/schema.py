@@ -37,7 +37,7 @@ EXTRA_COLUMNS = (
     "power_flags",  # e.g. "clocks_changed,throttled,short_window"
     "extraction",  # "fx" or "hooks": how the network was decomposed
     "layer_count",  # network rows: layers that execute
-    "instances",  # layer rows: how many layers in the network share this config
+    "config_id",  # layer rows: instances with the same id share one measurement
     "measure_s",  # wall time spent measuring the row
     "run_id",  # links the row to its run's provenance
 )
@@ -45,7 +45,7 @@ EXTRA_COLUMNS = (
 ALL_COLUMNS = REQUIRED_COLUMNS + EXTRA_COLUMNS
 
 INT_COLUMNS = ("batch_size", "layer_index", "flops", "params", "input_bytes", "output_bytes",
-               "weight_bytes", "samples", "iterations", "layer_count", "instances")
+               "weight_bytes", "samples", "iterations", "layer_count")
 FLOAT_COLUMNS = ("latency_ms", "latency_ms_ci_low", "latency_ms_ci_high", "latency_ms_std",
                  "power_w", "idle_power_w", "energy_mj", "dynamic_energy_mj", "measure_s")
 BOOL_COLUMNS = ("stable",)

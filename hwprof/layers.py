@@ -1,0 +1,396 @@
+"""Decompose a network into the layers that actually execute, in order.
+
+torch.fx is tried first: it sees every leaf module and every functional op.
+Models that do not trace (data-dependent control flow) fall back to forward
+hooks on leaf modules plus a TorchFunctionMode that catches the functional ops
+run between them. Either way each layer keeps a recipe (`LayerCall`) to run it
+again in isolation on synthetic inputs of the recorded shapes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import torch
+import torch.fx as fx
+import torch.nn as nn
+from torch.overrides import TorchFunctionMode
+
+# Ops that move no data and do no arithmetic are left out, except these, which
+# users expect to see as layers even when they are views.
+ALWAYS_RECORDED = {"flatten"}
+# Calls that never do work worth a layer, whatever they return.
+NEVER_RECORDED = {"size", "dim", "numel", "get", "getitem", "getattr", "detach", "requiresgrad",
+                  "contiguous", "to", "type", "float", "half", "clone"}
+IN_PLACE_OPERATORS = {"iadd", "isub", "imul", "itruediv", "imatmul"}
+OP_ALIASES = {
+    "truediv": "div", "floordiv": "div", "mm": "matmul", "bmm": "matmul", "concat": "cat",
+    "concatenate": "cat", "iadd": "add", "radd": "add", "imul": "mul", "rmul": "mul",
+    "isub": "sub", "rsub": "sub", "itruediv": "div", "rtruediv": "div", "rmatmul": "matmul",
+}
+
+
+@dataclass(frozen=True)
+class TensorSpec:
+    """A tensor argument, remembered by shape and dtype only."""
+
+    shape: tuple[int, ...]
+    dtype: torch.dtype
+    is_weight: bool = False
+
+    def make(self, device: torch.device | str) -> torch.Tensor:
+        if self.dtype.is_floating_point or self.dtype.is_complex:
+            return torch.randn(self.shape, dtype=self.dtype, device=device)
+        # zeros are valid indices for embeddings and gathers
+        return torch.zeros(self.shape, dtype=self.dtype, device=device)
+
+
+@dataclass
+class LayerCall:
+    """How to run one layer alone: a module or function and its argument recipe."""
+
+    target: Callable[..., Any]
+    args: tuple
+    kwargs: dict
+
+    def bind(self, device: torch.device | str) -> Callable[[], Any]:
+        """Materialise synthetic inputs once and return a zero-argument runner."""
+        args = _materialise(self.args, device)
+        kwargs = _materialise(self.kwargs, device)
+        target = self.target
+        return lambda: target(*args, **kwargs)
+
+
+@dataclass
+class Layer:
+    index: int
+    name: str
+    op: str
+    config: dict
+    flops: int  # multiply-accumulates
+    params: int
+    input_bytes: int
+    output_bytes: int
+    weight_bytes: int
+    call: LayerCall | None = field(default=None, repr=False, compare=False)
+
+    def config_json(self) -> str:
+        return json.dumps(self.config, sort_keys=True, separators=(",", ":"))
+
+    def config_id(self, device: str) -> str:
+        """Layers with the same id are the same work: measured once, referenced by each instance."""
+        digest = hashlib.sha1(f"{self.op}|{self.config_json()}|{device}".encode()).hexdigest()
+        return digest[:16]
+
+
+def extract_layers(module: nn.Module, input_shape: tuple[int, ...], batch_size: int = 1,
+                   device: torch.device | str = "cpu") -> tuple[list[Layer], str]:
+    """Run one forward pass and return (layers in execution order, "fx" or "hooks")."""
+    module.eval()
+    example = torch.randn((batch_size, *input_shape), device=device)
+    try:
+        graph_module = fx.symbolic_trace(module)
+    except Exception:  # untraceable Python control flow: hooks see what actually runs
+        return _extract_with_hooks(module, example), "hooks"
+    recorder = _FxRecorder(graph_module)
+    with torch.no_grad():
+        recorder.run(example)
+    return recorder.layers, "fx"
+
+
+# --- recording ------------------------------------------------------------------------------
+
+
+class _Recorder:
+    def __init__(self) -> None:
+        self.layers: list[Layer] = []
+
+    def record_module(self, name: str, module: nn.Module, args: tuple, kwargs: dict, output: Any) -> None:
+        op = "linear" if isinstance(module, nn.Linear) else type(module).__name__.lower()
+        config = _module_config(module)
+        weights = list(module.parameters()) + list(module.buffers())
+        self._append(name, op, config, module, args, kwargs, output,
+                     params=sum(p.numel() for p in module.parameters()),
+                     weight_bytes=sum(t.numel() * t.element_size() for t in weights),
+                     flops=_module_flops(module, args, kwargs, output))
+
+    def record_function(self, name: str, func: Callable, args: tuple, kwargs: dict, output: Any) -> bool:
+        op = _function_op(func)
+        if not _does_work(func, op, args, kwargs, output):
+            return False
+        weights = [t for t in _tensors((args, kwargs)) if isinstance(t, nn.Parameter)]
+        config = {"args": _constants(args), "kwargs": _constants(kwargs)}
+        self._append(name, op, config, func, args, kwargs, output,
+                     params=sum(t.numel() for t in weights),
+                     weight_bytes=sum(t.numel() * t.element_size() for t in weights),
+                     flops=_function_flops(op, args, kwargs, output))
+        return True
+
+    def _append(self, name, op, config, target, args, kwargs, output, *, params, weight_bytes, flops):
+        inputs = [t for t in _tensors((args, kwargs)) if not isinstance(t, nn.Parameter)]
+        outputs = _tensors(output)
+        config = dict(config)
+        config["input_shapes"] = [list(t.shape) for t in inputs]
+        config["output_shape"] = list(outputs[0].shape) if outputs else []
+        if inputs and inputs[0].dtype != torch.float32:
+            config["dtype"] = str(inputs[0].dtype).removeprefix("torch.")
+        self.layers.append(Layer(
+            index=len(self.layers), name=name, op=op, config=config, flops=int(flops), params=int(params),
+            input_bytes=sum(t.numel() * t.element_size() for t in inputs),
+            output_bytes=sum(t.numel() * t.element_size() for t in outputs),
+            weight_bytes=int(weight_bytes),
+            call=LayerCall(target, _specs(args), _specs(kwargs)),
+        ))
+
+
+class _FxRecorder(fx.Interpreter, _Recorder):
+    def __init__(self, graph_module: fx.GraphModule) -> None:
+        fx.Interpreter.__init__(self, graph_module)
+        _Recorder.__init__(self)
+
+    def run_node(self, node: fx.Node) -> Any:
+        result = super().run_node(node)
+        if node.op in ("call_module", "call_function", "call_method"):
+            args, kwargs = self.fetch_args_kwargs_from_env(node)
+            if node.op == "call_module":
+                self.record_module(node.target, self.fetch_attr(node.target), args, kwargs, result)
+            elif node.op == "call_function":
+                self.record_function(node.name, node.target, args, kwargs, result)
+            else:
+                method = getattr(torch.Tensor, node.target, None)
+                if method is not None:
+                    self.record_function(node.name, method, args, kwargs, result)
+        return result
+
+
+def _is_leaf(module: nn.Module) -> bool:
+    """The same rule torch.fx uses: torch.nn's own modules are leaves, containers are not."""
+    if isinstance(module, (nn.Sequential, nn.ModuleList, nn.ModuleDict)):
+        return False
+    owner = type(module).__module__
+    return owner.startswith("torch.nn") or owner.startswith("torch.ao.nn") or not list(module.children())
+
+
+class _FunctionCatcher(TorchFunctionMode):
+    def __init__(self, recorder: _Recorder) -> None:
+        super().__init__()
+        self.recorder = recorder
+        self.depth = 0  # > 0 while inside a leaf module, whose internals are not layers
+        self.counts: dict[str, int] = {}
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        result = func(*args, **kwargs)
+        if self.depth == 0:
+            op = _function_op(func)
+            number = self.counts.get(op, 0)
+            if self.recorder.record_function(f"{op}_{number}", func, args, kwargs, result):
+                self.counts[op] = number + 1
+        return result
+
+
+def _extract_with_hooks(module: nn.Module, example: torch.Tensor) -> list[Layer]:
+    recorder = _Recorder()
+    catcher = _FunctionCatcher(recorder)
+    handles = []
+
+    def enter(_module, _args):
+        catcher.depth += 1
+
+    def make_exit(name):
+        def leave(leaf, args, kwargs, output):
+            catcher.depth -= 1
+            if catcher.depth == 0:
+                recorder.record_module(name, leaf, args, kwargs, output)
+        return leave
+
+    for name, sub in module.named_modules():
+        if sub is not module and _is_leaf(sub) and not any(_is_leaf_ancestor(module, name)):
+            handles.append(sub.register_forward_pre_hook(enter))
+            handles.append(sub.register_forward_hook(make_exit(name), with_kwargs=True))
+    try:
+        with torch.no_grad(), catcher:
+            module(example)
+    finally:
+        for handle in handles:
+            handle.remove()
+    return recorder.layers
+
+
+def _is_leaf_ancestor(root: nn.Module, name: str):
+    """Yield True for each proper ancestor of `name` that is itself a leaf (e.g. MHA's out_proj)."""
+    parts = name.split(".")
+    for cut in range(1, len(parts)):
+        yield _is_leaf(root.get_submodule(".".join(parts[:cut])))
+
+
+# --- classification and features ------------------------------------------------------------
+
+
+def _function_op(func: Callable) -> str:
+    name = (getattr(func, "__name__", None) or str(func)).strip("_").rstrip("_")
+    name = OP_ALIASES.get(name, name)
+    return name.replace("_", "").lower()
+
+
+def _writes_in_place(func: Callable) -> bool:
+    """add_, relu_ and __iadd__ reuse their input's storage yet do work."""
+    name = getattr(func, "__name__", "") or ""
+    bare = name.strip("_")
+    return (name.endswith("_") and not name.startswith("__")) or bare in IN_PLACE_OPERATORS
+
+
+def _does_work(func: Callable, op: str, args: Any, kwargs: Any, output: Any) -> bool:
+    if op in NEVER_RECORDED:
+        return False
+    outputs = _tensors(output)
+    if not outputs:
+        return False
+    if op in ALWAYS_RECORDED or _writes_in_place(func):
+        return True
+    # a result that shares storage with an input is a view: no arithmetic, no copy
+    input_storages = {t.untyped_storage().data_ptr() for t in _tensors((args, kwargs))}
+    return any(t.untyped_storage().data_ptr() not in input_storages for t in outputs)
+
+
+def _module_config(module: nn.Module) -> dict:
+    """Hyper-parameters: the module's public plain-valued attributes."""
+    config = {}
+    for key, value in vars(module).items():
+        if key.startswith("_") or key == "training":
+            continue
+        if isinstance(value, (bool, int, float, str)) or value is None:
+            config[key] = value
+        elif isinstance(value, (tuple, list)) and all(isinstance(v, (bool, int, float, str)) for v in value):
+            config[key] = list(value)
+    if hasattr(module, "bias"):
+        config["bias"] = getattr(module, "bias", None) is not None
+    return config
+
+
+def _module_flops(module: nn.Module, args: tuple, kwargs: dict, output: Any) -> int:
+    inputs = _tensors((args, kwargs))
+    outputs = _tensors(output)
+    if not inputs or not outputs:
+        return 0
+    x, y = inputs[0], outputs[0]
+    if isinstance(module, nn.modules.conv._ConvNd):
+        kernel = math.prod(module.kernel_size)
+        if module.transposed:
+            return x.numel() * (module.out_channels // module.groups) * kernel
+        return y.numel() * (module.in_channels // module.groups) * kernel
+    if isinstance(module, nn.Linear):
+        return (x.numel() // module.in_features) * module.in_features * module.out_features
+    if isinstance(module, nn.MultiheadAttention):
+        return attention_flops(module, args, kwargs)
+    if isinstance(module, (nn.modules.pooling._MaxPoolNd, nn.modules.pooling._AvgPoolNd)):
+        kernel = module.kernel_size
+        kernel = math.prod(kernel) if isinstance(kernel, (tuple, list)) else kernel ** (x.dim() - 2)
+        return y.numel() * kernel
+    if isinstance(module, (nn.modules.pooling._AdaptiveAvgPoolNd, nn.modules.pooling._AdaptiveMaxPoolNd)):
+        return x.numel()  # every input element is read into exactly one output
+    if isinstance(module, (nn.Dropout, nn.Identity, nn.Flatten, nn.Embedding, nn.Unflatten)):
+        return 0
+    return y.numel()  # normalisation and activations: about one multiply-add per element
+
+
+def attention_flops(module: nn.MultiheadAttention, args: tuple, kwargs: dict) -> int:
+    """Input projections, scores, weighted values and output projection, in MACs."""
+    query = args[0] if args else kwargs["query"]
+    key = args[1] if len(args) > 1 else kwargs.get("key", query)
+    batch_first = module.batch_first
+    if query.dim() == 2:  # unbatched (L, E)
+        batch, target_len, source_len = 1, query.shape[0], key.shape[0]
+    elif batch_first:
+        batch, target_len, source_len = query.shape[0], query.shape[1], key.shape[1]
+    else:
+        batch, target_len, source_len = query.shape[1], query.shape[0], key.shape[0]
+    embed = module.embed_dim
+    projections = target_len * embed * embed + source_len * module.kdim * embed + source_len * module.vdim * embed
+    scores_and_values = 2 * target_len * source_len * embed
+    output_projection = target_len * embed * embed
+    return batch * (projections + scores_and_values + output_projection)
+
+
+def _function_flops(op: str, args: tuple, kwargs: dict, output: Any) -> int:
+    inputs = _tensors((args, kwargs))
+    outputs = _tensors(output)
+    if op == "matmul" and len(inputs) >= 2:
+        a, b = inputs[0], inputs[1]
+        inner = a.shape[-1]
+        return outputs[0].numel() * inner
+    if op == "linear" and len(inputs) >= 2:
+        return outputs[0].numel() * inputs[1].shape[-1]
+    if op in ("conv1d", "conv2d", "conv3d") and len(inputs) >= 2:
+        weight = inputs[1]
+        return outputs[0].numel() * math.prod(weight.shape[1:])
+    if op == "scaleddotproductattention" and len(inputs) >= 3:
+        q, k = inputs[0], inputs[1]
+        return 2 * q.numel() * k.shape[-2]
+    if op in ("cat", "stack", "flatten", "reshape", "view", "dropout", "zeroslike", "chunk", "split"):
+        return 0
+    return outputs[0].numel() if outputs else 0
+
+
+# --- small helpers --------------------------------------------------------------------------
+
+
+def _tensors(value: Any) -> list[torch.Tensor]:
+    found: list[torch.Tensor] = []
+
+    def visit(item):
+        if isinstance(item, torch.Tensor):
+            found.append(item)
+        elif isinstance(item, (list, tuple)):
+            for sub in item:
+                visit(sub)
+        elif isinstance(item, dict):
+            for sub in item.values():
+                visit(sub)
+
+    visit(value)
+    return found
+
+
+def _specs(value: Any) -> Any:
+    if isinstance(value, torch.Tensor):
+        return TensorSpec(tuple(value.shape), value.dtype, isinstance(value, nn.Parameter))
+    if isinstance(value, tuple):
+        return tuple(_specs(v) for v in value)
+    if isinstance(value, list):
+        return [_specs(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _specs(v) for k, v in value.items()}
+    return value
+
+
+def _materialise(value: Any, device) -> Any:
+    if isinstance(value, TensorSpec):
+        return value.make(device)
+    if isinstance(value, tuple):
+        return tuple(_materialise(v, device) for v in value)
+    if isinstance(value, list):
+        return [_materialise(v, device) for v in value]
+    if isinstance(value, dict):
+        return {k: _materialise(v, device) for k, v in value.items()}
+    return value
+
+
+def _constants(value: Any) -> Any:
+    """JSON-able view of non-tensor arguments; tensors become their position marker."""
+    if isinstance(value, torch.Tensor):
+        return "tensor"
+    if isinstance(value, (tuple, list)):
+        return [_constants(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _constants(v) for k, v in value.items()}
+    if isinstance(value, (bool, int, float, str)) or value is None:
+        return value
+    if isinstance(value, torch.dtype):
+        return str(value)
+    return type(value).__name__
+
