@@ -1,0 +1,64 @@
+"""Statistics of timing samples, reported with their spread.
+
+The median and its confidence interval come from order statistics, which
+assume nothing about the shape of the distribution: timing noise is skewed
+and heavy-tailed, so a normal-theory interval would lie.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from dataclasses import dataclass
+
+CONFIDENCE = 0.95
+
+
+@dataclass(frozen=True)
+class Summary:
+    median: float
+    ci_low: float
+    ci_high: float
+    std: float
+    n: int
+
+    @property
+    def relative_half_width(self) -> float:
+        """The larger distance from the median to an interval bound, relative to the median."""
+        if self.median <= 0 or self.n == 0:
+            return math.inf
+        return max(self.median - self.ci_low, self.ci_high - self.median) / self.median
+
+
+def median_ci_ranks(n: int, confidence: float = CONFIDENCE) -> tuple[int, int] | None:
+    """0-based ranks (lo, hi) of the sorted samples bounding the median at `confidence`.
+
+    The number of samples below the true median is Binomial(n, 1/2); pick the widest
+    symmetric cut whose two tails hold at most (1 - confidence) together. None when
+    n is too small for any such interval (n < 6 at 95%).
+    """
+    # [x_(k), x_(n-1-k)] (0-based) covers the median with probability 1 - 2 P(B <= k), B ~ Bin(n, 1/2)
+    alpha = 1.0 - confidence
+    below = 0.0
+    best = None
+    for k in range(n // 2):
+        below += math.comb(n, k) / 2.0**n
+        if 2 * below > alpha:
+            break
+        best = k
+    if best is None:
+        return None
+    return best, n - 1 - best
+
+
+def summarize(samples: list[float], confidence: float = CONFIDENCE) -> Summary:
+    if not samples:
+        raise ValueError("summarize needs at least one sample")
+    ordered = sorted(samples)
+    n = len(ordered)
+    median = statistics.median(ordered)
+    std = statistics.stdev(ordered) if n > 1 else 0.0
+    ranks = median_ci_ranks(n, confidence)
+    if ranks is None:
+        return Summary(median, ordered[0], ordered[-1], std, n)
+    return Summary(median, ordered[ranks[0]], ordered[ranks[1]], std, n)
