@@ -1,0 +1,293 @@
+"""CPU energy from RAPL through the Linux powercap sysfs (Intel, and AMD Zen).
+
+Zones are recognised by name. Only the outermost zone of each kind is counted:
+psys contains the packages, a package contains its core and uncore zones, and
+die zones that merely mirror their package's counter (identical readings, as
+some AMD parts show) count once. DRAM is a separate domain; it is sampled and
+traced but not added to the package total, so `power_source` says exactly what
+was summed. The intel-rapl-mmio zones repeat the MSR package counter and are
+skipped. Counters wrap at `max_energy_range_uj`; a background poll at least
+four times per shortest possible wrap unfolds every wrap, at any window length.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from hwprof.drivers.base import PowerSample, PowerSensor, SensorUnavailable, probe_update_period, sysfs_path
+
+POWERCAP_DIR = "/sys/class/powercap"
+PACKAGE_NAME = re.compile(r"^package-(\d+)$")
+DIE_NAME = re.compile(r"^package-(\d+)-die-(\d+)$")
+ASSUMED_MAX_POWER_W = 1000.0  # per zone, when the zone states no power constraint
+NOMINAL_UPDATE_PERIOD_S = 0.001  # RAPL counters update about every millisecond
+MIN_WINDOW_S = 0.25
+MAX_POLL_INTERVAL_S = 0.05
+MIN_POLL_INTERVAL_S = 0.001
+MIRROR_SNAPSHOTS = 5
+
+PERMISSION_FIX = (
+    "RAPL energy counters ({path}) are readable only by root on this kernel; allow reading with "
+    "`sudo chmod o+r {glob}` (until reboot) or the udev rule "
+    "ACTION==\"add\", SUBSYSTEM==\"powercap\", RUN+=\"/bin/chmod o+r /sys%p/energy_uj\", "
+    "or give the interpreter `sudo setcap cap_dac_read_search+ep $(readlink -f $(which python))`, "
+    "or run hwprof as root"
+)
+
+
+def read_counter_uj(path: Path) -> int:
+    """One read of a powercap energy counter in microjoules."""
+    return int(path.read_text().strip())
+
+
+@dataclass
+class RaplZone:
+    zone_id: str  # e.g. "intel-rapl:0:1"
+    name: str  # e.g. "package-0", "core", "dram"
+    path: Path
+    parent_id: str | None
+    max_range_uj: int
+    max_power_w: float | None
+    package: int | None = None
+    die: int | None = None
+    role: str = "other"  # package, die, core, uncore, dram, psys, other
+    counted: bool = False
+    mirrors: str | None = None  # name of the die this one mirrors
+    readable: bool = True
+    error: str | None = None
+    # counter unfolding state
+    last_raw_uj: int | None = field(default=None, repr=False)
+    total_uj: int = field(default=0, repr=False)
+    last_poll: tuple[float, int] | None = field(default=None, repr=False)
+
+    @property
+    def energy_path(self) -> Path:
+        return self.path / "energy_uj"
+
+    def unfolded_uj(self) -> int:
+        """Read the counter and add the increase since the last read, unfolding one wrap."""
+        raw = read_counter_uj(self.energy_path)
+        if self.last_raw_uj is not None:
+            delta = raw - self.last_raw_uj
+            if delta < 0:
+                delta += self.max_range_uj
+            self.total_uj += delta
+        self.last_raw_uj = raw
+        return self.total_uj
+
+
+def _read_optional(path: Path) -> str | None:
+    try:
+        return path.read_text().strip()
+    except OSError:
+        return None
+
+
+def _classify(zone: RaplZone) -> None:
+    if match := PACKAGE_NAME.match(zone.name):
+        zone.role, zone.package = "package", int(match.group(1))
+    elif match := DIE_NAME.match(zone.name):
+        zone.role, zone.package, zone.die = "die", int(match.group(1)), int(match.group(2))
+    elif zone.name in ("core", "uncore", "dram", "psys"):
+        zone.role = zone.name
+
+
+def discover_zones(root: Path | None = None) -> list[RaplZone]:
+    """Every RAPL zone under the powercap directory, classified by name; [] when there is none."""
+    root = root or sysfs_path(POWERCAP_DIR)
+    if not root.is_dir():
+        return []
+    zones = []
+    for entry in sorted(root.iterdir(), key=lambda p: p.name):
+        control, _, index = entry.name.partition(":")
+        if not index or control != "intel-rapl":  # "intel-rapl" itself is the control type
+            continue  # intel-rapl-mmio repeats the MSR package counter; counting it would double
+        name = _read_optional(entry / "name")
+        max_range = _read_optional(entry / "max_energy_range_uj")
+        if name is None or max_range is None:
+            continue
+        max_power_uw = _read_optional(entry / "constraint_0_max_power_uw")
+        zone = RaplZone(
+            zone_id=entry.name, name=name, path=entry,
+            parent_id=entry.name.rsplit(":", 1)[0] if entry.name.count(":") > 1 else None,
+            max_range_uj=int(max_range),
+            max_power_w=int(max_power_uw) / 1e6 if max_power_uw and max_power_uw.isdigit()
+            and int(max_power_uw) > 0 else None,
+        )
+        _classify(zone)
+        try:
+            read_counter_uj(zone.energy_path)
+        except PermissionError:
+            zone.readable = False
+            zone.error = PERMISSION_FIX.format(path=zone.energy_path,
+                                               glob=root / "intel-rapl:*" / "energy_uj")
+        except (OSError, ValueError) as error:
+            zone.readable = False
+            zone.error = f"cannot read {zone.energy_path}: {error}"
+        zones.append(zone)
+    return zones
+
+
+def _dies_mirror(dies: list[RaplZone]) -> bool:
+    """True when the dies of one package report the same counter (identical readings)."""
+    if len({d.max_range_uj for d in dies}) != 1:
+        return False
+    identical = 0
+    for _ in range(MIRROR_SNAPSHOTS):
+        readings = {read_counter_uj(d.energy_path) for d in dies}
+        identical += len(readings) == 1
+        time.sleep(0.002)
+    return identical * 2 > MIRROR_SNAPSHOTS
+
+
+def choose_counted(zones: list[RaplZone]) -> list[RaplZone]:
+    """Mark the zones whose energies add up without overlap, and return them."""
+    readable = [z for z in zones if z.readable]
+    packages = [z for z in readable if z.role == "package"]
+    package_numbers = {z.package for z in packages}
+    dies_by_package: dict[int, list[RaplZone]] = {}
+    for zone in readable:
+        if zone.role == "die" and zone.package not in package_numbers:
+            dies_by_package.setdefault(zone.package, []).append(zone)
+    counted = list(packages)
+    for dies in dies_by_package.values():
+        dies.sort(key=lambda z: z.die)
+        if len(dies) > 1 and _dies_mirror(dies):
+            counted.append(dies[0])
+            for die in dies[1:]:
+                die.mirrors = dies[0].name
+        else:
+            counted.extend(dies)
+    if not counted:
+        counted = [z for z in readable if z.role == "psys"]
+    for zone in counted:
+        zone.counted = True
+    return sorted(counted, key=lambda z: ((z.package if z.package is not None else 99), z.die or 0))
+
+
+def unavailable_reason(zones: list[RaplZone]) -> str | None:
+    """Why RAPL cannot measure here, or None when it can."""
+    if not zones:
+        from hwprof.drivers.cpu import no_rapl_reason
+        return no_rapl_reason()
+    unreadable = [z for z in zones if not z.readable and z.role in ("package", "die", "psys")]
+    if unreadable and not any(z.readable and z.role in ("package", "die", "psys") for z in zones):
+        return unreadable[0].error
+    if not any(z.role in ("package", "die", "psys") for z in zones):
+        return (f"the RAPL zones under {sysfs_path(POWERCAP_DIR)} include no package or psys zone "
+                f"(found {', '.join(z.name for z in zones)}), so the CPU's energy cannot be measured whole")
+    return None
+
+
+def _read_cpu_settings() -> dict:
+    """Frequency settings of cpu0 and the summed thermal-throttle counts of all CPUs."""
+    cpu_dir = sysfs_path("/sys/devices/system/cpu")
+    state: dict = {}
+    for key in ("scaling_governor", "scaling_min_freq", "scaling_max_freq"):
+        value = _read_optional(cpu_dir / "cpu0" / "cpufreq" / key)
+        if value is not None:
+            state[key] = value
+    throttle_total = None
+    for counter in cpu_dir.glob("cpu[0-9]*/thermal_throttle/package_throttle_count"):
+        value = _read_optional(counter)
+        if value is not None and value.isdigit():
+            throttle_total = (throttle_total or 0) + int(value)
+    if throttle_total is not None:
+        state["package_throttle_count"] = throttle_total
+    return state
+
+
+class RaplSensor(PowerSensor):
+    """Package (or psys) energy of the whole CPU from RAPL counters."""
+
+    has_counter = True
+    state_every_poll = False
+    min_window_s = MIN_WINDOW_S
+
+    def __init__(self, zones: list[RaplZone] | None = None) -> None:
+        super().__init__()
+        self.zones = discover_zones() if zones is None else zones
+        reason = unavailable_reason(self.zones)
+        if reason:
+            raise SensorUnavailable(reason)
+        self.counted = choose_counted(self.zones)
+        self.traced = [z for z in self.zones if z.readable and z.mirrors is None]
+        names = "+".join(z.name for z in self.counted)
+        self.source = f"rapl:{names}"
+        self.primary_sensor = names
+        self.update_period_probed = False
+        self.poll_interval_s = self._poll_interval_for_wraps()
+
+    def _poll_interval_for_wraps(self) -> float:
+        """Poll at least four times per shortest possible wrap, so no wrap passes unseen."""
+        shortest_wrap_s = min(
+            (z.max_range_uj / 1e6) / (2 * z.max_power_w if z.max_power_w else ASSUMED_MAX_POWER_W)
+            for z in self.traced
+        )
+        return max(MIN_POLL_INTERVAL_S, min(MAX_POLL_INTERVAL_S, shortest_wrap_s / 4))
+
+    def _open_hardware(self) -> None:
+        for zone in self.traced:
+            zone.last_raw_uj, zone.total_uj, zone.last_poll = None, 0, None
+            zone.unfolded_uj()
+        first = self.counted[0]
+        self.update_period_s, self.update_period_probed = probe_update_period(
+            lambda: read_counter_uj(first.energy_path), max_probe_s=0.3,
+            nominal_s=NOMINAL_UPDATE_PERIOD_S)
+
+    def _read_energy_j(self) -> float:
+        return sum(z.unfolded_uj() for z in self.counted) / 1e6
+
+    def _poll_samples(self, now: float) -> list[PowerSample]:
+        samples = []
+        total_w, complete = 0.0, True
+        for zone in self.traced:
+            energy_uj = zone.unfolded_uj()
+            if zone.last_poll is not None and now > zone.last_poll[0]:
+                power_w = (energy_uj - zone.last_poll[1]) / 1e6 / (now - zone.last_poll[0])
+                samples.append(PowerSample(now, zone.name, power_w))
+                total_w += power_w if zone.counted else 0.0
+            elif zone.counted:
+                complete = False
+            zone.last_poll = (now, energy_uj)
+        if len(self.counted) > 1 and complete:
+            samples.append(PowerSample(now, self.primary_sensor, total_w))
+        return samples
+
+    def _read_state(self) -> dict:
+        return _read_cpu_settings()
+
+    def clock_key(self) -> tuple:
+        state = _read_cpu_settings()
+        return tuple(state.get(k) for k in ("scaling_governor", "scaling_min_freq", "scaling_max_freq"))
+
+    def _summarise_window(self, window, states: list[dict]) -> None:
+        if len(states) < 2:
+            return
+        first, last = states[0], states[-1]
+        settings = ("scaling_governor", "scaling_min_freq", "scaling_max_freq")
+        window.clocks_changed = any(first.get(k) != last.get(k) for k in settings)
+        throttles = [first.get("package_throttle_count"), last.get("package_throttle_count")]
+        window.throttled = None not in throttles and throttles[1] > throttles[0]
+        window.metadata.update({k: last.get(k) for k in settings if k in last})
+
+    def metadata(self) -> dict:
+        return {
+            "driver": "rapl",
+            "source": self.source,
+            "counted_zones": [z.name for z in self.counted],
+            "zones": [
+                {"zone": z.zone_id, "name": z.name, "role": z.role, "counted": z.counted,
+                 "mirrors": z.mirrors, "readable": z.readable, "max_energy_range_uj": z.max_range_uj}
+                for z in self.zones
+            ],
+            "rule": "psys contains package, package contains core/uncore, mirrored dies count once; "
+                    "dram is traced but not added",
+            "update_period_s": self.update_period_s,
+            "update_period_probed": self.update_period_probed,
+            "poll_interval_s": self.poll_interval_s,
+            "min_window_s": self.min_window_s,
+        }

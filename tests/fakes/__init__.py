@@ -1,0 +1,1 @@
+"""Stand-ins for power hardware: sysfs trees, a tegrastats script and an NVML module."""
