@@ -1,0 +1,390 @@
+"""Hardware-constrained search: predict a candidate's cost first, train it only if it fits.
+
+Each Optuna trial builds the model for a configuration, asks the predictor
+for its latency, power and energy, and checks the budgets. A configuration
+predicted to break a budget is never trained (HyperPower): the trial is
+closed as pruned with its constraint violations recorded, so TPE and NSGA-II
+learn where the infeasible region lies without paying a training run for it.
+"""
+
+from __future__ import annotations
+
+import datetime
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from hwprof.errors import HwprofError
+from hwprof.search_constraints import PREDICTED_METRICS, Constraint
+from hwprof.search_space import SearchSpace
+
+SAMPLERS = ("tpe", "nsga2")
+PARETO_METRICS = ("latency_ms", "energy_mj")  # cost axes of the Pareto front, where predicted
+DEFAULT_CONFIDENCE = 0.9  # asked of the predictor when no interval is used for the budgets
+
+
+@dataclass
+class SearchOptions:
+    trials: int = 20  # finished trials wanted in the study, across all workers and resumes
+    constraints: list[Constraint] = field(default_factory=list)
+    confidence: float | None = None  # None: budgets hold for the point prediction
+    batch_size: int = 1
+    sampler: str = "tpe"
+    direction: str = "maximize"  # of the objective's score
+    seed: int | None = None
+    storage: str | None = None  # journal file path or database URL; None keeps the study in memory
+    study_name: str | None = None
+    constraint_aware: bool = True  # False: train everything (the baseline HyperPower compares against)
+    timeout_s: float | None = None
+
+
+@dataclass
+class TrialRecord:
+    number: int
+    state: str  # "trained", "skipped", or "unfinished" (still running, or left behind by an interrupted worker)
+    params: dict
+    metrics: dict  # predicted point values and analytic counts
+    checked: dict  # constraint text -> the value the budget was held against
+    feasible: bool | None
+    score: float | None
+    predict_s: float | None
+    train_s: float | None
+    finished_s: float | None  # seconds from the study's first trial start to this trial's end
+
+    @property
+    def trained(self) -> bool:
+        return self.state == "trained"
+
+    def to_dict(self) -> dict:
+        return {
+            "number": self.number, "state": self.state, "params": self.params, "metrics": self.metrics,
+            "checked": self.checked, "feasible": self.feasible, "score": self.score,
+            "predict_s": self.predict_s, "train_s": self.train_s, "finished_s": self.finished_s,
+        }
+
+
+@dataclass
+class SearchResult:
+    study_name: str
+    space_name: str
+    objective_ref: str
+    constraints: list[Constraint]
+    confidence: float | None
+    sampler: str
+    direction: str
+    constraint_aware: bool
+    pareto_metrics: list[str]
+    records: list[TrialRecord]
+
+    @property
+    def finished(self) -> list[TrialRecord]:
+        return [r for r in self.records if r.state != "unfinished"]
+
+    @property
+    def skipped_trainings(self) -> int:
+        return sum(r.state == "skipped" for r in self.records)
+
+    @property
+    def wasted_trainings(self) -> int:
+        """Trainings spent on configurations that break a budget (only the unaware baseline has any)."""
+        return sum(r.trained and not r.feasible for r in self.records)
+
+    @property
+    def unfinished(self) -> int:
+        return sum(r.state == "unfinished" for r in self.records)
+
+    def feasible_trained(self) -> list[TrialRecord]:
+        return [r for r in self.records if r.trained and r.feasible and r.score is not None]
+
+    @property
+    def best(self) -> TrialRecord | None:
+        candidates = self.feasible_trained()
+        if not candidates:
+            return None
+        sign = 1 if self.direction == "maximize" else -1
+        return max(candidates, key=lambda r: (sign * r.score, -r.number))
+
+    def pareto_front(self) -> list[TrialRecord]:
+        """Feasible trained trials that no other beats on score and on every predicted cost."""
+        sign = 1 if self.direction == "maximize" else -1
+        points = [(r, [-sign * r.score] + [r.metrics[m] for m in self.pareto_metrics]) for r in self.feasible_trained()]
+        front = [
+            record for record, values in points
+            if not any(_dominates(other, values) for _, other in points)
+        ]
+        return sorted(front, key=lambda r: [r.metrics[m] for m in self.pareto_metrics] + [r.number])
+
+    def to_dict(self) -> dict:
+        best = self.best
+        return {
+            "study_name": self.study_name,
+            "space": self.space_name,
+            "objective": self.objective_ref,
+            "constraints": [c.text for c in self.constraints],
+            "confidence": self.confidence,
+            "sampler": self.sampler,
+            "direction": self.direction,
+            "constraint_aware": self.constraint_aware,
+            "trials_finished": len(self.finished),
+            "trainings": sum(r.trained for r in self.records),
+            "skipped_trainings": self.skipped_trainings,
+            "wasted_trainings": self.wasted_trainings,
+            "unfinished_trials": self.unfinished,
+            "best": best.to_dict() if best else None,
+            "pareto_metrics": self.pareto_metrics,
+            "pareto_front": [r.to_dict() for r in self.pareto_front()],
+            "trials": [r.to_dict() for r in self.records],
+        }
+
+
+def _dominates(a: list[float], b: list[float]) -> bool:
+    return all(x <= y for x, y in zip(a, b)) and any(x < y for x, y in zip(a, b))
+
+
+class CostEstimator:
+    """Predicted and analytic cost of one model, and the budgets checked against it."""
+
+    def __init__(self, predictor, space: SearchSpace, constraints: list[Constraint],
+                 confidence: float | None, batch_size: int):
+        self.predictor = predictor
+        self.space = space
+        self.constraints = constraints
+        self.confidence = confidence
+        self.batch_size = batch_size
+        self.needs_layers = any(c.metric in ("flops", "memory_mb") for c in constraints)
+
+    def estimate(self, module, params: dict) -> tuple[dict, dict, dict]:
+        """-> (metrics, intervals, checked value per constraint)."""
+        from hwprof.models import ModelSpec
+
+        spec = ModelSpec(f"{self.space.name}:{_params_text(params)}", module, self.space.input_shape, self.space.name)
+        prediction = self.predictor.predict(
+            spec, batch_size=self.batch_size, input_shape=self.space.input_shape,
+            confidence=self.confidence or DEFAULT_CONFIDENCE,
+        )
+        metrics = {m: float(v) for m, v in prediction.total.items() if m in PREDICTED_METRICS}
+        intervals = {m: (float(low), float(high)) for m, (low, high) in (prediction.interval or {}).items()
+                     if m in PREDICTED_METRICS}
+        metrics["params"] = float(sum(p.numel() for p in module.parameters()))
+        if self.needs_layers:
+            metrics.update(_layer_metrics(module, self.space.input_shape, self.batch_size))
+        checked = {}
+        for constraint in self.constraints:
+            if constraint.metric not in metrics:
+                raise HwprofError(
+                    f"the predictor gives no {constraint.metric} (it gives {', '.join(sorted(metrics))}): "
+                    f"fit it with that target or drop the constraint {constraint.text!r}"
+                )
+            interval = intervals.get(constraint.metric) if (self.confidence and constraint.is_predicted) else None
+            if self.confidence and constraint.is_predicted and interval is None:
+                raise HwprofError(f"the predictor gives no interval for {constraint.metric}: drop --confidence")
+            checked[constraint.text] = constraint.checked_value(metrics[constraint.metric], interval)
+        return metrics, intervals, checked
+
+
+def _layer_metrics(module, input_shape, batch_size) -> dict:
+    from hwprof.layers import extract_layers
+
+    layers, _ = extract_layers(module, input_shape, batch_size=batch_size)
+    weight_bytes = sum(layer.weight_bytes for layer in layers)
+    largest_activation = max((layer.input_bytes + layer.output_bytes for layer in layers), default=0)
+    return {
+        "flops": float(sum(layer.flops for layer in layers)),
+        "memory_mb": (weight_bytes + largest_activation) / 1e6,
+    }
+
+
+def _params_text(params: dict) -> str:
+    return ",".join(f"{k}={v}" for k, v in params.items())
+
+
+def open_storage(text: str | None):
+    """None -> in memory; a URL -> a database (RDB); anything else -> a journal file."""
+    if text is None:
+        return None
+    import optuna
+
+    if "://" in text:
+        try:
+            return optuna.storages.RDBStorage(text, heartbeat_interval=30, grace_period=120)
+        except ModuleNotFoundError as error:
+            hint = "pip install 'hwprof[postgres]'" if text.startswith("postgres") else f"install {error.name}"
+            raise HwprofError(f"storage {_redact(text)} needs the {error.name} driver: {hint}") from None
+        except Exception as error:  # sqlalchemy reports unreachable servers, bad URLs, refused logins
+            first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            raise HwprofError(f"cannot open storage {_redact(text)}: {first_line}") from None
+    from optuna.storages.journal import JournalFileBackend
+
+    try:
+        return optuna.storages.JournalStorage(JournalFileBackend(text))
+    except OSError as error:
+        raise HwprofError(f"cannot open journal file {text!r}: {error.strerror or error}") from None
+
+
+def _redact(url: str) -> str:
+    """A URL without its password, for messages."""
+    if "@" not in url or "://" not in url:
+        return url
+    scheme, rest = url.split("://", 1)
+    credentials, host = rest.rsplit("@", 1)
+    return f"{scheme}://{credentials.split(':', 1)[0]}:***@{host}"
+
+
+def run_search(space: SearchSpace, predictor, objective: Callable[[Any, dict], float], objective_ref: str,
+               options: SearchOptions, on_trial: Callable[[TrialRecord], None] | None = None) -> SearchResult:
+    """Run (or resume) the study until it holds `options.trials` finished trials."""
+    import optuna
+
+    _check_options(options)
+    estimator = CostEstimator(predictor, space, options.constraints, options.confidence, options.batch_size)
+    probe_metrics, _, _ = estimator.estimate(space.build(space.first_params()), space.first_params())
+    pareto_metrics = [m for m in PARETO_METRICS if m in probe_metrics]
+    directions = [options.direction] + (["minimize"] * len(pareto_metrics) if options.sampler == "nsga2" else [])
+    study_name = options.study_name or f"hwprof-{space.name}"
+    settings = {
+        "space": space.name, "constraints": [c.text for c in options.constraints],
+        "confidence": options.confidence, "batch_size": options.batch_size,
+        "constraint_aware": options.constraint_aware,
+    }
+    study = _open_study(study_name, options, directions, settings)
+
+    def trial_function(trial):
+        params = space.suggest(trial)
+        started = time.perf_counter()
+        module = space.build(params)
+        metrics, intervals, checked = estimator.estimate(module, params)
+        predict_s = time.perf_counter() - started
+        violations = {c.text: c.violation(checked[c.text]) for c in options.constraints}
+        feasible = all(v <= 0 for v in violations.values())
+        trial.set_user_attr("metrics", metrics)
+        trial.set_user_attr("intervals", {m: list(v) for m, v in intervals.items()})
+        trial.set_user_attr("checked", checked)
+        trial.set_user_attr("feasible", feasible)
+        trial.set_user_attr("predict_s", predict_s)
+        if options.constraint_aware:
+            for text, violation in violations.items():
+                trial.set_constraint(text, violation)
+            if not feasible:
+                trial.set_user_attr("skipped", True)
+                raise optuna.TrialPruned("predicted to break a budget: not trained")
+        started = time.perf_counter()
+        score = _call_objective(objective, objective_ref, module, params)
+        trial.set_user_attr("train_s", time.perf_counter() - started)
+        trial.set_user_attr("score", score)
+        if options.sampler == "nsga2":
+            return [score] + [metrics[m] for m in pareto_metrics]
+        return score
+
+    callbacks = [optuna.study.MaxTrialsCallback(options.trials, states=_finished_states())]
+    if on_trial is not None:
+        run_started = datetime.datetime.now()
+        callbacks.append(lambda study_, frozen: on_trial(_record(frozen, run_started)))
+    remaining = options.trials - len(study.get_trials(deepcopy=False, states=_finished_states()))
+    if remaining > 0:
+        study.optimize(trial_function, n_trials=remaining, timeout=options.timeout_s, callbacks=callbacks,
+                       gc_after_trial=False)
+    return _result(study, space, objective_ref, options, pareto_metrics)
+
+
+def _finished_states():
+    from optuna.trial import TrialState
+
+    return (TrialState.COMPLETE, TrialState.PRUNED)
+
+
+def _check_options(options: SearchOptions) -> None:
+    if options.trials < 1:
+        raise HwprofError("--trials must be at least 1")
+    if options.sampler not in SAMPLERS:
+        raise HwprofError(f"unknown sampler {options.sampler!r}: use {' or '.join(SAMPLERS)}")
+    if options.direction not in ("maximize", "minimize"):
+        raise HwprofError(f"direction must be maximize or minimize, not {options.direction!r}")
+    if options.confidence is not None and not 0 < options.confidence < 1:
+        raise HwprofError(f"--confidence must lie strictly between 0 and 1, e.g. 0.9, not {options.confidence}")
+    if options.batch_size < 1:
+        raise HwprofError("--batch-size must be at least 1")
+
+
+def _open_study(study_name: str, options: SearchOptions, directions: list[str], settings: dict):
+    import optuna
+
+    storage = open_storage(options.storage)
+    sampler = _sampler(options)
+    study = optuna.create_study(storage=storage, sampler=sampler, study_name=study_name,
+                                directions=directions, load_if_exists=True)
+    stored = study.user_attrs.get("settings")
+    if stored is None:
+        study.set_user_attr("settings", settings)
+    elif stored != settings:
+        changed = ", ".join(k for k in settings if stored.get(k) != settings[k])
+        raise HwprofError(
+            f"study {study_name!r} in {options.storage} was run with other {changed} "
+            f"({stored}): resume with the same ones or pick a new --study-name"
+        )
+    if [d.name.lower() for d in study.directions] != directions:
+        raise HwprofError(
+            f"study {study_name!r} in {options.storage} optimises {len(study.directions)} objective(s): "
+            "resume it with the same --sampler, or pick a new --study-name"
+        )
+    return study
+
+
+def _sampler(options: SearchOptions):
+    import optuna
+
+    if options.sampler == "nsga2":
+        population = max(4, min(50, options.trials // 4))
+        return optuna.samplers.NSGAIISampler(population_size=population, seed=options.seed)
+    return optuna.samplers.TPESampler(seed=options.seed, n_startup_trials=min(10, max(2, options.trials // 5)))
+
+
+def _call_objective(objective, objective_ref: str, module, params: dict) -> float:
+    try:
+        score = objective(module, dict(params))
+    except HwprofError:
+        raise
+    except Exception as error:  # the objective is the user's code: one sentence, then stop
+        raise HwprofError(f"objective {objective_ref} failed for {params}: {type(error).__name__}: {error}") from None
+    try:
+        score = float(score)
+    except (TypeError, ValueError):
+        raise HwprofError(f"objective {objective_ref} returned {score!r}: it must return one number") from None
+    if not math.isfinite(score):
+        raise HwprofError(f"objective {objective_ref} returned {score} for {params}: it must return a finite number")
+    return score
+
+
+def _record(frozen, origin) -> TrialRecord:
+    from optuna.trial import TrialState
+
+    attrs = frozen.user_attrs
+    if frozen.state == TrialState.COMPLETE:
+        state = "trained"
+    elif frozen.state == TrialState.PRUNED:  # only the budget check prunes
+        state = "skipped"
+    else:
+        state = "unfinished"
+    finished_s = None
+    if frozen.datetime_complete is not None and origin is not None:
+        finished_s = (frozen.datetime_complete - origin).total_seconds()
+    return TrialRecord(
+        number=frozen.number, state=state, params=dict(frozen.params), metrics=attrs.get("metrics", {}),
+        checked=attrs.get("checked", {}), feasible=attrs.get("feasible"), score=attrs.get("score"),
+        predict_s=attrs.get("predict_s"), train_s=attrs.get("train_s"), finished_s=finished_s,
+    )
+
+
+def _result(study, space, objective_ref, options, pareto_metrics) -> SearchResult:
+    from optuna.trial import TrialState
+
+    trials = [t for t in study.get_trials(deepcopy=False)
+              if t.state in (TrialState.COMPLETE, TrialState.PRUNED, TrialState.RUNNING)]
+    starts = [t.datetime_start for t in trials if t.datetime_start is not None]
+    origin = min(starts) if starts else None
+    return SearchResult(
+        study_name=study.study_name, space_name=space.name, objective_ref=objective_ref,
+        constraints=list(options.constraints), confidence=options.confidence, sampler=options.sampler,
+        direction=options.direction, constraint_aware=options.constraint_aware,
+        pareto_metrics=pareto_metrics, records=[_record(t, origin) for t in trials],
+    )

@@ -1,0 +1,72 @@
+"""Test doubles for the search tests: a toy model family whose cost and score are known formulas.
+
+Latency grows linearly with width (0.1 ms per unit) and the score grows with
+width, so under `latency_ms<=1` the best configuration is width 10 with the
+"wide" head. The predictor double has the same interface as hwprof's
+predictor: `.predict(spec, batch_size, input_shape, confidence)` returning an
+object with `.total` and `.interval`.
+"""
+
+import time
+from dataclasses import dataclass
+
+import torch.nn as nn
+
+LATENCY_MS_PER_WIDTH = 0.1
+ENERGY_MJ_PER_WIDTH = 0.5
+INTERVAL_HALF_WIDTH = 0.1  # the interval is +-10% of the point prediction
+
+TOY_SPACE = {
+    "name": "toy",
+    "factory": "test_search_doubles:build_toy",
+    "input_shape": [4],
+    "objective": "test_search_doubles:score_toy",
+    "params": {"width": {"low": 2, "high": 20, "step": 2}, "head": ["narrow", "wide"]},
+}
+
+
+class ToyNet(nn.Module):
+    def __init__(self, width: int, head: str):
+        super().__init__()
+        self.width, self.head = width, head
+        self.linear = nn.Linear(4, width)
+
+
+def build_toy(width: int, head: str) -> ToyNet:
+    return ToyNet(width, head)
+
+
+def score_toy(model: ToyNet, params: dict) -> float:
+    """Known optimum: the widest allowed width, wide head."""
+    return model.width + (0.5 if model.head == "wide" else 0.0)
+
+
+def slow_score_toy(model: ToyNet, params: dict) -> float:
+    time.sleep(0.02)  # long enough for several workers to interleave
+    return score_toy(model, params)
+
+
+@dataclass
+class ToyPrediction:
+    total: dict
+    interval: dict
+
+
+class ToyPredictor:
+    def __init__(self):
+        self.calls = 0
+
+    def predict(self, model_or_spec, batch_size=1, input_shape=None, confidence=0.9):
+        self.calls += 1
+        width = model_or_spec.module.width
+        total = {"latency_ms": LATENCY_MS_PER_WIDTH * width * batch_size,
+                 "energy_mj": ENERGY_MJ_PER_WIDTH * width * batch_size}
+        interval = {k: (v * (1 - INTERVAL_HALF_WIDTH), v * (1 + INTERVAL_HALF_WIDTH)) for k, v in total.items()}
+        return ToyPrediction(total, interval)
+
+
+def test_toy_predictor_interval_brackets_the_prediction():
+    prediction = ToyPredictor().predict(type("Spec", (), {"module": ToyNet(10, "wide")})())
+    for metric, value in prediction.total.items():
+        low, high = prediction.interval[metric]
+        assert low < value < high
