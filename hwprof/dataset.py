@@ -1,0 +1,612 @@
+"""Datasets on disk: written as measured, never lost, read back with checks.
+
+`DatasetWriter` makes every row durable as soon as `write` returns: rows go to
+a journal (`<out>.partial.jsonl`, fsynced) and the table itself is replaced
+atomically, so a crash or Ctrl-C keeps what was measured and `resume=True`
+carries on from it. Provenance of every run lives in the Parquet schema
+metadata (key b"hwprof") and in a JSON sidecar (`<out>.json`).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Iterable
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pandas as pd
+
+from hwprof.errors import HwprofError
+from hwprof.schema import (
+    ALL_COLUMNS,
+    BOOL_COLUMNS,
+    FLOAT_COLUMNS,
+    INT_COLUMNS,
+    REQUIRED_COLUMNS,
+    SCHEMA_VERSION,
+)
+
+METADATA_KEY = b"hwprof"
+JOURNAL_SUFFIX = ".partial.jsonl"
+SIDECAR_SUFFIX = ".json"
+TEXT_COLUMNS = tuple(c for c in ALL_COLUMNS if c not in INT_COLUMNS + FLOAT_COLUMNS + BOOL_COLUMNS)
+RUN_STATUSES = ("running", "complete", "interrupted", "failed")
+
+
+def is_csv(path: str | os.PathLike) -> bool:
+    return str(path).lower().endswith(".csv")
+
+
+def journal_path(path: str | os.PathLike) -> Path:
+    return Path(str(path) + JOURNAL_SUFFIX)
+
+
+def sidecar_path(path: str | os.PathLike) -> Path:
+    return Path(str(path) + SIDECAR_SUFFIX)
+
+
+# ---------------------------------------------------------------- column types
+
+
+def expected_kind(column: str) -> str:
+    """"number", "boolean" or "text": what a schema column holds."""
+    if column in INT_COLUMNS or column in FLOAT_COLUMNS:
+        return "number"
+    return "boolean" if column in BOOL_COLUMNS else "text"
+
+
+def value_kind(series: pd.Series) -> str | None:
+    """What a column actually holds, None when it is all null."""
+    if not series.notna().any():
+        return None
+    inferred = pd.api.types.infer_dtype(series, skipna=True)
+    if inferred in ("integer", "floating", "mixed-integer-float", "decimal"):
+        return "number"
+    if inferred == "boolean":
+        return "boolean"
+    if inferred == "string":
+        return "text"
+    return inferred
+
+
+KIND_WORDS = {"number": "numbers", "boolean": "true/false values", "text": "text"}
+
+
+def _kind_words(kind: str) -> str:
+    return KIND_WORDS.get(kind, f"{kind} values")
+
+
+def _typed_column(column: str, series: pd.Series) -> pd.Series:
+    """`series` in its schema dtype; ValueError with a sentence fragment if it cannot be."""
+    expected, actual = expected_kind(column), value_kind(series)
+    if actual is None:
+        return pd.Series([None] * len(series), index=series.index, dtype=object).astype(_dtype(column))
+    if actual != expected:
+        raise ValueError(
+            f"column {column} holds {_kind_words(actual)} where hwprof writes {_kind_words(expected)}"
+        )
+    if column in INT_COLUMNS:
+        try:
+            return series.astype("Int64")
+        except (TypeError, ValueError):
+            raise ValueError(f"column {column} holds fractions where hwprof writes whole numbers") from None
+    return series.astype(_dtype(column))
+
+
+def _dtype(column: str) -> str:
+    if column in INT_COLUMNS:
+        return "Int64"
+    if column in FLOAT_COLUMNS:
+        return "float64"
+    return "boolean" if column in BOOL_COLUMNS else "string"
+
+
+def typed(frame: pd.DataFrame) -> pd.DataFrame:
+    """Schema columns first, in order and in their dtypes (missing ones null); others kept after."""
+    columns = {}
+    for column in ALL_COLUMNS:
+        source = frame[column] if column in frame else pd.Series(pd.NA, index=frame.index, dtype=object)
+        columns[column] = _typed_column(column, source)
+    for column in frame.columns:
+        if column not in columns:
+            columns[column] = frame[column]
+    return pd.DataFrame(columns, index=frame.index).reset_index(drop=True)
+
+
+def empty_frame() -> pd.DataFrame:
+    return typed(pd.DataFrame(columns=list(ALL_COLUMNS)))
+
+
+def concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Typed union of frames, skipping empty ones (their all-null columns would blur dtypes)."""
+    frames = [frame for frame in frames if not frame.empty]
+    if not frames:
+        return empty_frame()
+    return typed(frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True))
+
+
+def rows_to_frame(rows: list[dict], run_id: str) -> pd.DataFrame:
+    """Typed frame of measured rows; a key outside the schema is a bug in the caller."""
+    known = set(ALL_COLUMNS)
+    for row in rows:
+        unknown = sorted(set(row) - known)
+        if unknown:
+            raise ValueError(f"row has columns that are not in hwprof.schema: {unknown}")
+        if row.get("run_id") not in (None, run_id):
+            raise ValueError(f"row carries run_id {row['run_id']!r} but this run is {run_id!r}")
+    frame = pd.DataFrame(list(rows), columns=list(ALL_COLUMNS))
+    frame["run_id"] = run_id
+    return typed(frame)
+
+
+# ---------------------------------------------------------------- reading
+
+
+def read_table(path: str | os.PathLike) -> pd.DataFrame:
+    """A plain read of a Parquet or CSV file (by extension), no schema checks."""
+    path = Path(path)
+    if not path.exists():
+        raise HwprofError(f"Dataset {path} does not exist.")
+    if path.is_dir():
+        raise HwprofError(f"Dataset {path} is a directory; give the path of a .parquet or .csv file.")
+    try:
+        if is_csv(path):
+            # Text columns as text: a Sequential's layer names "0", "1" must not become numbers.
+            return pd.read_csv(
+                path, dtype={c: "string" for c in TEXT_COLUMNS}, keep_default_na=False, na_values=[""]
+            )
+        return pd.read_parquet(path)
+    except Exception as error:  # pyarrow and pandas raise many types for a damaged file
+        kind = "CSV" if is_csv(path) else "Parquet"
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise HwprofError(f"Could not read {path} as a {kind} file ({reason}).") from None
+
+
+def _read_metadata_document(path: Path) -> dict | None:
+    """The {"schema_version", "runs"} document from the Parquet metadata or the sidecar."""
+    if not is_csv(path):
+        import pyarrow.parquet as pq
+
+        try:
+            metadata = pq.read_schema(path).metadata or {}
+        except Exception:
+            metadata = {}
+        if METADATA_KEY in metadata:
+            try:
+                return json.loads(metadata[METADATA_KEY])
+            except ValueError:
+                raise HwprofError(f"The hwprof metadata inside {path} is damaged JSON.") from None
+    sidecar = sidecar_path(path)
+    if not sidecar.exists():
+        return None
+    try:
+        return json.loads(sidecar.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise HwprofError(f"Could not read the provenance sidecar {sidecar} ({error}).") from None
+
+
+def read_provenance(path: str | os.PathLike) -> list[dict]:
+    """Provenance of every run in the dataset at `path`; empty if it carries none."""
+    document = _read_metadata_document(Path(path))
+    return list(document.get("runs", [])) if document else []
+
+
+def _check_schema_version(path: Path, document: dict | None) -> None:
+    version = (document or {}).get("schema_version", SCHEMA_VERSION)
+    if version == SCHEMA_VERSION:
+        return
+    if isinstance(version, int) and version > SCHEMA_VERSION:
+        raise HwprofError(
+            f"{path} uses dataset schema version {version} but this hwprof knows only version "
+            f"{SCHEMA_VERSION}; upgrade hwprof to read it."
+        )
+    raise HwprofError(
+        f"{path} uses dataset schema version {version!r}, which this hwprof (version {SCHEMA_VERSION}) "
+        "cannot read; measure it again with this hwprof."
+    )
+
+
+def _check_columns(path: Path, frame: pd.DataFrame) -> None:
+    missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
+    if missing:
+        raise HwprofError(
+            f"{path} lacks the column(s) {', '.join(missing)}, so it does not look like an hwprof dataset."
+        )
+
+
+def _typed_or_error(path: Path, frame: pd.DataFrame) -> pd.DataFrame:
+    try:
+        return typed(frame)
+    except ValueError as error:
+        raise HwprofError(f"In {path}, {error}, so it does not look like an hwprof dataset.") from None
+
+
+def read_dataset(paths: str | os.PathLike | Iterable[str | os.PathLike]) -> pd.DataFrame:
+    """One checked, typed table from one or more hwprof datasets (Parquet or CSV)."""
+    if isinstance(paths, (str, os.PathLike)):
+        paths = [paths]
+    paths = [Path(p) for p in paths]
+    if not paths:
+        raise HwprofError("No dataset was given; pass at least one .parquet or .csv file.")
+    frames = []
+    for path in paths:
+        frame = read_table(path)
+        _check_columns(path, frame)
+        if frame.empty:
+            raise HwprofError(f"{path} has no rows; measure something into it first.")
+        _check_schema_version(path, _read_metadata_document(path))
+        frames.append(_typed_or_error(path, frame))
+    return concat(frames)
+
+
+# ---------------------------------------------------------------- writing
+
+
+def check_output_path(path: str | os.PathLike) -> None:
+    """Refuse, in one sentence, an output we could not write, before anything is measured."""
+    path = Path(path)
+    if path.is_dir():
+        raise HwprofError(f"Output {path} is a directory; give a file name such as {path / 'results.parquet'}.")
+    directory = path.parent
+    if not directory.exists():
+        raise HwprofError(f"Output directory {directory} does not exist; create it or choose another path.")
+    if not directory.is_dir():
+        raise HwprofError(f"Output directory {directory} is not a directory; choose another path.")
+    try:
+        with tempfile.TemporaryFile(dir=directory):
+            pass
+    except OSError as error:
+        raise HwprofError(
+            f"Output directory {directory} is not writable ({error.strerror or error}); choose another path."
+        ) from None
+
+
+def _fsync_directory(directory: Path) -> None:
+    try:
+        descriptor = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(descriptor)
+    except OSError:
+        pass  # some filesystems cannot sync a directory; the replace is still atomic
+    finally:
+        os.close(descriptor)
+
+
+def _file_mode(path: Path) -> int:
+    """The replaced file's mode, or what a plain open() would give (mkstemp's is owner-only)."""
+    try:
+        return path.stat().st_mode & 0o777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
+def _replace_atomically(path: Path, write_to) -> None:
+    """Call write_to(tmp_path), then move tmp over `path`: readers see old or new, never half."""
+    descriptor, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(descriptor)
+    tmp = Path(tmp_name)
+    try:
+        os.chmod(tmp, _file_mode(path))
+        write_to(tmp)
+        with open(tmp, "rb+") as handle:
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    _fsync_directory(path.parent)
+
+
+def provenance_document(runs: list[dict]) -> dict:
+    return {"schema_version": SCHEMA_VERSION, "runs": runs}
+
+
+def write_table(path: str | os.PathLike, frame: pd.DataFrame, runs: list[dict]) -> None:
+    """Write `frame` with its runs' provenance, atomically; Parquet unless path ends in .csv."""
+    path = Path(path)
+    document = json.dumps(provenance_document(runs), sort_keys=True, default=str)
+    if is_csv(path):
+        _replace_atomically(path, lambda tmp: frame.to_csv(tmp, index=False))
+    else:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        table = table.replace_schema_metadata({**(table.schema.metadata or {}), METADATA_KEY: document})
+        _replace_atomically(path, lambda tmp: pq.write_table(table, tmp))
+    _replace_atomically(sidecar_path(path), lambda tmp: tmp.write_text(document + "\n", encoding="utf-8"))
+
+
+def _jsonable(value):
+    if value is None or value is pd.NA:
+        return None
+    if hasattr(value, "item"):  # numpy scalars
+        value = value.item()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
+
+
+def _read_journal(path: Path) -> tuple[dict | None, list[dict]]:
+    """(provenance, rows) from a journal; a truncated last line (killed mid-write) is dropped."""
+    provenance, rows = None, []
+    lines = path.read_bytes().split(b"\n")
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except ValueError:
+            if number == len(lines):  # the last line, cut short when the run was killed
+                break
+            raise HwprofError(
+                f"Journal {path} is damaged at line {number}; remove that line or the file, then resume."
+            ) from None
+        if "provenance" in record:
+            provenance = record["provenance"]
+        else:
+            rows.append(record["row"])
+    return provenance, rows
+
+
+class DatasetWriter:
+    """Writes measured rows to `path` so that none is ever lost.
+
+    Without `resume` an existing output (or a journal of an interrupted run) is
+    refused. With it, rows already on disk and in a journal are kept, available
+    from `existing_rows()`, and this run is linked to the last one by
+    provenance["resumed_from"].
+    """
+
+    def __init__(self, path: str | os.PathLike, provenance: dict, resume: bool = False,
+                 rewrite_interval_s: float = 2.0):
+        self.path = Path(path)
+        self.journal_path = journal_path(self.path)
+        self.rewrite_interval_s = rewrite_interval_s
+        check_output_path(self.path)
+        self.provenance = dict(provenance)
+        if not self.provenance.get("run_id"):
+            raise ValueError("provenance needs a run_id; build it with hwprof.provenance.collect_provenance")
+        self.run_id = str(self.provenance["run_id"])
+
+        if not resume:
+            for existing in (self.path, self.journal_path):
+                if existing.exists():
+                    raise HwprofError(
+                        f"{existing} already exists; pass --resume to continue that run, or choose another path."
+                    )
+            self._base, self._previous_runs = empty_frame(), []
+        else:
+            self._base, self._previous_runs = self._recover()
+        if any(run.get("run_id") == self.run_id for run in self._previous_runs):
+            raise ValueError(f"run_id {self.run_id} is already in {self.path}; each run needs a fresh one")
+        if self._previous_runs:
+            self.provenance["resumed_from"] = self._previous_runs[-1].get("run_id")
+        self.provenance["status"] = "running"
+
+        self._new_frames: list[pd.DataFrame] = []
+        self.rows_written = 0
+        self._journal = None
+        self._last_rewrite = -math.inf
+        self._closed = False
+
+    # -- resume
+
+    def _recover(self) -> tuple[pd.DataFrame, list[dict]]:
+        """Rows and runs already measured: the table on disk plus any journal of a killed run."""
+        if self.path.exists():
+            frame = read_table(self.path)
+            _check_columns(self.path, frame)
+            document = _read_metadata_document(self.path)
+            _check_schema_version(self.path, document)
+            frame = _typed_or_error(self.path, frame)
+            runs = list((document or {}).get("runs", []))
+        else:
+            frame, runs = empty_frame(), []
+        if not self.journal_path.exists():
+            for run in runs:
+                if run.get("status") == "running":  # killed, and its journal removed by hand
+                    run["status"] = "interrupted"
+            return frame, runs
+
+        journal_provenance, journal_rows = _read_journal(self.journal_path)
+        if journal_rows:
+            journal_id = journal_provenance.get("run_id")
+            journal_run = {**journal_provenance, "status": "interrupted", "rows": len(journal_rows)}
+            # The table may already hold some of the journal's rows; the journal holds them all.
+            frame = frame[frame["run_id"].ne(journal_id).fillna(True)]
+            frame = concat([frame, rows_to_frame(journal_rows, journal_id)])
+            run_ids = [run.get("run_id") for run in runs]
+            if journal_id in run_ids:
+                runs[run_ids.index(journal_id)] = journal_run
+            else:
+                runs.append(journal_run)
+            write_table(self.path, frame, runs)
+        self.journal_path.unlink()
+        return frame.reset_index(drop=True), runs
+
+    def existing_rows(self) -> pd.DataFrame:
+        """Rows that were on disk before this run (empty unless resuming)."""
+        return self._base.copy()
+
+    # -- writing
+
+    def _open_journal(self):
+        try:
+            journal = open(self.journal_path, "x", encoding="utf-8")
+        except FileExistsError:
+            raise HwprofError(
+                f"{self.journal_path} appeared while this run was writing; is another hwprof run using "
+                f"{self.path}?"
+            ) from None
+        journal.write(json.dumps({"provenance": self.provenance}, sort_keys=True, default=str) + "\n")
+        return journal
+
+    def write(self, rows: list[dict]) -> None:
+        """Append rows; when this returns they are on disk and survive a crash."""
+        if self._closed:
+            raise ValueError(f"DatasetWriter for {self.path} is closed")
+        if not rows:
+            return
+        frame = rows_to_frame(rows, self.run_id)
+        # In memory first: if Ctrl-C lands in the journal write, close() still writes the rows.
+        self._new_frames.append(frame)
+        self.rows_written += len(frame)
+        if self._journal is None:
+            self._journal = self._open_journal()
+        records = frame.to_dict("records")
+        self._journal.write("".join(
+            json.dumps({"row": {k: _jsonable(v) for k, v in record.items()}}, sort_keys=True) + "\n"
+            for record in records
+        ))
+        self._journal.flush()
+        os.fsync(self._journal.fileno())
+        if time.monotonic() - self._last_rewrite >= self.rewrite_interval_s:
+            self._rewrite()
+
+    def _rewrite(self) -> None:
+        self._new_frames = [concat(self._new_frames)]
+        self.provenance["rows"] = self.rows_written
+        write_table(self.path, concat([self._base, *self._new_frames]), self._previous_runs + [self.provenance])
+        self._last_rewrite = time.monotonic()
+
+    def close(self, status: str | None = None) -> None:
+        """Write the final table and sidecar, then drop the journal. Safe to call twice.
+
+        `status` defaults from the exception being handled, so a plain close() in a
+        `finally` or `except KeyboardInterrupt` records "interrupted" or "failed".
+        """
+        if status is None:
+            in_flight = sys.exc_info()[0]
+            status = "complete" if in_flight is None else (
+                "interrupted" if issubclass(in_flight, KeyboardInterrupt) else "failed")
+        if status not in RUN_STATUSES:
+            raise ValueError(f"status must be one of {RUN_STATUSES}, not {status!r}")
+        if self._closed:
+            return
+        if self.rows_written:
+            self.provenance["status"] = status
+            self.provenance["end_time"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+            self._rewrite()
+        if self._journal is not None:
+            self._journal.close()
+            self.journal_path.unlink(missing_ok=True)
+        self._closed = True
+
+    def __enter__(self) -> DatasetWriter:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.close("complete")
+        else:
+            self.close("interrupted" if issubclass(exc_type, KeyboardInterrupt) else "failed")
+
+
+# ---------------------------------------------------------------- merging
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    if a.exists() and b.exists():
+        return os.path.samefile(a, b)
+    return os.path.realpath(a) == os.path.realpath(b)
+
+
+def _read_shard(path: Path, column_kinds: dict[str, tuple[str, Path]]) -> tuple[pd.DataFrame, dict | None]:
+    """A shard's typed rows and provenance document, after every schema check merge makes."""
+    if journal_path(path).exists():
+        raise HwprofError(
+            f"{path} belongs to a run that did not finish ({journal_path(path).name} is next to it); "
+            f"finish it with `hwprof measure ... --out {path} --resume` before merging."
+        )
+    frame = read_table(path)
+    _check_columns(path, frame)
+    if frame.empty:
+        raise HwprofError(f"{path} has no rows; leave it out of the merge.")
+    document = _read_metadata_document(path)
+    _check_schema_version(path, document)
+    for column in frame.columns:
+        kind = value_kind(frame[column])
+        if kind is None or column in ALL_COLUMNS:
+            continue  # schema columns are checked against the schema by typed()
+        first_kind, first_path = column_kinds.setdefault(column, (kind, path))
+        if kind != first_kind:
+            raise HwprofError(
+                f"Column {column} holds {_kind_words(first_kind)} in {first_path} but {_kind_words(kind)} "
+                f"in {path}, so the shards do not share one schema."
+            )
+    return _typed_or_error(path, frame), document
+
+
+def merge_datasets(shards: list[str | os.PathLike], out: str | os.PathLike, replace: bool = False) -> dict:
+    """Combine hwprof datasets into `out`, keeping every run's provenance; returns a summary."""
+    shards, out = [Path(s) for s in shards], Path(out)
+    if not shards:
+        raise HwprofError("No shard was given; pass the datasets to merge.")
+    for index, shard in enumerate(shards):
+        if _same_file(shard, out):
+            raise HwprofError(f"The output {out} is also an input; write the merged dataset to a new path.")
+        for earlier in shards[:index]:
+            if _same_file(shard, earlier):
+                raise HwprofError(f"{shard} is given twice; pass each shard once.")
+    if out.exists() and not replace:
+        raise HwprofError(f"{out} already exists; pass --force to replace it, or choose another path.")
+    check_output_path(out)
+
+    frames, runs, warnings = [], [], []
+    run_owner: dict[str, Path] = {}
+    column_kinds: dict[str, tuple[str, Path]] = {}
+    shard_summaries = []
+    for shard in shards:
+        frame, document = _read_shard(shard, column_kinds)
+        shard_runs = list((document or {}).get("runs", []))
+        if document is None:
+            warnings.append(f"{shard} carries no provenance (no Parquet metadata and no {sidecar_path(shard).name}).")
+        run_ids = {run.get("run_id") for run in shard_runs} | set(frame["run_id"].dropna())
+        run_ids.discard(None)
+        for run_id in sorted(run_ids):
+            if run_id in run_owner:
+                raise HwprofError(
+                    f"Run {run_id} is in both {run_owner[run_id]} and {shard}; each run may come from one "
+                    "input only (was a shard copied or merged twice?)."
+                )
+            run_owner[run_id] = shard
+        frames.append(frame)
+        runs.extend(shard_runs)
+        shard_summaries.append({"path": str(shard), "rows": len(frame), "runs": sorted(run_ids)})
+
+    merged = concat(frames)
+    write_table(out, merged, runs)
+    return {
+        "out": str(out),
+        "rows": len(merged),
+        "shards": shard_summaries,
+        "runs": _runs_summary(merged, runs),
+        "warnings": warnings,
+    }
+
+
+def _runs_summary(frame: pd.DataFrame, runs: list[dict]) -> list[dict]:
+    """Rows per (device_name, run), with each run's host and status from its provenance."""
+    by_id = {run.get("run_id"): run for run in runs}
+    counts = frame.groupby(["device_name", "run_id"], dropna=False, sort=True).size()
+    summary = []
+    for (device_name, run_id), rows in counts.items():
+        run = by_id.get(None if pd.isna(run_id) else run_id, {})
+        summary.append({
+            "device_name": None if pd.isna(device_name) else device_name,
+            "run_id": None if pd.isna(run_id) else run_id,
+            "host": run.get("host"),
+            "status": run.get("status"),
+            "rows": int(rows),
+        })
+    return summary
