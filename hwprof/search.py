@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime
 import math
 import time
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -207,10 +208,12 @@ def open_storage(text: str | None):
 
     if "://" in text:
         try:
-            return optuna.storages.RDBStorage(text, heartbeat_interval=30, grace_period=120)
-        except ModuleNotFoundError as error:
-            hint = "pip install 'hwprof[postgres]'" if text.startswith("postgres") else f"install {error.name}"
-            raise HwprofError(f"storage {_redact(text)} needs the {error.name} driver: {hint}") from None
+            with warnings.catch_warnings():  # heartbeats are marked experimental; they fail dead workers' trials
+                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                return optuna.storages.RDBStorage(_database_url(text), heartbeat_interval=30, grace_period=120)
+        except ImportError:
+            hint = "pip install 'hwprof[postgres]'" if text.startswith("postgres") else "install the driver for it"
+            raise HwprofError(f"storage {_redact(text)} needs a database driver that is not installed: {hint}") from None
         except Exception as error:  # sqlalchemy reports unreachable servers, bad URLs, refused logins
             first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
             raise HwprofError(f"cannot open storage {_redact(text)}: {first_line}") from None
@@ -222,12 +225,24 @@ def open_storage(text: str | None):
         raise HwprofError(f"cannot open journal file {text!r}: {error.strerror or error}") from None
 
 
+def _database_url(url: str) -> str:
+    """postgresql:// means psycopg 3 to SQLAlchemy 2.1; fall back to psycopg2 where only that is installed."""
+    import importlib.util
+
+    scheme, _, rest = url.partition("://")
+    if scheme in ("postgres", "postgresql"):
+        if importlib.util.find_spec("psycopg") is None and importlib.util.find_spec("psycopg2") is not None:
+            return f"postgresql+psycopg2://{rest}"
+        return f"postgresql://{rest}"
+    return url
+
+
 def _redact(url: str) -> str:
     """A URL without its password, for messages."""
-    if "@" not in url or "://" not in url:
+    scheme, _, rest = url.partition("://")
+    credentials, at, host = rest.rpartition("@")
+    if not at or ":" not in credentials:
         return url
-    scheme, rest = url.split("://", 1)
-    credentials, host = rest.rsplit("@", 1)
     return f"{scheme}://{credentials.split(':', 1)[0]}:***@{host}"
 
 

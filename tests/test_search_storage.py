@@ -1,0 +1,128 @@
+"""Studies kept in a journal file: resumed after an interruption, shared by several processes."""
+
+import multiprocessing
+import os
+import signal
+import time
+
+import pytest
+
+from hwprof.errors import HwprofError
+from hwprof.search import SearchOptions, open_storage, run_search
+from hwprof.search_constraints import parse_constraints
+from hwprof.search_space import space_from_dict
+
+from test_search_doubles import TOY_SPACE, ToyPredictor, score_toy
+
+
+def options(journal, trials, **extra):
+    return SearchOptions(trials=trials, constraints=parse_constraints(["latency_ms<=1"]),
+                         storage=str(journal), study_name="toy-study", **extra)
+
+
+def test_resumes_an_interrupted_study_and_keeps_its_finished_trials(tmp_path):
+    journal = tmp_path / "study.journal"
+    space = space_from_dict(TOY_SPACE)
+    calls = []
+
+    def interrupted_after_three_trainings(model, params):
+        calls.append(params)
+        if len(calls) == 4:
+            raise KeyboardInterrupt
+        return score_toy(model, params)
+
+    with pytest.raises(KeyboardInterrupt):
+        run_search(space, ToyPredictor(), interrupted_after_three_trainings, "toy", options(journal, 30, seed=3))
+    before = run_search(space, ToyPredictor(), score_toy, "toy", options(journal, 1))  # reads, runs nothing
+    finished_before = {r.number: r.params for r in before.finished}
+    assert sum(r.trained for r in before.records) == 3
+
+    resumed = run_search(space, ToyPredictor(), score_toy, "toy", options(journal, 30, seed=4))
+    assert len(resumed.finished) == 30
+    assert {r.number: r.params for r in resumed.finished if r.number in finished_before} == finished_before
+    assert resumed.best.params == {"width": 10, "head": "wide"}
+
+
+def test_resuming_with_other_budgets_is_refused(tmp_path):
+    journal = tmp_path / "study.journal"
+    space = space_from_dict(TOY_SPACE)
+    run_search(space, ToyPredictor(), score_toy, "toy", options(journal, 2))
+    changed = options(journal, 4)
+    changed.constraints = parse_constraints(["latency_ms<=2"])
+    with pytest.raises(HwprofError, match="other constraints"):
+        run_search(space, ToyPredictor(), score_toy, "toy", changed)
+
+
+def _worker(journal, barrier, trials, queue):
+    """One search process: waits for the others, then takes trials from the shared study."""
+    from test_search_doubles import slow_score_toy
+
+    space = space_from_dict(TOY_SPACE)
+    mine = []
+    barrier.wait()
+    run_search(space, ToyPredictor(), slow_score_toy, "toy", options(journal, trials),
+               on_trial=lambda record: mine.append(record.number))
+    queue.put((os.getpid(), mine))
+
+
+def test_journal_file_is_shared_by_several_processes(tmp_path):
+    journal, workers, trials = tmp_path / "shared.journal", 3, 24
+    context = multiprocessing.get_context("spawn")
+    barrier, queue = context.Barrier(workers), context.Queue()
+    processes = [context.Process(target=_worker, args=(str(journal), barrier, trials, queue)) for _ in range(workers)]
+    for process in processes:
+        process.start()
+    reports = [queue.get(timeout=120) for _ in processes]
+    for process in processes:
+        process.join(timeout=30)
+        assert process.exitcode == 0
+
+    result = run_search(space_from_dict(TOY_SPACE), ToyPredictor(), score_toy, "toy", options(journal, 1))
+    numbers = [number for _, mine in reports for number in mine]
+    assert len(numbers) == len(set(numbers))  # no trial was run twice
+    assert sorted(numbers) == sorted(r.number for r in result.finished)
+    assert trials <= len(result.finished) < trials + workers  # MaxTrials may overshoot by trials in flight
+    assert sum(bool(mine) for _, mine in reports) >= 2  # the work was really shared
+    assert result.wasted_trainings == 0 and result.unfinished == 0
+
+
+def _hanging_worker(journal):
+    def hang_on_third(model, params, calls=[]):
+        calls.append(1)
+        if len(calls) == 3:
+            time.sleep(600)
+        return score_toy(model, params)
+
+    run_search(space_from_dict(TOY_SPACE), ToyPredictor(), hang_on_third, "toy", options(journal, 20, seed=5))
+
+
+def test_resumes_after_the_worker_process_is_killed(tmp_path):
+    journal = tmp_path / "killed.journal"
+    process = multiprocessing.get_context("spawn").Process(target=_hanging_worker, args=(str(journal),))
+    process.start()
+    space = space_from_dict(TOY_SPACE)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        time.sleep(0.2)
+        if journal.exists():
+            seen = run_search(space, ToyPredictor(), score_toy, "toy", options(journal, 1))
+            if seen.unfinished:
+                break
+    os.kill(process.pid, signal.SIGKILL)
+    process.join()
+    assert seen.unfinished == 1
+
+    resumed = run_search(space, ToyPredictor(), score_toy, "toy", options(journal, 20))
+    assert len(resumed.finished) == 20
+    assert resumed.unfinished == 1  # the killed trial stays visible, never counted as finished
+    assert sum(r.trained for r in resumed.records) >= 3
+
+
+def test_unreachable_database_is_one_sentence():
+    with pytest.raises(HwprofError, match="storage|driver"):
+        open_storage("postgresql://hwprof:secret@127.0.0.1:9/nowhere")
+
+
+def test_journal_in_a_missing_directory_is_one_sentence(tmp_path):
+    with pytest.raises(HwprofError, match="journal file"):
+        open_storage(str(tmp_path / "no" / "such" / "dir" / "study.journal"))
