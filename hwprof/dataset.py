@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from datetime import datetime, timezone
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from hwprof.errors import HwprofError
@@ -130,18 +131,42 @@ def concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
     return typed(frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True))
 
 
-def rows_to_frame(rows: list[dict], run_id: str) -> pd.DataFrame:
-    """Typed frame of measured rows; a key outside the schema is a bug in the caller."""
-    known = set(ALL_COLUMNS)
-    for row in rows:
-        unknown = sorted(set(row) - known)
-        if unknown:
-            raise ValueError(f"row has columns that are not in hwprof.schema: {unknown}")
-        if row.get("run_id") not in (None, run_id):
-            raise ValueError(f"row carries run_id {row['run_id']!r} but this run is {run_id!r}")
-    frame = pd.DataFrame(list(rows), columns=list(ALL_COLUMNS))
-    frame["run_id"] = run_id
-    return typed(frame)
+def _plain_value(column: str, value):
+    """`value` as the JSON/Python value its column holds (None for null); ValueError if it does not fit."""
+    if value is None or value is pd.NA:
+        return None
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    kind = expected_kind(column)
+    if kind == "text" and isinstance(value, str) or kind == "boolean" and isinstance(value, bool):
+        return value
+    if kind == "number" and isinstance(value, (int, float)) and not isinstance(value, bool):
+        if column in FLOAT_COLUMNS:
+            return float(value)
+        if isinstance(value, int) or value.is_integer():
+            return int(value)
+        raise ValueError(f"column {column} holds fractions ({value!r}) where hwprof writes whole numbers")
+    raise ValueError(f"column {column} holds {type(value).__name__} {value!r} where hwprof writes "
+                     f"{_kind_words(kind)}")
+
+
+def plain_row(row: dict, run_id: str) -> dict:
+    """A measured row with every schema column, checked without pandas (write() is on the hot path)."""
+    unknown = sorted(set(row) - set(ALL_COLUMNS))
+    if unknown:
+        raise ValueError(f"row has columns that are not in hwprof.schema: {unknown}")
+    if row.get("run_id") not in (None, run_id):
+        raise ValueError(f"row carries run_id {row['run_id']!r} but this run is {run_id!r}")
+    plain = {column: _plain_value(column, row.get(column)) for column in ALL_COLUMNS}
+    plain["run_id"] = run_id
+    return plain
+
+
+def rows_frame(rows: list[dict]) -> pd.DataFrame:
+    """Typed frame of rows that went through plain_row."""
+    return typed(pd.DataFrame(rows, columns=list(ALL_COLUMNS))) if rows else empty_frame()
 
 
 # ---------------------------------------------------------------- reading
@@ -326,16 +351,6 @@ def write_table(path: str | os.PathLike, frame: pd.DataFrame, runs: list[dict]) 
     _replace_atomically(sidecar_path(path), lambda tmp: tmp.write_text(document + "\n", encoding="utf-8"))
 
 
-def _jsonable(value):
-    if value is None or value is pd.NA:
-        return None
-    if hasattr(value, "item"):  # numpy scalars
-        value = value.item()
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    return value
-
-
 def _read_journal(path: Path) -> tuple[dict | None, list[dict]]:
     """(provenance, rows) from a journal; a truncated last line (killed mid-write) is dropped."""
     provenance, rows = None, []
@@ -393,7 +408,8 @@ class DatasetWriter:
             self.provenance["resumed_from"] = self._previous_runs[-1].get("run_id")
         self.provenance["status"] = "running"
 
-        self._new_frames: list[pd.DataFrame] = []
+        self._new_frame = empty_frame()  # this run's rows as of the last rewrite
+        self._pending_rows: list[dict] = []  # this run's rows since then
         self.rows_written = 0
         self._journal = None
         self._last_rewrite = -math.inf
@@ -424,7 +440,7 @@ class DatasetWriter:
             journal_run = {**journal_provenance, "status": "interrupted", "rows": len(journal_rows)}
             # The table may already hold some of the journal's rows; the journal holds them all.
             frame = frame[frame["run_id"].ne(journal_id).fillna(True)]
-            frame = concat([frame, rows_to_frame(journal_rows, journal_id)])
+            frame = concat([frame, rows_frame([plain_row(row, journal_id) for row in journal_rows])])
             run_ids = [run.get("run_id") for run in runs]
             if journal_id in run_ids:
                 runs[run_ids.index(journal_id)] = journal_run
@@ -457,26 +473,23 @@ class DatasetWriter:
             raise ValueError(f"DatasetWriter for {self.path} is closed")
         if not rows:
             return
-        frame = rows_to_frame(rows, self.run_id)
+        plain = [plain_row(row, self.run_id) for row in rows]
         # In memory first: if Ctrl-C lands in the journal write, close() still writes the rows.
-        self._new_frames.append(frame)
-        self.rows_written += len(frame)
+        self._pending_rows.extend(plain)
+        self.rows_written += len(plain)
         if self._journal is None:
             self._journal = self._open_journal()
-        records = frame.to_dict("records")
-        self._journal.write("".join(
-            json.dumps({"row": {k: _jsonable(v) for k, v in record.items()}}, sort_keys=True) + "\n"
-            for record in records
-        ))
+        self._journal.write("".join(json.dumps({"row": row}, sort_keys=True) + "\n" for row in plain))
         self._journal.flush()
         os.fsync(self._journal.fileno())
         if time.monotonic() - self._last_rewrite >= self.rewrite_interval_s:
             self._rewrite()
 
     def _rewrite(self) -> None:
-        self._new_frames = [concat(self._new_frames)]
+        if self._pending_rows:
+            self._new_frame, self._pending_rows = concat([self._new_frame, rows_frame(self._pending_rows)]), []
         self.provenance["rows"] = self.rows_written
-        write_table(self.path, concat([self._base, *self._new_frames]), self._previous_runs + [self.provenance])
+        write_table(self.path, concat([self._base, self._new_frame]), self._previous_runs + [self.provenance])
         self._last_rewrite = time.monotonic()
 
     def close(self, status: str | None = None) -> None:

@@ -6,6 +6,7 @@ import subprocess
 import sys
 import uuid
 
+import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
@@ -95,14 +96,28 @@ def test_rows_outside_the_schema_are_a_programming_error(tmp_path):
     writer = DatasetWriter(tmp_path / "out.parquet", make_provenance())
     with pytest.raises(ValueError, match="not in hwprof.schema.*latency_us"):
         writer.write([make_row(latency_us=3.0)])
-    with pytest.raises(ValueError, match="latency_ms holds text"):
+    with pytest.raises(ValueError, match="latency_ms holds str 'fast' where hwprof writes numbers"):
         writer.write([make_row(latency_ms="fast")])
+    with pytest.raises(ValueError, match="config holds dict"):
+        writer.write([make_row(config={"in_features": 4})])
+    with pytest.raises(ValueError, match="stable holds int"):
+        writer.write([make_row(stable=1)])
     with pytest.raises(ValueError, match="batch_size holds fractions"):
         writer.write([make_row(batch_size=1.5)])
     with pytest.raises(ValueError, match="run_id"):
         writer.write([make_row(run_id="someone-else")])
     writer.close()
     assert not (tmp_path / "out.parquet").exists()  # nothing was measured, nothing written
+
+
+def test_numpy_scalars_and_nan_are_accepted(tmp_path):
+    path = tmp_path / "out.parquet"
+    with DatasetWriter(path, make_provenance()) as writer:
+        writer.write([make_row(flops=np.int64(7), latency_ms=np.float32(0.5), stable=np.bool_(True),
+                               latency_ms_std=float("nan"), power_w=pd.NA, samples=12.0)])
+    row = read_dataset(path).iloc[0]
+    assert (row["flops"], row["latency_ms"], row["stable"], row["samples"]) == (7, 0.5, True, 12)
+    assert pd.isna(row["latency_ms_std"]) and pd.isna(row["power_w"])
 
 
 def test_write_is_durable_before_close_and_rewrites_are_throttled(tmp_path):

@@ -1,0 +1,54 @@
+"""`hwprof merge`: one dataset from the shards of many runs or boards."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+
+@click.command()
+@click.argument("shards", nargs=-1, required=True, metavar="SHARD...", type=click.Path(path_type=Path))
+@click.option("--out", "-o", required=True, type=click.Path(path_type=Path),
+              help="Merged dataset to write: Parquet, or CSV when it ends in .csv.")
+@click.option("--force", is_flag=True, help="Replace OUT if it already exists.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON, for CI jobs.")
+def merge(shards: tuple[Path, ...], out: Path, force: bool, as_json: bool) -> None:
+    """Combine datasets (SHARD...) from several runs or boards into one.
+
+    This is the step after CI on a fleet of boards: each board's job measures
+    and uploads its own shard,
+
+    \b
+        hwprof measure resnet18 mobilenet_v2 --out shard-$BOARD.parquet
+
+    and one last job collects the shards and runs
+
+    \b
+        hwprof merge shard-*.parquet --out fleet.parquet
+
+    Every shard must be an hwprof dataset of the same schema version with the
+    same column types. Each run's provenance is kept (the union of all runs,
+    keyed by run_id) and every row keeps the run_id that links it to its run.
+    The output is written atomically and may not be one of the inputs.
+    """
+    from hwprof.dataset import merge_datasets
+
+    summary = merge_datasets(list(shards), out, replace=force)
+    if as_json:
+        click.echo(json.dumps(summary, indent=2))
+        return
+    for warning in summary["warnings"]:
+        click.echo(f"warning: {warning}", err=True)
+    run_count = len({run["run_id"] for run in summary["runs"]})
+    click.echo(f"Merged {len(summary['shards'])} shard(s) into {summary['out']}: "
+               f"{summary['rows']} rows from {run_count} run(s).")
+    header = ("device_name", "run_id", "host", "status", "rows")
+    lines = [[str(run[key] if run[key] is not None else "-") for key in header] for run in summary["runs"]]
+    for line in lines:
+        line[1] = line[1][:12]  # a run_id prefix is enough to tell runs apart on screen
+    widths = [max(len(cells[i]) for cells in [list(header), *lines]) for i in range(len(header))]
+    for cells in [list(header), *lines]:
+        click.echo("  ".join(cell.rjust(width) if i == len(header) - 1 else cell.ljust(width)
+                             for i, (cell, width) in enumerate(zip(cells, widths))).rstrip())
