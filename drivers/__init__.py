@@ -1,0 +1,74 @@
+"""Power and energy sensors: NVML (NVIDIA GPUs), RAPL (CPUs), tegrastats/INA3221 (Jetson).
+
+`open_sensor` is the one entry point the runner uses: it picks the sensor that
+covers the measured device, or says in one sentence why there is none. hwprof
+never guesses power: without a readable sensor the power columns stay null.
+"""
+
+from __future__ import annotations
+
+from hwprof.drivers.base import EnergyWindow, PowerSample, PowerSensor, SensorUnavailable
+from hwprof.errors import HwprofError
+
+POWER_KINDS = ("auto", "nvml", "rapl", "jetson", "none")
+
+__all__ = ["EnergyWindow", "POWER_KINDS", "PowerSample", "PowerSensor", "SensorUnavailable", "open_sensor"]
+
+
+def _check_device(device: str) -> None:
+    kind, _, index = device.partition(":")
+    if kind == "cpu" and not index:
+        return
+    if kind == "cuda" and (not index or index.isdigit()):
+        return
+    raise HwprofError(f"device '{device}' is not one hwprof measures power on: use cpu, cuda or cuda:N")
+
+
+def _auto_kind(device: str, tegrastats: str | None) -> str:
+    from hwprof.drivers.jetson import is_jetson
+
+    if is_jetson(tegrastats):
+        return "jetson"  # on a Jetson the rails cover the CPU and the integrated GPU alike
+    return "nvml" if device.startswith("cuda") else "rapl"
+
+
+def _make_sensor(kind: str, device: str, tegrastats: str | None) -> PowerSensor:
+    if kind == "nvml":
+        if not device.startswith("cuda"):
+            raise SensorUnavailable(f"NVML measures NVIDIA GPUs, not '{device}'; use --power rapl for the CPU "
+                                    "or --device cuda")
+        from hwprof.drivers.nvml import NvmlSensor
+        return NvmlSensor(device)
+    if kind == "rapl":
+        if device != "cpu":
+            raise SensorUnavailable(f"RAPL measures the CPU package, not '{device}'; use --power nvml for a GPU")
+        from hwprof.drivers.rapl import RaplSensor
+        return RaplSensor()
+    from hwprof.drivers.jetson import open_jetson_sensor
+    return open_jetson_sensor(tegrastats)
+
+
+def open_sensor(power: str, device: str, tegrastats: str | None = None) -> tuple[PowerSensor | None, str | None]:
+    """(sensor, None) when a sensor covers `device`, else (None, why and how to fix).
+
+    `power` is auto|nvml|rapl|jetson|none. With auto, a Jetson uses its rails,
+    cuda uses NVML and cpu uses RAPL; a missing sensor is a reason, not an error.
+    A named kind that cannot be used raises HwprofError with that reason. The
+    sensor comes back open (probed and polling), so its `source` and
+    `metadata()` are final; calling `open()` again does nothing; the caller closes it.
+    """
+    if power not in POWER_KINDS:
+        raise HwprofError(f"--power {power} is unknown: choose one of {', '.join(POWER_KINDS)}")
+    _check_device(device)
+    if power == "none":
+        return None, "power measurement off (--power none)"
+    kind = _auto_kind(device, tegrastats) if power == "auto" else power
+    try:
+        sensor = _make_sensor(kind, device, tegrastats)
+        sensor.open()
+    except SensorUnavailable as unavailable:
+        reason = str(unavailable)
+        if power != "auto":
+            raise HwprofError(f"--power {power} cannot be used: {reason}") from None
+        return None, reason
+    return sensor, None

@@ -1,0 +1,192 @@
+"""`hwprof devices` (what can be measured here, and why not) and `hwprof plot-trace`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from hwprof.errors import HwprofError
+
+
+def _rapl_entry() -> dict:
+    from hwprof.drivers.base import SensorUnavailable
+    from hwprof.drivers.rapl import RaplSensor, discover_zones, unavailable_reason
+
+    zones = discover_zones()
+    entry = {"sensor": "rapl", "device": "cpu", "usable": False, "source": None,
+             "measures": "CPU package energy from the RAPL counters (psys where there is no package zone)",
+             "zones": [{"name": z.name, "role": z.role, "readable": z.readable} for z in zones]}
+    reason = unavailable_reason(zones)
+    if reason is None:
+        try:
+            sensor = RaplSensor(zones)
+            entry.update(usable=True, source=sensor.source,
+                         zones=[{"name": z.name, "role": z.role, "readable": z.readable, "counted": z.counted,
+                                 "mirrors": z.mirrors} for z in zones])
+        except SensorUnavailable as unavailable:
+            reason = str(unavailable)
+    if reason:
+        entry["reason"] = reason
+    return entry
+
+
+def _nvml_entries(devices: list[dict]) -> list[dict]:
+    from hwprof.drivers.base import SensorUnavailable
+    from hwprof.drivers.nvml import describe_gpu, load_pynvml
+
+    measures = "GPU energy counter (primary) and instantaneous power (cross-check) through NVML"
+    try:
+        pynvml = load_pynvml()
+    except SensorUnavailable as unavailable:
+        return [{"sensor": "nvml", "device": "cuda", "usable": False, "source": None, "measures": measures,
+                 "reason": str(unavailable)}]
+    entries = []
+    try:
+        for index in range(pynvml.nvmlDeviceGetCount()):
+            gpu = describe_gpu(pynvml, index)
+            devices.append({"device": f"nvml:{index}", "kind": "gpu", "name": gpu["name"], "uuid": gpu["uuid"]})
+            entry = {"sensor": "nvml", "device": f"nvml:{index}", "usable": "reason" not in gpu,
+                     "source": None, "measures": measures, "energy_counter": gpu["energy_counter"],
+                     "power_field": gpu["power_field"]}
+            if "reason" in gpu:
+                entry["reason"] = gpu["reason"]
+            else:
+                entry["source"] = f"nvml:{index}:total_energy" if gpu["energy_counter"] \
+                    else f"nvml:{index}:{gpu['power_field']}"
+            entries.append(entry)
+    finally:
+        pynvml.nvmlShutdown()
+    if not entries:
+        entries.append({"sensor": "nvml", "device": "cuda", "usable": False, "source": None, "measures": measures,
+                        "reason": "NVML is installed but sees no GPU; check `nvidia-smi -L`"})
+    return entries
+
+
+def _jetson_entries(tegrastats: str | None, devices: list[dict]) -> list[dict]:
+    from hwprof.drivers.base import SensorUnavailable, sysfs_path
+    from hwprof.drivers.jetson import board_rule, discover_ina3221, find_tegrastats, is_jetson
+
+    if not is_jetson(tegrastats):
+        return [{"sensor": "jetson", "device": "cpu+gpu", "usable": False, "source": None,
+                 "measures": "module power rails (total, GPU, CPU, SOC)",
+                 "reason": "not a Jetson: no /etc/nv_tegra_release and no tegrastats; on a Jetson pass "
+                           "--tegrastats PATH if it is installed elsewhere"}]
+    model_path = sysfs_path("/proc/device-tree/model")
+    model = model_path.read_text(errors="replace").strip("\x00 \n") if model_path.is_file() else "Jetson"
+    devices.append({"device": "jetson", "kind": "soc", "name": model})
+    entries = []
+    rails = discover_ina3221()
+    ina = {"sensor": "ina3221", "device": "cpu+gpu", "usable": False, "source": None,
+           "measures": "module power rails read from the INA3221 sysfs (faster than tegrastats)",
+           "rails": [r.name for r in rails]}
+    if rails:
+        try:
+            rule = board_rule([r.name for r in rails])
+            ina.update(usable=True, source=f"ina3221:{rule.total_name}", board=rule.board)
+        except SensorUnavailable as unavailable:
+            ina["reason"] = str(unavailable)
+    else:
+        ina["reason"] = ("no readable INA3221 monitor under /sys/class/hwmon or /sys/bus/iio; tegrastats is "
+                         "used instead (run as root if the monitors exist but are unreadable)")
+    entries.append(ina)
+    path = find_tegrastats(tegrastats)
+    stats = {"sensor": "tegrastats", "device": "cpu+gpu", "usable": False, "source": None, "path": path,
+             "measures": "module power rails, instantaneous value of each (board total by the board's rule)"}
+    if path is None:
+        stats["reason"] = ("tegrastats is not found; pass --tegrastats PATH, set HWPROF_TEGRASTATS, or install "
+                           "nvidia-l4t-tools")
+    elif not Path(path).is_file():
+        stats["reason"] = f"tegrastats at {path} does not exist; pass the right path with --tegrastats PATH"
+    else:
+        stats.update(usable=True, source="tegrastats:<total rail, named once it runs>")
+    entries.append(stats)
+    return entries
+
+
+def collect_devices(tegrastats: str | None = None) -> dict:
+    """Every device and power sensor found, what each measures, and why any cannot be used."""
+    from hwprof.drivers.cpu import describe_cpu
+
+    devices = [{"kind": "cpu", **describe_cpu()}]
+    sensors = [_rapl_entry()]
+    sensors += _nvml_entries(devices)
+    sensors += _jetson_entries(tegrastats, devices)
+    return {"devices": devices, "sensors": sensors}
+
+
+def _print_report(report: dict) -> None:
+    click.echo("Devices")
+    for device in report["devices"]:
+        extras = []
+        if device.get("logical_cpus"):
+            extras.append(f"{device['logical_cpus']} logical CPUs")
+        if device.get("scaling_governor"):
+            extras.append(f"governor {device['scaling_governor']}")
+        if device.get("virtual_machine"):
+            extras.append("virtual machine")
+        suffix = f" ({', '.join(extras)})" if extras else ""
+        click.echo(f"  {device['device']:<10} {device['name']}{suffix}")
+    click.echo("Power sensors")
+    for sensor in report["sensors"]:
+        status = "usable" if sensor["usable"] else "unusable"
+        click.echo(f"  {sensor['sensor']:<10} {sensor['device']:<10} {status}")
+        click.echo(f"      measures: {sensor['measures']}")
+        if sensor.get("source"):
+            click.echo(f"      source:   {sensor['source']}")
+        if sensor.get("reason"):
+            click.echo(f"      why not:  {sensor['reason']}")
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option("--tegrastats", type=click.Path(dir_okay=False), default=None,
+              help="Path to tegrastats on a Jetson (else $HWPROF_TEGRASTATS, PATH, /usr/bin).")
+def devices(as_json, tegrastats):
+    """List the devices and power sensors found here, and why any sensor cannot be used."""
+    report = collect_devices(tegrastats)
+    if as_json:
+        click.echo(json.dumps(report, indent=2))
+    else:
+        _print_report(report)
+
+
+@click.command("plot-trace")
+@click.argument("trace", type=click.Path(dir_okay=False))
+@click.option("--out", type=click.Path(dir_okay=False), default=None,
+              help="PNG to write (default: TRACE with the extension .png).")
+def plot_trace(trace, out):
+    """Draw a power trace written by `hwprof measure --trace` (watts against time, one line per sensor)."""
+    from hwprof.energy import read_trace
+
+    frame = read_trace(trace)
+    if frame.empty:
+        raise HwprofError(f"{trace} holds no power samples, so there is nothing to plot")
+    out_path = Path(out) if out else Path(trace).with_suffix(".png")
+    if out_path.suffix.lower() != ".png":
+        raise HwprofError(f"--out {out_path} must end in .png")
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    start_s = frame["timestamp_s"].min()
+    figure, axes = plt.subplots(figsize=(10, 4.5))
+    for name, group in frame.groupby("sensor", sort=True):
+        group = group.sort_values("timestamp_s")
+        axes.plot(group["timestamp_s"] - start_s, group["power_w"], label=str(name), linewidth=0.9)
+    axes.set_xlabel("time since first sample (s)")
+    axes.set_ylabel("power (W)")
+    axes.set_title(Path(trace).name)
+    axes.grid(True, alpha=0.3)
+    axes.legend(loc="upper right", fontsize="small")
+    figure.tight_layout()
+    try:
+        figure.savefig(out_path, dpi=120)
+    except OSError as error:
+        raise HwprofError(f"cannot write {out_path}: {error.strerror or error}") from None
+    finally:
+        plt.close(figure)
+    click.echo(f"wrote {out_path}")
