@@ -1,4 +1,8 @@
-"""hwprof: latency, power and energy of neural networks, measured and predicted."""
+"""hwprof: latency, power and energy of neural networks, measured and predicted.
+
+`hwprof.measure(...)` returns a DataFrame; `hwprof.load_predictor(path)` loads a
+fitted cost model. Both import torch lazily so `import hwprof` stays cheap.
+"""
 
 from importlib.metadata import PackageNotFoundError, version
 
@@ -9,4 +13,14 @@ except PackageNotFoundError:  # running from a source tree that is not installed
 
 from hwprof.errors import HwprofError  # noqa: E402
 
-__all__ = ["HwprofError", "__version__"]
+_LAZY = {"measure": "hwprof.api", "load_predictor": "hwprof.predictor"}
+
+__all__ = ["HwprofError", "__version__", *_LAZY]
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'hwprof' has no attribute {name!r}")

@@ -1,0 +1,277 @@
+"""`hwprof.measure`: models in, a tidy latency (and power) table out.
+
+For each (model, batch size) group, in random order: extract the layers,
+time each unique layer configuration once (reused by every instance, across
+models and groups) and the whole network, interleaved; write each row as soon
+as its measurement finishes.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import sys
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Sequence
+
+import pandas as pd
+import torch
+
+from hwprof.errors import HwprofError
+from hwprof.layers import Layer, extract_layers
+from hwprof.models import ModelSpec, resolve_model
+from hwprof.runner import Item, Method, Result, Runner
+from hwprof.schema import ALL_COLUMNS
+
+MEASUREMENT_COLUMNS = ("latency_ms", "latency_ms_ci_low", "latency_ms_ci_high", "latency_ms_std", "samples",
+                       "iterations", "stable", "measure_s", "power_w", "idle_power_w", "energy_mj",
+                       "dynamic_energy_mj", "power_source", "power_flags")
+
+
+class Progress:
+    """What measure reports while it runs; the CLI draws it, the API stays silent."""
+
+    def group(self, model: str, batch_size: int, items: int) -> None: ...
+
+    def item_done(self, label: str, latency_ms: float, stable: bool) -> None: ...
+
+    def note(self, text: str) -> None: ...
+
+
+@dataclass
+class _MemoryWriter:
+    """Stands in for a dataset file when the caller only wants the DataFrame."""
+
+    rows: list[dict] = field(default_factory=list)
+
+    def existing_rows(self) -> pd.DataFrame:
+        return pd.DataFrame(columns=list(ALL_COLUMNS))
+
+    def write(self, rows: list[dict]) -> None:
+        self.rows.extend(rows)
+
+    def close(self) -> None:
+        pass
+
+
+def resolve_device(text: str) -> torch.device:
+    if text == "cpu":
+        return torch.device("cpu")
+    if text == "cuda" or text.startswith("cuda:"):
+        if not torch.cuda.is_available():
+            raise HwprofError(
+                f"--device {text} was asked for but this torch build sees no CUDA device "
+                f"(torch {torch.__version__}, CUDA build: {torch.version.cuda or 'no'}): install a CUDA build "
+                "of torch as the README says, or use --device cpu")
+        device = torch.device(text)
+        index = device.index or 0
+        if index >= torch.cuda.device_count():
+            raise HwprofError(f"--device {text}: only {torch.cuda.device_count()} CUDA device(s) are visible")
+        return torch.device("cuda", index)
+    raise HwprofError(f"unknown device {text!r}: use cpu, cuda or cuda:N")
+
+
+def parse_batch_sizes(values: Iterable[int | str]) -> list[int]:
+    sizes: list[int] = []
+    for value in values:
+        for part in str(value).split(","):
+            part = part.strip()
+            if not part:
+                continue
+            if not part.isdigit() or int(part) < 1:
+                raise HwprofError(f"bad batch size {part!r}: give positive integers, e.g. --batch-size 1,8,32")
+            sizes.append(int(part))
+    if not sizes:
+        raise HwprofError("no batch size given: use e.g. --batch-size 1,8,32")
+    return list(dict.fromkeys(sizes))
+
+
+def measure(models: Sequence[str | ModelSpec], batch_sizes: Iterable[int | str] = (1,), device: str = "cpu", *,
+            precision: float = Method.precision, max_item_s: float = Method.max_item_s,
+            threads: int | None = None, power: str = "none", tegrastats: str | None = None,
+            layers: bool = True, out: str | None = None, resume: bool = False, trace: str | None = None,
+            input_shape: tuple[int, ...] | None = None, seed: int | None = None,
+            argv: list[str] | None = None, progress: Progress | None = None) -> pd.DataFrame:
+    """Measure models on one device and return the dataset as a DataFrame (also written to `out`)."""
+    if not 0 < precision < 1:
+        raise HwprofError(f"--precision {precision} is out of range: give a fraction such as 0.02 for 2%")
+    if max_item_s <= 0:
+        raise HwprofError("--max-time must be positive")
+    if not models:
+        raise HwprofError("no model given: name one, e.g. `hwprof measure resnet18` (see `hwprof models`)")
+    sizes = parse_batch_sizes(batch_sizes)
+    torch_device = resolve_device(device)
+    device_text = str(torch_device)
+    if threads is not None:
+        if threads < 1:
+            raise HwprofError(f"--threads {threads}: give a positive thread count")
+        torch.set_num_threads(threads)
+    specs = [m if isinstance(m, ModelSpec) else resolve_model(m, input_shape) for m in models]
+    progress = progress or Progress()
+
+    from hwprof.provenance import collect_provenance, device_name
+
+    if power == "none":
+        sensor, power_unavailable = None, "power measurement off (--power none)"
+    else:
+        from hwprof.drivers import open_sensor
+
+        sensor, power_unavailable = open_sensor(power, device_text, tegrastats)
+        if power_unavailable:
+            progress.note(f"power unavailable: {power_unavailable}")
+    method = Method(precision=precision, max_item_s=max_item_s, seed=seed)
+    provenance = collect_provenance(device_text, torch.get_num_threads(), argv if argv is not None else sys.argv, {
+        "method": {k: getattr(method, k) for k in method.__dataclass_fields__},
+        "power": {"requested": power, "source": sensor.source if sensor else None,
+                  "unavailable_reason": power_unavailable, "sensor": sensor.metadata() if sensor else None},
+    })
+    if out is None:
+        writer: Any = _MemoryWriter()
+    else:
+        from hwprof.dataset import DatasetWriter
+
+        writer = DatasetWriter(out, provenance, resume=resume)
+    session = _Session(writer, Runner(method), torch_device, device_name(device_text), sensor, progress,
+                       trace=[] if trace else None)
+    try:
+        if sensor is not None:
+            sensor.open()
+        session.load_existing()
+        groups = [(spec, size) for spec in specs for size in sizes]
+        random.Random(seed).shuffle(groups)
+        with torch.inference_mode():
+            for spec, size in groups:
+                session.measure_group(spec, size, layers)
+    finally:
+        writer.close()
+        if sensor is not None:
+            sensor.close()
+        if trace and session.trace:
+            from hwprof.energy import write_trace
+
+            write_trace(session.trace, trace)
+    return session.frame()
+
+
+class _Session:
+    """State of one measure run: what has been measured, and where rows go."""
+
+    def __init__(self, writer, runner: Runner, device: torch.device, device_name: str, sensor, progress: Progress,
+                 trace: list | None) -> None:
+        self.writer = writer
+        self.runner = runner
+        self.device = device
+        self.device_text = str(device)
+        self.device_name = device_name
+        self.sensor = sensor
+        self.progress = progress
+        self.trace = trace
+        self.rows: list[dict] = []
+        self.measured: dict[str, dict] = {}  # config_id -> measurement columns
+        self.layer_rows_done: set[tuple] = set()  # (model, batch_size, layer_index)
+        self.networks_done: set[tuple] = set()  # (model, batch_size)
+        self.sync: Callable[[], None] = (lambda: torch.cuda.synchronize(device)) if device.type == "cuda" \
+            else (lambda: None)
+
+    def load_existing(self) -> None:
+        existing = self.writer.existing_rows()
+        existing = existing[existing["device"] == self.device_text] if len(existing) else existing
+        for row in existing.to_dict("records"):
+            self.rows.append(row)
+            key = (row["model"], int(row["batch_size"]))
+            if row["kind"] == "network":
+                self.networks_done.add(key)
+            else:
+                self.layer_rows_done.add((*key, int(row["layer_index"])))
+                self.measured[row["config_id"]] = {c: row.get(c) for c in MEASUREMENT_COLUMNS}
+        if self.rows:
+            self.progress.note(f"resuming: {len(self.rows)} rows already measured are kept")
+
+    def frame(self) -> pd.DataFrame:
+        frame = pd.DataFrame(self.rows)
+        for column in ALL_COLUMNS:
+            if column not in frame:
+                frame[column] = None
+        return frame[list(ALL_COLUMNS)]
+
+    def emit(self, rows: list[dict]) -> None:
+        if rows:
+            self.writer.write(rows)
+            self.rows.extend(rows)
+
+    def measure_group(self, spec: ModelSpec, batch_size: int, with_layers: bool) -> None:
+        module = spec.module.to(self.device).eval()
+        network_key = (spec.name, batch_size)
+        layer_list, extraction = extract_layers(module, spec.input_shape, batch_size, self.device)
+        instances: dict[str, list[Layer]] = defaultdict(list)
+        if with_layers:
+            for layer in layer_list:
+                if (spec.name, batch_size, layer.index) not in self.layer_rows_done:
+                    instances[layer.config_id(self.device_text)].append(layer)
+        items: dict[str, Item] = {}
+        for config_id, group in instances.items():
+            if config_id in self.measured:
+                self.emit([self._layer_row(spec, batch_size, extraction, layer, config_id) for layer in group])
+            else:
+                items[config_id] = Item(config_id, group[0].call.bind(self.device), self.sync)
+        example = None
+        if network_key not in self.networks_done:
+            example = torch.randn((batch_size, *spec.input_shape), device=self.device)
+            items["network"] = Item("network", lambda: module(example), self.sync)
+        if not items:
+            return
+        self.progress.group(spec.name, batch_size, len(items))
+
+        def on_done(result: Result) -> None:
+            measurement = self._measurement(items[result.key], result)
+            if result.key == "network":
+                self.emit([self._network_row(spec, batch_size, extraction, layer_list, module, example, measurement)])
+                label = f"{spec.name} (network)"
+            else:
+                self.measured[result.key] = measurement
+                group = instances[result.key]
+                self.emit([self._layer_row(spec, batch_size, extraction, layer, result.key) for layer in group])
+                label = f"{group[0].op} {group[0].name}"
+            self.progress.item_done(label, measurement["latency_ms"], measurement["stable"])
+
+        self.runner.measure(list(items.values()), on_done)
+
+    def _measurement(self, item: Item, result: Result) -> dict:
+        summary = result.summary
+        values = {
+            "latency_ms": summary.median * 1e3, "latency_ms_ci_low": summary.ci_low * 1e3,
+            "latency_ms_ci_high": summary.ci_high * 1e3, "latency_ms_std": summary.std * 1e3,
+            "samples": summary.n, "iterations": result.iterations, "stable": result.stable,
+            "measure_s": result.measure_s, "power_w": None, "idle_power_w": None, "energy_mj": None,
+            "dynamic_energy_mj": None, "power_source": None, "power_flags": None,
+        }
+        if self.sensor is not None:
+            from hwprof.energy import measure_energy
+
+            values.update(measure_energy(item.run, summary.median, self.sensor, self.trace))
+        return values
+
+    def _identity(self, spec: ModelSpec, batch_size: int, extraction: str) -> dict:
+        return {"model": spec.name, "batch_size": batch_size, "device": self.device_text,
+                "device_name": self.device_name, "extraction": extraction}
+
+    def _layer_row(self, spec, batch_size, extraction, layer: Layer, config_id: str) -> dict:
+        return {**self._identity(spec, batch_size, extraction), "kind": "layer", "layer_index": layer.index,
+                "layer_name": layer.name, "op": layer.op, "config": layer.config_json(), "flops": layer.flops,
+                "params": layer.params, "input_bytes": layer.input_bytes, "output_bytes": layer.output_bytes,
+                "weight_bytes": layer.weight_bytes, "config_id": config_id, **self.measured[config_id]}
+
+    def _network_row(self, spec, batch_size, extraction, layer_list, module, example, measurement) -> dict:
+        output = module(example)
+        tensors = [output] if isinstance(output, torch.Tensor) else [t for t in output if isinstance(t, torch.Tensor)]
+        weights = list(module.parameters()) + list(module.buffers())
+        config = {"input_shape": [batch_size, *spec.input_shape], "family": spec.family}
+        return {**self._identity(spec, batch_size, extraction), "kind": "network", "layer_index": -1,
+                "layer_name": spec.name, "op": "network", "config": json.dumps(config, sort_keys=True),
+                "flops": sum(layer.flops for layer in layer_list),
+                "params": sum(p.numel() for p in module.parameters()),
+                "input_bytes": example.numel() * example.element_size(),
+                "output_bytes": sum(t.numel() * t.element_size() for t in tensors),
+                "weight_bytes": sum(t.numel() * t.element_size() for t in weights),
+                "layer_count": len(layer_list), **measurement}

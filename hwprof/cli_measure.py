@@ -1,0 +1,196 @@
+"""`hwprof measure` and `hwprof models`."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from hwprof.runner import Method
+
+TOP_LAYERS = 10
+
+
+@click.command()
+@click.argument("models", nargs=-1, required=True)
+@click.option("--out", default="hwprof.parquet", show_default=True,
+              help="Dataset path: Parquet, or CSV when it ends in .csv.")
+@click.option("--batch-size", "batch_sizes", default="1", show_default=True,
+              help="Comma-separated batch sizes, each measured, e.g. 1,8,32.")
+@click.option("--device", default="cpu", show_default=True, help="cpu, cuda or cuda:N.")
+@click.option("--precision", type=float, default=Method.precision, show_default=True,
+              help="Target relative half-width of the 95% interval of each median.")
+@click.option("--max-time", "max_item_s", type=float, default=Method.max_item_s, show_default=True,
+              help="Time budget per item (layer configuration or network) in seconds.")
+@click.option("--threads", type=int, default=None,
+              help="Intra-op threads. Default: PyTorch's own default, the number of physical cores.")
+@click.option("--power", type=click.Choice(["auto", "nvml", "rapl", "jetson", "none"]), default="auto",
+              show_default=True, help="Power sensor; auto picks the one covering --device.")
+@click.option("--tegrastats", type=click.Path(dir_okay=False), default=None,
+              help="Path to tegrastats on a Jetson (else $HWPROF_TEGRASTATS, PATH, /usr/bin).")
+@click.option("--trace", is_flag=True, help="Also write every power sample to OUT's stem + .trace.parquet.")
+@click.option("--input-shape", default=None, help="Input shape without the batch, e.g. 3,224,224.")
+@click.option("--no-layers", is_flag=True, help="Measure whole networks only.")
+@click.option("--resume", is_flag=True, help="Carry on from the rows already in OUT.")
+@click.option("--seed", type=int, default=None, help="Seed of the randomised measurement order.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON summary on stdout (for CI jobs).")
+@click.option("--quiet", is_flag=True, help="No progress output.")
+def measure(models, out, batch_sizes, device, precision, max_item_s, threads, power, tegrastats, trace,
+            input_shape, no_layers, resume, seed, as_json, quiet):
+    """Measure the latency (and power, where a sensor is available) of MODELS.
+
+    MODEL is a name from `hwprof models`, nb201:<arch> in NAS-Bench-201
+    notation, or path/to/file.py:factory returning a torch.nn.Module.
+    """
+    from hwprof.api import measure as run_measure
+    from hwprof.models import parse_shape
+
+    shape = parse_shape(input_shape) if input_shape else None
+    trace_path = _trace_path(out) if trace else None
+    progress = _make_progress(quiet or as_json)
+    try:
+        frame = run_measure(list(models), [batch_sizes], device, precision=precision, max_item_s=max_item_s,
+                            threads=threads, power=power, tegrastats=tegrastats, layers=not no_layers, out=out,
+                            resume=resume, trace=trace_path, input_shape=shape, seed=seed, argv=sys.argv,
+                            progress=progress)
+    except KeyboardInterrupt:
+        progress.stop()
+        click.echo(f"interrupted: the rows measured so far are kept in {out}; "
+                   "run the same command with --resume to carry on", err=True)
+        sys.exit(130)
+    progress.stop()
+    summary = summarize_frame(frame)
+    if as_json:
+        click.echo(json.dumps({"out": out, "trace": trace_path, "rows": len(frame), **summary}, indent=2))
+    elif not quiet:
+        _print_summary(summary, out)
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def models(as_json):
+    """List the sample models and their default input shapes."""
+    from hwprof.sample_models import MODELS
+
+    entries = [{"name": name, "input_shape": list(entry.input_shape), "family": entry.family,
+                "description": entry.description} for name, entry in sorted(MODELS.items())]
+    if as_json:
+        click.echo(json.dumps(entries, indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("name", "input shape", "family", "description")
+    for entry in entries:
+        table.add_row(entry["name"], "x".join(map(str, entry["input_shape"])), entry["family"], entry["description"])
+    console = Console()
+    console.print(table)
+    console.print("Also: nb201:<arch> (NAS-Bench-201 cell, input 3x32x32) and path/to/file.py:factory.")
+
+
+def _trace_path(out: str) -> str:
+    stem = out[: -len(".csv")] if out.lower().endswith(".csv") else out.removesuffix(".parquet")
+    return f"{stem}.trace.parquet"
+
+
+def summarize_frame(frame) -> dict:
+    """Networks against the sum of their layers, and the slowest layers, per (model, batch size)."""
+    networks = []
+    for (model, batch_size), group in frame.groupby(["model", "batch_size"], sort=True):
+        layer_rows = group[group["kind"] == "layer"]
+        network = group[group["kind"] == "network"]
+        entry = {"model": model, "batch_size": int(batch_size), "layers": int(len(layer_rows)),
+                 "sum_of_layers_ms": float(layer_rows["latency_ms"].sum()) if len(layer_rows) else None,
+                 "unstable_rows": int((~group["stable"].astype(bool)).sum())}
+        if len(network):
+            row = network.iloc[0]
+            entry.update(latency_ms=float(row["latency_ms"]), latency_ms_ci_low=float(row["latency_ms_ci_low"]),
+                         latency_ms_ci_high=float(row["latency_ms_ci_high"]),
+                         energy_mj=None if row["energy_mj"] is None or row["energy_mj"] != row["energy_mj"]
+                         else float(row["energy_mj"]))
+        top = layer_rows.nlargest(TOP_LAYERS, "latency_ms")
+        entry["top_layers"] = [{"layer_index": int(r.layer_index), "layer_name": r.layer_name, "op": r.op,
+                                "latency_ms": float(r.latency_ms)} for r in top.itertuples()]
+        networks.append(entry)
+    return {"networks": networks}
+
+
+def _print_summary(summary: dict, out: str) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    for entry in summary["networks"]:
+        if entry["top_layers"]:
+            table = Table("#", "layer", "op", "latency ms",
+                          title=f"{entry['model']} batch {entry['batch_size']}: slowest layers")
+            for layer in entry["top_layers"]:
+                table.add_row(str(layer["layer_index"]), layer["layer_name"], layer["op"], f"{layer['latency_ms']:.4f}")
+            console.print(table)
+    table = Table("model", "batch", "network ms", "95% CI ms", "sum of layers ms", "network / sum", "unstable rows",
+                  title="networks")
+    for entry in summary["networks"]:
+        network_ms = entry.get("latency_ms")
+        layers_ms = entry["sum_of_layers_ms"]
+        ratio = f"{network_ms / layers_ms:.2f}" if network_ms and layers_ms else "-"
+        table.add_row(entry["model"], str(entry["batch_size"]), f"{network_ms:.3f}" if network_ms else "-",
+                      f"{entry['latency_ms_ci_low']:.3f}-{entry['latency_ms_ci_high']:.3f}" if network_ms else "-",
+                      f"{layers_ms:.3f}" if layers_ms else "-", ratio, str(entry["unstable_rows"]))
+    console.print(table)
+    console.print(f"dataset: {out}")
+
+
+def _make_progress(silent: bool):
+    if silent:
+        return _Silent()
+    if sys.stderr.isatty():
+        return _RichProgress()
+    return _PlainProgress()
+
+
+class _Silent:
+    def group(self, model, batch_size, items): ...
+
+    def item_done(self, label, latency_ms, stable): ...
+
+    def note(self, text): ...
+
+    def stop(self): ...
+
+
+class _PlainProgress(_Silent):
+    """One line per event: readable in CI logs."""
+
+    def group(self, model, batch_size, items):
+        click.echo(f"measuring {model} batch {batch_size}: {items} items", err=True)
+
+    def item_done(self, label, latency_ms, stable):
+        click.echo(f"  {label}: {latency_ms:.4f} ms{'' if stable else ' (not stable)'}", err=True)
+
+    def note(self, text):
+        click.echo(text, err=True)
+
+
+class _RichProgress(_Silent):
+    def __init__(self):
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                            transient=False)
+        self.bar.start()
+        self.task = None
+
+    def group(self, model, batch_size, items):
+        if self.task is not None:
+            self.bar.update(self.task, completed=self.bar.tasks[self.task].total)
+        self.task = self.bar.add_task(f"{model} batch {batch_size}", total=items)
+
+    def item_done(self, label, latency_ms, stable):
+        self.bar.advance(self.task)
+
+    def note(self, text):
+        self.bar.console.print(text)
+
+    def stop(self):
+        self.bar.stop()
