@@ -24,7 +24,7 @@ PACKAGE_NAME = re.compile(r"^package-(\d+)$")
 DIE_NAME = re.compile(r"^package-(\d+)-die-(\d+)$")
 ASSUMED_MAX_POWER_W = 1000.0  # per zone, when the zone states no power constraint
 NOMINAL_UPDATE_PERIOD_S = 0.001  # RAPL counters update about every millisecond
-MIN_WINDOW_S = 0.25
+MIN_WINDOW_S = 0.5
 MAX_POLL_INTERVAL_S = 0.05
 MIN_POLL_INTERVAL_S = 0.001
 MIRROR_SNAPSHOTS = 5
@@ -204,6 +204,7 @@ class RaplSensor(PowerSensor):
     """Package (or psys) energy of the whole CPU from RAPL counters."""
 
     has_counter = True
+    samples_are_instantaneous = False  # samples are differences of the same counter, no independent reading
     state_every_poll = False
     min_window_s = MIN_WINDOW_S
 

@@ -1,13 +1,13 @@
-"""Fake sysfs trees whose energy counters a background thread advances at known wattages.
+"""Fake sysfs trees: RAPL counters advanced at known wattages, INA3221 monitors, host files.
 
-The writer integrates each zone's power over real elapsed time and replaces the
-counter files atomically, wrapping them at `max_energy_range_uj` like the kernel.
+The RAPL writer integrates each zone's power over real elapsed time and replaces
+the counter files atomically, wrapping them at `max_energy_range_uj` like the kernel.
 """
 
 from __future__ import annotations
 
+import multiprocessing
 import os
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,19 +30,39 @@ def write_atomically(path: Path, text: str) -> None:
     os.replace(temporary, path)
 
 
+def _writer_main(powercap: str, zones: list[tuple[str, str | None, int]], powers, start_uj: list[float],
+                 stop, update_s: float) -> None:
+    """The writer process: integrate each zone's power and rewrite its counter every `update_s`."""
+    energy_uj = dict(zip((z[0] for z in zones), start_uj))
+    last_t = time.monotonic()
+    while not stop.is_set():
+        now = time.monotonic()
+        for index, (zone_id, mirror_of, _) in enumerate(zones):
+            if mirror_of is None:
+                energy_uj[zone_id] += powers[index] * (now - last_t) * 1e6
+        last_t = now
+        for zone_id, mirror_of, max_range_uj in zones:
+            value = int(energy_uj[mirror_of or zone_id]) % max_range_uj
+            write_atomically(Path(powercap) / zone_id / "energy_uj", f"{value}\n")
+        time.sleep(update_s)
+
+
 class FakeRaplTree:
-    """A powercap tree under `root`; `start()` runs the writer, `set_power()` changes a load."""
+    """A powercap tree under `root`; `start()` runs the writer, `set_power()` changes a load.
+
+    The writer is a separate process, like the hardware counter it stands for:
+    a busy interpreter in the test cannot delay its updates.
+    """
 
     def __init__(self, root: Path, zones: list[FakeZone], update_s: float = 0.001):
         self.root = Path(root)
-        self.zones = {z.zone_id: z for z in zones}
+        self.zones = list(zones)
         self.update_s = update_s
         self.powercap = self.root / "sys" / "class" / "powercap"
-        self._energy_uj = {z.zone_id: float(z.start_uj) for z in zones}
-        self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._last_t = time.monotonic()
+        self._context = multiprocessing.get_context("spawn")
+        self._powers = self._context.Array("d", [z.power_w for z in zones], lock=False)
+        self._stop = self._context.Event()
+        self._process = None
         (self.powercap / "intel-rapl").mkdir(parents=True, exist_ok=True)
         for zone in zones:
             directory = self.powercap / zone.zone_id
@@ -51,55 +71,67 @@ class FakeRaplTree:
             (directory / "max_energy_range_uj").write_text(f"{zone.max_range_uj}\n")
             if zone.max_power_uw is not None:
                 (directory / "constraint_0_max_power_uw").write_text(f"{zone.max_power_uw}\n")
-        self._write_counters()
-        cpufreq = self.root / "sys" / "devices" / "system" / "cpu" / "cpu0" / "cpufreq"
-        cpufreq.mkdir(parents=True, exist_ok=True)
-        (cpufreq / "scaling_governor").write_text("performance\n")
-        (cpufreq / "scaling_min_freq").write_text("2000000\n")
-        (cpufreq / "scaling_max_freq").write_text("2000000\n")
-        throttle = cpufreq.parent / "thermal_throttle"
-        throttle.mkdir(exist_ok=True)
-        (throttle / "package_throttle_count").write_text("0\n")
+            source = next(z for z in zones if z.zone_id == (zone.mirror_of or zone.zone_id))
+            write_atomically(directory / "energy_uj", f"{source.start_uj % zone.max_range_uj}\n")
+        cpu0 = self.root / "sys" / "devices" / "system" / "cpu" / "cpu0"
+        write_file(cpu0 / "cpufreq" / "scaling_governor", "performance\n")
+        write_file(cpu0 / "cpufreq" / "scaling_min_freq", "2000000\n")
+        write_file(cpu0 / "cpufreq" / "scaling_max_freq", "2000000\n")
+        write_file(cpu0 / "thermal_throttle" / "package_throttle_count", "0\n")
 
     def set_power(self, zone_id: str, power_w: float) -> None:
-        with self._lock:
-            self._advance()
-            self.zones[zone_id].power_w = power_w
-
-    def _advance(self) -> None:
-        now = time.monotonic()
-        elapsed = now - self._last_t
-        self._last_t = now
-        for zone in self.zones.values():
-            if zone.mirror_of is None:
-                self._energy_uj[zone.zone_id] += zone.power_w * elapsed * 1e6
-
-    def _write_counters(self) -> None:
-        for zone in self.zones.values():
-            source = zone.mirror_of or zone.zone_id
-            value = int(self._energy_uj[source]) % zone.max_range_uj
-            write_atomically(self.powercap / zone.zone_id / "energy_uj", f"{value}\n")
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            with self._lock:
-                self._advance()
-                self._write_counters()
-            time.sleep(self.update_s)
+        self._powers[[z.zone_id for z in self.zones].index(zone_id)] = power_w
 
     def start(self) -> "FakeRaplTree":
-        self._last_t = time.monotonic()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
+        spec = [(z.zone_id, z.mirror_of, z.max_range_uj) for z in self.zones]
+        self._process = self._context.Process(
+            target=_writer_main, daemon=True,
+            args=(str(self.powercap), spec, self._powers, [float(z.start_uj) for z in self.zones], self._stop,
+                  self.update_s))
+        self._process.start()
+        first = self.powercap / self.zones[0].zone_id / "energy_uj"
+        initial, deadline = first.read_text(), time.monotonic() + 10
+        while first.read_text() == initial and time.monotonic() < deadline:  # until the writer runs
+            time.sleep(0.005)
         return self
 
     def stop(self) -> None:
         self._stop.set()
-        if self._thread:
-            self._thread.join()
+        if self._process is not None:
+            self._process.join(timeout=5)
+            if self._process.is_alive():
+                self._process.kill()
+            self._process = None
 
     def __enter__(self) -> "FakeRaplTree":
         return self.start()
 
     def __exit__(self, *exc_info) -> None:
         self.stop()
+
+
+def write_file(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def write_ina3221_hwmon(root: Path, rails: dict[str, tuple[float, float]], index: int = 1) -> Path:
+    """An INA3221 hwmon chip (JetPack 5+): rail -> (millivolts, milliamps); rails named NC are unconnected."""
+    chip = Path(root) / "sys" / "class" / "hwmon" / f"hwmon{index}"
+    write_file(chip / "name", "ina3221\n")
+    for channel, (name, (millivolts, milliamps)) in enumerate(rails.items(), start=1):
+        write_file(chip / f"in{channel}_label", name.split("#")[0] + "\n")
+        write_file(chip / f"in{channel}_input", f"{int(millivolts)}\n")
+        write_file(chip / f"curr{channel}_input", f"{int(milliamps)}\n")
+    return chip
+
+
+def write_ina3221_iio(root: Path, rails: dict[str, float], index: int = 0) -> Path:
+    """An INA3221 iio device (JetPack 4): rail -> milliwatts."""
+    device = Path(root) / "sys" / "bus" / "iio" / "devices" / f"iio:device{index}"
+    write_file(device / "name", "ina3221x\n")
+    for channel, (name, milliwatts) in enumerate(rails.items()):
+        write_file(device / f"rail_name_{channel}", name + "\n")
+        write_file(device / f"in_power{channel}_input", f"{int(milliwatts)}\n")
+    return device
