@@ -1,0 +1,207 @@
+"""Numbers a cost model can read, computed from a network's layers.
+
+Two levels, both declarative so a predictor file can name them without code:
+- layer variables: physical features (MACs, bytes, arithmetic intensity),
+  shape features and the layer's numeric hyper-parameters, each on a signed
+  log1p scale so that layers a thousand times apart weigh alike;
+- network aggregates: per op group, how many layers run and how many MACs and
+  bytes they move.
+
+A batch of networks is kept as its *unique* layer configurations plus a
+sparse count matrix (networks x unique layers), because search spaces reuse
+the same few layer shapes over and over: each configuration is evaluated
+once, however many networks contain it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+import scipy.sparse as sp
+
+# Op groups for network-level aggregates: (group, op-name prefixes). First match wins.
+OP_GROUP_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("attention", ("multiheadattention", "scaleddotproductattention")),
+    ("conv", ("conv",)),
+    ("linear", ("linear", "matmul", "bilinear", "einsum", "baddbmm", "addmm", "embedding")),
+    ("pool", ("maxpool", "avgpool", "adaptiveavgpool", "adaptivemaxpool", "lppool", "mean")),
+    ("norm", ("batchnorm", "layernorm", "groupnorm", "instancenorm", "localresponsenorm", "rmsnorm")),
+    ("activation", ("relu", "gelu", "silu", "sigmoid", "tanh", "hardswish", "hardsigmoid", "leakyrelu",
+                    "elu", "selu", "softmax", "logsoftmax", "mish", "prelu", "softplus", "hardtanh")),
+    ("elementwise", ("add", "mul", "sub", "div", "cat", "stack", "pow", "sqrt", "exp", "neg", "zeroslike")),
+    ("reshape", ("flatten", "dropout", "reshape", "view", "permute", "transpose", "identity", "unflatten",
+                 "chunk", "split", "expand", "squeeze", "unsqueeze")),
+)
+OP_GROUPS: tuple[str, ...] = tuple(group for group, _ in OP_GROUP_RULES) + ("other",)
+
+# Layer variables every op type shares. Config variables ("config.<key>") are added per training set.
+PHYSICAL_VARIABLES = ("flops", "input_bytes", "output_bytes", "weight_bytes", "bytes_total", "intensity")
+SHAPE_VARIABLES = ("batch", "in_dim1", "in_rest", "in_last", "out_dim1", "out_rest", "out_last", "n_inputs")
+BASE_VARIABLES = PHYSICAL_VARIABLES + SHAPE_VARIABLES
+CONFIG_PREFIX = "config."
+SHAPE_KEYS = ("input_shapes", "output_shape")
+
+# Network aggregates per group, in these units so coefficients stay near 1e-3..1e3.
+AGGREGATE_KINDS = ("count", "gmac", "mb")
+
+
+def op_group(op: str) -> str:
+    for group, prefixes in OP_GROUP_RULES:
+        if op.startswith(prefixes):
+            return group
+    return "other"
+
+
+@dataclass(frozen=True)
+class LayerRecord:
+    """The part of a layer a cost model sees: its op, hyper-parameters and analytic features."""
+
+    op: str
+    config: str  # JSON, sorted keys: the identity of the work
+    flops: float
+    input_bytes: float
+    output_bytes: float
+    weight_bytes: float
+
+    @classmethod
+    def from_layer(cls, layer: Any) -> "LayerRecord":
+        return cls(layer.op, layer.config_json(), float(layer.flops), float(layer.input_bytes),
+                   float(layer.output_bytes), float(layer.weight_bytes))
+
+
+def signed_log1p(value: float) -> float:
+    return math.copysign(math.log1p(abs(value)), value)
+
+
+def _numeric(value: Any) -> float | None:
+    """A hyper-parameter as one number: lists by their product, booleans as 0/1, others skipped."""
+    if isinstance(value, bool):
+        return float(value)
+    if isinstance(value, (int, float)):
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, list) and value and all(isinstance(v, (int, float)) and not isinstance(v, bool)
+                                                 for v in value):
+        return float(math.prod(value))
+    return None
+
+
+def config_variables(configs: Iterable[dict]) -> list[str]:
+    """The numeric hyper-parameters found in these configs, as variable names."""
+    keys: set[str] = set()
+    for config in configs:
+        for key, value in config.items():
+            if key not in SHAPE_KEYS and _numeric(value) is not None:
+                keys.add(key)
+    return [CONFIG_PREFIX + key for key in sorted(keys)]
+
+
+def _shape_parts(shape: Sequence[int]) -> tuple[float, float, float]:
+    """(dim 1, product of dims 2.., last dim) of a shape with its batch dimension."""
+    if not shape:
+        return 0.0, 0.0, 0.0
+    dim1 = float(shape[1]) if len(shape) > 1 else 0.0
+    rest = float(math.prod(shape[2:])) if len(shape) > 2 else 0.0
+    return dim1, rest, float(shape[-1])
+
+
+def raw_variables(record: LayerRecord, config: dict) -> dict[str, float]:
+    """Every base and config variable of one layer, before the log transform."""
+    inputs = config.get("input_shapes") or []
+    output = config.get("output_shape") or []
+    first = inputs[0] if inputs else output
+    in_dim1, in_rest, in_last = _shape_parts(first)
+    out_dim1, out_rest, out_last = _shape_parts(output)
+    bytes_total = record.input_bytes + record.output_bytes + record.weight_bytes
+    values = {
+        "flops": record.flops, "input_bytes": record.input_bytes, "output_bytes": record.output_bytes,
+        "weight_bytes": record.weight_bytes, "bytes_total": bytes_total,
+        "intensity": record.flops / bytes_total if bytes_total > 0 else 0.0,
+        "batch": float(first[0]) if first else 0.0,
+        "in_dim1": in_dim1, "in_rest": in_rest, "in_last": in_last,
+        "out_dim1": out_dim1, "out_rest": out_rest, "out_last": out_last,
+        "n_inputs": float(len(inputs)),
+    }
+    for key, value in config.items():
+        number = _numeric(value) if key not in SHAPE_KEYS else None
+        if number is not None:
+            values[CONFIG_PREFIX + key] = number
+    return values
+
+
+def encode_layers(records: Sequence[LayerRecord], variables: Sequence[str]) -> np.ndarray:
+    """(n_layers, n_variables) matrix of signed-log1p variables; a variable a layer lacks is 0."""
+    column = {name: j for j, name in enumerate(variables)}
+    matrix = np.zeros((len(records), len(variables)))
+    for i, record in enumerate(records):
+        for name, value in raw_variables(record, json.loads(record.config)).items():
+            j = column.get(name)
+            if j is not None:
+                matrix[i, j] = signed_log1p(value)
+    return matrix
+
+
+def aggregate_names(groups: Sequence[str] = OP_GROUPS) -> list[str]:
+    return [f"{kind}:{group}" for group in groups for kind in AGGREGATE_KINDS]
+
+
+def aggregate_row(records: Sequence[LayerRecord], groups: Sequence[str] = OP_GROUPS) -> np.ndarray:
+    """Per op group: layer count, GMACs and MB moved (inputs, outputs and weights)."""
+    position = {group: i for i, group in enumerate(groups)}
+    row = np.zeros((len(groups), len(AGGREGATE_KINDS)))
+    for record in records:
+        g = position.get(op_group(record.op), position.get("other"))
+        if g is None:
+            continue
+        row[g, 0] += 1
+        row[g, 1] += record.flops / 1e9
+        row[g, 2] += (record.input_bytes + record.output_bytes + record.weight_bytes) / 1e6
+    return row.ravel()
+
+
+@dataclass
+class NetworkBatch:
+    """Many networks as unique layer configurations plus who contains what.
+
+    `membership[n, u]` counts how often network n runs unique layer u, so any
+    per-layer quantity v sums to the networks as `membership @ v`.
+    """
+
+    names: list[str]
+    batch_sizes: np.ndarray  # (n_networks,)
+    layers: list[LayerRecord]  # unique configurations
+    membership: sp.csr_matrix  # (n_networks, n_unique)
+    aggregates: np.ndarray  # (n_networks, len(aggregate_names()))
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    @classmethod
+    def from_layer_lists(cls, names: Sequence[str], batch_sizes: Sequence[int],
+                         layer_lists: Sequence[Sequence[LayerRecord]]) -> "NetworkBatch":
+        unique: dict[tuple[str, str], int] = {}
+        ordered: list[LayerRecord] = []
+        rows, cols = [], []
+        aggregates = np.zeros((len(layer_lists), len(OP_GROUPS) * len(AGGREGATE_KINDS)))
+        for n, records in enumerate(layer_lists):
+            for record in records:
+                key = (record.op, record.config)
+                u = unique.get(key)
+                if u is None:
+                    u = unique[key] = len(ordered)
+                    ordered.append(record)
+                rows.append(n)
+                cols.append(u)
+            aggregates[n] = aggregate_row(records)
+        membership = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(layer_lists), len(ordered)))
+        membership.sum_duplicates()
+        return cls(list(names), np.asarray(batch_sizes, dtype=float), ordered, membership, aggregates)
+
+    def select(self, index: Sequence[int]) -> "NetworkBatch":
+        """A sub-batch of these networks (the unique-layer table is shared, not copied)."""
+        index = np.asarray(index, dtype=int)
+        return NetworkBatch([self.names[i] for i in index], self.batch_sizes[index], self.layers,
+                            self.membership[index], self.aggregates[index])

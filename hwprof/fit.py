@@ -1,0 +1,330 @@
+"""Fit a predictor from datasets, validated by leaving one model family out.
+
+The whole pipeline (layer models, then network models) is refitted once per
+held-out family and scored on that family's networks, so the reported errors
+and the residuals behind the intervals describe architectures the predictor
+never saw.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from datetime import datetime, timezone
+from typing import Callable, Sequence
+
+import numpy as np
+from scipy import stats
+
+import hwprof
+from hwprof.errors import HwprofError
+from hwprof.features import (
+    BASE_VARIABLES, OP_GROUPS, PHYSICAL_VARIABLES, SHAPE_VARIABLES, NetworkBatch, config_variables, encode_layers,
+    op_group,
+)
+from hwprof.fit_data import TrainingData, read_inputs, requested_targets, select_device, training_data
+from hwprof.fit_layers import FAMILIES, MIN_ROWS, fit_op_model, make_folds
+from hwprof.fit_network import (
+    analytic_design, energy_design, fit_network_model, layered_design, power_design,
+)
+from hwprof.intervals import held_out_coverage
+from hwprof.predictor import FORMAT, FORMAT_VERSION, CompiledNetworkModel, LayerModelSet, Predictor
+from hwprof.schema import SCHEMA_VERSION
+
+FALLBACK_VARIABLES = PHYSICAL_VARIABLES + ("batch",)
+LAYER_TARGETS = ("latency_ms", "power_w")
+Progress = Callable[[str], None]
+
+
+def fit(paths: Sequence[str | os.PathLike], out: str | os.PathLike | None = None, targets: str | None = None,
+        family: str = "auto", device_name: str | None = None, cv: bool = True,
+        progress: Progress | None = None) -> Predictor:
+    """Datasets in, predictor out (written to `out` when given)."""
+    if family not in FAMILIES:
+        raise HwprofError(f"unknown model family {family!r}; choose polynomial, trees or auto")
+    say = progress or (lambda message: None)
+    frame, sources = read_inputs(paths)
+    frame, device = select_device(frame, device_name)
+    data = training_data(frame, device, sources)
+    wanted = requested_targets(targets, data)
+    predictor = fit_training_data(data, wanted, family, cv=cv, progress=say)
+    if out is not None:
+        predictor.save(out)
+    return predictor
+
+
+def fit_training_data(data: TrainingData, targets: Sequence[str], family: str = "auto", cv: bool = True,
+                      progress: Progress | None = None) -> Predictor:
+    say = progress or (lambda message: None)
+    started = time.perf_counter()
+    variables = list(BASE_VARIABLES) + config_variables(_configs(data))
+    layer_z = encode_layers(data.layer_records, variables) if len(data.layers) else np.zeros((0, len(variables)))
+    network_z = encode_layers(data.networks.layers, variables)
+    layer_targets = [t for t in LAYER_TARGETS if t in targets and _measured(data.layers, t) >= MIN_ROWS]
+    if "latency_ms" not in layer_targets:
+        layer_targets = []  # power layer models need latency layer models beside them
+    say(f"fitting {len(data.layers)} unique layer configurations and {len(data.networks)} networks")
+    everything = np.ones(len(data.networks), dtype=bool)
+    doc = _fit_once(data, variables, layer_z, network_z, layer_targets, targets, family,
+                    np.ones(len(data.layers), dtype=bool), everything)
+    predictor = Predictor(doc)
+    if cv:
+        _cross_validate(predictor, data, variables, layer_z, network_z, layer_targets, targets, family, say)
+    doc["training"] = _training_summary(data, variables, layer_targets, time.perf_counter() - started)
+    return Predictor(doc)
+
+
+def _configs(data: TrainingData):
+    import json
+
+    seen = {record.config for record in data.networks.layers} | set(data.layers["config"])
+    return (json.loads(config) for config in sorted(seen))
+
+
+def _measured(layers, target: str) -> int:
+    if target not in layers.columns or layers.empty:
+        return 0
+    values = layers[target].to_numpy(dtype=float)
+    return int(np.sum(np.isfinite(values) & (values > 0)))
+
+
+def _fit_once(data: TrainingData, variables: list[str], layer_z: np.ndarray, network_z: np.ndarray,
+              layer_targets: list[str], targets: Sequence[str], family: str,
+              layer_mask: np.ndarray, network_mask: np.ndarray, choices: dict | None = None) -> dict:
+    """The predictor document fitted on the masked layer configurations and networks.
+
+    `choices` (target -> op -> "polynomial"|"trees") reuses the model family picked
+    on all data, so refits inside cross-validation skip re-scoring the other family.
+    """
+    layer_docs = {}
+    for target in layer_targets:
+        layer_docs[target] = _fit_layer_target(data, variables, layer_z, target, family, layer_mask,
+                                               (choices or {}).get(target))
+    sets = {t: LayerModelSet(*_models_from_docs(d, variables), len(variables)) for t, d in layer_docs.items()}
+    batch = data.networks.select(np.flatnonzero(network_mask))
+    families = data.families[network_mask]
+    network_docs = _fit_network_targets(batch, families, {t: v[network_mask] for t, v in data.targets.items()},
+                                        targets, sets, network_z)
+    return _document(data, variables, layer_docs, network_docs)
+
+
+def _models_from_docs(doc: dict, variables: list[str]):
+    from hwprof.layer_models import LayerModel
+
+    ops = {op: LayerModel.from_json(m, variables) for op, m in doc["ops"].items()}
+    fallback = LayerModel.from_json(doc["fallback"], variables) if doc.get("fallback") else None
+    return ops, fallback
+
+
+def _fit_layer_target(data: TrainingData, variables: list[str], layer_z: np.ndarray, target: str, family: str,
+                      mask: np.ndarray, choices: dict | None = None) -> dict:
+    values = data.layers[target].to_numpy(dtype=float)
+    usable = mask & np.isfinite(values) & (values > 0)
+    y_log = np.log(np.where(usable, values, 1.0))
+    groups = data.layers["family"].to_numpy()
+    ops = data.layers["op"].to_numpy()
+    all_columns = list(range(len(variables)))
+    docs = {}
+    for op in sorted(set(ops[usable])):
+        rows = np.flatnonzero(usable & (ops == op))
+        if len(rows) < MIN_ROWS or (choices is not None and op not in choices):
+            continue
+        if choices is None:
+            model = fit_op_model(layer_z[rows], y_log[rows], groups[rows], variables, all_columns, family)
+        else:
+            model = fit_op_model(layer_z[rows], y_log[rows], groups[rows], variables, all_columns, choices[op],
+                                 score=False)
+        docs[op] = model.to_json(variables)
+    fallback = None
+    rows = np.flatnonzero(usable)
+    if len(rows) >= MIN_ROWS:
+        physical = [variables.index(name) for name in FALLBACK_VARIABLES]
+        model = fit_op_model(layer_z[rows], y_log[rows], groups[rows], variables, physical, "polynomial")
+        fallback = model.to_json(variables)
+    return {"ops": docs, "fallback": fallback}
+
+
+def _layer_sums(sets: dict[str, LayerModelSet], batch: NetworkBatch, network_z: np.ndarray) -> np.ndarray:
+    ops = [record.op for record in batch.layers]
+    models = sets["latency_ms"]
+    latency = np.exp(models.stacked.predict_log(network_z, models.model_index(ops)))
+    position = {group: i for i, group in enumerate(OP_GROUPS)}
+    onehot = np.zeros((len(ops), len(OP_GROUPS)))
+    onehot[np.arange(len(ops)), [position[op_group(op)] for op in ops]] = 1.0
+    return batch.membership @ (onehot * latency[:, None])
+
+
+def _fit_network_targets(batch: NetworkBatch, families: np.ndarray, values: dict[str, np.ndarray],
+                         targets: Sequence[str], sets: dict[str, LayerModelSet], network_z: np.ndarray) -> dict:
+    docs = {}
+    y = values["latency_ms"]
+    splits = make_folds(families).splits if len(y) >= 3 else []
+    if sets:
+        layer_sums = _layer_sums(sets, batch, network_z)
+        design, x = layered_design(layer_sums, batch.aggregates)
+    else:
+        layer_sums = None
+        design, x = analytic_design(batch.aggregates, y)
+    latency_model = fit_network_model("latency_ms", x, y, design, splits)
+    docs["latency_ms"] = latency_model.to_json()
+    compiled = CompiledNetworkModel(latency_model)
+    contributions = compiled.contributions(layer_sums, batch.aggregates)
+    predicted_latency = np.maximum(contributions.sum(axis=1) + compiled.intercept, 1e-6)
+    for target in ("power_w", "energy_mj"):
+        if target not in targets:
+            continue
+        measured = np.isfinite(values[target]) & (values[target] > 0)
+        rows = np.flatnonzero(measured)
+        if len(rows) < 3:
+            raise HwprofError(f"{target} was measured on only {len(rows)} network(s) in this training split; "
+                              f"fit needs at least 3")
+        target_splits = make_folds(families[rows]).splits
+        if target == "power_w":
+            positive = np.maximum(contributions[rows], 0.0)
+            shares = positive / np.maximum(positive.sum(axis=1, keepdims=True), 1e-12)
+            design, x = power_design(shares, values[target][rows])
+        else:
+            design, x = energy_design(predicted_latency[rows], batch.aggregates[rows], values[target][rows])
+        docs[target] = fit_network_model(target, x, values[target][rows], design, target_splits).to_json()
+    return docs
+
+
+def _document(data: TrainingData, variables: list[str], layer_docs: dict, network_docs: dict) -> dict:
+    groups_seen = sorted({op_group(record.op) for record in data.networks.layers})
+    return {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "dataset_schema_version": SCHEMA_VERSION,
+        "hwprof_version": hwprof.__version__,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "device_name": data.device_name,
+        "mode": "layers" if layer_docs else "analytic",
+        "targets": list(network_docs),
+        "features": _feature_definitions(variables, groups_seen),
+        "layer_models": layer_docs,
+        "network_models": network_docs,
+    }
+
+
+def _feature_definitions(variables: list[str], groups_seen: list[str]) -> dict:
+    from hwprof.features import AGGREGATE_KINDS, OP_GROUP_RULES
+
+    return {
+        "layer_variables": variables,
+        "layer_transform": "z = sign(v) * log(1 + |v|) of each variable v; absent variables are 0",
+        "layer_variable_meaning": {
+            "flops": "multiply-accumulates", "input_bytes": "bytes of tensor inputs",
+            "output_bytes": "bytes of outputs", "weight_bytes": "bytes of parameters and buffers",
+            "bytes_total": "input + output + weight bytes", "intensity": "flops / bytes_total",
+            "batch": "input dim 0", "in_dim1": "input dim 1", "in_rest": "product of input dims 2..",
+            "in_last": "input last dim", "out_dim1": "output dim 1", "out_rest": "product of output dims 2..",
+            "out_last": "output last dim", "n_inputs": "number of tensor inputs",
+            "config.*": "numeric hyper-parameter from the layer config (lists by their product, booleans 0/1)",
+        },
+        "layer_model": "log(target) = intercept + linear . z + sum quadratic_ij z_i z_j + sum of trees(z); "
+                       "trees are complete binary trees, go right when z[feature] > threshold "
+                       "(compared in float64), leaves already scaled by the learning rate",
+        "op_groups": {group: list(prefixes) for group, prefixes in OP_GROUP_RULES} | {"other": []},
+        "groups_seen": groups_seen,
+        "network_columns": {
+            "layers_ms:<group>": "sum of predicted layer latencies of the group (ms)",
+            f"{'|'.join(AGGREGATE_KINDS)}:<group>": "layers, GMACs and MB moved by the group",
+            "share:<group>": "share of the predicted latency the group accounts for",
+            "latency_ms": "predicted network latency", "intercept": "1",
+        },
+        "base_variables": {"physical": list(PHYSICAL_VARIABLES), "shape": list(SHAPE_VARIABLES)},
+    }
+
+
+def _cross_validate(predictor: Predictor, data: TrainingData, variables, layer_z, network_z, layer_targets,
+                    targets, family, say: Progress) -> None:
+    """Leave one family out over the networks; store residuals and metrics in the predictor document."""
+    families = data.families
+    n = len(families)
+    folds = make_folds(families)
+    if n < 3 or len(folds.splits) < 2:
+        predictor.doc["cv"] = {"scheme": "none", "reason": f"only {n} network(s): too few to cross-validate"}
+        return
+    choices = {target: {op: model["cv"]["family"] for op, model in entry["ops"].items()}
+               for target, entry in predictor.doc["layer_models"].items()}
+    fold_of = np.full(n, -1)
+    predicted = {t: np.full(n, np.nan) for t in targets}
+    layer_sum = np.full(n, np.nan)
+    for k, (train, test) in enumerate(folds.splits):
+        held_out = set(families[test])
+        say(f"cross-validation fold {k + 1}/{len(folds.splits)}: holding out {', '.join(sorted(held_out))}")
+        network_mask = np.zeros(n, dtype=bool)
+        network_mask[train] = True
+        layer_mask = _layers_of(data, train)
+        doc = _fit_once(data, variables, layer_z, network_z, layer_targets, targets, family, layer_mask, network_mask,
+                        choices)
+        fold_predictor = Predictor(doc)
+        features = fold_predictor.features_from_batch(data.networks.select(test))
+        arrays = fold_predictor.predict_features(features, intervals=False)
+        for t in targets:
+            if t in arrays:
+                predicted[t][test] = arrays[t]
+        if "latency_ms_layer_sum" in arrays:
+            layer_sum[test] = arrays["latency_ms_layer_sum"]
+        fold_of[test] = k
+    metrics = {}
+    for t in targets:
+        measured = data.targets[t]
+        ok = np.isfinite(measured) & (measured > 0) & np.isfinite(predicted[t])
+        residuals = np.log(measured[ok] / predicted[t][ok])
+        model_doc = predictor.doc["network_models"][t]
+        model_doc["residuals_log"] = [round(float(r), 6) for r in np.sort(residuals)]
+        metrics[t] = accuracy(predicted[t][ok], measured[ok])
+        metrics[t]["coverage_90"] = held_out_coverage(residuals, fold_of[ok], 0.9)
+        metrics[t]["per_family"] = {f: accuracy(predicted[t][ok & (families == f)], measured[ok & (families == f)])
+                                    for f in sorted(set(families[ok]))}
+    if np.isfinite(layer_sum).any():
+        ok = np.isfinite(layer_sum)
+        metrics["latency_ms_layer_sum"] = accuracy(layer_sum[ok], data.targets["latency_ms"][ok])
+    predictor.doc["cv"] = {"scheme": folds.scheme, "folds": len(folds.splits), "networks": n, "metrics": metrics}
+
+
+def _layers_of(data: TrainingData, networks: np.ndarray) -> np.ndarray:
+    """Layer configurations that run in these networks: what the fold may learn from."""
+    if len(data.layers) == 0:
+        return np.zeros(0, dtype=bool)
+    used = np.flatnonzero(np.asarray(data.networks.membership[networks].sum(axis=0)).ravel() > 0)
+    keys = {(data.networks.layers[u].op, data.networks.layers[u].config) for u in used}
+    return np.array([key in keys for key in zip(data.layers["op"], data.layers["config"])], dtype=bool)
+
+
+def accuracy(predicted: np.ndarray, measured: np.ndarray) -> dict:
+    """RMSPE, MAPE, share within 5% and 10%, and rank agreement of predicted vs measured."""
+    predicted = np.asarray(predicted, dtype=float)
+    measured = np.asarray(measured, dtype=float)
+    n = len(measured)
+    if n == 0:
+        return {"n": 0}
+    error = (predicted - measured) / measured
+    result = {
+        "n": int(n),
+        "rmspe": float(np.sqrt(np.mean(error ** 2))),
+        "mape": float(np.mean(np.abs(error))),
+        "within_5pct": float(np.mean(np.abs(error) <= 0.05)),
+        "within_10pct": float(np.mean(np.abs(error) <= 0.10)),
+        "spearman": None,
+        "kendall": None,
+    }
+    if n >= 3 and np.ptp(measured) > 0 and np.ptp(predicted) > 0:
+        result["spearman"] = float(stats.spearmanr(predicted, measured).statistic)
+        result["kendall"] = float(stats.kendalltau(predicted, measured).statistic)
+    return result
+
+
+def _training_summary(data: TrainingData, variables, layer_targets, seconds: float) -> dict:
+    ops = data.layers["op"].value_counts().to_dict() if len(data.layers) else {}
+    return {
+        "sources": data.sources,
+        "device_name": data.device_name,
+        "rows": {"unique_layer_configs": int(len(data.layers)), "networks": int(len(data.networks)),
+                 "layer_configs_per_op": {str(k): int(v) for k, v in ops.items()}},
+        "families": sorted(set(data.families)),
+        "layer_targets": list(layer_targets),
+        "variables": len(variables),
+        "fit_seconds": round(seconds, 2),
+    }

@@ -1,0 +1,230 @@
+"""Datasets -> the tables the fitter learns from, with every user mistake caught here.
+
+Two kinds of input are accepted:
+- hwprof datasets (layer and network rows, schema checked by hwprof.dataset);
+- network-only tables from anywhere with at least `model`, `batch_size` and
+  `latency_ms` (optionally `power_w`, `energy_mj`, `input_shape`,
+  `device_name`); their layers are traced from the model spec.
+A predictor describes one board, so rows from several devices are refused
+unless one is chosen.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from hwprof.errors import HwprofError
+from hwprof.features import LayerRecord, NetworkBatch
+from hwprof.network_layers import network_layers
+
+NETWORK_ONLY_COLUMNS = ("model", "batch_size", "latency_ms")
+TARGETS = {"latency": "latency_ms", "power": "power_w", "energy": "energy_mj"}
+LAYER_FEATURE_COLUMNS = ("flops", "input_bytes", "output_bytes", "weight_bytes")
+UNKNOWN_DEVICE = "unknown device"
+
+
+@dataclass
+class TrainingData:
+    device_name: str
+    layers: pd.DataFrame  # unique layer configurations: op, config, features, family, target means
+    networks: NetworkBatch
+    families: np.ndarray  # per network
+    targets: dict[str, np.ndarray]  # per network, NaN where not measured
+    sources: list[dict] = field(default_factory=list)
+
+    @property
+    def layer_records(self) -> list[LayerRecord]:
+        return [LayerRecord(r.op, r.config, float(r.flops), float(r.input_bytes), float(r.output_bytes),
+                            float(r.weight_bytes)) for r in self.layers.itertuples()]
+
+
+def read_inputs(paths: Sequence[str | os.PathLike]) -> tuple[pd.DataFrame, list[dict]]:
+    """All rows of all inputs, each checked for the columns its kind needs."""
+    from hwprof.dataset import read_dataset, read_provenance, read_table
+
+    if not paths:
+        raise HwprofError("no dataset was given; pass at least one .parquet or .csv file")
+    frames, sources = [], []
+    for path in paths:
+        frame = read_table(path)
+        if frame.empty:
+            raise HwprofError(f"{path} has no rows; measure something into it first")
+        if "kind" in frame.columns:
+            frame = read_dataset([path])
+            provenance = read_provenance(path)
+            kind = "hwprof dataset"
+        else:
+            missing = [c for c in NETWORK_ONLY_COLUMNS if c not in frame.columns]
+            if missing:
+                raise HwprofError(f"{path} lacks the column(s) {', '.join(missing)}: a table of whole-network "
+                                  f"measurements needs at least model, batch_size and latency_ms")
+            frame = frame.copy()
+            frame["kind"] = "network"
+            provenance = []
+            kind = "network-only table"
+        frame["source"] = str(path)
+        frames.append(frame)
+        sources.append({"path": str(path), "kind": kind, "rows": int(len(frame)),
+                        "runs": [_run_summary(run) for run in provenance]})
+    return pd.concat(frames, ignore_index=True), sources
+
+
+def _run_summary(run: dict) -> dict:
+    keys = ("run_id", "hwprof_version", "torch_version", "device_name", "cpu_model", "start_time", "threads")
+    return {k: run[k] for k in keys if k in run}
+
+
+def device_of(frame: pd.DataFrame) -> pd.Series:
+    if "device_name" in frame.columns:
+        names = frame["device_name"].astype("string")
+        if "device" in frame.columns:
+            names = names.fillna(frame["device"].astype("string"))
+        return names.fillna(UNKNOWN_DEVICE)
+    if "device" in frame.columns:
+        return frame["device"].astype("string").fillna(UNKNOWN_DEVICE)
+    return pd.Series(UNKNOWN_DEVICE, index=frame.index, dtype="string")
+
+
+def select_device(frame: pd.DataFrame, device_name: str | None) -> tuple[pd.DataFrame, str]:
+    devices = device_of(frame)
+    found = sorted(devices.unique())
+    if device_name is not None:
+        if device_name not in found:
+            raise HwprofError(f"no rows measured on device {device_name!r}; the datasets hold {', '.join(map(repr, found))}")
+        return frame[devices == device_name], device_name
+    if len(found) > 1:
+        raise HwprofError(f"the datasets mix {len(found)} devices ({', '.join(map(repr, found))}) and a predictor "
+                          f"describes one board: refused; choose one with --device-name, e.g. --device-name {found[0]!r}")
+    return frame, found[0]
+
+
+def _number(frame: pd.DataFrame, column: str) -> pd.Series:
+    if column not in frame.columns:
+        return pd.Series(np.nan, index=frame.index)
+    return pd.to_numeric(frame[column], errors="coerce").astype(float)
+
+
+def _fill_energy_and_power(frame: pd.DataFrame) -> pd.DataFrame:
+    """energy_mj = power_w x latency_ms (W x ms = mJ); derive whichever of the two is missing."""
+    frame = frame.copy()
+    latency = _number(frame, "latency_ms")
+    power = _number(frame, "power_w")
+    energy = _number(frame, "energy_mj")
+    frame["latency_ms"] = latency
+    frame["power_w"] = power.fillna(energy / latency)
+    frame["energy_mj"] = energy.fillna(power * latency)
+    return frame
+
+
+def training_data(frame: pd.DataFrame, device_name: str, sources: list[dict] | None = None) -> TrainingData:
+    from hwprof.models import family_of
+
+    frame = _fill_energy_and_power(frame)
+    kinds = frame["kind"].astype("string").str.lower()
+    layer_rows = frame[kinds == "layer"]
+    network_rows = frame[kinds == "network"]
+    if network_rows.empty:
+        raise HwprofError("the datasets have layer rows but no network rows; the network model learns from "
+                          "whole-network measurements, so measure the networks too (hwprof measure writes both)")
+    bad = network_rows["latency_ms"].isna() | ~(network_rows["latency_ms"] > 0)
+    if bad.all():
+        raise HwprofError("no network row has a positive latency_ms, so there is nothing to fit")
+    network_rows = network_rows[~bad]
+    if not layer_rows.empty:
+        missing = [c for c in ("op", "config", *LAYER_FEATURE_COLUMNS) if c not in layer_rows.columns]
+        if missing:
+            raise HwprofError(f"layer rows lack the column(s) {', '.join(missing)}")
+        layer_rows = layer_rows[layer_rows["latency_ms"] > 0]
+
+    instances = _layer_instances(layer_rows)
+    if "input_shape" not in network_rows.columns:
+        network_rows = network_rows.assign(input_shape=None)
+    networks = (network_rows.assign(batch_size=network_rows["batch_size"].astype(int))
+                .groupby(["model", "batch_size"], sort=True, dropna=False)
+                .agg(latency_ms=("latency_ms", _geometric_mean), power_w=("power_w", "mean"),
+                     energy_mj=("energy_mj", _geometric_mean), input_shape=("input_shape", "first"))
+                .reset_index())
+    names, sizes, lists, families = [], [], [], []
+    for row in networks.itertuples():
+        records = instances.get((row.model, int(row.batch_size)))
+        if records is None:
+            records = _traced(row.model, int(row.batch_size), row.input_shape)
+        names.append(str(row.model))
+        sizes.append(int(row.batch_size))
+        lists.append(records)
+        families.append(family_of(str(row.model)))
+    batch = NetworkBatch.from_layer_lists(names, sizes, lists)
+    targets = {t: networks[t].to_numpy(dtype=float) for t in TARGETS.values()}
+    return TrainingData(device_name, _unique_layers(layer_rows, family_of), batch, np.array(families), targets,
+                        sources or [])
+
+
+def _geometric_mean(values: pd.Series) -> float:
+    values = values.dropna()
+    values = values[values > 0]
+    return float(np.exp(np.log(values).mean())) if len(values) else math.nan
+
+
+def _traced(model: str, batch_size: int, input_shape) -> list[LayerRecord]:
+    from hwprof.models import parse_shape
+
+    shape = parse_shape(str(input_shape)) if isinstance(input_shape, str) and input_shape.strip() else None
+    try:
+        _, _, records = network_layers(model, batch_size, shape)
+    except HwprofError as error:
+        raise HwprofError(f"cannot compute features for network row {model!r}: {error}") from None
+    return records
+
+
+def _layer_instances(layer_rows: pd.DataFrame) -> dict[tuple[str, int], list[LayerRecord]]:
+    """Each network's executed layers, in order, from its layer rows (first copy if merged twice)."""
+    if layer_rows.empty:
+        return {}
+    rows = layer_rows.drop_duplicates(["model", "batch_size", "layer_index"]).sort_values("layer_index")
+    found = {}
+    for (model, batch_size), group in rows.groupby(["model", "batch_size"], sort=False):
+        found[(model, int(batch_size))] = [
+            LayerRecord(str(r.op), str(r.config), float(r.flops), float(r.input_bytes), float(r.output_bytes),
+                        float(r.weight_bytes)) for r in group.itertuples()]
+    return found
+
+
+def _unique_layers(layer_rows: pd.DataFrame, family_of) -> pd.DataFrame:
+    """One row per measured configuration: the same work measured in several networks counts once."""
+    columns = ["op", "config", *LAYER_FEATURE_COLUMNS, "family", "latency_ms", "power_w"]
+    if layer_rows.empty:
+        return pd.DataFrame(columns=columns)
+    rows = layer_rows.assign(family=layer_rows["model"].astype(str).map(family_of),
+                             log_latency=np.log(layer_rows["latency_ms"]))
+    table = (rows.groupby(["op", "config"], sort=True)
+             .agg(flops=("flops", "first"), input_bytes=("input_bytes", "first"),
+                  output_bytes=("output_bytes", "first"), weight_bytes=("weight_bytes", "first"),
+                  family=("family", "min"), log_latency=("log_latency", "mean"), power_w=("power_w", "mean"))
+             .reset_index())
+    table["latency_ms"] = np.exp(table.pop("log_latency"))
+    return table[columns]
+
+
+def requested_targets(text: str | None, data: TrainingData) -> list[str]:
+    """Target columns to fit: all measured ones by default, or exactly those asked for."""
+    if text is None:
+        wanted = ["latency_ms"] + [t for t in ("power_w", "energy_mj") if np.isfinite(data.targets[t]).sum() >= 3]
+        return wanted
+    wanted = []
+    for word in (w.strip().lower() for w in text.split(",") if w.strip()):
+        if word not in TARGETS:
+            raise HwprofError(f"unknown target {word!r}; choose from {', '.join(TARGETS)} (comma-separated)")
+        column = TARGETS[word]
+        if column != "latency_ms" and np.isfinite(data.targets[column]).sum() < 3:
+            raise HwprofError(f"--target {word} needs {column} on at least 3 networks, but the datasets have "
+                              f"{int(np.isfinite(data.targets[column]).sum())}; measure with a power sensor or drop {word}")
+        wanted.append(column)
+    if "latency_ms" not in wanted:
+        wanted.insert(0, "latency_ms")  # power and energy models build on the latency model
+    return list(dict.fromkeys(wanted))

@@ -1,0 +1,47 @@
+"""Prediction intervals from held-out residuals (split conformal on the log ratio).
+
+Residuals are r = log(measured / predicted) of networks (or layers) the model
+did not see while fitting, so their spread is the honest error on unseen
+architectures. The interval is predicted * exp(centre -+ q), where q is the
+conformal quantile of |r - centre|. Too few residuals for the requested
+confidence fall back to a Student-t interval on the log ratio, and say so.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy import stats
+
+
+def log_bounds(residuals: np.ndarray, confidence: float) -> tuple[float, float, str]:
+    """(low, high, method) offsets in log space for a two-sided interval at `confidence`."""
+    r = np.asarray(residuals, dtype=float)
+    n = r.size
+    if n == 0:
+        return -math.inf, math.inf, "none: no held-out residuals"
+    centre = float(np.median(r))
+    rank = math.ceil((n + 1) * confidence)
+    if rank <= n:
+        q = float(np.sort(np.abs(r - centre))[rank - 1])
+        return centre - q, centre + q, "conformal"
+    if n < 2:
+        return -math.inf, math.inf, "none: one held-out residual"
+    spread = float(np.std(r, ddof=1)) * math.sqrt(1 + 1 / n)
+    q = float(stats.t.ppf(0.5 + confidence / 2, df=n - 1)) * spread
+    return centre - q, centre + q, "student-t (too few residuals for conformal)"
+
+
+def held_out_coverage(residuals: np.ndarray, folds: np.ndarray, confidence: float) -> float | None:
+    """Share of residuals inside the interval built from the *other* folds' residuals."""
+    r = np.asarray(residuals, dtype=float)
+    folds = np.asarray(folds)
+    if r.size < 3 or np.unique(folds).size < 2:
+        return None
+    inside = []
+    for fold in np.unique(folds):
+        mine = folds == fold
+        low, high, _ = log_bounds(r[~mine], confidence)
+        inside.append((r[mine] >= low) & (r[mine] <= high))
+    return float(np.mean(np.concatenate(inside)))

@@ -1,0 +1,126 @@
+"""A per-op-type layer cost model as plain arrays, and its evaluation.
+
+Every model predicts log(target) from the layer variables z (features.py):
+
+    log y = intercept + sum_i linear_i z_i + sum_(i,j) quadratic_ij z_i z_j + sum_t tree_t(z)
+
+A polynomial model has no trees; a tree model keeps a log-log linear base
+(so it extrapolates like a power law) plus boosted trees on its residual.
+Trees are stored as complete binary trees of one depth, padded where a branch
+stopped early, so a batch of layers walks all trees with a few array gathers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass
+class Trees:
+    depth: int
+    feature: np.ndarray  # (n_trees, 2**depth - 1) variable index per internal node
+    threshold: np.ndarray  # (n_trees, 2**depth - 1); go right when z > threshold
+    leaf: np.ndarray  # (n_trees, 2**depth) already scaled by the learning rate
+
+    def predict(self, z: np.ndarray) -> np.ndarray:
+        n_trees = self.feature.shape[0]
+        position = np.zeros((z.shape[0], n_trees), dtype=np.intp)
+        tree = np.arange(n_trees)
+        rows = np.arange(z.shape[0])[:, None]
+        for _ in range(self.depth):
+            feature = self.feature[tree, position]
+            right = z[rows, feature] > self.threshold[tree, position]
+            position = 2 * position + 1 + right
+        return self.leaf[tree, position - self.feature.shape[1]].sum(axis=1)
+
+
+@dataclass
+class LayerModel:
+    kind: str  # "polynomial" or "trees"
+    intercept: float
+    linear: dict[int, float]  # variable index -> coefficient
+    quadratic: dict[tuple[int, int], float]  # (i, j), i <= j -> coefficient
+    trees: Trees | None = None
+    residuals: np.ndarray = field(default_factory=lambda: np.zeros(0))  # out-of-fold log(measured/predicted)
+    cv: dict = field(default_factory=dict)
+
+    def predict_log(self, z: np.ndarray) -> np.ndarray:
+        out = np.full(z.shape[0], self.intercept)
+        for i, coef in self.linear.items():
+            out += coef * z[:, i]
+        for (i, j), coef in self.quadratic.items():
+            out += coef * z[:, i] * z[:, j]
+        if self.trees is not None:
+            out += self.trees.predict(z)
+        return out
+
+    # --- plain-array form for the predictor file ---
+
+    def to_json(self, variables: list[str]) -> dict:
+        doc = {
+            "kind": self.kind,
+            "intercept": float(self.intercept),
+            "linear": {"variables": [variables[i] for i in self.linear], "coef": [float(c) for c in self.linear.values()]},
+            "quadratic": {"pairs": [[variables[i], variables[j]] for i, j in self.quadratic],
+                          "coef": [float(c) for c in self.quadratic.values()]},
+            "residuals_log": [round(float(r), 6) for r in np.sort(self.residuals)],
+            "cv": self.cv,
+        }
+        if self.trees is not None:
+            doc["trees"] = {
+                "depth": self.trees.depth,
+                "feature": [[variables[i] for i in row] for row in self.trees.feature],
+                "threshold": [[float(t) if np.isfinite(t) else None for t in row] for row in self.trees.threshold],
+                "leaf": self.trees.leaf.tolist(),
+            }
+        return doc
+
+    @classmethod
+    def from_json(cls, doc: dict, variables: list[str]) -> "LayerModel":
+        index = {name: i for i, name in enumerate(variables)}
+        linear = {index[name]: float(c) for name, c in zip(doc["linear"]["variables"], doc["linear"]["coef"])}
+        quadratic = {(index[a], index[b]): float(c)
+                     for (a, b), c in zip(doc["quadratic"]["pairs"], doc["quadratic"]["coef"])}
+        trees = None
+        if doc.get("trees"):
+            t = doc["trees"]
+            trees = Trees(
+                depth=int(t["depth"]),
+                feature=np.array([[index[name] for name in row] for row in t["feature"]], dtype=np.intp),
+                threshold=np.array([[np.inf if v is None else v for v in row] for row in t["threshold"]], dtype=float),
+                leaf=np.array(t["leaf"], dtype=float),
+            )
+        return cls(doc["kind"], float(doc["intercept"]), linear, quadratic, trees,
+                   np.array(doc.get("residuals_log", []), dtype=float), doc.get("cv", {}))
+
+
+class StackedLayerModels:
+    """All op models of one target in stacked arrays: one pass evaluates any mix of op types."""
+
+    def __init__(self, models: list[LayerModel], n_variables: int):
+        self.n_models = len(models)
+        pairs = sorted({pair for model in models for pair in model.quadratic})
+        pair_index = {pair: k for k, pair in enumerate(pairs)}
+        self.pair_left = np.array([p[0] for p in pairs], dtype=np.intp)
+        self.pair_right = np.array([p[1] for p in pairs], dtype=np.intp)
+        self.intercept = np.array([m.intercept for m in models])
+        self.linear = np.zeros((len(models), n_variables))
+        self.quadratic = np.zeros((len(models), len(pairs)))
+        for k, model in enumerate(models):
+            for i, coef in model.linear.items():
+                self.linear[k, i] = coef
+            for pair, coef in model.quadratic.items():
+                self.quadratic[k, pair_index[pair]] = coef
+        self.tree_models = [(k, m.trees) for k, m in enumerate(models) if m.trees is not None]
+
+    def predict_log(self, z: np.ndarray, model_index: np.ndarray) -> np.ndarray:
+        out = self.intercept[model_index] + np.einsum("nv,nv->n", z, self.linear[model_index])
+        if self.pair_left.size:
+            out += np.einsum("np,np->n", z[:, self.pair_left] * z[:, self.pair_right], self.quadratic[model_index])
+        for k, trees in self.tree_models:
+            rows = np.flatnonzero(model_index == k)
+            if rows.size:
+                out[rows] += trees.predict(z[rows])
+        return out

@@ -1,0 +1,350 @@
+"""A fitted cost model: load it from JSON, predict one network or a million.
+
+The predictor file is plain JSON (coefficients and flattened trees as arrays),
+so loading it never runs code. Prediction has two halves, timed separately:
+features (trace the network, encode its unique layer configurations, which
+costs a forward pass) and evaluation from features (a few vectorised numpy
+operations, microseconds per network).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+import pandas as pd
+
+from hwprof.errors import HwprofError
+from hwprof.features import AGGREGATE_KINDS, OP_GROUPS, LayerRecord, NetworkBatch, encode_layers, op_group
+from hwprof.fit_network import NetworkModel
+from hwprof.intervals import log_bounds
+from hwprof.layer_models import LayerModel, StackedLayerModels
+from hwprof.network_layers import network_layers
+
+FORMAT = "hwprof-predictor"
+FORMAT_VERSION = 1
+NETWORK_TARGETS = ("latency_ms", "power_w", "energy_mj")
+ENCODING_CACHE_SIZE = 200_000
+
+
+@dataclass
+class Prediction:
+    model: str
+    batch_size: int
+    confidence: float
+    total: dict[str, float]  # latency_ms, power_w, energy_mj as fitted (+ *_layer_sum in layer mode)
+    interval: dict[str, tuple[float, float]]  # calibrated (low, high) at `confidence`
+    layers: pd.DataFrame
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class NetworkFeatures:
+    """Everything evaluation needs, computed once per batch of networks."""
+
+    batch: NetworkBatch
+    z: np.ndarray  # (n_unique_layers, n_variables); empty without layer models
+    model_index: dict[str, np.ndarray]  # layer target -> op model per unique layer
+    group_onehot: np.ndarray  # (n_unique_layers, n_groups)
+    own_model: np.ndarray  # (n_unique_layers,) True where the op has a model of its own
+
+    def __len__(self) -> int:
+        return len(self.batch)
+
+
+class LayerModelSet:
+    """One target's op models and shared fallback, stacked for vectorised evaluation."""
+
+    def __init__(self, ops: dict[str, LayerModel], fallback: LayerModel | None, n_variables: int):
+        self.ops = ops
+        self.fallback = fallback
+        self.models = list(ops.values()) + ([fallback] if fallback else [])
+        self.labels = list(ops) + (["fallback"] if fallback else [])
+        self.index = {op: i for i, op in enumerate(ops)}
+        self.fallback_index = len(ops) if fallback else -1
+        self.stacked = StackedLayerModels(self.models, n_variables)
+
+    def model_index(self, ops: Sequence[str]) -> np.ndarray:
+        return np.array([self.index.get(op, self.fallback_index) for op in ops], dtype=np.intp)
+
+    def log_bounds(self, confidence: float) -> np.ndarray:
+        return np.array([log_bounds(m.residuals, confidence)[:2] for m in self.models]).reshape(-1, 2)
+
+
+class CompiledNetworkModel:
+    """A network model's named coefficients as blocks matching the feature arrays."""
+
+    def __init__(self, model: NetworkModel):
+        self.model = model
+        g = {group: i for i, group in enumerate(OP_GROUPS)}
+        kinds = {kind: k for k, kind in enumerate(AGGREGATE_KINDS)}
+        self.layer_sums = np.zeros(len(OP_GROUPS))
+        self.aggregates = np.zeros(len(OP_GROUPS) * len(AGGREGATE_KINDS))
+        self.shares = np.zeros(len(OP_GROUPS))
+        self.intercept = 0.0
+        self.latency = 0.0
+        for column, coef in zip(model.columns, model.coef):
+            kind, _, group = column.partition(":")
+            if column == "intercept":
+                self.intercept = coef
+            elif column == "latency_ms":
+                self.latency = coef
+            elif kind == "layers_ms" and group in g:
+                self.layer_sums[g[group]] = coef
+            elif kind == "share" and group in g:
+                self.shares[g[group]] = coef
+            elif kind in kinds and group in g:
+                self.aggregates[g[group] * len(AGGREGATE_KINDS) + kinds[kind]] = coef
+            else:
+                raise HwprofError(f"the predictor's {model.target} model uses an unknown column {column!r}; "
+                                  f"it was written by a newer hwprof: upgrade hwprof to read it")
+        self.uses_layers = bool(np.any(self.layer_sums))
+
+    def contributions(self, layer_sums: np.ndarray | None, aggregates: np.ndarray) -> np.ndarray:
+        """Per op group, the part of the prediction that group's layers account for."""
+        n = len(aggregates)
+        parts = (aggregates * self.aggregates).reshape(n, len(OP_GROUPS), len(AGGREGATE_KINDS)).sum(axis=2)
+        if layer_sums is not None:
+            parts += layer_sums * self.layer_sums
+        return parts
+
+
+class Predictor:
+    def __init__(self, doc: dict, source: str = "<memory>"):
+        self.doc = doc
+        self.source = source
+        features = doc["features"]
+        self.variables: list[str] = list(features["layer_variables"])
+        self.groups_seen: set[str] = set(features.get("groups_seen", []))
+        self.layer_sets: dict[str, LayerModelSet] = {}
+        for target, entry in doc.get("layer_models", {}).items():
+            ops = {op: LayerModel.from_json(m, self.variables) for op, m in entry["ops"].items()}
+            fallback = LayerModel.from_json(entry["fallback"], self.variables) if entry.get("fallback") else None
+            self.layer_sets[target] = LayerModelSet(ops, fallback, len(self.variables))
+        self.network_models: dict[str, CompiledNetworkModel] = {
+            target: CompiledNetworkModel(NetworkModel.from_json(m)) for target, m in doc["network_models"].items()
+        }
+        self._encoded: dict[tuple[str, str], np.ndarray] = {}
+
+    # --- file ---
+
+    @property
+    def targets(self) -> list[str]:
+        return [t for t in NETWORK_TARGETS if t in self.network_models]
+
+    @property
+    def uses_layers(self) -> bool:
+        return "latency_ms" in self.layer_sets
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write atomically: a crash never leaves half a predictor behind."""
+        path = Path(path)
+        text = json.dumps(self.doc, indent=1, allow_nan=False)
+        directory = path.parent if str(path.parent) else Path(".")
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+            handle, temporary = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
+            with os.fdopen(handle, "w") as stream:
+                stream.write(text)
+            os.replace(temporary, path)
+        except OSError as error:
+            raise HwprofError(f"cannot write the predictor to {path}: {error.strerror or error}") from None
+
+    # --- features ---
+
+    def features(self, models: Sequence[Any], batch_size: int | Sequence[int] = 1,
+                 input_shape: tuple[int, ...] | None = None) -> NetworkFeatures:
+        """Trace each model (cached) and encode its layers: the slow half of prediction."""
+        sizes = [batch_size] * len(models) if isinstance(batch_size, int) else list(batch_size)
+        if len(sizes) != len(models):
+            raise HwprofError(f"got {len(models)} models but {len(sizes)} batch sizes; give one each or a single one")
+        names, lists = [], []
+        for model, size in zip(models, sizes):
+            name, _, records = network_layers(model, size, input_shape)
+            names.append(name)
+            lists.append(records)
+        return self.features_from_layers(names, sizes, lists)
+
+    def features_from_layers(self, names: Sequence[str], batch_sizes: Sequence[int],
+                             layer_lists: Sequence[Sequence[LayerRecord]]) -> NetworkFeatures:
+        batch = NetworkBatch.from_layer_lists(names, batch_sizes, layer_lists)
+        return self.features_from_batch(batch)
+
+    def features_from_batch(self, batch: NetworkBatch) -> NetworkFeatures:
+        ops = [record.op for record in batch.layers]
+        group_position = {group: i for i, group in enumerate(OP_GROUPS)}
+        onehot = np.zeros((len(ops), len(OP_GROUPS)))
+        onehot[np.arange(len(ops)), [group_position[op_group(op)] for op in ops]] = 1.0
+        model_index, own = {}, np.ones(len(ops), dtype=bool)
+        z = np.zeros((len(ops), len(self.variables)))
+        if self.layer_sets:
+            z = self._encode(batch.layers)
+            for target, models in self.layer_sets.items():
+                model_index[target] = models.model_index(ops)
+            own = model_index["latency_ms"] < len(self.layer_sets["latency_ms"].ops)
+            missing = model_index["latency_ms"] < 0
+            if missing.any():
+                op = ops[int(np.flatnonzero(missing)[0])]
+                raise HwprofError(f"op type {op!r} has no layer model in {self.source} and the predictor has no shared "
+                                  f"fallback model; refit with layer rows that include {op!r}")
+        return NetworkFeatures(batch, z, model_index, onehot, own)
+
+    def _encode(self, records: Sequence[LayerRecord]) -> np.ndarray:
+        keys = [(r.op, r.config) for r in records]
+        new = [r for r, key in zip(records, keys) if key not in self._encoded]
+        if new:
+            if len(self._encoded) + len(new) > ENCODING_CACHE_SIZE:
+                self._encoded.clear()
+            for record, row in zip(new, encode_layers(new, self.variables)):
+                self._encoded[(record.op, record.config)] = row
+        if not keys:
+            return np.zeros((0, len(self.variables)))
+        return np.array([self._encoded[key] for key in keys])
+
+    # --- evaluation from features: the fast half ---
+
+    def predict_features(self, features: NetworkFeatures, confidence: float = 0.9,
+                         intervals: bool = True) -> dict[str, np.ndarray]:
+        """Per-network arrays: each fitted target, its *_low/*_high bounds, and layer sums in layer mode."""
+        batch = features.batch
+        out: dict[str, np.ndarray] = {}
+        layer_sums = None
+        if self.layer_sets:
+            latency = np.exp(self.layer_sets["latency_ms"].stacked.predict_log(
+                features.z, features.model_index["latency_ms"]))
+            layer_sums = batch.membership @ (features.group_onehot * latency[:, None])
+            out["latency_ms_layer_sum"] = layer_sums.sum(axis=1)
+            if "power_w" in self.layer_sets:
+                power = np.exp(self.layer_sets["power_w"].stacked.predict_log(
+                    features.z, features.model_index["power_w"]))
+                energy = batch.membership @ (latency * power)
+                out["energy_mj_layer_sum"] = energy
+                out["power_w_layer_sum"] = energy / out["latency_ms_layer_sum"]
+        latency_model = self.network_models["latency_ms"]
+        contributions = latency_model.contributions(layer_sums, batch.aggregates)
+        tiny = 1e-6
+        out["latency_ms"] = np.maximum(contributions.sum(axis=1) + latency_model.intercept, tiny)
+        if "power_w" in self.network_models:
+            model = self.network_models["power_w"]
+            positive = np.maximum(contributions, 0.0)
+            shares = positive / np.maximum(positive.sum(axis=1, keepdims=True), tiny)
+            out["power_w"] = np.maximum(model.intercept + shares @ model.shares, tiny)
+        if "energy_mj" in self.network_models:
+            model = self.network_models["energy_mj"]
+            out["energy_mj"] = np.maximum(model.latency * out["latency_ms"] + batch.aggregates @ model.aggregates
+                                          + model.intercept, tiny)
+        if intervals:
+            for target in self.targets:
+                low, high, _ = log_bounds(self.network_models[target].model.residuals, confidence)
+                out[f"{target}_low"] = out[target] * math.exp(low)
+                out[f"{target}_high"] = out[target] * math.exp(high)
+        return out
+
+    # --- one network, with its layers ---
+
+    def predict(self, model: Any, batch_size: int = 1, input_shape: tuple[int, ...] | None = None,
+                confidence: float = 0.9, strict: bool = False) -> Prediction:
+        """Latency (and power/energy where fitted) of one network, per layer and in total, with intervals."""
+        check_confidence(confidence)
+        name, layer_names, records = network_layers(model, batch_size, input_shape)
+        features = self.features_from_layers([name], [batch_size], [records])
+        warnings = self._coverage_warnings(name, features, strict)
+        arrays = self.predict_features(features, confidence)
+        total = {key: float(values[0]) for key, values in arrays.items()
+                 if not key.endswith(("_low", "_high"))}
+        interval = {t: (float(arrays[f"{t}_low"][0]), float(arrays[f"{t}_high"][0])) for t in self.targets}
+        layers = self._layer_table(layer_names, records, features, confidence)
+        return Prediction(name, batch_size, confidence, total, interval, layers, warnings)
+
+    def predict_many(self, models: Sequence[Any], batch_size: int | Sequence[int] = 1,
+                     input_shape: tuple[int, ...] | None = None, confidence: float = 0.9) -> pd.DataFrame:
+        """One row per network: totals and interval bounds (no per-layer tables)."""
+        check_confidence(confidence)
+        features = self.features(models, batch_size, input_shape)
+        table = pd.DataFrame(self.predict_features(features, confidence))
+        table.insert(0, "model", features.batch.names)
+        table.insert(1, "batch_size", features.batch.batch_sizes.astype(int))
+        return table
+
+    def _coverage_warnings(self, name: str, features: NetworkFeatures, strict: bool) -> list[str]:
+        ops = sorted({record.op for record, own in zip(features.batch.layers, features.own_model) if not own})
+        if self.uses_layers:
+            if ops and strict:
+                raise HwprofError(f"{name} has op type(s) {', '.join(ops)} with no layer model of their own in "
+                                  f"{self.source}; drop --strict to let the shared fallback model cover them, "
+                                  f"or refit with layer rows for them")
+            return [f"{op}: no layer model of its own, predicted by the shared fallback model" for op in ops]
+        unseen = sorted({op_group(r.op) for r in features.batch.layers} - self.groups_seen)
+        if unseen and strict:
+            raise HwprofError(f"{name} has layers of group(s) {', '.join(unseen)} that no training network had; "
+                              f"drop --strict to cost them at the shared per-layer, per-GMAC and per-MB rates")
+        return [f"{group}: no training network had such layers, costed at shared rates" for group in unseen]
+
+    def _layer_table(self, names: list[str], records: list[LayerRecord], features: NetworkFeatures,
+                     confidence: float) -> pd.DataFrame:
+        unique = {(r.op, r.config): u for u, r in enumerate(features.batch.layers)}
+        position = np.array([unique[(r.op, r.config)] for r in records], dtype=np.intp)
+        table = pd.DataFrame({
+            "index": np.arange(len(records)), "name": names, "op": [r.op for r in records],
+            "group": [op_group(r.op) for r in records], "flops": [r.flops for r in records],
+        })
+        if self.uses_layers:
+            models = self.layer_sets["latency_ms"]
+            index = features.model_index["latency_ms"][position]
+            log_latency = models.stacked.predict_log(features.z[position], index)
+            bounds = models.log_bounds(confidence)[index]
+            table["model"] = [models.labels[i] for i in index]
+            table["latency_ms"] = np.exp(log_latency)
+            table["latency_ms_low"] = np.exp(log_latency + bounds[:, 0])
+            table["latency_ms_high"] = np.exp(log_latency + bounds[:, 1])
+            if "power_w" in self.layer_sets:
+                power_models = self.layer_sets["power_w"]
+                table["power_w"] = np.exp(power_models.stacked.predict_log(
+                    features.z[position], features.model_index["power_w"][position]))
+                table["energy_mj"] = table["latency_ms"] * table["power_w"]
+        else:  # the additive network model's per-layer terms
+            compiled = self.network_models["latency_ms"]
+            row = np.zeros((len(records), len(OP_GROUPS) * len(AGGREGATE_KINDS)))
+            group_position = {group: i for i, group in enumerate(OP_GROUPS)}
+            for i, record in enumerate(records):
+                base = group_position[op_group(record.op)] * len(AGGREGATE_KINDS)
+                row[i, base:base + 3] = (1.0, record.flops / 1e9,
+                                         (record.input_bytes + record.output_bytes + record.weight_bytes) / 1e6)
+            table["model"] = "network-additive"
+            table["latency_ms"] = row @ compiled.aggregates
+        return table
+
+
+def check_confidence(confidence: float) -> None:
+    if not isinstance(confidence, (int, float)) or not 0 < confidence < 1:
+        raise HwprofError(f"confidence must be between 0 and 1 (e.g. 0.9), not {confidence!r}")
+
+
+def load_predictor(path: str | os.PathLike) -> Predictor:
+    """Read a predictor file. It is data only: nothing in it is executed."""
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        raise HwprofError(f"predictor file {path} does not exist; write one with `hwprof fit DATASET --out {path}`") from None
+    except OSError as error:
+        raise HwprofError(f"cannot read predictor file {path}: {error.strerror or error}") from None
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise HwprofError(f"{path} is not valid JSON ({error.msg} at line {error.lineno}); is it a predictor file?") from None
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+        raise HwprofError(f"{path} is not an hwprof predictor file (it lacks \"format\": \"{FORMAT}\")")
+    if doc.get("format_version") != FORMAT_VERSION:
+        raise HwprofError(f"{path} has predictor format version {doc.get('format_version')!r}, but this hwprof reads "
+                          f"version {FORMAT_VERSION}; refit it with this hwprof")
+    try:
+        return Predictor(doc, source=str(path))
+    except (KeyError, TypeError, ValueError, IndexError) as error:
+        raise HwprofError(f"{path} is a damaged predictor file ({type(error).__name__}: {error}); refit it") from None

@@ -1,0 +1,183 @@
+"""Synthetic hwprof datasets with a planted cost law, and the fitter recovering it.
+
+Other fit tests import `synthetic_frame` from here. Layer latencies follow a
+known log-space polynomial of the layer variables; a network's latency is the
+sum of its layers times 1.15 plus 20 us per layer, so every number the fitter
+should find is known exactly.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from hwprof.features import LayerRecord, encode_layers, signed_log1p
+from hwprof.schema import REQUIRED_COLUMNS
+
+DEVICE = "Synthetic CPU"
+FAMILIES = ("alpha", "beta", "gamma", "delta", "epsilon")
+NETWORK_FACTOR = 1.15
+OVERHEAD_MS = 0.02
+
+
+def _conv(rng, batch, channels, size):
+    out_channels = int(rng.choice([8, 16, 32, 64, 96, 128]))
+    kernel = int(rng.choice([1, 3, 5]))
+    stride = int(rng.choice([1, 1, 2]))
+    out_size = max(1, size // stride)
+    config = {"bias": False, "dilation": [1, 1], "groups": 1, "in_channels": channels, "kernel_size": [kernel, kernel],
+              "out_channels": out_channels, "padding": [kernel // 2] * 2, "stride": [stride, stride],
+              "input_shapes": [[batch, channels, size, size]], "output_shape": [batch, out_channels, out_size, out_size]}
+    flops = batch * out_channels * out_size * out_size * channels * kernel * kernel
+    weight = out_channels * channels * kernel * kernel * 4
+    return "conv2d", config, flops, weight, out_channels, out_size
+
+
+def _elementwise(op, batch, channels, size):
+    config = {"input_shapes": [[batch, channels, size, size]], "output_shape": [batch, channels, size, size]}
+    return op, config, batch * channels * size * size, 0, channels, size
+
+
+def _pool(batch, channels, size):
+    out_size = max(1, size // 2)
+    config = {"kernel_size": 2, "stride": 2, "padding": 0, "input_shapes": [[batch, channels, size, size]],
+              "output_shape": [batch, channels, out_size, out_size]}
+    return "maxpool2d", config, batch * channels * out_size * out_size * 4, 0, channels, out_size
+
+
+def _linear(batch, features, out_features):
+    config = {"bias": True, "in_features": features, "out_features": out_features,
+              "input_shapes": [[batch, features]], "output_shape": [batch, out_features]}
+    return "linear", config, batch * features * out_features, (features + 1) * out_features * 4
+
+
+def network_layers(rng, batch, depth):
+    """A random conv net: conv/relu blocks, some pools, a classifier."""
+    channels, size = 3, int(rng.choice([32, 64]))
+    layers = []
+    for _ in range(depth):
+        op, config, flops, weight, channels, size = _conv(rng, batch, channels, size)
+        layers.append((op, config, flops, weight))
+        op, config, flops, weight, channels, size = _elementwise("relu", batch, channels, size)
+        layers.append((op, config, flops, weight))
+        if size >= 8 and rng.random() < 0.3:
+            op, config, flops, weight, channels, size = _pool(batch, channels, size)
+            layers.append((op, config, flops, weight))
+    op, config, flops, weight = _linear(batch, channels * size * size, 10)
+    layers.append((op, config, flops, weight))
+    records = []
+    for op, config, flops, weight in layers:
+        elements_in = sum(int(np.prod(s)) for s in config["input_shapes"])
+        elements_out = int(np.prod(config["output_shape"]))
+        records.append(LayerRecord(op, json.dumps(config, sort_keys=True, separators=(",", ":")), float(flops),
+                                   4.0 * elements_in, 4.0 * elements_out, float(weight)))
+    return records
+
+
+def planted_log_latency(records):
+    """The ground truth: a sparse polynomial in the signed-log1p layer variables (ms)."""
+    z = encode_layers(records, ["flops", "bytes_total", "config.kernel_size", "config.stride", "batch"])
+    flops, bytes_total, kernel, stride, batch = z.T
+    ops = np.array([r.op for r in records])
+    conv = -13.0 + 0.8 * flops + 0.15 * bytes_total + 0.05 * kernel * stride - 0.1 * stride
+    relu = -12.0 + 0.9 * bytes_total
+    pool = -11.5 + 0.7 * bytes_total + 0.02 * batch * batch
+    linear = -12.5 + 0.85 * flops + 0.1 * batch
+    return np.select([ops == "conv2d", ops == "relu", ops == "maxpool2d"], [conv, relu, pool], linear)
+
+
+def synthetic_frame(n_networks=40, batch_sizes=(1, 4), seed=0, layer_noise=0.0, network_noise=0.0,
+                    device=DEVICE, with_power=False, families=FAMILIES) -> pd.DataFrame:
+    """A full hwprof dataset (layer and network rows) of random conv nets with the planted law."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for n in range(n_networks):
+        family = families[n % len(families)]
+        model = f"{family}_{n}"
+        depth = int(rng.integers(3, 9))
+        arch_seed = int(rng.integers(1 << 30))
+        for batch in batch_sizes:
+            records = network_layers(np.random.default_rng(arch_seed), batch, depth)
+            true_log = planted_log_latency(records)
+            layer_latency = np.exp(true_log + rng.normal(0, layer_noise, len(records)))
+            power = 10 + 5 * (np.array([r.op for r in records]) == "conv2d")
+            for i, (record, latency) in enumerate(zip(records, layer_latency)):
+                rows.append(_row("layer", model, batch, i, f"layer{i}", record, latency,
+                                 power[i] if with_power else None, device))
+            network_ms = (NETWORK_FACTOR * np.exp(true_log).sum() + OVERHEAD_MS * len(records)) * \
+                float(np.exp(rng.normal(0, network_noise)))
+            total = LayerRecord("network", "{}", sum(r.flops for r in records), 0.0, 0.0, 0.0)
+            network_power = float(np.sum(np.exp(true_log) * power) / np.exp(true_log).sum()) if with_power else None
+            rows.append(_row("network", model, batch, -1, "", total, network_ms, network_power, device))
+    return pd.DataFrame(rows, columns=list(REQUIRED_COLUMNS))
+
+
+def _row(kind, model, batch, index, name, record, latency, power, device):
+    return {"kind": kind, "model": model, "batch_size": batch, "device": "cpu", "device_name": device,
+            "layer_index": index, "layer_name": name, "op": record.op, "config": record.config,
+            "flops": int(record.flops), "params": int(record.weight_bytes // 4), "input_bytes": int(record.input_bytes),
+            "output_bytes": int(record.output_bytes), "weight_bytes": int(record.weight_bytes),
+            "latency_ms": float(latency), "latency_ms_ci_low": float(latency) * 0.99,
+            "latency_ms_ci_high": float(latency) * 1.01, "latency_ms_std": float(latency) * 0.01, "samples": 10,
+            "iterations": 100, "stable": True, "power_w": power, "idle_power_w": 5.0 if power is not None else None,
+            "energy_mj": power * float(latency) if power is not None else None,
+            "power_source": "synthetic" if power is not None else "none"}
+
+
+def write(frame: pd.DataFrame, path) -> str:
+    frame.to_parquet(path) if str(path).endswith(".parquet") else frame.to_csv(path, index=False)
+    return str(path)
+
+
+# --- the planted law is recovered -----------------------------------------------------------
+
+
+def test_planted_polynomial_is_recovered_per_op():
+    from hwprof.fit_data import training_data
+    from hwprof.fit import fit_training_data
+
+    data = training_data(synthetic_frame(n_networks=30, seed=1), DEVICE)
+    predictor = fit_training_data(data, ["latency_ms"], family="polynomial", cv=False)
+    fresh = synthetic_frame(n_networks=10, seed=99)
+    layers = fresh[fresh["kind"] == "layer"]
+    records = [LayerRecord(r.op, r.config, r.flops, r.input_bytes, r.output_bytes, r.weight_bytes)
+               for r in layers.itertuples()]
+    models = predictor.layer_sets["latency_ms"]
+    z = encode_layers(records, predictor.variables)
+    predicted = models.stacked.predict_log(z, models.model_index([r.op for r in records]))
+    # noise-free data from a law inside the model class: held-out layers within 0.1%
+    assert np.max(np.abs(predicted - planted_log_latency(records))) < 1e-3
+    assert set(models.ops) == {"conv2d", "relu", "maxpool2d", "linear"}
+    relu = models.ops["relu"]
+    bytes_total = predictor.variables.index("bytes_total")
+    # relu's law has one term; a term set that reproduces it needs no quadratic terms
+    assert not relu.quadratic
+    assert relu.linear[bytes_total] == pytest.approx(0.9, abs=1e-3)
+    assert relu.intercept == pytest.approx(-12.0, abs=1e-2)
+
+
+def test_network_model_learns_the_planted_factor_and_overhead():
+    from hwprof.fit_data import training_data
+    from hwprof.fit import fit_training_data
+
+    data = training_data(synthetic_frame(n_networks=30, seed=2), DEVICE)
+    predictor = fit_training_data(data, ["latency_ms"], family="polynomial", cv=False)
+    model = predictor.network_models["latency_ms"]
+    conv = list(model.model.columns).index("layers_ms:conv")
+    assert model.model.coef[conv] == pytest.approx(NETWORK_FACTOR, rel=0.03)
+    fresh = synthetic_frame(n_networks=8, seed=77)
+    rows = fresh[fresh["kind"] == "network"]
+    truth = dict(zip(zip(rows["model"], rows["batch_size"]), rows["latency_ms"]))
+    fresh_data = training_data(fresh, DEVICE)
+    arrays = predictor.predict_features(predictor.features_from_batch(fresh_data.networks))
+    expected = [truth[(name, int(size))] for name, size in zip(fresh_data.networks.names,
+                                                                fresh_data.networks.batch_sizes)]
+    assert np.allclose(arrays["latency_ms"], expected, rtol=0.03)
+
+
+def test_signed_log1p_is_symmetric():
+    assert signed_log1p(-3.0) == pytest.approx(-signed_log1p(3.0))
+    assert signed_log1p(0.0) == 0.0
