@@ -1,0 +1,127 @@
+"""Layer extraction: order, shapes and multiply-accumulates computed by hand."""
+
+import pytest
+import torch
+import torch.nn as nn
+
+from hwprof.layers import extract_layers
+
+
+def only(module, input_shape, batch_size=1):
+    layers, method = extract_layers(module, input_shape, batch_size)
+    assert method == "fx"
+    return layers
+
+
+@pytest.mark.parametrize("conv, shape, batch, macs", [
+    # out elements x (in channels / groups) x kernel area
+    (nn.Conv2d(3, 8, 3, padding=1), (3, 16, 16), 1, 8 * 16 * 16 * 3 * 9),
+    (nn.Conv2d(8, 16, 3, padding=1, groups=4), (8, 10, 10), 2, 2 * 16 * 10 * 10 * 2 * 9),
+    (nn.Conv2d(8, 8, 3, stride=2, padding=1, groups=8), (8, 16, 16), 1, 8 * 8 * 8 * 1 * 9),
+    (nn.Conv2d(4, 6, (1, 5)), (4, 7, 9), 3, 3 * 6 * 7 * 5 * 4 * 5),
+])
+def test_convolution_macs(conv, shape, batch, macs):
+    (layer,) = only(nn.Sequential(conv), shape, batch)
+    assert layer.op == "conv2d"
+    assert layer.flops == macs
+    assert layer.params == sum(p.numel() for p in conv.parameters())
+    assert layer.config["groups"] == conv.groups
+    assert layer.config["input_shapes"] == [[batch, *shape]]
+
+
+def test_linear_macs_over_leading_dimensions():
+    (layer,) = only(nn.Sequential(nn.Linear(20, 30)), (5, 20), 2)
+    assert layer.flops == 2 * 5 * 20 * 30
+    assert layer.output_bytes == 2 * 5 * 30 * 4
+    assert layer.weight_bytes == (20 * 30 + 30) * 4
+
+
+@pytest.mark.parametrize("pool, shape, macs", [
+    (nn.MaxPool2d(2), (4, 8, 8), 4 * 4 * 4 * 4),
+    (nn.AvgPool2d(3, stride=1, padding=1), (2, 5, 5), 2 * 5 * 5 * 9),
+    (nn.AdaptiveAvgPool2d(1), (6, 7, 7), 6 * 7 * 7),
+])
+def test_pooling_macs(pool, shape, macs):
+    (layer,) = only(nn.Sequential(pool), shape)
+    assert layer.flops == macs
+
+
+class SelfAttention(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.attention = nn.MultiheadAttention(16, 4, batch_first=True)
+
+    def forward(self, x):
+        out, _ = self.attention(x, x, x, need_weights=False)
+        return out
+
+
+def test_attention_macs():
+    (layer,) = only(SelfAttention(), (10, 16), 2)
+    assert layer.op == "multiheadattention"
+    # q, k, v projections 3*L*E^2, scores L*S*E, weighted values L*S*E, output projection L*E^2; per batch item
+    assert layer.flops == 2 * (3 * 10 * 16 * 16 + 2 * 10 * 10 * 16 + 10 * 16 * 16)
+    assert layer.params == 4 * 16 * 16 + 4 * 16
+
+
+class Block(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(4, 4, 3, padding=1)
+        self.relu = nn.ReLU()
+        self.fc = nn.Linear(8 * 16, 5)
+
+    def forward(self, x):
+        y = self.relu(self.conv(x)) + x
+        y = torch.cat([y, x], dim=1)
+        tokens = y.flatten(2)  # (N, 8, 16)
+        scores = torch.softmax(tokens @ tokens.transpose(1, 2), dim=-1)
+        return self.fc(torch.flatten(scores @ tokens, 1))
+
+
+class BlockWithBranch(Block):
+    """The same work behind data-dependent control flow, which torch.fx cannot trace."""
+
+    def forward(self, x):
+        if x.shape[0] > 0:
+            return super().forward(x)
+        return x
+
+
+EXPECTED_OPS = ["conv2d", "relu", "add", "cat", "flatten", "matmul", "softmax", "matmul", "flatten", "linear"]
+
+
+def test_functional_ops_in_order_with_shapes_and_views_left_out():
+    layers = only(Block(), (4, 4, 4), 2)
+    assert [layer.op for layer in layers] == EXPECTED_OPS
+    assert [layer.index for layer in layers] == list(range(len(layers)))
+    cat = layers[3]
+    assert cat.config["input_shapes"] == [[2, 4, 4, 4], [2, 4, 4, 4]]
+    assert cat.config["output_shape"] == [2, 8, 4, 4]
+    first_matmul = layers[5]
+    assert first_matmul.config["output_shape"] == [2, 8, 8]
+    assert first_matmul.flops == 2 * 8 * 8 * 16
+
+
+def test_untraceable_model_falls_back_to_hooks_and_finds_the_same_layers():
+    traced = only(Block(), (4, 4, 4), 2)
+    hooked, method = extract_layers(BlockWithBranch(), (4, 4, 4), 2)
+    assert method == "hooks"
+    assert [layer.op for layer in hooked] == EXPECTED_OPS
+    assert [layer.flops for layer in hooked] == [layer.flops for layer in traced]
+    assert [layer.config["output_shape"] for layer in hooked] == [layer.config["output_shape"] for layer in traced]
+
+
+def test_layers_run_alone_on_synthetic_inputs_of_the_recorded_shapes():
+    for layer in only(Block(), (4, 4, 4), 3):
+        with torch.no_grad():
+            output = layer.call.bind("cpu")()
+        assert list(output.shape) == layer.config["output_shape"]
+
+
+def test_identical_configurations_share_an_id_and_different_shapes_do_not():
+    net = nn.Sequential(nn.Conv2d(4, 4, 3, padding=1), nn.Conv2d(4, 4, 3, padding=1), nn.Conv2d(4, 4, 3, stride=2))
+    first, second, third = only(net, (4, 9, 9))
+    assert first.config_id("cpu") == second.config_id("cpu")
+    assert first.config_id("cpu") != third.config_id("cpu")
+    assert first.config_id("cpu") != first.config_id("cuda:0")

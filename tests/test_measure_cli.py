@@ -1,0 +1,170 @@
+"""`hwprof measure` end to end on tiny models, its errors, resume and interruption."""
+
+import json
+import textwrap
+
+import pandas as pd
+import pytest
+import torch
+from click.testing import CliRunner
+
+from hwprof.cli import main
+from hwprof.schema import REQUIRED_COLUMNS
+
+FAST = ["--power", "none", "--precision", "0.2", "--max-time", "0.3", "--threads", "1", "--seed", "0"]
+
+
+def run(*args):
+    return CliRunner().invoke(main, list(args))
+
+
+@pytest.fixture
+def factory_file(tmp_path):
+    path = tmp_path / "tiny.py"
+    path.write_text(textwrap.dedent("""
+        import torch.nn as nn
+
+        def tiny():
+            net = nn.Sequential(nn.Linear(12, 16), nn.ReLU(), nn.Linear(16, 16), nn.ReLU(), nn.Linear(16, 16),
+                                nn.ReLU(), nn.Linear(16, 4))
+            net.input_shape = (12,)
+            return net
+
+        def shapeless():
+            return nn.Sequential(nn.Conv2d(3, 4, 3), nn.ReLU())
+
+        def broken():
+            raise RuntimeError("weights file missing")
+    """))
+    return path
+
+
+def test_measure_writes_layer_and_network_rows(tmp_path, factory_file):
+    out = tmp_path / "tiny.parquet"
+    result = run("measure", f"{factory_file}:tiny", "--batch-size", "1,3", "--out", str(out), "--json", *FAST)
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    frame = pd.read_parquet(out)
+    assert set(REQUIRED_COLUMNS) <= set(frame.columns)
+    assert summary["rows"] == len(frame) == 2 * (7 + 1)
+    networks = frame[frame["kind"] == "network"]
+    layers = frame[frame["kind"] == "layer"]
+    assert sorted(networks["batch_size"]) == [1, 3]
+    assert (layers["extraction"] == "fx").all()
+    for batch_size, group in layers.groupby("batch_size"):
+        network = networks[networks["batch_size"] == batch_size].iloc[0]
+        assert network["flops"] == group["flops"].sum() == batch_size * (12 * 16 + 2 * 16 * 16 + 16 * 4 + 3 * 16)  # linears, then relus
+        assert network["layer_count"] == 7
+        assert list(group.sort_values("layer_index")["op"]) == ["linear", "relu"] * 3 + ["linear"]
+    # identical configurations are measured once and shared
+    relus = layers[(layers["op"] == "relu") & (layers["batch_size"] == 1)]
+    assert relus["config_id"].nunique() == 1 and relus["latency_ms"].nunique() == 1
+    assert (frame["latency_ms"] > 0).all()
+    assert (frame["latency_ms_ci_low"] <= frame["latency_ms"]).all()
+    assert (frame["latency_ms"] <= frame["latency_ms_ci_high"]).all()
+    assert frame["power_w"].isna().all()
+    provenance = json.loads((tmp_path / "tiny.parquet.json").read_text())
+    assert provenance["runs"][0]["threads"] == 1
+
+
+def test_nas_bench_201_network_only_to_csv(tmp_path):
+    arch = "|nor_conv_3x3~0|+|nor_conv_1x1~0|avg_pool_3x3~1|+|skip_connect~0|none~1|nor_conv_3x3~2|"
+    out = tmp_path / "nb.csv"
+    result = run("measure", f"nb201:{arch}", "--no-layers", "--out", str(out), "--quiet", *FAST)
+    assert result.exit_code == 0, result.output
+    frame = pd.read_csv(out)
+    assert list(frame["kind"]) == ["network"]
+    assert frame["model"][0] == f"nb201:{arch}"
+    assert frame["flops"][0] > 0
+
+
+def test_input_shape_option_feeds_a_factory_without_one(tmp_path, factory_file):
+    out = tmp_path / "s.parquet"
+    result = run("measure", f"{factory_file}:shapeless", "--input-shape", "3,8,8", "--out", str(out), "--quiet", *FAST)
+    assert result.exit_code == 0, result.output
+    network = pd.read_parquet(out).query("kind == 'network'").iloc[0]
+    assert json.loads(network["config"])["input_shape"] == [1, 3, 8, 8]
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["no_such_net"], "unknown model"),
+    (["mlp", "--input-shape", "3,-1"], "bad input shape"),
+    (["mlp", "--batch-size", "0"], "bad batch size"),
+    (["mlp", "--out", "/nonexistent-dir/x.parquet"], "nonexistent-dir"),
+    (["mlp", "--device", "tpu"], "unknown device"),
+    (["nb201:|bogus~0|+|none~0|none~1|+|none~0|none~1|none~2|"], "NAS-Bench-201"),
+])
+def test_bad_input_gets_one_sentence_and_a_non_zero_exit(args, fragment, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = run("measure", *args, *FAST)
+    assert result.exit_code != 0
+    assert fragment in result.output
+    assert "Traceback" not in result.output
+    assert result.output.startswith("Error:") and result.output.count("\n") == 1
+
+
+def test_factory_errors_are_reported_not_raised(tmp_path, factory_file):
+    for target, fragment in [("broken", "weights file missing"), ("shapeless", "--input-shape"),
+                             ("missing", "no function named")]:
+        result = run("measure", f"{factory_file}:{target}", "--out", str(tmp_path / "x.parquet"), *FAST)
+        assert result.exit_code != 0 and fragment in result.output and "Traceback" not in result.output
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the message shown when CUDA is absent")
+def test_cuda_asked_for_but_absent(tmp_path):
+    result = run("measure", "mlp", "--device", "cuda", "--out", str(tmp_path / "x.parquet"), *FAST)
+    assert result.exit_code != 0 and "CUDA" in result.output and "Traceback" not in result.output
+
+
+def test_interrupted_run_keeps_its_rows_and_resume_finishes_without_remeasuring(tmp_path, factory_file, monkeypatch):
+    import hwprof.runner
+
+    out = tmp_path / "r.parquet"
+    real_measure = hwprof.runner.Runner.measure
+
+    def interrupted_after_three(self, items, on_done=None):
+        finished = []
+
+        def count(result):
+            on_done(result)
+            finished.append(result)
+            if len(finished) == 3:
+                raise KeyboardInterrupt
+
+        return real_measure(self, items, count)
+
+    monkeypatch.setattr(hwprof.runner.Runner, "measure", interrupted_after_three)
+    result = run("measure", f"{factory_file}:tiny", "--out", str(out), "--quiet", *FAST)
+    assert result.exit_code == 130
+    kept = pd.read_parquet(out)
+    assert 0 < len(kept) < 8
+    monkeypatch.setattr(hwprof.runner.Runner, "measure", real_measure)
+
+    result = run("measure", f"{factory_file}:tiny", "--out", str(out), "--quiet", *FAST)
+    assert result.exit_code != 0 and "--resume" in result.output
+
+    result = run("measure", f"{factory_file}:tiny", "--out", str(out), "--resume", "--quiet", *FAST)
+    assert result.exit_code == 0, result.output
+    final = pd.read_parquet(out)
+    assert len(final) == 8 and final["layer_index"].tolist().count(-1) == 1
+    before = kept.set_index(["kind", "layer_index"])["latency_ms"]
+    after = final.set_index(["kind", "layer_index"])["latency_ms"]
+    assert (after.loc[before.index] == before).all()  # nothing measured twice
+    assert final["run_id"].nunique() == 2
+
+
+def test_python_api_returns_a_dataframe(factory_file):
+    import hwprof
+
+    frame = hwprof.measure([f"{factory_file}:tiny"], batch_sizes=[2], power="none", precision=0.2, max_item_s=0.3,
+                           threads=1)
+    assert len(frame) == 8 and set(frame["kind"]) == {"layer", "network"}
+
+
+def test_models_lists_names_and_shapes():
+    result = run("models", "--json")
+    entries = {entry["name"]: entry for entry in json.loads(result.output)}
+    for name in ["alexnet", "vgg11", "vgg16", "resnet18", "resnet50", "mobilenet_v2", "squeezenet1_0", "mlp",
+                 "vit_tiny"]:
+        assert name in entries
+    assert entries["resnet18"]["input_shape"] == [3, 224, 224]

@@ -1,0 +1,47 @@
+"""Median confidence intervals from order statistics, on samples with a known answer."""
+
+import math
+import random
+
+import pytest
+
+from hwprof.stats import median_ci_ranks, summarize
+
+
+@pytest.mark.parametrize("n, ranks", [(5, None), (6, (0, 5)), (10, (1, 8)), (100, (39, 60))])
+def test_ranks_match_binomial_tables(n, ranks):
+    assert median_ci_ranks(n) == ranks
+
+
+def exact_coverage(n):
+    low, _ = median_ci_ranks(n)
+    below = sum(math.comb(n, k) for k in range(low + 1)) / 2**n
+    return 1 - 2 * below
+
+
+def test_interval_covers_the_true_median_as_often_as_promised_on_skewed_noise():
+    rng = random.Random(7)
+    true_median = 2.0  # lognormal(mu=ln 2, sigma=0.5) has median exactly 2
+    trials, n = 4000, 20
+    hits = 0
+    for _ in range(trials):
+        summary = summarize([rng.lognormvariate(math.log(true_median), 0.5) for _ in range(n)])
+        hits += summary.ci_low <= true_median <= summary.ci_high
+    expected = exact_coverage(n)
+    assert expected >= 0.95
+    # binomial standard error of the observed share is about 0.003; allow four of them
+    assert abs(hits / trials - expected) < 0.013
+
+
+def test_spread_is_reported():
+    summary = summarize([1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0])
+    assert summary.median == 5.5
+    assert (summary.ci_low, summary.ci_high) == (2.0, 9.0)
+    assert summary.std == pytest.approx(3.0276, abs=1e-4)
+    assert summary.relative_half_width == pytest.approx(3.5 / 5.5)
+
+
+def test_constant_samples_have_zero_width_and_few_samples_fall_back_to_the_range():
+    assert summarize([3.0] * 12).relative_half_width == 0
+    few = summarize([1.0, 4.0, 2.0])
+    assert (few.ci_low, few.ci_high) == (1.0, 4.0)
