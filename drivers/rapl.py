@@ -27,7 +27,7 @@ NOMINAL_UPDATE_PERIOD_S = 0.001  # RAPL counters update about every millisecond
 MIN_WINDOW_S = 0.5
 MAX_POLL_INTERVAL_S = 0.05
 MIN_POLL_INTERVAL_S = 0.001
-MIRROR_SNAPSHOTS = 5
+MIRROR_SNAPSHOTS = 20
 
 PERMISSION_FIX = (
     "RAPL energy counters ({path}) are readable only by root on this kernel; allow reading with "
@@ -132,15 +132,20 @@ def discover_zones(root: Path | None = None) -> list[RaplZone]:
 
 
 def _dies_mirror(dies: list[RaplZone]) -> bool:
-    """True when the dies of one package report the same counter (identical readings)."""
+    """True when the dies of one package report one counter: identical readings, seen twice.
+
+    Independent dies never agree to the microjoule; mirrored ones do except
+    when an update lands between the reads, so two agreeing snapshots suffice.
+    """
     if len({d.max_range_uj for d in dies}) != 1:
         return False
     identical = 0
     for _ in range(MIRROR_SNAPSHOTS):
-        readings = {read_counter_uj(d.energy_path) for d in dies}
-        identical += len(readings) == 1
+        identical += len({read_counter_uj(d.energy_path) for d in dies}) == 1
+        if identical >= 2:
+            return True
         time.sleep(0.002)
-    return identical * 2 > MIRROR_SNAPSHOTS
+    return False
 
 
 def choose_counted(zones: list[RaplZone]) -> list[RaplZone]:

@@ -1,0 +1,168 @@
+"""RAPL driver against fake powercap trees whose counters rise at known wattages."""
+
+import time
+
+import pytest
+
+from fakes.sysfs import FakeRaplTree, FakeZone, write_file
+from hwprof.drivers import open_sensor
+from hwprof.drivers import rapl
+from hwprof.drivers.base import SensorUnavailable
+from hwprof.drivers.rapl import RaplSensor
+from hwprof.errors import HwprofError
+
+SMALL_RANGE_UJ = 6_000_000  # 6 J: at 24 W the counter wraps every 0.25 s
+
+
+@pytest.fixture
+def sysfs_root(tmp_path, monkeypatch):
+    monkeypatch.setenv("HWPROF_SYSFS_ROOT", str(tmp_path))
+    write_file(tmp_path / "proc" / "cpuinfo", "processor\t: 0\nmodel name\t: Fake CPU 9000\nflags\t\t: fpu sse\n")
+    return tmp_path
+
+
+def window_power(sensor, seconds):
+    sensor.start_window()
+    time.sleep(seconds)
+    window = sensor.stop_window()
+    return window
+
+
+def test_counts_package_only_not_core_uncore_dram_or_psys(sysfs_root):
+    zones = [FakeZone("intel-rapl:0", "package-0", 30.0), FakeZone("intel-rapl:0:0", "core", 20.0),
+             FakeZone("intel-rapl:0:1", "uncore", 4.0), FakeZone("intel-rapl:0:2", "dram", 5.0),
+             FakeZone("intel-rapl:1", "psys", 50.0), FakeZone("intel-rapl-mmio:0", "package-0", 30.0)]
+    with FakeRaplTree(sysfs_root, zones):
+        with RaplSensor() as sensor:
+            assert sensor.source == "rapl:package-0"
+            window = window_power(sensor, 0.6)
+            traced = {s.sensor for s in window.samples}
+    assert window.power_w == pytest.approx(30.0, rel=0.02)
+    assert {"package-0", "core", "uncore", "dram", "psys"} <= traced  # traced, not added
+    counted = [z["name"] for z in sensor.metadata()["zones"] if z["counted"]]
+    assert counted == ["package-0"]
+    assert not any(z["zone"].startswith("intel-rapl-mmio") for z in sensor.metadata()["zones"])
+
+
+def test_two_packages_are_summed(sysfs_root):
+    zones = [FakeZone("intel-rapl:0", "package-0", 30.0), FakeZone("intel-rapl:1", "package-1", 18.0),
+             FakeZone("intel-rapl:0:0", "core", 20.0)]
+    with FakeRaplTree(sysfs_root, zones):
+        with RaplSensor() as sensor:
+            assert sensor.source == "rapl:package-0+package-1"
+            window = window_power(sensor, 0.6)
+    assert window.power_w == pytest.approx(48.0, rel=0.02)
+    totals = [s.power_w for s in window.samples if s.sensor == "package-0+package-1"]
+    assert totals and sum(totals) / len(totals) == pytest.approx(48.0, rel=0.05)
+
+
+def test_psys_is_used_only_without_a_package_zone(sysfs_root):
+    with FakeRaplTree(sysfs_root, [FakeZone("intel-rapl:0", "psys", 12.0), FakeZone("intel-rapl:0:0", "core", 7.0)]):
+        with RaplSensor() as sensor:
+            assert sensor.source == "rapl:psys"
+            assert window_power(sensor, 0.5).power_w == pytest.approx(12.0, rel=0.02)
+
+
+def test_mirrored_die_counters_count_once(sysfs_root):
+    zones = [FakeZone("intel-rapl:0", "package-0-die-0", 40.0),
+             FakeZone("intel-rapl:1", "package-0-die-1", 40.0, mirror_of="intel-rapl:0")]
+    with FakeRaplTree(sysfs_root, zones):
+        with RaplSensor() as sensor:
+            assert sensor.source == "rapl:package-0-die-0"
+            window = window_power(sensor, 0.6)
+    assert window.power_w == pytest.approx(40.0, rel=0.02)
+    assert {z["name"]: z["mirrors"] for z in sensor.metadata()["zones"]}["package-0-die-1"] == "package-0-die-0"
+
+
+def test_independent_dies_are_summed(sysfs_root):
+    zones = [FakeZone("intel-rapl:0", "package-0-die-0", 25.0, start_uj=1_000_000),
+             FakeZone("intel-rapl:1", "package-0-die-1", 15.0, start_uj=7_000_000)]
+    with FakeRaplTree(sysfs_root, zones):
+        with RaplSensor() as sensor:
+            assert sensor.source == "rapl:package-0-die-0+package-0-die-1"
+            assert window_power(sensor, 0.6).power_w == pytest.approx(40.0, rel=0.02)
+
+
+@pytest.mark.parametrize("window_s", [0.3, 0.6, 1.6])
+def test_wraparound_at_any_window_length(sysfs_root, window_s):
+    # 24 W into a 6 J counter: a wrap every 0.25 s, so the long window spans six wraps.
+    zones = [FakeZone("intel-rapl:0", "package-0", 24.0, max_range_uj=SMALL_RANGE_UJ, max_power_uw=30_000_000,
+                      start_uj=SMALL_RANGE_UJ - 200_000)]
+    with FakeRaplTree(sysfs_root, zones):
+        with RaplSensor() as sensor:
+            assert sensor.poll_interval_s <= (SMALL_RANGE_UJ / 1e6) / (2 * 30.0) / 4 + 1e-9
+            window = window_power(sensor, window_s)
+    assert window.energy_j == pytest.approx(24.0 * window.duration_s, rel=0.03 if window_s < 0.5 else 0.02)
+
+
+def test_poll_is_fast_enough_for_the_shortest_possible_wrap(sysfs_root):
+    zones = [FakeZone("intel-rapl:0", "package-0", 1.0, max_range_uj=2_000_000, max_power_uw=100_000_000)]
+    with FakeRaplTree(sysfs_root, zones):
+        sensor = RaplSensor()
+    # 2 J at twice the 100 W limit wraps in 10 ms; four polls per wrap.
+    assert sensor.poll_interval_s == pytest.approx(0.0025)
+
+
+def test_unfolding_adds_the_range_once_per_wrap(monkeypatch, tmp_path):
+    zone = rapl.RaplZone("intel-rapl:0", "package-0", path=tmp_path, parent_id=None, max_range_uj=1000,
+                         max_power_w=None)
+    readings = iter([900, 100, 950, 20])
+    monkeypatch.setattr(rapl, "read_counter_uj", lambda path: next(readings))
+    assert [zone.unfolded_uj() for _ in range(4)] == [0, 200, 1050, 1120]
+
+
+def test_permission_error_is_explained_not_replaced(sysfs_root, monkeypatch):
+    with FakeRaplTree(sysfs_root, [FakeZone("intel-rapl:0", "package-0", 10.0)]):
+        def denied(path):
+            raise PermissionError(13, "Permission denied", str(path))
+
+        monkeypatch.setattr(rapl, "read_counter_uj", denied)
+        sensor, reason = open_sensor("auto", "cpu")
+        assert sensor is None
+        for fix in ("chmod", "udev", "cap_dac_read_search", "root", "energy_uj"):
+            assert fix in reason
+        with pytest.raises(HwprofError, match="--power rapl cannot be used: RAPL energy counters"):
+            open_sensor("rapl", "cpu")
+
+
+def test_no_powercap_on_a_virtual_machine_says_so(sysfs_root):
+    write_file(sysfs_root / "proc" / "cpuinfo", "model name\t: Fake\nflags\t\t: fpu hypervisor sse\n")
+    sensor, reason = open_sensor("auto", "cpu")
+    assert sensor is None and "virtual machine" in reason and "latency only" in reason
+
+
+def test_no_powercap_on_bare_metal_says_how_to_load_it(sysfs_root):
+    sensor, reason = open_sensor("auto", "cpu")
+    assert sensor is None and "modprobe intel_rapl_msr" in reason and "HWPROF_SYSFS_ROOT" in reason
+    with pytest.raises(SensorUnavailable):
+        RaplSensor()
+
+
+def test_only_core_zones_cannot_measure_the_cpu(sysfs_root):
+    with FakeRaplTree(sysfs_root, [FakeZone("intel-rapl:0:0", "core", 10.0)]):
+        sensor, reason = open_sensor("auto", "cpu")
+    assert sensor is None and "no package or psys zone" in reason
+
+
+def test_throttling_and_clock_setting_changes_are_flagged(sysfs_root):
+    with FakeRaplTree(sysfs_root, [FakeZone("intel-rapl:0", "package-0", 10.0)]):
+        with RaplSensor() as sensor:
+            cpu0 = sysfs_root / "sys" / "devices" / "system" / "cpu" / "cpu0"
+            clean = window_power(sensor, 0.05)
+            sensor.start_window()
+            (cpu0 / "thermal_throttle" / "package_throttle_count").write_text("3\n")
+            (cpu0 / "cpufreq" / "scaling_max_freq").write_text("1200000\n")
+            flagged = sensor.stop_window()
+    assert not clean.throttled and not clean.clocks_changed
+    assert flagged.throttled and flagged.clocks_changed
+    assert {"throttled", "clocks_changed"} <= set(flagged.flags)
+
+
+def test_short_window_is_marked_and_a_still_counter_never_gives_zero(sysfs_root):
+    with FakeRaplTree(sysfs_root, [FakeZone("intel-rapl:0", "package-0", 10.0)]) as tree:
+        with RaplSensor() as sensor:
+            tree.stop()  # the counter stops moving, as if it had not updated yet
+            time.sleep(0.05)
+            window = window_power(sensor, 0.01)
+    assert "short_window" in window.flags
+    assert window.energy_j is None and "no_energy" in window.flags
