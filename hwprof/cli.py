@@ -10,17 +10,17 @@ import click
 
 from hwprof.errors import HwprofError
 
-# command name -> "module:attribute"
+# command name -> ("module:attribute", one-line help shown by `hwprof --help` without importing it)
 COMMANDS = {
-    "measure": "hwprof.cli_measure:measure",
-    "models": "hwprof.cli_measure:models",
-    "merge": "hwprof.cli_dataset:merge",
-    "devices": "hwprof.cli_devices:devices",
-    "plot-trace": "hwprof.cli_devices:plot_trace",
-    "fit": "hwprof.cli_fit:fit",
-    "predict": "hwprof.cli_fit:predict",
-    "evaluate": "hwprof.cli_fit:evaluate",
-    "search": "hwprof.cli_search:search",
+    "measure": ("hwprof.cli_measure:measure", "Measure layer and network latency (and power) of models."),
+    "models": ("hwprof.cli_measure:models", "List the sample models and their input shapes."),
+    "merge": ("hwprof.cli_dataset:merge", "Combine datasets from several runs or boards."),
+    "devices": ("hwprof.cli_devices:devices", "List devices and power sensors, and why any is unusable."),
+    "plot-trace": ("hwprof.cli_devices:plot_trace", "Draw a power trace written by measure --trace."),
+    "fit": ("hwprof.cli_fit:fit", "Fit latency, power and energy predictors from datasets."),
+    "predict": ("hwprof.cli_fit:predict", "Predict the cost of models with a fitted predictor."),
+    "evaluate": ("hwprof.cli_fit:evaluate", "Score a predictor against measured datasets."),
+    "search": ("hwprof.cli_search:search", "Search a space under predicted hardware budgets."),
 }
 
 
@@ -29,11 +29,14 @@ class LazyGroup(click.Group):
         return sorted(COMMANDS)
 
     def get_command(self, ctx, name):
-        target = COMMANDS.get(name)
-        if target is None:
+        if name not in COMMANDS:
             return None
-        module_name, attribute = target.split(":")
+        module_name, attribute = COMMANDS[name][0].split(":")
         return getattr(importlib.import_module(module_name), attribute)
+
+    def format_commands(self, ctx, formatter):
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, COMMANDS[name][1]) for name in sorted(COMMANDS)])
 
     def invoke(self, ctx):
         try:
