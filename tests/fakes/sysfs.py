@@ -117,7 +117,10 @@ def write_file(path: Path, text: str) -> Path:
 
 
 def write_ina3221_hwmon(root: Path, rails: dict[str, tuple[float, float]], index: int = 1) -> Path:
-    """An INA3221 hwmon chip (JetPack 5+): rail -> (millivolts, milliamps); rails named NC are unconnected."""
+    """An INA3221 hwmon chip (JetPack 5+): rail -> (millivolts, milliamps); rails named NC are unconnected.
+
+    A "#suffix" on a name keeps repeated labels (NC, NC#2) apart and is not written.
+    """
     chip = Path(root) / "sys" / "class" / "hwmon" / f"hwmon{index}"
     write_file(chip / "name", "ina3221\n")
     for channel, (name, (millivolts, milliamps)) in enumerate(rails.items(), start=1):

@@ -1,0 +1,202 @@
+"""Jetson driver: tegrastats lines from several boards and JetPacks, a fake tegrastats, INA3221 sysfs."""
+
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from fakes.sysfs import write_file, write_ina3221_hwmon, write_ina3221_iio
+from fakes.tegrastats_lines import BOARDS
+from hwprof.drivers import open_sensor
+from hwprof.drivers.base import SensorUnavailable
+from hwprof.drivers.jetson import (Ina3221Sensor, TegrastatsSensor, board_rule, find_tegrastats,
+                                   open_jetson_sensor, parse_tegrastats_line, total_power_mw)
+from hwprof.energy import measure_energy
+from hwprof.errors import HwprofError
+
+FAKE_SCRIPT = Path(__file__).parent / "fakes" / "fake_tegrastats.py"
+
+
+@pytest.fixture
+def host(tmp_path, monkeypatch):
+    """An empty host tree and no tegrastats anywhere."""
+    monkeypatch.setenv("HWPROF_SYSFS_ROOT", str(tmp_path))
+    monkeypatch.delenv("HWPROF_TEGRASTATS", raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path / "bin"))
+    return tmp_path
+
+
+def fake_tegrastats(directory: Path, board: str, power_file: Path | None = None, fail: bool = False) -> Path:
+    """An executable `tegrastats` that runs the fake script for `board`."""
+    directory.mkdir(parents=True, exist_ok=True)
+    wrapper = directory / "tegrastats"
+    env = f"FAKE_TEGRASTATS_BOARD={board} "
+    if power_file:
+        env += f"FAKE_TEGRASTATS_POWER_FILE={power_file} "
+    if fail:
+        env += "FAKE_TEGRASTATS_FAIL=1 "
+    wrapper.write_text(f"#!/bin/sh\n{env}exec {sys.executable} {FAKE_SCRIPT} \"$@\"\n")
+    wrapper.chmod(0o755)
+    return wrapper
+
+
+@pytest.mark.parametrize("key", sorted(BOARDS))
+def test_every_board_line_gives_its_total_from_instantaneous_values(key):
+    board = BOARDS[key]
+    reading = parse_tegrastats_line(board["line"])
+    rule = board_rule(reading.rails_mw)
+    assert rule.board == board["board"]
+    assert list(rule.counted_rails) == board["counted"]
+    assert rule.gpu_rail == board["gpu_rail"]
+    assert total_power_mw(rule, reading.rails_mw) == board["total_mw"]
+    assert "NC" not in reading.rails_mw
+    assert not {"RAM", "SWAP", "IRAM", "EMC_FREQ", "GR3D_FREQ", "APE"} & set(reading.rails_mw)
+
+
+def test_the_running_average_is_never_read():
+    line = BOARDS["orin_nano_jp6"]["line"]  # VDD_IN 9875mW/7410mW
+    assert parse_tegrastats_line(line).rails_mw["VDD_IN"] == 9875
+    assert parse_tegrastats_line(BOARDS["nano_jp4"]["line"]).rails_mw["POM_5V_IN"] == 4120  # 4120/3874
+    assert parse_tegrastats_line(BOARDS["thor_jp7"]["line"]).rails_mw["VIN"] == 31550  # cur/avg/max
+
+
+@pytest.mark.parametrize("text, percent, freqs", [
+    ("GR3D_FREQ 41%@921", 41, [921]),
+    ("GR3D_FREQ 57%@[624]", 57, [624]),
+    ("GR3D_FREQ 12%@[1300,1300]", 12, [1300, 1300]),
+    ("GR3D_FREQ 0%", 0, []),  # no @freq without root
+    ("GR3D_FREQ @[1575,1575,1575]", None, [1575, 1575, 1575]),
+    ("GR3D_FREQ off", 0, []),
+])
+def test_gr3d_forms(text, percent, freqs):
+    reading = parse_tegrastats_line(f"RAM 1/2MB {text} VDD_IN 1mW/1mW")
+    assert reading.gr3d_percent == percent and reading.gr3d_freq_mhz == freqs
+
+
+def test_details_of_each_generation():
+    orin = parse_tegrastats_line(BOARDS["orin_nano_jp5"]["line"])
+    assert orin.temperatures_c["GPU"] is None and orin.temperatures_c["CV0"] is None  # -256C: absent
+    assert orin.temperatures_c["CPU"] == 47.25 and orin.timestamp == "04-17-2023 10:00:00"
+    assert orin.cpu_percent == [1, 0, 0, 0, None, None]  # off cores
+    agx = parse_tegrastats_line(BOARDS["agx_orin_jp6"]["line"])
+    assert agx.nc_rails == 2 and "VDDQ_VDD2_1V8AO" in agx.rails_mw
+    assert {"NVENC", "NVDEC", "NVJPG1", "OFA", "NVDLA0", "PVA0_FREQ"} <= set(agx.engines_off)
+    noroot = parse_tegrastats_line(BOARDS["xavier_nx_jp4_noroot"]["line"])
+    assert noroot.emc_percent == 0 and noroot.emc_freq_mhz is None and noroot.gr3d_freq_mhz == []
+    thor = parse_tegrastats_line(BOARDS["thor_jp7"]["line"])
+    assert thor.temperatures_c["gpu"] == 51.406  # JetPack 7: cur/avg temperatures, cur taken
+    idle = parse_tegrastats_line(BOARDS["thor_jp7_idle"]["line"])
+    assert idle.cpu_percent == [0, 5, None, 1] and idle.rails_mw["VDD_GPU"] == -392
+    nano = parse_tegrastats_line(BOARDS["nano_jp4"]["line"])
+    assert nano.timestamp is None and nano.emc_freq_mhz == 1600 and nano.temperatures_c["thermal"] == 38.75
+    xavier = parse_tegrastats_line(BOARDS["agx_xavier_jp4"]["line"])
+    assert xavier.rails_mw["GPU"] == 620 and xavier.temperatures_c["GPU"] == 35.5  # same name, two meanings
+
+
+def test_agx_orin_does_not_count_the_rail_inside_vin_sys_5v0():
+    rule = board_rule(parse_tegrastats_line(BOARDS["agx_orin_jp6"]["line"]).rails_mw)
+    assert "VDDQ_VDD2_1V8AO" not in rule.counted_rails
+    assert dict(rule.excluded)["VDDQ_VDD2_1V8AO"] == "already inside VIN_SYS_5V0"
+
+
+def test_unknown_rail_set_is_not_guessed():
+    with pytest.raises(SensorUnavailable, match="match no known Jetson board"):
+        board_rule(["VDD_FOO", "VDD_BAR"])
+
+
+def test_discovery_order(host, monkeypatch):
+    on_path = fake_tegrastats(host / "bin", "nano_jp4")
+    assert find_tegrastats() == str(on_path)
+    monkeypatch.setenv("HWPROF_TEGRASTATS", "/opt/env/tegrastats")
+    assert find_tegrastats() == "/opt/env/tegrastats"
+    assert find_tegrastats("/opt/flag/tegrastats") == "/opt/flag/tegrastats"
+
+
+@pytest.mark.parametrize("board", ["nano_jp4", "agx_xavier_jp5", "agx_orin_jp6", "orin_nx_jp6_noroot", "thor_jp7"])
+def test_fake_tegrastats_power_is_read_within_two_percent(host, board):
+    power_file = write_file(host / "power_mw", "12500")
+    sensor = TegrastatsSensor(str(fake_tegrastats(host / "bin", board, power_file)), interval_ms=20)
+    with sensor:
+        assert sensor.source == f"tegrastats:{'+'.join(BOARDS[board]['counted'])}"
+        sensor.start_window()
+        time.sleep(0.5)
+        window = sensor.stop_window()
+    assert window.power_w == pytest.approx(12.5, rel=0.02)
+    assert BOARDS[board]["gpu_rail"] in window.metadata["rail_power_w"]
+    assert "gpu_power_w" in window.metadata
+    assert sensor.metadata()["board"] == BOARDS[board]["board"]
+
+
+def test_auto_uses_jetson_rails_for_cpu_and_cuda(host):
+    write_file(host / "etc" / "nv_tegra_release", "# R36 (release), REVISION: 4.0\n")
+    fake_tegrastats(host / "bin", "orin_nano_jp6")
+    for device in ("cpu", "cuda:0"):
+        sensor, reason = open_sensor("auto", device)
+        try:
+            assert reason is None and sensor.source == "tegrastats:VDD_IN"
+        finally:
+            sensor.close()
+
+
+def test_failing_tegrastats_is_explained(host):
+    path = fake_tegrastats(host / "bin", "nano_jp4", fail=True)
+    with pytest.raises(HwprofError, match="needs root"):
+        open_sensor("jetson", "cuda", tegrastats=str(path))
+    with pytest.raises(HwprofError, match="not an executable file"):
+        open_sensor("jetson", "cuda", tegrastats=str(host / "missing"))
+
+
+def test_no_jetson_sensor_at_all_is_explained(host):
+    with pytest.raises(SensorUnavailable, match="--tegrastats PATH"):
+        open_jetson_sensor()
+
+
+def test_ina3221_hwmon_is_preferred_and_follows_the_board_rule(host):
+    # AGX Orin: the total is the sum of three rails; VDDQ_VDD2_1V8AO and NC are left out.
+    write_ina3221_hwmon(host, {"VDD_GPU_SOC": (5000, 1000), "VDD_CPU_CV": (5000, 400), "VIN_SYS_5V0": (5000, 600)})
+    write_ina3221_hwmon(host, {"NC": (0, 0), "VDDQ_VDD2_1V8AO": (5000, 80), "NC#2": (0, 0)}, index=2)
+    fake_tegrastats(host / "bin", "agx_orin_jp6")
+    sensor = open_jetson_sensor()
+    assert isinstance(sensor, Ina3221Sensor)
+    with sensor:
+        assert sensor.source == "ina3221:VDD_GPU_SOC+VDD_CPU_CV+VIN_SYS_5V0"
+        sensor.start_window()
+        time.sleep(0.2)
+        window = sensor.stop_window()
+    assert window.power_w == pytest.approx(10.0)
+    assert window.metadata["rail_power_w"]["VDDQ_VDD2_1V8AO"] == pytest.approx(0.4)
+
+
+def test_ina3221_iio_on_jetpack_4(host):
+    chip = write_ina3221_iio(host, {"POM_5V_IN": 4000, "POM_5V_GPU": 900, "POM_5V_CPU": 700})
+    with Ina3221Sensor() as sensor:
+        assert sensor.source == "ina3221:POM_5V_IN"
+        sensor.start_window()
+        time.sleep(0.1)
+        (chip / "in_power0_input").write_text("6000\n")
+        time.sleep(0.1)
+        window = sensor.stop_window()
+    assert 4.0 < window.power_w < 6.0
+    assert window.metadata["gpu_power_w"] == pytest.approx(0.9)
+
+
+def test_measure_energy_with_tegrastats_follows_the_load(host):
+    power_file = write_file(host / "power_mw", "5000")
+    sensor = TegrastatsSensor(str(fake_tegrastats(host / "bin", "orin_nano_jp6", power_file)), interval_ms=20)
+    sensor.min_window_s = 0.4
+    latency_s = 0.01
+
+    def run(n):
+        power_file.write_text("15000")
+        time.sleep(n * latency_s)
+        power_file.write_text("5000")
+
+    trace = []
+    with sensor:
+        result = measure_energy(run, latency_s, sensor, trace)
+    assert result["power_source"] == "tegrastats:VDD_IN"
+    assert result["power_w"] == pytest.approx(15.0, rel=0.1)
+    assert result["idle_power_w"] == pytest.approx(5.0, rel=0.1)
+    assert {name for _, name, _ in trace} == {"VDD_IN", "VDD_CPU_GPU_CV", "VDD_SOC"}
+    assert all(t > 1e9 for t, _, _ in trace)  # wall-clock timestamps
