@@ -65,6 +65,7 @@ def read_inputs(paths: Sequence[str | os.PathLike]) -> tuple[pd.DataFrame, list[
                 raise HwprofError(f"{path} lacks the column(s) {', '.join(missing)}: a table of whole-network "
                                   f"measurements needs at least model, batch_size and latency_ms")
             frame = frame.copy()
+            frame["batch_size"] = _batch_sizes(frame["batch_size"], path)
             frame["kind"] = "network"
             provenance = []
             kind = "network-only table"
@@ -73,6 +74,16 @@ def read_inputs(paths: Sequence[str | os.PathLike]) -> tuple[pd.DataFrame, list[
         sources.append({"path": str(path), "kind": kind, "rows": int(len(frame)),
                         "runs": [_run_summary(run) for run in provenance]})
     return pd.concat(frames, ignore_index=True), sources
+
+
+def _batch_sizes(column: pd.Series, path) -> pd.Series:
+    numbers = pd.to_numeric(column, errors="coerce")
+    bad = numbers.isna() | (numbers < 1) | (numbers != numbers.round())
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0])
+        raise HwprofError(f"{path}: batch_size must be a positive whole number, but row {row + 1} has "
+                          f"{column.iloc[row]!r}")
+    return numbers.astype(int)
 
 
 def _run_summary(run: dict) -> dict:
@@ -122,18 +133,19 @@ def _fill_energy_and_power(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def training_data(frame: pd.DataFrame, device_name: str, sources: list[dict] | None = None) -> TrainingData:
+def training_data(frame: pd.DataFrame, device_name: str, sources: list[dict] | None = None,
+                  require_networks: bool = True) -> TrainingData:
     from hwprof.models import family_of
 
     frame = _fill_energy_and_power(frame)
     kinds = frame["kind"].astype("string").str.lower()
     layer_rows = frame[kinds == "layer"]
     network_rows = frame[kinds == "network"]
-    if network_rows.empty:
+    if network_rows.empty and require_networks:
         raise HwprofError("the datasets have layer rows but no network rows; the network model learns from "
                           "whole-network measurements, so measure the networks too (hwprof measure writes both)")
     bad = network_rows["latency_ms"].isna() | ~(network_rows["latency_ms"] > 0)
-    if bad.all():
+    if bad.all() and require_networks:
         raise HwprofError("no network row has a positive latency_ms, so there is nothing to fit")
     network_rows = network_rows[~bad]
     if not layer_rows.empty:

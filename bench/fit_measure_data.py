@@ -1,0 +1,63 @@
+"""Measure the datasets the fit benchmarks learn from, on this machine.
+
+    python bench/fit_measure_data.py            # both datasets (tens of minutes on 2 cores)
+    python bench/fit_measure_data.py --only nb201
+
+- bench/data/zoo.parquet: every sample model at batch sizes 1 and 4, layer and
+  network rows, precision 3%, at most 3 s per item.
+- bench/data/nb201.parquet: 100 random NAS-Bench-201 cells (seed 201), whole
+  networks only, batch size 1, precision 2%.
+Each run holds /tmp/hwprof-bench.lock so timing runs do not overlap, and
+resumes where an interrupted run stopped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import subprocess
+import sys
+from pathlib import Path
+
+from hwprof.sample_models import MODELS
+from hwprof.sample_models.nb201 import random_arch
+
+DATA = Path(__file__).resolve().parent / "data"
+LOCK = "/tmp/hwprof-bench.lock"
+NB201_COUNT = 100
+NB201_SEED = 201
+
+
+def nb201_archs(count: int = NB201_COUNT, seed: int = NB201_SEED) -> list[str]:
+    rng = random.Random(seed)
+    archs: list[str] = []
+    while len(archs) < count:
+        arch = random_arch(rng)
+        if arch not in archs:
+            archs.append(arch)
+    return archs
+
+
+def measure(models: list[str], out: Path, *options: str) -> None:
+    command = ["flock", LOCK, sys.executable, "-c", "from hwprof.cli import main; main()", "measure", *models,
+               "--out", str(out), "--quiet", *options]
+    if out.exists():
+        command.append("--resume")
+    print("flock", LOCK, "hwprof measure", f"... ({len(models)} models) --out {out} {' '.join(options)}", flush=True)
+    subprocess.run(command, check=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", choices=("zoo", "nb201"))
+    args = parser.parse_args()
+    DATA.mkdir(exist_ok=True)
+    if args.only in (None, "zoo"):
+        measure(sorted(MODELS), DATA / "zoo.parquet", "--batch-size", "1,4", "--precision", "0.03", "--max-time", "3")
+    if args.only in (None, "nb201"):
+        measure([f"nb201:{arch}" for arch in nb201_archs()], DATA / "nb201.parquet", "--no-layers",
+                "--batch-size", "1", "--precision", "0.02", "--max-time", "4")
+
+
+if __name__ == "__main__":
+    main()

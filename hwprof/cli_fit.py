@@ -1,0 +1,213 @@
+"""`hwprof fit`, `hwprof predict` and `hwprof evaluate`."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import click
+
+TARGET_LABELS = {"latency_ms": "latency ms", "power_w": "power W", "energy_mj": "energy mJ"}
+
+
+def _number(value, digits: int = 4) -> str:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "-"
+    return f"{value:.{digits}g}"
+
+
+def _percent(value) -> str:
+    return "-" if value is None else f"{100 * value:.1f}%"
+
+
+def parse_batch_sizes(text: str) -> list[int]:
+    from hwprof.errors import HwprofError
+
+    try:
+        sizes = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        sizes = []
+    if not sizes or any(size < 1 for size in sizes):
+        raise HwprofError(f"bad --batch-size {text!r}: give positive integers separated by commas, e.g. 1,8")
+    return sizes
+
+
+def _console():
+    from rich.console import Console
+
+    return Console()
+
+
+@click.command()
+@click.argument("datasets", nargs=-1, required=True)
+@click.option("--out", default="predictor.json", show_default=True, help="Where to write the predictor (JSON).")
+@click.option("--target", "targets", default=None,
+              help="Comma-separated: latency, power, energy. Default: every one the datasets measured.")
+@click.option("--family", type=click.Choice(["polynomial", "trees", "auto"]), default="auto", show_default=True,
+              help="Layer model family; auto picks per op type by cross-validated error.")
+@click.option("--device-name", default=None,
+              help="Fit only the rows of this device when the datasets hold several (a predictor is per board).")
+@click.option("--no-cv", is_flag=True, help="Skip leave-one-family-out validation (no calibrated intervals).")
+@click.option("--json", "as_json", is_flag=True, help="Print the cross-validated metrics as JSON.")
+@click.option("--quiet", is_flag=True, help="No progress output.")
+def fit(datasets, out, targets, family, device_name, no_cv, as_json, quiet):
+    """Fit a cost model to DATASETS and write it to --out.
+
+    DATASET is an hwprof dataset (layer and network rows) or any CSV/Parquet
+    table of whole-network measurements with columns model, batch_size and
+    latency_ms (optionally power_w, energy_mj, input_shape): features are then
+    computed from each model spec, e.g. nb201:<arch>.
+    """
+    from hwprof.fit import fit as run_fit
+
+    say = (lambda message: None) if quiet or as_json else (lambda message: click.echo(message, err=True))
+    predictor = run_fit(list(datasets), out, targets, family, device_name, cv=not no_cv, progress=say)
+    summary = fit_summary(predictor.doc, out)
+    if as_json:
+        click.echo(json.dumps(summary, indent=2))
+        return
+    _print_fit_summary(summary)
+
+
+def fit_summary(doc: dict, out: str) -> dict:
+    layer_models = {}
+    for target, entry in doc["layer_models"].items():
+        layer_models[target] = {op: {"family": m["kind"], **{k: m["cv"].get(k) for k in ("rows", "rmspe", "mape")}}
+                                for op, m in entry["ops"].items()}
+        if entry.get("fallback"):
+            fallback = entry["fallback"]
+            layer_models[target]["fallback"] = {"family": fallback["kind"],
+                                                **{k: fallback["cv"].get(k) for k in ("rows", "rmspe", "mape")}}
+    return {"out": out, "device_name": doc["device_name"], "mode": doc["mode"], "targets": doc["targets"],
+            "training": doc["training"], "cv": doc.get("cv", {}), "layer_models": layer_models}
+
+
+def _print_fit_summary(summary: dict) -> None:
+    from rich.table import Table
+
+    console = _console()
+    rows = summary["training"]["rows"]
+    console.print(f"fitted {summary['mode']} predictor for {summary['device_name']} from {rows['networks']} networks "
+                  f"and {rows['unique_layer_configs']} unique layer configurations -> {summary['out']}")
+    for target, models in summary["layer_models"].items():
+        table = Table("op", "family", "configs", "CV RMSPE", "CV MAPE", title=f"layer models: {target}")
+        for op, entry in models.items():
+            table.add_row(op, entry["family"], str(entry["rows"]), _percent(entry["rmspe"]), _percent(entry["mape"]))
+        console.print(table)
+    cv = summary["cv"]
+    if cv.get("metrics"):
+        table = Table("target", "networks", "MAPE", "RMSPE", "within 10%", "Spearman", "90% coverage",
+                      title=f"networks, {cv['scheme']} ({cv['folds']} folds)")
+        for target, m in cv["metrics"].items():
+            table.add_row(target, str(m["n"]), _percent(m["mape"]), _percent(m["rmspe"]), _percent(m["within_10pct"]),
+                          _number(m["spearman"], 3), _percent(m.get("coverage_90")))
+        console.print(table)
+    else:
+        console.print(f"no cross-validation: {cv.get('reason', 'skipped with --no-cv')}; intervals are unavailable")
+
+
+@click.command()
+@click.argument("predictor_path", metavar="PREDICTOR")
+@click.argument("models", nargs=-1, required=True)
+@click.option("--batch-size", "batch_sizes", default="1", show_default=True, help="Comma-separated batch sizes.")
+@click.option("--input-shape", default=None, help="Input shape without the batch, e.g. 3,224,224.")
+@click.option("--confidence", type=float, default=0.9, show_default=True, help="Interval confidence.")
+@click.option("--layers", "show_layers", is_flag=True, help="Also print the per-layer predictions.")
+@click.option("--strict", is_flag=True,
+              help="Refuse op types with no layer model of their own instead of using the shared fallback.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (totals, intervals and layers).")
+def predict(predictor_path, models, batch_sizes, input_shape, confidence, show_layers, strict, as_json):
+    """Predict latency (and power/energy where fitted) of MODELS with PREDICTOR."""
+    from hwprof.models import parse_shape
+    from hwprof.predictor import load_predictor
+
+    predictor = load_predictor(predictor_path)
+    shape = parse_shape(input_shape) if input_shape else None
+    predictions = [predictor.predict(model, size, shape, confidence, strict)
+                   for model in models for size in parse_batch_sizes(batch_sizes)]
+    if as_json:
+        click.echo(json.dumps([_prediction_json(p) for p in predictions], indent=2))
+        return
+    _print_predictions(predictions, show_layers)
+
+
+def _prediction_json(prediction) -> dict:
+    return {"model": prediction.model, "batch_size": prediction.batch_size, "confidence": prediction.confidence,
+            "total": prediction.total, "interval": {k: list(v) for k, v in prediction.interval.items()},
+            "warnings": prediction.warnings,
+            "layers": json.loads(prediction.layers.to_json(orient="records"))}
+
+
+def _print_predictions(predictions, show_layers: bool) -> None:
+    from rich.table import Table
+
+    console = _console()
+    first = predictions[0]
+    targets = [t for t in TARGET_LABELS if t in first.total]
+    table = Table("model", "batch", *[TARGET_LABELS[t] for t in targets],
+                  title=f"predicted, with {first.confidence:.0%} intervals")
+    for p in predictions:
+        cells = []
+        for t in targets:
+            low, high = p.interval.get(t, (None, None))
+            cells.append(f"{_number(p.total[t])} [{_number(low)}, {_number(high)}]")
+        table.add_row(p.model, str(p.batch_size), *cells)
+    console.print(table)
+    for p in predictions:
+        for warning in p.warnings:
+            console.print(f"note: {p.model}: {warning}")
+        if show_layers:
+            columns = [c for c in ("index", "name", "op", "model", "latency_ms", "latency_ms_low", "latency_ms_high",
+                                   "power_w", "energy_mj") if c in p.layers.columns]
+            layer_table = Table(*columns, title=f"{p.model} batch {p.batch_size}: layers")
+            for row in p.layers[columns].itertuples(index=False):
+                layer_table.add_row(*[_number(v) if isinstance(v, float) else str(v) for v in row])
+            console.print(layer_table)
+
+
+@click.command()
+@click.argument("predictor_path", metavar="PREDICTOR")
+@click.argument("datasets", nargs=-1, required=True)
+@click.option("--confidence", type=float, default=0.9, show_default=True, help="Interval confidence for coverage.")
+@click.option("--device-name", default=None, help="Score only the rows of this device.")
+@click.option("--plot", "plot_path", default=None, help="Write a PNG of predicted against measured.")
+@click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON.")
+def evaluate(predictor_path, datasets, confidence, device_name, plot_path, as_json):
+    """Score PREDICTOR on measured DATASETS, per op type and per network."""
+    from hwprof.evaluate import evaluate as run_evaluate
+    from hwprof.evaluate import plot
+    from hwprof.predictor import load_predictor
+
+    predictor = load_predictor(predictor_path)
+    report, points = run_evaluate(predictor, list(datasets), confidence, device_name)
+    if plot_path:
+        plot(points, plot_path, title=f"{predictor_path} on {', '.join(datasets)}")
+        report["plot"] = plot_path
+    if as_json:
+        click.echo(json.dumps(report, indent=2))
+        return
+    _print_report(report)
+
+
+def _print_report(report: dict) -> None:
+    from rich.table import Table
+
+    console = _console()
+    headers = ("n", "RMSPE", "MAPE", "within 5%", "within 10%", "Spearman", "Kendall", "coverage")
+
+    def cells(m):
+        return (str(m["n"]), _percent(m.get("rmspe")), _percent(m.get("mape")), _percent(m.get("within_5pct")),
+                _percent(m.get("within_10pct")), _number(m.get("spearman"), 3), _number(m.get("kendall"), 3),
+                _percent(m.get("coverage")))
+
+    for title, key, label in (("networks", "network", "target"), ("layers (unique configurations)", "layers", "op")):
+        if not report[key]:
+            continue
+        table = Table(label, *headers, title=f"{title}, {report['confidence']:.0%} intervals")
+        for name, m in report[key].items():
+            table.add_row(name, *cells(m))
+        console.print(table)
+    if report.get("note"):
+        console.print(f"note: {report['note']}")
+    if report.get("plot"):
+        console.print(f"plot written to {report['plot']}")
