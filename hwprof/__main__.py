@@ -1,0 +1,5 @@
+"""`python -m hwprof` is the `hwprof` command."""
+
+from hwprof.cli import main
+
+main()
