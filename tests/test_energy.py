@@ -1,0 +1,214 @@
+"""Energy per inference (A-B-A), traces, plot-trace, and `hwprof measure --power rapl` end to end."""
+
+import threading
+import time
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from fakes.sysfs import FakeRaplTree, FakeZone, write_file
+from hwprof import energy
+from hwprof.cli import main
+from hwprof.drivers.base import PowerSample, PowerSensor
+from hwprof.energy import ENERGY_KEYS, measure_energy, read_trace, required_window_s, write_trace
+from hwprof.errors import HwprofError
+
+
+class ScriptedSensor(PowerSensor):
+    """A counter that integrates whatever power the test sets; counts its windows."""
+
+    source = "fake:total"
+    primary_sensor = "total"
+    has_counter = True
+    update_period_s = 0.001
+    min_window_s = 0.05
+    poll_interval_s = 0.005
+
+    def __init__(self, power_w=10.0, moving=True):
+        super().__init__()
+        self.power_w = power_w
+        self.moving = moving
+        self.key = ("performance",)
+        self.windows = 0
+        self._energy_j = 0.0
+        self._last_t = time.monotonic()
+        self._power_lock = threading.Lock()
+
+    def set_power(self, power_w):
+        with self._power_lock:
+            self._advance()
+            self.power_w = power_w
+
+    def _advance(self):
+        now = time.monotonic()
+        if self.moving:
+            self._energy_j += self.power_w * (now - self._last_t)
+        self._last_t = now
+
+    def _read_energy_j(self):
+        with self._power_lock:
+            self._advance()
+            return self._energy_j
+
+    def _poll_samples(self, now):
+        return [PowerSample(now, "total", self.power_w)] if self.moving else []
+
+    def start_window(self):
+        self.windows += 1
+        super().start_window()
+
+    def clock_key(self):
+        return self.key
+
+    def metadata(self):
+        return {"driver": "scripted"}
+
+
+@pytest.fixture
+def sensor():
+    with ScriptedSensor() as scripted:
+        yield scripted
+
+
+def loader(sensor, load_w, idle_w=10.0, calls=None):
+    def run(n):
+        if calls is not None:
+            calls.append(n)
+        sensor.set_power(load_w)
+        time.sleep(n * 0.002)
+        sensor.set_power(idle_w)
+    return run
+
+
+def test_returns_exactly_the_power_columns_with_idle_separated(sensor):
+    calls = []
+    result = measure_energy(loader(sensor, 40.0, calls=calls), 0.002, sensor)
+    assert tuple(result) == ENERGY_KEYS
+    assert calls[0] * 0.002 >= required_window_s(sensor)
+    assert result["power_w"] == pytest.approx(40.0, rel=0.03)
+    assert result["idle_power_w"] == pytest.approx(10.0, rel=0.03)
+    assert result["energy_mj"] == pytest.approx(40.0 * 0.002 * 1000, rel=0.03)
+    assert result["dynamic_energy_mj"] == pytest.approx(30.0 * 0.002 * 1000, rel=0.05)
+    assert result["power_source"] == "fake:total" and result["power_flags"] == ""
+
+
+def test_window_lasts_twenty_update_periods_when_that_is_longer(sensor):
+    sensor.update_period_s = 0.01  # 20 x 10 ms = 0.2 s > min_window_s
+    calls = []
+    measure_energy(loader(sensor, 40.0, calls=calls), 0.002, sensor)
+    assert calls[0] * 0.002 >= 0.2
+
+
+def test_recent_idle_is_reused_across_consecutive_items(sensor):
+    measure_energy(loader(sensor, 40.0), 0.002, sensor)
+    assert sensor.windows == 3  # A B A
+    measure_energy(loader(sensor, 40.0), 0.002, sensor)
+    assert sensor.windows == 5  # B A: the previous A is fresh and at the same clocks
+
+
+def test_stale_idle_or_other_clocks_are_measured_again(sensor, monkeypatch):
+    measure_energy(loader(sensor, 40.0), 0.002, sensor)
+    sensor.key = ("powersave",)
+    measure_energy(loader(sensor, 40.0), 0.002, sensor)
+    assert sensor.windows == 6
+    monkeypatch.setattr(energy, "IDLE_REUSE_S", 0.0)
+    measure_energy(loader(sensor, 40.0), 0.002, sensor)
+    assert sensor.windows == 9
+
+
+def test_clock_settings_changing_during_the_item_are_flagged(sensor):
+    def run(n):
+        sensor.key = ("powersave",)
+        loader(sensor, 40.0)(n)
+
+    result = measure_energy(run, 0.002, sensor)
+    assert "clocks_changed" in result["power_flags"].split(",")
+
+
+def test_too_few_iterations_for_the_window_are_lengthened(sensor):
+    calls = []
+    result = measure_energy(loader(sensor, 40.0, calls=calls), 0.02, sensor)  # claims 20 ms, truly 2 ms
+    assert len(calls) >= 2 and calls[-1] > calls[0]
+    assert calls[-1] * 0.002 >= required_window_s(sensor)
+    assert "short_window" not in result["power_flags"]
+    assert result["energy_mj"] == pytest.approx(40.0 * 0.002 * 1000, rel=0.05)
+
+
+def test_a_counter_that_never_moves_gives_no_energy_not_zero():
+    with ScriptedSensor(moving=False) as still:
+        result = measure_energy(lambda n: time.sleep(n * 0.002), 0.002, still)
+    assert result["energy_mj"] is None and result["power_w"] is None and result["dynamic_energy_mj"] is None
+    assert "no_energy" in result["power_flags"] and result["power_source"] == "fake:total"
+
+
+def test_load_below_idle_is_flagged(sensor):
+    result = measure_energy(loader(sensor, 5.0), 0.002, sensor)
+    assert "below_idle" in result["power_flags"] and result["dynamic_energy_mj"] < 0
+
+
+def test_trace_gets_every_sample(sensor):
+    trace = []
+    measure_energy(loader(sensor, 40.0), 0.002, sensor, trace)
+    assert len(trace) > 10 and all(len(row) == 3 and row[1] == "total" for row in trace)
+    assert {round(row[2]) for row in trace} == {10, 40}
+
+
+def test_bad_latency_is_refused(sensor):
+    with pytest.raises(ValueError):
+        measure_energy(lambda n: None, 0.0, sensor)
+
+
+@pytest.mark.parametrize("name", ["trace.parquet", "trace.csv"])
+def test_write_trace_round_trips_atomically(tmp_path, name):
+    rows = [(1700000000.0 + i / 10, "VDD_IN" if i % 2 else "VDD_SOC", 5.0 + i) for i in range(10)]
+    path = write_trace(rows, tmp_path / "sub" / name)
+    frame = read_trace(path)
+    assert list(frame.columns) == ["timestamp_s", "sensor", "power_w"]
+    assert frame["power_w"].tolist() == [r[2] for r in rows]
+    assert sorted(p.name for p in path.parent.iterdir()) == [name]  # no temporary left behind
+
+
+def test_trace_errors_are_sentences(tmp_path):
+    with pytest.raises(HwprofError, match="must end in .parquet or .csv"):
+        write_trace([], tmp_path / "trace.txt")
+    pd.DataFrame({"a": [1]}).to_csv(tmp_path / "other.csv", index=False)
+    with pytest.raises(HwprofError, match="is not a power trace"):
+        read_trace(tmp_path / "other.csv")
+    with pytest.raises(HwprofError, match="does not exist"):
+        read_trace(tmp_path / "absent.parquet")
+
+
+def test_plot_trace_draws_a_png(tmp_path):
+    rows = [(1700000000.0 + i / 20, name, 5.0 + i % 7) for i in range(60) for name in ("VDD_IN", "VDD_SOC")]
+    trace = write_trace(rows, tmp_path / "run.trace.parquet")
+    result = CliRunner().invoke(main, ["plot-trace", str(trace), "--out", str(tmp_path / "trace.png")])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "trace.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_plot_trace_errors_exit_nonzero_with_one_sentence(tmp_path):
+    result = CliRunner().invoke(main, ["plot-trace", str(tmp_path / "absent.parquet")])
+    assert result.exit_code == 1 and "Error:" in result.output and "Traceback" not in result.output
+    empty = write_trace([], tmp_path / "empty.csv")
+    result = CliRunner().invoke(main, ["plot-trace", str(empty)])
+    assert result.exit_code == 1 and "nothing to plot" in result.output
+
+
+def test_measure_with_rapl_reports_the_known_wattage(tmp_path, monkeypatch):
+    """`hwprof measure --power rapl` on a fake tree whose counter rises at 42 W reports 42 W within 2%."""
+    monkeypatch.setenv("HWPROF_SYSFS_ROOT", str(tmp_path))
+    write_file(tmp_path / "proc" / "cpuinfo", "model name\t: Fake CPU 9000\nflags\t\t: fpu\n")
+    zone = FakeZone("intel-rapl:0", "package-0", 42.0, max_range_uj=30_000_000, max_power_uw=60_000_000)
+    out = tmp_path / "mlp.parquet"
+    with FakeRaplTree(tmp_path, [zone]):
+        result = CliRunner().invoke(main, ["measure", "mlp", "--no-layers", "--power", "rapl", "--threads", "1",
+                                           "--max-time", "1", "--out", str(out), "--trace", "--quiet"])
+    assert result.exit_code == 0, result.output
+    row = pd.read_parquet(out).iloc[0]
+    assert row["power_source"] == "rapl:package-0"
+    assert row["power_w"] == pytest.approx(42.0, rel=0.02)
+    assert row["idle_power_w"] == pytest.approx(42.0, rel=0.02)
+    assert row["energy_mj"] == pytest.approx(42.0 * row["latency_ms"], rel=0.25)  # window includes sync
+    trace = read_trace(tmp_path / "mlp.trace.parquet")
+    assert set(trace["sensor"]) == {"package-0"} and len(trace) > 10
