@@ -149,7 +149,7 @@ def describe_gpu(pynvml, index: int) -> dict:
     usage = _call(pynvml, pynvml.nvmlDeviceGetPowerUsage, handle)
     info = {"nvml_index": index, "name": _text(pynvml.nvmlDeviceGetName(handle)),
             "uuid": _text(pynvml.nvmlDeviceGetUUID(handle)), "energy_counter": counter is not None,
-            "power_field": "instant" if instant is not None else ("power_usage" if usage is not None else None)}
+            "power_field": "power_instant" if instant is not None else ("power_usage" if usage is not None else None)}
     if counter is None and usage is None and instant is None:
         info["reason"] = (f"GPU {index} reports neither an energy counter nor power through NVML (some "
                           "consumer and virtual GPUs do not); power cannot be measured on it")

@@ -1,0 +1,89 @@
+"""`hwprof devices`: every device and sensor, what it measures, and why any cannot be used."""
+
+import json
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from fakes.fake_pynvml import NVML_ERROR_LIBRARY_NOT_FOUND, FakeGpu, make_fake_pynvml
+from fakes.sysfs import FakeZone, FakeRaplTree, write_file, write_ina3221_hwmon
+from hwprof.cli import main
+from hwprof.drivers import rapl
+
+
+@pytest.fixture
+def host(tmp_path, monkeypatch):
+    monkeypatch.setenv("HWPROF_SYSFS_ROOT", str(tmp_path))
+    monkeypatch.delenv("HWPROF_TEGRASTATS", raising=False)
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path / "bin"))
+    write_file(tmp_path / "proc" / "cpuinfo", "model name\t: Fake CPU 9000\nflags\t\t: fpu sse\n")
+    return tmp_path
+
+
+def devices_json(*args):
+    result = CliRunner().invoke(main, ["devices", "--json", *args])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)
+
+
+def by_sensor(report):
+    return {entry["sensor"]: entry for entry in report["sensors"]}
+
+
+def test_gpu_server_lists_cpu_rapl_and_each_gpu(host, monkeypatch):
+    gpus = [FakeGpu(name="Fake H100", uuid="GPU-1"), FakeGpu(name="Fake T4", uuid="GPU-2", has_counter=False)]
+    monkeypatch.setitem(sys.modules, "pynvml", make_fake_pynvml(gpus))
+    zones = [FakeZone("intel-rapl:0", "package-0", 20.0), FakeZone("intel-rapl:0:0", "core", 9.0)]
+    FakeRaplTree(host, zones)  # counters written once; no writer needed to list
+    report = devices_json()
+    assert [d["device"] for d in report["devices"]] == ["cpu", "nvml:0", "nvml:1"]
+    assert report["devices"][0]["name"] == "Fake CPU 9000"
+    sensors = report["sensors"]
+    rapl_entry = next(s for s in sensors if s["sensor"] == "rapl")
+    assert rapl_entry["usable"] and rapl_entry["source"] == "rapl:package-0"
+    assert {z["name"]: z["counted"] for z in rapl_entry["zones"]} == {"package-0": True, "core": False}
+    gpu_entries = [s for s in sensors if s["sensor"] == "nvml"]
+    assert [g["source"] for g in gpu_entries] == ["nvml:0:total_energy", "nvml:1:power_instant"]
+    jetson = next(s for s in sensors if s["sensor"] == "jetson")
+    assert not jetson["usable"] and "not a Jetson" in jetson["reason"]
+
+
+def test_unusable_sensors_say_why_and_how_to_fix(host, monkeypatch):
+    monkeypatch.setitem(sys.modules, "pynvml", make_fake_pynvml(init_error=NVML_ERROR_LIBRARY_NOT_FOUND))
+    FakeRaplTree(host, [FakeZone("intel-rapl:0", "package-0", 20.0)])
+
+    def denied(path):
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(rapl, "read_counter_uj", denied)
+    sensors = by_sensor(devices_json())
+    assert not sensors["rapl"]["usable"] and "chmod" in sensors["rapl"]["reason"]
+    assert not sensors["nvml"]["usable"] and "install the NVIDIA driver" in sensors["nvml"]["reason"]
+    for entry in sensors.values():
+        assert entry["usable"] or entry["reason"]
+    text = CliRunner().invoke(main, ["devices"]).output
+    assert "why not:" in text and "Fake CPU 9000" in text
+
+
+def test_jetson_lists_ina3221_and_tegrastats(host, monkeypatch):
+    monkeypatch.setitem(sys.modules, "pynvml", make_fake_pynvml(init_error=NVML_ERROR_LIBRARY_NOT_FOUND))
+    write_file(host / "etc" / "nv_tegra_release", "# R35 (release), REVISION: 3.1\n")
+    write_file(host / "proc" / "device-tree" / "model", "NVIDIA Jetson Orin Nano Developer Kit\x00")
+    write_ina3221_hwmon(host, {"VDD_IN": (5000, 1000), "VDD_CPU_GPU_CV": (5000, 200), "VDD_SOC": (5000, 300)})
+    report = devices_json()
+    assert {"device": "jetson", "kind": "soc", "name": "NVIDIA Jetson Orin Nano Developer Kit"} in report["devices"]
+    sensors = by_sensor(report)
+    assert sensors["ina3221"]["usable"] and sensors["ina3221"]["source"] == "ina3221:VDD_IN"
+    assert sensors["ina3221"]["board"] == "Jetson Xavier NX / Orin Nano / Orin NX"
+    assert not sensors["tegrastats"]["usable"] and "--tegrastats PATH" in sensors["tegrastats"]["reason"]
+
+
+def test_a_cpu_only_virtual_machine_reports_latency_only(host, monkeypatch):
+    monkeypatch.setitem(sys.modules, "pynvml", make_fake_pynvml(init_error=NVML_ERROR_LIBRARY_NOT_FOUND))
+    write_file(host / "proc" / "cpuinfo", "model name\t: Fake vCPU\nflags\t\t: fpu hypervisor\n")
+    report = devices_json()
+    assert report["devices"][0]["virtual_machine"] is True
+    assert not any(s["usable"] for s in report["sensors"])
+    assert "latency only" in by_sensor(report)["rapl"]["reason"]
