@@ -72,6 +72,7 @@ class SearchResult:
     objective_ref: str
     constraints: list[Constraint]
     confidence: float | None
+    batch_size: int
     sampler: str
     direction: str
     constraint_aware: bool
@@ -124,6 +125,7 @@ class SearchResult:
             "objective": self.objective_ref,
             "constraints": [c.text for c in self.constraints],
             "confidence": self.confidence,
+            "batch_size": self.batch_size,
             "sampler": self.sampler,
             "direction": self.direction,
             "constraint_aware": self.constraint_aware,
@@ -399,7 +401,8 @@ def _result(study, space, objective_ref, options, pareto_metrics) -> SearchResul
     origin = min(starts) if starts else None
     return SearchResult(
         study_name=study.study_name, space_name=space.name, objective_ref=objective_ref,
-        constraints=list(options.constraints), confidence=options.confidence, sampler=options.sampler,
+        constraints=list(options.constraints), confidence=options.confidence, batch_size=options.batch_size,
+        sampler=options.sampler,
         direction=options.direction, constraint_aware=options.constraint_aware,
         pareto_metrics=pareto_metrics, records=[_record(t, origin) for t in trials],
     )

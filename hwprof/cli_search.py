@@ -1,0 +1,160 @@
+"""`hwprof search`: hardware-constrained hyper-parameter and architecture search."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from hwprof.errors import HwprofError
+
+SPACE_HELP = """Search SPACE for the best-scoring network whose predicted cost meets every --constraint.
+
+\b
+SPACE is `demo` (a small CNN family on scikit-learn's bundled 8x8 digits), a YAML file, or a Python
+file (defining SPACE, or file.py:NAME). The format:
+\b
+    factory: mypackage.models:build      # or path/to/file.py:build; called as build(**fixed, **params)
+    input_shape: [3, 32, 32]             # one sample, without the batch
+    objective: mypackage.train:evaluate  # optional here; --objective overrides
+    params:
+      width: [16, 32, 64]                # choices
+      depth: {low: 2, high: 8}           # integer range, ends included
+      lr: {low: 0.0001, high: 0.1, log: true}   # float range
+    fixed: {num_classes: 10}             # passed to the factory unchanged
+\b
+The objective is called as evaluate(model, params) and returns one number (e.g. accuracy); it trains the
+model itself. Each candidate's cost is predicted first: one predicted to break a budget is never trained.
+Budgets: latency_ms, power_w, energy_mj (predicted), params, flops, memory_mb (counted), with <=, <, >=, >.
+--trials counts finished trials in the study, so a resumed study or several workers sharing --storage
+stop together at that total (a few trials in flight may finish past it).
+"""
+
+
+@click.command(help=SPACE_HELP)
+@click.argument("space")
+@click.option("--predictor", "predictor_path", type=click.Path(dir_okay=False),
+              help="Predictor JSON from `hwprof fit`. The demo fits one on this machine when omitted.")
+@click.option("--objective", help="module:function or path/to/file.py:function; default: the space's objective.")
+@click.option("--constraint", "constraint_texts", multiple=True, metavar="EXPR",
+              help="A budget such as 'latency_ms<=5' or 'energy_mj<=20'; repeat for several.")
+@click.option("--trials", type=int, default=30, show_default=True, help="Finished trials wanted in the study.")
+@click.option("--sampler", type=click.Choice(["tpe", "nsga2"]), default="tpe", show_default=True,
+              help="TPE for the best score; NSGA-II for the Pareto front of score against predicted cost.")
+@click.option("--confidence", type=float,
+              help="Hold budgets against this interval's pessimistic end (e.g. 0.9), not the point prediction.")
+@click.option("--batch-size", type=int, default=1, show_default=True, help="Batch size the cost is predicted for.")
+@click.option("--direction", type=click.Choice(["maximize", "minimize"]), default="maximize", show_default=True,
+              help="Whether a higher or a lower objective score is better.")
+@click.option("--storage", help="Journal file (several processes on one host) or database URL such as "
+                                "postgresql://user:password@host/db (many machines); the study resumes from it.")
+@click.option("--study-name", help="Study to create or resume in --storage (default: hwprof-<space name>).")
+@click.option("--seed", type=int, help="Sampler seed; give each worker sharing a study its own.")
+@click.option("--timeout", "timeout_s", type=float, help="Stop starting new trials after this many seconds.")
+@click.option("--threads", type=int, help="torch threads for training and measuring (default: torch's choice).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default="search-results", show_default=True,
+              help="Folder for search.json and pareto.png (and the demo's measurements and predictor).")
+@click.option("--verify", is_flag=True, help="Measure the final candidates here and check the budgets for real.")
+@click.option("--verify-count", type=int, default=5, show_default=True,
+              help="How many final candidates --verify measures: the best, then the Pareto front.")
+@click.option("--device", default="cpu", show_default=True, help="Device --verify measures on.")
+@click.option("--power", type=click.Choice(["auto", "nvml", "rapl", "jetson", "none"]), default="auto",
+              show_default=True, help="Power sensor --verify uses for power and energy budgets.")
+def search(space, predictor_path, objective, constraint_texts, trials, sampler, confidence, batch_size, direction,
+           storage, study_name, seed, timeout_s, threads, out_dir, verify, verify_count, device, power):
+    from hwprof.search import SearchOptions, run_search
+    from hwprof.search_constraints import parse_constraints
+    from hwprof.search_space import load_callable, load_space
+
+    constraints = parse_constraints(constraint_texts)  # cheap checks first: a typo fails in milliseconds
+    if threads is not None:
+        if threads < 1:
+            raise HwprofError(f"--threads {threads}: give a positive thread count")
+        import torch
+
+        torch.set_num_threads(threads)
+    search_space = load_space(space)
+    if objective:
+        objective_function, objective_ref = load_callable(objective, "objective"), objective
+    elif search_space.objective is not None:
+        objective_function, objective_ref = search_space.objective, search_space.objective_ref
+    else:
+        raise HwprofError(f"space {space} names no objective: pass --objective module:function")
+    out = Path(out_dir)
+    predictor = _predictor(space, predictor_path, out, threads)
+    if not constraints:
+        if space != "demo":
+            raise HwprofError("no --constraint given: add a budget such as --constraint 'latency_ms<=5'")
+        from hwprof.search_demo import demo_default_budget
+
+        budget = demo_default_budget(predictor)
+        click.echo(f"demo budget: {budget} (the median predicted latency of the family on this machine)")
+        constraints = parse_constraints([budget])
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)  # each trial gets our own line instead
+    options = SearchOptions(trials=trials, constraints=constraints, confidence=confidence, batch_size=batch_size,
+                            sampler=sampler, direction=direction, seed=seed, storage=storage,
+                            study_name=study_name, timeout_s=timeout_s)
+    result = run_search(search_space, predictor, objective_function, objective_ref, options, on_trial=_echo_trial)
+    _report(result, search_space, out, verify, verify_count, device, power, threads)
+
+
+def _predictor(space: str, predictor_path: str | None, out: Path, threads: int | None):
+    if predictor_path:
+        from hwprof.predictor import load_predictor
+
+        return load_predictor(predictor_path)
+    if space != "demo":
+        raise HwprofError("--predictor is required: fit one with `hwprof fit DATASET --out predictor.json`")
+    from hwprof.search_demo import demo_predictor
+
+    predictor, _ = demo_predictor(out, threads=threads, say=click.echo)
+    return predictor
+
+
+def _echo_trial(record) -> None:
+    costs = ", ".join(f"{text} -> {value:.4g}" for text, value in record.checked.items())
+    if record.state == "skipped":
+        click.echo(f"trial {record.number}: skipped, predicted to break a budget ({costs})")
+    elif record.state == "trained":
+        flag = "" if record.feasible else " (breaks a budget)"
+        click.echo(f"trial {record.number}: score {record.score:.4g} in {record.train_s:.1f} s ({costs}){flag}")
+
+
+def _report(result, search_space, out: Path, verify: bool, verify_count: int, device: str, power: str,
+            threads: int | None) -> None:
+    from rich.console import Console
+
+    from hwprof.search_report import plot_pareto, render_table, summary_lines, write_json_atomically
+
+    verified = {}
+    if verify:
+        from hwprof.search_verify import final_candidates, verify_candidates
+
+        if verify_count < 1:
+            raise HwprofError("--verify-count must be at least 1")
+        candidates = final_candidates(result, verify_count)
+        if candidates:
+            click.echo(f"verifying {len(candidates)} final candidate(s) by measuring them on {device}")
+            verified = verify_candidates(search_space, result, candidates, device=device, power=power,
+                                         threads=threads)
+    payload = result.to_dict()
+    payload["verified"] = {str(number): check for number, check in verified.items()}
+    write_json_atomically(out / "search.json", payload)
+    figure = plot_pareto(result, out / "pareto.png")
+    console = Console()
+    if result.feasible_trained():
+        console.print(render_table(result, verified))
+    for line in summary_lines(result):
+        click.echo(line)
+    for number, check in verified.items():
+        if check["holds"] is None:
+            click.echo(f"trial {number}: measured budgets unavailable for {', '.join(check['unavailable'])} "
+                       "(no sensor for them here)")
+        elif not check["holds"]:
+            click.echo(f"trial {number}: a budget does NOT hold when measured: {check['measured']}")
+    if verified:
+        holding = sum(check["holds"] is True for check in verified.values())
+        click.echo(f"verified: budgets hold when measured for {holding} of {len(verified)} candidate(s)")
+    click.echo(f"wrote {out / 'search.json'}" + (f" and {figure}" if figure else ""))

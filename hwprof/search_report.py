@@ -1,0 +1,143 @@
+"""What a search leaves behind: a table on the terminal, search.json and pareto.png."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from hwprof.search import SearchResult, TrialRecord
+
+METRIC_LABELS = {"latency_ms": "latency ms", "energy_mj": "energy mJ", "power_w": "power W",
+                 "params": "params", "flops": "MACs", "memory_mb": "memory MB"}
+
+
+def write_json_atomically(path: Path, payload: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    with os.fdopen(handle, "w") as stream:
+        json.dump(payload, stream, indent=2, sort_keys=True, default=float)
+    os.replace(temporary, path)
+
+
+def summary_lines(result: SearchResult) -> list[str]:
+    trained = sum(r.trained for r in result.records)
+    lines = [
+        f"study {result.study_name}: {len(result.finished)} trials finished, {trained} trained, "
+        f"{result.skipped_trainings} trainings skipped as predicted infeasible"
+        + (f", {result.wasted_trainings} trained configurations break a budget" if result.wasted_trainings else "")
+        + (f", {result.unfinished} unfinished (interrupted or still running elsewhere)" if result.unfinished else ""),
+    ]
+    budgets = ", ".join(c.text for c in result.constraints) or "none"
+    held = f"the upper end of the {result.confidence:.0%} interval" if result.confidence else "the point prediction"
+    lines.append(f"budgets: {budgets} (held against {held})")
+    best = result.best
+    if best is None:
+        lines.append(_no_feasible_sentence(result))
+    else:
+        lines.append(f"best feasible: trial {best.number}, score {best.score:.4g}, {_params_text(best.params)}; "
+                     + ", ".join(f"{_label(m)} {best.metrics[m]:.4g}" for m in _shown_metrics(result)))
+    return lines
+
+
+def _no_feasible_sentence(result: SearchResult) -> str:
+    if result.skipped_trainings and not any(r.trained for r in result.records):
+        closest = min((r for r in result.records if r.state == "skipped"),
+                      key=lambda r: max(c.violation(r.checked[c.text]) for c in result.constraints))
+        nearest = ", ".join(f"{text} got {value:.4g}" for text, value in closest.checked.items())
+        return (f"no configuration in {len(result.finished)} trials was predicted to meet the budgets, so nothing "
+                f"was trained; the closest was trial {closest.number} ({nearest}): loosen a budget or search "
+                "smaller models")
+    return "no trained configuration meets the budgets: loosen a budget or run more trials"
+
+
+def render_table(result: SearchResult, verified: dict[int, dict] | None = None):
+    """The Pareto front as a rich Table (best feasible first marked with *)."""
+    from rich.table import Table
+
+    metrics = _shown_metrics(result)
+    table = Table(title="Pareto front: score against predicted cost (feasible, trained)")
+    for heading in ["trial", "score", *[f"pred. {_label(m)}" for m in metrics], "configuration"]:
+        table.add_column(heading, justify="left" if heading == "configuration" else "right")
+    if verified:
+        table.add_column("measured", justify="right")
+        table.add_column("budgets hold", justify="center")
+    best = result.best
+    for record in result.pareto_front():
+        marker = "*" if best is not None and record.number == best.number else ""
+        row = [f"{record.number}{marker}", f"{record.score:.4g}", *[_value(record, m) for m in metrics],
+               _params_text(record.params)]
+        if verified:
+            check = verified.get(record.number)
+            row += [_measured_text(check), "" if check is None else ("yes" if check["holds"] else "NO")]
+        table.add_row(*row)
+    return table
+
+
+def plot_pareto(result: SearchResult, path: Path) -> Path | None:
+    """Score against each predicted cost axis; the front is joined, budgets drawn as lines."""
+    axes_metrics = result.pareto_metrics or ["params"]
+    if not any(r.trained for r in result.records):
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(1, len(axes_metrics), figsize=(5.5 * len(axes_metrics), 4.2), squeeze=False)
+    front = result.pareto_front()
+    trained = [r for r in result.records if r.trained]
+    for axis, metric in zip(axes[0], axes_metrics):
+        feasible = [r for r in trained if r.feasible]
+        infeasible = [r for r in trained if not r.feasible]
+        axis.scatter([r.metrics[metric] for r in feasible], [r.score for r in feasible], s=18, color="tab:blue",
+                     alpha=0.6, label="trained, feasible")
+        if infeasible:
+            axis.scatter([r.metrics[metric] for r in infeasible], [r.score for r in infeasible], s=18,
+                         color="tab:red", marker="x", label="trained, breaks a budget")
+        ordered = sorted(front, key=lambda r: r.metrics[metric])
+        axis.plot([r.metrics[metric] for r in ordered], [r.score for r in ordered], color="black", marker="o",
+                  markerfacecolor="none", label="Pareto front")
+        for constraint in result.constraints:
+            if constraint.metric == metric:
+                axis.axvline(constraint.budget, color="tab:red", linestyle="--", label=f"budget {constraint.text}")
+        axis.set_xlabel(f"predicted {_label(metric)}")
+        axis.set_ylabel("score")
+        axis.grid(alpha=0.3)
+    axes[0][0].legend(fontsize=8, loc="lower right")
+    figure.suptitle(f"{result.space_name}: {result.skipped_trainings} trainings skipped")
+    figure.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.tmp.png")
+    figure.savefig(temporary, dpi=110)
+    plt.close(figure)
+    os.replace(temporary, path)
+    return path
+
+
+def _shown_metrics(result: SearchResult) -> list[str]:
+    shown = list(result.pareto_metrics)
+    for constraint in result.constraints:
+        if constraint.metric not in shown:
+            shown.append(constraint.metric)
+    return shown
+
+
+def _value(record: TrialRecord, metric: str) -> str:
+    value = record.metrics.get(metric)
+    return "-" if value is None else f"{value:.4g}"
+
+
+def _measured_text(check: dict | None) -> str:
+    if check is None:
+        return ""
+    return ", ".join(f"{_label(m)} {v:.4g}" for m, v in check["measured"].items() if v is not None) or "unavailable"
+
+
+def _label(metric: str) -> str:
+    return METRIC_LABELS.get(metric, metric)
+
+
+def _params_text(params: dict) -> str:
+    return " ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in params.items())

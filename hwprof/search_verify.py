@@ -1,0 +1,63 @@
+"""`--verify`: measure the final candidates and check the budgets against reality, not the prediction."""
+
+from __future__ import annotations
+
+from hwprof.search import SearchResult, TrialRecord
+from hwprof.search_constraints import PREDICTED_METRICS
+from hwprof.search_space import SearchSpace
+
+
+def final_candidates(result: SearchResult, count: int) -> list[TrialRecord]:
+    """The best feasible configuration first, then the Pareto front, at most `count` in all."""
+    best = result.best
+    chosen = [best] if best is not None else []
+    chosen += [r for r in result.pareto_front() if best is None or r.number != best.number]
+    return chosen[:count]
+
+
+def verify_candidates(space: SearchSpace, result: SearchResult, candidates: list[TrialRecord], *,
+                      device: str = "cpu", power: str = "auto", threads: int | None = None,
+                      precision: float = 0.02, measure=None) -> dict[int, dict]:
+    """trial number -> {"measured": {metric: value or None}, "holds": True/False/None, "unavailable": [...]}.
+
+    `holds` is None when a budgeted metric could not be measured here (no power sensor for energy, say):
+    the report then says so instead of guessing.
+    """
+    if not candidates:
+        return {}
+    from hwprof.models import ModelSpec
+
+    if measure is None:
+        from hwprof.api import measure
+    specs = {f"{space.name}[trial {r.number}]": r for r in candidates}
+    frame = measure([ModelSpec(name, space.build(r.params), space.input_shape, space.name)
+                     for name, r in specs.items()],
+                    batch_sizes=(result.batch_size,), device=device, power=power, threads=threads,
+                    precision=precision, layers=False)
+    networks = frame[frame["kind"] == "network"].set_index("model")
+    verified = {}
+    for name, record in specs.items():
+        row = networks.loc[name] if name in networks.index else None
+        measured = {metric: _number(row, metric) for metric in PREDICTED_METRICS}
+        outcomes, unavailable = [], []
+        for constraint in result.constraints:
+            value = measured[constraint.metric] if constraint.is_predicted else record.metrics.get(constraint.metric)
+            if value is None:
+                unavailable.append(constraint.text)
+            else:
+                outcomes.append(constraint.holds(value))
+        holds = False if not all(outcomes) else (None if unavailable else True)
+        verified[record.number] = {"model": name, "measured": measured, "predicted": dict(record.metrics),
+                                   "holds": holds, "unavailable": unavailable}
+    return verified
+
+
+def _number(row, column: str) -> float | None:
+    if row is None or column not in row.index:
+        return None
+    value = row[column]
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        return None
+    return value if value == value else None  # NaN means not measured
