@@ -1,0 +1,130 @@
+"""`hwprof search` end to end on the toy family: outputs written, mistakes reported in one sentence."""
+
+import json
+
+import pandas as pd
+import pytest
+import yaml
+from click.testing import CliRunner
+
+import hwprof.api
+import hwprof.cli_search
+from hwprof.cli import main
+from hwprof.search import SearchOptions, run_search
+from hwprof.search_constraints import parse_constraints
+from hwprof.search_space import space_from_dict
+from hwprof.search_verify import final_candidates, verify_candidates
+
+from test_search_doubles import LATENCY_MS_PER_WIDTH, TOY_SPACE, ToyPredictor
+
+
+@pytest.fixture
+def toy_yaml(tmp_path):
+    path = tmp_path / "toy.yaml"
+    path.write_text(yaml.safe_dump(TOY_SPACE))
+    return path
+
+
+@pytest.fixture
+def toy_predictor(monkeypatch):
+    monkeypatch.setattr(hwprof.cli_search, "_predictor", lambda *args: ToyPredictor())
+
+
+def invoke(*args):
+    return CliRunner().invoke(main, ["search", *map(str, args)])
+
+
+def test_search_writes_best_pareto_json_and_png(toy_yaml, toy_predictor, tmp_path):
+    out = tmp_path / "out"
+    result = invoke(toy_yaml, "--predictor", "unused.json", "--constraint", "latency_ms<=1", "--trials", 30,
+                    "--seed", 1, "--out", out)
+    assert result.exit_code == 0, result.output
+    assert "trainings skipped as predicted infeasible" in result.output
+    summary = json.loads((out / "search.json").read_text())
+    assert summary["best"]["params"] == {"width": 10, "head": "wide"}
+    assert summary["wasted_trainings"] == 0
+    assert summary["skipped_trainings"] == sum(t["state"] == "skipped" for t in summary["trials"]) > 0
+    assert summary["pareto_front"] and all(t["feasible"] for t in summary["pareto_front"])
+    assert (out / "pareto.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_infeasible_only_space_reports_clearly_without_crashing(toy_yaml, toy_predictor, tmp_path):
+    out = tmp_path / "out"
+    result = invoke(toy_yaml, "--predictor", "unused.json", "--constraint", "latency_ms<=0.01", "--trials", 5,
+                    "--out", out)
+    assert result.exit_code == 0, result.output
+    assert "no configuration in 5 trials was predicted to meet the budgets" in result.output
+    assert "closest was trial" in result.output
+    assert json.loads((out / "search.json").read_text())["best"] is None
+    assert not (out / "pareto.png").exists()
+
+
+@pytest.mark.parametrize("args, sentence", [
+    (["--constraint", "latncy_ms<=5"], "unknown metric 'latncy_ms'"),
+    (["--constraint", "latency_ms=>5"], "bad operator '=>'"),
+    (["--constraint", "latency_ms<=fast"], "is not a number"),
+    ([], "no --constraint given"),
+    (["--constraint", "latency_ms<=5", "--objective", "nowhere:evaluate"], "cannot import objective module"),
+    (["--constraint", "latency_ms<=5", "--confidence", "2"], "--confidence must lie strictly between 0 and 1"),
+    (["--constraint", "latency_ms<=5", "--trials", "0"], "--trials must be at least 1"),
+])
+def test_mistakes_are_one_sentence_without_traceback(toy_yaml, toy_predictor, tmp_path, args, sentence):
+    result = invoke(toy_yaml, "--predictor", "unused.json", "--out", tmp_path / "out", *args)
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    lines = result.output.strip().splitlines()
+    assert lines[-1].startswith("Error: ") and sentence in lines[-1]
+
+
+def test_missing_space_and_missing_predictor_are_one_sentence(toy_yaml, tmp_path):
+    missing_space = invoke(tmp_path / "nope.yaml", "--constraint", "latency_ms<=5")
+    assert missing_space.exit_code == 1 and "does not exist" in missing_space.output
+    no_predictor = invoke(toy_yaml, "--constraint", "latency_ms<=5")
+    assert no_predictor.exit_code == 1 and "--predictor is required" in no_predictor.output
+    missing_file = invoke(toy_yaml, "--predictor", tmp_path / "none.json", "--constraint", "latency_ms<=5")
+    assert missing_file.exit_code == 1 and "Traceback" not in missing_file.output
+    assert "does not exist" in missing_file.output
+
+
+def fake_measure(slowdown):
+    """A stand-in for hwprof.measure: network rows whose latency is the toy formula times `slowdown`."""
+    def measure(specs, batch_sizes=(1,), **kwargs):
+        assert kwargs["layers"] is False
+        return pd.DataFrame([{"model": s.name, "kind": "network", "batch_size": batch_sizes[0],
+                              "latency_ms": LATENCY_MS_PER_WIDTH * s.module.width * slowdown,
+                              "power_w": None, "energy_mj": None} for s in specs])
+    return measure
+
+
+def toy_result(constraints):
+    space = space_from_dict(TOY_SPACE)
+    options = SearchOptions(trials=30, constraints=parse_constraints(constraints), seed=1)
+    return space, run_search(space, ToyPredictor(), space.objective, space.objective_ref, options)
+
+
+def test_verify_reports_budgets_that_fail_in_reality():
+    space, result = toy_result(["latency_ms<=1"])
+    candidates = final_candidates(result, 3)
+    assert candidates[0].number == result.best.number
+    exact = verify_candidates(space, result, candidates, measure=fake_measure(1.0))
+    assert all(check["holds"] for check in exact.values())
+    slower = verify_candidates(space, result, candidates, measure=fake_measure(1.15))
+    best_check = slower[result.best.number]  # width 10: 1.15 ms measured against a 1 ms budget
+    assert best_check["holds"] is False and best_check["measured"]["latency_ms"] == pytest.approx(1.15)
+
+
+def test_verify_says_unavailable_when_a_budgeted_metric_cannot_be_measured():
+    space, result = toy_result(["latency_ms<=1", "energy_mj<=10"])
+    checks = verify_candidates(space, result, final_candidates(result, 2), measure=fake_measure(1.0))
+    assert all(check["holds"] is None and check["unavailable"] == ["energy_mj<=10"] for check in checks.values())
+
+
+def test_verify_flag_measures_the_final_candidates(toy_yaml, toy_predictor, tmp_path, monkeypatch):
+    monkeypatch.setattr(hwprof.api, "measure", fake_measure(1.15))
+    out = tmp_path / "out"
+    result = invoke(toy_yaml, "--predictor", "unused.json", "--constraint", "latency_ms<=1", "--trials", 20,
+                    "--seed", 1, "--out", out, "--verify", "--verify-count", 2)
+    assert result.exit_code == 0, result.output
+    assert "does NOT hold when measured" in result.output
+    verified = json.loads((out / "search.json").read_text())["verified"]
+    assert len(verified) == 2
