@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from fakes.sysfs import write_file, write_ina3221_hwmon, write_ina3221_iio
+from fakes.sysfs import write_atomically, write_file, write_ina3221_hwmon, write_ina3221_iio
 from fakes.tegrastats_lines import BOARDS
 from hwprof.drivers import open_sensor
 from hwprof.drivers.base import SensorUnavailable
@@ -188,9 +188,9 @@ def test_measure_energy_with_tegrastats_follows_the_load(host):
     latency_s = 0.01
 
     def run(n):
-        power_file.write_text("15000")
+        write_atomically(power_file, "15000")
         time.sleep(n * latency_s)
-        power_file.write_text("5000")
+        write_atomically(power_file, "5000")
 
     trace = []
     with sensor:

@@ -46,8 +46,13 @@ def main():
     board = BOARDS[os.environ.get("FAKE_TEGRASTATS_BOARD", "orin_nano_jp6")]
     power_file = os.environ.get("FAKE_TEGRASTATS_POWER_FILE")
     period_s = interval_s(sys.argv)
+    target = None
     while True:
-        target = float(Path(power_file).read_text()) if power_file else None
+        if power_file:
+            try:
+                target = float(Path(power_file).read_text())
+            except ValueError:
+                pass  # caught mid-rewrite: keep the last value
         line = scaled_line(board, target)
         if line[:2].isdigit() and line[2] == "-":  # JetPack 5+ lines start with the time
             line = time.strftime("%m-%d-%Y %H:%M:%S") + line[19:]
