@@ -181,3 +181,22 @@ def test_network_model_learns_the_planted_factor_and_overhead():
 def test_signed_log1p_is_symmetric():
     assert signed_log1p(-3.0) == pytest.approx(-signed_log1p(3.0))
     assert signed_log1p(0.0) == 0.0
+
+
+_fitted: dict = {}
+
+
+def fitted_predictor_path(tmp_dir, family="polynomial", n_networks=15, seed=5, cv=True, **noise):
+    """A predictor fitted once per process on a noisy synthetic dataset, and its dataset's path."""
+    import pathlib
+
+    from hwprof.fit import fit
+
+    key = (family, n_networks, seed, cv, tuple(sorted(noise.items())))
+    if key not in _fitted:
+        directory = pathlib.Path(tmp_dir)
+        dataset = write(synthetic_frame(n_networks=n_networks, seed=seed, **noise), directory / f"train{seed}.parquet")
+        out = directory / f"predictor{len(_fitted)}.json"
+        fit([dataset], out, family=family, cv=cv)
+        _fitted[key] = (str(out), dataset)
+    return _fitted[key]

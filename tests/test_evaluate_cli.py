@@ -1,0 +1,78 @@
+"""`hwprof fit`, `hwprof predict` and `hwprof evaluate` through the click group."""
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from hwprof.cli import main
+from test_fit_synthetic import fitted_predictor_path, synthetic_frame, write
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    directory = tmp_path_factory.mktemp("cli")
+    predictor, dataset = fitted_predictor_path(directory, n_networks=10, layer_noise=0.03, network_noise=0.03)
+    return predictor, dataset, directory
+
+
+def run(*args):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def test_fit_writes_a_predictor_and_reports_cv(tmp_path):
+    dataset = write(synthetic_frame(n_networks=10, seed=2, network_noise=0.02), tmp_path / "d.parquet")
+    out = tmp_path / "p.json"
+    result = run("fit", dataset, "--out", out, "--family", "polynomial", "--json")
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    assert summary["cv"]["scheme"] == "leave-one-family-out"
+    assert set(summary["layer_models"]["latency_ms"]) >= {"conv2d", "relu", "fallback"}
+    assert json.loads(out.read_text())["format"] == "hwprof-predictor"
+    table = run("fit", dataset, "--out", tmp_path / "q.json", "--family", "polynomial", "--no-cv", "--quiet")
+    assert table.exit_code == 0 and "layer models" in table.output and "intervals are unavailable" in table.output
+
+
+def test_predict_table_and_json(files):
+    predictor, _, _ = files
+    table = run("predict", predictor, "mlp", "mlp_large", "--batch-size", "1,2", "--layers")
+    assert table.exit_code == 0, table.output
+    assert "mlp_large" in table.output and "latency ms" in table.output and "fallback" in table.output
+    result = run("predict", predictor, "mlp", "--json", "--confidence", "0.8")
+    entries = json.loads(result.output)
+    assert entries[0]["confidence"] == 0.8
+    low, high = entries[0]["interval"]["latency_ms"]
+    assert low < entries[0]["total"]["latency_ms"] < high
+    assert len(entries[0]["layers"]) == 8
+
+
+def test_evaluate_table_json_and_plot(files):
+    predictor, dataset, directory = files
+    png = directory / "eval.png"
+    result = run("evaluate", predictor, dataset, "--json", "--plot", png)
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    network = report["network"]["latency_ms"]
+    assert {"rmspe", "mape", "within_5pct", "within_10pct", "spearman", "kendall", "coverage"} <= set(network)
+    assert set(report["layers"]) >= {"conv2d", "relu", "all layers"}
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    table = run("evaluate", predictor, dataset)
+    assert table.exit_code == 0 and "RMSPE" in table.output and "conv2d" in table.output
+
+
+@pytest.mark.parametrize("args, message", [
+    (("predict", "missing.json", "mlp"), "does not exist"),
+    (("predict", "{predictor}", "nonsense"), "unknown model 'nonsense'"),
+    (("predict", "{predictor}", "mlp", "--batch-size", "0"), "bad --batch-size"),
+    (("predict", "{predictor}", "mlp", "--strict"), "no layer model of their own"),
+    (("evaluate", "{predictor}", "missing.parquet"), "does not exist"),
+    (("fit", "missing.parquet"), "does not exist"),
+    (("fit", "{dataset}", "--target", "power"), "needs power_w"),
+])
+def test_bad_input_is_one_sentence_and_exit_1(files, args, message):
+    predictor, dataset, _ = files
+    result = run(*[a.format(predictor=predictor, dataset=dataset) for a in args])
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: ")
+    assert message in result.output
+    assert "Traceback" not in result.output

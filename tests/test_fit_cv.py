@@ -1,0 +1,114 @@
+"""Leave-one-family-out validation, calibrated intervals, and fitting from network rows alone."""
+
+import random
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from hwprof.fit import fit
+from hwprof.fit_layers import make_folds
+from hwprof.intervals import held_out_coverage, log_bounds
+from test_fit_synthetic import DEVICE, FAMILIES, synthetic_frame, write
+
+
+def test_folds_hold_out_whole_families():
+    groups = np.array(["a", "b", "a", "c", "b", "d"])
+    folds = make_folds(groups)
+    assert folds.scheme == "leave-one-family-out"
+    assert len(folds.splits) == 4
+    for train, test in folds.splits:
+        assert len(set(groups[test])) == 1
+        assert set(groups[test]).isdisjoint(groups[train])
+    few = make_folds(np.array(["a"] * 7 + ["b"] * 3))
+    assert few.scheme.startswith("5-fold over rows (2 families)")
+
+
+def test_fit_reports_leave_one_family_out_metrics(tmp_path):
+    dataset = write(synthetic_frame(n_networks=15, seed=8, layer_noise=0.03, network_noise=0.03), tmp_path / "d.parquet")
+    predictor = fit([dataset], family="polynomial")
+    cv = predictor.doc["cv"]
+    assert cv["scheme"] == "leave-one-family-out" and cv["folds"] == len(FAMILIES)
+    latency = cv["metrics"]["latency_ms"]
+    assert set(latency["per_family"]) == set(FAMILIES)
+    assert latency["n"] == 30
+    assert latency["mape"] < 0.1 and latency["spearman"] > 0.95
+    # the layer-sum baseline is scored on the same folds, and the network model improves on it
+    assert cv["metrics"]["latency_ms_layer_sum"]["mape"] > latency["mape"]
+    assert len(predictor.doc["network_models"]["latency_ms"]["residuals_log"]) == 30
+
+
+def test_intervals_cover_fresh_data_near_nominal(tmp_path):
+    from hwprof.evaluate import evaluate
+
+    noise = dict(layer_noise=0.05, network_noise=0.1)
+    train = write(synthetic_frame(n_networks=40, seed=11, **noise), tmp_path / "train.parquet")
+    test = write(synthetic_frame(n_networks=40, seed=12, **noise), tmp_path / "test.parquet")
+    predictor = fit([train], family="polynomial")
+    report, _ = evaluate(predictor, [test], confidence=0.9)
+    coverage = report["network"]["latency_ms"]["coverage"]
+    assert 0.8 <= coverage <= 0.98
+    assert 0.8 <= predictor.doc["cv"]["metrics"]["latency_ms"]["coverage_90"] <= 0.98
+    loose, _ = evaluate(predictor, [test], confidence=0.5)
+    assert loose["network"]["latency_ms"]["coverage"] < coverage
+
+
+def test_conformal_bounds_and_small_sample_fallback():
+    rng = np.random.default_rng(0)
+    residuals = rng.normal(0, 0.1, 2000)
+    low, high, method = log_bounds(residuals, 0.9)
+    assert method == "conformal"
+    assert low == pytest.approx(-0.1645, abs=0.015) and high == pytest.approx(0.1645, abs=0.015)
+    assert log_bounds(residuals[:5], 0.9)[2].startswith("student-t")
+    assert log_bounds(np.zeros(0), 0.9)[:2] == (-np.inf, np.inf)
+    folds = np.arange(2000) % 10
+    assert held_out_coverage(residuals, folds, 0.9) == pytest.approx(0.9, abs=0.02)
+
+
+def _nb201_truth(archs):
+    """A made-up board: per-layer launch cost, MAC and byte rates that differ by op group."""
+    from hwprof.features import aggregate_row
+    from hwprof.network_layers import network_layers
+
+    rates = {"conv": (0.02, 40.0, 0.002), "norm": (0.015, 0.0, 0.004), "activation": (0.01, 0.0, 0.003),
+             "pool": (0.02, 5.0, 0.006), "elementwise": (0.012, 0.0, 0.003)}
+    from hwprof.features import OP_GROUPS
+
+    latency = []
+    for arch in archs:
+        _, _, records = network_layers(f"nb201:{arch}", 1)
+        row = aggregate_row(records).reshape(len(OP_GROUPS), 3)
+        total = 0.3 + sum(np.dot(row[i], rates.get(group, (0.01, 1.0, 0.002))) for i, group in enumerate(OP_GROUPS))
+        latency.append(total)
+    return np.array(latency)
+
+
+def test_ten_networks_alone_rank_the_rest(tmp_path):
+    from hwprof.sample_models.nb201 import random_arch
+    from scipy.stats import spearmanr
+
+    rng = random.Random(3)
+    archs = list(dict.fromkeys(random_arch(rng) for _ in range(40)))[:18]
+    truth = _nb201_truth(archs) * np.exp(np.random.default_rng(0).normal(0, 0.02, len(archs)))
+    table = tmp_path / "other_tool.csv"
+    pd.DataFrame({"model": [f"nb201:{a}" for a in archs[:10]], "batch_size": 1,
+                  "latency_ms": truth[:10]}).to_csv(table, index=False)
+    predictor = fit([table])
+    assert predictor.doc["mode"] == "analytic" and predictor.doc["training"]["rows"]["networks"] == 10
+    assert predictor.doc["cv"]["scheme"].startswith("5-fold over rows (1 family)")
+    predicted = predictor.predict_many([f"nb201:{a}" for a in archs[10:]])["latency_ms"].to_numpy()
+    assert spearmanr(predicted, truth[10:]).statistic > 0.9
+    prediction = predictor.predict(f"nb201:{archs[12]}")
+    # without layer models, per-layer figures are the additive network model's terms
+    assert set(prediction.layers["model"]) == {"network-additive"}
+    assert prediction.interval["latency_ms"][0] < prediction.total["latency_ms"] < prediction.interval["latency_ms"][1]
+
+
+def test_network_only_rows_mix_with_layer_datasets(tmp_path):
+    layered = write(synthetic_frame(n_networks=10, seed=21), tmp_path / "layered.parquet")
+    table = tmp_path / "extra.csv"
+    pd.DataFrame({"model": ["mlp", "mlp_large"], "batch_size": [1, 1], "latency_ms": [0.2, 0.6],
+                  "device_name": [DEVICE, DEVICE]}).to_csv(table, index=False)
+    predictor = fit([layered, table], family="polynomial", cv=False)
+    assert predictor.doc["training"]["rows"]["networks"] == 22
+    assert predictor.doc["mode"] == "layers"

@@ -1,0 +1,121 @@
+"""The predictor file: plain JSON, same predictions after a round trip, single and batched agree."""
+
+import json
+
+import numpy as np
+import pytest
+
+from hwprof.errors import HwprofError
+from hwprof.predictor import load_predictor
+from test_fit_synthetic import DEVICE, fitted_predictor_path, synthetic_frame
+
+
+@pytest.fixture(scope="module")
+def predictor_file(tmp_path_factory):
+    path, _ = fitted_predictor_path(tmp_path_factory.mktemp("fit"), family="auto", layer_noise=0.05,
+                                    network_noise=0.05, with_power=True)
+    return path
+
+
+def test_file_is_plain_json_with_schema_features_and_provenance(predictor_file):
+    doc = json.loads(open(predictor_file).read())
+    assert doc["format"] == "hwprof-predictor" and doc["format_version"] == 1
+    assert doc["device_name"] == DEVICE
+    assert "flops" in doc["features"]["layer_variables"]
+    assert doc["training"]["rows"]["networks"] == 30
+    assert doc["cv"]["scheme"] == "leave-one-family-out"
+    assert set(doc["network_models"]) == {"latency_ms", "power_w", "energy_mj"}
+    conv = doc["layer_models"]["latency_ms"]["ops"]["conv2d"]
+    assert conv["kind"] in ("polynomial", "trees")
+    assert all(isinstance(c, float) for c in conv["linear"]["coef"])
+
+
+def test_round_trip_gives_identical_predictions(predictor_file, tmp_path):
+    first = load_predictor(predictor_file)
+    copy = tmp_path / "copy.json"
+    first.save(copy)
+    second = load_predictor(copy)
+    for model in ("mlp", "mlp_large"):
+        a = first.predict(model, batch_size=2)
+        b = second.predict(model, batch_size=2)
+        assert a.total == b.total
+        assert a.interval == b.interval
+        assert a.layers.equals(b.layers)
+
+
+def test_tree_models_survive_the_round_trip(tmp_path):
+    path, dataset = fitted_predictor_path(tmp_path, family="trees", cv=False)
+    predictor = load_predictor(path)
+    conv = predictor.layer_sets["latency_ms"].ops["conv2d"]
+    assert conv.kind == "trees" and conv.trees.leaf.shape[1] == 2 ** conv.trees.depth
+    predictor.save(tmp_path / "again.json")
+    again = load_predictor(tmp_path / "again.json")
+    from hwprof.fit_data import training_data
+    import pandas as pd
+
+    data = training_data(pd.read_parquet(dataset), DEVICE)
+    a = predictor.predict_features(predictor.features_from_batch(data.networks), intervals=False)
+    b = again.predict_features(again.features_from_batch(data.networks), intervals=False)
+    assert np.array_equal(a["latency_ms"], b["latency_ms"])
+
+
+def test_prediction_carries_totals_intervals_and_layers(predictor_file):
+    prediction = load_predictor(predictor_file).predict("mlp", batch_size=4, confidence=0.8)
+    assert set(prediction.total) >= {"latency_ms", "power_w", "energy_mj", "energy_mj_layer_sum"}
+    low, high = prediction.interval["latency_ms"]
+    assert low < prediction.total["latency_ms"] < high
+    assert len(prediction.layers) == 8  # mlp: flatten, 3 linear, 2 relu, 2 dropout
+    assert {"latency_ms", "latency_ms_low", "latency_ms_high", "model"} <= set(prediction.layers.columns)
+    # ops the synthetic data never had are covered by the shared fallback, and said so
+    assert set(prediction.layers.loc[prediction.layers["op"] == "dropout", "model"]) == {"fallback"}
+    assert any("dropout" in w for w in prediction.warnings)
+
+
+def test_wider_confidence_gives_wider_interval(predictor_file):
+    predictor = load_predictor(predictor_file)
+    narrow = predictor.predict("mlp", confidence=0.5).interval["latency_ms"]
+    wide = predictor.predict("mlp", confidence=0.95).interval["latency_ms"]
+    assert wide[0] <= narrow[0] and wide[1] >= narrow[1]
+
+
+def test_batched_api_matches_single_predictions(predictor_file):
+    predictor = load_predictor(predictor_file)
+    models = ["mlp", "mlp_large", "mlp"]
+    sizes = [1, 1, 8]
+    table = predictor.predict_many(models, sizes)
+    for row, model, size in zip(table.itertuples(), models, sizes):
+        single = predictor.predict(model, batch_size=size)
+        assert row.latency_ms == pytest.approx(single.total["latency_ms"], rel=1e-12)
+        assert row.latency_ms_high == pytest.approx(single.interval["latency_ms"][1], rel=1e-12)
+    # the same layer configuration shared by networks is encoded once
+    features = predictor.features(models, sizes)
+    assert features.batch.membership.shape[0] == 3
+    assert len(features.batch.layers) < sum(len(predictor.predict(m, batch_size=s).layers)
+                                            for m, s in zip(models, sizes))
+
+
+def test_loading_refuses_files_that_are_not_predictors(tmp_path):
+    bogus = tmp_path / "bogus.json"
+    bogus.write_text(json.dumps({"hello": 1}))
+    with pytest.raises(HwprofError, match="not an hwprof predictor"):
+        load_predictor(bogus)
+    broken = tmp_path / "broken.json"
+    broken.write_text("{not json")
+    with pytest.raises(HwprofError, match="not valid JSON"):
+        load_predictor(broken)
+    with pytest.raises(HwprofError, match="does not exist"):
+        load_predictor(tmp_path / "missing.json")
+    newer = tmp_path / "newer.json"
+    newer.write_text(json.dumps({"format": "hwprof-predictor", "format_version": 99}))
+    with pytest.raises(HwprofError, match="format version 99"):
+        load_predictor(newer)
+
+
+def test_fresh_synthetic_networks_are_predicted_within_noise(predictor_file):
+    from hwprof.fit_data import training_data
+
+    predictor = load_predictor(predictor_file)
+    fresh = training_data(synthetic_frame(n_networks=10, seed=123), DEVICE)
+    arrays = predictor.predict_features(predictor.features_from_batch(fresh.networks))
+    error = np.abs(arrays["latency_ms"] / fresh.targets["latency_ms"] - 1)
+    assert np.median(error) < 0.1
