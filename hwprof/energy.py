@@ -33,6 +33,7 @@ IDLE_REUSE_S = 30.0
 MAX_LOAD_ATTEMPTS = 4  # the first window and up to three lengthened ones
 WINDOW_MARGIN = 1.2  # aim this much above the required length, so jitter does not make it short
 IDLE_DRIFT_TOLERANCE = 0.10  # idle before vs after, relative
+BELOW_IDLE_TOLERANCE = 0.02  # load this far under idle is more than noise: mark the row
 ENERGY_KEYS = ("power_w", "idle_power_w", "energy_mj", "dynamic_energy_mj", "power_source", "power_flags")
 TRACE_COLUMNS = ("timestamp_s", "sensor", "power_w")
 
@@ -137,7 +138,7 @@ def measure_energy(run: Callable[[int], None], latency_s: float, sensor, trace: 
         if idle_power_w is not None:
             result["idle_power_w"] = idle_power_w
             result["dynamic_energy_mj"] = (load.energy_j - idle_power_w * load.duration_s) / iterations * 1000.0
-            if load.power_w < idle_power_w:
+            if load.power_w < idle_power_w * (1 - BELOW_IDLE_TOLERANCE):
                 flags.append("below_idle")
     result["power_flags"] = ",".join(dict.fromkeys(flags))
     return result
