@@ -110,16 +110,12 @@ def measure(models: Sequence[str | ModelSpec], batch_sizes: Iterable[int | str] 
     specs = [m if isinstance(m, ModelSpec) else resolve_model(m, input_shape) for m in models]
     progress = progress or Progress()
 
+    from hwprof.drivers import open_sensor
     from hwprof.provenance import collect_provenance, device_name
 
-    if power == "none":
-        sensor, power_unavailable = None, "power measurement off (--power none)"
-    else:
-        from hwprof.drivers import open_sensor
-
-        sensor, power_unavailable = open_sensor(power, device_text, tegrastats)
-        if power_unavailable:
-            progress.note(f"power unavailable: {power_unavailable}")
+    sensor, power_unavailable = open_sensor(power, device_text, tegrastats)
+    if power_unavailable and power != "none":
+        progress.note(f"power unavailable: {power_unavailable}")
     method = Method(precision=precision, max_item_s=max_item_s, seed=seed)
     provenance = collect_provenance(device_text, torch.get_num_threads(), argv if argv is not None else sys.argv, {
         "method": {k: getattr(method, k) for k in method.__dataclass_fields__},
@@ -134,9 +130,7 @@ def measure(models: Sequence[str | ModelSpec], batch_sizes: Iterable[int | str] 
         writer = DatasetWriter(out, provenance, resume=resume)
     session = _Session(writer, Runner(method), torch_device, device_name(device_text), sensor, progress,
                        trace=[] if trace else None)
-    try:
-        if sensor is not None:
-            sensor.open()
+    try:  # open_sensor hands the sensor over opened; it is closed here whatever happens
         session.load_existing()
         groups = [(spec, size) for spec in specs for size in sizes]
         random.Random(seed).shuffle(groups)
