@@ -1,0 +1,81 @@
+"""The built-in demo's pieces: the CNN family, its training objective, the files its predictor is fitted from."""
+
+from dataclasses import dataclass
+
+import pytest
+import torch
+from click.testing import CliRunner
+
+import hwprof.cli_search
+import hwprof.search_demo as demo
+from hwprof.cli import main
+from hwprof.models import resolve_model
+
+
+def test_every_corner_of_the_family_builds_and_gives_ten_logits():
+    space = demo.demo_space()
+    for config in demo.demo_measurement_configs(space, 6, seed=3):
+        model = space.build({**config, "lr": 0.01})
+        assert model(torch.zeros(2, *demo.DEMO_INPUT_SHAPE)).shape == (2, 10)
+
+
+def test_measurement_configs_span_the_family_without_repeats():
+    configs = demo.demo_measurement_configs(demo.demo_space(), 8)
+    assert configs[0]["channels"] == 4 and configs[1]["channels"] == 64
+    assert len({tuple(sorted(c.items())) for c in configs}) == 8
+    assert all("lr" not in c for c in configs)  # training settings do not change the network
+
+
+def test_family_file_names_resolve_like_any_model_file(tmp_path):
+    configs = demo.demo_measurement_configs(demo.demo_space(), 3)
+    path = tmp_path / "demo_family.py"
+    path.write_text(demo.demo_family_source(configs))
+    spec = resolve_model(f"{path}:{demo._factory_name(configs[1])}")
+    assert spec.input_shape == demo.DEMO_INPUT_SHAPE
+    assert spec.module.features[0].out_channels == 64
+
+
+@pytest.fixture
+def one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def test_training_learns_the_digits(monkeypatch, one_thread):
+    monkeypatch.setattr(demo, "DEMO_EPOCHS", 1)
+    params = {"channels": 8, "depth": 1, "kernel_size": 3, "hidden": 64, "pool": True, "lr": 0.01}
+    accuracy = demo.train_on_digits(demo.build_digits_cnn(**params), params)
+    assert 0.5 < accuracy <= 1.0  # chance is 0.1
+    assert demo.train_on_digits(demo.build_digits_cnn(**params), params) == accuracy  # seeded by the config
+
+
+@dataclass
+class _Prediction:
+    total: dict
+    interval: dict
+
+
+class ParamsPredictor:
+    """Latency proportional to the parameter count: the median budget is then a known number."""
+
+    def predict(self, spec, batch_size=1, input_shape=None, confidence=0.9):
+        latency = sum(p.numel() for p in spec.module.parameters()) / 1e4
+        return _Prediction({"latency_ms": latency}, {"latency_ms": (latency * 0.9, latency * 1.1)})
+
+
+def test_default_budget_is_the_median_predicted_latency():
+    budget = demo.demo_default_budget(ParamsPredictor(), samples=9)
+    assert budget.startswith("latency_ms<=")
+    assert float(budget.split("<=")[1]) > 0
+
+
+def test_demo_without_constraint_picks_its_budget_and_runs(monkeypatch, tmp_path, one_thread):
+    monkeypatch.setattr(hwprof.cli_search, "_predictor", lambda *args: ParamsPredictor())
+    monkeypatch.setattr(demo, "DEMO_EPOCHS", 1)
+    result = CliRunner().invoke(main, ["search", "demo", "--trials", "3", "--seed", "0", "--threads", "1",
+                                       "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "demo budget: latency_ms<=" in result.output
+    assert (tmp_path / "search.json").exists()
