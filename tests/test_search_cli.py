@@ -128,3 +128,20 @@ def test_verify_flag_measures_the_final_candidates(toy_yaml, toy_predictor, tmp_
     assert "does NOT hold when measured" in result.output
     verified = json.loads((out / "search.json").read_text())["verified"]
     assert len(verified) == 2
+
+
+def test_storage_resumes_the_study_from_the_cli(toy_yaml, toy_predictor, tmp_path):
+    journal, out = tmp_path / "study.journal", tmp_path / "out"
+
+    def run(budget, trials, seed):
+        return invoke(toy_yaml, "--predictor", "unused.json", "--constraint", budget, "--storage", journal,
+                      "--out", out, "--trials", trials, "--seed", seed)
+
+    first = run("latency_ms<=1", 6, 1)
+    assert first.exit_code == 0, first.output
+    second = run("latency_ms<=1", 10, 2)
+    assert second.exit_code == 0, second.output
+    assert sum(line.startswith("trial ") for line in second.output.splitlines()) == 4  # only the missing ones
+    assert json.loads((out / "search.json").read_text())["trials_finished"] == 10
+    changed = run("latency_ms<=2", 12, 3)
+    assert changed.exit_code == 1 and "other constraints" in changed.output
