@@ -97,3 +97,11 @@ def test_objective_failure_is_one_sentence():
     options = SearchOptions(trials=2, constraints=parse_constraints(["latency_ms<=5"]))
     with pytest.raises(HwprofError, match="objective broken failed .*RuntimeError: out of data"):
         run_search(space, ToyPredictor(), broken, "broken", options)
+
+
+def test_budgets_on_counted_work_and_memory_use_the_layer_extraction():
+    # nn.Linear(4, w): 4*w multiply-accumulates; weights (4*w + w) * 4 bytes
+    result = toy_search(["flops<=40", "memory_mb<=1"])
+    assert result.best.params["width"] == 10
+    assert result.best.metrics["flops"] == 40
+    assert 0 < result.best.metrics["memory_mb"] < 0.001

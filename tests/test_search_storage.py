@@ -126,3 +126,11 @@ def test_unreachable_database_is_one_sentence():
 def test_journal_in_a_missing_directory_is_one_sentence(tmp_path):
     with pytest.raises(HwprofError, match="journal file"):
         open_storage(str(tmp_path / "no" / "such" / "dir" / "study.journal"))
+
+
+def test_resuming_with_another_sampler_is_refused(tmp_path):
+    journal = tmp_path / "study.journal"
+    space = space_from_dict(TOY_SPACE)
+    run_search(space, ToyPredictor(), score_toy, "toy", options(journal, 2))
+    with pytest.raises(HwprofError, match="same --sampler"):
+        run_search(space, ToyPredictor(), score_toy, "toy", options(journal, 4, sampler="nsga2"))
