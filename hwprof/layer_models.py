@@ -97,30 +97,77 @@ class LayerModel:
 
 
 class StackedLayerModels:
-    """All op models of one target in stacked arrays: one pass evaluates any mix of op types."""
+    """All op models of one target in stacked arrays: one pass evaluates any mix of op types.
+
+    Polynomial parts become one weight matrix over [z, z_i z_j] (every model's
+    terms side by side), so a batch of layers costs one matrix product; trees of
+    one depth become flat node tables walked level by level for all trees at once.
+    """
 
     def __init__(self, models: list[LayerModel], n_variables: int):
         self.n_models = len(models)
+        self.n_variables = n_variables
         pairs = sorted({pair for model in models for pair in model.quadratic})
         pair_index = {pair: k for k, pair in enumerate(pairs)}
         self.pair_left = np.array([p[0] for p in pairs], dtype=np.intp)
         self.pair_right = np.array([p[1] for p in pairs], dtype=np.intp)
         self.intercept = np.array([m.intercept for m in models])
-        self.linear = np.zeros((len(models), n_variables))
-        self.quadratic = np.zeros((len(models), len(pairs)))
+        weights = np.zeros((n_variables + len(pairs), len(models)))
         for k, model in enumerate(models):
             for i, coef in model.linear.items():
-                self.linear[k, i] = coef
+                weights[i, k] = coef
             for pair, coef in model.quadratic.items():
-                self.quadratic[k, pair_index[pair]] = coef
-        self.tree_models = [(k, m.trees) for k, m in enumerate(models) if m.trees is not None]
+                weights[n_variables + pair_index[pair], k] = coef
+        self.weights = weights
+        self.tree_blocks = [_TreeBlock(models, depth) for depth in
+                            sorted({m.trees.depth for m in models if m.trees is not None})]
 
     def predict_log(self, z: np.ndarray, model_index: np.ndarray) -> np.ndarray:
-        out = self.intercept[model_index] + np.einsum("nv,nv->n", z, self.linear[model_index])
+        n = z.shape[0]
         if self.pair_left.size:
-            out += np.einsum("np,np->n", z[:, self.pair_left] * z[:, self.pair_right], self.quadratic[model_index])
-        for k, trees in self.tree_models:
-            rows = np.flatnonzero(model_index == k)
-            if rows.size:
-                out[rows] += trees.predict(z[rows])
+            terms = np.empty((n, self.weights.shape[0]))
+            terms[:, :self.n_variables] = z
+            np.multiply(z[:, self.pair_left], z[:, self.pair_right], out=terms[:, self.n_variables:])
+        else:
+            terms = z
+        out = (terms @ self.weights)[np.arange(n), model_index] + self.intercept[model_index]
+        for block in self.tree_blocks:
+            block.add(out, z, model_index)
         return out
+
+
+class _TreeBlock:
+    """The trees of every model with trees of one depth, padded to one count, as flat tables."""
+
+    def __init__(self, models: list[LayerModel], depth: int):
+        members = [k for k, m in enumerate(models) if m.trees is not None and m.trees.depth == depth]
+        count = max(models[k].trees.feature.shape[0] for k in members)
+        internal, leaves = 2 ** depth - 1, 2 ** depth
+        feature = np.zeros((len(members), count, internal), dtype=np.intp)
+        threshold = np.full((len(members), count, internal), np.inf)
+        leaf = np.zeros((len(members), count, leaves))
+        for b, k in enumerate(members):
+            trees = models[k].trees
+            t = trees.feature.shape[0]
+            feature[b, :t], threshold[b, :t], leaf[b, :t] = trees.feature, trees.threshold, trees.leaf
+        self.depth, self.count, self.internal, self.leaves = depth, count, internal, leaves
+        self.feature, self.threshold, self.leaf = feature.ravel(), threshold.ravel(), leaf.ravel()
+        self.row_of_model = np.full(len(models), -1, dtype=np.intp)
+        self.row_of_model[members] = np.arange(len(members))
+        self.tree = np.arange(count)
+
+    def add(self, out: np.ndarray, z: np.ndarray, model_index: np.ndarray) -> None:
+        block_row = self.row_of_model[model_index]
+        rows = np.flatnonzero(block_row >= 0)
+        if not rows.size:
+            return
+        tree = block_row[rows, None] * self.count + self.tree[None, :]  # (rows, trees) global tree ids
+        flat_z = z[rows].ravel()
+        row_base = (np.arange(rows.size) * z.shape[1])[:, None]
+        node_base = tree * self.internal
+        position = np.zeros(tree.shape, dtype=np.intp)
+        for _ in range(self.depth):
+            node = node_base + position
+            right = flat_z[row_base + self.feature[node]] > self.threshold[node]
+            position = 2 * position + 1 + right
+        out[rows] += self.leaf[tree * self.leaves + position - self.internal].sum(axis=1)

@@ -31,6 +31,8 @@ FORMAT = "hwprof-predictor"
 FORMAT_VERSION = 1
 NETWORK_TARGETS = ("latency_ms", "power_w", "energy_mj")
 ENCODING_CACHE_SIZE = 200_000
+DENSE_MEMBERSHIP_LIMIT = 1 << 20  # below this many cells a dense matrix multiplies faster than sparse
+TINY = 1e-6
 
 
 @dataclass
@@ -53,6 +55,8 @@ class NetworkFeatures:
     model_index: dict[str, np.ndarray]  # layer target -> op model per unique layer
     group_onehot: np.ndarray  # (n_unique_layers, n_groups)
     own_model: np.ndarray  # (n_unique_layers,) True where the op has a model of its own
+    membership: Any  # batch.membership, dense when small
+
 
     def __len__(self) -> int:
         return len(self.batch)
@@ -131,6 +135,7 @@ class Predictor:
             target: CompiledNetworkModel(NetworkModel.from_json(m)) for target, m in doc["network_models"].items()
         }
         self._encoded: dict[tuple[str, str], np.ndarray] = {}
+        self._factors: dict[tuple[str, float], tuple[float, float]] = {}
 
     # --- file ---
 
@@ -193,7 +198,14 @@ class Predictor:
                 op = ops[int(np.flatnonzero(missing)[0])]
                 raise HwprofError(f"op type {op!r} has no layer model in {self.source} and the predictor has no shared "
                                   f"fallback model; refit with layer rows that include {op!r}")
-        return NetworkFeatures(batch, z, model_index, onehot, own)
+        membership = batch.membership
+        if membership.shape[0] * membership.shape[1] <= DENSE_MEMBERSHIP_LIMIT:
+            membership = membership.toarray()
+        return NetworkFeatures(batch, z, model_index, onehot, own, membership)
+
+    def clear_encoding_cache(self) -> None:
+        """Forget encoded layer configurations (to time encoding from scratch)."""
+        self._encoded.clear()
 
     def _encode(self, records: Sequence[LayerRecord]) -> np.ndarray:
         keys = [(r.op, r.config) for r in records]
@@ -212,39 +224,49 @@ class Predictor:
     def predict_features(self, features: NetworkFeatures, confidence: float = 0.9,
                          intervals: bool = True) -> dict[str, np.ndarray]:
         """Per-network arrays: each fitted target, its *_low/*_high bounds, and layer sums in layer mode."""
-        batch = features.batch
         out: dict[str, np.ndarray] = {}
         layer_sums = None
+        membership = features.membership
         if self.layer_sets:
             latency = np.exp(self.layer_sets["latency_ms"].stacked.predict_log(
                 features.z, features.model_index["latency_ms"]))
-            layer_sums = batch.membership @ (features.group_onehot * latency[:, None])
+            layer_sums = membership @ (features.group_onehot * latency[:, None])
             out["latency_ms_layer_sum"] = layer_sums.sum(axis=1)
             if "power_w" in self.layer_sets:
                 power = np.exp(self.layer_sets["power_w"].stacked.predict_log(
                     features.z, features.model_index["power_w"]))
-                energy = batch.membership @ (latency * power)
+                energy = membership @ (latency * power)
                 out["energy_mj_layer_sum"] = energy
                 out["power_w_layer_sum"] = energy / out["latency_ms_layer_sum"]
-        latency_model = self.network_models["latency_ms"]
-        contributions = latency_model.contributions(layer_sums, batch.aggregates)
-        tiny = 1e-6
-        out["latency_ms"] = np.maximum(contributions.sum(axis=1) + latency_model.intercept, tiny)
+        aggregates = features.batch.aggregates
+        model = self.network_models["latency_ms"]
+        total = aggregates @ model.aggregates + model.intercept
+        if layer_sums is not None:
+            total += layer_sums @ model.layer_sums
+        out["latency_ms"] = np.maximum(total, TINY)
         if "power_w" in self.network_models:
-            model = self.network_models["power_w"]
-            positive = np.maximum(contributions, 0.0)
-            shares = positive / np.maximum(positive.sum(axis=1, keepdims=True), tiny)
-            out["power_w"] = np.maximum(model.intercept + shares @ model.shares, tiny)
+            power_model = self.network_models["power_w"]
+            positive = np.maximum(model.contributions(layer_sums, aggregates), 0.0)
+            shares = positive / np.maximum(positive.sum(axis=1, keepdims=True), TINY)
+            out["power_w"] = np.maximum(power_model.intercept + shares @ power_model.shares, TINY)
         if "energy_mj" in self.network_models:
-            model = self.network_models["energy_mj"]
-            out["energy_mj"] = np.maximum(model.latency * out["latency_ms"] + batch.aggregates @ model.aggregates
-                                          + model.intercept, tiny)
+            energy_model = self.network_models["energy_mj"]
+            out["energy_mj"] = np.maximum(energy_model.latency * out["latency_ms"] + aggregates @ energy_model.aggregates
+                                          + energy_model.intercept, TINY)
         if intervals:
             for target in self.targets:
-                low, high, _ = log_bounds(self.network_models[target].model.residuals, confidence)
-                out[f"{target}_low"] = out[target] * math.exp(low)
-                out[f"{target}_high"] = out[target] * math.exp(high)
+                low, high = self._interval_factors(target, confidence)
+                out[f"{target}_low"] = out[target] * low
+                out[f"{target}_high"] = out[target] * high
         return out
+
+    def _interval_factors(self, target: str, confidence: float) -> tuple[float, float]:
+        """Multipliers from the held-out residuals, computed once per target and confidence."""
+        key = (target, confidence)
+        if key not in self._factors:
+            low, high, _ = log_bounds(self.network_models[target].model.residuals, confidence)
+            self._factors[key] = (math.exp(low), math.exp(high))
+        return self._factors[key]
 
     # --- one network, with its layers ---
 

@@ -1,0 +1,153 @@
+"""Accuracy of fitted predictors on the sample-model zoo measured on this machine.
+
+    python bench/fit_accuracy.py [--zoo bench/data/zoo.parquet]
+
+Network latency is scored leave-one-family-out (the whole pipeline refitted
+without the family, then asked about it). Layer latency is scored per op type
+with the same family folds on unique layer configurations. Side by side, on
+the same folds: a FLOPs-proportional model (latency = k x MACs, k fitted on
+the training folds) and the plain sum of layer predictions, plus NeuralPower's
+published network-level runtime figure for reference (another device).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+NEURALPOWER_NETWORK_RUNTIME_RMSPE = 1 - 0.8824  # ACML 2017: 88.24% average runtime accuracy (1 - RMSPE), GPUs
+POOLING = ("maxpool2d", "avgpool2d", "adaptiveavgpool2d")
+
+
+def flops_proportional_networks(data, folds) -> np.ndarray:
+    """Out-of-fold predictions of latency = k x total MACs (k: geometric mean on the training folds)."""
+    gmac = data.networks.aggregates.reshape(len(data.networks), -1, 3)[:, :, 1].sum(axis=1)
+    y = data.targets["latency_ms"]
+    predicted = np.full(len(y), np.nan)
+    for train, test in folds.splits:
+        k = np.exp(np.mean(np.log(y[train] / gmac[train])))
+        predicted[test] = k * gmac[test]
+    return predicted
+
+
+def flops_proportional_layers(table, folds) -> np.ndarray:
+    """Out-of-fold latency = k x MACs per op type (k x bytes for ops that do no MACs)."""
+    flops = table["flops"].to_numpy(dtype=float)
+    size = (table["input_bytes"] + table["output_bytes"] + table["weight_bytes"]).to_numpy(dtype=float)
+    work = flops if np.all(flops > 0) else size
+    y = table["latency_ms"].to_numpy(dtype=float)
+    predicted = np.full(len(y), np.nan)
+    for train, test in folds.splits:
+        k = np.exp(np.mean(np.log(y[train] / work[train])))
+        predicted[test] = k * work[test]
+    return predicted
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--zoo", default=str(HERE / "data" / "zoo.parquet"))
+    parser.add_argument("--out", default=str(HERE / "results" / "fit_accuracy.json"))
+    args = parser.parse_args()
+
+    from hwprof.fit import accuracy, fit_training_data
+    from hwprof.fit_data import read_inputs, select_device, training_data
+    from hwprof.fit_layers import make_folds, rmspe
+    from hwprof.provenance import cpu_model
+
+    frame, sources = read_inputs([args.zoo])
+    frame, device = select_device(frame, None)
+    data = training_data(frame, device, sources)
+    results = {"command": " ".join(["python", *sys.argv]), "machine": f"{cpu_model()}, {os.cpu_count()} cores",
+               "date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "dataset": args.zoo,
+               "device_name": device, "networks": len(data.networks), "unique_layer_configs": len(data.layers),
+               "families": sorted(set(data.families)), "power": _power_note(data)}
+    folds = make_folds(data.families)
+    results["network_cv_scheme"] = folds.scheme
+    baseline = flops_proportional_networks(data, folds)
+    results["network_latency"] = {"flops_proportional": accuracy(baseline, data.targets["latency_ms"])}
+    results["layer_latency_rmspe"] = {}
+    for family in ("auto", "polynomial", "trees"):
+        predictor = fit_training_data(data, ["latency_ms"], family=family, cv=True,
+                                      progress=lambda m: print(f"[{family}] {m}", file=sys.stderr))
+        metrics = predictor.doc["cv"]["metrics"]
+        results["network_latency"][f"hwprof {family}"] = metrics["latency_ms"]
+        if family == "auto":
+            results["network_latency"]["sum of layer predictions (auto)"] = metrics.get("latency_ms_layer_sum")
+            results["fit_seconds_auto"] = predictor.doc["training"]["fit_seconds"]
+        for op, model in predictor.doc["layer_models"]["latency_ms"]["ops"].items():
+            entry = results["layer_latency_rmspe"].setdefault(op, {"rows": model["cv"]["rows"],
+                                                                    "scheme": model["cv"]["scheme"]})
+            entry[f"hwprof {family}"] = model["cv"]["rmspe"]
+            if family == "auto":
+                entry["auto picked"] = model["cv"]["family"]
+    for op, entry in results["layer_latency_rmspe"].items():
+        rows = data.layers[data.layers["op"] == op].reset_index(drop=True)
+        op_folds = make_folds(rows["family"].to_numpy())
+        predicted = flops_proportional_layers(rows, op_folds)
+        entry["flops_proportional"] = rmspe(predicted, rows["latency_ms"].to_numpy(dtype=float))
+        entry["ratio_auto_to_flops"] = entry["hwprof auto"] / entry["flops_proportional"]
+    ours = results["network_latency"]["hwprof auto"]
+    results["network_latency"]["neuralpower_published_rmspe"] = NEURALPOWER_NETWORK_RUNTIME_RMSPE
+    results["ratios"] = {
+        "mape_auto_to_flops_proportional": ours["mape"] / results["network_latency"]["flops_proportional"]["mape"],
+        "rmspe_auto_to_neuralpower_published": ours["rmspe"] / NEURALPOWER_NETWORK_RUNTIME_RMSPE,
+    }
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2))
+    out.with_suffix(".md").write_text(markdown(results))
+    print(markdown(results))
+
+
+def _power_note(data) -> str:
+    measured = int(np.isfinite(data.targets["power_w"]).sum())
+    if measured:
+        return f"power measured on {measured} networks"
+    return "unavailable: the dataset has no power_w (no power sensor readable on this machine), so power and energy are not scored"
+
+
+def _pct(value) -> str:
+    return "-" if value is None else f"{100 * value:.1f}%"
+
+
+def markdown(results: dict) -> str:
+    lines = [f"### Fit accuracy on the sample-model zoo ({results['date']})", "",
+             f"Command: `{results['command']}`  ", f"Machine: {results['machine']}  ",
+             f"Data: {results['dataset']} ({results['device_name']}): {results['networks']} network rows, "
+             f"{results['unique_layer_configs']} unique layer configurations, families "
+             f"{', '.join(results['families'])}  ", f"Power/energy: {results['power']}", "",
+             f"Network latency, {results['network_cv_scheme']}:", "",
+             "| predictor | MAPE | RMSPE | within 10% | Spearman | 90% interval coverage |", "|---|---|---|---|---|---|"]
+    for label, m in results["network_latency"].items():
+        if not isinstance(m, dict):
+            continue
+        lines.append(f"| {label} | {_pct(m['mape'])} | {_pct(m['rmspe'])} | {_pct(m['within_10pct'])} | "
+                     f"{m['spearman']:.3f} | {_pct(m.get('coverage_90'))} |")
+    lines.append(f"| NeuralPower, published (GPU, other networks) | - | "
+                 f"{_pct(results['network_latency']['neuralpower_published_rmspe'])} | - | - | - |")
+    ratios = results["ratios"]
+    lines += ["", f"hwprof auto / FLOPs-proportional MAPE: {ratios['mape_auto_to_flops_proportional']:.2f}; "
+                  f"hwprof auto / NeuralPower published RMSPE: {ratios['rmspe_auto_to_neuralpower_published']:.2f}.", "",
+              "Per-held-out-family network latency MAPE (hwprof auto):", "",
+              "| family | networks | MAPE | within 10% |", "|---|---|---|---|"]
+    for family, m in results["network_latency"]["hwprof auto"]["per_family"].items():
+        lines.append(f"| {family} | {m['n']} | {_pct(m['mape'])} | {_pct(m['within_10pct'])} |")
+    lines += ["", "Layer latency RMSPE per op type (unique configurations, family folds):", "",
+              "| op | configs | folds | hwprof auto (picked) | polynomial | trees | FLOPs-proportional | auto / FLOPs |",
+              "|---|---|---|---|---|---|---|---|"]
+    for op, e in sorted(results["layer_latency_rmspe"].items()):
+        lines.append(f"| {op} | {e['rows']} | {e['scheme']} | {_pct(e['hwprof auto'])} ({e['auto picked']}) | "
+                     f"{_pct(e.get('hwprof polynomial'))} | {_pct(e.get('hwprof trees'))} | "
+                     f"{_pct(e['flops_proportional'])} | {e['ratio_auto_to_flops']:.2f} |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,199 @@
+"""How fast a fitted predictor answers, split into the parts a search loop pays for.
+
+    flock /tmp/hwprof-bench.lock python bench/predict_speed.py
+
+Single-threaded throughout (numpy, BLAS and torch pinned to one thread).
+Reported separately, per NAS-Bench-201 network:
+- model construction (build the nn.Module);
+- feature extraction (trace one forward pass into layers);
+- encoding (layers -> the predictor's feature arrays);
+- prediction from features, one network per call (target: <= 50 us);
+- prediction from features, batched (target: >= 100,000 networks/s).
+Side by side in the same run: the same networks predicted one call at a
+time, and an nn-Meter-style predictor (one sklearn random forest per op type,
+summed over layers) fitted on the same layer rows.
+"""
+
+from __future__ import annotations
+
+import os
+
+for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[variable] = "1"
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import platform  # noqa: E402
+import random  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from datetime import datetime, timezone  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+
+def median_seconds(call, repeats: int, inner: int = 1) -> float:
+    """Median wall time of `call` over `repeats` samples of `inner` calls each."""
+    samples = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for _ in range(inner):
+            call()
+        samples.append((time.perf_counter() - start) / inner)
+    return float(np.median(samples))
+
+
+def cpu_model() -> str:
+    from hwprof.provenance import cpu_model as read_cpu_model
+
+    return read_cpu_model()
+
+
+def trace_archs(archs: list[str]) -> dict:
+    """Construction and extraction times per network, and the traced layer records."""
+    from hwprof.features import LayerRecord
+    from hwprof.layers import extract_layers
+    from hwprof.models import resolve_model
+
+    build, extract, records = [], [], []
+    for arch in archs:
+        start = time.perf_counter()
+        spec = resolve_model(f"nb201:{arch}")
+        built = time.perf_counter()
+        layers, _ = extract_layers(spec.module, spec.input_shape, 1)
+        done = time.perf_counter()
+        build.append(built - start)
+        extract.append(done - built)
+        records.append([LayerRecord.from_layer(layer) for layer in layers])
+    return {"build_s": np.array(build), "extract_s": np.array(extract), "records": records}
+
+
+def nn_meter_style(dataset: Path):
+    """One RandomForestRegressor per op type on the same layer variables (nn-Meter's kernel models)."""
+    from sklearn.ensemble import RandomForestRegressor
+
+    from hwprof.features import BASE_VARIABLES, encode_layers
+    from hwprof.fit_data import read_inputs, select_device, training_data
+
+    frame, _ = read_inputs([dataset])
+    frame, device = select_device(frame, None)
+    data = training_data(frame, device)
+    variables = list(BASE_VARIABLES)
+    z = encode_layers(data.layer_records, variables)
+    forests = {}
+    for op in sorted(set(data.layers["op"])):
+        rows = np.flatnonzero(data.layers["op"].to_numpy() == op)
+        forest = RandomForestRegressor(n_estimators=100, random_state=0, n_jobs=1)
+        forest.fit(z[rows], data.layers["latency_ms"].to_numpy()[rows])
+        forests[op] = forest
+    fallback = forests[max(forests, key=lambda op: (data.layers["op"] == op).sum())]
+
+    def predict(records):
+        zs = encode_layers(records, variables)
+        ops = np.array([r.op for r in records])
+        total = 0.0
+        for op in np.unique(ops):
+            total += forests.get(op, fallback).predict(zs[ops == op]).sum()
+        return total
+
+    return predict
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--zoo", default=str(HERE / "data" / "zoo.parquet"), help="layer + network dataset")
+    parser.add_argument("--nb201", default=str(HERE / "data" / "nb201.parquet"), help="network-only dataset")
+    parser.add_argument("--archs", type=int, default=200, help="NAS-Bench-201 cells to trace")
+    parser.add_argument("--batch", type=int, default=100_000, help="networks per batched call")
+    parser.add_argument("--out", default=str(HERE / "results" / "fit_speed.json"))
+    args = parser.parse_args()
+
+    import torch
+
+    torch.set_num_threads(1)
+    from fit_measure_data import nb201_archs
+    from hwprof.features import NetworkBatch
+    from hwprof.fit import fit
+
+    results = {"command": " ".join(["python", *sys.argv]), "machine": f"{cpu_model()}, {os.cpu_count()} cores",
+               "date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "python": platform.python_version(),
+               "threads": 1}
+    start = time.perf_counter()
+    predictors = {"layers (zoo, auto)": fit([args.zoo], family="auto", cv=False)}
+    if Path(args.nb201).exists():
+        predictors["analytic (nb201 network rows)"] = fit([args.nb201], cv=False)
+    results["fit_s"] = round(time.perf_counter() - start, 1)
+
+    archs = nb201_archs(args.archs, seed=7)
+    traced = trace_archs(archs)
+    results["per_network_ms"] = {
+        "model_construction": 1e3 * float(np.median(traced["build_s"])),
+        "feature_extraction_trace": 1e3 * float(np.median(traced["extract_s"])),
+    }
+    names = [f"nb201:{a}" for a in archs]
+    rng = np.random.default_rng(0)
+    results["predictors"] = {}
+    for label, predictor in predictors.items():
+        entry = {}
+        # encoding of one network's layers, first time (empty encoding cache)
+        encode = []
+        for name, records in zip(names[:50], traced["records"][:50]):
+            predictor.clear_encoding_cache()
+            t0 = time.perf_counter()
+            predictor.features_from_layers([name], [1], [records])
+            encode.append(time.perf_counter() - t0)
+        entry["encoding_ms_per_network"] = 1e3 * float(np.median(encode))
+        singles = [predictor.features_from_layers([n], [1], [r]) for n, r in zip(names[:50], traced["records"][:50])]
+        per_call = [median_seconds(lambda f=f: predictor.predict_features(f), repeats=7, inner=200) for f in singles]
+        entry["single_network_us"] = {"median": 1e6 * float(np.median(per_call)),
+                                      "p90": 1e6 * float(np.quantile(per_call, 0.9))}
+        loop = median_seconds(lambda: [predictor.predict_features(f) for f in singles], repeats=5)
+        entry["loop_of_single_calls_networks_per_s"] = len(singles) / loop
+        batch = NetworkBatch.from_layer_lists(names, [1] * len(names), traced["records"])
+        big = batch.select(rng.integers(0, len(names), args.batch))
+        features = predictor.features_from_batch(big)
+        batched = median_seconds(lambda: predictor.predict_features(features), repeats=5)
+        entry["batched"] = {"networks": args.batch, "distinct_traced": len(names), "seconds": batched,
+                            "networks_per_s": args.batch / batched}
+        entry["batched_vs_loop"] = entry["batched"]["networks_per_s"] / entry["loop_of_single_calls_networks_per_s"]
+        results["predictors"][label] = entry
+    forest = nn_meter_style(Path(args.zoo))
+    forest_s = [median_seconds(lambda r=r: forest(r), repeats=3) for r in traced["records"][:20]]
+    results["nn_meter_style_random_forest_us_per_network"] = 1e6 * float(np.median(forest_s))
+    layered = results["predictors"]["layers (zoo, auto)"]["single_network_us"]["median"]
+    results["random_forest_vs_hwprof_single"] = results["nn_meter_style_random_forest_us_per_network"] / layered
+
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2))
+    out.with_suffix(".md").write_text(markdown(results))
+    print(markdown(results))
+
+
+def markdown(results: dict) -> str:
+    lines = [f"### Prediction speed ({results['date']})", "",
+             f"Command: `{results['command']}`  ", f"Machine: {results['machine']}, single-threaded", "",
+             "| per NAS-Bench-201 network | time |", "|---|---|",
+             f"| model construction | {results['per_network_ms']['model_construction']:.1f} ms |",
+             f"| feature extraction (trace) | {results['per_network_ms']['feature_extraction_trace']:.1f} ms |"]
+    for label, entry in results["predictors"].items():
+        lines.append(f"| encoding, {label} | {entry['encoding_ms_per_network']:.2f} ms |")
+    lines += ["", "| predictor | one network from features (median / p90) | batched | batched vs loop of single calls |",
+              "|---|---|---|---|"]
+    for label, entry in results["predictors"].items():
+        single = entry["single_network_us"]
+        lines.append(f"| {label} | {single['median']:.1f} us / {single['p90']:.1f} us | "
+                     f"{entry['batched']['networks_per_s']:,.0f} networks/s ({entry['batched']['networks']:,} per call) | "
+                     f"{entry['batched_vs_loop']:.0f}x |")
+    lines += ["", f"nn-Meter-style per-op random forests on the same layers: "
+                  f"{results['nn_meter_style_random_forest_us_per_network']:.0f} us per network, "
+                  f"{results['random_forest_vs_hwprof_single']:.0f}x the layer predictor's single-network time."]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    main()
