@@ -289,7 +289,6 @@ def run_search(space: SearchSpace, predictor, objective: Callable[[Any, dict], f
             for text, violation in violations.items():
                 trial.set_constraint(text, violation)
             if not feasible:
-                trial.set_user_attr("skipped", True)
                 raise optuna.TrialPruned("predicted to break a budget: not trained")
         started = time.perf_counter()
         score = _call_objective(objective, objective_ref, module, params)
