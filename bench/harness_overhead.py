@@ -7,13 +7,13 @@ callables timed by timeit's bare loop in the same run give the reference, as a r
 """
 
 import argparse
-import json
 import statistics
 import timeit
-from pathlib import Path
 
 import torch
 import torch.nn as nn
+
+from results_io import emit
 
 from hwprof.runner import Item, Method, Runner
 
@@ -33,11 +33,7 @@ def main():
                             "hwprof_ci_ns": [measured.summary.ci_low * 1e9, measured.summary.ci_high * 1e9],
                             "timeit_median_ns_per_call": bare * 1e9,
                             "ratio_hwprof_over_timeit": measured.summary.median / bare}
-    text = json.dumps(result, indent=2)
-    print(text)
-    if args.out:
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_text(text + "\n")
+    emit(result, args.out)
 
 
 if __name__ == "__main__":

@@ -9,13 +9,13 @@ Target: hwprof takes <= 0.5x the time, with reproducibility equal or better.
 """
 
 import argparse
-import json
 import time
-from pathlib import Path
 
 import numpy as np
 import torch
 import torch.utils.benchmark as benchmark
+
+from results_io import emit
 
 from hwprof.layers import extract_layers
 from hwprof.models import resolve_model
@@ -76,11 +76,7 @@ def main():
         "torch_reproducibility_median_abs_dev": reproducibility(tb_a, tb_b),
         "median_agreement_hwprof_vs_torch": reproducibility(hw_a, tb_a),
     }
-    text = json.dumps(result, indent=2)
-    print(text)
-    if args.out:
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_text(text + "\n")
+    emit(result, args.out)
 
 
 if __name__ == "__main__":

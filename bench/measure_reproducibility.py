@@ -7,7 +7,6 @@ Reports the median and 90th percentile of |ratio - 1| over unique layer configur
 """
 
 import argparse
-import json
 import subprocess
 import sys
 import tempfile
@@ -16,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from results_io import emit
 
 
 def run_once(model: str, out: Path, extra: list[str]) -> tuple[pd.DataFrame, float]:
@@ -48,11 +48,7 @@ def main():
     result = {"model": args.model, "extra_args": extra, "run_wall_s": [first_s, second_s],
               "stable_share": float(pd.concat([first, second])["stable"].astype(bool).mean()),
               **agreement(first, second)}
-    text = json.dumps(result, indent=2)
-    print(text)
-    if args.out:
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_text(text + "\n")
+    emit(result, args.out)
 
 
 if __name__ == "__main__":

@@ -20,15 +20,6 @@ NUM_CLASSES = {"mlp": 10, "mlp_large": 10, "vit_tiny": 10, "vit_small_patch": 10
 FAMILIES = {"alexnet", "vgg", "resnet", "mobilenet", "squeezenet", "mlp", "vit"}
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """One thread: on a shared 2-core machine, two spinning threads per forward cost several times the CPU."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 # Published torchvision counts; the definitions here must reproduce those architectures exactly.
 REFERENCE_PARAMS = {
     "alexnet": 61_100_840,
