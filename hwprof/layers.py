@@ -320,9 +320,7 @@ def _function_flops(op: str, args: tuple, kwargs: dict, output: Any) -> int:
     inputs = _tensors((args, kwargs))
     outputs = _tensors(output)
     if op == "matmul" and len(inputs) >= 2:
-        a, b = inputs[0], inputs[1]
-        inner = a.shape[-1]
-        return outputs[0].numel() * inner
+        return outputs[0].numel() * inputs[0].shape[-1]  # each output element is one inner product
     if op == "linear" and len(inputs) >= 2:
         return outputs[0].numel() * inputs[1].shape[-1]
     if op in ("conv1d", "conv2d", "conv3d") and len(inputs) >= 2:
