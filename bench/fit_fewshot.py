@@ -109,7 +109,7 @@ def _subset(data, index):
     from hwprof.fit_data import TrainingData
 
     return TrainingData(data.device_name, data.layers, data.networks.select(index), data.families[index],
-                        {t: v[index] for t, v in data.targets.items()}, data.sources)
+                        {t: v[index] for t, v in data.targets.items()}, data.relative_ci[index], data.sources)
 
 
 def _concat(zoo, nb201):
@@ -131,7 +131,7 @@ def _concat(zoo, nb201):
     networks = NetworkBatch.from_layer_lists(names, sizes, lists)
     targets = {t: np.concatenate([zoo.targets[t], nb201.targets[t]]) for t in zoo.targets}
     return TrainingData(zoo.device_name, zoo.layers, networks, np.concatenate([zoo.families, nb201.families]),
-                        targets, zoo.sources)
+                        targets, np.concatenate([zoo.relative_ci, nb201.relative_ci]), zoo.sources)
 
 
 def _score(predicted, measured, ranking_only: bool = False) -> dict:

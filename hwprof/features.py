@@ -41,7 +41,10 @@ OP_GROUPS: tuple[str, ...] = tuple(group for group, _ in OP_GROUP_RULES) + ("oth
 # Layer variables every op type shares. Config variables ("config.<key>") are added per training set.
 PHYSICAL_VARIABLES = ("flops", "input_bytes", "output_bytes", "weight_bytes", "bytes_total", "intensity")
 SHAPE_VARIABLES = ("batch", "in_dim1", "in_rest", "in_last", "out_dim1", "out_rest", "out_last", "n_inputs")
-BASE_VARIABLES = PHYSICAL_VARIABLES + SHAPE_VARIABLES
+# Convolutions and linear layers run as matrix products C[M,N] = A[M,K] B[K,N]; their efficiency
+# depends on these three sizes, not only on their product (the MACs).
+GEMM_VARIABLES = ("gemm_m", "gemm_n", "gemm_k")
+BASE_VARIABLES = PHYSICAL_VARIABLES + SHAPE_VARIABLES + GEMM_VARIABLES
 CONFIG_PREFIX = "config."
 SHAPE_KEYS = ("input_shapes", "output_shape")
 
@@ -125,11 +128,27 @@ def raw_variables(record: LayerRecord, config: dict) -> dict[str, float]:
         "out_dim1": out_dim1, "out_rest": out_rest, "out_last": out_last,
         "n_inputs": float(len(inputs)),
     }
+    values.update(gemm_sizes(config, output))
     for key, value in config.items():
         number = _numeric(value) if key not in SHAPE_KEYS else None
         if number is not None:
             values[CONFIG_PREFIX + key] = number
     return values
+
+
+def gemm_sizes(config: dict, output: Sequence[int]) -> dict[str, float]:
+    """M, N, K of the matrix product a convolution (im2col) or linear layer amounts to; {} for others."""
+    outputs = float(math.prod(output)) if output else 0.0
+    if all(key in config for key in ("in_channels", "out_channels", "kernel_size")) and len(output) > 2:
+        groups = float(_numeric(config.get("groups", 1)) or 1.0)
+        kernel = config["kernel_size"]
+        taps = float(math.prod(kernel)) if isinstance(kernel, list) else float(kernel) ** (len(output) - 2)
+        return {"gemm_m": config["out_channels"] / groups, "gemm_k": config["in_channels"] / groups * taps,
+                "gemm_n": outputs / max(1.0, float(output[1]))}
+    if "in_features" in config and "out_features" in config and output:
+        return {"gemm_m": float(config["out_features"]), "gemm_k": float(config["in_features"]),
+                "gemm_n": outputs / max(1.0, float(config["out_features"]))}
+    return {}
 
 
 def encode_layers(records: Sequence[LayerRecord], variables: Sequence[str]) -> np.ndarray:

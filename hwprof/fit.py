@@ -19,14 +19,13 @@ from scipy import stats
 import hwprof
 from hwprof.errors import HwprofError
 from hwprof.features import (
-    BASE_VARIABLES, OP_GROUPS, PHYSICAL_VARIABLES, SHAPE_VARIABLES, NetworkBatch, config_variables, encode_layers,
+    BASE_VARIABLES, GEMM_VARIABLES, OP_GROUPS, PHYSICAL_VARIABLES, SHAPE_VARIABLES, NetworkBatch, config_variables,
+    encode_layers,
     op_group,
 )
 from hwprof.fit_data import TrainingData, read_inputs, requested_targets, select_device, training_data
 from hwprof.fit_layers import FAMILIES, MIN_ROWS, fit_op_model, make_folds
-from hwprof.fit_network import (
-    analytic_design, energy_design, fit_network_model, layered_design, power_design,
-)
+from hwprof.fit_network import analytic_design, energy_design, fit_log_ratio_model, fit_network_model, power_design
 from hwprof.intervals import held_out_coverage
 from hwprof.predictor import FORMAT, FORMAT_VERSION, CompiledNetworkModel, LayerModelSet, Predictor
 from hwprof.schema import SCHEMA_VERSION
@@ -104,7 +103,7 @@ def _fit_once(data: TrainingData, variables: list[str], layer_z: np.ndarray, net
     batch = data.networks.select(np.flatnonzero(network_mask))
     families = data.families[network_mask]
     network_docs = _fit_network_targets(batch, families, {t: v[network_mask] for t, v in data.targets.items()},
-                                        targets, sets, network_z)
+                                        targets, sets, network_z, data.relative_ci[network_mask])
     return _document(data, variables, layer_docs, network_docs)
 
 
@@ -123,23 +122,23 @@ def _fit_layer_target(data: TrainingData, variables: list[str], layer_z: np.ndar
     y_log = np.log(np.where(usable, values, 1.0))
     groups = data.layers["family"].to_numpy()
     ops = data.layers["op"].to_numpy()
+    relative_ci = data.layers["relative_ci"].to_numpy(dtype=float)
     all_columns = list(range(len(variables)))
     docs = {}
     for op in sorted(set(ops[usable])):
         rows = np.flatnonzero(usable & (ops == op))
         if len(rows) < MIN_ROWS or (choices is not None and op not in choices):
             continue
-        if choices is None:
-            model = fit_op_model(layer_z[rows], y_log[rows], groups[rows], variables, all_columns, family)
-        else:
-            model = fit_op_model(layer_z[rows], y_log[rows], groups[rows], variables, all_columns, choices[op],
-                                 score=False)
+        model = fit_op_model(layer_z[rows], y_log[rows], groups[rows], variables, all_columns,
+                             family if choices is None else choices[op], score=choices is None,
+                             relative_ci=relative_ci[rows])
         docs[op] = model.to_json(variables)
     fallback = None
     rows = np.flatnonzero(usable)
     if len(rows) >= MIN_ROWS:
         physical = [variables.index(name) for name in FALLBACK_VARIABLES]
-        model = fit_op_model(layer_z[rows], y_log[rows], groups[rows], variables, physical, "polynomial")
+        model = fit_op_model(layer_z[rows], y_log[rows], groups[rows], variables, physical, "polynomial",
+                             relative_ci=relative_ci[rows])
         fallback = model.to_json(variables)
     return {"ops": docs, "fallback": fallback}
 
@@ -155,21 +154,22 @@ def _layer_sums(sets: dict[str, LayerModelSet], batch: NetworkBatch, network_z: 
 
 
 def _fit_network_targets(batch: NetworkBatch, families: np.ndarray, values: dict[str, np.ndarray],
-                         targets: Sequence[str], sets: dict[str, LayerModelSet], network_z: np.ndarray) -> dict:
+                         targets: Sequence[str], sets: dict[str, LayerModelSet], network_z: np.ndarray,
+                         relative_ci: np.ndarray) -> dict:
     docs = {}
     y = values["latency_ms"]
     splits = make_folds(families).splits if len(y) >= 3 else []
     if sets:
         layer_sums = _layer_sums(sets, batch, network_z)
-        design, x = layered_design(layer_sums, batch.aggregates)
+        counts = batch.aggregates.reshape(len(batch), len(OP_GROUPS), -1)[:, :, 0]
+        latency_model = fit_log_ratio_model("latency_ms", layer_sums, counts, y, splits, relative_ci)
     else:
         layer_sums = None
         design, x = analytic_design(batch.aggregates, y)
-    latency_model = fit_network_model("latency_ms", x, y, design, splits)
+        latency_model = fit_network_model("latency_ms", x, y, design, splits, relative_ci)
     docs["latency_ms"] = latency_model.to_json()
-    compiled = CompiledNetworkModel(latency_model)
-    contributions = compiled.contributions(layer_sums, batch.aggregates)
-    predicted_latency = np.maximum(contributions.sum(axis=1) + compiled.intercept, 1e-6)
+    predicted_latency, contributions = CompiledNetworkModel(latency_model).latency_parts(layer_sums, batch.aggregates)
+    predicted_latency = np.maximum(predicted_latency, 1e-6)
     for target in ("power_w", "energy_mj"):
         if target not in targets:
             continue
@@ -185,7 +185,8 @@ def _fit_network_targets(batch: NetworkBatch, families: np.ndarray, values: dict
             design, x = power_design(shares, values[target][rows])
         else:
             design, x = energy_design(predicted_latency[rows], batch.aggregates[rows], values[target][rows])
-        docs[target] = fit_network_model(target, x, values[target][rows], design, target_splits).to_json()
+        docs[target] = fit_network_model(target, x, values[target][rows], design, target_splits,
+                                         relative_ci[rows]).to_json()
     return docs
 
 
@@ -226,13 +227,16 @@ def _feature_definitions(variables: list[str], groups_seen: list[str]) -> dict:
                        "(compared in float64), leaves already scaled by the learning rate",
         "op_groups": {group: list(prefixes) for group, prefixes in OP_GROUP_RULES} | {"other": []},
         "groups_seen": groups_seen,
+        "network_models": "additive: target = columns . coef; log_ratio: latency = S x exp(clip(columns) . coef) "
+                          "with S the sum of predicted layer latencies (ms), clipped to clip_low..clip_high",
         "network_columns": {
-            "layers_ms:<group>": "sum of predicted layer latencies of the group (ms)",
+            "share:<group>": "the group's share of S (log_ratio) or of the predicted latency (power model)",
+            "log_layers_per_ms": "log(layers / S)", "log_layer_sum_ms": "log(S)",
             f"{'|'.join(AGGREGATE_KINDS)}:<group>": "layers, GMACs and MB moved by the group",
-            "share:<group>": "share of the predicted latency the group accounts for",
             "latency_ms": "predicted network latency", "intercept": "1",
         },
-        "base_variables": {"physical": list(PHYSICAL_VARIABLES), "shape": list(SHAPE_VARIABLES)},
+        "base_variables": {"physical": list(PHYSICAL_VARIABLES), "shape": list(SHAPE_VARIABLES),
+                           "gemm": list(GEMM_VARIABLES)},
     }
 
 

@@ -27,6 +27,7 @@ NETWORK_ONLY_COLUMNS = ("model", "batch_size", "latency_ms")
 TARGETS = {"latency": "latency_ms", "power": "power_w", "energy": "energy_mj"}
 LAYER_FEATURE_COLUMNS = ("flops", "input_bytes", "output_bytes", "weight_bytes")
 UNKNOWN_DEVICE = "unknown device"
+REPEAT_FLOOR = 0.01  # relative; keeps one very precise repeat from erasing the others
 
 
 @dataclass
@@ -36,6 +37,7 @@ class TrainingData:
     networks: NetworkBatch
     families: np.ndarray  # per network
     targets: dict[str, np.ndarray]  # per network, NaN where not measured
+    relative_ci: np.ndarray  # per network: half-width of the latency's 95% CI over the latency (0 if unknown)
     sources: list[dict] = field(default_factory=list)
 
     @property
@@ -157,14 +159,17 @@ def training_data(frame: pd.DataFrame, device_name: str, sources: list[dict] | N
     instances = _layer_instances(layer_rows)
     if "input_shape" not in network_rows.columns:
         network_rows = network_rows.assign(input_shape=None)
-    networks = (network_rows.assign(batch_size=network_rows["batch_size"].astype(int))
-                .groupby(["model", "batch_size"], sort=True, dropna=False)
-                .agg(latency_ms=("latency_ms", _geometric_mean), power_w=("power_w", "mean"),
-                     energy_mj=("energy_mj", _geometric_mean), input_shape=("input_shape", "first"))
-                .reset_index())
+    if "layer_count" not in network_rows.columns:
+        network_rows = network_rows.assign(layer_count=None)
+    network_rows = network_rows.assign(batch_size=network_rows["batch_size"].astype(int),
+                                       relative_ci=_relative_ci(network_rows))
+    networks = pd.DataFrame([{"model": model, "batch_size": batch_size, **_combine_repeats(rows)}
+                             for (model, batch_size), rows in network_rows.groupby(["model", "batch_size"], sort=True)])
     names, sizes, lists, families = [], [], [], []
     for row in networks.itertuples():
         records = instances.get((row.model, int(row.batch_size)))
+        if records is not None and pd.notna(row.layer_count) and len(records) != int(row.layer_count):
+            records = None  # an interrupted run measured only some layers: trace the network instead
         if records is None:
             records = _traced(row.model, int(row.batch_size), row.input_shape)
         names.append(str(row.model))
@@ -174,13 +179,34 @@ def training_data(frame: pd.DataFrame, device_name: str, sources: list[dict] | N
     batch = NetworkBatch.from_layer_lists(names, sizes, lists)
     targets = {t: networks[t].to_numpy(dtype=float) for t in TARGETS.values()}
     return TrainingData(device_name, _unique_layers(layer_rows, family_of), batch, np.array(families), targets,
-                        sources or [])
+                        networks["relative_ci"].to_numpy(dtype=float), sources or [])
 
 
-def _geometric_mean(values: pd.Series) -> float:
-    values = values.dropna()
-    values = values[values > 0]
-    return float(np.exp(np.log(values).mean())) if len(values) else math.nan
+def _relative_ci(rows: pd.DataFrame) -> pd.Series:
+    if "latency_ms_ci_low" not in rows.columns or "latency_ms_ci_high" not in rows.columns:
+        return pd.Series(0.0, index=rows.index)
+    low = pd.to_numeric(rows["latency_ms_ci_low"], errors="coerce")
+    high = pd.to_numeric(rows["latency_ms_ci_high"], errors="coerce")
+    return ((high - low) / (2 * rows["latency_ms"])).clip(lower=0).fillna(0.0)
+
+
+def _combine_repeats(rows: pd.DataFrame) -> dict:
+    """One network measured in several runs: the more precise measurement counts more."""
+    weights = 1.0 / (rows["relative_ci"].to_numpy() ** 2 + REPEAT_FLOOR ** 2)
+    return {
+        "latency_ms": float(np.exp(np.average(np.log(rows["latency_ms"]), weights=weights))),
+        "power_w": _weighted(rows["power_w"], weights),
+        "energy_mj": _weighted(rows["energy_mj"], weights),
+        "input_shape": rows["input_shape"].iloc[0],
+        "layer_count": rows["layer_count"].max(),
+        "relative_ci": float(np.sqrt(1.0 / weights.sum())) if (rows["relative_ci"] > 0).any() else 0.0,
+    }
+
+
+def _weighted(values: pd.Series, weights: np.ndarray) -> float:
+    values = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
+    ok = np.isfinite(values)
+    return float(np.average(values[ok], weights=weights[ok])) if ok.any() else math.nan
 
 
 def _traced(model: str, batch_size: int, input_shape) -> list[LayerRecord]:
@@ -208,18 +234,26 @@ def _layer_instances(layer_rows: pd.DataFrame) -> dict[tuple[str, int], list[Lay
 
 
 def _unique_layers(layer_rows: pd.DataFrame, family_of) -> pd.DataFrame:
-    """One row per measured configuration: the same work measured in several networks counts once."""
-    columns = ["op", "config", *LAYER_FEATURE_COLUMNS, "family", "latency_ms", "power_w"]
+    """One row per measured configuration: the same work measured in several networks or runs
+    counts once, its repeats combined with the more precise counting more."""
+    columns = ["op", "config", *LAYER_FEATURE_COLUMNS, "family", "latency_ms", "power_w", "relative_ci"]
     if layer_rows.empty:
         return pd.DataFrame(columns=columns)
     rows = layer_rows.assign(family=layer_rows["model"].astype(str).map(family_of),
-                             log_latency=np.log(layer_rows["latency_ms"]))
+                             relative_ci=_relative_ci(layer_rows))
+    rows = rows.drop_duplicates(["op", "config", "run_id", "latency_ms"] if "run_id" in rows.columns
+                                else ["op", "config", "latency_ms"])  # instances share one measurement
+    rows = rows.assign(weight=1.0 / (rows["relative_ci"] ** 2 + REPEAT_FLOOR ** 2),
+                       log_latency=np.log(rows["latency_ms"]))
+    rows = rows.assign(weighted_log=rows["weight"] * rows["log_latency"])
     table = (rows.groupby(["op", "config"], sort=True)
              .agg(flops=("flops", "first"), input_bytes=("input_bytes", "first"),
                   output_bytes=("output_bytes", "first"), weight_bytes=("weight_bytes", "first"),
-                  family=("family", "min"), log_latency=("log_latency", "mean"), power_w=("power_w", "mean"))
+                  family=("family", "min"), weighted_log=("weighted_log", "sum"), weight=("weight", "sum"),
+                  relative_ci=("relative_ci", "min"), power_w=("power_w", "mean"))
              .reset_index())
-    table["latency_ms"] = np.exp(table.pop("log_latency"))
+    table["latency_ms"] = np.exp(table.pop("weighted_log") / table["weight"])
+    table["relative_ci"] = np.where(table["relative_ci"] > 0, np.sqrt(1.0 / table.pop("weight")), 0.0)
     return table[columns]
 
 

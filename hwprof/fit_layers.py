@@ -16,7 +16,6 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.linear_model import lasso_path, orthogonal_mp
 
-from hwprof.features import PHYSICAL_VARIABLES
 from hwprof.layer_models import LayerModel, Trees
 
 FAMILIES = ("polynomial", "trees", "auto")
@@ -25,6 +24,9 @@ MAX_FOLDS = 8
 TREE_DEPTH = 3
 TREE_COUNT = 100
 RIDGE = 1e-6  # keeps refits defined when terms are collinear
+BASE_RIDGE = 1e-6  # tiny: Base.select keeps near-collinear MACs and bytes apart
+POWER_LAW_VARIABLES = ("flops", "bytes_total")
+MODEL_ERROR_FLOOR = 0.05  # relative; see precision_weights
 MAX_FORWARD_TERMS = 25
 
 
@@ -82,19 +84,73 @@ def term_matrix(z: np.ndarray, terms: list[tuple[int, ...]]) -> np.ndarray:
     return np.column_stack(columns) if columns else np.zeros((z.shape[0], 0))
 
 
-def _least_squares(x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
-    """Intercept and coefficients, with a tiny ridge for collinear terms."""
+def weighted_least_squares(x: np.ndarray, y: np.ndarray, w: np.ndarray, ridge: float = RIDGE
+                           ) -> tuple[float, np.ndarray]:
+    """Intercept and coefficients minimising sum w (y - b - x beta)^2, with a small relative ridge."""
+    w = w / w.sum()
+    mean_y = float(w @ y)
     if x.shape[1] == 0:
-        return float(y.mean()), np.zeros(0)
-    mean_x, mean_y = x.mean(axis=0), y.mean()
-    xc = x - mean_x
+        return mean_y, np.zeros(0)
+    mean_x = w @ x
+    root = np.sqrt(w)[:, None]
+    xc = (x - mean_x) * root
     gram = xc.T @ xc
-    gram[np.diag_indices_from(gram)] += RIDGE * (np.trace(gram) / max(1, x.shape[1]) + 1.0)
-    coef = np.linalg.solve(gram, xc.T @ (y - mean_y))
+    gram[np.diag_indices_from(gram)] += ridge * (np.trace(gram) / x.shape[1] + 1e-12)
+    coef = np.linalg.solve(gram, xc.T @ ((y - mean_y) * root[:, 0]))
     return float(mean_y - mean_x @ coef), coef
 
 
-def _candidate_supports(x: np.ndarray, y: np.ndarray, max_size: int) -> list[tuple[int, ...]]:
+@dataclass
+class Base:
+    """The power-law part: log y linear in log MACs and log bytes."""
+
+    intercept: float
+    coef: dict[int, float]
+
+    @classmethod
+    def fit(cls, z: np.ndarray, y: np.ndarray, w: np.ndarray, columns: list[int]) -> "Base":
+        columns = varying(z, columns)
+        intercept, coef = weighted_least_squares(z[:, columns], y, w, BASE_RIDGE)
+        return cls(intercept, dict(zip(columns, (float(c) for c in coef))))
+
+    @staticmethod
+    def select(z: np.ndarray, y: np.ndarray, w: np.ndarray, folds: Folds, physical: list[int]) -> list[int]:
+        """Which of MACs, bytes or both the power law uses, by cross-validation.
+
+        MACs and bytes are nearly collinear for element-wise ops; fitting both
+        there splits the slope between them for no gain."""
+        candidates = varying(z, physical)
+        subsets = [list(c) for size in range(1, len(candidates) + 1)
+                   for c in itertools.combinations(candidates, size)]
+        best = ([], np.inf)
+        for subset in subsets:
+            oof = np.empty_like(y)
+            for train, test in folds.splits:
+                oof[test] = Base.fit(z[train], y[train], w[train], subset).predict(z[test])
+            error = weighted_log_rmse(oof, y, w)
+            if error < best[1] * 0.99:
+                best = (subset, error)
+        return best[0]
+
+    def predict(self, z: np.ndarray) -> np.ndarray:
+        out = np.full(z.shape[0], self.intercept)
+        for i, c in self.coef.items():
+            out += c * z[:, i]
+        return out
+
+
+def training_range(z: np.ndarray, columns: list[int]) -> dict[int, tuple[float, float]]:
+    return {j: (float(z[:, j].min()), float(z[:, j].max())) for j in columns}
+
+
+def clip_to(z: np.ndarray, ranges: dict[int, tuple[float, float]]) -> np.ndarray:
+    c = z.copy()
+    for j, (low, high) in ranges.items():
+        np.clip(c[:, j], low, high, out=c[:, j])
+    return c
+
+
+def _candidate_supports(x: np.ndarray, r: np.ndarray, w: np.ndarray, max_size: int) -> list[tuple[int, ...]]:
     """Distinct term sets along the Lasso path and the forward-selection (OMP) path, smallest first.
 
     The Lasso path is robust to noise; forward selection finds exact sparse laws
@@ -104,14 +160,16 @@ def _candidate_supports(x: np.ndarray, y: np.ndarray, max_size: int) -> list[tup
     scale = x.std(axis=0)
     usable = scale > 1e-12
     if usable.any() and max_size > 0:
-        xs = (x[:, usable] - x[:, usable].mean(axis=0)) / scale[usable]
-        yc = y - y.mean()
+        share = w / w.sum()
+        root = np.sqrt(share)[:, None]
+        xs = (x[:, usable] - share @ x[:, usable]) / scale[usable] * root
+        rs = (r - share @ r) * root[:, 0]
         columns = np.flatnonzero(usable)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # convergence and degenerate-path notices on tiny samples
-            _, coefs, _ = lasso_path(xs, yc, alphas=40, eps=1e-4, max_iter=5000)
+            _, coefs, _ = lasso_path(xs, rs, alphas=40, eps=1e-4, max_iter=5000)
             steps = min(max_size, xs.shape[1], MAX_FORWARD_TERMS)
-            forward = orthogonal_mp(xs, yc, n_nonzero_coefs=steps, return_path=True)
+            forward = orthogonal_mp(xs, rs, n_nonzero_coefs=steps, return_path=True)
         forward = forward.reshape(xs.shape[1], -1)
         for path in (coefs, forward):
             for k in range(path.shape[1]):
@@ -121,60 +179,74 @@ def _candidate_supports(x: np.ndarray, y: np.ndarray, max_size: int) -> list[tup
     return sorted(supports, key=lambda s: (len(s), s))
 
 
-def fit_polynomial(z: np.ndarray, y: np.ndarray, folds: Folds, candidates: list[int],
-                   degree: int = 2) -> tuple[LayerModel, np.ndarray]:
-    """Sparse polynomial in the candidate variables; returns the model and out-of-fold predictions."""
-    terms = polynomial_terms(varying(z, candidates), degree)
+def weighted_log_rmse(predicted: np.ndarray, measured: np.ndarray, w: np.ndarray) -> float:
+    return float(np.sqrt(np.average((predicted - measured) ** 2, weights=w)))
+
+
+def fit_polynomial(z: np.ndarray, y: np.ndarray, w: np.ndarray, folds: Folds, candidates: list[int],
+                   physical: list[int], degree: int = 2) -> tuple[LayerModel, np.ndarray]:
+    """Power-law base plus a sparse polynomial correction; returns the model and out-of-fold predictions.
+
+    Term sets are proposed on the full data (the base's residual); each is scored
+    by refitting base and correction together on the training folds and
+    predicting the held-out fold with the correction's variables clipped to the
+    training folds' range, exactly as prediction will.
+    """
+    physical = Base.select(z, y, w, folds, physical)
+    columns = varying(z, candidates)
+    terms = [t for t in polynomial_terms(columns, degree) if not (len(t) == 1 and t[0] in physical)]
     x = term_matrix(z, terms)
     smallest_train = min(len(train) for train, _ in folds.splits)
-    supports = _candidate_supports(x, y, max_size=max(0, smallest_train - 2))
+    residual = y - Base.fit(z, y, w, physical).predict(z)
+    supports = _candidate_supports(x, residual, w, max_size=max(0, smallest_train - len(physical) - 3))
+    base_x = z[:, physical]
+    prepared = [(train, test, term_matrix(clip_to(z[test], training_range(z[train], columns)), terms))
+                for train, test in folds.splits]
     best = None
     for support in supports:
-        columns = list(support)
+        chosen = list(support)
         oof = np.empty_like(y)
-        for train, test in folds.splits:
-            intercept, coef = _least_squares(x[np.ix_(train, columns)], y[train])
-            oof[test] = intercept + x[np.ix_(test, columns)] @ coef
-        error = float(np.sqrt(np.mean((oof - y) ** 2)))
+        for train, test, x_test in prepared:
+            design = np.hstack([base_x[train], x[np.ix_(train, chosen)]])
+            intercept, coef = weighted_least_squares(design, y[train], w[train])
+            oof[test] = intercept + np.hstack([base_x[test], x_test[:, chosen]]) @ coef
+        error = weighted_log_rmse(oof, y, w)
         # a larger term set must beat the best so far by 1% to be kept
         if best is None or error < best[0] * 0.99:
-            best = (error, columns, oof)
-    error, columns, oof = best
-    intercept, coef = _least_squares(x[:, columns], y)
+            best = (error, chosen, oof)
+    _, chosen, oof = best
+    intercept, coef = weighted_least_squares(np.hstack([base_x, x[:, chosen]]), y, w)
+    base = {j: float(c) for j, c in zip(physical, coef[:len(physical)])}
     linear, quadratic = {}, {}
-    for c, k in zip(coef, columns):
+    for c, k in zip(coef[len(physical):], chosen):
         term = terms[k]
         if len(term) == 1:
-            linear[term[0]] = linear.get(term[0], 0.0) + float(c)
+            linear[term[0]] = float(c)
         else:
-            quadratic[term] = quadratic.get(term, 0.0) + float(c)
-    model = LayerModel("polynomial", intercept, linear, quadratic)
-    return model, oof
+            quadratic[term] = float(c)
+    used = sorted(set(linear) | {i for pair in quadratic for i in pair})
+    return LayerModel("polynomial", intercept, base, linear, quadratic, training_range(z, used)), oof
 
 
-def _loglinear_base(z: np.ndarray, y: np.ndarray, physical: list[int]) -> tuple[float, dict[int, float]]:
-    columns = varying(z, physical)
-    intercept, coef = _least_squares(z[:, columns], y)
-    return intercept, dict(zip(columns, (float(c) for c in coef)))
-
-
-def _fit_trees_once(z: np.ndarray, y: np.ndarray, candidates: list[int], physical: list[int]) -> LayerModel:
-    intercept, linear = _loglinear_base(z, y, physical)
-    base = intercept + sum(c * z[:, i] for i, c in linear.items()) if linear else np.full_like(y, intercept)
+def _fit_trees_once(z: np.ndarray, y: np.ndarray, w: np.ndarray, candidates: list[int],
+                    physical: list[int]) -> LayerModel:
+    base = Base.fit(z, y, w, physical)
     columns = varying(z, candidates) or candidates[:1]
-    trees = fit_boosted_trees(z[:, columns], y - base, TREE_COUNT, TREE_DEPTH)
+    trees = fit_boosted_trees(z[:, columns], y - base.predict(z), w, TREE_COUNT, TREE_DEPTH)
     trees.feature = np.asarray(columns, dtype=np.intp)[trees.feature]
-    return LayerModel("trees", intercept, linear, {}, trees)
+    return LayerModel("trees", base.intercept, base.coef, {}, {}, training_range(z, columns), trees)
 
 
-def fit_trees(z: np.ndarray, y: np.ndarray, folds: Folds | None, candidates: list[int],
+def fit_trees(z: np.ndarray, y: np.ndarray, w: np.ndarray, folds: Folds | None, candidates: list[int],
               physical: list[int]) -> tuple[LayerModel, np.ndarray | None]:
+    """Power-law base plus boosted trees on its residual; out-of-fold predictions when folds are given."""
     oof = None
     if folds is not None:
+        physical = Base.select(z, y, w, folds, physical)
         oof = np.empty_like(y)
         for train, test in folds.splits:
-            oof[test] = _fit_trees_once(z[train], y[train], candidates, physical).predict_log(z[test])
-    return _fit_trees_once(z, y, candidates, physical), oof
+            oof[test] = _fit_trees_once(z[train], y[train], w[train], candidates, physical).predict_log(z[test])
+    return _fit_trees_once(z, y, w, candidates, physical), oof
 
 
 def _split_points(column: np.ndarray, bins: int) -> np.ndarray:
@@ -185,12 +257,13 @@ def _split_points(column: np.ndarray, bins: int) -> np.ndarray:
     return (values[:-1] + values[1:]) / 2
 
 
-def fit_boosted_trees(x: np.ndarray, y: np.ndarray, n_trees: int, depth: int, learning_rate: float = 0.1,
-                      min_leaf: int = 3, bins: int = 32) -> Trees:
-    """Least-squares gradient boosting of complete depth-`depth` trees, grown level by level on
-    histograms (as LightGBM does), so a level costs a handful of array operations.
+def fit_boosted_trees(x: np.ndarray, y: np.ndarray, w: np.ndarray, n_trees: int, depth: int,
+                      learning_rate: float = 0.1, min_leaf: int = 3, bins: int = 32) -> Trees:
+    """Weighted least-squares gradient boosting of complete depth-`depth` trees, grown level by
+    level on histograms (as LightGBM does), so a level costs a handful of array operations.
     Trees index the columns of x; the caller maps them to variable indices."""
     n, p = x.shape
+    w = w / w.mean()
     cuts = [_split_points(x[:, f], bins) for f in range(p)]
     width = max(1, max(len(c) for c in cuts) + 1)
     threshold_table = np.full((p, width), np.inf)
@@ -201,6 +274,7 @@ def fit_boosted_trees(x: np.ndarray, y: np.ndarray, n_trees: int, depth: int, le
     splittable = np.isfinite(threshold_table)[None]
     offsets = np.arange(p) * width
     rows = np.arange(n)
+    repeated_w = np.repeat(w, p)
     n_internal = 2 ** depth - 1
     feature = np.zeros((n_trees, n_internal), dtype=np.intp)
     threshold = np.full((n_trees, n_internal), np.inf)
@@ -213,13 +287,16 @@ def fit_boosted_trees(x: np.ndarray, y: np.ndarray, n_trees: int, depth: int, le
             nodes = 2 ** level
             index = (node[:, None] * (p * width) + offsets[None, :] + binned).ravel()
             size = nodes * p * width
-            sums = np.bincount(index, np.repeat(residual, p), minlength=size).reshape(nodes, p, width)
-            counts = np.bincount(index, minlength=size).reshape(nodes, p, width).astype(float)
-            left_sum, left_count = np.cumsum(sums, axis=2), np.cumsum(counts, axis=2)
-            total_sum, total_count = left_sum[:, :, -1:], left_count[:, :, -1:]
-            right_sum, right_count = total_sum - left_sum, total_count - left_count
+            sums = np.bincount(index, np.repeat(residual * w, p), minlength=size).reshape(nodes, p, width)
+            mass = np.bincount(index, repeated_w, minlength=size).reshape(nodes, p, width)
+            counts = np.bincount(index, minlength=size).reshape(nodes, p, width)
+            left_sum, left_mass = np.cumsum(sums, axis=2), np.cumsum(mass, axis=2)
+            left_count = np.cumsum(counts, axis=2)
+            total_sum, total_mass = left_sum[:, :, -1:], left_mass[:, :, -1:]
+            right_sum, right_mass = total_sum - left_sum, total_mass - left_mass
+            right_count = left_count[:, :, -1:] - left_count
             with np.errstate(divide="ignore", invalid="ignore"):
-                gain = left_sum ** 2 / left_count + right_sum ** 2 / right_count - total_sum ** 2 / total_count
+                gain = left_sum ** 2 / left_mass + right_sum ** 2 / right_mass - total_sum ** 2 / total_mass
             gain[(left_count < min_leaf) | (right_count < min_leaf) | ~splittable] = -np.inf
             flat = gain.reshape(nodes, -1)
             best = np.argmax(flat, axis=1)
@@ -230,24 +307,32 @@ def fit_boosted_trees(x: np.ndarray, y: np.ndarray, n_trees: int, depth: int, le
             threshold[t, position] = np.where(split, threshold_table[best_feature, best_bin], np.inf)
             goes_right = split[node] & (binned[rows, best_feature[node]] > best_bin[node])
             node = 2 * node + goes_right
-        leaf_sum = np.bincount(node, residual, minlength=2 ** depth)
-        leaf_count = np.bincount(node, minlength=2 ** depth)
-        values = learning_rate * np.divide(leaf_sum, leaf_count, out=np.zeros(2 ** depth), where=leaf_count > 0)
+        leaf_sum = np.bincount(node, residual * w, minlength=2 ** depth)
+        leaf_mass = np.bincount(node, w, minlength=2 ** depth)
+        values = learning_rate * np.divide(leaf_sum, leaf_mass, out=np.zeros(2 ** depth), where=leaf_mass > 0)
         leaf[t] = values
         prediction += values[node]
     return Trees(depth, feature, threshold, leaf)
-
-
-def log_rmse(predicted_log: np.ndarray, measured_log: np.ndarray) -> float:
-    return float(np.sqrt(np.mean((predicted_log - measured_log) ** 2)))
 
 
 def rmspe(predicted: np.ndarray, measured: np.ndarray) -> float:
     return float(np.sqrt(np.mean(((predicted - measured) / measured) ** 2)))
 
 
+def precision_weights(relative_ci: np.ndarray | None, n: int) -> np.ndarray:
+    """Rows weigh by how precisely they were measured: 1 / (floor^2 + relative CI half-width^2), mean 1.
+
+    The floor is the model error no measurement can beat, so precise rows do not dominate."""
+    if relative_ci is None:
+        return np.ones(n)
+    ci = np.nan_to_num(np.asarray(relative_ci, dtype=float), nan=0.0)
+    weights = 1.0 / (MODEL_ERROR_FLOOR ** 2 + ci ** 2)
+    return weights / weights.mean()
+
+
 def fit_op_model(z: np.ndarray, y_log: np.ndarray, groups: np.ndarray, variables: list[str],
-                 candidates: list[int], family: str = "auto", score: bool = True) -> LayerModel:
+                 candidates: list[int], family: str = "auto", score: bool = True,
+                 relative_ci: np.ndarray | None = None) -> LayerModel:
     """The chosen family's model for one op type, with its out-of-fold residuals and CV figures.
 
     With score=False (refits inside an outer cross-validation, family already chosen)
@@ -255,16 +340,17 @@ def fit_op_model(z: np.ndarray, y_log: np.ndarray, groups: np.ndarray, variables
     cross-validate, because that is how their terms are chosen.
     """
     folds = make_folds(groups)
-    physical = [variables.index(name) for name in PHYSICAL_VARIABLES if name in variables]
+    w = precision_weights(relative_ci, len(y_log))
+    physical = [variables.index(name) for name in POWER_LAW_VARIABLES if name in variables]
     if not score and family == "trees":
-        model, _ = fit_trees(z, y_log, None, candidates, physical)
+        model, _ = fit_trees(z, y_log, w, None, candidates, physical)
         return model
     fitted = {}
     if family in ("polynomial", "auto"):
-        fitted["polynomial"] = fit_polynomial(z, y_log, folds, candidates)
+        fitted["polynomial"] = fit_polynomial(z, y_log, w, folds, candidates, physical)
     if family in ("trees", "auto"):
-        fitted["trees"] = fit_trees(z, y_log, folds, candidates, physical)
-    errors = {name: log_rmse(oof, y_log) for name, (_, oof) in fitted.items()}
+        fitted["trees"] = fit_trees(z, y_log, w, folds, candidates, physical)
+    errors = {name: weighted_log_rmse(oof, y_log, w) for name, (_, oof) in fitted.items()}
     chosen = min(errors, key=errors.get)
     model, oof = fitted[chosen]
     model.residuals = y_log - oof
@@ -274,7 +360,7 @@ def fit_op_model(z: np.ndarray, y_log: np.ndarray, groups: np.ndarray, variables
         "scheme": folds.scheme,
         "rmspe": rmspe(np.exp(oof), np.exp(y_log)),
         "mape": float(np.mean(np.abs(np.exp(oof - y_log) - 1))),
-        "log_rmse": errors,
+        "weighted_log_rmse": errors,
         "family": chosen,
     }
     return model

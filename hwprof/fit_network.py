@@ -4,11 +4,13 @@ Each network target is a linear model over named network columns (per op group
 sums of predicted layer latency, layer counts, GMACs, MB moved, ...), fitted
 to minimise *relative* error and pulled toward a physically sensible prior:
 
-    minimise  sum_i ((x_i . theta - y_i) / y_i)^2  +  lam * sum_k ((theta_k - prior_k) / scale_k)^2
+    minimise  sum_i w_i ((x_i . theta - y_i) / y_i)^2  +  lam * sum_k (scale_k (theta_k - prior_k))^2
 
-With layer models the prior says "the network is the sum of its layers"; the
-data teaches launch overhead and what isolation gets wrong. Without layer rows
-the prior is a roofline-like shared model (a cost per layer, per GMAC and per
+(w_i: how precisely network i was measured; scale_k: see penalty_scales).
+
+With layer models, latency is the sum of the predicted layers times a bounded
+correction learned in log space (fit_log_ratio_model): the data teaches what
+measuring layers in isolation gets wrong. Without layer rows the prior is a roofline-like shared model (a cost per layer, per GMAC and per
 MB, equal for all op groups), fitted first from the few networks measured;
 the per-group deviations are then learned only as far as the data supports.
 This is what lets ten measured networks already rank a search space.
@@ -22,30 +24,44 @@ import numpy as np
 from scipy.optimize import lsq_linear
 
 from hwprof.features import AGGREGATE_KINDS, OP_GROUPS
+from hwprof.fit_layers import precision_weights
 
-LAMBDAS = (0.01, 0.1, 1.0, 10.0, 100.0)
+LAMBDAS = (0.01, 0.1, 1.0, 10.0, 100.0, 1000.0)
 SMALL_SAMPLE_LAMBDA = 10.0  # used when there are too few networks to cross-validate the choice
 MIN_ROWS_FOR_LAMBDA_CV = 6
+RATIO_LAMBDAS = (0.1, 1.0, 10.0, 100.0, 1000.0)
 
 
 @dataclass
 class NetworkModel:
+    """`additive`: target = columns . coef. `log_ratio`: latency = layer sum x exp(clip(columns) . coef)."""
+
     target: str
     columns: list[str]
     coef: np.ndarray
     lam: float
+    form: str = "additive"
+    low: np.ndarray | None = None  # log_ratio: training range of each column, for clipping
+    high: np.ndarray | None = None
     residuals: np.ndarray = field(default_factory=lambda: np.zeros(0))  # held-out log(measured/predicted)
     cv: dict = field(default_factory=dict)
 
     def to_json(self) -> dict:
-        return {"target": self.target, "columns": self.columns, "coef": [float(c) for c in self.coef],
-                "lambda": self.lam, "residuals_log": [round(float(r), 6) for r in np.sort(self.residuals)],
-                "cv": self.cv}
+        doc = {"target": self.target, "form": self.form, "columns": self.columns,
+               "coef": [float(c) for c in self.coef], "lambda": self.lam,
+               "residuals_log": [round(float(r), 6) for r in np.sort(self.residuals)], "cv": self.cv}
+        if self.form == "log_ratio":
+            doc["clip_low"] = [float(v) for v in self.low]
+            doc["clip_high"] = [float(v) for v in self.high]
+        return doc
 
     @classmethod
     def from_json(cls, doc: dict) -> "NetworkModel":
+        form = doc.get("form", "additive")
+        low = np.array(doc["clip_low"], dtype=float) if form == "log_ratio" else None
+        high = np.array(doc["clip_high"], dtype=float) if form == "log_ratio" else None
         return cls(doc["target"], list(doc["columns"]), np.array(doc["coef"], dtype=float), float(doc["lambda"]),
-                   np.array(doc.get("residuals_log", []), dtype=float), doc.get("cv", {}))
+                   form, low, high, np.array(doc.get("residuals_log", []), dtype=float), doc.get("cv", {}))
 
 
 @dataclass
@@ -62,48 +78,121 @@ def group_columns(kind: str, groups=OP_GROUPS) -> list[str]:
     return [f"{kind}:{group}" for group in groups]
 
 
-def solve(x: np.ndarray, y: np.ndarray, design: Design, lam: float) -> np.ndarray:
-    """The penalised relative-error least squares above, within the design's bounds."""
-    relative = x / y[:, None]
+def penalty_scales(x: np.ndarray, y: np.ndarray, columns: list[str]) -> np.ndarray:
+    """How much a unit change of each coefficient moves a typical prediction, relatively.
+
+    Columns of one kind (all `count:*`, all `gmac:*`, ...) share one scale, taken
+    from their sum, so a group that is rare in the training networks cannot take
+    a huge coefficient for free."""
+    relative = np.abs(x) / y[:, None]
+    kinds = [column.split(":")[0] for column in columns]
+    scales = np.ones(len(columns))
+    for kind in set(kinds):
+        members = [k for k, name in enumerate(kinds) if name == kind]
+        total = relative[:, members].sum(axis=1)
+        typical = float(np.median(total[total > 0])) if np.any(total > 0) else 1.0
+        scales[members] = typical
+    return scales
+
+
+def solve(x: np.ndarray, y: np.ndarray, design: Design, lam: float, weights: np.ndarray | None = None) -> np.ndarray:
+    """The penalised relative-error least squares above (rows weighted), within the design's bounds."""
+    root = np.sqrt(weights if weights is not None else np.ones(len(y)))
+    relative = x / y[:, None] * root[:, None]
     seen = np.any(x != 0, axis=0)
-    scale = np.ones(x.shape[1])
-    if seen.any():
-        typical = np.array([np.median(np.abs(relative[relative[:, k] != 0, k])) if seen[k] else 1.0
-                            for k in range(x.shape[1])])
-        scale = 1.0 / np.maximum(typical, 1e-12)
     coef = design.prior.copy()
     active = np.flatnonzero(seen)  # a column never seen keeps its prior
     if active.size == 0:
         return coef
     offset = relative[:, ~seen] @ design.prior[~seen] if (~seen).any() else 0.0
-    penalty = np.sqrt(lam) / scale[active]
+    penalty = np.sqrt(lam) * penalty_scales(x, y, design.columns)[active]
     a = np.vstack([relative[:, active], np.diag(penalty)])
-    b = np.concatenate([np.ones(len(y)) - offset, penalty * design.prior[active]])
+    b = np.concatenate([root - offset, penalty * design.prior[active]])
     result = lsq_linear(a, b, bounds=(design.lower[active], design.upper[active]), method="bvls")
     coef[active] = result.x
     return coef
 
 
-def choose_lambda(x: np.ndarray, y: np.ndarray, design: Design, splits) -> tuple[float, dict]:
-    """The penalty with the lowest cross-validated log error; a fixed strong one for tiny samples."""
+def choose_lambda(x: np.ndarray, y: np.ndarray, design: Design, splits, weights: np.ndarray) -> tuple[float, dict]:
+    """The penalty with the lowest cross-validated (weighted) log error; a fixed strong one for tiny samples."""
     if len(y) < MIN_ROWS_FOR_LAMBDA_CV or not splits:
         return SMALL_SAMPLE_LAMBDA, {}
     errors = {}
     for lam in LAMBDAS:
-        squared = []
+        squared, used = [], []
         for train, test in splits:
-            coef = solve(x[train], y[train], design, lam)
+            coef = solve(x[train], y[train], design, lam, weights[train])
             predicted = np.maximum(x[test] @ coef, 1e-9 * y[test])
-            squared.append(np.log(y[test] / predicted) ** 2)
-        errors[lam] = float(np.sqrt(np.mean(np.concatenate(squared))))
+            squared.append(weights[test] * np.log(y[test] / predicted) ** 2)
+            used.append(weights[test])
+        errors[lam] = float(np.sqrt(np.sum(np.concatenate(squared)) / np.sum(np.concatenate(used))))
     best = min(errors, key=errors.get)
     return best, {str(k): v for k, v in errors.items()}
 
 
-def fit_network_model(target: str, x: np.ndarray, y: np.ndarray, design: Design, splits) -> NetworkModel:
-    lam, errors = choose_lambda(x, y, design, splits)
-    coef = solve(x, y, design, lam)
+def fit_network_model(target: str, x: np.ndarray, y: np.ndarray, design: Design, splits,
+                      relative_ci: np.ndarray | None = None) -> NetworkModel:
+    weights = precision_weights(relative_ci, len(y))
+    lam, errors = choose_lambda(x, y, design, splits, weights)
+    coef = solve(x, y, design, lam, weights)
     return NetworkModel(target, design.columns, coef, lam, cv={"lambda_log_rmse": errors})
+
+
+RATIO_COLUMNS = ["intercept", *[f"share:{group}" for group in OP_GROUPS], "log_layers_per_ms", "log_layer_sum_ms"]
+
+
+def ratio_features(layer_sums: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """[1, each group's share of the layer sum, log(layers per ms of layer sum), log(layer sum ms)]."""
+    total = np.maximum(layer_sums.sum(axis=1), 1e-9)
+    layers = np.maximum(counts.sum(axis=1), 1.0)
+    return np.column_stack([np.ones(len(total)), layer_sums / total[:, None], np.log(layers / total), np.log(total)])
+
+
+def _ridge(phi: np.ndarray, r: np.ndarray, w: np.ndarray, lam: float) -> np.ndarray:
+    """Weighted ridge on standardised columns (intercept free); coefficients on the raw columns."""
+    share = w / w.sum()
+    mean = share @ phi
+    spread = np.sqrt(share @ (phi - mean) ** 2)
+    usable = spread > 1e-9
+    usable[0] = False  # the intercept column
+    x = (phi[:, usable] - mean[usable]) / spread[usable]
+    root = np.sqrt(share)
+    gram = (x * root[:, None]).T @ (x * root[:, None]) + lam / len(r) * np.eye(x.shape[1])
+    centre = share @ r
+    beta = np.linalg.solve(gram, (x * share[:, None]).T @ (r - centre))
+    coef = np.zeros(phi.shape[1])
+    coef[usable] = beta / spread[usable]
+    coef[0] = centre - coef[usable] @ mean[usable]
+    return coef
+
+
+def fit_log_ratio_model(target: str, layer_sums: np.ndarray, counts: np.ndarray, y: np.ndarray, splits,
+                        relative_ci: np.ndarray | None = None) -> NetworkModel:
+    """Network latency as the sum of its predicted layers times a bounded correction.
+
+    The correction is linear in log space in the op-group mix, the layer density
+    and the size, each clipped to the training range: a family unlike any in
+    training gets at most the largest correction seen, never an extrapolated one.
+    The ridge pulls it toward zero (the network is the sum of its layers)."""
+    phi = ratio_features(layer_sums, counts)
+    r = np.log(y / np.exp(phi[:, -1]))
+    weights = precision_weights(relative_ci, len(y))
+    errors = {}
+    if len(y) >= MIN_ROWS_FOR_LAMBDA_CV and splits:
+        for lam in RATIO_LAMBDAS:
+            squared, used = [], []
+            for train, test in splits:
+                coef = _ridge(phi[train], r[train], weights[train], lam)
+                clipped = np.clip(phi[test], phi[train].min(axis=0), phi[train].max(axis=0))
+                squared.append(weights[test] * (r[test] - clipped @ coef) ** 2)
+                used.append(weights[test])
+            errors[lam] = float(np.sqrt(np.sum(np.concatenate(squared)) / np.sum(np.concatenate(used))))
+        lam = min(errors, key=errors.get)
+    else:
+        lam = RATIO_LAMBDAS[-1]
+    coef = _ridge(phi, r, weights, lam)
+    return NetworkModel(target, RATIO_COLUMNS, coef, lam, "log_ratio", phi.min(axis=0), phi.max(axis=0),
+                        cv={"lambda_log_rmse": {str(k): v for k, v in errors.items()}})
 
 
 def shared_prior(aggregates: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -128,19 +217,6 @@ def analytic_design(aggregates: np.ndarray, y: np.ndarray) -> tuple[Design, np.n
     n = len(columns)
     design = Design(columns, np.array(prior), np.zeros(n), np.full(n, np.inf))
     return design, np.column_stack([aggregates, np.ones(len(y))])
-
-
-def layered_design(layer_sums: np.ndarray, aggregates: np.ndarray, kind: str = "layers_ms",
-                   prior_scale: float = 1.0) -> tuple[Design, np.ndarray]:
-    """Per-group sums of layer predictions (prior: taken as they are) plus per-layer overheads of either sign."""
-    counts = aggregates.reshape(len(aggregates), len(OP_GROUPS), len(AGGREGATE_KINDS))[:, :, 0]
-    columns = group_columns(kind) + group_columns("count") + ["intercept"]
-    g = len(OP_GROUPS)
-    prior = np.concatenate([np.full(g, prior_scale), np.zeros(g + 1)])
-    lower = np.concatenate([np.zeros(g), np.full(g + 1, -np.inf)])
-    upper = np.full(2 * g + 1, np.inf)
-    x = np.column_stack([layer_sums, counts, np.ones(len(aggregates))])
-    return Design(columns, prior, lower, upper), x
 
 
 def energy_design(latency_ms: np.ndarray, aggregates: np.ndarray, energy_mj: np.ndarray) -> tuple[Design, np.ndarray]:

@@ -1,11 +1,16 @@
 """A per-op-type layer cost model as plain arrays, and its evaluation.
 
-Every model predicts log(target) from the layer variables z (features.py):
+Every model predicts log(target) from the layer variables z (features.py) as a
+physical base plus a correction:
 
-    log y = intercept + sum_i linear_i z_i + sum_(i,j) quadratic_ij z_i z_j + sum_t tree_t(z)
+    log y = intercept + sum_i base_i z_i                          (power law in MACs and bytes)
+          + sum_i linear_i c_i + sum_(i,j) quadratic_ij c_i c_j   (polynomial correction)
+          + sum_t tree_t(c)                                       (or tree correction)
 
-A polynomial model has no trees; a tree model keeps a log-log linear base
-(so it extrapolates like a power law) plus boosted trees on its residual.
+where c = z clipped to the range seen in training. The base extrapolates like
+a power law to layers larger or smaller than any measured; the correction
+refines within the measured range and stays bounded outside it, so a
+polynomial fitted on small layers cannot explode on a large one.
 Trees are stored as complete binary trees of one depth, padded where a branch
 stopped early, so a batch of layers walks all trees with a few array gathers.
 """
@@ -40,20 +45,31 @@ class Trees:
 class LayerModel:
     kind: str  # "polynomial" or "trees"
     intercept: float
-    linear: dict[int, float]  # variable index -> coefficient
-    quadratic: dict[tuple[int, int], float]  # (i, j), i <= j -> coefficient
+    base: dict[int, float]  # variable index -> coefficient on z
+    linear: dict[int, float]  # variable index -> coefficient on clipped z
+    quadratic: dict[tuple[int, int], float]  # (i, j), i <= j -> coefficient on clipped z
+    clip: dict[int, tuple[float, float]]  # variable index -> training range, for the correction
     trees: Trees | None = None
     residuals: np.ndarray = field(default_factory=lambda: np.zeros(0))  # out-of-fold log(measured/predicted)
     cv: dict = field(default_factory=dict)
 
+    def clipped(self, z: np.ndarray) -> np.ndarray:
+        c = z.copy()
+        for i, (low, high) in self.clip.items():
+            np.clip(c[:, i], low, high, out=c[:, i])
+        return c
+
     def predict_log(self, z: np.ndarray) -> np.ndarray:
         out = np.full(z.shape[0], self.intercept)
-        for i, coef in self.linear.items():
+        for i, coef in self.base.items():
             out += coef * z[:, i]
+        c = self.clipped(z)
+        for i, coef in self.linear.items():
+            out += coef * c[:, i]
         for (i, j), coef in self.quadratic.items():
-            out += coef * z[:, i] * z[:, j]
+            out += coef * c[:, i] * c[:, j]
         if self.trees is not None:
-            out += self.trees.predict(z)
+            out += self.trees.predict(c)
         return out
 
     # --- plain-array form for the predictor file ---
@@ -62,9 +78,13 @@ class LayerModel:
         doc = {
             "kind": self.kind,
             "intercept": float(self.intercept),
+            "base": {"variables": [variables[i] for i in self.base], "coef": [float(c) for c in self.base.values()]},
             "linear": {"variables": [variables[i] for i in self.linear], "coef": [float(c) for c in self.linear.values()]},
             "quadratic": {"pairs": [[variables[i], variables[j]] for i, j in self.quadratic],
                           "coef": [float(c) for c in self.quadratic.values()]},
+            "clip": {"variables": [variables[i] for i in self.clip],
+                     "low": [float(lo) for lo, _ in self.clip.values()],
+                     "high": [float(hi) for _, hi in self.clip.values()]},
             "residuals_log": [round(float(r), 6) for r in np.sort(self.residuals)],
             "cv": self.cv,
         }
@@ -80,9 +100,14 @@ class LayerModel:
     @classmethod
     def from_json(cls, doc: dict, variables: list[str]) -> "LayerModel":
         index = {name: i for i, name in enumerate(variables)}
-        linear = {index[name]: float(c) for name, c in zip(doc["linear"]["variables"], doc["linear"]["coef"])}
+
+        def named(section: dict) -> dict[int, float]:
+            return {index[name]: float(c) for name, c in zip(section["variables"], section["coef"])}
+
         quadratic = {(index[a], index[b]): float(c)
                      for (a, b), c in zip(doc["quadratic"]["pairs"], doc["quadratic"]["coef"])}
+        clip = {index[name]: (float(lo), float(hi))
+                for name, lo, hi in zip(doc["clip"]["variables"], doc["clip"]["low"], doc["clip"]["high"])}
         trees = None
         if doc.get("trees"):
             t = doc["trees"]
@@ -92,16 +117,17 @@ class LayerModel:
                 threshold=np.array([[np.inf if v is None else v for v in row] for row in t["threshold"]], dtype=float),
                 leaf=np.array(t["leaf"], dtype=float),
             )
-        return cls(doc["kind"], float(doc["intercept"]), linear, quadratic, trees,
-                   np.array(doc.get("residuals_log", []), dtype=float), doc.get("cv", {}))
+        return cls(doc["kind"], float(doc["intercept"]), named(doc["base"]), named(doc["linear"]), quadratic, clip,
+                   trees, np.array(doc.get("residuals_log", []), dtype=float), doc.get("cv", {}))
 
 
 class StackedLayerModels:
     """All op models of one target in stacked arrays: one pass evaluates any mix of op types.
 
-    Polynomial parts become one weight matrix over [z, z_i z_j] (every model's
-    terms side by side), so a batch of layers costs one matrix product; trees of
-    one depth become flat node tables walked level by level for all trees at once.
+    The polynomial parts become one weight matrix over [z, c, c_i c_j] (every
+    model's terms side by side), so a batch of layers costs one clip and one
+    matrix product; trees of one depth become flat node tables walked level by
+    level for all trees at once.
     """
 
     def __init__(self, models: list[LayerModel], n_variables: int):
@@ -112,27 +138,33 @@ class StackedLayerModels:
         self.pair_left = np.array([p[0] for p in pairs], dtype=np.intp)
         self.pair_right = np.array([p[1] for p in pairs], dtype=np.intp)
         self.intercept = np.array([m.intercept for m in models])
-        weights = np.zeros((n_variables + len(pairs), len(models)))
+        v = n_variables
+        weights = np.zeros((2 * v + len(pairs), len(models)))
+        self.low = np.full((len(models), v), -np.inf)
+        self.high = np.full((len(models), v), np.inf)
         for k, model in enumerate(models):
-            for i, coef in model.linear.items():
+            for i, coef in model.base.items():
                 weights[i, k] = coef
+            for i, coef in model.linear.items():
+                weights[v + i, k] = coef
             for pair, coef in model.quadratic.items():
-                weights[n_variables + pair_index[pair], k] = coef
+                weights[2 * v + pair_index[pair], k] = coef
+            for i, (low, high) in model.clip.items():
+                self.low[k, i], self.high[k, i] = low, high
         self.weights = weights
         self.tree_blocks = [_TreeBlock(models, depth) for depth in
                             sorted({m.trees.depth for m in models if m.trees is not None})]
 
     def predict_log(self, z: np.ndarray, model_index: np.ndarray) -> np.ndarray:
-        n = z.shape[0]
-        if self.pair_left.size:
-            terms = np.empty((n, self.weights.shape[0]))
-            terms[:, :self.n_variables] = z
-            np.multiply(z[:, self.pair_left], z[:, self.pair_right], out=terms[:, self.n_variables:])
-        else:
-            terms = z
+        n, v = z.shape
+        clipped = np.clip(z, self.low[model_index], self.high[model_index])
+        terms = np.empty((n, self.weights.shape[0]))
+        terms[:, :v] = z
+        terms[:, v:2 * v] = clipped
+        np.multiply(clipped[:, self.pair_left], clipped[:, self.pair_right], out=terms[:, 2 * v:])
         out = (terms @ self.weights)[np.arange(n), model_index] + self.intercept[model_index]
         for block in self.tree_blocks:
-            block.add(out, z, model_index)
+            block.add(out, clipped, model_index)
         return out
 
 

@@ -22,7 +22,7 @@ import pandas as pd
 
 from hwprof.errors import HwprofError
 from hwprof.features import AGGREGATE_KINDS, OP_GROUPS, LayerRecord, NetworkBatch, encode_layers, op_group
-from hwprof.fit_network import NetworkModel
+from hwprof.fit_network import RATIO_COLUMNS, NetworkModel, ratio_features
 from hwprof.intervals import log_bounds
 from hwprof.layer_models import LayerModel, StackedLayerModels
 from hwprof.network_layers import network_layers
@@ -86,37 +86,46 @@ class CompiledNetworkModel:
 
     def __init__(self, model: NetworkModel):
         self.model = model
+        self.form = model.form
         g = {group: i for i, group in enumerate(OP_GROUPS)}
         kinds = {kind: k for k, kind in enumerate(AGGREGATE_KINDS)}
-        self.layer_sums = np.zeros(len(OP_GROUPS))
         self.aggregates = np.zeros(len(OP_GROUPS) * len(AGGREGATE_KINDS))
         self.shares = np.zeros(len(OP_GROUPS))
         self.intercept = 0.0
         self.latency = 0.0
+        if self.form == "log_ratio":
+            if list(model.columns) != RATIO_COLUMNS:
+                raise HwprofError(f"the predictor's {model.target} model has columns this hwprof does not know; "
+                                  f"it was written by another hwprof version: refit it")
+            self.ratio_coef, self.ratio_low, self.ratio_high = model.coef, model.low, model.high
+            return
+        if self.form != "additive":
+            raise HwprofError(f"the predictor's {model.target} model has form {self.form!r}, unknown to this hwprof; "
+                              f"refit it")
         for column, coef in zip(model.columns, model.coef):
             kind, _, group = column.partition(":")
             if column == "intercept":
                 self.intercept = coef
             elif column == "latency_ms":
                 self.latency = coef
-            elif kind == "layers_ms" and group in g:
-                self.layer_sums[g[group]] = coef
             elif kind == "share" and group in g:
                 self.shares[g[group]] = coef
             elif kind in kinds and group in g:
                 self.aggregates[g[group] * len(AGGREGATE_KINDS) + kinds[kind]] = coef
             else:
                 raise HwprofError(f"the predictor's {model.target} model uses an unknown column {column!r}; "
-                                  f"it was written by a newer hwprof: upgrade hwprof to read it")
-        self.uses_layers = bool(np.any(self.layer_sums))
+                                  f"it was written by another hwprof version: refit it")
 
-    def contributions(self, layer_sums: np.ndarray | None, aggregates: np.ndarray) -> np.ndarray:
-        """Per op group, the part of the prediction that group's layers account for."""
+    def latency_parts(self, layer_sums: np.ndarray | None, aggregates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(total, per op group part of it) for a latency model."""
         n = len(aggregates)
+        if self.form == "log_ratio":
+            counts = aggregates.reshape(n, len(OP_GROUPS), len(AGGREGATE_KINDS))[:, :, 0]
+            phi = np.clip(ratio_features(layer_sums, counts), self.ratio_low, self.ratio_high)
+            factor = np.exp(phi @ self.ratio_coef)
+            return layer_sums.sum(axis=1) * factor, layer_sums * factor[:, None]
         parts = (aggregates * self.aggregates).reshape(n, len(OP_GROUPS), len(AGGREGATE_KINDS)).sum(axis=2)
-        if layer_sums is not None:
-            parts += layer_sums * self.layer_sums
-        return parts
+        return parts.sum(axis=1) + self.intercept, parts
 
 
 class Predictor:
@@ -239,14 +248,11 @@ class Predictor:
                 out["energy_mj_layer_sum"] = energy
                 out["power_w_layer_sum"] = energy / out["latency_ms_layer_sum"]
         aggregates = features.batch.aggregates
-        model = self.network_models["latency_ms"]
-        total = aggregates @ model.aggregates + model.intercept
-        if layer_sums is not None:
-            total += layer_sums @ model.layer_sums
+        total, parts = self.network_models["latency_ms"].latency_parts(layer_sums, aggregates)
         out["latency_ms"] = np.maximum(total, TINY)
         if "power_w" in self.network_models:
             power_model = self.network_models["power_w"]
-            positive = np.maximum(model.contributions(layer_sums, aggregates), 0.0)
+            positive = np.maximum(parts, 0.0)
             shares = positive / np.maximum(positive.sum(axis=1, keepdims=True), TINY)
             out["power_w"] = np.maximum(power_model.intercept + shares @ power_model.shares, TINY)
         if "energy_mj" in self.network_models:
