@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
@@ -143,7 +144,7 @@ def _report(result, search_space, out: Path, verify: bool, verify_count: int, de
     payload["verified"] = {str(number): check for number, check in verified.items()}
     write_json_atomically(out / "search.json", payload)
     figure = plot_pareto(result, out / "pareto.png")
-    console = Console()
+    console = Console(width=None if sys.stdout.isatty() else 160)  # piped output: no wrapped configurations
     if result.feasible_trained():
         console.print(render_table(result, verified))
     for line in summary_lines(result):

@@ -8,6 +8,7 @@ import tempfile
 from pathlib import Path
 
 from hwprof.search import SearchResult, TrialRecord
+from hwprof.search_constraints import PREDICTED_METRICS
 
 METRIC_LABELS = {"latency_ms": "latency ms", "energy_mj": "energy mJ", "power_w": "power W",
                  "params": "params", "flops": "MACs", "memory_mb": "memory MB"}
@@ -58,19 +59,22 @@ def render_table(result: SearchResult, verified: dict[int, dict] | None = None):
 
     metrics = _shown_metrics(result)
     table = Table(title="Pareto front: score against predicted cost (feasible, trained)")
-    for heading in ["trial", "score", *[f"pred. {_label(m)}" for m in metrics], "configuration"]:
-        table.add_column(heading, justify="left" if heading == "configuration" else "right")
+    measured_metrics = [m for m in metrics if m in PREDICTED_METRICS] if verified else []
+    for heading in ["trial", "score", *[f"pred. {_label(m)}" for m in metrics],
+                    *[f"meas. {_label(m)}" for m in measured_metrics]]:
+        table.add_column(heading, justify="right")
     if verified:
-        table.add_column("measured", justify="right")
         table.add_column("budgets hold", justify="center")
+    table.add_column("configuration")
     best = result.best
     for record in result.pareto_front():
         marker = "*" if best is not None and record.number == best.number else ""
-        row = [f"{record.number}{marker}", f"{record.score:.4g}", *[_value(record, m) for m in metrics],
-               _params_text(record.params)]
+        row = [f"{record.number}{marker}", f"{record.score:.4g}", *[_value(record, m) for m in metrics]]
         if verified:
             check = verified.get(record.number)
-            row += [_measured_text(check), "" if check is None else ("yes" if check["holds"] else "NO")]
+            row += [_measured_value(check, metric) for metric in measured_metrics]
+            row.append(_holds_text(check))
+        row.append(_params_text(record.params))
         table.add_row(*row)
     return table
 
@@ -129,10 +133,17 @@ def _value(record: TrialRecord, metric: str) -> str:
     return "-" if value is None else f"{value:.4g}"
 
 
-def _measured_text(check: dict | None) -> str:
+def _measured_value(check: dict | None, metric: str) -> str:
     if check is None:
         return ""
-    return ", ".join(f"{_label(m)} {v:.4g}" for m, v in check["measured"].items() if v is not None) or "unavailable"
+    value = check["measured"].get(metric)
+    return "unavailable" if value is None else f"{value:.4g}"
+
+
+def _holds_text(check: dict | None) -> str:
+    if check is None:
+        return ""
+    return {True: "yes", False: "NO", None: "unknown"}[check["holds"]]
 
 
 def _label(metric: str) -> str:
