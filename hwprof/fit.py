@@ -73,6 +73,20 @@ def fit_training_data(data: TrainingData, targets: Sequence[str], family: str = 
     return Predictor(doc)
 
 
+def refit_networks(predictor: Predictor, data: TrainingData, targets: Sequence[str] = ("latency_ms",)) -> Predictor:
+    """Keep the predictor's layer models; learn its network models again from `data`'s networks.
+
+    This adapts a predictor to new whole-network measurements (another search
+    space, a few networks measured on site) without measuring layers again."""
+    network_z = encode_layers(data.networks.layers, predictor.variables)
+    docs = _fit_network_targets(data.networks, data.families, data.targets, targets, predictor.layer_sets,
+                                network_z, data.relative_ci)
+    doc = dict(predictor.doc, network_models=docs, targets=list(docs), cv={"scheme": "none", "reason": "refitted"})
+    doc["training"] = dict(doc.get("training", {}), network_refit={"networks": len(data.networks),
+                                                                   "families": sorted(set(data.families))})
+    return Predictor(doc)
+
+
 def _configs(data: TrainingData):
     import json
 

@@ -112,3 +112,37 @@ def test_network_only_rows_mix_with_layer_datasets(tmp_path):
     predictor = fit([layered, table], family="polynomial", cv=False)
     assert predictor.doc["training"]["rows"]["networks"] == 22
     assert predictor.doc["mode"] == "layers"
+
+
+def test_repeated_measurements_combine_by_precision():
+    from hwprof.fit_data import training_data
+
+    frame = synthetic_frame(n_networks=3, seed=30)
+    noisy = frame.copy()
+    noisy["latency_ms"] *= 3.0  # a run disturbed by other work: slow and imprecise
+    noisy["latency_ms_ci_low"] = noisy["latency_ms"] * 0.5
+    noisy["latency_ms_ci_high"] = noisy["latency_ms"] * 1.5
+    noisy["run_id"] = "disturbed"
+    clean = training_data(frame, DEVICE)
+    both = training_data(pd.concat([frame, noisy], ignore_index=True), DEVICE)
+    assert np.allclose(both.targets["latency_ms"], clean.targets["latency_ms"], rtol=0.01)
+    merged = both.layers.set_index(["op", "config"])["latency_ms"]
+    alone = clean.layers.set_index(["op", "config"])["latency_ms"]
+    assert np.allclose(merged.loc[alone.index], alone, rtol=0.01)
+    assert len(both.layers) == len(clean.layers)
+
+
+def test_refit_networks_keeps_layer_models_and_learns_new_totals():
+    from hwprof.fit import fit_training_data, refit_networks
+    from hwprof.fit_data import training_data
+
+    data = training_data(synthetic_frame(n_networks=10, seed=40), DEVICE)
+    predictor = fit_training_data(data, ["latency_ms"], family="polynomial", cv=False)
+    slower = synthetic_frame(n_networks=10, seed=41)
+    slower.loc[slower["kind"] == "network", "latency_ms"] *= 2.0  # the same layers, twice as slow together
+    adapted = refit_networks(predictor, training_data(slower, DEVICE))
+    assert adapted.doc["layer_models"] == predictor.doc["layer_models"]
+    fresh = training_data(synthetic_frame(n_networks=5, seed=42), DEVICE)
+    before = predictor.predict_features(predictor.features_from_batch(fresh.networks), intervals=False)
+    after = adapted.predict_features(adapted.features_from_batch(fresh.networks), intervals=False)
+    assert np.allclose(after["latency_ms"] / before["latency_ms"], 2.0, rtol=0.05)
