@@ -122,18 +122,21 @@ def markdown(report: dict) -> str:
     lines = [
         f"Search benchmark ({report['date']}, {report['machine']}): digits CNN demo, TPE, budget "
         f"`{report['budget']}`, {seconds:.0f} s of wall time per run, seeds {report['seeds']}, "
-        "aware and unaware runs alternated in the same process.",
+        f"aware and unaware runs alternated in the same process. Command: `{report['command']}` "
+        "(flock-wrapped by bench/search_benchmark.sh).",
         "",
-        "| seed | search | evaluations | trainings | wasted trainings | best feasible accuracy | time to best (s) |",
-        "|---:|---|---:|---:|---:|---:|---:|",
+        "| seed | search | evaluations | trainings | wasted trainings | training time wasted "
+        "| best feasible accuracy | time to best (s) |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|",
     ]
     for pair in report["pairs"]:
         for name in ("unaware", "aware"):
             run = pair[name]
             accuracy = "none" if run["best_feasible_accuracy"] is None else f"{run['best_feasible_accuracy']:.4f}"
             to_best = "-" if run["time_to_best_s"] is None else f"{run['time_to_best_s']:.1f}"
+            wasted_share = run["wasted_training_s"] / run["training_s"] if run["training_s"] else 0.0
             lines.append(f"| {pair['seed']} | {name} | {run['evaluations']} | {run['trainings']} | {run['wasted']} "
-                         f"| {accuracy} | {to_best} |")
+                         f"| {wasted_share:.0%} | {accuracy} | {to_best} |")
     lines += ["", "| ratio (aware / unaware, same run) | " + " | ".join(f"seed {p['seed']}" for p in report["pairs"])
               + " | median | HyperPower (published) |",
               "|---|" + "---:|" * (len(report["pairs"]) + 2)]
