@@ -101,7 +101,7 @@ def test_resumes_after_the_worker_process_is_killed(tmp_path):
     process = multiprocessing.get_context("spawn").Process(target=_hanging_worker, args=(str(journal),))
     process.start()
     space = space_from_dict(TOY_SPACE)
-    deadline = time.monotonic() + 60
+    seen, deadline = None, time.monotonic() + 60
     while time.monotonic() < deadline:
         time.sleep(0.2)
         if journal.exists():
@@ -110,7 +110,7 @@ def test_resumes_after_the_worker_process_is_killed(tmp_path):
                 break
     os.kill(process.pid, signal.SIGKILL)
     process.join()
-    assert seen.unfinished == 1
+    assert seen is not None and seen.unfinished == 1
 
     resumed = run_search(space, ToyPredictor(), score_toy, "toy", options(journal, 20))
     assert len(resumed.finished) == 20
