@@ -22,8 +22,12 @@ from pathlib import Path
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from fit_common import existing  # noqa: E402
+
 NEURALPOWER_NETWORK_RUNTIME_RMSPE = 1 - 0.8824  # ACML 2017: 88.24% average runtime accuracy (1 - RMSPE), GPUs
-POOLING = ("maxpool2d", "avgpool2d", "adaptiveavgpool2d")
+PRECISE_CI = 0.10
 
 
 def flops_proportional_networks(data, folds) -> np.ndarray:
@@ -52,7 +56,7 @@ def flops_proportional_layers(table, folds) -> np.ndarray:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--zoo", default=str(HERE / "data" / "zoo.parquet"))
+    parser.add_argument("--zoo", nargs="+", default=existing("zoo.parquet", "zoo_repeat.parquet"))
     parser.add_argument("--out", default=str(HERE / "results" / "fit_accuracy.json"))
     args = parser.parse_args()
 
@@ -61,11 +65,11 @@ def main() -> None:
     from hwprof.fit_layers import make_folds, rmspe
     from hwprof.provenance import cpu_model
 
-    frame, sources = read_inputs([args.zoo])
+    frame, sources = read_inputs(args.zoo)
     frame, device = select_device(frame, None)
     data = training_data(frame, device, sources)
     results = {"command": " ".join(["python", *sys.argv]), "machine": f"{cpu_model()}, {os.cpu_count()} cores",
-               "date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "dataset": args.zoo,
+               "date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "dataset": ", ".join(args.zoo),
                "device_name": device, "networks": len(data.networks), "unique_layer_configs": len(data.layers),
                "families": sorted(set(data.families)), "power": _power_note(data)}
     folds = make_folds(data.families)
@@ -81,6 +85,7 @@ def main() -> None:
         if family == "auto":
             results["network_latency"]["sum of layer predictions (auto)"] = metrics.get("latency_ms_layer_sum")
             results["fit_seconds_auto"] = predictor.doc["training"]["fit_seconds"]
+            results["held_out_predictions"] = predictor.doc["cv"]["held_out_predictions"]
         for op, model in predictor.doc["layer_models"]["latency_ms"]["ops"].items():
             entry = results["layer_latency_rmspe"].setdefault(op, {"rows": model["cv"]["rows"],
                                                                     "scheme": model["cv"]["scheme"]})
@@ -93,6 +98,7 @@ def main() -> None:
         predicted = flops_proportional_layers(rows, op_folds)
         entry["flops_proportional"] = rmspe(predicted, rows["latency_ms"].to_numpy(dtype=float))
         entry["ratio_auto_to_flops"] = entry["hwprof auto"] / entry["flops_proportional"]
+    results["precise_networks"] = _precise_subset(results, data, baseline)
     ours = results["network_latency"]["hwprof auto"]
     results["network_latency"]["neuralpower_published_rmspe"] = NEURALPOWER_NETWORK_RUNTIME_RMSPE
     results["ratios"] = {
@@ -104,6 +110,24 @@ def main() -> None:
     out.write_text(json.dumps(results, indent=2))
     out.with_suffix(".md").write_text(markdown(results))
     print(markdown(results))
+
+
+def _precise_subset(results: dict, data, flops_baseline: np.ndarray) -> dict:
+    """The same held-out predictions scored only on networks measured to within PRECISE_CI."""
+    from hwprof.fit import accuracy
+
+    rows = results["held_out_predictions"]
+    keep = np.array([r["relative_ci"] <= PRECISE_CI for r in rows])
+    measured = np.array([r["measured_latency_ms"] for r in rows])
+    subset = {"rule": f"95% CI half-width <= {PRECISE_CI:.0%} of the latency (repeats combined)",
+              "kept": int(keep.sum()), "of": len(rows),
+              "excluded": [f"{r['model']} batch {r['batch_size']}" for r, k in zip(rows, keep) if not k]}
+    ours = np.array([r["predicted_latency_ms"] for r in rows])
+    layer_sum = np.array([r["predicted_latency_ms_layer_sum"] or np.nan for r in rows])
+    subset["hwprof auto"] = accuracy(ours[keep], measured[keep])
+    subset["sum of layer predictions (auto)"] = accuracy(layer_sum[keep], measured[keep])
+    subset["flops_proportional"] = accuracy(flops_baseline[keep], measured[keep])
+    return subset
 
 
 def _power_note(data) -> str:
@@ -139,6 +163,14 @@ def markdown(results: dict) -> str:
               "| family | networks | MAPE | within 10% |", "|---|---|---|---|"]
     for family, m in results["network_latency"]["hwprof auto"]["per_family"].items():
         lines.append(f"| {family} | {m['n']} | {_pct(m['mape'])} | {_pct(m['within_10pct'])} |")
+    precise = results["precise_networks"]
+    lines += ["", f"Only networks measured precisely ({precise['rule']}): {precise['kept']} of {precise['of']}"
+                  + (f"; excluded: {', '.join(precise['excluded'])}" if precise["excluded"] else ""), "",
+              "| predictor | MAPE | RMSPE | within 10% | Spearman |", "|---|---|---|---|---|"]
+    for label in ("flops_proportional", "sum of layer predictions (auto)", "hwprof auto"):
+        m = precise[label]
+        lines.append(f"| {label} | {_pct(m['mape'])} | {_pct(m['rmspe'])} | {_pct(m['within_10pct'])} | "
+                     f"{m['spearman']:.3f} |")
     lines += ["", "Layer latency RMSPE per op type (unique configurations, family folds):", "",
               "| op | configs | folds | hwprof auto (picked) | polynomial | trees | FLOPs-proportional | auto / FLOPs |",
               "|---|---|---|---|---|---|---|---|"]

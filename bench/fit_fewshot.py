@@ -27,14 +27,18 @@ import pandas as pd
 from scipy import stats
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from fit_common import existing  # noqa: E402
+
 SIZES = (5, 10, 20, 50)
 HELP_SPEARMAN_AT_10 = 0.93
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--nb201", default=str(HERE / "data" / "nb201.parquet"))
-    parser.add_argument("--zoo", default=str(HERE / "data" / "zoo.parquet"))
+    parser.add_argument("--nb201", nargs="+", default=existing("nb201.parquet", "nb201_repeat.parquet"))
+    parser.add_argument("--zoo", nargs="+", default=existing("zoo.parquet", "zoo_repeat.parquet"))
     parser.add_argument("--draws", type=int, default=20)
     parser.add_argument("--out", default=str(HERE / "results" / "fit_fewshot.json"))
     args = parser.parse_args()
@@ -43,7 +47,7 @@ def main() -> None:
     from hwprof.fit_data import read_inputs, select_device, training_data
     from hwprof.provenance import cpu_model
 
-    frame, sources = read_inputs([args.nb201])
+    frame, sources = read_inputs(args.nb201)
     frame, device = select_device(frame, None)
     data = training_data(frame, device, sources)  # traces every arch once
     y = data.targets["latency_ms"]
@@ -52,15 +56,15 @@ def main() -> None:
     gmac = totals[:, :, 1].sum(axis=1)
     params = _parameter_counts(data.networks.names)
     zoo = None
-    if Path(args.zoo).exists():
-        zoo_frame, zoo_sources = read_inputs([args.zoo])
+    if args.zoo:
+        zoo_frame, zoo_sources = read_inputs(args.zoo)
         zoo_frame, zoo_device = select_device(zoo_frame, None)
         zoo = training_data(zoo_frame, zoo_device, zoo_sources)
         zoo_only = fit_training_data(zoo, ["latency_ms"], family="auto", cv=False)
         zoo_predicted = zoo_only.predict_features(zoo_only.features_from_batch(data.networks), intervals=False)
 
     results = {"command": " ".join(["python", *sys.argv]), "machine": f"{cpu_model()}, {os.cpu_count()} cores",
-               "date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "dataset": args.nb201,
+               "date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "dataset": ", ".join(args.nb201),
                "networks": n, "latency_ms_range": [float(y.min()), float(y.max())], "draws": args.draws,
                "help_published_spearman_at_10": HELP_SPEARMAN_AT_10, "sizes": {}}
     rng = np.random.default_rng(0)

@@ -11,6 +11,8 @@
   the largest networks with 3 samples, and the first run shared the CPU with
   other work for a while). `hwprof fit` given both zoo files combines the
   repeats of each layer configuration and network, the more precise counting more.
+- bench/data/nb201_repeat.parquet: the same 100 cells again (another order),
+  for the same reason.
 Each run holds /tmp/hwprof-bench.lock so timing runs do not overlap, and
 resumes where an interrupted run stopped.
 """
@@ -53,7 +55,7 @@ def measure(models: list[str], out: Path, *options: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", choices=("zoo", "nb201", "zoo_repeat"))
+    parser.add_argument("--only", choices=("zoo", "nb201", "zoo_repeat", "nb201_repeat"))
     args = parser.parse_args()
     DATA.mkdir(exist_ok=True)
     if args.only in (None, "zoo"):
@@ -64,6 +66,9 @@ def main() -> None:
     if args.only in (None, "zoo_repeat"):
         measure(sorted(MODELS), DATA / "zoo_repeat.parquet", "--batch-size", "1,4", "--precision", "0.03",
                 "--max-time", "5", "--seed", "1")
+    if args.only in (None, "nb201_repeat"):
+        measure([f"nb201:{arch}" for arch in nb201_archs()], DATA / "nb201_repeat.parquet", "--no-layers",
+                "--batch-size", "1", "--precision", "0.02", "--max-time", "4", "--seed", "2")
 
 
 if __name__ == "__main__":

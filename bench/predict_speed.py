@@ -24,7 +24,6 @@ for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 import argparse  # noqa: E402
 import json  # noqa: E402
 import platform  # noqa: E402
-import random  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 from datetime import datetime, timezone  # noqa: E402
@@ -34,6 +33,8 @@ import numpy as np  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+
+from fit_common import existing  # noqa: E402
 
 
 def median_seconds(call, repeats: int, inner: int = 1) -> float:
@@ -72,14 +73,14 @@ def trace_archs(archs: list[str]) -> dict:
     return {"build_s": np.array(build), "extract_s": np.array(extract), "records": records}
 
 
-def nn_meter_style(dataset: Path):
+def nn_meter_style(datasets: list[str]):
     """One RandomForestRegressor per op type on the same layer variables (nn-Meter's kernel models)."""
     from sklearn.ensemble import RandomForestRegressor
 
     from hwprof.features import BASE_VARIABLES, encode_layers
     from hwprof.fit_data import read_inputs, select_device, training_data
 
-    frame, _ = read_inputs([dataset])
+    frame, _ = read_inputs(datasets)
     frame, device = select_device(frame, None)
     data = training_data(frame, device)
     variables = list(BASE_VARIABLES)
@@ -105,8 +106,10 @@ def nn_meter_style(dataset: Path):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--zoo", default=str(HERE / "data" / "zoo.parquet"), help="layer + network dataset")
-    parser.add_argument("--nb201", default=str(HERE / "data" / "nb201.parquet"), help="network-only dataset")
+    parser.add_argument("--zoo", nargs="+", default=existing("zoo.parquet", "zoo_repeat.parquet"),
+                        help="layer + network datasets")
+    parser.add_argument("--nb201", nargs="+", default=existing("nb201.parquet", "nb201_repeat.parquet"),
+                        help="network-only datasets")
     parser.add_argument("--archs", type=int, default=200, help="NAS-Bench-201 cells to trace")
     parser.add_argument("--batch", type=int, default=100_000, help="networks per batched call")
     parser.add_argument("--out", default=str(HERE / "results" / "fit_speed.json"))
@@ -123,9 +126,9 @@ def main() -> None:
                "date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "python": platform.python_version(),
                "threads": 1}
     start = time.perf_counter()
-    predictors = {"layers (zoo, auto)": fit([args.zoo], family="auto", cv=False)}
-    if Path(args.nb201).exists():
-        predictors["analytic (nb201 network rows)"] = fit([args.nb201], cv=False)
+    predictors = {"layers (zoo, auto)": fit(args.zoo, family="auto", cv=False)}
+    if args.nb201:
+        predictors["analytic (nb201 network rows)"] = fit(args.nb201, cv=False)
     results["fit_s"] = round(time.perf_counter() - start, 1)
 
     archs = nb201_archs(args.archs, seed=7)
@@ -161,7 +164,7 @@ def main() -> None:
                             "networks_per_s": args.batch / batched}
         entry["batched_vs_loop"] = entry["batched"]["networks_per_s"] / entry["loop_of_single_calls_networks_per_s"]
         results["predictors"][label] = entry
-    forest = nn_meter_style(Path(args.zoo))
+    forest = nn_meter_style(args.zoo)
     forest_s = [median_seconds(lambda r=r: forest(r), repeats=3) for r in traced["records"][:20]]
     results["nn_meter_style_random_forest_us_per_network"] = 1e6 * float(np.median(forest_s))
     layered = results["predictors"]["layers (zoo, auto)"]["single_network_us"]["median"]

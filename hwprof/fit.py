@@ -299,7 +299,18 @@ def _cross_validate(predictor: Predictor, data: TrainingData, variables, layer_z
     if np.isfinite(layer_sum).any():
         ok = np.isfinite(layer_sum)
         metrics["latency_ms_layer_sum"] = accuracy(layer_sum[ok], data.targets["latency_ms"][ok])
-    predictor.doc["cv"] = {"scheme": folds.scheme, "folds": len(folds.splits), "networks": n, "metrics": metrics}
+    held_out = [{"model": name, "batch_size": int(size), "family": str(family), "relative_ci": round(float(ci), 5),
+                 **{f"measured_{t}": _plain(data.targets[t][i]) for t in targets},
+                 **{f"predicted_{t}": _plain(predicted[t][i]) for t in targets},
+                 "predicted_latency_ms_layer_sum": _plain(layer_sum[i])}
+                for i, (name, size, family, ci) in enumerate(zip(data.networks.names, data.networks.batch_sizes,
+                                                                  families, data.relative_ci))]
+    predictor.doc["cv"] = {"scheme": folds.scheme, "folds": len(folds.splits), "networks": n, "metrics": metrics,
+                           "held_out_predictions": held_out}
+
+
+def _plain(value: float) -> float | None:
+    return float(value) if np.isfinite(value) else None
 
 
 def _layers_of(data: TrainingData, networks: np.ndarray) -> np.ndarray:

@@ -28,6 +28,7 @@ TARGETS = {"latency": "latency_ms", "power": "power_w", "energy": "energy_mj"}
 LAYER_FEATURE_COLUMNS = ("flops", "input_bytes", "output_bytes", "weight_bytes")
 UNKNOWN_DEVICE = "unknown device"
 REPEAT_FLOOR = 0.01  # relative; keeps one very precise repeat from erasing the others
+UNSTABLE_RELATIVE_CI = 0.1  # a CI from the few samples of an unstable row is not trusted below this
 
 
 @dataclass
@@ -183,11 +184,17 @@ def training_data(frame: pd.DataFrame, device_name: str, sources: list[dict] | N
 
 
 def _relative_ci(rows: pd.DataFrame) -> pd.Series:
+    """Half-width of each row's 95% CI over its latency; rows that missed their precision target
+    (a few samples when the time budget ran out) count as no better than UNSTABLE_RELATIVE_CI."""
     if "latency_ms_ci_low" not in rows.columns or "latency_ms_ci_high" not in rows.columns:
         return pd.Series(0.0, index=rows.index)
     low = pd.to_numeric(rows["latency_ms_ci_low"], errors="coerce")
     high = pd.to_numeric(rows["latency_ms_ci_high"], errors="coerce")
-    return ((high - low) / (2 * rows["latency_ms"])).clip(lower=0).fillna(0.0)
+    relative = ((high - low) / (2 * rows["latency_ms"])).clip(lower=0).fillna(0.0)
+    if "stable" in rows.columns:
+        unstable = rows["stable"].astype("boolean").fillna(True).eq(False).to_numpy()
+        relative = relative.where(~unstable, relative.clip(lower=UNSTABLE_RELATIVE_CI))
+    return relative
 
 
 def _combine_repeats(rows: pd.DataFrame) -> dict:
