@@ -64,12 +64,14 @@ def _network_points(predictor: Predictor, data, confidence: float) -> pd.DataFra
             "measured": measured, "predicted": arrays[target],
             "low": arrays[f"{target}_low"], "high": arrays[f"{target}_high"],
         }))
-    if "latency_ms_layer_sum" in arrays:
+    for key in (k for k in arrays if k.endswith("_layer_sum")):  # NeuralPower-style sums, scored beside the fits
+        measured = data.targets.get(key.removesuffix("_layer_sum"))
+        if measured is None:
+            continue
         frames.append(pd.DataFrame({
-            "level": "network", "target": "latency_ms_layer_sum", "name": data.networks.names, "op": "network",
+            "level": "network", "target": key, "name": data.networks.names, "op": "network",
             "family": data.families, "batch_size": data.networks.batch_sizes.astype(int),
-            "measured": data.targets["latency_ms"], "predicted": arrays["latency_ms_layer_sum"],
-            "low": np.nan, "high": np.nan,
+            "measured": measured, "predicted": arrays[key], "low": np.nan, "high": np.nan,
         }))
     table = pd.concat(frames, ignore_index=True)
     return table[np.isfinite(table["measured"]) & (table["measured"] > 0)]
