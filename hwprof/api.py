@@ -25,8 +25,8 @@ from hwprof.runner import Item, Method, Result, Runner
 from hwprof.schema import ALL_COLUMNS
 
 MEASUREMENT_COLUMNS = ("latency_ms", "latency_ms_ci_low", "latency_ms_ci_high", "latency_ms_std", "samples",
-                       "iterations", "stable", "measure_s", "power_w", "idle_power_w", "energy_mj",
-                       "dynamic_energy_mj", "power_source", "power_flags")
+                       "iterations", "stable", "measure_s", "other_cpu_share", "power_w", "idle_power_w",
+                       "energy_mj", "dynamic_energy_mj", "power_source", "power_flags")
 
 
 class Progress:
@@ -233,13 +233,13 @@ class _Session:
 
     def _measurement(self, item: Item, result: Result) -> dict:
         summary = result.summary
-        values = {
+        values = dict.fromkeys(MEASUREMENT_COLUMNS)
+        values.update({
             "latency_ms": summary.median * 1e3, "latency_ms_ci_low": summary.ci_low * 1e3,
             "latency_ms_ci_high": summary.ci_high * 1e3, "latency_ms_std": summary.std * 1e3,
             "samples": summary.n, "iterations": result.iterations, "stable": result.stable,
-            "measure_s": result.measure_s, "power_w": None, "idle_power_w": None, "energy_mj": None,
-            "dynamic_energy_mj": None, "power_source": None, "power_flags": None,
-        }
+            "measure_s": result.measure_s, "other_cpu_share": result.other_cpu_share,
+        })
         if self.sensor is not None:
             from hwprof.energy import measure_energy
 

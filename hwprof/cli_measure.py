@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from hwprof.runner import Method
+from hwprof.runner import CONTENDED_SHARE, Method
 
 TOP_LAYERS = 10
 
@@ -102,7 +102,8 @@ def summarize_frame(frame) -> dict:
         network = group[group["kind"] == "network"]
         entry = {"model": model, "batch_size": int(batch_size), "layers": int(len(layer_rows)),
                  "sum_of_layers_ms": float(layer_rows["latency_ms"].sum()) if len(layer_rows) else None,
-                 "unstable_rows": int((~group["stable"].astype(bool)).sum())}
+                 "unstable_rows": int((~group["stable"].astype(bool)).sum()),
+                 "contended_rows": int((group["other_cpu_share"].astype(float) > CONTENDED_SHARE).sum())}
         if len(network):
             row = network.iloc[0]
             entry.update(latency_ms=float(row["latency_ms"]), latency_ms_ci_low=float(row["latency_ms_ci_low"]),
@@ -138,6 +139,11 @@ def _print_summary(summary: dict, out: str) -> None:
                       f"{entry['latency_ms_ci_low']:.3f}-{entry['latency_ms_ci_high']:.3f}" if network_ms else "-",
                       f"{layers_ms:.3f}" if layers_ms else "-", ratio, str(entry["unstable_rows"]))
     console.print(table)
+    contended = sum(entry["contended_rows"] for entry in summary["networks"])
+    if contended:
+        console.print(f"warning: other processes took more than {CONTENDED_SHARE:.0%} of the CPU while {contended} "
+                      "row(s) were measured (column other_cpu_share); their timings may be inflated: measure on an "
+                      "idle machine, or re-run those models")
     console.print(f"dataset: {out}")
 
 

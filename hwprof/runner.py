@@ -3,12 +3,17 @@
 Method (after pyperf, torch.utils.benchmark and hyperfine):
 1. one cold call, then calibrate the loop count so one sample lasts at least
    `min_sample_s` (long against the timer's resolution);
-2. warm up until three consecutive samples agree with the three before them;
+2. warm up until three consecutive samples agree with the three before them
+   (at most `max_warmup_s`);
 3. take samples in short bursts, visiting the unfinished items in a new random
    order each round, so slow drift (thermal, frequency, neighbours) spreads
    evenly instead of biasing whichever item ran last;
 4. stop an item when the 95% interval of its median is within `precision`
    of the median, or when its time budget is spent (then it is not `stable`).
+
+Around each burst the runner also notes how much CPU other processes (and a
+hypervisor's steal) took: timings from a busy machine are inflated, sometimes
+many-fold when threads wait on a descheduled peer, and each result says so.
 """
 
 from __future__ import annotations
@@ -18,6 +23,8 @@ import random
 import time
 from dataclasses import dataclass, field
 from typing import Callable
+
+import psutil
 
 from hwprof.stats import Summary, summarize
 
@@ -33,7 +40,7 @@ class Method:
     max_samples: int = 1000
     burst: int = 3  # samples per visit to an item
     warmup_tolerance: float = 0.05
-    max_warmup_share: float = 0.3  # of the item's budget
+    max_warmup_s: float = 0.5
     seed: int | None = None
 
 
@@ -50,6 +57,15 @@ class Item:
     summary: Summary | None = None
     done: bool = False
     stable: bool = False  # the median's interval met the precision target
+    other_cpu_s: float = 0.0  # CPU time other processes used while this item was sampled
+    observed_s: float = 0.0  # wall time over which other_cpu_s was observed
+
+    @property
+    def other_cpu_share(self) -> float | None:
+        """Share of the machine's CPU capacity taken by others while sampling; None if unobserved."""
+        if self.observed_s <= 0:
+            return None
+        return max(0.0, self.other_cpu_s / (self.observed_s * CPU_COUNT))
 
     def run(self, n: int) -> float:
         """Run n calls between device synchronisations; seconds per call."""
@@ -71,6 +87,19 @@ class Result:
     iterations: int
     stable: bool
     measure_s: float
+    other_cpu_share: float | None
+
+
+CPU_COUNT = psutil.cpu_count() or 1
+CONTENDED_SHARE = 0.05  # above this share of the machine taken by others, a timing is suspect
+
+
+def cpu_clock() -> tuple[float, float]:
+    """(CPU-seconds the whole machine has been busy, CPU-seconds of this process)."""
+    times = psutil.cpu_times()
+    idle = times.idle + getattr(times, "iowait", 0.0)
+    guest = getattr(times, "guest", 0.0) + getattr(times, "guest_nice", 0.0)  # already inside user on Linux
+    return sum(times) - idle - guest, time.process_time()
 
 
 def timer_resolution_s() -> float:
@@ -98,7 +127,8 @@ class Runner:
 
         def finish(item: Item) -> None:
             item.done = True
-            result = Result(item.key, item.summary, item.iterations, item.stable, item.spent_s)
+            result = Result(item.key, item.summary, item.iterations, item.stable, item.spent_s,
+                            item.other_cpu_share)
             results.append(result)
             if on_done is not None:
                 on_done(result)
@@ -110,10 +140,13 @@ class Runner:
         active = [item for item in items if not item.done]
         while active:
             for item in self._shuffled(active):
-                item.fn()  # one unmeasured call brings this item's data back into cache
-                item.sync()
+                busy_before, own_before = cpu_clock()
+                wall_before = time.perf_counter()
                 for _ in range(self.method.burst):
                     item.samples.append(item.run(item.iterations))
+                busy_after, own_after = cpu_clock()
+                item.observed_s += time.perf_counter() - wall_before
+                item.other_cpu_s += (busy_after - busy_before) - (own_after - own_before)
                 if self._finished(item):
                     finish(item)
             active = [item for item in active if not item.done]
@@ -133,9 +166,9 @@ class Runner:
             n = max(n + 1, math.ceil(1.2 * self.min_sample_s / max(per_call, 1e-9)))
             per_call = item.run(n)
         item.iterations = n
-        warmup_budget_s = method.max_warmup_share * method.max_item_s
+        warmup_ends_s = item.spent_s + min(method.max_warmup_s, method.max_item_s)
         recent: list[float] = []
-        while item.spent_s < warmup_budget_s:
+        while item.spent_s < warmup_ends_s:
             recent.append(item.run(n))
             if len(recent) >= 6:
                 earlier, latest = sorted(recent[-6:-3])[1], sorted(recent[-3:])[1]

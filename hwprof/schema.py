@@ -39,6 +39,7 @@ EXTRA_COLUMNS = (
     "layer_count",  # network rows: layers that execute
     "config_id",  # layer rows: instances with the same id share one measurement
     "measure_s",  # wall time spent measuring the row
+    "other_cpu_share",  # share of the machine's CPU other processes took meanwhile; > 0.05 means suspect
     "run_id",  # links the row to its run's provenance
 )
 
@@ -47,5 +48,6 @@ ALL_COLUMNS = REQUIRED_COLUMNS + EXTRA_COLUMNS
 INT_COLUMNS = ("batch_size", "layer_index", "flops", "params", "input_bytes", "output_bytes",
                "weight_bytes", "samples", "iterations", "layer_count")
 FLOAT_COLUMNS = ("latency_ms", "latency_ms_ci_low", "latency_ms_ci_high", "latency_ms_std",
-                 "power_w", "idle_power_w", "energy_mj", "dynamic_energy_mj", "measure_s")
+                 "power_w", "idle_power_w", "energy_mj", "dynamic_energy_mj", "measure_s",
+                 "other_cpu_share")
 BOOL_COLUMNS = ("stable",)

@@ -63,6 +63,8 @@ def test_measure_writes_layer_and_network_rows(tmp_path, factory_file):
     assert (frame["latency_ms_ci_low"] <= frame["latency_ms"]).all()
     assert (frame["latency_ms"] <= frame["latency_ms_ci_high"]).all()
     assert frame["power_w"].isna().all()
+    assert (frame["other_cpu_share"] >= 0).all()  # observed for every row
+    assert all("contended_rows" in entry for entry in summary["networks"])
     provenance = json.loads((tmp_path / "tiny.parquet.json").read_text())
     assert provenance["runs"][0]["threads"] == 1
 

@@ -48,3 +48,19 @@ def test_results_arrive_through_the_callback_as_items_finish():
     seen = []
     Runner(Method(precision=0.5, seed=0)).measure([Item("x", lambda: None), Item("y", lambda: None)], seen.append)
     assert sorted(r.key for r in seen) == ["x", "y"]
+
+
+def test_cpu_taken_by_other_processes_is_reported(monkeypatch):
+    import hwprof.runner as runner
+
+    busy = [0.0]
+
+    def machine_busy_one_cpu_second_per_read():
+        busy[0] += 1.0
+        return busy[0], 0.0  # this process seems to use nothing: all of it is someone else
+
+    quiet = Runner(Method(precision=0.5, seed=0)).measure([Item("quiet", lambda: None)])[0]
+    monkeypatch.setattr(runner, "cpu_clock", machine_busy_one_cpu_second_per_read)
+    (busy_result,) = Runner(Method(precision=0.5, seed=0)).measure([Item("busy", lambda: None)])
+    assert busy_result.other_cpu_share > 1.0  # far more than the whole machine: the fake says so
+    assert quiet.other_cpu_share is not None and quiet.other_cpu_share >= 0
