@@ -73,20 +73,28 @@ def resolve_model(text: str, input_shape: tuple[int, ...] | None = None) -> Mode
     )
 
 
+def import_user_file(path: Path):
+    """Import a Python file of the user's once per path; its errors become one sentence."""
+    module_name = f"hwprof_user_{abs(hash(str(path.resolve())))}"
+    if module_name in sys.modules:
+        return sys.modules[module_name]
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    try:
+        spec.loader.exec_module(module)
+    except Exception as error:  # the user's file is not our code: report, do not crash
+        del sys.modules[module_name]
+        raise HwprofError(f"importing {path} failed: {type(error).__name__}: {error}") from None
+    return module
+
+
 def _from_file(text: str, input_shape: tuple[int, ...] | None) -> ModelSpec:
     path_text, factory_name = text.rsplit(":", 1)
     path = Path(path_text)
     if not path.is_file():
         raise HwprofError(f"model file {path_text!r} does not exist")
-    module_name = f"hwprof_user_{abs(hash(str(path.resolve())))}"
-    spec = importlib.util.spec_from_file_location(module_name, path)
-    user_module = importlib.util.module_from_spec(spec)
-    sys.modules[module_name] = user_module
-    try:
-        spec.loader.exec_module(user_module)
-    except Exception as error:  # the user's file is not our code: report, do not crash
-        raise HwprofError(f"importing {path_text} failed: {type(error).__name__}: {error}") from None
-    factory = getattr(user_module, factory_name, None)
+    factory = getattr(import_user_file(path), factory_name, None)
     if not callable(factory):
         raise HwprofError(f"{path_text} has no function named {factory_name!r}")
     try:

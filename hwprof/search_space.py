@@ -26,12 +26,12 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import math
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
 from hwprof.errors import HwprofError
+from hwprof.models import import_user_file
 
 CHOICE_TYPES = (str, int, float, bool, type(None))
 SPACE_KEYS = {"name", "factory", "input_shape", "objective", "params", "fixed"}
@@ -112,7 +112,7 @@ def load_space(text: str) -> SearchSpace:
             first_line = str(error).splitlines()[0] if str(error) else "syntax error"
             raise HwprofError(f"search space {path} is not valid YAML: {first_line}") from None
     elif path.suffix == ".py":
-        module = _import_file(path)
+        module = import_user_file(path)
         name = attribute or "SPACE"
         if not hasattr(module, name):
             raise HwprofError(f"{path} defines no {name}: define {name} = {{'factory': ..., 'params': ...}}")
@@ -167,7 +167,7 @@ def load_callable(ref: str, what: str, base_dir: Path | None = None) -> Callable
             path = base_dir / path
         if not path.is_file():
             raise HwprofError(f"{what} file {module_text!r} does not exist")
-        module = _import_file(path)
+        module = import_user_file(path)
     else:
         try:
             module = importlib.import_module(module_text)
@@ -183,21 +183,6 @@ def _callable(value: Any, what: str, base_dir: Path | None) -> tuple[Callable, s
     if callable(value):
         return value, f"{getattr(value, '__module__', '?')}:{getattr(value, '__qualname__', repr(value))}"
     return load_callable(value, what, base_dir), str(value)
-
-
-def _import_file(path: Path):
-    module_name = f"hwprof_space_{abs(hash(str(path.resolve())))}"
-    if module_name in sys.modules:
-        return sys.modules[module_name]
-    spec = importlib.util.spec_from_file_location(module_name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[module_name] = module
-    try:
-        spec.loader.exec_module(module)
-    except Exception as error:  # the user's file is not our code: report, do not crash
-        del sys.modules[module_name]
-        raise HwprofError(f"importing {path} failed: {type(error).__name__}: {error}") from None
-    return module
 
 
 def _shape(value: Any) -> tuple[int, ...]:
