@@ -8,6 +8,7 @@ never saw.
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from datetime import datetime, timezone
@@ -20,8 +21,7 @@ import hwprof
 from hwprof.errors import HwprofError
 from hwprof.features import (
     BASE_VARIABLES, GEMM_VARIABLES, OP_GROUPS, PHYSICAL_VARIABLES, SHAPE_VARIABLES, NetworkBatch, config_variables,
-    encode_layers,
-    op_group,
+    encode_layers, op_group,
 )
 from hwprof.fit_data import TrainingData, read_inputs, requested_targets, select_device, training_data
 from hwprof.fit_layers import FAMILIES, MIN_ROWS, fit_op_model, make_folds
@@ -88,8 +88,6 @@ def refit_networks(predictor: Predictor, data: TrainingData, targets: Sequence[s
 
 
 def _configs(data: TrainingData):
-    import json
-
     seen = {record.config for record in data.networks.layers} | set(data.layers["config"])
     return (json.loads(config) for config in sorted(seen))
 

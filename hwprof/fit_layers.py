@@ -14,6 +14,7 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.optimize import lsq_linear
 from sklearn.linear_model import lasso_path, orthogonal_mp
 
 from hwprof.layer_models import LayerModel, Trees
@@ -24,7 +25,7 @@ MAX_FOLDS = 8
 TREE_DEPTH = 3
 TREE_COUNT = 100
 RIDGE = 1e-6  # keeps refits defined when terms are collinear
-BASE_RIDGE = 1e-6  # tiny: Base.select keeps near-collinear MACs and bytes apart
+SLOPE_BOUNDS = (0.0, 2.0)  # d log latency / d log work, for MACs and bytes
 POWER_LAW_VARIABLES = ("flops", "bytes_total")
 MODEL_ERROR_FLOOR = 0.05  # relative; see precision_weights
 MAX_FORWARD_TERMS = 25
@@ -100,6 +101,29 @@ def weighted_least_squares(x: np.ndarray, y: np.ndarray, w: np.ndarray, ridge: f
     return float(mean_y - mean_x @ coef), coef
 
 
+def bounded_least_squares(x: np.ndarray, y: np.ndarray, w: np.ndarray, bounded: int) -> tuple[float, np.ndarray]:
+    """Weighted least squares whose first `bounded` coefficients (the power-law slopes) lie in SLOPE_BOUNDS.
+
+    Latency grows with work, and not much faster than linearly: a fit that wants a
+    negative slope on bytes is compensating with correction terms, and would
+    extrapolate wildly once those are clipped."""
+    intercept, coef = weighted_least_squares(x, y, w)
+    low, high = SLOPE_BOUNDS
+    if bounded == 0 or np.all((coef[:bounded] >= low) & (coef[:bounded] <= high)):
+        return intercept, coef
+    share = w / w.sum()
+    mean_x, mean_y = share @ x, float(share @ y)
+    root = np.sqrt(share)[:, None]
+    a = (x - mean_x) * root
+    scale = np.sqrt(RIDGE * (np.sum(a * a) / x.shape[1] + 1e-12))
+    a = np.vstack([a, scale * np.eye(x.shape[1])])
+    b = np.concatenate([(y - mean_y) * root[:, 0], np.zeros(x.shape[1])])
+    lower = np.concatenate([np.full(bounded, low), np.full(x.shape[1] - bounded, -np.inf)])
+    upper = np.concatenate([np.full(bounded, high), np.full(x.shape[1] - bounded, np.inf)])
+    coef = lsq_linear(a, b, bounds=(lower, upper), method="bvls").x
+    return mean_y - float(mean_x @ coef), coef
+
+
 @dataclass
 class Base:
     """The power-law part: log y linear in log MACs and log bytes."""
@@ -110,7 +134,7 @@ class Base:
     @classmethod
     def fit(cls, z: np.ndarray, y: np.ndarray, w: np.ndarray, columns: list[int]) -> "Base":
         columns = varying(z, columns)
-        intercept, coef = weighted_least_squares(z[:, columns], y, w, BASE_RIDGE)
+        intercept, coef = bounded_least_squares(z[:, columns], y, w, len(columns))
         return cls(intercept, dict(zip(columns, (float(c) for c in coef))))
 
     @staticmethod
@@ -202,21 +226,25 @@ def fit_polynomial(z: np.ndarray, y: np.ndarray, w: np.ndarray, folds: Folds, ca
     base_x = z[:, physical]
     prepared = [(train, test, term_matrix(clip_to(z[test], training_range(z[train], columns)), terms))
                 for train, test in folds.splits]
+    nb = len(physical)
     best = None
     for support in supports:
         chosen = list(support)
         oof = np.empty_like(y)
         for train, test, x_test in prepared:
-            design = np.hstack([base_x[train], x[np.ix_(train, chosen)]])
-            intercept, coef = weighted_least_squares(design, y[train], w[train])
-            oof[test] = intercept + np.hstack([base_x[test], x_test[:, chosen]]) @ coef
+            x_train = x[np.ix_(train, chosen)]
+            intercept, coef = bounded_least_squares(np.hstack([base_x[train], x_train]), y[train], w[train], nb)
+            seen = x_train @ coef[nb:]
+            correction = np.clip(x_test[:, chosen] @ coef[nb:], seen.min(initial=0.0), seen.max(initial=0.0))
+            oof[test] = intercept + base_x[test] @ coef[:nb] + correction
         error = weighted_log_rmse(oof, y, w)
         # a larger term set must beat the best so far by 1% to be kept
         if best is None or error < best[0] * 0.99:
             best = (error, chosen, oof)
     _, chosen, oof = best
-    intercept, coef = weighted_least_squares(np.hstack([base_x, x[:, chosen]]), y, w)
-    base = {j: float(c) for j, c in zip(physical, coef[:len(physical)])}
+    intercept, coef = bounded_least_squares(np.hstack([base_x, x[:, chosen]]), y, w, nb)
+    seen = x[:, chosen] @ coef[nb:]
+    base = {j: float(c) for j, c in zip(physical, coef[:nb])}
     linear, quadratic = {}, {}
     for c, k in zip(coef[len(physical):], chosen):
         term = terms[k]
@@ -225,7 +253,8 @@ def fit_polynomial(z: np.ndarray, y: np.ndarray, w: np.ndarray, folds: Folds, ca
         else:
             quadratic[term] = float(c)
     used = sorted(set(linear) | {i for pair in quadratic for i in pair})
-    return LayerModel("polynomial", intercept, base, linear, quadratic, training_range(z, used)), oof
+    return LayerModel("polynomial", intercept, base, linear, quadratic, training_range(z, used),
+                      (float(seen.min(initial=0.0)), float(seen.max(initial=0.0)))), oof
 
 
 def _fit_trees_once(z: np.ndarray, y: np.ndarray, w: np.ndarray, candidates: list[int],
@@ -234,7 +263,9 @@ def _fit_trees_once(z: np.ndarray, y: np.ndarray, w: np.ndarray, candidates: lis
     columns = varying(z, candidates) or candidates[:1]
     trees = fit_boosted_trees(z[:, columns], y - base.predict(z), w, TREE_COUNT, TREE_DEPTH)
     trees.feature = np.asarray(columns, dtype=np.intp)[trees.feature]
-    return LayerModel("trees", base.intercept, base.coef, {}, {}, training_range(z, columns), trees)
+    seen = trees.predict(z)
+    return LayerModel("trees", base.intercept, base.coef, {}, {}, training_range(z, columns),
+                      (float(seen.min()), float(seen.max())), trees)
 
 
 def fit_trees(z: np.ndarray, y: np.ndarray, w: np.ndarray, folds: Folds | None, candidates: list[int],

@@ -3,14 +3,17 @@
 Every model predicts log(target) from the layer variables z (features.py) as a
 physical base plus a correction:
 
-    log y = intercept + sum_i base_i z_i                          (power law in MACs and bytes)
-          + sum_i linear_i c_i + sum_(i,j) quadratic_ij c_i c_j   (polynomial correction)
-          + sum_t tree_t(c)                                       (or tree correction)
+    log y = intercept + sum_i base_i z_i                                (power law in MACs and bytes)
+          + clip( sum_i linear_i c_i + sum_(i,j) quadratic_ij c_i c_j   (polynomial correction)
+                  + sum_t tree_t(c),                                    (or tree correction)
+                  correction_range)
 
-where c = z clipped to the range seen in training. The base extrapolates like
-a power law to layers larger or smaller than any measured; the correction
-refines within the measured range and stays bounded outside it, so a
-polynomial fitted on small layers cannot explode on a large one.
+where c = z clipped to the range seen in training and correction_range is
+the span of the correction over the training rows. The base (slopes between
+0 and 2) extrapolates like a power law to layers larger or smaller than any
+measured; the correction refines within the measured range and stays within
+what it did in training, so a polynomial fitted on small layers cannot
+explode on a large one.
 Trees are stored as complete binary trees of one depth, padded where a branch
 stopped early, so a batch of layers walks all trees with a few array gathers.
 """
@@ -49,6 +52,7 @@ class LayerModel:
     linear: dict[int, float]  # variable index -> coefficient on clipped z
     quadratic: dict[tuple[int, int], float]  # (i, j), i <= j -> coefficient on clipped z
     clip: dict[int, tuple[float, float]]  # variable index -> training range, for the correction
+    correction_range: tuple[float, float]  # the correction's values over the training rows; held within them
     trees: Trees | None = None
     residuals: np.ndarray = field(default_factory=lambda: np.zeros(0))  # out-of-fold log(measured/predicted)
     cv: dict = field(default_factory=dict)
@@ -64,13 +68,14 @@ class LayerModel:
         for i, coef in self.base.items():
             out += coef * z[:, i]
         c = self.clipped(z)
+        correction = np.zeros(z.shape[0])
         for i, coef in self.linear.items():
-            out += coef * c[:, i]
+            correction += coef * c[:, i]
         for (i, j), coef in self.quadratic.items():
-            out += coef * c[:, i] * c[:, j]
+            correction += coef * c[:, i] * c[:, j]
         if self.trees is not None:
-            out += self.trees.predict(c)
-        return out
+            correction += self.trees.predict(c)
+        return out + np.clip(correction, *self.correction_range)
 
     # --- plain-array form for the predictor file ---
 
@@ -85,6 +90,7 @@ class LayerModel:
             "clip": {"variables": [variables[i] for i in self.clip],
                      "low": [float(lo) for lo, _ in self.clip.values()],
                      "high": [float(hi) for _, hi in self.clip.values()]},
+            "correction_range": [float(v) for v in self.correction_range],
             "residuals_log": [round(float(r), 6) for r in np.sort(self.residuals)],
             "cv": self.cv,
         }
@@ -117,17 +123,19 @@ class LayerModel:
                 threshold=np.array([[np.inf if v is None else v for v in row] for row in t["threshold"]], dtype=float),
                 leaf=np.array(t["leaf"], dtype=float),
             )
+        low, high = doc["correction_range"]
         return cls(doc["kind"], float(doc["intercept"]), named(doc["base"]), named(doc["linear"]), quadratic, clip,
-                   trees, np.array(doc.get("residuals_log", []), dtype=float), doc.get("cv", {}))
+                   (float(low), float(high)), trees, np.array(doc.get("residuals_log", []), dtype=float),
+                   doc.get("cv", {}))
 
 
 class StackedLayerModels:
     """All op models of one target in stacked arrays: one pass evaluates any mix of op types.
 
-    The polynomial parts become one weight matrix over [z, c, c_i c_j] (every
-    model's terms side by side), so a batch of layers costs one clip and one
-    matrix product; trees of one depth become flat node tables walked level by
-    level for all trees at once.
+    The power laws become one weight matrix over z and the polynomial
+    corrections one over [c, c_i c_j] (every model's terms side by side), so a
+    batch of layers costs two clips and two matrix products; trees of one
+    depth become flat node tables walked level by level for all trees at once.
     """
 
     def __init__(self, models: list[LayerModel], n_variables: int):
@@ -139,33 +147,36 @@ class StackedLayerModels:
         self.pair_right = np.array([p[1] for p in pairs], dtype=np.intp)
         self.intercept = np.array([m.intercept for m in models])
         v = n_variables
-        weights = np.zeros((2 * v + len(pairs), len(models)))
+        self.base = np.zeros((v, len(models)))
+        self.correction = np.zeros((v + len(pairs), len(models)))
         self.low = np.full((len(models), v), -np.inf)
         self.high = np.full((len(models), v), np.inf)
+        self.correction_low = np.array([m.correction_range[0] for m in models])
+        self.correction_high = np.array([m.correction_range[1] for m in models])
         for k, model in enumerate(models):
             for i, coef in model.base.items():
-                weights[i, k] = coef
+                self.base[i, k] = coef
             for i, coef in model.linear.items():
-                weights[v + i, k] = coef
+                self.correction[i, k] = coef
             for pair, coef in model.quadratic.items():
-                weights[2 * v + pair_index[pair], k] = coef
+                self.correction[v + pair_index[pair], k] = coef
             for i, (low, high) in model.clip.items():
                 self.low[k, i], self.high[k, i] = low, high
-        self.weights = weights
         self.tree_blocks = [_TreeBlock(models, depth) for depth in
                             sorted({m.trees.depth for m in models if m.trees is not None})]
 
     def predict_log(self, z: np.ndarray, model_index: np.ndarray) -> np.ndarray:
         n, v = z.shape
+        rows = np.arange(n)
         clipped = np.clip(z, self.low[model_index], self.high[model_index])
-        terms = np.empty((n, self.weights.shape[0]))
-        terms[:, :v] = z
-        terms[:, v:2 * v] = clipped
-        np.multiply(clipped[:, self.pair_left], clipped[:, self.pair_right], out=terms[:, 2 * v:])
-        out = (terms @ self.weights)[np.arange(n), model_index] + self.intercept[model_index]
+        terms = np.empty((n, self.correction.shape[0]))
+        terms[:, :v] = clipped
+        np.multiply(clipped[:, self.pair_left], clipped[:, self.pair_right], out=terms[:, v:])
+        correction = (terms @ self.correction)[rows, model_index]
         for block in self.tree_blocks:
-            block.add(out, clipped, model_index)
-        return out
+            block.add(correction, clipped, model_index)
+        np.clip(correction, self.correction_low[model_index], self.correction_high[model_index], out=correction)
+        return self.intercept[model_index] + (z @ self.base)[rows, model_index] + correction
 
 
 class _TreeBlock:

@@ -24,7 +24,6 @@ File paths inside a space are relative to the space file.
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
