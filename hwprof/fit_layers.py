@@ -17,7 +17,7 @@ import numpy as np
 from scipy.optimize import lsq_linear
 from sklearn.linear_model import lasso_path, orthogonal_mp
 
-from hwprof.layer_models import LayerModel, Trees
+from hwprof.layer_models import LayerModel, PhysicalBase, Trees
 
 FAMILIES = ("polynomial", "trees", "auto")
 MIN_ROWS = 6  # unique configurations an op type needs for a model of its own
@@ -124,43 +124,42 @@ def bounded_least_squares(x: np.ndarray, y: np.ndarray, w: np.ndarray, bounded: 
     return mean_y - float(mean_x @ coef), coef
 
 
-@dataclass
-class Base:
-    """The power-law part: log y linear in log MACs and log bytes."""
-
-    intercept: float
-    coef: dict[int, float]
-
-    @classmethod
-    def fit(cls, z: np.ndarray, y: np.ndarray, w: np.ndarray, columns: list[int]) -> "Base":
-        columns = varying(z, columns)
+def fit_base(z: np.ndarray, y: np.ndarray, w: np.ndarray, spec: tuple[str, list[int]]) -> PhysicalBase:
+    """The physical base of the given form over the given variables (see PhysicalBase)."""
+    form, columns = spec
+    columns = varying(z, columns)
+    if form == "power":
         intercept, coef = bounded_least_squares(z[:, columns], y, w, len(columns))
-        return cls(intercept, dict(zip(columns, (float(c) for c in coef))))
+        return PhysicalBase("power", intercept, dict(zip(columns, (float(c) for c in coef))))
+    # minimise the weighted relative error of a + sum b_i v_i, all costs >= 0
+    x = np.column_stack([np.ones(len(y)), np.expm1(z[:, columns])]) / np.exp(y)[:, None]
+    root = np.sqrt(w / w.mean())
+    solution = lsq_linear(x * root[:, None], root, bounds=(0.0, np.inf), method="bvls").x
+    if not np.any(solution > 0):
+        solution[0] = float(np.exp(np.average(y, weights=w)))
+    return PhysicalBase("roofline", float(solution[0]), dict(zip(columns, (float(c) for c in solution[1:]))))
 
-    @staticmethod
-    def select(z: np.ndarray, y: np.ndarray, w: np.ndarray, folds: Folds, physical: list[int]) -> list[int]:
-        """Which of MACs, bytes or both the power law uses, by cross-validation.
 
-        MACs and bytes are nearly collinear for element-wise ops; fitting both
-        there splits the slope between them for no gain."""
-        candidates = varying(z, physical)
-        subsets = [list(c) for size in range(1, len(candidates) + 1)
-                   for c in itertools.combinations(candidates, size)]
-        best = ([], np.inf)
-        for subset in subsets:
-            oof = np.empty_like(y)
-            for train, test in folds.splits:
-                oof[test] = Base.fit(z[train], y[train], w[train], subset).predict(z[test])
-            error = weighted_log_rmse(oof, y, w)
-            if error < best[1] * 0.99:
-                best = (subset, error)
-        return best[0]
+def select_base(z: np.ndarray, y: np.ndarray, w: np.ndarray, folds: Folds, physical: list[int]
+                ) -> tuple[str, list[int]]:
+    """The base form and variables (MACs, bytes or both) with the lowest cross-validated error.
 
-    def predict(self, z: np.ndarray) -> np.ndarray:
-        out = np.full(z.shape[0], self.intercept)
-        for i, c in self.coef.items():
-            out += c * z[:, i]
-        return out
+    MACs and bytes are nearly collinear for element-wise ops; fitting both
+    there splits the slope between them for no gain."""
+    candidates = varying(z, physical)
+    specs = [("power", list(c)) for size in range(1, len(candidates) + 1)
+             for c in itertools.combinations(candidates, size)]
+    if candidates:
+        specs.append(("roofline", candidates))
+    best = (("power", []), np.inf)
+    for spec in specs:
+        oof = np.empty_like(y)
+        for train, test in folds.splits:
+            oof[test] = fit_base(z[train], y[train], w[train], spec).predict(z[test])
+        error = weighted_log_rmse(oof, y, w)
+        if error < best[1] * 0.99:
+            best = (spec, error)
+    return best[0]
 
 
 def training_range(z: np.ndarray, columns: list[int]) -> dict[int, tuple[float, float]]:
@@ -209,75 +208,76 @@ def weighted_log_rmse(predicted: np.ndarray, measured: np.ndarray, w: np.ndarray
 
 def fit_polynomial(z: np.ndarray, y: np.ndarray, w: np.ndarray, folds: Folds, candidates: list[int],
                    physical: list[int], degree: int = 2) -> tuple[LayerModel, np.ndarray]:
-    """Power-law base plus a sparse polynomial correction; returns the model and out-of-fold predictions.
+    """Power-law base plus a sparse polynomial correction of its residual.
 
-    Term sets are proposed on the full data (the base's residual); each is scored
-    by refitting base and correction together on the training folds and
-    predicting the held-out fold with the correction's variables clipped to the
-    training folds' range, exactly as prediction will.
+    Returns the model and out-of-fold predictions. Term sets are proposed on the
+    full data; each is scored by refitting base and correction on the training
+    folds and predicting the held-out fold as prediction will: variables clipped
+    to the training folds' range, the correction held within the residuals it
+    was fitted to.
     """
-    physical = Base.select(z, y, w, folds, physical)
+    spec = select_base(z, y, w, folds, physical)
     columns = varying(z, candidates)
-    terms = [t for t in polynomial_terms(columns, degree) if not (len(t) == 1 and t[0] in physical)]
+    terms = polynomial_terms(columns, degree)
     x = term_matrix(z, terms)
+    base = fit_base(z, y, w, spec)
+    residual = y - base.predict(z)
     smallest_train = min(len(train) for train, _ in folds.splits)
-    residual = y - Base.fit(z, y, w, physical).predict(z)
-    supports = _candidate_supports(x, residual, w, max_size=max(0, smallest_train - len(physical) - 3))
-    base_x = z[:, physical]
-    prepared = [(train, test, term_matrix(clip_to(z[test], training_range(z[train], columns)), terms))
-                for train, test in folds.splits]
-    nb = len(physical)
+    supports = _candidate_supports(x, residual, w, max_size=max(0, smallest_train - 3))
+    prepared = []
+    for train, test in folds.splits:
+        fold_base = fit_base(z[train], y[train], w[train], spec)
+        fold_residual = y[train] - fold_base.predict(z[train])
+        prepared.append((train, test, fold_residual, fold_base.predict(z[test]),
+                         term_matrix(clip_to(z[test], training_range(z[train], columns)), terms)))
     best = None
     for support in supports:
         chosen = list(support)
         oof = np.empty_like(y)
-        for train, test, x_test in prepared:
-            x_train = x[np.ix_(train, chosen)]
-            intercept, coef = bounded_least_squares(np.hstack([base_x[train], x_train]), y[train], w[train], nb)
-            seen = x_train @ coef[nb:]
-            correction = np.clip(x_test[:, chosen] @ coef[nb:], seen.min(initial=0.0), seen.max(initial=0.0))
-            oof[test] = intercept + base_x[test] @ coef[:nb] + correction
+        for train, test, fold_residual, base_test, x_test in prepared:
+            intercept, coef = weighted_least_squares(x[np.ix_(train, chosen)], fold_residual, w[train])
+            correction = intercept + x_test[:, chosen] @ coef
+            oof[test] = base_test + np.clip(correction, fold_residual.min(), fold_residual.max())
         error = weighted_log_rmse(oof, y, w)
         # a larger term set must beat the best so far by 1% to be kept
         if best is None or error < best[0] * 0.99:
             best = (error, chosen, oof)
     _, chosen, oof = best
-    intercept, coef = bounded_least_squares(np.hstack([base_x, x[:, chosen]]), y, w, nb)
-    seen = x[:, chosen] @ coef[nb:]
-    base = {j: float(c) for j, c in zip(physical, coef[:nb])}
+    intercept, coef = weighted_least_squares(x[:, chosen], residual, w)
     linear, quadratic = {}, {}
-    for c, k in zip(coef[len(physical):], chosen):
+    for c, k in zip(coef, chosen):
         term = terms[k]
         if len(term) == 1:
             linear[term[0]] = float(c)
         else:
             quadratic[term] = float(c)
     used = sorted(set(linear) | {i for pair in quadratic for i in pair})
-    return LayerModel("polynomial", intercept, base, linear, quadratic, training_range(z, used),
-                      (float(seen.min(initial=0.0)), float(seen.max(initial=0.0)))), oof
+    model = LayerModel("polynomial", intercept, linear, quadratic, training_range(z, used),
+                       (float(residual.min() - intercept), float(residual.max() - intercept)), base)
+    return model, oof
 
 
 def _fit_trees_once(z: np.ndarray, y: np.ndarray, w: np.ndarray, candidates: list[int],
-                    physical: list[int]) -> LayerModel:
-    base = Base.fit(z, y, w, physical)
+                    spec: tuple[str, list[int]]) -> LayerModel:
+    base = fit_base(z, y, w, spec)
     columns = varying(z, candidates) or candidates[:1]
-    trees = fit_boosted_trees(z[:, columns], y - base.predict(z), w, TREE_COUNT, TREE_DEPTH)
+    residual = y - base.predict(z)
+    trees = fit_boosted_trees(z[:, columns], residual, w, TREE_COUNT, TREE_DEPTH)
     trees.feature = np.asarray(columns, dtype=np.intp)[trees.feature]
-    seen = trees.predict(z)
-    return LayerModel("trees", base.intercept, base.coef, {}, {}, training_range(z, columns),
-                      (float(seen.min()), float(seen.max())), trees)
+    return LayerModel("trees", 0.0, {}, {}, training_range(z, columns),
+                      (float(residual.min()), float(residual.max())), base, trees)
 
 
-def fit_trees(z: np.ndarray, y: np.ndarray, w: np.ndarray, folds: Folds | None, candidates: list[int],
-              physical: list[int]) -> tuple[LayerModel, np.ndarray | None]:
-    """Power-law base plus boosted trees on its residual; out-of-fold predictions when folds are given."""
+def fit_trees(z: np.ndarray, y: np.ndarray, w: np.ndarray, folds: Folds, candidates: list[int],
+              physical: list[int], score: bool = True) -> tuple[LayerModel, np.ndarray | None]:
+    """Physical base plus boosted trees on its residual; out-of-fold predictions when scoring."""
+    spec = select_base(z, y, w, folds, physical)
     oof = None
-    if folds is not None:
-        physical = Base.select(z, y, w, folds, physical)
+    if score:
         oof = np.empty_like(y)
         for train, test in folds.splits:
-            oof[test] = _fit_trees_once(z[train], y[train], w[train], candidates, physical).predict_log(z[test])
-    return _fit_trees_once(z, y, w, candidates, physical), oof
+            oof[test] = _fit_trees_once(z[train], y[train], w[train], candidates, spec).predict_log(z[test])
+    return _fit_trees_once(z, y, w, candidates, spec), oof
 
 
 def _split_points(column: np.ndarray, bins: int) -> np.ndarray:
@@ -374,7 +374,7 @@ def fit_op_model(z: np.ndarray, y_log: np.ndarray, groups: np.ndarray, variables
     w = precision_weights(relative_ci, len(y_log))
     physical = [variables.index(name) for name in POWER_LAW_VARIABLES if name in variables]
     if not score and family == "trees":
-        model, _ = fit_trees(z, y_log, w, None, candidates, physical)
+        model, _ = fit_trees(z, y_log, w, folds, candidates, physical, score=False)
         return model
     fitted = {}
     if family in ("polynomial", "auto"):

@@ -3,14 +3,15 @@
 Every model predicts log(target) from the layer variables z (features.py) as a
 physical base plus a correction:
 
-    log y = intercept + sum_i base_i z_i                                (power law in MACs and bytes)
+    log y = base(z)                                                     (PhysicalBase: roofline or power law)
+          + intercept
           + clip( sum_i linear_i c_i + sum_(i,j) quadratic_ij c_i c_j   (polynomial correction)
                   + sum_t tree_t(c),                                    (or tree correction)
                   correction_range)
 
 where c = z clipped to the range seen in training and correction_range is
-the span of the correction over the training rows. The base (slopes between
-0 and 2) extrapolates like a power law to layers larger or smaller than any
+the span of the residuals the correction was fitted to. The base
+extrapolates like hardware does to layers larger or smaller than any
 measured; the correction refines within the measured range and stays within
 what it did in training, so a polynomial fitted on small layers cannot
 explode on a large one.
@@ -44,15 +45,54 @@ class Trees:
         return self.leaf[tree, position - self.feature.shape[1]].sum(axis=1)
 
 
+TINY_COST = 1e-12  # floor of a roofline base before its log
+
+
+@dataclass
+class PhysicalBase:
+    """The physical part of a layer model, in one of two forms.
+
+    power:    base = intercept + sum_i coef_i z_i              (a power law in MACs and/or bytes)
+    roofline: base = log(intercept + sum_i coef_i v_i)         (fixed cost + time per MAC + per byte)
+
+    with v_i = expm1(z_i) the raw variable. The roofline form extrapolates the way
+    hardware behaves: to a fixed launch cost for tiny layers and linearly in work
+    for large ones; the power law is kept for ops whose cross-validated error
+    says otherwise."""
+
+    form: str
+    intercept: float  # power: log-space intercept; roofline: fixed cost in the target's unit
+    coef: dict[int, float]
+
+    def predict(self, z: np.ndarray) -> np.ndarray:
+        total = np.full(z.shape[0], self.intercept)
+        if self.form == "roofline":
+            for i, c in self.coef.items():
+                total += c * np.expm1(z[:, i])
+            return np.log(np.maximum(total, TINY_COST))
+        for i, c in self.coef.items():
+            total += c * z[:, i]
+        return total
+
+    def to_json(self, variables: list[str]) -> dict:
+        return {"form": self.form, "intercept": float(self.intercept), "variables": [variables[i] for i in self.coef],
+                "coef": [float(c) for c in self.coef.values()]}
+
+    @classmethod
+    def from_json(cls, doc: dict, index: dict[str, int]) -> "PhysicalBase":
+        return cls(doc["form"], float(doc["intercept"]),
+                   {index[name]: float(c) for name, c in zip(doc["variables"], doc["coef"])})
+
+
 @dataclass
 class LayerModel:
     kind: str  # "polynomial" or "trees"
-    intercept: float
-    base: dict[int, float]  # variable index -> coefficient on z
+    intercept: float  # of the correction, in log space
     linear: dict[int, float]  # variable index -> coefficient on clipped z
     quadratic: dict[tuple[int, int], float]  # (i, j), i <= j -> coefficient on clipped z
     clip: dict[int, tuple[float, float]]  # variable index -> training range, for the correction
-    correction_range: tuple[float, float]  # the correction's values over the training rows; held within them
+    correction_range: tuple[float, float]  # the residuals the correction was fitted to; held within them
+    base: PhysicalBase
     trees: Trees | None = None
     residuals: np.ndarray = field(default_factory=lambda: np.zeros(0))  # out-of-fold log(measured/predicted)
     cv: dict = field(default_factory=dict)
@@ -64,9 +104,7 @@ class LayerModel:
         return c
 
     def predict_log(self, z: np.ndarray) -> np.ndarray:
-        out = np.full(z.shape[0], self.intercept)
-        for i, coef in self.base.items():
-            out += coef * z[:, i]
+        out = self.base.predict(z) + self.intercept
         c = self.clipped(z)
         correction = np.zeros(z.shape[0])
         for i, coef in self.linear.items():
@@ -83,7 +121,7 @@ class LayerModel:
         doc = {
             "kind": self.kind,
             "intercept": float(self.intercept),
-            "base": {"variables": [variables[i] for i in self.base], "coef": [float(c) for c in self.base.values()]},
+            "base": self.base.to_json(variables),
             "linear": {"variables": [variables[i] for i in self.linear], "coef": [float(c) for c in self.linear.values()]},
             "quadratic": {"pairs": [[variables[i], variables[j]] for i, j in self.quadratic],
                           "coef": [float(c) for c in self.quadratic.values()]},
@@ -124,9 +162,9 @@ class LayerModel:
                 leaf=np.array(t["leaf"], dtype=float),
             )
         low, high = doc["correction_range"]
-        return cls(doc["kind"], float(doc["intercept"]), named(doc["base"]), named(doc["linear"]), quadratic, clip,
-                   (float(low), float(high)), trees, np.array(doc.get("residuals_log", []), dtype=float),
-                   doc.get("cv", {}))
+        return cls(doc["kind"], float(doc["intercept"]), named(doc["linear"]), quadratic, clip,
+                   (float(low), float(high)), PhysicalBase.from_json(doc["base"], index), trees,
+                   np.array(doc.get("residuals_log", []), dtype=float), doc.get("cv", {}))
 
 
 class StackedLayerModels:
@@ -145,23 +183,28 @@ class StackedLayerModels:
         pair_index = {pair: k for k, pair in enumerate(pairs)}
         self.pair_left = np.array([p[0] for p in pairs], dtype=np.intp)
         self.pair_right = np.array([p[1] for p in pairs], dtype=np.intp)
-        self.intercept = np.array([m.intercept for m in models])
         v = n_variables
-        self.base = np.zeros((v, len(models)))
+        self.power = np.zeros((v, len(models)))
+        self.roofline = np.zeros((v, len(models)))
+        self.is_roofline = np.array([m.base.form == "roofline" for m in models])
+        self.overhead = np.array([m.base.intercept if m.base.form == "roofline" else 0.0 for m in models])
+        self.intercept = np.array([m.intercept + (m.base.intercept if m.base.form == "power" else 0.0)
+                                   for m in models])
         self.correction = np.zeros((v + len(pairs), len(models)))
         self.low = np.full((len(models), v), -np.inf)
         self.high = np.full((len(models), v), np.inf)
         self.correction_low = np.array([m.correction_range[0] for m in models])
         self.correction_high = np.array([m.correction_range[1] for m in models])
         for k, model in enumerate(models):
-            for i, coef in model.base.items():
-                self.base[i, k] = coef
+            for i, coef in model.base.coef.items():
+                (self.roofline if model.base.form == "roofline" else self.power)[i, k] = coef
             for i, coef in model.linear.items():
                 self.correction[i, k] = coef
             for pair, coef in model.quadratic.items():
                 self.correction[v + pair_index[pair], k] = coef
             for i, (low, high) in model.clip.items():
                 self.low[k, i], self.high[k, i] = low, high
+        self.roofline_columns = np.flatnonzero(np.any(self.roofline != 0, axis=1))
         self.tree_blocks = [_TreeBlock(models, depth) for depth in
                             sorted({m.trees.depth for m in models if m.trees is not None})]
 
@@ -176,7 +219,13 @@ class StackedLayerModels:
         for block in self.tree_blocks:
             block.add(correction, clipped, model_index)
         np.clip(correction, self.correction_low[model_index], self.correction_high[model_index], out=correction)
-        return self.intercept[model_index] + (z @ self.base)[rows, model_index] + correction
+        out = self.intercept[model_index] + (z @ self.power)[rows, model_index] + correction
+        if self.roofline_columns.size:
+            roofline = self.is_roofline[model_index]
+            cost = self.overhead[model_index] + (np.expm1(z[:, self.roofline_columns])
+                                                 @ self.roofline[self.roofline_columns])[rows, model_index]
+            out += np.where(roofline, np.log(np.maximum(cost, TINY_COST)), 0.0)
+        return out
 
 
 class _TreeBlock:

@@ -150,21 +150,24 @@ def test_planted_polynomial_is_recovered_per_op():
     index = models.model_index([r.op for r in records])
     predicted = models.stacked.predict_log(z, index)
     error = np.abs(predicted - planted_log_latency(records))
-    # noise-free data from a law inside the model class: held-out layers inside the training range within 2%
-    # (two-valued variables such as batch 1/4 leave equivalent term sets; CV picks one of them)
+    # noise-free data from a law inside the model class: held-out layers inside the training range within 1%
+    # (two-valued variables such as batch 1/4 leave equivalent term sets; CV picks one of them), and a few
+    # unseen combinations held at the correction's training range
     inside = np.all((z >= models.stacked.low[index]) & (z <= models.stacked.high[index]), axis=1)
     assert inside.sum() > 0.8 * len(records)
-    assert np.max(error[inside]) < 0.02
+    assert np.quantile(error[inside], 0.95) < 0.01
+    assert np.max(error[inside]) < 0.05
     # outside it the correction is held at the edge of the range and the power-law base extrapolates
     assert np.max(error) < 0.05
     assert set(models.ops) == {"conv2d", "relu", "maxpool2d", "linear"}
     relu = models.ops["relu"]
     bytes_total = predictor.variables.index("bytes_total")
-    # relu's law is one power law: base and correction together carry it, with no quadratic terms
+    # relu's law is one power law in bytes: the base picks that form and carries it alone
+    assert relu.base.form == "power" and list(relu.base.coef) == [bytes_total]
     assert not relu.quadratic
-    slope = relu.base.get(bytes_total, 0.0) + relu.linear.get(bytes_total, 0.0)
+    slope = relu.base.coef[bytes_total] + relu.linear.get(bytes_total, 0.0)
     assert slope == pytest.approx(0.9, abs=1e-3)
-    assert relu.intercept == pytest.approx(-12.0, abs=1e-2)
+    assert relu.base.intercept + relu.intercept == pytest.approx(-12.0, abs=1e-2)
 
 
 def test_network_model_learns_what_isolated_layers_miss():
