@@ -31,11 +31,16 @@ def unique_layers(model: str, batch_size: int):
     return unique
 
 
+OTHER_CPU_SHARES: list[float] = []  # per hwprof pass: how busy the rest of the machine was
+
+
 def run_hwprof(layers: dict, precision: float, seed: int) -> tuple[dict, float]:
     items = [Item(key, layer.call.bind("cpu")) for key, layer in layers.items()]
     start = time.perf_counter()
     results = Runner(Method(precision=precision, seed=seed)).measure(items)
     wall = time.perf_counter() - start
+    shares = [r.other_cpu_share for r in results if r.other_cpu_share is not None]
+    OTHER_CPU_SHARES.append(sum(shares) / len(shares))
     return {r.key: r.summary.median for r in results}, wall
 
 
@@ -58,8 +63,11 @@ def main():
     parser.add_argument("--model", default="resnet18")
     parser.add_argument("--batch-size", type=int, default=1)
     parser.add_argument("--precision", type=float, default=0.02)
+    parser.add_argument("--threads", type=int, default=None, help="torch intra-op threads (default: torch's)")
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     layers = unique_layers(args.model, args.batch_size)
     with torch.inference_mode():
         hw_a, hw_a_s = run_hwprof(layers, args.precision, seed=1)
@@ -75,6 +83,7 @@ def main():
         "hwprof_reproducibility_median_abs_dev": reproducibility(hw_a, hw_b),
         "torch_reproducibility_median_abs_dev": reproducibility(tb_a, tb_b),
         "median_agreement_hwprof_vs_torch": reproducibility(hw_a, tb_a),
+        "mean_other_cpu_share_during_hwprof_passes": OTHER_CPU_SHARES,
     }
     emit(result, args.out)
 

@@ -46,6 +46,7 @@ def main():
         first, first_s = run_once(args.model, Path(tmp) / "a.parquet", extra)
         second, second_s = run_once(args.model, Path(tmp) / "b.parquet", extra)
     result = {"model": args.model, "extra_args": extra, "run_wall_s": [first_s, second_s],
+              "mean_other_cpu_share": [float(first["other_cpu_share"].mean()), float(second["other_cpu_share"].mean())],
               "stable_share": float(pd.concat([first, second])["stable"].astype(bool).mean()),
               **agreement(first, second)}
     emit(result, args.out)
