@@ -107,16 +107,29 @@ def _fit_once(data: TrainingData, variables: list[str], layer_z: np.ndarray, net
     `choices` (target -> op -> "polynomial"|"trees") reuses the model family picked
     on all data, so refits inside cross-validation skip re-scoring the other family.
     """
-    layer_docs = {}
+    layer_docs, latency_oof = {}, None
     for target in layer_targets:
-        layer_docs[target] = _fit_layer_target(data, variables, layer_z, target, family, layer_mask,
-                                               (choices or {}).get(target))
+        layer_docs[target], oof = _fit_layer_target(data, variables, layer_z, target, family, layer_mask,
+                                                    (choices or {}).get(target))
+        if target == "latency_ms":
+            latency_oof = _on_network_layers(data, oof)
     sets = {t: LayerModelSet(*_models_from_docs(d, variables), len(variables)) for t, d in layer_docs.items()}
     batch = data.networks.select(np.flatnonzero(network_mask))
     families = data.families[network_mask]
     network_docs = _fit_network_targets(batch, families, {t: v[network_mask] for t, v in data.targets.items()},
-                                        targets, sets, network_z, data.relative_ci[network_mask])
+                                        targets, sets, network_z, data.relative_ci[network_mask], latency_oof)
     return _document(data, variables, layer_docs, network_docs)
+
+
+def _on_network_layers(data: TrainingData, per_config: np.ndarray) -> np.ndarray:
+    """A per-configuration array (rows of data.layers) moved onto the networks' unique layers."""
+    position = {key: i for i, key in enumerate(zip(data.layers["op"], data.layers["config"]))}
+    moved = np.full(len(data.networks.layers), np.nan)
+    for u, record in enumerate(data.networks.layers):
+        i = position.get((record.op, record.config))
+        if i is not None:
+            moved[u] = per_config[i]
+    return moved
 
 
 def _models_from_docs(doc: dict, variables: list[str]):
@@ -128,7 +141,9 @@ def _models_from_docs(doc: dict, variables: list[str]):
 
 
 def _fit_layer_target(data: TrainingData, variables: list[str], layer_z: np.ndarray, target: str, family: str,
-                      mask: np.ndarray, choices: dict | None = None) -> dict:
+                      mask: np.ndarray, choices: dict | None = None) -> tuple[dict, np.ndarray]:
+    """Op models and fallback for one target, and each configuration's out-of-fold log prediction
+    (its own op model's where it has one, else the fallback's; NaN where not fitted)."""
     values = data.layers[target].to_numpy(dtype=float)
     usable = mask & np.isfinite(values) & (values > 0)
     y_log = np.log(np.where(usable, values, 1.0))
@@ -136,45 +151,56 @@ def _fit_layer_target(data: TrainingData, variables: list[str], layer_z: np.ndar
     ops = data.layers["op"].to_numpy()
     relative_ci = data.layers["relative_ci"].to_numpy(dtype=float)
     all_columns = list(range(len(variables)))
+    out_of_fold = np.full(len(values), np.nan)
+    fallback = None
+    rows = np.flatnonzero(usable)
+    if len(rows) >= MIN_ROWS:
+        physical = [variables.index(name) for name in FALLBACK_VARIABLES]
+        model, oof = fit_op_model(layer_z[rows], y_log[rows], groups[rows], variables, physical, "polynomial",
+                                  relative_ci[rows])
+        fallback = model.to_json(variables)
+        out_of_fold[rows] = oof
     docs = {}
     for op in sorted(set(ops[usable])):
         rows = np.flatnonzero(usable & (ops == op))
         if len(rows) < MIN_ROWS or (choices is not None and op not in choices):
             continue
-        model = fit_op_model(layer_z[rows], y_log[rows], groups[rows], variables, all_columns,
-                             family if choices is None else choices[op], score=choices is None,
-                             relative_ci=relative_ci[rows])
+        model, oof = fit_op_model(layer_z[rows], y_log[rows], groups[rows], variables, all_columns,
+                                  family if choices is None else choices[op], relative_ci[rows])
         docs[op] = model.to_json(variables)
-    fallback = None
-    rows = np.flatnonzero(usable)
-    if len(rows) >= MIN_ROWS:
-        physical = [variables.index(name) for name in FALLBACK_VARIABLES]
-        model = fit_op_model(layer_z[rows], y_log[rows], groups[rows], variables, physical, "polynomial",
-                             relative_ci=relative_ci[rows])
-        fallback = model.to_json(variables)
-    return {"ops": docs, "fallback": fallback}
+        out_of_fold[rows] = oof
+    return {"ops": docs, "fallback": fallback}, out_of_fold
 
 
-def _layer_sums(sets: dict[str, LayerModelSet], batch: NetworkBatch, network_z: np.ndarray) -> np.ndarray:
+def _layer_sums(sets: dict[str, LayerModelSet], batch: NetworkBatch, network_z: np.ndarray,
+                known_log: np.ndarray | None = None) -> np.ndarray:
+    """Per network and op group, the sum of predicted layer latencies; `known_log` (log ms per
+    unique layer, NaN where unknown) replaces the prediction where given."""
     ops = [record.op for record in batch.layers]
     models = sets["latency_ms"]
-    latency = np.exp(models.stacked.predict_log(network_z, models.model_index(ops)))
+    predicted_log = models.stacked.predict_log(network_z, models.model_index(ops))
+    if known_log is not None:
+        predicted_log = np.where(np.isfinite(known_log), known_log, predicted_log)
     position = {group: i for i, group in enumerate(OP_GROUPS)}
     onehot = np.zeros((len(ops), len(OP_GROUPS)))
     onehot[np.arange(len(ops)), [position[op_group(op)] for op in ops]] = 1.0
-    return batch.membership @ (onehot * latency[:, None])
+    return batch.membership @ (onehot * np.exp(predicted_log)[:, None])
 
 
 def _fit_network_targets(batch: NetworkBatch, families: np.ndarray, values: dict[str, np.ndarray],
                          targets: Sequence[str], sets: dict[str, LayerModelSet], network_z: np.ndarray,
-                         relative_ci: np.ndarray) -> dict:
+                         relative_ci: np.ndarray, layer_oof_log: np.ndarray | None = None) -> dict:
+    """Network models for each target. With layer models, the latency model learns from each
+    network's *out-of-fold* layer sum where its layers were measured: it must correct layer
+    predictions as they are for networks the layer models did not see, not as they are in-sample."""
     docs = {}
     y = values["latency_ms"]
     splits = make_folds(families).splits if len(y) >= 3 else []
     if sets:
-        layer_sums = _layer_sums(sets, batch, network_z)
         counts = batch.aggregates.reshape(len(batch), len(OP_GROUPS), -1)[:, :, 0]
-        latency_model = fit_log_ratio_model("latency_ms", layer_sums, counts, y, splits, relative_ci)
+        stacked_sums = _layer_sums(sets, batch, network_z, layer_oof_log)
+        latency_model = fit_log_ratio_model("latency_ms", stacked_sums, counts, y, splits, relative_ci)
+        layer_sums = _layer_sums(sets, batch, network_z)
     else:
         layer_sums = None
         design, x = analytic_design(batch.aggregates, y)

@@ -269,14 +269,12 @@ def _fit_trees_once(z: np.ndarray, y: np.ndarray, w: np.ndarray, candidates: lis
 
 
 def fit_trees(z: np.ndarray, y: np.ndarray, w: np.ndarray, folds: Folds, candidates: list[int],
-              physical: list[int], score: bool = True) -> tuple[LayerModel, np.ndarray | None]:
-    """Physical base plus boosted trees on its residual; out-of-fold predictions when scoring."""
+              physical: list[int]) -> tuple[LayerModel, np.ndarray]:
+    """Physical base plus boosted trees on its residual; returns the model and out-of-fold predictions."""
     spec = select_base(z, y, w, folds, physical)
-    oof = None
-    if score:
-        oof = np.empty_like(y)
-        for train, test in folds.splits:
-            oof[test] = _fit_trees_once(z[train], y[train], w[train], candidates, spec).predict_log(z[test])
+    oof = np.empty_like(y)
+    for train, test in folds.splits:
+        oof[test] = _fit_trees_once(z[train], y[train], w[train], candidates, spec).predict_log(z[test])
     return _fit_trees_once(z, y, w, candidates, spec), oof
 
 
@@ -362,20 +360,14 @@ def precision_weights(relative_ci: np.ndarray | None, n: int) -> np.ndarray:
 
 
 def fit_op_model(z: np.ndarray, y_log: np.ndarray, groups: np.ndarray, variables: list[str],
-                 candidates: list[int], family: str = "auto", score: bool = True,
-                 relative_ci: np.ndarray | None = None) -> LayerModel:
-    """The chosen family's model for one op type, with its out-of-fold residuals and CV figures.
+                 candidates: list[int], family: str = "auto", relative_ci: np.ndarray | None = None
+                 ) -> tuple[LayerModel, np.ndarray]:
+    """The chosen family's model for one op type, and its out-of-fold log predictions.
 
-    With score=False (refits inside an outer cross-validation, family already chosen)
-    trees are fitted once without their own cross-validation; polynomials still
-    cross-validate, because that is how their terms are chosen.
-    """
+    The model carries its out-of-fold residuals (for intervals) and CV figures."""
     folds = make_folds(groups)
     w = precision_weights(relative_ci, len(y_log))
     physical = [variables.index(name) for name in POWER_LAW_VARIABLES if name in variables]
-    if not score and family == "trees":
-        model, _ = fit_trees(z, y_log, w, folds, candidates, physical, score=False)
-        return model
     fitted = {}
     if family in ("polynomial", "auto"):
         fitted["polynomial"] = fit_polynomial(z, y_log, w, folds, candidates, physical)
@@ -394,4 +386,4 @@ def fit_op_model(z: np.ndarray, y_log: np.ndarray, groups: np.ndarray, variables
         "weighted_log_rmse": errors,
         "family": chosen,
     }
-    return model
+    return model, oof

@@ -29,7 +29,7 @@ from hwprof.fit_layers import precision_weights
 LAMBDAS = (0.01, 0.1, 1.0, 10.0, 100.0, 1000.0)
 SMALL_SAMPLE_LAMBDA = 10.0  # used when there are too few networks to cross-validate the choice
 MIN_ROWS_FOR_LAMBDA_CV = 6
-RATIO_LAMBDAS = (0.1, 1.0, 10.0, 100.0, 1000.0)
+RATIO_LAMBDAS = (0.1, 1.0, 10.0, 100.0, 1e3, 1e4, 1e6)
 
 
 @dataclass
@@ -149,20 +149,19 @@ def ratio_features(layer_sums: np.ndarray, counts: np.ndarray) -> np.ndarray:
 
 
 def _ridge(phi: np.ndarray, r: np.ndarray, w: np.ndarray, lam: float) -> np.ndarray:
-    """Weighted ridge on standardised columns (intercept free); coefficients on the raw columns."""
+    """Weighted ridge on standardised columns, the intercept penalised too (toward "the sum as it
+    is"); returns coefficients on the raw columns."""
     share = w / w.sum()
     mean = share @ phi
     spread = np.sqrt(share @ (phi - mean) ** 2)
     usable = spread > 1e-9
     usable[0] = False  # the intercept column
-    x = (phi[:, usable] - mean[usable]) / spread[usable]
-    root = np.sqrt(share)
-    gram = (x * root[:, None]).T @ (x * root[:, None]) + lam / len(r) * np.eye(x.shape[1])
-    centre = share @ r
-    beta = np.linalg.solve(gram, (x * share[:, None]).T @ (r - centre))
+    x = np.column_stack([np.ones(len(r)), (phi[:, usable] - mean[usable]) / spread[usable]])
+    gram = (x * share[:, None]).T @ x + lam / len(r) * np.eye(x.shape[1])
+    beta = np.linalg.solve(gram, (x * share[:, None]).T @ r)
     coef = np.zeros(phi.shape[1])
-    coef[usable] = beta / spread[usable]
-    coef[0] = centre - coef[usable] @ mean[usable]
+    coef[usable] = beta[1:] / spread[usable]
+    coef[0] = beta[0] - coef[usable] @ mean[usable]
     return coef
 
 
