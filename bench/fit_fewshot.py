@@ -8,8 +8,9 @@ arch), predict the held-out networks and score Spearman and Kendall rank
 correlation and MAPE. Side by side on the same held-out networks: ranking by
 FLOPs (MACs) and by parameter count, which need no measurement, the layer
 predictor fitted on the sample-model zoo with no NAS-Bench-201 network at all,
-and that zoo predictor with its network model refitted on the zoo's networks
-plus the N NAS-Bench-201 rows (layer models kept).
+and that zoo predictor with its network model refitted on the N NAS-Bench-201
+rows (layer models kept: transfer from the zoo, adapted with few samples).
+The ceiling: Spearman between two runs of the same networks on this machine.
 HELP (NeurIPS 2021) reports Spearman 0.93 on average from 10 samples.
 """
 
@@ -37,7 +38,10 @@ HELP_SPEARMAN_AT_10 = 0.93
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--nb201", nargs="+", default=existing("nb201.parquet", "nb201_repeat.parquet"))
+    parser.add_argument("--nb201", nargs="+", default=existing("nb201_repeat.parquet"),
+                        help="network-only datasets (default: the repeat run; see fit_measure_data.py)")
+    parser.add_argument("--noise-run", default=(existing("nb201_run3.parquet") or [None])[0],
+                        help="another run of the same networks, to measure the run-to-run ranking ceiling")
     parser.add_argument("--zoo", nargs="+", default=existing("zoo.parquet", "zoo_repeat.parquet"))
     parser.add_argument("--draws", type=int, default=20)
     parser.add_argument("--out", default=str(HERE / "results" / "fit_fewshot.json"))
@@ -74,7 +78,7 @@ def main() -> None:
         scores: dict[str, list] = {"hwprof network rows only": [], "FLOPs": [], "params": []}
         if zoo is not None:
             scores["zoo layer predictor, no nb201 rows"] = []
-            scores["zoo layer predictor + N nb201 rows"] = []
+            scores["zoo layer models, network model refitted on the N rows"] = []
         for _ in range(args.draws):
             order = rng.permutation(n)
             train, test = order[:size], order[size:]
@@ -86,13 +90,15 @@ def main() -> None:
             scores["params"].append(_score(params[test], y[test], ranking_only=True))
             if zoo is not None:
                 scores["zoo layer predictor, no nb201 rows"].append(_score(zoo_predicted["latency_ms"][test], y[test]))
-                combined = refit_networks(zoo_only, _concat(zoo, _subset(data, train)))
-                both = combined.predict_features(combined.features_from_batch(data.networks.select(test)),
-                                                 intervals=False)["latency_ms"]
-                scores["zoo layer predictor + N nb201 rows"].append(_score(both, y[test]))
+                adapted = refit_networks(zoo_only, _subset(data, train))
+                both = adapted.predict_features(adapted.features_from_batch(data.networks.select(test)),
+                                                intervals=False)["latency_ms"]
+                scores["zoo layer models, network model refitted on the N rows"].append(_score(both, y[test]))
         results["sizes"][str(size)] = {label: _summary(values) for label, values in scores.items()}
         print(f"N={size}: " + ", ".join(f"{k} {v['spearman_mean']:.3f}" for k, v in results["sizes"][str(size)].items()),
               file=sys.stderr)
+    if args.noise_run:
+        results["run_to_run"] = _run_to_run(data, args.noise_run)
     ten = results["sizes"].get("10", {}).get("hwprof network rows only")
     if ten:
         results["ratio_spearman_at_10_to_help"] = ten["spearman_mean"] / HELP_SPEARMAN_AT_10
@@ -101,6 +107,18 @@ def main() -> None:
     out.write_text(json.dumps(results, indent=2))
     out.with_suffix(".md").write_text(markdown(results))
     print(markdown(results))
+
+
+def _run_to_run(data, other_path: str) -> dict:
+    """How well one run of the networks ranks another: the ceiling for any predictor."""
+    other = pd.read_parquet(other_path)
+    other = other[other["kind"] == "network"].set_index("model")["latency_ms"]
+    mine = pd.Series(data.targets["latency_ms"], index=data.networks.names)
+    both = pd.concat([mine, other], axis=1, join="inner").dropna()
+    ratio = both.iloc[:, 0] / both.iloc[:, 1]
+    return {"other_run": other_path, "networks": int(len(both)),
+            "spearman": float(stats.spearmanr(both.iloc[:, 0], both.iloc[:, 1]).statistic),
+            "median_abs_ratio_minus_1": float(np.median(np.abs(ratio - 1)))}
 
 
 def _parameter_counts(names) -> np.ndarray:
@@ -114,28 +132,6 @@ def _subset(data, index):
 
     return TrainingData(data.device_name, data.layers, data.networks.select(index), data.families[index],
                         {t: v[index] for t, v in data.targets.items()}, data.relative_ci[index], data.sources)
-
-
-def _concat(zoo, nb201):
-    """The zoo's layer rows and networks plus NAS-Bench-201 network rows (layers traced from their archs)."""
-    from hwprof.features import NetworkBatch
-    from hwprof.fit_data import TrainingData
-
-    lists, names, sizes = [], [], []
-    for batch in (zoo.networks, nb201.networks):
-        dense = batch.membership.tocsr()
-        for row in range(len(batch)):
-            start, end = dense.indptr[row], dense.indptr[row + 1]
-            records = []
-            for unit, count in zip(dense.indices[start:end], dense.data[start:end]):
-                records += [batch.layers[unit]] * int(count)
-            lists.append(records)
-        names += batch.names
-        sizes += list(batch.batch_sizes.astype(int))
-    networks = NetworkBatch.from_layer_lists(names, sizes, lists)
-    targets = {t: np.concatenate([zoo.targets[t], nb201.targets[t]]) for t in zoo.targets}
-    return TrainingData(zoo.device_name, zoo.layers, networks, np.concatenate([zoo.families, nb201.families]),
-                        targets, np.concatenate([zoo.relative_ci, nb201.relative_ci]), zoo.sources)
 
 
 def _score(predicted, measured, ranking_only: bool = False) -> dict:
@@ -175,6 +171,10 @@ def markdown(results: dict) -> str:
     for size, entry in results["sizes"].items():
         lines.append(f"| {size} | " + " | ".join(f"{100 * entry[label]['mape_mean']:.1f}%" for label in mape_labels)
                      + " |")
+    if "run_to_run" in results:
+        r = results["run_to_run"]
+        lines += ["", f"Ceiling: a second run of the same {r['networks']} networks ranks this run with Spearman "
+                      f"{r['spearman']:.3f} (median |ratio - 1| {100 * r['median_abs_ratio_minus_1']:.1f}%)."]
     if "ratio_spearman_at_10_to_help" in results:
         lines += ["", f"Spearman at N=10 against HELP's published 0.93: ratio {results['ratio_spearman_at_10_to_help']:.2f} "
                       "(HELP: other devices, meta-trained on other devices first)."]

@@ -74,7 +74,8 @@ def trace_archs(archs: list[str]) -> dict:
 
 
 def nn_meter_style(datasets: list[str]):
-    """One RandomForestRegressor per op type on the same layer variables (nn-Meter's kernel models)."""
+    """One RandomForestRegressor per op type on the same layer variables (nn-Meter's kernel models);
+    returns (features of a layer list, prediction from those features)."""
     from sklearn.ensemble import RandomForestRegressor
 
     from hwprof.features import BASE_VARIABLES, encode_layers
@@ -93,22 +94,23 @@ def nn_meter_style(datasets: list[str]):
         forests[op] = forest
     fallback = forests[max(forests, key=lambda op: (data.layers["op"] == op).sum())]
 
-    def predict(records):
+    def features(records):
+        """Per op type, its layers' encoded variables: the forest's features, computed once."""
         zs = encode_layers(records, variables)
         ops = np.array([r.op for r in records])
-        total = 0.0
-        for op in np.unique(ops):
-            total += forests.get(op, fallback).predict(zs[ops == op]).sum()
-        return total
+        return [(forests.get(op, fallback), zs[ops == op]) for op in np.unique(ops)]
 
-    return predict
+    def predict(encoded):
+        return sum(forest.predict(z).sum() for forest, z in encoded)
+
+    return features, predict
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--zoo", nargs="+", default=existing("zoo.parquet", "zoo_repeat.parquet"),
                         help="layer + network datasets")
-    parser.add_argument("--nb201", nargs="+", default=existing("nb201.parquet", "nb201_repeat.parquet"),
+    parser.add_argument("--nb201", nargs="+", default=existing("nb201_repeat.parquet"),
                         help="network-only datasets")
     parser.add_argument("--archs", type=int, default=200, help="NAS-Bench-201 cells to trace")
     parser.add_argument("--batch", type=int, default=100_000, help="networks per batched call")
@@ -164,8 +166,9 @@ def main() -> None:
                             "networks_per_s": args.batch / batched}
         entry["batched_vs_loop"] = entry["batched"]["networks_per_s"] / entry["loop_of_single_calls_networks_per_s"]
         results["predictors"][label] = entry
-    forest = nn_meter_style(args.zoo)
-    forest_s = [median_seconds(lambda r=r: forest(r), repeats=3) for r in traced["records"][:20]]
+    forest_features, forest_predict = nn_meter_style(args.zoo)
+    encoded = [forest_features(r) for r in traced["records"][:20]]
+    forest_s = [median_seconds(lambda e=e: forest_predict(e), repeats=3) for e in encoded]
     results["nn_meter_style_random_forest_us_per_network"] = 1e6 * float(np.median(forest_s))
     layered = results["predictors"]["layers (zoo, auto)"]["single_network_us"]["median"]
     results["random_forest_vs_hwprof_single"] = results["nn_meter_style_random_forest_us_per_network"] / layered

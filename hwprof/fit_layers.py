@@ -288,8 +288,8 @@ def _split_points(column: np.ndarray, bins: int) -> np.ndarray:
 
 def fit_boosted_trees(x: np.ndarray, y: np.ndarray, w: np.ndarray, n_trees: int, depth: int,
                       learning_rate: float = 0.1, min_leaf: int = 3, bins: int = 32) -> Trees:
-    """Weighted least-squares gradient boosting of complete depth-`depth` trees, grown level by
-    level on histograms (as LightGBM does), so a level costs a handful of array operations.
+    """Weighted least-squares gradient boosting of oblivious trees (one test per level, as CatBoost
+    grows them), each level chosen on histograms so it costs a handful of array operations.
     Trees index the columns of x; the caller maps them to variable indices."""
     n, p = x.shape
     w = w / w.mean()
@@ -300,13 +300,13 @@ def fit_boosted_trees(x: np.ndarray, y: np.ndarray, w: np.ndarray, n_trees: int,
     for f, c in enumerate(cuts):
         threshold_table[f, :len(c)] = c
         binned[:, f] = np.searchsorted(c, x[:, f], side="left")  # bin b: exactly b thresholds below x
-    splittable = np.isfinite(threshold_table)[None]
     offsets = np.arange(p) * width
-    rows = np.arange(n)
+    # a test must leave min_leaf layers on each side (over all nodes) and have a threshold
+    below = np.cumsum(np.bincount((offsets[None, :] + binned).ravel(), minlength=p * width).reshape(p, width), axis=1)
+    allowed = (below >= min_leaf) & (n - below >= min_leaf) & np.isfinite(threshold_table)
     repeated_w = np.repeat(w, p)
-    n_internal = 2 ** depth - 1
-    feature = np.zeros((n_trees, n_internal), dtype=np.intp)
-    threshold = np.full((n_trees, n_internal), np.inf)
+    feature = np.zeros((n_trees, depth), dtype=np.intp)
+    threshold = np.full((n_trees, depth), np.inf)
     leaf = np.zeros((n_trees, 2 ** depth))
     prediction = np.zeros(n)
     for t in range(n_trees):
@@ -318,30 +318,32 @@ def fit_boosted_trees(x: np.ndarray, y: np.ndarray, w: np.ndarray, n_trees: int,
             size = nodes * p * width
             sums = np.bincount(index, np.repeat(residual * w, p), minlength=size).reshape(nodes, p, width)
             mass = np.bincount(index, repeated_w, minlength=size).reshape(nodes, p, width)
-            counts = np.bincount(index, minlength=size).reshape(nodes, p, width)
             left_sum, left_mass = np.cumsum(sums, axis=2), np.cumsum(mass, axis=2)
-            left_count = np.cumsum(counts, axis=2)
-            total_sum, total_mass = left_sum[:, :, -1:], left_mass[:, :, -1:]
-            right_sum, right_mass = total_sum - left_sum, total_mass - left_mass
-            right_count = left_count[:, :, -1:] - left_count
+            right_sum, right_mass = left_sum[:, :, -1:] - left_sum, left_mass[:, :, -1:] - left_mass
             with np.errstate(divide="ignore", invalid="ignore"):
-                gain = left_sum ** 2 / left_mass + right_sum ** 2 / right_mass - total_sum ** 2 / total_mass
-            gain[(left_count < min_leaf) | (right_count < min_leaf) | ~splittable] = -np.inf
-            flat = gain.reshape(nodes, -1)
-            best = np.argmax(flat, axis=1)
-            split = flat[np.arange(nodes), best] > 1e-12
-            best_feature, best_bin = np.divmod(best, width)
-            position = nodes - 1 + np.arange(nodes)
-            feature[t, position] = np.where(split, best_feature, 0)
-            threshold[t, position] = np.where(split, threshold_table[best_feature, best_bin], np.inf)
-            goes_right = split[node] & (binned[rows, best_feature[node]] > best_bin[node])
-            node = 2 * node + goes_right
+                gain = (np.where(left_mass > 0, left_sum ** 2 / left_mass, 0.0)
+                        + np.where(right_mass > 0, right_sum ** 2 / right_mass, 0.0)).sum(axis=0)
+            gain -= _unsplit_gain(left_sum, left_mass)
+            gain[~allowed] = -np.inf
+            best = int(np.argmax(gain))
+            if gain.flat[best] > 1e-12:
+                f, b = divmod(best, width)
+                feature[t, level], threshold[t, level] = f, threshold_table[f, b]
+                node = 2 * node + (binned[:, f] > b)
+            else:  # no test helps: this level's bit stays 0 for every layer
+                node = 2 * node
         leaf_sum = np.bincount(node, residual * w, minlength=2 ** depth)
         leaf_mass = np.bincount(node, w, minlength=2 ** depth)
         values = learning_rate * np.divide(leaf_sum, leaf_mass, out=np.zeros(2 ** depth), where=leaf_mass > 0)
         leaf[t] = values
         prediction += values[node]
     return Trees(depth, feature, threshold, leaf)
+
+
+def _unsplit_gain(left_sum: np.ndarray, left_mass: np.ndarray) -> float:
+    """Sum over a level's nodes of (node sum)^2 / (node mass): the score before the level's test."""
+    total_sum, total_mass = left_sum[:, 0, -1], left_mass[:, 0, -1]
+    return float(np.sum(np.divide(total_sum ** 2, total_mass, out=np.zeros_like(total_sum), where=total_mass > 0)))
 
 
 def rmspe(predicted: np.ndarray, measured: np.ndarray) -> float:

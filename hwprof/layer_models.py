@@ -15,8 +15,8 @@ extrapolates like hardware does to layers larger or smaller than any
 measured; the correction refines within the measured range and stays within
 what it did in training, so a polynomial fitted on small layers cannot
 explode on a large one.
-Trees are stored as complete binary trees of one depth, padded where a branch
-stopped early, so a batch of layers walks all trees with a few array gathers.
+Trees are oblivious (one test per level), so a batch of layers evaluates all
+trees with a few array operations.
 """
 
 from __future__ import annotations
@@ -28,21 +28,21 @@ import numpy as np
 
 @dataclass
 class Trees:
+    """Oblivious trees: every node of a level tests the same variable against the same threshold.
+
+    A layer's leaf is then the binary number of its `depth` test results, so a
+    batch of layers and trees is evaluated with one gather, one comparison and
+    one dot product, whatever the depth."""
+
     depth: int
-    feature: np.ndarray  # (n_trees, 2**depth - 1) variable index per internal node
-    threshold: np.ndarray  # (n_trees, 2**depth - 1); go right when z > threshold
-    leaf: np.ndarray  # (n_trees, 2**depth) already scaled by the learning rate
+    feature: np.ndarray  # (n_trees, depth) variable index tested at each level
+    threshold: np.ndarray  # (n_trees, depth); the bit is 1 when z > threshold
+    leaf: np.ndarray  # (n_trees, 2**depth), indexed by the bits (first level most significant), scaled
 
     def predict(self, z: np.ndarray) -> np.ndarray:
-        n_trees = self.feature.shape[0]
-        position = np.zeros((z.shape[0], n_trees), dtype=np.intp)
-        tree = np.arange(n_trees)
-        rows = np.arange(z.shape[0])[:, None]
-        for _ in range(self.depth):
-            feature = self.feature[tree, position]
-            right = z[rows, feature] > self.threshold[tree, position]
-            position = 2 * position + 1 + right
-        return self.leaf[tree, position - self.feature.shape[1]].sum(axis=1)
+        bits = z[:, self.feature] > self.threshold  # (n, trees, depth)
+        index = bits @ (1 << np.arange(self.depth - 1, -1, -1))
+        return self.leaf[np.arange(self.feature.shape[0]), index].sum(axis=1)
 
 
 TINY_COST = 1e-12  # floor of a roofline base before its log
@@ -229,21 +229,21 @@ class StackedLayerModels:
 
 
 class _TreeBlock:
-    """The trees of every model with trees of one depth, padded to one count, as flat tables."""
+    """The trees of every model with trees of one depth, padded to one count (padding never fires)."""
 
     def __init__(self, models: list[LayerModel], depth: int):
         members = [k for k, m in enumerate(models) if m.trees is not None and m.trees.depth == depth]
         count = max(models[k].trees.feature.shape[0] for k in members)
-        internal, leaves = 2 ** depth - 1, 2 ** depth
-        feature = np.zeros((len(members), count, internal), dtype=np.intp)
-        threshold = np.full((len(members), count, internal), np.inf)
-        leaf = np.zeros((len(members), count, leaves))
+        feature = np.zeros((len(members), count, depth), dtype=np.intp)
+        threshold = np.full((len(members), count, depth), np.inf)
+        leaf = np.zeros((len(members), count, 2 ** depth))
         for b, k in enumerate(members):
             trees = models[k].trees
             t = trees.feature.shape[0]
             feature[b, :t], threshold[b, :t], leaf[b, :t] = trees.feature, trees.threshold, trees.leaf
-        self.depth, self.count, self.internal, self.leaves = depth, count, internal, leaves
-        self.feature, self.threshold, self.leaf = feature.ravel(), threshold.ravel(), leaf.ravel()
+        self.feature, self.threshold, self.leaf_flat = feature, threshold, leaf.ravel()
+        self.count, self.leaves = count, 2 ** depth
+        self.weights = 1 << np.arange(depth - 1, -1, -1)
         self.row_of_model = np.full(len(models), -1, dtype=np.intp)
         self.row_of_model[members] = np.arange(len(members))
         self.tree = np.arange(count)
@@ -253,13 +253,8 @@ class _TreeBlock:
         rows = np.flatnonzero(block_row >= 0)
         if not rows.size:
             return
-        tree = block_row[rows, None] * self.count + self.tree[None, :]  # (rows, trees) global tree ids
-        flat_z = z[rows].ravel()
-        row_base = (np.arange(rows.size) * z.shape[1])[:, None]
-        node_base = tree * self.internal
-        position = np.zeros(tree.shape, dtype=np.intp)
-        for _ in range(self.depth):
-            node = node_base + position
-            right = flat_z[row_base + self.feature[node]] > self.threshold[node]
-            position = 2 * position + 1 + right
-        out[rows] += self.leaf[tree * self.leaves + position - self.internal].sum(axis=1)
+        member = block_row[rows]
+        cells = (np.arange(rows.size) * z.shape[1])[:, None, None] + self.feature[member]
+        bits = z[rows].ravel()[cells] > self.threshold[member]
+        leaf = (member[:, None] * self.count + self.tree[None, :]) * self.leaves + bits @ self.weights
+        out[rows] += self.leaf_flat[leaf].sum(axis=1)
