@@ -40,7 +40,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--nb201", nargs="+", default=existing("nb201_repeat.parquet"),
                         help="network-only datasets (default: the repeat run; see fit_measure_data.py)")
-    parser.add_argument("--noise-run", default=(existing("nb201_run3.parquet") or [None])[0],
+    parser.add_argument("--noise-run", default=(existing("nb201_run4.parquet") or [None])[0],
                         help="another run of the same networks, to measure the run-to-run ranking ceiling")
     parser.add_argument("--zoo", nargs="+", default=existing("zoo.parquet", "zoo_repeat.parquet"))
     parser.add_argument("--draws", type=int, default=20)
