@@ -190,7 +190,7 @@ def _candidate_supports(x: np.ndarray, r: np.ndarray, w: np.ndarray, max_size: i
         columns = np.flatnonzero(usable)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # convergence and degenerate-path notices on tiny samples
-            _, coefs, _ = lasso_path(xs, rs, alphas=30, eps=1e-3, max_iter=300, tol=1e-3)
+            _, coefs, _ = lasso_path(xs, rs, alphas=40, eps=1e-4, max_iter=1000)
             steps = min(max_size, xs.shape[1], MAX_FORWARD_TERMS)
             forward = orthogonal_mp(xs, rs, n_nonzero_coefs=steps, return_path=True)
         forward = forward.reshape(xs.shape[1], -1)
