@@ -33,9 +33,12 @@ def parse_batch_sizes(text: str) -> list[int]:
 
 
 def _console():
+    """Rich output; wide enough for the metric tables when writing to a file or pipe."""
+    import sys
+
     from rich.console import Console
 
-    return Console()
+    return Console() if sys.stdout.isatty() else Console(width=160)
 
 
 @click.command()
@@ -153,9 +156,10 @@ def _print_predictions(predictions, show_layers: bool) -> None:
             cells.append(f"{_number(p.total[t])} [{_number(low)}, {_number(high)}]")
         table.add_row(p.model, str(p.batch_size), *cells)
     console.print(table)
+    notes = dict.fromkeys(f"note: {p.model}: {warning}" for p in predictions for warning in p.warnings)
+    for note in notes:
+        console.print(note)
     for p in predictions:
-        for warning in p.warnings:
-            console.print(f"note: {p.model}: {warning}")
         if show_layers:
             columns = [c for c in ("index", "name", "op", "model", "latency_ms", "latency_ms_low", "latency_ms_high",
                                    "power_w", "energy_mj") if c in p.layers.columns]

@@ -166,6 +166,9 @@ class Predictor:
             handle, temporary = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
             with os.fdopen(handle, "w") as stream:
                 stream.write(text)
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(temporary, 0o666 & ~umask)  # mkstemp makes it private; a predictor is meant to be shared
             os.replace(temporary, path)
         except OSError as error:
             raise HwprofError(f"cannot write the predictor to {path}: {error.strerror or error}") from None
