@@ -82,7 +82,7 @@ def main() -> None:
         for _ in range(args.draws):
             order = rng.permutation(n)
             train, test = order[:size], order[size:]
-            predictor = fit_training_data(_subset(data, train), ["latency_ms"], cv=False)
+            predictor = fit_training_data(data.subset(train), ["latency_ms"], cv=False)
             predicted = predictor.predict_features(predictor.features_from_batch(data.networks.select(test)),
                                                    intervals=False)["latency_ms"]
             scores["hwprof network rows only"].append(_score(predicted, y[test]))
@@ -90,7 +90,7 @@ def main() -> None:
             scores["params"].append(_score(params[test], y[test], ranking_only=True))
             if zoo is not None:
                 scores["zoo layer predictor, no nb201 rows"].append(_score(zoo_predicted["latency_ms"][test], y[test]))
-                adapted = refit_networks(zoo_only, _subset(data, train))
+                adapted = refit_networks(zoo_only, data.subset(train))
                 both = adapted.predict_features(adapted.features_from_batch(data.networks.select(test)),
                                                 intervals=False)["latency_ms"]
                 scores["zoo layer models, network model refitted on the N rows"].append(_score(both, y[test]))
@@ -125,13 +125,6 @@ def _parameter_counts(names) -> np.ndarray:
     from hwprof.models import resolve_model
 
     return np.array([sum(p.numel() for p in resolve_model(name).module.parameters()) for name in names], dtype=float)
-
-
-def _subset(data, index):
-    from hwprof.fit_data import TrainingData
-
-    return TrainingData(data.device_name, data.layers, data.networks.select(index), data.families[index],
-                        {t: v[index] for t, v in data.targets.items()}, data.relative_ci[index], data.sources)
 
 
 def _score(predicted, measured, ranking_only: bool = False) -> dict:

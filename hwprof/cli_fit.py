@@ -50,10 +50,13 @@ def _console():
               help="Layer model family; auto picks per op type by cross-validated error.")
 @click.option("--device-name", default=None,
               help="Fit only the rows of this device when the datasets hold several (a predictor is per board).")
+@click.option("--base", default=None, metavar="PREDICTOR",
+              help="Keep this predictor's layer models and learn only the network models from DATASETS' "
+                   "network rows (a few networks measured on a new board or search space).")
 @click.option("--no-cv", is_flag=True, help="Skip leave-one-family-out validation (no calibrated intervals).")
 @click.option("--json", "as_json", is_flag=True, help="Print the cross-validated metrics as JSON.")
 @click.option("--quiet", is_flag=True, help="No progress output.")
-def fit(datasets, out, targets, family, device_name, no_cv, as_json, quiet):
+def fit(datasets, out, targets, family, device_name, base, no_cv, as_json, quiet):
     """Fit a cost model to DATASETS and write it to --out.
 
     DATASET is an hwprof dataset (layer and network rows) or any CSV/Parquet
@@ -64,7 +67,7 @@ def fit(datasets, out, targets, family, device_name, no_cv, as_json, quiet):
     from hwprof.fit import fit as run_fit
 
     say = (lambda message: None) if quiet or as_json else (lambda message: click.echo(message, err=True))
-    predictor = run_fit(list(datasets), out, targets, family, device_name, cv=not no_cv, progress=say)
+    predictor = run_fit(list(datasets), out, targets, family, device_name, cv=not no_cv, progress=say, base=base)
     summary = fit_summary(predictor.doc, out)
     if as_json:
         click.echo(json.dumps(summary, indent=2))

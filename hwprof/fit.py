@@ -37,16 +37,24 @@ Progress = Callable[[str], None]
 
 def fit(paths: Sequence[str | os.PathLike], out: str | os.PathLike | None = None, targets: str | None = None,
         family: str = "auto", device_name: str | None = None, cv: bool = True,
-        progress: Progress | None = None) -> Predictor:
-    """Datasets in, predictor out (written to `out` when given)."""
+        progress: Progress | None = None, base: str | os.PathLike | None = None) -> Predictor:
+    """Datasets in, predictor out (written to `out` when given).
+
+    With `base` (a predictor file), its layer models are kept and only the network
+    models are learned from the datasets' network rows: a few whole networks measured
+    on a new board or in a new search space adapt an existing predictor."""
     if family not in FAMILIES:
         raise HwprofError(f"unknown model family {family!r}; choose polynomial, trees or auto")
     say = progress or (lambda message: None)
+    base_predictor = _base_predictor(base) if base is not None else None
     frame, sources = read_inputs(paths)
     frame, device = select_device(frame, device_name)
     data = training_data(frame, device, sources)
     wanted = requested_targets(targets, data)
-    predictor = fit_training_data(data, wanted, family, cv=cv, progress=say)
+    if base_predictor is not None:
+        predictor = adapt_training_data(base_predictor, data, wanted, cv=cv, progress=say)
+    else:
+        predictor = fit_training_data(data, wanted, family, cv=cv, progress=say)
     if out is not None:
         predictor.save(out)
     return predictor
@@ -68,9 +76,44 @@ def fit_training_data(data: TrainingData, targets: Sequence[str], family: str = 
                     np.ones(len(data.layers), dtype=bool), everything)
     predictor = Predictor(doc)
     if cv:
-        _cross_validate(predictor, data, variables, layer_z, network_z, layer_targets, targets, family, say)
+        choices = {target: {op: model["cv"]["family"] for op, model in entry["ops"].items()}
+                   for target, entry in doc["layer_models"].items()}
+
+        def fit_fold(train: np.ndarray) -> Predictor:
+            network_mask = np.zeros(len(data.networks), dtype=bool)
+            network_mask[train] = True
+            return Predictor(_fit_once(data, variables, layer_z, network_z, layer_targets, targets, family,
+                                       _layers_of(data, train), network_mask, choices))
+
+        _cross_validate(predictor, data, targets, fit_fold, say)
     doc["training"] = _training_summary(data, variables, layer_targets, time.perf_counter() - started)
     return Predictor(doc)
+
+
+def adapt_training_data(base: Predictor, data: TrainingData, targets: Sequence[str], cv: bool = True,
+                        progress: Progress | None = None) -> Predictor:
+    """`base`'s layer models with network models learned from `data`'s networks, validated the
+    same way as a full fit (so the intervals are calibrated on the new networks)."""
+    say = progress or (lambda message: None)
+    if not base.uses_layers:
+        raise HwprofError(f"{base.source} has no layer models (it was fitted from network rows alone), so there is "
+                          f"nothing to keep from it; fit without --base")
+    say(f"keeping the layer models of {base.source}; fitting network models on {len(data.networks)} networks")
+    predictor = refit_networks(base, data, targets)
+    doc = predictor.doc
+    doc["device_name"] = data.device_name
+    doc["training"] = dict(doc.get("training", {}), network_refit={
+        "base": base.source, "base_device_name": base.doc.get("device_name"), "sources": data.sources,
+        "networks": len(data.networks), "families": sorted(set(data.families))})
+    if cv:
+        _cross_validate(predictor, data, targets, lambda train: refit_networks(base, data.subset(train), targets), say)
+    return Predictor(doc, source=base.source)
+
+
+def _base_predictor(path: str | os.PathLike) -> Predictor:
+    from hwprof.predictor import load_predictor
+
+    return load_predictor(path)
 
 
 def refit_networks(predictor: Predictor, data: TrainingData, targets: Sequence[str] = ("latency_ms",)) -> Predictor:
@@ -278,29 +321,23 @@ def _feature_definitions(variables: list[str], groups_seen: list[str]) -> dict:
     }
 
 
-def _cross_validate(predictor: Predictor, data: TrainingData, variables, layer_z, network_z, layer_targets,
-                    targets, family, say: Progress) -> None:
-    """Leave one family out over the networks; store residuals and metrics in the predictor document."""
+def _cross_validate(predictor: Predictor, data: TrainingData, targets, fit_fold: Callable[[np.ndarray], Predictor],
+                    say: Progress) -> None:
+    """Leave one family out over the networks, refitting with `fit_fold(train rows)`; store the held-out
+    residuals and metrics in the predictor document."""
     families = data.families
     n = len(families)
     folds = make_folds(families)
     if n < 3 or len(folds.splits) < 2:
         predictor.doc["cv"] = {"scheme": "none", "reason": f"only {n} network(s): too few to cross-validate"}
         return
-    choices = {target: {op: model["cv"]["family"] for op, model in entry["ops"].items()}
-               for target, entry in predictor.doc["layer_models"].items()}
     fold_of = np.full(n, -1)
     predicted = {t: np.full(n, np.nan) for t in targets}
     layer_sum = np.full(n, np.nan)
     for k, (train, test) in enumerate(folds.splits):
         held_out = set(families[test])
         say(f"cross-validation fold {k + 1}/{len(folds.splits)}: holding out {', '.join(sorted(held_out))}")
-        network_mask = np.zeros(n, dtype=bool)
-        network_mask[train] = True
-        layer_mask = _layers_of(data, train)
-        doc = _fit_once(data, variables, layer_z, network_z, layer_targets, targets, family, layer_mask, network_mask,
-                        choices)
-        fold_predictor = Predictor(doc)
+        fold_predictor = fit_fold(train)
         features = fold_predictor.features_from_batch(data.networks.select(test))
         arrays = fold_predictor.predict_features(features, intervals=False)
         for t in targets:

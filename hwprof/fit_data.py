@@ -41,6 +41,12 @@ class TrainingData:
     relative_ci: np.ndarray  # per network: half-width of the latency's 95% CI over the latency (0 if unknown)
     sources: list[dict] = field(default_factory=list)
 
+    def subset(self, networks: np.ndarray) -> "TrainingData":
+        """These networks only (all layer configurations kept)."""
+        return TrainingData(self.device_name, self.layers, self.networks.select(networks), self.families[networks],
+                            {t: v[networks] for t, v in self.targets.items()}, self.relative_ci[networks],
+                            self.sources)
+
     @property
     def layer_records(self) -> list[LayerRecord]:
         return [LayerRecord(r.op, r.config, float(r.flops), float(r.input_bytes), float(r.output_bytes),

@@ -146,3 +146,48 @@ def test_refit_networks_keeps_layer_models_and_learns_new_totals():
     before = predictor.predict_features(predictor.features_from_batch(fresh.networks), intervals=False)
     after = adapted.predict_features(adapted.features_from_batch(fresh.networks), intervals=False)
     assert np.allclose(after["latency_ms"] / before["latency_ms"], 2.0, rtol=0.05)
+
+
+def test_fit_with_base_adapts_a_predictor_to_a_new_board(tmp_path):
+    from click.testing import CliRunner
+
+    from hwprof.cli import main
+    from hwprof.predictor import load_predictor
+
+    base_path = tmp_path / "base.json"
+    fit([write(synthetic_frame(n_networks=10, seed=50), tmp_path / "base.parquet")], out=base_path,
+        family="polynomial", cv=False)
+    board = synthetic_frame(n_networks=12, seed=51, device="other-board")
+    board.loc[board["kind"] == "network", "latency_ms"] *= 2.0  # its layer rows are ignored: only totals are learned
+    result = CliRunner().invoke(main, ["fit", str(write(board, tmp_path / "board.parquet")), "--base", str(base_path),
+                                       "--out", str(tmp_path / "adapted.json"), "--quiet"])
+    assert result.exit_code == 0, result.output
+    base, adapted = load_predictor(base_path), load_predictor(tmp_path / "adapted.json")
+    assert adapted.doc["layer_models"] == base.doc["layer_models"]
+    assert adapted.doc["device_name"] == "other-board"
+    assert adapted.doc["training"]["network_refit"]["networks"] == 24
+    # held out on the new board's networks: the interval is calibrated there, not inherited
+    assert len(adapted.doc["network_models"]["latency_ms"]["residuals_log"]) == 24
+    from hwprof.fit_data import training_data
+
+    batch = training_data(synthetic_frame(n_networks=4, seed=52), DEVICE).networks
+    arrays = adapted.predict_features(adapted.features_from_batch(batch))
+    ratio = arrays["latency_ms"] / base.predict_features(base.features_from_batch(batch), intervals=False)["latency_ms"]
+    assert np.allclose(ratio, 2.0, rtol=0.1)
+    assert np.all(np.isfinite(arrays["latency_ms_low"])) and np.all(np.isfinite(arrays["latency_ms_high"]))
+    assert np.all(arrays["latency_ms_low"] < arrays["latency_ms"]) and np.all(arrays["latency_ms"] < arrays["latency_ms_high"])
+
+
+def test_fit_with_a_network_only_base_is_refused(tmp_path):
+    from click.testing import CliRunner
+
+    from hwprof.cli import main
+
+    table = tmp_path / "networks.csv"
+    pd.DataFrame({"model": ["mlp", "mlp_large", "alexnet"], "batch_size": 1, "latency_ms": [0.2, 0.6, 9.0]}).to_csv(
+        table, index=False)
+    fit([table], out=tmp_path / "analytic.json", cv=False)
+    result = CliRunner().invoke(main, ["fit", str(table), "--base", str(tmp_path / "analytic.json"),
+                                       "--out", str(tmp_path / "x.json")])
+    assert result.exit_code == 1
+    assert "has no layer models" in result.output and "Traceback" not in result.output
