@@ -141,11 +141,20 @@ def fit_network_model(target: str, x: np.ndarray, y: np.ndarray, design: Design,
 RATIO_COLUMNS = ["intercept", *[f"share:{group}" for group in OP_GROUPS], "log_layers_per_ms", "log_layer_sum_ms"]
 
 
-def ratio_features(layer_sums: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """[1, each group's share of the layer sum, log(layers per ms of layer sum), log(layer sum ms)]."""
-    total = np.maximum(layer_sums.sum(axis=1), 1e-9)
+def ratio_features(layer_sums: np.ndarray, counts: np.ndarray, layer_total: np.ndarray | None = None) -> np.ndarray:
+    """[1, each group's share of the layer sum, log(layers per ms of layer sum), log(layer sum ms)].
+
+    `layer_total` is layer_sums.sum(axis=1) where the caller has it already.
+    Filled into one preallocated array: prediction calls this per network."""
+    n, groups = layer_sums.shape
+    total = np.maximum(layer_sums.sum(axis=1) if layer_total is None else layer_total, 1e-9)
     layers = np.maximum(counts.sum(axis=1), 1.0)
-    return np.column_stack([np.ones(len(total)), layer_sums / total[:, None], np.log(layers / total), np.log(total)])
+    phi = np.empty((n, groups + 3))
+    phi[:, 0] = 1.0
+    np.divide(layer_sums, total[:, None], out=phi[:, 1:groups + 1])
+    np.log(layers / total, out=phi[:, groups + 1])
+    np.log(total, out=phi[:, groups + 2])
+    return phi
 
 
 def _ridge(phi: np.ndarray, r: np.ndarray, w: np.ndarray, lam: float) -> np.ndarray:

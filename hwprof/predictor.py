@@ -5,6 +5,11 @@ so loading it never runs code. Prediction has two halves, timed separately:
 features (trace the network, encode its unique layer configurations, which
 costs a forward pass) and evaluation from features (a few vectorised numpy
 operations, microseconds per network).
+
+A layer's predictions depend on nothing but its configuration, so the layer
+models run once per distinct (op, config), when features are built: the
+result is cached beside the encoded row, and evaluation from features only
+combines cached per-layer predictions with the network models.
 """
 
 from __future__ import annotations
@@ -53,10 +58,14 @@ class NetworkFeatures:
     batch: NetworkBatch
     z: np.ndarray  # (n_unique_layers, n_variables); empty without layer models
     model_index: dict[str, np.ndarray]  # layer target -> op model per unique layer
+    layer_log: dict[str, np.ndarray]  # layer target -> log prediction per unique layer (cached per config)
     group_onehot: np.ndarray  # (n_unique_layers, n_groups)
+    # (n_unique_layers, n_groups [+ 1]) in layer mode: each unique layer's predicted latency (ms) in its op
+    # group's column, then its predicted energy (mJ, latency x power) where power is modelled; a network's
+    # layer sums are membership @ layer_columns. Empty without layer models.
+    layer_columns: np.ndarray
     own_model: np.ndarray  # (n_unique_layers,) True where the op has a model of its own
     membership: Any  # batch.membership, dense when small
-
 
     def __len__(self) -> int:
         return len(self.batch)
@@ -116,14 +125,19 @@ class CompiledNetworkModel:
                 raise HwprofError(f"the predictor's {model.target} model uses an unknown column {column!r}; "
                                   f"it was written by another hwprof version: refit it")
 
-    def latency_parts(self, layer_sums: np.ndarray | None, aggregates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(total, per op group part of it) for a latency model."""
+    def latency_parts(self, layer_sums: np.ndarray | None, aggregates: np.ndarray,
+                      layer_total: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(total, per op group part of it) for a latency model; `layer_total` is
+        layer_sums.sum(axis=1) where the caller has it already."""
         n = len(aggregates)
         if self.form == "log_ratio":
+            if layer_total is None:
+                layer_total = layer_sums.sum(axis=1)
             counts = aggregates.reshape(n, len(OP_GROUPS), len(AGGREGATE_KINDS))[:, :, 0]
-            phi = np.clip(ratio_features(layer_sums, counts), self.ratio_low, self.ratio_high)
+            phi = ratio_features(layer_sums, counts, layer_total)
+            np.minimum(np.maximum(phi, self.ratio_low, out=phi), self.ratio_high, out=phi)  # np.clip, less overhead
             factor = np.exp(phi @ self.ratio_coef)
-            return layer_sums.sum(axis=1) * factor, layer_sums * factor[:, None]
+            return layer_total * factor, layer_sums * factor[:, None]
         parts = (aggregates * self.aggregates).reshape(n, len(OP_GROUPS), len(AGGREGATE_KINDS)).sum(axis=2)
         return parts.sum(axis=1) + self.intercept, parts
 
@@ -143,14 +157,16 @@ class Predictor:
         self.network_models: dict[str, CompiledNetworkModel] = {
             target: CompiledNetworkModel(NetworkModel.from_json(m)) for target, m in doc["network_models"].items()
         }
-        self._encoded: dict[tuple[str, str], np.ndarray] = {}
+        self._targets = tuple(t for t in NETWORK_TARGETS if t in self.network_models)
+        # (op, config) -> (encoded row z, log prediction per layer target): see _encode
+        self._encoded: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}
         self._factors: dict[tuple[str, float], tuple[float, float]] = {}
 
     # --- file ---
 
     @property
     def targets(self) -> list[str]:
-        return [t for t in NETWORK_TARGETS if t in self.network_models]
+        return list(self._targets)
 
     @property
     def uses_layers(self) -> bool:
@@ -198,10 +214,9 @@ class Predictor:
         group_position = {group: i for i, group in enumerate(OP_GROUPS)}
         onehot = np.zeros((len(ops), len(OP_GROUPS)))
         onehot[np.arange(len(ops)), [group_position[op_group(op)] for op in ops]] = 1.0
-        model_index, own = {}, np.ones(len(ops), dtype=bool)
+        model_index, layer_log, own = {}, {}, np.ones(len(ops), dtype=bool)
         z = np.zeros((len(ops), len(self.variables)))
         if self.layer_sets:
-            z = self._encode(batch.layers)
             for target, models in self.layer_sets.items():
                 model_index[target] = models.model_index(ops)
             own = model_index["latency_ms"] < len(self.layer_sets["latency_ms"].ops)
@@ -210,26 +225,46 @@ class Predictor:
                 op = ops[int(np.flatnonzero(missing)[0])]
                 raise HwprofError(f"op type {op!r} has no layer model in {self.source} and the predictor has no shared "
                                   f"fallback model; refit with layer rows that include {op!r}")
+            z, logs = self._encode(batch.layers, model_index)
+            layer_log = {target: logs[:, t] for t, target in enumerate(self.layer_sets)}
+            latency = np.exp(layer_log["latency_ms"])
+            columns = [onehot * latency[:, None]]
+            if "power_w" in layer_log:
+                columns.append((latency * np.exp(layer_log["power_w"]))[:, None])
+            layer_columns = np.hstack(columns)
+        else:
+            layer_columns = np.zeros((len(ops), 0))
         membership = batch.membership
         if membership.shape[0] * membership.shape[1] <= DENSE_MEMBERSHIP_LIMIT:
             membership = membership.toarray()
-        return NetworkFeatures(batch, z, model_index, onehot, own, membership)
+        return NetworkFeatures(batch=batch, z=z, model_index=model_index, layer_log=layer_log, group_onehot=onehot,
+                               layer_columns=layer_columns, own_model=own, membership=membership)
 
     def clear_encoding_cache(self) -> None:
-        """Forget encoded layer configurations (to time encoding from scratch)."""
+        """Forget encoded layer configurations and their layer predictions (to time encoding from scratch)."""
         self._encoded.clear()
 
-    def _encode(self, records: Sequence[LayerRecord]) -> np.ndarray:
+    def _encode(self, records: Sequence[LayerRecord],
+                model_index: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """(z, log layer predictions with one column per layer target) for these unique layers.
+
+        Each (op, config) is encoded and run through the layer models once; the
+        cache keeps both, so a configuration seen before costs a lookup. New
+        configurations are evaluated together, in one vectorised pass per target."""
         keys = [(r.op, r.config) for r in records]
-        new = [r for r, key in zip(records, keys) if key not in self._encoded]
+        entries = [self._encoded.get(key) for key in keys]
+        new = [u for u, entry in enumerate(entries) if entry is None]
         if new:
+            z_new = encode_layers([records[u] for u in new], self.variables)
+            logs_new = np.column_stack([models.stacked.predict_log(z_new, model_index[target][new])
+                                        for target, models in self.layer_sets.items()])
             if len(self._encoded) + len(new) > ENCODING_CACHE_SIZE:
                 self._encoded.clear()
-            for record, row in zip(new, encode_layers(new, self.variables)):
-                self._encoded[(record.op, record.config)] = row
+            for k, u in enumerate(new):
+                entries[u] = self._encoded[keys[u]] = (z_new[k], logs_new[k])
         if not keys:
-            return np.zeros((0, len(self.variables)))
-        return np.array([self._encoded[key] for key in keys])
+            return np.zeros((0, len(self.variables))), np.zeros((0, len(self.layer_sets)))
+        return np.array([entry[0] for entry in entries]), np.array([entry[1] for entry in entries])
 
     # --- evaluation from features: the fast half ---
 
@@ -237,21 +272,16 @@ class Predictor:
                          intervals: bool = True) -> dict[str, np.ndarray]:
         """Per-network arrays: each fitted target, its *_low/*_high bounds, and layer sums in layer mode."""
         out: dict[str, np.ndarray] = {}
-        layer_sums = None
-        membership = features.membership
-        if self.layer_sets:
-            latency = np.exp(self.layer_sets["latency_ms"].stacked.predict_log(
-                features.z, features.model_index["latency_ms"]))
-            layer_sums = membership @ (features.group_onehot * latency[:, None])
-            out["latency_ms_layer_sum"] = layer_sums.sum(axis=1)
+        layer_sums = layer_total = None
+        if self.layer_sets:  # per-layer predictions were made with the features; here they are only summed
+            sums = features.membership @ features.layer_columns
+            layer_sums = sums[:, :len(OP_GROUPS)]
+            layer_total = out["latency_ms_layer_sum"] = layer_sums.sum(axis=1)
             if "power_w" in self.layer_sets:
-                power = np.exp(self.layer_sets["power_w"].stacked.predict_log(
-                    features.z, features.model_index["power_w"]))
-                energy = membership @ (latency * power)
-                out["energy_mj_layer_sum"] = energy
-                out["power_w_layer_sum"] = energy / out["latency_ms_layer_sum"]
+                energy = out["energy_mj_layer_sum"] = sums[:, len(OP_GROUPS)]
+                out["power_w_layer_sum"] = energy / layer_total
         aggregates = features.batch.aggregates
-        total, parts = self.network_models["latency_ms"].latency_parts(layer_sums, aggregates)
+        total, parts = self.network_models["latency_ms"].latency_parts(layer_sums, aggregates, layer_total)
         out["latency_ms"] = np.maximum(total, TINY)
         if "power_w" in self.network_models:
             power_model = self.network_models["power_w"]
@@ -263,7 +293,7 @@ class Predictor:
             out["energy_mj"] = np.maximum(energy_model.latency * out["latency_ms"] + aggregates @ energy_model.aggregates
                                           + energy_model.intercept, TINY)
         if intervals:
-            for target in self.targets:
+            for target in self._targets:
                 low, high = self._interval_factors(target, confidence)
                 out[f"{target}_low"] = out[target] * low
                 out[f"{target}_high"] = out[target] * high
@@ -328,16 +358,14 @@ class Predictor:
         if self.uses_layers:
             models = self.layer_sets["latency_ms"]
             index = features.model_index["latency_ms"][position]
-            log_latency = models.stacked.predict_log(features.z[position], index)
+            log_latency = features.layer_log["latency_ms"][position]
             bounds = models.log_bounds(confidence)[index]
             table["model"] = [models.labels[i] for i in index]
             table["latency_ms"] = np.exp(log_latency)
             table["latency_ms_low"] = np.exp(log_latency + bounds[:, 0])
             table["latency_ms_high"] = np.exp(log_latency + bounds[:, 1])
             if "power_w" in self.layer_sets:
-                power_models = self.layer_sets["power_w"]
-                table["power_w"] = np.exp(power_models.stacked.predict_log(
-                    features.z[position], features.model_index["power_w"][position]))
+                table["power_w"] = np.exp(features.layer_log["power_w"][position])
                 table["energy_mj"] = table["latency_ms"] * table["power_w"]
         else:  # the additive network model's per-layer terms
             compiled = self.network_models["latency_ms"]

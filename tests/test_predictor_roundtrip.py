@@ -119,3 +119,90 @@ def test_fresh_synthetic_networks_are_predicted_within_noise(predictor_file):
     arrays = predictor.predict_features(predictor.features_from_batch(fresh.networks))
     error = np.abs(arrays["latency_ms"] / fresh.targets["latency_ms"] - 1)
     assert np.median(error) < 0.1
+
+
+def _count_layer_model_passes(predictor, monkeypatch) -> list[int]:
+    """Wrap each layer target's stacked models so every evaluation records how many layers it ran on."""
+    calls: list[int] = []
+    for models in predictor.layer_sets.values():
+        evaluate = models.stacked.predict_log
+        monkeypatch.setattr(models.stacked, "predict_log",
+                            lambda z, index, evaluate=evaluate: calls.append(len(z)) or evaluate(z, index))
+    return calls
+
+
+def test_layer_predictions_are_made_once_per_configuration_and_reused(predictor_file, monkeypatch):
+    from hwprof.features import encode_layers
+    from hwprof.network_layers import network_layers
+
+    _, _, small = network_layers("mlp", 1, None)
+    _, _, large = network_layers("mlp_large", 1, None)
+    seen = {(r.op, r.config) for r in small}
+    new = {(r.op, r.config) for r in large} - seen
+    assert 0 < len(new) < len({(r.op, r.config) for r in large})  # mlp_large shares some configurations with mlp
+
+    predictor = load_predictor(predictor_file)
+    targets = len(predictor.layer_sets)
+    calls = _count_layer_model_passes(predictor, monkeypatch)
+    first = predictor.features_from_layers(["mlp"], [1], [small])
+    assert calls == [len(seen)] * targets  # one vectorised pass per layer target over the new configurations
+    cached = len(predictor._encoded)
+    assert cached == len(seen)
+
+    # the same configurations in another order (and repeated): no layer model runs, the cache does not grow
+    calls.clear()
+    shuffled = predictor.features_from_layers(["mlp shuffled"], [1], [small[::-1]])
+    assert calls == [] and len(predictor._encoded) == cached
+    a = predictor.predict_features(first, intervals=False)
+    b = predictor.predict_features(shuffled, intervals=False)
+    for key in a:
+        np.testing.assert_allclose(b[key], a[key], rtol=1e-12)
+
+    # a network with some new configurations: only those are evaluated
+    calls.clear()
+    both = predictor.features_from_layers(["mlp", "mlp_large"], [1, 1], [small, large])
+    assert calls == [len(new)] * targets
+    assert len(predictor._encoded) == cached + len(new)
+
+    # cached per-layer predictions and the totals built from them equal evaluating the layer models directly
+    monkeypatch.undo()
+    z = encode_layers(both.batch.layers, predictor.variables)
+    ops = [r.op for r in both.batch.layers]
+    direct = {target: models.stacked.predict_log(z, models.model_index(ops))
+              for target, models in predictor.layer_sets.items()}
+    np.testing.assert_array_equal(both.z, z)
+    for target, log_prediction in direct.items():
+        np.testing.assert_allclose(both.layer_log[target], log_prediction, rtol=1e-12)
+    latency, power = np.exp(direct["latency_ms"]), np.exp(direct["power_w"])
+    membership = both.batch.membership
+    layer_sums = membership @ (both.group_onehot * latency[:, None])
+    arrays = predictor.predict_features(both, intervals=False)
+    np.testing.assert_allclose(arrays["latency_ms_layer_sum"], layer_sums.sum(axis=1), rtol=1e-12)
+    np.testing.assert_allclose(arrays["energy_mj_layer_sum"], membership @ (latency * power), rtol=1e-12)
+    total, _ = predictor.network_models["latency_ms"].latency_parts(layer_sums, both.batch.aggregates)
+    np.testing.assert_allclose(arrays["latency_ms"], np.maximum(total, 1e-6), rtol=1e-12)
+    fresh = load_predictor(predictor_file)
+    expected = fresh.predict_features(fresh.features_from_layers(["mlp", "mlp_large"], [1, 1], [small, large]),
+                                      intervals=False)
+    assert arrays.keys() == expected.keys()
+    for key in expected:
+        np.testing.assert_allclose(arrays[key], expected[key], rtol=1e-12)
+
+
+def test_a_full_encoding_cache_is_emptied_without_losing_configurations_in_use(predictor_file, monkeypatch):
+    import hwprof.predictor
+    from hwprof.network_layers import network_layers
+
+    _, _, small = network_layers("mlp", 1, None)
+    _, _, large = network_layers("mlp_large", 1, None)
+    predictor = load_predictor(predictor_file)
+    predictor.features_from_layers(["mlp"], [1], [small])
+    monkeypatch.setattr(hwprof.predictor, "ENCODING_CACHE_SIZE", len(predictor._encoded) + 1)
+    # mlp_large adds several configurations, so the cache is emptied while some of its layers were cached
+    features = predictor.features_from_layers(["mlp_large"], [1], [large])
+    assert len(predictor._encoded) <= len(features.batch.layers)
+    fresh = load_predictor(predictor_file)
+    expected = fresh.predict_features(fresh.features_from_layers(["mlp_large"], [1], [large]))
+    arrays = predictor.predict_features(features)
+    for key in expected:
+        np.testing.assert_allclose(arrays[key], expected[key], rtol=1e-12)
