@@ -9,7 +9,8 @@ operations, microseconds per network).
 A layer's predictions depend on nothing but its configuration, so the layer
 models run once per distinct (op, config), when features are built: the
 result is cached beside the encoded row, and evaluation from features only
-combines cached per-layer predictions with the network models.
+combines cached per-layer predictions with the network models (for a single
+network on Python floats, where numpy's per-call overhead would dominate).
 """
 
 from __future__ import annotations
@@ -72,19 +73,28 @@ class NetworkFeatures:
 
 
 class LayerModelSet:
-    """One target's op models and shared fallback, stacked for vectorised evaluation."""
+    """One target's op models and shared fallbacks, stacked for vectorised evaluation.
 
-    def __init__(self, ops: dict[str, LayerModel], fallback: LayerModel | None, n_variables: int):
+    An op with no model of its own is predicted by its op group's shared model
+    (gelu by the activations', layernorm by the normalisations'), else by the
+    model shared by every op."""
+
+    def __init__(self, ops: dict[str, LayerModel], fallback: LayerModel | None, n_variables: int,
+                 group_fallbacks: dict[str, LayerModel] | None = None):
         self.ops = ops
         self.fallback = fallback
-        self.models = list(ops.values()) + ([fallback] if fallback else [])
-        self.labels = list(ops) + (["fallback"] if fallback else [])
+        self.group_fallbacks = group_fallbacks or {}
+        self.models = list(ops.values()) + list(self.group_fallbacks.values()) + ([fallback] if fallback else [])
+        self.labels = list(ops) + [f"fallback:{group}" for group in self.group_fallbacks] + \
+            (["fallback"] if fallback else [])
         self.index = {op: i for i, op in enumerate(ops)}
-        self.fallback_index = len(ops) if fallback else -1
+        self.group_index = {group: len(ops) + i for i, group in enumerate(self.group_fallbacks)}
+        self.fallback_index = len(self.models) - 1 if fallback else -1
         self.stacked = StackedLayerModels(self.models, n_variables)
 
     def model_index(self, ops: Sequence[str]) -> np.ndarray:
-        return np.array([self.index.get(op, self.fallback_index) for op in ops], dtype=np.intp)
+        return np.array([self.index.get(op, self.group_index.get(op_group(op), self.fallback_index)) for op in ops],
+                        dtype=np.intp)
 
     def log_bounds(self, confidence: float) -> np.ndarray:
         return np.array([log_bounds(m.residuals, confidence)[:2] for m in self.models]).reshape(-1, 2)
@@ -107,6 +117,7 @@ class CompiledNetworkModel:
                 raise HwprofError(f"the predictor's {model.target} model has columns this hwprof does not know; "
                                   f"it was written by another hwprof version: refit it")
             self.ratio_coef, self.ratio_low, self.ratio_high = model.coef, model.low, model.high
+            self._ratio_terms = list(zip(model.coef.tolist(), model.low.tolist(), model.high.tolist()))
             return
         if self.form != "additive":
             raise HwprofError(f"the predictor's {model.target} model has form {self.form!r}, unknown to this hwprof; "
@@ -124,6 +135,7 @@ class CompiledNetworkModel:
             else:
                 raise HwprofError(f"the predictor's {model.target} model uses an unknown column {column!r}; "
                                   f"it was written by another hwprof version: refit it")
+        self._aggregate_coef, self._share_coef = self.aggregates.tolist(), self.shares.tolist()
 
     def latency_parts(self, layer_sums: np.ndarray | None, aggregates: np.ndarray,
                       layer_total: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -141,6 +153,22 @@ class CompiledNetworkModel:
         parts = (aggregates * self.aggregates).reshape(n, len(OP_GROUPS), len(AGGREGATE_KINDS)).sum(axis=2)
         return parts.sum(axis=1) + self.intercept, parts
 
+    def latency_parts_one(self, layer_sums: list[float] | None, aggregates: list[float],
+                          layer_total: float | None) -> tuple[float, list[float]]:
+        """latency_parts for one network, in Python floats: the same arithmetic without numpy's
+        per-call overhead, which is nearly all of the cost for a single network."""
+        if self.form == "log_ratio":
+            total = max(layer_total, 1e-9)
+            layers = max(sum(aggregates[::len(AGGREGATE_KINDS)]), 1.0)  # the count of each group
+            phi = [1.0, *[s / total for s in layer_sums], float(np.log(layers / total)), float(np.log(total))]
+            exponent = sum([c * min(max(v, low), high) for v, (c, low, high) in zip(phi, self._ratio_terms)])
+            factor = float(np.exp(exponent))  # overflows to inf as in arrays, never raises
+            return layer_total * factor, [s * factor for s in layer_sums]
+        k = len(AGGREGATE_KINDS)
+        terms = [a * c for a, c in zip(aggregates, self._aggregate_coef)]
+        parts = [sum(terms[g * k:(g + 1) * k]) for g in range(len(OP_GROUPS))]
+        return sum(parts) + self.intercept, parts
+
 
 class Predictor:
     def __init__(self, doc: dict, source: str = "<memory>"):
@@ -153,7 +181,9 @@ class Predictor:
         for target, entry in doc.get("layer_models", {}).items():
             ops = {op: LayerModel.from_json(m, self.variables) for op, m in entry["ops"].items()}
             fallback = LayerModel.from_json(entry["fallback"], self.variables) if entry.get("fallback") else None
-            self.layer_sets[target] = LayerModelSet(ops, fallback, len(self.variables))
+            groups = {group: LayerModel.from_json(m, self.variables)
+                      for group, m in entry.get("group_fallbacks", {}).items()}
+            self.layer_sets[target] = LayerModelSet(ops, fallback, len(self.variables), groups)
         self.network_models: dict[str, CompiledNetworkModel] = {
             target: CompiledNetworkModel(NetworkModel.from_json(m)) for target, m in doc["network_models"].items()
         }
@@ -271,6 +301,8 @@ class Predictor:
     def predict_features(self, features: NetworkFeatures, confidence: float = 0.9,
                          intervals: bool = True) -> dict[str, np.ndarray]:
         """Per-network arrays: each fitted target, its *_low/*_high bounds, and layer sums in layer mode."""
+        if len(features) == 1 and isinstance(features.membership, np.ndarray):
+            return self._predict_one(features, confidence, intervals)
         out: dict[str, np.ndarray] = {}
         layer_sums = layer_total = None
         if self.layer_sets:  # per-layer predictions were made with the features; here they are only summed
@@ -298,6 +330,39 @@ class Predictor:
                 out[f"{target}_low"] = out[target] * low
                 out[f"{target}_high"] = out[target] * high
         return out
+
+    def _predict_one(self, features: NetworkFeatures, confidence: float, intervals: bool) -> dict[str, np.ndarray]:
+        """predict_features for a single network: the same model arithmetic on Python floats (numpy
+        for a log, exp or division that must give inf/nan as arrays do), then one-element arrays."""
+        values: dict[str, float] = {}
+        layer_sums = layer_total = None
+        if self.layer_sets:
+            sums = (features.membership @ features.layer_columns)[0].tolist()
+            layer_sums = sums[:len(OP_GROUPS)]
+            layer_total = values["latency_ms_layer_sum"] = sum(layer_sums)
+            if "power_w" in self.layer_sets:
+                energy = values["energy_mj_layer_sum"] = sums[len(OP_GROUPS)]
+                values["power_w_layer_sum"] = float(np.float64(energy) / layer_total)  # inf/nan as in arrays
+        aggregates = features.batch.aggregates[0].tolist()
+        total, parts = self.network_models["latency_ms"].latency_parts_one(layer_sums, aggregates, layer_total)
+        latency = values["latency_ms"] = max(total, TINY)
+        if "power_w" in self.network_models:
+            power_model = self.network_models["power_w"]
+            positive = [max(p, 0.0) for p in parts]
+            scale = max(sum(positive), TINY)
+            values["power_w"] = max(power_model.intercept + sum(p / scale * c for p, c in
+                                                                zip(positive, power_model._share_coef)), TINY)
+        if "energy_mj" in self.network_models:
+            energy_model = self.network_models["energy_mj"]
+            values["energy_mj"] = max(energy_model.latency * latency
+                                      + sum(a * c for a, c in zip(aggregates, energy_model._aggregate_coef))
+                                      + energy_model.intercept, TINY)
+        if intervals:
+            for target in self._targets:
+                low, high = self._interval_factors(target, confidence)
+                values[f"{target}_low"] = values[target] * low
+                values[f"{target}_high"] = values[target] * high
+        return {key: np.array([value], dtype=float) for key, value in values.items()}
 
     def _interval_factors(self, target: str, confidence: float) -> tuple[float, float]:
         """Multipliers from the held-out residuals, computed once per target and confidence."""
@@ -340,7 +405,10 @@ class Predictor:
                 raise HwprofError(f"{name} has op type(s) {', '.join(ops)} with no layer model of their own in "
                                   f"{self.source}; drop --strict to let the shared fallback model cover them, "
                                   f"or refit with layer rows for them")
-            return [f"{op}: no layer model of its own, predicted by the shared fallback model" for op in ops]
+            models = self.layer_sets["latency_ms"]
+            return [f"{op}: no layer model of its own, predicted by the shared model of "
+                    f"{'its op group ' + op_group(op) if op_group(op) in models.group_fallbacks else 'all ops'}"
+                    for op in ops]
         unseen = sorted({op_group(r.op) for r in features.batch.layers} - self.groups_seen)
         if unseen and strict:
             raise HwprofError(f"{name} has layers of group(s) {', '.join(unseen)} that no training network had; "

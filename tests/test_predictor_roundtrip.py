@@ -206,3 +206,32 @@ def test_a_full_encoding_cache_is_emptied_without_losing_configurations_in_use(p
     arrays = predictor.predict_features(features)
     for key in expected:
         np.testing.assert_allclose(arrays[key], expected[key], rtol=1e-12)
+
+
+def test_a_single_network_is_predicted_as_in_a_batch(predictor_file, tmp_path):
+    """One network takes a path on Python floats; it must give what the batched arrays give."""
+    import random
+
+    import pandas as pd
+
+    from hwprof.fit import fit
+    from hwprof.network_layers import network_layers
+    from hwprof.sample_models.nb201 import random_arch
+
+    rng = random.Random(1)
+    names = [f"nb201:{arch}" for arch in dict.fromkeys(random_arch(rng) for _ in range(8))] + ["mlp", "mlp_large"]
+    table = tmp_path / "networks.csv"
+    pd.DataFrame({"model": names, "batch_size": 1,
+                  "latency_ms": np.linspace(1.0, 3.0, len(names))}).to_csv(table, index=False)
+    analytic = fit([table], cv=False)
+    layered = load_predictor(predictor_file)
+    lists = [network_layers(name, 1)[2] for name in names]
+    for predictor in (layered, analytic):
+        batched = predictor.predict_features(predictor.features_from_layers(names, [1] * len(names), lists),
+                                             confidence=0.8)
+        for i, (name, records) in enumerate(zip(names, lists)):
+            single = predictor.predict_features(predictor.features_from_layers([name], [1], [records]), confidence=0.8)
+            assert list(single) == list(batched)
+            for key, values in batched.items():
+                assert single[key].shape == (1,)
+                np.testing.assert_allclose(single[key], values[i:i + 1], rtol=1e-12)
