@@ -162,6 +162,7 @@ def main() -> None:
                                        repeats=5, inner=10))
         entry["encoding_ms_per_network"] = {"cold": 1e3 * float(np.median(cold)), "warm": 1e3 * float(np.median(warm))}
         singles = [predictor.features_from_layers([n], [1], [r]) for n, r in zip(names[:50], traced["records"][:50])]
+        median_seconds(lambda: [predictor.predict_features(f) for f in singles], repeats=20)  # warm-up, untimed
         per_call = [median_seconds(lambda f=f: predictor.predict_features(f), repeats=7, inner=200) for f in singles]
         entry["single_network_us"] = {"median": 1e6 * float(np.median(per_call)),
                                       "p90": 1e6 * float(np.quantile(per_call, 0.9))}
