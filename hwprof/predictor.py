@@ -73,28 +73,19 @@ class NetworkFeatures:
 
 
 class LayerModelSet:
-    """One target's op models and shared fallbacks, stacked for vectorised evaluation.
+    """One target's op models and shared fallback, stacked for vectorised evaluation."""
 
-    An op with no model of its own is predicted by its op group's shared model
-    (gelu by the activations', layernorm by the normalisations'), else by the
-    model shared by every op."""
-
-    def __init__(self, ops: dict[str, LayerModel], fallback: LayerModel | None, n_variables: int,
-                 group_fallbacks: dict[str, LayerModel] | None = None):
+    def __init__(self, ops: dict[str, LayerModel], fallback: LayerModel | None, n_variables: int):
         self.ops = ops
         self.fallback = fallback
-        self.group_fallbacks = group_fallbacks or {}
-        self.models = list(ops.values()) + list(self.group_fallbacks.values()) + ([fallback] if fallback else [])
-        self.labels = list(ops) + [f"fallback:{group}" for group in self.group_fallbacks] + \
-            (["fallback"] if fallback else [])
+        self.models = list(ops.values()) + ([fallback] if fallback else [])
+        self.labels = list(ops) + (["fallback"] if fallback else [])
         self.index = {op: i for i, op in enumerate(ops)}
-        self.group_index = {group: len(ops) + i for i, group in enumerate(self.group_fallbacks)}
-        self.fallback_index = len(self.models) - 1 if fallback else -1
+        self.fallback_index = len(ops) if fallback else -1
         self.stacked = StackedLayerModels(self.models, n_variables)
 
     def model_index(self, ops: Sequence[str]) -> np.ndarray:
-        return np.array([self.index.get(op, self.group_index.get(op_group(op), self.fallback_index)) for op in ops],
-                        dtype=np.intp)
+        return np.array([self.index.get(op, self.fallback_index) for op in ops], dtype=np.intp)
 
     def log_bounds(self, confidence: float) -> np.ndarray:
         return np.array([log_bounds(m.residuals, confidence)[:2] for m in self.models]).reshape(-1, 2)
@@ -181,9 +172,7 @@ class Predictor:
         for target, entry in doc.get("layer_models", {}).items():
             ops = {op: LayerModel.from_json(m, self.variables) for op, m in entry["ops"].items()}
             fallback = LayerModel.from_json(entry["fallback"], self.variables) if entry.get("fallback") else None
-            groups = {group: LayerModel.from_json(m, self.variables)
-                      for group, m in entry.get("group_fallbacks", {}).items()}
-            self.layer_sets[target] = LayerModelSet(ops, fallback, len(self.variables), groups)
+            self.layer_sets[target] = LayerModelSet(ops, fallback, len(self.variables))
         self.network_models: dict[str, CompiledNetworkModel] = {
             target: CompiledNetworkModel(NetworkModel.from_json(m)) for target, m in doc["network_models"].items()
         }
@@ -405,10 +394,7 @@ class Predictor:
                 raise HwprofError(f"{name} has op type(s) {', '.join(ops)} with no layer model of their own in "
                                   f"{self.source}; drop --strict to let the shared fallback model cover them, "
                                   f"or refit with layer rows for them")
-            models = self.layer_sets["latency_ms"]
-            return [f"{op}: no layer model of its own, predicted by the shared model of "
-                    f"{'its op group ' + op_group(op) if op_group(op) in models.group_fallbacks else 'all ops'}"
-                    for op in ops]
+            return [f"{op}: no layer model of its own, predicted by the shared fallback model" for op in ops]
         unseen = sorted({op_group(r.op) for r in features.batch.layers} - self.groups_seen)
         if unseen and strict:
             raise HwprofError(f"{name} has layers of group(s) {', '.join(unseen)} that no training network had; "
