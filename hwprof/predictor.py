@@ -314,10 +314,7 @@ class Predictor:
             out["energy_mj"] = np.maximum(energy_model.latency * out["latency_ms"] + aggregates @ energy_model.aggregates
                                           + energy_model.intercept, TINY)
         if intervals:
-            for target in self._targets:
-                low, high = self._interval_factors(target, confidence)
-                out[f"{target}_low"] = out[target] * low
-                out[f"{target}_high"] = out[target] * high
+            self._add_intervals(out, confidence)
         return out
 
     def _predict_one(self, features: NetworkFeatures, confidence: float, intervals: bool) -> dict[str, np.ndarray]:
@@ -347,11 +344,15 @@ class Predictor:
                                       + sum(a * c for a, c in zip(aggregates, energy_model._aggregate_coef))
                                       + energy_model.intercept, TINY)
         if intervals:
-            for target in self._targets:
-                low, high = self._interval_factors(target, confidence)
-                values[f"{target}_low"] = values[target] * low
-                values[f"{target}_high"] = values[target] * high
+            self._add_intervals(values, confidence)
         return {key: np.array([value], dtype=float) for key, value in values.items()}
+
+    def _add_intervals(self, values: dict, confidence: float) -> None:
+        """Each target's *_low/*_high bounds, beside it in `values` (arrays or floats alike)."""
+        for target in self._targets:
+            low, high = self._interval_factors(target, confidence)
+            values[f"{target}_low"] = values[target] * low
+            values[f"{target}_high"] = values[target] * high
 
     def _interval_factors(self, target: str, confidence: float) -> tuple[float, float]:
         """Multipliers from the held-out residuals, computed once per target and confidence."""
