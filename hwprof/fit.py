@@ -27,7 +27,7 @@ from hwprof.fit_data import TrainingData, read_inputs, requested_targets, select
 from hwprof.fit_layers import FAMILIES, MIN_ROWS, fit_op_model, make_folds
 from hwprof.fit_network import analytic_design, energy_design, fit_log_ratio_model, fit_network_model, power_design
 from hwprof.intervals import held_out_coverage
-from hwprof.predictor import FORMAT, FORMAT_VERSION, CompiledNetworkModel, LayerModelSet, Predictor
+from hwprof.predictor import FORMAT, FORMAT_VERSION, CompiledNetworkModel, LayerModelSet, Predictor, load_predictor
 from hwprof.schema import SCHEMA_VERSION
 
 FALLBACK_VARIABLES = PHYSICAL_VARIABLES + ("batch",)
@@ -46,7 +46,7 @@ def fit(paths: Sequence[str | os.PathLike], out: str | os.PathLike | None = None
     if family not in FAMILIES:
         raise HwprofError(f"unknown model family {family!r}; choose polynomial, trees or auto")
     say = progress or (lambda message: None)
-    base_predictor = _base_predictor(base) if base is not None else None
+    base_predictor = load_predictor(base) if base is not None else None
     frame, sources = read_inputs(paths)
     frame, device = select_device(frame, device_name)
     data = training_data(frame, device, sources)
@@ -102,18 +102,11 @@ def adapt_training_data(base: Predictor, data: TrainingData, targets: Sequence[s
     predictor = refit_networks(base, data, targets)
     doc = predictor.doc
     doc["device_name"] = data.device_name
-    doc["training"] = dict(doc.get("training", {}), network_refit={
-        "base": base.source, "base_device_name": base.doc.get("device_name"), "sources": data.sources,
-        "networks": len(data.networks), "families": sorted(set(data.families))})
+    doc["training"]["network_refit"].update(base=base.source, base_device_name=base.doc.get("device_name"),
+                                            sources=data.sources)
     if cv:
         _cross_validate(predictor, data, targets, lambda train: refit_networks(base, data.subset(train), targets), say)
     return Predictor(doc, source=base.source)
-
-
-def _base_predictor(path: str | os.PathLike) -> Predictor:
-    from hwprof.predictor import load_predictor
-
-    return load_predictor(path)
 
 
 def refit_networks(predictor: Predictor, data: TrainingData, targets: Sequence[str] = ("latency_ms",)) -> Predictor:

@@ -152,6 +152,7 @@ def test_fit_with_base_adapts_a_predictor_to_a_new_board(tmp_path):
     from click.testing import CliRunner
 
     from hwprof.cli import main
+    from hwprof.fit_data import training_data
     from hwprof.predictor import load_predictor
 
     base_path = tmp_path / "base.json"
@@ -168,8 +169,6 @@ def test_fit_with_base_adapts_a_predictor_to_a_new_board(tmp_path):
     assert adapted.doc["training"]["network_refit"]["networks"] == 24
     # held out on the new board's networks: the interval is calibrated there, not inherited
     assert len(adapted.doc["network_models"]["latency_ms"]["residuals_log"]) == 24
-    from hwprof.fit_data import training_data
-
     batch = training_data(synthetic_frame(n_networks=4, seed=52), DEVICE).networks
     arrays = adapted.predict_features(adapted.features_from_batch(batch))
     ratio = arrays["latency_ms"] / base.predict_features(base.features_from_batch(batch), intervals=False)["latency_ms"]
