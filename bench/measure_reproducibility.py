@@ -46,25 +46,14 @@ def run_torch(model: str, out: Path, threads: int | None) -> tuple[pd.Series, di
 
 
 def torch_worker(model: str, out: Path, threads: int | None, threshold: float = 0.02) -> None:
+    """The efficiency bench's adaptive_autorange pass, in this process, medians written to `out`."""
     import torch
-    import torch.utils.benchmark as benchmark
-
-    from hwprof.layers import extract_layers
-    from hwprof.models import resolve_model
+    from measure_efficiency import run_torch, unique_layers
 
     if threads:
         torch.set_num_threads(threads)
-    spec = resolve_model(model)
-    layers, _ = extract_layers(spec.module, spec.input_shape, 1)
-    unique = {}
-    for layer in layers:
-        unique.setdefault(layer.config_id("cpu"), layer)
-    medians = {}
     with torch.inference_mode():
-        for key, layer in unique.items():
-            fn = layer.call.bind("cpu")
-            timer = benchmark.Timer(stmt="fn()", globals={"fn": fn}, num_threads=torch.get_num_threads())
-            medians[key] = timer.adaptive_autorange(threshold=threshold).median
+        medians, _ = run_torch(unique_layers(model, 1), threshold)
     out.write_text(json.dumps(medians))
 
 
