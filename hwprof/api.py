@@ -8,6 +8,7 @@ as its measurement finishes.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 import sys
@@ -148,6 +149,15 @@ def measure(models: Sequence[str | ModelSpec], batch_sizes: Iterable[int | str] 
     return session.frame()
 
 
+def _sweep_layers(spec: ModelSpec, batch_size: int, device: torch.device) -> tuple[list[Layer], str]:
+    """The layers of a sweep's configurations, each extracted from its own module, numbered in order."""
+    layers: list[Layer] = []
+    for entry in spec.sweep:
+        found, _ = extract_layers(torch.nn.Sequential(entry.module), entry.input_shape, batch_size, device)
+        layers.extend(dataclasses.replace(layer, index=len(layers) + k) for k, layer in enumerate(found))
+    return layers, "fx"
+
+
 class _Session:
     """State of one measure run: what has been measured, and where rows go."""
 
@@ -197,7 +207,12 @@ class _Session:
     def measure_group(self, spec: ModelSpec, batch_size: int, with_layers: bool) -> None:
         module = spec.module.to(self.device).eval()
         network_key = (spec.name, batch_size)
-        layer_list, extraction = extract_layers(module, spec.input_shape, batch_size, self.device)
+        if spec.sweep is not None:
+            layer_list, extraction = _sweep_layers(spec, batch_size, self.device)
+            with_layers = True
+            self.networks_done.add(network_key)  # a sweep has no network to time
+        else:
+            layer_list, extraction = extract_layers(module, spec.input_shape, batch_size, self.device)
         instances: dict[str, list[Layer]] = defaultdict(list)
         if with_layers:
             for layer in layer_list:

@@ -86,7 +86,10 @@ def models(as_json):
         table.add_row(entry["name"], "x".join(map(str, entry["input_shape"])), entry["family"], entry["description"])
     console = Console()
     console.print(table)
+    from hwprof.sample_models.sweep import SAMPLERS
+
     console.print("Also: nb201:<arch> (NAS-Bench-201 cell, input 3x32x32) and path/to/file.py:factory.")
+    console.print(f"Layer sweeps (layers only, no network): sweep:OP[:COUNT[:SEED]] for OP in {', '.join(SAMPLERS)}.")
 
 
 def _trace_path(out: str) -> str:

@@ -368,12 +368,18 @@ def _plain(value: float) -> float | None:
 
 
 def _layers_of(data: TrainingData, networks: np.ndarray) -> np.ndarray:
-    """Layer configurations that run in these networks: what the fold may learn from."""
+    """Layer configurations a fold trained on `networks` may learn from: all but those that run only in
+    the held-out networks (layer sweeps and layers of networks without a network row are kept)."""
     if len(data.layers) == 0:
         return np.zeros(0, dtype=bool)
-    used = np.flatnonzero(np.asarray(data.networks.membership[networks].sum(axis=0)).ravel() > 0)
-    keys = {(data.networks.layers[u].op, data.networks.layers[u].config) for u in used}
-    return np.array([key in keys for key in zip(data.layers["op"], data.layers["config"])], dtype=bool)
+    held_out = np.setdiff1d(np.arange(len(data.networks)), networks)
+
+    def keys(rows: np.ndarray) -> set:
+        used = np.flatnonzero(np.asarray(data.networks.membership[rows].sum(axis=0)).ravel() > 0)
+        return {(data.networks.layers[u].op, data.networks.layers[u].config) for u in used}
+
+    unseen = keys(held_out) - keys(networks)
+    return np.array([key not in unseen for key in zip(data.layers["op"], data.layers["config"])], dtype=bool)
 
 
 def accuracy(predicted: np.ndarray, measured: np.ndarray) -> dict:

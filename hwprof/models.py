@@ -1,8 +1,9 @@
 """Turn a MODEL argument into a module and its input shape.
 
-Three spellings are accepted: a sample model name (`resnet18`), a
-NAS-Bench-201 cell (`nb201:|nor_conv_3x3~0|+|...|`), or a factory in a file
-(`path/to/file.py:factory`).
+Four spellings are accepted: a sample model name (`resnet18`), a
+NAS-Bench-201 cell (`nb201:|nor_conv_3x3~0|+|...|`), a factory in a file
+(`path/to/file.py:factory`), or a layer sweep (`sweep:linear`, see
+sample_models/sweep.py), which is measured layer by layer and has no network.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import torch.nn as nn
 from hwprof.errors import HwprofError
 
 NB201_PREFIX = "nb201:"
+SWEEP_PREFIX = "sweep:"
 
 
 @dataclass
@@ -25,6 +27,7 @@ class ModelSpec:
     module: nn.Module
     input_shape: tuple[int, ...]  # one sample, without the batch dimension
     family: str  # for leave-one-family-out validation
+    sweep: tuple | None = None  # for a layer sweep: its SweepLayers, each run alone; there is no network
 
 
 def parse_shape(text: str) -> tuple[int, ...]:
@@ -45,6 +48,8 @@ def family_of(model_name: str) -> str:
 
     if model_name.startswith(NB201_PREFIX):
         return "nb201"
+    if model_name.startswith(SWEEP_PREFIX):
+        return "sweep"
     if model_name in MODELS:
         return MODELS[model_name].family
     if ".py:" in model_name:
@@ -63,13 +68,23 @@ def resolve_model(text: str, input_shape: tuple[int, ...] | None = None) -> Mode
         except ValueError as error:
             raise HwprofError(f"bad NAS-Bench-201 architecture: {error}") from None
         return ModelSpec(text, module, input_shape or (3, 32, 32), "nb201")
+    if text.startswith(SWEEP_PREFIX):
+        from hwprof.sample_models.sweep import parse_sweep, sample_layers
+
+        try:
+            op, count, seed = parse_sweep(text)
+        except ValueError as error:
+            raise HwprofError(f"bad layer sweep: {error}") from None
+        layers = tuple(sample_layers(op, count, seed))
+        return ModelSpec(text, nn.ModuleList([layer.module for layer in layers]), (), "sweep", layers)
     if text in MODELS:
         entry = MODELS[text]
         return ModelSpec(text, entry.factory(), input_shape or tuple(entry.input_shape), entry.family)
     if ":" in text and text.rsplit(":", 1)[0].endswith(".py"):
         return _from_file(text, input_shape)
     raise HwprofError(
-        f"unknown model {text!r}: run `hwprof models` for the names, or write nb201:<arch> or path/to/file.py:factory"
+        f"unknown model {text!r}: run `hwprof models` for the names, or write nb201:<arch>, sweep:<op> or "
+        "path/to/file.py:factory"
     )
 
 

@@ -1,0 +1,183 @@
+"""Layer sweeps: randomly sampled configurations of one op type, measured one by one.
+
+A model zoo teaches a cost model only the layer shapes its networks happen to
+use: every linear layer of a CNN sees one row per image (a matrix-vector
+product), so nothing in it says how fast a transformer's token-wise linear
+layers run. Like nn-Meter's kernel sampling, a sweep measures the op over a
+broad, architecture-neutral range of sizes on the target board, so the layer
+models interpolate where a network would otherwise make them extrapolate.
+
+`sweep:OP` (or `sweep:OP:COUNT` or `sweep:OP:COUNT:SEED`) names COUNT
+configurations of OP drawn with SEED; the same name always gives the same
+configurations, so an interrupted sweep resumes. Sizes are drawn log-uniformly
+over the ranges below, and any configuration over MAX_MACS or MAX_BYTES for
+one sample is redrawn, so a sweep stays minutes long and fits in memory.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass
+from typing import Callable
+
+import torch
+import torch.nn as nn
+
+PREFIX = "sweep:"
+DEFAULT_COUNT = 40
+DEFAULT_SEED = 0
+MAX_COUNT = 1000
+MAX_MACS = 2e9  # per sample (batch 1): as large as the largest convolutions of VGG-16
+MAX_BYTES = 48e6  # per sample: input, output and weights at 4 bytes per element
+MAX_DRAWS = 10_000
+
+
+@dataclass(frozen=True)
+class SweepLayer:
+    """One sampled configuration: the module to run and its input shape without the batch."""
+
+    module: nn.Module
+    input_shape: tuple[int, ...]
+
+
+class SelfAttention(nn.Module):
+    """Multi-head self-attention as transformer blocks call it: query, key and value are the input."""
+
+    def __init__(self, attention: nn.MultiheadAttention) -> None:
+        super().__init__()
+        self.attention = attention
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.attention(x, x, x, need_weights=False)[0]
+
+
+class Residual(nn.Module):
+    """An element-wise add of two activations of one shape, as a residual connection does."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + x
+
+
+def _log_uniform(rng: random.Random, low: float, high: float) -> float:
+    return math.exp(rng.uniform(math.log(low), math.log(high)))
+
+
+def _size(rng: random.Random, low: int, high: int, multiple: int = 1) -> int:
+    """A log-uniform integer in [low, high], rounded to a multiple of `multiple` above 2 x multiple."""
+    value = _log_uniform(rng, low, high)
+    if value >= 2 * multiple:
+        return max(low, int(round(value / multiple)) * multiple)
+    return max(low, int(round(value)))
+
+
+def _tokens_and_width(rng: random.Random) -> tuple[int, int]:
+    return _size(rng, 1, 1024), _size(rng, 16, 4096, 8)
+
+
+def _image(rng: random.Random) -> tuple[int, int]:
+    """(channels, side) of a feature map."""
+    return _size(rng, 8, 1024, 8), _size(rng, 4, 112)
+
+
+def _linear(rng: random.Random) -> tuple[nn.Module, tuple[int, ...], float, float]:
+    features_in, features_out = _size(rng, 8, 4096, 8), _size(rng, 8, 4096, 8)
+    tokens = _size(rng, 2, 1024) if rng.random() < 0.6 else 0  # 0: one row per sample (2-D input)
+    rows = max(1, tokens)
+    shape = (tokens, features_in) if tokens else (features_in,)
+    weights = features_in * features_out
+    return (nn.Linear(features_in, features_out), shape, rows * weights,
+            rows * (features_in + features_out) + weights)
+
+
+def _conv2d(rng: random.Random) -> tuple[nn.Module, tuple[int, ...], float, float]:
+    channels_in, side = _image(rng)
+    kernel = rng.choices((1, 3, 5, 7), weights=(0.45, 0.4, 0.1, 0.05))[0]
+    stride = rng.choices((1, 2), weights=(0.75, 0.25))[0]
+    kind = rng.choices(("dense", "depthwise", "grouped"), weights=(0.7, 0.2, 0.1))[0]
+    if kind == "depthwise":
+        channels_out, groups = channels_in, channels_in
+    else:
+        channels_out = _size(rng, 8, 1024, 8)
+        groups = rng.choice([g for g in (2, 4, 8) if channels_in % g == 0 and channels_out % g == 0] or [1]) \
+            if kind == "grouped" else 1
+    module = nn.Conv2d(channels_in, channels_out, kernel, stride=stride, padding=kernel // 2, groups=groups)
+    out_side = (side + 2 * (kernel // 2) - kernel) // stride + 1
+    outputs = channels_out * out_side * out_side
+    weights = channels_out * channels_in // groups * kernel * kernel
+    return (module, (channels_in, side, side), outputs * channels_in // groups * kernel * kernel,
+            channels_in * side * side + outputs + weights)
+
+
+def _attention(rng: random.Random) -> tuple[nn.Module, tuple[int, ...], float, float]:
+    head_dim = rng.choice((32, 64))
+    heads = rng.choice((1, 2, 3, 4, 6, 8, 12, 16))
+    width = head_dim * heads
+    tokens = _size(rng, 4, 1024)
+    module = SelfAttention(nn.MultiheadAttention(width, heads, batch_first=True))
+    macs = 4 * tokens * width * width + 2 * tokens * tokens * width
+    return module, (tokens, width), macs, 6 * tokens * width + heads * tokens * tokens + 4 * width * width
+
+
+def _sequence_op(factory: Callable[[int], nn.Module]):
+    def sample(rng: random.Random) -> tuple[nn.Module, tuple[int, ...], float, float]:
+        tokens, width = _tokens_and_width(rng)
+        return factory(width), (tokens, width), tokens * width, 2 * tokens * width
+    return sample
+
+
+def _map_op(factory: Callable[[int], nn.Module], outputs_per_input: float = 1.0):
+    def sample(rng: random.Random) -> tuple[nn.Module, tuple[int, ...], float, float]:
+        channels, side = _image(rng)
+        elements = channels * side * side
+        return factory(channels), (channels, side, side), elements, elements * (1 + outputs_per_input)
+    return sample
+
+
+SAMPLERS: dict[str, Callable[[random.Random], tuple[nn.Module, tuple[int, ...], float, float]]] = {
+    "linear": _linear,
+    "conv2d": _conv2d,
+    "multiheadattention": _attention,
+    "layernorm": _sequence_op(nn.LayerNorm),
+    "gelu": _sequence_op(lambda width: nn.GELU()),
+    "batchnorm2d": _map_op(nn.BatchNorm2d),
+    "relu": _map_op(lambda channels: nn.ReLU(inplace=True)),
+    "maxpool2d": _map_op(lambda channels: nn.MaxPool2d(3, stride=2, padding=1), 0.25),
+    "add": _map_op(lambda channels: Residual(), 2.0),
+}
+
+
+def parse_sweep(name: str) -> tuple[str, int, int]:
+    """'sweep:OP[:COUNT[:SEED]]' -> (op, count, seed); ValueError with what is wrong."""
+    parts = name[len(PREFIX):].split(":")
+    op = parts[0]
+    if op not in SAMPLERS:
+        raise ValueError(f"no sweep for op {op!r}; sweeps exist for {', '.join(sorted(SAMPLERS))}")
+    if len(parts) > 3 or not all(p.isdigit() for p in parts[1:]):
+        raise ValueError(f"{name!r}: write sweep:OP, sweep:OP:COUNT or sweep:OP:COUNT:SEED with whole numbers")
+    count = int(parts[1]) if len(parts) > 1 else DEFAULT_COUNT
+    seed = int(parts[2]) if len(parts) > 2 else DEFAULT_SEED
+    if not 1 <= count <= MAX_COUNT:
+        raise ValueError(f"{name!r}: COUNT must be between 1 and {MAX_COUNT}")
+    return op, count, seed
+
+
+def sample_layers(op: str, count: int, seed: int) -> list[SweepLayer]:
+    """`count` distinct configurations of `op`, the same ones for the same seed."""
+    rng = random.Random(f"{op}:{seed}")
+    torch_state = torch.random.get_rng_state()
+    layers, seen = [], set()
+    try:
+        torch.manual_seed(seed)  # weights are drawn at construction; keep them reproducible too
+        for _ in range(MAX_DRAWS):
+            if len(layers) == count:
+                break
+            module, shape, macs, elements = SAMPLERS[op](rng)
+            key = (repr(module), shape)
+            if macs > MAX_MACS or 4 * elements > MAX_BYTES or key in seen:
+                continue
+            seen.add(key)
+            layers.append(SweepLayer(module.eval(), shape))
+    finally:
+        torch.random.set_rng_state(torch_state)
+    return layers

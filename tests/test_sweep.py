@@ -1,0 +1,97 @@
+"""Layer sweeps: reproducible sampled configurations, measured as layer rows with no network,
+and kept by every cross-validation fold of a fit."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from hwprof.errors import HwprofError
+from hwprof.models import family_of, resolve_model
+from hwprof.sample_models.sweep import MAX_BYTES, MAX_MACS, SAMPLERS, parse_sweep, sample_layers
+
+
+@pytest.mark.parametrize("op", sorted(SAMPLERS))
+def test_every_sweep_gives_distinct_reproducible_layers_of_its_op(op):
+    from hwprof.api import _sweep_layers
+    import torch
+
+    spec = resolve_model(f"sweep:{op}:12:3")
+    assert spec.family == "sweep" and len(spec.sweep) == 12
+    layers, extraction = _sweep_layers(spec, 2, torch.device("cpu"))
+    assert extraction == "fx"
+    assert [layer.index for layer in layers] == list(range(len(layers)))
+    assert {layer.op for layer in layers} == {op}
+    configs = [layer.config_json() for layer in layers]
+    assert len(set(configs)) == 12
+    assert all(json.loads(c)["input_shapes"][0][0] == 2 for c in configs)  # the batch size is applied
+    assert all(layer.flops <= 2 * MAX_MACS for layer in layers)  # batch 2: twice the per-sample cap
+    def drawn(name):
+        return [(repr(entry.module), entry.input_shape) for entry in resolve_model(name).sweep]
+
+    assert drawn(f"sweep:{op}:12:3") == drawn(f"sweep:{op}:12:3") != drawn(f"sweep:{op}:12:4")
+
+
+def test_linear_sweep_covers_matrix_vector_and_token_wise_products():
+    layers = sample_layers("linear", 40, 0)
+    rows = [layer.input_shape[0] if len(layer.input_shape) == 2 else 1 for layer in layers]
+    assert min(rows) == 1 and max(rows) >= 256
+    for layer in layers:
+        weights = layer.module.in_features * layer.module.out_features
+        assert 4 * weights <= MAX_BYTES
+
+
+@pytest.mark.parametrize("name, fragment", [
+    ("sweep:softmax2d", "no sweep for op"),
+    ("sweep:linear:many", "whole numbers"),
+    ("sweep:linear:0", "COUNT must be"),
+    ("sweep:linear:1:2:3", "whole numbers"),
+])
+def test_bad_sweep_names_are_one_sentence(name, fragment):
+    with pytest.raises(HwprofError, match=fragment):
+        resolve_model(name)
+    assert parse_sweep("sweep:relu") == ("relu", 40, 0)
+
+
+def test_measured_sweep_is_layer_rows_only_and_resumes(tmp_path):
+    import hwprof
+
+    out = tmp_path / "sweep.parquet"
+    frame = hwprof.measure(["sweep:relu:3"], batch_sizes=[1, 2], power="none", precision=0.2, max_item_s=0.2,
+                           threads=1, out=str(out))
+    assert len(frame) == 6 and set(frame["kind"]) == {"layer"} and set(frame["op"]) == {"relu"}
+    assert sorted(frame["layer_index"].unique()) == [0, 1, 2]
+    assert family_of("sweep:relu:3") == "sweep"
+    again = hwprof.measure(["sweep:relu:3"], batch_sizes=[1, 2], power="none", precision=0.2, max_item_s=0.2,
+                           threads=1, out=str(out), resume=True)
+    assert len(again) == 6
+    assert (again.sort_values(["batch_size", "layer_index"])["latency_ms"].to_numpy()
+            == frame.sort_values(["batch_size", "layer_index"])["latency_ms"].to_numpy()).all()
+
+
+def test_cross_validation_folds_keep_sweep_rows_and_drop_only_held_out_layers(tmp_path):
+    import pandas as pd
+
+    from hwprof.fit import _layers_of
+    from hwprof.fit_data import training_data
+    from test_fit_synthetic import DEVICE, synthetic_frame
+
+    frame = synthetic_frame(n_networks=6, batch_sizes=(1,), seed=5)
+    layers = frame[frame["kind"] == "layer"]
+    sweep = layers[layers["model"] == layers["model"].iloc[0]].assign(model="sweep:conv2d:9")
+    sweep = sweep.assign(config=[c.replace('"bias":false', '"bias":true') for c in sweep["config"]])
+    data = training_data(pd.concat([frame, sweep], ignore_index=True), DEVICE)
+    held_out = np.flatnonzero(data.families == data.families[0])
+    train = np.setdiff1d(np.arange(len(data.networks)), held_out)
+    mask = _layers_of(data, train)
+    from_sweep = (data.layers["family"] == "sweep").to_numpy()
+    assert from_sweep.any() and mask[from_sweep].all()
+    only_held_out = {(r.op, r.config) for n in held_out
+                     for r in (data.networks.layers[u] for u in data.networks.membership[n].indices)}
+    only_held_out -= {(r.op, r.config) for n in train
+                      for r in (data.networks.layers[u] for u in data.networks.membership[n].indices)}
+    keys = list(zip(data.layers["op"], data.layers["config"]))
+    assert only_held_out and all(not mask[i] for i, key in enumerate(keys) if key in only_held_out)
+    assert all(mask[i] for i, key in enumerate(keys) if key not in only_held_out)
