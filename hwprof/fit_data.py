@@ -191,7 +191,11 @@ def training_data(frame: pd.DataFrame, device_name: str, sources: list[dict] | N
 
 def _relative_ci(rows: pd.DataFrame) -> pd.Series:
     """Half-width of each row's 95% CI over its latency; rows that missed their precision target
-    (a few samples when the time budget ran out) count as no better than UNSTABLE_RELATIVE_CI."""
+    (a few samples when the time budget ran out) count as no better than UNSTABLE_RELATIVE_CI.
+
+    A row timed while other processes took a share of the machine's CPU (`other_cpu_share`)
+    may be inflated by about that much whatever its interval says (the interval only sees
+    the noise within the run), so that share is added to it in quadrature."""
     if "latency_ms_ci_low" not in rows.columns or "latency_ms_ci_high" not in rows.columns:
         return pd.Series(0.0, index=rows.index)
     low = pd.to_numeric(rows["latency_ms_ci_low"], errors="coerce")
@@ -200,6 +204,9 @@ def _relative_ci(rows: pd.DataFrame) -> pd.Series:
     if "stable" in rows.columns:
         unstable = rows["stable"].astype("boolean").fillna(True).eq(False).to_numpy()
         relative = relative.where(~unstable, relative.clip(lower=UNSTABLE_RELATIVE_CI))
+    if "other_cpu_share" in rows.columns:
+        share = pd.to_numeric(rows["other_cpu_share"], errors="coerce").fillna(0.0).clip(lower=0.0)
+        relative = np.sqrt(relative ** 2 + share ** 2)
     return relative
 
 

@@ -190,3 +190,17 @@ def test_fit_with_a_network_only_base_is_refused(tmp_path):
                                        "--out", str(tmp_path / "x.json")])
     assert result.exit_code == 1
     assert "has no layer models" in result.output and "Traceback" not in result.output
+
+
+def test_rows_timed_under_contention_count_as_less_precise():
+    from hwprof.fit_data import _relative_ci
+    from hwprof.fit_layers import precision_weights
+
+    rows = pd.DataFrame({"latency_ms": [10.0, 10.0, 10.0], "latency_ms_ci_low": [9.9] * 3,
+                         "latency_ms_ci_high": [10.1] * 3, "stable": [True] * 3,
+                         "other_cpu_share": [0.0, 0.3, None]})
+    relative = _relative_ci(rows).to_numpy()
+    assert relative[0] == pytest.approx(0.01) and relative[2] == pytest.approx(0.01)
+    assert relative[1] == pytest.approx(np.hypot(0.01, 0.3))
+    weights = precision_weights(relative, 3)
+    assert weights[1] < weights[0] / 10
