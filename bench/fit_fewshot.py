@@ -47,6 +47,7 @@ def main() -> None:
     parser.add_argument("--out", default=str(HERE / "results" / "fit_fewshot.json"))
     args = parser.parse_args()
 
+    from hwprof.features import OP_GROUPS
     from hwprof.fit import fit_training_data, refit_networks
     from hwprof.fit_data import read_inputs, select_device, training_data
     from hwprof.provenance import cpu_model
@@ -56,7 +57,7 @@ def main() -> None:
     data = training_data(frame, device, sources)  # traces every arch once
     y = data.targets["latency_ms"]
     n = len(y)
-    totals = data.networks.aggregates.reshape(n, -1, 3)
+    totals = data.networks.aggregates.reshape(n, len(OP_GROUPS), -1)
     gmac = totals[:, :, 1].sum(axis=1)
     params = _parameter_counts(data.networks.names)
     zoo = None

@@ -48,8 +48,13 @@ BASE_VARIABLES = PHYSICAL_VARIABLES + SHAPE_VARIABLES + GEMM_VARIABLES
 CONFIG_PREFIX = "config."
 SHAPE_KEYS = ("input_shapes", "output_shape")
 
-# Network aggregates per group, in these units so coefficients stay near 1e-3..1e3.
-AGGREGATE_KINDS = ("count", "gmac", "mb")
+# Network aggregates per group, in these units so coefficients stay near 1e-3..1e3:
+# layers, GMACs, MB moved (inputs, outputs, weights), and MB of outputs written to freshly
+# allocated memory (in-place ops write none). The last is what a network pays and its layers
+# timed in isolation do not: a hot loop reuses one output buffer, a network faults in new pages.
+AGGREGATE_KINDS = ("count", "gmac", "mb", "out_mb")
+# The kinds additive (network-only) models regress on; out_mb is for the layer-sum correction.
+ADDITIVE_KINDS = ("count", "gmac", "mb")
 
 
 def op_group(op: str) -> str:
@@ -167,17 +172,21 @@ def aggregate_names(groups: Sequence[str] = OP_GROUPS) -> list[str]:
     return [f"{kind}:{group}" for group in groups for kind in AGGREGATE_KINDS]
 
 
+def record_aggregates(record: LayerRecord) -> tuple[float, float, float, float]:
+    """One layer's contribution to each AGGREGATE_KINDS column of its group."""
+    fresh = 0.0 if '"inplace":true' in record.config else record.output_bytes / 1e6
+    return 1.0, record.flops / 1e9, (record.input_bytes + record.output_bytes + record.weight_bytes) / 1e6, fresh
+
+
 def aggregate_row(records: Sequence[LayerRecord], groups: Sequence[str] = OP_GROUPS) -> np.ndarray:
-    """Per op group: layer count, GMACs and MB moved (inputs, outputs and weights)."""
+    """Per op group, the AGGREGATE_KINDS sums over the layers."""
     position = {group: i for i, group in enumerate(groups)}
     row = np.zeros((len(groups), len(AGGREGATE_KINDS)))
     for record in records:
         g = position.get(op_group(record.op), position.get("other"))
         if g is None:
             continue
-        row[g, 0] += 1
-        row[g, 1] += record.flops / 1e9
-        row[g, 2] += (record.input_bytes + record.output_bytes + record.weight_bytes) / 1e6
+        row[g] += record_aggregates(record)
     return row.ravel()
 
 

@@ -20,8 +20,8 @@ from scipy import stats
 import hwprof
 from hwprof.errors import HwprofError
 from hwprof.features import (
-    BASE_VARIABLES, GEMM_VARIABLES, OP_GROUPS, PHYSICAL_VARIABLES, SHAPE_VARIABLES, NetworkBatch, config_variables,
-    encode_layers, op_group,
+    AGGREGATE_KINDS, BASE_VARIABLES, GEMM_VARIABLES, OP_GROUPS, PHYSICAL_VARIABLES, SHAPE_VARIABLES, NetworkBatch,
+    config_variables, encode_layers, op_group,
 )
 from hwprof.fit_data import TrainingData, read_inputs, requested_targets, select_device, training_data
 from hwprof.fit_layers import FAMILIES, MIN_ROWS, fit_op_model, make_folds
@@ -235,7 +235,9 @@ def _fit_network_targets(batch: NetworkBatch, families: np.ndarray, values: dict
     if sets:
         counts = batch.aggregates.reshape(len(batch), len(OP_GROUPS), -1)[:, :, 0]
         stacked_sums = _layer_sums(sets, batch, network_z, layer_oof_log)
-        latency_model = fit_log_ratio_model("latency_ms", stacked_sums, counts, y, splits, relative_ci)
+        fresh_mb = batch.aggregates.reshape(len(batch), len(OP_GROUPS), -1)[:, :, AGGREGATE_KINDS.index("out_mb")]
+        latency_model = fit_log_ratio_model("latency_ms", stacked_sums, counts, y, splits, relative_ci,
+                                            fresh_mb.sum(axis=1))
         layer_sums = _layer_sums(sets, batch, network_z)
     else:
         layer_sums = None
@@ -302,11 +304,14 @@ def _feature_definitions(variables: list[str], groups_seen: list[str]) -> dict:
         "op_groups": {group: list(prefixes) for group, prefixes in OP_GROUP_RULES} | {"other": []},
         "groups_seen": groups_seen,
         "network_models": "additive: target = columns . coef; log_ratio: latency = S x exp(clip(columns) . coef) "
-                          "with S the sum of predicted layer latencies (ms), clipped to clip_low..clip_high",
+                          "+ ms_per_output_mb x sum of out_mb:<group>, with S the sum of predicted layer "
+                          "latencies (ms), columns clipped to clip_low..clip_high",
         "network_columns": {
-            "share:<group>": "the group's share of S (log_ratio) or of the predicted latency (power model)",
+            "share:<group>": "the group's share of the predicted latency (power model)",
             "log_layers_per_ms": "log(layers / S)", "log_layer_sum_ms": "log(S)",
-            f"{'|'.join(AGGREGATE_KINDS)}:<group>": "layers, GMACs and MB moved by the group",
+            f"{'|'.join(AGGREGATE_KINDS)}:<group>": "layers, GMACs, MB moved (inputs, outputs, weights) and MB "
+                                                   "of outputs written to fresh memory (in-place ops excluded) "
+                                                   "by the group",
             "latency_ms": "predicted network latency", "intercept": "1",
         },
         "base_variables": {"physical": list(PHYSICAL_VARIABLES), "shape": list(SHAPE_VARIABLES),

@@ -23,18 +23,20 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.optimize import lsq_linear
 
-from hwprof.features import AGGREGATE_KINDS, OP_GROUPS
+from hwprof.features import ADDITIVE_KINDS, AGGREGATE_KINDS, OP_GROUPS
 from hwprof.fit_layers import precision_weights
 
 LAMBDAS = (0.01, 0.1, 1.0, 10.0, 100.0, 1000.0)
 SMALL_SAMPLE_LAMBDA = 10.0  # used when there are too few networks to cross-validate the choice
 MIN_ROWS_FOR_LAMBDA_CV = 6
 RATIO_LAMBDAS = (0.1, 1.0, 10.0, 100.0, 1e3, 1e4, 1e6)
+MIN_LAYER_SHARE = 0.25  # the fresh-memory cost may explain at most 3/4 of a training network's latency
 
 
 @dataclass
 class NetworkModel:
-    """`additive`: target = columns . coef. `log_ratio`: latency = layer sum x exp(clip(columns) . coef)."""
+    """`additive`: target = columns . coef. `log_ratio`: latency = layer sum x exp(clip(columns) . coef)
+    + ms_per_output_mb x MB of fresh outputs."""
 
     target: str
     columns: list[str]
@@ -43,6 +45,7 @@ class NetworkModel:
     form: str = "additive"
     low: np.ndarray | None = None  # log_ratio: training range of each column, for clipping
     high: np.ndarray | None = None
+    ms_per_output_mb: float = 0.0  # log_ratio: cost of the outputs a network writes to fresh memory
     residuals: np.ndarray = field(default_factory=lambda: np.zeros(0))  # held-out log(measured/predicted)
     cv: dict = field(default_factory=dict)
 
@@ -53,6 +56,7 @@ class NetworkModel:
         if self.form == "log_ratio":
             doc["clip_low"] = [float(v) for v in self.low]
             doc["clip_high"] = [float(v) for v in self.high]
+            doc["ms_per_output_mb"] = float(self.ms_per_output_mb)
         return doc
 
     @classmethod
@@ -61,7 +65,8 @@ class NetworkModel:
         low = np.array(doc["clip_low"], dtype=float) if form == "log_ratio" else None
         high = np.array(doc["clip_high"], dtype=float) if form == "log_ratio" else None
         return cls(doc["target"], list(doc["columns"]), np.array(doc["coef"], dtype=float), float(doc["lambda"]),
-                   form, low, high, np.array(doc.get("residuals_log", []), dtype=float), doc.get("cv", {}))
+                   form, low, high, float(doc.get("ms_per_output_mb", 0.0)),
+                   np.array(doc.get("residuals_log", []), dtype=float), doc.get("cv", {}))
 
 
 @dataclass
@@ -138,27 +143,21 @@ def fit_network_model(target: str, x: np.ndarray, y: np.ndarray, design: Design,
     return NetworkModel(target, design.columns, coef, lam, cv={"lambda_log_rmse": errors})
 
 
-RATIO_COLUMNS = ["intercept", *[f"share:{group}" for group in OP_GROUPS], "log_layers_per_ms", "log_layer_sum_ms"]
+RATIO_COLUMNS = ["intercept", "log_layers_per_ms", "log_layer_sum_ms"]
 
 
-def ratio_features(layer_sums: np.ndarray, counts: np.ndarray, layer_total: np.ndarray | None = None) -> np.ndarray:
-    """[1, each group's share of the layer sum, log(layers per ms of layer sum), log(layer sum ms)].
-
-    `layer_total` is layer_sums.sum(axis=1) where the caller has it already.
-    Filled into one preallocated array: prediction calls this per network."""
-    n, groups = layer_sums.shape
-    total = np.maximum(layer_sums.sum(axis=1) if layer_total is None else layer_total, 1e-9)
-    layers = np.maximum(counts.sum(axis=1), 1.0)
-    phi = np.empty((n, groups + 3))
+def ratio_features(layer_total: np.ndarray, layer_count: np.ndarray) -> np.ndarray:
+    """[1, log(layers per ms of layer sum), log(layer sum ms)] per network."""
+    total = np.maximum(layer_total, 1e-9)
+    phi = np.empty((len(total), 3))
     phi[:, 0] = 1.0
-    np.divide(layer_sums, total[:, None], out=phi[:, 1:groups + 1])
-    np.log(layers / total, out=phi[:, groups + 1])
-    np.log(total, out=phi[:, groups + 2])
+    np.log(np.maximum(layer_count, 1.0) / total, out=phi[:, 1])
+    np.log(total, out=phi[:, 2])
     return phi
 
 
 def _ridge(phi: np.ndarray, r: np.ndarray, w: np.ndarray, lam: float) -> np.ndarray:
-    """Weighted ridge on standardised columns, the intercept penalised too (toward "the sum as it
+    """Weighted ridge on standardised columns, the intercept penalised too (toward zero: the target as it
     is"); returns coefficients on the raw columns."""
     share = w / w.sum()
     mean = share @ phi
@@ -174,38 +173,94 @@ def _ridge(phi: np.ndarray, r: np.ndarray, w: np.ndarray, lam: float) -> np.ndar
     return coef
 
 
-def fit_log_ratio_model(target: str, layer_sums: np.ndarray, counts: np.ndarray, y: np.ndarray, splits,
-                        relative_ci: np.ndarray | None = None) -> NetworkModel:
-    """Network latency as the sum of its predicted layers times a bounded correction.
+def _ratio_column_sets() -> list[list[int]]:
+    """Nested candidate columns of the correction: a constant ratio; plus the layer density (a cost per
+    layer the isolated layers missed); plus the size."""
+    index = {name: k for k, name in enumerate(RATIO_COLUMNS)}
+    constant = [index["intercept"]]
+    density = constant + [index["log_layers_per_ms"]]
+    return [constant, density, density + [index["log_layer_sum_ms"]]]
 
-    The correction is linear in log space in the op-group mix, the layer density
-    and the size, each clipped to the training range: a family unlike any in
-    training gets at most the largest correction seen, never an extrapolated one.
-    The ridge pulls it toward zero (the network is the sum of its layers)."""
-    phi = ratio_features(layer_sums, counts)
-    r = np.log(y / np.exp(phi[:, -1]))
+
+def fresh_memory_cost(layer_total: np.ndarray, fresh_mb: np.ndarray, y: np.ndarray,
+                      weights: np.ndarray) -> tuple[float, float]:
+    """(ratio, ms per MB of fresh outputs) of latency ~ ratio x layer sum + cost x fresh MB, fitted
+    to every network at once (relative error, both >= 0). The cost is a property of the machine,
+    not of an architecture, so it is estimated from all families together before any correction
+    can absorb it; it never explains more than 1 - MIN_LAYER_SHARE of any network."""
+    root = np.sqrt(weights)[:, None]
+    x = np.column_stack([layer_total, fresh_mb]) / y[:, None] * root
+    ratio, per_mb = lsq_linear(x, root[:, 0], bounds=(0.0, np.inf), method="bvls").x
+    ceiling = np.min(np.where(fresh_mb > 0, (1 - MIN_LAYER_SHARE) * y / np.maximum(fresh_mb, 1e-12), np.inf))
+    return float(ratio) if ratio > 1e-6 else 1.0, min(float(per_mb), float(ceiling))
+
+
+def fit_log_ratio_model(target: str, layer_sums: np.ndarray, counts: np.ndarray, y: np.ndarray, splits,
+                        relative_ci: np.ndarray | None = None, fresh_mb: np.ndarray | None = None) -> NetworkModel:
+    """Network latency as the sum of its predicted layers times a bounded correction, plus a cost
+    per MB of outputs written to fresh memory.
+
+    Layers timed in isolation run in a hot loop that reuses one output buffer; a
+    network allocates every output anew, and large ones come as fresh pages the
+    kernel faults in and zeroes. That cost belongs to the machine, not to an
+    architecture, so it is one constant (see fresh_memory_cost) added outside the
+    clipped correction: it extrapolates to a family with far more activation
+    traffic than any seen in training, as it should.
+
+    The correction is linear in log space in the layer density and the size,
+    each clipped to the training range: a family unlike any in training gets at
+    most the largest correction seen, never an extrapolated one. The ridge pulls
+    it toward the constant ratio fitted with the costs. Its columns (see
+    _ratio_column_sets) and how hard it is pulled are chosen together by
+    cross-validation over the families; a richer choice must beat a simpler one
+    by 2% to be taken, since families left out differ most in what the richer
+    sets describe."""
+    total = np.maximum(layer_sums.sum(axis=1), 1e-9)
+    phi = ratio_features(total, counts.sum(axis=1))
+    fresh = np.zeros(len(y)) if fresh_mb is None else np.asarray(fresh_mb, dtype=float)
     weights = precision_weights(relative_ci, len(y))
+    ratio, per_mb = fresh_memory_cost(total, fresh, y, weights)
+    additive = per_mb * fresh
+    scaled = ratio * total  # the correction is pulled toward this ratio, not toward the bare sum
+    r = np.log((y - additive) / scaled)
     errors = {}
+    column_sets = _ratio_column_sets()
+    chosen, lam = column_sets[-1], RATIO_LAMBDAS[-1]
     if len(y) >= MIN_ROWS_FOR_LAMBDA_CV and splits:
-        for lam in RATIO_LAMBDAS:
-            squared, used = [], []
-            for train, test in splits:
-                coef = _ridge(phi[train], r[train], weights[train], lam)
-                clipped = np.clip(phi[test], phi[train].min(axis=0), phi[train].max(axis=0))
-                squared.append(weights[test] * (r[test] - clipped @ coef) ** 2)
-                used.append(weights[test])
-            errors[lam] = float(np.sqrt(np.sum(np.concatenate(squared)) / np.sum(np.concatenate(used))))
-        lam = min(errors, key=errors.get)
-    else:
-        lam = RATIO_LAMBDAS[-1]
-    coef = _ridge(phi, r, weights, lam)
-    return NetworkModel(target, RATIO_COLUMNS, coef, lam, "log_ratio", phi.min(axis=0), phi.max(axis=0),
-                        cv={"lambda_log_rmse": {str(k): v for k, v in errors.items()}})
+        best = np.inf
+        for k, columns in enumerate(column_sets):
+            for candidate in reversed(RATIO_LAMBDAS):  # the strongest pull first: simpler wins ties
+                squared, used = [], []
+                for train, test in splits:
+                    part = phi[np.ix_(train, columns)]
+                    coef = _ridge(part, r[train], weights[train], candidate)
+                    clipped = np.clip(phi[np.ix_(test, columns)], part.min(axis=0), part.max(axis=0))
+                    predicted = scaled[test] * np.exp(clipped @ coef) + additive[test]
+                    squared.append(weights[test] * np.log(y[test] / predicted) ** 2)
+                    used.append(weights[test])
+                error = float(np.sqrt(np.sum(np.concatenate(squared)) / np.sum(np.concatenate(used))))
+                errors[f"{k}:{candidate:g}"] = error
+                if error < best * 0.98:
+                    best, chosen, lam = error, columns, candidate
+    coef = np.zeros(len(RATIO_COLUMNS))
+    coef[chosen] = _ridge(phi[:, chosen], r, weights, lam)
+    coef[0] += np.log(ratio)
+    return NetworkModel(target, RATIO_COLUMNS, coef, lam, "log_ratio", phi.min(axis=0), phi.max(axis=0), per_mb,
+                        cv={"log_rmse": errors, "columns": [RATIO_COLUMNS[k] for k in chosen]})
+
+
+def additive_aggregates(aggregates: np.ndarray) -> tuple[list[str], np.ndarray]:
+    """The ADDITIVE_KINDS columns of network aggregates, with their names."""
+    kinds = [AGGREGATE_KINDS.index(kind) for kind in ADDITIVE_KINDS]
+    n = len(aggregates)
+    x = aggregates.reshape(n, len(OP_GROUPS), len(AGGREGATE_KINDS))[:, :, kinds].reshape(n, -1)
+    return [f"{kind}:{group}" for group in OP_GROUPS for kind in ADDITIVE_KINDS], x
 
 
 def shared_prior(aggregates: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Cost per layer, per GMAC and per MB (same for every op group) plus a fixed overhead."""
-    per_kind = aggregates.reshape(len(y), len(OP_GROUPS), len(AGGREGATE_KINDS)).sum(axis=1)
+    _, x = additive_aggregates(aggregates)
+    per_kind = x.reshape(len(y), len(OP_GROUPS), len(ADDITIVE_KINDS)).sum(axis=1)
     x = np.column_stack([per_kind, np.ones(len(y))])
     relative = x / y[:, None]
     result = lsq_linear(relative, np.ones(len(y)), bounds=(0, np.inf), method="bvls")
@@ -215,26 +270,24 @@ def shared_prior(aggregates: np.ndarray, y: np.ndarray) -> np.ndarray:
 def analytic_design(aggregates: np.ndarray, y: np.ndarray) -> tuple[Design, np.ndarray]:
     """Per-group count/GMAC/MB columns, pulled toward the shared per-kind costs; all costs >= 0."""
     shared = shared_prior(aggregates, y)
-    columns, prior = [], []
-    for group in OP_GROUPS:
-        for k, kind in enumerate(AGGREGATE_KINDS):
-            columns.append(f"{kind}:{group}")
-            prior.append(shared[k])
+    columns, x = additive_aggregates(aggregates)
+    prior = [shared[k] for _ in OP_GROUPS for k in range(len(ADDITIVE_KINDS))]
     columns.append("intercept")
     prior.append(shared[-1])
     n = len(columns)
     design = Design(columns, np.array(prior), np.zeros(n), np.full(n, np.inf))
-    return design, np.column_stack([aggregates, np.ones(len(y))])
+    return design, np.column_stack([x, np.ones(len(y))])
 
 
 def energy_design(latency_ms: np.ndarray, aggregates: np.ndarray, energy_mj: np.ndarray) -> tuple[Design, np.ndarray]:
     """Energy = average power x predicted time, plus per-group costs per layer, GMAC and MB (all >= 0)."""
     power_w = float(np.median(energy_mj / latency_ms))  # mJ / ms = W
-    columns = ["latency_ms"] + [f"{kind}:{group}" for group in OP_GROUPS for kind in AGGREGATE_KINDS] + ["intercept"]
+    names, additive = additive_aggregates(aggregates)
+    columns = ["latency_ms"] + names + ["intercept"]
     n = len(columns)
     prior = np.zeros(n)
     prior[0] = power_w
-    x = np.column_stack([latency_ms, aggregates, np.ones(len(latency_ms))])
+    x = np.column_stack([latency_ms, additive, np.ones(len(latency_ms))])
     return Design(columns, prior, np.zeros(n), np.full(n, np.inf)), x
 
 

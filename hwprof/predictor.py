@@ -27,14 +27,16 @@ import numpy as np
 import pandas as pd
 
 from hwprof.errors import HwprofError
-from hwprof.features import AGGREGATE_KINDS, OP_GROUPS, LayerRecord, NetworkBatch, encode_layers, op_group
+from hwprof.features import (
+    AGGREGATE_KINDS, OP_GROUPS, LayerRecord, NetworkBatch, encode_layers, op_group, record_aggregates,
+)
 from hwprof.fit_network import RATIO_COLUMNS, NetworkModel, ratio_features
 from hwprof.intervals import log_bounds
 from hwprof.layer_models import LayerModel, StackedLayerModels
 from hwprof.network_layers import network_layers
 
 FORMAT = "hwprof-predictor"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 NETWORK_TARGETS = ("latency_ms", "power_w", "energy_mj")
 ENCODING_CACHE_SIZE = 200_000
 DENSE_MEMBERSHIP_LIMIT = 1 << 20  # below this many cells a dense matrix multiplies faster than sparse
@@ -109,6 +111,8 @@ class CompiledNetworkModel:
                                   f"it was written by another hwprof version: refit it")
             self.ratio_coef, self.ratio_low, self.ratio_high = model.coef, model.low, model.high
             self._ratio_terms = list(zip(model.coef.tolist(), model.low.tolist(), model.high.tolist()))
+            self.ms_per_output_mb = model.ms_per_output_mb
+            self._fresh_kind = AGGREGATE_KINDS.index("out_mb")
             return
         if self.form != "additive":
             raise HwprofError(f"the predictor's {model.target} model has form {self.form!r}, unknown to this hwprof; "
@@ -136,11 +140,12 @@ class CompiledNetworkModel:
         if self.form == "log_ratio":
             if layer_total is None:
                 layer_total = layer_sums.sum(axis=1)
-            counts = aggregates.reshape(n, len(OP_GROUPS), len(AGGREGATE_KINDS))[:, :, 0]
-            phi = ratio_features(layer_sums, counts, layer_total)
+            per_group = aggregates.reshape(n, len(OP_GROUPS), len(AGGREGATE_KINDS))
+            phi = ratio_features(layer_total, per_group[:, :, 0].sum(axis=1))
             np.minimum(np.maximum(phi, self.ratio_low, out=phi), self.ratio_high, out=phi)  # np.clip, less overhead
             factor = np.exp(phi @ self.ratio_coef)
-            return layer_total * factor, layer_sums * factor[:, None]
+            parts = layer_sums * factor[:, None] + self.ms_per_output_mb * per_group[:, :, self._fresh_kind]
+            return parts.sum(axis=1), parts
         parts = (aggregates * self.aggregates).reshape(n, len(OP_GROUPS), len(AGGREGATE_KINDS)).sum(axis=2)
         return parts.sum(axis=1) + self.intercept, parts
 
@@ -151,10 +156,12 @@ class CompiledNetworkModel:
         if self.form == "log_ratio":
             total = max(layer_total, 1e-9)
             layers = max(sum(aggregates[::len(AGGREGATE_KINDS)]), 1.0)  # the count of each group
-            phi = [1.0, *[s / total for s in layer_sums], float(np.log(layers / total)), float(np.log(total))]
+            phi = [1.0, float(np.log(layers / total)), float(np.log(total))]
             exponent = sum([c * min(max(v, low), high) for v, (c, low, high) in zip(phi, self._ratio_terms)])
             factor = float(np.exp(exponent))  # overflows to inf as in arrays, never raises
-            return layer_total * factor, [s * factor for s in layer_sums]
+            fresh = aggregates[self._fresh_kind::len(AGGREGATE_KINDS)]
+            parts = [s * factor + self.ms_per_output_mb * mb for s, mb in zip(layer_sums, fresh)]
+            return sum(parts), parts
         k = len(AGGREGATE_KINDS)
         terms = [a * c for a, c in zip(aggregates, self._aggregate_coef)]
         parts = [sum(terms[g * k:(g + 1) * k]) for g in range(len(OP_GROUPS))]
@@ -428,8 +435,7 @@ class Predictor:
             group_position = {group: i for i, group in enumerate(OP_GROUPS)}
             for i, record in enumerate(records):
                 base = group_position[op_group(record.op)] * len(AGGREGATE_KINDS)
-                row[i, base:base + 3] = (1.0, record.flops / 1e9,
-                                         (record.input_bytes + record.output_bytes + record.weight_bytes) / 1e6)
+                row[i, base:base + len(AGGREGATE_KINDS)] = record_aggregates(record)
             table["model"] = "network-additive"
             table["latency_ms"] = row @ compiled.aggregates
         return table

@@ -77,7 +77,7 @@ def _nb201_truth(archs):
     latency = []
     for arch in archs:
         _, _, records = network_layers(f"nb201:{arch}", 1)
-        row = aggregate_row(records).reshape(len(OP_GROUPS), 3)
+        row = aggregate_row(records).reshape(len(OP_GROUPS), -1)[:, :3]  # count, GMAC, MB
         total = 0.3 + sum(np.dot(row[i], rates.get(group, (0.01, 1.0, 0.002))) for i, group in enumerate(OP_GROUPS))
         latency.append(total)
     return np.array(latency)
@@ -190,6 +190,21 @@ def test_fit_with_a_network_only_base_is_refused(tmp_path):
                                        "--out", str(tmp_path / "x.json")])
     assert result.exit_code == 1
     assert "has no layer models" in result.output and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("planted", [0.0, 2.56])
+def test_fresh_memory_cost_is_recovered_and_extrapolates(tmp_path, planted):
+    """A network also pays a cost per MB of outputs it allocates; the fit finds it and adds it outside
+    the clipped correction, so held-out families are predicted with it."""
+    frame = synthetic_frame(n_networks=30, seed=21, layer_noise=0.02, network_noise=0.02, network_factor=1.1,
+                            overhead_ms=0.0, ms_per_output_mb=planted)
+    predictor = fit([write(frame, tmp_path / "d.parquet")], family="polynomial")
+    found = predictor.doc["network_models"]["latency_ms"]["ms_per_output_mb"]
+    if planted:
+        assert planted / 2 <= found <= planted * 2
+    else:
+        assert found <= 0.08
+    assert predictor.doc["cv"]["metrics"]["latency_ms"]["mape"] < 0.06
 
 
 def test_rows_timed_under_contention_count_as_less_precise():

@@ -90,8 +90,10 @@ def planted_log_latency(records):
 
 
 def synthetic_frame(n_networks=40, batch_sizes=(1, 4), seed=0, layer_noise=0.0, network_noise=0.0,
-                    device=DEVICE, with_power=False, families=FAMILIES) -> pd.DataFrame:
-    """A full hwprof dataset (layer and network rows) of random conv nets with the planted law."""
+                    device=DEVICE, with_power=False, families=FAMILIES, network_factor=NETWORK_FACTOR,
+                    overhead_ms=OVERHEAD_MS, ms_per_output_mb=0.0) -> pd.DataFrame:
+    """A full hwprof dataset (layer and network rows) of random conv nets with the planted law;
+    a network also pays `ms_per_output_mb` per MB of layer outputs, as fresh memory costs on a CPU."""
     rng = np.random.default_rng(seed)
     rows = []
     for n in range(n_networks):
@@ -107,8 +109,9 @@ def synthetic_frame(n_networks=40, batch_sizes=(1, 4), seed=0, layer_noise=0.0, 
             for i, (record, latency) in enumerate(zip(records, layer_latency)):
                 rows.append(_row("layer", model, batch, i, f"layer{i}", record, latency,
                                  power[i] if with_power else None, device))
-            network_ms = (NETWORK_FACTOR * np.exp(true_log).sum() + OVERHEAD_MS * len(records)) * \
-                float(np.exp(rng.normal(0, network_noise)))
+            fresh_mb = sum(r.output_bytes for r in records) / 1e6
+            network_ms = (network_factor * np.exp(true_log).sum() + overhead_ms * len(records)
+                          + ms_per_output_mb * fresh_mb) * float(np.exp(rng.normal(0, network_noise)))
             total = LayerRecord("network", "{}", sum(r.flops for r in records), 0.0, 0.0, 0.0)
             network_power = float(np.sum(np.exp(true_log) * power) / np.exp(true_log).sum()) if with_power else None
             rows.append(_row("network", model, batch, -1, "", total, network_ms, network_power, device))
@@ -186,8 +189,10 @@ def test_network_model_learns_what_isolated_layers_miss():
                                                                          fresh_data.networks.batch_sizes)])
     # the planted network is 1.15 x its layers + 20 us per layer: the plain layer sum misses that ...
     assert np.all(arrays["latency_ms_layer_sum"] < expected / NETWORK_FACTOR * 1.01)
-    # ... the network model learns it
-    assert np.allclose(arrays["latency_ms"], expected, rtol=0.03)
+    # ... the network model learns it (within a few percent: its correction is log-linear in the layer
+    # density and its fresh-memory term scales with activations, so 20 us per layer is approximated)
+    error = np.abs(arrays["latency_ms"] / expected - 1)
+    assert np.median(error) < 0.02 and error.max() < 0.06
 
 
 def test_signed_log1p_is_symmetric():

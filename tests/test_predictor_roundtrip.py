@@ -19,7 +19,7 @@ def predictor_file(tmp_path_factory):
 
 def test_file_is_plain_json_with_schema_features_and_provenance(predictor_file):
     doc = json.loads(open(predictor_file).read())
-    assert doc["format"] == "hwprof-predictor" and doc["format_version"] == 1
+    assert doc["format"] == "hwprof-predictor" and doc["format_version"] == 2
     assert doc["device_name"] == DEVICE
     assert "flops" in doc["features"]["layer_variables"]
     assert doc["training"]["rows"]["networks"] == 30
