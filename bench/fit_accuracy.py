@@ -1,6 +1,6 @@
 """Accuracy of fitted predictors on the sample-model zoo measured on this machine.
 
-    python bench/fit_accuracy.py [--zoo bench/data/zoo.parquet]
+    python bench/fit_accuracy.py [--zoo bench/data/zoo_t1.parquet] [--sweep bench/data/sweep.parquet]
 
 Network latency is scored leave-one-family-out (the whole pipeline refitted
 without the family, then asked about it). Layer latency is scored per op type
@@ -8,6 +8,8 @@ with the same family folds on unique layer configurations. Side by side, on
 the same folds: a FLOPs-proportional model (latency = k x MACs, k fitted on
 the training folds) and the plain sum of layer predictions, plus NeuralPower's
 published network-level runtime figure for reference (another device).
+With layer sweeps (bench/data/sweep.parquet when measured), their layer rows
+join the zoo's, and the same fit without them is scored alongside.
 """
 
 from __future__ import annotations
@@ -32,7 +34,9 @@ PRECISE_CI = 0.10
 
 def flops_proportional_networks(data, folds) -> np.ndarray:
     """Out-of-fold predictions of latency = k x total MACs (k: geometric mean on the training folds)."""
-    gmac = data.networks.aggregates.reshape(len(data.networks), -1, 3)[:, :, 1].sum(axis=1)
+    from hwprof.features import OP_GROUPS
+
+    gmac = data.networks.aggregates.reshape(len(data.networks), len(OP_GROUPS), -1)[:, :, 1].sum(axis=1)
     y = data.targets["latency_ms"]
     predicted = np.full(len(y), np.nan)
     for train, test in folds.splits:
@@ -56,7 +60,10 @@ def flops_proportional_layers(table, folds) -> np.ndarray:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--zoo", nargs="+", default=existing("zoo.parquet", "zoo_repeat.parquet"))
+    parser.add_argument("--zoo", nargs="+",
+                        default=existing("zoo_t1.parquet") or existing("zoo.parquet", "zoo_repeat.parquet"))
+    parser.add_argument("--sweep", nargs="*", default=existing("sweep.parquet"),
+                        help="Layer-sweep datasets added to the layer rows (none: the zoo's layers only).")
     parser.add_argument("--out", default=str(HERE / "results" / "fit_accuracy.json"))
     args = parser.parse_args()
 
@@ -65,18 +72,26 @@ def main() -> None:
     from hwprof.fit_layers import make_folds, rmspe
     from hwprof.provenance import cpu_model
 
-    frame, sources = read_inputs(args.zoo)
+    frame, sources = read_inputs(args.zoo + args.sweep)
     frame, device = select_device(frame, None)
     data = training_data(frame, device, sources)
     results = {"command": " ".join(["python", *sys.argv]), "machine": f"{cpu_model()}, {os.cpu_count()} cores",
-               "date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "dataset": ", ".join(args.zoo),
-               "device_name": device, "networks": len(data.networks), "unique_layer_configs": len(data.layers),
+               "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+               "dataset": ", ".join(args.zoo + args.sweep), "device_name": device, "networks": len(data.networks),
+               "unique_layer_configs": len(data.layers),
+               "sweep_layer_configs": int((data.layers["family"] == "sweep").sum()),
                "families": sorted(set(data.families)), "power": _power_note(data)}
     folds = make_folds(data.families)
     results["network_cv_scheme"] = folds.scheme
     baseline = flops_proportional_networks(data, folds)
     results["network_latency"] = {"flops_proportional": accuracy(baseline, data.targets["latency_ms"])}
     results["layer_latency_rmspe"] = {}
+    if args.sweep:  # the same fit without the sweep's layer rows, side by side
+        zoo_frame, zoo_sources = read_inputs(args.zoo)
+        zoo_data = training_data(select_device(zoo_frame, device)[0], device, zoo_sources)
+        zoo_only = fit_training_data(zoo_data, ["latency_ms"], family="auto", cv=True,
+                                     progress=lambda m: print(f"[auto, zoo layers only] {m}", file=sys.stderr))
+        results["network_latency"]["hwprof auto, zoo layers only"] = zoo_only.doc["cv"]["metrics"]["latency_ms"]
     for family in ("auto", "polynomial", "trees"):
         predictor = fit_training_data(data, ["latency_ms"], family=family, cv=True,
                                       progress=lambda m: print(f"[{family}] {m}", file=sys.stderr))
@@ -145,7 +160,8 @@ def markdown(results: dict) -> str:
     lines = [f"### Fit accuracy on the sample-model zoo ({results['date']})", "",
              f"Command: `{results['command']}`  ", f"Machine: {results['machine']}  ",
              f"Data: {results['dataset']} ({results['device_name']}): {results['networks']} network rows, "
-             f"{results['unique_layer_configs']} unique layer configurations, families "
+             f"{results['unique_layer_configs']} unique layer configurations "
+             f"({results.get('sweep_layer_configs', 0)} of them from layer sweeps), families "
              f"{', '.join(results['families'])}  ", f"Power/energy: {results['power']}", "",
              f"Network latency, {results['network_cv_scheme']}:", "",
              "| predictor | MAPE | RMSPE | within 10% | Spearman | 90% interval coverage |", "|---|---|---|---|---|---|"]
@@ -159,10 +175,15 @@ def markdown(results: dict) -> str:
     ratios = results["ratios"]
     lines += ["", f"hwprof auto / FLOPs-proportional MAPE: {ratios['mape_auto_to_flops_proportional']:.2f}; "
                   f"hwprof auto / NeuralPower published RMSPE: {ratios['rmspe_auto_to_neuralpower_published']:.2f}.", "",
-              "Per-held-out-family network latency MAPE (hwprof auto):", "",
-              "| family | networks | MAPE | within 10% |", "|---|---|---|---|"]
+              "Per-held-out-family network latency MAPE (hwprof auto):", ""]
+    zoo_only = results["network_latency"].get("hwprof auto, zoo layers only")
+    if zoo_only:
+        lines += ["| family | networks | MAPE | within 10% | MAPE, zoo layers only |", "|---|---|---|---|---|"]
+    else:
+        lines += ["| family | networks | MAPE | within 10% |", "|---|---|---|---|"]
     for family, m in results["network_latency"]["hwprof auto"]["per_family"].items():
-        lines.append(f"| {family} | {m['n']} | {_pct(m['mape'])} | {_pct(m['within_10pct'])} |")
+        lines.append(f"| {family} | {m['n']} | {_pct(m['mape'])} | {_pct(m['within_10pct'])} |"
+                     + (f" {_pct(zoo_only['per_family'][family]['mape'])} |" if zoo_only else ""))
     precise = results["precise_networks"]
     lines += ["", f"Only networks measured precisely ({precise['rule']}): {precise['kept']} of {precise['of']}"
                   + (f"; excluded: {', '.join(precise['excluded'])}" if precise["excluded"] else ""), "",

@@ -16,6 +16,13 @@
   work (median 1.56x and 2.4x slower than the repeat: two torch threads on two
   cores stall whenever anything else runs), so the fit benchmarks learn from
   the repeat and compare it with run 4 for the run-to-run noise ceiling.
+- bench/data/zoo_t1.parquet: the zoo measured on one thread on an idle machine.
+  Two torch threads on two cores stall whenever anything else runs, which left
+  the first two zoo runs up to 55% apart on the same network; one thread leaves
+  the other core to everything else.
+- bench/data/sweep.parquet: layer sweeps (sample_models/sweep.py), 40 sampled
+  configurations of each swept op at batch sizes 1 and 4, on one thread: layer
+  rows only, for the layer models to interpolate where the zoo has no layers.
 Each run holds /tmp/hwprof-bench.lock so timing runs do not overlap, and
 resumes where an interrupted run stopped.
 """
@@ -30,6 +37,7 @@ from pathlib import Path
 
 from hwprof.sample_models import MODELS
 from hwprof.sample_models.nb201 import random_arch
+from hwprof.sample_models.sweep import SAMPLERS
 
 DATA = Path(__file__).resolve().parent / "data"
 LOCK = "/tmp/hwprof-bench.lock"
@@ -58,7 +66,8 @@ def measure(models: list[str], out: Path, *options: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", choices=("zoo", "nb201", "zoo_repeat", "nb201_repeat", "nb201_run3", "nb201_run4"))
+    parser.add_argument("--only", choices=("zoo", "nb201", "zoo_repeat", "nb201_repeat", "nb201_run3", "nb201_run4",
+                                           "zoo_t1", "sweep"))
     args = parser.parse_args()
     DATA.mkdir(exist_ok=True)
     if args.only in (None, "zoo"):
@@ -78,6 +87,12 @@ def main() -> None:
     if args.only in (None, "nb201_run4"):
         measure([f"nb201:{arch}" for arch in nb201_archs()], DATA / "nb201_run4.parquet", "--no-layers",
                 "--batch-size", "1", "--precision", "0.02", "--max-time", "4", "--seed", "4")
+    if args.only in (None, "zoo_t1"):
+        measure(sorted(MODELS), DATA / "zoo_t1.parquet", "--batch-size", "1,4", "--precision", "0.03",
+                "--max-time", "3", "--threads", "1", "--seed", "5")
+    if args.only in (None, "sweep"):
+        measure([f"sweep:{op}" for op in SAMPLERS], DATA / "sweep.parquet", "--batch-size", "1,4",
+                "--precision", "0.03", "--max-time", "2", "--threads", "1", "--seed", "6")
 
 
 if __name__ == "__main__":
