@@ -27,11 +27,13 @@ def network_layers(model: Any, batch_size: int = 1, input_shape: tuple[int, ...]
         key = (model, batch_size, tuple(input_shape) if input_shape else None)
         if key not in _cache:
             spec = resolve_model(model, tuple(input_shape) if input_shape else None)
+            _refuse_sweep(spec)
             _remember(key, _trace(spec.module, spec.input_shape, batch_size, model))
         _cache.move_to_end(key)
         names, records = _cache[key]
         return model, names, records
     if isinstance(model, ModelSpec):
+        _refuse_sweep(model)
         key = (model.name, batch_size, tuple(input_shape or model.input_shape))
         if key not in _cache:
             _remember(key, _trace(model.module, tuple(input_shape or model.input_shape), batch_size, model.name))
@@ -47,6 +49,12 @@ def network_layers(model: Any, batch_size: int = 1, input_shape: tuple[int, ...]
         names, records = _trace(model, tuple(shape), batch_size, name)
         return name, names, records
     raise HwprofError(f"cannot predict for a {type(model).__name__}: give a model name, a ModelSpec or an nn.Module")
+
+
+def _refuse_sweep(spec) -> None:
+    if spec.sweep is not None:
+        raise HwprofError(f"{spec.name} is a layer sweep, not a network: it is measured to train layer models "
+                          "and has no network latency; give a network")
 
 
 def _trace(module, input_shape: tuple[int, ...], batch_size: int, label: str) -> tuple[list[str], list[LayerRecord]]:

@@ -95,3 +95,10 @@ def test_cross_validation_folds_keep_sweep_rows_and_drop_only_held_out_layers(tm
     keys = list(zip(data.layers["op"], data.layers["config"]))
     assert only_held_out and all(not mask[i] for i, key in enumerate(keys) if key in only_held_out)
     assert all(mask[i] for i, key in enumerate(keys) if key not in only_held_out)
+
+
+def test_a_sweep_is_not_a_network_to_predict():
+    from hwprof.network_layers import network_layers
+
+    with pytest.raises(HwprofError, match="layer sweep, not a network"):
+        network_layers("sweep:linear:3")
