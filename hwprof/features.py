@@ -53,6 +53,7 @@ SHAPE_KEYS = ("input_shapes", "output_shape")
 # allocated memory (in-place ops write none). The last is what a network pays and its layers
 # timed in isolation do not: a hot loop reuses one output buffer, a network faults in new pages.
 AGGREGATE_KINDS = ("count", "gmac", "mb", "out_mb")
+FRESH_KIND = AGGREGATE_KINDS.index("out_mb")
 # The kinds additive (network-only) models regress on; out_mb is for the layer-sum correction.
 ADDITIVE_KINDS = ("count", "gmac", "mb")
 

@@ -20,7 +20,7 @@ from scipy import stats
 import hwprof
 from hwprof.errors import HwprofError
 from hwprof.features import (
-    AGGREGATE_KINDS, BASE_VARIABLES, GEMM_VARIABLES, OP_GROUPS, PHYSICAL_VARIABLES, SHAPE_VARIABLES, NetworkBatch,
+    AGGREGATE_KINDS, BASE_VARIABLES, FRESH_KIND, GEMM_VARIABLES, OP_GROUPS, PHYSICAL_VARIABLES, SHAPE_VARIABLES, NetworkBatch,
     config_variables, encode_layers, op_group,
 )
 from hwprof.fit_data import TrainingData, read_inputs, requested_targets, select_device, training_data
@@ -233,11 +233,10 @@ def _fit_network_targets(batch: NetworkBatch, families: np.ndarray, values: dict
     y = values["latency_ms"]
     splits = make_folds(families).splits if len(y) >= 3 else []
     if sets:
-        counts = batch.aggregates.reshape(len(batch), len(OP_GROUPS), -1)[:, :, 0]
+        per_group = batch.aggregates.reshape(len(batch), len(OP_GROUPS), len(AGGREGATE_KINDS))
         stacked_sums = _layer_sums(sets, batch, network_z, layer_oof_log)
-        fresh_mb = batch.aggregates.reshape(len(batch), len(OP_GROUPS), -1)[:, :, AGGREGATE_KINDS.index("out_mb")]
-        latency_model = fit_log_ratio_model("latency_ms", stacked_sums, counts, y, splits, relative_ci,
-                                            fresh_mb.sum(axis=1))
+        latency_model = fit_log_ratio_model("latency_ms", stacked_sums, per_group[:, :, 0], y, splits, relative_ci,
+                                            per_group[:, :, FRESH_KIND].sum(axis=1))
         layer_sums = _layer_sums(sets, batch, network_z)
     else:
         layer_sums = None

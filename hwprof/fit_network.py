@@ -144,6 +144,9 @@ def fit_network_model(target: str, x: np.ndarray, y: np.ndarray, design: Design,
 
 
 RATIO_COLUMNS = ["intercept", "log_layers_per_ms", "log_layer_sum_ms"]
+# Nested candidate column sets of the correction: a constant ratio; plus the layer density (a cost per
+# layer the isolated layers missed); plus the size.
+RATIO_COLUMN_SETS = ([0], [0, 1], [0, 1, 2])
 
 
 def ratio_features(layer_total: np.ndarray, layer_count: np.ndarray) -> np.ndarray:
@@ -157,8 +160,8 @@ def ratio_features(layer_total: np.ndarray, layer_count: np.ndarray) -> np.ndarr
 
 
 def _ridge(phi: np.ndarray, r: np.ndarray, w: np.ndarray, lam: float) -> np.ndarray:
-    """Weighted ridge on standardised columns, the intercept penalised too (toward zero: the target as it
-    is"); returns coefficients on the raw columns."""
+    """Weighted ridge on standardised columns, the intercept penalised too (toward zero: the target as
+    it is); returns coefficients on the raw columns."""
     share = w / w.sum()
     mean = share @ phi
     spread = np.sqrt(share @ (phi - mean) ** 2)
@@ -171,15 +174,6 @@ def _ridge(phi: np.ndarray, r: np.ndarray, w: np.ndarray, lam: float) -> np.ndar
     coef[usable] = beta[1:] / spread[usable]
     coef[0] = beta[0] - coef[usable] @ mean[usable]
     return coef
-
-
-def _ratio_column_sets() -> list[list[int]]:
-    """Nested candidate columns of the correction: a constant ratio; plus the layer density (a cost per
-    layer the isolated layers missed); plus the size."""
-    index = {name: k for k, name in enumerate(RATIO_COLUMNS)}
-    constant = [index["intercept"]]
-    density = constant + [index["log_layers_per_ms"]]
-    return [constant, density, density + [index["log_layer_sum_ms"]]]
 
 
 def fresh_memory_cost(layer_total: np.ndarray, fresh_mb: np.ndarray, y: np.ndarray,
@@ -211,7 +205,7 @@ def fit_log_ratio_model(target: str, layer_sums: np.ndarray, counts: np.ndarray,
     each clipped to the training range: a family unlike any in training gets at
     most the largest correction seen, never an extrapolated one. The ridge pulls
     it toward the constant ratio fitted with the costs. Its columns (see
-    _ratio_column_sets) and how hard it is pulled are chosen together by
+    RATIO_COLUMN_SETS) and how hard it is pulled are chosen together by
     cross-validation over the families; a richer choice must beat a simpler one
     by 2% to be taken, since families left out differ most in what the richer
     sets describe."""
@@ -224,11 +218,10 @@ def fit_log_ratio_model(target: str, layer_sums: np.ndarray, counts: np.ndarray,
     scaled = ratio * total  # the correction is pulled toward this ratio, not toward the bare sum
     r = np.log((y - additive) / scaled)
     errors = {}
-    column_sets = _ratio_column_sets()
-    chosen, lam = column_sets[-1], RATIO_LAMBDAS[-1]
+    chosen, lam = RATIO_COLUMN_SETS[-1], RATIO_LAMBDAS[-1]
     if len(y) >= MIN_ROWS_FOR_LAMBDA_CV and splits:
         best = np.inf
-        for k, columns in enumerate(column_sets):
+        for k, columns in enumerate(RATIO_COLUMN_SETS):
             for candidate in reversed(RATIO_LAMBDAS):  # the strongest pull first: simpler wins ties
                 squared, used = [], []
                 for train, test in splits:

@@ -28,7 +28,7 @@ import pandas as pd
 
 from hwprof.errors import HwprofError
 from hwprof.features import (
-    AGGREGATE_KINDS, OP_GROUPS, LayerRecord, NetworkBatch, encode_layers, op_group, record_aggregates,
+    AGGREGATE_KINDS, FRESH_KIND, OP_GROUPS, LayerRecord, NetworkBatch, encode_layers, op_group, record_aggregates,
 )
 from hwprof.fit_network import RATIO_COLUMNS, NetworkModel, ratio_features
 from hwprof.intervals import log_bounds
@@ -112,7 +112,6 @@ class CompiledNetworkModel:
             self.ratio_coef, self.ratio_low, self.ratio_high = model.coef, model.low, model.high
             self._ratio_terms = list(zip(model.coef.tolist(), model.low.tolist(), model.high.tolist()))
             self.ms_per_output_mb = model.ms_per_output_mb
-            self._fresh_kind = AGGREGATE_KINDS.index("out_mb")
             return
         if self.form != "additive":
             raise HwprofError(f"the predictor's {model.target} model has form {self.form!r}, unknown to this hwprof; "
@@ -144,7 +143,7 @@ class CompiledNetworkModel:
             phi = ratio_features(layer_total, per_group[:, :, 0].sum(axis=1))
             np.minimum(np.maximum(phi, self.ratio_low, out=phi), self.ratio_high, out=phi)  # np.clip, less overhead
             factor = np.exp(phi @ self.ratio_coef)
-            parts = layer_sums * factor[:, None] + self.ms_per_output_mb * per_group[:, :, self._fresh_kind]
+            parts = layer_sums * factor[:, None] + self.ms_per_output_mb * per_group[:, :, FRESH_KIND]
             return parts.sum(axis=1), parts
         parts = (aggregates * self.aggregates).reshape(n, len(OP_GROUPS), len(AGGREGATE_KINDS)).sum(axis=2)
         return parts.sum(axis=1) + self.intercept, parts
@@ -159,7 +158,7 @@ class CompiledNetworkModel:
             phi = [1.0, float(np.log(layers / total)), float(np.log(total))]
             exponent = sum([c * min(max(v, low), high) for v, (c, low, high) in zip(phi, self._ratio_terms)])
             factor = float(np.exp(exponent))  # overflows to inf as in arrays, never raises
-            fresh = aggregates[self._fresh_kind::len(AGGREGATE_KINDS)]
+            fresh = aggregates[FRESH_KIND::len(AGGREGATE_KINDS)]
             parts = [s * factor + self.ms_per_output_mb * mb for s, mb in zip(layer_sums, fresh)]
             return sum(parts), parts
         k = len(AGGREGATE_KINDS)
