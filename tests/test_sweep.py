@@ -52,6 +52,9 @@ def test_linear_sweep_covers_matrix_vector_and_token_wise_products():
 def test_bad_sweep_names_are_one_sentence(name, fragment):
     with pytest.raises(HwprofError, match=fragment):
         resolve_model(name)
+
+
+def test_sweep_count_and_seed_default_to_40_and_0():
     assert parse_sweep("sweep:relu") == ("relu", 40, 0)
 
 
