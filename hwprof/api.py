@@ -19,6 +19,8 @@ from typing import Any, Callable, Iterable, Sequence
 import pandas as pd
 import torch
 
+from hwprof.allocator import DEFAULT_POLICY, pin_allocator
+from hwprof.allocator import POLICIES as ALLOCATOR_POLICIES
 from hwprof.errors import HwprofError
 from hwprof.layers import Layer, extract_layers
 from hwprof.models import ModelSpec, resolve_model
@@ -92,13 +94,17 @@ def measure(models: Sequence[str | ModelSpec], batch_sizes: Iterable[int | str] 
             precision: float = Method.precision, max_item_s: float = Method.max_item_s,
             threads: int | None = None, power: str = "none", tegrastats: str | None = None,
             layers: bool = True, out: str | None = None, resume: bool = False, trace: str | None = None,
-            input_shape: tuple[int, ...] | None = None, seed: int | None = None,
+            input_shape: tuple[int, ...] | None = None, seed: int | None = None, allocator: str = DEFAULT_POLICY,
             argv: list[str] | None = None, progress: Progress | None = None) -> pd.DataFrame:
-    """Measure models on one device and return the dataset as a DataFrame (also written to `out`)."""
+    """Measure models on one device and return the dataset as a DataFrame (also written to `out`).
+
+    `allocator` pins the process's C allocator first (hwprof.allocator), process-wide."""
     if not 0 < precision < 1:
         raise HwprofError(f"--precision {precision} is out of range: give a fraction such as 0.02 for 2%")
     if max_item_s <= 0:
         raise HwprofError("--max-time must be positive")
+    if allocator not in ALLOCATOR_POLICIES:
+        raise HwprofError(f"--allocator {allocator!r}: choose from {', '.join(ALLOCATOR_POLICIES)}")
     if not models:
         raise HwprofError("no model given: name one, e.g. `hwprof measure resnet18` (see `hwprof models`)")
     sizes = parse_batch_sizes(batch_sizes)
@@ -117,9 +123,13 @@ def measure(models: Sequence[str | ModelSpec], batch_sizes: Iterable[int | str] 
     sensor, power_unavailable = open_sensor(power, device_text, tegrastats)
     if power_unavailable and power != "none":
         progress.note(f"power unavailable: {power_unavailable}")
+    allocator_state = pin_allocator(allocator)
+    if not allocator_state["applied"]:
+        progress.note(f"allocator not pinned: {allocator_state['unavailable_reason']}")
     method = Method(precision=precision, max_item_s=max_item_s, seed=seed)
     provenance = collect_provenance(device_text, torch.get_num_threads(), argv if argv is not None else sys.argv, {
         "method": {k: getattr(method, k) for k in method.__dataclass_fields__},
+        "allocator": allocator_state,
         "power": {"requested": power, "source": sensor.source if sensor else None,
                   "unavailable_reason": power_unavailable, "sensor": sensor.metadata() if sensor else None},
     })

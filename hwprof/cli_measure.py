@@ -7,6 +7,7 @@ import sys
 
 import click
 
+from hwprof.allocator import DEFAULT_POLICY, POLICIES
 from hwprof.runner import CONTENDED_SHARE, Method
 
 TOP_LAYERS = 10
@@ -34,10 +35,13 @@ TOP_LAYERS = 10
 @click.option("--no-layers", is_flag=True, help="Measure whole networks only.")
 @click.option("--resume", is_flag=True, help="Carry on from the rows already in OUT.")
 @click.option("--seed", type=int, default=None, help="Seed of the randomised measurement order.")
+@click.option("--allocator", type=click.Choice(POLICIES), default=DEFAULT_POLICY, show_default=True,
+              help="steady: freed memory stays in the process, so a network's CPU latency does not depend on "
+                   "what was measured before it (a long-running server's steady state); system: glibc as it is.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary on stdout (for CI jobs).")
 @click.option("--quiet", is_flag=True, help="No progress output.")
 def measure(models, out, batch_sizes, device, precision, max_item_s, threads, power, tegrastats, trace,
-            input_shape, no_layers, resume, seed, as_json, quiet):
+            input_shape, no_layers, resume, seed, allocator, as_json, quiet):
     """Measure the latency (and power, where a sensor is available) of MODELS.
 
     MODEL is a name from `hwprof models`, nb201:<arch> in NAS-Bench-201
@@ -52,8 +56,8 @@ def measure(models, out, batch_sizes, device, precision, max_item_s, threads, po
     try:
         frame = run_measure(list(models), [batch_sizes], device, precision=precision, max_item_s=max_item_s,
                             threads=threads, power=power, tegrastats=tegrastats, layers=not no_layers, out=out,
-                            resume=resume, trace=trace_path, input_shape=shape, seed=seed, argv=sys.argv,
-                            progress=progress)
+                            resume=resume, trace=trace_path, input_shape=shape, seed=seed, allocator=allocator,
+                            argv=sys.argv, progress=progress)
     except KeyboardInterrupt:
         progress.stop()
         click.echo(f"interrupted: the rows measured so far are kept in {out}; "

@@ -67,6 +67,7 @@ def test_measure_writes_layer_and_network_rows(tmp_path, factory_file):
     assert all("contended_rows" in entry for entry in summary["networks"])
     provenance = json.loads((tmp_path / "tiny.parquet.json").read_text())
     assert provenance["runs"][0]["threads"] == 1
+    assert provenance["runs"][0]["allocator"]["policy"] == "steady"  # the default, recorded
 
 
 def test_nas_bench_201_network_only_to_csv(tmp_path):

@@ -1,0 +1,63 @@
+"""Pin the C allocator, so a network's CPU latency does not depend on what ran before it.
+
+glibc's malloc hands large freed blocks back to the kernel and adapts its
+thresholds to the largest block freed so far in the process. A network's
+activations are then either reused or faulted in and zeroed afresh on every
+inference, depending on which networks the process ran before: on a 2-core
+virtual machine mobilenet_v2 ran 20-25 ms with freed memory kept and 27-41 ms
+without (bench/fresh_memory.py).
+
+Policies:
+- "steady": freed memory stays in the process (no block mapped on its own, no
+  trimming). Every network is timed in the steady state of a long-running
+  inference process with a caching allocator (jemalloc, tcmalloc, PyTorch's
+  CUDA caching allocator), whatever the order of measurement.
+- "system": the allocator as the process found it.
+
+The setting is process-wide and cannot be undone within the process.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+
+POLICIES = ("steady", "system")
+DEFAULT_POLICY = "steady"
+
+# mallopt parameters from glibc's <malloc.h>
+M_TRIM_THRESHOLD = -1
+M_TOP_PAD = -2
+M_MMAP_MAX = -4
+STEADY_SETTINGS = {M_MMAP_MAX: 0, M_TRIM_THRESHOLD: 2**31 - 1, M_TOP_PAD: 64 << 20}
+
+
+def _libc():
+    """The C library if it has glibc's mallopt, else None."""
+    name = ctypes.util.find_library("c")
+    if name is None:
+        return None
+    try:
+        libc = ctypes.CDLL(name)
+        libc.gnu_get_libc_version  # glibc only: other C libraries' mallopt takes other parameters
+        return libc if hasattr(libc, "mallopt") else None
+    except (OSError, AttributeError):
+        return None
+
+
+def pin_allocator(policy: str = DEFAULT_POLICY, libc=None) -> dict:
+    """Apply `policy`; returns what was done, for the dataset's provenance."""
+    if policy not in POLICIES:
+        raise ValueError(f"allocator policy {policy!r}: choose from {', '.join(POLICIES)}")
+    if policy == "system":
+        return {"policy": "system", "applied": True}
+    libc = libc if libc is not None else _libc()
+    if libc is None:
+        return {"policy": policy, "applied": False,
+                "unavailable_reason": "the C library is not glibc, so its allocator is left as it is and "
+                                      "latencies may depend on what the process ran before"}
+    refused = [parameter for parameter, value in STEADY_SETTINGS.items() if libc.mallopt(parameter, value) != 1]
+    if refused:
+        return {"policy": policy, "applied": False,
+                "unavailable_reason": f"glibc refused mallopt parameter(s) {refused}"}
+    return {"policy": policy, "applied": True}

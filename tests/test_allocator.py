@@ -1,0 +1,43 @@
+"""Allocator pinning: what is asked of glibc, and what is said when it cannot be done."""
+
+import pytest
+
+from hwprof import allocator
+from hwprof.api import measure
+from hwprof.errors import HwprofError
+
+
+class FakeLibc:
+    def __init__(self, accepts=True):
+        self.calls = []
+        self.accepts = accepts
+
+    def mallopt(self, parameter, value):
+        self.calls.append((parameter, value))
+        return 1 if self.accepts else 0
+
+
+def test_steady_keeps_freed_memory_in_the_process():
+    libc = FakeLibc()
+    assert allocator.pin_allocator("steady", libc) == {"policy": "steady", "applied": True}
+    settings = dict(libc.calls)
+    assert settings[allocator.M_MMAP_MAX] == 0  # no block mapped on its own, so none handed back on free
+    assert settings[allocator.M_TRIM_THRESHOLD] >= 2**31 - 1  # the heap's top is never trimmed
+
+
+def test_system_leaves_the_allocator_alone(monkeypatch):
+    monkeypatch.setattr(allocator, "_libc", lambda: pytest.fail("system must not touch the C library"))
+    assert allocator.pin_allocator("system") == {"policy": "system", "applied": True}
+
+
+def test_without_glibc_or_when_refused_it_says_so(monkeypatch):
+    monkeypatch.setattr(allocator, "_libc", lambda: None)
+    state = allocator.pin_allocator("steady")
+    assert state["applied"] is False and "not glibc" in state["unavailable_reason"]
+    state = allocator.pin_allocator("steady", FakeLibc(accepts=False))
+    assert state["applied"] is False and "refused" in state["unavailable_reason"]
+
+
+def test_an_unknown_policy_is_one_sentence():
+    with pytest.raises(HwprofError, match="choose from steady, system"):
+        measure(["mlp"], allocator="warm")
