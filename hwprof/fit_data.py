@@ -29,6 +29,7 @@ LAYER_FEATURE_COLUMNS = ("flops", "input_bytes", "output_bytes", "weight_bytes")
 UNKNOWN_DEVICE = "unknown device"
 REPEAT_FLOOR = 0.01  # relative; keeps one very precise repeat from erasing the others
 UNSTABLE_RELATIVE_CI = 0.1  # a CI from the few samples of an unstable row is not trusted below this
+MEDIAN_RUNS = 3  # from this many runs of one item on, their median: one run slow throughout cannot move it
 
 
 @dataclass
@@ -210,16 +211,37 @@ def _relative_ci(rows: pd.DataFrame) -> pd.Series:
     return relative
 
 
+def combine_runs(latency_ms: np.ndarray, relative_ci: np.ndarray) -> tuple[float, float]:
+    """One item measured in several runs -> (latency_ms, relative CI).
+
+    A run's interval only sees the noise within that run, not a run that was
+    slow throughout (another tenant of a virtual machine, a throttled CPU). With
+    fewer than MEDIAN_RUNS runs the more precise counts more; from MEDIAN_RUNS
+    on, the median of the runs is taken, which one slow run cannot move, and the
+    spread between the runs (median absolute deviation of the logs) is the
+    least its CI can be."""
+    logs = np.log(latency_ms)
+    weights = 1.0 / (relative_ci ** 2 + REPEAT_FLOOR ** 2)
+    within = float(np.sqrt(1.0 / weights.sum())) if (relative_ci > 0).any() else 0.0
+    if len(logs) < MEDIAN_RUNS:
+        return float(np.exp(np.average(logs, weights=weights))), within
+    center = float(np.median(logs))
+    between = float(np.median(np.abs(logs - center)))
+    return float(np.exp(center)), max(within, between)
+
+
 def _combine_repeats(rows: pd.DataFrame) -> dict:
-    """One network measured in several runs: the more precise measurement counts more."""
-    weights = 1.0 / (rows["relative_ci"].to_numpy() ** 2 + REPEAT_FLOOR ** 2)
+    """One network measured in several runs (see combine_runs); power and energy: precision-weighted means."""
+    relative_ci = rows["relative_ci"].to_numpy(dtype=float)
+    latency_ms, combined_ci = combine_runs(rows["latency_ms"].to_numpy(dtype=float), relative_ci)
+    weights = 1.0 / (relative_ci ** 2 + REPEAT_FLOOR ** 2)
     return {
-        "latency_ms": float(np.exp(np.average(np.log(rows["latency_ms"]), weights=weights))),
+        "latency_ms": latency_ms,
         "power_w": _weighted(rows["power_w"], weights),
         "energy_mj": _weighted(rows["energy_mj"], weights),
         "input_shape": rows["input_shape"].iloc[0],
         "layer_count": rows["layer_count"].max(),
-        "relative_ci": float(np.sqrt(1.0 / weights.sum())) if (rows["relative_ci"] > 0).any() else 0.0,
+        "relative_ci": combined_ci,
     }
 
 
@@ -255,7 +277,7 @@ def _layer_instances(layer_rows: pd.DataFrame) -> dict[tuple[str, int], list[Lay
 
 def _unique_layers(layer_rows: pd.DataFrame, family_of) -> pd.DataFrame:
     """One row per measured configuration: the same work measured in several networks or runs
-    counts once, its repeats combined with the more precise counting more."""
+    counts once, its runs combined as combine_runs does."""
     columns = ["op", "config", *LAYER_FEATURE_COLUMNS, "family", "latency_ms", "power_w", "relative_ci"]
     if layer_rows.empty:
         return pd.DataFrame(columns=columns)
@@ -274,6 +296,12 @@ def _unique_layers(layer_rows: pd.DataFrame, family_of) -> pd.DataFrame:
              .reset_index())
     table["latency_ms"] = np.exp(table.pop("weighted_log") / table["weight"])
     table["relative_ci"] = np.where(table["relative_ci"] > 0, np.sqrt(1.0 / table.pop("weight")), 0.0)
+    runs = rows.groupby(["op", "config"], sort=True)["latency_ms"].transform("size")
+    if (runs >= MEDIAN_RUNS).any():  # see combine_runs: the median of many runs, not their mean
+        position = {key: i for i, key in enumerate(zip(table["op"], table["config"]))}
+        for key, group in rows[runs >= MEDIAN_RUNS].groupby(["op", "config"], sort=False):
+            combined = combine_runs(group["latency_ms"].to_numpy(dtype=float), group["relative_ci"].to_numpy(dtype=float))
+            table.loc[position[key], ["latency_ms", "relative_ci"]] = combined
     return table[columns]
 
 

@@ -132,6 +132,27 @@ def test_repeated_measurements_combine_by_precision():
     assert len(both.layers) == len(clean.layers)
 
 
+def test_three_runs_or_more_take_the_median_so_one_slow_run_cannot_move_it():
+    from hwprof.fit_data import combine_runs, training_data
+
+    # one run slow throughout, yet precise within itself: no interval shows it
+    latency, relative_ci = combine_runs(np.array([1.0, 1.04, 2.0]), np.array([0.01, 0.01, 0.01]))
+    assert latency == pytest.approx(1.04)
+    assert relative_ci == pytest.approx(np.log(1.04))  # the spread between runs, larger than within them
+    two, _ = combine_runs(np.array([1.0, 2.0]), np.array([0.01, 0.01]))
+    assert two == pytest.approx(np.sqrt(2.0))  # two runs: no majority, their precision-weighted mean
+
+    frame = synthetic_frame(n_networks=3, seed=31)
+    runs = [frame.assign(run_id=f"run{i}", latency_ms=frame["latency_ms"] * factor)
+            for i, factor in enumerate((1.0, 1.02, 1.8))]
+    clean = training_data(frame, DEVICE)
+    combined = training_data(pd.concat(runs, ignore_index=True), DEVICE)
+    assert np.allclose(combined.targets["latency_ms"], clean.targets["latency_ms"] * 1.02)
+    merged = combined.layers.set_index(["op", "config"])["latency_ms"]
+    alone = clean.layers.set_index(["op", "config"])["latency_ms"]
+    assert np.allclose(merged.loc[alone.index], alone * 1.02)
+
+
 def test_refit_networks_keeps_layer_models_and_learns_new_totals():
     from hwprof.fit import fit_training_data, refit_networks
     from hwprof.fit_data import training_data
