@@ -10,8 +10,9 @@ models interpolate where a network would otherwise make them extrapolate.
 `sweep:OP` (or `sweep:OP:COUNT` or `sweep:OP:COUNT:SEED`) names COUNT
 configurations of OP drawn with SEED; the same name always gives the same
 configurations, so an interrupted sweep resumes. Sizes are drawn log-uniformly
-over the ranges below, and any configuration over MAX_MACS or MAX_BYTES for
-one sample is redrawn, so a sweep stays minutes long and fits in memory.
+over the ranges below, and any configuration over MAX_MACS or its op's byte cap
+(max_bytes) for one sample is redrawn, so a sweep stays minutes long and fits
+in memory.
 """
 
 from __future__ import annotations
@@ -30,6 +31,9 @@ DEFAULT_SEED = 0
 MAX_COUNT = 1000
 MAX_MACS = 2e9  # per sample (batch 1): as large as the largest convolutions of VGG-16
 MAX_BYTES = 48e6  # per sample: input, output and weights at 4 bytes per element
+# Matrix-vector products stream their weights from memory once per row, and a CNN's classifier holds
+# hundreds of MB of them (VGG-16's first one: 411 MB); below that size they run partly from cache.
+MAX_BYTES_BY_OP = {"linear": 512e6}
 MAX_DRAWS = 10_000
 
 
@@ -81,8 +85,11 @@ def _image(rng: random.Random) -> tuple[int, int]:
 
 
 def _linear(rng: random.Random) -> tuple[nn.Module, tuple[int, ...], float, float]:
-    features_in, features_out = _size(rng, 8, 4096, 8), _size(rng, 8, 4096, 8)
     tokens = _size(rng, 2, 1024) if rng.random() < 0.6 else 0  # 0: one row per sample (2-D input)
+    if tokens:
+        features_in, features_out = _size(rng, 8, 4096, 8), _size(rng, 8, 4096, 8)
+    else:  # up to a CNN classifier's flattened feature map
+        features_in, features_out = _size(rng, 64, 32768, 8), _size(rng, 8, 8192, 8)
     rows = max(1, tokens)
     shape = (tokens, features_in) if tokens else (features_in,)
     weights = features_in * features_out
@@ -147,6 +154,11 @@ SAMPLERS: dict[str, Callable[[random.Random], tuple[nn.Module, tuple[int, ...], 
 }
 
 
+def max_bytes(op: str) -> float:
+    """The byte cap of one sample of `op`: input, output and weights at 4 bytes per element."""
+    return MAX_BYTES_BY_OP.get(op, MAX_BYTES)
+
+
 def parse_sweep(name: str) -> tuple[str, int, int]:
     """'sweep:OP[:COUNT[:SEED]]' -> (op, count, seed); ValueError with what is wrong."""
     parts = name[len(PREFIX):].split(":")
@@ -174,7 +186,7 @@ def sample_layers(op: str, count: int, seed: int) -> list[SweepLayer]:
                 break
             module, shape, macs, elements = SAMPLERS[op](rng)
             key = (repr(module), shape)
-            if macs > MAX_MACS or 4 * elements > MAX_BYTES or key in seen:
+            if macs > MAX_MACS or 4 * elements > max_bytes(op) or key in seen:
                 continue
             seen.add(key)
             layers.append(SweepLayer(module.eval(), shape))

@@ -10,7 +10,7 @@ import pytest
 
 from hwprof.errors import HwprofError
 from hwprof.models import family_of, resolve_model
-from hwprof.sample_models.sweep import MAX_BYTES, MAX_MACS, SAMPLERS, parse_sweep, sample_layers
+from hwprof.sample_models.sweep import MAX_MACS, SAMPLERS, max_bytes, parse_sweep, sample_layers
 
 
 @pytest.mark.parametrize("op", sorted(SAMPLERS))
@@ -38,9 +38,10 @@ def test_linear_sweep_covers_matrix_vector_and_token_wise_products():
     layers = sample_layers("linear", 40, 0)
     rows = [layer.input_shape[0] if len(layer.input_shape) == 2 else 1 for layer in layers]
     assert min(rows) == 1 and max(rows) >= 256
-    for layer in layers:
-        weights = layer.module.in_features * layer.module.out_features
-        assert 4 * weights <= MAX_BYTES
+    weights = [layer.module.in_features * layer.module.out_features for layer in layers]
+    assert all(4 * w <= max_bytes("linear") for w in weights)
+    matrix_vector = [w for w, r in zip(weights, rows) if r == 1]
+    assert max(matrix_vector) * 4 > 100e6  # as large as a CNN classifier's, beyond any cache
 
 
 @pytest.mark.parametrize("name, fragment", [
