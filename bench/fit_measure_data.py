@@ -20,9 +20,25 @@
   Two torch threads on two cores stall whenever anything else runs, which left
   the first two zoo runs up to 55% apart on the same network; one thread leaves
   the other core to everything else.
+- bench/data/zoo_t1_networks_1.parquet: the zoo's whole networks measured once
+  more like zoo_t1 (6 s per network, another order), for the run-to-run spread
+  under glibc's default allocator: up to 1.6x on the same network.
 - bench/data/sweep.parquet: layer sweeps (sample_models/sweep.py), 40 sampled
   configurations of each swept op at batch sizes 1 and 4, on one thread: layer
   rows only, for the layer models to interpolate where the zoo has no layers.
+  Its linear rows were drawn before the linear sweep reached matrix-vector
+  products over 48 MB; they stay valid rows (each carries its configuration).
+- bench/data/zoo_steady.parquet: the zoo on one thread with the allocator
+  pinned (`--allocator steady`, the default since): each network timed in the
+  same allocator state whatever ran before it.
+- bench/data/zoo_steady_networks_{1,2,3}.parquet: its whole networks in three
+  more runs (other orders, 6 s per network). A run on this virtual machine can
+  be slow throughout, which no interval within the run shows; given three runs
+  or more of a network, `hwprof fit` takes their median.
+- bench/data/sweep_linear.parquet: 80 linear configurations (allocator pinned)
+  from the sampler whose matrix-vector products reach a CNN classifier's
+  hundreds of MB (layers that run at a few GMAC/s, weights streamed from memory).
+The runs before zoo_steady left glibc's allocator as it was (`--allocator system`).
 Each run holds /tmp/hwprof-bench.lock so timing runs do not overlap, and
 resumes where an interrupted run stopped.
 """
@@ -67,32 +83,54 @@ def measure(models: list[str], out: Path, *options: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", choices=("zoo", "nb201", "zoo_repeat", "nb201_repeat", "nb201_run3", "nb201_run4",
-                                           "zoo_t1", "sweep"))
+                                           "zoo_t1", "zoo_t1_networks", "sweep", "zoo_steady", "sweep_linear",
+                                           "zoo_steady_networks"))
     args = parser.parse_args()
     DATA.mkdir(exist_ok=True)
     if args.only in (None, "zoo"):
-        measure(sorted(MODELS), DATA / "zoo.parquet", "--batch-size", "1,4", "--precision", "0.03", "--max-time", "3")
+        measure(sorted(MODELS), DATA / "zoo.parquet", "--batch-size", "1,4", "--precision", "0.03", "--max-time", "3",
+                "--allocator", "system")
     if args.only in (None, "nb201"):
         measure([f"nb201:{arch}" for arch in nb201_archs()], DATA / "nb201.parquet", "--no-layers",
-                "--batch-size", "1", "--precision", "0.02", "--max-time", "4")
+                "--batch-size", "1", "--precision", "0.02", "--max-time", "4",
+                "--allocator", "system")
     if args.only in (None, "zoo_repeat"):
         measure(sorted(MODELS), DATA / "zoo_repeat.parquet", "--batch-size", "1,4", "--precision", "0.03",
-                "--max-time", "5", "--seed", "1")
+                "--max-time", "5", "--seed", "1",
+                "--allocator", "system")
     if args.only in (None, "nb201_repeat"):
         measure([f"nb201:{arch}" for arch in nb201_archs()], DATA / "nb201_repeat.parquet", "--no-layers",
-                "--batch-size", "1", "--precision", "0.02", "--max-time", "4", "--seed", "2")
+                "--batch-size", "1", "--precision", "0.02", "--max-time", "4", "--seed", "2",
+                "--allocator", "system")
     if args.only in (None, "nb201_run3"):
         measure([f"nb201:{arch}" for arch in nb201_archs()], DATA / "nb201_run3.parquet", "--no-layers",
-                "--batch-size", "1", "--precision", "0.02", "--max-time", "4", "--seed", "3")
+                "--batch-size", "1", "--precision", "0.02", "--max-time", "4", "--seed", "3",
+                "--allocator", "system")
     if args.only in (None, "nb201_run4"):
         measure([f"nb201:{arch}" for arch in nb201_archs()], DATA / "nb201_run4.parquet", "--no-layers",
-                "--batch-size", "1", "--precision", "0.02", "--max-time", "4", "--seed", "4")
+                "--batch-size", "1", "--precision", "0.02", "--max-time", "4", "--seed", "4",
+                "--allocator", "system")
     if args.only in (None, "zoo_t1"):
         measure(sorted(MODELS), DATA / "zoo_t1.parquet", "--batch-size", "1,4", "--precision", "0.03",
-                "--max-time", "3", "--threads", "1", "--seed", "5")
+                "--max-time", "3", "--threads", "1", "--seed", "5",
+                "--allocator", "system")
+    if args.only in (None, "zoo_t1_networks"):
+        measure(sorted(MODELS), DATA / "zoo_t1_networks_1.parquet", "--no-layers", "--batch-size", "1,4",
+                "--precision", "0.02", "--max-time", "6", "--threads", "1", "--seed", "7", "--allocator", "system")
     if args.only in (None, "sweep"):
         measure([f"sweep:{op}" for op in SAMPLERS], DATA / "sweep.parquet", "--batch-size", "1,4",
-                "--precision", "0.03", "--max-time", "2", "--threads", "1", "--seed", "6")
+                "--precision", "0.03", "--max-time", "2", "--threads", "1", "--seed", "6",
+                "--allocator", "system")
+    if args.only in (None, "zoo_steady"):
+        measure(sorted(MODELS), DATA / "zoo_steady.parquet", "--batch-size", "1,4", "--precision", "0.03",
+                "--max-time", "3", "--threads", "1", "--seed", "11")
+    if args.only in (None, "sweep_linear"):
+        measure(["sweep:linear:80"], DATA / "sweep_linear.parquet", "--batch-size", "1,4",
+                "--precision", "0.03", "--max-time", "3", "--threads", "1", "--seed", "10")
+    if args.only in (None, "zoo_steady_networks"):
+        for run, seed in enumerate((12, 13, 14), start=1):
+            measure(sorted(MODELS), DATA / f"zoo_steady_networks_{run}.parquet", "--no-layers", "--batch-size", "1,4",
+                    "--precision", "0.02", "--max-time", "6", "--threads", "1", "--seed", str(seed))
 
 
 if __name__ == "__main__":
