@@ -1,12 +1,17 @@
-"""How much of a network's latency is fresh memory: each network timed with glibc's default
-allocator settings and again with its mmap threshold raised, so freed activations are reused
-instead of being returned to the kernel and faulted in (and zeroed) again.
+"""How much of a network's CPU latency is fresh memory, and how much it varies: each network timed
+under the two allocator policies of `hwprof measure --allocator` (hwprof/allocator.py), side by side.
 
-    python bench/fresh_memory.py [--models mobilenet_v2 resnet18 vit_tiny] [--repeats 3]
+    python bench/fresh_memory.py [--models mobilenet_v2 resnet18] [--repeats 5] [--before vgg11]
 
-Each (model, setting) runs in its own process on one thread, alternating A-B-A-B, and reports
-the median of 21 timed forward passes after 3 warm-ups. The setting is process-wide, which is
-why it is applied through the environment of a fresh process (it cannot change in one).
+- system: glibc as it is. Freed activations go back to the kernel and are faulted in (and zeroed)
+  again, or not, depending on the thresholds glibc has adapted to what the process freed before;
+- steady: hwprof's default. Freed memory stays in the process.
+
+Each (model, policy) runs in a fresh process on one thread, alternating system-steady-system-steady
+so slow changes of the machine hit both alike, and reports the median of 21 timed forward passes
+after 3 warm-ups. The policy is process-wide, which is why each run is a process of its own. With
+--before, each process first runs that network three times: the same network timed after another one
+shows whether its latency depends on what the process ran before.
 """
 
 from __future__ import annotations
@@ -21,14 +26,20 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-REUSE = {"MALLOC_MMAP_THRESHOLD_": str(1 << 32), "MALLOC_TRIM_THRESHOLD_": str(1 << 32),
-         "MALLOC_TOP_PAD_": str(1 << 28)}
+POLICIES = ("system", "steady")
 WORKER = """
 import statistics, sys, time, torch
+from hwprof.allocator import pin_allocator
+state = pin_allocator(sys.argv[1])
+assert state["applied"], state
 torch.set_num_threads(1)
 from hwprof.models import resolve_model
-spec = resolve_model(sys.argv[1]); module = spec.module.eval(); x = torch.randn(1, *spec.input_shape)
 with torch.inference_mode():
+    for name in sys.argv[3:]:  # networks the process runs before the timed one
+        spec = resolve_model(name)
+        for _ in range(3):
+            spec.module.eval()(torch.randn(1, *spec.input_shape))
+    spec = resolve_model(sys.argv[2]); module = spec.module.eval(); x = torch.randn(1, *spec.input_shape)
     for _ in range(3):
         module(x)
     times = []
@@ -38,33 +49,50 @@ print(statistics.median(times) * 1e3)
 """
 
 
-def run(model: str, reuse: bool) -> float:
-    env = dict(os.environ, **REUSE) if reuse else dict(os.environ)
-    out = subprocess.run([sys.executable, "-c", WORKER, model], env=env, check=True, capture_output=True, text=True)
+def run(model: str, policy: str, before: list[str]) -> float:
+    out = subprocess.run([sys.executable, "-c", WORKER, policy, model, *before], check=True, capture_output=True,
+                         text=True)
     return float(out.stdout.strip().splitlines()[-1])
+
+
+def summary(runs: list[float]) -> dict:
+    return {"median_ms": statistics.median(runs), "runs_ms": runs, "max_over_min": max(runs) / min(runs)}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", nargs="+", default=["mobilenet_v2", "mobilenet_v2_050", "resnet18", "vit_tiny"])
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--before", nargs="*", default=["vgg11"],
+                        help="Also time each model after these networks ran in the same process (none: skip).")
     parser.add_argument("--out", default=str(HERE / "results" / "fresh_memory.json"))
     args = parser.parse_args()
     from hwprof.provenance import cpu_model
 
     results = {"command": " ".join(["python", *sys.argv]), "machine": f"{cpu_model()}, {os.cpu_count()} cores",
-               "date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "reuse_env": REUSE, "models": {}}
+               "date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "before": args.before, "models": {}}
     for model in args.models:
-        default, reuse = [], []
+        alone = {policy: [] for policy in POLICIES}
+        after = {policy: [] for policy in POLICIES}
         for _ in range(args.repeats):
-            default.append(run(model, False))
-            reuse.append(run(model, True))
-        entry = {"default_ms": statistics.median(default), "reuse_ms": statistics.median(reuse),
-                 "default_runs_ms": default, "reuse_runs_ms": reuse}
-        entry["default_over_reuse"] = entry["default_ms"] / entry["reuse_ms"]
+            for policy in POLICIES:
+                alone[policy].append(run(model, policy, []))
+                if args.before:
+                    after[policy].append(run(model, policy, args.before))
+        entry = {policy: summary(alone[policy]) for policy in POLICIES}
+        entry["system_over_steady"] = entry["system"]["median_ms"] / entry["steady"]["median_ms"]
+        if args.before:
+            entry["after_before"] = {policy: summary(after[policy]) for policy in POLICIES}
+            entry["after_over_alone"] = {policy: entry["after_before"][policy]["median_ms"] / entry[policy]["median_ms"]
+                                         for policy in POLICIES}
         results["models"][model] = entry
-        print(f"{model}: default {entry['default_ms']:.2f} ms, memory reused {entry['reuse_ms']:.2f} ms, "
-              f"ratio {entry['default_over_reuse']:.2f}", flush=True)
+        line = (f"{model}: system {entry['system']['median_ms']:.2f} ms (runs {entry['system']['max_over_min']:.2f}x "
+                f"apart), steady {entry['steady']['median_ms']:.2f} ms ({entry['steady']['max_over_min']:.2f}x), "
+                f"system/steady {entry['system_over_steady']:.2f}")
+        if args.before:
+            line += (f"; after {' '.join(args.before)} / alone: system {entry['after_over_alone']['system']:.2f}, "
+                     f"steady {entry['after_over_alone']['steady']:.2f}")
+        print(line, flush=True)
     Path(args.out).write_text(json.dumps(results, indent=2))
 
 
