@@ -80,6 +80,9 @@ def fit_summary(doc: dict, out: str) -> dict:
     for target, entry in doc["layer_models"].items():
         layer_models[target] = {op: {"family": m["kind"], **{k: m["cv"].get(k) for k in ("rows", "rmspe", "mape")}}
                                 for op, m in entry["ops"].items()}
+        for group, model in entry.get("groups", {}).items():
+            layer_models[target][f"{group} group"] = {"family": model["kind"],
+                                                      **{k: model["cv"].get(k) for k in ("rows", "rmspe", "mape")}}
         if entry.get("fallback"):
             fallback = entry["fallback"]
             layer_models[target]["fallback"] = {"family": fallback["kind"],
@@ -120,7 +123,8 @@ def _print_fit_summary(summary: dict) -> None:
 @click.option("--confidence", type=float, default=0.9, show_default=True, help="Interval confidence.")
 @click.option("--layers", "show_layers", is_flag=True, help="Also print the per-layer predictions.")
 @click.option("--strict", is_flag=True,
-              help="Refuse op types with no layer model of their own instead of using the shared fallback.")
+              help="Refuse op types with no layer model of their own instead of using their op group's model "
+                   "or the shared fallback.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (totals, intervals and layers).")
 def predict(predictor_path, models, batch_sizes, input_shape, confidence, show_layers, strict, as_json):
     """Predict latency (and power/energy where fitted) of MODELS with PREDICTOR."""

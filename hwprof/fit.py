@@ -149,7 +149,7 @@ def _fit_once(data: TrainingData, variables: list[str], layer_z: np.ndarray, net
                                                     (choices or {}).get(target))
         if target == "latency_ms":
             latency_oof = _on_network_layers(data, oof)
-    sets = {t: LayerModelSet(*_models_from_docs(d, variables), len(variables)) for t, d in layer_docs.items()}
+    sets = {t: LayerModelSet.from_json(d, variables) for t, d in layer_docs.items()}
     batch = data.networks.select(np.flatnonzero(network_mask))
     families = data.families[network_mask]
     network_docs = _fit_network_targets(batch, families, {t: v[network_mask] for t, v in data.targets.items()},
@@ -168,18 +168,15 @@ def _on_network_layers(data: TrainingData, per_config: np.ndarray) -> np.ndarray
     return moved
 
 
-def _models_from_docs(doc: dict, variables: list[str]):
-    from hwprof.layer_models import LayerModel
-
-    ops = {op: LayerModel.from_json(m, variables) for op, m in doc["ops"].items()}
-    fallback = LayerModel.from_json(doc["fallback"], variables) if doc.get("fallback") else None
-    return ops, fallback
-
-
 def _fit_layer_target(data: TrainingData, variables: list[str], layer_z: np.ndarray, target: str, family: str,
                       mask: np.ndarray, choices: dict | None = None) -> tuple[dict, np.ndarray]:
-    """Op models and fallback for one target, and each configuration's out-of-fold log prediction
-    (its own op model's where it has one, else the fallback's; NaN where not fitted)."""
+    """Op models, op-group models and the shared fallback for one target, and each configuration's
+    out-of-fold log prediction (from the model that would cover it: its own op model where it has one,
+    else its op group's, else the fallback's; NaN where not fitted).
+
+    An op with too few rows of its own is costed like the ops it resembles: a group model (relu, gelu
+    and relu6 are all activations) is fitted over the physical variables of every op of the group, and
+    only ops of no such group fall to the fallback over all layers."""
     values = data.layers[target].to_numpy(dtype=float)
     usable = mask & np.isfinite(values) & (values > 0)
     y_log = np.log(np.where(usable, values, 1.0))
@@ -188,7 +185,7 @@ def _fit_layer_target(data: TrainingData, variables: list[str], layer_z: np.ndar
     relative_ci = data.layers["relative_ci"].to_numpy(dtype=float)
     all_columns = list(range(len(variables)))
     out_of_fold = np.full(len(values), np.nan)
-    fallback = None
+    fallback, group_docs = None, {}
     rows = np.flatnonzero(usable)
     if len(rows) >= MIN_ROWS:
         physical = [variables.index(name) for name in FALLBACK_VARIABLES]
@@ -196,6 +193,15 @@ def _fit_layer_target(data: TrainingData, variables: list[str], layer_z: np.ndar
                                   relative_ci[rows])
         fallback = model.to_json(variables)
         out_of_fold[rows] = oof
+        op_groups = np.array([op_group(op) for op in ops])
+        for group in sorted(set(op_groups[usable]) - {"other"}):
+            rows = np.flatnonzero(usable & (op_groups == group))
+            if len(rows) < MIN_ROWS:
+                continue
+            model, oof = fit_op_model(layer_z[rows], y_log[rows], groups[rows], variables, physical, "polynomial",
+                                      relative_ci[rows])
+            group_docs[group] = model.to_json(variables)
+            out_of_fold[rows] = oof
     docs = {}
     for op in sorted(set(ops[usable])):
         rows = np.flatnonzero(usable & (ops == op))
@@ -205,7 +211,7 @@ def _fit_layer_target(data: TrainingData, variables: list[str], layer_z: np.ndar
                                   family if choices is None else choices[op], relative_ci[rows])
         docs[op] = model.to_json(variables)
         out_of_fold[rows] = oof
-    return {"ops": docs, "fallback": fallback}, out_of_fold
+    return {"ops": docs, "groups": group_docs, "fallback": fallback}, out_of_fold
 
 
 def _layer_sums(sets: dict[str, LayerModelSet], batch: NetworkBatch, network_z: np.ndarray,

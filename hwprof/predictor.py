@@ -75,19 +75,41 @@ class NetworkFeatures:
 
 
 class LayerModelSet:
-    """One target's op models and shared fallback, stacked for vectorised evaluation."""
+    """One target's op models, op-group models and shared fallback, stacked for vectorised evaluation.
 
-    def __init__(self, ops: dict[str, LayerModel], fallback: LayerModel | None, n_variables: int):
+    An op is costed by its own model, else by its op group's, else by the fallback."""
+
+    def __init__(self, ops: dict[str, LayerModel], fallback: LayerModel | None, n_variables: int,
+                 groups: dict[str, LayerModel] | None = None):
+        groups = groups or {}
         self.ops = ops
         self.fallback = fallback
-        self.models = list(ops.values()) + ([fallback] if fallback else [])
-        self.labels = list(ops) + (["fallback"] if fallback else [])
+        self.models = list(ops.values()) + list(groups.values()) + ([fallback] if fallback else [])
+        self.labels = list(ops) + [f"{group} group" for group in groups] + (["fallback"] if fallback else [])
         self.index = {op: i for i, op in enumerate(ops)}
-        self.fallback_index = len(ops) if fallback else -1
+        self.group_index = {group: len(ops) + i for i, group in enumerate(groups)}
+        self.fallback_index = len(ops) + len(groups) if fallback else -1
         self.stacked = StackedLayerModels(self.models, n_variables)
 
+    @classmethod
+    def from_json(cls, entry: dict, variables: list[str]) -> "LayerModelSet":
+        """From one target's entry of a predictor file's layer_models."""
+        ops = {op: LayerModel.from_json(m, variables) for op, m in entry["ops"].items()}
+        fallback = LayerModel.from_json(entry["fallback"], variables) if entry.get("fallback") else None
+        groups = {group: LayerModel.from_json(m, variables) for group, m in entry.get("groups", {}).items()}
+        return cls(ops, fallback, len(variables), groups)
+
     def model_index(self, ops: Sequence[str]) -> np.ndarray:
-        return np.array([self.index.get(op, self.fallback_index) for op in ops], dtype=np.intp)
+        return np.array([self.index.get(op, self.group_index.get(op_group(op), self.fallback_index)) for op in ops],
+                        dtype=np.intp)
+
+    def covered_by(self, op: str) -> str:
+        """What costs `op`, in words."""
+        if op in self.index:
+            return "its own layer model"
+        if op_group(op) in self.group_index:
+            return f"the model of its op group ({op_group(op)})"
+        return "the shared fallback model" if self.fallback is not None else "no model"
 
     def log_bounds(self, confidence: float) -> np.ndarray:
         return np.array([log_bounds(m.residuals, confidence)[:2] for m in self.models]).reshape(-1, 2)
@@ -176,9 +198,7 @@ class Predictor:
         self.groups_seen: set[str] = set(features.get("groups_seen", []))
         self.layer_sets: dict[str, LayerModelSet] = {}
         for target, entry in doc.get("layer_models", {}).items():
-            ops = {op: LayerModel.from_json(m, self.variables) for op, m in entry["ops"].items()}
-            fallback = LayerModel.from_json(entry["fallback"], self.variables) if entry.get("fallback") else None
-            self.layer_sets[target] = LayerModelSet(ops, fallback, len(self.variables))
+            self.layer_sets[target] = LayerModelSet.from_json(entry, self.variables)
         self.network_models: dict[str, CompiledNetworkModel] = {
             target: CompiledNetworkModel(NetworkModel.from_json(m)) for target, m in doc["network_models"].items()
         }
@@ -399,9 +419,10 @@ class Predictor:
         if self.uses_layers:
             if ops and strict:
                 raise HwprofError(f"{name} has op type(s) {', '.join(ops)} with no layer model of their own in "
-                                  f"{self.source}; drop --strict to let the shared fallback model cover them, "
-                                  f"or refit with layer rows for them")
-            return [f"{op}: no layer model of its own, predicted by the shared fallback model" for op in ops]
+                                  f"{self.source}; drop --strict to let the model of their op group (or the shared "
+                                  f"fallback model) cover them, or refit with layer rows for them")
+            models = self.layer_sets["latency_ms"]
+            return [f"{op}: no layer model of its own, predicted by {models.covered_by(op)}" for op in ops]
         unseen = sorted({op_group(r.op) for r in features.batch.layers} - self.groups_seen)
         if unseen and strict:
             raise HwprofError(f"{name} has layers of group(s) {', '.join(unseen)} that no training network had; "

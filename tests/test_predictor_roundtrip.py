@@ -235,3 +235,31 @@ def test_a_single_network_is_predicted_as_in_a_batch(predictor_file, tmp_path):
             for key, values in batched.items():
                 assert single[key].shape == (1,)
                 np.testing.assert_allclose(single[key], values[i:i + 1], rtol=1e-12)
+
+
+def test_an_op_without_a_model_of_its_own_is_costed_by_its_op_groups_model(predictor_file):
+    import torch.nn as nn
+
+    from hwprof.features import LayerRecord, encode_layers
+    from hwprof.network_layers import network_layers
+    from test_fit_synthetic import planted_log_latency
+
+    predictor = load_predictor(predictor_file)
+    net = nn.Sequential(nn.Conv2d(3, 16, 3, padding=1), nn.ReLU6(), nn.Flatten(), nn.Linear(16 * 32 * 32, 10))
+    prediction = predictor.predict(net, input_shape=(3, 32, 32))
+    model_of = dict(zip(prediction.layers["op"], prediction.layers["model"]))
+    assert model_of["relu6"] == "activation group"  # the synthetic data had relu, an activation, but no relu6
+    assert model_of["flatten"] == "fallback"  # no op of its group was measured
+    assert any("relu6: no layer model of its own, predicted by the model of its op group (activation)" in w
+               for w in prediction.warnings)
+    # relu6 moves the bytes relu moves: the group model, which learnt relu's planted law, costs it so
+    _, _, records = network_layers(net, 1, (3, 32, 32))
+    relu6 = [r for r in records if r.op == "relu6"]
+    truth = planted_log_latency([LayerRecord("relu", r.config, r.flops, r.input_bytes, r.output_bytes,
+                                             r.weight_bytes) for r in relu6])
+    models = predictor.layer_sets["latency_ms"]
+    z = encode_layers(relu6, predictor.variables)
+    by_group = models.stacked.predict_log(z, models.model_index(["relu6"]))
+    by_fallback = models.stacked.predict_log(z, np.array([models.fallback_index]))
+    assert abs(by_group[0] - truth[0]) < 0.15
+    assert abs(by_group[0] - truth[0]) < abs(by_fallback[0] - truth[0])
