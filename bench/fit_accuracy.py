@@ -1,6 +1,6 @@
 """Accuracy of fitted predictors on the sample-model zoo measured on this machine.
 
-    python bench/fit_accuracy.py [--zoo bench/data/zoo_t1.parquet] [--sweep bench/data/sweep.parquet]
+    python bench/fit_accuracy.py [--zoo ZOO.parquet ...] [--sweep SWEEP.parquet ...]
 
 Network latency is scored leave-one-family-out (the whole pipeline refitted
 without the family, then asked about it). Layer latency is scored per op type
@@ -8,8 +8,11 @@ with the same family folds on unique layer configurations. Side by side, on
 the same folds: a FLOPs-proportional model (latency = k x MACs, k fitted on
 the training folds) and the plain sum of layer predictions, plus NeuralPower's
 published network-level runtime figure for reference (another device).
-With layer sweeps (bench/data/sweep.parquet when measured), their layer rows
-join the zoo's, and the same fit without them is scored alongside.
+The zoo is bench/data/zoo_steady.parquet (layers and networks, allocator
+pinned) with three more runs of its networks, whose median is each target.
+With layer sweeps (bench/data/sweep.parquet, sweep_linear.parquet when
+measured), their layer rows join the zoo's, and the same fit without them is
+scored alongside.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from fit_common import existing  # noqa: E402
 
 NEURALPOWER_NETWORK_RUNTIME_RMSPE = 1 - 0.8824  # ACML 2017: 88.24% average runtime accuracy (1 - RMSPE), GPUs
 PRECISE_CI = 0.10
+STEADY_NETWORK_RUNS = [f"zoo_steady_networks_{run}.parquet" for run in (1, 2, 3)]
 
 
 def flops_proportional_networks(data, folds) -> np.ndarray:
@@ -60,9 +64,9 @@ def flops_proportional_layers(table, folds) -> np.ndarray:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--zoo", nargs="+",
-                        default=existing("zoo_t1.parquet") or existing("zoo.parquet", "zoo_repeat.parquet"))
-    parser.add_argument("--sweep", nargs="*", default=existing("sweep.parquet"),
+    parser.add_argument("--zoo", nargs="+", default=existing("zoo_steady.parquet", *STEADY_NETWORK_RUNS)
+                        or existing("zoo_t1.parquet"))
+    parser.add_argument("--sweep", nargs="*", default=existing("sweep.parquet", "sweep_linear.parquet"),
                         help="Layer-sweep datasets added to the layer rows (none: the zoo's layers only).")
     parser.add_argument("--out", default=str(HERE / "results" / "fit_accuracy.json"))
     args = parser.parse_args()
