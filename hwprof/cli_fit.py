@@ -68,6 +68,9 @@ def fit(datasets, out, targets, family, device_name, base, no_cv, as_json, quiet
 
     say = (lambda message: None) if quiet or as_json else (lambda message: click.echo(message, err=True))
     predictor = run_fit(list(datasets), out, targets, family, device_name, cv=not no_cv, progress=say, base=base)
+    if quiet or as_json:  # progress (and the warnings in it) was silent: warnings still reach stderr
+        for warning in predictor.doc["training"].get("warnings", []):
+            click.echo(f"warning: {warning}", err=True)
     summary = fit_summary(predictor.doc, out)
     if as_json:
         click.echo(json.dumps(summary, indent=2))

@@ -23,7 +23,9 @@ from hwprof.features import (
     AGGREGATE_KINDS, BASE_VARIABLES, FRESH_KIND, GEMM_VARIABLES, OP_GROUPS, PHYSICAL_VARIABLES, SHAPE_VARIABLES, NetworkBatch,
     config_variables, encode_layers, op_group,
 )
-from hwprof.fit_data import TrainingData, read_inputs, requested_targets, select_device, training_data
+from hwprof.fit_data import (
+    TrainingData, allocator_warning, read_inputs, requested_targets, select_device, training_data,
+)
 from hwprof.fit_layers import FAMILIES, MIN_ROWS, fit_op_model, make_folds
 from hwprof.fit_network import analytic_design, energy_design, fit_log_ratio_model, fit_network_model, power_design
 from hwprof.intervals import held_out_coverage
@@ -50,11 +52,15 @@ def fit(paths: Sequence[str | os.PathLike], out: str | os.PathLike | None = None
     frame, sources = read_inputs(paths)
     frame, device = select_device(frame, device_name)
     data = training_data(frame, device, sources)
+    mixed_allocators = allocator_warning(sources)
+    if mixed_allocators:
+        say(f"warning: {mixed_allocators}")
     wanted = requested_targets(targets, data)
     if base_predictor is not None:
         predictor = adapt_training_data(base_predictor, data, wanted, cv=cv, progress=say)
     else:
         predictor = fit_training_data(data, wanted, family, cv=cv, progress=say)
+    predictor.doc["training"]["warnings"] = [mixed_allocators] if mixed_allocators else []
     if out is not None:
         predictor.save(out)
     return predictor

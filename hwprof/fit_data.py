@@ -28,6 +28,7 @@ TARGETS = {"latency": "latency_ms", "power": "power_w", "energy": "energy_mj"}
 LAYER_FEATURE_COLUMNS = ("flops", "input_bytes", "output_bytes", "weight_bytes")
 UNKNOWN_DEVICE = "unknown device"
 REPEAT_FLOOR = 0.01  # relative; keeps one very precise repeat from erasing the others
+UNRECORDED_ALLOCATOR = "unrecorded"  # datasets measured before `measure --allocator` existed
 UNSTABLE_RELATIVE_CI = 0.1  # a CI from the few samples of an unstable row is not trusted below this
 MEDIAN_RUNS = 3  # from this many runs of one item on, their median: one run slow throughout cannot move it
 
@@ -98,7 +99,26 @@ def _batch_sizes(column: pd.Series, path) -> pd.Series:
 
 def _run_summary(run: dict) -> dict:
     keys = ("run_id", "hwprof_version", "torch_version", "device_name", "cpu_model", "start_time", "threads")
-    return {k: run[k] for k in keys if k in run}
+    summary = {k: run[k] for k in keys if k in run}
+    summary["allocator"] = (run.get("allocator") or {}).get("policy", UNRECORDED_ALLOCATOR)
+    return summary
+
+
+def allocator_warning(sources: list[dict]) -> str | None:
+    """A sentence when the hwprof datasets were measured under different allocator policies, else None.
+
+    Activation-heavy networks run up to 1.4x apart on a CPU between the policies (hwprof/allocator.py),
+    which no model can tell from the layers."""
+    by_policy: dict[str, list[str]] = {}
+    for source in sources:
+        for policy in sorted({run["allocator"] for run in source["runs"] if "allocator" in run}):
+            by_policy.setdefault(policy, []).append(os.path.basename(source["path"]))
+    if len(by_policy) < 2:
+        return None
+    listed = "; ".join(f"{policy}: {', '.join(paths)}" for policy, paths in sorted(by_policy.items()))
+    return (f"the datasets were measured under different allocator policies ({listed}), and on a CPU "
+            f"activation-heavy networks run up to 1.4x apart between them; measure them all with one "
+            f"`hwprof measure --allocator` policy")
 
 
 def device_of(frame: pd.DataFrame) -> pd.Series:

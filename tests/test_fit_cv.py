@@ -153,6 +153,25 @@ def test_three_runs_or_more_take_the_median_so_one_slow_run_cannot_move_it():
     assert np.allclose(merged.loc[alone.index], alone * 1.02)
 
 
+def test_datasets_measured_under_different_allocator_policies_are_flagged(tmp_path):
+    import json
+
+    def dataset(name, seed, runs):
+        path = write(synthetic_frame(n_networks=10, seed=seed), tmp_path / name)
+        (tmp_path / f"{name}.json").write_text(json.dumps({"schema_version": 1, "runs": runs}))
+        return path
+
+    steady = dataset("steady.parquet", 40, [{"run_id": "a", "allocator": {"policy": "steady", "applied": True}}])
+    old = dataset("old.parquet", 41, [{"run_id": "b"}])  # measured before the policy was recorded
+    also_steady = dataset("again.parquet", 42, [{"run_id": "c", "allocator": {"policy": "steady", "applied": True}}])
+    said = []
+    predictor = fit([steady, old], family="polynomial", cv=False, progress=said.append)
+    [warning] = predictor.doc["training"]["warnings"]
+    assert "steady: steady.parquet; unrecorded: old.parquet" in warning and "--allocator" in warning
+    assert f"warning: {warning}" in said
+    assert fit([steady, also_steady], family="polynomial", cv=False).doc["training"]["warnings"] == []
+
+
 def test_refit_networks_keeps_layer_models_and_learns_new_totals():
     from hwprof.fit import fit_training_data, refit_networks
     from hwprof.fit_data import training_data
