@@ -159,13 +159,21 @@ def _print_predictions(predictions, show_layers: bool) -> None:
     targets = [t for t in TARGET_LABELS if t in first.total]
     table = Table("model", "batch", *[TARGET_LABELS[t] for t in targets],
                   title=f"predicted, with {first.confidence:.0%} intervals")
+    unbounded = False
     for p in predictions:
         cells = []
         for t in targets:
             low, high = p.interval.get(t, (None, None))
-            cells.append(f"{_number(p.total[t])} [{_number(low)}, {_number(high)}]")
+            if high is None or not math.isfinite(high):
+                unbounded = True
+                cells.append(f"{_number(p.total[t])} (no interval)")
+            else:
+                cells.append(f"{_number(p.total[t])} [{_number(low)}, {_number(high)}]")
         table.add_row(p.model, str(p.batch_size), *cells)
     console.print(table)
+    if unbounded:
+        console.print("no interval: the predictor has no held-out residuals to calibrate one (it was fitted with "
+                      "--no-cv, or from too few families); refit without --no-cv for calibrated intervals")
     notes = dict.fromkeys(f"note: {p.model}: {warning}" for p in predictions for warning in p.warnings)
     for note in notes:
         console.print(note)

@@ -31,6 +31,9 @@ def test_fit_writes_a_predictor_and_reports_cv(tmp_path):
     assert json.loads(out.read_text())["format"] == "hwprof-predictor"
     table = run("fit", dataset, "--out", tmp_path / "q.json", "--family", "polynomial", "--no-cv", "--quiet")
     assert table.exit_code == 0 and "layer models" in table.output and "intervals are unavailable" in table.output
+    predicted = run("predict", tmp_path / "q.json", "mlp")
+    assert predicted.exit_code == 0 and "(no interval)" in predicted.output
+    assert "refit without --no-cv" in " ".join(predicted.output.split())
 
 
 def test_predict_table_and_json(files):
