@@ -24,7 +24,7 @@ from hwprof.features import (
     config_variables, encode_layers, op_group,
 )
 from hwprof.fit_data import (
-    TrainingData, allocator_warning, read_inputs, requested_targets, select_device, training_data,
+    TrainingData, allocator_pinned, allocator_warning, read_inputs, requested_targets, select_device, training_data,
 )
 from hwprof.fit_layers import FAMILIES, MIN_ROWS, fit_op_model, make_folds
 from hwprof.fit_network import analytic_design, energy_design, fit_log_ratio_model, fit_network_model, power_design
@@ -122,7 +122,7 @@ def refit_networks(predictor: Predictor, data: TrainingData, targets: Sequence[s
     space, a few networks measured on site) without measuring layers again."""
     network_z = encode_layers(data.networks.layers, predictor.variables)
     docs = _fit_network_targets(data.networks, data.families, data.targets, targets, predictor.layer_sets,
-                                network_z, data.relative_ci)
+                                network_z, data.relative_ci, fresh_memory=not allocator_pinned(data.sources))
     doc = dict(predictor.doc, network_models=docs, targets=list(docs), cv={"scheme": "none", "reason": "refitted"})
     doc["training"] = dict(doc.get("training", {}), network_refit={"networks": len(data.networks),
                                                                    "families": sorted(set(data.families))})
@@ -159,7 +159,8 @@ def _fit_once(data: TrainingData, variables: list[str], layer_z: np.ndarray, net
     batch = data.networks.select(np.flatnonzero(network_mask))
     families = data.families[network_mask]
     network_docs = _fit_network_targets(batch, families, {t: v[network_mask] for t, v in data.targets.items()},
-                                        targets, sets, network_z, data.relative_ci[network_mask], latency_oof)
+                                        targets, sets, network_z, data.relative_ci[network_mask], latency_oof,
+                                        fresh_memory=not allocator_pinned(data.sources))
     return _document(data, variables, layer_docs, network_docs)
 
 
@@ -237,18 +238,21 @@ def _layer_sums(sets: dict[str, LayerModelSet], batch: NetworkBatch, network_z: 
 
 def _fit_network_targets(batch: NetworkBatch, families: np.ndarray, values: dict[str, np.ndarray],
                          targets: Sequence[str], sets: dict[str, LayerModelSet], network_z: np.ndarray,
-                         relative_ci: np.ndarray, layer_oof_log: np.ndarray | None = None) -> dict:
+                         relative_ci: np.ndarray, layer_oof_log: np.ndarray | None = None,
+                         fresh_memory: bool = True) -> dict:
     """Network models for each target. With layer models, the latency model learns from each
     network's *out-of-fold* layer sum where its layers were measured: it must correct layer
-    predictions as they are for networks the layer models did not see, not as they are in-sample."""
+    predictions as they are for networks the layer models did not see, not as they are in-sample.
+    `fresh_memory` False (every dataset pinned the allocator) leaves out the fresh-memory cost."""
     docs = {}
     y = values["latency_ms"]
     splits = make_folds(families).splits if len(y) >= 3 else []
     if sets:
         per_group = batch.aggregates.reshape(len(batch), len(OP_GROUPS), len(AGGREGATE_KINDS))
         stacked_sums = _layer_sums(sets, batch, network_z, layer_oof_log)
+        fresh_mb = per_group[:, :, FRESH_KIND].sum(axis=1) if fresh_memory else None
         latency_model = fit_log_ratio_model("latency_ms", stacked_sums, per_group[:, :, 0], y, splits, relative_ci,
-                                            per_group[:, :, FRESH_KIND].sum(axis=1))
+                                            fresh_mb)
         layer_sums = _layer_sums(sets, batch, network_z)
     else:
         layer_sums = None
@@ -431,5 +435,6 @@ def _training_summary(data: TrainingData, variables, layer_targets, seconds: flo
         "families": sorted(set(data.families)),
         "layer_targets": list(layer_targets),
         "variables": len(variables),
+        "allocator_pinned": allocator_pinned(data.sources),  # then no fresh-memory cost is fitted
         "fit_seconds": round(seconds, 2),
     }

@@ -100,8 +100,18 @@ def _batch_sizes(column: pd.Series, path) -> pd.Series:
 def _run_summary(run: dict) -> dict:
     keys = ("run_id", "hwprof_version", "torch_version", "device_name", "cpu_model", "start_time", "threads")
     summary = {k: run[k] for k in keys if k in run}
-    summary["allocator"] = (run.get("allocator") or {}).get("policy", UNRECORDED_ALLOCATOR)
+    allocator = run.get("allocator") or {}
+    policy = allocator.get("policy", UNRECORDED_ALLOCATOR)
+    summary["allocator"] = policy if allocator.get("applied", True) else f"{policy} (not applied)"
     return summary
+
+
+def allocator_pinned(sources: list[dict]) -> bool:
+    """Every dataset is an hwprof dataset whose runs all pinned the allocator (`measure --allocator
+    steady`): a network's activations were then reused as an isolated layer's buffer is, so there is
+    no fresh-memory cost to learn, and any fitted would be noise (hwprof/allocator.py)."""
+    return bool(sources) and all(source["runs"] and all(run.get("allocator") == "steady" for run in source["runs"])
+                                 for source in sources)
 
 
 def allocator_warning(sources: list[dict]) -> str | None:

@@ -247,6 +247,22 @@ def test_fresh_memory_cost_is_recovered_and_extrapolates(tmp_path, planted):
     assert predictor.doc["cv"]["metrics"]["latency_ms"]["mape"] < 0.06
 
 
+def test_no_fresh_memory_cost_is_fitted_when_every_run_pinned_the_allocator(tmp_path):
+    import json
+
+    frame = synthetic_frame(n_networks=15, seed=44, ms_per_output_mb=2.56)
+    unpinned = write(frame, tmp_path / "unpinned.parquet")
+    pinned = write(frame, tmp_path / "pinned.parquet")
+    (tmp_path / "pinned.parquet.json").write_text(json.dumps(
+        {"schema_version": 1, "runs": [{"run_id": "p", "allocator": {"policy": "steady", "applied": True}}]}))
+    learnt = fit([unpinned], family="polynomial", cv=False)
+    assert learnt.doc["network_models"]["latency_ms"]["ms_per_output_mb"] > 1.0
+    assert learnt.doc["training"]["allocator_pinned"] is False
+    skipped = fit([pinned], family="polynomial", cv=False)
+    assert skipped.doc["network_models"]["latency_ms"]["ms_per_output_mb"] == 0.0
+    assert skipped.doc["training"]["allocator_pinned"] is True
+
+
 def test_rows_timed_under_contention_count_as_less_precise():
     from hwprof.fit_data import _relative_ci
     from hwprof.fit_layers import precision_weights
