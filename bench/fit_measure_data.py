@@ -39,6 +39,17 @@
   from the sampler whose matrix-vector products reach a CNN classifier's
   hundreds of MB (layers that run at a few GMAC/s, weights streamed from memory).
 The runs before zoo_steady left glibc's allocator as it was (`--allocator system`).
+- bench/data/sweep_steady.parquet: the other eight sweeps again (40 configurations
+  each, batch 1 and 4, one thread) with the allocator pinned, so that the fit
+  benchmarks learn from one allocator policy throughout.
+- bench/data/together.parquet: the zoo and all nine sweeps (linear at 80
+  configurations) in one `hwprof measure` process, their groups interleaved in
+  random order, and together_networks_{1,2}.parquet: the zoo's networks twice
+  more right after. On this virtual machine the speed of one op class moves by
+  15-35% between runs an hour apart (sweep_steady against sweep: conv2d 1.14x,
+  relu 0.71x), so layer models learnt from a zoo run and a sweep run taken at
+  different times are biased against each other; measured together, they share
+  whatever state the machine is in.
 Each run holds /tmp/hwprof-bench.lock so timing runs do not overlap, and
 resumes where an interrupted run stopped.
 """
@@ -84,7 +95,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", choices=("zoo", "nb201", "zoo_repeat", "nb201_repeat", "nb201_run3", "nb201_run4",
                                            "zoo_t1", "zoo_t1_networks", "sweep", "zoo_steady", "sweep_linear",
-                                           "zoo_steady_networks"))
+                                           "zoo_steady_networks", "sweep_steady", "together"))
     args = parser.parse_args()
     DATA.mkdir(exist_ok=True)
     if args.only in (None, "zoo"):
@@ -130,6 +141,17 @@ def main() -> None:
     if args.only in (None, "zoo_steady_networks"):
         for run, seed in enumerate((12, 13, 14), start=1):
             measure(sorted(MODELS), DATA / f"zoo_steady_networks_{run}.parquet", "--no-layers", "--batch-size", "1,4",
+                    "--precision", "0.02", "--max-time", "6", "--threads", "1", "--seed", str(seed))
+    if args.only in (None, "sweep_steady"):
+        measure([f"sweep:{op}" for op in SAMPLERS if op != "linear"], DATA / "sweep_steady.parquet",
+                "--batch-size", "1,4", "--precision", "0.03", "--max-time", "2", "--threads", "1", "--seed", "16")
+
+    if args.only in (None, "together"):
+        sweeps = [f"sweep:{op}:80" if op == "linear" else f"sweep:{op}" for op in SAMPLERS]
+        measure(sorted(MODELS) + sweeps, DATA / "together.parquet", "--batch-size", "1,4", "--precision", "0.03",
+                "--max-time", "3", "--threads", "1", "--seed", "17")
+        for run, seed in enumerate((18, 19), start=1):
+            measure(sorted(MODELS), DATA / f"together_networks_{run}.parquet", "--no-layers", "--batch-size", "1,4",
                     "--precision", "0.02", "--max-time", "6", "--threads", "1", "--seed", str(seed))
 
 
