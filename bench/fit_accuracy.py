@@ -8,11 +8,10 @@ with the same family folds on unique layer configurations. Side by side, on
 the same folds: a FLOPs-proportional model (latency = k x MACs, k fitted on
 the training folds) and the plain sum of layer predictions, plus NeuralPower's
 published network-level runtime figure for reference (another device).
-The zoo is bench/data/zoo_steady.parquet (layers and networks, allocator
-pinned) with three more runs of its networks, whose median is each target.
-With layer sweeps (bench/data/sweep.parquet, sweep_linear.parquet when
-measured), their layer rows join the zoo's, and the same fit without them is
-scored alongside.
+The default data are bench/data/together.parquet (the zoo and all layer sweeps
+measured in one process, interleaved) and two more runs of the zoo's networks,
+whose median with the first is each network target. The same fit without the
+sweeps' layer rows is scored alongside.
 """
 
 from __future__ import annotations
@@ -33,7 +32,7 @@ from fit_common import existing  # noqa: E402
 
 NEURALPOWER_NETWORK_RUNTIME_RMSPE = 1 - 0.8824  # ACML 2017: 88.24% average runtime accuracy (1 - RMSPE), GPUs
 PRECISE_CI = 0.10
-STEADY_NETWORK_RUNS = [f"zoo_steady_networks_{run}.parquet" for run in (1, 2, 3)]
+TOGETHER_NETWORK_RUNS = [f"together_networks_{run}.parquet" for run in (1, 2)]
 
 
 def flops_proportional_networks(data, folds) -> np.ndarray:
@@ -64,16 +63,17 @@ def flops_proportional_layers(table, folds) -> np.ndarray:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--zoo", nargs="+", default=existing("zoo_steady.parquet", *STEADY_NETWORK_RUNS)
-                        or existing("zoo_t1.parquet"))
-    parser.add_argument("--sweep", nargs="*", default=existing("sweep.parquet", "sweep_linear.parquet"),
-                        help="Layer-sweep datasets added to the layer rows (none: the zoo's layers only).")
+    parser.add_argument("--zoo", nargs="+", default=existing("together.parquet", *TOGETHER_NETWORK_RUNS),
+                        help="Datasets of the zoo (they may hold sweep rows too, as together.parquet does).")
+    parser.add_argument("--sweep", nargs="*", default=[],
+                        help="Layer-sweep datasets added to the layer rows.")
     parser.add_argument("--out", default=str(HERE / "results" / "fit_accuracy.json"))
     args = parser.parse_args()
 
     from hwprof.fit import accuracy, fit_training_data
     from hwprof.fit_data import read_inputs, select_device, training_data
     from hwprof.fit_layers import make_folds, rmspe
+    from hwprof.models import family_of
     from hwprof.provenance import cpu_model
 
     frame, sources = read_inputs(args.zoo + args.sweep)
@@ -90,9 +90,9 @@ def main() -> None:
     baseline = flops_proportional_networks(data, folds)
     results["network_latency"] = {"flops_proportional": accuracy(baseline, data.targets["latency_ms"])}
     results["layer_latency_rmspe"] = {}
-    if args.sweep:  # the same fit without the sweep's layer rows, side by side
-        zoo_frame, zoo_sources = read_inputs(args.zoo)
-        zoo_data = training_data(select_device(zoo_frame, device)[0], device, zoo_sources)
+    sweep_rows = frame["model"].astype(str).map(family_of) == "sweep"
+    if sweep_rows.any():  # the same fit without the sweeps' layer rows, side by side
+        zoo_data = training_data(frame[~sweep_rows], device, sources)
         zoo_only = fit_training_data(zoo_data, ["latency_ms"], family="auto", cv=True,
                                      progress=lambda m: print(f"[auto, zoo layers only] {m}", file=sys.stderr))
         results["network_latency"]["hwprof auto, zoo layers only"] = zoo_only.doc["cv"]["metrics"]["latency_ms"]

@@ -1,0 +1,66 @@
+"""How much the leave-one-family-out network MAPE depends on which measurement runs the fit learns from.
+
+    python bench/fit_sensitivity.py
+
+The same fit (`auto`, family folds, as bench/fit_accuracy.py) on several combinations of the zoo and
+sweep runs in bench/data (see fit_measure_data.py). Every combination measures the same networks and
+the same kinds of layers on the same machine; they differ only in which runs, taken at which times,
+with which allocator policy. The spread of the results is the part of any single figure that comes
+from the machine, not from the predictor.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from fit_common import DATA  # noqa: E402
+
+STEADY_RUNS = ["zoo_steady.parquet", *(f"zoo_steady_networks_{run}.parquet" for run in (1, 2, 3))]
+COMBINATIONS = {
+    "together: zoo and sweeps in one process, + 2 network runs (default of fit_accuracy)":
+        ["together.parquet", "together_networks_1.parquet", "together_networks_2.parquet"],
+    "zoo_steady + 3 network runs, sweep (01:15) + sweep_linear (02:29)":
+        [*STEADY_RUNS, "sweep.parquet", "sweep_linear.parquet"],
+    "zoo_steady + 3 network runs, sweep_steady (03:18) + sweep_linear":
+        [*STEADY_RUNS, "sweep_steady.parquet", "sweep_linear.parquet"],
+    "zoo_steady + 3 network runs, both sweep runs + sweep_linear":
+        [*STEADY_RUNS, "sweep.parquet", "sweep_steady.parquet", "sweep_linear.parquet"],
+    "zoo_steady alone (1 network run), sweep + sweep_linear":
+        ["zoo_steady.parquet", "sweep.parquet", "sweep_linear.parquet"],
+    "zoo_t1 + 1 network run, glibc allocator as it was, sweep + sweep_linear":
+        ["zoo_t1.parquet", "zoo_t1_networks_1.parquet", "sweep.parquet", "sweep_linear.parquet"],
+}
+
+
+def main() -> None:
+    from hwprof.fit import fit_training_data
+    from hwprof.fit_data import read_inputs, select_device, training_data
+
+    results = {"command": " ".join(["python", *sys.argv]), "combinations": {}}
+    lines = ["| data | MAPE | RMSPE | within ±10% | 90% coverage |", "|---|---:|---:|---:|---:|"]
+    for label, names in COMBINATIONS.items():
+        paths = [DATA / name for name in names]
+        if not all(path.exists() for path in paths):
+            print(f"skipped (not measured): {label}", file=sys.stderr)
+            continue
+        frame, sources = read_inputs([str(path) for path in paths])
+        frame, device = select_device(frame, None)
+        predictor = fit_training_data(training_data(frame, device, sources), ["latency_ms"], family="auto", cv=True)
+        metrics = predictor.doc["cv"]["metrics"]["latency_ms"]
+        results["combinations"][label] = {"datasets": names, **metrics}
+        lines.append(f"| {label} | {metrics['mape']:.1%} | {metrics['rmspe']:.1%} | {metrics['within_10pct']:.1%} | "
+                     f"{metrics['coverage_90']:.1%} |")
+        print(lines[-1], flush=True)
+    out = HERE / "results" / "fit_sensitivity.json"
+    out.write_text(json.dumps(results, indent=2))
+    out.with_suffix(".md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
