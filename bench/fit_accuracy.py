@@ -17,7 +17,6 @@ sweeps' layer rows is scored alongside.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from datetime import datetime, timezone
@@ -29,6 +28,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from fit_common import existing  # noqa: E402
+from results_io import emit_markdown  # noqa: E402
 
 NEURALPOWER_NETWORK_RUNTIME_RMSPE = 1 - 0.8824  # ACML 2017: 88.24% average runtime accuracy (1 - RMSPE), GPUs
 PRECISE_CI = 0.10
@@ -124,11 +124,7 @@ def main() -> None:
         "mape_auto_to_flops_proportional": ours["mape"] / results["network_latency"]["flops_proportional"]["mape"],
         "rmspe_auto_to_neuralpower_published": ours["rmspe"] / NEURALPOWER_NETWORK_RUNTIME_RMSPE,
     }
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, indent=2))
-    out.with_suffix(".md").write_text(markdown(results))
-    print(markdown(results))
+    emit_markdown(results, markdown(results), args.out)
 
 
 def _precise_subset(results: dict, data, flops_baseline: np.ndarray) -> dict:

@@ -17,7 +17,6 @@ HELP (NeurIPS 2021) reports Spearman 0.93 on average from 10 samples.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from datetime import datetime, timezone
@@ -31,6 +30,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from fit_common import existing  # noqa: E402
+from results_io import emit_markdown  # noqa: E402
 
 SIZES = (5, 10, 20, 50)
 HELP_SPEARMAN_AT_10 = 0.93
@@ -103,11 +103,7 @@ def main() -> None:
     ten = results["sizes"].get("10", {}).get("hwprof network rows only")
     if ten:
         results["ratio_spearman_at_10_to_help"] = ten["spearman_mean"] / HELP_SPEARMAN_AT_10
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, indent=2))
-    out.with_suffix(".md").write_text(markdown(results))
-    print(markdown(results))
+    emit_markdown(results, markdown(results), args.out)
 
 
 def _run_to_run(data, other_path: str) -> dict:

@@ -11,7 +11,6 @@ from the machine, not from the predictor.
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -19,6 +18,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from fit_common import DATA  # noqa: E402
+from results_io import emit_markdown  # noqa: E402
 
 STEADY_RUNS = ["zoo_steady.parquet", *(f"zoo_steady_networks_{run}.parquet" for run in (1, 2, 3))]
 COMBINATIONS = {
@@ -56,10 +56,7 @@ def main() -> None:
         lines.append(f"| {label} | {metrics['mape']:.1%} | {metrics['rmspe']:.1%} | {metrics['within_10pct']:.1%} | "
                      f"{metrics['coverage_90']:.1%} |")
         print(lines[-1], flush=True)
-    out = HERE / "results" / "fit_sensitivity.json"
-    out.write_text(json.dumps(results, indent=2))
-    out.with_suffix(".md").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    emit_markdown(results, "\n".join(lines) + "\n", HERE / "results" / "fit_sensitivity.json")
 
 
 if __name__ == "__main__":

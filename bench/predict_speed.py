@@ -28,7 +28,6 @@ for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[variable] = "1"
 
 import argparse  # noqa: E402
-import json  # noqa: E402
 import platform  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
@@ -41,6 +40,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from fit_common import existing  # noqa: E402
+from results_io import emit_markdown  # noqa: E402
 
 
 def median_seconds(call, repeats: int, inner: int = 1) -> float:
@@ -191,11 +191,7 @@ def main() -> None:
     hwprof_cold_us = 1e3 * layered["encoding_ms_per_network"]["cold"] + layered["single_network_us"]["median"]
     results["random_forest_vs_hwprof_cold"] = forest_us / hwprof_cold_us
 
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, indent=2))
-    out.with_suffix(".md").write_text(markdown(results))
-    print(markdown(results))
+    emit_markdown(results, markdown(results), args.out)
 
 
 def markdown(results: dict) -> str:

@@ -12,7 +12,6 @@ runs, not intervals within one: this is the noise that no interval within a run 
 from __future__ import annotations
 
 import itertools
-import json
 import sys
 from pathlib import Path
 
@@ -23,6 +22,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from fit_common import DATA  # noqa: E402
+from results_io import emit_markdown  # noqa: E402
 
 RUNS = {
     "system": ["zoo_t1.parquet", "zoo_t1_networks_1.parquet"],
@@ -50,10 +50,7 @@ def main() -> None:
             lines.append(f"| {policy} | {len(table.columns)} | {a} / {b} | {ratio.median():.3f} | "
                          f"{ratio.max():.2f} ({pairs[f'{a} / {b}']['largest_at']}) |")
         results["policies"][policy] = {"runs": list(table.columns), "pairs": pairs}
-    out = HERE / "results" / "run_spread.json"
-    out.write_text(json.dumps(results, indent=2))
-    out.with_suffix(".md").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    emit_markdown(results, "\n".join(lines) + "\n", HERE / "results" / "run_spread.json")
 
 
 if __name__ == "__main__":

@@ -31,6 +31,8 @@ from pathlib import Path
 
 import torch
 
+from results_io import emit_markdown
+
 from hwprof.models import ModelSpec
 from hwprof.search import SearchOptions, SearchResult, run_search
 from hwprof.search_constraints import parse_constraints
@@ -200,11 +202,7 @@ def main() -> None:
         "predictor": str(predictor_path), "predictor_networks": args.networks, "predictor_fit_s": fit_s,
         "hyperpower_published": HYPERPOWER, "pairs": pairs, "measured_best": measured_best,
     }
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(report, indent=2))
-    out.with_suffix(".md").write_text(markdown(report))
-    print(markdown(report))
+    emit_markdown(report, markdown(report), args.out)
 
 
 if __name__ == "__main__":
