@@ -78,18 +78,18 @@ def fit(datasets, out, targets, family, device_name, base, no_cv, as_json, quiet
     _print_fit_summary(summary)
 
 
+def _model_summary(model: dict) -> dict:
+    return {"family": model["kind"], **{k: model["cv"].get(k) for k in ("rows", "rmspe", "mape")}}
+
+
 def fit_summary(doc: dict, out: str) -> dict:
     layer_models = {}
     for target, entry in doc["layer_models"].items():
-        layer_models[target] = {op: {"family": m["kind"], **{k: m["cv"].get(k) for k in ("rows", "rmspe", "mape")}}
-                                for op, m in entry["ops"].items()}
+        layer_models[target] = {op: _model_summary(m) for op, m in entry["ops"].items()}
         for group, model in entry.get("groups", {}).items():
-            layer_models[target][f"{group} group"] = {"family": model["kind"],
-                                                      **{k: model["cv"].get(k) for k in ("rows", "rmspe", "mape")}}
+            layer_models[target][f"{group} group"] = _model_summary(model)
         if entry.get("fallback"):
-            fallback = entry["fallback"]
-            layer_models[target]["fallback"] = {"family": fallback["kind"],
-                                                **{k: fallback["cv"].get(k) for k in ("rows", "rmspe", "mape")}}
+            layer_models[target]["fallback"] = _model_summary(entry["fallback"])
     return {"out": out, "device_name": doc["device_name"], "mode": doc["mode"], "targets": doc["targets"],
             "training": doc["training"], "cv": doc.get("cv", {}), "layer_models": layer_models}
 
