@@ -241,6 +241,11 @@ def _relative_ci(rows: pd.DataFrame) -> pd.Series:
     return relative
 
 
+def _repeat_weights(relative_ci):
+    """Precision weights of repeated measurements of one item, floored at REPEAT_FLOOR."""
+    return 1.0 / (relative_ci ** 2 + REPEAT_FLOOR ** 2)
+
+
 def combine_runs(latency_ms: np.ndarray, relative_ci: np.ndarray) -> tuple[float, float]:
     """One item measured in several runs -> (latency_ms, relative CI).
 
@@ -251,7 +256,7 @@ def combine_runs(latency_ms: np.ndarray, relative_ci: np.ndarray) -> tuple[float
     spread between the runs (median absolute deviation of the logs) is the
     least its CI can be."""
     logs = np.log(latency_ms)
-    weights = 1.0 / (relative_ci ** 2 + REPEAT_FLOOR ** 2)
+    weights = _repeat_weights(relative_ci)
     within = float(np.sqrt(1.0 / weights.sum())) if (relative_ci > 0).any() else 0.0
     if len(logs) < MEDIAN_RUNS:
         return float(np.exp(np.average(logs, weights=weights))), within
@@ -264,7 +269,7 @@ def _combine_repeats(rows: pd.DataFrame) -> dict:
     """One network measured in several runs (see combine_runs); power and energy: precision-weighted means."""
     relative_ci = rows["relative_ci"].to_numpy(dtype=float)
     latency_ms, combined_ci = combine_runs(rows["latency_ms"].to_numpy(dtype=float), relative_ci)
-    weights = 1.0 / (relative_ci ** 2 + REPEAT_FLOOR ** 2)
+    weights = _repeat_weights(relative_ci)
     return {
         "latency_ms": latency_ms,
         "power_w": _weighted(rows["power_w"], weights),
@@ -315,7 +320,7 @@ def _unique_layers(layer_rows: pd.DataFrame, family_of) -> pd.DataFrame:
                              relative_ci=_relative_ci(layer_rows))
     rows = rows.drop_duplicates(["op", "config", "run_id", "latency_ms"] if "run_id" in rows.columns
                                 else ["op", "config", "latency_ms"])  # instances share one measurement
-    rows = rows.assign(weight=1.0 / (rows["relative_ci"] ** 2 + REPEAT_FLOOR ** 2),
+    rows = rows.assign(weight=_repeat_weights(rows["relative_ci"]),
                        log_latency=np.log(rows["latency_ms"]))
     rows = rows.assign(weighted_log=rows["weight"] * rows["log_latency"])
     table = (rows.groupby(["op", "config"], sort=True)
