@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 DATA = Path(__file__).resolve().parent / "data"
+# The zoo measured with the allocator pinned, then its networks three times more (fit_measure_data.py).
+STEADY_ZOO_RUNS = ["zoo_steady.parquet", *(f"zoo_steady_networks_{run}.parquet" for run in (1, 2, 3))]
 
 
 def existing(*names: str) -> list[str]:

@@ -17,19 +17,18 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from fit_common import DATA  # noqa: E402
+from fit_common import DATA, STEADY_ZOO_RUNS  # noqa: E402
 from results_io import emit_markdown  # noqa: E402
 
-STEADY_RUNS = ["zoo_steady.parquet", *(f"zoo_steady_networks_{run}.parquet" for run in (1, 2, 3))]
 COMBINATIONS = {
     "together: zoo and sweeps in one process, + 2 network runs (default of fit_accuracy)":
         ["together.parquet", "together_networks_1.parquet", "together_networks_2.parquet"],
     "zoo_steady + 3 network runs, sweep (01:15) + sweep_linear (02:29)":
-        [*STEADY_RUNS, "sweep.parquet", "sweep_linear.parquet"],
+        [*STEADY_ZOO_RUNS, "sweep.parquet", "sweep_linear.parquet"],
     "zoo_steady + 3 network runs, sweep_steady (03:18) + sweep_linear":
-        [*STEADY_RUNS, "sweep_steady.parquet", "sweep_linear.parquet"],
+        [*STEADY_ZOO_RUNS, "sweep_steady.parquet", "sweep_linear.parquet"],
     "zoo_steady + 3 network runs, both sweep runs + sweep_linear":
-        [*STEADY_RUNS, "sweep.parquet", "sweep_steady.parquet", "sweep_linear.parquet"],
+        [*STEADY_ZOO_RUNS, "sweep.parquet", "sweep_steady.parquet", "sweep_linear.parquet"],
     "zoo_steady alone (1 network run), sweep + sweep_linear":
         ["zoo_steady.parquet", "sweep.parquet", "sweep_linear.parquet"],
     "zoo_t1 + 1 network run, glibc allocator as it was, sweep + sweep_linear":

@@ -21,12 +21,12 @@ import pandas as pd
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from fit_common import DATA  # noqa: E402
+from fit_common import DATA, STEADY_ZOO_RUNS  # noqa: E402
 from results_io import emit_markdown  # noqa: E402
 
 RUNS = {
     "system": ["zoo_t1.parquet", "zoo_t1_networks_1.parquet"],
-    "steady": ["zoo_steady.parquet", *(f"zoo_steady_networks_{run}.parquet" for run in (1, 2, 3))],
+    "steady": STEADY_ZOO_RUNS,
 }
 
 
