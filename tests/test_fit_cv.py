@@ -153,17 +153,25 @@ def test_three_runs_or_more_take_the_median_so_one_slow_run_cannot_move_it():
     assert np.allclose(merged.loc[alone.index], alone * 1.02)
 
 
-def test_datasets_measured_under_different_allocator_policies_are_flagged(tmp_path):
+PINNED_RUN = {"allocator": {"policy": "steady", "applied": True}}
+
+
+def _with_runs(frame, path, runs):
+    """`frame` written to `path` with a provenance sidecar holding these runs."""
     import json
 
-    def dataset(name, seed, runs):
-        path = write(synthetic_frame(n_networks=10, seed=seed), tmp_path / name)
-        (tmp_path / f"{name}.json").write_text(json.dumps({"schema_version": 1, "runs": runs}))
-        return path
+    written = write(frame, path)
+    path.with_name(f"{path.name}.json").write_text(json.dumps({"schema_version": 1, "runs": runs}))
+    return written
 
-    steady = dataset("steady.parquet", 40, [{"run_id": "a", "allocator": {"policy": "steady", "applied": True}}])
-    old = dataset("old.parquet", 41, [{"run_id": "b"}])  # measured before the policy was recorded
-    also_steady = dataset("again.parquet", 42, [{"run_id": "c", "allocator": {"policy": "steady", "applied": True}}])
+
+def test_datasets_measured_under_different_allocator_policies_are_flagged(tmp_path):
+    steady = _with_runs(synthetic_frame(n_networks=10, seed=40), tmp_path / "steady.parquet",
+                        [{"run_id": "a", **PINNED_RUN}])
+    old = _with_runs(synthetic_frame(n_networks=10, seed=41), tmp_path / "old.parquet",
+                     [{"run_id": "b"}])  # measured before the policy was recorded
+    also_steady = _with_runs(synthetic_frame(n_networks=10, seed=42), tmp_path / "again.parquet",
+                             [{"run_id": "c", **PINNED_RUN}])
     said = []
     predictor = fit([steady, old], family="polynomial", cv=False, progress=said.append)
     [warning] = predictor.doc["training"]["warnings"]
@@ -248,13 +256,9 @@ def test_fresh_memory_cost_is_recovered_and_extrapolates(tmp_path, planted):
 
 
 def test_no_fresh_memory_cost_is_fitted_when_every_run_pinned_the_allocator(tmp_path):
-    import json
-
     frame = synthetic_frame(n_networks=15, seed=44, ms_per_output_mb=2.56)
     unpinned = write(frame, tmp_path / "unpinned.parquet")
-    pinned = write(frame, tmp_path / "pinned.parquet")
-    (tmp_path / "pinned.parquet.json").write_text(json.dumps(
-        {"schema_version": 1, "runs": [{"run_id": "p", "allocator": {"policy": "steady", "applied": True}}]}))
+    pinned = _with_runs(frame, tmp_path / "pinned.parquet", [{"run_id": "p", **PINNED_RUN}])
     learnt = fit([unpinned], family="polynomial", cv=False)
     assert learnt.doc["network_models"]["latency_ms"]["ms_per_output_mb"] > 1.0
     assert learnt.doc["training"]["allocator_pinned"] is False
