@@ -26,7 +26,7 @@ def evaluate(predictor: Predictor, paths: Sequence[str | os.PathLike], confidenc
     check_confidence(confidence)
     frame, sources = read_inputs(paths)
     frame, device = select_device(frame, device_name)
-    data = training_data(frame, device, sources, require_networks=False)
+    data = training_data(frame, device, sources, require_networks=False, align=False)
     points = [_network_points(predictor, data, confidence)]
     if predictor.uses_layers and len(data.layers):
         points.append(_layer_points(predictor, data, confidence))

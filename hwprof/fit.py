@@ -52,6 +52,9 @@ def fit(paths: Sequence[str | os.PathLike], out: str | os.PathLike | None = None
     frame, sources = read_inputs(paths)
     frame, device = select_device(frame, device_name)
     data = training_data(frame, device, sources)
+    aligned = data.alignment.summary()
+    if aligned:
+        say(aligned)
     mixed_allocators = allocator_warning(sources)
     if mixed_allocators:
         say(f"warning: {mixed_allocators}")
@@ -436,5 +439,6 @@ def _training_summary(data: TrainingData, variables, layer_targets, seconds: flo
         "layer_targets": list(layer_targets),
         "variables": len(variables),
         "allocator_pinned": allocator_pinned(data.sources),  # then no fresh-memory cost is fitted
+        "run_alignment": data.alignment.to_json(),
         "fit_seconds": round(seconds, 2),
     }

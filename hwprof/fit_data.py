@@ -22,6 +22,7 @@ import pandas as pd
 from hwprof.errors import HwprofError
 from hwprof.features import LayerRecord, NetworkBatch
 from hwprof.network_layers import network_layers
+from hwprof.run_alignment import Alignment, align_runs
 
 NETWORK_ONLY_COLUMNS = ("model", "batch_size", "latency_ms")
 TARGETS = {"latency": "latency_ms", "power": "power_w", "energy": "energy_mj"}
@@ -42,12 +43,13 @@ class TrainingData:
     targets: dict[str, np.ndarray]  # per network, NaN where not measured
     relative_ci: np.ndarray  # per network: half-width of the latency's 95% CI over the latency (0 if unknown)
     sources: list[dict] = field(default_factory=list)
+    alignment: Alignment = field(default_factory=lambda: Alignment([]))
 
     def subset(self, networks: np.ndarray) -> "TrainingData":
         """These networks only (all layer configurations kept)."""
         return TrainingData(self.device_name, self.layers, self.networks.select(networks), self.families[networks],
                             {t: v[networks] for t, v in self.targets.items()}, self.relative_ci[networks],
-                            self.sources)
+                            self.sources, self.alignment)
 
     @property
     def layer_records(self) -> list[LayerRecord]:
@@ -174,9 +176,16 @@ def _fill_energy_and_power(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def training_data(frame: pd.DataFrame, device_name: str, sources: list[dict] | None = None,
-                  require_networks: bool = True) -> TrainingData:
+                  require_networks: bool = True, align: bool = True) -> TrainingData:
+    """The fitter's tables. With `align`, runs measured at different machine speeds are first
+    scaled to one (hwprof/run_alignment.py); evaluation takes the measurements as they are."""
     from hwprof.models import family_of
 
+    alignment = Alignment([])
+    if align:
+        threads = {run["run_id"]: run.get("threads") for source in sources or [] for run in source["runs"]
+                   if "run_id" in run}
+        frame, alignment = align_runs(frame, threads)
     frame = _fill_energy_and_power(frame)
     kinds = frame["kind"].astype("string").str.lower()
     layer_rows = frame[kinds == "layer"]
@@ -217,7 +226,7 @@ def training_data(frame: pd.DataFrame, device_name: str, sources: list[dict] | N
     batch = NetworkBatch.from_layer_lists(names, sizes, lists)
     targets = {t: networks[t].to_numpy(dtype=float) for t in TARGETS.values()}
     return TrainingData(device_name, _unique_layers(layer_rows, family_of), batch, np.array(families), targets,
-                        networks["relative_ci"].to_numpy(dtype=float), sources or [])
+                        networks["relative_ci"].to_numpy(dtype=float), sources or [], alignment)
 
 
 def _relative_ci(rows: pd.DataFrame) -> pd.Series:

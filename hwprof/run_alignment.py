@@ -1,0 +1,148 @@
+"""Runs of one board measured at different times, brought to one machine speed before they are combined.
+
+A virtual machine or a shared box runs the same work at another speed an hour
+later: on the 2-vCPU reference VM two reruns of the zoo's networks came out
+1.15-1.25x slower than the run that measured their layers (bench/run_spread.py).
+The fitter learns a network's correction as its latency over the sum of its
+layers, so networks from a slow run and layers from a fast one teach it the
+machine's mood, not the networks' structure. Each run is therefore scaled to a
+reference run by the median ratio over the configurations both measured (per
+op group for layers, whose classes drift apart: memory-bound ops more than
+compute-bound ones), and only then are repeats combined. A class of rows a run
+shares too few configurations of, and a run with another thread count, are
+left as measured and said so: one class's drift says little about another's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from hwprof.features import op_group
+
+MIN_SHARED = 10  # configurations a run must share with the reference for a factor to be estimated
+NETWORK_CLASS = "network"
+SCALED_COLUMNS = ("latency_ms", "latency_ms_ci_low", "latency_ms_ci_high", "latency_ms_std", "energy_mj",
+                  "dynamic_energy_mj")
+
+
+@dataclass
+class RunFactor:
+    """How much slower (factor > 1) one run ran than its reference, per class of rows."""
+    run_id: str
+    reference: str | None = None  # None: the run is a reference itself
+    factors: dict[str, float] = field(default_factory=dict)  # class -> measured / reference
+    shared: dict[str, int] = field(default_factory=dict)  # class -> configurations compared
+    left: list[str] = field(default_factory=list)  # classes of the run with too few to compare
+
+    def to_json(self) -> dict:
+        return {"run_id": self.run_id, "reference_run": self.reference,
+                "factors": {k: round(v, 4) for k, v in self.factors.items()}, "shared": self.shared,
+                "left_as_measured": self.left}
+
+
+@dataclass
+class Alignment:
+    runs: list[RunFactor]
+
+    def to_json(self) -> list[dict]:
+        return [run.to_json() for run in self.runs]
+
+    def summary(self) -> str | None:
+        """One sentence for the fit log; None when there was one run or none."""
+        if len(self.runs) < 2:
+            return None
+        parts = []
+        for run in self.runs:
+            name = f"run {run.run_id[:8]}"
+            if run.reference is None:
+                parts.append(f"{name} is a reference")
+                continue
+            said = ", ".join(f"{cls} {factor:.2f}x" for cls, factor in sorted(run.factors.items()))
+            said = f"{name} ran at {said} of run {run.reference[:8]}" if said else f"{name} shares too little"
+            if run.left:
+                said += f" ({', '.join(run.left)} left as measured)"
+            parts.append(said)
+        return "runs aligned to one machine speed per class of rows (time measured / reference): " + "; ".join(parts)
+
+
+def _keys(frame: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """(configuration key, alignment class) of every row: networks are one class, layers their op group."""
+    kinds = frame["kind"].astype("string").str.lower()
+    network = kinds.eq("network").to_numpy()
+    model = frame["model"].astype(str)
+    batch = frame["batch_size"].astype(str)
+    op = frame["op"].astype("string").fillna("") if "op" in frame.columns else pd.Series("", index=frame.index)
+    config = frame["config"].astype("string").fillna("") if "config" in frame.columns else op
+    key = pd.Series(np.where(network, "network|" + model + "|" + batch, "layer|" + op + "|" + config),
+                    index=frame.index)
+    cls = pd.Series(np.where(network, NETWORK_CLASS, op.map(op_group)), index=frame.index)
+    return key, cls
+
+
+def _reference(per_run: pd.DataFrame, candidates: list[str]) -> str:
+    """Of these runs, the one that measured networks and their layers together (so the two agree),
+    then the one with most layer configurations (what the layer models learn most from)."""
+    def rank(run_id):
+        classes = per_run.loc[per_run["run_id"] == run_id, "cls"]
+        layers = int((classes != NETWORK_CLASS).sum())
+        return (layers > 0 and (classes == NETWORK_CLASS).any(), layers, len(classes))
+    return max(candidates, key=rank)
+
+
+def align_runs(frame: pd.DataFrame, threads_by_run: dict[str, object] | None = None) -> tuple[pd.DataFrame, Alignment]:
+    """`frame` with each run's latencies scaled, class by class, to its reference run's machine speed.
+
+    A reference is chosen (see _reference), and runs are aligned to it in order of how many
+    configurations they share with what is aligned so far; a run aligned joins that pool, so a
+    run that shares configurations only with another rerun is reached too. Runs reached by no
+    reference start a reference of their own. Rows without a run_id (tables from other tools)
+    and runs with another thread count than their reference are left as they are."""
+    if "run_id" not in frame.columns:
+        return frame, Alignment([])
+    run_ids = frame["run_id"].astype("string")
+    latency = pd.to_numeric(frame["latency_ms"], errors="coerce")
+    measured = (run_ids.notna() & (latency > 0)).to_numpy()
+    if run_ids[measured].nunique() < 2:
+        return frame, Alignment([])
+    key, cls = _keys(frame)
+    table = pd.DataFrame({"run_id": run_ids, "key": key, "cls": cls, "log": np.log(latency)})[measured]
+    per_run = table.groupby(["run_id", "key", "cls"], sort=True)["log"].median().reset_index()
+    threads = threads_by_run or {}
+    waiting = list(pd.unique(table["run_id"]))  # in the order given: ties go to the earlier run
+    scale = pd.Series(1.0, index=frame.index)
+    done: list[RunFactor] = []
+    while waiting:
+        reference = _reference(per_run, waiting)
+        waiting.remove(reference)
+        done.append(RunFactor(reference))
+        pool = per_run[per_run["run_id"] == reference].set_index("key")["log"]
+        while True:
+            overlap = {run: int(per_run.loc[per_run["run_id"] == run, "key"].isin(pool.index).sum())
+                       for run in waiting if threads.get(run) == threads.get(reference)}
+            if not overlap or max(overlap.values()) < MIN_SHARED:
+                break
+            run_id = max(overlap, key=overlap.get)
+            waiting.remove(run_id)
+            rows = per_run[per_run["run_id"] == run_id]
+            run = RunFactor(run_id, reference)
+            shared = rows[rows["key"].isin(pool.index)]
+            shared = shared.assign(ratio=shared["log"].to_numpy() - pool.loc[shared["key"]].to_numpy())
+            for name, group in shared.groupby("cls"):
+                if len(group) >= MIN_SHARED:
+                    run.factors[str(name)] = float(np.exp(np.median(group["ratio"])))
+                    run.shared[str(name)] = int(len(group))
+            run.left = sorted(set(rows["cls"]) - set(run.factors))
+            in_run = (run_ids == run_id).fillna(False).to_numpy()
+            scale[in_run] = cls[in_run].map(lambda c: run.factors.get(c, 1.0)).to_numpy(dtype=float)
+            aligned = rows[rows["cls"].isin(list(run.factors)) & ~rows["key"].isin(pool.index)]
+            pool = pd.concat([pool, aligned.set_index("key")["log"]
+                              - np.log(aligned["cls"].map(run.factors).to_numpy(dtype=float))])
+            done.append(run)
+    aligned_frame = frame.copy()
+    for column in SCALED_COLUMNS:
+        if column in aligned_frame.columns:
+            aligned_frame[column] = pd.to_numeric(aligned_frame[column], errors="coerce") / scale
+    return aligned_frame, Alignment(done)
