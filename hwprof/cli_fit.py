@@ -47,7 +47,8 @@ def _console():
 @click.option("--target", "targets", default=None,
               help="Comma-separated: latency, power, energy. Default: every one the datasets measured.")
 @click.option("--family", type=click.Choice(["polynomial", "trees", "auto"]), default="auto", show_default=True,
-              help="Layer model family; auto picks per op type by cross-validated error.")
+              help="Layer model family; auto picks per op type by cross-validated error among the "
+                   "polynomial, the trees and their blend.")
 @click.option("--device-name", default=None,
               help="Fit only the rows of this device when the datasets hold several (a predictor is per board).")
 @click.option("--base", default=None, metavar="PREDICTOR",

@@ -361,6 +361,21 @@ def precision_weights(relative_ci: np.ndarray | None, n: int) -> np.ndarray:
     return weights / weights.mean()
 
 
+def blend(polynomial: LayerModel, trees: LayerModel) -> LayerModel:
+    """The geometric mean of a polynomial and a tree model fitted on the same base, as one model.
+
+    The two err in different places: the polynomial extrapolates smoothly but can
+    bend the wrong way on a configuration unlike its training rows, the trees stay
+    within what they saw but step. Half of each correction, held within half of
+    each range, is one more candidate for `auto` to score."""
+    low = (polynomial.correction_range[0] + trees.correction_range[0]) / 2
+    high = (polynomial.correction_range[1] + trees.correction_range[1]) / 2
+    half = Trees(trees.trees.depth, trees.trees.feature, trees.trees.threshold, trees.trees.leaf / 2)
+    return LayerModel("blend", polynomial.intercept / 2, {i: c / 2 for i, c in polynomial.linear.items()},
+                      {pair: c / 2 for pair, c in polynomial.quadratic.items()}, {**trees.clip, **polynomial.clip},
+                      (low, high), polynomial.base, half)
+
+
 def fit_op_model(z: np.ndarray, y_log: np.ndarray, groups: np.ndarray, variables: list[str],
                  candidates: list[int], family: str = "auto", relative_ci: np.ndarray | None = None
                  ) -> tuple[LayerModel, np.ndarray]:
@@ -371,10 +386,15 @@ def fit_op_model(z: np.ndarray, y_log: np.ndarray, groups: np.ndarray, variables
     w = precision_weights(relative_ci, len(y_log))
     physical = [variables.index(name) for name in POWER_LAW_VARIABLES if name in variables]
     fitted = {}
-    if family in ("polynomial", "auto"):
+    if family in ("polynomial", "auto", "blend"):
         fitted["polynomial"] = fit_polynomial(z, y_log, w, folds, candidates, physical)
-    if family in ("trees", "auto"):
+    if family in ("trees", "auto", "blend"):
         fitted["trees"] = fit_trees(z, y_log, w, folds, candidates, physical)
+    if family in ("auto", "blend"):  # out of fold: the mean of the two models' log predictions
+        (polynomial, polynomial_oof), (trees, trees_oof) = fitted["polynomial"], fitted["trees"]
+        fitted["blend"] = (blend(polynomial, trees), (polynomial_oof + trees_oof) / 2)
+        if family == "blend":
+            fitted = {"blend": fitted["blend"]}
     errors = {name: weighted_log_rmse(oof, y_log, w) for name, (_, oof) in fitted.items()}
     chosen = min(errors, key=errors.get)
     model, oof = fitted[chosen]

@@ -86,7 +86,7 @@ class PhysicalBase:
 
 @dataclass
 class LayerModel:
-    kind: str  # "polynomial" or "trees"
+    kind: str  # "polynomial", "trees" or "blend" (half of each: fit_layers.blend)
     intercept: float  # of the correction, in log space
     linear: dict[int, float]  # variable index -> coefficient on clipped z
     quadratic: dict[tuple[int, int], float]  # (i, j), i <= j -> coefficient on clipped z

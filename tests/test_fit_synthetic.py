@@ -217,3 +217,33 @@ def fitted_predictor_path(tmp_dir, family="polynomial", n_networks=15, seed=5, c
         fit([dataset], out, family=family, cv=cv)
         _fitted[key] = (str(out), dataset)
     return _fitted[key]
+
+
+def test_blend_is_the_mean_of_polynomial_and_trees_and_auto_scores_all_three():
+    from hwprof.features import BASE_VARIABLES
+    from hwprof.fit_layers import blend, fit_op_model, fit_polynomial, fit_trees, make_folds, precision_weights
+    from hwprof.layer_models import LayerModel
+
+    frame = synthetic_frame(n_networks=20, seed=70, layer_noise=0.1)
+    conv = frame[frame["op"] == "conv2d"].drop_duplicates("config")
+    records = [LayerRecord(r.op, r.config, r.flops, r.input_bytes, r.output_bytes, r.weight_bytes)
+               for r in conv.itertuples()]
+    variables = list(BASE_VARIABLES)
+    z = encode_layers(records, variables)
+    y = np.log(conv["latency_ms"].to_numpy())
+    groups = conv["model"].str.split("_").str[0].to_numpy()
+    folds, w = make_folds(groups), precision_weights(None, len(y))
+    physical = [variables.index("flops"), variables.index("bytes_total")]
+    columns = list(range(len(variables)))
+    polynomial, _ = fit_polynomial(z, y, w, folds, columns, physical)
+    trees, _ = fit_trees(z, y, w, folds, columns, physical)
+    mixed = blend(polynomial, trees)
+    expected = (polynomial.predict_log(z) + trees.predict_log(z)) / 2
+    assert np.allclose(mixed.predict_log(z), expected)
+    again = LayerModel.from_json(mixed.to_json(variables), variables)
+    assert again.kind == "blend" and np.allclose(again.predict_log(z), expected)
+
+    model, _ = fit_op_model(z, y, groups, variables, columns, "auto")
+    errors = model.cv["weighted_log_rmse"]
+    assert set(errors) == {"polynomial", "trees", "blend"}
+    assert model.kind == model.cv["family"] == min(errors, key=errors.get)

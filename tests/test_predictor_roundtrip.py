@@ -26,7 +26,7 @@ def test_file_is_plain_json_with_schema_features_and_provenance(predictor_file):
     assert doc["cv"]["scheme"] == "leave-one-family-out"
     assert set(doc["network_models"]) == {"latency_ms", "power_w", "energy_mj"}
     conv = doc["layer_models"]["latency_ms"]["ops"]["conv2d"]
-    assert conv["kind"] in ("polynomial", "trees")
+    assert conv["kind"] in ("polynomial", "trees", "blend")
     assert all(isinstance(c, float) for c in conv["linear"]["coef"])
 
 
