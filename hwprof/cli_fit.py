@@ -55,9 +55,11 @@ def _console():
               help="Keep this predictor's layer models and learn only the network models from DATASETS' "
                    "network rows (a few networks measured on a new board or search space).")
 @click.option("--no-cv", is_flag=True, help="Skip leave-one-family-out validation (no calibrated intervals).")
+@click.option("--no-align-runs", is_flag=True,
+              help="Combine repeated runs as measured, without first scaling each to one machine speed.")
 @click.option("--json", "as_json", is_flag=True, help="Print the cross-validated metrics as JSON.")
 @click.option("--quiet", is_flag=True, help="No progress output.")
-def fit(datasets, out, targets, family, device_name, base, no_cv, as_json, quiet):
+def fit(datasets, out, targets, family, device_name, base, no_cv, no_align_runs, as_json, quiet):
     """Fit a cost model to DATASETS and write it to --out.
 
     DATASET is an hwprof dataset (layer and network rows) or any CSV/Parquet
@@ -68,7 +70,8 @@ def fit(datasets, out, targets, family, device_name, base, no_cv, as_json, quiet
     from hwprof.fit import fit as run_fit
 
     say = (lambda message: None) if quiet or as_json else (lambda message: click.echo(message, err=True))
-    predictor = run_fit(list(datasets), out, targets, family, device_name, cv=not no_cv, progress=say, base=base)
+    predictor = run_fit(list(datasets), out, targets, family, device_name, cv=not no_cv, progress=say, base=base,
+                        align_runs=not no_align_runs)
     if quiet or as_json:  # progress (and the warnings in it) was silent: warnings still reach stderr
         for warning in predictor.doc["training"].get("warnings", []):
             click.echo(f"warning: {warning}", err=True)

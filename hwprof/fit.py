@@ -39,8 +39,12 @@ Progress = Callable[[str], None]
 
 def fit(paths: Sequence[str | os.PathLike], out: str | os.PathLike | None = None, targets: str | None = None,
         family: str = "auto", device_name: str | None = None, cv: bool = True,
-        progress: Progress | None = None, base: str | os.PathLike | None = None) -> Predictor:
+        progress: Progress | None = None, base: str | os.PathLike | None = None, align_runs: bool = True
+        ) -> Predictor:
     """Datasets in, predictor out (written to `out` when given).
+
+    With `align_runs`, runs of the datasets measured at different machine speeds are
+    scaled to one before repeats are combined (hwprof/run_alignment.py).
 
     With `base` (a predictor file), its layer models are kept and only the network
     models are learned from the datasets' network rows: a few whole networks measured
@@ -51,7 +55,7 @@ def fit(paths: Sequence[str | os.PathLike], out: str | os.PathLike | None = None
     base_predictor = load_predictor(base) if base is not None else None
     frame, sources = read_inputs(paths)
     frame, device = select_device(frame, device_name)
-    data = training_data(frame, device, sources)
+    data = training_data(frame, device, sources, align=align_runs)
     aligned = data.alignment.summary()
     if aligned:
         say(aligned)

@@ -112,3 +112,22 @@ def test_fit_records_and_says_the_alignment(tmp_path):
     assert reference["reference_run"] is None and rerun["reference_run"] == "first"
     assert rerun["factors"]["network"] == pytest.approx(1.25, rel=0.03)
     assert any(line.startswith("runs aligned") for line in said)
+
+
+def test_the_cli_aligns_by_default_and_can_be_told_not_to(tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from hwprof.cli import main
+    from test_fit_synthetic import write
+
+    first = synthetic_frame(n_networks=10, seed=59).assign(run_id="first")
+    dataset = write(pd.concat([first, _rerun(first, "again")], ignore_index=True), tmp_path / "d.parquet")
+    runner = CliRunner()
+    for flags, aligned in (([], True), (["--no-align-runs"], False)):
+        out = tmp_path / f"p{len(flags)}.json"
+        result = runner.invoke(main, ["fit", dataset, "--out", str(out), "--no-cv", "--family", "polynomial", *flags])
+        assert result.exit_code == 0, result.output
+        assert ("runs aligned" in result.output) == aligned
+        assert bool(json.loads(out.read_text())["training"]["run_alignment"]) == aligned
