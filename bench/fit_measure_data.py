@@ -50,6 +50,10 @@ The runs before zoo_steady left glibc's allocator as it was (`--allocator system
   relu 0.71x), so layer models learnt from a zoo run and a sweep run taken at
   different times are biased against each other; measured together, they share
   whatever state the machine is in.
+- bench/data/together_{2,3}.parquet: the same interleaved run twice more (same
+  configurations, other random orders), so that every layer configuration and
+  network has three runs, which the fitter aligns to one machine speed
+  (hwprof/run_alignment.py) and combines by their median.
 Each run holds /tmp/hwprof-bench.lock so timing runs do not overlap, and
 resumes where an interrupted run stopped.
 """
@@ -95,7 +99,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", choices=("zoo", "nb201", "zoo_repeat", "nb201_repeat", "nb201_run3", "nb201_run4",
                                            "zoo_t1", "zoo_t1_networks", "sweep", "zoo_steady", "sweep_linear",
-                                           "zoo_steady_networks", "sweep_steady", "together"))
+                                           "zoo_steady_networks", "sweep_steady", "together", "together_runs"))
     args = parser.parse_args()
     DATA.mkdir(exist_ok=True)
     if args.only in (None, "zoo"):
@@ -146,13 +150,17 @@ def main() -> None:
         measure([f"sweep:{op}" for op in SAMPLERS if op != "linear"], DATA / "sweep_steady.parquet",
                 "--batch-size", "1,4", "--precision", "0.03", "--max-time", "2", "--threads", "1", "--seed", "16")
 
+    sweeps = [f"sweep:{op}:80" if op == "linear" else f"sweep:{op}" for op in SAMPLERS]
     if args.only in (None, "together"):
-        sweeps = [f"sweep:{op}:80" if op == "linear" else f"sweep:{op}" for op in SAMPLERS]
         measure(sorted(MODELS) + sweeps, DATA / "together.parquet", "--batch-size", "1,4", "--precision", "0.03",
                 "--max-time", "3", "--threads", "1", "--seed", "17")
         for run, seed in enumerate((18, 19), start=1):
             measure(sorted(MODELS), DATA / f"together_networks_{run}.parquet", "--no-layers", "--batch-size", "1,4",
                     "--precision", "0.02", "--max-time", "6", "--threads", "1", "--seed", str(seed))
+    if args.only in (None, "together_runs"):
+        for run, seed in ((2, 20), (3, 21)):
+            measure(sorted(MODELS) + sweeps, DATA / f"together_{run}.parquet", "--batch-size", "1,4",
+                    "--precision", "0.03", "--max-time", "3", "--threads", "1", "--seed", str(seed))
 
 
 if __name__ == "__main__":
