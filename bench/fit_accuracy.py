@@ -8,10 +8,11 @@ with the same family folds on unique layer configurations. Side by side, on
 the same folds: a FLOPs-proportional model (latency = k x MACs, k fitted on
 the training folds) and the plain sum of layer predictions, plus NeuralPower's
 published network-level runtime figure for reference (another device).
-The default data are bench/data/together.parquet (the zoo and all layer sweeps
-measured in one process, interleaved) and two more runs of the zoo's networks,
-whose median with the first is each network target. The same fit without the
-sweeps' layer rows is scored alongside.
+The default data are bench/data/together{,_2,_3}.parquet: three runs, each
+measuring the zoo and all layer sweeps in one process, interleaved. The fitter
+aligns the runs to one machine speed and takes the median of the three as each
+network's and layer configuration's target. The same fit without the sweeps'
+layer rows is scored alongside.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from results_io import emit_markdown  # noqa: E402
 
 NEURALPOWER_NETWORK_RUNTIME_RMSPE = 1 - 0.8824  # ACML 2017: 88.24% average runtime accuracy (1 - RMSPE), GPUs
 PRECISE_CI = 0.10
-TOGETHER_NETWORK_RUNS = [f"together_networks_{run}.parquet" for run in (1, 2)]
+TOGETHER_RUNS = ["together.parquet", "together_2.parquet", "together_3.parquet"]
 
 
 def flops_proportional_networks(data, folds) -> np.ndarray:
@@ -63,7 +64,7 @@ def flops_proportional_layers(table, folds) -> np.ndarray:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--zoo", nargs="+", default=existing("together.parquet", *TOGETHER_NETWORK_RUNS),
+    parser.add_argument("--zoo", nargs="+", default=existing(*TOGETHER_RUNS),
                         help="Datasets of the zoo (they may hold sweep rows too, as together.parquet does).")
     parser.add_argument("--sweep", nargs="*", default=[],
                         help="Layer-sweep datasets added to the layer rows.")
