@@ -220,7 +220,12 @@ def fit_log_ratio_model(target: str, layer_sums: np.ndarray, counts: np.ndarray,
     errors = {}
     chosen, lam = RATIO_COLUMN_SETS[-1], RATIO_LAMBDAS[-1]
     if len(y) >= MIN_ROWS_FOR_LAMBDA_CV and splits:
-        best = np.inf
+        # no correction at all (the layer sum as it is) is the simplest candidate, and the first to beat
+        test = np.concatenate([t for _, t in splits])
+        best = float(np.sqrt(np.sum(weights[test] * np.log(y[test] / (total[test] + additive[test])) ** 2)
+                             / np.sum(weights[test])))
+        errors["identity"] = best
+        chosen = None
         for k, columns in enumerate(RATIO_COLUMN_SETS):
             for candidate in reversed(RATIO_LAMBDAS):  # the strongest pull first: simpler wins ties
                 squared, used = [], []
@@ -236,10 +241,11 @@ def fit_log_ratio_model(target: str, layer_sums: np.ndarray, counts: np.ndarray,
                 if error < best * 0.98:
                     best, chosen, lam = error, columns, candidate
     coef = np.zeros(len(RATIO_COLUMNS))
-    coef[chosen] = _ridge(phi[:, chosen], r, weights, lam)
-    coef[0] += np.log(ratio)
+    if chosen is not None:
+        coef[chosen] = _ridge(phi[:, chosen], r, weights, lam)
+        coef[0] += np.log(ratio)
     return NetworkModel(target, RATIO_COLUMNS, coef, lam, "log_ratio", phi.min(axis=0), phi.max(axis=0), per_mb,
-                        cv={"log_rmse": errors, "columns": [RATIO_COLUMNS[k] for k in chosen]})
+                        cv={"log_rmse": errors, "columns": [RATIO_COLUMNS[k] for k in chosen or []]})
 
 
 def additive_aggregates(aggregates: np.ndarray) -> tuple[list[str], np.ndarray]:

@@ -195,6 +195,18 @@ def test_network_model_learns_what_isolated_layers_miss():
     assert np.median(error) < 0.02 and error.max() < 0.06
 
 
+def test_networks_that_are_the_sum_of_their_layers_get_no_correction():
+    from hwprof.fit_data import training_data
+    from hwprof.fit import fit_training_data
+
+    frame = synthetic_frame(n_networks=30, seed=3, layer_noise=0.02, network_noise=0.02, network_factor=1.0,
+                            overhead_ms=0.0)
+    predictor = fit_training_data(training_data(frame, DEVICE), ["latency_ms"], family="polynomial", cv=False)
+    model = predictor.doc["network_models"]["latency_ms"]
+    assert "identity" in model["cv"]["log_rmse"] and model["cv"]["columns"] == []
+    assert np.all(np.asarray(model["coef"]) == 0.0)  # the prediction is the layer sum as it is
+
+
 def test_signed_log1p_is_symmetric():
     assert signed_log1p(-3.0) == pytest.approx(-signed_log1p(3.0))
     assert signed_log1p(0.0) == 0.0
