@@ -51,21 +51,23 @@ class Alignment:
         return [run.to_json() for run in self.runs]
 
     def summary(self) -> str | None:
-        """One sentence for the fit log; None when there was one run or none."""
+        """A few lines for the fit log, one per run aligned or left alone; None when there was one run."""
         if len(self.runs) < 2:
             return None
-        parts = []
-        for run in self.runs:
-            name = f"run {run.run_id[:8]}"
+        lines = ["runs aligned to one machine speed (time in the run / time in its reference run):"]
+        first = self.runs[0].run_id
+        for run in self.runs[1:]:
+            name = f"  run {run.run_id[:8]}"
             if run.reference is None:
-                parts.append(f"{name} is a reference")
+                lines.append(f"{name}: left as measured (too little in common with the runs above)")
                 continue
-            said = ", ".join(f"{cls} {factor:.2f}x" for cls, factor in sorted(run.factors.items()))
-            said = f"{name} ran at {said} of run {run.reference[:8]}" if said else f"{name} shares too little"
-            if run.left:
-                said += f" ({', '.join(run.left)} left as measured)"
-            parts.append(said)
-        return "runs aligned to one machine speed per class of rows (time measured / reference): " + "; ".join(parts)
+            factors = sorted(run.factors.items(), key=lambda item: (item[0] != NETWORK_CLASS, item[0]))
+            said = ", ".join(f"{cls} {factor:.2f}x" for cls, factor in factors) or f"no class with {MIN_SHARED} configurations in common"
+            left = f"; left as measured: {', '.join(run.left)}" if run.left else ""
+            against = "" if run.reference == first else f" against run {run.reference[:8]}"
+            lines.append(f"{name}{against}: {said}{left}")
+        lines[0] = lines[0].replace("its reference run", f"run {first[:8]} unless said")
+        return "\n".join(lines)
 
 
 def _keys(frame: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
