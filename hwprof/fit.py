@@ -153,8 +153,8 @@ def _fit_once(data: TrainingData, variables: list[str], layer_z: np.ndarray, net
               layer_mask: np.ndarray, network_mask: np.ndarray, choices: dict | None = None) -> dict:
     """The predictor document fitted on the masked layer configurations and networks.
 
-    `choices` (target -> op -> "polynomial"|"trees") reuses the model family picked
-    on all data, so refits inside cross-validation skip re-scoring the other family.
+    `choices` (target -> op -> "polynomial"|"trees"|"blend") reuses the model family picked
+    on all data, so refits inside cross-validation skip re-scoring the others.
     """
     layer_docs, latency_oof = {}, None
     for target in layer_targets:

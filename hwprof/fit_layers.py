@@ -381,6 +381,9 @@ def fit_op_model(z: np.ndarray, y_log: np.ndarray, groups: np.ndarray, variables
                  ) -> tuple[LayerModel, np.ndarray]:
     """The chosen family's model for one op type, and its out-of-fold log predictions.
 
+    `family` is a user's choice (FAMILIES) or "blend", which a refit inside cross-validation
+    asks for when `auto` picked the blend on all data.
+
     The model carries its out-of-fold residuals (for intervals) and CV figures."""
     folds = make_folds(groups)
     w = precision_weights(relative_ci, len(y_log))
