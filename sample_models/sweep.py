@@ -141,6 +141,21 @@ def _map_op(factory: Callable[[int], nn.Module], outputs_per_input: float = 1.0)
     return sample
 
 
+def _maxpool2d(rng: random.Random) -> tuple[nn.Module, tuple[int, ...], float, float]:
+    """Pools as CNNs use them: 2x2 stride 2 (VGG), 3x3 stride 2 (ResNet, AlexNet; SqueezeNet in ceil
+    mode), 3x3 stride 1 (Inception's pooling branches), each with or without padding."""
+    channels, side = _image(rng)
+    kernel, stride = rng.choice(((2, 2), (3, 2), (3, 1)))
+    side = max(side, kernel)
+    padding = rng.choice((0, kernel // 2))
+    ceil_mode = rng.random() < 0.3
+    module = nn.MaxPool2d(kernel, stride=stride, padding=padding, ceil_mode=ceil_mode)
+    rounding = math.ceil if ceil_mode else math.floor
+    out_side = rounding((side + 2 * padding - kernel) / stride) + 1
+    inputs, outputs = channels * side * side, channels * out_side * out_side
+    return module, (channels, side, side), outputs * kernel * kernel, inputs + outputs
+
+
 SAMPLERS: dict[str, Callable[[random.Random], tuple[nn.Module, tuple[int, ...], float, float]]] = {
     "linear": _linear,
     "conv2d": _conv2d,
@@ -149,7 +164,7 @@ SAMPLERS: dict[str, Callable[[random.Random], tuple[nn.Module, tuple[int, ...], 
     "gelu": _sequence_op(lambda width: nn.GELU()),
     "batchnorm2d": _map_op(nn.BatchNorm2d),
     "relu": _map_op(lambda channels: nn.ReLU(inplace=True)),
-    "maxpool2d": _map_op(lambda channels: nn.MaxPool2d(3, stride=2, padding=1), 0.25),
+    "maxpool2d": _maxpool2d,
     "add": _map_op(lambda channels: Residual(), 2.0),
 }
 

@@ -34,6 +34,17 @@ def test_every_sweep_gives_distinct_reproducible_layers_of_its_op(op):
     assert drawn(f"sweep:{op}:12:3") == drawn(f"sweep:{op}:12:3") != drawn(f"sweep:{op}:12:4")
 
 
+def test_maxpool_sweep_varies_kernel_stride_padding_and_rounding():
+    import torch
+
+    layers = sample_layers("maxpool2d", 40, 0)
+    pools = [layer.module for layer in layers]
+    assert {(p.kernel_size, p.stride) for p in pools} == {(2, 2), (3, 2), (3, 1)}
+    assert {p.padding for p in pools} == {0, 1} and {p.ceil_mode for p in pools} == {False, True}
+    for layer in layers:  # every drawn configuration runs
+        layer.module(torch.zeros(1, *layer.input_shape))
+
+
 def test_linear_sweep_covers_matrix_vector_and_token_wise_products():
     layers = sample_layers("linear", 40, 0)
     rows = [layer.input_shape[0] if len(layer.input_shape) == 2 else 1 for layer in layers]
