@@ -54,6 +54,9 @@ The runs before zoo_steady left glibc's allocator as it was (`--allocator system
   configurations, other random orders), so that every layer configuration and
   network has three runs, which the fitter aligns to one machine speed
   (hwprof/run_alignment.py) and combines by their median.
+- bench/data/sweep_maxpool.parquet: `sweep:maxpool2d:80` once (batch 1 and 4, one thread) after the
+  maxpool sweep learnt to vary its window (2x2 and 3x3, strides 1-2, padding, ceil mode); the sweep
+  in the together runs drew 3x3 stride-2 pools only, so nothing in them showed VGG's 2x2 pools.
 Each run holds /tmp/hwprof-bench.lock so timing runs do not overlap, and
 resumes where an interrupted run stopped.
 """
@@ -99,7 +102,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", choices=("zoo", "nb201", "zoo_repeat", "nb201_repeat", "nb201_run3", "nb201_run4",
                                            "zoo_t1", "zoo_t1_networks", "sweep", "zoo_steady", "sweep_linear",
-                                           "zoo_steady_networks", "sweep_steady", "together", "together_runs"))
+                                           "zoo_steady_networks", "sweep_steady", "together", "together_runs", "sweep_maxpool"))
     args = parser.parse_args()
     DATA.mkdir(exist_ok=True)
     if args.only in (None, "zoo"):
@@ -161,6 +164,9 @@ def main() -> None:
         for run, seed in ((2, 20), (3, 21)):
             measure(sorted(MODELS) + sweeps, DATA / f"together_{run}.parquet", "--batch-size", "1,4",
                     "--precision", "0.03", "--max-time", "3", "--threads", "1", "--seed", str(seed))
+    if args.only in (None, "sweep_maxpool"):
+        measure(["sweep:maxpool2d:80"], DATA / "sweep_maxpool.parquet", "--batch-size", "1,4", "--precision", "0.03",
+                "--max-time", "3", "--threads", "1", "--seed", "22")
 
 
 if __name__ == "__main__":
