@@ -29,6 +29,8 @@ COMBINATIONS = {
     "together_3 (04:39) alone": ["together_3.parquet"],
     "together + 2 network runs (03:50, 03:53)":
         ["together.parquet", "together_networks_1.parquet", "together_networks_2.parquet"],
+    "together x3 + sweep_maxpool (pools with 2x2 and 3x3 windows, 05:16)":
+        ["together.parquet", "together_2.parquet", "together_3.parquet", "sweep_maxpool.parquet"],
     "together x3 + 2 network runs":
         ["together.parquet", "together_2.parquet", "together_3.parquet", "together_networks_1.parquet",
          "together_networks_2.parquet"],
