@@ -2,7 +2,8 @@
 
 A virtual machine or a shared box runs the same work at another speed an hour
 later: on the 2-vCPU reference VM two reruns of the zoo's networks came out
-1.15-1.25x slower than the run that measured their layers (bench/run_spread.py).
+1.15x and 1.19x slower than the run that measured their layers
+(bench/fit_sensitivity.py).
 The fitter learns a network's correction as its latency over the sum of its
 layers, so networks from a slow run and layers from a fast one teach it the
 machine's mood, not the networks' structure. Each run is therefore scaled to a
@@ -36,11 +37,15 @@ class RunFactor:
     factors: dict[str, float] = field(default_factory=dict)  # class -> measured / reference
     shared: dict[str, int] = field(default_factory=dict)  # class -> configurations compared
     left: list[str] = field(default_factory=list)  # classes of the run with too few to compare
+    why_reference: str | None = None  # a reference other than the first: why it was not aligned
 
     def to_json(self) -> dict:
-        return {"run_id": self.run_id, "reference_run": self.reference,
-                "factors": {k: round(v, 4) for k, v in self.factors.items()}, "shared": self.shared,
-                "left_as_measured": self.left}
+        doc = {"run_id": self.run_id, "reference_run": self.reference,
+               "factors": {k: round(v, 4) for k, v in self.factors.items()}, "shared": self.shared,
+               "left_as_measured": self.left}
+        if self.why_reference:
+            doc["not_aligned"] = self.why_reference
+        return doc
 
 
 @dataclass
@@ -59,10 +64,11 @@ class Alignment:
         for run in self.runs[1:]:
             name = f"  run {run.run_id[:8]}"
             if run.reference is None:
-                lines.append(f"{name}: left as measured (too little in common with the runs above)")
+                lines.append(f"{name}: left as measured ({run.why_reference})")
                 continue
             factors = sorted(run.factors.items(), key=lambda item: (item[0] != NETWORK_CLASS, item[0]))
-            said = ", ".join(f"{cls} {factor:.2f}x" for cls, factor in factors) or f"no class with {MIN_SHARED} configurations in common"
+            said = (", ".join(f"{cls} {factor:.2f}x" for cls, factor in factors)
+                    or f"no class with {MIN_SHARED} configurations in common")
             left = f"; left as measured: {', '.join(run.left)}" if run.left else ""
             against = "" if run.reference == first else f" against run {run.reference[:8]}"
             lines.append(f"{name}{against}: {said}{left}")
@@ -119,7 +125,12 @@ def align_runs(frame: pd.DataFrame, threads_by_run: dict[str, object] | None = N
     while waiting:
         reference = _reference(per_run, waiting)
         waiting.remove(reference)
-        done.append(RunFactor(reference))
+        why = None
+        if done:
+            first = done[0].run_id
+            why = (f"measured with {threads.get(reference)} threads, run {first[:8]} with {threads.get(first)}"
+                   if threads.get(reference) != threads.get(first) else "too little in common with the runs above")
+        done.append(RunFactor(reference, why_reference=why))
         pool = per_run[per_run["run_id"] == reference].set_index("key")["log"]
         while True:
             overlap = {run: int(per_run.loc[per_run["run_id"] == run, "key"].isin(pool.index).sum())

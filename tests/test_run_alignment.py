@@ -78,6 +78,7 @@ def test_classes_and_runs_with_too_little_in_common_are_left_as_measured():
     aligned, alignment = align_runs(frame)
     by_id = {run.run_id: run for run in alignment.runs}
     assert by_id["few"].reference is None and by_id["other"].reference is None  # references of their own
+    assert by_id["few"].why_reference == "too little in common with the runs above"
     assert np.array_equal(aligned["latency_ms"].to_numpy(), frame["latency_ms"].to_numpy())
     # a rerun of the networks only: its networks are aligned, nothing else is touched
     networks_only = _rerun(first[first["kind"] == "network"], "nets")
@@ -90,6 +91,8 @@ def test_runs_with_another_thread_count_are_not_aligned():
     frame = pd.concat([first, _rerun(first, "two_threads")], ignore_index=True)
     aligned, alignment = align_runs(frame, {"first": 1, "two_threads": 2})
     assert alignment.runs[1].reference is None
+    assert alignment.runs[1].why_reference == "measured with 2 threads, run first with 1"
+    assert "run two_thre: left as measured (measured with 2 threads" in alignment.summary()
     assert np.array_equal(aligned["latency_ms"].to_numpy(), frame["latency_ms"].to_numpy())
 
 
