@@ -206,7 +206,8 @@ def fit_log_ratio_model(target: str, layer_sums: np.ndarray, counts: np.ndarray,
     most the largest correction seen, never an extrapolated one. The ridge pulls
     it toward the constant ratio fitted with the costs. Its columns (see
     RATIO_COLUMN_SETS) and how hard it is pulled are chosen together by
-    cross-validation over the families; a richer choice must beat a simpler one
+    cross-validation over the families, beside no correction at all (the layer
+    sum as it is, the simplest candidate); a richer choice must beat a simpler one
     by 2% to be taken, since families left out differ most in what the richer
     sets describe."""
     total = np.maximum(layer_sums.sum(axis=1), 1e-9)
