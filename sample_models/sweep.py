@@ -97,11 +97,26 @@ def _linear(rng: random.Random) -> tuple[nn.Module, tuple[int, ...], float, floa
             rows * (features_in + features_out) + weights)
 
 
+def _stem(rng: random.Random) -> tuple[nn.Module, tuple[int, ...], float, float]:
+    """A network's first convolution: 3 input channels at image resolution, a wide window, a stride."""
+    side = _size(rng, 32, 224)
+    kernel, stride = rng.choice(((3, 1), (3, 2), (4, 4), (7, 2), (11, 4)))
+    padding = rng.choice((0, kernel // 2))
+    channels_out = _size(rng, 16, 128, 8)
+    module = nn.Conv2d(3, channels_out, kernel, stride=stride, padding=padding)
+    out_side = (side + 2 * padding - kernel) // stride + 1
+    outputs = channels_out * out_side * out_side
+    weights = channels_out * 3 * kernel * kernel
+    return module, (3, side, side), outputs * 3 * kernel * kernel, 3 * side * side + outputs + weights
+
+
 def _conv2d(rng: random.Random) -> tuple[nn.Module, tuple[int, ...], float, float]:
+    kind = rng.choices(("dense", "depthwise", "grouped", "stem"), weights=(0.6, 0.17, 0.08, 0.15))[0]
+    if kind == "stem":
+        return _stem(rng)
     channels_in, side = _image(rng)
     kernel = rng.choices((1, 3, 5, 7), weights=(0.45, 0.4, 0.1, 0.05))[0]
     stride = rng.choices((1, 2), weights=(0.75, 0.25))[0]
-    kind = rng.choices(("dense", "depthwise", "grouped"), weights=(0.7, 0.2, 0.1))[0]
     if kind == "depthwise":
         channels_out, groups = channels_in, channels_in
     else:

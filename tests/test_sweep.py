@@ -45,6 +45,13 @@ def test_maxpool_sweep_varies_kernel_stride_padding_and_rounding():
         layer.module(torch.zeros(1, *layer.input_shape))
 
 
+def test_conv_sweep_includes_first_layers_of_three_channels_at_image_resolution():
+    stems = [layer for layer in sample_layers("conv2d", 40, 0) if layer.module.in_channels == 3]
+    assert len(stems) >= 3
+    assert max(layer.input_shape[1] for layer in stems) >= 64
+    assert {layer.module.stride[0] for layer in stems} >= {2, 4}
+
+
 def test_linear_sweep_covers_matrix_vector_and_token_wise_products():
     layers = sample_layers("linear", 40, 0)
     rows = [layer.input_shape[0] if len(layer.input_shape) == 2 else 1 for layer in layers]
