@@ -57,6 +57,8 @@ The runs before zoo_steady left glibc's allocator as it was (`--allocator system
 - bench/data/sweep_maxpool.parquet: `sweep:maxpool2d:80` once (batch 1 and 4, one thread) after the
   maxpool sweep learnt to vary its window (2x2 and 3x3, strides 1-2, padding, ceil mode); the sweep
   in the together runs drew 3x3 stride-2 pools only, so nothing in them showed VGG's 2x2 pools.
+- bench/data/sweep_conv.parquet: `sweep:conv2d` once (batch 1 and 4, one thread) after the conv sweep
+  learnt to draw networks' first layers (3 input channels at image resolution), which it never did.
 Each run holds /tmp/hwprof-bench.lock so timing runs do not overlap, and
 resumes where an interrupted run stopped.
 """
@@ -102,7 +104,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", choices=("zoo", "nb201", "zoo_repeat", "nb201_repeat", "nb201_run3", "nb201_run4",
                                            "zoo_t1", "zoo_t1_networks", "sweep", "zoo_steady", "sweep_linear",
-                                           "zoo_steady_networks", "sweep_steady", "together", "together_runs", "sweep_maxpool"))
+                                           "zoo_steady_networks", "sweep_steady", "together", "together_runs", "sweep_maxpool", "sweep_conv"))
     args = parser.parse_args()
     DATA.mkdir(exist_ok=True)
     if args.only in (None, "zoo"):
@@ -167,6 +169,9 @@ def main() -> None:
     if args.only in (None, "sweep_maxpool"):
         measure(["sweep:maxpool2d:80"], DATA / "sweep_maxpool.parquet", "--batch-size", "1,4", "--precision", "0.03",
                 "--max-time", "3", "--threads", "1", "--seed", "22")
+    if args.only in (None, "sweep_conv"):
+        measure(["sweep:conv2d"], DATA / "sweep_conv.parquet", "--batch-size", "1,4", "--precision", "0.03",
+                "--max-time", "3", "--threads", "1", "--seed", "23")
 
 
 if __name__ == "__main__":
