@@ -59,6 +59,9 @@ The runs before zoo_steady left glibc's allocator as it was (`--allocator system
   in the together runs drew 3x3 stride-2 pools only, so nothing in them showed VGG's 2x2 pools.
 - bench/data/sweep_conv.parquet: `sweep:conv2d` once (batch 1 and 4, one thread) after the conv sweep
   learnt to draw networks' first layers (3 input channels at image resolution), which it never did.
+- bench/data/sweep_conv_bridged.parquet: the same conv sweep in one run with five of the zoo's
+  smaller networks (mlp, mobilenet_v2_050, resnet18, squeezenet1_1, vit_tiny; 10 network rows and
+  their layers), which the together runs measured too, so that `fit` can align the run to them.
 Each run holds /tmp/hwprof-bench.lock so timing runs do not overlap, and
 resumes where an interrupted run stopped.
 """
@@ -104,7 +107,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", choices=("zoo", "nb201", "zoo_repeat", "nb201_repeat", "nb201_run3", "nb201_run4",
                                            "zoo_t1", "zoo_t1_networks", "sweep", "zoo_steady", "sweep_linear",
-                                           "zoo_steady_networks", "sweep_steady", "together", "together_runs", "sweep_maxpool", "sweep_conv"))
+                                           "zoo_steady_networks", "sweep_steady", "together", "together_runs", "sweep_maxpool", "sweep_conv", "sweep_conv_bridged"))
     args = parser.parse_args()
     DATA.mkdir(exist_ok=True)
     if args.only in (None, "zoo"):
@@ -172,6 +175,10 @@ def main() -> None:
     if args.only in (None, "sweep_conv"):
         measure(["sweep:conv2d"], DATA / "sweep_conv.parquet", "--batch-size", "1,4", "--precision", "0.03",
                 "--max-time", "3", "--threads", "1", "--seed", "23")
+    if args.only in (None, "sweep_conv_bridged"):
+        bridge = ["mlp", "mobilenet_v2_050", "resnet18", "squeezenet1_1", "vit_tiny"]
+        measure(bridge + ["sweep:conv2d"], DATA / "sweep_conv_bridged.parquet", "--batch-size", "1,4",
+                "--precision", "0.03", "--max-time", "3", "--threads", "1", "--seed", "24")
 
 
 if __name__ == "__main__":
