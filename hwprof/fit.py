@@ -29,6 +29,7 @@ from hwprof.fit_data import (
 from hwprof.fit_layers import FAMILIES, MIN_ROWS, fit_op_model, make_folds
 from hwprof.fit_network import analytic_design, energy_design, fit_log_ratio_model, fit_network_model, power_design
 from hwprof.intervals import held_out_coverage
+from hwprof.models import SWEEP_FAMILY
 from hwprof.predictor import FORMAT, FORMAT_VERSION, CompiledNetworkModel, LayerModelSet, Predictor, load_predictor
 from hwprof.schema import SCHEMA_VERSION
 
@@ -195,6 +196,7 @@ def _fit_layer_target(data: TrainingData, variables: list[str], layer_z: np.ndar
     usable = mask & np.isfinite(values) & (values > 0)
     y_log = np.log(np.where(usable, values, 1.0))
     groups = data.layers["family"].to_numpy()
+    sweeps = groups == SWEEP_FAMILY  # in every training fold, never held out (see make_folds)
     ops = data.layers["op"].to_numpy()
     relative_ci = data.layers["relative_ci"].to_numpy(dtype=float)
     all_columns = list(range(len(variables)))
@@ -204,7 +206,7 @@ def _fit_layer_target(data: TrainingData, variables: list[str], layer_z: np.ndar
     if len(rows) >= MIN_ROWS:
         physical = [variables.index(name) for name in FALLBACK_VARIABLES]
         model, oof = fit_op_model(layer_z[rows], y_log[rows], groups[rows], variables, physical, "polynomial",
-                                  relative_ci[rows])
+                                  relative_ci[rows], sweeps[rows])
         fallback = model.to_json(variables)
         out_of_fold[rows] = oof
         op_groups = np.array([op_group(op) for op in ops])
@@ -213,7 +215,7 @@ def _fit_layer_target(data: TrainingData, variables: list[str], layer_z: np.ndar
             if len(rows) < MIN_ROWS:
                 continue
             model, oof = fit_op_model(layer_z[rows], y_log[rows], groups[rows], variables, physical, "polynomial",
-                                      relative_ci[rows])
+                                      relative_ci[rows], sweeps[rows])
             group_docs[group] = model.to_json(variables)
             out_of_fold[rows] = oof
     docs = {}
@@ -222,7 +224,7 @@ def _fit_layer_target(data: TrainingData, variables: list[str], layer_z: np.ndar
         if len(rows) < MIN_ROWS or (choices is not None and op not in choices):
             continue
         model, oof = fit_op_model(layer_z[rows], y_log[rows], groups[rows], variables, all_columns,
-                                  family if choices is None else choices[op], relative_ci[rows])
+                                  family if choices is None else choices[op], relative_ci[rows], sweeps[rows])
         docs[op] = model.to_json(variables)
         out_of_fold[rows] = oof
     return {"ops": docs, "groups": group_docs, "fallback": fallback}, out_of_fold

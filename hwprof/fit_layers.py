@@ -36,26 +36,40 @@ class Folds:
     splits: list[tuple[np.ndarray, np.ndarray]]
     scheme: str  # how rows were split, for the report
 
+    @property
+    def scored(self) -> np.ndarray:
+        """Rows some fold holds out: the ones out-of-fold errors are measured on."""
+        return np.unique(np.concatenate([test for _, test in self.splits])) if self.splits else np.zeros(0, int)
 
-def make_folds(groups: np.ndarray, seed: int = 0) -> Folds:
-    """Leave one family out when there are 3+ families, else k-fold over rows."""
+
+def make_folds(groups: np.ndarray, seed: int = 0, always_train: np.ndarray | None = None) -> Folds:
+    """Leave one family out when there are 3+ families, else k-fold over rows.
+
+    Rows in `always_train` (layer sweeps: no network is made of them, so a predictor always has
+    them) are in every training part and never held out, as long as 3+ families remain to hold
+    out; otherwise they are split like any row."""
     groups = np.asarray(groups)
-    labels = np.unique(groups)
     n = len(groups)
+    kept = np.ones(n, dtype=bool) if always_train is None else ~np.asarray(always_train, dtype=bool)
+    labels = np.unique(groups[kept])
     if len(labels) >= 3:
+        fold = np.full(n, -1)
         if len(labels) > MAX_FOLDS:  # merge families into MAX_FOLDS folds, each family kept whole
             rng = np.random.default_rng(seed)
             fold_of = dict(zip(rng.permutation(labels), itertools.cycle(range(MAX_FOLDS))))
-            fold = np.array([fold_of[g] for g in groups])
+            fold[kept] = [fold_of[g] for g in groups[kept]]
             scheme = f"{MAX_FOLDS} folds of whole families"
         else:
-            fold = np.searchsorted(labels, groups)
+            fold[kept] = np.searchsorted(labels, groups[kept])
             scheme = "leave-one-family-out"
+        if not kept.all():
+            scheme += ", sweeps always in training"
     else:
+        labels = np.unique(groups)
         k = min(5, n)
         fold = np.random.default_rng(seed).permutation(n) % k
         scheme = f"{k}-fold over rows ({len(labels)} famil{'y' if len(labels) == 1 else 'ies'})"
-    splits = [(np.flatnonzero(fold != f), np.flatnonzero(fold == f)) for f in np.unique(fold)]
+    splits = [(np.flatnonzero(fold != f), np.flatnonzero(fold == f)) for f in np.unique(fold[fold >= 0])]
     return Folds([s for s in splits if len(s[0]) and len(s[1])], scheme)
 
 
@@ -152,11 +166,12 @@ def select_base(z: np.ndarray, y: np.ndarray, w: np.ndarray, folds: Folds, physi
     if candidates:
         specs.append(("roofline", candidates))
     best = (("power", []), np.inf)
+    scored = folds.scored
     for spec in specs:
-        oof = np.empty_like(y)
+        oof = np.full_like(y, np.nan)
         for train, test in folds.splits:
             oof[test] = fit_base(z[train], y[train], w[train], spec).predict(z[test])
-        error = weighted_log_rmse(oof, y, w)
+        error = weighted_log_rmse(oof[scored], y[scored], w[scored])
         if error < best[1] * 0.99:
             best = (spec, error)
     return best[0]
@@ -231,14 +246,15 @@ def fit_polynomial(z: np.ndarray, y: np.ndarray, w: np.ndarray, folds: Folds, ca
         prepared.append((train, test, fold_residual, fold_base.predict(z[test]),
                          term_matrix(clip_to(z[test], training_range(z[train], columns)), terms)))
     best = None
+    scored = folds.scored
     for support in supports:
         chosen = list(support)
-        oof = np.empty_like(y)
+        oof = np.full_like(y, np.nan)
         for train, test, fold_residual, base_test, x_test in prepared:
             intercept, coef = weighted_least_squares(x[np.ix_(train, chosen)], fold_residual, w[train])
             correction = intercept + x_test[:, chosen] @ coef
             oof[test] = base_test + np.clip(correction, fold_residual.min(), fold_residual.max())
-        error = weighted_log_rmse(oof, y, w)
+        error = weighted_log_rmse(oof[scored], y[scored], w[scored])
         # a larger term set must beat the best so far by 1% to be kept
         if best is None or error < best[0] * 0.99:
             best = (error, chosen, oof)
@@ -272,7 +288,7 @@ def fit_trees(z: np.ndarray, y: np.ndarray, w: np.ndarray, folds: Folds, candida
               physical: list[int]) -> tuple[LayerModel, np.ndarray]:
     """Physical base plus boosted trees on its residual; returns the model and out-of-fold predictions."""
     spec = select_base(z, y, w, folds, physical)
-    oof = np.empty_like(y)
+    oof = np.full_like(y, np.nan)
     for train, test in folds.splits:
         oof[test] = _fit_trees_once(z[train], y[train], w[train], candidates, spec).predict_log(z[test])
     return _fit_trees_once(z, y, w, candidates, spec), oof
@@ -377,15 +393,17 @@ def blend(polynomial: LayerModel, trees: LayerModel) -> LayerModel:
 
 
 def fit_op_model(z: np.ndarray, y_log: np.ndarray, groups: np.ndarray, variables: list[str],
-                 candidates: list[int], family: str = "auto", relative_ci: np.ndarray | None = None
-                 ) -> tuple[LayerModel, np.ndarray]:
+                 candidates: list[int], family: str = "auto", relative_ci: np.ndarray | None = None,
+                 always_train: np.ndarray | None = None) -> tuple[LayerModel, np.ndarray]:
     """The chosen family's model for one op type, and its out-of-fold log predictions.
 
     `family` is a user's choice (FAMILIES) or "blend", which a refit inside cross-validation
-    asks for when `auto` picked the blend on all data.
+    asks for when `auto` picked the blend on all data. Rows in `always_train` (see make_folds)
+    get no out-of-fold prediction (NaN), and errors are measured on the others.
 
     The model carries its out-of-fold residuals (for intervals) and CV figures."""
-    folds = make_folds(groups)
+    folds = make_folds(groups, always_train=always_train)
+    scored = folds.scored
     w = precision_weights(relative_ci, len(y_log))
     physical = [variables.index(name) for name in POWER_LAW_VARIABLES if name in variables]
     fitted = {}
@@ -398,16 +416,17 @@ def fit_op_model(z: np.ndarray, y_log: np.ndarray, groups: np.ndarray, variables
         fitted["blend"] = (blend(polynomial, trees), (polynomial_oof + trees_oof) / 2)
         if family == "blend":
             fitted = {"blend": fitted["blend"]}
-    errors = {name: weighted_log_rmse(oof, y_log, w) for name, (_, oof) in fitted.items()}
+    errors = {name: weighted_log_rmse(oof[scored], y_log[scored], w[scored]) for name, (_, oof) in fitted.items()}
     chosen = min(errors, key=errors.get)
     model, oof = fitted[chosen]
-    model.residuals = y_log - oof
+    model.residuals = (y_log - oof)[scored]
     model.cv = {
         "rows": int(len(y_log)),
+        "scored_rows": int(len(scored)),
         "folds": len(folds.splits),
         "scheme": folds.scheme,
-        "rmspe": rmspe(np.exp(oof), np.exp(y_log)),
-        "mape": float(np.mean(np.abs(np.exp(oof - y_log) - 1))),
+        "rmspe": rmspe(np.exp(oof[scored]), np.exp(y_log[scored])),
+        "mape": float(np.mean(np.abs(np.exp(oof[scored] - y_log[scored]) - 1))),
         "weighted_log_rmse": errors,
         "family": chosen,
     }

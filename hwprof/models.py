@@ -42,6 +42,9 @@ def parse_shape(text: str) -> tuple[int, ...]:
     return shape
 
 
+SWEEP_FAMILY = "sweep"  # the family of every layer sweep: no network belongs to it
+
+
 def family_of(model_name: str) -> str:
     """The architecture family a model name belongs to (resnet18 -> resnet)."""
     from hwprof.sample_models import MODELS
@@ -49,7 +52,7 @@ def family_of(model_name: str) -> str:
     if model_name.startswith(NB201_PREFIX):
         return "nb201"
     if model_name.startswith(SWEEP_PREFIX):
-        return "sweep"
+        return SWEEP_FAMILY
     if model_name in MODELS:
         return MODELS[model_name].family
     if ".py:" in model_name:
@@ -76,7 +79,7 @@ def resolve_model(text: str, input_shape: tuple[int, ...] | None = None) -> Mode
         except ValueError as error:
             raise HwprofError(f"bad layer sweep: {error}") from None
         layers = tuple(sample_layers(op, count, seed))
-        return ModelSpec(text, nn.ModuleList([layer.module for layer in layers]), (), "sweep", layers)
+        return ModelSpec(text, nn.ModuleList([layer.module for layer in layers]), (), SWEEP_FAMILY, layers)
     if text in MODELS:
         entry = MODELS[text]
         return ModelSpec(text, entry.factory(), input_shape or tuple(entry.input_shape), entry.family)

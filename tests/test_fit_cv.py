@@ -24,6 +24,38 @@ def test_folds_hold_out_whole_families():
     assert few.scheme.startswith("5-fold over rows (2 families)")
 
 
+def test_sweep_rows_are_in_every_training_fold_and_never_scored():
+    groups = np.array(["a", "a", "b", "b", "c", "c", "sweep", "sweep", "sweep"])
+    sweeps = groups == "sweep"
+    folds = make_folds(groups, always_train=sweeps)
+    assert folds.scheme == "leave-one-family-out, sweeps always in training" and len(folds.splits) == 3
+    for train, test in folds.splits:
+        assert set(np.flatnonzero(sweeps)) <= set(train) and not sweeps[test].any()
+    assert list(folds.scored) == list(np.flatnonzero(~sweeps))
+    # with fewer than 3 families to hold out, sweep rows are split like any other
+    few = make_folds(np.array(["a"] * 6 + ["sweep"] * 6), always_train=np.array([False] * 6 + [True] * 6))
+    assert few.scheme.startswith("5-fold over rows") and len(few.scored) == 12
+
+
+def test_layer_models_are_scored_on_held_out_families_only():
+    from hwprof.features import BASE_VARIABLES, LayerRecord, encode_layers
+    from hwprof.fit_layers import fit_op_model
+
+    frame = synthetic_frame(n_networks=12, seed=9, layer_noise=0.05)
+    conv = frame[frame["op"] == "conv2d"].drop_duplicates("config").reset_index(drop=True)
+    groups = conv["model"].str.split("_").str[0].to_numpy()
+    sweeps = np.arange(len(conv)) % 3 == 0  # a third of the rows stand in for a sweep
+    groups = np.where(sweeps, "sweep", groups)
+    records = [LayerRecord(r.op, r.config, r.flops, r.input_bytes, r.output_bytes, r.weight_bytes)
+               for r in conv.itertuples()]
+    variables = list(BASE_VARIABLES)
+    model, oof = fit_op_model(encode_layers(records, variables), np.log(conv["latency_ms"].to_numpy()), groups,
+                              variables, list(range(len(variables))), "polynomial", always_train=sweeps)
+    assert np.isnan(oof[sweeps]).all() and np.isfinite(oof[~sweeps]).all()
+    assert model.cv["scored_rows"] == int((~sweeps).sum()) == len(model.residuals)
+    assert model.cv["scheme"].endswith("sweeps always in training")
+
+
 def test_fit_reports_leave_one_family_out_metrics(tmp_path):
     dataset = write(synthetic_frame(n_networks=15, seed=8, layer_noise=0.03, network_noise=0.03), tmp_path / "d.parquet")
     predictor = fit([dataset], family="polynomial")
