@@ -74,6 +74,7 @@ def main() -> None:
     from hwprof.fit import accuracy, fit_training_data
     from hwprof.fit_data import read_inputs, select_device, training_data
     from hwprof.fit_layers import make_folds, rmspe
+    from hwprof.models import SWEEP_FAMILY
     from hwprof.models import family_of
     from hwprof.provenance import cpu_model
 
@@ -84,14 +85,14 @@ def main() -> None:
                "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                "dataset": ", ".join(args.zoo + args.sweep), "device_name": device, "networks": len(data.networks),
                "unique_layer_configs": len(data.layers),
-               "sweep_layer_configs": int((data.layers["family"] == "sweep").sum()),
+               "sweep_layer_configs": int((data.layers["family"] == SWEEP_FAMILY).sum()),
                "families": sorted(set(data.families)), "power": _power_note(data)}
     folds = make_folds(data.families)
     results["network_cv_scheme"] = folds.scheme
     baseline = flops_proportional_networks(data, folds)
     results["network_latency"] = {"flops_proportional": accuracy(baseline, data.targets["latency_ms"])}
     results["layer_latency_rmspe"] = {}
-    sweep_rows = frame["model"].astype(str).map(family_of) == "sweep"
+    sweep_rows = frame["model"].astype(str).map(family_of) == SWEEP_FAMILY
     if sweep_rows.any():  # the same fit without the sweeps' layer rows, side by side
         zoo_data = training_data(frame[~sweep_rows], device, sources)
         zoo_only = fit_training_data(zoo_data, ["latency_ms"], family="auto", cv=True,
@@ -107,16 +108,19 @@ def main() -> None:
             results["fit_seconds_auto"] = predictor.doc["training"]["fit_seconds"]
             results["held_out_predictions"] = predictor.doc["cv"]["held_out_predictions"]
         for op, model in predictor.doc["layer_models"]["latency_ms"]["ops"].items():
-            entry = results["layer_latency_rmspe"].setdefault(op, {"rows": model["cv"]["rows"],
-                                                                    "scheme": model["cv"]["scheme"]})
+            entry = results["layer_latency_rmspe"].setdefault(op, {
+                "rows": model["cv"]["rows"], "scored_rows": model["cv"].get("scored_rows", model["cv"]["rows"]),
+                "scheme": model["cv"]["scheme"]})
             entry[f"hwprof {family}"] = model["cv"]["rmspe"]
             if family == "auto":
                 entry["auto picked"] = model["cv"]["family"]
     for op, entry in results["layer_latency_rmspe"].items():
         rows = data.layers[data.layers["op"] == op].reset_index(drop=True)
-        op_folds = make_folds(rows["family"].to_numpy())
+        families = rows["family"].to_numpy()
+        op_folds = make_folds(families, always_train=families == SWEEP_FAMILY)  # as the fit's own folds
+        scored = op_folds.scored
         predicted = flops_proportional_layers(rows, op_folds)
-        entry["flops_proportional"] = rmspe(predicted, rows["latency_ms"].to_numpy(dtype=float))
+        entry["flops_proportional"] = rmspe(predicted[scored], rows["latency_ms"].to_numpy(dtype=float)[scored])
         entry["ratio_auto_to_flops"] = entry["hwprof auto"] / entry["flops_proportional"]
     results["precise_networks"] = _precise_subset(results, data, baseline)
     ours = results["network_latency"]["hwprof auto"]
@@ -193,11 +197,14 @@ def markdown(results: dict) -> str:
         m = precise[label]
         lines.append(f"| {label} | {_pct(m['mape'])} | {_pct(m['rmspe'])} | {_pct(m['within_10pct'])} | "
                      f"{m['spearman']:.3f} |")
-    lines += ["", "Layer latency RMSPE per op type (unique configurations, family folds):", "",
-              "| op | configs | folds | hwprof auto (picked) | polynomial | trees | FLOPs-proportional | auto / FLOPs |",
+    lines += ["", "Layer latency RMSPE per op type (unique configurations held out by family; sweep configurations "
+              "are in every training fold and scored only where fewer than 3 families have the op):", "",
+              "| op | configs (scored) | folds | hwprof auto (picked) | polynomial | trees | FLOPs-proportional | "
+              "auto / FLOPs |",
               "|---|---|---|---|---|---|---|---|"]
     for op, e in sorted(results["layer_latency_rmspe"].items()):
-        lines.append(f"| {op} | {e['rows']} | {e['scheme']} | {_pct(e['hwprof auto'])} ({e['auto picked']}) | "
+        lines.append(f"| {op} | {e['rows']} ({e.get('scored_rows', e['rows'])}) | {e['scheme']} | "
+                     f"{_pct(e['hwprof auto'])} ({e['auto picked']}) | "
                      f"{_pct(e.get('hwprof polynomial'))} | {_pct(e.get('hwprof trees'))} | "
                      f"{_pct(e['flops_proportional'])} | {e['ratio_auto_to_flops']:.2f} |")
     return "\n".join(lines) + "\n"

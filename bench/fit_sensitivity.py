@@ -31,6 +31,12 @@ COMBINATIONS = {
         ["together.parquet", "together_networks_1.parquet", "together_networks_2.parquet"],
     "together x3 + sweep_maxpool (pools with 2x2 and 3x3 windows, 05:16)":
         ["together.parquet", "together_2.parquet", "together_3.parquet", "sweep_maxpool.parquet"],
+    "together x3 + sweep_maxpool + sweep_conv (stems, 05:38, shares nothing with the together runs)":
+        ["together.parquet", "together_2.parquet", "together_3.parquet", "sweep_maxpool.parquet",
+         "sweep_conv.parquet"],
+    "together x3 + sweep_maxpool + sweep_conv_bridged (the conv sweep beside 5 zoo networks, 05:43)":
+        ["together.parquet", "together_2.parquet", "together_3.parquet", "sweep_maxpool.parquet",
+         "sweep_conv_bridged.parquet"],
     "together x3 + 2 network runs":
         ["together.parquet", "together_2.parquet", "together_3.parquet", "together_networks_1.parquet",
          "together_networks_2.parquet"],
