@@ -59,8 +59,8 @@ class Alignment:
         """A few lines for the fit log, one per run aligned or left alone; None when there was one run."""
         if len(self.runs) < 2:
             return None
-        lines = ["runs aligned to one machine speed (time in the run / time in its reference run):"]
         first = self.runs[0].run_id
+        lines = [f"runs aligned to one machine speed (time in the run / time in run {first[:8]} unless said):"]
         for run in self.runs[1:]:
             name = f"  run {run.run_id[:8]}"
             if run.reference is None:
@@ -72,7 +72,6 @@ class Alignment:
             left = f"; left as measured: {', '.join(run.left)}" if run.left else ""
             against = "" if run.reference == first else f" against run {run.reference[:8]}"
             lines.append(f"{name}{against}: {said}{left}")
-        lines[0] = lines[0].replace("its reference run", f"run {first[:8]} unless said")
         return "\n".join(lines)
 
 
@@ -90,11 +89,11 @@ def _keys(frame: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     return key, cls
 
 
-def _reference(per_run: pd.DataFrame, candidates: list[str]) -> str:
+def _reference(by_run: dict[str, pd.DataFrame], candidates: list[str]) -> str:
     """Of these runs, the one that measured networks and their layers together (so the two agree),
     then the one with most layer configurations (what the layer models learn most from)."""
     def rank(run_id):
-        classes = per_run.loc[per_run["run_id"] == run_id, "cls"]
+        classes = by_run[run_id]["cls"]
         layers = int((classes != NETWORK_CLASS).sum())
         return (layers > 0 and (classes == NETWORK_CLASS).any(), layers, len(classes))
     return max(candidates, key=rank)
@@ -118,12 +117,13 @@ def align_runs(frame: pd.DataFrame, threads_by_run: dict[str, object] | None = N
     key, cls = _keys(frame)
     table = pd.DataFrame({"run_id": run_ids, "key": key, "cls": cls, "log": np.log(latency)})[measured]
     per_run = table.groupby(["run_id", "key", "cls"], sort=True)["log"].median().reset_index()
+    by_run = dict(tuple(per_run.groupby("run_id", sort=False)))  # run -> its configurations (key, cls, log)
     threads = threads_by_run or {}
     waiting = list(pd.unique(table["run_id"]))  # in the order given: ties go to the earlier run
     scale = pd.Series(1.0, index=frame.index)
     done: list[RunFactor] = []
     while waiting:
-        reference = _reference(per_run, waiting)
+        reference = _reference(by_run, waiting)
         waiting.remove(reference)
         why = None
         if done:
@@ -131,15 +131,15 @@ def align_runs(frame: pd.DataFrame, threads_by_run: dict[str, object] | None = N
             why = (f"measured with {threads.get(reference)} threads, run {first[:8]} with {threads.get(first)}"
                    if threads.get(reference) != threads.get(first) else "too little in common with the runs above")
         done.append(RunFactor(reference, why_reference=why))
-        pool = per_run[per_run["run_id"] == reference].set_index("key")["log"]
+        pool = by_run[reference].set_index("key")["log"]
         while True:
-            overlap = {run: int(per_run.loc[per_run["run_id"] == run, "key"].isin(pool.index).sum())
+            overlap = {run: int(by_run[run]["key"].isin(pool.index).sum())
                        for run in waiting if threads.get(run) == threads.get(reference)}
             if not overlap or max(overlap.values()) < MIN_SHARED:
                 break
             run_id = max(overlap, key=overlap.get)
             waiting.remove(run_id)
-            rows = per_run[per_run["run_id"] == run_id]
+            rows = by_run[run_id]
             run = RunFactor(run_id, reference)
             shared = rows[rows["key"].isin(pool.index)]
             shared = shared.assign(ratio=shared["log"].to_numpy() - pool.loc[shared["key"]].to_numpy())
