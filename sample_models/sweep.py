@@ -97,17 +97,24 @@ def _linear(rng: random.Random) -> tuple[nn.Module, tuple[int, ...], float, floa
             rows * (features_in + features_out) + weights)
 
 
+def _conv_sample(module: nn.Conv2d, side: int) -> tuple[nn.Module, tuple[int, ...], float, float]:
+    """A square-input convolution as a sample: the module, its input shape, its MACs and elements moved."""
+    channels_in, channels_out, groups = module.in_channels, module.out_channels, module.groups
+    (kernel, _), (stride, _), (padding, _) = module.kernel_size, module.stride, module.padding
+    out_side = (side + 2 * padding - kernel) // stride + 1
+    outputs = channels_out * out_side * out_side
+    weights = channels_out * channels_in // groups * kernel * kernel
+    return (module, (channels_in, side, side), outputs * channels_in // groups * kernel * kernel,
+            channels_in * side * side + outputs + weights)
+
+
 def _stem(rng: random.Random) -> tuple[nn.Module, tuple[int, ...], float, float]:
     """A network's first convolution: 3 input channels at image resolution, a wide window, a stride."""
     side = _size(rng, 32, 224)
     kernel, stride = rng.choice(((3, 1), (3, 2), (4, 4), (7, 2), (11, 4)))
     padding = rng.choice((0, kernel // 2))
     channels_out = _size(rng, 16, 128, 8)
-    module = nn.Conv2d(3, channels_out, kernel, stride=stride, padding=padding)
-    out_side = (side + 2 * padding - kernel) // stride + 1
-    outputs = channels_out * out_side * out_side
-    weights = channels_out * 3 * kernel * kernel
-    return module, (3, side, side), outputs * 3 * kernel * kernel, 3 * side * side + outputs + weights
+    return _conv_sample(nn.Conv2d(3, channels_out, kernel, stride=stride, padding=padding), side)
 
 
 def _conv2d(rng: random.Random) -> tuple[nn.Module, tuple[int, ...], float, float]:
@@ -123,12 +130,8 @@ def _conv2d(rng: random.Random) -> tuple[nn.Module, tuple[int, ...], float, floa
         channels_out = _size(rng, 8, 1024, 8)
         groups = rng.choice([g for g in (2, 4, 8) if channels_in % g == 0 and channels_out % g == 0] or [1]) \
             if kind == "grouped" else 1
-    module = nn.Conv2d(channels_in, channels_out, kernel, stride=stride, padding=kernel // 2, groups=groups)
-    out_side = (side + 2 * (kernel // 2) - kernel) // stride + 1
-    outputs = channels_out * out_side * out_side
-    weights = channels_out * channels_in // groups * kernel * kernel
-    return (module, (channels_in, side, side), outputs * channels_in // groups * kernel * kernel,
-            channels_in * side * side + outputs + weights)
+    return _conv_sample(nn.Conv2d(channels_in, channels_out, kernel, stride=stride, padding=kernel // 2,
+                                  groups=groups), side)
 
 
 def _attention(rng: random.Random) -> tuple[nn.Module, tuple[int, ...], float, float]:
