@@ -28,12 +28,11 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from fit_common import existing  # noqa: E402
+from fit_common import TOGETHER_RUNS, existing  # noqa: E402
 from results_io import emit_markdown  # noqa: E402
 
 NEURALPOWER_NETWORK_RUNTIME_RMSPE = 1 - 0.8824  # ACML 2017: 88.24% average runtime accuracy (1 - RMSPE), GPUs
 PRECISE_CI = 0.10
-TOGETHER_RUNS = ["together.parquet", "together_2.parquet", "together_3.parquet"]
 
 
 def flops_proportional_networks(data, folds) -> np.ndarray:
@@ -74,8 +73,7 @@ def main() -> None:
     from hwprof.fit import accuracy, fit_training_data
     from hwprof.fit_data import read_inputs, select_device, training_data
     from hwprof.fit_layers import make_folds, rmspe
-    from hwprof.models import SWEEP_FAMILY
-    from hwprof.models import family_of
+    from hwprof.models import SWEEP_FAMILY, family_of
     from hwprof.provenance import cpu_model
 
     frame, sources = read_inputs(args.zoo + args.sweep)

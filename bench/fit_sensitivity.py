@@ -18,28 +18,25 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from fit_common import DATA, STEADY_ZOO_RUNS  # noqa: E402
+from fit_common import DATA, STEADY_ZOO_RUNS, TOGETHER_RUNS  # noqa: E402
 from results_io import emit_markdown  # noqa: E402
 
 COMBINATIONS = {
     "together x3: zoo and sweeps in one process, three runs (default of fit_accuracy)":
-        ["together.parquet", "together_2.parquet", "together_3.parquet"],
+        TOGETHER_RUNS,
     "together (03:32) alone": ["together.parquet"],
     "together_2 (04:32) alone": ["together_2.parquet"],
     "together_3 (04:39) alone": ["together_3.parquet"],
     "together + 2 network runs (03:50, 03:53)":
         ["together.parquet", "together_networks_1.parquet", "together_networks_2.parquet"],
     "together x3 + sweep_maxpool (pools with 2x2 and 3x3 windows, 05:16)":
-        ["together.parquet", "together_2.parquet", "together_3.parquet", "sweep_maxpool.parquet"],
+        [*TOGETHER_RUNS, "sweep_maxpool.parquet"],
     "together x3 + sweep_maxpool + sweep_conv (stems, 05:38, shares nothing with the together runs)":
-        ["together.parquet", "together_2.parquet", "together_3.parquet", "sweep_maxpool.parquet",
-         "sweep_conv.parquet"],
+        [*TOGETHER_RUNS, "sweep_maxpool.parquet", "sweep_conv.parquet"],
     "together x3 + sweep_maxpool + sweep_conv_bridged (the conv sweep beside 5 zoo networks, 05:43)":
-        ["together.parquet", "together_2.parquet", "together_3.parquet", "sweep_maxpool.parquet",
-         "sweep_conv_bridged.parquet"],
+        [*TOGETHER_RUNS, "sweep_maxpool.parquet", "sweep_conv_bridged.parquet"],
     "together x3 + 2 network runs":
-        ["together.parquet", "together_2.parquet", "together_3.parquet", "together_networks_1.parquet",
-         "together_networks_2.parquet"],
+        [*TOGETHER_RUNS, "together_networks_1.parquet", "together_networks_2.parquet"],
     "zoo_steady + 3 network runs, sweep (01:15) + sweep_linear (02:29)":
         [*STEADY_ZOO_RUNS, "sweep.parquet", "sweep_linear.parquet"],
     "zoo_steady + 3 network runs, sweep_steady (03:18) + sweep_linear":
