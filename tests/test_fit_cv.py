@@ -38,19 +38,14 @@ def test_sweep_rows_are_in_every_training_fold_and_never_scored():
 
 
 def test_layer_models_are_scored_on_held_out_families_only():
-    from hwprof.features import BASE_VARIABLES, LayerRecord, encode_layers
     from hwprof.fit_layers import fit_op_model
+    from test_fit_synthetic import conv_configs
 
-    frame = synthetic_frame(n_networks=12, seed=9, layer_noise=0.05)
-    conv = frame[frame["op"] == "conv2d"].drop_duplicates("config").reset_index(drop=True)
-    groups = conv["model"].str.split("_").str[0].to_numpy()
-    sweeps = np.arange(len(conv)) % 3 == 0  # a third of the rows stand in for a sweep
+    variables, z, y, groups = conv_configs(synthetic_frame(n_networks=12, seed=9, layer_noise=0.05))
+    sweeps = np.arange(len(y)) % 3 == 0  # a third of the rows stand in for a sweep
     groups = np.where(sweeps, "sweep", groups)
-    records = [LayerRecord(r.op, r.config, r.flops, r.input_bytes, r.output_bytes, r.weight_bytes)
-               for r in conv.itertuples()]
-    variables = list(BASE_VARIABLES)
-    model, oof = fit_op_model(encode_layers(records, variables), np.log(conv["latency_ms"].to_numpy()), groups,
-                              variables, list(range(len(variables))), "polynomial", always_train=sweeps)
+    model, oof = fit_op_model(z, y, groups, variables, list(range(len(variables))), "polynomial",
+                              always_train=sweeps)
     assert np.isnan(oof[sweeps]).all() and np.isfinite(oof[~sweeps]).all()
     assert model.cv["scored_rows"] == int((~sweeps).sum()) == len(model.residuals)
     assert model.cv["scheme"].endswith("sweeps always in training")

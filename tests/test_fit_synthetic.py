@@ -231,19 +231,23 @@ def fitted_predictor_path(tmp_dir, family="polynomial", n_networks=15, seed=5, c
     return _fitted[key]
 
 
-def test_blend_is_the_mean_of_polynomial_and_trees_and_auto_scores_all_three():
+def conv_configs(frame):
+    """The unique conv2d configurations of a synthetic frame: (variables, z, log latency, family)."""
     from hwprof.features import BASE_VARIABLES
-    from hwprof.fit_layers import blend, fit_op_model, fit_polynomial, fit_trees, make_folds, precision_weights
-    from hwprof.layer_models import LayerModel
 
-    frame = synthetic_frame(n_networks=20, seed=70, layer_noise=0.1)
     conv = frame[frame["op"] == "conv2d"].drop_duplicates("config")
     records = [LayerRecord(r.op, r.config, r.flops, r.input_bytes, r.output_bytes, r.weight_bytes)
                for r in conv.itertuples()]
     variables = list(BASE_VARIABLES)
-    z = encode_layers(records, variables)
-    y = np.log(conv["latency_ms"].to_numpy())
-    groups = conv["model"].str.split("_").str[0].to_numpy()
+    return (variables, encode_layers(records, variables), np.log(conv["latency_ms"].to_numpy()),
+            conv["model"].str.split("_").str[0].to_numpy())
+
+
+def test_blend_is_the_mean_of_polynomial_and_trees_and_auto_scores_all_three():
+    from hwprof.fit_layers import blend, fit_op_model, fit_polynomial, fit_trees, make_folds, precision_weights
+    from hwprof.layer_models import LayerModel
+
+    variables, z, y, groups = conv_configs(synthetic_frame(n_networks=20, seed=70, layer_noise=0.1))
     folds, w = make_folds(groups), precision_weights(None, len(y))
     physical = [variables.index("flops"), variables.index("bytes_total")]
     columns = list(range(len(variables)))
