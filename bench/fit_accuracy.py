@@ -37,7 +37,7 @@ PRECISE_CI = 0.10
 
 def flops_proportional_networks(data, folds) -> np.ndarray:
     """Out-of-fold predictions of latency = k x total MACs (k: geometric mean on the training folds)."""
-    from hwprof.features import OP_GROUPS
+    from hwprof.predictor.features import OP_GROUPS
 
     gmac = data.networks.aggregates.reshape(len(data.networks), len(OP_GROUPS), -1)[:, :, 1].sum(axis=1)
     y = data.targets["latency_ms"]
@@ -70,11 +70,11 @@ def main() -> None:
     parser.add_argument("--out", default=str(HERE / "results" / "fit_accuracy.json"))
     args = parser.parse_args()
 
-    from hwprof.fit import accuracy, fit_training_data
-    from hwprof.fit_data import read_inputs, select_device, training_data
-    from hwprof.fit_layers import make_folds, rmspe
-    from hwprof.models import SWEEP_FAMILY, family_of
-    from hwprof.provenance import cpu_model
+    from hwprof.fitting.pipeline import accuracy, fit_training_data
+    from hwprof.fitting.data import read_inputs, select_device, training_data
+    from hwprof.fitting.layers import make_folds, rmspe
+    from hwprof.models.spec import SWEEP_FAMILY, family_of
+    from hwprof.measuring.provenance import cpu_model
 
     frame, sources = read_inputs(args.zoo + args.sweep)
     frame, device = select_device(frame, None)
@@ -132,7 +132,7 @@ def main() -> None:
 
 def _precise_subset(results: dict, data, flops_baseline: np.ndarray) -> dict:
     """The same held-out predictions scored only on networks measured to within PRECISE_CI."""
-    from hwprof.fit import accuracy
+    from hwprof.fitting.pipeline import accuracy
 
     rows = results["held_out_predictions"]
     keep = np.array([r["relative_ci"] <= PRECISE_CI for r in rows])

@@ -47,10 +47,10 @@ def main() -> None:
     parser.add_argument("--out", default=str(HERE / "results" / "fit_fewshot.json"))
     args = parser.parse_args()
 
-    from hwprof.features import OP_GROUPS
-    from hwprof.fit import fit_training_data, refit_networks
-    from hwprof.fit_data import read_inputs, select_device, training_data
-    from hwprof.provenance import cpu_model
+    from hwprof.predictor.features import OP_GROUPS
+    from hwprof.fitting.pipeline import fit_training_data, refit_networks
+    from hwprof.fitting.data import read_inputs, select_device, training_data
+    from hwprof.measuring.provenance import cpu_model
 
     frame, sources = read_inputs(args.nb201)
     frame, device = select_device(frame, None)
@@ -119,7 +119,7 @@ def _run_to_run(data, other_path: str) -> dict:
 
 
 def _parameter_counts(names) -> np.ndarray:
-    from hwprof.models import resolve_model
+    from hwprof.models.spec import resolve_model
 
     return np.array([sum(p.numel() for p in resolve_model(name).module.parameters()) for name in names], dtype=float)
 

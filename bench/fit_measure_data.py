@@ -53,7 +53,7 @@ The runs before zoo_steady left glibc's allocator as it was (`--allocator system
 - bench/data/together_{2,3}.parquet: the same interleaved run twice more (same
   configurations, other random orders), so that every layer configuration and
   network has three runs, which the fitter aligns to one machine speed
-  (hwprof/run_alignment.py) and combines by their median.
+  (hwprof/fitting/alignment.py) and combines by their median.
 - bench/data/sweep_maxpool.parquet: `sweep:maxpool2d:80` once (batch 1 and 4, one thread) after the
   maxpool sweep learnt to vary its window (2x2 and 3x3, strides 1-2, padding, ceil mode); the sweep
   in the together runs drew 3x3 stride-2 pools only, so nothing in them showed VGG's 2x2 pools.

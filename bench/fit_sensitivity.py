@@ -51,8 +51,8 @@ COMBINATIONS = {
 
 
 def main() -> None:
-    from hwprof.fit import fit_training_data
-    from hwprof.fit_data import read_inputs, select_device, training_data
+    from hwprof.fitting.pipeline import fit_training_data
+    from hwprof.fitting.data import read_inputs, select_device, training_data
 
     results = {"command": " ".join(["python", *sys.argv]), "combinations": {}}
     lines = ["| data | MAPE | RMSPE | within ±10% | 90% coverage | MAPE, runs not aligned | aligned / not |",

@@ -1,5 +1,5 @@
 """How much of a network's CPU latency is fresh memory, and how much it varies: each network timed
-under the two allocator policies of `hwprof measure --allocator` (hwprof/allocator.py), side by side.
+under the two allocator policies of `hwprof measure --allocator` (hwprof/measuring/allocator.py), side by side.
 
     python bench/fresh_memory.py [--models mobilenet_v2 resnet18] [--repeats 5] [--before vgg11]
 
@@ -29,11 +29,11 @@ HERE = Path(__file__).resolve().parent
 POLICIES = ("system", "steady")
 WORKER = """
 import statistics, sys, time, torch
-from hwprof.allocator import pin_allocator
+from hwprof.measuring.allocator import pin_allocator
 state = pin_allocator(sys.argv[1])
 assert state["applied"], state
 torch.set_num_threads(1)
-from hwprof.models import resolve_model
+from hwprof.models.spec import resolve_model
 with torch.inference_mode():
     for name in sys.argv[3:]:  # networks the process runs before the timed one
         spec = resolve_model(name)
@@ -67,7 +67,7 @@ def main() -> None:
                         help="Also time each model after these networks ran in the same process (none: skip).")
     parser.add_argument("--out", default=str(HERE / "results" / "fresh_memory.json"))
     args = parser.parse_args()
-    from hwprof.provenance import cpu_model
+    from hwprof.measuring.provenance import cpu_model
 
     results = {"command": " ".join(["python", *sys.argv]), "machine": f"{cpu_model()}, {os.cpu_count()} cores",
                "date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "before": args.before, "models": {}}

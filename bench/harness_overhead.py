@@ -15,7 +15,7 @@ import torch.nn as nn
 
 from results_io import emit
 
-from hwprof.runner import Item, Method, Runner
+from hwprof.measuring.runner import Item, Method, Runner
 
 
 def main():

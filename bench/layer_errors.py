@@ -42,9 +42,9 @@ def main() -> None:
     parser.add_argument("--out", default=str(HERE / "results" / "layer_errors.json"))
     args = parser.parse_args()
 
-    from hwprof.fit import fit_training_data
-    from hwprof.fit_data import read_inputs, select_device, training_data
-    from hwprof.models import family_of
+    from hwprof.fitting.pipeline import fit_training_data
+    from hwprof.fitting.data import read_inputs, select_device, training_data
+    from hwprof.models.spec import family_of
 
     frame, sources = read_inputs(args.data)
     frame, device = select_device(frame, None)
@@ -92,7 +92,7 @@ def main() -> None:
 
 def _configs(name: str, batch: int) -> list[str]:
     """The config of every layer of `name` at `batch`, in the order of its prediction table (both trace it)."""
-    from hwprof.network_layers import network_layers
+    from hwprof.predictor.records import network_layers
 
     _, _, records = network_layers(name, batch, None)
     return [record.config for record in records]

@@ -17,9 +17,9 @@ import torch.utils.benchmark as benchmark
 
 from results_io import emit
 
-from hwprof.layers import extract_layers
-from hwprof.models import resolve_model
-from hwprof.runner import Item, Method, Runner
+from hwprof.models.layers import extract_layers
+from hwprof.models.spec import resolve_model
+from hwprof.measuring.runner import Item, Method, Runner
 
 
 def unique_layers(model: str, batch_size: int):

@@ -65,8 +65,8 @@ def idle_power(sensor, window_s: float) -> float:
 
 
 def resnet50_energy(sensor, torch, device, batch_size: int) -> dict:
-    from hwprof.energy import measure_energy
-    from hwprof.models import resolve_model
+    from hwprof.measuring.energy import measure_energy
+    from hwprof.models.spec import resolve_model
 
     spec = resolve_model("resnet50")
     model = spec.module.to(device).eval()

@@ -55,16 +55,16 @@ def median_seconds(call, repeats: int, inner: int = 1) -> float:
 
 
 def cpu_model() -> str:
-    from hwprof.provenance import cpu_model as read_cpu_model
+    from hwprof.measuring.provenance import cpu_model as read_cpu_model
 
     return read_cpu_model()
 
 
 def trace_archs(archs: list[str]) -> dict:
     """Construction and extraction times per network, and the traced layer records."""
-    from hwprof.features import LayerRecord
-    from hwprof.layers import extract_layers
-    from hwprof.models import resolve_model
+    from hwprof.predictor.features import LayerRecord
+    from hwprof.models.layers import extract_layers
+    from hwprof.models.spec import resolve_model
 
     build, extract, records = [], [], []
     for arch in archs:
@@ -84,8 +84,8 @@ def nn_meter_style(datasets: list[str]):
     returns (features of a layer list, prediction from those features)."""
     from sklearn.ensemble import RandomForestRegressor
 
-    from hwprof.features import BASE_VARIABLES, encode_layers
-    from hwprof.fit_data import read_inputs, select_device, training_data
+    from hwprof.predictor.features import BASE_VARIABLES, encode_layers
+    from hwprof.fitting.data import read_inputs, select_device, training_data
 
     frame, _ = read_inputs(datasets)
     frame, device = select_device(frame, None)
@@ -127,8 +127,8 @@ def main() -> None:
 
     torch.set_num_threads(1)
     from fit_measure_data import nb201_archs
-    from hwprof.features import NetworkBatch
-    from hwprof.fit import fit
+    from hwprof.predictor.features import NetworkBatch
+    from hwprof.fitting.pipeline import fit
 
     results = {"command": " ".join(["python", *sys.argv]), "machine": f"{cpu_model()}, {os.cpu_count()} cores",
                "date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "python": platform.python_version(),

@@ -33,10 +33,10 @@ import torch
 
 from results_io import emit_markdown
 
-from hwprof.models import ModelSpec
-from hwprof.search import SearchOptions, SearchResult, run_search
-from hwprof.search_constraints import parse_constraints
-from hwprof.search_demo import demo_default_budget, demo_predictor, demo_space
+from hwprof.models.spec import ModelSpec
+from hwprof.search.study import SearchOptions, SearchResult, run_search
+from hwprof.search.constraints import parse_constraints
+from hwprof.search.demo import demo_default_budget, demo_predictor, demo_space
 
 HYPERPOWER = {"more_evaluations": 57.20, "faster_to_unaware_best": 112.99}
 MANY_TRIALS = 1_000_000  # the wall-time budget stops the run, not the trial count
@@ -81,7 +81,7 @@ def time_to_reach(progress: list, accuracy: float | None) -> float | None:
 
 def measure_best(runs: list[dict], budget: str) -> list[dict]:
     """Measure each run's best configuration here: does the budget hold in reality?"""
-    from hwprof.api import measure
+    from hwprof.measuring.session import measure
 
     space = demo_space()
     constraint = parse_constraints([budget])[0]

@@ -21,10 +21,10 @@ def worker(url: str, predictor_path: str, trials: int, seed: int, start, queue) 
     import optuna
     import torch
 
-    from hwprof.predictor import load_predictor
-    from hwprof.search import SearchOptions, run_search
-    from hwprof.search_constraints import parse_constraints
-    from hwprof.search_demo import demo_space
+    from hwprof.predictor.predictor import load_predictor
+    from hwprof.search.study import SearchOptions, run_search
+    from hwprof.search.constraints import parse_constraints
+    from hwprof.search.demo import demo_space
 
     torch.set_num_threads(1)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -49,9 +49,9 @@ def main() -> None:
 
     import optuna
 
-    from hwprof.search import SearchOptions, open_storage, run_search
-    from hwprof.search_constraints import parse_constraints
-    from hwprof.search_demo import demo_default_budget, demo_predictor, demo_space
+    from hwprof.search.study import SearchOptions, open_storage, run_search
+    from hwprof.search.constraints import parse_constraints
+    from hwprof.search.demo import demo_default_budget, demo_predictor, demo_space
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     predictor, predictor_path = demo_predictor(args.work, say=print)

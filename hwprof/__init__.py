@@ -13,7 +13,7 @@ except PackageNotFoundError:  # running from a source tree that is not installed
 
 from hwprof.errors import HwprofError  # noqa: E402
 
-_LAZY = {"measure": "hwprof.api", "load_predictor": "hwprof.predictor"}
+_LAZY = {"measure": "hwprof.measuring.session", "load_predictor": "hwprof.predictor.predictor"}
 
 __all__ = ["HwprofError", "__version__", *_LAZY]
 

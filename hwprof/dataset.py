@@ -390,7 +390,7 @@ class DatasetWriter:
         check_output_path(self.path)
         self.provenance = dict(provenance)
         if not self.provenance.get("run_id"):
-            raise ValueError("provenance needs a run_id; build it with hwprof.provenance.collect_provenance")
+            raise ValueError("provenance needs a run_id; build it with hwprof.measuring.provenance.collect_provenance")
         self.run_id = str(self.provenance["run_id"])
 
         if not resume:

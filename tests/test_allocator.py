@@ -2,8 +2,8 @@
 
 import pytest
 
-from hwprof import allocator
-from hwprof.api import measure
+from hwprof.measuring import allocator
+from hwprof.measuring.session import measure
 from hwprof.errors import HwprofError
 
 

@@ -12,7 +12,7 @@ from hwprof.drivers import open_sensor
 from hwprof.drivers.base import SensorUnavailable
 from hwprof.drivers.jetson import (Ina3221Sensor, TegrastatsSensor, board_rule, find_tegrastats,
                                    open_jetson_sensor, parse_tegrastats_line, total_power_mw)
-from hwprof.energy import measure_energy
+from hwprof.measuring.energy import measure_energy
 from hwprof.errors import HwprofError
 
 FAKE_SCRIPT = Path(__file__).parent / "fakes" / "fake_tegrastats.py"

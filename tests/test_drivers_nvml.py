@@ -9,7 +9,7 @@ from fakes.fake_pynvml import NVML_ERROR_LIBRARY_NOT_FOUND, REASON_BITS, FakeGpu
 from hwprof.drivers import open_sensor
 from hwprof.drivers.base import SensorUnavailable
 from hwprof.drivers.nvml import NvmlSensor
-from hwprof.energy import measure_energy, required_window_s
+from hwprof.measuring.energy import measure_energy, required_window_s
 from hwprof.errors import HwprofError
 
 

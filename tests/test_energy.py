@@ -8,10 +8,10 @@ import pytest
 from click.testing import CliRunner
 
 from fakes.sysfs import FakeRaplTree, FakeZone, write_file
-from hwprof import energy
+from hwprof.measuring import energy
 from hwprof.cli import main
 from hwprof.drivers.base import PowerSample, PowerSensor
-from hwprof.energy import ENERGY_KEYS, measure_energy, read_trace, required_window_s, write_trace
+from hwprof.measuring.energy import ENERGY_KEYS, measure_energy, read_trace, required_window_s, write_trace
 from hwprof.errors import HwprofError
 
 

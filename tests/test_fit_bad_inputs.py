@@ -4,8 +4,8 @@ import pandas as pd
 import pytest
 
 from hwprof.errors import HwprofError
-from hwprof.fit import fit
-from hwprof.predictor import load_predictor
+from hwprof.fitting.pipeline import fit
+from hwprof.predictor.predictor import load_predictor
 from test_fit_synthetic import fitted_predictor_path, synthetic_frame, write
 
 

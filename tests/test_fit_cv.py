@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hwprof.fit import fit
-from hwprof.fit_layers import make_folds
-from hwprof.intervals import held_out_coverage, log_bounds
+from hwprof.fitting.pipeline import fit
+from hwprof.fitting.layers import make_folds
+from hwprof.predictor.intervals import held_out_coverage, log_bounds
 from test_fit_synthetic import DEVICE, FAMILIES, synthetic_frame, write
 
 
@@ -38,7 +38,7 @@ def test_sweep_rows_are_in_every_training_fold_and_never_scored():
 
 
 def test_layer_models_are_scored_on_held_out_families_only():
-    from hwprof.fit_layers import fit_op_model
+    from hwprof.fitting.layers import fit_op_model
     from test_fit_synthetic import conv_configs
 
     variables, z, y, groups = conv_configs(synthetic_frame(n_networks=12, seed=9, layer_noise=0.05))
@@ -66,7 +66,7 @@ def test_fit_reports_leave_one_family_out_metrics(tmp_path):
 
 
 def test_intervals_cover_fresh_data_near_nominal(tmp_path):
-    from hwprof.evaluate import evaluate
+    from hwprof.fitting.evaluate import evaluate
 
     noise = dict(layer_noise=0.05, network_noise=0.1)
     train = write(synthetic_frame(n_networks=40, seed=11, **noise), tmp_path / "train.parquet")
@@ -94,12 +94,12 @@ def test_conformal_bounds_and_small_sample_fallback():
 
 def _nb201_truth(archs):
     """A made-up board: per-layer launch cost, MAC and byte rates that differ by op group."""
-    from hwprof.features import aggregate_row
-    from hwprof.network_layers import network_layers
+    from hwprof.predictor.features import aggregate_row
+    from hwprof.predictor.records import network_layers
 
     rates = {"conv": (0.02, 40.0, 0.002), "norm": (0.015, 0.0, 0.004), "activation": (0.01, 0.0, 0.003),
              "pool": (0.02, 5.0, 0.006), "elementwise": (0.012, 0.0, 0.003)}
-    from hwprof.features import OP_GROUPS
+    from hwprof.predictor.features import OP_GROUPS
 
     latency = []
     for arch in archs:
@@ -142,7 +142,7 @@ def test_network_only_rows_mix_with_layer_datasets(tmp_path):
 
 
 def test_repeated_measurements_combine_by_precision():
-    from hwprof.fit_data import training_data
+    from hwprof.fitting.data import training_data
 
     frame = synthetic_frame(n_networks=3, seed=30)
     noisy = frame.copy()
@@ -160,7 +160,7 @@ def test_repeated_measurements_combine_by_precision():
 
 
 def test_three_runs_or_more_take_the_median_so_one_slow_run_cannot_move_it():
-    from hwprof.fit_data import combine_runs, training_data
+    from hwprof.fitting.data import combine_runs, training_data
 
     # one run slow throughout, yet precise within itself: no interval shows it
     latency, relative_ci = combine_runs(np.array([1.0, 1.04, 2.0]), np.array([0.01, 0.01, 0.01]))
@@ -209,8 +209,8 @@ def test_datasets_measured_under_different_allocator_policies_are_flagged(tmp_pa
 
 
 def test_refit_networks_keeps_layer_models_and_learns_new_totals():
-    from hwprof.fit import fit_training_data, refit_networks
-    from hwprof.fit_data import training_data
+    from hwprof.fitting.pipeline import fit_training_data, refit_networks
+    from hwprof.fitting.data import training_data
 
     data = training_data(synthetic_frame(n_networks=10, seed=40), DEVICE)
     predictor = fit_training_data(data, ["latency_ms"], family="polynomial", cv=False)
@@ -228,8 +228,8 @@ def test_fit_with_base_adapts_a_predictor_to_a_new_board(tmp_path):
     from click.testing import CliRunner
 
     from hwprof.cli import main
-    from hwprof.fit_data import training_data
-    from hwprof.predictor import load_predictor
+    from hwprof.fitting.data import training_data
+    from hwprof.predictor.predictor import load_predictor
 
     base_path = tmp_path / "base.json"
     fit([write(synthetic_frame(n_networks=10, seed=50), tmp_path / "base.parquet")], out=base_path,
@@ -296,8 +296,8 @@ def test_no_fresh_memory_cost_is_fitted_when_every_run_pinned_the_allocator(tmp_
 
 
 def test_rows_timed_under_contention_count_as_less_precise():
-    from hwprof.fit_data import _relative_ci
-    from hwprof.fit_layers import precision_weights
+    from hwprof.fitting.data import _relative_ci
+    from hwprof.fitting.layers import precision_weights
 
     rows = pd.DataFrame({"latency_ms": [10.0, 10.0, 10.0], "latency_ms_ci_low": [9.9] * 3,
                          "latency_ms_ci_high": [10.1] * 3, "stable": [True] * 3,

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hwprof.features import LayerRecord, encode_layers, signed_log1p
+from hwprof.predictor.features import LayerRecord, encode_layers, signed_log1p
 from hwprof.schema import REQUIRED_COLUMNS
 
 DEVICE = "Synthetic CPU"
@@ -139,8 +139,8 @@ def write(frame: pd.DataFrame, path) -> str:
 
 
 def test_planted_polynomial_is_recovered_per_op():
-    from hwprof.fit_data import training_data
-    from hwprof.fit import fit_training_data
+    from hwprof.fitting.data import training_data
+    from hwprof.fitting.pipeline import fit_training_data
 
     data = training_data(synthetic_frame(n_networks=30, seed=1), DEVICE)
     predictor = fit_training_data(data, ["latency_ms"], family="polynomial", cv=False)
@@ -174,8 +174,8 @@ def test_planted_polynomial_is_recovered_per_op():
 
 
 def test_network_model_learns_what_isolated_layers_miss():
-    from hwprof.fit_data import training_data
-    from hwprof.fit import fit_training_data
+    from hwprof.fitting.data import training_data
+    from hwprof.fitting.pipeline import fit_training_data
 
     data = training_data(synthetic_frame(n_networks=30, seed=2), DEVICE)
     predictor = fit_training_data(data, ["latency_ms"], family="polynomial", cv=False)
@@ -196,8 +196,8 @@ def test_network_model_learns_what_isolated_layers_miss():
 
 
 def test_networks_that_are_the_sum_of_their_layers_get_no_correction():
-    from hwprof.fit_data import training_data
-    from hwprof.fit import fit_training_data
+    from hwprof.fitting.data import training_data
+    from hwprof.fitting.pipeline import fit_training_data
 
     frame = synthetic_frame(n_networks=30, seed=3, layer_noise=0.02, network_noise=0.02, network_factor=1.0,
                             overhead_ms=0.0)
@@ -219,7 +219,7 @@ def fitted_predictor_path(tmp_dir, family="polynomial", n_networks=15, seed=5, c
     """A predictor fitted once per process on a noisy synthetic dataset, and its dataset's path."""
     import pathlib
 
-    from hwprof.fit import fit
+    from hwprof.fitting.pipeline import fit
 
     key = (family, n_networks, seed, cv, tuple(sorted(noise.items())))
     if key not in _fitted:
@@ -233,7 +233,7 @@ def fitted_predictor_path(tmp_dir, family="polynomial", n_networks=15, seed=5, c
 
 def conv_configs(frame):
     """The unique conv2d configurations of a synthetic frame: (variables, z, log latency, family)."""
-    from hwprof.features import BASE_VARIABLES
+    from hwprof.predictor.features import BASE_VARIABLES
 
     conv = frame[frame["op"] == "conv2d"].drop_duplicates("config")
     records = [LayerRecord(r.op, r.config, r.flops, r.input_bytes, r.output_bytes, r.weight_bytes)
@@ -244,8 +244,8 @@ def conv_configs(frame):
 
 
 def test_blend_is_the_mean_of_polynomial_and_trees_and_auto_scores_all_three():
-    from hwprof.fit_layers import blend, fit_op_model, fit_polynomial, fit_trees, make_folds, precision_weights
-    from hwprof.layer_models import LayerModel
+    from hwprof.fitting.layers import blend, fit_op_model, fit_polynomial, fit_trees, make_folds, precision_weights
+    from hwprof.predictor.layer_model import LayerModel
 
     variables, z, y, groups = conv_configs(synthetic_frame(n_networks=20, seed=70, layer_noise=0.1))
     folds, w = make_folds(groups), precision_weights(None, len(y))

@@ -4,7 +4,7 @@ import pytest
 import torch
 import torch.nn as nn
 
-from hwprof.layers import extract_layers
+from hwprof.models.layers import extract_layers
 
 
 def only(module, input_shape, batch_size=1):

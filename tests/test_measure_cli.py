@@ -120,10 +120,10 @@ def test_cuda_asked_for_but_absent(tmp_path):
 
 
 def test_interrupted_run_keeps_its_rows_and_resume_finishes_without_remeasuring(tmp_path, factory_file, monkeypatch):
-    import hwprof.runner
+    import hwprof.measuring.runner
 
     out = tmp_path / "r.parquet"
-    real_measure = hwprof.runner.Runner.measure
+    real_measure = hwprof.measuring.runner.Runner.measure
 
     def interrupted_after_three(self, items, on_done=None):
         finished = []
@@ -136,12 +136,12 @@ def test_interrupted_run_keeps_its_rows_and_resume_finishes_without_remeasuring(
 
         return real_measure(self, items, count)
 
-    monkeypatch.setattr(hwprof.runner.Runner, "measure", interrupted_after_three)
+    monkeypatch.setattr(hwprof.measuring.runner.Runner, "measure", interrupted_after_three)
     result = run("measure", f"{factory_file}:tiny", "--out", str(out), "--quiet", *FAST)
     assert result.exit_code == 130
     kept = pd.read_parquet(out)
     assert 0 < len(kept) < 8
-    monkeypatch.setattr(hwprof.runner.Runner, "measure", real_measure)
+    monkeypatch.setattr(hwprof.measuring.runner.Runner, "measure", real_measure)
 
     result = run("measure", f"{factory_file}:tiny", "--out", str(out), "--quiet", *FAST)
     assert result.exit_code != 0 and "--resume" in result.output

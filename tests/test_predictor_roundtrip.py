@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from hwprof.errors import HwprofError
-from hwprof.predictor import load_predictor
+from hwprof.predictor.predictor import load_predictor
 from test_fit_synthetic import DEVICE, fitted_predictor_path, synthetic_frame
 
 
@@ -50,7 +50,7 @@ def test_tree_models_survive_the_round_trip(tmp_path):
     assert conv.kind == "trees" and conv.trees.leaf.shape[1] == 2 ** conv.trees.depth
     predictor.save(tmp_path / "again.json")
     again = load_predictor(tmp_path / "again.json")
-    from hwprof.fit_data import training_data
+    from hwprof.fitting.data import training_data
     import pandas as pd
 
     data = training_data(pd.read_parquet(dataset), DEVICE)
@@ -112,7 +112,7 @@ def test_loading_refuses_files_that_are_not_predictors(tmp_path):
 
 
 def test_fresh_synthetic_networks_are_predicted_within_noise(predictor_file):
-    from hwprof.fit_data import training_data
+    from hwprof.fitting.data import training_data
 
     predictor = load_predictor(predictor_file)
     fresh = training_data(synthetic_frame(n_networks=10, seed=123), DEVICE)
@@ -132,8 +132,8 @@ def _count_layer_model_passes(predictor, monkeypatch) -> list[int]:
 
 
 def test_layer_predictions_are_made_once_per_configuration_and_reused(predictor_file, monkeypatch):
-    from hwprof.features import encode_layers
-    from hwprof.network_layers import network_layers
+    from hwprof.predictor.features import encode_layers
+    from hwprof.predictor.records import network_layers
 
     _, _, small = network_layers("mlp", 1, None)
     _, _, large = network_layers("mlp_large", 1, None)
@@ -190,14 +190,14 @@ def test_layer_predictions_are_made_once_per_configuration_and_reused(predictor_
 
 
 def test_a_full_encoding_cache_is_emptied_without_losing_configurations_in_use(predictor_file, monkeypatch):
-    import hwprof.predictor
-    from hwprof.network_layers import network_layers
+    import hwprof.predictor.predictor
+    from hwprof.predictor.records import network_layers
 
     _, _, small = network_layers("mlp", 1, None)
     _, _, large = network_layers("mlp_large", 1, None)
     predictor = load_predictor(predictor_file)
     predictor.features_from_layers(["mlp"], [1], [small])
-    monkeypatch.setattr(hwprof.predictor, "ENCODING_CACHE_SIZE", len(predictor._encoded) + 1)
+    monkeypatch.setattr(hwprof.predictor.predictor, "ENCODING_CACHE_SIZE", len(predictor._encoded) + 1)
     # mlp_large adds several configurations, so the cache is emptied while some of its layers were cached
     features = predictor.features_from_layers(["mlp_large"], [1], [large])
     assert len(predictor._encoded) <= len(features.batch.layers)
@@ -214,8 +214,8 @@ def test_a_single_network_is_predicted_as_in_a_batch(predictor_file, tmp_path):
 
     import pandas as pd
 
-    from hwprof.fit import fit
-    from hwprof.network_layers import network_layers
+    from hwprof.fitting.pipeline import fit
+    from hwprof.predictor.records import network_layers
     from hwprof.sample_models.nb201 import random_arch
 
     rng = random.Random(1)
@@ -240,8 +240,8 @@ def test_a_single_network_is_predicted_as_in_a_batch(predictor_file, tmp_path):
 def test_an_op_without_a_model_of_its_own_is_costed_by_its_op_groups_model(predictor_file):
     import torch.nn as nn
 
-    from hwprof.features import LayerRecord, encode_layers
-    from hwprof.network_layers import network_layers
+    from hwprof.predictor.features import LayerRecord, encode_layers
+    from hwprof.predictor.records import network_layers
     from test_fit_synthetic import planted_log_latency
 
     predictor = load_predictor(predictor_file)

@@ -8,9 +8,9 @@ import pytest
 import torch
 
 import hwprof
-from hwprof import provenance
+from hwprof.measuring import provenance
 from hwprof.errors import HwprofError
-from hwprof.provenance import collect_provenance, cpu_model, cpufreq, device_name
+from hwprof.measuring.provenance import collect_provenance, cpu_model, cpufreq, device_name
 from hwprof.schema import SCHEMA_VERSION
 
 

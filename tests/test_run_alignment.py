@@ -4,9 +4,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hwprof.features import op_group
-from hwprof.fit_data import training_data
-from hwprof.run_alignment import MIN_SHARED, align_runs
+from hwprof.predictor.features import op_group
+from hwprof.fitting.data import training_data
+from hwprof.fitting.alignment import MIN_SHARED, align_runs
 from test_fit_synthetic import DEVICE, synthetic_frame
 
 SLOWER = {"conv": 1.3, "activation": 0.8, "pool": 1.1, "linear": 1.2, "network": 1.25}
@@ -105,7 +105,7 @@ def test_rows_without_a_run_id_and_single_runs_are_untouched():
 
 
 def test_fit_records_and_says_the_alignment(tmp_path):
-    from hwprof.fit import fit
+    from hwprof.fitting.pipeline import fit
     from test_fit_synthetic import write
 
     first = synthetic_frame(n_networks=10, seed=58).assign(run_id="first")

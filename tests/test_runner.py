@@ -2,7 +2,7 @@
 
 import time
 
-from hwprof.runner import Item, Method, Runner
+from hwprof.measuring.runner import Item, Method, Runner
 
 
 def test_items_reach_the_precision_target_with_enough_samples():
@@ -51,7 +51,7 @@ def test_results_arrive_through_the_callback_as_items_finish():
 
 
 def test_cpu_taken_by_other_processes_is_reported(monkeypatch):
-    import hwprof.runner as runner
+    import hwprof.measuring.runner as runner
 
     busy = [0.0]
 

@@ -7,13 +7,13 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-import hwprof.api
-import hwprof.cli_search
+import hwprof.measuring.session
+import hwprof.cli.search
 from hwprof.cli import main
-from hwprof.search import SearchOptions, run_search
-from hwprof.search_constraints import parse_constraints
-from hwprof.search_space import space_from_dict
-from hwprof.search_verify import final_candidates, verify_candidates
+from hwprof.search.study import SearchOptions, run_search
+from hwprof.search.constraints import parse_constraints
+from hwprof.search.space import space_from_dict
+from hwprof.search.verify import final_candidates, verify_candidates
 
 from test_search_doubles import LATENCY_MS_PER_WIDTH, TOY_SPACE, ToyPredictor
 
@@ -27,7 +27,7 @@ def toy_yaml(tmp_path):
 
 @pytest.fixture
 def toy_predictor(monkeypatch):
-    monkeypatch.setattr(hwprof.cli_search, "_predictor", lambda *args: ToyPredictor())
+    monkeypatch.setattr(hwprof.cli.search, "_predictor", lambda *args: ToyPredictor())
 
 
 def invoke(*args):
@@ -120,7 +120,7 @@ def test_verify_says_unavailable_when_a_budgeted_metric_cannot_be_measured():
 
 
 def test_verify_flag_measures_the_final_candidates(toy_yaml, toy_predictor, tmp_path, monkeypatch):
-    monkeypatch.setattr(hwprof.api, "measure", fake_measure(1.15))
+    monkeypatch.setattr(hwprof.measuring.session, "measure", fake_measure(1.15))
     out = tmp_path / "out"
     result = invoke(toy_yaml, "--predictor", "unused.json", "--constraint", "latency_ms<=1", "--trials", 20,
                     "--seed", 1, "--out", out, "--verify", "--verify-count", 2)

@@ -6,10 +6,10 @@ import pytest
 import torch
 from click.testing import CliRunner
 
-import hwprof.cli_search
-import hwprof.search_demo as demo
+import hwprof.cli.search
+import hwprof.search.demo as demo
 from hwprof.cli import main
-from hwprof.models import resolve_model
+from hwprof.models.spec import resolve_model
 
 
 def test_every_corner_of_the_family_builds_and_gives_ten_logits():
@@ -72,7 +72,7 @@ def test_default_budget_is_the_median_predicted_latency():
 
 
 def test_demo_without_constraint_picks_its_budget_and_runs(monkeypatch, tmp_path, one_thread):
-    monkeypatch.setattr(hwprof.cli_search, "_predictor", lambda *args: ParamsPredictor())
+    monkeypatch.setattr(hwprof.cli.search, "_predictor", lambda *args: ParamsPredictor())
     monkeypatch.setattr(demo, "DEMO_EPOCHS", 1)
     result = CliRunner().invoke(main, ["search", "demo", "--trials", "3", "--seed", "0", "--threads", "1",
                                        "--out", str(tmp_path)])

@@ -5,8 +5,8 @@ import textwrap
 import pytest
 
 from hwprof.errors import HwprofError
-from hwprof.search_constraints import parse_constraint, parse_constraints
-from hwprof.search_space import load_callable, load_space, space_from_dict
+from hwprof.search.constraints import parse_constraint, parse_constraints
+from hwprof.search.space import load_callable, load_space, space_from_dict
 
 from test_search_doubles import TOY_SPACE
 

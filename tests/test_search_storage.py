@@ -8,9 +8,9 @@ import time
 import pytest
 
 from hwprof.errors import HwprofError
-from hwprof.search import SearchOptions, open_storage, run_search
-from hwprof.search_constraints import parse_constraints
-from hwprof.search_space import space_from_dict
+from hwprof.search.study import SearchOptions, open_storage, run_search
+from hwprof.search.constraints import parse_constraints
+from hwprof.search.space import space_from_dict
 
 from test_search_doubles import TOY_SPACE, ToyPredictor, score_toy
 

@@ -5,7 +5,7 @@ import random
 
 import pytest
 
-from hwprof.stats import median_ci_ranks, summarize
+from hwprof.measuring.stats import median_ci_ranks, summarize
 
 
 @pytest.mark.parametrize("n, ranks", [(5, None), (6, (0, 5)), (10, (1, 8)), (100, (39, 60))])

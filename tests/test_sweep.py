@@ -9,13 +9,13 @@ import numpy as np
 import pytest
 
 from hwprof.errors import HwprofError
-from hwprof.models import family_of, resolve_model
+from hwprof.models.spec import family_of, resolve_model
 from hwprof.sample_models.sweep import MAX_MACS, SAMPLERS, max_bytes, parse_sweep, sample_layers
 
 
 @pytest.mark.parametrize("op", sorted(SAMPLERS))
 def test_every_sweep_gives_distinct_reproducible_layers_of_its_op(op):
-    from hwprof.api import _sweep_layers
+    from hwprof.measuring.session import _sweep_layers
     import torch
 
     spec = resolve_model(f"sweep:{op}:12:3")
@@ -96,8 +96,8 @@ def test_measured_sweep_is_layer_rows_only_and_resumes(tmp_path):
 def test_cross_validation_folds_keep_sweep_rows_and_drop_only_held_out_layers(tmp_path):
     import pandas as pd
 
-    from hwprof.fit import _layers_of
-    from hwprof.fit_data import training_data
+    from hwprof.fitting.pipeline import _layers_of
+    from hwprof.fitting.data import training_data
     from test_fit_synthetic import DEVICE, synthetic_frame
 
     frame = synthetic_frame(n_networks=6, batch_sizes=(1,), seed=5)
@@ -120,7 +120,7 @@ def test_cross_validation_folds_keep_sweep_rows_and_drop_only_held_out_layers(tm
 
 
 def test_a_sweep_is_not_a_network_to_predict():
-    from hwprof.network_layers import network_layers
+    from hwprof.predictor.records import network_layers
 
     with pytest.raises(HwprofError, match="layer sweep, not a network"):
         network_layers("sweep:linear:3")

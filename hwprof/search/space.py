@@ -3,9 +3,9 @@
 A space is written in YAML or Python with the same keys:
 
     name: digits-cnn                       # optional; defaults to the file's stem
-    factory: hwprof.search_demo:build_digits_cnn   # module:function or path/to/file.py:function
+    factory: hwprof.search.demo:build_digits_cnn   # module:function or path/to/file.py:function
     input_shape: [1, 8, 8]                 # one sample, without the batch dimension
-    objective: hwprof.search_demo:train_on_digits  # optional; --objective overrides it
+    objective: hwprof.search.demo:train_on_digits  # optional; --objective overrides it
     params:
       channels: [8, 16, 32]                # a list: one of these choices
       depth: {low: 1, high: 3}             # integer bounds: an integer range, both ends included
@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from hwprof.errors import HwprofError
-from hwprof.models import import_user_file
+from hwprof.models.spec import import_user_file
 
 CHOICE_TYPES = (str, int, float, bool, type(None))
 SPACE_KEYS = {"name", "factory", "input_shape", "objective", "params", "fixed"}
@@ -95,7 +95,7 @@ class SearchSpace:
 def load_space(text: str) -> SearchSpace:
     """SPACE argument -> SearchSpace: 'demo', a YAML file, or a Python file (file.py or file.py:NAME)."""
     if text == "demo":
-        from hwprof.search_demo import demo_space
+        from hwprof.search.demo import demo_space
 
         return demo_space()
     path_text, _, attribute = text.partition(":") if ".py:" in text else (text, "", "")
@@ -186,7 +186,7 @@ def _callable(value: Any, what: str, base_dir: Path | None) -> tuple[Callable, s
 
 def _shape(value: Any) -> tuple[int, ...]:
     if isinstance(value, str):
-        from hwprof.models import parse_shape
+        from hwprof.models.spec import parse_shape
 
         return parse_shape(value)
     try:

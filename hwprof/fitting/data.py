@@ -20,9 +20,9 @@ import numpy as np
 import pandas as pd
 
 from hwprof.errors import HwprofError
-from hwprof.features import LayerRecord, NetworkBatch
-from hwprof.network_layers import network_layers
-from hwprof.run_alignment import Alignment, align_runs
+from hwprof.predictor.features import LayerRecord, NetworkBatch
+from hwprof.predictor.records import network_layers
+from hwprof.fitting.alignment import Alignment, align_runs
 
 NETWORK_ONLY_COLUMNS = ("model", "batch_size", "latency_ms")
 TARGETS = {"latency": "latency_ms", "power": "power_w", "energy": "energy_mj"}
@@ -111,7 +111,7 @@ def _run_summary(run: dict) -> dict:
 def allocator_pinned(sources: list[dict]) -> bool:
     """Every dataset is an hwprof dataset whose runs all pinned the allocator (`measure --allocator
     steady`): a network's activations were then reused as an isolated layer's buffer is, so there is
-    no fresh-memory cost to learn, and any fitted would be noise (hwprof/allocator.py)."""
+    no fresh-memory cost to learn, and any fitted would be noise (hwprof/measuring/allocator.py)."""
     return bool(sources) and all(source["runs"] and all(run.get("allocator") == "steady" for run in source["runs"])
                                  for source in sources)
 
@@ -119,7 +119,7 @@ def allocator_pinned(sources: list[dict]) -> bool:
 def allocator_warning(sources: list[dict]) -> str | None:
     """A sentence when the hwprof datasets were measured under different allocator policies, else None.
 
-    Activation-heavy networks run up to 1.4x apart on a CPU between the policies (hwprof/allocator.py),
+    Activation-heavy networks run up to 1.4x apart on a CPU between the policies (hwprof/measuring/allocator.py),
     which no model can tell from the layers."""
     by_policy: dict[str, list[str]] = {}
     for source in sources:
@@ -178,8 +178,8 @@ def _fill_energy_and_power(frame: pd.DataFrame) -> pd.DataFrame:
 def training_data(frame: pd.DataFrame, device_name: str, sources: list[dict] | None = None,
                   require_networks: bool = True, align: bool = True) -> TrainingData:
     """The fitter's tables. With `align`, runs measured at different machine speeds are first
-    scaled to one (hwprof/run_alignment.py); evaluation takes the measurements as they are."""
-    from hwprof.models import family_of
+    scaled to one (hwprof/fitting/alignment.py); evaluation takes the measurements as they are."""
+    from hwprof.models.spec import family_of
 
     alignment = Alignment([])
     if align:
@@ -296,7 +296,7 @@ def _weighted(values: pd.Series, weights: np.ndarray) -> float:
 
 
 def _traced(model: str, batch_size: int, input_shape) -> list[LayerRecord]:
-    from hwprof.models import parse_shape
+    from hwprof.models.spec import parse_shape
 
     shape = parse_shape(str(input_shape)) if isinstance(input_shape, str) and input_shape.strip() else None
     try:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from hwprof.features import op_group
+from hwprof.predictor.features import op_group
 
 MIN_SHARED = 10  # configurations a run must share with the reference for a factor to be estimated
 NETWORK_CLASS = "network"

@@ -27,13 +27,13 @@ import numpy as np
 import pandas as pd
 
 from hwprof.errors import HwprofError
-from hwprof.features import (
+from hwprof.predictor.features import (
     AGGREGATE_KINDS, FRESH_KIND, OP_GROUPS, LayerRecord, NetworkBatch, encode_layers, op_group, record_aggregates,
 )
-from hwprof.fit_network import RATIO_COLUMNS, NetworkModel, ratio_features
-from hwprof.intervals import log_bounds
-from hwprof.layer_models import LayerModel, StackedLayerModels
-from hwprof.network_layers import network_layers
+from hwprof.fitting.network import RATIO_COLUMNS, NetworkModel, ratio_features
+from hwprof.predictor.intervals import log_bounds
+from hwprof.predictor.layer_model import LayerModel, StackedLayerModels
+from hwprof.predictor.records import network_layers
 
 FORMAT = "hwprof-predictor"
 FORMAT_VERSION = 2

@@ -12,15 +12,15 @@ from hwprof.errors import HwprofError
 
 # command name -> ("module:attribute", one-line help shown by `hwprof --help` without importing it)
 COMMANDS = {
-    "measure": ("hwprof.cli_measure:measure", "Measure layer and network latency (and power) of models."),
-    "models": ("hwprof.cli_measure:models", "List the sample models and their input shapes."),
-    "merge": ("hwprof.cli_dataset:merge", "Combine datasets from several runs or boards."),
-    "devices": ("hwprof.cli_devices:devices", "List devices and power sensors, and why any is unusable."),
-    "plot-trace": ("hwprof.cli_devices:plot_trace", "Draw a power trace written by measure --trace."),
-    "fit": ("hwprof.cli_fit:fit", "Fit latency, power and energy predictors from datasets."),
-    "predict": ("hwprof.cli_fit:predict", "Predict the cost of models with a fitted predictor."),
-    "evaluate": ("hwprof.cli_fit:evaluate", "Score a predictor against measured datasets."),
-    "search": ("hwprof.cli_search:search", "Search a space under predicted hardware budgets."),
+    "measure": ("hwprof.cli.measure:measure", "Measure layer and network latency (and power) of models."),
+    "models": ("hwprof.cli.measure:models", "List the sample models and their input shapes."),
+    "merge": ("hwprof.cli.dataset:merge", "Combine datasets from several runs or boards."),
+    "devices": ("hwprof.cli.devices:devices", "List devices and power sensors, and why any is unusable."),
+    "plot-trace": ("hwprof.cli.devices:plot_trace", "Draw a power trace written by measure --trace."),
+    "fit": ("hwprof.cli.fit:fit", "Fit latency, power and energy predictors from datasets."),
+    "predict": ("hwprof.cli.fit:predict", "Predict the cost of models with a fitted predictor."),
+    "evaluate": ("hwprof.cli.fit:evaluate", "Score a predictor against measured datasets."),
+    "search": ("hwprof.cli.search:search", "Search a space under predicted hardware budgets."),
 }
 
 

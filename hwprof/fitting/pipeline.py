@@ -19,18 +19,18 @@ from scipy import stats
 
 import hwprof
 from hwprof.errors import HwprofError
-from hwprof.features import (
+from hwprof.predictor.features import (
     AGGREGATE_KINDS, BASE_VARIABLES, FRESH_KIND, GEMM_VARIABLES, OP_GROUPS, PHYSICAL_VARIABLES, SHAPE_VARIABLES, NetworkBatch,
     config_variables, encode_layers, op_group,
 )
-from hwprof.fit_data import (
+from hwprof.fitting.data import (
     TrainingData, allocator_pinned, allocator_warning, read_inputs, requested_targets, select_device, training_data,
 )
-from hwprof.fit_layers import FAMILIES, MIN_ROWS, fit_op_model, make_folds
-from hwprof.fit_network import analytic_design, energy_design, fit_log_ratio_model, fit_network_model, power_design
-from hwprof.intervals import held_out_coverage
-from hwprof.models import SWEEP_FAMILY
-from hwprof.predictor import FORMAT, FORMAT_VERSION, CompiledNetworkModel, LayerModelSet, Predictor, load_predictor
+from hwprof.fitting.layers import FAMILIES, MIN_ROWS, fit_op_model, make_folds
+from hwprof.fitting.network import analytic_design, energy_design, fit_log_ratio_model, fit_network_model, power_design
+from hwprof.predictor.intervals import held_out_coverage
+from hwprof.models.spec import SWEEP_FAMILY
+from hwprof.predictor.predictor import FORMAT, FORMAT_VERSION, CompiledNetworkModel, LayerModelSet, Predictor, load_predictor
 from hwprof.schema import SCHEMA_VERSION
 
 FALLBACK_VARIABLES = PHYSICAL_VARIABLES + ("batch",)
@@ -45,7 +45,7 @@ def fit(paths: Sequence[str | os.PathLike], out: str | os.PathLike | None = None
     """Datasets in, predictor out (written to `out` when given).
 
     With `align_runs`, runs of the datasets measured at different machine speeds are
-    scaled to one before repeats are combined (hwprof/run_alignment.py).
+    scaled to one before repeats are combined (hwprof/fitting/alignment.py).
 
     With `base` (a predictor file), its layer models are kept and only the network
     models are learned from the datasets' network rows: a few whole networks measured
@@ -308,7 +308,7 @@ def _document(data: TrainingData, variables: list[str], layer_docs: dict, networ
 
 
 def _feature_definitions(variables: list[str], groups_seen: list[str]) -> dict:
-    from hwprof.features import AGGREGATE_KINDS, OP_GROUP_RULES
+    from hwprof.predictor.features import AGGREGATE_KINDS, OP_GROUP_RULES
 
     return {
         "layer_variables": variables,

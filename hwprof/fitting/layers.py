@@ -17,7 +17,7 @@ import numpy as np
 from scipy.optimize import lsq_linear
 from sklearn.linear_model import lasso_path, orthogonal_mp
 
-from hwprof.layer_models import LayerModel, PhysicalBase, Trees
+from hwprof.predictor.layer_model import LayerModel, PhysicalBase, Trees
 
 FAMILIES = ("polynomial", "trees", "auto")
 MIN_ROWS = 6  # unique configurations an op type needs for a model of its own

@@ -14,10 +14,10 @@ import numpy as np
 import pandas as pd
 
 from hwprof.errors import HwprofError
-from hwprof.features import encode_layers
-from hwprof.fit import accuracy
-from hwprof.fit_data import read_inputs, select_device, training_data
-from hwprof.predictor import Predictor, check_confidence
+from hwprof.predictor.features import encode_layers
+from hwprof.fitting.pipeline import accuracy
+from hwprof.fitting.data import read_inputs, select_device, training_data
+from hwprof.predictor.predictor import Predictor, check_confidence
 
 
 def evaluate(predictor: Predictor, paths: Sequence[str | os.PathLike], confidence: float = 0.9,

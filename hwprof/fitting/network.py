@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.optimize import lsq_linear
 
-from hwprof.features import ADDITIVE_KINDS, AGGREGATE_KINDS, OP_GROUPS
-from hwprof.fit_layers import precision_weights
+from hwprof.predictor.features import ADDITIVE_KINDS, AGGREGATE_KINDS, OP_GROUPS
+from hwprof.fitting.layers import precision_weights
 
 LAMBDAS = (0.01, 0.1, 1.0, 10.0, 100.0, 1000.0)
 SMALL_SAMPLE_LAMBDA = 10.0  # used when there are too few networks to cross-validate the choice

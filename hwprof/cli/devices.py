@@ -158,7 +158,7 @@ def devices(as_json, tegrastats):
               help="PNG to write (default: TRACE with the extension .png).")
 def plot_trace(trace, out):
     """Draw a power trace written by `hwprof measure --trace` (watts against time, one line per sensor)."""
-    from hwprof.energy import read_trace
+    from hwprof.measuring.energy import read_trace
 
     frame = read_trace(trace)
     if frame.empty:

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from hwprof.errors import HwprofError
-from hwprof.search_constraints import PREDICTED_METRICS, Constraint
-from hwprof.search_space import SearchSpace
+from hwprof.search.constraints import PREDICTED_METRICS, Constraint
+from hwprof.search.space import SearchSpace
 
 SAMPLERS = ("tpe", "nsga2")
 PARETO_METRICS = ("latency_ms", "energy_mj")  # cost axes of the Pareto front, where predicted
@@ -159,7 +159,7 @@ class CostEstimator:
 
     def estimate(self, module, params: dict) -> tuple[dict, dict, dict]:
         """-> (metrics, intervals, checked value per constraint)."""
-        from hwprof.models import ModelSpec
+        from hwprof.models.spec import ModelSpec
 
         spec = ModelSpec(f"{self.space.name}:{_params_text(params)}", module, self.space.input_shape, self.space.name)
         prediction = self.predictor.predict(
@@ -187,7 +187,7 @@ class CostEstimator:
 
 
 def _layer_metrics(module, input_shape, batch_size) -> dict:
-    from hwprof.layers import extract_layers
+    from hwprof.models.layers import extract_layers
 
     try:
         layers, _ = extract_layers(module, input_shape, batch_size=batch_size)

@@ -7,8 +7,8 @@ import os
 import tempfile
 from pathlib import Path
 
-from hwprof.search import SearchResult, TrialRecord
-from hwprof.search_constraints import PREDICTED_METRICS
+from hwprof.search.study import SearchResult, TrialRecord
+from hwprof.search.constraints import PREDICTED_METRICS
 
 METRIC_LABELS = {"latency_ms": "latency ms", "energy_mj": "energy mJ", "power_w": "power W",
                  "params": "params", "flops": "MACs", "memory_mb": "memory MB"}

@@ -7,8 +7,8 @@ import sys
 
 import click
 
-from hwprof.allocator import DEFAULT_POLICY, POLICIES
-from hwprof.runner import CONTENDED_SHARE, Method
+from hwprof.measuring.allocator import DEFAULT_POLICY, POLICIES
+from hwprof.measuring.runner import CONTENDED_SHARE, Method
 
 TOP_LAYERS = 10
 
@@ -47,8 +47,8 @@ def measure(models, out, batch_sizes, device, precision, max_item_s, threads, po
     MODEL is a name from `hwprof models`, nb201:<arch> in NAS-Bench-201
     notation, or path/to/file.py:factory returning a torch.nn.Module.
     """
-    from hwprof.api import measure as run_measure
-    from hwprof.models import parse_shape
+    from hwprof.measuring.session import measure as run_measure
+    from hwprof.models.spec import parse_shape
 
     shape = parse_shape(input_shape) if input_shape else None
     trace_path = _trace_path(out) if trace else None

@@ -10,7 +10,7 @@ from collections import OrderedDict
 from typing import Any
 
 from hwprof.errors import HwprofError
-from hwprof.features import LayerRecord
+from hwprof.predictor.features import LayerRecord
 
 CACHE_SIZE = 4096
 _cache: OrderedDict[tuple, tuple[list[str], list[LayerRecord]]] = OrderedDict()
@@ -19,7 +19,7 @@ _cache: OrderedDict[tuple, tuple[list[str], list[LayerRecord]]] = OrderedDict()
 def network_layers(model: Any, batch_size: int = 1, input_shape: tuple[int, ...] | None = None
                    ) -> tuple[str, list[str], list[LayerRecord]]:
     """(display name, layer names, layer records) of a model name, ModelSpec or nn.Module."""
-    from hwprof.models import ModelSpec, resolve_model
+    from hwprof.models.spec import ModelSpec, resolve_model
 
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise HwprofError(f"batch size must be a positive integer, not {batch_size!r}")
@@ -58,7 +58,7 @@ def _refuse_sweep(spec) -> None:
 
 
 def _trace(module, input_shape: tuple[int, ...], batch_size: int, label: str) -> tuple[list[str], list[LayerRecord]]:
-    from hwprof.layers import extract_layers
+    from hwprof.models.layers import extract_layers
 
     try:
         layers, _method = extract_layers(module, input_shape, batch_size)

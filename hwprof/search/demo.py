@@ -23,9 +23,9 @@ DEMO_SPLIT_SEED = 0
 
 DEMO_SPACE = {
     "name": "digits-cnn",
-    "factory": "hwprof.search_demo:build_digits_cnn",
+    "factory": "hwprof.search.demo:build_digits_cnn",
     "input_shape": list(DEMO_INPUT_SHAPE),
-    "objective": "hwprof.search_demo:train_on_digits",
+    "objective": "hwprof.search.demo:train_on_digits",
     "params": {
         "channels": [4, 8, 16, 32, 64],
         "depth": {"low": 1, "high": 3},
@@ -39,7 +39,7 @@ DEMO_SPACE = {
 
 
 def demo_space():
-    from hwprof.search_space import space_from_dict
+    from hwprof.search.space import space_from_dict
 
     return space_from_dict(DEMO_SPACE)
 
@@ -140,9 +140,9 @@ def demo_predictor(out_dir, count: int = 12, threads: int | None = None, say=lam
     """
     from pathlib import Path
 
-    from hwprof.api import measure
-    from hwprof.fit import fit
-    from hwprof.predictor import load_predictor
+    from hwprof.measuring.session import measure
+    from hwprof.fitting.pipeline import fit
+    from hwprof.predictor.predictor import load_predictor
 
     out_dir = Path(out_dir).resolve()
     predictor_path = out_dir / "demo-predictor.json"
@@ -170,7 +170,7 @@ def _factory_name(config: dict) -> str:
 def demo_family_source(configs: list[dict]) -> str:
     """A Python file with one argument-free factory per configuration, for `file.py:factory` model names."""
     lines = ['"""Demo networks measured to fit the demo predictor (written by hwprof search demo)."""', "",
-             "from hwprof.search_demo import DEMO_INPUT_SHAPE, build_digits_cnn", ""]
+             "from hwprof.search.demo import DEMO_INPUT_SHAPE, build_digits_cnn", ""]
     for config in configs:
         name = _factory_name(config)
         arguments = ", ".join(f"{key}={value!r}" for key, value in config.items())
@@ -188,7 +188,7 @@ def demo_default_budget(predictor, samples: int = 32, seed: int = 0) -> str:
     import random
     import statistics
 
-    from hwprof.models import ModelSpec
+    from hwprof.models.spec import ModelSpec
 
     space = demo_space()
     rng = random.Random(seed)

@@ -67,7 +67,7 @@ def fit(datasets, out, targets, family, device_name, base, no_cv, no_align_runs,
     latency_ms (optionally power_w, energy_mj, input_shape): features are then
     computed from each model spec, e.g. nb201:<arch>.
     """
-    from hwprof.fit import fit as run_fit
+    from hwprof.fitting.pipeline import fit as run_fit
 
     say = (lambda message: None) if quiet or as_json else (lambda message: click.echo(message, err=True))
     predictor = run_fit(list(datasets), out, targets, family, device_name, cv=not no_cv, progress=say, base=base,
@@ -135,8 +135,8 @@ def _print_fit_summary(summary: dict) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (totals, intervals and layers).")
 def predict(predictor_path, models, batch_sizes, input_shape, confidence, show_layers, strict, as_json):
     """Predict latency (and power/energy where fitted) of MODELS with PREDICTOR."""
-    from hwprof.models import parse_shape
-    from hwprof.predictor import load_predictor
+    from hwprof.models.spec import parse_shape
+    from hwprof.predictor.predictor import load_predictor
 
     predictor = load_predictor(predictor_path)
     shape = parse_shape(input_shape) if input_shape else None
@@ -200,9 +200,9 @@ def _print_predictions(predictions, show_layers: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON.")
 def evaluate(predictor_path, datasets, confidence, device_name, plot_path, as_json):
     """Score PREDICTOR on measured DATASETS, per op type and per network."""
-    from hwprof.evaluate import evaluate as run_evaluate
-    from hwprof.evaluate import plot
-    from hwprof.predictor import load_predictor
+    from hwprof.fitting.evaluate import evaluate as run_evaluate
+    from hwprof.fitting.evaluate import plot
+    from hwprof.predictor.predictor import load_predictor
 
     predictor = load_predictor(predictor_path)
     report, points = run_evaluate(predictor, list(datasets), confidence, device_name)

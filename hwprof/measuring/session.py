@@ -19,12 +19,12 @@ from typing import Any, Callable, Iterable, Sequence
 import pandas as pd
 import torch
 
-from hwprof.allocator import DEFAULT_POLICY, pin_allocator
-from hwprof.allocator import POLICIES as ALLOCATOR_POLICIES
+from hwprof.measuring.allocator import DEFAULT_POLICY, pin_allocator
+from hwprof.measuring.allocator import POLICIES as ALLOCATOR_POLICIES
 from hwprof.errors import HwprofError
-from hwprof.layers import Layer, extract_layers
-from hwprof.models import ModelSpec, resolve_model
-from hwprof.runner import Item, Method, Result, Runner
+from hwprof.models.layers import Layer, extract_layers
+from hwprof.models.spec import ModelSpec, resolve_model
+from hwprof.measuring.runner import Item, Method, Result, Runner
 from hwprof.schema import ALL_COLUMNS
 
 MEASUREMENT_COLUMNS = ("latency_ms", "latency_ms_ci_low", "latency_ms_ci_high", "latency_ms_std", "samples",
@@ -98,7 +98,7 @@ def measure(models: Sequence[str | ModelSpec], batch_sizes: Iterable[int | str] 
             argv: list[str] | None = None, progress: Progress | None = None) -> pd.DataFrame:
     """Measure models on one device and return the dataset as a DataFrame (also written to `out`).
 
-    `allocator` pins the process's C allocator first (hwprof.allocator), process-wide."""
+    `allocator` pins the process's C allocator first (hwprof.measuring.allocator), process-wide."""
     if not 0 < precision < 1:
         raise HwprofError(f"--precision {precision} is out of range: give a fraction such as 0.02 for 2%")
     if max_item_s <= 0:
@@ -118,7 +118,7 @@ def measure(models: Sequence[str | ModelSpec], batch_sizes: Iterable[int | str] 
     progress = progress or Progress()
 
     from hwprof.drivers import open_sensor
-    from hwprof.provenance import collect_provenance, device_name
+    from hwprof.measuring.provenance import collect_provenance, device_name
 
     sensor, power_unavailable = open_sensor(power, device_text, tegrastats)
     if power_unavailable and power != "none":
@@ -153,7 +153,7 @@ def measure(models: Sequence[str | ModelSpec], batch_sizes: Iterable[int | str] 
         if sensor is not None:
             sensor.close()
         if trace and session.trace:
-            from hwprof.energy import write_trace
+            from hwprof.measuring.energy import write_trace
 
             write_trace(session.trace, trace)
     return session.frame()
@@ -266,7 +266,7 @@ class _Session:
             "measure_s": result.measure_s, "other_cpu_share": result.other_cpu_share,
         })
         if self.sensor is not None:
-            from hwprof.energy import measure_energy
+            from hwprof.measuring.energy import measure_energy
 
             values.update(measure_energy(item.run, summary.median, self.sensor, self.trace))
         return values

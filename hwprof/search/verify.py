@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from hwprof.search import SearchResult, TrialRecord
-from hwprof.search_constraints import PREDICTED_METRICS
-from hwprof.search_space import SearchSpace
+from hwprof.search.study import SearchResult, TrialRecord
+from hwprof.search.constraints import PREDICTED_METRICS
+from hwprof.search.space import SearchSpace
 
 
 def final_candidates(result: SearchResult, count: int) -> list[TrialRecord]:
@@ -25,10 +25,10 @@ def verify_candidates(space: SearchSpace, result: SearchResult, candidates: list
     """
     if not candidates:
         return {}
-    from hwprof.models import ModelSpec
+    from hwprof.models.spec import ModelSpec
 
     if measure is None:
-        from hwprof.api import measure
+        from hwprof.measuring.session import measure
     specs = {f"{space.name}[trial {r.number}]": r for r in candidates}
     frame = measure([ModelSpec(name, space.build(r.params), space.input_shape, space.name)
                      for name, r in specs.items()],

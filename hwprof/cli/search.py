@@ -63,9 +63,9 @@ stop together at that total (a few trials in flight may finish past it).
               show_default=True, help="Power sensor --verify uses for power and energy budgets.")
 def search(space, predictor_path, objective, constraint_texts, trials, sampler, confidence, batch_size, direction,
            storage, study_name, seed, timeout_s, threads, out_dir, verify, verify_count, device, power):
-    from hwprof.search import SearchOptions, run_search
-    from hwprof.search_constraints import parse_constraints
-    from hwprof.search_space import load_callable, load_space
+    from hwprof.search.study import SearchOptions, run_search
+    from hwprof.search.constraints import parse_constraints
+    from hwprof.search.space import load_callable, load_space
 
     constraints = parse_constraints(constraint_texts)  # cheap checks first: a typo fails in milliseconds
     if threads is not None:
@@ -86,7 +86,7 @@ def search(space, predictor_path, objective, constraint_texts, trials, sampler, 
     if not constraints:
         if space != "demo":
             raise HwprofError("no --constraint given: add a budget such as --constraint 'latency_ms<=5'")
-        from hwprof.search_demo import demo_default_budget
+        from hwprof.search.demo import demo_default_budget
 
         budget = demo_default_budget(predictor)
         click.echo(f"demo budget: {budget} (the median predicted latency of the family on this machine)")
@@ -103,12 +103,12 @@ def search(space, predictor_path, objective, constraint_texts, trials, sampler, 
 
 def _predictor(space: str, predictor_path: str | None, out: Path, threads: int | None):
     if predictor_path:
-        from hwprof.predictor import load_predictor
+        from hwprof.predictor.predictor import load_predictor
 
         return load_predictor(predictor_path)
     if space != "demo":
         raise HwprofError("--predictor is required: fit one with `hwprof fit DATASET --out predictor.json`")
-    from hwprof.search_demo import demo_predictor
+    from hwprof.search.demo import demo_predictor
 
     predictor, _ = demo_predictor(out, threads=threads, say=click.echo)
     return predictor
@@ -127,11 +127,11 @@ def _report(result, search_space, out: Path, verify: bool, verify_count: int, de
             threads: int | None) -> None:
     from rich.console import Console
 
-    from hwprof.search_report import plot_pareto, render_table, summary_lines, write_json_atomically
+    from hwprof.search.report import plot_pareto, render_table, summary_lines, write_json_atomically
 
     verified = {}
     if verify:
-        from hwprof.search_verify import final_candidates, verify_candidates
+        from hwprof.search.verify import final_candidates, verify_candidates
 
         if verify_count < 1:
             raise HwprofError("--verify-count must be at least 1")

@@ -27,7 +27,7 @@ from typing import Callable
 
 import psutil
 
-from hwprof.stats import Summary, summarize
+from hwprof.measuring.stats import Summary, summarize
 
 
 @dataclass(frozen=True)

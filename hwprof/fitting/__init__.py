@@ -1,0 +1,1 @@
+"""`hwprof fit` and `hwprof evaluate`: datasets in, a predictor document out."""
