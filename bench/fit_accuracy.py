@@ -71,6 +71,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from hwprof.fitting.pipeline import accuracy, fit_training_data
+    from hwprof.progress import Notes
     from hwprof.fitting.data import read_inputs, select_device, training_data
     from hwprof.fitting.layers import make_folds, rmspe
     from hwprof.models.spec import SWEEP_FAMILY, family_of
@@ -94,11 +95,11 @@ def main() -> None:
     if sweep_rows.any():  # the same fit without the sweeps' layer rows, side by side
         zoo_data = training_data(frame[~sweep_rows], device, sources)
         zoo_only = fit_training_data(zoo_data, ["latency_ms"], family="auto", cv=True,
-                                     progress=lambda m: print(f"[auto, zoo layers only] {m}", file=sys.stderr))
+                                     progress=Notes(lambda m: print(f"[auto, zoo layers only] {m}", file=sys.stderr)))
         results["network_latency"]["hwprof auto, zoo layers only"] = zoo_only.doc["cv"]["metrics"]["latency_ms"]
     for family in ("auto", "polynomial", "trees"):
         predictor = fit_training_data(data, ["latency_ms"], family=family, cv=True,
-                                      progress=lambda m: print(f"[{family}] {m}", file=sys.stderr))
+                                      progress=Notes(lambda m: print(f"[{family}] {m}", file=sys.stderr)))
         metrics = predictor.doc["cv"]["metrics"]
         results["network_latency"][f"hwprof {family}"] = metrics["latency_ms"]
         if family == "auto":

@@ -105,7 +105,7 @@ def main() -> int:
     from hwprof.errors import HwprofError
 
     try:
-        sensor, _ = open_sensor("nvml", args.device)
+        sensor = open_sensor("nvml", args.device)
     except HwprofError as error:
         return unavailable(str(error))
     device = torch.device(args.device)

@@ -36,6 +36,7 @@ from results_io import emit_markdown
 from hwprof.models.spec import ModelSpec
 from hwprof.search.study import SearchOptions, SearchResult, run_search
 from hwprof.search.constraints import parse_constraints
+from hwprof.progress import Notes
 from hwprof.search.demo import demo_default_budget, demo_predictor, demo_space
 
 HYPERPOWER = {"more_evaluations": 57.20, "faster_to_unaware_best": 112.99}
@@ -173,7 +174,7 @@ def main() -> None:
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     started = time.perf_counter()
-    predictor, predictor_path = demo_predictor(args.work, count=args.networks, threads=1, say=print)
+    predictor, predictor_path = demo_predictor(args.work, count=args.networks, threads=1, progress=Notes(print))
     fit_s = time.perf_counter() - started
     budget = args.constraint or demo_default_budget(predictor)
     print(f"budget {budget}; {args.seconds:.0f} s per run")

@@ -51,10 +51,11 @@ def main() -> None:
 
     from hwprof.search.study import SearchOptions, open_storage, run_search
     from hwprof.search.constraints import parse_constraints
+    from hwprof.progress import Notes
     from hwprof.search.demo import demo_default_budget, demo_predictor, demo_space
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    predictor, predictor_path = demo_predictor(args.work, say=print)
+    predictor, predictor_path = demo_predictor(args.work, progress=Notes(print))
     budget = demo_default_budget(predictor)
     os.environ["BUDGET"] = budget
     open_storage(args.url)  # creates the tables once, before the workers race to

@@ -7,21 +7,13 @@ never guesses power: without a readable sensor the power columns stay null.
 
 from __future__ import annotations
 
-from hwprof.drivers.base import EnergyWindow, PowerSample, PowerSensor, SensorUnavailable
-from hwprof.errors import HwprofError
+from hwprof.drivers.base import EnergyWindow, NoSensor, PowerSample, PowerSensor, SensorUnavailable
+from hwprof.drivers.host import parse_device
+from hwprof.errors import HwprofError, option
 
 POWER_KINDS = ("auto", "nvml", "rapl", "jetson", "none")
 
-__all__ = ["EnergyWindow", "POWER_KINDS", "PowerSample", "PowerSensor", "SensorUnavailable", "open_sensor"]
-
-
-def _check_device(device: str) -> None:
-    kind, _, index = device.partition(":")
-    if kind == "cpu" and not index:
-        return
-    if kind == "cuda" and (not index or index.isdigit()):
-        return
-    raise HwprofError(f"device '{device}' is not one hwprof measures power on: use cpu, cuda or cuda:N")
+__all__ = ["EnergyWindow", "NoSensor", "POWER_KINDS", "PowerSample", "PowerSensor", "SensorUnavailable", "open_sensor"]
 
 
 def _auto_kind(device: str, tegrastats: str | None) -> str:
@@ -29,27 +21,26 @@ def _auto_kind(device: str, tegrastats: str | None) -> str:
 
     if is_jetson(tegrastats):
         return "jetson"  # on a Jetson the rails cover the CPU and the integrated GPU alike
-    return "nvml" if device.startswith("cuda") else "rapl"
+    return "nvml" if parse_device(device).kind == "cuda" else "rapl"
 
 
 def _make_sensor(kind: str, device: str, tegrastats: str | None) -> PowerSensor:
     if kind == "nvml":
-        if not device.startswith("cuda"):
-            raise SensorUnavailable(f"NVML measures NVIDIA GPUs, not '{device}'; use --power rapl for the CPU "
-                                    "or --device cuda")
+        if parse_device(device).kind != "cuda":
+            raise SensorUnavailable(f"NVML measures NVIDIA GPUs, not '{device}'; measure the CPU with RAPL, or measure a GPU (cuda)")
         from hwprof.drivers.nvml import NvmlSensor
         return NvmlSensor(device)
     if kind == "rapl":
         if device != "cpu":
-            raise SensorUnavailable(f"RAPL measures the CPU package, not '{device}'; use --power nvml for a GPU")
+            raise SensorUnavailable(f"RAPL measures the CPU package, not '{device}'; measure a GPU with NVML")
         from hwprof.drivers.rapl import RaplSensor
         return RaplSensor()
     from hwprof.drivers.jetson import open_jetson_sensor
     return open_jetson_sensor(tegrastats)
 
 
-def open_sensor(power: str, device: str, tegrastats: str | None = None) -> tuple[PowerSensor | None, str | None]:
-    """(sensor, None) when a sensor covers `device`, else (None, why and how to fix).
+def open_sensor(power: str, device: str, tegrastats: str | None = None) -> PowerSensor | NoSensor:
+    """The sensor that covers `device`, opened; else a NoSensor that says why and how to fix it.
 
     `power` is auto|nvml|rapl|jetson|none. With auto, a Jetson uses its rails,
     cuda uses NVML and cpu uses RAPL; a missing sensor is a reason, not an error.
@@ -58,10 +49,10 @@ def open_sensor(power: str, device: str, tegrastats: str | None = None) -> tuple
     `metadata()` are final; calling `open()` again does nothing; the caller closes it.
     """
     if power not in POWER_KINDS:
-        raise HwprofError(f"--power {power} is unknown: choose one of {', '.join(POWER_KINDS)}")
-    _check_device(device)
+        raise HwprofError(f"{option('power', power)} is unknown: choose one of {', '.join(POWER_KINDS)}")
+    parse_device(device)
     if power == "none":
-        return None, "power measurement off (--power none)"
+        return NoSensor("power measurement was turned off")
     kind = _auto_kind(device, tegrastats) if power == "auto" else power
     try:
         sensor = _make_sensor(kind, device, tegrastats)
@@ -69,6 +60,6 @@ def open_sensor(power: str, device: str, tegrastats: str | None = None) -> tuple
     except SensorUnavailable as unavailable:
         reason = str(unavailable)
         if power != "auto":
-            raise HwprofError(f"--power {power} cannot be used: {reason}") from None
-        return None, reason
-    return sensor, None
+            raise HwprofError(f"{option('power', power)} cannot be used: {reason}") from None
+        return NoSensor(reason)
+    return sensor

@@ -9,28 +9,18 @@ inside a sensor and wall-clock (epoch) seconds in traces.
 
 from __future__ import annotations
 
-import os
 import statistics
 import threading
 import time
 from abc import ABC, abstractmethod
 from collections import deque
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Callable
 
 # Converts monotonic times to epoch seconds for traces; fixed once so a trace is consistent.
 EPOCH_OFFSET_S = time.time() - time.monotonic()
 
 SAMPLE_HISTORY = 200_000  # samples kept per sensor; at 100 Hz about half an hour
-
-
-def sysfs_path(path: str) -> Path:
-    """A host path (/sys, /proc, /etc) under HWPROF_SYSFS_ROOT (empty by default).
-
-    Containers with /sys bind-mounted elsewhere set it, and so do the tests.
-    """
-    return Path(os.environ.get("HWPROF_SYSFS_ROOT", "") + path)
 
 
 class SensorUnavailable(Exception):
@@ -94,6 +84,25 @@ def probe_update_period(read: Callable[[], float], max_probe_s: float, nominal_s
     return statistics.median(gaps), True
 
 
+class NoSensor:
+    """Stands where a power sensor would: it measures nothing and says why."""
+
+    available = False
+    source = None
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+    def metadata(self) -> None:
+        return None
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+    def __repr__(self) -> str:
+        return f"NoSensor({self.reason!r})"
+
+
 class PowerSensor(ABC):
     """Discover, open, window, close. Subclasses say how to read their hardware.
 
@@ -102,6 +111,8 @@ class PowerSensor(ABC):
     and implement `_poll_samples`; counter sensors also implement `_read_energy_j`.
     """
 
+    available = True  # a NoSensor is not
+    reason: str | None = None
     source: str = ""
     primary_sensor: str = ""
     update_period_s: float = 0.1

@@ -22,7 +22,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hwprof.drivers.base import PowerSample, PowerSensor, SensorUnavailable, probe_update_period, sysfs_path
+from hwprof.drivers.base import PowerSample, PowerSensor, SensorUnavailable, probe_update_period
+from hwprof.drivers.host import read_text, sysfs_path
 
 TEGRASTATS_INTERVAL_MS = 50
 TEGRASTATS_MIN_WINDOW_S = 1.0
@@ -187,32 +188,25 @@ class InaRail:
         return float(self.voltage_path.read_text()) * float(self.current_path.read_text()) / 1000.0
 
 
-def _read(path: Path) -> str | None:
-    try:
-        return path.read_text().strip()
-    except OSError:
-        return None
-
-
 def discover_ina3221() -> list[InaRail]:
     """Readable INA3221 rails: hwmon (JetPack 5+) or iio (JetPack 4). NC channels are left out."""
     rails = []
     for chip in sorted(sysfs_path("/sys/class/hwmon").glob("hwmon*")):
-        if _read(chip / "name") != "ina3221":
+        if read_text(chip / "name") != "ina3221":
             continue
         for label_path in sorted(chip.glob("in*_label")):
             channel = label_path.name[2:-len("_label")]
-            label = _read(label_path)
+            label = read_text(label_path)
             rail = InaRail(label or "", voltage_path=chip / f"in{channel}_input",
                            current_path=chip / f"curr{channel}_input")
             if label and label != "NC" and rail.current_path.exists():
                 rails.append(rail)
     for device in sorted(sysfs_path("/sys/bus/iio/devices").glob("iio:device*")):
-        if "ina3221" not in (_read(device / "name") or ""):
+        if "ina3221" not in (read_text(device / "name") or ""):
             continue
         for name_path in sorted(device.glob("rail_name_*")):
             channel = name_path.name.rsplit("_", 1)[1]
-            label = _read(name_path)
+            label = read_text(name_path)
             power_path = device / f"in_power{channel}_input"
             if label and label != "NC" and power_path.exists():
                 rails.append(InaRail(label, power_path=power_path))

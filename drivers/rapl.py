@@ -17,7 +17,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hwprof.drivers.base import PowerSample, PowerSensor, SensorUnavailable, probe_update_period, sysfs_path
+from hwprof.drivers.base import PowerSample, PowerSensor, SensorUnavailable, probe_update_period
+from hwprof.drivers.host import cpufreq_settings, read_text, sysfs_path
 
 POWERCAP_DIR = "/sys/class/powercap"
 PACKAGE_NAME = re.compile(r"^package-(\d+)$")
@@ -79,13 +80,6 @@ class RaplZone:
         return self.total_uj
 
 
-def _read_optional(path: Path) -> str | None:
-    try:
-        return path.read_text().strip()
-    except OSError:
-        return None
-
-
 def _classify(zone: RaplZone) -> None:
     if match := PACKAGE_NAME.match(zone.name):
         zone.role, zone.package = "package", int(match.group(1))
@@ -105,11 +99,11 @@ def discover_zones(root: Path | None = None) -> list[RaplZone]:
         control, _, index = entry.name.partition(":")
         if not index or control != "intel-rapl":  # "intel-rapl" itself is the control type
             continue  # intel-rapl-mmio repeats the MSR package counter; counting it would double
-        name = _read_optional(entry / "name")
-        max_range = _read_optional(entry / "max_energy_range_uj")
+        name = read_text(entry / "name")
+        max_range = read_text(entry / "max_energy_range_uj")
         if name is None or max_range is None:
             continue
-        max_power_uw = _read_optional(entry / "constraint_0_max_power_uw")
+        max_power_uw = read_text(entry / "constraint_0_max_power_uw")
         zone = RaplZone(
             zone_id=entry.name, name=name, path=entry,
             parent_id=entry.name.rsplit(":", 1)[0] if entry.name.count(":") > 1 else None,
@@ -176,7 +170,7 @@ def choose_counted(zones: list[RaplZone]) -> list[RaplZone]:
 def unavailable_reason(zones: list[RaplZone]) -> str | None:
     """Why RAPL cannot measure here, or None when it can."""
     if not zones:
-        from hwprof.drivers.cpu import no_rapl_reason
+        from hwprof.drivers.host import no_rapl_reason
         return no_rapl_reason()
     unreadable = [z for z in zones if not z.readable and z.role in ("package", "die", "psys")]
     if unreadable and not any(z.readable and z.role in ("package", "die", "psys") for z in zones):
@@ -190,14 +184,11 @@ def unavailable_reason(zones: list[RaplZone]) -> str | None:
 def _read_cpu_settings() -> dict:
     """Frequency settings of cpu0 and the summed thermal-throttle counts of all CPUs."""
     cpu_dir = sysfs_path("/sys/devices/system/cpu")
-    state: dict = {}
-    for key in ("scaling_governor", "scaling_min_freq", "scaling_max_freq"):
-        value = _read_optional(cpu_dir / "cpu0" / "cpufreq" / key)
-        if value is not None:
-            state[key] = value
+    state: dict = cpufreq_settings("cpu0")
+    state.pop("scaling_cur_freq", None)  # moves with load; the settings are what must stay put
     throttle_total = None
     for counter in cpu_dir.glob("cpu[0-9]*/thermal_throttle/package_throttle_count"):
-        value = _read_optional(counter)
+        value = read_text(counter)
         if value is not None and value.isdigit():
             throttle_total = (throttle_total or 0) + int(value)
     if throttle_total is not None:

@@ -22,7 +22,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from hwprof.errors import HwprofError
+from hwprof.errors import HwprofError, option
+from hwprof.files import write_atomically
 from hwprof.schema import (
     ALL_COLUMNS,
     BOOL_COLUMNS,
@@ -291,46 +292,6 @@ def check_output_path(path: str | os.PathLike) -> None:
         ) from None
 
 
-def _fsync_directory(directory: Path) -> None:
-    try:
-        descriptor = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(descriptor)
-    except OSError:
-        pass  # some filesystems cannot sync a directory; the replace is still atomic
-    finally:
-        os.close(descriptor)
-
-
-def _file_mode(path: Path) -> int:
-    """The replaced file's mode, or what a plain open() would give (mkstemp's is owner-only)."""
-    try:
-        return path.stat().st_mode & 0o777
-    except OSError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
-
-
-def _replace_atomically(path: Path, write_to) -> None:
-    """Call write_to(tmp_path), then move tmp over `path`: readers see old or new, never half."""
-    descriptor, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(descriptor)
-    tmp = Path(tmp_name)
-    try:
-        os.chmod(tmp, _file_mode(path))
-        write_to(tmp)
-        with open(tmp, "rb+") as handle:
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    _fsync_directory(path.parent)
-
-
 def provenance_document(runs: list[dict]) -> dict:
     return {"schema_version": SCHEMA_VERSION, "runs": runs}
 
@@ -340,15 +301,15 @@ def write_table(path: str | os.PathLike, frame: pd.DataFrame, runs: list[dict]) 
     path = Path(path)
     document = json.dumps(provenance_document(runs), sort_keys=True, default=str)
     if is_csv(path):
-        _replace_atomically(path, lambda tmp: frame.to_csv(tmp, index=False))
+        write_atomically(path, lambda tmp: frame.to_csv(tmp, index=False))
     else:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
         table = pa.Table.from_pandas(frame, preserve_index=False)
         table = table.replace_schema_metadata({**(table.schema.metadata or {}), METADATA_KEY: document})
-        _replace_atomically(path, lambda tmp: pq.write_table(table, tmp))
-    _replace_atomically(sidecar_path(path), lambda tmp: tmp.write_text(document + "\n", encoding="utf-8"))
+        write_atomically(path, lambda tmp: pq.write_table(table, tmp))
+    write_atomically(sidecar_path(path), lambda tmp: tmp.write_text(document + "\n", encoding="utf-8"))
 
 
 def _read_journal(path: Path) -> tuple[dict | None, list[dict]]:
@@ -397,7 +358,7 @@ class DatasetWriter:
             for existing in (self.path, self.journal_path):
                 if existing.exists():
                     raise HwprofError(
-                        f"{existing} already exists; pass --resume to continue that run, or choose another path."
+                        f"{existing} already exists; pass {option('resume', True)} to continue that run, or choose another path."
                     )
             self._base, self._previous_runs = empty_frame(), []
         else:
@@ -539,7 +500,7 @@ def _read_shard(path: Path, column_kinds: dict[str, tuple[str, Path]]) -> tuple[
     if journal_path(path).exists():
         raise HwprofError(
             f"{path} belongs to a run that did not finish ({journal_path(path).name} is next to it); "
-            f"finish it with `hwprof measure ... --out {path} --resume` before merging."
+            f"finish that run ({option('resume', True)}) before merging."
         )
     frame = read_table(path)
     _check_columns(path, frame)
@@ -572,7 +533,7 @@ def merge_datasets(shards: list[str | os.PathLike], out: str | os.PathLike, repl
             if _same_file(shard, earlier):
                 raise HwprofError(f"{shard} is given twice; pass each shard once.")
     if out.exists() and not replace:
-        raise HwprofError(f"{out} already exists; pass --force to replace it, or choose another path.")
+        raise HwprofError(f"{out} already exists; pass {option('force', True)} to replace it, or choose another path.")
     check_output_path(out)
 
     frames, runs, warnings = [], [], []

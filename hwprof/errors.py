@@ -1,11 +1,51 @@
-"""One exception type for mistakes a user can fix.
+"""One exception type for mistakes a user can fix, worded for whoever called.
 
-The CLI prints its message as one sentence and exits non-zero; anything else
-is a bug in hwprof and keeps its traceback.
+A message names a setting through `option(name)` or `option(name, value)`: from
+Python the error reads `max_item_s=0`, from the command line `--max-time 0`,
+so the library never speaks of flags its caller did not type. The CLI prints
+`cli_message()` as one sentence and exits non-zero; anything else is a bug in
+hwprof and is reported as one.
 """
+
+from __future__ import annotations
+
+import re
+
+_MARKER = re.compile(r"\u27e8([a-z_]+)(?:=([^\u27e9]*))?\u27e9")
+
+# Python parameter -> command-line flag, where the flag is not simply --name-with-dashes.
+FLAGS = {"max_item_s": "--max-time", "batch_sizes": "--batch-size", "layers": "--no-layers", "cv": "--no-cv",
+         "align_runs": "--no-align-runs", "targets": "--target", "predictor": "--predictor"}
+# Flags that switch something off: `layers=False` is `--no-layers`, and takes no value.
+NEGATED = {"layers", "cv", "align_runs"}
+
+
+def option(name: str, value: object = None) -> str:
+    """A setting inside an error message, rendered for Python or for the command line."""
+    return f"\u27e8{name}\u27e9" if value is None else f"\u27e8{name}={value}\u27e9"
+
+
+def _as_python(match: re.Match) -> str:
+    name, value = match.group(1), match.group(2)
+    return name if value is None else f"{name}={value}"
+
+
+def _as_flag(match: re.Match) -> str:
+    name, value = match.group(1), match.group(2)
+    flag = FLAGS.get(name, "--" + name.replace("_", "-"))
+    if value is None or name in NEGATED or value == "True":
+        return flag
+    return f"{flag} {value}"
 
 
 class HwprofError(Exception):
     """A user-facing error: the message says what is wrong and what to do."""
 
     exit_code = 2
+
+    def __str__(self) -> str:
+        return _MARKER.sub(_as_python, super().__str__())
+
+    def cli_message(self) -> str:
+        """The message with every setting named by its command-line flag."""
+        return _MARKER.sub(_as_flag, super().__str__())

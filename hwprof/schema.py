@@ -51,3 +51,7 @@ FLOAT_COLUMNS = ("latency_ms", "latency_ms_ci_low", "latency_ms_ci_high", "laten
                  "power_w", "idle_power_w", "energy_mj", "dynamic_energy_mj", "measure_s",
                  "other_cpu_share")
 BOOL_COLUMNS = ("stable",)
+
+# How each metric is named to a person, with its unit: tables, plots, search summaries.
+METRIC_LABELS = {"latency_ms": "latency ms", "power_w": "power W", "energy_mj": "energy mJ",
+                 "params": "params", "flops": "MACs", "memory_mb": "memory MB"}

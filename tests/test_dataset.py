@@ -146,7 +146,7 @@ def test_resume_after_crash_recovers_journal_rows_including_truncated_last_line(
         journal.write('{"row": {"kind": "lay')  # killed in the middle of a line
     assert len(read_table(path)) == 1
 
-    with pytest.raises(HwprofError, match="--resume"):
+    with pytest.raises(HwprofError, match="resume=True"):
         DatasetWriter(path, make_provenance())
 
     second = make_provenance()
@@ -238,7 +238,7 @@ def test_existing_output_is_refused_without_resume(tmp_path):
     path = tmp_path / "out.parquet"
     with DatasetWriter(path, make_provenance()) as writer:
         writer.write([make_row()])
-    with pytest.raises(HwprofError, match=r"already exists; pass --resume .* or choose another path"):
+    with pytest.raises(HwprofError, match=r"already exists; pass resume=True .* or choose another path"):
         DatasetWriter(path, make_provenance())
     assert len(read_table(path)) == 1
 

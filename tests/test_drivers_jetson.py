@@ -132,9 +132,9 @@ def test_auto_uses_jetson_rails_for_cpu_and_cuda(host):
     write_file(host / "etc" / "nv_tegra_release", "# R36 (release), REVISION: 4.0\n")
     fake_tegrastats(host / "bin", "orin_nano_jp6")
     for device in ("cpu", "cuda:0"):
-        sensor, reason = open_sensor("auto", device)
+        sensor = open_sensor("auto", device)
         try:
-            assert reason is None and sensor.source == "tegrastats:VDD_IN"
+            assert sensor.available and sensor.reason is None and sensor.source == "tegrastats:VDD_IN"
         finally:
             sensor.close()
 

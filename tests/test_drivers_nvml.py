@@ -34,9 +34,9 @@ def window(sensor, seconds):
 
 def test_counter_is_primary_and_agrees_with_instant_samples(fake_nvml, tmp_path, monkeypatch):
     monkeypatch.setenv("HWPROF_SYSFS_ROOT", str(tmp_path))
-    sensor, reason = open_sensor("auto", "cuda:0")
+    sensor = open_sensor("auto", "cuda:0")
     try:
-        assert reason is None and sensor.source == "nvml:0:total_energy"
+        assert sensor.available and sensor.reason is None and sensor.source == "nvml:0:total_energy"
         assert sensor.update_period_s == pytest.approx(0.02, rel=0.5)  # probed, not assumed
         assert sensor.metadata()["update_period_probed"] is True
         result = window(sensor, 0.6)
@@ -143,20 +143,21 @@ def test_missing_driver_is_a_reason_with_auto_and_an_error_when_named(monkeypatc
     monkeypatch.setenv("PATH", "/nonexistent")
     monkeypatch.delenv("HWPROF_TEGRASTATS", raising=False)
     monkeypatch.setitem(sys.modules, "pynvml", make_fake_pynvml(init_error=NVML_ERROR_LIBRARY_NOT_FOUND))
-    sensor, reason = open_sensor("auto", "cuda")
-    assert sensor is None and "NVIDIA driver" in reason
-    with pytest.raises(HwprofError, match="--power nvml cannot be used"):
+    sensor = open_sensor("auto", "cuda")
+    assert not sensor.available and "NVIDIA driver" in sensor.reason
+    with pytest.raises(HwprofError, match="power=nvml cannot be used"):
         open_sensor("nvml", "cuda")
     with pytest.raises(HwprofError, match="RAPL measures the CPU package"):
         open_sensor("rapl", "cuda:0")
 
 
 def test_bad_arguments_are_user_errors(fake_nvml):
-    with pytest.raises(HwprofError, match="--power watts is unknown"):
+    with pytest.raises(HwprofError, match="power=watts is unknown"):
         open_sensor("watts", "cuda")
     with pytest.raises(HwprofError, match="device 'tpu'"):
         open_sensor("auto", "tpu")
-    assert open_sensor("none", "cuda") == (None, "power measurement off (--power none)")
+    switched_off = open_sensor("none", "cuda")
+    assert not switched_off.available and switched_off.reason == "power measurement was turned off"
 
 
 def test_measure_energy_sizes_windows_from_the_probed_period(fake_nvml):

@@ -117,31 +117,31 @@ def test_permission_error_is_explained_not_replaced(sysfs_root, monkeypatch):
             raise PermissionError(13, "Permission denied", str(path))
 
         monkeypatch.setattr(rapl, "read_counter_uj", denied)
-        sensor, reason = open_sensor("auto", "cpu")
-        assert sensor is None
+        sensor = open_sensor("auto", "cpu")
+        assert not sensor.available
         for fix in ("chmod", "udev", "cap_dac_read_search", "root", "energy_uj"):
-            assert fix in reason
-        with pytest.raises(HwprofError, match="--power rapl cannot be used: RAPL energy counters"):
+            assert fix in sensor.reason
+        with pytest.raises(HwprofError, match="power=rapl cannot be used: RAPL energy counters"):
             open_sensor("rapl", "cpu")
 
 
 def test_no_powercap_on_a_virtual_machine_says_so(sysfs_root):
     write_file(sysfs_root / "proc" / "cpuinfo", "model name\t: Fake\nflags\t\t: fpu hypervisor sse\n")
-    sensor, reason = open_sensor("auto", "cpu")
-    assert sensor is None and "virtual machine" in reason and "latency only" in reason
+    sensor = open_sensor("auto", "cpu")
+    assert not sensor.available and "virtual machine" in sensor.reason and "latency only" in sensor.reason
 
 
 def test_no_powercap_on_bare_metal_says_how_to_load_it(sysfs_root):
-    sensor, reason = open_sensor("auto", "cpu")
-    assert sensor is None and "modprobe intel_rapl_msr" in reason and "HWPROF_SYSFS_ROOT" in reason
+    sensor = open_sensor("auto", "cpu")
+    assert not sensor.available and "modprobe intel_rapl_msr" in sensor.reason and "HWPROF_SYSFS_ROOT" in sensor.reason
     with pytest.raises(SensorUnavailable):
         RaplSensor()
 
 
 def test_only_core_zones_cannot_measure_the_cpu(sysfs_root):
     with FakeRaplTree(sysfs_root, [FakeZone("intel-rapl:0:0", "core", 10.0)]):
-        sensor, reason = open_sensor("auto", "cpu")
-    assert sensor is None and "no package or psys zone" in reason
+        sensor = open_sensor("auto", "cpu")
+    assert not sensor.available and "no package or psys zone" in sensor.reason
 
 
 def test_throttling_and_clock_setting_changes_are_flagged(sysfs_root):

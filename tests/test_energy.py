@@ -11,7 +11,8 @@ from fakes.sysfs import FakeRaplTree, FakeZone, write_file
 from hwprof.measuring import energy
 from hwprof.cli import main
 from hwprof.drivers.base import PowerSample, PowerSensor
-from hwprof.measuring.energy import ENERGY_KEYS, measure_energy, read_trace, required_window_s, write_trace
+from hwprof.measuring.energy import ENERGY_KEYS, measure_energy, required_window_s
+from hwprof.measuring.trace import read_trace, write_trace
 from hwprof.errors import HwprofError
 
 

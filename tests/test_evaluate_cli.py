@@ -66,7 +66,7 @@ def test_evaluate_table_json_and_plot(files):
 @pytest.mark.parametrize("args, message", [
     (("predict", "missing.json", "mlp"), "does not exist"),
     (("predict", "{predictor}", "nonsense"), "unknown model 'nonsense'"),
-    (("predict", "{predictor}", "mlp", "--batch-size", "0"), "bad --batch-size"),
+    (("predict", "{predictor}", "mlp", "--batch-size", "0"), "bad batch size"),
     (("predict", "{predictor}", "mlp", "--strict"), "no layer model of their own"),
     (("evaluate", "{predictor}", "missing.parquet"), "does not exist"),
     (("fit", "missing.parquet"), "does not exist"),

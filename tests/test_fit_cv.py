@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from hwprof.progress import Notes
 from hwprof.fitting.pipeline import fit
 from hwprof.fitting.layers import make_folds
 from hwprof.predictor.intervals import held_out_coverage, log_bounds
@@ -201,7 +202,7 @@ def test_datasets_measured_under_different_allocator_policies_are_flagged(tmp_pa
     also_steady = _with_runs(synthetic_frame(n_networks=10, seed=42), tmp_path / "again.parquet",
                              [{"run_id": "c", **PINNED_RUN}])
     said = []
-    predictor = fit([steady, old], family="polynomial", cv=False, progress=said.append)
+    predictor = fit([steady, old], family="polynomial", cv=False, progress=Notes(said.append))
     [warning] = predictor.doc["training"]["warnings"]
     assert "steady: steady.parquet; unrecorded: old.parquet" in warning and "--allocator" in warning
     assert f"warning: {warning}" in said

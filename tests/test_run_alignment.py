@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from hwprof.progress import Notes
 from hwprof.predictor.features import op_group
 from hwprof.fitting.data import training_data
 from hwprof.fitting.alignment import MIN_SHARED, align_runs
@@ -111,7 +112,7 @@ def test_fit_records_and_says_the_alignment(tmp_path):
     first = synthetic_frame(n_networks=10, seed=58).assign(run_id="first")
     dataset = write(pd.concat([first, _rerun(first, "again")], ignore_index=True), tmp_path / "d.parquet")
     said = []
-    predictor = fit([dataset], family="polynomial", cv=False, progress=said.append)
+    predictor = fit([dataset], family="polynomial", cv=False, progress=Notes(said.append))
     [reference, rerun] = predictor.doc["training"]["run_alignment"]
     assert reference["reference_run"] is None and rerun["reference_run"] == "first"
     assert rerun["factors"]["network"] == pytest.approx(1.25, rel=0.03)

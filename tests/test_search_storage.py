@@ -132,5 +132,5 @@ def test_resuming_with_another_sampler_is_refused(tmp_path):
     journal = tmp_path / "study.journal"
     space = space_from_dict(TOY_SPACE)
     run_search(space, ToyPredictor(), score_toy, "toy", options(journal, 2))
-    with pytest.raises(HwprofError, match="same --sampler"):
+    with pytest.raises(HwprofError, match="same sampler"):
         run_search(space, ToyPredictor(), score_toy, "toy", options(journal, 4, sampler="nsga2"))

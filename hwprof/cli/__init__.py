@@ -42,7 +42,7 @@ class LazyGroup(click.Group):
         try:
             return super().invoke(ctx)
         except HwprofError as error:
-            raise click.ClickException(str(error)) from None
+            raise click.ClickException(error.cli_message()) from None
 
 
 @click.group(cls=LazyGroup)

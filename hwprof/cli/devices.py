@@ -65,7 +65,8 @@ def _nvml_entries(devices: list[dict]) -> list[dict]:
 
 
 def _jetson_entries(tegrastats: str | None, devices: list[dict]) -> list[dict]:
-    from hwprof.drivers.base import SensorUnavailable, sysfs_path
+    from hwprof.drivers.base import SensorUnavailable
+    from hwprof.drivers.host import sysfs_path
     from hwprof.drivers.jetson import board_rule, discover_ina3221, find_tegrastats, is_jetson
 
     if not is_jetson(tegrastats):
@@ -107,7 +108,7 @@ def _jetson_entries(tegrastats: str | None, devices: list[dict]) -> list[dict]:
 
 def collect_devices(tegrastats: str | None = None) -> dict:
     """Every device and power sensor found, what each measures, and why any cannot be used."""
-    from hwprof.drivers.cpu import describe_cpu
+    from hwprof.drivers.host import describe_cpu
 
     devices = [{"kind": "cpu", **describe_cpu()}]
     sensors = [_rapl_entry()]
@@ -158,7 +159,7 @@ def devices(as_json, tegrastats):
               help="PNG to write (default: TRACE with the extension .png).")
 def plot_trace(trace, out):
     """Draw a power trace written by `hwprof measure --trace` (watts against time, one line per sensor)."""
-    from hwprof.measuring.energy import read_trace
+    from hwprof.measuring.trace import read_trace
 
     frame = read_trace(trace)
     if frame.empty:

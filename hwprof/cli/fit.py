@@ -7,39 +7,9 @@ import math
 
 import click
 
-TARGET_LABELS = {"latency_ms": "latency ms", "power_w": "power W", "energy_mj": "energy mJ"}
-
-
-def _number(value, digits: int = 4) -> str:
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return "-"
-    return f"{value:.{digits}g}"
-
-
-def _percent(value) -> str:
-    return "-" if value is None else f"{100 * value:.1f}%"
-
-
-def parse_batch_sizes(text: str) -> list[int]:
-    from hwprof.errors import HwprofError
-
-    try:
-        sizes = [int(part) for part in text.split(",") if part.strip()]
-    except ValueError:
-        sizes = []
-    if not sizes or any(size < 1 for size in sizes):
-        raise HwprofError(f"bad --batch-size {text!r}: give positive integers separated by commas, e.g. 1,8")
-    return sizes
-
-
-def _console():
-    """Rich output; wide enough for the metric tables when writing to a file or pipe."""
-    import sys
-
-    from rich.console import Console
-
-    return Console() if sys.stdout.isatty() else Console(width=160)
-
+from hwprof.cli.common import make_console, number, percent
+from hwprof.progress import Notes, Progress
+from hwprof.schema import METRIC_LABELS
 
 @click.command()
 @click.argument("datasets", nargs=-1, required=True)
@@ -69,7 +39,7 @@ def fit(datasets, out, targets, family, device_name, base, no_cv, no_align_runs,
     """
     from hwprof.fitting.pipeline import fit as run_fit
 
-    say = (lambda message: None) if quiet or as_json else (lambda message: click.echo(message, err=True))
+    say = Progress() if quiet or as_json else Notes(lambda message: click.echo(message, err=True))
     predictor = run_fit(list(datasets), out, targets, family, device_name, cv=not no_cv, progress=say, base=base,
                         align_runs=not no_align_runs)
     if quiet or as_json:  # progress (and the warnings in it) was silent: warnings still reach stderr
@@ -101,22 +71,22 @@ def fit_summary(doc: dict, out: str) -> dict:
 def _print_fit_summary(summary: dict) -> None:
     from rich.table import Table
 
-    console = _console()
+    console = make_console()
     rows = summary["training"]["rows"]
     console.print(f"fitted {summary['mode']} predictor for {summary['device_name']} from {rows['networks']} networks "
                   f"and {rows['unique_layer_configs']} unique layer configurations -> {summary['out']}")
     for target, models in summary["layer_models"].items():
         table = Table("op", "family", "configs", "CV RMSPE", "CV MAPE", title=f"layer models: {target}")
         for op, entry in models.items():
-            table.add_row(op, entry["family"], str(entry["rows"]), _percent(entry["rmspe"]), _percent(entry["mape"]))
+            table.add_row(op, entry["family"], str(entry["rows"]), percent(entry["rmspe"]), percent(entry["mape"]))
         console.print(table)
     cv = summary["cv"]
     if cv.get("metrics"):
         table = Table("target", "networks", "MAPE", "RMSPE", "within 10%", "Spearman", "90% coverage",
                       title=f"networks, {cv['scheme']} ({cv['folds']} folds)")
         for target, m in cv["metrics"].items():
-            table.add_row(target, str(m["n"]), _percent(m["mape"]), _percent(m["rmspe"]), _percent(m["within_10pct"]),
-                          _number(m["spearman"], 3), _percent(m.get("coverage_90")))
+            table.add_row(target, str(m["n"]), percent(m["mape"]), percent(m["rmspe"]), percent(m["within_10pct"]),
+                          number(m["spearman"], 3), percent(m.get("coverage_90")))
         console.print(table)
     else:
         console.print(f"no cross-validation: {cv.get('reason', 'skipped with --no-cv')}; intervals are unavailable")
@@ -135,7 +105,7 @@ def _print_fit_summary(summary: dict) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (totals, intervals and layers).")
 def predict(predictor_path, models, batch_sizes, input_shape, confidence, show_layers, strict, as_json):
     """Predict latency (and power/energy where fitted) of MODELS with PREDICTOR."""
-    from hwprof.models.spec import parse_shape
+    from hwprof.models.spec import parse_batch_sizes, parse_shape
     from hwprof.predictor.predictor import load_predictor
 
     predictor = load_predictor(predictor_path)
@@ -158,10 +128,10 @@ def _prediction_json(prediction) -> dict:
 def _print_predictions(predictions, show_layers: bool) -> None:
     from rich.table import Table
 
-    console = _console()
+    console = make_console()
     first = predictions[0]
-    targets = [t for t in TARGET_LABELS if t in first.total]
-    table = Table("model", "batch", *[TARGET_LABELS[t] for t in targets],
+    targets = [t for t in METRIC_LABELS if t in first.total]
+    table = Table("model", "batch", *[METRIC_LABELS[t] for t in targets],
                   title=f"predicted, with {first.confidence:.0%} intervals")
     unbounded = False
     for p in predictions:
@@ -170,9 +140,9 @@ def _print_predictions(predictions, show_layers: bool) -> None:
             low, high = p.interval.get(t, (None, None))
             if high is None or not math.isfinite(high):
                 unbounded = True
-                cells.append(f"{_number(p.total[t])} (no interval)")
+                cells.append(f"{number(p.total[t])} (no interval)")
             else:
-                cells.append(f"{_number(p.total[t])} [{_number(low)}, {_number(high)}]")
+                cells.append(f"{number(p.total[t])} [{number(low)}, {number(high)}]")
         table.add_row(p.model, str(p.batch_size), *cells)
     console.print(table)
     if unbounded:
@@ -187,7 +157,7 @@ def _print_predictions(predictions, show_layers: bool) -> None:
                                    "power_w", "energy_mj") if c in p.layers.columns]
             layer_table = Table(*columns, title=f"{p.model} batch {p.batch_size}: layers")
             for row in p.layers[columns].itertuples(index=False):
-                layer_table.add_row(*[_number(v) if isinstance(v, float) else str(v) for v in row])
+                layer_table.add_row(*[number(v) if isinstance(v, float) else str(v) for v in row])
             console.print(layer_table)
 
 
@@ -218,13 +188,13 @@ def evaluate(predictor_path, datasets, confidence, device_name, plot_path, as_js
 def _print_report(report: dict) -> None:
     from rich.table import Table
 
-    console = _console()
+    console = make_console()
     headers = ("n", "RMSPE", "MAPE", "within 5%", "within 10%", "Spearman", "Kendall", "coverage")
 
     def cells(m):
-        return (str(m["n"]), _percent(m.get("rmspe")), _percent(m.get("mape")), _percent(m.get("within_5pct")),
-                _percent(m.get("within_10pct")), _number(m.get("spearman"), 3), _number(m.get("kendall"), 3),
-                _percent(m.get("coverage")))
+        return (str(m["n"]), percent(m.get("rmspe")), percent(m.get("mape")), percent(m.get("within_5pct")),
+                percent(m.get("within_10pct")), number(m.get("spearman"), 3), number(m.get("kendall"), 3),
+                percent(m.get("coverage")))
 
     for title, key, label in (("networks", "network", "target"), ("layers (unique configurations)", "layers", "op")):
         if not report[key]:

@@ -7,6 +7,8 @@ import sys
 
 import click
 
+from hwprof.cli.common import make_progress
+from hwprof.drivers import POWER_KINDS
 from hwprof.measuring.allocator import DEFAULT_POLICY, POLICIES
 from hwprof.measuring.runner import CONTENDED_SHARE, Method
 
@@ -26,7 +28,7 @@ TOP_LAYERS = 10
               help="Time budget per item (layer configuration or network) in seconds.")
 @click.option("--threads", type=int, default=None,
               help="Intra-op threads. Default: PyTorch's own default, the number of physical cores.")
-@click.option("--power", type=click.Choice(["auto", "nvml", "rapl", "jetson", "none"]), default="auto",
+@click.option("--power", type=click.Choice(POWER_KINDS), default="auto",
               show_default=True, help="Power sensor; auto picks the one covering --device.")
 @click.option("--tegrastats", type=click.Path(dir_okay=False), default=None,
               help="Path to tegrastats on a Jetson (else $HWPROF_TEGRASTATS, PATH, /usr/bin).")
@@ -47,17 +49,18 @@ def measure(models, out, batch_sizes, device, precision, max_item_s, threads, po
     MODEL is a name from `hwprof models`, nb201:<arch> in NAS-Bench-201
     notation, or path/to/file.py:factory returning a torch.nn.Module.
     """
+    from hwprof.measuring.session import MeasureOptions
     from hwprof.measuring.session import measure as run_measure
-    from hwprof.models.spec import parse_shape
+    from hwprof.models.spec import parse_batch_sizes, parse_shape
 
-    shape = parse_shape(input_shape) if input_shape else None
     trace_path = _trace_path(out) if trace else None
-    progress = _make_progress(quiet or as_json)
+    options = MeasureOptions(batch_sizes=tuple(parse_batch_sizes(batch_sizes)), device=device, precision=precision,
+                             max_item_s=max_item_s, threads=threads, power=power, tegrastats=tegrastats,
+                             layers=not no_layers, input_shape=parse_shape(input_shape) if input_shape else None,
+                             seed=seed, allocator=allocator, trace=trace_path)
+    progress = make_progress(quiet or as_json)
     try:
-        frame = run_measure(list(models), [batch_sizes], device, precision=precision, max_item_s=max_item_s,
-                            threads=threads, power=power, tegrastats=tegrastats, layers=not no_layers, out=out,
-                            resume=resume, trace=trace_path, input_shape=shape, seed=seed, allocator=allocator,
-                            argv=sys.argv, progress=progress)
+        frame = run_measure(list(models), options, out=out, resume=resume, argv=sys.argv, progress=progress)
     except KeyboardInterrupt:
         progress.stop()
         click.echo(f"interrupted: the rows measured so far are kept in {out}; "
@@ -152,58 +155,3 @@ def _print_summary(summary: dict, out: str) -> None:
                       "row(s) were measured (column other_cpu_share); their timings may be inflated: measure on an "
                       "idle machine, or re-run those models")
     console.print(f"dataset: {out}")
-
-
-def _make_progress(silent: bool):
-    if silent:
-        return _Silent()
-    if sys.stderr.isatty():
-        return _RichProgress()
-    return _PlainProgress()
-
-
-class _Silent:
-    def group(self, model, batch_size, items): ...
-
-    def item_done(self, label, latency_ms, stable): ...
-
-    def note(self, text): ...
-
-    def stop(self): ...
-
-
-class _PlainProgress(_Silent):
-    """One line per event: readable in CI logs."""
-
-    def group(self, model, batch_size, items):
-        click.echo(f"measuring {model} batch {batch_size}: {items} items", err=True)
-
-    def item_done(self, label, latency_ms, stable):
-        click.echo(f"  {label}: {latency_ms:.4f} ms{'' if stable else ' (not stable)'}", err=True)
-
-    def note(self, text):
-        click.echo(text, err=True)
-
-
-class _RichProgress(_Silent):
-    def __init__(self):
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-        self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                            transient=False)
-        self.bar.start()
-        self.task = None
-
-    def group(self, model, batch_size, items):
-        if self.task is not None:
-            self.bar.update(self.task, completed=self.bar.tasks[self.task].total)
-        self.task = self.bar.add_task(f"{model} batch {batch_size}", total=items)
-
-    def item_done(self, label, latency_ms, stable):
-        self.bar.advance(self.task)
-
-    def note(self, text):
-        self.bar.console.print(text)
-
-    def stop(self):
-        self.bar.stop()

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from hwprof.errors import HwprofError
+from hwprof.progress import Notes
 
 SPACE_HELP = """Search SPACE for the best-scoring network whose predicted cost meets every --constraint.
 
@@ -74,7 +75,12 @@ def search(space, predictor_path, objective, constraint_texts, trials, sampler, 
         import torch
 
         torch.set_num_threads(threads)
-    search_space = load_space(space)
+    if space == "demo":  # the demo is an application of the space format, which does not know it
+        from hwprof.search.demo import demo_space
+
+        search_space = demo_space()
+    else:
+        search_space = load_space(space)
     if objective:
         objective_function, objective_ref = load_callable(objective, "objective"), objective
     elif search_space.objective is not None:
@@ -110,7 +116,7 @@ def _predictor(space: str, predictor_path: str | None, out: Path, threads: int |
         raise HwprofError("--predictor is required: fit one with `hwprof fit DATASET --out predictor.json`")
     from hwprof.search.demo import demo_predictor
 
-    predictor, _ = demo_predictor(out, threads=threads, say=click.echo)
+    predictor, _ = demo_predictor(out, threads=threads, progress=Notes(click.echo))
     return predictor
 
 
@@ -127,7 +133,8 @@ def _report(result, search_space, out: Path, verify: bool, verify_count: int, de
             threads: int | None) -> None:
     from rich.console import Console
 
-    from hwprof.search.report import plot_pareto, render_table, summary_lines, write_json_atomically
+    from hwprof.search import results
+    from hwprof.search.report import plot_pareto, render_table, summary_lines
 
     verified = {}
     if verify:
@@ -140,9 +147,7 @@ def _report(result, search_space, out: Path, verify: bool, verify_count: int, de
             click.echo(f"verifying {len(candidates)} final candidate(s) by measuring them on {device}")
             verified = verify_candidates(search_space, result, candidates, device=device, power=power,
                                          threads=threads)
-    payload = result.to_dict()
-    payload["verified"] = {str(number): check for number, check in verified.items()}
-    write_json_atomically(out / "search.json", payload)
+    results.dump(result, out / "search.json", verified)
     figure = plot_pareto(result, out / "pareto.png")
     console = Console(width=None if sys.stdout.isatty() else 160)  # piped output: no wrapped configurations
     if result.feasible_trained():

@@ -19,7 +19,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from hwprof.errors import HwprofError
+from hwprof.errors import HwprofError, option
 from hwprof.predictor.features import LayerRecord, NetworkBatch
 from hwprof.predictor.records import network_layers
 from hwprof.fitting.alignment import Alignment, align_runs
@@ -153,7 +153,7 @@ def select_device(frame: pd.DataFrame, device_name: str | None) -> tuple[pd.Data
         return frame[devices == device_name], device_name
     if len(found) > 1:
         raise HwprofError(f"the datasets mix {len(found)} devices ({', '.join(map(repr, found))}) and a predictor "
-                          f"describes one board: refused; choose one with --device-name, e.g. --device-name {found[0]!r}")
+                          f"describes one board: refused; choose one, e.g. {option('device_name', repr(found[0]))}")
     return frame, found[0]
 
 
@@ -302,7 +302,7 @@ def _traced(model: str, batch_size: int, input_shape) -> list[LayerRecord]:
     try:
         _, _, records = network_layers(model, batch_size, shape)
     except HwprofError as error:
-        raise HwprofError(f"cannot compute features for network row {model!r}: {error}") from None
+        raise HwprofError(f"cannot compute features for network row {model!r}: {error.args[0]}") from None
     return records
 
 
@@ -360,7 +360,7 @@ def requested_targets(text: str | None, data: TrainingData) -> list[str]:
             raise HwprofError(f"unknown target {word!r}; choose from {', '.join(TARGETS)} (comma-separated)")
         column = TARGETS[word]
         if column != "latency_ms" and np.isfinite(data.targets[column]).sum() < 3:
-            raise HwprofError(f"--target {word} needs {column} on at least 3 networks, but the datasets have "
+            raise HwprofError(f"target {word} needs {column} on at least 3 networks, but the datasets have "
                               f"{int(np.isfinite(data.targets[column]).sum())}; measure with a power sensor or drop {word}")
         wanted.append(column)
     if "latency_ms" not in wanted:

@@ -18,12 +18,13 @@ This is what lets ten measured networks already rank a search space.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from scipy.optimize import lsq_linear
 
 from hwprof.predictor.features import ADDITIVE_KINDS, AGGREGATE_KINDS, OP_GROUPS
+from hwprof.predictor.network_model import RATIO_COLUMNS, NetworkModel, ratio_features
 from hwprof.fitting.layers import precision_weights
 
 LAMBDAS = (0.01, 0.1, 1.0, 10.0, 100.0, 1000.0)
@@ -31,42 +32,6 @@ SMALL_SAMPLE_LAMBDA = 10.0  # used when there are too few networks to cross-vali
 MIN_ROWS_FOR_LAMBDA_CV = 6
 RATIO_LAMBDAS = (0.1, 1.0, 10.0, 100.0, 1e3, 1e4, 1e6)
 MIN_LAYER_SHARE = 0.25  # the fresh-memory cost may explain at most 3/4 of a training network's latency
-
-
-@dataclass
-class NetworkModel:
-    """`additive`: target = columns . coef. `log_ratio`: latency = layer sum x exp(clip(columns) . coef)
-    + ms_per_output_mb x MB of fresh outputs."""
-
-    target: str
-    columns: list[str]
-    coef: np.ndarray
-    lam: float
-    form: str = "additive"
-    low: np.ndarray | None = None  # log_ratio: training range of each column, for clipping
-    high: np.ndarray | None = None
-    ms_per_output_mb: float = 0.0  # log_ratio: cost of the outputs a network writes to fresh memory
-    residuals: np.ndarray = field(default_factory=lambda: np.zeros(0))  # held-out log(measured/predicted)
-    cv: dict = field(default_factory=dict)
-
-    def to_json(self) -> dict:
-        doc = {"target": self.target, "form": self.form, "columns": self.columns,
-               "coef": [float(c) for c in self.coef], "lambda": self.lam,
-               "residuals_log": [round(float(r), 6) for r in np.sort(self.residuals)], "cv": self.cv}
-        if self.form == "log_ratio":
-            doc["clip_low"] = [float(v) for v in self.low]
-            doc["clip_high"] = [float(v) for v in self.high]
-            doc["ms_per_output_mb"] = float(self.ms_per_output_mb)
-        return doc
-
-    @classmethod
-    def from_json(cls, doc: dict) -> "NetworkModel":
-        form = doc.get("form", "additive")
-        low = np.array(doc["clip_low"], dtype=float) if form == "log_ratio" else None
-        high = np.array(doc["clip_high"], dtype=float) if form == "log_ratio" else None
-        return cls(doc["target"], list(doc["columns"]), np.array(doc["coef"], dtype=float), float(doc["lambda"]),
-                   form, low, high, float(doc.get("ms_per_output_mb", 0.0)),
-                   np.array(doc.get("residuals_log", []), dtype=float), doc.get("cv", {}))
 
 
 @dataclass
@@ -143,20 +108,9 @@ def fit_network_model(target: str, x: np.ndarray, y: np.ndarray, design: Design,
     return NetworkModel(target, design.columns, coef, lam, cv={"lambda_log_rmse": errors})
 
 
-RATIO_COLUMNS = ["intercept", "log_layers_per_ms", "log_layer_sum_ms"]
 # Nested candidate column sets of the correction: a constant ratio; plus the layer density (a cost per
 # layer the isolated layers missed); plus the size.
 RATIO_COLUMN_SETS = ([0], [0, 1], [0, 1, 2])
-
-
-def ratio_features(layer_total: np.ndarray, layer_count: np.ndarray) -> np.ndarray:
-    """[1, log(layers per ms of layer sum), log(layer sum ms)] per network."""
-    total = np.maximum(layer_total, 1e-9)
-    phi = np.empty((len(total), 3))
-    phi[:, 0] = 1.0
-    np.log(np.maximum(layer_count, 1.0) / total, out=phi[:, 1])
-    np.log(total, out=phi[:, 2])
-    return phi
 
 
 def _ridge(phi: np.ndarray, r: np.ndarray, w: np.ndarray, lam: float) -> np.ndarray:

@@ -11,16 +11,14 @@ from __future__ import annotations
 import json
 import os
 import time
-from datetime import datetime, timezone
 from typing import Callable, Sequence
 
 import numpy as np
 from scipy import stats
 
-import hwprof
-from hwprof.errors import HwprofError
+from hwprof.errors import HwprofError, option
 from hwprof.predictor.features import (
-    AGGREGATE_KINDS, BASE_VARIABLES, FRESH_KIND, GEMM_VARIABLES, OP_GROUPS, PHYSICAL_VARIABLES, SHAPE_VARIABLES, NetworkBatch,
+    AGGREGATE_KINDS, BASE_VARIABLES, FRESH_KIND, OP_GROUPS, PHYSICAL_VARIABLES, NetworkBatch,
     config_variables, encode_layers, op_group,
 )
 from hwprof.fitting.data import (
@@ -30,12 +28,14 @@ from hwprof.fitting.layers import FAMILIES, MIN_ROWS, fit_op_model, make_folds
 from hwprof.fitting.network import analytic_design, energy_design, fit_log_ratio_model, fit_network_model, power_design
 from hwprof.predictor.intervals import held_out_coverage
 from hwprof.models.spec import SWEEP_FAMILY
-from hwprof.predictor.predictor import FORMAT, FORMAT_VERSION, CompiledNetworkModel, LayerModelSet, Predictor, load_predictor
-from hwprof.schema import SCHEMA_VERSION
+from hwprof.predictor.file import new_document
+from hwprof.predictor.layer_model import LayerModelSet
+from hwprof.predictor.network_model import CompiledNetworkModel
+from hwprof.predictor.predictor import Predictor, load_predictor
+from hwprof.progress import Progress
 
 FALLBACK_VARIABLES = PHYSICAL_VARIABLES + ("batch",)
 LAYER_TARGETS = ("latency_ms", "power_w")
-Progress = Callable[[str], None]
 
 
 def fit(paths: Sequence[str | os.PathLike], out: str | os.PathLike | None = None, targets: str | None = None,
@@ -52,7 +52,7 @@ def fit(paths: Sequence[str | os.PathLike], out: str | os.PathLike | None = None
     on a new board or in a new search space adapt an existing predictor."""
     if family not in FAMILIES:
         raise HwprofError(f"unknown model family {family!r}; choose polynomial, trees or auto")
-    say = progress or (lambda message: None)
+    say = (progress or Progress()).note
     base_predictor = load_predictor(base) if base is not None else None
     frame, sources = read_inputs(paths)
     frame, device = select_device(frame, device_name)
@@ -65,9 +65,9 @@ def fit(paths: Sequence[str | os.PathLike], out: str | os.PathLike | None = None
         say(f"warning: {mixed_allocators}")
     wanted = requested_targets(targets, data)
     if base_predictor is not None:
-        predictor = adapt_training_data(base_predictor, data, wanted, cv=cv, progress=say)
+        predictor = adapt_training_data(base_predictor, data, wanted, cv=cv, progress=progress)
     else:
-        predictor = fit_training_data(data, wanted, family, cv=cv, progress=say)
+        predictor = fit_training_data(data, wanted, family, cv=cv, progress=progress)
     predictor.doc["training"]["warnings"] = [mixed_allocators] if mixed_allocators else []
     if out is not None:
         predictor.save(out)
@@ -76,7 +76,7 @@ def fit(paths: Sequence[str | os.PathLike], out: str | os.PathLike | None = None
 
 def fit_training_data(data: TrainingData, targets: Sequence[str], family: str = "auto", cv: bool = True,
                       progress: Progress | None = None) -> Predictor:
-    say = progress or (lambda message: None)
+    say = (progress or Progress()).note
     started = time.perf_counter()
     variables = list(BASE_VARIABLES) + config_variables(_configs(data))
     layer_z = encode_layers(data.layer_records, variables) if len(data.layers) else np.zeros((0, len(variables)))
@@ -108,10 +108,10 @@ def adapt_training_data(base: Predictor, data: TrainingData, targets: Sequence[s
                         progress: Progress | None = None) -> Predictor:
     """`base`'s layer models with network models learned from `data`'s networks, validated the
     same way as a full fit (so the intervals are calibrated on the new networks)."""
-    say = progress or (lambda message: None)
+    say = (progress or Progress()).note
     if not base.uses_layers:
         raise HwprofError(f"{base.source} has no layer models (it was fitted from network rows alone), so there is "
-                          f"nothing to keep from it; fit without --base")
+                          f"nothing to keep from it; fit without {option('base')}")
     say(f"keeping the layer models of {base.source}; fitting network models on {len(data.networks)} networks")
     predictor = refit_networks(base, data, targets)
     doc = predictor.doc
@@ -169,7 +169,8 @@ def _fit_once(data: TrainingData, variables: list[str], layer_z: np.ndarray, net
     network_docs = _fit_network_targets(batch, families, {t: v[network_mask] for t, v in data.targets.items()},
                                         targets, sets, network_z, data.relative_ci[network_mask], latency_oof,
                                         fresh_memory=not allocator_pinned(data.sources))
-    return _document(data, variables, layer_docs, network_docs)
+    groups_seen = sorted({op_group(record.op) for record in data.networks.layers})
+    return new_document(data.device_name, variables, groups_seen, layer_docs, network_docs)
 
 
 def _on_network_layers(data: TrainingData, per_config: np.ndarray) -> np.ndarray:
@@ -290,61 +291,8 @@ def _fit_network_targets(batch: NetworkBatch, families: np.ndarray, values: dict
     return docs
 
 
-def _document(data: TrainingData, variables: list[str], layer_docs: dict, network_docs: dict) -> dict:
-    groups_seen = sorted({op_group(record.op) for record in data.networks.layers})
-    return {
-        "format": FORMAT,
-        "format_version": FORMAT_VERSION,
-        "dataset_schema_version": SCHEMA_VERSION,
-        "hwprof_version": hwprof.__version__,
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "device_name": data.device_name,
-        "mode": "layers" if layer_docs else "analytic",
-        "targets": list(network_docs),
-        "features": _feature_definitions(variables, groups_seen),
-        "layer_models": layer_docs,
-        "network_models": network_docs,
-    }
-
-
-def _feature_definitions(variables: list[str], groups_seen: list[str]) -> dict:
-    from hwprof.predictor.features import AGGREGATE_KINDS, OP_GROUP_RULES
-
-    return {
-        "layer_variables": variables,
-        "layer_transform": "z = sign(v) * log(1 + |v|) of each variable v; absent variables are 0",
-        "layer_variable_meaning": {
-            "flops": "multiply-accumulates", "input_bytes": "bytes of tensor inputs",
-            "output_bytes": "bytes of outputs", "weight_bytes": "bytes of parameters and buffers",
-            "bytes_total": "input + output + weight bytes", "intensity": "flops / bytes_total",
-            "batch": "input dim 0", "in_dim1": "input dim 1", "in_rest": "product of input dims 2..",
-            "in_last": "input last dim", "out_dim1": "output dim 1", "out_rest": "product of output dims 2..",
-            "out_last": "output last dim", "n_inputs": "number of tensor inputs",
-            "config.*": "numeric hyper-parameter from the layer config (lists by their product, booleans 0/1)",
-        },
-        "layer_model": "log(target) = intercept + linear . z + sum quadratic_ij z_i z_j + sum of trees(z); "
-                       "trees are complete binary trees, go right when z[feature] > threshold "
-                       "(compared in float64), leaves already scaled by the learning rate",
-        "op_groups": {group: list(prefixes) for group, prefixes in OP_GROUP_RULES} | {"other": []},
-        "groups_seen": groups_seen,
-        "network_models": "additive: target = columns . coef; log_ratio: latency = S x exp(clip(columns) . coef) "
-                          "+ ms_per_output_mb x sum of out_mb:<group>, with S the sum of predicted layer "
-                          "latencies (ms), columns clipped to clip_low..clip_high",
-        "network_columns": {
-            "share:<group>": "the group's share of the predicted latency (power model)",
-            "log_layers_per_ms": "log(layers / S)", "log_layer_sum_ms": "log(S)",
-            f"{'|'.join(AGGREGATE_KINDS)}:<group>": "layers, GMACs, MB moved (inputs, outputs, weights) and MB "
-                                                   "of outputs written to fresh memory (in-place ops excluded) "
-                                                   "by the group",
-            "latency_ms": "predicted network latency", "intercept": "1",
-        },
-        "base_variables": {"physical": list(PHYSICAL_VARIABLES), "shape": list(SHAPE_VARIABLES),
-                           "gemm": list(GEMM_VARIABLES)},
-    }
-
-
 def _cross_validate(predictor: Predictor, data: TrainingData, targets, fit_fold: Callable[[np.ndarray], Predictor],
-                    say: Progress) -> None:
+                    say: Callable[[str], None]) -> None:
     """Leave one family out over the networks, refitting with `fit_fold(train rows)`; store the held-out
     residuals and metrics in the predictor document."""
     families = data.families

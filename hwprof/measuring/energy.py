@@ -18,16 +18,11 @@ still bracketed by idle measured on both sides.
 from __future__ import annotations
 
 import math
-import os
 import statistics
-import tempfile
 import time
 import weakref
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Callable
-
-from hwprof.errors import HwprofError
 
 IDLE_REUSE_S = 30.0
 MAX_LOAD_ATTEMPTS = 4  # the first window and up to three lengthened ones
@@ -35,7 +30,6 @@ WINDOW_MARGIN = 1.2  # aim this much above the required length, so jitter does n
 IDLE_DRIFT_TOLERANCE = 0.10  # idle before vs after, relative
 BELOW_IDLE_TOLERANCE = 0.02  # load this far under idle is more than noise: mark the row
 ENERGY_KEYS = ("power_w", "idle_power_w", "energy_mj", "dynamic_energy_mj", "power_source", "power_flags")
-TRACE_COLUMNS = ("timestamp_s", "sensor", "power_w")
 
 
 @dataclass
@@ -142,58 +136,3 @@ def measure_energy(run: Callable[[int], None], latency_s: float, sensor, trace: 
                 flags.append("below_idle")
     result["power_flags"] = ",".join(dict.fromkeys(flags))
     return result
-
-
-def _trace_format(path: Path) -> str:
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        return "csv"
-    if suffix in (".parquet", ".pq"):
-        return "parquet"
-    raise HwprofError(f"trace file {path} must end in .parquet or .csv")
-
-
-def write_trace(samples, path: str | os.PathLike) -> Path:
-    """Write (timestamp_s, sensor, power_w) rows as a long table, atomically (temp file, then rename)."""
-    import pandas as pd
-
-    path = Path(path)
-    file_format = _trace_format(path)
-    rows = [tuple(s.as_trace_row()) if hasattr(s, "as_trace_row") else tuple(s) for s in samples]
-    frame = pd.DataFrame(rows, columns=list(TRACE_COLUMNS)).astype(
-        {"timestamp_s": "float64", "sensor": "string", "power_w": "float64"})
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        os.close(descriptor)
-    except OSError as error:
-        raise HwprofError(f"cannot write the trace {path}: {error.strerror}") from None
-    try:
-        if file_format == "csv":
-            frame.to_csv(temporary, index=False)
-        else:
-            frame.to_parquet(temporary, index=False)
-        os.replace(temporary, path)
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-    return path
-
-
-def read_trace(path: str | os.PathLike):
-    """A trace written by `write_trace`, as a DataFrame; HwprofError if it is not one."""
-    import pandas as pd
-
-    path = Path(path)
-    if not path.is_file():
-        raise HwprofError(f"trace file {path} does not exist")
-    try:
-        frame = pd.read_csv(path) if _trace_format(path) == "csv" else pd.read_parquet(path)
-    except HwprofError:
-        raise
-    except Exception as error:
-        raise HwprofError(f"cannot read the trace {path}: {error}") from None
-    missing = [c for c in TRACE_COLUMNS if c not in frame.columns]
-    if missing:
-        raise HwprofError(f"{path} is not a power trace: it lacks the column(s) {', '.join(missing)}")
-    return frame

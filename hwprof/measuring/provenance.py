@@ -4,16 +4,14 @@ A latency is only meaningful with the board, clocks and software that produced
 it, so every run stores this record in the dataset's metadata and sidecar.
 Anything that cannot be read is written as "unreadable", never guessed.
 
-Every /sys and /proc path is prefixed with the environment variable
-HWPROF_SYSFS_ROOT (empty by default), so tests can point it at a fake tree.
+Host facts come from hwprof.drivers.host, which reads every /sys and /proc
+path below HWPROF_SYSFS_ROOT, so tests can point it at a fake tree.
 """
 
 from __future__ import annotations
 
-import glob
 import os
 import platform
-import re
 import shlex
 import socket
 import sys
@@ -21,65 +19,25 @@ import uuid
 from datetime import datetime, timezone
 
 import hwprof
+from hwprof.drivers.host import UNREADABLE, cpu_model, cpu_names, cpufreq_settings, parse_device
 from hwprof.errors import HwprofError
 from hwprof.schema import SCHEMA_VERSION
-
-UNREADABLE = "unreadable"
-CPUFREQ_FILES = {
-    "governor": "scaling_governor",
-    "min_khz": "scaling_min_freq",
-    "max_khz": "scaling_max_freq",
-    "cur_khz": "scaling_cur_freq",
-}
-
-
-def system_path(path: str) -> str:
-    """`path` (absolute, under /sys or /proc) below HWPROF_SYSFS_ROOT."""
-    return os.environ.get("HWPROF_SYSFS_ROOT", "") + path
-
-
-def _read_text(path: str) -> str | None:
-    try:
-        with open(system_path(path), encoding="utf-8", errors="replace") as handle:
-            return handle.read().strip()
-    except OSError:
-        return None
-
-
-def cpu_model() -> str:
-    """The CPU's marketing name; ARM boards often only name the SoC or board."""
-    cpuinfo = _read_text("/proc/cpuinfo") or ""
-    for key in ("model name", "Hardware"):
-        match = re.search(rf"^{key}\s*:\s*(.+)$", cpuinfo, re.MULTILINE)
-        if match and match.group(1).strip():
-            return match.group(1).strip()
-    board = _read_text("/sys/firmware/devicetree/base/model")
-    if board:
-        return board.rstrip("\x00")
-    return platform.processor() or platform.machine() or UNREADABLE
-
-
-def _cuda_index(device: str) -> int:
-    kind, _, index = device.partition(":")
-    if kind != "cuda" or (index and not index.isdigit()):
-        raise HwprofError(f"Unknown device {device!r}; use cpu, cuda or cuda:N.")
-    return int(index or 0)
 
 
 def device_name(device: str) -> str:
     """Human name of `device` ("cpu", "cuda", "cuda:N"), for the device_name column."""
-    if device == "cpu":
+    ref = parse_device(device)
+    if ref.kind == "cpu":
         return cpu_model()
-    index = _cuda_index(device)
     import torch
 
     if not torch.cuda.is_available():
         raise HwprofError(f"Device {device} was asked for, but this torch build sees no CUDA device.")
-    if index >= torch.cuda.device_count():
+    if ref.index >= torch.cuda.device_count():
         raise HwprofError(
             f"Device {device} does not exist; this machine has {torch.cuda.device_count()} CUDA device(s)."
         )
-    return torch.cuda.get_device_name(index)
+    return torch.cuda.get_device_name(ref.index)
 
 
 def _khz(text: str | None) -> int | str:
@@ -88,16 +46,11 @@ def _khz(text: str | None) -> int | str:
 
 def cpufreq() -> dict[str, dict[str, int | str]]:
     """Governor and scaling frequencies (kHz) of each CPU that exposes cpufreq."""
-    pattern = system_path("/sys/devices/system/cpu/cpu[0-9]*")
-    root_length = len(system_path(""))
     per_cpu = {}
-    for cpu_dir in sorted(glob.glob(pattern), key=lambda p: int(re.sub(r"\D", "", os.path.basename(p)))):
-        base = cpu_dir[root_length:] + "/cpufreq/"
-        governor = _read_text(base + CPUFREQ_FILES["governor"])
-        record = {"governor": governor or UNREADABLE}
-        for key in ("min_khz", "max_khz", "cur_khz"):
-            record[key] = _khz(_read_text(base + CPUFREQ_FILES[key]))
-        per_cpu[os.path.basename(cpu_dir)] = record
+    for cpu in cpu_names():
+        settings = cpufreq_settings(cpu)
+        per_cpu[cpu] = {"governor": settings.get("scaling_governor") or UNREADABLE,
+                        **{key: _khz(settings.get(f"scaling_{key[:3]}_freq")) for key in ("min_khz", "max_khz", "cur_khz")}}
     return per_cpu
 
 

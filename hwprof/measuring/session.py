@@ -14,16 +14,18 @@ import random
 import sys
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable, Sequence
 
 import pandas as pd
 import torch
 
 from hwprof.measuring.allocator import DEFAULT_POLICY, pin_allocator
 from hwprof.measuring.allocator import POLICIES as ALLOCATOR_POLICIES
-from hwprof.errors import HwprofError
+from hwprof.drivers.host import parse_device
+from hwprof.errors import HwprofError, option
 from hwprof.models.layers import Layer, extract_layers
-from hwprof.models.spec import ModelSpec, resolve_model
+from hwprof.models.spec import ModelSpec, parse_batch_sizes, resolve_model
+from hwprof.progress import Progress
 from hwprof.measuring.runner import Item, Method, Result, Runner
 from hwprof.schema import ALL_COLUMNS
 
@@ -32,14 +34,22 @@ MEASUREMENT_COLUMNS = ("latency_ms", "latency_ms_ci_low", "latency_ms_ci_high", 
                        "energy_mj", "dynamic_energy_mj", "power_source", "power_flags")
 
 
-class Progress:
-    """What measure reports while it runs; the CLI draws it, the API stays silent."""
+@dataclass(frozen=True)
+class MeasureOptions:
+    """How `measure` measures, stated once: the API's defaults are the CLI's."""
 
-    def group(self, model: str, batch_size: int, items: int) -> None: ...
-
-    def item_done(self, label: str, latency_ms: float, stable: bool) -> None: ...
-
-    def note(self, text: str) -> None: ...
+    batch_sizes: tuple[int, ...] = (1,)
+    device: str = "cpu"
+    precision: float = Method.precision  # target relative half-width of each median's 95% interval
+    max_item_s: float = Method.max_item_s  # time budget per layer configuration or network
+    threads: int | None = None  # intra-op threads; None keeps PyTorch's default
+    power: str = "auto"  # auto, nvml, rapl, jetson or none
+    tegrastats: str | None = None
+    layers: bool = True  # False: whole networks only
+    input_shape: tuple[int, ...] | None = None
+    seed: int | None = None  # of the randomised measurement order
+    allocator: str = DEFAULT_POLICY
+    trace: str | None = None  # where to write every power sample
 
 
 @dataclass
@@ -59,79 +69,64 @@ class _MemoryWriter:
 
 
 def resolve_device(text: str) -> torch.device:
-    if text == "cpu":
+    ref = parse_device(text)
+    if ref.kind == "cpu":
         return torch.device("cpu")
-    if text == "cuda" or text.startswith("cuda:"):
-        if not torch.cuda.is_available():
-            raise HwprofError(
-                f"--device {text} was asked for but this torch build sees no CUDA device "
-                f"(torch {torch.__version__}, CUDA build: {torch.version.cuda or 'no'}): install a CUDA build "
-                "of torch as the README says, or use --device cpu")
-        device = torch.device(text)
-        index = device.index or 0
-        if index >= torch.cuda.device_count():
-            raise HwprofError(f"--device {text}: only {torch.cuda.device_count()} CUDA device(s) are visible")
-        return torch.device("cuda", index)
-    raise HwprofError(f"unknown device {text!r}: use cpu, cuda or cuda:N")
+    if not torch.cuda.is_available():
+        raise HwprofError(
+            f"{option('device', text)} was asked for but this torch build sees no CUDA device "
+            f"(torch {torch.__version__}, CUDA build: {torch.version.cuda or 'no'}): install a CUDA build "
+            f"of torch as the README says, or use {option('device', 'cpu')}")
+    if ref.index >= torch.cuda.device_count():
+        raise HwprofError(f"{option('device', text)}: only {torch.cuda.device_count()} CUDA device(s) are visible")
+    return torch.device("cuda", ref.index)
 
 
-def parse_batch_sizes(values: Iterable[int | str]) -> list[int]:
-    sizes: list[int] = []
-    for value in values:
-        for part in str(value).split(","):
-            part = part.strip()
-            if not part:
-                continue
-            if not part.isdigit() or int(part) < 1:
-                raise HwprofError(f"bad batch size {part!r}: give positive integers, e.g. --batch-size 1,8,32")
-            sizes.append(int(part))
-    if not sizes:
-        raise HwprofError("no batch size given: use e.g. --batch-size 1,8,32")
-    return list(dict.fromkeys(sizes))
-
-
-def measure(models: Sequence[str | ModelSpec], batch_sizes: Iterable[int | str] = (1,), device: str = "cpu", *,
-            precision: float = Method.precision, max_item_s: float = Method.max_item_s,
-            threads: int | None = None, power: str = "none", tegrastats: str | None = None,
-            layers: bool = True, out: str | None = None, resume: bool = False, trace: str | None = None,
-            input_shape: tuple[int, ...] | None = None, seed: int | None = None, allocator: str = DEFAULT_POLICY,
-            argv: list[str] | None = None, progress: Progress | None = None) -> pd.DataFrame:
+def measure(models: Sequence[str | ModelSpec], options: MeasureOptions | None = None, *, out: str | None = None,
+            resume: bool = False, argv: list[str] | None = None, progress: Progress | None = None,
+            **settings: Any) -> pd.DataFrame:
     """Measure models on one device and return the dataset as a DataFrame (also written to `out`).
 
-    `allocator` pins the process's C allocator first (hwprof.measuring.allocator), process-wide."""
-    if not 0 < precision < 1:
-        raise HwprofError(f"--precision {precision} is out of range: give a fraction such as 0.02 for 2%")
-    if max_item_s <= 0:
-        raise HwprofError("--max-time must be positive")
-    if allocator not in ALLOCATOR_POLICIES:
-        raise HwprofError(f"--allocator {allocator!r}: choose from {', '.join(ALLOCATOR_POLICIES)}")
+    How is `options` (MeasureOptions), or its fields given by name: `measure(["resnet18"],
+    batch_sizes=[1, 8])`. The allocator policy is applied to the whole calling process
+    (hwprof.measuring.allocator)."""
+    unknown = sorted(set(settings) - {f.name for f in dataclasses.fields(MeasureOptions)})
+    if unknown:
+        raise HwprofError(f"measure has no setting {', '.join(unknown)}; see hwprof.MeasureOptions for the settings")
+    options = dataclasses.replace(options or MeasureOptions(), **settings)
+    if not 0 < options.precision < 1:
+        raise HwprofError(f"{option('precision', options.precision)} is out of range: give a fraction such as 0.02 for 2%")
+    if options.max_item_s <= 0:
+        raise HwprofError(f"{option('max_item_s')} must be positive")
+    if options.allocator not in ALLOCATOR_POLICIES:
+        raise HwprofError(f"{option('allocator', options.allocator)}: choose from {', '.join(ALLOCATOR_POLICIES)}")
     if not models:
-        raise HwprofError("no model given: name one, e.g. `hwprof measure resnet18` (see `hwprof models`)")
-    sizes = parse_batch_sizes(batch_sizes)
-    torch_device = resolve_device(device)
+        raise HwprofError("no model given: name one, e.g. resnet18 (the built-in models are in hwprof.sample_models)")
+    sizes = parse_batch_sizes(options.batch_sizes)
+    torch_device = resolve_device(options.device)
     device_text = str(torch_device)
-    if threads is not None:
-        if threads < 1:
-            raise HwprofError(f"--threads {threads}: give a positive thread count")
-        torch.set_num_threads(threads)
-    specs = [m if isinstance(m, ModelSpec) else resolve_model(m, input_shape) for m in models]
+    if options.threads is not None:
+        if options.threads < 1:
+            raise HwprofError(f"{option('threads', options.threads)}: give a positive thread count")
+        torch.set_num_threads(options.threads)
+    specs = [m if isinstance(m, ModelSpec) else resolve_model(m, options.input_shape) for m in models]
     progress = progress or Progress()
 
     from hwprof.drivers import open_sensor
     from hwprof.measuring.provenance import collect_provenance, device_name
 
-    sensor, power_unavailable = open_sensor(power, device_text, tegrastats)
-    if power_unavailable and power != "none":
-        progress.note(f"power unavailable: {power_unavailable}")
-    allocator_state = pin_allocator(allocator)
+    sensor = open_sensor(options.power, device_text, options.tegrastats)
+    if not sensor.available and options.power != "none":
+        progress.note(f"power unavailable: {sensor.reason}")
+    allocator_state = pin_allocator(options.allocator)
     if not allocator_state["applied"]:
         progress.note(f"allocator not pinned: {allocator_state['unavailable_reason']}")
-    method = Method(precision=precision, max_item_s=max_item_s, seed=seed)
+    method = Method(precision=options.precision, max_item_s=options.max_item_s, seed=options.seed)
     provenance = collect_provenance(device_text, torch.get_num_threads(), argv if argv is not None else sys.argv, {
         "method": {k: getattr(method, k) for k in method.__dataclass_fields__},
         "allocator": allocator_state,
-        "power": {"requested": power, "source": sensor.source if sensor else None,
-                  "unavailable_reason": power_unavailable, "sensor": sensor.metadata() if sensor else None},
+        "power": {"requested": options.power, "source": sensor.source, "unavailable_reason": sensor.reason,
+                  "sensor": sensor.metadata()},
     })
     if out is None:
         writer: Any = _MemoryWriter()
@@ -139,23 +134,22 @@ def measure(models: Sequence[str | ModelSpec], batch_sizes: Iterable[int | str] 
         from hwprof.dataset import DatasetWriter
 
         writer = DatasetWriter(out, provenance, resume=resume)
-    session = _Session(writer, Runner(method), torch_device, device_name(device_text), sensor, progress,
-                       trace=[] if trace else None)
+    session = _Session(writer, Runner(method), torch_device, device_name(device_text),
+                       sensor if sensor.available else None, progress, trace=[] if options.trace else None)
     try:  # open_sensor hands the sensor over opened; it is closed here whatever happens
         session.load_existing()
         groups = [(spec, size) for spec in specs for size in sizes]
-        random.Random(seed).shuffle(groups)
+        random.Random(options.seed).shuffle(groups)
         with torch.inference_mode():
             for spec, size in groups:
-                session.measure_group(spec, size, layers)
+                session.measure_group(spec, size, options.layers)
     finally:
         writer.close()
-        if sensor is not None:
-            sensor.close()
-        if trace and session.trace:
-            from hwprof.measuring.energy import write_trace
+        sensor.close()
+        if options.trace and session.trace:
+            from hwprof.measuring.trace import write_trace
 
-            write_trace(session.trace, trace)
+            write_trace(session.trace, options.trace)
     return session.frame()
 
 

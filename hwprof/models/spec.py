@@ -11,11 +11,12 @@ from __future__ import annotations
 import importlib.util
 import sys
 from dataclasses import dataclass
+from typing import Iterable
 from pathlib import Path
 
 import torch.nn as nn
 
-from hwprof.errors import HwprofError
+from hwprof.errors import HwprofError, option
 
 NB201_PREFIX = "nb201:"
 SWEEP_PREFIX = "sweep:"
@@ -40,6 +41,22 @@ def parse_shape(text: str) -> tuple[int, ...]:
     if not shape or any(d <= 0 for d in shape):
         raise HwprofError(f"bad input shape {text!r}: give positive integers without the batch size, e.g. 3,224,224")
     return shape
+
+
+def parse_batch_sizes(values: Iterable[int | str] | int | str) -> list[int]:
+    """Batch sizes from ints or comma-separated text ('1,8' or [1, 8]), each once, in the order given."""
+    sizes: list[int] = []
+    for value in [values] if isinstance(values, (int, str)) else values:
+        for part in str(value).split(","):
+            part = part.strip()
+            if not part:
+                continue
+            if not part.isdigit() or int(part) < 1:
+                raise HwprofError(f"bad batch size {part!r}: give positive integers, e.g. 1,8,32")
+            sizes.append(int(part))
+    if not sizes:
+        raise HwprofError(f"no batch size given: give one or more in {option('batch_sizes')}, e.g. 1,8,32")
+    return list(dict.fromkeys(sizes))
 
 
 SWEEP_FAMILY = "sweep"  # the family of every layer sweep: no network belongs to it
@@ -124,6 +141,6 @@ def _from_file(text: str, input_shape: tuple[int, ...] | None) -> ModelSpec:
     shape = input_shape or getattr(module, "input_shape", None) or getattr(factory, "input_shape", None)
     if shape is None:
         raise HwprofError(
-            f"{text} does not say its input shape: pass --input-shape (e.g. 3,224,224) or set `input_shape` on the module or factory"
+            f"{text} does not say its input shape: pass {option('input_shape')} (e.g. 3,224,224) or set `input_shape` on the module or factory"
         )
     return ModelSpec(text, module, tuple(int(d) for d in shape), factory_name)

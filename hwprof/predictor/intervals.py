@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import stats
+from scipy.special import stdtrit  # the Student-t quantile; scipy.stats would import scipy.optimize
 
 
 def log_bounds(residuals: np.ndarray, confidence: float) -> tuple[float, float, str]:
@@ -29,7 +29,7 @@ def log_bounds(residuals: np.ndarray, confidence: float) -> tuple[float, float, 
     if n < 2:
         return -math.inf, math.inf, "none: one held-out residual"
     spread = float(np.std(r, ddof=1)) * math.sqrt(1 + 1 / n)
-    q = float(stats.t.ppf(0.5 + confidence / 2, df=n - 1)) * spread
+    q = float(stdtrit(n - 1, 0.5 + confidence / 2)) * spread
     return centre - q, centre + q, "student-t (too few residuals for conformal)"
 
 

@@ -22,8 +22,12 @@ trees with a few array operations.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Sequence
 
 import numpy as np
+
+from hwprof.predictor.features import op_group
+from hwprof.predictor.intervals import log_bounds
 
 
 @dataclass
@@ -258,3 +262,44 @@ class _TreeBlock:
         bits = z[rows].ravel()[cells] > self.threshold[member]
         leaf = (member[:, None] * self.count + self.tree[None, :]) * self.leaves + bits @ self.weights
         out[rows] += self.leaf_flat[leaf].sum(axis=1)
+
+
+class LayerModelSet:
+    """One target's op models, op-group models and shared fallback, stacked for vectorised evaluation.
+
+    An op is costed by its own model, else by its op group's, else by the fallback."""
+
+    def __init__(self, ops: dict[str, LayerModel], fallback: LayerModel | None, n_variables: int,
+                 groups: dict[str, LayerModel] | None = None):
+        groups = groups or {}
+        self.ops = ops
+        self.fallback = fallback
+        self.models = list(ops.values()) + list(groups.values()) + ([fallback] if fallback else [])
+        self.labels = list(ops) + [f"{group} group" for group in groups] + (["fallback"] if fallback else [])
+        self.index = {op: i for i, op in enumerate(ops)}
+        self.group_index = {group: len(ops) + i for i, group in enumerate(groups)}
+        self.fallback_index = len(ops) + len(groups) if fallback else -1
+        self.stacked = StackedLayerModels(self.models, n_variables)
+
+    @classmethod
+    def from_json(cls, entry: dict, variables: list[str]) -> "LayerModelSet":
+        """From one target's entry of a predictor file's layer_models."""
+        ops = {op: LayerModel.from_json(m, variables) for op, m in entry["ops"].items()}
+        fallback = LayerModel.from_json(entry["fallback"], variables) if entry.get("fallback") else None
+        groups = {group: LayerModel.from_json(m, variables) for group, m in entry.get("groups", {}).items()}
+        return cls(ops, fallback, len(variables), groups)
+
+    def model_index(self, ops: Sequence[str]) -> np.ndarray:
+        return np.array([self.index.get(op, self.group_index.get(op_group(op), self.fallback_index)) for op in ops],
+                        dtype=np.intp)
+
+    def covered_by(self, op: str) -> str:
+        """What costs `op`, in words."""
+        if op in self.index:
+            return "its own layer model"
+        if op_group(op) in self.group_index:
+            return f"the model of its op group ({op_group(op)})"
+        return "the shared fallback model" if self.fallback is not None else "no model"
+
+    def log_bounds(self, confidence: float) -> np.ndarray:
+        return np.array([log_bounds(m.residuals, confidence)[:2] for m in self.models]).reshape(-1, 2)

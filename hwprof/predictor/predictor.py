@@ -15,28 +15,24 @@ network on Python floats, where numpy's per-call overhead would dominate).
 
 from __future__ import annotations
 
-import json
 import math
 import os
-import tempfile
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
 
-from hwprof.errors import HwprofError
+from hwprof.errors import HwprofError, option
 from hwprof.predictor.features import (
-    AGGREGATE_KINDS, FRESH_KIND, OP_GROUPS, LayerRecord, NetworkBatch, encode_layers, op_group, record_aggregates,
+    AGGREGATE_KINDS, OP_GROUPS, LayerRecord, NetworkBatch, encode_layers, op_group, record_aggregates,
 )
-from hwprof.fitting.network import RATIO_COLUMNS, NetworkModel, ratio_features
+from hwprof.predictor import file as predictor_file
 from hwprof.predictor.intervals import log_bounds
-from hwprof.predictor.layer_model import LayerModel, StackedLayerModels
+from hwprof.predictor.layer_model import LayerModelSet
+from hwprof.predictor.network_model import CompiledNetworkModel, NetworkModel
 from hwprof.predictor.records import network_layers
 
-FORMAT = "hwprof-predictor"
-FORMAT_VERSION = 2
 NETWORK_TARGETS = ("latency_ms", "power_w", "energy_mj")
 ENCODING_CACHE_SIZE = 200_000
 DENSE_MEMBERSHIP_LIMIT = 1 << 20  # below this many cells a dense matrix multiplies faster than sparse
@@ -74,121 +70,6 @@ class NetworkFeatures:
         return len(self.batch)
 
 
-class LayerModelSet:
-    """One target's op models, op-group models and shared fallback, stacked for vectorised evaluation.
-
-    An op is costed by its own model, else by its op group's, else by the fallback."""
-
-    def __init__(self, ops: dict[str, LayerModel], fallback: LayerModel | None, n_variables: int,
-                 groups: dict[str, LayerModel] | None = None):
-        groups = groups or {}
-        self.ops = ops
-        self.fallback = fallback
-        self.models = list(ops.values()) + list(groups.values()) + ([fallback] if fallback else [])
-        self.labels = list(ops) + [f"{group} group" for group in groups] + (["fallback"] if fallback else [])
-        self.index = {op: i for i, op in enumerate(ops)}
-        self.group_index = {group: len(ops) + i for i, group in enumerate(groups)}
-        self.fallback_index = len(ops) + len(groups) if fallback else -1
-        self.stacked = StackedLayerModels(self.models, n_variables)
-
-    @classmethod
-    def from_json(cls, entry: dict, variables: list[str]) -> "LayerModelSet":
-        """From one target's entry of a predictor file's layer_models."""
-        ops = {op: LayerModel.from_json(m, variables) for op, m in entry["ops"].items()}
-        fallback = LayerModel.from_json(entry["fallback"], variables) if entry.get("fallback") else None
-        groups = {group: LayerModel.from_json(m, variables) for group, m in entry.get("groups", {}).items()}
-        return cls(ops, fallback, len(variables), groups)
-
-    def model_index(self, ops: Sequence[str]) -> np.ndarray:
-        return np.array([self.index.get(op, self.group_index.get(op_group(op), self.fallback_index)) for op in ops],
-                        dtype=np.intp)
-
-    def covered_by(self, op: str) -> str:
-        """What costs `op`, in words."""
-        if op in self.index:
-            return "its own layer model"
-        if op_group(op) in self.group_index:
-            return f"the model of its op group ({op_group(op)})"
-        return "the shared fallback model" if self.fallback is not None else "no model"
-
-    def log_bounds(self, confidence: float) -> np.ndarray:
-        return np.array([log_bounds(m.residuals, confidence)[:2] for m in self.models]).reshape(-1, 2)
-
-
-class CompiledNetworkModel:
-    """A network model's named coefficients as blocks matching the feature arrays."""
-
-    def __init__(self, model: NetworkModel):
-        self.model = model
-        self.form = model.form
-        g = {group: i for i, group in enumerate(OP_GROUPS)}
-        kinds = {kind: k for k, kind in enumerate(AGGREGATE_KINDS)}
-        self.aggregates = np.zeros(len(OP_GROUPS) * len(AGGREGATE_KINDS))
-        self.shares = np.zeros(len(OP_GROUPS))
-        self.intercept = 0.0
-        self.latency = 0.0
-        if self.form == "log_ratio":
-            if list(model.columns) != RATIO_COLUMNS:
-                raise HwprofError(f"the predictor's {model.target} model has columns this hwprof does not know; "
-                                  f"it was written by another hwprof version: refit it")
-            self.ratio_coef, self.ratio_low, self.ratio_high = model.coef, model.low, model.high
-            self._ratio_terms = list(zip(model.coef.tolist(), model.low.tolist(), model.high.tolist()))
-            self.ms_per_output_mb = model.ms_per_output_mb
-            return
-        if self.form != "additive":
-            raise HwprofError(f"the predictor's {model.target} model has form {self.form!r}, unknown to this hwprof; "
-                              f"refit it")
-        for column, coef in zip(model.columns, model.coef):
-            kind, _, group = column.partition(":")
-            if column == "intercept":
-                self.intercept = coef
-            elif column == "latency_ms":
-                self.latency = coef
-            elif kind == "share" and group in g:
-                self.shares[g[group]] = coef
-            elif kind in kinds and group in g:
-                self.aggregates[g[group] * len(AGGREGATE_KINDS) + kinds[kind]] = coef
-            else:
-                raise HwprofError(f"the predictor's {model.target} model uses an unknown column {column!r}; "
-                                  f"it was written by another hwprof version: refit it")
-        self._aggregate_coef, self._share_coef = self.aggregates.tolist(), self.shares.tolist()
-
-    def latency_parts(self, layer_sums: np.ndarray | None, aggregates: np.ndarray,
-                      layer_total: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """(total, per op group part of it) for a latency model; `layer_total` is
-        layer_sums.sum(axis=1) where the caller has it already."""
-        n = len(aggregates)
-        if self.form == "log_ratio":
-            if layer_total is None:
-                layer_total = layer_sums.sum(axis=1)
-            per_group = aggregates.reshape(n, len(OP_GROUPS), len(AGGREGATE_KINDS))
-            phi = ratio_features(layer_total, per_group[:, :, 0].sum(axis=1))
-            np.minimum(np.maximum(phi, self.ratio_low, out=phi), self.ratio_high, out=phi)  # np.clip, less overhead
-            factor = np.exp(phi @ self.ratio_coef)
-            parts = layer_sums * factor[:, None] + self.ms_per_output_mb * per_group[:, :, FRESH_KIND]
-            return parts.sum(axis=1), parts
-        parts = (aggregates * self.aggregates).reshape(n, len(OP_GROUPS), len(AGGREGATE_KINDS)).sum(axis=2)
-        return parts.sum(axis=1) + self.intercept, parts
-
-    def latency_parts_one(self, layer_sums: list[float] | None, aggregates: list[float],
-                          layer_total: float | None) -> tuple[float, list[float]]:
-        """latency_parts for one network, in Python floats: the same arithmetic without numpy's
-        per-call overhead, which is nearly all of the cost for a single network."""
-        if self.form == "log_ratio":
-            total = max(layer_total, 1e-9)
-            layers = max(sum(aggregates[::len(AGGREGATE_KINDS)]), 1.0)  # the count of each group
-            phi = [1.0, float(np.log(layers / total)), float(np.log(total))]
-            exponent = sum([c * min(max(v, low), high) for v, (c, low, high) in zip(phi, self._ratio_terms)])
-            factor = float(np.exp(exponent))  # overflows to inf as in arrays, never raises
-            fresh = aggregates[FRESH_KIND::len(AGGREGATE_KINDS)]
-            parts = [s * factor + self.ms_per_output_mb * mb for s, mb in zip(layer_sums, fresh)]
-            return sum(parts), parts
-        k = len(AGGREGATE_KINDS)
-        terms = [a * c for a, c in zip(aggregates, self._aggregate_coef)]
-        parts = [sum(terms[g * k:(g + 1) * k]) for g in range(len(OP_GROUPS))]
-        return sum(parts) + self.intercept, parts
-
-
 class Predictor:
     def __init__(self, doc: dict, source: str = "<memory>"):
         self.doc = doc
@@ -218,21 +99,7 @@ class Predictor:
         return "latency_ms" in self.layer_sets
 
     def save(self, path: str | os.PathLike) -> None:
-        """Write atomically: a crash never leaves half a predictor behind."""
-        path = Path(path)
-        text = json.dumps(self.doc, indent=1, allow_nan=False)
-        directory = path.parent if str(path.parent) else Path(".")
-        try:
-            directory.mkdir(parents=True, exist_ok=True)
-            handle, temporary = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
-            with os.fdopen(handle, "w") as stream:
-                stream.write(text)
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(temporary, 0o666 & ~umask)  # mkstemp makes it private; a predictor is meant to be shared
-            os.replace(temporary, path)
-        except OSError as error:
-            raise HwprofError(f"cannot write the predictor to {path}: {error.strerror or error}") from None
+        predictor_file.dump(self.doc, path)
 
     # --- features ---
 
@@ -419,14 +286,14 @@ class Predictor:
         if self.uses_layers:
             if ops and strict:
                 raise HwprofError(f"{name} has op type(s) {', '.join(ops)} with no layer model of their own in "
-                                  f"{self.source}; drop --strict to let the model of their op group (or the shared "
+                                  f"{self.source}; drop {option('strict')} to let the model of their op group (or the shared "
                                   f"fallback model) cover them, or refit with layer rows for them")
             models = self.layer_sets["latency_ms"]
             return [f"{op}: no layer model of its own, predicted by {models.covered_by(op)}" for op in ops]
         unseen = sorted({op_group(r.op) for r in features.batch.layers} - self.groups_seen)
         if unseen and strict:
             raise HwprofError(f"{name} has layers of group(s) {', '.join(unseen)} that no training network had; "
-                              f"drop --strict to cost them at the shared per-layer, per-GMAC and per-MB rates")
+                              f"drop {option('strict')} to cost them at the shared per-layer, per-GMAC and per-MB rates")
         return [f"{group}: no training network had such layers, costed at shared rates" for group in unseen]
 
     def _layer_table(self, names: list[str], records: list[LayerRecord], features: NetworkFeatures,
@@ -468,22 +335,7 @@ def check_confidence(confidence: float) -> None:
 
 def load_predictor(path: str | os.PathLike) -> Predictor:
     """Read a predictor file. It is data only: nothing in it is executed."""
-    path = Path(path)
-    try:
-        text = path.read_text()
-    except FileNotFoundError:
-        raise HwprofError(f"predictor file {path} does not exist; write one with `hwprof fit DATASET --out {path}`") from None
-    except OSError as error:
-        raise HwprofError(f"cannot read predictor file {path}: {error.strerror or error}") from None
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise HwprofError(f"{path} is not valid JSON ({error.msg} at line {error.lineno}); is it a predictor file?") from None
-    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
-        raise HwprofError(f"{path} is not an hwprof predictor file (it lacks \"format\": \"{FORMAT}\")")
-    if doc.get("format_version") != FORMAT_VERSION:
-        raise HwprofError(f"{path} has predictor format version {doc.get('format_version')!r}, but this hwprof reads "
-                          f"version {FORMAT_VERSION}; refit it with this hwprof")
+    doc = predictor_file.load(path)
     try:
         return Predictor(doc, source=str(path))
     except (KeyError, TypeError, ValueError, IndexError) as error:

@@ -16,6 +16,9 @@ import json
 import torch
 import torch.nn as nn
 
+from hwprof.files import write_text_atomically
+from hwprof.progress import Progress
+
 DEMO_INPUT_SHAPE = (1, 8, 8)
 DEMO_EPOCHS = 6
 DEMO_BATCH = 32
@@ -132,7 +135,7 @@ def demo_measurement_configs(space, count: int, seed: int = 0) -> list[dict]:
     return configs[:count]
 
 
-def demo_predictor(out_dir, count: int = 12, threads: int | None = None, say=lambda message: None):
+def demo_predictor(out_dir, count: int = 12, threads: int | None = None, progress: Progress | None = None):
     """A predictor fitted on this machine from `count` demo networks measured here (reused when present).
 
     The networks are written as named factories into OUT/demo_family.py, so the measured rows carry
@@ -144,21 +147,22 @@ def demo_predictor(out_dir, count: int = 12, threads: int | None = None, say=lam
     from hwprof.fitting.pipeline import fit
     from hwprof.predictor.predictor import load_predictor
 
+    progress = progress or Progress()
     out_dir = Path(out_dir).resolve()
     predictor_path = out_dir / "demo-predictor.json"
     if predictor_path.exists():
-        say(f"using the demo predictor fitted earlier: {predictor_path}")
+        progress.note(f"using the demo predictor fitted earlier: {predictor_path}")
         return load_predictor(predictor_path), predictor_path
     out_dir.mkdir(parents=True, exist_ok=True)
     family_file = out_dir / "demo_family.py"
     configs = demo_measurement_configs(demo_space(), count)
-    family_file.write_text(demo_family_source(configs))
+    write_text_atomically(family_file, demo_family_source(configs))
     names = [f"{family_file}:{_factory_name(config)}" for config in configs]
     dataset = out_dir / "demo-measurements.parquet"
-    say(f"measuring {len(names)} networks of the demo family on this machine (network rows only) into {dataset}")
+    progress.note(f"measuring {len(names)} networks of the demo family on this machine (network rows only) into {dataset}")
     measure(names, batch_sizes=(1,), device="cpu", power="none", threads=threads, layers=False,
             precision=0.05, max_item_s=3.0, out=str(dataset), resume=True)
-    say(f"fitting the demo predictor from those rows: {predictor_path}")
+    progress.note(f"fitting the demo predictor from those rows: {predictor_path}")
     fit([dataset], out=predictor_path, targets="latency")
     return load_predictor(predictor_path), predictor_path
 

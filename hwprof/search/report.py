@@ -2,24 +2,12 @@
 
 from __future__ import annotations
 
-import json
-import os
-import tempfile
 from pathlib import Path
 
+from hwprof.files import write_atomically
+from hwprof.schema import METRIC_LABELS
 from hwprof.search.study import SearchResult, TrialRecord
 from hwprof.search.constraints import PREDICTED_METRICS
-
-METRIC_LABELS = {"latency_ms": "latency ms", "energy_mj": "energy mJ", "power_w": "power W",
-                 "params": "params", "flops": "MACs", "memory_mb": "memory MB"}
-
-
-def write_json_atomically(path: Path, payload: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(handle, "w") as stream:
-        json.dump(payload, stream, indent=2, sort_keys=True, default=float)
-    os.replace(temporary, path)
 
 
 def summary_lines(result: SearchResult) -> list[str]:
@@ -113,10 +101,10 @@ def plot_pareto(result: SearchResult, path: Path) -> Path | None:
     figure.suptitle(f"{result.space_name}: {result.skipped_trainings} trainings skipped")
     figure.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.tmp.png")
-    figure.savefig(temporary, dpi=110)
-    plt.close(figure)
-    os.replace(temporary, path)
+    try:
+        write_atomically(path, lambda temporary: figure.savefig(temporary, dpi=110, format="png"))
+    finally:
+        plt.close(figure)
     return path
 
 

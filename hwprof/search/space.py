@@ -93,11 +93,7 @@ class SearchSpace:
 
 
 def load_space(text: str) -> SearchSpace:
-    """SPACE argument -> SearchSpace: 'demo', a YAML file, or a Python file (file.py or file.py:NAME)."""
-    if text == "demo":
-        from hwprof.search.demo import demo_space
-
-        return demo_space()
+    """SPACE argument -> SearchSpace: a YAML file, or a Python file (file.py or file.py:NAME)."""
     path_text, _, attribute = text.partition(":") if ".py:" in text else (text, "", "")
     path = Path(path_text)
     if not path.is_file():

@@ -16,7 +16,7 @@ import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from hwprof.errors import HwprofError
+from hwprof.errors import HwprofError, option
 from hwprof.search.constraints import PREDICTED_METRICS, Constraint
 from hwprof.search.space import SearchSpace
 
@@ -181,7 +181,7 @@ class CostEstimator:
                 )
             interval = intervals.get(constraint.metric) if (self.confidence and constraint.is_predicted) else None
             if self.confidence and constraint.is_predicted and interval is None:
-                raise HwprofError(f"the predictor gives no interval for {constraint.metric}: drop --confidence")
+                raise HwprofError(f"the predictor gives no interval for {constraint.metric}: drop {option('confidence')}")
             checked[constraint.text] = constraint.checked_value(metrics[constraint.metric], interval)
         return metrics, intervals, checked
 
@@ -317,15 +317,15 @@ def _finished_states():
 
 def _check_options(options: SearchOptions) -> None:
     if options.trials < 1:
-        raise HwprofError("--trials must be at least 1")
+        raise HwprofError(f"{option('trials')} must be at least 1")
     if options.sampler not in SAMPLERS:
         raise HwprofError(f"unknown sampler {options.sampler!r}: use {' or '.join(SAMPLERS)}")
     if options.direction not in ("maximize", "minimize"):
         raise HwprofError(f"direction must be maximize or minimize, not {options.direction!r}")
     if options.confidence is not None and not 0 < options.confidence < 1:
-        raise HwprofError(f"--confidence must lie strictly between 0 and 1, e.g. 0.9, not {options.confidence}")
+        raise HwprofError(f"{option('confidence')} must lie strictly between 0 and 1, e.g. 0.9, not {options.confidence}")
     if options.batch_size < 1:
-        raise HwprofError("--batch-size must be at least 1")
+        raise HwprofError(f"{option('batch_size')} must be at least 1")
 
 
 def _open_study(study_name: str, options: SearchOptions, directions: list[str], settings: dict):
@@ -342,12 +342,12 @@ def _open_study(study_name: str, options: SearchOptions, directions: list[str], 
         changed = ", ".join(k for k in settings if stored.get(k) != settings[k])
         raise HwprofError(
             f"study {study_name!r} in {options.storage} was run with other {changed} "
-            f"({stored}): resume with the same ones or pick a new --study-name"
+            f"({stored}): resume with the same ones or pick a new {option('study_name')}"
         )
     if [d.name.lower() for d in study.directions] != directions:
         raise HwprofError(
             f"study {study_name!r} in {options.storage} optimises {len(study.directions)} objective(s): "
-            "resume it with the same --sampler, or pick a new --study-name"
+            f"resume it with the same {option('sampler')}, or pick a new {option('study_name')}"
         )
     return study
 

@@ -1,0 +1,73 @@
+"""What every command shares: the console, progress drawing, and number formatting."""
+
+from __future__ import annotations
+
+import math
+import sys
+
+import click
+
+from hwprof.progress import Progress
+
+
+def make_console():
+    """Rich output; wide enough for the tables when writing to a file or pipe."""
+    from rich.console import Console
+
+    return Console() if sys.stdout.isatty() else Console(width=160)
+
+
+def number(value, digits: int = 4) -> str:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "-"
+    return f"{value:.{digits}g}"
+
+
+def percent(value) -> str:
+    return "-" if value is None else f"{100 * value:.1f}%"
+
+
+def make_progress(silent: bool) -> Progress:
+    """Nothing when silent, a bar on a terminal, plain lines (readable in CI logs) otherwise."""
+    if silent:
+        return Progress()
+    if sys.stderr.isatty():
+        return _RichProgress()
+    return _PlainProgress()
+
+
+class _PlainProgress(Progress):
+    """One line per event: readable in CI logs."""
+
+    def group(self, model, batch_size, items):
+        click.echo(f"measuring {model} batch {batch_size}: {items} items", err=True)
+
+    def item_done(self, label, latency_ms, stable):
+        click.echo(f"  {label}: {latency_ms:.4f} ms{'' if stable else ' (not stable)'}", err=True)
+
+    def note(self, text):
+        click.echo(text, err=True)
+
+
+class _RichProgress(Progress):
+    def __init__(self):
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                            transient=False)
+        self.bar.start()
+        self.task = None
+
+    def group(self, model, batch_size, items):
+        if self.task is not None:
+            self.bar.update(self.task, completed=self.bar.tasks[self.task].total)
+        self.task = self.bar.add_task(f"{model} batch {batch_size}", total=items)
+
+    def item_done(self, label, latency_ms, stable):
+        self.bar.advance(self.task)
+
+    def note(self, text):
+        self.bar.console.print(text)
+
+    def stop(self):
+        self.bar.stop()
