@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import sys
 
+from hwprof.drivers.host import parse_device
 from hwprof.drivers.base import PowerSample, PowerSensor, SensorUnavailable, probe_update_period
 
 NOMINAL_UPDATE_PERIOD_S = 0.1
@@ -65,16 +66,6 @@ def _text(value) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
-def parse_cuda_index(device: str) -> int:
-    """`cuda` -> 0, `cuda:N` -> N."""
-    _, _, index = device.partition(":")
-    if not index:
-        return 0
-    if not index.isdigit():
-        raise SensorUnavailable(f"'{device}' is not a CUDA device; write cuda or cuda:N")
-    return int(index)
-
-
 def _visible_selector(cuda_index: int) -> tuple[int | str, str]:
     """What CUDA_VISIBLE_DEVICES makes of cuda:N: an NVML index or a UUID prefix, and how it was found."""
     visible = os.environ.get("CUDA_VISIBLE_DEVICES")
@@ -110,7 +101,10 @@ def _torch_uuid(cuda_index: int) -> str | None:
 
 def resolve_handle(pynvml, device: str):
     """(nvml_index, handle, how) for a torch device string, honouring CUDA_VISIBLE_DEVICES."""
-    cuda_index = parse_cuda_index(device)
+    ref = parse_device(device)
+    if ref.kind != "cuda":
+        raise SensorUnavailable(f"'{device}' is not a CUDA device; write cuda or cuda:N")
+    cuda_index = ref.index
     count = pynvml.nvmlDeviceGetCount()
     uuids = [_text(pynvml.nvmlDeviceGetUUID(pynvml.nvmlDeviceGetHandleByIndex(i))) for i in range(count)]
     torch_uuid = _torch_uuid(cuda_index)

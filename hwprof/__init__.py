@@ -1,7 +1,8 @@
 """hwprof: latency, power and energy of neural networks, measured and predicted.
 
-`hwprof.measure(...)` returns a DataFrame; `hwprof.load_predictor(path)` loads a
-fitted cost model. Both import torch lazily so `import hwprof` stays cheap.
+The public API is what `__all__` names; everything else is private and may
+change. Each name loads its module on first use, so `import hwprof` stays cheap
+(no torch), and `load_predictor` never loads the fitting or measuring code.
 """
 
 from importlib.metadata import PackageNotFoundError, version
@@ -13,7 +14,17 @@ except PackageNotFoundError:  # running from a source tree that is not installed
 
 from hwprof.errors import HwprofError  # noqa: E402
 
-_LAZY = {"measure": "hwprof.measuring.session", "load_predictor": "hwprof.predictor.predictor"}
+# public name -> (module, attribute there)
+_LAZY = {
+    "measure": ("hwprof.measuring.session", "measure"),
+    "MeasureOptions": ("hwprof.measuring.session", "MeasureOptions"),
+    "read_dataset": ("hwprof.dataset", "read_dataset"),
+    "merge": ("hwprof.dataset", "merge_datasets"),
+    "fit": ("hwprof.fitting.pipeline", "fit"),
+    "evaluate": ("hwprof.fitting.evaluate", "evaluate"),
+    "load_predictor": ("hwprof.predictor.predictor", "load_predictor"),
+    "Predictor": ("hwprof.predictor.predictor", "Predictor"),
+}
 
 __all__ = ["HwprofError", "__version__", *_LAZY]
 
@@ -22,5 +33,10 @@ def __getattr__(name):
     if name in _LAZY:
         import importlib
 
-        return getattr(importlib.import_module(_LAZY[name]), name)
+        module, attribute = _LAZY[name]
+        return getattr(importlib.import_module(module), attribute)
     raise AttributeError(f"module 'hwprof' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

@@ -521,7 +521,7 @@ def _read_shard(path: Path, column_kinds: dict[str, tuple[str, Path]]) -> tuple[
     return _typed_or_error(path, frame), document
 
 
-def merge_datasets(shards: list[str | os.PathLike], out: str | os.PathLike, replace: bool = False) -> dict:
+def merge_datasets(shards: list[str | os.PathLike], out: str | os.PathLike, force: bool = False) -> dict:
     """Combine hwprof datasets into `out`, keeping every run's provenance; returns a summary."""
     shards, out = [Path(s) for s in shards], Path(out)
     if not shards:
@@ -532,7 +532,7 @@ def merge_datasets(shards: list[str | os.PathLike], out: str | os.PathLike, repl
         for earlier in shards[:index]:
             if _same_file(shard, earlier):
                 raise HwprofError(f"{shard} is given twice; pass each shard once.")
-    if out.exists() and not replace:
+    if out.exists() and not force:
         raise HwprofError(f"{out} already exists; pass {option('force', True)} to replace it, or choose another path.")
     check_output_path(out)
 

@@ -35,7 +35,7 @@ def merge(shards: tuple[Path, ...], out: Path, force: bool, as_json: bool) -> No
     """
     from hwprof.dataset import merge_datasets
 
-    summary = merge_datasets(list(shards), out, replace=force)
+    summary = merge_datasets(list(shards), out, force=force)
     if as_json:
         click.echo(json.dumps(summary, indent=2))
         return

@@ -8,7 +8,7 @@ from hwprof.progress import Notes
 from hwprof.predictor.features import op_group
 from hwprof.fitting.data import training_data
 from hwprof.fitting.alignment import MIN_SHARED, align_runs
-from test_fit_synthetic import DEVICE, synthetic_frame
+from fakes.synthetic import DEVICE, synthetic_frame
 
 SLOWER = {"conv": 1.3, "activation": 0.8, "pool": 1.1, "linear": 1.2, "network": 1.25}
 
@@ -107,7 +107,7 @@ def test_rows_without_a_run_id_and_single_runs_are_untouched():
 
 def test_fit_records_and_says_the_alignment(tmp_path):
     from hwprof.fitting.pipeline import fit
-    from test_fit_synthetic import write
+    from fakes.synthetic import write
 
     first = synthetic_frame(n_networks=10, seed=58).assign(run_id="first")
     dataset = write(pd.concat([first, _rerun(first, "again")], ignore_index=True), tmp_path / "d.parquet")
@@ -119,13 +119,14 @@ def test_fit_records_and_says_the_alignment(tmp_path):
     assert any(line.startswith("runs aligned") for line in said)
 
 
+@pytest.mark.slow
 def test_the_cli_aligns_by_default_and_can_be_told_not_to(tmp_path):
     import json
 
     from click.testing import CliRunner
 
     from hwprof.cli import main
-    from test_fit_synthetic import write
+    from fakes.synthetic import write
 
     first = synthetic_frame(n_networks=10, seed=59).assign(run_id="first")
     dataset = write(pd.concat([first, _rerun(first, "again")], ignore_index=True), tmp_path / "d.parquet")

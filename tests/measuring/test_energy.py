@@ -200,6 +200,7 @@ def test_plot_trace_errors_exit_nonzero_with_one_sentence(tmp_path):
     assert result.exit_code == 1 and "nothing to plot" in result.output
 
 
+@pytest.mark.slow
 def test_measure_with_rapl_reports_the_known_wattage(tmp_path, monkeypatch):
     """`hwprof measure --power rapl` on a fake tree whose counter rises at 42 W reports 42 W within 2%."""
     monkeypatch.setenv("HWPROF_SYSFS_ROOT", str(tmp_path))

@@ -6,7 +6,7 @@ import pytest
 from click.testing import CliRunner
 
 from hwprof.cli import main
-from test_fit_synthetic import fitted_predictor_path, synthetic_frame, write
+from fakes.synthetic import fitted_predictor_path, synthetic_frame, write
 
 
 @pytest.fixture(scope="module")
@@ -20,6 +20,7 @@ def run(*args):
     return CliRunner().invoke(main, [str(a) for a in args])
 
 
+@pytest.mark.slow
 def test_fit_writes_a_predictor_and_reports_cv(tmp_path):
     dataset = write(synthetic_frame(n_networks=10, seed=2, network_noise=0.02), tmp_path / "d.parquet")
     out = tmp_path / "p.json"
@@ -36,6 +37,7 @@ def test_fit_writes_a_predictor_and_reports_cv(tmp_path):
     assert "refit without --no-cv" in " ".join(predicted.output.split())
 
 
+@pytest.mark.slow
 def test_predict_table_and_json(files):
     predictor, _, _ = files
     table = run("predict", predictor, "mlp", "mlp_large", "--batch-size", "1,2", "--layers")
@@ -49,6 +51,7 @@ def test_predict_table_and_json(files):
     assert len(entries[0]["layers"]) == 8
 
 
+@pytest.mark.slow
 def test_evaluate_table_json_and_plot(files):
     predictor, dataset, directory = files
     png = directory / "eval.png"

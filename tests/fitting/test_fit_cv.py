@@ -10,7 +10,7 @@ from hwprof.progress import Notes
 from hwprof.fitting.pipeline import fit
 from hwprof.fitting.layers import make_folds
 from hwprof.predictor.intervals import held_out_coverage, log_bounds
-from test_fit_synthetic import DEVICE, FAMILIES, synthetic_frame, write
+from fakes.synthetic import DEVICE, FAMILIES, synthetic_frame, write
 
 
 def test_folds_hold_out_whole_families():
@@ -40,7 +40,7 @@ def test_sweep_rows_are_in_every_training_fold_and_never_scored():
 
 def test_layer_models_are_scored_on_held_out_families_only():
     from hwprof.fitting.layers import fit_op_model
-    from test_fit_synthetic import conv_configs
+    from fakes.synthetic import conv_configs
 
     variables, z, y, groups = conv_configs(synthetic_frame(n_networks=12, seed=9, layer_noise=0.05))
     sweeps = np.arange(len(y)) % 3 == 0  # a third of the rows stand in for a sweep
@@ -52,6 +52,7 @@ def test_layer_models_are_scored_on_held_out_families_only():
     assert model.cv["scheme"].endswith("sweeps always in training")
 
 
+@pytest.mark.slow
 def test_fit_reports_leave_one_family_out_metrics(tmp_path):
     dataset = write(synthetic_frame(n_networks=15, seed=8, layer_noise=0.03, network_noise=0.03), tmp_path / "d.parquet")
     predictor = fit([dataset], family="polynomial")
@@ -66,6 +67,7 @@ def test_fit_reports_leave_one_family_out_metrics(tmp_path):
     assert len(predictor.doc["network_models"]["latency_ms"]["residuals_log"]) == 30
 
 
+@pytest.mark.slow
 def test_intervals_cover_fresh_data_near_nominal(tmp_path):
     from hwprof.fitting.evaluate import evaluate
 
@@ -111,6 +113,7 @@ def _nb201_truth(archs):
     return np.array(latency)
 
 
+@pytest.mark.slow
 def test_ten_networks_alone_rank_the_rest(tmp_path):
     from hwprof.sample_models.nb201 import random_arch
     from scipy.stats import spearmanr
@@ -269,6 +272,7 @@ def test_fit_with_a_network_only_base_is_refused(tmp_path):
     assert "has no layer models" in result.output and "Traceback" not in result.output
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("planted", [0.0, 2.56])
 def test_fresh_memory_cost_is_recovered_and_extrapolates(tmp_path, planted):
     """A network also pays a cost per MB of outputs it allocates; the fit finds it and adds it outside

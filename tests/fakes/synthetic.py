@@ -1,6 +1,5 @@
-"""Synthetic hwprof datasets with a planted cost law, and the fitter recovering it.
-
-Other fit tests import `synthetic_frame` from here. Layer latencies follow a
+"""Synthetic hwprof datasets with a planted cost law, for the fit, predict and evaluate tests.
+ Layer latencies follow a
 known log-space polynomial of the layer variables; a network's latency is the
 sum of its layers times 1.15 plus 20 us per layer, so every number the fitter
 should find is known exactly.
@@ -12,9 +11,8 @@ import json
 
 import numpy as np
 import pandas as pd
-import pytest
 
-from hwprof.predictor.features import LayerRecord, encode_layers, signed_log1p
+from hwprof.predictor.features import LayerRecord, encode_layers
 from hwprof.schema import REQUIRED_COLUMNS
 
 DEVICE = "Synthetic CPU"
@@ -138,81 +136,7 @@ def write(frame: pd.DataFrame, path) -> str:
 # --- the planted law is recovered -----------------------------------------------------------
 
 
-def test_planted_polynomial_is_recovered_per_op():
-    from hwprof.fitting.data import training_data
-    from hwprof.fitting.pipeline import fit_training_data
-
-    data = training_data(synthetic_frame(n_networks=30, seed=1), DEVICE)
-    predictor = fit_training_data(data, ["latency_ms"], family="polynomial", cv=False)
-    fresh = synthetic_frame(n_networks=10, seed=99)
-    layers = fresh[fresh["kind"] == "layer"]
-    records = [LayerRecord(r.op, r.config, r.flops, r.input_bytes, r.output_bytes, r.weight_bytes)
-               for r in layers.itertuples()]
-    models = predictor.layer_sets["latency_ms"]
-    z = encode_layers(records, predictor.variables)
-    index = models.model_index([r.op for r in records])
-    predicted = models.stacked.predict_log(z, index)
-    error = np.abs(predicted - planted_log_latency(records))
-    # noise-free data from a law inside the model class: held-out layers inside the training range within 1%
-    # (two-valued variables such as batch 1/4 leave equivalent term sets; CV picks one of them), and a few
-    # unseen combinations held at the correction's training range
-    inside = np.all((z >= models.stacked.low[index]) & (z <= models.stacked.high[index]), axis=1)
-    assert inside.sum() > 0.8 * len(records)
-    assert np.quantile(error[inside], 0.95) < 0.01
-    assert np.max(error[inside]) < 0.05
-    # outside it the correction is held at the edge of the range and the power-law base extrapolates
-    assert np.max(error) < 0.05
-    assert set(models.ops) == {"conv2d", "relu", "maxpool2d", "linear"}
-    relu = models.ops["relu"]
-    bytes_total = predictor.variables.index("bytes_total")
-    # relu's law is one power law in bytes: the base picks that form and carries it alone
-    assert relu.base.form == "power" and list(relu.base.coef) == [bytes_total]
-    assert not relu.quadratic
-    slope = relu.base.coef[bytes_total] + relu.linear.get(bytes_total, 0.0)
-    assert slope == pytest.approx(0.9, abs=1e-3)
-    assert relu.base.intercept + relu.intercept == pytest.approx(-12.0, abs=1e-2)
-
-
-def test_network_model_learns_what_isolated_layers_miss():
-    from hwprof.fitting.data import training_data
-    from hwprof.fitting.pipeline import fit_training_data
-
-    data = training_data(synthetic_frame(n_networks=30, seed=2), DEVICE)
-    predictor = fit_training_data(data, ["latency_ms"], family="polynomial", cv=False)
-    assert predictor.network_models["latency_ms"].form == "log_ratio"
-    fresh = synthetic_frame(n_networks=8, seed=77)
-    rows = fresh[fresh["kind"] == "network"]
-    truth = dict(zip(zip(rows["model"], rows["batch_size"]), rows["latency_ms"]))
-    fresh_data = training_data(fresh, DEVICE)
-    arrays = predictor.predict_features(predictor.features_from_batch(fresh_data.networks))
-    expected = np.array([truth[(name, int(size))] for name, size in zip(fresh_data.networks.names,
-                                                                         fresh_data.networks.batch_sizes)])
-    # the planted network is 1.15 x its layers + 20 us per layer: the plain layer sum misses that ...
-    assert np.all(arrays["latency_ms_layer_sum"] < expected / NETWORK_FACTOR * 1.01)
-    # ... the network model learns it (within a few percent: its correction is log-linear in the layer
-    # density and its fresh-memory term scales with activations, so 20 us per layer is approximated)
-    error = np.abs(arrays["latency_ms"] / expected - 1)
-    assert np.median(error) < 0.02 and error.max() < 0.06
-
-
-def test_networks_that_are_the_sum_of_their_layers_get_no_correction():
-    from hwprof.fitting.data import training_data
-    from hwprof.fitting.pipeline import fit_training_data
-
-    frame = synthetic_frame(n_networks=30, seed=3, layer_noise=0.02, network_noise=0.02, network_factor=1.0,
-                            overhead_ms=0.0)
-    predictor = fit_training_data(training_data(frame, DEVICE), ["latency_ms"], family="polynomial", cv=False)
-    model = predictor.doc["network_models"]["latency_ms"]
-    assert "identity" in model["cv"]["log_rmse"] and model["cv"]["columns"] == []
-    assert np.all(np.asarray(model["coef"]) == 0.0)  # the prediction is the layer sum as it is
-
-
-def test_signed_log1p_is_symmetric():
-    assert signed_log1p(-3.0) == pytest.approx(-signed_log1p(3.0))
-    assert signed_log1p(0.0) == 0.0
-
-
-_fitted: dict = {}
+_fitted: dict = {}  # fitted predictors, shared by the tests of one session
 
 
 def fitted_predictor_path(tmp_dir, family="polynomial", n_networks=15, seed=5, cv=True, **noise):
@@ -241,25 +165,3 @@ def conv_configs(frame):
     variables = list(BASE_VARIABLES)
     return (variables, encode_layers(records, variables), np.log(conv["latency_ms"].to_numpy()),
             conv["model"].str.split("_").str[0].to_numpy())
-
-
-def test_blend_is_the_mean_of_polynomial_and_trees_and_auto_scores_all_three():
-    from hwprof.fitting.layers import blend, fit_op_model, fit_polynomial, fit_trees, make_folds, precision_weights
-    from hwprof.predictor.layer_model import LayerModel
-
-    variables, z, y, groups = conv_configs(synthetic_frame(n_networks=20, seed=70, layer_noise=0.1))
-    folds, w = make_folds(groups), precision_weights(None, len(y))
-    physical = [variables.index("flops"), variables.index("bytes_total")]
-    columns = list(range(len(variables)))
-    polynomial, _ = fit_polynomial(z, y, w, folds, columns, physical)
-    trees, _ = fit_trees(z, y, w, folds, columns, physical)
-    mixed = blend(polynomial, trees)
-    expected = (polynomial.predict_log(z) + trees.predict_log(z)) / 2
-    assert np.allclose(mixed.predict_log(z), expected)
-    again = LayerModel.from_json(mixed.to_json(variables), variables)
-    assert again.kind == "blend" and np.allclose(again.predict_log(z), expected)
-
-    model, _ = fit_op_model(z, y, groups, variables, columns, "auto")
-    errors = model.cv["weighted_log_rmse"]
-    assert set(errors) == {"polynomial", "trees", "blend"}
-    assert model.kind == model.cv["family"] == min(errors, key=errors.get)

@@ -7,7 +7,7 @@ import pytest
 
 from hwprof.errors import HwprofError
 from hwprof.predictor.predictor import load_predictor
-from test_fit_synthetic import DEVICE, fitted_predictor_path, synthetic_frame
+from fakes.synthetic import DEVICE, fitted_predictor_path, synthetic_frame
 
 
 @pytest.fixture(scope="module")
@@ -17,6 +17,7 @@ def predictor_file(tmp_path_factory):
     return path
 
 
+@pytest.mark.slow
 def test_file_is_plain_json_with_schema_features_and_provenance(predictor_file):
     doc = json.loads(open(predictor_file).read())
     assert doc["format"] == "hwprof-predictor" and doc["format_version"] == 2
@@ -242,7 +243,7 @@ def test_an_op_without_a_model_of_its_own_is_costed_by_its_op_groups_model(predi
 
     from hwprof.predictor.features import LayerRecord, encode_layers
     from hwprof.predictor.records import network_layers
-    from test_fit_synthetic import planted_log_latency
+    from fakes.synthetic import planted_log_latency
 
     predictor = load_predictor(predictor_file)
     net = nn.Sequential(nn.Conv2d(3, 16, 3, padding=1), nn.ReLU6(), nn.Flatten(), nn.Linear(16 * 32 * 32, 10))

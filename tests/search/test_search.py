@@ -7,7 +7,7 @@ from hwprof.search.study import SearchOptions, run_search
 from hwprof.search.constraints import parse_constraints
 from hwprof.search.space import space_from_dict
 
-from test_search_doubles import TOY_SPACE, ToyPredictor
+from fakes.search_doubles import TOY_SPACE, ToyPredictor
 
 
 def toy_search(constraints, trials=40, **options):

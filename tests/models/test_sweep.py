@@ -98,7 +98,7 @@ def test_cross_validation_folds_keep_sweep_rows_and_drop_only_held_out_layers(tm
 
     from hwprof.fitting.pipeline import _layers_of
     from hwprof.fitting.data import training_data
-    from test_fit_synthetic import DEVICE, synthetic_frame
+    from fakes.synthetic import DEVICE, synthetic_frame
 
     frame = synthetic_frame(n_networks=6, batch_sizes=(1,), seed=5)
     layers = frame[frame["kind"] == "layer"]

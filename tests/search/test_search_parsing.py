@@ -8,7 +8,7 @@ from hwprof.errors import HwprofError
 from hwprof.search.constraints import parse_constraint, parse_constraints
 from hwprof.search.space import load_callable, load_space, space_from_dict
 
-from test_search_doubles import TOY_SPACE
+from fakes.search_doubles import TOY_SPACE
 
 
 @pytest.mark.parametrize("text, metric, operator, budget", [
@@ -106,7 +106,7 @@ def test_python_space_file(tmp_path):
     ({"params": {}}, "'params' must map"),
     ({"input_shape": [0, 8]}, "input_shape"),
     ({"factory": "nowhere_module:build"}, "cannot import factory module"),
-    ({"factory": "test_search_doubles:no_such"}, "has no function named 'no_such'"),
+    ({"factory": "fakes.search_doubles:no_such"}, "has no function named 'no_such'"),
     ({"factory": "build_toy"}, "module:function"),
     ({"epochs": 3}, "unknown key"),
     ({"fixed": {"width": 4}}, "both searched and fixed"),
@@ -136,6 +136,6 @@ def test_factory_that_fails_is_reported_with_its_parameters():
 def test_load_callable_from_file_and_module(tmp_path):
     (tmp_path / "obj.py").write_text("def evaluate(model, params):\n    return 1.0\n")
     assert load_callable(f"{tmp_path / 'obj.py'}:evaluate", "objective")(None, {}) == 1.0
-    assert callable(load_callable("test_search_doubles:score_toy", "objective"))
+    assert callable(load_callable("fakes.search_doubles:score_toy", "objective"))
     with pytest.raises(HwprofError, match="objective file"):
         load_callable("missing.py:evaluate", "objective")

@@ -15,7 +15,7 @@ from hwprof.search.constraints import parse_constraints
 from hwprof.search.space import space_from_dict
 from hwprof.search.verify import final_candidates, verify_candidates
 
-from test_search_doubles import LATENCY_MS_PER_WIDTH, TOY_SPACE, ToyPredictor
+from fakes.search_doubles import LATENCY_MS_PER_WIDTH, TOY_SPACE, ToyPredictor
 
 
 @pytest.fixture

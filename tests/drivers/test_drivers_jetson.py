@@ -15,7 +15,7 @@ from hwprof.drivers.jetson import (Ina3221Sensor, TegrastatsSensor, board_rule, 
 from hwprof.measuring.energy import measure_energy
 from hwprof.errors import HwprofError
 
-FAKE_SCRIPT = Path(__file__).parent / "fakes" / "fake_tegrastats.py"
+FAKE_SCRIPT = Path(__file__).parents[1] / "fakes" / "fake_tegrastats.py"
 
 
 @pytest.fixture

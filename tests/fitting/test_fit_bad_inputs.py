@@ -6,7 +6,7 @@ import pytest
 from hwprof.errors import HwprofError
 from hwprof.fitting.pipeline import fit
 from hwprof.predictor.predictor import load_predictor
-from test_fit_synthetic import fitted_predictor_path, synthetic_frame, write
+from fakes.synthetic import fitted_predictor_path, synthetic_frame, write
 
 
 def test_missing_columns_are_named(tmp_path):

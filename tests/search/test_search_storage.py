@@ -12,7 +12,7 @@ from hwprof.search.study import SearchOptions, open_storage, run_search
 from hwprof.search.constraints import parse_constraints
 from hwprof.search.space import space_from_dict
 
-from test_search_doubles import TOY_SPACE, ToyPredictor, score_toy
+from fakes.search_doubles import TOY_SPACE, ToyPredictor, score_toy
 
 
 def options(journal, trials, **extra):
@@ -55,7 +55,7 @@ def test_resuming_with_other_budgets_is_refused(tmp_path):
 
 def _worker(journal, barrier, trials, queue):
     """One search process: waits for the others, then takes trials from the shared study."""
-    from test_search_doubles import slow_score_toy
+    from fakes.search_doubles import slow_score_toy
 
     space = space_from_dict(TOY_SPACE)
     mine = []
@@ -65,6 +65,7 @@ def _worker(journal, barrier, trials, queue):
     queue.put((os.getpid(), mine))
 
 
+@pytest.mark.slow
 def test_journal_file_is_shared_by_several_processes(tmp_path):
     journal, workers, trials = tmp_path / "shared.journal", 3, 24
     context = multiprocessing.get_context("spawn")
@@ -96,6 +97,7 @@ def _hanging_worker(journal):
     run_search(space_from_dict(TOY_SPACE), ToyPredictor(), hang_on_third, "toy", options(journal, 20, seed=5))
 
 
+@pytest.mark.slow
 def test_resumes_after_the_worker_process_is_killed(tmp_path):
     journal = tmp_path / "killed.journal"
     process = multiprocessing.get_context("spawn").Process(target=_hanging_worker, args=(str(journal),))

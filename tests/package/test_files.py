@@ -1,0 +1,103 @@
+"""Every file hwprof writes goes through one atomic write: whole or not at all, ordinary permissions,
+no temporary file left behind, and each writer its own temporary name."""
+
+from __future__ import annotations
+
+import os
+import stat
+import threading
+
+import pytest
+
+from hwprof.files import write_atomically, write_text_atomically
+
+
+def mode(path) -> int:
+    return stat.S_IMODE(os.stat(path).st_mode)
+
+
+def test_a_new_file_gets_what_an_ordinary_open_would_give(tmp_path):
+    previous = os.umask(0o022)
+    try:
+        path = write_text_atomically(tmp_path / "a.json", "{}")
+    finally:
+        os.umask(previous)
+    assert path.read_text() == "{}" and mode(path) == 0o644
+    assert os.listdir(tmp_path) == ["a.json"]
+
+
+def test_a_replaced_file_keeps_its_mode(tmp_path):
+    path = tmp_path / "shared.json"
+    path.write_text("old")
+    os.chmod(path, 0o640)
+    write_text_atomically(path, "new")
+    assert path.read_text() == "new" and mode(path) == 0o640
+
+
+def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path):
+    path = tmp_path / "data.csv"
+    path.write_text("measured rows")
+
+    def fail(temporary):
+        temporary.write_text("half")
+        raise OSError(28, "No space left on device")
+
+    with pytest.raises(OSError, match="No space left"):
+        write_atomically(path, fail)
+    assert path.read_text() == "measured rows"
+    assert os.listdir(tmp_path) == ["data.csv"]
+
+
+def test_concurrent_writers_use_their_own_temporary_files(tmp_path):
+    path = tmp_path / "search.json"
+    seen, barrier = [], threading.Barrier(4)
+
+    def write(text):
+        def slow(temporary):
+            seen.append(temporary.name)
+            barrier.wait(timeout=5)  # all four temporaries exist at once
+            temporary.write_text(text)
+        write_atomically(path, slow)
+
+    threads = [threading.Thread(target=write, args=(str(i),)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(set(seen)) == 4
+    assert path.read_text() in {"0", "1", "2", "3"} and os.listdir(tmp_path) == ["search.json"]
+
+
+@pytest.mark.parametrize("writer", ["trace", "search", "predictor", "pareto"])
+def test_user_files_are_readable_by_others(tmp_path, writer):
+    """The trace, search results, predictor and Pareto plot all come out 0644 under umask 022."""
+    previous = os.umask(0o022)
+    try:
+        path = _write(writer, tmp_path)
+    finally:
+        os.umask(previous)
+    assert mode(path) == 0o644 and sorted(os.listdir(path.parent)) == [path.name]
+
+
+def _write(writer, folder):
+    if writer == "trace":
+        from hwprof.measuring.trace import write_trace
+
+        return write_trace([(1.0, "VDD_IN", 5.0)], folder / "run.trace.parquet")
+    if writer == "predictor":
+        from hwprof.predictor import file
+
+        file.dump({"format": file.FORMAT}, folder / "p.json")
+        return folder / "p.json"
+    from fakes.search_doubles import TOY_SPACE, ToyPredictor, score_toy
+    from hwprof.search import results
+    from hwprof.search.constraints import parse_constraints
+    from hwprof.search.report import plot_pareto
+    from hwprof.search.space import space_from_dict
+    from hwprof.search.study import SearchOptions, run_search
+
+    result = run_search(space_from_dict(TOY_SPACE), ToyPredictor(), score_toy, "toy",
+                        SearchOptions(trials=12, constraints=parse_constraints(["latency_ms<=1"]), seed=0))
+    if writer == "search":
+        return results.dump(result, folder / "search.json")
+    return plot_pareto(result, folder / "pareto.png")
