@@ -63,29 +63,38 @@ def flops_proportional_layers(table, folds) -> np.ndarray:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--zoo", nargs="+", default=existing(*TOGETHER_RUNS),
-                        help="Datasets of the zoo (they may hold sweep rows too, as together.parquet does).")
-    parser.add_argument("--sweep", nargs="*", default=[],
-                        help="Layer-sweep datasets added to the layer rows.")
+    parser.add_argument(
+        "--zoo",
+        nargs="+",
+        default=existing(*TOGETHER_RUNS),
+        help="Datasets of the zoo (they may hold sweep rows too, as together.parquet does).",
+    )
+    parser.add_argument("--sweep", nargs="*", default=[], help="Layer-sweep datasets added to the layer rows.")
     parser.add_argument("--out", default=str(HERE / "results" / "fit_accuracy.json"))
     args = parser.parse_args()
 
-    from hwprof.fitting.pipeline import accuracy, fit_training_data
-    from hwprof.progress import Notes
     from hwprof.fitting.data import read_inputs, select_device, training_data
     from hwprof.fitting.layers import make_folds, rmspe
-    from hwprof.models.spec import SWEEP_FAMILY, family_of
+    from hwprof.fitting.pipeline import accuracy, fit_training_data
     from hwprof.measuring.provenance import cpu_model
+    from hwprof.models.spec import SWEEP_FAMILY, family_of
+    from hwprof.progress import Notes
 
     frame, sources = read_inputs(args.zoo + args.sweep)
     frame, device = select_device(frame, None)
     data = training_data(frame, device, sources)
-    results = {"command": " ".join(["python", *sys.argv]), "machine": f"{cpu_model()}, {os.cpu_count()} cores",
-               "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-               "dataset": ", ".join(args.zoo + args.sweep), "device_name": device, "networks": len(data.networks),
-               "unique_layer_configs": len(data.layers),
-               "sweep_layer_configs": int((data.layers["family"] == SWEEP_FAMILY).sum()),
-               "families": sorted(set(data.families)), "power": _power_note(data)}
+    results = {
+        "command": " ".join(["python", *sys.argv]),
+        "machine": f"{cpu_model()}, {os.cpu_count()} cores",
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "dataset": ", ".join(args.zoo + args.sweep),
+        "device_name": device,
+        "networks": len(data.networks),
+        "unique_layer_configs": len(data.layers),
+        "sweep_layer_configs": int((data.layers["family"] == SWEEP_FAMILY).sum()),
+        "families": sorted(set(data.families)),
+        "power": _power_note(data),
+    }
     folds = make_folds(data.families)
     results["network_cv_scheme"] = folds.scheme
     baseline = flops_proportional_networks(data, folds)
@@ -94,12 +103,22 @@ def main() -> None:
     sweep_rows = frame["model"].astype(str).map(family_of) == SWEEP_FAMILY
     if sweep_rows.any():  # the same fit without the sweeps' layer rows, side by side
         zoo_data = training_data(frame[~sweep_rows], device, sources)
-        zoo_only = fit_training_data(zoo_data, ["latency_ms"], family="auto", cv=True,
-                                     progress=Notes(lambda m: print(f"[auto, zoo layers only] {m}", file=sys.stderr)))
+        zoo_only = fit_training_data(
+            zoo_data,
+            ["latency_ms"],
+            family="auto",
+            cv=True,
+            progress=Notes(lambda m: print(f"[auto, zoo layers only] {m}", file=sys.stderr)),
+        )
         results["network_latency"]["hwprof auto, zoo layers only"] = zoo_only.doc["cv"]["metrics"]["latency_ms"]
     for family in ("auto", "polynomial", "trees"):
-        predictor = fit_training_data(data, ["latency_ms"], family=family, cv=True,
-                                      progress=Notes(lambda m: print(f"[{family}] {m}", file=sys.stderr)))
+        predictor = fit_training_data(
+            data,
+            ["latency_ms"],
+            family=family,
+            cv=True,
+            progress=Notes(lambda m: print(f"[{family}] {m}", file=sys.stderr)),
+        )
         metrics = predictor.doc["cv"]["metrics"]
         results["network_latency"][f"hwprof {family}"] = metrics["latency_ms"]
         if family == "auto":
@@ -107,9 +126,14 @@ def main() -> None:
             results["fit_seconds_auto"] = predictor.doc["training"]["fit_seconds"]
             results["held_out_predictions"] = predictor.doc["cv"]["held_out_predictions"]
         for op, model in predictor.doc["layer_models"]["latency_ms"]["ops"].items():
-            entry = results["layer_latency_rmspe"].setdefault(op, {
-                "rows": model["cv"]["rows"], "scored_rows": model["cv"].get("scored_rows", model["cv"]["rows"]),
-                "scheme": model["cv"]["scheme"]})
+            entry = results["layer_latency_rmspe"].setdefault(
+                op,
+                {
+                    "rows": model["cv"]["rows"],
+                    "scored_rows": model["cv"].get("scored_rows", model["cv"]["rows"]),
+                    "scheme": model["cv"]["scheme"],
+                },
+            )
             entry[f"hwprof {family}"] = model["cv"]["rmspe"]
             if family == "auto":
                 entry["auto picked"] = model["cv"]["family"]
@@ -138,9 +162,12 @@ def _precise_subset(results: dict, data, flops_baseline: np.ndarray) -> dict:
     rows = results["held_out_predictions"]
     keep = np.array([r["relative_ci"] <= PRECISE_CI for r in rows])
     measured = np.array([r["measured_latency_ms"] for r in rows])
-    subset = {"rule": f"95% CI half-width <= {PRECISE_CI:.0%} of the latency (repeats combined)",
-              "kept": int(keep.sum()), "of": len(rows),
-              "excluded": [f"{r['model']} batch {r['batch_size']}" for r, k in zip(rows, keep) if not k]}
+    subset = {
+        "rule": f"95% CI half-width <= {PRECISE_CI:.0%} of the latency (repeats combined)",
+        "kept": int(keep.sum()),
+        "of": len(rows),
+        "excluded": [f"{r['model']} batch {r['batch_size']}" for r, k in zip(rows, keep) if not k],
+    }
     ours = np.array([r["predicted_latency_ms"] for r in rows])
     layer_sum = np.array([r["predicted_latency_ms_layer_sum"] or np.nan for r in rows])
     subset["hwprof auto"] = accuracy(ours[keep], measured[keep])
@@ -161,51 +188,82 @@ def _pct(value) -> str:
 
 
 def markdown(results: dict) -> str:
-    lines = [f"### Fit accuracy on the sample-model zoo ({results['date']})", "",
-             f"Command: `{results['command']}`  ", f"Machine: {results['machine']}  ",
-             f"Data: {results['dataset']} ({results['device_name']}): {results['networks']} network rows, "
-             f"{results['unique_layer_configs']} unique layer configurations "
-             f"({results.get('sweep_layer_configs', 0)} of them from layer sweeps), families "
-             f"{', '.join(results['families'])}  ", f"Power/energy: {results['power']}", "",
-             f"Network latency, {results['network_cv_scheme']}:", "",
-             "| predictor | MAPE | RMSPE | within 10% | Spearman | 90% interval coverage |", "|---|---|---|---|---|---|"]
+    lines = [
+        f"### Fit accuracy on the sample-model zoo ({results['date']})",
+        "",
+        f"Command: `{results['command']}`  ",
+        f"Machine: {results['machine']}  ",
+        f"Data: {results['dataset']} ({results['device_name']}): {results['networks']} network rows, "
+        f"{results['unique_layer_configs']} unique layer configurations "
+        f"({results.get('sweep_layer_configs', 0)} of them from layer sweeps), families "
+        f"{', '.join(results['families'])}  ",
+        f"Power/energy: {results['power']}",
+        "",
+        f"Network latency, {results['network_cv_scheme']}:",
+        "",
+        "| predictor | MAPE | RMSPE | within 10% | Spearman | 90% interval coverage |",
+        "|---|---|---|---|---|---|",
+    ]
     for label, m in results["network_latency"].items():
         if not isinstance(m, dict):
             continue
-        lines.append(f"| {label} | {_pct(m['mape'])} | {_pct(m['rmspe'])} | {_pct(m['within_10pct'])} | "
-                     f"{m['spearman']:.3f} | {_pct(m.get('coverage_90'))} |")
-    lines.append(f"| NeuralPower, published (GPU, other networks) | - | "
-                 f"{_pct(results['network_latency']['neuralpower_published_rmspe'])} | - | - | - |")
+        lines.append(
+            f"| {label} | {_pct(m['mape'])} | {_pct(m['rmspe'])} | {_pct(m['within_10pct'])} | "
+            f"{m['spearman']:.3f} | {_pct(m.get('coverage_90'))} |"
+        )
+    lines.append(
+        f"| NeuralPower, published (GPU, other networks) | - | "
+        f"{_pct(results['network_latency']['neuralpower_published_rmspe'])} | - | - | - |"
+    )
     ratios = results["ratios"]
-    lines += ["", f"hwprof auto / FLOPs-proportional MAPE: {ratios['mape_auto_to_flops_proportional']:.2f}; "
-                  f"hwprof auto / NeuralPower published RMSPE: {ratios['rmspe_auto_to_neuralpower_published']:.2f}.", "",
-              "Per-held-out-family network latency MAPE (hwprof auto):", ""]
+    lines += [
+        "",
+        f"hwprof auto / FLOPs-proportional MAPE: {ratios['mape_auto_to_flops_proportional']:.2f}; "
+        f"hwprof auto / NeuralPower published RMSPE: {ratios['rmspe_auto_to_neuralpower_published']:.2f}.",
+        "",
+        "Per-held-out-family network latency MAPE (hwprof auto):",
+        "",
+    ]
     zoo_only = results["network_latency"].get("hwprof auto, zoo layers only")
     if zoo_only:
         lines += ["| family | networks | MAPE | within 10% | MAPE, zoo layers only |", "|---|---|---|---|---|"]
     else:
         lines += ["| family | networks | MAPE | within 10% |", "|---|---|---|---|"]
     for family, m in results["network_latency"]["hwprof auto"]["per_family"].items():
-        lines.append(f"| {family} | {m['n']} | {_pct(m['mape'])} | {_pct(m['within_10pct'])} |"
-                     + (f" {_pct(zoo_only['per_family'][family]['mape'])} |" if zoo_only else ""))
+        lines.append(
+            f"| {family} | {m['n']} | {_pct(m['mape'])} | {_pct(m['within_10pct'])} |"
+            + (f" {_pct(zoo_only['per_family'][family]['mape'])} |" if zoo_only else "")
+        )
     precise = results["precise_networks"]
-    lines += ["", f"Only networks measured precisely ({precise['rule']}): {precise['kept']} of {precise['of']}"
-                  + (f"; excluded: {', '.join(precise['excluded'])}" if precise["excluded"] else ""), "",
-              "| predictor | MAPE | RMSPE | within 10% | Spearman |", "|---|---|---|---|---|"]
+    lines += [
+        "",
+        f"Only networks measured precisely ({precise['rule']}): {precise['kept']} of {precise['of']}"
+        + (f"; excluded: {', '.join(precise['excluded'])}" if precise["excluded"] else ""),
+        "",
+        "| predictor | MAPE | RMSPE | within 10% | Spearman |",
+        "|---|---|---|---|---|",
+    ]
     for label in ("flops_proportional", "sum of layer predictions (auto)", "hwprof auto"):
         m = precise[label]
-        lines.append(f"| {label} | {_pct(m['mape'])} | {_pct(m['rmspe'])} | {_pct(m['within_10pct'])} | "
-                     f"{m['spearman']:.3f} |")
-    lines += ["", "Layer latency RMSPE per op type (unique configurations held out by family; sweep configurations "
-              "are in every training fold and scored only where fewer than 3 families have the op):", "",
-              "| op | configs (scored) | folds | hwprof auto (picked) | polynomial | trees | FLOPs-proportional | "
-              "auto / FLOPs |",
-              "|---|---|---|---|---|---|---|---|"]
+        lines.append(
+            f"| {label} | {_pct(m['mape'])} | {_pct(m['rmspe'])} | {_pct(m['within_10pct'])} | {m['spearman']:.3f} |"
+        )
+    lines += [
+        "",
+        "Layer latency RMSPE per op type (unique configurations held out by family; sweep configurations "
+        "are in every training fold and scored only where fewer than 3 families have the op):",
+        "",
+        "| op | configs (scored) | folds | hwprof auto (picked) | polynomial | trees | FLOPs-proportional | "
+        "auto / FLOPs |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for op, e in sorted(results["layer_latency_rmspe"].items()):
-        lines.append(f"| {op} | {e['rows']} ({e.get('scored_rows', e['rows'])}) | {e['scheme']} | "
-                     f"{_pct(e['hwprof auto'])} ({e['auto picked']}) | "
-                     f"{_pct(e.get('hwprof polynomial'))} | {_pct(e.get('hwprof trees'))} | "
-                     f"{_pct(e['flops_proportional'])} | {e['ratio_auto_to_flops']:.2f} |")
+        lines.append(
+            f"| {op} | {e['rows']} ({e.get('scored_rows', e['rows'])}) | {e['scheme']} | "
+            f"{_pct(e['hwprof auto'])} ({e['auto picked']}) | "
+            f"{_pct(e.get('hwprof polynomial'))} | {_pct(e.get('hwprof trees'))} | "
+            f"{_pct(e['flops_proportional'])} | {e['ratio_auto_to_flops']:.2f} |"
+        )
     return "\n".join(lines) + "\n"
 
 

@@ -38,19 +38,26 @@ HELP_SPEARMAN_AT_10 = 0.93
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--nb201", nargs="+", default=existing("nb201_repeat.parquet"),
-                        help="network-only datasets (default: the repeat run; see fit_measure_data.py)")
-    parser.add_argument("--noise-run", default=(existing("nb201_run4.parquet") or [None])[0],
-                        help="another run of the same networks, to measure the run-to-run ranking ceiling")
+    parser.add_argument(
+        "--nb201",
+        nargs="+",
+        default=existing("nb201_repeat.parquet"),
+        help="network-only datasets (default: the repeat run; see fit_measure_data.py)",
+    )
+    parser.add_argument(
+        "--noise-run",
+        default=(existing("nb201_run4.parquet") or [None])[0],
+        help="another run of the same networks, to measure the run-to-run ranking ceiling",
+    )
     parser.add_argument("--zoo", nargs="+", default=existing("zoo.parquet", "zoo_repeat.parquet"))
     parser.add_argument("--draws", type=int, default=20)
     parser.add_argument("--out", default=str(HERE / "results" / "fit_fewshot.json"))
     args = parser.parse_args()
 
-    from hwprof.predictor.features import OP_GROUPS
-    from hwprof.fitting.pipeline import fit_training_data, refit_networks
     from hwprof.fitting.data import read_inputs, select_device, training_data
+    from hwprof.fitting.pipeline import fit_training_data, refit_networks
     from hwprof.measuring.provenance import cpu_model
+    from hwprof.predictor.features import OP_GROUPS
 
     frame, sources = read_inputs(args.nb201)
     frame, device = select_device(frame, None)
@@ -68,10 +75,17 @@ def main() -> None:
         zoo_only = fit_training_data(zoo, ["latency_ms"], family="auto", cv=False)
         zoo_predicted = zoo_only.predict_features(zoo_only.features_from_batch(data.networks), intervals=False)
 
-    results = {"command": " ".join(["python", *sys.argv]), "machine": f"{cpu_model()}, {os.cpu_count()} cores",
-               "date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "dataset": ", ".join(args.nb201),
-               "networks": n, "latency_ms_range": [float(y.min()), float(y.max())], "draws": args.draws,
-               "help_published_spearman_at_10": HELP_SPEARMAN_AT_10, "sizes": {}}
+    results = {
+        "command": " ".join(["python", *sys.argv]),
+        "machine": f"{cpu_model()}, {os.cpu_count()} cores",
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "dataset": ", ".join(args.nb201),
+        "networks": n,
+        "latency_ms_range": [float(y.min()), float(y.max())],
+        "draws": args.draws,
+        "help_published_spearman_at_10": HELP_SPEARMAN_AT_10,
+        "sizes": {},
+    }
     rng = np.random.default_rng(0)
     for size in SIZES:
         if size >= n - 5:
@@ -84,20 +98,24 @@ def main() -> None:
             order = rng.permutation(n)
             train, test = order[:size], order[size:]
             predictor = fit_training_data(data.subset(train), ["latency_ms"], cv=False)
-            predicted = predictor.predict_features(predictor.features_from_batch(data.networks.select(test)),
-                                                   intervals=False)["latency_ms"]
+            predicted = predictor.predict_features(
+                predictor.features_from_batch(data.networks.select(test)), intervals=False
+            )["latency_ms"]
             scores["hwprof network rows only"].append(_score(predicted, y[test]))
             scores["FLOPs"].append(_score(gmac[test], y[test], ranking_only=True))
             scores["params"].append(_score(params[test], y[test], ranking_only=True))
             if zoo is not None:
                 scores["zoo layer predictor, no nb201 rows"].append(_score(zoo_predicted["latency_ms"][test], y[test]))
                 adapted = refit_networks(zoo_only, data.subset(train))
-                both = adapted.predict_features(adapted.features_from_batch(data.networks.select(test)),
-                                                intervals=False)["latency_ms"]
+                both = adapted.predict_features(
+                    adapted.features_from_batch(data.networks.select(test)), intervals=False
+                )["latency_ms"]
                 scores["zoo layer models, network model refitted on the N rows"].append(_score(both, y[test]))
         results["sizes"][str(size)] = {label: _summary(values) for label, values in scores.items()}
-        print(f"N={size}: " + ", ".join(f"{k} {v['spearman_mean']:.3f}" for k, v in results["sizes"][str(size)].items()),
-              file=sys.stderr)
+        print(
+            f"N={size}: " + ", ".join(f"{k} {v['spearman_mean']:.3f}" for k, v in results["sizes"][str(size)].items()),
+            file=sys.stderr,
+        )
     if args.noise_run:
         results["run_to_run"] = _run_to_run(data, args.noise_run)
     ten = results["sizes"].get("10", {}).get("hwprof network rows only")
@@ -113,9 +131,12 @@ def _run_to_run(data, other_path: str) -> dict:
     mine = pd.Series(data.targets["latency_ms"], index=data.networks.names)
     both = pd.concat([mine, other], axis=1, join="inner").dropna()
     ratio = both.iloc[:, 0] / both.iloc[:, 1]
-    return {"other_run": other_path, "networks": int(len(both)),
-            "spearman": float(stats.spearmanr(both.iloc[:, 0], both.iloc[:, 1]).statistic),
-            "median_abs_ratio_minus_1": float(np.median(np.abs(ratio - 1)))}
+    return {
+        "other_run": other_path,
+        "networks": int(len(both)),
+        "spearman": float(stats.spearmanr(both.iloc[:, 0], both.iloc[:, 1]).statistic),
+        "median_abs_ratio_minus_1": float(np.median(np.abs(ratio - 1))),
+    }
 
 
 def _parameter_counts(names) -> np.ndarray:
@@ -125,8 +146,10 @@ def _parameter_counts(names) -> np.ndarray:
 
 
 def _score(predicted, measured, ranking_only: bool = False) -> dict:
-    result = {"spearman": float(stats.spearmanr(predicted, measured).statistic),
-              "kendall": float(stats.kendalltau(predicted, measured).statistic)}
+    result = {
+        "spearman": float(stats.spearmanr(predicted, measured).statistic),
+        "kendall": float(stats.kendalltau(predicted, measured).statistic),
+    }
     if not ranking_only:
         result["mape"] = float(np.mean(np.abs(predicted / measured - 1)))
     return result
@@ -143,31 +166,55 @@ def _summary(values: list[dict]) -> dict:
 
 def markdown(results: dict) -> str:
     labels = list(next(iter(results["sizes"].values())).keys()) if results["sizes"] else []
-    lines = [f"### Few-shot ranking of NAS-Bench-201 networks ({results['date']})", "",
-             f"Command: `{results['command']}`  ", f"Machine: {results['machine']}  ",
-             f"Data: {results['dataset']}: {results['networks']} measured networks, latency "
-             f"{results['latency_ms_range'][0]:.2f}-{results['latency_ms_range'][1]:.2f} ms; "
-             f"{results['draws']} random draws per N, scored on the networks not drawn", "",
-             "Spearman (mean ± sd over draws):", "",
-             "| N measured | " + " | ".join(labels) + " |", "|---" * (len(labels) + 1) + "|"]
+    lines = [
+        f"### Few-shot ranking of NAS-Bench-201 networks ({results['date']})",
+        "",
+        f"Command: `{results['command']}`  ",
+        f"Machine: {results['machine']}  ",
+        f"Data: {results['dataset']}: {results['networks']} measured networks, latency "
+        f"{results['latency_ms_range'][0]:.2f}-{results['latency_ms_range'][1]:.2f} ms; "
+        f"{results['draws']} random draws per N, scored on the networks not drawn",
+        "",
+        "Spearman (mean ± sd over draws):",
+        "",
+        "| N measured | " + " | ".join(labels) + " |",
+        "|---" * (len(labels) + 1) + "|",
+    ]
     for size, entry in results["sizes"].items():
-        lines.append(f"| {size} | " + " | ".join(f"{entry[label]['spearman_mean']:.3f} ± {entry[label]['spearman_std']:.3f}"
-                                                 for label in labels) + " |")
-    lines += ["", "MAPE of the fitted predictors (mean over draws):", "", "| N measured | " +
-              " | ".join(label for label in labels if "mape_mean" in results["sizes"][next(iter(results["sizes"]))][label])
-              + " |"]
+        lines.append(
+            f"| {size} | "
+            + " | ".join(
+                f"{entry[label]['spearman_mean']:.3f} ± {entry[label]['spearman_std']:.3f}" for label in labels
+            )
+            + " |"
+        )
+    lines += [
+        "",
+        "MAPE of the fitted predictors (mean over draws):",
+        "",
+        "| N measured | "
+        + " | ".join(label for label in labels if "mape_mean" in results["sizes"][next(iter(results["sizes"]))][label])
+        + " |",
+    ]
     mape_labels = [label for label in labels if "mape_mean" in results["sizes"][next(iter(results["sizes"]))][label]]
     lines.append("|---" * (len(mape_labels) + 1) + "|")
     for size, entry in results["sizes"].items():
-        lines.append(f"| {size} | " + " | ".join(f"{100 * entry[label]['mape_mean']:.1f}%" for label in mape_labels)
-                     + " |")
+        lines.append(
+            f"| {size} | " + " | ".join(f"{100 * entry[label]['mape_mean']:.1f}%" for label in mape_labels) + " |"
+        )
     if "run_to_run" in results:
         r = results["run_to_run"]
-        lines += ["", f"Ceiling: a second run of the same {r['networks']} networks ranks this run with Spearman "
-                      f"{r['spearman']:.3f} (median |ratio - 1| {100 * r['median_abs_ratio_minus_1']:.1f}%)."]
+        lines += [
+            "",
+            f"Ceiling: a second run of the same {r['networks']} networks ranks this run with Spearman "
+            f"{r['spearman']:.3f} (median |ratio - 1| {100 * r['median_abs_ratio_minus_1']:.1f}%).",
+        ]
     if "ratio_spearman_at_10_to_help" in results:
-        lines += ["", f"Spearman at N=10 against HELP's published 0.93: ratio {results['ratio_spearman_at_10_to_help']:.2f} "
-                      "(HELP: other devices, meta-trained on other devices first)."]
+        lines += [
+            "",
+            f"Spearman at N=10 against HELP's published 0.93: ratio {results['ratio_spearman_at_10_to_help']:.2f} "
+            "(HELP: other devices, meta-trained on other devices first).",
+        ]
     return "\n".join(lines) + "\n"
 
 

@@ -95,8 +95,19 @@ def nb201_archs(count: int = NB201_COUNT, seed: int = NB201_SEED) -> list[str]:
 
 
 def measure(models: list[str], out: Path, *options: str) -> None:
-    command = ["flock", LOCK, sys.executable, "-c", "from hwprof.cli import main; main()", "measure", *models,
-               "--out", str(out), "--quiet", *options]
+    command = [
+        "flock",
+        LOCK,
+        sys.executable,
+        "-c",
+        "from hwprof.cli import main; main()",
+        "measure",
+        *models,
+        "--out",
+        str(out),
+        "--quiet",
+        *options,
+    ]
     if out.exists():
         command.append("--resume")
     print("flock", LOCK, "hwprof measure", f"... ({len(models)} models) --out {out} {' '.join(options)}", flush=True)
@@ -105,80 +116,330 @@ def measure(models: list[str], out: Path, *options: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", choices=("zoo", "nb201", "zoo_repeat", "nb201_repeat", "nb201_run3", "nb201_run4",
-                                           "zoo_t1", "zoo_t1_networks", "sweep", "zoo_steady", "sweep_linear",
-                                           "zoo_steady_networks", "sweep_steady", "together", "together_runs", "sweep_maxpool", "sweep_conv", "sweep_conv_bridged"))
+    parser.add_argument(
+        "--only",
+        choices=(
+            "zoo",
+            "nb201",
+            "zoo_repeat",
+            "nb201_repeat",
+            "nb201_run3",
+            "nb201_run4",
+            "zoo_t1",
+            "zoo_t1_networks",
+            "sweep",
+            "zoo_steady",
+            "sweep_linear",
+            "zoo_steady_networks",
+            "sweep_steady",
+            "together",
+            "together_runs",
+            "sweep_maxpool",
+            "sweep_conv",
+            "sweep_conv_bridged",
+        ),
+    )
     args = parser.parse_args()
     DATA.mkdir(exist_ok=True)
     if args.only in (None, "zoo"):
-        measure(sorted(MODELS), DATA / "zoo.parquet", "--batch-size", "1,4", "--precision", "0.03", "--max-time", "3",
-                "--allocator", "system")
+        measure(
+            sorted(MODELS),
+            DATA / "zoo.parquet",
+            "--batch-size",
+            "1,4",
+            "--precision",
+            "0.03",
+            "--max-time",
+            "3",
+            "--allocator",
+            "system",
+        )
     if args.only in (None, "nb201"):
-        measure([f"nb201:{arch}" for arch in nb201_archs()], DATA / "nb201.parquet", "--no-layers",
-                "--batch-size", "1", "--precision", "0.02", "--max-time", "4",
-                "--allocator", "system")
+        measure(
+            [f"nb201:{arch}" for arch in nb201_archs()],
+            DATA / "nb201.parquet",
+            "--no-layers",
+            "--batch-size",
+            "1",
+            "--precision",
+            "0.02",
+            "--max-time",
+            "4",
+            "--allocator",
+            "system",
+        )
     if args.only in (None, "zoo_repeat"):
-        measure(sorted(MODELS), DATA / "zoo_repeat.parquet", "--batch-size", "1,4", "--precision", "0.03",
-                "--max-time", "5", "--seed", "1",
-                "--allocator", "system")
+        measure(
+            sorted(MODELS),
+            DATA / "zoo_repeat.parquet",
+            "--batch-size",
+            "1,4",
+            "--precision",
+            "0.03",
+            "--max-time",
+            "5",
+            "--seed",
+            "1",
+            "--allocator",
+            "system",
+        )
     if args.only in (None, "nb201_repeat"):
-        measure([f"nb201:{arch}" for arch in nb201_archs()], DATA / "nb201_repeat.parquet", "--no-layers",
-                "--batch-size", "1", "--precision", "0.02", "--max-time", "4", "--seed", "2",
-                "--allocator", "system")
+        measure(
+            [f"nb201:{arch}" for arch in nb201_archs()],
+            DATA / "nb201_repeat.parquet",
+            "--no-layers",
+            "--batch-size",
+            "1",
+            "--precision",
+            "0.02",
+            "--max-time",
+            "4",
+            "--seed",
+            "2",
+            "--allocator",
+            "system",
+        )
     if args.only in (None, "nb201_run3"):
-        measure([f"nb201:{arch}" for arch in nb201_archs()], DATA / "nb201_run3.parquet", "--no-layers",
-                "--batch-size", "1", "--precision", "0.02", "--max-time", "4", "--seed", "3",
-                "--allocator", "system")
+        measure(
+            [f"nb201:{arch}" for arch in nb201_archs()],
+            DATA / "nb201_run3.parquet",
+            "--no-layers",
+            "--batch-size",
+            "1",
+            "--precision",
+            "0.02",
+            "--max-time",
+            "4",
+            "--seed",
+            "3",
+            "--allocator",
+            "system",
+        )
     if args.only in (None, "nb201_run4"):
-        measure([f"nb201:{arch}" for arch in nb201_archs()], DATA / "nb201_run4.parquet", "--no-layers",
-                "--batch-size", "1", "--precision", "0.02", "--max-time", "4", "--seed", "4",
-                "--allocator", "system")
+        measure(
+            [f"nb201:{arch}" for arch in nb201_archs()],
+            DATA / "nb201_run4.parquet",
+            "--no-layers",
+            "--batch-size",
+            "1",
+            "--precision",
+            "0.02",
+            "--max-time",
+            "4",
+            "--seed",
+            "4",
+            "--allocator",
+            "system",
+        )
     if args.only in (None, "zoo_t1"):
-        measure(sorted(MODELS), DATA / "zoo_t1.parquet", "--batch-size", "1,4", "--precision", "0.03",
-                "--max-time", "3", "--threads", "1", "--seed", "5",
-                "--allocator", "system")
+        measure(
+            sorted(MODELS),
+            DATA / "zoo_t1.parquet",
+            "--batch-size",
+            "1,4",
+            "--precision",
+            "0.03",
+            "--max-time",
+            "3",
+            "--threads",
+            "1",
+            "--seed",
+            "5",
+            "--allocator",
+            "system",
+        )
     if args.only in (None, "zoo_t1_networks"):
-        measure(sorted(MODELS), DATA / "zoo_t1_networks_1.parquet", "--no-layers", "--batch-size", "1,4",
-                "--precision", "0.02", "--max-time", "6", "--threads", "1", "--seed", "7", "--allocator", "system")
+        measure(
+            sorted(MODELS),
+            DATA / "zoo_t1_networks_1.parquet",
+            "--no-layers",
+            "--batch-size",
+            "1,4",
+            "--precision",
+            "0.02",
+            "--max-time",
+            "6",
+            "--threads",
+            "1",
+            "--seed",
+            "7",
+            "--allocator",
+            "system",
+        )
     if args.only in (None, "sweep"):
-        measure([f"sweep:{op}" for op in SAMPLERS], DATA / "sweep.parquet", "--batch-size", "1,4",
-                "--precision", "0.03", "--max-time", "2", "--threads", "1", "--seed", "6",
-                "--allocator", "system")
+        measure(
+            [f"sweep:{op}" for op in SAMPLERS],
+            DATA / "sweep.parquet",
+            "--batch-size",
+            "1,4",
+            "--precision",
+            "0.03",
+            "--max-time",
+            "2",
+            "--threads",
+            "1",
+            "--seed",
+            "6",
+            "--allocator",
+            "system",
+        )
     if args.only in (None, "zoo_steady"):
-        measure(sorted(MODELS), DATA / "zoo_steady.parquet", "--batch-size", "1,4", "--precision", "0.03",
-                "--max-time", "3", "--threads", "1", "--seed", "11")
+        measure(
+            sorted(MODELS),
+            DATA / "zoo_steady.parquet",
+            "--batch-size",
+            "1,4",
+            "--precision",
+            "0.03",
+            "--max-time",
+            "3",
+            "--threads",
+            "1",
+            "--seed",
+            "11",
+        )
     if args.only in (None, "sweep_linear"):
-        measure(["sweep:linear:80"], DATA / "sweep_linear.parquet", "--batch-size", "1,4",
-                "--precision", "0.03", "--max-time", "3", "--threads", "1", "--seed", "10")
+        measure(
+            ["sweep:linear:80"],
+            DATA / "sweep_linear.parquet",
+            "--batch-size",
+            "1,4",
+            "--precision",
+            "0.03",
+            "--max-time",
+            "3",
+            "--threads",
+            "1",
+            "--seed",
+            "10",
+        )
     if args.only in (None, "zoo_steady_networks"):
         for run, seed in enumerate((12, 13, 14), start=1):
-            measure(sorted(MODELS), DATA / f"zoo_steady_networks_{run}.parquet", "--no-layers", "--batch-size", "1,4",
-                    "--precision", "0.02", "--max-time", "6", "--threads", "1", "--seed", str(seed))
+            measure(
+                sorted(MODELS),
+                DATA / f"zoo_steady_networks_{run}.parquet",
+                "--no-layers",
+                "--batch-size",
+                "1,4",
+                "--precision",
+                "0.02",
+                "--max-time",
+                "6",
+                "--threads",
+                "1",
+                "--seed",
+                str(seed),
+            )
     if args.only in (None, "sweep_steady"):
-        measure([f"sweep:{op}" for op in SAMPLERS if op != "linear"], DATA / "sweep_steady.parquet",
-                "--batch-size", "1,4", "--precision", "0.03", "--max-time", "2", "--threads", "1", "--seed", "16")
+        measure(
+            [f"sweep:{op}" for op in SAMPLERS if op != "linear"],
+            DATA / "sweep_steady.parquet",
+            "--batch-size",
+            "1,4",
+            "--precision",
+            "0.03",
+            "--max-time",
+            "2",
+            "--threads",
+            "1",
+            "--seed",
+            "16",
+        )
 
     sweeps = [f"sweep:{op}:80" if op == "linear" else f"sweep:{op}" for op in SAMPLERS]
     if args.only in (None, "together"):
-        measure(sorted(MODELS) + sweeps, DATA / "together.parquet", "--batch-size", "1,4", "--precision", "0.03",
-                "--max-time", "3", "--threads", "1", "--seed", "17")
+        measure(
+            sorted(MODELS) + sweeps,
+            DATA / "together.parquet",
+            "--batch-size",
+            "1,4",
+            "--precision",
+            "0.03",
+            "--max-time",
+            "3",
+            "--threads",
+            "1",
+            "--seed",
+            "17",
+        )
         for run, seed in enumerate((18, 19), start=1):
-            measure(sorted(MODELS), DATA / f"together_networks_{run}.parquet", "--no-layers", "--batch-size", "1,4",
-                    "--precision", "0.02", "--max-time", "6", "--threads", "1", "--seed", str(seed))
+            measure(
+                sorted(MODELS),
+                DATA / f"together_networks_{run}.parquet",
+                "--no-layers",
+                "--batch-size",
+                "1,4",
+                "--precision",
+                "0.02",
+                "--max-time",
+                "6",
+                "--threads",
+                "1",
+                "--seed",
+                str(seed),
+            )
     if args.only in (None, "together_runs"):
         for run, seed in ((2, 20), (3, 21)):
-            measure(sorted(MODELS) + sweeps, DATA / f"together_{run}.parquet", "--batch-size", "1,4",
-                    "--precision", "0.03", "--max-time", "3", "--threads", "1", "--seed", str(seed))
+            measure(
+                sorted(MODELS) + sweeps,
+                DATA / f"together_{run}.parquet",
+                "--batch-size",
+                "1,4",
+                "--precision",
+                "0.03",
+                "--max-time",
+                "3",
+                "--threads",
+                "1",
+                "--seed",
+                str(seed),
+            )
     if args.only in (None, "sweep_maxpool"):
-        measure(["sweep:maxpool2d:80"], DATA / "sweep_maxpool.parquet", "--batch-size", "1,4", "--precision", "0.03",
-                "--max-time", "3", "--threads", "1", "--seed", "22")
+        measure(
+            ["sweep:maxpool2d:80"],
+            DATA / "sweep_maxpool.parquet",
+            "--batch-size",
+            "1,4",
+            "--precision",
+            "0.03",
+            "--max-time",
+            "3",
+            "--threads",
+            "1",
+            "--seed",
+            "22",
+        )
     if args.only in (None, "sweep_conv"):
-        measure(["sweep:conv2d"], DATA / "sweep_conv.parquet", "--batch-size", "1,4", "--precision", "0.03",
-                "--max-time", "3", "--threads", "1", "--seed", "23")
+        measure(
+            ["sweep:conv2d"],
+            DATA / "sweep_conv.parquet",
+            "--batch-size",
+            "1,4",
+            "--precision",
+            "0.03",
+            "--max-time",
+            "3",
+            "--threads",
+            "1",
+            "--seed",
+            "23",
+        )
     if args.only in (None, "sweep_conv_bridged"):
         bridge = ["mlp", "mobilenet_v2_050", "resnet18", "squeezenet1_1", "vit_tiny"]
-        measure(bridge + ["sweep:conv2d"], DATA / "sweep_conv_bridged.parquet", "--batch-size", "1,4",
-                "--precision", "0.03", "--max-time", "3", "--threads", "1", "--seed", "24")
+        measure(
+            bridge + ["sweep:conv2d"],
+            DATA / "sweep_conv_bridged.parquet",
+            "--batch-size",
+            "1,4",
+            "--precision",
+            "0.03",
+            "--max-time",
+            "3",
+            "--threads",
+            "1",
+            "--seed",
+            "24",
+        )
 
 
 if __name__ == "__main__":

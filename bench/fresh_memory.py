@@ -50,8 +50,9 @@ print(statistics.median(times) * 1e3)
 
 
 def run(model: str, policy: str, before: list[str]) -> float:
-    out = subprocess.run([sys.executable, "-c", WORKER, policy, model, *before], check=True, capture_output=True,
-                         text=True)
+    out = subprocess.run(
+        [sys.executable, "-c", WORKER, policy, model, *before], check=True, capture_output=True, text=True
+    )
     return float(out.stdout.strip().splitlines()[-1])
 
 
@@ -63,14 +64,23 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", nargs="+", default=["mobilenet_v2", "mobilenet_v2_050", "resnet18", "vit_tiny"])
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--before", nargs="*", default=["vgg11"],
-                        help="Also time each model after these networks ran in the same process (none: skip).")
+    parser.add_argument(
+        "--before",
+        nargs="*",
+        default=["vgg11"],
+        help="Also time each model after these networks ran in the same process (none: skip).",
+    )
     parser.add_argument("--out", default=str(HERE / "results" / "fresh_memory.json"))
     args = parser.parse_args()
     from hwprof.measuring.provenance import cpu_model
 
-    results = {"command": " ".join(["python", *sys.argv]), "machine": f"{cpu_model()}, {os.cpu_count()} cores",
-               "date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "before": args.before, "models": {}}
+    results = {
+        "command": " ".join(["python", *sys.argv]),
+        "machine": f"{cpu_model()}, {os.cpu_count()} cores",
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "before": args.before,
+        "models": {},
+    }
     for model in args.models:
         alone = {policy: [] for policy in POLICIES}
         after = {policy: [] for policy in POLICIES}
@@ -83,15 +93,20 @@ def main() -> None:
         entry["system_over_steady"] = entry["system"]["median_ms"] / entry["steady"]["median_ms"]
         if args.before:
             entry["after_before"] = {policy: summary(after[policy]) for policy in POLICIES}
-            entry["after_over_alone"] = {policy: entry["after_before"][policy]["median_ms"] / entry[policy]["median_ms"]
-                                         for policy in POLICIES}
+            entry["after_over_alone"] = {
+                policy: entry["after_before"][policy]["median_ms"] / entry[policy]["median_ms"] for policy in POLICIES
+            }
         results["models"][model] = entry
-        line = (f"{model}: system {entry['system']['median_ms']:.2f} ms (runs {entry['system']['max_over_min']:.2f}x "
-                f"apart), steady {entry['steady']['median_ms']:.2f} ms ({entry['steady']['max_over_min']:.2f}x), "
-                f"system/steady {entry['system_over_steady']:.2f}")
+        line = (
+            f"{model}: system {entry['system']['median_ms']:.2f} ms (runs {entry['system']['max_over_min']:.2f}x "
+            f"apart), steady {entry['steady']['median_ms']:.2f} ms ({entry['steady']['max_over_min']:.2f}x), "
+            f"system/steady {entry['system_over_steady']:.2f}"
+        )
         if args.before:
-            line += (f"; after {' '.join(args.before)} / alone: system {entry['after_over_alone']['system']:.2f}, "
-                     f"steady {entry['after_over_alone']['steady']:.2f}")
+            line += (
+                f"; after {' '.join(args.before)} / alone: system {entry['after_over_alone']['system']:.2f}, "
+                f"steady {entry['after_over_alone']['steady']:.2f}"
+            )
         print(line, flush=True)
     Path(args.out).write_text(json.dumps(results, indent=2))
 

@@ -12,7 +12,6 @@ import timeit
 
 import torch
 import torch.nn as nn
-
 from results_io import emit
 
 from hwprof.measuring.runner import Item, Method, Runner
@@ -29,10 +28,12 @@ def main():
         for name, fn in callables.items():
             (measured,) = Runner(Method(precision=0.01, seed=0)).measure([Item(name, fn)])
             bare = statistics.median(timeit.repeat(fn, number=100_000, repeat=15)) / 100_000
-            result[name] = {"hwprof_ns_per_call": measured.summary.median * 1e9,
-                            "hwprof_ci_ns": [measured.summary.ci_low * 1e9, measured.summary.ci_high * 1e9],
-                            "timeit_median_ns_per_call": bare * 1e9,
-                            "ratio_hwprof_over_timeit": measured.summary.median / bare}
+            result[name] = {
+                "hwprof_ns_per_call": measured.summary.median * 1e9,
+                "hwprof_ci_ns": [measured.summary.ci_low * 1e9, measured.summary.ci_high * 1e9],
+                "timeit_median_ns_per_call": bare * 1e9,
+                "ratio_hwprof_over_timeit": measured.summary.median / bare,
+            }
     emit(result, args.out)
 
 

@@ -30,8 +30,17 @@ WORST_LAYERS = 3
 
 def _describe(config: str) -> str:
     c = json.loads(config)
-    keys = ("in_channels", "out_channels", "kernel_size", "stride", "padding", "ceil_mode", "in_features",
-            "out_features", "input_shapes")
+    keys = (
+        "in_channels",
+        "out_channels",
+        "kernel_size",
+        "stride",
+        "padding",
+        "ceil_mode",
+        "in_features",
+        "out_features",
+        "input_shapes",
+    )
     return ", ".join(f"{k}={c[k]}" for k in keys if k in c)
 
 
@@ -42,8 +51,8 @@ def main() -> None:
     parser.add_argument("--out", default=str(HERE / "results" / "layer_errors.json"))
     args = parser.parse_args()
 
-    from hwprof.fitting.pipeline import fit_training_data
     from hwprof.fitting.data import read_inputs, select_device, training_data
+    from hwprof.fitting.pipeline import fit_training_data
     from hwprof.models.spec import family_of
 
     frame, sources = read_inputs(args.data)
@@ -58,34 +67,62 @@ def main() -> None:
         fold = training_data(frame[row_family != held], device, sources)
         predictor = fit_training_data(fold, ["latency_ms"], family="auto", cv=False)
         layers = []
-        for name, batch in sorted({(n, b) for n, b, f in zip(data.networks.names, data.networks.batch_sizes,
-                                                              data.families) if f == held}):
+        for name, batch in sorted(
+            {(n, b) for n, b, f in zip(data.networks.names, data.networks.batch_sizes, data.families) if f == held}
+        ):
             table = predictor.predict(name, batch_size=int(batch)).layers
-            for op, config, predicted, model in zip(table["op"], _configs(name, int(batch)), table["latency_ms"],
-                                                    table["model"]):
+            for op, config, predicted, model in zip(
+                table["op"], _configs(name, int(batch)), table["latency_ms"], table["model"]
+            ):
                 if (op, config) in measured.index:
-                    layers.append((name, int(batch), op, config, float(predicted), float(measured[(op, config)]), model))
+                    layers.append(
+                        (name, int(batch), op, config, float(predicted), float(measured[(op, config)]), model)
+                    )
         per_op = {}
         for op in sorted({layer[2] for layer in layers}):
             mine = [layer for layer in layers if layer[2] == op]
             unique = {layer[3]: (layer[4], layer[5]) for layer in mine}
             ratios = np.array([p / m for p, m in unique.values()])
-            per_op[op] = {"time_ratio": sum(layer[4] for layer in mine) / sum(layer[5] for layer in mine),
-                          "rmspe": float(np.sqrt(np.mean((ratios - 1) ** 2))), "configs": len(unique),
-                          "measured_ms": sum(layer[5] for layer in mine)}
-        worst = sorted({(layer[3], layer[2]): layer for layer in layers}.values(),
-                       key=lambda layer: -abs(layer[4] - layer[5]))[:WORST_LAYERS]
+            per_op[op] = {
+                "time_ratio": sum(layer[4] for layer in mine) / sum(layer[5] for layer in mine),
+                "rmspe": float(np.sqrt(np.mean((ratios - 1) ** 2))),
+                "configs": len(unique),
+                "measured_ms": sum(layer[5] for layer in mine),
+            }
+        worst = sorted(
+            {(layer[3], layer[2]): layer for layer in layers}.values(), key=lambda layer: -abs(layer[4] - layer[5])
+        )[:WORST_LAYERS]
         results["families"][held] = {
             "per_op": per_op,
-            "worst_layers": [{"model": w[0], "batch_size": w[1], "op": w[2], "config": _describe(w[3]),
-                              "predicted_ms": w[4], "measured_ms": w[5], "covered_by": w[6]} for w in worst]}
-        lines += [f"**{held} held out**", "", "| op | configs | measured ms (all instances) | predicted / measured "
-                  "time | RMSPE over configs |", "|---|---:|---:|---:|---:|"]
-        lines += [f"| {op} | {e['configs']} | {e['measured_ms']:.2f} | {e['time_ratio']:.2f} | {e['rmspe']:.1%} |"
-                  for op, e in per_op.items()]
+            "worst_layers": [
+                {
+                    "model": w[0],
+                    "batch_size": w[1],
+                    "op": w[2],
+                    "config": _describe(w[3]),
+                    "predicted_ms": w[4],
+                    "measured_ms": w[5],
+                    "covered_by": w[6],
+                }
+                for w in worst
+            ],
+        }
+        lines += [
+            f"**{held} held out**",
+            "",
+            "| op | configs | measured ms (all instances) | predicted / measured time | RMSPE over configs |",
+            "|---|---:|---:|---:|---:|",
+        ]
+        lines += [
+            f"| {op} | {e['configs']} | {e['measured_ms']:.2f} | {e['time_ratio']:.2f} | {e['rmspe']:.1%} |"
+            for op, e in per_op.items()
+        ]
         lines += ["", "Furthest off by time:", ""]
-        lines += [f"- {w[0]} batch {w[1]}, {w[2]} ({_describe(w[3])}): predicted {w[4]:.3f} ms, measured "
-                  f"{w[5]:.3f} ms ({w[4] / w[5]:.2f}x)" for w in worst]
+        lines += [
+            f"- {w[0]} batch {w[1]}, {w[2]} ({_describe(w[3])}): predicted {w[4]:.3f} ms, measured "
+            f"{w[5]:.3f} ms ({w[4] / w[5]:.2f}x)"
+            for w in worst
+        ]
         lines.append("")
     emit_markdown(results, "\n".join(lines) + "\n", args.out)
 

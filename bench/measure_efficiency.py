@@ -14,12 +14,11 @@ import time
 import numpy as np
 import torch
 import torch.utils.benchmark as benchmark
-
 from results_io import emit
 
+from hwprof.measuring.runner import Item, Method, Runner
 from hwprof.models.layers import extract_layers
 from hwprof.models.spec import resolve_model
-from hwprof.measuring.runner import Item, Method, Runner
 
 
 def unique_layers(model: str, batch_size: int):
@@ -76,9 +75,13 @@ def main():
         tb_b, tb_b_s = run_torch(layers, args.precision)
     hwprof_s, torch_s = (hw_a_s + hw_b_s) / 2, (tb_a_s + tb_b_s) / 2
     result = {
-        "model": args.model, "batch_size": args.batch_size, "unique_layers": len(layers),
-        "threshold": args.precision, "threads": torch.get_num_threads(),
-        "hwprof_wall_s": [hw_a_s, hw_b_s], "adaptive_autorange_wall_s": [tb_a_s, tb_b_s],
+        "model": args.model,
+        "batch_size": args.batch_size,
+        "unique_layers": len(layers),
+        "threshold": args.precision,
+        "threads": torch.get_num_threads(),
+        "hwprof_wall_s": [hw_a_s, hw_b_s],
+        "adaptive_autorange_wall_s": [tb_a_s, tb_b_s],
         "time_ratio_hwprof_over_torch": hwprof_s / torch_s,
         "hwprof_reproducibility_median_abs_dev": reproducibility(hw_a, hw_b),
         "torch_reproducibility_median_abs_dev": reproducibility(tb_a, tb_b),

@@ -25,14 +25,18 @@ from results_io import emit
 def run_hwprof(model: str, out: Path, threads: int | None) -> tuple[pd.Series, dict]:
     extra = ["--threads", str(threads)] if threads else []
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "hwprof", "measure", model, "--out", str(out), "--quiet",
-                    "--power", "none", *extra], check=True)
+    subprocess.run(
+        [sys.executable, "-m", "hwprof", "measure", model, "--out", str(out), "--quiet", "--power", "none", *extra],
+        check=True,
+    )
     wall = time.perf_counter() - start
     frame = pd.read_parquet(out)
     layers = frame[frame["kind"] == "layer"]
     return layers.groupby("config_id")["latency_ms"].first(), {
-        "wall_s": wall, "mean_other_cpu_share": float(frame["other_cpu_share"].mean()),
-        "stable_share": float(frame["stable"].astype(bool).mean())}
+        "wall_s": wall,
+        "mean_other_cpu_share": float(frame["other_cpu_share"].mean()),
+        "stable_share": float(frame["stable"].astype(bool).mean()),
+    }
 
 
 def run_torch(model: str, out: Path, threads: int | None) -> tuple[pd.Series, dict]:
@@ -60,8 +64,12 @@ def torch_worker(model: str, out: Path, threads: int | None, threshold: float = 
 def agreement(a: pd.Series, b: pd.Series) -> dict:
     common = a.index.intersection(b.index)
     deviation = (a[common] / b[common] - 1).abs().to_numpy()
-    return {"configs": int(len(common)), "median_abs_dev": float(np.median(deviation)),
-            "p90_abs_dev": float(np.percentile(deviation, 90)), "max_abs_dev": float(deviation.max())}
+    return {
+        "configs": int(len(common)),
+        "median_abs_dev": float(np.median(deviation)),
+        "p90_abs_dev": float(np.percentile(deviation, 90)),
+        "max_abs_dev": float(deviation.max()),
+    }
 
 
 def main():
@@ -89,11 +97,14 @@ def main():
         result[name] = {"runs": info[name], **agreement(*medians[name])}
     if "adaptive_autorange" in runs:
         result["median_abs_dev_ratio_hwprof_over_torch"] = (
-            result["hwprof"]["median_abs_dev"] / result["adaptive_autorange"]["median_abs_dev"])
-        result["wall_ratio_hwprof_over_torch"] = (
-            sum(r["wall_s"] for r in info["hwprof"]) / sum(r["wall_s"] for r in info["adaptive_autorange"]))
+            result["hwprof"]["median_abs_dev"] / result["adaptive_autorange"]["median_abs_dev"]
+        )
+        result["wall_ratio_hwprof_over_torch"] = sum(r["wall_s"] for r in info["hwprof"]) / sum(
+            r["wall_s"] for r in info["adaptive_autorange"]
+        )
         result["median_agreement_hwprof_vs_torch"] = agreement(medians["hwprof"][0], medians["adaptive_autorange"][0])[
-            "median_abs_dev"]
+            "median_abs_dev"
+        ]
     emit(result, args.out)
 
 

@@ -53,9 +53,15 @@ def counter_vs_samples(sensor, torch, device, window_s: float) -> dict:
     stop_s = time.monotonic()
     primary = [s for s in window.samples if s.sensor == sensor.primary_sensor]
     integrated_j = integrate_samples_j(primary, stop_s - window.duration_s, stop_s)
-    return {"window_s": window.duration_s, "counter_j": window.counter_energy_j, "integrated_j": integrated_j,
-            "ratio": integrated_j / window.counter_energy_j, "load_power_w": window.power_w,
-            "samples": len(primary), "flags": window.flags}
+    return {
+        "window_s": window.duration_s,
+        "counter_j": window.counter_energy_j,
+        "integrated_j": integrated_j,
+        "ratio": integrated_j / window.counter_energy_j,
+        "load_power_w": window.power_w,
+        "samples": len(primary),
+        "flags": window.flags,
+    }
 
 
 def idle_power(sensor, window_s: float) -> float:
@@ -99,8 +105,10 @@ def main() -> int:
     except ImportError:
         return unavailable("torch is not installed")
     if not torch.cuda.is_available():
-        return unavailable("no CUDA GPU is visible to torch (torch.cuda.is_available() is False), "
-                           "so NVML cannot be validated on this machine")
+        return unavailable(
+            "no CUDA GPU is visible to torch (torch.cuda.is_available() is False), "
+            "so NVML cannot be validated on this machine"
+        )
     from hwprof.drivers import open_sensor
     from hwprof.errors import HwprofError
 
@@ -114,23 +122,31 @@ def main() -> int:
         print(f"# NVML validation, {datetime.date.today().isoformat()}")
         print(f"command: python bench/nvml_validation.py --device {args.device} --window-s {args.window_s}")
         print(f"machine: {meta['gpu']} ({meta['uuid']}), host {platform.node()}, torch {torch.__version__}")
-        print(f"sensor: {sensor.source}, power field {meta['power_field']}, "
-              f"counter update period {meta['update_period_s'] * 1e3:.1f} ms (probed: {meta['update_period_probed']})")
+        print(
+            f"sensor: {sensor.source}, power field {meta['power_field']}, "
+            f"counter update period {meta['update_period_s'] * 1e3:.1f} ms (probed: {meta['update_period_probed']})"
+        )
         idle_w = idle_power(sensor, min(args.window_s, 5.0))
         check = counter_vs_samples(sensor, torch, device, args.window_s)
         verdict = "PASS" if abs(check["ratio"] - 1) <= 0.02 else "FAIL"
-        print(f"counter vs integrated instantaneous power over {check['window_s']:.2f} s: "
-              f"{check['counter_j']:.1f} J vs {check['integrated_j']:.1f} J, ratio {check['ratio']:.4f} "
-              f"({check['samples']} samples) -> {verdict} (target within 2%)")
-        print(f"idle power {idle_w:.1f} W, load power {check['load_power_w']:.1f} W, "
-              f"load/idle {check['load_power_w'] / idle_w:.2f}x; load-window flags: {check['flags'] or 'none'}")
+        print(
+            f"counter vs integrated instantaneous power over {check['window_s']:.2f} s: "
+            f"{check['counter_j']:.1f} J vs {check['integrated_j']:.1f} J, ratio {check['ratio']:.4f} "
+            f"({check['samples']} samples) -> {verdict} (target within 2%)"
+        )
+        print(
+            f"idle power {idle_w:.1f} W, load power {check['load_power_w']:.1f} W, "
+            f"load/idle {check['load_power_w'] / idle_w:.2f}x; load-window flags: {check['flags'] or 'none'}"
+        )
         print("| model | batch | latency_ms | power_w | idle_power_w | energy_mj | dynamic_energy_mj | flags |")
         print("|---|---|---|---|---|---|---|---|")
         for batch_size in (1, 32):
             row = resnet50_energy(sensor, torch, device, batch_size)
-            print(f"| resnet50 | {batch_size} | {row['latency_ms']:.3f} | {row['power_w']:.1f} | "
-                  f"{row['idle_power_w']:.1f} | {row['energy_mj']:.1f} | {row['dynamic_energy_mj']:.1f} | "
-                  f"{row['power_flags'] or '-'} |")
+            print(
+                f"| resnet50 | {batch_size} | {row['latency_ms']:.3f} | {row['power_w']:.1f} | "
+                f"{row['idle_power_w']:.1f} | {row['energy_mj']:.1f} | {row['dynamic_energy_mj']:.1f} | "
+                f"{row['power_flags'] or '-'} |"
+            )
     finally:
         sensor.close()
     return 0

@@ -62,9 +62,9 @@ def cpu_model() -> str:
 
 def trace_archs(archs: list[str]) -> dict:
     """Construction and extraction times per network, and the traced layer records."""
-    from hwprof.predictor.features import LayerRecord
     from hwprof.models.layers import extract_layers
     from hwprof.models.spec import resolve_model
+    from hwprof.predictor.features import LayerRecord
 
     build, extract, records = [], [], []
     for arch in archs:
@@ -84,8 +84,8 @@ def nn_meter_style(datasets: list[str]):
     returns (features of a layer list, prediction from those features)."""
     from sklearn.ensemble import RandomForestRegressor
 
-    from hwprof.predictor.features import BASE_VARIABLES, encode_layers
     from hwprof.fitting.data import read_inputs, select_device, training_data
+    from hwprof.predictor.features import BASE_VARIABLES, encode_layers
 
     frame, _ = read_inputs(datasets)
     frame, device = select_device(frame, None)
@@ -114,10 +114,10 @@ def nn_meter_style(datasets: list[str]):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--zoo", nargs="+", default=existing("zoo.parquet", "zoo_repeat.parquet"),
-                        help="layer + network datasets")
-    parser.add_argument("--nb201", nargs="+", default=existing("nb201_repeat.parquet"),
-                        help="network-only datasets")
+    parser.add_argument(
+        "--zoo", nargs="+", default=existing("zoo.parquet", "zoo_repeat.parquet"), help="layer + network datasets"
+    )
+    parser.add_argument("--nb201", nargs="+", default=existing("nb201_repeat.parquet"), help="network-only datasets")
     parser.add_argument("--archs", type=int, default=200, help="NAS-Bench-201 cells to trace")
     parser.add_argument("--batch", type=int, default=100_000, help="networks per batched call")
     parser.add_argument("--out", default=str(HERE / "results" / "fit_speed.json"))
@@ -127,12 +127,17 @@ def main() -> None:
 
     torch.set_num_threads(1)
     from fit_measure_data import nb201_archs
-    from hwprof.predictor.features import NetworkBatch
-    from hwprof.fitting.pipeline import fit
 
-    results = {"command": " ".join(["python", *sys.argv]), "machine": f"{cpu_model()}, {os.cpu_count()} cores",
-               "date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "python": platform.python_version(),
-               "threads": 1}
+    from hwprof.fitting.pipeline import fit
+    from hwprof.predictor.features import NetworkBatch
+
+    results = {
+        "command": " ".join(["python", *sys.argv]),
+        "machine": f"{cpu_model()}, {os.cpu_count()} cores",
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "python": platform.python_version(),
+        "threads": 1,
+    }
     start = time.perf_counter()
     predictors = {"layers (zoo, auto)": fit(args.zoo, family="auto", cv=False)}
     if args.nb201:
@@ -158,22 +163,31 @@ def main() -> None:
             t0 = time.perf_counter()
             predictor.features_from_layers([name], [1], [records])
             cold.append(time.perf_counter() - t0)
-            warm.append(median_seconds(lambda n=name, r=records: predictor.features_from_layers([n], [1], [r]),
-                                       repeats=5, inner=10))
+            warm.append(
+                median_seconds(
+                    lambda n=name, r=records: predictor.features_from_layers([n], [1], [r]), repeats=5, inner=10
+                )
+            )
         entry["encoding_ms_per_network"] = {"cold": 1e3 * float(np.median(cold)), "warm": 1e3 * float(np.median(warm))}
         singles = [predictor.features_from_layers([n], [1], [r]) for n, r in zip(names[:50], traced["records"][:50])]
         median_seconds(lambda: [predictor.predict_features(f) for f in singles], repeats=20)  # warm-up, untimed
         per_call = [median_seconds(lambda f=f: predictor.predict_features(f), repeats=7, inner=200) for f in singles]
-        entry["single_network_us"] = {"median": 1e6 * float(np.median(per_call)),
-                                      "p90": 1e6 * float(np.quantile(per_call, 0.9))}
+        entry["single_network_us"] = {
+            "median": 1e6 * float(np.median(per_call)),
+            "p90": 1e6 * float(np.quantile(per_call, 0.9)),
+        }
         loop = median_seconds(lambda: [predictor.predict_features(f) for f in singles], repeats=5)
         entry["loop_of_single_calls_networks_per_s"] = len(singles) / loop
         batch = NetworkBatch.from_layer_lists(names, [1] * len(names), traced["records"])
         big = batch.select(rng.integers(0, len(names), args.batch))
         features = predictor.features_from_batch(big)
         batched = median_seconds(lambda: predictor.predict_features(features), repeats=5)
-        entry["batched"] = {"networks": args.batch, "distinct_traced": len(names), "seconds": batched,
-                            "networks_per_s": args.batch / batched}
+        entry["batched"] = {
+            "networks": args.batch,
+            "distinct_traced": len(names),
+            "seconds": batched,
+            "networks_per_s": args.batch / batched,
+        }
         entry["batched_vs_loop"] = entry["batched"]["networks_per_s"] / entry["loop_of_single_calls_networks_per_s"]
         results["predictors"][label] = entry
     forest_features, forest_predict = nn_meter_style(args.zoo)
@@ -186,8 +200,10 @@ def main() -> None:
     # like for like, a network none of whose configurations was seen (the forests are not cached):
     # forests encode + evaluate vs this predictor's cold encoding (with its layer models) + evaluation
     layered = results["predictors"]["layers (zoo, auto)"]
-    forest_us = (results["nn_meter_style_random_forest_us_per_network"]
-                 + results["nn_meter_style_random_forest_encode_us_per_network"])
+    forest_us = (
+        results["nn_meter_style_random_forest_us_per_network"]
+        + results["nn_meter_style_random_forest_encode_us_per_network"]
+    )
     hwprof_cold_us = 1e3 * layered["encoding_ms_per_network"]["cold"] + layered["single_network_us"]["median"]
     results["random_forest_vs_hwprof_cold"] = forest_us / hwprof_cold_us
 
@@ -195,39 +211,57 @@ def main() -> None:
 
 
 def markdown(results: dict) -> str:
-    lines = [f"### Prediction speed ({results['date']})", "",
-             f"Command: `{results['command']}`  ", f"Machine: {results['machine']}, single-threaded", "",
-             "Layer predictions are made once per distinct layer configuration, when features are built "
-             "(cold encoding includes them; warm encoding finds them cached), so one network from its features "
-             "is the network models applied to sums of cached per-layer predictions.", "",
-             "| per NAS-Bench-201 network | time |", "|---|---|",
-             f"| model construction | {results['per_network_ms']['model_construction']:.1f} ms |",
-             f"| feature extraction (trace) | {results['per_network_ms']['feature_extraction_trace']:.1f} ms |"]
+    lines = [
+        f"### Prediction speed ({results['date']})",
+        "",
+        f"Command: `{results['command']}`  ",
+        f"Machine: {results['machine']}, single-threaded",
+        "",
+        "Layer predictions are made once per distinct layer configuration, when features are built "
+        "(cold encoding includes them; warm encoding finds them cached), so one network from its features "
+        "is the network models applied to sums of cached per-layer predictions.",
+        "",
+        "| per NAS-Bench-201 network | time |",
+        "|---|---|",
+        f"| model construction | {results['per_network_ms']['model_construction']:.1f} ms |",
+        f"| feature extraction (trace) | {results['per_network_ms']['feature_extraction_trace']:.1f} ms |",
+    ]
     for label, entry in results["predictors"].items():
         encoding = entry["encoding_ms_per_network"]
         if not entry["layer_models"]:  # network aggregates only: nothing per configuration to encode or cache
             lines.append(f"| encoding, {label} (network aggregates, no layer models) | {encoding['cold']:.2f} ms |")
             continue
-        lines.append(f"| encoding, {label}, cold (all configurations new: encode + layer models) | "
-                     f"{encoding['cold']:.2f} ms |")
+        lines.append(
+            f"| encoding, {label}, cold (all configurations new: encode + layer models) | {encoding['cold']:.2f} ms |"
+        )
         lines.append(f"| encoding, {label}, warm (all configurations seen before) | {encoding['warm']:.2f} ms |")
-    lines += ["", "| predictor | one network from features (median / p90) | batched | batched vs loop of single calls |",
-              "|---|---|---|---|"]
+    lines += [
+        "",
+        "| predictor | one network from features (median / p90) | batched | batched vs loop of single calls |",
+        "|---|---|---|---|",
+    ]
     for label, entry in results["predictors"].items():
         single = entry["single_network_us"]
-        lines.append(f"| {label} | {single['median']:.1f} us / {single['p90']:.1f} us | "
-                     f"{entry['batched']['networks_per_s']:,.0f} networks/s ({entry['batched']['networks']:,} per call) | "
-                     f"{entry['batched_vs_loop']:.0f}x |")
+        lines.append(
+            f"| {label} | {single['median']:.1f} us / {single['p90']:.1f} us | "
+            f"{entry['batched']['networks_per_s']:,.0f} networks/s ({entry['batched']['networks']:,} per call) | "
+            f"{entry['batched_vs_loop']:.0f}x |"
+        )
     layered = results["predictors"]["layers (zoo, auto)"]
     hwprof_cold_ms = layered["encoding_ms_per_network"]["cold"] + layered["single_network_us"]["median"] / 1e3
-    forest_ms = (results["nn_meter_style_random_forest_us_per_network"]
-                 + results["nn_meter_style_random_forest_encode_us_per_network"]) / 1e3
-    lines += ["", f"nn-Meter-style per-op random forests on the same layers: "
-                  f"{results['nn_meter_style_random_forest_us_per_network']:.0f} us per network from its encoded layers, "
-                  f"{forest_ms:.1f} ms with encoding (forests are evaluated on every call, not cached). "
-                  f"For a network with no configuration seen before, that is "
-                  f"{results['random_forest_vs_hwprof_cold']:.0f}x the layer predictor's cold encoding plus "
-                  f"evaluation ({hwprof_cold_ms:.2f} ms)."]
+    forest_ms = (
+        results["nn_meter_style_random_forest_us_per_network"]
+        + results["nn_meter_style_random_forest_encode_us_per_network"]
+    ) / 1e3
+    lines += [
+        "",
+        f"nn-Meter-style per-op random forests on the same layers: "
+        f"{results['nn_meter_style_random_forest_us_per_network']:.0f} us per network from its encoded layers, "
+        f"{forest_ms:.1f} ms with encoding (forests are evaluated on every call, not cached). "
+        f"For a network with no configuration seen before, that is "
+        f"{results['random_forest_vs_hwprof_cold']:.0f}x the layer predictor's cold encoding plus "
+        f"evaluation ({hwprof_cold_ms:.2f} ms).",
+    ]
     return "\n".join(lines) + "\n"
 
 

@@ -44,11 +44,21 @@ def main():
     if args.worker:
         print(json.dumps(worker()))
         return
-    runs = [json.loads(subprocess.run([sys.executable, __file__, "--worker"], check=True, capture_output=True,
-                                      text=True).stdout) for _ in range(args.processes)]
+    runs = [
+        json.loads(
+            subprocess.run([sys.executable, __file__, "--worker"], check=True, capture_output=True, text=True).stdout
+        )
+        for _ in range(args.processes)
+    ]
     medians = [r["median_ms"] for r in runs]
-    emit({"processes": runs, "median_ms_range": [min(medians), max(medians)],
-          "max_over_min_median": max(medians) / min(medians)}, args.out)
+    emit(
+        {
+            "processes": runs,
+            "median_ms_range": [min(medians), max(medians)],
+            "max_over_min_median": max(medians) / min(medians),
+        },
+        args.out,
+    )
 
 
 if __name__ == "__main__":

@@ -44,11 +44,16 @@ def main() -> None:
         pairs = {}
         for a, b in itertools.combinations(table.columns, 2):
             ratio = np.exp(np.abs(np.log(table[a] / table[b]))).dropna()
-            pairs[f"{a} / {b}"] = {"networks": int(len(ratio)), "median_ratio": float(ratio.median()),
-                                   "largest_ratio": float(ratio.max()),
-                                   "largest_at": " batch ".join(map(str, ratio.idxmax()))}
-            lines.append(f"| {policy} | {len(table.columns)} | {a} / {b} | {ratio.median():.3f} | "
-                         f"{ratio.max():.2f} ({pairs[f'{a} / {b}']['largest_at']}) |")
+            pairs[f"{a} / {b}"] = {
+                "networks": int(len(ratio)),
+                "median_ratio": float(ratio.median()),
+                "largest_ratio": float(ratio.max()),
+                "largest_at": " batch ".join(map(str, ratio.idxmax())),
+            }
+            lines.append(
+                f"| {policy} | {len(table.columns)} | {a} / {b} | {ratio.median():.3f} | "
+                f"{ratio.max():.2f} ({pairs[f'{a} / {b}']['largest_at']}) |"
+            )
         results["policies"][policy] = {"runs": list(table.columns), "pairs": pairs}
     emit_markdown(results, "\n".join(lines) + "\n", HERE / "results" / "run_spread.json")
 

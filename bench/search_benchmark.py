@@ -30,14 +30,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import torch
-
 from results_io import emit_markdown
 
 from hwprof.models.spec import ModelSpec
-from hwprof.search.study import SearchOptions, SearchResult, run_search
-from hwprof.search.constraints import parse_constraints
 from hwprof.progress import Notes
+from hwprof.search.constraints import parse_constraints
 from hwprof.search.demo import demo_default_budget, demo_predictor, demo_space
+from hwprof.search.study import SearchOptions, SearchResult, run_search
 
 HYPERPOWER = {"more_evaluations": 57.20, "faster_to_unaware_best": 112.99}
 MANY_TRIALS = 1_000_000  # the wall-time budget stops the run, not the trial count
@@ -45,8 +44,14 @@ MANY_TRIALS = 1_000_000  # the wall-time budget stops the run, not the trial cou
 
 def run_once(predictor, budget: str, seconds: float, seed: int, aware: bool) -> SearchResult:
     space = demo_space()
-    options = SearchOptions(trials=MANY_TRIALS, constraints=parse_constraints([budget]), seed=seed,
-                            timeout_s=seconds, constraint_aware=aware, study_name=f"bench-{aware}-{seed}")
+    options = SearchOptions(
+        trials=MANY_TRIALS,
+        constraints=parse_constraints([budget]),
+        seed=seed,
+        timeout_s=seconds,
+        constraint_aware=aware,
+        study_name=f"bench-{aware}-{seed}",
+    )
     return run_search(space, predictor, space.objective, space.objective_ref, options)
 
 
@@ -92,10 +97,11 @@ def measure_best(runs: list[dict], budget: str) -> list[dict]:
             chosen.setdefault(json.dumps(run["best_params"], sort_keys=True), run["best_params"])
     if not chosen:
         return []
-    specs = [ModelSpec(f"best-{i}", space.build(params), space.input_shape, space.name)
-             for i, params in enumerate(chosen.values())]
-    frame = measure(specs, batch_sizes=(1,), device="cpu", power="none", layers=False, precision=0.05,
-                    max_item_s=5.0)
+    specs = [
+        ModelSpec(f"best-{i}", space.build(params), space.input_shape, space.name)
+        for i, params in enumerate(chosen.values())
+    ]
+    frame = measure(specs, batch_sizes=(1,), device="cpu", power="none", layers=False, precision=0.05, max_item_s=5.0)
     latency = frame[frame["kind"] == "network"].set_index("model")["latency_ms"]
     checks = []
     for spec, params in zip(specs, chosen.values()):
@@ -138,24 +144,40 @@ def markdown(report: dict) -> str:
             accuracy = "none" if run["best_feasible_accuracy"] is None else f"{run['best_feasible_accuracy']:.4f}"
             to_best = "-" if run["time_to_best_s"] is None else f"{run['time_to_best_s']:.1f}"
             wasted_share = run["wasted_training_s"] / run["training_s"] if run["training_s"] else 0.0
-            lines.append(f"| {pair['seed']} | {name} | {run['evaluations']} | {run['trainings']} | {run['wasted']} "
-                         f"| {wasted_share:.0%} | {accuracy} | {to_best} |")
-    lines += ["", "| ratio (aware / unaware, same run) | " + " | ".join(f"seed {p['seed']}" for p in report["pairs"])
-              + " | median | HyperPower (published) |",
-              "|---|" + "---:|" * (len(report["pairs"]) + 2)]
+            lines.append(
+                f"| {pair['seed']} | {name} | {run['evaluations']} | {run['trainings']} | {run['wasted']} "
+                f"| {wasted_share:.0%} | {accuracy} | {to_best} |"
+            )
+    lines += [
+        "",
+        "| ratio (aware / unaware, same run) | "
+        + " | ".join(f"seed {p['seed']}" for p in report["pairs"])
+        + " | median | HyperPower (published) |",
+        "|---|" + "---:|" * (len(report["pairs"]) + 2),
+    ]
     for key, label, published in (
-            ("evaluation_ratio", "evaluations in the same time", HYPERPOWER["more_evaluations"]),
-            ("speedup_to_unaware_best", "faster to the unaware run's best feasible accuracy",
-             HYPERPOWER["faster_to_unaware_best"])):
+        ("evaluation_ratio", "evaluations in the same time", HYPERPOWER["more_evaluations"]),
+        (
+            "speedup_to_unaware_best",
+            "faster to the unaware run's best feasible accuracy",
+            HYPERPOWER["faster_to_unaware_best"],
+        ),
+    ):
         values = [p[key] for p in report["pairs"]]
         known = [v for v in values if v is not None]
         cells = ["not reached" if v is None else f"{v:.2f}x" for v in values]
         median = f"{statistics.median(known):.2f}x" if known else "-"
         lines.append(f"| {label} | " + " | ".join(cells) + f" | {median} | up to {published:.2f}x |")
     if report["measured_best"]:
-        lines += ["", "Best configurations measured afterwards (hwprof.measure, network only): " + "; ".join(
-            f"{check['measured_latency_ms']:.3f} ms ({'meets' if check['holds'] else 'BREAKS'} the budget)"
-            for check in report["measured_best"]) + "."]
+        lines += [
+            "",
+            "Best configurations measured afterwards (hwprof.measure, network only): "
+            + "; ".join(
+                f"{check['measured_latency_ms']:.3f} ms ({'meets' if check['holds'] else 'BREAKS'} the budget)"
+                for check in report["measured_best"]
+            )
+            + ".",
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -187,21 +209,34 @@ def main() -> None:
             runs[name] = summarise(run_once(predictor, budget, args.seconds, seed, aware), args.seconds)
             print(f"seed {seed} {name}: " + json.dumps({k: v for k, v in runs[name].items() if k != "progress"}))
         unaware_best = runs["unaware"]["best_feasible_accuracy"]
-        pairs.append({
-            "seed": seed, "order": ["aware" if a else "unaware" for a in order], **runs,
-            "evaluation_ratio": ratio(runs["aware"]["evaluations"], runs["unaware"]["evaluations"]),
-            "speedup_to_unaware_best": ratio(runs["unaware"]["time_to_best_s"],
-                                             time_to_reach(runs["aware"]["progress"], unaware_best)),
-        })
+        pairs.append(
+            {
+                "seed": seed,
+                "order": ["aware" if a else "unaware" for a in order],
+                **runs,
+                "evaluation_ratio": ratio(runs["aware"]["evaluations"], runs["unaware"]["evaluations"]),
+                "speedup_to_unaware_best": ratio(
+                    runs["unaware"]["time_to_best_s"], time_to_reach(runs["aware"]["progress"], unaware_best)
+                ),
+            }
+        )
     measured_best = measure_best([run for pair in pairs for run in (pair["aware"], pair["unaware"])], budget)
     report = {
         "date": datetime.now(timezone.utc).strftime("%Y-%m-%d"),
         "machine": f"{cpu_name()}, {os.cpu_count()} cores",
-        "torch_threads": 1, "python": sys.version.split()[0], "torch": torch.__version__,
+        "torch_threads": 1,
+        "python": sys.version.split()[0],
+        "torch": torch.__version__,
         "command": " ".join(["python", *sys.argv]),
-        "budget": budget, "seconds_per_run": args.seconds, "seeds": args.seeds,
-        "predictor": str(predictor_path), "predictor_networks": args.networks, "predictor_fit_s": fit_s,
-        "hyperpower_published": HYPERPOWER, "pairs": pairs, "measured_best": measured_best,
+        "budget": budget,
+        "seconds_per_run": args.seconds,
+        "seeds": args.seeds,
+        "predictor": str(predictor_path),
+        "predictor_networks": args.networks,
+        "predictor_fit_s": fit_s,
+        "hyperpower_published": HYPERPOWER,
+        "pairs": pairs,
+        "measured_best": measured_best,
     }
     emit_markdown(report, markdown(report), args.out)
 

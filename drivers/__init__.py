@@ -27,15 +27,20 @@ def _auto_kind(device: str, tegrastats: str | None) -> str:
 def _make_sensor(kind: str, device: str, tegrastats: str | None) -> PowerSensor:
     if kind == "nvml":
         if parse_device(device).kind != "cuda":
-            raise SensorUnavailable(f"NVML measures NVIDIA GPUs, not '{device}'; measure the CPU with RAPL, or measure a GPU (cuda)")
+            raise SensorUnavailable(
+                f"NVML measures NVIDIA GPUs, not '{device}'; measure the CPU with RAPL, or measure a GPU (cuda)"
+            )
         from hwprof.drivers.nvml import NvmlSensor
+
         return NvmlSensor(device)
     if kind == "rapl":
         if device != "cpu":
             raise SensorUnavailable(f"RAPL measures the CPU package, not '{device}'; measure a GPU with NVML")
         from hwprof.drivers.rapl import RaplSensor
+
         return RaplSensor()
     from hwprof.drivers.jetson import open_jetson_sensor
+
     return open_jetson_sensor(tegrastats)
 
 

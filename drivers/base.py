@@ -14,8 +14,8 @@ import threading
 import time
 from abc import ABC, abstractmethod
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 # Converts monotonic times to epoch seconds for traces; fixed once so a trace is consistent.
 EPOCH_OFFSET_S = time.time() - time.monotonic()
@@ -61,8 +61,9 @@ class EnergyWindow:
         return self.energy_j / self.duration_s
 
 
-def probe_update_period(read: Callable[[], float], max_probe_s: float, nominal_s: float,
-                        changes_wanted: int = 6) -> tuple[float, bool]:
+def probe_update_period(
+    read: Callable[[], float], max_probe_s: float, nominal_s: float, changes_wanted: int = 6
+) -> tuple[float, bool]:
     """Median time between changes of `read()`; (nominal_s, False) if it barely moved.
 
     Windows are sized from this, so a sensor that updates every 100 ms is never
@@ -162,14 +163,13 @@ class PowerSensor(ABC):
         """What this sensor is and how it reads, for the run's provenance."""
 
     # -- shared machinery --------------------------------------------------------
-    def open(self) -> "PowerSensor":
+    def open(self) -> PowerSensor:
         if self._thread is not None:
             return self
         self._open_hardware()
         self._stop_event.clear()
         self._poll_once()
-        self._thread = threading.Thread(target=self._poll_loop, name=f"hwprof-poll-{self.source}",
-                                        daemon=True)
+        self._thread = threading.Thread(target=self._poll_loop, name=f"hwprof-poll-{self.source}", daemon=True)
         self._thread.start()
         return self
 
@@ -180,7 +180,7 @@ class PowerSensor(ABC):
             self._thread = None
         self._close_hardware()
 
-    def __enter__(self) -> "PowerSensor":
+    def __enter__(self) -> PowerSensor:
         return self.open()
 
     def __exit__(self, *exc_info) -> None:
@@ -234,12 +234,17 @@ class PowerSensor(ABC):
             self._window_start = None
             samples = [s for s in self._samples if start_s <= s.t_s <= stop_s]
             states = [start_state] + [st for t, st in self._states if start_s <= t <= stop_s] + [stop_state]
-        return self._build_window(start_s, stop_s, start_energy_j, energy_j, samples,
-                                  [s for s in states if s])
+        return self._build_window(start_s, stop_s, start_energy_j, energy_j, samples, [s for s in states if s])
 
-    def _build_window(self, start_s: float, stop_s: float, start_energy_j: float | None,
-                      stop_energy_j: float | None, samples: list[PowerSample],
-                      states: list[dict]) -> EnergyWindow:
+    def _build_window(
+        self,
+        start_s: float,
+        stop_s: float,
+        start_energy_j: float | None,
+        stop_energy_j: float | None,
+        samples: list[PowerSample],
+        states: list[dict],
+    ) -> EnergyWindow:
         duration_s = stop_s - start_s
         window = EnergyWindow(energy_j=None, duration_s=duration_s, source=self.source, samples=samples)
         primary = [s.power_w for s in samples if s.sensor == self.primary_sensor]

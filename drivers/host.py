@@ -94,19 +94,30 @@ def is_virtual_machine() -> bool:
 def no_rapl_reason() -> str:
     """One sentence: why this machine has no RAPL zones and what would give it some."""
     if platform.system() != "Linux":
-        return (f"CPU power needs Linux's RAPL powercap interface and this is {platform.system()}, "
-                "so hwprof reports latency only")
+        return (
+            f"CPU power needs Linux's RAPL powercap interface and this is {platform.system()}, "
+            "so hwprof reports latency only"
+        )
     if is_virtual_machine():
-        return ("this is a virtual machine (the hypervisor flag is set in /proc/cpuinfo) and it exposes no "
-                "RAPL energy counters, so hwprof reports latency only; measure power on bare metal")
-    return (f"no RAPL zones under {sysfs_path('/sys/class/powercap')}; load the driver with "
-            "`sudo modprobe intel_rapl_msr` (Intel, and AMD Zen on Linux 5.8 and later) or, in a container, "
-            "bind-mount the host's /sys and set HWPROF_SYSFS_ROOT")
+        return (
+            "this is a virtual machine (the hypervisor flag is set in /proc/cpuinfo) and it exposes no "
+            "RAPL energy counters, so hwprof reports latency only; measure power on bare metal"
+        )
+    return (
+        f"no RAPL zones under {sysfs_path('/sys/class/powercap')}; load the driver with "
+        "`sudo modprobe intel_rapl_msr` (Intel, and AMD Zen on Linux 5.8 and later) or, in a container, "
+        "bind-mount the host's /sys and set HWPROF_SYSFS_ROOT"
+    )
 
 
 def describe_cpu() -> dict:
     """The CPU as a measurable device: what it is and how its clocks are set."""
     settings = cpufreq_settings()
     settings.pop("scaling_cur_freq", None)
-    return {"device": "cpu", "name": cpu_model(), "logical_cpus": os.cpu_count(),
-            "virtual_machine": is_virtual_machine(), **settings}
+    return {
+        "device": "cpu",
+        "name": cpu_model(),
+        "logical_cpus": os.cpu_count(),
+        "virtual_machine": is_virtual_machine(),
+        **settings,
+    }

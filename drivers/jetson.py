@@ -33,7 +33,9 @@ INA_MIN_WINDOW_S = 0.5
 ABSENT_TEMPERATURE_C = -256.0
 START_TIMEOUT_S = 5.0
 
-RAIL = re.compile(r"(?<![\w@])(?P<name>[A-Za-z][A-Za-z0-9_]*) (?P<cur>-?\d+)(?:mW)?/-?\d+(?:mW)?(?:/-?\d+(?:mW)?)?(?=\s|$)")
+RAIL = re.compile(
+    r"(?<![\w@])(?P<name>[A-Za-z][A-Za-z0-9_]*) (?P<cur>-?\d+)(?:mW)?/-?\d+(?:mW)?(?:/-?\d+(?:mW)?)?(?=\s|$)"
+)
 TEMPERATURE = re.compile(r"(?<![\w@])(?P<name>[A-Za-z][A-Za-z0-9_]*)@(?P<value>-?\d+(?:\.\d+)?)C(?:/-?\d+(?:\.\d+)?C)?")
 TIMESTAMP = re.compile(r"^(?P<ts>\d\d-\d\d-\d{4} \d\d:\d\d:\d\d) ")
 GR3D = re.compile(r"\bGR3D_FREQ (?:(?P<off>off)|(?:(?P<pct>\d+)%)?(?:@\[?(?P<freq>[\d,]+)\]?)?)")
@@ -115,21 +117,54 @@ class BoardRule:
 
 
 BOARD_RULES = (
-    BoardRule("Jetson Nano / TX1", frozenset({"POM_5V_IN"}), total_rail="POM_5V_IN",
-              gpu_rail="POM_5V_GPU", cpu_rail="POM_5V_CPU"),
-    BoardRule("Jetson AGX Orin", frozenset({"VDD_GPU_SOC", "VDD_CPU_CV", "VIN_SYS_5V0"}),
-              summed_rails=("VDD_GPU_SOC", "VDD_CPU_CV", "VIN_SYS_5V0"),
-              excluded=(("VDDQ_VDD2_1V8AO", "already inside VIN_SYS_5V0"),),
-              gpu_rail="VDD_GPU_SOC", cpu_rail="VDD_CPU_CV", soc_rail="VDD_GPU_SOC"),
-    BoardRule("Jetson AGX Xavier", frozenset({"GPU", "CPU", "SOC", "SYS5V"}),
-              summed_rails=("GPU", "CPU", "SOC", "CV", "VDDRQ", "SYS5V"),
-              gpu_rail="GPU", cpu_rail="CPU", soc_rail="SOC"),
-    BoardRule("Jetson AGX Thor", frozenset({"VIN", "VDD_GPU", "VDD_CPU_SOC_MSS"}), total_rail="VIN",
-              gpu_rail="VDD_GPU", cpu_rail="VDD_CPU_SOC_MSS", soc_rail="VDD_CPU_SOC_MSS"),
-    BoardRule("Jetson TX2", frozenset({"VDD_IN", "VDD_SYS_GPU"}), total_rail="VDD_IN",
-              gpu_rail="VDD_SYS_GPU", cpu_rail="VDD_SYS_CPU", soc_rail="VDD_SYS_SOC"),
-    BoardRule("Jetson Xavier NX / Orin Nano / Orin NX", frozenset({"VDD_IN", "VDD_CPU_GPU_CV"}),
-              total_rail="VDD_IN", gpu_rail="VDD_CPU_GPU_CV", cpu_rail="VDD_CPU_GPU_CV", soc_rail="VDD_SOC"),
+    BoardRule(
+        "Jetson Nano / TX1",
+        frozenset({"POM_5V_IN"}),
+        total_rail="POM_5V_IN",
+        gpu_rail="POM_5V_GPU",
+        cpu_rail="POM_5V_CPU",
+    ),
+    BoardRule(
+        "Jetson AGX Orin",
+        frozenset({"VDD_GPU_SOC", "VDD_CPU_CV", "VIN_SYS_5V0"}),
+        summed_rails=("VDD_GPU_SOC", "VDD_CPU_CV", "VIN_SYS_5V0"),
+        excluded=(("VDDQ_VDD2_1V8AO", "already inside VIN_SYS_5V0"),),
+        gpu_rail="VDD_GPU_SOC",
+        cpu_rail="VDD_CPU_CV",
+        soc_rail="VDD_GPU_SOC",
+    ),
+    BoardRule(
+        "Jetson AGX Xavier",
+        frozenset({"GPU", "CPU", "SOC", "SYS5V"}),
+        summed_rails=("GPU", "CPU", "SOC", "CV", "VDDRQ", "SYS5V"),
+        gpu_rail="GPU",
+        cpu_rail="CPU",
+        soc_rail="SOC",
+    ),
+    BoardRule(
+        "Jetson AGX Thor",
+        frozenset({"VIN", "VDD_GPU", "VDD_CPU_SOC_MSS"}),
+        total_rail="VIN",
+        gpu_rail="VDD_GPU",
+        cpu_rail="VDD_CPU_SOC_MSS",
+        soc_rail="VDD_CPU_SOC_MSS",
+    ),
+    BoardRule(
+        "Jetson TX2",
+        frozenset({"VDD_IN", "VDD_SYS_GPU"}),
+        total_rail="VDD_IN",
+        gpu_rail="VDD_SYS_GPU",
+        cpu_rail="VDD_SYS_CPU",
+        soc_rail="VDD_SYS_SOC",
+    ),
+    BoardRule(
+        "Jetson Xavier NX / Orin Nano / Orin NX",
+        frozenset({"VDD_IN", "VDD_CPU_GPU_CV"}),
+        total_rail="VDD_IN",
+        gpu_rail="VDD_CPU_GPU_CV",
+        cpu_rail="VDD_CPU_GPU_CV",
+        soc_rail="VDD_SOC",
+    ),
     BoardRule("Jetson (module input VDD_IN)", frozenset({"VDD_IN"}), total_rail="VDD_IN"),
 )
 
@@ -141,11 +176,21 @@ def board_rule(rails: set[str] | list[str]) -> BoardRule:
         if rule.signature <= rails:
             if rule.summed_rails:  # sum only the rails this board shows; AGX Xavier may lack CV
                 present = tuple(r for r in rule.summed_rails if r in rails)
-                return BoardRule(rule.board, rule.signature, None, present, rule.excluded,
-                                 rule.gpu_rail, rule.cpu_rail, rule.soc_rail)
+                return BoardRule(
+                    rule.board,
+                    rule.signature,
+                    None,
+                    present,
+                    rule.excluded,
+                    rule.gpu_rail,
+                    rule.cpu_rail,
+                    rule.soc_rail,
+                )
             return rule
-    raise SensorUnavailable(f"the rails {', '.join(sorted(rails)) or '(none)'} match no known Jetson board, so "
-                            "hwprof cannot tell which is the module total without guessing; please report them")
+    raise SensorUnavailable(
+        f"the rails {', '.join(sorted(rails)) or '(none)'} match no known Jetson board, so "
+        "hwprof cannot tell which is the module total without guessing; please report them"
+    )
 
 
 def total_power_mw(rule: BoardRule, rails_mw: dict[str, float]) -> float | None:
@@ -195,10 +240,11 @@ def discover_ina3221() -> list[InaRail]:
         if read_text(chip / "name") != "ina3221":
             continue
         for label_path in sorted(chip.glob("in*_label")):
-            channel = label_path.name[2:-len("_label")]
+            channel = label_path.name[2 : -len("_label")]
             label = read_text(label_path)
-            rail = InaRail(label or "", voltage_path=chip / f"in{channel}_input",
-                           current_path=chip / f"curr{channel}_input")
+            rail = InaRail(
+                label or "", voltage_path=chip / f"in{channel}_input", current_path=chip / f"curr{channel}_input"
+            )
             if label and label != "NC" and rail.current_path.exists():
                 rails.append(rail)
     for device in sorted(sysfs_path("/sys/bus/iio/devices").glob("iio:device*")):
@@ -264,7 +310,9 @@ class RailSensor(PowerSensor):
             "total_rail": self.rule.total_rail,
             "summed_rails": list(self.rule.summed_rails),
             "excluded_rails": {rail: why for rail, why in self.rule.excluded},
-            "gpu_rail": self.rule.gpu_rail, "cpu_rail": self.rule.cpu_rail, "soc_rail": self.rule.soc_rail,
+            "gpu_rail": self.rule.gpu_rail,
+            "cpu_rail": self.rule.cpu_rail,
+            "soc_rail": self.rule.soc_rail,
             "update_period_s": self.update_period_s,
             "poll_interval_s": self.poll_interval_s,
             "min_window_s": self.min_window_s,
@@ -289,15 +337,21 @@ class Ina3221Sensor(RailSensor):
     def _open_hardware(self) -> None:
         first = next(r for r in self.rails if r.name == self.rule.counted_rails[0])
         self.update_period_s, self.update_period_probed = probe_update_period(
-            first.read_mw, max_probe_s=0.5, nominal_s=INA_NOMINAL_UPDATE_PERIOD_S)
+            first.read_mw, max_probe_s=0.5, nominal_s=INA_NOMINAL_UPDATE_PERIOD_S
+        )
 
     def _poll_samples(self, now: float) -> list[PowerSample]:
         return self._rail_samples(now, {r.name: r.read_mw() for r in self.rails})
 
     def metadata(self) -> dict:
-        return {"driver": "jetson", "reader": "ina3221 sysfs", "source": self.source,
-                "rails": [r.name for r in self.rails], "update_period_probed": self.update_period_probed,
-                **self._rule_metadata()}
+        return {
+            "driver": "jetson",
+            "reader": "ina3221 sysfs",
+            "source": self.source,
+            "rails": [r.name for r in self.rails],
+            "update_period_probed": self.update_period_probed,
+            **self._rule_metadata(),
+        }
 
 
 class TegrastatsSensor(RailSensor):
@@ -309,8 +363,10 @@ class TegrastatsSensor(RailSensor):
     def __init__(self, path: str, interval_ms: int = TEGRASTATS_INTERVAL_MS) -> None:
         super().__init__()
         if not (os.path.isfile(path) and os.access(path, os.X_OK)):
-            raise SensorUnavailable(f"tegrastats at {path} is not an executable file; pass the right path with "
-                                    "--tegrastats PATH or HWPROF_TEGRASTATS")
+            raise SensorUnavailable(
+                f"tegrastats at {path} is not an executable file; pass the right path with "
+                "--tegrastats PATH or HWPROF_TEGRASTATS"
+            )
         self.path = path
         self.interval_ms = interval_ms
         self.update_period_s = interval_ms / 1000.0
@@ -323,8 +379,13 @@ class TegrastatsSensor(RailSensor):
 
     def _open_hardware(self) -> None:
         try:
-            self._process = subprocess.Popen([self.path, "--interval", str(self.interval_ms)],
-                                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1)
+            self._process = subprocess.Popen(
+                [self.path, "--interval", str(self.interval_ms)],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                bufsize=1,
+            )
         except OSError as error:
             raise SensorUnavailable(f"cannot start tegrastats at {self.path}: {error}") from None
         self._reader = threading.Thread(target=self._read_lines, daemon=True)
@@ -352,8 +413,10 @@ class TegrastatsSensor(RailSensor):
         if self._process is not None and self._process.poll() is not None and self._process.stderr:
             detail = self._process.stderr.read().strip().splitlines()[-1:] or [""]
             detail = f" ({detail[0]})" if detail[0] else ""
-        return (f"tegrastats at {self.path} printed no power rails within {START_TIMEOUT_S:.0f} s{detail}; "
-                "run it by hand to check, with sudo if it needs root")
+        return (
+            f"tegrastats at {self.path} printed no power rails within {START_TIMEOUT_S:.0f} s{detail}; "
+            "run it by hand to check, with sudo if it needs root"
+        )
 
     def _read_lines(self) -> None:
         for line in self._process.stdout:
@@ -383,16 +446,25 @@ class TegrastatsSensor(RailSensor):
             if reading is None:
                 raise RuntimeError(f"tegrastats at {self.path} stopped")
             samples.extend(self._rail_samples(t_s, reading.rails_mw))
-            self._last_state = {"gr3d_freq_mhz": reading.gr3d_freq_mhz, "emc_freq_mhz": reading.emc_freq_mhz,
-                                "temperatures_c": reading.temperatures_c}
+            self._last_state = {
+                "gr3d_freq_mhz": reading.gr3d_freq_mhz,
+                "emc_freq_mhz": reading.emc_freq_mhz,
+                "temperatures_c": reading.temperatures_c,
+            }
 
     def _read_state(self) -> dict:
         return dict(self._last_state)
 
     def metadata(self) -> dict:
-        return {"driver": "jetson", "reader": "tegrastats", "path": self.path, "interval_ms": self.interval_ms,
-                "source": self.source, "uses": "instantaneous value of each rail (not tegrastats' average)",
-                **self._rule_metadata()}
+        return {
+            "driver": "jetson",
+            "reader": "tegrastats",
+            "path": self.path,
+            "interval_ms": self.interval_ms,
+            "source": self.source,
+            "uses": "instantaneous value of each rail (not tegrastats' average)",
+            **self._rule_metadata(),
+        }
 
 
 def open_jetson_sensor(tegrastats: str | None = None) -> PowerSensor:
@@ -406,6 +478,8 @@ def open_jetson_sensor(tegrastats: str | None = None) -> PowerSensor:
                 pass  # an INA rail set with no known total: tegrastats may still name it
     path = find_tegrastats(tegrastats)
     if path is None:
-        raise SensorUnavailable("no INA3221 power monitor is readable and tegrastats is not found; pass "
-                                "--tegrastats PATH, set HWPROF_TEGRASTATS, or install nvidia-l4t-tools")
+        raise SensorUnavailable(
+            "no INA3221 power monitor is readable and tegrastats is not found; pass "
+            "--tegrastats PATH, set HWPROF_TEGRASTATS, or install nvidia-l4t-tools"
+        )
     return TegrastatsSensor(path)

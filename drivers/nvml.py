@@ -14,8 +14,8 @@ from __future__ import annotations
 import os
 import sys
 
-from hwprof.drivers.host import parse_device
 from hwprof.drivers.base import PowerSample, PowerSensor, SensorUnavailable, probe_update_period
+from hwprof.drivers.host import parse_device
 
 NOMINAL_UPDATE_PERIOD_S = 0.1
 MIN_WINDOW_S = 0.5
@@ -25,8 +25,17 @@ CLOCK_SPREAD_TOLERANCE = 0.02  # SM/memory clock range within one window before 
 
 # Clock-event reasons that are not throttling: idle, application clocks, display.
 BENIGN_REASON_NAMES = ("GpuIdle", "ApplicationsClocksSetting", "DisplayClockSetting")
-REASON_NAMES = ("GpuIdle", "ApplicationsClocksSetting", "SwPowerCap", "HwSlowdown", "SyncBoost",
-                "SwThermalSlowdown", "HwThermalSlowdown", "HwPowerBrakeSlowdown", "DisplayClockSetting")
+REASON_NAMES = (
+    "GpuIdle",
+    "ApplicationsClocksSetting",
+    "SwPowerCap",
+    "HwSlowdown",
+    "SyncBoost",
+    "SwThermalSlowdown",
+    "HwThermalSlowdown",
+    "HwPowerBrakeSlowdown",
+    "DisplayClockSetting",
+)
 
 
 def load_pynvml():
@@ -45,12 +54,16 @@ def load_pynvml():
 def init_failure_reason(pynvml, error) -> str:
     code = getattr(error, "value", None)
     if code == pynvml.NVML_ERROR_LIBRARY_NOT_FOUND:
-        return ("NVML (libnvidia-ml.so.1) is not found, so there is no NVIDIA driver here; install the NVIDIA "
-                "driver, or in a container run with the NVIDIA container toolkit (`--gpus all`)")
+        return (
+            "NVML (libnvidia-ml.so.1) is not found, so there is no NVIDIA driver here; install the NVIDIA "
+            "driver, or in a container run with the NVIDIA container toolkit (`--gpus all`)"
+        )
     if code == pynvml.NVML_ERROR_DRIVER_NOT_LOADED:
         return "the NVIDIA kernel driver is not loaded; load it (`sudo modprobe nvidia`) or reboot after installing it"
     if code == pynvml.NVML_ERROR_NO_PERMISSION:
-        return "NVML refused access to the GPU; run hwprof as a user with access to /dev/nvidia* (e.g. in the video group)"
+        return (
+            "NVML refused access to the GPU; run hwprof as a user with access to /dev/nvidia* (e.g. in the video group)"
+        )
     return f"NVML failed to start ({error}); check the NVIDIA driver with `nvidia-smi`"
 
 
@@ -77,12 +90,16 @@ def _visible_selector(cuda_index: int) -> tuple[int | str, str]:
             break  # CUDA ignores the list from the first entry it cannot parse
         entries.append(entry)
     if cuda_index >= len(entries):
-        raise SensorUnavailable(f"cuda:{cuda_index} is not visible: CUDA_VISIBLE_DEVICES='{visible}' exposes "
-                                f"{len(entries)} device(s); pick an index below {len(entries)} or change the variable")
+        raise SensorUnavailable(
+            f"cuda:{cuda_index} is not visible: CUDA_VISIBLE_DEVICES='{visible}' exposes "
+            f"{len(entries)} device(s); pick an index below {len(entries)} or change the variable"
+        )
     entry = entries[cuda_index]
     if entry.startswith("MIG-"):
-        raise SensorUnavailable(f"cuda:{cuda_index} is the MIG instance {entry}, and NVML's energy counter covers "
-                                "the whole GPU, not one instance; measure on the full GPU to get power")
+        raise SensorUnavailable(
+            f"cuda:{cuda_index} is the MIG instance {entry}, and NVML's energy counter covers "
+            "the whole GPU, not one instance; measure on the full GPU to get power"
+        )
     if entry.isdigit():
         return int(entry), f"CUDA_VISIBLE_DEVICES entry {cuda_index} = NVML index {entry} (PCI bus order)"
     return entry, f"CUDA_VISIBLE_DEVICES entry {cuda_index} = {entry}"
@@ -116,12 +133,15 @@ def resolve_handle(pynvml, device: str):
     if isinstance(selector, str):
         matches = [i for i, uuid in enumerate(uuids) if uuid.startswith(selector)]
         if len(matches) != 1:
-            raise SensorUnavailable(f"CUDA_VISIBLE_DEVICES names {selector}, which matches {len(matches)} of the "
-                                    f"{count} GPUs NVML sees; list them with `nvidia-smi -L`")
+            raise SensorUnavailable(
+                f"CUDA_VISIBLE_DEVICES names {selector}, which matches {len(matches)} of the "
+                f"{count} GPUs NVML sees; list them with `nvidia-smi -L`"
+            )
         selector = matches[0]
     if selector >= count:
-        raise SensorUnavailable(f"{device} maps to NVML GPU {selector} but NVML sees only {count} GPU(s); "
-                                "list them with `nvidia-smi -L`")
+        raise SensorUnavailable(
+            f"{device} maps to NVML GPU {selector} but NVML sees only {count} GPU(s); list them with `nvidia-smi -L`"
+        )
     return selector, pynvml.nvmlDeviceGetHandleByIndex(selector), how
 
 
@@ -141,12 +161,18 @@ def describe_gpu(pynvml, index: int) -> dict:
     counter = _call(pynvml, pynvml.nvmlDeviceGetTotalEnergyConsumption, handle)
     instant = _read_instant_power_mw(pynvml, handle)
     usage = _call(pynvml, pynvml.nvmlDeviceGetPowerUsage, handle)
-    info = {"nvml_index": index, "name": _text(pynvml.nvmlDeviceGetName(handle)),
-            "uuid": _text(pynvml.nvmlDeviceGetUUID(handle)), "energy_counter": counter is not None,
-            "power_field": "power_instant" if instant is not None else ("power_usage" if usage is not None else None)}
+    info = {
+        "nvml_index": index,
+        "name": _text(pynvml.nvmlDeviceGetName(handle)),
+        "uuid": _text(pynvml.nvmlDeviceGetUUID(handle)),
+        "energy_counter": counter is not None,
+        "power_field": "power_instant" if instant is not None else ("power_usage" if usage is not None else None),
+    }
     if counter is None and usage is None and instant is None:
-        info["reason"] = (f"GPU {index} reports neither an energy counter nor power through NVML (some "
-                          "consumer and virtual GPUs do not); power cannot be measured on it")
+        info["reason"] = (
+            f"GPU {index} reports neither an energy counter nor power through NVML (some "
+            "consumer and virtual GPUs do not); power cannot be measured on it"
+        )
     return info
 
 
@@ -189,8 +215,10 @@ class NvmlSensor(PowerSensor):
             self.power_field = None
         if not self.has_counter and not self.samples_are_instantaneous:
             pynvml.nvmlShutdown()
-            raise SensorUnavailable(f"GPU {self.index} ({self.name}) has no NVML energy counter and no "
-                                    "instantaneous power reading, so its energy cannot be measured")
+            raise SensorUnavailable(
+                f"GPU {self.index} ({self.name}) has no NVML energy counter and no "
+                "instantaneous power reading, so its energy cannot be measured"
+            )
         self.primary_sensor = f"nvml:{self.index}:{self.power_field}"
         self.source = f"nvml:{self.index}:total_energy" if self.has_counter else self.primary_sensor
         self.update_period_probed = False
@@ -203,7 +231,8 @@ class NvmlSensor(PowerSensor):
     def _open_hardware(self) -> None:
         read = self._read_energy_j if self.has_counter else self._read_power_w
         self.update_period_s, self.update_period_probed = probe_update_period(
-            read, max_probe_s=1.0, nominal_s=NOMINAL_UPDATE_PERIOD_S)
+            read, max_probe_s=1.0, nominal_s=NOMINAL_UPDATE_PERIOD_S
+        )
 
     def _close_hardware(self) -> None:
         if self._handle is not None:
@@ -230,8 +259,10 @@ class NvmlSensor(PowerSensor):
 
     def _read_state(self) -> dict:
         pynvml, handle = self._pynvml, self._handle
-        reasons_function = getattr(pynvml, "nvmlDeviceGetCurrentClocksEventReasons", None) \
+        reasons_function = (
+            getattr(pynvml, "nvmlDeviceGetCurrentClocksEventReasons", None)
             or pynvml.nvmlDeviceGetCurrentClocksThrottleReasons
+        )
         return {
             "sm_clock_mhz": _call(pynvml, pynvml.nvmlDeviceGetClockInfo, handle, pynvml.NVML_CLOCK_SM),
             "mem_clock_mhz": _call(pynvml, pynvml.nvmlDeviceGetClockInfo, handle, pynvml.NVML_CLOCK_MEM),
@@ -242,9 +273,11 @@ class NvmlSensor(PowerSensor):
 
     def clock_key(self) -> tuple:
         pynvml = self._pynvml
-        return (self._power_limit_w(),
-                _call(pynvml, pynvml.nvmlDeviceGetApplicationsClock, self._handle, pynvml.NVML_CLOCK_SM),
-                _call(pynvml, pynvml.nvmlDeviceGetApplicationsClock, self._handle, pynvml.NVML_CLOCK_MEM))
+        return (
+            self._power_limit_w(),
+            _call(pynvml, pynvml.nvmlDeviceGetApplicationsClock, self._handle, pynvml.NVML_CLOCK_SM),
+            _call(pynvml, pynvml.nvmlDeviceGetApplicationsClock, self._handle, pynvml.NVML_CLOCK_MEM),
+        )
 
     def _summarise_window(self, window, states: list[dict]) -> None:
         def values(key):

@@ -33,7 +33,7 @@ MIRROR_SNAPSHOTS = 20
 PERMISSION_FIX = (
     "RAPL energy counters ({path}) are readable only by root on this kernel; allow reading with "
     "`sudo chmod o+r {glob}` (until reboot) or the udev rule "
-    "ACTION==\"add\", SUBSYSTEM==\"powercap\", RUN+=\"/bin/chmod o+r /sys%p/energy_uj\", "
+    'ACTION=="add", SUBSYSTEM=="powercap", RUN+="/bin/chmod o+r /sys%p/energy_uj", '
     "or give the interpreter `sudo setcap cap_dac_read_search+ep $(readlink -f $(which python))`, "
     "or run hwprof as root"
 )
@@ -105,19 +105,21 @@ def discover_zones(root: Path | None = None) -> list[RaplZone]:
             continue
         max_power_uw = read_text(entry / "constraint_0_max_power_uw")
         zone = RaplZone(
-            zone_id=entry.name, name=name, path=entry,
+            zone_id=entry.name,
+            name=name,
+            path=entry,
             parent_id=entry.name.rsplit(":", 1)[0] if entry.name.count(":") > 1 else None,
             max_range_uj=int(max_range),
-            max_power_w=int(max_power_uw) / 1e6 if max_power_uw and max_power_uw.isdigit()
-            and int(max_power_uw) > 0 else None,
+            max_power_w=int(max_power_uw) / 1e6
+            if max_power_uw and max_power_uw.isdigit() and int(max_power_uw) > 0
+            else None,
         )
         _classify(zone)
         try:
             read_counter_uj(zone.energy_path)
         except PermissionError:
             zone.readable = False
-            zone.error = PERMISSION_FIX.format(path=zone.energy_path,
-                                               glob=root / "intel-rapl:*" / "energy_uj")
+            zone.error = PERMISSION_FIX.format(path=zone.energy_path, glob=root / "intel-rapl:*" / "energy_uj")
         except (OSError, ValueError) as error:
             zone.readable = False
             zone.error = f"cannot read {zone.energy_path}: {error}"
@@ -171,13 +173,16 @@ def unavailable_reason(zones: list[RaplZone]) -> str | None:
     """Why RAPL cannot measure here, or None when it can."""
     if not zones:
         from hwprof.drivers.host import no_rapl_reason
+
         return no_rapl_reason()
     unreadable = [z for z in zones if not z.readable and z.role in ("package", "die", "psys")]
     if unreadable and not any(z.readable and z.role in ("package", "die", "psys") for z in zones):
         return unreadable[0].error
     if not any(z.role in ("package", "die", "psys") for z in zones):
-        return (f"the RAPL zones under {sysfs_path(POWERCAP_DIR)} include no package or psys zone "
-                f"(found {', '.join(z.name for z in zones)}), so the CPU's energy cannot be measured whole")
+        return (
+            f"the RAPL zones under {sysfs_path(POWERCAP_DIR)} include no package or psys zone "
+            f"(found {', '.join(z.name for z in zones)}), so the CPU's energy cannot be measured whole"
+        )
     return None
 
 
@@ -221,8 +226,7 @@ class RaplSensor(PowerSensor):
     def _poll_interval_for_wraps(self) -> float:
         """Poll at least four times per shortest possible wrap, so no wrap passes unseen."""
         shortest_wrap_s = min(
-            (z.max_range_uj / 1e6) / (2 * z.max_power_w if z.max_power_w else ASSUMED_MAX_POWER_W)
-            for z in self.traced
+            (z.max_range_uj / 1e6) / (2 * z.max_power_w if z.max_power_w else ASSUMED_MAX_POWER_W) for z in self.traced
         )
         return max(MIN_POLL_INTERVAL_S, min(MAX_POLL_INTERVAL_S, shortest_wrap_s / 4))
 
@@ -232,8 +236,8 @@ class RaplSensor(PowerSensor):
             zone.unfolded_uj()
         first = self.counted[0]
         self.update_period_s, self.update_period_probed = probe_update_period(
-            lambda: read_counter_uj(first.energy_path), max_probe_s=0.3,
-            nominal_s=NOMINAL_UPDATE_PERIOD_S)
+            lambda: read_counter_uj(first.energy_path), max_probe_s=0.3, nominal_s=NOMINAL_UPDATE_PERIOD_S
+        )
 
     def _read_energy_j(self) -> float:
         return sum(z.unfolded_uj() for z in self.counted) / 1e6
@@ -277,12 +281,19 @@ class RaplSensor(PowerSensor):
             "source": self.source,
             "counted_zones": [z.name for z in self.counted],
             "zones": [
-                {"zone": z.zone_id, "name": z.name, "role": z.role, "counted": z.counted,
-                 "mirrors": z.mirrors, "readable": z.readable, "max_energy_range_uj": z.max_range_uj}
+                {
+                    "zone": z.zone_id,
+                    "name": z.name,
+                    "role": z.role,
+                    "counted": z.counted,
+                    "mirrors": z.mirrors,
+                    "readable": z.readable,
+                    "max_energy_range_uj": z.max_range_uj,
+                }
                 for z in self.zones
             ],
             "rule": "psys contains package, package contains core/uncore, mirrored dies count once; "
-                    "dram is traced but not added",
+            "dram is traced but not added",
             "update_period_s": self.update_period_s,
             "update_period_probed": self.update_period_probed,
             "poll_interval_s": self.poll_interval_s,

@@ -56,7 +56,7 @@ def sidecar_path(path: str | os.PathLike) -> Path:
 
 
 def expected_kind(column: str) -> str:
-    """"number", "boolean" or "text": what a schema column holds."""
+    """ "number", "boolean" or "text": what a schema column holds."""
     if column in INT_COLUMNS or column in FLOAT_COLUMNS:
         return "number"
     return "boolean" if column in BOOL_COLUMNS else "text"
@@ -89,9 +89,7 @@ def _typed_column(column: str, series: pd.Series) -> pd.Series:
     if actual is None:
         return pd.Series([None] * len(series), index=series.index, dtype=object).astype(_dtype(column))
     if actual != expected:
-        raise ValueError(
-            f"column {column} holds {_kind_words(actual)} where hwprof writes {_kind_words(expected)}"
-        )
+        raise ValueError(f"column {column} holds {_kind_words(actual)} where hwprof writes {_kind_words(expected)}")
     if column in INT_COLUMNS:
         try:
             return series.astype("Int64")
@@ -149,8 +147,7 @@ def _plain_value(column: str, value):
         if isinstance(value, int) or value.is_integer():
             return int(value)
         raise ValueError(f"column {column} holds fractions ({value!r}) where hwprof writes whole numbers")
-    raise ValueError(f"column {column} holds {type(value).__name__} {value!r} where hwprof writes "
-                     f"{_kind_words(kind)}")
+    raise ValueError(f"column {column} holds {type(value).__name__} {value!r} where hwprof writes {_kind_words(kind)}")
 
 
 def plain_row(row: dict, run_id: str) -> dict:
@@ -183,9 +180,7 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
     try:
         if is_csv(path):
             # Text columns as text: a Sequential's layer names "0", "1" must not become numbers.
-            return pd.read_csv(
-                path, dtype={c: "string" for c in TEXT_COLUMNS}, keep_default_na=False, na_values=[""]
-            )
+            return pd.read_csv(path, dtype={c: "string" for c in TEXT_COLUMNS}, keep_default_na=False, na_values=[""])
         return pd.read_parquet(path)
     except Exception as error:  # pyarrow and pandas raise many types for a damaged file
         kind = "CSV" if is_csv(path) else "Parquet"
@@ -343,8 +338,9 @@ class DatasetWriter:
     provenance["resumed_from"].
     """
 
-    def __init__(self, path: str | os.PathLike, provenance: dict, resume: bool = False,
-                 rewrite_interval_s: float = 2.0):
+    def __init__(
+        self, path: str | os.PathLike, provenance: dict, resume: bool = False, rewrite_interval_s: float = 2.0
+    ):
         self.path = Path(path)
         self.journal_path = journal_path(self.path)
         self.rewrite_interval_s = rewrite_interval_s
@@ -422,8 +418,7 @@ class DatasetWriter:
             journal = open(self.journal_path, "x", encoding="utf-8")
         except FileExistsError:
             raise HwprofError(
-                f"{self.journal_path} appeared while this run was writing; is another hwprof run using "
-                f"{self.path}?"
+                f"{self.journal_path} appeared while this run was writing; is another hwprof run using {self.path}?"
             ) from None
         journal.write(json.dumps({"provenance": self.provenance}, sort_keys=True, default=str) + "\n")
         return journal
@@ -461,8 +456,11 @@ class DatasetWriter:
         """
         if status is None:
             in_flight = sys.exc_info()[0]
-            status = "complete" if in_flight is None else (
-                "interrupted" if issubclass(in_flight, KeyboardInterrupt) else "failed")
+            status = (
+                "complete"
+                if in_flight is None
+                else ("interrupted" if issubclass(in_flight, KeyboardInterrupt) else "failed")
+            )
         if status not in RUN_STATUSES:
             raise ValueError(f"status must be one of {RUN_STATUSES}, not {status!r}")
         if self._closed:
@@ -576,11 +574,13 @@ def _runs_summary(frame: pd.DataFrame, runs: list[dict]) -> list[dict]:
     summary = []
     for (device_name, run_id), rows in counts.items():
         run = by_id.get(None if pd.isna(run_id) else run_id, {})
-        summary.append({
-            "device_name": None if pd.isna(device_name) else device_name,
-            "run_id": None if pd.isna(run_id) else run_id,
-            "host": run.get("host"),
-            "status": run.get("status"),
-            "rows": int(rows),
-        })
+        summary.append(
+            {
+                "device_name": None if pd.isna(device_name) else device_name,
+                "run_id": None if pd.isna(run_id) else run_id,
+                "host": run.get("host"),
+                "status": run.get("status"),
+                "rows": int(rows),
+            }
+        )
     return summary

@@ -14,8 +14,15 @@ import re
 _MARKER = re.compile(r"\u27e8([a-z_]+)(?:=([^\u27e9]*))?\u27e9")
 
 # Python parameter -> command-line flag, where the flag is not simply --name-with-dashes.
-FLAGS = {"max_item_s": "--max-time", "batch_sizes": "--batch-size", "layers": "--no-layers", "cv": "--no-cv",
-         "align_runs": "--no-align-runs", "targets": "--target", "predictor": "--predictor"}
+FLAGS = {
+    "max_item_s": "--max-time",
+    "batch_sizes": "--batch-size",
+    "layers": "--no-layers",
+    "cv": "--no-cv",
+    "align_runs": "--no-align-runs",
+    "targets": "--target",
+    "predictor": "--predictor",
+}
 # Flags that switch something off: `layers=False` is `--no-layers`, and takes no value.
 NEGATED = {"layers", "cv", "align_runs"}
 

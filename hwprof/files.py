@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 
 def ordinary_mode(path: Path) -> int:
@@ -43,8 +43,9 @@ def write_atomically(path: str | os.PathLike, write_to: Callable[[Path], object]
 
     OSError propagates to the caller, who knows what the file is and words the message."""
     path = Path(path)
-    descriptor, name = tempfile.mkstemp(dir=path.parent if str(path.parent) else ".",
-                                        prefix=f".{path.name}.", suffix=".tmp")
+    descriptor, name = tempfile.mkstemp(
+        dir=path.parent if str(path.parent) else ".", prefix=f".{path.name}.", suffix=".tmp"
+    )
     os.close(descriptor)
     temporary = Path(name)
     try:

@@ -7,7 +7,7 @@ append, click.echo) for jobs that only have notes to give.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 
 class Progress:

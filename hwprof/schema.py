@@ -45,13 +45,38 @@ EXTRA_COLUMNS = (
 
 ALL_COLUMNS = REQUIRED_COLUMNS + EXTRA_COLUMNS
 
-INT_COLUMNS = ("batch_size", "layer_index", "flops", "params", "input_bytes", "output_bytes",
-               "weight_bytes", "samples", "iterations", "layer_count")
-FLOAT_COLUMNS = ("latency_ms", "latency_ms_ci_low", "latency_ms_ci_high", "latency_ms_std",
-                 "power_w", "idle_power_w", "energy_mj", "dynamic_energy_mj", "measure_s",
-                 "other_cpu_share")
+INT_COLUMNS = (
+    "batch_size",
+    "layer_index",
+    "flops",
+    "params",
+    "input_bytes",
+    "output_bytes",
+    "weight_bytes",
+    "samples",
+    "iterations",
+    "layer_count",
+)
+FLOAT_COLUMNS = (
+    "latency_ms",
+    "latency_ms_ci_low",
+    "latency_ms_ci_high",
+    "latency_ms_std",
+    "power_w",
+    "idle_power_w",
+    "energy_mj",
+    "dynamic_energy_mj",
+    "measure_s",
+    "other_cpu_share",
+)
 BOOL_COLUMNS = ("stable",)
 
 # How each metric is named to a person, with its unit: tables, plots, search summaries.
-METRIC_LABELS = {"latency_ms": "latency ms", "power_w": "power W", "energy_mj": "energy mJ",
-                 "params": "params", "flops": "MACs", "memory_mb": "memory MB"}
+METRIC_LABELS = {
+    "latency_ms": "latency ms",
+    "power_w": "power W",
+    "energy_mj": "energy mJ",
+    "params": "params",
+    "flops": "MACs",
+    "memory_mb": "memory MB",
+}

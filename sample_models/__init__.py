@@ -8,8 +8,8 @@ validation, so each family holds several sizes. NAS-Bench-201 cells live in
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import torch.nn as nn
 
@@ -37,7 +37,10 @@ MODELS: dict[str, ModelEntry] = {
     "resnet34": ModelEntry(resnet.resnet34, IMAGENET, "resnet", "ResNet-34, basic blocks, 21.8M params"),
     "resnet50": ModelEntry(resnet.resnet50, IMAGENET, "resnet", "ResNet-50 v1.5, bottleneck blocks, 25.6M params"),
     "mobilenet_v2": ModelEntry(
-        mobilenet.mobilenet_v2, IMAGENET, "mobilenet", "MobileNetV2, inverted residuals with depthwise convs, 3.5M params"
+        mobilenet.mobilenet_v2,
+        IMAGENET,
+        "mobilenet",
+        "MobileNetV2, inverted residuals with depthwise convs, 3.5M params",
     ),
     "mobilenet_v2_050": ModelEntry(
         mobilenet.mobilenet_v2_050, IMAGENET, "mobilenet", "MobileNetV2 at width 0.5, 2.0M params"
@@ -49,7 +52,9 @@ MODELS: dict[str, ModelEntry] = {
         squeezenet.squeezenet1_1, IMAGENET, "squeezenet", "SqueezeNet 1.1, earlier downsampling, 1.2M params"
     ),
     "mlp": ModelEntry(mlp.mlp, FLAT_MNIST, "mlp", "MLP 784-512-256-10 with ReLU and dropout, 0.5M params"),
-    "mlp_large": ModelEntry(mlp.mlp_large, FLAT_MNIST, "mlp", "MLP 784-1024-1024-512-10 with ReLU and dropout, 2.4M params"),
+    "mlp_large": ModelEntry(
+        mlp.mlp_large, FLAT_MNIST, "mlp", "MLP 784-1024-1024-512-10 with ReLU and dropout, 2.4M params"
+    ),
     "vit_tiny": ModelEntry(
         vit.vit_tiny, CIFAR, "vit", "ViT-tiny style encoder on 32x32: patch 4, dim 192, 3 heads, depth 4, 1.8M params"
     ),

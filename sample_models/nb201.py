@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import itertools
 import random
-from typing import Iterator
+from collections.abc import Iterator
 
 import torch
 import torch.nn as nn
@@ -65,7 +65,9 @@ def parse_arch(arch: str) -> Arch:
                 raise _bad(f"unknown op {op!r} in node {node}")
             source = int(source_text)
             if source >= node:
-                raise _bad(f"edge {edge!r} in node {node} reads node {source}, but node {node} can only read nodes 0 to {node - 1}")
+                raise _bad(
+                    f"edge {edge!r} in node {node} reads node {source}, but node {node} can only read nodes 0 to {node - 1}"
+                )
             edges.append((op, source))
         if len(edges) != node:
             raise _bad(f"node {node} has {len(edges)} edge(s) but needs {node}, one from each of nodes 0 to {node - 1}")
@@ -86,7 +88,9 @@ def arch_to_str(parsed: Arch) -> str:
 
 def random_arch(rng: random.Random) -> str:
     """One cell drawn uniformly from the 15625, using the caller's generator for reproducibility."""
-    return arch_to_str(tuple(tuple((rng.choice(OPS), source) for source in range(node)) for node in range(1, NUM_NODES)))
+    return arch_to_str(
+        tuple(tuple((rng.choice(OPS), source) for source in range(node)) for node in range(1, NUM_NODES))
+    )
 
 
 def all_archs() -> Iterator[str]:

@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import torch
 import torch.nn as nn
@@ -93,8 +93,7 @@ def _linear(rng: random.Random) -> tuple[nn.Module, tuple[int, ...], float, floa
     rows = max(1, tokens)
     shape = (tokens, features_in) if tokens else (features_in,)
     weights = features_in * features_out
-    return (nn.Linear(features_in, features_out), shape, rows * weights,
-            rows * (features_in + features_out) + weights)
+    return (nn.Linear(features_in, features_out), shape, rows * weights, rows * (features_in + features_out) + weights)
 
 
 def _conv_sample(module: nn.Conv2d, side: int) -> tuple[nn.Module, tuple[int, ...], float, float]:
@@ -104,8 +103,12 @@ def _conv_sample(module: nn.Conv2d, side: int) -> tuple[nn.Module, tuple[int, ..
     out_side = (side + 2 * padding - kernel) // stride + 1
     outputs = channels_out * out_side * out_side
     weights = channels_out * channels_in // groups * kernel * kernel
-    return (module, (channels_in, side, side), outputs * channels_in // groups * kernel * kernel,
-            channels_in * side * side + outputs + weights)
+    return (
+        module,
+        (channels_in, side, side),
+        outputs * channels_in // groups * kernel * kernel,
+        channels_in * side * side + outputs + weights,
+    )
 
 
 def _stem(rng: random.Random) -> tuple[nn.Module, tuple[int, ...], float, float]:
@@ -128,10 +131,14 @@ def _conv2d(rng: random.Random) -> tuple[nn.Module, tuple[int, ...], float, floa
         channels_out, groups = channels_in, channels_in
     else:
         channels_out = _size(rng, 8, 1024, 8)
-        groups = rng.choice([g for g in (2, 4, 8) if channels_in % g == 0 and channels_out % g == 0] or [1]) \
-            if kind == "grouped" else 1
-    return _conv_sample(nn.Conv2d(channels_in, channels_out, kernel, stride=stride, padding=kernel // 2,
-                                  groups=groups), side)
+        groups = (
+            rng.choice([g for g in (2, 4, 8) if channels_in % g == 0 and channels_out % g == 0] or [1])
+            if kind == "grouped"
+            else 1
+        )
+    return _conv_sample(
+        nn.Conv2d(channels_in, channels_out, kernel, stride=stride, padding=kernel // 2, groups=groups), side
+    )
 
 
 def _attention(rng: random.Random) -> tuple[nn.Module, tuple[int, ...], float, float]:
@@ -148,6 +155,7 @@ def _sequence_op(factory: Callable[[int], nn.Module]):
     def sample(rng: random.Random) -> tuple[nn.Module, tuple[int, ...], float, float]:
         tokens, width = _tokens_and_width(rng)
         return factory(width), (tokens, width), tokens * width, 2 * tokens * width
+
     return sample
 
 
@@ -156,6 +164,7 @@ def _map_op(factory: Callable[[int], nn.Module], outputs_per_input: float = 1.0)
         channels, side = _image(rng)
         elements = channels * side * side
         return factory(channels), (channels, side, side), elements, elements * (1 + outputs_per_input)
+
     return sample
 
 
@@ -194,7 +203,7 @@ def max_bytes(op: str) -> float:
 
 def parse_sweep(name: str) -> tuple[str, int, int]:
     """'sweep:OP[:COUNT[:SEED]]' -> (op, count, seed); ValueError with what is wrong."""
-    parts = name[len(PREFIX):].split(":")
+    parts = name[len(PREFIX) :].split(":")
     op = parts[0]
     if op not in SAMPLERS:
         raise ValueError(f"no sweep for op {op!r}; sweeps exist for {', '.join(sorted(SAMPLERS))}")

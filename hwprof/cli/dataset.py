@@ -10,8 +10,13 @@ import click
 
 @click.command()
 @click.argument("shards", nargs=-1, required=True, metavar="SHARD...", type=click.Path(path_type=Path))
-@click.option("--out", "-o", required=True, type=click.Path(path_type=Path),
-              help="Merged dataset to write: Parquet, or CSV when it ends in .csv.")
+@click.option(
+    "--out",
+    "-o",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Merged dataset to write: Parquet, or CSV when it ends in .csv.",
+)
 @click.option("--force", is_flag=True, help="Replace OUT if it already exists.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON, for CI jobs.")
 def merge(shards: tuple[Path, ...], out: Path, force: bool, as_json: bool) -> None:
@@ -42,13 +47,19 @@ def merge(shards: tuple[Path, ...], out: Path, force: bool, as_json: bool) -> No
     for warning in summary["warnings"]:
         click.echo(f"warning: {warning}", err=True)
     run_count = len({run["run_id"] for run in summary["runs"]})
-    click.echo(f"Merged {len(summary['shards'])} shard(s) into {summary['out']}: "
-               f"{summary['rows']} rows from {run_count} run(s).")
+    click.echo(
+        f"Merged {len(summary['shards'])} shard(s) into {summary['out']}: "
+        f"{summary['rows']} rows from {run_count} run(s)."
+    )
     header = ("device_name", "run_id", "host", "status", "rows")
     lines = [[str(run[key] if run[key] is not None else "-") for key in header] for run in summary["runs"]]
     for line in lines:
         line[1] = line[1][:12]  # a run_id prefix is enough to tell runs apart on screen
     widths = [max(len(cells[i]) for cells in [list(header), *lines]) for i in range(len(header))]
     for cells in [list(header), *lines]:
-        click.echo("  ".join(cell.rjust(width) if i == len(header) - 1 else cell.ljust(width)
-                             for i, (cell, width) in enumerate(zip(cells, widths))).rstrip())
+        click.echo(
+            "  ".join(
+                cell.rjust(width) if i == len(header) - 1 else cell.ljust(width)
+                for i, (cell, width) in enumerate(zip(cells, widths))
+            ).rstrip()
+        )

@@ -15,16 +15,26 @@ def _rapl_entry() -> dict:
     from hwprof.drivers.rapl import RaplSensor, discover_zones, unavailable_reason
 
     zones = discover_zones()
-    entry = {"sensor": "rapl", "device": "cpu", "usable": False, "source": None,
-             "measures": "CPU package energy from the RAPL counters (psys where there is no package zone)",
-             "zones": [{"name": z.name, "role": z.role, "readable": z.readable} for z in zones]}
+    entry = {
+        "sensor": "rapl",
+        "device": "cpu",
+        "usable": False,
+        "source": None,
+        "measures": "CPU package energy from the RAPL counters (psys where there is no package zone)",
+        "zones": [{"name": z.name, "role": z.role, "readable": z.readable} for z in zones],
+    }
     reason = unavailable_reason(zones)
     if reason is None:
         try:
             sensor = RaplSensor(zones)
-            entry.update(usable=True, source=sensor.source,
-                         zones=[{"name": z.name, "role": z.role, "readable": z.readable, "counted": z.counted,
-                                 "mirrors": z.mirrors} for z in zones])
+            entry.update(
+                usable=True,
+                source=sensor.source,
+                zones=[
+                    {"name": z.name, "role": z.role, "readable": z.readable, "counted": z.counted, "mirrors": z.mirrors}
+                    for z in zones
+                ],
+            )
         except SensorUnavailable as unavailable:
             reason = str(unavailable)
     if reason:
@@ -40,27 +50,50 @@ def _nvml_entries(devices: list[dict]) -> list[dict]:
     try:
         pynvml = load_pynvml()
     except SensorUnavailable as unavailable:
-        return [{"sensor": "nvml", "device": "cuda", "usable": False, "source": None, "measures": measures,
-                 "reason": str(unavailable)}]
+        return [
+            {
+                "sensor": "nvml",
+                "device": "cuda",
+                "usable": False,
+                "source": None,
+                "measures": measures,
+                "reason": str(unavailable),
+            }
+        ]
     entries = []
     try:
         for index in range(pynvml.nvmlDeviceGetCount()):
             gpu = describe_gpu(pynvml, index)
             devices.append({"device": f"nvml:{index}", "kind": "gpu", "name": gpu["name"], "uuid": gpu["uuid"]})
-            entry = {"sensor": "nvml", "device": f"nvml:{index}", "usable": "reason" not in gpu,
-                     "source": None, "measures": measures, "energy_counter": gpu["energy_counter"],
-                     "power_field": gpu["power_field"]}
+            entry = {
+                "sensor": "nvml",
+                "device": f"nvml:{index}",
+                "usable": "reason" not in gpu,
+                "source": None,
+                "measures": measures,
+                "energy_counter": gpu["energy_counter"],
+                "power_field": gpu["power_field"],
+            }
             if "reason" in gpu:
                 entry["reason"] = gpu["reason"]
             else:
-                entry["source"] = f"nvml:{index}:total_energy" if gpu["energy_counter"] \
-                    else f"nvml:{index}:{gpu['power_field']}"
+                entry["source"] = (
+                    f"nvml:{index}:total_energy" if gpu["energy_counter"] else f"nvml:{index}:{gpu['power_field']}"
+                )
             entries.append(entry)
     finally:
         pynvml.nvmlShutdown()
     if not entries:
-        entries.append({"sensor": "nvml", "device": "cuda", "usable": False, "source": None, "measures": measures,
-                        "reason": "NVML is installed but sees no GPU; check `nvidia-smi -L`"})
+        entries.append(
+            {
+                "sensor": "nvml",
+                "device": "cuda",
+                "usable": False,
+                "source": None,
+                "measures": measures,
+                "reason": "NVML is installed but sees no GPU; check `nvidia-smi -L`",
+            }
+        )
     return entries
 
 
@@ -70,18 +103,30 @@ def _jetson_entries(tegrastats: str | None, devices: list[dict]) -> list[dict]:
     from hwprof.drivers.jetson import board_rule, discover_ina3221, find_tegrastats, is_jetson
 
     if not is_jetson(tegrastats):
-        return [{"sensor": "jetson", "device": "cpu+gpu", "usable": False, "source": None,
-                 "measures": "module power rails (total, GPU, CPU, SOC)",
-                 "reason": "not a Jetson: no /etc/nv_tegra_release and no tegrastats; on a Jetson pass "
-                           "--tegrastats PATH if it is installed elsewhere"}]
+        return [
+            {
+                "sensor": "jetson",
+                "device": "cpu+gpu",
+                "usable": False,
+                "source": None,
+                "measures": "module power rails (total, GPU, CPU, SOC)",
+                "reason": "not a Jetson: no /etc/nv_tegra_release and no tegrastats; on a Jetson pass "
+                "--tegrastats PATH if it is installed elsewhere",
+            }
+        ]
     model_path = sysfs_path("/proc/device-tree/model")
     model = model_path.read_text(errors="replace").strip("\x00 \n") if model_path.is_file() else "Jetson"
     devices.append({"device": "jetson", "kind": "soc", "name": model})
     entries = []
     rails = discover_ina3221()
-    ina = {"sensor": "ina3221", "device": "cpu+gpu", "usable": False, "source": None,
-           "measures": "module power rails read from the INA3221 sysfs (faster than tegrastats)",
-           "rails": [r.name for r in rails]}
+    ina = {
+        "sensor": "ina3221",
+        "device": "cpu+gpu",
+        "usable": False,
+        "source": None,
+        "measures": "module power rails read from the INA3221 sysfs (faster than tegrastats)",
+        "rails": [r.name for r in rails],
+    }
     if rails:
         try:
             rule = board_rule([r.name for r in rails])
@@ -89,15 +134,24 @@ def _jetson_entries(tegrastats: str | None, devices: list[dict]) -> list[dict]:
         except SensorUnavailable as unavailable:
             ina["reason"] = str(unavailable)
     else:
-        ina["reason"] = ("no readable INA3221 monitor under /sys/class/hwmon or /sys/bus/iio; tegrastats is "
-                         "used instead (run as root if the monitors exist but are unreadable)")
+        ina["reason"] = (
+            "no readable INA3221 monitor under /sys/class/hwmon or /sys/bus/iio; tegrastats is "
+            "used instead (run as root if the monitors exist but are unreadable)"
+        )
     entries.append(ina)
     path = find_tegrastats(tegrastats)
-    stats = {"sensor": "tegrastats", "device": "cpu+gpu", "usable": False, "source": None, "path": path,
-             "measures": "module power rails, instantaneous value of each (board total by the board's rule)"}
+    stats = {
+        "sensor": "tegrastats",
+        "device": "cpu+gpu",
+        "usable": False,
+        "source": None,
+        "path": path,
+        "measures": "module power rails, instantaneous value of each (board total by the board's rule)",
+    }
     if path is None:
-        stats["reason"] = ("tegrastats is not found; pass --tegrastats PATH, set HWPROF_TEGRASTATS, or install "
-                           "nvidia-l4t-tools")
+        stats["reason"] = (
+            "tegrastats is not found; pass --tegrastats PATH, set HWPROF_TEGRASTATS, or install nvidia-l4t-tools"
+        )
     elif not Path(path).is_file():
         stats["reason"] = f"tegrastats at {path} does not exist; pass the right path with --tegrastats PATH"
     else:
@@ -142,8 +196,12 @@ def _print_report(report: dict) -> None:
 
 @click.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-@click.option("--tegrastats", type=click.Path(dir_okay=False), default=None,
-              help="Path to tegrastats on a Jetson (else $HWPROF_TEGRASTATS, PATH, /usr/bin).")
+@click.option(
+    "--tegrastats",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Path to tegrastats on a Jetson (else $HWPROF_TEGRASTATS, PATH, /usr/bin).",
+)
 def devices(as_json, tegrastats):
     """List the devices and power sensors found here, and why any sensor cannot be used."""
     report = collect_devices(tegrastats)
@@ -155,8 +213,12 @@ def devices(as_json, tegrastats):
 
 @click.command("plot-trace")
 @click.argument("trace", type=click.Path(dir_okay=False))
-@click.option("--out", type=click.Path(dir_okay=False), default=None,
-              help="PNG to write (default: TRACE with the extension .png).")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="PNG to write (default: TRACE with the extension .png).",
+)
 def plot_trace(trace, out):
     """Draw a power trace written by `hwprof measure --trace` (watts against time, one line per sensor)."""
     from hwprof.measuring.trace import read_trace

@@ -11,22 +11,42 @@ from hwprof.cli.common import make_console, number, percent
 from hwprof.progress import Notes, Progress
 from hwprof.schema import METRIC_LABELS
 
+
 @click.command()
 @click.argument("datasets", nargs=-1, required=True)
 @click.option("--out", default="predictor.json", show_default=True, help="Where to write the predictor (JSON).")
-@click.option("--target", "targets", default=None,
-              help="Comma-separated: latency, power, energy. Default: every one the datasets measured.")
-@click.option("--family", type=click.Choice(["polynomial", "trees", "auto"]), default="auto", show_default=True,
-              help="Layer model family; auto picks per op type by cross-validated error among the "
-                   "polynomial, the trees and their blend.")
-@click.option("--device-name", default=None,
-              help="Fit only the rows of this device when the datasets hold several (a predictor is per board).")
-@click.option("--base", default=None, metavar="PREDICTOR",
-              help="Keep this predictor's layer models and learn only the network models from DATASETS' "
-                   "network rows (a few networks measured on a new board or search space).")
+@click.option(
+    "--target",
+    "targets",
+    default=None,
+    help="Comma-separated: latency, power, energy. Default: every one the datasets measured.",
+)
+@click.option(
+    "--family",
+    type=click.Choice(["polynomial", "trees", "auto"]),
+    default="auto",
+    show_default=True,
+    help="Layer model family; auto picks per op type by cross-validated error among the "
+    "polynomial, the trees and their blend.",
+)
+@click.option(
+    "--device-name",
+    default=None,
+    help="Fit only the rows of this device when the datasets hold several (a predictor is per board).",
+)
+@click.option(
+    "--base",
+    default=None,
+    metavar="PREDICTOR",
+    help="Keep this predictor's layer models and learn only the network models from DATASETS' "
+    "network rows (a few networks measured on a new board or search space).",
+)
 @click.option("--no-cv", is_flag=True, help="Skip leave-one-family-out validation (no calibrated intervals).")
-@click.option("--no-align-runs", is_flag=True,
-              help="Combine repeated runs as measured, without first scaling each to one machine speed.")
+@click.option(
+    "--no-align-runs",
+    is_flag=True,
+    help="Combine repeated runs as measured, without first scaling each to one machine speed.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the cross-validated metrics as JSON.")
 @click.option("--quiet", is_flag=True, help="No progress output.")
 def fit(datasets, out, targets, family, device_name, base, no_cv, no_align_runs, as_json, quiet):
@@ -40,8 +60,17 @@ def fit(datasets, out, targets, family, device_name, base, no_cv, no_align_runs,
     from hwprof.fitting.pipeline import fit as run_fit
 
     say = Progress() if quiet or as_json else Notes(lambda message: click.echo(message, err=True))
-    predictor = run_fit(list(datasets), out, targets, family, device_name, cv=not no_cv, progress=say, base=base,
-                        align_runs=not no_align_runs)
+    predictor = run_fit(
+        list(datasets),
+        out,
+        targets,
+        family,
+        device_name,
+        cv=not no_cv,
+        progress=say,
+        base=base,
+        align_runs=not no_align_runs,
+    )
     if quiet or as_json:  # progress (and the warnings in it) was silent: warnings still reach stderr
         for warning in predictor.doc["training"].get("warnings", []):
             click.echo(f"warning: {warning}", err=True)
@@ -64,8 +93,15 @@ def fit_summary(doc: dict, out: str) -> dict:
             layer_models[target][f"{group} group"] = _model_summary(model)
         if entry.get("fallback"):
             layer_models[target]["fallback"] = _model_summary(entry["fallback"])
-    return {"out": out, "device_name": doc["device_name"], "mode": doc["mode"], "targets": doc["targets"],
-            "training": doc["training"], "cv": doc.get("cv", {}), "layer_models": layer_models}
+    return {
+        "out": out,
+        "device_name": doc["device_name"],
+        "mode": doc["mode"],
+        "targets": doc["targets"],
+        "training": doc["training"],
+        "cv": doc.get("cv", {}),
+        "layer_models": layer_models,
+    }
 
 
 def _print_fit_summary(summary: dict) -> None:
@@ -73,8 +109,10 @@ def _print_fit_summary(summary: dict) -> None:
 
     console = make_console()
     rows = summary["training"]["rows"]
-    console.print(f"fitted {summary['mode']} predictor for {summary['device_name']} from {rows['networks']} networks "
-                  f"and {rows['unique_layer_configs']} unique layer configurations -> {summary['out']}")
+    console.print(
+        f"fitted {summary['mode']} predictor for {summary['device_name']} from {rows['networks']} networks "
+        f"and {rows['unique_layer_configs']} unique layer configurations -> {summary['out']}"
+    )
     for target, models in summary["layer_models"].items():
         table = Table("op", "family", "configs", "CV RMSPE", "CV MAPE", title=f"layer models: {target}")
         for op, entry in models.items():
@@ -82,11 +120,26 @@ def _print_fit_summary(summary: dict) -> None:
         console.print(table)
     cv = summary["cv"]
     if cv.get("metrics"):
-        table = Table("target", "networks", "MAPE", "RMSPE", "within 10%", "Spearman", "90% coverage",
-                      title=f"networks, {cv['scheme']} ({cv['folds']} folds)")
+        table = Table(
+            "target",
+            "networks",
+            "MAPE",
+            "RMSPE",
+            "within 10%",
+            "Spearman",
+            "90% coverage",
+            title=f"networks, {cv['scheme']} ({cv['folds']} folds)",
+        )
         for target, m in cv["metrics"].items():
-            table.add_row(target, str(m["n"]), percent(m["mape"]), percent(m["rmspe"]), percent(m["within_10pct"]),
-                          number(m["spearman"], 3), percent(m.get("coverage_90")))
+            table.add_row(
+                target,
+                str(m["n"]),
+                percent(m["mape"]),
+                percent(m["rmspe"]),
+                percent(m["within_10pct"]),
+                number(m["spearman"], 3),
+                percent(m.get("coverage_90")),
+            )
         console.print(table)
     else:
         console.print(f"no cross-validation: {cv.get('reason', 'skipped with --no-cv')}; intervals are unavailable")
@@ -99,9 +152,12 @@ def _print_fit_summary(summary: dict) -> None:
 @click.option("--input-shape", default=None, help="Input shape without the batch, e.g. 3,224,224.")
 @click.option("--confidence", type=float, default=0.9, show_default=True, help="Interval confidence.")
 @click.option("--layers", "show_layers", is_flag=True, help="Also print the per-layer predictions.")
-@click.option("--strict", is_flag=True,
-              help="Refuse op types with no layer model of their own instead of using their op group's model "
-                   "or the shared fallback.")
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Refuse op types with no layer model of their own instead of using their op group's model "
+    "or the shared fallback.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (totals, intervals and layers).")
 def predict(predictor_path, models, batch_sizes, input_shape, confidence, show_layers, strict, as_json):
     """Predict latency (and power/energy where fitted) of MODELS with PREDICTOR."""
@@ -110,8 +166,11 @@ def predict(predictor_path, models, batch_sizes, input_shape, confidence, show_l
 
     predictor = load_predictor(predictor_path)
     shape = parse_shape(input_shape) if input_shape else None
-    predictions = [predictor.predict(model, size, shape, confidence, strict)
-                   for model in models for size in parse_batch_sizes(batch_sizes)]
+    predictions = [
+        predictor.predict(model, size, shape, confidence, strict)
+        for model in models
+        for size in parse_batch_sizes(batch_sizes)
+    ]
     if as_json:
         click.echo(json.dumps([_prediction_json(p) for p in predictions], indent=2))
         return
@@ -119,10 +178,15 @@ def predict(predictor_path, models, batch_sizes, input_shape, confidence, show_l
 
 
 def _prediction_json(prediction) -> dict:
-    return {"model": prediction.model, "batch_size": prediction.batch_size, "confidence": prediction.confidence,
-            "total": prediction.total, "interval": {k: list(v) for k, v in prediction.interval.items()},
-            "warnings": prediction.warnings,
-            "layers": json.loads(prediction.layers.to_json(orient="records"))}
+    return {
+        "model": prediction.model,
+        "batch_size": prediction.batch_size,
+        "confidence": prediction.confidence,
+        "total": prediction.total,
+        "interval": {k: list(v) for k, v in prediction.interval.items()},
+        "warnings": prediction.warnings,
+        "layers": json.loads(prediction.layers.to_json(orient="records")),
+    }
 
 
 def _print_predictions(predictions, show_layers: bool) -> None:
@@ -131,8 +195,12 @@ def _print_predictions(predictions, show_layers: bool) -> None:
     console = make_console()
     first = predictions[0]
     targets = [t for t in METRIC_LABELS if t in first.total]
-    table = Table("model", "batch", *[METRIC_LABELS[t] for t in targets],
-                  title=f"predicted, with {first.confidence:.0%} intervals")
+    table = Table(
+        "model",
+        "batch",
+        *[METRIC_LABELS[t] for t in targets],
+        title=f"predicted, with {first.confidence:.0%} intervals",
+    )
     unbounded = False
     for p in predictions:
         cells = []
@@ -146,15 +214,30 @@ def _print_predictions(predictions, show_layers: bool) -> None:
         table.add_row(p.model, str(p.batch_size), *cells)
     console.print(table)
     if unbounded:
-        console.print("no interval: the predictor has no held-out residuals to calibrate one (it was fitted with "
-                      "--no-cv, or from too few families); refit without --no-cv for calibrated intervals")
+        console.print(
+            "no interval: the predictor has no held-out residuals to calibrate one (it was fitted with "
+            "--no-cv, or from too few families); refit without --no-cv for calibrated intervals"
+        )
     notes = dict.fromkeys(f"note: {p.model}: {warning}" for p in predictions for warning in p.warnings)
     for note in notes:
         console.print(note)
     for p in predictions:
         if show_layers:
-            columns = [c for c in ("index", "name", "op", "model", "latency_ms", "latency_ms_low", "latency_ms_high",
-                                   "power_w", "energy_mj") if c in p.layers.columns]
+            columns = [
+                c
+                for c in (
+                    "index",
+                    "name",
+                    "op",
+                    "model",
+                    "latency_ms",
+                    "latency_ms_low",
+                    "latency_ms_high",
+                    "power_w",
+                    "energy_mj",
+                )
+                if c in p.layers.columns
+            ]
             layer_table = Table(*columns, title=f"{p.model} batch {p.batch_size}: layers")
             for row in p.layers[columns].itertuples(index=False):
                 layer_table.add_row(*[number(v) if isinstance(v, float) else str(v) for v in row])
@@ -192,9 +275,16 @@ def _print_report(report: dict) -> None:
     headers = ("n", "RMSPE", "MAPE", "within 5%", "within 10%", "Spearman", "Kendall", "coverage")
 
     def cells(m):
-        return (str(m["n"]), percent(m.get("rmspe")), percent(m.get("mape")), percent(m.get("within_5pct")),
-                percent(m.get("within_10pct")), number(m.get("spearman"), 3), number(m.get("kendall"), 3),
-                percent(m.get("coverage")))
+        return (
+            str(m["n"]),
+            percent(m.get("rmspe")),
+            percent(m.get("mape")),
+            percent(m.get("within_5pct")),
+            percent(m.get("within_10pct")),
+            number(m.get("spearman"), 3),
+            number(m.get("kendall"), 3),
+            percent(m.get("coverage")),
+        )
 
     for title, key, label in (("networks", "network", "target"), ("layers (unique configurations)", "layers", "op")):
         if not report[key]:

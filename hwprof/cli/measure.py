@@ -17,33 +17,85 @@ TOP_LAYERS = 10
 
 @click.command()
 @click.argument("models", nargs=-1, required=True)
-@click.option("--out", default="hwprof.parquet", show_default=True,
-              help="Dataset path: Parquet, or CSV when it ends in .csv.")
-@click.option("--batch-size", "batch_sizes", default="1", show_default=True,
-              help="Comma-separated batch sizes, each measured, e.g. 1,8,32.")
+@click.option(
+    "--out", default="hwprof.parquet", show_default=True, help="Dataset path: Parquet, or CSV when it ends in .csv."
+)
+@click.option(
+    "--batch-size",
+    "batch_sizes",
+    default="1",
+    show_default=True,
+    help="Comma-separated batch sizes, each measured, e.g. 1,8,32.",
+)
 @click.option("--device", default="cpu", show_default=True, help="cpu, cuda or cuda:N.")
-@click.option("--precision", type=float, default=Method.precision, show_default=True,
-              help="Target relative half-width of the 95% interval of each median.")
-@click.option("--max-time", "max_item_s", type=float, default=Method.max_item_s, show_default=True,
-              help="Time budget per item (layer configuration or network) in seconds.")
-@click.option("--threads", type=int, default=None,
-              help="Intra-op threads. Default: PyTorch's own default, the number of physical cores.")
-@click.option("--power", type=click.Choice(POWER_KINDS), default="auto",
-              show_default=True, help="Power sensor; auto picks the one covering --device.")
-@click.option("--tegrastats", type=click.Path(dir_okay=False), default=None,
-              help="Path to tegrastats on a Jetson (else $HWPROF_TEGRASTATS, PATH, /usr/bin).")
+@click.option(
+    "--precision",
+    type=float,
+    default=Method.precision,
+    show_default=True,
+    help="Target relative half-width of the 95% interval of each median.",
+)
+@click.option(
+    "--max-time",
+    "max_item_s",
+    type=float,
+    default=Method.max_item_s,
+    show_default=True,
+    help="Time budget per item (layer configuration or network) in seconds.",
+)
+@click.option(
+    "--threads",
+    type=int,
+    default=None,
+    help="Intra-op threads. Default: PyTorch's own default, the number of physical cores.",
+)
+@click.option(
+    "--power",
+    type=click.Choice(POWER_KINDS),
+    default="auto",
+    show_default=True,
+    help="Power sensor; auto picks the one covering --device.",
+)
+@click.option(
+    "--tegrastats",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Path to tegrastats on a Jetson (else $HWPROF_TEGRASTATS, PATH, /usr/bin).",
+)
 @click.option("--trace", is_flag=True, help="Also write every power sample to OUT's stem + .trace.parquet.")
 @click.option("--input-shape", default=None, help="Input shape without the batch, e.g. 3,224,224.")
 @click.option("--no-layers", is_flag=True, help="Measure whole networks only.")
 @click.option("--resume", is_flag=True, help="Carry on from the rows already in OUT.")
 @click.option("--seed", type=int, default=None, help="Seed of the randomised measurement order.")
-@click.option("--allocator", type=click.Choice(POLICIES), default=DEFAULT_POLICY, show_default=True,
-              help="steady: freed memory stays in the process, so a network's CPU latency does not depend on "
-                   "what was measured before it (a long-running server's steady state); system: glibc as it is.")
+@click.option(
+    "--allocator",
+    type=click.Choice(POLICIES),
+    default=DEFAULT_POLICY,
+    show_default=True,
+    help="steady: freed memory stays in the process, so a network's CPU latency does not depend on "
+    "what was measured before it (a long-running server's steady state); system: glibc as it is.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary on stdout (for CI jobs).")
 @click.option("--quiet", is_flag=True, help="No progress output.")
-def measure(models, out, batch_sizes, device, precision, max_item_s, threads, power, tegrastats, trace,
-            input_shape, no_layers, resume, seed, allocator, as_json, quiet):
+def measure(
+    models,
+    out,
+    batch_sizes,
+    device,
+    precision,
+    max_item_s,
+    threads,
+    power,
+    tegrastats,
+    trace,
+    input_shape,
+    no_layers,
+    resume,
+    seed,
+    allocator,
+    as_json,
+    quiet,
+):
     """Measure the latency (and power, where a sensor is available) of MODELS.
 
     MODEL is a name from `hwprof models`, nb201:<arch> in NAS-Bench-201
@@ -54,17 +106,29 @@ def measure(models, out, batch_sizes, device, precision, max_item_s, threads, po
     from hwprof.models.spec import parse_batch_sizes, parse_shape
 
     trace_path = _trace_path(out) if trace else None
-    options = MeasureOptions(batch_sizes=tuple(parse_batch_sizes(batch_sizes)), device=device, precision=precision,
-                             max_item_s=max_item_s, threads=threads, power=power, tegrastats=tegrastats,
-                             layers=not no_layers, input_shape=parse_shape(input_shape) if input_shape else None,
-                             seed=seed, allocator=allocator, trace=trace_path)
+    options = MeasureOptions(
+        batch_sizes=tuple(parse_batch_sizes(batch_sizes)),
+        device=device,
+        precision=precision,
+        max_item_s=max_item_s,
+        threads=threads,
+        power=power,
+        tegrastats=tegrastats,
+        layers=not no_layers,
+        input_shape=parse_shape(input_shape) if input_shape else None,
+        seed=seed,
+        allocator=allocator,
+        trace=trace_path,
+    )
     progress = make_progress(quiet or as_json)
     try:
         frame = run_measure(list(models), options, out=out, resume=resume, argv=sys.argv, progress=progress)
     except KeyboardInterrupt:
         progress.stop()
-        click.echo(f"interrupted: the rows measured so far are kept in {out}; "
-                   "run the same command with --resume to carry on", err=True)
+        click.echo(
+            f"interrupted: the rows measured so far are kept in {out}; run the same command with --resume to carry on",
+            err=True,
+        )
         sys.exit(130)
     progress.stop()
     summary = summarize_frame(frame)
@@ -80,8 +144,10 @@ def models(as_json):
     """List the sample models and their default input shapes."""
     from hwprof.sample_models import MODELS
 
-    entries = [{"name": name, "input_shape": list(entry.input_shape), "family": entry.family,
-                "description": entry.description} for name, entry in sorted(MODELS.items())]
+    entries = [
+        {"name": name, "input_shape": list(entry.input_shape), "family": entry.family, "description": entry.description}
+        for name, entry in sorted(MODELS.items())
+    ]
     if as_json:
         click.echo(json.dumps(entries, indent=2))
         return
@@ -110,19 +176,34 @@ def summarize_frame(frame) -> dict:
     for (model, batch_size), group in frame.groupby(["model", "batch_size"], sort=True):
         layer_rows = group[group["kind"] == "layer"]
         network = group[group["kind"] == "network"]
-        entry = {"model": model, "batch_size": int(batch_size), "layers": int(len(layer_rows)),
-                 "sum_of_layers_ms": float(layer_rows["latency_ms"].sum()) if len(layer_rows) else None,
-                 "unstable_rows": int((~group["stable"].astype(bool)).sum()),
-                 "contended_rows": int((group["other_cpu_share"].astype(float) > CONTENDED_SHARE).sum())}
+        entry = {
+            "model": model,
+            "batch_size": int(batch_size),
+            "layers": int(len(layer_rows)),
+            "sum_of_layers_ms": float(layer_rows["latency_ms"].sum()) if len(layer_rows) else None,
+            "unstable_rows": int((~group["stable"].astype(bool)).sum()),
+            "contended_rows": int((group["other_cpu_share"].astype(float) > CONTENDED_SHARE).sum()),
+        }
         if len(network):
             row = network.iloc[0]
-            entry.update(latency_ms=float(row["latency_ms"]), latency_ms_ci_low=float(row["latency_ms_ci_low"]),
-                         latency_ms_ci_high=float(row["latency_ms_ci_high"]),
-                         energy_mj=None if row["energy_mj"] is None or row["energy_mj"] != row["energy_mj"]
-                         else float(row["energy_mj"]))
+            entry.update(
+                latency_ms=float(row["latency_ms"]),
+                latency_ms_ci_low=float(row["latency_ms_ci_low"]),
+                latency_ms_ci_high=float(row["latency_ms_ci_high"]),
+                energy_mj=None
+                if row["energy_mj"] is None or row["energy_mj"] != row["energy_mj"]
+                else float(row["energy_mj"]),
+            )
         top = layer_rows.nlargest(TOP_LAYERS, "latency_ms")
-        entry["top_layers"] = [{"layer_index": int(r.layer_index), "layer_name": r.layer_name, "op": r.op,
-                                "latency_ms": float(r.latency_ms)} for r in top.itertuples()]
+        entry["top_layers"] = [
+            {
+                "layer_index": int(r.layer_index),
+                "layer_name": r.layer_name,
+                "op": r.op,
+                "latency_ms": float(r.latency_ms),
+            }
+            for r in top.itertuples()
+        ]
         networks.append(entry)
     return {"networks": networks}
 
@@ -134,24 +215,41 @@ def _print_summary(summary: dict, out: str) -> None:
     console = Console()
     for entry in summary["networks"]:
         if entry["top_layers"]:
-            table = Table("#", "layer", "op", "latency ms",
-                          title=f"{entry['model']} batch {entry['batch_size']}: slowest layers")
+            table = Table(
+                "#", "layer", "op", "latency ms", title=f"{entry['model']} batch {entry['batch_size']}: slowest layers"
+            )
             for layer in entry["top_layers"]:
                 table.add_row(str(layer["layer_index"]), layer["layer_name"], layer["op"], f"{layer['latency_ms']:.4f}")
             console.print(table)
-    table = Table("model", "batch", "network ms", "95% CI ms", "sum of layers ms", "network / sum", "unstable rows",
-                  title="networks")
+    table = Table(
+        "model",
+        "batch",
+        "network ms",
+        "95% CI ms",
+        "sum of layers ms",
+        "network / sum",
+        "unstable rows",
+        title="networks",
+    )
     for entry in summary["networks"]:
         network_ms = entry.get("latency_ms")
         layers_ms = entry["sum_of_layers_ms"]
         ratio = f"{network_ms / layers_ms:.2f}" if network_ms and layers_ms else "-"
-        table.add_row(entry["model"], str(entry["batch_size"]), f"{network_ms:.3f}" if network_ms else "-",
-                      f"{entry['latency_ms_ci_low']:.3f}-{entry['latency_ms_ci_high']:.3f}" if network_ms else "-",
-                      f"{layers_ms:.3f}" if layers_ms else "-", ratio, str(entry["unstable_rows"]))
+        table.add_row(
+            entry["model"],
+            str(entry["batch_size"]),
+            f"{network_ms:.3f}" if network_ms else "-",
+            f"{entry['latency_ms_ci_low']:.3f}-{entry['latency_ms_ci_high']:.3f}" if network_ms else "-",
+            f"{layers_ms:.3f}" if layers_ms else "-",
+            ratio,
+            str(entry["unstable_rows"]),
+        )
     console.print(table)
     contended = sum(entry["contended_rows"] for entry in summary["networks"])
     if contended:
-        console.print(f"warning: other processes took more than {CONTENDED_SHARE:.0%} of the CPU while {contended} "
-                      "row(s) were measured (column other_cpu_share); their timings may be inflated: measure on an "
-                      "idle machine, or re-run those models")
+        console.print(
+            f"warning: other processes took more than {CONTENDED_SHARE:.0%} of the CPU while {contended} "
+            "row(s) were measured (column other_cpu_share); their timings may be inflated: measure on an "
+            "idle machine, or re-run those models"
+        )
     console.print(f"dataset: {out}")

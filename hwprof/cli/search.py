@@ -35,38 +35,98 @@ stop together at that total (a few trials in flight may finish past it).
 
 @click.command(help=SPACE_HELP)
 @click.argument("space")
-@click.option("--predictor", "predictor_path", type=click.Path(dir_okay=False),
-              help="Predictor JSON from `hwprof fit`. The demo fits one on this machine when omitted.")
+@click.option(
+    "--predictor",
+    "predictor_path",
+    type=click.Path(dir_okay=False),
+    help="Predictor JSON from `hwprof fit`. The demo fits one on this machine when omitted.",
+)
 @click.option("--objective", help="module:function or path/to/file.py:function; default: the space's objective.")
-@click.option("--constraint", "constraint_texts", multiple=True, metavar="EXPR",
-              help="A budget such as 'latency_ms<=5' or 'energy_mj<=20'; repeat for several.")
+@click.option(
+    "--constraint",
+    "constraint_texts",
+    multiple=True,
+    metavar="EXPR",
+    help="A budget such as 'latency_ms<=5' or 'energy_mj<=20'; repeat for several.",
+)
 @click.option("--trials", type=int, default=30, show_default=True, help="Finished trials wanted in the study.")
-@click.option("--sampler", type=click.Choice(["tpe", "nsga2"]), default="tpe", show_default=True,
-              help="TPE for the best score; NSGA-II for the Pareto front of score against predicted cost.")
-@click.option("--confidence", type=float,
-              help="Hold budgets against this interval's pessimistic end (e.g. 0.9), not the point prediction.")
+@click.option(
+    "--sampler",
+    type=click.Choice(["tpe", "nsga2"]),
+    default="tpe",
+    show_default=True,
+    help="TPE for the best score; NSGA-II for the Pareto front of score against predicted cost.",
+)
+@click.option(
+    "--confidence",
+    type=float,
+    help="Hold budgets against this interval's pessimistic end (e.g. 0.9), not the point prediction.",
+)
 @click.option("--batch-size", type=int, default=1, show_default=True, help="Batch size the cost is predicted for.")
-@click.option("--direction", type=click.Choice(["maximize", "minimize"]), default="maximize", show_default=True,
-              help="Whether a higher or a lower objective score is better.")
-@click.option("--storage", help="Journal file (several processes on one host) or database URL such as "
-                                "postgresql://user:password@host/db (many machines); the study resumes from it.")
+@click.option(
+    "--direction",
+    type=click.Choice(["maximize", "minimize"]),
+    default="maximize",
+    show_default=True,
+    help="Whether a higher or a lower objective score is better.",
+)
+@click.option(
+    "--storage",
+    help="Journal file (several processes on one host) or database URL such as "
+    "postgresql://user:password@host/db (many machines); the study resumes from it.",
+)
 @click.option("--study-name", help="Study to create or resume in --storage (default: hwprof-<space name>).")
 @click.option("--seed", type=int, help="Sampler seed; give each worker sharing a study its own.")
 @click.option("--timeout", "timeout_s", type=float, help="Stop starting new trials after this many seconds.")
 @click.option("--threads", type=int, help="torch threads for training and measuring (default: torch's choice).")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False), default="search-results", show_default=True,
-              help="Folder for search.json and pareto.png (and the demo's measurements and predictor).")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False),
+    default="search-results",
+    show_default=True,
+    help="Folder for search.json and pareto.png (and the demo's measurements and predictor).",
+)
 @click.option("--verify", is_flag=True, help="Measure the final candidates here and check the budgets for real.")
-@click.option("--verify-count", type=int, default=5, show_default=True,
-              help="How many final candidates --verify measures: the best, then the Pareto front.")
+@click.option(
+    "--verify-count",
+    type=int,
+    default=5,
+    show_default=True,
+    help="How many final candidates --verify measures: the best, then the Pareto front.",
+)
 @click.option("--device", default="cpu", show_default=True, help="Device --verify measures on.")
-@click.option("--power", type=click.Choice(["auto", "nvml", "rapl", "jetson", "none"]), default="auto",
-              show_default=True, help="Power sensor --verify uses for power and energy budgets.")
-def search(space, predictor_path, objective, constraint_texts, trials, sampler, confidence, batch_size, direction,
-           storage, study_name, seed, timeout_s, threads, out_dir, verify, verify_count, device, power):
-    from hwprof.search.study import SearchOptions, run_search
+@click.option(
+    "--power",
+    type=click.Choice(["auto", "nvml", "rapl", "jetson", "none"]),
+    default="auto",
+    show_default=True,
+    help="Power sensor --verify uses for power and energy budgets.",
+)
+def search(
+    space,
+    predictor_path,
+    objective,
+    constraint_texts,
+    trials,
+    sampler,
+    confidence,
+    batch_size,
+    direction,
+    storage,
+    study_name,
+    seed,
+    timeout_s,
+    threads,
+    out_dir,
+    verify,
+    verify_count,
+    device,
+    power,
+):
     from hwprof.search.constraints import parse_constraints
     from hwprof.search.space import load_callable, load_space
+    from hwprof.search.study import SearchOptions, run_search
 
     constraints = parse_constraints(constraint_texts)  # cheap checks first: a typo fails in milliseconds
     if threads is not None:
@@ -100,9 +160,18 @@ def search(space, predictor_path, objective, constraint_texts, trials, sampler, 
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)  # each trial gets our own line instead
-    options = SearchOptions(trials=trials, constraints=constraints, confidence=confidence, batch_size=batch_size,
-                            sampler=sampler, direction=direction, seed=seed, storage=storage,
-                            study_name=study_name, timeout_s=timeout_s)
+    options = SearchOptions(
+        trials=trials,
+        constraints=constraints,
+        confidence=confidence,
+        batch_size=batch_size,
+        sampler=sampler,
+        direction=direction,
+        seed=seed,
+        storage=storage,
+        study_name=study_name,
+        timeout_s=timeout_s,
+    )
     result = run_search(search_space, predictor, objective_function, objective_ref, options, on_trial=_echo_trial)
     _report(result, search_space, out, verify, verify_count, device, power, threads)
 
@@ -129,8 +198,9 @@ def _echo_trial(record) -> None:
         click.echo(f"trial {record.number}: score {record.score:.4g} in {record.train_s:.1f} s ({costs}){flag}")
 
 
-def _report(result, search_space, out: Path, verify: bool, verify_count: int, device: str, power: str,
-            threads: int | None) -> None:
+def _report(
+    result, search_space, out: Path, verify: bool, verify_count: int, device: str, power: str, threads: int | None
+) -> None:
     from rich.console import Console
 
     from hwprof.search import results
@@ -145,8 +215,7 @@ def _report(result, search_space, out: Path, verify: bool, verify_count: int, de
         candidates = final_candidates(result, verify_count)
         if candidates:
             click.echo(f"verifying {len(candidates)} final candidate(s) by measuring them on {device}")
-            verified = verify_candidates(search_space, result, candidates, device=device, power=power,
-                                         threads=threads)
+            verified = verify_candidates(search_space, result, candidates, device=device, power=power, threads=threads)
     results.dump(result, out / "search.json", verified)
     figure = plot_pareto(result, out / "pareto.png")
     console = Console(width=None if sys.stdout.isatty() else 160)  # piped output: no wrapped configurations
@@ -156,8 +225,10 @@ def _report(result, search_space, out: Path, verify: bool, verify_count: int, de
         click.echo(line)
     for number, check in verified.items():
         if check["holds"] is None:
-            click.echo(f"trial {number}: measured budgets unavailable for {', '.join(check['unavailable'])} "
-                       "(no sensor for them here)")
+            click.echo(
+                f"trial {number}: measured budgets unavailable for {', '.join(check['unavailable'])} "
+                "(no sensor for them here)"
+            )
         elif not check["holds"]:
             click.echo(f"trial {number}: a budget does NOT hold when measured: {check['measured']}")
     if verified:

@@ -25,13 +25,20 @@ from hwprof.predictor.features import op_group
 
 MIN_SHARED = 10  # configurations a run must share with the reference for a factor to be estimated
 NETWORK_CLASS = "network"
-SCALED_COLUMNS = ("latency_ms", "latency_ms_ci_low", "latency_ms_ci_high", "latency_ms_std", "energy_mj",
-                  "dynamic_energy_mj")
+SCALED_COLUMNS = (
+    "latency_ms",
+    "latency_ms_ci_low",
+    "latency_ms_ci_high",
+    "latency_ms_std",
+    "energy_mj",
+    "dynamic_energy_mj",
+)
 
 
 @dataclass
 class RunFactor:
     """How much slower (factor > 1) one run ran than its reference, per class of rows."""
+
     run_id: str
     reference: str | None = None  # None: the run is a reference itself
     factors: dict[str, float] = field(default_factory=dict)  # class -> measured / reference
@@ -40,9 +47,13 @@ class RunFactor:
     why_reference: str | None = None  # a reference other than the first: why it was not aligned
 
     def to_json(self) -> dict:
-        doc = {"run_id": self.run_id, "reference_run": self.reference,
-               "factors": {k: round(v, 4) for k, v in self.factors.items()}, "shared": self.shared,
-               "left_as_measured": self.left}
+        doc = {
+            "run_id": self.run_id,
+            "reference_run": self.reference,
+            "factors": {k: round(v, 4) for k, v in self.factors.items()},
+            "shared": self.shared,
+            "left_as_measured": self.left,
+        }
         if self.why_reference:
             doc["not_aligned"] = self.why_reference
         return doc
@@ -67,8 +78,10 @@ class Alignment:
                 lines.append(f"{name}: left as measured ({run.why_reference})")
                 continue
             factors = sorted(run.factors.items(), key=lambda item: (item[0] != NETWORK_CLASS, item[0]))
-            said = (", ".join(f"{cls} {factor:.2f}x" for cls, factor in factors)
-                    or f"no class with {MIN_SHARED} configurations in common")
+            said = (
+                ", ".join(f"{cls} {factor:.2f}x" for cls, factor in factors)
+                or f"no class with {MIN_SHARED} configurations in common"
+            )
             left = f"; left as measured: {', '.join(run.left)}" if run.left else ""
             against = "" if run.reference == first else f" against run {run.reference[:8]}"
             lines.append(f"{name}{against}: {said}{left}")
@@ -83,8 +96,9 @@ def _keys(frame: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     batch = frame["batch_size"].astype(str)
     op = frame["op"].astype("string").fillna("") if "op" in frame.columns else pd.Series("", index=frame.index)
     config = frame["config"].astype("string").fillna("") if "config" in frame.columns else op
-    key = pd.Series(np.where(network, "network|" + model + "|" + batch, "layer|" + op + "|" + config),
-                    index=frame.index)
+    key = pd.Series(
+        np.where(network, "network|" + model + "|" + batch, "layer|" + op + "|" + config), index=frame.index
+    )
     cls = pd.Series(np.where(network, NETWORK_CLASS, op.map(op_group)), index=frame.index)
     return key, cls
 
@@ -92,10 +106,12 @@ def _keys(frame: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
 def _reference(by_run: dict[str, pd.DataFrame], candidates: list[str]) -> str:
     """Of these runs, the one that measured networks and their layers together (so the two agree),
     then the one with most layer configurations (what the layer models learn most from)."""
+
     def rank(run_id):
         classes = by_run[run_id]["cls"]
         layers = int((classes != NETWORK_CLASS).sum())
         return (layers > 0 and (classes == NETWORK_CLASS).any(), layers, len(classes))
+
     return max(candidates, key=rank)
 
 
@@ -128,13 +144,19 @@ def align_runs(frame: pd.DataFrame, threads_by_run: dict[str, object] | None = N
         why = None
         if done:
             first = done[0].run_id
-            why = (f"measured with {threads.get(reference)} threads, run {first[:8]} with {threads.get(first)}"
-                   if threads.get(reference) != threads.get(first) else "too little in common with the runs above")
+            why = (
+                f"measured with {threads.get(reference)} threads, run {first[:8]} with {threads.get(first)}"
+                if threads.get(reference) != threads.get(first)
+                else "too little in common with the runs above"
+            )
         done.append(RunFactor(reference, why_reference=why))
         pool = by_run[reference].set_index("key")["log"]
         while True:
-            overlap = {run: int(by_run[run]["key"].isin(pool.index).sum())
-                       for run in waiting if threads.get(run) == threads.get(reference)}
+            overlap = {
+                run: int(by_run[run]["key"].isin(pool.index).sum())
+                for run in waiting
+                if threads.get(run) == threads.get(reference)
+            }
             if not overlap or max(overlap.values()) < MIN_SHARED:
                 break
             run_id = max(overlap, key=overlap.get)
@@ -151,8 +173,9 @@ def align_runs(frame: pd.DataFrame, threads_by_run: dict[str, object] | None = N
             in_run = (run_ids == run_id).fillna(False).to_numpy()
             scale[in_run] = cls[in_run].map(lambda c: run.factors.get(c, 1.0)).to_numpy(dtype=float)
             aligned = rows[rows["cls"].isin(list(run.factors)) & ~rows["key"].isin(pool.index)]
-            pool = pd.concat([pool, aligned.set_index("key")["log"]
-                              - np.log(aligned["cls"].map(run.factors).to_numpy(dtype=float))])
+            pool = pd.concat(
+                [pool, aligned.set_index("key")["log"] - np.log(aligned["cls"].map(run.factors).to_numpy(dtype=float))]
+            )
             done.append(run)
     aligned_frame = frame.copy()
     for column in SCALED_COLUMNS:

@@ -13,16 +13,16 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 import numpy as np
 import pandas as pd
 
 from hwprof.errors import HwprofError, option
+from hwprof.fitting.alignment import Alignment, align_runs
 from hwprof.predictor.features import LayerRecord, NetworkBatch
 from hwprof.predictor.records import network_layers
-from hwprof.fitting.alignment import Alignment, align_runs
 
 NETWORK_ONLY_COLUMNS = ("model", "batch_size", "latency_ms")
 TARGETS = {"latency": "latency_ms", "power": "power_w", "energy": "energy_mj"}
@@ -45,16 +45,27 @@ class TrainingData:
     sources: list[dict] = field(default_factory=list)
     alignment: Alignment = field(default_factory=lambda: Alignment([]))
 
-    def subset(self, networks: np.ndarray) -> "TrainingData":
+    def subset(self, networks: np.ndarray) -> TrainingData:
         """These networks only (all layer configurations kept)."""
-        return TrainingData(self.device_name, self.layers, self.networks.select(networks), self.families[networks],
-                            {t: v[networks] for t, v in self.targets.items()}, self.relative_ci[networks],
-                            self.sources, self.alignment)
+        return TrainingData(
+            self.device_name,
+            self.layers,
+            self.networks.select(networks),
+            self.families[networks],
+            {t: v[networks] for t, v in self.targets.items()},
+            self.relative_ci[networks],
+            self.sources,
+            self.alignment,
+        )
 
     @property
     def layer_records(self) -> list[LayerRecord]:
-        return [LayerRecord(r.op, r.config, float(r.flops), float(r.input_bytes), float(r.output_bytes),
-                            float(r.weight_bytes)) for r in self.layers.itertuples()]
+        return [
+            LayerRecord(
+                r.op, r.config, float(r.flops), float(r.input_bytes), float(r.output_bytes), float(r.weight_bytes)
+            )
+            for r in self.layers.itertuples()
+        ]
 
 
 def read_inputs(paths: Sequence[str | os.PathLike]) -> tuple[pd.DataFrame, list[dict]]:
@@ -75,8 +86,10 @@ def read_inputs(paths: Sequence[str | os.PathLike]) -> tuple[pd.DataFrame, list[
         else:
             missing = [c for c in NETWORK_ONLY_COLUMNS if c not in frame.columns]
             if missing:
-                raise HwprofError(f"{path} lacks the column(s) {', '.join(missing)}: a table of whole-network "
-                                  f"measurements needs at least model, batch_size and latency_ms")
+                raise HwprofError(
+                    f"{path} lacks the column(s) {', '.join(missing)}: a table of whole-network "
+                    f"measurements needs at least model, batch_size and latency_ms"
+                )
             frame = frame.copy()
             frame["batch_size"] = _batch_sizes(frame["batch_size"], path)
             frame["kind"] = "network"
@@ -84,8 +97,14 @@ def read_inputs(paths: Sequence[str | os.PathLike]) -> tuple[pd.DataFrame, list[
             kind = "network-only table"
         frame["source"] = str(path)
         frames.append(frame)
-        sources.append({"path": str(path), "kind": kind, "rows": int(len(frame)),
-                        "runs": [_run_summary(run) for run in provenance]})
+        sources.append(
+            {
+                "path": str(path),
+                "kind": kind,
+                "rows": int(len(frame)),
+                "runs": [_run_summary(run) for run in provenance],
+            }
+        )
     return pd.concat(frames, ignore_index=True), sources
 
 
@@ -94,8 +113,9 @@ def _batch_sizes(column: pd.Series, path) -> pd.Series:
     bad = numbers.isna() | (numbers < 1) | (numbers != numbers.round())
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0])
-        raise HwprofError(f"{path}: batch_size must be a positive whole number, but row {row + 1} has "
-                          f"{column.iloc[row]!r}")
+        raise HwprofError(
+            f"{path}: batch_size must be a positive whole number, but row {row + 1} has {column.iloc[row]!r}"
+        )
     return numbers.astype(int)
 
 
@@ -112,8 +132,9 @@ def allocator_pinned(sources: list[dict]) -> bool:
     """Every dataset is an hwprof dataset whose runs all pinned the allocator (`measure --allocator
     steady`): a network's activations were then reused as an isolated layer's buffer is, so there is
     no fresh-memory cost to learn, and any fitted would be noise (hwprof/measuring/allocator.py)."""
-    return bool(sources) and all(source["runs"] and all(run.get("allocator") == "steady" for run in source["runs"])
-                                 for source in sources)
+    return bool(sources) and all(
+        source["runs"] and all(run.get("allocator") == "steady" for run in source["runs"]) for source in sources
+    )
 
 
 def allocator_warning(sources: list[dict]) -> str | None:
@@ -128,9 +149,11 @@ def allocator_warning(sources: list[dict]) -> str | None:
     if len(by_policy) < 2:
         return None
     listed = "; ".join(f"{policy}: {', '.join(paths)}" for policy, paths in sorted(by_policy.items()))
-    return (f"the datasets were measured under different allocator policies ({listed}), and on a CPU "
-            f"activation-heavy networks run up to 1.4x apart between them; measure them all with one "
-            f"`hwprof measure --allocator` policy")
+    return (
+        f"the datasets were measured under different allocator policies ({listed}), and on a CPU "
+        f"activation-heavy networks run up to 1.4x apart between them; measure them all with one "
+        f"`hwprof measure --allocator` policy"
+    )
 
 
 def device_of(frame: pd.DataFrame) -> pd.Series:
@@ -149,11 +172,15 @@ def select_device(frame: pd.DataFrame, device_name: str | None) -> tuple[pd.Data
     found = sorted(devices.unique())
     if device_name is not None:
         if device_name not in found:
-            raise HwprofError(f"no rows measured on device {device_name!r}; the datasets hold {', '.join(map(repr, found))}")
+            raise HwprofError(
+                f"no rows measured on device {device_name!r}; the datasets hold {', '.join(map(repr, found))}"
+            )
         return frame[devices == device_name], device_name
     if len(found) > 1:
-        raise HwprofError(f"the datasets mix {len(found)} devices ({', '.join(map(repr, found))}) and a predictor "
-                          f"describes one board: refused; choose one, e.g. {option('device_name', repr(found[0]))}")
+        raise HwprofError(
+            f"the datasets mix {len(found)} devices ({', '.join(map(repr, found))}) and a predictor "
+            f"describes one board: refused; choose one, e.g. {option('device_name', repr(found[0]))}"
+        )
     return frame, found[0]
 
 
@@ -175,24 +202,32 @@ def _fill_energy_and_power(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def training_data(frame: pd.DataFrame, device_name: str, sources: list[dict] | None = None,
-                  require_networks: bool = True, align: bool = True) -> TrainingData:
+def training_data(
+    frame: pd.DataFrame,
+    device_name: str,
+    sources: list[dict] | None = None,
+    require_networks: bool = True,
+    align: bool = True,
+) -> TrainingData:
     """The fitter's tables. With `align`, runs measured at different machine speeds are first
     scaled to one (hwprof/fitting/alignment.py); evaluation takes the measurements as they are."""
     from hwprof.models.spec import family_of
 
     alignment = Alignment([])
     if align:
-        threads = {run["run_id"]: run.get("threads") for source in sources or [] for run in source["runs"]
-                   if "run_id" in run}
+        threads = {
+            run["run_id"]: run.get("threads") for source in sources or [] for run in source["runs"] if "run_id" in run
+        }
         frame, alignment = align_runs(frame, threads)
     frame = _fill_energy_and_power(frame)
     kinds = frame["kind"].astype("string").str.lower()
     layer_rows = frame[kinds == "layer"]
     network_rows = frame[kinds == "network"]
     if network_rows.empty and require_networks:
-        raise HwprofError("the datasets have layer rows but no network rows; the network model learns from "
-                          "whole-network measurements, so measure the networks too (hwprof measure writes both)")
+        raise HwprofError(
+            "the datasets have layer rows but no network rows; the network model learns from "
+            "whole-network measurements, so measure the networks too (hwprof measure writes both)"
+        )
     bad = network_rows["latency_ms"].isna() | ~(network_rows["latency_ms"] > 0)
     if bad.all() and require_networks:
         raise HwprofError("no network row has a positive latency_ms, so there is nothing to fit")
@@ -208,10 +243,15 @@ def training_data(frame: pd.DataFrame, device_name: str, sources: list[dict] | N
         network_rows = network_rows.assign(input_shape=None)
     if "layer_count" not in network_rows.columns:
         network_rows = network_rows.assign(layer_count=None)
-    network_rows = network_rows.assign(batch_size=network_rows["batch_size"].astype(int),
-                                       relative_ci=_relative_ci(network_rows))
-    networks = pd.DataFrame([{"model": model, "batch_size": batch_size, **_combine_repeats(rows)}
-                             for (model, batch_size), rows in network_rows.groupby(["model", "batch_size"], sort=True)])
+    network_rows = network_rows.assign(
+        batch_size=network_rows["batch_size"].astype(int), relative_ci=_relative_ci(network_rows)
+    )
+    networks = pd.DataFrame(
+        [
+            {"model": model, "batch_size": batch_size, **_combine_repeats(rows)}
+            for (model, batch_size), rows in network_rows.groupby(["model", "batch_size"], sort=True)
+        ]
+    )
     names, sizes, lists, families = [], [], [], []
     for row in networks.itertuples():
         records = instances.get((row.model, int(row.batch_size)))
@@ -225,8 +265,16 @@ def training_data(frame: pd.DataFrame, device_name: str, sources: list[dict] | N
         families.append(family_of(str(row.model)))
     batch = NetworkBatch.from_layer_lists(names, sizes, lists)
     targets = {t: networks[t].to_numpy(dtype=float) for t in TARGETS.values()}
-    return TrainingData(device_name, _unique_layers(layer_rows, family_of), batch, np.array(families), targets,
-                        networks["relative_ci"].to_numpy(dtype=float), sources or [], alignment)
+    return TrainingData(
+        device_name,
+        _unique_layers(layer_rows, family_of),
+        batch,
+        np.array(families),
+        targets,
+        networks["relative_ci"].to_numpy(dtype=float),
+        sources or [],
+        alignment,
+    )
 
 
 def _relative_ci(rows: pd.DataFrame) -> pd.Series:
@@ -246,13 +294,13 @@ def _relative_ci(rows: pd.DataFrame) -> pd.Series:
         relative = relative.where(~unstable, relative.clip(lower=UNSTABLE_RELATIVE_CI))
     if "other_cpu_share" in rows.columns:
         share = pd.to_numeric(rows["other_cpu_share"], errors="coerce").fillna(0.0).clip(lower=0.0)
-        relative = np.sqrt(relative ** 2 + share ** 2)
+        relative = np.sqrt(relative**2 + share**2)
     return relative
 
 
 def _repeat_weights(relative_ci):
     """Precision weights of repeated measurements of one item, floored at REPEAT_FLOOR."""
-    return 1.0 / (relative_ci ** 2 + REPEAT_FLOOR ** 2)
+    return 1.0 / (relative_ci**2 + REPEAT_FLOOR**2)
 
 
 def combine_runs(latency_ms: np.ndarray, relative_ci: np.ndarray) -> tuple[float, float]:
@@ -314,8 +362,16 @@ def _layer_instances(layer_rows: pd.DataFrame) -> dict[tuple[str, int], list[Lay
     found = {}
     for (model, batch_size), group in rows.groupby(["model", "batch_size"], sort=False):
         found[(model, int(batch_size))] = [
-            LayerRecord(str(r.op), str(r.config), float(r.flops), float(r.input_bytes), float(r.output_bytes),
-                        float(r.weight_bytes)) for r in group.itertuples()]
+            LayerRecord(
+                str(r.op),
+                str(r.config),
+                float(r.flops),
+                float(r.input_bytes),
+                float(r.output_bytes),
+                float(r.weight_bytes),
+            )
+            for r in group.itertuples()
+        ]
     return found
 
 
@@ -325,26 +381,38 @@ def _unique_layers(layer_rows: pd.DataFrame, family_of) -> pd.DataFrame:
     columns = ["op", "config", *LAYER_FEATURE_COLUMNS, "family", "latency_ms", "power_w", "relative_ci"]
     if layer_rows.empty:
         return pd.DataFrame(columns=columns)
-    rows = layer_rows.assign(family=layer_rows["model"].astype(str).map(family_of),
-                             relative_ci=_relative_ci(layer_rows))
-    rows = rows.drop_duplicates(["op", "config", "run_id", "latency_ms"] if "run_id" in rows.columns
-                                else ["op", "config", "latency_ms"])  # instances share one measurement
-    rows = rows.assign(weight=_repeat_weights(rows["relative_ci"]),
-                       log_latency=np.log(rows["latency_ms"]))
+    rows = layer_rows.assign(
+        family=layer_rows["model"].astype(str).map(family_of), relative_ci=_relative_ci(layer_rows)
+    )
+    rows = rows.drop_duplicates(
+        ["op", "config", "run_id", "latency_ms"] if "run_id" in rows.columns else ["op", "config", "latency_ms"]
+    )  # instances share one measurement
+    rows = rows.assign(weight=_repeat_weights(rows["relative_ci"]), log_latency=np.log(rows["latency_ms"]))
     rows = rows.assign(weighted_log=rows["weight"] * rows["log_latency"])
-    table = (rows.groupby(["op", "config"], sort=True)
-             .agg(flops=("flops", "first"), input_bytes=("input_bytes", "first"),
-                  output_bytes=("output_bytes", "first"), weight_bytes=("weight_bytes", "first"),
-                  family=("family", "min"), weighted_log=("weighted_log", "sum"), weight=("weight", "sum"),
-                  relative_ci=("relative_ci", "min"), power_w=("power_w", "mean"))
-             .reset_index())
+    table = (
+        rows.groupby(["op", "config"], sort=True)
+        .agg(
+            flops=("flops", "first"),
+            input_bytes=("input_bytes", "first"),
+            output_bytes=("output_bytes", "first"),
+            weight_bytes=("weight_bytes", "first"),
+            family=("family", "min"),
+            weighted_log=("weighted_log", "sum"),
+            weight=("weight", "sum"),
+            relative_ci=("relative_ci", "min"),
+            power_w=("power_w", "mean"),
+        )
+        .reset_index()
+    )
     table["latency_ms"] = np.exp(table.pop("weighted_log") / table["weight"])
     table["relative_ci"] = np.where(table["relative_ci"] > 0, np.sqrt(1.0 / table.pop("weight")), 0.0)
     runs = rows.groupby(["op", "config"], sort=True)["latency_ms"].transform("size")
     if (runs >= MEDIAN_RUNS).any():  # see combine_runs: the median of many runs, not their mean
         position = {key: i for i, key in enumerate(zip(table["op"], table["config"]))}
         for key, group in rows[runs >= MEDIAN_RUNS].groupby(["op", "config"], sort=False):
-            combined = combine_runs(group["latency_ms"].to_numpy(dtype=float), group["relative_ci"].to_numpy(dtype=float))
+            combined = combine_runs(
+                group["latency_ms"].to_numpy(dtype=float), group["relative_ci"].to_numpy(dtype=float)
+            )
             table.loc[position[key], ["latency_ms", "relative_ci"]] = combined
     return table[columns]
 
@@ -360,8 +428,10 @@ def requested_targets(text: str | None, data: TrainingData) -> list[str]:
             raise HwprofError(f"unknown target {word!r}; choose from {', '.join(TARGETS)} (comma-separated)")
         column = TARGETS[word]
         if column != "latency_ms" and np.isfinite(data.targets[column]).sum() < 3:
-            raise HwprofError(f"target {word} needs {column} on at least 3 networks, but the datasets have "
-                              f"{int(np.isfinite(data.targets[column]).sum())}; measure with a power sensor or drop {word}")
+            raise HwprofError(
+                f"target {word} needs {column} on at least 3 networks, but the datasets have "
+                f"{int(np.isfinite(data.targets[column]).sum())}; measure with a power sensor or drop {word}"
+            )
         wanted.append(column)
     if "latency_ms" not in wanted:
         wanted.insert(0, "latency_ms")  # power and energy models build on the latency model

@@ -8,20 +8,21 @@ predicted interval (coverage) at the requested confidence.
 from __future__ import annotations
 
 import os
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
 from hwprof.errors import HwprofError
-from hwprof.predictor.features import encode_layers
-from hwprof.fitting.pipeline import accuracy
 from hwprof.fitting.data import read_inputs, select_device, training_data
+from hwprof.fitting.pipeline import accuracy
+from hwprof.predictor.features import encode_layers
 from hwprof.predictor.predictor import Predictor, check_confidence
 
 
-def evaluate(predictor: Predictor, paths: Sequence[str | os.PathLike], confidence: float = 0.9,
-             device_name: str | None = None) -> tuple[dict, pd.DataFrame]:
+def evaluate(
+    predictor: Predictor, paths: Sequence[str | os.PathLike], confidence: float = 0.9, device_name: str | None = None
+) -> tuple[dict, pd.DataFrame]:
     """(report, points): the metrics, and every predicted/measured pair behind them."""
     check_confidence(confidence)
     frame, sources = read_inputs(paths)
@@ -42,12 +43,15 @@ def evaluate(predictor: Predictor, paths: Sequence[str | os.PathLike], confidenc
         "network": _metrics(table[table["level"] == "network"], by="target"),
         "network_per_family": {
             family: _metrics(group, by="target")
-            for family, group in table[table["level"] == "network"].groupby("family")},
+            for family, group in table[table["level"] == "network"].groupby("family")
+        },
         "layers": _metrics(table[table["level"] == "layer"], by="op"),
     }
     if report["predictor_device_name"] not in (None, device):
-        report["note"] = (f"the predictor was fitted on {report['predictor_device_name']!r} but the data was "
-                          f"measured on {device!r}: these figures measure transfer between devices")
+        report["note"] = (
+            f"the predictor was fitted on {report['predictor_device_name']!r} but the data was "
+            f"measured on {device!r}: these figures measure transfer between devices"
+        )
     return report, table
 
 
@@ -58,21 +62,42 @@ def _network_points(predictor: Predictor, data, confidence: float) -> pd.DataFra
     frames = []
     for target in predictor.targets:
         measured = data.targets[target]
-        frames.append(pd.DataFrame({
-            "level": "network", "target": target, "name": data.networks.names, "op": "network",
-            "family": data.families, "batch_size": data.networks.batch_sizes.astype(int),
-            "measured": measured, "predicted": arrays[target],
-            "low": arrays[f"{target}_low"], "high": arrays[f"{target}_high"],
-        }))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "level": "network",
+                    "target": target,
+                    "name": data.networks.names,
+                    "op": "network",
+                    "family": data.families,
+                    "batch_size": data.networks.batch_sizes.astype(int),
+                    "measured": measured,
+                    "predicted": arrays[target],
+                    "low": arrays[f"{target}_low"],
+                    "high": arrays[f"{target}_high"],
+                }
+            )
+        )
     for key in (k for k in arrays if k.endswith("_layer_sum")):  # NeuralPower-style sums, scored beside the fits
         measured = data.targets.get(key.removesuffix("_layer_sum"))
         if measured is None:
             continue
-        frames.append(pd.DataFrame({
-            "level": "network", "target": key, "name": data.networks.names, "op": "network",
-            "family": data.families, "batch_size": data.networks.batch_sizes.astype(int),
-            "measured": measured, "predicted": arrays[key], "low": np.nan, "high": np.nan,
-        }))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "level": "network",
+                    "target": key,
+                    "name": data.networks.names,
+                    "op": "network",
+                    "family": data.families,
+                    "batch_size": data.networks.batch_sizes.astype(int),
+                    "measured": measured,
+                    "predicted": arrays[key],
+                    "low": np.nan,
+                    "high": np.nan,
+                }
+            )
+        )
     table = pd.concat(frames, ignore_index=True)
     return table[np.isfinite(table["measured"]) & (table["measured"] > 0)]
 
@@ -85,17 +110,27 @@ def _layer_points(predictor: Predictor, data, confidence: float) -> pd.DataFrame
     index = models.model_index(ops)
     if (index < 0).any():
         uncovered = sorted({op for op, i in zip(ops, index) if i < 0})
-        raise HwprofError(f"op type(s) {', '.join(uncovered)} have no layer model and the predictor has no shared "
-                          f"fallback model, so their layers cannot be scored")
+        raise HwprofError(
+            f"op type(s) {', '.join(uncovered)} have no layer model and the predictor has no shared "
+            f"fallback model, so their layers cannot be scored"
+        )
     predicted_log = models.stacked.predict_log(z, index)
     bounds = models.log_bounds(confidence)[index]
-    return pd.DataFrame({
-        "level": "layer", "target": "latency_ms", "name": data.layers["config"].to_numpy(), "op": ops,
-        "family": data.layers["family"].to_numpy(), "batch_size": np.nan,
-        "measured": data.layers["latency_ms"].to_numpy(dtype=float), "predicted": np.exp(predicted_log),
-        "low": np.exp(predicted_log + bounds[:, 0]), "high": np.exp(predicted_log + bounds[:, 1]),
-        "model": [models.labels[i] for i in index],
-    })
+    return pd.DataFrame(
+        {
+            "level": "layer",
+            "target": "latency_ms",
+            "name": data.layers["config"].to_numpy(),
+            "op": ops,
+            "family": data.layers["family"].to_numpy(),
+            "batch_size": np.nan,
+            "measured": data.layers["latency_ms"].to_numpy(dtype=float),
+            "predicted": np.exp(predicted_log),
+            "low": np.exp(predicted_log + bounds[:, 0]),
+            "high": np.exp(predicted_log + bounds[:, 1]),
+            "model": [models.labels[i] for i in index],
+        }
+    )
 
 
 def _metrics(points: pd.DataFrame, by: str) -> dict:
@@ -103,14 +138,17 @@ def _metrics(points: pd.DataFrame, by: str) -> dict:
     for key, group in points.groupby(by, sort=True):
         metrics = accuracy(group["predicted"].to_numpy(), group["measured"].to_numpy())
         bounded = group.dropna(subset=["low", "high"])
-        metrics["coverage"] = (float(np.mean((bounded["measured"] >= bounded["low"]) &
-                                             (bounded["measured"] <= bounded["high"])))
-                               if len(bounded) else None)
+        metrics["coverage"] = (
+            float(np.mean((bounded["measured"] >= bounded["low"]) & (bounded["measured"] <= bounded["high"])))
+            if len(bounded)
+            else None
+        )
         result[str(key)] = metrics
     if by == "op" and len(points):
         metrics = accuracy(points["predicted"].to_numpy(), points["measured"].to_numpy())
-        metrics["coverage"] = float(np.mean((points["measured"] >= points["low"]) &
-                                            (points["measured"] <= points["high"])))
+        metrics["coverage"] = float(
+            np.mean((points["measured"] >= points["low"]) & (points["measured"] <= points["high"]))
+        )
         result["all layers"] = metrics
     return result
 
@@ -122,8 +160,10 @@ def plot(points: pd.DataFrame, path: str | os.PathLike, title: str = "") -> None
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    panels = [(f"network {t}", points[(points["level"] == "network") & (points["target"] == t)])
-              for t in points.loc[points["level"] == "network", "target"].unique()]
+    panels = [
+        (f"network {t}", points[(points["level"] == "network") & (points["target"] == t)])
+        for t in points.loc[points["level"] == "network", "target"].unique()
+    ]
     layers = points[points["level"] == "layer"]
     if len(layers):
         panels.append(("layer latency_ms", layers))

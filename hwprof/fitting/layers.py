@@ -99,8 +99,9 @@ def term_matrix(z: np.ndarray, terms: list[tuple[int, ...]]) -> np.ndarray:
     return np.column_stack(columns) if columns else np.zeros((z.shape[0], 0))
 
 
-def weighted_least_squares(x: np.ndarray, y: np.ndarray, w: np.ndarray, ridge: float = RIDGE
-                           ) -> tuple[float, np.ndarray]:
+def weighted_least_squares(
+    x: np.ndarray, y: np.ndarray, w: np.ndarray, ridge: float = RIDGE
+) -> tuple[float, np.ndarray]:
     """Intercept and coefficients minimising sum w (y - b - x beta)^2, with a small relative ridge."""
     w = w / w.sum()
     mean_y = float(w @ y)
@@ -154,15 +155,17 @@ def fit_base(z: np.ndarray, y: np.ndarray, w: np.ndarray, spec: tuple[str, list[
     return PhysicalBase("roofline", float(solution[0]), dict(zip(columns, (float(c) for c in solution[1:]))))
 
 
-def select_base(z: np.ndarray, y: np.ndarray, w: np.ndarray, folds: Folds, physical: list[int]
-                ) -> tuple[str, list[int]]:
+def select_base(
+    z: np.ndarray, y: np.ndarray, w: np.ndarray, folds: Folds, physical: list[int]
+) -> tuple[str, list[int]]:
     """The base form and variables (MACs, bytes or both) with the lowest cross-validated error.
 
     MACs and bytes are nearly collinear for element-wise ops; fitting both
     there splits the slope between them for no gain."""
     candidates = varying(z, physical)
-    specs = [("power", list(c)) for size in range(1, len(candidates) + 1)
-             for c in itertools.combinations(candidates, size)]
+    specs = [
+        ("power", list(c)) for size in range(1, len(candidates) + 1) for c in itertools.combinations(candidates, size)
+    ]
     if candidates:
         specs.append(("roofline", candidates))
     best = (("power", []), np.inf)
@@ -221,8 +224,15 @@ def weighted_log_rmse(predicted: np.ndarray, measured: np.ndarray, w: np.ndarray
     return float(np.sqrt(np.average((predicted - measured) ** 2, weights=w)))
 
 
-def fit_polynomial(z: np.ndarray, y: np.ndarray, w: np.ndarray, folds: Folds, candidates: list[int],
-                   physical: list[int], degree: int = 2) -> tuple[LayerModel, np.ndarray]:
+def fit_polynomial(
+    z: np.ndarray,
+    y: np.ndarray,
+    w: np.ndarray,
+    folds: Folds,
+    candidates: list[int],
+    physical: list[int],
+    degree: int = 2,
+) -> tuple[LayerModel, np.ndarray]:
     """Power-law base plus a sparse polynomial correction of its residual.
 
     Returns the model and out-of-fold predictions. Term sets are proposed on the
@@ -243,8 +253,15 @@ def fit_polynomial(z: np.ndarray, y: np.ndarray, w: np.ndarray, folds: Folds, ca
     for train, test in folds.splits:
         fold_base = fit_base(z[train], y[train], w[train], spec)
         fold_residual = y[train] - fold_base.predict(z[train])
-        prepared.append((train, test, fold_residual, fold_base.predict(z[test]),
-                         term_matrix(clip_to(z[test], training_range(z[train], columns)), terms)))
+        prepared.append(
+            (
+                train,
+                test,
+                fold_residual,
+                fold_base.predict(z[test]),
+                term_matrix(clip_to(z[test], training_range(z[train], columns)), terms),
+            )
+        )
     best = None
     scored = folds.scored
     for support in supports:
@@ -268,24 +285,34 @@ def fit_polynomial(z: np.ndarray, y: np.ndarray, w: np.ndarray, folds: Folds, ca
         else:
             quadratic[term] = float(c)
     used = sorted(set(linear) | {i for pair in quadratic for i in pair})
-    model = LayerModel("polynomial", intercept, linear, quadratic, training_range(z, used),
-                       (float(residual.min() - intercept), float(residual.max() - intercept)), base)
+    model = LayerModel(
+        "polynomial",
+        intercept,
+        linear,
+        quadratic,
+        training_range(z, used),
+        (float(residual.min() - intercept), float(residual.max() - intercept)),
+        base,
+    )
     return model, oof
 
 
-def _fit_trees_once(z: np.ndarray, y: np.ndarray, w: np.ndarray, candidates: list[int],
-                    spec: tuple[str, list[int]]) -> LayerModel:
+def _fit_trees_once(
+    z: np.ndarray, y: np.ndarray, w: np.ndarray, candidates: list[int], spec: tuple[str, list[int]]
+) -> LayerModel:
     base = fit_base(z, y, w, spec)
     columns = varying(z, candidates) or candidates[:1]
     residual = y - base.predict(z)
     trees = fit_boosted_trees(z[:, columns], residual, w, TREE_COUNT, TREE_DEPTH)
     trees.feature = np.asarray(columns, dtype=np.intp)[trees.feature]
-    return LayerModel("trees", 0.0, {}, {}, training_range(z, columns),
-                      (float(residual.min()), float(residual.max())), base, trees)
+    return LayerModel(
+        "trees", 0.0, {}, {}, training_range(z, columns), (float(residual.min()), float(residual.max())), base, trees
+    )
 
 
-def fit_trees(z: np.ndarray, y: np.ndarray, w: np.ndarray, folds: Folds, candidates: list[int],
-              physical: list[int]) -> tuple[LayerModel, np.ndarray]:
+def fit_trees(
+    z: np.ndarray, y: np.ndarray, w: np.ndarray, folds: Folds, candidates: list[int], physical: list[int]
+) -> tuple[LayerModel, np.ndarray]:
     """Physical base plus boosted trees on its residual; returns the model and out-of-fold predictions."""
     spec = select_base(z, y, w, folds, physical)
     oof = np.full_like(y, np.nan)
@@ -302,8 +329,16 @@ def _split_points(column: np.ndarray, bins: int) -> np.ndarray:
     return (values[:-1] + values[1:]) / 2
 
 
-def fit_boosted_trees(x: np.ndarray, y: np.ndarray, w: np.ndarray, n_trees: int, depth: int,
-                      learning_rate: float = 0.1, min_leaf: int = 3, bins: int = 32) -> Trees:
+def fit_boosted_trees(
+    x: np.ndarray,
+    y: np.ndarray,
+    w: np.ndarray,
+    n_trees: int,
+    depth: int,
+    learning_rate: float = 0.1,
+    min_leaf: int = 3,
+    bins: int = 32,
+) -> Trees:
     """Weighted least-squares gradient boosting of oblivious trees (one test per level, as CatBoost
     grows them), each level chosen on histograms so it costs a handful of array operations.
     Trees index the columns of x; the caller maps them to variable indices."""
@@ -314,7 +349,7 @@ def fit_boosted_trees(x: np.ndarray, y: np.ndarray, w: np.ndarray, n_trees: int,
     threshold_table = np.full((p, width), np.inf)
     binned = np.zeros((n, p), dtype=np.intp)
     for f, c in enumerate(cuts):
-        threshold_table[f, :len(c)] = c
+        threshold_table[f, : len(c)] = c
         binned[:, f] = np.searchsorted(c, x[:, f], side="left")  # bin b: exactly b thresholds below x
     offsets = np.arange(p) * width
     # a test must leave min_leaf layers on each side (over all nodes) and have a threshold
@@ -323,13 +358,13 @@ def fit_boosted_trees(x: np.ndarray, y: np.ndarray, w: np.ndarray, n_trees: int,
     repeated_w = np.repeat(w, p)
     feature = np.zeros((n_trees, depth), dtype=np.intp)
     threshold = np.full((n_trees, depth), np.inf)
-    leaf = np.zeros((n_trees, 2 ** depth))
+    leaf = np.zeros((n_trees, 2**depth))
     prediction = np.zeros(n)
     for t in range(n_trees):
         residual = y - prediction
         node = np.zeros(n, dtype=np.intp)
         for level in range(depth):
-            nodes = 2 ** level
+            nodes = 2**level
             index = (node[:, None] * (p * width) + offsets[None, :] + binned).ravel()
             size = nodes * p * width
             sums = np.bincount(index, np.repeat(residual * w, p), minlength=size).reshape(nodes, p, width)
@@ -337,8 +372,10 @@ def fit_boosted_trees(x: np.ndarray, y: np.ndarray, w: np.ndarray, n_trees: int,
             left_sum, left_mass = np.cumsum(sums, axis=2), np.cumsum(mass, axis=2)
             right_sum, right_mass = left_sum[:, :, -1:] - left_sum, left_mass[:, :, -1:] - left_mass
             with np.errstate(divide="ignore", invalid="ignore"):
-                gain = (np.where(left_mass > 0, left_sum ** 2 / left_mass, 0.0)
-                        + np.where(right_mass > 0, right_sum ** 2 / right_mass, 0.0)).sum(axis=0)
+                gain = (
+                    np.where(left_mass > 0, left_sum**2 / left_mass, 0.0)
+                    + np.where(right_mass > 0, right_sum**2 / right_mass, 0.0)
+                ).sum(axis=0)
             gain -= _unsplit_gain(left_sum, left_mass)
             gain[~allowed] = -np.inf
             best = int(np.argmax(gain))
@@ -348,9 +385,9 @@ def fit_boosted_trees(x: np.ndarray, y: np.ndarray, w: np.ndarray, n_trees: int,
                 node = 2 * node + (binned[:, f] > b)
             else:  # no test helps: this level's bit stays 0 for every layer
                 node = 2 * node
-        leaf_sum = np.bincount(node, residual * w, minlength=2 ** depth)
-        leaf_mass = np.bincount(node, w, minlength=2 ** depth)
-        values = learning_rate * np.divide(leaf_sum, leaf_mass, out=np.zeros(2 ** depth), where=leaf_mass > 0)
+        leaf_sum = np.bincount(node, residual * w, minlength=2**depth)
+        leaf_mass = np.bincount(node, w, minlength=2**depth)
+        values = learning_rate * np.divide(leaf_sum, leaf_mass, out=np.zeros(2**depth), where=leaf_mass > 0)
         leaf[t] = values
         prediction += values[node]
     return Trees(depth, feature, threshold, leaf)
@@ -359,7 +396,7 @@ def fit_boosted_trees(x: np.ndarray, y: np.ndarray, w: np.ndarray, n_trees: int,
 def _unsplit_gain(left_sum: np.ndarray, left_mass: np.ndarray) -> float:
     """Sum over a level's nodes of (node sum)^2 / (node mass): the score before the level's test."""
     total_sum, total_mass = left_sum[:, 0, -1], left_mass[:, 0, -1]
-    return float(np.sum(np.divide(total_sum ** 2, total_mass, out=np.zeros_like(total_sum), where=total_mass > 0)))
+    return float(np.sum(np.divide(total_sum**2, total_mass, out=np.zeros_like(total_sum), where=total_mass > 0)))
 
 
 def rmspe(predicted: np.ndarray, measured: np.ndarray) -> float:
@@ -373,7 +410,7 @@ def precision_weights(relative_ci: np.ndarray | None, n: int) -> np.ndarray:
     if relative_ci is None:
         return np.ones(n)
     ci = np.nan_to_num(np.asarray(relative_ci, dtype=float), nan=0.0)
-    weights = 1.0 / (MODEL_ERROR_FLOOR ** 2 + ci ** 2)
+    weights = 1.0 / (MODEL_ERROR_FLOOR**2 + ci**2)
     return weights / weights.mean()
 
 
@@ -387,14 +424,28 @@ def blend(polynomial: LayerModel, trees: LayerModel) -> LayerModel:
     low = (polynomial.correction_range[0] + trees.correction_range[0]) / 2
     high = (polynomial.correction_range[1] + trees.correction_range[1]) / 2
     half = Trees(trees.trees.depth, trees.trees.feature, trees.trees.threshold, trees.trees.leaf / 2)
-    return LayerModel("blend", polynomial.intercept / 2, {i: c / 2 for i, c in polynomial.linear.items()},
-                      {pair: c / 2 for pair, c in polynomial.quadratic.items()}, {**trees.clip, **polynomial.clip},
-                      (low, high), polynomial.base, half)
+    return LayerModel(
+        "blend",
+        polynomial.intercept / 2,
+        {i: c / 2 for i, c in polynomial.linear.items()},
+        {pair: c / 2 for pair, c in polynomial.quadratic.items()},
+        {**trees.clip, **polynomial.clip},
+        (low, high),
+        polynomial.base,
+        half,
+    )
 
 
-def fit_op_model(z: np.ndarray, y_log: np.ndarray, groups: np.ndarray, variables: list[str],
-                 candidates: list[int], family: str = "auto", relative_ci: np.ndarray | None = None,
-                 always_train: np.ndarray | None = None) -> tuple[LayerModel, np.ndarray]:
+def fit_op_model(
+    z: np.ndarray,
+    y_log: np.ndarray,
+    groups: np.ndarray,
+    variables: list[str],
+    candidates: list[int],
+    family: str = "auto",
+    relative_ci: np.ndarray | None = None,
+    always_train: np.ndarray | None = None,
+) -> tuple[LayerModel, np.ndarray]:
     """The chosen family's model for one op type, and its out-of-fold log predictions.
 
     `family` is a user's choice (FAMILIES) or "blend", which a refit inside cross-validation

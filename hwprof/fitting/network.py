@@ -23,9 +23,9 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import lsq_linear
 
+from hwprof.fitting.layers import precision_weights
 from hwprof.predictor.features import ADDITIVE_KINDS, AGGREGATE_KINDS, OP_GROUPS
 from hwprof.predictor.network_model import RATIO_COLUMNS, NetworkModel, ratio_features
-from hwprof.fitting.layers import precision_weights
 
 LAMBDAS = (0.01, 0.1, 1.0, 10.0, 100.0, 1000.0)
 SMALL_SAMPLE_LAMBDA = 10.0  # used when there are too few networks to cross-validate the choice
@@ -100,8 +100,9 @@ def choose_lambda(x: np.ndarray, y: np.ndarray, design: Design, splits, weights:
     return best, {str(k): v for k, v in errors.items()}
 
 
-def fit_network_model(target: str, x: np.ndarray, y: np.ndarray, design: Design, splits,
-                      relative_ci: np.ndarray | None = None) -> NetworkModel:
+def fit_network_model(
+    target: str, x: np.ndarray, y: np.ndarray, design: Design, splits, relative_ci: np.ndarray | None = None
+) -> NetworkModel:
     weights = precision_weights(relative_ci, len(y))
     lam, errors = choose_lambda(x, y, design, splits, weights)
     coef = solve(x, y, design, lam, weights)
@@ -130,8 +131,9 @@ def _ridge(phi: np.ndarray, r: np.ndarray, w: np.ndarray, lam: float) -> np.ndar
     return coef
 
 
-def fresh_memory_cost(layer_total: np.ndarray, fresh_mb: np.ndarray, y: np.ndarray,
-                      weights: np.ndarray) -> tuple[float, float]:
+def fresh_memory_cost(
+    layer_total: np.ndarray, fresh_mb: np.ndarray, y: np.ndarray, weights: np.ndarray
+) -> tuple[float, float]:
     """(ratio, ms per MB of fresh outputs) of latency ~ ratio x layer sum + cost x fresh MB, fitted
     to every network at once (relative error, both >= 0). The cost is a property of the machine,
     not of an architecture, so it is estimated from all families together before any correction
@@ -143,8 +145,15 @@ def fresh_memory_cost(layer_total: np.ndarray, fresh_mb: np.ndarray, y: np.ndarr
     return float(ratio) if ratio > 1e-6 else 1.0, min(float(per_mb), float(ceiling))
 
 
-def fit_log_ratio_model(target: str, layer_sums: np.ndarray, counts: np.ndarray, y: np.ndarray, splits,
-                        relative_ci: np.ndarray | None = None, fresh_mb: np.ndarray | None = None) -> NetworkModel:
+def fit_log_ratio_model(
+    target: str,
+    layer_sums: np.ndarray,
+    counts: np.ndarray,
+    y: np.ndarray,
+    splits,
+    relative_ci: np.ndarray | None = None,
+    fresh_mb: np.ndarray | None = None,
+) -> NetworkModel:
     """Network latency as the sum of its predicted layers times a bounded correction, plus a cost
     per MB of outputs written to fresh memory.
 
@@ -177,8 +186,11 @@ def fit_log_ratio_model(target: str, layer_sums: np.ndarray, counts: np.ndarray,
     if len(y) >= MIN_ROWS_FOR_LAMBDA_CV and splits:
         # no correction at all (the layer sum as it is) is the simplest candidate, and the first to beat
         test = np.concatenate([t for _, t in splits])
-        best = float(np.sqrt(np.sum(weights[test] * np.log(y[test] / (total[test] + additive[test])) ** 2)
-                             / np.sum(weights[test])))
+        best = float(
+            np.sqrt(
+                np.sum(weights[test] * np.log(y[test] / (total[test] + additive[test])) ** 2) / np.sum(weights[test])
+            )
+        )
         errors["identity"] = best
         chosen = None
         for k, columns in enumerate(RATIO_COLUMN_SETS):
@@ -199,8 +211,17 @@ def fit_log_ratio_model(target: str, layer_sums: np.ndarray, counts: np.ndarray,
     if chosen is not None:
         coef[chosen] = _ridge(phi[:, chosen], r, weights, lam)
         coef[0] += np.log(ratio)
-    return NetworkModel(target, RATIO_COLUMNS, coef, lam, "log_ratio", phi.min(axis=0), phi.max(axis=0), per_mb,
-                        cv={"log_rmse": errors, "columns": [RATIO_COLUMNS[k] for k in chosen or []]})
+    return NetworkModel(
+        target,
+        RATIO_COLUMNS,
+        coef,
+        lam,
+        "log_ratio",
+        phi.min(axis=0),
+        phi.max(axis=0),
+        per_mb,
+        cv={"log_rmse": errors, "columns": [RATIO_COLUMNS[k] for k in chosen or []]},
+    )
 
 
 def additive_aggregates(aggregates: np.ndarray) -> tuple[list[str], np.ndarray]:

@@ -11,24 +11,37 @@ from __future__ import annotations
 import json
 import os
 import time
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from scipy import stats
 
 from hwprof.errors import HwprofError, option
-from hwprof.predictor.features import (
-    AGGREGATE_KINDS, BASE_VARIABLES, FRESH_KIND, OP_GROUPS, PHYSICAL_VARIABLES, NetworkBatch,
-    config_variables, encode_layers, op_group,
-)
 from hwprof.fitting.data import (
-    TrainingData, allocator_pinned, allocator_warning, read_inputs, requested_targets, select_device, training_data,
+    TrainingData,
+    allocator_pinned,
+    allocator_warning,
+    read_inputs,
+    requested_targets,
+    select_device,
+    training_data,
 )
 from hwprof.fitting.layers import FAMILIES, MIN_ROWS, fit_op_model, make_folds
 from hwprof.fitting.network import analytic_design, energy_design, fit_log_ratio_model, fit_network_model, power_design
-from hwprof.predictor.intervals import held_out_coverage
 from hwprof.models.spec import SWEEP_FAMILY
+from hwprof.predictor.features import (
+    AGGREGATE_KINDS,
+    BASE_VARIABLES,
+    FRESH_KIND,
+    OP_GROUPS,
+    PHYSICAL_VARIABLES,
+    NetworkBatch,
+    config_variables,
+    encode_layers,
+    op_group,
+)
 from hwprof.predictor.file import new_document
+from hwprof.predictor.intervals import held_out_coverage
 from hwprof.predictor.layer_model import LayerModelSet
 from hwprof.predictor.network_model import CompiledNetworkModel
 from hwprof.predictor.predictor import Predictor, load_predictor
@@ -38,10 +51,17 @@ FALLBACK_VARIABLES = PHYSICAL_VARIABLES + ("batch",)
 LAYER_TARGETS = ("latency_ms", "power_w")
 
 
-def fit(paths: Sequence[str | os.PathLike], out: str | os.PathLike | None = None, targets: str | None = None,
-        family: str = "auto", device_name: str | None = None, cv: bool = True,
-        progress: Progress | None = None, base: str | os.PathLike | None = None, align_runs: bool = True
-        ) -> Predictor:
+def fit(
+    paths: Sequence[str | os.PathLike],
+    out: str | os.PathLike | None = None,
+    targets: str | None = None,
+    family: str = "auto",
+    device_name: str | None = None,
+    cv: bool = True,
+    progress: Progress | None = None,
+    base: str | os.PathLike | None = None,
+    align_runs: bool = True,
+) -> Predictor:
     """Datasets in, predictor out (written to `out` when given).
 
     With `align_runs`, runs of the datasets measured at different machine speeds are
@@ -74,8 +94,9 @@ def fit(paths: Sequence[str | os.PathLike], out: str | os.PathLike | None = None
     return predictor
 
 
-def fit_training_data(data: TrainingData, targets: Sequence[str], family: str = "auto", cv: bool = True,
-                      progress: Progress | None = None) -> Predictor:
+def fit_training_data(
+    data: TrainingData, targets: Sequence[str], family: str = "auto", cv: bool = True, progress: Progress | None = None
+) -> Predictor:
     say = (progress or Progress()).note
     started = time.perf_counter()
     variables = list(BASE_VARIABLES) + config_variables(_configs(data))
@@ -86,38 +107,65 @@ def fit_training_data(data: TrainingData, targets: Sequence[str], family: str = 
         layer_targets = []  # power layer models need latency layer models beside them
     say(f"fitting {len(data.layers)} unique layer configurations and {len(data.networks)} networks")
     everything = np.ones(len(data.networks), dtype=bool)
-    doc = _fit_once(data, variables, layer_z, network_z, layer_targets, targets, family,
-                    np.ones(len(data.layers), dtype=bool), everything)
+    doc = _fit_once(
+        data,
+        variables,
+        layer_z,
+        network_z,
+        layer_targets,
+        targets,
+        family,
+        np.ones(len(data.layers), dtype=bool),
+        everything,
+    )
     predictor = Predictor(doc)
     if cv:
-        choices = {target: {op: model["cv"]["family"] for op, model in entry["ops"].items()}
-                   for target, entry in doc["layer_models"].items()}
+        choices = {
+            target: {op: model["cv"]["family"] for op, model in entry["ops"].items()}
+            for target, entry in doc["layer_models"].items()
+        }
 
         def fit_fold(train: np.ndarray) -> Predictor:
             network_mask = np.zeros(len(data.networks), dtype=bool)
             network_mask[train] = True
-            return Predictor(_fit_once(data, variables, layer_z, network_z, layer_targets, targets, family,
-                                       _layers_of(data, train), network_mask, choices))
+            return Predictor(
+                _fit_once(
+                    data,
+                    variables,
+                    layer_z,
+                    network_z,
+                    layer_targets,
+                    targets,
+                    family,
+                    _layers_of(data, train),
+                    network_mask,
+                    choices,
+                )
+            )
 
         _cross_validate(predictor, data, targets, fit_fold, say)
     doc["training"] = _training_summary(data, variables, layer_targets, time.perf_counter() - started)
     return Predictor(doc)
 
 
-def adapt_training_data(base: Predictor, data: TrainingData, targets: Sequence[str], cv: bool = True,
-                        progress: Progress | None = None) -> Predictor:
+def adapt_training_data(
+    base: Predictor, data: TrainingData, targets: Sequence[str], cv: bool = True, progress: Progress | None = None
+) -> Predictor:
     """`base`'s layer models with network models learned from `data`'s networks, validated the
     same way as a full fit (so the intervals are calibrated on the new networks)."""
     say = (progress or Progress()).note
     if not base.uses_layers:
-        raise HwprofError(f"{base.source} has no layer models (it was fitted from network rows alone), so there is "
-                          f"nothing to keep from it; fit without {option('base')}")
+        raise HwprofError(
+            f"{base.source} has no layer models (it was fitted from network rows alone), so there is "
+            f"nothing to keep from it; fit without {option('base')}"
+        )
     say(f"keeping the layer models of {base.source}; fitting network models on {len(data.networks)} networks")
     predictor = refit_networks(base, data, targets)
     doc = predictor.doc
     doc["device_name"] = data.device_name
-    doc["training"]["network_refit"].update(base=base.source, base_device_name=base.doc.get("device_name"),
-                                            sources=data.sources)
+    doc["training"]["network_refit"].update(
+        base=base.source, base_device_name=base.doc.get("device_name"), sources=data.sources
+    )
     if cv:
         _cross_validate(predictor, data, targets, lambda train: refit_networks(base, data.subset(train), targets), say)
     return Predictor(doc, source=base.source)
@@ -129,11 +177,20 @@ def refit_networks(predictor: Predictor, data: TrainingData, targets: Sequence[s
     This adapts a predictor to new whole-network measurements (another search
     space, a few networks measured on site) without measuring layers again."""
     network_z = encode_layers(data.networks.layers, predictor.variables)
-    docs = _fit_network_targets(data.networks, data.families, data.targets, targets, predictor.layer_sets,
-                                network_z, data.relative_ci, fresh_memory=not allocator_pinned(data.sources))
+    docs = _fit_network_targets(
+        data.networks,
+        data.families,
+        data.targets,
+        targets,
+        predictor.layer_sets,
+        network_z,
+        data.relative_ci,
+        fresh_memory=not allocator_pinned(data.sources),
+    )
     doc = dict(predictor.doc, network_models=docs, targets=list(docs), cv={"scheme": "none", "reason": "refitted"})
-    doc["training"] = dict(doc.get("training", {}), network_refit={"networks": len(data.networks),
-                                                                   "families": sorted(set(data.families))})
+    doc["training"] = dict(
+        doc.get("training", {}), network_refit={"networks": len(data.networks), "families": sorted(set(data.families))}
+    )
     return Predictor(doc)
 
 
@@ -149,9 +206,18 @@ def _measured(layers, target: str) -> int:
     return int(np.sum(np.isfinite(values) & (values > 0)))
 
 
-def _fit_once(data: TrainingData, variables: list[str], layer_z: np.ndarray, network_z: np.ndarray,
-              layer_targets: list[str], targets: Sequence[str], family: str,
-              layer_mask: np.ndarray, network_mask: np.ndarray, choices: dict | None = None) -> dict:
+def _fit_once(
+    data: TrainingData,
+    variables: list[str],
+    layer_z: np.ndarray,
+    network_z: np.ndarray,
+    layer_targets: list[str],
+    targets: Sequence[str],
+    family: str,
+    layer_mask: np.ndarray,
+    network_mask: np.ndarray,
+    choices: dict | None = None,
+) -> dict:
     """The predictor document fitted on the masked layer configurations and networks.
 
     `choices` (target -> op -> "polynomial"|"trees"|"blend") reuses the model family picked
@@ -159,16 +225,25 @@ def _fit_once(data: TrainingData, variables: list[str], layer_z: np.ndarray, net
     """
     layer_docs, latency_oof = {}, None
     for target in layer_targets:
-        layer_docs[target], oof = _fit_layer_target(data, variables, layer_z, target, family, layer_mask,
-                                                    (choices or {}).get(target))
+        layer_docs[target], oof = _fit_layer_target(
+            data, variables, layer_z, target, family, layer_mask, (choices or {}).get(target)
+        )
         if target == "latency_ms":
             latency_oof = _on_network_layers(data, oof)
     sets = {t: LayerModelSet.from_json(d, variables) for t, d in layer_docs.items()}
     batch = data.networks.select(np.flatnonzero(network_mask))
     families = data.families[network_mask]
-    network_docs = _fit_network_targets(batch, families, {t: v[network_mask] for t, v in data.targets.items()},
-                                        targets, sets, network_z, data.relative_ci[network_mask], latency_oof,
-                                        fresh_memory=not allocator_pinned(data.sources))
+    network_docs = _fit_network_targets(
+        batch,
+        families,
+        {t: v[network_mask] for t, v in data.targets.items()},
+        targets,
+        sets,
+        network_z,
+        data.relative_ci[network_mask],
+        latency_oof,
+        fresh_memory=not allocator_pinned(data.sources),
+    )
     groups_seen = sorted({op_group(record.op) for record in data.networks.layers})
     return new_document(data.device_name, variables, groups_seen, layer_docs, network_docs)
 
@@ -184,8 +259,15 @@ def _on_network_layers(data: TrainingData, per_config: np.ndarray) -> np.ndarray
     return moved
 
 
-def _fit_layer_target(data: TrainingData, variables: list[str], layer_z: np.ndarray, target: str, family: str,
-                      mask: np.ndarray, choices: dict | None = None) -> tuple[dict, np.ndarray]:
+def _fit_layer_target(
+    data: TrainingData,
+    variables: list[str],
+    layer_z: np.ndarray,
+    target: str,
+    family: str,
+    mask: np.ndarray,
+    choices: dict | None = None,
+) -> tuple[dict, np.ndarray]:
     """Op models, op-group models and the shared fallback for one target, and each configuration's
     out-of-fold log prediction (from the model that would cover it: its own op model where it has one,
     else its op group's, else the fallback's; NaN where not fitted).
@@ -206,8 +288,9 @@ def _fit_layer_target(data: TrainingData, variables: list[str], layer_z: np.ndar
     rows = np.flatnonzero(usable)
     if len(rows) >= MIN_ROWS:
         physical = [variables.index(name) for name in FALLBACK_VARIABLES]
-        model, oof = fit_op_model(layer_z[rows], y_log[rows], groups[rows], variables, physical, "polynomial",
-                                  relative_ci[rows], sweeps[rows])
+        model, oof = fit_op_model(
+            layer_z[rows], y_log[rows], groups[rows], variables, physical, "polynomial", relative_ci[rows], sweeps[rows]
+        )
         fallback = model.to_json(variables)
         out_of_fold[rows] = oof
         op_groups = np.array([op_group(op) for op in ops])
@@ -215,8 +298,16 @@ def _fit_layer_target(data: TrainingData, variables: list[str], layer_z: np.ndar
             rows = np.flatnonzero(usable & (op_groups == group))
             if len(rows) < MIN_ROWS:
                 continue
-            model, oof = fit_op_model(layer_z[rows], y_log[rows], groups[rows], variables, physical, "polynomial",
-                                      relative_ci[rows], sweeps[rows])
+            model, oof = fit_op_model(
+                layer_z[rows],
+                y_log[rows],
+                groups[rows],
+                variables,
+                physical,
+                "polynomial",
+                relative_ci[rows],
+                sweeps[rows],
+            )
             group_docs[group] = model.to_json(variables)
             out_of_fold[rows] = oof
     docs = {}
@@ -224,15 +315,24 @@ def _fit_layer_target(data: TrainingData, variables: list[str], layer_z: np.ndar
         rows = np.flatnonzero(usable & (ops == op))
         if len(rows) < MIN_ROWS or (choices is not None and op not in choices):
             continue
-        model, oof = fit_op_model(layer_z[rows], y_log[rows], groups[rows], variables, all_columns,
-                                  family if choices is None else choices[op], relative_ci[rows], sweeps[rows])
+        model, oof = fit_op_model(
+            layer_z[rows],
+            y_log[rows],
+            groups[rows],
+            variables,
+            all_columns,
+            family if choices is None else choices[op],
+            relative_ci[rows],
+            sweeps[rows],
+        )
         docs[op] = model.to_json(variables)
         out_of_fold[rows] = oof
     return {"ops": docs, "groups": group_docs, "fallback": fallback}, out_of_fold
 
 
-def _layer_sums(sets: dict[str, LayerModelSet], batch: NetworkBatch, network_z: np.ndarray,
-                known_log: np.ndarray | None = None) -> np.ndarray:
+def _layer_sums(
+    sets: dict[str, LayerModelSet], batch: NetworkBatch, network_z: np.ndarray, known_log: np.ndarray | None = None
+) -> np.ndarray:
     """Per network and op group, the sum of predicted layer latencies; `known_log` (log ms per
     unique layer, NaN where unknown) replaces the prediction where given."""
     ops = [record.op for record in batch.layers]
@@ -246,10 +346,17 @@ def _layer_sums(sets: dict[str, LayerModelSet], batch: NetworkBatch, network_z: 
     return batch.membership @ (onehot * np.exp(predicted_log)[:, None])
 
 
-def _fit_network_targets(batch: NetworkBatch, families: np.ndarray, values: dict[str, np.ndarray],
-                         targets: Sequence[str], sets: dict[str, LayerModelSet], network_z: np.ndarray,
-                         relative_ci: np.ndarray, layer_oof_log: np.ndarray | None = None,
-                         fresh_memory: bool = True) -> dict:
+def _fit_network_targets(
+    batch: NetworkBatch,
+    families: np.ndarray,
+    values: dict[str, np.ndarray],
+    targets: Sequence[str],
+    sets: dict[str, LayerModelSet],
+    network_z: np.ndarray,
+    relative_ci: np.ndarray,
+    layer_oof_log: np.ndarray | None = None,
+    fresh_memory: bool = True,
+) -> dict:
     """Network models for each target. With layer models, the latency model learns from each
     network's *out-of-fold* layer sum where its layers were measured: it must correct layer
     predictions as they are for networks the layer models did not see, not as they are in-sample.
@@ -261,8 +368,9 @@ def _fit_network_targets(batch: NetworkBatch, families: np.ndarray, values: dict
         per_group = batch.aggregates.reshape(len(batch), len(OP_GROUPS), len(AGGREGATE_KINDS))
         stacked_sums = _layer_sums(sets, batch, network_z, layer_oof_log)
         fresh_mb = per_group[:, :, FRESH_KIND].sum(axis=1) if fresh_memory else None
-        latency_model = fit_log_ratio_model("latency_ms", stacked_sums, per_group[:, :, 0], y, splits, relative_ci,
-                                            fresh_mb)
+        latency_model = fit_log_ratio_model(
+            "latency_ms", stacked_sums, per_group[:, :, 0], y, splits, relative_ci, fresh_mb
+        )
         layer_sums = _layer_sums(sets, batch, network_z)
     else:
         layer_sums = None
@@ -277,8 +385,9 @@ def _fit_network_targets(batch: NetworkBatch, families: np.ndarray, values: dict
         measured = np.isfinite(values[target]) & (values[target] > 0)
         rows = np.flatnonzero(measured)
         if len(rows) < 3:
-            raise HwprofError(f"{target} was measured on only {len(rows)} network(s) in this training split; "
-                              f"fit needs at least 3")
+            raise HwprofError(
+                f"{target} was measured on only {len(rows)} network(s) in this training split; fit needs at least 3"
+            )
         target_splits = make_folds(families[rows]).splits
         if target == "power_w":
             positive = np.maximum(contributions[rows], 0.0)
@@ -286,13 +395,19 @@ def _fit_network_targets(batch: NetworkBatch, families: np.ndarray, values: dict
             design, x = power_design(shares, values[target][rows])
         else:
             design, x = energy_design(predicted_latency[rows], batch.aggregates[rows], values[target][rows])
-        docs[target] = fit_network_model(target, x, values[target][rows], design, target_splits,
-                                         relative_ci[rows]).to_json()
+        docs[target] = fit_network_model(
+            target, x, values[target][rows], design, target_splits, relative_ci[rows]
+        ).to_json()
     return docs
 
 
-def _cross_validate(predictor: Predictor, data: TrainingData, targets, fit_fold: Callable[[np.ndarray], Predictor],
-                    say: Callable[[str], None]) -> None:
+def _cross_validate(
+    predictor: Predictor,
+    data: TrainingData,
+    targets,
+    fit_fold: Callable[[np.ndarray], Predictor],
+    say: Callable[[str], None],
+) -> None:
     """Leave one family out over the networks, refitting with `fit_fold(train rows)`; store the held-out
     residuals and metrics in the predictor document."""
     families = data.families
@@ -325,19 +440,34 @@ def _cross_validate(predictor: Predictor, data: TrainingData, targets, fit_fold:
         model_doc["residuals_log"] = [round(float(r), 6) for r in np.sort(residuals)]
         metrics[t] = accuracy(predicted[t][ok], measured[ok])
         metrics[t]["coverage_90"] = held_out_coverage(residuals, fold_of[ok], 0.9)
-        metrics[t]["per_family"] = {f: accuracy(predicted[t][ok & (families == f)], measured[ok & (families == f)])
-                                    for f in sorted(set(families[ok]))}
+        metrics[t]["per_family"] = {
+            f: accuracy(predicted[t][ok & (families == f)], measured[ok & (families == f)])
+            for f in sorted(set(families[ok]))
+        }
     if np.isfinite(layer_sum).any():
         ok = np.isfinite(layer_sum)
         metrics["latency_ms_layer_sum"] = accuracy(layer_sum[ok], data.targets["latency_ms"][ok])
-    held_out = [{"model": name, "batch_size": int(size), "family": str(family), "relative_ci": round(float(ci), 5),
-                 **{f"measured_{t}": _plain(data.targets[t][i]) for t in targets},
-                 **{f"predicted_{t}": _plain(predicted[t][i]) for t in targets},
-                 "predicted_latency_ms_layer_sum": _plain(layer_sum[i])}
-                for i, (name, size, family, ci) in enumerate(zip(data.networks.names, data.networks.batch_sizes,
-                                                                  families, data.relative_ci))]
-    predictor.doc["cv"] = {"scheme": folds.scheme, "folds": len(folds.splits), "networks": n, "metrics": metrics,
-                           "held_out_predictions": held_out}
+    held_out = [
+        {
+            "model": name,
+            "batch_size": int(size),
+            "family": str(family),
+            "relative_ci": round(float(ci), 5),
+            **{f"measured_{t}": _plain(data.targets[t][i]) for t in targets},
+            **{f"predicted_{t}": _plain(predicted[t][i]) for t in targets},
+            "predicted_latency_ms_layer_sum": _plain(layer_sum[i]),
+        }
+        for i, (name, size, family, ci) in enumerate(
+            zip(data.networks.names, data.networks.batch_sizes, families, data.relative_ci)
+        )
+    ]
+    predictor.doc["cv"] = {
+        "scheme": folds.scheme,
+        "folds": len(folds.splits),
+        "networks": n,
+        "metrics": metrics,
+        "held_out_predictions": held_out,
+    }
 
 
 def _plain(value: float) -> float | None:
@@ -369,7 +499,7 @@ def accuracy(predicted: np.ndarray, measured: np.ndarray) -> dict:
     error = (predicted - measured) / measured
     result = {
         "n": int(n),
-        "rmspe": float(np.sqrt(np.mean(error ** 2))),
+        "rmspe": float(np.sqrt(np.mean(error**2))),
         "mape": float(np.mean(np.abs(error))),
         "within_5pct": float(np.mean(np.abs(error) <= 0.05)),
         "within_10pct": float(np.mean(np.abs(error) <= 0.10)),
@@ -387,8 +517,11 @@ def _training_summary(data: TrainingData, variables, layer_targets, seconds: flo
     return {
         "sources": data.sources,
         "device_name": data.device_name,
-        "rows": {"unique_layer_configs": int(len(data.layers)), "networks": int(len(data.networks)),
-                 "layer_configs_per_op": {str(k): int(v) for k, v in ops.items()}},
+        "rows": {
+            "unique_layer_configs": int(len(data.layers)),
+            "networks": int(len(data.networks)),
+            "layer_configs_per_op": {str(k): int(v) for k, v in ops.items()},
+        },
         "families": sorted(set(data.families)),
         "layer_targets": list(layer_targets),
         "variables": len(variables),

@@ -53,11 +53,17 @@ def pin_allocator(policy: str = DEFAULT_POLICY, libc=None) -> dict:
         return {"policy": "system", "applied": True}
     libc = libc if libc is not None else _libc()
     if libc is None:
-        return {"policy": policy, "applied": False,
-                "unavailable_reason": "the C library is not glibc, so its allocator is left as it is and "
-                                      "latencies may depend on what the process ran before"}
+        return {
+            "policy": policy,
+            "applied": False,
+            "unavailable_reason": "the C library is not glibc, so its allocator is left as it is and "
+            "latencies may depend on what the process ran before",
+        }
     refused = [parameter for parameter, value in STEADY_SETTINGS.items() if libc.mallopt(parameter, value) != 1]
     if refused:
-        return {"policy": policy, "applied": False,
-                "unavailable_reason": f"glibc refused mallopt parameter(s) {refused}"}
+        return {
+            "policy": policy,
+            "applied": False,
+            "unavailable_reason": f"glibc refused mallopt parameter(s) {refused}",
+        }
     return {"policy": policy, "applied": True}

@@ -21,8 +21,8 @@ import math
 import statistics
 import time
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 IDLE_REUSE_S = 30.0
 MAX_LOAD_ATTEMPTS = 4  # the first window and up to three lengthened ones
@@ -40,7 +40,7 @@ class IdleMeasurement:
     flags: list[str] = field(default_factory=list)
 
 
-_last_idle: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_last_idle: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def required_window_s(sensor) -> float:
@@ -68,9 +68,12 @@ def _measure_idle(sensor, duration_s: float, trace: list | None) -> IdleMeasurem
 def _idle_before(sensor, duration_s: float, trace: list | None) -> IdleMeasurement:
     """The previous item's after-idle if fresh and at the same clock settings, else a new one."""
     recent = _last_idle.get(sensor)
-    if (recent is not None and recent.power_w is not None
-            and time.monotonic() - recent.measured_at_s < IDLE_REUSE_S
-            and recent.clock_key == sensor.clock_key()):
+    if (
+        recent is not None
+        and recent.power_w is not None
+        and time.monotonic() - recent.measured_at_s < IDLE_REUSE_S
+        and recent.clock_key == sensor.clock_key()
+    ):
         return recent
     return _measure_idle(sensor, duration_s, trace)
 
@@ -83,8 +86,7 @@ def _load_window(run: Callable[[int], None], iterations: int, sensor, trace: lis
     return window
 
 
-def _measure_load(run: Callable[[int], None], latency_s: float, sensor, required_s: float,
-                  trace: list | None):
+def _measure_load(run: Callable[[int], None], latency_s: float, sensor, required_s: float, trace: list | None):
     """Run N inferences inside one window, lengthening it while it comes out too short."""
     iterations = max(1, math.ceil(required_s * WINDOW_MARGIN / latency_s))
     window = _load_window(run, iterations, sensor, trace)

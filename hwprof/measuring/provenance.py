@@ -49,8 +49,10 @@ def cpufreq() -> dict[str, dict[str, int | str]]:
     per_cpu = {}
     for cpu in cpu_names():
         settings = cpufreq_settings(cpu)
-        per_cpu[cpu] = {"governor": settings.get("scaling_governor") or UNREADABLE,
-                        **{key: _khz(settings.get(f"scaling_{key[:3]}_freq")) for key in ("min_khz", "max_khz", "cur_khz")}}
+        per_cpu[cpu] = {
+            "governor": settings.get("scaling_governor") or UNREADABLE,
+            **{key: _khz(settings.get(f"scaling_{key[:3]}_freq")) for key in ("min_khz", "max_khz", "cur_khz")},
+        }
     return per_cpu
 
 

@@ -22,8 +22,8 @@ import itertools
 import math
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import psutil
 
@@ -128,8 +128,7 @@ class Runner:
 
         def finish(item: Item) -> None:
             item.done = True
-            result = Result(item.key, item.summary, item.iterations, item.stable, item.spent_s,
-                            item.other_cpu_share)
+            result = Result(item.key, item.summary, item.iterations, item.stable, item.spent_s, item.other_cpu_share)
             results.append(result)
             if on_done is not None:
                 on_done(result)

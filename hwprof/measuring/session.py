@@ -13,25 +13,40 @@ import json
 import random
 import sys
 from collections import defaultdict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import pandas as pd
 import torch
 
-from hwprof.measuring.allocator import DEFAULT_POLICY, pin_allocator
-from hwprof.measuring.allocator import POLICIES as ALLOCATOR_POLICIES
 from hwprof.drivers.host import parse_device
 from hwprof.errors import HwprofError, option
+from hwprof.measuring.allocator import DEFAULT_POLICY, pin_allocator
+from hwprof.measuring.allocator import POLICIES as ALLOCATOR_POLICIES
+from hwprof.measuring.runner import Item, Method, Result, Runner
 from hwprof.models.layers import Layer, extract_layers
 from hwprof.models.spec import ModelSpec, parse_batch_sizes, resolve_model
 from hwprof.progress import Progress
-from hwprof.measuring.runner import Item, Method, Result, Runner
 from hwprof.schema import ALL_COLUMNS
 
-MEASUREMENT_COLUMNS = ("latency_ms", "latency_ms_ci_low", "latency_ms_ci_high", "latency_ms_std", "samples",
-                       "iterations", "stable", "measure_s", "other_cpu_share", "power_w", "idle_power_w",
-                       "energy_mj", "dynamic_energy_mj", "power_source", "power_flags")
+MEASUREMENT_COLUMNS = (
+    "latency_ms",
+    "latency_ms_ci_low",
+    "latency_ms_ci_high",
+    "latency_ms_std",
+    "samples",
+    "iterations",
+    "stable",
+    "measure_s",
+    "other_cpu_share",
+    "power_w",
+    "idle_power_w",
+    "energy_mj",
+    "dynamic_energy_mj",
+    "power_source",
+    "power_flags",
+)
 
 
 @dataclass(frozen=True)
@@ -76,15 +91,23 @@ def resolve_device(text: str) -> torch.device:
         raise HwprofError(
             f"{option('device', text)} was asked for but this torch build sees no CUDA device "
             f"(torch {torch.__version__}, CUDA build: {torch.version.cuda or 'no'}): install a CUDA build "
-            f"of torch as the README says, or use {option('device', 'cpu')}")
+            f"of torch as the README says, or use {option('device', 'cpu')}"
+        )
     if ref.index >= torch.cuda.device_count():
         raise HwprofError(f"{option('device', text)}: only {torch.cuda.device_count()} CUDA device(s) are visible")
     return torch.device("cuda", ref.index)
 
 
-def measure(models: Sequence[str | ModelSpec], options: MeasureOptions | None = None, *, out: str | None = None,
-            resume: bool = False, argv: list[str] | None = None, progress: Progress | None = None,
-            **settings: Any) -> pd.DataFrame:
+def measure(
+    models: Sequence[str | ModelSpec],
+    options: MeasureOptions | None = None,
+    *,
+    out: str | None = None,
+    resume: bool = False,
+    argv: list[str] | None = None,
+    progress: Progress | None = None,
+    **settings: Any,
+) -> pd.DataFrame:
     """Measure models on one device and return the dataset as a DataFrame (also written to `out`).
 
     How is `options` (MeasureOptions), or its fields given by name: `measure(["resnet18"],
@@ -95,7 +118,9 @@ def measure(models: Sequence[str | ModelSpec], options: MeasureOptions | None = 
         raise HwprofError(f"measure has no setting {', '.join(unknown)}; see hwprof.MeasureOptions for the settings")
     options = dataclasses.replace(options or MeasureOptions(), **settings)
     if not 0 < options.precision < 1:
-        raise HwprofError(f"{option('precision', options.precision)} is out of range: give a fraction such as 0.02 for 2%")
+        raise HwprofError(
+            f"{option('precision', options.precision)} is out of range: give a fraction such as 0.02 for 2%"
+        )
     if options.max_item_s <= 0:
         raise HwprofError(f"{option('max_item_s')} must be positive")
     if options.allocator not in ALLOCATOR_POLICIES:
@@ -122,20 +147,36 @@ def measure(models: Sequence[str | ModelSpec], options: MeasureOptions | None = 
     if not allocator_state["applied"]:
         progress.note(f"allocator not pinned: {allocator_state['unavailable_reason']}")
     method = Method(precision=options.precision, max_item_s=options.max_item_s, seed=options.seed)
-    provenance = collect_provenance(device_text, torch.get_num_threads(), argv if argv is not None else sys.argv, {
-        "method": {k: getattr(method, k) for k in method.__dataclass_fields__},
-        "allocator": allocator_state,
-        "power": {"requested": options.power, "source": sensor.source, "unavailable_reason": sensor.reason,
-                  "sensor": sensor.metadata()},
-    })
+    provenance = collect_provenance(
+        device_text,
+        torch.get_num_threads(),
+        argv if argv is not None else sys.argv,
+        {
+            "method": {k: getattr(method, k) for k in method.__dataclass_fields__},
+            "allocator": allocator_state,
+            "power": {
+                "requested": options.power,
+                "source": sensor.source,
+                "unavailable_reason": sensor.reason,
+                "sensor": sensor.metadata(),
+            },
+        },
+    )
     if out is None:
         writer: Any = _MemoryWriter()
     else:
         from hwprof.dataset import DatasetWriter
 
         writer = DatasetWriter(out, provenance, resume=resume)
-    session = _Session(writer, Runner(method), torch_device, device_name(device_text),
-                       sensor if sensor.available else None, progress, trace=[] if options.trace else None)
+    session = _Session(
+        writer,
+        Runner(method),
+        torch_device,
+        device_name(device_text),
+        sensor if sensor.available else None,
+        progress,
+        trace=[] if options.trace else None,
+    )
     try:  # open_sensor hands the sensor over opened; it is closed here whatever happens
         session.load_existing()
         groups = [(spec, size) for spec in specs for size in sizes]
@@ -165,8 +206,16 @@ def _sweep_layers(spec: ModelSpec, batch_size: int, device: torch.device) -> tup
 class _Session:
     """State of one measure run: what has been measured, and where rows go."""
 
-    def __init__(self, writer, runner: Runner, device: torch.device, device_name: str, sensor, progress: Progress,
-                 trace: list | None) -> None:
+    def __init__(
+        self,
+        writer,
+        runner: Runner,
+        device: torch.device,
+        device_name: str,
+        sensor,
+        progress: Progress,
+        trace: list | None,
+    ) -> None:
         self.writer = writer
         self.runner = runner
         self.device = device
@@ -179,8 +228,9 @@ class _Session:
         self.measured: dict[str, dict] = {}  # config_id -> measurement columns
         self.layer_rows_done: set[tuple] = set()  # (model, batch_size, layer_index)
         self.networks_done: set[tuple] = set()  # (model, batch_size)
-        self.sync: Callable[[], None] = (lambda: torch.cuda.synchronize(device)) if device.type == "cuda" \
-            else (lambda: None)
+        self.sync: Callable[[], None] = (
+            (lambda: torch.cuda.synchronize(device)) if device.type == "cuda" else (lambda: None)
+        )
 
     def load_existing(self) -> None:
         existing = self.writer.existing_rows()
@@ -253,12 +303,19 @@ class _Session:
     def _measurement(self, item: Item, result: Result) -> dict:
         summary = result.summary
         values = dict.fromkeys(MEASUREMENT_COLUMNS)
-        values.update({
-            "latency_ms": summary.median * 1e3, "latency_ms_ci_low": summary.ci_low * 1e3,
-            "latency_ms_ci_high": summary.ci_high * 1e3, "latency_ms_std": summary.std * 1e3,
-            "samples": summary.n, "iterations": result.iterations, "stable": result.stable,
-            "measure_s": result.measure_s, "other_cpu_share": result.other_cpu_share,
-        })
+        values.update(
+            {
+                "latency_ms": summary.median * 1e3,
+                "latency_ms_ci_low": summary.ci_low * 1e3,
+                "latency_ms_ci_high": summary.ci_high * 1e3,
+                "latency_ms_std": summary.std * 1e3,
+                "samples": summary.n,
+                "iterations": result.iterations,
+                "stable": result.stable,
+                "measure_s": result.measure_s,
+                "other_cpu_share": result.other_cpu_share,
+            }
+        )
         if self.sensor is not None:
             from hwprof.measuring.energy import measure_energy
 
@@ -266,25 +323,48 @@ class _Session:
         return values
 
     def _identity(self, spec: ModelSpec, batch_size: int, extraction: str) -> dict:
-        return {"model": spec.name, "batch_size": batch_size, "device": self.device_text,
-                "device_name": self.device_name, "extraction": extraction}
+        return {
+            "model": spec.name,
+            "batch_size": batch_size,
+            "device": self.device_text,
+            "device_name": self.device_name,
+            "extraction": extraction,
+        }
 
     def _layer_row(self, spec, batch_size, extraction, layer: Layer, config_id: str) -> dict:
-        return {**self._identity(spec, batch_size, extraction), "kind": "layer", "layer_index": layer.index,
-                "layer_name": layer.name, "op": layer.op, "config": layer.config_json(), "flops": layer.flops,
-                "params": layer.params, "input_bytes": layer.input_bytes, "output_bytes": layer.output_bytes,
-                "weight_bytes": layer.weight_bytes, "config_id": config_id, **self.measured[config_id]}
+        return {
+            **self._identity(spec, batch_size, extraction),
+            "kind": "layer",
+            "layer_index": layer.index,
+            "layer_name": layer.name,
+            "op": layer.op,
+            "config": layer.config_json(),
+            "flops": layer.flops,
+            "params": layer.params,
+            "input_bytes": layer.input_bytes,
+            "output_bytes": layer.output_bytes,
+            "weight_bytes": layer.weight_bytes,
+            "config_id": config_id,
+            **self.measured[config_id],
+        }
 
     def _network_row(self, spec, batch_size, extraction, layer_list, module, example, measurement) -> dict:
         output = module(example)
         tensors = [output] if isinstance(output, torch.Tensor) else [t for t in output if isinstance(t, torch.Tensor)]
         weights = list(module.parameters()) + list(module.buffers())
         config = {"input_shape": [batch_size, *spec.input_shape], "family": spec.family}
-        return {**self._identity(spec, batch_size, extraction), "kind": "network", "layer_index": -1,
-                "layer_name": spec.name, "op": "network", "config": json.dumps(config, sort_keys=True),
-                "flops": sum(layer.flops for layer in layer_list),
-                "params": sum(p.numel() for p in module.parameters()),
-                "input_bytes": example.numel() * example.element_size(),
-                "output_bytes": sum(t.numel() * t.element_size() for t in tensors),
-                "weight_bytes": sum(t.numel() * t.element_size() for t in weights),
-                "layer_count": len(layer_list), **measurement}
+        return {
+            **self._identity(spec, batch_size, extraction),
+            "kind": "network",
+            "layer_index": -1,
+            "layer_name": spec.name,
+            "op": "network",
+            "config": json.dumps(config, sort_keys=True),
+            "flops": sum(layer.flops for layer in layer_list),
+            "params": sum(p.numel() for p in module.parameters()),
+            "input_bytes": example.numel() * example.element_size(),
+            "output_bytes": sum(t.numel() * t.element_size() for t in tensors),
+            "weight_bytes": sum(t.numel() * t.element_size() for t in weights),
+            "layer_count": len(layer_list),
+            **measurement,
+        }

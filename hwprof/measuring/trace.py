@@ -36,7 +36,8 @@ def write_trace(samples, path: str | os.PathLike) -> Path:
     file_format = _trace_format(path)
     rows = [tuple(s.as_trace_row()) if hasattr(s, "as_trace_row") else tuple(s) for s in samples]
     frame = pd.DataFrame(rows, columns=list(TRACE_COLUMNS)).astype(
-        {"timestamp_s": "float64", "sensor": "string", "power_w": "float64"})
+        {"timestamp_s": "float64", "sensor": "string", "power_w": "float64"}
+    )
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         if file_format == "csv":

@@ -12,8 +12,9 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import torch
 import torch.fx as fx
@@ -24,13 +25,39 @@ from torch.overrides import TorchFunctionMode
 # users expect to see as layers even when they are views.
 ALWAYS_RECORDED = {"flatten"}
 # Calls that never do work worth a layer, whatever they return.
-NEVER_RECORDED = {"size", "dim", "numel", "get", "getitem", "getattr", "detach", "requiresgrad",
-                  "contiguous", "to", "type", "float", "half", "clone"}
+NEVER_RECORDED = {
+    "size",
+    "dim",
+    "numel",
+    "get",
+    "getitem",
+    "getattr",
+    "detach",
+    "requiresgrad",
+    "contiguous",
+    "to",
+    "type",
+    "float",
+    "half",
+    "clone",
+}
 IN_PLACE_OPERATORS = {"iadd", "isub", "imul", "itruediv", "imatmul"}
 OP_ALIASES = {
-    "truediv": "div", "floordiv": "div", "mm": "matmul", "bmm": "matmul", "concat": "cat",
-    "concatenate": "cat", "iadd": "add", "radd": "add", "imul": "mul", "rmul": "mul",
-    "isub": "sub", "rsub": "sub", "itruediv": "div", "rtruediv": "div", "rmatmul": "matmul",
+    "truediv": "div",
+    "floordiv": "div",
+    "mm": "matmul",
+    "bmm": "matmul",
+    "concat": "cat",
+    "concatenate": "cat",
+    "iadd": "add",
+    "radd": "add",
+    "imul": "mul",
+    "rmul": "mul",
+    "isub": "sub",
+    "rsub": "sub",
+    "itruediv": "div",
+    "rtruediv": "div",
+    "rmatmul": "matmul",
 }
 
 
@@ -87,8 +114,9 @@ class Layer:
         return digest[:16]
 
 
-def extract_layers(module: nn.Module, input_shape: tuple[int, ...], batch_size: int = 1,
-                   device: torch.device | str = "cpu") -> tuple[list[Layer], str]:
+def extract_layers(
+    module: nn.Module, input_shape: tuple[int, ...], batch_size: int = 1, device: torch.device | str = "cpu"
+) -> tuple[list[Layer], str]:
     """Run one forward pass and return (layers in execution order, "fx" or "hooks")."""
     module.eval()
     example = torch.randn((batch_size, *input_shape), device=device)
@@ -113,10 +141,18 @@ class _Recorder:
         op = "linear" if isinstance(module, nn.Linear) else type(module).__name__.lower()
         config = _module_config(module)
         weights = list(module.parameters()) + list(module.buffers())
-        self._append(name, op, config, module, args, kwargs, output,
-                     params=sum(p.numel() for p in module.parameters()),
-                     weight_bytes=sum(t.numel() * t.element_size() for t in weights),
-                     flops=_module_flops(module, args, kwargs, output))
+        self._append(
+            name,
+            op,
+            config,
+            module,
+            args,
+            kwargs,
+            output,
+            params=sum(p.numel() for p in module.parameters()),
+            weight_bytes=sum(t.numel() * t.element_size() for t in weights),
+            flops=_module_flops(module, args, kwargs, output),
+        )
 
     def record_function(self, name: str, func: Callable, args: tuple, kwargs: dict, output: Any) -> bool:
         op = _function_op(func)
@@ -124,10 +160,18 @@ class _Recorder:
             return False
         weights = [t for t in _tensors((args, kwargs)) if isinstance(t, nn.Parameter)]
         config = {"args": _constants(args), "kwargs": _constants(kwargs)}
-        self._append(name, op, config, func, args, kwargs, output,
-                     params=sum(t.numel() for t in weights),
-                     weight_bytes=sum(t.numel() * t.element_size() for t in weights),
-                     flops=_function_flops(op, args, kwargs, output))
+        self._append(
+            name,
+            op,
+            config,
+            func,
+            args,
+            kwargs,
+            output,
+            params=sum(t.numel() for t in weights),
+            weight_bytes=sum(t.numel() * t.element_size() for t in weights),
+            flops=_function_flops(op, args, kwargs, output),
+        )
         return True
 
     def _append(self, name, op, config, target, args, kwargs, output, *, params, weight_bytes, flops):
@@ -138,13 +182,20 @@ class _Recorder:
         config["output_shape"] = list(outputs[0].shape) if outputs else []
         if inputs and inputs[0].dtype != torch.float32:
             config["dtype"] = str(inputs[0].dtype).removeprefix("torch.")
-        self.layers.append(Layer(
-            index=len(self.layers), name=name, op=op, config=config, flops=int(flops), params=int(params),
-            input_bytes=sum(t.numel() * t.element_size() for t in inputs),
-            output_bytes=sum(t.numel() * t.element_size() for t in outputs),
-            weight_bytes=int(weight_bytes),
-            call=LayerCall(target, _specs(args), _specs(kwargs)),
-        ))
+        self.layers.append(
+            Layer(
+                index=len(self.layers),
+                name=name,
+                op=op,
+                config=config,
+                flops=int(flops),
+                params=int(params),
+                input_bytes=sum(t.numel() * t.element_size() for t in inputs),
+                output_bytes=sum(t.numel() * t.element_size() for t in outputs),
+                weight_bytes=int(weight_bytes),
+                call=LayerCall(target, _specs(args), _specs(kwargs)),
+            )
+        )
 
 
 class _FxRecorder(fx.Interpreter, _Recorder):
@@ -206,6 +257,7 @@ def _extract_with_hooks(module: nn.Module, example: torch.Tensor) -> list[Layer]
             catcher.depth -= 1
             if catcher.depth == 0:
                 recorder.record_module(name, leaf, args, kwargs, output)
+
         return leave
 
     for name, sub in module.named_modules():
@@ -391,4 +443,3 @@ def _constants(value: Any) -> Any:
     if isinstance(value, torch.dtype):
         return str(value)
     return type(value).__name__
-

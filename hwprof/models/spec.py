@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 from pathlib import Path
 
 import torch.nn as nn
@@ -84,7 +84,7 @@ def resolve_model(text: str, input_shape: tuple[int, ...] | None = None) -> Mode
         from hwprof.sample_models.nb201 import build_nb201
 
         try:
-            module = build_nb201(text[len(NB201_PREFIX):])
+            module = build_nb201(text[len(NB201_PREFIX) :])
         except ValueError as error:
             raise HwprofError(f"bad NAS-Bench-201 architecture: {error}") from None
         return ModelSpec(text, module, input_shape or (3, 32, 32), "nb201")

@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -30,11 +31,46 @@ OP_GROUP_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("linear", ("linear", "matmul", "bilinear", "einsum", "baddbmm", "addmm", "embedding")),
     ("pool", ("maxpool", "avgpool", "adaptiveavgpool", "adaptivemaxpool", "lppool", "mean")),
     ("norm", ("batchnorm", "layernorm", "groupnorm", "instancenorm", "localresponsenorm", "rmsnorm")),
-    ("activation", ("relu", "gelu", "silu", "sigmoid", "tanh", "hardswish", "hardsigmoid", "leakyrelu",
-                    "elu", "selu", "softmax", "logsoftmax", "mish", "prelu", "softplus", "hardtanh")),
+    (
+        "activation",
+        (
+            "relu",
+            "gelu",
+            "silu",
+            "sigmoid",
+            "tanh",
+            "hardswish",
+            "hardsigmoid",
+            "leakyrelu",
+            "elu",
+            "selu",
+            "softmax",
+            "logsoftmax",
+            "mish",
+            "prelu",
+            "softplus",
+            "hardtanh",
+        ),
+    ),
     ("elementwise", ("add", "mul", "sub", "div", "cat", "stack", "pow", "sqrt", "exp", "neg", "zeroslike")),
-    ("reshape", ("flatten", "dropout", "reshape", "view", "permute", "transpose", "identity", "unflatten",
-                 "chunk", "split", "expand", "squeeze", "unsqueeze")),
+    (
+        "reshape",
+        (
+            "flatten",
+            "dropout",
+            "reshape",
+            "view",
+            "permute",
+            "transpose",
+            "identity",
+            "unflatten",
+            "chunk",
+            "split",
+            "expand",
+            "squeeze",
+            "unsqueeze",
+        ),
+    ),
 )
 OP_GROUPS: tuple[str, ...] = tuple(group for group, _ in OP_GROUP_RULES) + ("other",)
 
@@ -77,9 +113,15 @@ class LayerRecord:
     weight_bytes: float
 
     @classmethod
-    def from_layer(cls, layer: Any) -> "LayerRecord":
-        return cls(layer.op, layer.config_json(), float(layer.flops), float(layer.input_bytes),
-                   float(layer.output_bytes), float(layer.weight_bytes))
+    def from_layer(cls, layer: Any) -> LayerRecord:
+        return cls(
+            layer.op,
+            layer.config_json(),
+            float(layer.flops),
+            float(layer.input_bytes),
+            float(layer.output_bytes),
+            float(layer.weight_bytes),
+        )
 
 
 def signed_log1p(value: float) -> float:
@@ -92,8 +134,11 @@ def _numeric(value: Any) -> float | None:
         return float(value)
     if isinstance(value, (int, float)):
         return float(value) if math.isfinite(value) else None
-    if isinstance(value, list) and value and all(isinstance(v, (int, float)) and not isinstance(v, bool)
-                                                 for v in value):
+    if (
+        isinstance(value, list)
+        and value
+        and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)
+    ):
         return float(math.prod(value))
     return None
 
@@ -126,12 +171,19 @@ def raw_variables(record: LayerRecord, config: dict) -> dict[str, float]:
     out_dim1, out_rest, out_last = _shape_parts(output)
     bytes_total = record.input_bytes + record.output_bytes + record.weight_bytes
     values = {
-        "flops": record.flops, "input_bytes": record.input_bytes, "output_bytes": record.output_bytes,
-        "weight_bytes": record.weight_bytes, "bytes_total": bytes_total,
+        "flops": record.flops,
+        "input_bytes": record.input_bytes,
+        "output_bytes": record.output_bytes,
+        "weight_bytes": record.weight_bytes,
+        "bytes_total": bytes_total,
         "intensity": record.flops / bytes_total if bytes_total > 0 else 0.0,
         "batch": float(first[0]) if first else 0.0,
-        "in_dim1": in_dim1, "in_rest": in_rest, "in_last": in_last,
-        "out_dim1": out_dim1, "out_rest": out_rest, "out_last": out_last,
+        "in_dim1": in_dim1,
+        "in_rest": in_rest,
+        "in_last": in_last,
+        "out_dim1": out_dim1,
+        "out_rest": out_rest,
+        "out_last": out_last,
         "n_inputs": float(len(inputs)),
     }
     values.update(gemm_sizes(config, output))
@@ -149,11 +201,17 @@ def gemm_sizes(config: dict, output: Sequence[int]) -> dict[str, float]:
         groups = float(_numeric(config.get("groups", 1)) or 1.0)
         kernel = config["kernel_size"]
         taps = float(math.prod(kernel)) if isinstance(kernel, list) else float(kernel) ** (len(output) - 2)
-        return {"gemm_m": config["out_channels"] / groups, "gemm_k": config["in_channels"] / groups * taps,
-                "gemm_n": outputs / max(1.0, float(output[1]))}
+        return {
+            "gemm_m": config["out_channels"] / groups,
+            "gemm_k": config["in_channels"] / groups * taps,
+            "gemm_n": outputs / max(1.0, float(output[1])),
+        }
     if "in_features" in config and "out_features" in config and output:
-        return {"gemm_m": float(config["out_features"]), "gemm_k": float(config["in_features"]),
-                "gemm_n": outputs / max(1.0, float(config["out_features"]))}
+        return {
+            "gemm_m": float(config["out_features"]),
+            "gemm_k": float(config["in_features"]),
+            "gemm_n": outputs / max(1.0, float(config["out_features"])),
+        }
     return {}
 
 
@@ -209,8 +267,9 @@ class NetworkBatch:
         return len(self.names)
 
     @classmethod
-    def from_layer_lists(cls, names: Sequence[str], batch_sizes: Sequence[int],
-                         layer_lists: Sequence[Sequence[LayerRecord]]) -> "NetworkBatch":
+    def from_layer_lists(
+        cls, names: Sequence[str], batch_sizes: Sequence[int], layer_lists: Sequence[Sequence[LayerRecord]]
+    ) -> NetworkBatch:
         unique: dict[tuple[str, str], int] = {}
         ordered: list[LayerRecord] = []
         rows, cols = [], []
@@ -229,8 +288,13 @@ class NetworkBatch:
         membership.sum_duplicates()
         return cls(list(names), np.asarray(batch_sizes, dtype=float), ordered, membership, aggregates)
 
-    def select(self, index: Sequence[int]) -> "NetworkBatch":
+    def select(self, index: Sequence[int]) -> NetworkBatch:
         """A sub-batch of these networks (the unique-layer table is shared, not copied)."""
         index = np.asarray(index, dtype=int)
-        return NetworkBatch([self.names[i] for i in index], self.batch_sizes[index], self.layers,
-                            self.membership[index], self.aggregates[index])
+        return NetworkBatch(
+            [self.names[i] for i in index],
+            self.batch_sizes[index],
+            self.layers,
+            self.membership[index],
+            self.aggregates[index],
+        )

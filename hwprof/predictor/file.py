@@ -16,7 +16,11 @@ import hwprof
 from hwprof.errors import HwprofError
 from hwprof.files import write_text_atomically
 from hwprof.predictor.features import (
-    AGGREGATE_KINDS, GEMM_VARIABLES, OP_GROUP_RULES, PHYSICAL_VARIABLES, SHAPE_VARIABLES,
+    AGGREGATE_KINDS,
+    GEMM_VARIABLES,
+    OP_GROUP_RULES,
+    PHYSICAL_VARIABLES,
+    SHAPE_VARIABLES,
 )
 from hwprof.schema import SCHEMA_VERSION
 
@@ -24,8 +28,9 @@ FORMAT = "hwprof-predictor"
 FORMAT_VERSION = 2
 
 
-def new_document(device_name: str, variables: list[str], groups_seen: list[str], layer_models: dict,
-                 network_models: dict) -> dict:
+def new_document(
+    device_name: str, variables: list[str], groups_seen: list[str], layer_models: dict, network_models: dict
+) -> dict:
     """A predictor document: what was fitted, with the feature definitions a reader needs."""
     return {
         "format": FORMAT,
@@ -47,32 +52,45 @@ def feature_definitions(variables: list[str], groups_seen: list[str]) -> dict:
         "layer_variables": variables,
         "layer_transform": "z = sign(v) * log(1 + |v|) of each variable v; absent variables are 0",
         "layer_variable_meaning": {
-            "flops": "multiply-accumulates", "input_bytes": "bytes of tensor inputs",
-            "output_bytes": "bytes of outputs", "weight_bytes": "bytes of parameters and buffers",
-            "bytes_total": "input + output + weight bytes", "intensity": "flops / bytes_total",
-            "batch": "input dim 0", "in_dim1": "input dim 1", "in_rest": "product of input dims 2..",
-            "in_last": "input last dim", "out_dim1": "output dim 1", "out_rest": "product of output dims 2..",
-            "out_last": "output last dim", "n_inputs": "number of tensor inputs",
+            "flops": "multiply-accumulates",
+            "input_bytes": "bytes of tensor inputs",
+            "output_bytes": "bytes of outputs",
+            "weight_bytes": "bytes of parameters and buffers",
+            "bytes_total": "input + output + weight bytes",
+            "intensity": "flops / bytes_total",
+            "batch": "input dim 0",
+            "in_dim1": "input dim 1",
+            "in_rest": "product of input dims 2..",
+            "in_last": "input last dim",
+            "out_dim1": "output dim 1",
+            "out_rest": "product of output dims 2..",
+            "out_last": "output last dim",
+            "n_inputs": "number of tensor inputs",
             "config.*": "numeric hyper-parameter from the layer config (lists by their product, booleans 0/1)",
         },
         "layer_model": "log(target) = intercept + linear . z + sum quadratic_ij z_i z_j + sum of trees(z); "
-                       "trees are complete binary trees, go right when z[feature] > threshold "
-                       "(compared in float64), leaves already scaled by the learning rate",
+        "trees are complete binary trees, go right when z[feature] > threshold "
+        "(compared in float64), leaves already scaled by the learning rate",
         "op_groups": {group: list(prefixes) for group, prefixes in OP_GROUP_RULES} | {"other": []},
         "groups_seen": groups_seen,
         "network_models": "additive: target = columns . coef; log_ratio: latency = S x exp(clip(columns) . coef) "
-                          "+ ms_per_output_mb x sum of out_mb:<group>, with S the sum of predicted layer "
-                          "latencies (ms), columns clipped to clip_low..clip_high",
+        "+ ms_per_output_mb x sum of out_mb:<group>, with S the sum of predicted layer "
+        "latencies (ms), columns clipped to clip_low..clip_high",
         "network_columns": {
             "share:<group>": "the group's share of the predicted latency (power model)",
-            "log_layers_per_ms": "log(layers / S)", "log_layer_sum_ms": "log(S)",
+            "log_layers_per_ms": "log(layers / S)",
+            "log_layer_sum_ms": "log(S)",
             f"{'|'.join(AGGREGATE_KINDS)}:<group>": "layers, GMACs, MB moved (inputs, outputs, weights) and MB "
-                                                   "of outputs written to fresh memory (in-place ops excluded) "
-                                                   "by the group",
-            "latency_ms": "predicted network latency", "intercept": "1",
+            "of outputs written to fresh memory (in-place ops excluded) "
+            "by the group",
+            "latency_ms": "predicted network latency",
+            "intercept": "1",
         },
-        "base_variables": {"physical": list(PHYSICAL_VARIABLES), "shape": list(SHAPE_VARIABLES),
-                           "gemm": list(GEMM_VARIABLES)},
+        "base_variables": {
+            "physical": list(PHYSICAL_VARIABLES),
+            "shape": list(SHAPE_VARIABLES),
+            "gemm": list(GEMM_VARIABLES),
+        },
     }
 
 
@@ -92,16 +110,22 @@ def load(path: str | os.PathLike) -> dict:
     try:
         text = path.read_text()
     except FileNotFoundError:
-        raise HwprofError(f"predictor file {path} does not exist; write one with `hwprof fit DATASET --out {path}`") from None
+        raise HwprofError(
+            f"predictor file {path} does not exist; write one with `hwprof fit DATASET --out {path}`"
+        ) from None
     except OSError as error:
         raise HwprofError(f"cannot read predictor file {path}: {error.strerror or error}") from None
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as error:
-        raise HwprofError(f"{path} is not valid JSON ({error.msg} at line {error.lineno}); is it a predictor file?") from None
+        raise HwprofError(
+            f"{path} is not valid JSON ({error.msg} at line {error.lineno}); is it a predictor file?"
+        ) from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
-        raise HwprofError(f"{path} is not an hwprof predictor file (it lacks \"format\": \"{FORMAT}\")")
+        raise HwprofError(f'{path} is not an hwprof predictor file (it lacks "format": "{FORMAT}")')
     if doc.get("format_version") != FORMAT_VERSION:
-        raise HwprofError(f"{path} has predictor format version {doc.get('format_version')!r}, but this hwprof reads "
-                          f"version {FORMAT_VERSION}; refit it with this hwprof")
+        raise HwprofError(
+            f"{path} has predictor format version {doc.get('format_version')!r}, but this hwprof reads "
+            f"version {FORMAT_VERSION}; refit it with this hwprof"
+        )
     return doc

@@ -21,8 +21,8 @@ trees with a few array operations.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 import numpy as np
 
@@ -79,13 +79,20 @@ class PhysicalBase:
         return total
 
     def to_json(self, variables: list[str]) -> dict:
-        return {"form": self.form, "intercept": float(self.intercept), "variables": [variables[i] for i in self.coef],
-                "coef": [float(c) for c in self.coef.values()]}
+        return {
+            "form": self.form,
+            "intercept": float(self.intercept),
+            "variables": [variables[i] for i in self.coef],
+            "coef": [float(c) for c in self.coef.values()],
+        }
 
     @classmethod
-    def from_json(cls, doc: dict, index: dict[str, int]) -> "PhysicalBase":
-        return cls(doc["form"], float(doc["intercept"]),
-                   {index[name]: float(c) for name, c in zip(doc["variables"], doc["coef"])})
+    def from_json(cls, doc: dict, index: dict[str, int]) -> PhysicalBase:
+        return cls(
+            doc["form"],
+            float(doc["intercept"]),
+            {index[name]: float(c) for name, c in zip(doc["variables"], doc["coef"])},
+        )
 
 
 @dataclass
@@ -126,12 +133,19 @@ class LayerModel:
             "kind": self.kind,
             "intercept": float(self.intercept),
             "base": self.base.to_json(variables),
-            "linear": {"variables": [variables[i] for i in self.linear], "coef": [float(c) for c in self.linear.values()]},
-            "quadratic": {"pairs": [[variables[i], variables[j]] for i, j in self.quadratic],
-                          "coef": [float(c) for c in self.quadratic.values()]},
-            "clip": {"variables": [variables[i] for i in self.clip],
-                     "low": [float(lo) for lo, _ in self.clip.values()],
-                     "high": [float(hi) for _, hi in self.clip.values()]},
+            "linear": {
+                "variables": [variables[i] for i in self.linear],
+                "coef": [float(c) for c in self.linear.values()],
+            },
+            "quadratic": {
+                "pairs": [[variables[i], variables[j]] for i, j in self.quadratic],
+                "coef": [float(c) for c in self.quadratic.values()],
+            },
+            "clip": {
+                "variables": [variables[i] for i in self.clip],
+                "low": [float(lo) for lo, _ in self.clip.values()],
+                "high": [float(hi) for _, hi in self.clip.values()],
+            },
             "correction_range": [float(v) for v in self.correction_range],
             "residuals_log": [round(float(r), 6) for r in np.sort(self.residuals)],
             "cv": self.cv,
@@ -146,16 +160,19 @@ class LayerModel:
         return doc
 
     @classmethod
-    def from_json(cls, doc: dict, variables: list[str]) -> "LayerModel":
+    def from_json(cls, doc: dict, variables: list[str]) -> LayerModel:
         index = {name: i for i, name in enumerate(variables)}
 
         def named(section: dict) -> dict[int, float]:
             return {index[name]: float(c) for name, c in zip(section["variables"], section["coef"])}
 
-        quadratic = {(index[a], index[b]): float(c)
-                     for (a, b), c in zip(doc["quadratic"]["pairs"], doc["quadratic"]["coef"])}
-        clip = {index[name]: (float(lo), float(hi))
-                for name, lo, hi in zip(doc["clip"]["variables"], doc["clip"]["low"], doc["clip"]["high"])}
+        quadratic = {
+            (index[a], index[b]): float(c) for (a, b), c in zip(doc["quadratic"]["pairs"], doc["quadratic"]["coef"])
+        }
+        clip = {
+            index[name]: (float(lo), float(hi))
+            for name, lo, hi in zip(doc["clip"]["variables"], doc["clip"]["low"], doc["clip"]["high"])
+        }
         trees = None
         if doc.get("trees"):
             t = doc["trees"]
@@ -166,9 +183,18 @@ class LayerModel:
                 leaf=np.array(t["leaf"], dtype=float),
             )
         low, high = doc["correction_range"]
-        return cls(doc["kind"], float(doc["intercept"]), named(doc["linear"]), quadratic, clip,
-                   (float(low), float(high)), PhysicalBase.from_json(doc["base"], index), trees,
-                   np.array(doc.get("residuals_log", []), dtype=float), doc.get("cv", {}))
+        return cls(
+            doc["kind"],
+            float(doc["intercept"]),
+            named(doc["linear"]),
+            quadratic,
+            clip,
+            (float(low), float(high)),
+            PhysicalBase.from_json(doc["base"], index),
+            trees,
+            np.array(doc.get("residuals_log", []), dtype=float),
+            doc.get("cv", {}),
+        )
 
 
 class StackedLayerModels:
@@ -192,8 +218,7 @@ class StackedLayerModels:
         self.roofline = np.zeros((v, len(models)))
         self.is_roofline = np.array([m.base.form == "roofline" for m in models])
         self.overhead = np.array([m.base.intercept if m.base.form == "roofline" else 0.0 for m in models])
-        self.intercept = np.array([m.intercept + (m.base.intercept if m.base.form == "power" else 0.0)
-                                   for m in models])
+        self.intercept = np.array([m.intercept + (m.base.intercept if m.base.form == "power" else 0.0) for m in models])
         self.correction = np.zeros((v + len(pairs), len(models)))
         self.low = np.full((len(models), v), -np.inf)
         self.high = np.full((len(models), v), np.inf)
@@ -209,8 +234,9 @@ class StackedLayerModels:
             for i, (low, high) in model.clip.items():
                 self.low[k, i], self.high[k, i] = low, high
         self.roofline_columns = np.flatnonzero(np.any(self.roofline != 0, axis=1))
-        self.tree_blocks = [_TreeBlock(models, depth) for depth in
-                            sorted({m.trees.depth for m in models if m.trees is not None})]
+        self.tree_blocks = [
+            _TreeBlock(models, depth) for depth in sorted({m.trees.depth for m in models if m.trees is not None})
+        ]
 
     def predict_log(self, z: np.ndarray, model_index: np.ndarray) -> np.ndarray:
         n, v = z.shape
@@ -226,8 +252,10 @@ class StackedLayerModels:
         out = self.intercept[model_index] + (z @ self.power)[rows, model_index] + correction
         if self.roofline_columns.size:
             roofline = self.is_roofline[model_index]
-            cost = self.overhead[model_index] + (np.expm1(z[:, self.roofline_columns])
-                                                 @ self.roofline[self.roofline_columns])[rows, model_index]
+            cost = (
+                self.overhead[model_index]
+                + (np.expm1(z[:, self.roofline_columns]) @ self.roofline[self.roofline_columns])[rows, model_index]
+            )
             out += np.where(roofline, np.log(np.maximum(cost, TINY_COST)), 0.0)
         return out
 
@@ -240,13 +268,13 @@ class _TreeBlock:
         count = max(models[k].trees.feature.shape[0] for k in members)
         feature = np.zeros((len(members), count, depth), dtype=np.intp)
         threshold = np.full((len(members), count, depth), np.inf)
-        leaf = np.zeros((len(members), count, 2 ** depth))
+        leaf = np.zeros((len(members), count, 2**depth))
         for b, k in enumerate(members):
             trees = models[k].trees
             t = trees.feature.shape[0]
             feature[b, :t], threshold[b, :t], leaf[b, :t] = trees.feature, trees.threshold, trees.leaf
         self.feature, self.threshold, self.leaf_flat = feature, threshold, leaf.ravel()
-        self.count, self.leaves = count, 2 ** depth
+        self.count, self.leaves = count, 2**depth
         self.weights = 1 << np.arange(depth - 1, -1, -1)
         self.row_of_model = np.full(len(models), -1, dtype=np.intp)
         self.row_of_model[members] = np.arange(len(members))
@@ -269,8 +297,13 @@ class LayerModelSet:
 
     An op is costed by its own model, else by its op group's, else by the fallback."""
 
-    def __init__(self, ops: dict[str, LayerModel], fallback: LayerModel | None, n_variables: int,
-                 groups: dict[str, LayerModel] | None = None):
+    def __init__(
+        self,
+        ops: dict[str, LayerModel],
+        fallback: LayerModel | None,
+        n_variables: int,
+        groups: dict[str, LayerModel] | None = None,
+    ):
         groups = groups or {}
         self.ops = ops
         self.fallback = fallback
@@ -282,7 +315,7 @@ class LayerModelSet:
         self.stacked = StackedLayerModels(self.models, n_variables)
 
     @classmethod
-    def from_json(cls, entry: dict, variables: list[str]) -> "LayerModelSet":
+    def from_json(cls, entry: dict, variables: list[str]) -> LayerModelSet:
         """From one target's entry of a predictor file's layer_models."""
         ops = {op: LayerModel.from_json(m, variables) for op, m in entry["ops"].items()}
         fallback = LayerModel.from_json(entry["fallback"], variables) if entry.get("fallback") else None
@@ -290,8 +323,9 @@ class LayerModelSet:
         return cls(ops, fallback, len(variables), groups)
 
     def model_index(self, ops: Sequence[str]) -> np.ndarray:
-        return np.array([self.index.get(op, self.group_index.get(op_group(op), self.fallback_index)) for op in ops],
-                        dtype=np.intp)
+        return np.array(
+            [self.index.get(op, self.group_index.get(op_group(op), self.fallback_index)) for op in ops], dtype=np.intp
+        )
 
     def covered_by(self, op: str) -> str:
         """What costs `op`, in words."""

@@ -34,9 +34,15 @@ class NetworkModel:
     cv: dict = field(default_factory=dict)
 
     def to_json(self) -> dict:
-        doc = {"target": self.target, "form": self.form, "columns": self.columns,
-               "coef": [float(c) for c in self.coef], "lambda": self.lam,
-               "residuals_log": [round(float(r), 6) for r in np.sort(self.residuals)], "cv": self.cv}
+        doc = {
+            "target": self.target,
+            "form": self.form,
+            "columns": self.columns,
+            "coef": [float(c) for c in self.coef],
+            "lambda": self.lam,
+            "residuals_log": [round(float(r), 6) for r in np.sort(self.residuals)],
+            "cv": self.cv,
+        }
         if self.form == "log_ratio":
             doc["clip_low"] = [float(v) for v in self.low]
             doc["clip_high"] = [float(v) for v in self.high]
@@ -44,16 +50,27 @@ class NetworkModel:
         return doc
 
     @classmethod
-    def from_json(cls, doc: dict) -> "NetworkModel":
+    def from_json(cls, doc: dict) -> NetworkModel:
         form = doc.get("form", "additive")
         low = np.array(doc["clip_low"], dtype=float) if form == "log_ratio" else None
         high = np.array(doc["clip_high"], dtype=float) if form == "log_ratio" else None
-        return cls(doc["target"], list(doc["columns"]), np.array(doc["coef"], dtype=float), float(doc["lambda"]),
-                   form, low, high, float(doc.get("ms_per_output_mb", 0.0)),
-                   np.array(doc.get("residuals_log", []), dtype=float), doc.get("cv", {}))
+        return cls(
+            doc["target"],
+            list(doc["columns"]),
+            np.array(doc["coef"], dtype=float),
+            float(doc["lambda"]),
+            form,
+            low,
+            high,
+            float(doc.get("ms_per_output_mb", 0.0)),
+            np.array(doc.get("residuals_log", []), dtype=float),
+            doc.get("cv", {}),
+        )
 
 
 RATIO_COLUMNS = ["intercept", "log_layers_per_ms", "log_layer_sum_ms"]
+
+
 def ratio_features(layer_total: np.ndarray, layer_count: np.ndarray) -> np.ndarray:
     """[1, log(layers per ms of layer sum), log(layer sum ms)] per network."""
     total = np.maximum(layer_total, 1e-9)
@@ -78,15 +95,18 @@ class CompiledNetworkModel:
         self.latency = 0.0
         if self.form == "log_ratio":
             if list(model.columns) != RATIO_COLUMNS:
-                raise HwprofError(f"the predictor's {model.target} model has columns this hwprof does not know; "
-                                  f"it was written by another hwprof version: refit it")
+                raise HwprofError(
+                    f"the predictor's {model.target} model has columns this hwprof does not know; "
+                    f"it was written by another hwprof version: refit it"
+                )
             self.ratio_coef, self.ratio_low, self.ratio_high = model.coef, model.low, model.high
             self._ratio_terms = list(zip(model.coef.tolist(), model.low.tolist(), model.high.tolist()))
             self.ms_per_output_mb = model.ms_per_output_mb
             return
         if self.form != "additive":
-            raise HwprofError(f"the predictor's {model.target} model has form {self.form!r}, unknown to this hwprof; "
-                              f"refit it")
+            raise HwprofError(
+                f"the predictor's {model.target} model has form {self.form!r}, unknown to this hwprof; refit it"
+            )
         for column, coef in zip(model.columns, model.coef):
             kind, _, group = column.partition(":")
             if column == "intercept":
@@ -98,12 +118,15 @@ class CompiledNetworkModel:
             elif kind in kinds and group in g:
                 self.aggregates[g[group] * len(AGGREGATE_KINDS) + kinds[kind]] = coef
             else:
-                raise HwprofError(f"the predictor's {model.target} model uses an unknown column {column!r}; "
-                                  f"it was written by another hwprof version: refit it")
+                raise HwprofError(
+                    f"the predictor's {model.target} model uses an unknown column {column!r}; "
+                    f"it was written by another hwprof version: refit it"
+                )
         self._aggregate_coef, self._share_coef = self.aggregates.tolist(), self.shares.tolist()
 
-    def latency_parts(self, layer_sums: np.ndarray | None, aggregates: np.ndarray,
-                      layer_total: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def latency_parts(
+        self, layer_sums: np.ndarray | None, aggregates: np.ndarray, layer_total: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """(total, per op group part of it) for a latency model; `layer_total` is
         layer_sums.sum(axis=1) where the caller has it already."""
         n = len(aggregates)
@@ -119,20 +142,21 @@ class CompiledNetworkModel:
         parts = (aggregates * self.aggregates).reshape(n, len(OP_GROUPS), len(AGGREGATE_KINDS)).sum(axis=2)
         return parts.sum(axis=1) + self.intercept, parts
 
-    def latency_parts_one(self, layer_sums: list[float] | None, aggregates: list[float],
-                          layer_total: float | None) -> tuple[float, list[float]]:
+    def latency_parts_one(
+        self, layer_sums: list[float] | None, aggregates: list[float], layer_total: float | None
+    ) -> tuple[float, list[float]]:
         """latency_parts for one network, in Python floats: the same arithmetic without numpy's
         per-call overhead, which is nearly all of the cost for a single network."""
         if self.form == "log_ratio":
             total = max(layer_total, 1e-9)
-            layers = max(sum(aggregates[::len(AGGREGATE_KINDS)]), 1.0)  # the count of each group
+            layers = max(sum(aggregates[:: len(AGGREGATE_KINDS)]), 1.0)  # the count of each group
             phi = [1.0, float(np.log(layers / total)), float(np.log(total))]
             exponent = sum([c * min(max(v, low), high) for v, (c, low, high) in zip(phi, self._ratio_terms)])
             factor = float(np.exp(exponent))  # overflows to inf as in arrays, never raises
-            fresh = aggregates[FRESH_KIND::len(AGGREGATE_KINDS)]
+            fresh = aggregates[FRESH_KIND :: len(AGGREGATE_KINDS)]
             parts = [s * factor + self.ms_per_output_mb * mb for s, mb in zip(layer_sums, fresh)]
             return sum(parts), parts
         k = len(AGGREGATE_KINDS)
         terms = [a * c for a, c in zip(aggregates, self._aggregate_coef)]
-        parts = [sum(terms[g * k:(g + 1) * k]) for g in range(len(OP_GROUPS))]
+        parts = [sum(terms[g * k : (g + 1) * k]) for g in range(len(OP_GROUPS))]
         return sum(parts) + self.intercept, parts

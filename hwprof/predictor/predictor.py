@@ -17,17 +17,24 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from hwprof.errors import HwprofError, option
-from hwprof.predictor.features import (
-    AGGREGATE_KINDS, OP_GROUPS, LayerRecord, NetworkBatch, encode_layers, op_group, record_aggregates,
-)
 from hwprof.predictor import file as predictor_file
+from hwprof.predictor.features import (
+    AGGREGATE_KINDS,
+    OP_GROUPS,
+    LayerRecord,
+    NetworkBatch,
+    encode_layers,
+    op_group,
+    record_aggregates,
+)
 from hwprof.predictor.intervals import log_bounds
 from hwprof.predictor.layer_model import LayerModelSet
 from hwprof.predictor.network_model import CompiledNetworkModel, NetworkModel
@@ -103,8 +110,9 @@ class Predictor:
 
     # --- features ---
 
-    def features(self, models: Sequence[Any], batch_size: int | Sequence[int] = 1,
-                 input_shape: tuple[int, ...] | None = None) -> NetworkFeatures:
+    def features(
+        self, models: Sequence[Any], batch_size: int | Sequence[int] = 1, input_shape: tuple[int, ...] | None = None
+    ) -> NetworkFeatures:
         """Trace each model (cached) and encode its layers: the slow half of prediction."""
         sizes = [batch_size] * len(models) if isinstance(batch_size, int) else list(batch_size)
         if len(sizes) != len(models):
@@ -116,8 +124,9 @@ class Predictor:
             lists.append(records)
         return self.features_from_layers(names, sizes, lists)
 
-    def features_from_layers(self, names: Sequence[str], batch_sizes: Sequence[int],
-                             layer_lists: Sequence[Sequence[LayerRecord]]) -> NetworkFeatures:
+    def features_from_layers(
+        self, names: Sequence[str], batch_sizes: Sequence[int], layer_lists: Sequence[Sequence[LayerRecord]]
+    ) -> NetworkFeatures:
         batch = NetworkBatch.from_layer_lists(names, batch_sizes, layer_lists)
         return self.features_from_batch(batch)
 
@@ -135,8 +144,10 @@ class Predictor:
             missing = model_index["latency_ms"] < 0
             if missing.any():
                 op = ops[int(np.flatnonzero(missing)[0])]
-                raise HwprofError(f"op type {op!r} has no layer model in {self.source} and the predictor has no shared "
-                                  f"fallback model; refit with layer rows that include {op!r}")
+                raise HwprofError(
+                    f"op type {op!r} has no layer model in {self.source} and the predictor has no shared "
+                    f"fallback model; refit with layer rows that include {op!r}"
+                )
             z, logs = self._encode(batch.layers, model_index)
             layer_log = {target: logs[:, t] for t, target in enumerate(self.layer_sets)}
             latency = np.exp(layer_log["latency_ms"])
@@ -149,15 +160,24 @@ class Predictor:
         membership = batch.membership
         if membership.shape[0] * membership.shape[1] <= DENSE_MEMBERSHIP_LIMIT:
             membership = membership.toarray()
-        return NetworkFeatures(batch=batch, z=z, model_index=model_index, layer_log=layer_log, group_onehot=onehot,
-                               layer_columns=layer_columns, own_model=own, membership=membership)
+        return NetworkFeatures(
+            batch=batch,
+            z=z,
+            model_index=model_index,
+            layer_log=layer_log,
+            group_onehot=onehot,
+            layer_columns=layer_columns,
+            own_model=own,
+            membership=membership,
+        )
 
     def clear_encoding_cache(self) -> None:
         """Forget encoded layer configurations and their layer predictions (to time encoding from scratch)."""
         self._encoded.clear()
 
-    def _encode(self, records: Sequence[LayerRecord],
-                model_index: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    def _encode(
+        self, records: Sequence[LayerRecord], model_index: dict[str, np.ndarray]
+    ) -> tuple[np.ndarray, np.ndarray]:
         """(z, log layer predictions with one column per layer target) for these unique layers.
 
         Each (op, config) is encoded and run through the layer models once; the
@@ -168,8 +188,12 @@ class Predictor:
         new = [u for u, entry in enumerate(entries) if entry is None]
         if new:
             z_new = encode_layers([records[u] for u in new], self.variables)
-            logs_new = np.column_stack([models.stacked.predict_log(z_new, model_index[target][new])
-                                        for target, models in self.layer_sets.items()])
+            logs_new = np.column_stack(
+                [
+                    models.stacked.predict_log(z_new, model_index[target][new])
+                    for target, models in self.layer_sets.items()
+                ]
+            )
             if len(self._encoded) + len(new) > ENCODING_CACHE_SIZE:
                 self._encoded.clear()
             for k, u in enumerate(new):
@@ -180,8 +204,9 @@ class Predictor:
 
     # --- evaluation from features: the fast half ---
 
-    def predict_features(self, features: NetworkFeatures, confidence: float = 0.9,
-                         intervals: bool = True) -> dict[str, np.ndarray]:
+    def predict_features(
+        self, features: NetworkFeatures, confidence: float = 0.9, intervals: bool = True
+    ) -> dict[str, np.ndarray]:
         """Per-network arrays: each fitted target, its *_low/*_high bounds, and layer sums in layer mode."""
         if len(features) == 1 and isinstance(features.membership, np.ndarray):
             return self._predict_one(features, confidence, intervals)
@@ -189,7 +214,7 @@ class Predictor:
         layer_sums = layer_total = None
         if self.layer_sets:  # per-layer predictions were made with the features; here they are only summed
             sums = features.membership @ features.layer_columns
-            layer_sums = sums[:, :len(OP_GROUPS)]
+            layer_sums = sums[:, : len(OP_GROUPS)]
             layer_total = out["latency_ms_layer_sum"] = layer_sums.sum(axis=1)
             if "power_w" in self.layer_sets:
                 energy = out["energy_mj_layer_sum"] = sums[:, len(OP_GROUPS)]
@@ -204,8 +229,12 @@ class Predictor:
             out["power_w"] = np.maximum(power_model.intercept + shares @ power_model.shares, TINY)
         if "energy_mj" in self.network_models:
             energy_model = self.network_models["energy_mj"]
-            out["energy_mj"] = np.maximum(energy_model.latency * out["latency_ms"] + aggregates @ energy_model.aggregates
-                                          + energy_model.intercept, TINY)
+            out["energy_mj"] = np.maximum(
+                energy_model.latency * out["latency_ms"]
+                + aggregates @ energy_model.aggregates
+                + energy_model.intercept,
+                TINY,
+            )
         if intervals:
             self._add_intervals(out, confidence)
         return out
@@ -217,7 +246,7 @@ class Predictor:
         layer_sums = layer_total = None
         if self.layer_sets:
             sums = (features.membership @ features.layer_columns)[0].tolist()
-            layer_sums = sums[:len(OP_GROUPS)]
+            layer_sums = sums[: len(OP_GROUPS)]
             layer_total = values["latency_ms_layer_sum"] = sum(layer_sums)
             if "power_w" in self.layer_sets:
                 energy = values["energy_mj_layer_sum"] = sums[len(OP_GROUPS)]
@@ -229,13 +258,17 @@ class Predictor:
             power_model = self.network_models["power_w"]
             positive = [max(p, 0.0) for p in parts]
             scale = max(sum(positive), TINY)
-            values["power_w"] = max(power_model.intercept + sum(p / scale * c for p, c in
-                                                                zip(positive, power_model._share_coef)), TINY)
+            values["power_w"] = max(
+                power_model.intercept + sum(p / scale * c for p, c in zip(positive, power_model._share_coef)), TINY
+            )
         if "energy_mj" in self.network_models:
             energy_model = self.network_models["energy_mj"]
-            values["energy_mj"] = max(energy_model.latency * latency
-                                      + sum(a * c for a, c in zip(aggregates, energy_model._aggregate_coef))
-                                      + energy_model.intercept, TINY)
+            values["energy_mj"] = max(
+                energy_model.latency * latency
+                + sum(a * c for a, c in zip(aggregates, energy_model._aggregate_coef))
+                + energy_model.intercept,
+                TINY,
+            )
         if intervals:
             self._add_intervals(values, confidence)
         return {key: np.array([value], dtype=float) for key, value in values.items()}
@@ -257,22 +290,32 @@ class Predictor:
 
     # --- one network, with its layers ---
 
-    def predict(self, model: Any, batch_size: int = 1, input_shape: tuple[int, ...] | None = None,
-                confidence: float = 0.9, strict: bool = False) -> Prediction:
+    def predict(
+        self,
+        model: Any,
+        batch_size: int = 1,
+        input_shape: tuple[int, ...] | None = None,
+        confidence: float = 0.9,
+        strict: bool = False,
+    ) -> Prediction:
         """Latency (and power/energy where fitted) of one network, per layer and in total, with intervals."""
         check_confidence(confidence)
         name, layer_names, records = network_layers(model, batch_size, input_shape)
         features = self.features_from_layers([name], [batch_size], [records])
         warnings = self._coverage_warnings(name, features, strict)
         arrays = self.predict_features(features, confidence)
-        total = {key: float(values[0]) for key, values in arrays.items()
-                 if not key.endswith(("_low", "_high"))}
+        total = {key: float(values[0]) for key, values in arrays.items() if not key.endswith(("_low", "_high"))}
         interval = {t: (float(arrays[f"{t}_low"][0]), float(arrays[f"{t}_high"][0])) for t in self.targets}
         layers = self._layer_table(layer_names, records, features, confidence)
         return Prediction(name, batch_size, confidence, total, interval, layers, warnings)
 
-    def predict_many(self, models: Sequence[Any], batch_size: int | Sequence[int] = 1,
-                     input_shape: tuple[int, ...] | None = None, confidence: float = 0.9) -> pd.DataFrame:
+    def predict_many(
+        self,
+        models: Sequence[Any],
+        batch_size: int | Sequence[int] = 1,
+        input_shape: tuple[int, ...] | None = None,
+        confidence: float = 0.9,
+    ) -> pd.DataFrame:
         """One row per network: totals and interval bounds (no per-layer tables)."""
         check_confidence(confidence)
         features = self.features(models, batch_size, input_shape)
@@ -285,25 +328,35 @@ class Predictor:
         ops = sorted({record.op for record, own in zip(features.batch.layers, features.own_model) if not own})
         if self.uses_layers:
             if ops and strict:
-                raise HwprofError(f"{name} has op type(s) {', '.join(ops)} with no layer model of their own in "
-                                  f"{self.source}; drop {option('strict')} to let the model of their op group (or the shared "
-                                  f"fallback model) cover them, or refit with layer rows for them")
+                raise HwprofError(
+                    f"{name} has op type(s) {', '.join(ops)} with no layer model of their own in "
+                    f"{self.source}; drop {option('strict')} to let the model of their op group (or the shared "
+                    f"fallback model) cover them, or refit with layer rows for them"
+                )
             models = self.layer_sets["latency_ms"]
             return [f"{op}: no layer model of its own, predicted by {models.covered_by(op)}" for op in ops]
         unseen = sorted({op_group(r.op) for r in features.batch.layers} - self.groups_seen)
         if unseen and strict:
-            raise HwprofError(f"{name} has layers of group(s) {', '.join(unseen)} that no training network had; "
-                              f"drop {option('strict')} to cost them at the shared per-layer, per-GMAC and per-MB rates")
+            raise HwprofError(
+                f"{name} has layers of group(s) {', '.join(unseen)} that no training network had; "
+                f"drop {option('strict')} to cost them at the shared per-layer, per-GMAC and per-MB rates"
+            )
         return [f"{group}: no training network had such layers, costed at shared rates" for group in unseen]
 
-    def _layer_table(self, names: list[str], records: list[LayerRecord], features: NetworkFeatures,
-                     confidence: float) -> pd.DataFrame:
+    def _layer_table(
+        self, names: list[str], records: list[LayerRecord], features: NetworkFeatures, confidence: float
+    ) -> pd.DataFrame:
         unique = {(r.op, r.config): u for u, r in enumerate(features.batch.layers)}
         position = np.array([unique[(r.op, r.config)] for r in records], dtype=np.intp)
-        table = pd.DataFrame({
-            "index": np.arange(len(records)), "name": names, "op": [r.op for r in records],
-            "group": [op_group(r.op) for r in records], "flops": [r.flops for r in records],
-        })
+        table = pd.DataFrame(
+            {
+                "index": np.arange(len(records)),
+                "name": names,
+                "op": [r.op for r in records],
+                "group": [op_group(r.op) for r in records],
+                "flops": [r.flops for r in records],
+            }
+        )
         if self.uses_layers:
             models = self.layer_sets["latency_ms"]
             index = features.model_index["latency_ms"][position]
@@ -322,7 +375,7 @@ class Predictor:
             group_position = {group: i for i, group in enumerate(OP_GROUPS)}
             for i, record in enumerate(records):
                 base = group_position[op_group(record.op)] * len(AGGREGATE_KINDS)
-                row[i, base:base + len(AGGREGATE_KINDS)] = record_aggregates(record)
+                row[i, base : base + len(AGGREGATE_KINDS)] = record_aggregates(record)
             table["model"] = "network-additive"
             table["latency_ms"] = row @ compiled.aggregates
         return table

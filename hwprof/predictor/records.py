@@ -16,8 +16,9 @@ CACHE_SIZE = 4096
 _cache: OrderedDict[tuple, tuple[list[str], list[LayerRecord]]] = OrderedDict()
 
 
-def network_layers(model: Any, batch_size: int = 1, input_shape: tuple[int, ...] | None = None
-                   ) -> tuple[str, list[str], list[LayerRecord]]:
+def network_layers(
+    model: Any, batch_size: int = 1, input_shape: tuple[int, ...] | None = None
+) -> tuple[str, list[str], list[LayerRecord]]:
     """(display name, layer names, layer records) of a model name, ModelSpec or nn.Module."""
     from hwprof.models.spec import ModelSpec, resolve_model
 
@@ -53,8 +54,10 @@ def network_layers(model: Any, batch_size: int = 1, input_shape: tuple[int, ...]
 
 def _refuse_sweep(spec) -> None:
     if spec.sweep is not None:
-        raise HwprofError(f"{spec.name} is a layer sweep, not a network: it is measured to train layer models "
-                          "and has no network latency; give a network")
+        raise HwprofError(
+            f"{spec.name} is a layer sweep, not a network: it is measured to train layer models "
+            "and has no network latency; give a network"
+        )
 
 
 def _trace(module, input_shape: tuple[int, ...], batch_size: int, label: str) -> tuple[list[str], list[LayerRecord]]:
@@ -65,8 +68,9 @@ def _trace(module, input_shape: tuple[int, ...], batch_size: int, label: str) ->
     except HwprofError:
         raise
     except Exception as error:  # the user's model failed to run: say which, not a traceback
-        raise HwprofError(f"running {label} on input {(batch_size, *input_shape)} failed: "
-                          f"{type(error).__name__}: {error}") from None
+        raise HwprofError(
+            f"running {label} on input {(batch_size, *input_shape)} failed: {type(error).__name__}: {error}"
+        ) from None
     if not layers:
         raise HwprofError(f"{label} has no layers that do work, so there is nothing to predict")
     return [layer.name for layer in layers], [LayerRecord.from_layer(layer) for layer in layers]

@@ -78,18 +78,13 @@ def parse_constraint(text: str) -> Constraint:
     match = _EXPRESSION.match(text or "")
     if match is None:
         raise HwprofError(
-            f"bad constraint {text!r}: write METRIC<=NUMBER, e.g. 'latency_ms<=5' "
-            f"(metrics: {', '.join(METRICS)})"
+            f"bad constraint {text!r}: write METRIC<=NUMBER, e.g. 'latency_ms<=5' (metrics: {', '.join(METRICS)})"
         )
     metric, operator, number_text = match.groups()
     if metric not in METRICS:
-        raise HwprofError(
-            f"unknown metric {metric!r} in constraint {text!r}: use one of {', '.join(METRICS)}"
-        )
+        raise HwprofError(f"unknown metric {metric!r} in constraint {text!r}: use one of {', '.join(METRICS)}")
     if operator not in OPERATORS:
-        raise HwprofError(
-            f"bad operator {operator!r} in constraint {text!r}: use one of {', '.join(OPERATORS)}"
-        )
+        raise HwprofError(f"bad operator {operator!r} in constraint {text!r}: use one of {', '.join(OPERATORS)}")
     try:
         budget = float(number_text)
     except ValueError:

@@ -50,28 +50,32 @@ def demo_space():
 class DigitsCNN(nn.Module):
     """depth x (conv-batchnorm-relu) on 8x8 digits, optional 2x2 pooling, then a two-layer head."""
 
-    def __init__(self, channels: int, depth: int, kernel_size: int, hidden: int, pool: bool,
-                 num_classes: int = 10):
+    def __init__(self, channels: int, depth: int, kernel_size: int, hidden: int, pool: bool, num_classes: int = 10):
         super().__init__()
         layers: list[nn.Module] = []
         in_channels = DEMO_INPUT_SHAPE[0]
         for index in range(depth):
-            layers += [nn.Conv2d(in_channels, channels, kernel_size, padding=kernel_size // 2, bias=False),
-                       nn.BatchNorm2d(channels), nn.ReLU()]
+            layers += [
+                nn.Conv2d(in_channels, channels, kernel_size, padding=kernel_size // 2, bias=False),
+                nn.BatchNorm2d(channels),
+                nn.ReLU(),
+            ]
             if pool and index == 0:
                 layers.append(nn.MaxPool2d(2))
             in_channels = channels
         self.features = nn.Sequential(*layers)
         side = DEMO_INPUT_SHAPE[1] // 2 if pool else DEMO_INPUT_SHAPE[1]
-        self.head = nn.Sequential(nn.Flatten(), nn.Linear(channels * side * side, hidden), nn.ReLU(),
-                                  nn.Linear(hidden, num_classes))
+        self.head = nn.Sequential(
+            nn.Flatten(), nn.Linear(channels * side * side, hidden), nn.ReLU(), nn.Linear(hidden, num_classes)
+        )
 
     def forward(self, x):
         return self.head(self.features(x))
 
 
-def build_digits_cnn(channels: int, depth: int, kernel_size: int, hidden: int, pool: bool,
-                     num_classes: int = 10, lr: float | None = None) -> DigitsCNN:
+def build_digits_cnn(
+    channels: int, depth: int, kernel_size: int, hidden: int, pool: bool, num_classes: int = 10, lr: float | None = None
+) -> DigitsCNN:
     """The demo's model factory (`lr` is a training setting and does not change the network)."""
     return DigitsCNN(channels, depth, kernel_size, hidden, pool, num_classes)
 
@@ -86,7 +90,8 @@ def digits_split() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tens
     images = torch.tensor(digits.images, dtype=torch.float32).unsqueeze(1) / 16.0
     labels = torch.tensor(digits.target, dtype=torch.long)
     train_x, test_x, train_y, test_y = train_test_split(
-        images, labels, test_size=0.2, random_state=DEMO_SPLIT_SEED, stratify=labels)
+        images, labels, test_size=0.2, random_state=DEMO_SPLIT_SEED, stratify=labels
+    )
     return train_x, train_y, test_x, test_y
 
 
@@ -109,7 +114,7 @@ def train_on_digits(model: nn.Module, params: dict) -> float:
     for _ in range(DEMO_EPOCHS):
         order = torch.randperm(len(train_x), generator=generator)
         for start in range(0, len(order), DEMO_BATCH):
-            batch = order[start:start + DEMO_BATCH]
+            batch = order[start : start + DEMO_BATCH]
             optimizer.zero_grad()
             loss_function(model(train_x[batch]), train_y[batch]).backward()
             optimizer.step()
@@ -128,8 +133,10 @@ def demo_measurement_configs(space, count: int, seed: int = 0) -> list[dict]:
     highest = {p.name: (max(p.choices) if p.kind == "choice" else p.high) for p in architecture}
     configs = [lowest, highest]
     while len(configs) < count:
-        config = {p.name: (rng.choice(p.choices) if p.kind == "choice" else rng.randint(int(p.low), int(p.high)))
-                  for p in architecture}
+        config = {
+            p.name: (rng.choice(p.choices) if p.kind == "choice" else rng.randint(int(p.low), int(p.high)))
+            for p in architecture
+        }
         if config not in configs:
             configs.append(config)
     return configs[:count]
@@ -143,8 +150,8 @@ def demo_predictor(out_dir, count: int = 12, threads: int | None = None, progres
     """
     from pathlib import Path
 
-    from hwprof.measuring.session import measure
     from hwprof.fitting.pipeline import fit
+    from hwprof.measuring.session import measure
     from hwprof.predictor.predictor import load_predictor
 
     progress = progress or Progress()
@@ -159,27 +166,51 @@ def demo_predictor(out_dir, count: int = 12, threads: int | None = None, progres
     write_text_atomically(family_file, demo_family_source(configs))
     names = [f"{family_file}:{_factory_name(config)}" for config in configs]
     dataset = out_dir / "demo-measurements.parquet"
-    progress.note(f"measuring {len(names)} networks of the demo family on this machine (network rows only) into {dataset}")
-    measure(names, batch_sizes=(1,), device="cpu", power="none", threads=threads, layers=False,
-            precision=0.05, max_item_s=3.0, out=str(dataset), resume=True)
+    progress.note(
+        f"measuring {len(names)} networks of the demo family on this machine (network rows only) into {dataset}"
+    )
+    measure(
+        names,
+        batch_sizes=(1,),
+        device="cpu",
+        power="none",
+        threads=threads,
+        layers=False,
+        precision=0.05,
+        max_item_s=3.0,
+        out=str(dataset),
+        resume=True,
+    )
     progress.note(f"fitting the demo predictor from those rows: {predictor_path}")
     fit([dataset], out=predictor_path, targets="latency")
     return load_predictor(predictor_path), predictor_path
 
 
 def _factory_name(config: dict) -> str:
-    return "cnn_" + "_".join(f"{key}{int(value) if isinstance(value, bool) else value}" for key, value in config.items())
+    return "cnn_" + "_".join(
+        f"{key}{int(value) if isinstance(value, bool) else value}" for key, value in config.items()
+    )
 
 
 def demo_family_source(configs: list[dict]) -> str:
     """A Python file with one argument-free factory per configuration, for `file.py:factory` model names."""
-    lines = ['"""Demo networks measured to fit the demo predictor (written by hwprof search demo)."""', "",
-             "from hwprof.search.demo import DEMO_INPUT_SHAPE, build_digits_cnn", ""]
+    lines = [
+        '"""Demo networks measured to fit the demo predictor (written by hwprof search demo)."""',
+        "",
+        "from hwprof.search.demo import DEMO_INPUT_SHAPE, build_digits_cnn",
+        "",
+    ]
     for config in configs:
         name = _factory_name(config)
         arguments = ", ".join(f"{key}={value!r}" for key, value in config.items())
-        lines += ["", f"def {name}():", f"    return build_digits_cnn({arguments})", "",
-                  f"{name}.input_shape = DEMO_INPUT_SHAPE", ""]
+        lines += [
+            "",
+            f"def {name}():",
+            f"    return build_digits_cnn({arguments})",
+            "",
+            f"{name}.input_shape = DEMO_INPUT_SHAPE",
+            "",
+        ]
     return "\n".join(lines)
 
 
@@ -198,8 +229,14 @@ def demo_default_budget(predictor, samples: int = 32, seed: int = 0) -> str:
     rng = random.Random(seed)
     predicted = []
     for index in range(samples):
-        config = {p.name: (rng.choice(p.choices) if p.kind == "choice" else
-                           (rng.randint(int(p.low), int(p.high)) if p.kind == "int" else p.low)) for p in space.params}
+        config = {
+            p.name: (
+                rng.choice(p.choices)
+                if p.kind == "choice"
+                else (rng.randint(int(p.low), int(p.high)) if p.kind == "int" else p.low)
+            )
+            for p in space.params
+        }
         spec = ModelSpec(f"digits-cnn:budget-probe-{seed}-{index}", space.build(config), space.input_shape, space.name)
         predicted.append(predictor.predict(spec, batch_size=1, input_shape=space.input_shape).total["latency_ms"])
     return f"latency_ms<={statistics.median(predicted):.3g}"

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from hwprof.files import write_atomically
 from hwprof.schema import METRIC_LABELS
-from hwprof.search.study import SearchResult, TrialRecord
 from hwprof.search.constraints import PREDICTED_METRICS
+from hwprof.search.study import SearchResult, TrialRecord
 
 
 def summary_lines(result: SearchResult) -> list[str]:
@@ -25,19 +25,25 @@ def summary_lines(result: SearchResult) -> list[str]:
     if best is None:
         lines.append(_no_feasible_sentence(result))
     else:
-        lines.append(f"best feasible: trial {best.number}, score {best.score:.4g}, {_params_text(best.params)}; "
-                     + ", ".join(f"{_label(m)} {best.metrics[m]:.4g}" for m in _shown_metrics(result)))
+        lines.append(
+            f"best feasible: trial {best.number}, score {best.score:.4g}, {_params_text(best.params)}; "
+            + ", ".join(f"{_label(m)} {best.metrics[m]:.4g}" for m in _shown_metrics(result))
+        )
     return lines
 
 
 def _no_feasible_sentence(result: SearchResult) -> str:
     if result.skipped_trainings and not any(r.trained for r in result.records):
-        closest = min((r for r in result.records if r.state == "skipped"),
-                      key=lambda r: max(c.violation(r.checked[c.text]) for c in result.constraints))
+        closest = min(
+            (r for r in result.records if r.state == "skipped"),
+            key=lambda r: max(c.violation(r.checked[c.text]) for c in result.constraints),
+        )
         nearest = ", ".join(f"{text} got {value:.4g}" for text, value in closest.checked.items())
-        return (f"no configuration in {len(result.finished)} trials was predicted to meet the budgets, so nothing "
-                f"was trained; the closest was trial {closest.number} ({nearest}): loosen a budget or search "
-                "smaller models")
+        return (
+            f"no configuration in {len(result.finished)} trials was predicted to meet the budgets, so nothing "
+            f"was trained; the closest was trial {closest.number} ({nearest}): loosen a budget or search "
+            "smaller models"
+        )
     return "no trained configuration meets the budgets: loosen a budget or run more trials"
 
 
@@ -48,8 +54,12 @@ def render_table(result: SearchResult, verified: dict[int, dict] | None = None):
     metrics = _shown_metrics(result)
     table = Table(title="Pareto front: score against predicted cost (feasible, trained)")
     measured_metrics = [m for m in metrics if m in PREDICTED_METRICS] if verified else []
-    for heading in ["trial", "score", *[f"pred. {_label(m)}" for m in metrics],
-                    *[f"meas. {_label(m)}" for m in measured_metrics]]:
+    for heading in [
+        "trial",
+        "score",
+        *[f"pred. {_label(m)}" for m in metrics],
+        *[f"meas. {_label(m)}" for m in measured_metrics],
+    ]:
         table.add_column(heading, justify="right")
     if verified:
         table.add_column("budgets hold", justify="center")
@@ -83,14 +93,32 @@ def plot_pareto(result: SearchResult, path: Path) -> Path | None:
     for axis, metric in zip(axes[0], axes_metrics):
         feasible = [r for r in trained if r.feasible]
         infeasible = [r for r in trained if not r.feasible]
-        axis.scatter([r.metrics[metric] for r in feasible], [r.score for r in feasible], s=18, color="tab:blue",
-                     alpha=0.6, label="trained, feasible")
+        axis.scatter(
+            [r.metrics[metric] for r in feasible],
+            [r.score for r in feasible],
+            s=18,
+            color="tab:blue",
+            alpha=0.6,
+            label="trained, feasible",
+        )
         if infeasible:
-            axis.scatter([r.metrics[metric] for r in infeasible], [r.score for r in infeasible], s=18,
-                         color="tab:red", marker="x", label="trained, breaks a budget")
+            axis.scatter(
+                [r.metrics[metric] for r in infeasible],
+                [r.score for r in infeasible],
+                s=18,
+                color="tab:red",
+                marker="x",
+                label="trained, breaks a budget",
+            )
         ordered = sorted(front, key=lambda r: r.metrics[metric])
-        axis.plot([r.metrics[metric] for r in ordered], [r.score for r in ordered], color="black", marker="o",
-                  markerfacecolor="none", label="Pareto front")
+        axis.plot(
+            [r.metrics[metric] for r in ordered],
+            [r.score for r in ordered],
+            color="black",
+            marker="o",
+            markerfacecolor="none",
+            label="Pareto front",
+        )
         for constraint in result.constraints:
             if constraint.metric == metric:
                 axis.axvline(constraint.budget, color="tab:red", linestyle="--", label=f"budget {constraint.text}")

@@ -21,8 +21,12 @@ FORMAT_VERSION = 1
 def dump(result: SearchResult, path: str | os.PathLike, verified: dict[int, dict] | None = None) -> Path:
     """Write the study's outcome atomically (ordinary permissions, never half a file)."""
     path = Path(path)
-    payload = {"format": FORMAT, "format_version": FORMAT_VERSION, **result.to_dict(),
-               "verified": {str(number): check for number, check in (verified or {}).items()}}
+    payload = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        **result.to_dict(),
+        "verified": {str(number): check for number, check in (verified or {}).items()},
+    }
     text = json.dumps(payload, indent=2, sort_keys=True, default=float)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -41,8 +45,10 @@ def load(path: str | os.PathLike) -> dict:
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
         raise HwprofError(f"cannot read the search results {path}: {error}") from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
-        raise HwprofError(f"{path} is not an hwprof search results file (it lacks \"format\": \"{FORMAT}\")")
+        raise HwprofError(f'{path} is not an hwprof search results file (it lacks "format": "{FORMAT}")')
     if doc.get("format_version") != FORMAT_VERSION:
-        raise HwprofError(f"{path} has search results format version {doc.get('format_version')!r}; "
-                          f"this hwprof reads version {FORMAT_VERSION}")
+        raise HwprofError(
+            f"{path} has search results format version {doc.get('format_version')!r}; "
+            f"this hwprof reads version {FORMAT_VERSION}"
+        )
     return doc

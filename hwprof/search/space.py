@@ -25,9 +25,10 @@ from __future__ import annotations
 
 import importlib
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from hwprof.errors import HwprofError
 from hwprof.models.spec import import_user_file
@@ -122,7 +123,9 @@ def space_from_dict(raw: Any, default_name: str = "space", base_dir: Path | None
         raise HwprofError("a search space must be a mapping with keys factory, input_shape and params")
     unknown = set(raw) - SPACE_KEYS
     if unknown:
-        raise HwprofError(f"unknown key(s) {', '.join(sorted(map(str, unknown)))} in search space: use {', '.join(sorted(SPACE_KEYS))}")
+        raise HwprofError(
+            f"unknown key(s) {', '.join(sorted(map(str, unknown)))} in search space: use {', '.join(sorted(SPACE_KEYS))}"
+        )
     for key in ("factory", "input_shape", "params"):
         if key not in raw:
             raise HwprofError(f"search space has no {key!r}: see `hwprof search --help` for the format")
@@ -190,7 +193,9 @@ def _shape(value: Any) -> tuple[int, ...]:
     except (TypeError, ValueError):
         shape = ()
     if not shape or any(d <= 0 for d in shape):
-        raise HwprofError(f"search space input_shape {value!r} must be positive integers without the batch, e.g. [1, 8, 8]")
+        raise HwprofError(
+            f"search space input_shape {value!r} must be positive integers without the batch, e.g. [1, 8, 8]"
+        )
     return shape
 
 
@@ -202,7 +207,9 @@ def _param(name: str, spec: Any) -> Param:
             raise HwprofError(f"hyper-parameter {name!r} has an empty list of choices")
         bad = [choice for choice in spec if not isinstance(choice, CHOICE_TYPES)]
         if bad:
-            raise HwprofError(f"hyper-parameter {name!r}: choices must be numbers, strings, booleans or null, not {bad[0]!r}")
+            raise HwprofError(
+                f"hyper-parameter {name!r}: choices must be numbers, strings, booleans or null, not {bad[0]!r}"
+            )
         return Param(name, "choice", choices=tuple(spec))
     if not isinstance(spec, dict) or not {"low", "high"} <= set(spec):
         raise HwprofError(
@@ -210,7 +217,9 @@ def _param(name: str, spec: Any) -> Param:
         )
     unknown = set(spec) - {"low", "high", "step", "log"}
     if unknown:
-        raise HwprofError(f"hyper-parameter {name!r} has unknown key(s) {', '.join(sorted(map(str, unknown)))}: use low, high, step, log")
+        raise HwprofError(
+            f"hyper-parameter {name!r} has unknown key(s) {', '.join(sorted(map(str, unknown)))}: use low, high, step, log"
+        )
     low, high, step, log = spec["low"], spec["high"], spec.get("step"), bool(spec.get("log", False))
     numbers = [v for v in (low, high, step) if v is not None]
     if any(isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) for v in numbers):

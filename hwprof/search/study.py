@@ -13,8 +13,9 @@ import datetime
 import math
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from hwprof.errors import HwprofError, option
 from hwprof.search.constraints import PREDICTED_METRICS, Constraint
@@ -59,9 +60,16 @@ class TrialRecord:
 
     def to_dict(self) -> dict:
         return {
-            "number": self.number, "state": self.state, "params": self.params, "metrics": self.metrics,
-            "checked": self.checked, "feasible": self.feasible, "score": self.score,
-            "predict_s": self.predict_s, "train_s": self.train_s, "finished_s": self.finished_s,
+            "number": self.number,
+            "state": self.state,
+            "params": self.params,
+            "metrics": self.metrics,
+            "checked": self.checked,
+            "feasible": self.feasible,
+            "score": self.score,
+            "predict_s": self.predict_s,
+            "train_s": self.train_s,
+            "finished_s": self.finished_s,
         }
 
 
@@ -111,10 +119,7 @@ class SearchResult:
         """Feasible trained trials that no other beats on score and on every predicted cost."""
         sign = 1 if self.direction == "maximize" else -1
         points = [(r, [-sign * r.score] + [r.metrics[m] for m in self.pareto_metrics]) for r in self.feasible_trained()]
-        front = [
-            record for record, values in points
-            if not any(_dominates(other, values) for _, other in points)
-        ]
+        front = [record for record, values in points if not any(_dominates(other, values) for _, other in points)]
         return sorted(front, key=lambda r: [r.metrics[m] for m in self.pareto_metrics] + [r.number])
 
     def to_dict(self) -> dict:
@@ -148,8 +153,9 @@ def _dominates(a: list[float], b: list[float]) -> bool:
 class CostEstimator:
     """Predicted and analytic cost of one model, and the budgets checked against it."""
 
-    def __init__(self, predictor, space: SearchSpace, constraints: list[Constraint],
-                 confidence: float | None, batch_size: int):
+    def __init__(
+        self, predictor, space: SearchSpace, constraints: list[Constraint], confidence: float | None, batch_size: int
+    ):
         self.predictor = predictor
         self.space = space
         self.constraints = constraints
@@ -163,12 +169,17 @@ class CostEstimator:
 
         spec = ModelSpec(f"{self.space.name}:{_params_text(params)}", module, self.space.input_shape, self.space.name)
         prediction = self.predictor.predict(
-            spec, batch_size=self.batch_size, input_shape=self.space.input_shape,
+            spec,
+            batch_size=self.batch_size,
+            input_shape=self.space.input_shape,
             confidence=self.confidence or DEFAULT_CONFIDENCE,
         )
         metrics = {m: float(v) for m, v in prediction.total.items() if m in PREDICTED_METRICS}
-        intervals = {m: (float(low), float(high)) for m, (low, high) in (prediction.interval or {}).items()
-                     if m in PREDICTED_METRICS}
+        intervals = {
+            m: (float(low), float(high))
+            for m, (low, high) in (prediction.interval or {}).items()
+            if m in PREDICTED_METRICS
+        }
         metrics["params"] = float(sum(p.numel() for p in module.parameters()))
         if self.needs_layers:
             metrics.update(_layer_metrics(module, self.space.input_shape, self.batch_size))
@@ -181,7 +192,9 @@ class CostEstimator:
                 )
             interval = intervals.get(constraint.metric) if (self.confidence and constraint.is_predicted) else None
             if self.confidence and constraint.is_predicted and interval is None:
-                raise HwprofError(f"the predictor gives no interval for {constraint.metric}: drop {option('confidence')}")
+                raise HwprofError(
+                    f"the predictor gives no interval for {constraint.metric}: drop {option('confidence')}"
+                )
             checked[constraint.text] = constraint.checked_value(metrics[constraint.metric], interval)
         return metrics, intervals, checked
 
@@ -194,8 +207,10 @@ def _layer_metrics(module, input_shape, batch_size) -> dict:
     except HwprofError:
         raise
     except Exception as error:  # the user's model failed to run on the space's input shape
-        raise HwprofError(f"running {type(module).__name__} on input {(batch_size, *input_shape)} to count its "
-                          f"work failed: {type(error).__name__}: {error}") from None
+        raise HwprofError(
+            f"running {type(module).__name__} on input {(batch_size, *input_shape)} to count its "
+            f"work failed: {type(error).__name__}: {error}"
+        ) from None
     weight_bytes = sum(layer.weight_bytes for layer in layers)
     largest_activation = max((layer.input_bytes + layer.output_bytes for layer in layers), default=0)
     return {
@@ -221,7 +236,9 @@ def open_storage(text: str | None):
                 return optuna.storages.RDBStorage(_database_url(text), heartbeat_interval=30, grace_period=120)
         except ImportError:
             hint = "pip install 'hwprof[postgres]'" if text.startswith("postgres") else "install the driver for it"
-            raise HwprofError(f"storage {_redact(text)} needs a database driver that is not installed: {hint}") from None
+            raise HwprofError(
+                f"storage {_redact(text)} needs a database driver that is not installed: {hint}"
+            ) from None
         except Exception as error:  # sqlalchemy reports unreachable servers, bad URLs, refused logins
             first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
             raise HwprofError(f"cannot open storage {_redact(text)}: {first_line}") from None
@@ -254,8 +271,14 @@ def _redact(url: str) -> str:
     return f"{scheme}://{credentials.split(':', 1)[0]}:***@{host}"
 
 
-def run_search(space: SearchSpace, predictor, objective: Callable[[Any, dict], float], objective_ref: str,
-               options: SearchOptions, on_trial: Callable[[TrialRecord], None] | None = None) -> SearchResult:
+def run_search(
+    space: SearchSpace,
+    predictor,
+    objective: Callable[[Any, dict], float],
+    objective_ref: str,
+    options: SearchOptions,
+    on_trial: Callable[[TrialRecord], None] | None = None,
+) -> SearchResult:
     """Run (or resume) the study until it holds `options.trials` finished trials."""
     import optuna
 
@@ -266,8 +289,10 @@ def run_search(space: SearchSpace, predictor, objective: Callable[[Any, dict], f
     directions = [options.direction] + (["minimize"] * len(pareto_metrics) if options.sampler == "nsga2" else [])
     study_name = options.study_name or f"hwprof-{space.name}"
     settings = {
-        "space": space.name, "constraints": [c.text for c in options.constraints],
-        "confidence": options.confidence, "batch_size": options.batch_size,
+        "space": space.name,
+        "constraints": [c.text for c in options.constraints],
+        "confidence": options.confidence,
+        "batch_size": options.batch_size,
         "constraint_aware": options.constraint_aware,
     }
     study = _open_study(study_name, options, directions, settings)
@@ -304,8 +329,9 @@ def run_search(space: SearchSpace, predictor, objective: Callable[[Any, dict], f
         callbacks.append(lambda study_, frozen: on_trial(_record(frozen, run_started)))
     remaining = options.trials - len(study.get_trials(deepcopy=False, states=_finished_states()))
     if remaining > 0:
-        study.optimize(trial_function, n_trials=remaining, timeout=options.timeout_s, callbacks=callbacks,
-                       gc_after_trial=False)
+        study.optimize(
+            trial_function, n_trials=remaining, timeout=options.timeout_s, callbacks=callbacks, gc_after_trial=False
+        )
     return _result(study, space, objective_ref, options, pareto_metrics)
 
 
@@ -323,7 +349,9 @@ def _check_options(options: SearchOptions) -> None:
     if options.direction not in ("maximize", "minimize"):
         raise HwprofError(f"direction must be maximize or minimize, not {options.direction!r}")
     if options.confidence is not None and not 0 < options.confidence < 1:
-        raise HwprofError(f"{option('confidence')} must lie strictly between 0 and 1, e.g. 0.9, not {options.confidence}")
+        raise HwprofError(
+            f"{option('confidence')} must lie strictly between 0 and 1, e.g. 0.9, not {options.confidence}"
+        )
     if options.batch_size < 1:
         raise HwprofError(f"{option('batch_size')} must be at least 1")
 
@@ -333,8 +361,9 @@ def _open_study(study_name: str, options: SearchOptions, directions: list[str], 
 
     storage = open_storage(options.storage)
     sampler = _sampler(options)
-    study = optuna.create_study(storage=storage, sampler=sampler, study_name=study_name,
-                                directions=directions, load_if_exists=True)
+    study = optuna.create_study(
+        storage=storage, sampler=sampler, study_name=study_name, directions=directions, load_if_exists=True
+    )
     stored = study.user_attrs.get("settings")
     if stored is None:
         study.set_user_attr("settings", settings)
@@ -391,23 +420,39 @@ def _record(frozen, origin) -> TrialRecord:
     if frozen.datetime_complete is not None and origin is not None:
         finished_s = (frozen.datetime_complete - origin).total_seconds()
     return TrialRecord(
-        number=frozen.number, state=state, params=dict(frozen.params), metrics=attrs.get("metrics", {}),
-        checked=attrs.get("checked", {}), feasible=attrs.get("feasible"), score=attrs.get("score"),
-        predict_s=attrs.get("predict_s"), train_s=attrs.get("train_s"), finished_s=finished_s,
+        number=frozen.number,
+        state=state,
+        params=dict(frozen.params),
+        metrics=attrs.get("metrics", {}),
+        checked=attrs.get("checked", {}),
+        feasible=attrs.get("feasible"),
+        score=attrs.get("score"),
+        predict_s=attrs.get("predict_s"),
+        train_s=attrs.get("train_s"),
+        finished_s=finished_s,
     )
 
 
 def _result(study, space, objective_ref, options, pareto_metrics) -> SearchResult:
     from optuna.trial import TrialState
 
-    trials = [t for t in study.get_trials(deepcopy=False)
-              if t.state in (TrialState.COMPLETE, TrialState.PRUNED, TrialState.RUNNING)]
+    trials = [
+        t
+        for t in study.get_trials(deepcopy=False)
+        if t.state in (TrialState.COMPLETE, TrialState.PRUNED, TrialState.RUNNING)
+    ]
     starts = [t.datetime_start for t in trials if t.datetime_start is not None]
     origin = min(starts) if starts else None
     return SearchResult(
-        study_name=study.study_name, space_name=space.name, objective_ref=objective_ref,
-        constraints=list(options.constraints), confidence=options.confidence, batch_size=options.batch_size,
+        study_name=study.study_name,
+        space_name=space.name,
+        objective_ref=objective_ref,
+        constraints=list(options.constraints),
+        confidence=options.confidence,
+        batch_size=options.batch_size,
         sampler=options.sampler,
-        direction=options.direction, constraint_aware=options.constraint_aware,
-        pareto_metrics=pareto_metrics, records=[_record(t, origin) for t in trials],
+        direction=options.direction,
+        constraint_aware=options.constraint_aware,
+        pareto_metrics=pareto_metrics,
+        records=[_record(t, origin) for t in trials],
     )

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from hwprof.search.study import SearchResult, TrialRecord
 from hwprof.search.constraints import PREDICTED_METRICS
 from hwprof.search.space import SearchSpace
+from hwprof.search.study import SearchResult, TrialRecord
 
 
 def final_candidates(result: SearchResult, count: int) -> list[TrialRecord]:
@@ -15,9 +15,17 @@ def final_candidates(result: SearchResult, count: int) -> list[TrialRecord]:
     return chosen[:count]
 
 
-def verify_candidates(space: SearchSpace, result: SearchResult, candidates: list[TrialRecord], *,
-                      device: str = "cpu", power: str = "auto", threads: int | None = None,
-                      precision: float = 0.02, measure=None) -> dict[int, dict]:
+def verify_candidates(
+    space: SearchSpace,
+    result: SearchResult,
+    candidates: list[TrialRecord],
+    *,
+    device: str = "cpu",
+    power: str = "auto",
+    threads: int | None = None,
+    precision: float = 0.02,
+    measure=None,
+) -> dict[int, dict]:
     """trial number -> {"measured": {metric: value or None}, "holds": True/False/None, "unavailable": [...]}.
 
     `holds` is None when a budgeted metric could not be measured here (no power sensor for energy, say):
@@ -30,10 +38,15 @@ def verify_candidates(space: SearchSpace, result: SearchResult, candidates: list
     if measure is None:
         from hwprof.measuring.session import measure
     specs = {f"{space.name}[trial {r.number}]": r for r in candidates}
-    frame = measure([ModelSpec(name, space.build(r.params), space.input_shape, space.name)
-                     for name, r in specs.items()],
-                    batch_sizes=(result.batch_size,), device=device, power=power, threads=threads,
-                    precision=precision, layers=False)
+    frame = measure(
+        [ModelSpec(name, space.build(r.params), space.input_shape, space.name) for name, r in specs.items()],
+        batch_sizes=(result.batch_size,),
+        device=device,
+        power=power,
+        threads=threads,
+        precision=precision,
+        layers=False,
+    )
     networks = frame[frame["kind"] == "network"].set_index("model")
     verified = {}
     for name, record in specs.items():
@@ -47,8 +60,13 @@ def verify_candidates(space: SearchSpace, result: SearchResult, candidates: list
             else:
                 outcomes.append(constraint.holds(value))
         holds = False if not all(outcomes) else (None if unavailable else True)
-        verified[record.number] = {"model": name, "measured": measured, "predicted": dict(record.metrics),
-                                   "holds": holds, "unavailable": unavailable}
+        verified[record.number] = {
+            "model": name,
+            "measured": measured,
+            "predicted": dict(record.metrics),
+            "holds": holds,
+            "unavailable": unavailable,
+        }
     return verified
 
 

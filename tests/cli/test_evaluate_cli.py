@@ -5,8 +5,8 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from hwprof.cli import main
 from fakes.synthetic import fitted_predictor_path, synthetic_frame, write
+from hwprof.cli import main
 
 
 @pytest.fixture(scope="module")
@@ -66,15 +66,18 @@ def test_evaluate_table_json_and_plot(files):
     assert table.exit_code == 0 and "RMSPE" in table.output and "conv2d" in table.output
 
 
-@pytest.mark.parametrize("args, message", [
-    (("predict", "missing.json", "mlp"), "does not exist"),
-    (("predict", "{predictor}", "nonsense"), "unknown model 'nonsense'"),
-    (("predict", "{predictor}", "mlp", "--batch-size", "0"), "bad batch size"),
-    (("predict", "{predictor}", "mlp", "--strict"), "no layer model of their own"),
-    (("evaluate", "{predictor}", "missing.parquet"), "does not exist"),
-    (("fit", "missing.parquet"), "does not exist"),
-    (("fit", "{dataset}", "--target", "power"), "needs power_w"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (("predict", "missing.json", "mlp"), "does not exist"),
+        (("predict", "{predictor}", "nonsense"), "unknown model 'nonsense'"),
+        (("predict", "{predictor}", "mlp", "--batch-size", "0"), "bad batch size"),
+        (("predict", "{predictor}", "mlp", "--strict"), "no layer model of their own"),
+        (("evaluate", "{predictor}", "missing.parquet"), "does not exist"),
+        (("fit", "missing.parquet"), "does not exist"),
+        (("fit", "{dataset}", "--target", "power"), "needs power_w"),
+    ],
+)
 def test_bad_input_is_one_sentence_and_exit_1(files, args, message):
     predictor, dataset, _ = files
     result = run(*[a.format(predictor=predictor, dataset=dataset) for a in args])

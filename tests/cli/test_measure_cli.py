@@ -21,7 +21,8 @@ def run(*args):
 @pytest.fixture
 def factory_file(tmp_path):
     path = tmp_path / "tiny.py"
-    path.write_text(textwrap.dedent("""
+    path.write_text(
+        textwrap.dedent("""
         import torch.nn as nn
 
         def tiny():
@@ -35,7 +36,8 @@ def factory_file(tmp_path):
 
         def broken():
             raise RuntimeError("weights file missing")
-    """))
+    """)
+    )
     return path
 
 
@@ -53,7 +55,9 @@ def test_measure_writes_layer_and_network_rows(tmp_path, factory_file):
     assert (layers["extraction"] == "fx").all()
     for batch_size, group in layers.groupby("batch_size"):
         network = networks[networks["batch_size"] == batch_size].iloc[0]
-        assert network["flops"] == group["flops"].sum() == batch_size * (12 * 16 + 2 * 16 * 16 + 16 * 4 + 3 * 16)  # linears, then relus
+        assert (
+            network["flops"] == group["flops"].sum() == batch_size * (12 * 16 + 2 * 16 * 16 + 16 * 4 + 3 * 16)
+        )  # linears, then relus
         assert network["layer_count"] == 7
         assert list(group.sort_values("layer_index")["op"]) == ["linear", "relu"] * 3 + ["linear"]
     # identical configurations are measured once and shared
@@ -89,14 +93,17 @@ def test_input_shape_option_feeds_a_factory_without_one(tmp_path, factory_file):
     assert json.loads(network["config"])["input_shape"] == [1, 3, 8, 8]
 
 
-@pytest.mark.parametrize("args, fragment", [
-    (["no_such_net"], "unknown model"),
-    (["mlp", "--input-shape", "3,-1"], "bad input shape"),
-    (["mlp", "--batch-size", "0"], "bad batch size"),
-    (["mlp", "--out", "/nonexistent-dir/x.parquet"], "nonexistent-dir"),
-    (["mlp", "--device", "tpu"], "unknown device"),
-    (["nb201:|bogus~0|+|none~0|none~1|+|none~0|none~1|none~2|"], "NAS-Bench-201"),
-])
+@pytest.mark.parametrize(
+    "args, fragment",
+    [
+        (["no_such_net"], "unknown model"),
+        (["mlp", "--input-shape", "3,-1"], "bad input shape"),
+        (["mlp", "--batch-size", "0"], "bad batch size"),
+        (["mlp", "--out", "/nonexistent-dir/x.parquet"], "nonexistent-dir"),
+        (["mlp", "--device", "tpu"], "unknown device"),
+        (["nb201:|bogus~0|+|none~0|none~1|+|none~0|none~1|none~2|"], "NAS-Bench-201"),
+    ],
+)
 def test_bad_input_gets_one_sentence_and_a_non_zero_exit(args, fragment, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     result = run("measure", *args, *FAST)
@@ -107,8 +114,11 @@ def test_bad_input_gets_one_sentence_and_a_non_zero_exit(args, fragment, tmp_pat
 
 
 def test_factory_errors_are_reported_not_raised(tmp_path, factory_file):
-    for target, fragment in [("broken", "weights file missing"), ("shapeless", "--input-shape"),
-                             ("missing", "no function named")]:
+    for target, fragment in [
+        ("broken", "weights file missing"),
+        ("shapeless", "--input-shape"),
+        ("missing", "no function named"),
+    ]:
         result = run("measure", f"{factory_file}:{target}", "--out", str(tmp_path / "x.parquet"), *FAST)
         assert result.exit_code != 0 and fragment in result.output and "Traceback" not in result.output
 
@@ -159,15 +169,25 @@ def test_interrupted_run_keeps_its_rows_and_resume_finishes_without_remeasuring(
 def test_python_api_returns_a_dataframe(factory_file):
     import hwprof
 
-    frame = hwprof.measure([f"{factory_file}:tiny"], batch_sizes=[2], power="none", precision=0.2, max_item_s=0.3,
-                           threads=1)
+    frame = hwprof.measure(
+        [f"{factory_file}:tiny"], batch_sizes=[2], power="none", precision=0.2, max_item_s=0.3, threads=1
+    )
     assert len(frame) == 8 and set(frame["kind"]) == {"layer", "network"}
 
 
 def test_models_lists_names_and_shapes():
     result = run("models", "--json")
     entries = {entry["name"]: entry for entry in json.loads(result.output)}
-    for name in ["alexnet", "vgg11", "vgg16", "resnet18", "resnet50", "mobilenet_v2", "squeezenet1_0", "mlp",
-                 "vit_tiny"]:
+    for name in [
+        "alexnet",
+        "vgg11",
+        "vgg16",
+        "resnet18",
+        "resnet50",
+        "mobilenet_v2",
+        "squeezenet1_0",
+        "mlp",
+        "vit_tiny",
+    ]:
         assert name in entries
     assert entries["resnet18"]["input_shape"] == [3, 224, 224]

@@ -7,15 +7,14 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-import hwprof.measuring.session
 import hwprof.cli.search
+import hwprof.measuring.session
+from fakes.search_doubles import LATENCY_MS_PER_WIDTH, TOY_SPACE, ToyPredictor
 from hwprof.cli import main
-from hwprof.search.study import SearchOptions, run_search
 from hwprof.search.constraints import parse_constraints
 from hwprof.search.space import space_from_dict
+from hwprof.search.study import SearchOptions, run_search
 from hwprof.search.verify import final_candidates, verify_candidates
-
-from fakes.search_doubles import LATENCY_MS_PER_WIDTH, TOY_SPACE, ToyPredictor
 
 
 @pytest.fixture
@@ -36,8 +35,19 @@ def invoke(*args):
 
 def test_search_writes_best_pareto_json_and_png(toy_yaml, toy_predictor, tmp_path):
     out = tmp_path / "out"
-    result = invoke(toy_yaml, "--predictor", "unused.json", "--constraint", "latency_ms<=1", "--trials", 30,
-                    "--seed", 1, "--out", out)
+    result = invoke(
+        toy_yaml,
+        "--predictor",
+        "unused.json",
+        "--constraint",
+        "latency_ms<=1",
+        "--trials",
+        30,
+        "--seed",
+        1,
+        "--out",
+        out,
+    )
     assert result.exit_code == 0, result.output
     assert "trainings skipped as predicted infeasible" in result.output
     summary = json.loads((out / "search.json").read_text())
@@ -50,8 +60,9 @@ def test_search_writes_best_pareto_json_and_png(toy_yaml, toy_predictor, tmp_pat
 
 def test_infeasible_only_space_reports_clearly_without_crashing(toy_yaml, toy_predictor, tmp_path):
     out = tmp_path / "out"
-    result = invoke(toy_yaml, "--predictor", "unused.json", "--constraint", "latency_ms<=0.01", "--trials", 5,
-                    "--out", out)
+    result = invoke(
+        toy_yaml, "--predictor", "unused.json", "--constraint", "latency_ms<=0.01", "--trials", 5, "--out", out
+    )
     assert result.exit_code == 0, result.output
     assert "no configuration in 5 trials was predicted to meet the budgets" in result.output
     assert "closest was trial" in result.output
@@ -59,15 +70,18 @@ def test_infeasible_only_space_reports_clearly_without_crashing(toy_yaml, toy_pr
     assert not (out / "pareto.png").exists()
 
 
-@pytest.mark.parametrize("args, sentence", [
-    (["--constraint", "latncy_ms<=5"], "unknown metric 'latncy_ms'"),
-    (["--constraint", "latency_ms=>5"], "bad operator '=>'"),
-    (["--constraint", "latency_ms<=fast"], "is not a number"),
-    ([], "no --constraint given"),
-    (["--constraint", "latency_ms<=5", "--objective", "nowhere:evaluate"], "cannot import objective module"),
-    (["--constraint", "latency_ms<=5", "--confidence", "2"], "--confidence must lie strictly between 0 and 1"),
-    (["--constraint", "latency_ms<=5", "--trials", "0"], "--trials must be at least 1"),
-])
+@pytest.mark.parametrize(
+    "args, sentence",
+    [
+        (["--constraint", "latncy_ms<=5"], "unknown metric 'latncy_ms'"),
+        (["--constraint", "latency_ms=>5"], "bad operator '=>'"),
+        (["--constraint", "latency_ms<=fast"], "is not a number"),
+        ([], "no --constraint given"),
+        (["--constraint", "latency_ms<=5", "--objective", "nowhere:evaluate"], "cannot import objective module"),
+        (["--constraint", "latency_ms<=5", "--confidence", "2"], "--confidence must lie strictly between 0 and 1"),
+        (["--constraint", "latency_ms<=5", "--trials", "0"], "--trials must be at least 1"),
+    ],
+)
 def test_mistakes_are_one_sentence_without_traceback(toy_yaml, toy_predictor, tmp_path, args, sentence):
     result = invoke(toy_yaml, "--predictor", "unused.json", "--out", tmp_path / "out", *args)
     assert result.exit_code == 1
@@ -88,11 +102,23 @@ def test_missing_space_and_missing_predictor_are_one_sentence(toy_yaml, tmp_path
 
 def fake_measure(slowdown):
     """A stand-in for hwprof.measure: network rows whose latency is the toy formula times `slowdown`."""
+
     def measure(specs, batch_sizes=(1,), **kwargs):
         assert kwargs["layers"] is False
-        return pd.DataFrame([{"model": s.name, "kind": "network", "batch_size": batch_sizes[0],
-                              "latency_ms": LATENCY_MS_PER_WIDTH * s.module.width * slowdown,
-                              "power_w": None, "energy_mj": None} for s in specs])
+        return pd.DataFrame(
+            [
+                {
+                    "model": s.name,
+                    "kind": "network",
+                    "batch_size": batch_sizes[0],
+                    "latency_ms": LATENCY_MS_PER_WIDTH * s.module.width * slowdown,
+                    "power_w": None,
+                    "energy_mj": None,
+                }
+                for s in specs
+            ]
+        )
+
     return measure
 
 
@@ -122,8 +148,22 @@ def test_verify_says_unavailable_when_a_budgeted_metric_cannot_be_measured():
 def test_verify_flag_measures_the_final_candidates(toy_yaml, toy_predictor, tmp_path, monkeypatch):
     monkeypatch.setattr(hwprof.measuring.session, "measure", fake_measure(1.15))
     out = tmp_path / "out"
-    result = invoke(toy_yaml, "--predictor", "unused.json", "--constraint", "latency_ms<=1", "--trials", 20,
-                    "--seed", 1, "--out", out, "--verify", "--verify-count", 2)
+    result = invoke(
+        toy_yaml,
+        "--predictor",
+        "unused.json",
+        "--constraint",
+        "latency_ms<=1",
+        "--trials",
+        20,
+        "--seed",
+        1,
+        "--out",
+        out,
+        "--verify",
+        "--verify-count",
+        2,
+    )
     assert result.exit_code == 0, result.output
     assert "does NOT hold when measured" in result.output
     verified = json.loads((out / "search.json").read_text())["verified"]
@@ -134,8 +174,21 @@ def test_storage_resumes_the_study_from_the_cli(toy_yaml, toy_predictor, tmp_pat
     journal, out = tmp_path / "study.journal", tmp_path / "out"
 
     def run(budget, trials, seed):
-        return invoke(toy_yaml, "--predictor", "unused.json", "--constraint", budget, "--storage", journal,
-                      "--out", out, "--trials", trials, "--seed", seed)
+        return invoke(
+            toy_yaml,
+            "--predictor",
+            "unused.json",
+            "--constraint",
+            budget,
+            "--storage",
+            journal,
+            "--out",
+            out,
+            "--trials",
+            trials,
+            "--seed",
+            seed,
+        )
 
     first = run("latency_ms<=1", 6, 1)
     assert first.exit_code == 0, first.output

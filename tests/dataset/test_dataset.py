@@ -19,13 +19,27 @@ from hwprof.schema import ALL_COLUMNS, BOOL_COLUMNS, FLOAT_COLUMNS, INT_COLUMNS,
 
 def make_row(index=0, **overrides):
     row = {
-        "kind": "layer", "model": "mlp", "batch_size": 8, "device": "cpu", "device_name": "Test CPU",
-        "layer_index": index, "layer_name": str(index), "op": "linear",
-        "config": json.dumps({"in_features": 4, "input_shapes": [[8, 4]], "note": 'a, "quoted" text'},
-                             sort_keys=True),
-        "flops": 2**40 + index, "params": 20, "input_bytes": 128, "output_bytes": 128, "weight_bytes": 80,
-        "latency_ms": 0.125 + index, "latency_ms_ci_low": 0.12, "latency_ms_ci_high": 0.13,
-        "latency_ms_std": 0.004, "samples": 15, "iterations": 1000, "stable": index % 2 == 0,
+        "kind": "layer",
+        "model": "mlp",
+        "batch_size": 8,
+        "device": "cpu",
+        "device_name": "Test CPU",
+        "layer_index": index,
+        "layer_name": str(index),
+        "op": "linear",
+        "config": json.dumps({"in_features": 4, "input_shapes": [[8, 4]], "note": 'a, "quoted" text'}, sort_keys=True),
+        "flops": 2**40 + index,
+        "params": 20,
+        "input_bytes": 128,
+        "output_bytes": 128,
+        "weight_bytes": 80,
+        "latency_ms": 0.125 + index,
+        "latency_ms_ci_low": 0.12,
+        "latency_ms_ci_high": 0.13,
+        "latency_ms_std": 0.004,
+        "samples": 15,
+        "iterations": 1000,
+        "stable": index % 2 == 0,
         "config_id": f"cfg{index}",
     }
     row.update(overrides)
@@ -113,8 +127,18 @@ def test_rows_outside_the_schema_are_a_programming_error(tmp_path):
 def test_numpy_scalars_and_nan_are_accepted(tmp_path):
     path = tmp_path / "out.parquet"
     with DatasetWriter(path, make_provenance()) as writer:
-        writer.write([make_row(flops=np.int64(7), latency_ms=np.float32(0.5), stable=np.bool_(True),
-                               latency_ms_std=float("nan"), power_w=pd.NA, samples=12.0)])
+        writer.write(
+            [
+                make_row(
+                    flops=np.int64(7),
+                    latency_ms=np.float32(0.5),
+                    stable=np.bool_(True),
+                    latency_ms_std=float("nan"),
+                    power_w=pd.NA,
+                    samples=12.0,
+                )
+            ]
+        )
     row = read_dataset(path).iloc[0]
     assert (row["flops"], row["latency_ms"], row["stable"], row["samples"]) == (7, 0.5, True, 12)
     assert pd.isna(row["latency_ms_std"]) and pd.isna(row["power_w"])
@@ -227,8 +251,11 @@ def test_failed_rewrite_leaves_previous_file_whole_and_no_temp_files(tmp_path, m
     with pytest.raises(OSError):
         writer.write([make_row(1)])
     assert read_dataset(path)["layer_index"].tolist() == [0]
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.parquet", "out.parquet.json",
-                                                          "out.parquet.partial.jsonl"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "out.parquet",
+        "out.parquet.json",
+        "out.parquet.partial.jsonl",
+    ]
     monkeypatch.undo()
     writer.close()  # the row that failed to reach the table was kept in memory and journal
     assert read_dataset(path)["layer_index"].tolist() == [0, 1]

@@ -14,19 +14,45 @@ from hwprof.schema import SCHEMA_VERSION
 
 
 def make_rows(device_name, count):
-    return [{
-        "kind": "layer", "model": "resnet18", "batch_size": 1, "device": "cuda:0", "device_name": device_name,
-        "layer_index": index, "layer_name": f"conv{index}", "op": "conv2d", "config": "{}",
-        "flops": 1000 * (index + 1), "params": 10, "input_bytes": 4, "output_bytes": 4, "weight_bytes": 40,
-        "latency_ms": 0.5 * (index + 1), "latency_ms_ci_low": 0.4, "latency_ms_ci_high": 0.6,
-        "latency_ms_std": 0.01, "samples": 10, "iterations": 100, "stable": True,
-        "power_w": 12.5, "idle_power_w": 5.0, "energy_mj": 6.25, "power_source": "tegrastats",
-    } for index in range(count)]
+    return [
+        {
+            "kind": "layer",
+            "model": "resnet18",
+            "batch_size": 1,
+            "device": "cuda:0",
+            "device_name": device_name,
+            "layer_index": index,
+            "layer_name": f"conv{index}",
+            "op": "conv2d",
+            "config": "{}",
+            "flops": 1000 * (index + 1),
+            "params": 10,
+            "input_bytes": 4,
+            "output_bytes": 4,
+            "weight_bytes": 40,
+            "latency_ms": 0.5 * (index + 1),
+            "latency_ms_ci_low": 0.4,
+            "latency_ms_ci_high": 0.6,
+            "latency_ms_std": 0.01,
+            "samples": 10,
+            "iterations": 100,
+            "stable": True,
+            "power_w": 12.5,
+            "idle_power_w": 5.0,
+            "energy_mj": 6.25,
+            "power_source": "tegrastats",
+        }
+        for index in range(count)
+    ]
 
 
 def write_shard(path, device_name, host, count):
-    provenance = {"run_id": uuid.uuid4().hex, "schema_version": SCHEMA_VERSION, "host": host,
-                  "device_name": device_name}
+    provenance = {
+        "run_id": uuid.uuid4().hex,
+        "schema_version": SCHEMA_VERSION,
+        "host": host,
+        "device_name": device_name,
+    }
     with DatasetWriter(path, provenance) as writer:
         writer.write(make_rows(device_name, count))
     return provenance["run_id"]
@@ -38,8 +64,10 @@ def shards(tmp_path):
     xavier = tmp_path / "shard-xavier.csv"
     return {
         "paths": [orin, xavier],
-        "run_ids": [write_shard(orin, "Jetson AGX Orin", "orin-01", 3),
-                    write_shard(xavier, "Jetson Xavier NX", "xavier-07", 2)],
+        "run_ids": [
+            write_shard(orin, "Jetson AGX Orin", "orin-01", 3),
+            write_shard(xavier, "Jetson Xavier NX", "xavier-07", 2),
+        ],
     }
 
 
@@ -64,7 +92,9 @@ def test_merge_of_two_boards_keeps_rows_and_both_provenances(tmp_path, shards):
     merged = read_dataset(out)
     assert len(merged) == 5
     assert merged.groupby("device_name")["run_id"].unique().map(list).to_dict() == {
-        "Jetson AGX Orin": [shards["run_ids"][0]], "Jetson Xavier NX": [shards["run_ids"][1]]}
+        "Jetson AGX Orin": [shards["run_ids"][0]],
+        "Jetson Xavier NX": [shards["run_ids"][1]],
+    }
     assert merged["power_w"].tolist() == [12.5] * 5
     runs = read_provenance(out)
     assert [run["run_id"] for run in runs] == shards["run_ids"]
@@ -83,7 +113,9 @@ def test_merge_json_summary_and_csv_output(tmp_path, shards):
     summary = json.loads(result.output)
     assert summary["rows"] == 5
     assert [(run["device_name"], run["rows"], run["status"]) for run in summary["runs"]] == [
-        ("Jetson AGX Orin", 3, "complete"), ("Jetson Xavier NX", 2, "complete")]
+        ("Jetson AGX Orin", 3, "complete"),
+        ("Jetson Xavier NX", 2, "complete"),
+    ]
     assert [shard["rows"] for shard in summary["shards"]] == [3, 2]
     assert len(pd.read_csv(out)) == 5
     assert [run["run_id"] for run in read_provenance(out)] == shards["run_ids"]
@@ -94,8 +126,9 @@ def test_merge_refuses_a_shard_with_missing_columns(tmp_path, shards):
     pd.DataFrame({"model": ["a"], "batch_size": [1], "latency_ms": [1.0]}).to_csv(foreign, index=False)
     out = tmp_path / "fleet.parquet"
     result = merge(shards["paths"][0], foreign, "--out", out)
-    assert_one_sentence_error(result, "foreign.csv lacks the column(s) kind, device,",
-                              "does not look like an hwprof dataset")
+    assert_one_sentence_error(
+        result, "foreign.csv lacks the column(s) kind, device,", "does not look like an hwprof dataset"
+    )
     assert not out.exists()
 
 
@@ -114,8 +147,7 @@ def test_merge_refuses_mismatched_column_types(tmp_path, shards):
         frame["board_temp"] = value
         frame.to_csv(path, index=False)
     result = merge(extra_a, extra_b, "--out", tmp_path / "fleet.parquet")
-    assert_one_sentence_error(result, "Column board_temp holds numbers in", "but text in",
-                              "do not share one schema")
+    assert_one_sentence_error(result, "Column board_temp holds numbers in", "but text in", "do not share one schema")
 
 
 def test_merge_refuses_a_newer_schema_version(tmp_path, shards):
@@ -135,8 +167,9 @@ def test_merge_refuses_output_that_is_an_input_or_exists(tmp_path, shards):
     assert merge(*shards["paths"], "--out", out).exit_code == 0
     assert_one_sentence_error(merge(*shards["paths"], "--out", out), "already exists", "--force")
     assert merge(*shards["paths"], "--out", out, "--force").exit_code == 0
-    assert_one_sentence_error(merge(out, shards["paths"][0], "--out", tmp_path / "again.parquet"),
-                              f"Run {shards['run_ids'][0]} is in both")
+    assert_one_sentence_error(
+        merge(out, shards["paths"][0], "--out", tmp_path / "again.parquet"), f"Run {shards['run_ids'][0]} is in both"
+    )
 
 
 def test_merge_refuses_duplicate_missing_and_unfinished_shards(tmp_path, shards):
@@ -145,8 +178,9 @@ def test_merge_refuses_duplicate_missing_and_unfinished_shards(tmp_path, shards)
     assert_one_sentence_error(merge(tmp_path / "nope.parquet", "--out", out), "nope.parquet does not exist")
     (tmp_path / "shard-orin.parquet.partial.jsonl").write_text("")
     assert_one_sentence_error(merge(*shards["paths"], "--out", out), "did not finish", "--resume")
-    assert_one_sentence_error(merge(shards["paths"][1], "--out", tmp_path / "no" / "fleet.parquet"),
-                              "does not exist; create it")
+    assert_one_sentence_error(
+        merge(shards["paths"][1], "--out", tmp_path / "no" / "fleet.parquet"), "does not exist; create it"
+    )
 
 
 def test_merge_warns_about_a_shard_without_provenance(tmp_path, shards):

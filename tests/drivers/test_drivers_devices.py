@@ -7,7 +7,7 @@ import pytest
 from click.testing import CliRunner
 
 from fakes.fake_pynvml import NVML_ERROR_LIBRARY_NOT_FOUND, FakeGpu, make_fake_pynvml
-from fakes.sysfs import FakeZone, FakeRaplTree, write_file, write_ina3221_hwmon
+from fakes.sysfs import FakeRaplTree, FakeZone, write_file, write_ina3221_hwmon
 from hwprof.cli import main
 from hwprof.drivers import rapl
 

@@ -10,10 +10,17 @@ from fakes.sysfs import write_atomically, write_file, write_ina3221_hwmon, write
 from fakes.tegrastats_lines import BOARDS
 from hwprof.drivers import open_sensor
 from hwprof.drivers.base import SensorUnavailable
-from hwprof.drivers.jetson import (Ina3221Sensor, TegrastatsSensor, board_rule, find_tegrastats,
-                                   open_jetson_sensor, parse_tegrastats_line, total_power_mw)
-from hwprof.measuring.energy import measure_energy
+from hwprof.drivers.jetson import (
+    Ina3221Sensor,
+    TegrastatsSensor,
+    board_rule,
+    find_tegrastats,
+    open_jetson_sensor,
+    parse_tegrastats_line,
+    total_power_mw,
+)
 from hwprof.errors import HwprofError
+from hwprof.measuring.energy import measure_energy
 
 FAKE_SCRIPT = Path(__file__).parents[1] / "fakes" / "fake_tegrastats.py"
 
@@ -36,7 +43,7 @@ def fake_tegrastats(directory: Path, board: str, power_file: Path | None = None,
         env += f"FAKE_TEGRASTATS_POWER_FILE={power_file} "
     if fail:
         env += "FAKE_TEGRASTATS_FAIL=1 "
-    wrapper.write_text(f"#!/bin/sh\n{env}exec {sys.executable} {FAKE_SCRIPT} \"$@\"\n")
+    wrapper.write_text(f'#!/bin/sh\n{env}exec {sys.executable} {FAKE_SCRIPT} "$@"\n')
     wrapper.chmod(0o755)
     return wrapper
 
@@ -61,14 +68,17 @@ def test_the_running_average_is_never_read():
     assert parse_tegrastats_line(BOARDS["thor_jp7"]["line"]).rails_mw["VIN"] == 31550  # cur/avg/max
 
 
-@pytest.mark.parametrize("text, percent, freqs", [
-    ("GR3D_FREQ 41%@921", 41, [921]),
-    ("GR3D_FREQ 57%@[624]", 57, [624]),
-    ("GR3D_FREQ 12%@[1300,1300]", 12, [1300, 1300]),
-    ("GR3D_FREQ 0%", 0, []),  # no @freq without root
-    ("GR3D_FREQ @[1575,1575,1575]", None, [1575, 1575, 1575]),
-    ("GR3D_FREQ off", 0, []),
-])
+@pytest.mark.parametrize(
+    "text, percent, freqs",
+    [
+        ("GR3D_FREQ 41%@921", 41, [921]),
+        ("GR3D_FREQ 57%@[624]", 57, [624]),
+        ("GR3D_FREQ 12%@[1300,1300]", 12, [1300, 1300]),
+        ("GR3D_FREQ 0%", 0, []),  # no @freq without root
+        ("GR3D_FREQ @[1575,1575,1575]", None, [1575, 1575, 1575]),
+        ("GR3D_FREQ off", 0, []),
+    ],
+)
 def test_gr3d_forms(text, percent, freqs):
     reading = parse_tegrastats_line(f"RAM 1/2MB {text} VDD_IN 1mW/1mW")
     assert reading.gr3d_percent == percent and reading.gr3d_freq_mhz == freqs

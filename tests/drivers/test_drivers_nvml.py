@@ -9,8 +9,8 @@ from fakes.fake_pynvml import NVML_ERROR_LIBRARY_NOT_FOUND, REASON_BITS, FakeGpu
 from hwprof.drivers import open_sensor
 from hwprof.drivers.base import SensorUnavailable
 from hwprof.drivers.nvml import NvmlSensor
-from hwprof.measuring.energy import measure_energy, required_window_s
 from hwprof.errors import HwprofError
+from hwprof.measuring.energy import measure_energy, required_window_s
 
 
 @pytest.fixture
@@ -19,8 +19,10 @@ def fake_nvml(monkeypatch):
     monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
     monkeypatch.delenv("HWPROF_TEGRASTATS", raising=False)
     monkeypatch.setenv("PATH", "/nonexistent")
-    gpus = [FakeGpu(name="Fake GPU zero", uuid="GPU-aaaa0000-0000", power_w=70.0),
-            FakeGpu(name="Fake GPU one", uuid="GPU-bbbb1111-1111", power_w=150.0)]
+    gpus = [
+        FakeGpu(name="Fake GPU zero", uuid="GPU-aaaa0000-0000", power_w=70.0),
+        FakeGpu(name="Fake GPU one", uuid="GPU-bbbb1111-1111", power_w=150.0),
+    ]
     module = make_fake_pynvml(gpus)
     monkeypatch.setitem(sys.modules, "pynvml", module)
     return module
@@ -59,12 +61,15 @@ def test_disagreeing_samples_are_flagged(fake_nvml):
     assert result.metadata["counter_vs_samples"] == pytest.approx(0.25, abs=0.05)
 
 
-@pytest.mark.parametrize("visible, device, expected_gpu", [
-    ("1,0", "cuda:0", "Fake GPU one"),
-    ("1,0", "cuda:1", "Fake GPU zero"),
-    ("GPU-bbbb", "cuda", "Fake GPU one"),
-    ("0,junk,1", "cuda:0", "Fake GPU zero"),
-])
+@pytest.mark.parametrize(
+    "visible, device, expected_gpu",
+    [
+        ("1,0", "cuda:0", "Fake GPU one"),
+        ("1,0", "cuda:1", "Fake GPU zero"),
+        ("GPU-bbbb", "cuda", "Fake GPU one"),
+        ("0,junk,1", "cuda:0", "Fake GPU zero"),
+    ],
+)
 def test_cuda_visible_devices_is_honoured(fake_nvml, monkeypatch, visible, device, expected_gpu):
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", visible)
     sensor = NvmlSensor(device)
@@ -73,12 +78,15 @@ def test_cuda_visible_devices_is_honoured(fake_nvml, monkeypatch, visible, devic
     assert "CUDA_VISIBLE_DEVICES" in sensor.metadata()["device_mapping"]
 
 
-@pytest.mark.parametrize("visible, device, message", [
-    ("0", "cuda:1", "not visible"),
-    ("0,junk,1", "cuda:1", "not visible"),
-    ("MIG-1234", "cuda:0", "MIG instance"),
-    ("GPU-ffff", "cuda:0", "matches 0"),
-])
+@pytest.mark.parametrize(
+    "visible, device, message",
+    [
+        ("0", "cuda:1", "not visible"),
+        ("0,junk,1", "cuda:1", "not visible"),
+        ("MIG-1234", "cuda:0", "MIG instance"),
+        ("GPU-ffff", "cuda:0", "matches 0"),
+    ],
+)
 def test_unusable_cuda_visible_devices_explained(fake_nvml, monkeypatch, visible, device, message):
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", visible)
     with pytest.raises(SensorUnavailable, match=message):

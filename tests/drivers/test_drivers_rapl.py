@@ -5,8 +5,7 @@ import time
 import pytest
 
 from fakes.sysfs import FakeRaplTree, FakeZone, write_file
-from hwprof.drivers import open_sensor
-from hwprof.drivers import rapl
+from hwprof.drivers import open_sensor, rapl
 from hwprof.drivers.base import SensorUnavailable
 from hwprof.drivers.rapl import RaplSensor
 from hwprof.errors import HwprofError
@@ -29,9 +28,14 @@ def window_power(sensor, seconds):
 
 
 def test_counts_package_only_not_core_uncore_dram_or_psys(sysfs_root):
-    zones = [FakeZone("intel-rapl:0", "package-0", 30.0), FakeZone("intel-rapl:0:0", "core", 20.0),
-             FakeZone("intel-rapl:0:1", "uncore", 4.0), FakeZone("intel-rapl:0:2", "dram", 5.0),
-             FakeZone("intel-rapl:1", "psys", 50.0), FakeZone("intel-rapl-mmio:0", "package-0", 30.0)]
+    zones = [
+        FakeZone("intel-rapl:0", "package-0", 30.0),
+        FakeZone("intel-rapl:0:0", "core", 20.0),
+        FakeZone("intel-rapl:0:1", "uncore", 4.0),
+        FakeZone("intel-rapl:0:2", "dram", 5.0),
+        FakeZone("intel-rapl:1", "psys", 50.0),
+        FakeZone("intel-rapl-mmio:0", "package-0", 30.0),
+    ]
     with FakeRaplTree(sysfs_root, zones):
         with RaplSensor() as sensor:
             assert sensor.source == "rapl:package-0"
@@ -45,8 +49,11 @@ def test_counts_package_only_not_core_uncore_dram_or_psys(sysfs_root):
 
 
 def test_two_packages_are_summed(sysfs_root):
-    zones = [FakeZone("intel-rapl:0", "package-0", 30.0), FakeZone("intel-rapl:1", "package-1", 18.0),
-             FakeZone("intel-rapl:0:0", "core", 20.0)]
+    zones = [
+        FakeZone("intel-rapl:0", "package-0", 30.0),
+        FakeZone("intel-rapl:1", "package-1", 18.0),
+        FakeZone("intel-rapl:0:0", "core", 20.0),
+    ]
     with FakeRaplTree(sysfs_root, zones):
         with RaplSensor() as sensor:
             assert sensor.source == "rapl:package-0+package-1"
@@ -64,8 +71,10 @@ def test_psys_is_used_only_without_a_package_zone(sysfs_root):
 
 
 def test_mirrored_die_counters_count_once(sysfs_root):
-    zones = [FakeZone("intel-rapl:0", "package-0-die-0", 40.0),
-             FakeZone("intel-rapl:1", "package-0-die-1", 40.0, mirror_of="intel-rapl:0")]
+    zones = [
+        FakeZone("intel-rapl:0", "package-0-die-0", 40.0),
+        FakeZone("intel-rapl:1", "package-0-die-1", 40.0, mirror_of="intel-rapl:0"),
+    ]
     with FakeRaplTree(sysfs_root, zones):
         with RaplSensor() as sensor:
             assert sensor.source == "rapl:package-0-die-0"
@@ -75,8 +84,10 @@ def test_mirrored_die_counters_count_once(sysfs_root):
 
 
 def test_independent_dies_are_summed(sysfs_root):
-    zones = [FakeZone("intel-rapl:0", "package-0-die-0", 25.0, start_uj=1_000_000),
-             FakeZone("intel-rapl:1", "package-0-die-1", 15.0, start_uj=7_000_000)]
+    zones = [
+        FakeZone("intel-rapl:0", "package-0-die-0", 25.0, start_uj=1_000_000),
+        FakeZone("intel-rapl:1", "package-0-die-1", 15.0, start_uj=7_000_000),
+    ]
     with FakeRaplTree(sysfs_root, zones):
         with RaplSensor() as sensor:
             assert sensor.source == "rapl:package-0-die-0+package-0-die-1"
@@ -86,8 +97,16 @@ def test_independent_dies_are_summed(sysfs_root):
 @pytest.mark.parametrize("window_s", [0.3, 0.6, 1.6])
 def test_wraparound_at_any_window_length(sysfs_root, window_s):
     # 24 W into a 6 J counter: a wrap every 0.25 s, so the long window spans six wraps.
-    zones = [FakeZone("intel-rapl:0", "package-0", 24.0, max_range_uj=SMALL_RANGE_UJ, max_power_uw=30_000_000,
-                      start_uj=SMALL_RANGE_UJ - 200_000)]
+    zones = [
+        FakeZone(
+            "intel-rapl:0",
+            "package-0",
+            24.0,
+            max_range_uj=SMALL_RANGE_UJ,
+            max_power_uw=30_000_000,
+            start_uj=SMALL_RANGE_UJ - 200_000,
+        )
+    ]
     with FakeRaplTree(sysfs_root, zones):
         with RaplSensor() as sensor:
             assert sensor.poll_interval_s <= (SMALL_RANGE_UJ / 1e6) / (2 * 30.0) / 4 + 1e-9
@@ -104,8 +123,9 @@ def test_poll_is_fast_enough_for_the_shortest_possible_wrap(sysfs_root):
 
 
 def test_unfolding_adds_the_range_once_per_wrap(monkeypatch, tmp_path):
-    zone = rapl.RaplZone("intel-rapl:0", "package-0", path=tmp_path, parent_id=None, max_range_uj=1000,
-                         max_power_w=None)
+    zone = rapl.RaplZone(
+        "intel-rapl:0", "package-0", path=tmp_path, parent_id=None, max_range_uj=1000, max_power_w=None
+    )
     readings = iter([900, 100, 950, 20])
     monkeypatch.setattr(rapl, "read_counter_uj", lambda path: next(readings))
     assert [zone.unfolded_uj() for _ in range(4)] == [0, 200, 1050, 1120]
@@ -113,6 +133,7 @@ def test_unfolding_adds_the_range_once_per_wrap(monkeypatch, tmp_path):
 
 def test_permission_error_is_explained_not_replaced(sysfs_root, monkeypatch):
     with FakeRaplTree(sysfs_root, [FakeZone("intel-rapl:0", "package-0", 10.0)]):
+
         def denied(path):
             raise PermissionError(13, "Permission denied", str(path))
 

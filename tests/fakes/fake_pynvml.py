@@ -21,9 +21,15 @@ NVML_ERROR_DRIVER_NOT_LOADED = 9
 NVML_ERROR_LIBRARY_NOT_FOUND = 12
 
 REASON_BITS = {
-    "GpuIdle": 0x1, "ApplicationsClocksSetting": 0x2, "SwPowerCap": 0x4, "HwSlowdown": 0x8,
-    "SyncBoost": 0x10, "SwThermalSlowdown": 0x20, "HwThermalSlowdown": 0x40,
-    "HwPowerBrakeSlowdown": 0x80, "DisplayClockSetting": 0x100,
+    "GpuIdle": 0x1,
+    "ApplicationsClocksSetting": 0x2,
+    "SwPowerCap": 0x4,
+    "HwSlowdown": 0x8,
+    "SyncBoost": 0x10,
+    "SwThermalSlowdown": 0x20,
+    "HwThermalSlowdown": 0x40,
+    "HwPowerBrakeSlowdown": 0x80,
+    "DisplayClockSetting": 0x100,
 }
 
 
@@ -116,7 +122,9 @@ def make_fake_pynvml(gpus: list[FakeGpu] | None = None, init_error: int | None =
         return gpu.sm_clock_mhz if clock_type == module.NVML_CLOCK_SM else gpu.mem_clock_mhz
 
     names = {
-        "NVMLError": NVMLError, "nvmlInit": nvmlInit, "nvmlShutdown": nvmlShutdown,
+        "NVMLError": NVMLError,
+        "nvmlInit": nvmlInit,
+        "nvmlShutdown": nvmlShutdown,
         "nvmlDeviceGetCount": lambda: len(module.gpus),
         "nvmlDeviceGetHandleByIndex": handle,
         "nvmlDeviceGetName": lambda gpu: gpu.name,
@@ -131,11 +139,15 @@ def make_fake_pynvml(gpus: list[FakeGpu] | None = None, init_error: int | None =
         "nvmlDeviceGetEnforcedPowerLimit": lambda gpu: gpu.power_limit_mw,
         "nvmlDeviceGetCurrentClocksEventReasons": lambda gpu: gpu.clock_event_reasons,
         "nvmlSystemGetDriverVersion": lambda: "999.99",
-        "NVML_SUCCESS": NVML_SUCCESS, "NVML_ERROR_NOT_SUPPORTED": NVML_ERROR_NOT_SUPPORTED,
+        "NVML_SUCCESS": NVML_SUCCESS,
+        "NVML_ERROR_NOT_SUPPORTED": NVML_ERROR_NOT_SUPPORTED,
         "NVML_ERROR_NO_PERMISSION": NVML_ERROR_NO_PERMISSION,
         "NVML_ERROR_DRIVER_NOT_LOADED": NVML_ERROR_DRIVER_NOT_LOADED,
         "NVML_ERROR_LIBRARY_NOT_FOUND": NVML_ERROR_LIBRARY_NOT_FOUND,
-        "NVML_CLOCK_SM": 1, "NVML_CLOCK_MEM": 2, "NVML_TEMPERATURE_GPU": 0, "NVML_FI_DEV_POWER_INSTANT": 186,
+        "NVML_CLOCK_SM": 1,
+        "NVML_CLOCK_MEM": 2,
+        "NVML_TEMPERATURE_GPU": 0,
+        "NVML_FI_DEV_POWER_INSTANT": 186,
     }
     for reason, bit in REASON_BITS.items():
         names[f"nvmlClocksEventReason{reason}"] = bit

@@ -62,7 +62,9 @@ class ToyPredictor:
     def predict(self, model_or_spec, batch_size=1, input_shape=None, confidence=0.9):
         self.calls += 1
         width = model_or_spec.module.width
-        total = {"latency_ms": LATENCY_MS_PER_WIDTH * width * batch_size,
-                 "energy_mj": ENERGY_MJ_PER_WIDTH * width * batch_size}
+        total = {
+            "latency_ms": LATENCY_MS_PER_WIDTH * width * batch_size,
+            "energy_mj": ENERGY_MJ_PER_WIDTH * width * batch_size,
+        }
         interval = {k: (v * (1 - INTERVAL_HALF_WIDTH), v * (1 + INTERVAL_HALF_WIDTH)) for k, v in total.items()}
         return ToyPrediction(total, interval)

@@ -26,9 +26,18 @@ def _conv(rng, batch, channels, size):
     kernel = int(rng.choice([1, 3, 5]))
     stride = int(rng.choice([1, 1, 2]))
     out_size = max(1, size // stride)
-    config = {"bias": False, "dilation": [1, 1], "groups": 1, "in_channels": channels, "kernel_size": [kernel, kernel],
-              "out_channels": out_channels, "padding": [kernel // 2] * 2, "stride": [stride, stride],
-              "input_shapes": [[batch, channels, size, size]], "output_shape": [batch, out_channels, out_size, out_size]}
+    config = {
+        "bias": False,
+        "dilation": [1, 1],
+        "groups": 1,
+        "in_channels": channels,
+        "kernel_size": [kernel, kernel],
+        "out_channels": out_channels,
+        "padding": [kernel // 2] * 2,
+        "stride": [stride, stride],
+        "input_shapes": [[batch, channels, size, size]],
+        "output_shape": [batch, out_channels, out_size, out_size],
+    }
     flops = batch * out_channels * out_size * out_size * channels * kernel * kernel
     weight = out_channels * channels * kernel * kernel * 4
     return "conv2d", config, flops, weight, out_channels, out_size
@@ -41,14 +50,24 @@ def _elementwise(op, batch, channels, size):
 
 def _pool(batch, channels, size):
     out_size = max(1, size // 2)
-    config = {"kernel_size": 2, "stride": 2, "padding": 0, "input_shapes": [[batch, channels, size, size]],
-              "output_shape": [batch, channels, out_size, out_size]}
+    config = {
+        "kernel_size": 2,
+        "stride": 2,
+        "padding": 0,
+        "input_shapes": [[batch, channels, size, size]],
+        "output_shape": [batch, channels, out_size, out_size],
+    }
     return "maxpool2d", config, batch * channels * out_size * out_size * 4, 0, channels, out_size
 
 
 def _linear(batch, features, out_features):
-    config = {"bias": True, "in_features": features, "out_features": out_features,
-              "input_shapes": [[batch, features]], "output_shape": [batch, out_features]}
+    config = {
+        "bias": True,
+        "in_features": features,
+        "out_features": out_features,
+        "input_shapes": [[batch, features]],
+        "output_shape": [batch, out_features],
+    }
     return "linear", config, batch * features * out_features, (features + 1) * out_features * 4
 
 
@@ -70,8 +89,16 @@ def network_layers(rng, batch, depth):
     for op, config, flops, weight in layers:
         elements_in = sum(int(np.prod(s)) for s in config["input_shapes"])
         elements_out = int(np.prod(config["output_shape"]))
-        records.append(LayerRecord(op, json.dumps(config, sort_keys=True, separators=(",", ":")), float(flops),
-                                   4.0 * elements_in, 4.0 * elements_out, float(weight)))
+        records.append(
+            LayerRecord(
+                op,
+                json.dumps(config, sort_keys=True, separators=(",", ":")),
+                float(flops),
+                4.0 * elements_in,
+                4.0 * elements_out,
+                float(weight),
+            )
+        )
     return records
 
 
@@ -87,9 +114,19 @@ def planted_log_latency(records):
     return np.select([ops == "conv2d", ops == "relu", ops == "maxpool2d"], [conv, relu, pool], linear)
 
 
-def synthetic_frame(n_networks=40, batch_sizes=(1, 4), seed=0, layer_noise=0.0, network_noise=0.0,
-                    device=DEVICE, with_power=False, families=FAMILIES, network_factor=NETWORK_FACTOR,
-                    overhead_ms=OVERHEAD_MS, ms_per_output_mb=0.0) -> pd.DataFrame:
+def synthetic_frame(
+    n_networks=40,
+    batch_sizes=(1, 4),
+    seed=0,
+    layer_noise=0.0,
+    network_noise=0.0,
+    device=DEVICE,
+    with_power=False,
+    families=FAMILIES,
+    network_factor=NETWORK_FACTOR,
+    overhead_ms=OVERHEAD_MS,
+    ms_per_output_mb=0.0,
+) -> pd.DataFrame:
     """A full hwprof dataset (layer and network rows) of random conv nets with the planted law;
     a network also pays `ms_per_output_mb` per MB of layer outputs, as fresh memory costs on a CPU."""
     rng = np.random.default_rng(seed)
@@ -105,11 +142,15 @@ def synthetic_frame(n_networks=40, batch_sizes=(1, 4), seed=0, layer_noise=0.0, 
             layer_latency = np.exp(true_log + rng.normal(0, layer_noise, len(records)))
             power = 10 + 5 * (np.array([r.op for r in records]) == "conv2d")
             for i, (record, latency) in enumerate(zip(records, layer_latency)):
-                rows.append(_row("layer", model, batch, i, f"layer{i}", record, latency,
-                                 power[i] if with_power else None, device))
+                rows.append(
+                    _row(
+                        "layer", model, batch, i, f"layer{i}", record, latency, power[i] if with_power else None, device
+                    )
+                )
             fresh_mb = sum(r.output_bytes for r in records) / 1e6
-            network_ms = (network_factor * np.exp(true_log).sum() + overhead_ms * len(records)
-                          + ms_per_output_mb * fresh_mb) * float(np.exp(rng.normal(0, network_noise)))
+            network_ms = (
+                network_factor * np.exp(true_log).sum() + overhead_ms * len(records) + ms_per_output_mb * fresh_mb
+            ) * float(np.exp(rng.normal(0, network_noise)))
             total = LayerRecord("network", "{}", sum(r.flops for r in records), 0.0, 0.0, 0.0)
             network_power = float(np.sum(np.exp(true_log) * power) / np.exp(true_log).sum()) if with_power else None
             rows.append(_row("network", model, batch, -1, "", total, network_ms, network_power, device))
@@ -117,15 +158,33 @@ def synthetic_frame(n_networks=40, batch_sizes=(1, 4), seed=0, layer_noise=0.0, 
 
 
 def _row(kind, model, batch, index, name, record, latency, power, device):
-    return {"kind": kind, "model": model, "batch_size": batch, "device": "cpu", "device_name": device,
-            "layer_index": index, "layer_name": name, "op": record.op, "config": record.config,
-            "flops": int(record.flops), "params": int(record.weight_bytes // 4), "input_bytes": int(record.input_bytes),
-            "output_bytes": int(record.output_bytes), "weight_bytes": int(record.weight_bytes),
-            "latency_ms": float(latency), "latency_ms_ci_low": float(latency) * 0.99,
-            "latency_ms_ci_high": float(latency) * 1.01, "latency_ms_std": float(latency) * 0.01, "samples": 10,
-            "iterations": 100, "stable": True, "power_w": power, "idle_power_w": 5.0 if power is not None else None,
-            "energy_mj": power * float(latency) if power is not None else None,
-            "power_source": "synthetic" if power is not None else "none"}
+    return {
+        "kind": kind,
+        "model": model,
+        "batch_size": batch,
+        "device": "cpu",
+        "device_name": device,
+        "layer_index": index,
+        "layer_name": name,
+        "op": record.op,
+        "config": record.config,
+        "flops": int(record.flops),
+        "params": int(record.weight_bytes // 4),
+        "input_bytes": int(record.input_bytes),
+        "output_bytes": int(record.output_bytes),
+        "weight_bytes": int(record.weight_bytes),
+        "latency_ms": float(latency),
+        "latency_ms_ci_low": float(latency) * 0.99,
+        "latency_ms_ci_high": float(latency) * 1.01,
+        "latency_ms_std": float(latency) * 0.01,
+        "samples": 10,
+        "iterations": 100,
+        "stable": True,
+        "power_w": power,
+        "idle_power_w": 5.0 if power is not None else None,
+        "energy_mj": power * float(latency) if power is not None else None,
+        "power_source": "synthetic" if power is not None else "none",
+    }
 
 
 def write(frame: pd.DataFrame, path) -> str:
@@ -160,8 +219,13 @@ def conv_configs(frame):
     from hwprof.predictor.features import BASE_VARIABLES
 
     conv = frame[frame["op"] == "conv2d"].drop_duplicates("config")
-    records = [LayerRecord(r.op, r.config, r.flops, r.input_bytes, r.output_bytes, r.weight_bytes)
-               for r in conv.itertuples()]
+    records = [
+        LayerRecord(r.op, r.config, r.flops, r.input_bytes, r.output_bytes, r.weight_bytes) for r in conv.itertuples()
+    ]
     variables = list(BASE_VARIABLES)
-    return (variables, encode_layers(records, variables), np.log(conv["latency_ms"].to_numpy()),
-            conv["model"].str.split("_").str[0].to_numpy())
+    return (
+        variables,
+        encode_layers(records, variables),
+        np.log(conv["latency_ms"].to_numpy()),
+        conv["model"].str.split("_").str[0].to_numpy(),
+    )

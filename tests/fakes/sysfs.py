@@ -30,8 +30,9 @@ def write_atomically(path: Path, text: str) -> None:
     os.replace(temporary, path)
 
 
-def _writer_main(powercap: str, zones: list[tuple[str, str | None, int]], powers, start_uj: list[float],
-                 stop, update_s: float) -> None:
+def _writer_main(
+    powercap: str, zones: list[tuple[str, str | None, int]], powers, start_uj: list[float], stop, update_s: float
+) -> None:
     """The writer process: integrate each zone's power and rewrite its counter every `update_s`."""
     energy_uj = dict(zip((z[0] for z in zones), start_uj))
     last_t = time.monotonic()
@@ -82,12 +83,20 @@ class FakeRaplTree:
     def set_power(self, zone_id: str, power_w: float) -> None:
         self._powers[[z.zone_id for z in self.zones].index(zone_id)] = power_w
 
-    def start(self) -> "FakeRaplTree":
+    def start(self) -> FakeRaplTree:
         spec = [(z.zone_id, z.mirror_of, z.max_range_uj) for z in self.zones]
         self._process = self._context.Process(
-            target=_writer_main, daemon=True,
-            args=(str(self.powercap), spec, self._powers, [float(z.start_uj) for z in self.zones], self._stop,
-                  self.update_s))
+            target=_writer_main,
+            daemon=True,
+            args=(
+                str(self.powercap),
+                spec,
+                self._powers,
+                [float(z.start_uj) for z in self.zones],
+                self._stop,
+                self.update_s,
+            ),
+        )
         self._process.start()
         first = self.powercap / self.zones[0].zone_id / "energy_uj"
         initial, deadline = first.read_text(), time.monotonic() + 10
@@ -103,7 +112,7 @@ class FakeRaplTree:
                 self._process.kill()
             self._process = None
 
-    def __enter__(self) -> "FakeRaplTree":
+    def __enter__(self) -> FakeRaplTree:
         return self.start()
 
     def __exit__(self, *exc_info) -> None:

@@ -3,16 +3,18 @@
 import pandas as pd
 import pytest
 
+from fakes.synthetic import fitted_predictor_path, synthetic_frame, write
 from hwprof.errors import HwprofError
 from hwprof.fitting.pipeline import fit
 from hwprof.predictor.predictor import load_predictor
-from fakes.synthetic import fitted_predictor_path, synthetic_frame, write
 
 
 def test_missing_columns_are_named(tmp_path):
     table = tmp_path / "net.csv"
     pd.DataFrame({"model": ["mlp"], "latency_ms": [1.0]}).to_csv(table, index=False)
-    with pytest.raises(HwprofError, match="lacks the column.*batch_size.*needs at least model, batch_size and latency_ms"):
+    with pytest.raises(
+        HwprofError, match="lacks the column.*batch_size.*needs at least model, batch_size and latency_ms"
+    ):
         fit([table])
 
 

@@ -6,11 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hwprof.progress import Notes
-from hwprof.fitting.pipeline import fit
-from hwprof.fitting.layers import make_folds
-from hwprof.predictor.intervals import held_out_coverage, log_bounds
 from fakes.synthetic import DEVICE, FAMILIES, synthetic_frame, write
+from hwprof.fitting.layers import make_folds
+from hwprof.fitting.pipeline import fit
+from hwprof.predictor.intervals import held_out_coverage, log_bounds
+from hwprof.progress import Notes
 
 
 def test_folds_hold_out_whole_families():
@@ -39,14 +39,13 @@ def test_sweep_rows_are_in_every_training_fold_and_never_scored():
 
 
 def test_layer_models_are_scored_on_held_out_families_only():
-    from hwprof.fitting.layers import fit_op_model
     from fakes.synthetic import conv_configs
+    from hwprof.fitting.layers import fit_op_model
 
     variables, z, y, groups = conv_configs(synthetic_frame(n_networks=12, seed=9, layer_noise=0.05))
     sweeps = np.arange(len(y)) % 3 == 0  # a third of the rows stand in for a sweep
     groups = np.where(sweeps, "sweep", groups)
-    model, oof = fit_op_model(z, y, groups, variables, list(range(len(variables))), "polynomial",
-                              always_train=sweeps)
+    model, oof = fit_op_model(z, y, groups, variables, list(range(len(variables))), "polynomial", always_train=sweeps)
     assert np.isnan(oof[sweeps]).all() and np.isfinite(oof[~sweeps]).all()
     assert model.cv["scored_rows"] == int((~sweeps).sum()) == len(model.residuals)
     assert model.cv["scheme"].endswith("sweeps always in training")
@@ -54,7 +53,9 @@ def test_layer_models_are_scored_on_held_out_families_only():
 
 @pytest.mark.slow
 def test_fit_reports_leave_one_family_out_metrics(tmp_path):
-    dataset = write(synthetic_frame(n_networks=15, seed=8, layer_noise=0.03, network_noise=0.03), tmp_path / "d.parquet")
+    dataset = write(
+        synthetic_frame(n_networks=15, seed=8, layer_noise=0.03, network_noise=0.03), tmp_path / "d.parquet"
+    )
     predictor = fit([dataset], family="polynomial")
     cv = predictor.doc["cv"]
     assert cv["scheme"] == "leave-one-family-out" and cv["folds"] == len(FAMILIES)
@@ -100,8 +101,13 @@ def _nb201_truth(archs):
     from hwprof.predictor.features import aggregate_row
     from hwprof.predictor.records import network_layers
 
-    rates = {"conv": (0.02, 40.0, 0.002), "norm": (0.015, 0.0, 0.004), "activation": (0.01, 0.0, 0.003),
-             "pool": (0.02, 5.0, 0.006), "elementwise": (0.012, 0.0, 0.003)}
+    rates = {
+        "conv": (0.02, 40.0, 0.002),
+        "norm": (0.015, 0.0, 0.004),
+        "activation": (0.01, 0.0, 0.003),
+        "pool": (0.02, 5.0, 0.006),
+        "elementwise": (0.012, 0.0, 0.003),
+    }
     from hwprof.predictor.features import OP_GROUPS
 
     latency = []
@@ -115,15 +121,17 @@ def _nb201_truth(archs):
 
 @pytest.mark.slow
 def test_ten_networks_alone_rank_the_rest(tmp_path):
-    from hwprof.sample_models.nb201 import random_arch
     from scipy.stats import spearmanr
+
+    from hwprof.sample_models.nb201 import random_arch
 
     rng = random.Random(3)
     archs = list(dict.fromkeys(random_arch(rng) for _ in range(40)))[:18]
     truth = _nb201_truth(archs) * np.exp(np.random.default_rng(0).normal(0, 0.02, len(archs)))
     table = tmp_path / "other_tool.csv"
-    pd.DataFrame({"model": [f"nb201:{a}" for a in archs[:10]], "batch_size": 1,
-                  "latency_ms": truth[:10]}).to_csv(table, index=False)
+    pd.DataFrame({"model": [f"nb201:{a}" for a in archs[:10]], "batch_size": 1, "latency_ms": truth[:10]}).to_csv(
+        table, index=False
+    )
     predictor = fit([table])
     assert predictor.doc["mode"] == "analytic" and predictor.doc["training"]["rows"]["networks"] == 10
     assert predictor.doc["cv"]["scheme"].startswith("5-fold over rows (1 family)")
@@ -138,8 +146,9 @@ def test_ten_networks_alone_rank_the_rest(tmp_path):
 def test_network_only_rows_mix_with_layer_datasets(tmp_path):
     layered = write(synthetic_frame(n_networks=10, seed=21), tmp_path / "layered.parquet")
     table = tmp_path / "extra.csv"
-    pd.DataFrame({"model": ["mlp", "mlp_large"], "batch_size": [1, 1], "latency_ms": [0.2, 0.6],
-                  "device_name": [DEVICE, DEVICE]}).to_csv(table, index=False)
+    pd.DataFrame(
+        {"model": ["mlp", "mlp_large"], "batch_size": [1, 1], "latency_ms": [0.2, 0.6], "device_name": [DEVICE, DEVICE]}
+    ).to_csv(table, index=False)
     predictor = fit([layered, table], family="polynomial", cv=False)
     assert predictor.doc["training"]["rows"]["networks"] == 22
     assert predictor.doc["mode"] == "layers"
@@ -174,8 +183,10 @@ def test_three_runs_or_more_take_the_median_so_one_slow_run_cannot_move_it():
     assert two == pytest.approx(np.sqrt(2.0))  # two runs: no majority, their precision-weighted mean
 
     frame = synthetic_frame(n_networks=3, seed=31)
-    runs = [frame.assign(run_id=f"run{i}", latency_ms=frame["latency_ms"] * factor)
-            for i, factor in enumerate((1.0, 1.02, 1.8))]
+    runs = [
+        frame.assign(run_id=f"run{i}", latency_ms=frame["latency_ms"] * factor)
+        for i, factor in enumerate((1.0, 1.02, 1.8))
+    ]
     clean = training_data(frame, DEVICE)
     # the median as such, before any alignment (test_run_alignment.py) would take the uniform factors out
     combined = training_data(pd.concat(runs, ignore_index=True), DEVICE, align=False)
@@ -198,12 +209,15 @@ def _with_runs(frame, path, runs):
 
 
 def test_datasets_measured_under_different_allocator_policies_are_flagged(tmp_path):
-    steady = _with_runs(synthetic_frame(n_networks=10, seed=40), tmp_path / "steady.parquet",
-                        [{"run_id": "a", **PINNED_RUN}])
-    old = _with_runs(synthetic_frame(n_networks=10, seed=41), tmp_path / "old.parquet",
-                     [{"run_id": "b"}])  # measured before the policy was recorded
-    also_steady = _with_runs(synthetic_frame(n_networks=10, seed=42), tmp_path / "again.parquet",
-                             [{"run_id": "c", **PINNED_RUN}])
+    steady = _with_runs(
+        synthetic_frame(n_networks=10, seed=40), tmp_path / "steady.parquet", [{"run_id": "a", **PINNED_RUN}]
+    )
+    old = _with_runs(
+        synthetic_frame(n_networks=10, seed=41), tmp_path / "old.parquet", [{"run_id": "b"}]
+    )  # measured before the policy was recorded
+    also_steady = _with_runs(
+        synthetic_frame(n_networks=10, seed=42), tmp_path / "again.parquet", [{"run_id": "c", **PINNED_RUN}]
+    )
     said = []
     predictor = fit([steady, old], family="polynomial", cv=False, progress=Notes(said.append))
     [warning] = predictor.doc["training"]["warnings"]
@@ -213,8 +227,8 @@ def test_datasets_measured_under_different_allocator_policies_are_flagged(tmp_pa
 
 
 def test_refit_networks_keeps_layer_models_and_learns_new_totals():
-    from hwprof.fitting.pipeline import fit_training_data, refit_networks
     from hwprof.fitting.data import training_data
+    from hwprof.fitting.pipeline import fit_training_data, refit_networks
 
     data = training_data(synthetic_frame(n_networks=10, seed=40), DEVICE)
     predictor = fit_training_data(data, ["latency_ms"], family="polynomial", cv=False)
@@ -236,12 +250,26 @@ def test_fit_with_base_adapts_a_predictor_to_a_new_board(tmp_path):
     from hwprof.predictor.predictor import load_predictor
 
     base_path = tmp_path / "base.json"
-    fit([write(synthetic_frame(n_networks=10, seed=50), tmp_path / "base.parquet")], out=base_path,
-        family="polynomial", cv=False)
+    fit(
+        [write(synthetic_frame(n_networks=10, seed=50), tmp_path / "base.parquet")],
+        out=base_path,
+        family="polynomial",
+        cv=False,
+    )
     board = synthetic_frame(n_networks=12, seed=51, device="other-board")
     board.loc[board["kind"] == "network", "latency_ms"] *= 2.0  # its layer rows are ignored: only totals are learned
-    result = CliRunner().invoke(main, ["fit", str(write(board, tmp_path / "board.parquet")), "--base", str(base_path),
-                                       "--out", str(tmp_path / "adapted.json"), "--quiet"])
+    result = CliRunner().invoke(
+        main,
+        [
+            "fit",
+            str(write(board, tmp_path / "board.parquet")),
+            "--base",
+            str(base_path),
+            "--out",
+            str(tmp_path / "adapted.json"),
+            "--quiet",
+        ],
+    )
     assert result.exit_code == 0, result.output
     base, adapted = load_predictor(base_path), load_predictor(tmp_path / "adapted.json")
     assert adapted.doc["layer_models"] == base.doc["layer_models"]
@@ -254,7 +282,9 @@ def test_fit_with_base_adapts_a_predictor_to_a_new_board(tmp_path):
     ratio = arrays["latency_ms"] / base.predict_features(base.features_from_batch(batch), intervals=False)["latency_ms"]
     assert np.allclose(ratio, 2.0, rtol=0.1)
     assert np.all(np.isfinite(arrays["latency_ms_low"])) and np.all(np.isfinite(arrays["latency_ms_high"]))
-    assert np.all(arrays["latency_ms_low"] < arrays["latency_ms"]) and np.all(arrays["latency_ms"] < arrays["latency_ms_high"])
+    assert np.all(arrays["latency_ms_low"] < arrays["latency_ms"]) and np.all(
+        arrays["latency_ms"] < arrays["latency_ms_high"]
+    )
 
 
 def test_fit_with_a_network_only_base_is_refused(tmp_path):
@@ -264,10 +294,12 @@ def test_fit_with_a_network_only_base_is_refused(tmp_path):
 
     table = tmp_path / "networks.csv"
     pd.DataFrame({"model": ["mlp", "mlp_large", "alexnet"], "batch_size": 1, "latency_ms": [0.2, 0.6, 9.0]}).to_csv(
-        table, index=False)
+        table, index=False
+    )
     fit([table], out=tmp_path / "analytic.json", cv=False)
-    result = CliRunner().invoke(main, ["fit", str(table), "--base", str(tmp_path / "analytic.json"),
-                                       "--out", str(tmp_path / "x.json")])
+    result = CliRunner().invoke(
+        main, ["fit", str(table), "--base", str(tmp_path / "analytic.json"), "--out", str(tmp_path / "x.json")]
+    )
     assert result.exit_code == 1
     assert "has no layer models" in result.output and "Traceback" not in result.output
 
@@ -277,8 +309,15 @@ def test_fit_with_a_network_only_base_is_refused(tmp_path):
 def test_fresh_memory_cost_is_recovered_and_extrapolates(tmp_path, planted):
     """A network also pays a cost per MB of outputs it allocates; the fit finds it and adds it outside
     the clipped correction, so held-out families are predicted with it."""
-    frame = synthetic_frame(n_networks=30, seed=21, layer_noise=0.02, network_noise=0.02, network_factor=1.1,
-                            overhead_ms=0.0, ms_per_output_mb=planted)
+    frame = synthetic_frame(
+        n_networks=30,
+        seed=21,
+        layer_noise=0.02,
+        network_noise=0.02,
+        network_factor=1.1,
+        overhead_ms=0.0,
+        ms_per_output_mb=planted,
+    )
     predictor = fit([write(frame, tmp_path / "d.parquet")], family="polynomial")
     found = predictor.doc["network_models"]["latency_ms"]["ms_per_output_mb"]
     if planted:
@@ -304,9 +343,15 @@ def test_rows_timed_under_contention_count_as_less_precise():
     from hwprof.fitting.data import _relative_ci
     from hwprof.fitting.layers import precision_weights
 
-    rows = pd.DataFrame({"latency_ms": [10.0, 10.0, 10.0], "latency_ms_ci_low": [9.9] * 3,
-                         "latency_ms_ci_high": [10.1] * 3, "stable": [True] * 3,
-                         "other_cpu_share": [0.0, 0.3, None]})
+    rows = pd.DataFrame(
+        {
+            "latency_ms": [10.0, 10.0, 10.0],
+            "latency_ms_ci_low": [9.9] * 3,
+            "latency_ms_ci_high": [10.1] * 3,
+            "stable": [True] * 3,
+            "other_cpu_share": [0.0, 0.3, None],
+        }
+    )
     relative = _relative_ci(rows).to_numpy()
     assert relative[0] == pytest.approx(0.01) and relative[2] == pytest.approx(0.01)
     assert relative[1] == pytest.approx(np.hypot(0.01, 0.3))

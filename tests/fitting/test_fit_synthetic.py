@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import numpy as np
 import pytest
 
@@ -18,8 +17,9 @@ def test_planted_polynomial_is_recovered_per_op():
     predictor = fit_training_data(data, ["latency_ms"], family="polynomial", cv=False)
     fresh = synthetic_frame(n_networks=10, seed=99)
     layers = fresh[fresh["kind"] == "layer"]
-    records = [LayerRecord(r.op, r.config, r.flops, r.input_bytes, r.output_bytes, r.weight_bytes)
-               for r in layers.itertuples()]
+    records = [
+        LayerRecord(r.op, r.config, r.flops, r.input_bytes, r.output_bytes, r.weight_bytes) for r in layers.itertuples()
+    ]
     models = predictor.layer_sets["latency_ms"]
     z = encode_layers(records, predictor.variables)
     index = models.model_index([r.op for r in records])
@@ -57,8 +57,9 @@ def test_network_model_learns_what_isolated_layers_miss():
     truth = dict(zip(zip(rows["model"], rows["batch_size"]), rows["latency_ms"]))
     fresh_data = training_data(fresh, DEVICE)
     arrays = predictor.predict_features(predictor.features_from_batch(fresh_data.networks))
-    expected = np.array([truth[(name, int(size))] for name, size in zip(fresh_data.networks.names,
-                                                                         fresh_data.networks.batch_sizes)])
+    expected = np.array(
+        [truth[(name, int(size))] for name, size in zip(fresh_data.networks.names, fresh_data.networks.batch_sizes)]
+    )
     # the planted network is 1.15 x its layers + 20 us per layer: the plain layer sum misses that ...
     assert np.all(arrays["latency_ms_layer_sum"] < expected / NETWORK_FACTOR * 1.01)
     # ... the network model learns it (within a few percent: its correction is log-linear in the layer
@@ -71,8 +72,9 @@ def test_networks_that_are_the_sum_of_their_layers_get_no_correction():
     from hwprof.fitting.data import training_data
     from hwprof.fitting.pipeline import fit_training_data
 
-    frame = synthetic_frame(n_networks=30, seed=3, layer_noise=0.02, network_noise=0.02, network_factor=1.0,
-                            overhead_ms=0.0)
+    frame = synthetic_frame(
+        n_networks=30, seed=3, layer_noise=0.02, network_noise=0.02, network_factor=1.0, overhead_ms=0.0
+    )
     predictor = fit_training_data(training_data(frame, DEVICE), ["latency_ms"], family="polynomial", cv=False)
     model = predictor.doc["network_models"]["latency_ms"]
     assert "identity" in model["cv"]["log_rmse"] and model["cv"]["columns"] == []
@@ -82,8 +84,6 @@ def test_networks_that_are_the_sum_of_their_layers_get_no_correction():
 def test_signed_log1p_is_symmetric():
     assert signed_log1p(-3.0) == pytest.approx(-signed_log1p(3.0))
     assert signed_log1p(0.0) == 0.0
-
-
 
 
 def test_blend_is_the_mean_of_polynomial_and_trees_and_auto_scores_all_three():

@@ -4,11 +4,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hwprof.progress import Notes
-from hwprof.predictor.features import op_group
-from hwprof.fitting.data import training_data
-from hwprof.fitting.alignment import MIN_SHARED, align_runs
 from fakes.synthetic import DEVICE, synthetic_frame
+from hwprof.fitting.alignment import MIN_SHARED, align_runs
+from hwprof.fitting.data import training_data
+from hwprof.predictor.features import op_group
+from hwprof.progress import Notes
 
 SLOWER = {"conv": 1.3, "activation": 0.8, "pool": 1.1, "linear": 1.2, "network": 1.25}
 
@@ -18,8 +18,9 @@ def _rerun(frame, run_id, factors=SLOWER, seed=0, noise=0.02):
     rng = np.random.default_rng(seed)
     classes = np.where(frame["kind"] == "network", "network", frame["op"].map(op_group))
     scale = np.array([factors[c] for c in classes]) * np.exp(rng.normal(0, noise, len(frame)))
-    return frame.assign(run_id=run_id, **{c: frame[c] * scale for c in
-                                           ("latency_ms", "latency_ms_ci_low", "latency_ms_ci_high")})
+    return frame.assign(
+        run_id=run_id, **{c: frame[c] * scale for c in ("latency_ms", "latency_ms_ci_low", "latency_ms_ci_high")}
+    )
 
 
 def test_a_slower_rerun_is_scaled_class_by_class_to_the_reference():
@@ -56,7 +57,9 @@ def test_a_run_reaches_the_reference_through_another_rerun():
     zoo = synthetic_frame(n_networks=12, seed=52)
     first = pd.concat([zoo, _sweep(60, 12)], ignore_index=True).assign(run_id="first")  # the largest run
     second = _rerun(pd.concat([zoo, _sweep(61, 4)], ignore_index=True), "second")
-    third = _rerun(_sweep(61, 4), "third", {**SLOWER, "conv": 1.6, "activation": 1.0}, seed=3)  # shares only with second
+    third = _rerun(
+        _sweep(61, 4), "third", {**SLOWER, "conv": 1.6, "activation": 1.0}, seed=3
+    )  # shares only with second
     aligned, alignment = align_runs(pd.concat([first, second, third], ignore_index=True))
     by_id = {run.run_id: run for run in alignment.runs}
     assert by_id["second"].reference == "first" and by_id["third"].reference == "first"
@@ -106,8 +109,8 @@ def test_rows_without_a_run_id_and_single_runs_are_untouched():
 
 
 def test_fit_records_and_says_the_alignment(tmp_path):
-    from hwprof.fitting.pipeline import fit
     from fakes.synthetic import write
+    from hwprof.fitting.pipeline import fit
 
     first = synthetic_frame(n_networks=10, seed=58).assign(run_id="first")
     dataset = write(pd.concat([first, _rerun(first, "again")], ignore_index=True), tmp_path / "d.parquet")
@@ -125,8 +128,8 @@ def test_the_cli_aligns_by_default_and_can_be_told_not_to(tmp_path):
 
     from click.testing import CliRunner
 
-    from hwprof.cli import main
     from fakes.synthetic import write
+    from hwprof.cli import main
 
     first = synthetic_frame(n_networks=10, seed=59).assign(run_id="first")
     dataset = write(pd.concat([first, _rerun(first, "again")], ignore_index=True), tmp_path / "d.parquet")

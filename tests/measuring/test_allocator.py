@@ -2,9 +2,9 @@
 
 import pytest
 
+from hwprof.errors import HwprofError
 from hwprof.measuring import allocator
 from hwprof.measuring.session import measure
-from hwprof.errors import HwprofError
 
 
 class FakeLibc:

@@ -8,12 +8,12 @@ import pytest
 from click.testing import CliRunner
 
 from fakes.sysfs import FakeRaplTree, FakeZone, write_file
-from hwprof.measuring import energy
 from hwprof.cli import main
 from hwprof.drivers.base import PowerSample, PowerSensor
+from hwprof.errors import HwprofError
+from hwprof.measuring import energy
 from hwprof.measuring.energy import ENERGY_KEYS, measure_energy, required_window_s
 from hwprof.measuring.trace import read_trace, write_trace
-from hwprof.errors import HwprofError
 
 
 class ScriptedSensor(PowerSensor):
@@ -74,6 +74,7 @@ def sensor():
 
 def loader(sensor, load_w, idle_w=10.0, calls=None, seconds=None):
     """run(n): n inferences of 2 ms at load_w; records n in `calls` and the true seconds per inference."""
+
     def run(n):
         if calls is not None:
             calls.append(n)
@@ -83,6 +84,7 @@ def loader(sensor, load_w, idle_w=10.0, calls=None, seconds=None):
         sensor.set_power(idle_w)
         if seconds is not None:
             seconds.append((time.monotonic() - start) / n)  # sleep may overshoot on a busy machine
+
     return run
 
 
@@ -208,8 +210,24 @@ def test_measure_with_rapl_reports_the_known_wattage(tmp_path, monkeypatch):
     zone = FakeZone("intel-rapl:0", "package-0", 42.0, max_range_uj=30_000_000, max_power_uw=60_000_000)
     out = tmp_path / "mlp.parquet"
     with FakeRaplTree(tmp_path, [zone]):
-        result = CliRunner().invoke(main, ["measure", "mlp", "--no-layers", "--power", "rapl", "--threads", "1",
-                                           "--max-time", "1", "--out", str(out), "--trace", "--quiet"])
+        result = CliRunner().invoke(
+            main,
+            [
+                "measure",
+                "mlp",
+                "--no-layers",
+                "--power",
+                "rapl",
+                "--threads",
+                "1",
+                "--max-time",
+                "1",
+                "--out",
+                str(out),
+                "--trace",
+                "--quiet",
+            ],
+        )
     assert result.exit_code == 0, result.output
     row = pd.read_parquet(out).iloc[0]
     assert row["power_source"] == "rapl:package-0"

@@ -8,8 +8,8 @@ import pytest
 import torch
 
 import hwprof
-from hwprof.measuring import provenance
 from hwprof.errors import HwprofError
+from hwprof.measuring import provenance
 from hwprof.measuring.provenance import collect_provenance, cpu_model, cpufreq, device_name
 from hwprof.schema import SCHEMA_VERSION
 
@@ -35,17 +35,21 @@ def fake_root(tmp_path, monkeypatch):
 
 
 def test_cpufreq_per_cpu_in_numeric_order_with_unreadable_files(fake_root):
-    fake_cpu(fake_root, "cpu0", scaling_governor="performance", scaling_min_freq="800000",
-             scaling_max_freq="3000000", scaling_cur_freq="2999000")
-    fake_cpu(fake_root, "cpu10", scaling_governor="powersave", scaling_min_freq="800000",
-             scaling_max_freq="2000000")
+    fake_cpu(
+        fake_root,
+        "cpu0",
+        scaling_governor="performance",
+        scaling_min_freq="800000",
+        scaling_max_freq="3000000",
+        scaling_cur_freq="2999000",
+    )
+    fake_cpu(fake_root, "cpu10", scaling_governor="powersave", scaling_min_freq="800000", scaling_max_freq="2000000")
     fake_cpu(fake_root, "cpu2")  # no cpufreq directory at all
     (fake_root / "sys/devices/system/cpu/cpufreq").mkdir()  # not a CPU: must be skipped
 
     per_cpu = cpufreq()
     assert list(per_cpu) == ["cpu0", "cpu2", "cpu10"]
-    assert per_cpu["cpu0"] == {"governor": "performance", "min_khz": 800000, "max_khz": 3000000,
-                               "cur_khz": 2999000}
+    assert per_cpu["cpu0"] == {"governor": "performance", "min_khz": 800000, "max_khz": 3000000, "cur_khz": 2999000}
     assert per_cpu["cpu10"]["cur_khz"] == "unreadable"
     assert set(per_cpu["cpu2"].values()) == {"unreadable"}
 

@@ -27,7 +27,7 @@ def test_items_are_interleaved_not_run_back_to_back():
     order = []
     items = [Item(key, (lambda key=key: order.append(key))) for key in "abcd"]
     Runner(Method(precision=1e-9, max_item_s=0.05, min_sample_s=1e-4, seed=5)).measure(items)
-    sampling = order[len(order) // 2:]  # past calibration and warm-up
+    sampling = order[len(order) // 2 :]  # past calibration and warm-up
     switches = sum(1 for first, second in zip(sampling, sampling[1:]) if first != second)
     assert switches >= 10
     assert set(sampling) == set("abcd")

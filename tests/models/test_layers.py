@@ -13,13 +13,16 @@ def only(module, input_shape, batch_size=1):
     return layers
 
 
-@pytest.mark.parametrize("conv, shape, batch, macs", [
-    # out elements x (in channels / groups) x kernel area
-    (nn.Conv2d(3, 8, 3, padding=1), (3, 16, 16), 1, 8 * 16 * 16 * 3 * 9),
-    (nn.Conv2d(8, 16, 3, padding=1, groups=4), (8, 10, 10), 2, 2 * 16 * 10 * 10 * 2 * 9),
-    (nn.Conv2d(8, 8, 3, stride=2, padding=1, groups=8), (8, 16, 16), 1, 8 * 8 * 8 * 1 * 9),
-    (nn.Conv2d(4, 6, (1, 5)), (4, 7, 9), 3, 3 * 6 * 7 * 5 * 4 * 5),
-])
+@pytest.mark.parametrize(
+    "conv, shape, batch, macs",
+    [
+        # out elements x (in channels / groups) x kernel area
+        (nn.Conv2d(3, 8, 3, padding=1), (3, 16, 16), 1, 8 * 16 * 16 * 3 * 9),
+        (nn.Conv2d(8, 16, 3, padding=1, groups=4), (8, 10, 10), 2, 2 * 16 * 10 * 10 * 2 * 9),
+        (nn.Conv2d(8, 8, 3, stride=2, padding=1, groups=8), (8, 16, 16), 1, 8 * 8 * 8 * 1 * 9),
+        (nn.Conv2d(4, 6, (1, 5)), (4, 7, 9), 3, 3 * 6 * 7 * 5 * 4 * 5),
+    ],
+)
 def test_convolution_macs(conv, shape, batch, macs):
     (layer,) = only(nn.Sequential(conv), shape, batch)
     assert layer.op == "conv2d"
@@ -36,11 +39,14 @@ def test_linear_macs_over_leading_dimensions():
     assert layer.weight_bytes == (20 * 30 + 30) * 4
 
 
-@pytest.mark.parametrize("pool, shape, macs", [
-    (nn.MaxPool2d(2), (4, 8, 8), 4 * 4 * 4 * 4),
-    (nn.AvgPool2d(3, stride=1, padding=1), (2, 5, 5), 2 * 5 * 5 * 9),
-    (nn.AdaptiveAvgPool2d(1), (6, 7, 7), 6 * 7 * 7),
-])
+@pytest.mark.parametrize(
+    "pool, shape, macs",
+    [
+        (nn.MaxPool2d(2), (4, 8, 8), 4 * 4 * 4 * 4),
+        (nn.AvgPool2d(3, stride=1, padding=1), (2, 5, 5), 2 * 5 * 5 * 9),
+        (nn.AdaptiveAvgPool2d(1), (6, 7, 7), 6 * 7 * 7),
+    ],
+)
 def test_pooling_macs(pool, shape, macs):
     (layer,) = only(nn.Sequential(pool), shape)
     assert layer.flops == macs

@@ -15,8 +15,9 @@ from hwprof.sample_models.sweep import MAX_MACS, SAMPLERS, max_bytes, parse_swee
 
 @pytest.mark.parametrize("op", sorted(SAMPLERS))
 def test_every_sweep_gives_distinct_reproducible_layers_of_its_op(op):
-    from hwprof.measuring.session import _sweep_layers
     import torch
+
+    from hwprof.measuring.session import _sweep_layers
 
     spec = resolve_model(f"sweep:{op}:12:3")
     assert spec.family == "sweep" and len(spec.sweep) == 12
@@ -28,6 +29,7 @@ def test_every_sweep_gives_distinct_reproducible_layers_of_its_op(op):
     assert len(set(configs)) == 12
     assert all(json.loads(c)["input_shapes"][0][0] == 2 for c in configs)  # the batch size is applied
     assert all(layer.flops <= 2 * MAX_MACS for layer in layers)  # batch 2: twice the per-sample cap
+
     def drawn(name):
         return [(repr(entry.module), entry.input_shape) for entry in resolve_model(name).sweep]
 
@@ -62,12 +64,15 @@ def test_linear_sweep_covers_matrix_vector_and_token_wise_products():
     assert max(matrix_vector) * 4 > 100e6  # as large as a CNN classifier's, beyond any cache
 
 
-@pytest.mark.parametrize("name, fragment", [
-    ("sweep:softmax2d", "no sweep for op"),
-    ("sweep:linear:many", "whole numbers"),
-    ("sweep:linear:0", "COUNT must be"),
-    ("sweep:linear:1:2:3", "whole numbers"),
-])
+@pytest.mark.parametrize(
+    "name, fragment",
+    [
+        ("sweep:softmax2d", "no sweep for op"),
+        ("sweep:linear:many", "whole numbers"),
+        ("sweep:linear:0", "COUNT must be"),
+        ("sweep:linear:1:2:3", "whole numbers"),
+    ],
+)
 def test_bad_sweep_names_are_one_sentence(name, fragment):
     with pytest.raises(HwprofError, match=fragment):
         resolve_model(name)
@@ -81,24 +86,35 @@ def test_measured_sweep_is_layer_rows_only_and_resumes(tmp_path):
     import hwprof
 
     out = tmp_path / "sweep.parquet"
-    frame = hwprof.measure(["sweep:relu:3"], batch_sizes=[1, 2], power="none", precision=0.2, max_item_s=0.2,
-                           threads=1, out=str(out))
+    frame = hwprof.measure(
+        ["sweep:relu:3"], batch_sizes=[1, 2], power="none", precision=0.2, max_item_s=0.2, threads=1, out=str(out)
+    )
     assert len(frame) == 6 and set(frame["kind"]) == {"layer"} and set(frame["op"]) == {"relu"}
     assert sorted(frame["layer_index"].unique()) == [0, 1, 2]
     assert family_of("sweep:relu:3") == "sweep"
-    again = hwprof.measure(["sweep:relu:3"], batch_sizes=[1, 2], power="none", precision=0.2, max_item_s=0.2,
-                           threads=1, out=str(out), resume=True)
+    again = hwprof.measure(
+        ["sweep:relu:3"],
+        batch_sizes=[1, 2],
+        power="none",
+        precision=0.2,
+        max_item_s=0.2,
+        threads=1,
+        out=str(out),
+        resume=True,
+    )
     assert len(again) == 6
-    assert (again.sort_values(["batch_size", "layer_index"])["latency_ms"].to_numpy()
-            == frame.sort_values(["batch_size", "layer_index"])["latency_ms"].to_numpy()).all()
+    assert (
+        again.sort_values(["batch_size", "layer_index"])["latency_ms"].to_numpy()
+        == frame.sort_values(["batch_size", "layer_index"])["latency_ms"].to_numpy()
+    ).all()
 
 
 def test_cross_validation_folds_keep_sweep_rows_and_drop_only_held_out_layers(tmp_path):
     import pandas as pd
 
-    from hwprof.fitting.pipeline import _layers_of
-    from hwprof.fitting.data import training_data
     from fakes.synthetic import DEVICE, synthetic_frame
+    from hwprof.fitting.data import training_data
+    from hwprof.fitting.pipeline import _layers_of
 
     frame = synthetic_frame(n_networks=6, batch_sizes=(1,), seed=5)
     layers = frame[frame["kind"] == "layer"]
@@ -110,10 +126,14 @@ def test_cross_validation_folds_keep_sweep_rows_and_drop_only_held_out_layers(tm
     mask = _layers_of(data, train)
     from_sweep = (data.layers["family"] == "sweep").to_numpy()
     assert from_sweep.any() and mask[from_sweep].all()
-    only_held_out = {(r.op, r.config) for n in held_out
-                     for r in (data.networks.layers[u] for u in data.networks.membership[n].indices)}
-    only_held_out -= {(r.op, r.config) for n in train
-                      for r in (data.networks.layers[u] for u in data.networks.membership[n].indices)}
+    only_held_out = {
+        (r.op, r.config)
+        for n in held_out
+        for r in (data.networks.layers[u] for u in data.networks.membership[n].indices)
+    }
+    only_held_out -= {
+        (r.op, r.config) for n in train for r in (data.networks.layers[u] for u in data.networks.membership[n].indices)
+    }
     keys = list(zip(data.layers["op"], data.layers["config"]))
     assert only_held_out and all(not mask[i] for i, key in enumerate(keys) if key in only_held_out)
     assert all(mask[i] for i, key in enumerate(keys) if key not in only_held_out)

@@ -5,13 +5,16 @@ import pytest
 from hwprof.errors import HwprofError, option
 
 
-@pytest.mark.parametrize("setting, python, cli", [
-    (option("precision", 1.5), "precision=1.5", "--precision 1.5"),
-    (option("max_item_s"), "max_item_s", "--max-time"),
-    (option("resume", True), "resume=True", "--resume"),
-    (option("layers", False), "layers=False", "--no-layers"),
-    (option("device_name", "'Board A'"), "device_name='Board A'", "--device-name 'Board A'"),
-])
+@pytest.mark.parametrize(
+    "setting, python, cli",
+    [
+        (option("precision", 1.5), "precision=1.5", "--precision 1.5"),
+        (option("max_item_s"), "max_item_s", "--max-time"),
+        (option("resume", True), "resume=True", "--resume"),
+        (option("layers", False), "layers=False", "--no-layers"),
+        (option("device_name", "'Board A'"), "device_name='Board A'", "--device-name 'Board A'"),
+    ],
+)
 def test_a_setting_reads_as_python_or_as_a_flag(setting, python, cli):
     error = HwprofError(f"bad {setting}; fix it")
     assert str(error) == f"bad {python}; fix it"

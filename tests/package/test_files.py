@@ -57,6 +57,7 @@ def test_concurrent_writers_use_their_own_temporary_files(tmp_path):
             seen.append(temporary.name)
             barrier.wait(timeout=5)  # all four temporaries exist at once
             temporary.write_text(text)
+
         write_atomically(path, slow)
 
     threads = [threading.Thread(target=write, args=(str(i),)) for i in range(4)]
@@ -96,8 +97,13 @@ def _write(writer, folder):
     from hwprof.search.space import space_from_dict
     from hwprof.search.study import SearchOptions, run_search
 
-    result = run_search(space_from_dict(TOY_SPACE), ToyPredictor(), score_toy, "toy",
-                        SearchOptions(trials=12, constraints=parse_constraints(["latency_ms<=1"]), seed=0))
+    result = run_search(
+        space_from_dict(TOY_SPACE),
+        ToyPredictor(),
+        score_toy,
+        "toy",
+        SearchOptions(trials=12, constraints=parse_constraints(["latency_ms<=1"]), seed=0),
+    )
     if writer == "search":
         return results.dump(result, folder / "search.json")
     return plot_pareto(result, folder / "pareto.png")

@@ -15,12 +15,23 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-FOLDERS = {"hwprof": ROOT / "hwprof", "hwprof.drivers": ROOT / "drivers", "hwprof.sample_models": ROOT / "sample_models"}
+FOLDERS = {
+    "hwprof": ROOT / "hwprof",
+    "hwprof.drivers": ROOT / "drivers",
+    "hwprof.sample_models": ROOT / "sample_models",
+}
 BASE = {"hwprof", "hwprof.errors", "hwprof.schema", "hwprof.files", "hwprof.progress"}
 LAYER_OF_PACKAGE = {
-    "hwprof.sample_models": "sample_models", "hwprof.drivers": "drivers", "hwprof.dataset": "dataset",
-    "hwprof.models": "models", "hwprof.measuring": "measuring", "hwprof.predictor": "predictor",
-    "hwprof.fitting": "fitting", "hwprof.search": "search", "hwprof.cli": "cli", "hwprof.__main__": "cli",
+    "hwprof.sample_models": "sample_models",
+    "hwprof.drivers": "drivers",
+    "hwprof.dataset": "dataset",
+    "hwprof.models": "models",
+    "hwprof.measuring": "measuring",
+    "hwprof.predictor": "predictor",
+    "hwprof.fitting": "fitting",
+    "hwprof.search": "search",
+    "hwprof.cli": "cli",
+    "hwprof.__main__": "cli",
 }
 MAY_IMPORT = {
     "base": set(),
@@ -67,7 +78,9 @@ def imports(name: str, path: Path, known: dict[str, Path]) -> set[str]:
         elif isinstance(node, ast.ImportFrom):
             base = node.module or ""
             if node.level:
-                base = ".".join(package.split(".")[:len(package.split(".")) - node.level + 1] + ([base] if base else []))
+                base = ".".join(
+                    package.split(".")[: len(package.split(".")) - node.level + 1] + ([base] if base else [])
+                )
             targets = [f"{base}.{alias.name}" if f"{base}.{alias.name}" in known else base for alias in node.names]
         else:
             continue
@@ -101,7 +114,7 @@ def test_no_module_imports_itself_through_others():
             if target not in edges:
                 continue
             if state.get(target) == 1:
-                circles.append(" -> ".join(path[path.index(target):] + [target]))
+                circles.append(" -> ".join(path[path.index(target) :] + [target]))
             elif target not in state:
                 visit(target, path + [target])
         state[module] = 2
@@ -143,9 +156,20 @@ print("torch" in sys.modules)
 print(",".join(sorted(hwprof.__all__)))
 print(all(getattr(hwprof, name) is not None for name in hwprof.__all__))
 """
-    lines = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                           check=True).stdout.split()
+    lines = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout.split()
     assert lines[0] == "False"
-    assert lines[1].split(",") == sorted(["HwprofError", "MeasureOptions", "Predictor", "__version__", "evaluate",
-                                          "fit", "load_predictor", "measure", "merge", "read_dataset"])
+    assert lines[1].split(",") == sorted(
+        [
+            "HwprofError",
+            "MeasureOptions",
+            "Predictor",
+            "__version__",
+            "evaluate",
+            "fit",
+            "load_predictor",
+            "measure",
+            "merge",
+            "read_dataset",
+        ]
+    )
     assert lines[2] == "True"

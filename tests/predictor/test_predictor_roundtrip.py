@@ -5,15 +5,16 @@ import json
 import numpy as np
 import pytest
 
+from fakes.synthetic import DEVICE, fitted_predictor_path, synthetic_frame
 from hwprof.errors import HwprofError
 from hwprof.predictor.predictor import load_predictor
-from fakes.synthetic import DEVICE, fitted_predictor_path, synthetic_frame
 
 
 @pytest.fixture(scope="module")
 def predictor_file(tmp_path_factory):
-    path, _ = fitted_predictor_path(tmp_path_factory.mktemp("fit"), family="auto", layer_noise=0.05,
-                                    network_noise=0.05, with_power=True)
+    path, _ = fitted_predictor_path(
+        tmp_path_factory.mktemp("fit"), family="auto", layer_noise=0.05, network_noise=0.05, with_power=True
+    )
     return path
 
 
@@ -48,11 +49,12 @@ def test_tree_models_survive_the_round_trip(tmp_path):
     path, dataset = fitted_predictor_path(tmp_path, family="trees", cv=False)
     predictor = load_predictor(path)
     conv = predictor.layer_sets["latency_ms"].ops["conv2d"]
-    assert conv.kind == "trees" and conv.trees.leaf.shape[1] == 2 ** conv.trees.depth
+    assert conv.kind == "trees" and conv.trees.leaf.shape[1] == 2**conv.trees.depth
     predictor.save(tmp_path / "again.json")
     again = load_predictor(tmp_path / "again.json")
-    from hwprof.fitting.data import training_data
     import pandas as pd
+
+    from hwprof.fitting.data import training_data
 
     data = training_data(pd.read_parquet(dataset), DEVICE)
     a = predictor.predict_features(predictor.features_from_batch(data.networks), intervals=False)
@@ -91,8 +93,9 @@ def test_batched_api_matches_single_predictions(predictor_file):
     # the same layer configuration shared by networks is encoded once
     features = predictor.features(models, sizes)
     assert features.batch.membership.shape[0] == 3
-    assert len(features.batch.layers) < sum(len(predictor.predict(m, batch_size=s).layers)
-                                            for m, s in zip(models, sizes))
+    assert len(features.batch.layers) < sum(
+        len(predictor.predict(m, batch_size=s).layers) for m, s in zip(models, sizes)
+    )
 
 
 def test_loading_refuses_files_that_are_not_predictors(tmp_path):
@@ -127,8 +130,11 @@ def _count_layer_model_passes(predictor, monkeypatch) -> list[int]:
     calls: list[int] = []
     for models in predictor.layer_sets.values():
         evaluate = models.stacked.predict_log
-        monkeypatch.setattr(models.stacked, "predict_log",
-                            lambda z, index, evaluate=evaluate: calls.append(len(z)) or evaluate(z, index))
+        monkeypatch.setattr(
+            models.stacked,
+            "predict_log",
+            lambda z, index, evaluate=evaluate: calls.append(len(z)) or evaluate(z, index),
+        )
     return calls
 
 
@@ -169,8 +175,10 @@ def test_layer_predictions_are_made_once_per_configuration_and_reused(predictor_
     monkeypatch.undo()
     z = encode_layers(both.batch.layers, predictor.variables)
     ops = [r.op for r in both.batch.layers]
-    direct = {target: models.stacked.predict_log(z, models.model_index(ops))
-              for target, models in predictor.layer_sets.items()}
+    direct = {
+        target: models.stacked.predict_log(z, models.model_index(ops))
+        for target, models in predictor.layer_sets.items()
+    }
     np.testing.assert_array_equal(both.z, z)
     for target, log_prediction in direct.items():
         np.testing.assert_allclose(both.layer_log[target], log_prediction, rtol=1e-12)
@@ -183,8 +191,9 @@ def test_layer_predictions_are_made_once_per_configuration_and_reused(predictor_
     total, _ = predictor.network_models["latency_ms"].latency_parts(layer_sums, both.batch.aggregates)
     np.testing.assert_allclose(arrays["latency_ms"], np.maximum(total, 1e-6), rtol=1e-12)
     fresh = load_predictor(predictor_file)
-    expected = fresh.predict_features(fresh.features_from_layers(["mlp", "mlp_large"], [1, 1], [small, large]),
-                                      intervals=False)
+    expected = fresh.predict_features(
+        fresh.features_from_layers(["mlp", "mlp_large"], [1, 1], [small, large]), intervals=False
+    )
     assert arrays.keys() == expected.keys()
     for key in expected:
         np.testing.assert_allclose(arrays[key], expected[key], rtol=1e-12)
@@ -222,28 +231,30 @@ def test_a_single_network_is_predicted_as_in_a_batch(predictor_file, tmp_path):
     rng = random.Random(1)
     names = [f"nb201:{arch}" for arch in dict.fromkeys(random_arch(rng) for _ in range(8))] + ["mlp", "mlp_large"]
     table = tmp_path / "networks.csv"
-    pd.DataFrame({"model": names, "batch_size": 1,
-                  "latency_ms": np.linspace(1.0, 3.0, len(names))}).to_csv(table, index=False)
+    pd.DataFrame({"model": names, "batch_size": 1, "latency_ms": np.linspace(1.0, 3.0, len(names))}).to_csv(
+        table, index=False
+    )
     analytic = fit([table], cv=False)
     layered = load_predictor(predictor_file)
     lists = [network_layers(name, 1)[2] for name in names]
     for predictor in (layered, analytic):
-        batched = predictor.predict_features(predictor.features_from_layers(names, [1] * len(names), lists),
-                                             confidence=0.8)
+        batched = predictor.predict_features(
+            predictor.features_from_layers(names, [1] * len(names), lists), confidence=0.8
+        )
         for i, (name, records) in enumerate(zip(names, lists)):
             single = predictor.predict_features(predictor.features_from_layers([name], [1], [records]), confidence=0.8)
             assert list(single) == list(batched)
             for key, values in batched.items():
                 assert single[key].shape == (1,)
-                np.testing.assert_allclose(single[key], values[i:i + 1], rtol=1e-12)
+                np.testing.assert_allclose(single[key], values[i : i + 1], rtol=1e-12)
 
 
 def test_an_op_without_a_model_of_its_own_is_costed_by_its_op_groups_model(predictor_file):
     import torch.nn as nn
 
+    from fakes.synthetic import planted_log_latency
     from hwprof.predictor.features import LayerRecord, encode_layers
     from hwprof.predictor.records import network_layers
-    from fakes.synthetic import planted_log_latency
 
     predictor = load_predictor(predictor_file)
     net = nn.Sequential(nn.Conv2d(3, 16, 3, padding=1), nn.ReLU6(), nn.Flatten(), nn.Linear(16 * 32 * 32, 10))
@@ -251,13 +262,16 @@ def test_an_op_without_a_model_of_its_own_is_costed_by_its_op_groups_model(predi
     model_of = dict(zip(prediction.layers["op"], prediction.layers["model"]))
     assert model_of["relu6"] == "activation group"  # the synthetic data had relu, an activation, but no relu6
     assert model_of["flatten"] == "fallback"  # no op of its group was measured
-    assert any("relu6: no layer model of its own, predicted by the model of its op group (activation)" in w
-               for w in prediction.warnings)
+    assert any(
+        "relu6: no layer model of its own, predicted by the model of its op group (activation)" in w
+        for w in prediction.warnings
+    )
     # relu6 moves the bytes relu moves: the group model, which learnt relu's planted law, costs it so
     _, _, records = network_layers(net, 1, (3, 32, 32))
     relu6 = [r for r in records if r.op == "relu6"]
-    truth = planted_log_latency([LayerRecord("relu", r.config, r.flops, r.input_bytes, r.output_bytes,
-                                             r.weight_bytes) for r in relu6])
+    truth = planted_log_latency(
+        [LayerRecord("relu", r.config, r.flops, r.input_bytes, r.output_bytes, r.weight_bytes) for r in relu6]
+    )
     models = predictor.layer_sets["latency_ms"]
     z = encode_layers(relu6, predictor.variables)
     by_group = models.stacked.predict_log(z, models.model_index(["relu6"]))

@@ -2,12 +2,11 @@
 
 import pytest
 
+from fakes.search_doubles import TOY_SPACE, ToyPredictor
 from hwprof.errors import HwprofError
-from hwprof.search.study import SearchOptions, run_search
 from hwprof.search.constraints import parse_constraints
 from hwprof.search.space import space_from_dict
-
-from fakes.search_doubles import TOY_SPACE, ToyPredictor
+from hwprof.search.study import SearchOptions, run_search
 
 
 def toy_search(constraints, trials=40, **options):

@@ -74,8 +74,9 @@ def test_default_budget_is_the_median_predicted_latency():
 def test_demo_without_constraint_picks_its_budget_and_runs(monkeypatch, tmp_path, one_thread):
     monkeypatch.setattr(hwprof.cli.search, "_predictor", lambda *args: ParamsPredictor())
     monkeypatch.setattr(demo, "DEMO_EPOCHS", 1)
-    result = CliRunner().invoke(main, ["search", "demo", "--trials", "3", "--seed", "0", "--threads", "1",
-                                       "--out", str(tmp_path)])
+    result = CliRunner().invoke(
+        main, ["search", "demo", "--trials", "3", "--seed", "0", "--threads", "1", "--out", str(tmp_path)]
+    )
     assert result.exit_code == 0, result.output
     assert "demo budget: latency_ms<=" in result.output
     assert (tmp_path / "search.json").exists()

@@ -4,36 +4,41 @@ import textwrap
 
 import pytest
 
+from fakes.search_doubles import TOY_SPACE
 from hwprof.errors import HwprofError
 from hwprof.search.constraints import parse_constraint, parse_constraints
 from hwprof.search.space import load_callable, load_space, space_from_dict
 
-from fakes.search_doubles import TOY_SPACE
 
-
-@pytest.mark.parametrize("text, metric, operator, budget", [
-    ("latency_ms<=5", "latency_ms", "<=", 5.0),
-    (" energy_mj <= 2.5e1 ", "energy_mj", "<=", 25.0),
-    ("power_w<3", "power_w", "<", 3.0),
-    ("params>=1000", "params", ">=", 1000.0),
-    ("memory_mb>0.5", "memory_mb", ">", 0.5),
-])
+@pytest.mark.parametrize(
+    "text, metric, operator, budget",
+    [
+        ("latency_ms<=5", "latency_ms", "<=", 5.0),
+        (" energy_mj <= 2.5e1 ", "energy_mj", "<=", 25.0),
+        ("power_w<3", "power_w", "<", 3.0),
+        ("params>=1000", "params", ">=", 1000.0),
+        ("memory_mb>0.5", "memory_mb", ">", 0.5),
+    ],
+)
 def test_parses_good_constraints(text, metric, operator, budget):
     constraint = parse_constraint(text)
     assert (constraint.metric, constraint.operator, constraint.budget) == (metric, operator, budget)
 
 
-@pytest.mark.parametrize("text, message", [
-    ("latency<=5", "unknown metric 'latency'"),
-    ("latency_ms==5", "bad operator '=='"),
-    ("latency_ms=<5", "bad operator '=<'"),
-    ("latency_ms!=5", "bad operator '!='"),
-    ("latency_ms<=five", "'five' .* is not a number"),
-    ("latency_ms<=inf", "finite"),
-    ("latency_ms", "write METRIC<=NUMBER"),
-    ("", "write METRIC<=NUMBER"),
-    ("<=5", "write METRIC<=NUMBER"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("latency<=5", "unknown metric 'latency'"),
+        ("latency_ms==5", "bad operator '=='"),
+        ("latency_ms=<5", "bad operator '=<'"),
+        ("latency_ms!=5", "bad operator '!='"),
+        ("latency_ms<=five", "'five' .* is not a number"),
+        ("latency_ms<=inf", "finite"),
+        ("latency_ms", "write METRIC<=NUMBER"),
+        ("", "write METRIC<=NUMBER"),
+        ("<=5", "write METRIC<=NUMBER"),
+    ],
+)
 def test_bad_constraints_get_a_clear_sentence(text, message):
     with pytest.raises(HwprofError, match=message):
         parse_constraint(text)
@@ -56,13 +61,16 @@ def test_strict_limit_met_with_equality_is_violated():
 
 
 def test_yaml_space_with_every_parameter_kind(tmp_path):
-    (tmp_path / "family.py").write_text(textwrap.dedent("""
+    (tmp_path / "family.py").write_text(
+        textwrap.dedent("""
         import torch.nn as nn
 
         def build(width, depth, lr, dropout, act, num_classes):
             return nn.Linear(4, width)
-    """))
-    (tmp_path / "space.yaml").write_text(textwrap.dedent("""
+    """)
+    )
+    (tmp_path / "space.yaml").write_text(
+        textwrap.dedent("""
         factory: family.py:build
         input_shape: [4]
         params:
@@ -73,7 +81,8 @@ def test_yaml_space_with_every_parameter_kind(tmp_path):
           act: {choices: [relu, gelu]}
         fixed:
           num_classes: 10
-    """))
+    """)
+    )
     space = load_space(str(tmp_path / "space.yaml"))
     kinds = {p.name: p.kind for p in space.params}
     assert kinds == {"width": "choice", "depth": "int", "lr": "float", "dropout": "float", "act": "choice"}
@@ -83,34 +92,39 @@ def test_yaml_space_with_every_parameter_kind(tmp_path):
 
 
 def test_python_space_file(tmp_path):
-    (tmp_path / "spaces.py").write_text(textwrap.dedent("""
+    (tmp_path / "spaces.py").write_text(
+        textwrap.dedent("""
         import torch.nn as nn
 
         def build(width):
             return nn.Linear(4, width)
 
         SMALL = {"factory": build, "input_shape": (4,), "params": {"width": [2, 3]}}
-    """))
+    """)
+    )
     space = load_space(f"{tmp_path / 'spaces.py'}:SMALL")
     assert space.build({"width": 3}).out_features == 3
     with pytest.raises(HwprofError, match="defines no SPACE"):
         load_space(str(tmp_path / "spaces.py"))
 
 
-@pytest.mark.parametrize("change, message", [
-    ({"params": {"w": {"low": 3, "high": 1}}}, "low 3 is above high 1"),
-    ({"params": {"w": {"low": 0, "high": 1, "log": True}}}, "log range needs low > 0"),
-    ({"params": {"w": {"min": 0, "max": 1}}}, "list of choices or a range"),
-    ({"params": {"w": []}}, "empty list"),
-    ({"params": {"w": [[1, 2]]}}, "choices must be numbers"),
-    ({"params": {}}, "'params' must map"),
-    ({"input_shape": [0, 8]}, "input_shape"),
-    ({"factory": "nowhere_module:build"}, "cannot import factory module"),
-    ({"factory": "fakes.search_doubles:no_such"}, "has no function named 'no_such'"),
-    ({"factory": "build_toy"}, "module:function"),
-    ({"epochs": 3}, "unknown key"),
-    ({"fixed": {"width": 4}}, "both searched and fixed"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"params": {"w": {"low": 3, "high": 1}}}, "low 3 is above high 1"),
+        ({"params": {"w": {"low": 0, "high": 1, "log": True}}}, "log range needs low > 0"),
+        ({"params": {"w": {"min": 0, "max": 1}}}, "list of choices or a range"),
+        ({"params": {"w": []}}, "empty list"),
+        ({"params": {"w": [[1, 2]]}}, "choices must be numbers"),
+        ({"params": {}}, "'params' must map"),
+        ({"input_shape": [0, 8]}, "input_shape"),
+        ({"factory": "nowhere_module:build"}, "cannot import factory module"),
+        ({"factory": "fakes.search_doubles:no_such"}, "has no function named 'no_such'"),
+        ({"factory": "build_toy"}, "module:function"),
+        ({"epochs": 3}, "unknown key"),
+        ({"fixed": {"width": 4}}, "both searched and fixed"),
+    ],
+)
 def test_bad_spaces_get_a_clear_sentence(change, message):
     with pytest.raises(HwprofError, match=message):
         space_from_dict({**TOY_SPACE, **change})

@@ -7,17 +7,21 @@ import time
 
 import pytest
 
+from fakes.search_doubles import TOY_SPACE, ToyPredictor, score_toy
 from hwprof.errors import HwprofError
-from hwprof.search.study import SearchOptions, open_storage, run_search
 from hwprof.search.constraints import parse_constraints
 from hwprof.search.space import space_from_dict
-
-from fakes.search_doubles import TOY_SPACE, ToyPredictor, score_toy
+from hwprof.search.study import SearchOptions, open_storage, run_search
 
 
 def options(journal, trials, **extra):
-    return SearchOptions(trials=trials, constraints=parse_constraints(["latency_ms<=1"]),
-                         storage=str(journal), study_name="toy-study", **extra)
+    return SearchOptions(
+        trials=trials,
+        constraints=parse_constraints(["latency_ms<=1"]),
+        storage=str(journal),
+        study_name="toy-study",
+        **extra,
+    )
 
 
 def test_resumes_an_interrupted_study_and_keeps_its_finished_trials(tmp_path):
@@ -60,8 +64,14 @@ def _worker(journal, barrier, trials, queue):
     space = space_from_dict(TOY_SPACE)
     mine = []
     barrier.wait()
-    run_search(space, ToyPredictor(), slow_score_toy, "toy", options(journal, trials),
-               on_trial=lambda record: mine.append(record.number))
+    run_search(
+        space,
+        ToyPredictor(),
+        slow_score_toy,
+        "toy",
+        options(journal, trials),
+        on_trial=lambda record: mine.append(record.number),
+    )
     queue.put((os.getpid(), mine))
 
 
