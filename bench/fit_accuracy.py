@@ -73,10 +73,10 @@ def main() -> None:
     parser.add_argument("--out", default=str(HERE / "results" / "fit_accuracy.json"))
     args = parser.parse_args()
 
+    from hwprof.drivers.host import cpu_model
     from hwprof.fitting.data import read_inputs, select_device, training_data
     from hwprof.fitting.layers import make_folds, rmspe
     from hwprof.fitting.pipeline import accuracy, fit_training_data
-    from hwprof.measuring.provenance import cpu_model
     from hwprof.models.spec import SWEEP_FAMILY, family_of
     from hwprof.progress import Notes
 

@@ -54,9 +54,9 @@ def main() -> None:
     parser.add_argument("--out", default=str(HERE / "results" / "fit_fewshot.json"))
     args = parser.parse_args()
 
+    from hwprof.drivers.host import cpu_model
     from hwprof.fitting.data import read_inputs, select_device, training_data
     from hwprof.fitting.pipeline import fit_training_data, refit_networks
-    from hwprof.measuring.provenance import cpu_model
     from hwprof.predictor.features import OP_GROUPS
 
     frame, sources = read_inputs(args.nb201)

@@ -72,7 +72,7 @@ def main() -> None:
     )
     parser.add_argument("--out", default=str(HERE / "results" / "fresh_memory.json"))
     args = parser.parse_args()
-    from hwprof.measuring.provenance import cpu_model
+    from hwprof.drivers.host import cpu_model
 
     results = {
         "command": " ".join(["python", *sys.argv]),

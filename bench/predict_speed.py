@@ -55,7 +55,7 @@ def median_seconds(call, repeats: int, inner: int = 1) -> float:
 
 
 def cpu_model() -> str:
-    from hwprof.measuring.provenance import cpu_model as read_cpu_model
+    from hwprof.drivers.host import cpu_model as read_cpu_model
 
     return read_cpu_model()
 

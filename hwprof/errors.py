@@ -48,7 +48,7 @@ def _as_flag(match: re.Match) -> str:
 class HwprofError(Exception):
     """A user-facing error: the message says what is wrong and what to do."""
 
-    exit_code = 2
+    exit_code = 1  # the status the command exits with
 
     def __str__(self) -> str:
         return _MARKER.sub(_as_python, super().__str__())

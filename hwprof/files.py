@@ -8,10 +8,13 @@ over the target; the temporary file never outlives a failure.
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+
+from hwprof.errors import HwprofError
 
 
 def ordinary_mode(path: Path) -> int:
@@ -63,3 +66,28 @@ def write_atomically(path: str | os.PathLike, write_to: Callable[[Path], object]
 
 def write_text_atomically(path: str | os.PathLike, text: str) -> Path:
     return write_atomically(path, lambda temporary: temporary.write_text(text, encoding="utf-8"))
+
+
+def read_json_document(path: str | os.PathLike, file_format: str, version: int, what: str, remedy: str) -> dict:
+    """A JSON file hwprof wrote, checked to be `what` (its "format") at this `version`.
+
+    `remedy` ends the sentences about a missing file or another version: how to get a good one."""
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        raise HwprofError(f"{what} {path} does not exist; {remedy}") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise HwprofError(f"cannot read {what} {path}: {getattr(error, 'strerror', None) or error}") from None
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise HwprofError(f"{path} is not valid JSON ({error.msg} at line {error.lineno}); is it {what}?") from None
+    if not isinstance(doc, dict) or doc.get("format") != file_format:
+        raise HwprofError(f'{path} is not an hwprof {what} (it lacks "format": "{file_format}")')
+    if doc.get("format_version") != version:
+        raise HwprofError(
+            f"{path} has {what} format version {doc.get('format_version')!r}, but this hwprof reads "
+            f"version {version}; {remedy}"
+        )
+    return doc

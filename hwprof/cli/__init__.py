@@ -42,7 +42,9 @@ class LazyGroup(click.Group):
         try:
             return super().invoke(ctx)
         except HwprofError as error:
-            raise click.ClickException(error.cli_message()) from None
+            exception = click.ClickException(error.cli_message())
+            exception.exit_code = error.exit_code
+            raise exception from None
 
 
 @click.group(cls=LazyGroup)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from hwprof.drivers import POWER_KINDS
 from hwprof.errors import HwprofError
 from hwprof.progress import Notes
 
@@ -98,7 +99,7 @@ stop together at that total (a few trials in flight may finish past it).
 @click.option("--device", default="cpu", show_default=True, help="Device --verify measures on.")
 @click.option(
     "--power",
-    type=click.Choice(["auto", "nvml", "rapl", "jetson", "none"]),
+    type=click.Choice(POWER_KINDS),
     default="auto",
     show_default=True,
     help="Power sensor --verify uses for power and energy budgets.",

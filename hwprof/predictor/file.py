@@ -14,7 +14,7 @@ from pathlib import Path
 
 import hwprof
 from hwprof.errors import HwprofError
-from hwprof.files import write_text_atomically
+from hwprof.files import read_json_document, write_text_atomically
 from hwprof.predictor.features import (
     AGGREGATE_KINDS,
     GEMM_VARIABLES,
@@ -106,26 +106,4 @@ def dump(doc: dict, path: str | os.PathLike) -> None:
 
 def load(path: str | os.PathLike) -> dict:
     """The document of a predictor file, checked to be one this hwprof reads."""
-    path = Path(path)
-    try:
-        text = path.read_text()
-    except FileNotFoundError:
-        raise HwprofError(
-            f"predictor file {path} does not exist; write one with `hwprof fit DATASET --out {path}`"
-        ) from None
-    except OSError as error:
-        raise HwprofError(f"cannot read predictor file {path}: {error.strerror or error}") from None
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise HwprofError(
-            f"{path} is not valid JSON ({error.msg} at line {error.lineno}); is it a predictor file?"
-        ) from None
-    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
-        raise HwprofError(f'{path} is not an hwprof predictor file (it lacks "format": "{FORMAT}")')
-    if doc.get("format_version") != FORMAT_VERSION:
-        raise HwprofError(
-            f"{path} has predictor format version {doc.get('format_version')!r}, but this hwprof reads "
-            f"version {FORMAT_VERSION}; refit it with this hwprof"
-        )
-    return doc
+    return read_json_document(path, FORMAT, FORMAT_VERSION, "predictor file", "fit one with `hwprof fit` (hwprof.fit)")

@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 
 from hwprof.errors import HwprofError
-from hwprof.files import write_text_atomically
+from hwprof.files import read_json_document, write_text_atomically
 from hwprof.search.study import SearchResult
 
 FORMAT = "hwprof-search"
@@ -37,18 +37,4 @@ def dump(result: SearchResult, path: str | os.PathLike, verified: dict[int, dict
 
 def load(path: str | os.PathLike) -> dict:
     """A search.json written by `dump`, checked to be one."""
-    path = Path(path)
-    try:
-        doc = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise HwprofError(f"search results {path} do not exist") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise HwprofError(f"cannot read the search results {path}: {error}") from None
-    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
-        raise HwprofError(f'{path} is not an hwprof search results file (it lacks "format": "{FORMAT}")')
-    if doc.get("format_version") != FORMAT_VERSION:
-        raise HwprofError(
-            f"{path} has search results format version {doc.get('format_version')!r}; "
-            f"this hwprof reads version {FORMAT_VERSION}"
-        )
-    return doc
+    return read_json_document(path, FORMAT, FORMAT_VERSION, "search results file", "run the search again")
