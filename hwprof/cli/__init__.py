@@ -5,10 +5,29 @@ area keep its commands in its own module.
 """
 
 import importlib
+import signal
+import traceback
 
 import click
 
 from hwprof.errors import HwprofError
+
+
+class Interrupted(KeyboardInterrupt):
+    """SIGINT or SIGTERM (what CI runners and schedulers send): stop as Ctrl-C does, keep what is finished."""
+
+    def __init__(self, signum: int = signal.SIGINT) -> None:
+        super().__init__()
+        self.signum = signum
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + self.signum
+
+
+def _raise_interrupted(signum, frame):
+    raise Interrupted(signum)
+
 
 # command name -> ("module:attribute", one-line help shown by `hwprof --help` without importing it)
 COMMANDS = {
@@ -39,15 +58,42 @@ class LazyGroup(click.Group):
             formatter.write_dl([(name, COMMANDS[name][1]) for name in sorted(COMMANDS)])
 
     def invoke(self, ctx):
+        debug = ctx.params.get("debug", False)
+        try:
+            previous = signal.signal(signal.SIGTERM, _raise_interrupted) or signal.SIG_DFL
+        except ValueError:  # not the main thread (an embedding program's worker): leave signals alone
+            previous = None
         try:
             return super().invoke(ctx)
         except HwprofError as error:
+            if debug:
+                raise
             exception = click.ClickException(error.cli_message())
             exception.exit_code = error.exit_code
             raise exception from None
+        except KeyboardInterrupt as interrupt:  # a command that keeps rows has said where already
+            signum = getattr(interrupt, "signum", signal.SIGINT)
+            click.echo(f"interrupted by {signal.Signals(signum).name}", err=True)
+            ctx.exit(128 + signum)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort, SystemExit):
+            raise
+        except Exception as error:  # a bug in hwprof (or in a library under it): one sentence, not a dump
+            if debug:
+                raise
+            place = traceback.extract_tb(error.__traceback__)[-1]
+            first_line = (str(error).strip().splitlines() or [""])[0]
+            raise click.ClickException(
+                f"hwprof failed unexpectedly ({type(error).__name__}: {first_line} at "
+                f"{place.filename.rsplit('/', 1)[-1]}:{place.lineno}); this is a bug, not your input: run again "
+                "with `hwprof --debug ...` for the traceback and report it"
+            ) from None
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGTERM, previous)
 
 
 @click.group(cls=LazyGroup)
 @click.version_option(package_name="hwprof")
-def main():
+@click.option("--debug", is_flag=True, help="Show the full traceback of any error.")
+def main(debug):
     """Measure and predict what one inference of a neural network costs on this board."""

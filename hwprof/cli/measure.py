@@ -123,13 +123,13 @@ def measure(
     progress = make_progress(quiet or as_json)
     try:
         frame = run_measure(list(models), options, out=out, resume=resume, argv=sys.argv, progress=progress)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as interrupt:  # Ctrl-C, or SIGTERM (hwprof.cli.Interrupted)
         progress.stop()
         click.echo(
             f"interrupted: the rows measured so far are kept in {out}; run the same command with --resume to carry on",
             err=True,
         )
-        sys.exit(130)
+        sys.exit(getattr(interrupt, "exit_code", 130))
     progress.stop()
     summary = summarize_frame(frame)
     if as_json:
