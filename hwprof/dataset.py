@@ -13,7 +13,6 @@ import json
 import math
 import os
 import sys
-import tempfile
 import time
 from collections.abc import Iterable
 from datetime import datetime, timezone
@@ -23,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from hwprof.errors import HwprofError, option
-from hwprof.files import write_atomically
+from hwprof.files import ExclusiveLock, check_output, same_file, write_atomically
 from hwprof.schema import (
     ALL_COLUMNS,
     BOOL_COLUMNS,
@@ -268,25 +267,6 @@ def read_dataset(paths: str | os.PathLike | Iterable[str | os.PathLike]) -> pd.D
 # ---------------------------------------------------------------- writing
 
 
-def check_output_path(path: str | os.PathLike) -> None:
-    """Refuse, in one sentence, an output we could not write, before anything is measured."""
-    path = Path(path)
-    if path.is_dir():
-        raise HwprofError(f"Output {path} is a directory; give a file name such as {path / 'results.parquet'}.")
-    directory = path.parent
-    if not directory.exists():
-        raise HwprofError(f"Output directory {directory} does not exist; create it or choose another path.")
-    if not directory.is_dir():
-        raise HwprofError(f"Output directory {directory} is not a directory; choose another path.")
-    try:
-        with tempfile.TemporaryFile(dir=directory):
-            pass
-    except OSError as error:
-        raise HwprofError(
-            f"Output directory {directory} is not writable ({error.strerror or error}); choose another path."
-        ) from None
-
-
 def provenance_document(runs: list[dict]) -> dict:
     return {"schema_version": SCHEMA_VERSION, "runs": runs}
 
@@ -344,27 +324,34 @@ class DatasetWriter:
         self.path = Path(path)
         self.journal_path = journal_path(self.path)
         self.rewrite_interval_s = rewrite_interval_s
-        check_output_path(self.path)
-        self.provenance = dict(provenance)
-        if not self.provenance.get("run_id"):
-            raise ValueError("provenance needs a run_id; build it with hwprof.measuring.provenance.collect_provenance")
-        self.run_id = str(self.provenance["run_id"])
+        check_output(self.path, exists_ok=True)  # an existing one is refused below, unless resumed
+        self._lock = ExclusiveLock(self.path, "hwprof measure").acquire()  # held until close()
+        try:
+            self.provenance = dict(provenance)
+            if not self.provenance.get("run_id"):
+                raise ValueError(
+                    "provenance needs a run_id; build it with hwprof.measuring.provenance.collect_provenance"
+                )
+            self.run_id = str(self.provenance["run_id"])
 
-        if not resume:
-            for existing in (self.path, self.journal_path):
-                if existing.exists():
-                    raise HwprofError(
-                        f"{existing} already exists; pass {option('resume', True)} to continue that run, or choose another path."
-                    )
-            self._base, self._previous_runs = empty_frame(), []
-        else:
-            self._base, self._previous_runs = self._recover()
-        if any(run.get("run_id") == self.run_id for run in self._previous_runs):
-            raise ValueError(f"run_id {self.run_id} is already in {self.path}; each run needs a fresh one")
-        if self._previous_runs:
-            self.provenance["resumed_from"] = self._previous_runs[-1].get("run_id")
-        self.provenance["status"] = "running"
+            if not resume:
+                for existing in (self.path, self.journal_path):
+                    if existing.exists():
+                        raise HwprofError(
+                            f"{existing} already exists; pass {option('resume', True)} to continue that run, or choose another path."
+                        )
+                self._base, self._previous_runs = empty_frame(), []
+            else:
+                self._base, self._previous_runs = self._recover()
+            if any(run.get("run_id") == self.run_id for run in self._previous_runs):
+                raise ValueError(f"run_id {self.run_id} is already in {self.path}; each run needs a fresh one")
+            if self._previous_runs:
+                self.provenance["resumed_from"] = self._previous_runs[-1].get("run_id")
+            self.provenance["status"] = "running"
 
+        except BaseException:
+            self._lock.release()
+            raise
         self._new_frame = empty_frame()  # this run's rows as of the last rewrite
         self._pending_rows: list[dict] = []  # this run's rows since then
         self.rows_written = 0
@@ -473,6 +460,7 @@ class DatasetWriter:
             self._journal.close()
             self.journal_path.unlink(missing_ok=True)
         self._closed = True
+        self._lock.release()
 
     def __enter__(self) -> DatasetWriter:
         return self
@@ -485,12 +473,6 @@ class DatasetWriter:
 
 
 # ---------------------------------------------------------------- merging
-
-
-def _same_file(a: Path, b: Path) -> bool:
-    if a.exists() and b.exists():
-        return os.path.samefile(a, b)
-    return os.path.realpath(a) == os.path.realpath(b)
 
 
 def _read_shard(path: Path, column_kinds: dict[str, tuple[str, Path]]) -> tuple[pd.DataFrame, dict | None]:
@@ -525,14 +507,10 @@ def merge_datasets(shards: list[str | os.PathLike], out: str | os.PathLike, forc
     if not shards:
         raise HwprofError("No shard was given; pass the datasets to merge.")
     for index, shard in enumerate(shards):
-        if _same_file(shard, out):
-            raise HwprofError(f"The output {out} is also an input; write the merged dataset to a new path.")
         for earlier in shards[:index]:
-            if _same_file(shard, earlier):
+            if same_file(shard, earlier):
                 raise HwprofError(f"{shard} is given twice; pass each shard once.")
-    if out.exists() and not force:
-        raise HwprofError(f"{out} already exists; pass {option('force', True)} to replace it, or choose another path.")
-    check_output_path(out)
+    check_output(out, inputs=shards, force=force)
 
     frames, runs, warnings = [], [], []
     run_owner: dict[str, Path] = {}

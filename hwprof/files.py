@@ -11,10 +11,10 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from hwprof.errors import HwprofError
+from hwprof.errors import HwprofError, option
 
 
 def ordinary_mode(path: Path) -> int:
@@ -91,3 +91,89 @@ def read_json_document(path: str | os.PathLike, file_format: str, version: int, 
             f"version {version}; {remedy}"
         )
     return doc
+
+
+def same_file(a: str | os.PathLike, b: str | os.PathLike) -> bool:
+    a, b = Path(a), Path(b)
+    if a.exists() and b.exists():
+        return os.path.samefile(a, b)
+    return os.path.realpath(a) == os.path.realpath(b)
+
+
+def check_output(
+    path: str | os.PathLike, inputs: Iterable[str | os.PathLike] = (), force: bool = False, exists_ok: bool = False
+) -> Path:
+    """The one output policy, checked before any work: an output is a file in a folder that exists and can be
+    written, never one of the inputs, and an existing file is replaced only with `force` (or kept and
+    continued, where the caller says `exists_ok`)."""
+    text = os.fspath(path)
+    path = Path(path)
+    if text.endswith(os.sep) or path.is_dir():
+        raise HwprofError(f"Output {path} is a directory; give a file name such as {path / 'out'}.")
+    for source in inputs:
+        if same_file(source, path):
+            raise HwprofError(f"The output {path} is also an input; write to a new path.")
+    if path.exists() and not (force or exists_ok):
+        raise HwprofError(f"{path} already exists; pass {option('force', True)} to replace it, or choose another path.")
+    directory = path.parent
+    if not directory.exists():
+        raise HwprofError(f"Output directory {directory} does not exist; create it or choose another path.")
+    if not directory.is_dir():
+        raise HwprofError(f"Output directory {directory} is not a directory; choose another path.")
+    try:
+        with tempfile.TemporaryFile(dir=directory):
+            pass
+    except OSError as error:
+        raise HwprofError(
+            f"Output directory {directory} is not writable ({error.strerror or error}); choose another path."
+        ) from None
+    return path
+
+
+class ExclusiveLock:
+    """An advisory lock on `<path>.lock` held for the life of a writer, so that a second writer of the same
+    file is refused at its start instead of replacing the first one's rows at its end."""
+
+    def __init__(self, path: str | os.PathLike, holder: str) -> None:
+        self.path = Path(f"{os.fspath(path)}.lock")
+        self.target = Path(path)
+        self.holder = holder
+        self._handle = None
+
+    def acquire(self) -> ExclusiveLock:
+        import fcntl
+
+        while True:
+            handle = open(self.path, "a+")
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                handle.seek(0)
+                other = handle.read().strip() or "another process"
+                handle.close()
+                raise HwprofError(
+                    f"{self.target} is being written by {other}; wait for it to finish or choose another path"
+                ) from None
+            try:  # the lock file may have been removed by the holder we waited on: lock the one that is there
+                if os.fstat(handle.fileno()).st_ino == os.stat(self.path).st_ino:
+                    break
+            except FileNotFoundError:
+                pass
+            handle.close()
+        handle.truncate(0)
+        handle.write(f"{self.holder} (pid {os.getpid()})\n")
+        handle.flush()
+        self._handle = handle
+        return self
+
+    def release(self) -> None:
+        if self._handle is not None:
+            self.path.unlink(missing_ok=True)
+            self._handle.close()
+            self._handle = None
+
+    def __enter__(self) -> ExclusiveLock:
+        return self.acquire()
+
+    def __exit__(self, *exc) -> None:
+        self.release()

@@ -15,6 +15,7 @@ from hwprof.schema import METRIC_LABELS
 @click.command()
 @click.argument("datasets", nargs=-1, required=True)
 @click.option("--out", default="predictor.json", show_default=True, help="Where to write the predictor (JSON).")
+@click.option("--force", is_flag=True, help="Replace --out if it exists.")
 @click.option(
     "--target",
     "targets",
@@ -49,7 +50,7 @@ from hwprof.schema import METRIC_LABELS
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the cross-validated metrics as JSON.")
 @click.option("--quiet", is_flag=True, help="No progress output.")
-def fit(datasets, out, targets, family, device_name, base, no_cv, no_align_runs, as_json, quiet):
+def fit(datasets, out, force, targets, family, device_name, base, no_cv, no_align_runs, as_json, quiet):
     """Fit a cost model to DATASETS and write it to --out.
 
     DATASET is an hwprof dataset (layer and network rows) or any CSV/Parquet
@@ -70,6 +71,7 @@ def fit(datasets, out, targets, family, device_name, base, no_cv, no_align_runs,
         progress=say,
         base=base,
         align_runs=not no_align_runs,
+        force=force,
     )
     if quiet or as_json:  # progress (and the warnings in it) was silent: warnings still reach stderr
         for warning in predictor.doc["training"].get("warnings", []):

@@ -17,6 +17,7 @@ import numpy as np
 from scipy import stats
 
 from hwprof.errors import HwprofError, option
+from hwprof.files import check_output
 from hwprof.fitting.data import (
     TrainingData,
     allocator_pinned,
@@ -61,8 +62,10 @@ def fit(
     progress: Progress | None = None,
     base: str | os.PathLike | None = None,
     align_runs: bool = True,
+    force: bool = False,
 ) -> Predictor:
-    """Datasets in, predictor out (written to `out` when given).
+    """Datasets in, predictor out (written to `out` when given; an existing file is replaced only with `force`,
+    and never one of the inputs).
 
     With `align_runs`, runs of the datasets measured at different machine speeds are
     scaled to one before repeats are combined (hwprof/fitting/alignment.py).
@@ -72,6 +75,8 @@ def fit(
     on a new board or in a new search space adapt an existing predictor."""
     if family not in FAMILIES:
         raise HwprofError(f"unknown model family {family!r}; choose polynomial, trees or auto")
+    if out is not None:
+        check_output(out, inputs=[*paths, *([base] if base is not None else [])], force=force)
     say = (progress or Progress()).note
     base_predictor = load_predictor(base) if base is not None else None
     frame, sources = read_inputs(paths)

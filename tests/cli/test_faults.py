@@ -75,3 +75,58 @@ def test_a_signal_at_a_random_point_loses_nothing_and_resume_finishes(tmp_path, 
     merged = kept.merge(final, on=keys, suffixes=("_kept", "_final"))
     assert len(merged) == len(kept) and (merged["latency_ms_kept"] == merged["latency_ms_final"]).all()
     assert not os.path.exists(journal_path(out))
+
+
+def test_fit_never_overwrites_its_input_nor_an_existing_file_without_force(tmp_path):
+    from fakes.synthetic import synthetic_frame, write
+
+    dataset = write(synthetic_frame(n_networks=6), tmp_path / "d.parquet")
+    before = (tmp_path / "d.parquet").read_bytes()
+    onto_input = CliRunner().invoke(main, ["fit", dataset, "--out", dataset, "--no-cv", "--quiet"])
+    assert onto_input.exit_code == 1 and "is also an input" in onto_input.output
+    assert (tmp_path / "d.parquet").read_bytes() == before
+
+    existing = tmp_path / "p.json"
+    existing.write_text("keep me")
+    refused = CliRunner().invoke(main, ["fit", dataset, "--out", str(existing), "--no-cv", "--quiet"])
+    assert refused.exit_code == 1 and "--force" in refused.output and existing.read_text() == "keep me"
+    into_folder = CliRunner().invoke(main, ["fit", dataset, "--out", f"{tmp_path}/", "--no-cv", "--quiet"])
+    assert into_folder.exit_code == 1 and "is a directory" in into_folder.output
+    forced = CliRunner().invoke(main, ["fit", dataset, "--out", str(existing), "--no-cv", "--quiet", "--force"])
+    assert forced.exit_code == 0, forced.output
+    assert existing.read_text().startswith("{")
+
+
+def test_a_second_writer_of_the_same_dataset_is_refused_at_its_start(tmp_path):
+    from hwprof.dataset import DatasetWriter
+    from hwprof.errors import HwprofError
+    from hwprof.measuring.provenance import collect_provenance
+
+    out = tmp_path / "d.parquet"
+    first = DatasetWriter(out, collect_provenance("cpu", 1, ["test"]))
+    with pytest.raises(HwprofError, match="is being written by hwprof measure"):
+        DatasetWriter(out, collect_provenance("cpu", 1, ["test"]), resume=True)
+    first.close()
+    assert not (tmp_path / "d.parquet.lock").exists()
+    DatasetWriter(out, collect_provenance("cpu", 1, ["test"]), resume=True).close()
+
+
+@pytest.mark.slow
+def test_two_measure_runs_on_one_output_keep_the_first_runs_rows(tmp_path):
+    out = tmp_path / "m.parquet"
+    first = _measure(out, "--precision", "0.001", "--max-time", "1")  # runs on while the second starts
+    deadline = time.monotonic() + 60
+    while not (tmp_path / "m.parquet.lock").exists() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    second = _measure(out)
+    _, second_err = second.communicate(timeout=120)
+    assert first.poll() is None, "the first run ended before the second started"
+    assert second.returncode == 1 and "is being written by hwprof measure" in second_err
+    assert "Traceback" not in second_err
+    while _rows(out) < 1 and first.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    first.send_signal(signal.SIGTERM)
+    _, first_err = first.communicate(timeout=60)
+    assert first.returncode == 128 + signal.SIGTERM, first_err
+    frame = pd.read_parquet(out)
+    assert frame["run_id"].nunique() == 1 and len(frame) > 0  # the first run's rows, and only its

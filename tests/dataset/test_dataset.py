@@ -11,7 +11,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from hwprof import dataset
+from hwprof import dataset, files
 from hwprof.dataset import DatasetWriter, read_dataset, read_provenance, read_table
 from hwprof.errors import HwprofError
 from hwprof.schema import ALL_COLUMNS, BOOL_COLUMNS, FLOAT_COLUMNS, INT_COLUMNS, SCHEMA_VERSION
@@ -166,6 +166,7 @@ def test_resume_after_crash_recovers_journal_rows_including_truncated_last_line(
     writer.write([make_row(1)])
     writer.write([make_row(2)])
     writer._journal.close()  # the process dies here: no close(), the table holds one row
+    writer._lock.release()  # and its lock goes with it
     with open(tmp_path / (name + ".partial.jsonl"), "a") as journal:
         journal.write('{"row": {"kind": "lay')  # killed in the middle of a line
     assert len(read_table(path)) == 1
@@ -254,6 +255,7 @@ def test_failed_rewrite_leaves_previous_file_whole_and_no_temp_files(tmp_path, m
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "out.parquet",
         "out.parquet.json",
+        "out.parquet.lock",  # held while the run goes on
         "out.parquet.partial.jsonl",
     ]
     monkeypatch.undo()
@@ -309,7 +311,7 @@ def test_unwritable_directory_check_uses_a_real_write(tmp_path, monkeypatch):
     def refuse(*args, **kwargs):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(dataset.tempfile, "TemporaryFile", refuse)
+    monkeypatch.setattr(files.tempfile, "TemporaryFile", refuse)
     with pytest.raises(HwprofError, match=r"is not writable \(Permission denied\); choose another path\.$"):
         DatasetWriter(tmp_path / "out.parquet", make_provenance())
 
