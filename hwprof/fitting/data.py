@@ -95,6 +95,7 @@ def read_inputs(paths: Sequence[str | os.PathLike]) -> tuple[pd.DataFrame, list[
             frame["kind"] = "network"
             provenance = []
             kind = "network-only table"
+        _check_measured_numbers(frame, path)
         frame["source"] = str(path)
         frames.append(frame)
         sources.append(
@@ -182,6 +183,28 @@ def select_device(frame: pd.DataFrame, device_name: str | None) -> tuple[pd.Data
             f"describes one board: refused; choose one, e.g. {option('device_name', repr(found[0]))}"
         )
     return frame, found[0]
+
+
+def _check_measured_numbers(frame: pd.DataFrame, path) -> None:
+    """Refuse, naming the row, a latency that is missing, not a number, infinite, zero or negative, and a
+    power or energy that is present but not a positive finite number: a fit never drops rows silently."""
+    for column, required in (("latency_ms", True), ("power_w", False), ("energy_mj", False)):
+        if column not in frame.columns:
+            continue
+        raw = frame[column]
+        values = pd.to_numeric(raw, errors="coerce").astype(float)
+        bad = ~(np.isfinite(values) & (values > 0))
+        if not required:
+            bad &= raw.notna()
+        if bad.any():
+            row = int(np.flatnonzero(bad.to_numpy())[0])
+            model = frame["model"].iloc[row] if "model" in frame.columns else "?"
+            value = raw.iloc[row]
+            shown = "nothing" if pd.isna(value) else repr(value.item() if hasattr(value, "item") else value)
+            raise HwprofError(
+                f"{path}: {column} must be a positive number, but row {row + 1} ({model}) has {shown}"
+                f"{f' ({int(bad.sum())} rows in all)' if bad.sum() > 1 else ''}; fix or remove those rows"
+            )
 
 
 def _number(frame: pd.DataFrame, column: str) -> pd.Series:

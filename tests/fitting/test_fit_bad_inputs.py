@@ -106,3 +106,18 @@ def test_predict_arguments_are_checked(tmp_path):
         predictor.predict("mlp", batch_size=0)
     with pytest.raises(HwprofError, match="unknown model 'nonsense'"):
         predictor.predict("nonsense")
+
+
+@pytest.mark.parametrize("latency", ["", "nan", "-1.5", "0", "inf", "fast"])
+def test_a_network_row_without_a_positive_latency_is_named_not_dropped(tmp_path, latency):
+    table = tmp_path / "net.csv"
+    table.write_text(f"model,batch_size,latency_ms\nmlp,1,1.5\nmlp,2,{latency}\nmlp,4,3.5\n")
+    with pytest.raises(HwprofError, match=r"latency_ms must be a positive number, but row 2 \(mlp\) has"):
+        fit([table])
+
+
+def test_a_hwprof_dataset_with_a_broken_latency_is_refused(tmp_path):
+    frame = synthetic_frame(n_networks=4)
+    frame.loc[frame.index[-1], "latency_ms"] = float("inf")
+    with pytest.raises(HwprofError, match=rf"row {len(frame)} .* has inf"):
+        fit([write(frame, tmp_path / "d.parquet")])
