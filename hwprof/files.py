@@ -68,6 +68,10 @@ def write_text_atomically(path: str | os.PathLike, text: str) -> Path:
     return write_atomically(path, lambda temporary: temporary.write_text(text, encoding="utf-8"))
 
 
+def _refuse_constant(name: str):
+    raise ValueError(name)
+
+
 def read_json_document(path: str | os.PathLike, file_format: str, version: int, what: str, remedy: str) -> dict:
     """A JSON file hwprof wrote, checked to be `what` (its "format") at this `version`.
 
@@ -80,9 +84,11 @@ def read_json_document(path: str | os.PathLike, file_format: str, version: int, 
     except (OSError, UnicodeDecodeError) as error:
         raise HwprofError(f"cannot read {what} {path}: {getattr(error, 'strerror', None) or error}") from None
     try:
-        doc = json.loads(text)
+        doc = json.loads(text, parse_constant=_refuse_constant)
     except json.JSONDecodeError as error:
         raise HwprofError(f"{path} is not valid JSON ({error.msg} at line {error.lineno}); is it {what}?") from None
+    except ValueError as error:
+        raise HwprofError(f"{path} holds {error}, which hwprof never writes: the {what} is damaged; {remedy}") from None
     if not isinstance(doc, dict) or doc.get("format") != file_format:
         raise HwprofError(f'{path} is not an hwprof {what} (it lacks "format": "{file_format}")')
     if doc.get("format_version") != version:

@@ -24,6 +24,22 @@ from hwprof.errors import HwprofError
 from hwprof.schema import SCHEMA_VERSION
 
 
+def no_cuda_reason(device: str) -> str:
+    """Why torch sees no CUDA device, in one sentence: a CPU-only build, or a CUDA build without a GPU."""
+    import torch
+
+    if torch.version.cuda is None:
+        why = f"it is a CPU-only build (torch {torch.__version__}): install a CUDA build as the README says"
+    else:
+        visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+        hidden = f", and CUDA_VISIBLE_DEVICES={visible!r} may hide it" if visible is not None else ""
+        why = (
+            f"it is a CUDA {torch.version.cuda} build, so the NVIDIA driver or the GPU is missing{hidden} "
+            "(nvidia-smi tells which)"
+        )
+    return f"device {device} was asked for, but this torch build sees no CUDA device: {why}; or measure the CPU"
+
+
 def device_name(device: str) -> str:
     """Human name of `device` ("cpu", "cuda", "cuda:N"), for the device_name column."""
     ref = parse_device(device)
@@ -32,7 +48,7 @@ def device_name(device: str) -> str:
     import torch
 
     if not torch.cuda.is_available():
-        raise HwprofError(f"Device {device} was asked for, but this torch build sees no CUDA device.")
+        raise HwprofError(no_cuda_reason(device))
     if ref.index >= torch.cuda.device_count():
         raise HwprofError(
             f"Device {device} does not exist; this machine has {torch.cuda.device_count()} CUDA device(s)."

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
+import os
 import random
 import sys
 from collections import defaultdict
@@ -25,7 +27,7 @@ from hwprof.errors import HwprofError, option
 from hwprof.measuring.allocator import DEFAULT_POLICY, pin_allocator
 from hwprof.measuring.allocator import POLICIES as ALLOCATOR_POLICIES
 from hwprof.measuring.runner import Item, Method, Result, Runner
-from hwprof.models.layers import Layer, extract_layers
+from hwprof.models.layers import Layer, extract_layers, run_and_extract
 from hwprof.models.spec import ModelSpec, parse_batch_sizes, resolve_model
 from hwprof.progress import Progress
 from hwprof.schema import ALL_COLUMNS
@@ -88,11 +90,9 @@ def resolve_device(text: str) -> torch.device:
     if ref.kind == "cpu":
         return torch.device("cpu")
     if not torch.cuda.is_available():
-        raise HwprofError(
-            f"{option('device', text)} was asked for but this torch build sees no CUDA device "
-            f"(torch {torch.__version__}, CUDA build: {torch.version.cuda or 'no'}): install a CUDA build "
-            f"of torch as the README says, or use {option('device', 'cpu')}"
-        )
+        from hwprof.measuring.provenance import no_cuda_reason
+
+        raise HwprofError(no_cuda_reason(text))
     if ref.index >= torch.cuda.device_count():
         raise HwprofError(f"{option('device', text)}: only {torch.cuda.device_count()} CUDA device(s) are visible")
     return torch.device("cuda", ref.index)
@@ -121,8 +121,8 @@ def measure(
         raise HwprofError(
             f"{option('precision', options.precision)} is out of range: give a fraction such as 0.02 for 2%"
         )
-    if options.max_item_s <= 0:
-        raise HwprofError(f"{option('max_item_s')} must be positive")
+    if not (math.isfinite(options.max_item_s) and options.max_item_s > 0):
+        raise HwprofError(f"{option('max_item_s', options.max_item_s)} must be a positive number of seconds")
     if options.allocator not in ALLOCATOR_POLICIES:
         raise HwprofError(f"{option('allocator', options.allocator)}: choose from {', '.join(ALLOCATOR_POLICIES)}")
     if not models:
@@ -131,10 +131,23 @@ def measure(
     torch_device = resolve_device(options.device)
     device_text = str(torch_device)
     if options.threads is not None:
-        if options.threads < 1:
-            raise HwprofError(f"{option('threads', options.threads)}: give a positive thread count")
+        if not 1 <= options.threads <= (os.cpu_count() or 1):
+            raise HwprofError(
+                f"{option('threads', options.threads)}: give a thread count from 1 to the {os.cpu_count()} CPUs "
+                "this machine has (more threads than CPUs time the scheduler, not the model)"
+            )
         torch.set_num_threads(options.threads)
     specs = [m if isinstance(m, ModelSpec) else resolve_model(m, options.input_shape) for m in models]
+    names = [spec.name for spec in specs]
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:
+        raise HwprofError(f"{', '.join(twice)} is given more than once; name each model once")
+    sweeps = [spec.name for spec in specs if spec.sweep is not None]
+    if sweeps and not options.layers:
+        raise HwprofError(
+            f"{sweeps[0]} is a layer sweep: it has layers only, so {option('layers', False)} would measure "
+            "nothing of it; drop one or the other"
+        )
     progress = progress or Progress()
 
     from hwprof.drivers import open_sensor
@@ -266,7 +279,7 @@ class _Session:
             with_layers = True
             self.networks_done.add(network_key)  # a sweep has no network to time
         else:
-            layer_list, extraction = extract_layers(module, spec.input_shape, batch_size, self.device)
+            layer_list, extraction = run_and_extract(module, spec.input_shape, batch_size, self.device, spec.name)
         instances: dict[str, list[Layer]] = defaultdict(list)
         if with_layers:
             for layer in layer_list:

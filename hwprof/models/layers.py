@@ -21,6 +21,8 @@ import torch.fx as fx
 import torch.nn as nn
 from torch.overrides import TorchFunctionMode
 
+from hwprof.errors import HwprofError
+
 # Ops that move no data and do no arithmetic are left out, except these, which
 # users expect to see as layers even when they are views.
 ALWAYS_RECORDED = {"flatten"}
@@ -112,6 +114,27 @@ class Layer:
         """Layers with the same id are the same work: measured once, referenced by each instance."""
         digest = hashlib.sha1(f"{self.op}|{self.config_json()}|{device}".encode()).hexdigest()
         return digest[:16]
+
+
+def run_and_extract(
+    module: nn.Module,
+    input_shape: tuple[int, ...],
+    batch_size: int,
+    device: torch.device | str = "cpu",
+    label: str = "",
+) -> tuple[list[Layer], str]:
+    """extract_layers, with a model that fails to run (a wrong input shape, a bug in its forward) reported
+    in one sentence that names it and the input it was given, never as a traceback."""
+    try:
+        return extract_layers(module, input_shape, batch_size, device)
+    except HwprofError:
+        raise
+    except Exception as error:
+        first_line = (str(error).strip().splitlines() or [""])[0]
+        raise HwprofError(
+            f"running {label or type(module).__name__} on input {(batch_size, *input_shape)} failed: "
+            f"{type(error).__name__}: {first_line}"
+        ) from None
 
 
 def extract_layers(

@@ -304,10 +304,22 @@ class Predictor:
         features = self.features_from_layers([name], [batch_size], [records])
         warnings = self._coverage_warnings(name, features, strict)
         arrays = self.predict_features(features, confidence)
+        self._check_finite(arrays, [name])
         total = {key: float(values[0]) for key, values in arrays.items() if not key.endswith(("_low", "_high"))}
         interval = {t: (float(arrays[f"{t}_low"][0]), float(arrays[f"{t}_high"][0])) for t in self.targets}
         layers = self._layer_table(layer_names, records, features, confidence)
         return Prediction(name, batch_size, confidence, total, interval, layers, warnings)
+
+    def _check_finite(self, arrays: dict[str, np.ndarray], names: Sequence[str]) -> None:
+        """A prediction is a finite positive number: anything else means a damaged or overflowing file."""
+        for target in self._targets:
+            bad = ~np.isfinite(arrays[target])
+            if bad.any():
+                name = names[int(np.flatnonzero(bad)[0])]
+                raise HwprofError(
+                    f"{self.source} predicts a {target} of {arrays[target][bad][0]} for {name}: its coefficients are "
+                    "damaged or overflow on this network; refit the predictor"
+                )
 
     def predict_many(
         self,
@@ -319,7 +331,9 @@ class Predictor:
         """One row per network: totals and interval bounds (no per-layer tables)."""
         check_confidence(confidence)
         features = self.features(models, batch_size, input_shape)
-        table = pd.DataFrame(self.predict_features(features, confidence))
+        arrays = self.predict_features(features, confidence)
+        self._check_finite(arrays, features.batch.names)
+        table = pd.DataFrame(arrays)
         table.insert(0, "model", features.batch.names)
         table.insert(1, "batch_size", features.batch.batch_sizes.astype(int))
         return table

@@ -61,16 +61,9 @@ def _refuse_sweep(spec) -> None:
 
 
 def _trace(module, input_shape: tuple[int, ...], batch_size: int, label: str) -> tuple[list[str], list[LayerRecord]]:
-    from hwprof.models.layers import extract_layers
+    from hwprof.models.layers import run_and_extract
 
-    try:
-        layers, _method = extract_layers(module, input_shape, batch_size)
-    except HwprofError:
-        raise
-    except Exception as error:  # the user's model failed to run: say which, not a traceback
-        raise HwprofError(
-            f"running {label} on input {(batch_size, *input_shape)} failed: {type(error).__name__}: {error}"
-        ) from None
+    layers, _method = run_and_extract(module, input_shape, batch_size, label=label)
     if not layers:
         raise HwprofError(f"{label} has no layers that do work, so there is nothing to predict")
     return [layer.name for layer in layers], [LayerRecord.from_layer(layer) for layer in layers]

@@ -191,3 +191,28 @@ def test_models_lists_names_and_shapes():
     ]:
         assert name in entries
     assert entries["resnet18"]["input_shape"] == [3, 224, 224]
+
+
+@pytest.mark.parametrize(
+    "args, fragment",
+    [
+        (["mlp", "--input-shape", "3,224,224"], "running mlp on input (1, 3, 224, 224) failed: RuntimeError"),
+        (["mlp", "mlp"], "mlp is given more than once"),
+        (["sweep:relu:2", "--no-layers"], "is a layer sweep"),
+        (["mlp", "--threads", "1000"], "--threads 1000: give a thread count from 1 to"),
+        (["mlp", "--max-time", "nan"], "--max-time nan must be a positive number"),
+    ],
+)
+def test_more_bad_input_is_one_sentence_and_writes_nothing(args, fragment, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = run("measure", *FAST, *args)
+    assert result.exit_code == 1 and fragment in result.output
+    assert "Traceback" not in result.output and result.output.count("\n") == 1
+    assert not list(tmp_path.iterdir())  # no dataset, journal or lock left behind
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the message shown when CUDA is absent")
+def test_no_cuda_says_whether_the_build_or_the_machine_lacks_it(tmp_path):
+    result = run("measure", "mlp", "--device", "cuda:0", "--out", str(tmp_path / "x.parquet"), *FAST)
+    expected = "CPU-only build" if torch.version.cuda is None else "the NVIDIA driver or the GPU is missing"
+    assert result.exit_code == 1 and expected in result.output

@@ -115,6 +115,28 @@ def test_loading_refuses_files_that_are_not_predictors(tmp_path):
         load_predictor(newer)
 
 
+@pytest.mark.filterwarnings("ignore:overflow encountered")
+def test_damaged_numbers_are_refused_not_printed(predictor_file, tmp_path):
+    doc = json.loads(open(predictor_file).read())
+    nan_file = tmp_path / "nan.json"
+    doc["network_models"]["latency_ms"]["coef"][0] = float("nan")
+    nan_file.write_text(json.dumps(doc))  # json.dumps writes NaN, which hwprof never does
+    with pytest.raises(HwprofError, match="holds NaN, which hwprof never writes"):
+        load_predictor(nan_file)
+
+    huge = tmp_path / "huge.json"
+    doc["network_models"]["latency_ms"]["coef"][0] = 1e308
+    huge.write_text(json.dumps(doc))
+    with pytest.raises(HwprofError, match="predicts a latency_ms of (inf|nan) for mlp: its coefficients are damaged"):
+        load_predictor(huge).predict("mlp")
+    with pytest.raises(HwprofError, match="refit the predictor"):
+        load_predictor(huge).predict_many(["mlp"])
+    parquet = tmp_path / "data.parquet"
+    parquet.write_bytes(b"PAR1\x00\xff\xfe binary")
+    with pytest.raises(HwprofError, match="cannot read predictor file"):
+        load_predictor(parquet)
+
+
 def test_fresh_synthetic_networks_are_predicted_within_noise(predictor_file):
     from hwprof.fitting.data import training_data
 
