@@ -30,7 +30,9 @@ The objective is called as evaluate(model, params) and returns one number (e.g. 
 model itself. Each candidate's cost is predicted first: one predicted to break a budget is never trained.
 Budgets: latency_ms, power_w, energy_mj (predicted), params, flops, memory_mb (counted), with <=, <, >=, >.
 --trials counts finished trials in the study, so a resumed study or several workers sharing --storage
-stop together at that total (a few trials in flight may finish past it).
+stop together at that total (a few trials in flight may finish past it). A trial whose objective raises is
+recorded as failed, with its error, and the search goes on; failed trials are not counted as finished, so
+resuming runs that many again.
 """
 
 
@@ -197,6 +199,8 @@ def _echo_trial(record) -> None:
     elif record.state == "trained":
         flag = "" if record.feasible else " (breaks a budget)"
         click.echo(f"trial {record.number}: score {record.score:.4g} in {record.train_s:.1f} s ({costs}){flag}")
+    elif record.state == "failed":
+        click.echo(f"trial {record.number}: failed after {record.train_s:.1f} s, the objective raised {record.error}")
 
 
 def _report(

@@ -16,7 +16,8 @@ def summary_lines(result: SearchResult) -> list[str]:
         f"study {result.study_name}: {len(result.finished)} trials finished, {trained} trained, "
         f"{result.skipped_trainings} trainings skipped as predicted infeasible"
         + (f", {result.wasted_trainings} trained configurations break a budget" if result.wasted_trainings else "")
-        + (f", {result.unfinished} unfinished (interrupted or still running elsewhere)" if result.unfinished else ""),
+        + (f", {result.unfinished} unfinished (interrupted or still running elsewhere)" if result.unfinished else "")
+        + (f", {result.failed} failed (the objective raised; search.json has each error)" if result.failed else ""),
     ]
     budgets = ", ".join(c.text for c in result.constraints) or "none"
     held = f"the upper end of the {result.confidence:.0%} interval" if result.confidence else "the point prediction"
@@ -33,6 +34,12 @@ def summary_lines(result: SearchResult) -> list[str]:
 
 
 def _no_feasible_sentence(result: SearchResult) -> str:
+    if result.failed and not any(r.trained for r in result.records):
+        first = next(r for r in result.records if r.state == "failed")
+        return (
+            f"every training failed; the first, trial {first.number} ({_params_text(first.params)}), with "
+            f"{first.error}: fix the objective and run again"
+        )
     if result.skipped_trainings and not any(r.trained for r in result.records):
         closest = min(
             (r for r in result.records if r.state == "skipped"),

@@ -9,7 +9,9 @@ learn where the infeasible region lies without paying a training run for it.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
+import logging
 import math
 import time
 import warnings
@@ -44,7 +46,8 @@ class SearchOptions:
 @dataclass
 class TrialRecord:
     number: int
-    state: str  # "trained", "skipped", or "unfinished" (still running, or left behind by an interrupted worker)
+    state: str  # "trained", "skipped", "failed" (the objective raised), or "unfinished" (still running, or
+    # left behind by an interrupted worker)
     params: dict
     metrics: dict  # predicted point values and analytic counts
     checked: dict  # constraint text -> the value the budget was held against
@@ -53,6 +56,7 @@ class TrialRecord:
     predict_s: float | None
     train_s: float | None
     finished_s: float | None  # seconds from the study's first trial start to this trial's end
+    error: str | None = None  # a failed trial's exception, first line: "RuntimeError: out of memory"
 
     @property
     def trained(self) -> bool:
@@ -70,6 +74,7 @@ class TrialRecord:
             "predict_s": self.predict_s,
             "train_s": self.train_s,
             "finished_s": self.finished_s,
+            "error": self.error,
         }
 
 
@@ -89,7 +94,13 @@ class SearchResult:
 
     @property
     def finished(self) -> list[TrialRecord]:
-        return [r for r in self.records if r.state != "unfinished"]
+        """Trained and skipped trials: the ones `SearchOptions.trials` counts."""
+        return [r for r in self.records if r.state in ("trained", "skipped")]
+
+    @property
+    def failed(self) -> int:
+        """Trials whose objective raised: not counted as finished, so a resumed study runs that many again."""
+        return sum(r.state == "failed" for r in self.records)
 
     @property
     def skipped_trainings(self) -> int:
@@ -139,6 +150,7 @@ class SearchResult:
             "skipped_trainings": self.skipped_trainings,
             "wasted_trainings": self.wasted_trainings,
             "unfinished_trials": self.unfinished,
+            "failed_trials": self.failed,
             "best": best.to_dict() if best else None,
             "pareto_metrics": self.pareto_metrics,
             "pareto_front": [r.to_dict() for r in self.pareto_front()],
@@ -316,7 +328,12 @@ def run_search(
             if not feasible:
                 raise optuna.TrialPruned("predicted to break a budget: not trained")
         started = time.perf_counter()
-        score = _call_objective(objective, objective_ref, module, params)
+        try:
+            score = _call_objective(objective, objective_ref, module, params)
+        except _ObjectiveFailed as failure:  # Optuna closes the trial as failed and goes on (catch below)
+            trial.set_user_attr("train_s", time.perf_counter() - started)
+            trial.set_user_attr("error", str(failure))
+            raise
         trial.set_user_attr("train_s", time.perf_counter() - started)
         trial.set_user_attr("score", score)
         if options.sampler == "nsga2":
@@ -329,9 +346,15 @@ def run_search(
         callbacks.append(lambda study_, frozen: on_trial(_record(frozen, run_started)))
     remaining = options.trials - len(study.get_trials(deepcopy=False, states=_finished_states()))
     if remaining > 0:
-        study.optimize(
-            trial_function, n_trials=remaining, timeout=options.timeout_s, callbacks=callbacks, gc_after_trial=False
-        )
+        with _failed_trials_reported_here():
+            study.optimize(
+                trial_function,
+                n_trials=remaining,
+                timeout=options.timeout_s,
+                catch=(_ObjectiveFailed,),
+                callbacks=callbacks,
+                gc_after_trial=False,
+            )
     return _result(study, space, objective_ref, options, pareto_metrics)
 
 
@@ -390,13 +413,40 @@ def _sampler(options: SearchOptions):
     return optuna.samplers.TPESampler(seed=options.seed, n_startup_trials=min(10, max(2, options.trials // 5)))
 
 
+class _ObjectiveFailed(Exception):
+    """The objective raised for one configuration: that trial is failed, the study goes on."""
+
+
+@contextlib.contextmanager
+def _failed_trials_reported_here():
+    """Keep Optuna's failed-trial warnings (each with its traceback) off the terminal while the study runs.
+
+    Optuna's optimize loop warns only of failed trials, and each of those is either recorded here (the
+    objective raised: the trial's `error`) or raised to run_search's caller, so the warning would repeat it."""
+    logger = logging.getLogger("optuna.study._optimize")
+
+    def below_warning(record: logging.LogRecord) -> bool:
+        return record.levelno < logging.WARNING
+
+    logger.addFilter(below_warning)
+    try:
+        yield
+    finally:
+        logger.removeFilter(below_warning)
+
+
+def _first_line(error: BaseException) -> str:
+    lines = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__
+
+
 def _call_objective(objective, objective_ref: str, module, params: dict) -> float:
     try:
         score = objective(module, dict(params))
     except HwprofError:
         raise
-    except Exception as error:  # the objective is the user's code: one sentence, then stop
-        raise HwprofError(f"objective {objective_ref} failed for {params}: {type(error).__name__}: {error}") from None
+    except Exception as error:  # the objective is the user's code: this trial fails, the study goes on
+        raise _ObjectiveFailed(_first_line(error)) from error
     try:
         score = float(score)
     except (TypeError, ValueError):
@@ -414,6 +464,8 @@ def _record(frozen, origin) -> TrialRecord:
         state = "trained"
     elif frozen.state == TrialState.PRUNED:  # only the budget check prunes
         state = "skipped"
+    elif frozen.state == TrialState.FAIL and "error" in attrs:
+        state = "failed"
     else:
         state = "unfinished"
     finished_s = None
@@ -430,6 +482,7 @@ def _record(frozen, origin) -> TrialRecord:
         predict_s=attrs.get("predict_s"),
         train_s=attrs.get("train_s"),
         finished_s=finished_s,
+        error=attrs.get("error"),
     )
 
 
@@ -440,6 +493,7 @@ def _result(study, space, objective_ref, options, pareto_metrics) -> SearchResul
         t
         for t in study.get_trials(deepcopy=False)
         if t.state in (TrialState.COMPLETE, TrialState.PRUNED, TrialState.RUNNING)
+        or (t.state == TrialState.FAIL and "error" in t.user_attrs)  # other failures were raised to the caller
     ]
     starts = [t.datetime_start for t in trials if t.datetime_start is not None]
     origin = min(starts) if starts else None

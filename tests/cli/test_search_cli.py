@@ -198,3 +198,62 @@ def test_storage_resumes_the_study_from_the_cli(toy_yaml, toy_predictor, tmp_pat
     assert json.loads((out / "search.json").read_text())["trials_finished"] == 10
     changed = run("latency_ms<=2", 12, 3)
     assert changed.exit_code == 1 and "other constraints" in changed.output
+
+
+@pytest.fixture
+def optuna_warnings():
+    """Optuna's own WARNING records (a failed trial comes with its traceback) during the test."""
+    import logging
+
+    records = []
+    handler = logging.Handler(logging.WARNING)
+    handler.emit = records.append
+    logging.getLogger("optuna").addHandler(handler)
+    yield records
+    logging.getLogger("optuna").removeHandler(handler)
+
+
+def objective_file(tmp_path, body):
+    """A user's objective file: `body` runs before the toy score; CALLS counts the trainings."""
+    path = tmp_path / "objective.py"
+    path.write_text(
+        "import os, signal\n"
+        "from fakes.search_doubles import score_toy\n"
+        "CALLS = []\n"
+        "def evaluate(model, params):\n"
+        "    CALLS.append(params)\n"
+        f"    {body}\n"
+        "    return score_toy(model, params)\n"
+    )
+    return f"{path}:evaluate"
+
+
+def test_an_objective_that_raises_fails_its_trial_without_a_traceback(
+    toy_yaml, toy_predictor, tmp_path, optuna_warnings
+):
+    out = tmp_path / "out"
+    objective = objective_file(tmp_path, "if params['head'] == 'narrow': raise RuntimeError('out of data')")
+    result = invoke(
+        toy_yaml,
+        "--predictor",
+        "unused.json",
+        "--objective",
+        objective,
+        "--constraint",
+        "latency_ms<=5",
+        "--trials",
+        10,
+        "--seed",
+        2,
+        "--out",
+        out,
+    )
+    assert result.exit_code == 0, result.output
+    assert "Traceback" not in result.output and optuna_warnings == []
+    assert "the objective raised RuntimeError: out of data" in result.output
+    summary = json.loads((out / "search.json").read_text())
+    failed = [t for t in summary["trials"] if t["state"] == "failed"]
+    assert failed and summary["failed_trials"] == len(failed)
+    assert all(t["error"] == "RuntimeError: out of data" and t["params"]["head"] == "narrow" for t in failed)
+    assert summary["best"]["params"]["head"] == "wide"
+    assert f"{len(failed)} failed (the objective raised" in result.output

@@ -87,15 +87,22 @@ def test_bad_options_are_clear_errors(bad):
         toy_search(["latency_ms<=1"], **{"trials": 2, **bad})
 
 
-def test_objective_failure_is_one_sentence():
+def test_objective_failure_fails_its_trial_in_one_line():
     space = space_from_dict({**TOY_SPACE, "objective": None})
 
     def broken(model, params):
         raise RuntimeError("out of data")
 
     options = SearchOptions(trials=2, constraints=parse_constraints(["latency_ms<=5"]))
-    with pytest.raises(HwprofError, match="objective broken failed .*RuntimeError: out of data"):
-        run_search(space, ToyPredictor(), broken, "broken", options)
+    result = run_search(space, ToyPredictor(), broken, "broken", options)
+    assert [(r.state, r.error) for r in result.records] == [("failed", "RuntimeError: out of data")] * 2
+
+
+def test_objective_returning_no_number_is_one_sentence():
+    space = space_from_dict({**TOY_SPACE, "objective": None})
+    options = SearchOptions(trials=2, constraints=parse_constraints(["latency_ms<=5"]))
+    with pytest.raises(HwprofError, match="objective odd returned 'high': it must return one number"):
+        run_search(space, ToyPredictor(), lambda model, params: "high", "odd", options)
 
 
 def test_budgets_on_counted_work_and_memory_use_the_layer_extraction():
