@@ -255,10 +255,12 @@ def _print_predictions(predictions, show_layers: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON.")
 def evaluate(predictor_path, datasets, confidence, device_name, plot_path, as_json):
     """Score PREDICTOR on measured DATASETS, per op type and per network."""
+    from hwprof.fitting.evaluate import check_plot_path, plot
     from hwprof.fitting.evaluate import evaluate as run_evaluate
-    from hwprof.fitting.evaluate import plot
     from hwprof.predictor.predictor import load_predictor
 
+    if plot_path:
+        check_plot_path(plot_path, inputs=[predictor_path, *datasets])
     predictor = load_predictor(predictor_path)
     report, points = run_evaluate(predictor, list(datasets), confidence, device_name)
     if plot_path:

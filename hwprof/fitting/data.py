@@ -273,7 +273,8 @@ def training_data(
         [
             {"model": model, "batch_size": batch_size, **_combine_repeats(rows)}
             for (model, batch_size), rows in network_rows.groupby(["model", "batch_size"], sort=True)
-        ]
+        ],
+        columns=["model", "batch_size", *TARGETS.values(), "relative_ci", "input_shape", "layer_count"],
     )
     names, sizes, lists, families = [], [], [], []
     for row in networks.itertuples():

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from hwprof.errors import HwprofError
+from hwprof.files import check_output, write_atomically
 from hwprof.fitting.data import read_inputs, select_device, training_data
 from hwprof.fitting.pipeline import accuracy
 from hwprof.predictor.features import encode_layers
@@ -153,6 +155,16 @@ def _metrics(points: pd.DataFrame, by: str) -> dict:
     return result
 
 
+PLOT_FORMATS = (".png", ".pdf", ".svg")
+
+
+def check_plot_path(path: str | os.PathLike, inputs: Sequence[str | os.PathLike] = ()) -> None:
+    """Refuse, before any work, a plot that could not be written where asked, or would replace an input."""
+    if Path(path).suffix.lower() not in PLOT_FORMATS:
+        raise HwprofError(f"plot file {path} must end in {', '.join(PLOT_FORMATS)}")
+    check_output(path, inputs=inputs, force=True)  # a plot is redrawn at will: replacing one is fine
+
+
 def plot(points: pd.DataFrame, path: str | os.PathLike, title: str = "") -> None:
     """Predicted against measured on log axes: one panel per network target, one for layers."""
     import matplotlib
@@ -186,8 +198,11 @@ def plot(points: pd.DataFrame, path: str | os.PathLike, title: str = "") -> None
     if title:
         figure.suptitle(title, fontsize=9)
     figure.tight_layout()
+    check_plot_path(path)
     try:
-        figure.savefig(path, dpi=110)
+        write_atomically(
+            path, lambda temporary: figure.savefig(temporary, dpi=110, format=Path(path).suffix[1:].lower())
+        )
     except OSError as error:
         raise HwprofError(f"cannot write the plot to {path}: {error.strerror or error}") from None
     finally:

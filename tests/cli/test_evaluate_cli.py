@@ -76,6 +76,10 @@ def test_evaluate_table_json_and_plot(files):
         (("evaluate", "{predictor}", "missing.parquet"), "does not exist"),
         (("fit", "missing.parquet"), "does not exist"),
         (("fit", "{dataset}", "--target", "power"), "needs power_w"),
+        (("evaluate", "{dataset}", "{predictor}"), "cannot read predictor file"),  # arguments swapped
+        (("evaluate", "{predictor}", "{dataset}", "--plot", "x.parquet"), "must end in .png"),
+        (("evaluate", "{predictor}", "{dataset}", "--plot", "plotfile"), "must end in .png"),
+        (("evaluate", "{predictor}", "{dataset}", "--plot", "{predictor}.png/"), "is a directory"),
     ],
 )
 def test_bad_input_is_one_sentence_and_exit_1(files, args, message):
@@ -85,3 +89,15 @@ def test_bad_input_is_one_sentence_and_exit_1(files, args, message):
     assert result.output.startswith("Error: ")
     assert message in result.output
     assert "Traceback" not in result.output
+
+
+def test_evaluate_scores_a_dataset_of_layer_rows_alone(files, tmp_path):
+    from fakes.synthetic import synthetic_frame, write
+
+    predictor, _, _ = files
+    frame = synthetic_frame(n_networks=4, seed=3)
+    layers_only = write(frame[frame["kind"] == "layer"], tmp_path / "layers.parquet")
+    result = run("evaluate", predictor, layers_only, "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["network"] == {} and report["layers"]["all layers"]["n"] > 0
