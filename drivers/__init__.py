@@ -19,7 +19,7 @@ __all__ = ["EnergyWindow", "NoSensor", "POWER_KINDS", "PowerSample", "PowerSenso
 def _auto_kind(device: str, tegrastats: str | None) -> str:
     from hwprof.drivers.jetson import is_jetson
 
-    if is_jetson(tegrastats):
+    if is_jetson():
         return "jetson"  # on a Jetson the rails cover the CPU and the integrated GPU alike
     return "nvml" if parse_device(device).kind == "cuda" else "rapl"
 

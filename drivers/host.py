@@ -43,6 +43,16 @@ def parse_device(text: str) -> DeviceRef:
     raise HwprofError(f"unknown device {text!r}; use cpu, cuda or cuda:N")
 
 
+def check_sysfs_root() -> None:
+    """Refuse a HWPROF_SYSFS_ROOT that is not a folder: every host fact would silently read as missing."""
+    root = os.environ.get("HWPROF_SYSFS_ROOT", "")
+    if root and not os.path.isdir(root):
+        raise HwprofError(
+            f"HWPROF_SYSFS_ROOT={root} is not a folder; unset it, or point it at a folder holding the host's "
+            "/sys and /proc (bind-mounted in a container)"
+        )
+
+
 def sysfs_path(path: str) -> Path:
     """A host path (/sys, /proc, /etc) under HWPROF_SYSFS_ROOT."""
     return Path(os.environ.get("HWPROF_SYSFS_ROOT", "") + path)

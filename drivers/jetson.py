@@ -200,8 +200,13 @@ def total_power_mw(rule: BoardRule, rails_mw: dict[str, float]) -> float | None:
     return sum(rails_mw[r] for r in rule.counted_rails)
 
 
-def is_jetson(tegrastats: str | None = None) -> bool:
-    return sysfs_path("/etc/nv_tegra_release").exists() or find_tegrastats(tegrastats) is not None
+def is_jetson() -> bool:
+    """The board says it is one (L4T's release file, or a Tegra device tree). A tegrastats path alone does
+    not make a Jetson: any program can be named so."""
+    if sysfs_path("/etc/nv_tegra_release").exists():
+        return True
+    compatible = read_text("/proc/device-tree/compatible") or ""
+    return "tegra" in compatible.lower()
 
 
 def find_tegrastats(explicit: str | None = None) -> str | None:

@@ -102,7 +102,7 @@ def _jetson_entries(tegrastats: str | None, devices: list[dict]) -> list[dict]:
     from hwprof.drivers.host import sysfs_path
     from hwprof.drivers.jetson import board_rule, discover_ina3221, find_tegrastats, is_jetson
 
-    if not is_jetson(tegrastats):
+    if not is_jetson():
         return [
             {
                 "sensor": "jetson",
@@ -110,8 +110,7 @@ def _jetson_entries(tegrastats: str | None, devices: list[dict]) -> list[dict]:
                 "usable": False,
                 "source": None,
                 "measures": "module power rails (total, GPU, CPU, SOC)",
-                "reason": "not a Jetson: no /etc/nv_tegra_release and no tegrastats; on a Jetson pass "
-                "--tegrastats PATH if it is installed elsewhere",
+                "reason": "not a Jetson: no /etc/nv_tegra_release and no Tegra device tree",
             }
         ]
     model_path = sysfs_path("/proc/device-tree/model")
@@ -204,6 +203,9 @@ def _print_report(report: dict) -> None:
 )
 def devices(as_json, tegrastats):
     """List the devices and power sensors found here, and why any sensor cannot be used."""
+    from hwprof.drivers.host import check_sysfs_root
+
+    check_sysfs_root()
     report = collect_devices(tegrastats)
     if as_json:
         click.echo(json.dumps(report, indent=2))

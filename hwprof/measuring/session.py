@@ -22,7 +22,7 @@ from typing import Any
 import pandas as pd
 import torch
 
-from hwprof.drivers.host import parse_device
+from hwprof.drivers.host import check_sysfs_root, parse_device
 from hwprof.errors import HwprofError, option
 from hwprof.measuring.allocator import DEFAULT_POLICY, pin_allocator
 from hwprof.measuring.allocator import POLICIES as ALLOCATOR_POLICIES
@@ -113,6 +113,7 @@ def measure(
     How is `options` (MeasureOptions), or its fields given by name: `measure(["resnet18"],
     batch_sizes=[1, 8])`. The allocator policy is applied to the whole calling process
     (hwprof.measuring.allocator)."""
+    check_sysfs_root()
     unknown = sorted(set(settings) - {f.name for f in dataclasses.fields(MeasureOptions)})
     if unknown:
         raise HwprofError(f"measure has no setting {', '.join(unknown)}; see hwprof.MeasureOptions for the settings")

@@ -87,3 +87,21 @@ def test_a_cpu_only_virtual_machine_reports_latency_only(host, monkeypatch):
     assert report["devices"][0]["virtual_machine"] is True
     assert not any(s["usable"] for s in report["sensors"])
     assert "latency only" in by_sensor(report)["rapl"]["reason"]
+
+
+def test_a_program_named_tegrastats_does_not_make_a_jetson(tmp_path, monkeypatch):
+    monkeypatch.setenv("HWPROF_SYSFS_ROOT", str(tmp_path))
+    monkeypatch.setenv("HWPROF_TEGRASTATS", "/bin/false")
+    result = CliRunner().invoke(main, ["devices", "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert not any(device.get("kind") == "soc" for device in report["devices"])
+    jetson = [sensor for sensor in report["sensors"] if sensor["sensor"] == "jetson"]
+    assert jetson and not jetson[0]["usable"] and "not a Jetson" in jetson[0]["reason"]
+
+
+def test_a_sysfs_root_that_is_not_a_folder_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setenv("HWPROF_SYSFS_ROOT", str(tmp_path / "nonexistent"))
+    for args in (["devices"], ["measure", "mlp", "--out", str(tmp_path / "x.parquet")]):
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 1 and "HWPROF_SYSFS_ROOT" in result.output and "Traceback" not in result.output
