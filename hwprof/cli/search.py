@@ -129,7 +129,7 @@ def search(
 ):
     from hwprof.search.constraints import parse_constraints
     from hwprof.search.space import load_callable, load_space
-    from hwprof.search.study import SearchOptions, run_search
+    from hwprof.search.study import SearchInterrupted, SearchOptions, run_search
 
     constraints = parse_constraints(constraint_texts)  # cheap checks first: a typo fails in milliseconds
     if threads is not None:
@@ -175,7 +175,23 @@ def search(
         study_name=study_name,
         timeout_s=timeout_s,
     )
-    result = run_search(search_space, predictor, objective_function, objective_ref, options, on_trial=_echo_trial)
+    try:
+        result = run_search(search_space, predictor, objective_function, objective_ref, options, on_trial=_echo_trial)
+    except SearchInterrupted as interrupted:  # Ctrl-C, or SIGTERM (hwprof.cli.Interrupted): keep what finished
+        _report(interrupted.result, search_space, out, False, verify_count, device, power, threads)
+        if storage:
+            how = "run the same command to resume the study from --storage"
+        else:
+            how = (
+                "this study was kept in memory only: add --storage FILE (e.g. --storage study.journal) to the "
+                "command to keep a study across runs and resume it"
+            )
+        click.echo(
+            f"interrupted: the trials so far ({len(interrupted.result.finished)} finished) are in "
+            f"{out / 'search.json'}; {how}",
+            err=True,
+        )
+        sys.exit(interrupted.exit_code)
     _report(result, search_space, out, verify, verify_count, device, power, threads)
 
 

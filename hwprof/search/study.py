@@ -13,6 +13,7 @@ import contextlib
 import datetime
 import logging
 import math
+import signal
 import time
 import warnings
 from collections.abc import Callable
@@ -158,6 +159,19 @@ class SearchResult:
         }
 
 
+class SearchInterrupted(KeyboardInterrupt):
+    """Ctrl-C or SIGTERM stopped the study; `result` holds every trial that finished before it."""
+
+    def __init__(self, result: SearchResult, signum: int = signal.SIGINT) -> None:
+        super().__init__()
+        self.result = result
+        self.signum = signum
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + self.signum
+
+
 def _dominates(a: list[float], b: list[float]) -> bool:
     return all(x <= y for x, y in zip(a, b)) and any(x < y for x, y in zip(a, b))
 
@@ -291,7 +305,10 @@ def run_search(
     options: SearchOptions,
     on_trial: Callable[[TrialRecord], None] | None = None,
 ) -> SearchResult:
-    """Run (or resume) the study until it holds `options.trials` finished trials."""
+    """Run (or resume) the study until it holds `options.trials` finished trials.
+
+    Ctrl-C (or SIGTERM, where the caller turns it into a KeyboardInterrupt with a `signum`) raises
+    SearchInterrupted, which carries the result so far; a journal or database keeps the study to resume."""
     import optuna
 
     _check_options(options)
@@ -310,6 +327,13 @@ def run_search(
     study = _open_study(study_name, options, directions, settings)
 
     def trial_function(trial):
+        try:
+            return evaluate(trial)
+        except KeyboardInterrupt:  # Optuna closes the trial as failed; the record shows it unfinished
+            trial.set_user_attr("interrupted", True)
+            raise
+
+    def evaluate(trial):
         params = space.suggest(trial)
         started = time.perf_counter()
         module = space.build(params)
@@ -346,15 +370,19 @@ def run_search(
         callbacks.append(lambda study_, frozen: on_trial(_record(frozen, run_started)))
     remaining = options.trials - len(study.get_trials(deepcopy=False, states=_finished_states()))
     if remaining > 0:
-        with _failed_trials_reported_here():
-            study.optimize(
-                trial_function,
-                n_trials=remaining,
-                timeout=options.timeout_s,
-                catch=(_ObjectiveFailed,),
-                callbacks=callbacks,
-                gc_after_trial=False,
-            )
+        try:
+            with _failed_trials_reported_here():
+                study.optimize(
+                    trial_function,
+                    n_trials=remaining,
+                    timeout=options.timeout_s,
+                    catch=(_ObjectiveFailed,),
+                    callbacks=callbacks,
+                    gc_after_trial=False,
+                )
+        except KeyboardInterrupt as interrupt:
+            result = _result(study, space, objective_ref, options, pareto_metrics)
+            raise SearchInterrupted(result, getattr(interrupt, "signum", signal.SIGINT)) from interrupt
     return _result(study, space, objective_ref, options, pareto_metrics)
 
 
@@ -493,7 +521,8 @@ def _result(study, space, objective_ref, options, pareto_metrics) -> SearchResul
         t
         for t in study.get_trials(deepcopy=False)
         if t.state in (TrialState.COMPLETE, TrialState.PRUNED, TrialState.RUNNING)
-        or (t.state == TrialState.FAIL and "error" in t.user_attrs)  # other failures were raised to the caller
+        # a failed objective, or a trial stopped by Ctrl-C; other failures were raised to the caller
+        or (t.state == TrialState.FAIL and ("error" in t.user_attrs or "interrupted" in t.user_attrs))
     ]
     starts = [t.datetime_start for t in trials if t.datetime_start is not None]
     origin = min(starts) if starts else None

@@ -1,6 +1,7 @@
 """`hwprof search` end to end on the toy family: outputs written, mistakes reported in one sentence."""
 
 import json
+import signal
 
 import pandas as pd
 import pytest
@@ -257,3 +258,52 @@ def test_an_objective_that_raises_fails_its_trial_without_a_traceback(
     assert all(t["error"] == "RuntimeError: out of data" and t["params"]["head"] == "narrow" for t in failed)
     assert summary["best"]["params"]["head"] == "wide"
     assert f"{len(failed)} failed (the objective raised" in result.output
+
+
+def interrupted_search(toy_yaml, tmp_path, body, *extra):
+    out = tmp_path / "out"
+    objective = objective_file(tmp_path, f"if len(CALLS) == 4: {body}")
+    result = invoke(
+        toy_yaml,
+        "--predictor",
+        "unused.json",
+        "--objective",
+        objective,
+        "--constraint",
+        "latency_ms<=5",
+        "--trials",
+        10,
+        "--seed",
+        2,
+        "--out",
+        out,
+        *extra,
+    )
+    return result, out / "search.json"
+
+
+@pytest.mark.parametrize(
+    "body, exit_code",
+    [("raise KeyboardInterrupt", 130), ("os.kill(os.getpid(), signal.SIGTERM)", 128 + signal.SIGTERM)],
+)
+def test_ctrl_c_or_sigterm_keeps_the_finished_trials_and_says_how_to_resume(
+    toy_yaml, toy_predictor, tmp_path, optuna_warnings, body, exit_code
+):
+    result, written = interrupted_search(toy_yaml, tmp_path, body)
+    assert result.exit_code == exit_code, result.output
+    assert "Traceback" not in result.output and optuna_warnings == []
+    summary = json.loads(written.read_text())
+    assert summary["trials_finished"] == 3 and summary["unfinished_trials"] == 1
+    assert summary["best"] is not None
+    assert "--storage" in result.stderr and str(written) in result.stderr
+
+
+def test_an_interrupted_study_in_storage_resumes_with_the_same_command(toy_yaml, toy_predictor, tmp_path):
+    journal = tmp_path / "study.journal"
+    first, written = interrupted_search(toy_yaml, tmp_path, "raise KeyboardInterrupt", "--storage", journal)
+    assert first.exit_code == 130, first.output
+    assert "run the same command to resume" in first.stderr
+    assert json.loads(written.read_text())["trials_finished"] == 3
+    second, written = interrupted_search(toy_yaml, tmp_path, "raise KeyboardInterrupt", "--storage", journal)
+    assert second.exit_code == 0, second.output
+    assert json.loads(written.read_text())["trials_finished"] == 10

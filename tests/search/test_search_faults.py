@@ -1,14 +1,16 @@
 """Faults inside a search: an objective that raises costs one trial, an interruption keeps every finished one."""
 
 import logging
+import signal
 
 import pytest
 
 from fakes.search_doubles import TOY_SPACE, ToyPredictor, score_toy
+from hwprof.cli import Interrupted
 from hwprof.search.constraints import parse_constraints
 from hwprof.search.report import summary_lines
 from hwprof.search.space import space_from_dict
-from hwprof.search.study import SearchOptions, run_search
+from hwprof.search.study import SearchInterrupted, SearchOptions, run_search
 
 
 @pytest.fixture
@@ -74,3 +76,27 @@ def test_an_objective_that_always_raises_ends_after_the_trials_asked_for(optuna_
     lines = summary_lines(result)
     assert "5 failed (the objective raised" in lines[0]
     assert lines[-1].startswith("every training failed; the first, trial 0") and "ValueError: no data" in lines[-1]
+
+
+def interrupted_at_call(n, interrupt):
+    calls = []
+
+    def objective(model, params):
+        calls.append(params)
+        if len(calls) == n:
+            raise interrupt
+        return score_toy(model, params)
+
+    return objective
+
+
+@pytest.mark.parametrize("interrupt, exit_code", [(KeyboardInterrupt(), 130), (Interrupted(signal.SIGTERM), 143)])
+def test_an_interrupt_stops_the_search_with_every_finished_trial(optuna_records, interrupt, exit_code):
+    with pytest.raises(SearchInterrupted) as caught:
+        search(interrupted_at_call(4, interrupt), trials=10)
+    assert isinstance(caught.value, KeyboardInterrupt)  # callers that stop on Ctrl-C still do
+    assert caught.value.exit_code == exit_code
+    result = caught.value.result
+    assert [r.state for r in result.records] == ["trained"] * 3 + ["unfinished"]
+    assert len(result.finished) == 3 and result.best is not None
+    assert optuna_records == []
