@@ -3,6 +3,7 @@ measurement keeps every finished row, says how to resume, and exits 128 + the si
 
 from __future__ import annotations
 
+import io
 import os
 import random
 import signal
@@ -43,8 +44,9 @@ def _measure(out, *extra):
 
 
 def _rows(out) -> int:
+    """Rows written so far; the file is read in one go, since the run may replace it meanwhile."""
     if out.exists():
-        return len(pd.read_parquet(out))
+        return len(pd.read_parquet(io.BytesIO(out.read_bytes())))
     journal = journal_path(out)
     return max(0, len(journal.read_text().splitlines()) - 1) if journal.exists() else 0
 
