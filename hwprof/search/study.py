@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import json
 import logging
 import math
 import signal
@@ -271,9 +272,46 @@ def open_storage(text: str | None):
     from optuna.storages.journal import JournalFileBackend
 
     try:
-        return optuna.storages.JournalStorage(JournalFileBackend(text))
+        backend = JournalFileBackend(text)  # creates the file where there is none
+        _check_journal(text)
+        return optuna.storages.JournalStorage(backend)  # replays the journal
     except OSError as error:
         raise HwprofError(f"cannot open journal file {text!r}: {error.strerror or error}") from None
+    except HwprofError:
+        raise
+    except Exception as error:  # entries that parse but do not replay
+        raise _not_a_journal(text, f"replaying it fails with {_first_line(error)}") from None
+
+
+def _check_journal(path: str) -> None:
+    """Refuse a journal Optuna could not replay before anything is appended to it (Optuna reads a bad last
+    line as one still being written, and fails only once another entry follows it).
+
+    The file is read under Optuna's own lock, so a writer in another process is never caught halfway."""
+    from optuna.storages.journal import JournalFileSymlinkLock
+
+    lock = JournalFileSymlinkLock(path)  # the lock JournalFileBackend takes to append
+    lock.acquire()
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    finally:
+        lock.release()
+    if data and not data.endswith(b"\n"):
+        raise _not_a_journal(path, "it ends halfway through an entry")
+    for number, line in enumerate(data.split(b"\n")[:-1], start=1):
+        try:
+            entry = json.loads(line)
+        except ValueError:  # JSONDecodeError, UnicodeDecodeError
+            raise _not_a_journal(path, f"line {number} is not JSON") from None
+        if not isinstance(entry, dict) or "op_code" not in entry:
+            raise _not_a_journal(path, f"line {number} is not a journal entry")
+
+
+def _not_a_journal(path: str, why: str) -> HwprofError:
+    return HwprofError(
+        f"{path} is not a readable Optuna journal ({why}): move it away or give another {option('storage')}"
+    )
 
 
 def _database_url(url: str) -> str:

@@ -307,3 +307,16 @@ def test_an_interrupted_study_in_storage_resumes_with_the_same_command(toy_yaml,
     second, written = interrupted_search(toy_yaml, tmp_path, "raise KeyboardInterrupt", "--storage", journal)
     assert second.exit_code == 0, second.output
     assert json.loads(written.read_text())["trials_finished"] == 10
+
+
+@pytest.mark.parametrize("content", [b"\x8f\x01\xfe random bytes \x00", b'{"op_code": 0, "worker_id": "a", "study_'])
+def test_a_corrupt_journal_is_one_line_naming_the_file(toy_yaml, toy_predictor, tmp_path, content):
+    journal = tmp_path / "study.journal"
+    journal.write_bytes(content)
+    result = invoke(
+        toy_yaml, "--predictor", "unused.json", "--constraint", "latency_ms<=5", "--storage", journal, "--out", tmp_path
+    )
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert f"{journal} is not a readable Optuna journal" in result.output and "--storage" in result.output

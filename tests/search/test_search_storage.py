@@ -2,6 +2,7 @@
 
 import multiprocessing
 import os
+import random
 import signal
 import time
 
@@ -146,3 +147,38 @@ def test_resuming_with_another_sampler_is_refused(tmp_path):
     run_search(space, ToyPredictor(), score_toy, "toy", options(journal, 2))
     with pytest.raises(HwprofError, match="same sampler"):
         run_search(space, ToyPredictor(), score_toy, "toy", options(journal, 4, sampler="nsga2"))
+
+
+def a_journal(tmp_path):
+    journal = tmp_path / "good.journal"
+    run_search(space_from_dict(TOY_SPACE), ToyPredictor(), score_toy, "toy", options(journal, 3))
+    return journal.read_bytes()
+
+
+CORRUPT_JOURNALS = {
+    "random bytes": lambda good: random.Random(0).randbytes(300),
+    "truncated last entry": lambda good: good[:-5],
+    "cut in its first entry": lambda good: good[:40],
+    "text": lambda good: b"hello\n",
+    "JSON that is no journal entry": lambda good: b'{"a": 1}\n',
+    "a JSON list": lambda good: b"[1, 2]\n",
+    "a bad entry in the middle": lambda good: good + b"not json\n" + good,
+}
+
+
+@pytest.mark.parametrize("corrupt", CORRUPT_JOURNALS.values(), ids=CORRUPT_JOURNALS.keys())
+def test_a_corrupt_journal_is_refused_in_one_sentence_and_left_as_it_was(tmp_path, corrupt):
+    journal = tmp_path / "study.journal"
+    journal.write_bytes(corrupt(a_journal(tmp_path)))
+    before = journal.read_bytes()
+    with pytest.raises(HwprofError, match=f"{journal} is not a readable Optuna journal .*move it away or give"):
+        run_search(space_from_dict(TOY_SPACE), ToyPredictor(), score_toy, "toy", options(journal, 5))
+    assert journal.read_bytes() == before  # nothing appended to it
+    assert not (tmp_path / "study.journal.lock").exists()
+
+
+def test_an_empty_journal_starts_a_study(tmp_path):
+    journal = tmp_path / "study.journal"
+    journal.touch()
+    result = run_search(space_from_dict(TOY_SPACE), ToyPredictor(), score_toy, "toy", options(journal, 2))
+    assert len(result.finished) == 2
