@@ -45,6 +45,12 @@ def _as_flag(match: re.Match) -> str:
     return f"{flag} {value}"
 
 
+def shown(value: object) -> str:
+    """A value as a user typed it: numpy scalars as plain Python numbers (0, not np.int64(0))."""
+    item = getattr(value, "item", None)
+    return repr(item() if callable(item) and getattr(value, "ndim", None) == 0 else value)
+
+
 class HwprofError(Exception):
     """A user-facing error: the message says what is wrong and what to do."""
 

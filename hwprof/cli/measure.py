@@ -99,7 +99,9 @@ def measure(
     """Measure the latency (and power, where a sensor is available) of MODELS.
 
     MODEL is a name from `hwprof models`, nb201:<arch> in NAS-Bench-201
-    notation, or path/to/file.py:factory returning a torch.nn.Module.
+    notation, path/to/file.py:factory returning a torch.nn.Module, or a
+    layer sweep sweep:OP[:COUNT[:SEED]] (layers only; OP as `hwprof models`
+    lists them).
     """
     from hwprof.measuring.session import MeasureOptions
     from hwprof.measuring.session import measure as run_measure

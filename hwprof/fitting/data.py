@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from hwprof.errors import HwprofError, option
+from hwprof.errors import HwprofError, option, shown
 from hwprof.fitting.alignment import Alignment, align_runs
 from hwprof.predictor.features import LayerRecord, NetworkBatch
 from hwprof.predictor.records import network_layers
@@ -115,7 +115,7 @@ def _batch_sizes(column: pd.Series, path) -> pd.Series:
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0])
         raise HwprofError(
-            f"{path}: batch_size must be a positive whole number, but row {row + 1} has {column.iloc[row]!r}"
+            f"{path}: batch_size must be a positive whole number, but row {row + 1} has {shown(column.iloc[row])}"
         )
     return numbers.astype(int)
 
@@ -200,9 +200,9 @@ def _check_measured_numbers(frame: pd.DataFrame, path) -> None:
             row = int(np.flatnonzero(bad.to_numpy())[0])
             model = frame["model"].iloc[row] if "model" in frame.columns else "?"
             value = raw.iloc[row]
-            shown = "nothing" if pd.isna(value) else repr(value.item() if hasattr(value, "item") else value)
             raise HwprofError(
-                f"{path}: {column} must be a positive number, but row {row + 1} ({model}) has {shown}"
+                f"{path}: {column} must be a positive number, but row {row + 1} ({model}) has "
+                f"{'nothing' if pd.isna(value) else shown(value)}"
                 f"{f' ({int(bad.sum())} rows in all)' if bad.sum() > 1 else ''}; fix or remove those rows"
             )
 

@@ -425,8 +425,11 @@ def _cross_validate(
     predicted = {t: np.full(n, np.nan) for t in targets}
     layer_sum = np.full(n, np.nan)
     for k, (train, test) in enumerate(folds.splits):
-        held_out = set(families[test])
-        say(f"cross-validation fold {k + 1}/{len(folds.splits)}: holding out {', '.join(sorted(held_out))}")
+        if "over rows" in folds.scheme:  # a k-fold split over rows holds out networks, not families
+            held = f"{len(test)} of the {n} networks"
+        else:
+            held = ", ".join(sorted(set(families[test])))
+        say(f"cross-validation fold {k + 1}/{len(folds.splits)}: holding out {held}")
         fold_predictor = fit_fold(train)
         features = fold_predictor.features_from_batch(data.networks.select(test))
         arrays = fold_predictor.predict_features(features, intervals=False)

@@ -121,3 +121,22 @@ def test_a_hwprof_dataset_with_a_broken_latency_is_refused(tmp_path):
     frame.loc[frame.index[-1], "latency_ms"] = float("inf")
     with pytest.raises(HwprofError, match=rf"row {len(frame)} .* has inf"):
         fit([write(frame, tmp_path / "d.parquet")])
+
+
+def test_numbers_in_messages_read_as_typed(tmp_path):
+    table = tmp_path / "net.csv"
+    table.write_text("model,batch_size,latency_ms\nmlp,0,1.5\n")
+    with pytest.raises(HwprofError, match=r"row 1 has 0$") as raised:
+        fit([table])
+    assert "np." not in str(raised.value)
+
+
+def test_a_split_over_rows_says_it_holds_out_networks_not_a_family(tmp_path):
+    from hwprof.progress import Notes
+
+    said = []
+    frame = synthetic_frame(n_networks=8)
+    frame["model"] = frame["model"].str.replace(r"^[a-z]+", "alpha", regex=True)  # one family only
+    fit([write(frame, tmp_path / "one.parquet")], family="polynomial", progress=Notes(said.append))
+    folds = [line for line in said if line.startswith("cross-validation fold")]
+    assert folds and all(line.endswith("of the 16 networks") for line in folds), folds  # 8 networks x 2 batches
