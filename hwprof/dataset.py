@@ -378,13 +378,20 @@ class DatasetWriter:
                     run["status"] = "interrupted"
             return frame, runs
 
-        journal_provenance, journal_rows = _read_journal(self.journal_path)
+        try:
+            journal_provenance, journal_rows = _read_journal(self.journal_path)
+            recovered = rows_frame([plain_row(row, (journal_provenance or {}).get("run_id")) for row in journal_rows])
+        except ValueError as error:
+            raise HwprofError(
+                f"the journal {self.journal_path} of an interrupted run cannot be read back ({error}); move it "
+                f"away to keep the rows already in {self.path.name} and resume without it"
+            ) from None
         if journal_rows:
             journal_id = journal_provenance.get("run_id")
             journal_run = {**journal_provenance, "status": "interrupted", "rows": len(journal_rows)}
             # The table may already hold some of the journal's rows; the journal holds them all.
             frame = frame[frame["run_id"].ne(journal_id).fillna(True)]
-            frame = concat([frame, rows_frame([plain_row(row, journal_id) for row in journal_rows])])
+            frame = concat([frame, recovered])
             run_ids = [run.get("run_id") for run in runs]
             if journal_id in run_ids:
                 runs[run_ids.index(journal_id)] = journal_run
@@ -420,13 +427,24 @@ class DatasetWriter:
         # In memory first: if Ctrl-C lands in the journal write, close() still writes the rows.
         self._pending_rows.extend(plain)
         self.rows_written += len(plain)
-        if self._journal is None:
-            self._journal = self._open_journal()
-        self._journal.write("".join(json.dumps({"row": row}, sort_keys=True) + "\n" for row in plain))
-        self._journal.flush()
-        os.fsync(self._journal.fileno())
-        if time.monotonic() - self._last_rewrite >= self.rewrite_interval_s:
-            self._rewrite()
+        try:
+            if self._journal is None:
+                self._journal = self._open_journal()
+            self._journal.write("".join(json.dumps({"row": row}, sort_keys=True) + "\n" for row in plain))
+            self._journal.flush()
+            os.fsync(self._journal.fileno())
+            if time.monotonic() - self._last_rewrite >= self.rewrite_interval_s:
+                self._rewrite()
+        except OSError as error:
+            raise self._write_error(error) from None
+
+    def _write_error(self, error: OSError) -> HwprofError:
+        """A full disk or a lost mount: say where the rows are and how to carry on, in one sentence."""
+        return HwprofError(
+            f"cannot write {self.path} ({error.strerror or error}); every row measured so far is kept in "
+            f"{self.path.name} and {self.journal_path.name} beside it: free space or fix the folder, then run "
+            f"the same measurement with {option('resume', True)}"
+        )
 
     def _rewrite(self) -> None:
         if self._pending_rows:
@@ -455,7 +473,12 @@ class DatasetWriter:
         if self.rows_written:
             self.provenance["status"] = status
             self.provenance["end_time"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
-            self._rewrite()
+            try:
+                self._rewrite()
+            except OSError as error:  # the journal stays: --resume recovers every row from it
+                self._closed = True
+                self._lock.release()
+                raise self._write_error(error) from None
         if self._journal is not None:
             self._journal.close()
             self.journal_path.unlink(missing_ok=True)

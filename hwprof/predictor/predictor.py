@@ -405,5 +405,5 @@ def load_predictor(path: str | os.PathLike) -> Predictor:
     doc = predictor_file.load(path)
     try:
         return Predictor(doc, source=str(path))
-    except (KeyError, TypeError, ValueError, IndexError) as error:
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError) as error:
         raise HwprofError(f"{path} is a damaged predictor file ({type(error).__name__}: {error}); refit it") from None

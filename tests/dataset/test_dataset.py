@@ -249,7 +249,7 @@ def test_failed_rewrite_leaves_previous_file_whole_and_no_temp_files(tmp_path, m
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(pq, "write_table", write_half_and_fail)
-    with pytest.raises(OSError):
+    with pytest.raises(HwprofError, match="No space left on device"):  # one sentence, not the OSError
         writer.write([make_row(1)])
     assert read_dataset(path)["layer_index"].tolist() == [0]
     assert sorted(p.name for p in tmp_path.iterdir()) == [
@@ -352,3 +352,35 @@ def test_read_dataset_refuses_newer_schema_and_concatenates_files(tmp_path):
     pq.write_table(table.replace_schema_metadata({**table.schema.metadata, b"hwprof": json.dumps(document)}), newer)
     with pytest.raises(HwprofError, match="upgrade hwprof"):
         read_dataset(newer)
+
+
+def test_a_full_disk_is_one_sentence_and_resume_recovers_every_row(tmp_path, monkeypatch):
+    path = tmp_path / "out.parquet"
+    writer = DatasetWriter(path, make_provenance(), rewrite_interval_s=0)
+    writer.write([make_row(0)])
+    real_write_table = pq.write_table
+
+    def full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(pq, "write_table", full)
+    with pytest.raises(HwprofError, match=r"No space left on device.*kept in .*resume=True"):
+        writer.write([make_row(1)])
+    with pytest.raises(HwprofError, match="No space left on device"):
+        writer.close()
+    monkeypatch.setattr(pq, "write_table", real_write_table)
+    resumed = DatasetWriter(path, make_provenance(), resume=True)
+    assert sorted(resumed.existing_rows()["layer_index"]) == [0, 1]  # both rows, from the journal
+    resumed.close()
+
+
+def test_a_journal_that_cannot_be_read_back_is_one_sentence(tmp_path):
+    path = tmp_path / "out.parquet"
+    writer = DatasetWriter(path, make_provenance(), rewrite_interval_s=3600)
+    writer.write([make_row(0)])
+    writer._journal.close()  # killed
+    writer._lock.release()
+    journal = tmp_path / "out.parquet.partial.jsonl"
+    journal.write_text(journal.read_text() + '{"row": {"no_such_column": 1}}\n{"row": {}}\n')
+    with pytest.raises(HwprofError, match="cannot be read back .* move it away"):
+        DatasetWriter(path, make_provenance(), resume=True)

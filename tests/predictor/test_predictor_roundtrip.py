@@ -131,6 +131,11 @@ def test_damaged_numbers_are_refused_not_printed(predictor_file, tmp_path):
         load_predictor(huge).predict("mlp")
     with pytest.raises(HwprofError, match="refit the predictor"):
         load_predictor(huge).predict_many(["mlp"])
+    for key, value in (("layer_models", None), ("network_models", []), ("features", {})):
+        damaged = tmp_path / f"{key}.json"
+        damaged.write_text(json.dumps({**json.loads(open(predictor_file).read()), key: value}))
+        with pytest.raises(HwprofError, match="is a damaged predictor file"):
+            load_predictor(damaged)
     parquet = tmp_path / "data.parquet"
     parquet.write_bytes(b"PAR1\x00\xff\xfe binary")
     with pytest.raises(HwprofError, match="cannot read predictor file"):
