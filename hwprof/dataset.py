@@ -401,6 +401,11 @@ class DatasetWriter:
         self.journal_path.unlink()
         return frame.reset_index(drop=True), runs
 
+    @property
+    def previous_runs(self) -> list[dict]:
+        """The provenance of the runs already in the file (none without resume)."""
+        return list(self._previous_runs)
+
     def existing_rows(self) -> pd.DataFrame:
         """Rows that were on disk before this run (empty unless resuming)."""
         return self._base.copy()

@@ -161,12 +161,15 @@ def measure(
     if not allocator_state["applied"]:
         progress.note(f"allocator not pinned: {allocator_state['unavailable_reason']}")
     method = Method(precision=options.precision, max_item_s=options.max_item_s, seed=options.seed)
+    # what a resumed run must share with the one it continues, or its rows would not belong together
+    plan = {"models": names, "batch_sizes": sizes, "threads": torch.get_num_threads(), "layers": options.layers}
     provenance = collect_provenance(
         device_text,
         torch.get_num_threads(),
         argv if argv is not None else sys.argv,
         {
             "method": {k: getattr(method, k) for k in method.__dataclass_fields__},
+            "plan": plan,
             "allocator": allocator_state,
             "power": {
                 "requested": options.power,
@@ -181,7 +184,12 @@ def measure(
     else:
         from hwprof.dataset import DatasetWriter
 
-        writer = DatasetWriter(out, provenance, resume=resume)
+        try:
+            writer = DatasetWriter(out, provenance, resume=resume)
+            _check_same_plan(writer, plan)
+        except BaseException:
+            sensor.close()
+            raise
     session = _Session(
         writer,
         Runner(method),
@@ -206,6 +214,19 @@ def measure(
 
             write_trace(session.trace, options.trace)
     return session.frame()
+
+
+def _check_same_plan(writer, plan: dict) -> None:
+    """A resumed run carries on the measurement it continues: same models, batch sizes, threads and layers."""
+    earlier = [run["plan"] for run in writer.previous_runs if isinstance(run.get("plan"), dict)]
+    if not earlier or earlier[-1] == plan:
+        return
+    writer.close("failed")
+    differ = ", ".join(key for key in plan if earlier[-1].get(key) != plan[key])
+    raise HwprofError(
+        f"{writer.path} was measured with other {differ} ({', '.join(f'{k}={earlier[-1].get(k)}' for k in plan)}); "
+        f"resuming continues that measurement, so give the same, or write the new one to another path"
+    )
 
 
 def _sweep_layers(spec: ModelSpec, batch_size: int, device: torch.device) -> tuple[list[Layer], str]:

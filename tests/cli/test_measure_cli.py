@@ -216,3 +216,14 @@ def test_no_cuda_says_whether_the_build_or_the_machine_lacks_it(tmp_path):
     result = run("measure", "mlp", "--device", "cuda:0", "--out", str(tmp_path / "x.parquet"), *FAST)
     expected = "CPU-only build" if torch.version.cuda is None else "the NVIDIA driver or the GPU is missing"
     assert result.exit_code == 1 and expected in result.output
+
+
+def test_resume_refuses_another_measurement_into_the_same_file(tmp_path):
+    out = tmp_path / "r.parquet"
+    assert run("measure", "mlp", "--out", str(out), *FAST).exit_code == 0
+    before = out.read_bytes()
+    for models, change in ((["mlp"], ["--batch-size", "2"]), (["mlp", "sweep:relu:2"], []), (["mlp"], ["--no-layers"])):
+        result = run("measure", *models, "--out", str(out), "--resume", *FAST, *change)
+        assert result.exit_code == 1 and "resuming continues that measurement" in result.output, result.output
+    assert out.read_bytes() == before and not (tmp_path / "r.parquet.lock").exists()
+    assert run("measure", "mlp", "--out", str(out), "--resume", *FAST).exit_code == 0  # the same plan carries on
