@@ -142,7 +142,7 @@ class Runner:
             for item in self._shuffled(active):
                 busy_before, own_before = cpu_clock()
                 wall_before = time.perf_counter()
-                for _ in range(self.method.burst):
+                for _ in range(min(self.method.burst, self.method.max_samples - len(item.samples))):
                     item.samples.append(item.run(item.iterations))
                 busy_after, own_after = cpu_clock()
                 item.observed_s += time.perf_counter() - wall_before

@@ -64,3 +64,9 @@ def test_cpu_taken_by_other_processes_is_reported(monkeypatch):
     (busy_result,) = Runner(Method(precision=0.5, seed=0)).measure([Item("busy", lambda: None)])
     assert busy_result.other_cpu_share > 1.0  # far more than the whole machine: the fake says so
     assert quiet.other_cpu_share is not None and quiet.other_cpu_share >= 0
+
+
+def test_the_sample_count_never_passes_its_maximum():
+    method = Method(precision=1e-9, max_item_s=30.0, max_samples=10, burst=3, min_sample_s=1e-5, seed=4)
+    (result,) = Runner(method).measure([Item("quick", lambda: None)])
+    assert not result.stable and result.summary.n == 10  # 3 + 3 + 3, then 1, not 12
