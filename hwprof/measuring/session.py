@@ -216,6 +216,15 @@ def measure(
     return session.frame()
 
 
+def available_memory_bytes(device: torch.device) -> int:
+    """Memory free for new tensors: the host's available memory, or the GPU's free memory."""
+    if device.type == "cuda":
+        return int(torch.cuda.mem_get_info(device)[0])
+    import psutil
+
+    return int(psutil.virtual_memory().available)
+
+
 def _check_same_plan(writer, plan: dict) -> None:
     """A resumed run carries on the measurement it continues: same models, batch sizes, threads and layers."""
     earlier = [run["plan"] for run in writer.previous_runs if isinstance(run.get("plan"), dict)]
@@ -263,6 +272,7 @@ class _Session:
         self.measured: dict[str, dict] = {}  # config_id -> measurement columns
         self.layer_rows_done: set[tuple] = set()  # (model, batch_size, layer_index)
         self.networks_done: set[tuple] = set()  # (model, batch_size)
+        self.per_sample_bytes: dict[str, tuple[int, int, int]] = {}  # model -> see _check_memory
         self.sync: Callable[[], None] = (
             (lambda: torch.cuda.synchronize(device)) if device.type == "cuda" else (lambda: None)
         )
@@ -293,6 +303,30 @@ class _Session:
             self.writer.write(rows)
             self.rows.extend(rows)
 
+    def _check_memory(self, spec: ModelSpec, module: torch.nn.Module, batch_size: int, with_layers: bool) -> None:
+        """Refuse, before running it, a batch whose tensors cannot fit in the memory that is free.
+
+        The need is estimated from a batch-1 trace: the weights, plus per sample either every distinct layer
+        configuration's inputs and outputs (with layers, each one holds its own while the items are
+        interleaved) or twice the largest layer's (a network alone frees activations as it goes)."""
+        if batch_size == 1:  # the trace that follows is the estimate's own cost: nothing to gain
+            return
+        if spec.name not in self.per_sample_bytes:
+            layers, _ = run_and_extract(module, spec.input_shape, 1, self.device, spec.name)
+            unique = {(layer.op, layer.config_json()): layer.input_bytes + layer.output_bytes for layer in layers}
+            moved = list(unique.values())
+            weights = sum(t.numel() * t.element_size() for t in [*module.parameters(), *module.buffers()])
+            self.per_sample_bytes[spec.name] = (sum(moved), 2 * max(moved, default=0), weights)
+        all_layers, largest, weights = self.per_sample_bytes[spec.name]
+        need = weights + batch_size * (all_layers if with_layers else largest)
+        free = available_memory_bytes(self.device)
+        if need > free:
+            raise HwprofError(
+                f"{spec.name} at batch size {batch_size} needs about {need / 2**30:.1f} GiB "
+                f"({(need - weights) / batch_size / 2**20:.1f} MiB per sample, estimated from batch 1), but "
+                f"{free / 2**30:.1f} GiB is free on {self.device_text}; measure a smaller batch size"
+            )
+
     def measure_group(self, spec: ModelSpec, batch_size: int, with_layers: bool) -> None:
         module = spec.module.to(self.device).eval()
         network_key = (spec.name, batch_size)
@@ -301,6 +335,7 @@ class _Session:
             with_layers = True
             self.networks_done.add(network_key)  # a sweep has no network to time
         else:
+            self._check_memory(spec, module, batch_size, with_layers)
             layer_list, extraction = run_and_extract(module, spec.input_shape, batch_size, self.device, spec.name)
         instances: dict[str, list[Layer]] = defaultdict(list)
         if with_layers:

@@ -227,3 +227,14 @@ def test_resume_refuses_another_measurement_into_the_same_file(tmp_path):
         assert result.exit_code == 1 and "resuming continues that measurement" in result.output, result.output
     assert out.read_bytes() == before and not (tmp_path / "r.parquet.lock").exists()
     assert run("measure", "mlp", "--out", str(out), "--resume", *FAST).exit_code == 0  # the same plan carries on
+
+
+def test_a_batch_that_cannot_fit_in_memory_is_refused_before_it_runs(tmp_path, monkeypatch):
+    import hwprof.measuring.session
+
+    monkeypatch.setattr(hwprof.measuring.session, "available_memory_bytes", lambda device: 64 * 2**20)
+    out = tmp_path / "big.parquet"
+    result = run("measure", "mlp", "--batch-size", "100000", "--out", str(out), *FAST)
+    assert result.exit_code == 1 and "mlp at batch size 100000 needs about" in result.output
+    assert "0.1 GiB is free on cpu; measure a smaller batch size" in result.output
+    assert run("measure", "mlp", "--batch-size", "4", "--out", str(out), *FAST).exit_code == 0  # small fits
