@@ -23,8 +23,13 @@ File paths inside a space are relative to the space file.
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import importlib
+import inspect
+import json
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -78,6 +83,19 @@ class SearchSpace:
     def first_params(self) -> dict:
         return {param.name: param.first() for param in self.params}
 
+    def fingerprint(self) -> str:
+        """A digest of what a stored study depends on: the params, fixed values, input shape and factory.
+
+        Written order does not count; a value JSON cannot hold counts by its repr, without memory addresses."""
+        content = {
+            "factory": _stable_reference(self.factory, self.factory_ref),
+            "input_shape": list(self.input_shape),
+            "params": sorted((dataclasses.asdict(param) for param in self.params), key=lambda p: p["name"]),
+            "fixed": self.fixed,
+        }
+        text = json.dumps(content, sort_keys=True, default=_stable_repr)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
     def build(self, params: dict):
         """The model for one configuration; a factory that fails is reported, not propagated."""
         import torch.nn as nn
@@ -91,6 +109,21 @@ class SearchSpace:
         if not isinstance(module, nn.Module):
             raise HwprofError(f"factory {self.factory_ref} returned {type(module).__name__}, not a torch.nn.Module")
         return module
+
+
+def _stable_repr(value: Any) -> str:
+    return re.sub(r" at 0x[0-9a-fA-F]+", "", repr(value))
+
+
+def _stable_reference(function: Callable, ref: str) -> str:
+    """`ref`, or for a function from a user's file (imported under a module name hashed from its path, which
+    changes from run to run) that file's name and the function's."""
+    if not (getattr(function, "__module__", None) or "").startswith("hwprof_user_"):
+        return ref
+    try:
+        return f"{Path(inspect.getfile(function)).name}:{function.__qualname__}"
+    except (TypeError, AttributeError):
+        return ref
 
 
 def load_space(text: str) -> SearchSpace:

@@ -357,6 +357,7 @@ def run_search(
     study_name = options.study_name or f"hwprof-{space.name}"
     settings = {
         "space": space.name,
+        "space_fingerprint": space.fingerprint(),  # params, fixed, input_shape and factory
         "constraints": [c.text for c in options.constraints],
         "confidence": options.confidence,
         "batch_size": options.batch_size,
@@ -454,8 +455,18 @@ def _open_study(study_name: str, options: SearchOptions, directions: list[str], 
         storage=storage, sampler=sampler, study_name=study_name, directions=directions, load_if_exists=True
     )
     stored = study.user_attrs.get("settings")
+    if stored is not None and "space_fingerprint" not in stored:  # a study from before fingerprints
+        stored = {**stored, "space_fingerprint": settings["space_fingerprint"]}
+        if stored == settings:
+            study.set_user_attr("settings", settings)
     if stored is None:
         study.set_user_attr("settings", settings)
+    elif stored.get("space_fingerprint") != settings["space_fingerprint"]:
+        raise HwprofError(
+            f"space {settings['space']!r} has changed since study {study_name!r} in {options.storage} was run "
+            "(its params, fixed values, input_shape or factory differ): "
+            f"pick a new {option('study_name')} for the changed space, or resume with the space as it was"
+        )
     elif stored != settings:
         changed = ", ".join(k for k in settings if stored.get(k) != settings[k])
         raise HwprofError(

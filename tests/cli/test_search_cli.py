@@ -320,3 +320,16 @@ def test_a_corrupt_journal_is_one_line_naming_the_file(toy_yaml, toy_predictor, 
     assert "Traceback" not in result.output
     assert len(result.output.strip().splitlines()) == 1
     assert f"{journal} is not a readable Optuna journal" in result.output and "--storage" in result.output
+
+
+def test_resuming_after_editing_the_space_file_is_one_line_before_any_trial(toy_yaml, toy_predictor, tmp_path):
+    journal, out = tmp_path / "study.journal", tmp_path / "out"
+    args = ["--predictor", "unused.json", "--constraint", "latency_ms<=5", "--storage", journal, "--out", out]
+    first = invoke(toy_yaml, *args, "--trials", 3)
+    assert first.exit_code == 0, first.output
+    toy_yaml.write_text(yaml.safe_dump({**TOY_SPACE, "params": {**TOY_SPACE["params"], "head": ["wide", "deep"]}}))
+    edited = invoke(toy_yaml, *args, "--trials", 6)
+    assert edited.exit_code == 1
+    assert "Traceback" not in edited.output and len(edited.output.strip().splitlines()) == 1
+    assert "space 'toy' has changed" in edited.output and "pick a new --study-name" in edited.output
+    assert json.loads((out / "search.json").read_text())["trials_finished"] == 3  # the first run's, untouched

@@ -11,7 +11,7 @@ import pytest
 from fakes.search_doubles import TOY_SPACE, ToyPredictor, score_toy
 from hwprof.errors import HwprofError
 from hwprof.search.constraints import parse_constraints
-from hwprof.search.space import space_from_dict
+from hwprof.search.space import load_space, space_from_dict
 from hwprof.search.study import SearchOptions, open_storage, run_search
 
 
@@ -182,3 +182,74 @@ def test_an_empty_journal_starts_a_study(tmp_path):
     journal.touch()
     result = run_search(space_from_dict(TOY_SPACE), ToyPredictor(), score_toy, "toy", options(journal, 2))
     assert len(result.finished) == 2
+
+
+def build_scaled(width, head, scale=1):
+    from fakes.search_doubles import build_toy
+
+    return build_toy(width * scale, head)
+
+
+SCALED_SPACE = {**TOY_SPACE, "factory": build_scaled}
+SPACE_CHANGES = {
+    "choices": {"params": {**TOY_SPACE["params"], "head": ["narrow", "wide", "deep"]}},
+    "range": {"params": {**TOY_SPACE["params"], "width": {"low": 2, "high": 30, "step": 2}}},
+    "a parameter more": {"params": {**TOY_SPACE["params"], "scale": [1, 2]}},
+    "fixed": {"fixed": {"scale": 2}},
+    "input_shape": {"input_shape": [5]},
+    "factory": {"factory": "fakes.search_doubles:build_toy"},
+}
+
+
+@pytest.mark.parametrize("change", SPACE_CHANGES.values(), ids=SPACE_CHANGES.keys())
+def test_resuming_after_the_space_changed_is_refused_before_any_trial(tmp_path, change):
+    import optuna
+
+    journal = tmp_path / "study.journal"
+    run_search(space_from_dict(SCALED_SPACE), ToyPredictor(), score_toy, "toy", options(journal, 3))
+    changed = space_from_dict({**SCALED_SPACE, **change})
+    with pytest.raises(HwprofError, match="space 'toy' has changed since .*pick a new study_name"):
+        run_search(changed, ToyPredictor(), score_toy, "toy", options(journal, 6))
+    trials = optuna.load_study(study_name="toy-study", storage=open_storage(str(journal))).trials
+    assert len(trials) == 3 and all(t.state.name in ("COMPLETE", "PRUNED") for t in trials)
+
+
+def test_the_same_space_written_in_another_order_resumes(tmp_path):
+    journal = tmp_path / "study.journal"
+    run_search(space_from_dict(TOY_SPACE), ToyPredictor(), score_toy, "toy", options(journal, 2))
+    reordered = {**TOY_SPACE, "params": dict(reversed(list(TOY_SPACE["params"].items())))}
+    resumed = run_search(space_from_dict(reordered), ToyPredictor(), score_toy, "toy", options(journal, 4))
+    assert len(resumed.finished) == 4
+
+
+def test_a_study_stored_without_a_fingerprint_resumes_and_gets_one(tmp_path):
+    import optuna
+
+    journal = tmp_path / "study.journal"
+    space = space_from_dict(TOY_SPACE)
+    run_search(space, ToyPredictor(), score_toy, "toy", options(journal, 2))
+    study = optuna.load_study(study_name="toy-study", storage=open_storage(str(journal)))
+    settings = dict(study.user_attrs["settings"])
+    del settings["space_fingerprint"]
+    study.set_user_attr("settings", settings)  # as a study written before fingerprints were kept
+
+    resumed = run_search(space, ToyPredictor(), score_toy, "toy", options(journal, 4))
+    assert len(resumed.finished) == 4
+    study = optuna.load_study(study_name="toy-study", storage=open_storage(str(journal)))
+    assert study.user_attrs["settings"]["space_fingerprint"] == space.fingerprint()
+
+
+def test_a_python_space_file_keeps_its_fingerprint_wherever_it_is_imported_from(tmp_path):
+    # a user's file is imported under a module name made from a hash of its path, which also changes per run
+    text = (
+        "from fakes.search_doubles import TOY_SPACE, ToyNet\n"
+        "def build(width, head):\n"
+        "    return ToyNet(width, head)\n"
+        "SPACE = {**TOY_SPACE, 'factory': build}\n"
+    )
+    fingerprints = set()
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "space.py").write_text(text)
+        fingerprints.add(load_space(str(tmp_path / folder / "space.py")).fingerprint())
+    assert len(fingerprints) == 1
