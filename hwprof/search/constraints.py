@@ -91,6 +91,9 @@ def parse_constraint(text: str) -> Constraint:
         raise HwprofError(f"budget {number_text!r} in constraint {text!r} is not a number") from None
     if not math.isfinite(budget):
         raise HwprofError(f"budget in constraint {text!r} must be a finite number")
+    if budget < 0:
+        holds = "always" if operator in (">=", ">") else "never"
+        raise HwprofError(f"constraint {text!r} {holds} holds, since {metric} is never negative; give a budget >= 0")
     return Constraint(metric, operator, budget)
 
 

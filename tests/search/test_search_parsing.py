@@ -44,6 +44,12 @@ def test_bad_constraints_get_a_clear_sentence(text, message):
         parse_constraint(text)
 
 
+@pytest.mark.parametrize("text, holds", [("latency_ms<=-1", "never"), ("energy_mj>-0.5", "always")])
+def test_a_negative_budget_is_refused(text, holds):
+    with pytest.raises(HwprofError, match=f"{holds} holds, since .* is never negative"):
+        parse_constraint(text)
+
+
 def test_two_upper_limits_on_one_metric_are_refused():
     with pytest.raises(HwprofError, match="two upper limits on latency_ms"):
         parse_constraints(["latency_ms<=5", "latency_ms<3"])
