@@ -1,0 +1,198 @@
+"""Every command with bad input, and measurements killed at random points: one sentence, nothing lost.
+
+    python bench/bad_inputs.py [--kills 6] [--out bench/results/bad_inputs.json]
+
+Each case runs `python -m hwprof ...` in a fresh folder, as a user would, and records the exit status,
+how many lines the command printed, whether a Python traceback appeared, and the first line. The kill
+runs start a measurement, send SIGTERM, SIGINT or SIGKILL after a random number of rows, resume it with
+`--resume`, and count the rows written before the kill that the finished dataset lacks or changed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+FAST = ["--power", "none", "--precision", "0.2", "--max-time", "0.3", "--threads", "1", "--seed", "0", "--quiet"]
+
+
+def hwprof(args: list[str], folder: Path, env: dict | None = None, timeout: float = 600) -> dict:
+    environment = {**os.environ, **(env or {})}
+    done = subprocess.run(
+        [sys.executable, "-m", "hwprof", *args],
+        cwd=folder,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    output = (done.stdout + done.stderr).strip()
+    lines = output.splitlines()
+    return {
+        "exit": done.returncode,
+        "lines": len(lines),
+        "traceback": "Traceback (most recent call last)" in output,
+        "first_line": lines[0][:160] if lines else "",
+    }
+
+
+def prepare(folder: Path) -> None:
+    """A small dataset, predictors good and damaged, and tables with broken numbers."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    from fakes.synthetic import fitted_predictor_path, synthetic_frame, write
+
+    predictor, dataset = fitted_predictor_path(folder, n_networks=8, cv=False)
+    os.replace(predictor, folder / "p.json")
+    os.replace(dataset, folder / "d.parquet")
+    frame = synthetic_frame(n_networks=4, seed=3)
+    write(frame[frame["kind"] == "layer"], folder / "layers.parquet")
+    doc = json.loads((folder / "p.json").read_text())
+    broken = dict(doc, network_models={**doc["network_models"]})
+    broken["network_models"]["latency_ms"] = dict(doc["network_models"]["latency_ms"], coef=[float("nan")] * 3)
+    (folder / "nan.json").write_text(json.dumps(broken))
+    broken["network_models"]["latency_ms"] = dict(doc["network_models"]["latency_ms"], coef=[1e308] * 3)
+    (folder / "huge.json").write_text(json.dumps(broken))
+    (folder / "no_layers.json").write_text(json.dumps(dict(doc, layer_models=None)))
+    for name, value in (("empty", ""), ("nan", "nan"), ("inf", "inf"), ("text", "fast"), ("negative", "-2")):
+        (folder / f"{name}.csv").write_text(f"model,batch_size,latency_ms\nmlp,1,1.5\nmlp,2,{value}\n")
+    (folder / "existing.json").write_text("keep me")
+    (folder / "corrupt.journal").write_bytes(os.urandom(200))
+
+
+CASES = [
+    # (command, arguments, extra environment, expected exit status)
+    ("measure", ["mlp", "--input-shape", "3,224,224", *FAST], None, 1),
+    ("measure", ["mlp", "mlp", *FAST], None, 1),
+    ("measure", ["vgg16", "--batch-size", "100000", *FAST], None, 1),
+    ("measure", ["vgg16", "--batch-size", "1000", *FAST], None, 1),
+    ("measure", ["sweep:relu:2", "--no-layers", *FAST], None, 1),
+    ("measure", ["mlp", *FAST, "--threads", "1000"], None, 1),
+    ("measure", ["mlp", *FAST, "--max-time", "nan"], None, 1),
+    ("measure", ["mlp", "--device", "cuda", *FAST], None, 1),
+    ("measure", ["mlp", "--device", "tpu", *FAST], None, 1),
+    ("measure", ["mlp", "--out", "missing/x.parquet", *FAST], None, 1),
+    ("measure", ["mlp", "--out", "sub/", *FAST], None, 1),
+    ("measure", ["mlp", "--out", "d.parquet", *FAST], None, 1),
+    ("measure", ["mlp", *FAST], {"HWPROF_SYSFS_ROOT": "/nonexistent"}, 1),
+    ("fit", ["d.parquet", "--out", "d.parquet", "--no-cv"], None, 1),
+    ("fit", ["d.parquet", "--out", "existing.json", "--no-cv"], None, 1),
+    ("fit", ["d.parquet", "--out", "/nonexistent/p.json", "--no-cv"], None, 1),
+    ("fit", ["d.parquet", "--out", "sub/", "--no-cv"], None, 1),
+    ("fit", ["empty.csv", "--out", "f1.json"], None, 1),
+    ("fit", ["nan.csv", "--out", "f2.json"], None, 1),
+    ("fit", ["inf.csv", "--out", "f3.json"], None, 1),
+    ("fit", ["text.csv", "--out", "f4.json"], None, 1),
+    ("fit", ["negative.csv", "--out", "f5.json"], None, 1),
+    ("predict", ["nan.json", "mlp"], None, 1),
+    ("predict", ["huge.json", "mlp", "--json"], None, 1),
+    ("predict", ["no_layers.json", "mlp"], None, 1),
+    ("predict", ["d.parquet", "mlp"], None, 1),
+    ("predict", ["p.json", "mlp", "--batch-size", "1,1"], None, 0),
+    ("evaluate", ["p.json", "layers.parquet"], None, 0),
+    ("evaluate", ["d.parquet", "p.json"], None, 1),
+    ("evaluate", ["p.json", "d.parquet", "--plot", "x.parquet"], None, 1),
+    ("evaluate", ["p.json", "d.parquet", "--plot", "plotfile"], None, 1),
+    ("evaluate", ["p.json", "d.parquet", "--plot", "d.parquet"], None, 1),
+    ("devices", ["--json"], {"HWPROF_TEGRASTATS": "/bin/false"}, 0),
+    ("devices", [], {"HWPROF_SYSFS_ROOT": "/nonexistent"}, 1),
+    ("search", ["demo", "--predictor", "p.json", "--storage", "corrupt.journal", "--trials", "1"], None, 1),
+]
+
+
+def rows_in(path: Path):
+    import pandas as pd
+
+    return pd.read_parquet(io.BytesIO(path.read_bytes())) if path.exists() else None
+
+
+def kill_and_resume(folder: Path, signum: int, seed: int) -> dict:
+    """Kill a measurement after a random number of rows, resume it, and count what was lost."""
+    out = folder / f"kill{seed}.parquet"
+    journal = folder / f"kill{seed}.parquet.partial.jsonl"
+    command = [sys.executable, "-m", "hwprof", "measure", "mlp", "sweep:relu:6", "sweep:add:6", "--batch-size", "1,2"]
+    command += ["--out", str(out), *FAST]
+    process = subprocess.Popen(command, cwd=folder, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    target = random.Random(seed).randint(1, 20)
+    deadline = time.monotonic() + 120
+    while process.poll() is None and time.monotonic() < deadline:
+        written = max(0, len(journal.read_text().splitlines()) - 1) if journal.exists() else 0
+        if written >= target:
+            break
+        time.sleep(0.01)
+    process.send_signal(signum)
+    _, stderr = process.communicate(timeout=120)
+    killed_with = process.returncode
+    before = rows_in(out)
+    journal_rows = max(0, len(journal.read_text().splitlines()) - 1) if journal.exists() else 0
+    resumed = subprocess.run([*command, "--resume"], cwd=folder, capture_output=True, text=True, timeout=600)
+    final = rows_in(out)
+    keys = ["model", "batch_size", "kind", "layer_index"]
+    kept = 0 if before is None else len(before)
+    lost = 0
+    if before is not None:
+        merged = before.merge(final, on=keys, how="left", suffixes=("", "_final"), indicator=True)
+        lost = int((merged["_merge"] != "both").sum() + (merged["latency_ms"] != merged["latency_ms_final"]).sum())
+    return {
+        "signal": signal.Signals(signum).name,
+        "rows_before_kill": max(kept, journal_rows),
+        "exit_after_kill": killed_with,
+        "traceback": "Traceback" in stderr,
+        "resume_exit": resumed.returncode,
+        "rows_final": 0 if final is None else len(final),
+        "duplicated": 0 if final is None else int(final.duplicated(keys).sum()),
+        "lost": lost,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--kills", type=int, default=6, help="kill-and-resume runs (signals in turn)")
+    parser.add_argument("--out", default=str(HERE / "results" / "bad_inputs.json"))
+    args = parser.parse_args()
+    folder = Path(tempfile.mkdtemp(prefix="hwprof-bad-inputs-"))
+    (folder / "sub").mkdir()
+    prepare(folder)
+    results = []
+    for command, arguments, env, expected in CASES:
+        outcome = hwprof([command, *arguments], folder, env)
+        shown = " ".join(arguments).replace(" ".join(FAST), "[fast]")
+        outcome.update(command=command, args=shown, env=env, expected_exit=expected)
+        results.append(outcome)
+        print(
+            f"{command} {outcome['args']}: exit {outcome['exit']}, {outcome['lines']} line(s), traceback {outcome['traceback']}",
+            file=sys.stderr,
+        )
+    signals = [signal.SIGTERM, signal.SIGINT, signal.SIGKILL]
+    kills = [kill_and_resume(folder, signals[k % 3], k) for k in range(args.kills)]
+    report = {
+        "command": " ".join(["python", *sys.argv]),
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "cases": results,
+        "kills": kills,
+        "summary": {
+            "cases": len(results),
+            "tracebacks": sum(r["traceback"] for r in results),
+            "unexpected_exit": sum(r["exit"] != r["expected_exit"] for r in results),
+            "kills": len(kills),
+            "rows_lost": sum(k["lost"] for k in kills),
+            "rows_duplicated": sum(k["duplicated"] for k in kills),
+        },
+    }
+    Path(args.out).write_text(json.dumps(report, indent=1) + "\n")
+    print(json.dumps(report["summary"]))
+
+
+if __name__ == "__main__":
+    main()
