@@ -21,7 +21,6 @@ FLAGS = {
     "cv": "--no-cv",
     "align_runs": "--no-align-runs",
     "targets": "--target",
-    "predictor": "--predictor",
 }
 # Flags that switch something off: `layers=False` is `--no-layers`, and takes no value.
 NEGATED = {"layers", "cv", "align_runs"}
