@@ -454,6 +454,7 @@ def _open_study(study_name: str, options: SearchOptions, directions: list[str], 
     study = optuna.create_study(
         storage=storage, sampler=sampler, study_name=study_name, directions=directions, load_if_exists=True
     )
+    where = _redact(options.storage)  # a PostgreSQL URL's password stays out of every message
     stored = study.user_attrs.get("settings")
     if stored is not None and "space_fingerprint" not in stored:  # a study from before fingerprints
         stored = {**stored, "space_fingerprint": settings["space_fingerprint"]}
@@ -463,19 +464,19 @@ def _open_study(study_name: str, options: SearchOptions, directions: list[str], 
         study.set_user_attr("settings", settings)
     elif stored.get("space_fingerprint") != settings["space_fingerprint"]:
         raise HwprofError(
-            f"space {settings['space']!r} has changed since study {study_name!r} in {options.storage} was run "
+            f"space {settings['space']!r} has changed since study {study_name!r} in {where} was run "
             "(its params, fixed values, input_shape or factory differ): "
             f"pick a new {option('study_name')} for the changed space, or resume with the space as it was"
         )
     elif stored != settings:
         changed = ", ".join(k for k in settings if stored.get(k) != settings[k])
         raise HwprofError(
-            f"study {study_name!r} in {options.storage} was run with other {changed} "
+            f"study {study_name!r} in {where} was run with other {changed} "
             f"({stored}): resume with the same ones or pick a new {option('study_name')}"
         )
     if [d.name.lower() for d in study.directions] != directions:
         raise HwprofError(
-            f"study {study_name!r} in {options.storage} optimises {len(study.directions)} objective(s): "
+            f"study {study_name!r} in {where} optimises {len(study.directions)} objective(s): "
             f"resume it with the same {option('sampler')}, or pick a new {option('study_name')}"
         )
     return study

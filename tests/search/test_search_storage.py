@@ -253,3 +253,10 @@ def test_a_python_space_file_keeps_its_fingerprint_wherever_it_is_imported_from(
         (tmp_path / folder / "space.py").write_text(text)
         fingerprints.add(load_space(str(tmp_path / folder / "space.py")).fingerprint())
     assert len(fingerprints) == 1
+
+
+def test_messages_about_a_stored_study_never_show_the_database_password():
+    from hwprof.search.study import _redact
+
+    assert _redact("postgresql://hwprof:s3cret@db.example/studies") == "postgresql://hwprof:***@db.example/studies"
+    assert _redact("study.journal") == "study.journal"
