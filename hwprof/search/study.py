@@ -454,7 +454,7 @@ def _open_study(study_name: str, options: SearchOptions, directions: list[str], 
     study = optuna.create_study(
         storage=storage, sampler=sampler, study_name=study_name, directions=directions, load_if_exists=True
     )
-    where = _redact(options.storage)  # a PostgreSQL URL's password stays out of every message
+    where = _redact(options.storage) if options.storage else "memory"  # no PostgreSQL password in messages
     stored = study.user_attrs.get("settings")
     if stored is not None and "space_fingerprint" not in stored:  # a study from before fingerprints
         stored = {**stored, "space_fingerprint": settings["space_fingerprint"]}
