@@ -232,27 +232,11 @@ def objective_file(tmp_path, body):
 def test_an_objective_that_raises_fails_its_trial_without_a_traceback(
     toy_yaml, toy_predictor, tmp_path, optuna_warnings
 ):
-    out = tmp_path / "out"
-    objective = objective_file(tmp_path, "if params['head'] == 'narrow': raise RuntimeError('out of data')")
-    result = invoke(
-        toy_yaml,
-        "--predictor",
-        "unused.json",
-        "--objective",
-        objective,
-        "--constraint",
-        "latency_ms<=5",
-        "--trials",
-        10,
-        "--seed",
-        2,
-        "--out",
-        out,
-    )
+    result, written = toy_search(toy_yaml, tmp_path, "if params['head'] == 'narrow': raise RuntimeError('out of data')")
     assert result.exit_code == 0, result.output
     assert "Traceback" not in result.output and optuna_warnings == []
     assert "the objective raised RuntimeError: out of data" in result.output
-    summary = json.loads((out / "search.json").read_text())
+    summary = json.loads(written.read_text())
     failed = [t for t in summary["trials"] if t["state"] == "failed"]
     assert failed and summary["failed_trials"] == len(failed)
     assert all(t["error"] == "RuntimeError: out of data" and t["params"]["head"] == "narrow" for t in failed)
@@ -260,9 +244,10 @@ def test_an_objective_that_raises_fails_its_trial_without_a_traceback(
     assert f"{len(failed)} failed (the objective raised" in result.output
 
 
-def interrupted_search(toy_yaml, tmp_path, body, *extra):
+def toy_search(toy_yaml, tmp_path, objective_line, *extra):
+    """The toy search with `objective_line` first in its objective: (result, path of search.json)."""
     out = tmp_path / "out"
-    objective = objective_file(tmp_path, f"if len(CALLS) == 4: {body}")
+    objective = objective_file(tmp_path, objective_line)
     result = invoke(
         toy_yaml,
         "--predictor",
@@ -280,6 +265,10 @@ def interrupted_search(toy_yaml, tmp_path, body, *extra):
         *extra,
     )
     return result, out / "search.json"
+
+
+def interrupted_search(toy_yaml, tmp_path, body, *extra):
+    return toy_search(toy_yaml, tmp_path, f"if len(CALLS) == 4: {body}", *extra)
 
 
 @pytest.mark.parametrize(
