@@ -34,6 +34,7 @@ COMMANDS = {
     "measure": ("hwprof.cli.measure:measure", "Measure layer and network latency (and power) of models."),
     "models": ("hwprof.cli.measure:models", "List the sample models and their input shapes."),
     "merge": ("hwprof.cli.dataset:merge", "Combine datasets from several runs or boards."),
+    "show": ("hwprof.cli.dataset:show", "Summarise a saved dataset: networks, slowest layers, power, runs."),
     "devices": ("hwprof.cli.devices:devices", "List devices and power sensors, and why any is unusable."),
     "plot-trace": ("hwprof.cli.devices:plot_trace", "Draw a power trace written by measure --trace."),
     "fit": ("hwprof.cli.fit:fit", "Fit latency, power and energy predictors from datasets."),

@@ -63,3 +63,34 @@ def merge(shards: tuple[Path, ...], out: Path, force: bool, as_json: bool) -> No
                 for i, (cell, width) in enumerate(zip(cells, widths))
             ).rstrip()
         )
+
+
+@click.command()
+@click.argument("dataset", type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+def show(dataset: Path, as_json: bool) -> None:
+    """Summarise a saved DATASET as `hwprof measure` does at the end of a run.
+
+    Each network against the sum of its layers, the slowest layers, power and energy where a sensor
+    was used, and in brief where and how each of its runs was measured.
+    """
+    from hwprof.cli.measure import print_summary, summarize_frame
+    from hwprof.dataset import read_dataset, read_provenance
+
+    frame = read_dataset([dataset])
+    runs = [
+        {key: run.get(key) for key in ("run_id", "status", "device_name", "threads", "hwprof", "torch", "start_time")}
+        | {"power_source": (run.get("power") or {}).get("source"), "rows": run.get("rows")}
+        for run in read_provenance(dataset)
+    ]
+    summary = summarize_frame(frame)
+    if as_json:
+        click.echo(json.dumps({"dataset": str(dataset), "rows": len(frame), "runs": runs, **summary}, indent=2))
+        return
+    print_summary(summary, str(dataset))
+    for run in runs:
+        click.echo(
+            f"run {str(run['run_id'])[:8]} ({run['status']}): {run['rows']} rows on {run['device_name']}, "
+            f"{run['threads']} threads, power {run['power_source'] or 'unavailable'}, hwprof {run['hwprof']}, "
+            f"torch {run['torch']}, started {run['start_time']}"
+        )

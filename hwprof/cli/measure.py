@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from hwprof.cli.common import make_progress
+from hwprof.cli.common import make_console, make_progress, number
 from hwprof.drivers import POWER_KINDS
 from hwprof.measuring.allocator import DEFAULT_POLICY, POLICIES
 from hwprof.measuring.runner import CONTENDED_SHARE, Method
@@ -137,7 +137,7 @@ def measure(
     if as_json:
         click.echo(json.dumps({"out": out, "trace": trace_path, "rows": len(frame), **summary}, indent=2))
     elif not quiet:
-        _print_summary(summary, out)
+        print_summary(summary, out)
 
 
 @click.command()
@@ -172,6 +172,18 @@ def _trace_path(out: str) -> str:
     return f"{stem}.trace.parquet"
 
 
+POWER_SUMMARY = ("power_w", "idle_power_w", "energy_mj", "dynamic_energy_mj")
+
+
+def _measured(value) -> float | None:
+    """A float, or None where nothing was measured (null, NaN)."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if number == number else None
+
+
 def summarize_frame(frame) -> dict:
     """Networks against the sum of their layers, and the slowest layers, per (model, batch size)."""
     networks = []
@@ -192,9 +204,9 @@ def summarize_frame(frame) -> dict:
                 latency_ms=float(row["latency_ms"]),
                 latency_ms_ci_low=float(row["latency_ms_ci_low"]),
                 latency_ms_ci_high=float(row["latency_ms_ci_high"]),
-                energy_mj=None
-                if row["energy_mj"] is None or row["energy_mj"] != row["energy_mj"]
-                else float(row["energy_mj"]),
+                **{column: _measured(row.get(column)) for column in POWER_SUMMARY},
+                power_source=row.get("power_source") if isinstance(row.get("power_source"), str) else None,
+                power_flags=row.get("power_flags") if isinstance(row.get("power_flags"), str) else "",
             )
         top = layer_rows.nlargest(TOP_LAYERS, "latency_ms")
         entry["top_layers"] = [
@@ -210,11 +222,10 @@ def summarize_frame(frame) -> dict:
     return {"networks": networks}
 
 
-def _print_summary(summary: dict, out: str) -> None:
-    from rich.console import Console
+def print_summary(summary: dict, out: str) -> None:
     from rich.table import Table
 
-    console = Console()
+    console = make_console()
     for entry in summary["networks"]:
         if entry["top_layers"]:
             table = Table(
@@ -233,11 +244,15 @@ def _print_summary(summary: dict, out: str) -> None:
         "unstable rows",
         title="networks",
     )
+    with_power = any(entry.get("energy_mj") is not None for entry in summary["networks"])
+    if with_power:  # a sensor was used: its figures beside the latency, and what it flagged
+        for header in ("power W", "idle W", "energy mJ", "dynamic mJ", "power flags"):
+            table.add_column(header)
     for entry in summary["networks"]:
         network_ms = entry.get("latency_ms")
         layers_ms = entry["sum_of_layers_ms"]
         ratio = f"{network_ms / layers_ms:.2f}" if network_ms and layers_ms else "-"
-        table.add_row(
+        cells = [
             entry["model"],
             str(entry["batch_size"]),
             f"{network_ms:.3f}" if network_ms else "-",
@@ -245,7 +260,10 @@ def _print_summary(summary: dict, out: str) -> None:
             f"{layers_ms:.3f}" if layers_ms else "-",
             ratio,
             str(entry["unstable_rows"]),
-        )
+        ]
+        if with_power:
+            cells += [number(entry.get(column)) for column in POWER_SUMMARY] + [entry.get("power_flags") or "-"]
+        table.add_row(*cells)
     console.print(table)
     contended = sum(entry["contended_rows"] for entry in summary["networks"])
     if contended:

@@ -1,0 +1,44 @@
+"""`hwprof show`: the end-of-run summary of any saved dataset, power and energy included where measured."""
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from fakes.synthetic import synthetic_frame, write
+from hwprof.cli import main
+
+
+@pytest.fixture
+def dataset_with_power(tmp_path):
+    return write(synthetic_frame(n_networks=3, with_power=True), tmp_path / "powered.parquet")
+
+
+def test_show_gives_each_network_with_its_power_and_energy(dataset_with_power):
+    result = CliRunner().invoke(main, ["show", dataset_with_power, "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["rows"] > 0 and report["networks"]
+    for entry in report["networks"]:
+        assert entry["power_w"] > 0 and entry["energy_mj"] > 0
+        assert entry["energy_mj"] == pytest.approx(entry["power_w"] * entry["latency_ms"], rel=1e-6)
+    table = CliRunner().invoke(main, ["show", dataset_with_power])
+    assert table.exit_code == 0 and "power W" in table.output and "energy mJ" in table.output
+
+
+def test_show_without_a_sensor_says_unavailable_and_invents_nothing(tmp_path):
+    out = tmp_path / "m.parquet"
+    measured = CliRunner().invoke(
+        main, ["measure", "mlp", "--out", str(out), "--power", "none", "--max-time", "0.3", "--quiet", "--json"]
+    )
+    assert measured.exit_code == 0, measured.output
+    entry = json.loads(measured.output)["networks"][0]
+    assert entry["power_w"] is None and entry["energy_mj"] is None and entry["power_source"] is None
+    result = CliRunner().invoke(main, ["show", str(out)])
+    assert result.exit_code == 0 and "power W" not in result.output
+    assert "power unavailable" in result.output and "(complete)" in result.output
+
+
+def test_show_of_a_missing_file_is_one_sentence(tmp_path):
+    result = CliRunner().invoke(main, ["show", str(tmp_path / "none.parquet")])
+    assert result.exit_code == 1 and result.output.count("\n") == 1 and "Traceback" not in result.output
