@@ -18,6 +18,7 @@ from hwprof.errors import HwprofError  # noqa: E402
 _LAZY = {
     "measure": ("hwprof.measuring.session", "measure"),
     "MeasureOptions": ("hwprof.measuring.session", "MeasureOptions"),
+    "energy_window": ("hwprof.measuring.window", "energy_window"),
     "read_dataset": ("hwprof.dataset", "read_dataset"),
     "merge": ("hwprof.dataset", "merge_datasets"),
     "fit": ("hwprof.fitting.pipeline", "fit"),

@@ -164,6 +164,7 @@ print(all(getattr(hwprof, name) is not None for name in hwprof.__all__))
             "MeasureOptions",
             "Predictor",
             "__version__",
+            "energy_window",
             "evaluate",
             "fit",
             "load_predictor",
