@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from hwprof.drivers import open_sensor
 from hwprof.drivers.host import parse_device
+from hwprof.measuring.energy import required_window_s
 
 
 @dataclass
@@ -53,11 +54,12 @@ def energy_window(device: str = "cpu", power: str = "auto", tegrastats: str | No
         if sensor.available:
             window = sensor.stop_window()
             cost.flags = list(window.flags)
-            cost.energy_j, cost.power_w = window.energy_j, window.power_w
-            if window.energy_j is None:
+            if window.energy_j is not None and "short_window" not in window.flags:
+                cost.energy_j, cost.power_w = window.energy_j, window.power_w
+            else:  # a counter read over less than its minimum window gives a number, but not an honest one
                 cost.unavailable_reason = (
                     f"the block lasted {cost.duration_s:.3f} s, too short for {sensor.source} to measure "
-                    f"(it needs at least {sensor.min_window_s:g} s)"
+                    f"(it needs at least {required_window_s(sensor):g} s)"
                 )
     finally:
         sensor.close()
