@@ -76,7 +76,7 @@ class LazyGroup(click.Group):
             signum = getattr(interrupt, "signum", signal.SIGINT)
             click.echo(f"interrupted by {signal.Signals(signum).name}", err=True)
             ctx.exit(128 + signum)
-        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort, SystemExit):
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
         except Exception as error:  # a bug in hwprof (or in a library under it): one sentence, not a dump
             if debug:

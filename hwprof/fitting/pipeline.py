@@ -425,7 +425,7 @@ def _cross_validate(
     predicted = {t: np.full(n, np.nan) for t in targets}
     layer_sum = np.full(n, np.nan)
     for k, (train, test) in enumerate(folds.splits):
-        if "over rows" in folds.scheme:  # a k-fold split over rows holds out networks, not families
+        if np.isin(families[train], families[test]).any():  # a split over rows: part of a family is held out
             held = f"{len(test)} of the {n} networks"
         else:
             held = ", ".join(sorted(set(families[test])))

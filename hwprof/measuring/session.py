@@ -22,6 +22,7 @@ from typing import Any
 import pandas as pd
 import torch
 
+from hwprof.drivers.base import NoSensor, PowerSensor
 from hwprof.drivers.host import check_sysfs_root, parse_device
 from hwprof.errors import HwprofError, option
 from hwprof.measuring.allocator import DEFAULT_POLICY, pin_allocator
@@ -195,7 +196,7 @@ def measure(
         Runner(method),
         torch_device,
         device_name(device_text),
-        sensor if sensor.available else None,
+        sensor,
         progress,
         trace=[] if options.trace else None,
     )
@@ -256,7 +257,7 @@ class _Session:
         runner: Runner,
         device: torch.device,
         device_name: str,
-        sensor,
+        sensor: PowerSensor | NoSensor,
         progress: Progress,
         trace: list | None,
     ) -> None:
@@ -386,7 +387,7 @@ class _Session:
                 "other_cpu_share": result.other_cpu_share,
             }
         )
-        if self.sensor is not None:
+        if self.sensor.available:
             from hwprof.measuring.energy import measure_energy
 
             values.update(measure_energy(item.run, summary.median, self.sensor, self.trace))
