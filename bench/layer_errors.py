@@ -131,7 +131,7 @@ def _configs(name: str, batch: int) -> list[str]:
     """The config of every layer of `name` at `batch`, in the order of its prediction table (both trace it)."""
     from hwprof.predictor.records import network_layers
 
-    _, _, records = network_layers(name, batch, None)
+    records = network_layers(name, batch, None).records
     return [record.config for record in records]
 
 

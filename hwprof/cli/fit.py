@@ -187,6 +187,7 @@ def _prediction_json(prediction) -> dict:
         "total": prediction.total,
         "interval": {k: list(v) for k, v in prediction.interval.items()},
         "warnings": prediction.warnings,
+        "traced_on": prediction.traced_on,
         "layers": json.loads(prediction.layers.to_json(orient="records")),
     }
 

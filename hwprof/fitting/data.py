@@ -372,7 +372,7 @@ def _traced(model: str, batch_size: int, input_shape) -> list[LayerRecord]:
 
     shape = parse_shape(str(input_shape)) if isinstance(input_shape, str) and input_shape.strip() else None
     try:
-        _, _, records = network_layers(model, batch_size, shape)
+        records = network_layers(model, batch_size, shape).records
     except HwprofError as error:
         raise HwprofError(f"cannot compute features for network row {model!r}: {error.args[0]}") from None
     return records

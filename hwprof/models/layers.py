@@ -327,9 +327,14 @@ def _does_work(func: Callable, op: str, args: Any, kwargs: Any, output: Any) -> 
         return False
     if op in ALWAYS_RECORDED or _writes_in_place(func):
         return True
-    # a result that shares storage with an input is a view: no arithmetic, no copy
-    input_storages = {t.untyped_storage().data_ptr() for t in _tensors((args, kwargs))}
-    return any(t.untyped_storage().data_ptr() not in input_storages for t in outputs)
+    # a result that shares storage with an input is a view: no arithmetic, no copy. Storages are compared by
+    # identity, not address: meta tensors and empty tensors all have address 0.
+    input_storages = {_storage_id(t) for t in _tensors((args, kwargs))}
+    return any(_storage_id(t) not in input_storages for t in outputs)
+
+
+def _storage_id(tensor: torch.Tensor) -> int:
+    return tensor.untyped_storage()._cdata
 
 
 def _module_config(module: nn.Module) -> dict:

@@ -77,6 +77,14 @@ def family_of(model_name: str) -> str:
     return model_name.rstrip("0123456789_")
 
 
+def builds_on_meta(text: str) -> bool:
+    """Whether building `text` inside `torch.device("meta")` is safe: the project's own models and cells
+    create no tensors at import time, whereas a user's file imported there would keep meta constants."""
+    from hwprof.sample_models import MODELS
+
+    return text in MODELS or text.startswith(NB201_PREFIX)
+
+
 def resolve_model(text: str, input_shape: tuple[int, ...] | None = None) -> ModelSpec:
     from hwprof.sample_models import MODELS
 

@@ -55,6 +55,7 @@ class Prediction:
     interval: dict[str, tuple[float, float]]  # calibrated (low, high) at `confidence`
     layers: pd.DataFrame
     warnings: list[str] = field(default_factory=list)
+    traced_on: str = "meta"  # "real" where the network could not be traced on meta tensors
 
 
 @dataclass
@@ -72,6 +73,7 @@ class NetworkFeatures:
     layer_columns: np.ndarray
     own_model: np.ndarray  # (n_unique_layers,) True where the op has a model of its own
     membership: Any  # batch.membership, dense when small
+    traced_on: list[str] = field(default_factory=list)  # per network, "meta" or "real"; empty when not traced
 
     def __len__(self) -> int:
         return len(self.batch)
@@ -117,12 +119,10 @@ class Predictor:
         sizes = [batch_size] * len(models) if isinstance(batch_size, int) else list(batch_size)
         if len(sizes) != len(models):
             raise HwprofError(f"got {len(models)} models but {len(sizes)} batch sizes; give one each or a single one")
-        names, lists = [], []
-        for model, size in zip(models, sizes):
-            name, _, records = network_layers(model, size, input_shape)
-            names.append(name)
-            lists.append(records)
-        return self.features_from_layers(names, sizes, lists)
+        traced = [network_layers(model, size, input_shape) for model, size in zip(models, sizes)]
+        features = self.features_from_layers([t.name for t in traced], sizes, [t.records for t in traced])
+        features.traced_on = [t.traced_on for t in traced]
+        return features
 
     def features_from_layers(
         self, names: Sequence[str], batch_sizes: Sequence[int], layer_lists: Sequence[Sequence[LayerRecord]]
@@ -300,15 +300,15 @@ class Predictor:
     ) -> Prediction:
         """Latency (and power/energy where fitted) of one network, per layer and in total, with intervals."""
         check_confidence(confidence)
-        name, layer_names, records = network_layers(model, batch_size, input_shape)
+        name, layer_names, records, traced_on, note = network_layers(model, batch_size, input_shape)
         features = self.features_from_layers([name], [batch_size], [records])
-        warnings = self._coverage_warnings(name, features, strict)
+        warnings = self._coverage_warnings(name, features, strict) + ([note] if note else [])
         arrays = self.predict_features(features, confidence)
         self._check_finite(arrays, [name])
         total = {key: float(values[0]) for key, values in arrays.items() if not key.endswith(("_low", "_high"))}
         interval = {t: (float(arrays[f"{t}_low"][0]), float(arrays[f"{t}_high"][0])) for t in self.targets}
         layers = self._layer_table(layer_names, records, features, confidence)
-        return Prediction(name, batch_size, confidence, total, interval, layers, warnings)
+        return Prediction(name, batch_size, confidence, total, interval, layers, warnings, traced_on)
 
     def _check_finite(self, arrays: dict[str, np.ndarray], names: Sequence[str]) -> None:
         """A prediction is a finite positive number: anything else means a damaged or overflowing file."""
@@ -336,6 +336,8 @@ class Predictor:
         table = pd.DataFrame(arrays)
         table.insert(0, "model", features.batch.names)
         table.insert(1, "batch_size", features.batch.batch_sizes.astype(int))
+        if features.traced_on:
+            table["traced_on"] = features.traced_on
         return table
 
     def _coverage_warnings(self, name: str, features: NetworkFeatures, strict: bool) -> list[str]:

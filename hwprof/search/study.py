@@ -227,17 +227,10 @@ class CostEstimator:
 
 
 def _layer_metrics(module, input_shape, batch_size) -> dict:
-    from hwprof.models.layers import extract_layers
+    """FLOPs and memory from the candidate's layers, traced on meta tensors: no forward pass."""
+    from hwprof.models.tracing import trace_layers
 
-    try:
-        layers, _ = extract_layers(module, input_shape, batch_size=batch_size)
-    except HwprofError:
-        raise
-    except Exception as error:  # the user's model failed to run on the space's input shape
-        raise HwprofError(
-            f"running {type(module).__name__} on input {(batch_size, *input_shape)} to count its "
-            f"work failed: {type(error).__name__}: {error}"
-        ) from None
+    layers = trace_layers(module, input_shape, batch_size, label=type(module).__name__).layers
     weight_bytes = sum(layer.weight_bytes for layer in layers)
     largest_activation = max((layer.input_bytes + layer.output_bytes for layer in layers), default=0)
     return {

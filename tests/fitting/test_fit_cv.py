@@ -112,7 +112,7 @@ def _nb201_truth(archs):
 
     latency = []
     for arch in archs:
-        _, _, records = network_layers(f"nb201:{arch}", 1)
+        records = network_layers(f"nb201:{arch}", 1).records
         row = aggregate_row(records).reshape(len(OP_GROUPS), -1)[:, :3]  # count, GMAC, MB
         total = 0.3 + sum(np.dot(row[i], rates.get(group, (0.01, 1.0, 0.002))) for i, group in enumerate(OP_GROUPS))
         latency.append(total)

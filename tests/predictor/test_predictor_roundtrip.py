@@ -169,8 +169,8 @@ def test_layer_predictions_are_made_once_per_configuration_and_reused(predictor_
     from hwprof.predictor.features import encode_layers
     from hwprof.predictor.records import network_layers
 
-    _, _, small = network_layers("mlp", 1, None)
-    _, _, large = network_layers("mlp_large", 1, None)
+    small = network_layers("mlp", 1, None).records
+    large = network_layers("mlp_large", 1, None).records
     seen = {(r.op, r.config) for r in small}
     new = {(r.op, r.config) for r in large} - seen
     assert 0 < len(new) < len({(r.op, r.config) for r in large})  # mlp_large shares some configurations with mlp
@@ -230,8 +230,8 @@ def test_a_full_encoding_cache_is_emptied_without_losing_configurations_in_use(p
     import hwprof.predictor.predictor
     from hwprof.predictor.records import network_layers
 
-    _, _, small = network_layers("mlp", 1, None)
-    _, _, large = network_layers("mlp_large", 1, None)
+    small = network_layers("mlp", 1, None).records
+    large = network_layers("mlp_large", 1, None).records
     predictor = load_predictor(predictor_file)
     predictor.features_from_layers(["mlp"], [1], [small])
     monkeypatch.setattr(hwprof.predictor.predictor, "ENCODING_CACHE_SIZE", len(predictor._encoded) + 1)
@@ -263,7 +263,7 @@ def test_a_single_network_is_predicted_as_in_a_batch(predictor_file, tmp_path):
     )
     analytic = fit([table], cv=False)
     layered = load_predictor(predictor_file)
-    lists = [network_layers(name, 1)[2] for name in names]
+    lists = [network_layers(name, 1).records for name in names]
     for predictor in (layered, analytic):
         batched = predictor.predict_features(
             predictor.features_from_layers(names, [1] * len(names), lists), confidence=0.8
@@ -294,7 +294,7 @@ def test_an_op_without_a_model_of_its_own_is_costed_by_its_op_groups_model(predi
         for w in prediction.warnings
     )
     # relu6 moves the bytes relu moves: the group model, which learnt relu's planted law, costs it so
-    _, _, records = network_layers(net, 1, (3, 32, 32))
+    records = network_layers(net, 1, (3, 32, 32)).records
     relu6 = [r for r in records if r.op == "relu6"]
     truth = planted_log_latency(
         [LayerRecord("relu", r.config, r.flops, r.input_bytes, r.output_bytes, r.weight_bytes) for r in relu6]
@@ -305,3 +305,26 @@ def test_an_op_without_a_model_of_its_own_is_costed_by_its_op_groups_model(predi
     by_fallback = models.stacked.predict_log(z, np.array([models.fallback_index]))
     assert abs(by_group[0] - truth[0]) < 0.15
     assert abs(by_group[0] - truth[0]) < abs(by_fallback[0] - truth[0])
+
+
+def test_a_prediction_says_when_the_network_needed_a_real_forward_pass(predictor_file):
+    import torch.nn as nn
+
+    class ReadsValues(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.linear = nn.Linear(16, 16)
+
+        def forward(self, x):
+            x = self.linear(x)
+            return x.relu() if x.sum() > 0 else x
+
+    predictor = load_predictor(predictor_file)
+    traced = predictor.predict("mlp")
+    assert traced.traced_on == "meta"
+    assert not any("real tensors" in w for w in traced.warnings)
+    fallback = predictor.predict(ReadsValues(), input_shape=(16,))
+    assert fallback.traced_on == "real"
+    assert any("traced on real tensors" in w for w in fallback.warnings)
+    table = predictor.predict_many(["mlp"], 1)
+    assert list(table["traced_on"]) == ["meta"]

@@ -1,0 +1,124 @@
+"""Tracing on meta tensors gives the layer records a real forward pass gives, without running one."""
+
+import pytest
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from hwprof.errors import HwprofError
+from hwprof.models.layers import extract_layers
+from hwprof.models.spec import resolve_model
+from hwprof.models.tracing import meta_copy, trace_layers
+from hwprof.sample_models import MODELS
+
+CELL = "nb201:|nor_conv_3x3~0|+|nor_conv_1x1~0|skip_connect~1|+|avg_pool_3x3~0|nor_conv_3x3~1|none~2|"
+QUICK = {"mlp", "mlp_large", CELL}
+
+
+def record(layer):
+    return (
+        layer.name,
+        layer.op,
+        layer.config_json(),
+        layer.flops,
+        layer.params,
+        layer.input_bytes,
+        layer.output_bytes,
+        layer.weight_bytes,
+    )
+
+
+@pytest.mark.parametrize(
+    "name", [pytest.param(n, marks=() if n in QUICK else pytest.mark.slow) for n in [*MODELS, CELL]]
+)
+def test_meta_trace_matches_real_trace_for_every_built_in(name):
+    spec = resolve_model(name)
+    real, real_method = extract_layers(spec.module, spec.input_shape, 2)
+    with torch.device("meta"):
+        meta_spec = resolve_model(name)
+    trace = trace_layers(meta_spec.module, spec.input_shape, 2)
+    assert trace.tensors == "meta"
+    assert trace.method == real_method
+    assert [record(layer) for layer in trace.layers] == [record(layer) for layer in real]
+
+
+class Functional(nn.Module):
+    """Functional ops the meta path answers by shape, in-place ones included."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, 3, padding=1)
+        self.register_buffer("mean", torch.zeros(8))
+        self.register_buffer("var", torch.ones(8))
+
+    def forward(self, x):
+        x = self.conv(x)
+        x = F.batch_norm(x, self.mean, self.var)
+        x = F.relu(x, True)
+        x = F.hardtanh(x, 0.0, 6.0)
+        x = F.layer_norm(x, x.shape[-2:])
+        x = F.gelu(x) + torch.sigmoid(x)
+        return F.silu(x).flatten(1)
+
+
+def test_functional_ops_give_the_same_records_on_meta():
+    model = Functional()
+    real, _ = extract_layers(model, (3, 12, 12), 3)
+    trace = trace_layers(model, (3, 12, 12), 3)
+    assert trace.tensors == "meta"
+    assert [record(layer) for layer in trace.layers] == [record(layer) for layer in real]
+
+
+def test_tracing_leaves_the_callers_module_untouched():
+    model = nn.Sequential(nn.Linear(6, 4), nn.ReLU())
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    trace_layers(model, (6,), 2)
+    assert all(not p.is_meta for p in model.parameters())
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
+
+
+def test_meta_copy_copies_no_weight():
+    model = nn.Linear(1000, 1000)
+    copy = meta_copy(model)
+    assert copy.weight.is_meta and copy.bias.is_meta
+    assert copy.weight.shape == model.weight.shape
+    assert not model.weight.is_meta
+
+
+class ReadsValues(nn.Module):
+    """Control flow on a tensor's value cannot run on meta tensors."""
+
+    def __init__(self):
+        super().__init__()
+        self.linear = nn.Linear(4, 4)
+
+    def forward(self, x):
+        x = self.linear(x)
+        return x * 2 if x.sum() > 0 else x - 1
+
+
+def test_a_model_that_reads_values_falls_back_to_real_tensors_and_says_why():
+    trace = trace_layers(ReadsValues(), (4,), 1)
+    assert trace.tensors == "real"
+    assert "meta" in trace.reason or "item" in trace.reason.lower()
+    assert "real tensors" in trace.description
+    assert [layer.op for layer in trace.layers][0] == "linear"
+
+
+def test_a_meta_built_model_that_cannot_run_on_meta_is_rebuilt_with_real_weights():
+    with torch.device("meta"):
+        model = ReadsValues()
+    trace = trace_layers(model, (4,), 1, rebuild=ReadsValues)
+    assert trace.tensors == "real"
+    with pytest.raises(HwprofError, match="meta device"):
+        trace_layers(model, (4,), 1, label="reads_values")
+
+
+def test_prediction_says_how_the_network_was_traced(tmp_path):
+    from hwprof.predictor.records import network_layers
+
+    traced = network_layers(CELL, 4)
+    assert traced.traced_on == "meta" and traced.note == ""
+    fallback = network_layers(ReadsValues(), 1, (4,))
+    assert fallback.traced_on == "real"
+    assert "real tensors" in fallback.note
