@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import lsq_linear
 
-from hwprof.fitting.layers import precision_weights
+from hwprof.fitting.layers import precision_weights, weighted_log_rmse
 from hwprof.predictor.features import ADDITIVE_KINDS, AGGREGATE_KINDS, OP_GROUPS
 from hwprof.predictor.network_model import RATIO_COLUMNS, NetworkModel, ratio_features
 
@@ -172,7 +172,8 @@ def fit_log_ratio_model(
     cross-validation over the families, beside no correction at all (the layer
     sum as it is, the simplest candidate); a richer choice must beat a simpler one
     by 2% to be taken, since families left out differ most in what the richer
-    sets describe."""
+    sets describe, and no correction is taken that makes any held-out family
+    worse than its plain layer sum."""
     total = np.maximum(layer_sums.sum(axis=1), 1e-9)
     phi = ratio_features(total, counts.sum(axis=1))
     fresh = np.zeros(len(y)) if fresh_mb is None else np.asarray(fresh_mb, dtype=float)
@@ -183,19 +184,20 @@ def fit_log_ratio_model(
     r = np.log((y - additive) / scaled)
     errors = {}
     chosen, lam = RATIO_COLUMN_SETS[-1], RATIO_LAMBDAS[-1]
+    worse_on = {}
     if len(y) >= MIN_ROWS_FOR_LAMBDA_CV and splits:
         # no correction at all (the layer sum as it is) is the simplest candidate, and the first to beat
         test = np.concatenate([t for _, t in splits])
-        best = float(
-            np.sqrt(
-                np.sum(weights[test] * np.log(y[test] / (total[test] + additive[test])) ** 2) / np.sum(weights[test])
-            )
-        )
+        best = weighted_log_rmse(np.log(total[test] + additive[test]), np.log(y[test]), weights[test])
+        # and a correction must not make any held-out family worse than its plain layer sum
+        identity_per_fold = [
+            weighted_log_rmse(np.log(total[t] + additive[t]), np.log(y[t]), weights[t]) for _, t in splits
+        ]
         errors["identity"] = best
         chosen = None
         for k, columns in enumerate(RATIO_COLUMN_SETS):
             for candidate in reversed(RATIO_LAMBDAS):  # the strongest pull first: simpler wins ties
-                squared, used = [], []
+                squared, used, per_fold = [], [], []
                 for train, test in splits:
                     part = phi[np.ix_(train, columns)]
                     coef = _ridge(part, r[train], weights[train], candidate)
@@ -203,9 +205,14 @@ def fit_log_ratio_model(
                     predicted = scaled[test] * np.exp(clipped @ coef) + additive[test]
                     squared.append(weights[test] * np.log(y[test] / predicted) ** 2)
                     used.append(weights[test])
+                    per_fold.append(weighted_log_rmse(np.log(predicted), np.log(y[test]), weights[test]))
                 error = float(np.sqrt(np.sum(np.concatenate(squared)) / np.sum(np.concatenate(used))))
-                errors[f"{k}:{candidate:g}"] = error
-                if error < best * 0.98:
+                name = f"{k}:{candidate:g}"
+                errors[name] = error
+                worse = [i for i, (mine, plain) in enumerate(zip(per_fold, identity_per_fold)) if mine > plain]
+                if worse:
+                    worse_on[name] = worse
+                elif error < best * 0.98:
                     best, chosen, lam = error, columns, candidate
     coef = np.zeros(len(RATIO_COLUMNS))
     if chosen is not None:
@@ -220,7 +227,11 @@ def fit_log_ratio_model(
         phi.min(axis=0),
         phi.max(axis=0),
         per_mb,
-        cv={"log_rmse": errors, "columns": [RATIO_COLUMNS[k] for k in chosen or []]},
+        cv={
+            "log_rmse": errors,
+            "columns": [RATIO_COLUMNS[k] for k in chosen or []],
+            "worse_than_layer_sum_on_folds": worse_on,
+        },
     )
 
 

@@ -106,3 +106,21 @@ def test_blend_is_the_mean_of_polynomial_and_trees_and_auto_scores_all_three():
     errors = model.cv["weighted_log_rmse"]
     assert set(errors) == {"polynomial", "trees", "blend"}
     assert model.kind == model.cv["family"] == min(errors, key=errors.get)
+
+
+@pytest.mark.parametrize("odd_family_factor, corrected", [(1.3, True), (1.0, False)])
+def test_a_correction_that_makes_a_held_out_family_worse_is_dropped(odd_family_factor, corrected):
+    from hwprof.fitting.layers import make_folds
+    from hwprof.fitting.network import fit_log_ratio_model
+
+    rng = np.random.default_rng(5)
+    families = np.repeat(["a", "b", "c", "d"], 5)
+    layer_sums = rng.uniform(1.0, 20.0, size=(20, 1))
+    counts = rng.integers(10, 60, size=(20, 1)).astype(float)
+    factor = np.where(families == "d", odd_family_factor, 1.3)  # three families run 1.3x their layers
+    y = layer_sums[:, 0] * factor * rng.normal(1.0, 0.005, 20)
+    model = fit_log_ratio_model("latency_ms", layer_sums, counts, y, make_folds(families).splits)
+    assert bool(model.cv["columns"]) is corrected
+    if not corrected:  # held out, family d is better served by its plain layer sum than by any correction
+        assert model.cv["worse_than_layer_sum_on_folds"]
+        assert np.all(model.coef == 0.0)
