@@ -188,6 +188,7 @@ def _prediction_json(prediction) -> dict:
         "interval": {k: list(v) for k, v in prediction.interval.items()},
         "warnings": prediction.warnings,
         "traced_on": prediction.traced_on,
+        "novelty": prediction.novelty,
         "layers": json.loads(prediction.layers.to_json(orient="records")),
     }
 

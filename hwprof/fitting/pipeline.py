@@ -30,6 +30,7 @@ from hwprof.fitting.data import (
 from hwprof.fitting.layers import FAMILIES, MIN_ROWS, fit_op_model, make_folds
 from hwprof.fitting.network import analytic_design, energy_design, fit_log_ratio_model, fit_network_model, power_design
 from hwprof.models.spec import SWEEP_FAMILY
+from hwprof.predictor.domain import Domain
 from hwprof.predictor.features import (
     AGGREGATE_KINDS,
     BASE_VARIABLES,
@@ -123,6 +124,7 @@ def fit_training_data(
         np.ones(len(data.layers), dtype=bool),
         everything,
     )
+    doc["domain"] = _domain(data)
     predictor = Predictor(doc)
     if cv:
         choices = {
@@ -192,11 +194,24 @@ def refit_networks(predictor: Predictor, data: TrainingData, targets: Sequence[s
         data.relative_ci,
         fresh_memory=not allocator_pinned(data.sources),
     )
-    doc = dict(predictor.doc, network_models=docs, targets=list(docs), cv={"scheme": "none", "reason": "refitted"})
+    doc = dict(
+        predictor.doc,
+        network_models=docs,
+        targets=list(docs),
+        cv={"scheme": "none", "reason": "refitted"},
+        domain=_domain(data),
+    )
     doc["training"] = dict(
         doc.get("training", {}), network_refit={"networks": len(data.networks), "families": sorted(set(data.families))}
     )
     return Predictor(doc)
+
+
+def _domain(data: TrainingData) -> dict:
+    """Where the training networks lie. The distance a held-out family showed is measured between
+    families; with a single family, between models, as cross-validation then holds out rows."""
+    families = data.families if len(set(data.families)) >= 2 else np.asarray(data.networks.names)
+    return Domain.fit(data.networks.aggregates, families).to_json()
 
 
 def _configs(data: TrainingData):

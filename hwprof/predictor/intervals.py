@@ -33,6 +33,17 @@ def log_bounds(residuals: np.ndarray, confidence: float) -> tuple[float, float, 
     return centre - q, centre + q, "student-t (too few residuals for conformal)"
 
 
+def widest_bounds(residuals: np.ndarray) -> tuple[float, float, str]:
+    """(low, high, method) offsets covering every held-out residual: the interval for a network beyond
+    the region the held-out families validated, where no quantile of theirs is known to hold."""
+    r = np.asarray(residuals, dtype=float)
+    if r.size < 2:
+        return -math.inf, math.inf, "none: too few held-out residuals"
+    centre = float(np.median(r))
+    q = float(np.abs(r - centre).max())
+    return centre - q, centre + q, "widest held-out error"
+
+
 def held_out_coverage(residuals: np.ndarray, folds: np.ndarray, confidence: float) -> float | None:
     """Share of residuals inside the interval built from the *other* folds' residuals."""
     r = np.asarray(residuals, dtype=float)

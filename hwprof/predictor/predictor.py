@@ -26,6 +26,7 @@ import pandas as pd
 
 from hwprof.errors import HwprofError, option
 from hwprof.predictor import file as predictor_file
+from hwprof.predictor.domain import Domain
 from hwprof.predictor.features import (
     AGGREGATE_KINDS,
     OP_GROUPS,
@@ -35,7 +36,7 @@ from hwprof.predictor.features import (
     op_group,
     record_aggregates,
 )
-from hwprof.predictor.intervals import log_bounds
+from hwprof.predictor.intervals import log_bounds, widest_bounds
 from hwprof.predictor.layer_model import LayerModelSet
 from hwprof.predictor.network_model import CompiledNetworkModel, NetworkModel
 from hwprof.predictor.records import network_layers
@@ -56,6 +57,9 @@ class Prediction:
     layers: pd.DataFrame
     warnings: list[str] = field(default_factory=list)
     traced_on: str = "meta"  # "real" where the network could not be traced on meta tensors
+    # share of predicted time from uncovered op types or sizes, distance to the training networks, and
+    # whether that puts the network outside what held-out families validated (see Predictor.novelty)
+    novelty: dict[str, float | bool] = field(default_factory=dict)
 
 
 @dataclass
@@ -96,6 +100,8 @@ class Predictor:
         # (op, config) -> (encoded row z, log prediction per layer target): see _encode
         self._encoded: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}
         self._factors: dict[tuple[str, float], tuple[float, float]] = {}
+        # where the training networks lie; absent from files written before it existed
+        self.domain = Domain.from_json(doc["domain"]) if "domain" in doc else None
 
     # --- file ---
 
@@ -305,10 +311,15 @@ class Predictor:
         warnings = self._coverage_warnings(name, features, strict) + ([note] if note else [])
         arrays = self.predict_features(features, confidence)
         self._check_finite(arrays, [name])
+        novelty = self.novelty(features)
+        self._widen_outside(arrays, novelty["outside"])
+        if novelty["outside"][0]:
+            warnings.append(self._outside_note(novelty, 0))
         total = {key: float(values[0]) for key, values in arrays.items() if not key.endswith(("_low", "_high"))}
         interval = {t: (float(arrays[f"{t}_low"][0]), float(arrays[f"{t}_high"][0])) for t in self.targets}
         layers = self._layer_table(layer_names, records, features, confidence)
-        return Prediction(name, batch_size, confidence, total, interval, layers, warnings, traced_on)
+        novel = {key: values[0].item() for key, values in novelty.items()}
+        return Prediction(name, batch_size, confidence, total, interval, layers, warnings, traced_on, novel)
 
     def _check_finite(self, arrays: dict[str, np.ndarray], names: Sequence[str]) -> None:
         """A prediction is a finite positive number: anything else means a damaged or overflowing file."""
@@ -333,12 +344,84 @@ class Predictor:
         features = self.features(models, batch_size, input_shape)
         arrays = self.predict_features(features, confidence)
         self._check_finite(arrays, features.batch.names)
-        table = pd.DataFrame(arrays)
+        novelty = self.novelty(features)
+        self._widen_outside(arrays, novelty["outside"])
+        table = pd.DataFrame(arrays | novelty)
         table.insert(0, "model", features.batch.names)
         table.insert(1, "batch_size", features.batch.batch_sizes.astype(int))
         if features.traced_on:
             table["traced_on"] = features.traced_on
         return table
+
+    # --- how far from the training data ---
+
+    def novelty(self, features: NetworkFeatures) -> dict[str, np.ndarray]:
+        """Per network: `uncovered_share`, the share of its predicted latency from layers of op types with no
+        model of their own (or groups no training network had) or outside the sizes their model was trained
+        on; `distance` to the nearest training network (NaN for files without a domain); `outside`, true
+        where either goes beyond what held-out families showed in validation."""
+        latency, uncovered = self._layer_latency_and_uncovered(features)
+        total = features.membership @ latency
+        share = np.divide(
+            features.membership @ (latency * uncovered), total, out=np.zeros(len(features)), where=total > 0
+        )
+        if self.domain is None:
+            distance = np.full(len(features), np.nan)
+            far = np.zeros(len(features), dtype=bool)
+        else:
+            distance = self.domain.distance(features.batch.aggregates)
+            far = distance > self.domain.family_distance
+        return {"uncovered_share": share, "distance": distance, "outside": far | (share > UNCOVERED_SHARE_LIMIT)}
+
+    def _layer_latency_and_uncovered(self, features: NetworkFeatures) -> tuple[np.ndarray, np.ndarray]:
+        """Each unique layer's predicted latency (ms) and whether no training row covered it."""
+        layers = features.batch.layers
+        if self.layer_sets:
+            latency = features.layer_columns[:, : len(OP_GROUPS)].sum(axis=1)
+            stacked = self.layer_sets["latency_ms"].stacked
+            index = features.model_index["latency_ms"]
+            beyond = (features.z < stacked.low[index] - RANGE_TOLERANCE) | (
+                features.z > stacked.high[index] + RANGE_TOLERANCE
+            )
+            return latency, ~features.own_model | beyond.any(axis=1)
+        compiled = self.network_models["latency_ms"]
+        group_position = {group: i for i, group in enumerate(OP_GROUPS)}
+        latency = np.zeros(len(layers))
+        width = len(AGGREGATE_KINDS)
+        for u, record in enumerate(layers):
+            base = group_position[op_group(record.op)] * width
+            latency[u] = max(np.dot(record_aggregates(record), compiled.aggregates[base : base + width]), 0.0)
+        unseen = np.array([op_group(record.op) not in self.groups_seen for record in layers], dtype=bool)
+        return latency, unseen
+
+    def _widen_outside(self, arrays: dict[str, np.ndarray], outside: np.ndarray) -> None:
+        """Outside the validated region, intervals take the largest error any held-out family showed."""
+        if not outside.any():
+            return
+        for target in self._targets:
+            low, high, _ = widest_bounds(self.network_models[target].model.residuals)
+            arrays[f"{target}_low"] = np.where(
+                outside, np.minimum(arrays[f"{target}_low"], arrays[target] * math.exp(low)), arrays[f"{target}_low"]
+            )
+            arrays[f"{target}_high"] = np.where(
+                outside,
+                np.maximum(arrays[f"{target}_high"], arrays[target] * math.exp(high)),
+                arrays[f"{target}_high"],
+            )
+
+    def _outside_note(self, novelty: dict[str, np.ndarray], n: int) -> str:
+        parts = []
+        if novelty["uncovered_share"][n] > UNCOVERED_SHARE_LIMIT:
+            parts.append(
+                f"{novelty['uncovered_share'][n]:.0%} of its predicted time comes from op types or sizes "
+                "no training row covered"
+            )
+        if self.domain is not None and novelty["distance"][n] > self.domain.family_distance:
+            parts.append(
+                f"it lies {novelty['distance'][n]:.2f} from the nearest training network, where held-out "
+                f"families lay within {self.domain.family_distance:.2f}"
+            )
+        return f"outside the training data: {'; '.join(parts)}; its interval is widened to the largest error a held-out family showed"
 
     def _coverage_warnings(self, name: str, features: NetworkFeatures, strict: bool) -> list[str]:
         ops = sorted({record.op for record, own in zip(features.batch.layers, features.own_model) if not own})
@@ -395,6 +478,13 @@ class Predictor:
             table["model"] = "network-additive"
             table["latency_ms"] = row @ compiled.aggregates
         return table
+
+
+# A network is outside the training data when more than this share of its predicted time comes from
+# layers no training row covered; a layer is outside its model's training range when one of its encoded
+# variables lies beyond it by more than RANGE_TOLERANCE (about 10%, the encoding being logarithmic).
+UNCOVERED_SHARE_LIMIT = 0.1
+RANGE_TOLERANCE = 0.1
 
 
 def check_confidence(confidence: float) -> None:

@@ -22,6 +22,13 @@ def summary_lines(result: SearchResult) -> list[str]:
     budgets = ", ".join(c.text for c in result.constraints) or "none"
     held = f"the upper end of the {result.confidence:.0%} interval" if result.confidence else "the point prediction"
     lines.append(f"budgets: {budgets} (held against {held})")
+    outside = sum(bool(r.metrics.get("outside_training_data")) for r in result.records)
+    if outside:
+        lines.append(
+            f"{outside} of {len(result.records)} candidates lay outside the predictor's training data: their "
+            "intervals were widened to the largest error a held-out family showed; measure a few of them "
+            "(--verify) and refit to predict them with confidence"
+        )
     best = result.best
     if best is None:
         lines.append(_no_feasible_sentence(result))

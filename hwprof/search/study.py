@@ -208,6 +208,8 @@ class CostEstimator:
             if m in PREDICTED_METRICS
         }
         metrics["params"] = float(sum(p.numel() for p in module.parameters()))
+        # 1.0 where the candidate lies outside the predictor's training data (its interval was widened)
+        metrics["outside_training_data"] = float(bool(prediction.novelty.get("outside", False)))
         if self.needs_layers:
             metrics.update(_layer_metrics(module, self.space.input_shape, self.batch_size))
         checked = {}

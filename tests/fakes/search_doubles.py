@@ -53,6 +53,10 @@ def slow_score_toy(model: ToyNet, params: dict) -> float:
 class ToyPrediction:
     total: dict
     interval: dict
+    novelty: dict
+
+
+OUTSIDE_WIDTH = 12  # wider toy models lie outside the toy predictor's training data
 
 
 class ToyPredictor:
@@ -67,4 +71,4 @@ class ToyPredictor:
             "energy_mj": ENERGY_MJ_PER_WIDTH * width * batch_size,
         }
         interval = {k: (v * (1 - INTERVAL_HALF_WIDTH), v * (1 + INTERVAL_HALF_WIDTH)) for k, v in total.items()}
-        return ToyPrediction(total, interval)
+        return ToyPrediction(total, interval, {"outside": width > OUTSIDE_WIDTH})

@@ -111,3 +111,14 @@ def test_budgets_on_counted_work_and_memory_use_the_layer_extraction():
     assert result.best.params["width"] == 10
     assert result.best.metrics["flops"] == 40
     assert 0 < result.best.metrics["memory_mb"] < 0.001
+
+
+def test_the_summary_counts_candidates_outside_the_predictors_training_data():
+    from fakes.search_doubles import OUTSIDE_WIDTH
+    from hwprof.search.report import summary_lines
+
+    result = toy_search(["latency_ms<=1"], trials=20)
+    outside = [r for r in result.records if r.params["width"] > OUTSIDE_WIDTH]
+    assert all(r.metrics["outside_training_data"] == 1.0 for r in outside)
+    line = next(line for line in summary_lines(result) if "outside the predictor's training data" in line)
+    assert line.startswith(f"{len(outside)} of {len(result.records)} candidates")

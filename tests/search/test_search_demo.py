@@ -1,13 +1,12 @@
 """The built-in demo's pieces: the CNN family, its training objective, the files its predictor is fitted from."""
 
-from dataclasses import dataclass
-
 import pytest
 import torch
 from click.testing import CliRunner
 
 import hwprof.cli.search
 import hwprof.search.demo as demo
+from fakes.search_doubles import ToyPrediction
 from hwprof.cli import main
 from hwprof.models.spec import resolve_model
 
@@ -51,18 +50,12 @@ def test_training_learns_the_digits(monkeypatch, one_thread):
     assert demo.train_on_digits(demo.build_digits_cnn(**params), params) == accuracy  # seeded by the config
 
 
-@dataclass
-class _Prediction:
-    total: dict
-    interval: dict
-
-
 class ParamsPredictor:
     """Latency proportional to the parameter count: the median budget is then a known number."""
 
     def predict(self, spec, batch_size=1, input_shape=None, confidence=0.9):
         latency = sum(p.numel() for p in spec.module.parameters()) / 1e4
-        return _Prediction({"latency_ms": latency}, {"latency_ms": (latency * 0.9, latency * 1.1)})
+        return ToyPrediction({"latency_ms": latency}, {"latency_ms": (latency * 0.9, latency * 1.1)}, {})
 
 
 def test_default_budget_is_the_median_predicted_latency():
