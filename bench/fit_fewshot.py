@@ -67,6 +67,7 @@ def main() -> None:
     totals = data.networks.aggregates.reshape(n, len(OP_GROUPS), -1)
     gmac = totals[:, :, 1].sum(axis=1)
     params = _parameter_counts(data.networks.names)
+    op_counts = _cell_op_counts(data.networks.names)
     zoo = None
     if args.zoo:
         zoo_frame, zoo_sources = read_inputs(args.zoo)
@@ -90,7 +91,13 @@ def main() -> None:
     for size in SIZES:
         if size >= n - 5:
             continue
-        scores: dict[str, list] = {"hwprof network rows only": [], "FLOPs": [], "params": []}
+        scores: dict[str, list] = {
+            "hwprof network rows only": [],
+            "analytic model alone (before)": [],
+            "op-count ridge": [],
+            "FLOPs": [],
+            "params": [],
+        }
         if zoo is not None:
             scores["zoo layer predictor, no nb201 rows"] = []
             scores["zoo layer models, network model refitted on the N rows"] = []
@@ -102,6 +109,8 @@ def main() -> None:
                 predictor.features_from_batch(data.networks.select(test)), intervals=False
             )["latency_ms"]
             scores["hwprof network rows only"].append(_score(predicted, y[test]))
+            scores["analytic model alone (before)"].append(_score(_analytic_alone(data, train, test), y[test]))
+            scores["op-count ridge"].append(_score(_op_count_ridge(op_counts, y, train, test), y[test]))
             scores["FLOPs"].append(_score(gmac[test], y[test], ranking_only=True))
             scores["params"].append(_score(params[test], y[test], ranking_only=True))
             if zoo is not None:
@@ -112,6 +121,11 @@ def main() -> None:
                 )["latency_ms"]
                 scores["zoo layer models, network model refitted on the N rows"].append(_score(both, y[test]))
         results["sizes"][str(size)] = {label: _summary(values) for label, values in scores.items()}
+        results["below_ridge_draws"] = results.get("below_ridge_draws", {})
+        results["below_ridge_draws"][str(size)] = sum(
+            mine["spearman"] < ridge["spearman"]
+            for mine, ridge in zip(scores["hwprof network rows only"], scores["op-count ridge"])
+        )
         print(
             f"N={size}: " + ", ".join(f"{k} {v['spearman_mean']:.3f}" for k, v in results["sizes"][str(size)].items()),
             file=sys.stderr,
@@ -137,6 +151,33 @@ def _run_to_run(data, other_path: str) -> dict:
         "spearman": float(stats.spearmanr(both.iloc[:, 0], both.iloc[:, 1]).statistic),
         "median_abs_ratio_minus_1": float(np.median(np.abs(ratio - 1))),
     }
+
+
+def _analytic_alone(data, train, test) -> np.ndarray:
+    """The per-group analytic model with no baseline candidates: what `fit` on network rows did before."""
+    from hwprof.fitting.layers import make_folds
+    from hwprof.fitting.network import analytic_design, fit_network_model
+
+    sub = data.networks.select(train)
+    y = data.targets["latency_ms"][train]
+    design, x = analytic_design(sub.aggregates, y)
+    model = fit_network_model("latency_ms", x, y, design, make_folds(data.families[train]).splits)
+    _, x_test = analytic_design(data.networks.select(test).aggregates, data.targets["latency_ms"][test])
+    return np.maximum(x_test @ model.coef, 1e-9)
+
+
+def _cell_op_counts(names) -> np.ndarray:
+    """How many edges of each NAS-Bench-201 op a cell has: the baseline of the few-shot literature."""
+    ops = ["nor_conv_3x3", "nor_conv_1x1", "avg_pool_3x3", "skip_connect", "none"]
+    return np.array([[name.count(f"{op}~") for op in ops] for name in names], dtype=float)
+
+
+def _op_count_ridge(counts: np.ndarray, y: np.ndarray, train, test) -> np.ndarray:
+    """Ridge regression of log latency on the five op counts, its penalty by leave-one-out."""
+    from sklearn.linear_model import RidgeCV
+
+    model = RidgeCV(alphas=np.logspace(-3, 3, 13)).fit(counts[train], np.log(y[train]))
+    return np.exp(model.predict(counts[test]))
 
 
 def _parameter_counts(names) -> np.ndarray:
@@ -188,6 +229,14 @@ def markdown(results: dict) -> str:
             )
             + " |"
         )
+    if results.get("below_ridge_draws"):
+        lines += [
+            "",
+            "Draws (of "
+            + str(results["draws"])
+            + ") where hwprof ranked the held-out networks below the op-count ridge: "
+            + ", ".join(f"N={size}: {count}" for size, count in results["below_ridge_draws"].items()),
+        ]
     lines += [
         "",
         "MAPE of the fitted predictors (mean over draws):",

@@ -30,6 +30,7 @@ from hwprof.predictor.network_model import RATIO_COLUMNS, NetworkModel, ratio_fe
 LAMBDAS = (0.01, 0.1, 1.0, 10.0, 100.0, 1000.0)
 SMALL_SAMPLE_LAMBDA = 10.0  # used when there are too few networks to cross-validate the choice
 MIN_ROWS_FOR_LAMBDA_CV = 6
+MIN_ROWS_FOR_BASELINES = 4  # leave-one-out over 4 networks still scores a 2-parameter line
 RATIO_LAMBDAS = (0.1, 1.0, 10.0, 100.0, 1e3, 1e4, 1e6)
 MIN_LAYER_SHARE = 0.25  # the fresh-memory cost may explain at most 3/4 of a training network's latency
 
@@ -83,15 +84,21 @@ def solve(x: np.ndarray, y: np.ndarray, design: Design, lam: float, weights: np.
     return coef
 
 
-def choose_lambda(x: np.ndarray, y: np.ndarray, design: Design, splits, weights: np.ndarray) -> tuple[float, dict]:
-    """The penalty with the lowest cross-validated (weighted) log error; a fixed strong one for tiny samples."""
+def choose_lambda(
+    x: np.ndarray, y: np.ndarray, design: Design, splits, weights: np.ndarray, design_for=None
+) -> tuple[float, dict]:
+    """The penalty with the lowest cross-validated (weighted) log error; a fixed strong one for tiny samples.
+
+    `design_for(train rows)` gives each fold a design of its own where the prior is learnt from the data,
+    so the held-out rows do not shape what the fold's model is pulled toward."""
     if len(y) < MIN_ROWS_FOR_LAMBDA_CV or not splits:
         return SMALL_SAMPLE_LAMBDA, {}
     errors = {}
+    fold_designs = [design_for(train) if design_for else design for train, _ in splits]
     for lam in LAMBDAS:
         squared, used = [], []
-        for train, test in splits:
-            coef = solve(x[train], y[train], design, lam, weights[train])
+        for (train, test), fold_design in zip(splits, fold_designs):
+            coef = solve(x[train], y[train], fold_design, lam, weights[train])
             predicted = np.maximum(x[test] @ coef, 1e-9 * y[test])
             squared.append(weights[test] * np.log(y[test] / predicted) ** 2)
             used.append(weights[test])
@@ -101,12 +108,92 @@ def choose_lambda(x: np.ndarray, y: np.ndarray, design: Design, splits, weights:
 
 
 def fit_network_model(
-    target: str, x: np.ndarray, y: np.ndarray, design: Design, splits, relative_ci: np.ndarray | None = None
+    target: str,
+    x: np.ndarray,
+    y: np.ndarray,
+    design: Design,
+    splits,
+    relative_ci: np.ndarray | None = None,
+    design_for=None,
 ) -> NetworkModel:
     weights = precision_weights(relative_ci, len(y))
-    lam, errors = choose_lambda(x, y, design, splits, weights)
+    lam, errors = choose_lambda(x, y, design, splits, weights, design_for)
     coef = solve(x, y, design, lam, weights)
     return NetworkModel(target, design.columns, coef, lam, cv={"lambda_log_rmse": errors})
+
+
+def fit_analytic_latency(
+    aggregates: np.ndarray, y: np.ndarray, splits, relative_ci: np.ndarray | None = None
+) -> NetworkModel:
+    """Latency from network rows alone: the per-group analytic model, unless a simpler baseline does as
+    well in the same cross-validation.
+
+    With few networks the analytic model's 25 costs can overfit where a line through the MACs, or a
+    ridge on how many layers of each op group a network has, ranks unseen networks better. Both are
+    the analytic model with tied or zeroed columns, so whichever wins is stored in the same form;
+    the analytic model must beat the better baseline by 2% to be taken."""
+    design, x = analytic_design(aggregates, y)
+    weights = precision_weights(relative_ci, len(y))
+
+    def analytic_for(rows: np.ndarray) -> Design:
+        return analytic_design(aggregates[rows], y[rows])[0]
+
+    analytic = fit_network_model("latency_ms", x, y, design, splits, relative_ci, analytic_for)
+    if len(y) < MIN_ROWS_FOR_BASELINES or not splits:
+        return analytic
+    columns = design.columns
+    gmac = np.array([c.startswith("gmac:") for c in columns])
+    counts = np.array([c.startswith("count:") or c == "intercept" for c in columns])
+    intercept = np.array([c == "intercept" for c in columns])
+
+    def fit_flops(rows: np.ndarray) -> np.ndarray:
+        """latency = a x total GMAC + b, a, b >= 0: every gmac column gets the same cost."""
+        line = np.column_stack([x[rows][:, gmac].sum(axis=1), np.ones(len(rows))]) / y[rows, None]
+        root = np.sqrt(weights[rows])
+        a, b = lsq_linear(line * root[:, None], root, bounds=(0.0, np.inf), method="bvls").x
+        return np.where(gmac, a, 0.0) + np.where(intercept, b, 0.0)
+
+    def count_design(full: Design) -> Design:
+        keep = [c for c, kept in zip(columns, counts) if kept]
+        return Design(keep, full.prior[counts], full.lower[counts], full.upper[counts])
+
+    count_lam, _ = choose_lambda(
+        x[:, counts], y, count_design(design), splits, weights, lambda rows: count_design(analytic_for(rows))
+    )
+
+    # each candidate is refitted from the training rows alone, its prior included (the shared costs
+    # the analytic model is pulled toward would otherwise carry the held-out networks into its fit)
+    def fit_counts(rows: np.ndarray) -> np.ndarray:
+        coef = np.zeros(len(columns))
+        own = count_design(analytic_for(rows))
+        coef[counts] = solve(x[rows][:, counts], y[rows], own, count_lam, weights[rows])
+        return coef
+
+    def fit_full(rows: np.ndarray) -> np.ndarray:
+        return solve(x[rows], y[rows], analytic_for(rows), analytic.lam, weights[rows])
+
+    errors = {
+        name: _cv_log_rmse(fitter, x, y, splits, weights)
+        for name, fitter in (("flops", fit_flops), ("op_counts", fit_counts), ("analytic", fit_full))
+    }
+    baseline = min(("flops", "op_counts"), key=errors.get)  # flops first: the simpler wins a tie
+    chosen = "analytic" if errors["analytic"] < errors[baseline] * 0.98 else baseline
+    cv = dict(analytic.cv, candidates_log_rmse=errors, chosen=chosen)
+    if chosen == "analytic":
+        return NetworkModel("latency_ms", columns, analytic.coef, analytic.lam, cv=cv)
+    everything = np.arange(len(y))
+    coef = fit_flops(everything) if chosen == "flops" else fit_counts(everything)
+    return NetworkModel("latency_ms", columns, coef, count_lam if chosen == "op_counts" else 0.0, cv=cv)
+
+
+def _cv_log_rmse(fitter, x: np.ndarray, y: np.ndarray, splits, weights: np.ndarray) -> float:
+    """Held-out weighted log error of `fitter(train rows) -> coefficients` over the splits."""
+    squared, used = [], []
+    for train, test in splits:
+        predicted = np.maximum(x[test] @ fitter(train), 1e-9 * y[test])
+        squared.append(weights[test] * np.log(y[test] / predicted) ** 2)
+        used.append(weights[test])
+    return float(np.sqrt(np.sum(np.concatenate(squared)) / np.sum(np.concatenate(used))))
 
 
 # Nested candidate column sets of the correction: a constant ratio; plus the layer density (a cost per

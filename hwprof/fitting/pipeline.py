@@ -28,7 +28,13 @@ from hwprof.fitting.data import (
     training_data,
 )
 from hwprof.fitting.layers import FAMILIES, MIN_ROWS, fit_op_model, make_folds
-from hwprof.fitting.network import analytic_design, energy_design, fit_log_ratio_model, fit_network_model, power_design
+from hwprof.fitting.network import (
+    energy_design,
+    fit_analytic_latency,
+    fit_log_ratio_model,
+    fit_network_model,
+    power_design,
+)
 from hwprof.models.spec import SWEEP_FAMILY
 from hwprof.predictor.domain import Domain
 from hwprof.predictor.features import (
@@ -394,8 +400,7 @@ def _fit_network_targets(
         layer_sums = _layer_sums(sets, batch, network_z)
     else:
         layer_sums = None
-        design, x = analytic_design(batch.aggregates, y)
-        latency_model = fit_network_model("latency_ms", x, y, design, splits, relative_ci)
+        latency_model = fit_analytic_latency(batch.aggregates, y, splits, relative_ci)
     docs["latency_ms"] = latency_model.to_json()
     predicted_latency, contributions = CompiledNetworkModel(latency_model).latency_parts(layer_sums, batch.aggregates)
     predicted_latency = np.maximum(predicted_latency, 1e-6)

@@ -124,3 +124,42 @@ def test_a_correction_that_makes_a_held_out_family_worse_is_dropped(odd_family_f
     if not corrected:  # held out, family d is better served by its plain layer sum than by any correction
         assert model.cv["worse_than_layer_sum_on_folds"]
         assert np.all(model.coef == 0.0)
+
+
+def _aggregates(rng, n):
+    from hwprof.predictor.features import AGGREGATE_KINDS, OP_GROUPS
+
+    per_group = np.zeros((n, len(OP_GROUPS), len(AGGREGATE_KINDS)))
+    per_group[:, :3, 0] = rng.integers(2, 30, size=(n, 3))  # layers in three groups
+    per_group[:, :3, 1] = rng.uniform(0.01, 2.0, size=(n, 3))  # GMAC
+    per_group[:, :3, 2] = rng.uniform(1.0, 50.0, size=(n, 3))  # MB
+    return per_group.reshape(n, -1)
+
+
+@pytest.mark.parametrize("law, expected", [("flops", "flops"), ("per_group", "analytic")])
+def test_network_rows_alone_fall_back_to_a_baseline_the_analytic_model_does_not_beat(law, expected):
+    from hwprof.fitting.layers import make_folds
+    from hwprof.fitting.network import fit_analytic_latency
+    from hwprof.predictor.features import AGGREGATE_KINDS, OP_GROUPS
+
+    rng = np.random.default_rng(2)
+    n = 6 if law == "flops" else 40
+    aggregates = _aggregates(rng, n)
+    per_group = aggregates.reshape(n, len(OP_GROUPS), len(AGGREGATE_KINDS))
+    if law == "flops":  # latency is a line through the total MACs
+        y = 3.0 * per_group[:, :, 1].sum(axis=1) + 0.5
+    else:  # each group costs differently per layer and per MB, which no baseline can express
+        y = per_group[:, 0, 0] * 0.4 + per_group[:, 1, 2] * 0.3 + per_group[:, 2, 1] * 0.2 + 0.1
+    y = y * np.exp(rng.normal(0, 0.05, n))
+    model = fit_analytic_latency(aggregates, y, make_folds(np.array([f"f{i % 5}" for i in range(n)])).splits)
+    assert model.cv["chosen"] == expected
+    errors = model.cv["candidates_log_rmse"]
+    assert errors[expected] <= min(errors.values()) / 0.98  # never worse than a baseline in its own CV
+    predicted = np.column_stack([aggregates.reshape(n, -1)[:, _additive_index()], np.ones(n)]) @ model.coef
+    assert np.median(np.abs(predicted / y - 1)) < 0.1
+
+
+def _additive_index():
+    from hwprof.predictor.features import ADDITIVE_KINDS, AGGREGATE_KINDS, OP_GROUPS
+
+    return [g * len(AGGREGATE_KINDS) + AGGREGATE_KINDS.index(k) for g in range(len(OP_GROUPS)) for k in ADDITIVE_KINDS]
