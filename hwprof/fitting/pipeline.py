@@ -18,6 +18,7 @@ from scipy import stats
 
 from hwprof.errors import HwprofError, option
 from hwprof.files import check_output
+from hwprof.fitting.advice import data_advice
 from hwprof.fitting.data import (
     TrainingData,
     allocator_pinned,
@@ -95,12 +96,15 @@ def fit(
     mixed_allocators = allocator_warning(sources)
     if mixed_allocators:
         say(f"warning: {mixed_allocators}")
+    advice = data_advice(data)
+    for note in advice:
+        say(f"note: {note}")
     wanted = requested_targets(targets, data)
     if base_predictor is not None:
         predictor = adapt_training_data(base_predictor, data, wanted, cv=cv, progress=progress)
     else:
         predictor = fit_training_data(data, wanted, family, cv=cv, progress=progress)
-    predictor.doc["training"]["warnings"] = [mixed_allocators] if mixed_allocators else []
+    predictor.doc["training"]["warnings"] = ([mixed_allocators] if mixed_allocators else []) + advice
     if out is not None:
         predictor.save(out)
     return predictor

@@ -1,0 +1,40 @@
+"""What the training data lacks, one line each, with the command that fixes it.
+
+A fit on what one default `hwprof measure` collects is much less accurate than
+on the benchmark recipe; most of the gap is data the fit could not validate or
+extrapolate from. These notes say which, where `fit` can tell.
+"""
+
+from __future__ import annotations
+
+from hwprof.fitting.data import TrainingData
+
+MIN_FAMILIES = 3  # leave-one-family-out needs three families to hold out
+MIN_CONFIGS_PER_OP = 10  # fewer distinct measured configurations and an op's layer model extrapolates
+
+
+def data_advice(data: TrainingData) -> list[str]:
+    """Notes on what `data` lacks for a predictor that generalises, each ending in the command to run."""
+    from hwprof.sample_models.sweep import SAMPLERS
+
+    notes = []
+    families = sorted(set(data.families))
+    if len(families) < MIN_FAMILIES:
+        notes.append(
+            f"the networks come from {len(families)} famil{'y' if len(families) == 1 else 'ies'} "
+            f"({', '.join(families)}): validation cannot hold a family out, so the reported accuracy and the "
+            "intervals describe networks like these only; measure networks of at least 3 families (for example "
+            "`hwprof measure resnet18 mobilenet_v2 vgg11 --out more.parquet`) and fit with them"
+        )
+    if len(data.layers):
+        configs = data.layers.groupby("op").size()
+        in_networks = {record.op for record in data.networks.layers}
+        thin = sorted(op for op in in_networks & set(SAMPLERS) if configs.get(op, 0) < MIN_CONFIGS_PER_OP)
+        if thin:
+            sweeps = " ".join(f"sweep:{op}" for op in thin)
+            notes.append(
+                f"{', '.join(thin)} {'has' if len(thin) == 1 else 'have'} fewer than {MIN_CONFIGS_PER_OP} distinct "
+                "measured layer configurations, so their layer models extrapolate to the sizes of new networks; "
+                f"measure a sweep (`hwprof measure {sweeps} --out sweeps.parquet`) and fit with it"
+            )
+    return notes
