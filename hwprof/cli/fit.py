@@ -42,6 +42,13 @@ from hwprof.schema import METRIC_LABELS
     help="Keep this predictor's layer models and learn only the network models from DATASETS' "
     "network rows (a few networks measured on a new board or search space).",
 )
+@click.option(
+    "--prior",
+    multiple=True,
+    metavar="DATASET",
+    help="Datasets of other boards (repeatable): DATASETS' few networks pick the board they resemble, "
+    "whose predictor is adapted to them (as few as 5 networks).",
+)
 @click.option("--no-cv", is_flag=True, help="Skip leave-one-family-out validation (no calibrated intervals).")
 @click.option(
     "--no-align-runs",
@@ -50,7 +57,7 @@ from hwprof.schema import METRIC_LABELS
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the cross-validated metrics as JSON.")
 @click.option("--quiet", is_flag=True, help="No progress output.")
-def fit(datasets, out, force, targets, family, device_name, base, no_cv, no_align_runs, as_json, quiet):
+def fit(datasets, out, force, targets, family, device_name, base, prior, no_cv, no_align_runs, as_json, quiet):
     """Fit a cost model to DATASETS and write it to --out.
 
     DATASET is an hwprof dataset (layer and network rows) or any CSV/Parquet
@@ -72,6 +79,7 @@ def fit(datasets, out, force, targets, family, device_name, base, no_cv, no_alig
         base=base,
         align_runs=not no_align_runs,
         force=force,
+        prior=list(prior),
     )
     if quiet or as_json:  # progress (and the warnings in it) was silent: warnings still reach stderr
         for warning in predictor.doc["training"].get("warnings", []):

@@ -36,6 +36,7 @@ from hwprof.fitting.network import (
     fit_network_model,
     power_design,
 )
+from hwprof.fitting.prior import fit_from_prior
 from hwprof.models.spec import SWEEP_FAMILY
 from hwprof.predictor.domain import Domain
 from hwprof.predictor.features import (
@@ -71,6 +72,7 @@ def fit(
     base: str | os.PathLike | None = None,
     align_runs: bool = True,
     force: bool = False,
+    prior: Sequence[str | os.PathLike] | None = None,
 ) -> Predictor:
     """Datasets in, predictor out (written to `out` when given; an existing file is replaced only with `force`,
     and never one of the inputs).
@@ -80,11 +82,18 @@ def fit(
 
     With `base` (a predictor file), its layer models are kept and only the network
     models are learned from the datasets' network rows: a few whole networks measured
-    on a new board or in a new search space adapt an existing predictor."""
+    on a new board or in a new search space adapt an existing predictor.
+
+    With `prior` (datasets of other boards, each with its own device_name), the fleet board whose
+    predictions match the datasets' few networks best is adapted to them (hwprof/fitting/prior.py)."""
     if family not in FAMILIES:
         raise HwprofError(f"unknown model family {family!r}; choose polynomial, trees or auto")
+    if base is not None and prior:
+        raise HwprofError(
+            f"give {option('base')} (one predictor to adapt) or {option('prior')} (other boards' datasets), not both"
+        )
     if out is not None:
-        check_output(out, inputs=[*paths, *([base] if base is not None else [])], force=force)
+        check_output(out, inputs=[*paths, *([base] if base is not None else []), *(prior or [])], force=force)
     say = (progress or Progress()).note
     base_predictor = load_predictor(base) if base is not None else None
     frame, sources = read_inputs(paths)
@@ -100,7 +109,10 @@ def fit(
     for note in advice:
         say(f"note: {note}")
     wanted = requested_targets(targets, data)
-    if base_predictor is not None:
+    if prior:
+        fleet, fleet_sources = read_inputs(prior)
+        predictor = fit_from_prior(data, fleet, fleet_sources, wanted, family, cv=cv, progress=progress)
+    elif base_predictor is not None:
         predictor = adapt_training_data(base_predictor, data, wanted, cv=cv, progress=progress)
     else:
         predictor = fit_training_data(data, wanted, family, cv=cv, progress=progress)

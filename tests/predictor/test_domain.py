@@ -1,52 +1,21 @@
 """A prediction says when the network lies outside the training data, and widens its interval."""
 
 import numpy as np
-import pandas as pd
 import pytest
 
-from fakes.synthetic import DEVICE, _row, write
+from fakes.cells import CELLS, NEW_CELL, cell_frame
+from fakes.synthetic import DEVICE, write
 from hwprof.predictor.domain import Domain
-from hwprof.predictor.features import AGGREGATE_KINDS, OP_GROUPS, LayerRecord
+from hwprof.predictor.features import AGGREGATE_KINDS, OP_GROUPS
 from hwprof.predictor.predictor import load_predictor
-from hwprof.predictor.records import network_layers
-from hwprof.schema import REQUIRED_COLUMNS
-
-CELLS = [
-    "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|",
-    "|nor_conv_1x1~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_1x1~1|nor_conv_3x3~2|",
-    "|avg_pool_3x3~0|+|nor_conv_1x1~0|skip_connect~1|+|nor_conv_3x3~0|none~1|nor_conv_1x1~2|",
-    "|nor_conv_3x3~0|+|none~0|nor_conv_1x1~1|+|avg_pool_3x3~0|skip_connect~1|nor_conv_3x3~2|",
-    "|skip_connect~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_1x1~0|avg_pool_3x3~1|skip_connect~2|",
-    "|nor_conv_1x1~0|+|nor_conv_1x1~0|nor_conv_1x1~1|+|nor_conv_3x3~0|nor_conv_1x1~1|avg_pool_3x3~2|",
-    "|nor_conv_3x3~0|+|avg_pool_3x3~0|nor_conv_3x3~1|+|nor_conv_1x1~0|nor_conv_3x3~1|none~2|",
-    "|none~0|+|nor_conv_3x3~0|nor_conv_1x1~1|+|nor_conv_3x3~0|skip_connect~1|nor_conv_1x1~2|",
-    "|nor_conv_1x1~0|+|skip_connect~0|nor_conv_3x3~1|+|avg_pool_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|",
-    "|avg_pool_3x3~0|+|nor_conv_3x3~0|none~1|+|nor_conv_3x3~0|nor_conv_3x3~1|skip_connect~2|",
-]
-NEW_CELL = "nb201:|nor_conv_3x3~0|+|nor_conv_1x1~0|nor_conv_3x3~1|+|skip_connect~0|avg_pool_3x3~1|nor_conv_1x1~2|"
-
-
-def planted_ms(records) -> float:
-    """0.8 ms per GMAC, 0.02 ms per MB moved, 5 us per layer."""
-    gmac = sum(r.flops for r in records) / 1e9
-    mb = sum(r.input_bytes + r.output_bytes + r.weight_bytes for r in records) / 1e6
-    return 0.8 * gmac + 0.02 * mb + 0.005 * len(records)
 
 
 @pytest.fixture(scope="module")
 def nb201_only_predictor(tmp_path_factory):
     from hwprof.fitting.pipeline import fit
 
-    rng = np.random.default_rng(0)
-    rows = []
-    for cell in CELLS:
-        for batch in (1, 2):
-            records = network_layers(f"nb201:{cell}", batch).records
-            total = LayerRecord("network", "{}", sum(r.flops for r in records), 0.0, 0.0, 0.0)
-            latency = planted_ms(records) * float(np.exp(rng.normal(0, 0.03)))
-            rows.append(_row("network", f"nb201:{cell}", batch, -1, "", total, latency, None, DEVICE))
     directory = tmp_path_factory.mktemp("domain")
-    dataset = write(pd.DataFrame(rows, columns=list(REQUIRED_COLUMNS)), directory / "nb201.parquet")
+    dataset = write(cell_frame(CELLS, DEVICE), directory / "nb201.parquet")
     out = directory / "predictor.json"
     fit([dataset], out)
     return load_predictor(out)

@@ -1,0 +1,149 @@
+"""Transfer across boards: `fit --prior` against fitting the new board's few networks alone.
+
+    python bench/fit_prior.py [--draws 20]
+
+No fleet of real boards has measured the zoo yet, so genuinely different
+execution configurations of this machine stand in for boards, each measured
+over the same zoo networks with its layers: two threads with glibc's
+allocator (zoo.parquet), one thread with glibc's allocator (zoo_t1.parquet)
+and one thread with the allocator pinned (zoo_steady.parquet). Leave one
+configuration out: the others are the fleet; N of the held-out one's network
+rows (N = 5, 10, drawn at random) are the new board's data; the rest of its
+network rows score the result (MAPE, Spearman). Side by side on the same
+draws: the network rows alone (`fit` without a prior), and both ways of
+adapting the chosen fleet board's predictor that `fit --prior` picks between
+by leave-one-out: scaled by the median ratio, or its network model refitted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from fit_common import DATA  # noqa: E402
+from results_io import emit_markdown  # noqa: E402
+
+BOARDS = {  # configuration -> dataset
+    "2 threads, glibc allocator": "zoo.parquet",
+    "1 thread, glibc allocator": "zoo_t1.parquet",
+    "1 thread, allocator pinned": "zoo_steady.parquet",
+}
+SIZES = (5, 10)
+LABELS = ("fit --prior", "chosen board, scaled only", "chosen board, network model refitted", "network rows alone")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--draws", type=int, default=20)
+    parser.add_argument("--family", default="polynomial", help="layer model family of the fleet's predictors")
+    parser.add_argument("--out", default=str(HERE / "results" / "fit_prior.json"))
+    args = parser.parse_args()
+
+    from hwprof.drivers.host import cpu_model
+    from hwprof.fitting.data import read_inputs, training_data
+    from hwprof.fitting.pipeline import adapt_training_data, fit_training_data
+    from hwprof.fitting.prior import adapt_from_fleet, fleet_predictors
+
+    frames = {}
+    for board, name in BOARDS.items():
+        frame, sources = read_inputs([str(DATA / name)])
+        frames[board] = (frame.assign(device_name=board), sources)
+    results = {
+        "command": " ".join(["python", *sys.argv]),
+        "machine": f"{cpu_model()}, {os.cpu_count()} cores",
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "boards": BOARDS,
+        "draws": args.draws,
+        "held_out": {},
+    }
+    # each board's predictor is fitted once; a fleet is every board but the held-out one
+    everyone = fleet_predictors(
+        pd.concat([f for f, _ in frames.values()]),
+        [s for _, sources in frames.values() for s in sources],
+        args.family,
+    )
+    rng = np.random.default_rng(0)
+    for held, (frame, sources) in frames.items():
+        networks = frame[frame["kind"] == "network"]
+        data = training_data(networks, held, sources)
+        y = data.targets["latency_ms"]
+        fleet = {board: p for board, p in everyone.items() if board != held}
+        entry = {}
+        for size in SIZES:
+            scores = {label: [] for label in LABELS}
+            chosen, hows = [], []
+            for _ in range(args.draws):
+                order = rng.permutation(len(y))
+                train, test = order[:size], order[size:]
+                subset = data.subset(train)
+                prior = adapt_from_fleet(subset, fleet, cv=False)
+                best = prior.doc["training"]["prior"]["boards"][0]
+                chosen.append(best["device_name"])
+                hows.append(prior.doc["training"]["prior"]["how"])
+                test_features = data.networks.select(test)
+                base = fleet[best["device_name"]]
+                predictions = {
+                    "fit --prior": _predict(prior, test_features),
+                    "chosen board, scaled only": _predict(base, test_features) * best["scale"],
+                    "chosen board, network model refitted": _predict(
+                        adapt_training_data(base, subset, ["latency_ms"], cv=False), test_features
+                    ),
+                    "network rows alone": _predict(fit_training_data(subset, ["latency_ms"], cv=False), test_features),
+                }
+                for label, predicted in predictions.items():
+                    scores[label].append(_score(predicted, y[test]))
+            entry[str(size)] = {
+                label: {key: float(np.mean([s[key] for s in values])) for key in ("mape", "spearman")}
+                for label, values in scores.items()
+            }
+            entry[str(size)]["chosen"] = {board: chosen.count(board) for board in sorted(set(chosen))}
+            entry[str(size)]["how"] = {how: hows.count(how) for how in sorted(set(hows))}
+            print(held, size, entry[str(size)], file=sys.stderr)
+        results["held_out"][held] = entry
+    emit_markdown(results, markdown(results), args.out)
+
+
+def _predict(predictor, batch) -> np.ndarray:
+    return predictor.predict_features(predictor.features_from_batch(batch), intervals=False)["latency_ms"]
+
+
+def _score(predicted: np.ndarray, measured: np.ndarray) -> dict:
+    return {
+        "mape": float(np.mean(np.abs(predicted / measured - 1))),
+        "spearman": float(stats.spearmanr(predicted, measured).statistic),
+    }
+
+
+def markdown(results: dict) -> str:
+    lines = [
+        f"### Transfer across configurations of one machine ({results['date']})",
+        "",
+        f"Command: `{results['command']}`  ",
+        f"Machine: {results['machine']}; {results['draws']} draws per N, scored on the held-out board's other networks",
+        "",
+        "MAPE / Spearman on the held-out board's other networks (mean over draws):",
+        "",
+        "| held-out board | N | " + " | ".join(LABELS) + " | boards chosen | scaled / refitted |",
+        "|---|---:|" + "---|" * (len(LABELS) + 2),
+    ]
+    for held, entry in results["held_out"].items():
+        for size, scores in entry.items():
+            cells = [f"{scores[label]['mape']:.1%} / {scores[label]['spearman']:.3f}" for label in LABELS]
+            chosen = ", ".join(f"{board} x{count}" for board, count in scores["chosen"].items())
+            how = f"{scores['how'].get('scaled', 0)} / {scores['how'].get('adapted', 0)}"
+            lines.append(f"| {held} | {size} | " + " | ".join(cells) + f" | {chosen} | {how} |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    main()

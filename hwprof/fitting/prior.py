@@ -1,0 +1,184 @@
+"""A new board from a few networks and the boards a fleet has measured (HELP's idea, kept simple).
+
+Boards differ in speed far more than in which networks are slow on them, so a
+board is described by its latencies on a handful of networks: each fleet board's
+predictor predicts those networks, and the board whose predictions match them
+best up to one scale factor (the smallest spread of log(measured / predicted))
+is the one the new board resembles. Its predictor is then adapted to the new
+board: with layer models, its network model is learnt again from the new rows
+(as `fit --base` does); without, its predictions are scaled by the factor. The
+predictor file records every board considered, how well each matched, and which
+one it learnt from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from hwprof.errors import HwprofError
+from hwprof.fitting.data import TrainingData, device_of, training_data
+from hwprof.predictor.predictor import Predictor
+from hwprof.progress import Progress
+
+MIN_NEW_ROWS = 3  # one scale factor and a spread need at least three networks
+
+
+@dataclass(frozen=True)
+class BoardMatch:
+    device_name: str
+    networks: int  # the new board's networks it was scored on
+    log_rmse: float  # spread of log(measured / predicted) around its median: 0 = the same board, scaled
+    log_scale: float  # median of log(measured / predicted): how much slower the new board is
+
+    def to_json(self) -> dict:
+        return {
+            "device_name": self.device_name,
+            "networks": self.networks,
+            "log_rmse": self.log_rmse,
+            "scale": float(np.exp(self.log_scale)),
+        }
+
+
+def fit_from_prior(
+    data: TrainingData,
+    fleet: pd.DataFrame,
+    fleet_sources: list[dict],
+    targets: Sequence[str],
+    family: str = "auto",
+    cv: bool = True,
+    progress: Progress | None = None,
+) -> Predictor:
+    """A predictor for `data`'s board from the fleet board its few networks resemble most."""
+    predictors = fleet_predictors(fleet, fleet_sources, family, exclude=data.device_name, progress=progress)
+    predictor = adapt_from_fleet(data, predictors, cv=cv, progress=progress)
+    predictor.doc["training"]["prior"]["sources"] = [s.get("path") for s in fleet_sources if s.get("path")]
+    if set(targets) - {"latency_ms"}:
+        (progress or Progress()).note(
+            "prior: power and energy are not transferred between boards; the predictor gives latency only"
+        )
+    return predictor
+
+
+def fleet_predictors(
+    fleet: pd.DataFrame,
+    fleet_sources: list[dict],
+    family: str = "auto",
+    exclude: str | None = None,
+    progress: Progress | None = None,
+) -> dict[str, Predictor]:
+    """One latency predictor per board of the fleet's datasets (but `exclude`, the board being fitted)."""
+    from hwprof.fitting.pipeline import fit_training_data
+
+    say = (progress or Progress()).note
+    devices = device_of(fleet)
+    boards = sorted(set(devices) - {exclude})
+    if not boards:
+        raise HwprofError(
+            f"the prior datasets hold no board other than {exclude!r}: give datasets measured on "
+            "other boards (each with its own device_name)"
+        )
+    predictors = {}
+    for board in boards:
+        say(f"prior: fitting {board}")
+        board_data = training_data(fleet[devices == board], board, fleet_sources)
+        predictors[board] = fit_training_data(board_data, ["latency_ms"], family, cv=False)
+    return predictors
+
+
+def adapt_from_fleet(
+    data: TrainingData, predictors: dict[str, Predictor], cv: bool = True, progress: Progress | None = None
+) -> Predictor:
+    """The fleet predictor whose predictions match `data`'s networks best up to a scale, adapted to them."""
+    from hwprof.fitting.pipeline import adapt_training_data
+
+    say = (progress or Progress()).note
+    y = data.targets["latency_ms"]
+    measured = np.isfinite(y) & (y > 0)
+    if measured.sum() < MIN_NEW_ROWS:
+        raise HwprofError(
+            f"fitting from a prior needs the new board's latency on at least {MIN_NEW_ROWS} networks; "
+            f"the datasets give {int(measured.sum())}"
+        )
+    matches = []
+    for board, predictor in predictors.items():
+        predicted = predictor.predict_features(predictor.features_from_batch(data.networks), intervals=False)
+        r = np.log(y[measured] / predicted["latency_ms"][measured])
+        scale = float(np.median(r))
+        matches.append(BoardMatch(board, int(measured.sum()), float(np.sqrt(np.mean((r - scale) ** 2))), scale))
+    best = min(matches, key=lambda m: m.log_rmse)
+    say(f"prior: the new board resembles {best.device_name} (log error {best.log_rmse:.3f} after scaling)")
+    base = predictors[best.device_name]
+    r = np.log(y[measured] / _latency(base, data.networks)[measured])
+    scaled_loo = np.array([r[i] - np.median(np.delete(r, i)) for i in range(len(r))])
+    how, adapted_loo = "scaled", None
+    if base.uses_layers:
+        # the network model learnt again from the new rows, against one scale factor: whichever
+        # predicts each new network better from the others
+        adapted_loo = _adapted_leave_one_out(base, data, np.flatnonzero(measured))
+        if _rms(adapted_loo) < _rms(scaled_loo):
+            how = "adapted"
+    if how == "adapted":
+        predictor = adapt_training_data(base, data, ["latency_ms"], cv=cv, progress=progress)
+    else:
+        predictor = _scaled(base, best, scaled_loo)
+    say(
+        f"prior: {how} ({'network model refitted' if how == 'adapted' else 'one scale factor'}, chosen by leave-one-out)"
+    )
+    predictor.doc["device_name"] = data.device_name
+    predictor.doc["training"]["prior"] = {
+        "chosen": best.device_name,
+        "how": how,
+        "leave_one_out_log_rmse": {
+            "scaled": _rms(scaled_loo),
+            **({"adapted": _rms(adapted_loo)} if adapted_loo is not None else {}),
+        },
+        "boards": [m.to_json() for m in sorted(matches, key=lambda m: m.log_rmse)],
+    }
+    return predictor
+
+
+def _latency(predictor: Predictor, batch) -> np.ndarray:
+    return predictor.predict_features(predictor.features_from_batch(batch), intervals=False)["latency_ms"]
+
+
+def _rms(values: np.ndarray) -> float:
+    return float(np.sqrt(np.mean(np.square(values))))
+
+
+def _adapted_leave_one_out(base: Predictor, data: TrainingData, rows: np.ndarray) -> np.ndarray:
+    """log(measured / predicted) of each new network by the base's network model refitted on the others."""
+    from hwprof.fitting.pipeline import refit_networks
+
+    y = data.targets["latency_ms"]
+    out = np.empty(len(rows))
+    for k, row in enumerate(rows):
+        refitted = refit_networks(base, data.subset(np.delete(rows, k)), ["latency_ms"])
+        out[k] = np.log(y[row] / _latency(refitted, data.networks.select([row]))[0])
+    return out
+
+
+def _scaled(base: Predictor, match: BoardMatch, residuals: np.ndarray) -> Predictor:
+    """Another board's predictor with its latency scaled to this board; its held-out residuals are
+    leave-one-out, each network against the scale the other networks give."""
+    scale = float(np.exp(match.log_scale))
+    model = dict(base.doc["network_models"]["latency_ms"])
+    if model.get("form", "additive") == "log_ratio":  # layer sum x exp(intercept + ...) + cost x fresh MB
+        coef = list(model["coef"])
+        coef[model["columns"].index("intercept")] += match.log_scale
+        model["coef"] = coef
+        model["ms_per_output_mb"] = model.get("ms_per_output_mb", 0.0) * scale
+    else:
+        model["coef"] = [c * scale for c in model["coef"]]
+    model["residuals_log"] = [round(float(v), 6) for v in np.sort(residuals)]
+    doc = dict(
+        base.doc,
+        network_models={"latency_ms": model},
+        targets=["latency_ms"],
+        cv={"scheme": "leave-one-out scale", "networks": int(len(residuals))},
+    )
+    doc["training"] = dict(base.doc.get("training", {}))
+    return Predictor(doc)

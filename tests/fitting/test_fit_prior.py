@@ -1,0 +1,105 @@
+"""fit --prior: a new board's few networks pick the fleet board they resemble, whose predictor is adapted."""
+
+import json
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from fakes.synthetic import synthetic_frame, write
+from hwprof.cli import main
+from hwprof.errors import HwprofError
+from hwprof.fitting.pipeline import fit
+from hwprof.predictor.predictor import load_predictor
+
+LATENCY_COLUMNS = ["latency_ms", "latency_ms_ci_low", "latency_ms_ci_high", "latency_ms_std"]
+NEW_BOARD_SLOWDOWN = 1.7
+
+
+def board(device: str, transform=None, networks_only=False):
+    frame = synthetic_frame(n_networks=20, seed=1, device=device, layer_noise=0.02, network_noise=0.02)
+    if transform is not None:
+        frame[LATENCY_COLUMNS] = transform(frame[LATENCY_COLUMNS])
+    return frame[frame["kind"] == "network"] if networks_only else frame
+
+
+@pytest.fixture(scope="module")
+def boards(tmp_path_factory):
+    directory = tmp_path_factory.mktemp("fleet")
+    fleet = board("fast").pipe(lambda f: f)
+    odd = board("odd", transform=lambda v: 3.0 * v**0.5)  # another shape: large networks relatively cheap
+    new = board("new", transform=lambda v: v * NEW_BOARD_SLOWDOWN)
+    first = sorted(set(new["model"]))[:5]
+    train = new[new["model"].isin(first)]
+    test = new[~new["model"].isin(first)]  # layer rows give the held-out networks their geometry
+    import pandas as pd
+
+    return {
+        "fleet": write(pd.concat([fleet, odd]), directory / "fleet.parquet"),
+        "train": write(train, directory / "new5.parquet"),
+        "test": test,
+        "directory": directory,
+    }
+
+
+def mape(predictor, test) -> float:
+    from hwprof.fitting.data import training_data
+
+    data = training_data(test, "new", require_networks=True)
+    predicted = predictor.predict_features(predictor.features_from_batch(data.networks), intervals=False)
+    return float(np.mean(np.abs(predicted["latency_ms"] / data.targets["latency_ms"] - 1)))
+
+
+def test_the_board_the_new_one_resembles_is_chosen_and_adapted(boards):
+    predictor = fit([boards["train"]], family="polynomial", prior=[boards["fleet"]])
+    prior = predictor.doc["training"]["prior"]
+    assert prior["chosen"] == "fast"
+    assert [b["device_name"] for b in prior["boards"]] == ["fast", "odd"]
+    assert prior["boards"][0]["scale"] == pytest.approx(NEW_BOARD_SLOWDOWN, rel=0.05)
+    assert predictor.doc["device_name"] == "new"
+    with_prior = mape(predictor, boards["test"])
+    alone = mape(fit([boards["train"]], family="polynomial"), boards["test"])
+    assert with_prior < 0.05
+    assert with_prior < alone
+
+
+def test_a_network_only_fleet_is_scaled_to_the_new_board(tmp_path):
+    import pandas as pd
+
+    from fakes.cells import CELLS, cell_frame, planted_ms
+
+    def by_layer_count(records):  # another shape: every layer costs the same, whatever its size
+        return 0.05 * len(records)
+
+    fleet = pd.concat([cell_frame(CELLS, "fast"), cell_frame(CELLS, "odd", law=by_layer_count)])
+    slower = cell_frame(CELLS, "new", law=lambda records: NEW_BOARD_SLOWDOWN * planted_ms(records), seed=1)
+    trained = slower["model"].isin({f"nb201:{cell}" for cell in CELLS[:5]})
+    predictor = fit(
+        [write(slower[trained], tmp_path / "new.parquet")], prior=[write(fleet, tmp_path / "fleet.parquet")]
+    )
+    prior = predictor.doc["training"]["prior"]
+    assert prior["chosen"] == "fast"
+    assert prior["boards"][0]["scale"] == pytest.approx(NEW_BOARD_SLOWDOWN, rel=0.05)
+    assert len(predictor.network_models["latency_ms"].model.residuals) == 10  # leave-one-out, per network row
+    assert mape(predictor, slower[~trained]) < 0.1
+
+
+def test_the_prior_round_trips_through_the_predictor_file(boards, tmp_path):
+    out = tmp_path / "predictor.json"
+    fit([boards["train"]], out, family="polynomial", prior=[boards["fleet"]])
+    doc = json.loads(out.read_text())
+    assert doc["training"]["prior"]["chosen"] == "fast"
+    loaded = load_predictor(out)
+    assert mape(loaded, boards["test"]) < 0.05
+
+
+def test_prior_mistakes_are_one_sentence(boards, tmp_path):
+    with pytest.raises(HwprofError, match="no board other than"):
+        fit([boards["train"]], family="polynomial", prior=[boards["train"]])
+    result = CliRunner().invoke(
+        main,
+        ["fit", boards["train"], "--prior", boards["fleet"], "--base", "x.json", "--out", str(tmp_path / "p.json")],
+    )
+    assert result.exit_code != 0
+    assert "give --base (one predictor to adapt) or --prior" in result.output
+    assert "Traceback" not in result.output
