@@ -128,7 +128,7 @@ def main() -> None:
     torch.set_num_threads(1)
     from fit_measure_data import nb201_archs
 
-    from hwprof.fitting.pipeline import fit
+    from hwprof.fitting.fit import fit
     from hwprof.predictor.features import NetworkBatch
 
     results = {

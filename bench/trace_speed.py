@@ -95,7 +95,7 @@ def predict_child() -> dict:
     from fit_common import TOGETHER_RUNS, existing
     from fit_measure_data import nb201_archs
 
-    from hwprof.fitting.pipeline import fit
+    from hwprof.fitting.fit import fit
 
     data = existing(*TOGETHER_RUNS[:1])
     if not data:

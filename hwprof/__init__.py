@@ -21,7 +21,7 @@ _LAZY = {
     "energy_window": ("hwprof.measuring.window", "energy_window"),
     "read_dataset": ("hwprof.dataset", "read_dataset"),
     "merge": ("hwprof.dataset", "merge_datasets"),
-    "fit": ("hwprof.fitting.pipeline", "fit"),
+    "fit": ("hwprof.fitting.fit", "fit"),
     "evaluate": ("hwprof.fitting.evaluate", "evaluate"),
     "load_predictor": ("hwprof.predictor.predictor", "load_predictor"),
     "Predictor": ("hwprof.predictor.predictor", "Predictor"),

@@ -65,7 +65,7 @@ def fit(datasets, out, force, targets, family, device_name, base, prior, no_cv, 
     latency_ms (optionally power_w, energy_mj, input_shape): features are then
     computed from each model spec, e.g. nb201:<arch>.
     """
-    from hwprof.fitting.pipeline import fit as run_fit
+    from hwprof.fitting.fit import fit as run_fit
 
     say = Progress() if quiet or as_json else Notes(lambda message: click.echo(message, err=True))
     predictor = run_fit(

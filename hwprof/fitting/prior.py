@@ -21,6 +21,7 @@ import pandas as pd
 
 from hwprof.errors import HwprofError
 from hwprof.fitting.data import TrainingData, device_of, training_data
+from hwprof.fitting.pipeline import adapt_training_data, fit_training_data, refit_networks
 from hwprof.predictor.predictor import Predictor
 from hwprof.progress import Progress
 
@@ -71,8 +72,6 @@ def fleet_predictors(
     progress: Progress | None = None,
 ) -> dict[str, Predictor]:
     """One latency predictor per board of the fleet's datasets (but `exclude`, the board being fitted)."""
-    from hwprof.fitting.pipeline import fit_training_data
-
     say = (progress or Progress()).note
     devices = device_of(fleet)
     boards = sorted(set(devices) - {exclude})
@@ -93,8 +92,6 @@ def adapt_from_fleet(
     data: TrainingData, predictors: dict[str, Predictor], cv: bool = True, progress: Progress | None = None
 ) -> Predictor:
     """The fleet predictor whose predictions match `data`'s networks best up to a scale, adapted to them."""
-    from hwprof.fitting.pipeline import adapt_training_data
-
     say = (progress or Progress()).note
     y = data.targets["latency_ms"]
     measured = np.isfinite(y) & (y > 0)
@@ -151,8 +148,6 @@ def _rms(values: np.ndarray) -> float:
 
 def _adapted_leave_one_out(base: Predictor, data: TrainingData, rows: np.ndarray) -> np.ndarray:
     """log(measured / predicted) of each new network by the base's network model refitted on the others."""
-    from hwprof.fitting.pipeline import refit_networks
-
     y = data.targets["latency_ms"]
     out = np.empty(len(rows))
     for k, row in enumerate(rows):

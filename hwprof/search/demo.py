@@ -150,7 +150,7 @@ def demo_predictor(out_dir, count: int = 12, threads: int | None = None, progres
     """
     from pathlib import Path
 
-    from hwprof.fitting.pipeline import fit
+    from hwprof.fitting.fit import fit
     from hwprof.measuring.session import measure
     from hwprof.predictor.predictor import load_predictor
 

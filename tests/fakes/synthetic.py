@@ -202,7 +202,7 @@ def fitted_predictor_path(tmp_dir, family="polynomial", n_networks=15, seed=5, c
     """A predictor fitted once per process on a noisy synthetic dataset, and its dataset's path."""
     import pathlib
 
-    from hwprof.fitting.pipeline import fit
+    from hwprof.fitting.fit import fit
 
     key = (family, n_networks, seed, cv, tuple(sorted(noise.items())))
     if key not in _fitted:

@@ -1,7 +1,7 @@
 """fit says what the data lacks (too few families, ops without enough configurations) and how to fix it."""
 
 from fakes.synthetic import synthetic_frame, write
-from hwprof.fitting.pipeline import fit
+from hwprof.fitting.fit import fit
 from hwprof.progress import Notes
 
 

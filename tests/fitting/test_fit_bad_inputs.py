@@ -5,7 +5,7 @@ import pytest
 
 from fakes.synthetic import fitted_predictor_path, synthetic_frame, write
 from hwprof.errors import HwprofError
-from hwprof.fitting.pipeline import fit
+from hwprof.fitting.fit import fit
 from hwprof.predictor.predictor import load_predictor
 
 

@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 from fakes.synthetic import DEVICE, FAMILIES, synthetic_frame, write
+from hwprof.fitting.fit import fit
 from hwprof.fitting.layers import make_folds
-from hwprof.fitting.pipeline import fit
 from hwprof.predictor.intervals import held_out_coverage, log_bounds
 from hwprof.progress import Notes
 

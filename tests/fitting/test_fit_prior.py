@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from fakes.synthetic import synthetic_frame, write
 from hwprof.cli import main
 from hwprof.errors import HwprofError
-from hwprof.fitting.pipeline import fit
+from hwprof.fitting.fit import fit
 from hwprof.predictor.predictor import load_predictor
 
 LATENCY_COLUMNS = ["latency_ms", "latency_ms_ci_low", "latency_ms_ci_high", "latency_ms_std"]

@@ -110,7 +110,7 @@ def test_rows_without_a_run_id_and_single_runs_are_untouched():
 
 def test_fit_records_and_says_the_alignment(tmp_path):
     from fakes.synthetic import write
-    from hwprof.fitting.pipeline import fit
+    from hwprof.fitting.fit import fit
 
     first = synthetic_frame(n_networks=10, seed=58).assign(run_id="first")
     dataset = write(pd.concat([first, _rerun(first, "again")], ignore_index=True), tmp_path / "d.parquet")

@@ -12,7 +12,7 @@ from hwprof.predictor.predictor import load_predictor
 
 @pytest.fixture(scope="module")
 def nb201_only_predictor(tmp_path_factory):
-    from hwprof.fitting.pipeline import fit
+    from hwprof.fitting.fit import fit
 
     directory = tmp_path_factory.mktemp("domain")
     dataset = write(cell_frame(CELLS, DEVICE), directory / "nb201.parquet")

@@ -251,7 +251,7 @@ def test_a_single_network_is_predicted_as_in_a_batch(predictor_file, tmp_path):
 
     import pandas as pd
 
-    from hwprof.fitting.pipeline import fit
+    from hwprof.fitting.fit import fit
     from hwprof.predictor.records import network_layers
     from hwprof.sample_models.nb201 import random_arch
 

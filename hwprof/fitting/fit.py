@@ -1,0 +1,83 @@
+"""Datasets in, predictor out: the one entry point of fitting.
+
+It reads and checks the datasets, picks the board, says what the data lacks,
+and takes one of three paths: a full fit (hwprof.fitting.pipeline), adapting
+an existing predictor's network models (`base`), or adapting the fleet board
+the datasets resemble (`prior`, hwprof.fitting.prior).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+from hwprof.errors import HwprofError, option
+from hwprof.files import check_output
+from hwprof.fitting.advice import data_advice
+from hwprof.fitting.data import allocator_warning, read_inputs, requested_targets, select_device, training_data
+from hwprof.fitting.layers import FAMILIES
+from hwprof.fitting.pipeline import adapt_training_data, fit_training_data
+from hwprof.fitting.prior import fit_from_prior
+from hwprof.predictor.predictor import Predictor, load_predictor
+from hwprof.progress import Progress
+
+
+def fit(
+    paths: Sequence[str | os.PathLike],
+    out: str | os.PathLike | None = None,
+    targets: str | None = None,
+    family: str = "auto",
+    device_name: str | None = None,
+    cv: bool = True,
+    progress: Progress | None = None,
+    base: str | os.PathLike | None = None,
+    align_runs: bool = True,
+    force: bool = False,
+    prior: Sequence[str | os.PathLike] | None = None,
+) -> Predictor:
+    """Datasets in, predictor out (written to `out` when given; an existing file is replaced only with `force`,
+    and never one of the inputs).
+
+    With `align_runs`, runs of the datasets measured at different machine speeds are
+    scaled to one before repeats are combined (hwprof/fitting/alignment.py).
+
+    With `base` (a predictor file), its layer models are kept and only the network
+    models are learned from the datasets' network rows: a few whole networks measured
+    on a new board or in a new search space adapt an existing predictor.
+
+    With `prior` (datasets of other boards, each with its own device_name), the fleet board whose
+    predictions match the datasets' few networks best is adapted to them (hwprof/fitting/prior.py)."""
+    if family not in FAMILIES:
+        raise HwprofError(f"unknown model family {family!r}; choose polynomial, trees or auto")
+    if base is not None and prior:
+        raise HwprofError(
+            f"give {option('base')} (one predictor to adapt) or {option('prior')} (other boards' datasets), not both"
+        )
+    if out is not None:
+        check_output(out, inputs=[*paths, *([base] if base is not None else []), *(prior or [])], force=force)
+    say = (progress or Progress()).note
+    base_predictor = load_predictor(base) if base is not None else None
+    frame, sources = read_inputs(paths)
+    frame, device = select_device(frame, device_name)
+    data = training_data(frame, device, sources, align=align_runs)
+    aligned = data.alignment.summary()
+    if aligned:
+        say(aligned)
+    mixed_allocators = allocator_warning(sources)
+    if mixed_allocators:
+        say(f"warning: {mixed_allocators}")
+    advice = data_advice(data)
+    for note in advice:
+        say(f"note: {note}")
+    wanted = requested_targets(targets, data)
+    if prior:
+        fleet, fleet_sources = read_inputs(prior)
+        predictor = fit_from_prior(data, fleet, fleet_sources, wanted, family, cv=cv, progress=progress)
+    elif base_predictor is not None:
+        predictor = adapt_training_data(base_predictor, data, wanted, cv=cv, progress=progress)
+    else:
+        predictor = fit_training_data(data, wanted, family, cv=cv, progress=progress)
+    predictor.doc["training"]["warnings"] = ([mixed_allocators] if mixed_allocators else []) + advice
+    if out is not None:
+        predictor.save(out)
+    return predictor
