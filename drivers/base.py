@@ -53,6 +53,7 @@ class EnergyWindow:
     throttled: bool = False
     flags: list[str] = field(default_factory=list)
     metadata: dict = field(default_factory=dict)  # clocks, temperatures, limits seen in the window
+    start_s: float | None = None  # monotonic seconds at the window's start
 
     @property
     def power_w(self) -> float | None:
@@ -83,6 +84,15 @@ def probe_update_period(
         return nominal_s, False
     gaps = [b - a for a, b in zip(change_times, change_times[1:])]
     return statistics.median(gaps), True
+
+
+@dataclass(frozen=True)
+class WindowMark:
+    """Where a window starts: monotonic time, the counter (None without one) and the clocks then."""
+
+    t_s: float
+    energy_j: float | None
+    state: dict
 
 
 class NoSensor:
@@ -130,7 +140,7 @@ class PowerSensor(ABC):
         self._stop_event = threading.Event()
         self._thread: threading.Thread | None = None
         self._poll_error: BaseException | None = None
-        self._window_start: tuple[float, float | None, dict] | None = None
+        self._window_start: WindowMark | None = None
 
     # -- what subclasses provide -------------------------------------------------
     def _open_hardware(self) -> None:
@@ -216,25 +226,31 @@ class PowerSensor(ABC):
         if self._poll_error is not None:
             raise RuntimeError(f"power sensor {self.source} stopped: {self._poll_error}")
 
-    def start_window(self) -> None:
+    def mark(self) -> WindowMark:
+        """The counter and state now: any number of windows, nested or overlapping, can start from marks."""
         self._check_running()
         with self._lock:
-            energy_j = self._read_energy_j()
-            self._window_start = (time.monotonic(), energy_j, self._read_state())
+            return WindowMark(time.monotonic(), self._read_energy_j(), self._read_state())
 
-    def stop_window(self) -> EnergyWindow:
+    def window_since(self, mark: WindowMark) -> EnergyWindow:
+        """What the sensor saw from `mark` until now."""
         self._check_running()
-        if self._window_start is None:
-            raise RuntimeError("stop_window() called without start_window()")
         with self._lock:
             stop_s = time.monotonic()
             energy_j = self._read_energy_j()
             stop_state = self._read_state()
-            start_s, start_energy_j, start_state = self._window_start
-            self._window_start = None
-            samples = [s for s in self._samples if start_s <= s.t_s <= stop_s]
-            states = [start_state] + [st for t, st in self._states if start_s <= t <= stop_s] + [stop_state]
-        return self._build_window(start_s, stop_s, start_energy_j, energy_j, samples, [s for s in states if s])
+            samples = [s for s in self._samples if mark.t_s <= s.t_s <= stop_s]
+            states = [mark.state] + [st for t, st in self._states if mark.t_s <= t <= stop_s] + [stop_state]
+        return self._build_window(mark.t_s, stop_s, mark.energy_j, energy_j, samples, [s for s in states if s])
+
+    def start_window(self) -> None:
+        self._window_start = self.mark()
+
+    def stop_window(self) -> EnergyWindow:
+        if self._window_start is None:
+            raise RuntimeError("stop_window() called without start_window()")
+        start, self._window_start = self._window_start, None
+        return self.window_since(start)
 
     def _build_window(
         self,
@@ -246,7 +262,9 @@ class PowerSensor(ABC):
         states: list[dict],
     ) -> EnergyWindow:
         duration_s = stop_s - start_s
-        window = EnergyWindow(energy_j=None, duration_s=duration_s, source=self.source, samples=samples)
+        window = EnergyWindow(
+            energy_j=None, duration_s=duration_s, source=self.source, samples=samples, start_s=start_s
+        )
         primary = [s.power_w for s in samples if s.sensor == self.primary_sensor]
         if primary:
             window.sampled_energy_j = statistics.fmean(primary) * duration_s

@@ -19,6 +19,7 @@ _LAZY = {
     "measure": ("hwprof.measuring.session", "measure"),
     "MeasureOptions": ("hwprof.measuring.session", "MeasureOptions"),
     "energy_window": ("hwprof.measuring.window", "energy_window"),
+    "EnergyMonitor": ("hwprof.measuring.window", "EnergyMonitor"),
     "read_dataset": ("hwprof.dataset", "read_dataset"),
     "merge": ("hwprof.dataset", "merge_datasets"),
     "fit": ("hwprof.fitting.fit", "fit"),

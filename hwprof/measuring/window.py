@@ -1,10 +1,10 @@
-"""The energy of any block of code: `with hwprof.energy_window(device="cpu") as cost: ...`.
+"""The energy of any code: `hwprof.energy_window` for one block, `hwprof.EnergyMonitor` for named windows.
 
 For a training step, a data loader or a whole script, where `measure`'s repeated,
 calibrated windows do not apply. The same honesty rules hold: the sensor that
-covers the device (or the one asked for) is read around the block; without one,
-or when the block was too short for the sensor to measure, the energy stays None
-and the reason says why. Nothing is estimated.
+covers the device (or the one asked for) is read around the code; without one,
+or when the code ran too briefly for the sensor to measure, the energy stays
+None and the reason says why. Nothing is estimated.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from hwprof.drivers import open_sensor
 from hwprof.drivers.host import parse_device
+from hwprof.errors import HwprofError
 from hwprof.measuring.energy import required_window_s
 
 
@@ -30,6 +31,100 @@ class CodeEnergy:
     source: str | None = None  # the sensor, e.g. rapl:package-0 or nvml:0:total_energy
     flags: list[str] = field(default_factory=list)  # e.g. short_window, clocks_changed, throttled
     unavailable_reason: str | None = None  # why energy_j is None
+    name: str | None = None  # the window's name, for EnergyMonitor windows
+
+
+class EnergyMonitor:
+    """Named, nestable windows over one open sensor, for training loops (Zeus's begin/end style).
+
+        monitor = hwprof.EnergyMonitor(device="cuda:0")
+        monitor.begin_window("epoch")
+        for batch in loader:
+            monitor.begin_window("step")
+            train_step(batch)
+            step = monitor.end_window("step")  # step.energy_j, step.power_w, step.duration_s, step.flags
+        epoch = monitor.end_window("epoch")
+        monitor.close()
+
+    Windows are independent: any number may be open at once, nested or overlapping, each
+    by its own name. The sensor stays open (and polling) until `close()`, or the end of a
+    `with` block; a monitor is not shared between threads.
+    """
+
+    def __init__(self, device: str = "cpu", power: str = "auto", tegrastats: str | None = None) -> None:
+        self._ref = parse_device(device)
+        self.device = str(self._ref)
+        self._sensor = open_sensor(power, self.device, tegrastats)
+        self._open: dict[str, tuple[object, float]] = {}  # name -> (sensor mark or None, perf_counter start)
+
+    @property
+    def source(self) -> str | None:
+        """The sensor read, e.g. rapl:package-0; None without one."""
+        return self._sensor.source
+
+    @property
+    def unavailable_reason(self) -> str | None:
+        """Why no window of this monitor can have an energy; None when a sensor is in use."""
+        return self._sensor.reason
+
+    @property
+    def open_windows(self) -> list[str]:
+        return list(self._open)
+
+    def begin_window(self, name: str, sync: bool = True) -> None:
+        """Start the window `name`. With `sync` (the default) a CUDA device is synchronised first,
+        so work queued before the window is not counted in it."""
+        if name in self._open:
+            raise HwprofError(f"the energy window {name!r} is already open; end it first or give this one another name")
+        if sync:
+            self._synchronise()
+        mark = self._sensor.mark() if self._sensor.available else None
+        self._open[name] = (mark, time.perf_counter())
+
+    def end_window(self, name: str, sync: bool = True) -> CodeEnergy:
+        """End the window `name` and say what it cost. With `sync` (the default) a CUDA device is
+        synchronised first, so the kernels launched inside the window are counted."""
+        if name not in self._open:
+            opened = ", ".join(repr(n) for n in self._open) or "none"
+            raise HwprofError(f"no energy window {name!r} is open (open ones: {opened}); begin_window({name!r}) first")
+        if sync:
+            self._synchronise()
+        mark, started = self._open.pop(name)
+        cost = CodeEnergy(
+            device=self.device,
+            duration_s=time.perf_counter() - started,
+            source=self._sensor.source,
+            unavailable_reason=self._sensor.reason,
+            name=name,
+        )
+        if mark is not None:
+            window = self._sensor.window_since(mark)
+            cost.flags = list(window.flags)
+            if window.energy_j is not None and "short_window" not in window.flags:
+                cost.energy_j, cost.power_w = window.energy_j, window.power_w
+            else:  # a counter read over less than its minimum window gives a number, but not an honest one
+                cost.unavailable_reason = (
+                    f"the window lasted {cost.duration_s:.3f} s, too short for {self._sensor.source} to measure "
+                    f"(it needs at least {required_window_s(self._sensor):g} s)"
+                )
+        return cost
+
+    def _synchronise(self) -> None:
+        if self._ref.kind == "cuda":
+            import torch
+
+            torch.cuda.synchronize(self._ref.index)
+
+    def close(self) -> None:
+        """Release the sensor; windows still open are dropped."""
+        self._open.clear()
+        self._sensor.close()
+
+    def __enter__(self) -> EnergyMonitor:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
 
 
 @contextmanager
@@ -38,28 +133,10 @@ def energy_window(device: str = "cpu", power: str = "auto", tegrastats: str | No
 
     On CUDA the device is synchronised before the window closes, so kernels the block launched are
     counted. A block that raises is not measured: the sensor is closed and the error goes on."""
-    ref = parse_device(device)
-    sensor = open_sensor(power, str(ref), tegrastats)
-    cost = CodeEnergy(device=str(ref), source=sensor.source, unavailable_reason=sensor.reason)
-    try:
-        if sensor.available:
-            sensor.start_window()
-        started = time.perf_counter()
+    with EnergyMonitor(device, power, tegrastats) as monitor:
+        cost = CodeEnergy(device=monitor.device, source=monitor.source, unavailable_reason=monitor.unavailable_reason)
+        monitor.begin_window("block", sync=False)
         yield cost
-        if ref.kind == "cuda":
-            import torch
-
-            torch.cuda.synchronize(ref.index)
-        cost.duration_s = time.perf_counter() - started
-        if sensor.available:
-            window = sensor.stop_window()
-            cost.flags = list(window.flags)
-            if window.energy_j is not None and "short_window" not in window.flags:
-                cost.energy_j, cost.power_w = window.energy_j, window.power_w
-            else:  # a counter read over less than its minimum window gives a number, but not an honest one
-                cost.unavailable_reason = (
-                    f"the block lasted {cost.duration_s:.3f} s, too short for {sensor.source} to measure "
-                    f"(it needs at least {required_window_s(sensor):g} s)"
-                )
-    finally:
-        sensor.close()
+        measured = monitor.end_window("block")
+        for name in ("duration_s", "energy_j", "power_w", "flags", "unavailable_reason"):
+            setattr(cost, name, getattr(measured, name))

@@ -46,3 +46,61 @@ def test_a_block_that_raises_is_not_measured_and_the_error_goes_on(sysfs_root):
         with hwprof.energy_window("cpu") as cost:
             1 / 0
     assert cost.duration_s is None and cost.energy_j is None
+
+
+@pytest.mark.slow
+def test_nested_windows_each_read_their_own_wattage(sysfs_root):
+    with FakeRaplTree(sysfs_root, [FakeZone("intel-rapl:0", "package-0", 20.0)]) as tree:
+        with hwprof.EnergyMonitor("cpu", power="rapl") as monitor:
+            monitor.begin_window("epoch")
+            time.sleep(0.6)
+            tree.set_power("intel-rapl:0", 60.0)
+            monitor.begin_window("step")
+            time.sleep(0.6)
+            step = monitor.end_window("step")
+            epoch = monitor.end_window("epoch")
+    assert (step.name, epoch.name) == ("step", "epoch") and step.source == "rapl:package-0"
+    assert step.power_w == pytest.approx(60.0, rel=0.02)
+    assert step.energy_j == pytest.approx(60.0 * step.duration_s, rel=0.02)
+    before_step_s = epoch.duration_s - step.duration_s
+    assert epoch.energy_j == pytest.approx(20.0 * before_step_s + step.energy_j, rel=0.02)
+    assert 20.0 < epoch.power_w < 60.0 and epoch.unavailable_reason is None
+
+
+@pytest.mark.slow
+def test_overlapping_windows_end_in_any_order(sysfs_root):
+    with FakeRaplTree(sysfs_root, [FakeZone("intel-rapl:0", "package-0", 42.0)]):
+        with hwprof.EnergyMonitor("cpu", power="rapl") as monitor:
+            monitor.begin_window("a")
+            time.sleep(0.3)
+            monitor.begin_window("b")
+            time.sleep(0.4)
+            a = monitor.end_window("a")
+            assert monitor.open_windows == ["b"]
+            time.sleep(0.3)
+            b = monitor.end_window("b")
+    assert a.power_w == pytest.approx(42.0, rel=0.02) and b.power_w == pytest.approx(42.0, rel=0.02)
+    assert a.duration_s == pytest.approx(0.7, abs=0.1) and b.duration_s == pytest.approx(0.7, abs=0.1)
+
+
+def test_a_monitor_without_a_sensor_times_windows_and_says_why_there_is_no_energy(sysfs_root):
+    with hwprof.EnergyMonitor("cpu") as monitor:
+        monitor.begin_window("outer")
+        monitor.begin_window("inner")
+        time.sleep(0.01)
+        inner = monitor.end_window("inner")
+        outer = monitor.end_window("outer")
+    assert monitor.source is None and "RAPL" in monitor.unavailable_reason
+    for cost in (inner, outer):
+        assert cost.energy_j is None and cost.power_w is None and "RAPL" in cost.unavailable_reason
+    assert outer.duration_s >= inner.duration_s >= 0.01
+
+
+def test_a_window_name_is_opened_once_and_ended_once(sysfs_root):
+    with hwprof.EnergyMonitor("cpu") as monitor:
+        monitor.begin_window("step")
+        with pytest.raises(hwprof.HwprofError, match="already open"):
+            monitor.begin_window("step")
+        monitor.end_window("step")
+        with pytest.raises(hwprof.HwprofError, match="no energy window 'step' is open"):
+            monitor.end_window("step")
