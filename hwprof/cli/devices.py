@@ -222,7 +222,8 @@ def devices(as_json, tegrastats):
     help="PNG to write (default: TRACE with the extension .png).",
 )
 def plot_trace(trace, out):
-    """Draw a power trace written by `hwprof measure --trace` (watts against time, one line per sensor)."""
+    """Draw a power trace written by `hwprof measure --trace` or `hwprof run --trace`: watts against time,
+    one line per sensor, with the idle and load windows shaded."""
     from hwprof.measuring.trace import read_trace
 
     frame = read_trace(trace)
@@ -232,24 +233,14 @@ def plot_trace(trace, out):
     if out_path.suffix.lower() != ".png":
         raise HwprofError(f"--out {out_path} must end in .png")
 
-    import matplotlib
+    from hwprof.plotting import draw_trace, pyplot, save_figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    start_s = frame["timestamp_s"].min()
+    plt = pyplot()
     figure, axes = plt.subplots(figsize=(10, 4.5))
-    for name, group in frame.groupby("sensor", sort=True):
-        group = group.sort_values("timestamp_s")
-        axes.plot(group["timestamp_s"] - start_s, group["power_w"], label=str(name), linewidth=0.9)
-    axes.set_xlabel("time since first sample (s)")
-    axes.set_ylabel("power (W)")
-    axes.set_title(Path(trace).name)
-    axes.grid(True, alpha=0.3)
-    axes.legend(loc="upper right", fontsize="small")
+    draw_trace(axes, frame, Path(trace).name)
     figure.tight_layout()
     try:
-        figure.savefig(out_path, dpi=120)
+        save_figure(figure, out_path, dpi=120)
     except OSError as error:
         raise HwprofError(f"cannot write {out_path}: {error.strerror or error}") from None
     finally:

@@ -24,6 +24,8 @@ import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from hwprof.measuring.trace import trace_rows
+
 IDLE_REUSE_S = 30.0
 MAX_LOAD_ATTEMPTS = 4  # the first window and up to three lengthened ones
 WINDOW_MARGIN = 1.2  # aim this much above the required length, so jitter does not make it short
@@ -48,9 +50,10 @@ def required_window_s(sensor) -> float:
     return max(sensor.min_window_s, 20 * sensor.update_period_s)
 
 
-def _record(window, trace: list | None) -> None:
+def _record(window, trace: list | None, kind: str) -> None:
+    """Every sample of the window into the trace, tagged with the window (idle or load) it belongs to."""
     if trace is not None:
-        trace.extend(sample.as_trace_row() for sample in window.samples)
+        trace.extend(trace_rows(window, kind))
 
 
 def _measure_idle(sensor, duration_s: float, trace: list | None) -> IdleMeasurement:
@@ -58,7 +61,7 @@ def _measure_idle(sensor, duration_s: float, trace: list | None) -> IdleMeasurem
     sensor.start_window()
     time.sleep(duration_s)
     window = sensor.stop_window()
-    _record(window, trace)
+    _record(window, trace, "idle")
     flags = [f for f in window.flags if f in ("throttled", "short_window", "no_energy")]
     idle = IdleMeasurement(window.power_w, time.monotonic(), clock_key, flags)
     _last_idle[sensor] = idle
@@ -82,7 +85,7 @@ def _load_window(run: Callable[[int], None], iterations: int, sensor, trace: lis
     sensor.start_window()
     run(iterations)
     window = sensor.stop_window()
-    _record(window, trace)
+    _record(window, trace, "load")
     return window
 
 
@@ -105,8 +108,8 @@ def measure_energy(run: Callable[[int], None], latency_s: float, sensor, trace: 
     Returns power_w (load), idle_power_w, energy_mj (gross, per inference),
     dynamic_energy_mj (net of idle), power_source and power_flags (comma-
     separated, "" when clean). Energies are None when the sensor gave none,
-    never 0. With `trace` a list, every power sample is appended to it as
-    (timestamp_s, sensor, power_w).
+    never 0. With `trace` a list, every power sample is appended to it as a
+    trace row (hwprof.measuring.trace), tagged with its idle or load window.
     """
     if not latency_s or not math.isfinite(latency_s) or latency_s <= 0:
         raise ValueError(f"latency_s must be a positive number of seconds, got {latency_s!r}")

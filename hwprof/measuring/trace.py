@@ -1,7 +1,11 @@
-"""The power-trace file written by `measure --trace`: every sensor sample, one row each.
+"""The power-trace file written by `measure --trace` and `run --trace`: every sensor sample, one row each.
 
-A long table (timestamp_s, sensor, power_w), Parquet (with the format version in
-its schema metadata) or CSV. This module is the format's one owner.
+A long table (timestamp_s, sensor, power_w, window, window_start_s, window_stop_s),
+Parquet (with the format version in its schema metadata) or CSV. `window` says which
+measurement window the sample fell in ("idle" or "load"), and the window's bounds
+(epoch seconds) come with it, so a plot can shade each window exactly. Version 1
+files have no window columns; they read back with the columns empty. This module
+is the format's one owner.
 """
 
 from __future__ import annotations
@@ -9,12 +13,34 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from hwprof.drivers.base import EPOCH_OFFSET_S
 from hwprof.errors import HwprofError
 from hwprof.files import write_atomically
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 VERSION_KEY = b"hwprof_trace_version"
-TRACE_COLUMNS = ("timestamp_s", "sensor", "power_w")
+TRACE_COLUMNS = ("timestamp_s", "sensor", "power_w")  # every version has these
+WINDOW_COLUMNS = ("window", "window_start_s", "window_stop_s")  # from version 2
+WINDOW_KINDS = ("idle", "load")
+
+
+def trace_rows(window, kind: str) -> list[tuple]:
+    """The trace rows of a sensor's EnergyWindow whose samples were taken in an `kind` window."""
+    if kind not in WINDOW_KINDS:
+        raise ValueError(f"window kind must be one of {WINDOW_KINDS}, not {kind!r}")
+    start_s = window.start_s + EPOCH_OFFSET_S
+    bounds = (kind, start_s, start_s + window.duration_s)
+    return [(*sample.as_trace_row(), *bounds) for sample in window.samples]
+
+
+_DTYPES = {
+    "timestamp_s": "float64",
+    "sensor": "string",
+    "power_w": "float64",
+    "window": "string",
+    "window_start_s": "float64",
+    "window_stop_s": "float64",
+}
 
 
 def _trace_format(path: Path) -> str:
@@ -27,7 +53,10 @@ def _trace_format(path: Path) -> str:
 
 
 def write_trace(samples, path: str | os.PathLike) -> Path:
-    """Write (timestamp_s, sensor, power_w) rows as a long table, atomically (temp file, then rename)."""
+    """Write trace rows as a long table, atomically (temp file, then rename).
+
+    A row is (timestamp_s, sensor, power_w), optionally followed by (window, window_start_s,
+    window_stop_s), or a PowerSample."""
     import pandas as pd
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -35,9 +64,8 @@ def write_trace(samples, path: str | os.PathLike) -> Path:
     path = Path(path)
     file_format = _trace_format(path)
     rows = [tuple(s.as_trace_row()) if hasattr(s, "as_trace_row") else tuple(s) for s in samples]
-    frame = pd.DataFrame(rows, columns=list(TRACE_COLUMNS)).astype(
-        {"timestamp_s": "float64", "sensor": "string", "power_w": "float64"}
-    )
+    rows = [row + (None,) * (len(TRACE_COLUMNS) + len(WINDOW_COLUMNS) - len(row)) for row in rows]
+    frame = pd.DataFrame(rows, columns=[*TRACE_COLUMNS, *WINDOW_COLUMNS]).astype(_DTYPES)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         if file_format == "csv":
@@ -67,4 +95,7 @@ def read_trace(path: str | os.PathLike):
     missing = [c for c in TRACE_COLUMNS if c not in frame.columns]
     if missing:
         raise HwprofError(f"{path} is not a power trace: it lacks the column(s) {', '.join(missing)}")
-    return frame
+    for column in WINDOW_COLUMNS:  # a version 1 trace: which window each sample fell in was not recorded
+        if column not in frame.columns:
+            frame[column] = None
+    return frame.astype(_DTYPES)

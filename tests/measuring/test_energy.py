@@ -1,5 +1,6 @@
 """Energy per inference (A-B-A), traces, plot-trace, and `hwprof measure --power rapl` end to end."""
 
+import os
 import threading
 import time
 
@@ -157,7 +158,7 @@ def test_load_below_idle_is_flagged(sensor):
 def test_trace_gets_every_sample(sensor):
     trace = []
     measure_energy(loader(sensor, 40.0), 0.002, sensor, trace)
-    assert len(trace) > 10 and all(len(row) == 3 and row[1] == "total" for row in trace)
+    assert len(trace) > 10 and all(len(row) == 6 and row[1] == "total" for row in trace)
     assert {round(row[2]) for row in trace} == {10, 40}
 
 
@@ -171,9 +172,34 @@ def test_write_trace_round_trips_atomically(tmp_path, name):
     rows = [(1700000000.0 + i / 10, "VDD_IN" if i % 2 else "VDD_SOC", 5.0 + i) for i in range(10)]
     path = write_trace(rows, tmp_path / "sub" / name)
     frame = read_trace(path)
-    assert list(frame.columns) == ["timestamp_s", "sensor", "power_w"]
+    assert list(frame.columns) == ["timestamp_s", "sensor", "power_w", "window", "window_start_s", "window_stop_s"]
     assert frame["power_w"].tolist() == [r[2] for r in rows]
+    assert frame["window"].isna().all()  # rows given without their window keep none
     assert sorted(p.name for p in path.parent.iterdir()) == [name]  # no temporary left behind
+
+
+def test_a_trace_of_measure_energy_tags_every_sample_with_its_window(sensor, tmp_path):
+    trace = []
+    measure_energy(loader(sensor, 40.0), 0.002, sensor, trace)
+    frame = read_trace(write_trace(trace, tmp_path / "run.trace.parquet"))
+    windows = frame[["window", "window_start_s", "window_stop_s"]].drop_duplicates()
+    assert windows["window"].tolist()[:3] == ["idle", "load", "idle"]  # A-B-A, in time order
+    assert (windows["window_start_s"] < windows["window_stop_s"]).all()
+    assert (frame["timestamp_s"] >= frame["window_start_s"]).all()
+    assert (frame["timestamp_s"] <= frame["window_stop_s"]).all()
+    load = frame[frame["window"] == "load"]
+    assert load["power_w"].median() == pytest.approx(40.0) and frame[frame["window"] == "idle"][
+        "power_w"
+    ].median() == pytest.approx(10.0)
+
+
+def test_a_version_1_trace_reads_back_without_windows(tmp_path):
+    path = tmp_path / "old.trace.csv"
+    pd.DataFrame({"timestamp_s": [1.0, 2.0], "sensor": ["package-0"] * 2, "power_w": [5.0, 6.0]}).to_csv(
+        path, index=False
+    )
+    frame = read_trace(path)
+    assert frame["window"].isna().all() and frame["power_w"].tolist() == [5.0, 6.0]
 
 
 def test_trace_errors_are_sentences(tmp_path):
@@ -192,6 +218,13 @@ def test_plot_trace_draws_a_png(tmp_path):
     result = CliRunner().invoke(main, ["plot-trace", str(trace), "--out", str(tmp_path / "trace.png")])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "trace.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert oct((tmp_path / "trace.png").stat().st_mode & 0o777) == oct(0o666 & ~current_umask())
+
+
+def current_umask() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return umask
 
 
 def test_plot_trace_errors_exit_nonzero_with_one_sentence(tmp_path):
@@ -237,3 +270,4 @@ def test_measure_with_rapl_reports_the_known_wattage(tmp_path, monkeypatch):
     assert row["energy_mj"] > 0 and abs(row["dynamic_energy_mj"]) < 0.04 * row["energy_mj"]
     trace = read_trace(tmp_path / "mlp.trace.parquet")
     assert set(trace["sensor"]) == {"package-0"} and len(trace) > 10
+    assert set(trace["window"]) == {"idle", "load"}

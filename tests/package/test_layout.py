@@ -20,7 +20,7 @@ FOLDERS = {
     "hwprof.drivers": ROOT / "drivers",
     "hwprof.sample_models": ROOT / "sample_models",
 }
-BASE = {"hwprof", "hwprof.errors", "hwprof.schema", "hwprof.files", "hwprof.progress"}
+BASE = {"hwprof", "hwprof.errors", "hwprof.schema", "hwprof.files", "hwprof.progress", "hwprof.plotting"}
 LAYER_OF_PACKAGE = {
     "hwprof.sample_models": "sample_models",
     "hwprof.drivers": "drivers",
@@ -160,6 +160,7 @@ print(all(getattr(hwprof, name) is not None for name in hwprof.__all__))
     assert lines[0] == "False"
     assert lines[1].split(",") == sorted(
         [
+            "EnergyMonitor",
             "HwprofError",
             "MeasureOptions",
             "Predictor",

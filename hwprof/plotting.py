@@ -1,0 +1,107 @@
+"""What every hwprof plot shares: a headless backend, colours that tell ops apart, axis labels with
+units, shaded measurement windows, and the one way a figure reaches disk or a report.
+
+matplotlib loads only when a plot is drawn, so importing this module costs nothing.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+
+from hwprof.files import write_atomically
+from hwprof.schema import METRIC_LABELS
+
+UNITS = ("ms", "s", "W", "mJ", "J", "MB")
+WINDOW_COLOURS = {"idle": "#4c9f70", "load": "#e8a33d"}  # green for idle, amber for load
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "<", ">", "*")
+
+
+def pyplot():
+    """matplotlib.pyplot on the Agg backend (no display needed)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def axis_label(metric: str, prefix: str = "") -> str:
+    """ "latency_ms" -> "latency (ms)", from schema.METRIC_LABELS; an unknown name is shown as it is."""
+    words = METRIC_LABELS.get(metric, metric).split()
+    if len(words) > 1 and words[-1] in UNITS:
+        text = f"{' '.join(words[:-1])} ({words[-1]})"
+    else:
+        text = " ".join(words)
+    return f"{prefix} {text}".strip()
+
+
+def distinct_styles(keys) -> dict:
+    """A colour and marker per key, no two keys alike: tab10/tab20 colours while they last, then the
+    markers change too, so 30 op types are still 30 different-looking series."""
+    import matplotlib
+
+    keys = list(dict.fromkeys(keys))
+    palette = matplotlib.colormaps["tab10" if len(keys) <= 10 else "tab20"].colors
+    return {
+        key: {"color": palette[i % len(palette)], "marker": MARKERS[(i // len(palette)) % len(MARKERS)]}
+        for i, key in enumerate(keys)
+    }
+
+
+def shade_windows(axes, frame, origin_s: float) -> int:
+    """Shade each idle and load window of a trace (hwprof.measuring.trace columns) on `axes`, with times
+    relative to `origin_s`; returns how many windows were shaded (0 for a trace without window columns)."""
+    if "window" not in frame.columns:
+        return 0
+    windows = frame.dropna(subset=["window", "window_start_s", "window_stop_s"])
+    windows = windows[["window", "window_start_s", "window_stop_s"]].drop_duplicates()
+    labelled = set()
+    for kind, start_s, stop_s in windows.itertuples(index=False):
+        axes.axvspan(
+            start_s - origin_s,
+            stop_s - origin_s,
+            color=WINDOW_COLOURS.get(kind, "grey"),
+            alpha=0.18,
+            linewidth=0,
+            label=f"{kind} window" if kind not in labelled else None,
+            zorder=0,
+        )
+        labelled.add(kind)
+    return len(windows)
+
+
+def draw_trace(axes, frame, title: str) -> None:
+    """Watts against seconds, one line per sensor, idle and load windows shaded where the trace has them."""
+    origin_s = float(frame["timestamp_s"].min())
+    styles = distinct_styles(sorted(frame["sensor"].astype(str).unique()))
+    for name, group in frame.groupby(frame["sensor"].astype(str), sort=True):
+        group = group.sort_values("timestamp_s")
+        axes.plot(
+            group["timestamp_s"] - origin_s,
+            group["power_w"],
+            label=name,
+            linewidth=0.9,
+            color=styles[name]["color"],
+        )
+    shaded = shade_windows(axes, frame, origin_s)
+    axes.set_xlabel("time since first sample (s)")
+    axes.set_ylabel("power (W)")
+    axes.set_title(title if shaded else f"{title} (windows not recorded in this trace)")
+    axes.grid(True, alpha=0.3)
+    axes.legend(loc="upper right", fontsize="small")
+
+
+def save_figure(figure, path: str | os.PathLike, dpi: int = 110) -> Path:
+    """Write `figure` atomically in the format its suffix names (png, pdf, svg); OSError goes to the caller."""
+    path = Path(path)
+    return write_atomically(path, lambda temporary: figure.savefig(temporary, dpi=dpi, format=path.suffix[1:].lower()))
+
+
+def png_bytes(figure, dpi: int = 100) -> bytes:
+    """The figure as PNG bytes, for embedding."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, dpi=dpi, format="png")
+    return buffer.getvalue()
