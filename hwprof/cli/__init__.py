@@ -41,6 +41,8 @@ COMMANDS = {
     "predict": ("hwprof.cli.fit:predict", "Predict the cost of models with a fitted predictor."),
     "evaluate": ("hwprof.cli.fit:evaluate", "Score a predictor against measured datasets."),
     "search": ("hwprof.cli.search:search", "Search a space under predicted hardware budgets."),
+    "run": ("hwprof.cli.run:run", "Run a command and measure its wall time, energy and idle baseline."),
+    "report": ("hwprof.cli.report:report", "Write one self-contained HTML report of datasets (and a predictor)."),
 }
 
 

@@ -72,9 +72,11 @@ def show(dataset: Path, as_json: bool) -> None:
     """Summarise a saved DATASET as `hwprof measure` does at the end of a run.
 
     Each network against the sum of its layers, the slowest layers, power and energy where a sensor
-    was used, and in brief where and how each of its runs was measured.
+    was used, the commands `hwprof run` measured into it, and in brief where and how each of its runs
+    was measured.
     """
     from hwprof.cli.measure import print_summary, summarize_frame
+    from hwprof.cli.run import command_entries, command_lines
     from hwprof.dataset import read_dataset, read_provenance
 
     frame = read_dataset([dataset])
@@ -84,10 +86,18 @@ def show(dataset: Path, as_json: bool) -> None:
         for run in read_provenance(dataset)
     ]
     summary = summarize_frame(frame)
+    commands = command_entries(frame)
     if as_json:
-        click.echo(json.dumps({"dataset": str(dataset), "rows": len(frame), "runs": runs, **summary}, indent=2))
+        click.echo(
+            json.dumps(
+                {"dataset": str(dataset), "rows": len(frame), "runs": runs, **summary, "commands": commands}, indent=2
+            )
+        )
         return
-    print_summary(summary, str(dataset))
+    if summary["networks"] or not commands:
+        print_summary(summary, str(dataset))
+    for line in command_lines(commands):
+        click.echo(line)
     for run in runs:
         click.echo(
             f"run {str(run['run_id'])[:8]} ({run['status']}): {run['rows']} rows on {run['device_name']}, "

@@ -168,8 +168,9 @@ def models(as_json):
 
 
 def _trace_path(out: str) -> str:
-    stem = out[: -len(".csv")] if out.lower().endswith(".csv") else out.removesuffix(".parquet")
-    return f"{stem}.trace.parquet"
+    from hwprof.measuring.trace import trace_path_for
+
+    return trace_path_for(out)
 
 
 POWER_SUMMARY = ("power_w", "idle_power_w", "energy_mj", "dynamic_energy_mj")

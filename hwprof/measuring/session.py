@@ -280,7 +280,8 @@ class _Session:
 
     def load_existing(self) -> None:
         existing = self.writer.existing_rows()
-        existing = existing[existing["device"] == self.device_text] if len(existing) else existing
+        if len(existing):  # `hwprof run` may have added command rows: they are not this measurement's
+            existing = existing[(existing["device"] == self.device_text) & existing["kind"].isin(("layer", "network"))]
         for row in existing.to_dict("records"):
             self.rows.append(row)
             key = (row["model"], int(row["batch_size"]))

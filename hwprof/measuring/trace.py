@@ -43,6 +43,13 @@ _DTYPES = {
 }
 
 
+def trace_path_for(dataset: str | os.PathLike) -> str:
+    """Where the trace of the dataset at `dataset` goes: its stem + .trace.parquet (cpu.parquet -> cpu.trace.parquet)."""
+    text = os.fspath(dataset)
+    stem = text[: -len(".csv")] if text.lower().endswith(".csv") else text.removesuffix(".parquet")
+    return f"{stem}.trace.parquet"
+
+
 def _trace_format(path: Path) -> str:
     suffix = path.suffix.lower()
     if suffix == ".csv":

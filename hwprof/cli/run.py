@@ -1,0 +1,225 @@
+"""`hwprof run -- CMD ARGS...`: a command's wall time, energy and idle baseline, as a one-row dataset."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+
+import click
+
+from hwprof.drivers import POWER_KINDS
+from hwprof.errors import HwprofError, option
+
+
+@click.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
+@click.argument("command", nargs=-1, type=click.UNPROCESSED, metavar="-- CMD [ARGS]...")
+@click.option("--device", default="cpu", show_default=True, help="Device whose sensor is read: cpu, cuda or cuda:N.")
+@click.option(
+    "--power",
+    type=click.Choice(POWER_KINDS),
+    default="auto",
+    show_default=True,
+    help="Power sensor: auto picks the one covering --device; none measures time only.",
+)
+@click.option("--tegrastats", type=click.Path(dir_okay=False), default=None, help="Path to tegrastats on a Jetson.")
+@click.option(
+    "--idle-s",
+    "idle_s",
+    type=float,
+    default=None,
+    help="Length of the idle baseline before CMD, in seconds [default: the sensor's minimum valid window x 1.2; "
+    "0 skips it].",
+)
+@click.option(
+    "--out",
+    default=None,
+    help="Dataset to write the row to (Parquet, or CSV when it ends in .csv); an existing one gets the row appended.",
+)
+@click.option("--trace", is_flag=True, help="Also write every power sample to OUT's stem + .trace.parquet.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON (to stderr, like the text one).")
+@click.pass_context
+def run(ctx, command, device, power, tegrastats, idle_s, out, trace, as_json):
+    """Run CMD and measure its wall time and energy, with an idle baseline just before it.
+
+    \b
+        hwprof run -- python train.py --epochs 1
+        hwprof run --device cuda:0 --out runs.parquet --trace -- ./bench.sh
+
+    The sensor that covers --device is read over an idle window and then over
+    CMD (RAPL for cpu, NVML for cuda, the module rails on a Jetson). Without a
+    usable sensor, or when CMD ends sooner than the sensor can measure, the
+    energy is left empty and the summary says why: nothing is estimated.
+
+    CMD's own output is left alone; the summary goes to stderr. With --out the
+    result is one dataset row (kind "command", the command line as its model,
+    latency_ms its wall time, energy_mj, dynamic_energy_mj and idle_power_w
+    from the sensor, the exit status in config), appended atomically when the
+    dataset exists.
+
+    The exit status is CMD's own (128 + N when signal N ended it), so
+    `hwprof run -- CMD` can stand in for CMD in scripts and CI. hwprof's own
+    errors (bad options, a CMD that cannot be started) exit 1 before CMD runs.
+    Ctrl-C reaches CMD as it would without hwprof, and a SIGTERM sent to hwprof
+    is passed on to CMD; either way its end is recorded.
+    """
+    from hwprof.drivers import open_sensor
+    from hwprof.drivers.host import check_sysfs_root, parse_device
+    from hwprof.measuring.command import check_command, command_row, measure_command
+
+    argv = list(command)
+    check_command(argv, idle_s)
+    check_sysfs_root()
+    device = str(parse_device(device))
+    if trace and out is None:
+        raise HwprofError(f"{option('trace', True)} names its file after the dataset: give --out too")
+    begun = time.perf_counter()
+    sensor = open_sensor(power, device, tegrastats)
+    try:
+        writer, device_name = _open_dataset(out, device, argv, power, sensor)
+        try:
+            cost = measure_command(argv, device, sensor, idle_s)
+            if writer is not None:
+                writer.write([command_row(cost, device_name, time.perf_counter() - begun)])
+        finally:
+            if writer is not None:
+                writer.close()
+    finally:
+        sensor.close()
+    trace_path = _append_trace(out, cost.trace) if trace else None
+    summary = _summary(cost, out, trace_path)
+    if as_json:
+        click.echo(json.dumps(summary, indent=2), err=True)
+    else:
+        for line in _summary_lines(summary):
+            click.echo(line, err=True)
+    ctx.exit(cost.exit_status)
+
+
+def _open_dataset(out, device: str, argv: list[str], power: str, sensor):
+    """(writer or None, device name): the dataset is checked and locked before CMD runs, so a bad --out
+    never costs a run."""
+    from hwprof.measuring.provenance import collect_provenance, device_name
+
+    name = device_name(device)
+    if out is None:
+        return None, name
+    from hwprof.dataset import DatasetWriter
+
+    provenance = collect_provenance(
+        device,
+        None,
+        sys.argv,
+        {
+            "command": argv,
+            "power": {
+                "requested": power,
+                "source": sensor.source,
+                "unavailable_reason": sensor.reason,
+                "sensor": sensor.metadata(),
+            },
+        },
+    )
+    return DatasetWriter(out, provenance, resume=True), name
+
+
+def _append_trace(out: str, rows: list[tuple]) -> str | None:
+    """This command's samples after those of earlier runs into the same trace file."""
+    from pathlib import Path
+
+    from hwprof.measuring.trace import TRACE_COLUMNS, WINDOW_COLUMNS, read_trace, trace_path_for, write_trace
+
+    if not rows:
+        return None
+    path = trace_path_for(out)
+    earlier = []
+    if Path(path).exists():
+        earlier = list(read_trace(path)[[*TRACE_COLUMNS, *WINDOW_COLUMNS]].itertuples(index=False, name=None))
+    write_trace(earlier + rows, path)
+    return path
+
+
+def _summary(cost, out, trace_path) -> dict:
+    return {
+        "command": cost.argv,
+        "exit_status": cost.exit_status,
+        "device": cost.device,
+        "duration_s": cost.duration_s,
+        "energy_j": cost.energy_j,
+        "power_w": cost.power_w,
+        "idle_power_w": cost.idle_power_w,
+        "idle_s": cost.idle_s,
+        "dynamic_energy_j": cost.dynamic_energy_j,
+        "power_source": cost.source,
+        "power_flags": cost.flags,
+        "unavailable_reason": cost.unavailable_reason,
+        "out": out,
+        "trace": trace_path,
+    }
+
+
+def _summary_lines(summary: dict) -> list[str]:
+    import shlex
+
+    lines = [
+        f"hwprof run: `{shlex.join(summary['command'])}` exited with status {summary['exit_status']} "
+        f"after {summary['duration_s']:.3f} s on {summary['device']}"
+    ]
+    if summary["energy_j"] is not None:
+        energy = (
+            f"  energy {summary['energy_j']:.4g} J, mean power {summary['power_w']:.4g} W ({summary['power_source']})"
+        )
+        if summary["idle_power_w"] is not None:
+            energy += (
+                f"; idle {summary['idle_power_w']:.4g} W over {summary['idle_s']:.2f} s before it, "
+                f"so {summary['dynamic_energy_j']:.4g} J above idle"
+            )
+        lines.append(energy)
+    else:
+        lines.append(f"  energy unavailable: {summary['unavailable_reason']}")
+    if summary["power_flags"]:
+        lines.append(f"  power flags: {', '.join(summary['power_flags'])}")
+    if summary["out"]:
+        lines.append(
+            f"  row written to {summary['out']}" + (f", samples to {summary['trace']}" if summary["trace"] else "")
+        )
+    return lines
+
+
+def command_entries(frame) -> list[dict]:
+    """The command rows of a dataset (from `hwprof run`), for `hwprof show`."""
+    import pandas as pd
+
+    entries = []
+    for row in frame[frame["kind"] == "command"].itertuples(index=False):
+        config = json.loads(row.config) if isinstance(row.config, str) else {}
+        entries.append(
+            {
+                "command": row.model,
+                "exit_status": config.get("exit_status"),
+                "duration_s": row.latency_ms / 1000.0,
+                **{k: None if pd.isna(getattr(row, k)) else float(getattr(row, k)) for k in COMMAND_POWER},
+                "power_source": row.power_source if isinstance(row.power_source, str) else None,
+                "power_flags": row.power_flags if isinstance(row.power_flags, str) else "",
+            }
+        )
+    return entries
+
+
+COMMAND_POWER = ("power_w", "idle_power_w", "energy_mj", "dynamic_energy_mj")
+
+
+def command_lines(entries: list[dict]) -> list[str]:
+    lines = []
+    for entry in entries:
+        energy = (
+            f"{entry['energy_mj'] / 1000:.4g} J at {entry['power_w']:.4g} W"
+            + (f" (idle {entry['idle_power_w']:.4g} W)" if entry["idle_power_w"] is not None else "")
+            if entry["energy_mj"] is not None
+            else "energy unavailable"
+        )
+        flags = f", flags {entry['power_flags']}" if entry["power_flags"] else ""
+        lines.append(
+            f"command `{entry['command']}`: status {entry['exit_status']}, {entry['duration_s']:.3f} s, {energy}{flags}"
+        )
+    return lines

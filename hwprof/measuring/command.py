@@ -1,0 +1,152 @@
+"""`hwprof run -- CMD ARGS...`: the wall time, energy and idle baseline of a whole command.
+
+CodeCarbon's `monitor -- cmd`, with measure's honesty rules: the sensor that
+covers the device is read over an idle window just before the command (the
+baseline) and over the command itself; without a sensor, or for a command too
+short for the sensor, the energy stays None and the reason says why. The
+command runs as a child process with this process's environment and working
+directory; Ctrl-C or SIGTERM is passed on to it and its end is still recorded.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import signal
+import subprocess
+import time
+from dataclasses import dataclass, field
+
+from hwprof.errors import HwprofError, option
+from hwprof.measuring.energy import WINDOW_MARGIN, required_window_s
+from hwprof.measuring.trace import trace_rows
+
+
+@dataclass
+class CommandCost:
+    """What one command cost. Energies are None where nothing honest was measured, and `unavailable_reason`
+    says why; `idle_power_w` is the baseline measured just before the command started."""
+
+    argv: list[str]
+    device: str
+    exit_status: int | None = None  # the shell's convention: 128 + N when a signal N ended the command
+    duration_s: float | None = None
+    energy_j: float | None = None  # gross: everything the sensor counted while the command ran
+    power_w: float | None = None
+    idle_power_w: float | None = None
+    dynamic_energy_j: float | None = None  # energy_j net of the idle baseline over the command's duration
+    idle_s: float | None = None  # length of the idle window
+    source: str | None = None
+    flags: list[str] = field(default_factory=list)
+    unavailable_reason: str | None = None
+    trace: list[tuple] = field(default_factory=list)  # trace rows (hwprof.measuring.trace) of both windows
+
+
+def _start(argv: list[str]) -> subprocess.Popen:
+    try:
+        return subprocess.Popen(argv)
+    except FileNotFoundError:
+        raise HwprofError(f"cannot run {shlex.quote(argv[0])}: no such command or file") from None
+    except PermissionError:
+        raise HwprofError(f"cannot run {shlex.quote(argv[0])}: it is not executable (permission denied)") from None
+    except OSError as error:
+        raise HwprofError(f"cannot run {shlex.quote(argv[0])}: {error.strerror or error}") from None
+
+
+def _wait(child: subprocess.Popen) -> int:
+    """The child's exit status, waited for even when this process is interrupted: Ctrl-C reaches the
+    child from the terminal as it would without hwprof, and a SIGTERM sent to hwprof is passed on."""
+    while True:
+        try:
+            status = child.wait()
+            break
+        except KeyboardInterrupt as interrupt:
+            signum = getattr(interrupt, "signum", signal.SIGINT)
+            if signum != signal.SIGINT:
+                child.send_signal(signum)
+    return 128 - status if status < 0 else status
+
+
+def check_command(argv: list[str], idle_s: float | None) -> None:
+    """Refuse, before anything runs, a missing command or a negative idle window."""
+    if not argv:
+        raise HwprofError("no command was given; put it after --, e.g. hwprof run -- python train.py")
+    if idle_s is not None and not idle_s >= 0:
+        raise HwprofError(f"{option('idle_s', idle_s)} must be zero or a positive number of seconds")
+
+
+def measure_command(argv: list[str], device: str, sensor, idle_s: float | None = None) -> CommandCost:
+    """Run `argv` to its end and say what it cost, read from `sensor` (open, from hwprof.drivers.open_sensor,
+    or a NoSensor; the caller closes it). `idle_s` is the idle baseline's length (default: the sensor's
+    minimum valid window with measure's margin; 0 skips the baseline)."""
+    check_command(argv, idle_s)
+    cost = CommandCost(argv=list(argv), device=device, source=sensor.source, unavailable_reason=sensor.reason)
+    required_s = required_window_s(sensor) if sensor.available else None
+    if sensor.available:
+        cost.idle_s = required_s * WINDOW_MARGIN if idle_s is None else idle_s
+        if cost.idle_s > 0:
+            _measure_idle(sensor, cost)
+    mark = sensor.mark() if sensor.available else None
+    started = time.perf_counter()
+    child = _start(argv)
+    cost.exit_status = _wait(child)
+    cost.duration_s = time.perf_counter() - started
+    if mark is not None:
+        _measure_load(sensor, cost, sensor.window_since(mark), required_s)
+    return cost
+
+
+def _measure_idle(sensor, cost: CommandCost) -> None:
+    mark = sensor.mark()
+    time.sleep(cost.idle_s)
+    idle = sensor.window_since(mark)
+    cost.trace.extend(trace_rows(idle, "idle"))
+    if idle.energy_j is not None and "short_window" not in idle.flags:
+        cost.idle_power_w = idle.power_w
+    else:
+        cost.flags.append("idle_short_window" if "short_window" in idle.flags else "idle_no_energy")
+    cost.flags.extend(f"idle_{f}" for f in idle.flags if f in ("throttled", "clocks_changed"))
+
+
+def _measure_load(sensor, cost: CommandCost, load, required_s: float) -> None:
+    cost.trace.extend(trace_rows(load, "load"))
+    cost.flags = list(dict.fromkeys([*load.flags, *cost.flags]))
+    if load.energy_j is None or "short_window" in load.flags:
+        cost.unavailable_reason = (
+            f"the command ran {cost.duration_s:.3f} s, too short for {sensor.source} to measure "
+            f"(it needs at least {required_s:g} s)"
+        )
+        return
+    cost.energy_j, cost.power_w = load.energy_j, load.power_w
+    if cost.idle_power_w is not None:
+        cost.dynamic_energy_j = load.energy_j - cost.idle_power_w * load.duration_s
+
+
+def command_row(cost: CommandCost, device_name: str, measure_s: float) -> dict:
+    """The dataset row of a measured command (kind "command", op "command", the command line as its model)."""
+    line = shlex.join(cost.argv)
+    return {
+        "kind": "command",
+        "model": line,
+        "batch_size": None,
+        "device": cost.device,
+        "device_name": device_name,
+        "layer_index": -1,
+        "layer_name": line,
+        "op": "command",
+        "config": json.dumps({"argv": cost.argv, "exit_status": cost.exit_status, "idle_s": cost.idle_s}),
+        "latency_ms": cost.duration_s * 1000.0,
+        "samples": 1,
+        "iterations": 1,
+        "power_w": cost.power_w,
+        "idle_power_w": cost.idle_power_w,
+        "energy_mj": _millijoules(cost.energy_j),
+        "dynamic_energy_mj": _millijoules(cost.dynamic_energy_j),
+        "power_source": cost.source,
+        "power_flags": ",".join(cost.flags),
+        "measure_s": measure_s,
+    }
+
+
+def _millijoules(joules: float | None) -> float | None:
+    return None if joules is None else joules * 1000.0

@@ -1,0 +1,102 @@
+"""`hwprof run -- CMD`: a command's time, energy and idle baseline, its exit status passed through."""
+
+import json
+import sys
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from fakes.sysfs import FakeRaplTree, FakeZone, write_file
+from hwprof.cli import main
+from hwprof.dataset import read_dataset, read_provenance
+from hwprof.measuring.trace import read_trace
+
+SLEEP_08 = [sys.executable, "-c", "import time; time.sleep(0.8)"]
+
+
+@pytest.fixture
+def sysfs_root(tmp_path, monkeypatch):
+    monkeypatch.setenv("HWPROF_SYSFS_ROOT", str(tmp_path / "host"))
+    write_file(tmp_path / "host" / "proc" / "cpuinfo", "model name\t: Fake CPU 9000\nflags\t\t: fpu\n")
+    return tmp_path / "host"
+
+
+def run(*args):
+    return CliRunner().invoke(main, ["run", *map(str, args)])
+
+
+@pytest.mark.slow
+def test_a_command_on_a_fake_rapl_counter_at_42_w_gets_42_w_and_its_idle_baseline(sysfs_root, tmp_path):
+    out = tmp_path / "runs.parquet"
+    with FakeRaplTree(sysfs_root, [FakeZone("intel-rapl:0", "package-0", 42.0)]):
+        result = run("--power", "rapl", "--out", out, "--trace", "--", *SLEEP_08)
+    assert result.exit_code == 0, result.output
+    row = read_dataset(out).iloc[0]
+    assert (row["kind"], row["op"], row["power_source"]) == ("command", "command", "rapl:package-0")
+    assert row["latency_ms"] == pytest.approx(800, abs=300)  # the sleep plus the interpreter's start
+    assert row["power_w"] == pytest.approx(42.0, rel=0.02)
+    assert row["idle_power_w"] == pytest.approx(42.0, rel=0.02)
+    assert row["energy_mj"] == pytest.approx(42.0 * row["latency_ms"], rel=0.02)
+    assert abs(row["dynamic_energy_mj"]) < 0.04 * row["energy_mj"]  # constant power: nothing above idle
+    assert json.loads(row["config"])["exit_status"] == 0
+    assert read_provenance(out)[0]["command"] == SLEEP_08
+    assert "exited with status 0" in result.stderr and "energy" in result.stderr
+    trace = read_trace(tmp_path / "runs.trace.parquet")
+    assert trace["window"].drop_duplicates().tolist() == ["idle", "load"]
+
+
+@pytest.mark.slow
+def test_a_command_too_short_for_the_sensor_gets_no_energy_and_says_why(sysfs_root, tmp_path):
+    out = tmp_path / "runs.csv"
+    with FakeRaplTree(sysfs_root, [FakeZone("intel-rapl:0", "package-0", 42.0)]):
+        result = run("--power", "rapl", "--idle-s", "0", "--out", out, "--", sys.executable, "-c", "pass")
+    assert result.exit_code == 0, result.output
+    row = read_dataset(out).iloc[0]
+    assert pd.isna(row["energy_mj"]) and pd.isna(row["power_w"]) and "short_window" in row["power_flags"]
+    assert "too short for rapl:package-0" in result.stderr
+
+
+def test_the_exit_status_is_the_commands_and_rows_are_appended(sysfs_root, tmp_path):
+    out = tmp_path / "runs.parquet"
+    failing = run("--out", out, "--", sys.executable, "-c", "import sys; sys.exit(3)")
+    assert failing.exit_code == 3, failing.output
+    passing = run("--out", out, "--json", "--", sys.executable, "-c", "pass")
+    assert passing.exit_code == 0, passing.output
+    frame = read_dataset(out)
+    assert [json.loads(c)["exit_status"] for c in frame["config"]] == [3, 0]
+    assert len(read_provenance(out)) == 2 and (frame["latency_ms"] > 0).all()
+    # no sensor in the fake host: the time is kept, the energy is not invented, and the reason is given
+    assert frame["energy_mj"].isna().all() and frame["power_source"].isna().all()
+    summary = json.loads(passing.stderr)
+    assert summary["energy_j"] is None and "RAPL" in summary["unavailable_reason"]
+
+
+def test_a_command_killed_by_a_signal_exits_128_plus_the_signal(sysfs_root):
+    result = run("--", sys.executable, "-c", "import os, signal; os.kill(os.getpid(), signal.SIGTERM)")
+    assert result.exit_code == 143, result.output
+
+
+def test_a_command_that_cannot_start_is_one_sentence_and_writes_nothing(sysfs_root, tmp_path):
+    out = tmp_path / "runs.parquet"
+    result = run("--out", out, "--", "no-such-command-for-hwprof")
+    assert result.exit_code == 1 and "cannot run no-such-command-for-hwprof" in result.output
+    assert "Traceback" not in result.output and not out.exists()
+    assert run().exit_code == 1 and "no command was given" in run().output
+    assert "give --out too" in run("--trace", "--", "true").output
+
+
+def test_help_says_the_exit_status_is_the_commands():
+    result = CliRunner().invoke(main, ["run", "--help"])
+    assert result.exit_code == 0 and "exit status is CMD's own" in result.output
+
+
+def test_show_lists_the_commands_of_a_dataset(sysfs_root, tmp_path):
+    out = tmp_path / "runs.parquet"
+    assert run("--out", out, "--", sys.executable, "-c", "import sys; sys.exit(4)").exit_code == 4
+    shown = CliRunner().invoke(main, ["show", str(out), "--json"])
+    assert shown.exit_code == 0, shown.output
+    (entry,) = json.loads(shown.output)["commands"]
+    assert entry["exit_status"] == 4 and entry["energy_mj"] is None and entry["duration_s"] > 0
+    text = CliRunner().invoke(main, ["show", str(out)]).output
+    assert "status 4" in text and "energy unavailable" in text
