@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from hwprof.errors import HwprofError
-from hwprof.files import check_output, write_atomically
+from hwprof.files import check_output
 from hwprof.fitting.data import read_inputs, select_device, training_data
 from hwprof.fitting.pipeline import accuracy
 from hwprof.predictor.features import encode_layers
@@ -165,45 +165,84 @@ def check_plot_path(path: str | os.PathLike, inputs: Sequence[str | os.PathLike]
     check_output(path, inputs=inputs, force=True)  # a plot is redrawn at will: replacing one is fine
 
 
-def plot(points: pd.DataFrame, path: str | os.PathLike, title: str = "") -> None:
-    """Predicted against measured on log axes: one panel per network target, one for layers."""
-    import matplotlib
+BAND = 0.10  # the ±10% band drawn around the identity line
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
+def figure(points: pd.DataFrame, title: str = ""):
+    """Predicted against measured, one column per network target and one for layers: on top on log axes
+    with the identity line and a ±10% band, below as predicted/measured, where the band is a strip of fixed
+    width whatever the range. Each op (layers) or family (networks) has a colour and marker of its own."""
+    from hwprof.plotting import axis_label, distinct_styles, pyplot
+
+    plt = pyplot()
     panels = [
-        (f"network {t}", points[(points["level"] == "network") & (points["target"] == t)])
+        (f"network {t}", t, points[(points["level"] == "network") & (points["target"] == t)])
         for t in points.loc[points["level"] == "network", "target"].unique()
     ]
     layers = points[points["level"] == "layer"]
     if len(layers):
-        panels.append(("layer latency_ms", layers))
-    figure, axes = plt.subplots(1, len(panels), figsize=(4.5 * len(panels), 4.4), squeeze=False)
-    for axis, (label, group) in zip(axes[0], panels):
-        colour_key = "op" if label.startswith("layer") else "family"
-        for key, part in group.groupby(colour_key):
-            axis.scatter(part["measured"], part["predicted"], s=12, label=str(key), alpha=0.75)
-        low = float(min(group["measured"].min(), group["predicted"].min()))
-        high = float(max(group["measured"].max(), group["predicted"].max()))
-        line = np.array([low, high])
-        axis.plot(line, line, color="black", linewidth=0.8)
-        axis.fill_between(line, line * 0.9, line * 1.1, color="grey", alpha=0.2, label="±10%")
-        axis.set_xscale("log")
-        axis.set_yscale("log")
-        axis.set_xlabel("measured")
-        axis.set_ylabel("predicted")
-        axis.set_title(label)
-        axis.legend(fontsize=6, loc="upper left")
+        panels.append(("layers", "latency_ms", layers))
+    figure, axes = plt.subplots(
+        2, len(panels), figsize=(5.2 * len(panels), 7.4), squeeze=False, gridspec_kw={"height_ratios": [3, 1.3]}
+    )
+    for column, (label, target, group) in enumerate(panels):
+        top, bottom = axes[0][column], axes[1][column]
+        colour_key = "op" if label == "layers" else "family"
+        styles = distinct_styles(sorted(group[colour_key].astype(str).unique()))
+        low = float(min(group["measured"].min(), group["predicted"].min())) / 1.3
+        high = float(max(group["measured"].max(), group["predicted"].max())) * 1.3
+        line = np.geomspace(low, high, 50)
+        top.fill_between(
+            line, line * (1 - BAND), line * (1 + BAND), color="#f2c14e", alpha=0.55, zorder=1, label=f"±{BAND:.0%}"
+        )
+        for factor in (1 - BAND, 1 + BAND):
+            top.plot(line, line * factor, color="#c98b00", linewidth=0.8, linestyle="--", zorder=1)
+        top.plot(line, line, color="black", linewidth=0.9, zorder=2, label="predicted = measured")
+        bottom.axhspan(1 - BAND, 1 + BAND, color="#f2c14e", alpha=0.55, zorder=1)
+        bottom.axhline(1.0, color="black", linewidth=0.9, zorder=2)
+        for key, part in group.groupby(group[colour_key].astype(str), sort=True):
+            style = styles[key]
+            top.scatter(part["measured"], part["predicted"], s=16, alpha=0.85, label=key, zorder=3, **style)
+            bottom.scatter(part["measured"], part["predicted"] / part["measured"], s=12, alpha=0.85, zorder=3, **style)
+        inside = float(np.mean(np.abs(group["predicted"] / group["measured"] - 1) <= BAND))
+        top.set_xscale("log")
+        top.set_yscale("log")
+        top.set_xlim(low, high)
+        top.set_ylim(low, high)
+        top.set_ylabel(axis_label(target, "predicted"))
+        top.set_title(f"{label}: {inside:.0%} within ±{BAND:.0%} (n={len(group)})", fontsize=10)
+        top.grid(True, which="both", alpha=0.25)
+        top.legend(fontsize=6, loc="upper left", ncol=2 if len(styles) > 12 else 1)
+        bottom.set_xscale("log")
+        bottom.set_xlim(low, high)
+        bottom.set_xlabel(axis_label(target, "measured"))
+        bottom.set_ylabel("predicted / measured")
+        for axis in (top.xaxis, top.yaxis, bottom.xaxis):
+            plain_log_ticks(axis, low, high)
+        bottom.grid(True, which="both", alpha=0.25)
     if title:
         figure.suptitle(title, fontsize=9)
     figure.tight_layout()
+    return figure
+
+
+def plain_log_ticks(axis, low: float, high: float) -> None:
+    """Tick labels as plain numbers (0.5, 2, 10) instead of powers of ten; minor ones too within a decade."""
+    from matplotlib.ticker import FormatStrFormatter, NullFormatter
+
+    axis.set_major_formatter(FormatStrFormatter("%g"))
+    axis.set_minor_formatter(FormatStrFormatter("%g") if high / low < 10 else NullFormatter())
+
+
+def plot(points: pd.DataFrame, path: str | os.PathLike, title: str = "") -> None:
+    """The figure above, written to `path` (png, pdf or svg)."""
+    from hwprof.plotting import pyplot, save_figure
+
     check_plot_path(path)
+    drawn = figure(points, title)
     try:
-        write_atomically(
-            path, lambda temporary: figure.savefig(temporary, dpi=110, format=Path(path).suffix[1:].lower())
-        )
+        save_figure(drawn, path)
     except OSError as error:
         raise HwprofError(f"cannot write the plot to {path}: {error.strerror or error}") from None
     finally:
-        plt.close(figure)
+        pyplot().close(drawn)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hwprof.files import write_atomically
 from hwprof.schema import METRIC_LABELS
 from hwprof.search.constraints import PREDICTED_METRICS
 from hwprof.search.study import SearchResult, TrialRecord
@@ -91,60 +90,97 @@ def render_table(result: SearchResult, verified: dict[int, dict] | None = None):
     return table
 
 
+def staircase(points: list[tuple[float, float]], maximize: bool) -> list[tuple[float, float]]:
+    """The 2-D Pareto front of (cost, score) points, cheapest first: each point scores better than every
+    cheaper one. Drawn as steps, it is the best score reachable within each cost."""
+    front: list[tuple[float, float]] = []
+    for cost, score in sorted(points, key=lambda p: (p[0], -p[1] if maximize else p[1])):
+        if not front or (score > front[-1][1] if maximize else score < front[-1][1]):
+            front.append((cost, score))
+    return front
+
+
 def plot_pareto(result: SearchResult, path: Path) -> Path | None:
-    """Score against each predicted cost axis; the front is joined, budgets drawn as lines."""
+    """Score against each predicted cost axis: trained trials as points, the front as a staircase,
+    budgets as lines, and the skipped trials (predicted over budget, never trained) as ticks on the
+    cost axis at their predicted cost."""
     axes_metrics = result.pareto_metrics or ["params"]
     if not any(r.trained for r in result.records):
         return None
-    import matplotlib
+    from hwprof.plotting import axis_label, pyplot, save_figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figure, axes = plt.subplots(1, len(axes_metrics), figsize=(5.5 * len(axes_metrics), 4.2), squeeze=False)
-    front = result.pareto_front()
+    plt = pyplot()
+    figure, axes = plt.subplots(1, len(axes_metrics), figsize=(5.8 * len(axes_metrics), 4.4), squeeze=False)
     trained = [r for r in result.records if r.trained]
+    skipped = [r for r in result.records if r.state == "skipped"]
+    maximize = result.direction == "maximize"
     for axis, metric in zip(axes[0], axes_metrics):
-        feasible = [r for r in trained if r.feasible]
-        infeasible = [r for r in trained if not r.feasible]
+        feasible = [r for r in trained if r.feasible and r.metrics.get(metric) is not None]
+        infeasible = [r for r in trained if not r.feasible and r.metrics.get(metric) is not None]
         axis.scatter(
             [r.metrics[metric] for r in feasible],
             [r.score for r in feasible],
             s=18,
             color="tab:blue",
             alpha=0.6,
-            label="trained, feasible",
+            label=f"trained, feasible ({len(feasible)})",
+            zorder=3,
         )
         if infeasible:
             axis.scatter(
                 [r.metrics[metric] for r in infeasible],
                 [r.score for r in infeasible],
-                s=18,
+                s=22,
                 color="tab:red",
                 marker="x",
-                label="trained, breaks a budget",
+                label=f"trained, breaks a budget ({len(infeasible)})",
+                zorder=3,
             )
-        ordered = sorted(front, key=lambda r: r.metrics[metric])
-        axis.plot(
-            [r.metrics[metric] for r in ordered],
-            [r.score for r in ordered],
-            color="black",
-            marker="o",
-            markerfacecolor="none",
-            label="Pareto front",
-        )
+        costs = [r.metrics[metric] for r in skipped if r.metrics.get(metric) is not None]
+        shown = [r.metrics[metric] for r in feasible + infeasible] + costs
+        shown += [c.budget for c in result.constraints if c.metric == metric]
+        margin = 0.05 * (max(shown) - min(shown) or 1.0)
+        axis.set_xlim(min(shown) - margin, max(shown) + margin)
+        front = staircase([(r.metrics[metric], r.score) for r in feasible], maximize)
+        if front:  # the best score within each cost, held to the right edge
+            axis.step(
+                [c for c, _ in front] + [max(shown) + margin],
+                [s for _, s in front] + [front[-1][1]],
+                where="post",
+                color="black",
+                linewidth=1.3,
+                label="Pareto front",
+                zorder=4,
+            )
+            axis.scatter(
+                [c for c, _ in front], [s for _, s in front], s=40, facecolors="none", edgecolors="black", zorder=5
+            )
+        if costs:  # no score to place them by: ticks along the bottom of the plot, at their predicted cost
+            axis.scatter(
+                costs,
+                [0.02] * len(costs),
+                transform=axis.get_xaxis_transform(),
+                marker="|",
+                s=160,
+                color="tab:gray",
+                label=f"skipped: predicted over budget, not trained ({len(costs)})",
+                zorder=2,
+            )
         for constraint in result.constraints:
             if constraint.metric == metric:
                 axis.axvline(constraint.budget, color="tab:red", linestyle="--", label=f"budget {constraint.text}")
-        axis.set_xlabel(f"predicted {_label(metric)}")
-        axis.set_ylabel("score")
+        axis.set_xlabel(axis_label(metric, "predicted"))
+        axis.set_ylabel(f"score ({'higher' if maximize else 'lower'} is better)")
         axis.grid(alpha=0.3)
-    axes[0][0].legend(fontsize=8, loc="lower right")
-    figure.suptitle(f"{result.space_name}: {result.skipped_trainings} trainings skipped")
+        axis.legend(fontsize=7, loc="best")
+    figure.suptitle(
+        f"{result.space_name}: {len(trained)} trained, {result.skipped_trainings} trainings skipped as predicted "
+        "over budget"
+    )
     figure.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        write_atomically(path, lambda temporary: figure.savefig(temporary, dpi=110, format="png"))
+        save_figure(figure, path)
     finally:
         plt.close(figure)
     return path
