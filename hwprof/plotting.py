@@ -29,7 +29,11 @@ def pyplot():
 
 
 def axis_label(metric: str, prefix: str = "") -> str:
-    """ "latency_ms" -> "latency (ms)", from schema.METRIC_LABELS; an unknown name is shown as it is."""
+    """ "latency_ms" -> "latency (ms)", from schema.METRIC_LABELS; "latency_ms_layer_sum" -> "latency (ms),
+    layer sum"; an unknown name is shown as it is."""
+    base = next((key for key in METRIC_LABELS if metric.startswith(key + "_")), None)
+    if base is not None:
+        return f"{axis_label(base, prefix)}, {metric[len(base) + 1 :].replace('_', ' ')}"
     words = METRIC_LABELS.get(metric, metric).split()
     if len(words) > 1 and words[-1] in UNITS:
         text = f"{' '.join(words[:-1])} ({words[-1]})"
@@ -49,6 +53,14 @@ def distinct_styles(keys) -> dict:
         key: {"color": palette[i % len(palette)], "marker": MARKERS[(i // len(palette)) % len(MARKERS)]}
         for i, key in enumerate(keys)
     }
+
+
+def plain_log_ticks(axis, low: float, high: float) -> None:
+    """Tick labels of a log axis as plain numbers (0.5, 2, 10) instead of powers; minor ones too within a decade."""
+    from matplotlib.ticker import FormatStrFormatter, NullFormatter
+
+    axis.set_major_formatter(FormatStrFormatter("%g"))
+    axis.set_minor_formatter(FormatStrFormatter("%g") if high / low < 10 else NullFormatter())
 
 
 def shade_windows(axes, frame, origin_s: float) -> int:

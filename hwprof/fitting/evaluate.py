@@ -172,7 +172,7 @@ def figure(points: pd.DataFrame, title: str = ""):
     """Predicted against measured, one column per network target and one for layers: on top on log axes
     with the identity line and a ±10% band, below as predicted/measured, where the band is a strip of fixed
     width whatever the range. Each op (layers) or family (networks) has a colour and marker of its own."""
-    from hwprof.plotting import axis_label, distinct_styles, pyplot
+    from hwprof.plotting import axis_label, distinct_styles, plain_log_ticks, pyplot
 
     plt = pyplot()
     panels = [
@@ -224,14 +224,6 @@ def figure(points: pd.DataFrame, title: str = ""):
         figure.suptitle(title, fontsize=9)
     figure.tight_layout()
     return figure
-
-
-def plain_log_ticks(axis, low: float, high: float) -> None:
-    """Tick labels as plain numbers (0.5, 2, 10) instead of powers of ten; minor ones too within a decade."""
-    from matplotlib.ticker import FormatStrFormatter, NullFormatter
-
-    axis.set_major_formatter(FormatStrFormatter("%g"))
-    axis.set_minor_formatter(FormatStrFormatter("%g") if high / low < 10 else NullFormatter())
 
 
 def plot(points: pd.DataFrame, path: str | os.PathLike, title: str = "") -> None:

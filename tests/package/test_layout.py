@@ -2,6 +2,7 @@
 predicting needs nothing from fitting or measuring.
 
 Layers, top to bottom: cli -> search -> fitting -> predictor -> models, search -> measuring,
+cli -> report -> fitting, measuring (a report reads what they write),
 measuring -> models, drivers, dataset; everything may use the base modules.
 """
 
@@ -30,6 +31,7 @@ LAYER_OF_PACKAGE = {
     "hwprof.predictor": "predictor",
     "hwprof.fitting": "fitting",
     "hwprof.search": "search",
+    "hwprof.report": "report",
     "hwprof.cli": "cli",
     "hwprof.__main__": "cli",
 }
@@ -43,7 +45,8 @@ MAY_IMPORT = {
     "predictor": {"models", "sample_models"},
     "fitting": {"predictor", "models", "sample_models", "dataset"},
     "search": {"fitting", "predictor", "measuring", "models", "sample_models", "drivers", "dataset"},
-    "cli": {"search", "fitting", "predictor", "measuring", "models", "sample_models", "drivers", "dataset"},
+    "report": {"fitting", "predictor", "measuring", "models", "sample_models", "drivers", "dataset"},
+    "cli": {"search", "report", "fitting", "predictor", "measuring", "models", "sample_models", "drivers", "dataset"},
 }
 
 

@@ -1,0 +1,35 @@
+"""`hwprof report DATASET... --out report.html`: one self-contained HTML page of datasets and a predictor."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+
+@click.command()
+@click.argument("datasets", nargs=-1, required=True, metavar="DATASET...")
+@click.option("--out", "-o", required=True, help="HTML file to write (replaced if it exists).")
+@click.option("--predictor", default=None, help="Also score this predictor.json on the datasets.")
+@click.option("--confidence", type=float, default=0.9, show_default=True, help="Interval level for --predictor.")
+@click.option("--json", "as_json", is_flag=True, help="Print what went into the report as JSON.")
+def report(datasets, out, predictor, confidence, as_json):
+    """Write one HTML file that opens offline (images embedded, no network) with, for DATASET...:
+
+    \b
+    - each network's time by op type (its layers timed alone, summed per op);
+    - a roofline of every layer: achieved GMAC/s against arithmetic intensity,
+      under the device's peak compute and memory rates measured in the data;
+    - latency and energy per inference against batch size;
+    - power traces (DATASET's stem + .trace.parquet, from --trace) with the
+      idle and load windows shaded, or "no power trace";
+    - the commands `hwprof run` measured into it;
+    - with --predictor, predicted against measured, with its errors.
+    """
+    from hwprof.report.page import build_report
+
+    summary = build_report(list(datasets), out, predictor=predictor, confidence=confidence)
+    if as_json:
+        click.echo(json.dumps(summary, indent=2))
+        return
+    click.echo(f"wrote {summary['out']}: {len(summary['sections'])} sections, {summary['images']} images")

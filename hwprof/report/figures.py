@@ -1,0 +1,162 @@
+"""The report's views, each drawn from a dataset table into a matplotlib figure, or None (with the
+reason) where the data has nothing to draw."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from hwprof.plotting import distinct_styles, plain_log_ticks, pyplot
+
+MAX_BARS = 60  # networks in the time-by-op view; more would not be readable
+MAX_LEGEND = 15  # series named in a legend; beyond it the legend would hide the plot
+HATCHES = ("", "//", "..", "xx")  # a second look for ops once the palette's colours run out
+
+
+def network_label(row, several_sources: bool) -> str:
+    label = f"{row['model']} b={int(row['batch_size'])}"
+    return f"{label} [{row['source']}]" if several_sources else label
+
+
+def time_by_op(frame: pd.DataFrame):
+    """(figure or None, note): each network's layer time stacked by op type, its measured latency marked."""
+    layers = frame[(frame["kind"] == "layer") & ~frame["model"].astype(str).str.startswith("sweep:")]
+    layers = layers[layers["latency_ms"] > 0]
+    if layers.empty:
+        return None, "no layer rows (measured with --no-layers, or sweeps only): nothing to break down"
+    several = frame["source"].nunique() > 1
+    keys = ["source", "model", "batch_size"]
+    table = layers.pivot_table(index=keys, columns="op", values="latency_ms", aggfunc="sum", fill_value=0.0)
+    note = ""
+    if len(table) > MAX_BARS:
+        note = f"the first {MAX_BARS} of {len(table)} networks (by name) are shown"
+        table = table.iloc[:MAX_BARS]
+    ops = list(table.sum().sort_values(ascending=False).index)  # the op taking most time first
+    styles = distinct_styles(ops)
+    networks = frame[frame["kind"] == "network"].set_index(keys)["latency_ms"]
+    plt = pyplot()
+    figure, axis = plt.subplots(figsize=(10, 1.6 + 0.32 * len(table)))
+    positions = np.arange(len(table))
+    left = np.zeros(len(table))
+    for i, op in enumerate(ops):
+        values = table[op].to_numpy()
+        axis.barh(
+            positions,
+            values,
+            left=left,
+            color=styles[op]["color"],
+            hatch=HATCHES[(i // 20) % len(HATCHES)],
+            edgecolor="white",
+            linewidth=0.4,
+            label=op,
+        )
+        left += values
+    measured = [networks.get(key, np.nan) for key in table.index]
+    if np.isfinite(measured).any():
+        axis.scatter(measured, positions, marker="D", color="black", s=22, zorder=3, label="network, measured whole")
+    labels = [network_label(dict(zip(keys, key)), several) for key in table.index]
+    axis.set_yticks(positions, labels, fontsize=7)
+    axis.invert_yaxis()
+    axis.set_xlabel("time per inference (ms): layers timed alone, summed by op type")
+    axis.grid(True, axis="x", alpha=0.3)
+    axis.legend(fontsize=7, loc="lower right", ncol=2 if len(ops) > 10 else 1)
+    figure.tight_layout()
+    return figure, note
+
+
+def roofline_points(frame: pd.DataFrame) -> pd.DataFrame:
+    """Layer rows that did arithmetic: achieved GMAC/s, arithmetic intensity (MAC per byte moved) and GB/s."""
+    layers = frame[(frame["kind"] == "layer") & (frame["latency_ms"] > 0) & (frame["flops"] > 0)].copy()
+    moved = layers[["input_bytes", "output_bytes", "weight_bytes"]].astype(float).fillna(0).sum(axis=1)
+    layers = layers[moved > 0]
+    moved = moved[moved > 0]
+    seconds = layers["latency_ms"].astype(float) / 1e3
+    layers["gmac_s"] = layers["flops"].astype(float) / seconds / 1e9
+    layers["mac_per_byte"] = layers["flops"].astype(float) / moved
+    layers["gb_s"] = moved / seconds / 1e9
+    return layers
+
+
+def roofline(frame: pd.DataFrame):
+    """(figure or None, note, peaks): every layer's achieved GMAC/s against its arithmetic intensity, per
+    device, under the roof drawn from the device's measured peaks: the highest compute rate and the highest
+    memory rate any of its layers reached in these data (not a datasheet figure)."""
+    points = roofline_points(frame)
+    if points.empty:
+        return None, "no layer rows with multiply-accumulates: no roofline to draw", {}
+    devices = sorted(points["device_name"].astype(str).unique())
+    styles = distinct_styles(sorted(points["op"].astype(str).unique()))
+    plt = pyplot()
+    figure, axes = plt.subplots(1, len(devices), figsize=(8 * len(devices), 5.5), squeeze=False)
+    peaks = {}
+    for axis, device in zip(axes[0], devices):
+        rows = points[points["device_name"].astype(str) == device]
+        best = rows.loc[rows["gmac_s"].idxmax()]
+        peak_gmac_s, peak_gb_s = float(rows["gmac_s"].max()), float(rows["gb_s"].max())
+        peaks[device] = {
+            "gmac_s": peak_gmac_s,
+            "gb_s": peak_gb_s,
+            "best_layer": f"{best['model']} {best['layer_name']} ({best['op']})",
+        }
+        for op, part in rows.groupby(rows["op"].astype(str), sort=True):
+            axis.scatter(part["mac_per_byte"], part["gmac_s"], s=14, alpha=0.8, label=op, **styles[op])
+        low = float(rows["mac_per_byte"].min()) / 2
+        high = float(rows["mac_per_byte"].max()) * 2
+        intensity = np.geomspace(low, high, 200)
+        axis.plot(
+            intensity,
+            np.minimum(peak_gmac_s, peak_gb_s * intensity),
+            color="black",
+            linewidth=1.4,
+            label=f"measured roof: {peak_gmac_s:.3g} GMAC/s, {peak_gb_s:.3g} GB/s",
+        )
+        axis.set_xscale("log")
+        axis.set_yscale("log")
+        axis.set_xlabel("arithmetic intensity (MAC per byte moved: inputs + outputs + weights)")
+        axis.set_ylabel("achieved (GMAC/s)")
+        axis.set_title(f"{device}: {len(rows)} layers", fontsize=10)
+        axis.grid(True, which="both", alpha=0.25)
+        axis.legend(fontsize=7, loc="lower right", ncol=2 if len(styles) > 12 else 1)
+    figure.tight_layout()
+    skipped = int(((frame["kind"] == "layer") & ~(frame["flops"] > 0)).sum())
+    note = f"{skipped} layer rows without multiply-accumulates (e.g. relu, add) have no place on it" if skipped else ""
+    return figure, note, peaks
+
+
+def against_batch_size(frame: pd.DataFrame, column: str, label: str):
+    """(figure or None, note): each network's `column` against its batch size, one line per network."""
+    networks = frame[(frame["kind"] == "network") & frame[column].notna() & (frame[column] > 0)]
+    if networks.empty:
+        return None, f"no network row has {label.split(' (')[0]}"
+    several = frame["source"].nunique() > 1
+    series = networks.groupby(["source", "model"], sort=True)
+    names = [f"{model} [{source}]" if several else str(model) for source, model in series.groups]
+    styles = distinct_styles(names)
+    plt = pyplot()
+    figure, axis = plt.subplots(figsize=(8, 4.8))
+    for name, (_, group) in zip(names, series):
+        group = group.groupby("batch_size")[column].median().sort_index()
+        axis.plot(group.index.astype(int), group.to_numpy(), linewidth=1.0, label=name, **styles[name])
+    axis.set_xscale("log", base=2)
+    axis.set_yscale("log")
+    sizes = networks["batch_size"].astype(float)
+    plain_log_ticks(axis.xaxis, sizes.min(), max(sizes.max(), 2 * sizes.min()))
+    axis.set_xticks(sorted(sizes.unique()))
+    axis.set_xlabel("batch size")
+    axis.set_ylabel(label)
+    axis.grid(True, which="both", alpha=0.25)
+    if len(names) <= MAX_LEGEND:
+        axis.legend(fontsize=7)
+    figure.tight_layout()
+    return figure, "" if len(names) <= MAX_LEGEND else f"{len(names)} networks: too many to name in a legend"
+
+
+def trace(frame: pd.DataFrame, title: str):
+    """The power trace, idle and load windows shaded (hwprof.plotting.draw_trace)."""
+    from hwprof.plotting import draw_trace
+
+    plt = pyplot()
+    figure, axis = plt.subplots(figsize=(10, 4.2))
+    draw_trace(axis, frame, title)
+    figure.tight_layout()
+    return figure

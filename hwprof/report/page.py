@@ -1,0 +1,266 @@
+"""The report page: sections in a fixed order, every figure embedded as a base64 PNG, no script and no
+reference outside the file, so it opens offline in any browser."""
+
+from __future__ import annotations
+
+import base64
+import html
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pandas as pd
+
+import hwprof
+from hwprof.errors import HwprofError
+from hwprof.files import check_output, write_text_atomically
+from hwprof.plotting import png_bytes, pyplot
+from hwprof.report import figures
+
+REPORT_SUFFIXES = (".html", ".htm")
+
+STYLE = """
+body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1100px; color: #222; padding: 0 1em; }
+h1 { font-size: 1.5em; } h2 { font-size: 1.2em; border-bottom: 1px solid #ccc; padding-bottom: .2em; margin-top: 2em; }
+img { max-width: 100%; height: auto; display: block; margin: .5em 0; }
+table { border-collapse: collapse; font-size: .85em; margin: .5em 0; }
+td, th { border: 1px solid #ddd; padding: .2em .5em; text-align: right; } th { background: #f4f4f4; }
+td:first-child, th:first-child { text-align: left; }
+.note { color: #555; font-style: italic; }
+"""
+
+
+def check_report_path(out: str | os.PathLike, inputs) -> Path:
+    """Refuse, before any work, a report that could not be written where asked or would replace an input."""
+    if Path(out).suffix.lower() not in REPORT_SUFFIXES:
+        raise HwprofError(f"the report {out} must end in .html")
+    return check_output(out, inputs=inputs, force=True)  # a report is redrawn at will: replacing one is fine
+
+
+class Page:
+    """Sections of HTML, in order; figures go in as embedded PNGs."""
+
+    def __init__(self) -> None:
+        self.sections: list[tuple[str, str, list[str]]] = []
+        self.images = 0
+
+    def section(self, anchor: str, title: str) -> list[str]:
+        parts: list[str] = []
+        self.sections.append((anchor, title, parts))
+        return parts
+
+    def figure(self, parts: list[str], figure, alt: str) -> None:
+        data = base64.b64encode(png_bytes(figure)).decode("ascii")
+        pyplot().close(figure)
+        parts.append(f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{data}">')
+        self.images += 1
+
+    @staticmethod
+    def note(parts: list[str], text: str) -> None:
+        if text:
+            parts.append(f'<p class="note">{html.escape(text)}</p>')
+
+    @staticmethod
+    def table(parts: list[str], header: list[str], rows: list[list]) -> None:
+        head = "".join(f"<th>{html.escape(str(h))}</th>" for h in header)
+        body = "".join("<tr>" + "".join(f"<td>{html.escape(_cell(v))}</td>" for v in row) + "</tr>" for row in rows)
+        parts.append(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
+
+    def render(self, title: str, subtitle: str) -> str:
+        toc = "".join(f'<li><a href="#{a}">{html.escape(t)}</a></li>' for a, t, _ in self.sections)
+        body = "".join(
+            f'<section id="{a}"><h2>{html.escape(t)}</h2>{"".join(parts)}</section>' for a, t, parts in self.sections
+        )
+        return (
+            '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+            f"<title>{html.escape(title)}</title><style>{STYLE}</style></head>"
+            f"<body><h1>{html.escape(title)}</h1><p>{html.escape(subtitle)}</p><ul>{toc}</ul>{body}</body></html>\n"
+        )
+
+
+def _cell(value) -> str:
+    if value is None or (isinstance(value, float) and value != value):
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+def _read(paths: list[Path]) -> pd.DataFrame:
+    """The datasets as one table, each row knowing which file it came from (`source`)."""
+    from hwprof.dataset import read_dataset
+
+    frames = []
+    for path in paths:
+        frame = read_dataset([path])
+        frame["source"] = path.name
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
+
+
+def build_report(
+    datasets, out: str | os.PathLike, predictor: str | os.PathLike | None = None, confidence: float = 0.9
+) -> dict:
+    """Write the report of `datasets` (and of `predictor` on them) to `out`; a summary of what went in."""
+    paths = [Path(p) for p in datasets]
+    if not paths:
+        raise HwprofError("no dataset was given; pass at least one .parquet or .csv file")
+    out = check_report_path(out, [*paths, *([predictor] if predictor else [])])
+    frame = _read(paths)
+    page = Page()
+    _overview(page, frame, paths)
+    _breakdown(page, frame)
+    peaks = _roofline(page, frame)
+    _batch(page, frame)
+    traces = _power(page, paths)
+    _commands(page, frame)
+    if predictor is not None:
+        _predictor(page, predictor, paths, confidence, frame)
+    stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    text = page.render(
+        f"hwprof report: {', '.join(p.name for p in paths)}",
+        f"written {stamp} by hwprof {hwprof.__version__} from {len(frame)} rows",
+    )
+    try:
+        write_text_atomically(out, text)
+    except OSError as error:
+        raise HwprofError(f"cannot write the report {out}: {error.strerror or error}") from None
+    return {
+        "out": str(out),
+        "sections": [anchor for anchor, _, _ in page.sections],
+        "images": page.images,
+        "traces": traces,
+        "peaks": peaks,
+    }
+
+
+def _overview(page: Page, frame: pd.DataFrame, paths: list[Path]) -> None:
+    from hwprof.dataset import read_provenance
+
+    parts = page.section("overview", "Datasets")
+    rows = []
+    for path in paths:
+        part = frame[frame["source"] == path.name]
+        runs = read_provenance(path)
+        rows.append(
+            [
+                path.name,
+                len(part),
+                int((part["kind"] == "layer").sum()),
+                int((part["kind"] == "network").sum()),
+                int((part["kind"] == "command").sum()),
+                ", ".join(sorted(part["device_name"].dropna().astype(str).unique())),
+                len(runs),
+                ", ".join(sorted({str((r.get("power") or {}).get("source") or "none") for r in runs})) or "-",
+            ]
+        )
+    page.table(parts, ["dataset", "rows", "layer rows", "network rows", "commands", "device", "runs", "power"], rows)
+
+
+def _breakdown(page: Page, frame: pd.DataFrame) -> None:
+    parts = page.section("breakdown", "Time by op type, per network")
+    figure, note = figures.time_by_op(frame)
+    if figure is not None:
+        page.figure(parts, figure, "time per inference of each network, stacked by op type")
+    page.note(parts, note)
+
+
+def _roofline(page: Page, frame: pd.DataFrame) -> dict:
+    parts = page.section("roofline", "Roofline of every layer")
+    figure, note, peaks = figures.roofline(frame)
+    if figure is not None:
+        page.figure(parts, figure, "achieved GMAC/s against arithmetic intensity, under the measured roof")
+        page.table(
+            parts,
+            ["device", "peak GMAC/s (measured)", "peak GB/s (measured)", "fastest layer"],
+            [[device, p["gmac_s"], p["gb_s"], p["best_layer"]] for device, p in peaks.items()],
+        )
+        page.note(
+            parts,
+            "The roof is the highest compute rate and the highest memory rate any layer reached in these data, "
+            "not a datasheet figure.",
+        )
+    page.note(parts, note)
+    return peaks
+
+
+def _batch(page: Page, frame: pd.DataFrame) -> None:
+    parts = page.section("batch", "Latency and energy against batch size")
+    for column, label in (("latency_ms", "latency per inference (ms)"), ("energy_mj", "energy per inference (mJ)")):
+        figure, note = figures.against_batch_size(frame, column, label)
+        if figure is not None:
+            page.figure(parts, figure, f"{label} against batch size")
+        elif column == "energy_mj":
+            note = "no energy measured: no network row has energy_mj (no usable power sensor, or --power none)"
+        page.note(parts, note)
+
+
+def _power(page: Page, paths: list[Path]) -> list[str]:
+    from hwprof.measuring.trace import read_trace, trace_path_for
+
+    parts = page.section("power", "Power traces")
+    found = []
+    for path in paths:
+        trace_path = Path(trace_path_for(path))
+        if not trace_path.exists():
+            page.note(parts, f"{path.name}: no power trace ({trace_path.name} not found; measure with --trace)")
+            continue
+        frame = read_trace(trace_path)
+        if frame.empty:
+            page.note(parts, f"{path.name}: no power trace ({trace_path.name} holds no samples)")
+            continue
+        page.figure(parts, figures.trace(frame, trace_path.name), f"power trace {trace_path.name}")
+        found.append(str(trace_path))
+    return found
+
+
+def _commands(page: Page, frame: pd.DataFrame) -> None:
+    commands = frame[frame["kind"] == "command"]
+    if commands.empty:
+        return
+    import json
+
+    parts = page.section("commands", "Commands (hwprof run)")
+    rows = [
+        [
+            row.model,
+            json.loads(row.config).get("exit_status") if isinstance(row.config, str) else None,
+            row.latency_ms / 1000.0,
+            None if pd.isna(row.energy_mj) else row.energy_mj / 1000.0,
+            None if pd.isna(row.power_w) else row.power_w,
+            None if pd.isna(row.idle_power_w) else row.idle_power_w,
+            row.power_flags if isinstance(row.power_flags, str) and row.power_flags else "",
+        ]
+        for row in commands.itertuples(index=False)
+    ]
+    page.table(parts, ["command", "exit status", "time (s)", "energy (J)", "power (W)", "idle (W)", "flags"], rows)
+
+
+def _predictor(page: Page, predictor_path, paths: list[Path], confidence: float, frame: pd.DataFrame) -> None:
+    """A predictor describes one board: it is scored on the rows of that board (or of the only one there is)."""
+    from hwprof.fitting.evaluate import evaluate, figure
+    from hwprof.predictor.predictor import load_predictor
+
+    parts = page.section("predictor", "Predicted against measured")
+    predictor = load_predictor(predictor_path)
+    devices = sorted(frame.loc[frame["kind"].isin(("layer", "network")), "device_name"].dropna().astype(str).unique())
+    fitted_on = predictor.doc.get("device_name")
+    if fitted_on in devices or len(devices) == 1:
+        device = fitted_on if fitted_on in devices else devices[0]
+    else:
+        raise HwprofError(
+            f"the predictor was fitted on {fitted_on!r}, which none of the datasets' devices "
+            f"({', '.join(map(repr, devices))}) is: give the datasets of one device"
+        )
+    scored = [p for p in paths if device in set(frame.loc[frame["source"] == p.name, "device_name"].astype(str))]
+    report, points = evaluate(predictor, scored, confidence, device_name=device)
+    page.note(parts, f"scored on the rows measured on {device} ({', '.join(p.name for p in scored)})")
+    page.figure(parts, figure(points, Path(predictor_path).name), "predicted against measured")
+    rows = [[f"network {target}", *_metric_cells(m)] for target, m in report["network"].items()]
+    rows += [[f"layers: {op}", *_metric_cells(m)] for op, m in report["layers"].items()]
+    page.table(parts, ["scored", "n", "MAPE", "RMSPE", "within ±10%", "Spearman", "coverage"], rows)
+    page.note(parts, report.get("note", ""))
+
+
+def _metric_cells(metrics: dict) -> list:
+    return [metrics.get(k) for k in ("n", "mape", "rmspe", "within_10pct", "spearman", "coverage")]

@@ -1,0 +1,120 @@
+"""`hwprof report`: one self-contained HTML file, every view drawn from the data it was given."""
+
+import base64
+import os
+import re
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from fakes.synthetic import fitted_predictor_path, synthetic_frame, write
+from hwprof.cli import main
+from hwprof.measuring.trace import write_trace
+from hwprof.report.figures import roofline, time_by_op
+from hwprof.report.page import build_report
+
+
+def trace_rows(start=1.7e9):
+    """Idle at 10 W and load at 35 W, three times over, each sample tagged with its window."""
+    rows, t = [], start
+    for _ in range(3):
+        for kind, watts, count in (("idle", 10.0, 20), ("load", 35.0, 30)):
+            window_start = t
+            for _ in range(count):
+                rows.append((t, "package-0", watts, kind, window_start, window_start + count * 0.05))
+                t += 0.05
+            t += 0.3
+    return rows
+
+
+@pytest.fixture
+def datasets(tmp_path):
+    powered = write(synthetic_frame(n_networks=5, batch_sizes=(1, 4, 16), with_power=True), tmp_path / "cpu.parquet")
+    write_trace(trace_rows(), tmp_path / "cpu.trace.parquet")
+    plain = write(synthetic_frame(n_networks=3, seed=3), tmp_path / "other.csv")
+    return powered, plain
+
+
+def images(text):
+    return re.findall(r'<img alt="([^"]*)" src="data:image/png;base64,([^"]+)">', text)
+
+
+def test_the_report_is_one_file_with_every_view_and_nothing_outside_it(datasets, tmp_path):
+    out = tmp_path / "report.html"
+    summary = build_report(datasets, out)
+    text = out.read_text()
+    for anchor in ("overview", "breakdown", "roofline", "batch", "power"):
+        assert f'<section id="{anchor}">' in text
+    found = images(text)
+    assert len(found) == summary["images"] == 5  # breakdown, roofline, latency, energy, one trace
+    for _, data in found:
+        assert base64.b64decode(data)[:8] == b"\x89PNG\r\n\x1a\n"
+    assert not re.search(r'(src|href)="(?!data:|#)', text) and "<script" not in text and "http" not in text
+    assert "other.csv: no power trace" in text
+    assert summary["traces"] == [str(tmp_path / "cpu.trace.parquet")]
+    assert oct(out.stat().st_mode & 0o777) == oct(0o666 & ~current_umask())
+
+
+def current_umask():
+    umask = os.umask(0)
+    os.umask(umask)
+    return umask
+
+
+def test_the_roof_is_the_fastest_rates_the_layers_reached(datasets):
+    import pandas as pd
+
+    frame = pd.read_parquet(datasets[0]).assign(source="cpu.parquet")
+    layers = frame[(frame["kind"] == "layer") & (frame["flops"] > 0)]
+    seconds = layers["latency_ms"] / 1e3
+    moved = layers["input_bytes"] + layers["output_bytes"] + layers["weight_bytes"]
+    _, _, peaks = roofline(frame)
+    assert peaks["Synthetic CPU"]["gmac_s"] == pytest.approx((layers["flops"] / seconds).max() / 1e9)
+    assert peaks["Synthetic CPU"]["gb_s"] == pytest.approx((moved / seconds).max() / 1e9)
+
+
+def test_each_networks_bar_adds_up_to_the_sum_of_its_layers(datasets):
+    import pandas as pd
+
+    frame = pd.read_parquet(datasets[0]).assign(source="cpu.parquet")
+    figure, _ = time_by_op(frame)
+    bars = [patch for patch in figure.axes[0].patches]
+    widths = {}
+    for patch in bars:
+        y = round(patch.get_y() + patch.get_height() / 2)
+        widths[y] = widths.get(y, 0.0) + patch.get_width()
+    layer_sums = frame[frame["kind"] == "layer"].groupby(["model", "batch_size"])["latency_ms"].sum().to_numpy()
+    assert np.allclose([widths[k] for k in sorted(widths)], layer_sums)
+
+
+def test_without_energy_the_report_says_so_and_draws_none(tmp_path):
+    plain = write(synthetic_frame(n_networks=2), tmp_path / "plain.parquet")
+    build_report([plain], tmp_path / "r.html")
+    text = (tmp_path / "r.html").read_text()
+    assert "no energy measured" in text and "no power trace" in text
+    assert len(images(text)) == 3
+
+
+@pytest.mark.slow
+def test_with_a_predictor_the_report_scores_it(tmp_path):
+    predictor, dataset = fitted_predictor_path(tmp_path, n_networks=10, layer_noise=0.03, network_noise=0.03)
+    result = CliRunner().invoke(
+        main, ["report", dataset, "--predictor", predictor, "--out", str(tmp_path / "r.html"), "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    text = (tmp_path / "r.html").read_text()
+    assert '<section id="predictor">' in text and "network latency_ms" in text and "MAPE" in text
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["{d}", "--out", "{t}/r.txt"], "must end in .html"),
+        (["{t}/absent.parquet", "--out", "{t}/r.html"], "does not exist"),
+        (["{d}", "--out", "{t}/missing/r.html"], "does not exist"),
+    ],
+)
+def test_bad_input_is_one_sentence(datasets, tmp_path, args, message):
+    result = CliRunner().invoke(main, ["report", *[a.format(d=datasets[0], t=tmp_path) for a in args]])
+    assert result.exit_code == 1 and message in result.output and "Traceback" not in result.output
