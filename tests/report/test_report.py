@@ -9,29 +9,17 @@ import pytest
 from click.testing import CliRunner
 
 from fakes.synthetic import fitted_predictor_path, synthetic_frame, write
+from fakes.traces import windowed_trace_rows
 from hwprof.cli import main
 from hwprof.measuring.trace import write_trace
 from hwprof.report.figures import roofline, time_by_op
 from hwprof.report.page import build_report
 
 
-def trace_rows(start=1.7e9):
-    """Idle at 10 W and load at 35 W, three times over, each sample tagged with its window."""
-    rows, t = [], start
-    for _ in range(3):
-        for kind, watts, count in (("idle", 10.0, 20), ("load", 35.0, 30)):
-            window_start = t
-            for _ in range(count):
-                rows.append((t, "package-0", watts, kind, window_start, window_start + count * 0.05))
-                t += 0.05
-            t += 0.3
-    return rows
-
-
 @pytest.fixture
 def datasets(tmp_path):
     powered = write(synthetic_frame(n_networks=5, batch_sizes=(1, 4, 16), with_power=True), tmp_path / "cpu.parquet")
-    write_trace(trace_rows(), tmp_path / "cpu.trace.parquet")
+    write_trace(windowed_trace_rows(), tmp_path / "cpu.trace.parquet")
     plain = write(synthetic_frame(n_networks=3, seed=3), tmp_path / "other.csv")
     return powered, plain
 
