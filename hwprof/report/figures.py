@@ -26,6 +26,8 @@ def time_by_op(frame: pd.DataFrame):
         return None, "no layer rows (measured with --no-layers, or sweeps only): nothing to break down"
     several = frame["source"].nunique() > 1
     keys = ["source", "model", "batch_size"]
+    # a layer measured more than once (runs merged into one file) counts once, at its median
+    layers = layers.groupby([*keys, "layer_index", "op"], dropna=False)["latency_ms"].median().reset_index()
     table = layers.pivot_table(index=keys, columns="op", values="latency_ms", aggfunc="sum", fill_value=0.0)
     note = ""
     if len(table) > MAX_BARS:
@@ -33,7 +35,7 @@ def time_by_op(frame: pd.DataFrame):
         table = table.iloc[:MAX_BARS]
     ops = list(table.sum().sort_values(ascending=False).index)  # the op taking most time first
     styles = distinct_styles(ops)
-    networks = frame[frame["kind"] == "network"].set_index(keys)["latency_ms"]
+    networks = frame[frame["kind"] == "network"].groupby(keys)["latency_ms"].median()
     plt = pyplot()
     figure, axis = plt.subplots(figsize=(10, 1.6 + 0.32 * len(table)))
     positions = np.arange(len(table))

@@ -139,12 +139,13 @@ def plot_pareto(result: SearchResult, path: Path) -> Path | None:
         costs = [r.metrics[metric] for r in skipped if r.metrics.get(metric) is not None]
         shown = [r.metrics[metric] for r in feasible + infeasible] + costs
         shown += [c.budget for c in result.constraints if c.metric == metric]
-        margin = 0.05 * (max(shown) - min(shown) or 1.0)
-        axis.set_xlim(min(shown) - margin, max(shown) + margin)
+        if shown:  # autoscaling leaves out the skipped ticks, drawn in axis coordinates
+            margin = 0.05 * (max(shown) - min(shown) or 1.0)
+            axis.set_xlim(min(shown) - margin, max(shown) + margin)
         front = staircase([(r.metrics[metric], r.score) for r in feasible], maximize)
         if front:  # the best score within each cost, held to the right edge
             axis.step(
-                [c for c, _ in front] + [max(shown) + margin],
+                [c for c, _ in front] + [axis.get_xlim()[1]],
                 [s for _, s in front] + [front[-1][1]],
                 where="post",
                 color="black",
