@@ -25,7 +25,7 @@ WINDOW_KINDS = ("idle", "load")
 
 
 def trace_rows(window, kind: str) -> list[tuple]:
-    """The trace rows of a sensor's EnergyWindow whose samples were taken in an `kind` window."""
+    """The trace rows of a sensor's EnergyWindow whose samples were taken in a `kind` window."""
     if kind not in WINDOW_KINDS:
         raise ValueError(f"window kind must be one of {WINDOW_KINDS}, not {kind!r}")
     start_s = window.start_s + EPOCH_OFFSET_S
