@@ -23,7 +23,7 @@ def time_by_op(frame: pd.DataFrame):
     layers = frame[(frame["kind"] == "layer") & ~frame["model"].astype(str).str.startswith("sweep:")]
     layers = layers[layers["latency_ms"] > 0]
     if layers.empty:
-        return None, "no layer rows (measured with --no-layers, or sweeps only): nothing to break down"
+        return None, "no layer rows of networks (none measured, or --no-layers, or sweeps only): nothing to break down"
     several = frame["source"].nunique() > 1
     keys = ["source", "model", "batch_size"]
     # a layer measured more than once (runs merged into one file) counts once, at its median

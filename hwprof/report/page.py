@@ -203,7 +203,7 @@ def _power(page: Page, paths: list[Path]) -> list[str]:
     for path in paths:
         trace_path = Path(trace_path_for(path))
         if not trace_path.exists():
-            page.note(parts, f"{path.name}: no power trace ({trace_path.name} not found; measure with --trace)")
+            page.note(parts, f"{path.name}: no power trace ({trace_path.name} not found; measure or run with --trace)")
             continue
         frame = read_trace(trace_path)
         if frame.empty:

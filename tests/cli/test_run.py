@@ -44,6 +44,10 @@ def test_a_command_on_a_fake_rapl_counter_at_42_w_gets_42_w_and_its_idle_baselin
     assert "exited with status 0" in result.stderr and "energy" in result.stderr
     trace = read_trace(tmp_path / "runs.trace.parquet")
     assert trace["window"].drop_duplicates().tolist() == ["idle", "load"]
+    report = CliRunner().invoke(main, ["report", str(out), "--out", str(tmp_path / "r.html"), "--json"])
+    assert report.exit_code == 0, report.output
+    assert json.loads(report.output)["traces"] == [str(tmp_path / "runs.trace.parquet")]
+    assert '<section id="commands">' in (tmp_path / "r.html").read_text()
 
 
 @pytest.mark.slow
