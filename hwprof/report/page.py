@@ -136,6 +136,7 @@ def build_report(
 
 def _overview(page: Page, frame: pd.DataFrame, paths: list[Path]) -> None:
     from hwprof.dataset import read_provenance
+    from hwprof.measuring.runner import CONTENDED_SHARE
 
     parts = page.section("overview", "Datasets")
     rows = []
@@ -149,12 +150,20 @@ def _overview(page: Page, frame: pd.DataFrame, paths: list[Path]) -> None:
                 int((part["kind"] == "layer").sum()),
                 int((part["kind"] == "network").sum()),
                 int((part["kind"] == "command").sum()),
+                int(part["stable"].eq(False).sum()),  # null (a command, data from elsewhere) is not unstable
+                int(part["other_cpu_share"].gt(CONTENDED_SHARE).sum()),
                 ", ".join(sorted(part["device_name"].dropna().astype(str).unique())),
                 len(runs),
                 ", ".join(sorted({str((r.get("power") or {}).get("source") or "none") for r in runs})) or "-",
             ]
         )
-    page.table(parts, ["dataset", "rows", "layer rows", "network rows", "commands", "device", "runs", "power"], rows)
+    header = ["dataset", "rows", "layer rows", "network rows", "commands", "unstable rows", "contended rows"]
+    page.table(parts, [*header, "device", "runs", "power"], rows)
+    page.note(
+        parts,
+        f"Unstable rows missed their precision target; contended rows were measured while other processes took "
+        f"more than {CONTENDED_SHARE:.0%} of the CPU, so their times may be inflated.",
+    )
 
 
 def _breakdown(page: Page, frame: pd.DataFrame) -> None:

@@ -76,6 +76,17 @@ def test_each_networks_bar_adds_up_to_the_sum_of_its_layers(datasets):
     assert np.allclose([widths[k] for k in sorted(widths)], layer_sums)
 
 
+def test_the_overview_counts_unstable_and_contended_rows(tmp_path):
+    frame = synthetic_frame(n_networks=2)
+    frame["other_cpu_share"] = 0.0
+    frame.loc[:2, "stable"] = False
+    frame.loc[:4, "other_cpu_share"] = 0.4
+    build_report([write(frame, tmp_path / "busy.parquet")], tmp_path / "r.html")
+    row = re.search(r"<td>busy.parquet</td>(.*?)</tr>", (tmp_path / "r.html").read_text()).group(1)
+    cells = re.findall(r"<td>([^<]*)</td>", row)
+    assert cells[4:6] == ["3", "5"]  # after rows, layer rows, network rows, commands
+
+
 def test_without_energy_the_report_says_so_and_draws_none(tmp_path):
     plain = write(synthetic_frame(n_networks=2), tmp_path / "plain.parquet")
     build_report([plain], tmp_path / "r.html")
