@@ -36,7 +36,7 @@ COMMANDS = {
     "merge": ("hwprof.cli.dataset:merge", "Combine datasets from several runs or boards."),
     "show": ("hwprof.cli.dataset:show", "Summarise a saved dataset: networks, slowest layers, power, runs."),
     "devices": ("hwprof.cli.devices:devices", "List devices and power sensors, and why any is unusable."),
-    "plot-trace": ("hwprof.cli.devices:plot_trace", "Draw a power trace written by measure --trace."),
+    "plot-trace": ("hwprof.cli.devices:plot_trace", "Draw a power trace (measure or run --trace), windows shaded."),
     "fit": ("hwprof.cli.fit:fit", "Fit latency, power and energy predictors from datasets."),
     "predict": ("hwprof.cli.fit:predict", "Predict the cost of models with a fitted predictor."),
     "evaluate": ("hwprof.cli.fit:evaluate", "Score a predictor against measured datasets."),
