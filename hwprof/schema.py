@@ -39,11 +39,16 @@ EXTRA_COLUMNS = (
     "layer_count",  # network rows: layers that execute
     "config_id",  # layer rows: instances with the same id share one measurement
     "measure_s",  # wall time spent measuring the row
-    "other_cpu_share",  # share of the machine's CPU other processes took meanwhile; > 0.05 means suspect
+    "other_cpu_share",  # share of the machine's CPU other processes took meanwhile; > CONTENDED_SHARE means suspect
+    "discarded_bursts",  # sample bursts thrown away because other processes held too much of the CPU
+    "processes",  # fresh processes the row's measurement was combined from (measure --processes)
     "run_id",  # links the row to its run's provenance
 )
 
 ALL_COLUMNS = REQUIRED_COLUMNS + EXTRA_COLUMNS
+
+# above this share of the machine's CPU taken by others while a row was timed, its timing is suspect
+CONTENDED_SHARE = 0.05
 
 INT_COLUMNS = (
     "batch_size",
@@ -56,6 +61,8 @@ INT_COLUMNS = (
     "samples",
     "iterations",
     "layer_count",
+    "discarded_bursts",
+    "processes",
 )
 FLOAT_COLUMNS = (
     "latency_ms",

@@ -11,9 +11,16 @@ Method (after pyperf, torch.utils.benchmark and hyperfine):
 4. stop an item when the 95% interval of its median is within `precision`
    of the median, or when its time budget is spent (then it is not `stable`).
 
-Around each burst the runner also notes how much CPU other processes (and a
+Around the bursts the runner also notes how much CPU other processes (and a
 hypervisor's steal) took: timings from a busy machine are inflated, sometimes
-many-fold when threads wait on a descheduled peer, and each result says so.
+many-fold when threads wait on a descheduled peer. Bursts are judged together
+over windows of at least CONTENTION_WINDOW_S (the kernel counts CPU time in
+ticks, too coarse for one burst); the bursts of a window in which others held
+more than `max_other_share` of the machine are discarded, and the runner waits
+for a quiet spell before sampling again. Discarded bursts and waiting may cost
+an item at most its own time budget once more (CONTENTION_ALLOWANCE); after
+that its bursts are kept whatever the load, and `other_cpu_share` says how much
+others took.
 """
 
 from __future__ import annotations
@@ -42,6 +49,7 @@ class Method:
     burst: int = 3  # samples per visit to an item
     warmup_tolerance: float = 0.05
     max_warmup_s: float = 0.5
+    max_other_share: float = 0.1  # a burst taken while others held more of the machine's CPU is discarded
     seed: int | None = None
 
 
@@ -58,8 +66,10 @@ class Item:
     summary: Summary | None = None
     done: bool = False
     stable: bool = False  # the median's interval met the precision target
-    other_cpu_s: float = 0.0  # CPU time other processes used while this item was sampled
+    other_cpu_s: float = 0.0  # CPU time other processes used while this item's kept samples were taken
     observed_s: float = 0.0  # wall time over which other_cpu_s was observed
+    discarded_bursts: int = 0
+    contention_s: float = 0.0  # time lost to discarded bursts and to waiting for a quiet spell
 
     @property
     def other_cpu_share(self) -> float | None:
@@ -89,10 +99,12 @@ class Result:
     stable: bool
     measure_s: float
     other_cpu_share: float | None
+    discarded_bursts: int = 0
 
 
 CPU_COUNT = psutil.cpu_count() or 1
-CONTENDED_SHARE = 0.05  # above this share of the machine taken by others, a timing is suspect
+CONTENTION_WINDOW_S = 0.2  # CPU time is counted in 10 ms ticks: over 0.2 s on 2 CPUs, a tick is 2.5% of the machine
+CONTENTION_ALLOWANCE = 1.0  # discarded bursts and waiting for quiet may cost an item this many times its budget
 
 
 def cpu_clock() -> tuple[float, float]:
@@ -121,6 +133,7 @@ class Runner:
         self.random = random.Random(method.seed)
         # a sample must dwarf the timer's resolution as well as the configured floor
         self.min_sample_s = max(method.min_sample_s, 1000 * timer_resolution_s())
+        self.waited_s = 0.0  # spent waiting for quiet spells, over every measure() call
 
     def measure(self, items: list[Item], on_done: Callable[[Result], None] | None = None) -> list[Result]:
         """Time every item; `on_done` is called as each finishes, so rows can be written at once."""
@@ -128,7 +141,15 @@ class Runner:
 
         def finish(item: Item) -> None:
             item.done = True
-            result = Result(item.key, item.summary, item.iterations, item.stable, item.spent_s, item.other_cpu_share)
+            result = Result(
+                item.key,
+                item.summary,
+                item.iterations,
+                item.stable,
+                item.spent_s + item.contention_s,
+                item.other_cpu_share,
+                item.discarded_bursts,
+            )
             results.append(result)
             if on_done is not None:
                 on_done(result)
@@ -138,19 +159,78 @@ class Runner:
             if item.done:
                 finish(item)
         active = [item for item in items if not item.done]
+        window = _Window()
         while active:
             for item in self._shuffled(active):
-                busy_before, own_before = cpu_clock()
+                if item.done or id(item) in window.enough:
+                    continue
+                room = self.method.max_samples - len(item.samples) - window.pending(item)
                 wall_before = time.perf_counter()
-                for _ in range(min(self.method.burst, self.method.max_samples - len(item.samples))):
-                    item.samples.append(item.run(item.iterations))
-                busy_after, own_after = cpu_clock()
-                item.observed_s += time.perf_counter() - wall_before
-                item.other_cpu_s += (busy_after - busy_before) - (own_after - own_before)
-                if self._finished(item):
-                    finish(item)
+                burst = [item.run(item.iterations) for _ in range(min(self.method.burst, room))]
+                window.add(item, burst, time.perf_counter() - wall_before)
+                if self._would_finish(item, window):
+                    window.enough.add(id(item))  # no more samples until the window is judged
+                if window.elapsed_s() >= CONTENTION_WINDOW_S:
+                    self._settle(window, finish)
+                    window = _Window()
             active = [item for item in active if not item.done]
+            if active and all(id(item) in window.enough for item in active):
+                time.sleep(max(0.0, CONTENTION_WINDOW_S - window.elapsed_s()))  # a full window, to judge it
+                self._settle(window, finish)
+                window = _Window()
         return results
+
+    def _settle(self, window: _Window, finish: Callable[[Item], None]) -> None:
+        """Keep or discard the window's bursts, then finish the items that are done."""
+        share = window.other_share()
+        contended = share > self.method.max_other_share
+        discarded: set[int] = set()
+        for item, burst, wall_s in window.bursts:
+            if contended and item.contention_s + wall_s <= self._allowance_s():
+                item.discarded_bursts += 1
+                item.spent_s -= wall_s  # the time budget is for kept samples; this is charged to contention
+                item.contention_s += wall_s
+                discarded.add(id(item))
+            else:
+                item.samples.extend(burst)
+                item.other_cpu_s += share * wall_s * CPU_COUNT
+                item.observed_s += wall_s
+        for item in {id(item): item for item, _, _ in window.bursts}.values():
+            if not item.done and item.samples and self._finished(item):
+                finish(item)
+        waiting = [item for item, _, _ in window.bursts if id(item) in discarded and not item.done]
+        if waiting:
+            limit_s = max(self._allowance_s() - item.contention_s for item in waiting)
+            waited_s = self._wait_for_quiet(limit_s)
+            self.waited_s += waited_s
+            for item in {id(item): item for item in waiting}.values():
+                item.contention_s += waited_s
+
+    def _allowance_s(self) -> float:
+        return CONTENTION_ALLOWANCE * self.method.max_item_s
+
+    def _would_finish(self, item: Item, window: _Window) -> bool:
+        """Whether the item would be finished if the window's bursts were kept."""
+        samples = item.samples + [t for other, burst, _ in window.bursts if other is item for t in burst]
+        method = self.method
+        if len(samples) >= method.max_samples or item.spent_s >= method.max_item_s:
+            return True
+        return len(samples) >= method.min_samples and summarize(samples).relative_half_width <= method.precision
+
+    def _wait_for_quiet(self, limit_s: float) -> float:
+        """Sleep until others hold at most `max_other_share` of the CPU over one window; seconds waited."""
+        waited_s = 0.0
+        while waited_s < limit_s:
+            busy_before, own_before = cpu_clock()
+            start = time.perf_counter()
+            time.sleep(min(CONTENTION_WINDOW_S, limit_s - waited_s))
+            busy_after, own_after = cpu_clock()
+            wall_s = time.perf_counter() - start
+            waited_s += wall_s
+            others_s = (busy_after - busy_before) - (own_after - own_before)
+            if others_s <= self.method.max_other_share * wall_s * CPU_COUNT:
+                break
+        return waited_s
 
     def _shuffled(self, items: list[Item]) -> list[Item]:
         order = list(items)
@@ -187,3 +267,28 @@ class Runner:
             item.stable = True
             return True
         return item.spent_s >= method.max_item_s or n >= method.max_samples
+
+
+class _Window:
+    """Bursts taken since the window opened, with the CPU others used meanwhile."""
+
+    def __init__(self) -> None:
+        self.busy_s, self.own_s = cpu_clock()
+        self.start = time.perf_counter()
+        self.bursts: list[tuple[Item, list[float], float]] = []  # (item, seconds per call, wall seconds)
+        self.enough: set[int] = set()  # ids of items that need no more samples until the window is judged
+
+    def add(self, item: Item, burst: list[float], wall_s: float) -> None:
+        self.bursts.append((item, burst, wall_s))
+
+    def pending(self, item: Item) -> int:
+        return sum(len(burst) for other, burst, _ in self.bursts if other is item)
+
+    def elapsed_s(self) -> float:
+        return time.perf_counter() - self.start
+
+    def other_share(self) -> float:
+        """Share of the machine's CPU others took since the window opened (unclipped: ticks are coarse)."""
+        busy_s, own_s = cpu_clock()
+        wall_s = max(self.elapsed_s(), 1e-9)
+        return ((busy_s - self.busy_s) - (own_s - self.own_s)) / (wall_s * CPU_COUNT)

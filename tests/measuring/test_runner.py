@@ -1,12 +1,33 @@
-"""The runner's method: calibration, interleaving, stopping rules."""
+"""The runner's method: calibration, interleaving, stopping rules, contention."""
 
 import time
 
+import pytest
+
+import hwprof.measuring.runner as runner_module
 from hwprof.measuring.runner import Item, Method, Runner
+
+ANY_LOAD = 1.0  # max_other_share that keeps every burst: these tests are not about contention
+
+
+class FakeMachine:
+    """A CPU clock where others take `share` of the machine, as set; this process's own time is real."""
+
+    def __init__(self, share: float = 0.0) -> None:
+        self.share = share
+        self.others_s = 0.0
+        self.last = time.perf_counter()
+
+    def clock(self) -> tuple[float, float]:
+        now = time.perf_counter()
+        self.others_s += (now - self.last) * runner_module.CPU_COUNT * self.share
+        self.last = now
+        own = time.process_time()
+        return own + self.others_s, own
 
 
 def test_items_reach_the_precision_target_with_enough_samples():
-    method = Method(precision=0.5, min_samples=10, seed=3)
+    method = Method(precision=0.5, min_samples=10, max_other_share=ANY_LOAD, seed=3)
     results = Runner(method).measure([Item("a", lambda: sum(range(200))), Item("b", lambda: sum(range(50)))])
     assert {r.key for r in results} == {"a", "b"}
     for result in results:
@@ -17,7 +38,7 @@ def test_items_reach_the_precision_target_with_enough_samples():
 
 
 def test_loop_count_is_calibrated_so_a_sample_outlasts_the_floor():
-    runner = Runner(Method(min_sample_s=0.002, precision=0.5, seed=1))
+    runner = Runner(Method(min_sample_s=0.002, precision=0.5, max_other_share=ANY_LOAD, seed=1))
     (result,) = runner.measure([Item("tiny", lambda: None)])
     assert result.iterations * result.summary.median >= 0.5 * runner.min_sample_s
     assert result.iterations > 100
@@ -26,7 +47,7 @@ def test_loop_count_is_calibrated_so_a_sample_outlasts_the_floor():
 def test_items_are_interleaved_not_run_back_to_back():
     order = []
     items = [Item(key, (lambda key=key: order.append(key))) for key in "abcd"]
-    Runner(Method(precision=1e-9, max_item_s=0.05, min_sample_s=1e-4, seed=5)).measure(items)
+    Runner(Method(precision=1e-9, max_item_s=0.05, min_sample_s=1e-4, max_other_share=ANY_LOAD, seed=5)).measure(items)
     sampling = order[len(order) // 2 :]  # past calibration and warm-up
     switches = sum(1 for first, second in zip(sampling, sampling[1:]) if first != second)
     assert switches >= 10
@@ -37,7 +58,7 @@ def test_an_item_out_of_budget_stops_and_is_marked_unstable():
     def jittery():
         time.sleep(0.001 if int(time.perf_counter() * 1e6) % 2 else 0.003)
 
-    method = Method(precision=1e-6, max_item_s=0.2, seed=2)
+    method = Method(precision=1e-6, max_item_s=0.2, max_other_share=ANY_LOAD, seed=2)
     (result,) = Runner(method).measure([Item("slow", jittery)])
     assert not result.stable
     assert result.summary.n < method.max_samples
@@ -46,27 +67,51 @@ def test_an_item_out_of_budget_stops_and_is_marked_unstable():
 
 def test_results_arrive_through_the_callback_as_items_finish():
     seen = []
-    Runner(Method(precision=0.5, seed=0)).measure([Item("x", lambda: None), Item("y", lambda: None)], seen.append)
+    method = Method(precision=0.5, max_other_share=ANY_LOAD, seed=0)
+    Runner(method).measure([Item("x", lambda: None), Item("y", lambda: None)], seen.append)
     assert sorted(r.key for r in seen) == ["x", "y"]
 
 
 def test_cpu_taken_by_other_processes_is_reported(monkeypatch):
-    import hwprof.measuring.runner as runner
+    machine = FakeMachine(share=0.5)
+    monkeypatch.setattr(runner_module, "cpu_clock", machine.clock)
+    (busy,) = Runner(Method(precision=0.5, max_other_share=ANY_LOAD, seed=0)).measure([Item("busy", lambda: None)])
+    assert busy.other_cpu_share == pytest.approx(0.5, abs=0.05)
+    assert busy.discarded_bursts == 0  # every burst kept, as asked
 
-    busy = [0.0]
 
-    def machine_busy_one_cpu_second_per_read():
-        busy[0] += 1.0
-        return busy[0], 0.0  # this process seems to use nothing: all of it is someone else
+def test_bursts_taken_while_others_hold_the_cpu_are_discarded_and_the_runner_waits_for_quiet(monkeypatch):
+    machine = FakeMachine()
+    monkeypatch.setattr(runner_module, "cpu_clock", machine.clock)
+    started = time.perf_counter()
 
-    quiet = Runner(Method(precision=0.5, seed=0)).measure([Item("quiet", lambda: None)])[0]
-    monkeypatch.setattr(runner, "cpu_clock", machine_busy_one_cpu_second_per_read)
-    (busy_result,) = Runner(Method(precision=0.5, seed=0)).measure([Item("busy", lambda: None)])
-    assert busy_result.other_cpu_share > 1.0  # far more than the whole machine: the fake says so
-    assert quiet.other_cpu_share is not None and quiet.other_cpu_share >= 0
+    def call():  # others take half the machine from 0.3 s to 0.8 s into the run
+        machine.clock()
+        machine.share = 0.5 if 0.3 <= time.perf_counter() - started < 0.8 else 0.0
+
+    runner = Runner(Method(precision=1e-9, max_item_s=1.0, max_other_share=0.1, seed=0))
+    (result,) = runner.measure([Item("model", call)])
+    assert result.discarded_bursts > 0
+    assert result.other_cpu_share < 0.1  # what was kept was taken on a quiet machine
+    assert runner.waited_s > 0  # it waited for the quiet spell instead of sampling through the busy one
+    assert result.measure_s >= 1.0 + 0.5 * runner.waited_s  # the lost time did not eat the sampling budget
+
+
+def test_waiting_for_quiet_is_bounded_by_the_item_budget_and_then_bursts_are_kept(monkeypatch):
+    machine = FakeMachine(share=0.5)  # never quiet
+    monkeypatch.setattr(runner_module, "cpu_clock", machine.clock)
+    method = Method(precision=1e-9, max_item_s=0.3, max_other_share=0.1, seed=0)
+    runner = Runner(method)
+    (result,) = runner.measure([Item("model", lambda: None)])
+    assert result.discarded_bursts > 0
+    assert result.summary.n >= 1  # it measured after all, and says how busy the machine was
+    assert result.other_cpu_share == pytest.approx(0.5, abs=0.05)
+    assert runner.waited_s <= method.max_item_s + 0.1  # one window of slack
 
 
 def test_the_sample_count_never_passes_its_maximum():
-    method = Method(precision=1e-9, max_item_s=30.0, max_samples=10, burst=3, min_sample_s=1e-5, seed=4)
+    method = Method(
+        precision=1e-9, max_item_s=30.0, max_samples=10, burst=3, min_sample_s=1e-5, max_other_share=ANY_LOAD, seed=4
+    )
     (result,) = Runner(method).measure([Item("quick", lambda: None)])
     assert not result.stable and result.summary.n == 10  # 3 + 3 + 3, then 1, not 12

@@ -1,0 +1,112 @@
+"""A CPU hog started halfway through a measurement: its bursts are discarded, the medians stay put.
+
+The hog is two real busy-loop processes per CPU, started early in `hwprof.measure` of a small
+network and running for longer than its time budget, so that it slows the samples it overlaps on any
+machine, however many cores it has: kept, they would be most of the samples, and the median would
+move well outside. The
+runner is shown only the hogs' CPU time as "others": on a shared test machine, whatever else runs
+must not decide what is discarded.
+
+What is asserted does not depend on how fast this machine is from one run to the next (on a shared
+machine that moves by more than any interval within a run): the quiet run the medians are held to
+is the same measurement's own bursts taken before the hogs started and after they ended, seconds
+apart from the rest.
+"""
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import pandas as pd
+import psutil
+import pytest
+
+import hwprof
+import hwprof.measuring.runner as runner_module
+from hwprof.measuring.stats import summarize
+
+HOG_S = 2.0  # wall time, whatever the load
+HOG = f"import time\nend = time.perf_counter() + {HOG_S}\nwhile time.perf_counter() < end:\n    pass\n"
+# the network alone, one item; precision out of reach, so it samples for its whole budget
+SETTINGS = dict(power="none", layers=False, precision=1e-6, max_item_s=1.5, threads=1, seed=0, max_other_share=0.05)
+ALLOWANCE = 3.0  # times the budget: the wait outlasts the hogs by seconds, however slowly they start
+HOG_AT_WINDOW = 1  # windows are judged every 0.2 s: the hogs start 0.2 s into sampling
+
+
+@pytest.fixture
+def model(tmp_path):
+    path = tmp_path / "small.py"
+    path.write_text(
+        textwrap.dedent("""
+        import torch.nn as nn
+
+        def small():
+            net = nn.Sequential(nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 8))
+            net.input_shape = (64,)
+            return net
+        """)
+    )
+    return f"{path}:small"
+
+
+class Hogs:
+    """The busy loops, and cpu_clock as the runner reads it with their CPU time as the only other processes."""
+
+    def __init__(self) -> None:
+        self.started: list[subprocess.Popen] = []
+        self.watched: dict[int, psutil.Process] = {}
+        self.cpu_s: dict[int, float] = {}
+
+    def start(self) -> None:
+        self.started = [subprocess.Popen([sys.executable, "-c", HOG]) for _ in range(2 * (os.cpu_count() or 1))]
+        self.watched = {hog.pid: psutil.Process(hog.pid) for hog in self.started}
+
+    def phase(self) -> str:
+        if not self.started:
+            return "before"
+        return "after" if all(hog.poll() is not None for hog in self.started) else "running"
+
+    def clock(self) -> tuple[float, float]:
+        for pid, hog in self.watched.items():
+            try:
+                times = hog.cpu_times()
+                self.cpu_s[pid] = times.user + times.system
+            except psutil.Error:  # it has ended: its last reading stands
+                pass
+        own = runner_module.time.process_time()
+        return own + sum(self.cpu_s.values()), own
+
+
+@pytest.mark.slow
+def test_a_cpu_hog_is_discarded_and_leaves_the_median_within_the_quiet_interval(model, monkeypatch):
+    hogs = Hogs()
+    monkeypatch.setattr(runner_module, "cpu_clock", hogs.clock)
+    monkeypatch.setattr(runner_module, "CONTENTION_ALLOWANCE", ALLOWANCE)
+    settle = runner_module.Runner._settle
+    bursts = []  # (item key, seconds per call, phase of the hogs when the window was judged)
+    windows = []
+
+    def settle_and_start_the_hogs_halfway(self, window, finish):
+        phase = hogs.phase()  # before settle(): it may wait until the hogs have ended
+        bursts.extend((item.key, burst, phase) for item, burst, _ in window.bursts)
+        windows.append(phase)
+        settle(self, window, finish)
+        if len(windows) == HOG_AT_WINDOW:
+            hogs.start()
+
+    monkeypatch.setattr(runner_module.Runner, "_settle", settle_and_start_the_hogs_halfway)
+    frame = hwprof.measure([model], **SETTINGS)
+    for hog in hogs.started:
+        hog.wait()
+
+    assert hogs.started and sum(hogs.cpu_s.values()) > 0  # they ran, and the runner saw them
+    assert frame["discarded_bursts"].sum() > 0
+    assert (frame["other_cpu_share"] <= SETTINGS["max_other_share"]).all()  # nothing kept was taken beside them
+    taken = pd.DataFrame(bursts, columns=["key", "burst", "phase"])
+    assert (taken["phase"] == "before").any() and (taken["phase"] == "after").any()
+    keys = frame["config_id"].where(frame["kind"] == "layer", "network")
+    for key, row in zip(keys, frame.itertuples()):
+        quiet = taken[(taken["key"] == key) & (taken["phase"] != "running")]["burst"].sum()
+        interval = summarize(quiet)
+        assert interval.ci_low * 1e3 <= row.latency_ms <= interval.ci_high * 1e3, (key, row.latency_ms, interval)
