@@ -10,7 +10,9 @@ import click
 from hwprof.cli.common import make_console, make_progress, number
 from hwprof.drivers import POWER_KINDS
 from hwprof.measuring.allocator import DEFAULT_POLICY, POLICIES
-from hwprof.measuring.runner import CONTENDED_SHARE, Method
+from hwprof.measuring.processes import DEFAULT_PROCESSES, work_folder
+from hwprof.measuring.runner import Method
+from hwprof.schema import CONTENDED_SHARE
 
 TOP_LAYERS = 10
 
@@ -75,6 +77,24 @@ TOP_LAYERS = 10
     help="steady: freed memory stays in the process, so a network's CPU latency does not depend on "
     "what was measured before it (a long-running server's steady state); system: glibc as it is.",
 )
+@click.option(
+    "--processes",
+    type=int,
+    default=DEFAULT_PROCESSES,
+    show_default=True,
+    help="Repeat the measurement in N fresh processes, one after the other, and combine them: each row is the "
+    "median across processes, its interval widened by their spread so that it covers a rerun. Each process "
+    "has the full --max-time per item.",
+)
+@click.option(
+    "--max-other-share",
+    type=float,
+    default=Method.max_other_share,
+    show_default=True,
+    help="Discard a burst of samples taken while other processes held more than this share of the machine's "
+    "CPU, and wait for a quiet spell (at most each item's --max-time in all) before sampling again; 1 keeps "
+    "every burst.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary on stdout (for CI jobs).")
 @click.option("--quiet", is_flag=True, help="No progress output.")
 def measure(
@@ -93,6 +113,8 @@ def measure(
     resume,
     seed,
     allocator,
+    processes,
+    max_other_share,
     as_json,
     quiet,
 ):
@@ -121,14 +143,17 @@ def measure(
         seed=seed,
         allocator=allocator,
         trace=trace_path,
+        processes=processes,
+        max_other_share=max_other_share,
     )
     progress = make_progress(quiet or as_json)
     try:
         frame = run_measure(list(models), options, out=out, resume=resume, argv=sys.argv, progress=progress)
     except KeyboardInterrupt as interrupt:  # Ctrl-C, or SIGTERM (hwprof.cli.Interrupted)
         progress.stop()
+        kept = work_folder(out) if processes > 1 else out
         click.echo(
-            f"interrupted: the rows measured so far are kept in {out}; run the same command with --resume to carry on",
+            f"interrupted: the rows measured so far are kept in {kept}; run the same command with --resume to carry on",
             err=True,
         )
         sys.exit(getattr(interrupt, "exit_code", 130))

@@ -27,6 +27,7 @@ from hwprof.drivers.host import check_sysfs_root, parse_device
 from hwprof.errors import HwprofError, option
 from hwprof.measuring.allocator import DEFAULT_POLICY, pin_allocator
 from hwprof.measuring.allocator import POLICIES as ALLOCATOR_POLICIES
+from hwprof.measuring.processes import DEFAULT_PROCESSES
 from hwprof.measuring.runner import Item, Method, Result, Runner
 from hwprof.models.layers import Layer, extract_layers, run_and_extract
 from hwprof.models.spec import ModelSpec, parse_batch_sizes, resolve_model
@@ -43,6 +44,8 @@ MEASUREMENT_COLUMNS = (
     "stable",
     "measure_s",
     "other_cpu_share",
+    "discarded_bursts",
+    "processes",
     "power_w",
     "idle_power_w",
     "energy_mj",
@@ -68,6 +71,8 @@ class MeasureOptions:
     seed: int | None = None  # of the randomised measurement order
     allocator: str = DEFAULT_POLICY
     trace: str | None = None  # where to write every power sample
+    max_other_share: float = Method.max_other_share  # bursts taken while others held more of the CPU are discarded
+    processes: int = DEFAULT_PROCESSES  # fresh processes the measurement is repeated in and combined over
 
 
 @dataclass
@@ -125,6 +130,17 @@ def measure(
         )
     if not (math.isfinite(options.max_item_s) and options.max_item_s > 0):
         raise HwprofError(f"{option('max_item_s', options.max_item_s)} must be a positive number of seconds")
+    if not 0 < options.max_other_share <= 1:
+        raise HwprofError(
+            f"{option('max_other_share', options.max_other_share)} is out of range: give a share of the machine's "
+            "CPU from 0 to 1, such as 0.1 (1 keeps every burst)"
+        )
+    if isinstance(options.processes, bool) or not isinstance(options.processes, int) or options.processes < 1:
+        raise HwprofError(f"{option('processes', options.processes)}: give a whole number of processes, 1 or more")
+    if options.processes > 1 and options.trace:
+        raise HwprofError(
+            f"{option('trace', True)} records the power samples of one process; use it with {option('processes', 1)}"
+        )
     if options.allocator not in ALLOCATOR_POLICIES:
         raise HwprofError(f"{option('allocator', options.allocator)}: choose from {', '.join(ALLOCATOR_POLICIES)}")
     if not models:
@@ -151,6 +167,14 @@ def measure(
             "nothing of it; drop one or the other"
         )
     progress = progress or Progress()
+    if options.processes > 1:
+        objects = [m for m in models if not isinstance(m, str)]
+        if objects:
+            raise HwprofError(
+                f"{option('processes', options.processes)} measures in fresh processes, which can only be told "
+                "models by name (a built-in, nb201:..., sweep:... or path/to/file.py:factory), not a ModelSpec"
+            )
+        return _measure_in_processes(names, options, out, resume, argv, progress)
 
     from hwprof.drivers import open_sensor
     from hwprof.measuring.provenance import collect_provenance, device_name
@@ -161,9 +185,8 @@ def measure(
     allocator_state = pin_allocator(options.allocator)
     if not allocator_state["applied"]:
         progress.note(f"allocator not pinned: {allocator_state['unavailable_reason']}")
-    method = Method(precision=options.precision, max_item_s=options.max_item_s, seed=options.seed)
-    # what a resumed run must share with the one it continues, or its rows would not belong together
-    plan = {"models": names, "batch_sizes": sizes, "threads": torch.get_num_threads(), "layers": options.layers}
+    method = _method(options)
+    plan = _plan(names, sizes, options)
     provenance = collect_provenance(
         device_text,
         torch.get_num_threads(),
@@ -214,7 +237,98 @@ def measure(
             from hwprof.measuring.trace import write_trace
 
             write_trace(session.trace, options.trace)
+        session.report_contention(options.max_other_share)
     return session.frame()
+
+
+def _method(options: MeasureOptions) -> Method:
+    return Method(
+        precision=options.precision,
+        max_item_s=options.max_item_s,
+        max_other_share=options.max_other_share,
+        seed=options.seed,
+    )
+
+
+def _plan(names: list[str], sizes: list[int], options: MeasureOptions) -> dict:
+    """What a resumed run must share with the one it continues, or its rows would not belong together."""
+    return {
+        "models": names,
+        "batch_sizes": sizes,
+        "threads": torch.get_num_threads(),
+        "layers": options.layers,
+        "processes": options.processes,
+    }
+
+
+def _measure_in_processes(names, options: MeasureOptions, out, resume: bool, argv, progress: Progress) -> pd.DataFrame:
+    """measure(processes=N): N workers, then their rows combined into `out` (hwprof.measuring.processes)."""
+    import tempfile
+    from pathlib import Path
+
+    from hwprof.measuring import processes
+    from hwprof.measuring.provenance import collect_provenance
+
+    method = _method(options)
+    provenance = collect_provenance(
+        str(resolve_device(options.device)),
+        torch.get_num_threads(),
+        argv if argv is not None else sys.argv,
+        {
+            "method": {k: getattr(method, k) for k in method.__dataclass_fields__},
+            "plan": _plan(names, parse_batch_sizes(options.batch_sizes), options),
+            "allocator": {"policy": options.allocator, "applied_in": "each measuring process"},
+            "power": {"requested": options.power, "measured_in": "each measuring process"},
+        },
+    )
+    if out is None:
+        with tempfile.TemporaryDirectory() as folder:
+            shards = processes.run_workers(names, options, Path(folder), progress)
+            rows, runs = processes.combine_shards(shards, options.precision)
+        return _rows_frame(rows)
+    from hwprof.dataset import DatasetWriter
+
+    folder = processes.work_folder(out)
+    writer = DatasetWriter(out, provenance, resume=resume)
+    try:
+        _check_same_plan(writer, _plan(names, parse_batch_sizes(options.batch_sizes), options))
+        if folder.exists() and not resume:
+            raise HwprofError(
+                f"{folder} holds the measuring processes of an interrupted run; pass {option('resume', True)} "
+                "to carry on with it, or remove it"
+            )
+        shards = processes.run_workers(names, options, folder, progress)
+        rows, runs = processes.combine_shards(shards, options.precision)
+        existing = writer.existing_rows()
+        done = set(zip(existing["model"], existing["batch_size"], existing["kind"], existing["layer_index"]))
+        writer.provenance["processes"] = runs
+        writer.write(
+            [row for row in rows if (row["model"], row["batch_size"], row["kind"], row["layer_index"]) not in done]
+        )
+        frame = pd.concat([existing, _rows_frame(rows)], ignore_index=True) if len(existing) else _rows_frame(rows)
+    finally:
+        writer.close()
+    processes.remove_work_folder(folder)
+    _report_discarded(frame, options.max_other_share, progress)
+    return frame
+
+
+def _rows_frame(rows: list[dict]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows)
+    for column in ALL_COLUMNS:
+        if column not in frame:
+            frame[column] = None
+    return frame[list(ALL_COLUMNS)]
+
+
+def _report_discarded(frame: pd.DataFrame, max_other_share: float, progress: Progress, waited_s: float | None = None):
+    discarded = int(pd.to_numeric(frame["discarded_bursts"], errors="coerce").fillna(0).sum()) if len(frame) else 0
+    if discarded:
+        waited = f", and waited {waited_s:.1f} s for quiet spells" if waited_s else ""
+        progress.note(
+            f"discarded {discarded} sample burst(s) taken while other processes held more than "
+            f"{max_other_share:.0%} of the CPU{waited} (column discarded_bursts)"
+        )
 
 
 def available_memory_bytes(device: torch.device) -> int:
@@ -228,7 +342,11 @@ def available_memory_bytes(device: torch.device) -> int:
 
 def _check_same_plan(writer, plan: dict) -> None:
     """A resumed run carries on the measurement it continues: same models, batch sizes, threads and layers."""
-    earlier = [run["plan"] for run in writer.previous_runs if isinstance(run.get("plan"), dict)]
+    earlier = [
+        {"processes": 1, **run["plan"]}  # runs from before --processes measured in one
+        for run in writer.previous_runs
+        if isinstance(run.get("plan"), dict)
+    ]
     if not earlier or earlier[-1] == plan:
         return
     writer.close("failed")
@@ -274,6 +392,7 @@ class _Session:
         self.layer_rows_done: set[tuple] = set()  # (model, batch_size, layer_index)
         self.networks_done: set[tuple] = set()  # (model, batch_size)
         self.per_sample_bytes: dict[str, tuple[int, int, int]] = {}  # model -> see _check_memory
+        self.measured_now: list[dict] = []  # measurement columns of each item timed in this run
         self.sync: Callable[[], None] = (
             (lambda: torch.cuda.synchronize(device)) if device.type == "cuda" else (lambda: None)
         )
@@ -294,11 +413,13 @@ class _Session:
             self.progress.note(f"resuming: {len(self.rows)} rows already measured are kept")
 
     def frame(self) -> pd.DataFrame:
-        frame = pd.DataFrame(self.rows)
-        for column in ALL_COLUMNS:
-            if column not in frame:
-                frame[column] = None
-        return frame[list(ALL_COLUMNS)]
+        return _rows_frame(self.rows)
+
+    def report_contention(self, max_other_share: float) -> None:
+        """How many bursts this run threw away, and how long it waited for quiet."""
+        measured = pd.DataFrame(self.measured_now)
+        if len(measured):
+            _report_discarded(measured, max_other_share, self.progress, self.runner.waited_s)
 
     def emit(self, rows: list[dict]) -> None:
         if rows:
@@ -386,8 +507,11 @@ class _Session:
                 "stable": result.stable,
                 "measure_s": result.measure_s,
                 "other_cpu_share": result.other_cpu_share,
+                "discarded_bursts": result.discarded_bursts,
+                "processes": 1,
             }
         )
+        self.measured_now.append(values)
         if self.sensor.available:
             from hwprof.measuring.energy import measure_energy
 

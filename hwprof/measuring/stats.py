@@ -62,3 +62,26 @@ def summarize(samples: list[float], confidence: float = CONFIDENCE) -> Summary:
     if ranks is None:
         return Summary(median, ordered[0], ordered[-1], std, n)
     return Summary(median, ordered[ranks[0]], ordered[ranks[1]], std, n)
+
+
+MEDIAN_EFFICIENCY = math.sqrt(math.pi / 2)  # the standard error of a normal sample's median over its mean's
+
+
+def combine_processes(medians: list[float], half_widths: list[float], confidence: float = CONFIDENCE) -> tuple:
+    """Medians of one item from several fresh processes -> (median across them, half-width of its interval).
+
+    Each process's interval sees only the noise within it; between processes the
+    median itself moves (memory layout, code placement, scheduling). The interval
+    is the one a rerun with as many processes should fall in: the spread of the
+    process medians, as the standard error of a median of n (t-distributed, n - 1
+    degrees of freedom) for the difference of two such medians; never narrower
+    than a typical process's own interval."""
+    center = statistics.median(medians)
+    within = statistics.median(half_widths)
+    n = len(medians)
+    if n < 2:
+        return center, within
+    from scipy.stats import t
+
+    between = t.ppf(0.5 + confidence / 2, n - 1) * MEDIAN_EFFICIENCY * statistics.stdev(medians) * math.sqrt(2 / n)
+    return center, max(within, float(between))

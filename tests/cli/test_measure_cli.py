@@ -201,6 +201,9 @@ def test_models_lists_names_and_shapes():
         (["sweep:relu:2", "--no-layers"], "is a layer sweep"),
         (["mlp", "--threads", "1000"], "--threads 1000: give a thread count from 1 to"),
         (["mlp", "--max-time", "nan"], "--max-time nan must be a positive number"),
+        (["mlp", "--processes", "0"], "--processes 0: give a whole number of processes"),
+        (["mlp", "--processes", "2", "--trace"], "--trace records the power samples of one process"),
+        (["mlp", "--max-other-share", "0"], "--max-other-share 0.0 is out of range"),
     ],
 )
 def test_more_bad_input_is_one_sentence_and_writes_nothing(args, fragment, tmp_path, monkeypatch):

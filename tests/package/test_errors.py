@@ -42,4 +42,6 @@ def test_the_api_defaults_are_the_cli_defaults():
     assert flags["precision"] == defaults.precision and flags["max_item_s"] == defaults.max_item_s
     assert flags["allocator"] == defaults.allocator and flags["threads"] == defaults.threads
     assert flags["seed"] == defaults.seed and defaults.layers  # --no-layers is off by default
+    assert flags["processes"] == defaults.processes == 1
+    assert flags["max_other_share"] == defaults.max_other_share
     assert [int(size) for size in flags["batch_sizes"].split(",")] == list(defaults.batch_sizes)

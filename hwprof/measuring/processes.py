@@ -1,0 +1,181 @@
+"""`measure(processes=N)`: the measurement repeated in N fresh processes and combined (pyperf's approach).
+
+A process brings its own memory layout, code placement and scheduler luck, so
+its medians shift by a few percent against another's, and no interval taken
+within one process can show it (BENCHMARKS.md: 5-14% on our test VM). Here N
+worker processes (`hwprof measure ... --processes 1`, one after the other,
+each in its own random order) each write a dataset of their own into
+`<out>.processes/`, as they measure; once all are done, every row is combined
+across them (hwprof.measuring.stats.combine_processes) into `out`, and the
+workers' datasets are removed. An interrupted or failed run keeps the workers'
+datasets, and `resume` carries on in them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from hwprof.errors import HwprofError, option
+from hwprof.measuring.stats import combine_processes
+from hwprof.progress import Progress
+
+# MeasureOptions field -> how a worker is told (None: the parent handles it, the worker never sees it)
+WORKER_FLAGS = {
+    "batch_sizes": "--batch-size",
+    "device": "--device",
+    "precision": "--precision",
+    "max_item_s": "--max-time",
+    "threads": "--threads",
+    "power": "--power",
+    "tegrastats": "--tegrastats",
+    "layers": "--no-layers",
+    "input_shape": "--input-shape",
+    "seed": "--seed",
+    "allocator": "--allocator",
+    "max_other_share": "--max-other-share",
+    "trace": None,  # refused with processes > 1
+    "processes": None,
+}
+DEFAULT_PROCESSES = 1  # measure in the calling process, as before --processes existed
+STOP_GRACE_S = 30.0  # a worker stopped with SIGTERM writes its rows and exits; after this it is killed
+
+
+def work_folder(out: str | Path) -> Path:
+    """Where the workers of a run writing `out` keep their datasets until they are combined."""
+    return Path(f"{out}.processes")
+
+
+def worker_arguments(options, seed_offset: int) -> list[str]:
+    """The command-line flags that make a worker measure as `options` says."""
+    arguments: list[str] = []
+    for field in dataclasses.fields(options):
+        flag = WORKER_FLAGS[field.name]
+        value = getattr(options, field.name)
+        if flag is None or value is None:
+            continue
+        if field.name == "layers":
+            arguments += [] if value else [flag]
+        elif field.name in ("batch_sizes", "input_shape"):
+            arguments += [flag, ",".join(str(v) for v in value)]
+        elif field.name == "seed":
+            arguments += [flag, str(value + seed_offset)]  # each worker its own order, reproducibly
+        else:
+            arguments += [flag, repr(value) if isinstance(value, float) else str(value)]
+    return arguments
+
+
+def run_workers(names: list[str], options, folder: Path, progress: Progress) -> list[Path]:
+    """Run the N workers one after the other, each into its own dataset in `folder`; their paths."""
+    folder.mkdir(exist_ok=True)
+    shards = []
+    for k in range(1, options.processes + 1):
+        shard = folder / f"process{k}.parquet"
+        shards.append(shard)
+        resume = ["--resume"] if shard.exists() or Path(f"{shard}.journal").exists() else []
+        command = [sys.executable, "-m", "hwprof", "measure", *names, "--out", str(shard), "--quiet"]
+        command += worker_arguments(options, seed_offset=k - 1) + resume
+        progress.note(f"process {k} of {options.processes}: measuring in a fresh process")
+        started = time.perf_counter()
+        status, last_line = _run(command)
+        if status != 0:
+            how = f"said: {last_line.removeprefix('Error: ')}" if last_line else f"exited with status {status}"
+            if status < 0:
+                how = f"was killed by {signal.Signals(-status).name}"
+            raise HwprofError(
+                f"measuring process {k} of {options.processes} {how}; the rows measured so far are kept in "
+                f"{folder}: run the same measurement with {option('resume', True)} to carry on"
+            )
+        progress.note(f"process {k} of {options.processes}: done in {time.perf_counter() - started:.1f} s")
+    return shards
+
+
+def _run(command: list[str]) -> tuple[int, str]:
+    """Run a worker to its end; (exit status, last line it wrote to stderr). Stops it if this process is stopped."""
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as errors:
+        worker = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=errors, text=True)
+        try:
+            status = worker.wait()
+        except BaseException:  # Ctrl-C or SIGTERM here: the worker keeps its rows if it is asked to stop
+            worker.terminate()
+            try:
+                worker.wait(STOP_GRACE_S)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+                worker.wait()
+            raise
+        errors.seek(0)
+        lines = [line.strip() for line in errors.read().splitlines() if line.strip()]
+    return status, lines[-1] if lines else ""
+
+
+def combine_shards(shards: list[Path], precision: float) -> tuple[list[dict], list[dict]]:
+    """Each row's measurements across the workers' datasets, combined; and the workers' provenance."""
+    import pandas as pd
+
+    from hwprof.dataset import read_dataset, read_provenance
+
+    frames = [read_dataset([shard]).assign(_process=k) for k, shard in enumerate(shards)]
+    runs = [run for shard in shards for run in read_provenance(shard)]
+    frame = pd.concat(frames, ignore_index=True)
+    rows = []
+    for _, group in frame.groupby(["model", "batch_size", "kind", "layer_index"], sort=False):
+        group = group.drop_duplicates("_process", keep="last")  # a resumed worker holds one row per key
+        rows.append(_combined_row(group, precision))
+    return rows, runs
+
+
+POWER_MEDIANS = ("power_w", "idle_power_w", "energy_mj", "dynamic_energy_mj")
+
+
+def _combined_row(group, precision: float) -> dict:
+    import pandas as pd
+
+    first = group.iloc[0].to_dict()
+    medians = group["latency_ms"].astype(float).tolist()
+    half_widths = ((group["latency_ms_ci_high"] - group["latency_ms_ci_low"]) / 2).astype(float).tolist()
+    center, half = combine_processes(medians, half_widths)
+    within_std = statistics.median(group["latency_ms_std"].astype(float))
+    between_std = statistics.stdev(medians) if len(medians) > 1 else 0.0
+    measure_s = group["measure_s"].astype(float)
+    share = group["other_cpu_share"].astype(float)
+    observed = share.notna()
+    flags = sorted({flag for text in group["power_flags"].dropna() for flag in str(text).split(",") if flag})
+    row = {
+        **{key: value for key, value in first.items() if key != "_process" and key != "run_id"},
+        "latency_ms": center,
+        "latency_ms_ci_low": max(center - half, 0.0),
+        "latency_ms_ci_high": center + half,
+        "latency_ms_std": math.hypot(within_std, between_std),
+        "samples": int(group["samples"].sum()),
+        "iterations": int(statistics.median(group["iterations"].astype(int))),
+        "stable": bool(group["stable"].astype(bool).all()) and half <= precision * center,
+        "measure_s": float(measure_s.sum()),
+        "other_cpu_share": (
+            float((share[observed] * measure_s[observed]).sum() / measure_s[observed].sum())
+            if observed.any() and measure_s[observed].sum() > 0
+            else None
+        ),
+        "discarded_bursts": int(group["discarded_bursts"].fillna(0).sum()),
+        "processes": int(len(group)),
+        "power_flags": ",".join(flags) if flags else first.get("power_flags"),
+    }
+    for column in POWER_MEDIANS:
+        values = group[column].dropna().astype(float)
+        row[column] = float(values.median()) if len(values) else None
+    return {
+        key: (None if value is not None and pd.api.types.is_scalar(value) and pd.isna(value) else value)
+        for key, value in row.items()
+    }
+
+
+def remove_work_folder(folder: Path) -> None:
+    shutil.rmtree(folder, ignore_errors=True)

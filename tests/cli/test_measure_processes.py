@@ -1,0 +1,65 @@
+"""`hwprof measure --processes N` end to end: fresh workers, a worker that dies, resume, combined rows."""
+
+import json
+import textwrap
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from hwprof.cli import main
+
+FAST = ["--power", "none", "--precision", "0.2", "--max-time", "0.2", "--threads", "1", "--seed", "0"]
+
+
+@pytest.fixture
+def dying_factory(tmp_path):
+    """A tiny network whose factory kills the second fresh process that loads it while `die` exists."""
+    path = tmp_path / "tiny.py"
+    path.write_text(
+        textwrap.dedent("""
+        import os
+        import pathlib
+        import signal
+
+        import torch.nn as nn
+
+        HERE = pathlib.Path(__file__).parent
+
+        def tiny():
+            seen = HERE / "pids"
+            pids = set(seen.read_text().split()) if seen.exists() else set()
+            pids.add(str(os.getpid()))
+            seen.write_text(" ".join(sorted(pids)))
+            if (HERE / "die").exists() and len(pids) == 3:  # the test, the first worker, then this one
+                os.kill(os.getpid(), signal.SIGKILL)
+            net = nn.Sequential(nn.Linear(12, 16), nn.ReLU(), nn.Linear(16, 4))
+            net.input_shape = (12,)
+            return net
+        """)
+    )
+    (tmp_path / "die").touch()
+    return path
+
+
+@pytest.mark.slow
+def test_a_dead_worker_is_one_sentence_and_resume_combines_every_process(tmp_path, dying_factory):
+    out = tmp_path / "p.parquet"
+    command = ["measure", f"{dying_factory}:tiny", "--out", str(out), "--processes", "2", *FAST]
+    result = CliRunner().invoke(main, command)
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "measuring process 2 of 2 was killed by SIGKILL" in result.output and "--resume" in result.output
+    kept = tmp_path / "p.parquet.processes" / "process1.parquet"
+    assert len(pd.read_parquet(kept)) == 4  # the first process's rows are kept
+
+    (tmp_path / "die").unlink()
+    result = CliRunner().invoke(main, [*command, "--resume", "--json"])
+    assert result.exit_code == 0, result.output
+    frame = pd.read_parquet(out)
+    assert len(frame) == json.loads(result.output)["rows"] == 4  # 3 layers and the network
+    assert (frame["processes"] == 2).all() and (frame["discarded_bursts"] >= 0).all()
+    assert (frame["latency_ms_ci_low"] <= frame["latency_ms"]).all()
+    assert (frame["latency_ms"] <= frame["latency_ms_ci_high"]).all()
+    assert not (tmp_path / "p.parquet.processes").exists()  # combined, so the workers' datasets are gone
+    provenance = json.loads((tmp_path / "p.parquet.json").read_text())["runs"]
+    assert provenance[-1]["plan"]["processes"] == 2 and len(provenance[-1]["processes"]) >= 2

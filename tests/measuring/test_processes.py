@@ -1,0 +1,112 @@
+"""measure(processes=N): how a worker is told what to measure, and how processes are combined."""
+
+import dataclasses
+
+import pandas as pd
+import pytest
+
+from hwprof.measuring.processes import WORKER_FLAGS, combine_shards, worker_arguments
+from hwprof.measuring.session import MeasureOptions
+from hwprof.measuring.stats import combine_processes
+
+
+def test_every_setting_reaches_the_workers_or_is_handled_by_the_parent():
+    assert set(WORKER_FLAGS) == {field.name for field in dataclasses.fields(MeasureOptions)}
+
+
+def test_a_worker_parses_its_flags_back_to_the_same_settings():
+    from hwprof.cli.measure import measure as command
+
+    options = MeasureOptions(
+        batch_sizes=(1, 4),
+        precision=0.03,
+        max_item_s=2.5,
+        threads=1,
+        power="none",
+        layers=False,
+        input_shape=(3, 8, 8),
+        seed=7,
+        allocator="system",
+        max_other_share=0.2,
+        processes=3,
+    )
+    context = command.make_context("measure", ["mlp", *worker_arguments(options, seed_offset=2)])
+    params = context.params
+    assert params["batch_sizes"] == "1,4" and params["input_shape"] == "3,8,8"
+    assert params["precision"] == 0.03 and params["max_item_s"] == 2.5 and params["max_other_share"] == 0.2
+    assert params["threads"] == 1 and params["power"] == "none" and params["allocator"] == "system"
+    assert params["no_layers"] and params["seed"] == 9  # each worker its own order
+    assert params["processes"] == 1  # a worker measures in itself
+
+
+def test_one_process_keeps_its_own_interval():
+    assert combine_processes([2.0], [0.04]) == (2.0, 0.04)
+
+
+def test_the_spread_between_processes_widens_the_interval():
+    center, half = combine_processes([1.0, 1.1, 0.9, 1.05], [0.01] * 4)
+    assert center == pytest.approx(1.025)
+    assert half > 0.1  # processes 20% apart: a rerun's median moves by more than any within-process interval
+    agreeing_center, agreeing_half = combine_processes([1.0, 1.0, 1.0, 1.0], [0.01] * 4)
+    assert agreeing_half == 0.01  # never narrower than a process's own interval
+
+
+def test_more_processes_narrow_the_interval_for_the_same_spread():
+    spread = [1.0, 1.1]
+    assert combine_processes(spread * 3, [0.0] * 6)[1] < combine_processes(spread, [0.0] * 2)[1]
+
+
+def _shard(path, latency_ms, discarded, run_id):
+    from hwprof.dataset import DatasetWriter
+
+    rows = [
+        {
+            "kind": kind,
+            "model": "mlp",
+            "batch_size": 1,
+            "device": "cpu",
+            "device_name": "test cpu",
+            "layer_index": index,
+            "layer_name": name,
+            "op": op,
+            "config": "{}",
+            "flops": 10,
+            "params": 0,
+            "input_bytes": 4,
+            "output_bytes": 4,
+            "weight_bytes": 0,
+            "latency_ms": value,
+            "latency_ms_ci_low": value * 0.99,
+            "latency_ms_ci_high": value * 1.01,
+            "latency_ms_std": value * 0.02,
+            "samples": 20,
+            "iterations": 100,
+            "stable": True,
+            "measure_s": 1.0,
+            "other_cpu_share": 0.01,
+            "discarded_bursts": discarded,
+            "processes": 1,
+            "config_id": f"c{index}",
+        }
+        for kind, index, name, op, value in [
+            ("layer", 0, "0", "linear", latency_ms),
+            ("network", -1, "mlp", "network", 2 * latency_ms),
+        ]
+    ]
+    with DatasetWriter(path, {"run_id": run_id}) as writer:
+        writer.write(rows)
+
+
+def test_rows_are_combined_as_the_median_across_processes_and_say_how_many(tmp_path):
+    shards = [tmp_path / f"process{k}.parquet" for k in range(3)]
+    for k, (shard, latency_ms) in enumerate(zip(shards, [1.0, 1.2, 1.1])):
+        _shard(shard, latency_ms, discarded=k, run_id=f"run{k}")
+    rows, runs = combine_shards(shards, precision=0.02)
+    frame = pd.DataFrame(rows).set_index("kind")
+    assert frame.loc["layer", "latency_ms"] == pytest.approx(1.1)
+    assert frame.loc["network", "latency_ms"] == pytest.approx(2.2)
+    assert (frame["processes"] == 3).all()
+    assert (frame["discarded_bursts"] == 3).all() and (frame["samples"] == 60).all()
+    assert frame.loc["layer", "latency_ms_ci_low"] < 1.0 and frame.loc["layer", "latency_ms_ci_high"] > 1.2
+    assert not frame["stable"].any()  # 20% apart is not within 2%
+    assert [run["run_id"] for run in runs] == ["run0", "run1", "run2"]
