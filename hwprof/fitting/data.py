@@ -23,6 +23,7 @@ from hwprof.errors import HwprofError, option, shown
 from hwprof.fitting.alignment import Alignment, align_runs
 from hwprof.predictor.features import LayerRecord, NetworkBatch
 from hwprof.predictor.records import network_layers
+from hwprof.schema import CONTENDED_SHARE
 
 NETWORK_ONLY_COLUMNS = ("model", "batch_size", "latency_ms")
 TARGETS = {"latency": "latency_ms", "power": "power_w", "energy": "energy_mj"}
@@ -154,6 +155,31 @@ def allocator_warning(sources: list[dict]) -> str | None:
         f"the datasets were measured under different allocator policies ({listed}), and on a CPU "
         f"activation-heavy networks run up to 1.4x apart between them; measure them all with one "
         f"`hwprof measure --allocator` policy"
+    )
+
+
+def distrusted_rows(frame: pd.DataFrame, shown_rows: int = 3) -> str | None:
+    """One line naming the rows timed while other processes took over CONTENDED_SHARE of the CPU, else None.
+
+    Their uncertainty is raised by that share (see _relative_ci), so they count for less in every fit;
+    rows whose contended bursts were discarded at measure time kept only quiet ones and are trusted."""
+    if "other_cpu_share" not in frame.columns:
+        return None
+    share = pd.to_numeric(frame["other_cpu_share"], errors="coerce")
+    contended = share > CONTENDED_SHARE
+    if not contended.any():
+        return None
+    suspect = frame[contended].assign(share=share[contended]).sort_values("share", ascending=False)
+    names = [
+        f"{row.model} batch {int(row.batch_size)} "
+        + ("network" if row.kind == "network" else f"layer {int(row.layer_index)}")
+        + f" ({row.share:.0%})"
+        for row in suspect.head(shown_rows).itertuples()
+    ]
+    more = f" and {len(suspect) - shown_rows} more" if len(suspect) > shown_rows else ""
+    return (
+        f"distrusted {len(suspect)} of {len(frame)} rows, timed while other processes held over "
+        f"{CONTENDED_SHARE:.0%} of the CPU, and weighted them down by that share: {', '.join(names)}{more}"
     )
 
 

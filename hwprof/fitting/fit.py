@@ -14,7 +14,14 @@ from collections.abc import Sequence
 from hwprof.errors import HwprofError, option
 from hwprof.files import check_output
 from hwprof.fitting.advice import data_advice
-from hwprof.fitting.data import allocator_warning, read_inputs, requested_targets, select_device, training_data
+from hwprof.fitting.data import (
+    allocator_warning,
+    distrusted_rows,
+    read_inputs,
+    requested_targets,
+    select_device,
+    training_data,
+)
 from hwprof.fitting.layers import FAMILIES
 from hwprof.fitting.pipeline import adapt_training_data, fit_training_data
 from hwprof.fitting.prior import fit_from_prior
@@ -69,6 +76,9 @@ def fit(
     advice = data_advice(data)
     for note in advice:
         say(f"note: {note}")
+    distrusted = distrusted_rows(frame)
+    if distrusted:
+        say(distrusted)
     wanted = requested_targets(targets, data)
     if prior:
         fleet, fleet_sources = read_inputs(prior)
@@ -77,7 +87,7 @@ def fit(
         predictor = adapt_training_data(base_predictor, data, wanted, cv=cv, progress=progress)
     else:
         predictor = fit_training_data(data, wanted, family, cv=cv, progress=progress)
-    predictor.doc["training"]["warnings"] = ([mixed_allocators] if mixed_allocators else []) + advice
+    predictor.doc["training"]["warnings"] = [w for w in (mixed_allocators, distrusted) if w] + advice
     if out is not None:
         predictor.save(out)
     return predictor

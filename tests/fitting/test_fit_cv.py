@@ -357,3 +357,22 @@ def test_rows_timed_under_contention_count_as_less_precise():
     assert relative[1] == pytest.approx(np.hypot(0.01, 0.3))
     weights = precision_weights(relative, 3)
     assert weights[1] < weights[0] / 10
+
+
+def test_fit_says_in_one_line_which_rows_it_distrusted(tmp_path):
+    frame = synthetic_frame(n_networks=15, seed=45)
+    networks = frame.index[frame["kind"] == "network"]
+    frame["other_cpu_share"] = 0.0
+    frame.loc[networks[:2], "other_cpu_share"] = [0.49, 0.2]
+    frame.loc[networks[2], "discarded_bursts"] = 7  # its contended bursts were dropped: what it kept is clean
+    notes = []
+    predictor = fit(
+        [write(frame, tmp_path / "busy.parquet")], family="polynomial", cv=False, progress=Notes(notes.append)
+    )
+    said = [note for note in notes if note.startswith("distrusted")]
+    first, second = frame.loc[networks[0]], frame.loc[networks[1]]
+    assert len(said) == 1 and said[0].startswith(f"distrusted 2 of {len(frame)} rows")
+    assert f"{first.model} batch {first.batch_size} network (49%), {second.model}" in said[0]
+    assert said[0] in predictor.doc["training"]["warnings"]
+    quiet = fit([write(frame.assign(other_cpu_share=0.01), tmp_path / "quiet.parquet")], family="polynomial", cv=False)
+    assert not any(warning.startswith("distrusted") for warning in quiet.doc["training"]["warnings"])
