@@ -223,6 +223,7 @@ def summarize_frame(frame) -> dict:
             "sum_of_layers_ms": float(layer_rows["latency_ms"].sum()) if len(layer_rows) else None,
             "unstable_rows": int((~group["stable"].astype(bool)).sum()),
             "contended_rows": int((group["other_cpu_share"].astype(float) > CONTENDED_SHARE).sum()),
+            "discarded_bursts": _discarded_bursts(group),
         }
         if len(network):
             row = network.iloc[0]
@@ -246,6 +247,14 @@ def summarize_frame(frame) -> dict:
         ]
         networks.append(entry)
     return {"networks": networks}
+
+
+def _discarded_bursts(group) -> int:
+    """Bursts discarded for contention while the group's rows were measured (shared layers count once)."""
+    if "discarded_bursts" not in group:
+        return 0
+    measured = group.drop_duplicates("config_id") if "config_id" in group else group
+    return int(measured["discarded_bursts"].fillna(0).astype(int).sum())
 
 
 def print_summary(summary: dict, out: str) -> None:

@@ -231,6 +231,8 @@ def measure(
             for spec, size in groups:
                 session.measure_group(spec, size, options.layers)
     finally:
+        if out is not None:
+            writer.provenance["contention"] = session.contention()
         writer.close()
         sensor.close()
         if options.trace and session.trace:
@@ -415,8 +417,12 @@ class _Session:
     def frame(self) -> pd.DataFrame:
         return _rows_frame(self.rows)
 
+    def contention(self) -> dict:
+        """How many bursts this run threw away, and how long it waited for quiet spells."""
+        discarded = sum(int(values["discarded_bursts"] or 0) for values in self.measured_now)
+        return {"discarded_bursts": discarded, "waited_s": round(self.runner.waited_s, 3)}
+
     def report_contention(self, max_other_share: float) -> None:
-        """How many bursts this run threw away, and how long it waited for quiet."""
         measured = pd.DataFrame(self.measured_now)
         if len(measured):
             _report_discarded(measured, max_other_share, self.progress, self.runner.waited_s)

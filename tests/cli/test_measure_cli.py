@@ -69,9 +69,14 @@ def test_measure_writes_layer_and_network_rows(tmp_path, factory_file):
     assert frame["power_w"].isna().all()
     assert (frame["other_cpu_share"] >= 0).all()  # observed for every row
     assert all("contended_rows" in entry for entry in summary["networks"])
+    assert (frame["discarded_bursts"] >= 0).all() and (frame["processes"] == 1).all()
+    measured = layers.drop_duplicates("config_id")["discarded_bursts"].sum() + networks["discarded_bursts"].sum()
+    assert sum(entry["discarded_bursts"] for entry in summary["networks"]) == measured
     provenance = json.loads((tmp_path / "tiny.parquet.json").read_text())
     assert provenance["runs"][0]["threads"] == 1
     assert provenance["runs"][0]["allocator"]["policy"] == "steady"  # the default, recorded
+    assert provenance["runs"][0]["contention"]["discarded_bursts"] == measured
+    assert provenance["runs"][0]["contention"]["waited_s"] >= 0
 
 
 def test_nas_bench_201_network_only_to_csv(tmp_path):
