@@ -279,15 +279,17 @@ def _measure_in_processes(names, options: MeasureOptions, out, resume: bool, arg
         {
             "method": {k: getattr(method, k) for k in method.__dataclass_fields__},
             "plan": _plan(names, parse_batch_sizes(options.batch_sizes), options),
-            "allocator": {"policy": options.allocator, "applied_in": "each measuring process"},
-            "power": {"requested": options.power, "measured_in": "each measuring process"},
+            "allocator": {"policy": options.allocator},  # replaced by what the measuring processes applied
+            "power": {"requested": options.power},
         },
     )
     if out is None:
         with tempfile.TemporaryDirectory() as folder:
             shards = processes.run_workers(names, options, Path(folder), progress)
             rows, runs = processes.combine_shards(shards, options.precision)
-        return _rows_frame(rows)
+        frame = _rows_frame(rows)
+        _report_discarded(frame, options.max_other_share, progress, _waited_s(runs))
+        return frame
     from hwprof.dataset import DatasetWriter
 
     folder = processes.work_folder(out)
@@ -304,15 +306,21 @@ def _measure_in_processes(names, options: MeasureOptions, out, resume: bool, arg
         existing = writer.existing_rows()
         done = set(zip(existing["model"], existing["batch_size"], existing["kind"], existing["layer_index"]))
         writer.provenance["processes"] = runs
-        writer.write(
-            [row for row in rows if (row["model"], row["batch_size"], row["kind"], row["layer_index"]) not in done]
-        )
-        frame = pd.concat([existing, _rows_frame(rows)], ignore_index=True) if len(existing) else _rows_frame(rows)
+        for setting in ("allocator", "power"):  # as the measuring processes applied them
+            if setting in runs[-1]:
+                writer.provenance[setting] = runs[-1][setting]
+        new = [row for row in rows if (row["model"], row["batch_size"], row["kind"], row["layer_index"]) not in done]
+        writer.write(new)
     finally:
         writer.close()
     processes.remove_work_folder(folder)
-    _report_discarded(frame, options.max_other_share, progress)
-    return frame
+    _report_discarded(_rows_frame(new), options.max_other_share, progress, _waited_s(runs))
+    return pd.concat([existing, _rows_frame(new)], ignore_index=True) if len(existing) else _rows_frame(new)
+
+
+def _waited_s(runs: list[dict]) -> float:
+    """Seconds the measuring processes waited for quiet spells, from their provenance."""
+    return sum(float((run.get("contention") or {}).get("waited_s") or 0.0) for run in runs)
 
 
 def _rows_frame(rows: list[dict]) -> pd.DataFrame:
@@ -324,6 +332,10 @@ def _rows_frame(rows: list[dict]) -> pd.DataFrame:
 
 
 def _report_discarded(frame: pd.DataFrame, max_other_share: float, progress: Progress, waited_s: float | None = None):
+    if "kind" in frame and len(frame):  # dataset rows: layer instances share their configuration's measurement
+        frame = pd.concat(
+            [frame[frame["kind"] == "layer"].drop_duplicates("config_id"), frame[frame["kind"] != "layer"]]
+        )
     discarded = int(pd.to_numeric(frame["discarded_bursts"], errors="coerce").fillna(0).sum()) if len(frame) else 0
     if discarded:
         waited = f", and waited {waited_s:.1f} s for quiet spells" if waited_s else ""

@@ -63,3 +63,36 @@ def test_a_dead_worker_is_one_sentence_and_resume_combines_every_process(tmp_pat
     assert not (tmp_path / "p.parquet.processes").exists()  # combined, so the workers' datasets are gone
     provenance = json.loads((tmp_path / "p.parquet.json").read_text())["runs"]
     assert provenance[-1]["plan"]["processes"] == 2 and len(provenance[-1]["processes"]) >= 2
+
+
+@pytest.mark.slow
+def test_sigterm_stops_the_workers_keeps_their_rows_and_resume_finishes(tmp_path, dying_factory):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import psutil
+
+    (tmp_path / "die").unlink()
+    out = tmp_path / "p.parquet"
+    command = [sys.executable, "-m", "hwprof", "measure", f"{dying_factory}:tiny", "--out", str(out)]
+    command += ["--processes", "2", *FAST[:4], "--max-time", "1.0", *FAST[6:]]
+    parent = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": os.getcwd()})
+    first = tmp_path / "p.parquet.processes" / "process1.parquet"
+    deadline = time.monotonic() + 120
+    while not first.exists() and time.monotonic() < deadline:  # the first worker has written rows
+        time.sleep(0.05)
+    workers = psutil.Process(parent.pid).children(recursive=True)
+    parent.send_signal(signal.SIGTERM)
+    _, stderr = parent.communicate(timeout=120)
+    assert parent.returncode == 128 + signal.SIGTERM and "Traceback" not in stderr
+    assert "p.parquet.processes" in stderr and "--resume" in stderr
+    assert workers and not any(worker.is_running() and worker.status() != psutil.STATUS_ZOMBIE for worker in workers)
+    assert len(pd.read_parquet(first)) >= 1  # what the first worker measured is kept
+
+    result = CliRunner().invoke(main, [*command[3:], "--resume", "--quiet"])
+    assert result.exit_code == 0, result.output
+    frame = pd.read_parquet(out)
+    assert len(frame) == 4 and (frame["processes"] == 2).all()
