@@ -174,7 +174,8 @@ def measure(
                 f"{option('processes', options.processes)} measures in fresh processes, which can only be told "
                 "models by name (a built-in, nb201:..., sweep:... or path/to/file.py:factory), not a ModelSpec"
             )
-        return _measure_in_processes(names, options, out, resume, argv, progress)
+        del specs  # checked; each measuring process builds its own, so the weights need not stay here
+        return _measure_in_processes(list(models), names, options, out, resume, argv, progress)
 
     from hwprof.drivers import open_sensor
     from hwprof.measuring.provenance import collect_provenance, device_name
@@ -263,8 +264,11 @@ def _plan(names: list[str], sizes: list[int], options: MeasureOptions) -> dict:
     }
 
 
-def _measure_in_processes(names, options: MeasureOptions, out, resume: bool, argv, progress: Progress) -> pd.DataFrame:
-    """measure(processes=N): N workers, then their rows combined into `out` (hwprof.measuring.processes)."""
+def _measure_in_processes(
+    models: list[str], names: list[str], options: MeasureOptions, out, resume: bool, argv, progress: Progress
+) -> pd.DataFrame:
+    """measure(processes=N): N workers, each told the models as the caller wrote them, then their rows
+    combined into `out` (hwprof.measuring.processes)."""
     import tempfile
     from pathlib import Path
 
@@ -285,7 +289,7 @@ def _measure_in_processes(names, options: MeasureOptions, out, resume: bool, arg
     )
     if out is None:
         with tempfile.TemporaryDirectory() as folder:
-            shards = processes.run_workers(names, options, Path(folder), progress)
+            shards = processes.run_workers(models, options, Path(folder), progress)
             rows, runs = processes.combine_shards(shards, options.precision)
         frame = _rows_frame(rows)
         _report_discarded(frame, options.max_other_share, progress, _waited_s(runs))
@@ -301,7 +305,7 @@ def _measure_in_processes(names, options: MeasureOptions, out, resume: bool, arg
                 f"{folder} holds the measuring processes of an interrupted run; pass {option('resume', True)} "
                 "to carry on with it, or remove it"
             )
-        shards = processes.run_workers(names, options, folder, progress)
+        shards = processes.run_workers(models, options, folder, progress)
         rows, runs = processes.combine_shards(shards, options.precision)
         existing = writer.existing_rows()
         done = set(zip(existing["model"], existing["batch_size"], existing["kind"], existing["layer_index"]))
