@@ -1,16 +1,14 @@
-"""A CPU hog started halfway through a measurement: its bursts are discarded, the medians stay put.
+"""A CPU hog started during a measurement: its bursts are discarded, the median and interval stay put.
 
-The hog is two real busy-loop processes per CPU, started early in `hwprof.measure` of a small
-network and running for longer than its time budget, so that it slows the samples it overlaps on any
-machine, however many cores it has: kept, they would be most of the samples, and the median would
-move well outside. The
-runner is shown only the hogs' CPU time as "others": on a shared test machine, whatever else runs
-must not decide what is discarded.
+The hog is two real busy-loop processes per CPU, started 0.2 s into the sampling of a small network
+timed on two threads (a thread waiting on a descheduled peer makes a contended sample many-fold
+slower) and running for longer than the network's time budget. The runner is shown only the hogs'
+CPU time as "others": on a shared test machine, whatever else runs must not decide what is discarded.
 
 What is asserted does not depend on how fast this machine is from one run to the next (on a shared
-machine that moves by more than any interval within a run): the quiet run the medians are held to
-is the same measurement's own bursts taken before the hogs started and after they ended, seconds
-apart from the rest.
+machine that moves by more than any interval within a run): the quiet run the row is held to is the
+same measurement's own bursts taken before the hogs started and after they ended. Kept, the hogs'
+slow samples would show in the row's interval, and in its median once they are many.
 """
 
 import os
