@@ -305,9 +305,12 @@ def _measure_in_processes(
                 f"{folder} holds the measuring processes of an interrupted run; pass {option('resume', True)} "
                 "to carry on with it, or remove it"
             )
+        existing = writer.existing_rows()
+        if len(existing) and not folder.exists():  # its processes finished and were combined: nothing is left
+            progress.note(f"every row is already measured in {out}")
+            return existing
         shards = processes.run_workers(models, options, folder, progress)
         rows, runs = processes.combine_shards(shards, options.precision)
-        existing = writer.existing_rows()
         done = set(zip(existing["model"], existing["batch_size"], existing["kind"], existing["layer_index"]))
         writer.provenance["processes"] = runs
         for setting in ("allocator", "power"):  # as the measuring processes applied them

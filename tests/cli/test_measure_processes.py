@@ -64,6 +64,10 @@ def test_a_dead_worker_is_one_sentence_and_resume_combines_every_process(tmp_pat
     provenance = json.loads((tmp_path / "p.parquet.json").read_text())["runs"]
     assert provenance[-1]["plan"]["processes"] == 2 and len(provenance[-1]["processes"]) >= 2
 
+    before = out.read_bytes()
+    result = CliRunner().invoke(main, [*command, "--resume", "--quiet"])
+    assert result.exit_code == 0 and out.read_bytes() == before  # finished: nothing measured again
+
 
 @pytest.mark.slow
 def test_sigterm_stops_the_workers_keeps_their_rows_and_resume_finishes(tmp_path, dying_factory):
