@@ -292,7 +292,7 @@ def _measure_in_processes(
             shards = processes.run_workers(models, options, Path(folder), progress)
             rows, runs = processes.combine_shards(shards, options.precision)
         frame = _rows_frame(rows)
-        _report_discarded(frame, options.max_other_share, progress, _waited_s(runs))
+        _report_workers(frame, runs, options, progress)
         return frame
     from hwprof.dataset import DatasetWriter
 
@@ -321,13 +321,17 @@ def _measure_in_processes(
     finally:
         writer.close()
     processes.remove_work_folder(folder)
-    _report_discarded(_rows_frame(new), options.max_other_share, progress, _waited_s(runs))
+    _report_workers(_rows_frame(new), runs, options, progress)
     return pd.concat([existing, _rows_frame(new)], ignore_index=True) if len(existing) else _rows_frame(new)
 
 
-def _waited_s(runs: list[dict]) -> float:
-    """Seconds the measuring processes waited for quiet spells, from their provenance."""
-    return sum(float((run.get("contention") or {}).get("waited_s") or 0.0) for run in runs)
+def _report_workers(frame: pd.DataFrame, runs: list[dict], options: MeasureOptions, progress: Progress) -> None:
+    """What the measuring processes would have said themselves, from their provenance."""
+    reason = (runs[-1].get("power") or {}).get("unavailable_reason") if runs else None
+    if reason and options.power != "none":
+        progress.note(f"power unavailable: {reason}")
+    waited_s = sum(float((run.get("contention") or {}).get("waited_s") or 0.0) for run in runs)
+    _report_discarded(frame, options.max_other_share, progress, waited_s)
 
 
 def _rows_frame(rows: list[dict]) -> pd.DataFrame:
