@@ -16,6 +16,7 @@ from hwprof.errors import HwprofError
 from hwprof.files import check_output, write_text_atomically
 from hwprof.plotting import png_bytes, pyplot
 from hwprof.report import figures
+from hwprof.schema import CONTENDED_SHARE
 
 REPORT_SUFFIXES = (".html", ".htm")
 
@@ -136,7 +137,6 @@ def build_report(
 
 def _overview(page: Page, frame: pd.DataFrame, paths: list[Path]) -> None:
     from hwprof.dataset import read_provenance
-    from hwprof.measuring.runner import CONTENDED_SHARE
 
     parts = page.section("overview", "Datasets")
     rows = []
