@@ -4,7 +4,9 @@
 a journal (`<out>.partial.jsonl`, fsynced) and the table itself is replaced
 atomically, so a crash or Ctrl-C keeps what was measured and `resume=True`
 carries on from it. Provenance of every run lives in the Parquet schema
-metadata (key b"hwprof") and in a JSON sidecar (`<out>.json`).
+metadata (key b"hwprof") and in a JSON sidecar (`<out>.json`); the raw timing
+samples behind the rows, where given, in `<out>.samples.parquet`
+(`hwprof.samples`), journalled and rewritten with the rows.
 """
 
 from __future__ import annotations
@@ -23,6 +25,17 @@ import pandas as pd
 
 from hwprof.errors import HwprofError, option
 from hwprof.files import ExclusiveLock, check_output, same_file, write_atomically
+from hwprof.samples import (
+    RawSamples,
+    concat_samples,
+    empty_samples,
+    grouped,
+    read_samples,
+    row_key,
+    samples_frame,
+    samples_path,
+)
+from hwprof.samples import write_samples as _write_samples_file
 from hwprof.schema import (
     ALL_COLUMNS,
     BOOL_COLUMNS,
@@ -287,9 +300,10 @@ def write_table(path: str | os.PathLike, frame: pd.DataFrame, runs: list[dict]) 
     write_atomically(sidecar_path(path), lambda tmp: tmp.write_text(document + "\n", encoding="utf-8"))
 
 
-def _read_journal(path: Path) -> tuple[dict | None, list[dict]]:
-    """(provenance, rows) from a journal; a truncated last line (killed mid-write) is dropped."""
-    provenance, rows = None, []
+def _read_journal(path: Path) -> tuple[dict | None, list[dict], list[tuple[str, RawSamples]]]:
+    """(provenance, rows, (key, samples) records) from a journal; a truncated last line (killed
+    mid-write) is dropped."""
+    provenance, rows, samples = None, [], []
     lines = path.read_bytes().split(b"\n")
     for number, line in enumerate(lines, start=1):
         if not line.strip():
@@ -304,9 +318,21 @@ def _read_journal(path: Path) -> tuple[dict | None, list[dict]]:
             ) from None
         if "provenance" in record:
             provenance = record["provenance"]
+        elif "samples" in record:
+            entry = record["samples"]
+            samples.append((entry["key"], RawSamples(tuple(entry["seconds_per_call"]), tuple(entry["loops"]))))
         else:
             rows.append(record["row"])
-    return provenance, rows
+    return provenance, rows, samples
+
+
+def write_samples(path: Path, samples: pd.DataFrame) -> None:
+    """The raw-samples sidecar of the dataset at `path`: written when there are samples, else none left over
+    (a sidecar from an earlier file of that name would describe other rows)."""
+    if len(samples):
+        _write_samples_file(path, samples)
+    else:
+        samples_path(path).unlink(missing_ok=True)
 
 
 class DatasetWriter:
@@ -315,7 +341,8 @@ class DatasetWriter:
     Without `resume` an existing output (or a journal of an interrupted run) is
     refused. With it, rows already on disk and in a journal are kept, available
     from `existing_rows()`, and this run is linked to the last one by
-    provenance["resumed_from"].
+    provenance["resumed_from"]. The raw samples given with rows go to the
+    samples sidecar the same way, keyed by `hwprof.samples.row_key`.
     """
 
     def __init__(
@@ -340,9 +367,9 @@ class DatasetWriter:
                         raise HwprofError(
                             f"{existing} already exists; pass {option('resume', True)} to continue that run, or choose another path."
                         )
-                self._base, self._previous_runs = empty_frame(), []
+                self._base, self._previous_runs, self._base_samples = empty_frame(), [], empty_samples()
             else:
-                self._base, self._previous_runs = self._recover()
+                self._base, self._previous_runs, self._base_samples = self._recover()
             if any(run.get("run_id") == self.run_id for run in self._previous_runs):
                 raise ValueError(f"run_id {self.run_id} is already in {self.path}; each run needs a fresh one")
             if self._previous_runs:
@@ -354,6 +381,10 @@ class DatasetWriter:
             raise
         self._new_frame = empty_frame()  # this run's rows as of the last rewrite
         self._pending_rows: list[dict] = []  # this run's rows since then
+        self._new_samples: dict[str, RawSamples] = {}  # this run's samples by row_key
+        # what earlier runs of this file measured, by row_key (the latest run's): a resumed run reuses those
+        # layer measurements for rows it writes without samples, and so their samples
+        self._earlier_samples = {key: raw for (_, key), raw in grouped(self._base_samples).items()}
         self.rows_written = 0
         self._journal = None
         self._last_rewrite = -math.inf
@@ -361,8 +392,10 @@ class DatasetWriter:
 
     # -- resume
 
-    def _recover(self) -> tuple[pd.DataFrame, list[dict]]:
-        """Rows and runs already measured: the table on disk plus any journal of a killed run."""
+    def _recover(self) -> tuple[pd.DataFrame, list[dict], pd.DataFrame]:
+        """Rows, runs and raw samples already measured: the files on disk plus any journal of a killed run."""
+        samples = read_samples(self.path) if self.path.exists() else None
+        samples = empty_samples() if samples is None else samples
         if self.path.exists():
             frame = read_table(self.path)
             _check_columns(self.path, frame)
@@ -376,10 +409,10 @@ class DatasetWriter:
             for run in runs:
                 if run.get("status") == "running":  # killed, and its journal removed by hand
                     run["status"] = "interrupted"
-            return frame, runs
+            return frame, runs, samples
 
         try:
-            journal_provenance, journal_rows = _read_journal(self.journal_path)
+            journal_provenance, journal_rows, journal_samples = _read_journal(self.journal_path)
             recovered = rows_frame([plain_row(row, (journal_provenance or {}).get("run_id")) for row in journal_rows])
         except ValueError as error:
             raise HwprofError(
@@ -397,9 +430,12 @@ class DatasetWriter:
                 runs[run_ids.index(journal_id)] = journal_run
             else:
                 runs.append(journal_run)
+            samples = samples[samples["run_id"] != journal_id]
+            samples = concat_samples([samples, samples_frame((journal_id, k, raw) for k, raw in journal_samples)])
             write_table(self.path, frame, runs)
+            write_samples(self.path, samples)
         self.journal_path.unlink()
-        return frame.reset_index(drop=True), runs
+        return frame.reset_index(drop=True), runs, samples.reset_index(drop=True)
 
     @property
     def previous_runs(self) -> list[dict]:
@@ -422,19 +458,29 @@ class DatasetWriter:
         journal.write(json.dumps({"provenance": self.provenance}, sort_keys=True, default=str) + "\n")
         return journal
 
-    def write(self, rows: list[dict]) -> None:
-        """Append rows; when this returns they are on disk and survive a crash."""
+    def write(self, rows: list[dict], samples: RawSamples | None = None) -> None:
+        """Append rows, measured from `samples` where given; when this returns they are on disk and survive
+        a crash."""
         if self._closed:
             raise ValueError(f"DatasetWriter for {self.path} is closed")
         if not rows:
             return
         plain = [plain_row(row, self.run_id) for row in rows]
+        new_samples = self._samples_of(plain, samples)
         # In memory first: if Ctrl-C lands in the journal write, close() still writes the rows.
         self._pending_rows.extend(plain)
+        self._new_samples.update(new_samples)
         self.rows_written += len(plain)
         try:
             if self._journal is None:
                 self._journal = self._open_journal()
+            self._journal.write(
+                "".join(
+                    json.dumps({"samples": {"key": key, "seconds_per_call": raw.seconds_per_call, "loops": raw.loops}})
+                    + "\n"
+                    for key, raw in new_samples.items()
+                )
+            )
             self._journal.write("".join(json.dumps({"row": row}, sort_keys=True) + "\n" for row in plain))
             self._journal.flush()
             os.fsync(self._journal.fileno())
@@ -442,6 +488,20 @@ class DatasetWriter:
                 self._rewrite()
         except OSError as error:
             raise self._write_error(error) from None
+
+    def _samples_of(self, rows: list[dict], samples: RawSamples | None) -> dict[str, RawSamples]:
+        """The samples to record for `rows`: those given, or for layer rows written without them, the samples
+        of the earlier run of this file that measured the same configuration (its config_id names the work)."""
+        found = {}
+        for row in rows:
+            key = row_key(row)
+            if key is None or key in self._new_samples or key in found:
+                continue
+            if samples is not None:
+                found[key] = samples
+            elif row["kind"] == "layer" and key in self._earlier_samples:
+                found[key] = self._earlier_samples[key]
+        return found
 
     def _write_error(self, error: OSError) -> HwprofError:
         """A full disk or a lost mount: say where the rows are and how to carry on, in one sentence."""
@@ -456,6 +516,8 @@ class DatasetWriter:
             self._new_frame, self._pending_rows = concat([self._new_frame, rows_frame(self._pending_rows)]), []
         self.provenance["rows"] = self.rows_written
         write_table(self.path, concat([self._base, self._new_frame]), self._previous_runs + [self.provenance])
+        new_samples = samples_frame((self.run_id, key, raw) for key, raw in self._new_samples.items())
+        write_samples(self.path, concat_samples([self._base_samples, new_samples]))
         self._last_rewrite = time.monotonic()
 
     def close(self, status: str | None = None) -> None:
@@ -540,7 +602,7 @@ def merge_datasets(shards: list[str | os.PathLike], out: str | os.PathLike, forc
                 raise HwprofError(f"{shard} is given twice; pass each shard once.")
     check_output(out, inputs=shards, force=force)
 
-    frames, runs, warnings = [], [], []
+    frames, runs, warnings, samples = [], [], [], []
     run_owner: dict[str, Path] = {}
     column_kinds: dict[str, tuple[str, Path]] = {}
     shard_summaries = []
@@ -560,10 +622,21 @@ def merge_datasets(shards: list[str | os.PathLike], out: str | os.PathLike, forc
             run_owner[run_id] = shard
         frames.append(frame)
         runs.extend(shard_runs)
-        shard_summaries.append({"path": str(shard), "rows": len(frame), "runs": sorted(run_ids)})
+        shard_samples = read_samples(shard)
+        if shard_samples is None:
+            warnings.append(
+                f"{shard} has no raw samples ({samples_path(shard).name}); hwprof compare cannot test its rows "
+                "for significance."
+            )
+        else:
+            samples.append(shard_samples[shard_samples["run_id"].isin(run_ids)])
+        shard_summaries.append(
+            {"path": str(shard), "rows": len(frame), "runs": sorted(run_ids), "raw_samples": shard_samples is not None}
+        )
 
     merged = concat(frames)
     write_table(out, merged, runs)
+    write_samples(out, concat_samples(samples))
     return {
         "out": str(out),
         "rows": len(merged),

@@ -100,6 +100,7 @@ class Result:
     measure_s: float
     other_cpu_share: float | None
     discarded_bursts: int = 0
+    samples: tuple[float, ...] = ()  # seconds per call, each sample the mean of `iterations` calls
 
 
 CPU_COUNT = psutil.cpu_count() or 1
@@ -149,6 +150,7 @@ class Runner:
                 item.spent_s + item.contention_s,
                 item.other_cpu_share,
                 item.discarded_bursts,
+                samples=tuple(item.samples),
             )
             results.append(result)
             if on_done is not None:

@@ -32,6 +32,7 @@ from hwprof.measuring.runner import Item, Method, Result, Runner
 from hwprof.models.layers import Layer, extract_layers, run_and_extract
 from hwprof.models.spec import ModelSpec, parse_batch_sizes, resolve_model
 from hwprof.progress import Progress
+from hwprof.samples import RawSamples
 from hwprof.schema import ALL_COLUMNS
 
 MEASUREMENT_COLUMNS = (
@@ -84,7 +85,7 @@ class _MemoryWriter:
     def existing_rows(self) -> pd.DataFrame:
         return pd.DataFrame(columns=list(ALL_COLUMNS))
 
-    def write(self, rows: list[dict]) -> None:
+    def write(self, rows: list[dict], samples=None) -> None:
         self.rows.extend(rows)
 
     def close(self) -> None:
@@ -450,9 +451,10 @@ class _Session:
         if len(measured):
             _report_discarded(measured, max_other_share, self.progress, self.runner.waited_s)
 
-    def emit(self, rows: list[dict]) -> None:
+    def emit(self, rows: list[dict], samples: RawSamples | None = None) -> None:
+        """Write rows, with the raw samples they were measured from (none for a measurement reused)."""
         if rows:
-            self.writer.write(rows)
+            self.writer.write(rows, samples)
             self.rows.extend(rows)
 
     def _check_memory(self, spec: ModelSpec, module: torch.nn.Module, batch_size: int, with_layers: bool) -> None:
@@ -510,13 +512,16 @@ class _Session:
 
         def on_done(result: Result) -> None:
             measurement = self._measurement(items[result.key], result)
+            samples = RawSamples.uniform(result.samples, result.iterations)
             if result.key == "network":
-                self.emit([self._network_row(spec, batch_size, extraction, layer_list, module, example, measurement)])
+                row = self._network_row(spec, batch_size, extraction, layer_list, module, example, measurement)
+                self.emit([row], samples)
                 label = f"{spec.name} (network)"
             else:
                 self.measured[result.key] = measurement
                 group = instances[result.key]
-                self.emit([self._layer_row(spec, batch_size, extraction, layer, result.key) for layer in group])
+                rows = [self._layer_row(spec, batch_size, extraction, layer, result.key) for layer in group]
+                self.emit(rows, samples)
                 label = f"{group[0].op} {group[0].name}"
             self.progress.item_done(label, measurement["latency_ms"], measurement["stable"])
 

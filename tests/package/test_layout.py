@@ -26,6 +26,7 @@ LAYER_OF_PACKAGE = {
     "hwprof.sample_models": "sample_models",
     "hwprof.drivers": "drivers",
     "hwprof.dataset": "dataset",
+    "hwprof.samples": "dataset",
     "hwprof.models": "models",
     "hwprof.measuring": "measuring",
     "hwprof.predictor": "predictor",

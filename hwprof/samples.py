@@ -1,0 +1,137 @@
+"""The raw-samples sidecar (`<dataset>.samples.parquet`): every timing sample behind every row.
+
+A dataset row keeps the median and its interval; a significance test between two
+runs (`hwprof compare`) needs the samples themselves. They go to a long table
+beside the dataset, one row per sample: `run_id` and `key` link it to dataset
+rows (`row_key`: a layer row's `config_id`, a network row's model and batch
+size), `sample` numbers the samples of one measurement, `seconds_per_call` is
+the sample and `loops` the calls it averaged. `DatasetWriter` writes it as rows
+come, `merge` carries it, `--resume` keeps it. This module is the format's one
+owner; a dataset without the sidecar is still a whole dataset.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from hwprof.errors import HwprofError
+from hwprof.files import write_atomically
+
+FORMAT_VERSION = 1
+VERSION_KEY = b"hwprof_samples_version"
+SUFFIX = ".samples.parquet"
+COLUMNS = ("run_id", "key", "sample", "seconds_per_call", "loops")
+DTYPES = {"run_id": "string", "key": "string", "sample": "int64", "seconds_per_call": "float64", "loops": "int64"}
+
+
+def samples_path(dataset: str | os.PathLike) -> Path:
+    return Path(str(dataset) + SUFFIX)
+
+
+@dataclass(frozen=True)
+class RawSamples:
+    """One measurement's samples: seconds per call, and how many calls each sample averaged."""
+
+    seconds_per_call: tuple[float, ...]
+    loops: tuple[int, ...]
+
+    def __post_init__(self) -> None:
+        if len(self.seconds_per_call) != len(self.loops):
+            raise ValueError("every sample needs its loop count")
+
+    @classmethod
+    def uniform(cls, seconds_per_call: Sequence[float], loops: int) -> RawSamples:
+        """Samples that all averaged the same number of calls, as one runner calibrates them."""
+        return cls(tuple(float(s) for s in seconds_per_call), (int(loops),) * len(seconds_per_call))
+
+
+def row_key(row) -> str | None:
+    """What links a dataset row to its samples within its run; None where there is nothing to link.
+
+    Layer rows of one configuration share a measurement and so their config_id; a run times each
+    (model, batch size) network once."""
+    if row.get("kind") == "network":
+        model, batch_size = row.get("model"), row.get("batch_size")
+        if model is None or batch_size is None or pd.isna(model) or pd.isna(batch_size):
+            return None
+        return f"network:{int(batch_size)}:{model}"
+    config_id = row.get("config_id")
+    return None if config_id is None or pd.isna(config_id) else str(config_id)
+
+
+def empty_samples() -> pd.DataFrame:
+    return pd.DataFrame({column: pd.Series(dtype=DTYPES[column]) for column in COLUMNS})
+
+
+def samples_frame(records: Iterable[tuple[str, str, RawSamples]]) -> pd.DataFrame:
+    """The long table of (run_id, key, samples) records."""
+    columns: dict[str, list] = {column: [] for column in COLUMNS}
+    for run_id, key, raw in records:
+        count = len(raw.seconds_per_call)
+        columns["run_id"] += [run_id] * count
+        columns["key"] += [key] * count
+        columns["sample"] += list(range(count))
+        columns["seconds_per_call"] += list(raw.seconds_per_call)
+        columns["loops"] += list(raw.loops)
+    return pd.DataFrame(columns).astype(DTYPES)
+
+
+def concat_samples(frames: Iterable[pd.DataFrame]) -> pd.DataFrame:
+    """One long table from several, typed (empty ones skipped: their dtypes would blur the union's)."""
+    frames = [frame for frame in frames if len(frame)]
+    if not frames:
+        return empty_samples()
+    return pd.concat(frames, ignore_index=True)[list(COLUMNS)].astype(DTYPES)
+
+
+def grouped(frame: pd.DataFrame) -> dict[tuple[str, str], RawSamples]:
+    """(run_id, key) -> RawSamples, in sample order."""
+    found = {}
+    for (run_id, key), group in frame.sort_values("sample").groupby(["run_id", "key"], sort=False):
+        found[(run_id, key)] = RawSamples(
+            tuple(group["seconds_per_call"].astype(float)), tuple(int(n) for n in group["loops"])
+        )
+    return found
+
+
+def write_samples(dataset: str | os.PathLike, frame: pd.DataFrame) -> Path:
+    """Write the sidecar of `dataset` atomically, with the format version in its metadata."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = samples_path(dataset)
+    table = pa.Table.from_pandas(frame[list(COLUMNS)].astype(DTYPES), preserve_index=False)
+    table = table.replace_schema_metadata({**(table.schema.metadata or {}), VERSION_KEY: str(FORMAT_VERSION)})
+    write_atomically(path, lambda temporary: pq.write_table(table, temporary))
+    return path
+
+
+def read_samples(dataset: str | os.PathLike) -> pd.DataFrame | None:
+    """The sidecar of `dataset`, checked; None when the dataset has none."""
+    import pyarrow.parquet as pq
+
+    path = samples_path(dataset)
+    if not path.exists():
+        return None
+    try:
+        table = pq.read_table(path)
+    except Exception as error:  # pyarrow raises many types for a damaged file
+        reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        raise HwprofError(
+            f"Could not read the raw samples {path} ({reason}); move it away to use {Path(dataset).name} without them."
+        ) from None
+    version = (table.schema.metadata or {}).get(VERSION_KEY, b"?").decode()
+    if version != str(FORMAT_VERSION):
+        raise HwprofError(
+            f"{path} has raw-samples format version {version}, but this hwprof reads version {FORMAT_VERSION}; "
+            "use the hwprof that wrote it, or move the file away to use the dataset without its samples."
+        )
+    missing = [column for column in COLUMNS if column not in table.column_names]
+    if missing:
+        raise HwprofError(f"{path} lacks the column(s) {', '.join(missing)}, so it is not an hwprof raw-samples file.")
+    return table.to_pandas()[list(COLUMNS)].astype(DTYPES)

@@ -1,0 +1,123 @@
+"""The raw-samples sidecar: written with the rows, linked to them, carried by resume and merge."""
+
+import statistics
+
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+from click.testing import CliRunner
+
+from fakes.runs import synthetic_row, write_run
+from hwprof.cli import main
+from hwprof.dataset import DatasetWriter, merge_datasets, read_dataset
+from hwprof.errors import HwprofError
+from hwprof.samples import RawSamples, grouped, read_samples, row_key, samples_path
+
+FAST = ["--power", "none", "--precision", "0.2", "--max-time", "0.3", "--threads", "1", "--seed", "0", "--quiet"]
+
+
+def linked(path) -> dict:
+    """(row index) -> that row's samples, for every row of the dataset at `path` (KeyError if one lacks them)."""
+    found = grouped(read_samples(path))
+    return {i: found[(row["run_id"], row_key(row))] for i, row in enumerate(read_dataset(path).to_dict("records"))}
+
+
+def make_provenance(run_id):
+    return {"run_id": run_id, "schema_version": 1}
+
+
+def test_every_row_links_to_its_samples_and_their_median_is_the_row(tmp_path):
+    path = write_run(tmp_path / "run.parquet", samples=15)
+    frame = read_dataset(path)
+    for index, raw in linked(path).items():
+        assert len(raw.seconds_per_call) == 15 and set(raw.loops) == {10}
+        assert statistics.median(raw.seconds_per_call) * 1e3 == pytest.approx(frame["latency_ms"][index])
+    table = pd.read_parquet(samples_path(path))
+    assert list(table.columns) == ["run_id", "key", "sample", "seconds_per_call", "loops"]
+
+
+def test_resume_after_a_crash_keeps_the_samples_and_reuses_them_for_shared_configurations(tmp_path):
+    def make_row(index, config_id, model="net"):
+        return synthetic_row(model, index, [0.001] * 3) | {"config_id": config_id}
+
+    path = tmp_path / "out.parquet"
+    writer = DatasetWriter(path, make_provenance("first"), rewrite_interval_s=3600)
+    writer.write([make_row(0, "shared")], RawSamples.uniform([1.0, 2.0, 3.0], 5))
+    writer.write([make_row(1, "alone")], RawSamples.uniform([4.0, 5.0], 7))
+    writer._journal.close()  # the process dies here: the table and its samples hold the first row only
+    writer._lock.release()
+    assert set(read_samples(path)["key"]) == {"shared"}
+
+    resumed = DatasetWriter(path, make_provenance("second"), resume=True)
+    assert set(read_samples(path)["key"]) == {"shared", "alone"}  # recovered from the journal at once
+    # a layer of the same configuration in another model: the measurement (and its samples) is reused
+    resumed.write([make_row(2, "shared", model="other")])
+    resumed.write([make_row(3, "new")], RawSamples.uniform([6.0] * 6, 9))
+    resumed.close()
+
+    samples = linked(path)
+    assert samples[0].seconds_per_call == samples[2].seconds_per_call == (1.0, 2.0, 3.0)
+    assert samples[1] == RawSamples((4.0, 5.0), (7, 7)) and samples[3].loops == (9,) * 6
+    assert sorted(set(read_samples(path)["run_id"])) == ["first", "second"]
+
+
+def test_measure_interrupted_then_resumed_has_samples_for_every_row(tmp_path, monkeypatch):
+    import hwprof.measuring.runner
+
+    out = tmp_path / "m.parquet"
+    real_measure = hwprof.measuring.runner.Runner.measure
+
+    def interrupted_after_two(self, items, on_done=None):
+        finished = []
+
+        def count(result):
+            on_done(result)
+            finished.append(result)
+            if len(finished) == 2:
+                raise KeyboardInterrupt
+
+        return real_measure(self, items, count)
+
+    monkeypatch.setattr(hwprof.measuring.runner.Runner, "measure", interrupted_after_two)
+    assert CliRunner().invoke(main, ["measure", "mlp", "--out", str(out), *FAST]).exit_code == 130
+    kept = linked(out)
+    assert len(kept) >= 2
+    monkeypatch.setattr(hwprof.measuring.runner.Runner, "measure", real_measure)
+    result = CliRunner().invoke(main, ["measure", "mlp", "--out", str(out), "--resume", *FAST])
+    assert result.exit_code == 0, result.output
+
+    frame = read_dataset(out)
+    samples = linked(out)
+    assert len(samples) == len(frame) > len(kept)
+    for index, raw in samples.items():
+        assert len(raw.seconds_per_call) == frame["samples"][index]
+        assert set(raw.loops) == {frame["iterations"][index]}
+        assert statistics.median(raw.seconds_per_call) * 1e3 == pytest.approx(frame["latency_ms"][index])
+
+
+def test_merge_carries_the_samples_of_every_shard(tmp_path):
+    a = write_run(tmp_path / "a.parquet", seed=1, device_name="Board A")
+    b = write_run(tmp_path / "b.csv", seed=2, device_name="Board B")
+    bare = write_run(tmp_path / "bare.parquet", seed=3, device_name="Board C", with_samples=False)
+    summary = merge_datasets([a, b, bare], tmp_path / "fleet.parquet")
+    assert [shard["raw_samples"] for shard in summary["shards"]] == [True, True, False]
+    assert any("bare.parquet has no raw samples" in warning for warning in summary["warnings"])
+
+    merged = grouped(read_samples(tmp_path / "fleet.parquet"))
+    for shard in (a, b):
+        assert all(merged[key] == raw for key, raw in grouped(read_samples(shard)).items())
+    assert len(merged) == len(grouped(read_samples(a))) + len(grouped(read_samples(b)))
+
+    merge_datasets([bare], tmp_path / "fleet.parquet", force=True)  # no shard has samples: none left behind
+    assert not samples_path(tmp_path / "fleet.parquet").exists()
+
+
+def test_a_damaged_or_newer_sidecar_is_one_sentence(tmp_path):
+    path = write_run(tmp_path / "run.parquet")
+    table = pq.read_table(samples_path(path))
+    pq.write_table(table.replace_schema_metadata({b"hwprof_samples_version": b"2"}), samples_path(path))
+    with pytest.raises(HwprofError, match="raw-samples format version 2, but this hwprof reads version 1"):
+        read_samples(path)
+    samples_path(path).write_text("not parquet")
+    with pytest.raises(HwprofError, match="Could not read the raw samples .* move it away"):
+        read_samples(path)

@@ -1,0 +1,79 @@
+"""Synthetic measurement runs with raw samples and a planted shift, for `hwprof compare`.
+
+Each row's samples are lognormal around a known median, so a run made with
+`factor=1.10` is exactly 10% slower in distribution, and `sigma` sets how noisy
+the samples are; the rows' figures are the samples' own medians, as `measure`
+writes them.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import uuid
+
+import numpy as np
+
+from hwprof.dataset import DatasetWriter
+from hwprof.samples import RawSamples
+from hwprof.schema import SCHEMA_VERSION
+
+LAYERS = 8
+DEVICE_NAME = "Synthetic CPU"
+
+
+def synthetic_row(model, index, samples_s, device_name=DEVICE_NAME, power_w=None):
+    """A network row (index -1) or layer row whose figures are those of `samples_s` (seconds)."""
+    latency_ms = statistics.median(samples_s) * 1e3
+    network = index < 0
+    config = {"input_shape": [1, 3, 8, 8]} if network else {"out_features": 8 * (index + 1)}
+    row = {
+        "kind": "network" if network else "layer",
+        "model": model,
+        "batch_size": 1,
+        "device": "cpu",
+        "device_name": device_name,
+        "layer_index": -1 if network else index,
+        "layer_name": model if network else f"layers.{index}",
+        "op": "network" if network else "linear",
+        "config": json.dumps(config, sort_keys=True),
+        "flops": 1000,
+        "params": 10,
+        "input_bytes": 4,
+        "output_bytes": 4,
+        "weight_bytes": 40,
+        "latency_ms": latency_ms,
+        "latency_ms_ci_low": min(samples_s) * 1e3,
+        "latency_ms_ci_high": max(samples_s) * 1e3,
+        "latency_ms_std": statistics.stdev(samples_s) * 1e3,
+        "samples": len(samples_s),
+        "iterations": 10,
+        "stable": True,
+        "config_id": None if network else f"{model}-cfg{index}",
+    }
+    if power_w is not None:
+        row.update(power_w=power_w, energy_mj=power_w * latency_ms, power_source="fake")
+    return row
+
+
+def write_run(
+    path,
+    factor=1.0,
+    sigma=0.02,
+    samples=40,
+    seed=0,
+    models=("net",),
+    device_name=DEVICE_NAME,
+    power_w=None,
+    with_samples=True,
+):
+    """A dataset at `path`: per model a network row and LAYERS layer rows, medians from 0.1 ms up, times `factor`."""
+    rng = np.random.default_rng(seed)
+    with DatasetWriter(path, {"run_id": uuid.uuid4().hex, "schema_version": SCHEMA_VERSION}) as writer:
+        for model in models:
+            for index in range(-1, LAYERS):
+                median_s = 1e-4 * (index + 3) * factor
+                drawn = tuple(float(x) for x in median_s * np.exp(rng.normal(0.0, sigma, samples)))
+                raw = RawSamples.uniform(drawn, 10) if with_samples else None
+                writer.write([synthetic_row(model, index, drawn, device_name, power_w)], raw)
+    return path
