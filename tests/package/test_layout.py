@@ -27,6 +27,7 @@ LAYER_OF_PACKAGE = {
     "hwprof.drivers": "drivers",
     "hwprof.dataset": "dataset",
     "hwprof.samples": "dataset",
+    "hwprof.compare": "dataset",
     "hwprof.models": "models",
     "hwprof.measuring": "measuring",
     "hwprof.predictor": "predictor",

@@ -1,0 +1,157 @@
+"""`hwprof compare BASE NEW`: what changed between two runs, whether it is significant, and a CI gate."""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from pathlib import Path
+
+import click
+
+from hwprof.cli.common import make_console
+
+SHOWN_LAYERS = 20  # layer rows in the table: the largest significant changes
+METRIC_WORDS = {"latency_ms": "latency", "energy_mj": "energy", "power_w": "power"}
+
+
+@click.command()
+@click.argument("base", type=click.Path(path_type=Path))
+@click.argument("new", type=click.Path(path_type=Path))
+@click.option(
+    "--fail-above",
+    default=None,
+    metavar="PERCENT",
+    help="Exit 1 when --metric rises significantly by more than this, e.g. 5%: a CI gate.",
+)
+@click.option(
+    "--metric",
+    type=click.Choice(["latency_ms", "energy_mj"]),
+    default="latency_ms",
+    show_default=True,
+    help="What --fail-above gates on.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the whole comparison as JSON, every row included.")
+def compare(base: Path, new: Path, fail_above: str | None, metric: str, as_json: bool) -> None:
+    """Compare dataset NEW against dataset BASE (whole datasets or shards), row by row.
+
+    Rows measuring the same thing (device, model, batch size, layer, configuration) are paired. For
+    each: the ratio NEW / BASE of latency, and of energy and power where both have them; for latency,
+    from the raw samples kept beside each dataset (DATASET.samples.parquet), the 95% interval of the
+    ratio of medians (bootstrap) and a verdict (Mann-Whitney U and that interval must both say it
+    changed). Per model and per op, the geometric mean of the ratios. Without raw samples the ratios
+    are shown and the verdicts say why they are missing.
+
+    Exit status: 0, or 1 when --fail-above is given and --metric rose significantly by more than it
+    in a row, a model or an op; 2 when the inputs cannot be compared (or the gate cannot decide).
+    """
+    from hwprof.compare import compare as run_compare
+    from hwprof.compare import parse_threshold
+
+    threshold = parse_threshold(fail_above) if fail_above is not None else None
+    report = run_compare(base, new, fail_above=threshold, metric=metric)
+    if as_json:
+        click.echo(json.dumps(report, indent=2))
+    else:
+        print_report(report)
+    if report.get("gate", {}).get("regressions"):
+        sys.exit(1)
+
+
+def change(ratio: float | None) -> str:
+    return "-" if ratio is None or not math.isfinite(ratio) else f"{100 * (ratio - 1):+.1f}%"
+
+
+def interval(result: dict | None) -> str:
+    if not result or result.get("ci_low") is None:
+        return "-"
+    return f"{change(result['ci_low'])} .. {change(result['ci_high'])}"
+
+
+def verdict(result: dict | None) -> str:
+    return result["verdict"] if result else "-"
+
+
+def print_report(report: dict) -> None:
+    from rich.table import Table
+
+    from hwprof.compare import HIGHER, LOWER, label
+
+    console = make_console()
+    console.print(
+        f"{report['new']} against {report['base']}: {report['matched_rows']} rows paired "
+        f"({report['only_in_base']} only in BASE, {report['only_in_new']} only in NEW)"
+    )
+    console.print(f"method: {report['method']}", soft_wrap=True)
+    if report["raw_samples"]["unavailable_reason"]:
+        console.print(f"significance unavailable: {report['raw_samples']['unavailable_reason']}", soft_wrap=True)
+    metrics = report["metrics"]
+    others = [m for m in metrics if m != "latency_ms"]
+
+    networks = [row for row in report["rows"] if row["kind"] == "network"]
+    changed = [
+        row
+        for row in report["rows"]
+        if row["kind"] != "network" and (row.get("latency_ms") or {}).get("verdict") in (HIGHER, LOWER)
+    ]
+    changed.sort(key=lambda row: -abs(math.log(row["latency_ms"]["ratio"])))
+    table = Table("row", "op", "base ms", "new ms", "change", "95% CI", "p", "verdict", title="rows")
+    for name in others:
+        table.add_column(f"{METRIC_WORDS[name]} change")
+    for row in networks + changed[:SHOWN_LAYERS]:
+        latency = row.get("latency_ms") or {}
+        p_value = latency.get("p_value")
+        cells = [
+            label(row),
+            row["op"],
+            f"{latency['base']:.4g}" if latency else "-",
+            f"{latency['new']:.4g}" if latency else "-",
+            change(latency.get("ratio")),
+            interval(latency),
+            "-" if p_value is None else f"{p_value:.2g}",
+            verdict(latency),
+        ]
+        table.add_row(*cells, *[change((row.get(name) or {}).get("ratio")) for name in others])
+    console.print(table)
+    hidden = len(changed) - SHOWN_LAYERS
+    if hidden > 0:
+        console.print(f"{hidden} more layer rows changed significantly; --json lists every row")
+
+    for by in ("model", "op"):
+        table = Table(by, title=f"per {by}: geometric mean of the row ratios")
+        for name in metrics:
+            word = METRIC_WORDS[name]
+            table.add_column(f"{word} rows")
+            table.add_column(f"{word} change")
+            table.add_column("95% CI")
+            table.add_column("verdict")
+        for entry in report[f"{by}s"]:
+            cells = [entry[by]]
+            for name in metrics:
+                result = entry.get(name)
+                cells += [str(result["rows"]) if result else "0", change((result or {}).get("ratio"))]
+                cells += [interval(result), verdict(result)]
+            table.add_row(*cells)
+        console.print(table)
+
+    counts = {}
+    for row in report["rows"]:
+        result = row.get("latency_ms")
+        if result:
+            counts[result["verdict"]] = counts.get(result["verdict"], 0) + 1
+    console.print("latency rows: " + ", ".join(f"{n} {word}" for word, n in sorted(counts.items())))
+    untested = [row["latency_ms"]["why"] for row in report["rows"] if (row.get("latency_ms") or {}).get("why")]
+    if untested and not report["raw_samples"]["unavailable_reason"]:
+        console.print(f"untested rows, e.g.: {untested[0]}", soft_wrap=True)
+
+    gate = report.get("gate")
+    if gate:
+        word = METRIC_WORDS[gate["metric"]]
+        limit = f"{100 * gate['fail_above']:g}%"
+        if not gate["regressions"]:
+            console.print(f"gate: no significant {word} rise above {limit} ({gate['tested']} comparisons tested)")
+        for regression in gate["regressions"]:
+            console.print(
+                f"regression: {regression['label']} {word} {change(regression['ratio'])} "
+                f"(95% CI {interval(regression)}), above {limit}"
+            )

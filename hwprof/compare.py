@@ -1,0 +1,333 @@
+"""`hwprof compare BASE NEW`: did latency or energy change between two runs, and can we tell?
+
+Rows are matched by what was measured (device, model, batch size, layer position,
+op and configuration, and dtype where both datasets have it). Each metric gets
+the ratio NEW / BASE of the datasets' figures. For latency the raw samples
+(`hwprof.samples`) also give a 95% interval of the ratio of medians, by a
+bootstrap (each side resampled on its own, 2000 times, seeded so a rerun gives
+the same answer), and a verdict: a change is significant when the two-sided
+Mann-Whitney U test gives p < 0.05 *and* the bootstrap interval excludes 1, so
+one method's blind spot (U tests a shift of the whole distribution, the interval
+only the median) does not raise a false alarm. Energy and power have one load
+window per row, so no spread to test a row by; per model and per op the
+geometric mean of the row ratios gets a bootstrap interval over rows (distinct
+measurements only), significant when it excludes 1.
+
+The samples describe the spread within a run; a rerun in a fresh process on a
+shared machine also moves by the between-process spread, which they cannot show
+(BENCHMARKS.md), so `--fail-above` gates on significant changes larger than a
+threshold, never on significance alone.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from hwprof.dataset import read_dataset
+from hwprof.errors import HwprofError, option
+from hwprof.samples import grouped, read_samples, row_key, samples_path
+
+CONFIDENCE = 0.95
+ALPHA = 1 - CONFIDENCE
+BOOTSTRAP_RESAMPLES = 2000
+MIN_SAMPLES = 6  # per side: fewer cannot bound a median at 95%
+MIN_SUMMARY_ROWS = 5  # distinct measurements behind a geometric mean before it is tested
+METRICS = ("latency_ms", "energy_mj", "power_w")
+GATE_METRICS = ("latency_ms", "energy_mj")
+# what makes two rows the same measurement target; dtype joins where both datasets have it
+MATCH_COLUMNS = ("device_name", "model", "batch_size", "kind", "layer_index", "op", "config")
+SETTING_COLUMNS = {"device_name": "device", "dtype": "dtype"}  # columns the two sides must share a value of
+DISTINCT_COLUMNS = ("device_name", "batch_size", "kind", "op", "config")  # one measurement, however many rows
+HIGHER, LOWER, SAME, UNTESTED = "higher", "lower", "not significant", "untested"
+METHOD = (
+    "latency per row: Mann-Whitney U (two-sided) and a bootstrap of the ratio of medians "
+    f"({BOOTSTRAP_RESAMPLES} resamples), significant when p < {ALPHA:.2g} and the {CONFIDENCE:.0%} interval "
+    "excludes 1; per model and per op: geometric mean of the row ratios, bootstrap over distinct measurements"
+)
+
+
+class CannotCompare(HwprofError):
+    """The inputs cannot answer the question asked; distinct from a regression (exit 1) for CI jobs."""
+
+    exit_code = 2
+
+
+@dataclass
+class _Side:
+    path: Path
+    frame: pd.DataFrame
+    samples: dict | None  # (run_id, key) -> RawSamples
+    samples_missing: str | None  # why there are none, when there are none
+
+
+def _load(path: str | os.PathLike, role: str) -> _Side:
+    path = Path(path)
+    try:
+        frame = read_dataset([path])
+    except HwprofError as error:
+        raise CannotCompare(f"{role}: {error}") from None
+    raw = read_samples(path)
+    if raw is None:
+        return _Side(path, frame, None, f"{path.name} has no raw samples ({samples_path(path).name})")
+    return _Side(path, frame, grouped(raw), None)
+
+
+def parse_threshold(text: str | float) -> float:
+    """'5%' or '5' (percent) as the fraction 0.05."""
+    value = str(text).strip().removesuffix("%")
+    try:
+        percent = float(value)
+    except ValueError:
+        raise CannotCompare(f"{option('fail_above', text)} is not a percentage; write it as 5%") from None
+    if not (math.isfinite(percent) and percent >= 0):
+        raise CannotCompare(f"{option('fail_above', text)} must be a percentage of 0 or more, such as 5%")
+    return percent / 100
+
+
+# ---------------------------------------------------------------- statistics
+
+
+def _rng(*parts) -> np.random.Generator:
+    """A generator seeded by what is compared, so the same inputs always give the same interval."""
+    return np.random.default_rng(zlib.crc32("|".join(map(str, parts)).encode()))
+
+
+def _bootstrap_median_ratio(base: np.ndarray, new: np.ndarray, rng: np.random.Generator) -> tuple[float, float]:
+    base_medians = np.median(rng.choice(base, size=(BOOTSTRAP_RESAMPLES, base.size)), axis=1)
+    new_medians = np.median(rng.choice(new, size=(BOOTSTRAP_RESAMPLES, new.size)), axis=1)
+    low, high = np.quantile(new_medians / base_medians, [ALPHA / 2, 1 - ALPHA / 2])
+    return float(low), float(high)
+
+
+def _verdict(low: float, high: float, p_value: float | None = None) -> str:
+    if p_value is not None and not p_value < ALPHA:
+        return SAME
+    if low > 1:
+        return HIGHER
+    return LOWER if high < 1 else SAME
+
+
+def _sample_test(base, new, seed) -> dict:
+    """Interval, p-value and verdict of NEW/BASE from the two sets of samples."""
+    from scipy.stats import mannwhitneyu
+
+    base, new = np.asarray(base, dtype=float), np.asarray(new, dtype=float)
+    low, high = _bootstrap_median_ratio(base, new, _rng(*seed))
+    p_value = float(mannwhitneyu(new, base, alternative="two-sided").pvalue)
+    return {"ci_low": low, "ci_high": high, "p_value": p_value, "verdict": _verdict(low, high, p_value)}
+
+
+def _positive(value) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) and number > 0 else None
+
+
+# ---------------------------------------------------------------- matching
+
+
+def _check_settings(base: _Side, new: _Side) -> list[str]:
+    """The setting columns both sides have; refuses two sides with no value of one in common."""
+    shared = []
+    for column, word in SETTING_COLUMNS.items():
+        if column not in base.frame or column not in new.frame:
+            continue
+        ours, theirs = set(base.frame[column].dropna()), set(new.frame[column].dropna())
+        if ours and theirs and not ours & theirs:
+            raise CannotCompare(
+                f"{base.path} was measured with {word} {', '.join(sorted(map(str, ours)))} but {new.path} with "
+                f"{', '.join(sorted(map(str, theirs)))}; compare runs of the same {word}"
+            )
+        shared.append(column)
+    return shared
+
+
+def _match_frame(side: _Side, columns: list[str], role: str) -> pd.DataFrame:
+    frame = side.frame.copy()
+    frame["_key"] = [row_key(row) for row in frame.to_dict("records")]
+    for column in columns:
+        frame[column] = frame[column].astype("string").fillna("")
+    duplicated = frame.duplicated(columns, keep=False)
+    if duplicated.any():
+        first = frame[duplicated].iloc[0]
+        runs = sorted(set(frame[duplicated & (frame[columns] == first[columns]).all(axis=1)]["run_id"].dropna()))
+        raise CannotCompare(
+            f"{role} {side.path} holds {first['model']} batch {first['batch_size']} "
+            f"({'network' if first['kind'] == 'network' else 'layer ' + first['layer_index']}) more than once "
+            f"(runs {', '.join(r[:8] for r in runs)}); compare one run against one run"
+        )
+    return frame
+
+
+def _samples_of(side: _Side, row) -> tuple | None:
+    if side.samples is None or not row["_key"]:
+        return None
+    raw = side.samples.get((row["run_id"], row["_key"]))
+    return None if raw is None else raw.seconds_per_call
+
+
+def _row_metric(metric: str, base_row, new_row, base: _Side, new: _Side, seed) -> dict | None:
+    base_value, new_value = _positive(base_row[f"{metric}_base"]), _positive(new_row[f"{metric}_new"])
+    if base_value is None or new_value is None:
+        return None
+    entry = {"base": base_value, "new": new_value, "ratio": new_value / base_value}
+    if metric != "latency_ms":
+        return entry | dict(ci_low=None, ci_high=None, p_value=None, verdict=UNTESTED, why="one load window per row")
+    base_samples, new_samples = _samples_of(base, base_row), _samples_of(new, new_row)
+    missing = [
+        side.samples_missing or f"{side.path.name} has no samples for this row"
+        for side, found in ((base, base_samples), (new, new_samples))
+        if found is None
+    ]
+    if not missing:
+        few = min(len(base_samples), len(new_samples))
+        if few < MIN_SAMPLES:
+            missing = [f"only {few} samples on one side (a median needs {MIN_SAMPLES} to be bounded)"]
+    if missing:
+        return entry | dict(ci_low=None, ci_high=None, p_value=None, verdict=UNTESTED, why="; ".join(missing))
+    return entry | _sample_test(base_samples, new_samples, seed) | {"why": None}
+
+
+def _summaries(rows: list[dict], frame: pd.DataFrame, by: str, metrics: Sequence[str]) -> list[dict]:
+    """Geometric mean of the row ratios per value of `by`, with a bootstrap interval over distinct measurements."""
+    summaries = []
+    for value, group in frame.groupby(by, sort=True):
+        entry = {by: value}
+        distinct = group.drop_duplicates(list(DISTINCT_COLUMNS))
+        for metric in metrics:
+            logs = np.array(
+                [math.log(rows[i][metric]["ratio"]) for i in distinct["_row"] if rows[i].get(metric) is not None]
+            )
+            if not logs.size:
+                continue
+            result = {"ratio": float(math.exp(logs.mean())), "rows": int(logs.size)}
+            if logs.size < MIN_SUMMARY_ROWS:
+                result |= dict(ci_low=None, ci_high=None, verdict=UNTESTED, why=f"fewer than {MIN_SUMMARY_ROWS} rows")
+            else:
+                rng = _rng(by, value, metric)
+                means = logs[rng.integers(0, logs.size, size=(BOOTSTRAP_RESAMPLES, logs.size))].mean(axis=1)
+                low, high = (float(math.exp(q)) for q in np.quantile(means, [ALPHA / 2, 1 - ALPHA / 2]))
+                result |= dict(ci_low=low, ci_high=high, verdict=_verdict(low, high), why=None)
+            entry[metric] = result
+        summaries.append(entry)
+    return summaries
+
+
+# ---------------------------------------------------------------- the comparison
+
+
+def compare(
+    base_path: str | os.PathLike,
+    new_path: str | os.PathLike,
+    *,
+    fail_above: float | None = None,
+    metric: str = "latency_ms",
+) -> dict:
+    """The comparison of NEW against BASE as a JSON-ready dict; `fail_above` (a fraction) adds the gate."""
+    if metric not in GATE_METRICS:
+        raise CannotCompare(f"{option('metric', metric)}: choose from {', '.join(GATE_METRICS)}")
+    base, new = _load(base_path, "BASE"), _load(new_path, "NEW")
+    columns = [c for c in MATCH_COLUMNS if c not in SETTING_COLUMNS] + _check_settings(base, new)
+    base_frame, new_frame = _match_frame(base, columns, "BASE"), _match_frame(new, columns, "NEW")
+    wanted = ["run_id", "_key", "layer_name", *METRICS]
+    matched = base_frame[[*columns, *wanted]].merge(
+        new_frame[[*columns, *wanted]], on=columns, suffixes=("_base", "_new")
+    )
+    if matched.empty:
+        raise CannotCompare(
+            f"{base.path} and {new.path} share no measured row (same device, model, batch size, layer and "
+            "configuration); compare two runs of the same models"
+        )
+    matched = matched.sort_values(["model", "batch_size", "kind", "layer_index"], key=_natural).reset_index(drop=True)
+    metrics = [m for m in METRICS if matched[f"{m}_base"].notna().any() and matched[f"{m}_new"].notna().any()]
+    rows = []
+    for record in matched.to_dict("records"):
+        base_row = {**record, "run_id": record["run_id_base"], "_key": record["_key_base"]}
+        new_row = {**record, "run_id": record["run_id_new"], "_key": record["_key_new"]}
+        seed = [record[c] for c in columns]
+        entry = {
+            "device_name": record["device_name"],
+            "model": record["model"],
+            "batch_size": int(record["batch_size"]),
+            "kind": record["kind"],
+            "layer_index": int(record["layer_index"]),
+            "layer_name": None if pd.isna(record["layer_name_new"]) else str(record["layer_name_new"]),
+            "op": record["op"],
+        }
+        for name in metrics:
+            entry[name] = _row_metric(name, base_row, new_row, base, new, [*seed, name])
+        rows.append(entry)
+    matched["_row"] = range(len(matched))
+    report = {
+        "base": str(base.path),
+        "new": str(new.path),
+        "method": METHOD,
+        "metrics": metrics,
+        "raw_samples": {
+            "base": base.samples is not None,
+            "new": new.samples is not None,
+            "unavailable_reason": _no_significance_reason(base, new),
+        },
+        "matched_rows": len(rows),
+        "only_in_base": len(base_frame) - len(rows),
+        "only_in_new": len(new_frame) - len(rows),
+        "rows": rows,
+        "models": _summaries(rows, matched, "model", metrics),
+        "ops": _summaries(rows, matched, "op", metrics),
+    }
+    if fail_above is not None:
+        report["gate"] = _gate(report, metric, fail_above)
+    return report
+
+
+def _natural(column: pd.Series) -> pd.Series:
+    return pd.to_numeric(column, errors="coerce") if column.name in ("batch_size", "layer_index") else column
+
+
+def _no_significance_reason(base: _Side, new: _Side) -> str | None:
+    reasons = [side.samples_missing for side in (base, new) if side.samples_missing]
+    if not reasons:
+        return None
+    return (
+        "; ".join(reasons) + ": it was measured before hwprof kept raw samples, or its sidecar was not copied with it, "
+        "so rows get ratios without intervals or verdicts"
+    )
+
+
+def _gate(report: dict, metric: str, fail_above: float) -> dict:
+    """Regressions: a significant increase of `metric` by more than `fail_above`, in a row or a summary."""
+    tested, regressions = 0, []
+    for where, entries in (("row", report["rows"]), ("model", report["models"]), ("op", report["ops"])):
+        for entry in entries:
+            result = entry.get(metric)
+            if result is None or result["verdict"] == UNTESTED:
+                continue
+            tested += 1
+            if result["verdict"] == HIGHER and result["ratio"] > 1 + fail_above:
+                regressions.append({"where": where, "label": label(entry, where), **result})
+    if not tested:
+        why = report["raw_samples"]["unavailable_reason"] if metric == "latency_ms" else None
+        raise CannotCompare(
+            f"no {metric} change between {report['base']} and {report['new']} could be tested for significance "
+            f"({why or 'too few rows with samples or distinct measurements'}), so {option('fail_above')} cannot "
+            "decide; give datasets measured with raw samples"
+        )
+    return {"metric": metric, "fail_above": fail_above, "tested": tested, "regressions": regressions}
+
+
+def label(entry: dict, where: str = "row") -> str:
+    """How a row or summary is named to a person."""
+    if where != "row":
+        return f"{where} {entry[where]}"
+    what = "network" if entry["kind"] == "network" else f"layer {entry['layer_index']} {entry['layer_name'] or ''}"
+    return f"{entry['model']} batch {entry['batch_size']} {what}".rstrip()

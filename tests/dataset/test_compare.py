@@ -1,0 +1,152 @@
+"""`hwprof compare` on synthetic runs with a planted shift: what it flags, what it does not, and its exit codes."""
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from fakes.runs import LAYERS, write_run
+from hwprof.cli import main
+from hwprof.compare import HIGHER, SAME, UNTESTED, compare
+from hwprof.samples import samples_path
+
+
+def run(*args):
+    return CliRunner().invoke(main, ["compare", *map(str, args)])
+
+
+RUNS = {  # name -> how write_run makes it
+    "base": dict(seed=1),
+    "slower": dict(factor=1.10, seed=2),
+    "same": dict(seed=2),
+    "noisy_base": dict(sigma=0.25, samples=20, seed=3),
+    "noisy": dict(factor=1.03, sigma=0.25, samples=20, seed=4),
+}
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("runs")
+    return {name: write_run(folder / f"{name}.parquet", **settings) for name, settings in RUNS.items()}
+
+
+@pytest.fixture
+def base(runs):
+    return runs["base"]
+
+
+def latency_verdicts(report):
+    return [row["latency_ms"]["verdict"] for row in report["rows"]]
+
+
+def test_a_ten_percent_slowdown_is_flagged_in_every_row_and_summary(runs):
+    report = compare(runs["base"], runs["slower"])
+    assert report["matched_rows"] == LAYERS + 1 and report["only_in_base"] == report["only_in_new"] == 0
+    assert latency_verdicts(report) == [HIGHER] * (LAYERS + 1)
+    for row in report["rows"]:
+        latency = row["latency_ms"]
+        assert latency["ci_low"] <= latency["ratio"] <= latency["ci_high"]
+        assert latency["ci_low"] < 1.10 < latency["ci_high"] and latency["p_value"] < 0.05
+    (model,) = report["models"]
+    assert model["latency_ms"]["verdict"] == HIGHER and model["latency_ms"]["ratio"] == pytest.approx(1.10, abs=0.02)
+
+
+def test_no_change_is_not_flagged(runs):
+    report = compare(runs["base"], runs["same"], fail_above=0.05)
+    # at 5% a row may come out significant by chance; none here, and none is a regression above 5%
+    assert latency_verdicts(report) == [SAME] * (LAYERS + 1)
+    assert report["models"][0]["latency_ms"]["verdict"] == SAME
+    assert report["gate"]["regressions"] == [] and report["gate"]["tested"] > 0
+
+
+def test_a_noisy_three_percent_is_not_significant(tmp_path, runs):
+    base = runs["noisy_base"]
+    report = compare(base, runs["noisy"])
+    assert latency_verdicts(report) == [SAME] * (LAYERS + 1)
+    assert report["models"][0]["latency_ms"]["verdict"] == SAME
+    # while the same noise with a real 60% shift is seen
+    slower = write_run(tmp_path / "slower.parquet", factor=1.6, sigma=0.25, samples=20, seed=4)
+    assert latency_verdicts(compare(base, slower)).count(HIGHER) >= LAYERS
+
+
+def test_fail_above_exits_1_only_on_a_significant_rise_above_the_threshold(runs):
+    base, slower, same = runs["base"], runs["slower"], runs["same"]
+
+    failed = run(base, slower, "--fail-above", "5%")
+    assert failed.exit_code == 1, failed.output
+    assert "regression: net batch 1 network latency +" in failed.output
+    assert run(base, slower, "--fail-above", "15%").exit_code == 0  # significant, but under the threshold
+    assert run(slower, base, "--fail-above", "5%").exit_code == 0  # faster is no regression
+    passed = run(base, same, "--fail-above", "5%")
+    assert passed.exit_code == 0 and "gate: no significant latency rise above 5%" in passed.output
+    assert run(runs["noisy_base"], runs["noisy"], "--fail-above", "1").exit_code == 0  # 3% > 1%, not significant
+
+    report = json.loads(run(base, slower, "--fail-above", "5", "--json").output)
+    assert report["gate"]["fail_above"] == 0.05 and len(report["gate"]["regressions"]) >= LAYERS + 1
+    assert {entry["where"] for entry in report["gate"]["regressions"]} == {"row", "model", "op"}
+
+
+def test_energy_is_compared_where_both_have_it_and_gated_by_its_summaries(tmp_path):
+    base = write_run(tmp_path / "base.parquet", power_w=10.0, seed=1)
+    hotter = write_run(tmp_path / "hotter.parquet", power_w=11.5, seed=2)
+    report = compare(base, hotter)
+    assert report["metrics"] == ["latency_ms", "energy_mj", "power_w"]
+    energy = report["rows"][0]["energy_mj"]
+    assert energy["verdict"] == UNTESTED and energy["why"] == "one load window per row"
+    assert report["rows"][0]["power_w"]["ratio"] == pytest.approx(1.15)
+    assert report["models"][0]["energy_mj"]["verdict"] == HIGHER
+    assert run(base, hotter, "--metric", "energy_mj", "--fail-above", "5%").exit_code == 1
+    assert run(base, hotter, "--metric", "energy_mj", "--fail-above", "25%").exit_code == 0
+    assert run(base, hotter, "--fail-above", "5%").exit_code == 0  # latency did not change
+
+
+def test_without_raw_samples_ratios_remain_and_the_reason_is_given(tmp_path, base):
+    slower = write_run(tmp_path / "slower.parquet", factor=1.10, seed=2, with_samples=False)
+    assert not samples_path(slower).exists()
+    result = run(base, slower)
+    assert result.exit_code == 0, result.output
+    assert "significance unavailable: slower.parquet has no raw samples" in result.output
+    report = compare(base, slower)
+    assert report["rows"][0]["latency_ms"]["ratio"] == pytest.approx(1.10, abs=0.02)
+    assert set(latency_verdicts(report)) == {UNTESTED}
+    assert report["raw_samples"] == {
+        "base": True,
+        "new": False,
+        "unavailable_reason": report["raw_samples"]["unavailable_reason"],
+    }
+    # the per-model summary still tests the consistent shift across rows
+    assert report["models"][0]["latency_ms"]["verdict"] == HIGHER
+
+    assert run(base, slower, "--fail-above", "5%").exit_code == 1  # the model summary is tested across its rows
+    undecided = run(base, slower, "--fail-above", "5%", "--metric", "energy_mj")  # no energy at all
+    assert undecided.exit_code == 2 and "cannot decide" in undecided.output
+
+
+@pytest.mark.parametrize(
+    "case, fragment",
+    [
+        ("missing", "NEW: Dataset"),
+        ("other models", "share no measured row"),
+        ("other device", "was measured with device Synthetic CPU but"),
+        ("bad threshold", "is not a percentage; write it as 5%"),
+        ("duplicated rows", "more than once"),
+    ],
+)
+def test_bad_input_is_one_sentence_and_exit_2(tmp_path, base, case, fragment):
+    new = tmp_path / "new.parquet"
+    extra = []
+    if case == "other models":
+        write_run(new, models=("other",))
+    elif case == "other device":
+        write_run(new, device_name="Another board")
+    elif case == "bad threshold":
+        write_run(new)
+        extra = ["--fail-above", "five"]
+    elif case == "duplicated rows":
+        from hwprof.dataset import merge_datasets
+
+        write_run(tmp_path / "again.parquet", seed=9)
+        merge_datasets([base, tmp_path / "again.parquet"], new)
+    result = run(base, new, *extra)
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output and result.output.count("\n") == 1 and fragment in result.output
