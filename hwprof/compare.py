@@ -33,6 +33,7 @@ import pandas as pd
 
 from hwprof.dataset import read_dataset
 from hwprof.errors import HwprofError, option
+from hwprof.samples import SUFFIX as SAMPLES_SUFFIX
 from hwprof.samples import grouped, read_samples, row_key, samples_path
 
 CONFIDENCE = 0.95
@@ -70,6 +71,9 @@ class _Side:
 
 def _load(path: str | os.PathLike, role: str) -> _Side:
     path = Path(path)
+    if path.name.endswith(SAMPLES_SUFFIX):
+        dataset = str(path).removesuffix(SAMPLES_SUFFIX)
+        raise CannotCompare(f"{role} {path} holds the raw samples of a dataset; give the dataset, {dataset}")
     try:
         frame = read_dataset([path])
     except HwprofError as error:

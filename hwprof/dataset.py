@@ -25,6 +25,7 @@ import pandas as pd
 
 from hwprof.errors import HwprofError, option
 from hwprof.files import ExclusiveLock, check_output, same_file, write_atomically
+from hwprof.samples import SUFFIX as SAMPLES_SUFFIX
 from hwprof.samples import (
     RawSamples,
     concat_samples,
@@ -591,9 +592,25 @@ def _read_shard(path: Path, column_kinds: dict[str, tuple[str, Path]]) -> tuple[
     return _typed_or_error(path, frame), document
 
 
+def _without_sidecars(shards: list[Path]) -> list[Path]:
+    """The shards less the raw-samples sidecars of shards also given (`shards/*.parquet` matches both); a
+    sidecar given without its dataset is refused."""
+    given = {os.path.realpath(shard) for shard in shards}
+    kept = []
+    for shard in shards:
+        dataset = Path(str(shard).removesuffix(SAMPLES_SUFFIX))
+        if dataset == shard:
+            kept.append(shard)
+        elif os.path.realpath(dataset) not in given:
+            raise HwprofError(
+                f"{shard} holds the raw samples of {dataset.name}, not a dataset; give {dataset} instead."
+            )
+    return kept
+
+
 def merge_datasets(shards: list[str | os.PathLike], out: str | os.PathLike, force: bool = False) -> dict:
     """Combine hwprof datasets into `out`, keeping every run's provenance; returns a summary."""
-    shards, out = [Path(s) for s in shards], Path(out)
+    shards, out = _without_sidecars([Path(s) for s in shards]), Path(out)
     if not shards:
         raise HwprofError("No shard was given; pass the datasets to merge.")
     for index, shard in enumerate(shards):

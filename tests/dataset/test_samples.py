@@ -108,6 +108,12 @@ def test_merge_carries_the_samples_of_every_shard(tmp_path):
         assert all(merged[key] == raw for key, raw in grouped(read_samples(shard)).items())
     assert len(merged) == len(grouped(read_samples(a))) + len(grouped(read_samples(b)))
 
+    # `hwprof merge shards/*.parquet` also matches the sidecars: those of given shards are not shards
+    again = merge_datasets([a, samples_path(a), b], tmp_path / "again.parquet")
+    assert [shard["path"] for shard in again["shards"]] == [str(a), str(b)]
+    with pytest.raises(HwprofError, match="holds the raw samples of a.parquet, not a dataset; give .*a.parquet"):
+        merge_datasets([samples_path(a), b], tmp_path / "third.parquet")
+
     merge_datasets([bare], tmp_path / "fleet.parquet", force=True)  # no shard has samples: none left behind
     assert not samples_path(tmp_path / "fleet.parquet").exists()
 
