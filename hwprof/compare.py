@@ -203,10 +203,11 @@ def _row_metric(metric: str, base_row, new_row, base: _Side, new: _Side, seed) -
 
 
 def _summaries(rows: list[dict], frame: pd.DataFrame, by: str, metrics: Sequence[str]) -> list[dict]:
-    """Geometric mean of the row ratios per value of `by`, with a bootstrap interval over distinct measurements."""
+    """Geometric mean of the row ratios per device and value of `by`, with a bootstrap interval over distinct
+    measurements."""
     summaries = []
-    for value, group in frame.groupby(by, sort=True):
-        entry = {by: value}
+    for (device_name, value), group in frame.groupby(["device_name", by], sort=True):
+        entry = {"device_name": device_name, by: value}
         distinct = group.drop_duplicates(list(DISTINCT_COLUMNS))
         for metric in metrics:
             logs = np.array(
@@ -218,7 +219,7 @@ def _summaries(rows: list[dict], frame: pd.DataFrame, by: str, metrics: Sequence
             if logs.size < MIN_SUMMARY_ROWS:
                 result |= dict(ci_low=None, ci_high=None, verdict=UNTESTED, why=f"fewer than {MIN_SUMMARY_ROWS} rows")
             else:
-                rng = _rng(by, value, metric)
+                rng = _rng(device_name, by, value, metric)
                 means = logs[rng.integers(0, logs.size, size=(BOOTSTRAP_RESAMPLES, logs.size))].mean(axis=1)
                 low, high = (float(math.exp(q)) for q in np.quantile(means, [ALPHA / 2, 1 - ALPHA / 2]))
                 result |= dict(ci_low=low, ci_high=high, verdict=_verdict(low, high), why=None)
@@ -277,6 +278,7 @@ def compare(
         "new": str(new.path),
         "method": METHOD,
         "metrics": metrics,
+        "devices": sorted(matched["device_name"].unique()),
         "raw_samples": {
             "base": base.samples is not None,
             "new": new.samples is not None,
@@ -318,7 +320,7 @@ def _gate(report: dict, metric: str, fail_above: float) -> dict:
                 continue
             tested += 1
             if result["verdict"] == HIGHER and result["ratio"] > 1 + fail_above:
-                regressions.append({"where": where, "label": label(entry, where), **result})
+                regressions.append({"where": where, "label": label(entry, where, len(report["devices"])), **result})
     if not tested:
         why = report["raw_samples"]["unavailable_reason"] if metric == "latency_ms" else None
         raise CannotCompare(
@@ -329,9 +331,10 @@ def _gate(report: dict, metric: str, fail_above: float) -> dict:
     return {"metric": metric, "fail_above": fail_above, "tested": tested, "regressions": regressions}
 
 
-def label(entry: dict, where: str = "row") -> str:
-    """How a row or summary is named to a person."""
+def label(entry: dict, where: str = "row", devices: int = 1) -> str:
+    """How a row or summary is named to a person; rows of a comparison over several devices name theirs."""
+    device = f" on {entry['device_name']}" if devices > 1 else ""
     if where != "row":
-        return f"{where} {entry[where]}"
+        return f"{where} {entry[where]}{device}"
     what = "network" if entry["kind"] == "network" else f"layer {entry['layer_index']} {entry['layer_name'] or ''}"
-    return f"{entry['model']} batch {entry['batch_size']} {what}".rstrip()
+    return f"{entry['model']} batch {entry['batch_size']} {what.rstrip()}{device}"

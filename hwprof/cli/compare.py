@@ -102,7 +102,7 @@ def print_report(report: dict) -> None:
         latency = row.get("latency_ms") or {}
         p_value = latency.get("p_value")
         cells = [
-            label(row),
+            label(row, devices=len(report["devices"])),
             row["op"],
             f"{latency['base']:.4g}" if latency else "-",
             f"{latency['new']:.4g}" if latency else "-",
@@ -126,7 +126,7 @@ def print_report(report: dict) -> None:
             table.add_column("95% CI")
             table.add_column("verdict")
         for entry in report[f"{by}s"]:
-            cells = [entry[by]]
+            cells = [label(entry, by, len(report["devices"])).removeprefix(f"{by} ")]
             for name in metrics:
                 result = entry.get(name)
                 cells += [str(result["rows"]) if result else "0", change((result or {}).get("ratio"))]

@@ -1,0 +1,187 @@
+"""examples/ci/hwprof-fleet.yml is a real workflow: its own `run:` commands measure, merge and gate, end to end.
+
+The jobs run here as GitHub would run them, step by step in job folders, for a matrix of two fake boards
+(each a HWPROF_SYSFS_ROOT whose /proc/cpuinfo names another CPU, so each shard has its own device name)
+with a tiny model and fast settings. The install steps are left out (hwprof is on PATH already) and the
+`uses:` steps are played by `play_action`: artifacts are copied between job folders as the upload and
+download actions do.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from hwprof.dataset import read_dataset, read_provenance, write_table
+from hwprof.samples import read_samples, samples_path, write_samples
+
+ROOT = Path(__file__).resolve().parents[2]
+WORKFLOW = ROOT / "examples" / "ci" / "hwprof-fleet.yml"
+FAKE_BOARDS = [{"board": "fake-board-a", "device": "cpu"}, {"board": "fake-board-b", "device": "cpu"}]
+FAST_SETTINGS = {
+    "HWPROF_MODELS": "mlp",
+    "HWPROF_BATCH_SIZES": "1",
+    "HWPROF_MEASURE_ARGS": "--power none --precision 0.2 --max-time 0.3 --threads 1 --seed 0",
+}
+EXPRESSION = re.compile(r"\$\{\{\s*matrix\.(\w+)\s*\}\}")
+
+
+@pytest.fixture(scope="module")
+def workflow() -> dict:
+    return yaml.safe_load(WORKFLOW.read_text())
+
+
+def test_the_workflow_measures_on_each_board_merges_and_gates(workflow):
+    triggers = workflow.get("on", workflow.get(True))  # YAML 1.1 reads a bare `on` as true
+    assert "workflow_dispatch" in triggers
+    measure, merge = workflow["jobs"]["measure"], workflow["jobs"]["merge"]
+    boards = measure["strategy"]["matrix"]["include"]
+    assert len(boards) >= 2 and all(set(board) == set(FAKE_BOARDS[0]) for board in boards)
+    assert measure["runs-on"] == ["self-hosted", "${{ matrix.board }}"]  # a runner label per board
+    assert measure["strategy"]["fail-fast"] is False
+    uploads = [step for step in measure["steps"] if step.get("uses", "").startswith("actions/upload-artifact@")]
+    assert uploads and uploads[0]["with"]["name"] == "shard-${{ matrix.board }}"
+    assert merge["needs"] == "measure"
+    scripts = " ".join(step.get("run", "") for step in merge["steps"])
+    assert "hwprof merge" in scripts and "hwprof compare" in scripts and "--fail-above" in scripts
+
+
+def substitute(script: str, matrix: dict) -> str:
+    """The script with GitHub's ${{ matrix.X }} expressions filled in; any other expression fails the test."""
+    script = EXPRESSION.sub(lambda match: str(matrix[match.group(1)]), script)
+    assert "${{" not in script, f"an expression this test cannot play: {script}"
+    return script
+
+
+def play_action(step: dict, folder: Path, artifacts: Path, matrix: dict) -> None:
+    """What the `uses:` steps of the workflow do, on this machine."""
+    action, settings = step["uses"].split("@")[0], step.get("with", {})
+    if action in ("actions/checkout", "actions/setup-python"):
+        return  # the job folder stands for the checkout; this Python for the set-up one
+    if action == "actions/upload-artifact":
+        target = artifacts / substitute(settings["name"], matrix)
+        for pattern in substitute(settings["path"], matrix).split():
+            for path in folder.glob(pattern.rstrip("/")):
+                if path.is_dir():
+                    shutil.copytree(path, target, dirs_exist_ok=True)
+                elif path.exists():
+                    target.mkdir(parents=True, exist_ok=True)
+                    shutil.copy2(path, target)
+        return
+    if action == "actions/download-artifact":
+        assert settings["merge-multiple"] is True
+        destination = folder / settings["path"]
+        for artifact in sorted(artifacts.glob(settings["pattern"])):
+            shutil.copytree(artifact, destination, dirs_exist_ok=True)
+        return
+    raise AssertionError(f"this test cannot play {step['uses']}: teach play_action what it does")
+
+
+def run_job(workflow: dict, job: str, folder: Path, artifacts: Path, env: dict, matrix: dict) -> list:
+    """Every step of `job` in order; (step, completed process) for each `run:` step."""
+    folder.mkdir(parents=True, exist_ok=True)
+    shell = workflow["defaults"]["run"]["shell"]
+    assert shell == "bash"
+    job_env = {**env, **{k: str(v) for k, v in workflow.get("env", {}).items()}, **FAST_SETTINGS}
+    done = []
+    for step in workflow["jobs"][job]["steps"]:
+        if "uses" in step:
+            play_action(step, folder, artifacts, matrix)
+        elif step.get("id") != "install":
+            script = substitute(step["run"], matrix)
+            process = subprocess.run(
+                ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script],
+                cwd=folder,
+                env=job_env,
+                capture_output=True,
+                text=True,
+                timeout=600,
+            )
+            done.append((step, process))
+            if process.returncode != 0:
+                break  # as GitHub stops a job at its first failed step
+    return done
+
+
+@pytest.fixture
+def hwprof_on_path(tmp_path) -> dict:
+    """The environment of a job after its install step: `hwprof` is this checkout's."""
+    bin_folder = tmp_path / "bin"
+    bin_folder.mkdir()
+    command = bin_folder / "hwprof"
+    command.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m hwprof "$@"\n')
+    command.chmod(0o755)
+    env = {key: value for key, value in os.environ.items() if not key.startswith("HWPROF_")}
+    env["PATH"] = f"{bin_folder}{os.pathsep}{env['PATH']}"
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    return env
+
+
+def fake_board(tmp_path: Path, name: str) -> Path:
+    root = tmp_path / "sysfs" / name
+    (root / "proc").mkdir(parents=True)
+    (root / "proc" / "cpuinfo").write_text(f"processor\t: 0\nmodel name\t: Fake CPU of {name}\n")
+    return root
+
+
+def store_baseline(fleet: Path, baseline: Path, speed: float = 1.0) -> None:
+    """`fleet` with its sidecars as the stored baseline, its latencies (and samples) times `speed`."""
+    baseline.parent.mkdir(parents=True, exist_ok=True)
+    frame, samples = read_dataset(fleet), read_samples(fleet)
+    for column in ("latency_ms", "latency_ms_ci_low", "latency_ms_ci_high", "latency_ms_std"):
+        frame[column] = frame[column] * speed
+    samples["seconds_per_call"] = samples["seconds_per_call"] * speed
+    write_table(baseline, frame, read_provenance(fleet))
+    write_samples(baseline, samples)
+
+
+def outputs(done) -> str:
+    return "\n".join(process.stdout + process.stderr for _, process in done)
+
+
+@pytest.mark.slow
+def test_the_workflow_commands_run_end_to_end_on_two_fake_boards(workflow, tmp_path, hwprof_on_path):
+    artifacts = tmp_path / "artifacts"
+    for board in FAKE_BOARDS:
+        env = {**hwprof_on_path, "HWPROF_SYSFS_ROOT": str(fake_board(tmp_path, board["board"]))}
+        done = run_job(workflow, "measure", tmp_path / board["board"], artifacts, env, board)
+        assert done and all(process.returncode == 0 for _, process in done), outputs(done)
+        shard = artifacts / f"shard-{board['board']}"
+        assert {path.name for path in shard.iterdir()} >= {
+            f"{board['board']}.parquet",
+            f"{board['board']}.parquet.json",
+            f"{board['board']}.parquet.samples.parquet",
+        }
+
+    merge_folder = tmp_path / "merge"
+    done = run_job(workflow, "merge", merge_folder, artifacts, hwprof_on_path, {})
+    assert [process.returncode for _, process in done] == [0, 0], outputs(done)
+    assert "no baseline at ci/hwprof-baseline.parquet" in outputs(done)
+    fleet = merge_folder / "fleet.parquet"
+    merged = read_dataset(fleet)
+    assert sorted(merged["device_name"].unique()) == ["Fake CPU of fake-board-a", "Fake CPU of fake-board-b"]
+    assert read_samples(fleet)["run_id"].nunique() == 2 and (artifacts / "fleet" / samples_path(fleet).name).exists()
+
+    baseline = merge_folder / "ci" / "hwprof-baseline.parquet"
+    store_baseline(fleet, baseline)  # what a person does with a fleet artifact they trust
+    gate = next(step for step in workflow["jobs"]["merge"]["steps"] if "hwprof compare" in step.get("run", ""))
+    gate_workflow = {**workflow, "jobs": {"gate": {"steps": [gate]}}}
+    done = run_job(gate_workflow, "gate", merge_folder, artifacts, hwprof_on_path, {})
+    assert done[0][1].returncode == 0 and "gate: no significant latency rise above 5%" in outputs(done)
+
+    store_baseline(fleet, baseline, speed=0.5)  # against it, the fleet is now twice as slow
+    done = run_job(gate_workflow, "gate", merge_folder, artifacts, hwprof_on_path, {})
+    assert done[0][1].returncode == 1
+    # every row is exactly twice as slow, so the model's geometric mean is +100% with no spread at all;
+    # whether each row is significant on its own depends on how noisy this machine was while it measured
+    for board in FAKE_BOARDS:
+        assert f"regression: model mlp on Fake CPU of {board['board']} latency +100.0% (95% CI +100.0% .. +100.0%)" in (
+            outputs(done)
+        )
