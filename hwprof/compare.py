@@ -321,6 +321,11 @@ def _gate(report: dict, metric: str, fail_above: float) -> dict:
             tested += 1
             if result["verdict"] == HIGHER and result["ratio"] > 1 + fail_above:
                 regressions.append({"where": where, "label": label(entry, where, len(report["devices"])), **result})
+    if metric not in report["metrics"]:
+        raise CannotCompare(
+            f"{report['base']} and {report['new']} do not both have {metric} (was one measured without a power "
+            f"sensor?), so {option('fail_above')} cannot gate on it"
+        )
     if not tested:
         why = report["raw_samples"]["unavailable_reason"] if metric == "latency_ms" else None
         raise CannotCompare(

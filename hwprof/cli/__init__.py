@@ -35,7 +35,7 @@ COMMANDS = {
     "models": ("hwprof.cli.measure:models", "List the sample models and their input shapes."),
     "merge": ("hwprof.cli.dataset:merge", "Combine datasets from several runs or boards."),
     "show": ("hwprof.cli.dataset:show", "Summarise a saved dataset: networks, slowest layers, power, runs."),
-    "compare": ("hwprof.cli.compare:compare", "Compare two datasets row by row, with significance; gate CI on it."),
+    "compare": ("hwprof.cli.compare:compare", "Compare two runs row by row, with significance; a CI gate."),
     "devices": ("hwprof.cli.devices:devices", "List devices and power sensors, and why any is unusable."),
     "plot-trace": ("hwprof.cli.devices:plot_trace", "Draw a power trace (measure or run --trace), windows shaded."),
     "fit": ("hwprof.cli.fit:fit", "Fit latency, power and energy predictors from datasets."),

@@ -8,6 +8,7 @@ from click.testing import CliRunner
 from fakes.runs import LAYERS, write_run
 from hwprof.cli import main
 from hwprof.compare import HIGHER, SAME, UNTESTED, compare
+from hwprof.dataset import read_dataset, read_provenance, write_table
 from hwprof.samples import samples_path
 
 
@@ -119,7 +120,14 @@ def test_without_raw_samples_ratios_remain_and_the_reason_is_given(tmp_path, bas
 
     assert run(base, slower, "--fail-above", "5%").exit_code == 1  # the model summary is tested across its rows
     undecided = run(base, slower, "--fail-above", "5%", "--metric", "energy_mj")  # no energy at all
-    assert undecided.exit_code == 2 and "cannot decide" in undecided.output
+    assert undecided.exit_code == 2 and "do not both have energy_mj" in undecided.output
+    lone = write_run(tmp_path / "lone.parquet", factor=1.10, seed=2, models=("lone",), with_samples=False)
+    single = write_run(tmp_path / "single.parquet", seed=3, models=("lone",), with_samples=False)
+    for path in (lone, single):  # a network row alone: no samples, and too few rows for a summary
+        frame = read_dataset(path).query("kind == 'network'")
+        write_table(path, frame, read_provenance(path))
+    undecided = run(single, lone, "--fail-above", "5%")
+    assert undecided.exit_code == 2 and "cannot decide" in undecided.output and "has no raw samples" in undecided.output
 
 
 @pytest.mark.parametrize(
