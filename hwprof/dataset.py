@@ -35,8 +35,8 @@ from hwprof.samples import (
     row_key,
     samples_frame,
     samples_path,
+    write_samples,
 )
-from hwprof.samples import write_samples as _write_samples_file
 from hwprof.schema import (
     ALL_COLUMNS,
     BOOL_COLUMNS,
@@ -327,11 +327,11 @@ def _read_journal(path: Path) -> tuple[dict | None, list[dict], list[tuple[str, 
     return provenance, rows, samples
 
 
-def write_samples(path: Path, samples: pd.DataFrame) -> None:
+def _keep_samples(path: Path, samples: pd.DataFrame) -> None:
     """The raw-samples sidecar of the dataset at `path`: written when there are samples, else none left over
     (a sidecar from an earlier file of that name would describe other rows)."""
     if len(samples):
-        _write_samples_file(path, samples)
+        write_samples(path, samples)
     else:
         samples_path(path).unlink(missing_ok=True)
 
@@ -434,7 +434,7 @@ class DatasetWriter:
             samples = samples[samples["run_id"] != journal_id]
             samples = concat_samples([samples, samples_frame((journal_id, k, raw) for k, raw in journal_samples)])
             write_table(self.path, frame, runs)
-            write_samples(self.path, samples)
+            _keep_samples(self.path, samples)
         self.journal_path.unlink()
         return frame.reset_index(drop=True), runs, samples.reset_index(drop=True)
 
@@ -518,7 +518,7 @@ class DatasetWriter:
         self.provenance["rows"] = self.rows_written
         write_table(self.path, concat([self._base, self._new_frame]), self._previous_runs + [self.provenance])
         new_samples = samples_frame((self.run_id, key, raw) for key, raw in self._new_samples.items())
-        write_samples(self.path, concat_samples([self._base_samples, new_samples]))
+        _keep_samples(self.path, concat_samples([self._base_samples, new_samples]))
         self._last_rewrite = time.monotonic()
 
     def close(self, status: str | None = None) -> None:
@@ -653,7 +653,7 @@ def merge_datasets(shards: list[str | os.PathLike], out: str | os.PathLike, forc
 
     merged = concat(frames)
     write_table(out, merged, runs)
-    write_samples(out, concat_samples(samples))
+    _keep_samples(out, concat_samples(samples))
     return {
         "out": str(out),
         "rows": len(merged),
