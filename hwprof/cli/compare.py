@@ -118,19 +118,17 @@ def print_report(report: dict) -> None:
         console.print(f"{hidden} more layer rows changed significantly; --json lists every row")
 
     for by in ("model", "op"):
-        table = Table(by, title=f"per {by}: geometric mean of the row ratios")
+        table = Table(by, "rows", title=f"per {by}: geometric mean of the row ratios (distinct measurements)")
         for name in metrics:
-            word = METRIC_WORDS[name]
-            table.add_column(f"{word} rows")
-            table.add_column(f"{word} change")
+            table.add_column(METRIC_WORDS[name])
             table.add_column("95% CI")
             table.add_column("verdict")
         for entry in report[f"{by}s"]:
-            cells = [label(entry, by, len(report["devices"])).removeprefix(f"{by} ")]
-            for name in metrics:
-                result = entry.get(name)
-                cells += [str(result["rows"]) if result else "0", change((result or {}).get("ratio"))]
-                cells += [interval(result), verdict(result)]
+            results = [entry.get(name) for name in metrics]
+            rows = max((result["rows"] for result in results if result), default=0)
+            cells = [label(entry, by, len(report["devices"])).removeprefix(f"{by} "), str(rows)]
+            for result in results:
+                cells += [change((result or {}).get("ratio")), interval(result), verdict(result)]
             table.add_row(*cells)
         console.print(table)
 
