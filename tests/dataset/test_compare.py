@@ -158,3 +158,18 @@ def test_bad_input_is_one_sentence_and_exit_2(tmp_path, base, case, fragment):
     result = run(base, new, *extra)
     assert result.exit_code == 2, result.output
     assert "Traceback" not in result.output and result.output.count("\n") == 1 and fragment in result.output
+
+
+@pytest.mark.parametrize("n", [6, 7, 40])
+def test_bootstrap_medians_follow_the_distribution_resampling_gives(n):
+    import numpy as np
+
+    from hwprof.compare import bootstrap_medians
+
+    rng = np.random.default_rng(n)
+    samples = rng.lognormal(0.0, 0.2, n)
+    resampled = np.sort(samples[rng.integers(0, n, size=(40000, n))], axis=1)[:, (n + 1) // 2 - 1]
+    drawn = bootstrap_medians(samples, rng.random(40000))
+    ordered = np.sort(samples)
+    for value in ordered:  # the same share of medians at or below every sample, within sampling error
+        assert np.mean(drawn <= value) == pytest.approx(np.mean(resampled <= value), abs=0.01)
