@@ -4,21 +4,24 @@ Rows are matched by what was measured (device, model, batch size, layer position
 op and configuration, and dtype where both datasets have it). Each metric gets
 the ratio NEW / BASE of the datasets' figures. For latency the raw samples
 (`hwprof.samples`) also give a 95% interval of the ratio of medians, by a
-bootstrap: each side resampled on its own, with the distribution of a
-resample's median taken exactly from the order statistics (so a thousand samples
-cost no more than ten), and their ratio drawn 20000 times, seeded so the same
-files always give the same answer; and a verdict: a change is significant when the two-sided
-Mann-Whitney U test gives p < 0.05 *and* the bootstrap interval excludes 1, so
-one method's blind spot (U tests a shift of the whole distribution, the interval
-only the median) does not raise a false alarm. Energy and power have one load
-window per row, so no spread to test a row by; per model and per op the
-geometric mean of the row ratios gets a bootstrap interval over rows (distinct
-measurements only), significant when it excludes 1.
+bootstrap: each side resampled on its own, the distribution of a resample's
+median taken exactly from the order statistics (so a thousand samples cost no
+more than ten), their ratio drawn 20000 times, seeded so the same files always
+give the same answer. A change is significant when the two-sided Mann-Whitney U
+test gives p < 0.05 *and* the interval excludes 1, so one method's blind spot
+(U tests a shift of the whole distribution, the interval only the median) does
+not raise a false alarm. Energy and power have one load window per row, so no
+spread to test a row by; per model and per op the geometric mean of the row
+ratios gets a bootstrap interval over rows (distinct measurements only),
+significant when it excludes 1.
 
 The samples describe the spread within a run; a rerun in a fresh process on a
-shared machine also moves by the between-process spread, which they cannot show
-(BENCHMARKS.md), so `--fail-above` gates on significant changes larger than a
-threshold, never on significance alone.
+shared machine also moves by the spread between processes, which they cannot
+show (BENCHMARKS.md). A side that measured a target in several runs (reruns
+merged into one baseline, boards of one kind) therefore gives the median of its
+runs' figures, and its bootstrap resamples the runs before the samples within
+each, so the interval carries how far runs differ. `--fail-above` gates on
+significant changes larger than a threshold, never on significance alone.
 """
 
 from __future__ import annotations
@@ -120,11 +123,20 @@ def bootstrap_medians(samples: np.ndarray, uniforms: np.ndarray) -> np.ndarray:
     return ordered[np.minimum(np.searchsorted(cdf, uniforms), n - 1)]
 
 
-def _bootstrap_median_ratio(base: np.ndarray, new: np.ndarray, rng: np.random.Generator) -> tuple[float, float]:
-    ratios = bootstrap_medians(new, rng.random(BOOTSTRAP_RESAMPLES)) / bootstrap_medians(
-        base, rng.random(BOOTSTRAP_RESAMPLES)
-    )
-    low, high = np.quantile(ratios, [ALPHA / 2, 1 - ALPHA / 2])
+def _bootstrap_runs(runs: list[np.ndarray], rng: np.random.Generator) -> np.ndarray:
+    """Draws of the median of the runs' medians: runs resampled, then samples within each run drawn."""
+    if len(runs) == 1:
+        return bootstrap_medians(runs[0], rng.random(BOOTSTRAP_RESAMPLES))
+    picked = rng.integers(0, len(runs), size=(len(runs), BOOTSTRAP_RESAMPLES))
+    medians = np.empty(picked.shape)
+    for index, samples in enumerate(runs):
+        chosen = picked == index
+        medians[chosen] = bootstrap_medians(samples, rng.random(int(chosen.sum())))
+    return np.median(medians, axis=0)
+
+
+def _bootstrap_median_ratio(base: list, new: list, rng: np.random.Generator) -> tuple[float, float]:
+    low, high = np.quantile(_bootstrap_runs(new, rng) / _bootstrap_runs(base, rng), [ALPHA / 2, 1 - ALPHA / 2])
     return float(low), float(high)
 
 
@@ -136,13 +148,12 @@ def _verdict(low: float, high: float, p_value: float | None = None) -> str:
     return LOWER if high < 1 else SAME
 
 
-def _sample_test(base, new, seed) -> dict:
-    """Interval, p-value and verdict of NEW/BASE from the two sets of samples."""
+def _sample_test(base: list, new: list, seed) -> dict:
+    """Interval, p-value and verdict of NEW/BASE from each side's runs of samples."""
     from scipy.stats import mannwhitneyu
 
-    base, new = np.asarray(base, dtype=float), np.asarray(new, dtype=float)
     low, high = _bootstrap_median_ratio(base, new, _rng(*seed))
-    p_value = float(mannwhitneyu(new, base, alternative="two-sided").pvalue)
+    p_value = float(mannwhitneyu(np.concatenate(new), np.concatenate(base), alternative="two-sided").pvalue)
     return {"ci_low": low, "ci_high": high, "p_value": p_value, "verdict": _verdict(low, high, p_value)}
 
 
@@ -173,28 +184,24 @@ def _check_settings(base: _Side, new: _Side) -> list[str]:
     return shared
 
 
-def _match_frame(side: _Side, columns: list[str], role: str) -> pd.DataFrame:
+def _match_frame(side: _Side, columns: list[str]) -> pd.DataFrame:
+    """One row per measured target; a target several runs measured (reruns merged into one baseline, boards
+    of one kind) keeps the median of their figures and the links to all their samples."""
     frame = side.frame.copy()
-    frame["_key"] = [row_key(row) for row in frame.to_dict("records")]
+    frame["_link"] = [(row["run_id"], row_key(row)) for row in frame.to_dict("records")]
     for column in columns:
         frame[column] = frame[column].astype("string").fillna("")
-    duplicated = frame.duplicated(columns, keep=False)
-    if duplicated.any():
-        first = frame[duplicated].iloc[0]
-        runs = sorted(set(frame[duplicated & (frame[columns] == first[columns]).all(axis=1)]["run_id"].dropna()))
-        raise CannotCompare(
-            f"{role} {side.path} holds {first['model']} batch {first['batch_size']} "
-            f"({'network' if first['kind'] == 'network' else 'layer ' + first['layer_index']}) more than once "
-            f"(runs {', '.join(r[:8] for r in runs)}); compare one run against one run"
-        )
-    return frame
+    aggregations = {"_links": ("_link", list), "layer_name": ("layer_name", "first")}
+    aggregations |= {metric: (metric, "median") for metric in METRICS}
+    return frame.groupby(columns, sort=False).agg(**aggregations).reset_index()
 
 
-def _samples_of(side: _Side, row) -> tuple | None:
-    if side.samples is None or not row["_key"]:
+def _samples_of(side: _Side, links: list) -> list | None:
+    """Each run's samples of a target, or None unless every run's are there."""
+    if side.samples is None:
         return None
-    raw = side.samples.get((row["run_id"], row["_key"]))
-    return None if raw is None else raw.seconds_per_call
+    found = [side.samples.get(link) for link in links]
+    return None if None in found else [np.asarray(raw.seconds_per_call, dtype=float) for raw in found]
 
 
 def _row_metric(metric: str, base_row, new_row, base: _Side, new: _Side, seed) -> dict | None:
@@ -204,14 +211,14 @@ def _row_metric(metric: str, base_row, new_row, base: _Side, new: _Side, seed) -
     entry = {"base": base_value, "new": new_value, "ratio": new_value / base_value}
     if metric != "latency_ms":
         return entry | dict(ci_low=None, ci_high=None, p_value=None, verdict=UNTESTED, why="one load window per row")
-    base_samples, new_samples = _samples_of(base, base_row), _samples_of(new, new_row)
+    base_samples, new_samples = _samples_of(base, base_row["_links"]), _samples_of(new, new_row["_links"])
     missing = [
         side.samples_missing or f"{side.path.name} has no samples for this row"
         for side, found in ((base, base_samples), (new, new_samples))
         if found is None
     ]
     if not missing:
-        few = min(len(base_samples), len(new_samples))
+        few = min(len(run) for run in base_samples + new_samples)
         if few < MIN_SAMPLES:
             missing = [f"only {few} samples on one side (a median needs {MIN_SAMPLES} to be bounded)"]
     if missing:
@@ -260,8 +267,8 @@ def compare(
         raise CannotCompare(f"{option('metric', metric)}: choose from {', '.join(GATE_METRICS)}")
     base, new = _load(base_path, "BASE"), _load(new_path, "NEW")
     columns = [c for c in MATCH_COLUMNS if c not in SETTING_COLUMNS] + _check_settings(base, new)
-    base_frame, new_frame = _match_frame(base, columns, "BASE"), _match_frame(new, columns, "NEW")
-    wanted = ["run_id", "_key", "layer_name", *METRICS]
+    base_frame, new_frame = _match_frame(base, columns), _match_frame(new, columns)
+    wanted = ["_links", "layer_name", *METRICS]
     matched = base_frame[[*columns, *wanted]].merge(
         new_frame[[*columns, *wanted]], on=columns, suffixes=("_base", "_new")
     )
@@ -274,8 +281,7 @@ def compare(
     metrics = [m for m in METRICS if matched[f"{m}_base"].notna().any() and matched[f"{m}_new"].notna().any()]
     rows = []
     for record in matched.to_dict("records"):
-        base_row = {**record, "run_id": record["run_id_base"], "_key": record["_key_base"]}
-        new_row = {**record, "run_id": record["run_id_new"], "_key": record["_key_new"]}
+        base_row, new_row = {**record, "_links": record["_links_base"]}, {**record, "_links": record["_links_new"]}
         seed = [record[c] for c in columns]
         entry = {
             "device_name": record["device_name"],
@@ -285,6 +291,7 @@ def compare(
             "layer_index": int(record["layer_index"]),
             "layer_name": None if pd.isna(record["layer_name_new"]) else str(record["layer_name_new"]),
             "op": record["op"],
+            "runs": {"base": len(record["_links_base"]), "new": len(record["_links_new"])},
         }
         for name in metrics:
             entry[name] = _row_metric(name, base_row, new_row, base, new, [*seed, name])

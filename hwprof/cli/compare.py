@@ -35,7 +35,8 @@ METRIC_WORDS = {"latency_ms": "latency", "energy_mj": "energy", "power_w": "powe
 def compare(base: Path, new: Path, fail_above: str | None, metric: str, as_json: bool) -> None:
     """Compare dataset NEW against dataset BASE (whole datasets or shards), row by row.
 
-    Rows measuring the same thing (device, model, batch size, layer, configuration) are paired. For
+    Rows measuring the same thing (device, model, batch size, layer, configuration) are paired; a
+    target an input measured in several runs (merged reruns) counts as the median of its runs. For
     each: the ratio NEW / BASE of latency, and of energy and power where both have them; for latency,
     from the raw samples kept beside each dataset (DATASET.samples.parquet), the 95% interval of the
     ratio of medians (bootstrap) and a verdict (Mann-Whitney U and that interval must both say it

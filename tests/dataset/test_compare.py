@@ -137,7 +137,6 @@ def test_without_raw_samples_ratios_remain_and_the_reason_is_given(tmp_path, bas
         ("other models", "share no measured row"),
         ("other device", "was measured with device Synthetic CPU but"),
         ("bad threshold", "is not a percentage; write it as 5%"),
-        ("duplicated rows", "more than once"),
     ],
 )
 def test_bad_input_is_one_sentence_and_exit_2(tmp_path, base, case, fragment):
@@ -150,11 +149,6 @@ def test_bad_input_is_one_sentence_and_exit_2(tmp_path, base, case, fragment):
     elif case == "bad threshold":
         write_run(new)
         extra = ["--fail-above", "five"]
-    elif case == "duplicated rows":
-        from hwprof.dataset import merge_datasets
-
-        write_run(tmp_path / "again.parquet", seed=9)
-        merge_datasets([base, tmp_path / "again.parquet"], new)
     result = run(base, new, *extra)
     assert result.exit_code == 2, result.output
     assert "Traceback" not in result.output and result.output.count("\n") == 1 and fragment in result.output
@@ -173,3 +167,25 @@ def test_bootstrap_medians_follow_the_distribution_resampling_gives(n):
     ordered = np.sort(samples)
     for value in ordered:  # the same share of medians at or below every sample, within sampling error
         assert np.mean(drawn <= value) == pytest.approx(np.mean(resampled <= value), abs=0.01)
+
+
+def test_a_baseline_of_several_runs_carries_their_spread_into_the_interval(tmp_path):
+    from hwprof.dataset import merge_datasets
+
+    # two baseline runs 8% apart (a slow run, a busy neighbour), each with tight samples
+    first = write_run(tmp_path / "first.parquet", sigma=0.01, seed=1)
+    slow = write_run(tmp_path / "slow.parquet", factor=1.08, sigma=0.01, seed=2)
+    baseline = tmp_path / "baseline.parquet"
+    merge_datasets([first, slow], baseline)
+    new = write_run(tmp_path / "new.parquet", factor=1.04, sigma=0.01, seed=3)
+
+    against_one = compare(first, new)  # one run's samples cannot show that runs differ by 8%
+    assert latency_verdicts(against_one) == [HIGHER] * (LAYERS + 1)
+    against_both = compare(baseline, new)
+    assert latency_verdicts(against_both) == [SAME] * (LAYERS + 1)
+    for row in against_both["rows"]:
+        assert row["runs"] == {"base": 2, "new": 1}
+        latency = row["latency_ms"]
+        assert latency["ratio"] == pytest.approx(1.0, abs=0.01)  # the median of the two runs' medians
+        assert latency["ci_low"] < 1 / 1.03 and latency["ci_high"] > 1.03  # the runs' spread, not the samples'
+    assert run(baseline, new, "--fail-above", "1%").exit_code == 0
