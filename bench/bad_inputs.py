@@ -117,6 +117,11 @@ def rows_in(path: Path):
     return pd.read_parquet(io.BytesIO(path.read_bytes())) if path.exists() else None
 
 
+def rows_in_journal(journal: Path) -> int:
+    """Row lines of a measurement's journal (beside its provenance line and the rows' raw samples)."""
+    return sum(line.startswith('{"row"') for line in journal.read_text().splitlines()) if journal.exists() else 0
+
+
 def kill_and_resume(folder: Path, signum: int, seed: int) -> dict:
     """Kill a measurement after a random number of rows, resume it, and count what was lost."""
     out = folder / f"kill{seed}.parquet"
@@ -127,7 +132,7 @@ def kill_and_resume(folder: Path, signum: int, seed: int) -> dict:
     target = random.Random(seed).randint(1, 20)
     deadline = time.monotonic() + 120
     while process.poll() is None and time.monotonic() < deadline:
-        written = max(0, len(journal.read_text().splitlines()) - 1) if journal.exists() else 0
+        written = rows_in_journal(journal)
         if written >= target:
             break
         time.sleep(0.01)
@@ -135,7 +140,7 @@ def kill_and_resume(folder: Path, signum: int, seed: int) -> dict:
     _, stderr = process.communicate(timeout=120)
     killed_with = process.returncode
     before = rows_in(out)
-    journal_rows = max(0, len(journal.read_text().splitlines()) - 1) if journal.exists() else 0
+    journal_rows = rows_in_journal(journal)
     resumed = subprocess.run([*command, "--resume"], cwd=folder, capture_output=True, text=True, timeout=600)
     final = rows_in(out)
     keys = ["model", "batch_size", "kind", "layer_index"]
