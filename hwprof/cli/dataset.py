@@ -36,6 +36,8 @@ def merge(shards: tuple[Path, ...], out: Path, force: bool, as_json: bool) -> No
     Every shard must be an hwprof dataset of the same schema version with the
     same column types. Each run's provenance is kept (the union of all runs,
     keyed by run_id) and every row keeps the run_id that links it to its run.
+    The shards' raw samples (SHARD.samples.parquet, which shard-*.parquet
+    also matches) go to OUT.samples.parquet, for `hwprof compare`.
     The output is written atomically and may not be one of the inputs.
     """
     from hwprof.dataset import merge_datasets
