@@ -32,8 +32,8 @@ from results_io import emit  # noqa: E402
 from hwprof.compare import compare  # noqa: E402
 from hwprof.dataset import merge_datasets, read_dataset, read_provenance, write_table  # noqa: E402
 from hwprof.drivers.host import describe_cpu  # noqa: E402
-from hwprof.measuring.runner import CONTENDED_SHARE  # noqa: E402
 from hwprof.samples import read_samples, write_samples  # noqa: E402
+from hwprof.schema import CONTENDED_SHARE  # noqa: E402
 
 SLOWDOWN = 1.10
 FAIL_ABOVE = 0.05

@@ -133,6 +133,36 @@ def combine_shards(shards: list[Path], precision: float) -> tuple[list[dict], li
     return rows, runs
 
 
+ROW_KEY = ("model", "batch_size", "kind", "layer_index")  # what combine_shards combines rows by
+
+
+def pooled_samples(shards: list[Path]) -> dict[tuple, object]:
+    """Each row's raw samples from every worker, one worker's after another, each sample with the loop count
+    its worker calibrated; keyed as combine_shards groups rows. Rows a worker kept no samples for have none."""
+    from hwprof.dataset import read_dataset
+    from hwprof.samples import RawSamples, grouped, read_samples, row_key
+
+    pooled: dict[tuple, list] = {}
+    missing: set[tuple] = set()
+    for shard in shards:
+        table = read_samples(shard)
+        found = {} if table is None else grouped(table)
+        for row in read_dataset([shard]).drop_duplicates(list(ROW_KEY), keep="last").to_dict("records"):
+            key = tuple(row[column] for column in ROW_KEY)
+            raw = found.get((row["run_id"], row_key(row)))
+            if raw is None:
+                missing.add(key)
+            else:
+                pooled.setdefault(key, []).append(raw)
+    return {
+        key: RawSamples(
+            tuple(s for raw in parts for s in raw.seconds_per_call), tuple(n for raw in parts for n in raw.loops)
+        )
+        for key, parts in pooled.items()
+        if key not in missing
+    }
+
+
 POWER_MEDIANS = ("power_w", "idle_power_w", "energy_mj", "dynamic_energy_mj")
 
 

@@ -318,7 +318,9 @@ def _measure_in_processes(
             if setting in runs[-1]:
                 writer.provenance[setting] = runs[-1][setting]
         new = [row for row in rows if (row["model"], row["batch_size"], row["kind"], row["layer_index"]) not in done]
-        writer.write(new)
+        samples = processes.pooled_samples(shards)
+        for row in new:
+            writer.write([row], samples.get(tuple(row[column] for column in processes.ROW_KEY)))
     finally:
         writer.close()
     processes.remove_work_folder(folder)

@@ -127,3 +127,30 @@ def test_a_damaged_or_newer_sidecar_is_one_sentence(tmp_path):
     samples_path(path).write_text("not parquet")
     with pytest.raises(HwprofError, match="Could not read the raw samples .* move it away"):
         read_samples(path)
+
+
+def test_rows_combined_across_processes_keep_every_workers_samples_with_its_loop_count(tmp_path):
+    from hwprof.measuring.processes import pooled_samples
+
+    shards = []
+    for k, loops in enumerate((10, 25)):
+        shard = tmp_path / f"process{k}.parquet"
+        with DatasetWriter(shard, make_provenance(f"run{k}")) as writer:
+            for index in (-1, 0):
+                drawn = [0.001 * (k + 1)] * 6
+                writer.write([synthetic_row("net", index, drawn)], RawSamples.uniform(drawn, loops))
+        shards.append(shard)
+    pooled = pooled_samples(shards)
+    assert set(pooled) == {("net", 1, "network", -1), ("net", 1, "layer", 0)}
+    for raw in pooled.values():
+        assert raw.seconds_per_call == (0.001,) * 6 + (0.002,) * 6 and raw.loops == (10,) * 6 + (25,) * 6
+
+
+@pytest.mark.slow
+def test_measure_in_processes_writes_the_pooled_samples_of_every_row(tmp_path):
+    out = tmp_path / "p.parquet"
+    result = CliRunner().invoke(main, ["measure", "mlp", "--out", str(out), "--processes", "2", *FAST])
+    assert result.exit_code == 0, result.output
+    frame = read_dataset(out)
+    for index, raw in linked(out).items():
+        assert len(raw.seconds_per_call) == frame["samples"][index]  # both workers' samples
