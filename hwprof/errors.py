@@ -21,6 +21,8 @@ FLAGS = {
     "cv": "--no-cv",
     "align_runs": "--no-align-runs",
     "targets": "--target",
+    "inputs": "--input",
+    "seq_lens": "--seq-len",
 }
 # Flags that switch something off: `layers=False` is `--no-layers`, and takes no value.
 NEGATED = {"layers", "cv", "align_runs"}

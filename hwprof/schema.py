@@ -43,6 +43,13 @@ EXTRA_COLUMNS = (
     "discarded_bursts",  # sample bursts thrown away because other processes held too much of the CPU
     "processes",  # fresh processes the row's measurement was combined from (measure --processes)
     "run_id",  # links the row to its run's provenance
+    # what was run and how (issue 14): inputs, precision, execution mode, tail latency
+    "seq_len",  # the sequence length of models with a sequence dimension, null for others
+    "dtype",  # float dtype of weights and float inputs: float32, float16 or bfloat16
+    "channels_last",  # 4-D tensors laid out NHWC (--channels-last)
+    "compiled",  # network rows run through torch.compile; layer rows are always eager (false)
+    "latency_ms_p90",  # network rows: 90th percentile of the samples (MLPerf SingleStream's metric)
+    "latency_ms_p99",  # network rows: 99th percentile; `samples` says how many are behind both
 )
 
 ALL_COLUMNS = REQUIRED_COLUMNS + EXTRA_COLUMNS
@@ -63,6 +70,7 @@ INT_COLUMNS = (
     "layer_count",
     "discarded_bursts",
     "processes",
+    "seq_len",
 )
 FLOAT_COLUMNS = (
     "latency_ms",
@@ -75,8 +83,10 @@ FLOAT_COLUMNS = (
     "dynamic_energy_mj",
     "measure_s",
     "other_cpu_share",
+    "latency_ms_p90",
+    "latency_ms_p99",
 )
-BOOL_COLUMNS = ("stable",)
+BOOL_COLUMNS = ("stable", "channels_last", "compiled")
 
 # How each metric is named to a person, with its unit: tables, plots, search summaries.
 METRIC_LABELS = {

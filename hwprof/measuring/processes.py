@@ -14,6 +14,7 @@ datasets, and `resume` carries on in them.
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 import shutil
 import signal
@@ -42,6 +43,12 @@ WORKER_FLAGS = {
     "seed": "--seed",
     "allocator": "--allocator",
     "max_other_share": "--max-other-share",
+    "inputs": "--input",
+    "seq_lens": "--seq-len",
+    "dtype": "--dtype",
+    "channels_last": "--channels-last",
+    "compile": "--compile",
+    "hf_config": "--hf-config",
     "trace": None,  # refused with processes > 1
     "processes": None,
 }
@@ -64,6 +71,15 @@ def worker_arguments(options, seed_offset: int) -> list[str]:
             continue
         if field.name == "layers":
             arguments += [] if value else [flag]
+        elif field.name in ("channels_last", "compile"):
+            arguments += [flag] if value else []
+        elif field.name == "inputs":  # NAME:DTYPE[SHAPE] strings (example tensors cannot be told a process)
+            arguments += [part for text in ([value] if isinstance(value, str) else value) for part in (flag, text)]
+        elif field.name == "seq_lens":
+            arguments += [flag, ",".join(str(v) for v in value)] if value else []
+        elif field.name == "hf_config":
+            text = ",".join(f"{k}={v if isinstance(v, str) else json.dumps(v)}" for k, v in value.items())
+            arguments += [flag, text] if value else []
         elif field.name in ("batch_sizes", "input_shape"):
             arguments += [flag, ",".join(str(v) for v in value)]
         elif field.name == "seed":
@@ -127,7 +143,8 @@ def combine_shards(shards: list[Path], precision: float) -> tuple[list[dict], li
     runs = [run for shard in shards for run in read_provenance(shard)]
     frame = pd.concat(frames, ignore_index=True)
     rows = []
-    for _, group in frame.groupby(["model", "batch_size", "kind", "layer_index"], sort=False):
+    keys = ["model", "batch_size", "kind", "layer_index"] + (["seq_len"] if "seq_len" in frame.columns else [])
+    for _, group in frame.groupby(keys, sort=False, dropna=False):  # a null seq_len (no sequence) is a key too
         group = group.drop_duplicates("_process", keep="last")  # a resumed worker holds one row per key
         rows.append(_combined_row(group, precision))
     return rows, runs

@@ -101,6 +101,7 @@ class Result:
     other_cpu_share: float | None
     discarded_bursts: int = 0
     samples: tuple[float, ...] = ()  # seconds per call, each sample the mean of `iterations` calls
+    tail_s: tuple[float, float] | None = None  # (p90, p99) of the samples, upper nearest rank
 
 
 CPU_COUNT = psutil.cpu_count() or 1
@@ -114,6 +115,14 @@ def cpu_clock() -> tuple[float, float]:
     idle = times.idle + getattr(times, "iowait", 0.0)
     guest = getattr(times, "guest", 0.0) + getattr(times, "guest_nice", 0.0)  # already inside user on Linux
     return sum(times) - idle - guest, time.process_time()
+
+
+def percentile(samples: list[float], q: float) -> float:
+    """The q-th percentile as the nearest rank from above: a sample actually observed, never interpolated
+    below it (the tail is what it is about)."""
+    ordered = sorted(samples)
+    rank = max(1, math.ceil(q / 100 * len(ordered)))
+    return ordered[rank - 1]
 
 
 def timer_resolution_s() -> float:
@@ -151,6 +160,7 @@ class Runner:
                 item.other_cpu_share,
                 item.discarded_bursts,
                 samples=tuple(item.samples),
+                tail_s=(percentile(item.samples, 90), percentile(item.samples, 99)),
             )
             results.append(result)
             if on_done is not None:

@@ -29,6 +29,7 @@ from hwprof.measuring.allocator import DEFAULT_POLICY, pin_allocator
 from hwprof.measuring.allocator import POLICIES as ALLOCATOR_POLICIES
 from hwprof.measuring.processes import DEFAULT_PROCESSES
 from hwprof.measuring.runner import Item, Method, Result, Runner
+from hwprof.measuring.execution import Execution
 from hwprof.models.layers import Layer, extract_layers, run_and_extract
 from hwprof.models.spec import ModelSpec, parse_batch_sizes, resolve_model
 from hwprof.progress import Progress
@@ -74,6 +75,12 @@ class MeasureOptions:
     trace: str | None = None  # where to write every power sample
     max_other_share: float = Method.max_other_share  # bursts taken while others held more of the CPU are discarded
     processes: int = DEFAULT_PROCESSES  # fresh processes the measurement is repeated in and combined over
+    inputs: Any = None  # NAME:DTYPE[SHAPE] strings, or example tensors (batch first); None: each model's own
+    seq_lens: tuple[int, ...] = ()  # sequence lengths to sweep for models with one; (): each model's default
+    dtype: str = "float32"  # weights and float inputs
+    channels_last: bool = False
+    compile: bool = False  # whole networks through torch.compile; layers stay eager
+    hf_config: dict | None = None  # overrides of hf: models' configs, e.g. {"num_hidden_layers": 4}
 
 
 @dataclass
@@ -106,7 +113,7 @@ def resolve_device(text: str) -> torch.device:
 
 
 def measure(
-    models: Sequence[str | ModelSpec],
+    models: Sequence[str | ModelSpec | torch.nn.Module],
     options: MeasureOptions | None = None,
     *,
     out: str | None = None,
@@ -144,9 +151,12 @@ def measure(
         )
     if options.allocator not in ALLOCATOR_POLICIES:
         raise HwprofError(f"{option('allocator', options.allocator)}: choose from {', '.join(ALLOCATOR_POLICIES)}")
-    if not models:
-        raise HwprofError("no model given: name one, e.g. resnet18 (the built-in models are in hwprof.sample_models)")
+    if not models or isinstance(models, (str, torch.nn.Module)):
+        raise HwprofError(
+            "give the models as a list, e.g. ['resnet18'] or [module] (the built-in models are in hwprof.sample_models)"
+        )
     sizes = parse_batch_sizes(options.batch_sizes)
+    execution = Execution.from_options(options)
     torch_device = resolve_device(options.device)
     device_text = str(torch_device)
     if options.threads is not None:
@@ -156,7 +166,10 @@ def measure(
                 "this machine has (more threads than CPUs time the scheduler, not the model)"
             )
         torch.set_num_threads(options.threads)
-    specs = [m if isinstance(m, ModelSpec) else resolve_model(m, options.input_shape) for m in models]
+    execution.check_device(torch_device)
+    specs = [
+        resolve_model(m, options.input_shape, inputs=options.inputs, hf_config=options.hf_config) for m in models
+    ]
     names = [spec.name for spec in specs]
     twice = sorted({name for name in names if names.count(name) > 1})
     if twice:
@@ -175,12 +188,22 @@ def measure(
                 f"{option('processes', options.processes)} measures in fresh processes, which can only be told "
                 "models by name (a built-in, nb201:..., sweep:... or path/to/file.py:factory), not a ModelSpec"
             )
+        texts = [options.inputs] if isinstance(options.inputs, str) else options.inputs
+        if options.inputs is not None and not (
+            isinstance(texts, (list, tuple)) and all(isinstance(i, str) for i in texts)
+        ):
+            raise HwprofError(
+                f"{option('processes', options.processes)} measures in fresh processes, which can only be told "
+                f"inputs as NAME:DTYPE[SHAPE] text, not example tensors: describe them so, or measure in one process"
+            )
         del specs  # checked; each measuring process builds its own, so the weights need not stay here
         return _measure_in_processes(list(models), names, options, out, resume, argv, progress)
 
     from hwprof.drivers import open_sensor
     from hwprof.measuring.provenance import collect_provenance, device_name
 
+    for warning in execution.warnings(torch_device):
+        progress.note(warning)
     sensor = open_sensor(options.power, device_text, options.tegrastats)
     if not sensor.available and options.power != "none":
         progress.note(f"power unavailable: {sensor.reason}")
@@ -189,6 +212,7 @@ def measure(
         progress.note(f"allocator not pinned: {allocator_state['unavailable_reason']}")
     method = _method(options)
     plan = _plan(names, sizes, options)
+    plan.update(execution.plan())
     provenance = collect_provenance(
         device_text,
         torch.get_num_threads(),
@@ -197,6 +221,7 @@ def measure(
             "method": {k: getattr(method, k) for k in method.__dataclass_fields__},
             "plan": plan,
             "allocator": allocator_state,
+            "execution": execution.provenance(torch_device),
             "power": {
                 "requested": options.power,
                 "source": sensor.source,
@@ -224,14 +249,20 @@ def measure(
         sensor,
         progress,
         trace=[] if options.trace else None,
+        execution=execution,
     )
     try:  # open_sensor hands the sensor over opened; it is closed here whatever happens
         session.load_existing()
-        groups = [(spec, size) for spec in specs for size in sizes]
+        groups = [
+            (spec, size, seq_len)
+            for spec in specs
+            for size in sizes
+            for seq_len in ([None] if spec.sweep is not None else spec.model_inputs.seq_lens(options.seq_lens))
+        ]
         random.Random(options.seed).shuffle(groups)
         with torch.inference_mode():
-            for spec, size in groups:
-                session.measure_group(spec, size, options.layers)
+            for spec, size, seq_len in groups:
+                session.measure_group(spec, size, options.layers, seq_len)
     finally:
         if out is not None:
             writer.provenance["contention"] = session.contention()
@@ -406,6 +437,7 @@ class _Session:
         sensor: PowerSensor | NoSensor,
         progress: Progress,
         trace: list | None,
+        execution: Execution | None = None,
     ) -> None:
         self.writer = writer
         self.runner = runner
@@ -415,10 +447,11 @@ class _Session:
         self.sensor = sensor
         self.progress = progress
         self.trace = trace
+        self.execution = execution or Execution()
         self.rows: list[dict] = []
         self.measured: dict[str, dict] = {}  # config_id -> measurement columns
-        self.layer_rows_done: set[tuple] = set()  # (model, batch_size, layer_index)
-        self.networks_done: set[tuple] = set()  # (model, batch_size)
+        self.layer_rows_done: set[tuple] = set()  # (model, batch_size, seq_len, layer_index)
+        self.networks_done: set[tuple] = set()  # (model, batch_size, seq_len)
         self.per_sample_bytes: dict[str, tuple[int, int, int]] = {}  # model -> see _check_memory
         self.measured_now: list[dict] = []  # measurement columns of each item timed in this run
         self.sync: Callable[[], None] = (
@@ -431,7 +464,8 @@ class _Session:
             existing = existing[(existing["device"] == self.device_text) & existing["kind"].isin(("layer", "network"))]
         for row in existing.to_dict("records"):
             self.rows.append(row)
-            key = (row["model"], int(row["batch_size"]))
+            seq_len = row.get("seq_len")
+            key = (row["model"], int(row["batch_size"]), None if pd.isna(seq_len) else int(seq_len))
             if row["kind"] == "network":
                 self.networks_done.add(key)
             else:
@@ -459,7 +493,9 @@ class _Session:
             self.writer.write(rows, samples)
             self.rows.extend(rows)
 
-    def _check_memory(self, spec: ModelSpec, module: torch.nn.Module, batch_size: int, with_layers: bool) -> None:
+    def _check_memory(
+        self, spec: ModelSpec, module: torch.nn.Module, batch_size: int, with_layers: bool, seq_len: int | None
+    ) -> None:
         """Refuse, before running it, a batch whose tensors cannot fit in the memory that is free.
 
         The need is estimated from a batch-1 trace: the weights, plus per sample either every distinct layer
@@ -467,13 +503,13 @@ class _Session:
         interleaved) or twice the largest layer's (a network alone frees activations as it goes)."""
         if batch_size == 1:  # the trace that follows is the estimate's own cost: nothing to gain
             return
-        if spec.name not in self.per_sample_bytes:
-            layers, _ = run_and_extract(module, spec.input_shape, 1, self.device, spec.name)
+        if (spec.name, seq_len) not in self.per_sample_bytes:
+            layers, _ = self._extract(spec, module, 1, seq_len)
             unique = {(layer.op, layer.config_json()): layer.input_bytes + layer.output_bytes for layer in layers}
             moved = list(unique.values())
             weights = sum(t.numel() * t.element_size() for t in [*module.parameters(), *module.buffers()])
-            self.per_sample_bytes[spec.name] = (sum(moved), 2 * max(moved, default=0), weights)
-        all_layers, largest, weights = self.per_sample_bytes[spec.name]
+            self.per_sample_bytes[(spec.name, seq_len)] = (sum(moved), 2 * max(moved, default=0), weights)
+        all_layers, largest, weights = self.per_sample_bytes[(spec.name, seq_len)]
         need = weights + batch_size * (all_layers if with_layers else largest)
         free = available_memory_bytes(self.device)
         if need > free:
@@ -483,31 +519,47 @@ class _Session:
                 f"{free / 2**30:.1f} GiB is free on {self.device_text}; measure a smaller batch size"
             )
 
-    def measure_group(self, spec: ModelSpec, batch_size: int, with_layers: bool) -> None:
-        module = spec.module.to(self.device).eval()
-        network_key = (spec.name, batch_size)
+    def _extract(self, spec: ModelSpec, module: torch.nn.Module, batch_size: int, seq_len: int | None):
+        return run_and_extract(
+            module,
+            spec.model_inputs,
+            batch_size,
+            self.device,
+            spec.name,
+            seq_len=seq_len,
+            dtype=self.execution.torch_dtype,
+            channels_last=self.execution.channels_last,
+        )
+
+    def measure_group(self, spec: ModelSpec, batch_size: int, with_layers: bool, seq_len: int | None = None) -> None:
+        module = self.execution.prepare(spec.module, self.device)
+        network_key = (spec.name, batch_size, seq_len)
         if spec.sweep is not None:
             layer_list, extraction = _sweep_layers(spec, batch_size, self.device)
             with_layers = True
             self.networks_done.add(network_key)  # a sweep has no network to time
         else:
-            self._check_memory(spec, module, batch_size, with_layers)
-            layer_list, extraction = run_and_extract(module, spec.input_shape, batch_size, self.device, spec.name)
+            self._check_memory(spec, module, batch_size, with_layers, seq_len)
+            layer_list, extraction = self._extract(spec, module, batch_size, seq_len)
         instances: dict[str, list[Layer]] = defaultdict(list)
         if with_layers:
             for layer in layer_list:
-                if (spec.name, batch_size, layer.index) not in self.layer_rows_done:
+                if (*network_key, layer.index) not in self.layer_rows_done:
                     instances[layer.config_id(self.device_text)].append(layer)
+        identity = self._identity(spec, batch_size, extraction, seq_len)
         items: dict[str, Item] = {}
         for config_id, group in instances.items():
             if config_id in self.measured:
-                self.emit([self._layer_row(spec, batch_size, extraction, layer, config_id) for layer in group])
+                self.emit([self._layer_row(identity, layer, config_id) for layer in group])
             else:
                 items[config_id] = Item(config_id, group[0].call.bind(self.device), self.sync)
-        example = None
+        args, kwargs = (), {}
         if network_key not in self.networks_done:
-            example = torch.randn((batch_size, *spec.input_shape), device=self.device)
-            items["network"] = Item("network", lambda: module(example), self.sync)
+            args, kwargs = spec.model_inputs.make(
+                batch_size, seq_len, self.device, self.execution.torch_dtype, self.execution.channels_last
+            )
+            network = self.execution.network(module, args, kwargs, spec.name)
+            items["network"] = Item("network", lambda: network(*args, **kwargs), self.sync)
         if not items:
             return
         self.progress.group(spec.name, batch_size, len(items))
@@ -516,14 +568,13 @@ class _Session:
             measurement = self._measurement(items[result.key], result)
             samples = RawSamples.uniform(result.samples, result.iterations)
             if result.key == "network":
-                row = self._network_row(spec, batch_size, extraction, layer_list, module, example, measurement)
+                row = self._network_row(spec, identity, layer_list, module, (args, kwargs), measurement, result)
                 self.emit([row], samples)
                 label = f"{spec.name} (network)"
             else:
                 self.measured[result.key] = measurement
                 group = instances[result.key]
-                rows = [self._layer_row(spec, batch_size, extraction, layer, result.key) for layer in group]
-                self.emit(rows, samples)
+                self.emit([self._layer_row(identity, layer, result.key) for layer in group], samples)
                 label = f"{group[0].op} {group[0].name}"
             self.progress.item_done(label, measurement["latency_ms"], measurement["stable"])
 
@@ -554,18 +605,22 @@ class _Session:
             values.update(measure_energy(item.run, summary.median, self.sensor, self.trace))
         return values
 
-    def _identity(self, spec: ModelSpec, batch_size: int, extraction: str) -> dict:
+    def _identity(self, spec: ModelSpec, batch_size: int, extraction: str, seq_len: int | None = None) -> dict:
         return {
             "model": spec.name,
             "batch_size": batch_size,
             "device": self.device_text,
             "device_name": self.device_name,
             "extraction": extraction,
+            "seq_len": seq_len,
+            "dtype": self.execution.dtype,
+            "channels_last": self.execution.channels_last,
+            "compiled": False,  # layers always run eagerly; network rows say whether they were compiled
         }
 
-    def _layer_row(self, spec, batch_size, extraction, layer: Layer, config_id: str) -> dict:
+    def _layer_row(self, identity: dict, layer: Layer, config_id: str) -> dict:
         return {
-            **self._identity(spec, batch_size, extraction),
+            **identity,
             "kind": "layer",
             "layer_index": layer.index,
             "layer_name": layer.name,
@@ -580,13 +635,20 @@ class _Session:
             **self.measured[config_id],
         }
 
-    def _network_row(self, spec, batch_size, extraction, layer_list, module, example, measurement) -> dict:
-        output = module(example)
-        tensors = [output] if isinstance(output, torch.Tensor) else [t for t in output if isinstance(t, torch.Tensor)]
+    def _network_row(self, spec, identity, layer_list, module, example, measurement, result: Result) -> dict:
+        args, kwargs = example
+        output = module(*args, **kwargs)
+        tensors = _output_tensors(output)
+        inputs = _output_tensors((args, kwargs))
         weights = list(module.parameters()) + list(module.buffers())
-        config = {"input_shape": [batch_size, *spec.input_shape], "family": spec.family}
+        batch_size, seq_len = identity["batch_size"], identity["seq_len"]
+        shapes = spec.model_inputs.shapes(batch_size, seq_len)
+        config = {"input_shape": shapes[0], "family": spec.family}
+        if len(shapes) > 1 or spec.inputs is not None:
+            config["inputs"] = spec.model_inputs.describe(batch_size, seq_len, self.execution.torch_dtype)
         return {
-            **self._identity(spec, batch_size, extraction),
+            **identity,
+            "compiled": self.execution.compile,
             "kind": "network",
             "layer_index": -1,
             "layer_name": spec.name,
@@ -594,9 +656,22 @@ class _Session:
             "config": json.dumps(config, sort_keys=True),
             "flops": sum(layer.flops for layer in layer_list),
             "params": sum(p.numel() for p in module.parameters()),
-            "input_bytes": example.numel() * example.element_size(),
+            "input_bytes": sum(t.numel() * t.element_size() for t in inputs),
             "output_bytes": sum(t.numel() * t.element_size() for t in tensors),
             "weight_bytes": sum(t.numel() * t.element_size() for t in weights),
             "layer_count": len(layer_list),
             **measurement,
+            "latency_ms_p90": result.tail_s[0] * 1e3 if result.tail_s else None,
+            "latency_ms_p99": result.tail_s[1] * 1e3 if result.tail_s else None,
         }
+
+
+def _output_tensors(value: Any) -> list[torch.Tensor]:
+    """Every tensor in a model's output: a tensor, tuples, lists, dicts (Hugging Face ModelOutput)."""
+    if isinstance(value, torch.Tensor):
+        return [value]
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, (tuple, list)):
+        return [t for item in value for t in _output_tensors(item)]
+    return []

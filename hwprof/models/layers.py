@@ -70,10 +70,12 @@ class TensorSpec:
     shape: tuple[int, ...]
     dtype: torch.dtype
     is_weight: bool = False
+    channels_last: bool = False  # a 4-D tensor laid out NHWC, as --channels-last runs it
 
     def make(self, device: torch.device | str) -> torch.Tensor:
         if self.dtype.is_floating_point or self.dtype.is_complex:
-            return torch.randn(self.shape, dtype=self.dtype, device=device)
+            tensor = torch.randn(self.shape, dtype=self.dtype, device=device)
+            return tensor.contiguous(memory_format=torch.channels_last) if self.channels_last else tensor
         # zeros are valid indices for embeddings and gathers
         return torch.zeros(self.shape, dtype=self.dtype, device=device)
 
@@ -118,39 +120,65 @@ class Layer:
 
 def run_and_extract(
     module: nn.Module,
-    input_shape: tuple[int, ...],
+    input_shape: tuple[int, ...] | Any,
     batch_size: int,
     device: torch.device | str = "cpu",
     label: str = "",
+    *,
+    seq_len: int | None = None,
+    dtype: torch.dtype | None = None,
+    channels_last: bool = False,
 ) -> tuple[list[Layer], str]:
     """extract_layers, with a model that fails to run (a wrong input shape, a bug in its forward) reported
-    in one sentence that names it and the input it was given, never as a traceback."""
+    in one sentence that names it and the input it was given, never as a traceback.
+
+    `input_shape` is one sample's shape or a ModelInputs (several, integer or keyword inputs);
+    `dtype` is the float dtype of the inputs (the module is expected to hold its weights in it)."""
+    if not hasattr(input_shape, "make"):
+        from hwprof.models.inputs import ModelInputs
+
+        input_shape = ModelInputs.from_shape(input_shape)
+    args, kwargs = input_shape.make(batch_size, seq_len, device, dtype, channels_last)
     try:
-        return extract_layers(module, input_shape, batch_size, device)
+        return extract_layers_from_example(module, args, kwargs)
     except HwprofError:
         raise
     except Exception as error:
-        first_line = (str(error).strip().splitlines() or [""])[0]
         raise HwprofError(
-            f"running {label or type(module).__name__} on input {(batch_size, *input_shape)} failed: "
-            f"{type(error).__name__}: {first_line}"
+            run_failure(label or type(module).__name__, input_shape.describe(batch_size, seq_len, dtype), error)
         ) from None
+
+
+def run_failure(label: str, described_inputs: str, error: Exception) -> str:
+    """One sentence for a model that raised: what it was given and what torch said (which often names the
+    shape the model wanted)."""
+    first_line = (str(error).strip().splitlines() or [""])[0]
+    return f"running {label} on input {described_inputs} failed: {type(error).__name__}: {first_line}"
 
 
 def extract_layers(
     module: nn.Module, input_shape: tuple[int, ...], batch_size: int = 1, device: torch.device | str = "cpu"
 ) -> tuple[list[Layer], str]:
     """Run one forward pass and return (layers in execution order, "fx" or "hooks")."""
-    module.eval()
     example = torch.randn((batch_size, *input_shape), device=device)
-    try:
-        graph_module = fx.symbolic_trace(module)
-    except Exception:  # untraceable Python control flow: hooks see what actually runs
-        return _extract_with_hooks(module, example), "hooks"
-    recorder = _FxRecorder(graph_module)
-    with torch.no_grad():
-        recorder.run(example)
-    return recorder.layers, "fx"
+    return extract_layers_from_example(module, (example,), {})
+
+
+def extract_layers_from_example(module: nn.Module, args: tuple, kwargs: dict) -> tuple[list[Layer], str]:
+    """Layers of one forward pass on these inputs: torch.fx for positional inputs where the model traces,
+    forward hooks otherwise (keyword inputs, Python control flow, most Hugging Face models)."""
+    module.eval()
+    if not kwargs:
+        try:
+            graph_module = fx.symbolic_trace(module)
+        except Exception:  # untraceable Python control flow: hooks see what actually runs
+            graph_module = None
+        if graph_module is not None:
+            recorder = _FxRecorder(graph_module)
+            with torch.no_grad():
+                recorder.run(*args)
+            return recorder.layers, "fx"
+    return _extract_with_hooks(module, args, kwargs), "hooks"
 
 
 # --- recording ------------------------------------------------------------------------------
@@ -161,7 +189,7 @@ class _Recorder:
         self.layers: list[Layer] = []
 
     def record_module(self, name: str, module: nn.Module, args: tuple, kwargs: dict, output: Any) -> None:
-        op = "linear" if isinstance(module, nn.Linear) else type(module).__name__.lower()
+        op = _module_op(module)
         config = _module_config(module)
         weights = list(module.parameters()) + list(module.buffers())
         self._append(
@@ -175,6 +203,7 @@ class _Recorder:
             params=sum(p.numel() for p in module.parameters()),
             weight_bytes=sum(t.numel() * t.element_size() for t in weights),
             flops=_module_flops(module, args, kwargs, output),
+            weight_dtype=next((t.dtype for t in weights if t.dtype.is_floating_point), None),
         )
 
     def record_function(self, name: str, func: Callable, args: tuple, kwargs: dict, output: Any) -> bool:
@@ -194,17 +223,17 @@ class _Recorder:
             params=sum(t.numel() for t in weights),
             weight_bytes=sum(t.numel() * t.element_size() for t in weights),
             flops=_function_flops(op, args, kwargs, output),
+            weight_dtype=next((t.dtype for t in weights if t.dtype.is_floating_point), None),
         )
         return True
 
-    def _append(self, name, op, config, target, args, kwargs, output, *, params, weight_bytes, flops):
+    def _append(self, name, op, config, target, args, kwargs, output, *, params, weight_bytes, flops, weight_dtype=None):
         inputs = [t for t in _tensors((args, kwargs)) if not isinstance(t, nn.Parameter)]
         outputs = _tensors(output)
         config = dict(config)
         config["input_shapes"] = [list(t.shape) for t in inputs]
         config["output_shape"] = list(outputs[0].shape) if outputs else []
-        if inputs and inputs[0].dtype != torch.float32:
-            config["dtype"] = str(inputs[0].dtype).removeprefix("torch.")
+        config.update(_precision_config(inputs, weight_dtype))
         self.layers.append(
             Layer(
                 index=len(self.layers),
@@ -267,7 +296,7 @@ class _FunctionCatcher(TorchFunctionMode):
         return result
 
 
-def _extract_with_hooks(module: nn.Module, example: torch.Tensor) -> list[Layer]:
+def _extract_with_hooks(module: nn.Module, args: tuple, kwargs: dict) -> list[Layer]:
     recorder = _Recorder()
     catcher = _FunctionCatcher(recorder)
     handles = []
@@ -289,7 +318,7 @@ def _extract_with_hooks(module: nn.Module, example: torch.Tensor) -> list[Layer]
             handles.append(sub.register_forward_hook(make_exit(name), with_kwargs=True))
     try:
         with torch.no_grad(), catcher:
-            module(example)
+            module(*args, **kwargs)
     finally:
         for handle in handles:
             handle.remove()
@@ -358,6 +387,8 @@ def _module_flops(module: nn.Module, args: tuple, kwargs: dict, output: Any) -> 
     if not inputs or not outputs:
         return 0
     x, y = inputs[0], outputs[0]
+    if _is_transposed_linear(module):
+        return (x.numel() // module.weight.shape[0]) * module.weight.numel()
     if isinstance(module, nn.modules.conv._ConvNd):
         kernel = math.prod(module.kernel_size)
         if module.transposed:
@@ -409,9 +440,62 @@ def _function_flops(op: str, args: tuple, kwargs: dict, output: Any) -> int:
     if op == "scaleddotproductattention" and len(inputs) >= 3:
         q, k = inputs[0], inputs[1]
         return 2 * q.numel() * k.shape[-2]
-    if op in ("cat", "stack", "flatten", "reshape", "view", "dropout", "zeroslike", "chunk", "split"):
+    if op in ("addmm", "baddbmm") and len(inputs) >= 3:
+        return outputs[0].numel() * inputs[1].shape[-1]
+    if op in ("cat", "stack", "flatten", "reshape", "view", "dropout", "zeroslike", "chunk", "split", "embedding"):
         return 0
     return outputs[0].numel() if outputs else 0
+
+
+# --- precision, memory layout and the modules of model zoos ----------------------------------------
+
+# Leaf modules of model zoos whose class names differ but whose work is a standard op: one op name
+# each, so their rows and a sweep of that op teach one layer model (LlamaRMSNorm -> rmsnorm).
+MODULE_OP_SUFFIXES = (("rmsnorm", "rmsnorm"), ("layernorm", "layernorm"))
+MODULE_OP_WORDS = (("gelu", "gelu"), ("silu", "silu"), ("swish", "silu"))
+
+
+def _module_op(module: nn.Module) -> str:
+    if isinstance(module, nn.Linear) or _is_transposed_linear(module):
+        return "linear"
+    name = type(module).__name__.lower()
+    if type(module).__module__.startswith(("torch.nn", "torch.ao.nn")):
+        return name
+    for suffix, op in MODULE_OP_SUFFIXES:
+        if name.endswith(suffix):
+            return op
+    for word, op in MODULE_OP_WORDS:
+        if word in name and name.endswith(("activation", word)):
+            return op
+    return name
+
+
+def _is_transposed_linear(module: nn.Module) -> bool:
+    """transformers' Conv1D (GPT-2): a linear layer whose weight is stored (in, out), computed with addmm."""
+    return type(module).__name__ == "Conv1D" and type(module).__module__.startswith("transformers")
+
+
+def _is_channels_last(tensor: torch.Tensor) -> bool:
+    return (
+        tensor.dim() == 4
+        and not tensor.is_contiguous()
+        and tensor.is_contiguous(memory_format=torch.channels_last)
+        and tensor.shape[1] > 1
+    )
+
+
+def _precision_config(inputs: list[torch.Tensor], weight_dtype: torch.dtype | None) -> dict:
+    """The dtype a layer computes in (its first float input's, else its weights', else its first input's),
+    where it is not float32, and a channels-last layout: both change the work, so both enter the config
+    (and with it the config_id). An embedding's integer indices do not make it an integer layer."""
+    floats = [t.dtype for t in inputs if t.dtype.is_floating_point]
+    dtype = floats[0] if floats else weight_dtype or (inputs[0].dtype if inputs else torch.float32)
+    config: dict = {}
+    if dtype != torch.float32:
+        config["dtype"] = str(dtype).removeprefix("torch.")
+    if inputs and _is_channels_last(inputs[0]):
+        config["memory_format"] = "channels_last"
+    return config
 
 
 # --- small helpers --------------------------------------------------------------------------
@@ -436,7 +520,7 @@ def _tensors(value: Any) -> list[torch.Tensor]:
 
 def _specs(value: Any) -> Any:
     if isinstance(value, torch.Tensor):
-        return TensorSpec(tuple(value.shape), value.dtype, isinstance(value, nn.Parameter))
+        return TensorSpec(tuple(value.shape), value.dtype, isinstance(value, nn.Parameter), _is_channels_last(value))
     if isinstance(value, tuple):
         return tuple(_specs(v) for v in value)
     if isinstance(value, list):

@@ -1,9 +1,11 @@
 """Turn a MODEL argument into a module and its input shape.
 
-Four spellings are accepted: a sample model name (`resnet18`), a
+These spellings are accepted: a sample model name (`resnet18`), a
 NAS-Bench-201 cell (`nb201:|nor_conv_3x3~0|+|...|`), a factory in a file
-(`path/to/file.py:factory`), or a layer sweep (`sweep:linear`, see
-sample_models/sweep.py), which is measured layer by layer and has no network.
+(`path/to/file.py:factory`), a model of an installed zoo (`torchvision:NAME`,
+`timm:NAME`, `hf:NAME_OR_DIR`, see sources.py), or a layer sweep
+(`sweep:linear`, see sample_models/sweep.py), which is measured layer by layer
+and has no network. From Python, an nn.Module with its example inputs.
 """
 
 from __future__ import annotations
@@ -14,9 +16,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from typing import Any
+
 import torch.nn as nn
 
 from hwprof.errors import HwprofError, option
+from hwprof.models.inputs import DEFAULT_SEQ_LEN, ModelInputs, from_examples, parse_input
 
 NB201_PREFIX = "nb201:"
 SWEEP_PREFIX = "sweep:"
@@ -29,6 +34,28 @@ class ModelSpec:
     input_shape: tuple[int, ...]  # one sample, without the batch dimension
     family: str  # for leave-one-family-out validation
     sweep: tuple | None = None  # for a layer sweep: its SweepLayers, each run alone; there is no network
+    inputs: ModelInputs | None = None  # None: one float tensor of input_shape
+    vocab_size: int | None = None  # text models: token ids are drawn below it
+
+    @property
+    def model_inputs(self) -> ModelInputs:
+        return self.inputs if self.inputs is not None else ModelInputs.from_shape(self.input_shape)
+
+    def with_inputs(self, inputs: Any) -> ModelSpec:
+        """This model fed other inputs: `NAME:DTYPE[SHAPE]` strings (the CLI's --input) or example tensors."""
+        if inputs is None:
+            return self
+        if isinstance(inputs, str) or (
+            isinstance(inputs, (tuple, list)) and inputs and all(isinstance(i, str) for i in inputs)
+        ):
+            texts = [inputs] if isinstance(inputs, str) else list(inputs)
+            seq_len = (self.inputs.default_seq_len if self.inputs else None) or DEFAULT_SEQ_LEN
+            described = ModelInputs(tuple(parse_input(t, self.vocab_size) for t in texts), seq_len)
+        elif isinstance(inputs, ModelInputs):
+            described = inputs
+        else:
+            described = from_examples(inputs)
+        return ModelSpec(self.name, self.module, described.first_shape, self.family, None, described, self.vocab_size)
 
 
 def parse_shape(text: str) -> tuple[int, ...]:
@@ -72,6 +99,10 @@ def family_of(model_name: str) -> str:
         return SWEEP_FAMILY
     if model_name in MODELS:
         return MODELS[model_name].family
+    from hwprof.models.sources import family_of_source_model, source_of
+
+    if source_of(model_name) is not None:
+        return family_of_source_model(model_name)
     if ".py:" in model_name:
         return model_name.rsplit(":", 1)[1]
     return model_name.rstrip("0123456789_")
@@ -85,7 +116,39 @@ def builds_on_meta(text: str) -> bool:
     return text in MODELS or text.startswith(NB201_PREFIX)
 
 
-def resolve_model(text: str, input_shape: tuple[int, ...] | None = None) -> ModelSpec:
+def resolve_model(
+    text: str | nn.Module | ModelSpec,
+    input_shape: tuple[int, ...] | None = None,
+    *,
+    inputs: Any = None,
+    hf_config: dict | None = None,
+) -> ModelSpec:
+    """A MODEL argument (or an nn.Module, or a ModelSpec) -> its ModelSpec; `inputs` replaces its default inputs."""
+    if isinstance(text, ModelSpec):
+        return text.with_inputs(inputs)
+    if isinstance(text, nn.Module):
+        return spec_from_module(text, input_shape, inputs)
+    if not isinstance(text, str):
+        raise HwprofError(f"a model is a name, a spec string or a torch.nn.Module, not a {type(text).__name__}")
+    return _resolve_text(text, input_shape, hf_config).with_inputs(inputs)
+
+
+def spec_from_module(module: nn.Module, input_shape: tuple[int, ...] | None = None, inputs: Any = None) -> ModelSpec:
+    """An nn.Module from Python: its inputs are example tensors, an input shape, or an `input_shape` attribute."""
+    name = type(module).__name__
+    if inputs is not None:
+        return ModelSpec(name, module, (), name).with_inputs(inputs)
+    shape = input_shape or getattr(module, "input_shape", None)
+    if shape is None:
+        raise HwprofError(
+            f"the {name} module needs its inputs: pass {option('inputs')} (example tensors, batch first) or "
+            f"{option('input_shape')} (one sample, e.g. (3, 224, 224))"
+        )
+    return ModelSpec(name, module, tuple(int(d) for d in shape), name)
+
+
+def _resolve_text(text: str, input_shape: tuple[int, ...] | None, hf_config: dict | None) -> ModelSpec:
+    from hwprof.models.sources import build, source_of
     from hwprof.sample_models import MODELS
 
     if text.startswith(NB201_PREFIX):
@@ -110,9 +173,15 @@ def resolve_model(text: str, input_shape: tuple[int, ...] | None = None) -> Mode
         return ModelSpec(text, entry.factory(), input_shape or tuple(entry.input_shape), entry.family)
     if ":" in text and text.rsplit(":", 1)[0].endswith(".py"):
         return _from_file(text, input_shape)
+    if source_of(text) is not None:
+        built = build(text, hf_config)
+        spec = ModelSpec(
+            built.name, built.module, built.inputs.first_shape, built.family, None, built.inputs, built.vocab_size
+        )
+        return spec if input_shape is None else spec.with_inputs(ModelInputs.from_shape(input_shape))
     raise HwprofError(
-        f"unknown model {text!r}: run `hwprof models` for the names, or write nb201:<arch>, sweep:<op> or "
-        "path/to/file.py:factory"
+        f"unknown model {text!r}: run `hwprof models` for the names, or write nb201:<arch>, sweep:<op>, "
+        "path/to/file.py:factory, torchvision:NAME, timm:NAME or hf:NAME"
     )
 
 
@@ -144,8 +213,11 @@ def _from_file(text: str, input_shape: tuple[int, ...] | None) -> ModelSpec:
         module = factory()
     except Exception as error:
         raise HwprofError(f"{text} raised {type(error).__name__}: {error}") from None
+    if isinstance(module, tuple) and len(module) == 2 and isinstance(module[0], nn.Module):
+        module, examples = module  # (module, example_inputs)
+        return ModelSpec(text, module, (), factory_name).with_inputs(examples)
     if not isinstance(module, nn.Module):
-        raise HwprofError(f"{text} returned {type(module).__name__}, not a torch.nn.Module")
+        raise HwprofError(f"{text} returned {type(module).__name__}, not a torch.nn.Module or (module, example_inputs)")
     shape = input_shape or getattr(module, "input_shape", None) or getattr(factory, "input_shape", None)
     if shape is None:
         raise HwprofError(

@@ -1,0 +1,228 @@
+"""What a network is fed: one or more tensors, positional or by keyword, float or integer.
+
+A model's inputs are described per sample (without the batch dimension) so the
+same description serves every batch size; a dimension written `seq` is the
+sequence length, a second sweep dimension beside the batch (`--seq-len`).
+Integer inputs are drawn within a stated range, so token ids stay inside the
+vocabulary and attention masks are ones.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from hwprof.errors import HwprofError, option
+
+SEQ = "seq"  # a dimension that is the sequence length
+DEFAULT_SEQ_LEN = 128
+DTYPES = {
+    "float32": torch.float32,
+    "float16": torch.float16,
+    "bfloat16": torch.bfloat16,
+    "float64": torch.float64,
+    "int64": torch.int64,
+    "int32": torch.int32,
+    "bool": torch.bool,
+}
+COMPUTE_DTYPES = ("float32", "float16", "bfloat16")  # what --dtype accepts: weights and float inputs
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    """One input tensor of one sample: its keyword (None: positional), dtype, shape and value range."""
+
+    name: str | None
+    dtype: torch.dtype
+    shape: tuple[int | str, ...]  # without the batch; SEQ where the sequence length goes
+    low: int = 0  # integer inputs are drawn from [low, high)
+    high: int | None = None  # None: ones (an attention mask)
+
+    def shape_at(self, batch_size: int, seq_len: int | None) -> tuple[int, ...]:
+        return (batch_size, *(_dimension(d, seq_len) for d in self.shape))
+
+    def make(
+        self,
+        batch_size: int,
+        seq_len: int | None,
+        device: torch.device | str = "cpu",
+        float_dtype: torch.dtype | None = None,
+        channels_last: bool = False,
+    ) -> torch.Tensor:
+        shape = self.shape_at(batch_size, seq_len)
+        if self.dtype.is_floating_point:
+            tensor = torch.randn(shape, dtype=float_dtype or self.dtype, device=device)
+            if channels_last and tensor.dim() == 4:
+                tensor = tensor.contiguous(memory_format=torch.channels_last)
+            return tensor
+        if self.dtype == torch.bool or self.high is None:
+            return torch.ones(shape, dtype=self.dtype, device=device)
+        return torch.randint(self.low, self.high, shape, dtype=self.dtype, device=device)
+
+    def describe(
+        self, batch_size: int | None = None, seq_len: int | None = None, float_dtype: torch.dtype | None = None
+    ) -> str:
+        dims = self.shape if batch_size is None else self.shape_at(batch_size, seq_len)
+        dtype = float_dtype if float_dtype is not None and self.dtype.is_floating_point else self.dtype
+        return f"{self.name or 'input'}:{str(dtype).removeprefix('torch.')}[{','.join(map(str, dims))}]"
+
+
+@dataclass(frozen=True)
+class ModelInputs:
+    """Every input of a model, in call order: positional ones first, then keywords."""
+
+    specs: tuple[InputSpec, ...]
+    default_seq_len: int | None = None  # used where a SEQ dimension is not given a length
+
+    @classmethod
+    def from_shape(cls, shape: Sequence[int]) -> ModelInputs:
+        """The classic single float tensor, e.g. (3, 224, 224)."""
+        return cls((InputSpec(None, torch.float32, tuple(int(d) for d in shape)),))
+
+    @property
+    def has_seq(self) -> bool:
+        return any(SEQ in spec.shape for spec in self.specs)
+
+    @property
+    def first_shape(self) -> tuple[int, ...]:
+        """The first input's per-sample shape at the default sequence length (what `input_shape` used to be)."""
+        return self.specs[0].shape_at(1, self.default_seq_len or DEFAULT_SEQ_LEN)[1:]
+
+    def seq_lens(self, requested: Sequence[int] | None) -> list[int | None]:
+        """The sequence lengths to sweep: those requested where the model has a SEQ dimension, else [None]."""
+        if not self.has_seq:
+            return [None]
+        return list(requested) if requested else [self.default_seq_len or DEFAULT_SEQ_LEN]
+
+    def make(
+        self,
+        batch_size: int,
+        seq_len: int | None = None,
+        device: torch.device | str = "cpu",
+        float_dtype: torch.dtype | None = None,
+        channels_last: bool = False,
+    ) -> tuple[tuple, dict]:
+        """Fresh (args, kwargs) for one call at this batch size and sequence length."""
+        seq_len = seq_len or self.default_seq_len or DEFAULT_SEQ_LEN
+        args, kwargs = [], {}
+        for spec in self.specs:
+            tensor = spec.make(batch_size, seq_len, device, float_dtype, channels_last)
+            if spec.name is None:
+                args.append(tensor)
+            else:
+                kwargs[spec.name] = tensor
+        return tuple(args), kwargs
+
+    def describe(
+        self, batch_size: int | None = None, seq_len: int | None = None, float_dtype: torch.dtype | None = None
+    ) -> str:
+        seq_len = seq_len or self.default_seq_len or DEFAULT_SEQ_LEN
+        return ", ".join(spec.describe(batch_size, seq_len, float_dtype) for spec in self.specs)
+
+    def shapes(self, batch_size: int, seq_len: int | None = None) -> list[list[int]]:
+        seq_len = seq_len or self.default_seq_len or DEFAULT_SEQ_LEN
+        return [list(spec.shape_at(batch_size, seq_len)) for spec in self.specs]
+
+
+def _dimension(value: int | str, seq_len: int | None) -> int:
+    if value == SEQ:
+        return int(seq_len or DEFAULT_SEQ_LEN)
+    return int(value)
+
+
+INPUT_PATTERN = re.compile(r"^(?:(?P<name>[A-Za-z_][A-Za-z0-9_]*):)?(?P<dtype>[a-z0-9]+)\[(?P<shape>[^\]]*)\]$")
+
+
+def parse_input(text: str, vocab_size: int | None = None) -> InputSpec:
+    """'input_ids:int64[128]', 'attention_mask:int64[seq]' or 'float32[3,224,224]' (positional) -> InputSpec.
+
+    Integer inputs named like a mask are ones; other integer inputs are token ids, drawn below the
+    model's vocabulary size where it has one, else 0 or 1."""
+    match = INPUT_PATTERN.match(text.strip().replace(" ", ""))
+    if match is None:
+        raise HwprofError(
+            f"bad input {text!r}: write NAME:DTYPE[SHAPE] without the batch, e.g. input_ids:int64[128] "
+            "or pixel_values:float32[3,224,224] (seq stands for the sequence length)"
+        )
+    dtype_text = match.group("dtype")
+    if dtype_text not in DTYPES:
+        raise HwprofError(f"bad input {text!r}: dtype {dtype_text!r} is not one of {', '.join(DTYPES)}")
+    dims: list[int | str] = []
+    for part in filter(None, match.group("shape").replace("x", ",").split(",")):
+        if part == SEQ:
+            dims.append(SEQ)
+        elif part.isdigit() and int(part) > 0:
+            dims.append(int(part))
+        else:
+            raise HwprofError(f"bad input {text!r}: each dimension is a positive integer or seq, not {part!r}")
+    name = match.group("name")
+    dtype = DTYPES[dtype_text]
+    high = None
+    if not dtype.is_floating_point and dtype != torch.bool and "mask" not in (name or ""):
+        high = vocab_size or 2
+    return InputSpec(name, dtype, tuple(dims), 0, high)
+
+
+def from_examples(examples: Any) -> ModelInputs:
+    """Example inputs (a tensor, a tuple of tensors, a dict of keyword tensors, or (tuple, dict)) whose first
+    dimension is the batch -> their description. Integer values are later drawn within the examples' range."""
+    if isinstance(examples, torch.Tensor):
+        positional, keywords = (examples,), {}
+    elif isinstance(examples, dict):
+        positional, keywords = (), examples
+    elif (
+        isinstance(examples, (tuple, list))
+        and len(examples) == 2
+        and isinstance(examples[0], (tuple, list))
+        and isinstance(examples[1], dict)
+    ):
+        positional, keywords = tuple(examples[0]), examples[1]
+    elif isinstance(examples, (tuple, list)):
+        positional, keywords = tuple(examples), {}
+    else:
+        raise HwprofError(
+            f"example inputs are a {type(examples).__name__}: give a tensor, a tuple of tensors, a dict of keyword "
+            "tensors, or (tuple, dict)"
+        )
+    specs = []
+    for name, tensor in [*((None, t) for t in positional), *keywords.items()]:
+        if not isinstance(tensor, torch.Tensor) or tensor.dim() == 0:
+            where = f"input {name}" if name else "a positional input"
+            raise HwprofError(
+                f"{where} is a {type(tensor).__name__}: example inputs are tensors whose first dimension is the batch"
+            )
+        low, high = 0, None
+        if not tensor.dtype.is_floating_point and tensor.dtype != torch.bool and tensor.numel():
+            low, high = int(tensor.min()), int(tensor.max()) + 1
+            if low == 1 and high == 2:
+                low, high = 0, None  # all ones: a mask
+        specs.append(InputSpec(name, tensor.dtype, tuple(tensor.shape[1:]), low, high))
+    if not specs:
+        raise HwprofError("no example input given: a model needs at least one input tensor")
+    return ModelInputs(tuple(specs))
+
+
+def parse_dtype(text: str) -> str:
+    if text not in COMPUTE_DTYPES:
+        raise HwprofError(f"{option('dtype', text)}: choose from {', '.join(COMPUTE_DTYPES)}")
+    return text
+
+
+def parse_seq_lens(values: Sequence[int | str] | int | str | None) -> tuple[int, ...]:
+    """Sequence lengths from ints or comma-separated text ('128,512'); empty when none is given."""
+    if values is None:
+        return ()
+    lengths: list[int] = []
+    for value in [values] if isinstance(values, (int, str)) else values:
+        for part in str(value).split(","):
+            part = part.strip()
+            if not part:
+                continue
+            if not part.isdigit() or int(part) < 1:
+                raise HwprofError(f"bad sequence length {part!r} in {option('seq_lens')}: give positive integers")
+            lengths.append(int(part))
+    return tuple(dict.fromkeys(lengths))

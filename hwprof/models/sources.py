@@ -1,0 +1,270 @@
+"""Model zoos as MODEL sources: torchvision:NAME, timm:NAME and hf:NAME_OR_DIR.
+
+Each source is an optional extra (`pip install -e '.[zoo]'`), found when its
+package is installed. Weights are random and nothing is downloaded: torchvision
+and timm build their architectures without weights, Hugging Face models are
+built from a config (a local directory, the local cache, or an architecture's
+default config such as `hf:bert`, with `key=value` overrides).
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib.util
+import json
+import os
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+import torch.nn as nn
+
+from hwprof.errors import HwprofError, option
+from hwprof.models.inputs import SEQ, InputSpec, ModelInputs
+
+ZOO_INSTALL = "pip install -e '.[zoo]'"
+IMAGENET = (3, 224, 224)
+
+
+@dataclass(frozen=True)
+class Built:
+    """A source model, ready to run: its module, default inputs, family and vocabulary size."""
+
+    name: str  # the canonical spec string, which rebuilds the same model
+    module: nn.Module
+    inputs: ModelInputs
+    family: str
+    vocab_size: int | None = None
+
+
+@dataclass(frozen=True)
+class Source:
+    prefix: str  # "torchvision"
+    package: str  # the module to import
+    pip_name: str
+    names: Callable[[], list[str]]
+    build: Callable[[str, dict], Built]
+    about: str
+
+    @property
+    def installed(self) -> bool:
+        return importlib.util.find_spec(self.package) is not None
+
+    def require(self, text: str) -> None:
+        if not self.installed:
+            raise HwprofError(
+                f"{text} needs {self.pip_name}, which is not installed: run {ZOO_INSTALL} (or pip install {self.pip_name})"
+            )
+
+
+def _architecture_family(name: str) -> str:
+    """convnext_tiny -> convnext, efficientnet_b0 -> efficientnet, resnet50 -> resnet."""
+    match = re.match(r"[a-z]+", name.lower())
+    return match.group(0) if match else name
+
+
+def unknown_name(text: str, name: str, candidates: list[str], listing: str) -> HwprofError:
+    close = difflib.get_close_matches(name, candidates, n=5, cutoff=0.5)
+    hint = f"closest: {', '.join(close)}" if close else f"run `hwprof models --source {listing}` for the names"
+    return HwprofError(f"unknown model {text!r}: {hint}")
+
+
+# --- torchvision -----------------------------------------------------------------------------
+
+
+def _torchvision_names() -> list[str]:
+    import torchvision.models as models
+
+    return sorted(models.list_models(module=models))
+
+
+def _torchvision_build(name: str, overrides: dict) -> Built:
+    import torchvision.models as models
+
+    names = _torchvision_names()
+    if name not in names:
+        raise unknown_name(f"torchvision:{name}", name, names, "torchvision")
+    _no_overrides("torchvision", overrides)
+    module = models.get_model(name, weights=None)
+    size = IMAGENET
+    try:  # the crop the architecture is trained at (299 for inception_v3), from its weights' metadata
+        crop = models.get_model_weights(name).DEFAULT.transforms().crop_size
+        size = (3, int(crop[0]), int(crop[0]))
+    except Exception:  # no weights entry: the ImageNet default
+        pass
+    return Built(f"torchvision:{name}", module, ModelInputs.from_shape(size), _architecture_family(name))
+
+
+# --- timm ------------------------------------------------------------------------------------
+
+
+def _timm_names() -> list[str]:
+    import timm
+
+    return sorted(timm.list_models())
+
+
+def _timm_build(name: str, overrides: dict) -> Built:
+    import timm
+
+    if not timm.is_model(name):
+        raise unknown_name(f"timm:{name}", name, _timm_names(), "timm")
+    _no_overrides("timm", overrides)
+    module = timm.create_model(name, pretrained=False)
+    size = tuple(int(d) for d in module.pretrained_cfg.get("input_size", IMAGENET))
+    return Built(f"timm:{name}", module, ModelInputs.from_shape(size), _architecture_family(name))
+
+
+def _no_overrides(source: str, overrides: dict) -> None:
+    if overrides:
+        raise HwprofError(f"{option('hf_config')} applies to hf: models only, not to {source}: models")
+
+
+# --- Hugging Face transformers ---------------------------------------------------------------
+
+
+def _hf_names() -> list[str]:
+    from transformers.models.auto.modeling_auto import MODEL_MAPPING_NAMES
+
+    return sorted(MODEL_MAPPING_NAMES)
+
+
+def _hf_config(name: str):
+    """The config of a local directory, a cached hub model, or an architecture's defaults."""
+    from transformers import AutoConfig
+
+    if Path(name).is_dir():
+        if not (Path(name) / "config.json").is_file():
+            raise HwprofError(f"hf:{name} is a folder without config.json; give a model folder or an architecture")
+        try:
+            return AutoConfig.from_pretrained(name, local_files_only=True)
+        except Exception as error:
+            raise HwprofError(f"hf:{name}: its config.json cannot be read ({_first_line(error)})") from None
+    if name in _hf_names():
+        return AutoConfig.for_model(name)
+    try:  # a hub name already in the local cache; nothing is downloaded
+        return AutoConfig.from_pretrained(name, local_files_only=True)
+    except Exception:
+        pass
+    architecture = re.split(r"[-_/.]", name.split("/")[-1].lower())[0]
+    close = difflib.get_close_matches(architecture, _hf_names(), n=3, cutoff=0.6)
+    close += [n for n in difflib.get_close_matches(name, _hf_names(), n=3, cutoff=0.5) if n not in close]
+    hint = f"; the closest architectures, built from their default config: {', '.join('hf:' + n for n in close)}"
+    raise HwprofError(
+        f"unknown model 'hf:{name}': it is neither an architecture, nor a folder with config.json, nor in the "
+        f"local Hugging Face cache (hwprof downloads nothing){hint if close else ''}"
+    )
+
+
+def _hf_build(name: str, overrides: dict) -> Built:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")  # random weights from a config: never the network
+    from transformers import AutoModel
+
+    config = _hf_config(name)
+    for key, value in overrides.items():
+        if not hasattr(config, key):
+            raise HwprofError(
+                f"{option('hf_config', f'{key}={value}')}: the {config.model_type} config has no setting {key!r}"
+            )
+        setattr(config, key, value)
+    config.use_cache = False  # one forward pass, no key-value cache carried between calls
+    try:
+        module = AutoModel.from_config(config)
+    except Exception as error:
+        raise HwprofError(f"hf:{name} cannot be built from its config: {_first_line(error)}") from None
+    inputs, vocab = _hf_inputs(module, config, name)
+    text = f"hf:{name}" + (":" + ",".join(f"{k}={v}" for k, v in sorted(overrides.items())) if overrides else "")
+    return Built(text, module, inputs, config.model_type, vocab)
+
+
+def _hf_inputs(module: nn.Module, config, name: str) -> tuple[ModelInputs, int | None]:
+    main = getattr(module, "main_input_name", "input_ids")
+    if main == "input_ids":
+        vocab = int(config.vocab_size)
+        limit = getattr(config, "max_position_embeddings", None)
+        specs = (
+            InputSpec("input_ids", torch.int64, (SEQ,), 0, vocab),
+            InputSpec("attention_mask", torch.int64, (SEQ,)),
+        )
+        return ModelInputs(specs, min(128, int(limit)) if limit else 128), vocab
+    if main == "pixel_values":
+        size = getattr(config, "image_size", 224)
+        size = size if isinstance(size, int) else int(size[0])
+        channels = int(getattr(config, "num_channels", 3))
+        return ModelInputs((InputSpec("pixel_values", torch.float32, (channels, size, size)),)), None
+    raise HwprofError(
+        f"hf:{name} takes {main}, for which hwprof has no default input: describe its inputs with "
+        f"{option('inputs')}, e.g. {main}:float32[16000]"
+    )
+
+
+def parse_overrides(text: str | None) -> dict:
+    """'num_hidden_layers=4,hidden_size=256' -> {'num_hidden_layers': 4, 'hidden_size': 256}."""
+    overrides = {}
+    for part in filter(None, (text or "").split(",")):
+        key, sep, value = part.partition("=")
+        if not sep or not key.strip():
+            raise HwprofError(
+                f"bad {option('hf_config', text)}: write key=value pairs separated by commas, e.g. num_hidden_layers=4"
+            )
+        try:
+            overrides[key.strip()] = json.loads(value.strip())
+        except json.JSONDecodeError:
+            overrides[key.strip()] = value.strip()
+    return overrides
+
+
+def _first_line(error: Exception) -> str:
+    return (str(error).strip().splitlines() or [type(error).__name__])[0]
+
+
+SOURCES: dict[str, Source] = {
+    "torchvision": Source(
+        "torchvision",
+        "torchvision",
+        "torchvision",
+        _torchvision_names,
+        _torchvision_build,
+        "every classification model of torchvision.models",
+    ),
+    "timm": Source("timm", "timm", "timm", _timm_names, _timm_build, "timm.create_model(NAME, pretrained=False)"),
+    "hf": Source(
+        "hf",
+        "transformers",
+        "transformers",
+        _hf_names,
+        _hf_build,
+        "Hugging Face transformers from a config: an architecture (hf:bert), a folder with config.json or the cache",
+    ),
+}
+
+
+def source_of(text: str) -> Source | None:
+    prefix, sep, _ = text.partition(":")
+    return SOURCES.get(prefix) if sep else None
+
+
+def build(text: str, overrides: dict | None = None) -> Built:
+    """torchvision:NAME, timm:NAME or hf:NAME_OR_DIR[:key=value,...] -> the model, with random weights."""
+    source = source_of(text)
+    source.require(text)
+    name = text.partition(":")[2]
+    overrides = dict(overrides or {})
+    if source.prefix == "hf" and ":" in name and "=" in name.rsplit(":", 1)[1]:
+        name, inline = name.rsplit(":", 1)
+        overrides = {**parse_overrides(inline), **overrides}
+    if not name:
+        raise HwprofError(f"{text!r} names no model: write {source.prefix}:NAME, e.g. `hwprof models --source {source.prefix}`")
+    return source.build(name, overrides)
+
+
+def family_of_source_model(text: str) -> str:
+    """The family of a source model from its name alone: its architecture (hf: its model type where it is
+    an architecture name, else the name's leading word)."""
+    name = text.partition(":")[2]
+    if text.startswith("hf:"):
+        name = name.split(":", 1)[0] if not Path(name).is_dir() else Path(name).name
+        return name.split("/")[-1].split("-")[0].lower()
+    return _architecture_family(name)
