@@ -13,6 +13,8 @@ from hwprof.measuring.allocator import DEFAULT_POLICY, POLICIES
 from hwprof.measuring.processes import DEFAULT_PROCESSES, work_folder
 from hwprof.measuring.runner import Method
 from hwprof.schema import CONTENDED_SHARE
+from hwprof.models.inputs import COMPUTE_DTYPES
+from hwprof.models.sources import ZOO_INSTALL
 
 TOP_LAYERS = 10
 
@@ -66,6 +68,38 @@ TOP_LAYERS = 10
 )
 @click.option("--trace", is_flag=True, help="Also write every power sample to OUT's stem + .trace.parquet.")
 @click.option("--input-shape", default=None, help="Input shape without the batch, e.g. 3,224,224.")
+@click.option(
+    "--input",
+    "inputs",
+    multiple=True,
+    help="An input as NAME:DTYPE[SHAPE] without the batch (repeatable), e.g. --input input_ids:int64[128] "
+    "--input attention_mask:int64[128]; seq in SHAPE is the sequence length. Replaces the model's own inputs.",
+)
+@click.option(
+    "--seq-len",
+    "seq_lens",
+    default=None,
+    help="Comma-separated sequence lengths, each measured, for models with a sequence dimension, e.g. 128,512.",
+)
+@click.option(
+    "--dtype",
+    type=click.Choice(COMPUTE_DTYPES),
+    default="float32",
+    show_default=True,
+    help="Float dtype of the weights and float inputs.",
+)
+@click.option("--channels-last", is_flag=True, help="Lay 4-D weights and inputs out NHWC (channels last).")
+@click.option(
+    "--compile",
+    "compile_network",
+    is_flag=True,
+    help="Run whole networks through torch.compile (layers stay eager; the compiled column says which rows).",
+)
+@click.option(
+    "--hf-config",
+    default=None,
+    help="Overrides of hf: models' configs, e.g. num_hidden_layers=4,hidden_size=256.",
+)
 @click.option("--no-layers", is_flag=True, help="Measure whole networks only.")
 @click.option("--resume", is_flag=True, help="Carry on from the rows already in OUT.")
 @click.option("--seed", type=int, default=None, help="Seed of the randomised measurement order.")
@@ -109,6 +143,12 @@ def measure(
     tegrastats,
     trace,
     input_shape,
+    inputs,
+    seq_lens,
+    dtype,
+    channels_last,
+    compile_network,
+    hf_config,
     no_layers,
     resume,
     seed,
@@ -121,12 +161,15 @@ def measure(
     """Measure the latency (and power, where a sensor is available) of MODELS.
 
     MODEL is a name from `hwprof models`, nb201:<arch> in NAS-Bench-201
-    notation, path/to/file.py:factory returning a torch.nn.Module, or a
-    layer sweep sweep:OP[:COUNT[:SEED]] (layers only; OP as `hwprof models`
-    lists them).
+    notation, path/to/file.py:factory returning a torch.nn.Module (or
+    (module, example_inputs)), a zoo model torchvision:NAME, timm:NAME or
+    hf:NAME_OR_DIR (random weights, nothing downloaded), or a layer sweep
+    sweep:OP[:COUNT[:SEED]] (layers only; OP as `hwprof models` lists them).
     """
     from hwprof.measuring.session import MeasureOptions
     from hwprof.measuring.session import measure as run_measure
+    from hwprof.models.inputs import parse_seq_lens
+    from hwprof.models.sources import parse_overrides
     from hwprof.models.spec import parse_batch_sizes, parse_shape
 
     trace_path = _trace_path(out) if trace else None
@@ -140,6 +183,12 @@ def measure(
         tegrastats=tegrastats,
         layers=not no_layers,
         input_shape=parse_shape(input_shape) if input_shape else None,
+        inputs=list(inputs) or None,
+        seq_lens=parse_seq_lens(seq_lens),
+        dtype=dtype,
+        channels_last=channels_last,
+        compile=compile_network,
+        hf_config=parse_overrides(hf_config) or None,
         seed=seed,
         allocator=allocator,
         trace=trace_path,
@@ -166,10 +215,20 @@ def measure(
 
 
 @click.command()
+@click.option(
+    "--source",
+    default=None,
+    help="List what one model source offers: builtin, torchvision, timm or hf (installed ones only).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def models(as_json):
-    """List the sample models and their default input shapes."""
+def models(source, as_json):
+    """List the sample models and their default input shapes, and the model sources installed."""
+    from hwprof.models.sources import SOURCES
     from hwprof.sample_models import MODELS
+
+    if source is not None and source != "builtin":
+        _list_source(source, as_json)
+        return
 
     entries = [
         {"name": name, "input_shape": list(entry.input_shape), "family": entry.family, "description": entry.description}
@@ -190,6 +249,31 @@ def models(as_json):
 
     console.print("Also: nb201:<arch> (NAS-Bench-201 cell, input 3x32x32) and path/to/file.py:factory.")
     console.print(f"Layer sweeps (layers only, no network): sweep:OP[:COUNT[:SEED]] for OP in {', '.join(SAMPLERS)}.")
+    if source == "builtin":
+        return
+    for entry in SOURCES.values():
+        state = (
+            f"installed; `hwprof models --source {entry.prefix}` lists them"
+            if entry.installed
+            else f"not installed: {ZOO_INSTALL}"
+        )
+        console.print(f"{entry.prefix}:NAME - {entry.about} ({state})")
+
+
+def _list_source(prefix: str, as_json: bool) -> None:
+    from hwprof.errors import HwprofError
+    from hwprof.models.sources import SOURCES
+
+    if prefix not in SOURCES:
+        raise HwprofError(f"unknown model source {prefix!r}: choose from builtin, {', '.join(SOURCES)}")
+    entry = SOURCES[prefix]
+    entry.require(f"--source {prefix}")
+    names = entry.names()
+    if as_json:
+        click.echo(json.dumps([f"{prefix}:{name}" for name in names], indent=2))
+        return
+    click.echo(f"{len(names)} models from {prefix} ({entry.about}):")
+    click.echo(", ".join(names))
 
 
 def _trace_path(out: str) -> str:
@@ -213,12 +297,16 @@ def _measured(value) -> float | None:
 def summarize_frame(frame) -> dict:
     """Networks against the sum of their layers, and the slowest layers, per (model, batch size)."""
     networks = []
-    for (model, batch_size), group in frame.groupby(["model", "batch_size"], sort=True):
+    seq_lens = frame["seq_len"] if "seq_len" in frame else None
+    keys = ["model", "batch_size"] + (["seq_len"] if seq_lens is not None and seq_lens.notna().any() else [])
+    for key, group in frame.groupby(keys, sort=True, dropna=False):
+        model, batch_size = key[0], key[1]
         layer_rows = group[group["kind"] == "layer"]
         network = group[group["kind"] == "network"]
         entry = {
             "model": model,
             "batch_size": int(batch_size),
+            "seq_len": int(key[2]) if len(key) > 2 and _measured(key[2]) is not None else None,
             "layers": int(len(layer_rows)),
             "sum_of_layers_ms": float(layer_rows["latency_ms"].sum()) if len(layer_rows) else None,
             "unstable_rows": int((~group["stable"].astype(bool)).sum()),
@@ -231,6 +319,8 @@ def summarize_frame(frame) -> dict:
                 latency_ms=float(row["latency_ms"]),
                 latency_ms_ci_low=float(row["latency_ms_ci_low"]),
                 latency_ms_ci_high=float(row["latency_ms_ci_high"]),
+                latency_ms_p90=_measured(row.get("latency_ms_p90")),
+                latency_ms_p99=_measured(row.get("latency_ms_p99")),
                 **{column: _measured(row.get(column)) for column in POWER_SUMMARY},
                 power_source=row.get("power_source") if isinstance(row.get("power_source"), str) else None,
                 power_flags=row.get("power_flags") if isinstance(row.get("power_flags"), str) else "",
@@ -274,6 +364,7 @@ def print_summary(summary: dict, out: str) -> None:
         "batch",
         "network ms",
         "95% CI ms",
+        "p90 / p99 ms",
         "sum of layers ms",
         "network / sum",
         "unstable rows",
@@ -287,11 +378,13 @@ def print_summary(summary: dict, out: str) -> None:
         network_ms = entry.get("latency_ms")
         layers_ms = entry["sum_of_layers_ms"]
         ratio = f"{network_ms / layers_ms:.2f}" if network_ms and layers_ms else "-"
+        tail = (entry.get("latency_ms_p90"), entry.get("latency_ms_p99"))
         cells = [
-            entry["model"],
+            entry["model"] + (f" seq {entry['seq_len']}" if entry.get("seq_len") else ""),
             str(entry["batch_size"]),
             f"{network_ms:.3f}" if network_ms else "-",
             f"{entry['latency_ms_ci_low']:.3f}-{entry['latency_ms_ci_high']:.3f}" if network_ms else "-",
+            f"{tail[0]:.3f} / {tail[1]:.3f}" if None not in tail else "-",
             f"{layers_ms:.3f}" if layers_ms else "-",
             ratio,
             str(entry["unstable_rows"]),

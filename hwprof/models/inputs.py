@@ -121,6 +121,9 @@ class ModelInputs:
         self, batch_size: int | None = None, seq_len: int | None = None, float_dtype: torch.dtype | None = None
     ) -> str:
         seq_len = seq_len or self.default_seq_len or DEFAULT_SEQ_LEN
+        only = self.specs[0]
+        if len(self.specs) == 1 and only.name is None and only.dtype == torch.float32 and batch_size is not None:
+            return str(only.shape_at(batch_size, seq_len))  # the classic single tensor: its shape says it all
         return ", ".join(spec.describe(batch_size, seq_len, float_dtype) for spec in self.specs)
 
     def shapes(self, batch_size: int, seq_len: int | None = None) -> list[list[int]]:
