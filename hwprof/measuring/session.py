@@ -28,8 +28,8 @@ from hwprof.errors import HwprofError, option
 from hwprof.measuring.allocator import DEFAULT_POLICY, pin_allocator
 from hwprof.measuring.allocator import POLICIES as ALLOCATOR_POLICIES
 from hwprof.measuring.processes import DEFAULT_PROCESSES
-from hwprof.measuring.runner import Item, Method, Result, Runner
 from hwprof.measuring.execution import Execution
+from hwprof.measuring.runner import Item, Method, Result, Runner
 from hwprof.models.layers import Layer, extract_layers, run_and_extract
 from hwprof.models.spec import ModelSpec, parse_batch_sizes, resolve_model
 from hwprof.progress import Progress
@@ -167,9 +167,7 @@ def measure(
             )
         torch.set_num_threads(options.threads)
     execution.check_device(torch_device)
-    specs = [
-        resolve_model(m, options.input_shape, inputs=options.inputs, hf_config=options.hf_config) for m in models
-    ]
+    specs = [resolve_model(m, options.input_shape, inputs=options.inputs, hf_config=options.hf_config) for m in models]
     names = [spec.name for spec in specs]
     twice = sorted({name for name in names if names.count(name) > 1})
     if twice:

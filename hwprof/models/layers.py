@@ -227,7 +227,9 @@ class _Recorder:
         )
         return True
 
-    def _append(self, name, op, config, target, args, kwargs, output, *, params, weight_bytes, flops, weight_dtype=None):
+    def _append(
+        self, name, op, config, target, args, kwargs, output, *, params, weight_bytes, flops, weight_dtype=None
+    ):
         inputs = [t for t in _tensors((args, kwargs)) if not isinstance(t, nn.Parameter)]
         outputs = _tensors(output)
         config = dict(config)

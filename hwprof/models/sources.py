@@ -256,7 +256,9 @@ def build(text: str, overrides: dict | None = None) -> Built:
         name, inline = name.rsplit(":", 1)
         overrides = {**parse_overrides(inline), **overrides}
     if not name:
-        raise HwprofError(f"{text!r} names no model: write {source.prefix}:NAME, e.g. `hwprof models --source {source.prefix}`")
+        raise HwprofError(
+            f"{text!r} names no model: write {source.prefix}:NAME, e.g. `hwprof models --source {source.prefix}`"
+        )
     return source.build(name, overrides)
 
 

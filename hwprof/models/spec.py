@@ -15,7 +15,6 @@ import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-
 from typing import Any
 
 import torch.nn as nn

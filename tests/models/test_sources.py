@@ -1,0 +1,118 @@
+"""Zoo sources built offline: each source's models, their default inputs, and the sentences for bad names."""
+
+import importlib.util
+
+import pytest
+import torch
+
+from fakes.zoo import TINY_HF
+from hwprof.errors import HwprofError
+from hwprof.models.layers import run_and_extract
+from hwprof.models.sources import SOURCES, family_of_source_model
+from hwprof.models.spec import family_of, resolve_model
+
+pytest.importorskip("torchvision")
+pytest.importorskip("timm")
+pytest.importorskip("transformers")
+
+
+@pytest.mark.parametrize("name", ["hf:bert", "hf:gpt2", "hf:llama"])
+def test_text_model_gets_token_ids_within_its_vocabulary_and_a_mask(name):
+    spec = resolve_model(name, hf_config=TINY_HF[name])
+    vocab = spec.module.config.vocab_size
+    assert spec.vocab_size == vocab
+    args, kwargs = spec.model_inputs.make(2, 16)
+    assert args == () and set(kwargs) == {"input_ids", "attention_mask"}
+    ids, mask = kwargs["input_ids"], kwargs["attention_mask"]
+    assert ids.dtype == torch.int64 and ids.shape == (2, 16)
+    assert 0 <= int(ids.min()) and int(ids.max()) < vocab
+    assert ids.unique().numel() > 1  # drawn, not a constant
+    assert torch.equal(mask, torch.ones_like(mask))
+    layers, extraction = run_and_extract(spec.module, spec.model_inputs, 2, seq_len=16)
+    assert extraction == "hooks"
+    ops = {layer.op for layer in layers}
+    assert {"embedding", "linear", "scaleddotproductattention"} <= ops
+    embedding = next(layer for layer in layers if layer.op == "embedding")
+    assert embedding.config["input_shapes"][0] == [2, 16]
+    assert "dtype" not in embedding.config  # a float32 layer, whatever its integer indices
+
+
+def test_hf_overrides_are_part_of_the_name_and_rebuild_the_same_model():
+    spec = resolve_model("hf:bert", hf_config=TINY_HF["hf:bert"])
+    assert spec.name == "hf:bert:hidden_size=32,intermediate_size=64,num_attention_heads=2,num_hidden_layers=1"
+    again = resolve_model(spec.name)
+    assert again.module.config.hidden_size == 32 and again.module.config.num_hidden_layers == 1
+    assert family_of(spec.name) == "bert" == spec.family
+
+
+def test_llama_records_rmsnorm_silu_and_rotary_ops():
+    spec = resolve_model("hf:llama", hf_config=TINY_HF["hf:llama"])
+    layers, _ = run_and_extract(spec.module, spec.model_inputs, 1, seq_len=8)
+    ops = [layer.op for layer in layers]
+    assert ops.count("rmsnorm") == 3  # two per decoder layer, one final
+    assert "silu" in ops and "cat" in ops and "neg" in ops  # rotary embedding's rotate_half
+    assert family_of(spec.name) == "llama"
+
+
+def test_hf_folder_with_config_json(tmp_path):
+    from transformers import BertConfig
+
+    BertConfig(**TINY_HF["hf:bert"]).save_pretrained(tmp_path)
+    spec = resolve_model(f"hf:{tmp_path}")
+    assert spec.module.config.hidden_size == 32
+    assert spec.model_inputs.has_seq
+
+
+@pytest.mark.parametrize(
+    "name, default_shape",
+    [("torchvision:squeezenet1_1", (3, 224, 224)), ("torchvision:inception_v3", (3, 299, 299))],
+)
+def test_torchvision_models_take_their_training_crop(name, default_shape):
+    spec = resolve_model(name)
+    assert spec.input_shape == default_shape
+    assert family_of(name) == family_of_source_model(name) == name.split(":")[1].rstrip("_0123456789v")
+
+
+def test_timm_model_builds_without_weights():
+    spec = resolve_model("timm:convnext_atto")
+    assert spec.input_shape == (3, 224, 224)
+    assert spec.family == "convnext" == family_of("timm:convnext_atto")
+
+
+@pytest.mark.parametrize(
+    "name, closest",
+    [
+        ("torchvision:resnet19", "resnet18"),
+        ("timm:convnext_tinyy", "convnext_tiny"),
+        ("hf:bertt", "hf:bert"),
+        ("hf:bert-base-uncased", "hf:bert"),
+    ],
+)
+def test_unknown_name_within_a_source_names_the_closest(name, closest):
+    with pytest.raises(HwprofError) as error:
+        resolve_model(name)
+    message = str(error.value)
+    assert name in message and closest in message
+    assert "\n" not in message
+
+
+def test_hf_override_of_a_setting_the_config_lacks():
+    with pytest.raises(HwprofError, match="config has no setting 'num_wheels'"):
+        resolve_model("hf:bert", hf_config={"num_wheels": 4})
+
+
+@pytest.mark.parametrize("prefix", ["torchvision", "timm", "hf"])
+def test_missing_extra_says_which_pip_install_fixes_it(monkeypatch, prefix):
+    real = importlib.util.find_spec
+    package = SOURCES[prefix].package
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == package else real(name, *a))
+    with pytest.raises(HwprofError) as error:
+        resolve_model(f"{prefix}:whatever")
+    assert "pip install -e '.[zoo]'" in str(error.value)
+    assert f"pip install {SOURCES[prefix].pip_name}" in str(error.value)
+
+
+def test_each_source_lists_what_it_offers():
+    assert "resnet50" in SOURCES["torchvision"].names()
+    assert "convnext_tiny" in SOURCES["timm"].names()
+    assert {"bert", "gpt2", "llama"} <= set(SOURCES["hf"].names())
