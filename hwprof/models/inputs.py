@@ -153,7 +153,10 @@ def parse_input(text: str, vocab_size: int | None = None) -> InputSpec:
         )
     dtype_text = match.group("dtype")
     if dtype_text not in DTYPES:
-        raise HwprofError(f"bad input {text!r}: dtype {dtype_text!r} is not one of {', '.join(DTYPES)}")
+        raise HwprofError(
+            f"bad input {text!r}: {dtype_text!r} is not a dtype ({', '.join(DTYPES)}); write NAME:DTYPE[SHAPE], "
+            "e.g. input_ids:int64[128]"
+        )
     dims: list[int | str] = []
     for part in filter(None, match.group("shape").replace("x", ",").split(",")):
         if part == SEQ:

@@ -129,7 +129,7 @@ def resolve_model(
         return spec_from_module(text, input_shape, inputs)
     if not isinstance(text, str):
         raise HwprofError(f"a model is a name, a spec string or a torch.nn.Module, not a {type(text).__name__}")
-    return _resolve_text(text, input_shape, hf_config).with_inputs(inputs)
+    return _resolve_text(text, input_shape, hf_config, inputs is not None).with_inputs(inputs)
 
 
 def spec_from_module(module: nn.Module, input_shape: tuple[int, ...] | None = None, inputs: Any = None) -> ModelSpec:
@@ -146,7 +146,9 @@ def spec_from_module(module: nn.Module, input_shape: tuple[int, ...] | None = No
     return ModelSpec(name, module, tuple(int(d) for d in shape), name)
 
 
-def _resolve_text(text: str, input_shape: tuple[int, ...] | None, hf_config: dict | None) -> ModelSpec:
+def _resolve_text(
+    text: str, input_shape: tuple[int, ...] | None, hf_config: dict | None, inputs_given: bool = False
+) -> ModelSpec:
     from hwprof.models.sources import build, source_of
     from hwprof.sample_models import MODELS
 
@@ -171,7 +173,7 @@ def _resolve_text(text: str, input_shape: tuple[int, ...] | None, hf_config: dic
         entry = MODELS[text]
         return ModelSpec(text, entry.factory(), input_shape or tuple(entry.input_shape), entry.family)
     if ":" in text and text.rsplit(":", 1)[0].endswith(".py"):
-        return _from_file(text, input_shape)
+        return _from_file(text, input_shape, inputs_given)
     if source_of(text) is not None:
         built = build(text, hf_config)
         spec = ModelSpec(
@@ -200,7 +202,7 @@ def import_user_file(path: Path):
     return module
 
 
-def _from_file(text: str, input_shape: tuple[int, ...] | None) -> ModelSpec:
+def _from_file(text: str, input_shape: tuple[int, ...] | None, inputs_given: bool = False) -> ModelSpec:
     path_text, factory_name = text.rsplit(":", 1)
     path = Path(path_text)
     if not path.is_file():
@@ -218,8 +220,12 @@ def _from_file(text: str, input_shape: tuple[int, ...] | None) -> ModelSpec:
     if not isinstance(module, nn.Module):
         raise HwprofError(f"{text} returned {type(module).__name__}, not a torch.nn.Module or (module, example_inputs)")
     shape = input_shape or getattr(module, "input_shape", None) or getattr(factory, "input_shape", None)
+    if shape is None and inputs_given:
+        shape = ()  # the inputs given replace it
     if shape is None:
         raise HwprofError(
-            f"{text} does not say its input shape: pass {option('input_shape')} (e.g. 3,224,224) or set `input_shape` on the module or factory"
+            f"{text} does not say its input shape: pass {option('input_shape')} (e.g. 3,224,224) or "
+            f"{option('inputs')} (e.g. input_ids:int64[128]), set `input_shape` on the module or factory, or "
+            "return (module, example_inputs)"
         )
     return ModelSpec(text, module, tuple(int(d) for d in shape), factory_name)

@@ -1,0 +1,206 @@
+"""Measuring the models users deploy: zoo sources, token inputs, sequence lengths, dtypes, compile, and the
+one sentence each bad input gets."""
+
+import json
+import textwrap
+
+import pandas as pd
+import pytest
+import torch
+import torch.nn as nn
+from click.testing import CliRunner
+
+import hwprof
+from fakes.zoo import TINY_HF
+from hwprof.cli import main
+
+FAST = ["--power", "none", "--precision", "0.3", "--max-time", "0.2", "--threads", "1", "--seed", "0"]
+API_FAST = {"power": "none", "precision": 0.3, "max_item_s": 0.2, "threads": 1, "seed": 0}
+TINY_BERT = ",".join(f"{k}={v}" for k, v in TINY_HF["hf:bert"].items())
+
+
+def run(*args):
+    return CliRunner().invoke(main, list(args))
+
+
+def one_sentence(result, *fragments):
+    assert result.exit_code != 0, result.output
+    assert "Traceback" not in result.output
+    assert result.output.startswith("Error:") and result.output.count("\n") == 1, result.output
+    for fragment in fragments:
+        assert fragment in result.output, result.output
+
+
+@pytest.fixture
+def model_file(tmp_path):
+    path = tmp_path / "text.py"
+    path.write_text(
+        textwrap.dedent("""
+        import torch
+        import torch.nn as nn
+
+        class Tagger(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.embed = nn.Embedding(100, 16)
+                self.out = nn.Linear(16, 5)
+
+            def forward(self, input_ids, attention_mask=None):
+                x = self.embed(input_ids)
+                if attention_mask is not None:
+                    x = x * attention_mask.unsqueeze(-1)
+                return {"logits": self.out(x), "hidden": (x,)}
+
+        def tagger():
+            return Tagger(), {"input_ids": torch.randint(0, 100, (1, 12)), "attention_mask": torch.ones(1, 12, dtype=torch.int64)}
+
+        def bare_tagger():
+            return Tagger()
+
+        def crashes():
+            class Crash(nn.Module):
+                def forward(self, x):
+                    raise ValueError("this model is broken")
+            net = Crash()
+            net.input_shape = (4,)
+            return net
+    """)
+    )
+    return path
+
+
+def test_text_model_with_token_ids_and_mask_from_a_factory_returning_examples(tmp_path, model_file):
+    out = tmp_path / "text.parquet"
+    result = run("measure", f"{model_file}:tagger", "--batch-size", "2", "--out", str(out), "--json", *FAST)
+    assert result.exit_code == 0, result.output
+    frame = pd.read_parquet(out)
+    network = frame[frame["kind"] == "network"].iloc[0]
+    config = json.loads(network["config"])
+    assert config["inputs"] == "input_ids:int64[2,12], attention_mask:int64[2,12]"
+    assert network["output_bytes"] == 2 * 12 * 5 * 4 + 2 * 12 * 16 * 4  # logits and the hidden tuple
+    assert "embedding" in set(frame["op"])
+
+
+def test_input_option_describes_a_models_inputs(tmp_path, model_file):
+    out = tmp_path / "text.parquet"
+    result = run(
+        "measure",
+        f"{model_file}:bare_tagger",
+        "--input",
+        "input_ids:int64[seq]",
+        "--input",
+        "attention_mask:int64[seq]",
+        "--seq-len",
+        "4,9",
+        "--out",
+        str(out),
+        *FAST,
+    )
+    assert result.exit_code == 0, result.output
+    frame = pd.read_parquet(out)
+    networks = frame[frame["kind"] == "network"].sort_values("seq_len")
+    assert networks["seq_len"].tolist() == [4, 9]
+    assert [json.loads(c)["input_shape"] for c in networks["config"]] == [[1, 4], [1, 9]]
+    layers = frame[frame["kind"] == "layer"]
+    assert set(layers["seq_len"]) == {4, 9}
+
+
+@pytest.mark.slow
+def test_hf_model_over_two_sequence_lengths_in_bfloat16(tmp_path):
+    out = tmp_path / "bert.parquet"
+    args = ["measure", "hf:bert", "--hf-config", TINY_BERT, "--seq-len", "8,16", "--dtype", "bfloat16"]
+    result = run(*args, "--no-layers", "--out", str(out), *FAST)
+    assert result.exit_code == 0, result.output
+    frame = pd.read_parquet(out)
+    assert sorted(frame["seq_len"]) == [8, 16]
+    assert (frame["dtype"] == "bfloat16").all() and not frame["compiled"].any()
+    assert frame["model"].iloc[0].startswith("hf:bert:hidden_size=32")
+    tail = frame[["latency_ms_p90", "latency_ms_p99"]]
+    assert (tail["latency_ms_p90"] <= tail["latency_ms_p99"]).all()
+    assert (frame["samples"] >= 1).all()
+
+
+def test_dtypes_never_share_a_config_id():
+    net = nn.Sequential(nn.Linear(8, 8), nn.ReLU())
+    frames = {
+        dtype: hwprof.measure([net], inputs=torch.randn(1, 8), dtype=dtype, **API_FAST)
+        for dtype in ("float32", "float16", "bfloat16")
+    }
+    ids = {dtype: set(frame.loc[frame["kind"] == "layer", "config_id"]) for dtype, frame in frames.items()}
+    assert not ids["float32"] & ids["float16"] and not ids["float16"] & ids["bfloat16"]
+    assert not ids["float32"] & ids["bfloat16"]
+    for dtype, frame in frames.items():
+        assert (frame["dtype"] == dtype).all()
+        layers = frame[frame["kind"] == "layer"]
+        assert all(('"dtype"' in c) == (dtype != "float32") for c in layers["config"])
+
+
+def test_channels_last_enters_the_layer_config():
+    net = nn.Sequential(nn.Conv2d(3, 8, 3), nn.ReLU())
+    plain = hwprof.measure([net], input_shape=(3, 16, 16), **API_FAST)
+    nhwc = hwprof.measure([net], input_shape=(3, 16, 16), channels_last=True, **API_FAST)
+    conv = nhwc[nhwc["op"] == "conv2d"].iloc[0]
+    assert json.loads(conv["config"])["memory_format"] == "channels_last"
+    assert conv["config_id"] != plain[plain["op"] == "conv2d"].iloc[0]["config_id"]
+    assert nhwc["channels_last"].all() and not plain["channels_last"].any()
+
+
+def test_a_module_without_inputs_is_one_sentence():
+    with pytest.raises(hwprof.HwprofError, match="pass inputs "):
+        hwprof.measure([nn.Linear(10, 10)])
+
+
+@pytest.mark.slow
+def test_compile_runs_the_network_compiled_and_layers_eager(tmp_path):
+    out = tmp_path / "mlp.parquet"
+    result = run("measure", "mlp", "--compile", "--out", str(out), *FAST)
+    assert result.exit_code == 0, result.output
+    frame = pd.read_parquet(out)
+    assert frame.loc[frame["kind"] == "network", "compiled"].tolist() == [True]
+    assert not frame.loc[frame["kind"] == "layer", "compiled"].any()
+
+
+@pytest.mark.parametrize(
+    "args, fragments",
+    [
+        (["mlp", "--input", "x:float32[5]"], ["running mlp on input x:float32[1,5] failed", "RuntimeError"]),
+        (["{file}:crashes"], ["this model is broken"]),
+        (["torchvision:resnet19"], ["closest", "resnet18"]),
+        (["hf:bert-base-uncased"], ["downloads nothing", "hf:bert"]),
+        (["hf:bert", "--hf-config", "num_wheels=4"], ["--hf-config num_wheels=4", "no setting"]),
+        (["hf:bert", "--hf-config", "layers"], ["key=value"]),
+        (["mlp", "--input", "ids:int8[4]"], ["'int8' is not a dtype"]),
+        (["mlp", "--input", "ids[4]"], ["NAME:DTYPE[SHAPE]"]),
+        (["mlp", "--seq-len", "0"], ["--seq-len"]),
+        (["--source"], []),
+    ],
+)
+def test_bad_inputs_are_one_sentence(args, fragments, tmp_path, model_file):
+    if args == ["--source"]:
+        one_sentence(run("models", "--source", "zoo"), "unknown model source 'zoo'")
+        return
+    args = [a.replace("{file}", str(model_file)) for a in args]
+    one_sentence(run("measure", *args, "--out", str(tmp_path / "x.parquet"), *FAST), *fragments)
+    assert not (tmp_path / "x.parquet").exists()
+
+
+def test_a_dtype_the_device_cannot_run_is_one_sentence(tmp_path, monkeypatch):
+    real = torch.nn.functional.linear
+
+    def no_half(x, weight, bias=None):
+        if x.dtype == torch.float16:
+            raise RuntimeError("addmm_impl_cpu_ not implemented for 'Half'")
+        return real(x, weight, bias)
+
+    monkeypatch.setattr(torch.nn.functional, "linear", no_half)
+    result = run("measure", "mlp", "--dtype", "float16", "--out", str(tmp_path / "x.parquet"), *FAST)
+    one_sentence(result, "--dtype float16 cannot run on cpu", "not implemented for 'Half'")
+
+
+def test_models_lists_each_installed_source():
+    pytest.importorskip("torchvision")
+    result = run("models", "--source", "torchvision", "--json")
+    assert result.exit_code == 0, result.output
+    assert "torchvision:resnet50" in json.loads(result.output)
+    overview = run("models")
+    assert "torchvision:NAME" in overview.output and "hf:NAME" in overview.output
