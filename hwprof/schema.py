@@ -53,6 +53,7 @@ EXTRA_COLUMNS = (
 )
 
 ALL_COLUMNS = REQUIRED_COLUMNS + EXTRA_COLUMNS
+COMPUTE_DTYPES = ("float32", "float16", "bfloat16")  # what the dtype column holds (--dtype)
 
 # above this share of the machine's CPU taken by others while a row was timed, its timing is suspect
 CONTENDED_SHARE = 0.05

@@ -43,6 +43,26 @@ class SweepLayer:
 
     module: nn.Module
     input_shape: tuple[int, ...]
+    more_shapes: tuple[tuple[int, ...], ...] = ()  # further float inputs (matmul's B; attention's key, value)
+    vocab_size: int | None = None  # integer indices below it (an embedding's token ids)
+
+
+class MatMul(nn.Module):
+    """A product of two activations, as attention's scores and weighted values are."""
+
+    def forward(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        return torch.matmul(a, b)
+
+
+class Attention(nn.Module):
+    """Fused scaled dot-product attention, as Hugging Face models call it; causal for decoders."""
+
+    def __init__(self, causal: bool) -> None:
+        super().__init__()
+        self.causal = causal
+
+    def forward(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+        return torch.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=self.causal)
 
 
 class SelfAttention(nn.Module):
@@ -183,7 +203,52 @@ def _maxpool2d(rng: random.Random) -> tuple[nn.Module, tuple[int, ...], float, f
     return module, (channels, side, side), outputs * kernel * kernel, inputs + outputs
 
 
-SAMPLERS: dict[str, Callable[[random.Random], tuple[nn.Module, tuple[int, ...], float, float]]] = {
+MAX_TABLE_ELEMENTS = 4e6  # an embedding table of at most 16 MB in float32, built in under 0.1 s
+
+
+def _embedding(rng: random.Random):
+    """A token lookup: vocabularies from a tokenizer's 1k to a multilingual model's 256k, rows of 64 to 8192
+    (rows are narrowed to keep a table within MAX_TABLE_ELEMENTS: a lookup reads only the rows it gathers)."""
+    tokens, width, vocab = _size(rng, 1, 2048), _size(rng, 64, 8192, 8), _size(rng, 1000, 256_000)
+    width = min(width, max(8, int(MAX_TABLE_ELEMENTS / vocab) // 8 * 8))
+    module = nn.Embedding(vocab, width)
+    return SweepLayer(module, (tokens,), vocab_size=vocab), 0.0, tokens + tokens * width
+
+
+def _matmul(rng: random.Random):
+    """(heads, M, K) @ (heads, K, N): attention's scores (K = head size) and weighted values (K = tokens)."""
+    heads, m = rng.choice((1, 2, 4, 8, 12, 16)), _size(rng, 1, 2048)
+    k, n = (_size(rng, 16, 128, 8), _size(rng, 1, 2048)) if rng.random() < 0.5 else (_size(rng, 1, 2048), 64)
+    layer = SweepLayer(MatMul(), (heads, m, k), ((heads, k, n),))
+    return layer, heads * m * k * n, heads * (m * k + k * n + m * n)
+
+
+def _sdpa(rng: random.Random):
+    heads, head_dim, tokens = rng.choice((1, 2, 4, 8, 12, 16, 32)), rng.choice((32, 64, 80, 128)), _size(rng, 4, 2048)
+    shape = (heads, tokens, head_dim)
+    layer = SweepLayer(Attention(rng.random() < 0.5), shape, (shape, shape))
+    return layer, 2 * heads * tokens * tokens * head_dim, 4 * heads * tokens * head_dim
+
+
+def _softmax(rng: random.Random):
+    """Over attention scores: (heads, tokens, tokens)."""
+    heads, tokens = rng.choice((1, 2, 4, 8, 12, 16)), _size(rng, 4, 1024)
+    elements = heads * tokens * tokens
+    return SweepLayer(nn.Softmax(dim=-1), (heads, tokens, tokens)), elements, 2 * elements
+
+
+def _as_layer(sample):
+    """A (module, shape, macs, elements) sampler as one that returns (SweepLayer, macs, elements)."""
+
+    def draw(rng: random.Random):
+        module, shape, macs, elements = sample(rng)
+        return SweepLayer(module, shape), macs, elements
+
+    return draw
+
+
+# Ops whose samples are one float tensor: (module, input shape, MACs, elements moved)
+_SHAPE_SAMPLERS: dict[str, Callable[[random.Random], tuple[nn.Module, tuple[int, ...], float, float]]] = {
     "linear": _linear,
     "conv2d": _conv2d,
     "multiheadattention": _attention,
@@ -193,6 +258,17 @@ SAMPLERS: dict[str, Callable[[random.Random], tuple[nn.Module, tuple[int, ...], 
     "relu": _map_op(lambda channels: nn.ReLU(inplace=True)),
     "maxpool2d": _maxpool2d,
     "add": _map_op(lambda channels: Residual(), 2.0),
+    "silu": _sequence_op(lambda width: nn.SiLU()),
+    "rmsnorm": _sequence_op(nn.RMSNorm),
+}
+# Every op with a sweep -> a sampler of (SweepLayer, MACs, elements moved); transformers' ops (embedding,
+# matmul, attention) take integer or several inputs.
+SAMPLERS: dict[str, Callable[[random.Random], tuple[SweepLayer, float, float]]] = {
+    **{op: _as_layer(sample) for op, sample in _SHAPE_SAMPLERS.items()},
+    "embedding": _embedding,
+    "matmul": _matmul,
+    "scaleddotproductattention": _sdpa,
+    "softmax": _softmax,
 }
 
 
@@ -226,12 +302,13 @@ def sample_layers(op: str, count: int, seed: int) -> list[SweepLayer]:
         for _ in range(MAX_DRAWS):
             if len(layers) == count:
                 break
-            module, shape, macs, elements = SAMPLERS[op](rng)
-            key = (repr(module), shape)
+            layer, macs, elements = SAMPLERS[op](rng)
+            key = (repr(layer.module), layer.input_shape, layer.more_shapes)
             if macs > MAX_MACS or 4 * elements > max_bytes(op) or key in seen:
                 continue
             seen.add(key)
-            layers.append(SweepLayer(module.eval(), shape))
+            layer.module.eval()
+            layers.append(layer)
     finally:
         torch.random.set_rng_state(torch_state)
     return layers

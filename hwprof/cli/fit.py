@@ -9,7 +9,7 @@ import click
 
 from hwprof.cli.common import make_console, number, percent
 from hwprof.progress import Notes, Progress
-from hwprof.schema import METRIC_LABELS
+from hwprof.schema import COMPUTE_DTYPES, METRIC_LABELS
 
 
 @click.command()
@@ -160,6 +160,17 @@ def _print_fit_summary(summary: dict) -> None:
 @click.argument("models", nargs=-1, required=True)
 @click.option("--batch-size", "batch_sizes", default="1", show_default=True, help="Comma-separated batch sizes.")
 @click.option("--input-shape", default=None, help="Input shape without the batch, e.g. 3,224,224.")
+@click.option("--input", "inputs", multiple=True, help="An input as NAME:DTYPE[SHAPE] without the batch (repeatable).")
+@click.option("--seq-len", "seq_lens", default=None, help="Comma-separated sequence lengths, e.g. 128,512.")
+@click.option(
+    "--dtype",
+    type=click.Choice(COMPUTE_DTYPES),
+    default="float32",
+    show_default=True,
+    help="Float dtype the network runs in.",
+)
+@click.option("--channels-last", is_flag=True, help="The network runs channels-last (NHWC).")
+@click.option("--hf-config", default=None, help="Overrides of hf: models' configs, e.g. num_hidden_layers=4.")
 @click.option("--confidence", type=float, default=0.9, show_default=True, help="Interval confidence.")
 @click.option("--layers", "show_layers", is_flag=True, help="Also print the per-layer predictions.")
 @click.option(
@@ -169,17 +180,42 @@ def _print_fit_summary(summary: dict) -> None:
     "or the shared fallback.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (totals, intervals and layers).")
-def predict(predictor_path, models, batch_sizes, input_shape, confidence, show_layers, strict, as_json):
-    """Predict latency (and power/energy where fitted) of MODELS with PREDICTOR."""
+def predict(
+    predictor_path,
+    models,
+    batch_sizes,
+    input_shape,
+    inputs,
+    seq_lens,
+    dtype,
+    channels_last,
+    hf_config,
+    confidence,
+    show_layers,
+    strict,
+    as_json,
+):
+    """Predict latency (and power/energy where fitted) of MODELS with PREDICTOR.
+
+    MODEL is anything `hwprof measure` takes (except a layer sweep), zoo models included."""
+    from hwprof.models.inputs import parse_seq_lens
+    from hwprof.models.sources import parse_overrides
     from hwprof.models.spec import parse_batch_sizes, parse_shape
     from hwprof.predictor.predictor import load_predictor
 
     predictor = load_predictor(predictor_path)
     shape = parse_shape(input_shape) if input_shape else None
+    how = {
+        "dtype": dtype,
+        "channels_last": channels_last,
+        "inputs": list(inputs) or None,
+        "hf_config": parse_overrides(hf_config) or None,
+    }
     predictions = [
-        predictor.predict(model, size, shape, confidence, strict)
+        predictor.predict(model, size, shape, confidence, strict, seq_len=seq_len, **how)
         for model in models
         for size in parse_batch_sizes(batch_sizes)
+        for seq_len in (parse_seq_lens(seq_lens) or [None])
     ]
     if as_json:
         click.echo(json.dumps([_prediction_json(p) for p in predictions], indent=2))

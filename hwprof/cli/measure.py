@@ -12,9 +12,7 @@ from hwprof.drivers import POWER_KINDS
 from hwprof.measuring.allocator import DEFAULT_POLICY, POLICIES
 from hwprof.measuring.processes import DEFAULT_PROCESSES, work_folder
 from hwprof.measuring.runner import Method
-from hwprof.schema import CONTENDED_SHARE
-from hwprof.models.inputs import COMPUTE_DTYPES
-from hwprof.models.sources import ZOO_INSTALL
+from hwprof.schema import COMPUTE_DTYPES, CONTENDED_SHARE
 
 TOP_LAYERS = 10
 
@@ -223,7 +221,7 @@ def measure(
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def models(source, as_json):
     """List the sample models and their default input shapes, and the model sources installed."""
-    from hwprof.models.sources import SOURCES
+    from hwprof.models.sources import SOURCES, ZOO_INSTALL
     from hwprof.sample_models import MODELS
 
     if source is not None and source != "builtin":

@@ -262,6 +262,7 @@ def training_data(
     scaled to one (hwprof/fitting/alignment.py); evaluation takes the measurements as they are."""
     from hwprof.models.spec import family_of
 
+    frame = with_variant_names(frame)
     alignment = Alignment([])
     if align:
         threads = {
@@ -325,6 +326,31 @@ def training_data(
         sources or [],
         alignment,
     )
+
+
+VARIANT_COLUMNS = ("seq_len", "dtype", "channels_last", "compiled")
+
+
+def with_variant_names(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows of one model run another way (another sequence length, dtype or layout, or compiled) name another
+    network, hf:bert@seq_len=512,dtype=bfloat16, so they are never combined as repeats of one."""
+    from hwprof.models.spec import variant_name
+
+    present = [c for c in VARIANT_COLUMNS if c in frame.columns]
+    if not present or frame.empty:
+        return frame
+    values = frame[present].astype(object).where(frame[present].notna(), None)
+    names = [
+        variant_name(
+            str(model),
+            None if row.get("seq_len") is None else int(row["seq_len"]),
+            row.get("dtype"),
+            bool(row.get("channels_last") or False),
+            bool(row.get("compiled") or False),
+        )
+        for model, row in zip(frame["model"], values.to_dict("records"))
+    ]
+    return frame.assign(model=names)
 
 
 def _relative_ci(rows: pd.DataFrame) -> pd.Series:

@@ -30,7 +30,8 @@ from hwprof.measuring.allocator import POLICIES as ALLOCATOR_POLICIES
 from hwprof.measuring.processes import DEFAULT_PROCESSES
 from hwprof.measuring.execution import Execution
 from hwprof.measuring.runner import Item, Method, Result, Runner
-from hwprof.models.layers import Layer, extract_layers, run_and_extract
+from hwprof.models.inputs import InputSpec, ModelInputs
+from hwprof.models.layers import Layer, run_and_extract
 from hwprof.models.spec import ModelSpec, parse_batch_sizes, resolve_model
 from hwprof.progress import Progress
 from hwprof.samples import RawSamples
@@ -414,11 +415,30 @@ def _check_same_plan(writer, plan: dict) -> None:
     )
 
 
-def _sweep_layers(spec: ModelSpec, batch_size: int, device: torch.device) -> tuple[list[Layer], str]:
-    """The layers of a sweep's configurations, each extracted from its own module, numbered in order."""
+def _sweep_layers(
+    spec: ModelSpec, batch_size: int, device: torch.device, execution: Execution | None = None
+) -> tuple[list[Layer], str]:
+    """The layers of a sweep's configurations, each extracted from its own module, numbered in order, in the
+    run's dtype and layout."""
+    execution = execution or Execution()
     layers: list[Layer] = []
     for entry in spec.sweep:
-        found, _ = extract_layers(torch.nn.Sequential(entry.module), entry.input_shape, batch_size, device)
+        module = execution.prepare(entry.module, device)
+        if entry.more_shapes or entry.vocab_size:
+            shapes = (entry.input_shape, *entry.more_shapes)
+            dtype, high = (torch.int64, entry.vocab_size) if entry.vocab_size else (torch.float32, None)
+            inputs = ModelInputs(tuple(InputSpec(None, dtype, shape, 0, high) for shape in shapes))
+        else:  # one float tensor: wrapped so that fx sees the module as a leaf
+            module, inputs = torch.nn.Sequential(module), ModelInputs.from_shape(entry.input_shape)
+        found, _ = run_and_extract(
+            module,
+            inputs,
+            batch_size,
+            device,
+            spec.name,
+            dtype=execution.torch_dtype,
+            channels_last=execution.channels_last,
+        )
         layers.extend(dataclasses.replace(layer, index=len(layers) + k) for k, layer in enumerate(found))
     return layers, "fx"
 
@@ -533,7 +553,7 @@ class _Session:
         module = self.execution.prepare(spec.module, self.device)
         network_key = (spec.name, batch_size, seq_len)
         if spec.sweep is not None:
-            layer_list, extraction = _sweep_layers(spec, batch_size, self.device)
+            layer_list, extraction = _sweep_layers(spec, batch_size, self.device, self.execution)
             with_layers = True
             self.networks_done.add(network_key)  # a sweep has no network to time
         else:

@@ -17,6 +17,7 @@ from typing import Any
 import torch
 
 from hwprof.errors import HwprofError, option
+from hwprof.schema import COMPUTE_DTYPES
 
 SEQ = "seq"  # a dimension that is the sequence length
 DEFAULT_SEQ_LEN = 128
@@ -29,7 +30,6 @@ DTYPES = {
     "int32": torch.int32,
     "bool": torch.bool,
 }
-COMPUTE_DTYPES = ("float32", "float16", "bfloat16")  # what --dtype accepts: weights and float inputs
 
 
 @dataclass(frozen=True)

@@ -71,11 +71,16 @@ class TensorSpec:
     dtype: torch.dtype
     is_weight: bool = False
     channels_last: bool = False  # a 4-D tensor laid out NHWC, as --channels-last runs it
+    value_range: tuple[int, int] | None = None  # integer tensors: [low, high) of the values seen
 
     def make(self, device: torch.device | str) -> torch.Tensor:
         if self.dtype.is_floating_point or self.dtype.is_complex:
             tensor = torch.randn(self.shape, dtype=self.dtype, device=device)
             return tensor.contiguous(memory_format=torch.channels_last) if self.channels_last else tensor
+        if self.value_range is not None and self.dtype != torch.bool:
+            # values within those the network used: token ids spread over the vocabulary as they were, so an
+            # embedding timed alone gathers rows from all over its table, not one cached row
+            return torch.randint(*self.value_range, self.shape, dtype=self.dtype, device=device)
         # zeros are valid indices for embeddings and gathers
         return torch.zeros(self.shape, dtype=self.dtype, device=device)
 
@@ -486,6 +491,13 @@ def _is_channels_last(tensor: torch.Tensor) -> bool:
     )
 
 
+def _value_range(tensor: torch.Tensor) -> tuple[int, int] | None:
+    """[min, max + 1) of an integer tensor's values, for drawing like ones when the layer is timed alone."""
+    if tensor.dtype.is_floating_point or tensor.dtype.is_complex or tensor.dtype == torch.bool or not tensor.numel():
+        return None
+    return int(tensor.min()), int(tensor.max()) + 1
+
+
 def _precision_config(inputs: list[torch.Tensor], weight_dtype: torch.dtype | None) -> dict:
     """The dtype a layer computes in (its first float input's, else its weights', else its first input's),
     where it is not float32, and a channels-last layout: both change the work, so both enter the config
@@ -522,7 +534,13 @@ def _tensors(value: Any) -> list[torch.Tensor]:
 
 def _specs(value: Any) -> Any:
     if isinstance(value, torch.Tensor):
-        return TensorSpec(tuple(value.shape), value.dtype, isinstance(value, nn.Parameter), _is_channels_last(value))
+        return TensorSpec(
+            tuple(value.shape),
+            value.dtype,
+            isinstance(value, nn.Parameter),
+            _is_channels_last(value),
+            _value_range(value),
+        )
     if isinstance(value, tuple):
         return tuple(_specs(v) for v in value)
     if isinstance(value, list):

@@ -86,12 +86,50 @@ def parse_batch_sizes(values: Iterable[int | str] | int | str) -> list[int]:
 
 
 SWEEP_FAMILY = "sweep"  # the family of every layer sweep: no network belongs to it
+VARIANT_MARK = "@"  # model@seq_len=128,dtype=bfloat16: one model run another way is another network to fit
+
+
+def variant_name(
+    model: str, seq_len: int | None = None, dtype: str | None = None, channels_last: bool = False, compiled=False
+) -> str:
+    """The name a network is fitted and predicted under: its model, plus how it ran where that is not the
+    default (a sequence length, a dtype other than float32, channels-last, compiled)."""
+    parts = []
+    if seq_len is not None:
+        parts.append(f"seq_len={int(seq_len)}")
+    if dtype not in (None, "float32"):
+        parts.append(f"dtype={dtype}")
+    if channels_last:
+        parts.append("channels_last=1")
+    if compiled:
+        parts.append("compiled=1")
+    return f"{model}{VARIANT_MARK}{','.join(parts)}" if parts else model
+
+
+def split_variant(name: str) -> tuple[str, dict]:
+    """'hf:bert@seq_len=128,dtype=bfloat16' -> ('hf:bert', {'seq_len': 128, 'dtype': 'bfloat16'})."""
+    model, mark, text = name.rpartition(VARIANT_MARK)
+    if not mark or "=" not in text:
+        return name, {}
+    settings: dict = {}
+    for part in text.split(","):
+        key, _, value = part.partition("=")
+        if key == "seq_len" and value.isdigit():
+            settings["seq_len"] = int(value)
+        elif key == "dtype":
+            settings["dtype"] = value
+        elif key in ("channels_last", "compiled"):
+            settings[key] = value == "1"
+        else:
+            return name, {}  # not a variant: an @ of the name itself
+    return model, settings
 
 
 def family_of(model_name: str) -> str:
     """The architecture family a model name belongs to (resnet18 -> resnet)."""
     from hwprof.sample_models import MODELS
 
+    model_name = split_variant(model_name)[0]
     if model_name.startswith(NB201_PREFIX):
         return "nb201"
     if model_name.startswith(SWEEP_PREFIX):
@@ -124,7 +162,8 @@ def resolve_model(
 ) -> ModelSpec:
     """A MODEL argument (or an nn.Module, or a ModelSpec) -> its ModelSpec; `inputs` replaces its default inputs."""
     if isinstance(text, ModelSpec):
-        return text.with_inputs(inputs)
+        spec = text if input_shape is None else text.with_inputs(ModelInputs.from_shape(input_shape))
+        return spec.with_inputs(inputs)
     if isinstance(text, nn.Module):
         return spec_from_module(text, input_shape, inputs)
     if not isinstance(text, str):

@@ -21,7 +21,8 @@ import torch.nn.functional as F
 from torch.overrides import TorchFunctionMode
 
 from hwprof.errors import HwprofError
-from hwprof.models.layers import Layer, extract_layers, run_and_extract
+from hwprof.models.inputs import DTYPES, ModelInputs
+from hwprof.models.layers import Layer, extract_layers_from_example, run_and_extract
 
 META = torch.device("meta")
 
@@ -71,20 +72,29 @@ class Trace:
 
 def trace_layers(
     module: nn.Module,
-    input_shape: tuple[int, ...],
+    input_shape: tuple[int, ...] | ModelInputs,
     batch_size: int = 1,
     label: str = "",
     rebuild: Callable[[], nn.Module] | None = None,
+    *,
+    seq_len: int | None = None,
+    dtype: str = "float32",
+    channels_last: bool = False,
 ) -> Trace:
     """Layers of `module` at this batch size, found without real compute where the model allows it.
 
+    `input_shape` is one sample's shape or a ModelInputs (several, integer or keyword inputs); the network
+    runs in `dtype` and, with `channels_last`, NHWC, as `measure --dtype --channels-last` runs it.
     The caller's module is never changed: one with real weights is traced through a meta copy. A module
     built on meta that cannot run there needs `rebuild`, which builds it with real weights.
     """
+    inputs = input_shape if isinstance(input_shape, ModelInputs) else ModelInputs.from_shape(input_shape)
+    float_dtype = DTYPES[dtype]
     try:
-        meta_module = module if _all_meta(module) else meta_copy(module)
+        meta_module = _as_run(module if _all_meta(module) else meta_copy(module), float_dtype, channels_last)
+        args, kwargs = inputs.make(batch_size, seq_len, META, float_dtype, channels_last)
         with torch.no_grad(), _ShapesOnly():
-            layers, method = extract_layers(meta_module, input_shape, batch_size, device=META)
+            layers, method = extract_layers_from_example(meta_module, args, kwargs)
         return Trace(layers, method, "meta")
     except Exception as error:  # any failure on meta: the real forward pass is the reference
         reason = _first_line(error)
@@ -95,8 +105,20 @@ def trace_layers(
                 f"there ({reason}); give it with real weights"
             )
         module = rebuild()
-    layers, method = run_and_extract(module, input_shape, batch_size, label=label)
+    elif dtype != "float32" or channels_last:
+        module = copy.deepcopy(module)  # the caller's module keeps its dtype and layout
+    module = _as_run(module, float_dtype, channels_last)
+    layers, method = run_and_extract(
+        module, inputs, batch_size, label=label, seq_len=seq_len, dtype=float_dtype, channels_last=channels_last
+    )
     return Trace(layers, method, "real", reason)
+
+
+def _as_run(module: nn.Module, dtype: torch.dtype, channels_last: bool) -> nn.Module:
+    """`module` in the dtype and layout of the run (in place; callers pass a copy of the user's module)."""
+    if dtype != torch.float32:
+        module = module.to(dtype=dtype)
+    return module.to(memory_format=torch.channels_last) if channels_last else module
 
 
 def meta_copy(module: nn.Module) -> nn.Module:

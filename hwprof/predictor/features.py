@@ -83,6 +83,9 @@ GEMM_VARIABLES = ("gemm_m", "gemm_n", "gemm_k")
 BASE_VARIABLES = PHYSICAL_VARIABLES + SHAPE_VARIABLES + GEMM_VARIABLES
 CONFIG_PREFIX = "config."
 SHAPE_KEYS = ("input_shapes", "output_shape")
+# A layer in half precision gets an indicator per dtype (config.dtype_float16, config.dtype_bfloat16), so its
+# model tells those kernels from float32 ones of the same shape; their bytes already count 2 per element.
+HALF_DTYPES = ("float16", "bfloat16")
 
 # Network aggregates per group, in these units so coefficients stay near 1e-3..1e3:
 # layers, GMACs, MB moved (inputs, outputs, weights), and MB of outputs written to freshly
@@ -150,6 +153,8 @@ def config_variables(configs: Iterable[dict]) -> list[str]:
         for key, value in config.items():
             if key not in SHAPE_KEYS and _numeric(value) is not None:
                 keys.add(key)
+        if config.get("dtype") in HALF_DTYPES:
+            keys.add(f"dtype_{config['dtype']}")
     return [CONFIG_PREFIX + key for key in sorted(keys)]
 
 
@@ -191,6 +196,8 @@ def raw_variables(record: LayerRecord, config: dict) -> dict[str, float]:
         number = _numeric(value) if key not in SHAPE_KEYS else None
         if number is not None:
             values[CONFIG_PREFIX + key] = number
+    if config.get("dtype") in HALF_DTYPES:
+        values[f"{CONFIG_PREFIX}dtype_{config['dtype']}"] = 1.0
     return values
 
 

@@ -119,13 +119,18 @@ class Predictor:
     # --- features ---
 
     def features(
-        self, models: Sequence[Any], batch_size: int | Sequence[int] = 1, input_shape: tuple[int, ...] | None = None
+        self,
+        models: Sequence[Any],
+        batch_size: int | Sequence[int] = 1,
+        input_shape: tuple[int, ...] | None = None,
+        **how: Any,
     ) -> NetworkFeatures:
-        """Trace each model (cached) and encode its layers: the slow half of prediction."""
+        """Trace each model (cached) and encode its layers: the slow half of prediction. `how` is
+        records.network_layers' seq_len, dtype, channels_last, inputs and hf_config."""
         sizes = [batch_size] * len(models) if isinstance(batch_size, int) else list(batch_size)
         if len(sizes) != len(models):
             raise HwprofError(f"got {len(models)} models but {len(sizes)} batch sizes; give one each or a single one")
-        traced = [network_layers(model, size, input_shape) for model, size in zip(models, sizes)]
+        traced = [network_layers(model, size, input_shape, **how) for model, size in zip(models, sizes)]
         features = self.features_from_layers([t.name for t in traced], sizes, [t.records for t in traced])
         features.traced_on = [t.traced_on for t in traced]
         return features
@@ -303,10 +308,15 @@ class Predictor:
         input_shape: tuple[int, ...] | None = None,
         confidence: float = 0.9,
         strict: bool = False,
+        **how: Any,
     ) -> Prediction:
-        """Latency (and power/energy where fitted) of one network, per layer and in total, with intervals."""
+        """Latency (and power/energy where fitted) of one network, per layer and in total, with intervals.
+
+        `model` is a name, a spec string (torchvision:, timm:, hf:, ...), a ModelSpec or an nn.Module (with
+        `inputs=` example tensors or `input_shape`); `how` may set seq_len, dtype ("bfloat16"),
+        channels_last, inputs and hf_config, as `measure` does."""
         check_confidence(confidence)
-        name, layer_names, records, traced_on, note = network_layers(model, batch_size, input_shape)
+        name, layer_names, records, traced_on, note = network_layers(model, batch_size, input_shape, **how)
         features = self.features_from_layers([name], [batch_size], [records])
         warnings = self._coverage_warnings(name, features, strict) + ([note] if note else [])
         arrays = self.predict_features(features, confidence)
@@ -338,10 +348,11 @@ class Predictor:
         batch_size: int | Sequence[int] = 1,
         input_shape: tuple[int, ...] | None = None,
         confidence: float = 0.9,
+        **how: Any,
     ) -> pd.DataFrame:
         """One row per network: totals and interval bounds (no per-layer tables)."""
         check_confidence(confidence)
-        features = self.features(models, batch_size, input_shape)
+        features = self.features(models, batch_size, input_shape, **how)
         arrays = self.predict_features(features, confidence)
         self._check_finite(arrays, features.batch.names)
         novelty = self.novelty(features)

@@ -1,4 +1,4 @@
-"""A network's layers as cost-model records, traced once per (model, batch size, input shape).
+"""A network's layers as cost-model records, traced once per (model, batch size, inputs, how it runs).
 
 Tracing propagates shapes on meta tensors (hwprof.models.tracing), so it costs
 no arithmetic and no weight memory; a model that cannot run on meta costs a
@@ -28,48 +28,79 @@ class TracedNetwork(NamedTuple):
 _cache: OrderedDict[tuple, TracedNetwork] = OrderedDict()
 
 
-def network_layers(model: Any, batch_size: int = 1, input_shape: tuple[int, ...] | None = None) -> TracedNetwork:
-    """The layers of a model name, ModelSpec or nn.Module as cost-model records."""
-    from hwprof.models.spec import ModelSpec
+def network_layers(
+    model: Any,
+    batch_size: int = 1,
+    input_shape: tuple[int, ...] | None = None,
+    *,
+    seq_len: int | None = None,
+    dtype: str = "float32",
+    channels_last: bool = False,
+    inputs: Any = None,
+    hf_config: dict | None = None,
+) -> TracedNetwork:
+    """The layers of a model name, ModelSpec or nn.Module as cost-model records, run at this sequence length,
+    dtype and layout. A name may carry them (hf:bert@seq_len=128,dtype=bfloat16, as fit names a network
+    measured that way); the returned name does whenever they are not the defaults."""
+    from hwprof.models.inputs import parse_dtype
+    from hwprof.models.spec import ModelSpec, split_variant
 
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise HwprofError(f"batch size must be a positive integer, not {batch_size!r}")
     if isinstance(model, str):
-        key = (model, batch_size, tuple(input_shape) if input_shape else None)
-        if key not in _cache:
-            _remember(key, _trace_name(model, tuple(input_shape) if input_shape else None, batch_size))
+        model, settings = split_variant(model)
+        seq_len = settings.get("seq_len", seq_len)
+        dtype = settings.get("dtype", dtype)
+        channels_last = settings.get("channels_last", channels_last)
+    parse_dtype(dtype)
+    shape = tuple(input_shape) if input_shape else None
+    how = {"seq_len": seq_len, "dtype": dtype, "channels_last": channels_last}
+    listed = (inputs,) if isinstance(inputs, str) else inputs
+    key = None
+    if isinstance(model, (str, ModelSpec)) and (inputs is None or all(isinstance(i, str) for i in listed)):
+        name = model if isinstance(model, str) else model.name
+        overrides = tuple(sorted((hf_config or {}).items()))
+        key = (name, batch_size, shape, seq_len, dtype, channels_last, tuple(listed or ()), overrides)
+    if key is not None and key in _cache:
         _cache.move_to_end(key)
-        return _cache[key]
-    if isinstance(model, ModelSpec):
-        _refuse_sweep(model)
-        shape = tuple(input_shape or model.input_shape)
-        key = (model.name, batch_size, shape)
-        if key not in _cache:
-            _remember(key, _trace(model.name, model.module, shape, batch_size))
-        return _cache[key]
+        traced = _cache[key]
+    else:
+        if isinstance(model, str):
+            traced = _trace_name(model, shape, batch_size, inputs, hf_config, how)
+        elif isinstance(model, ModelSpec) or _is_module(model):
+            from hwprof.models.spec import resolve_model
+
+            traced = _trace(resolve_model(model, shape, inputs=inputs), batch_size, **how)
+        else:
+            raise HwprofError(
+                f"cannot predict for a {type(model).__name__}: give a model name, a ModelSpec or an nn.Module"
+            )
+        if key is not None:
+            _remember(key, traced)
+    return traced
+
+
+def _is_module(model: Any) -> bool:
     import torch.nn as nn
 
-    if isinstance(model, nn.Module):
-        shape = input_shape or getattr(model, "input_shape", None)
-        if shape is None:
-            raise HwprofError("an nn.Module needs its input shape: pass input_shape=(C, H, W) without the batch size")
-        return _trace(type(model).__name__, model, tuple(shape), batch_size)
-    raise HwprofError(f"cannot predict for a {type(model).__name__}: give a model name, a ModelSpec or an nn.Module")
+    return isinstance(model, nn.Module)
 
 
-def _trace_name(model: str, input_shape: tuple[int, ...] | None, batch_size: int) -> TracedNetwork:
+def _trace_name(model: str, shape, batch_size: int, inputs, hf_config, how: dict) -> TracedNetwork:
     """Built-in networks are built straight on the meta device: no weight is allocated or initialised."""
     import torch
 
     from hwprof.models.spec import builds_on_meta, resolve_model
 
+    def build():
+        return resolve_model(model, shape, inputs=inputs, hf_config=hf_config)
+
     if builds_on_meta(model):
         with torch.device("meta"):
-            spec = resolve_model(model, input_shape)
+            spec = build()
     else:
-        spec = resolve_model(model, input_shape)
-    _refuse_sweep(spec)
-    return _trace(model, spec.module, spec.input_shape, batch_size, lambda: resolve_model(model, input_shape).module)
+        spec = build()
+    return _trace(spec, batch_size, rebuild=lambda: build().module, **how)
 
 
 def _refuse_sweep(spec) -> None:
@@ -80,14 +111,27 @@ def _refuse_sweep(spec) -> None:
         )
 
 
-def _trace(name: str, module, input_shape: tuple[int, ...], batch_size: int, rebuild=None) -> TracedNetwork:
+def _trace(spec, batch_size: int, rebuild=None, *, seq_len=None, dtype="float32", channels_last=False):
+    from hwprof.models.spec import variant_name
     from hwprof.models.tracing import trace_layers
 
-    trace = trace_layers(module, input_shape, batch_size, label=name, rebuild=rebuild)
+    _refuse_sweep(spec)
+    seq_len = seq_len if spec.model_inputs.has_seq else None
+    trace = trace_layers(
+        spec.module,
+        spec.model_inputs,
+        batch_size,
+        label=spec.name,
+        rebuild=rebuild,
+        seq_len=seq_len,
+        dtype=dtype,
+        channels_last=channels_last,
+    )
     if not trace.layers:
-        raise HwprofError(f"{name} has no layers that do work, so there is nothing to predict")
+        raise HwprofError(f"{spec.name} has no layers that do work, so there is nothing to predict")
     records = [LayerRecord.from_layer(layer) for layer in trace.layers]
     note = "" if trace.tensors == "meta" else trace.description
+    name = variant_name(spec.name, seq_len, dtype, channels_last)
     return TracedNetwork(name, [layer.name for layer in trace.layers], records, trace.tensors, note)
 
 

@@ -13,7 +13,9 @@ from hwprof.models.spec import family_of, resolve_model
 from hwprof.sample_models.sweep import MAX_MACS, SAMPLERS, max_bytes, parse_sweep, sample_layers
 
 
-@pytest.mark.parametrize("op", sorted(SAMPLERS))
+@pytest.mark.parametrize(
+    "op", [pytest.param(op, marks=pytest.mark.slow) if op == "embedding" else op for op in sorted(SAMPLERS)]
+)
 def test_every_sweep_gives_distinct_reproducible_layers_of_its_op(op):
     import torch
 
