@@ -1,0 +1,72 @@
+"""Fit and predict with transformer ops: a text model over two sequence lengths, new op sweeps, and predict at
+another sequence length and dtype."""
+
+import json
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from fakes.zoo import TINY_HF
+from hwprof.cli import main
+from hwprof.fitting.data import with_variant_names
+from hwprof.models.spec import family_of, split_variant, variant_name
+
+FAST = ["--power", "none", "--precision", "0.3", "--max-time", "0.2", "--threads", "1", "--seed", "0", "--quiet"]
+TINY_GPT2 = ",".join(f"{k}={v}" for k, v in TINY_HF["hf:gpt2"].items())
+
+
+def test_variant_names_round_trip_and_keep_the_family():
+    name = variant_name("hf:gpt2", 128, "bfloat16", channels_last=False, compiled=True)
+    assert name == "hf:gpt2@seq_len=128,dtype=bfloat16,compiled=1"
+    assert split_variant(name) == ("hf:gpt2", {"seq_len": 128, "dtype": "bfloat16", "compiled": True})
+    assert variant_name("resnet18") == "resnet18" and split_variant("resnet18") == ("resnet18", {})
+    assert family_of(name) == "gpt2"
+
+
+def test_rows_of_two_sequence_lengths_or_dtypes_are_two_networks():
+    frame = pd.DataFrame(
+        {
+            "model": ["hf:bert"] * 3 + ["resnet18"],
+            "seq_len": [128, 512, 128, None],
+            "dtype": ["float32", "float32", "bfloat16", "float32"],
+        }
+    )
+    names = with_variant_names(frame)["model"].tolist()
+    assert names == ["hf:bert@seq_len=128", "hf:bert@seq_len=512", "hf:bert@seq_len=128,dtype=bfloat16", "resnet18"]
+
+
+@pytest.mark.slow
+def test_measure_fit_and_predict_a_text_model_at_another_length_and_dtype(tmp_path):
+    data, predictor = tmp_path / "d.parquet", tmp_path / "p.json"
+    models = ["hf:gpt2", "mlp", "sweep:softmax:4", "sweep:matmul:4", "sweep:scaleddotproductattention:6"]
+    args = ["--hf-config", TINY_GPT2, "--seq-len", "8,16", "--out", str(data), *FAST]
+    result = CliRunner().invoke(main, ["measure", *models, *args])
+    assert result.exit_code == 0, result.output
+    frame = pd.read_parquet(data)
+    assert {"softmax", "matmul", "scaleddotproductattention", "embedding"} <= set(frame["op"])
+    result = CliRunner().invoke(main, ["fit", str(data), "--out", str(predictor), "--no-cv"])
+    assert result.exit_code == 0, result.output
+    result = CliRunner().invoke(
+        main,
+        ["predict", str(predictor), "hf:gpt2", "--hf-config", TINY_GPT2, "--seq-len", "12,24", "--dtype", "bfloat16"],
+    )
+    assert result.exit_code == 0, result.output
+    result = CliRunner().invoke(
+        main, ["predict", str(predictor), "hf:gpt2", "--hf-config", TINY_GPT2, "--seq-len", "12,24", "--json"]
+    )
+    predictions = json.loads(result.output)
+    assert [p["model"].split("@")[1] for p in predictions] == ["seq_len=12", "seq_len=24"]
+    assert predictions[0]["total"]["latency_ms"] > 0
+    sdpa = [layer for layer in predictions[1]["layers"] if layer["op"] == "scaleddotproductattention"]
+    assert sdpa and sdpa[0]["model"] != "fallback"  # costed by the sweep's own model
+
+    import torch
+
+    import hwprof
+
+    loaded = hwprof.load_predictor(predictor)
+    module = torch.nn.Sequential(torch.nn.Embedding(50, 8), torch.nn.Linear(8, 4))
+    prediction = loaded.predict(module, inputs=torch.randint(0, 50, (1, 10)), seq_len=None)
+    assert list(prediction.layers["op"]) == ["embedding", "linear"]
+    assert prediction.total["latency_ms"] > 0
