@@ -30,7 +30,7 @@ from hwprof.measuring.allocator import POLICIES as ALLOCATOR_POLICIES
 from hwprof.measuring.processes import DEFAULT_PROCESSES
 from hwprof.measuring.execution import Execution
 from hwprof.measuring.runner import Item, Method, Result, Runner
-from hwprof.models.inputs import InputSpec, ModelInputs
+from hwprof.models.inputs import InputSpec, ModelInputs, parse_seq_lens
 from hwprof.models.layers import Layer, run_and_extract
 from hwprof.models.spec import ModelSpec, parse_batch_sizes, resolve_model
 from hwprof.progress import Progress
@@ -157,6 +157,7 @@ def measure(
             "give the models as a list, e.g. ['resnet18'] or [module] (the built-in models are in hwprof.sample_models)"
         )
     sizes = parse_batch_sizes(options.batch_sizes)
+    options = dataclasses.replace(options, seq_lens=parse_seq_lens(options.seq_lens))
     execution = Execution.from_options(options)
     torch_device = resolve_device(options.device)
     device_text = str(torch_device)
@@ -173,6 +174,7 @@ def measure(
     twice = sorted({name for name in names if names.count(name) > 1})
     if twice:
         raise HwprofError(f"{', '.join(twice)} is given more than once; name each model once")
+    seq_lens = {spec.name: spec.model_inputs.seq_lens(options.seq_lens) for spec in specs if spec.sweep is None}
     sweeps = [spec.name for spec in specs if spec.sweep is not None]
     if sweeps and not options.layers:
         raise HwprofError(
@@ -212,6 +214,10 @@ def measure(
     method = _method(options)
     plan = _plan(names, sizes, options)
     plan.update(execution.plan())
+    if options.seq_lens:
+        plan["seq_lens"] = list(options.seq_lens)
+    if isinstance(options.inputs, (list, tuple)) and all(isinstance(i, str) for i in options.inputs):
+        plan["inputs"] = list(options.inputs)
     provenance = collect_provenance(
         device_text,
         torch.get_num_threads(),
@@ -253,10 +259,7 @@ def measure(
     try:  # open_sensor hands the sensor over opened; it is closed here whatever happens
         session.load_existing()
         groups = [
-            (spec, size, seq_len)
-            for spec in specs
-            for size in sizes
-            for seq_len in ([None] if spec.sweep is not None else spec.model_inputs.seq_lens(options.seq_lens))
+            (spec, size, seq_len) for spec in specs for size in sizes for seq_len in seq_lens.get(spec.name, [None])
         ]
         random.Random(options.seed).shuffle(groups)
         with torch.inference_mode():

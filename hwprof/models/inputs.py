@@ -77,6 +77,7 @@ class ModelInputs:
 
     specs: tuple[InputSpec, ...]
     default_seq_len: int | None = None  # used where a SEQ dimension is not given a length
+    max_seq_len: int | None = None  # the longest sequence the model takes (its position embeddings), if known
 
     @classmethod
     def from_shape(cls, shape: Sequence[int]) -> ModelInputs:
@@ -96,6 +97,12 @@ class ModelInputs:
         """The sequence lengths to sweep: those requested where the model has a SEQ dimension, else [None]."""
         if not self.has_seq:
             return [None]
+        too_long = [n for n in requested or () if self.max_seq_len and n > self.max_seq_len]
+        if too_long:
+            raise HwprofError(
+                f"{option('seq_lens', ','.join(map(str, requested)))}: the model takes at most {self.max_seq_len} "
+                f"tokens (its max_position_embeddings), not {too_long[0]}"
+            )
         return list(requested) if requested else [self.default_seq_len or DEFAULT_SEQ_LEN]
 
     def make(

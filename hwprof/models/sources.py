@@ -188,7 +188,7 @@ def _hf_inputs(module: nn.Module, config, name: str) -> tuple[ModelInputs, int |
             InputSpec("input_ids", torch.int64, (SEQ,), 0, vocab),
             InputSpec("attention_mask", torch.int64, (SEQ,)),
         )
-        return ModelInputs(specs, min(128, int(limit)) if limit else 128), vocab
+        return ModelInputs(specs, min(128, int(limit)) if limit else 128, int(limit) if limit else None), vocab
     if main == "pixel_values":
         size = getattr(config, "image_size", 224)
         size = size if isinstance(size, int) else int(size[0])

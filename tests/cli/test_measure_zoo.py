@@ -13,6 +13,7 @@ from click.testing import CliRunner
 import hwprof
 from fakes.zoo import TINY_HF
 from hwprof.cli import main
+from hwprof.dataset import read_provenance
 
 FAST = ["--power", "none", "--precision", "0.3", "--max-time", "0.2", "--threads", "1", "--seed", "0"]
 API_FAST = {"power": "none", "precision": 0.3, "max_item_s": 0.2, "threads": 1, "seed": 0}
@@ -204,3 +205,25 @@ def test_models_lists_each_installed_source():
     assert "torchvision:resnet50" in json.loads(result.output)
     overview = run("models")
     assert "torchvision:NAME" in overview.output and "hf:NAME" in overview.output
+
+
+def test_a_sequence_longer_than_the_model_takes_is_one_sentence(tmp_path):
+    pytest.importorskip("transformers")
+    args = ["measure", "hf:bert", "--hf-config", TINY_BERT + ",max_position_embeddings=64", "--seq-len", "32,100"]
+    one_sentence(run(*args, "--out", str(tmp_path / "x.parquet"), *FAST), "at most 64 tokens", "not 100")
+
+
+def test_half_precision_without_native_support_is_said_and_recorded(tmp_path, monkeypatch):
+    cpuinfo = tmp_path / "root" / "proc" / "cpuinfo"
+    cpuinfo.parent.mkdir(parents=True)
+    cpuinfo.write_text("processor\t: 0\nmodel name\t: Test CPU\nflags\t\t: fpu sse2 avx2\n")
+    monkeypatch.setenv("HWPROF_SYSFS_ROOT", str(tmp_path / "root"))
+    out = tmp_path / "mlp.parquet"
+    result = run("measure", "mlp", "--dtype", "float16", "--no-layers", "--out", str(out), *FAST)
+    assert result.exit_code == 0, result.output
+    assert "no native float16 arithmetic" in result.output
+    execution = read_provenance(out)[-1]["execution"]
+    assert execution["dtype"] == "float16" and execution["native_precision"] is False
+    cpuinfo.write_text("processor\t: 0\nmodel name\t: Test CPU\nflags\t\t: avx2 avx512_fp16\n")
+    result = run("measure", "mlp", "--dtype", "float16", "--no-layers", "--out", str(tmp_path / "b.parquet"), *FAST)
+    assert result.exit_code == 0 and "native" not in result.output

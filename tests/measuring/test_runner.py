@@ -115,3 +115,12 @@ def test_the_sample_count_never_passes_its_maximum():
     )
     (result,) = Runner(method).measure([Item("quick", lambda: None)])
     assert not result.stable and result.summary.n == 10  # 3 + 3 + 3, then 1, not 12
+
+
+def test_tail_percentiles_are_observed_samples_by_nearest_rank():
+    from hwprof.measuring.runner import percentile
+
+    samples = [float(v) for v in range(1, 101)]  # 1..100
+    assert percentile(samples, 90) == 90.0 and percentile(samples, 99) == 99.0
+    assert percentile([3.0, 1.0, 2.0], 90) == 3.0  # few samples: the tail is the largest
+    assert percentile([5.0], 99) == 5.0
