@@ -495,6 +495,8 @@ def _value_range(tensor: torch.Tensor) -> tuple[int, int] | None:
     """[min, max + 1) of an integer tensor's values, for drawing like ones when the layer is timed alone."""
     if tensor.dtype.is_floating_point or tensor.dtype.is_complex or tensor.dtype == torch.bool or not tensor.numel():
         return None
+    if tensor.device.type == "meta":  # shapes only: no values to range over
+        return None
     return int(tensor.min()), int(tensor.max()) + 1
 
 

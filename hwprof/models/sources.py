@@ -12,7 +12,6 @@ from __future__ import annotations
 import difflib
 import importlib.util
 import json
-import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -159,8 +158,7 @@ def _hf_config(name: str):
 
 
 def _hf_build(name: str, overrides: dict) -> Built:
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")  # random weights from a config: never the network
-    from transformers import AutoModel
+    from transformers import AutoModel  # from_config builds random weights; configs are read local_files_only
 
     config = _hf_config(name)
     for key, value in overrides.items():
