@@ -458,7 +458,7 @@ def _function_flops(op: str, args: tuple, kwargs: dict, output: Any) -> int:
 
 # Leaf modules of model zoos whose class names differ but whose work is a standard op: one op name
 # each, so their rows and a sweep of that op teach one layer model (LlamaRMSNorm -> rmsnorm).
-MODULE_OP_SUFFIXES = (("rmsnorm", "rmsnorm"), ("layernorm", "layernorm"))
+MODULE_OP_SUFFIXES = (("rmsnorm", "rmsnorm"), ("layernorm", "layernorm"), ("rotaryembedding", "rotaryembedding"))
 MODULE_OP_WORDS = (("gelu", "gelu"), ("silu", "silu"), ("swish", "silu"))
 
 

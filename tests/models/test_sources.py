@@ -51,6 +51,7 @@ def test_llama_records_rmsnorm_silu_and_rotary_ops():
     ops = [layer.op for layer in layers]
     assert ops.count("rmsnorm") == 3  # two per decoder layer, one final
     assert "silu" in ops and "cat" in ops and "neg" in ops  # rotary embedding's rotate_half
+    assert "rotaryembedding" in ops  # LlamaRotaryEmbedding, named as every model's rotary embedding is
     assert family_of(spec.name) == "llama"
 
 
