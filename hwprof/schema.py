@@ -43,7 +43,7 @@ EXTRA_COLUMNS = (
     "discarded_bursts",  # sample bursts thrown away because other processes held too much of the CPU
     "processes",  # fresh processes the row's measurement was combined from (measure --processes)
     "run_id",  # links the row to its run's provenance
-    # what was run and how (issue 14): inputs, precision, execution mode, tail latency
+    # how the network was fed and run, and its tail latency
     "seq_len",  # the sequence length of models with a sequence dimension, null for others
     "dtype",  # float dtype of weights and float inputs: float32, float16 or bfloat16
     "channels_last",  # 4-D tensors laid out NHWC (--channels-last)
