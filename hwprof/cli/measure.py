@@ -295,9 +295,10 @@ def _measured(value) -> float | None:
 def summarize_frame(frame) -> dict:
     """Networks against the sum of their layers, and the slowest layers, per (model, batch size)."""
     networks = []
+    frame = frame[frame["model"].notna() & frame["batch_size"].notna()]  # rows of models (not hwprof run's)
     seq_lens = frame["seq_len"] if "seq_len" in frame else None
     keys = ["model", "batch_size"] + (["seq_len"] if seq_lens is not None and seq_lens.notna().any() else [])
-    for key, group in frame.groupby(keys, sort=True, dropna=False):
+    for key, group in frame.groupby(keys, sort=True, dropna=False):  # a null seq_len is a group too
         model, batch_size = key[0], key[1]
         layer_rows = group[group["kind"] == "layer"]
         network = group[group["kind"] == "network"]
