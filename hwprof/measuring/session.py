@@ -27,8 +27,8 @@ from hwprof.drivers.host import check_sysfs_root, parse_device
 from hwprof.errors import HwprofError, option
 from hwprof.measuring.allocator import DEFAULT_POLICY, pin_allocator
 from hwprof.measuring.allocator import POLICIES as ALLOCATOR_POLICIES
-from hwprof.measuring.processes import DEFAULT_PROCESSES
 from hwprof.measuring.execution import Execution
+from hwprof.measuring.processes import DEFAULT_PROCESSES
 from hwprof.measuring.runner import Item, Method, Result, Runner
 from hwprof.models.inputs import InputSpec, ModelInputs, parse_seq_lens
 from hwprof.models.layers import Layer, run_and_extract
@@ -213,11 +213,6 @@ def measure(
         progress.note(f"allocator not pinned: {allocator_state['unavailable_reason']}")
     method = _method(options)
     plan = _plan(names, sizes, options)
-    plan.update(execution.plan())
-    if options.seq_lens:
-        plan["seq_lens"] = list(options.seq_lens)
-    if isinstance(options.inputs, (list, tuple)) and all(isinstance(i, str) for i in options.inputs):
-        plan["inputs"] = list(options.inputs)
     provenance = collect_provenance(
         device_text,
         torch.get_num_threads(),
@@ -289,13 +284,19 @@ def _method(options: MeasureOptions) -> Method:
 
 def _plan(names: list[str], sizes: list[int], options: MeasureOptions) -> dict:
     """What a resumed run must share with the one it continues, or its rows would not belong together."""
-    return {
+    plan = {
         "models": names,
         "batch_sizes": sizes,
         "threads": torch.get_num_threads(),
         "layers": options.layers,
         "processes": options.processes,
+        **Execution.from_options(options).plan(),  # dtype, layout, compile where not the defaults
     }
+    if options.seq_lens:
+        plan["seq_lens"] = list(options.seq_lens)
+    if isinstance(options.inputs, (list, tuple)) and all(isinstance(i, str) for i in options.inputs):
+        plan["inputs"] = list(options.inputs)
+    return plan
 
 
 def _measure_in_processes(
