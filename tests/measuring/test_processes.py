@@ -39,6 +39,24 @@ def test_a_worker_parses_its_flags_back_to_the_same_settings():
     assert params["processes"] == 1  # a worker measures in itself
 
 
+def test_a_worker_is_told_the_inputs_precision_and_execution_mode():
+    from hwprof.cli.measure import measure as command
+
+    options = MeasureOptions(
+        inputs=["input_ids:int64[seq]", "attention_mask:int64[seq]"],
+        seq_lens=(8, 16),
+        dtype="bfloat16",
+        channels_last=True,
+        compile=True,
+        hf_config={"num_hidden_layers": 1, "hidden_act": "gelu"},
+    )
+    params = command.make_context("measure", ["mlp", *worker_arguments(options, seed_offset=0)]).params
+    assert params["inputs"] == ("input_ids:int64[seq]", "attention_mask:int64[seq]")
+    assert params["seq_lens"] == "8,16" and params["dtype"] == "bfloat16"
+    assert params["channels_last"] and params["compile_network"]
+    assert params["hf_config"] == "num_hidden_layers=1,hidden_act=gelu"
+
+
 def test_one_process_keeps_its_own_interval():
     assert combine_processes([2.0], [0.04]) == (2.0, 0.04)
 
