@@ -54,12 +54,14 @@ def row_key(row) -> str | None:
     """What links a dataset row to its samples within its run; None where there is nothing to link.
 
     Layer rows of one configuration share a measurement and so their config_id; a run times each
-    (model, batch size) network once."""
+    (model, batch size, sequence length) network once."""
     if row.get("kind") == "network":
         model, batch_size = row.get("model"), row.get("batch_size")
         if model is None or batch_size is None or pd.isna(model) or pd.isna(batch_size):
             return None
-        return f"network:{int(batch_size)}:{model}"
+        seq_len = row.get("seq_len")  # a model swept over sequence lengths is timed once per length
+        length = "" if seq_len is None or pd.isna(seq_len) else f":seq_len={int(seq_len)}"
+        return f"network:{int(batch_size)}:{model}{length}"
     config_id = row.get("config_id")
     return None if config_id is None or pd.isna(config_id) else str(config_id)
 

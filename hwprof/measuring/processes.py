@@ -143,14 +143,20 @@ def combine_shards(shards: list[Path], precision: float) -> tuple[list[dict], li
     runs = [run for shard in shards for run in read_provenance(shard)]
     frame = pd.concat(frames, ignore_index=True)
     rows = []
-    keys = ["model", "batch_size", "kind", "layer_index"] + (["seq_len"] if "seq_len" in frame.columns else [])
-    for _, group in frame.groupby(keys, sort=False, dropna=False):  # a null seq_len (no sequence) is a key too
+    for _, group in frame.groupby(list(ROW_KEY), sort=False, dropna=False):  # a null seq_len is a key too
         group = group.drop_duplicates("_process", keep="last")  # a resumed worker holds one row per key
         rows.append(_combined_row(group, precision))
     return rows, runs
 
 
-ROW_KEY = ("model", "batch_size", "kind", "layer_index")  # what combine_shards combines rows by
+ROW_KEY = ("model", "batch_size", "seq_len", "kind", "layer_index")  # what combine_shards combines rows by
+
+
+def combined_key(row: dict) -> tuple:
+    """A row's ROW_KEY values, a null (no sequence length) as None whichever way pandas spelled it."""
+    import pandas as pd
+
+    return tuple(None if pd.isna(row.get(column)) else row.get(column) for column in ROW_KEY)
 
 
 def pooled_samples(shards: list[Path]) -> dict[tuple, object]:
@@ -165,7 +171,7 @@ def pooled_samples(shards: list[Path]) -> dict[tuple, object]:
         table = read_samples(shard)
         found = {} if table is None else grouped(table)
         for row in read_dataset([shard]).drop_duplicates(list(ROW_KEY), keep="last").to_dict("records"):
-            key = tuple(row[column] for column in ROW_KEY)
+            key = combined_key(row)
             raw = found.get((row["run_id"], row_key(row)))
             if raw is None:
                 missing.add(key)

@@ -354,7 +354,7 @@ def _measure_in_processes(
         new = [row for row in rows if (row["model"], row["batch_size"], row["kind"], row["layer_index"]) not in done]
         samples = processes.pooled_samples(shards)
         for row in new:
-            writer.write([row], samples.get(tuple(row[column] for column in processes.ROW_KEY)))
+            writer.write([row], samples.get(processes.combined_key(row)))
     finally:
         writer.close()
     processes.remove_work_folder(folder)

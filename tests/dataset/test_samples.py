@@ -141,7 +141,7 @@ def test_rows_combined_across_processes_keep_every_workers_samples_with_its_loop
                 writer.write([synthetic_row("net", index, drawn)], RawSamples.uniform(drawn, loops))
         shards.append(shard)
     pooled = pooled_samples(shards)
-    assert set(pooled) == {("net", 1, "network", -1), ("net", 1, "layer", 0)}
+    assert set(pooled) == {("net", 1, None, "network", -1), ("net", 1, None, "layer", 0)}  # no sequence length
     for raw in pooled.values():
         assert raw.seconds_per_call == (0.001,) * 6 + (0.002,) * 6 and raw.loops == (10,) * 6 + (25,) * 6
 
@@ -154,3 +154,11 @@ def test_measure_in_processes_writes_the_pooled_samples_of_every_row(tmp_path):
     frame = read_dataset(out)
     for index, raw in linked(out).items():
         assert len(raw.seconds_per_call) == frame["samples"][index]  # both workers' samples
+
+
+def test_a_network_timed_at_two_sequence_lengths_links_to_two_sample_sets():
+    from hwprof.samples import row_key
+
+    row = {"kind": "network", "model": "hf:bert", "batch_size": 1}
+    assert row_key({**row, "seq_len": 128}) != row_key({**row, "seq_len": 512})
+    assert row_key({**row, "seq_len": None}) == row_key(row) == "network:1:hf:bert"  # as before sequences
