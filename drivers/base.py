@@ -4,7 +4,8 @@ A sensor gives energy over a window that brackets some work. It may have a
 cumulative energy counter (RAPL, NVML), timestamped power samples (tegrastats,
 INA3221), or both; a background thread polls it so that counter wraps are seen
 and every sample can go into a trace. Times are `time.monotonic()` seconds
-inside a sensor and wall-clock (epoch) seconds in traces.
+inside a sensor and wall-clock (epoch) seconds in traces. A sensor reads time,
+waits and polls through its `clock`, so tests can run it on simulated time.
 """
 
 from __future__ import annotations
@@ -46,6 +47,10 @@ class EnergyWindow:
     energy_j: float | None  # None when the window gave no valid energy (never a guessed 0)
     duration_s: float
     source: str
+    # Between the first and the last counter update seen inside the window: the counter's own edges,
+    # so a counter that moves every 100 ms gives the power of the window's steady part exactly.
+    aligned_energy_j: float | None = None
+    aligned_duration_s: float | None = None
     samples: list[PowerSample] = field(default_factory=list)  # every sample, all rails
     counter_energy_j: float | None = None  # from the cumulative counter, when there is one
     sampled_energy_j: float | None = None  # mean of primary samples x duration
@@ -61,9 +66,53 @@ class EnergyWindow:
             return None
         return self.energy_j / self.duration_s
 
+    @property
+    def steady_power_w(self) -> float | None:
+        """Mean power between counter updates where there were two, else `power_w`."""
+        if self.aligned_energy_j and self.aligned_duration_s:
+            return self.aligned_energy_j / self.aligned_duration_s
+        return self.power_w
+
+
+class Clock:
+    """Real time, as sensors read it, wait on it and poll on it."""
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds)
+
+    def every(self, interval_s: float, fn: Callable[[], None], name: str) -> Callable[[], None]:
+        """Call fn every interval_s on a daemon thread until the returned function is called."""
+        stop_event = threading.Event()
+
+        def loop() -> None:
+            next_due = time.monotonic()
+            while not stop_event.is_set():
+                fn()
+                next_due += interval_s
+                delay = next_due - time.monotonic()
+                if delay < 0:  # fell behind (busy machine): do not try to catch up in a burst
+                    next_due = time.monotonic()
+                    delay = 0
+                stop_event.wait(delay)
+
+        thread = threading.Thread(target=loop, name=name, daemon=True)
+        thread.start()
+
+        def stop() -> None:
+            stop_event.set()
+            thread.join(timeout=5)
+
+        return stop
+
+
+REAL_CLOCK = Clock()
+
 
 def probe_update_period(
-    read: Callable[[], float], max_probe_s: float, nominal_s: float, changes_wanted: int = 6
+    read: Callable[[], float], max_probe_s: float, nominal_s: float, changes_wanted: int = 6, clock: Clock = REAL_CLOCK
 ) -> tuple[float, bool]:
     """Median time between changes of `read()`; (nominal_s, False) if it barely moved.
 
@@ -72,14 +121,14 @@ def probe_update_period(
     """
     change_times = []
     last = read()
-    deadline = time.monotonic() + max_probe_s
+    deadline = clock.monotonic() + max_probe_s
     pause_s = min(nominal_s / 20, 0.002)
-    while time.monotonic() < deadline and len(change_times) <= changes_wanted:
+    while clock.monotonic() < deadline and len(change_times) <= changes_wanted:
         value = read()
         if value != last:
-            change_times.append(time.monotonic())
+            change_times.append(clock.monotonic())
             last = value
-        time.sleep(pause_s)
+        clock.sleep(pause_s)
     if len(change_times) < 3:
         return nominal_s, False
     gaps = [b - a for a, b in zip(change_times, change_times[1:])]
@@ -132,13 +181,20 @@ class PowerSensor(ABC):
     has_counter: bool = False
     samples_are_instantaneous: bool = True
     state_every_poll: bool = True  # False where state is costly to read (many CPUs)
+    # False: poll only inside windows, so the poller never runs beside the latency being timed
+    poll_outside_windows: bool = True
+    counter_ticks: bool = False  # the counter moves in steps: also record when each step was seen
+    response_s: float = 0.0  # how long the device's power takes to follow a load step (0: at once)
 
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
+    def __init__(self, clock: Clock | None = None) -> None:
+        self.clock = clock or REAL_CLOCK
+        self._lock = threading.RLock()
         self._samples: deque[PowerSample] = deque(maxlen=SAMPLE_HISTORY)
         self._states: deque[tuple[float, dict]] = deque(maxlen=SAMPLE_HISTORY)
-        self._stop_event = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._counter_reads: deque[tuple[float, float]] = deque(maxlen=SAMPLE_HISTORY)
+        self._stop_poller: Callable[[], None] | None = None
+        self._open_marks: set[int] = set()  # windows not yet closed, for sensors that poll only inside them
+        self._opened = False
         self._poll_error: BaseException | None = None
         self._window_start: WindowMark | None = None
 
@@ -174,20 +230,19 @@ class PowerSensor(ABC):
 
     # -- shared machinery --------------------------------------------------------
     def open(self) -> PowerSensor:
-        if self._thread is not None:
+        if self._opened:
             return self
         self._open_hardware()
-        self._stop_event.clear()
         self._poll_once()
-        self._thread = threading.Thread(target=self._poll_loop, name=f"hwprof-poll-{self.source}", daemon=True)
-        self._thread.start()
+        self._opened = True
+        if self.poll_outside_windows:
+            self._start_poller()
         return self
 
     def close(self) -> None:
-        if self._thread is not None:
-            self._stop_event.set()
-            self._thread.join(timeout=5)
-            self._thread = None
+        self._stop_polling()
+        if self._opened:
+            self._opened = False
         self._close_hardware()
 
     def __enter__(self) -> PowerSensor:
@@ -196,52 +251,75 @@ class PowerSensor(ABC):
     def __exit__(self, *exc_info) -> None:
         self.close()
 
+    def _start_poller(self) -> None:
+        if self._stop_poller is None:
+            self._stop_poller = self.clock.every(self.poll_interval_s, self._tick, f"hwprof-poll-{self.source}")
+
+    def _stop_polling(self) -> None:
+        if self._stop_poller is not None:
+            self._stop_poller()
+            self._stop_poller = None
+
+    def _tick(self) -> None:
+        if self._poll_error is not None:
+            return
+        try:
+            self._poll_once()
+        except Exception as error:  # surfaced by the next stop_window
+            self._poll_error = error
+
     def _poll_once(self) -> None:
         with self._lock:  # hardware reads are serialised: counters unfold wraps in one place
-            now = time.monotonic()
+            now = self.clock.monotonic()
             samples = self._poll_samples(now)
             state = self._read_state() if self.state_every_poll else {}
             self._samples.extend(samples)
             if state:
                 self._states.append((now, state))
-
-    def _poll_loop(self) -> None:
-        next_due = time.monotonic()
-        while not self._stop_event.is_set():
-            try:
-                self._poll_once()
-            except Exception as error:  # surfaced by the next stop_window
-                self._poll_error = error
-                return
-            next_due += self.poll_interval_s
-            delay = next_due - time.monotonic()
-            if delay < 0:  # fell behind (busy machine): do not try to catch up in a burst
-                next_due = time.monotonic()
-                delay = 0
-            self._stop_event.wait(delay)
+            if self.counter_ticks:
+                energy_j = self._read_energy_j()
+                if energy_j is not None:
+                    self._counter_reads.append((self.clock.monotonic(), energy_j))
 
     def _check_running(self) -> None:
-        if self._thread is None:
+        if not self._opened:
             raise RuntimeError(f"power sensor {self.source} is not open")
         if self._poll_error is not None:
             raise RuntimeError(f"power sensor {self.source} stopped: {self._poll_error}")
 
     def mark(self) -> WindowMark:
-        """The counter and state now: any number of windows, nested or overlapping, can start from marks."""
+        """The counter and state now: any number of windows, nested or overlapping, can start from marks.
+
+        A sensor that polls only inside windows polls from its first open mark to its last closed one."""
         self._check_running()
         with self._lock:
-            return WindowMark(time.monotonic(), self._read_energy_j(), self._read_state())
+            state = self._read_state()
+            energy_j = self._read_energy_j()
+            mark = WindowMark(self.clock.monotonic(), energy_j, state)
+        if not self.poll_outside_windows:
+            self._open_marks.add(id(mark))
+            self._start_poller()
+        return mark
 
     def window_since(self, mark: WindowMark) -> EnergyWindow:
         """What the sensor saw from `mark` until now."""
+        if not self.poll_outside_windows:
+            self._open_marks.discard(id(mark))
+            if not self._open_marks:
+                self._stop_polling()
         self._check_running()
         with self._lock:
-            stop_s = time.monotonic()
             energy_j = self._read_energy_j()
-            stop_state = self._read_state()
+            stop_s = self.clock.monotonic()
             samples = [s for s in self._samples if mark.t_s <= s.t_s <= stop_s]
-            states = [mark.state] + [st for t, st in self._states if mark.t_s <= t <= stop_s] + [stop_state]
-        return self._build_window(mark.t_s, stop_s, mark.energy_j, energy_j, samples, [s for s in states if s])
+            # The states polled while the work ran; the ones read at the edges only where there are none,
+            # since a window opens and closes right after a synchronisation, on a GPU that idles for a moment.
+            states = [st for t, st in self._states if mark.t_s < t < stop_s] or [mark.state, self._read_state()]
+            reads = [(t, e) for t, e in self._counter_reads if mark.t_s < t < stop_s]
+        window = self._build_window(mark.t_s, stop_s, mark.energy_j, energy_j, samples, [s for s in states if s])
+        if self.counter_ticks and mark.energy_j is not None and energy_j is not None:
+            _align_to_counter_steps(window, [(mark.t_s, mark.energy_j), *reads, (stop_s, energy_j)])
+        return window
 
     def start_window(self) -> None:
         self._window_start = self.mark()
@@ -290,3 +368,22 @@ class PowerSensor(ABC):
         if window.throttled:
             window.flags.append("throttled")
         return window
+
+
+def _align_to_counter_steps(window: EnergyWindow, reads: list[tuple[float, float]]) -> None:
+    """Energy and time between the first and the last counter step seen, and the power of each half.
+
+    A step is seen at the first read that differs from the one before, at most one poll late at
+    either end, so the steady power of a window is not diluted by the part of an update period
+    the counter had not yet shown."""
+    steps = [(t, e) for (_, e0), (t, e) in zip(reads, reads[1:]) if e != e0]
+    if len(steps) < 2:
+        return
+    (t_first, e_first), (t_last, e_last) = steps[0], steps[-1]
+    window.aligned_energy_j, window.aligned_duration_s = e_last - e_first, t_last - t_first
+    if len(steps) >= 5:
+        t_mid, e_mid = steps[len(steps) // 2]
+        window.metadata["power_w_halves"] = [
+            round((e_mid - e_first) / (t_mid - t_first), 3),
+            round((e_last - e_mid) / (t_last - t_mid), 3),
+        ]

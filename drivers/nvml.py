@@ -14,17 +14,21 @@ from __future__ import annotations
 import os
 import sys
 
-from hwprof.drivers.base import PowerSample, PowerSensor, SensorUnavailable, probe_update_period
+from hwprof.drivers.base import Clock, PowerSample, PowerSensor, SensorUnavailable, probe_update_period
 from hwprof.drivers.host import parse_device
 
 NOMINAL_UPDATE_PERIOD_S = 0.1
 MIN_WINDOW_S = 0.5
-POLL_INTERVAL_S = 0.025
+POLL_INTERVAL_S = 0.01  # inside windows only: counter steps are seen at most this late
 CROSS_CHECK_TOLERANCE = 0.05  # counter vs integrated instantaneous power, per window
 CLOCK_SPREAD_TOLERANCE = 0.02  # SM/memory clock range within one window before it counts as a change
+NVML_ERROR_FUNCTION_NOT_FOUND = 13  # a C symbol the installed driver lacks (older than the bindings)
+RESPONSE_S = 1.0  # a GPU's power rises and decays over hundreds of ms after a load step
+POWER_SCOPE_MODULE = 1  # NVML_POWER_SCOPE_MODULE: where Grace Hopper answers field 186
 
-# Clock-event reasons that are not throttling: idle, application clocks, display.
-BENIGN_REASON_NAMES = ("GpuIdle", "ApplicationsClocksSetting", "DisplayClockSetting")
+# Clock-event reasons that are not throttling: idle, application or locked clocks, display, and the
+# power cap, which is the normal steady state of a GPU under heavy load (recorded, never a flag).
+BENIGN_REASON_NAMES = ("GpuIdle", "ApplicationsClocksSetting", "DisplayClockSetting", "SwPowerCap")
 REASON_NAMES = (
     "GpuIdle",
     "ApplicationsClocksSetting",
@@ -35,7 +39,10 @@ REASON_NAMES = (
     "HwThermalSlowdown",
     "HwPowerBrakeSlowdown",
     "DisplayClockSetting",
+    "BoardLimit",
+    "Reliability",
 )
+PSTATE_UNKNOWN = 32  # NVML_PSTATE_UNKNOWN
 
 
 def load_pynvml():
@@ -79,11 +86,26 @@ def _text(value) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
+def error_reason(pynvml, error, what: str) -> str:
+    """Any NVML error on one GPU as '<what> is unavailable, because ...' with what to do about it."""
+    code = getattr(error, "value", None)
+    if code == pynvml.NVML_ERROR_NO_PERMISSION:
+        why = "this job may not access it (a cgroup or Slurm allocation hides it); measure a GPU allocated to this job"
+    elif code == getattr(pynvml, "NVML_ERROR_GPU_IS_LOST", 15):
+        why = "the GPU is lost (fell off the bus or its driver state is gone); check `nvidia-smi` and the kernel log"
+    else:
+        why = "check it with `nvidia-smi`"
+    return f"{what} is unavailable, because NVML answered '{error}'; {why}"
+
+
 def _visible_selector(cuda_index: int) -> tuple[int | str, str]:
     """What CUDA_VISIBLE_DEVICES makes of cuda:N: an NVML index or a UUID prefix, and how it was found."""
     visible = os.environ.get("CUDA_VISIBLE_DEVICES")
     if visible is None:
-        return cuda_index, "cuda index taken as NVML index (PCI bus order)"
+        return cuda_index, (
+            "cuda index taken as NVML index (PCI bus order; CUDA orders fastest first unless "
+            "CUDA_DEVICE_ORDER=PCI_BUS_ID, so this is certain only with one GPU or that setting)"
+        )
     entries = []
     for entry in (e.strip() for e in visible.split(",")):
         if not entry or not (entry.isdigit() or entry.startswith(("GPU-", "MIG-"))):
@@ -116,38 +138,93 @@ def _torch_uuid(cuda_index: int) -> str | None:
     return None
 
 
+def _handle_by_cuda_uuid(pynvml, uuid: str):
+    """The NVML handle of the GPU or MIG device CUDA names by `uuid` (CUDA drops the GPU-/MIG- prefix)."""
+    bare = uuid.removeprefix("GPU-").removeprefix("MIG-")
+    for prefix in ("GPU-", "MIG-"):
+        try:
+            return pynvml.nvmlDeviceGetHandleByUUID(f"{prefix}{bare}".encode())
+        except pynvml.NVMLError:
+            continue
+    return None
+
+
+def _handle_by_uuid_prefix(pynvml, prefix: str):
+    """The one GPU whose UUID starts with `prefix`; GPUs this process may not open are skipped."""
+    matches = []
+    count = pynvml.nvmlDeviceGetCount()
+    for index in range(count):
+        try:
+            handle = pynvml.nvmlDeviceGetHandleByIndex(index)
+            if _text(pynvml.nvmlDeviceGetUUID(handle)).startswith(prefix):
+                matches.append(handle)
+        except pynvml.NVMLError:
+            continue
+    if len(matches) != 1:
+        raise SensorUnavailable(
+            f"CUDA_VISIBLE_DEVICES names {prefix}, which matches {len(matches)} of the "
+            f"{count} GPUs NVML sees; list them with `nvidia-smi -L`"
+        )
+    return matches[0]
+
+
+def _refuse_mig(pynvml, device: str, handle) -> None:
+    """A MIG device, or a GPU in MIG mode, shares the energy counter with every other slice: refused."""
+    if _call(pynvml, pynvml.nvmlDeviceIsMigDeviceHandle, handle):
+        raise SensorUnavailable(
+            f"{device} is the MIG instance {_text(pynvml.nvmlDeviceGetUUID(handle))}, and NVML's energy counter "
+            "covers the whole GPU, not one instance; measure on the full GPU to get power"
+        )
+    mode = _call(pynvml, pynvml.nvmlDeviceGetMigMode, handle)
+    if mode and mode[0] == getattr(pynvml, "NVML_DEVICE_MIG_ENABLE", 1):
+        through = os.environ.get("NVIDIA_VISIBLE_DEVICES")
+        exposed = f" (NVIDIA_VISIBLE_DEVICES={through})" if through else ""
+        raise SensorUnavailable(
+            f"{device} runs on a GPU in MIG mode{exposed}, so its energy counter covers every slice, "
+            "other tenants' work included; measure on a GPU with MIG off to get power"
+        )
+
+
 def resolve_handle(pynvml, device: str):
-    """(nvml_index, handle, how) for a torch device string, honouring CUDA_VISIBLE_DEVICES."""
+    """(nvml_index, handle, how) for a torch device string, honouring CUDA_VISIBLE_DEVICES.
+
+    Only the one GPU is opened (by UUID where CUDA gives it), so a GPU this process may
+    not touch elsewhere on the host does not stop it; a MIG slice is refused."""
     ref = parse_device(device)
     if ref.kind != "cuda":
         raise SensorUnavailable(f"'{device}' is not a CUDA device; write cuda or cuda:N")
     cuda_index = ref.index
-    count = pynvml.nvmlDeviceGetCount()
-    uuids = [_text(pynvml.nvmlDeviceGetUUID(pynvml.nvmlDeviceGetHandleByIndex(i))) for i in range(count)]
     torch_uuid = _torch_uuid(cuda_index)
-    if torch_uuid:
-        for i, uuid in enumerate(uuids):
-            if uuid.removeprefix("GPU-") == torch_uuid.removeprefix("GPU-"):
-                return i, pynvml.nvmlDeviceGetHandleByIndex(i), "matched by UUID reported by CUDA"
-    selector, how = _visible_selector(cuda_index)
-    if isinstance(selector, str):
-        matches = [i for i, uuid in enumerate(uuids) if uuid.startswith(selector)]
-        if len(matches) != 1:
-            raise SensorUnavailable(
-                f"CUDA_VISIBLE_DEVICES names {selector}, which matches {len(matches)} of the "
-                f"{count} GPUs NVML sees; list them with `nvidia-smi -L`"
-            )
-        selector = matches[0]
-    if selector >= count:
-        raise SensorUnavailable(
-            f"{device} maps to NVML GPU {selector} but NVML sees only {count} GPU(s); list them with `nvidia-smi -L`"
-        )
-    return selector, pynvml.nvmlDeviceGetHandleByIndex(selector), how
+    handle = _handle_by_cuda_uuid(pynvml, torch_uuid) if torch_uuid else None
+    how = "matched by UUID reported by CUDA"
+    if handle is None:
+        selector, how = _visible_selector(cuda_index)
+        if isinstance(selector, str):
+            handle = _handle_by_uuid_prefix(pynvml, selector)
+        else:
+            count = pynvml.nvmlDeviceGetCount()
+            if selector >= count:
+                raise SensorUnavailable(
+                    f"{device} maps to NVML GPU {selector} but NVML sees only {count} GPU(s); "
+                    "list them with `nvidia-smi -L`"
+                )
+            handle = pynvml.nvmlDeviceGetHandleByIndex(selector)
+    _refuse_mig(pynvml, device, handle)
+    return pynvml.nvmlDeviceGetIndex(handle), handle, how
 
 
-def _read_instant_power_mw(pynvml, handle) -> int | None:
+def instant_power_scope(pynvml, handle) -> int | None:
+    """The power scope that answers field 186 on this GPU: GPU (0), module (1, Grace Hopper), or None."""
+    for scope in (None, POWER_SCOPE_MODULE):
+        if _read_instant_power_mw(pynvml, handle, scope) is not None:
+            return 0 if scope is None else scope
+    return None
+
+
+def _read_instant_power_mw(pynvml, handle, scope: int | None = None) -> int | None:
+    field_id = pynvml.NVML_FI_DEV_POWER_INSTANT
     try:
-        values = pynvml.nvmlDeviceGetFieldValues(handle, [pynvml.NVML_FI_DEV_POWER_INSTANT])
+        values = pynvml.nvmlDeviceGetFieldValues(handle, [field_id if not scope else (field_id, scope)])
     except pynvml.NVMLError:
         return None
     if values[0].nvmlReturn != pynvml.NVML_SUCCESS:
@@ -156,24 +233,44 @@ def _read_instant_power_mw(pynvml, handle) -> int | None:
 
 
 def describe_gpu(pynvml, index: int) -> dict:
-    """One GPU as `hwprof devices` shows it: what it is and which power sources it has."""
-    handle = pynvml.nvmlDeviceGetHandleByIndex(index)
-    counter = _call(pynvml, pynvml.nvmlDeviceGetTotalEnergyConsumption, handle)
-    instant = _read_instant_power_mw(pynvml, handle)
-    usage = _call(pynvml, pynvml.nvmlDeviceGetPowerUsage, handle)
-    info = {
-        "nvml_index": index,
-        "name": _text(pynvml.nvmlDeviceGetName(handle)),
-        "uuid": _text(pynvml.nvmlDeviceGetUUID(handle)),
-        "energy_counter": counter is not None,
-        "power_field": "power_instant" if instant is not None else ("power_usage" if usage is not None else None),
-    }
-    if counter is None and usage is None and instant is None:
+    """One GPU as `hwprof devices` shows it: what it is and which power sources it has, or why not."""
+    try:
+        handle = pynvml.nvmlDeviceGetHandleByIndex(index)
+        info = {
+            "nvml_index": index,
+            "name": _text(pynvml.nvmlDeviceGetName(handle)),
+            "uuid": _text(pynvml.nvmlDeviceGetUUID(handle)),
+        }
+        counter = _call(pynvml, pynvml.nvmlDeviceGetTotalEnergyConsumption, handle)
+        scope = instant_power_scope(pynvml, handle)
+        usage = _call(pynvml, pynvml.nvmlDeviceGetPowerUsage, handle)
+        mig = _call(pynvml, pynvml.nvmlDeviceGetMigMode, handle)
+    except pynvml.NVMLError as error:
+        return {
+            "nvml_index": index,
+            "name": "unavailable",
+            "uuid": None,
+            "energy_counter": False,
+            "power_field": None,
+            "reason": error_reason(pynvml, error, f"GPU {index}"),
+        }
+    info["energy_counter"] = counter is not None
+    info["power_field"] = _power_field_name(scope) if scope is not None else ("power_usage" if usage else None)
+    if counter is None and usage is None and scope is None:
         info["reason"] = (
             f"GPU {index} reports neither an energy counter nor power through NVML (some "
             "consumer and virtual GPUs do not); power cannot be measured on it"
         )
+    elif mig and mig[0] == getattr(pynvml, "NVML_DEVICE_MIG_ENABLE", 1):
+        info["reason"] = (
+            f"GPU {index} is in MIG mode: its energy counter covers every slice, other tenants' work "
+            "included; measure on a GPU with MIG off to get power"
+        )
     return info
+
+
+def _power_field_name(scope: int) -> str:
+    return "power_instant" if scope == 0 else "power_instant_module"
 
 
 def reason_names(pynvml, mask: int) -> list[str]:
@@ -187,34 +284,66 @@ def reason_names(pynvml, mask: int) -> list[str]:
     return names
 
 
+def reasons_function(pynvml, handle) -> str:
+    """The clock-event reasons call this driver has: R535 renamed it, and older drivers lack the new symbol."""
+    function = getattr(pynvml, "nvmlDeviceGetCurrentClocksEventReasons", None)
+    if function is not None:
+        try:
+            function(handle)
+            return "nvmlDeviceGetCurrentClocksEventReasons"
+        except pynvml.NVMLError as error:
+            if getattr(error, "value", None) != NVML_ERROR_FUNCTION_NOT_FOUND:
+                return "nvmlDeviceGetCurrentClocksEventReasons"  # the driver has it; this GPU may not answer
+    return "nvmlDeviceGetCurrentClocksThrottleReasons"
+
+
+def own_context_counted() -> bool:
+    """Whether this process holds a CUDA context, so appears among a GPU's processes."""
+    torch = sys.modules.get("torch")
+    try:
+        return bool(torch is not None and torch.cuda.is_initialized())
+    except Exception:
+        return False
+
+
 class NvmlSensor(PowerSensor):
     """Energy of one NVIDIA GPU: counter first, instantaneous samples as the cross-check."""
 
     min_window_s = MIN_WINDOW_S
     poll_interval_s = POLL_INTERVAL_S
+    poll_outside_windows = False  # NVML calls take the driver's lock: never beside a timed kernel
+    counter_ticks = True
+    response_s = RESPONSE_S
 
-    def __init__(self, device: str = "cuda") -> None:
-        super().__init__()
+    def __init__(self, device: str = "cuda", clock: Clock | None = None) -> None:
+        super().__init__(clock)
         self._pynvml = load_pynvml()
-        pynvml = self._pynvml
+        self._handle = None
         try:
-            self.index, self._handle, self.mapping = resolve_handle(pynvml, device)
+            self._open_gpu(device)
         except SensorUnavailable:
-            pynvml.nvmlShutdown()
+            self._pynvml.nvmlShutdown()
             raise
+        except self._pynvml.NVMLError as error:
+            self._pynvml.nvmlShutdown()
+            raise SensorUnavailable(error_reason(self._pynvml, error, f"the GPU of {device}")) from None
+
+    def _open_gpu(self, device: str) -> None:
+        pynvml = self._pynvml
+        self.index, self._handle, self.mapping = resolve_handle(pynvml, device)
         self.device = device
         self.name = _text(pynvml.nvmlDeviceGetName(self._handle))
         self.uuid = _text(pynvml.nvmlDeviceGetUUID(self._handle))
         self.has_counter = _call(pynvml, pynvml.nvmlDeviceGetTotalEnergyConsumption, self._handle) is not None
-        if _read_instant_power_mw(pynvml, self._handle) is not None:
-            self.power_field, self.samples_are_instantaneous = "power_instant", True
+        self._instant_scope = instant_power_scope(pynvml, self._handle)
+        if self._instant_scope is not None:
+            self.power_field, self.samples_are_instantaneous = _power_field_name(self._instant_scope), True
         elif _call(pynvml, pynvml.nvmlDeviceGetPowerUsage, self._handle) is not None:
             # Instantaneous before Ampere, a 1 s average from Ampere on: trusted as energy only without a counter.
             self.power_field, self.samples_are_instantaneous = "power_usage", not self.has_counter
         else:
             self.power_field = None
         if not self.has_counter and not self.samples_are_instantaneous:
-            pynvml.nvmlShutdown()
             raise SensorUnavailable(
                 f"GPU {self.index} ({self.name}) has no NVML energy counter and no "
                 "instantaneous power reading, so its energy cannot be measured"
@@ -222,6 +351,7 @@ class NvmlSensor(PowerSensor):
         self.primary_sensor = f"nvml:{self.index}:{self.power_field}"
         self.source = f"nvml:{self.index}:total_energy" if self.has_counter else self.primary_sensor
         self.update_period_probed = False
+        self._reasons_call = reasons_function(pynvml, self._handle)
         self.power_limit_w = self._power_limit_w()
 
     def _power_limit_w(self) -> float | None:
@@ -231,7 +361,7 @@ class NvmlSensor(PowerSensor):
     def _open_hardware(self) -> None:
         read = self._read_energy_j if self.has_counter else self._read_power_w
         self.update_period_s, self.update_period_probed = probe_update_period(
-            read, max_probe_s=1.0, nominal_s=NOMINAL_UPDATE_PERIOD_S
+            read, max_probe_s=1.0, nominal_s=NOMINAL_UPDATE_PERIOD_S, clock=self.clock
         )
 
     def _close_hardware(self) -> None:
@@ -245,8 +375,8 @@ class NvmlSensor(PowerSensor):
         return self._pynvml.nvmlDeviceGetTotalEnergyConsumption(self._handle) / 1000.0
 
     def _read_power_w(self) -> float | None:
-        if self.power_field == "power_instant":
-            milliwatts = _read_instant_power_mw(self._pynvml, self._handle)
+        if self._instant_scope is not None:
+            milliwatts = _read_instant_power_mw(self._pynvml, self._handle, self._instant_scope or None)
         elif self.power_field == "power_usage":
             milliwatts = _call(self._pynvml, self._pynvml.nvmlDeviceGetPowerUsage, self._handle)
         else:
@@ -257,18 +387,27 @@ class NvmlSensor(PowerSensor):
         power_w = self._read_power_w()
         return [] if power_w is None else [PowerSample(now, self.primary_sensor, power_w)]
 
+    def other_processes(self) -> int | None:
+        """Processes other than this one with a context on the GPU; None where NVML does not say.
+
+        In a container NVML gives host PIDs, so this process is recognised by PID where it can be,
+        else counted out once if it holds a CUDA context."""
+        processes = _call(self._pynvml, self._pynvml.nvmlDeviceGetComputeRunningProcesses, self._handle)
+        if processes is None:
+            return None
+        pids = {process.pid for process in processes}
+        ours = os.getpid() in pids or own_context_counted()
+        return max(0, len(pids) - int(ours))
+
     def _read_state(self) -> dict:
         pynvml, handle = self._pynvml, self._handle
-        reasons_function = (
-            getattr(pynvml, "nvmlDeviceGetCurrentClocksEventReasons", None)
-            or pynvml.nvmlDeviceGetCurrentClocksThrottleReasons
-        )
         return {
             "sm_clock_mhz": _call(pynvml, pynvml.nvmlDeviceGetClockInfo, handle, pynvml.NVML_CLOCK_SM),
             "mem_clock_mhz": _call(pynvml, pynvml.nvmlDeviceGetClockInfo, handle, pynvml.NVML_CLOCK_MEM),
             "temperature_c": _call(pynvml, pynvml.nvmlDeviceGetTemperature, handle, pynvml.NVML_TEMPERATURE_GPU),
             "pstate": _call(pynvml, pynvml.nvmlDeviceGetPerformanceState, handle),
-            "clock_event_reasons": _call(pynvml, reasons_function, handle),
+            "clock_event_reasons": _call(pynvml, getattr(pynvml, self._reasons_call), handle),
+            "other_processes": self.other_processes(),
         }
 
     def clock_key(self) -> tuple:
@@ -287,15 +426,19 @@ class NvmlSensor(PowerSensor):
             seen = values(key)
             if seen:
                 window.metadata[f"{key}_min"], window.metadata[f"{key}_max"] = min(seen), max(seen)
+                window.metadata[f"{key}_median"] = sorted(seen)[len(seen) // 2]
                 if max(seen) - min(seen) > CLOCK_SPREAD_TOLERANCE * max(seen):
                     window.clocks_changed = True
         temperatures = values("temperature_c")
         if temperatures:
             window.metadata["temperature_c_start"] = temperatures[0]
             window.metadata["temperature_c_max"] = max(temperatures)
-        pstates = sorted(set(values("pstate")))
+        pstates = sorted(set(values("pstate")) - {PSTATE_UNKNOWN})
         if pstates:
             window.metadata["pstates"] = pstates
+        others = values("other_processes")
+        if others:
+            window.metadata["other_processes_max"] = max(others)
         mask = 0
         for reasons in values("clock_event_reasons"):
             mask |= reasons
@@ -306,14 +449,41 @@ class NvmlSensor(PowerSensor):
         self._cross_check(window)
 
     def _cross_check(self, window) -> None:
-        """Counter energy against the integral of instantaneous samples, in every window."""
+        """Counter energy against the integral of instantaneous samples, in every window (same scope only)."""
         counter, sampled = window.counter_energy_j, window.sampled_energy_j
-        if not (self.has_counter and self.samples_are_instantaneous and counter and sampled):
+        if not (self.has_counter and self._instant_scope == 0 and counter and sampled):
             return
         disagreement = abs(sampled - counter) / counter
         window.metadata["counter_vs_samples"] = round(disagreement, 4)
         if disagreement > CROSS_CHECK_TOLERANCE and "short_window" not in window.flags:
             window.flags.append("counter_vs_samples_disagree")
+
+    def _settings(self) -> dict:
+        """Driver and clock settings that change what a GPU measures, for the provenance."""
+        pynvml, handle = self._pynvml, self._handle
+
+        def setting(function, *args):
+            try:
+                return function(*args)
+            except pynvml.NVMLError as error:
+                return f"unreadable ({error})"
+
+        return {
+            "driver_version": _text(setting(pynvml.nvmlSystemGetDriverVersion)),
+            "persistence_mode": setting(pynvml.nvmlDeviceGetPersistenceMode, handle),
+            "applications_clocks_mhz": {
+                "sm": setting(pynvml.nvmlDeviceGetApplicationsClock, handle, pynvml.NVML_CLOCK_SM),
+                "mem": setting(pynvml.nvmlDeviceGetApplicationsClock, handle, pynvml.NVML_CLOCK_MEM),
+            },
+            "default_applications_clocks_mhz": {
+                "sm": setting(pynvml.nvmlDeviceGetDefaultApplicationsClock, handle, pynvml.NVML_CLOCK_SM),
+                "mem": setting(pynvml.nvmlDeviceGetDefaultApplicationsClock, handle, pynvml.NVML_CLOCK_MEM),
+            },
+            # NVML can set locked clocks (nvidia-smi -lgc) but has no call that reads them back; a GPU held
+            # by them shows the ApplicationsClocksSetting reason in the rows' gpu_clock_event_reasons.
+            "locked_clocks": "unreadable (NVML has no query; `nvidia-smi -q -d CLOCK` shows them)",
+            "clock_event_reasons_call": self._reasons_call,
+        }
 
     def metadata(self) -> dict:
         return {
@@ -331,5 +501,7 @@ class NvmlSensor(PowerSensor):
             "update_period_s": self.update_period_s,
             "update_period_probed": self.update_period_probed,
             "poll_interval_s": self.poll_interval_s,
+            "poll_outside_windows": self.poll_outside_windows,
             "min_window_s": self.min_window_s,
+            **self._settings(),
         }

@@ -105,3 +105,23 @@ def test_a_sysfs_root_that_is_not_a_folder_is_refused(tmp_path, monkeypatch):
     for args in (["devices"], ["measure", "mlp", "--out", str(tmp_path / "x.parquet")]):
         result = CliRunner().invoke(main, args)
         assert result.exit_code == 1 and "HWPROF_SYSFS_ROOT" in result.output and "Traceback" not in result.output
+
+
+def test_an_inaccessible_or_lost_gpu_is_listed_with_its_reason(host, monkeypatch):
+    """One GPU hidden by a cgroup and one lost do not crash `hwprof devices`; the third is usable."""
+    from fakes.fake_pynvml import NVML_ERROR_GPU_IS_LOST, NVML_ERROR_NO_PERMISSION
+
+    gpus = [
+        FakeGpu(uuid="GPU-1", handle_error=NVML_ERROR_NO_PERMISSION),
+        FakeGpu(uuid="GPU-2", query_error=NVML_ERROR_GPU_IS_LOST),
+        FakeGpu(name="Fake H100", uuid="GPU-3", mig_mode=1),
+        FakeGpu(name="Fake H200", uuid="GPU-4"),
+    ]
+    monkeypatch.setitem(sys.modules, "pynvml", make_fake_pynvml(gpus))
+    FakeRaplTree(host, [FakeZone("intel-rapl:0", "package-0", 20.0)])
+    gpu_entries = [s for s in devices_json()["sensors"] if s["sensor"] == "nvml"]
+    assert [g["usable"] for g in gpu_entries] == [False, False, False, True]
+    assert "GPU 0 is unavailable, because NVML answered 'Insufficient Permissions'" in gpu_entries[0]["reason"]
+    assert "GPU is lost" in gpu_entries[1]["reason"] and "MIG mode" in gpu_entries[2]["reason"]
+    text = CliRunner().invoke(main, ["devices"]).output
+    assert "Traceback" not in text and "Fake H200" in text
