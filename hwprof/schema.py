@@ -51,8 +51,19 @@ EXTRA_COLUMNS = (
     "latency_ms_p90",  # network rows: 90th percentile of the samples (MLPerf SingleStream's metric)
     "latency_ms_p99",  # network rows: 99th percentile; `samples` says how many are behind both
 )
+# What the GPU was doing in the row's load window (NVML), and how the layer's buffers were used.
+GPU_STATE_COLUMNS = (
+    "gpu_sm_clock_mhz",  # median SM clock in the load window
+    "gpu_mem_clock_mhz",
+    "gpu_temperature_c",  # highest seen in the load window
+    "gpu_pstate",  # e.g. "P0"; several comma-separated when it moved
+    "gpu_clock_event_reasons",  # e.g. "SwPowerCap"; "" when none
+    "gpu_other_processes",  # other processes with a context on the GPU meanwhile; > 0 means suspect
+    "power_spread",  # load power of the window's two halves, relative difference
+    "cache",  # "warm": a layer reuses its buffers; "cold": rotated through more than the caches hold
+)
 
-ALL_COLUMNS = REQUIRED_COLUMNS + EXTRA_COLUMNS
+ALL_COLUMNS = REQUIRED_COLUMNS + EXTRA_COLUMNS + GPU_STATE_COLUMNS
 COMPUTE_DTYPES = ("float32", "float16", "bfloat16")  # what the dtype column holds (--dtype)
 
 # above this share of the machine's CPU taken by others while a row was timed, its timing is suspect
@@ -72,6 +83,7 @@ INT_COLUMNS = (
     "discarded_bursts",
     "processes",
     "seq_len",
+    "gpu_other_processes",
 )
 FLOAT_COLUMNS = (
     "latency_ms",
@@ -86,6 +98,10 @@ FLOAT_COLUMNS = (
     "other_cpu_share",
     "latency_ms_p90",
     "latency_ms_p99",
+    "gpu_sm_clock_mhz",
+    "gpu_mem_clock_mhz",
+    "gpu_temperature_c",
+    "power_spread",
 )
 BOOL_COLUMNS = ("stable", "channels_last", "compiled")
 

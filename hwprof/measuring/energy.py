@@ -8,6 +8,14 @@ reported as 0 J. Idle power is measured in windows of the same length just
 before (A) and just after (A) the load, with the clock settings checked
 unchanged across all three.
 
+A device whose power follows a load step slowly (`sensor.response_s`, about a
+second on NVIDIA GPUs: a rise under load, a decay tail after it) is run under
+load for that long before B opens, B's power is taken between the counter's
+first and last update inside it, and the device is left to settle (power flat
+within SETTLE_TOLERANCE) before each idle window. The two halves of B give
+`power_spread`; GPU clocks, temperature, P-state, clock-event reasons and other
+processes seen in B go into the row.
+
 Idle windows are costly with slow sensors, so the after-idle of one item is
 reused as the before-idle of the next when it is fresh (under
 IDLE_REUSE_S seconds old) and the clock settings are the same: consecutive
@@ -19,19 +27,24 @@ from __future__ import annotations
 
 import math
 import statistics
-import time
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from hwprof.measuring.trace import trace_rows
+from hwprof.schema import GPU_STATE_COLUMNS
 
 IDLE_REUSE_S = 30.0
 MAX_LOAD_ATTEMPTS = 4  # the first window and up to three lengthened ones
 WINDOW_MARGIN = 1.2  # aim this much above the required length, so jitter does not make it short
 IDLE_DRIFT_TOLERANCE = 0.10  # idle before vs after, relative
 BELOW_IDLE_TOLERANCE = 0.02  # load this far under idle is more than noise: mark the row
-ENERGY_KEYS = ("power_w", "idle_power_w", "energy_mj", "dynamic_energy_mj", "power_source", "power_flags")
+SETTLE_TOLERANCE = 0.02  # consecutive settle windows this close: the decay tail is over
+SETTLE_MAX_RESPONSES = 8  # give up settling after this many response times (flag not_settled)
+LOAD_SPREAD_TOLERANCE = 0.05  # the load window's halves further apart: flag load_unstable
+POWER_KEYS = ("power_w", "idle_power_w", "energy_mj", "dynamic_energy_mj", "power_source", "power_flags")
+WINDOW_KEYS = tuple(c for c in GPU_STATE_COLUMNS if c != "cache")
+ENERGY_KEYS = POWER_KEYS + WINDOW_KEYS
 
 
 @dataclass
@@ -56,14 +69,44 @@ def _record(window, trace: list | None, kind: str) -> None:
         trace.extend(trace_rows(window, kind))
 
 
+def _window_power_w(sensor, window) -> float | None:
+    """Instantaneous samples where the sensor has them (no edge effects), else the steady power."""
+    if sensor.samples_are_instantaneous and window.sampled_energy_j is not None and window.duration_s > 0:
+        return window.sampled_energy_j / window.duration_s
+    return window.steady_power_w
+
+
+def settle(sensor, trace: list | None = None) -> bool:
+    """Wait until the device's power stops falling after a load; False if it never did (bounded)."""
+    response_s = getattr(sensor, "response_s", 0.0)
+    if response_s <= 0:
+        return True
+    step_s = max(response_s / 2, 5 * sensor.update_period_s)
+    deadline_s = sensor.clock.monotonic() + SETTLE_MAX_RESPONSES * response_s
+    previous = None
+    while sensor.clock.monotonic() < deadline_s:
+        sensor.start_window()
+        sensor.clock.sleep(step_s)
+        window = sensor.stop_window()
+        _record(window, trace, "idle")
+        power_w = _window_power_w(sensor, window)
+        if previous is not None and power_w is not None and abs(power_w - previous) <= SETTLE_TOLERANCE * previous:
+            return True
+        previous = power_w
+    return False
+
+
 def _measure_idle(sensor, duration_s: float, trace: list | None) -> IdleMeasurement:
+    settled = settle(sensor, trace)
     clock_key = sensor.clock_key()
     sensor.start_window()
-    time.sleep(duration_s)
+    sensor.clock.sleep(duration_s)
     window = sensor.stop_window()
     _record(window, trace, "idle")
     flags = [f for f in window.flags if f in ("throttled", "short_window", "no_energy")]
-    idle = IdleMeasurement(window.power_w, time.monotonic(), clock_key, flags)
+    if not settled:
+        flags.append("not_settled")
+    idle = IdleMeasurement(window.steady_power_w, sensor.clock.monotonic(), clock_key, flags)
     _last_idle[sensor] = idle
     return idle
 
@@ -74,7 +117,7 @@ def _idle_before(sensor, duration_s: float, trace: list | None) -> IdleMeasureme
     if (
         recent is not None
         and recent.power_w is not None
-        and time.monotonic() - recent.measured_at_s < IDLE_REUSE_S
+        and sensor.clock.monotonic() - recent.measured_at_s < IDLE_REUSE_S
         and recent.clock_key == sensor.clock_key()
     ):
         return recent
@@ -89,8 +132,16 @@ def _load_window(run: Callable[[int], None], iterations: int, sensor, trace: lis
     return window
 
 
+def _warm_up(run: Callable[[int], None], latency_s: float, sensor) -> None:
+    """Run under load until the device's power has risen, so the load window opens on the steady state."""
+    response_s = getattr(sensor, "response_s", 0.0)
+    if response_s > 0:
+        run(max(1, math.ceil(response_s / latency_s)))
+
+
 def _measure_load(run: Callable[[int], None], latency_s: float, sensor, required_s: float, trace: list | None):
     """Run N inferences inside one window, lengthening it while it comes out too short."""
+    _warm_up(run, latency_s, sensor)
     iterations = max(1, math.ceil(required_s * WINDOW_MARGIN / latency_s))
     window = _load_window(run, iterations, sensor, trace)
     for _ in range(MAX_LOAD_ATTEMPTS - 1):
@@ -98,18 +149,37 @@ def _measure_load(run: Callable[[int], None], latency_s: float, sensor, required
             break
         per_iteration_s = max(window.duration_s, 1e-9) / iterations  # the latency estimate was off
         iterations = max(2 * iterations, math.ceil(required_s * WINDOW_MARGIN / per_iteration_s))
-        window = _load_window(run, iterations, sensor, trace)
+        window = _load_window(run, iterations, sensor, trace)  # right after a load: still warm
     return window, iterations
+
+
+def window_state(window) -> dict:
+    """The GPU's state in a load window as row values (None where the sensor does not report it)."""
+    meta = window.metadata
+    state = dict.fromkeys(WINDOW_KEYS)
+    state["gpu_sm_clock_mhz"] = meta.get("sm_clock_mhz_median")
+    state["gpu_mem_clock_mhz"] = meta.get("mem_clock_mhz_median")
+    state["gpu_temperature_c"] = meta.get("temperature_c_max")
+    if meta.get("pstates"):
+        state["gpu_pstate"] = ",".join(f"P{p}" for p in meta["pstates"])
+    if "clock_event_reasons" in meta:
+        state["gpu_clock_event_reasons"] = ",".join(meta["clock_event_reasons"])
+    state["gpu_other_processes"] = meta.get("other_processes_max")
+    halves = meta.get("power_w_halves")
+    if halves and sum(halves) > 0:
+        state["power_spread"] = abs(halves[0] - halves[1]) / statistics.fmean(halves)
+    return state
 
 
 def measure_energy(run: Callable[[int], None], latency_s: float, sensor, trace: list | None = None) -> dict:
     """Power and energy per inference of the item `run(n)` executes n times (synchronised).
 
     Returns power_w (load), idle_power_w, energy_mj (gross, per inference),
-    dynamic_energy_mj (net of idle), power_source and power_flags (comma-
-    separated, "" when clean). Energies are None when the sensor gave none,
-    never 0. With `trace` a list, every power sample is appended to it as a
-    trace row (hwprof.measuring.trace), tagged with its idle or load window.
+    dynamic_energy_mj (net of idle), power_source, power_flags (comma-
+    separated, "" when clean) and the load window's state (ENERGY_KEYS).
+    Energies are None when the sensor gave none, never 0. With `trace` a list,
+    every power sample is appended to it as a trace row (hwprof.measuring.trace),
+    tagged with its idle or load window (settling counts as idle).
     """
     if not latency_s or not math.isfinite(latency_s) or latency_s <= 0:
         raise ValueError(f"latency_s must be a positive number of seconds, got {latency_s!r}")
@@ -129,15 +199,22 @@ def measure_energy(run: Callable[[int], None], latency_s: float, sensor, trace: 
     if len(idle_powers) == 2 and abs(idle_powers[0] - idle_powers[1]) > IDLE_DRIFT_TOLERANCE * max(idle_powers):
         flags.append("idle_unstable")
 
-    result = dict.fromkeys(ENERGY_KEYS)
+    result = dict.fromkeys(POWER_KEYS)
     result["power_source"] = sensor.source
-    if load.energy_j is not None:
-        result["power_w"] = load.power_w
-        result["energy_mj"] = load.energy_j / iterations * 1000.0
+    result.update(window_state(load))
+    if (result["power_spread"] or 0) > LOAD_SPREAD_TOLERANCE:
+        flags.append("load_unstable")
+    if result["gpu_other_processes"]:
+        flags.append("other_gpu_processes")
+    power_w = load.steady_power_w
+    if load.energy_j is not None and power_w is not None:
+        seconds_per_inference = load.duration_s / iterations  # as it ran in the window
+        result["power_w"] = power_w
+        result["energy_mj"] = power_w * seconds_per_inference * 1000.0
         if idle_power_w is not None:
             result["idle_power_w"] = idle_power_w
-            result["dynamic_energy_mj"] = (load.energy_j - idle_power_w * load.duration_s) / iterations * 1000.0
-            if load.power_w < idle_power_w * (1 - BELOW_IDLE_TOLERANCE):
+            result["dynamic_energy_mj"] = (power_w - idle_power_w) * seconds_per_inference * 1000.0
+            if power_w < idle_power_w * (1 - BELOW_IDLE_TOLERANCE):
                 flags.append("below_idle")
     result["power_flags"] = ",".join(dict.fromkeys(flags))
     return result
