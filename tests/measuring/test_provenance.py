@@ -133,3 +133,14 @@ def test_device_name_without_cuda_says_so():
 def test_device_name_of_a_cuda_device():
     assert device_name("cuda") == torch.cuda.get_device_name(0)
     assert collect_provenance("cuda:0", 1, ["x"])["device_name"] == torch.cuda.get_device_name(0)
+
+
+def test_provenance_records_the_settings_that_pick_kernels(fake_root, monkeypatch):
+    monkeypatch.setattr(torch.backends.cudnn, "benchmark", True)
+    record = collect_provenance("cpu", 1, ["x"])
+    assert record["cudnn_benchmark"] is True
+    assert record["allow_tf32"] == {
+        "matmul": torch.backends.cuda.matmul.allow_tf32,
+        "cudnn": torch.backends.cudnn.allow_tf32,
+    }
+    assert record["float32_matmul_precision"] == torch.get_float32_matmul_precision()
