@@ -49,6 +49,7 @@ WORKER_FLAGS = {
     "channels_last": "--channels-last",
     "compile": "--compile",
     "hf_config": "--hf-config",
+    "cache": "--cache",
     "trace": None,  # refused with processes > 1
     "processes": None,
 }

@@ -27,6 +27,8 @@ from hwprof.drivers.host import check_sysfs_root, parse_device
 from hwprof.errors import HwprofError, option
 from hwprof.measuring.allocator import DEFAULT_POLICY, pin_allocator
 from hwprof.measuring.allocator import POLICIES as ALLOCATOR_POLICIES
+from hwprof.measuring.cache import CACHE_MODES, DEFAULT_CACHE_MODE
+from hwprof.measuring.energy import ENERGY_KEYS
 from hwprof.measuring.execution import Execution
 from hwprof.measuring.processes import DEFAULT_PROCESSES
 from hwprof.measuring.runner import Item, Method, Result, Runner
@@ -49,13 +51,10 @@ MEASUREMENT_COLUMNS = (
     "other_cpu_share",
     "discarded_bursts",
     "processes",
-    "power_w",
-    "idle_power_w",
-    "energy_mj",
-    "dynamic_energy_mj",
-    "power_source",
-    "power_flags",
+    *ENERGY_KEYS,
+    "cache",
 )
+CUDA_MIN_SAMPLE_S = 0.01  # a sample this long keeps the synchronisation's share of a CUDA timing under 0.1%
 
 
 @dataclass(frozen=True)
@@ -82,6 +81,7 @@ class MeasureOptions:
     channels_last: bool = False
     compile: bool = False  # whole networks through torch.compile; layers stay eager
     hf_config: dict | None = None  # overrides of hf: models' configs, e.g. {"num_hidden_layers": 4}
+    cache: str = DEFAULT_CACHE_MODE  # warm: a layer reuses its buffers; cold: rotates copies (hwprof.measuring.cache)
 
 
 @dataclass
@@ -150,6 +150,8 @@ def measure(
         raise HwprofError(
             f"{option('trace', True)} records the power samples of one process; use it with {option('processes', 1)}"
         )
+    if options.cache not in CACHE_MODES:
+        raise HwprofError(f"{option('cache', options.cache)}: choose from {', '.join(CACHE_MODES)}")
     if options.allocator not in ALLOCATOR_POLICIES:
         raise HwprofError(f"{option('allocator', options.allocator)}: choose from {', '.join(ALLOCATOR_POLICIES)}")
     if not models or isinstance(models, (str, torch.nn.Module)):
@@ -211,8 +213,9 @@ def measure(
     allocator_state = pin_allocator(options.allocator)
     if not allocator_state["applied"]:
         progress.note(f"allocator not pinned: {allocator_state['unavailable_reason']}")
-    method = _method(options)
+    method = method_for(options, torch_device)
     plan = _plan(names, sizes, options)
+    cache = _cache_record(options.cache, torch_device)
     provenance = collect_provenance(
         device_text,
         torch.get_num_threads(),
@@ -222,6 +225,7 @@ def measure(
             "plan": plan,
             "allocator": allocator_state,
             "execution": execution.provenance(torch_device),
+            "cache": cache,
             "power": {
                 "requested": options.power,
                 "source": sensor.source,
@@ -250,6 +254,7 @@ def measure(
         progress,
         trace=[] if options.trace else None,
         execution=execution,
+        cache=cache,
     )
     try:  # open_sensor hands the sensor over opened; it is closed here whatever happens
         session.load_existing()
@@ -273,12 +278,15 @@ def measure(
     return session.frame()
 
 
-def _method(options: MeasureOptions) -> Method:
+def method_for(options: MeasureOptions, device: torch.device) -> Method:
+    """The timing method for a device: on CUDA, samples long enough that the synchronisation is negligible."""
+    longer = {"min_sample_s": CUDA_MIN_SAMPLE_S} if device.type == "cuda" else {}
     return Method(
         precision=options.precision,
         max_item_s=options.max_item_s,
         max_other_share=options.max_other_share,
         seed=options.seed,
+        **longer,
     )
 
 
@@ -291,6 +299,8 @@ def _plan(names: list[str], sizes: list[int], options: MeasureOptions) -> dict:
         "layers": options.layers,
         "processes": options.processes,
         **Execution.from_options(options).plan(),  # dtype, layout, compile where not the defaults
+        # only when set, so that plans recorded before the option still match
+        **({"cache": options.cache} if options.cache != DEFAULT_CACHE_MODE else {}),
     }
     if options.seq_lens:
         plan["seq_lens"] = list(options.seq_lens)
@@ -310,7 +320,7 @@ def _measure_in_processes(
     from hwprof.measuring import processes
     from hwprof.measuring.provenance import collect_provenance
 
-    method = _method(options)
+    method = method_for(options, resolve_device(options.device))
     provenance = collect_provenance(
         str(resolve_device(options.device)),
         torch.get_num_threads(),
@@ -393,6 +403,16 @@ def _report_discarded(frame: pd.DataFrame, max_other_share: float, progress: Pro
         )
 
 
+def _cache_record(mode: str, device: torch.device) -> dict:
+    """How layers used the caches, for the provenance: the mode and the cache size cold mode outgrows."""
+    if mode == "warm":
+        return {"mode": mode}
+    from hwprof.measuring.cache import cache_bytes
+
+    size, source = cache_bytes(device)
+    return {"mode": mode, "cache_bytes": size, "cache_bytes_source": source}
+
+
 def available_memory_bytes(device: torch.device) -> int:
     """Memory free for new tensors: the host's available memory, or the GPU's free memory."""
     if device.type == "cuda":
@@ -460,6 +480,7 @@ class _Session:
         progress: Progress,
         trace: list | None,
         execution: Execution | None = None,
+        cache: dict | None = None,
     ) -> None:
         self.writer = writer
         self.runner = runner
@@ -470,6 +491,8 @@ class _Session:
         self.progress = progress
         self.trace = trace
         self.execution = execution or Execution()
+        self.cache = cache or {"mode": DEFAULT_CACHE_MODE}
+        self.cache_labels: dict[str, str] = {}  # config_id -> warm, cold or cold_partial
         self.rows: list[dict] = []
         self.measured: dict[str, dict] = {}  # config_id -> measurement columns
         self.layer_rows_done: set[tuple] = set()  # (model, batch_size, seq_len, layer_index)
@@ -574,7 +597,7 @@ class _Session:
             if config_id in self.measured:
                 self.emit([self._layer_row(identity, layer, config_id) for layer in group])
             else:
-                items[config_id] = Item(config_id, group[0].call.bind(self.device), self.sync)
+                items[config_id] = Item(config_id, self._layer_runner(config_id, group[0]), self.sync)
         args, kwargs = (), {}
         if network_key not in self.networks_done:
             args, kwargs = spec.model_inputs.make(
@@ -586,9 +609,7 @@ class _Session:
             return
         self.progress.group(spec.name, batch_size, len(items))
 
-        def on_done(result: Result) -> None:
-            measurement = self._measurement(items[result.key], result)
-            samples = RawSamples.uniform(result.samples, result.iterations)
+        def emit_item(result: Result, measurement: dict, samples: RawSamples) -> None:
             if result.key == "network":
                 row = self._network_row(spec, identity, layer_list, module, (args, kwargs), measurement, result)
                 self.emit([row], samples)
@@ -600,7 +621,35 @@ class _Session:
                 label = f"{group[0].op} {group[0].name}"
             self.progress.item_done(label, measurement["latency_ms"], measurement["stable"])
 
+        timed: list[tuple[Result, dict, RawSamples]] = []
+
+        def on_done(result: Result) -> None:
+            measurement = self._measurement(items[result.key], result)
+            samples = RawSamples.uniform(result.samples, result.iterations)
+            if self.sensor.available:  # its energy once every latency of the group is taken
+                timed.append((result, measurement, samples))
+            else:
+                emit_item(result, measurement, samples)
+
         self.runner.measure(list(items.values()), on_done)
+        # Energy after the latency work: idle windows would otherwise let the GPU's clocks drop under
+        # the items still being timed; measure_energy warms each item up again under load.
+        for result, measurement, samples in timed:
+            self._add_energy(items[result.key], measurement)
+            emit_item(result, measurement, samples)
+
+    def _layer_runner(self, config_id: str, layer: Layer) -> Callable[[], object]:
+        """The layer alone: on the same buffers every call (warm), or rotating through copies (cold)."""
+        if self.cache["mode"] == "warm":
+            self.cache_labels[config_id] = "warm"
+            return layer.call.bind(self.device)
+        from hwprof.measuring.cache import rotating_call
+
+        layer_bytes = layer.input_bytes + layer.output_bytes + layer.weight_bytes
+        run, self.cache_labels[config_id] = rotating_call(
+            layer.call, self.device, layer_bytes, self.cache["cache_bytes"]
+        )
+        return run
 
     def _measurement(self, item: Item, result: Result) -> dict:
         summary = result.summary
@@ -618,14 +667,24 @@ class _Session:
                 "other_cpu_share": result.other_cpu_share,
                 "discarded_bursts": result.discarded_bursts,
                 "processes": 1,
+                "cache": self.cache_labels.get(result.key),
             }
         )
         self.measured_now.append(values)
-        if self.sensor.available:
-            from hwprof.measuring.energy import measure_energy
-
-            values.update(measure_energy(item.run, summary.median, self.sensor, self.trace))
+        other_processes = getattr(self.sensor, "other_processes", None)
+        if other_processes is not None:  # a GPU's other users while this item's latency was taken
+            values["gpu_other_processes"] = other_processes()
         return values
+
+    def _add_energy(self, item: Item, values: dict) -> None:
+        from hwprof.measuring.energy import measure_energy
+
+        seen_while_timed = values.get("gpu_other_processes")
+        values.update(measure_energy(item.run, values["latency_ms"] / 1e3, self.sensor, self.trace))
+        if seen_while_timed:
+            values["gpu_other_processes"] = max(seen_while_timed, values["gpu_other_processes"] or 0)
+            if "other_gpu_processes" not in values["power_flags"].split(","):
+                values["power_flags"] = ",".join(f for f in (values["power_flags"], "other_gpu_processes") if f)
 
     def _identity(self, spec: ModelSpec, batch_size: int, extraction: str, seq_len: int | None = None) -> dict:
         return {

@@ -1,0 +1,79 @@
+"""Cold-cache timing of isolated layers: rotate through copies of a layer's buffers.
+
+A layer timed alone reuses the same input and weights on every call, so one that
+fits in the last-level cache (40-50 MB of L2 on recent GPUs, tens of MB of L3 on
+CPUs) runs cache-hot, while in a network the previous layers have evicted it.
+In "cold" mode each call uses the next of several copies of the layer (weights
+and inputs), enough of them to hold COLD_FACTOR times the cache, so a buffer has
+left the cache by the time it comes round again. No flush runs inside the timed
+loop. Where memory would allow fewer copies than that (MAX_COPIES), the row says
+"cold_partial".
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import itertools
+import math
+from collections.abc import Callable
+from typing import Any
+
+import torch
+
+from hwprof.drivers.host import sysfs_path
+
+CACHE_MODES = ("warm", "cold")
+DEFAULT_CACHE_MODE = "warm"
+COLD_FACTOR = 2  # copies together hold this many times the cache
+MAX_COPIES = 256  # bounds the setup time and memory of layers far smaller than the cache
+ASSUMED_CACHE_BYTES = 256 * 2**20  # above the last-level cache of common CPUs, where sysfs does not say
+
+
+def _size_bytes(text: str) -> int | None:
+    text = text.strip().upper()
+    units = {"K": 2**10, "M": 2**20, "G": 2**30}
+    if text[-1:] in units and text[:-1].isdigit():
+        return int(text[:-1]) * units[text[-1]]
+    return int(text) if text.isdigit() else None
+
+
+def cache_bytes(device: torch.device) -> tuple[int, str]:
+    """Size of the device's last-level cache and where the figure comes from."""
+    if device.type == "cuda":
+        size = getattr(torch.cuda.get_device_properties(device), "L2_cache_size", 0)
+        if size:
+            return int(size), "cuda L2_cache_size"
+    else:
+        sizes = []
+        for path in sorted(sysfs_path("/sys/devices/system/cpu/cpu0/cache").glob("index*/size")):
+            try:
+                size = _size_bytes(path.read_text())
+            except OSError:
+                continue
+            if size:
+                sizes.append(size)
+        if sizes:
+            return max(sizes), "sysfs cpu0 cache"
+    return ASSUMED_CACHE_BYTES, "assumed (the cache size is not readable here)"
+
+
+def copies_for(layer_bytes: int, cache_size: int) -> int:
+    """How many copies of a layer's buffers push each one out of the cache before its next use."""
+    return min(MAX_COPIES, max(2, math.ceil(COLD_FACTOR * cache_size / max(layer_bytes, 1))))
+
+
+def rotating_call(call, device: torch.device, layer_bytes: int, cache_size: int) -> tuple[Callable[[], Any], str]:
+    """A zero-argument runner that uses the next copy of the layer on every call, and its cache label."""
+    copies = copies_for(layer_bytes, cache_size)
+    runners = []
+    for _ in range(copies):
+        target = copy.deepcopy(call.target) if isinstance(call.target, torch.nn.Module) else call.target
+        runners.append(dataclasses.replace(call, target=target).bind(device))
+    label = "cold" if copies * layer_bytes >= COLD_FACTOR * cache_size else "cold_partial"
+    turn = itertools.cycle(runners).__next__
+
+    def run() -> Any:
+        return turn()()
+
+    return run, label

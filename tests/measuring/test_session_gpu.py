@@ -1,0 +1,79 @@
+"""How a measure run treats a GPU: energy after the latency work, cold caches, long samples on CUDA."""
+
+import torch
+
+from hwprof.measuring import session
+from hwprof.measuring.cache import COLD_FACTOR, copies_for, rotating_call
+from hwprof.measuring.runner import Method, Runner
+from hwprof.measuring.session import CUDA_MIN_SAMPLE_S, MeasureOptions, measure, method_for
+from hwprof.models.layers import LayerCall, TensorSpec
+
+FAST = {"precision": 0.3, "max_item_s": 0.2, "seed": 0, "threads": 1}
+
+
+def test_energy_is_measured_after_every_latency_of_the_group(monkeypatch):
+    """Item 7: no energy window (with its idle waits) falls between the latency samples of a group."""
+    from test_energy import ScriptedSensor  # tests/measuring/test_energy.py
+
+    events = []
+    sensor = ScriptedSensor().open()
+    original_start, original_measure = sensor.start_window, Runner.measure
+
+    def start_window():
+        events.append("window")
+        original_start()
+
+    def timed(self, items, on_done=None):
+        events.append("latency")
+        results = original_measure(self, items, on_done)
+        events.append("latency done")
+        return results
+
+    monkeypatch.setattr(sensor, "start_window", start_window)
+    monkeypatch.setattr(Runner, "measure", timed)
+    monkeypatch.setattr("hwprof.drivers.open_sensor", lambda *args: sensor)
+    frame = measure(["mlp"], batch_sizes=[1, 2], power="rapl", **FAST)
+    assert frame["energy_mj"].notna().all() and (frame["power_source"] == "fake:total").all()
+    groups = "".join("L" if e == "latency" else "D" if e == "latency done" else "w" for e in events)
+    assert groups.count("L") == 2 and all(part.startswith("D") for part in groups.split("L")[1:])
+    assert "w" not in "".join(part.split("D")[0] for part in groups.split("L"))  # none while timing
+
+
+def test_cold_cache_rotates_copies_and_is_recorded(monkeypatch, tmp_path):
+    """Item 9, on the CPU: rows and provenance say cold, and a layer's calls go through distinct copies."""
+    out = tmp_path / "cold.parquet"
+    frame = measure(["mlp"], cache="cold", power="none", out=str(out), **FAST)
+    layers, network = frame[frame["kind"] == "layer"], frame[frame["kind"] == "network"]
+    assert set(layers["cache"]) <= {"cold", "cold_partial"} and len(layers)
+    assert network["cache"].isna().all()
+    from hwprof.dataset import read_provenance
+
+    record = read_provenance(out)[-1]
+    assert record["cache"]["mode"] == "cold" and record["cache"]["cache_bytes"] > 0
+    assert record["plan"]["cache"] == "cold"
+    warm = measure(["mlp"], power="none", **FAST)
+    assert set(warm[warm["kind"] == "layer"]["cache"]) == {"warm"}
+
+
+def test_rotating_call_cycles_through_copies_enough_to_outgrow_the_cache():
+    linear = torch.nn.Linear(64, 64)
+    call = LayerCall(linear, (TensorSpec((8, 64), torch.float32),), {})
+    layer_bytes = 8 * 64 * 4 * 2 + 64 * 65 * 4
+    cache_size = 10 * layer_bytes
+    run, label = rotating_call(call, torch.device("cpu"), layer_bytes, cache_size)
+    copies = copies_for(layer_bytes, cache_size)
+    assert copies == 2 * 10 and label == "cold" and copies * layer_bytes >= COLD_FACTOR * cache_size
+    outputs = [run() for _ in range(copies + 1)]
+    assert len({id(o) for o in outputs}) > 1
+    assert torch.equal(outputs[0], outputs[copies])  # the same copy comes round again
+    assert not torch.equal(outputs[0], outputs[1])  # other weights and inputs in between
+    _, partial = rotating_call(call, torch.device("cpu"), 1, cache_size)  # more copies than allowed
+    assert partial == "cold_partial"
+
+
+def test_cuda_samples_are_long_enough_to_hide_the_synchronisation():
+    """Item 11: 2 ms samples leave a 0.5-1.5% sync bias on CUDA; there they last at least 10 ms."""
+    options = MeasureOptions()
+    assert method_for(options, torch.device("cuda", 0)).min_sample_s == CUDA_MIN_SAMPLE_S >= 0.01
+    assert method_for(options, torch.device("cpu")).min_sample_s == Method.min_sample_s
+    assert session.MEASUREMENT_COLUMNS[-1] == "cache"
