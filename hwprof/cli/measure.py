@@ -10,6 +10,7 @@ import click
 from hwprof.cli.common import make_console, make_progress, number
 from hwprof.drivers import POWER_KINDS
 from hwprof.measuring.allocator import DEFAULT_POLICY, POLICIES
+from hwprof.measuring.cache import CACHE_MODES, DEFAULT_CACHE_MODE
 from hwprof.measuring.processes import DEFAULT_PROCESSES, work_folder
 from hwprof.measuring.runner import Method
 from hwprof.schema import COMPUTE_DTYPES, CONTENDED_SHARE
@@ -127,6 +128,14 @@ TOP_LAYERS = 10
     "CPU, and wait for a quiet spell (at most each item's --max-time in all) before sampling again; 1 keeps "
     "every burst.",
 )
+@click.option(
+    "--cache",
+    type=click.Choice(CACHE_MODES),
+    default=DEFAULT_CACHE_MODE,
+    show_default=True,
+    help="warm: a layer alone reuses its input and weights, so small ones run from the cache; cold: each call "
+    "uses the next of enough copies to outgrow the last-level cache, as layers inside a network mostly do.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary on stdout (for CI jobs).")
 @click.option("--quiet", is_flag=True, help="No progress output.")
 def measure(
@@ -153,6 +162,7 @@ def measure(
     allocator,
     processes,
     max_other_share,
+    cache,
     as_json,
     quiet,
 ):
@@ -192,6 +202,7 @@ def measure(
         trace=trace_path,
         processes=processes,
         max_other_share=max_other_share,
+        cache=cache,
     )
     progress = make_progress(quiet or as_json)
     try:
