@@ -30,7 +30,13 @@ TOP_LAYERS = 10
     show_default=True,
     help="Comma-separated batch sizes, each measured, e.g. 1,8,32.",
 )
-@click.option("--device", default="cpu", show_default=True, help="cpu, cuda or cuda:N.")
+@click.option(
+    "--device",
+    default="cpu",
+    show_default=True,
+    help="cpu, cuda or cuda:N; several, e.g. cuda:0,cuda:1, measure in parallel, one shard each (OUT's stem "
+    "+ .cuda0 etc.), merged into OUT.",
+)
 @click.option(
     "--precision",
     type=float,
@@ -174,6 +180,12 @@ def measure(
     hf:NAME_OR_DIR (random weights, nothing downloaded), or a layer sweep
     sweep:OP[:COUNT[:SEED]] (layers only; OP as `hwprof models` lists them).
     """
+    from hwprof.cli.shards import parse_devices
+
+    devices = parse_devices(device)
+    if len(devices) > 1:
+        _measure_shards(click.get_current_context(), devices, out, threads, resume, as_json, quiet)
+        return
     from hwprof.measuring.session import MeasureOptions
     from hwprof.measuring.session import measure as run_measure
     from hwprof.models.inputs import parse_seq_lens
@@ -221,6 +233,50 @@ def measure(
         click.echo(json.dumps({"out": out, "trace": trace_path, "rows": len(frame), **summary}, indent=2))
     elif not quiet:
         print_summary(summary, out)
+
+
+def _measure_shards(context, devices: list[str], out: str, threads, resume: bool, as_json: bool, quiet: bool) -> None:
+    """One `hwprof measure` per device at once, each into its own shard; merged into OUT when all succeeded."""
+    from hwprof.cli import shards
+    from hwprof.dataset import merge_datasets, read_dataset
+    from hwprof.errors import HwprofError
+    from hwprof.files import check_output
+
+    check_output(out, exists_ok=resume)
+    shards.check_devices(devices)
+    args = shards.command_args(context)
+    per_shard = shards.shard_threads(threads, len(devices))
+    paths = {device: shards.shard_path(out, device) for device in devices}
+    jobs = [(device, shards.shard_argv(args, device, paths[device], per_shard)) for device in devices]
+    try:
+        codes = shards.run_shards(jobs, echo=(lambda text: None) if quiet or as_json else _echo_err)
+    except KeyboardInterrupt as interrupt:
+        click.echo(
+            f"interrupted: each shard keeps its rows ({', '.join(paths.values())}); run the same command with "
+            "--resume to carry on",
+            err=True,
+        )
+        sys.exit(getattr(interrupt, "exit_code", 130))
+    failed = [f"{device} (exit status {code})" for device, code in codes.items() if code]
+    if failed:
+        raise HwprofError(
+            f"the shard on {', '.join(failed)} failed (its message is above); every shard keeps its rows in "
+            f"{', '.join(paths.values())}; fix the cause and run the same command with --resume"
+        )
+    merge_datasets(list(paths.values()), out, force=True)
+    frame = read_dataset(out)
+    per_device = {device: summarize_frame(frame[frame["device"] == device]) for device in devices}
+    if as_json:
+        click.echo(json.dumps({"out": out, "shards": paths, "rows": len(frame), "devices": per_device}, indent=2))
+    elif not quiet:
+        for device, summary in per_device.items():
+            click.echo(f"{device}:")
+            print_summary(summary, paths[device])
+        click.echo(f"merged: {out}")
+
+
+def _echo_err(text: str) -> None:
+    click.echo(text, err=True)
 
 
 @click.command()
