@@ -88,15 +88,12 @@ class Clock:
         stop_event = threading.Event()
 
         def loop() -> None:
-            next_due = time.monotonic()
-            while not stop_event.is_set():
+            next_due = time.monotonic() + interval_s
+            while not stop_event.wait(max(0.0, next_due - time.monotonic())):
                 fn()
                 next_due += interval_s
-                delay = next_due - time.monotonic()
-                if delay < 0:  # fell behind (busy machine): do not try to catch up in a burst
-                    next_due = time.monotonic()
-                    delay = 0
-                stop_event.wait(delay)
+                if next_due < time.monotonic():  # fell behind (busy machine): do not catch up in a burst
+                    next_due = time.monotonic() + interval_s
 
         thread = threading.Thread(target=loop, name=name, daemon=True)
         thread.start()
@@ -284,6 +281,8 @@ class PowerSensor(ABC):
     def _check_running(self) -> None:
         if not self._opened:
             raise RuntimeError(f"power sensor {self.source} is not open")
+        if isinstance(self._poll_error, SensorUnavailable):
+            raise self._poll_error
         if self._poll_error is not None:
             raise RuntimeError(f"power sensor {self.source} stopped: {self._poll_error}")
 

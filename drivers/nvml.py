@@ -372,7 +372,10 @@ class NvmlSensor(PowerSensor):
     def _read_energy_j(self) -> float | None:
         if not self.has_counter:
             return None
-        return self._pynvml.nvmlDeviceGetTotalEnergyConsumption(self._handle) / 1000.0
+        try:
+            return self._pynvml.nvmlDeviceGetTotalEnergyConsumption(self._handle) / 1000.0
+        except self._pynvml.NVMLError as error:  # lost, or taken away, after it opened
+            raise SensorUnavailable(error_reason(self._pynvml, error, f"GPU {self.index}")) from None
 
     def _read_power_w(self) -> float | None:
         if self._instant_scope is not None:

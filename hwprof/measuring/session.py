@@ -22,7 +22,7 @@ from typing import Any
 import pandas as pd
 import torch
 
-from hwprof.drivers.base import NoSensor, PowerSensor
+from hwprof.drivers.base import NoSensor, PowerSensor, SensorUnavailable
 from hwprof.drivers.host import check_sysfs_root, parse_device
 from hwprof.errors import HwprofError, option
 from hwprof.measuring.allocator import DEFAULT_POLICY, pin_allocator
@@ -677,10 +677,19 @@ class _Session:
         return values
 
     def _add_energy(self, item: Item, values: dict) -> None:
+        """The item's energy; a sensor lost mid-run (a GPU fallen off the bus) ends power for the rest."""
         from hwprof.measuring.energy import measure_energy
 
         seen_while_timed = values.get("gpu_other_processes")
-        values.update(measure_energy(item.run, values["latency_ms"] / 1e3, self.sensor, self.trace))
+        if not self.sensor.available:
+            return
+        try:
+            values.update(measure_energy(item.run, values["latency_ms"] / 1e3, self.sensor, self.trace))
+        except SensorUnavailable as lost:
+            self.progress.note(f"power measurement stopped: {lost}; the rows from here on have no power")
+            self.sensor.close()
+            self.sensor = NoSensor(str(lost))
+            return
         if seen_while_timed:
             values["gpu_other_processes"] = max(seen_while_timed, values["gpu_other_processes"] or 0)
             if "other_gpu_processes" not in values["power_flags"].split(","):

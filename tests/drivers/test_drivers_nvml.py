@@ -351,3 +351,11 @@ def test_measure_energy_sizes_windows_from_the_probed_period(fake_nvml):
     assert calls[0] * latency_s >= sensor.response_s  # the warm-up under load
     assert calls[1] * latency_s >= needed  # the load window
     assert result["power_source"] == "nvml:0:total_energy"
+
+
+def test_a_gpu_lost_after_it_opened_is_a_reason(fake_nvml):
+    gpu = fake_nvml.gpus[0]
+    with NvmlSensor("cuda:0") as sensor:
+        gpu.query_error = NVML_ERROR_GPU_IS_LOST
+        with pytest.raises(SensorUnavailable, match="GPU 0 is unavailable, because NVML answered 'GPU is lost'"):
+            step_response(sensor, gpu)

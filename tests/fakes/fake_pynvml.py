@@ -158,7 +158,8 @@ class FakeGpu:
             return int((self.energy_mj_at(at) - self.energy_mj_at(at - self.average_s)) / self.average_s)
 
     def capped(self) -> bool:
-        return self._busy and self.load_w >= self.power_limit_w
+        """The power controller holds the clocks down while the power is at the limit (also just after a load)."""
+        return self.load_w >= self.power_limit_w and self.power_at(self.clock.monotonic()) >= 0.97 * self.power_limit_w
 
     def clocks_up(self) -> bool:
         return self._busy or self.clock.monotonic() - self._idle_since_s < self.clock_hold_s

@@ -66,3 +66,16 @@ class SimClock:
             ticker[2] = False
 
         return stop
+
+
+class WallClock:
+    """Real time behind the SimClock interface, for fake hardware read by code that sleeps for real."""
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(max(0.0, seconds))
+
+    def advance(self, seconds: float, quiet: bool = False) -> None:
+        """A call's cost passes by itself in real time."""

@@ -77,3 +77,31 @@ def test_cuda_samples_are_long_enough_to_hide_the_synchronisation():
     assert method_for(options, torch.device("cuda", 0)).min_sample_s == CUDA_MIN_SAMPLE_S >= 0.01
     assert method_for(options, torch.device("cpu")).min_sample_s == Method.min_sample_s
     assert session.MEASUREMENT_COLUMNS[-1] == "cache"
+
+
+def test_a_sensor_lost_mid_run_ends_power_but_not_the_run(monkeypatch):
+    """A GPU that falls off the bus after the first item (the NVML sensor then raises SensorUnavailable)."""
+    from test_energy import ScriptedSensor
+
+    from hwprof.drivers.base import SensorUnavailable
+    from hwprof.measuring import energy
+    from hwprof.progress import Progress
+
+    sensor = ScriptedSensor().open()
+    real_measure_energy, calls = energy.measure_energy, []
+
+    def measure_energy(*args):
+        calls.append(args)
+        if len(calls) > 1:
+            raise SensorUnavailable("GPU 0 is unavailable, because NVML answered 'GPU is lost'")
+        return real_measure_energy(*args)
+
+    monkeypatch.setattr(energy, "measure_energy", measure_energy)
+    monkeypatch.setattr("hwprof.drivers.open_sensor", lambda *args: sensor)
+    notes = []
+    monkeypatch.setattr(Progress, "note", lambda self, text: notes.append(text))
+    frame = measure(["mlp"], power="rapl", **FAST)
+    assert len(frame) > 2 and frame["latency_ms"].notna().all()
+    with_energy = frame["energy_mj"].notna()
+    assert 1 <= with_energy.sum() < len(frame) and len(calls) == 2  # no attempt after the loss
+    assert any("power measurement stopped: GPU 0 is unavailable" in note for note in notes)
