@@ -123,7 +123,7 @@ def _visible_selector(cuda_index: int) -> tuple[int | str, str]:
             "the whole GPU, not one instance; measure on the full GPU to get power"
         )
     if entry.isdigit():
-        return int(entry), f"CUDA_VISIBLE_DEVICES entry {cuda_index} = NVML index {entry} (PCI bus order)"
+        return int(entry), f"CUDA_VISIBLE_DEVICES entry {cuda_index} = NVML index {entry} (assumes PCI bus order)"
     return entry, f"CUDA_VISIBLE_DEVICES entry {cuda_index} = {entry}"
 
 
@@ -354,6 +354,15 @@ class NvmlSensor(PowerSensor):
         self._reasons_call = reasons_function(pynvml, self._handle)
         self.power_limit_w = self._power_limit_w()
 
+    def mapping_certain(self) -> bool:
+        """Whether the NVML GPU is surely the one CUDA runs on: matched by UUID, the only GPU, or both in PCI order.
+
+        CUDA numbers GPUs fastest first unless CUDA_DEVICE_ORDER=PCI_BUS_ID (and MPS may renumber them),
+        while NVML numbers them in PCI order, so an index, even from CUDA_VISIBLE_DEVICES, is a guess."""
+        if self.mapping.startswith("matched by UUID") or "= GPU-" in self.mapping:
+            return True
+        return os.environ.get("CUDA_DEVICE_ORDER") == "PCI_BUS_ID" or self._pynvml.nvmlDeviceGetCount() == 1
+
     def _power_limit_w(self) -> float | None:
         limit_mw = _call(self._pynvml, self._pynvml.nvmlDeviceGetEnforcedPowerLimit, self._handle)
         return limit_mw / 1000 if limit_mw is not None else None
@@ -497,6 +506,7 @@ class NvmlSensor(PowerSensor):
             "nvml_index": self.index,
             "device": self.device,
             "device_mapping": self.mapping,
+            "device_mapping_certain": self.mapping_certain(),
             "energy_counter": self.has_counter,
             "power_field": self.power_field,
             "power_samples_instantaneous": self.samples_are_instantaneous,

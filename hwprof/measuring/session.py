@@ -210,6 +210,11 @@ def measure(
     sensor = open_sensor(options.power, device_text, options.tegrastats)
     if not sensor.available and options.power != "none":
         progress.note(f"power unavailable: {sensor.reason}")
+    if sensor.available and sensor.metadata().get("device_mapping_certain") is False:
+        progress.note(
+            f"power: {sensor.source} is taken to be {device_text} by index ({sensor.metadata()['device_mapping']}); "
+            "set CUDA_DEVICE_ORDER=PCI_BUS_ID to be sure"
+        )
     allocator_state = pin_allocator(options.allocator)
     if not allocator_state["applied"]:
         progress.note(f"allocator not pinned: {allocator_state['unavailable_reason']}")

@@ -359,3 +359,28 @@ def test_a_gpu_lost_after_it_opened_is_a_reason(fake_nvml):
         gpu.query_error = NVML_ERROR_GPU_IS_LOST
         with pytest.raises(SensorUnavailable, match="GPU 0 is unavailable, because NVML answered 'GPU is lost'"):
             step_response(sensor, gpu)
+
+
+@pytest.mark.parametrize(
+    "order, visible, torch_uuid, certain",
+    [
+        (None, None, None, False),  # CUDA numbers fastest first, NVML in PCI order
+        (None, "1,0", None, False),
+        ("PCI_BUS_ID", "1,0", None, True),
+        (None, "GPU-bbbb", None, True),
+        (None, None, "bbbb1111-1111", True),
+    ],
+)
+def test_an_index_mapping_is_marked_uncertain_unless_in_pci_order(
+    fake_nvml, monkeypatch, order, visible, torch_uuid, certain
+):
+    """Item 11: with two GPUs, cuda:N = NVML N holds only in PCI order."""
+    if order:
+        monkeypatch.setenv("CUDA_DEVICE_ORDER", order)
+    else:
+        monkeypatch.delenv("CUDA_DEVICE_ORDER", raising=False)
+    if visible:
+        monkeypatch.setenv("CUDA_VISIBLE_DEVICES", visible)
+    monkeypatch.setattr(nvml, "_torch_uuid", lambda index: torch_uuid)
+    with NvmlSensor("cuda:0") as sensor:
+        assert sensor.metadata()["device_mapping_certain"] is certain
