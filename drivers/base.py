@@ -238,8 +238,7 @@ class PowerSensor(ABC):
 
     def close(self) -> None:
         self._stop_polling()
-        if self._opened:
-            self._opened = False
+        self._opened = False
         self._close_hardware()
 
     def __enter__(self) -> PowerSensor:
