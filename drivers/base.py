@@ -266,16 +266,16 @@ class PowerSensor(ABC):
 
     def _poll_once(self) -> None:
         with self._lock:  # hardware reads are serialised: counters unfold wraps in one place
+            if self.counter_ticks:  # first, so its time is not shifted by the other reads
+                energy_j = self._read_energy_j()
+                if energy_j is not None:
+                    self._counter_reads.append((self.clock.monotonic(), energy_j))
             now = self.clock.monotonic()
             samples = self._poll_samples(now)
             state = self._read_state() if self.state_every_poll else {}
             self._samples.extend(samples)
             if state:
                 self._states.append((now, state))
-            if self.counter_ticks:
-                energy_j = self._read_energy_j()
-                if energy_j is not None:
-                    self._counter_reads.append((self.clock.monotonic(), energy_j))
 
     def _check_running(self) -> None:
         if not self._opened:

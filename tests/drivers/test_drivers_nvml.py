@@ -384,3 +384,21 @@ def test_an_index_mapping_is_marked_uncertain_unless_in_pci_order(
     monkeypatch.setattr(nvml, "_torch_uuid", lambda index: torch_uuid)
     with NvmlSensor("cuda:0") as sensor:
         assert sensor.metadata()["device_mapping_certain"] is certain
+
+
+def test_without_warm_up_and_settle_the_tail_is_read_as_idle(fake_nvml, monkeypatch):
+    """The step-response test can fail: with the device taken as instant, the decay tail spoils idle."""
+    gpu = fake_nvml.gpus[0]
+    with NvmlSensor("cuda:0") as sensor:
+        monkeypatch.setattr(sensor, "response_s", 0.0)
+        results = [step_response(sensor, gpu) for _ in range(2)]
+    assert results[-1]["idle_power_w"] > 1.2 * 70.0
+    assert abs(results[-1]["dynamic_energy_mj"] / (630.0 * 4) - 1) > 0.05
+
+
+def test_a_gpu_that_never_settles_is_flagged(fake_nvml):
+    gpu = fake_nvml.gpus[0]
+    gpu.decay_s = 5.0  # a tail far longer than the settle allows
+    with NvmlSensor("cuda:0") as sensor:
+        result = step_response(sensor, gpu)
+    assert "idle_not_settled" in result["power_flags"].split(",")
