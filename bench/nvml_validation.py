@@ -40,7 +40,9 @@ def fmt(value, digits: int = 1, unit: str = "") -> str:
     """A figure, or '-' where there is none (a query the GPU does not answer): never a crash."""
     if value is None or (isinstance(value, float) and value != value):
         return "-"
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value}{unit}"
+    if isinstance(value, float):
         return f"{value:.{digits}f}{unit}"
     return str(value)
 
