@@ -34,6 +34,7 @@ import time
 
 STEP_IDLE_S, STEP_LOAD_S, STEP_AFTER_S = 3.0, 4.0, 4.0
 READ_EVERY_S = 0.002
+STEP_N, WINDOW_N, TIMING_N = 8192, 4096, 256  # matrix sides: a long fp16 load, a steady one, a launch-bound one
 
 
 def fmt(value, digits: int = 1, unit: str = "") -> str:
@@ -94,6 +95,7 @@ class Check:
         from hwprof.drivers.nvml import resolve_handle
 
         self.torch, self.pynvml, self.device = torch, pynvml, device
+        self.tensor_device = torch.device(device)
         self.index, self.handle, self.mapping = resolve_handle(pynvml, device)
         self.report: dict = {}
 
@@ -104,7 +106,7 @@ class Check:
             return f"error: {error}"
 
     def sync(self) -> None:
-        self.torch.cuda.synchronize(self.device)
+        self.torch.cuda.synchronize(self.tensor_device)
 
     # 1 ---------------------------------------------------------------------------------------------
     def mapping_section(self) -> None:
@@ -206,8 +208,8 @@ class Check:
         from hwprof.drivers.nvml import reason_names
 
         torch = self.torch
-        n = 8192
-        a = torch.randn(n, n, device=self.device, dtype=torch.float16)
+        n = STEP_N
+        a = torch.randn(n, n, device=self.tensor_device, dtype=torch.float16)
         a @ a
         self.sync()
         started = time.perf_counter()
@@ -265,7 +267,7 @@ class Check:
         from hwprof.measuring.energy import measure_energy, required_window_s, settle
 
         torch = self.torch
-        x = torch.randn(4096, 4096, device=self.device, dtype=torch.float16)
+        x = torch.randn(WINDOW_N, WINDOW_N, device=self.tensor_device, dtype=torch.float16)
 
         def run(k: int) -> None:
             for _ in range(k):
@@ -293,7 +295,7 @@ class Check:
             print(
                 f"[hwprof] {meta['source']}, field {meta['power_field']}, update {fmt(meta['update_period_s'] * 1e3, 0)}"
                 f" ms (probed {meta['update_period_probed']}), window {required_window_s(sensor):.2f} s; reference: "
-                f"load {fmt(load_w)} W, idle {fmt(idle_w)} W, dynamic {fmt(reference_mj, 3)} mJ per 4096^2 matmul"
+                f"load {fmt(load_w)} W, idle {fmt(idle_w)} W, dynamic {fmt(reference_mj, 3)} mJ per {WINDOW_N}^2 matmul"
             )
             results = []
             for i in range(3):
@@ -326,7 +328,7 @@ class Check:
         from hwprof.measuring.session import CUDA_MIN_SAMPLE_S
 
         torch = self.torch
-        y = torch.randn(256, 256, device=self.device)
+        y = torch.randn(TIMING_N, TIMING_N, device=self.tensor_device)
         item = Item("mm", lambda: y @ y, self.sync)
         item.run(20)
         reps = 1
@@ -353,7 +355,7 @@ class Check:
         event_us = median(events)
         self.report["timing"] = {"reps": reps, "host_us": quiet, "host_polled_us": polled, "cuda_event_us": event_us}
         print(
-            f"[lat] 256^2 fp32 matmul x{reps} per sample: host+sync {fmt(quiet, 2)} us, with the NVML poller "
+            f"[lat] {TIMING_N}^2 fp32 matmul x{reps} per sample: host+sync {fmt(quiet, 2)} us, with the NVML poller "
             f"{fmt(polled, 2)} us ({fmt(relative_error(polled, quiet) and relative_error(polled, quiet) * 100, 1)}%), "
             f"CUDA events {fmt(event_us, 2)} us (host/events {fmt(quiet / event_us if event_us else None, 3)})"
         )
