@@ -6,8 +6,9 @@ CPUs) runs cache-hot, while in a network the previous layers have evicted it.
 In "cold" mode each call uses the next of several copies of the layer (weights
 and inputs), enough of them to hold COLD_FACTOR times the cache, so a buffer has
 left the cache by the time it comes round again. No flush runs inside the timed
-loop. Where memory would allow fewer copies than that (MAX_COPIES), the row says
-"cold_partial".
+loop. All of a group's layers are held at once (they are timed interleaved), so
+their copies together take at most COLD_MEMORY_SHARE of the free memory; a layer
+left with fewer copies than it needs (or over MAX_COPIES) says "cold_partial".
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ CACHE_MODES = ("warm", "cold")
 DEFAULT_CACHE_MODE = "warm"
 COLD_FACTOR = 2  # copies together hold this many times the cache
 MAX_COPIES = 256  # bounds the setup time and memory of layers far smaller than the cache
+COLD_MEMORY_SHARE = 0.25  # of the free memory, for all the copies of one group's layers
 ASSUMED_CACHE_BYTES = 256 * 2**20  # above the last-level cache of common CPUs, where sysfs does not say
 
 
@@ -63,9 +65,11 @@ def copies_for(layer_bytes: int, cache_size: int) -> int:
     return min(MAX_COPIES, max(2, math.ceil(COLD_FACTOR * cache_size / max(layer_bytes, 1))))
 
 
-def rotating_call(call, device: torch.device, layer_bytes: int, cache_size: int) -> tuple[Callable[[], Any], str]:
-    """A zero-argument runner that uses the next copy of the layer on every call, and its cache label."""
-    copies = copies_for(layer_bytes, cache_size)
+def rotating_call(
+    call, device: torch.device, layer_bytes: int, cache_size: int, max_copies: int = MAX_COPIES
+) -> tuple[Callable[[], Any], str, int]:
+    """A runner that uses the next copy of the layer on every call, its cache label and its copy count."""
+    copies = max(2, min(copies_for(layer_bytes, cache_size), max_copies))
     runners = []
     for _ in range(copies):
         target = copy.deepcopy(call.target) if isinstance(call.target, torch.nn.Module) else call.target
@@ -76,4 +80,4 @@ def rotating_call(call, device: torch.device, layer_bytes: int, cache_size: int)
     def run() -> Any:
         return turn()()
 
-    return run, label
+    return run, label, copies

@@ -498,6 +498,7 @@ class _Session:
         self.execution = execution or Execution()
         self.cache = cache or {"mode": DEFAULT_CACHE_MODE}
         self.cache_labels: dict[str, str] = {}  # config_id -> warm, cold or cold_partial
+        self.cold_bytes_left = 0  # memory the copies of the current group's layers may still take
         self.rows: list[dict] = []
         self.measured: dict[str, dict] = {}  # config_id -> measurement columns
         self.layer_rows_done: set[tuple] = set()  # (model, batch_size, seq_len, layer_index)
@@ -591,6 +592,10 @@ class _Session:
         else:
             self._check_memory(spec, module, batch_size, with_layers, seq_len)
             layer_list, extraction = self._extract(spec, module, batch_size, seq_len)
+        if self.cache["mode"] == "cold":
+            from hwprof.measuring.cache import COLD_MEMORY_SHARE
+
+            self.cold_bytes_left = int(COLD_MEMORY_SHARE * available_memory_bytes(self.device))
         instances: dict[str, list[Layer]] = defaultdict(list)
         if with_layers:
             for layer in layer_list:
@@ -650,10 +655,11 @@ class _Session:
             return layer.call.bind(self.device)
         from hwprof.measuring.cache import rotating_call
 
-        layer_bytes = layer.input_bytes + layer.output_bytes + layer.weight_bytes
-        run, self.cache_labels[config_id] = rotating_call(
-            layer.call, self.device, layer_bytes, self.cache["cache_bytes"]
+        layer_bytes = max(1, layer.input_bytes + layer.output_bytes + layer.weight_bytes)
+        run, self.cache_labels[config_id], copies = rotating_call(
+            layer.call, self.device, layer_bytes, self.cache["cache_bytes"], self.cold_bytes_left // layer_bytes
         )
+        self.cold_bytes_left -= copies * layer_bytes
         return run
 
     def _measurement(self, item: Item, result: Result) -> dict:

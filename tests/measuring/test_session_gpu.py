@@ -60,15 +60,26 @@ def test_rotating_call_cycles_through_copies_enough_to_outgrow_the_cache():
     call = LayerCall(linear, (TensorSpec((8, 64), torch.float32),), {})
     layer_bytes = 8 * 64 * 4 * 2 + 64 * 65 * 4
     cache_size = 10 * layer_bytes
-    run, label = rotating_call(call, torch.device("cpu"), layer_bytes, cache_size)
+    run, label, copies_made = rotating_call(call, torch.device("cpu"), layer_bytes, cache_size)
     copies = copies_for(layer_bytes, cache_size)
-    assert copies == 2 * 10 and label == "cold" and copies * layer_bytes >= COLD_FACTOR * cache_size
+    assert copies == copies_made == 2 * 10 and label == "cold" and copies * layer_bytes >= COLD_FACTOR * cache_size
     outputs = [run() for _ in range(copies + 1)]
     assert len({id(o) for o in outputs}) > 1
     assert torch.equal(outputs[0], outputs[copies])  # the same copy comes round again
     assert not torch.equal(outputs[0], outputs[1])  # other weights and inputs in between
-    _, partial = rotating_call(call, torch.device("cpu"), 1, cache_size)  # more copies than allowed
+    _, partial, _ = rotating_call(call, torch.device("cpu"), 1, cache_size)  # more copies than allowed
     assert partial == "cold_partial"
+    _, short, made = rotating_call(call, torch.device("cpu"), layer_bytes, cache_size, max_copies=5)  # memory
+    assert (short, made) == ("cold_partial", 5)
+
+
+def test_cold_copies_of_a_group_stay_within_a_share_of_free_memory(monkeypatch):
+    from hwprof.measuring import cache
+
+    monkeypatch.setattr(session, "available_memory_bytes", lambda device: 4 * 2**20)  # 1 MiB for copies
+    monkeypatch.setattr(cache, "cache_bytes", lambda device: (64 * 2**20, "test"))
+    frame = measure(["mlp"], cache="cold", power="none", **FAST)
+    assert set(frame[frame["kind"] == "layer"]["cache"]) == {"cold_partial"}
 
 
 def test_cuda_samples_are_long_enough_to_hide_the_synchronisation():
