@@ -101,6 +101,11 @@ class _MemoryWriter:
 
 
 def resolve_device(text: str) -> torch.device:
+    if "," in str(text):
+        raise HwprofError(
+            f"{option('device', text)}: measure() takes one device; the command `hwprof measure --device {text}` "
+            "measures several in parallel, one shard each"
+        )
     ref = parse_device(text)
     if ref.kind == "cpu":
         return torch.device("cpu")

@@ -116,3 +116,12 @@ def test_a_sensor_lost_mid_run_ends_power_but_not_the_run(monkeypatch):
     with_energy = frame["energy_mj"].notna()
     assert 1 <= with_energy.sum() < len(frame) and len(calls) == 2  # no attempt after the loss
     assert any("power measurement stopped: GPU 0 is unavailable" in note for note in notes)
+
+
+def test_several_devices_from_python_point_to_the_command():
+    import pytest
+
+    from hwprof.errors import HwprofError
+
+    with pytest.raises(HwprofError, match="device=cuda:0,cuda:1: measure\\(\\) takes one device"):
+        measure(["mlp"], device="cuda:0,cuda:1")
