@@ -359,6 +359,13 @@ def _measured(value) -> float | None:
     return number if number == number else None
 
 
+def _gpu_shared_rows(group) -> int:
+    """Rows measured while other processes had a context on the GPU (column gpu_other_processes)."""
+    if "gpu_other_processes" not in group:
+        return 0
+    return int((group["gpu_other_processes"].astype("Float64").fillna(0) > 0).sum())
+
+
 def summarize_frame(frame) -> dict:
     """Networks against the sum of their layers, and the slowest layers, per (model, batch size)."""
     networks = []
@@ -378,6 +385,7 @@ def summarize_frame(frame) -> dict:
             "unstable_rows": int((~group["stable"].astype(bool)).sum()),
             "contended_rows": int((group["other_cpu_share"].astype(float) > CONTENDED_SHARE).sum()),
             "discarded_bursts": _discarded_bursts(group),
+            "gpu_shared_rows": _gpu_shared_rows(group),
         }
         if len(network):
             row = network.iloc[0]
@@ -465,5 +473,11 @@ def print_summary(summary: dict, out: str) -> None:
             f"warning: other processes took more than {CONTENDED_SHARE:.0%} of the CPU while {contended} "
             "row(s) were measured (column other_cpu_share); their timings may be inflated: measure on an "
             "idle machine, or re-run those models"
+        )
+    shared = sum(entry.get("gpu_shared_rows", 0) for entry in summary["networks"])
+    if shared:
+        console.print(
+            f"warning: other processes used the GPU while {shared} row(s) were measured (column "
+            "gpu_other_processes); their latency and energy include others' work: measure on a GPU of its own"
         )
     console.print(f"dataset: {out}")

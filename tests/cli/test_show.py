@@ -42,3 +42,13 @@ def test_show_without_a_sensor_says_unavailable_and_invents_nothing(tmp_path):
 def test_show_of_a_missing_file_is_one_sentence(tmp_path):
     result = CliRunner().invoke(main, ["show", str(tmp_path / "none.parquet")])
     assert result.exit_code == 1 and result.output.count("\n") == 1 and "Traceback" not in result.output
+
+
+def test_show_warns_of_rows_measured_beside_other_gpu_processes(tmp_path):
+    frame = synthetic_frame(n_networks=2, with_power=True)
+    frame["gpu_other_processes"] = [2 if i % 3 == 0 else 0 for i in range(len(frame))]
+    path = write(frame, tmp_path / "shared.parquet")
+    report = json.loads(CliRunner().invoke(main, ["show", path, "--json"]).output)
+    assert sum(entry["gpu_shared_rows"] for entry in report["networks"]) == (len(frame) + 2) // 3
+    table = CliRunner().invoke(main, ["show", path])
+    assert "other processes used the GPU" in table.output and "gpu_other_processes" in table.output
