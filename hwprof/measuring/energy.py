@@ -78,7 +78,7 @@ def _window_power_w(sensor, window) -> float | None:
 
 def settle(sensor, trace: list | None = None) -> bool:
     """Wait until the device's power stops falling after a load; False if it never did (bounded)."""
-    response_s = getattr(sensor, "response_s", 0.0)
+    response_s = sensor.response_s
     if response_s <= 0:
         return True
     step_s = max(response_s / 2, 5 * sensor.update_period_s)
@@ -134,7 +134,7 @@ def _load_window(run: Callable[[int], None], iterations: int, sensor, trace: lis
 
 def _warm_up(run: Callable[[int], None], latency_s: float, sensor) -> None:
     """Run under load until the device's power has risen, so the load window opens on the steady state."""
-    response_s = getattr(sensor, "response_s", 0.0)
+    response_s = sensor.response_s
     if response_s > 0:
         run(max(1, math.ceil(response_s / latency_s)))
 
