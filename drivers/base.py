@@ -51,6 +51,7 @@ class EnergyWindow:
     # so a counter that moves every 100 ms gives the power of the window's steady part exactly.
     aligned_energy_j: float | None = None
     aligned_duration_s: float | None = None
+    aligned_power_w: float | None = None  # least-squares slope of energy over the steps' times
     samples: list[PowerSample] = field(default_factory=list)  # every sample, all rails
     counter_energy_j: float | None = None  # from the cumulative counter, when there is one
     sampled_energy_j: float | None = None  # mean of primary samples x duration
@@ -68,9 +69,9 @@ class EnergyWindow:
 
     @property
     def steady_power_w(self) -> float | None:
-        """Mean power between counter updates where there were two, else `power_w`."""
-        if self.aligned_energy_j and self.aligned_duration_s:
-            return self.aligned_energy_j / self.aligned_duration_s
+        """Power between the counter's steps where it moved inside the window, else `power_w`."""
+        if self.aligned_power_w:
+            return self.aligned_power_w
         return self.power_w
 
 
@@ -178,6 +179,11 @@ class PowerSensor(ABC):
     has_counter: bool = False
     samples_are_instantaneous: bool = True
     state_every_poll: bool = True  # False where state is costly to read (many CPUs)
+    state_poll_every: int = 1  # read the state on every n-th poll only, so the counter is read more often
+    # True: the state read as a window opens and closes counts (settings compared edge to edge). False
+    # (GPUs): only the states polled inside, since a window opens and closes right after a
+    # synchronisation, on a GPU that idles for a moment, and the reads at the opening delay the work.
+    edge_states: bool = True
     # False: poll only inside windows, so the poller never runs beside the latency being timed
     poll_outside_windows: bool = True
     counter_ticks: bool = False  # the counter moves in steps: also record when each step was seen
@@ -192,6 +198,7 @@ class PowerSensor(ABC):
         self._stop_poller: Callable[[], None] | None = None
         self._open_marks: set[int] = set()  # windows not yet closed, for sensors that poll only inside them
         self._opened = False
+        self._polls = 0
         self._poll_error: BaseException | None = None
         self._window_start: WindowMark | None = None
 
@@ -272,7 +279,9 @@ class PowerSensor(ABC):
                     self._counter_reads.append((self.clock.monotonic(), energy_j))
             now = self.clock.monotonic()
             samples = self._poll_samples(now)
-            state = self._read_state() if self.state_every_poll else {}
+            due = self._polls % self.state_poll_every == 0
+            self._polls += 1
+            state = self._read_state() if self.state_every_poll and due else {}
             self._samples.extend(samples)
             if state:
                 self._states.append((now, state))
@@ -291,7 +300,7 @@ class PowerSensor(ABC):
         A sensor that polls only inside windows polls from its first open mark to its last closed one."""
         self._check_running()
         with self._lock:
-            state = self._read_state()
+            state = self._read_state() if self.edge_states else {}
             energy_j = self._read_energy_j()
             mark = WindowMark(self.clock.monotonic(), energy_j, state)
         if not self.poll_outside_windows:
@@ -310,9 +319,11 @@ class PowerSensor(ABC):
             energy_j = self._read_energy_j()
             stop_s = self.clock.monotonic()
             samples = [s for s in self._samples if mark.t_s <= s.t_s <= stop_s]
-            # The states polled while the work ran; the ones read at the edges only where there are none,
-            # since a window opens and closes right after a synchronisation, on a GPU that idles for a moment.
-            states = [st for t, st in self._states if mark.t_s < t < stop_s] or [mark.state, self._read_state()]
+            polled = [st for t, st in self._states if mark.t_s <= t <= stop_s]
+            if self.edge_states:
+                states = [mark.state, *polled, self._read_state()]
+            else:
+                states = polled or [self._read_state()]
             reads = [(t, e) for t, e in self._counter_reads if mark.t_s < t < stop_s]
         window = self._build_window(mark.t_s, stop_s, mark.energy_j, energy_j, samples, [s for s in states if s])
         if self.counter_ticks and mark.energy_j is not None and energy_j is not None:
@@ -371,14 +382,15 @@ class PowerSensor(ABC):
 def _align_to_counter_steps(window: EnergyWindow, reads: list[tuple[float, float]]) -> None:
     """Energy and time between the first and the last counter step seen, and the power of each half.
 
-    A step is seen at the first read that differs from the one before, at most one poll late at
-    either end, so the steady power of a window is not diluted by the part of an update period
-    the counter had not yet shown."""
-    steps = [(t, e) for (_, e0), (t, e) in zip(reads, reads[1:]) if e != e0]
+    A step happened between the read that first shows it and the one before: its time is taken
+    midway, at most half a poll off at either end, so the steady power of a window is not diluted
+    by the part of an update period the counter had not yet shown."""
+    steps = [((t0 + t) / 2, e) for (t0, e0), (t, e) in zip(reads, reads[1:]) if e != e0]
     if len(steps) < 2:
         return
     (t_first, e_first), (t_last, e_last) = steps[0], steps[-1]
     window.aligned_energy_j, window.aligned_duration_s = e_last - e_first, t_last - t_first
+    window.aligned_power_w = statistics.linear_regression([t for t, _ in steps], [e for _, e in steps]).slope
     if len(steps) >= 5:
         t_mid, e_mid = steps[len(steps) // 2]
         window.metadata["power_w_halves"] = [

@@ -313,6 +313,8 @@ class NvmlSensor(PowerSensor):
     poll_interval_s = POLL_INTERVAL_S
     poll_outside_windows = False  # NVML calls take the driver's lock: never beside a timed kernel
     counter_ticks = True
+    state_poll_every = 5  # clocks every 50 ms; the counter, whose steps time the window, every 10 ms
+    edge_states = False
     response_s = RESPONSE_S
 
     def __init__(self, device: str = "cuda", clock: Clock | None = None) -> None:
