@@ -10,8 +10,8 @@ unchanged across all three.
 
 A device whose power follows a load step slowly (`sensor.response_s`, about a
 second on NVIDIA GPUs: a rise under load, a decay tail after it) is run under
-load for that long before B opens, B's power is taken between the counter's
-first and last update inside it, and the device is left to settle (power flat
+load for that long before B opens, B's power is the slope of the counter over
+its updates inside it, and the device is left to settle (power flat
 within SETTLE_TOLERANCE) before each idle window. The two halves of B give
 `power_spread`; GPU clocks, temperature, P-state, clock-event reasons and other
 processes seen in B go into the row.
