@@ -1,70 +1,19 @@
 """Energy per inference (A-B-A), traces, plot-trace, and `hwprof measure --power rapl` end to end."""
 
 import os
-import threading
 import time
 
 import pandas as pd
 import pytest
 from click.testing import CliRunner
 
+from fakes.scripted_sensor import ScriptedSensor
 from fakes.sysfs import FakeRaplTree, FakeZone, write_file
 from hwprof.cli import main
-from hwprof.drivers.base import PowerSample, PowerSensor
 from hwprof.errors import HwprofError
 from hwprof.measuring import energy
 from hwprof.measuring.energy import ENERGY_KEYS, measure_energy, required_window_s
 from hwprof.measuring.trace import read_trace, write_trace
-
-
-class ScriptedSensor(PowerSensor):
-    """A counter that integrates whatever power the test sets; counts its windows."""
-
-    source = "fake:total"
-    primary_sensor = "total"
-    has_counter = True
-    update_period_s = 0.001
-    min_window_s = 0.05
-    poll_interval_s = 0.005
-
-    def __init__(self, power_w=10.0, moving=True):
-        super().__init__()
-        self.power_w = power_w
-        self.moving = moving
-        self.key = ("performance",)
-        self.windows = 0
-        self._energy_j = 0.0
-        self._last_t = time.monotonic()
-        self._power_lock = threading.Lock()
-
-    def set_power(self, power_w):
-        with self._power_lock:
-            self._advance()
-            self.power_w = power_w
-
-    def _advance(self):
-        now = time.monotonic()
-        if self.moving:
-            self._energy_j += self.power_w * (now - self._last_t)
-        self._last_t = now
-
-    def _read_energy_j(self):
-        with self._power_lock:
-            self._advance()
-            return self._energy_j
-
-    def _poll_samples(self, now):
-        return [PowerSample(now, "total", self.power_w)] if self.moving else []
-
-    def start_window(self):
-        self.windows += 1
-        super().start_window()
-
-    def clock_key(self):
-        return self.key
-
-    def metadata(self):
-        return {"driver": "scripted"}
 
 
 @pytest.fixture

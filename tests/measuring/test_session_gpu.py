@@ -1,7 +1,10 @@
 """How a measure run treats a GPU: energy after the latency work, cold caches, long samples on CUDA."""
 
+import pytest
 import torch
 
+from fakes.scripted_sensor import ScriptedSensor
+from hwprof.errors import HwprofError
 from hwprof.measuring import session
 from hwprof.measuring.cache import COLD_FACTOR, copies_for, rotating_call
 from hwprof.measuring.runner import Method, Runner
@@ -13,8 +16,6 @@ FAST = {"precision": 0.3, "max_item_s": 0.2, "seed": 0, "threads": 1}
 
 def test_energy_is_measured_after_every_latency_of_the_group(monkeypatch):
     """Item 7: no energy window (with its idle waits) falls between the latency samples of a group."""
-    from test_energy import ScriptedSensor  # tests/measuring/test_energy.py
-
     events = []
     sensor = ScriptedSensor().open()
     original_start, original_measure = sensor.start_window, Runner.measure
@@ -92,8 +93,6 @@ def test_cuda_samples_are_long_enough_to_hide_the_synchronisation():
 
 def test_a_sensor_lost_mid_run_ends_power_but_not_the_run(monkeypatch):
     """A GPU that falls off the bus after the first item (the NVML sensor then raises SensorUnavailable)."""
-    from test_energy import ScriptedSensor
-
     from hwprof.drivers.base import SensorUnavailable
     from hwprof.measuring import energy
     from hwprof.progress import Progress
@@ -119,9 +118,5 @@ def test_a_sensor_lost_mid_run_ends_power_but_not_the_run(monkeypatch):
 
 
 def test_several_devices_from_python_point_to_the_command():
-    import pytest
-
-    from hwprof.errors import HwprofError
-
     with pytest.raises(HwprofError, match="device=cuda:0,cuda:1: measure\\(\\) takes one device"):
         measure(["mlp"], device="cuda:0,cuda:1")
