@@ -649,8 +649,14 @@ class _Session:
         self.runner.measure(list(items.values()), on_done)
         # Energy after the latency work: idle windows would otherwise let the GPU's clocks drop under
         # the items still being timed; measure_energy warms each item up again under load.
-        for result, measurement, samples in timed:
-            self._add_energy(items[result.key], measurement)
+        for done, (result, measurement, samples) in enumerate(timed):
+            try:
+                self._add_energy(items[result.key], measurement)
+            except BaseException:  # Ctrl-C or SIGTERM: the latencies taken are kept, marked without energy
+                for result_left, left, samples_left in timed[done:]:
+                    left["power_flags"] = "energy_interrupted"
+                    emit_item(result_left, left, samples_left)
+                raise
             emit_item(result, measurement, samples)
 
     def _layer_runner(self, config_id: str, layer: Layer) -> Callable[[], object]:

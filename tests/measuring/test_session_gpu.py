@@ -120,3 +120,28 @@ def test_a_sensor_lost_mid_run_ends_power_but_not_the_run(monkeypatch):
 def test_several_devices_from_python_point_to_the_command():
     with pytest.raises(HwprofError, match="device=cuda:0,cuda:1: measure\\(\\) takes one device"):
         measure(["mlp"], device="cuda:0,cuda:1")
+
+
+def test_an_interruption_during_the_energy_phase_keeps_every_latency(monkeypatch, tmp_path):
+    from hwprof.dataset import read_dataset
+    from hwprof.measuring import energy
+
+    sensor = ScriptedSensor().open()
+    real_measure_energy, calls = energy.measure_energy, []
+
+    def measure_energy(*args):
+        calls.append(args)
+        if len(calls) > 1:
+            raise KeyboardInterrupt
+        return real_measure_energy(*args)
+
+    monkeypatch.setattr(energy, "measure_energy", measure_energy)
+    monkeypatch.setattr("hwprof.drivers.open_sensor", lambda *args: sensor)
+    out = tmp_path / "cut.parquet"
+    with pytest.raises(KeyboardInterrupt):
+        measure(["mlp"], power="rapl", out=str(out), **FAST)
+    frame = read_dataset(out)
+    complete = frame[frame["energy_mj"].notna()]
+    cut = frame[frame["power_flags"] == "energy_interrupted"]
+    assert len(complete) >= 1 and len(cut) >= 1 and len(complete) + len(cut) == len(frame)
+    assert frame["latency_ms"].notna().all() and cut["energy_mj"].isna().all()
