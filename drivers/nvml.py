@@ -462,6 +462,16 @@ class NvmlSensor(PowerSensor):
         window.metadata["power_limit_w"] = self.power_limit_w
         self._cross_check(window)
 
+    def _cross_check_note(self) -> str:
+        """Whether every window compares the counter with the instantaneous samples, and why not."""
+        if not self.has_counter:
+            return "off: no counter"
+        if self._instant_scope is None:
+            return "off: no instantaneous power (power_usage is a 1 s average)"
+        if self._instant_scope != 0:
+            return "off: field 186 answers only at module scope, which covers more than the GPU"
+        return "on"
+
     def _cross_check(self, window) -> None:
         """Counter energy against the integral of instantaneous samples, in every window (same scope only)."""
         counter, sampled = window.counter_energy_j, window.sampled_energy_j
@@ -512,6 +522,7 @@ class NvmlSensor(PowerSensor):
             "energy_counter": self.has_counter,
             "power_field": self.power_field,
             "power_samples_instantaneous": self.samples_are_instantaneous,
+            "counter_cross_check": self._cross_check_note(),
             "power_limit_w": self.power_limit_w,
             "update_period_s": self.update_period_s,
             "update_period_probed": self.update_period_probed,

@@ -226,6 +226,7 @@ def test_module_scope_power_field_on_grace_hopper(fake_nvml):
     fake_nvml.gpus[0].instant_scopes = (1,)
     with NvmlSensor("cuda:0") as sensor:
         assert sensor.metadata()["power_field"] == "power_instant_module"
+        assert sensor.metadata()["counter_cross_check"].startswith("off: field 186 answers only at module scope")
         result = window(sensor, fake_nvml.gpus[0], 1.0)
     assert result.samples and "counter_vs_samples" not in result.metadata
 
