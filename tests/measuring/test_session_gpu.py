@@ -14,6 +14,7 @@ from hwprof.models.layers import LayerCall, TensorSpec
 FAST = {"precision": 0.3, "max_item_s": 0.2, "seed": 0, "threads": 1}
 
 
+@pytest.mark.slow
 def test_energy_is_measured_after_every_latency_of_the_group(monkeypatch):
     """Item 7: no energy window (with its idle waits) falls between the latency samples of a group."""
     events = []
@@ -40,6 +41,7 @@ def test_energy_is_measured_after_every_latency_of_the_group(monkeypatch):
     assert "w" not in "".join(part.split("D")[0] for part in groups.split("L"))  # none while timing
 
 
+@pytest.mark.slow
 def test_cold_cache_rotates_copies_and_is_recorded(monkeypatch, tmp_path):
     """Item 9, on the CPU: rows and provenance say cold, and a layer's calls go through distinct copies."""
     out = tmp_path / "cold.parquet"
@@ -145,3 +147,35 @@ def test_an_interruption_during_the_energy_phase_keeps_every_latency(monkeypatch
     cut = frame[frame["power_flags"] == "energy_interrupted"]
     assert len(complete) >= 1 and len(cut) >= 1 and len(complete) + len(cut) == len(frame)
     assert frame["latency_ms"].notna().all() and cut["energy_mj"].isna().all()
+
+
+def test_gpu_state_columns_reach_the_dataset_and_its_provenance(monkeypatch, tmp_path):
+    """The NVML sensor on the realistic fake, in a real measure run (a CPU item stands in for GPU work)."""
+    import os
+    import sys
+
+    from fakes.fake_pynvml import FakeGpu, make_fake_pynvml
+    from fakes.sim_clock import SimClock
+    from hwprof.dataset import read_dataset, read_provenance
+    from hwprof.drivers import base
+    from hwprof.drivers.nvml import NvmlSensor
+
+    clock = SimClock(follow_real=True)  # the item's real time passes, the sensor's waits do not
+    gpu = FakeGpu(update_s=0.01, processes=[os.getpid(), 4242])
+    monkeypatch.setitem(sys.modules, "pynvml", make_fake_pynvml([gpu], clock=clock))
+    monkeypatch.setattr(base, "REAL_CLOCK", clock)
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+    sensor = NvmlSensor("cuda:0").open()
+    monkeypatch.setattr(sensor, "response_s", 0.05)
+    monkeypatch.setattr("hwprof.drivers.open_sensor", lambda *args: sensor)
+    gpu.set_busy(True)  # the GPU works throughout: what matters here is what reaches the rows
+    out = tmp_path / "gpu.parquet"
+    measure(["mlp"], layers=False, power="nvml", out=str(out), **FAST)
+    row = read_dataset(out).iloc[0]
+    assert row["power_source"] == "nvml:0:total_energy" and row["energy_mj"] > 0
+    assert row["gpu_sm_clock_mhz"] == gpu.capped_sm_mhz and row["gpu_mem_clock_mhz"] == gpu.load_mem_mhz
+    assert row["gpu_pstate"] == "P0" and row["gpu_clock_event_reasons"] == "SwPowerCap"
+    assert row["gpu_temperature_c"] > 60 and row["gpu_other_processes"] == 1
+    assert "other_gpu_processes" in row["power_flags"].split(",")
+    power = read_provenance(out)[-1]["power"]["sensor"]
+    assert power["driver_version"] == "550.54.15" and power["persistence_mode"] == 1
