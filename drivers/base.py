@@ -245,6 +245,7 @@ class PowerSensor(ABC):
 
     def close(self) -> None:
         self._stop_polling()
+        self._open_marks.clear()
         self._opened = False
         self._close_hardware()
 

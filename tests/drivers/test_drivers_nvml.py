@@ -403,3 +403,22 @@ def test_a_gpu_that_never_settles_is_flagged(fake_nvml):
     with NvmlSensor("cuda:0") as sensor:
         result = step_response(sensor, gpu)
     assert "idle_not_settled" in result["power_flags"].split(",")
+
+
+def test_overlapping_windows_keep_the_poller_until_the_last_closes(fake_nvml):
+    """Windows from marks (EnergyMonitor's nested windows) poll from the first opened to the last closed."""
+    gpu = fake_nvml.gpus[0]
+    with NvmlSensor("cuda:0") as sensor:
+        outer = sensor.mark()
+        gpu.run_for(0.5)
+        inner = sensor.mark()
+        gpu.run_for(0.5)
+        inner_window = sensor.window_since(inner)
+        calls = fake_nvml.calls
+        gpu.run_for(0.5)
+        assert fake_nvml.calls > calls  # the outer window is still open: still polled
+        outer_window = sensor.window_since(outer)
+        calls = fake_nvml.calls
+        gpu.run_for(0.5)
+        assert fake_nvml.calls == calls  # none open: no NVML call
+    assert len(outer_window.samples) > len(inner_window.samples) > 30
