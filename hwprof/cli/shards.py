@@ -43,6 +43,8 @@ def command_args(context) -> list[str]:
         value = context.params[param.name]
         if param.is_flag:
             args += [param.opts[0]] if value else []
+        elif param.multiple:  # given once per value, e.g. --input
+            args += [part for item in value for part in (param.opts[0], str(item))]
         elif value is not None and value != param.default:
             args += [param.opts[0], str(value)]
     return args
