@@ -225,17 +225,23 @@ def parse_dtype(text: str) -> str:
     return text
 
 
-def parse_seq_lens(values: Sequence[int | str] | int | str | None) -> tuple[int, ...]:
-    """Sequence lengths from ints or comma-separated text ('128,512'); empty when none is given."""
-    if values is None:
-        return ()
-    lengths: list[int] = []
+def positive_integers(values: Sequence[int | str] | int | str, what: str, setting: str, example: str) -> list[int]:
+    """Positive integers from ints or comma-separated text ('1,8' or [1, 8]), each once, in the order given;
+    a bad one names `what` it was and the `setting` it came from."""
+    found: list[int] = []
     for value in [values] if isinstance(values, (int, str)) else values:
         for part in str(value).split(","):
             part = part.strip()
             if not part:
                 continue
             if not part.isdigit() or int(part) < 1:
-                raise HwprofError(f"bad sequence length {part!r} in {option('seq_lens')}: give positive integers")
-            lengths.append(int(part))
-    return tuple(dict.fromkeys(lengths))
+                raise HwprofError(f"bad {what} {part!r} in {option(setting)}: give positive integers, e.g. {example}")
+            found.append(int(part))
+    return list(dict.fromkeys(found))
+
+
+def parse_seq_lens(values: Sequence[int | str] | int | str | None) -> tuple[int, ...]:
+    """Sequence lengths from ints or comma-separated text ('128,512'); empty when none is given."""
+    if values is None:
+        return ()
+    return tuple(positive_integers(values, "sequence length", "seq_lens", "128,512"))

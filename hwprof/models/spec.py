@@ -20,7 +20,7 @@ from typing import Any
 import torch.nn as nn
 
 from hwprof.errors import HwprofError, option
-from hwprof.models.inputs import DEFAULT_SEQ_LEN, ModelInputs, from_examples, parse_input
+from hwprof.models.inputs import DEFAULT_SEQ_LEN, ModelInputs, from_examples, parse_input, positive_integers
 
 NB201_PREFIX = "nb201:"
 SWEEP_PREFIX = "sweep:"
@@ -71,18 +71,10 @@ def parse_shape(text: str) -> tuple[int, ...]:
 
 def parse_batch_sizes(values: Iterable[int | str] | int | str) -> list[int]:
     """Batch sizes from ints or comma-separated text ('1,8' or [1, 8]), each once, in the order given."""
-    sizes: list[int] = []
-    for value in [values] if isinstance(values, (int, str)) else values:
-        for part in str(value).split(","):
-            part = part.strip()
-            if not part:
-                continue
-            if not part.isdigit() or int(part) < 1:
-                raise HwprofError(f"bad batch size {part!r}: give positive integers, e.g. 1,8,32")
-            sizes.append(int(part))
+    sizes = positive_integers(values, "batch size", "batch_sizes", "1,8,32")
     if not sizes:
         raise HwprofError(f"no batch size given: give one or more in {option('batch_sizes')}, e.g. 1,8,32")
-    return list(dict.fromkeys(sizes))
+    return sizes
 
 
 SWEEP_FAMILY = "sweep"  # the family of every layer sweep: no network belongs to it
