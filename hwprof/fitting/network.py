@@ -135,8 +135,13 @@ def fit_analytic_latency(
     design, x = analytic_design(aggregates, y)
     weights = precision_weights(relative_ci, len(y))
 
+    fold_designs: dict[bytes, Design] = {}  # per training split: its prior is fitted once, used by every candidate
+
     def analytic_for(rows: np.ndarray) -> Design:
-        return analytic_design(aggregates[rows], y[rows])[0]
+        key = np.asarray(rows).tobytes()
+        if key not in fold_designs:
+            fold_designs[key] = analytic_design(aggregates[rows], y[rows])[0]
+        return fold_designs[key]
 
     analytic = fit_network_model("latency_ms", x, y, design, splits, relative_ci, analytic_for)
     if len(y) < MIN_ROWS_FOR_BASELINES or not splits:

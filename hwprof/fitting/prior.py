@@ -100,16 +100,15 @@ def adapt_from_fleet(
             f"fitting from a prior needs the new board's latency on at least {MIN_NEW_ROWS} networks; "
             f"the datasets give {int(measured.sum())}"
         )
-    matches = []
+    matches, log_ratios = [], {}
     for board, predictor in predictors.items():
-        predicted = predictor.predict_features(predictor.features_from_batch(data.networks), intervals=False)
-        r = np.log(y[measured] / predicted["latency_ms"][measured])
+        r = log_ratios[board] = np.log(y[measured] / _latency(predictor, data.networks)[measured])
         scale = float(np.median(r))
-        matches.append(BoardMatch(board, int(measured.sum()), float(np.sqrt(np.mean((r - scale) ** 2))), scale))
+        matches.append(BoardMatch(board, int(measured.sum()), _rms(r - scale), scale))
     best = min(matches, key=lambda m: m.log_rmse)
     say(f"prior: the new board resembles {best.device_name} (log error {best.log_rmse:.3f} after scaling)")
     base = predictors[best.device_name]
-    r = np.log(y[measured] / _latency(base, data.networks)[measured])
+    r = log_ratios[best.device_name]
     scaled_loo = np.array([r[i] - np.median(np.delete(r, i)) for i in range(len(r))])
     how, adapted_loo = "scaled", None
     if base.uses_layers:
