@@ -11,6 +11,7 @@ from hwprof.cli.common import make_console, make_progress, number
 from hwprof.drivers import POWER_KINDS
 from hwprof.measuring.allocator import DEFAULT_POLICY, POLICIES
 from hwprof.measuring.cache import CACHE_MODES, DEFAULT_CACHE_MODE
+from hwprof.measuring.fit_sweep import DEFAULT_SWEEP_SHARE
 from hwprof.measuring.processes import DEFAULT_PROCESSES, work_folder
 from hwprof.measuring.runner import Method
 from hwprof.schema import COMPUTE_DTYPES, CONTENDED_SHARE
@@ -142,6 +143,14 @@ TOP_LAYERS = 10
     help="warm: a layer alone reuses its input and weights, so small ones run from the cache; cold: each call "
     "uses the next of enough copies to outgrow the last-level cache, as layers inside a network mostly do.",
 )
+@click.option(
+    "--sweep-share",
+    type=float,
+    default=DEFAULT_SWEEP_SHARE,
+    show_default=True,
+    help="Share of the run spent, after the networks, on a layer sweep of the ops they use (random sizes of "
+    "each, the same in every run), so that a fit on this run predicts networks it has not seen; 0 leaves it out.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary on stdout (for CI jobs).")
 @click.option("--quiet", is_flag=True, help="No progress output.")
 def measure(
@@ -169,6 +178,7 @@ def measure(
     processes,
     max_other_share,
     cache,
+    sweep_share,
     as_json,
     quiet,
 ):
@@ -215,6 +225,7 @@ def measure(
         processes=processes,
         max_other_share=max_other_share,
         cache=cache,
+        sweep_share=sweep_share,
     )
     progress = make_progress(quiet or as_json)
     try:

@@ -50,6 +50,7 @@ WORKER_FLAGS = {
     "compile": "--compile",
     "hf_config": "--hf-config",
     "cache": "--cache",
+    "sweep_share": "--sweep-share",
     "trace": None,  # refused with processes > 1
     "processes": None,
 }
@@ -83,6 +84,8 @@ def worker_arguments(options, seed_offset: int) -> list[str]:
             arguments += [flag, text] if value else []
         elif field.name in ("batch_sizes", "input_shape"):
             arguments += [flag, ",".join(str(v) for v in value)]
+        elif field.name == "sweep_share":  # timed per process, the rounds would differ between workers
+            arguments += [flag, "0"]
         elif field.name == "seed":
             arguments += [flag, str(value + seed_offset)]  # each worker its own order, reproducibly
         else:

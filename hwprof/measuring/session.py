@@ -14,6 +14,7 @@ import math
 import os
 import random
 import sys
+import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ from hwprof.measuring.allocator import POLICIES as ALLOCATOR_POLICIES
 from hwprof.measuring.cache import CACHE_MODES, DEFAULT_CACHE_MODE
 from hwprof.measuring.energy import ENERGY_KEYS
 from hwprof.measuring.execution import Execution
+from hwprof.measuring.fit_sweep import DEFAULT_SWEEP_SHARE, SweepRecord
 from hwprof.measuring.processes import DEFAULT_PROCESSES
 from hwprof.measuring.runner import Item, Method, Result, Runner
 from hwprof.models.inputs import InputSpec, ModelInputs, parse_seq_lens
@@ -82,6 +84,7 @@ class MeasureOptions:
     compile: bool = False  # whole networks through torch.compile; layers stay eager
     hf_config: dict | None = None  # overrides of hf: models' configs, e.g. {"num_hidden_layers": 4}
     cache: str = DEFAULT_CACHE_MODE  # warm: a layer reuses its buffers; cold: rotates copies (hwprof.measuring.cache)
+    sweep_share: float = DEFAULT_SWEEP_SHARE  # of the run's time, for a layer sweep of the networks' ops (fit_sweep)
 
 
 @dataclass
@@ -154,6 +157,11 @@ def measure(
     if options.processes > 1 and options.trace:
         raise HwprofError(
             f"{option('trace', True)} records the power samples of one process; use it with {option('processes', 1)}"
+        )
+    if not (isinstance(options.sweep_share, (int, float)) and 0 <= options.sweep_share < 1):
+        raise HwprofError(
+            f"{option('sweep_share', options.sweep_share)} is out of range: give a share of the run from 0 (no "
+            "sweep) to below 1, such as 0.2"
         )
     if options.cache not in CACHE_MODES:
         raise HwprofError(f"{option('cache', options.cache)}: choose from {', '.join(CACHE_MODES)}")
@@ -266,18 +274,24 @@ def measure(
         execution=execution,
         cache=cache,
     )
+    sweep: SweepRecord | None = None
     try:  # open_sensor hands the sensor over opened; it is closed here whatever happens
         session.load_existing()
         groups = [
             (spec, size, seq_len) for spec in specs for size in sizes for seq_len in seq_lens.get(spec.name, [None])
         ]
         random.Random(options.seed).shuffle(groups)
+        started = time.perf_counter()
         with torch.inference_mode():
             for spec, size, seq_len in groups:
                 session.measure_group(spec, size, options.layers, seq_len)
+            swept = {spec.name.split(":")[1] for spec in specs if spec.sweep is not None}  # sweep:OP[:...]
+            sweep = _fit_sweep(session, options, sizes, swept, time.perf_counter() - started)
     finally:
         if out is not None:
             writer.provenance["contention"] = session.contention()
+            if sweep is not None:
+                writer.provenance["fit_sweep"] = sweep.provenance()
         writer.close()
         sensor.close()
         if options.trace and session.trace:
@@ -286,6 +300,44 @@ def measure(
             write_trace(session.trace, options.trace)
         session.report_contention(options.max_other_share)
     return session.frame()
+
+
+def _fit_sweep(
+    session: _Session, options: MeasureOptions, sizes: list[int], swept: set[str], networks_s: float
+) -> SweepRecord | None:
+    """Measure the default layer sweep of the networks' ops within its share of the run (fit_sweep)."""
+    from hwprof.measuring import fit_sweep
+
+    if not options.layers or options.sweep_share == 0:
+        return None
+    record = SweepRecord(options.sweep_share, networks_s=networks_s)
+    ops = fit_sweep.ops_to_sweep(session.frame(), swept)
+    budget_s = fit_sweep.budget_s(options.sweep_share, networks_s)
+    if not ops:
+        return None
+    if budget_s < fit_sweep.MIN_BUDGET_S:
+        record.skipped_reason = (
+            f"the networks took {networks_s:.1f} s, too short a run for a bounded sweep (sweep:OP models add one)"
+        )
+        session.progress.note(record.note())
+        return record
+    started = time.perf_counter()
+    for round_index in range(fit_sweep.MAX_ROUNDS):
+        for op in ops:
+            if time.perf_counter() - started >= budget_s:
+                break
+            spec = resolve_model(fit_sweep.round_name(op, round_index))
+            for size in sizes:
+                session.measure_group(spec, size, True)
+            record.configurations += len(spec.sweep)
+            if op not in record.ops:
+                record.ops.append(op)
+        else:
+            continue
+        break
+    record.sweep_s = time.perf_counter() - started
+    session.progress.note(record.note())
+    return record
 
 
 def method_for(options: MeasureOptions, device: torch.device) -> Method:
@@ -331,6 +383,11 @@ def _measure_in_processes(
     from hwprof.measuring.provenance import collect_provenance
 
     method = method_for(options, resolve_device(options.device))
+    if options.layers and options.sweep_share > 0:
+        progress.note(
+            "no layer sweep for the fit with --processes: each process would time a different number of its "
+            "rounds; give sweep:OP models to measure one"
+        )
     provenance = collect_provenance(
         str(resolve_device(options.device)),
         torch.get_num_threads(),

@@ -1,0 +1,85 @@
+"""Data as a user collects it: one plain `hwprof measure MODEL --out MODEL.parquet` per model, defaults only.
+
+    python bench/default_runs.py                 # measure (resumable), then summarise
+    python bench/default_runs.py --summary-only  # the per-family layer-sum ratios of what is measured
+    python bench/fit_accuracy.py --zoo bench/data/default/*.parquet --out bench/results/fit_accuracy_default.json
+
+Every run is the README's quick start with another model: the default threads, precision, time budget and
+allocator, and the layer sweep `measure` adds by default for the fit (its own share of each run). The
+models are those of the benchmark recipe's families that a user would bring (AlexNet, VGG, ResNet,
+MobileNetV2, SqueezeNet, four NAS-Bench-201 cells, the two ViTs) and two Hugging Face configs cut to
+two layers (BERT and GPT-2 at their default width and sequence length). The fit benchmark then scores
+them leave one family out, with and without the sweep rows, beside the recipe data's figures.
+Each run holds /tmp/hwprof-bench.lock so timing runs do not overlap.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from fit_measure_data import measure, nb201_archs  # noqa: E402
+
+DATA = HERE / "data" / "default"
+ZOO = (
+    "alexnet",
+    "vgg11",
+    "vgg16",
+    "resnet18",
+    "resnet50",
+    "mobilenet_v2",
+    "squeezenet1_0",
+    "vit_tiny",
+    "vit_small_patch",
+)
+RUNS: list[tuple[str, str, tuple[str, ...]]] = [  # (file stem, model, options)
+    *((name, name, ()) for name in ZOO),
+    *((f"nb201_{k}", f"nb201:{arch}", ()) for k, arch in enumerate(nb201_archs()[:4], 1)),
+    ("hf_bert", "hf:bert", ("--hf-config", "num_hidden_layers=2")),
+    ("hf_gpt2", "hf:gpt2", ("--hf-config", "n_layer=2")),
+]
+
+
+def layer_sum_ratios(paths: list[Path]) -> dict:
+    """Per family: each network's measured latency over the sum of its measured layers, and the fit sweep's
+    share of each run."""
+    import pandas as pd
+
+    from hwprof.models.spec import family_of
+
+    families: dict[str, list[float]] = {}
+    shares = {}
+    for path in paths:
+        frame = pd.read_parquet(path)
+        for (model, batch), rows in frame.groupby(["model", "batch_size"]):
+            network = rows[rows["kind"] == "network"]
+            if len(network):
+                ratio = float(network["latency_ms"].iloc[0] / rows[rows["kind"] == "layer"]["latency_ms"].sum())
+                families.setdefault(family_of(str(model)), []).append(round(ratio, 3))
+        runs = json.loads(Path(f"{path}.json").read_text())["runs"]
+        shares[path.name] = runs[-1].get("fit_sweep")
+    return {"network_over_layer_sum": families, "fit_sweep": shares}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--summary-only", action="store_true")
+    parser.add_argument("--out", default=str(HERE / "results" / "default_runs.json"))
+    args = parser.parse_args()
+    DATA.mkdir(parents=True, exist_ok=True)
+    if not args.summary_only:
+        for stem, model, options in RUNS:
+            measure([model], DATA / f"{stem}.parquet", *options)
+    paths = sorted(DATA.glob("*.parquet"))
+    summary = {"command": " ".join(["python", *sys.argv]), "runs": [p.name for p in paths], **layer_sum_ratios(paths)}
+    Path(args.out).write_text(json.dumps(summary, indent=2) + "\n")
+    print(json.dumps(summary["network_over_layer_sum"], indent=1))
+
+
+if __name__ == "__main__":
+    main()
