@@ -56,6 +56,7 @@ TINY = [
 def measure(model: str, extra: list[str], dtype: str, args, folder: Path) -> dict:
     out = folder / f"{model.replace(':', '_').replace('/', '_')}_{dtype}.parquet"
     command = [sys.executable, "-m", "hwprof", "measure", model, *extra, "--dtype", dtype, "--out", str(out)]
+    command += ["--sweep-share", "0"]  # the model alone: its measure time is the figure
     command += ["--power", "none", "--quiet", "--precision", str(args.precision), "--max-time", str(args.max_time)]
     command += ["--threads", str(args.threads)] if args.threads else []
     command += ["--no-layers"] if args.no_layers else []
