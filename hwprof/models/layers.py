@@ -497,7 +497,8 @@ def _value_range(tensor: torch.Tensor) -> tuple[int, int] | None:
         return None
     if tensor.device.type == "meta":  # shapes only: no values to range over
         return None
-    return int(tensor.min()), int(tensor.max()) + 1
+    with torch._C.DisableTorchFunction():  # hwprof's own reads, not layers of the network being recorded
+        return int(tensor.min()), int(tensor.max()) + 1
 
 
 def _precision_config(inputs: list[torch.Tensor], weight_dtype: torch.dtype | None) -> dict:

@@ -131,3 +131,25 @@ def test_identical_configurations_share_an_id_and_different_shapes_do_not():
     assert first.config_id("cpu") == second.config_id("cpu")
     assert first.config_id("cpu") != third.config_id("cpu")
     assert first.config_id("cpu") != first.config_id("cuda:0")
+
+
+class Tokens(nn.Module):
+    """Keyword inputs: recorded through hooks, whose embedding reads the range of its token ids."""
+
+    def __init__(self):
+        super().__init__()
+        self.embed = nn.Embedding(50, 8)
+        self.linear = nn.Linear(8, 4)
+
+    def forward(self, input_ids):
+        return self.linear(self.embed(input_ids))
+
+
+def test_reading_an_embeddings_token_range_is_not_a_layer_of_the_network():
+    from hwprof.models.layers import extract_layers_from_example
+
+    ids = torch.randint(3, 40, (2, 5))
+    layers, method = extract_layers_from_example(Tokens(), (), {"input_ids": ids})
+    assert method == "hooks"
+    assert [layer.op for layer in layers] == ["embedding", "linear"]
+    assert layers[0].call.args[0].value_range == (int(ids.min()), int(ids.max()) + 1)
