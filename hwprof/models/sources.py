@@ -158,16 +158,23 @@ def _hf_config(name: str):
 
 
 def _hf_build(name: str, overrides: dict) -> Built:
-    from transformers import AutoModel  # from_config builds random weights; configs are read local_files_only
+    """Built on the caller's default device: inside torch.device("meta") (prediction), no weight is allocated."""
+    with torch.device("cpu"):  # a module imported for the first time keeps real tensors even when built on meta
+        from transformers import AutoModel  # from_config builds random weights; configs are read local_files_only
+        from transformers.models.auto.modeling_auto import MODEL_MAPPING
 
-    config = _hf_config(name)
-    for key, value in overrides.items():
-        if not hasattr(config, key):
-            raise HwprofError(
-                f"{option('hf_config', f'{key}={value}')}: the {config.model_type} config has no setting {key!r}"
-            )
-        setattr(config, key, value)
-    config.use_cache = False  # one forward pass, no key-value cache carried between calls
+        config = _hf_config(name)
+        for key, value in overrides.items():
+            if not hasattr(config, key):
+                raise HwprofError(
+                    f"{option('hf_config', f'{key}={value}')}: the {config.model_type} config has no setting {key!r}"
+                )
+            setattr(config, key, value)
+        config.use_cache = False  # one forward pass, no key-value cache carried between calls
+        try:
+            MODEL_MAPPING[type(config)]  # imports the architecture's modelling module
+        except Exception:  # no base model for this config: from_config below says so
+            pass
     try:
         module = AutoModel.from_config(config)
     except Exception as error:

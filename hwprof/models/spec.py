@@ -139,10 +139,11 @@ def family_of(model_name: str) -> str:
 
 def builds_on_meta(text: str) -> bool:
     """Whether building `text` inside `torch.device("meta")` is safe: the project's own models and cells
-    create no tensors at import time, whereas a user's file imported there would keep meta constants."""
+    create no tensors at import time, and Hugging Face models import their code outside it (sources.py),
+    whereas a user's file imported there would keep meta constants."""
     from hwprof.sample_models import MODELS
 
-    return text in MODELS or text.startswith(NB201_PREFIX)
+    return text in MODELS or text.startswith(NB201_PREFIX) or text.startswith("hf:")
 
 
 def resolve_model(

@@ -4,14 +4,18 @@ Prediction needs each layer's op, shapes, dtype, MACs and bytes, never its
 values. On the meta device a tensor has a shape and no storage, so a network
 built there costs no weight memory and its forward pass does no arithmetic:
 tracing ResNet-50 at batch 256 costs the same as at batch 1, and a model too
-large for the host can still be predicted. A model that cannot run on meta
-(it reads tensor values, or puts tensors on a device of its own) is traced on
-real tensors instead, and the trace says so.
+large for the host can still be predicted. A meta tensor filled with one
+known value (an attention mask of ones) keeps that value through the few ops
+that preserve it, so code that reads it (transformers asks whether any token
+is padding) gets the answer a real run gets. A model that reads any other
+value, or puts tensors on a device of its own, is traced on real tensors
+instead, and the trace says so.
 """
 
 from __future__ import annotations
 
 import copy
+import operator
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -22,7 +26,7 @@ from torch.overrides import TorchFunctionMode
 
 from hwprof.errors import HwprofError
 from hwprof.models.inputs import DTYPES, ModelInputs
-from hwprof.models.layers import Layer, extract_layers_from_example, run_and_extract
+from hwprof.models.layers import Layer, _writes_in_place, extract_layers_from_example, run_and_extract
 
 META = torch.device("meta")
 
@@ -52,6 +56,53 @@ SHAPE_PRESERVING = {
 INPLACE_LAST = {F.relu, F.relu6, F.hardtanh, F.leaky_relu, F.elu, F.hardswish, F.hardsigmoid, F.silu}
 if hasattr(F, "rms_norm"):
     SHAPE_PRESERVING.add(F.rms_norm)
+
+# Known values on meta (see _ShapesOnly): factories that fill a tensor with one value, and its position among
+# their arguments (None: the function's own value).
+FILLS = {torch.ones: 1, torch.ones_like: 1, torch.zeros: 0, torch.zeros_like: 0, torch.full: None}
+FILLS[torch.full_like] = None
+# Ops whose every output element is an element of their first argument: a filled tensor stays filled.
+KEEPS_VALUE = {
+    *(getattr(torch.Tensor, name) for name in ("to", "bool", "int", "long", "float", "half", "bfloat16", "double")),
+    *(getattr(torch.Tensor, name) for name in ("__getitem__", "expand", "expand_as", "view", "view_as", "t")),
+    *(getattr(torch.Tensor, name) for name in ("contiguous", "min", "max", "amin", "amax", "mean")),
+    *(getattr(torch, name) for name in ("clone", "min", "max", "amin", "amax", "mean", "broadcast_to")),
+    *(
+        f
+        for name in ("reshape", "unsqueeze", "squeeze", "flatten", "permute", "transpose")
+        for f in (getattr(torch, name), getattr(torch.Tensor, name))
+    ),
+    torch.Tensor.clone,
+}
+COMPARISONS = {}
+for name, compare in (
+    ("eq", operator.eq),
+    ("ne", operator.ne),
+    ("lt", operator.lt),
+    ("le", operator.le),
+    ("gt", operator.gt),
+    ("ge", operator.ge),
+):
+    for func in (getattr(torch, name), getattr(torch.Tensor, name), getattr(torch.Tensor, f"__{name}__")):
+        COMPARISONS[func] = compare
+NEGATIONS = {
+    torch.Tensor.__invert__,
+    torch.Tensor.logical_not,
+    torch.logical_not,
+    torch.Tensor.bitwise_not,
+    torch.bitwise_not,
+}
+REDUCTIONS = {
+    torch.sum: "sum",
+    torch.Tensor.sum: "sum",
+    torch.all: "all",
+    torch.Tensor.all: "all",
+    torch.any: "any",
+    torch.Tensor.any: "any",
+}
+# Reading a one-element tensor's value into Python.
+READS = {torch.Tensor.__bool__: bool, torch.Tensor.item: None, torch.Tensor.__int__: int, torch.Tensor.__float__: float}
+READS[torch.Tensor.__index__] = int
 
 
 @dataclass(frozen=True)
@@ -92,8 +143,8 @@ def trace_layers(
     float_dtype = DTYPES[dtype]
     try:
         meta_module = _as_run(module if _all_meta(module) else meta_copy(module), float_dtype, channels_last)
-        args, kwargs = inputs.make(batch_size, seq_len, META, float_dtype, channels_last)
-        with torch.no_grad(), _ShapesOnly():
+        with torch.no_grad(), _ShapesOnly():  # inputs made inside: an attention mask of ones is a known value
+            args, kwargs = inputs.make(batch_size, seq_len, META, float_dtype, channels_last)
             layers, method = extract_layers_from_example(meta_module, args, kwargs)
         return Trace(layers, method, "meta")
     except Exception as error:  # any failure on meta: the real forward pass is the reference
@@ -104,6 +155,7 @@ def trace_layers(
                 f"{label or type(module).__name__} has its weights on the meta device and cannot be traced "
                 f"there ({reason}); give it with real weights"
             )
+        _refuse_if_weights_do_not_fit(module, label or type(module).__name__, reason)
         module = rebuild()
     elif dtype != "float32" or channels_last:
         module = copy.deepcopy(module)  # the caller's module keeps its dtype and layout
@@ -131,21 +183,100 @@ def meta_copy(module: nn.Module) -> nn.Module:
     return copy.deepcopy(module, memo)
 
 
+def _refuse_if_weights_do_not_fit(module: nn.Module, label: str, reason: str) -> None:
+    """Rebuilding with real weights must not exhaust the host: their size is known from the meta module."""
+    weight_bytes = sum(t.numel() * t.element_size() for t in (*module.parameters(), *module.buffers()))
+    free_bytes = available_memory_bytes()
+    if weight_bytes > free_bytes:
+        raise HwprofError(
+            f"{label} cannot be traced on meta tensors ({reason}), and tracing it on real tensors needs its "
+            f"weights, {weight_bytes / 1e9:.1f} GB, more than the {free_bytes / 1e9:.1f} GB of memory available"
+        )
+
+
+def available_memory_bytes() -> int:
+    import psutil
+
+    return int(psutil.virtual_memory().available)
+
+
 def _all_meta(module: nn.Module) -> bool:
     tensors = [*module.parameters(), *module.buffers()]
     return bool(tensors) and all(t.is_meta for t in tensors)
 
 
 class _ShapesOnly(TorchFunctionMode):
-    """Answers shape-preserving functions with an empty tensor of the input's shape."""
+    """Answers shape-preserving functions with an empty tensor of the input's shape, and tracks meta tensors
+    filled with one known value (every element the same), so that reading one gives the value a real run reads.
+
+    A value is known only from a fill (torch.ones, zeros, full and their _like) through ops that keep it
+    (casts, views, indexing, min and max), reduce it (sum, all, any) or compare it with another known value;
+    anything else has no value on meta, and reading it fails as before, sending the model to real tensors.
+    Any write in place forgets every known value, since it may reach a filled tensor through a view.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.filled: dict[int, tuple[torch.Tensor, bool | int | float]] = {}  # id -> (the tensor, its value)
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
+        in_place = _writes_in_place(func) or func is torch.Tensor.__setitem__ or "out" in kwargs
+        if in_place or kwargs.get("inplace") or (func in INPLACE_LAST and len(args) >= 2 and args[-1] is True):
+            self.filled.clear()
         if func in SHAPE_PRESERVING and args and isinstance(args[0], torch.Tensor) and args[0].is_meta:
             if kwargs.get("inplace") or (func in INPLACE_LAST and len(args) >= 2 and args[-1] is True):
                 return args[0]
             return torch.empty_like(args[0])
-        return func(*args, **kwargs)
+        if func in READS and args and self.value(args[0]) is not None and args[0].numel() == 1:
+            read = READS[func] or (lambda value: value)
+            return read(self.value(args[0]))
+        result = func(*args, **kwargs)
+        if isinstance(result, torch.Tensor) and result.is_meta and not in_place:
+            value = self._value_of_result(func, args, kwargs, result)
+            if value is not None:
+                self.filled[id(result)] = (result, _as_dtype(value, result.dtype))
+        return result
+
+    def value(self, tensor) -> bool | int | float | None:
+        """The value every element of `tensor` has, where it is known."""
+        entry = self.filled.get(id(tensor))
+        return entry[1] if entry is not None and entry[0] is tensor else None
+
+    def _value_of_result(self, func, args, kwargs, result):
+        if func in FILLS:
+            given = FILLS[func]
+            if given is not None:
+                return given
+            value = kwargs.get("fill_value", args[1] if len(args) > 1 else None)
+            return value if isinstance(value, (bool, int, float)) else None
+        if not args or not isinstance(args[0], torch.Tensor):
+            return None
+        value = self.value(args[0])
+        if func in COMPARISONS and len(args) == 2:
+            other = args[1] if isinstance(args[1], (bool, int, float)) else self.value(args[1])
+            return None if value is None or other is None else COMPARISONS[func](value, other)
+        if value is None:
+            return None
+        if func in KEEPS_VALUE:
+            return value
+        if func in NEGATIONS:
+            return not value if isinstance(value, bool) else ~int(value)
+        if func in REDUCTIONS:
+            group = args[0].numel() // result.numel() if result.numel() else 0  # elements reduced into each result
+            kind = REDUCTIONS[func]
+            if kind == "sum":
+                return value * group
+            return (bool(value) or group == 0) if kind == "all" else (bool(value) and group > 0)
+        return None
+
+
+def _as_dtype(value: bool | int | float, dtype: torch.dtype) -> bool | int | float | None:
+    if dtype == torch.bool:
+        return bool(value)
+    if dtype.is_floating_point:
+        return float(value)
+    return None if dtype.is_complex else int(value)
 
 
 def _first_line(error: BaseException) -> str:

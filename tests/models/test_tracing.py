@@ -6,7 +6,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from hwprof.errors import HwprofError
-from hwprof.models.layers import extract_layers
+from hwprof.models.layers import extract_layers, run_and_extract
 from hwprof.models.spec import resolve_model
 from hwprof.models.tracing import meta_copy, trace_layers
 from hwprof.sample_models import MODELS
@@ -122,3 +122,38 @@ def test_prediction_says_how_the_network_was_traced(tmp_path):
     fallback = network_layers(ReadsValues(), 1, (4,))
     assert fallback.traced_on == "real"
     assert "real tensors" in fallback.note
+
+
+class ChecksMask(nn.Module):
+    """Reads its mask, as transformers does to skip building an attention mask when no token is padding."""
+
+    def __init__(self, clear_first: bool = False):
+        super().__init__()
+        self.linear = nn.Linear(4, 4)
+        self.clear_first = clear_first
+
+    def forward(self, x, mask):
+        if self.clear_first:
+            mask[:, :1] = 0
+        padded = not bool(mask.to(torch.bool)[:, :3].sum() == mask[:, :3].numel())
+        return self.linear(x) * mask if padded else self.linear(x)
+
+
+def test_a_mask_of_ones_is_read_on_meta_and_gives_the_real_runs_layers():
+    from hwprof.models.inputs import InputSpec, ModelInputs
+
+    inputs = ModelInputs((InputSpec(None, torch.float32, (4,)), InputSpec("mask", torch.int64, (4,))))
+    trace = trace_layers(ChecksMask(), inputs, 2)
+    assert trace.tensors == "meta", trace.reason
+    real, _ = run_and_extract(ChecksMask(), inputs, 2)
+    assert [record(layer) for layer in trace.layers] == [record(layer) for layer in real]
+    assert "mul" not in [layer.op for layer in trace.layers]  # no padding: the mask is not applied
+
+
+def test_a_mask_written_in_place_has_no_known_value_on_meta():
+    from hwprof.models.inputs import InputSpec, ModelInputs
+
+    inputs = ModelInputs((InputSpec(None, torch.float32, (4,)), InputSpec("mask", torch.int64, (4,))))
+    trace = trace_layers(ChecksMask(clear_first=True), inputs, 2)
+    assert trace.tensors == "real"
+    assert "mul" in [layer.op for layer in trace.layers]

@@ -1,0 +1,131 @@
+"""Hugging Face models are built and traced on meta tensors for prediction, with the records of a real run."""
+
+import pytest
+import torch
+
+from fakes.zoo import TINY_HF
+from hwprof.errors import HwprofError
+from hwprof.models import spec as spec_module
+from hwprof.models.layers import run_and_extract
+from hwprof.models.spec import resolve_model
+from hwprof.models.tracing import trace_layers
+from hwprof.predictor.features import LayerRecord
+from hwprof.predictor.records import network_layers
+
+pytest.importorskip("transformers")
+
+# The shape of Llama-2-7B: 6.7 billion parameters, 27 GB of float32 weights were they real.
+LLAMA_7B = {
+    "hidden_size": 4096,
+    "intermediate_size": 11008,
+    "num_hidden_layers": 32,
+    "num_attention_heads": 32,
+    "num_key_value_heads": 32,
+    "vocab_size": 32000,
+}
+
+
+def record(layer):
+    return (
+        layer.name,
+        layer.op,
+        layer.config_json(),
+        layer.flops,
+        layer.params,
+        layer.input_bytes,
+        layer.output_bytes,
+        layer.weight_bytes,
+    )
+
+
+@pytest.fixture
+def built_modules(monkeypatch):
+    """The modules network_layers builds, kept to check where their weights are."""
+    built = []
+
+    def keep(*args, **kwargs):
+        spec = resolve_model(*args, **kwargs)
+        built.append(spec.module)
+        return spec
+
+    monkeypatch.setattr(spec_module, "resolve_model", keep)
+    return built
+
+
+@pytest.mark.parametrize(
+    "name, dtype", [("hf:gpt2", "float32"), ("hf:llama", "float32"), ("hf:bert", "float32"), ("hf:llama", "bfloat16")]
+)
+def test_meta_trace_of_a_hf_model_matches_its_real_trace(name, dtype):
+    real_spec = resolve_model(name, hf_config=TINY_HF[name])
+    module = real_spec.module if dtype == "float32" else real_spec.module.to(getattr(torch, dtype))
+    real, _ = run_and_extract(module, real_spec.model_inputs, 2, seq_len=16, dtype=getattr(torch, dtype))
+    with torch.device("meta"):
+        meta_spec = resolve_model(name, hf_config=TINY_HF[name])
+    assert all(p.is_meta for p in meta_spec.module.parameters())
+    trace = trace_layers(meta_spec.module, meta_spec.model_inputs, 2, seq_len=16, dtype=dtype)
+    assert trace.tensors == "meta", trace.reason
+    assert {"embedding", "linear", "scaleddotproductattention"} <= {layer.op for layer in trace.layers}
+    assert [record(layer) for layer in trace.layers] == [record(layer) for layer in real]
+
+
+def test_prediction_builds_a_hf_model_on_meta_and_traces_it_there(built_modules):
+    traced = network_layers("hf:gpt2", 3, hf_config=TINY_HF["hf:gpt2"], seq_len=16)
+    assert traced.traced_on == "meta" and traced.note == ""
+    (module,) = built_modules
+    assert all(t.is_meta for t in (*module.parameters(), *module.buffers()))
+    spec = resolve_model("hf:gpt2", hf_config=TINY_HF["hf:gpt2"])
+    real, _ = run_and_extract(spec.module, spec.model_inputs, 3, seq_len=16)
+    assert traced.records == [LayerRecord.from_layer(layer) for layer in real]
+
+
+def test_a_7b_decoder_config_is_predicted_without_allocating_its_weights(built_modules, monkeypatch):
+    from hwprof.models import tracing
+
+    monkeypatch.setattr(tracing, "available_memory_bytes", lambda: 0)  # a fallback to real weights refuses
+    traced = network_layers("hf:llama", 1, hf_config=LLAMA_7B)
+    assert traced.traced_on == "meta"
+    (module,) = built_modules
+    assert all(t.is_meta for t in (*module.parameters(), *module.buffers()))
+    assert sum(p.numel() for p in module.parameters()) > 6.5e9
+    assert sum(record.op == "scaleddotproductattention" for record in traced.records) == 32
+
+
+def test_a_padding_mask_with_zeros_is_read_on_real_tensors():
+    """Only a mask of ones is a known value on meta: a mask drawn from example values sends the model to real
+    tensors, where transformers sees the padding."""
+    with torch.device("meta"):
+        meta_spec = resolve_model("hf:bert", hf_config=TINY_HF["hf:bert"])
+    examples = {
+        "input_ids": torch.randint(0, 100, (2, 8)),
+        "attention_mask": torch.tensor([[1] * 8, [1] * 5 + [0] * 3]),
+    }
+    inputs = meta_spec.with_inputs(examples).model_inputs
+
+    def rebuild():
+        return resolve_model("hf:bert", hf_config=TINY_HF["hf:bert"]).module
+
+    trace = trace_layers(meta_spec.module, inputs, 2, rebuild=rebuild)
+    assert trace.tensors == "real"
+    assert "meta" in trace.reason
+
+
+def test_a_model_too_large_for_the_host_is_refused_rather_than_rebuilt(monkeypatch):
+    from hwprof.models import tracing
+
+    with torch.device("meta"):
+        meta_spec = resolve_model("hf:bert", hf_config=TINY_HF["hf:bert"])
+    monkeypatch.setattr(tracing, "_ShapesOnly", _NoValues)
+    monkeypatch.setattr(tracing, "available_memory_bytes", lambda: 1_000_000)
+
+    def rebuild():
+        raise AssertionError("the weights were to be allocated")
+
+    with pytest.raises(HwprofError, match=r"needs its weights, [0-9.]+ GB, more than the 0\.0 GB of memory available"):
+        trace_layers(meta_spec.module, meta_spec.model_inputs, 1, label="hf:bert", rebuild=rebuild)
+
+
+class _NoValues(torch.overrides.TorchFunctionMode):
+    """Meta tracing without known values: transformers' mask check cannot be answered."""
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        return func(*args, **(kwargs or {}))
