@@ -11,9 +11,14 @@ reports its own peak resident memory (ru_maxrss) as well as its time:
   on the meta device and propagates shapes only.
 Cases: new NAS-Bench-201 cells at batch 1 (a search loop's unit of work; a
 fresh cell per repeat, so nothing is cached), ResNet-50 at batch 256, the
-small ViT at batch 64. Then trace + predict of a new cell with a fitted
-predictor, end to end through Predictor.predict. Single-threaded (torch,
-BLAS and OpenMP pinned to one thread).
+small ViT at batch 64, and a 7 B-parameter decoder (hf:llama in the shape of
+Llama-2-7B, built from transformers' defaults; its real side runs only where
+its float32 weights fit in the memory available). Hugging Face cases warm up
+on a one-layer config of the same architecture, which imports its code.
+Then trace + predict end to end through Predictor.predict, each in a fresh
+process that loads a predictor fitted once on the benchmark data: new cells
+(target <= 5 ms), and the 7 B decoder (target <= 2 s and a peak RSS under
+1 GB). Single-threaded (torch, BLAS and OpenMP pinned to one thread).
 """
 
 from __future__ import annotations
@@ -28,16 +33,48 @@ import json  # noqa: E402
 import platform  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
+import tempfile  # noqa: E402
 import time  # noqa: E402
 from datetime import datetime, timezone  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
-CASES = {  # name: (model, batch size, repeats)
-    "nb201_cell_b1": ("nb201", 1, 20),
-    "resnet50_b256": ("resnet50", 256, 2),
-    "vit_small_patch_b64": ("vit_small_patch", 64, 2),
+# The shape of Llama-2-7B: 6.7 B parameters, 27 GB of float32 weights were they real.
+LLAMA_7B = {
+    "hidden_size": 4096,
+    "intermediate_size": 11008,
+    "num_hidden_layers": 32,
+    "num_attention_heads": 32,
+    "num_key_value_heads": 32,
+    "vocab_size": 32000,
 }
+CASES = {  # name: (model, batch size, repeats, hf_config)
+    "nb201_cell_b1": ("nb201", 1, 20, None),
+    "resnet50_b256": ("resnet50", 256, 2, None),
+    "vit_small_patch_b64": ("vit_small_patch", 64, 2, None),
+    "llama_7b_b1": ("hf:llama", 1, 2, LLAMA_7B),
+}
+
+
+def warm_up_config(hf_config: dict | None) -> dict | None:
+    """One layer of the same architecture and width: it imports the model's code, untimed."""
+    return None if hf_config is None else {**hf_config, "num_hidden_layers": 1}
+
+
+def weights_fit(name: str, hf_config: dict | None) -> str:
+    """'' where the model's real weights fit in the memory available, else why the real side is not run."""
+    import psutil
+    import torch
+
+    from hwprof.models.spec import resolve_model
+
+    with torch.device("meta"):
+        module = resolve_model(name, hf_config=hf_config).module
+    weight_bytes = sum(t.numel() * t.element_size() for t in (*module.parameters(), *module.buffers()))
+    free_bytes = psutil.virtual_memory().available
+    if weight_bytes <= free_bytes:
+        return ""
+    return f"its float32 weights, {weight_bytes / 1e9:.1f} GB, exceed the {free_bytes / 1e9:.1f} GB of memory available"
 
 
 def child(case: str, path: str) -> dict:
@@ -51,28 +88,31 @@ def child(case: str, path: str) -> dict:
     sys.path.insert(0, str(HERE))
     from fit_measure_data import nb201_archs
 
-    from hwprof.models.layers import extract_layers
+    from hwprof.models.layers import run_and_extract
     from hwprof.models.spec import resolve_model
     from hwprof.predictor import records
 
-    model, batch_size, repeats = CASES[case]
+    model, batch_size, repeats, hf_config = CASES[case]
     names = [f"nb201:{a}" for a in nb201_archs(repeats, seed=11)] if model == "nb201" else [model] * repeats
+    if path == "real" and (too_large := weights_fit(model, hf_config)):
+        return {"not_run": too_large}
 
-    def trace(name: str, batch: int) -> tuple[int, str]:
+    def trace(name: str, batch: int, config: dict | None) -> tuple[int, str]:
         records._cache.clear()
         if path == "real":
-            spec = resolve_model(name)
-            found, _ = extract_layers(spec.module, spec.input_shape, batch)
+            spec = resolve_model(name, hf_config=config)
+            found, _ = run_and_extract(spec.module, spec.model_inputs, batch)
             return len(found), "real"
-        traced = records.network_layers(name, batch)
+        traced = records.network_layers(name, batch, hf_config=config)
         return len(traced.records), traced.traced_on
 
-    trace("mlp", 1)  # warm-up: imports and first-call costs, untimed
+    # warm-up: imports and first-call costs, untimed
+    trace("mlp", 1, None) if hf_config is None else trace(model, 1, warm_up_config(hf_config))
     rss_before_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     times = []
     for name in names:
         start = time.perf_counter()
-        layers, traced_on = trace(name, batch_size)
+        layers, traced_on = trace(name, batch_size, hf_config)
         times.append(time.perf_counter() - start)
     return {
         "median_ms": 1e3 * float(np.median(times)),
@@ -85,30 +125,57 @@ def child(case: str, path: str) -> dict:
     }
 
 
-def predict_child() -> dict:
-    """Trace + predict of new NB-201 cells with a layer-wise predictor fitted on the benchmark data."""
-    import numpy as np
-    import torch
-
-    torch.set_num_threads(1)
+def fit_predictor(path: Path) -> str:
+    """Fit the layer-wise predictor the trace + predict cases load; '' when done, else why not."""
     sys.path.insert(0, str(HERE))
     from fit_common import TOGETHER_RUNS, existing
-    from fit_measure_data import nb201_archs
 
     from hwprof.fitting.fit import fit
 
     data = existing(*TOGETHER_RUNS[:1])
     if not data:
-        return {"unavailable": "bench/data/together.parquet is missing (see fit_measure_data.py)"}
-    predictor = fit(data, family="auto", cv=False)
-    names = [f"nb201:{a}" for a in nb201_archs(21, seed=13)]
-    times = []
-    for i, name in enumerate(names):
+        return "bench/data/together.parquet is missing (see fit_measure_data.py)"
+    fit(data, family="auto", cv=False).save(path)
+    return ""
+
+
+def predict_child(predictor_path: str, case: str) -> dict:
+    """Trace + predict of new networks with a fitted predictor, in this fresh process: time and peak RSS."""
+    import resource
+
+    import numpy as np
+    import torch
+
+    torch.set_num_threads(1)
+    sys.path.insert(0, str(HERE))
+    from fit_measure_data import nb201_archs
+
+    from hwprof.predictor import records
+    from hwprof.predictor.predictor import load_predictor
+
+    predictor = load_predictor(predictor_path)
+    if case == "nb201_cell_b1":
+        calls = [((f"nb201:{a}",), {}) for a in nb201_archs(21, seed=13)]
+    else:
+        model, batch_size, repeats, hf_config = CASES[case]
+        predictor.predict(model, batch_size, hf_config=warm_up_config(hf_config))  # imports, untimed
+        calls = [((model, batch_size), {"hf_config": hf_config})] * (repeats + 1)
+    rss_before_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    times, traced_on = [], set()
+    for i, (args, kwargs) in enumerate(calls):
+        records._cache.clear()  # a new network each time: traced, not looked up
         start = time.perf_counter()
-        predictor.predict(name)
-        if i:
+        prediction = predictor.predict(*args, **kwargs)
+        if i:  # the first call pays first-call costs
             times.append(time.perf_counter() - start)
-    return {"median_ms": 1e3 * float(np.median(times)), "repeats": len(times)}
+        traced_on.add(prediction.traced_on)
+    return {
+        "median_ms": 1e3 * float(np.median(times)),
+        "repeats": len(times),
+        "traced_on": ",".join(sorted(traced_on)),
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "rss_after_warm_up_mb": rss_before_mb,
+    }
 
 
 def run_child(*argv: str) -> dict:
@@ -123,14 +190,14 @@ def run_child(*argv: str) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--child", nargs=2, metavar=("CASE", "PATH"), help=argparse.SUPPRESS)
-    parser.add_argument("--predict-child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--predict-child", nargs=2, metavar=("PREDICTOR", "CASE"), help=argparse.SUPPRESS)
     parser.add_argument("--out", default=str(HERE / "results" / "trace_speed.json"))
     args = parser.parse_args()
     if args.child:
         print(json.dumps(child(*args.child)))
         return
     if args.predict_child:
-        print(json.dumps(predict_child()))
+        print(json.dumps(predict_child(*args.predict_child)))
         return
 
     from hwprof.drivers.host import cpu_model
@@ -150,8 +217,13 @@ def main() -> None:
             entry["real_over_meta"] = real["median_ms"] / meta["median_ms"]
         results["cases"][case] = entry
         print(case, json.dumps(entry), flush=True)
-    results["trace_and_predict_new_nb201_cell"] = run_child("--predict-child")
-    print("trace+predict", json.dumps(results["trace_and_predict_new_nb201_cell"]))
+    with tempfile.TemporaryDirectory() as folder:
+        predictor_path = Path(folder) / "predictor.json"
+        missing = fit_predictor(predictor_path)
+        for case in ("nb201_cell_b1", "llama_7b_b1"):
+            entry = {"unavailable": missing} if missing else run_child("--predict-child", str(predictor_path), case)
+            results[f"trace_and_predict_{case}"] = entry
+            print(f"trace+predict {case}", json.dumps(entry), flush=True)
     Path(args.out).write_text(json.dumps(results, indent=2) + "\n")
 
 
