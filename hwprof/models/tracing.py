@@ -57,50 +57,34 @@ INPLACE_LAST = {F.relu, F.relu6, F.hardtanh, F.leaky_relu, F.elu, F.hardswish, F
 if hasattr(F, "rms_norm"):
     SHAPE_PRESERVING.add(F.rms_norm)
 
-# Known values on meta (see _ShapesOnly): factories that fill a tensor with one value, and its position among
-# their arguments (None: the function's own value).
-FILLS = {torch.ones: 1, torch.ones_like: 1, torch.zeros: 0, torch.zeros_like: 0, torch.full: None}
-FILLS[torch.full_like] = None
-# Ops whose every output element is an element of their first argument: a filled tensor stays filled.
-KEEPS_VALUE = {
-    *(getattr(torch.Tensor, name) for name in ("to", "bool", "int", "long", "float", "half", "bfloat16", "double")),
-    *(getattr(torch.Tensor, name) for name in ("__getitem__", "expand", "expand_as", "view", "view_as", "t")),
-    *(getattr(torch.Tensor, name) for name in ("contiguous", "min", "max", "amin", "amax", "mean")),
-    *(getattr(torch, name) for name in ("clone", "min", "max", "amin", "amax", "mean", "broadcast_to")),
-    *(
-        f
-        for name in ("reshape", "unsqueeze", "squeeze", "flatten", "permute", "transpose")
-        for f in (getattr(torch, name), getattr(torch.Tensor, name))
-    ),
-    torch.Tensor.clone,
+# Known values on meta (see _ShapesOnly). Factories that fill a tensor with one value (None: torch.full's
+# fill_value, its second argument).
+FILLS = {
+    torch.ones: 1,
+    torch.ones_like: 1,
+    torch.zeros: 0,
+    torch.zeros_like: 0,
+    torch.full: None,
+    torch.full_like: None,
 }
-COMPARISONS = {}
-for name, compare in (
-    ("eq", operator.eq),
-    ("ne", operator.ne),
-    ("lt", operator.lt),
-    ("le", operator.le),
-    ("gt", operator.gt),
-    ("ge", operator.ge),
-):
-    for func in (getattr(torch, name), getattr(torch.Tensor, name), getattr(torch.Tensor, f"__{name}__")):
-        COMPARISONS[func] = compare
-NEGATIONS = {
-    torch.Tensor.__invert__,
-    torch.Tensor.logical_not,
-    torch.logical_not,
-    torch.Tensor.bitwise_not,
-    torch.bitwise_not,
+# Ops whose every output element is an element of their first argument (other tensors among their arguments
+# give only a shape, a dtype or indices): a filled tensor stays filled.
+_CASTS = ("to", "bool", "int", "long", "float", "half", "bfloat16", "double", "__getitem__", "expand_as", "view_as")
+_VIEWS = ("expand", "view", "t", "contiguous", "clone", "reshape", "unsqueeze", "squeeze", "flatten", "permute")
+_VIEWS += ("transpose", "broadcast_to")
+KEEPS_VALUE = {getattr(torch.Tensor, name) for name in (*_CASTS, *_VIEWS) if hasattr(torch.Tensor, name)}
+KEEPS_VALUE |= {getattr(torch, name) for name in _VIEWS if callable(getattr(torch, name, None))}
+# Reductions to an element of the input, only with no second tensor (torch.max(a, b) is elementwise).
+SELECTS = {getattr(owner, name) for owner in (torch, torch.Tensor) for name in ("min", "max", "amin", "amax", "mean")}
+COMPARISONS = {
+    func: compare
+    for name, compare in (("eq", operator.eq), ("ne", operator.ne), ("lt", operator.lt))
+    + (("le", operator.le), ("gt", operator.gt), ("ge", operator.ge))
+    for func in (getattr(torch, name), getattr(torch.Tensor, name), getattr(torch.Tensor, f"__{name}__"))
 }
-REDUCTIONS = {
-    torch.sum: "sum",
-    torch.Tensor.sum: "sum",
-    torch.all: "all",
-    torch.Tensor.all: "all",
-    torch.any: "any",
-    torch.Tensor.any: "any",
-}
-# Reading a one-element tensor's value into Python.
+NEGATIONS = {torch.Tensor.__invert__, torch.Tensor.logical_not, torch.logical_not, torch.Tensor.bitwise_not}
+REDUCTIONS = {getattr(owner, name): name for owner in (torch, torch.Tensor) for name in ("sum", "all", "any")}
+# Reading a one-element tensor's value into Python (None: as it is).
 READS = {torch.Tensor.__bool__: bool, torch.Tensor.item: None, torch.Tensor.__int__: int, torch.Tensor.__float__: float}
 READS[torch.Tensor.__index__] = int
 
@@ -260,8 +244,11 @@ class _ShapesOnly(TorchFunctionMode):
             return None
         if func in KEEPS_VALUE:
             return value
+        if func in SELECTS:
+            others = [a for a in (*args[1:], *kwargs.values()) if isinstance(a, torch.Tensor)]
+            return None if others else value
         if func in NEGATIONS:
-            return not value if isinstance(value, bool) else ~int(value)
+            return not value if result.dtype == torch.bool else ~int(value)
         if func in REDUCTIONS:
             group = args[0].numel() // result.numel() if result.numel() else 0  # elements reduced into each result
             kind = REDUCTIONS[func]

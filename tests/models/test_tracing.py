@@ -157,3 +157,43 @@ def test_a_mask_written_in_place_has_no_known_value_on_meta():
     trace = trace_layers(ChecksMask(clear_first=True), inputs, 2)
     assert trace.tensors == "real"
     assert "mul" in [layer.op for layer in trace.layers]
+
+
+KNOWN_VALUE_READS = [
+    lambda m: bool(m.bool().all()),
+    lambda m: int(m.sum()),
+    lambda m: bool(m[:, :2].sum() == m[:, :2].numel()),
+    lambda m: bool((~m.bool())[:, 0].any()),
+    lambda m: int(torch.logical_not(m).sum()),
+    lambda m: m.to(torch.float32).amax().item(),
+    lambda m: int(m.reshape(-1).unsqueeze(0).t().sum(dim=0)[0]),
+    lambda m: bool(torch.full((3,), 7).eq(7).all()) and int(torch.zeros_like(m).max()) == 0,
+]
+
+
+@pytest.mark.parametrize("read", range(len(KNOWN_VALUE_READS)))
+@pytest.mark.parametrize("fill", [0, 1])
+def test_a_filled_meta_tensor_reads_as_the_real_one_does(read, fill):
+    from hwprof.models.tracing import _ShapesOnly
+
+    expression = KNOWN_VALUE_READS[read]
+    real = expression(torch.full((2, 5), fill))
+    with _ShapesOnly():
+        meta = expression(torch.full((2, 5), fill, device="meta"))
+    assert meta == real and type(meta) is type(real)
+
+
+@pytest.mark.parametrize(
+    "read",
+    [
+        lambda m: bool(torch.max(m, torch.randint(0, 3, m.shape, device=m.device)).all()),
+        lambda m: int((m + 1).sum()),
+        lambda m: bool(m.add_(1).all()),
+        lambda m: bool(torch.randint(0, 2, m.shape, device=m.device).all()),
+    ],
+)
+def test_values_meta_cannot_know_are_not_answered(read):
+    from hwprof.models.tracing import _ShapesOnly
+
+    with _ShapesOnly(), pytest.raises(RuntimeError, match="meta"):
+        read(torch.ones((2, 5), dtype=torch.int64, device="meta"))
