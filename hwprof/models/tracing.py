@@ -211,6 +211,8 @@ class _ShapesOnly(TorchFunctionMode):
         if func in SHAPE_PRESERVING and args and isinstance(args[0], torch.Tensor) and args[0].is_meta:
             if kwargs.get("inplace") or (func in INPLACE_LAST and len(args) >= 2 and args[-1] is True):
                 return args[0]
+            if func is F.dropout and not _drops(args, kwargs):
+                return args[0]  # as on real tensors: the input itself, not a copy (so not a layer)
             return torch.empty_like(args[0])
         if func in READS and args and self.value(args[0]) is not None and args[0].numel() == 1:
             read = READS[func] or (lambda value: value)
@@ -256,6 +258,13 @@ class _ShapesOnly(TorchFunctionMode):
                 return value * group
             return (bool(value) or group == 0) if kind == "all" else (bool(value) and group > 0)
         return None
+
+
+def _drops(args: tuple, kwargs: dict) -> bool:
+    """Whether F.dropout(input, p=0.5, training=True) drops anything: in eval mode or at p=0 it returns its input."""
+    p = kwargs.get("p", args[1] if len(args) > 1 else 0.5)
+    training = kwargs.get("training", args[2] if len(args) > 2 else True)
+    return bool(training) and p != 0
 
 
 def _as_dtype(value: bool | int | float, dtype: torch.dtype) -> bool | int | float | None:

@@ -52,15 +52,22 @@ def built_modules(monkeypatch):
     return built
 
 
+# OPT's attention applies functional dropout, which returns its input in eval mode.
+CONFIGS = {**TINY_HF, "hf:opt": {"num_hidden_layers": 1, "hidden_size": 32, "num_attention_heads": 2, "ffn_dim": 64}}
+CONFIGS["hf:opt"]["word_embed_proj_dim"] = 32
+
+
 @pytest.mark.parametrize(
-    "name, dtype", [("hf:gpt2", "float32"), ("hf:llama", "float32"), ("hf:bert", "float32"), ("hf:llama", "bfloat16")]
+    "name, dtype",
+    [("hf:gpt2", "float32"), ("hf:llama", "float32"), ("hf:bert", "float32"), ("hf:llama", "bfloat16")]
+    + [("hf:opt", "float32")],
 )
 def test_meta_trace_of_a_hf_model_matches_its_real_trace(name, dtype):
-    real_spec = resolve_model(name, hf_config=TINY_HF[name])
+    real_spec = resolve_model(name, hf_config=CONFIGS[name])
     module = real_spec.module if dtype == "float32" else real_spec.module.to(getattr(torch, dtype))
     real, _ = run_and_extract(module, real_spec.model_inputs, 2, seq_len=16, dtype=getattr(torch, dtype))
     with torch.device("meta"):
-        meta_spec = resolve_model(name, hf_config=TINY_HF[name])
+        meta_spec = resolve_model(name, hf_config=CONFIGS[name])
     assert all(p.is_meta for p in meta_spec.module.parameters())
     trace = trace_layers(meta_spec.module, meta_spec.model_inputs, 2, seq_len=16, dtype=dtype)
     assert trace.tensors == "meta", trace.reason
