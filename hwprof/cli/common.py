@@ -14,7 +14,8 @@ def make_console():
     """Rich output; wide enough for the tables when writing to a file or pipe."""
     from rich.console import Console
 
-    return Console() if sys.stdout.isatty() else Console(width=160)
+    # emoji=False: model names such as hf:llama:... are text, not :llama: emoji codes
+    return Console(emoji=False) if sys.stdout.isatty() else Console(width=160, emoji=False)
 
 
 def number(value, digits: int = 4) -> str:
@@ -54,7 +55,12 @@ class _RichProgress(Progress):
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
         self.bar = Progress(
-            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), transient=False
+            TextColumn("{task.description}", markup=False),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=make_console(),
+            transient=False,
         )
         self.bar.start()
         self.task = None
@@ -68,7 +74,7 @@ class _RichProgress(Progress):
         self.bar.advance(self.task)
 
     def note(self, text):
-        self.bar.console.print(text)
+        self.bar.console.print(text, markup=False)
 
     def stop(self):
         self.bar.stop()

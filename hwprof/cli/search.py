@@ -239,7 +239,7 @@ def _report(
             verified = verify_candidates(search_space, result, candidates, device=device, power=power, threads=threads)
     results.dump(result, out / "search.json", verified)
     figure = plot_pareto(result, out / "pareto.png")
-    console = Console(width=None if sys.stdout.isatty() else 160)  # piped output: no wrapped configurations
+    console = Console(width=None if sys.stdout.isatty() else 160, emoji=False)  # piped: no wrapped configurations
     if result.feasible_trained():
         console.print(render_table(result, verified))
     for line in summary_lines(result):
