@@ -94,7 +94,7 @@ def child(case: str, path: str) -> dict:
 
     model, batch_size, repeats, hf_config = CASES[case]
     names = [f"nb201:{a}" for a in nb201_archs(repeats, seed=11)] if model == "nb201" else [model] * repeats
-    if path == "real" and (too_large := weights_fit(model, hf_config)):
+    if path == "real" and (too_large := weights_fit(names[0], hf_config)):
         return {"not_run": too_large}
 
     def trace(name: str, batch: int, config: dict | None) -> tuple[int, str]:
