@@ -24,10 +24,15 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from hwprof.errors import HwprofError, option
+from hwprof.measuring.runner import percentile
 from hwprof.measuring.stats import combine_processes
 from hwprof.progress import Progress
+
+if TYPE_CHECKING:
+    from hwprof.samples import RawSamples
 
 # MeasureOptions field -> how a worker is told (None: the parent handles it, the worker never sees it)
 WORKER_FLAGS = {
@@ -137,20 +142,25 @@ def _run(command: list[str]) -> tuple[int, str]:
     return status, lines[-1] if lines else ""
 
 
-def combine_shards(shards: list[Path], precision: float) -> tuple[list[dict], list[dict]]:
-    """Each row's measurements across the workers' datasets, combined; and the workers' provenance."""
+def combine_shards(shards: list[Path], precision: float) -> tuple[list[dict], list[dict], dict[tuple, RawSamples]]:
+    """Each row's measurements across the workers' datasets, combined; the workers' provenance; and each
+    row's samples pooled across the workers (pooled_samples), keyed by combined_key."""
     import pandas as pd
 
     from hwprof.dataset import read_dataset, read_provenance
 
     frames = [read_dataset([shard]).assign(_process=k) for k, shard in enumerate(shards)]
     runs = [run for shard in shards for run in read_provenance(shard)]
+    samples = pooled_samples(shards)
     frame = pd.concat(frames, ignore_index=True)
     rows = []
     for _, group in frame.groupby(list(ROW_KEY), sort=False, dropna=False):  # a null seq_len is a key too
         group = group.drop_duplicates("_process", keep="last")  # a resumed worker holds one row per key
-        rows.append(_combined_row(group, precision))
-    return rows, runs
+        row = _combined_row(group, precision)
+        if row["kind"] == "network":
+            row.update(pooled_tail(samples.get(combined_key(row))))
+        rows.append(row)
+    return rows, runs, samples
 
 
 ROW_KEY = ("model", "batch_size", "seq_len", "kind", "layer_index")  # what combine_shards combines rows by
@@ -163,7 +173,7 @@ def combined_key(row: dict) -> tuple:
     return tuple(None if pd.isna(row.get(column)) else row.get(column) for column in ROW_KEY)
 
 
-def pooled_samples(shards: list[Path]) -> dict[tuple, object]:
+def pooled_samples(shards: list[Path]) -> dict[tuple, RawSamples]:
     """Each row's raw samples from every worker, one worker's after another, each sample with the loop count
     its worker calibrated; keyed as combine_shards groups rows. Rows a worker kept no samples for have none."""
     from hwprof.dataset import read_dataset
@@ -187,6 +197,16 @@ def pooled_samples(shards: list[Path]) -> dict[tuple, object]:
         )
         for key, parts in pooled.items()
         if key not in missing
+    }
+
+
+def pooled_tail(raw: RawSamples | None) -> dict:
+    """p90/p99 by nearest rank over every worker's samples pooled, each counted once as taken (None without them)."""
+    if raw is None or not raw.seconds_per_call:
+        return {"latency_ms_p90": None, "latency_ms_p99": None}
+    return {
+        "latency_ms_p90": percentile(list(raw.seconds_per_call), 90) * 1e3,
+        "latency_ms_p99": percentile(list(raw.seconds_per_call), 99) * 1e3,
     }
 
 

@@ -402,7 +402,7 @@ def _measure_in_processes(
     if out is None:
         with tempfile.TemporaryDirectory() as folder:
             shards = processes.run_workers(models, options, Path(folder), progress)
-            rows, runs = processes.combine_shards(shards, options.precision)
+            rows, runs, _ = processes.combine_shards(shards, options.precision)
         frame = _rows_frame(rows)
         _report_workers(frame, runs, options, progress)
         return frame
@@ -422,14 +422,13 @@ def _measure_in_processes(
             progress.note(f"every row is already measured in {out}")
             return existing
         shards = processes.run_workers(models, options, folder, progress)
-        rows, runs = processes.combine_shards(shards, options.precision)
+        rows, runs, samples = processes.combine_shards(shards, options.precision)
         done = set(zip(existing["model"], existing["batch_size"], existing["kind"], existing["layer_index"]))
         writer.provenance["processes"] = runs
         for setting in ("allocator", "power"):  # as the measuring processes applied them
             if setting in runs[-1]:
                 writer.provenance[setting] = runs[-1][setting]
         new = [row for row in rows if (row["model"], row["batch_size"], row["kind"], row["layer_index"]) not in done]
-        samples = processes.pooled_samples(shards)
         for row in new:
             writer.write([row], samples.get(processes.combined_key(row)))
     finally:

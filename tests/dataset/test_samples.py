@@ -1,5 +1,6 @@
 """The raw-samples sidecar: written with the rows, linked to them, carried by resume and merge."""
 
+import math
 import statistics
 
 import pandas as pd
@@ -154,6 +155,10 @@ def test_measure_in_processes_writes_the_pooled_samples_of_every_row(tmp_path):
     frame = read_dataset(out)
     for index, raw in linked(out).items():
         assert len(raw.seconds_per_call) == frame["samples"][index]  # both workers' samples
+        if frame["kind"][index] == "network":  # its tail is the pooled samples', not one worker's
+            ordered = sorted(raw.seconds_per_call)
+            for column, q in (("latency_ms_p90", 0.9), ("latency_ms_p99", 0.99)):
+                assert frame[column][index] == pytest.approx(ordered[math.ceil(q * len(ordered)) - 1] * 1e3)
 
 
 def test_a_network_timed_at_two_sequence_lengths_links_to_two_sample_sets():

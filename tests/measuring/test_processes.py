@@ -74,8 +74,12 @@ def test_more_processes_narrow_the_interval_for_the_same_spread():
     assert combine_processes(spread * 3, [0.0] * 6)[1] < combine_processes(spread, [0.0] * 2)[1]
 
 
-def _shard(path, latency_ms, discarded, run_id):
+def _shard(path, latency_ms, discarded, run_id, network_samples_ms=None):
+    """A worker's dataset: a layer and a network row; with `network_samples_ms`, the network's raw samples
+    (and its own p90/p99 of them, as a worker writes them)."""
     from hwprof.dataset import DatasetWriter
+    from hwprof.measuring.runner import percentile
+    from hwprof.samples import RawSamples
 
     rows = [
         {
@@ -112,14 +116,24 @@ def _shard(path, latency_ms, discarded, run_id):
         ]
     ]
     with DatasetWriter(path, {"run_id": run_id}) as writer:
-        writer.write(rows)
+        writer.write(rows[:1])
+        if network_samples_ms is None:
+            writer.write(rows[1:])
+            return
+        network = {
+            **rows[1],
+            "samples": len(network_samples_ms),
+            "latency_ms_p90": percentile(network_samples_ms, 90),
+            "latency_ms_p99": percentile(network_samples_ms, 99),
+        }
+        writer.write([network], RawSamples.uniform([ms / 1e3 for ms in network_samples_ms], 1))
 
 
 def test_rows_are_combined_as_the_median_across_processes_and_say_how_many(tmp_path):
     shards = [tmp_path / f"process{k}.parquet" for k in range(3)]
     for k, (shard, latency_ms) in enumerate(zip(shards, [1.0, 1.2, 1.1])):
         _shard(shard, latency_ms, discarded=k, run_id=f"run{k}")
-    rows, runs = combine_shards(shards, precision=0.02)
+    rows, runs, _ = combine_shards(shards, precision=0.02)
     frame = pd.DataFrame(rows).set_index("kind")
     assert frame.loc["layer", "latency_ms"] == pytest.approx(1.1)
     assert frame.loc["network", "latency_ms"] == pytest.approx(2.2)
@@ -128,3 +142,26 @@ def test_rows_are_combined_as_the_median_across_processes_and_say_how_many(tmp_p
     assert frame.loc["layer", "latency_ms_ci_low"] < 1.0 and frame.loc["layer", "latency_ms_ci_high"] > 1.2
     assert not frame["stable"].any()  # 20% apart is not within 2%
     assert [run["run_id"] for run in runs] == ["run0", "run1", "run2"]
+
+
+def test_a_combined_network_row_takes_its_tail_from_every_workers_samples_pooled(tmp_path):
+    workers_ms = [[1.0] * 20, [2.0] * 20, [1.0] * 16 + [5.0] * 4]  # the first worker never saw the slow ones
+    shards = [tmp_path / f"process{k}.parquet" for k in range(3)]
+    for k, (shard, drawn) in enumerate(zip(shards, workers_ms)):
+        _shard(shard, 1.0, discarded=0, run_id=f"run{k}", network_samples_ms=drawn)
+    rows, _, samples = combine_shards(shards, precision=0.02)
+    network = next(row for row in rows if row["kind"] == "network")
+    # 60 pooled: 36 at 1 ms, 20 at 2 ms, 4 at 5 ms; rank 54 is a 2 ms sample, rank 60 a 5 ms one
+    assert network["latency_ms_p90"] == pytest.approx(2.0) and network["latency_ms_p99"] == pytest.approx(5.0)
+    assert network["samples"] == 60 == len(samples[("mlp", 1, None, "network", -1)].seconds_per_call)
+    layer = next(row for row in rows if row["kind"] == "layer")
+    assert layer["latency_ms_p90"] is None  # layer rows report no tail
+
+
+def test_a_network_tail_without_every_workers_samples_is_left_unknown(tmp_path):
+    shards = [tmp_path / f"process{k}.parquet" for k in range(2)]
+    _shard(shards[0], 1.0, discarded=0, run_id="run0", network_samples_ms=[1.0] * 20)
+    _shard(shards[1], 1.0, discarded=0, run_id="run1")  # a worker that kept no samples
+    rows, _, _ = combine_shards(shards, precision=0.02)
+    network = next(row for row in rows if row["kind"] == "network")
+    assert network["latency_ms_p90"] is None and network["latency_ms_p99"] is None
