@@ -15,6 +15,21 @@ wall times are reported beside the figures so the budgets can be checked):
 
     python bench/measure_reproducibility.py --model resnet18 --threads 1 --processes 4 \
         --out bench/results/reproducibility_processes.json
+
+An equal budget is not an equal time: one process stops an item once it meets its precision, while N
+workers each pay their own start-up and layer extraction. With --equal-wall-time the one-process side
+gets the N-process side's wall time instead. Each pair then runs the N processes first (N-1-N-1, still
+alternated), because the first N-process run calibrates the one-process side: that side measures at a
+precision no item can meet (so every item runs to its cap, and its `stable_share` is near 0) with a
+per-item --max-time chosen so that it takes the N-process run's wall time. Two one-process runs after
+the first N-process run find that cap and are not counted in the figures: a short pilot for the
+overhead, and a trial at a first cap, about as long as a run (calibrate_one_process). The same cap serves both one-process runs, so their
+agreement compares like with like; the wall times of all four runs and their ratio per pair are
+reported, and a pair more than 15% apart is said on stderr. Time lost to contention (up to an item's
+cap once more) is not foreseen: run it on a quiet machine.
+
+    python bench/measure_reproducibility.py --model resnet18 --threads 1 --processes 4 --equal-wall-time \
+        --out bench/results/reproducibility_equal_wall.json
 """
 
 import argparse
@@ -28,6 +43,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from results_io import emit
+
+from hwprof.measuring.runner import Method
+
+UNREACHABLE_PRECISION = 1e-9  # no item's interval gets this narrow: each one runs to its --max-time
+PILOT_CAP_S = 0.01  # per item in the pilot that finds one process's overhead: a cold call and little more
+WALL_TOLERANCE = 0.15  # how far apart a pair's wall times may be and still count as equal
 
 
 def run_hwprof(model: str, out: Path, threads: int | None, options: list[str] = ()) -> tuple[pd.Series, dict]:
@@ -55,6 +76,7 @@ def run_hwprof(model: str, out: Path, threads: int | None, options: list[str] = 
     layers = frame[frame["kind"] == "layer"]
     details = {
         "wall_s": wall,
+        "items_measure_s": float(timed_items(frame)["measure_s"].sum()),
         "mean_other_cpu_share": float(frame["other_cpu_share"].mean()),
         "stable_share": float(frame["stable"].astype(bool).mean()),
     }
@@ -72,6 +94,92 @@ def process_arms(processes: int, max_time_s: float, precision: float | None) -> 
         return lambda model, out, threads: run_hwprof(model, out, threads, options)
 
     return {"processes_1": arm(1), f"processes_{processes}": arm(processes)}
+
+
+def timed_items(frame: pd.DataFrame) -> pd.DataFrame:
+    """One row per item the runner timed: a layer configuration (its instances share it) or a network."""
+    layers = frame[frame["kind"] == "layer"].drop_duplicates("config_id")
+    return pd.concat([layers, frame[frame["kind"] != "layer"]], ignore_index=True)
+
+
+def equal_wall_cap_s(item_caps_s: list[float], measuring_s: float) -> tuple[float, bool]:
+    """The per-item --max-time T at which items that each stop at T, or earlier at their own cap c (max
+    samples taken), spend `measuring_s` in all: sum(min(T, c)) = measuring_s. (T, whether it exists.)"""
+    caps = sorted(float(cap) for cap in item_caps_s)
+    if measuring_s <= 0 or not caps:
+        return 0.0, False
+    spent_by_capped = 0.0
+    for k, cap in enumerate(caps):
+        level = (measuring_s - spent_by_capped) / (len(caps) - k)  # the items from k on, all stopped at T
+        if level <= cap:
+            return level, True
+        spent_by_capped += cap
+    return caps[-1], False  # every item takes its max samples sooner: the time cannot be spent
+
+
+def natural_stops_s(frame: pd.DataFrame) -> list[float]:
+    """How long one process would time each item of an N-process run (its `frame`) under an unreachable
+    precision, if no cap stopped it first: until max_samples samples (latency_ms times the calibrated
+    iterations each), plus its warm-up, taken as what one worker spent on it besides its kept samples, at
+    most max_warmup_s (measure_s also holds the time lost to contention)."""
+    items = timed_items(frame)
+    sample_s = items["latency_ms"].astype(float) * items["iterations"].astype(float) / 1e3
+    processes = items["processes"].astype(float).clip(lower=1)
+    besides_samples_s = (items["measure_s"].astype(float) - items["samples"] * sample_s) / processes
+    return list(Method.max_samples * sample_s + besides_samples_s.clip(0, Method.max_warmup_s))
+
+
+def one_process_options(cap_s: float) -> list[str]:
+    return ["--processes", "1", "--max-time", repr(cap_s), "--precision", repr(UNREACHABLE_PRECISION)]
+
+
+def calibrate_one_process(model: str, many_out: Path, threads: int | None, wall_s: float) -> dict:
+    """The per-item cap at which one process takes `wall_s`, the wall time of the N-process run in `many_out`.
+
+    A pilot that times every item for an instant gives one process's overhead (start-up, extraction,
+    writing: its wall time less its items'); a trial at the cap that would fill the rest with timing gives
+    how much longer the items really take than their caps allow (the runner's own work on every sample,
+    which grows with their number); the cap is then set again for that."""
+    stops = natural_stops_s(pd.read_parquet(many_out))
+    _, pilot = run_hwprof(model, many_out.with_name("pilot.out"), threads, one_process_options(PILOT_CAP_S))
+    overhead_s = pilot["wall_s"] - pilot["items_measure_s"]
+    trial_cap_s, _ = equal_wall_cap_s(stops, wall_s - overhead_s)
+    _, trial = run_hwprof(model, many_out.with_name("trial.out"), threads, one_process_options(trial_cap_s))
+    scale = (trial["wall_s"] - overhead_s) / sum(min(trial_cap_s, stop) for stop in stops)
+    cap_s, reachable = equal_wall_cap_s(stops, (wall_s - overhead_s) / scale)
+    return {
+        "target_wall_s": wall_s,
+        "items": len(stops),
+        "one_process_overhead_s": overhead_s,
+        "trial": {"max_time_s": trial_cap_s, "wall_s": trial["wall_s"], "wall_over_caps": scale},
+        "max_time_s": cap_s,
+        "precision": UNREACHABLE_PRECISION,
+        "reachable": reachable,
+    }
+
+
+def equal_wall_time_arms(processes: int, max_time_s: float, precision: float | None) -> tuple[dict, dict]:
+    """The two sides at equal wall time, N processes first; and the calibration, filled after their first run."""
+    common = ["--precision", str(precision)] if precision else []
+    calibration: dict = {}
+
+    def many(model, out, threads):
+        options = ["--processes", str(processes), "--max-time", str(max_time_s / processes), *common]
+        series, details = run_hwprof(model, out, threads, options)
+        if not calibration:
+            calibration.update(calibrate_one_process(model, out, threads, details["wall_s"]))
+            if not calibration["reachable"]:
+                print(
+                    f"one process cannot spend {calibration['target_wall_s']:.1f} s: every item takes its "
+                    f"{Method.max_samples} samples sooner, so its side runs shorter",
+                    file=sys.stderr,
+                )
+        return series, details
+
+    def one(model, out, threads):
+        return run_hwprof(model, out, threads, one_process_options(calibration["max_time_s"]))
+
+    return {f"processes_{processes}": many, "processes_1": one}, calibration
 
 
 def run_torch(model: str, out: Path, threads: int | None) -> tuple[pd.Series, dict]:
@@ -115,13 +223,23 @@ def main():
     parser.add_argument("--processes", type=int, default=None, help="compare measure --processes N with one process")
     parser.add_argument("--max-time", type=float, default=10.0, help="total budget per item, with --processes")
     parser.add_argument("--precision", type=float, default=None, help="measure --precision, with --processes")
+    parser.add_argument(
+        "--equal-wall-time",
+        action="store_true",
+        help="with --processes: give the one-process side the N-process side's wall time, not its budget",
+    )
     parser.add_argument("--torch-worker", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
     if args.torch_worker:
         torch_worker(args.model, Path(args.torch_worker), args.threads)
         return
-    if args.processes:
+    if args.equal_wall_time and not (args.processes and args.processes > 1):
+        parser.error("--equal-wall-time compares --processes N (N above 1) with one process; give --processes")
+    calibration = None
+    if args.equal_wall_time:
+        runs, calibration = equal_wall_time_arms(args.processes, args.max_time, args.precision)
+    elif args.processes:
         runs = process_arms(args.processes, args.max_time, args.precision)
     elif args.no_baseline:
         runs = {"hwprof": run_hwprof}
@@ -147,6 +265,17 @@ def main():
         result["wall_ratio_many_over_one"] = sum(r["wall_s"] for r in many["runs"]) / sum(
             r["wall_s"] for r in one["runs"]
         )
+    if calibration is not None:
+        ratios = [m["wall_s"] / o["wall_s"] for m, o in zip(many["runs"], one["runs"])]
+        result["equal_wall_time"] = {
+            **calibration,
+            "wall_ratio_many_over_one_per_pair": ratios,
+            "equal_within_tolerance": all(abs(ratio - 1) <= WALL_TOLERANCE for ratio in ratios),
+        }
+        walls = ", ".join(f"{m['wall_s']:.1f} s / {o['wall_s']:.1f} s" for m, o in zip(many["runs"], one["runs"]))
+        print(f"wall time per pair, {args.processes} processes / one process: {walls}", file=sys.stderr)
+        if not result["equal_wall_time"]["equal_within_tolerance"]:
+            print(f"the two sides' wall times differ by more than {WALL_TOLERANCE:.0%} in a pair", file=sys.stderr)
     if "adaptive_autorange" in runs:
         result["median_abs_dev_ratio_hwprof_over_torch"] = (
             result["hwprof"]["median_abs_dev"] / result["adaptive_autorange"]["median_abs_dev"]
