@@ -75,7 +75,7 @@ def main() -> None:
     if not args.summary_only:
         for stem, model, options in RUNS:
             measure([model], DATA / f"{stem}.parquet", *options)
-    paths = sorted(DATA.glob("*.parquet"))
+    paths = sorted(p for p in DATA.glob("*.parquet") if not p.name.endswith(".samples.parquet"))
     summary = {"command": " ".join(["python", *sys.argv]), "runs": [p.name for p in paths], **layer_sum_ratios(paths)}
     Path(args.out).write_text(json.dumps(summary, indent=2) + "\n")
     print(json.dumps(summary["network_over_layer_sum"], indent=1))
