@@ -47,6 +47,7 @@ def measure(out: Path, seed: int) -> float | None:
     if out.exists():
         return float(seconds.read_text()) if seconds.exists() else None
     command = [sys.executable, "-m", "hwprof", "measure", "resnet18", "--threads", "1", "--power", "none"]
+    command += ["--sweep-share", "0"]  # the model's rows only: a time-bounded sweep would differ between runs
     start = time.monotonic()
     subprocess.run([*command, "--seed", str(seed), "--out", str(out), "--quiet"], check=True)
     seconds.write_text(f"{time.monotonic() - start:.1f}\n")

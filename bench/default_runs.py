@@ -74,7 +74,7 @@ def main() -> None:
     DATA.mkdir(parents=True, exist_ok=True)
     if not args.summary_only:
         for stem, model, options in RUNS:
-            measure([model], DATA / f"{stem}.parquet", *options)
+            measure([model], DATA / f"{stem}.parquet", *options, default_sweep=True)
     paths = sorted(p for p in DATA.glob("*.parquet") if not p.name.endswith(".samples.parquet"))
     summary = {"command": " ".join(["python", *sys.argv]), "runs": [p.name for p in paths], **layer_sum_ratios(paths)}
     Path(args.out).write_text(json.dumps(summary, indent=2) + "\n")

@@ -94,7 +94,9 @@ def nb201_archs(count: int = NB201_COUNT, seed: int = NB201_SEED) -> list[str]:
     return archs
 
 
-def measure(models: list[str], out: Path, *options: str) -> None:
+def measure(models: list[str], out: Path, *options: str, default_sweep: bool = False) -> None:
+    """One `hwprof measure` under the bench lock, resumed where `out` exists. These datasets name their
+    sweeps (measured before measure added one by default), so the default sweep is left out unless asked."""
     command = [
         "flock",
         LOCK,
@@ -106,6 +108,7 @@ def measure(models: list[str], out: Path, *options: str) -> None:
         "--out",
         str(out),
         "--quiet",
+        *([] if default_sweep else ["--sweep-share", "0"]),
         *options,
     ]
     if out.exists():

@@ -66,6 +66,8 @@ def run_hwprof(model: str, out: Path, threads: int | None, options: list[str] = 
             "--quiet",
             "--power",
             "none",
+            "--sweep-share",
+            "0",  # the model's own layers only: a time-bounded sweep would differ between runs
             *extra,
             *options,
         ],
