@@ -132,7 +132,7 @@ def natural_stops_s(frame: pd.DataFrame) -> list[float]:
 
 
 def one_process_options(cap_s: float) -> list[str]:
-    return ["--processes", "1", "--max-time", repr(cap_s), "--precision", repr(UNREACHABLE_PRECISION)]
+    return ["--processes", "1", "--max-time", repr(float(cap_s)), "--precision", repr(UNREACHABLE_PRECISION)]
 
 
 def calibrate_one_process(model: str, many_out: Path, threads: int | None, wall_s: float) -> dict:

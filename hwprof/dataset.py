@@ -317,13 +317,19 @@ def _read_journal(path: Path) -> tuple[dict | None, list[dict], list[tuple[str, 
             raise HwprofError(
                 f"Journal {path} is damaged at line {number}; remove that line or the file, then resume."
             ) from None
-        if "provenance" in record:
-            provenance = record["provenance"]
-        elif "samples" in record:
-            entry = record["samples"]
-            samples.append((entry["key"], RawSamples(tuple(entry["seconds_per_call"]), tuple(entry["loops"]))))
-        else:
-            rows.append(record["row"])
+        try:
+            if "provenance" in record:
+                provenance = record["provenance"]
+            elif "samples" in record:
+                entry = record["samples"]
+                samples.append((entry["key"], RawSamples(tuple(entry["seconds_per_call"]), tuple(entry["loops"]))))
+            else:
+                rows.append(dict(record["row"]))
+        except (KeyError, TypeError, ValueError):  # valid JSON, but not a record hwprof writes
+            raise HwprofError(
+                f"Journal {path} is damaged at line {number} (not a provenance, row or samples record); remove "
+                "that line or the file, then resume."
+            ) from None
     return provenance, rows, samples
 
 

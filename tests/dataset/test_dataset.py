@@ -384,3 +384,19 @@ def test_a_journal_that_cannot_be_read_back_is_one_sentence(tmp_path):
     journal.write_text(journal.read_text() + '{"row": {"no_such_column": 1}}\n{"row": {}}\n')
     with pytest.raises(HwprofError, match="cannot be read back .* move it away"):
         DatasetWriter(path, make_provenance(), resume=True)
+
+
+@pytest.mark.parametrize(
+    "record",
+    ['{"neither": 1}', '{"samples": {"key": "a"}}', '{"row": [1, 2]}', '["a list"]'],
+)
+def test_a_journal_line_that_is_json_but_no_record_is_one_sentence(tmp_path, record):
+    path = tmp_path / "out.parquet"
+    writer = DatasetWriter(path, make_provenance(), rewrite_interval_s=3600)
+    writer.write([make_row(0)])
+    writer._journal.close()  # killed
+    writer._lock.release()
+    journal = tmp_path / "out.parquet.partial.jsonl"
+    journal.write_text(journal.read_text() + record + "\n" + json.dumps({"row": make_row(1)}) + "\n")
+    with pytest.raises(HwprofError, match="damaged at line .* remove that line"):
+        DatasetWriter(path, make_provenance(), resume=True)
