@@ -1,5 +1,6 @@
 """Median confidence intervals from order statistics, on samples with a known answer."""
 
+import itertools
 import math
 import random
 
@@ -11,6 +12,15 @@ from hwprof.measuring.stats import median_ci_ranks, summarize
 @pytest.mark.parametrize("n, ranks", [(5, None), (6, (0, 5)), (10, (1, 8)), (100, (39, 60))])
 def test_ranks_match_binomial_tables(n, ranks):
     assert median_ci_ranks(n) == ranks
+
+
+def test_ranks_are_the_widest_cut_whose_binomial_tails_stay_within_five_percent():
+    def widest(n):  # exact integer tails: 2 P(B <= k) <= 0.05, B ~ Bin(n, 1/2)
+        tails = itertools.accumulate(math.comb(n, i) for i in range(n // 2))
+        cuts = [k for k, tail in enumerate(tails) if 40 * tail <= 2**n]
+        return (cuts[-1], n - 1 - cuts[-1]) if cuts else None
+
+    assert [median_ci_ranks(n) for n in range(1, 400)] == [widest(n) for n in range(1, 400)]
 
 
 def exact_coverage(n):
