@@ -107,7 +107,7 @@ def timed_items(frame: pd.DataFrame) -> pd.DataFrame:
 def equal_wall_cap_s(item_caps_s: list[float], measuring_s: float) -> tuple[float, bool]:
     """The per-item --max-time T at which items that each stop at T, or earlier at their own cap c (max
     samples taken), spend `measuring_s` in all: sum(min(T, c)) = measuring_s. (T, whether it exists.)"""
-    caps = sorted(float(cap) for cap in item_caps_s)
+    caps, measuring_s = sorted(float(cap) for cap in item_caps_s), float(measuring_s)
     if measuring_s <= 0 or not caps:
         return 0.0, False
     spent_by_capped = 0.0
@@ -128,7 +128,7 @@ def natural_stops_s(frame: pd.DataFrame) -> list[float]:
     sample_s = items["latency_ms"].astype(float) * items["iterations"].astype(float) / 1e3
     processes = items["processes"].astype(float).clip(lower=1)
     besides_samples_s = (items["measure_s"].astype(float) - items["samples"] * sample_s) / processes
-    return list(Method.max_samples * sample_s + besides_samples_s.clip(0, Method.max_warmup_s))
+    return [float(stop) for stop in Method.max_samples * sample_s + besides_samples_s.clip(0, Method.max_warmup_s)]
 
 
 def one_process_options(cap_s: float) -> list[str]:

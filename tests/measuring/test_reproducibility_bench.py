@@ -71,3 +71,4 @@ def test_the_calibrated_cap_gives_one_process_the_n_process_wall_time(bench, tmp
     calibration = bench.calibrate_one_process("net", many_out, None, wall_s=30.0)
     assert calibration["reachable"] and calibration["trial"]["wall_over_caps"] == pytest.approx(runner_work, rel=0.01)
     assert one_process_wall_s(calibration["max_time_s"]) == pytest.approx(30.0, rel=0.01)
+    assert type(calibration["max_time_s"]) is float  # told a process as text: no numpy type's repr
