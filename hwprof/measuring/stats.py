@@ -57,13 +57,20 @@ def median_ci_ranks(n: int, confidence: float = CONFIDENCE) -> tuple[int, int] |
     return best, n - 1 - best
 
 
+def sample_std(samples: list[float]) -> float:
+    """statistics.stdev to within rounding, in a fifth of its time (it sums exact fractions): summarize runs
+    after every burst."""
+    mean = math.fsum(samples) / len(samples)
+    return math.sqrt(math.fsum((x - mean) ** 2 for x in samples) / (len(samples) - 1))
+
+
 def summarize(samples: list[float], confidence: float = CONFIDENCE) -> Summary:
     if not samples:
         raise ValueError("summarize needs at least one sample")
     ordered = sorted(samples)
     n = len(ordered)
     median = statistics.median(ordered)
-    std = statistics.stdev(ordered) if n > 1 else 0.0
+    std = sample_std(ordered) if n > 1 else 0.0
     ranks = median_ci_ranks(n, confidence)
     if ranks is None:
         return Summary(median, ordered[0], ordered[-1], std, n)

@@ -3,6 +3,7 @@
 import itertools
 import math
 import random
+import statistics
 
 import pytest
 
@@ -55,3 +56,10 @@ def test_constant_samples_have_zero_width_and_few_samples_fall_back_to_the_range
     assert summarize([3.0] * 12).relative_half_width == 0
     few = summarize([1.0, 4.0, 2.0])
     assert (few.ci_low, few.ci_high) == (1.0, 4.0)
+
+
+def test_the_spread_is_statistics_stdev_to_within_rounding():
+    rng = random.Random(3)
+    for n in (2, 10, 1000):
+        samples = [rng.lognormvariate(-6, 0.5) for _ in range(n)]
+        assert summarize(samples).std == pytest.approx(statistics.stdev(samples), rel=1e-12)
