@@ -149,6 +149,8 @@ def calibrate_one_process(model: str, many_out: Path, threads: int | None, wall_
     _, trial = run_hwprof(model, many_out.with_name("trial.out"), threads, one_process_options(trial_cap_s))
     scale = (trial["wall_s"] - overhead_s) / sum(min(trial_cap_s, stop) for stop in stops)
     cap_s, reachable = equal_wall_cap_s(stops, (wall_s - overhead_s) / scale)
+    if not reachable:  # the stops are estimates: a cap well above them lets every item take all its samples
+        cap_s = 2 * max(stops)
     return {
         "target_wall_s": wall_s,
         "items": len(stops),
@@ -173,7 +175,7 @@ def equal_wall_time_arms(processes: int, max_time_s: float, precision: float | N
             if not calibration["reachable"]:
                 print(
                     f"one process cannot spend {calibration['target_wall_s']:.1f} s: every item takes its "
-                    f"{Method.max_samples} samples sooner, so its side runs shorter",
+                    f"{Method.max_samples} samples sooner, by the estimate, so its side may run shorter",
                     file=sys.stderr,
                 )
         return series, details

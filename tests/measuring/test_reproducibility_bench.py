@@ -72,3 +72,17 @@ def test_the_calibrated_cap_gives_one_process_the_n_process_wall_time(bench, tmp
     assert calibration["reachable"] and calibration["trial"]["wall_over_caps"] == pytest.approx(runner_work, rel=0.01)
     assert one_process_wall_s(calibration["max_time_s"]) == pytest.approx(30.0, rel=0.01)
     assert type(calibration["max_time_s"]) is float  # told a process as text: no numpy type's repr
+
+
+def test_where_one_process_cannot_fill_the_time_every_item_takes_all_its_samples(bench, tmp_path, monkeypatch):
+    many_out = tmp_path / "many.parquet"
+    pd.DataFrame(N_PROCESS_ROWS).to_parquet(many_out)
+    stops = bench.natural_stops_s(pd.DataFrame(N_PROCESS_ROWS))
+
+    def fake_run(model, out, threads, options):
+        cap_s = float(options[options.index("--max-time") + 1])
+        return pd.Series(dtype=float), {"wall_s": 3.0 + sum(min(cap_s, stop) for stop in stops), "items_measure_s": 0}
+
+    monkeypatch.setattr(bench, "run_hwprof", fake_run)
+    calibration = bench.calibrate_one_process("net", many_out, None, wall_s=100.0)  # the items take 32 s at most
+    assert not calibration["reachable"] and calibration["max_time_s"] > max(stops)
