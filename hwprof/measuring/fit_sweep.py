@@ -61,7 +61,7 @@ class SweepRecord:
 
 def budget_s(share: float, networks_s: float) -> float:
     """Sweep seconds that make `share` of the whole run, given the time the networks took."""
-    return share / (1 - share) * networks_s if share < 1 else float("inf")
+    return share / (1 - share) * networks_s  # share < 1: measure() refuses any other
 
 
 def ops_to_sweep(rows: pd.DataFrame, swept_already: set[str]) -> list[str]:

@@ -204,10 +204,8 @@ def pooled_tail(raw: RawSamples | None) -> dict:
     """p90/p99 by nearest rank over every worker's samples pooled, each counted once as taken (None without them)."""
     if raw is None or not raw.seconds_per_call:
         return {"latency_ms_p90": None, "latency_ms_p99": None}
-    return {
-        "latency_ms_p90": percentile(list(raw.seconds_per_call), 90) * 1e3,
-        "latency_ms_p99": percentile(list(raw.seconds_per_call), 99) * 1e3,
-    }
+    seconds = list(raw.seconds_per_call)
+    return {"latency_ms_p90": percentile(seconds, 90) * 1e3, "latency_ms_p99": percentile(seconds, 99) * 1e3}
 
 
 POWER_MEDIANS = ("power_w", "idle_power_w", "energy_mj", "dynamic_energy_mj")

@@ -9,6 +9,7 @@ as its measurement finishes.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import json
 import math
 import os
@@ -285,7 +286,9 @@ def measure(
         with torch.inference_mode():
             for spec, size, seq_len in groups:
                 session.measure_group(spec, size, options.layers, seq_len)
-            swept = {spec.name.split(":")[1] for spec in specs if spec.sweep is not None}  # sweep:OP[:...]
+            from hwprof.sample_models.sweep import parse_sweep
+
+            swept = {parse_sweep(spec.name)[0] for spec in specs if spec.sweep is not None}
             sweep = _fit_sweep(session, options, sizes, swept, time.perf_counter() - started)
     finally:
         if out is not None:
@@ -322,19 +325,15 @@ def _fit_sweep(
         session.progress.note(record.note())
         return record
     started = time.perf_counter()
-    for round_index in range(fit_sweep.MAX_ROUNDS):
-        for op in ops:
-            if time.perf_counter() - started >= budget_s:
-                break
-            spec = resolve_model(fit_sweep.round_name(op, round_index))
-            for size in sizes:
-                session.measure_group(spec, size, True)
-            record.configurations += len(spec.sweep)
-            if op not in record.ops:
-                record.ops.append(op)
-        else:
-            continue
-        break
+    for round_index, op in itertools.product(range(fit_sweep.MAX_ROUNDS), ops):  # round by round
+        if time.perf_counter() - started >= budget_s:
+            break
+        spec = resolve_model(fit_sweep.round_name(op, round_index))
+        for size in sizes:
+            session.measure_group(spec, size, True)
+        record.configurations += len(spec.sweep)
+        if op not in record.ops:
+            record.ops.append(op)
     record.sweep_s = time.perf_counter() - started
     session.progress.note(record.note())
     return record
