@@ -27,6 +27,9 @@ TREE_COUNT = 100
 RIDGE = 1e-6  # keeps refits defined when terms are collinear
 SLOPE_BOUNDS = (0.0, 2.0)  # d log latency / d log work, for MACs and bytes
 POWER_LAW_VARIABLES = ("flops", "bytes_total")
+# Work whose best measured rate bounds a larger layer's latency: MACs, as a processor's compute peak does. Bytes
+# set no such bound: a layer timed alone moves them from cache, and a larger one spills to slower memory.
+RATE_VARIABLES = ("flops",)
 MODEL_ERROR_FLOOR = 0.05  # relative; see precision_weights
 MAX_FORWARD_TERMS = 25
 
@@ -178,6 +181,18 @@ def select_base(
         if error < best[1] * 0.99:
             best = (spec, error)
     return best[0]
+
+
+def rate_limits(z: np.ndarray, y: np.ndarray, columns: list[int]) -> dict[int, tuple[float, float]]:
+    """Per work variable (RATE_VARIABLES): the log of the best rate any training layer reached, and the
+    largest value trained on, beyond which no layer is predicted faster than that rate (see rate_floor)."""
+    limits = {}
+    for j in columns:
+        work = np.expm1(z[:, j])
+        done = work > 0
+        if done.any():
+            limits[j] = (float(np.max(np.log(work[done]) - y[done])), float(z[:, j].max()))
+    return limits
 
 
 def training_range(z: np.ndarray, columns: list[int]) -> dict[int, tuple[float, float]]:
@@ -445,12 +460,16 @@ def fit_op_model(
     family: str = "auto",
     relative_ci: np.ndarray | None = None,
     always_train: np.ndarray | None = None,
+    rate_limited: bool = False,
 ) -> tuple[LayerModel, np.ndarray]:
     """The chosen family's model for one op type, and its out-of-fold log predictions.
 
     `family` is a user's choice (FAMILIES) or "blend", which a refit inside cross-validation
     asks for when `auto` picked the blend on all data. Rows in `always_train` (see make_folds)
-    get no out-of-fold prediction (NaN), and errors are measured on the others.
+    get no out-of-fold prediction (NaN), and errors are measured on the others. The model of a
+    `rate_limited` target (latency) predicts no layer larger than its training layers faster than
+    their best MACs per unit; it is chosen, and its residuals taken, without that bound,
+    which acts only outside the range the choice was scored on.
 
     The model carries its out-of-fold residuals (for intervals) and CV figures."""
     folds = make_folds(groups, always_train=always_train)
@@ -470,6 +489,10 @@ def fit_op_model(
     errors = {name: weighted_log_rmse(oof[scored], y_log[scored], w[scored]) for name, (_, oof) in fitted.items()}
     chosen = min(errors, key=errors.get)
     model, oof = fitted[chosen]
+    if rate_limited:
+        model.rate_limit = rate_limits(
+            z, y_log, [variables.index(name) for name in RATE_VARIABLES if name in variables]
+        )
     model.residuals = (y_log - oof)[scored]
     model.cv = {
         "rows": int(len(y_log)),

@@ -254,6 +254,7 @@ def _fit_layer_target(
     sweeps = groups == SWEEP_FAMILY  # in every training fold, never held out (see make_folds)
     ops = data.layers["op"].to_numpy()
     relative_ci = data.layers["relative_ci"].to_numpy(dtype=float)
+    rate_limited = target == "latency_ms"  # no layer faster than the best rate measured; power has no such bound
     all_columns = list(range(len(variables)))
     out_of_fold = np.full(len(values), np.nan)
     fallback, group_docs = None, {}
@@ -261,7 +262,15 @@ def _fit_layer_target(
     if len(rows) >= MIN_ROWS:
         physical = [variables.index(name) for name in FALLBACK_VARIABLES]
         model, oof = fit_op_model(
-            layer_z[rows], y_log[rows], groups[rows], variables, physical, "polynomial", relative_ci[rows], sweeps[rows]
+            layer_z[rows],
+            y_log[rows],
+            groups[rows],
+            variables,
+            physical,
+            "polynomial",
+            relative_ci[rows],
+            sweeps[rows],
+            rate_limited,
         )
         fallback = model.to_json(variables)
         out_of_fold[rows] = oof
@@ -279,6 +288,7 @@ def _fit_layer_target(
                 "polynomial",
                 relative_ci[rows],
                 sweeps[rows],
+                rate_limited,
             )
             group_docs[group] = model.to_json(variables)
             out_of_fold[rows] = oof
@@ -296,6 +306,7 @@ def _fit_layer_target(
             family if choices is None else choices[op],
             relative_ci[rows],
             sweeps[rows],
+            rate_limited,
         )
         docs[op] = model.to_json(variables)
         out_of_fold[rows] = oof

@@ -15,6 +15,12 @@ extrapolates like hardware does to layers larger or smaller than any
 measured; the correction refines within the measured range and stays within
 what it did in training, so a polynomial fitted on small layers cannot
 explode on a large one.
+
+A latency model also never predicts a layer larger than any it was trained on
+to run faster than the best rate its training layers reached (MACs per ms):
+a power law fitted where larger layers run ever more
+efficiently would otherwise let a layer ten times larger than any measured
+run faster than the hardware ever did.
 Trees are oblivious (one test per level), so a batch of layers evaluates all
 trees with a few array operations.
 """
@@ -50,6 +56,17 @@ class Trees:
 
 
 TINY_COST = 1e-12  # floor of a roofline base before its log
+
+
+def rate_floor(z: np.ndarray, rate_limit: dict[int, tuple[float, float]]) -> np.ndarray:
+    """log latency below which a layer beyond the training range cannot run: its work over the best
+    rate measured, per work variable (rate_limit: variable -> (log best rate, largest z trained on))."""
+    floor = np.full(z.shape[0], -np.inf)
+    for i, (peak, largest) in rate_limit.items():
+        beyond = z[:, i] > largest
+        if beyond.any():
+            floor[beyond] = np.maximum(floor[beyond], np.log(np.expm1(z[beyond, i])) - peak)
+    return floor
 
 
 @dataclass
@@ -107,6 +124,7 @@ class LayerModel:
     trees: Trees | None = None
     residuals: np.ndarray = field(default_factory=lambda: np.zeros(0))  # out-of-fold log(measured/predicted)
     cv: dict = field(default_factory=dict)
+    rate_limit: dict[int, tuple[float, float]] = field(default_factory=dict)  # see rate_floor
 
     def clipped(self, z: np.ndarray) -> np.ndarray:
         c = z.copy()
@@ -124,7 +142,7 @@ class LayerModel:
             correction += coef * c[:, i] * c[:, j]
         if self.trees is not None:
             correction += self.trees.predict(c)
-        return out + np.clip(correction, *self.correction_range)
+        return np.maximum(out + np.clip(correction, *self.correction_range), rate_floor(z, self.rate_limit))
 
     # --- plain-array form for the predictor file ---
 
@@ -147,6 +165,11 @@ class LayerModel:
                 "high": [float(hi) for _, hi in self.clip.values()],
             },
             "correction_range": [float(v) for v in self.correction_range],
+            "rate_limit": {
+                "variables": [variables[i] for i in self.rate_limit],
+                "peak_log_rate": [float(peak) for peak, _ in self.rate_limit.values()],
+                "largest": [float(largest) for _, largest in self.rate_limit.values()],
+            },
             "residuals_log": [round(float(r), 6) for r in np.sort(self.residuals)],
             "cv": self.cv,
         }
@@ -183,6 +206,7 @@ class LayerModel:
                 leaf=np.array(t["leaf"], dtype=float),
             )
         low, high = doc["correction_range"]
+        limit = doc.get("rate_limit", {"variables": [], "peak_log_rate": [], "largest": []})  # absent: older files
         return cls(
             doc["kind"],
             float(doc["intercept"]),
@@ -194,6 +218,10 @@ class LayerModel:
             trees,
             np.array(doc.get("residuals_log", []), dtype=float),
             doc.get("cv", {}),
+            {
+                index[name]: (float(peak), float(largest))
+                for name, peak, largest in zip(limit["variables"], limit["peak_log_rate"], limit["largest"])
+            },
         )
 
 
@@ -224,6 +252,8 @@ class StackedLayerModels:
         self.high = np.full((len(models), v), np.inf)
         self.correction_low = np.array([m.correction_range[0] for m in models])
         self.correction_high = np.array([m.correction_range[1] for m in models])
+        self.peak_log_rate = np.full((len(models), v), np.inf)  # inf: no floor from that variable
+        self.largest = np.full((len(models), v), np.inf)
         for k, model in enumerate(models):
             for i, coef in model.base.coef.items():
                 (self.roofline if model.base.form == "roofline" else self.power)[i, k] = coef
@@ -233,6 +263,9 @@ class StackedLayerModels:
                 self.correction[v + pair_index[pair], k] = coef
             for i, (low, high) in model.clip.items():
                 self.low[k, i], self.high[k, i] = low, high
+            for i, (peak, largest) in model.rate_limit.items():
+                self.peak_log_rate[k, i], self.largest[k, i] = peak, largest
+        self.rate_columns = np.flatnonzero(np.any(np.isfinite(self.peak_log_rate), axis=0))
         self.roofline_columns = np.flatnonzero(np.any(self.roofline != 0, axis=1))
         self.tree_blocks = [
             _TreeBlock(models, depth) for depth in sorted({m.trees.depth for m in models if m.trees is not None})
@@ -257,6 +290,13 @@ class StackedLayerModels:
                 + (np.expm1(z[:, self.roofline_columns]) @ self.roofline[self.roofline_columns])[rows, model_index]
             )
             out += np.where(roofline, np.log(np.maximum(cost, TINY_COST)), 0.0)
+        if self.rate_columns.size:
+            zr = z[:, self.rate_columns]
+            beyond = zr > self.largest[model_index][:, self.rate_columns]
+            if beyond.any():
+                log_work = np.log(np.expm1(zr, where=beyond, out=np.ones(zr.shape)))
+                floor = np.where(beyond, log_work - self.peak_log_rate[model_index][:, self.rate_columns], -np.inf)
+                np.maximum(out, floor.max(axis=1), out=out)
         return out
 
 
