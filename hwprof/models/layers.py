@@ -374,7 +374,13 @@ def _storage_id(tensor: torch.Tensor) -> int:
 
 
 def _module_config(module: nn.Module) -> dict:
-    """Hyper-parameters: the module's public plain-valued attributes."""
+    """Hyper-parameters: the module's public plain-valued attributes.
+
+    transformers' Conv1D is named like nn.Linear (in_features, out_features), so the two describe one
+    kind of work alike and teach one layer model."""
+    if _is_transposed_linear(module):
+        features_in, features_out = module.weight.shape
+        return {"in_features": features_in, "out_features": features_out, "bias": module.bias is not None}
     config = {}
     for key, value in vars(module).items():
         if key.startswith("_") or key == "training":

@@ -136,3 +136,21 @@ class _NoValues(torch.overrides.TorchFunctionMode):
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
         return func(*args, **(kwargs or {}))
+
+
+def test_gpt2s_transposed_linear_layers_are_described_like_nn_linear():
+    """transformers' Conv1D does a linear layer's work: the same config keys let one linear model learn from both."""
+    spec = resolve_model("hf:gpt2", hf_config=TINY_HF["hf:gpt2"])
+    layers, _ = run_and_extract(spec.module, spec.model_inputs, 2, seq_len=8)
+    mlp_in = next(layer for layer in layers if layer.name.endswith("mlp.c_fc"))
+    weight = spec.module.get_submodule(mlp_in.name).weight
+    assert mlp_in.op == "linear"
+    assert {k: mlp_in.config[k] for k in ("in_features", "out_features", "bias")} == {
+        "in_features": weight.shape[0],
+        "out_features": weight.shape[1],
+        "bias": True,
+    }
+    linear = torch.nn.Linear(weight.shape[0], weight.shape[1])
+    (alike,), _ = run_and_extract(torch.nn.Sequential(linear), (8, weight.shape[0]), 2)
+    assert mlp_in.config_json() == alike.config_json()
+    assert mlp_in.flops == alike.flops
