@@ -598,7 +598,7 @@ def _read_shard(path: Path, column_kinds: dict[str, tuple[str, Path]]) -> tuple[
     return _typed_or_error(path, frame), document
 
 
-def _without_sidecars(shards: list[Path]) -> list[Path]:
+def without_sample_sidecars(shards: list[Path]) -> list[Path]:
     """The shards less the raw-samples sidecars of shards also given (`shards/*.parquet` matches both); a
     sidecar given without its dataset is refused."""
     given = {os.path.realpath(shard) for shard in shards}
@@ -616,7 +616,7 @@ def _without_sidecars(shards: list[Path]) -> list[Path]:
 
 def merge_datasets(shards: list[str | os.PathLike], out: str | os.PathLike, force: bool = False) -> dict:
     """Combine hwprof datasets into `out`, keeping every run's provenance; returns a summary."""
-    shards, out = _without_sidecars([Path(s) for s in shards]), Path(out)
+    shards, out = without_sample_sidecars([Path(s) for s in shards]), Path(out)
     if not shards:
         raise HwprofError("No shard was given; pass the datasets to merge.")
     for index, shard in enumerate(shards):

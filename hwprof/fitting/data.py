@@ -15,6 +15,7 @@ import math
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -71,10 +72,11 @@ class TrainingData:
 
 def read_inputs(paths: Sequence[str | os.PathLike]) -> tuple[pd.DataFrame, list[dict]]:
     """All rows of all inputs, each checked for the columns its kind needs."""
-    from hwprof.dataset import read_dataset, read_provenance, read_table
+    from hwprof.dataset import read_dataset, read_provenance, read_table, without_sample_sidecars
 
     if not paths:
         raise HwprofError("no dataset was given; pass at least one .parquet or .csv file")
+    paths = without_sample_sidecars([Path(path) for path in paths])  # data/*.parquet matches them too
     frames, sources = [], []
     for path in paths:
         frame = read_table(path)

@@ -103,7 +103,9 @@ def build_report(
     datasets, out: str | os.PathLike, predictor: str | os.PathLike | None = None, confidence: float = 0.9
 ) -> dict:
     """Write the report of `datasets` (and of `predictor` on them) to `out`; a summary of what went in."""
-    paths = [Path(p) for p in datasets]
+    from hwprof.dataset import without_sample_sidecars
+
+    paths = without_sample_sidecars([Path(p) for p in datasets])  # data/*.parquet matches them too
     if not paths:
         raise HwprofError("no dataset was given; pass at least one .parquet or .csv file")
     out = check_report_path(out, [*paths, *([predictor] if predictor else [])])

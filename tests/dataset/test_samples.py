@@ -167,3 +167,18 @@ def test_a_network_timed_at_two_sequence_lengths_links_to_two_sample_sets():
     row = {"kind": "network", "model": "hf:bert", "batch_size": 1}
     assert row_key({**row, "seq_len": 128}) != row_key({**row, "seq_len": 512})
     assert row_key({**row, "seq_len": None}) == row_key(row) == "network:1:hf:bert"  # as before sequences
+
+
+def test_fit_and_report_take_a_glob_that_matches_the_sidecars_too(tmp_path):
+    """`hwprof fit data/*.parquet` matches `x.parquet.samples.parquet` beside `x.parquet`: those are skipped, and a
+    sidecar given alone is named as what it is."""
+    from hwprof.fitting.data import read_inputs
+
+    a = write_run(tmp_path / "a.parquet", seed=1)
+    b = write_run(tmp_path / "b.parquet", seed=2)
+    frame, sources = read_inputs([a, samples_path(a), b, samples_path(b)])
+    assert sorted(set(frame["source"])) == [str(a), str(b)] and len(sources) == 2
+    with pytest.raises(HwprofError, match="holds the raw samples of a.parquet, not a dataset"):
+        read_inputs([samples_path(a)])
+    result = CliRunner().invoke(main, ["report", str(samples_path(a)), "--out", str(tmp_path / "r.html")])
+    assert result.exit_code != 0 and "holds the raw samples of a.parquet, not a dataset" in result.output
