@@ -32,6 +32,7 @@ POWER_LAW_VARIABLES = ("flops", "bytes_total")
 RATE_VARIABLES = ("flops",)
 MODEL_ERROR_FLOOR = 0.05  # relative; see precision_weights
 MAX_FORWARD_TERMS = 25
+LAUNCH_SHARES = (0.25, 0.5, 0.75, 0.9, 0.97)  # a launch_power base's fixed cost, as shares of the fastest layer
 
 
 @dataclass
@@ -149,6 +150,8 @@ def fit_base(z: np.ndarray, y: np.ndarray, w: np.ndarray, spec: tuple[str, list[
     if form == "power":
         intercept, coef = bounded_least_squares(z[:, columns], y, w, len(columns))
         return PhysicalBase("power", intercept, dict(zip(columns, (float(c) for c in coef))))
+    if form == "launch_power":
+        return _fit_launch_power(z, y, w, columns)
     # minimise the weighted relative error of a + sum b_i v_i, all costs >= 0
     x = np.column_stack([np.ones(len(y)), np.expm1(z[:, columns])]) / np.exp(y)[:, None]
     root = np.sqrt(w / w.mean())
@@ -156,6 +159,26 @@ def fit_base(z: np.ndarray, y: np.ndarray, w: np.ndarray, spec: tuple[str, list[
     if not np.any(solution > 0):
         solution[0] = float(np.exp(np.average(y, weights=w)))
     return PhysicalBase("roofline", float(solution[0]), dict(zip(columns, (float(c) for c in solution[1:]))))
+
+
+def _fit_launch_power(z: np.ndarray, y: np.ndarray, w: np.ndarray, columns: list[int]) -> PhysicalBase:
+    """A fixed cost plus a power law: the cost is a share of the fastest layer's latency (LAUNCH_SHARES), the
+    power law is fitted to what each layer takes beyond it, and the share that fits best in log space is kept.
+
+    A layer whose time is mostly the fixed cost says little about the power law: an error e in the log of
+    its remainder is an error e * remainder / latency in the log of its latency, so it weighs by that
+    share squared."""
+    fastest = float(np.exp(y.min()))
+    best = None
+    for share in LAUNCH_SHARES:
+        launch = share * fastest
+        remainder = np.exp(y) - launch
+        weight = w * (remainder / np.exp(y)) ** 2
+        intercept, coef = bounded_least_squares(z[:, columns], np.log(remainder), weight, len(columns))
+        error = weighted_log_rmse(np.logaddexp(np.log(launch), intercept + z[:, columns] @ coef), y, w)
+        if best is None or error < best[0]:
+            best = (error, PhysicalBase("launch_power", intercept, dict(zip(columns, map(float, coef))), launch))
+    return best[1]
 
 
 def select_base(
@@ -167,17 +190,22 @@ def select_base(
     there splits the slope between them for no gain."""
     candidates = varying(z, physical)
     specs = [
-        ("power", list(c)) for size in range(1, len(candidates) + 1) for c in itertools.combinations(candidates, size)
+        (form, list(c))
+        for form in ("power", "launch_power")
+        for size in range(1, len(candidates) + 1)
+        for c in itertools.combinations(candidates, size)
     ]
     if candidates:
         specs.append(("roofline", candidates))
     best = (("power", []), np.inf)
-    scored = folds.scored
+    unscored = np.setdiff1d(np.arange(len(y)), folds.scored)  # sweeps: in every training part
     for spec in specs:
-        oof = np.full_like(y, np.nan)
+        predicted = np.full_like(y, np.nan)
         for train, test in folds.splits:
-            oof[test] = fit_base(z[train], y[train], w[train], spec).predict(z[test])
-        error = weighted_log_rmse(oof[scored], y[scored], w[scored])
+            predicted[test] = fit_base(z[train], y[train], w[train], spec).predict(z[test])
+        if unscored.size:  # a base of a few parameters must fit them too: they alone span the smallest layers
+            predicted[unscored] = fit_base(z, y, w, spec).predict(z[unscored])
+        error = weighted_log_rmse(predicted, y, w)
         if error < best[1] * 0.99:
             best = (spec, error)
     return best[0]

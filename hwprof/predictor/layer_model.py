@@ -71,19 +71,25 @@ def rate_floor(z: np.ndarray, rate_limit: dict[int, tuple[float, float]]) -> np.
 
 @dataclass
 class PhysicalBase:
-    """The physical part of a layer model, in one of two forms.
+    """The physical part of a layer model, in one of three forms.
 
-    power:    base = intercept + sum_i coef_i z_i              (a power law in MACs and/or bytes)
-    roofline: base = log(intercept + sum_i coef_i v_i)         (fixed cost + time per MAC + per byte)
+    power:        base = intercept + sum_i coef_i z_i                (a power law in MACs and/or bytes)
+    launch_power: base = log(launch + exp(intercept + sum_i coef_i z_i))   (fixed cost + a power law)
+    roofline:     base = log(intercept + sum_i coef_i v_i)           (fixed cost + time per MAC + per byte)
 
     with v_i = expm1(z_i) the raw variable. The roofline form extrapolates the way
     hardware behaves: to a fixed launch cost for tiny layers and linearly in work
-    for large ones; the power law is kept for ops whose cross-validated error
-    says otherwise."""
+    for large ones. A power law alone bends down without end for tiny layers, so a
+    model of an op timed mostly on large layers leaves a tiny one's launch cost to
+    its correction, which then reaches, through the terms it shares, large layers of
+    the same kind (small depthwise convolutions taught a model that MobileNet's were
+    20x slower than they are); launch_power keeps both the fixed cost and the power
+    law's gradual gain in efficiency. Cross-validated error chooses per op."""
 
     form: str
-    intercept: float  # power: log-space intercept; roofline: fixed cost in the target's unit
+    intercept: float  # power, launch_power: log-space intercept; roofline: fixed cost in the target's unit
     coef: dict[int, float]
+    launch: float = 0.0  # launch_power: the fixed cost, in the target's unit
 
     def predict(self, z: np.ndarray) -> np.ndarray:
         total = np.full(z.shape[0], self.intercept)
@@ -93,15 +99,18 @@ class PhysicalBase:
             return np.log(np.maximum(total, TINY_COST))
         for i, c in self.coef.items():
             total += c * z[:, i]
-        return total
+        return np.logaddexp(np.log(self.launch), total) if self.form == "launch_power" else total
 
     def to_json(self, variables: list[str]) -> dict:
-        return {
+        doc = {
             "form": self.form,
             "intercept": float(self.intercept),
             "variables": [variables[i] for i in self.coef],
             "coef": [float(c) for c in self.coef.values()],
         }
+        if self.form == "launch_power":
+            doc["launch"] = float(self.launch)
+        return doc
 
     @classmethod
     def from_json(cls, doc: dict, index: dict[str, int]) -> PhysicalBase:
@@ -109,6 +118,7 @@ class PhysicalBase:
             doc["form"],
             float(doc["intercept"]),
             {index[name]: float(c) for name, c in zip(doc["variables"], doc["coef"])},
+            float(doc.get("launch", 0.0)),
         )
 
 
@@ -246,7 +256,11 @@ class StackedLayerModels:
         self.roofline = np.zeros((v, len(models)))
         self.is_roofline = np.array([m.base.form == "roofline" for m in models])
         self.overhead = np.array([m.base.intercept if m.base.form == "roofline" else 0.0 for m in models])
-        self.intercept = np.array([m.intercept + (m.base.intercept if m.base.form == "power" else 0.0) for m in models])
+        self.intercept = np.array([m.intercept for m in models])
+        self.power_intercept = np.array([0.0 if m.base.form == "roofline" else m.base.intercept for m in models])
+        self.log_launch = np.array(
+            [np.log(m.base.launch) if m.base.form == "launch_power" else -np.inf for m in models]
+        )
         self.correction = np.zeros((v + len(pairs), len(models)))
         self.low = np.full((len(models), v), -np.inf)
         self.high = np.full((len(models), v), np.inf)
@@ -282,7 +296,11 @@ class StackedLayerModels:
         for block in self.tree_blocks:
             block.add(correction, clipped, model_index)
         np.clip(correction, self.correction_low[model_index], self.correction_high[model_index], out=correction)
-        out = self.intercept[model_index] + (z @ self.power)[rows, model_index] + correction
+        power = (z @ self.power)[rows, model_index] + self.power_intercept[model_index]
+        launched = np.isfinite(self.log_launch[model_index])
+        if launched.any():
+            power[launched] = np.logaddexp(self.log_launch[model_index][launched], power[launched])
+        out = self.intercept[model_index] + power + correction
         if self.roofline_columns.size:
             roofline = self.is_roofline[model_index]
             cost = (

@@ -194,3 +194,25 @@ def test_a_layer_larger_than_any_trained_on_runs_no_faster_than_the_best_rate_me
     stacked = StackedLayerModels([free, bounded], len(variables))
     assert np.allclose(stacked.predict_log(both, np.ones(len(both), dtype=np.intp)), bounded.predict_log(both))
     assert np.allclose(stacked.predict_log(both, np.zeros(len(both), dtype=np.intp)), free.predict_log(both))
+
+
+def test_a_fixed_launch_cost_under_a_power_law_is_its_own_base():
+    """Layers that take 50 us however small, plus a power law in their MACs: the launch_power base recovers both,
+    so the correction has no launch cost to carry to large layers."""
+    from hwprof.fitting.layers import fit_op_model
+    from hwprof.predictor.layer_model import LayerModel, StackedLayerModels
+
+    variables = ["flops", "bytes_total"]
+    rng = np.random.default_rng(3)
+    flops = np.geomspace(1e3, 1e9, 60)
+    latency_ms = 0.05 + 2e-7 * flops**0.8
+    z = np.log1p(np.column_stack([flops, flops * rng.uniform(0.05, 0.2, flops.size)]))
+    groups = np.array(["a", "b", "c", "d", "e"] * 12)
+    model, _ = fit_op_model(z, np.log(latency_ms), groups, variables, [0, 1], "polynomial")
+    assert model.base.form == "launch_power"
+    assert model.base.launch == pytest.approx(0.05, rel=0.3)
+    assert np.max(np.abs(model.base.predict(z) - np.log(latency_ms))) < 0.1
+    again = LayerModel.from_json(model.to_json(variables), variables)
+    assert again.base.form == "launch_power" and np.allclose(again.predict_log(z), model.predict_log(z))
+    stacked = StackedLayerModels([model], len(variables))
+    assert np.allclose(stacked.predict_log(z, np.zeros(len(z), dtype=np.intp)), model.predict_log(z))
