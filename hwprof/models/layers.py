@@ -391,6 +391,11 @@ def _module_config(module: nn.Module) -> dict:
             config[key] = list(value)
     if hasattr(module, "bias"):
         config["bias"] = getattr(module, "bias", None) is not None
+    if _renamed_zoo_module(module):
+        # it may compute its op otherwise than another of that name: GPT-2's NewGELUActivation runs seven
+        # element-wise kernels where BERT's GELUActivation runs one, so the two are two configurations,
+        # never one median of both
+        config["implementation"] = type(module).__name__
     return config
 
 
@@ -481,6 +486,13 @@ def _module_op(module: nn.Module) -> str:
         if word in name and name.endswith(("activation", word)):
             return op
     return name
+
+
+def _renamed_zoo_module(module: nn.Module) -> bool:
+    """A model zoo's module recorded under a standard op's name (LlamaRMSNorm as rmsnorm)."""
+    if isinstance(module, nn.Linear) or type(module).__module__.startswith(("torch.nn", "torch.ao.nn")):
+        return False
+    return _module_op(module) != type(module).__name__.lower()
 
 
 def _is_transposed_linear(module: nn.Module) -> bool:

@@ -154,3 +154,18 @@ def test_gpt2s_transposed_linear_layers_are_described_like_nn_linear():
     (alike,), _ = run_and_extract(torch.nn.Sequential(linear), (8, weight.shape[0]), 2)
     assert mlp_in.config_json() == alike.config_json()
     assert mlp_in.flops == alike.flops
+
+
+def test_zoo_activations_under_one_op_name_keep_their_implementation_apart():
+    """GPT-2's tanh GELU (seven element-wise kernels) and BERT's exact GELU (one) are both op gelu, never one
+    configuration; torch.nn's own modules keep the config they had."""
+
+    def gelu_config(name):
+        spec = resolve_model(name, hf_config=TINY_HF[name])
+        layers, _ = run_and_extract(spec.module, spec.model_inputs, 1, seq_len=8)
+        return next(layer.config for layer in layers if layer.op == "gelu")
+
+    gpt2, bert = gelu_config("hf:gpt2"), gelu_config("hf:bert")
+    assert (gpt2["implementation"], bert["implementation"]) == ("NewGELUActivation", "GELUActivation")
+    (plain,), _ = run_and_extract(torch.nn.Sequential(torch.nn.GELU()), (8, 4), 1)
+    assert "implementation" not in plain.config
