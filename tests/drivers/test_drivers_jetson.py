@@ -184,7 +184,7 @@ def test_ina3221_iio_on_jetpack_4(host):
         assert sensor.source == "ina3221:POM_5V_IN"
         sensor.start_window()
         time.sleep(0.1)
-        (chip / "in_power0_input").write_text("6000\n")
+        write_atomically(chip / "in_power0_input", "6000\n")  # sysfs reads never see a half-written value
         time.sleep(0.1)
         window = sensor.stop_window()
     assert 4.0 < window.power_w < 6.0
