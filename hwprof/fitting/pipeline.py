@@ -257,59 +257,37 @@ def _fit_layer_target(
     rate_limited = target == "latency_ms"  # no layer faster than the best rate measured; power has no such bound
     all_columns = list(range(len(variables)))
     out_of_fold = np.full(len(values), np.nan)
+
+    def fit_rows(rows: np.ndarray, columns: list[int], model_family: str) -> dict:
+        """The model of these rows as JSON; their out-of-fold predictions go to out_of_fold."""
+        model, out_of_fold[rows] = fit_op_model(
+            layer_z[rows],
+            y_log[rows],
+            groups[rows],
+            variables,
+            columns,
+            model_family,
+            relative_ci[rows],
+            sweeps[rows],
+            rate_limited,
+        )
+        return model.to_json(variables)
+
     fallback, group_docs = None, {}
     rows = np.flatnonzero(usable)
     if len(rows) >= MIN_ROWS:
         physical = [variables.index(name) for name in FALLBACK_VARIABLES]
-        model, oof = fit_op_model(
-            layer_z[rows],
-            y_log[rows],
-            groups[rows],
-            variables,
-            physical,
-            "polynomial",
-            relative_ci[rows],
-            sweeps[rows],
-            rate_limited,
-        )
-        fallback = model.to_json(variables)
-        out_of_fold[rows] = oof
+        fallback = fit_rows(rows, physical, "polynomial")
         op_groups = np.array([op_group(op) for op in ops])
         for group in sorted(set(op_groups[usable]) - {"other"}):
             rows = np.flatnonzero(usable & (op_groups == group))
-            if len(rows) < MIN_ROWS:
-                continue
-            model, oof = fit_op_model(
-                layer_z[rows],
-                y_log[rows],
-                groups[rows],
-                variables,
-                physical,
-                "polynomial",
-                relative_ci[rows],
-                sweeps[rows],
-                rate_limited,
-            )
-            group_docs[group] = model.to_json(variables)
-            out_of_fold[rows] = oof
+            if len(rows) >= MIN_ROWS:
+                group_docs[group] = fit_rows(rows, physical, "polynomial")
     docs = {}
     for op in sorted(set(ops[usable])):
         rows = np.flatnonzero(usable & (ops == op))
-        if len(rows) < MIN_ROWS or (choices is not None and op not in choices):
-            continue
-        model, oof = fit_op_model(
-            layer_z[rows],
-            y_log[rows],
-            groups[rows],
-            variables,
-            all_columns,
-            family if choices is None else choices[op],
-            relative_ci[rows],
-            sweeps[rows],
-            rate_limited,
-        )
-        docs[op] = model.to_json(variables)
-        out_of_fold[rows] = oof
+        if len(rows) >= MIN_ROWS and (choices is None or op in choices):
+            docs[op] = fit_rows(rows, all_columns, family if choices is None else choices[op])
     return {"ops": docs, "groups": group_docs, "fallback": fallback}, out_of_fold
 
 
