@@ -61,7 +61,8 @@ def flops_proportional_layers(table, folds) -> np.ndarray:
     return predicted
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    """argv: the arguments (default sys.argv's); the command recorded is always the one that ran."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--zoo",
@@ -71,7 +72,7 @@ def main() -> None:
     )
     parser.add_argument("--sweep", nargs="*", default=[], help="Layer-sweep datasets added to the layer rows.")
     parser.add_argument("--out", default=str(HERE / "results" / "fit_accuracy.json"))
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
 
     from hwprof.drivers.host import cpu_model
     from hwprof.fitting.data import read_inputs, select_device, training_data
