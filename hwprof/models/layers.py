@@ -169,34 +169,48 @@ def extract_layers(
     return extract_layers_from_example(module, (example,), {})
 
 
-def extract_layers_from_example(module: nn.Module, args: tuple, kwargs: dict) -> tuple[list[Layer], str]:
+def extract_layers_from_example(
+    module: nn.Module, args: tuple, kwargs: dict, *, recipes: bool = True
+) -> tuple[list[Layer], str]:
     """Layers of one forward pass on these inputs: torch.fx for positional inputs where the model traces,
-    forward hooks otherwise (keyword inputs, Python control flow, most Hugging Face models)."""
+    forward hooks otherwise (keyword inputs, Python control flow, most Hugging Face models). Without
+    `recipes` the layers carry no LayerCall: prediction never runs a layer alone."""
     module.eval()
     if not kwargs:
-        try:
-            graph_module = fx.symbolic_trace(module)
+        try:  # the graph alone: compiling it into a GraphModule's Python code is not needed to interpret it
+            graph = fx.Tracer().trace(module)
         except Exception:  # untraceable Python control flow: hooks see what actually runs
-            graph_module = None
-        if graph_module is not None:
-            recorder = _FxRecorder(graph_module)
+            graph = None
+        if graph is not None:
+            recorder = _FxRecorder(module, graph, recipes)
             with torch.no_grad():
                 recorder.run(*args)
             return recorder.layers, "fx"
-    return _extract_with_hooks(module, args, kwargs), "hooks"
+    return _extract_with_hooks(module, args, kwargs, recipes), "hooks"
 
 
 # --- recording ------------------------------------------------------------------------------
 
 
 class _Recorder:
-    def __init__(self) -> None:
+    def __init__(self, recipes: bool = True) -> None:
         self.layers: list[Layer] = []
+        self.recipes = recipes
 
     def record_module(self, name: str, module: nn.Module, args: tuple, kwargs: dict, output: Any) -> None:
+        with torch._C.DisableTorchFunction():  # the recorder's own tensor queries are not the network's ops
+            self._record_module(name, module, args, kwargs, output)
+
+    def record_function(self, name: str, func: Callable, args: tuple, kwargs: dict, output: Any) -> bool:
+        """Record a functional op where it does work; whether it did."""
+        with torch._C.DisableTorchFunction():
+            return self._record_function(name, func, args, kwargs, output)
+
+    def _record_module(self, name: str, module: nn.Module, args: tuple, kwargs: dict, output: Any) -> None:
         op = _module_op(module)
         config = _module_config(module)
-        weights = list(module.parameters()) + list(module.buffers())
+        parameters, buffers = _module_tensors(module)
+        weights = parameters + buffers
         self._append(
             name,
             op,
@@ -205,13 +219,13 @@ class _Recorder:
             args,
             kwargs,
             output,
-            params=sum(p.numel() for p in module.parameters()),
+            params=sum(p.numel() for p in parameters),
             weight_bytes=sum(t.numel() * t.element_size() for t in weights),
             flops=_module_flops(module, args, kwargs, output),
             weight_dtype=next((t.dtype for t in weights if t.dtype.is_floating_point), None),
         )
 
-    def record_function(self, name: str, func: Callable, args: tuple, kwargs: dict, output: Any) -> bool:
+    def _record_function(self, name: str, func: Callable, args: tuple, kwargs: dict, output: Any) -> bool:
         op = _function_op(func)
         if not _does_work(func, op, args, kwargs, output):
             return False
@@ -252,28 +266,36 @@ class _Recorder:
                 input_bytes=sum(t.numel() * t.element_size() for t in inputs),
                 output_bytes=sum(t.numel() * t.element_size() for t in outputs),
                 weight_bytes=int(weight_bytes),
-                call=LayerCall(target, _specs(args), _specs(kwargs)),
+                call=LayerCall(target, _specs(args), _specs(kwargs)) if self.recipes else None,
             )
         )
 
 
 class _FxRecorder(fx.Interpreter, _Recorder):
-    def __init__(self, graph_module: fx.GraphModule) -> None:
-        fx.Interpreter.__init__(self, graph_module)
-        _Recorder.__init__(self)
+    def __init__(self, module: nn.Module, graph: fx.Graph, recipes: bool) -> None:
+        fx.Interpreter.__init__(self, module, graph=graph)
+        _Recorder.__init__(self, recipes)
 
     def run_node(self, node: fx.Node) -> Any:
-        result = super().run_node(node)
-        if node.op in ("call_module", "call_function", "call_method"):
-            args, kwargs = self.fetch_args_kwargs_from_env(node)
-            if node.op == "call_module":
-                self.record_module(node.target, self.fetch_attr(node.target), args, kwargs, result)
-            elif node.op == "call_function":
-                self.record_function(node.name, node.target, args, kwargs, result)
-            else:
-                method = getattr(torch.Tensor, node.target, None)
-                if method is not None:
-                    self.record_function(node.name, method, args, kwargs, result)
+        self.node_name = node.name  # what a functional op's layer is called
+        return super().run_node(node)
+
+    def call_module(self, target, args, kwargs) -> Any:
+        module = self.fetch_attr(target)
+        result = module(*args, **kwargs)
+        self.record_module(target, module, args, kwargs, result)
+        return result
+
+    def call_function(self, target, args, kwargs) -> Any:
+        result = target(*args, **kwargs)
+        self.record_function(self.node_name, target, args, kwargs, result)
+        return result
+
+    def call_method(self, target, args, kwargs) -> Any:
+        result = super().call_method(target, args, kwargs)
+        method = getattr(torch.Tensor, target, None)
+        if method is not None:
+            self.record_function(self.node_name, method, args, kwargs, result)
         return result
 
 
@@ -303,8 +325,8 @@ class _FunctionCatcher(TorchFunctionMode):
         return result
 
 
-def _extract_with_hooks(module: nn.Module, args: tuple, kwargs: dict) -> list[Layer]:
-    recorder = _Recorder()
+def _extract_with_hooks(module: nn.Module, args: tuple, kwargs: dict, recipes: bool = True) -> list[Layer]:
+    recorder = _Recorder(recipes)
     catcher = _FunctionCatcher(recorder)
     handles = []
 
@@ -371,6 +393,15 @@ def _does_work(func: Callable, op: str, args: Any, kwargs: Any, output: Any) -> 
 
 def _storage_id(tensor: torch.Tensor) -> int:
     return tensor.untyped_storage()._cdata
+
+
+def _module_tensors(module: nn.Module) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+    """(parameters, buffers) of a module and its children; a module without children is read directly,
+    which costs a tenth of walking it with .parameters()."""
+    if module._modules:
+        return list(module.parameters()), list(module.buffers())
+    parameters = [p for p in module._parameters.values() if p is not None]
+    return parameters, [b for b in module._buffers.values() if b is not None]
 
 
 def _module_config(module: nn.Module) -> dict:
