@@ -88,15 +88,14 @@ def _is_module(model: Any) -> bool:
 
 def _trace_name(model: str, shape, batch_size: int, inputs, hf_config, how: dict) -> TracedNetwork:
     """Built-in networks are built straight on the meta device: no weight is allocated or initialised."""
-    import torch
-
     from hwprof.models.spec import builds_on_meta, resolve_model
+    from hwprof.models.tracing import MetaDevice
 
     def build():
         return resolve_model(model, shape, inputs=inputs, hf_config=hf_config)
 
     if builds_on_meta(model):
-        with torch.device("meta"):
+        with MetaDevice():
             spec = build()
     else:
         spec = build()

@@ -70,6 +70,42 @@ def test_functional_ops_give_the_same_records_on_meta():
     assert [record(layer) for layer in trace.layers] == [record(layer) for layer in real]
 
 
+class ShapeRules(nn.Module):
+    """Ops whose meta result hwprof makes itself, each beside the cases it leaves to torch."""
+
+    def forward(self, x):
+        a = F.avg_pool2d(x, 3, stride=1, padding=1, count_include_pad=False)
+        b = F.avg_pool2d(x, 2).flatten(1)  # stride from the kernel
+        b_ceil = F.avg_pool2d(x, (2, 2), (2, 2), 0, True).flatten(1)  # ceil mode: left to torch
+        c = F.adaptive_avg_pool2d(x, (None, 3)) * F.adaptive_avg_pool2d(x, (9, 3)) - F.adaptive_avg_pool2d(x, 1)
+        d = a + x[:, :1]  # broadcast: left to torch
+        e = x.half() + x.half()  # another dtype
+        return d.flatten(1), b, b_ceil, c.flatten(1), e.flatten(1), torch.add(a, x).sum()
+
+
+@pytest.mark.parametrize("channels_last", [False, True])
+def test_ops_answered_by_shape_give_the_real_records(channels_last):
+    real = trace_layers(ShapeRules(), (4, 9, 9), 2, channels_last=channels_last, rebuild=ShapeRules)
+    layers, _ = run_and_extract(ShapeRules(), (4, 9, 9), 2, channels_last=channels_last)
+    assert real.tensors == "meta"
+    assert [record(layer) for layer in real.layers] == [record(layer) for layer in layers]
+    assert any("channels_last" in layer.config_json() for layer in real.layers) == channels_last
+
+
+def test_building_on_the_meta_device_initialises_nothing(monkeypatch):
+    from hwprof.models.tracing import MetaDevice
+
+    def fail(*args, **kwargs):
+        raise AssertionError("a weight was initialised on meta")
+
+    monkeypatch.setattr(torch.Tensor, "uniform_", fail)
+    with MetaDevice():
+        model = resolve_model("resnet18").module
+    assert all(p.is_meta for p in model.parameters())
+    assert trace_layers(model, (3, 224, 224), 1).tensors == "meta"
+    assert torch.empty(1).device.type == "cpu"  # the context ends with its block
+
+
 def test_tracing_leaves_the_callers_module_untouched():
     model = nn.Sequential(nn.Linear(6, 4), nn.ReLU())
     before = {k: v.clone() for k, v in model.state_dict().items()}
