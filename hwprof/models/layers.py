@@ -12,8 +12,9 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import torch
@@ -282,9 +283,25 @@ class _FxRecorder(fx.Interpreter, _Recorder):
 
     def call_module(self, target, args, kwargs) -> Any:
         module = self.fetch_attr(target)
+        key = None
+        if not self.recipes:
+            with torch._C.DisableTorchFunction():
+                key = _meta_leaf_key(module, args, kwargs)
+        if key is not None and key in _META_LEAVES:
+            return self._recall(target, *_META_LEAVES[key])
         result = module(*args, **kwargs)
         self.record_module(target, module, args, kwargs, result)
+        if key is not None:
+            with torch._C.DisableTorchFunction():
+                if _fresh_meta_tensor(result, args, kwargs):
+                    _remember_meta_leaf(key, self.layers[-1], result)
         return result
+
+    def _recall(self, name: str, layer: Layer, shape, stride, dtype) -> torch.Tensor:
+        """A torch.nn module met before at these shapes: its layer again, and an empty result like its own."""
+        self.layers.append(replace(layer, index=len(self.layers), name=name, config=dict(layer.config)))
+        with torch._C.DisableTorchFunction():
+            return torch.empty_strided(shape, stride, dtype=dtype, device="meta")
 
     def call_function(self, target, args, kwargs) -> Any:
         result = target(*args, **kwargs)
@@ -297,6 +314,70 @@ class _FxRecorder(fx.Interpreter, _Recorder):
         if method is not None:
             self.record_function(self.node_name, method, args, kwargs, result)
         return result
+
+
+# Layers of torch.nn's own modules on meta tensors, by all that determines them: the module's type,
+# hyper-parameters and weights, and its inputs' shapes, dtypes and strides. A search predicts the same
+# conv at the same shape in cell after cell and network after network; a hit skips running it and
+# recording it again. Only prediction's traces use it (no recipes: a recipe holds its module).
+_META_LEAVES: OrderedDict[tuple, tuple] = OrderedDict()
+META_LEAVES_KEPT = 8192
+_PLAIN = (bool, int, float, str, type(None))
+
+
+def _meta_leaf_key(module: nn.Module, args: tuple, kwargs: dict) -> tuple | None:
+    """What a torch.nn leaf's layer and result depend on, on meta tensors; None where that is not certain
+    (another library's module, hooks, an attribute or argument that is not a plain value)."""
+    if module._modules or not type(module).__module__.startswith("torch.nn."):
+        return None
+    if module._forward_hooks or module._forward_pre_hooks:
+        return None
+    hyper = []
+    for name, value in vars(module).items():
+        if name.startswith("_") and name not in ("_parameters", "_buffers"):
+            continue
+        if name in ("_parameters", "_buffers"):
+            value = tuple((k, None if t is None else _meta_spec(t)) for k, t in value.items())
+            if any(spec is False for _, spec in value):
+                return None
+        elif isinstance(value, tuple) and all(isinstance(v, _PLAIN) for v in value):
+            pass
+        elif not isinstance(value, _PLAIN):
+            return None
+        hyper.append((name, value))
+    inputs = tuple(_meta_argument(a) for a in (*args, *kwargs.values()))
+    if any(spec is False for spec in inputs):
+        return None
+    return type(module), tuple(hyper), inputs, tuple(kwargs)
+
+
+def _meta_spec(tensor: torch.Tensor) -> tuple | bool:
+    """(shape, stride, dtype) of a meta tensor; False for any other tensor."""
+    if not tensor.is_meta:
+        return False
+    return tuple(tensor.shape), tensor.stride(), tensor.dtype
+
+
+def _meta_argument(value: Any) -> Any:
+    if isinstance(value, torch.Tensor):
+        return _meta_spec(value)
+    if isinstance(value, _PLAIN) or (isinstance(value, tuple) and all(isinstance(v, _PLAIN) for v in value)):
+        return value
+    return False
+
+
+def _fresh_meta_tensor(result: Any, args: tuple, kwargs: dict) -> bool:
+    """A new meta tensor, neither an input nor a view of one: a result made afresh on a hit is then the same."""
+    if not isinstance(result, torch.Tensor) or not result.is_meta:
+        return False
+    inputs = _tensors((args, kwargs))
+    return all(result is not t and _storage_id(result) != _storage_id(t) for t in inputs)
+
+
+def _remember_meta_leaf(key: tuple, layer: Layer, result: torch.Tensor) -> None:
+    _META_LEAVES[key] = (layer, tuple(result.shape), result.stride(), result.dtype)
+    while len(_META_LEAVES) > META_LEAVES_KEPT:
+        _META_LEAVES.popitem(last=False)
 
 
 def _is_leaf(module: nn.Module) -> bool:

@@ -27,7 +27,13 @@ from torch.utils._device import DeviceContext, _device_constructors
 
 from hwprof.errors import HwprofError
 from hwprof.models.inputs import DTYPES, ModelInputs
-from hwprof.models.layers import Layer, _writes_in_place, extract_layers_from_example, run_and_extract
+from hwprof.models.layers import (
+    Layer,
+    _is_channels_last,
+    _writes_in_place,
+    extract_layers_from_example,
+    run_and_extract,
+)
 
 META = torch.device("meta")
 
@@ -57,6 +63,9 @@ SHAPE_PRESERVING = {
 # (about 0.3 ms); two contiguous tensors of one shape and dtype give a third like them.
 ELEMENTWISE = {getattr(torch.Tensor, name) for name in ("add", "__add__", "__radd__", "mul", "__mul__", "__rmul__")}
 ELEMENTWISE |= {getattr(torch.Tensor, name) for name in ("sub", "__sub__")} | {torch.add, torch.mul, torch.sub}
+# On meta a 2-D convolution returns NCHW whatever its inputs' layout, where the CPU's returns NHWC when its
+# input or weight is NHWC (as under --channels-last).
+CONVOLUTIONS = {torch.conv2d, F.conv2d}
 # F.relu(x, True), F.leaky_relu(x, 0.01, True): the in-place flag is their last positional argument.
 INPLACE_LAST = {F.relu, F.relu6, F.hardtanh, F.leaky_relu, F.elu, F.hardswish, F.hardsigmoid, F.silu}
 if hasattr(F, "rms_norm"):
@@ -250,6 +259,8 @@ class _ShapesOnly(TorchFunctionMode):
             result = _pool_result(*args, **kwargs)
             if result is not None:
                 return result
+        if func in CONVOLUTIONS:
+            return _laid_out_as_inputs(func(*args, **kwargs), args)
         if func in READS and args and self.value(args[0]) is not None and args[0].numel() == 1:
             read = READS[func] or (lambda value: value)
             return read(self.value(args[0]))
@@ -304,6 +315,15 @@ def _empty_like(tensor: torch.Tensor) -> torch.Tensor:
     if tensor.dim() == 4 and tensor.is_contiguous(memory_format=torch.channels_last):
         return torch.empty(tensor.shape, dtype=tensor.dtype, device=META, memory_format=torch.channels_last)
     return torch.empty_like(tensor)
+
+
+def _laid_out_as_inputs(result, args: tuple):
+    """A convolution's meta result in NHWC where an input or weight is: the layout a CPU run gives."""
+    if not isinstance(result, torch.Tensor) or not result.is_meta or result.dim() != 4:
+        return result
+    if _is_channels_last(result) or not any(_is_channels_last(a) for a in args[:2] if isinstance(a, torch.Tensor)):
+        return result
+    return torch.empty(result.shape, dtype=result.dtype, device=META, memory_format=torch.channels_last)
 
 
 def _contiguous_meta(tensor) -> bool:

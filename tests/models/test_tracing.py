@@ -31,12 +31,15 @@ def record(layer):
 @pytest.mark.parametrize(
     "name", [pytest.param(n, marks=() if n in QUICK else pytest.mark.slow) for n in [*MODELS, CELL]]
 )
-def test_meta_trace_matches_real_trace_for_every_built_in(name):
+@pytest.mark.parametrize("channels_last", [False, True])
+def test_meta_trace_matches_real_trace_for_every_built_in(name, channels_last):
     spec = resolve_model(name)
-    real, real_method = extract_layers(spec.module, spec.input_shape, 2)
+    if channels_last and len(spec.input_shape) != 3:
+        pytest.skip("channels-last is a layout of images")
+    real, real_method = run_and_extract(spec.module, spec.input_shape, 2, channels_last=channels_last)
     with torch.device("meta"):
         meta_spec = resolve_model(name)
-    trace = trace_layers(meta_spec.module, spec.input_shape, 2)
+    trace = trace_layers(meta_spec.module, spec.input_shape, 2, channels_last=channels_last)
     assert trace.tensors == "meta"
     assert trace.method == real_method
     assert [record(layer) for layer in trace.layers] == [record(layer) for layer in real]
@@ -90,6 +93,21 @@ def test_ops_answered_by_shape_give_the_real_records(channels_last):
     assert real.tensors == "meta"
     assert [record(layer) for layer in real.layers] == [record(layer) for layer in layers]
     assert any("channels_last" in layer.config_json() for layer in real.layers) == channels_last
+
+
+@pytest.mark.parametrize("channels_last", [False, True])
+def test_a_network_traced_again_from_remembered_layers_gives_the_real_records(channels_last):
+    from hwprof.models import layers
+
+    spec = resolve_model(CELL)
+    real, _ = run_and_extract(spec.module, spec.input_shape, 2, channels_last=channels_last)
+    layers._META_LEAVES.clear()
+    first = trace_layers(spec.module, spec.input_shape, 2, channels_last=channels_last)
+    remembered = len(layers._META_LEAVES)
+    again = trace_layers(spec.module, spec.input_shape, 2, channels_last=channels_last)
+    assert 0 < remembered == len(layers._META_LEAVES) < len(real)  # repeated convs are remembered once
+    for trace in (first, again):
+        assert [record(layer) for layer in trace.layers] == [record(layer) for layer in real]
 
 
 def test_building_on_the_meta_device_initialises_nothing(monkeypatch):
