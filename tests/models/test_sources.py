@@ -1,6 +1,9 @@
 """Zoo sources built offline: each source's models, their default inputs, and the sentences for bad names."""
 
 import importlib.util
+import os
+import subprocess
+import sys
 
 import pytest
 import torch
@@ -62,6 +65,36 @@ def test_hf_folder_with_config_json(tmp_path):
     spec = resolve_model(f"hf:{tmp_path}")
     assert spec.module.config.hidden_size == 32
     assert spec.model_inputs.has_seq
+
+
+@pytest.mark.slow
+def test_a_hub_model_in_the_local_cache_is_built_offline(tmp_path):
+    """hf:ORG/NAME reads a config the Hugging Face cache already holds, in the cache's own layout, and
+    downloads nothing; a name the cache lacks is refused in one sentence. Fresh processes: the hub reads its
+    cache folder when imported."""
+    from transformers import BertConfig
+
+    commit = "0123456789abcdef0123456789abcdef01234567"
+    entry = tmp_path / "hub" / "models--acme--tiny-bert"
+    BertConfig(**TINY_HF["hf:bert"]).save_pretrained(entry / "snapshots" / commit)
+    (entry / "refs").mkdir()
+    (entry / "refs" / "main").write_text(commit)
+    env = {**os.environ, "HF_HUB_CACHE": str(tmp_path / "hub"), "HF_HUB_OFFLINE": "1"}
+
+    def resolve(name: str) -> subprocess.CompletedProcess:
+        code = (
+            "from hwprof.models.spec import resolve_model\n"
+            f"spec = resolve_model({name!r})\n"
+            "print(spec.name, spec.module.config.hidden_size, spec.family)"
+        )
+        return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=False)
+
+    cached = resolve("hf:acme/tiny-bert")
+    assert cached.returncode == 0, cached.stderr
+    assert cached.stdout.split() == ["hf:acme/tiny-bert", "32", "bert"]
+    missing = resolve("hf:acme/other-bert")
+    assert missing.returncode != 0
+    assert "unknown model 'hf:acme/other-bert'" in missing.stderr and "downloads nothing" in missing.stderr
 
 
 @pytest.mark.parametrize(
