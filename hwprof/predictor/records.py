@@ -8,7 +8,9 @@ traced networks are cached for the life of the process.
 
 from __future__ import annotations
 
+import gc
 from collections import OrderedDict
+from contextlib import contextmanager
 from typing import Any, NamedTuple
 
 from hwprof.errors import HwprofError
@@ -65,19 +67,36 @@ def network_layers(
         _cache.move_to_end(key)
         traced = _cache[key]
     else:
-        if isinstance(model, str):
-            traced = _trace_name(model, shape, batch_size, inputs, hf_config, how)
-        elif isinstance(model, ModelSpec) or _is_module(model):
-            from hwprof.models.spec import resolve_model
-
-            traced = _trace(resolve_model(model, shape, inputs=inputs), batch_size, **how)
-        else:
-            raise HwprofError(
-                f"cannot predict for a {type(model).__name__}: give a model name, a ModelSpec or an nn.Module"
-            )
+        with collector_paused():
+            traced = _trace_any(model, shape, batch_size, inputs, hf_config, how)
         if key is not None:
             _remember(key, traced)
     return traced
+
+
+@contextmanager
+def collector_paused():
+    """Building and tracing a network allocate tens of thousands of short-lived objects, and every full
+    collection they trigger scans every object the process holds (hundreds of thousands once a predictor
+    and its libraries are loaded): pausing the cyclic collector takes about a tenth off a trace. Cycles
+    made meanwhile are collected afterwards."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _trace_any(model, shape, batch_size: int, inputs, hf_config, how: dict) -> TracedNetwork:
+    from hwprof.models.spec import ModelSpec, resolve_model
+
+    if isinstance(model, str):
+        return _trace_name(model, shape, batch_size, inputs, hf_config, how)
+    if isinstance(model, ModelSpec) or _is_module(model):
+        return _trace(resolve_model(model, shape, inputs=inputs), batch_size, **how)
+    raise HwprofError(f"cannot predict for a {type(model).__name__}: give a model name, a ModelSpec or an nn.Module")
 
 
 def _is_module(model: Any) -> bool:

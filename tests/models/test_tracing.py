@@ -252,3 +252,21 @@ def test_values_meta_cannot_know_are_not_answered(read):
 
     with _ShapesOnly(), pytest.raises(RuntimeError, match="meta"):
         read(torch.ones((2, 5), dtype=torch.int64, device="meta"))
+
+
+def test_the_cyclic_collector_runs_again_after_a_trace_whether_or_not_it_failed():
+    import gc
+
+    from hwprof.predictor.records import network_layers
+
+    network_layers("mlp", 3)
+    assert gc.isenabled()
+    with pytest.raises(HwprofError):
+        network_layers(object(), 1)
+    assert gc.isenabled()
+    gc.disable()
+    try:  # a caller who paused it keeps it paused
+        network_layers("mlp", 5)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
