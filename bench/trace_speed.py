@@ -1,6 +1,6 @@
 """What tracing a network for prediction costs: meta tensors against a real forward pass, side by side.
 
-    flock /tmp/hwprof-bench.lock python bench/trace_speed.py
+    flock /tmp/hwprof-bench.lock python bench/trace_speed.py [--before REV]
 
 Each case runs in two fresh child processes, one per path, so that each
 reports its own peak resident memory (ru_maxrss) as well as its time:
@@ -52,10 +52,11 @@ LLAMA_7B = {
 }
 CASES = {  # name: (model, batch size, repeats, hf_config)
     "nb201_cell_b1": ("nb201", 1, 20, None),
-    "resnet50_b256": ("resnet50", 256, 2, None),
-    "vit_small_patch_b64": ("vit_small_patch", 64, 2, None),
-    "llama_7b_b1": ("hf:llama", 1, 2, LLAMA_7B),
+    "resnet50_b256": ("resnet50", 256, 10, None),
+    "vit_small_patch_b64": ("vit_small_patch", 64, 10, None),
+    "llama_7b_b1": ("hf:llama", 1, 5, LLAMA_7B),
 }
+REAL_REPEATS = 2  # a real forward pass of the large cases takes up to a minute: two, not `repeats`
 
 
 def warm_up_config(hf_config: dict | None) -> dict | None:
@@ -96,6 +97,8 @@ def child(case: str, path: str) -> dict:
     from hwprof.predictor import records
 
     model, batch_size, repeats, hf_config = CASES[case]
+    if model != "nb201" and path == "real":
+        repeats = REAL_REPEATS
     names = [f"nb201:{a}" for a in nb201_archs(repeats, seed=11)] if model == "nb201" else [model] * repeats
     if path == "real" and (too_large := weights_fit(names[0], hf_config)):
         return {"not_run": too_large}
@@ -103,7 +106,7 @@ def child(case: str, path: str) -> dict:
     def trace(name: str, batch: int, config: dict | None) -> tuple[int, str]:
         records._cache.clear()
         if model != "nb201":  # the same network again: none of its layers may be recalled from the last trace
-            recorder._META_LEAVES.clear()
+            getattr(recorder, "_META_LEAVES", {}).clear()  # an older checkout may have none
         if path == "real":
             spec = resolve_model(name, hf_config=config)
             found, _ = run_and_extract(spec.module, spec.model_inputs, batch)
@@ -173,7 +176,7 @@ def predict_child(predictor_path: str, case: str) -> dict:
     for i, (args, kwargs) in enumerate(calls):
         records._cache.clear()  # a new network each time: traced, not looked up
         if case != "nb201_cell_b1":
-            recorder._META_LEAVES.clear()
+            getattr(recorder, "_META_LEAVES", {}).clear()  # an older checkout may have none
         start = time.perf_counter()
         prediction = predictor.predict(*args, **kwargs)
         if i:  # the first call pays first-call costs
@@ -198,10 +201,10 @@ def cpu_jiffies() -> tuple[int, int] | None:
     return (fields[7] if len(fields) > 7 else 0), sum(fields[:8])
 
 
-def run_child(*argv: str) -> dict:
-    done = subprocess.run(
-        [sys.executable, __file__, *argv], capture_output=True, text=True, check=False, env=os.environ
-    )
+def run_child(*argv: str, tree: Path | None = None) -> dict:
+    """This script in a fresh process; with `tree`, importing that checkout's hwprof."""
+    env = os.environ if tree is None else {**os.environ, "PYTHONPATH": str(tree)}
+    done = subprocess.run([sys.executable, __file__, *argv], capture_output=True, text=True, check=False, env=env)
     if done.returncode:
         return {"failed": (done.stderr.strip().splitlines() or ["?"])[-1]}
     return json.loads(done.stdout)
@@ -212,6 +215,13 @@ def main() -> None:
     parser.add_argument("--child", nargs=2, metavar=("CASE", "PATH"), help=argparse.SUPPRESS)
     parser.add_argument("--predict-child", nargs=2, metavar=("PREDICTOR", "CASE"), help=argparse.SUPPRESS)
     parser.add_argument("--out", default=str(HERE / "results" / "trace_speed.json"))
+    parser.add_argument(
+        "--before",
+        metavar="REV",
+        help="also time the meta path with this earlier commit's hwprof (a temporary git worktree; this "
+        "checkout's benchmark code), alternated with this checkout's, three rounds per case: the change's "
+        "speed-up measured in the same minutes",
+    )
     args = parser.parse_args()
     if args.child:
         print(json.dumps(child(*args.child)))
@@ -245,11 +255,43 @@ def main() -> None:
             entry = {"unavailable": missing} if missing else run_child("--predict-child", str(predictor_path), case)
             results[f"trace_and_predict_{case}"] = entry
             print(f"trace+predict {case}", json.dumps(entry), flush=True)
+    if args.before:
+        results["before_after"] = before_after(args.before)
     jiffies_after = cpu_jiffies()
     if jiffies_before and jiffies_after and jiffies_after[1] > jiffies_before[1]:
         stolen, total = (after - before for after, before in zip(jiffies_after, jiffies_before))
         results["steal_share"] = stolen / total
     Path(args.out).write_text(json.dumps(results, indent=2) + "\n")
+
+
+def before_after(revision: str, rounds: int = 3) -> dict:
+    """Median meta trace times of `revision` and of this checkout, alternated case by case and round by
+    round, so that a slow spell of the machine falls on both; the ratio is the median of per-round ratios."""
+    import numpy as np
+
+    root = HERE.parent
+    with tempfile.TemporaryDirectory() as folder:
+        tree = Path(folder) / "before"
+        subprocess.run(["git", "-C", str(root), "worktree", "add", "--detach", str(tree), revision], check=True)
+        try:
+            times: dict[str, dict[str, list[float]]] = {case: {"before": [], "after": []} for case in CASES}
+            for _ in range(rounds):
+                for case in CASES:
+                    for side, where in (("before", tree), ("after", None)):
+                        entry = run_child("--child", case, "meta", tree=where)
+                        if "median_ms" in entry:
+                            times[case][side].append(entry["median_ms"])
+        finally:
+            subprocess.run(["git", "-C", str(root), "worktree", "remove", "--force", str(tree)], check=False)
+    summary = {"revision": revision, "rounds": rounds, "cases": {}}
+    for case, sides in times.items():
+        pairs = list(zip(sides["before"], sides["after"]))
+        summary["cases"][case] = {
+            **{f"{side}_ms": values for side, values in sides.items()},
+            "after_over_before": float(np.median([after / before for before, after in pairs])) if pairs else None,
+        }
+        print(f"before/after {case}", json.dumps(summary["cases"][case]), flush=True)
+    return summary
 
 
 if __name__ == "__main__":
