@@ -261,6 +261,8 @@ class _ShapesOnly(TorchFunctionMode):
                 return result
         if func in CONVOLUTIONS:
             return _laid_out_as_inputs(func(*args, **kwargs), args)
+        if func is F.scaled_dot_product_attention:
+            return _attention_laid_out_as_on_cpu(func(*args, **kwargs), args, kwargs)
         if func in READS and args and self.value(args[0]) is not None and args[0].numel() == 1:
             read = READS[func] or (lambda value: value)
             return read(self.value(args[0]))
@@ -324,6 +326,45 @@ def _laid_out_as_inputs(result, args: tuple):
     if _is_channels_last(result) or not any(_is_channels_last(a) for a in args[:2] if isinstance(a, torch.Tensor)):
         return result
     return torch.empty(result.shape, dtype=result.dtype, device=META, memory_format=torch.channels_last)
+
+
+SDPA_PARAMETERS = ("query", "key", "value", "attn_mask", "dropout_p", "is_causal", "scale", "enable_gqa")
+
+
+def _attention_laid_out_as_on_cpu(result, args: tuple, kwargs: dict):
+    """scaled_dot_product_attention's meta result in the CPU's layout. The CPU's flash kernel lays its result
+    out as its query is, and a query made by transposing (B, L, H, E) gives a result whose transpose back is
+    contiguous, so a later reshape is a view; meta's result is contiguous, which made that reshape a copy
+    (a layer) on meta alone. The kernel's choice is asked of the CPU on inputs of the same shapes whose
+    memory is one row each."""
+    bound = {**dict(zip(SDPA_PARAMETERS, args)), **kwargs}
+    query = bound.get("query")
+    if not isinstance(result, torch.Tensor) or not result.is_meta or result.dim() != 4 or query.dim() != 4:
+        return result
+    if query.is_contiguous() or not query.transpose(1, 2).is_contiguous():
+        return result
+    try:
+        cheap = {
+            name: torch.empty_strided(t.shape, (0,) * (t.dim() - 1) + (1,), dtype=t.dtype)
+            for name, t in bound.items()
+            if isinstance(t, torch.Tensor)
+        }
+        choice = torch._fused_sdp_choice(
+            cheap["query"],
+            cheap["key"],
+            cheap["value"],
+            cheap.get("attn_mask"),
+            bound.get("dropout_p", 0.0),
+            bound.get("is_causal", False),
+            scale=bound.get("scale"),
+            enable_gqa=bound.get("enable_gqa", False),
+        )
+    except Exception:  # no answer: meta's layout stands
+        return result
+    if choice != int(torch.nn.attention.SDPBackend.FLASH_ATTENTION):
+        return result
+    batch, heads, length, width = result.shape
+    return torch.empty((batch, length, heads, width), dtype=result.dtype, device=META).transpose(1, 2)
 
 
 def _contiguous_meta(tensor) -> bool:

@@ -55,12 +55,14 @@ def built_modules(monkeypatch):
 # OPT's attention applies functional dropout, which returns its input in eval mode.
 CONFIGS = {**TINY_HF, "hf:opt": {"num_hidden_layers": 1, "hidden_size": 32, "num_attention_heads": 2, "ffn_dim": 64}}
 CONFIGS["hf:opt"]["word_embed_proj_dim"] = 32
+# Falcon hands attention a transposed query and reshapes its result without a copy on the CPU
+CONFIGS["hf:falcon"] = {"num_hidden_layers": 1, "hidden_size": 32, "num_attention_heads": 2, "vocab_size": 100}
 
 
 @pytest.mark.parametrize(
     "name, dtype",
     [("hf:gpt2", "float32"), ("hf:llama", "float32"), ("hf:bert", "float32"), ("hf:llama", "bfloat16")]
-    + [("hf:opt", "float32")],
+    + [("hf:opt", "float32"), ("hf:falcon", "float32"), ("hf:falcon", "bfloat16")],
 )
 def test_meta_trace_of_a_hf_model_matches_its_real_trace(name, dtype):
     real_spec = resolve_model(name, hf_config=CONFIGS[name])
