@@ -60,7 +60,7 @@ SHAPE_PRESERVING = {
     torch.relu,
 }
 # Element-wise ops of two tensors: on meta each runs torch._refs' Python type promotion and broadcasting
-# (about 0.3 ms); two contiguous tensors of one shape and dtype give a third like them.
+# (about 0.3 ms); see _elementwise_result for the cases answered directly.
 ELEMENTWISE = {getattr(torch.Tensor, name) for name in ("add", "__add__", "__radd__", "mul", "__mul__", "__rmul__")}
 ELEMENTWISE |= {getattr(torch.Tensor, name) for name in ("sub", "__sub__")} | {torch.add, torch.mul, torch.sub}
 # On meta a 2-D convolution returns NCHW whatever its inputs' layout, where the CPU's returns NHWC when its
@@ -251,8 +251,10 @@ class _ShapesOnly(TorchFunctionMode):
             if func is F.dropout and not _drops(args, kwargs):
                 return args[0]  # as on real tensors: the input itself, not a copy (so not a layer)
             return _empty_like(args[0])
-        if func in ELEMENTWISE and not kwargs and len(args) == 2 and _alike(*args):
-            return _empty_like(args[0])
+        if func in ELEMENTWISE and not kwargs and len(args) == 2:
+            result = _elementwise_result(*args)
+            if result is not None:
+                return result
         if func is F.adaptive_avg_pool2d and _contiguous_meta(args[0]):
             return _adaptive_pool_result(*args, **kwargs)
         if func is F.avg_pool2d and _contiguous_meta(args[0]) and args[0].dim() == 4:
@@ -371,14 +373,23 @@ def _contiguous_meta(tensor) -> bool:
     return isinstance(tensor, torch.Tensor) and tensor.is_meta and tensor.is_contiguous()
 
 
-def _alike(first, second) -> bool:
-    """Two contiguous meta tensors of one shape and dtype: an element-wise op gives a third like them."""
-    return (
-        _contiguous_meta(first)
-        and _contiguous_meta(second)
-        and first.shape == second.shape
-        and first.dtype == second.dtype
-    )
+def _elementwise_result(first, second) -> torch.Tensor | None:
+    """The meta result of an element-wise op of two contiguous tensors of one dtype (broadcast against each
+    other: contiguous too), or of a float tensor and a Python number (its own shape and dtype); None for any
+    other case, which torch's type promotion and layout rules decide."""
+    if not _contiguous_meta(first):
+        return None
+    if isinstance(second, (int, float)) and not isinstance(second, bool):
+        return _empty_like(first) if first.dtype.is_floating_point else None
+    if not _contiguous_meta(second) or first.dtype != second.dtype:
+        return None
+    if first.shape == second.shape:
+        return _empty_like(first)
+    try:
+        shape = torch.broadcast_shapes(first.shape, second.shape)
+    except RuntimeError:
+        return None  # torch says which sizes do not match
+    return torch.empty(shape, dtype=first.dtype, device=META)
 
 
 def _pair(value) -> tuple[int, int]:

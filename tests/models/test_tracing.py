@@ -81,9 +81,11 @@ class ShapeRules(nn.Module):
         b = F.avg_pool2d(x, 2).flatten(1)  # stride from the kernel
         b_ceil = F.avg_pool2d(x, (2, 2), (2, 2), 0, True).flatten(1)  # ceil mode: left to torch
         c = F.adaptive_avg_pool2d(x, (None, 3)) * F.adaptive_avg_pool2d(x, (9, 3)) - F.adaptive_avg_pool2d(x, 1)
-        d = a + x[:, :1]  # broadcast: left to torch
+        d = a + x[:, :1]  # broadcast
         e = x.half() + x.half()  # another dtype
-        return d.flatten(1), b, b_ceil, c.flatten(1), e.flatten(1), torch.add(a, x).sum()
+        f = x.mean((2, 3), keepdim=True) * x.mean((0, 1, 3), keepdim=True) - 0.5  # outer broadcast, a scalar
+        g = (x > 0).long() * 2.5 + x.transpose(2, 3) * x  # promotion and a transposed input: left to torch
+        return d.flatten(1), b, b_ceil, c.flatten(1), e.flatten(1), f.flatten(1), g.flatten(1), torch.add(a, x).sum()
 
 
 @pytest.mark.parametrize("channels_last", [False, True])
