@@ -332,23 +332,19 @@ def _meta_leaf_key(module: nn.Module, args: tuple, kwargs: dict) -> tuple | None
         return None
     if module._forward_hooks or module._forward_pre_hooks:
         return None
-    hyper = []
-    for name, value in vars(module).items():
-        if name.startswith("_") and name not in ("_parameters", "_buffers"):
-            continue
-        if name in ("_parameters", "_buffers"):
-            value = tuple((k, None if t is None else _meta_spec(t)) for k, t in value.items())
-            if any(spec is False for _, spec in value):
-                return None
-        elif isinstance(value, tuple) and all(isinstance(v, _PLAIN) for v in value):
-            pass
-        elif not isinstance(value, _PLAIN):
-            return None
-        hyper.append((name, value))
+    hyper = tuple((name, value) for name, value in vars(module).items() if not name.startswith("_"))
+    tensors = (*module._parameters.items(), *module._buffers.items())
+    weights = tuple((name, None if tensor is None else _meta_spec(tensor)) for name, tensor in tensors)
     inputs = tuple(_meta_argument(a) for a in (*args, *kwargs.values()))
+    if not all(_is_plain(value) for _, value in hyper) or any(spec is False for _, spec in weights):
+        return None
     if any(spec is False for spec in inputs):
         return None
-    return type(module), tuple(hyper), inputs, tuple(kwargs)
+    return type(module), hyper, weights, inputs, tuple(kwargs)
+
+
+def _is_plain(value: Any) -> bool:
+    return isinstance(value, _PLAIN) or (isinstance(value, tuple) and all(isinstance(v, _PLAIN) for v in value))
 
 
 def _meta_spec(tensor: torch.Tensor) -> tuple | bool:
@@ -361,9 +357,7 @@ def _meta_spec(tensor: torch.Tensor) -> tuple | bool:
 def _meta_argument(value: Any) -> Any:
     if isinstance(value, torch.Tensor):
         return _meta_spec(value)
-    if isinstance(value, _PLAIN) or (isinstance(value, tuple) and all(isinstance(v, _PLAIN) for v in value)):
-        return value
-    return False
+    return value if _is_plain(value) else False
 
 
 def _fresh_meta_tensor(result: Any, args: tuple, kwargs: dict) -> bool:

@@ -383,8 +383,6 @@ def _elementwise_result(first, second) -> torch.Tensor | None:
         return _empty_like(first) if first.dtype.is_floating_point else None
     if not _contiguous_meta(second) or first.dtype != second.dtype:
         return None
-    if first.shape == second.shape:
-        return _empty_like(first)
     try:
         shape = torch.broadcast_shapes(first.shape, second.shape)
     except RuntimeError:
