@@ -104,7 +104,7 @@ READS[torch.Tensor.__index__] = int
 
 
 # Weight initialisers: on meta there are no values to initialise, yet torch runs each one's Python
-# decomposition; skipping them takes a fifth off building a network there.
+# decomposition; skipping them shortens building a network there.
 INITIALISERS = {getattr(nn.init, name) for name in dir(nn.init) if name.endswith("_") and not name.startswith("_")}
 INITIALISERS |= {getattr(torch.Tensor, name) for name in ("uniform_", "normal_", "random_", "exponential_")}
 

@@ -78,7 +78,7 @@ def network_layers(
 def collector_paused():
     """Building and tracing a network allocate tens of thousands of short-lived objects, and every full
     collection they trigger scans every object the process holds (hundreds of thousands once a predictor
-    and its libraries are loaded): pausing the cyclic collector takes about a tenth off a trace. Cycles
+    and its libraries are loaded): pausing the cyclic collector shortens a trace. Cycles
     made meanwhile are collected afterwards."""
     was_enabled = gc.isenabled()
     gc.disable()
