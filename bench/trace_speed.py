@@ -11,8 +11,8 @@ reports its own peak resident memory (ru_maxrss) as well as its time:
   on the meta device and propagates shapes only.
 Cases: new NAS-Bench-201 cells at batch 1 (a search loop's unit of work; a
 fresh cell per repeat, traced one after another in one process as a search
-does, so torch.nn leaves met in earlier cells are recalled, while no cell is
-looked up whole), ResNet-50 at batch 256, the
+does, so torch.nn leaves and blocks met in earlier networks (the stem, edges,
+reduction blocks) are recalled, while no new cell is looked up whole), ResNet-50 at batch 256, the
 small ViT at batch 64, and a 7 B-parameter decoder (hf:llama in the shape of
 Llama-2-7B, built from transformers' defaults; its real side runs only where
 its float32 weights fit in the memory available). Hugging Face cases warm up
@@ -80,6 +80,18 @@ def weights_fit(name: str, hf_config: dict | None) -> str:
     return f"its float32 weights, {weight_bytes / 1e9:.1f} GB, exceed the {free_bytes / 1e9:.1f} GB of memory available"
 
 
+def forget_remembered_layers() -> None:
+    """The same network again must be traced, not recalled from the last repeat."""
+    try:
+        from hwprof.models import recall
+    except ImportError:  # an older checkout (--before): torch.nn leaves only, kept in layers
+        from hwprof.models import layers
+
+        getattr(layers, "_META_LEAVES", {}).clear()
+    else:
+        recall.forget()
+
+
 def child(case: str, path: str) -> dict:
     """Time `repeats` traces of one case by one path, in this process; report medians and peak RSS."""
     import resource
@@ -91,7 +103,6 @@ def child(case: str, path: str) -> dict:
     sys.path.insert(0, str(HERE))
     from fit_measure_data import nb201_archs
 
-    from hwprof.models import layers as recorder
     from hwprof.models.layers import run_and_extract
     from hwprof.models.spec import resolve_model
     from hwprof.predictor import records
@@ -106,7 +117,7 @@ def child(case: str, path: str) -> dict:
     def trace(name: str, batch: int, config: dict | None) -> tuple[int, str]:
         records._cache.clear()
         if model != "nb201":  # the same network again: none of its layers may be recalled from the last trace
-            getattr(recorder, "_META_LEAVES", {}).clear()  # an older checkout may have none
+            forget_remembered_layers()
         if path == "real":
             spec = resolve_model(name, hf_config=config)
             found, _ = run_and_extract(spec.module, spec.model_inputs, batch)
@@ -158,7 +169,6 @@ def predict_child(predictor_path: str, case: str) -> dict:
     sys.path.insert(0, str(HERE))
     from fit_measure_data import nb201_archs
 
-    from hwprof.models import layers as recorder
     from hwprof.predictor import records
     from hwprof.predictor.predictor import load_predictor
 
@@ -176,7 +186,7 @@ def predict_child(predictor_path: str, case: str) -> dict:
     for i, (args, kwargs) in enumerate(calls):
         records._cache.clear()  # a new network each time: traced, not looked up
         if case != "nb201_cell_b1":
-            getattr(recorder, "_META_LEAVES", {}).clear()  # an older checkout may have none
+            forget_remembered_layers()
         start = time.perf_counter()
         prediction = predictor.predict(*args, **kwargs)
         if i:  # the first call pays first-call costs

@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -23,6 +22,7 @@ import torch.nn as nn
 from torch.overrides import TorchFunctionMode
 
 from hwprof.errors import HwprofError
+from hwprof.models import recall
 
 # Ops that move no data and do no arithmetic are left out, except these, which
 # users expect to see as layers even when they are views.
@@ -274,30 +274,97 @@ class _Recorder:
 
 class _FxRecorder(fx.Interpreter, _Recorder):
     def __init__(self, module: nn.Module, graph: fx.Graph, recipes: bool) -> None:
-        fx.Interpreter.__init__(self, module, graph=graph)
+        fx.Interpreter.__init__(self, module, garbage_collect_values=recipes, graph=graph)
         _Recorder.__init__(self, recipes)
+        self._signatures: dict[str, int | None] = {}
 
     def run_node(self, node: fx.Node) -> Any:
         self.node_name = node.name  # what a functional op's layer is called
         return super().run_node(node)
 
+    def run(self, *args) -> Any:
+        if self.recipes:
+            return super().run(*args)
+        return self._run_recalling(args)
+
+    def _run_recalling(self, args: tuple) -> Any:
+        """fx's interpreter loop, where a block met before at the same key is recalled instead of run
+        (hwprof.models.recall), and the blocks run here are remembered."""
+        nodes = list(self.graph.nodes)
+        planned = recall.plan(nodes)
+        self.env, self.args_iter = {}, iter(args)
+        layer_nodes: list[int] = []  # the node each layer came from
+        open_blocks: list[tuple[recall.Block, tuple, int]] = []  # (block, key, layers before it), innermost last
+        index = 0
+        while index < len(nodes):
+            for block in planned.get(index, ()):
+                with torch._C.DisableTorchFunction():
+                    key = recall.block_key(block, self.env, self._signature, self.fetch_attr)
+                if key is None:
+                    continue
+                found = recall.recall_block(key)
+                if found is None:
+                    open_blocks.append((block, key, len(self.layers)))
+                    continue
+                self._replay(nodes, block, found, layer_nodes)
+                index = block.end
+                break
+            else:
+                node = nodes[index]
+                self.node_name = node.name
+                arguments, keywords = self.fetch_args_kwargs_from_env(node)
+                self.env[node] = getattr(self, node.op)(node.target, arguments, keywords)
+                layer_nodes.extend([index] * (len(self.layers) - len(layer_nodes)))
+                if node.op == "output":
+                    return self.env[node]
+            while open_blocks and open_blocks[-1][0].end == index:
+                self._remember(nodes, *open_blocks.pop(), layer_nodes)
+            index += 1
+        raise RuntimeError("the traced graph has no output node")
+
+    def _replay(self, nodes: list[fx.Node], block: recall.Block, found: recall.Remembered, layer_nodes: list) -> None:
+        for layer, offset, by_module in found.layers:
+            node = nodes[block.start + offset]
+            name = node.target if by_module else node.name
+            self.layers.append(replace(layer, index=len(self.layers), name=name, config=dict(layer.config)))
+            layer_nodes.append(block.start + offset)
+        with torch._C.DisableTorchFunction():
+            for offset, spec in found.outputs:
+                self.env[nodes[block.start + offset]] = recall.make_value(spec)
+
+    def _remember(self, nodes: list[fx.Node], block: recall.Block, key: tuple, before: int, layer_nodes) -> None:
+        layers = tuple(
+            (layer, layer_nodes[at] - block.start, nodes[layer_nodes[at]].op == "call_module")
+            for at, layer in enumerate(self.layers[before:], start=before)
+        )
+        inputs = [self.env[node] for node in block.inputs]
+        outputs = [(offset, self.env[nodes[block.start + offset]]) for offset in block.outputs]
+        with torch._C.DisableTorchFunction():
+            recall.remember_block(key, layers, inputs, outputs, _storage_id)
+
     def call_module(self, target, args, kwargs) -> Any:
         module = self.fetch_attr(target)
         key = None
-        if not self.recipes:
+        if not self.recipes and not module._modules:
             with torch._C.DisableTorchFunction():
-                key = _meta_leaf_key(module, args, kwargs)
-        if key is not None and key in _META_LEAVES:
-            return self._recall(target, *_META_LEAVES[key])
+                key = recall.leaf_key(self._signature(target), args, kwargs)
+            found = recall.recall_leaf(key) if key is not None else None
+            if found is not None:
+                return self._recall_leaf(target, *found)
         result = module(*args, **kwargs)
         self.record_module(target, module, args, kwargs, result)
         if key is not None:
             with torch._C.DisableTorchFunction():
-                if _fresh_meta_tensor(result, args, kwargs):
-                    _remember_meta_leaf(key, self.layers[-1], result)
+                recall.remember_leaf(key, self.layers[-1], result, [args, kwargs], _storage_id)
         return result
 
-    def _recall(self, name: str, layer: Layer, shape, stride, dtype) -> torch.Tensor:
+    def _signature(self, target: str) -> int | None:
+        """A called module's signature (hwprof.models.recall), once per trace."""
+        if target not in self._signatures:
+            self._signatures[target] = recall.signature(self.fetch_attr(target))
+        return self._signatures[target]
+
+    def _recall_leaf(self, name: str, layer: Layer, shape, stride, dtype) -> torch.Tensor:
         """A torch.nn module met before at these shapes: its layer again, and an empty result like its own."""
         self.layers.append(replace(layer, index=len(self.layers), name=name, config=dict(layer.config)))
         with torch._C.DisableTorchFunction():
@@ -314,64 +381,6 @@ class _FxRecorder(fx.Interpreter, _Recorder):
         if method is not None:
             self.record_function(self.node_name, method, args, kwargs, result)
         return result
-
-
-# Layers of torch.nn's own modules on meta tensors, by all that determines them: the module's type,
-# hyper-parameters and weights, and its inputs' shapes, dtypes and strides. A search predicts the same
-# conv at the same shape in cell after cell and network after network; a hit skips running it and
-# recording it again. Only prediction's traces use it (no recipes: a recipe holds its module).
-_META_LEAVES: OrderedDict[tuple, tuple] = OrderedDict()
-META_LEAVES_KEPT = 8192
-_PLAIN = (bool, int, float, str, type(None))
-
-
-def _meta_leaf_key(module: nn.Module, args: tuple, kwargs: dict) -> tuple | None:
-    """What a torch.nn leaf's layer and result depend on, on meta tensors; None where that is not certain
-    (another library's module, hooks, an attribute or argument that is not a plain value)."""
-    if module._modules or not type(module).__module__.startswith("torch.nn."):
-        return None
-    if module._forward_hooks or module._forward_pre_hooks:
-        return None
-    hyper = tuple((name, value) for name, value in vars(module).items() if not name.startswith("_"))
-    tensors = (*module._parameters.items(), *module._buffers.items())
-    weights = tuple((name, None if tensor is None else _meta_spec(tensor)) for name, tensor in tensors)
-    inputs = tuple(_meta_argument(a) for a in (*args, *kwargs.values()))
-    if not all(_is_plain(value) for _, value in hyper) or any(spec is False for _, spec in weights):
-        return None
-    if any(spec is False for spec in inputs):
-        return None
-    return type(module), hyper, weights, inputs, tuple(kwargs)
-
-
-def _is_plain(value: Any) -> bool:
-    return isinstance(value, _PLAIN) or (isinstance(value, tuple) and all(isinstance(v, _PLAIN) for v in value))
-
-
-def _meta_spec(tensor: torch.Tensor) -> tuple | bool:
-    """(shape, stride, dtype) of a meta tensor; False for any other tensor."""
-    if not tensor.is_meta:
-        return False
-    return tuple(tensor.shape), tensor.stride(), tensor.dtype
-
-
-def _meta_argument(value: Any) -> Any:
-    if isinstance(value, torch.Tensor):
-        return _meta_spec(value)
-    return value if _is_plain(value) else False
-
-
-def _fresh_meta_tensor(result: Any, args: tuple, kwargs: dict) -> bool:
-    """A new meta tensor, neither an input nor a view of one: a result made afresh on a hit is then the same."""
-    if not isinstance(result, torch.Tensor) or not result.is_meta:
-        return False
-    inputs = _tensors((args, kwargs))
-    return all(result is not t and _storage_id(result) != _storage_id(t) for t in inputs)
-
-
-def _remember_meta_leaf(key: tuple, layer: Layer, result: torch.Tensor) -> None:
-    _META_LEAVES[key] = (layer, tuple(result.shape), result.stride(), result.dtype)
-    while len(_META_LEAVES) > META_LEAVES_KEPT:
-        _META_LEAVES.popitem(last=False)
 
 
 def _is_leaf(module: nn.Module) -> bool:

@@ -99,15 +99,15 @@ def test_ops_answered_by_shape_give_the_real_records(channels_last):
 
 @pytest.mark.parametrize("channels_last", [False, True])
 def test_a_network_traced_again_from_remembered_layers_gives_the_real_records(channels_last):
-    from hwprof.models import layers
+    from hwprof.models import recall
 
     spec = resolve_model(CELL)
     real, _ = run_and_extract(spec.module, spec.input_shape, 2, channels_last=channels_last)
-    layers._META_LEAVES.clear()
+    recall.forget()
     first = trace_layers(spec.module, spec.input_shape, 2, channels_last=channels_last)
-    remembered = len(layers._META_LEAVES)
+    remembered = len(recall._LEAVES)
     again = trace_layers(spec.module, spec.input_shape, 2, channels_last=channels_last)
-    assert 0 < remembered == len(layers._META_LEAVES) < len(real)  # repeated convs are remembered once
+    assert 0 < remembered == len(recall._LEAVES) < len(real)  # repeated convs are remembered once
     for trace in (first, again):
         assert [record(layer) for layer in trace.layers] == [record(layer) for layer in real]
 
@@ -272,3 +272,4 @@ def test_the_cyclic_collector_runs_again_after_a_trace_whether_or_not_it_failed(
         assert not gc.isenabled()
     finally:
         gc.enable()
+

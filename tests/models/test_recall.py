@@ -1,0 +1,150 @@
+"""Blocks met before on meta tensors are recalled, not run again, and give the records a real run gives."""
+
+import pytest
+import torch
+import torch.nn as nn
+
+from hwprof.models import layers, recall
+from hwprof.models.layers import run_and_extract
+from hwprof.models.spec import resolve_model
+from hwprof.models.tracing import trace_layers
+
+
+def record(layer):
+    return (
+        layer.name,
+        layer.op,
+        layer.config_json(),
+        layer.flops,
+        layer.params,
+        layer.input_bytes,
+        layer.output_bytes,
+        layer.weight_bytes,
+    )
+
+
+class Residual(nn.Module):
+    """A block with functional ops of its own (not torch.nn leaves, so only a block memo can skip them)."""
+
+    def __init__(self, width: int, scale=2) -> None:
+        super().__init__()
+        self.linear = nn.Linear(width, width)
+        self.scale = scale
+
+    def forward(self, x):
+        return x + torch.tanh(self.linear(x)) * self.scale
+
+
+class Tower(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.blocks = nn.Sequential(*[Residual(16) for _ in range(4)])
+        self.widen = nn.Linear(16, 32)
+        self.wide = nn.Sequential(Residual(32), Residual(32))
+
+    def forward(self, x):
+        return self.wide(self.widen(self.blocks(x)))
+
+
+@pytest.fixture
+def functional_calls(monkeypatch):
+    """How many functional ops the meta trace ran (recalled blocks run none)."""
+    calls = []
+    original = layers._FxRecorder.call_function
+
+    def counted(self, target, args, kwargs):
+        calls.append(target)
+        return original(self, target, args, kwargs)
+
+    monkeypatch.setattr(layers._FxRecorder, "call_function", counted)
+    return calls
+
+
+def test_repeated_blocks_are_recalled_with_the_records_of_a_real_run(functional_calls):
+    recall.forget()
+    real, _ = run_and_extract(Tower(), (16,), 3)
+    assert len(functional_calls) == 6 * 3  # a real run runs every block
+    functional_calls.clear()
+    first = trace_layers(Tower(), (16,), 3)
+    ran_first = len(functional_calls)
+    again = trace_layers(Tower(), (16,), 3)
+    for trace in (first, again):
+        assert trace.tensors == "meta"
+        assert [record(layer) for layer in trace.layers] == [record(layer) for layer in real]
+    # three functional ops per block: the first block of each width runs, the other four are recalled
+    assert ran_first == 2 * 3
+    assert len(functional_calls) == ran_first  # a second network of the same blocks runs none of them
+
+
+def test_another_batch_size_is_traced_not_recalled():
+    recall.forget()
+    trace_layers(Tower(), (16,), 3)
+    traced = trace_layers(Tower(), (16,), 5)
+    real, _ = run_and_extract(Tower(), (16,), 5)
+    assert [record(layer) for layer in traced.layers] == [record(layer) for layer in real]
+
+
+class Scaled(nn.Module):
+    """Two blocks whose graphs differ only in a constant's type: x * 2 keeps integers, x * 2.0 does not."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.first = Residual(4, scale=2)
+        self.second = Residual(4, scale=2.0)
+
+    def forward(self, x):
+        return self.first.linear(x), self.first(x), self.second(x)
+
+
+def test_a_constant_of_another_type_is_another_block():
+    recall.forget()
+    traced = trace_layers(Scaled(), (4,), 2)
+    real, _ = run_and_extract(Scaled(), (4,), 2)
+    assert [record(layer) for layer in traced.layers] == [record(layer) for layer in real]
+    fingerprints = {key[0] for key in recall._BLOCKS}
+    assert len(fingerprints) == 2
+
+
+class Reshaper(nn.Module):
+    """A block whose result is a view of its input: such a result cannot be made afresh, so it is not kept."""
+
+    def forward(self, x):
+        return x.flatten(1).unflatten(1, (2, -1))
+
+
+def test_a_block_that_hands_on_a_view_of_its_input_is_not_remembered():
+    recall.forget()
+    model = nn.Sequential(nn.Sequential(Reshaper(), nn.ReLU()), Reshaper(), Reshaper())
+    traced = trace_layers(model, (4, 3), 2)
+    real, _ = run_and_extract(model, (4, 3), 2)
+    assert [record(layer) for layer in traced.layers] == [record(layer) for layer in real]
+    assert len(recall._BLOCKS) == 1  # the outer Sequential, whose ReLU makes a tensor of its own
+
+
+def test_a_module_with_a_hook_or_real_weights_has_no_signature():
+    with torch.device("meta"):
+        hooked, plain = nn.Linear(4, 4), nn.Linear(4, 4)
+    hooked.register_forward_hook(lambda *args: None)
+    assert recall.signature(hooked) is None
+    assert recall.signature(nn.Linear(4, 4)) is None  # real weights: not prediction's meta path
+    assert recall.signature(plain) == recall.signature(plain) is not None
+
+
+OTHER_CELL = "nb201:|nor_conv_1x1~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|none~2|"
+CELL = "nb201:|nor_conv_3x3~0|+|skip_connect~0|nor_conv_1x1~1|+|avg_pool_3x3~0|none~1|nor_conv_3x3~2|"
+
+
+@pytest.mark.parametrize(
+    "before, name", [("resnet50", "resnet18"), ("vit_small_patch", "vit_tiny"), (OTHER_CELL, CELL)]
+)
+def test_networks_traced_after_others_give_their_real_records(before, name):
+    """Blocks remembered from one network (another cell, another model) serve the next one only where the
+    key matches: each network's records equal its real run's."""
+    recall.forget()
+    earlier = resolve_model(before)
+    trace_layers(earlier.module, earlier.input_shape, 2)
+    spec = resolve_model(name)
+    traced = trace_layers(spec.module, spec.input_shape, 2)
+    real, _ = run_and_extract(spec.module, spec.input_shape, 2)
+    assert traced.tensors == "meta"
+    assert [record(layer) for layer in traced.layers] == [record(layer) for layer in real]
