@@ -68,8 +68,14 @@ ELEMENTWISE |= {getattr(torch.Tensor, name) for name in ("sub", "__sub__")} | {t
 CONVOLUTIONS = {torch.conv2d, F.conv2d}
 # F.relu(x, True), F.leaky_relu(x, 0.01, True): the in-place flag is their last positional argument.
 INPLACE_LAST = {F.relu, F.relu6, F.hardtanh, F.leaky_relu, F.elu, F.hardswish, F.hardsigmoid, F.silu}
+# The CPU's normalisation kernels write a contiguous result whatever the input's strides (a permuted or
+# transposed input, as ConvNeXt's and Swin's norms get), except that batch, group and RMS norm keep NHWC.
+NORMS = {F.batch_norm, F.layer_norm, F.group_norm, F.instance_norm}
+KEEP_CHANNELS_LAST = {F.batch_norm, F.group_norm}
 if hasattr(F, "rms_norm"):
     SHAPE_PRESERVING.add(F.rms_norm)
+    NORMS.add(F.rms_norm)
+    KEEP_CHANNELS_LAST.add(F.rms_norm)
 
 # Known values on meta (see _ShapesOnly). Factories that fill a tensor with one value (None: torch.full's
 # fill_value, its second argument).
@@ -250,7 +256,7 @@ class _ShapesOnly(TorchFunctionMode):
                 return args[0]
             if func is F.dropout and not _drops(args, kwargs):
                 return args[0]  # as on real tensors: the input itself, not a copy (so not a layer)
-            return _empty_like(args[0])
+            return _normalised(func, args[0]) if func in NORMS else _empty_like(args[0])
         if func in ELEMENTWISE and not kwargs and len(args) == 2:
             result = _elementwise_result(*args)
             if result is not None:
@@ -321,6 +327,14 @@ def _empty_like(tensor: torch.Tensor) -> torch.Tensor:
     return torch.empty_like(tensor)
 
 
+def _normalised(func, tensor: torch.Tensor) -> torch.Tensor:
+    """A normalisation's result, laid out as the CPU lays it out."""
+    keep_nhwc = func in KEEP_CHANNELS_LAST and tensor.dim() == 4 and not tensor.is_contiguous()
+    if keep_nhwc and tensor.is_contiguous(memory_format=torch.channels_last):
+        return torch.empty(tensor.shape, dtype=tensor.dtype, device=META, memory_format=torch.channels_last)
+    return torch.empty(tensor.shape, dtype=tensor.dtype, device=META)
+
+
 def _laid_out_as_inputs(result, args: tuple):
     """A convolution's meta result in NHWC where an input or weight is: the layout a CPU run gives."""
     if not isinstance(result, torch.Tensor) or not result.is_meta or result.dim() != 4:
@@ -335,15 +349,15 @@ SDPA_PARAMETERS = ("query", "key", "value", "attn_mask", "dropout_p", "is_causal
 
 def _attention_laid_out_as_on_cpu(result, args: tuple, kwargs: dict):
     """scaled_dot_product_attention's meta result in the CPU's layout. The CPU's flash kernel lays its result
-    out as its query is, and a query made by transposing (B, L, H, E) gives a result whose transpose back is
-    contiguous, so a later reshape is a view; meta's result is contiguous, which made that reshape a copy
-    (a layer) on meta alone. The kernel's choice is asked of the CPU on inputs of the same shapes whose
-    memory is one row each."""
+    out as empty_like(query) does: a query made by transposing (B, L, H, E), or taken from one (B, L, 3, H, E)
+    projection as timm's ViTs do, gives a result whose transpose back is contiguous, so a later reshape is a
+    view; meta's result is contiguous, which made that reshape a copy (a layer) on meta alone. The kernel's
+    choice is asked of the CPU on inputs of the same shapes whose memory is one row each."""
     bound = {**dict(zip(SDPA_PARAMETERS, args)), **kwargs}
     query = bound.get("query")
     if not isinstance(result, torch.Tensor) or not result.is_meta or result.dim() != 4 or query.dim() != 4:
         return result
-    if query.is_contiguous() or not query.transpose(1, 2).is_contiguous():
+    if query.is_contiguous() or result.shape != query.shape:
         return result
     try:
         cheap = {
@@ -365,8 +379,7 @@ def _attention_laid_out_as_on_cpu(result, args: tuple, kwargs: dict):
         return result
     if choice != int(torch.nn.attention.SDPBackend.FLASH_ATTENTION):
         return result
-    batch, heads, length, width = result.shape
-    return torch.empty((batch, length, heads, width), dtype=result.dtype, device=META).transpose(1, 2)
+    return torch.empty_like(query)
 
 
 def _contiguous_meta(tensor) -> bool:

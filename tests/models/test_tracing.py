@@ -273,3 +273,61 @@ def test_the_cyclic_collector_runs_again_after_a_trace_whether_or_not_it_failed(
     finally:
         gc.enable()
 
+
+class Norms(nn.Module):
+    """Normalisations of permuted, transposed and NHWC inputs, each followed by a reshape that is a view only
+    where the norm's result is contiguous, as the CPU lays it out (ConvNeXt's and Swin's norms)."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(6, 6, 1)
+        self.register_buffer("mean", torch.zeros(4))
+        self.register_buffer("var", torch.ones(4))
+
+    def forward(self, x):
+        nhwc = x.permute(0, 2, 3, 1)
+        results = [
+            F.layer_norm(nhwc, nhwc.shape[-1:]).reshape(x.shape[0], -1),
+            F.batch_norm(nhwc, self.mean, self.var).reshape(x.shape[0], -1),
+            F.group_norm(x.flatten(2).transpose(1, 2), 1).reshape(x.shape[0], -1),
+            F.instance_norm(x).reshape(x.shape[0], -1),
+            self.conv(F.group_norm(x, 2)).flatten(1),
+            self.conv(F.layer_norm(x, x.shape[-1:])).flatten(1),
+        ]
+        if hasattr(F, "rms_norm"):
+            results.append(F.rms_norm(nhwc, nhwc.shape[-1:]).reshape(x.shape[0], -1))
+        return torch.cat(results, 1)
+
+
+@pytest.mark.parametrize("channels_last", [False, True])
+def test_normalisations_are_laid_out_as_on_the_cpu(channels_last):
+    traced = trace_layers(Norms(), (6, 4, 5), 2, channels_last=channels_last, rebuild=Norms)
+    real, _ = run_and_extract(Norms(), (6, 4, 5), 2, channels_last=channels_last)
+    assert traced.tensors == "meta"
+    assert [record(layer) for layer in traced.layers] == [record(layer) for layer in real]
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "torchvision:resnet18",
+        "torchvision:convnext_tiny",  # norms of permuted inputs
+        "torchvision:swin_t",
+        "timm:vit_tiny_patch16_224",  # attention on a query sliced from one projection
+        "timm:efficientnet_b0",
+    ],
+)
+def test_zoo_models_traced_on_meta_give_their_real_records(name):
+    pytest.importorskip(name.split(":")[0])
+    from hwprof.models import recall
+    from hwprof.models.tracing import MetaDevice
+
+    spec = resolve_model(name)
+    real, method = run_and_extract(spec.module, spec.model_inputs, 1)
+    with MetaDevice():
+        meta_module = resolve_model(name).module
+    recall.forget()
+    for _ in range(2):  # first its blocks are traced, then recalled
+        trace = trace_layers(meta_module, spec.model_inputs, 1)
+        assert (trace.tensors, trace.method) == ("meta", method)
+        assert [record(layer) for layer in trace.layers] == [record(layer) for layer in real]
