@@ -7,7 +7,8 @@ prediction's meta path nothing is computed, so what a torch.nn leaf, or the
 run of graph nodes one submodule call made (a block), records and hands on
 depends only on:
 - for a block, its nodes (ops, targets relative to the submodule, constants,
-  and which node feeds which): its fingerprint;
+  and which node feeds which): its fingerprint, and which of its nodes the
+  rest of the network reads;
 - the torch.nn modules called and the attributes read: their types,
   hyper-parameters and weight shapes (a module's signature);
 - the shapes, strides and dtypes of what flows in.
@@ -168,7 +169,7 @@ def block_key(block: Block, env: dict, signature_of, attribute_at) -> tuple | No
         inputs = tuple(value_spec(env[node]) for node in block.inputs)
     except _NotPlain:
         return None
-    return block.fingerprint, modules, attributes, inputs
+    return block.fingerprint, block.outputs, modules, attributes, inputs
 
 
 def leaf_key(signature: int | None, args: tuple, kwargs: dict) -> tuple | None:

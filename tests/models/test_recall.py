@@ -148,3 +148,29 @@ def test_networks_traced_after_others_give_their_real_records(before, name):
     real, _ = run_and_extract(spec.module, spec.input_shape, 2)
     assert traced.tensors == "meta"
     assert [record(layer) for layer in traced.layers] == [record(layer) for layer in real]
+
+
+class Pair(nn.Module):
+    def forward(self, x):
+        return torch.tanh(x) * 2, torch.sigmoid(x) + 1
+
+
+class ReadsMoreTheSecondTime(nn.Module):
+    """The same block twice, the network reading one of its results the first time and both the second."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.first, self.second = Pair(), Pair()
+
+    def forward(self, x):
+        a, _ = self.first(x)
+        c, d = self.second(x)
+        return a + c + d
+
+
+def test_a_block_whose_other_results_are_read_is_another_block():
+    recall.forget()
+    traced = trace_layers(ReadsMoreTheSecondTime(), (5,), 2)
+    real, _ = run_and_extract(ReadsMoreTheSecondTime(), (5,), 2)
+    assert traced.tensors == "meta"  # not a failed recall sending it to real tensors
+    assert [record(layer) for layer in traced.layers] == [record(layer) for layer in real]
