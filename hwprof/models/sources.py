@@ -93,6 +93,9 @@ def _torchvision_build(name: str, overrides: dict) -> Built:
         size = (3, int(crop[0]), int(crop[0]))
     except Exception:  # no weights entry: the ImageNet default
         pass
+    declared = getattr(module, "image_size", None)
+    if isinstance(declared, int):  # built without weights, vit_h_14 takes 224, not its weights' 518
+        size = (3, declared, declared)
     return Built(f"torchvision:{name}", module, ModelInputs.from_shape(size), _architecture_family(name))
 
 

@@ -107,6 +107,16 @@ def test_torchvision_models_take_their_training_crop(name, default_shape):
     assert family_of(name) == family_of_source_model(name) == name.split(":")[1].rstrip("_0123456789v")
 
 
+def test_a_torchvision_model_built_without_weights_takes_the_size_it_declares():
+    """vit_h_14's default weights were trained at 518, but built without them it is a 224 network."""
+    from hwprof.models.tracing import MetaDevice, trace_layers
+
+    with MetaDevice():  # 632 M parameters: built on meta, and traced there
+        spec = resolve_model("torchvision:vit_h_14")
+    assert spec.input_shape == (3, 224, 224)
+    assert trace_layers(spec.module, spec.model_inputs, 1).tensors == "meta"
+
+
 def test_timm_model_builds_without_weights():
     spec = resolve_model("timm:convnext_atto")
     assert spec.input_shape == (3, 224, 224)
