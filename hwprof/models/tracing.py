@@ -63,8 +63,7 @@ SHAPE_PRESERVING = {
 # (about 0.3 ms); see _elementwise_result for the cases answered directly.
 ELEMENTWISE = {getattr(torch.Tensor, name) for name in ("add", "__add__", "__radd__", "mul", "__mul__", "__rmul__")}
 ELEMENTWISE |= {getattr(torch.Tensor, name) for name in ("sub", "__sub__")} | {torch.add, torch.mul, torch.sub}
-# On meta a 2-D convolution returns NCHW whatever its inputs' layout, where the CPU's returns NHWC when its
-# input or weight is NHWC (as under --channels-last).
+# On meta a 2-D convolution returns NCHW whatever its inputs' layout; see _convolution_laid_out_as_on_cpu.
 CONVOLUTIONS = {torch.conv2d, F.conv2d}
 # F.relu(x, True), F.leaky_relu(x, 0.01, True): the in-place flag is their last positional argument.
 INPLACE_LAST = {F.relu, F.relu6, F.hardtanh, F.leaky_relu, F.elu, F.hardswish, F.hardsigmoid, F.silu}
@@ -268,7 +267,7 @@ class _ShapesOnly(TorchFunctionMode):
             if result is not None:
                 return result
         if func in CONVOLUTIONS:
-            return _laid_out_as_inputs(func(*args, **kwargs), args)
+            return _convolution_laid_out_as_on_cpu(func(*args, **kwargs), args, kwargs)
         if func is F.scaled_dot_product_attention:
             return _attention_laid_out_as_on_cpu(func(*args, **kwargs), args, kwargs)
         if func in READS and args and self.value(args[0]) is not None and args[0].numel() == 1:
@@ -335,13 +334,54 @@ def _normalised(func, tensor: torch.Tensor) -> torch.Tensor:
     return torch.empty(tensor.shape, dtype=tensor.dtype, device=META)
 
 
-def _laid_out_as_inputs(result, args: tuple):
-    """A convolution's meta result in NHWC where an input or weight is: the layout a CPU run gives."""
+def _convolution_laid_out_as_on_cpu(result, args: tuple, kwargs: dict):
+    """A 2-D convolution's meta result in the layout the CPU's kernel writes. Meta tensors carry no device,
+    so torch's meta convolution is always NCHW, where the CPU's backend decides: oneDNN writes NHWC for an
+    input or weight laid out NHWC (under --channels-last, or a channel slice or token reshape of an NHWC
+    tensor), the native kernels NCHW, and which backend runs depends on sizes, groups and threads. torch is
+    asked, with CPU tensors of the same sizes and strides that hold no memory."""
     if not isinstance(result, torch.Tensor) or not result.is_meta or result.dim() != 4:
         return result
-    if _is_channels_last(result) or not any(_is_channels_last(a) for a in args[:2] if isinstance(a, torch.Tensor)):
+    bound = {**dict(zip(CONVOLUTION_PARAMETERS, args)), **kwargs}
+    tensor, weight = bound.get("input"), bound.get("weight")
+    if not isinstance(tensor, torch.Tensor) or not isinstance(weight, torch.Tensor) or tensor.dim() != 4:
         return result
-    return torch.empty(result.shape, dtype=result.dtype, device=META, memory_format=torch.channels_last)
+    dilation = _pair(bound.get("dilation", 1))
+    padding = bound.get("padding", 0)
+    if isinstance(padding, str):  # "valid" pads nothing; "same" pads half the dilated kernel
+        padding = [0, 0] if padding == "valid" else [d * (k - 1) // 2 for d, k in zip(dilation, weight.shape[2:])]
+    try:
+        backend = torch._C._select_conv_backend(
+            _hollow(tensor),
+            _hollow(weight),
+            None,
+            _pair(bound.get("stride", 1)),
+            _pair(padding),
+            dilation,
+            False,
+            [0, 0],
+            int(bound.get("groups", 1)),
+            None,
+        )
+        layout = torch._C._conv_determine_backend_memory_format(_hollow(tensor), _hollow(weight), backend)
+    except Exception:  # no answer: meta's layout stands
+        return result
+    if layout == torch.channels_last and not _is_channels_last(result):
+        return torch.empty(result.shape, dtype=result.dtype, device=META, memory_format=torch.channels_last)
+    return result
+
+
+CONVOLUTION_PARAMETERS = ("input", "weight", "bias", "stride", "padding", "dilation", "groups")
+
+
+def _pair(value) -> list[int]:
+    return [int(v) for v in value] if isinstance(value, (tuple, list)) else [int(value)] * 2
+
+
+def _hollow(tensor: torch.Tensor) -> torch.Tensor:
+    """A CPU tensor of `tensor`'s dtype, sizes and strides over no memory: torch's kernel choices read only
+    those."""
+    return torch.empty(0, dtype=tensor.dtype).set_(torch.UntypedStorage(0), 0, tuple(tensor.shape), tensor.stride())
 
 
 SDPA_PARAMETERS = ("query", "key", "value", "attn_mask", "dropout_p", "is_causal", "scale", "enable_gqa")
@@ -350,21 +390,17 @@ SDPA_PARAMETERS = ("query", "key", "value", "attn_mask", "dropout_p", "is_causal
 def _attention_laid_out_as_on_cpu(result, args: tuple, kwargs: dict):
     """scaled_dot_product_attention's meta result in the CPU's layout. The CPU's flash kernel lays its result
     out as empty_like(query) does: a query made by transposing (B, L, H, E), or taken from one (B, L, 3, H, E)
-    projection as timm's ViTs do, gives a result whose transpose back is contiguous, so a later reshape is a
+    projection as timm's ViTs do (or a (B * H, L, E) one as SAM's), gives a result whose transpose back is contiguous, so a later reshape is a
     view; meta's result is contiguous, which made that reshape a copy (a layer) on meta alone. The kernel's
-    choice is asked of the CPU on inputs of the same shapes whose memory is one row each."""
+    choice is asked of the CPU on tensors of the same sizes and strides over no memory (_hollow)."""
     bound = {**dict(zip(SDPA_PARAMETERS, args)), **kwargs}
     query = bound.get("query")
-    if not isinstance(result, torch.Tensor) or not result.is_meta or result.dim() != 4 or query.dim() != 4:
+    if not isinstance(result, torch.Tensor) or not result.is_meta or not isinstance(query, torch.Tensor):
         return result
     if query.is_contiguous() or result.shape != query.shape:
         return result
     try:
-        cheap = {
-            name: torch.empty_strided(t.shape, (0,) * (t.dim() - 1) + (1,), dtype=t.dtype)
-            for name, t in bound.items()
-            if isinstance(t, torch.Tensor)
-        }
+        cheap = {name: _hollow(t) for name, t in bound.items() if isinstance(t, torch.Tensor)}
         choice = torch._fused_sdp_choice(
             cheap["query"],
             cheap["key"],

@@ -15,6 +15,11 @@ CELL = "nb201:|nor_conv_3x3~0|+|nor_conv_1x1~0|skip_connect~1|+|avg_pool_3x3~0|n
 QUICK = {"mlp", "mlp_large", CELL}
 
 
+def as_measured(module, channels_last):
+    """The module as `measure --channels-last` runs it: its weights NHWC too, not only its inputs."""
+    return module.to(memory_format=torch.channels_last) if channels_last else module
+
+
 def record(layer):
     return (
         layer.name,
@@ -36,7 +41,9 @@ def test_meta_trace_matches_real_trace_for_every_built_in(name, channels_last):
     spec = resolve_model(name)
     if channels_last and len(spec.input_shape) != 3:
         pytest.skip("channels-last is a layout of images")
-    real, real_method = run_and_extract(spec.module, spec.input_shape, 2, channels_last=channels_last)
+    real, real_method = run_and_extract(
+        as_measured(spec.module, channels_last), spec.input_shape, 2, channels_last=channels_last
+    )
     with torch.device("meta"):
         meta_spec = resolve_model(name)
     trace = trace_layers(meta_spec.module, spec.input_shape, 2, channels_last=channels_last)
@@ -102,7 +109,7 @@ def test_a_network_traced_again_from_remembered_layers_gives_the_real_records(ch
     from hwprof.models import recall
 
     spec = resolve_model(CELL)
-    real, _ = run_and_extract(spec.module, spec.input_shape, 2, channels_last=channels_last)
+    real, _ = run_and_extract(as_measured(spec.module, channels_last), spec.input_shape, 2, channels_last=channels_last)
     recall.forget()
     first = trace_layers(spec.module, spec.input_shape, 2, channels_last=channels_last)
     remembered = len(recall._LEAVES)
@@ -302,7 +309,42 @@ class Norms(nn.Module):
 @pytest.mark.parametrize("channels_last", [False, True])
 def test_normalisations_are_laid_out_as_on_the_cpu(channels_last):
     traced = trace_layers(Norms(), (6, 4, 5), 2, channels_last=channels_last, rebuild=Norms)
-    real, _ = run_and_extract(Norms(), (6, 4, 5), 2, channels_last=channels_last)
+    real, _ = run_and_extract(as_measured(Norms(), channels_last), (6, 4, 5), 2, channels_last=channels_last)
+    assert traced.tensors == "meta"
+    assert [record(layer) for layer in traced.layers] == [record(layer) for layer in real]
+
+
+class Layouts(nn.Module):
+    """Convolutions whose CPU result is NHWC or NCHW by the backend torch picks for their input's strides and
+    sizes (token sequences reshaped to images, channel slices of NHWC tensors), and attention on a
+    (B * H, L, E) query sliced from one projection."""
+
+    def __init__(self):
+        super().__init__()
+        self.depthwise = nn.Conv2d(8, 8, 3, padding=1, groups=8)
+        self.reduce = nn.Conv2d(8, 8, 2, stride=2)
+        self.pointwise = nn.Conv2d(4, 4, 1)
+        self.qkv = nn.Linear(8, 24)
+
+    def forward(self, x):
+        tokens = x.flatten(2).transpose(1, 2)  # (B, HW, C), as a transformer holds an image
+        image = tokens.transpose(1, 2).reshape(x.shape)  # back to (B, C, H, W): NHWC strides
+        nhwc = x.contiguous(memory_format=torch.channels_last)
+        half, _ = nhwc.split(4, dim=1)  # a channel slice of an NHWC tensor
+        q, k, v = self.qkv(tokens).reshape(x.shape[0], -1, 3, 2, 4).permute(2, 0, 3, 1, 4).flatten(1, 2).unbind(0)
+        attended = F.scaled_dot_product_attention(q, k, v).reshape(x.shape[0], 2, -1, 4).transpose(1, 2)
+        return (
+            self.depthwise(image).flatten(1),
+            self.reduce(image).flatten(1),
+            self.pointwise(half).flatten(1),
+            attended.reshape(x.shape[0], -1),
+        )
+
+
+@pytest.mark.parametrize("channels_last", [False, True])
+def test_layouts_the_cpu_picks_by_backend_are_the_layouts_on_meta(channels_last):
+    traced = trace_layers(Layouts(), (8, 6, 6), 2, channels_last=channels_last, rebuild=Layouts)
+    real, _ = run_and_extract(as_measured(Layouts(), channels_last), (8, 6, 6), 2, channels_last=channels_last)
     assert traced.tensors == "meta"
     assert [record(layer) for layer in traced.layers] == [record(layer) for layer in real]
 
@@ -310,6 +352,8 @@ def test_normalisations_are_laid_out_as_on_the_cpu(channels_last):
 @pytest.mark.parametrize(
     "name",
     [
+        "timm:pvt_v2_b0",  # convolutions of token sequences reshaped to images
+        "timm:edgenext_small",  # convolutions of channel slices of NHWC tensors
         "torchvision:resnet18",
         "torchvision:convnext_tiny",  # norms of permuted inputs
         "torchvision:swin_t",
