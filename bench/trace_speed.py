@@ -224,7 +224,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--child", nargs=2, metavar=("CASE", "PATH"), help=argparse.SUPPRESS)
     parser.add_argument("--predict-child", nargs=2, metavar=("PREDICTOR", "CASE"), help=argparse.SUPPRESS)
+    parser.add_argument("--block-recall-child", nargs=2, metavar=("CASE", "PAIRS"), help=argparse.SUPPRESS)
     parser.add_argument("--out", default=str(HERE / "results" / "trace_speed.json"))
+    parser.add_argument(
+        "--block-recall",
+        type=int,
+        metavar="PAIRS",
+        help="only time meta traces with and without the block memo, alternated in one process per case "
+        "(PAIRS pairs each; the fx cases), and write those figures",
+    )
     parser.add_argument(
         "--before",
         metavar="REV",
@@ -239,8 +247,20 @@ def main() -> None:
     if args.predict_child:
         print(json.dumps(predict_child(*args.predict_child)))
         return
+    if args.block_recall_child:
+        print(json.dumps(block_recall_child(args.block_recall_child[0], int(args.block_recall_child[1]))))
+        return
 
     from hwprof.drivers.host import cpu_model
+
+    if args.block_recall:
+        found = {"command": " ".join(["python", *sys.argv]), "machine": f"{cpu_model()}, {os.cpu_count()} cores"}
+        found["date"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        for case in ("nb201_cell_b1", "resnet50_b256", "vit_small_patch_b64"):
+            found[case] = run_child("--block-recall-child", case, str(args.block_recall))
+            print(case, json.dumps(found[case]), flush=True)
+        Path(args.out).write_text(json.dumps(found, indent=2) + "\n")
+        return
 
     results = {
         "command": " ".join(["python", *sys.argv]),
@@ -272,6 +292,52 @@ def main() -> None:
         stolen, total = (after - before for after, before in zip(jiffies_after, jiffies_before))
         results["steal_share"] = stolen / total
     Path(args.out).write_text(json.dumps(results, indent=2) + "\n")
+
+
+def block_recall_child(case: str, pairs: int) -> dict:
+    """Meta traces with the block memo (hwprof.models.recall) and without it, alternated trace by trace in
+    this one process, so that the machine's slow spells fall on both: the memo's own effect. "Without" runs
+    fx's own interpreter loop, which recalls torch.nn leaves but no block."""
+    import numpy as np
+    import torch
+    import torch.fx as fx
+
+    torch.set_num_threads(1)
+    sys.path.insert(0, str(HERE))
+    from fit_measure_data import nb201_archs
+
+    from hwprof.models import layers
+    from hwprof.predictor import records
+
+    model, batch_size, _, hf_config = CASES[case]
+    with_blocks = layers._FxRecorder.run
+
+    def without_blocks(self, *args):
+        return fx.Interpreter.run(self, *args)
+
+    # a new cell per pair, traced by both sides (the second then recalls the torch.nn leaves the first met,
+    # whichever side it is: the order alternates)
+    names = [f"nb201:{a}" for a in nb201_archs(pairs + 1, seed=11)] if model == "nb201" else [model] * (pairs + 1)
+    records.network_layers("mlp", 1)  # imports, untimed
+    times: dict[str, list[float]] = {"with": [], "without": []}
+    for i, name in enumerate(names):
+        for side in ("with", "without") if i % 2 else ("without", "with"):
+            layers._FxRecorder.run = with_blocks if side == "with" else without_blocks
+            records._cache.clear()
+            if model != "nb201":
+                forget_remembered_layers()  # the same network again: a first trace each time
+            start = time.perf_counter()
+            records.network_layers(name, batch_size, hf_config=hf_config)
+            if i:  # the first pair pays first-call costs
+                times[side].append(time.perf_counter() - start)
+    ratios = [w / wo for w, wo in zip(times["with"], times["without"])]
+    return {
+        "pairs": pairs,
+        "with_ms": 1e3 * float(np.median(times["with"])),
+        "without_ms": 1e3 * float(np.median(times["without"])),
+        "with_over_without": float(np.median(ratios)),
+        "ratio_range": [float(min(ratios)), float(max(ratios))],
+    }
 
 
 def before_after(revision: str, rounds: int = 3) -> dict:
