@@ -48,19 +48,6 @@ def timm_names() -> list[str]:
     return [f"timm:{name}" for _, name in sorted(chosen.values(), key=lambda item: item[1])]
 
 
-def record(layer) -> tuple:
-    return (
-        layer.name,
-        layer.op,
-        layer.config_json(),
-        layer.flops,
-        layer.params,
-        layer.input_bytes,
-        layer.output_bytes,
-        layer.weight_bytes,
-    )
-
-
 def compare(name: str) -> dict:
     """Meta records against real ones; modules built afresh for each side (some cache state on first run)."""
     from hwprof.models import recall
@@ -80,10 +67,10 @@ def compare(name: str) -> dict:
     traces = [meta_trace(), meta_trace()]
     spec = resolve_model(name)
     real, method = run_and_extract(spec.module, spec.model_inputs, 1)
-    expected = [record(layer) for layer in real]
+    expected = [layer.facts() for layer in real]
     entry = {"layers": len(real), "method": method, "traced_on": traces[0].tensors}
     for which, trace in zip(("first", "again"), traces):
-        found = [record(layer) for layer in trace.layers]
+        found = [layer.facts() for layer in trace.layers]
         if found != expected:
             differing = next((pair for pair in zip(found, expected) if pair[0] != pair[1]), None)
             entry["differs"] = {

@@ -118,6 +118,19 @@ class Layer:
     def config_json(self) -> str:
         return json.dumps(self.config, sort_keys=True, separators=(",", ":"))
 
+    def facts(self) -> tuple:
+        """All a trace says of this layer, its recipe aside: two traces of a network agree where these do."""
+        return (
+            self.name,
+            self.op,
+            self.config_json(),
+            self.flops,
+            self.params,
+            self.input_bytes,
+            self.output_bytes,
+            self.weight_bytes,
+        )
+
     def config_id(self, device: str) -> str:
         """Layers with the same id are the same work: measured once, referenced by each instance."""
         digest = hashlib.sha1(f"{self.op}|{self.config_json()}|{device}".encode()).hexdigest()

@@ -10,19 +10,6 @@ from hwprof.models.spec import resolve_model
 from hwprof.models.tracing import trace_layers
 
 
-def record(layer):
-    return (
-        layer.name,
-        layer.op,
-        layer.config_json(),
-        layer.flops,
-        layer.params,
-        layer.input_bytes,
-        layer.output_bytes,
-        layer.weight_bytes,
-    )
-
-
 class Residual(nn.Module):
     """A block with functional ops of its own (not torch.nn leaves, so only a block memo can skip them)."""
 
@@ -70,7 +57,7 @@ def test_repeated_blocks_are_recalled_with_the_records_of_a_real_run(functional_
     again = trace_layers(Tower(), (16,), 3)
     for trace in (first, again):
         assert trace.tensors == "meta"
-        assert [record(layer) for layer in trace.layers] == [record(layer) for layer in real]
+        assert [layer.facts() for layer in trace.layers] == [layer.facts() for layer in real]
     # three functional ops per block: the first block of each width runs, the other four are recalled
     assert ran_first == 2 * 3
     assert len(functional_calls) == ran_first  # a second network of the same blocks runs none of them
@@ -81,7 +68,7 @@ def test_another_batch_size_is_traced_not_recalled():
     trace_layers(Tower(), (16,), 3)
     traced = trace_layers(Tower(), (16,), 5)
     real, _ = run_and_extract(Tower(), (16,), 5)
-    assert [record(layer) for layer in traced.layers] == [record(layer) for layer in real]
+    assert [layer.facts() for layer in traced.layers] == [layer.facts() for layer in real]
 
 
 class Scaled(nn.Module):
@@ -100,7 +87,7 @@ def test_a_constant_of_another_type_is_another_block():
     recall.forget()
     traced = trace_layers(Scaled(), (4,), 2)
     real, _ = run_and_extract(Scaled(), (4,), 2)
-    assert [record(layer) for layer in traced.layers] == [record(layer) for layer in real]
+    assert [layer.facts() for layer in traced.layers] == [layer.facts() for layer in real]
     fingerprints = {key[0] for key in recall._BLOCKS}
     assert len(fingerprints) == 2
 
@@ -117,7 +104,7 @@ def test_a_block_that_hands_on_a_view_of_its_input_is_not_remembered():
     model = nn.Sequential(nn.Sequential(Reshaper(), nn.ReLU()), Reshaper(), Reshaper())
     traced = trace_layers(model, (4, 3), 2)
     real, _ = run_and_extract(model, (4, 3), 2)
-    assert [record(layer) for layer in traced.layers] == [record(layer) for layer in real]
+    assert [layer.facts() for layer in traced.layers] == [layer.facts() for layer in real]
     assert len(recall._BLOCKS) == 1  # the outer Sequential, whose ReLU makes a tensor of its own
 
 
@@ -147,7 +134,7 @@ def test_networks_traced_after_others_give_their_real_records(before, name):
     traced = trace_layers(spec.module, spec.input_shape, 2)
     real, _ = run_and_extract(spec.module, spec.input_shape, 2)
     assert traced.tensors == "meta"
-    assert [record(layer) for layer in traced.layers] == [record(layer) for layer in real]
+    assert [layer.facts() for layer in traced.layers] == [layer.facts() for layer in real]
 
 
 class Pair(nn.Module):
@@ -173,4 +160,4 @@ def test_a_block_whose_other_results_are_read_is_another_block():
     traced = trace_layers(ReadsMoreTheSecondTime(), (5,), 2)
     real, _ = run_and_extract(ReadsMoreTheSecondTime(), (5,), 2)
     assert traced.tensors == "meta"  # not a failed recall sending it to real tensors
-    assert [record(layer) for layer in traced.layers] == [record(layer) for layer in real]
+    assert [layer.facts() for layer in traced.layers] == [layer.facts() for layer in real]

@@ -20,19 +20,6 @@ def as_measured(module, channels_last):
     return module.to(memory_format=torch.channels_last) if channels_last else module
 
 
-def record(layer):
-    return (
-        layer.name,
-        layer.op,
-        layer.config_json(),
-        layer.flops,
-        layer.params,
-        layer.input_bytes,
-        layer.output_bytes,
-        layer.weight_bytes,
-    )
-
-
 @pytest.mark.parametrize(
     "name", [pytest.param(n, marks=() if n in QUICK else pytest.mark.slow) for n in [*MODELS, CELL]]
 )
@@ -49,7 +36,7 @@ def test_meta_trace_matches_real_trace_for_every_built_in(name, channels_last):
     trace = trace_layers(meta_spec.module, spec.input_shape, 2, channels_last=channels_last)
     assert trace.tensors == "meta"
     assert trace.method == real_method
-    assert [record(layer) for layer in trace.layers] == [record(layer) for layer in real]
+    assert [layer.facts() for layer in trace.layers] == [layer.facts() for layer in real]
 
 
 class Functional(nn.Module):
@@ -77,7 +64,7 @@ def test_functional_ops_give_the_same_records_on_meta():
     real, _ = extract_layers(model, (3, 12, 12), 3)
     trace = trace_layers(model, (3, 12, 12), 3)
     assert trace.tensors == "meta"
-    assert [record(layer) for layer in trace.layers] == [record(layer) for layer in real]
+    assert [layer.facts() for layer in trace.layers] == [layer.facts() for layer in real]
 
 
 class ShapeRules(nn.Module):
@@ -100,7 +87,7 @@ def test_ops_answered_by_shape_give_the_real_records(channels_last):
     real = trace_layers(ShapeRules(), (4, 9, 9), 2, channels_last=channels_last, rebuild=ShapeRules)
     layers, _ = run_and_extract(ShapeRules(), (4, 9, 9), 2, channels_last=channels_last)
     assert real.tensors == "meta"
-    assert [record(layer) for layer in real.layers] == [record(layer) for layer in layers]
+    assert [layer.facts() for layer in real.layers] == [layer.facts() for layer in layers]
     assert any("channels_last" in layer.config_json() for layer in real.layers) == channels_last
 
 
@@ -116,7 +103,7 @@ def test_a_network_traced_again_from_remembered_layers_gives_the_real_records(ch
     again = trace_layers(spec.module, spec.input_shape, 2, channels_last=channels_last)
     assert 0 < remembered == len(recall._LEAVES) < len(real)  # repeated convs are remembered once
     for trace in (first, again):
-        assert [record(layer) for layer in trace.layers] == [record(layer) for layer in real]
+        assert [layer.facts() for layer in trace.layers] == [layer.facts() for layer in real]
 
 
 def test_building_on_the_meta_device_initialises_nothing(monkeypatch):
@@ -210,7 +197,7 @@ def test_a_mask_of_ones_is_read_on_meta_and_gives_the_real_runs_layers():
     trace = trace_layers(ChecksMask(), inputs, 2)
     assert trace.tensors == "meta", trace.reason
     real, _ = run_and_extract(ChecksMask(), inputs, 2)
-    assert [record(layer) for layer in trace.layers] == [record(layer) for layer in real]
+    assert [layer.facts() for layer in trace.layers] == [layer.facts() for layer in real]
     assert "mul" not in [layer.op for layer in trace.layers]  # no padding: the mask is not applied
 
 
@@ -306,14 +293,6 @@ class Norms(nn.Module):
         return torch.cat(results, 1)
 
 
-@pytest.mark.parametrize("channels_last", [False, True])
-def test_normalisations_are_laid_out_as_on_the_cpu(channels_last):
-    traced = trace_layers(Norms(), (6, 4, 5), 2, channels_last=channels_last, rebuild=Norms)
-    real, _ = run_and_extract(as_measured(Norms(), channels_last), (6, 4, 5), 2, channels_last=channels_last)
-    assert traced.tensors == "meta"
-    assert [record(layer) for layer in traced.layers] == [record(layer) for layer in real]
-
-
 class Layouts(nn.Module):
     """Convolutions whose CPU result is NHWC or NCHW by the backend torch picks for their input's strides and
     sizes (token sequences reshaped to images, channel slices of NHWC tensors), and attention on a
@@ -341,12 +320,13 @@ class Layouts(nn.Module):
         )
 
 
+@pytest.mark.parametrize("model, shape", [(Norms, (6, 4, 5)), (Layouts, (8, 6, 6))])
 @pytest.mark.parametrize("channels_last", [False, True])
-def test_layouts_the_cpu_picks_by_backend_are_the_layouts_on_meta(channels_last):
-    traced = trace_layers(Layouts(), (8, 6, 6), 2, channels_last=channels_last, rebuild=Layouts)
-    real, _ = run_and_extract(as_measured(Layouts(), channels_last), (8, 6, 6), 2, channels_last=channels_last)
+def test_results_are_laid_out_on_meta_as_the_cpu_lays_them_out(model, shape, channels_last):
+    traced = trace_layers(model(), shape, 2, channels_last=channels_last, rebuild=model)
+    real, _ = run_and_extract(as_measured(model(), channels_last), shape, 2, channels_last=channels_last)
     assert traced.tensors == "meta"
-    assert [record(layer) for layer in traced.layers] == [record(layer) for layer in real]
+    assert [layer.facts() for layer in traced.layers] == [layer.facts() for layer in real]
 
 
 @pytest.mark.parametrize(
@@ -374,4 +354,4 @@ def test_zoo_models_traced_on_meta_give_their_real_records(name):
     for _ in range(2):  # first its blocks are traced, then recalled
         trace = trace_layers(meta_module, spec.model_inputs, 1)
         assert (trace.tensors, trace.method) == ("meta", method)
-        assert [record(layer) for layer in trace.layers] == [record(layer) for layer in real]
+        assert [layer.facts() for layer in trace.layers] == [layer.facts() for layer in real]

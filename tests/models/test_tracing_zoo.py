@@ -25,19 +25,6 @@ LLAMA_7B = {
 }
 
 
-def record(layer):
-    return (
-        layer.name,
-        layer.op,
-        layer.config_json(),
-        layer.flops,
-        layer.params,
-        layer.input_bytes,
-        layer.output_bytes,
-        layer.weight_bytes,
-    )
-
-
 @pytest.fixture
 def built_modules(monkeypatch):
     """The modules network_layers builds, kept to check where their weights are."""
@@ -74,7 +61,7 @@ def test_meta_trace_of_a_hf_model_matches_its_real_trace(name, dtype):
     trace = trace_layers(meta_spec.module, meta_spec.model_inputs, 2, seq_len=16, dtype=dtype)
     assert trace.tensors == "meta", trace.reason
     assert {"embedding", "linear", "scaleddotproductattention"} <= {layer.op for layer in trace.layers}
-    assert [record(layer) for layer in trace.layers] == [record(layer) for layer in real]
+    assert [layer.facts() for layer in trace.layers] == [layer.facts() for layer in real]
 
 
 def test_prediction_builds_a_hf_model_on_meta_and_traces_it_there(built_modules):
