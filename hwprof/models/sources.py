@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import importlib.util
+import inspect
 import json
 import re
 from collections.abc import Callable
@@ -172,7 +173,13 @@ def _hf_build(name: str, overrides: dict) -> Built:
                 raise HwprofError(
                     f"{option('hf_config', f'{key}={value}')}: the {config.model_type} config has no setting {key!r}"
                 )
-            setattr(config, key, value)
+            try:
+                setattr(config, key, value)
+            except Exception as error:  # a setting the architecture derives from others (funnel's layer count)
+                raise HwprofError(
+                    f"{option('hf_config', f'{key}={value}')}: the {config.model_type} config refuses it: "
+                    f"{_first_line(error)}"
+                ) from None
         config.use_cache = False  # one forward pass, no key-value cache carried between calls
         try:
             MODEL_MAPPING[type(config)]  # imports the architecture's modelling module
@@ -190,11 +197,21 @@ def _hf_build(name: str, overrides: dict) -> Built:
 def _hf_inputs(module: nn.Module, config, name: str) -> tuple[ModelInputs, int | None]:
     main = getattr(module, "main_input_name", "input_ids")
     if main == "input_ids":
-        vocab = int(config.vocab_size)
-        limit = getattr(config, "max_position_embeddings", None)
+        text_config = config.get_text_config() if hasattr(config, "get_text_config") else config
+        vocab = getattr(config, "vocab_size", None) or getattr(text_config, "vocab_size", None)
+        if vocab is None:
+            raise HwprofError(
+                f"hf:{name} takes token ids but its {config.model_type} config names no vocabulary size, so hwprof "
+                f"cannot draw them: describe its inputs with {option('inputs')}, e.g. input_ids:int64[128]"
+            )
+        vocab = int(vocab)
+        limit = getattr(config, "max_position_embeddings", None) or getattr(
+            text_config, "max_position_embeddings", None
+        )
         specs = (
             InputSpec("input_ids", torch.int64, (SEQ,), 0, vocab),
             InputSpec("attention_mask", torch.int64, (SEQ,)),
+            *_image_beside_text(module, config),
         )
         return ModelInputs(specs, min(128, int(limit)) if limit else 128, int(limit) if limit else None), vocab
     if main == "pixel_values":
@@ -206,6 +223,17 @@ def _hf_inputs(module: nn.Module, config, name: str) -> tuple[ModelInputs, int |
         f"hf:{name} takes {main}, for which hwprof has no default input: describe its inputs with "
         f"{option('inputs')}, e.g. {main}:float32[16000]"
     )
+
+
+def _image_beside_text(module: nn.Module, config) -> tuple[InputSpec, ...]:
+    """An image input for a model that reads text and images together (CLIP, SigLIP): its forward takes
+    pixel_values and its config has a vision part, whose image size it gives."""
+    vision = getattr(config, "vision_config", None)
+    if vision is None or "pixel_values" not in inspect.signature(module.forward).parameters:
+        return ()
+    size = getattr(vision, "image_size", 224)
+    size = size if isinstance(size, int) else int(size[0])
+    return (InputSpec("pixel_values", torch.float32, (int(getattr(vision, "num_channels", 3)), size, size)),)
 
 
 def parse_overrides(text: str | None) -> dict:

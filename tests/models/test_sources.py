@@ -117,6 +117,26 @@ def test_a_torchvision_model_built_without_weights_takes_the_size_it_declares():
     assert trace_layers(spec.module, spec.model_inputs, 1).tensors == "meta"
 
 
+def test_a_config_setting_the_architecture_refuses_is_one_sentence():
+    with pytest.raises(HwprofError, match="num_hidden_layers=1: the funnel config refuses it: .*block_sizes"):
+        resolve_model("hf:funnel", hf_config={"num_hidden_layers": 1})
+
+
+def test_a_model_of_text_and_images_gets_both_inputs():
+    """CLIP's config keeps its vocabulary and image size in its text and vision parts."""
+    from hwprof.models.tracing import MetaDevice, trace_layers
+
+    with MetaDevice():
+        spec = resolve_model("hf:clip")
+    names = [s.name for s in spec.model_inputs.specs]
+    assert names == ["input_ids", "attention_mask", "pixel_values"]
+    assert spec.vocab_size == spec.module.config.text_config.vocab_size
+    assert spec.model_inputs.specs[2].shape == (3, 224, 224)
+    trace = trace_layers(spec.module, spec.model_inputs, 1)
+    assert trace.tensors == "meta"
+    assert {"conv2d", "embedding", "linear"} <= {layer.op for layer in trace.layers}
+
+
 def test_timm_model_builds_without_weights():
     spec = resolve_model("timm:convnext_atto")
     assert spec.input_shape == (3, 224, 224)
