@@ -208,10 +208,12 @@ def _hf_inputs(module: nn.Module, config, name: str) -> tuple[ModelInputs, int |
         limit = getattr(config, "max_position_embeddings", None) or getattr(
             text_config, "max_position_embeddings", None
         )
+        limit = limit if isinstance(limit, int) and limit > 0 else None  # XLNet's -1: no limit
         specs = (
             InputSpec("input_ids", torch.int64, (SEQ,), 0, vocab),
             InputSpec("attention_mask", torch.int64, (SEQ,)),
             *_image_beside_text(module, config),
+            *_decoder_beside_encoder(module, config, vocab),
         )
         return ModelInputs(specs, min(128, int(limit)) if limit else 128, int(limit) if limit else None), vocab
     if main == "pixel_values":
@@ -234,6 +236,16 @@ def _image_beside_text(module: nn.Module, config) -> tuple[InputSpec, ...]:
     size = getattr(vision, "image_size", 224)
     size = size if isinstance(size, int) else int(size[0])
     return (InputSpec("pixel_values", torch.float32, (int(getattr(vision, "num_channels", 3)), size, size)),)
+
+
+def _decoder_beside_encoder(module: nn.Module, config, vocab: int) -> tuple[InputSpec, ...]:
+    """Token ids for the decoder of an encoder-decoder (T5 needs them; BART would shift its inputs itself),
+    as many as the encoder reads."""
+    if not getattr(config, "is_encoder_decoder", False):
+        return ()
+    if "decoder_input_ids" not in inspect.signature(module.forward).parameters:
+        return ()
+    return (InputSpec("decoder_input_ids", torch.int64, (SEQ,), 0, vocab),)
 
 
 def parse_overrides(text: str | None) -> dict:

@@ -137,6 +137,22 @@ def test_a_model_of_text_and_images_gets_both_inputs():
     assert {"conv2d", "embedding", "linear"} <= {layer.op for layer in trace.layers}
 
 
+@pytest.mark.parametrize(
+    "name, inputs, seq_len",
+    [
+        ("hf:t5", ["input_ids", "attention_mask", "decoder_input_ids"], 128),  # an encoder-decoder's decoder ids
+        ("hf:xlnet", ["input_ids", "attention_mask"], 128),  # its "no limit" of -1 is not a length
+    ],
+)
+def test_text_models_get_the_inputs_their_config_calls_for(name, inputs, seq_len):
+    from hwprof.models.tracing import MetaDevice
+
+    with MetaDevice():
+        spec = resolve_model(name)
+    assert [s.name for s in spec.model_inputs.specs] == inputs
+    assert spec.model_inputs.default_seq_len == seq_len
+
+
 def test_timm_model_builds_without_weights():
     spec = resolve_model("timm:convnext_atto")
     assert spec.input_shape == (3, 224, 224)
