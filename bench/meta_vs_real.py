@@ -1,10 +1,12 @@
 """Prediction's meta trace against a real forward pass, model by model, across the installed zoos.
 
-    python bench/meta_vs_real.py [--sources torchvision timm] [--out bench/results/meta_vs_real.json]
+    python bench/meta_vs_real.py [--sources torchvision timm hf] [--out bench/results/meta_vs_real.json]
 
-For every torchvision classification model and one timm model per family
-(the smallest-sounding name: atto, femto, pico, nano, tiny, ...; families of
-a billion parameters and more left out), at batch 1: the layer records of a
+For every torchvision classification model, one timm model per family (the
+smallest-sounding name: atto, femto, pico, nano, tiny, ...; families of a
+billion parameters and more left out) and, with `--sources hf`, a list of
+Hugging Face architectures built from their default configs cut to one layer
+per stack (vision configs at their default depth), at batch 1: the layer records of a
 real forward pass (what `measure` records) and those of two meta traces in a
 row (what `predict` traces; the second, of a module built afresh, recalls the
 blocks the first met), each
@@ -25,6 +27,13 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 PREFERRED = ("atto", "femto", "pico", "nano", "tiny", "xxs", "xs", "small", "b0", "18", "_s", "lite0", "050", "100")
 TOO_LARGE = re.compile(r"1b|giant|huge|large|deepseek|gemma|aimv2|_7b")
+HF_ARCHITECTURES = (
+    "albert bart beit bert big_bird biogpt bloom clip codegen cohere convnext deberta deberta-v2 deit dinov2 "
+    "distilbert electra ernie falcon funnel gemma gemma2 gpt2 gpt_neo gpt_neox gptj granite llama longformer mamba "
+    "mistral mixtral mobilevit modernbert mpnet mpt nystromformer olmo olmo2 opt persimmon phi phi3 qwen2 qwen2_moe "
+    "qwen3 roberta segformer stablelm starcoder2 swin t5 vit whisper xglm xlm-roberta xlnet"
+).split()
+LAYER_KEYS = ("num_hidden_layers", "n_layer", "num_layers", "n_layers", "encoder_layers", "decoder_layers")
 
 
 def torchvision_names() -> list[str]:
@@ -48,7 +57,20 @@ def timm_names() -> list[str]:
     return [f"timm:{name}" for _, name in sorted(chosen.values(), key=lambda item: item[1])]
 
 
-def compare(name: str) -> dict:
+def hf_names() -> list[tuple[str, dict]]:
+    """Each architecture with the overrides that cut it to one layer per stack."""
+    from transformers import AutoConfig
+
+    cut = []
+    for name in HF_ARCHITECTURES:
+        config = AutoConfig.for_model(name)
+        text = hasattr(config, "vocab_size")  # vision configs (ConvNeXt's) derive their depth from stage lists
+        keys = [key for key in LAYER_KEYS if text and isinstance(getattr(config, key, None), int)]
+        cut.append((f"hf:{name}", {key: 1 for key in keys}))
+    return cut
+
+
+def compare(name: str, hf_config: dict | None = None) -> dict:
     """Meta records against real ones; modules built afresh for each side (some cache state on first run)."""
     from hwprof.models import recall
     from hwprof.models.layers import run_and_extract
@@ -58,17 +80,25 @@ def compare(name: str) -> dict:
     def meta_trace():
         try:
             with MetaDevice():
-                meta_spec = resolve_model(name)
+                meta_spec = resolve_model(name, hf_config=hf_config)
         except Exception:  # a model that cannot be built on meta is traced through a meta copy of a real one
-            meta_spec = resolve_model(name)
-        return trace_layers(meta_spec.module, meta_spec.model_inputs, 1)
+            meta_spec = resolve_model(name, hf_config=hf_config)
+        # as prediction does: a model that cannot run on meta is traced on real tensors, and says so
+        return trace_layers(
+            meta_spec.module,
+            meta_spec.model_inputs,
+            1,
+            rebuild=lambda: resolve_model(name, hf_config=hf_config).module,
+        )
 
     recall.forget()
     traces = [meta_trace(), meta_trace()]
-    spec = resolve_model(name)
+    spec = resolve_model(name, hf_config=hf_config)
     real, method = run_and_extract(spec.module, spec.model_inputs, 1)
     expected = [layer.facts() for layer in real]
     entry = {"layers": len(real), "method": method, "traced_on": traces[0].tensors}
+    if traces[0].tensors == "real":
+        entry["why_real"] = traces[0].reason
     for which, trace in zip(("first", "again"), traces):
         found = [layer.facts() for layer in trace.layers]
         if found != expected:
@@ -84,34 +114,42 @@ def compare(name: str) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sources", nargs="+", default=["torchvision", "timm"], choices=["torchvision", "timm"])
+    parser.add_argument("--sources", nargs="+", default=["torchvision", "timm"], choices=["torchvision", "timm", "hf"])
     parser.add_argument("--out", default=str(HERE / "results" / "meta_vs_real.json"))
     args = parser.parse_args()
 
     import torch
 
     torch.set_num_threads(1)
-    names = [
-        name for source in args.sources for name in {"torchvision": torchvision_names, "timm": timm_names}[source]()
-    ]
+    listed = {
+        "torchvision": lambda: [(name, None) for name in torchvision_names()],
+        "timm": lambda: [(name, None) for name in timm_names()],
+        "hf": hf_names,
+    }
+    names = [entry for source in args.sources for entry in listed[source]()]
     results = {
         "command": " ".join(["python", *sys.argv]),
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "torch": torch.__version__,
         "models": {},
     }
-    for name in names:
+    for name, hf_config in names:
         try:
-            entry = compare(name)
+            entry = compare(name, hf_config)
+            if hf_config:
+                entry["hf_config"] = hf_config
         except Exception as error:  # a model that does not run at all is listed, not counted as agreeing
             entry = {"failed": f"{type(error).__name__}: {(str(error).splitlines() or [''])[0][:200]}"}
         results["models"][name] = entry
         verdict = "failed" if "failed" in entry else "differs" if "differs" in entry else "same records"
+        verdict += " (traced on real tensors)" if entry.get("traced_on") == "real" else ""
         print(name, verdict, json.dumps(entry.get("differs") or entry.get("failed") or ""), flush=True)
     entries = results["models"].values()
     results["summary"] = {
         "models": len(names),
-        "same_records": sum(1 for e in entries if "failed" not in e and "differs" not in e),
+        "same_records_on_meta": sum(
+            1 for e in entries if "failed" not in e and "differs" not in e and e.get("traced_on") == "meta"
+        ),
         "differ": sorted(n for n, e in results["models"].items() if "differs" in e),
         "failed": sorted(n for n, e in results["models"].items() if "failed" in e),
         "traced_on_real": sorted(n for n, e in results["models"].items() if e.get("traced_on") == "real"),
