@@ -37,6 +37,7 @@ from hwprof.measuring.processes import DEFAULT_PROCESSES
 from hwprof.measuring.runner import Item, Method, Result, Runner
 from hwprof.models.inputs import InputSpec, ModelInputs, parse_seq_lens
 from hwprof.models.layers import Layer, run_and_extract
+from hwprof.models.recall import tensors_in
 from hwprof.models.spec import ModelSpec, parse_batch_sizes, resolve_model
 from hwprof.progress import Progress
 from hwprof.samples import RawSamples
@@ -805,8 +806,8 @@ class _Session:
     def _network_row(self, spec, identity, layer_list, module, example, measurement, result: Result) -> dict:
         args, kwargs = example
         output = module(*args, **kwargs)
-        tensors = _output_tensors(output)
-        inputs = _output_tensors((args, kwargs))
+        tensors = tensors_in(output)
+        inputs = tensors_in((args, kwargs))
         weights = list(module.parameters()) + list(module.buffers())
         batch_size, seq_len = identity["batch_size"], identity["seq_len"]
         shapes = spec.model_inputs.shapes(batch_size, seq_len)
@@ -831,14 +832,3 @@ class _Session:
             "latency_ms_p90": result.tail_s[0] * 1e3 if result.tail_s else None,
             "latency_ms_p99": result.tail_s[1] * 1e3 if result.tail_s else None,
         }
-
-
-def _output_tensors(value: Any) -> list[torch.Tensor]:
-    """Every tensor in a model's output: a tensor, tuples, lists, dicts (Hugging Face ModelOutput)."""
-    if isinstance(value, torch.Tensor):
-        return [value]
-    if isinstance(value, dict):
-        value = list(value.values())
-    if isinstance(value, (tuple, list)):
-        return [t for item in value for t in _output_tensors(item)]
-    return []

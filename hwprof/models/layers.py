@@ -23,6 +23,7 @@ from torch.overrides import TorchFunctionMode
 
 from hwprof.errors import HwprofError
 from hwprof.models import recall
+from hwprof.models.recall import storage_id, tensors_in
 
 # Ops that move no data and do no arithmetic are left out, except these, which
 # users expect to see as layers even when they are views.
@@ -243,7 +244,7 @@ class _Recorder:
         op = _function_op(func)
         if not _does_work(func, op, args, kwargs, output):
             return False
-        weights = [t for t in _tensors((args, kwargs)) if isinstance(t, nn.Parameter)]
+        weights = [t for t in tensors_in((args, kwargs)) if isinstance(t, nn.Parameter)]
         config = {"args": _constants(args), "kwargs": _constants(kwargs)}
         self._append(
             name,
@@ -263,8 +264,8 @@ class _Recorder:
     def _append(
         self, name, op, config, target, args, kwargs, output, *, params, weight_bytes, flops, weight_dtype=None
     ):
-        inputs = [t for t in _tensors((args, kwargs)) if not isinstance(t, nn.Parameter)]
-        outputs = _tensors(output)
+        inputs = [t for t in tensors_in((args, kwargs)) if not isinstance(t, nn.Parameter)]
+        outputs = tensors_in(output)
         config = dict(config)
         config["input_shapes"] = [list(t.shape) for t in inputs]
         config["output_shape"] = list(outputs[0].shape) if outputs else []
@@ -353,7 +354,7 @@ class _FxRecorder(fx.Interpreter, _Recorder):
         inputs = [self.env[node] for node in block.inputs]
         outputs = [(offset, self.env[nodes[block.start + offset]]) for offset in block.outputs]
         with torch._C.DisableTorchFunction():
-            recall.remember_block(key, layers, inputs, outputs, _storage_id)
+            recall.remember_block(key, layers, inputs, outputs)
 
     def call_module(self, target, args, kwargs) -> Any:
         module = self.fetch_attr(target)
@@ -368,7 +369,7 @@ class _FxRecorder(fx.Interpreter, _Recorder):
         self.record_module(target, module, args, kwargs, result)
         if key is not None:
             with torch._C.DisableTorchFunction():
-                recall.remember_leaf(key, self.layers[-1], result, [args, kwargs], _storage_id)
+                recall.remember_leaf(key, self.layers[-1], result, [args, kwargs])
         return result
 
     def _signature(self, target: str) -> int | None:
@@ -477,19 +478,15 @@ def _writes_in_place(func: Callable) -> bool:
 def _does_work(func: Callable, op: str, args: Any, kwargs: Any, output: Any) -> bool:
     if op in NEVER_RECORDED:
         return False
-    outputs = _tensors(output)
+    outputs = tensors_in(output)
     if not outputs:
         return False
     if op in ALWAYS_RECORDED or _writes_in_place(func):
         return True
     # a result that shares storage with an input is a view: no arithmetic, no copy. Storages are compared by
     # identity, not address: meta tensors and empty tensors all have address 0.
-    input_storages = {_storage_id(t) for t in _tensors((args, kwargs))}
-    return any(_storage_id(t) not in input_storages for t in outputs)
-
-
-def _storage_id(tensor: torch.Tensor) -> int:
-    return tensor.untyped_storage()._cdata
+    input_storages = {storage_id(t) for t in tensors_in((args, kwargs))}
+    return any(storage_id(t) not in input_storages for t in outputs)
 
 
 def _module_tensors(module: nn.Module) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
@@ -528,8 +525,8 @@ def _module_config(module: nn.Module) -> dict:
 
 
 def _module_flops(module: nn.Module, args: tuple, kwargs: dict, output: Any) -> int:
-    inputs = _tensors((args, kwargs))
-    outputs = _tensors(output)
+    inputs = tensors_in((args, kwargs))
+    outputs = tensors_in(output)
     if not inputs or not outputs:
         return 0
     x, y = inputs[0], outputs[0]
@@ -574,8 +571,8 @@ def attention_flops(module: nn.MultiheadAttention, args: tuple, kwargs: dict) ->
 
 
 def _function_flops(op: str, args: tuple, kwargs: dict, output: Any) -> int:
-    inputs = _tensors((args, kwargs))
-    outputs = _tensors(output)
+    inputs = tensors_in((args, kwargs))
+    outputs = tensors_in(output)
     if op == "matmul" and len(inputs) >= 2:
         return outputs[0].numel() * inputs[0].shape[-1]  # each output element is one inner product
     if op == "linear" and len(inputs) >= 2:
@@ -662,23 +659,6 @@ def _precision_config(inputs: list[torch.Tensor], weight_dtype: torch.dtype | No
 
 
 # --- small helpers --------------------------------------------------------------------------
-
-
-def _tensors(value: Any) -> list[torch.Tensor]:
-    found: list[torch.Tensor] = []
-
-    def visit(item):
-        if isinstance(item, torch.Tensor):
-            found.append(item)
-        elif isinstance(item, (list, tuple)):
-            for sub in item:
-                visit(sub)
-        elif isinstance(item, dict):
-            for sub in item.values():
-                visit(sub)
-
-    visit(value)
-    return found
 
 
 def _specs(value: Any) -> Any:

@@ -257,11 +257,11 @@ def recall_leaf(key: tuple) -> tuple | None:
     return _LEAVES.get(key)
 
 
-def remember_leaf(key: tuple, layer: Any, result: Any, inputs: list, storage_of) -> None:
+def remember_leaf(key: tuple, layer: Any, result: Any, inputs: list) -> None:
     """Keep a leaf's layer where its result is a meta tensor of its own (not an input, nor a view of one)."""
     if not isinstance(result, torch.Tensor) or not result.is_meta:
         return
-    if any(result is tensor or storage_of(result) == storage_of(tensor) for tensor in _tensors(inputs)):
+    if any(result is tensor or storage_id(result) == storage_id(tensor) for tensor in tensors_in(inputs)):
         return
     _LEAVES[key] = (layer, tuple(result.shape), result.stride(), result.dtype)
     while len(_LEAVES) > LEAVES_KEPT:
@@ -275,18 +275,18 @@ def recall_block(block_key: tuple) -> Remembered | None:
     return found
 
 
-def remember_block(block_key: tuple, layers: tuple, inputs: list, outputs: list[tuple[int, Any]], storage_of) -> None:
+def remember_block(block_key: tuple, layers: tuple, inputs: list, outputs: list[tuple[int, Any]]) -> None:
     """Keep a block's layers and its results' specs, where every result read after it is a plain value or
     a tensor of its own (not an input, a view of one, or of another result): made afresh on a recall,
     they are then the same. `outputs` are (node offset, value)."""
-    storages = {storage_of(tensor) for tensor in _tensors(inputs)}
+    storages = {storage_id(tensor) for tensor in tensors_in(inputs)}
     specs = []
     try:
         for offset, value in outputs:
-            for tensor in _tensors(value):
-                if storage_of(tensor) in storages:
+            for tensor in tensors_in(value):
+                if storage_id(tensor) in storages:
                     return
-                storages.add(storage_of(tensor))
+                storages.add(storage_id(tensor))
             specs.append((offset, value_spec(value)))
     except _NotPlain:
         return
@@ -295,11 +295,18 @@ def remember_block(block_key: tuple, layers: tuple, inputs: list, outputs: list[
         _BLOCKS.popitem(last=False)
 
 
-def _tensors(value: Any) -> list[torch.Tensor]:
+def tensors_in(value: Any) -> list[torch.Tensor]:
+    """The tensors in a value and in its tuples, lists and dicts, in order."""
     if isinstance(value, torch.Tensor):
         return [value]
     if isinstance(value, (tuple, list)):
-        return [tensor for item in value for tensor in _tensors(item)]
+        return [tensor for item in value for tensor in tensors_in(item)]
     if isinstance(value, dict):
-        return [tensor for item in value.values() for tensor in _tensors(item)]
+        return [tensor for item in value.values() for tensor in tensors_in(item)]
     return []
+
+
+def storage_id(tensor: torch.Tensor) -> int:
+    """Which storage a tensor views. Storages are compared by identity, not address: meta tensors and empty
+    tensors all have address 0."""
+    return tensor.untyped_storage()._cdata

@@ -205,6 +205,7 @@ def _hf_inputs(module: nn.Module, config, name: str) -> tuple[ModelInputs, int |
                 f"cannot draw them: describe its inputs with {option('inputs')}, e.g. input_ids:int64[128]"
             )
         vocab = int(vocab)
+        accepted = inspect.signature(module.forward).parameters  # the keywords its forward takes
         limit = getattr(config, "max_position_embeddings", None) or getattr(
             text_config, "max_position_embeddings", None
         )
@@ -212,8 +213,8 @@ def _hf_inputs(module: nn.Module, config, name: str) -> tuple[ModelInputs, int |
         specs = (
             InputSpec("input_ids", torch.int64, (SEQ,), 0, vocab),
             InputSpec("attention_mask", torch.int64, (SEQ,)),
-            *_image_beside_text(module, config),
-            *_decoder_beside_encoder(module, config, vocab),
+            *_image_beside_text(accepted, config),
+            *_decoder_beside_encoder(accepted, config, vocab),
         )
         return ModelInputs(specs, min(128, int(limit)) if limit else 128, int(limit) if limit else None), vocab
     if main == "pixel_values":
@@ -227,23 +228,23 @@ def _hf_inputs(module: nn.Module, config, name: str) -> tuple[ModelInputs, int |
     )
 
 
-def _image_beside_text(module: nn.Module, config) -> tuple[InputSpec, ...]:
+def _image_beside_text(accepted, config) -> tuple[InputSpec, ...]:
     """An image input for a model that reads text and images together (CLIP, SigLIP): its forward takes
     pixel_values and its config has a vision part, whose image size it gives."""
     vision = getattr(config, "vision_config", None)
-    if vision is None or "pixel_values" not in inspect.signature(module.forward).parameters:
+    if vision is None or "pixel_values" not in accepted:
         return ()
     size = getattr(vision, "image_size", 224)
     size = size if isinstance(size, int) else int(size[0])
     return (InputSpec("pixel_values", torch.float32, (int(getattr(vision, "num_channels", 3)), size, size)),)
 
 
-def _decoder_beside_encoder(module: nn.Module, config, vocab: int) -> tuple[InputSpec, ...]:
+def _decoder_beside_encoder(accepted, config, vocab: int) -> tuple[InputSpec, ...]:
     """Token ids for the decoder of an encoder-decoder (T5 needs them; BART would shift its inputs itself),
     as many as the encoder reads."""
     if not getattr(config, "is_encoder_decoder", False):
         return ()
-    if "decoder_input_ids" not in inspect.signature(module.forward).parameters:
+    if "decoder_input_ids" not in accepted:
         return ()
     return (InputSpec("decoder_input_ids", torch.int64, (SEQ,), 0, vocab),)
 

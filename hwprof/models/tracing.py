@@ -351,9 +351,10 @@ def _convolution_laid_out_as_on_cpu(result, args: tuple, kwargs: dict):
     if isinstance(padding, str):  # "valid" pads nothing; "same" pads half the dilated kernel
         padding = [0, 0] if padding == "valid" else [d * (k - 1) // 2 for d, k in zip(dilation, weight.shape[2:])]
     try:
+        hollow_tensor, hollow_weight = _hollow(tensor), _hollow(weight)
         backend = torch._C._select_conv_backend(
-            _hollow(tensor),
-            _hollow(weight),
+            hollow_tensor,
+            hollow_weight,
             None,
             _pair(bound.get("stride", 1)),
             _pair(padding),
@@ -363,7 +364,7 @@ def _convolution_laid_out_as_on_cpu(result, args: tuple, kwargs: dict):
             int(bound.get("groups", 1)),
             None,
         )
-        layout = torch._C._conv_determine_backend_memory_format(_hollow(tensor), _hollow(weight), backend)
+        layout = torch._C._conv_determine_backend_memory_format(hollow_tensor, hollow_weight, backend)
     except Exception:  # no answer: meta's layout stands
         return result
     if layout == torch.channels_last and not _is_channels_last(result):
@@ -372,10 +373,6 @@ def _convolution_laid_out_as_on_cpu(result, args: tuple, kwargs: dict):
 
 
 CONVOLUTION_PARAMETERS = ("input", "weight", "bias", "stride", "padding", "dilation", "groups")
-
-
-def _pair(value) -> list[int]:
-    return [int(v) for v in value] if isinstance(value, (tuple, list)) else [int(value)] * 2
 
 
 def _hollow(tensor: torch.Tensor) -> torch.Tensor:
