@@ -3,6 +3,8 @@
     python bench/default_runs.py                 # measure (resumable), then summarise
     python bench/default_runs.py --summary-only  # the per-family layer-sum ratios of what is measured
     python bench/fit_accuracy.py --zoo bench/data/default/*.parquet --out bench/results/fit_accuracy_default.json
+    python bench/default_runs.py --cache warm,cold --data /tmp/d  # each run in both modes, alternated, into
+                                                                  # /tmp/d/warm and /tmp/d/cold
 
 Every run is the README's quick start with another model: the default threads, precision, time budget and
 allocator, and the layer sweep `measure` adds by default for the fit (its own share of each run). The
@@ -70,15 +72,32 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--summary-only", action="store_true")
     parser.add_argument("--out", default=str(HERE / "results" / "default_runs.json"))
+    parser.add_argument("--data", default=str(DATA), help="folder of the datasets")
+    parser.add_argument(
+        "--cache",
+        help="measure's --cache mode, or several (comma-separated): each model is then measured in each mode in "
+        "turn, into a folder per mode under --data, so that the modes share the machine's state",
+    )
     args = parser.parse_args()
-    DATA.mkdir(parents=True, exist_ok=True)
+    modes = args.cache.split(",") if args.cache else [None]
+    folders = {mode: Path(args.data) / mode if len(modes) > 1 else Path(args.data) for mode in modes}
+    for folder in folders.values():
+        folder.mkdir(parents=True, exist_ok=True)
     if not args.summary_only:
         for stem, model, options in RUNS:
-            measure([model], DATA / f"{stem}.parquet", *options, default_sweep=True)
-    paths = sorted(p for p in DATA.glob("*.parquet") if not p.name.endswith(".samples.parquet"))
-    summary = {"command": " ".join(["python", *sys.argv]), "runs": [p.name for p in paths], **layer_sum_ratios(paths)}
+            for mode, folder in folders.items():
+                cache = ("--cache", mode) if mode else ()
+                measure([model], folder / f"{stem}.parquet", *options, *cache, default_sweep=True)
+    summary: dict = {"command": " ".join(["python", *sys.argv])}
+    for mode, folder in folders.items():
+        paths = sorted(p for p in folder.glob("*.parquet") if not p.name.endswith(".samples.parquet"))
+        found = {"data": str(folder), "runs": [p.name for p in paths], **layer_sum_ratios(paths)}
+        if len(modes) == 1:
+            summary.update(found)
+        else:
+            summary.setdefault("cache", {})[mode] = found
+        print(mode or "", json.dumps(found["network_over_layer_sum"], indent=1))
     Path(args.out).write_text(json.dumps(summary, indent=2) + "\n")
-    print(json.dumps(summary["network_over_layer_sum"], indent=1))
 
 
 if __name__ == "__main__":
