@@ -74,6 +74,7 @@ class TensorSpec:
     is_weight: bool = False
     channels_last: bool = False  # a 4-D tensor laid out NHWC, as --channels-last runs it
     value_range: tuple[int, int] | None = None  # integer tensors: [low, high) of the values seen
+    same_as: int | None = None  # the earlier tensor argument (in recipe order) that this one is
 
     def make(self, device: torch.device | str) -> torch.Tensor:
         if self.dtype.is_floating_point or self.dtype.is_complex:
@@ -96,9 +97,12 @@ class LayerCall:
     kwargs: dict
 
     def bind(self, device: torch.device | str) -> Callable[[], Any]:
-        """Materialise synthetic inputs once and return a zero-argument runner."""
-        args = _materialise(self.args, device)
-        kwargs = _materialise(self.kwargs, device)
+        """Materialise synthetic inputs once and return a zero-argument runner. A tensor the network passed
+        twice (attention's query, key and value in self-attention) is passed twice again: torch takes
+        another path when arguments are one tensor."""
+        made: list[torch.Tensor] = []
+        args = _materialise(self.args, device, made)
+        kwargs = _materialise(self.kwargs, device, made)
         target = self.target
         return lambda: target(*args, **kwargs)
 
@@ -270,6 +274,9 @@ class _Recorder:
         config["input_shapes"] = [list(t.shape) for t in inputs]
         config["output_shape"] = list(outputs[0].shape) if outputs else []
         config.update(_precision_config(inputs, weight_dtype))
+        repeated = len(inputs) - len({id(t) for t in inputs})
+        if repeated:  # one tensor passed as several inputs: less to read, and sometimes another kernel
+            config["repeated_inputs"] = repeated
         self.layers.append(
             Layer(
                 index=len(self.layers),
@@ -281,9 +288,14 @@ class _Recorder:
                 input_bytes=sum(t.numel() * t.element_size() for t in inputs),
                 output_bytes=sum(t.numel() * t.element_size() for t in outputs),
                 weight_bytes=int(weight_bytes),
-                call=LayerCall(target, _specs(args), _specs(kwargs)) if self.recipes else None,
+                call=self._call(target, args, kwargs) if self.recipes else None,
             )
         )
+
+    @staticmethod
+    def _call(target, args: tuple, kwargs: dict) -> LayerCall:
+        seen: dict[int, int] = {}
+        return LayerCall(target, _specs(args, seen), _specs(kwargs, seen))
 
 
 class _FxRecorder(fx.Interpreter, _Recorder):
@@ -661,33 +673,41 @@ def _precision_config(inputs: list[torch.Tensor], weight_dtype: torch.dtype | No
 # --- small helpers --------------------------------------------------------------------------
 
 
-def _specs(value: Any) -> Any:
+def _specs(value: Any, seen: dict[int, int]) -> Any:
+    """The recipe of an argument; `seen` numbers the tensors met so far, so a repeated one is marked as such."""
     if isinstance(value, torch.Tensor):
+        same_as = seen.get(id(value))
+        if same_as is None:
+            seen[id(value)] = len(seen)
         return TensorSpec(
             tuple(value.shape),
             value.dtype,
             isinstance(value, nn.Parameter),
             _is_channels_last(value),
             _value_range(value),
+            same_as,
         )
     if isinstance(value, tuple):
-        return tuple(_specs(v) for v in value)
+        return tuple(_specs(v, seen) for v in value)
     if isinstance(value, list):
-        return [_specs(v) for v in value]
+        return [_specs(v, seen) for v in value]
     if isinstance(value, dict):
-        return {k: _specs(v) for k, v in value.items()}
+        return {k: _specs(v, seen) for k, v in value.items()}
     return value
 
 
-def _materialise(value: Any, device) -> Any:
+def _materialise(value: Any, device, made: list[torch.Tensor]) -> Any:
     if isinstance(value, TensorSpec):
-        return value.make(device)
+        if value.same_as is not None:
+            return made[value.same_as]
+        made.append(value.make(device))
+        return made[-1]
     if isinstance(value, tuple):
-        return tuple(_materialise(v, device) for v in value)
+        return tuple(_materialise(v, device, made) for v in value)
     if isinstance(value, list):
-        return [_materialise(v, device) for v in value]
+        return [_materialise(v, device, made) for v in value]
     if isinstance(value, dict):
-        return {k: _materialise(v, device) for k, v in value.items()}
+        return {k: _materialise(v, device, made) for k, v in value.items()}
     return value
 
 

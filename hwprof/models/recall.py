@@ -166,10 +166,11 @@ def block_key(block: Block, env: dict, signature_of, attribute_at) -> tuple | No
         return None
     try:
         attributes = tuple(value_spec(attribute_at(target)) for target in block.attributes)
-        inputs = tuple(value_spec(env[node]) for node in block.inputs)
+        values = [env[node] for node in block.inputs]
+        inputs = tuple(value_spec(value) for value in values)
     except _NotPlain:
         return None
-    return block.fingerprint, block.outputs, modules, attributes, inputs
+    return block.fingerprint, block.outputs, modules, attributes, inputs, repeats(values)
 
 
 def leaf_key(signature: int | None, args: tuple, kwargs: dict) -> tuple | None:
@@ -181,6 +182,7 @@ def leaf_key(signature: int | None, args: tuple, kwargs: dict) -> tuple | None:
             signature,
             tuple(value_spec(value) for value in args),
             tuple((k, value_spec(v)) for k, v in kwargs.items()),
+            repeats((args, kwargs)),
         )
     except _NotPlain:
         return None
@@ -304,6 +306,13 @@ def tensors_in(value: Any) -> list[torch.Tensor]:
     if isinstance(value, dict):
         return [tensor for item in value.values() for tensor in tensors_in(item)]
     return []
+
+
+def repeats(value: Any) -> tuple[int, ...]:
+    """For each tensor in a value, the position of its first appearance: one tensor passed twice records
+    and runs otherwise than two alike."""
+    first: dict[int, int] = {}
+    return tuple(first.setdefault(id(tensor), position) for position, tensor in enumerate(tensors_in(value)))
 
 
 def storage_id(tensor: torch.Tensor) -> int:

@@ -153,3 +153,30 @@ def test_reading_an_embeddings_token_range_is_not_a_layer_of_the_network():
     assert method == "hooks"
     assert [layer.op for layer in layers] == ["embedding", "linear"]
     assert layers[0].call.args[0].value_range == (int(ids.min()), int(ids.max()) + 1)
+
+
+class CrossAttention(nn.Module):
+    """The same attention module as SelfAttention, fed a second sequence as keys and values."""
+
+    def __init__(self):
+        super().__init__()
+        self.attention = nn.MultiheadAttention(16, 2, batch_first=True)
+
+    def forward(self, x):
+        return self.attention(x, x * 2, x * 3, need_weights=False)[0]
+
+
+def test_one_tensor_passed_as_several_inputs_is_recorded_and_run_as_one():
+    (self_attention,) = only(SelfAttention(), (10, 16), 2)
+    assert self_attention.config["repeated_inputs"] == 2
+    query, key, value = self_attention.call.args
+    assert query.same_as is None and key.same_as == 0 and value.same_as == 0
+    seen = []
+    self_attention.call.target.register_forward_pre_hook(lambda module, args: seen.append(args))
+    self_attention.call.bind("cpu")()
+    assert seen[0][0] is seen[0][1] is seen[0][2]  # torch's self-attention path sees one tensor, as in the network
+
+    cross = [layer for layer in only(CrossAttention(), (10, 16), 2) if layer.op == "multiheadattention"][0]
+    assert "repeated_inputs" not in cross.config
+    assert cross.config_id("cpu") != self_attention.config_id("cpu")
+    assert [arg.same_as for arg in cross.call.args] == [None, None, None]

@@ -161,3 +161,26 @@ def test_a_block_whose_other_results_are_read_is_another_block():
     real, _ = run_and_extract(ReadsMoreTheSecondTime(), (5,), 2)
     assert traced.tensors == "meta"  # not a failed recall sending it to real tensors
     assert [layer.facts() for layer in traced.layers] == [layer.facts() for layer in real]
+
+
+class SameThenAlike(nn.Module):
+    """Two alike leaves, one fed one tensor twice, the other two tensors alike."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.first = nn.Bilinear(8, 8, 8)
+        self.second = nn.Bilinear(8, 8, 8)
+
+    def forward(self, x):
+        h = self.first(x, x)
+        return self.second(h, h + 1)
+
+
+def test_a_leaf_fed_one_tensor_twice_is_not_recalled_for_two_alike_tensors():
+    recall.forget()
+    traced = trace_layers(SameThenAlike(), (8,), 2)
+    real, _ = run_and_extract(SameThenAlike(), (8,), 2)
+    assert traced.tensors == "meta"
+    assert [layer.facts() for layer in traced.layers] == [layer.facts() for layer in real]
+    bilinear = [layer for layer in traced.layers if layer.op == "bilinear"]
+    assert [layer.config.get("repeated_inputs") for layer in bilinear] == [1, None]
