@@ -65,6 +65,8 @@ GPU_STATE_COLUMNS = (
 
 ALL_COLUMNS = REQUIRED_COLUMNS + EXTRA_COLUMNS + GPU_STATE_COLUMNS
 COMPUTE_DTYPES = ("float32", "float16", "bfloat16")  # what the dtype column holds (--dtype)
+# how a run whose provenance records no cache mode timed its layers: warm, the default until cold became it
+CACHE_BEFORE_RECORDED = "warm"
 
 # above this share of the machine's CPU taken by others while a row was timed, its timing is suspect
 CONTENDED_SHARE = 0.05

@@ -140,8 +140,9 @@ TOP_LAYERS = 10
     type=click.Choice(CACHE_MODES),
     default=DEFAULT_CACHE_MODE,
     show_default=True,
-    help="warm: a layer alone reuses its input and weights, so small ones run from the cache; cold: each call "
-    "uses the next of enough copies to outgrow the last-level cache, as layers inside a network mostly do.",
+    help="cold: each call of a layer timed alone uses the next of enough copies of its weights and input to "
+    "outgrow the last-level cache, as layers inside a network mostly find them; warm: it reuses one set, so "
+    "small layers run from the cache and sum to less than their network.",
 )
 @click.option(
     "--sweep-share",

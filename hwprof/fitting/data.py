@@ -24,7 +24,7 @@ from hwprof.errors import HwprofError, option, shown
 from hwprof.fitting.alignment import Alignment, align_runs
 from hwprof.predictor.features import LayerRecord, NetworkBatch
 from hwprof.predictor.records import network_layers
-from hwprof.schema import CONTENDED_SHARE
+from hwprof.schema import CACHE_BEFORE_RECORDED, CONTENDED_SHARE
 
 NETWORK_ONLY_COLUMNS = ("model", "batch_size", "latency_ms")
 TARGETS = {"latency": "latency_ms", "power": "power_w", "energy": "energy_mj"}
@@ -129,6 +129,8 @@ def _run_summary(run: dict) -> dict:
     allocator = run.get("allocator") or {}
     policy = allocator.get("policy", UNRECORDED_ALLOCATOR)
     summary["allocator"] = policy if allocator.get("applied", True) else f"{policy} (not applied)"
+    if (run.get("plan") or {}).get("layers", True):  # the mode layers were timed in; runs from before, warm
+        summary["cache"] = (run.get("cache") or {}).get("mode", CACHE_BEFORE_RECORDED)
     return summary
 
 
@@ -157,6 +159,22 @@ def allocator_warning(sources: list[dict]) -> str | None:
         f"the datasets were measured under different allocator policies ({listed}), and on a CPU "
         f"activation-heavy networks run up to 1.4x apart between them; measure them all with one "
         f"`hwprof measure --allocator` policy"
+    )
+
+
+def cache_warning(sources: list[dict]) -> str | None:
+    """A sentence when the hwprof datasets timed their layers in different cache modes, else None: a layer
+    timed warm runs from the cache and faster than in its network, and the fit would average the two."""
+    by_mode: dict[str, list[str]] = {}
+    for source in sources:
+        for mode in sorted({run["cache"] for run in source["runs"] if "cache" in run}):
+            by_mode.setdefault(mode, []).append(os.path.basename(source["path"]))
+    if len(by_mode) < 2:
+        return None
+    listed = "; ".join(f"{mode}: {', '.join(paths)}" for mode, paths in sorted(by_mode.items()))
+    return (
+        f"the datasets timed their layers in different cache modes ({listed}), and a layer timed warm runs "
+        "faster than in its network; measure them all with one `hwprof measure --cache` mode (the default, cold)"
     )
 
 

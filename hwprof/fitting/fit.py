@@ -16,6 +16,7 @@ from hwprof.files import check_output
 from hwprof.fitting.advice import data_advice
 from hwprof.fitting.data import (
     allocator_warning,
+    cache_warning,
     distrusted_rows,
     read_inputs,
     requested_targets,
@@ -70,9 +71,9 @@ def fit(
     aligned = data.alignment.summary()
     if aligned:
         say(aligned)
-    mixed_allocators = allocator_warning(sources)
-    if mixed_allocators:
-        say(f"warning: {mixed_allocators}")
+    mixed = [warning for warning in (allocator_warning(sources), cache_warning(sources)) if warning]
+    for warning in mixed:
+        say(f"warning: {warning}")
     advice = data_advice(data)
     for note in advice:
         say(f"note: {note}")
@@ -87,7 +88,7 @@ def fit(
         predictor = adapt_training_data(base_predictor, data, wanted, cv=cv, progress=progress)
     else:
         predictor = fit_training_data(data, wanted, family, cv=cv, progress=progress)
-    predictor.doc["training"]["warnings"] = [w for w in (mixed_allocators, distrusted) if w] + advice
+    predictor.doc["training"]["warnings"] = [*mixed, *([distrusted] if distrusted else []), *advice]
     if out is not None:
         predictor.save(out)
     return predictor

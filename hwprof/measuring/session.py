@@ -41,7 +41,7 @@ from hwprof.models.recall import tensors_in
 from hwprof.models.spec import ModelSpec, parse_batch_sizes, resolve_model
 from hwprof.progress import Progress
 from hwprof.samples import RawSamples
-from hwprof.schema import ALL_COLUMNS
+from hwprof.schema import ALL_COLUMNS, CACHE_BEFORE_RECORDED
 
 MEASUREMENT_COLUMNS = (
     "latency_ms",
@@ -85,7 +85,7 @@ class MeasureOptions:
     channels_last: bool = False
     compile: bool = False  # whole networks through torch.compile; layers stay eager
     hf_config: dict | None = None  # overrides of hf: models' configs, e.g. {"num_hidden_layers": 4}
-    cache: str = DEFAULT_CACHE_MODE  # warm: a layer reuses its buffers; cold: rotates copies (hwprof.measuring.cache)
+    cache: str = DEFAULT_CACHE_MODE  # cold: rotate copies of a layer's buffers (measuring.cache); warm: reuse them
     sweep_share: float = DEFAULT_SWEEP_SHARE  # of the run's time, for a layer sweep of the networks' ops (fit_sweep)
 
 
@@ -361,8 +361,7 @@ def _plan(names: list[str], sizes: list[int], options: MeasureOptions) -> dict:
         "layers": options.layers,
         "processes": options.processes,
         **Execution.from_options(options).plan(),  # dtype, layout, compile where not the defaults
-        # only when set, so that plans recorded before the option still match
-        **({"cache": options.cache} if options.cache != DEFAULT_CACHE_MODE else {}),
+        "cache": options.cache,
     }
     if options.seq_lens:
         plan["seq_lens"] = list(options.seq_lens)
@@ -491,7 +490,9 @@ def available_memory_bytes(device: torch.device) -> int:
 def _check_same_plan(writer, plan: dict) -> None:
     """A resumed run carries on the measurement it continues: same models, batch sizes, threads and layers."""
     earlier = [
-        {"processes": 1, **run["plan"]}  # runs from before --processes measured in one
+        # runs from before --processes measured in one; before the cache mode was always recorded, a plan
+        # without one was warm
+        {"processes": 1, "cache": CACHE_BEFORE_RECORDED, **run["plan"]}
         for run in writer.previous_runs
         if isinstance(run.get("plan"), dict)
     ]

@@ -230,11 +230,26 @@ def test_resume_refuses_another_measurement_into_the_same_file(tmp_path):
     out = tmp_path / "r.parquet"
     assert run("measure", "mlp", "--out", str(out), *FAST).exit_code == 0
     before = out.read_bytes()
-    for models, change in ((["mlp"], ["--batch-size", "2"]), (["mlp", "sweep:relu:2"], []), (["mlp"], ["--no-layers"])):
+    changes = (["mlp"], ["--batch-size", "2"]), (["mlp", "sweep:relu:2"], []), (["mlp"], ["--no-layers"])
+    for models, change in (*changes, (["mlp"], ["--cache", "warm"])):
         result = run("measure", *models, "--out", str(out), "--resume", *FAST, *change)
         assert result.exit_code == 1 and "resuming continues that measurement" in result.output, result.output
     assert out.read_bytes() == before and not (tmp_path / "r.parquet.lock").exists()
     assert run("measure", "mlp", "--out", str(out), "--resume", *FAST).exit_code == 0  # the same plan carries on
+
+
+def test_a_dataset_from_before_cold_was_the_default_resumes_warm_only(tmp_path):
+    """Its plan records no cache mode: it was measured warm, and cold rows must not join it."""
+    out = tmp_path / "old.csv"  # its provenance in the sidecar only
+    assert run("measure", "mlp", "--out", str(out), "--cache", "warm", *FAST).exit_code == 0
+    provenance = out.with_name(out.name + ".json")
+    record = json.loads(provenance.read_text())
+    for earlier in record["runs"]:
+        del earlier["plan"]["cache"]
+    provenance.write_text(json.dumps(record))
+    result = run("measure", "mlp", "--out", str(out), "--resume", *FAST)
+    assert result.exit_code == 1 and "other cache (" in result.output and "cache=warm" in result.output
+    assert run("measure", "mlp", "--out", str(out), "--resume", "--cache", "warm", *FAST).exit_code == 0
 
 
 def test_a_batch_that_cannot_fit_in_memory_is_refused_before_it_runs(tmp_path, monkeypatch):

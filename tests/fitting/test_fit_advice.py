@@ -21,3 +21,26 @@ def test_data_with_enough_families_and_configurations_gets_no_advice(tmp_path):
     frame = synthetic_frame(n_networks=40, seed=9)
     predictor = fit([write(frame, tmp_path / "rich.parquet")], family="polynomial", cv=False)
     assert predictor.doc["training"]["warnings"] == []
+
+
+def _with_runs(frame, path, runs) -> str:
+    """A CSV dataset whose provenance sidecar holds these runs."""
+    import json
+
+    write(frame, path)
+    path.with_name(path.name + ".json").write_text(json.dumps({"schema_version": 1, "runs": runs}))
+    return str(path)
+
+
+def test_layers_timed_in_different_cache_modes_are_named(tmp_path):
+    """A run that records no cache mode (measured before cold was the default) timed its layers warm; a
+    network-only run timed no layers, so it mixes with either."""
+    frame = synthetic_frame(n_networks=40, seed=9)
+    half = frame["model"].isin(sorted(set(frame["model"]))[:20])
+    cold = _with_runs(frame[half], tmp_path / "cold.csv", [{"run_id": "a", "cache": {"mode": "cold"}}])
+    old = _with_runs(frame[~half], tmp_path / "old.csv", [{"run_id": "b"}])
+    networks_only = _with_runs(frame[~half], tmp_path / "nets.csv", [{"run_id": "c", "plan": {"layers": False}}])
+    said = []
+    (mixed,) = fit([cold, old], family="polynomial", cv=False, progress=Notes(said.append)).doc["training"]["warnings"]
+    assert "different cache modes (cold: cold.csv; warm: old.csv)" in mixed and f"warning: {mixed}" in said
+    assert fit([cold, networks_only], family="polynomial", cv=False).doc["training"]["warnings"] == []

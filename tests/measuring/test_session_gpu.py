@@ -54,7 +54,7 @@ def test_cold_cache_rotates_copies_and_is_recorded(monkeypatch, tmp_path):
     record = read_provenance(out)[-1]
     assert record["cache"]["mode"] == "cold" and record["cache"]["cache_bytes"] > 0
     assert record["plan"]["cache"] == "cold"
-    warm = measure(["mlp"], power="none", **FAST)
+    warm = measure(["mlp"], cache="warm", power="none", **FAST)
     assert set(warm[warm["kind"] == "layer"]["cache"]) == {"warm"}
 
 
