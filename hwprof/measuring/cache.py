@@ -10,10 +10,10 @@ loop. All of a group's layers are held at once (they are timed interleaved), so
 their copies together take at most COLD_MEMORY_SHARE of the free memory; a layer
 left with fewer copies than it needs (or over MAX_COPIES) says "cold_partial".
 
-Cold is the default because it is what a fit needs: on this project's default
-runs of fifteen networks, each network's latency over the sum of its layers
-timed warm spread from 1.00 to 1.60 across families, and from 1.00 to 1.32 timed
-cold, and the fit's error on unseen families fell accordingly (BENCHMARKS.md).
+Cold is the default because a network's layers timed cold add up to it more
+closely: over fifteen networks of nine families, measured both ways in turn,
+a network took 1.00-1.62x the sum of its layers timed warm and 0.97-1.32x timed
+cold (BENCHMARKS.md, "on the data a user collects by default").
 """
 
 from __future__ import annotations

@@ -75,12 +75,12 @@ def test_every_option_given_reaches_each_shard(tmp_path, monkeypatch):
     jobs_seen = []
     monkeypatch.setattr(shards, "check_devices", lambda devices: None)
     monkeypatch.setattr(shards, "run_shards", lambda jobs, echo: jobs_seen.extend(jobs) or {"cuda:0": 1, "cuda:1": 1})
-    args = ["measure", "m.py:f", "--device", "cuda:0,cuda:1", "--out", str(tmp_path / "o.parquet"), "--cache", "cold"]
+    args = ["measure", "m.py:f", "--device", "cuda:0,cuda:1", "--out", str(tmp_path / "o.parquet"), "--cache", "warm"]
     args += ["--input", "ids:int64[seq]", "--input", "mask:int64[seq]", "--no-layers", "--batch-size", "1,8"]
     CliRunner().invoke(main, args)
     device, shard_args = jobs_seen[1]
     assert device == "cuda:1" and shard_args[0] == "m.py:f"
-    for given in (["--cache", "cold"], ["--batch-size", "1,8"], ["--device", "cuda:1"], ["--no-layers"]):
+    for given in (["--cache", "warm"], ["--batch-size", "1,8"], ["--device", "cuda:1"], ["--no-layers"]):
         assert any(shard_args[i : i + len(given)] == given for i in range(len(shard_args)))
     assert [shard_args[i + 1] for i, a in enumerate(shard_args) if a == "--input"] == [
         "ids:int64[seq]",
