@@ -34,9 +34,10 @@ class Built:
 
     name: str  # the canonical spec string, which rebuilds the same model
     module: nn.Module
-    inputs: ModelInputs
+    inputs: ModelInputs | None  # None where the model has no default inputs (no_inputs says why)
     family: str
     vocab_size: int | None = None
+    no_inputs: str | None = None  # the sentence to show if the user gives no inputs either
 
 
 @dataclass(frozen=True)
@@ -189,8 +190,12 @@ def _hf_build(name: str, overrides: dict) -> Built:
         module = AutoModel.from_config(config)
     except Exception as error:
         raise HwprofError(f"hf:{name} cannot be built from its config: {_first_line(error)}") from None
-    inputs, vocab = _hf_inputs(module, config, name)
     text = f"hf:{name}" + (":" + ",".join(f"{k}={v}" for k, v in sorted(overrides.items())) if overrides else "")
+    try:
+        inputs, vocab = _hf_inputs(module, config, name)
+    except HwprofError as missing:  # the user's --input may describe them
+        vocab = getattr(config, "vocab_size", None)  # token-id inputs the user describes are drawn below it
+        return Built(text, module, None, config.model_type, vocab if isinstance(vocab, int) else None, str(missing))
     return Built(text, module, inputs, config.model_type, vocab)
 
 

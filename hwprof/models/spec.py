@@ -208,6 +208,12 @@ def _resolve_text(
         return _from_file(text, input_shape, inputs_given)
     if source_of(text) is not None:
         built = build(text, hf_config)
+        if built.inputs is None:  # no default inputs: those given replace them, or the reason is the error
+            if input_shape is not None:
+                return ModelSpec(built.name, built.module, tuple(input_shape), built.family)
+            if not inputs_given:
+                raise HwprofError(built.no_inputs)
+            return ModelSpec(built.name, built.module, (), built.family, vocab_size=built.vocab_size)
         spec = ModelSpec(
             built.name, built.module, built.inputs.first_shape, built.family, None, built.inputs, built.vocab_size
         )

@@ -196,3 +196,32 @@ def test_each_source_lists_what_it_offers():
     assert "resnet50" in SOURCES["torchvision"].names()
     assert "convnext_tiny" in SOURCES["timm"].names()
     assert {"bert", "gpt2", "llama"} <= set(SOURCES["hf"].names())
+
+
+TINY_WHISPER = dict(
+    max_source_positions=16,
+    num_mel_bins=8,
+    d_model=32,
+    encoder_layers=1,
+    decoder_layers=1,
+    encoder_attention_heads=2,
+    decoder_attention_heads=2,
+    encoder_ffn_dim=32,
+    decoder_ffn_dim=32,
+)
+
+
+def test_a_model_without_default_inputs_is_measured_on_the_inputs_given():
+    """Whisper reads mel features, for which there is no default: without inputs, the sentence says to give
+    them; given, they are what it runs on, its decoder ids drawn within the vocabulary."""
+    with pytest.raises(HwprofError, match="takes input_features, for which hwprof has no default input"):
+        resolve_model("hf:whisper", hf_config=TINY_WHISPER)
+    given = ["input_features:float32[8,32]", "decoder_input_ids:int64[4]"]
+    spec = resolve_model("hf:whisper", hf_config=TINY_WHISPER, inputs=given)
+    assert [(s.name, s.shape) for s in spec.model_inputs.specs] == [
+        ("input_features", (8, 32)),
+        ("decoder_input_ids", (4,)),
+    ]
+    assert spec.model_inputs.specs[1].high == spec.module.config.vocab_size
+    layers, _ = run_and_extract(spec.module, spec.model_inputs, 2)
+    assert {"conv1d", "embedding", "linear"} <= {layer.op for layer in layers}
