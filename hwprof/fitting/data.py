@@ -143,19 +143,25 @@ def allocator_pinned(sources: list[dict]) -> bool:
     )
 
 
+def _mixed(sources: list[dict], key: str) -> str | None:
+    """The datasets by the value their runs recorded for `key` ("value: a.parquet; other: b.parquet"), where
+    they recorded more than one; else None."""
+    by_value: dict[str, list[str]] = {}
+    for source in sources:
+        for value in sorted({run[key] for run in source["runs"] if key in run}):
+            by_value.setdefault(value, []).append(os.path.basename(source["path"]))
+    if len(by_value) < 2:
+        return None
+    return "; ".join(f"{value}: {', '.join(paths)}" for value, paths in sorted(by_value.items()))
+
+
 def allocator_warning(sources: list[dict]) -> str | None:
     """A sentence when the hwprof datasets were measured under different allocator policies, else None.
 
     Activation-heavy networks run up to 1.4x apart on a CPU between the policies (hwprof/measuring/allocator.py),
     which no model can tell from the layers."""
-    by_policy: dict[str, list[str]] = {}
-    for source in sources:
-        for policy in sorted({run["allocator"] for run in source["runs"] if "allocator" in run}):
-            by_policy.setdefault(policy, []).append(os.path.basename(source["path"]))
-    if len(by_policy) < 2:
-        return None
-    listed = "; ".join(f"{policy}: {', '.join(paths)}" for policy, paths in sorted(by_policy.items()))
-    return (
+    listed = _mixed(sources, "allocator")
+    return listed and (
         f"the datasets were measured under different allocator policies ({listed}), and on a CPU "
         f"activation-heavy networks run up to 1.4x apart between them; measure them all with one "
         f"`hwprof measure --allocator` policy"
@@ -165,14 +171,8 @@ def allocator_warning(sources: list[dict]) -> str | None:
 def cache_warning(sources: list[dict]) -> str | None:
     """A sentence when the hwprof datasets timed their layers in different cache modes, else None: a layer
     timed warm runs from the cache and faster than in its network, and the fit would average the two."""
-    by_mode: dict[str, list[str]] = {}
-    for source in sources:
-        for mode in sorted({run["cache"] for run in source["runs"] if "cache" in run}):
-            by_mode.setdefault(mode, []).append(os.path.basename(source["path"]))
-    if len(by_mode) < 2:
-        return None
-    listed = "; ".join(f"{mode}: {', '.join(paths)}" for mode, paths in sorted(by_mode.items()))
-    return (
+    listed = _mixed(sources, "cache")
+    return listed and (
         f"the datasets timed their layers in different cache modes ({listed}), and a layer timed warm runs "
         "faster than in its network; measure them all with one `hwprof measure --cache` mode (the default, cold)"
     )

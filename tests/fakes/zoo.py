@@ -17,3 +17,15 @@ TINY_HF = {
         "intermediate_size": 64,
     },
 }
+# a speech model: mel features in, no default inputs; 2 x 16 frames
+TINY_WHISPER = {
+    "max_source_positions": 16,
+    "num_mel_bins": 8,
+    "d_model": 32,
+    "encoder_layers": 1,
+    "decoder_layers": 1,
+    "encoder_attention_heads": 2,
+    "decoder_attention_heads": 2,
+    "encoder_ffn_dim": 32,
+    "decoder_ffn_dim": 32,
+}

@@ -8,7 +8,7 @@ import sys
 import pytest
 import torch
 
-from fakes.zoo import TINY_HF
+from fakes.zoo import TINY_HF, TINY_WHISPER
 from hwprof.errors import HwprofError
 from hwprof.models.layers import run_and_extract
 from hwprof.models.sources import SOURCES, family_of_source_model
@@ -196,19 +196,6 @@ def test_each_source_lists_what_it_offers():
     assert "resnet50" in SOURCES["torchvision"].names()
     assert "convnext_tiny" in SOURCES["timm"].names()
     assert {"bert", "gpt2", "llama"} <= set(SOURCES["hf"].names())
-
-
-TINY_WHISPER = dict(
-    max_source_positions=16,
-    num_mel_bins=8,
-    d_model=32,
-    encoder_layers=1,
-    decoder_layers=1,
-    encoder_attention_heads=2,
-    decoder_attention_heads=2,
-    encoder_ffn_dim=32,
-    decoder_ffn_dim=32,
-)
 
 
 def test_a_model_without_default_inputs_is_measured_on_the_inputs_given():
