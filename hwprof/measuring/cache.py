@@ -11,9 +11,9 @@ their copies together take at most COLD_MEMORY_SHARE of the free memory; a layer
 left with fewer copies than it needs (or over MAX_COPIES) says "cold_partial".
 
 Cold is the default because a network's layers timed cold add up to it more
-closely: over fifteen networks of nine families, measured both ways in turn,
-a network took 1.00-1.62x the sum of its layers timed warm and 0.97-1.32x timed
-cold (BENCHMARKS.md, "on the data a user collects by default").
+closely: over fifteen networks of nine families, measured both ways in turn
+three times, a network took 0.98-1.62x the sum of its layers timed warm and
+0.94-1.32x timed cold (BENCHMARKS.md, "on the data a user collects by default").
 """
 
 from __future__ import annotations
