@@ -208,15 +208,10 @@ def _resolve_text(
         return _from_file(text, input_shape, inputs_given)
     if source_of(text) is not None:
         built = build(text, hf_config)
-        if built.inputs is None:  # no default inputs: those given replace them, or the reason is the error
-            if input_shape is not None:
-                return ModelSpec(built.name, built.module, tuple(input_shape), built.family)
-            if not inputs_given:
-                raise HwprofError(built.no_inputs)
-            return ModelSpec(built.name, built.module, (), built.family, vocab_size=built.vocab_size)
-        spec = ModelSpec(
-            built.name, built.module, built.inputs.first_shape, built.family, None, built.inputs, built.vocab_size
-        )
+        if built.inputs is None and input_shape is None and not inputs_given:
+            raise HwprofError(built.no_inputs)  # no default inputs, and none given to replace them
+        shape = built.inputs.first_shape if built.inputs else ()
+        spec = ModelSpec(built.name, built.module, shape, built.family, None, built.inputs, built.vocab_size)
         return spec if input_shape is None else spec.with_inputs(ModelInputs.from_shape(input_shape))
     raise HwprofError(
         f"unknown model {text!r}: run `hwprof models` for the names, or write nb201:<arch>, sweep:<op>, "
