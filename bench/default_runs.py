@@ -27,6 +27,8 @@ sys.path.insert(0, str(HERE))
 
 from fit_measure_data import measure, nb201_archs  # noqa: E402
 
+from hwprof.dataset import without_sample_sidecars  # noqa: E402
+
 DATA = HERE / "data" / "default"
 ZOO = (
     "alexnet",
@@ -48,14 +50,18 @@ RUNS: list[tuple[str, str, tuple[str, ...]]] = [  # (file stem, model, options)
 
 
 def layer_sum_ratios(paths: list[Path]) -> dict:
-    """Per family: each network's measured latency over the sum of its measured layers, and the fit sweep's
-    share of each run."""
+    """Per family: each network's measured latency over the sum of its measured layers; over all networks,
+    the range of that ratio and its mean distance from 1; the fit sweep's share of each run; and the time
+    the runs took, from their provenance."""
+    from datetime import datetime
+
     import pandas as pd
 
     from hwprof.models.spec import family_of
 
     families: dict[str, list[float]] = {}
     shares = {}
+    measure_s = 0.0
     for path in paths:
         frame = pd.read_parquet(path)
         for (model, batch), rows in frame.groupby(["model", "batch_size"]):
@@ -65,7 +71,18 @@ def layer_sum_ratios(paths: list[Path]) -> dict:
                 families.setdefault(family_of(str(model)), []).append(round(ratio, 3))
         runs = json.loads(Path(f"{path}.json").read_text())["runs"]
         shares[path.name] = runs[-1].get("fit_sweep")
-    return {"network_over_layer_sum": families, "fit_sweep": shares}
+        for run in runs:
+            measure_s += (
+                datetime.fromisoformat(run["end_time"]) - datetime.fromisoformat(run["start_time"])
+            ).total_seconds()
+    ratios = [ratio for values in families.values() for ratio in values]
+    return {
+        "network_over_layer_sum": families,
+        "network_over_layer_sum_range": [min(ratios), max(ratios)] if ratios else None,
+        "mean_distance_from_1": round(sum(abs(r - 1) for r in ratios) / len(ratios), 3) if ratios else None,
+        "measure_s": measure_s,
+        "fit_sweep": shares,
+    }
 
 
 def main() -> None:
@@ -90,7 +107,7 @@ def main() -> None:
                 measure([model], folder / f"{stem}.parquet", *options, *cache, default_sweep=True)
     summary: dict = {"command": " ".join(["python", *sys.argv])}
     for mode, folder in folders.items():
-        paths = sorted(p for p in folder.glob("*.parquet") if not p.name.endswith(".samples.parquet"))
+        paths = without_sample_sidecars(sorted(folder.glob("*.parquet")))
         found = {"data": str(folder), "runs": [p.name for p in paths], **layer_sum_ratios(paths)}
         if len(modes) == 1:
             summary.update(found)
