@@ -203,6 +203,28 @@ def _maxpool2d(rng: random.Random) -> tuple[nn.Module, tuple[int, ...], float, f
     return module, (channels, side, side), outputs * kernel * kernel, inputs + outputs
 
 
+def _avgpool2d(rng: random.Random) -> tuple[nn.Module, tuple[int, ...], float, float]:
+    """Average pools as CNNs use them: 2x2 stride 2 (DenseNet's transitions, NAS-Bench-201's reduction
+    shortcut), 3x3 stride 1 padded (Inception's branches, NAS-Bench-201's cell op, which leaves the padding
+    out of the average) and 3x3 stride 2."""
+    channels, side = _image(rng)
+    kernel, stride, padding = rng.choice(((2, 2, 0), (3, 1, 1), (3, 2, 1)))
+    side = max(side, kernel)
+    module = nn.AvgPool2d(kernel, stride=stride, padding=padding, count_include_pad=rng.random() < 0.5)
+    out_side = (side + 2 * padding - kernel) // stride + 1
+    inputs, outputs = channels * side * side, channels * out_side * out_side
+    return module, (channels, side, side), outputs * kernel * kernel, inputs + outputs
+
+
+def _adaptive_avgpool2d(rng: random.Random) -> tuple[nn.Module, tuple[int, ...], float, float]:
+    """A classifier's pooling: global (to 1x1, most CNNs) or to a fixed grid (AlexNet's 6x6, VGG's 7x7)."""
+    channels, side = _image(rng)
+    grid = rng.choices((1, 6, 7), weights=(0.7, 0.15, 0.15))[0]
+    side = max(side, grid)
+    inputs, outputs = channels * side * side, channels * grid * grid
+    return nn.AdaptiveAvgPool2d(grid), (channels, side, side), inputs, inputs + outputs
+
+
 MAX_TABLE_ELEMENTS = 4e6  # an embedding table of at most 16 MB in float32, built in under 0.1 s
 
 
@@ -257,6 +279,12 @@ _SHAPE_SAMPLERS: dict[str, Callable[[random.Random], tuple[nn.Module, tuple[int,
     "batchnorm2d": _map_op(nn.BatchNorm2d),
     "relu": _map_op(lambda channels: nn.ReLU(inplace=True)),
     "maxpool2d": _maxpool2d,
+    "avgpool2d": _avgpool2d,
+    "adaptiveavgpool2d": _adaptive_avgpool2d,
+    # activations of mobile networks: MobileNetV2's ReLU6, MobileNetV3's hard swish, squeeze-and-excitation's gate
+    "relu6": _map_op(lambda channels: nn.ReLU6(inplace=True)),
+    "hardswish": _map_op(lambda channels: nn.Hardswish(inplace=True)),
+    "sigmoid": _map_op(lambda channels: nn.Sigmoid()),
     "add": _map_op(lambda channels: Residual(), 2.0),
     "silu": _sequence_op(lambda width: nn.SiLU()),
     "rmsnorm": _sequence_op(nn.RMSNorm),
