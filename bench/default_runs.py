@@ -5,6 +5,9 @@
     python bench/fit_accuracy.py --zoo bench/data/default/*.parquet --out bench/results/fit_accuracy_default.json
     python bench/default_runs.py --cache warm,cold --data /tmp/d  # each run in both modes, alternated, into
                                                                   # /tmp/d/warm and /tmp/d/cold
+    python bench/default_runs.py --before REV --only nb201_1,mobilenet_v2 --data /tmp/d
+        # each run with REV's code and this checkout's, alternated (the order flips run by run), into
+        # /tmp/d/before and /tmp/d/after: what a change to measure's defaults does to the data
 
 Every run is the README's quick start with another model: the default threads, precision, time budget and
 allocator, and the layer sweep `measure` adds by default for the fit (its own share of each run). The
@@ -18,8 +21,12 @@ Each run holds /tmp/hwprof-bench.lock so timing runs do not overlap.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
+import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -85,6 +92,22 @@ def layer_sum_ratios(paths: list[Path]) -> dict:
     }
 
 
+@contextlib.contextmanager
+def checkout(revision: str):
+    """A worktree of `revision` whose hwprof imports its own drivers and sample models: the editable
+    install maps those two subpackages to this checkout's folders, so the worktree links its own."""
+    root = HERE.parent
+    with tempfile.TemporaryDirectory() as folder:
+        tree = Path(folder) / "before"
+        subprocess.run(["git", "-C", str(root), "worktree", "add", "--detach", str(tree), revision], check=True)
+        try:
+            for package in ("drivers", "sample_models"):
+                (tree / "hwprof" / package).symlink_to(tree / package)
+            yield tree
+        finally:
+            subprocess.run(["git", "-C", str(root), "worktree", "remove", "--force", str(tree)], check=False)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--summary-only", action="store_true")
@@ -95,16 +118,40 @@ def main() -> None:
         help="measure's --cache mode, or several (comma-separated): each model is then measured in each mode in "
         "turn, into a folder per mode under --data, so that the modes share the machine's state",
     )
+    parser.add_argument(
+        "--before",
+        metavar="REV",
+        help="measure each run with the code of git revision REV and with this checkout's, alternated, into "
+        "folders 'before' and 'after' under --data (the summary then compares those)",
+    )
+    parser.add_argument("--only", help="comma-separated runs to measure (file stems: nb201_1, mobilenet_v2, ...)")
     args = parser.parse_args()
-    modes = args.cache.split(",") if args.cache else [None]
+    runs = RUNS
+    if args.only:
+        wanted = args.only.split(",")
+        unknown = sorted(set(wanted) - {stem for stem, _, _ in RUNS})
+        if unknown:
+            parser.error(f"no run named {', '.join(unknown)}; runs: {', '.join(stem for stem, _, _ in RUNS)}")
+        runs = [run for run in RUNS if run[0] in wanted]
+    if args.before and args.cache and "," in args.cache:
+        parser.error("--before compares two checkouts in one cache mode; give --cache one mode")
+    modes = ["before", "after"] if args.before else args.cache.split(",") if args.cache else [None]
     folders = {mode: Path(args.data) / mode if len(modes) > 1 else Path(args.data) for mode in modes}
     for folder in folders.values():
         folder.mkdir(parents=True, exist_ok=True)
     if not args.summary_only:
-        for stem, model, options in RUNS:
-            for mode, folder in folders.items():
-                cache = ("--cache", mode) if mode else ()
-                measure([model], folder / f"{stem}.parquet", *options, *cache, default_sweep=True)
+        with checkout(args.before) if args.before else contextlib.nullcontext() as tree:
+            for k, (stem, model, options) in enumerate(runs):
+                order = list(folders.items())
+                if args.before and k % 2:
+                    order.reverse()  # before first, then after first: neither side always runs second
+                for mode, folder in order:
+                    cache = ("--cache", mode) if mode and not args.before else ()
+                    if args.before and args.cache:
+                        cache = ("--cache", args.cache)
+                    env, cwd = ({**os.environ, "PYTHONPATH": str(tree)}, tree) if mode == "before" else (None, None)
+                    out = (folder / f"{stem}.parquet").resolve()
+                    measure([model], out, *options, *cache, default_sweep=True, env=env, cwd=cwd)
     summary: dict = {"command": " ".join(["python", *sys.argv])}
     for mode, folder in folders.items():
         paths = without_sample_sidecars(sorted(folder.glob("*.parquet")))
@@ -112,7 +159,7 @@ def main() -> None:
         if len(modes) == 1:
             summary.update(found)
         else:
-            summary.setdefault("cache", {})[mode] = found
+            summary.setdefault("checkout" if args.before else "cache", {})[mode] = found
         print(mode or "", json.dumps(found["network_over_layer_sum"], indent=1))
     Path(args.out).write_text(json.dumps(summary, indent=2) + "\n")
 

@@ -94,9 +94,18 @@ def nb201_archs(count: int = NB201_COUNT, seed: int = NB201_SEED) -> list[str]:
     return archs
 
 
-def measure(models: list[str], out: Path, *options: str, default_sweep: bool = False) -> None:
+def measure(
+    models: list[str],
+    out: Path,
+    *options: str,
+    default_sweep: bool = False,
+    env: dict | None = None,
+    cwd: Path | None = None,
+) -> None:
     """One `hwprof measure` under the bench lock, resumed where `out` exists. These datasets name their
-    sweeps (measured before measure added one by default), so the default sweep is left out unless asked."""
+    sweeps (measured before measure added one by default), so the default sweep is left out unless asked.
+    `env` replaces the environment (another checkout's hwprof on PYTHONPATH) and `cwd` the folder it runs in
+    (that checkout: `python -c` puts the working folder first on the path)."""
     command = [
         "flock",
         LOCK,
@@ -114,7 +123,7 @@ def measure(models: list[str], out: Path, *options: str, default_sweep: bool = F
     if out.exists():
         command.append("--resume")
     print("flock", LOCK, "hwprof measure", f"... ({len(models)} models) --out {out} {' '.join(options)}", flush=True)
-    subprocess.run(command, check=True)
+    subprocess.run(command, check=True, env=env, cwd=cwd)
 
 
 def main() -> None:
