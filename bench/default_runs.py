@@ -135,23 +135,24 @@ def main() -> None:
         runs = [run for run in RUNS if run[0] in wanted]
     if args.before and args.cache and "," in args.cache:
         parser.error("--before compares two checkouts in one cache mode; give --cache one mode")
-    modes = ["before", "after"] if args.before else args.cache.split(",") if args.cache else [None]
+    if args.before:  # two checkouts, one cache mode
+        options = {side: ("--cache", args.cache) if args.cache else () for side in ("before", "after")}
+    else:  # one checkout, a cache mode per folder
+        options = {mode: ("--cache", mode) for mode in args.cache.split(",")} if args.cache else {None: ()}
+    modes = list(options)
     folders = {mode: Path(args.data) / mode if len(modes) > 1 else Path(args.data) for mode in modes}
     for folder in folders.values():
         folder.mkdir(parents=True, exist_ok=True)
     if not args.summary_only:
         with checkout(args.before) if args.before else contextlib.nullcontext() as tree:
-            for k, (stem, model, options) in enumerate(runs):
+            for k, (stem, model, run_options) in enumerate(runs):
                 order = list(folders.items())
                 if args.before and k % 2:
                     order.reverse()  # before first, then after first: neither side always runs second
                 for mode, folder in order:
-                    cache = ("--cache", mode) if mode and not args.before else ()
-                    if args.before and args.cache:
-                        cache = ("--cache", args.cache)
                     env, cwd = ({**os.environ, "PYTHONPATH": str(tree)}, tree) if mode == "before" else (None, None)
                     out = (folder / f"{stem}.parquet").resolve()
-                    measure([model], out, *options, *cache, default_sweep=True, env=env, cwd=cwd)
+                    measure([model], out, *run_options, *options[mode], default_sweep=True, env=env, cwd=cwd)
     summary: dict = {"command": " ".join(["python", *sys.argv])}
     for mode, folder in folders.items():
         paths = without_sample_sidecars(sorted(folder.glob("*.parquet")))
