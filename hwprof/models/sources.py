@@ -193,23 +193,31 @@ def _hf_build(name: str, overrides: dict) -> Built:
     text = f"hf:{name}" + (":" + ",".join(f"{k}={v}" for k, v in sorted(overrides.items())) if overrides else "")
     try:
         inputs, vocab = _hf_inputs(module, config, name)
-    except HwprofError as missing:  # the user's --input may describe them
-        vocab = getattr(config, "vocab_size", None)  # token-id inputs the user describes are drawn below it
-        return Built(text, module, None, config.model_type, vocab if isinstance(vocab, int) else None, str(missing))
+    except HwprofError as missing:  # the user's --input may describe them; token ids are drawn below the vocabulary
+        return Built(text, module, None, config.model_type, _vocab_size(config), str(missing))
     return Built(text, module, inputs, config.model_type, vocab)
+
+
+def _text_config(config):
+    """The config's text part (CLIP keeps its vocabulary and length there), or the config itself."""
+    return config.get_text_config() if hasattr(config, "get_text_config") else config
+
+
+def _vocab_size(config) -> int | None:
+    vocab = getattr(config, "vocab_size", None) or getattr(_text_config(config), "vocab_size", None)
+    return int(vocab) if isinstance(vocab, int) else None
 
 
 def _hf_inputs(module: nn.Module, config, name: str) -> tuple[ModelInputs, int | None]:
     main = getattr(module, "main_input_name", "input_ids")
     if main == "input_ids":
-        text_config = config.get_text_config() if hasattr(config, "get_text_config") else config
-        vocab = getattr(config, "vocab_size", None) or getattr(text_config, "vocab_size", None)
+        text_config = _text_config(config)
+        vocab = _vocab_size(config)
         if vocab is None:
             raise HwprofError(
                 f"hf:{name} takes token ids but its {config.model_type} config names no vocabulary size, so hwprof "
                 f"cannot draw them: describe its inputs with {option('inputs')}, e.g. input_ids:int64[128]"
             )
-        vocab = int(vocab)
         accepted = inspect.signature(module.forward).parameters  # the keywords its forward takes
         limit = getattr(config, "max_position_embeddings", None) or getattr(
             text_config, "max_position_embeddings", None
