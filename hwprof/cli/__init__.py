@@ -11,22 +11,9 @@ import traceback
 import click
 
 from hwprof.errors import HwprofError
+from hwprof.interrupts import Interrupted, sigterm_interrupts
 
-
-class Interrupted(KeyboardInterrupt):
-    """SIGINT or SIGTERM (what CI runners and schedulers send): stop as Ctrl-C does, keep what is finished."""
-
-    def __init__(self, signum: int = signal.SIGINT) -> None:
-        super().__init__()
-        self.signum = signum
-
-    @property
-    def exit_code(self) -> int:
-        return 128 + self.signum
-
-
-def _raise_interrupted(signum, frame):
-    raise Interrupted(signum)
+__all__ = ["Interrupted", "main"]
 
 
 # command name -> ("module:attribute", one-line help shown by `hwprof --help` without importing it)
@@ -64,11 +51,8 @@ class LazyGroup(click.Group):
     def invoke(self, ctx):
         debug = ctx.params.get("debug", False)
         try:
-            previous = signal.signal(signal.SIGTERM, _raise_interrupted) or signal.SIG_DFL
-        except ValueError:  # not the main thread (an embedding program's worker): leave signals alone
-            previous = None
-        try:
-            return super().invoke(ctx)
+            with sigterm_interrupts():
+                return super().invoke(ctx)
         except HwprofError as error:
             if debug:
                 raise
@@ -91,9 +75,6 @@ class LazyGroup(click.Group):
                 f"{place.filename.rsplit('/', 1)[-1]}:{place.lineno}); this is a bug, not your input: run again "
                 "with `hwprof --debug ...` for the traceback and report it"
             ) from None
-        finally:
-            if previous is not None:
-                signal.signal(signal.SIGTERM, previous)
 
 
 @click.group(cls=LazyGroup)

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 
 import psutil
 
+from hwprof.interrupts import raise_if_pending
 from hwprof.measuring.stats import Summary, summarize
 
 
@@ -180,6 +181,7 @@ class Runner:
                 wall_before = time.perf_counter()
                 burst = [item.run(item.iterations) for _ in range(min(self.method.burst, room))]
                 window.add(item, burst, time.perf_counter() - wall_before)
+                raise_if_pending()  # a SIGTERM whose exception a finalizer swallowed still stops the run here
                 if self._would_finish(item, window):
                     window.enough.add(id(item))  # no more samples until the window is judged
                 if window.elapsed_s() >= CONTENTION_WINDOW_S:
@@ -236,6 +238,7 @@ class Runner:
             busy_before, own_before = cpu_clock()
             start = time.perf_counter()
             time.sleep(min(CONTENTION_WINDOW_S, limit_s - waited_s))
+            raise_if_pending()
             busy_after, own_after = cpu_clock()
             wall_s = time.perf_counter() - start
             waited_s += wall_s

@@ -40,7 +40,18 @@ def test_a_bug_is_one_sentence_that_points_to_debug(monkeypatch):
 def _measure(out, *extra):
     models = ["mlp", "sweep:relu:6", "sweep:add:6"]
     command = [sys.executable, "-m", "hwprof", "measure", *models, "--batch-size", "1,2", "--out", str(out), *FAST]
-    return subprocess.Popen([*command, *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    env = {**os.environ, "PYTHONFAULTHANDLER": "1"}  # SIGABRT prints where a hung run was (see _ended)
+    return subprocess.Popen([*command, *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+
+
+def _ended(process: subprocess.Popen, timeout_s: float) -> tuple[str, str]:
+    """The output of a run that should end now; one that hangs instead fails the test with its stack."""
+    try:
+        return process.communicate(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        process.send_signal(signal.SIGABRT)
+        _, stderr = process.communicate(timeout=30)
+        pytest.fail(f"the run had not ended {timeout_s} s after its signal; where it was:\n{stderr[-6000:]}")
 
 
 def _rows(out) -> int:
@@ -62,7 +73,7 @@ def test_a_signal_at_a_random_point_loses_nothing_and_resume_finishes(tmp_path, 
         time.sleep(0.02)
     assert process.poll() is None, "the run ended before it could be interrupted"
     process.send_signal(signum)
-    _, stderr = process.communicate(timeout=60)
+    _, stderr = _ended(process, 60)
     assert process.returncode == 128 + signum, stderr
     assert "Traceback" not in stderr and "--resume" in stderr
     kept = pd.read_parquet(out) if out.exists() else None
@@ -128,7 +139,7 @@ def test_two_measure_runs_on_one_output_keep_the_first_runs_rows(tmp_path):
     while _rows(out) < 1 and first.poll() is None and time.monotonic() < deadline:
         time.sleep(0.02)
     first.send_signal(signal.SIGTERM)
-    _, first_err = first.communicate(timeout=60)
+    _, first_err = _ended(first, 60)
     assert first.returncode == 128 + signal.SIGTERM, first_err
     frame = pd.read_parquet(out)
     assert frame["run_id"].nunique() == 1 and len(frame) > 0  # the first run's rows, and only its

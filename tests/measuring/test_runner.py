@@ -124,3 +124,30 @@ def test_tail_percentiles_are_observed_samples_by_nearest_rank():
     assert percentile(samples, 90) == 90.0 and percentile(samples, 99) == 99.0
     assert percentile([3.0, 1.0, 2.0], 90) == 3.0  # few samples: the tail is the largest
     assert percentile([5.0], 99) == 5.0
+
+
+def test_a_sigterm_whose_exception_was_swallowed_still_stops_the_run():
+    """CPython drops an exception raised while a finalizer runs; the runner still stops at the next burst."""
+    import os
+    import signal
+
+    from hwprof.interrupts import Interrupted, sigterm_interrupts
+
+    calls = []
+
+    def swallows_the_signal():
+        calls.append(1)
+        if len(calls) == 3:
+            try:  # as a finalizer running at that moment would: the handler's exception goes nowhere
+                os.kill(os.getpid(), signal.SIGTERM)
+                time.sleep(1)
+            except Interrupted:
+                pass
+
+    method = Method(precision=1e-9, max_item_s=60.0, min_sample_s=1e-4, max_other_share=ANY_LOAD, seed=0)
+    start = time.monotonic()
+    with sigterm_interrupts(), pytest.raises(Interrupted) as stopped:
+        Runner(method).measure([Item("swallows", swallows_the_signal)])
+    assert stopped.value.exit_code == 128 + signal.SIGTERM
+    assert time.monotonic() - start < 30  # stopped within a burst, not at the end of the item's 60 s budget
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # and the handler is put back afterwards

@@ -21,7 +21,15 @@ FOLDERS = {
     "hwprof.drivers": ROOT / "drivers",
     "hwprof.sample_models": ROOT / "sample_models",
 }
-BASE = {"hwprof", "hwprof.errors", "hwprof.schema", "hwprof.files", "hwprof.progress", "hwprof.plotting"}
+BASE = {
+    "hwprof",
+    "hwprof.errors",
+    "hwprof.interrupts",
+    "hwprof.schema",
+    "hwprof.files",
+    "hwprof.progress",
+    "hwprof.plotting",
+}
 LAYER_OF_PACKAGE = {
     "hwprof.sample_models": "sample_models",
     "hwprof.drivers": "drivers",
