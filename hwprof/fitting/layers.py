@@ -521,6 +521,7 @@ def fit_op_model(
         model.rate_limit = rate_limits(
             z, y_log, [variables.index(name) for name in RATE_VARIABLES if name in variables]
         )
+    model.coverage = training_range(z, candidates)
     model.residuals = (y_log - oof)[scored]
     model.cv = {
         "rows": int(len(y_log)),

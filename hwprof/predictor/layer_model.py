@@ -135,6 +135,9 @@ class LayerModel:
     residuals: np.ndarray = field(default_factory=lambda: np.zeros(0))  # out-of-fold log(measured/predicted)
     cv: dict = field(default_factory=dict)
     rate_limit: dict[int, tuple[float, float]] = field(default_factory=dict)  # see rate_floor
+    # the training range of every variable of the op, used by the model or not (one constant in training,
+    # as groups is where no depthwise convolution was measured, included): a layer beyond it is uncovered
+    coverage: dict[int, tuple[float, float]] = field(default_factory=dict)
 
     def clipped(self, z: np.ndarray) -> np.ndarray:
         c = z.copy()
@@ -180,6 +183,11 @@ class LayerModel:
                 "peak_log_rate": [float(peak) for peak, _ in self.rate_limit.values()],
                 "largest": [float(largest) for _, largest in self.rate_limit.values()],
             },
+            "coverage": {
+                "variables": [variables[i] for i in self.coverage],
+                "low": [float(lo) for lo, _ in self.coverage.values()],
+                "high": [float(hi) for _, hi in self.coverage.values()],
+            },
             "residuals_log": [round(float(r), 6) for r in np.sort(self.residuals)],
             "cv": self.cv,
         }
@@ -202,10 +210,14 @@ class LayerModel:
         quadratic = {
             (index[a], index[b]): float(c) for (a, b), c in zip(doc["quadratic"]["pairs"], doc["quadratic"]["coef"])
         }
-        clip = {
-            index[name]: (float(lo), float(hi))
-            for name, lo, hi in zip(doc["clip"]["variables"], doc["clip"]["low"], doc["clip"]["high"])
-        }
+
+        def ranges(section: dict) -> dict[int, tuple[float, float]]:
+            return {
+                index[name]: (float(lo), float(hi))
+                for name, lo, hi in zip(section["variables"], section["low"], section["high"])
+            }
+
+        clip = ranges(doc["clip"])
         trees = None
         if doc.get("trees"):
             t = doc["trees"]
@@ -232,6 +244,7 @@ class LayerModel:
                 index[name]: (float(peak), float(largest))
                 for name, peak, largest in zip(limit["variables"], limit["peak_log_rate"], limit["largest"])
             },
+            ranges(doc["coverage"]) if "coverage" in doc else dict(clip),  # older files: the correction's range
         )
 
 
@@ -264,6 +277,8 @@ class StackedLayerModels:
         self.correction = np.zeros((v + len(pairs), len(models)))
         self.low = np.full((len(models), v), -np.inf)
         self.high = np.full((len(models), v), np.inf)
+        self.covered_low = np.full((len(models), v), -np.inf)  # what training covered, for novelty
+        self.covered_high = np.full((len(models), v), np.inf)
         self.correction_low = np.array([m.correction_range[0] for m in models])
         self.correction_high = np.array([m.correction_range[1] for m in models])
         self.peak_log_rate = np.full((len(models), v), np.inf)  # inf: no floor from that variable
@@ -277,6 +292,8 @@ class StackedLayerModels:
                 self.correction[v + pair_index[pair], k] = coef
             for i, (low, high) in model.clip.items():
                 self.low[k, i], self.high[k, i] = low, high
+            for i, (low, high) in model.coverage.items():
+                self.covered_low[k, i], self.covered_high[k, i] = low, high
             for i, (peak, largest) in model.rate_limit.items():
                 self.peak_log_rate[k, i], self.largest[k, i] = peak, largest
         self.rate_columns = np.flatnonzero(np.any(np.isfinite(self.peak_log_rate), axis=0))

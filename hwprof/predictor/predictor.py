@@ -29,6 +29,7 @@ from hwprof.predictor import file as predictor_file
 from hwprof.predictor.domain import Domain
 from hwprof.predictor.features import (
     AGGREGATE_KINDS,
+    CONFIG_PREFIX,
     OP_GROUPS,
     LayerRecord,
     NetworkBatch,
@@ -369,9 +370,12 @@ class Predictor:
     def novelty(self, features: NetworkFeatures) -> dict[str, np.ndarray]:
         """Per network: `uncovered_share`, the share of its predicted latency from layers of op types with no
         model of their own (or groups no training network had) or outside the sizes their model was trained
-        on; `distance` to the nearest training network (NaN for files without a domain); `outside`, true
-        where either goes beyond what held-out families showed in validation."""
-        latency, uncovered = self._layer_latency_and_uncovered(features)
+        on, and `uncovered_by`, what most of that share comes from (an op type, or a variable beyond its
+        trained range: batch, groups, ...); `distance` to the nearest training network (NaN for files
+        without a domain); `outside`, true where either goes beyond what held-out families showed in
+        validation."""
+        latency, unmodelled, beyond = self._layer_latency_and_uncovered(features)
+        uncovered = unmodelled | beyond.any(axis=1)
         total = features.membership @ latency
         share = np.divide(
             features.membership @ (latency * uncovered), total, out=np.zeros(len(features)), where=total > 0
@@ -382,19 +386,50 @@ class Predictor:
         else:
             distance = self.domain.distance(features.batch.aggregates)
             far = distance > self.domain.family_distance
-        return {"uncovered_share": share, "distance": distance, "outside": far | (share > UNCOVERED_SHARE_LIMIT)}
+        return {
+            "uncovered_share": share,
+            "uncovered_by": self._uncovered_by(features, latency, unmodelled, beyond),
+            "distance": distance,
+            "outside": far | (share > UNCOVERED_SHARE_LIMIT),
+        }
 
-    def _layer_latency_and_uncovered(self, features: NetworkFeatures) -> tuple[np.ndarray, np.ndarray]:
-        """Each unique layer's predicted latency (ms) and whether no training row covered it."""
+    def _uncovered_by(
+        self, features: NetworkFeatures, latency: np.ndarray, unmodelled: np.ndarray, beyond: np.ndarray
+    ) -> np.ndarray:
+        """Per network, the (at most two) causes of most of its uncovered time, e.g. "batch beyond the
+        trained range"; "" where nothing is uncovered. A layer's time counts once for each of its causes."""
+        layers = features.batch.layers
+        ops = sorted({record.op for record, missing in zip(layers, unmodelled) if missing})
+        names = [name.removeprefix(CONFIG_PREFIX) for name in self.variables][: beyond.shape[1]]
+        per_cause = np.zeros((len(layers), len(ops) + len(names)))
+        op_column = {op: k for k, op in enumerate(ops)}
+        for u, (record, missing) in enumerate(zip(layers, unmodelled)):
+            if missing:
+                per_cause[u, op_column[record.op]] = latency[u]
+        per_cause[:, len(ops) :] = latency[:, None] * beyond
+        time_per_cause = np.asarray(features.membership @ per_cause).reshape(len(features), -1)
+        described = []
+        for row in time_per_cause:
+            top = [k for k in np.argsort(-row, kind="stable")[:2] if row[k] > 0]
+            sizes = [names[k - len(ops)] for k in top if k >= len(ops)]
+            unmodelled_ops = [ops[k] for k in top if k < len(ops)]
+            parts = [f"{' and '.join(sizes)} beyond the trained range"] if sizes else []
+            parts += [f"{' and '.join(unmodelled_ops)} with no model of its own"] if unmodelled_ops else []
+            described.append("; ".join(parts))
+        return np.array(described, dtype=str)
+
+    def _layer_latency_and_uncovered(self, features: NetworkFeatures) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Each unique layer's predicted latency (ms), whether its op has no model of its own (or its group
+        none seen in training), and which of its variables lie beyond what its model was trained on."""
         layers = features.batch.layers
         if self.layer_sets:
             latency = features.layer_columns[:, : len(OP_GROUPS)].sum(axis=1)
             stacked = self.layer_sets["latency_ms"].stacked
             index = features.model_index["latency_ms"]
-            beyond = (features.z < stacked.low[index] - RANGE_TOLERANCE) | (
-                features.z > stacked.high[index] + RANGE_TOLERANCE
+            beyond = (features.z < stacked.covered_low[index] - RANGE_TOLERANCE) | (
+                features.z > stacked.covered_high[index] + RANGE_TOLERANCE
             )
-            return latency, ~features.own_model | beyond.any(axis=1)
+            return latency, ~features.own_model, beyond
         compiled = self.network_models["latency_ms"]
         group_position = {group: i for i, group in enumerate(OP_GROUPS)}
         latency = np.zeros(len(layers))
@@ -403,7 +438,7 @@ class Predictor:
             base = group_position[op_group(record.op)] * width
             latency[u] = max(np.dot(record_aggregates(record), compiled.aggregates[base : base + width]), 0.0)
         unseen = np.array([op_group(record.op) not in self.groups_seen for record in layers], dtype=bool)
-        return latency, unseen
+        return latency, unseen, np.zeros((len(layers), 0), dtype=bool)
 
     def _widen_outside(self, arrays: dict[str, np.ndarray], outside: np.ndarray) -> None:
         """Outside the validated region, intervals take the largest error any held-out family showed."""
@@ -425,7 +460,7 @@ class Predictor:
         if novelty["uncovered_share"][n] > UNCOVERED_SHARE_LIMIT:
             parts.append(
                 f"{novelty['uncovered_share'][n]:.0%} of its predicted time comes from op types or sizes "
-                "no training row covered"
+                f"no training row covered (mostly {novelty['uncovered_by'][n]})"
             )
         if self.domain is not None and novelty["distance"][n] > self.domain.family_distance:
             parts.append(

@@ -58,3 +58,19 @@ def test_domain_distance_is_zero_on_training_networks_and_grows_away_from_them()
     domain = Domain.fit(aggregates, families)
     assert np.allclose(domain.distance(aggregates), 0.0, atol=1e-6)
     assert domain.distance(aggregates * 50)[0] > domain.family_distance > 0
+
+
+def test_a_size_no_training_row_varied_still_counts_as_uncovered_and_is_named(tmp_path):
+    """Every training network ran at batch 1, so batch is constant in training and no layer model uses it;
+    the same networks at batch 16 lie beyond it all the same, and the note says that batch is why."""
+    from fakes.synthetic import network_layers, synthetic_frame
+    from hwprof.fitting.fit import fit
+
+    dataset = write(synthetic_frame(n_networks=12, batch_sizes=(1,)), tmp_path / "batch1.parquet")
+    fit([dataset], tmp_path / "p.json", cv=False)
+    predictor = load_predictor(tmp_path / "p.json")
+    at_one, at_sixteen = (network_layers(np.random.default_rng(7), batch, 5) for batch in (1, 16))
+    novelty = predictor.novelty(predictor.features_from_layers(["net", "net"], [1, 16], [at_one, at_sixteen]))
+    assert novelty["uncovered_share"][0] == 0 and novelty["uncovered_by"][0] == ""
+    assert novelty["uncovered_share"][1] > 0.9 and novelty["outside"][1]
+    assert novelty["uncovered_by"][1].startswith("batch")
