@@ -20,7 +20,7 @@ from hwprof.fitting.data import (
     TrainingData,
     allocator_pinned,
 )
-from hwprof.fitting.layers import MIN_ROWS, fit_op_model, make_folds
+from hwprof.fitting.layers import MIN_ROWS, fit_op_model, make_folds, training_range
 from hwprof.fitting.network import (
     energy_design,
     fit_analytic_latency,
@@ -43,7 +43,7 @@ from hwprof.predictor.features import (
 )
 from hwprof.predictor.file import new_document
 from hwprof.predictor.intervals import held_out_coverage
-from hwprof.predictor.layer_model import LayerModelSet
+from hwprof.predictor.layer_model import LayerModelSet, ranges_json
 from hwprof.predictor.network_model import CompiledNetworkModel
 from hwprof.predictor.predictor import Predictor
 from hwprof.progress import Progress
@@ -283,12 +283,15 @@ def _fit_layer_target(
             rows = np.flatnonzero(usable & (op_groups == group))
             if len(rows) >= MIN_ROWS:
                 group_docs[group] = fit_rows(rows, physical, "polynomial")
-    docs = {}
+    docs, measured_only = {}, {}
     for op in sorted(set(ops[usable])):
         rows = np.flatnonzero(usable & (ops == op))
         if len(rows) >= MIN_ROWS and (choices is None or op in choices):
             docs[op] = fit_rows(rows, all_columns, family if choices is None else choices[op])
-    return {"ops": docs, "groups": group_docs, "fallback": fallback}, out_of_fold
+        elif len(rows):  # costed by a group model, but these sizes were measured: a prediction there is covered
+            measured_only[op] = ranges_json(training_range(layer_z[rows], all_columns), variables)
+    entry = {"ops": docs, "groups": group_docs, "fallback": fallback, "measured_only": measured_only}
+    return entry, out_of_fold
 
 
 def _layer_sums(

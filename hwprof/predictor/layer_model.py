@@ -58,6 +58,22 @@ class Trees:
 TINY_COST = 1e-12  # floor of a roofline base before its log
 
 
+def ranges_json(ranges: dict[int, tuple[float, float]], variables: list[str]) -> dict:
+    """Per-variable (low, high) ranges in the predictor file's form."""
+    return {
+        "variables": [variables[i] for i in ranges],
+        "low": [float(lo) for lo, _ in ranges.values()],
+        "high": [float(hi) for _, hi in ranges.values()],
+    }
+
+
+def ranges_from_json(section: dict, index: dict[str, int]) -> dict[int, tuple[float, float]]:
+    return {
+        index[name]: (float(lo), float(hi))
+        for name, lo, hi in zip(section["variables"], section["low"], section["high"])
+    }
+
+
 def rate_floor(z: np.ndarray, rate_limit: dict[int, tuple[float, float]]) -> np.ndarray:
     """log latency below which a layer beyond the training range cannot run: its work over the best
     rate measured, per work variable (rate_limit: variable -> (log best rate, largest z trained on))."""
@@ -172,22 +188,14 @@ class LayerModel:
                 "pairs": [[variables[i], variables[j]] for i, j in self.quadratic],
                 "coef": [float(c) for c in self.quadratic.values()],
             },
-            "clip": {
-                "variables": [variables[i] for i in self.clip],
-                "low": [float(lo) for lo, _ in self.clip.values()],
-                "high": [float(hi) for _, hi in self.clip.values()],
-            },
+            "clip": ranges_json(self.clip, variables),
             "correction_range": [float(v) for v in self.correction_range],
             "rate_limit": {
                 "variables": [variables[i] for i in self.rate_limit],
                 "peak_log_rate": [float(peak) for peak, _ in self.rate_limit.values()],
                 "largest": [float(largest) for _, largest in self.rate_limit.values()],
             },
-            "coverage": {
-                "variables": [variables[i] for i in self.coverage],
-                "low": [float(lo) for lo, _ in self.coverage.values()],
-                "high": [float(hi) for _, hi in self.coverage.values()],
-            },
+            "coverage": ranges_json(self.coverage, variables),
             "residuals_log": [round(float(r), 6) for r in np.sort(self.residuals)],
             "cv": self.cv,
         }
@@ -211,13 +219,7 @@ class LayerModel:
             (index[a], index[b]): float(c) for (a, b), c in zip(doc["quadratic"]["pairs"], doc["quadratic"]["coef"])
         }
 
-        def ranges(section: dict) -> dict[int, tuple[float, float]]:
-            return {
-                index[name]: (float(lo), float(hi))
-                for name, lo, hi in zip(section["variables"], section["low"], section["high"])
-            }
-
-        clip = ranges(doc["clip"])
+        clip = ranges_from_json(doc["clip"], index)
         trees = None
         if doc.get("trees"):
             t = doc["trees"]
@@ -244,7 +246,9 @@ class LayerModel:
                 index[name]: (float(peak), float(largest))
                 for name, peak, largest in zip(limit["variables"], limit["peak_log_rate"], limit["largest"])
             },
-            ranges(doc["coverage"]) if "coverage" in doc else dict(clip),  # older files: the correction's range
+            ranges_from_json(doc["coverage"], index)
+            if "coverage" in doc
+            else dict(clip),  # older files: the correction's range
         )
 
 
@@ -378,9 +382,12 @@ class LayerModelSet:
         fallback: LayerModel | None,
         n_variables: int,
         groups: dict[str, LayerModel] | None = None,
+        measured_only: dict[str, dict[int, tuple[float, float]]] | None = None,
     ):
         groups = groups or {}
         self.ops = ops
+        # ops too rarely measured for a model of their own, with the ranges their measured layers span
+        self.measured_only = measured_only or {}
         self.fallback = fallback
         self.models = list(ops.values()) + list(groups.values()) + ([fallback] if fallback else [])
         self.labels = list(ops) + [f"{group} group" for group in groups] + (["fallback"] if fallback else [])
@@ -395,7 +402,16 @@ class LayerModelSet:
         ops = {op: LayerModel.from_json(m, variables) for op, m in entry["ops"].items()}
         fallback = LayerModel.from_json(entry["fallback"], variables) if entry.get("fallback") else None
         groups = {group: LayerModel.from_json(m, variables) for group, m in entry.get("groups", {}).items()}
-        return cls(ops, fallback, len(variables), groups)
+        index = {name: i for i, name in enumerate(variables)}
+        measured_only = {op: ranges_from_json(r, index) for op, r in entry.get("measured_only", {}).items()}
+        return cls(ops, fallback, len(variables), groups, measured_only)
+
+    def measured_here(self, op: str, z: np.ndarray, tolerance: float) -> bool:
+        """Whether `op`, which has no model of its own, was measured at sizes spanning this layer's `z`."""
+        ranges = self.measured_only.get(op)
+        return ranges is not None and all(
+            low - tolerance <= z[i] <= high + tolerance for i, (low, high) in ranges.items()
+        )
 
     def model_index(self, ops: Sequence[str]) -> np.ndarray:
         return np.array(

@@ -429,7 +429,16 @@ class Predictor:
             beyond = (features.z < stacked.covered_low[index] - RANGE_TOLERANCE) | (
                 features.z > stacked.covered_high[index] + RANGE_TOLERANCE
             )
-            return latency, ~features.own_model, beyond
+            sets = self.layer_sets["latency_ms"]
+            unmodelled = np.array(
+                [
+                    not own and not sets.measured_here(record.op, features.z[u], RANGE_TOLERANCE)
+                    for u, (record, own) in enumerate(zip(layers, features.own_model))
+                ],
+                dtype=bool,
+            )
+            beyond[~unmodelled & ~features.own_model] = False  # within what was measured of its op: covered
+            return latency, unmodelled, beyond
         compiled = self.network_models["latency_ms"]
         group_position = {group: i for i, group in enumerate(OP_GROUPS)}
         latency = np.zeros(len(layers))

@@ -74,3 +74,39 @@ def test_a_size_no_training_row_varied_still_counts_as_uncovered_and_is_named(tm
     assert novelty["uncovered_share"][0] == 0 and novelty["uncovered_by"][0] == ""
     assert novelty["uncovered_share"][1] > 0.9 and novelty["outside"][1]
     assert novelty["uncovered_by"][1].startswith("batch")
+
+
+def test_an_op_measured_too_rarely_for_a_model_is_covered_where_it_was_measured(tmp_path):
+    """One network's pools renamed to an op no other row has: too few configurations for a model of its
+    own, so a group model costs it; at the sizes measured it is still covered, at batch 16 it is not."""
+    from fakes.synthetic import synthetic_frame
+    from hwprof.fitting.fit import fit
+    from hwprof.predictor.features import LayerRecord
+
+    frame = synthetic_frame(n_networks=12, batch_sizes=(1,))
+    pooled = frame[(frame["kind"] == "layer") & (frame["op"] == "maxpool2d")]["model"].iloc[0]
+    rare = (frame["model"] == pooled) & (frame["op"] == "maxpool2d")
+    frame.loc[rare, "op"] = "rarepool2d"
+    fit([write(frame, tmp_path / "rare.parquet")], tmp_path / "p.json", cv=False)
+    predictor = load_predictor(tmp_path / "p.json")
+    assert "rarepool2d" not in predictor.layer_sets["latency_ms"].ops  # costed by the pool group's model
+
+    layers = frame[(frame["model"] == pooled) & (frame["kind"] == "layer")].sort_values("layer_index")
+
+    def records(batch: int) -> list[LayerRecord]:
+        scale = batch  # every size of this net grows with its batch
+        return [
+            LayerRecord(
+                row.op,
+                row.config.replace('"batch":1', f'"batch":{batch}').replace("[1,", f"[{batch},"),
+                row.flops * scale,
+                row.input_bytes * scale,
+                row.output_bytes * scale,
+                row.weight_bytes,
+            )
+            for row in layers.itertuples()
+        ]
+
+    novelty = predictor.novelty(predictor.features_from_layers(["net", "net"], [1, 16], [records(1), records(16)]))
+    assert novelty["uncovered_share"][0] == 0 and novelty["uncovered_by"][0] == ""
+    assert novelty["uncovered_share"][1] > 0.9
