@@ -87,6 +87,17 @@ SHAPE_KEYS = ("input_shapes", "output_shape")
 # model tells those kernels from float32 ones of the same shape; their bytes already count 2 per element.
 HALF_DTYPES = ("float16", "bfloat16")
 
+
+def indicator_names(config: dict) -> list[str]:
+    """Indicator variables of a layer (without the prefix): its half dtype, and the class of a zoo module
+    that computes a common op its own way (`implementation`: GPT-2's NewGELUActivation runs seven
+    element-wise kernels where BERT's GELUActivation runs one, at the same shapes)."""
+    names = [f"dtype_{config['dtype']}"] if config.get("dtype") in HALF_DTYPES else []
+    if isinstance(config.get("implementation"), str):
+        names.append(f"implementation_{config['implementation']}")
+    return names
+
+
 # Network aggregates per group, in these units so coefficients stay near 1e-3..1e3:
 # layers, GMACs, MB moved (inputs, outputs, weights), and MB of outputs written to freshly
 # allocated memory (in-place ops write none). The last is what a network pays and its layers
@@ -147,14 +158,13 @@ def _numeric(value: Any) -> float | None:
 
 
 def config_variables(configs: Iterable[dict]) -> list[str]:
-    """The numeric hyper-parameters found in these configs, as variable names."""
+    """The numeric hyper-parameters and indicators found in these configs, as variable names."""
     keys: set[str] = set()
     for config in configs:
         for key, value in config.items():
             if key not in SHAPE_KEYS and _numeric(value) is not None:
                 keys.add(key)
-        if config.get("dtype") in HALF_DTYPES:
-            keys.add(f"dtype_{config['dtype']}")
+        keys.update(indicator_names(config))
     return [CONFIG_PREFIX + key for key in sorted(keys)]
 
 
@@ -196,8 +206,8 @@ def raw_variables(record: LayerRecord, config: dict) -> dict[str, float]:
         number = _numeric(value) if key not in SHAPE_KEYS else None
         if number is not None:
             values[CONFIG_PREFIX + key] = number
-    if config.get("dtype") in HALF_DTYPES:
-        values[f"{CONFIG_PREFIX}dtype_{config['dtype']}"] = 1.0
+    for name in indicator_names(config):
+        values[CONFIG_PREFIX + name] = 1.0
     return values
 
 

@@ -15,6 +15,7 @@ network on Python floats, where numpy's per-call overhead would dominate).
 
 from __future__ import annotations
 
+import json
 import math
 import os
 from collections.abc import Sequence
@@ -34,6 +35,7 @@ from hwprof.predictor.features import (
     LayerRecord,
     NetworkBatch,
     encode_layers,
+    indicator_names,
     op_group,
     record_aggregates,
 )
@@ -369,13 +371,13 @@ class Predictor:
 
     def novelty(self, features: NetworkFeatures) -> dict[str, np.ndarray]:
         """Per network: `uncovered_share`, the share of its predicted latency from layers of op types with no
-        model of their own (or groups no training network had) or outside the sizes their model was trained
-        on, and `uncovered_by`, what most of that share comes from (an op type, or a variable beyond its
-        trained range: batch, groups, ...); `distance` to the nearest training network (NaN for files
+        model of their own (or groups no training network had), outside the sizes their model was trained
+        on, or of a kind no training layer was (an implementation or dtype indicator), and `uncovered_by`,
+        what most of that share comes from; `distance` to the nearest training network (NaN for files
         without a domain); `outside`, true where either goes beyond what held-out families showed in
         validation."""
-        latency, unmodelled, beyond = self._layer_latency_and_uncovered(features)
-        uncovered = unmodelled | beyond.any(axis=1)
+        latency, causes, per_cause = self._uncovered_causes(features)
+        uncovered = per_cause.any(axis=1)
         total = features.membership @ latency
         share = np.divide(
             features.membership @ (latency * uncovered), total, out=np.zeros(len(features)), where=total > 0
@@ -388,66 +390,62 @@ class Predictor:
             far = distance > self.domain.family_distance
         return {
             "uncovered_share": share,
-            "uncovered_by": self._uncovered_by(features, latency, unmodelled, beyond),
+            "uncovered_by": _describe_causes(features.membership @ (latency[:, None] * per_cause), causes, len(total)),
             "distance": distance,
             "outside": far | (share > UNCOVERED_SHARE_LIMIT),
         }
 
-    def _uncovered_by(
-        self, features: NetworkFeatures, latency: np.ndarray, unmodelled: np.ndarray, beyond: np.ndarray
-    ) -> np.ndarray:
-        """Per network, the (at most two) causes of most of its uncovered time, e.g. "batch beyond the
-        trained range"; "" where nothing is uncovered. A layer's time counts once for each of its causes."""
+    def _uncovered_causes(self, features: NetworkFeatures) -> tuple[np.ndarray, list[tuple[str, str]], np.ndarray]:
+        """Each unique layer's predicted latency (ms), the causes a layer can be uncovered for as (kind, name)
+        (kind "op": no model of its own, or its group none seen in training; "unseen": an indicator no
+        training layer had; "size": a variable beyond what its model was trained on), and a (layers,
+        causes) matrix of which apply."""
         layers = features.batch.layers
+        if not self.layer_sets:
+            compiled = self.network_models["latency_ms"]
+            group_position = {group: i for i, group in enumerate(OP_GROUPS)}
+            latency = np.zeros(len(layers))
+            width = len(AGGREGATE_KINDS)
+            for u, record in enumerate(layers):
+                base = group_position[op_group(record.op)] * width
+                latency[u] = max(np.dot(record_aggregates(record), compiled.aggregates[base : base + width]), 0.0)
+            unseen_groups = sorted({op_group(record.op) for record in layers} - self.groups_seen)
+            matrix = np.array([[op_group(record.op) == group for group in unseen_groups] for record in layers])
+            return latency, [("op", group) for group in unseen_groups], matrix.reshape(len(layers), -1)
+        latency = features.layer_columns[:, : len(OP_GROUPS)].sum(axis=1)
+        sets = self.layer_sets["latency_ms"]
+        stacked = sets.stacked
+        index = features.model_index["latency_ms"]
+        beyond = (features.z < stacked.covered_low[index] - RANGE_TOLERANCE) | (
+            features.z > stacked.covered_high[index] + RANGE_TOLERANCE
+        )
+        unmodelled = np.array(
+            [
+                not own and not sets.measured_here(record.op, features.z[u], RANGE_TOLERANCE)
+                for u, (record, own) in enumerate(zip(layers, features.own_model))
+            ],
+            dtype=bool,
+        )
+        beyond[~unmodelled & ~features.own_model] = False  # within what was measured of its op: covered
+        known = set(self.variables)
+        indicators = [
+            {CONFIG_PREFIX + name for name in indicator_names(json.loads(record.config))} - known for record in layers
+        ]
+        unseen = sorted(set().union(*indicators))
         ops = sorted({record.op for record, missing in zip(layers, unmodelled) if missing})
-        names = [name.removeprefix(CONFIG_PREFIX) for name in self.variables][: beyond.shape[1]]
-        per_cause = np.zeros((len(layers), len(ops) + len(names)))
-        op_column = {op: k for k, op in enumerate(ops)}
+        causes = (
+            [("op", op) for op in ops]
+            + [("unseen", name.removeprefix(CONFIG_PREFIX)) for name in unseen]
+            + [("size", name.removeprefix(CONFIG_PREFIX)) for name in self.variables]
+        )
+        matrix = np.zeros((len(layers), len(causes)), dtype=bool)
         for u, (record, missing) in enumerate(zip(layers, unmodelled)):
             if missing:
-                per_cause[u, op_column[record.op]] = latency[u]
-        per_cause[:, len(ops) :] = latency[:, None] * beyond
-        time_per_cause = np.asarray(features.membership @ per_cause).reshape(len(features), -1)
-        described = []
-        for row in time_per_cause:
-            top = [k for k in np.argsort(-row, kind="stable")[:2] if row[k] > 0]
-            sizes = [names[k - len(ops)] for k in top if k >= len(ops)]
-            unmodelled_ops = [ops[k] for k in top if k < len(ops)]
-            parts = [f"{' and '.join(sizes)} beyond the trained range"] if sizes else []
-            parts += [f"{' and '.join(unmodelled_ops)} with no model of its own"] if unmodelled_ops else []
-            described.append("; ".join(parts))
-        return np.array(described, dtype=str)
-
-    def _layer_latency_and_uncovered(self, features: NetworkFeatures) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Each unique layer's predicted latency (ms), whether its op has no model of its own (or its group
-        none seen in training), and which of its variables lie beyond what its model was trained on."""
-        layers = features.batch.layers
-        if self.layer_sets:
-            latency = features.layer_columns[:, : len(OP_GROUPS)].sum(axis=1)
-            stacked = self.layer_sets["latency_ms"].stacked
-            index = features.model_index["latency_ms"]
-            beyond = (features.z < stacked.covered_low[index] - RANGE_TOLERANCE) | (
-                features.z > stacked.covered_high[index] + RANGE_TOLERANCE
-            )
-            sets = self.layer_sets["latency_ms"]
-            unmodelled = np.array(
-                [
-                    not own and not sets.measured_here(record.op, features.z[u], RANGE_TOLERANCE)
-                    for u, (record, own) in enumerate(zip(layers, features.own_model))
-                ],
-                dtype=bool,
-            )
-            beyond[~unmodelled & ~features.own_model] = False  # within what was measured of its op: covered
-            return latency, unmodelled, beyond
-        compiled = self.network_models["latency_ms"]
-        group_position = {group: i for i, group in enumerate(OP_GROUPS)}
-        latency = np.zeros(len(layers))
-        width = len(AGGREGATE_KINDS)
-        for u, record in enumerate(layers):
-            base = group_position[op_group(record.op)] * width
-            latency[u] = max(np.dot(record_aggregates(record), compiled.aggregates[base : base + width]), 0.0)
-        unseen = np.array([op_group(record.op) not in self.groups_seen for record in layers], dtype=bool)
-        return latency, unseen, np.zeros((len(layers), 0), dtype=bool)
+                matrix[u, ops.index(record.op)] = True
+            for name in indicators[u]:
+                matrix[u, len(ops) + unseen.index(name)] = True
+        matrix[:, len(ops) + len(unseen) :] = beyond
+        return latency, causes, matrix
 
     def _widen_outside(self, arrays: dict[str, np.ndarray], outside: np.ndarray) -> None:
         """Outside the validated region, intervals take the largest error any held-out family showed."""
@@ -545,6 +543,24 @@ RANGE_TOLERANCE = 0.1
 def check_confidence(confidence: float) -> None:
     if not isinstance(confidence, (int, float)) or not 0 < confidence < 1:
         raise HwprofError(f"confidence must be between 0 and 1 (e.g. 0.9), not {confidence!r}")
+
+
+def _describe_causes(time_per_cause: Any, causes: list[tuple[str, str]], n_networks: int) -> np.ndarray:
+    """Per network, the (at most two) causes of most of its uncovered time in words, e.g. "batch beyond
+    the trained range"; "" where nothing is uncovered. A layer's time counts once for each of its causes."""
+    phrases = {"size": "beyond the trained range", "unseen": "never in training", "op": "with no model of its own"}
+    if not causes:
+        return np.full(n_networks, "", dtype=str)
+    described = []
+    for row in np.asarray(time_per_cause, dtype=float).reshape(n_networks, len(causes)):
+        top = [k for k in np.argsort(-row, kind="stable")[:2] if row[k] > 0]
+        parts = []
+        for kind, phrase in phrases.items():
+            names = [causes[k][1] for k in top if causes[k][0] == kind]
+            if names:
+                parts.append(f"{' and '.join(names)} {phrase}")
+        described.append("; ".join(parts))
+    return np.array(described, dtype=str)
 
 
 def load_predictor(path: str | os.PathLike) -> Predictor:

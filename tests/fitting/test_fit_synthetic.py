@@ -216,3 +216,55 @@ def test_a_fixed_launch_cost_under_a_power_law_is_its_own_base():
     assert again.base.form == "launch_power" and np.allclose(again.predict_log(z), model.predict_log(z))
     stacked = StackedLayerModels([model], len(variables))
     assert np.allclose(stacked.predict_log(z, np.zeros(len(z), dtype=np.intp)), model.predict_log(z))
+
+
+def _with_implementation(frame, name: str, slowdown: float, every_other: bool = True):
+    """Relu layers of every other network computed by another module class, `slowdown` times slower."""
+    import json
+
+    frame = frame.copy()
+    models = sorted(frame["model"].unique())
+    slow = frame["model"].isin(models[::2] if every_other else models) & (frame["op"] == "relu")
+    frame.loc[slow, "config"] = [
+        json.dumps({**json.loads(c), "implementation": name}, sort_keys=True) for c in frame.loc[slow, "config"]
+    ]
+    frame.loc[slow, ["latency_ms", "latency_ms_ci_low", "latency_ms_ci_high"]] *= slowdown
+    return frame
+
+
+def test_two_implementations_of_an_op_at_the_same_shapes_are_told_apart():
+    """GPT-2's NewGELUActivation runs seven kernels where BERT's GELUActivation runs one: an implementation
+    indicator lets the op's model cost each, where one model of both would sit between them."""
+    from hwprof.fitting.data import training_data
+    from hwprof.fitting.pipeline import fit_training_data
+
+    frame = _with_implementation(synthetic_frame(n_networks=30, seed=1), "SlowRelu", 5.0)
+    predictor = fit_training_data(training_data(frame, DEVICE), ["latency_ms"], family="polynomial", cv=False)
+    assert "config.implementation_SlowRelu" in predictor.variables
+    relu = frame[(frame["kind"] == "layer") & (frame["op"] == "relu")]
+    records = [
+        LayerRecord(r.op, r.config, r.flops, r.input_bytes, r.output_bytes, r.weight_bytes) for r in relu.itertuples()
+    ]
+    models = predictor.layer_sets["latency_ms"]
+    predicted = models.stacked.predict_log(
+        encode_layers(records, predictor.variables), models.model_index(["relu"] * len(records))
+    )
+    error = np.abs(predicted - np.log(relu["latency_ms"].to_numpy()))
+    assert np.quantile(error, 0.9) < 0.05  # within 5% for both kinds, where one model would be 2x off
+
+
+def test_an_implementation_no_training_layer_had_is_named_as_uncovered():
+    from hwprof.fitting.data import training_data
+    from hwprof.fitting.pipeline import fit_training_data
+
+    predictor = fit_training_data(
+        training_data(synthetic_frame(n_networks=12, seed=3), DEVICE), ["latency_ms"], family="polynomial", cv=False
+    )
+    unseen = _with_implementation(synthetic_frame(n_networks=1, seed=4), "SlowRelu", 5.0, every_other=False)
+    layers = unseen[unseen["kind"] == "layer"]
+    records = [
+        LayerRecord(r.op, r.config, r.flops, r.input_bytes, r.output_bytes, r.weight_bytes) for r in layers.itertuples()
+    ]
+    novelty = predictor.novelty(predictor.features_from_layers(["net"], [1], [records]))
+    assert novelty["uncovered_share"][0] > 0
+    assert "implementation_SlowRelu never in training" in novelty["uncovered_by"][0]
