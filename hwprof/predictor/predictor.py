@@ -474,7 +474,9 @@ class Predictor:
                 f"it lies {novelty['distance'][n]:.2f} from the nearest training network, where held-out "
                 f"families lay within {self.domain.family_distance:.2f}"
             )
-        return f"outside the training data: {'; '.join(parts)}; its interval is widened to the largest error a held-out family showed"
+        if len(self.network_models["latency_ms"].model.residuals):
+            return f"outside the training data: {'; '.join(parts)}; its interval is widened to the largest error a held-out family showed"
+        return f"outside the training data: {'; '.join(parts)}; no held-out error is known to widen its interval by (fitted without cross-validation)"
 
     def _coverage_warnings(self, name: str, features: NetworkFeatures, strict: bool) -> list[str]:
         ops = sorted({record.op for record, own in zip(features.batch.layers, features.own_model) if not own})

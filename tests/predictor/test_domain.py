@@ -74,6 +74,8 @@ def test_a_size_no_training_row_varied_still_counts_as_uncovered_and_is_named(tm
     assert novelty["uncovered_share"][0] == 0 and novelty["uncovered_by"][0] == ""
     assert novelty["uncovered_share"][1] > 0.9 and novelty["outside"][1]
     assert novelty["uncovered_by"][1].startswith("batch")
+    note = predictor._outside_note(novelty, 1)  # fitted without cross-validation: no held-out error to widen by
+    assert "(mostly batch" in note and "widened" not in note and "without cross-validation" in note
 
 
 def test_an_op_measured_too_rarely_for_a_model_is_covered_where_it_was_measured(tmp_path):
