@@ -86,7 +86,7 @@ def read_json_document(path: str | os.PathLike, file_format: str, version: int, 
     try:
         doc = json.loads(text, parse_constant=_refuse_constant)
     except json.JSONDecodeError as error:
-        raise HwprofError(f"{path} is not valid JSON ({error.msg} at line {error.lineno}); is it {what}?") from None
+        raise HwprofError(f"{path} is not valid JSON ({error.msg} at line {error.lineno}); is it a {what}?") from None
     except ValueError as error:
         raise HwprofError(f"{path} holds {error}, which hwprof never writes: the {what} is damaged; {remedy}") from None
     if not isinstance(doc, dict) or doc.get("format") != file_format:
