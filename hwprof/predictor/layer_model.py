@@ -218,7 +218,6 @@ class LayerModel:
         quadratic = {
             (index[a], index[b]): float(c) for (a, b), c in zip(doc["quadratic"]["pairs"], doc["quadratic"]["coef"])
         }
-
         clip = ranges_from_json(doc["clip"], index)
         trees = None
         if doc.get("trees"):

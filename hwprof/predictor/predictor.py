@@ -20,6 +20,7 @@ import math
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -419,30 +420,24 @@ class Predictor:
         beyond = (features.z < stacked.covered_low[index] - RANGE_TOLERANCE) | (
             features.z > stacked.covered_high[index] + RANGE_TOLERANCE
         )
-        unmodelled = np.array(
-            [
-                not own and not sets.measured_here(record.op, features.z[u], RANGE_TOLERANCE)
-                for u, (record, own) in enumerate(zip(layers, features.own_model))
-            ],
-            dtype=bool,
-        )
-        beyond[~unmodelled & ~features.own_model] = False  # within what was measured of its op: covered
+        unmodelled = ~features.own_model
+        for u in np.flatnonzero(unmodelled):  # ops costed by a group model: covered where they were measured
+            unmodelled[u] = not sets.measured_here(layers[u].op, features.z[u], RANGE_TOLERANCE)
+        beyond[~unmodelled & ~features.own_model] = False
         known = set(self.variables)
-        indicators = [
-            {CONFIG_PREFIX + name for name in indicator_names(json.loads(record.config))} - known for record in layers
-        ]
+        indicators = [_indicator_variables(record.config) - known for record in layers]
         unseen = sorted(set().union(*indicators))
-        ops = sorted({record.op for record, missing in zip(layers, unmodelled) if missing})
+        ops = sorted({layers[u].op for u in np.flatnonzero(unmodelled)})
         causes = (
             [("op", op) for op in ops]
             + [("unseen", name.removeprefix(CONFIG_PREFIX)) for name in unseen]
             + [("size", name.removeprefix(CONFIG_PREFIX)) for name in self.variables]
         )
         matrix = np.zeros((len(layers), len(causes)), dtype=bool)
-        for u, (record, missing) in enumerate(zip(layers, unmodelled)):
-            if missing:
-                matrix[u, ops.index(record.op)] = True
-            for name in indicators[u]:
+        for u in np.flatnonzero(unmodelled):
+            matrix[u, ops.index(layers[u].op)] = True
+        for u, names in enumerate(indicators):
+            for name in names:
                 matrix[u, len(ops) + unseen.index(name)] = True
         matrix[:, len(ops) + len(unseen) :] = beyond
         return latency, causes, matrix
@@ -474,9 +469,12 @@ class Predictor:
                 f"it lies {novelty['distance'][n]:.2f} from the nearest training network, where held-out "
                 f"families lay within {self.domain.family_distance:.2f}"
             )
-        if len(self.network_models["latency_ms"].model.residuals):
-            return f"outside the training data: {'; '.join(parts)}; its interval is widened to the largest error a held-out family showed"
-        return f"outside the training data: {'; '.join(parts)}; no held-out error is known to widen its interval by (fitted without cross-validation)"
+        widened = (
+            "its interval is widened to the largest error a held-out family showed"
+            if len(self.network_models["latency_ms"].model.residuals)
+            else "no held-out error is known to widen its interval by (fitted without cross-validation)"
+        )
+        return f"outside the training data: {'; '.join(parts)}; {widened}"
 
     def _coverage_warnings(self, name: str, features: NetworkFeatures, strict: bool) -> list[str]:
         ops = sorted({record.op for record, own in zip(features.batch.layers, features.own_model) if not own})
@@ -547,22 +545,32 @@ def check_confidence(confidence: float) -> None:
         raise HwprofError(f"confidence must be between 0 and 1 (e.g. 0.9), not {confidence!r}")
 
 
+@lru_cache(maxsize=ENCODING_CACHE_SIZE)
+def _indicator_variables(config: str) -> frozenset[str]:
+    """A layer configuration's indicator variables (see features.indicator_names), parsed once per config."""
+    return frozenset(CONFIG_PREFIX + name for name in indicator_names(json.loads(config)))
+
+
 def _describe_causes(time_per_cause: Any, causes: list[tuple[str, str]], n_networks: int) -> np.ndarray:
     """Per network, the (at most two) causes of most of its uncovered time in words, e.g. "batch beyond
-    the trained range"; "" where nothing is uncovered. A layer's time counts once for each of its causes."""
-    phrases = {"size": "beyond the trained range", "unseen": "never in training", "op": "with no model of its own"}
+    the trained range"; "" where nothing is uncovered. A layer's time counts once for each of its causes.
+    Networks with the same top causes share one description, so a large batch costs a few sentences."""
     if not causes:
         return np.full(n_networks, "", dtype=str)
+    time = np.asarray(time_per_cause, dtype=float).reshape(n_networks, len(causes))
+    top = np.argsort(-time, axis=1, kind="stable")[:, :2]
+    top = np.where(np.take_along_axis(time, top, axis=1) > 0, top, -1)
+    distinct, which = np.unique(top, axis=0, return_inverse=True)
+    phrases = {"size": "beyond the trained range", "unseen": "never in training", "op": "with no model of its own"}
     described = []
-    for row in np.asarray(time_per_cause, dtype=float).reshape(n_networks, len(causes)):
-        top = [k for k in np.argsort(-row, kind="stable")[:2] if row[k] > 0]
+    for row in distinct:
         parts = []
         for kind, phrase in phrases.items():
-            names = [causes[k][1] for k in top if causes[k][0] == kind]
+            names = [causes[k][1] for k in row if k >= 0 and causes[k][0] == kind]
             if names:
                 parts.append(f"{' and '.join(names)} {phrase}")
         described.append("; ".join(parts))
-    return np.array(described, dtype=str)
+    return np.array(described, dtype=str)[which.ravel()]
 
 
 def load_predictor(path: str | os.PathLike) -> Predictor:
