@@ -4,6 +4,7 @@
     python bench/zoo_models.py                       # the full set (tens of minutes on a small CPU)
     python bench/zoo_models.py --tiny                # smaller sizes of the same families, networks only
     python bench/zoo_models.py --dtypes float32 --models torchvision:resnet50
+    python bench/zoo_models.py --device cuda --dtypes float32 float16 bfloat16 --power nvml --keep DIR
 
 The full set is torchvision:resnet50, timm:convnext_tiny, hf:bert (BERT-base, sequence 128) and a small
 Llama (4 layers of width 512, sequence 128), each in float32 and bfloat16, layers and networks. Each
@@ -17,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -53,26 +55,48 @@ TINY = [
 ]
 
 
-def measure(model: str, extra: list[str], dtype: str, args, folder: Path) -> dict:
-    out = folder / f"{model.replace(':', '_').replace('/', '_')}_{dtype}.parquet"
+def measure(model: str, extra: list[str], dtype: str, args, folder: Path) -> list[dict]:
+    mode = "_compiled" if args.compile else "_nhwc" if args.channels_last else ""
+    out = folder / f"{model.replace(':', '_').replace('/', '_')}_{dtype}{mode}.parquet"
     command = [sys.executable, "-m", "hwprof", "measure", model, *extra, "--dtype", dtype, "--out", str(out)]
     command += ["--sweep-share", "0"]  # the model alone: its measure time is the figure
-    command += ["--power", "none", "--quiet", "--precision", str(args.precision), "--max-time", str(args.max_time)]
+    command += ["--power", args.power, "--quiet", "--precision", str(args.precision), "--max-time", str(args.max_time)]
+    command += ["--device", args.device, "--batch-size", args.batch_size]
     command += ["--threads", str(args.threads)] if args.threads else []
     command += ["--no-layers"] if args.no_layers else []
+    command += ["--compile"] if args.compile else []
+    command += ["--channels-last"] if args.channels_last else []
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
     start = time.perf_counter()
     done = subprocess.run(command, capture_output=True, text=True, env=env)
     measure_s = time.perf_counter() - start
     if done.returncode != 0:
-        return {"model": model, "dtype": dtype, "error": (done.stderr or done.stdout).strip().splitlines()[-1]}
+        last = ((done.stderr or done.stdout).strip().splitlines() or [f"exit status {done.returncode}"])[-1]
+        return [{"model": model, "dtype": dtype, "mode": mode.strip("_") or "eager", "error": last}]
     frame = pd.read_parquet(out)
-    network = frame[frame["kind"] == "network"].iloc[0]
-    layers = frame[frame["kind"] == "layer"]
+    if args.keep:
+        Path(args.keep).mkdir(parents=True, exist_ok=True)
+        for path in folder.glob(out.stem + ".parquet*"):
+            shutil.copy(path, Path(args.keep) / path.name)
+    return [_row(network, frame, dtype, mode, measure_s) for _, network in _networks(frame).iterrows()]
+
+
+def _networks(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame[frame["kind"] == "network"].sort_values(["batch_size", "seq_len"])
+
+
+def _row(network: pd.Series, frame: pd.DataFrame, dtype: str, mode: str, measure_s: float) -> dict:
+    """One network row of a run, with the sum of its layers at the same batch and sequence length."""
+    same = (frame["batch_size"] == network["batch_size"]) & (frame["seq_len"].isna() == pd.isna(network["seq_len"]))
+    if not pd.isna(network["seq_len"]):
+        same &= frame["seq_len"] == network["seq_len"]
+    layers = frame[(frame["kind"] == "layer") & same]
     layer_sum = float(layers["latency_ms"].sum()) if len(layers) else None
     return {
         "model": str(network["model"]),
         "dtype": dtype,
+        "mode": mode.strip("_") or "eager",
+        "batch_size": int(network["batch_size"]),
         "seq_len": None if pd.isna(network["seq_len"]) else int(network["seq_len"]),
         "latency_ms": float(network["latency_ms"]),
         "latency_ms_p90": float(network["latency_ms_p90"]),
@@ -82,8 +106,22 @@ def measure(model: str, extra: list[str], dtype: str, args, folder: Path) -> dic
         "layers": int(len(layers)),
         "network_over_layer_sum": float(network["latency_ms"]) / layer_sum if layer_sum else None,
         "gmac": float(network["flops"]) / 1e9,
+        "power_w": _number(network.get("power_w")),
+        "energy_mj": _number(network.get("energy_mj")),
         "measure_s": measure_s,
     }
+
+
+def _number(value) -> float | None:
+    return None if value is None or pd.isna(value) else float(value)
+
+
+def _gpu_name(device: str) -> str | None:
+    if not device.startswith("cuda"):
+        return None
+    import torch
+
+    return torch.cuda.get_device_name(torch.device(device)) if torch.cuda.is_available() else None
 
 
 def main() -> None:
@@ -95,6 +133,12 @@ def main() -> None:
     parser.add_argument("--max-time", type=float, default=10.0)
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--no-layers", action="store_true")
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--batch-size", default="1", help="comma-separated; the table shows the first")
+    parser.add_argument("--power", default="none", help="a sensor adds power and energy to the table")
+    parser.add_argument("--compile", action="store_true", help="networks through torch.compile")
+    parser.add_argument("--channels-last", action="store_true")
+    parser.add_argument("--keep", default=None, help="copy each dataset into this folder")
     parser.add_argument("--out", default=str(HERE / "results" / "zoo_models.json"))
     args = parser.parse_args()
     chosen = TINY if args.tiny else FULL
@@ -108,29 +152,37 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         for model, extra in chosen:
             for dtype in args.dtypes:
-                result = measure(model, extra, dtype, args, Path(folder))
-                print(json.dumps(result), flush=True)
-                results.append(result)
+                for result in measure(model, extra, dtype, args, Path(folder)):
+                    print(json.dumps(result), flush=True)
+                    results.append(result)
     document = {
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
         "cpu": describe_cpu(),
+        "device": args.device,
+        "gpu": _gpu_name(args.device),
         "torch_threads": args.threads,
         "results": results,
     }
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(document, indent=2))
-    print("\n| model | dtype | seq | latency ms | p90 ms | p99 ms | samples | network / layer sum | GMAC | measure s |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("\n| model | dtype | mode | batch | seq | latency ms | p90 ms | p99 ms | samples | network / layer sum | GMAC "
+          "| power W | energy mJ | measure s |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
         if "error" in r:
-            print(f"| {r['model']} | {r['dtype']} | error: {r['error']} |||||||")
+            print(f"| {r['model']} | {r['dtype']} | error: {r['error']} |||||||||||")
             continue
         ratio = f"{r['network_over_layer_sum']:.2f}" if r["network_over_layer_sum"] else "-"
         print(
-            f"| {r['model']} | {r['dtype']} | {r['seq_len'] or '-'} | {r['latency_ms']:.2f} | {r['latency_ms_p90']:.2f} "
-            f"| {r['latency_ms_p99']:.2f} | {r['samples']} | {ratio} | {r['gmac']:.2f} | {r['measure_s']:.0f} |"
+            f"| {r['model']} | {r['dtype']} | {r['mode']} | {r['batch_size']} | {r['seq_len'] or '-'} "
+            f"| {r['latency_ms']:.3f} | {r['latency_ms_p90']:.3f} | {r['latency_ms_p99']:.3f} | {r['samples']} | {ratio} "
+            f"| {r['gmac']:.2f} | {_figure(r['power_w'], 1)} | {_figure(r['energy_mj'], 3)} | {r['measure_s']:.0f} |"
         )
+
+
+def _figure(value, digits: int) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
 
 
 if __name__ == "__main__":
