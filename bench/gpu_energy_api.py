@@ -3,7 +3,7 @@
     python bench/gpu_energy_api.py [--device cuda:0] [--json out.json]
 
 Three checks: `hwprof.energy_window` around ~3 s of queued float16 matrix products, nested
-`EnergyMonitor` windows (an outer window over three inner steps: the inner energies should sum to
+`EnergyMonitor` windows (an outer window over three inner steps of 2.5 s: the inner energies should sum to
 about the outer one), and `hwprof run -- python -c ...` around the same load in a child process. Each is
 set beside NVML's own energy counter read before and after (nvmlDeviceGetTotalEnergyConsumption), so the
 ratio says whether hwprof's windows account for the energy the GPU reports. Without a GPU it prints
@@ -76,7 +76,7 @@ def main() -> int:
         steps = []
         for i in range(3):
             monitor.begin_window(f"step{i}")
-            load(1.0)
+            load(2.5)  # past the sensor's shortest window (2 s on an H200 at 100 ms updates)
             steps.append(monitor.end_window(f"step{i}"))
         outer = monitor.end_window("outer")
         counted = counter_j(pynvml, handle) - before

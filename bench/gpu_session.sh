@@ -6,11 +6,14 @@
 # and the tests that change when CUDA is present. Each step has its own time limit and is skipped when too
 # little of the budget (BUDGET_S) is left; every figure and dataset lands in $OUT (datasets in one data.tar.gz).
 #
-#     OUT=/some/folder bash bench/gpu_session.sh [cuda:0]
+#     OUT=/some/folder bash bench/gpu_session.sh [cuda:0 [STEP...]]
+#
+# Naming steps runs only those (e.g. `cuda:0 nvml_validation zoo_bert`).
 #
 # Runs from a plain checkout: hwprof is imported from the working tree (no install needed).
 set -u
 DEVICE=${1:-cuda:0}
+ONLY=" ${*:2} "
 OUT=${OUT:-$(mktemp -d)}
 BUDGET_S=${BUDGET_S:-500}
 cd "$(dirname "$0")/.."
@@ -24,6 +27,9 @@ mkdir -p "$DATA"
 step() {  # step NAME LIMIT_S COMMAND...: run it within LIMIT_S, or skip it when the budget cannot hold it
     local name=$1 limit=$2 started=$SECONDS
     shift 2
+    if [[ "$ONLY" != "  " && "$ONLY" != *" $name "* ]]; then
+        return
+    fi
     if ((SECONDS + limit > BUDGET_S)); then
         echo "=== $name: skipped ($SECONDS s used of $BUDGET_S, it needs up to $limit)"
         return
@@ -56,6 +62,10 @@ timm.__version__, torchvision.__version__)'"
         resnet50 squeezenet1_0 squeezenet1_1 vgg11 vgg13 vgg16 vit_small_patch vit_tiny --device "$DEVICE" \
         --no-layers --batch-size 1,4 --max-time 1 --power none --sweep-share 0 --quiet --out "$DATA/zoo_gpu.parquet"
     zoo zoo_nhwc 30 --models torchvision:resnet50 --dtypes float16 --channels-last --no-layers --batch-size 32 \
+        --power nvml --max-time 2
+    zoo zoo_bert 100 --models hf:bert --dtypes float32 float16 bfloat16 --no-layers --batch-size 8 --power nvml \
+        --max-time 2
+    zoo zoo_resnet50_bf16 45 --models torchvision:resnet50 --dtypes bfloat16 --no-layers --batch-size 1,32 \
         --power nvml --max-time 2
     zoo zoo_layers 40 --models torchvision:resnet50 --dtypes float16 --batch-size 32 --power none --max-time 1
 } 2>&1 | tee "$OUT/gpu_session.log"

@@ -35,6 +35,7 @@ import time
 STEP_IDLE_S, STEP_LOAD_S, STEP_AFTER_S = 3.0, 4.0, 4.0
 READ_EVERY_S = 0.002
 STEP_N, WINDOW_N, TIMING_N = 8192, 4096, 256  # matrix sides: a long fp16 load, a steady one, a launch-bound one
+ROUNDS = 5  # quiet and polled timing rounds, alternated
 
 
 def fmt(value, digits: int = 1, unit: str = "") -> str:
@@ -189,10 +190,11 @@ class Check:
 
     # 3 ---------------------------------------------------------------------------------------------
     def _read_raw(self, seconds: float | None, until=None) -> list[tuple]:
+        """NVML read raw every READ_EVERY_S, for `seconds` or until the event `until` has passed (at least once)."""
         pynvml, h, rows = self.pynvml, self.handle, []
         reasons = getattr(pynvml, "nvmlDeviceGetCurrentClocksEventReasons", None)
         end = time.perf_counter() + (seconds or 0)
-        while (time.perf_counter() < end) if until is None else not until.query():
+        while not rows or ((time.perf_counter() < end) if until is None else not until.query()):
             rows.append((
                 time.perf_counter(),
                 self.call(pynvml.nvmlDeviceGetTotalEnergyConsumption, h),
@@ -218,12 +220,22 @@ class Check:
         self.sync()
         per_s = (time.perf_counter() - started) / 5
         rows = self._read_raw(STEP_IDLE_S)
+        # The load goes in batches of ~10 ms with at most two in flight, read between them: a long queue
+        # would block the launching thread once full and stop the reads for the seconds it drains.
+        batch = max(1, int(0.01 / per_s))
         load_s = time.perf_counter()
-        for _ in range(max(1, int(STEP_LOAD_S / per_s))):
-            a @ a
-        done = torch.cuda.Event()
-        done.record()
-        rows += self._read_raw(None, until=done)
+        in_flight = []
+        while time.perf_counter() - load_s < STEP_LOAD_S:
+            for _ in range(batch):
+                a @ a
+            done = torch.cuda.Event()
+            done.record()
+            in_flight.append(done)
+            while len(in_flight) > 1 and not in_flight[0].query():
+                rows += self._read_raw(0.0005)
+            if len(in_flight) > 1:
+                in_flight.pop(0)
+        rows += self._read_raw(None, until=in_flight[-1])
         end_s = time.perf_counter()
         rows += self._read_raw(STEP_AFTER_S)
 
@@ -281,9 +293,13 @@ class Check:
         with NvmlSensor(self.device) as sensor:
             meta = sensor.metadata()
             run(int(1 / latency_s))  # a steady reference: opened and closed under load
+            calls = int(5 / latency_s)
             sensor.start_window()
-            run(int(5 / latency_s))
+            run(calls)
             steady = sensor.stop_window()
+            # the reference's time per call as it ran under load (the power cap lowers the clock after a
+            # while, so the latency timed before the load is shorter than the one inside it)
+            before_load_s, latency_s = latency_s, steady.duration_s / calls
             run(int(1 / latency_s))
             settle(sensor)
             sensor.clock.sleep(5)
@@ -295,7 +311,8 @@ class Check:
             print(
                 f"[hwprof] {meta['source']}, field {meta['power_field']}, update {fmt(meta['update_period_s'] * 1e3, 0)}"
                 f" ms (probed {meta['update_period_probed']}), window {required_window_s(sensor):.2f} s; reference: "
-                f"load {fmt(load_w)} W, idle {fmt(idle_w)} W, dynamic {fmt(reference_mj, 3)} mJ per {WINDOW_N}^2 matmul"
+                f"load {fmt(load_w)} W, idle {fmt(idle_w)} W, dynamic {fmt(reference_mj, 3)} mJ per {WINDOW_N}^2 matmul "
+                f"({latency_s * 1e3:.4f} ms under load, {before_load_s * 1e3:.4f} ms before it)"
             )
             results = []
             for i in range(3):
@@ -317,7 +334,13 @@ class Check:
                 )
         self.report["windows"] = {
             "sensor": meta,
-            "reference": {"load_w": load_w, "idle_w": idle_w, "dynamic_mj": reference_mj, "latency_s": latency_s},
+            "reference": {
+                "load_w": load_w,
+                "idle_w": idle_w,
+                "dynamic_mj": reference_mj,
+                "latency_s": latency_s,
+                "latency_before_load_s": before_load_s,
+            },  # fmt: skip
             "measure_energy": results,
         }
 
@@ -329,22 +352,37 @@ class Check:
 
         torch = self.torch
         y = torch.randn(TIMING_N, TIMING_N, device=self.tensor_device)
-        item = Item("mm", lambda: y @ y, self.sync)
-        item.run(20)
-        reps = 1
-        while item.run(reps) * reps < CUDA_MIN_SAMPLE_S:
-            reps *= 2
+        items = [Item("mm", lambda: y @ y, self.sync)]
+        try:  # a launch-bound network as well: eager ResNet-50, float16, batch 1
+            import torchvision
 
-        def host_us(count: int) -> float:
-            return median(item.run(reps) * 1e6 for _ in range(count))
-
-        host_us(20)
-        quiet = host_us(60)
+            net = torchvision.models.resnet50().to(self.tensor_device, torch.float16).eval()
+            image = torch.randn(1, 3, 224, 224, device=self.tensor_device, dtype=torch.float16)
+            items.append(Item("resnet50", torch.no_grad()(lambda: net(image)), self.sync))
+        except ImportError:
+            pass
+        figures = {}
         with NvmlSensor(self.device) as sensor:
-            sensor.start_window()  # the poller runs only inside windows
-            polled = host_us(60)
-            sensor.stop_window()
+            for item in items:
+                item.run(20)
+                reps = 1
+                while item.run(reps) * reps < CUDA_MIN_SAMPLE_S:
+                    reps *= 2
+
+                def host_us(count: int) -> float:
+                    return median(item.run(reps) * 1e6 for _ in range(count))
+
+                host_us(20)
+                quiet, polled = [], []
+                for _ in range(ROUNDS):  # alternated, so drift of the host or the GPU falls on both alike
+                    quiet.append(host_us(20))
+                    sensor.start_window()  # the poller runs only inside windows
+                    polled.append(host_us(20))
+                    sensor.stop_window()
+                figures[item.key] = {"reps": reps, "host_us": median(quiet), "host_polled_us": median(polled),
+                                      "rounds_quiet_us": quiet, "rounds_polled_us": polled}  # fmt: skip
         start, stop, events = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True), []
+        reps = figures["mm"]["reps"]
         for _ in range(60):
             start.record()
             for _ in range(reps):
@@ -352,13 +390,16 @@ class Check:
             stop.record()
             stop.synchronize()
             events.append(start.elapsed_time(stop) * 1e3 / reps)
-        event_us = median(events)
-        self.report["timing"] = {"reps": reps, "host_us": quiet, "host_polled_us": polled, "cuda_event_us": event_us}
-        print(
-            f"[lat] {TIMING_N}^2 fp32 matmul x{reps} per sample: host+sync {fmt(quiet, 2)} us, with the NVML poller "
-            f"{fmt(polled, 2)} us ({fmt(relative_error(polled, quiet) and relative_error(polled, quiet) * 100, 1)}%), "
-            f"CUDA events {fmt(event_us, 2)} us (host/events {fmt(quiet / event_us if event_us else None, 3)})"
-        )
+        figures["mm"]["cuda_event_us"] = median(events)
+        self.report["timing"] = figures
+        for name, f in figures.items():
+            change = relative_error(f["host_polled_us"], f["host_us"])
+            print(
+                f"[lat] {name} x{f['reps']} per sample, {ROUNDS} alternated rounds: host+sync {fmt(f['host_us'], 2)} us, "
+                f"with the NVML poller {fmt(f['host_polled_us'], 2)} us ({fmt(change and change * 100, 1)}%), rounds "
+                f"{[round(v, 1) for v in f['rounds_quiet_us']]} / {[round(v, 1) for v in f['rounds_polled_us']]}"
+                + (f", CUDA events {fmt(f['cuda_event_us'], 2)} us" if "cuda_event_us" in f else "")
+            )
 
     # 6 ---------------------------------------------------------------------------------------------
     def cli_section(self) -> None:
