@@ -436,13 +436,22 @@ class NvmlSensor(PowerSensor):
         def values(key):
             return [s[key] for s in states if s.get(key) is not None]
 
+        mask = 0
+        for reasons in values("clock_event_reasons"):
+            mask |= reasons
+        names = reason_names(self._pynvml, mask)
         for key in ("sm_clock_mhz", "mem_clock_mhz"):
             seen = values(key)
             if seen:
                 window.metadata[f"{key}_min"], window.metadata[f"{key}_max"] = min(seen), max(seen)
                 window.metadata[f"{key}_median"] = sorted(seen)[len(seen) // 2]
                 if max(seen) - min(seen) > CLOCK_SPREAD_TOLERANCE * max(seen):
-                    window.clocks_changed = True
+                    # At its power limit a GPU steers the SM clock to hold the power (an H200 at 700 W moved
+                    # between 1395 and 1500 MHz within a window): its steady state, not a change of settings.
+                    if key == "sm_clock_mhz" and "SwPowerCap" in names:
+                        window.metadata["sm_clock_held_by_power_cap"] = True
+                    else:
+                        window.clocks_changed = True
         temperatures = values("temperature_c")
         if temperatures:
             window.metadata["temperature_c_start"] = temperatures[0]
@@ -453,10 +462,6 @@ class NvmlSensor(PowerSensor):
         others = values("other_processes")
         if others:
             window.metadata["other_processes_max"] = max(others)
-        mask = 0
-        for reasons in values("clock_event_reasons"):
-            mask |= reasons
-        names = reason_names(self._pynvml, mask)
         window.metadata["clock_event_reasons"] = names
         window.throttled = any(name not in BENIGN_REASON_NAMES for name in names)
         window.metadata["power_limit_w"] = self.power_limit_w

@@ -192,6 +192,20 @@ def test_clock_change_inside_a_load_window_is_flagged(fake_nvml):
     assert (result.metadata["sm_clock_mhz_min"], result.metadata["sm_clock_mhz_max"]) == (1005, 1980)
 
 
+def test_the_clock_a_power_cap_steers_is_recorded_but_not_flagged(fake_nvml):
+    """At its power limit a GPU moves its SM clock to hold the power (an H200 at 700 W: 1395-1500 MHz in one
+    window); that is its steady state under load, so energy at the cap carries no clocks_changed flag."""
+    gpu = fake_nvml.gpus[0]
+    gpu.capped_sm_mhz, gpu.capped_sm_swing_mhz = 1450, 50
+    with NvmlSensor("cuda:0") as sensor:
+        result = step_response(sensor, gpu)
+        gpu.run_for(1.0)  # at the cap before the window opens, as measure_energy has it
+        capped = window(sensor, gpu, 1.0, busy=True)
+    assert (capped.metadata["sm_clock_mhz_min"], capped.metadata["sm_clock_mhz_max"]) == (1400, 1500)
+    assert capped.metadata["sm_clock_held_by_power_cap"] and not capped.clocks_changed
+    assert result["gpu_clock_event_reasons"] == "SwPowerCap" and result["power_flags"] == ""
+
+
 def test_window_shorter_than_the_update_period_is_never_zero(fake_nvml):
     fake_nvml.gpus[0].update_s = 0.5
     fake_nvml.gpus[0].instant_scopes = ()  # nothing else to fall back on

@@ -6,7 +6,8 @@ What real NVML does that a kind fake would not (each is a FakeGpu setting):
 - `nvmlDeviceGetPowerUsage` is a moving average over `average_s` (1 s on Ampere and newer),
   while field 186 (NVML_FI_DEV_POWER_INSTANT) is the power at the last update;
 - idle clocks are far below load clocks and stay up for `clock_hold_s` after the load;
-  a load above the power limit is capped at it, with SwPowerCap set and lower clocks;
+  a load above the power limit is capped at it, with SwPowerCap set and lower clocks that the
+  power controller moves up and down (`capped_sm_swing_mhz`);
 - old drivers lack C symbols (`missing_symbols` raise FUNCTION_NOT_FOUND); some GPUs give
   field 186 only at module scope (Grace Hopper, `instant_scopes`);
 - a GPU can be out of reach (`handle_error`: NO_PERMISSION from a cgroup) or lost
@@ -68,6 +69,7 @@ class FakeGpu:
     idle_sm_mhz: int = 345
     load_sm_mhz: int = 1980
     capped_sm_mhz: int = 1755
+    capped_sm_swing_mhz: int = 0  # at the cap the SM clock moves this far up and down, update by update
     idle_mem_mhz: int = 405
     load_mem_mhz: int = 2619
     clock_hold_s: float = 0.3
@@ -167,7 +169,10 @@ class FakeGpu:
     def sm_mhz(self) -> int:
         if not self.clocks_up():
             return self.idle_sm_mhz
-        return self.capped_sm_mhz if self.capped() else self.load_sm_mhz
+        if not self.capped():
+            return self.load_sm_mhz
+        step = int(self.last_update_s() / self.update_s) % 2
+        return self.capped_sm_mhz + (self.capped_sm_swing_mhz if step else -self.capped_sm_swing_mhz)
 
     def reasons(self) -> int:
         mask = self.extra_reasons
