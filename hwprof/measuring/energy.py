@@ -42,6 +42,9 @@ BELOW_IDLE_TOLERANCE = 0.02  # load this far under idle is more than noise: mark
 SETTLE_TOLERANCE = 0.01  # consecutive settle windows this close: the decay tail is over
 SETTLE_MAX_RESPONSES = 8  # give up settling after this many response times (flag not_settled)
 LOAD_SPREAD_TOLERANCE = 0.05  # the load window's halves further apart: flag load_unstable
+# An item that ran this much faster or slower in its load window than when its latency was timed: flag
+# latency_shifted (a launch-bound network on an H200 ran 0.5-1.5x its timed latency between phases)
+LATENCY_SHIFT_TOLERANCE = 0.10
 POWER_KEYS = ("power_w", "idle_power_w", "energy_mj", "dynamic_energy_mj", "power_source", "power_flags")
 WINDOW_KEYS = tuple(c for c in GPU_STATE_COLUMNS if c != "cache")
 ENERGY_KEYS = POWER_KEYS + WINDOW_KEYS
@@ -209,6 +212,8 @@ def measure_energy(run: Callable[[int], None], latency_s: float, sensor, trace: 
     power_w = load.steady_power_w
     if load.energy_j is not None and power_w is not None:
         seconds_per_inference = load.duration_s / iterations  # as it ran in the window
+        if abs(seconds_per_inference / latency_s - 1) > LATENCY_SHIFT_TOLERANCE:
+            flags.append("latency_shifted")  # energy_mj is per inference at the window's pace, not latency_ms's
         result["power_w"] = power_w
         result["energy_mj"] = power_w * seconds_per_inference * 1000.0
         if idle_power_w is not None:

@@ -206,6 +206,18 @@ def test_the_clock_a_power_cap_steers_is_recorded_but_not_flagged(fake_nvml):
     assert result["gpu_clock_event_reasons"] == "SwPowerCap" and result["power_flags"] == ""
 
 
+def test_an_item_slower_in_its_energy_window_than_its_latency_is_flagged(fake_nvml):
+    """Energy per inference is taken at the window's pace; when that is not the pace latency_ms was timed at
+    (host-bound networks on a GPU drift between phases), the row says so instead of pairing the two silently."""
+    gpu = fake_nvml.gpus[0]
+    with NvmlSensor("cuda:0") as sensor:
+        steady = step_response(sensor, gpu, latency_s=0.004)
+        slower = measure_energy(lambda n: gpu.run_for(n * 0.006), 0.004, sensor)
+    assert "latency_shifted" not in steady["power_flags"]
+    assert "latency_shifted" in slower["power_flags"].split(",")
+    assert slower["energy_mj"] == pytest.approx(700.0 * 0.006 * 1000, rel=0.02)  # at the pace it ran
+
+
 def test_window_shorter_than_the_update_period_is_never_zero(fake_nvml):
     fake_nvml.gpus[0].update_s = 0.5
     fake_nvml.gpus[0].instant_scopes = ()  # nothing else to fall back on
