@@ -143,7 +143,8 @@ def main() -> None:
     args = parser.parse_args()
     chosen = TINY if args.tiny else FULL
     if args.models:
-        chosen = [(m, dict(FULL + TINY).get(m, [])) for m in args.models]
+        sizes = dict(TINY + FULL) if not args.tiny else dict(FULL + TINY)  # the set asked for wins a name both have
+        chosen = [(m, sizes.get(m, [])) for m in args.models]
     if args.tiny:
         args.no_layers, args.max_time, args.precision = True, min(args.max_time, 2.0), max(args.precision, 0.05)
     from hwprof.drivers.host import describe_cpu
