@@ -1,6 +1,6 @@
 """What tracing a network for prediction costs: meta tensors against a real forward pass, side by side.
 
-    flock /tmp/hwprof-bench.lock python bench/trace_speed.py [--before REV]
+    flock /tmp/hwprof-bench.lock python bench/trace_speed.py [--before REV] [--cases CASE ...]
 
 Each case runs in two fresh child processes, one per path, so that each
 reports its own peak resident memory (ru_maxrss) as well as its time:
@@ -226,6 +226,7 @@ def main() -> None:
     parser.add_argument("--predict-child", nargs=2, metavar=("PREDICTOR", "CASE"), help=argparse.SUPPRESS)
     parser.add_argument("--block-recall-child", nargs=2, metavar=("CASE", "PAIRS"), help=argparse.SUPPRESS)
     parser.add_argument("--out", default=str(HERE / "results" / "trace_speed.json"))
+    parser.add_argument("--cases", nargs="+", choices=list(CASES), default=list(CASES), help="only these cases")
     parser.add_argument(
         "--block-recall",
         type=int,
@@ -271,7 +272,7 @@ def main() -> None:
         "cases": {},
     }
     jiffies_before = cpu_jiffies()
-    for case in CASES:
+    for case in args.cases:
         real, meta = run_child("--child", case, "real"), run_child("--child", case, "meta")
         entry = {"real": real, "meta": meta}
         if "median_ms" in real and "median_ms" in meta:
@@ -281,12 +282,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         predictor_path = Path(folder) / "predictor.json"
         missing = fit_predictor(predictor_path)
-        for case in ("nb201_cell_b1", "resnet50_b256", "llama_7b_b1"):
+        for case in [c for c in ("nb201_cell_b1", "resnet50_b256", "llama_7b_b1") if c in args.cases]:
             entry = {"unavailable": missing} if missing else run_child("--predict-child", str(predictor_path), case)
             results[f"trace_and_predict_{case}"] = entry
             print(f"trace+predict {case}", json.dumps(entry), flush=True)
     if args.before:
-        results["before_after"] = before_after(args.before)
+        results["before_after"] = before_after(args.before, args.cases)
     jiffies_after = cpu_jiffies()
     if jiffies_before and jiffies_after and jiffies_after[1] > jiffies_before[1]:
         stolen, total = (after - before for after, before in zip(jiffies_after, jiffies_before))
@@ -340,7 +341,7 @@ def block_recall_child(case: str, pairs: int) -> dict:
     }
 
 
-def before_after(revision: str, rounds: int = 3) -> dict:
+def before_after(revision: str, cases: list[str], rounds: int = 3) -> dict:
     """Median meta trace times of `revision` and of this checkout, alternated case by case and round by
     round, so that a slow spell of the machine falls on both; the ratio is the median of per-round ratios."""
     import numpy as np
@@ -350,9 +351,9 @@ def before_after(revision: str, rounds: int = 3) -> dict:
         tree = Path(folder) / "before"
         subprocess.run(["git", "-C", str(root), "worktree", "add", "--detach", str(tree), revision], check=True)
         try:
-            times: dict[str, dict[str, list[float]]] = {case: {"before": [], "after": []} for case in CASES}
+            times: dict[str, dict[str, list[float]]] = {case: {"before": [], "after": []} for case in cases}
             for _ in range(rounds):
-                for case in CASES:
+                for case in cases:
                     for side, where in (("before", tree), ("after", None)):
                         entry = run_child("--child", case, "meta", tree=where)
                         if "median_ms" in entry:

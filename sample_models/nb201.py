@@ -34,6 +34,7 @@ OPS = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
 NUM_NODES = 4  # node 0 is the cell input
 CELLS_PER_STAGE = 5
 STAGE_CHANNELS = (16, 32, 64)
+INPUT_SHAPE = (3, 32, 32)  # CIFAR, without the batch
 EXPECTED_FORM = "|op~0|+|op~0|op~1|+|op~0|op~1|op~2|"
 
 Arch = tuple[tuple[tuple[str, int], ...], ...]
@@ -129,28 +130,41 @@ def _live_nodes(parsed: Arch) -> set[int]:
     return live
 
 
+# Per node 1..3: None when the node is dead, else its terms (source node, edge module key, op), with key
+# None for skip_connect; an empty list means every input is `none`.
+Plan = list[list[tuple[int, str | None, str]] | None]
+
+
+def cell_plan(parsed: Arch) -> Plan:
+    """What a cell computes, node by node: the one place that decides which edges run (prediction composes
+    a network's layers from it without building the cell)."""
+    live = _live_nodes(parsed)
+    plan: Plan = []
+    for node, node_edges in enumerate(parsed, start=1):
+        if node not in live:
+            plan.append(None)
+            continue
+        plan.append(
+            [
+                (source, None if op == "skip_connect" else f"edge_{node}_{source}", op)
+                for op, source in node_edges
+                if op != "none"
+            ]
+        )
+    return plan
+
+
 class Cell(nn.Module):
     def __init__(self, parsed: Arch, channels: int) -> None:
         super().__init__()
-        live = _live_nodes(parsed)
         self.edges = nn.ModuleDict()
-        # Per node 1..3: None when the node is dead, else its (source node, edge module key) terms,
-        # with key None for skip_connect; an empty list means every input is `none`.
         self.plan: list[list[tuple[int, str | None]] | None] = []
-        for node, node_edges in enumerate(parsed, start=1):
-            if node not in live:
-                self.plan.append(None)
-                continue
-            terms: list[tuple[int, str | None]] = []
-            for op, source in node_edges:
-                if op == "none":
-                    continue
-                key = None
-                if op != "skip_connect":
-                    key = f"edge_{node}_{source}"
-                    self.edges[key] = _make_op(op, channels)
-                terms.append((source, key))
-            self.plan.append(terms)
+        for terms in cell_plan(parsed):
+            if terms is not None:
+                for _, key, op in terms:
+                    if key is not None:
+                        self.edges[key] = _make_op(op, channels)
+            self.plan.append(None if terms is None else [(source, key) for source, key, _ in terms])
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         nodes: list[torch.Tensor | None] = [x]

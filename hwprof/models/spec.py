@@ -185,13 +185,13 @@ def _resolve_text(
     from hwprof.sample_models import MODELS
 
     if text.startswith(NB201_PREFIX):
-        from hwprof.sample_models.nb201 import build_nb201
+        from hwprof.sample_models.nb201 import INPUT_SHAPE, build_nb201
 
         try:
             module = build_nb201(text[len(NB201_PREFIX) :])
         except ValueError as error:
             raise HwprofError(f"bad NAS-Bench-201 architecture: {error}") from None
-        return ModelSpec(text, module, input_shape or (3, 32, 32), "nb201")
+        return ModelSpec(text, module, input_shape or INPUT_SHAPE, "nb201")
     if text.startswith(SWEEP_PREFIX):
         from hwprof.sample_models.sweep import parse_sweep, sample_layers
 

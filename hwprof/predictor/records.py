@@ -106,6 +106,37 @@ def _is_module(model: Any) -> bool:
 
 
 def _trace_name(model: str, shape, batch_size: int, inputs, hf_config, how: dict) -> TracedNetwork:
+    """A NAS-Bench-201 cell's layers are composed from its plan (hwprof.predictor.nb201); other networks
+    are built and traced."""
+    from hwprof.models.spec import NB201_PREFIX, variant_name
+
+    if model.startswith(NB201_PREFIX) and inputs is None and not hf_config:
+        from hwprof.predictor.nb201 import compose
+        from hwprof.sample_models.nb201 import INPUT_SHAPE, parse_arch
+
+        if shape not in (None, INPUT_SHAPE):
+            return _trace_built(model, shape, batch_size, inputs, hf_config, how)
+
+        try:
+            parse_arch(model[len(NB201_PREFIX) :])
+        except ValueError:  # the build below says what is wrong with it
+            return _trace_built(model, shape, batch_size, inputs, hf_config, how)
+        composed = compose(
+            model[len(NB201_PREFIX) :],
+            batch_size,
+            how["dtype"],
+            how["channels_last"],
+            lambda arch: _trace_built(NB201_PREFIX + arch, None, batch_size, None, None, how),
+        )
+        if composed is not None:
+            names, records = composed
+            return TracedNetwork(
+                variant_name(model, None, how["dtype"], how["channels_last"]), names, records, "meta", ""
+            )
+    return _trace_built(model, shape, batch_size, inputs, hf_config, how)
+
+
+def _trace_built(model: str, shape, batch_size: int, inputs, hf_config, how: dict) -> TracedNetwork:
     """Built-in networks are built straight on the meta device: no weight is allocated or initialised."""
     from hwprof.models.spec import builds_on_meta, resolve_model
     from hwprof.models.tracing import MetaDevice
