@@ -1,6 +1,6 @@
 """Transfer across boards: `fit --prior` against fitting the new board's few networks alone.
 
-    python bench/fit_prior.py [--draws 20]
+    python bench/fit_prior.py [--draws 20] [--new-board "NVIDIA H200=bench/data/gpu_h200/zoo_gpu.parquet"]
 
 No fleet of real boards has measured the zoo yet, so genuinely different
 execution configurations of this machine stand in for boards, each measured
@@ -13,6 +13,9 @@ network rows score the result (MAPE, Spearman). Side by side on the same
 draws: the network rows alone (`fit` without a prior), and both ways of
 adapting the chosen fleet board's predictor that `fit --prior` picks between
 by leave-one-out: scaled by the median ratio, or its network model refitted.
+
+`--new-board LABEL=DATASET` adds a real board that has measured the same zoo networks (network rows are
+enough): it is only ever the new board, with every configuration above as its fleet.
 """
 
 from __future__ import annotations
@@ -47,7 +50,10 @@ def main() -> None:
     parser.add_argument("--draws", type=int, default=20)
     parser.add_argument("--family", default="polynomial", help="layer model family of the fleet's predictors")
     parser.add_argument("--out", default=str(HERE / "results" / "fit_prior.json"))
+    parser.add_argument("--new-board", action="append", default=[], metavar="LABEL=DATASET")
+    parser.add_argument("--seed", type=int, default=0, help="of the draws")
     args = parser.parse_args()
+    new_boards = dict(item.split("=", 1) for item in args.new_board)
 
     from hwprof.drivers.host import cpu_model
     from hwprof.fitting.data import read_inputs, training_data
@@ -62,7 +68,7 @@ def main() -> None:
         "command": " ".join(["python", *sys.argv]),
         "machine": f"{cpu_model()}, {os.cpu_count()} cores",
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "boards": BOARDS,
+        "boards": {**BOARDS, **new_boards},
         "draws": args.draws,
         "held_out": {},
     }
@@ -72,12 +78,15 @@ def main() -> None:
         [s for _, sources in frames.values() for s in sources],
         args.family,
     )
-    rng = np.random.default_rng(0)
+    for board, path in new_boards.items():
+        frame, sources = read_inputs([path])
+        frames[board] = (frame.assign(device_name=board), sources)
+    rng = np.random.default_rng(args.seed)
     for held, (frame, sources) in frames.items():
         networks = frame[frame["kind"] == "network"]
         data = training_data(networks, held, sources)
         y = data.targets["latency_ms"]
-        fleet = {board: p for board, p in everyone.items() if board != held}
+        fleet = {board: p for board, p in everyone.items() if board != held}  # a new board is in no fleet
         entry = {}
         for size in SIZES:
             scores = {label: [] for label in LABELS}

@@ -6,13 +6,17 @@ predictor predicts those networks, and the board whose predictions match them
 best up to one scale factor (the smallest spread of log(measured / predicted))
 is the one the new board resembles. Its predictor is then adapted to the new
 board: with layer models, its network model is learnt again from the new rows
-(as `fit --base` does); without, its predictions are scaled by the factor. The
-predictor file records every board considered, how well each matched, and which
-one it learnt from.
+(as `fit --base` does); without, its predictions are scaled by the factor. A
+fleet can also resemble no new board at all (CPUs for a GPU): the new rows
+fitted alone are then a candidate too, and replace the fleet when its best
+board misses them by over 2x and they predict each other better. The
+predictor file records every board considered, how well each matched, and
+which one it learnt from, if any.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -26,6 +30,14 @@ from hwprof.predictor.predictor import Predictor
 from hwprof.progress import Progress
 
 MIN_NEW_ROWS = 3  # one scale factor and a spread need at least three networks
+FLEET_USELESS_LOG_ERROR = math.log(2)  # the fleet's leave-one-out error beyond which the new rows may replace it
+OWN_ROWS_MARGIN = 1.0  # ... if their own leave-one-out error is below the fleet's
+HOW = {
+    "scaled": "the closest board's predictor scaled by one factor",
+    "adapted": "the closest board's layer models with its network model refitted",
+    "own rows": "no board of the fleet resembles this one (a typical miss over 2x) and its own networks predict each "
+    "other better, so they are fitted alone",
+}
 
 
 @dataclass(frozen=True)
@@ -55,7 +67,7 @@ def fit_from_prior(
 ) -> Predictor:
     """A predictor for `data`'s board from the fleet board its few networks resemble most."""
     predictors = fleet_predictors(fleet, fleet_sources, family, exclude=data.device_name, progress=progress)
-    predictor = adapt_from_fleet(data, predictors, cv=cv, progress=progress)
+    predictor = adapt_from_fleet(data, predictors, family=family, cv=cv, progress=progress)
     predictor.doc["training"]["prior"]["sources"] = [s.get("path") for s in fleet_sources if s.get("path")]
     if set(targets) - {"latency_ms"}:
         (progress or Progress()).note(
@@ -89,9 +101,14 @@ def fleet_predictors(
 
 
 def adapt_from_fleet(
-    data: TrainingData, predictors: dict[str, Predictor], cv: bool = True, progress: Progress | None = None
+    data: TrainingData,
+    predictors: dict[str, Predictor],
+    family: str = "auto",
+    cv: bool = True,
+    progress: Progress | None = None,
 ) -> Predictor:
-    """The fleet predictor whose predictions match `data`'s networks best up to a scale, adapted to them."""
+    """The fleet predictor whose predictions match `data`'s networks best up to a scale, adapted to them;
+    or `data` fitted alone when that predicts its networks better (leave-one-out)."""
     say = (progress or Progress()).note
     y = data.targets["latency_ms"]
     measured = np.isfinite(y) & (y > 0)
@@ -110,31 +127,43 @@ def adapt_from_fleet(
     base = predictors[best.device_name]
     r = log_ratios[best.device_name]
     scaled_loo = np.array([r[i] - np.median(np.delete(r, i)) for i in range(len(r))])
-    how, adapted_loo = "scaled", None
+    rows = np.flatnonzero(measured)
+    # each candidate predicts every new network from the others: one scale factor; the network model
+    # learnt again from the new rows; the new rows alone, with no prior
+    errors = {"scaled": _rms(scaled_loo)}
     if base.uses_layers:
-        # the network model learnt again from the new rows, against one scale factor: whichever
-        # predicts each new network better from the others
-        adapted_loo = _adapted_leave_one_out(base, data, np.flatnonzero(measured))
-        if _rms(adapted_loo) < _rms(scaled_loo):
-            how = "adapted"
+        errors["adapted"] = _rms(_adapted_leave_one_out(base, data, rows))
+    own = fit_training_data(data, ["latency_ms"], family, cv=False)
+    errors["own rows"] = _rms(_adapted_leave_one_out(own, data, rows))
+    how = choose(errors)
     if how == "adapted":
         predictor = adapt_training_data(base, data, ["latency_ms"], cv=cv, progress=progress)
-    else:
+    elif how == "scaled":
         predictor = _scaled(base, best, scaled_loo)
-    say(
-        f"prior: {how} ({'network model refitted' if how == 'adapted' else 'one scale factor'}, chosen by leave-one-out)"
-    )
+    else:
+        predictor = fit_training_data(data, ["latency_ms"], family, cv=cv, progress=progress) if cv else own
+    say(f"prior: {HOW[how]}, chosen by leave-one-out (log error {errors[how]:.3f})")
     predictor.doc["device_name"] = data.device_name
+    predictor.doc["training"] = dict(predictor.doc.get("training", {}))
     predictor.doc["training"]["prior"] = {
-        "chosen": best.device_name,
+        "chosen": None if how == "own rows" else best.device_name,
+        "closest": best.device_name,
         "how": how,
-        "leave_one_out_log_rmse": {
-            "scaled": _rms(scaled_loo),
-            **({"adapted": _rms(adapted_loo)} if adapted_loo is not None else {}),
-        },
+        "leave_one_out_log_rmse": errors,
         "boards": [m.to_json() for m in sorted(matches, key=lambda m: m.log_rmse)],
     }
     return predictor
+
+
+def choose(errors: dict[str, float]) -> str:
+    """How to fit the new board from each way's leave-one-out log error ("scaled", "adapted" where the
+    closest board has layer models, "own rows"). A few rows fitted alone extrapolate wildly beyond
+    themselves and their leave-one-out error flatters them, so they replace the fleet only when even its
+    best way misses these networks by over 2x typically and they predict each other better."""
+    how = min(("scaled", "adapted"), key=lambda h: errors.get(h, math.inf))
+    if errors[how] > FLEET_USELESS_LOG_ERROR and errors["own rows"] < OWN_ROWS_MARGIN * errors[how]:
+        return "own rows"
+    return how
 
 
 def _latency(predictor: Predictor, batch) -> np.ndarray:
@@ -146,7 +175,8 @@ def _rms(values: np.ndarray) -> float:
 
 
 def _adapted_leave_one_out(base: Predictor, data: TrainingData, rows: np.ndarray) -> np.ndarray:
-    """log(measured / predicted) of each new network by the base's network model refitted on the others."""
+    """log(measured / predicted) of each new network by the base's network model refitted on the others
+    (for a predictor fitted from network rows alone, that is a fit on the others)."""
     y = data.targets["latency_ms"]
     out = np.empty(len(rows))
     for k, row in enumerate(rows):

@@ -84,6 +84,27 @@ def test_a_network_only_fleet_is_scaled_to_the_new_board(tmp_path):
     assert mape(predictor, slower[~trained]) < 0.1
 
 
+@pytest.mark.parametrize(
+    ("errors", "how"),
+    [
+        # an H200's 5 networks against a CPU fleet: the fleet misses by 3-4x, the rows alone by 1.4x
+        ({"scaled": 1.27, "adapted": 2.10, "own rows": 0.33}, "own rows"),
+        # a CPU board against CPU configurations: the rows alone look better but the fleet is close
+        ({"scaled": 0.32, "adapted": 0.35, "own rows": 0.08}, "scaled"),
+        ({"scaled": 0.10, "adapted": 0.06, "own rows": 0.04}, "adapted"),
+        # the fleet is far off, but the rows alone are no better
+        ({"scaled": 1.41, "adapted": 1.44, "own rows": 1.74}, "scaled"),
+        ({"scaled": 1.19, "adapted": 2.01, "own rows": 0.87}, "own rows"),
+        ({"scaled": 1.10, "own rows": 0.90}, "own rows"),  # a network-only fleet board: no adapted way
+        ({"scaled": 0.50, "own rows": 0.20}, "scaled"),
+    ],
+)
+def test_the_new_rows_replace_the_fleet_only_when_it_resembles_nothing_and_they_do_better(errors, how):
+    from hwprof.fitting.prior import choose
+
+    assert choose(errors) == how
+
+
 def test_the_prior_round_trips_through_the_predictor_file(boards, tmp_path):
     out = tmp_path / "predictor.json"
     fit([boards["train"]], out, family="polynomial", prior=[boards["fleet"]])
