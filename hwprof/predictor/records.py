@@ -106,34 +106,35 @@ def _is_module(model: Any) -> bool:
 
 
 def _trace_name(model: str, shape, batch_size: int, inputs, hf_config, how: dict) -> TracedNetwork:
-    """A NAS-Bench-201 cell's layers are composed from its plan (hwprof.predictor.nb201); other networks
-    are built and traced."""
+    composed = _composed_nb201(model, shape, batch_size, inputs, hf_config, how)
+    return composed if composed is not None else _trace_built(model, shape, batch_size, inputs, hf_config, how)
+
+
+def _composed_nb201(model: str, shape, batch_size: int, inputs, hf_config, how: dict) -> TracedNetwork | None:
+    """A NAS-Bench-201 network at its own input size, its layers composed from its cell's plan
+    (hwprof.predictor.nb201); None for any other network, and for a malformed cell, whose build says
+    what is wrong with it."""
     from hwprof.models.spec import NB201_PREFIX, variant_name
 
-    if model.startswith(NB201_PREFIX) and inputs is None and not hf_config:
-        from hwprof.predictor.nb201 import compose
-        from hwprof.sample_models.nb201 import INPUT_SHAPE, parse_arch
+    if not model.startswith(NB201_PREFIX) or inputs is not None or hf_config:
+        return None
+    from hwprof.predictor.nb201 import compose
+    from hwprof.sample_models.nb201 import INPUT_SHAPE, parse_arch
 
-        if shape not in (None, INPUT_SHAPE):
-            return _trace_built(model, shape, batch_size, inputs, hf_config, how)
-
-        try:
-            parse_arch(model[len(NB201_PREFIX) :])
-        except ValueError:  # the build below says what is wrong with it
-            return _trace_built(model, shape, batch_size, inputs, hf_config, how)
-        composed = compose(
-            model[len(NB201_PREFIX) :],
-            batch_size,
-            how["dtype"],
-            how["channels_last"],
-            lambda arch: _trace_built(NB201_PREFIX + arch, None, batch_size, None, None, how),
-        )
-        if composed is not None:
-            names, records = composed
-            return TracedNetwork(
-                variant_name(model, None, how["dtype"], how["channels_last"]), names, records, "meta", ""
-            )
-    return _trace_built(model, shape, batch_size, inputs, hf_config, how)
+    arch = model[len(NB201_PREFIX) :]
+    if shape not in (None, INPUT_SHAPE):
+        return None
+    try:
+        parse_arch(arch)
+    except ValueError:
+        return None
+    dtype, channels_last = how["dtype"], how["channels_last"]
+    reference = lambda cell: _trace_built(NB201_PREFIX + cell, None, batch_size, None, None, how)  # noqa: E731
+    composed = compose(arch, batch_size, dtype, channels_last, reference)
+    if composed is None:  # the reference networks did not run on meta
+        return None
+    names, records = composed
+    return TracedNetwork(variant_name(model, None, dtype, channels_last), names, records, "meta", "")
 
 
 def _trace_built(model: str, shape, batch_size: int, inputs, hf_config, how: dict) -> TracedNetwork:
