@@ -52,3 +52,28 @@ def test_show_warns_of_rows_measured_beside_other_gpu_processes(tmp_path):
     assert sum(entry["gpu_shared_rows"] for entry in report["networks"]) == (len(frame) + 2) // 3
     table = CliRunner().invoke(main, ["show", path])
     assert "other processes used the GPU" in table.output and "gpu_other_processes" in table.output
+
+
+def test_show_notes_gpu_networks_the_host_holds_back(tmp_path):
+    """On a GPU, a network whose batch 8 costs no more than its batch 1 spends batch 1 waiting for kernel
+    launches (eager ResNet-50 on an H200: 4.15 ms at batch 1, 4.17 ms at batch 32); show says so, once per
+    device, naming the networks. CPU rows and networks that grow with the batch get no note."""
+    frame = synthetic_frame(n_networks=3, batch_sizes=(1, 8))
+    networks = frame["kind"] == "network"
+    first, second, third = sorted(frame.loc[networks, "model"].unique())
+    frame.loc[networks & (frame["model"] == first), "latency_ms"] = 4.0  # flat: held back by the host
+    frame["device"] = "cuda:0"
+    frame.loc[frame["model"] == third, "device"] = "cpu"  # flat too, but a CPU
+    frame.loc[networks & (frame["model"] == third), "latency_ms"] = 4.0
+    for column in ("latency_ms_ci_low", "latency_ms_ci_high"):
+        frame.loc[networks, column] = frame.loc[networks, "latency_ms"]
+    path = write(frame, tmp_path / "gpu.parquet")
+    report = json.loads(CliRunner().invoke(main, ["show", path, "--json"]).output)
+    assert [(e["model"], e["small_batch"], e["large_batch"]) for e in report["host_bound"]] == [(first, 1, 8)]
+    assert report["host_bound"][0]["latency_growth"] == pytest.approx(1.0)
+    table = CliRunner().invoke(main, ["show", path]).output
+    assert (
+        table.count("note: on cuda:0, 1 network(s)") == 1
+        and f"{first} 1.00x" in table
+        and second not in table.split("note:")[1]
+    )
