@@ -3,13 +3,15 @@
 1. mapping: the GPU CUDA runs on (its UUID) against the one hwprof's sensor reads, MIG mode, the variables
    that change the mapping (CUDA_VISIBLE_DEVICES, CUDA_DEVICE_ORDER, NVIDIA_VISIBLE_DEVICES);
 2. support: every NVML query hwprof uses, its value or error, and its cost per call;
-3. step response: raw NVML read every ~2 ms through idle -> queued fp16 matmuls -> idle: per source
+3. step response: raw NVML read every ~2 ms through idle -> fp16 matmuls (two ~10 ms batches in flight, read
+   between them) -> idle: per source
    (counter, field 186, power_usage) idle and load power, update period, 90% rise and 10% decay times;
    SM clocks idle, under load and after; clock-event reasons under load;
 4. windows: hwprof's measure_energy three times against a steady reference (a window opened and closed
-   under load, and a cooled idle window);
-5. timing: a small kernel timed as hwprof's runner does (host clock, synchronised) against CUDA events,
-   with and without the NVML poller running;
+   under load, its time per call taken inside it, and a cooled idle window);
+5. timing: a small kernel and an eager ResNet-50 (float16, batch 1) timed as hwprof's runner does (host
+   clock, synchronised), with and without the NVML poller, in alternated rounds; the kernel against CUDA
+   events too;
 6. the CLI: `hwprof measure resnet18 --power nvml` at batch 1 and 32, its power and GPU columns and provenance.
 
 Run it on an idle GPU from an installed checkout:
