@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Everything hwprof checks on a lent GPU, in one go of at most about eight minutes, the most telling first:
-# NVML against the real driver (bench/nvml_validation.py), the public energy API and `hwprof run`
-# (bench/gpu_energy_api.py), zoo networks in float32/float16/bfloat16 with power and energy, a network with
-# its layers, torch.compile and channels-last, the zoo's network rows as a fleet board for `fit --prior`,
-# and the tests that change when CUDA is present. Each step has its own time limit and is skipped when too
+# Everything hwprof checks on a lent GPU, in one go of at most about eight minutes, what no GPU has measured
+# yet first: issue 14's zoo models in float16, eager and compiled, and the spread between processes; then
+# what an H200 measured on 2026-12-04 (BENCHMARKS.md), to check another GPU or driver: NVML against the real
+# driver (bench/nvml_validation.py), the public energy API and `hwprof run` (bench/gpu_energy_api.py), zoo
+# networks in float32/float16/bfloat16 with power and energy, a network with its layers, torch.compile and
+# channels-last, the zoo's network rows as a fleet board for `fit --prior`, and the tests that change when
+# CUDA is present. Each step has its own time limit and is skipped when too
 # little of the budget (BUDGET_S) is left; every figure and dataset lands in $OUT (datasets in one data.tar.gz).
 #
 #     OUT=/some/folder bash bench/gpu_session.sh [cuda:0 [STEP...]]
@@ -50,12 +52,21 @@ zoo() {  # zoo NAME LIMIT_S ARGS...: bench/zoo_models.py on the GPU, its dataset
     step environment 30 bash -c "nvidia-smi; $PY -c 'import torch, transformers, timm, torchvision, pynvml, hwprof; \
 print(torch.__version__, torch.version.cuda, torch.cuda.get_device_name(0), transformers.__version__, \
 timm.__version__, torchvision.__version__)'"
+    # not yet measured on a GPU (2026-12-04): issue 14's four zoo models in float16, eager and compiled,
+    # and how far one network's latency moves between processes when the host holds the GPU back
+    zoo issue14_fp16 90 --models torchvision:resnet50 timm:convnext_tiny hf:bert hf:llama --dtypes float16 \
+        --no-layers --batch-size 8 --power none --max-time 2
+    zoo issue14_compile 240 --models torchvision:resnet50 timm:convnext_tiny hf:bert hf:llama --dtypes float16 \
+        --compile --no-layers --batch-size 8 --power none --max-time 2
+    step processes 90 "$PY" -m hwprof measure torchvision:resnet50 resnet18 --device "$DEVICE" --processes 3 \
+        --no-layers --batch-size 1 --max-time 2 --power none --sweep-share 0 --quiet --out "$DATA/processes.parquet"
+    # measured on an H200 on 2026-12-04 (BENCHMARKS.md): run again to check another GPU or driver
     step nvml_validation 220 "$PY" bench/nvml_validation.py --device "$DEVICE" --json "$OUT/nvml_validation.json"
     step energy_api 45 "$PY" bench/gpu_energy_api.py --device "$DEVICE" --json "$OUT/gpu_energy_api.json"
-    zoo zoo_dtypes 100 --models torchvision:resnet50 hf:bert --dtypes float32 float16 bfloat16 --no-layers \
-        --batch-size 1,32 --power nvml --max-time 2
     step tests 45 "$PY" -m pytest -q -x -n 8 -p no:cacheprovider -m "not slow" tests/measuring tests/drivers \
         tests/cli/test_measure_cli.py
+    zoo zoo_dtypes 110 --models torchvision:resnet50 --dtypes float32 float16 bfloat16 --no-layers \
+        --batch-size 1,32 --power nvml --max-time 2
     zoo zoo_compile 100 --models torchvision:resnet50 --dtypes float16 --compile --no-layers --batch-size 32 \
         --power nvml --max-time 2
     step fleet_board 50 "$PY" -m hwprof measure alexnet mlp mlp_large mobilenet_v2 mobilenet_v2_050 resnet18 resnet34 \
@@ -65,7 +76,5 @@ timm.__version__, torchvision.__version__)'"
         --power nvml --max-time 2
     zoo zoo_bert 100 --models hf:bert --dtypes float32 float16 bfloat16 --no-layers --batch-size 8 --power nvml \
         --max-time 2
-    zoo zoo_resnet50_bf16 45 --models torchvision:resnet50 --dtypes bfloat16 --no-layers --batch-size 1,32 \
-        --power nvml --max-time 2
     zoo zoo_layers 40 --models torchvision:resnet50 --dtypes float16 --batch-size 32 --power none --max-time 1
 } 2>&1 | tee "$OUT/gpu_session.log"
