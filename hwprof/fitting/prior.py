@@ -133,8 +133,9 @@ def adapt_from_fleet(
     errors = {"scaled": _rms(scaled_loo)}
     if base.uses_layers:
         errors["adapted"] = _rms(_adapted_leave_one_out(base, data, rows))
-    own = fit_training_data(data, ["latency_ms"], family, cv=False)
-    errors["own rows"] = _rms(_adapted_leave_one_out(own, data, rows))
+    if min(errors.values()) > FLEET_USELESS_LOG_ERROR:  # only then can the new rows alone be chosen
+        own = fit_training_data(data, ["latency_ms"], family, cv=False)
+        errors["own rows"] = _rms(_adapted_leave_one_out(own, data, rows))
     how = choose(errors)
     if how == "adapted":
         predictor = adapt_training_data(base, data, ["latency_ms"], cv=cv, progress=progress)
@@ -157,11 +158,13 @@ def adapt_from_fleet(
 
 def choose(errors: dict[str, float]) -> str:
     """How to fit the new board from each way's leave-one-out log error ("scaled", "adapted" where the
-    closest board has layer models, "own rows"). A few rows fitted alone extrapolate wildly beyond
-    themselves and their leave-one-out error flatters them, so they replace the fleet only when even its
-    best way misses these networks by over 2x typically and they predict each other better."""
+    closest board has layer models, "own rows" where the fleet's best way is over 2x off). A few rows
+    fitted alone extrapolate wildly beyond themselves and their leave-one-out error flatters them, so they
+    replace the fleet only when even its best way misses these networks by over 2x typically and they
+    predict each other better."""
     how = min(("scaled", "adapted"), key=lambda h: errors.get(h, math.inf))
-    if errors[how] > FLEET_USELESS_LOG_ERROR and errors["own rows"] < OWN_ROWS_MARGIN * errors[how]:
+    own_rows = errors.get("own rows", math.inf)
+    if errors[how] > FLEET_USELESS_LOG_ERROR and own_rows < OWN_ROWS_MARGIN * errors[how]:
         return "own rows"
     return how
 
