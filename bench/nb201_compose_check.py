@@ -32,7 +32,7 @@ def main() -> int:
 
     torch.set_num_threads(1)
     from hwprof.predictor import nb201, records
-    from hwprof.sample_models.nb201 import all_archs
+    from hwprof.sample_models.nb201 import all_archs, parse_arch
 
     how = {"seq_len": None, "dtype": args.dtype, "channels_last": args.channels_last}
 
@@ -44,7 +44,8 @@ def main() -> int:
     for arch in all_archs():
         if args.limit is not None and checked >= args.limit:
             break
-        names, composed = nb201.compose(arch, args.batch_size, args.dtype, args.channels_last, trace)
+        parsed = parse_arch(arch)
+        names, composed = nb201.compose(parsed, args.batch_size, args.dtype, args.channels_last, trace)
         reference = trace(arch)
         if names != reference.layer_names or composed != reference.records:
             pairs = zip(zip(names, composed), zip(reference.layer_names, reference.records))

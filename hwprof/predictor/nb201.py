@@ -38,10 +38,11 @@ class _Pieces:
 _pieces: dict[tuple, _Pieces | None] = {}
 
 
-def compose(arch: str, batch_size: int, dtype: str, channels_last: bool, trace) -> tuple[list[str], list] | None:
-    """(layer names, records) of nb201:`arch`; `trace(arch)` traces a whole network when pieces are needed.
-    None when the reference networks could not be traced on meta (the caller then traces `arch` itself)."""
-    from hwprof.sample_models.nb201 import CELLS_PER_STAGE, cell_plan, parse_arch
+def compose(parsed, batch_size: int, dtype: str, channels_last: bool, trace) -> tuple[list[str], list] | None:
+    """(layer names, records) of the network of the `parsed` cell (`parse_arch`'s result); `trace(arch)`
+    traces a whole network when pieces are needed. None when the reference networks could not be traced
+    on meta (the caller then traces the cell's network itself)."""
+    from hwprof.sample_models.nb201 import CELLS_PER_STAGE, cell_plan
 
     key = (batch_size, dtype, channels_last)
     if key not in _pieces:
@@ -49,7 +50,7 @@ def compose(arch: str, batch_size: int, dtype: str, channels_last: bool, trace) 
     pieces = _pieces[key]
     if pieces is None:
         return None
-    plan = cell_plan(parse_arch(arch))
+    plan = cell_plan(parsed)
     names, records = [n for n, _ in pieces.head], [r for _, r in pieces.head]
     counts = {ADD: 0, ZEROS_LIKE: 0}
 
@@ -94,7 +95,9 @@ def _cut(every_op, zeros) -> _Pieces | None:
     layers = list(zip(every_op.layer_names, every_op.records))
     blocks = 3 * CELLS_PER_STAGE + 2
     reduction_blocks = {CELLS_PER_STAGE * (s + 1) + s for s in range(2)}  # 5 and 11
-    cell_adds = len(_self_sums(cell_plan(parse_arch(EVERY_OP))))
+    reference_plan = cell_plan(parse_arch(EVERY_OP))
+    reference_sums = _self_sums(reference_plan)
+    cell_adds = len(reference_sums)
     head = [(n, r) for n, r in layers if n.startswith("stem.")]
     rest = layers[len(head) :]
     # Adds carry no block in their names and a cell can begin with one, so each block takes its own named
@@ -115,12 +118,12 @@ def _cut(every_op, zeros) -> _Pieces | None:
         by_block[block] = taken
     tail = rest[position:]
     reductions = {b: [(None if _is(n, ADD) else n, r) for n, r in by_block[b]] for b in reduction_blocks}
-    ops = {key: op for terms in cell_plan(parse_arch(EVERY_OP)) for _, key, op in terms if key}
+    ops = {key: op for terms in reference_plan for _, key, op in terms if key}
     edges, adds = {}, {}
     for stage in range(3):
         block = stage * (CELLS_PER_STAGE + 1)
         prefix = f"cells.{block}.edges."
-        repeats = iter(_self_sums(cell_plan(parse_arch(EVERY_OP))))
+        repeats = iter(reference_sums)
         for name, record in by_block[block]:
             if _is(name, ADD):
                 adds[stage, next(repeats)] = record

@@ -121,16 +121,15 @@ def _composed_nb201(model: str, shape, batch_size: int, inputs, hf_config, how: 
     from hwprof.predictor.nb201 import compose
     from hwprof.sample_models.nb201 import INPUT_SHAPE, parse_arch
 
-    arch = model[len(NB201_PREFIX) :]
     if shape not in (None, INPUT_SHAPE):
         return None
     try:
-        parse_arch(arch)
+        parsed = parse_arch(model[len(NB201_PREFIX) :])
     except ValueError:
         return None
     dtype, channels_last = how["dtype"], how["channels_last"]
     reference = lambda cell: _trace_built(NB201_PREFIX + cell, None, batch_size, None, None, how)  # noqa: E731
-    composed = compose(arch, batch_size, dtype, channels_last, reference)
+    composed = compose(parsed, batch_size, dtype, channels_last, reference)
     if composed is None:  # the reference networks did not run on meta
         return None
     names, records = composed

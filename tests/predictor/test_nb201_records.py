@@ -6,7 +6,7 @@ import pytest
 
 from hwprof.errors import HwprofError
 from hwprof.predictor import nb201, records
-from hwprof.sample_models.nb201 import random_arch
+from hwprof.sample_models.nb201 import parse_arch, random_arch
 
 SPECIAL = [
     "|none~0|+|none~0|none~1|+|none~0|none~1|none~2|",  # zeros_like only
@@ -27,7 +27,7 @@ def test_composed_layers_equal_a_trace_names_and_records(batch_size, dtype, chan
     rng = random.Random(batch_size)
     trace = lambda arch: traced(arch, batch_size, dtype, channels_last)  # noqa: E731
     for arch in SPECIAL + [random_arch(rng) for _ in range(40)]:
-        names, composed = nb201.compose(arch, batch_size, dtype, channels_last, trace)
+        names, composed = nb201.compose(parse_arch(arch), batch_size, dtype, channels_last, trace)
         reference = trace(arch)
         assert names == reference.layer_names, arch
         assert composed == reference.records, arch
