@@ -5,6 +5,8 @@
     python bench/fit_accuracy.py --zoo bench/data/default/*.parquet --out bench/results/fit_accuracy_default.json
     python bench/default_runs.py --cache warm,cold --data /tmp/d  # each run in both modes, alternated, into
                                                                   # /tmp/d/warm and /tmp/d/cold
+    python bench/default_runs.py --threads 1 --data /tmp/t1  # the same runs at one thread: another board for
+                                                              # fit --prior (bench/fit_prior.py --board)
     python bench/default_runs.py --before REV --only nb201_1,mobilenet_v2 --data /tmp/d
         # each run with REV's code and this checkout's, alternated (the order flips run by run), into
         # /tmp/d/before and /tmp/d/after: what a change to measure's defaults does to the data
@@ -125,6 +127,9 @@ def main() -> None:
         "folders 'before' and 'after' under --data (the summary then compares those)",
     )
     parser.add_argument("--only", help="comma-separated runs to measure (file stems: nb201_1, mobilenet_v2, ...)")
+    parser.add_argument(
+        "--threads", type=int, help="measure's --threads for every run (the one option a deployment fixes)"
+    )
     args = parser.parse_args()
     runs = RUNS
     if args.only:
@@ -152,7 +157,8 @@ def main() -> None:
                 for mode, folder in order:
                     env, cwd = ({**os.environ, "PYTHONPATH": str(tree)}, tree) if mode == "before" else (None, None)
                     out = (folder / f"{stem}.parquet").resolve()
-                    measure([model], out, *run_options, *options[mode], default_sweep=True, env=env, cwd=cwd)
+                    threads = ("--threads", str(args.threads)) if args.threads else ()
+                    measure([model], out, *run_options, *threads, *options[mode], default_sweep=True, env=env, cwd=cwd)
     summary: dict = {"command": " ".join(["python", *sys.argv])}
     for mode, folder in folders.items():
         paths = without_sample_sidecars(sorted(folder.glob("*.parquet")))
