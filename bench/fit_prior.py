@@ -16,6 +16,14 @@ by leave-one-out: scaled by the median ratio, or its network model refitted.
 
 `--new-board LABEL=DATASET` adds a real board that has measured the same zoo networks (network rows are
 enough): it is only ever the new board, with every configuration above as its fleet.
+
+`--board LABEL=DATASET[,DATASET...]` (repeatable) replaces the three configurations above by boards of
+your own, each given by its datasets (a folder stands for its `*.parquet`): for instance one default
+`hwprof measure` run per model on each board (`bench/default_runs.py --data FOLDER`), which is what a
+fleet collects without a recipe.
+
+    python bench/fit_prior.py --board "Intel VM=bench/data/default_cache/pair3/cold" \
+        --board "AMD VM=bench/data/default_amd/t2" --board "AMD VM, 1 thread=bench/data/default_amd/t1"
 """
 
 from __future__ import annotations
@@ -52,8 +60,14 @@ def main() -> None:
     parser.add_argument("--out", default=str(HERE / "results" / "fit_prior.json"))
     parser.add_argument("--new-board", action="append", default=[], metavar="LABEL=DATASET")
     parser.add_argument("--seed", type=int, default=0, help="of the draws")
+    parser.add_argument("--board", action="append", default=[], metavar="LABEL=DATASET[,DATASET...]")
     args = parser.parse_args()
     new_boards = dict(item.split("=", 1) for item in args.new_board)
+    boards = (
+        {label: _datasets(paths) for label, paths in (item.split("=", 1) for item in args.board)}
+        if args.board
+        else {board: [str(DATA / name)] for board, name in BOARDS.items()}
+    )
 
     from hwprof.drivers.host import cpu_model
     from hwprof.fitting.data import read_inputs, training_data
@@ -61,14 +75,14 @@ def main() -> None:
     from hwprof.fitting.prior import adapt_from_fleet, fleet_predictors
 
     frames = {}
-    for board, name in BOARDS.items():
-        frame, sources = read_inputs([str(DATA / name)])
+    for board, paths in boards.items():
+        frame, sources = read_inputs(paths)
         frames[board] = (frame.assign(device_name=board), sources)
     results = {
         "command": " ".join(["python", *sys.argv]),
         "machine": f"{cpu_model()}, {os.cpu_count()} cores",
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "boards": {**BOARDS, **new_boards},
+        "boards": {**boards, **new_boards},
         "draws": args.draws,
         "held_out": {},
     }
@@ -122,6 +136,25 @@ def main() -> None:
     emit_markdown(results, markdown(results), args.out)
 
 
+def _datasets(paths: str) -> list[str]:
+    """Comma-separated datasets; a folder stands for its datasets (not their samples sidecars)."""
+    from hwprof.dataset import without_sample_sidecars
+
+    found = []
+    for path in paths.split(","):
+        folder = Path(path)
+        found += (
+            [str(p) for p in without_sample_sidecars(sorted(folder.glob("*.parquet")))] if folder.is_dir() else [path]
+        )
+    return found
+
+
+def _brief(paths) -> str:
+    paths = [paths] if isinstance(paths, str) else paths
+    folders = sorted({str(Path(p).parent) for p in paths})
+    return f"{len(paths)} datasets in {', '.join(folders)}" if len(paths) > 1 else paths[0]
+
+
 def _predict(predictor, batch) -> np.ndarray:
     return predictor.predict_features(predictor.features_from_batch(batch), intervals=False)["latency_ms"]
 
@@ -135,9 +168,10 @@ def _score(predicted: np.ndarray, measured: np.ndarray) -> dict:
 
 def markdown(results: dict) -> str:
     lines = [
-        f"### Transfer across configurations of one machine ({results['date']})",
+        f"### Transfer across boards: `fit --prior` ({results['date']})",
         "",
         f"Command: `{results['command']}`  ",
+        "Boards: " + "; ".join(f"{board}: {_brief(paths)}" for board, paths in results["boards"].items()) + "  ",
         f"Machine: {results['machine']}; {results['draws']} draws per N, scored on the held-out board's other networks",
         "",
         "MAPE / Spearman on the held-out board's other networks (mean over draws):",

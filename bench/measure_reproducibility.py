@@ -8,6 +8,10 @@ Reports the median and 90th percentile of |ratio - 1| over unique layer configur
 
     python bench/measure_reproducibility.py --model resnet18 --threads 1 --out bench/results/reproducibility.json
 
+hwprof times layers cold by default (each call reads its inputs and weights from memory, as in the
+network) and adaptive_autorange warm (one tensor, over and over); `--cache warm` times hwprof's layers
+warm too, like for like with the baseline.
+
 With --processes N, the two sides are instead `hwprof measure --processes N` and `hwprof measure`
 (one process) at the same total time budget per item: --max-time T for one process, T/N for each of
 the N (both at the same --precision, so an item that meets it early stops early on either side; the
@@ -233,11 +237,14 @@ def main():
         help="with --processes: give the one-process side the N-process side's wall time, not its budget",
     )
     parser.add_argument("--torch-worker", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--cache", choices=("cold", "warm"), default=None, help="measure --cache (default: measure's)")
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
     if args.torch_worker:
         torch_worker(args.model, Path(args.torch_worker), args.threads)
         return
+    if args.cache and args.processes:
+        parser.error("--cache is for the comparison with adaptive_autorange; --processes runs measure's default")
     if args.equal_wall_time and not (args.processes and args.processes > 1):
         parser.error("--equal-wall-time compares --processes N (N above 1) with one process; give --processes")
     calibration = None
@@ -249,6 +256,8 @@ def main():
         runs = {"hwprof": run_hwprof}
     else:
         runs = {"hwprof": run_hwprof, "adaptive_autorange": run_torch}
+    if args.cache:
+        runs["hwprof"] = lambda model, out, threads: run_hwprof(model, out, threads, ["--cache", args.cache])
     medians = {name: [] for name in runs}
     info = {name: [] for name in runs}
     with tempfile.TemporaryDirectory() as tmp:
@@ -257,7 +266,7 @@ def main():
                 series, details = run(args.model, Path(tmp) / f"{name}_{attempt}.out", args.threads)
                 medians[name].append(series)
                 info[name].append(details)
-    result = {"model": args.model, "threads": args.threads}
+    result = {"model": args.model, "threads": args.threads, "cache": args.cache or "measure's default (cold)"}
     if args.processes:
         result.update(processes=args.processes, total_max_time_s=args.max_time, precision=args.precision)
     for name in runs:
