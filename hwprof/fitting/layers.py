@@ -20,6 +20,9 @@ from sklearn.linear_model import lasso_path, orthogonal_mp
 from hwprof.predictor.layer_model import LayerModel, PhysicalBase, Trees
 
 FAMILIES = ("polynomial", "trees", "auto")
+WITHOUT_SWEEPS = " without sweeps"  # suffix of a family fitted without the layer sweeps' rows
+SWEEPS_MARGIN = 0.98  # leaving the sweeps out must predict the held-out families this much better
+MIN_ROWS_WITHOUT_SWEEPS = 3  # own rows a fold needs to replay a choice made without the sweeps
 MIN_ROWS = 6  # unique configurations an op type needs for a model of its own
 MAX_FOLDS = 8
 TREE_DEPTH = 3
@@ -489,17 +492,41 @@ def fit_op_model(
     relative_ci: np.ndarray | None = None,
     always_train: np.ndarray | None = None,
     rate_limited: bool = False,
+    sweeps_optional: bool = False,
 ) -> tuple[LayerModel, np.ndarray]:
     """The chosen family's model for one op type, and its out-of-fold log predictions.
 
     `family` is a user's choice (FAMILIES) or "blend", which a refit inside cross-validation
-    asks for when `auto` picked the blend on all data. Rows in `always_train` (see make_folds)
+    asks for when `auto` picked the blend on all data, either of them WITHOUT_SWEEPS when that was
+    picked. Rows in `always_train` (see make_folds)
     get no out-of-fold prediction (NaN), and errors are measured on the others. The model of a
     `rate_limited` target (latency) predicts no layer larger than its training layers faster than
     their best MACs per unit; it is chosen, and its residuals taken, without that bound,
     which acts only outside the range the choice was scored on.
 
+    With `sweeps_optional` (an op's own model, fitted on all data), where the `always_train` rows
+    (layer sweeps) are in every fold and the families' own rows are scored, the same family fitted
+    without them is a candidate too: a default run's sweep draws
+    only a few configurations of a rare kind (three depthwise convolutions, two average pools),
+    tiny ones whose launch cost a model then carries to a held-out family's large layers of that
+    kind. The sweep is kept unless leaving it out predicts the held-out families 2% better.
+
     The model carries its out-of-fold residuals (for intervals) and CV figures."""
+    sweeps = np.zeros(len(y_log), dtype=bool) if always_train is None else np.asarray(always_train, dtype=bool)
+    if family.endswith(WITHOUT_SWEEPS) and (~sweeps).sum() < MIN_ROWS_WITHOUT_SWEEPS:
+        family = family.removesuffix(WITHOUT_SWEEPS)  # a fold that left too few of the op's own rows
+    if family.endswith(WITHOUT_SWEEPS):
+        return _without_sweeps(
+            z,
+            y_log,
+            groups,
+            variables,
+            candidates,
+            family.removesuffix(WITHOUT_SWEEPS),
+            relative_ci,
+            sweeps,
+            rate_limited,
+        )
     folds = make_folds(groups, always_train=always_train)
     scored = folds.scored
     w = precision_weights(relative_ci, len(y_log))
@@ -517,6 +544,15 @@ def fit_op_model(
     errors = {name: weighted_log_rmse(oof[scored], y_log[scored], w[scored]) for name, (_, oof) in fitted.items()}
     chosen = min(errors, key=errors.get)
     model, oof = fitted[chosen]
+    if sweeps_optional and sweeps.any() and not sweeps[scored].any():  # family folds, sweeps in every training part
+        alone, alone_oof = _without_sweeps(
+            z, y_log, groups, variables, candidates, family, relative_ci, sweeps, rate_limited
+        )
+        errors.update({f"{name}{WITHOUT_SWEEPS}": e for name, e in alone.cv["weighted_log_rmse"].items()})
+        if alone.cv["weighted_log_rmse"][alone.cv["family"]] < errors[chosen] * SWEEPS_MARGIN:
+            alone.cv = {**alone.cv, "rows": int(len(y_log)), "weighted_log_rmse": errors}
+            alone.cv["family"] += WITHOUT_SWEEPS
+            return alone, alone_oof
     if rate_limited:
         model.rate_limit = rate_limits(
             z, y_log, [variables.index(name) for name in RATE_VARIABLES if name in variables]
@@ -533,4 +569,34 @@ def fit_op_model(
         "weighted_log_rmse": errors,
         "family": chosen,
     }
+    return model, oof
+
+
+def _without_sweeps(
+    z: np.ndarray,
+    y_log: np.ndarray,
+    groups: np.ndarray,
+    variables: list[str],
+    candidates: list[int],
+    family: str,
+    relative_ci: np.ndarray | None,
+    sweeps: np.ndarray,
+    rate_limited: bool,
+) -> tuple[LayerModel, np.ndarray]:
+    """fit_op_model on the rows that are not sweeps; the sweeps' out-of-fold predictions are NaN, as
+    when they are in every fold."""
+    own = ~sweeps
+    model, own_oof = fit_op_model(
+        z[own],
+        y_log[own],
+        groups[own],
+        variables,
+        candidates,
+        family,
+        None if relative_ci is None else relative_ci[own],
+        None,
+        rate_limited,
+    )
+    oof = np.full(len(y_log), np.nan)
+    oof[own] = own_oof
     return model, oof

@@ -258,7 +258,7 @@ def _fit_layer_target(
     all_columns = list(range(len(variables)))
     out_of_fold = np.full(len(values), np.nan)
 
-    def fit_rows(rows: np.ndarray, columns: list[int], model_family: str) -> dict:
+    def fit_rows(rows: np.ndarray, columns: list[int], model_family: str, sweeps_optional: bool = False) -> dict:
         """The model of these rows as JSON; their out-of-fold predictions go to out_of_fold."""
         model, out_of_fold[rows] = fit_op_model(
             layer_z[rows],
@@ -270,6 +270,7 @@ def _fit_layer_target(
             relative_ci[rows],
             sweeps[rows],
             rate_limited,
+            sweeps_optional,
         )
         return model.to_json(variables)
 
@@ -287,7 +288,13 @@ def _fit_layer_target(
     for op in sorted(set(ops[usable])):
         rows = np.flatnonzero(usable & (ops == op))
         if len(rows) >= MIN_ROWS and (choices is None or op in choices):
-            docs[op] = fit_rows(rows, all_columns, family if choices is None else choices[op])
+            # auto, on all data, may leave the sweep out of an op's model; a refit in validation replays that
+            docs[op] = fit_rows(
+                rows,
+                all_columns,
+                family if choices is None else choices[op],
+                sweeps_optional=choices is None and family == "auto",
+            )
         elif len(rows):  # costed by a group model, but these sizes were measured: a prediction there is covered
             measured_only[op] = ranges_json(training_range(layer_z[rows], all_columns), variables)
     entry = {"ops": docs, "groups": group_docs, "fallback": fallback, "measured_only": measured_only}

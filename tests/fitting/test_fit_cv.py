@@ -376,3 +376,37 @@ def test_fit_says_in_one_line_which_rows_it_distrusted(tmp_path):
     assert said[0] in predictor.doc["training"]["warnings"]
     quiet = fit([write(frame.assign(other_cpu_share=0.01), tmp_path / "quiet.parquet")], family="polynomial", cv=False)
     assert not any(warning.startswith("distrusted") for warning in quiet.doc["training"]["warnings"])
+
+
+def test_sweep_rows_that_mislead_the_held_out_families_are_left_out_and_helpful_ones_kept():
+    """A default run's sweep can draw a few configurations unlike every network's (tiny layers whose
+    launch cost dominates): the op's model is then fitted without them when that predicts the held-out
+    families better, and the choice is replayed by a refit inside cross-validation."""
+    from fakes.synthetic import conv_configs
+    from hwprof.fitting.layers import WITHOUT_SWEEPS, fit_op_model
+
+    variables, z, y, groups = conv_configs(synthetic_frame(n_networks=12, seed=9, layer_noise=0.05))
+    sweeps = np.arange(len(y)) % 3 == 0
+    groups = np.where(sweeps, "sweep", groups)
+    columns = list(range(len(variables)))
+    kept, _ = fit_op_model(z, y, groups, variables, columns, "polynomial", always_train=sweeps, sweeps_optional=True)
+    assert kept.cv["family"] == "polynomial"  # the sweep follows the networks' law: it stays
+    assert f"polynomial{WITHOUT_SWEEPS}" in kept.cv["weighted_log_rmse"]
+
+    misleading = np.where(sweeps, y + np.log(8.0), y)  # the sweep's rows 8x slower than the same layers in networks
+    model, oof = fit_op_model(
+        z, misleading, groups, variables, columns, "polynomial", always_train=sweeps, sweeps_optional=True
+    )
+    assert model.cv["family"] == f"polynomial{WITHOUT_SWEEPS}"
+    assert np.isnan(oof[sweeps]).all() and np.isfinite(oof[~sweeps]).all()
+    errors = model.cv["weighted_log_rmse"]
+    assert errors[f"polynomial{WITHOUT_SWEEPS}"] < 0.98 * errors["polynomial"]
+    alone, _ = fit_op_model(z[~sweeps], y[~sweeps], groups[~sweeps], variables, columns, "polynomial")
+    assert np.allclose(model.predict_log(z), alone.predict_log(z))  # the networks' rows alone
+    replayed, _ = fit_op_model(
+        z, misleading, groups, variables, columns, f"polynomial{WITHOUT_SWEEPS}", always_train=sweeps
+    )
+    assert np.allclose(replayed.predict_log(z), model.predict_log(z))
+    # only where asked (an op's own model on all data): group models and replays keep every row
+    plain, _ = fit_op_model(z, misleading, groups, variables, columns, "polynomial", always_train=sweeps)
+    assert plain.cv["family"] == "polynomial" and f"polynomial{WITHOUT_SWEEPS}" not in plain.cv["weighted_log_rmse"]
