@@ -38,3 +38,25 @@ def data_advice(data: TrainingData) -> list[str]:
                 f"measure a sweep (`hwprof measure {sweeps} --out sweeps.parquet`) and fit with it"
             )
     return notes
+
+
+def sweep_advice(doc: dict) -> list[str]:
+    """A note naming the ops whose layer models were fitted without the layer sweep's rows (see
+    hwprof.fitting.layers.fit_op_model), with the command that gives them a sweep worth keeping."""
+    from hwprof.fitting.layers import WITHOUT_SWEEPS
+    from hwprof.sample_models.sweep import SAMPLERS
+
+    models = doc.get("layer_models", {}).get("latency_ms", {}).get("ops", {})
+    ops = sorted(op for op, model in models.items() if model["cv"]["family"].endswith(WITHOUT_SWEEPS))
+    if not ops:
+        return []
+    note = (
+        f"the layer sweep's rows of {', '.join(ops)} were left out of {'its' if len(ops) == 1 else 'their'} layer "
+        "model: with them the held-out families were predicted worse (a few sweep configurations unlike the "
+        "networks' layers, typically tiny ones whose launch cost misleads)"
+    )
+    sweepable = [op for op in ops if op in SAMPLERS]
+    if sweepable:
+        sweeps = " ".join(f"sweep:{op}:{MIN_CONFIGS_PER_OP * 2}" for op in sweepable)
+        note += f"; a larger sweep spans their sizes (`hwprof measure {sweeps} --out sweeps.parquet`): fit with it"
+    return [note]

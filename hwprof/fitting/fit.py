@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from hwprof.errors import HwprofError, option
 from hwprof.files import check_output
-from hwprof.fitting.advice import data_advice
+from hwprof.fitting.advice import data_advice, sweep_advice
 from hwprof.fitting.data import (
     allocator_warning,
     cache_warning,
@@ -88,6 +88,10 @@ def fit(
         predictor = adapt_training_data(base_predictor, data, wanted, cv=cv, progress=progress)
     else:
         predictor = fit_training_data(data, wanted, family, cv=cv, progress=progress)
+        left_out = sweep_advice(predictor.doc)
+        for note in left_out:
+            say(f"note: {note}")
+        advice = [*advice, *left_out]
     predictor.doc["training"]["warnings"] = [*mixed, *([distrusted] if distrusted else []), *advice]
     if out is not None:
         predictor.save(out)

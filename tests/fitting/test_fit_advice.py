@@ -44,3 +44,22 @@ def test_layers_timed_in_different_cache_modes_are_named(tmp_path):
     (mixed,) = fit([cold, old], family="polynomial", cv=False, progress=Notes(said.append)).doc["training"]["warnings"]
     assert "different cache modes (cold: cold.csv; warm: old.csv)" in mixed and f"warning: {mixed}" in said
     assert fit([cold, networks_only], family="polynomial", cv=False).doc["training"]["warnings"] == []
+
+
+def test_ops_whose_sweep_rows_were_left_out_are_named_with_a_larger_sweep(tmp_path):
+    import pandas as pd
+
+    frame = synthetic_frame(n_networks=20, seed=9)
+    other = synthetic_frame(n_networks=6, seed=3)
+    sweep = other[(other["kind"] == "layer") & (other["op"] == "conv2d")].drop_duplicates("config").copy()
+    sweep["model"] = "sweep:conv2d:2:0"
+    sweep["latency_ms"] = sweep["latency_ms"] * 8.0  # unlike every network's convolutions
+    for column in ("latency_ms_ci_low", "latency_ms_ci_high"):
+        if column in sweep:
+            sweep[column] = sweep[column] * 8.0
+    said = []
+    dataset = write(pd.concat([frame, sweep], ignore_index=True), tmp_path / "with_sweep.parquet")
+    predictor = fit([dataset], family="auto", cv=False, progress=Notes(said.append))
+    assert predictor.doc["layer_models"]["latency_ms"]["ops"]["conv2d"]["cv"]["family"].endswith("without sweeps")
+    (note,) = [w for w in predictor.doc["training"]["warnings"] if "left out" in w]
+    assert "of conv2d were left out" in note and "hwprof measure sweep:conv2d:20" in note and f"note: {note}" in said
