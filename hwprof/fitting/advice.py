@@ -51,8 +51,8 @@ def sweep_advice(doc: dict) -> list[str]:
     if not ops:
         return []
     note = (
-        f"the layer sweep's rows of {', '.join(ops)} were left out of {'its' if len(ops) == 1 else 'their'} layer "
-        "model: with them the held-out families were predicted worse (a few sweep configurations unlike the "
+        f"the layer sweep's rows of {', '.join(ops)} were left out of "
+        f"{'its layer model' if len(ops) == 1 else 'their layer models'}: with them the held-out families were predicted worse (a few sweep configurations unlike the "
         "networks' layers, typically tiny ones whose launch cost misleads)"
     )
     sweepable = [op for op in ops if op in SAMPLERS]
