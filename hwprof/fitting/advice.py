@@ -50,10 +50,11 @@ def sweep_advice(doc: dict) -> list[str]:
     ops = sorted(op for op, model in models.items() if model["cv"]["family"].endswith(WITHOUT_SWEEPS))
     if not ops:
         return []
+    models_of = "its layer model" if len(ops) == 1 else "their layer models"
     note = (
-        f"the layer sweep's rows of {', '.join(ops)} were left out of "
-        f"{'its layer model' if len(ops) == 1 else 'their layer models'}: with them the held-out families were predicted worse (a few sweep configurations unlike the "
-        "networks' layers, typically tiny ones whose launch cost misleads)"
+        f"the layer sweep's rows of {', '.join(ops)} were left out of {models_of}: with them the held-out "
+        "families were predicted worse (a few sweep configurations unlike the networks' layers, typically tiny "
+        "ones whose launch cost misleads)"
     )
     sweepable = [op for op in ops if op in SAMPLERS]
     if sweepable:

@@ -513,20 +513,10 @@ def fit_op_model(
 
     The model carries its out-of-fold residuals (for intervals) and CV figures."""
     sweeps = np.zeros(len(y_log), dtype=bool) if always_train is None else np.asarray(always_train, dtype=bool)
-    if family.endswith(WITHOUT_SWEEPS) and (~sweeps).sum() < MIN_ROWS_WITHOUT_SWEEPS:
-        family = family.removesuffix(WITHOUT_SWEEPS)  # a fold that left too few of the op's own rows
     if family.endswith(WITHOUT_SWEEPS):
-        return _without_sweeps(
-            z,
-            y_log,
-            groups,
-            variables,
-            candidates,
-            family.removesuffix(WITHOUT_SWEEPS),
-            relative_ci,
-            sweeps,
-            rate_limited,
-        )
+        family = family.removesuffix(WITHOUT_SWEEPS)
+        if (~sweeps).sum() >= MIN_ROWS_WITHOUT_SWEEPS:  # else a fold left too few of the op's own rows
+            return _without_sweeps(z, y_log, groups, variables, candidates, family, relative_ci, sweeps, rate_limited)
     folds = make_folds(groups, always_train=always_train)
     scored = folds.scored
     w = precision_weights(relative_ci, len(y_log))

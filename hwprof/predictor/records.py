@@ -128,7 +128,10 @@ def _composed_nb201(model: str, shape, batch_size: int, inputs, hf_config, how: 
     except ValueError:
         return None
     dtype, channels_last = how["dtype"], how["channels_last"]
-    reference = lambda cell: _trace_built(NB201_PREFIX + cell, None, batch_size, None, None, how)  # noqa: E731
+
+    def reference(cell: str) -> TracedNetwork:
+        return _trace_built(NB201_PREFIX + cell, None, batch_size, None, None, how)
+
     composed = compose(parsed, batch_size, dtype, channels_last, reference)
     if composed is None:  # the reference networks did not run on meta
         return None
