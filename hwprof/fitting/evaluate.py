@@ -116,7 +116,7 @@ def _layer_points(predictor: Predictor, data, confidence: float) -> pd.DataFrame
             f"op type(s) {', '.join(uncovered)} have no layer model and the predictor has no shared "
             f"fallback model, so their layers cannot be scored"
         )
-    predicted_log = models.stacked.predict_log(z, index)
+    predicted_log = models.predict_log(z, ops, index)
     bounds = models.log_bounds(confidence)[index]
     return pd.DataFrame(
         {

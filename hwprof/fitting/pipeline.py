@@ -43,7 +43,7 @@ from hwprof.predictor.features import (
 )
 from hwprof.predictor.file import new_document
 from hwprof.predictor.intervals import held_out_coverage
-from hwprof.predictor.layer_model import LayerModelSet, ranges_json
+from hwprof.predictor.layer_model import LayerModel, LayerModelSet, ranges_json
 from hwprof.predictor.network_model import CompiledNetworkModel
 from hwprof.predictor.predictor import Predictor
 from hwprof.progress import Progress
@@ -245,8 +245,9 @@ def _fit_layer_target(
     else its op group's, else the fallback's; NaN where not fitted).
 
     An op with too few rows of its own is costed like the ops it resembles: a group model (relu, gelu
-    and relu6 are all activations) is fitted over the physical variables of every op of the group, and
-    only ops of no such group fall to the fallback over all layers."""
+    and relu6 are all activations) is fitted over the physical variables of every op of the group and
+    shifted for that op by the mean error on its own measured layers, if any; only ops of no such group
+    fall to the fallback over all layers."""
     values = data.layers[target].to_numpy(dtype=float)
     usable = mask & np.isfinite(values) & (values > 0)
     y_log = np.log(np.where(usable, values, 1.0))
@@ -297,8 +298,31 @@ def _fit_layer_target(
             )
         elif len(rows):  # costed by a group model, but these sizes were measured: a prediction there is covered
             measured_only[op] = ranges_json(training_range(layer_z[rows], all_columns), variables)
-    entry = {"ops": docs, "groups": group_docs, "fallback": fallback, "measured_only": measured_only}
+    offsets = {}
+    for op in measured_only:
+        covering = group_docs.get(op_group(op))
+        if covering is None:
+            continue
+        rows = np.flatnonzero(usable & (ops == op))
+        residual = y_log[rows] - LayerModel.from_json(covering, variables).predict_log(layer_z[rows])
+        offsets[op] = _shrunk_mean(residual)
+        # out of fold, a family's layers are shifted by what the op's layers in other families say
+        for held in set(groups[rows]) - {SWEEP_FAMILY}:
+            own = groups[rows] == held
+            out_of_fold[rows[own]] += _shrunk_mean(residual[~own])
+    entry = {
+        "ops": docs,
+        "groups": group_docs,
+        "fallback": fallback,
+        "measured_only": measured_only,
+        "offsets": offsets,
+    }
     return entry, out_of_fold
+
+
+def _shrunk_mean(residual: np.ndarray) -> float:
+    """The mean of a few log residuals, shrunk towards none (one layer moves its op half as far as it is off)."""
+    return float(residual.sum() / (len(residual) + 1))
 
 
 def _layer_sums(
@@ -308,7 +332,7 @@ def _layer_sums(
     unique layer, NaN where unknown) replaces the prediction where given."""
     ops = [record.op for record in batch.layers]
     models = sets["latency_ms"]
-    predicted_log = models.stacked.predict_log(network_z, models.model_index(ops))
+    predicted_log = models.predict_log(network_z, ops)
     if known_log is not None:
         predicted_log = np.where(np.isfinite(known_log), known_log, predicted_log)
     position = {group: i for i, group in enumerate(OP_GROUPS)}

@@ -373,7 +373,9 @@ class _TreeBlock:
 class LayerModelSet:
     """One target's op models, op-group models and shared fallback, stacked for vectorised evaluation.
 
-    An op is costed by its own model, else by its op group's, else by the fallback."""
+    An op is costed by its own model, else by its op group's, else by the fallback; an op measured too
+    rarely for a model of its own shifts its group's model by its offset (log), learnt from the layers
+    of that op that were measured (an average pool is not a max pool, though both are pools)."""
 
     def __init__(
         self,
@@ -382,11 +384,13 @@ class LayerModelSet:
         n_variables: int,
         groups: dict[str, LayerModel] | None = None,
         measured_only: dict[str, dict[int, tuple[float, float]]] | None = None,
+        offsets: dict[str, float] | None = None,
     ):
         groups = groups or {}
         self.ops = ops
         # ops too rarely measured for a model of their own, with the ranges their measured layers span
         self.measured_only = measured_only or {}
+        self.offsets = offsets or {}
         self.fallback = fallback
         self.models = list(ops.values()) + list(groups.values()) + ([fallback] if fallback else [])
         self.labels = list(ops) + [f"{group} group" for group in groups] + (["fallback"] if fallback else [])
@@ -403,7 +407,15 @@ class LayerModelSet:
         groups = {group: LayerModel.from_json(m, variables) for group, m in entry.get("groups", {}).items()}
         index = {name: i for i, name in enumerate(variables)}
         measured_only = {op: ranges_from_json(r, index) for op, r in entry.get("measured_only", {}).items()}
-        return cls(ops, fallback, len(variables), groups, measured_only)
+        return cls(ops, fallback, len(variables), groups, measured_only, entry.get("offsets"))
+
+    def predict_log(self, z: np.ndarray, ops: Sequence[str], index: np.ndarray | None = None) -> np.ndarray:
+        """Log predictions for layers of these ops (`index`: their model_index, when already known)."""
+        index = self.model_index(ops) if index is None else index
+        predicted = self.stacked.predict_log(z, index)
+        if self.offsets:
+            predicted = predicted + np.array([self.offsets.get(op, 0.0) for op in ops])
+        return predicted
 
     def measured_here(self, op: str, z: np.ndarray, tolerance: float) -> bool:
         """Whether `op`, which has no model of its own, was measured at sizes spanning this layer's `z`."""

@@ -205,7 +205,7 @@ class Predictor:
             z_new = encode_layers([records[u] for u in new], self.variables)
             logs_new = np.column_stack(
                 [
-                    models.stacked.predict_log(z_new, model_index[target][new])
+                    models.predict_log(z_new, [records[u].op for u in new], model_index[target][new])
                     for target, models in self.layer_sets.items()
                 ]
             )

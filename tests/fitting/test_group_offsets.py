@@ -1,0 +1,77 @@
+"""An op measured too rarely for a model of its own is costed by its op group's model, shifted by what
+its own measured layers say (an average pool is not a max pool, though both are pools)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+
+from fakes.synthetic import synthetic_frame, write
+from hwprof.fitting.fit import fit
+from hwprof.predictor.features import LayerRecord
+from hwprof.predictor.predictor import load_predictor
+
+SLOWER = 3.0  # the planted average pools run this much slower than max pools of the same shape
+
+
+def _pool_records(frame: pd.DataFrame, op: str) -> list[LayerRecord]:
+    pools = frame[(frame["kind"] == "layer") & (frame["op"] == "maxpool2d")].drop_duplicates("config")
+    return [
+        LayerRecord(op, r.config, r.flops, r.input_bytes, r.output_bytes, r.weight_bytes) for r in pools.itertuples()
+    ]
+
+
+def _average_pool_sweep(frame: pd.DataFrame) -> pd.DataFrame:
+    """Two average pools, SLOWER times a max pool of their shape, as a small default sweep measures them."""
+    pools = frame[(frame["kind"] == "layer") & (frame["op"] == "maxpool2d")].drop_duplicates("config").head(2).copy()
+    pools["model"] = "sweep:avgpool2d:2:0"
+    pools["op"] = "avgpool2d"
+    for column in ("latency_ms", "latency_ms_ci_low", "latency_ms_ci_high", "latency_ms_std"):
+        pools[column] = pools[column] * SLOWER
+    return pools
+
+
+def test_a_rarely_measured_op_shifts_its_group_model_by_what_its_own_layers_say(tmp_path):
+    frame = synthetic_frame(n_networks=20, seed=9)
+    sweep = _average_pool_sweep(synthetic_frame(n_networks=6, seed=3))
+    dataset = write(pd.concat([frame, sweep], ignore_index=True), tmp_path / "with_avgpool.parquet")
+    path = tmp_path / "predictor.json"
+    fit([dataset], path, family="auto", cv=False)
+    predictor = load_predictor(path)
+    entry = json.loads(path.read_text())["layer_models"]["latency_ms"]
+    assert "avgpool2d" not in entry["ops"] and "avgpool2d" in entry["measured_only"]
+    offset = entry["offsets"]["avgpool2d"]
+    # two layers, each about log(3) above the group's law: shifted two thirds of the way
+    assert 0.5 * np.log(SLOWER) < offset < np.log(SLOWER)
+
+    # max pools of shapes the sweep never measured: the average pool of each is predicted slower by the offset
+    maxpools = _pool_records(frame, "maxpool2d")
+    averages = _pool_records(frame, "avgpool2d")
+    names = [f"n{i}" for i in range(len(maxpools))]
+    as_max = predictor.features_from_layers(names, [1] * len(names), [[r] for r in maxpools])
+    as_avg = predictor.features_from_layers(names, [1] * len(names), [[r] for r in averages])
+    by_group = load_predictor(path)
+    by_group.layer_sets["latency_ms"].offsets.clear()
+    unshifted = by_group.features_from_layers(names, [1] * len(names), [[r] for r in averages])
+    shift = as_avg.layer_log["latency_ms"] - unshifted.layer_log["latency_ms"]
+    assert np.allclose(shift, offset)
+    models = predictor.layer_sets["latency_ms"]
+    assert [models.labels[i] for i in as_avg.model_index["latency_ms"]] == ["pool group"] * len(names)
+    truth = as_max.layer_log["latency_ms"] + np.log(SLOWER)  # max pools have their own, well-fitted model
+    assert np.mean(np.abs(as_avg.layer_log["latency_ms"] - truth)) < np.mean(
+        np.abs(unshifted.layer_log["latency_ms"] - truth)
+    )
+
+
+def test_an_op_that_follows_its_groups_law_is_barely_shifted_and_ops_with_models_not_at_all(tmp_path):
+    frame = synthetic_frame(n_networks=20, seed=9)
+    sweep = _average_pool_sweep(synthetic_frame(n_networks=6, seed=3))
+    sweep["latency_ms"] = sweep["latency_ms"] / SLOWER  # as fast as max pools of their shape
+    path = tmp_path / "predictor.json"
+    fit([write(pd.concat([frame, sweep], ignore_index=True), tmp_path / "plain.parquet")], path, cv=False)
+    entry = json.loads(path.read_text())["layer_models"]["latency_ms"]
+    assert abs(entry["offsets"]["avgpool2d"]) < 0.1 * np.log(SLOWER)
+    assert set(entry["offsets"]) <= set(entry["measured_only"])
+    assert not set(entry["offsets"]) & set(entry["ops"])
