@@ -34,8 +34,10 @@ from hwprof.predictor.features import (
     AGGREGATE_KINDS,
     BASE_VARIABLES,
     FRESH_KIND,
+    GEMM_VARIABLES,
     OP_GROUPS,
     PHYSICAL_VARIABLES,
+    RANK_DEPENDENT_VARIABLES,
     NetworkBatch,
     config_variables,
     encode_layers,
@@ -257,6 +259,9 @@ def _fit_layer_target(
     relative_ci = data.layers["relative_ci"].to_numpy(dtype=float)
     rate_limited = target == "latency_ms"  # no layer faster than the best rate measured; power has no such bound
     all_columns = list(range(len(variables)))
+    gemm = [variables.index(name) for name in GEMM_VARIABLES if name in variables]
+    unambiguous = [c for c in all_columns if variables[c] not in RANK_DEPENDENT_VARIABLES]
+    ranks = np.array([_input_rank(config) for config in data.layers["config"]])
     out_of_fold = np.full(len(values), np.nan)
 
     def fit_rows(rows: np.ndarray, columns: list[int], model_family: str, sweeps_optional: bool = False) -> dict:
@@ -290,9 +295,12 @@ def _fit_layer_target(
         rows = np.flatnonzero(usable & (ops == op))
         if len(rows) >= MIN_ROWS and (choices is None or op in choices):
             # auto, on all data, may leave the sweep out of an op's model; a refit in validation replays that
+            # a matrix product fed tensors of several ranks (a classifier's rows and a transformer's tokens)
+            # is described by its M, N and K; what in_dim1 means differs between its rows
+            mixed = bool(gemm) and bool(np.any(layer_z[np.ix_(rows, gemm)])) and len(set(ranks[rows])) > 1
             docs[op] = fit_rows(
                 rows,
-                all_columns,
+                unambiguous if mixed else all_columns,
                 family if choices is None else choices[op],
                 sweeps_optional=choices is None and family == "auto",
             )
@@ -318,6 +326,11 @@ def _fit_layer_target(
         "offsets": offsets,
     }
     return entry, out_of_fold
+
+
+def _input_rank(config: str) -> int:
+    shapes = json.loads(config).get("input_shapes") or [[]]
+    return len(shapes[0])
 
 
 def _shrunk_mean(residual: np.ndarray) -> float:

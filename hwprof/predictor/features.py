@@ -77,6 +77,9 @@ OP_GROUPS: tuple[str, ...] = tuple(group for group, _ in OP_GROUP_RULES) + ("oth
 # Layer variables every op type shares. Config variables ("config.<key>") are added per training set.
 PHYSICAL_VARIABLES = ("flops", "input_bytes", "output_bytes", "weight_bytes", "bytes_total", "intensity")
 SHAPE_VARIABLES = ("batch", "in_dim1", "in_rest", "in_last", "out_dim1", "out_rest", "out_last", "n_inputs")
+# What these mean depends on the rank of the tensor: in_dim1 is a classifier's features but a token count in a
+# transformer; a matrix product's M, N and K say the same without that ambiguity.
+RANK_DEPENDENT_VARIABLES = ("in_dim1", "in_rest", "in_last", "out_dim1", "out_rest", "out_last")
 # Convolutions and linear layers run as matrix products C[M,N] = A[M,K] B[K,N]; their efficiency
 # depends on these three sizes, not only on their product (the MACs).
 GEMM_VARIABLES = ("gemm_m", "gemm_n", "gemm_k")

@@ -1,5 +1,6 @@
-"""An op measured too rarely for a model of its own is costed by its op group's model, shifted by what
-its own measured layers say (an average pool is not a max pool, though both are pools)."""
+"""What a layer model is given to learn from: an op measured too rarely for a model of its own is costed by
+its op group's model, shifted by what its own measured layers say (an average pool is not a max pool,
+though both are pools); a matrix product fed inputs of several ranks, by its GEMM sizes."""
 
 from __future__ import annotations
 
@@ -75,3 +76,49 @@ def test_an_op_that_follows_its_groups_law_is_barely_shifted_and_ops_with_models
     assert abs(entry["offsets"]["avgpool2d"]) < 0.1 * np.log(SLOWER)
     assert set(entry["offsets"]) <= set(entry["measured_only"])
     assert not set(entry["offsets"]) & set(entry["ops"])
+
+
+def _token_linear_sweep(n: int = 8) -> pd.DataFrame:
+    """Linear layers over token sequences (3-D inputs), following the synthetic frame's planted law."""
+    from fakes.synthetic import _row, planted_log_latency
+
+    rng = np.random.default_rng(4)
+    rows = []
+    for i in range(n):
+        tokens, features, out = int(rng.integers(8, 200)), int(rng.choice([64, 128, 256])), int(rng.choice([32, 96]))
+        config = {
+            "bias": True,
+            "in_features": features,
+            "out_features": out,
+            "input_shapes": [[1, tokens, features]],
+            "output_shape": [1, tokens, out],
+        }
+        record = LayerRecord(
+            "linear",
+            json.dumps(config, sort_keys=True, separators=(",", ":")),
+            float(tokens * features * out),
+            4.0 * tokens * features,
+            4.0 * tokens * out,
+            4.0 * (features + 1) * out,
+        )
+        latency = float(np.exp(planted_log_latency([record])[0]))
+        rows.append(_row("layer", "sweep:linear:8:0", 1, i, f"l{i}", record, latency, None, "Synthetic CPU"))
+    return pd.DataFrame(rows)
+
+
+def test_a_matrix_product_fed_several_input_ranks_is_modelled_on_its_gemm_sizes_not_on_rank_dependent_shapes(
+    tmp_path,
+):
+    from hwprof.predictor.features import RANK_DEPENDENT_VARIABLES
+
+    frame = synthetic_frame(n_networks=20, seed=9)  # classifiers: 2-D inputs; convolutions: 4-D only
+    path = tmp_path / "predictor.json"
+    fit([write(pd.concat([frame, _token_linear_sweep()], ignore_index=True), tmp_path / "mixed.parquet")], path)
+    ops = json.loads(path.read_text())["layer_models"]["latency_ms"]["ops"]
+
+    def variables_of(model: dict) -> set[str]:
+        parts = [model] + [model[k] for k in ("polynomial", "trees") if isinstance(model.get(k), dict)]
+        return {v for part in parts for v in part.get("coverage", {}).get("variables", [])}
+
+    assert variables_of(ops["linear"]) and not variables_of(ops["linear"]) & set(RANK_DEPENDENT_VARIABLES)
+    assert set(RANK_DEPENDENT_VARIABLES) <= variables_of(ops["conv2d"])  # one rank: what in_dim1 means is clear
