@@ -1,6 +1,6 @@
 """Few-shot ranking: how well N measured NAS-Bench-201 networks rank the rest.
 
-    python bench/fit_fewshot.py [--nb201 bench/data/nb201.parquet] [--zoo bench/data/zoo.parquet]
+    python bench/fit_fewshot.py [--nb201 RUN.parquet ...] [--noise-run RUN.parquet] [--zoo ZOO.parquet ...]
 
 For N in 5, 10, 20, 50: draw N measured networks at random (many draws),
 fit a predictor from those network rows alone (features computed from each
@@ -41,15 +41,21 @@ def main() -> None:
     parser.add_argument(
         "--nb201",
         nargs="+",
-        default=existing("nb201_repeat.parquet"),
-        help="network-only datasets (default: the repeat run; see fit_measure_data.py)",
+        default=existing("nb201_t1/run1.parquet", "nb201_t1/run2.parquet", "nb201_t1/run3.parquet"),
+        help="network-only datasets, combined (default: three one-thread runs on a quiet machine, the median "
+        "of each network; see fit_measure_data.py)",
     )
     parser.add_argument(
         "--noise-run",
-        default=(existing("nb201_run4.parquet") or [None])[0],
+        default=(existing("nb201_t1/run4.parquet") or [None])[0],
         help="another run of the same networks, to measure the run-to-run ranking ceiling",
     )
-    parser.add_argument("--zoo", nargs="+", default=existing("zoo.parquet", "zoo_repeat.parquet"))
+    parser.add_argument(
+        "--zoo",
+        nargs="+",
+        default=existing("zoo_steady.parquet"),
+        help="the zoo's layer and network rows (default: one thread, allocator pinned, as the cells)",
+    )
     parser.add_argument("--draws", type=int, default=20)
     parser.add_argument("--out", default=str(HERE / "results" / "fit_fewshot.json"))
     args = parser.parse_args()

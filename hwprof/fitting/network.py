@@ -29,7 +29,10 @@ from hwprof.predictor.network_model import RATIO_COLUMNS, NetworkModel, ratio_fe
 
 LAMBDAS = (0.01, 0.1, 1.0, 10.0, 100.0, 1000.0)
 SMALL_SAMPLE_LAMBDA = 10.0  # used when there are too few networks to cross-validate the choice
-MIN_ROWS_FOR_LAMBDA_CV = 6
+# Five networks choose the additive model's penalty by leave-one-out better than a fixed strong one (which
+# pulls every op group to shared costs); a layer-sum correction needs six to choose its columns at all.
+MIN_ROWS_FOR_LAMBDA_CV = 5
+MIN_ROWS_FOR_RATIO_CV = 6
 MIN_ROWS_FOR_BASELINES = 4  # leave-one-out over 4 networks still scores a 2-parameter line
 RATIO_LAMBDAS = (0.1, 1.0, 10.0, 100.0, 1e3, 1e4, 1e6)
 MIN_LAYER_SHARE = 0.25  # the fresh-memory cost may explain at most 3/4 of a training network's latency
@@ -277,7 +280,7 @@ def fit_log_ratio_model(
     errors = {}
     chosen, lam = RATIO_COLUMN_SETS[-1], RATIO_LAMBDAS[-1]
     worse_on = {}
-    if len(y) >= MIN_ROWS_FOR_LAMBDA_CV and splits:
+    if len(y) >= MIN_ROWS_FOR_RATIO_CV and splits:
         # no correction at all (the layer sum as it is) is the simplest candidate, and the first to beat
         test = np.concatenate([t for _, t in splits])
         best = weighted_log_rmse(np.log(total[test] + additive[test]), np.log(y[test]), weights[test])

@@ -268,3 +268,23 @@ def test_an_implementation_no_training_layer_had_is_named_as_uncovered():
     novelty = predictor.novelty(predictor.features_from_layers(["net"], [1], [records]))
     assert novelty["uncovered_share"][0] > 0
     assert "implementation_SlowRelu never in training" in novelty["uncovered_by"][0]
+
+
+def test_five_networks_choose_their_penalty_by_cross_validation():
+    """Five measured networks are the fewest a user starts from: their penalty is the one that predicts each
+    of them best from the other four, not a fixed strong one that pulls every op group to shared costs
+    (on NAS-Bench-201 cells that ranked like their MACs; bench/fit_fewshot.py)."""
+    from hwprof.fitting.layers import make_folds
+    from hwprof.fitting.network import LAMBDAS, analytic_design, fit_network_model
+
+    rng = np.random.default_rng(7)
+    aggregates = _aggregates(rng, 5)
+    per_group = aggregates.reshape(5, -1, 4)
+    y = per_group[:, 0, 0] * 0.4 + per_group[:, 1, 1] * 0.2 + per_group[:, 2, 2] * 0.01 + 0.1
+    design, x = analytic_design(aggregates, y)
+    folds = make_folds(np.array(["nb201"] * 5))
+    assert folds.scheme.startswith("5-fold") and len(folds.splits) == 5  # leave one out
+    model = fit_network_model("latency_ms", x, y, design, folds.splits)
+    errors = model.cv["lambda_log_rmse"]
+    assert set(errors) == {str(lam) for lam in LAMBDAS}
+    assert model.lam == float(min(errors, key=errors.get))
