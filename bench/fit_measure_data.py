@@ -130,6 +130,22 @@ def measure(
     subprocess.run(command, check=True, env=env, cwd=cwd)
 
 
+def measure_nb201(out: Path, *options: str) -> None:
+    """The 100 cells' whole networks at batch 1, to 2% precision, at most 4 s each."""
+    measure(
+        [f"nb201:{arch}" for arch in nb201_archs()],
+        out,
+        "--no-layers",
+        "--batch-size",
+        "1",
+        "--precision",
+        "0.02",
+        "--max-time",
+        "4",
+        *options,
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -172,19 +188,7 @@ def main() -> None:
             "system",
         )
     if args.only in (None, "nb201"):
-        measure(
-            [f"nb201:{arch}" for arch in nb201_archs()],
-            DATA / "nb201.parquet",
-            "--no-layers",
-            "--batch-size",
-            "1",
-            "--precision",
-            "0.02",
-            "--max-time",
-            "4",
-            "--allocator",
-            "system",
-        )
+        measure_nb201(DATA / "nb201.parquet", "--allocator", "system")
     if args.only in (None, "zoo_repeat"):
         measure(
             sorted(MODELS),
@@ -201,53 +205,11 @@ def main() -> None:
             "system",
         )
     if args.only in (None, "nb201_repeat"):
-        measure(
-            [f"nb201:{arch}" for arch in nb201_archs()],
-            DATA / "nb201_repeat.parquet",
-            "--no-layers",
-            "--batch-size",
-            "1",
-            "--precision",
-            "0.02",
-            "--max-time",
-            "4",
-            "--seed",
-            "2",
-            "--allocator",
-            "system",
-        )
+        measure_nb201(DATA / "nb201_repeat.parquet", "--seed", "2", "--allocator", "system")
     if args.only in (None, "nb201_run3"):
-        measure(
-            [f"nb201:{arch}" for arch in nb201_archs()],
-            DATA / "nb201_run3.parquet",
-            "--no-layers",
-            "--batch-size",
-            "1",
-            "--precision",
-            "0.02",
-            "--max-time",
-            "4",
-            "--seed",
-            "3",
-            "--allocator",
-            "system",
-        )
+        measure_nb201(DATA / "nb201_run3.parquet", "--seed", "3", "--allocator", "system")
     if args.only in (None, "nb201_run4"):
-        measure(
-            [f"nb201:{arch}" for arch in nb201_archs()],
-            DATA / "nb201_run4.parquet",
-            "--no-layers",
-            "--batch-size",
-            "1",
-            "--precision",
-            "0.02",
-            "--max-time",
-            "4",
-            "--seed",
-            "4",
-            "--allocator",
-            "system",
-        )
+        measure_nb201(DATA / "nb201_run4.parquet", "--seed", "4", "--allocator", "system")
     if args.only in (None, "zoo_t1"):
         measure(
             sorted(MODELS),
@@ -460,21 +422,7 @@ def main() -> None:
     if args.only in (None, "nb201_t1"):
         (DATA / "nb201_t1").mkdir(exist_ok=True)
         for run, seed in enumerate((31, 32, 33, 34), start=1):
-            measure(
-                [f"nb201:{arch}" for arch in nb201_archs()],
-                DATA / "nb201_t1" / f"run{run}.parquet",
-                "--no-layers",
-                "--batch-size",
-                "1",
-                "--precision",
-                "0.02",
-                "--max-time",
-                "4",
-                "--threads",
-                "1",
-                "--seed",
-                str(seed),
-            )
+            measure_nb201(DATA / "nb201_t1" / f"run{run}.parquet", "--threads", "1", "--seed", str(seed))
 
 
 if __name__ == "__main__":
