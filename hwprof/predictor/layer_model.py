@@ -434,7 +434,10 @@ class LayerModelSet:
         if op in self.index:
             return "its own layer model"
         if op_group(op) in self.group_index:
-            return f"the model of its op group ({op_group(op)})"
+            shift = self.offsets.get(op)
+            if shift is None:
+                return f"the model of its op group ({op_group(op)})"
+            return f"the model of its op group ({op_group(op)}) times {np.exp(shift):.2f}, from its measured layers"
         return "the shared fallback model" if self.fallback is not None else "no model"
 
     def log_bounds(self, confidence: float) -> np.ndarray:

@@ -60,6 +60,8 @@ def test_a_rarely_measured_op_shifts_its_group_model_by_what_its_own_layers_say(
     assert np.allclose(shift, offset)
     models = predictor.layer_sets["latency_ms"]
     assert [models.labels[i] for i in as_avg.model_index["latency_ms"]] == ["pool group"] * len(names)
+    said = f"the model of its op group (pool) times {np.exp(offset):.2f}, from its measured layers"
+    assert models.covered_by("avgpool2d") == said
     truth = as_max.layer_log["latency_ms"] + np.log(SLOWER)  # max pools have their own, well-fitted model
     assert np.mean(np.abs(as_avg.layer_log["latency_ms"] - truth)) < np.mean(
         np.abs(unshifted.layer_log["latency_ms"] - truth)
