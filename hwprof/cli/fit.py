@@ -92,7 +92,9 @@ def fit(datasets, out, force, targets, family, device_name, base, prior, no_cv, 
 
 
 def _model_summary(model: dict) -> dict:
-    return {"family": model["kind"], **{k: model["cv"].get(k) for k in ("rows", "rmspe", "mape")}}
+    """The family as chosen (`polynomial without sweeps` where auto left the sweep out), rows and CV error."""
+    family = model["cv"].get("family", model["kind"])
+    return {"family": family, **{k: model["cv"].get(k) for k in ("rows", "rmspe", "mape")}}
 
 
 def fit_summary(doc: dict, out: str) -> dict:

@@ -49,6 +49,8 @@ def test_layers_timed_in_different_cache_modes_are_named(tmp_path):
 def test_ops_whose_sweep_rows_were_left_out_are_named_with_a_larger_sweep(tmp_path):
     import pandas as pd
 
+    from hwprof.cli.fit import fit_summary
+
     frame = synthetic_frame(n_networks=20, seed=9)
     other = synthetic_frame(n_networks=6, seed=3)
     sweep = other[(other["kind"] == "layer") & (other["op"] == "conv2d")].drop_duplicates("config").copy()
@@ -61,5 +63,7 @@ def test_ops_whose_sweep_rows_were_left_out_are_named_with_a_larger_sweep(tmp_pa
     dataset = write(pd.concat([frame, sweep], ignore_index=True), tmp_path / "with_sweep.parquet")
     predictor = fit([dataset], family="auto", cv=False, progress=Notes(said.append))
     assert predictor.doc["layer_models"]["latency_ms"]["ops"]["conv2d"]["cv"]["family"].endswith("without sweeps")
+    shown = fit_summary(predictor.doc, "p.json")["layer_models"]["latency_ms"]["conv2d"]["family"]
+    assert shown.endswith("without sweeps")  # fit's table and --json say so too
     (note,) = [w for w in predictor.doc["training"]["warnings"] if "left out" in w]
     assert "of conv2d were left out" in note and "hwprof measure sweep:conv2d:20" in note and f"note: {note}" in said
