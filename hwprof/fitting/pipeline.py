@@ -294,10 +294,10 @@ def _fit_layer_target(
     for op in sorted(set(ops[usable])):
         rows = np.flatnonzero(usable & (ops == op))
         if len(rows) >= MIN_ROWS and (choices is None or op in choices):
-            # auto, on all data, may leave the sweep out of an op's model; a refit in validation replays that
             # a matrix product fed tensors of several ranks (a classifier's rows and a transformer's tokens)
             # is described by its M, N and K; what in_dim1 means differs between its rows
             mixed = bool(gemm) and bool(np.any(layer_z[np.ix_(rows, gemm)])) and len(set(ranks[rows])) > 1
+            # auto, on all data, may leave the sweep out of an op's model; a refit in validation replays that
             docs[op] = fit_rows(
                 rows,
                 unambiguous if mixed else all_columns,
@@ -329,6 +329,7 @@ def _fit_layer_target(
 
 
 def _input_rank(config: str) -> int:
+    """How many dimensions a layer's first input has (batch included)."""
     shapes = json.loads(config).get("input_shapes") or [[]]
     return len(shapes[0])
 
