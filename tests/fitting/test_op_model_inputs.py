@@ -124,3 +124,38 @@ def test_a_matrix_product_fed_several_input_ranks_is_modelled_on_its_gemm_sizes_
 
     assert variables_of(ops["linear"]) and not variables_of(ops["linear"]) & set(RANK_DEPENDENT_VARIABLES)
     assert set(RANK_DEPENDENT_VARIABLES) <= variables_of(ops["conv2d"])  # one rank: what in_dim1 means is clear
+
+
+def test_out_of_fold_a_familys_rare_layers_are_shifted_only_by_what_other_families_measured():
+    """The network model learns from out-of-fold layer sums: a held-out family's average pools must be
+    shifted by the other families' average pools, never by their own measurement."""
+    from hwprof.fitting.data import training_data
+    from hwprof.fitting.pipeline import _fit_layer_target
+    from hwprof.models.spec import family_of
+    from hwprof.predictor.features import BASE_VARIABLES, config_variables, encode_layers
+
+    frame = synthetic_frame(n_networks=20, seed=9)
+    pools = (frame["kind"] == "layer") & (frame["op"] == "maxpool2d")
+    family = frame["model"].map(family_of)
+    slower = {"alpha": SLOWER, "beta": 1.0}  # alpha's average pools are slow, beta's like max pools
+    chosen = pools & frame["model"].isin(["alpha_0", "beta_1"]) & (frame["batch_size"] == 1)
+    frame.loc[chosen, "op"] = "avgpool2d"
+    for column in ("latency_ms", "latency_ms_ci_low", "latency_ms_ci_high", "latency_ms_std"):
+        frame.loc[chosen, column] *= family[chosen].map(slower)
+    data = training_data(frame, "Synthetic CPU")
+    assert 0 < (data.layers["op"] == "avgpool2d").sum() < 6  # too few for a model of its own
+    variables = list(BASE_VARIABLES) + config_variables(json.loads(c) for c in set(data.layers["config"]))
+    z = encode_layers(data.layer_records, variables)
+    mask = np.ones(len(data.layers), dtype=bool)
+    entry, out_of_fold = _fit_layer_target(data, variables, z, "latency_ms", "polynomial", mask)
+    average = (data.layers["op"] == "avgpool2d").to_numpy()
+    measured = np.log(data.layers["latency_ms"].to_numpy())
+    error = out_of_fold - measured
+    families = data.layers["family"].to_numpy()
+    alpha, beta = average & (families == "alpha"), average & (families == "beta")
+    assert alpha.any() and beta.any() and "avgpool2d" in entry["offsets"]
+    # held out, alpha's slow pools are predicted as fast as beta's (which say nothing of alpha's slowness),
+    # and beta's fast pools are predicted slower, from alpha's; shifted by every family's pools, their own
+    # included, they would come out at -0.82 and +0.22 log 3
+    assert error[alpha].mean() < -0.9 * np.log(SLOWER)
+    assert error[beta].mean() > 0.4 * np.log(SLOWER)
