@@ -4,9 +4,11 @@
 
 Reads the zoo runs in bench/data (see fit_measure_data.py): zoo_t1 and zoo_t1_networks_1 with glibc's
 allocator as it was (`--allocator system`), zoo_steady and zoo_steady_networks_{1,2,3} with it pinned
-(`--allocator steady`). For every pair of runs of one policy it reports, over the 30 (network, batch
-size) rows, the median and largest ratio between the two runs' medians (larger over smaller). Whole
-runs, not intervals within one: this is the noise that no interval within a run can show.
+(`--allocator steady`), and the four one-thread runs of the 100 NAS-Bench-201 cells (nb201_t1, pinned).
+For every pair of runs of one set it reports, over their (network, batch size) rows, the median, 90th
+percentile and largest ratio between the two runs' medians (larger over smaller), and the share of rows
+whose two 95% intervals overlap. Whole runs, not intervals within one: this is the noise that no
+interval within a run can show.
 """
 
 from __future__ import annotations
@@ -27,34 +29,48 @@ from results_io import emit_markdown  # noqa: E402
 RUNS = {
     "system": ["zoo_t1.parquet", "zoo_t1_networks_1.parquet"],
     "steady": STEADY_ZOO_RUNS,
+    "steady, NB-201 cells": [f"nb201_t1/run{run}.parquet" for run in (1, 2, 3, 4)],
 }
 
 
-def network_latency(path: Path) -> pd.Series:
+def network_rows(path: Path) -> pd.DataFrame:
+    """A run's whole-network rows: median and 95% interval, by (model, batch size)."""
     frame = pd.read_parquet(path)
-    return frame[frame["kind"] == "network"].set_index(["model", "batch_size"])["latency_ms"]
+    columns = ["latency_ms", "latency_ms_ci_low", "latency_ms_ci_high"]
+    return frame[frame["kind"] == "network"].set_index(["model", "batch_size"])[columns]
 
 
 def main() -> None:
     results = {"command": " ".join(["python", *sys.argv]), "policies": {}}
-    lines = ["| allocator | runs | pair | median ratio | largest ratio |", "|---|---:|---|---:|---:|"]
+    lines = [
+        "| allocator | runs | pair | median ratio | p90 ratio | largest ratio | intervals overlap |",
+        "|---|---:|---|---:|---:|---:|---:|",
+    ]
     for policy, names in RUNS.items():
-        runs = {name.removesuffix(".parquet"): network_latency(DATA / name) for name in names if (DATA / name).exists()}
-        table = pd.DataFrame(runs)
+        runs = {name.removesuffix(".parquet"): network_rows(DATA / name) for name in names if (DATA / name).exists()}
         pairs = {}
-        for a, b in itertools.combinations(table.columns, 2):
-            ratio = np.exp(np.abs(np.log(table[a] / table[b]))).dropna()
+        for a, b in itertools.combinations(runs, 2):
+            both = runs[a].add_suffix("_a").join(runs[b].add_suffix("_b"), how="inner").dropna()
+            ratio = np.exp(np.abs(np.log(both["latency_ms_a"] / both["latency_ms_b"])))
+            overlap = (both["latency_ms_ci_low_a"] <= both["latency_ms_ci_high_b"]) & (
+                both["latency_ms_ci_low_b"] <= both["latency_ms_ci_high_a"]
+            )
+            largest_at = ratio.idxmax()
+            model = largest_at[0] if len(largest_at[0]) <= 30 else largest_at[0][:27] + "..."
+            model = model.replace("|", "\\|")  # NB-201 names hold the table's separator
             pairs[f"{a} / {b}"] = {
                 "networks": int(len(ratio)),
                 "median_ratio": float(ratio.median()),
+                "p90_ratio": float(ratio.quantile(0.9)),
                 "largest_ratio": float(ratio.max()),
-                "largest_at": " batch ".join(map(str, ratio.idxmax())),
+                "largest_at": f"{largest_at[0]} batch {largest_at[1]}",
+                "intervals_overlap": float(overlap.mean()),
             }
             lines.append(
-                f"| {policy} | {len(table.columns)} | {a} / {b} | {ratio.median():.3f} | "
-                f"{ratio.max():.2f} ({pairs[f'{a} / {b}']['largest_at']}) |"
+                f"| {policy} | {len(runs)} | {a} / {b} | {ratio.median():.3f} | {ratio.quantile(0.9):.3f} | "
+                f"{ratio.max():.2f} ({model} batch {largest_at[1]}) | {overlap.mean():.0%} |"
             )
-        results["policies"][policy] = {"runs": list(table.columns), "pairs": pairs}
+        results["policies"][policy] = {"runs": list(runs), "pairs": pairs}
     emit_markdown(results, "\n".join(lines) + "\n", HERE / "results" / "run_spread.json")
 
 
