@@ -261,11 +261,11 @@ def _fit_layer_target(
     all_columns = list(range(len(variables)))
     gemm = [variables.index(name) for name in GEMM_VARIABLES if name in variables]
     unambiguous = [c for c in all_columns if variables[c] not in RANK_DEPENDENT_VARIABLES]
-    ranks = np.array([_input_rank(config) for config in data.layers["config"]])
+    configs = data.layers["config"].to_numpy()
     out_of_fold = np.full(len(values), np.nan)
 
-    def fit_rows(rows: np.ndarray, columns: list[int], model_family: str, sweeps_optional: bool = False) -> dict:
-        """The model of these rows as JSON; their out-of-fold predictions go to out_of_fold."""
+    def fit_rows(rows: np.ndarray, columns: list[int], model_family: str, sweeps_optional: bool = False) -> LayerModel:
+        """The model of these rows; their out-of-fold predictions go to out_of_fold."""
         model, out_of_fold[rows] = fit_op_model(
             layer_z[rows],
             y_log[rows],
@@ -278,9 +278,9 @@ def _fit_layer_target(
             rate_limited,
             sweeps_optional,
         )
-        return model.to_json(variables)
+        return model
 
-    fallback, group_docs = None, {}
+    fallback, group_models = None, {}
     rows = np.flatnonzero(usable)
     if len(rows) >= MIN_ROWS:
         physical = [variables.index(name) for name in FALLBACK_VARIABLES]
@@ -289,30 +289,30 @@ def _fit_layer_target(
         for group in sorted(set(op_groups[usable]) - {"other"}):
             rows = np.flatnonzero(usable & (op_groups == group))
             if len(rows) >= MIN_ROWS:
-                group_docs[group] = fit_rows(rows, physical, "polynomial")
+                group_models[group] = fit_rows(rows, physical, "polynomial")
     docs, measured_only = {}, {}
     for op in sorted(set(ops[usable])):
         rows = np.flatnonzero(usable & (ops == op))
         if len(rows) >= MIN_ROWS and (choices is None or op in choices):
             # a matrix product fed tensors of several ranks (a classifier's rows and a transformer's tokens)
             # is described by its M, N and K; what in_dim1 means differs between its rows
-            mixed = bool(gemm) and bool(np.any(layer_z[np.ix_(rows, gemm)])) and len(set(ranks[rows])) > 1
+            mixed = bool(gemm) and bool(np.any(layer_z[np.ix_(rows, gemm)])) and _ranks_differ(configs[rows])
             # auto, on all data, may leave the sweep out of an op's model; a refit in validation replays that
             docs[op] = fit_rows(
                 rows,
                 unambiguous if mixed else all_columns,
                 family if choices is None else choices[op],
                 sweeps_optional=choices is None and family == "auto",
-            )
+            ).to_json(variables)
         elif len(rows):  # costed by a group model, but these sizes were measured: a prediction there is covered
             measured_only[op] = ranges_json(training_range(layer_z[rows], all_columns), variables)
     offsets = {}
     for op in measured_only:
-        covering = group_docs.get(op_group(op))
+        covering = group_models.get(op_group(op))
         if covering is None:
             continue
         rows = np.flatnonzero(usable & (ops == op))
-        residual = y_log[rows] - LayerModel.from_json(covering, variables).predict_log(layer_z[rows])
+        residual = y_log[rows] - covering.predict_log(layer_z[rows])
         offsets[op] = _shrunk_mean(residual)
         # out of fold, a family's layers are shifted by what the op's layers in other families say
         for held in set(groups[rows]) - {SWEEP_FAMILY}:
@@ -320,18 +320,17 @@ def _fit_layer_target(
             out_of_fold[rows[own]] += _shrunk_mean(residual[~own])
     entry = {
         "ops": docs,
-        "groups": group_docs,
-        "fallback": fallback,
+        "groups": {group: model.to_json(variables) for group, model in group_models.items()},
+        "fallback": None if fallback is None else fallback.to_json(variables),
         "measured_only": measured_only,
         "offsets": offsets,
     }
     return entry, out_of_fold
 
 
-def _input_rank(config: str) -> int:
-    """How many dimensions a layer's first input has (batch included)."""
-    shapes = json.loads(config).get("input_shapes") or [[]]
-    return len(shapes[0])
+def _ranks_differ(configs: np.ndarray) -> bool:
+    """Whether these layers' first inputs differ in their number of dimensions."""
+    return len({len((json.loads(config).get("input_shapes") or [[]])[0]) for config in configs}) > 1
 
 
 def _shrunk_mean(residual: np.ndarray) -> float:

@@ -203,9 +203,10 @@ class Predictor:
         new = [u for u, entry in enumerate(entries) if entry is None]
         if new:
             z_new = encode_layers([records[u] for u in new], self.variables)
+            ops_new = [records[u].op for u in new]
             logs_new = np.column_stack(
                 [
-                    models.predict_log(z_new, [records[u].op for u in new], model_index[target][new])
+                    models.predict_log(z_new, ops_new, model_index[target][new])
                     for target, models in self.layer_sets.items()
                 ]
             )
