@@ -29,7 +29,7 @@ from scipy import stats
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from fit_common import existing  # noqa: E402
+from fit_common import NB201_ONE_THREAD_RUNS, existing  # noqa: E402
 from results_io import emit_markdown  # noqa: E402
 
 SIZES = (5, 10, 20, 50)
@@ -41,13 +41,13 @@ def main() -> None:
     parser.add_argument(
         "--nb201",
         nargs="+",
-        default=existing("nb201_t1/run1.parquet", "nb201_t1/run2.parquet", "nb201_t1/run3.parquet"),
+        default=existing(*NB201_ONE_THREAD_RUNS[:3]),
         help="network-only datasets, combined (default: three one-thread runs on a quiet machine, the median "
         "of each network; see fit_measure_data.py)",
     )
     parser.add_argument(
         "--noise-run",
-        default=(existing("nb201_t1/run4.parquet") or [None])[0],
+        default=(existing(NB201_ONE_THREAD_RUNS[3]) or [None])[0],
         help="another run of the same networks, to measure the run-to-run ranking ceiling",
     )
     parser.add_argument(

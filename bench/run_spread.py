@@ -23,13 +23,13 @@ import pandas as pd
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from fit_common import DATA, STEADY_ZOO_RUNS  # noqa: E402
+from fit_common import DATA, NB201_ONE_THREAD_RUNS, STEADY_ZOO_RUNS  # noqa: E402
 from results_io import emit_markdown  # noqa: E402
 
 RUNS = {
     "system": ["zoo_t1.parquet", "zoo_t1_networks_1.parquet"],
     "steady": STEADY_ZOO_RUNS,
-    "steady, NB-201 cells": [f"nb201_t1/run{run}.parquet" for run in (1, 2, 3, 4)],
+    "steady, NB-201 cells": NB201_ONE_THREAD_RUNS,
 }
 
 
