@@ -144,6 +144,7 @@ def main() -> None:
         options = {side: ("--cache", args.cache) if args.cache else () for side in ("before", "after")}
     else:  # one checkout, a cache mode per folder
         options = {mode: ("--cache", mode) for mode in args.cache.split(",")} if args.cache else {None: ()}
+    threads = ("--threads", str(args.threads)) if args.threads else ()
     modes = list(options)
     folders = {mode: Path(args.data) / mode if len(modes) > 1 else Path(args.data) for mode in modes}
     for folder in folders.values():
@@ -157,7 +158,6 @@ def main() -> None:
                 for mode, folder in order:
                     env, cwd = ({**os.environ, "PYTHONPATH": str(tree)}, tree) if mode == "before" else (None, None)
                     out = (folder / f"{stem}.parquet").resolve()
-                    threads = ("--threads", str(args.threads)) if args.threads else ()
                     measure([model], out, *run_options, *threads, *options[mode], default_sweep=True, env=env, cwd=cwd)
     summary: dict = {"command": " ".join(["python", *sys.argv])}
     for mode, folder in folders.items():
