@@ -56,6 +56,14 @@ def test_conv_sweep_includes_first_layers_of_three_channels_at_image_resolution(
     assert {layer.module.stride[0] for layer in stems} >= {2, 4}
 
 
+def test_conv_sweep_draws_depthwise_convolutions_with_the_windows_networks_use():
+    convs = [layer.module for layer in sample_layers("conv2d", 200, 0)]
+    depthwise = [c for c in convs if c.groups == c.in_channels == c.out_channels > 1]
+    assert len(depthwise) >= 10
+    assert {c.kernel_size[0] for c in depthwise} <= {3, 5, 7} and 3 in {c.kernel_size[0] for c in depthwise}
+    assert 1 in {c.kernel_size[0] for c in convs if c.groups == 1}  # dense pointwise ones stay
+
+
 def test_linear_sweep_covers_matrix_vector_and_token_wise_products():
     layers = sample_layers("linear", 40, 0)
     rows = [layer.input_shape[0] if len(layer.input_shape) == 2 else 1 for layer in layers]
