@@ -3,15 +3,19 @@
 A network's own layers show a layer model only the few sizes that network uses; the fit then extrapolates
 to every other network from them (held-out transformers land 10x off). A few randomly drawn
 configurations of each op the measured networks use, timed in the same run, give the layer models sizes
-to interpolate between, and give the fit configurations shared between runs to align their speeds.
+to interpolate between, and give reruns of the same models configurations in common to align their speeds.
 
 The sweep is measured after the networks, in rounds of ROUND_CONFIGS configurations per op (costliest op
-first), each round a sweep `sweep:OP:ROUND_CONFIGS:ROUND` of its own, until its time reaches the share of
-the run it is allowed. Every run draws the same rounds, so runs of different models share them.
+first), each round a sweep `sweep:OP:ROUND_CONFIGS:SEED` of its own, until its time reaches the share of
+the run it is allowed. The seeds follow from the models measured: a rerun of the same models draws the
+same rounds (the fit aligns reruns by them), a run of other models draws others, so a fleet of one-model
+runs covers many sizes, not the same few again and again. (When every run drew the same rounds, fifteen
+default runs held 4-8 distinct configurations of an op, and their runs still shared too few to be aligned.)
 """
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -19,7 +23,7 @@ import pandas as pd
 DEFAULT_SWEEP_SHARE = 0.2  # at most this share of a run's time goes to the sweep (plus one group over)
 ROUND_CONFIGS = 2  # configurations of one op drawn per round: the most the sweep can overrun its share by
 MAX_ROUNDS = 50
-MIN_BUDGET_S = 2.0  # a run too short to leave this much for the sweep gets none: it could not be bounded
+MIN_BUDGET_S = 1.0  # a run too short to leave this much for the sweep gets none: one round could overrun it
 
 
 @dataclass
@@ -79,5 +83,15 @@ def ops_to_sweep(rows: pd.DataFrame, swept_already: set[str]) -> list[str]:
     return list(total_ms.index)
 
 
-def round_name(op: str, round_index: int) -> str:
-    return f"sweep:{op}:{ROUND_CONFIGS}:{round_index}"
+RUN_SEEDS = 1_000_000  # distinct seed ranges for runs of different models, MAX_ROUNDS seeds each
+
+
+def first_seed(model_names: list[str]) -> int:
+    """The seed of a run's first sweep round: the same for the same models in any order, another for others."""
+    digest = zlib.crc32("\n".join(sorted(model_names)).encode())
+    return digest % RUN_SEEDS * MAX_ROUNDS
+
+
+def round_name(op: str, round_index: int, seed: int) -> str:
+    """The sweep model of one round of `op`, for a run whose first round has seed `seed` (first_seed)."""
+    return f"sweep:{op}:{ROUND_CONFIGS}:{seed + round_index}"

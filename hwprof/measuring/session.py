@@ -290,7 +290,7 @@ def measure(
             from hwprof.sample_models.sweep import parse_sweep
 
             swept = {parse_sweep(spec.name)[0] for spec in specs if spec.sweep is not None}
-            sweep = _fit_sweep(session, options, sizes, swept, time.perf_counter() - started)
+            sweep = _fit_sweep(session, options, names, sizes, swept, time.perf_counter() - started)
     finally:
         if out is not None:
             writer.provenance["contention"] = session.contention()
@@ -307,7 +307,12 @@ def measure(
 
 
 def _fit_sweep(
-    session: _Session, options: MeasureOptions, sizes: list[int], swept: set[str], networks_s: float
+    session: _Session,
+    options: MeasureOptions,
+    names: list[str],
+    sizes: list[int],
+    swept: set[str],
+    networks_s: float,
 ) -> SweepRecord | None:
     """Measure the default layer sweep of the networks' ops within its share of the run (fit_sweep)."""
     from hwprof.measuring import fit_sweep
@@ -325,11 +330,12 @@ def _fit_sweep(
         )
         session.progress.note(record.note())
         return record
+    seed = fit_sweep.first_seed(names)
     started = time.perf_counter()
     for round_index, op in itertools.product(range(fit_sweep.MAX_ROUNDS), ops):  # round by round
         if time.perf_counter() - started >= budget_s:
             break
-        spec = resolve_model(fit_sweep.round_name(op, round_index))
+        spec = resolve_model(fit_sweep.round_name(op, round_index, seed))
         for size in sizes:
             session.measure_group(spec, size, True)
         record.configurations += len(spec.sweep)

@@ -29,6 +29,15 @@ def test_ops_are_the_networks_costliest_first_without_sweeps_or_ops_swept_alread
     assert fit_sweep.ops_to_sweep(rows.iloc[:0], set()) == []
 
 
+def test_reruns_of_the_same_models_draw_the_same_rounds_and_runs_of_other_models_draw_others():
+    seed = fit_sweep.first_seed(["resnet18", "vgg11"])
+    assert fit_sweep.first_seed(["vgg11", "resnet18"]) == seed  # the order models are named in does not matter
+    others = {fit_sweep.first_seed([name]) for name in ("resnet18", "vgg11", "alexnet", "mobilenet_v2", "hf:bert")}
+    assert len(others | {seed}) == 6
+    assert fit_sweep.round_name("conv2d", 3, seed) == f"sweep:conv2d:{fit_sweep.ROUND_CONFIGS}:{seed + 3}"
+    assert all(s % fit_sweep.MAX_ROUNDS == 0 for s in others)  # a run's rounds never reach another's seeds
+
+
 def test_budget_makes_the_sweep_that_share_of_the_whole_run():
     budget = fit_sweep.budget_s(0.2, 40.0)
     assert budget / (budget + 40.0) == pytest.approx(0.2)
@@ -46,8 +55,9 @@ def test_measure_adds_the_sweep_within_its_share_and_records_it(tmp_path, monkey
     sweeps = frame[frame["model"].astype(str).str.startswith("sweep:")]
     assert len(sweeps) and set(sweeps["kind"]) == {"layer"}
     assert set(sweeps["op"]) <= {"linear", "relu"}
+    seed = fit_sweep.first_seed(sorted(set(frame.loc[frame["kind"] == "network", "model"].astype(str))))
     assert set(sweeps["model"]) <= {
-        f"sweep:{op}:{fit_sweep.ROUND_CONFIGS}:{k}" for op in ("linear", "relu") for k in range(50)
+        fit_sweep.round_name(op, k, seed) for op in ("linear", "relu") for k in range(fit_sweep.MAX_ROUNDS)
     }
     record = json.loads((tmp_path / "tiny.parquet.json").read_text())["runs"][-1]["fit_sweep"]
     assert record["configurations"] == len(sweeps)
