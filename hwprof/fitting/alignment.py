@@ -24,6 +24,10 @@ import pandas as pd
 from hwprof.predictor.features import op_group
 
 MIN_SHARED = 10  # configurations a run must share with the reference for a factor to be estimated
+# A run whose layers of a class ran this much slower or faster than its reference's: the machine changed
+# under it, and its network rows (left as measured where no other run measured them) carry the change.
+WARN_FACTOR = 1.25
+UNRELATED = "too little in common with the runs above"
 NETWORK_CLASS = "network"
 SCALED_COLUMNS = (
     "latency_ms",
@@ -45,6 +49,13 @@ class RunFactor:
     shared: dict[str, int] = field(default_factory=dict)  # class -> configurations compared
     left: list[str] = field(default_factory=list)  # classes of the run with too few to compare
     why_reference: str | None = None  # a reference other than the first: why it was not aligned
+    models: list[str] = field(default_factory=list)  # the networks it measured (its sweeps if none)
+
+    def name(self) -> str:
+        """The run as a user knows it: its id and what it measured."""
+        shown = ", ".join(_short(model) for model in self.models[:2])
+        more = f" and {len(self.models) - 2} more" if len(self.models) > 2 else ""
+        return f"run {self.run_id[:8]} ({shown}{more})" if shown else f"run {self.run_id[:8]}"
 
     def to_json(self) -> dict:
         doc = {
@@ -59,6 +70,10 @@ class RunFactor:
         return doc
 
 
+def _short(model: str, width: int = 40) -> str:
+    return model if len(model) <= width else model[: width - 3] + "..."
+
+
 @dataclass
 class Alignment:
     runs: list[RunFactor]
@@ -70,12 +85,17 @@ class Alignment:
         """A few lines for the fit log, one per run aligned or left alone; None when there was one run."""
         if len(self.runs) < 2:
             return None
-        first = self.runs[0].run_id
-        lines = [f"runs aligned to one machine speed (time in the run / time in run {first[:8]} unless said):"]
+        first = self.runs[0]
+        lines = [f"runs aligned to one machine speed (time in the run / time in {first.name()} unless said):"]
+        unrelated = [run for run in self.runs[1:] if run.reference is None and run.why_reference == UNRELATED]
+        if len(unrelated) > 1:  # one-model runs of a zoo: one line, not one each
+            names = ", ".join(run.name()[4:] for run in unrelated)
+            lines.append(f"  {len(unrelated)} runs left as measured, {UNRELATED}: {names}")
         for run in self.runs[1:]:
-            name = f"  run {run.run_id[:8]}"
+            name = f"  {run.name()}"
             if run.reference is None:
-                lines.append(f"{name}: left as measured ({run.why_reference})")
+                if not (len(unrelated) > 1 and run in unrelated):
+                    lines.append(f"{name}: left as measured ({run.why_reference})")
                 continue
             factors = sorted(run.factors.items(), key=lambda item: (item[0] != NETWORK_CLASS, item[0]))
             said = (
@@ -83,9 +103,27 @@ class Alignment:
                 or f"no class with {MIN_SHARED} configurations in common"
             )
             left = f"; left as measured: {', '.join(run.left)}" if run.left else ""
-            against = "" if run.reference == first else f" against run {run.reference[:8]}"
+            against = "" if run.reference == first.run_id else f" against run {run.reference[:8]}"
             lines.append(f"{name}{against}: {said}{left}")
         return "\n".join(lines)
+
+    def warnings(self) -> list[str]:
+        """One sentence per run whose layers of a class ran WARN_FACTOR or more away from its reference's
+        speed: its networks, measured in the same slow or fast spell, are kept as measured, so the fit sees
+        them out of step with their layers. The fix is a rerun when the machine is steady."""
+        said = []
+        for run in self.runs:
+            off = {c: f for c, f in run.factors.items() if not 1 / WARN_FACTOR < f < WARN_FACTOR}
+            if not off or run.reference is None:
+                continue
+            cls, factor = max(off.items(), key=lambda item: abs(np.log(item[1])))
+            said.append(
+                f"{run.name()} ran its {cls} layers {factor:.2f}x as long as run {run.reference[:8]} did on "
+                f"{run.shared[cls]} configurations both measured; its layers are scaled to that run's speed, "
+                "its networks are kept as measured, so the fit sees them out of step: measure "
+                f"{', '.join(run.models)} again while nothing else runs, and fit with that run in place of this one"
+            )
+        return said
 
 
 def _keys(frame: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
@@ -101,6 +139,17 @@ def _keys(frame: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     )
     cls = pd.Series(np.where(network, NETWORK_CLASS, op.map(op_group)), index=frame.index)
     return key, cls
+
+
+def _models_by_run(frame: pd.DataFrame, run_ids: pd.Series) -> dict[str, list[str]]:
+    """Each run's networks in the order measured, or the models of its layers where it measured none."""
+    kinds = frame["kind"].astype("string").str.lower()
+    models = frame["model"].astype(str)
+    found = {}
+    for run_id, rows in models.groupby(run_ids, sort=False):
+        networks = rows[kinds.loc[rows.index].eq("network").to_numpy()]
+        found[str(run_id)] = list(pd.unique(networks if len(networks) else rows))
+    return found
 
 
 def _reference(by_run: dict[str, pd.DataFrame], candidates: list[str]) -> str:
@@ -135,6 +184,7 @@ def align_runs(frame: pd.DataFrame, threads_by_run: dict[str, object] | None = N
     per_run = table.groupby(["run_id", "key", "cls"], sort=True)["log"].median().reset_index()
     by_run = dict(tuple(per_run.groupby("run_id", sort=False)))  # run -> its configurations (key, cls, log)
     threads = threads_by_run or {}
+    models = _models_by_run(frame[measured], run_ids[measured])
     waiting = list(pd.unique(table["run_id"]))  # in the order given: ties go to the earlier run
     scale = pd.Series(1.0, index=frame.index)
     done: list[RunFactor] = []
@@ -147,9 +197,9 @@ def align_runs(frame: pd.DataFrame, threads_by_run: dict[str, object] | None = N
             why = (
                 f"measured with {threads.get(reference)} threads, run {first[:8]} with {threads.get(first)}"
                 if threads.get(reference) != threads.get(first)
-                else "too little in common with the runs above"
+                else UNRELATED
             )
-        done.append(RunFactor(reference, why_reference=why))
+        done.append(RunFactor(reference, why_reference=why, models=models.get(reference, [])))
         pool = by_run[reference].set_index("key")["log"]
         while True:
             overlap = {
@@ -162,7 +212,7 @@ def align_runs(frame: pd.DataFrame, threads_by_run: dict[str, object] | None = N
             run_id = max(overlap, key=overlap.get)
             waiting.remove(run_id)
             rows = by_run[run_id]
-            run = RunFactor(run_id, reference)
+            run = RunFactor(run_id, reference, models=models.get(run_id, []))
             shared = rows[rows["key"].isin(pool.index)]
             shared = shared.assign(ratio=shared["log"].to_numpy() - pool.loc[shared["key"]].to_numpy())
             for name, group in shared.groupby("cls"):

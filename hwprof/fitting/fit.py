@@ -71,6 +71,8 @@ def fit(
     aligned = data.alignment.summary()
     if aligned:
         say(aligned)
+    for warning in data.alignment.warnings():
+        say(f"warning: {warning}")
     mixed = [warning for warning in (allocator_warning(sources), cache_warning(sources)) if warning]
     for warning in mixed:
         say(f"warning: {warning}")

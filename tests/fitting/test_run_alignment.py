@@ -34,7 +34,12 @@ def test_a_slower_rerun_is_scaled_class_by_class_to_the_reference():
     again = aligned[aligned["run_id"] == "again"]["latency_ms"].to_numpy()
     assert np.allclose(again, first["latency_ms"].to_numpy(), rtol=0.1)
     said = alignment.summary().splitlines()
-    assert "run first" in said[0] and said[1].startswith("  run again: network 1.2")
+    models = ", ".join(pd.unique(first.loc[first["kind"] == "network", "model"])[:2])
+    assert f"run first ({models} and 10 more)" in said[0]
+    assert said[1].startswith(f"  run again ({models} and 10 more): network 1.2")
+    (warning,) = alignment.warnings()  # conv ran 1.3x as long: the one class beyond WARN_FACTOR
+    assert warning.startswith("run again (") and "conv layers 1.30x as long as run first" in warning
+    assert "measure " + ", ".join(pd.unique(first.loc[first["kind"] == "network", "model"])) in warning
 
 
 def test_the_fit_learns_from_aligned_targets_not_from_the_slow_runs_majority():
@@ -83,6 +88,10 @@ def test_classes_and_runs_with_too_little_in_common_are_left_as_measured():
     by_id = {run.run_id: run for run in alignment.runs}
     assert by_id["few"].reference is None and by_id["other"].reference is None  # references of their own
     assert by_id["few"].why_reference == "too little in common with the runs above"
+    said = alignment.summary().splitlines()  # the two left alone for want of shared configurations: one line
+    assert len(said) == 2 and said[1].startswith("  2 runs left as measured, too little in common")
+    assert "few (" in said[1] and "other (elsewhere_" in said[1]
+    assert alignment.warnings() == []
     assert np.array_equal(aligned["latency_ms"].to_numpy(), frame["latency_ms"].to_numpy())
     # a rerun of the networks only: its networks are aligned, nothing else is touched
     networks_only = _rerun(first[first["kind"] == "network"], "nets")
@@ -96,7 +105,9 @@ def test_runs_with_another_thread_count_are_not_aligned():
     aligned, alignment = align_runs(frame, {"first": 1, "two_threads": 2})
     assert alignment.runs[1].reference is None
     assert alignment.runs[1].why_reference == "measured with 2 threads, run first with 1"
-    assert "run two_thre: left as measured (measured with 2 threads" in alignment.summary()
+    assert (
+        "run two_thre (alpha_0, beta_1 and 10 more): left as measured (measured with 2 threads" in alignment.summary()
+    )
     assert np.array_equal(aligned["latency_ms"].to_numpy(), frame["latency_ms"].to_numpy())
 
 
