@@ -51,11 +51,11 @@ class RunFactor:
     why_reference: str | None = None  # a reference other than the first: why it was not aligned
     models: list[str] = field(default_factory=list)  # the networks it measured (its sweeps if none)
 
-    def name(self) -> str:
+    def label(self) -> str:
         """The run as a user knows it: its id and what it measured."""
         shown = ", ".join(_short(model) for model in self.models[:2])
         more = f" and {len(self.models) - 2} more" if len(self.models) > 2 else ""
-        return f"run {self.run_id[:8]} ({shown}{more})" if shown else f"run {self.run_id[:8]}"
+        return f"{self.run_id[:8]} ({shown}{more})" if shown else self.run_id[:8]
 
     def to_json(self) -> dict:
         doc = {
@@ -86,15 +86,18 @@ class Alignment:
         if len(self.runs) < 2:
             return None
         first = self.runs[0]
-        lines = [f"runs aligned to one machine speed (time in the run / time in {first.name()} unless said):"]
+        lines = [f"runs aligned to one machine speed (time in the run / time in run {first.label()} unless said):"]
+        # one-model runs of a zoo share nothing: one line for them all, not one each
         unrelated = [run for run in self.runs[1:] if run.reference is None and run.why_reference == UNRELATED]
-        if len(unrelated) > 1:  # one-model runs of a zoo: one line, not one each
-            names = ", ".join(run.name()[4:] for run in unrelated)
+        if len(unrelated) > 1:
+            names = ", ".join(run.label() for run in unrelated)
             lines.append(f"  {len(unrelated)} runs left as measured, {UNRELATED}: {names}")
+        else:
+            unrelated = []
         for run in self.runs[1:]:
-            name = f"  {run.name()}"
+            name = f"  run {run.label()}"
             if run.reference is None:
-                if not (len(unrelated) > 1 and run in unrelated):
+                if run not in unrelated:
                     lines.append(f"{name}: left as measured ({run.why_reference})")
                 continue
             factors = sorted(run.factors.items(), key=lambda item: (item[0] != NETWORK_CLASS, item[0]))
@@ -114,11 +117,11 @@ class Alignment:
         said = []
         for run in self.runs:
             off = {c: f for c, f in run.factors.items() if not 1 / WARN_FACTOR < f < WARN_FACTOR}
-            if not off or run.reference is None:
+            if not off:  # a run left as measured has no factors
                 continue
             cls, factor = max(off.items(), key=lambda item: abs(np.log(item[1])))
             said.append(
-                f"{run.name()} ran its {cls} layers {factor:.2f}x as long as run {run.reference[:8]} did on "
+                f"run {run.label()} ran its {cls} layers {factor:.2f}x as long as run {run.reference[:8]} did on "
                 f"{run.shared[cls]} configurations both measured; its layers are scaled to that run's speed, "
                 "its networks are kept as measured, so the fit sees them out of step: measure "
                 f"{', '.join(run.models)} again while nothing else runs, and fit with that run in place of this one"
@@ -141,14 +144,12 @@ def _keys(frame: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     return key, cls
 
 
-def _models_by_run(frame: pd.DataFrame, run_ids: pd.Series) -> dict[str, list[str]]:
+def _models_by_run(models: pd.Series, network: pd.Series, run_ids: pd.Series) -> dict[str, list[str]]:
     """Each run's networks in the order measured, or the models of its layers where it measured none."""
-    kinds = frame["kind"].astype("string").str.lower()
-    models = frame["model"].astype(str)
     found = {}
-    for run_id, rows in models.groupby(run_ids, sort=False):
-        networks = rows[kinds.loc[rows.index].eq("network").to_numpy()]
-        found[str(run_id)] = list(pd.unique(networks if len(networks) else rows))
+    for run_id, rows in pd.DataFrame({"model": models.astype(str), "network": network}).groupby(run_ids, sort=False):
+        names = rows.loc[rows["network"], "model"] if rows["network"].any() else rows["model"]
+        found[str(run_id)] = list(pd.unique(names))
     return found
 
 
@@ -184,7 +185,7 @@ def align_runs(frame: pd.DataFrame, threads_by_run: dict[str, object] | None = N
     per_run = table.groupby(["run_id", "key", "cls"], sort=True)["log"].median().reset_index()
     by_run = dict(tuple(per_run.groupby("run_id", sort=False)))  # run -> its configurations (key, cls, log)
     threads = threads_by_run or {}
-    models = _models_by_run(frame[measured], run_ids[measured])
+    models = _models_by_run(frame["model"][measured], (cls == NETWORK_CLASS)[measured], run_ids[measured])
     waiting = list(pd.unique(table["run_id"]))  # in the order given: ties go to the earlier run
     scale = pd.Series(1.0, index=frame.index)
     done: list[RunFactor] = []
