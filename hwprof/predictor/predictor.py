@@ -466,10 +466,12 @@ class Predictor:
                 f"no training row covered (mostly {novelty['uncovered_by'][n]})"
             )
         if self.domain is not None and novelty["distance"][n] > self.domain.family_distance:
-            parts.append(
-                f"it lies {novelty['distance'][n]:.2f} from the nearest training network, where held-out "
-                f"families lay within {self.domain.family_distance:.2f}"
+            compared = (
+                f"where held-out families lay within {self.domain.family_distance:.2f}"
+                if self.domain.family_distance > 0
+                else "and the training networks are all of one family, so none was held out to compare with"
             )
+            parts.append(f"it lies {novelty['distance'][n]:.2f} from the nearest training network, {compared}")
         widened = (
             "its interval is widened to the largest error a held-out family showed"
             if len(self.network_models["latency_ms"].model.residuals)

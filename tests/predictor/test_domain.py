@@ -112,3 +112,16 @@ def test_an_op_measured_too_rarely_for_a_model_is_covered_where_it_was_measured(
     novelty = predictor.novelty(predictor.features_from_layers(["net", "net"], [1, 16], [records(1), records(16)]))
     assert novelty["uncovered_share"][0] == 0 and novelty["uncovered_by"][0] == ""
     assert novelty["uncovered_share"][1] > 0.9
+
+
+def test_a_predictor_of_one_family_says_it_had_no_held_out_family_to_compare_with(tmp_path):
+    """One network in training (one family) leaves no held-out distance: the note must not quote 0.00."""
+    from fakes.synthetic import synthetic_frame
+    from hwprof.fitting.fit import fit
+
+    dataset = write(synthetic_frame(n_networks=1), tmp_path / "one_family.parquet")
+    fit([dataset], tmp_path / "p.json", cv=False)
+    predictor = load_predictor(tmp_path / "p.json")
+    assert predictor.domain.family_distance == 0
+    (note,) = [w for w in predictor.predict("mlp").warnings if w.startswith("outside the training data")]
+    assert "all of one family" in note and "within 0.00" not in note
