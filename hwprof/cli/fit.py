@@ -155,6 +155,14 @@ def _print_fit_summary(summary: dict) -> None:
         console.print(table)
     else:
         console.print(f"no cross-validation: {cv.get('reason', 'skipped with --no-cv')}; intervals are unavailable")
+    reruns = summary["training"].get("rerun_agreement")
+    if reruns:
+        runs = "two" if reruns["most_runs"] == 2 else f"2 to {reruns['most_runs']}"
+        console.print(
+            f"reruns: {reruns['networks']} network(s) measured in {runs} runs disagree by {percent(reruns['mape'])} "
+            f"(one run taken as the prediction of another: MAPE, {percent(reruns['within_10pct'])} within 10%); "
+            "a network error near that is measurement noise"
+        )
 
 
 @click.command()

@@ -46,6 +46,7 @@ class TrainingData:
     relative_ci: np.ndarray  # per network: half-width of the latency's 95% CI over the latency (0 if unknown)
     sources: list[dict] = field(default_factory=list)
     alignment: Alignment = field(default_factory=lambda: Alignment([]))
+    reruns: dict | None = None  # see rerun_agreement
 
     def subset(self, networks: np.ndarray) -> TrainingData:
         """These networks only (all layer configurations kept)."""
@@ -58,6 +59,7 @@ class TrainingData:
             self.relative_ci[networks],
             self.sources,
             self.alignment,
+            self.reruns,
         )
 
     @property
@@ -283,6 +285,7 @@ def training_data(
     from hwprof.models.spec import family_of
 
     frame = with_variant_names(frame)
+    reruns = rerun_agreement(frame)
     alignment = Alignment([])
     if align:
         threads = {
@@ -345,7 +348,40 @@ def training_data(
         networks["relative_ci"].to_numpy(dtype=float),
         sources or [],
         alignment,
+        reruns,
     )
+
+
+def rerun_agreement(frame: pd.DataFrame) -> dict | None:
+    """How well one run's measurement of a network predicts another run's, over the networks measured in
+    two runs or more: the measurement noise a predictor's network error, scored against single runs, is
+    judged against.
+
+    Per network, |b / a - 1| over every ordered pair of its runs (a's latency taken as the prediction of
+    b's), averaged; `mape` is the mean over the networks, `within_10pct` the share of pairs within 10%.
+    On a 2-vCPU virtual machine at two threads, two runs a minute or less apart disagreed by 8.9% (BENCHMARKS.md):
+    a network MAPE near that is as good as the data can show. None without reruns."""
+    if "run_id" not in frame.columns or "kind" not in frame.columns:
+        return None
+    rows = frame[frame["kind"].astype("string").str.lower().eq("network") & (frame["latency_ms"] > 0)]
+    rows = rows.dropna(subset=["run_id"])
+    per_network, pairs = [], []
+    for _, network in rows.groupby(["model", "batch_size"], sort=False):
+        latency_ms = network.groupby("run_id")["latency_ms"].median().to_numpy(dtype=float)
+        if len(latency_ms) < 2:
+            continue
+        errors = np.abs(latency_ms[None, :] / latency_ms[:, None] - 1)[~np.eye(len(latency_ms), dtype=bool)]
+        per_network.append(float(errors.mean()))
+        pairs.append(errors)
+    if not per_network:
+        return None
+    runs = rows.groupby(["model", "batch_size"])["run_id"].nunique()
+    return {
+        "networks": len(per_network),
+        "most_runs": int(runs.max()),
+        "mape": float(np.mean(per_network)),
+        "within_10pct": float(np.mean(np.concatenate(pairs) <= 0.10)),
+    }
 
 
 VARIANT_COLUMNS = ("seq_len", "dtype", "channels_last", "compiled")

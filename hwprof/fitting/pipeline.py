@@ -537,5 +537,6 @@ def _training_summary(data: TrainingData, variables, layer_targets, seconds: flo
         "variables": len(variables),
         "allocator_pinned": allocator_pinned(data.sources),  # then no fresh-memory cost is fitted
         "run_alignment": data.alignment.to_json(),
+        "rerun_agreement": data.reruns,
         "fit_seconds": round(seconds, 2),
     }

@@ -1,0 +1,139 @@
+"""How well a network's own earlier measurement predicts it: the ceiling for a predictor's network error.
+
+    python bench/rerun_ceiling.py --root bench/data/default_sweep_seeds --campaigns c2 c3 --threads t1 t2 \
+        --fits bench/results/default_sweep_seeds --out bench/results/default_sweep_seeds/rerun_ceiling.json
+
+Reads default runs laid out as bench/default_runs.py writes them, ROOT/CAMPAIGN/THREADS/SIDE/*.parquet (one
+`hwprof measure MODEL` per file; SIDE is `before` or `after`, measured alternately, run by run). Every
+(model, batch size) measured in two sides is a rerun: the error of taking one side's network latency as the
+prediction of the other's, |other / one - 1|, averaged over the networks as a predictor's MAPE is, is what a
+perfect predictor trained on the first run would score on the second. Pairs of one campaign were measured
+minutes apart, pairs of two campaigns 30-60 minutes apart. Beside them, per side, the leave-one-family-out
+MAPE of the predictor fitted on that side (bench/fit_accuracy.py's `held_out_predictions`, files
+FITS/CAMPAIGN_THREADS_SIDE.json), which is scored against that side's own measurements; `--fit-sides`
+picks the sides (default `after`: the network rows of both sides are measured alike, the sweeps not).
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from results_io import emit_markdown  # noqa: E402
+from run_spread import network_rows  # noqa: E402
+
+SIDES = ("before", "after")
+
+
+def side_networks(folder: Path) -> pd.Series:
+    """Network latency (ms) of every dataset in a side's folder, by (model, batch size)."""
+    paths = sorted(p for p in folder.glob("*.parquet") if not p.name.endswith(".samples.parquet"))
+    return pd.concat([network_rows(p)["latency_ms"] for p in paths]) if paths else pd.Series(dtype=float)
+
+
+def rerun_errors(one: pd.Series, other: pd.Series) -> np.ndarray:
+    """|other / one - 1| over the networks both measured."""
+    both = pd.concat([one.rename("one"), other.rename("other")], axis=1, join="inner").dropna()
+    return np.abs(both["other"] / both["one"] - 1).to_numpy()
+
+
+def predictor_errors(path: Path) -> np.ndarray | None:
+    if not path.exists():
+        return None
+    rows = json.loads(path.read_text())["held_out_predictions"]
+    return np.array([abs(r["predicted_latency_ms"] / r["measured_latency_ms"] - 1) for r in rows])
+
+
+def summary(errors: list[np.ndarray]) -> dict:
+    """Mean of the per-pair (or per-fit) MAPEs, their range, and the share within 10%."""
+    mapes = [float(e.mean()) for e in errors]
+    return {
+        "pairs": len(errors),
+        "mape_mean": float(np.mean(mapes)),
+        "mape_min": float(np.min(mapes)),
+        "mape_max": float(np.max(mapes)),
+        "within_10pct": float(np.mean(np.concatenate(errors) <= 0.10)),
+    }
+
+
+def cell(s: dict | None) -> str:
+    if s is None:
+        return "-"
+    return (
+        f"{s['mape_mean']:.1%} ({s['mape_min']:.1%}–{s['mape_max']:.1%}) / {s['within_10pct']:.0%}"
+        if s["pairs"] > 1
+        else f"{s['mape_mean']:.1%} / {s['within_10pct']:.0%}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--root", type=Path, required=True)
+    parser.add_argument("--campaigns", nargs="+", required=True)
+    parser.add_argument("--threads", nargs="+", required=True, help="Thread folders, e.g. t1 t2.")
+    parser.add_argument("--fits", type=Path, help="Folder of fit_accuracy results named CAMPAIGN_THREADS_SIDE.json.")
+    parser.add_argument(
+        "--fit-sides", nargs="+", default=["after"], help="Sides whose fits are shown (default: after, today's code)."
+    )
+    parser.add_argument("--out", type=Path, required=True)
+    args = parser.parse_args()
+
+    results = {"command": " ".join(["python", *sys.argv]), "threads": {}}
+    lines = [
+        "| threads | networks | predictor, leave one family out (fits of "
+        + "+".join(args.fit_sides)
+        + ") | rerun, same campaign | rerun, other campaign | "
+        "spread of one network over the runs: median / largest max÷min |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for threads in args.threads:
+        sides = {
+            (campaign, side): side_networks(args.root / campaign / threads / side)
+            for campaign in args.campaigns
+            for side in SIDES
+            if (args.root / campaign / threads / side).is_dir()
+        }
+        same, other = [], []
+        for a, b in itertools.permutations(sides, 2):  # both directions: |b/a - 1| is not symmetric
+            (same if a[0] == b[0] else other).append(rerun_errors(sides[a], sides[b]))
+        fitted = [
+            predictor_errors(args.fits / f"{c}_{threads}_{s}.json")
+            for c, s in sides
+            if args.fits and s in args.fit_sides
+        ]
+        fitted = [e for e in fitted if e is not None]
+        table = pd.concat(sides.values(), axis=1, join="inner")
+        spread = table.max(axis=1) / table.min(axis=1)
+        widest = spread.idxmax()
+        entry = {
+            "sides": [f"{c}/{s}" for c, s in sides],
+            "networks": int(len(table)),
+            "predictor": summary(fitted) if fitted else None,
+            "rerun_same_campaign": summary(same) if same else None,
+            "rerun_other_campaign": summary(other) if other else None,
+            "spread_median": float(spread.median()),
+            "spread_largest": float(spread.max()),
+            "spread_largest_at": f"{widest[0]} batch {widest[1]}",
+            "latency_ms": {f"{m} batch {b}": [float(v) for v in row] for (m, b), row in table.iterrows()},
+        }
+        results["threads"][threads] = entry
+        name = widest[0] if len(widest[0]) <= 24 else widest[0][:21] + "..."
+        lines.append(
+            f"| {threads} | {len(table)} | {cell(entry['predictor'])} | {cell(entry['rerun_same_campaign'])} | "
+            f"{cell(entry['rerun_other_campaign'])} | {spread.median():.2f} / {spread.max():.2f} "
+            f"({name.replace('|', chr(92) + '|')}) |"
+        )
+    emit_markdown(results, "\n".join(lines) + "\n", args.out)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,47 @@
+"""fit says how far reruns of the same networks disagree: the noise a network error is judged against."""
+
+import pandas as pd
+import pytest
+
+from fakes.synthetic import synthetic_frame, write
+from hwprof.fitting.data import rerun_agreement
+
+
+def _runs(slower=1.2):
+    """One run, and a rerun whose whole-network rows came out `slower` times as long."""
+    first = synthetic_frame(n_networks=6, seed=60).assign(run_id="first")
+    again = first.assign(run_id="again")
+    networks = again["kind"] == "network"
+    again.loc[networks, "latency_ms"] *= slower
+    return first, again
+
+
+def test_reruns_disagree_by_the_shift_between_them_taken_both_ways():
+    first, again = _runs(1.2)
+    agreement = rerun_agreement(pd.concat([first, again], ignore_index=True))
+    networks = first[first["kind"] == "network"].groupby(["model", "batch_size"]).ngroups
+    assert agreement["networks"] == networks and agreement["most_runs"] == 2
+    assert agreement["mape"] == pytest.approx((0.2 + (1 - 1 / 1.2)) / 2)  # |1.2 - 1| one way, |1/1.2 - 1| the other
+    assert agreement["within_10pct"] == 0
+
+
+def test_one_run_has_no_reruns_to_report():
+    first, _ = _runs()
+    assert rerun_agreement(first) is None
+    assert rerun_agreement(first.drop(columns="run_id")) is None
+
+
+def test_fit_prints_the_rerun_disagreement_beside_its_network_error(tmp_path):
+    from click.testing import CliRunner
+
+    from hwprof.cli import main
+    from hwprof.predictor.predictor import load_predictor
+
+    first, again = _runs(1.05)
+    paths = [str(write(frame, tmp_path / f"{name}.parquet")) for name, frame in (("a", first), ("b", again))]
+    result = CliRunner().invoke(main, ["fit", *paths, "--out", str(tmp_path / "p.json"), "--no-cv"])
+    assert result.exit_code == 0, result.output
+    assert "network(s) measured in two runs disagree by 4.9%" in " ".join(result.output.split())
+    assert "100.0% within 10%" in " ".join(result.output.split())
+    saved = load_predictor(tmp_path / "p.json").doc["training"]["rerun_agreement"]
+    assert saved["mape"] == pytest.approx((0.05 + (1 - 1 / 1.05)) / 2)
