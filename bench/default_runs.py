@@ -10,6 +10,10 @@
     python bench/default_runs.py --before REV --only nb201_1,mobilenet_v2 --data /tmp/d
         # each run with REV's code and this checkout's, alternated (the order flips run by run), into
         # /tmp/d/before and /tmp/d/after: what a change to measure's defaults does to the data
+    python bench/default_runs.py --processes 3 --repeat 2 --only resnet18,nb201_1 --data /tmp/d
+        # each run with one process and with three at the same time budget (--max-time 10 and 10/3), no
+        # sweep in either, alternated, twice over, into /tmp/d/p1/run1, /tmp/d/p3/run1, .../run2: how far
+        # reruns agree with and without --processes (bench/rerun_ceiling.py --root /tmp/d --campaigns p1 p3)
 
 Every run is the README's quick start with another model: the default threads, precision, time budget and
 allocator, and the layer sweep `measure` adds by default for the fit (its own share of each run). The
@@ -37,6 +41,7 @@ sys.path.insert(0, str(HERE))
 from fit_measure_data import measure, nb201_archs  # noqa: E402
 
 from hwprof.dataset import without_sample_sidecars  # noqa: E402
+from hwprof.measuring.runner import Method  # noqa: E402
 
 DATA = HERE / "data" / "default"
 ZOO = (
@@ -130,6 +135,13 @@ def main() -> None:
     parser.add_argument(
         "--threads", type=int, help="measure's --threads for every run (the one option a deployment fixes)"
     )
+    parser.add_argument(
+        "--processes",
+        type=int,
+        help="measure each run with one process and with this many (each with the default budget over this "
+        "many), no sweep, into folders p1 and pN under --data",
+    )
+    parser.add_argument("--repeat", type=int, default=1, help="measure every run this many times (folders runK)")
     args = parser.parse_args()
     runs = RUNS
     if args.only:
@@ -140,34 +152,49 @@ def main() -> None:
         runs = [run for run in RUNS if run[0] in wanted]
     if args.before and args.cache and "," in args.cache:
         parser.error("--before compares two checkouts in one cache mode; give --cache one mode")
+    if sum(bool(x) for x in (args.before, args.processes, args.cache and "," in args.cache)) > 1:
+        parser.error("give one of --before, --processes and several --cache modes")
     if args.before:  # two checkouts, one cache mode
         options = {side: ("--cache", args.cache) if args.cache else () for side in ("before", "after")}
+    elif args.processes:  # equal time budget: the default --max-time, split between the processes
+        budget_s = Method().max_item_s
+        options = {
+            f"p{n}": ("--sweep-share", "0", "--processes", str(n), "--max-time", f"{budget_s / n:g}")
+            for n in (1, args.processes)
+        }
     else:  # one checkout, a cache mode per folder
         options = {mode: ("--cache", mode) for mode in args.cache.split(",")} if args.cache else {None: ()}
     threads = ("--threads", str(args.threads)) if args.threads else ()
     modes = list(options)
-    folders = {mode: Path(args.data) / mode if len(modes) > 1 else Path(args.data) for mode in modes}
+    if args.repeat > 1:  # a folder per mode and repeat: (mode, k) -> DATA/mode/runK
+        folders = {
+            (mode, k): Path(args.data) / (mode or "") / f"run{k}" for k in range(1, args.repeat + 1) for mode in modes
+        }
+    else:
+        folders = {(mode, 1): Path(args.data) / mode if len(modes) > 1 else Path(args.data) for mode in modes}
     for folder in folders.values():
         folder.mkdir(parents=True, exist_ok=True)
     if not args.summary_only:
         with checkout(args.before) if args.before else contextlib.nullcontext() as tree:
             for k, (stem, model, run_options) in enumerate(runs):
                 order = list(folders.items())
-                if args.before and k % 2:
-                    order.reverse()  # before first, then after first: neither side always runs second
-                for mode, folder in order:
+                if len(modes) > 1 and k % 2:
+                    order.reverse()  # each mode first in turn: neither side always runs second
+                for (mode, _), folder in order:
                     env, cwd = ({**os.environ, "PYTHONPATH": str(tree)}, tree) if mode == "before" else (None, None)
                     out = (folder / f"{stem}.parquet").resolve()
                     measure([model], out, *run_options, *threads, *options[mode], default_sweep=True, env=env, cwd=cwd)
     summary: dict = {"command": " ".join(["python", *sys.argv])}
-    for mode, folder in folders.items():
+    kind = "checkout" if args.before else "processes" if args.processes else "cache"
+    for folder in folders.values():
         paths = without_sample_sidecars(sorted(folder.glob("*.parquet")))
         found = {"data": str(folder), "runs": [p.name for p in paths], **layer_sum_ratios(paths)}
-        if len(modes) == 1:
+        name = str(folder.relative_to(args.data))
+        if len(folders) == 1:
             summary.update(found)
         else:
-            summary.setdefault("checkout" if args.before else "cache", {})[mode] = found
-        print(mode or "", json.dumps(found["network_over_layer_sum"], indent=1))
+            summary.setdefault(kind, {})[name] = found
+        print(name, json.dumps(found["network_over_layer_sum"], indent=1))
     Path(args.out).write_text(json.dumps(summary, indent=2) + "\n")
 
 

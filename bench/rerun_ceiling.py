@@ -4,11 +4,13 @@
         --fits bench/results/default_sweep_seeds --out bench/results/default_sweep_seeds/rerun_ceiling.json
 
 Reads default runs laid out as bench/default_runs.py writes them, ROOT/CAMPAIGN/THREADS/SIDE/*.parquet (one
-`hwprof measure MODEL` per file; SIDE is `before` or `after`, measured alternately, run by run). Every
+`hwprof measure MODEL` per file; a SIDE is any folder there: `before` and `after` of `--before`, measured
+alternately, run by run, or `run1`, `run2` of `--repeat`; without `--threads`, ROOT/CAMPAIGN/SIDE). Every
 (model, batch size) measured in two sides is a rerun: the error of taking one side's network latency as the
 prediction of the other's, |other / one - 1|, averaged over the networks as a predictor's MAPE is, is what a
 perfect predictor trained on the first run would score on the second. Pairs of one campaign were measured
-minutes apart, pairs of two campaigns 30-60 minutes apart. Beside them, per side, the leave-one-family-out
+minutes apart, pairs of two campaigns 30-60 minutes apart (a "campaign" may also be a way of measuring:
+`p1` and `p3` of `default_runs.py --processes 3`), with the share of pairs whose 95% intervals overlap. Beside them, per side, the leave-one-family-out
 MAPE of the predictor fitted on that side (bench/fit_accuracy.py's `held_out_predictions`, files
 FITS/CAMPAIGN_THREADS_SIDE.json), which is scored against that side's own measurements; `--fit-sides`
 picks the sides (default `after`: the network rows of both sides are measured alike, the sweeps not).
@@ -31,19 +33,20 @@ sys.path.insert(0, str(HERE))
 from results_io import emit_markdown  # noqa: E402
 from run_spread import network_rows  # noqa: E402
 
-SIDES = ("before", "after")
 
-
-def side_networks(folder: Path) -> pd.Series:
-    """Network latency (ms) of every dataset in a side's folder, by (model, batch size)."""
+def side_networks(folder: Path) -> pd.DataFrame:
+    """Network latency (ms) and its 95% interval, of every dataset in a side's folder, by (model, batch size)."""
     paths = sorted(p for p in folder.glob("*.parquet") if not p.name.endswith(".samples.parquet"))
-    return pd.concat([network_rows(p)["latency_ms"] for p in paths]) if paths else pd.Series(dtype=float)
+    return pd.concat([network_rows(p) for p in paths])
 
 
-def rerun_errors(one: pd.Series, other: pd.Series) -> np.ndarray:
-    """|other / one - 1| over the networks both measured."""
-    both = pd.concat([one.rename("one"), other.rename("other")], axis=1, join="inner").dropna()
-    return np.abs(both["other"] / both["one"] - 1).to_numpy()
+def rerun_errors(one: pd.DataFrame, other: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """|other / one - 1| over the networks both measured, and whether their 95% intervals overlap."""
+    both = one.add_suffix("_one").join(other.add_suffix("_other"), how="inner").dropna()
+    overlap = (both["latency_ms_ci_low_one"] <= both["latency_ms_ci_high_other"]) & (
+        both["latency_ms_ci_low_other"] <= both["latency_ms_ci_high_one"]
+    )
+    return np.abs(both["latency_ms_other"] / both["latency_ms_one"] - 1).to_numpy(), overlap.to_numpy()
 
 
 def predictor_errors(path: Path) -> np.ndarray | None:
@@ -53,8 +56,8 @@ def predictor_errors(path: Path) -> np.ndarray | None:
     return np.array([abs(r["predicted_latency_ms"] / r["measured_latency_ms"] - 1) for r in rows])
 
 
-def summary(errors: list[np.ndarray]) -> dict:
-    """Mean of the per-pair (or per-fit) MAPEs, their range, and the share within 10%."""
+def summary(errors: list[np.ndarray], overlaps: list[np.ndarray] | None = None) -> dict:
+    """Mean of the per-pair (or per-fit) MAPEs, their range, the share within 10%, and of intervals overlapping."""
     mapes = [float(e.mean()) for e in errors]
     return {
         "pairs": len(errors),
@@ -62,24 +65,26 @@ def summary(errors: list[np.ndarray]) -> dict:
         "mape_min": float(np.min(mapes)),
         "mape_max": float(np.max(mapes)),
         "within_10pct": float(np.mean(np.concatenate(errors) <= 0.10)),
+        **({"intervals_overlap": float(np.mean(np.concatenate(overlaps)))} if overlaps else {}),
     }
 
 
 def cell(s: dict | None) -> str:
     if s is None:
         return "-"
-    return (
+    text = (
         f"{s['mape_mean']:.1%} ({s['mape_min']:.1%}–{s['mape_max']:.1%}) / {s['within_10pct']:.0%}"
         if s["pairs"] > 1
         else f"{s['mape_mean']:.1%} / {s['within_10pct']:.0%}"
     )
+    return text + (f" / {s['intervals_overlap']:.0%}" if "intervals_overlap" in s else "")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--root", type=Path, required=True)
     parser.add_argument("--campaigns", nargs="+", required=True)
-    parser.add_argument("--threads", nargs="+", required=True, help="Thread folders, e.g. t1 t2.")
+    parser.add_argument("--threads", nargs="+", default=[""], help="Thread folders, e.g. t1 t2 (default: none).")
     parser.add_argument("--fits", type=Path, help="Folder of fit_accuracy results named CAMPAIGN_THREADS_SIDE.json.")
     parser.add_argument(
         "--fit-sides", nargs="+", default=["after"], help="Sides whose fits are shown (default: after, today's code)."
@@ -97,29 +102,32 @@ def main() -> None:
     ]
     for threads in args.threads:
         sides = {
-            (campaign, side): side_networks(args.root / campaign / threads / side)
+            (campaign, folder.name): side_networks(folder)
             for campaign in args.campaigns
-            for side in SIDES
-            if (args.root / campaign / threads / side).is_dir()
+            for folder in sorted((args.root / campaign / threads).iterdir())
+            if folder.is_dir() and any(folder.glob("*.parquet"))
         }
-        same, other = [], []
+        same, other = ([], []), ([], [])
         for a, b in itertools.permutations(sides, 2):  # both directions: |b/a - 1| is not symmetric
-            (same if a[0] == b[0] else other).append(rerun_errors(sides[a], sides[b]))
+            errors, overlap = rerun_errors(sides[a], sides[b])
+            group = same if a[0] == b[0] else other
+            group[0].append(errors)
+            group[1].append(overlap)
         fitted = [
             predictor_errors(args.fits / f"{c}_{threads}_{s}.json")
             for c, s in sides
             if args.fits and s in args.fit_sides
         ]
         fitted = [e for e in fitted if e is not None]
-        table = pd.concat(sides.values(), axis=1, join="inner")
+        table = pd.concat([side["latency_ms"] for side in sides.values()], axis=1, join="inner")
         spread = table.max(axis=1) / table.min(axis=1)
         widest = spread.idxmax()
         entry = {
             "sides": [f"{c}/{s}" for c, s in sides],
             "networks": int(len(table)),
             "predictor": summary(fitted) if fitted else None,
-            "rerun_same_campaign": summary(same) if same else None,
-            "rerun_other_campaign": summary(other) if other else None,
+            "rerun_same_campaign": summary(*same) if same[0] else None,
+            "rerun_other_campaign": summary(*other) if other[0] else None,
             "spread_median": float(spread.median()),
             "spread_largest": float(spread.max()),
             "spread_largest_at": f"{widest[0]} batch {widest[1]}",
@@ -128,7 +136,7 @@ def main() -> None:
         results["threads"][threads] = entry
         name = widest[0] if len(widest[0]) <= 24 else widest[0][:21] + "..."
         lines.append(
-            f"| {threads} | {len(table)} | {cell(entry['predictor'])} | {cell(entry['rerun_same_campaign'])} | "
+            f"| {threads or '-'} | {len(table)} | {cell(entry['predictor'])} | {cell(entry['rerun_same_campaign'])} | "
             f"{cell(entry['rerun_other_campaign'])} | {spread.median():.2f} / {spread.max():.2f} "
             f"({name.replace('|', chr(92) + '|')}) |"
         )

@@ -155,14 +155,18 @@ def _print_fit_summary(summary: dict) -> None:
         console.print(table)
     else:
         console.print(f"no cross-validation: {cv.get('reason', 'skipped with --no-cv')}; intervals are unavailable")
-    reruns = summary["training"].get("rerun_agreement")
-    if reruns:
-        runs = "two" if reruns["most_runs"] == 2 else f"2 to {reruns['most_runs']}"
-        console.print(
-            f"reruns: {reruns['networks']} network(s) measured in {runs} runs disagree by {percent(reruns['mape'])} "
-            f"(one run taken as the prediction of another: MAPE, {percent(reruns['within_10pct'])} within 10%); "
-            "a network error near that is measurement noise"
-        )
+    if summary["training"].get("rerun_agreement"):
+        console.print(rerun_line(summary["training"]["rerun_agreement"]))
+
+
+def rerun_line(reruns: dict) -> str:
+    """How far reruns of the data's networks disagree (hwprof.fitting.data.rerun_agreement), in one line."""
+    runs = "two" if reruns["most_runs"] == 2 else f"2 to {reruns['most_runs']}"
+    return (
+        f"reruns: {reruns['networks']} network(s) measured in {runs} runs disagree by {percent(reruns['mape'])} "
+        f"(one run taken as the prediction of another: MAPE, {percent(reruns['within_10pct'])} within 10%); "
+        "a network error near that is measurement noise"
+    )
 
 
 @click.command()
@@ -353,6 +357,8 @@ def _print_report(report: dict) -> None:
         for name, m in report[key].items():
             table.add_row(name, *cells(m))
         console.print(table)
+    if report.get("rerun_agreement"):
+        console.print(rerun_line(report["rerun_agreement"]))
     if report.get("note"):
         console.print(f"note: {report['note']}")
     if report.get("plot"):

@@ -48,6 +48,7 @@ def evaluate(
             for family, group in table[table["level"] == "network"].groupby("family")
         },
         "layers": _metrics(table[table["level"] == "layer"], by="op"),
+        "rerun_agreement": data.reruns,  # networks measured in several runs are scored on their combination
     }
     if report["predictor_device_name"] not in (None, device):
         report["note"] = (

@@ -45,3 +45,19 @@ def test_fit_prints_the_rerun_disagreement_beside_its_network_error(tmp_path):
     assert "100.0% within 10%" in " ".join(result.output.split())
     saved = load_predictor(tmp_path / "p.json").doc["training"]["rerun_agreement"]
     assert saved["mape"] == pytest.approx((0.05 + (1 - 1 / 1.05)) / 2)
+
+
+def test_evaluate_reports_the_rerun_disagreement_of_the_data_it_scores(tmp_path):
+    from click.testing import CliRunner
+
+    from hwprof.cli import main
+    from hwprof.fitting.fit import fit
+
+    first, again = _runs(1.2)
+    fit([write(first, tmp_path / "a.parquet")], out=tmp_path / "p.json", cv=False)
+    paths = [str(write(frame, tmp_path / f"{name}.parquet")) for name, frame in (("b", first), ("c", again))]
+    result = CliRunner().invoke(main, ["evaluate", str(tmp_path / "p.json"), *paths])
+    assert result.exit_code == 0, result.output
+    assert "measured in two runs disagree by 18.3%" in " ".join(result.output.split())
+    single = CliRunner().invoke(main, ["evaluate", str(tmp_path / "p.json"), paths[0], "--json"])
+    assert single.exit_code == 0 and '"rerun_agreement": null' in single.output
