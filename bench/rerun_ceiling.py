@@ -22,6 +22,7 @@ import argparse
 import itertools
 import json
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -47,6 +48,17 @@ def rerun_errors(one: pd.DataFrame, other: pd.DataFrame) -> tuple[np.ndarray, np
         both["latency_ms_ci_low_other"] <= both["latency_ms_ci_high_one"]
     )
     return np.abs(both["latency_ms_other"] / both["latency_ms_one"] - 1).to_numpy(), overlap.to_numpy()
+
+
+def measure_wall_s(folder: Path) -> float:
+    """Seconds from start to end of every run (every process of a --processes run) under `folder`."""
+    total = 0.0
+    for path in folder.rglob("*.parquet.json"):
+        for run in json.loads(path.read_text())["runs"]:
+            total += (
+                datetime.fromisoformat(run["end_time"]) - datetime.fromisoformat(run["start_time"])
+            ).total_seconds()
+    return total
 
 
 def predictor_errors(path: Path) -> np.ndarray | None:
@@ -96,7 +108,7 @@ def main() -> None:
     lines = [
         "| threads | networks | predictor, leave one family out (fits of "
         + "+".join(args.fit_sides)
-        + ") | rerun, same campaign | rerun, other campaign | "
+        + ") | rerun, same campaign: MAPE (range) / within 10% / 95% intervals overlap | rerun, other campaign | "
         "spread of one network over the runs: median / largest max÷min |",
         "|---|---:|---:|---:|---:|---:|",
     ]
@@ -108,11 +120,12 @@ def main() -> None:
             if folder.is_dir() and any(folder.glob("*.parquet"))
         }
         same, other = ([], []), ([], [])
+        per_campaign = {campaign: ([], []) for campaign in args.campaigns}
         for a, b in itertools.permutations(sides, 2):  # both directions: |b/a - 1| is not symmetric
             errors, overlap = rerun_errors(sides[a], sides[b])
-            group = same if a[0] == b[0] else other
-            group[0].append(errors)
-            group[1].append(overlap)
+            for group in (same, per_campaign[a[0]]) if a[0] == b[0] else (other,):
+                group[0].append(errors)
+                group[1].append(overlap)
         fitted = [
             predictor_errors(args.fits / f"{c}_{threads}_{s}.json")
             for c, s in sides
@@ -128,6 +141,11 @@ def main() -> None:
             "predictor": summary(fitted) if fitted else None,
             "rerun_same_campaign": summary(*same) if same[0] else None,
             "rerun_other_campaign": summary(*other) if other[0] else None,
+            "rerun_per_campaign": {
+                campaign: {**summary(*pairs), "measure_wall_s": measure_wall_s(args.root / campaign / threads)}
+                for campaign, pairs in per_campaign.items()
+                if pairs[0]
+            },
             "spread_median": float(spread.median()),
             "spread_largest": float(spread.max()),
             "spread_largest_at": f"{widest[0]} batch {widest[1]}",
@@ -140,6 +158,14 @@ def main() -> None:
             f"{cell(entry['rerun_other_campaign'])} | {spread.median():.2f} / {spread.max():.2f} "
             f"({name.replace('|', chr(92) + '|')}) |"
         )
+    lines += [
+        "",
+        "| threads | campaign | rerun within it: MAPE (range) / within 10% / 95% intervals overlap | measuring, all its runs (s) |",
+        "|---|---|---:|---:|",
+    ]
+    for threads, entry in results["threads"].items():
+        for campaign, s in entry["rerun_per_campaign"].items():
+            lines.append(f"| {threads or '-'} | {campaign} | {cell(s)} | {s['measure_wall_s']:.0f} |")
     emit_markdown(results, "\n".join(lines) + "\n", args.out)
 
 
