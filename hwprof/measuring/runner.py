@@ -10,6 +10,11 @@ Method (after pyperf, torch.utils.benchmark and hyperfine):
    evenly instead of biasing whichever item ran last;
 4. stop an item when the 95% interval of its median is within `precision`
    of the median, or when its time budget is spent (then it is not `stable`).
+   An item that `spans` the group (a whole network) is not stopped by its
+   precision while other items are still being sampled: its samples then come
+   from the same stretch of time as its layers', and a slow spell of the
+   machine (two-thread runs on a 2-vCPU VM ran whole networks 1.5-2.4x slower
+   for seconds to a minute) lands in its interval instead of deciding it.
 
 Around the bursts the runner also notes how much CPU other processes (and a
 hypervisor's steal) took: timings from a busy machine are inflated, sometimes
@@ -62,6 +67,7 @@ class Item:
     fn: Callable[[], object]
     sync: Callable[[], None] = lambda: None
     iterations: int = 1
+    span: bool = False  # sampled until the other items are done (see the module docstring)
     samples: list[float] = field(default_factory=list)  # seconds per call
     spent_s: float = 0.0
     summary: Summary | None = None
@@ -145,10 +151,12 @@ class Runner:
         # a sample must dwarf the timer's resolution as well as the configured floor
         self.min_sample_s = max(method.min_sample_s, 1000 * timer_resolution_s())
         self.waited_s = 0.0  # spent waiting for quiet spells, over every measure() call
+        self._items: list[Item] = []
 
     def measure(self, items: list[Item], on_done: Callable[[Result], None] | None = None) -> list[Result]:
         """Time every item; `on_done` is called as each finishes, so rows can be written at once."""
         results: list[Result] = []
+        self._items = items
 
         def finish(item: Item) -> None:
             item.done = True
@@ -229,7 +237,13 @@ class Runner:
         method = self.method
         if len(samples) >= method.max_samples or item.spent_s >= method.max_item_s:
             return True
+        if self._held(item):
+            return False
         return len(samples) >= method.min_samples and summarize(samples).relative_half_width <= method.precision
+
+    def _held(self, item: Item) -> bool:
+        """Whether a spanning item must go on sampling: some other item is still being sampled."""
+        return item.span and any(not other.done and not other.span for other in self._items)
 
     def _wait_for_quiet(self, limit_s: float) -> float:
         """Sleep until others hold at most `max_other_share` of the CPU over one window; seconds waited."""
@@ -278,8 +292,8 @@ class Runner:
         method = self.method
         item.summary = summarize(item.samples)
         n = len(item.samples)
-        if n >= method.min_samples and item.summary.relative_half_width <= method.precision:
-            item.stable = True
+        item.stable = n >= method.min_samples and item.summary.relative_half_width <= method.precision
+        if item.stable and not self._held(item):
             return True
         return item.spent_s >= method.max_item_s or n >= method.max_samples
 

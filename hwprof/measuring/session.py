@@ -682,7 +682,7 @@ class _Session:
                 batch_size, seq_len, self.device, self.execution.torch_dtype, self.execution.channels_last
             )
             network = self.execution.network(module, args, kwargs, spec.name)
-            items["network"] = Item("network", lambda: network(*args, **kwargs), self.sync)
+            items["network"] = Item("network", lambda: network(*args, **kwargs), self.sync, span=True)
         if not items:
             return
         self.progress.group(spec.name, batch_size, len(items))

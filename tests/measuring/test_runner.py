@@ -151,3 +151,30 @@ def test_a_sigterm_whose_exception_was_swallowed_still_stops_the_run():
     assert stopped.value.exit_code == 128 + signal.SIGTERM
     assert time.monotonic() - start < 30  # stopped within a burst, not at the end of the item's 60 s budget
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # and the handler is put back afterwards
+
+
+def test_a_spanning_item_is_sampled_until_the_other_items_are_done():
+    """A whole network meets its precision in a few samples; it goes on being sampled while its layers are, so
+    its samples come from the same stretch of time as theirs."""
+    stamps = {"network": [], "layer": []}
+
+    def steady():
+        stamps["network"].append(time.perf_counter())
+        time.sleep(0.001)
+
+    def jittery():  # 1 and 2 ms in turn: never within 5%, so sampled to its budget
+        stamps["layer"].append(time.perf_counter())
+        time.sleep(0.001 if len(stamps["layer"]) % 2 else 0.002)
+
+    method = Method(precision=0.05, min_samples=5, max_item_s=0.6, min_sample_s=1e-3, max_other_share=ANY_LOAD, seed=1)
+    spans_s = {}
+    for span in (False, True):
+        stamps["network"].clear()
+        stamps["layer"].clear()
+        results = {
+            r.key: r for r in Runner(method).measure([Item("network", steady, span=span), Item("layer", jittery)])
+        }
+        assert results["network"].stable and not results["layer"].stable
+        spans_s[span] = stamps["network"][-1] - stamps["network"][0]
+    assert spans_s[True] > 3 * spans_s[False]
+    assert stamps["network"][-1] >= stamps["layer"][-1] - 0.05  # held until the layer was done
