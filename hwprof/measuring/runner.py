@@ -156,7 +156,15 @@ class Runner:
     def measure(self, items: list[Item], on_done: Callable[[Result], None] | None = None) -> list[Result]:
         """Time every item; `on_done` is called as each finishes, so rows can be written at once."""
         results: list[Result] = []
-        self._items = items
+        self._items = items  # for _held; let go of when the call ends, with the tensors the items hold
+        try:
+            self._sample(items, results, on_done)
+        finally:
+            self._items = []
+        return results
+
+    def _sample(self, items: list[Item], results: list[Result], on_done: Callable[[Result], None] | None) -> None:
+        """measure's work: results are appended to `results` as items finish."""
 
         def finish(item: Item) -> None:
             item.done = True
@@ -200,7 +208,6 @@ class Runner:
                 time.sleep(max(0.0, CONTENTION_WINDOW_S - window.elapsed_s()))  # a full window, to judge it
                 self._settle(window, finish)
                 window = _Window()
-        return results
 
     def _settle(self, window: _Window, finish: Callable[[Item], None]) -> None:
         """Keep or discard the window's bursts, then finish the items that are done."""

@@ -178,3 +178,21 @@ def test_a_spanning_item_is_sampled_until_the_other_items_are_done():
         spans_s[span] = stamps["network"][-1] - stamps["network"][0]
     assert spans_s[True] > 3 * spans_s[False]
     assert stamps["network"][-1] >= stamps["layer"][-1] - 0.05  # held until the layer was done
+
+
+def test_the_runner_lets_go_of_its_items_when_measure_returns():
+    """A runner lives through a whole run; the last group's items (and the tensors their calls hold) must not
+    stay alive beside the next group's."""
+    import gc
+    import weakref
+
+    class Tensor:
+        pass
+
+    held = Tensor()
+    gone = weakref.ref(held)
+    runner = Runner(Method(precision=0.5, max_other_share=ANY_LOAD, seed=0))
+    runner.measure([Item("network", lambda held=held: held, span=True), Item("layer", lambda: None)])
+    del held
+    gc.collect()
+    assert gone() is None
