@@ -32,7 +32,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from results_io import emit_markdown  # noqa: E402
-from run_spread import network_rows  # noqa: E402
+from run_spread import joined, network_rows, table_name  # noqa: E402
 
 
 def side_networks(folder: Path) -> pd.DataFrame:
@@ -43,11 +43,8 @@ def side_networks(folder: Path) -> pd.DataFrame:
 
 def rerun_errors(one: pd.DataFrame, other: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """|other / one - 1| over the networks both measured, and whether their 95% intervals overlap."""
-    both = one.add_suffix("_one").join(other.add_suffix("_other"), how="inner").dropna()
-    overlap = (both["latency_ms_ci_low_one"] <= both["latency_ms_ci_high_other"]) & (
-        both["latency_ms_ci_low_other"] <= both["latency_ms_ci_high_one"]
-    )
-    return np.abs(both["latency_ms_other"] / both["latency_ms_one"] - 1).to_numpy(), overlap.to_numpy()
+    both, overlap = joined(one, other)
+    return np.abs(both["latency_ms_b"] / both["latency_ms_a"] - 1).to_numpy(), overlap.to_numpy()
 
 
 def measure_wall_s(folder: Path) -> float:
@@ -55,9 +52,10 @@ def measure_wall_s(folder: Path) -> float:
     total = 0.0
     for path in folder.rglob("*.parquet.json"):
         for run in json.loads(path.read_text())["runs"]:
-            total += (
-                datetime.fromisoformat(run["end_time"]) - datetime.fromisoformat(run["start_time"])
-            ).total_seconds()
+            if "end_time" in run:  # a run still going (or killed) has none
+                total += (
+                    datetime.fromisoformat(run["end_time"]) - datetime.fromisoformat(run["start_time"])
+                ).total_seconds()
     return total
 
 
@@ -152,11 +150,10 @@ def main() -> None:
             "latency_ms": {f"{m} batch {b}": [float(v) for v in row] for (m, b), row in table.iterrows()},
         }
         results["threads"][threads] = entry
-        name = widest[0] if len(widest[0]) <= 24 else widest[0][:21] + "..."
         lines.append(
             f"| {threads or '-'} | {len(table)} | {cell(entry['predictor'])} | {cell(entry['rerun_same_campaign'])} | "
             f"{cell(entry['rerun_other_campaign'])} | {spread.median():.2f} / {spread.max():.2f} "
-            f"({name.replace('|', chr(92) + '|')}) |"
+            f"({table_name(widest[0], 24)}) |"
         )
     lines += [
         "",

@@ -40,6 +40,23 @@ def network_rows(path: Path) -> pd.DataFrame:
     return frame[frame["kind"] == "network"].set_index(["model", "batch_size"])[columns]
 
 
+def joined(one: pd.DataFrame, other: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
+    """Two runs' network rows side by side (suffixes _a and _b) over the networks both measured, and whether
+    their 95% intervals overlap."""
+    both = one.add_suffix("_a").join(other.add_suffix("_b"), how="inner").dropna()
+    overlap = (both["latency_ms_ci_low_a"] <= both["latency_ms_ci_high_b"]) & (
+        both["latency_ms_ci_low_b"] <= both["latency_ms_ci_high_a"]
+    )
+    return both, overlap
+
+
+def table_name(model: str, width: int) -> str:
+    """A model's name for a Markdown cell: at most `width` characters, its '|' escaped (NB-201 names hold the
+    table's separator)."""
+    short = model if len(model) <= width else model[: width - 3] + "..."
+    return short.replace("|", "\\|")
+
+
 def main() -> None:
     results = {"command": " ".join(["python", *sys.argv]), "policies": {}}
     lines = [
@@ -50,14 +67,10 @@ def main() -> None:
         runs = {name.removesuffix(".parquet"): network_rows(DATA / name) for name in names if (DATA / name).exists()}
         pairs = {}
         for a, b in itertools.combinations(runs, 2):
-            both = runs[a].add_suffix("_a").join(runs[b].add_suffix("_b"), how="inner").dropna()
+            both, overlap = joined(runs[a], runs[b])
             ratio = np.exp(np.abs(np.log(both["latency_ms_a"] / both["latency_ms_b"])))
-            overlap = (both["latency_ms_ci_low_a"] <= both["latency_ms_ci_high_b"]) & (
-                both["latency_ms_ci_low_b"] <= both["latency_ms_ci_high_a"]
-            )
             largest_at = ratio.idxmax()
-            model = largest_at[0] if len(largest_at[0]) <= 30 else largest_at[0][:27] + "..."
-            model = model.replace("|", "\\|")  # NB-201 names hold the table's separator
+            model = table_name(largest_at[0], 30)
             pairs[f"{a} / {b}"] = {
                 "networks": int(len(ratio)),
                 "median_ratio": float(ratio.median()),
