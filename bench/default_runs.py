@@ -158,8 +158,9 @@ def main() -> None:
         options = {side: ("--cache", args.cache) if args.cache else () for side in ("before", "after")}
     elif args.processes:  # equal time budget: the default --max-time, split between the processes
         budget_s = Method().max_item_s
+        cache = ("--cache", args.cache) if args.cache else ()
         options = {
-            f"p{n}": ("--sweep-share", "0", "--processes", str(n), "--max-time", f"{budget_s / n:g}")
+            f"p{n}": ("--sweep-share", "0", "--processes", str(n), "--max-time", f"{budget_s / n:g}", *cache)
             for n in (1, args.processes)
         }
     else:  # one checkout, a cache mode per folder
