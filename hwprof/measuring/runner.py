@@ -15,6 +15,9 @@ Method (after pyperf, torch.utils.benchmark and hyperfine):
    from the same stretch of time as its layers', and a slow spell of the
    machine (two-thread runs on a 2-vCPU VM ran whole networks 1.5-2.4x slower
    for seconds to a minute) lands in its interval instead of deciding it.
+   Once it has met its precision it is visited at most once per
+   `span_visit_s`: spells last seconds, so sparser bursts still sample them,
+   and the span costs a fraction of the item's budget rather than all of it.
 
 Around the bursts the runner also notes how much CPU other processes (and a
 hypervisor's steal) took: timings from a busy machine are inflated, sometimes
@@ -53,6 +56,7 @@ class Method:
     min_samples: int = 10
     max_samples: int = 1000
     burst: int = 3  # samples per visit to an item
+    span_visit_s: float = 0.5  # a spanning item that met its precision gets one burst per this many seconds
     warmup_tolerance: float = 0.05
     max_warmup_s: float = 0.5
     max_other_share: float = 0.1  # a burst taken while others held more of the machine's CPU is discarded
@@ -77,6 +81,7 @@ class Item:
     observed_s: float = 0.0  # wall time over which other_cpu_s was observed
     discarded_bursts: int = 0
     contention_s: float = 0.0  # time lost to discarded bursts and to waiting for a quiet spell
+    visited_at_s: float = -math.inf  # perf_counter at the end of its latest burst
 
     @property
     def other_cpu_share(self) -> float | None:
@@ -191,12 +196,13 @@ class Runner:
         window = _Window()
         while active:
             for item in self._shuffled(active):
-                if item.done or id(item) in window.enough:
+                if item.done or id(item) in window.enough or not self._due(item):
                     continue
                 room = self.method.max_samples - len(item.samples) - window.pending(item)
                 wall_before = time.perf_counter()
                 burst = [item.run(item.iterations) for _ in range(min(self.method.burst, room))]
-                window.add(item, burst, time.perf_counter() - wall_before)
+                item.visited_at_s = time.perf_counter()
+                window.add(item, burst, item.visited_at_s - wall_before)
                 raise_if_pending()  # a SIGTERM whose exception a finalizer swallowed still stops the run here
                 if self._would_finish(item, window):
                     window.enough.add(id(item))  # no more samples until the window is judged
@@ -204,7 +210,7 @@ class Runner:
                     self._settle(window, finish)
                     window = _Window()
             active = [item for item in active if not item.done]
-            if active and all(id(item) in window.enough for item in active):
+            if active and all(id(item) in window.enough or not self._due(item) for item in active):
                 time.sleep(max(0.0, CONTENTION_WINDOW_S - window.elapsed_s()))  # a full window, to judge it
                 self._settle(window, finish)
                 window = _Window()
@@ -251,6 +257,12 @@ class Runner:
     def _held(self, item: Item) -> bool:
         """Whether a spanning item must go on sampling: some other item is still being sampled."""
         return item.span and any(not other.done and not other.span for other in self._items)
+
+    def _due(self, item: Item) -> bool:
+        """Whether an item wants a burst now: a held item that met its precision only every `span_visit_s`."""
+        if not (item.stable and self._held(item)):
+            return True
+        return time.perf_counter() - item.visited_at_s >= self.method.span_visit_s
 
     def _wait_for_quiet(self, limit_s: float) -> float:
         """Sleep until others hold at most `max_other_share` of the CPU over one window; seconds waited."""

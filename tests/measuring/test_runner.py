@@ -180,6 +180,44 @@ def test_a_spanning_item_is_sampled_until_the_other_items_are_done():
     assert stamps["network"][-1] >= stamps["layer"][-1] - 0.05  # held until the layer was done
 
 
+def test_a_spanning_item_that_met_its_precision_is_visited_once_per_span_visit():
+    """Held to the end of its layers, a whole network would otherwise spend its whole budget there; once its
+    precision is met it gets one burst per `span_visit_s`, and still reaches the layers' end."""
+    stamps = {"network": [], "layer": []}
+
+    def steady():
+        stamps["network"].append(time.perf_counter())
+        time.sleep(0.001)
+
+    def jittery():  # never within 5%: sampled to its budget
+        stamps["layer"].append(time.perf_counter())
+        time.sleep(0.001 if len(stamps["layer"]) % 2 else 0.002)
+
+    calls = {}
+    for span_visit_s in (0.0, 0.1):
+        stamps["network"].clear()
+        stamps["layer"].clear()
+        method = Method(
+            precision=0.05,
+            min_samples=5,
+            max_item_s=1.5,
+            min_sample_s=1e-3,
+            max_other_share=ANY_LOAD,
+            span_visit_s=span_visit_s,
+            seed=1,
+        )
+        results = {
+            r.key: r for r in Runner(method).measure([Item("network", steady, span=True), Item("layer", jittery)])
+        }
+        assert results["network"].stable
+        assert stamps["network"][-1] >= stamps["layer"][-1] - 0.15  # still held until the layer was done
+        calls[span_visit_s] = len(stamps["network"])
+        gaps_s = [b - a for a, b in zip(stamps["network"], stamps["network"][1:])]
+    spaced = [gap for gap in gaps_s if gap >= 0.09]
+    assert len(spaced) >= 4  # the bursts after its precision was met came a visit apart
+    assert calls[0.1] < calls[0.0] / 3
+
+
 def test_the_runner_lets_go_of_its_items_when_measure_returns():
     """A runner lives through a whole run; the last group's items (and the tensors their calls hold) must not
     stay alive beside the next group's."""
