@@ -80,6 +80,7 @@ def show(dataset: Path, as_json: bool) -> None:
     from hwprof.cli.measure import print_summary, summarize_frame
     from hwprof.cli.run import command_entries, command_lines
     from hwprof.dataset import read_dataset, read_provenance
+    from hwprof.samples import read_samples
 
     frame = read_dataset([dataset])
     runs = [
@@ -87,7 +88,7 @@ def show(dataset: Path, as_json: bool) -> None:
         | {"power_source": (run.get("power") or {}).get("source"), "rows": run.get("rows")}
         for run in read_provenance(dataset)
     ]
-    summary = summarize_frame(frame)
+    summary = summarize_frame(frame, read_samples(dataset))
     commands = command_entries(frame)
     if as_json:
         click.echo(

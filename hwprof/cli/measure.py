@@ -14,9 +14,11 @@ from hwprof.measuring.cache import CACHE_MODES, DEFAULT_CACHE_MODE
 from hwprof.measuring.fit_sweep import DEFAULT_SWEEP_SHARE
 from hwprof.measuring.processes import DEFAULT_PROCESSES, work_folder
 from hwprof.measuring.runner import Method
+from hwprof.measuring.stats import TWO_SPEED_FACTOR, slow_share
 from hwprof.schema import COMPUTE_DTYPES, CONTENDED_SHARE
 
 TOP_LAYERS = 10
+TWO_SPEED_NOTE_SHARE = 0.05  # networks with this share of slow-mode samples or more get a note (stats.slow_share)
 
 
 @click.command()
@@ -202,6 +204,7 @@ def measure(
     from hwprof.models.inputs import parse_seq_lens
     from hwprof.models.sources import parse_overrides
     from hwprof.models.spec import parse_batch_sizes, parse_shape
+    from hwprof.samples import read_samples
 
     trace_path = _trace_path(out) if trace else None
     options = MeasureOptions(
@@ -240,7 +243,7 @@ def measure(
         )
         sys.exit(getattr(interrupt, "exit_code", 130))
     progress.stop()
-    summary = summarize_frame(frame)
+    summary = summarize_frame(frame, read_samples(out))
     if as_json:
         click.echo(json.dumps({"out": out, "trace": trace_path, "rows": len(frame), **summary}, indent=2))
     elif not quiet:
@@ -253,6 +256,7 @@ def _measure_shards(context, devices: list[str], out: str, threads, resume: bool
     from hwprof.dataset import merge_datasets, read_dataset
     from hwprof.errors import HwprofError
     from hwprof.files import check_output
+    from hwprof.samples import read_samples
 
     check_output(out, exists_ok=resume)
     shards.check_devices(devices)
@@ -277,7 +281,8 @@ def _measure_shards(context, devices: list[str], out: str, threads, resume: bool
         )
     merge_datasets(list(paths.values()), out, force=True)
     frame = read_dataset(out)
-    per_device = {device: summarize_frame(frame[frame["device"] == device]) for device in devices}
+    samples = read_samples(out)
+    per_device = {device: summarize_frame(frame[frame["device"] == device], samples) for device in devices}
     if as_json:
         click.echo(json.dumps({"out": out, "shards": paths, "rows": len(frame), "devices": per_device}, indent=2))
     elif not quiet:
@@ -383,9 +388,13 @@ def _gpu_shared_rows(group) -> int:
     return int((group["gpu_other_processes"].astype("Float64").fillna(0) > 0).sum())
 
 
-def summarize_frame(frame) -> dict:
-    """Networks against the sum of their layers, and the slowest layers, per (model, batch size)."""
+def summarize_frame(frame, samples=None) -> dict:
+    """Networks against the sum of their layers, and the slowest layers, per (model, batch size); with the
+    raw samples (`hwprof.samples.read_samples`), the share of each network's samples in a slow mode."""
+    from hwprof.samples import row_key
+
     networks = []
+    network_samples = _network_samples(samples)
     frame = frame[frame["model"].notna() & frame["batch_size"].notna()]  # rows of models (not hwprof run's)
     seq_lens = frame["seq_len"] if "seq_len" in frame else None
     keys = ["model", "batch_size"] + (["seq_len"] if seq_lens is not None and seq_lens.notna().any() else [])
@@ -416,6 +425,8 @@ def summarize_frame(frame) -> dict:
                 power_source=row.get("power_source") if isinstance(row.get("power_source"), str) else None,
                 power_flags=row.get("power_flags") if isinstance(row.get("power_flags"), str) else "",
             )
+            seconds = network_samples.get((row.get("run_id"), row_key(row.to_dict())))
+            entry["slow_sample_share"] = slow_share(seconds) if seconds else None
         top = layer_rows.nlargest(TOP_LAYERS, "latency_ms")
         entry["top_layers"] = [
             {
@@ -428,6 +439,28 @@ def summarize_frame(frame) -> dict:
         ]
         networks.append(entry)
     return {"networks": networks, "host_bound": _host_bound(frame)}
+
+
+def _network_samples(samples) -> dict[tuple[str, str], list[float]]:
+    """(run_id, row key) -> seconds per call, for the network rows of a samples sidecar."""
+    if samples is None or not len(samples):
+        return {}
+    networks = samples[samples["key"].str.startswith("network:")]
+    return {key: group["seconds_per_call"].tolist() for key, group in networks.groupby(["run_id", "key"])}
+
+
+def two_speed_lines(entries: list[dict]) -> list[str]:
+    """A note naming the networks whose samples fell in two modes: their medians are one run's mix."""
+    found = [e for e in entries if (e.get("slow_sample_share") or 0) >= TWO_SPEED_NOTE_SHARE]
+    if not found:
+        return []
+    named = ", ".join(f"{e['model']} batch {e['batch_size']} ({e['slow_sample_share']:.0%})" for e in found)
+    return [
+        f"note: {len(found)} network(s) ran at two speeds, a share of their samples taking {TWO_SPEED_FACTOR}x "
+        f"their fastest tenth or more: {named}. Multi-threaded CPU runs on some VMs switch between a fast and a slow "
+        "mode for seconds to minutes, so a rerun may land elsewhere: measure with --threads 1 for timings a "
+        "rerun reproduces, or with --processes 3 for an interval that covers the spread"
+    ]
 
 
 def host_bound_lines(entries: list[dict]) -> list[str]:
@@ -543,6 +576,8 @@ def print_summary(summary: dict, out: str) -> None:
             f"warning: other processes used the GPU while {shared} row(s) were measured (column "
             "gpu_other_processes); their latency and energy include others' work: measure on a GPU of its own"
         )
+    for line in two_speed_lines(summary["networks"]):
+        console.print(line)
     for line in host_bound_lines(summary.get("host_bound", [])):
         console.print(line)
     console.print(f"dataset: {out}")

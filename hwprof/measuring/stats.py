@@ -13,6 +13,7 @@ import statistics
 from dataclasses import dataclass
 
 CONFIDENCE = 0.95
+TWO_SPEED_FACTOR = 1.4  # a sample this many times the fastest tenth's comes from a slow mode
 
 
 @dataclass(frozen=True)
@@ -98,3 +99,16 @@ def combine_processes(medians: list[float], half_widths: list[float], confidence
 
     between = t.ppf(0.5 + confidence / 2, n - 1) * MEDIAN_EFFICIENCY * statistics.stdev(medians) * math.sqrt(2 / n)
     return center, max(within, float(between))
+
+
+def slow_share(samples: list[float]) -> float:
+    """Share of the samples at TWO_SPEED_FACTOR x their 10th percentile or more.
+
+    Near zero for a steady speed (at most 1% for every network of the fit benchmark's one-thread runs);
+    5-60% for networks at two threads on a VM that switches between a fast and a slow mode for seconds to
+    minutes (BENCHMARKS.md, "What a spell slows"): a median then describes one run's mix of the two."""
+    if not samples:
+        return 0.0
+    ordered = sorted(samples)
+    fastest_tenth = ordered[max(1, math.ceil(0.1 * len(ordered))) - 1]
+    return sum(sample >= TWO_SPEED_FACTOR * fastest_tenth for sample in ordered) / len(ordered)

@@ -77,3 +77,38 @@ def test_show_notes_gpu_networks_the_host_holds_back(tmp_path):
         and f"{first} 1.00x" in table
         and second not in table.split("note:")[1]
     )
+
+
+def test_show_notes_networks_whose_samples_ran_at_two_speeds(tmp_path):
+    """Two-thread runs on a VM switch between a fast and a slow mode; the raw samples show it. A network with
+    a third of its samples 2.25x slower gets a note and its share in --json; a steady one gets neither."""
+    from hwprof.samples import RawSamples, row_key, samples_frame, write_samples
+
+    frame = synthetic_frame(n_networks=2)
+    frame["run_id"] = "run1"
+    path = write(frame, tmp_path / "two_speeds.parquet")
+    networks = frame[(frame["kind"] == "network") & (frame["batch_size"] == 1)]  # alpha_0 and beta_1
+    steady = tuple(0.0083 * (1 + 0.001 * (i % 7)) for i in range(90))
+    two_speeds = tuple(0.0187 if i % 3 == 0 else 0.0083 for i in range(90))
+    records = [
+        ("run1", row_key(row.to_dict()), RawSamples(seconds, (1,) * len(seconds)))
+        for (_, row), seconds in zip(networks.iterrows(), (two_speeds, steady))
+    ]
+    write_samples(path, samples_frame(records))
+    report = json.loads(CliRunner().invoke(main, ["show", path, "--json"]).output)
+    shares = {(entry["model"], entry["batch_size"]): entry["slow_sample_share"] for entry in report["networks"]}
+    slow_model, steady_model = networks["model"].iloc[0], networks["model"].iloc[1]
+    assert shares[(slow_model, 1)] == pytest.approx(1 / 3) and shares[(steady_model, 1)] == 0.0
+    assert shares[(slow_model, 4)] is None  # no samples recorded for it
+    table = CliRunner().invoke(main, ["show", path]).output
+    assert (
+        "ran at two speeds" in table
+        and f"{slow_model} batch 1 (33%)" in table
+        and steady_model not in table.split("two speeds")[1]
+    )
+    assert "--threads 1" in table
+
+
+def test_show_without_raw_samples_gives_no_two_speed_share(dataset_with_power):
+    report = json.loads(CliRunner().invoke(main, ["show", dataset_with_power, "--json"]).output)
+    assert all(entry["slow_sample_share"] is None for entry in report["networks"])

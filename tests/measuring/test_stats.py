@@ -7,7 +7,7 @@ import statistics
 
 import pytest
 
-from hwprof.measuring.stats import median_ci_ranks, summarize
+from hwprof.measuring.stats import median_ci_ranks, slow_share, summarize
 
 
 @pytest.mark.parametrize("n, ranks", [(5, None), (6, (0, 5)), (10, (1, 8)), (100, (39, 60))])
@@ -63,3 +63,15 @@ def test_the_spread_is_statistics_stdev_to_within_rounding():
     for n in (2, 10, 1000):
         samples = [rng.lognormvariate(-6, 0.5) for _ in range(n)]
         assert summarize(samples).std == pytest.approx(statistics.stdev(samples), rel=1e-12)
+
+
+def test_slow_share_counts_the_samples_of_a_slow_mode():
+    """A steady speed has no slow share; a network that spent 30% of its samples in a 2.25x slower mode (as
+    two-thread runs on a 2-vCPU VM do) has 30%."""
+    rng = random.Random(0)
+    steady = [8.3 * (1 + 0.03 * rng.random()) for _ in range(200)]
+    assert slow_share(steady) == 0.0
+    two_speeds = steady[:140] + [18.7 * (1 + 0.03 * rng.random()) for _ in range(60)]
+    rng.shuffle(two_speeds)
+    assert slow_share(two_speeds) == pytest.approx(0.3)
+    assert slow_share([]) == 0.0
