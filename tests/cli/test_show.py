@@ -34,6 +34,7 @@ def test_show_without_a_sensor_says_unavailable_and_invents_nothing(tmp_path):
     assert measured.exit_code == 0, measured.output
     entry = json.loads(measured.output)["networks"][0]
     assert entry["power_w"] is None and entry["energy_mj"] is None and entry["power_source"] is None
+    assert 0 <= entry["slow_sample_share"] <= 1  # from the run's own samples, before the file stamps its rows
     result = CliRunner().invoke(main, ["show", str(out)])
     assert result.exit_code == 0 and "power W" not in result.output
     assert "power unavailable" in result.output and "(complete)" in result.output
