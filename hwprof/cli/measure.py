@@ -431,6 +431,7 @@ def summarize_frame(frame, samples=None, run_id: str | None = None) -> dict:
             row_run_id = row.get("run_id") if isinstance(row.get("run_id"), str) else run_id
             seconds = network_samples.get((row_run_id, row_key(row.to_dict())))
             entry["slow_sample_share"] = slow_share(seconds) if seconds else None
+            entry["device"] = str(row["device"]) if isinstance(row.get("device"), str) else None
         top = layer_rows.nlargest(TOP_LAYERS, "latency_ms")
         entry["top_layers"] = [
             {
@@ -454,8 +455,13 @@ def _network_samples(samples) -> dict[tuple[str, str], list[float]]:
 
 
 def two_speed_lines(entries: list[dict]) -> list[str]:
-    """A note naming the networks whose samples fell in two modes: their medians are one run's mix."""
-    found = [e for e in entries if (e.get("slow_sample_share") or 0) >= TWO_SPEED_NOTE_SHARE]
+    """A note naming the CPU networks whose samples fell in two modes: their medians are one run's mix. (Its
+    advice is about CPU threads; a GPU's two speeds would be its clocks, which this note does not judge.)"""
+    found = [
+        e
+        for e in entries
+        if (e.get("slow_sample_share") or 0) >= TWO_SPEED_NOTE_SHARE and (e.get("device") or "cpu") == "cpu"
+    ]
     if not found:
         return []
     named = ", ".join(f"{e['model']} batch {e['batch_size']} ({e['slow_sample_share']:.0%})" for e in found)

@@ -113,3 +113,12 @@ def test_show_notes_networks_whose_samples_ran_at_two_speeds(tmp_path):
 def test_show_without_raw_samples_gives_no_two_speed_share(dataset_with_power):
     report = json.loads(CliRunner().invoke(main, ["show", dataset_with_power, "--json"]).output)
     assert all(entry["slow_sample_share"] is None for entry in report["networks"])
+
+
+def test_the_two_speed_note_is_for_cpu_networks_only():
+    """Its advice is about CPU threads; a GPU network's two speeds (its clocks) get the share, not the note."""
+    from hwprof.cli.measure import two_speed_lines
+
+    entry = {"model": "m", "batch_size": 1, "slow_sample_share": 0.3}
+    assert two_speed_lines([entry | {"device": "cpu"}]) and not two_speed_lines([entry | {"device": "cuda:0"}])
+    assert not two_speed_lines([entry | {"device": "cpu", "slow_sample_share": 0.04}])
