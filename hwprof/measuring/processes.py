@@ -27,8 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from hwprof.errors import HwprofError, option
-from hwprof.measuring.runner import percentile
-from hwprof.measuring.stats import combine_processes
+from hwprof.measuring.stats import combine_processes, percentile
 from hwprof.progress import Progress
 
 if TYPE_CHECKING:

@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 import psutil
 
 from hwprof.interrupts import raise_if_pending
-from hwprof.measuring.stats import Summary, summarize
+from hwprof.measuring.stats import Summary, percentile, summarize
 
 
 @dataclass(frozen=True)
@@ -127,14 +127,6 @@ def cpu_clock() -> tuple[float, float]:
     idle = times.idle + getattr(times, "iowait", 0.0)
     guest = getattr(times, "guest", 0.0) + getattr(times, "guest_nice", 0.0)  # already inside user on Linux
     return sum(times) - idle - guest, time.process_time()
-
-
-def percentile(samples: list[float], q: float) -> float:
-    """The q-th percentile as the nearest rank from above: a sample actually observed, never interpolated
-    below it (the tail is what it is about)."""
-    ordered = sorted(samples)
-    rank = max(1, math.ceil(q / 100 * len(ordered)))
-    return ordered[rank - 1]
 
 
 def timer_resolution_s() -> float:

@@ -78,7 +78,7 @@ def _shard(path, latency_ms, discarded, run_id, network_samples_ms=None):
     """A worker's dataset: a layer and a network row; with `network_samples_ms`, the network's raw samples
     (and its own p90/p99 of them, as a worker writes them)."""
     from hwprof.dataset import DatasetWriter
-    from hwprof.measuring.runner import percentile
+    from hwprof.measuring.stats import percentile
     from hwprof.samples import RawSamples
 
     rows = [

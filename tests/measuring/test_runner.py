@@ -118,7 +118,7 @@ def test_the_sample_count_never_passes_its_maximum():
 
 
 def test_tail_percentiles_are_observed_samples_by_nearest_rank():
-    from hwprof.measuring.runner import percentile
+    from hwprof.measuring.stats import percentile
 
     samples = [float(v) for v in range(1, 101)]  # 1..100
     assert percentile(samples, 90) == 90.0 and percentile(samples, 99) == 99.0
