@@ -26,7 +26,7 @@ import time
 
 from results_io import emit
 
-SLOW = 1.4  # a block this many times the fastest quarter's network time is slow
+from hwprof.measuring.stats import TWO_SPEED_FACTOR as SLOW  # a block this many times the fastest's is slow
 
 
 def timed_ms(fn, seconds: float) -> float:
