@@ -199,7 +199,6 @@ def measure(
     if len(devices) > 1:
         _measure_shards(click.get_current_context(), devices, out, threads, resume, as_json, quiet)
         return
-    from hwprof.dataset import read_provenance
     from hwprof.measuring.session import MeasureOptions
     from hwprof.measuring.session import measure as run_measure
     from hwprof.models.inputs import parse_seq_lens
@@ -244,8 +243,7 @@ def measure(
         )
         sys.exit(getattr(interrupt, "exit_code", 130))
     progress.stop()
-    runs = read_provenance(out)
-    summary = summarize_frame(frame, read_samples(out), runs[-1].get("run_id") if runs else None)
+    summary = summarize_frame(frame, read_samples(out))
     if as_json:
         click.echo(json.dumps({"out": out, "trace": trace_path, "rows": len(frame), **summary}, indent=2))
     elif not quiet:
@@ -390,10 +388,9 @@ def _gpu_shared_rows(group) -> int:
     return int((group["gpu_other_processes"].astype("Float64").fillna(0) > 0).sum())
 
 
-def summarize_frame(frame, samples=None, run_id: str | None = None) -> dict:
+def summarize_frame(frame, samples=None) -> dict:
     """Networks against the sum of their layers, and the slowest layers, per (model, batch size); with the
-    raw samples (`hwprof.samples.read_samples`), the share of each network's samples in a slow mode.
-    `run_id` links rows that carry none yet (a run's own rows, before the dataset file stamps them)."""
+    raw samples (`hwprof.samples.read_samples`), the share of each network's samples in a slow mode."""
     from hwprof.samples import row_key
 
     networks = []
@@ -428,8 +425,7 @@ def summarize_frame(frame, samples=None, run_id: str | None = None) -> dict:
                 power_source=row.get("power_source") if isinstance(row.get("power_source"), str) else None,
                 power_flags=row.get("power_flags") if isinstance(row.get("power_flags"), str) else "",
             )
-            row_run_id = row.get("run_id") if isinstance(row.get("run_id"), str) else run_id
-            seconds = network_samples.get((row_run_id, row_key(row.to_dict())))
+            seconds = network_samples.get((row.get("run_id"), row_key(row.to_dict())))
             entry["slow_sample_share"] = slow_share(seconds) if seconds else None
             entry["device"] = str(row["device"]) if isinstance(row.get("device"), str) else None
         top = layer_rows.nlargest(TOP_LAYERS, "latency_ms")

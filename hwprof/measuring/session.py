@@ -303,7 +303,7 @@ def measure(
 
             write_trace(session.trace, options.trace)
         session.report_contention(options.max_other_share)
-    return session.frame()
+    return session.frame() if out is None else _stamped(session.frame(), writer.run_id)
 
 
 def _fit_sweep(
@@ -440,7 +440,8 @@ def _measure_in_processes(
         writer.close()
     processes.remove_work_folder(folder)
     _report_workers(_rows_frame(new), runs, options, progress)
-    return pd.concat([existing, _rows_frame(new)], ignore_index=True) if len(existing) else _rows_frame(new)
+    new_frame = _stamped(_rows_frame(new), writer.run_id)
+    return pd.concat([existing, new_frame], ignore_index=True) if len(existing) else new_frame
 
 
 def _report_workers(frame: pd.DataFrame, runs: list[dict], options: MeasureOptions, progress: Progress) -> None:
@@ -450,6 +451,12 @@ def _report_workers(frame: pd.DataFrame, runs: list[dict], options: MeasureOptio
         progress.note(f"power unavailable: {reason}")
     waited_s = sum(float((run.get("contention") or {}).get("waited_s") or 0.0) for run in runs)
     _report_discarded(frame, options.max_other_share, progress, waited_s)
+
+
+def _stamped(frame: pd.DataFrame, run_id: str) -> pd.DataFrame:
+    """This run's rows with the run_id the dataset file gives them, so the frame measure returns links to the
+    file's provenance and raw samples as the file's own rows do (rows resumed from the file keep theirs)."""
+    return frame.assign(run_id=frame["run_id"].where(frame["run_id"].notna(), run_id))
 
 
 def _rows_frame(rows: list[dict]) -> pd.DataFrame:

@@ -161,6 +161,20 @@ def test_measure_in_processes_writes_the_pooled_samples_of_every_row(tmp_path):
                 assert frame[column][index] == pytest.approx(ordered[math.ceil(q * len(ordered)) - 1] * 1e3)
 
 
+@pytest.mark.parametrize("processes", [1, 2])
+def test_the_frame_measure_returns_links_to_the_samples_as_the_file_does(tmp_path, processes):
+    from hwprof.measuring.session import measure
+
+    out = tmp_path / "api.parquet"
+    settings = dict(power="none", precision=0.2, max_item_s=0.3, threads=1, seed=0, processes=processes)
+    returned = measure(["mlp"], out=str(out), **settings)
+    written = read_dataset(out)
+    assert returned["run_id"].notna().all()
+    assert sorted(returned["run_id"]) == sorted(written["run_id"])
+    found = grouped(read_samples(out))
+    assert all((row["run_id"], row_key(row)) in found for row in returned.to_dict("records"))
+
+
 def test_a_network_timed_at_two_sequence_lengths_links_to_two_sample_sets():
     from hwprof.samples import row_key
 
