@@ -24,7 +24,8 @@ import numpy as np
 import pandas as pd
 
 from hwprof.errors import HwprofError, option
-from hwprof.files import ExclusiveLock, check_output, same_file, write_atomically
+from hwprof.files import JOURNAL_SUFFIX, ExclusiveLock, check_output, same_file, write_atomically
+from hwprof.files import PROVENANCE_SUFFIX as SIDECAR_SUFFIX
 from hwprof.samples import SUFFIX as SAMPLES_SUFFIX
 from hwprof.samples import (
     RawSamples,
@@ -47,8 +48,6 @@ from hwprof.schema import (
 )
 
 METADATA_KEY = b"hwprof"
-JOURNAL_SUFFIX = ".partial.jsonl"
-SIDECAR_SUFFIX = ".json"
 TEXT_COLUMNS = tuple(c for c in ALL_COLUMNS if c not in INT_COLUMNS + FLOAT_COLUMNS + BOOL_COLUMNS)
 RUN_STATUSES = ("running", "complete", "interrupted", "failed")
 

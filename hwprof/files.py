@@ -16,6 +16,18 @@ from pathlib import Path
 
 from hwprof.errors import HwprofError, option
 
+# The files hwprof keeps beside a dataset, named by suffix: no output may be one of an input's.
+PROVENANCE_SUFFIX = ".json"  # the provenance of a CSV dataset (hwprof.dataset)
+SAMPLES_SUFFIX = ".samples.parquet"  # the raw samples of every row (hwprof.samples)
+JOURNAL_SUFFIX = ".partial.jsonl"  # the rows of a run that has not finished (hwprof.dataset)
+LOCK_SUFFIX = ".lock"  # held by the process writing it (ExclusiveLock)
+COMPANIONS = {
+    PROVENANCE_SUFFIX: "provenance",
+    SAMPLES_SUFFIX: "raw samples",
+    JOURNAL_SUFFIX: "unfinished run's journal",
+    LOCK_SUFFIX: "lock",
+}
+
 
 def ordinary_mode(path: Path) -> int:
     """The replaced file's mode, or what a plain open() would give (mkstemp's is owner-only)."""
@@ -119,6 +131,9 @@ def check_output(
     for source in inputs:
         if same_file(source, path):
             raise HwprofError(f"The output {path} is also an input; write to a new path.")
+        for suffix, what in COMPANIONS.items():
+            if same_file(f"{os.fspath(source)}{suffix}", path):
+                raise HwprofError(f"The output {path} is the {what} file of the input {source}; write to a new path.")
     if path.exists() and not (force or exists_ok):
         raise HwprofError(f"{path} already exists; pass {option('force', True)} to replace it, or choose another path.")
     directory = path.parent
@@ -141,7 +156,7 @@ class ExclusiveLock:
     file is refused at its start instead of replacing the first one's rows at its end."""
 
     def __init__(self, path: str | os.PathLike, holder: str) -> None:
-        self.path = Path(f"{os.fspath(path)}.lock")
+        self.path = Path(f"{os.fspath(path)}{LOCK_SUFFIX}")
         self.target = Path(path)
         self.holder = holder
         self._handle = None

@@ -20,11 +20,11 @@ from pathlib import Path
 import pandas as pd
 
 from hwprof.errors import HwprofError
+from hwprof.files import SAMPLES_SUFFIX as SUFFIX
 from hwprof.files import write_atomically
 
 FORMAT_VERSION = 1
 VERSION_KEY = b"hwprof_samples_version"
-SUFFIX = ".samples.parquet"
 COLUMNS = ("run_id", "key", "sample", "seconds_per_call", "loops")
 DTYPES = {"run_id": "string", "key": "string", "sample": "int64", "seconds_per_call": "float64", "loops": "int64"}
 

@@ -98,6 +98,8 @@ def test_fit_never_overwrites_its_input_nor_an_existing_file_without_force(tmp_p
     onto_input = CliRunner().invoke(main, ["fit", dataset, "--out", dataset, "--no-cv", "--quiet"])
     assert onto_input.exit_code == 1 and "is also an input" in onto_input.output
     assert (tmp_path / "d.parquet").read_bytes() == before
+    onto_provenance = CliRunner().invoke(main, ["fit", dataset, "--out", f"{dataset}.json", "--force", "--quiet"])
+    assert onto_provenance.exit_code == 1 and "is the provenance file of the input" in onto_provenance.output
 
     existing = tmp_path / "p.json"
     existing.write_text("keep me")

@@ -1,6 +1,7 @@
 """`hwprof merge`: shards from several boards become one dataset, provenance kept."""
 
 import json
+import os
 import uuid
 
 import pandas as pd
@@ -162,6 +163,13 @@ def test_merge_refuses_a_newer_schema_version(tmp_path, shards):
 def test_merge_refuses_output_that_is_an_input_or_exists(tmp_path, shards):
     result = merge(*shards["paths"], "--out", shards["paths"][0])
     assert_one_sentence_error(result, "is also an input")
+    first = shards["paths"][0]
+    for suffix, what in ((".samples.parquet", "raw samples"), (".json", "provenance")):
+        companion = f"{first}{suffix}"
+        before = open(companion, "rb").read() if os.path.exists(companion) else None
+        result = merge(*shards["paths"], "--out", companion, "--force")
+        assert_one_sentence_error(result, f"is the {what} file of the input")
+        assert (open(companion, "rb").read() if os.path.exists(companion) else None) == before
 
     out = tmp_path / "fleet.parquet"
     assert merge(*shards["paths"], "--out", out).exit_code == 0
