@@ -42,6 +42,7 @@ from dataclasses import dataclass, field
 
 import psutil
 
+from hwprof.errors import HwprofError
 from hwprof.interrupts import raise_if_pending
 from hwprof.measuring.stats import Summary, percentile, summarize
 
@@ -61,6 +62,16 @@ class Method:
     max_warmup_s: float = 0.5
     max_other_share: float = 0.1  # a burst taken while others held more of the machine's CPU is discarded
     seed: int | None = None
+
+
+class ItemFailed(Exception):
+    """An item's own code raised while it was timed (a model that fails after running before): the
+    caller, who knows what the item is, words the sentence."""
+
+    def __init__(self, key: str, error: Exception) -> None:
+        super().__init__(key, error)
+        self.key = key
+        self.error = error
 
 
 @dataclass
@@ -93,11 +104,16 @@ class Item:
     def run(self, n: int) -> float:
         """Run n calls between device synchronisations; seconds per call."""
         fn = self.fn
-        self.sync()
-        start = time.perf_counter()
-        for _ in itertools.repeat(None, n):  # the cheapest Python loop, as timeit uses
-            fn()
-        self.sync()
+        try:  # free unless it raises
+            self.sync()
+            start = time.perf_counter()
+            for _ in itertools.repeat(None, n):  # the cheapest Python loop, as timeit uses
+                fn()
+            self.sync()
+        except HwprofError:
+            raise
+        except Exception as error:
+            raise ItemFailed(self.key, error) from error
         elapsed = time.perf_counter() - start
         self.spent_s += elapsed
         return elapsed / n

@@ -34,9 +34,9 @@ from hwprof.measuring.energy import ENERGY_KEYS
 from hwprof.measuring.execution import Execution
 from hwprof.measuring.fit_sweep import DEFAULT_SWEEP_SHARE, SweepRecord
 from hwprof.measuring.processes import DEFAULT_PROCESSES
-from hwprof.measuring.runner import Item, Method, Result, Runner
+from hwprof.measuring.runner import Item, ItemFailed, Method, Result, Runner
 from hwprof.models.inputs import InputSpec, ModelInputs, parse_seq_lens
-from hwprof.models.layers import Layer, run_and_extract
+from hwprof.models.layers import Layer, run_and_extract, run_failure
 from hwprof.models.recall import tensors_in
 from hwprof.models.spec import ModelSpec, parse_batch_sizes, resolve_model
 from hwprof.progress import Progress
@@ -657,6 +657,21 @@ class _Session:
             channels_last=self.execution.channels_last,
         )
 
+    def _timing_failure(self, spec, batch_size: int, seq_len, instances: dict, failure: ItemFailed) -> str:
+        """One sentence for a model that raised after it had run: which part, what it said, what is kept."""
+        inputs = spec.model_inputs.describe(batch_size, seq_len, self.execution.torch_dtype)
+        if failure.key == "network":
+            sentence = run_failure(f"{spec.name} while timing it", inputs, failure.error)
+        else:
+            layer = instances[failure.key][0]
+            sentence = run_failure(
+                f"{layer.op} layer {layer.name} of {spec.name} while timing it", inputs, failure.error
+            )
+        path = getattr(self.writer, "path", None)
+        if path is None or not self.rows:
+            return sentence
+        return f"{sentence}; the rows measured before it are kept in {path}: run the same command with --resume to carry on"
+
     def measure_group(self, spec: ModelSpec, batch_size: int, with_layers: bool, seq_len: int | None = None) -> None:
         module = self.execution.prepare(spec.module, self.device)
         network_key = (spec.name, batch_size, seq_len)
@@ -716,7 +731,10 @@ class _Session:
             else:
                 emit_item(result, measurement, samples)
 
-        self.runner.measure(list(items.values()), on_done)
+        try:
+            self.runner.measure(list(items.values()), on_done)
+        except ItemFailed as failure:
+            raise HwprofError(self._timing_failure(spec, batch_size, seq_len, instances, failure)) from None
         # Energy after the latency work: idle windows would otherwise let the GPU's clocks drop under
         # the items still being timed; measure_energy warms each item up again under load.
         for done, (result, measurement, samples) in enumerate(timed):

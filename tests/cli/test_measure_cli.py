@@ -128,6 +128,41 @@ def test_factory_errors_are_reported_not_raised(tmp_path, factory_file):
         assert result.exit_code != 0 and fragment in result.output and "Traceback" not in result.output
 
 
+def test_a_model_that_fails_while_timed_is_its_own_sentence_and_keeps_the_rows_before_it(tmp_path):
+    path = tmp_path / "late.py"
+    path.write_text(
+        textwrap.dedent("""
+        import torch.nn as nn
+
+        CALLS = [0]
+
+        class Late(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.linear = nn.Linear(8, 8)
+
+            def forward(self, x):
+                if not x.is_meta:
+                    CALLS[0] += 1
+                if CALLS[0] > 40:
+                    raise RuntimeError("fails after 40 calls")
+                return self.linear(x)
+
+        def build():
+            net = Late()
+            net.input_shape = (8,)
+            return net
+    """)
+    )
+    out = tmp_path / "late.parquet"
+    result = run("measure", "mlp", f"{path}:build", "--no-layers", "--out", str(out), *FAST)
+    assert result.exit_code == 1 and "Traceback" not in result.output, result.output
+    assert "this is a bug" not in result.output
+    assert f"running {path}:build while timing it on input" in result.output
+    assert "fails after 40 calls" in result.output and "--resume" in result.output
+    assert set(pd.read_parquet(out)["model"]) == {"mlp"}  # measured before it, kept
+
+
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks the message shown when CUDA is absent")
 def test_cuda_asked_for_but_absent(tmp_path):
     result = run("measure", "mlp", "--device", "cuda", "--out", str(tmp_path / "x.parquet"), *FAST)
