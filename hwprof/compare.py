@@ -1,7 +1,7 @@
 """`hwprof compare BASE NEW`: did latency or energy change between two runs, and can we tell?
 
 Rows are matched by what was measured (device, model, batch size, layer position,
-op and configuration, and dtype where both datasets have it). Each metric gets
+op and configuration, and dtype, --compile and --channels-last where both datasets have them). Each metric gets
 the ratio NEW / BASE of the datasets' figures. For latency the raw samples
 (`hwprof.samples`) also give a 95% interval of the ratio of medians, by a
 bootstrap: each side resampled on its own, the distribution of a resample's
@@ -50,7 +50,14 @@ METRICS = ("latency_ms", "energy_mj", "power_w")
 GATE_METRICS = ("latency_ms", "energy_mj")
 # what makes two rows the same measurement target; dtype joins where both datasets have it
 MATCH_COLUMNS = ("device_name", "model", "batch_size", "kind", "layer_index", "op", "config")
-SETTING_COLUMNS = {"device_name": "device", "dtype": "dtype"}  # columns the two sides must share a value of
+# columns the two sides must share a value of, and which join rows: a compiled network is not its eager run
+SETTING_COLUMNS = {
+    "device_name": "device",
+    "dtype": "dtype",
+    "compiled": "--compile",
+    "channels_last": "--channels-last",
+}
+SETTING_DEFAULTS = {"dtype": "float32", "compiled": False, "channels_last": False}  # rows from before the column
 DISTINCT_COLUMNS = ("device_name", "batch_size", "kind", "op", "config")  # one measurement, however many rows
 HIGHER, LOWER, SAME, UNTESTED = "higher", "lower", "not significant", "untested"
 METHOD = (
@@ -83,7 +90,10 @@ def _load(path: str | os.PathLike, role: str) -> _Side:
         frame = read_dataset([path])
     except HwprofError as error:
         raise CannotCompare(f"{role}: {error}") from None
-    raw = read_samples(path)
+    try:
+        raw = read_samples(path)
+    except HwprofError as error:
+        raise CannotCompare(f"{role}: {error}") from None
     if raw is None:
         return _Side(path, frame, None, f"{path.name} has no raw samples ({samples_path(path).name})")
     return _Side(path, frame, grouped(raw), None)
@@ -174,8 +184,13 @@ def _check_settings(base: _Side, new: _Side) -> list[str]:
     for column, word in SETTING_COLUMNS.items():
         if column not in base.frame or column not in new.frame:
             continue
-        ours, theirs = set(base.frame[column].dropna()), set(new.frame[column].dropna())
+        ours, theirs = set(_setting(base.frame, column).dropna()), set(_setting(new.frame, column).dropna())
         if ours and theirs and not ours & theirs:
+            if column in SETTING_DEFAULTS and isinstance(SETTING_DEFAULTS[column], bool):  # a flag of measure
+                raise CannotCompare(
+                    f"{base.path} was measured {'with' if True in ours else 'without'} {word} but {new.path} "
+                    f"{'with' if True in theirs else 'without'} it; compare runs measured the same way"
+                )
             raise CannotCompare(
                 f"{base.path} was measured with {word} {', '.join(sorted(map(str, ours)))} but {new.path} with "
                 f"{', '.join(sorted(map(str, theirs)))}; compare runs of the same {word}"
@@ -184,13 +199,22 @@ def _check_settings(base: _Side, new: _Side) -> list[str]:
     return shared
 
 
+def _setting(frame: pd.DataFrame, column: str) -> pd.Series:
+    """A setting column with its default where a row predates it."""
+    values = frame[column].astype(object)
+    if column in SETTING_DEFAULTS:
+        values = values.where(values.notna(), SETTING_DEFAULTS[column])
+    return values
+
+
 def _match_frame(side: _Side, columns: list[str]) -> pd.DataFrame:
     """One row per measured target; a target several runs measured (reruns merged into one baseline, boards
     of one kind) keeps the median of their figures and the links to all their samples."""
     frame = side.frame.copy()
     frame["_link"] = [(row["run_id"], row_key(row)) for row in frame.to_dict("records")]
     for column in columns:
-        frame[column] = frame[column].astype("string").fillna("")
+        frame[column] = (_setting(frame, column) if column in SETTING_COLUMNS else frame[column]).astype("string")
+        frame[column] = frame[column].fillna("")
     aggregations = {"_links": ("_link", list), "layer_name": ("layer_name", "first")}
     aggregations |= {metric: (metric, "median") for metric in METRICS}
     return frame.groupby(columns, sort=False).agg(**aggregations).reset_index()

@@ -142,6 +142,8 @@ def test_without_raw_samples_ratios_remain_and_the_reason_is_given(tmp_path, bas
         ("other models", "share no measured row"),
         ("other device", "was measured with device Synthetic CPU but"),
         ("bad threshold", "is not a percentage; write it as 5%"),
+        ("damaged samples", "NEW: Could not read the raw samples"),
+        ("compiled", "base.parquet was measured without --compile but"),
     ],
 )
 def test_bad_input_is_one_sentence_and_exit_2(tmp_path, base, case, fragment):
@@ -154,9 +156,24 @@ def test_bad_input_is_one_sentence_and_exit_2(tmp_path, base, case, fragment):
     elif case == "bad threshold":
         write_run(new)
         extra = ["--fail-above", "five"]
+    elif case == "damaged samples":
+        write_run(new)
+        samples_path(new).write_bytes(b"not parquet")
+    elif case == "compiled":  # every row: a networks-only run through torch.compile
+        write_run(new)
+        write_table(new, read_dataset(new).assign(compiled=True), read_provenance(new))
     result = run(base, new, *extra)
     assert result.exit_code == 2, result.output
     assert "Traceback" not in result.output and result.output.count("\n") == 1 and fragment in result.output
+
+
+def test_a_compiled_network_is_not_compared_with_its_eager_run_but_their_eager_layers_are(tmp_path, base):
+    new = write_run(tmp_path / "compiled.parquet", factor=0.5, seed=2)
+    frame = read_dataset(new)
+    write_table(new, frame.assign(compiled=frame["kind"].eq("network")), read_provenance(new))
+    report = compare(base, new)
+    assert {row["kind"] for row in report["rows"]} == {"layer"}
+    assert report["only_in_base"] == 1 and report["only_in_new"] == 1
 
 
 @pytest.mark.parametrize("n", [6, 7, 40])
