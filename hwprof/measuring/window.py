@@ -46,6 +46,7 @@ class EnergyMonitor:
         epoch = monitor.end_window("epoch")
         monitor.close()
 
+    A CUDA device torch cannot see is refused (HwprofError) when the monitor is made.
     Windows are independent: any number may be open at once, nested or overlapping, each
     by its own name. The sensor stays open (and polling) until `close()`, or the end of a
     `with` block; a monitor is not shared between threads.
@@ -53,6 +54,10 @@ class EnergyMonitor:
 
     def __init__(self, device: str = "cpu", power: str = "auto", tegrastats: str | None = None) -> None:
         self._ref = parse_device(device)
+        if self._ref.kind == "cuda":  # refused here, before the code runs, not when its window ends
+            from hwprof.measuring.session import resolve_device
+
+            resolve_device(device)
         self.device = str(self._ref)
         self._sensor = open_sensor(power, self.device, tegrastats)
         self._open: dict[str, tuple[object, float]] = {}  # name -> (sensor mark or None, perf_counter start)
@@ -132,7 +137,8 @@ def energy_window(device: str = "cpu", power: str = "auto", tegrastats: str | No
     """Time the block and read its energy from the sensor that covers `device` (cpu, cuda or cuda:N).
 
     On CUDA the device is synchronised before the window closes, so kernels the block launched are
-    counted. A block that raises is not measured: the sensor is closed and the error goes on."""
+    counted; a CUDA device torch cannot see is refused (HwprofError) before the block runs. A block
+    that raises is not measured: the sensor is closed and the error goes on."""
     with EnergyMonitor(device, power, tegrastats) as monitor:
         cost = CodeEnergy(device=monitor.device, source=monitor.source, unavailable_reason=monitor.unavailable_reason)
         monitor.begin_window("block", sync=False)
