@@ -104,6 +104,6 @@ def show(dataset: Path, as_json: bool) -> None:
     for run in runs:
         click.echo(
             f"run {str(run['run_id'])[:8]} ({run['status']}): {run['rows']} rows on {run['device_name']}, "
-            f"{run['threads']} threads, power {run['power_source'] or 'unavailable'}, hwprof {run['hwprof']}, "
+            f"{run['threads'] or 'unrecorded'} threads, power {run['power_source'] or 'unavailable'}, hwprof {run['hwprof']}, "
             f"torch {run['torch']}, started {run['start_time']}"
         )

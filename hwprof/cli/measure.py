@@ -450,9 +450,10 @@ def _network_samples(samples) -> dict[tuple[str, str], list[float]]:
     return {key: group["seconds_per_call"].tolist() for key, group in networks.groupby(["run_id", "key"])}
 
 
-def two_speed_lines(entries: list[dict]) -> list[str]:
+def two_speed_lines(entries: list[dict], one_thread: bool = False) -> list[str]:
     """A note naming the CPU networks whose samples fell in two modes: their medians are one run's mix. (Its
-    advice is about CPU threads; a GPU's two speeds would be its clocks, which this note does not judge.)"""
+    advice is about CPU threads; a GPU's two speeds would be its clocks, which this note does not judge.)
+    `one_thread`: every run of the dataset used one thread, so fewer threads is no remedy."""
     found = [
         e
         for e in entries
@@ -461,11 +462,20 @@ def two_speed_lines(entries: list[dict]) -> list[str]:
     if not found:
         return []
     named = ", ".join(f"{e['model']} batch {e['batch_size']} ({e['slow_sample_share']:.0%})" for e in found)
-    return [
+    head = (
         f"note: {len(found)} network(s) ran at two speeds, a share of their samples taking {TWO_SPEED_FACTOR}x "
-        f"their fastest tenth or more: {named}. Multi-threaded CPU runs on some VMs switch between a fast and a slow "
-        "mode for seconds to minutes, so a rerun may land elsewhere: measure with --threads 1 for timings a "
-        "rerun reproduces, or with --processes 3 for an interval that covers the spread"
+        f"their fastest tenth or more: {named}."
+    )
+    if one_thread:
+        return [
+            f"{head} At one thread this is the machine slowing the core for a stretch (a VM's host, or power "
+            "management), so a rerun may land elsewhere: measure with --processes 3 for an interval that covers "
+            "the spread"
+        ]
+    return [
+        f"{head} Multi-threaded CPU runs on some VMs switch between a fast and a slow mode for seconds to minutes, "
+        "so a rerun may land elsewhere: measure with --threads 1 for timings a rerun reproduces, or with "
+        "--processes 3 for an interval that covers the spread"
     ]
 
 
@@ -582,7 +592,10 @@ def print_summary(summary: dict, out: str) -> None:
             f"warning: other processes used the GPU while {shared} row(s) were measured (column "
             "gpu_other_processes); their latency and energy include others' work: measure on a GPU of its own"
         )
-    for line in two_speed_lines(summary["networks"]):
+    from hwprof.dataset import read_provenance
+
+    one_thread = {run.get("threads") for run in read_provenance(out)} == {1}
+    for line in two_speed_lines(summary["networks"], one_thread):
         console.print(line)
     for line in host_bound_lines(summary.get("host_bound", [])):
         console.print(line)

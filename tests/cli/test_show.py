@@ -122,3 +122,12 @@ def test_the_two_speed_note_is_for_cpu_networks_only():
     entry = {"model": "m", "batch_size": 1, "slow_sample_share": 0.3}
     assert two_speed_lines([entry | {"device": "cpu"}]) and not two_speed_lines([entry | {"device": "cuda:0"}])
     assert not two_speed_lines([entry | {"device": "cpu", "slow_sample_share": 0.04}])
+
+
+def test_the_two_speed_note_advises_one_thread_only_to_runs_that_used_more():
+    from hwprof.cli.measure import two_speed_lines
+
+    entry = {"model": "m", "batch_size": 1, "slow_sample_share": 0.3, "device": "cpu"}
+    assert "--threads 1" in two_speed_lines([entry])[0]
+    at_one_thread = two_speed_lines([entry], one_thread=True)[0]
+    assert "--threads 1" not in at_one_thread and "--processes 3" in at_one_thread
