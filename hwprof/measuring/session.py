@@ -12,12 +12,13 @@ import dataclasses
 import itertools
 import json
 import math
+import numbers
 import os
 import random
 import sys
 import time
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,7 +27,7 @@ import torch
 
 from hwprof.drivers.base import NoSensor, PowerSensor, SensorUnavailable
 from hwprof.drivers.host import check_sysfs_root, parse_device
-from hwprof.errors import HwprofError, option
+from hwprof.errors import HwprofError, option, shown
 from hwprof.measuring.allocator import DEFAULT_POLICY, pin_allocator
 from hwprof.measuring.allocator import POLICIES as ALLOCATOR_POLICIES
 from hwprof.measuring.cache import CACHE_MODES, DEFAULT_CACHE_MODE
@@ -123,8 +124,49 @@ def resolve_device(text: str) -> torch.device:
     return torch.device("cuda", ref.index)
 
 
+def _number(value: object) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def _whole(value: object) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _path(value: object) -> bool:
+    return isinstance(value, (str, os.PathLike))
+
+
+# setting -> (does a value fit, what to give instead); the ranges are checked in measure()
+SETTING_TYPES: dict[str, tuple[Callable[[object], bool], str]] = {
+    "precision": (_number, "a fraction such as 0.02"),
+    "max_item_s": (_number, "a number of seconds"),
+    "max_other_share": (_number, "a share from 0 to 1 such as 0.1"),
+    "sweep_share": (_number, "a share from 0 to below 1 such as 0.2"),
+    "threads": (lambda v: v is None or _whole(v), "a whole number of threads, or None"),
+    "seed": (lambda v: v is None or _whole(v), "a whole number, or None"),
+    "layers": (lambda v: isinstance(v, bool), "True or False"),
+    "channels_last": (lambda v: isinstance(v, bool), "True or False"),
+    "compile": (lambda v: isinstance(v, bool), "True or False"),
+    "input_shape": (
+        lambda v: v is None or (isinstance(v, (tuple, list)) and all(_whole(d) for d in v)),
+        "a tuple of whole numbers such as (3, 224, 224), or None",
+    ),
+    "hf_config": (lambda v: v is None or isinstance(v, dict), "a dict such as {'num_hidden_layers': 4}, or None"),
+    "trace": (lambda v: v is None or _path(v), "a path (str or os.PathLike), or None"),
+    "tegrastats": (lambda v: v is None or _path(v), "a path (str or os.PathLike), or None"),
+}
+
+
+def _check_setting_types(options: MeasureOptions) -> None:
+    """Refuse a setting of the wrong type (threads="1") in one sentence, before anything compares or uses it."""
+    for name, (fits, wanted) in SETTING_TYPES.items():
+        value = getattr(options, name)
+        if not fits(value):
+            raise HwprofError(f"{option(name, shown(value))}: give {wanted}")
+
+
 def measure(
-    models: Sequence[str | ModelSpec | torch.nn.Module],
+    models: str | ModelSpec | torch.nn.Module | Iterable[str | ModelSpec | torch.nn.Module],
     options: MeasureOptions | None = None,
     *,
     out: str | None = None,
@@ -135,6 +177,8 @@ def measure(
 ) -> pd.DataFrame:
     """Measure models on one device and return the dataset as a DataFrame (also written to `out`).
 
+    `models` is a list of names, spec strings, ModelSpecs or nn.Modules; one of them alone is a list of one.
+
     How is `options` (MeasureOptions), or its fields given by name: `measure(["resnet18"],
     batch_sizes=[1, 8])`. The allocator policy is applied to the whole calling process
     (hwprof.measuring.allocator)."""
@@ -142,7 +186,13 @@ def measure(
     unknown = sorted(set(settings) - {f.name for f in dataclasses.fields(MeasureOptions)})
     if unknown:
         raise HwprofError(f"measure has no setting {', '.join(unknown)}; see hwprof.MeasureOptions for the settings")
+    if options is not None and not isinstance(options, MeasureOptions):
+        raise HwprofError(
+            f"options is a {type(options).__name__}, not a hwprof.MeasureOptions: give the settings by name "
+            "instead, e.g. measure(models, threads=1), or measure(models, **settings) for a dict"
+        )
     options = dataclasses.replace(options or MeasureOptions(), **settings)
+    _check_setting_types(options)
     if not 0 < options.precision < 1:
         raise HwprofError(
             f"{option('precision', options.precision)} is out of range: give a fraction such as 0.02 for 2%"
@@ -155,7 +205,9 @@ def measure(
             "CPU from 0 to 1, such as 0.1 (1 keeps every burst)"
         )
     if isinstance(options.processes, bool) or not isinstance(options.processes, int) or options.processes < 1:
-        raise HwprofError(f"{option('processes', options.processes)}: give a whole number of processes, 1 or more")
+        raise HwprofError(
+            f"{option('processes', shown(options.processes))}: give a whole number of processes, 1 or more"
+        )
     if options.processes > 1 and options.trace:
         raise HwprofError(
             f"{option('trace', True)} records the power samples of one process; use it with {option('processes', 1)}"
@@ -169,9 +221,15 @@ def measure(
         raise HwprofError(f"{option('cache', options.cache)}: choose from {', '.join(CACHE_MODES)}")
     if options.allocator not in ALLOCATOR_POLICIES:
         raise HwprofError(f"{option('allocator', options.allocator)}: choose from {', '.join(ALLOCATOR_POLICIES)}")
-    if not models or isinstance(models, (str, torch.nn.Module)):
+    if isinstance(models, (str, ModelSpec, torch.nn.Module)):  # one model is a list of one
+        models = [models]
+    elif not isinstance(models, Iterable):
+        raise HwprofError(f"give a model or a list of models, e.g. 'resnet18' or ['resnet18', module], not {models!r}")
+    models = list(models)
+    if not models:
         raise HwprofError(
-            "give the models as a list, e.g. ['resnet18'] or [module] (the built-in models are in hwprof.sample_models)"
+            "no model was given: give one or a list, e.g. 'resnet18' or ['resnet18', module] (the built-in models "
+            "are in hwprof.sample_models)"
         )
     sizes = parse_batch_sizes(options.batch_sizes)
     options = dataclasses.replace(options, seq_lens=parse_seq_lens(options.seq_lens))

@@ -29,3 +29,37 @@ def test_an_energy_window_on_a_gpu_beyond_the_visible_ones_is_refused(monkeypatc
     monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
     with pytest.raises(hwprof.HwprofError, match=r"device=cuda:3: only 1 CUDA device\(s\) are visible"):
         hwprof.EnergyMonitor(device="cuda:3")
+
+
+@pytest.mark.parametrize(
+    "setting, message",
+    [
+        ({"max_item_s": "1"}, "max_item_s='1': give a number of seconds"),
+        ({"threads": "1"}, "threads='1': give a whole number of threads, or None"),
+        ({"precision": None}, "precision=None: give a fraction"),
+        ({"seed": 1.5}, "seed=1.5: give a whole number, or None"),
+        ({"layers": "no"}, "layers='no': give True or False"),
+        ({"input_shape": "3,224,224"}, r"input_shape='3,224,224': give a tuple of whole numbers"),
+        ({"hf_config": "layers=2"}, "hf_config='layers=2': give a dict"),
+        ({"processes": "2"}, "processes='2': give a whole number of processes"),
+    ],
+)
+def test_a_measure_setting_of_the_wrong_type_is_one_sentence(setting, message):
+    with pytest.raises(hwprof.HwprofError, match=message):
+        hwprof.measure(["mlp"], **setting)
+
+
+def test_measure_options_given_as_a_dict_point_to_settings_by_name():
+    with pytest.raises(hwprof.HwprofError, match=r"options is a dict, not a hwprof.MeasureOptions.*threads=1"):
+        hwprof.measure(["mlp"], {"threads": 1})
+
+
+@pytest.mark.parametrize("models, message", [([], "no model was given"), (5, "give a model or a list of models")])
+def test_measure_without_a_model_list_says_what_to_give(models, message):
+    with pytest.raises(hwprof.HwprofError, match=message):
+        hwprof.measure(models)
+
+
+def test_measure_takes_one_model_alone_as_a_list_of_one():
+    frame = hwprof.measure("mlp", layers=False, power="none", max_item_s=0.05, precision=0.5)
+    assert list(frame["model"]) == ["mlp"]
