@@ -15,6 +15,7 @@ instead, and the trace says so.
 from __future__ import annotations
 
 import copy
+import math
 import operator
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,7 +27,7 @@ from torch.overrides import TorchFunctionMode
 from torch.utils._device import DeviceContext, _device_constructors
 
 from hwprof.errors import HwprofError
-from hwprof.models.inputs import DTYPES, ModelInputs
+from hwprof.models.inputs import DEFAULT_SEQ_LEN, DTYPES, ModelInputs
 from hwprof.models.layers import (
     Layer,
     _is_channels_last,
@@ -185,6 +186,7 @@ def trace_layers(
         module = rebuild()
     elif dtype != "float32" or channels_last:
         module = copy.deepcopy(module)  # the caller's module keeps its dtype and layout
+    _refuse_if_inputs_do_not_fit(inputs, batch_size, seq_len, float_dtype, label or type(module).__name__, reason)
     module = _as_run(module, float_dtype, channels_last)
     layers, method = run_and_extract(
         module, inputs, batch_size, label=label, seq_len=seq_len, dtype=float_dtype, channels_last=channels_last
@@ -217,6 +219,26 @@ def _refuse_if_weights_do_not_fit(module: nn.Module, label: str, reason: str) ->
         raise HwprofError(
             f"{label} cannot be traced on meta tensors ({reason}), and tracing it on real tensors needs its "
             f"weights, {weight_bytes / 1e9:.1f} GB, more than the {free_bytes / 1e9:.1f} GB of memory available"
+        )
+
+
+def _refuse_if_inputs_do_not_fit(
+    inputs: ModelInputs, batch_size: int, seq_len: int | None, float_dtype: torch.dtype, label: str, reason: str
+) -> None:
+    """A real forward pass needs at least its inputs in memory: a batch whose inputs alone exceed what is free
+    (a batch far beyond any host, predicted on meta until meta failed) is refused before it is allocated."""
+    seq_len = seq_len or inputs.default_seq_len or DEFAULT_SEQ_LEN
+    input_bytes = sum(
+        math.prod(spec.shape_at(batch_size, seq_len))
+        * (float_dtype if spec.dtype.is_floating_point else spec.dtype).itemsize
+        for spec in inputs.specs
+    )
+    free_bytes = available_memory_bytes()
+    if input_bytes > free_bytes:
+        raise HwprofError(
+            f"{label} cannot be traced on meta tensors at batch size {batch_size} ({reason}), and tracing it on "
+            f"real tensors needs {input_bytes / 1e9:.3g} GB for its inputs alone, more than the "
+            f"{free_bytes / 1e9:.1f} GB of memory available; predict a smaller batch size"
         )
 
 

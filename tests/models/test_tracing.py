@@ -156,6 +156,12 @@ def test_a_model_that_reads_values_falls_back_to_real_tensors_and_says_why():
     assert [layer.op for layer in trace.layers][0] == "linear"
 
 
+@pytest.mark.parametrize("batch_size", [10**12, 10**20])  # beyond any host; beyond int64 elements
+def test_a_batch_whose_inputs_cannot_fit_is_refused_before_a_real_forward_pass(batch_size):
+    with pytest.raises(HwprofError, match=r"GB for its inputs alone, more than the .* GB of memory available"):
+        trace_layers(ReadsValues(), (4,), batch_size, label="reads_values")
+
+
 def test_a_meta_built_model_that_cannot_run_on_meta_is_rebuilt_with_real_weights():
     with torch.device("meta"):
         model = ReadsValues()
