@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from hwprof.errors import HwprofError, option
+from hwprof.errors import HwprofError, option, shown
 from hwprof.files import JOURNAL_SUFFIX, ExclusiveLock, check_output, same_file, write_atomically
 from hwprof.files import PROVENANCE_SUFFIX as SIDECAR_SUFFIX
 from hwprof.samples import SUFFIX as SAMPLES_SUFFIX
@@ -259,11 +259,25 @@ def _typed_or_error(path: Path, frame: pd.DataFrame) -> pd.DataFrame:
         raise HwprofError(f"In {path}, {error}, so it does not look like an hwprof dataset.") from None
 
 
+def as_path(value: object, what: str) -> Path:
+    """`value` as a Path; anything but a str or os.PathLike is refused in one sentence naming `what` it is."""
+    if not isinstance(value, (str, os.PathLike)):
+        raise HwprofError(f"Give the {what} as a path (str or os.PathLike), not {shown(value)}.")
+    return Path(value)
+
+
+def as_paths(value: object, what: str) -> list[Path]:
+    """One path, or an iterable of them, as a list of Paths: a single path is a list of one."""
+    if isinstance(value, (str, os.PathLike)):
+        return [Path(value)]
+    if isinstance(value, bytes) or not isinstance(value, Iterable):
+        raise HwprofError(f"Give the {what}s as a path (str or os.PathLike) or a list of paths, not {shown(value)}.")
+    return [as_path(item, what) for item in value]
+
+
 def read_dataset(paths: str | os.PathLike | Iterable[str | os.PathLike]) -> pd.DataFrame:
-    """One checked, typed table from one or more hwprof datasets (Parquet or CSV)."""
-    if isinstance(paths, (str, os.PathLike)):
-        paths = [paths]
-    paths = [Path(p) for p in paths]
+    """One checked, typed table from one or more hwprof datasets (Parquet or CSV): a path or a list of them."""
+    paths = as_paths(paths, "dataset")
     if not paths:
         raise HwprofError("No dataset was given; pass at least one .parquet or .csv file.")
     frames = []
@@ -613,9 +627,12 @@ def without_sample_sidecars(shards: list[Path]) -> list[Path]:
     return kept
 
 
-def merge_datasets(shards: list[str | os.PathLike], out: str | os.PathLike, force: bool = False) -> dict:
-    """Combine hwprof datasets into `out`, keeping every run's provenance; returns a summary."""
-    shards, out = without_sample_sidecars([Path(s) for s in shards]), Path(out)
+def merge_datasets(
+    shards: str | os.PathLike | Iterable[str | os.PathLike], out: str | os.PathLike, force: bool = False
+) -> dict:
+    """Combine hwprof datasets (a path or a list of them) into `out`, keeping every run's provenance; returns a
+    summary."""
+    shards, out = without_sample_sidecars(as_paths(shards, "shard")), as_path(out, "output")
     if not shards:
         raise HwprofError("No shard was given; pass the datasets to merge.")
     for index, shard in enumerate(shards):

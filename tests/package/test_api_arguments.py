@@ -4,6 +4,7 @@ import pytest
 import torch
 
 import hwprof
+from fakes.runs import write_run
 
 
 @pytest.fixture
@@ -63,3 +64,21 @@ def test_measure_without_a_model_list_says_what_to_give(models, message):
 def test_measure_takes_one_model_alone_as_a_list_of_one():
     frame = hwprof.measure("mlp", layers=False, power="none", max_item_s=0.05, precision=0.5)
     assert list(frame["model"]) == ["mlp"]
+
+
+@pytest.mark.parametrize("paths, message", [(3, "Give the datasets as a path"), ([3], "Give the dataset as a path")])
+def test_read_dataset_of_something_not_a_path_says_to_give_one(paths, message):
+    with pytest.raises(hwprof.HwprofError, match=rf"{message} \(str or os.PathLike\).*not 3"):
+        hwprof.read_dataset(paths)
+
+
+def test_merge_takes_one_shard_alone_as_a_list_of_one(tmp_path):
+    shard = write_run(tmp_path / "a.parquet")
+    summary = hwprof.merge(str(shard), out=tmp_path / "merged.parquet")
+    assert [entry["path"] for entry in summary["shards"]] == [str(shard)]
+
+
+def test_merge_into_something_not_a_path_says_to_give_one(tmp_path):
+    shard = write_run(tmp_path / "a.parquet")
+    with pytest.raises(hwprof.HwprofError, match=r"Give the output as a path \(str or os.PathLike\), not 5"):
+        hwprof.merge([shard], out=5)
