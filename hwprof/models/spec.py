@@ -248,8 +248,12 @@ def _from_file(text: str, input_shape: tuple[int, ...] | None, inputs_given: boo
     except Exception as error:
         raise HwprofError(f"{text} raised {type(error).__name__}: {error}") from None
     if isinstance(module, tuple) and len(module) == 2 and isinstance(module[0], nn.Module):
-        module, examples = module  # (module, example_inputs)
-        return ModelSpec(text, module, (), factory_name).with_inputs(examples)
+        module, examples = module  # (module, example_inputs): tensors, never --input text
+        try:
+            described = from_examples(examples)
+        except HwprofError as error:
+            raise HwprofError(f"{text} returned a module and example inputs, but the {error}") from None
+        return ModelSpec(text, module, (), factory_name).with_inputs(described)
     if not isinstance(module, nn.Module):
         raise HwprofError(f"{text} returned {type(module).__name__}, not a torch.nn.Module or (module, example_inputs)")
     shape = input_shape or getattr(module, "input_shape", None) or getattr(factory, "input_shape", None)
@@ -261,4 +265,13 @@ def _from_file(text: str, input_shape: tuple[int, ...] | None, inputs_given: boo
             f"{option('inputs')} (e.g. input_ids:int64[128]), set `input_shape` on the module or factory, or "
             "return (module, example_inputs)"
         )
-    return ModelSpec(text, module, tuple(int(d) for d in shape), factory_name)
+    try:
+        dims = tuple(int(d) for d in shape)
+    except (TypeError, ValueError):
+        dims = (0,)
+    if any(d < 1 for d in dims):
+        raise HwprofError(
+            f"{text} gives input_shape {shape!r}, which is not a shape: set it to positive whole numbers "
+            "without the batch, e.g. (3, 224, 224)"
+        )
+    return ModelSpec(text, module, dims, factory_name)

@@ -36,6 +36,14 @@ def factory_file(tmp_path):
 
         def broken():
             raise RuntimeError("weights file missing")
+
+        def shape_in_words():
+            net = nn.Linear(4, 4)
+            net.input_shape = "four"
+            return net
+
+        def text_for_inputs():
+            return nn.Linear(4, 4), "not a tensor"
     """)
     )
     return path
@@ -123,6 +131,8 @@ def test_factory_errors_are_reported_not_raised(tmp_path, factory_file):
         ("broken", "weights file missing"),
         ("shapeless", "--input-shape"),
         ("missing", "no function named"),
+        ("shape_in_words", "gives input_shape 'four', which is not a shape"),
+        ("text_for_inputs", "returned a module and example inputs, but the example inputs are a str"),
     ]:
         result = run("measure", f"{factory_file}:{target}", "--out", str(tmp_path / "x.parquet"), *FAST)
         assert result.exit_code != 0 and fragment in result.output and "Traceback" not in result.output
