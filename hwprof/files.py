@@ -93,7 +93,10 @@ def read_json_document(path: str | os.PathLike, file_format: str, version: int, 
         text = path.read_text()
     except FileNotFoundError:
         raise HwprofError(f"{what} {path} does not exist; {remedy}") from None
-    except (OSError, UnicodeDecodeError) as error:
+    except UnicodeDecodeError:
+        kind = "a Parquet file (a dataset?)" if path.read_bytes()[:4] == b"PAR1" else "not a text file"
+        raise HwprofError(f"{path} is {kind}, not a {what}; {remedy}") from None
+    except OSError as error:
         raise HwprofError(f"cannot read {what} {path}: {getattr(error, 'strerror', None) or error}") from None
     try:
         doc = json.loads(text, parse_constant=_refuse_constant)

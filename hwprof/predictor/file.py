@@ -104,6 +104,15 @@ def dump(doc: dict, path: str | os.PathLike) -> None:
         raise HwprofError(f"cannot write the predictor to {path}: {error.strerror or error}") from None
 
 
+REQUIRED_PARTS = ("features", "layer_models", "network_models")  # every document has them, as objects
+
+
 def load(path: str | os.PathLike) -> dict:
-    """The document of a predictor file, checked to be one this hwprof reads."""
-    return read_json_document(path, FORMAT, FORMAT_VERSION, "predictor file", "fit one with `hwprof fit` (hwprof.fit)")
+    """The document of a predictor file, checked to be one this hwprof reads, with every part it needs."""
+    doc = read_json_document(path, FORMAT, FORMAT_VERSION, "predictor file", "fit one with `hwprof fit` (hwprof.fit)")
+    missing = [part for part in REQUIRED_PARTS if not isinstance(doc.get(part), dict)]
+    if doc.get("mode") == "layers" and not doc.get("layer_models"):
+        missing.append("layer_models")
+    if missing:
+        raise HwprofError(f"{path} is a damaged predictor file (its {missing[0]} is missing or empty); refit it")
+    return doc

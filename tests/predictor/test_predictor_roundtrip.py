@@ -136,9 +136,13 @@ def test_damaged_numbers_are_refused_not_printed(predictor_file, tmp_path):
         damaged.write_text(json.dumps({**json.loads(open(predictor_file).read()), key: value}))
         with pytest.raises(HwprofError, match="is a damaged predictor file"):
             load_predictor(damaged)
+    without_layers = {k: v for k, v in json.loads(open(predictor_file).read()).items() if k != "layer_models"}
+    (tmp_path / "without_layers.json").write_text(json.dumps(without_layers))
+    with pytest.raises(HwprofError, match=r"is a damaged predictor file \(its layer_models is missing"):
+        load_predictor(tmp_path / "without_layers.json")
     parquet = tmp_path / "data.parquet"
     parquet.write_bytes(b"PAR1\x00\xff\xfe binary")
-    with pytest.raises(HwprofError, match="cannot read predictor file"):
+    with pytest.raises(HwprofError, match=r"is a Parquet file \(a dataset\?\), not a predictor file"):
         load_predictor(parquet)
 
 
