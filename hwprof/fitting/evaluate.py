@@ -8,26 +8,38 @@ predicted interval (coverage) at the requested confidence.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from hwprof.dataset import as_paths
 from hwprof.errors import HwprofError
 from hwprof.files import check_output
 from hwprof.fitting.data import read_inputs, select_device, training_data
 from hwprof.fitting.pipeline import accuracy
 from hwprof.predictor.features import encode_layers
-from hwprof.predictor.predictor import Predictor, check_confidence
+from hwprof.predictor.predictor import Predictor, check_confidence, load_predictor
 
 
 def evaluate(
-    predictor: Predictor, paths: Sequence[str | os.PathLike], confidence: float = 0.9, device_name: str | None = None
+    predictor: Predictor | str | os.PathLike,
+    paths: str | os.PathLike | Iterable[str | os.PathLike],
+    confidence: float = 0.9,
+    device_name: str | None = None,
 ) -> tuple[dict, pd.DataFrame]:
-    """(report, points): the metrics, and every predicted/measured pair behind them."""
+    """(report, points): the metrics, and every predicted/measured pair behind them. `predictor` is a Predictor
+    or the path of its file; `paths` a dataset's path or a list of them."""
+    if isinstance(predictor, (str, os.PathLike)):
+        predictor = load_predictor(predictor)
+    elif not isinstance(predictor, Predictor):
+        raise HwprofError(
+            f"give the predictor as the path of its file or a hwprof.Predictor (hwprof.load_predictor reads one), "
+            f"not a {type(predictor).__name__}"
+        )
     check_confidence(confidence)
-    frame, sources = read_inputs(paths)
+    frame, sources = read_inputs(as_paths(paths, "dataset"))
     frame, device = select_device(frame, device_name)
     data = training_data(frame, device, sources, require_networks=False, align=False)
     points = [_network_points(predictor, data, confidence)]

@@ -9,8 +9,9 @@ the datasets resemble (`prior`, hwprof.fitting.prior).
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable
 
+from hwprof.dataset import as_path, as_paths
 from hwprof.errors import HwprofError, option
 from hwprof.files import check_output
 from hwprof.fitting.advice import data_advice, sweep_advice
@@ -31,7 +32,7 @@ from hwprof.progress import Progress
 
 
 def fit(
-    paths: Sequence[str | os.PathLike],
+    paths: str | os.PathLike | Iterable[str | os.PathLike],
     out: str | os.PathLike | None = None,
     targets: str | None = None,
     family: str = "auto",
@@ -41,10 +42,10 @@ def fit(
     base: str | os.PathLike | None = None,
     align_runs: bool = True,
     force: bool = False,
-    prior: Sequence[str | os.PathLike] | None = None,
+    prior: str | os.PathLike | Iterable[str | os.PathLike] | None = None,
 ) -> Predictor:
-    """Datasets in, predictor out (written to `out` when given; an existing file is replaced only with `force`,
-    and never one of the inputs).
+    """Datasets in (a path or a list of them), predictor out (written to `out` when given; an existing file is
+    replaced only with `force`, and never one of the inputs).
 
     With `align_runs`, runs of the datasets measured at different machine speeds are
     scaled to one before repeats are combined (hwprof/fitting/alignment.py).
@@ -55,6 +56,10 @@ def fit(
 
     With `prior` (datasets of other boards, each with its own device_name), the fleet board whose
     predictions match the datasets' few networks best is adapted to them (hwprof/fitting/prior.py)."""
+    paths = as_paths(paths, "dataset")
+    prior = as_paths(prior, "prior dataset") if prior is not None else None
+    base = as_path(base, "base predictor") if base is not None else None
+    out = as_path(out, "output") if out is not None else None
     if family not in FAMILIES:
         raise HwprofError(f"unknown model family {family!r}; choose polynomial, trees or auto")
     if base is not None and prior:

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from hwprof.errors import HwprofError, option
+from hwprof.errors import HwprofError, option, shown
 from hwprof.predictor import file as predictor_file
 from hwprof.predictor.domain import Domain
 from hwprof.predictor.features import (
@@ -578,6 +578,8 @@ def _describe_causes(time_per_cause: Any, causes: list[tuple[str, str]], n_netwo
 
 def load_predictor(path: str | os.PathLike) -> Predictor:
     """Read a predictor file. It is data only: nothing in it is executed."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise HwprofError(f"give the predictor file as a path (str or os.PathLike), not {shown(path)}")
     doc = predictor_file.load(path)
     try:
         return Predictor(doc, source=str(path))

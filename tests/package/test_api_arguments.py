@@ -5,6 +5,7 @@ import torch
 
 import hwprof
 from fakes.runs import write_run
+from fakes.synthetic import fitted_predictor_path
 
 
 @pytest.fixture
@@ -82,3 +83,42 @@ def test_merge_into_something_not_a_path_says_to_give_one(tmp_path):
     shard = write_run(tmp_path / "a.parquet")
     with pytest.raises(hwprof.HwprofError, match=r"Give the output as a path \(str or os.PathLike\), not 5"):
         hwprof.merge([shard], out=5)
+
+
+@pytest.fixture(scope="module")
+def fitted(tmp_path_factory):
+    """(predictor path, its dataset's path)"""
+    return fitted_predictor_path(tmp_path_factory.mktemp("fitted"))
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: hwprof.load_predictor(5), r"give the predictor file as a path \(str or os.PathLike\), not 5"),
+        (lambda: hwprof.fit([3]), r"Give the dataset as a path \(str or os.PathLike\), not 3"),
+        (lambda: hwprof.fit(3), r"Give the datasets as a path \(str or os.PathLike\) or a list of paths, not 3"),
+        (lambda: hwprof.evaluate(object(), ["d.parquet"]), "give the predictor as the path of its file or a hwprof"),
+    ],
+    ids=["load_predictor", "fit-list", "fit", "evaluate"],
+)
+def test_something_not_a_path_where_a_path_is_taken_says_to_give_one(call, message):
+    with pytest.raises(hwprof.HwprofError, match=message):
+        call()
+
+
+def test_fit_takes_one_dataset_alone_as_a_list_of_one(fitted, tmp_path):
+    _, dataset = fitted
+    predictor = hwprof.fit(dataset, out=tmp_path / "one.json", cv=False)
+    assert predictor.targets == ["latency_ms"]
+
+
+def test_fit_with_an_output_not_a_path_says_to_give_one(fitted):
+    _, dataset = fitted
+    with pytest.raises(hwprof.HwprofError, match=r"Give the output as a path \(str or os.PathLike\), not 5"):
+        hwprof.fit([dataset], out=5)
+
+
+def test_evaluate_takes_the_predictor_file_and_one_dataset_alone(fitted):
+    predictor, dataset = fitted
+    report, points = hwprof.evaluate(predictor, dataset)
+    assert report["datasets"] == [dataset] and report["predictor"] == predictor and len(points)
