@@ -8,6 +8,7 @@ over the target; the temporary file never outlives a failure.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import tempfile
@@ -148,9 +149,9 @@ def check_output(
         with tempfile.TemporaryFile(dir=directory):
             pass
     except OSError as error:
-        raise HwprofError(
-            f"Output directory {directory} is not writable ({error.strerror or error}); choose another path."
-        ) from None
+        # a folder that exists but takes no new file (/proc, /sys) answers "No such file or directory"
+        reason = "it takes no new files" if error.errno == errno.ENOENT else error.strerror or error
+        raise HwprofError(f"Output directory {directory} is not writable ({reason}); choose another path.") from None
     return path
 
 

@@ -316,6 +316,12 @@ def test_unwritable_directory_check_uses_a_real_write(tmp_path, monkeypatch):
         DatasetWriter(tmp_path / "out.parquet", make_provenance())
 
 
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="needs a folder that takes no new files")
+def test_a_folder_that_takes_no_new_files_is_not_called_missing():
+    with pytest.raises(HwprofError, match=r"^Output directory /proc is not writable \(it takes no new files\); choose"):
+        DatasetWriter("/proc/out.parquet", make_provenance())
+
+
 def test_read_dataset_explains_what_is_wrong(tmp_path):
     foreign = tmp_path / "foreign.csv"
     pd.DataFrame({"model": ["a"], "batch_size": [1], "latency_ms": [2.0]}).to_csv(foreign, index=False)
