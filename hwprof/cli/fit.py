@@ -243,12 +243,27 @@ def _prediction_json(prediction) -> dict:
         "batch_size": prediction.batch_size,
         "confidence": prediction.confidence,
         "total": prediction.total,
-        "interval": {k: list(v) for k, v in prediction.interval.items()},
+        # no interval is [0, inf] in Python; JSON has no infinity, so an unbounded end is null
+        "interval": {k: [b if math.isfinite(b) else None for b in v] for k, v in prediction.interval.items()},
         "warnings": prediction.warnings,
         "traced_on": prediction.traced_on,
         "novelty": prediction.novelty,
         "layers": json.loads(prediction.layers.to_json(orient="records")),
     }
+
+
+def prediction_notes(predictions) -> list[str]:
+    """Each model's warnings once, naming the batch sizes a warning holds for where not all of them."""
+    batches: dict[tuple[str, str], list[int]] = {}  # (model, warning) -> the batch sizes it holds for
+    for p in predictions:
+        for warning in p.warnings:
+            batches.setdefault((p.model, warning), []).append(p.batch_size)
+    notes = []
+    for (model, warning), sizes in batches.items():
+        asked = {p.batch_size for p in predictions if p.model == model}
+        where = "" if set(sizes) == asked else f" (batch {', '.join(map(str, sizes))})"
+        notes.append(f"note: {model}{where}: {warning}")
+    return notes
 
 
 def _print_predictions(predictions, show_layers: bool) -> None:
@@ -280,8 +295,7 @@ def _print_predictions(predictions, show_layers: bool) -> None:
             "no interval: the predictor has no held-out residuals to calibrate one (it was fitted with "
             "--no-cv, or from too few families); refit without --no-cv for calibrated intervals"
         )
-    notes = dict.fromkeys(f"note: {p.model}: {warning}" for p in predictions for warning in p.warnings)
-    for note in notes:
+    for note in prediction_notes(predictions):
         console.print(note)
     for p in predictions:
         if show_layers:

@@ -18,6 +18,7 @@ from hwprof.predictor.features import ADDITIVE_KINDS, AGGREGATE_KINDS, OP_GROUPS
 KIND_COLUMNS = [AGGREGATE_KINDS.index(kind) for kind in ADDITIVE_KINDS]
 MAX_STORED_NETWORKS = 2000  # bounds the file; a random subset still maps the region covered
 MIN_SCALE = 0.1  # a descriptor column constant in training still counts differences of ~10%
+SAME_NETWORK_DISTANCE = 1e-3  # nearer than this is a training network itself (the file rounds to 4 decimals)
 
 
 def descriptors(aggregates: np.ndarray) -> np.ndarray:
@@ -56,7 +57,8 @@ class Domain:
     def distance(self, aggregates: np.ndarray) -> np.ndarray:
         """Each network's distance to its nearest training network."""
         scaled = (descriptors(aggregates) - self.centre) / self.scale
-        return _nearest(scaled, self.networks)
+        nearest = _nearest(scaled, self.networks)
+        return np.where(nearest < SAME_NETWORK_DISTANCE, 0.0, nearest)
 
     def to_json(self) -> dict:
         return {

@@ -101,3 +101,24 @@ def test_evaluate_scores_a_dataset_of_layer_rows_alone(files, tmp_path):
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
     assert report["network"] == {} and report["layers"]["all layers"]["n"] > 0
+
+
+def test_a_prediction_note_names_the_batch_sizes_it_holds_for_where_not_all():
+    from types import SimpleNamespace
+
+    from hwprof.cli.fit import prediction_notes
+
+    def prediction(batch_size, warnings):
+        return SimpleNamespace(model="mlp", batch_size=batch_size, warnings=warnings)
+
+    notes = prediction_notes([prediction(1, ["shared"]), prediction(8, ["shared", "outside the training data"])])
+    assert notes == ["note: mlp: shared", "note: mlp (batch 8): outside the training data"]
+
+
+def test_predict_json_of_a_predictor_without_intervals_is_standard_json(tmp_path):
+    dataset = write(synthetic_frame(n_networks=1), tmp_path / "one.parquet")
+    assert run("fit", dataset, "--out", tmp_path / "p.json", "--no-cv", "--quiet").exit_code == 0
+    result = run("predict", tmp_path / "p.json", "mlp", "--json")
+    assert result.exit_code == 0, result.output
+    (entry,) = json.loads(result.output, parse_constant=lambda name: pytest.fail(f"{name} is not JSON"))
+    assert entry["interval"]["latency_ms"] == [0.0, None]

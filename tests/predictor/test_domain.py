@@ -60,6 +60,16 @@ def test_domain_distance_is_zero_on_training_networks_and_grows_away_from_them()
     assert domain.distance(aggregates * 50)[0] > domain.family_distance > 0
 
 
+def test_a_training_network_read_back_from_the_file_lies_at_distance_zero():
+    """The file rounds descriptors to 4 decimals: that rounding must not put a training network outside a
+    one-family predictor, whose held-out distance is 0."""
+    aggregates = np.random.default_rng(2).uniform(0, 5, size=(1, len(OP_GROUPS) * len(AGGREGATE_KINDS)))
+    domain = Domain.from_json(Domain.fit(aggregates, np.array(["a"])).to_json())
+    assert domain.family_distance == 0
+    assert domain.distance(aggregates)[0] == 0.0
+    assert domain.distance(aggregates * 1.5)[0] > 0
+
+
 def test_a_size_no_training_row_varied_still_counts_as_uncovered_and_is_named(tmp_path):
     """Every training network ran at batch 1, so batch is constant in training and no layer model uses it;
     the same networks at batch 16 lie beyond it all the same, and the note says that batch is why."""
