@@ -18,7 +18,8 @@ from __future__ import annotations
 import json
 import math
 import os
-from collections.abc import Sequence
+import sys
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -349,24 +350,34 @@ class Predictor:
 
     def predict_many(
         self,
-        models: Sequence[Any],
+        models: Any,
         batch_size: int | Sequence[int] = 1,
         input_shape: tuple[int, ...] | None = None,
         confidence: float = 0.9,
         **how: Any,
     ) -> pd.DataFrame:
-        """One row per network: totals and interval bounds (no per-layer tables)."""
+        """One row per network: totals and interval bounds (no per-layer tables). `models` is a list of what
+        `predict` takes; one of them alone is a list of one, and an empty list gives a table with no rows."""
         check_confidence(confidence)
+        if _is_one_model(models):
+            models = [models]
+        elif not isinstance(models, Iterable):
+            raise HwprofError(
+                f"give a model or a list of models, e.g. 'resnet18' or ['resnet18', module], not {models!r}"
+            )
+        models = list(models)
         features = self.features(models, batch_size, input_shape, **how)
         arrays = self.predict_features(features, confidence)
         self._check_finite(arrays, features.batch.names)
-        novelty = self.novelty(features)
+        if models:
+            novelty = self.novelty(features)
+        else:  # novelty's distance cannot be taken over no networks; its columns are kept, empty
+            novelty = {name: np.empty(0, dtype=kind) for name, kind in NOVELTY_COLUMNS.items()}
         self._widen_outside(arrays, novelty["outside"])
         table = pd.DataFrame(arrays | novelty)
-        table.insert(0, "model", features.batch.names)
+        table.insert(0, "model", np.array(features.batch.names, dtype=str))  # text columns even with no rows
         table.insert(1, "batch_size", features.batch.batch_sizes.astype(int))
-        if features.traced_on:
-            table["traced_on"] = features.traced_on
+        table["traced_on"] = np.array(features.traced_on, dtype=str)
         return table
 
     # --- how far from the training data ---
@@ -541,6 +552,20 @@ class Predictor:
 # variables lies beyond it by more than RANGE_TOLERANCE (about 10%, the encoding being logarithmic).
 UNCOVERED_SHARE_LIMIT = 0.1
 RANGE_TOLERANCE = 0.1
+
+
+NOVELTY_COLUMNS = {"uncovered_share": float, "uncovered_by": str, "distance": float, "outside": bool}  # see novelty
+
+
+def _is_one_model(value: object) -> bool:
+    """A name or spec string, a ModelSpec or an nn.Module: one model, where a list of them is taken. Neither class
+    is imported to ask (an object of one exists only where its module is loaded)."""
+    spec, torch = sys.modules.get("hwprof.models.spec"), sys.modules.get("torch")
+    return (
+        isinstance(value, str)
+        or (spec is not None and isinstance(value, spec.ModelSpec))
+        or (torch is not None and isinstance(value, torch.nn.Module))
+    )
 
 
 def check_confidence(confidence: float) -> None:

@@ -122,3 +122,20 @@ def test_evaluate_takes_the_predictor_file_and_one_dataset_alone(fitted):
     predictor, dataset = fitted
     report, points = hwprof.evaluate(predictor, dataset)
     assert report["datasets"] == [dataset] and report["predictor"] == predictor and len(points)
+
+
+def test_predict_many_of_no_models_is_a_table_with_no_rows_and_every_column(fitted):
+    predictor = hwprof.load_predictor(fitted[0])
+    empty, one = predictor.predict_many([]), predictor.predict_many(["mlp"])
+    assert empty.empty and list(empty.columns) == list(one.columns)
+    assert empty.dtypes.to_dict() == one.dtypes.to_dict()
+
+
+def test_predict_many_takes_one_model_alone_as_a_list_of_one(fitted):
+    table = hwprof.load_predictor(fitted[0]).predict_many("mlp")
+    assert list(table["model"]) == ["mlp"]
+
+
+def test_predict_many_of_something_not_a_model_list_says_what_to_give(fitted):
+    with pytest.raises(hwprof.HwprofError, match="give a model or a list of models.*not 5"):
+        hwprof.load_predictor(fitted[0]).predict_many(5)
