@@ -3,6 +3,10 @@
 The public API is what `__all__` names; everything else is private and may
 change. Each name loads its module on first use, so `import hwprof` stays cheap
 (no torch), and `load_predictor` never loads the fitting or measuring code.
+
+Where a list of models or dataset paths is taken (`measure`, `predict_many`,
+`read_dataset`, `merge`, `fit`, `evaluate`), one alone is a list of one; a
+path is a str or os.PathLike. Anything else is a HwprofError saying what to give.
 """
 
 from importlib.metadata import PackageNotFoundError, version
