@@ -187,6 +187,8 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
     path = Path(path)
     if not path.exists():
         raise HwprofError(f"Dataset {path} does not exist.")
+    if path.name.endswith(SAMPLES_SUFFIX):
+        raise HwprofError(_samples_not_dataset(path))
     if path.is_dir():
         raise HwprofError(f"Dataset {path} is a directory; give the path of a .parquet or .csv file.")
     try:
@@ -621,10 +623,13 @@ def without_sample_sidecars(shards: list[Path]) -> list[Path]:
         if dataset == shard:
             kept.append(shard)
         elif os.path.realpath(dataset) not in given:
-            raise HwprofError(
-                f"{shard} holds the raw samples of {dataset.name}, not a dataset; give {dataset} instead."
-            )
+            raise HwprofError(_samples_not_dataset(shard))
     return kept
+
+
+def _samples_not_dataset(path: Path) -> str:
+    dataset = Path(str(path).removesuffix(SAMPLES_SUFFIX))
+    return f"{path} holds the raw samples of {dataset.name}, not a dataset; give {dataset} instead."
 
 
 def merge_datasets(

@@ -196,3 +196,5 @@ def test_fit_and_report_take_a_glob_that_matches_the_sidecars_too(tmp_path):
         read_inputs([samples_path(a)])
     result = CliRunner().invoke(main, ["report", str(samples_path(a)), "--out", str(tmp_path / "r.html")])
     assert result.exit_code != 0 and "holds the raw samples of a.parquet, not a dataset" in result.output
+    result = CliRunner().invoke(main, ["show", str(samples_path(a))])  # named as what it is, not parsed
+    assert result.exit_code != 0 and "holds the raw samples of a.parquet, not a dataset" in result.output
