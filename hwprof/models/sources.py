@@ -179,7 +179,7 @@ def _hf_build(name: str, overrides: dict) -> Built:
             except Exception as error:  # a setting the architecture derives from others (funnel's layer count)
                 raise HwprofError(
                     f"{option('hf_config', f'{key}={value}')}: the {config.model_type} config refuses it: "
-                    f"{_first_line(error)}"
+                    f"{_in_one_line(error)}"
                 ) from None
         config.use_cache = False  # one forward pass, no key-value cache carried between calls
         try:
@@ -280,6 +280,11 @@ def parse_overrides(text: str | None) -> dict:
 
 def _first_line(error: Exception) -> str:
     return (str(error).strip().splitlines() or [type(error).__name__])[0]
+
+
+def _in_one_line(error: Exception) -> str:
+    """Every line of the message: a validation error's first line only names the field ('... for field x:')."""
+    return " ".join(line.strip() for line in str(error).splitlines() if line.strip()) or type(error).__name__
 
 
 SOURCES: dict[str, Source] = {

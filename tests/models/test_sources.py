@@ -120,6 +120,8 @@ def test_a_torchvision_model_built_without_weights_takes_the_size_it_declares():
 def test_a_config_setting_the_architecture_refuses_is_one_sentence():
     with pytest.raises(HwprofError, match="num_hidden_layers=1: the funnel config refuses it: .*block_sizes"):
         resolve_model("hf:funnel", hf_config={"num_hidden_layers": 1})
+    with pytest.raises(HwprofError, match=r"for field 'num_hidden_layers': .*expected int, got str"):
+        resolve_model("hf:bert", hf_config={"num_hidden_layers": "two"})
 
 
 def test_a_model_of_text_and_images_gets_both_inputs():
