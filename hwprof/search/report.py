@@ -23,10 +23,13 @@ def summary_lines(result: SearchResult) -> list[str]:
     lines.append(f"budgets: {budgets} (held against {held})")
     outside = sum(bool(r.metrics.get("outside_training_data")) for r in result.records)
     if outside:
+        widened = (
+            "; their intervals were widened before the budgets were held against them" if result.confidence else ""
+        )
         lines.append(
-            f"{outside} of {len(result.records)} candidates lay outside the predictor's training data: their "
-            "intervals were widened to the largest error a held-out family showed; measure a few of them "
-            "(--verify) and refit to predict them with confidence"
+            f"{outside} of {len(result.records)} candidates lay outside the predictor's training data, where its "
+            f"predictions were never validated{widened}; measure a few of them (--verify) and refit to predict "
+            "them with confidence"
         )
     best = result.best
     if best is None:

@@ -346,7 +346,8 @@ def run_search(
 
     _check_options(options)
     estimator = CostEstimator(predictor, space, options.constraints, options.confidence, options.batch_size)
-    probe_metrics, _, _ = estimator.estimate(space.build(space.first_params()), space.first_params())
+    probe_metrics, _, probe_checked = estimator.estimate(space.build(space.first_params()), space.first_params())
+    _check_bounded_intervals(predictor, options, probe_checked)
     pareto_metrics = [m for m in PARETO_METRICS if m in probe_metrics]
     directions = [options.direction] + (["minimize"] * len(pareto_metrics) if options.sampler == "nsga2" else [])
     study_name = options.study_name or f"hwprof-{space.name}"
@@ -439,6 +440,27 @@ def _check_options(options: SearchOptions) -> None:
         )
     if options.batch_size < 1:
         raise HwprofError(f"{option('batch_size')} must be at least 1")
+
+
+def _check_bounded_intervals(predictor, options: SearchOptions, checked: dict) -> None:
+    """With a confidence level, refuse a predictor whose intervals are unbounded before any trial: every
+    candidate would be held against an infinite cost, skipped, and the search would find nothing."""
+    if options.confidence is None:
+        return
+    for constraint in options.constraints:
+        if constraint.is_predicted and not math.isfinite(checked[constraint.text]):
+            raise HwprofError(
+                f"the predictor gives no bounded {constraint.metric} interval at {options.confidence:.0%} "
+                f"confidence, because {_why_unbounded(predictor)}: drop {option('confidence')}, or refit it "
+                "from more networks so cross-validation can calibrate its intervals"
+            )
+
+
+def _why_unbounded(predictor) -> str:
+    cv = (getattr(predictor, "doc", None) or {}).get("cv") or {}
+    if cv.get("scheme", "none") == "none":
+        return f"its cross-validation was skipped ({cv.get('reason', 'fitted with --no-cv')})"
+    return "too few networks were held out in its cross-validation for that confidence"
 
 
 def _open_study(study_name: str, options: SearchOptions, directions: list[str], settings: dict):

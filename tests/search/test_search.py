@@ -1,5 +1,7 @@
 """Search logic on a toy family with a known optimum: predict first, never train what breaks a budget."""
 
+import math
+
 import pytest
 
 from fakes.search_doubles import TOY_SPACE, ToyPredictor
@@ -122,3 +124,31 @@ def test_the_summary_counts_candidates_outside_the_predictors_training_data():
     assert all(r.metrics["outside_training_data"] == 1.0 for r in outside)
     line = next(line for line in summary_lines(result) if "outside the predictor's training data" in line)
     assert line.startswith(f"{len(outside)} of {len(result.records)} candidates")
+    assert "widened" not in line  # without --confidence no interval was used, widened or not
+    with_confidence = toy_search(["latency_ms<=1"], trials=20, confidence=0.9)
+    assert any("intervals were widened" in line for line in summary_lines(with_confidence))
+
+
+class UncalibratedPredictor(ToyPredictor):
+    """A predictor fitted without cross-validation: its intervals are unbounded."""
+
+    doc = {"cv": {"scheme": "none", "reason": "only 1 network(s): too few to cross-validate"}}
+
+    def predict(self, *args, **kwargs):
+        prediction = super().predict(*args, **kwargs)
+        prediction.interval = {metric: (0.0, math.inf) for metric in prediction.total}
+        return prediction
+
+
+def test_confidence_with_a_predictor_without_intervals_is_refused_before_any_trial():
+    space = space_from_dict(TOY_SPACE)
+    options = SearchOptions(trials=2, constraints=parse_constraints(["latency_ms<=1"]), confidence=0.9)
+    trainings = []
+    with pytest.raises(HwprofError) as refused:
+        run_search(space, UncalibratedPredictor(), lambda model, params: trainings.append(params) or 1.0, "o", options)
+    assert "no bounded latency_ms interval at 90% confidence, because its cross-validation was skipped (only 1" in str(
+        refused.value
+    )
+    assert "drop confidence" in str(refused.value) and trainings == []
+    without_confidence = SearchOptions(trials=2, constraints=parse_constraints(["latency_ms<=1"]))
+    assert len(run_search(space, UncalibratedPredictor(), space.objective, "o", without_confidence).finished) == 2
