@@ -225,7 +225,7 @@ def _report(
     from rich.console import Console
 
     from hwprof.search import results
-    from hwprof.search.report import plot_pareto, render_table, summary_lines
+    from hwprof.search.report import plot_pareto, render_table, summary_lines, verification_lines
 
     verified = {}
     if verify:
@@ -244,14 +244,9 @@ def _report(
         console.print(render_table(result, verified))
     for line in summary_lines(result):
         click.echo(line)
-    for number, check in verified.items():
-        if check["holds"] is None:
-            click.echo(
-                f"trial {number}: measured budgets unavailable for {', '.join(check['unavailable'])} "
-                "(no sensor for them here)"
-            )
-        elif not check["holds"]:
-            click.echo(f"trial {number}: a budget does NOT hold when measured: {check['measured']}")
+    unmeasured_because = "--power none" if power == "none" else f"no power sensor covers {device} here"
+    for line in verification_lines(result, verified, unmeasured_because):
+        click.echo(line)
     if verified:
         holding = sum(check["holds"] is True for check in verified.values())
         click.echo(f"verified: budgets hold when measured for {holding} of {len(verified)} candidate(s)")

@@ -190,6 +190,39 @@ def plot_pareto(result: SearchResult, path: Path) -> Path | None:
     return path
 
 
+def verification_lines(result: SearchResult, verified: dict[int, dict], unmeasured_because: str) -> list[str]:
+    """One line per verified candidate whose budgets do not all hold when measured: each broken budget with
+    its measured and predicted value, each budget that could not be measured with `unmeasured_because`."""
+    lines = []
+    for number, check in verified.items():
+        if check["holds"] is True:
+            continue
+        broken, unmeasured = [], []
+        for constraint in result.constraints:
+            predicted = check["predicted"].get(constraint.metric)
+            measured = check["measured"][constraint.metric] if constraint.is_predicted else predicted
+            if measured is None:
+                unmeasured.append(constraint.text)
+            elif not constraint.holds(measured):
+                broken.append(
+                    f"{constraint.text} (measured {_quantity(constraint.metric, measured)}, "
+                    f"predicted {_quantity(constraint.metric, predicted)})"
+                )
+        parts = [f"{', '.join(broken)} does NOT hold when measured"] if broken else []
+        if unmeasured:
+            parts.append(f"{', '.join(unmeasured)} could not be measured ({unmeasured_because})")
+        lines.append(f"trial {number}: {'; '.join(parts)}")
+    return lines
+
+
+def _quantity(metric: str, value: float | None) -> str:
+    """0.105 ms, not {'latency_ms': 0.105}: the value with the unit its label ends in."""
+    if value is None:
+        return "unavailable"
+    unit = _label(metric).rpartition(" ")[2]  # "latency ms" -> ms; "params" -> params
+    return f"{value:.4g} {unit}"
+
+
 def _shown_metrics(result: SearchResult) -> list[str]:
     shown = list(result.pareto_metrics)
     for constraint in result.constraints:

@@ -144,6 +144,11 @@ def test_verify_says_unavailable_when_a_budgeted_metric_cannot_be_measured():
     space, result = toy_result(["latency_ms<=1", "energy_mj<=10"])
     checks = verify_candidates(space, result, final_candidates(result, 2), measure=fake_measure(1.0))
     assert all(check["holds"] is None and check["unavailable"] == ["energy_mj<=10"] for check in checks.values())
+    from hwprof.search.report import verification_lines
+
+    lines = verification_lines(result, checks, "--power none")
+    assert len(lines) == len(checks)
+    assert all(line.endswith(": energy_mj<=10 could not be measured (--power none)") for line in lines)
 
 
 def test_verify_flag_measures_the_final_candidates(toy_yaml, toy_predictor, tmp_path, monkeypatch):
@@ -166,7 +171,8 @@ def test_verify_flag_measures_the_final_candidates(toy_yaml, toy_predictor, tmp_
         2,
     )
     assert result.exit_code == 0, result.output
-    assert "does NOT hold when measured" in result.output
+    assert "latency_ms<=1 (measured 1.15 ms, predicted 1 ms) does NOT hold when measured" in result.output
+    assert "{'" not in result.output  # no Python dict on the terminal
     verified = json.loads((out / "search.json").read_text())["verified"]
     assert len(verified) == 2
 
