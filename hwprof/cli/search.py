@@ -250,4 +250,4 @@ def _report(
     if verified:
         holding = sum(check["holds"] is True for check in verified.values())
         click.echo(f"verified: budgets hold when measured for {holding} of {len(verified)} candidate(s)")
-    click.echo(f"wrote {out / 'search.json'}" + (f" and {figure}" if figure else ""))
+    click.echo(f"wrote {out / 'search.json'} and {figure}")

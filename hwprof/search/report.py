@@ -103,13 +103,12 @@ def staircase(points: list[tuple[float, float]], maximize: bool) -> list[tuple[f
     return front
 
 
-def plot_pareto(result: SearchResult, path: Path) -> Path | None:
+def plot_pareto(result: SearchResult, path: Path) -> Path:
     """Score against each predicted cost axis: trained trials as points, the front as a staircase,
     budgets as lines, and the skipped trials (predicted over budget, never trained) as ticks on the
-    cost axis at their predicted cost."""
+    cost axis at their predicted cost. Drawn even when nothing was trained, so the plot beside a
+    search.json is always that search's."""
     axes_metrics = result.pareto_metrics or ["params"]
-    if not any(r.trained for r in result.records):
-        return None
     from hwprof.plotting import axis_label, pyplot, save_figure
 
     plt = pyplot()
@@ -173,6 +172,8 @@ def plot_pareto(result: SearchResult, path: Path) -> Path | None:
         for constraint in result.constraints:
             if constraint.metric == metric:
                 axis.axvline(constraint.budget, color="tab:red", linestyle="--", label=f"budget {constraint.text}")
+        if not trained:
+            axis.text(0.5, 0.5, "nothing trained: no score to plot", transform=axis.transAxes, ha="center")
         axis.set_xlabel(axis_label(metric, "predicted"))
         axis.set_ylabel(f"score ({'higher' if maximize else 'lower'} is better)")
         axis.grid(alpha=0.3)

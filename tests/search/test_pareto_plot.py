@@ -60,3 +60,8 @@ def test_the_front_is_drawn_as_steps_and_skipped_trials_are_on_the_plot(tmp_path
 def test_the_pareto_png_is_written(tmp_path):
     path = plot_pareto(result([record(0, "trained", 1.0, 0.5), record(1, "skipped", 6.0)]), tmp_path / "p.png")
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_pareto_png_is_written_when_nothing_was_trained(tmp_path):
+    path = plot_pareto(result([record(0, "skipped", 6.0), record(1, "skipped", 7.0)]), tmp_path / "p.png")
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
