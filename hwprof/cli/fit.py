@@ -214,9 +214,10 @@ def predict(
     MODEL is anything `hwprof measure` takes (except a layer sweep), zoo models included."""
     from hwprof.models.inputs import parse_seq_lens
     from hwprof.models.sources import parse_overrides
-    from hwprof.models.spec import parse_batch_sizes, parse_shape
+    from hwprof.models.spec import check_hf_config_applies, parse_batch_sizes, parse_shape
     from hwprof.predictor.predictor import load_predictor
 
+    check_hf_config_applies(list(models), parse_overrides(hf_config))
     predictor = load_predictor(predictor_path)
     shape = parse_shape(input_shape) if input_shape else None
     how = {

@@ -39,7 +39,7 @@ from hwprof.measuring.runner import Item, ItemFailed, Method, Result, Runner
 from hwprof.models.inputs import InputSpec, ModelInputs, parse_seq_lens
 from hwprof.models.layers import Layer, run_and_extract, run_failure
 from hwprof.models.recall import tensors_in
-from hwprof.models.spec import ModelSpec, parse_batch_sizes, resolve_model
+from hwprof.models.spec import ModelSpec, check_settings_apply, parse_batch_sizes, resolve_model
 from hwprof.progress import Progress
 from hwprof.samples import RawSamples
 from hwprof.schema import ALL_COLUMNS, CACHE_BEFORE_RECORDED
@@ -245,6 +245,7 @@ def measure(
         torch.set_num_threads(options.threads)
     execution.check_device(torch_device)
     specs = [resolve_model(m, options.input_shape, inputs=options.inputs, hf_config=options.hf_config) for m in models]
+    check_settings_apply(specs, options.seq_lens, options.hf_config)
     names = [spec.name for spec in specs]
     twice = sorted({name for name in names if names.count(name) > 1})
     if twice:

@@ -154,6 +154,11 @@ def resolve_model(
     hf_config: dict | None = None,
 ) -> ModelSpec:
     """A MODEL argument (or an nn.Module, or a ModelSpec) -> its ModelSpec; `inputs` replaces its default inputs."""
+    if input_shape is not None and inputs is not None:
+        raise HwprofError(
+            f"give the inputs once: {option('input_shape')} describes one float input, {option('inputs')} every "
+            "input; drop one of them"
+        )
     if isinstance(text, ModelSpec):
         spec = text if input_shape is None else text.with_inputs(ModelInputs.from_shape(input_shape))
         return spec.with_inputs(inputs)
@@ -162,6 +167,24 @@ def resolve_model(
     if not isinstance(text, str):
         raise HwprofError(f"a model is a name, a spec string or a torch.nn.Module, not a {type(text).__name__}")
     return _resolve_text(text, input_shape, hf_config, inputs is not None).with_inputs(inputs)
+
+
+def check_hf_config_applies(names: list[str], hf_config: dict | None) -> None:
+    if hf_config and not any(name.startswith("hf:") for name in names):
+        raise HwprofError(
+            f"{option('hf_config')} configures hf: models, and none of {', '.join(names)} is one; drop it"
+        )
+
+
+def check_settings_apply(specs: list[ModelSpec], seq_lens=(), hf_config: dict | None = None) -> None:
+    """A setting none of the models takes is refused, not dropped without a word."""
+    names = ", ".join(spec.name for spec in specs)
+    check_hf_config_applies([spec.name for spec in specs], hf_config)
+    if seq_lens and not any(spec.model_inputs.has_seq for spec in specs if spec.sweep is None):
+        raise HwprofError(
+            f"{option('seq_lens', ','.join(map(str, seq_lens)))} sweeps models with a sequence dimension (hf: text "
+            f"models, or an input such as input_ids:int64[seq]), and none of {names} has one; drop it"
+        )
 
 
 def spec_from_module(module: nn.Module, input_shape: tuple[int, ...] | None = None, inputs: Any = None) -> ModelSpec:

@@ -254,6 +254,9 @@ def test_models_lists_names_and_shapes():
         (["mlp", "--processes", "0"], "--processes 0: give a whole number of processes"),
         (["mlp", "--processes", "2", "--trace"], "--trace records the power samples of one process"),
         (["mlp", "--max-other-share", "0"], "--max-other-share 0.0 is out of range"),
+        (["mlp", "--hf-config", "num_hidden_layers=2"], "--hf-config configures hf: models, and none of mlp is one"),
+        (["mlp", "--seq-len", "128"], "--seq-len 128 sweeps models with a sequence dimension"),
+        (["mlp", "--input", "float32[784]", "--input-shape", "784"], "give the inputs once: --input-shape"),
     ],
 )
 def test_more_bad_input_is_one_sentence_and_writes_nothing(args, fragment, tmp_path, monkeypatch):
