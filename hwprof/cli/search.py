@@ -128,6 +128,7 @@ def search(
     power,
 ):
     from hwprof.search.constraints import parse_constraints
+    from hwprof.search.report import every_training_failed
     from hwprof.search.space import load_callable, load_space
     from hwprof.search.study import SearchInterrupted, SearchOptions, run_search
 
@@ -193,6 +194,11 @@ def search(
         )
         sys.exit(interrupted.exit_code)
     _report(result, search_space, out, verify, verify_count, device, power, threads)
+    if every_training_failed(result):  # a CI job must not pass on a search that produced no score
+        raise HwprofError(
+            f"no trial produced a score, since the objective raised in every one of them; {out / 'search.json'} "
+            "has each error"
+        )
 
 
 def _predictor(space: str, predictor_path: str | None, out: Path, threads: int | None):

@@ -42,8 +42,13 @@ def summary_lines(result: SearchResult) -> list[str]:
     return lines
 
 
+def every_training_failed(result: SearchResult) -> bool:
+    """No trial produced a score: the objective raised every time it was called."""
+    return bool(result.failed) and not any(r.trained for r in result.records)
+
+
 def _no_feasible_sentence(result: SearchResult) -> str:
-    if result.failed and not any(r.trained for r in result.records):
+    if every_training_failed(result):
         first = next(r for r in result.records if r.state == "failed")
         return (
             f"every training failed; the first, trial {first.number} ({_params_text(first.params)}), with "

@@ -250,6 +250,16 @@ def test_an_objective_that_raises_fails_its_trial_without_a_traceback(
     assert f"{len(failed)} failed (the objective raised" in result.output
 
 
+def test_a_search_where_every_training_failed_exits_non_zero_and_keeps_the_results(toy_yaml, toy_predictor, tmp_path):
+    result, written = toy_search(toy_yaml, tmp_path, "raise RuntimeError('out of data')", "--trials", 2)
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    last = result.output.strip().splitlines()[-1]
+    assert last.startswith("Error: no trial produced a score") and str(written) in last
+    summary = json.loads(written.read_text())
+    assert summary["failed_trials"] == 2 and summary["trials_finished"] == 0
+    assert (written.parent / "pareto.png").exists()
+
+
 def toy_search(toy_yaml, tmp_path, objective_line, *extra):
     """The toy search with `objective_line` first in its objective: (result, path of search.json)."""
     out = tmp_path / "out"
