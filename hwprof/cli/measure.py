@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 
 import click
@@ -245,7 +246,8 @@ def measure(
     progress.stop()
     summary = summarize_frame(frame, read_samples(out))
     if as_json:
-        click.echo(json.dumps({"out": out, "trace": trace_path, "rows": len(frame), **summary}, indent=2))
+        written = trace_path if trace_path and os.path.exists(trace_path) else None  # none without a sensor
+        click.echo(json.dumps({"out": out, "trace": written, "rows": len(frame), **summary}, indent=2))
     elif not quiet:
         print_summary(summary, out)
 

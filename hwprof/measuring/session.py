@@ -361,6 +361,8 @@ def measure(
             from hwprof.measuring.trace import write_trace
 
             write_trace(session.trace, options.trace)
+        elif options.trace:
+            progress.note(f"no power trace written to {options.trace}: {sensor.reason or 'no power was sampled'}")
         session.report_contention(options.max_other_share)
     return session.frame() if out is None else _stamped(session.frame(), writer.run_id)
 

@@ -309,3 +309,13 @@ def test_a_batch_that_cannot_fit_in_memory_is_refused_before_it_runs(tmp_path, m
     assert result.exit_code == 1 and "mlp at batch size 100000 needs about" in result.output
     assert "0.1 GiB is free on cpu; measure a smaller batch size" in result.output
     assert run("measure", "mlp", "--batch-size", "4", "--out", str(out), *FAST).exit_code == 0  # small fits
+
+
+def test_trace_without_a_sensor_says_why_no_trace_was_written(tmp_path):
+    result = run("measure", "mlp", "--no-layers", "--trace", "--out", str(tmp_path / "t.parquet"), *FAST)
+    assert result.exit_code == 0, result.output
+    assert (
+        f"no power trace written to {tmp_path / 't.trace.parquet'}: power measurement was turned off" in result.output
+    )
+    result = run("measure", "mlp", "--no-layers", "--trace", "--out", str(tmp_path / "j.parquet"), "--json", *FAST)
+    assert json.loads(result.output)["trace"] is None and not list(tmp_path.glob("*.trace.parquet"))
