@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 import click
 
 from hwprof.drivers import POWER_KINDS
-from hwprof.errors import HwprofError
+from hwprof.errors import HwprofError, option
 from hwprof.progress import Notes
 
 SPACE_HELP = """Search SPACE for the best-scoring network whose predicted cost meets every --constraint.
@@ -32,7 +33,8 @@ Budgets: latency_ms, power_w, energy_mj (predicted), params, flops, memory_mb (c
 --trials counts finished trials in the study, so a resumed study or several workers sharing --storage
 stop together at that total (a few trials in flight may finish past it). A trial whose objective raises is
 recorded as failed, with its error, and the search goes on; failed trials are not counted as finished, so
-resuming runs that many again.
+resuming runs that many again. The output folder is created where its parent exists; the results of an
+earlier search in it are replaced only with --force, or when resuming the same study from --storage.
 """
 
 
@@ -79,17 +81,21 @@ resuming runs that many again.
     "postgresql://user:password@host/db (many machines); the study resumes from it.",
 )
 @click.option("--study-name", help="Study to create or resume in --storage (default: hwprof-<space name>).")
-@click.option("--seed", type=int, help="Sampler seed; give each worker sharing a study its own.")
-@click.option("--timeout", "timeout_s", type=float, help="Stop starting new trials after this many seconds.")
-@click.option("--threads", type=int, help="torch threads for training and measuring (default: torch's choice).")
+@click.option("--seed", type=int, help="Sampler seed, 0 to 4294967295; give each worker sharing a study its own.")
+@click.option("--timeout", "timeout_s", type=float, help="Stop starting new trials after this many seconds (positive).")
+@click.option(
+    "--threads", type=int, help="torch threads for training and measuring, 1 to the CPU count (default: torch's)."
+)
 @click.option(
     "--out",
     "out_dir",
     type=click.Path(file_okay=False),
     default="search-results",
     show_default=True,
-    help="Folder for search.json and pareto.png (and the demo's measurements and predictor).",
+    help="Folder for search.json and pareto.png (and the demo's measurements and predictor); created if "
+    "its parent exists.",
 )
+@click.option("--force", is_flag=True, help="Replace the search.json and pareto.png an earlier search left in --out.")
 @click.option("--verify", is_flag=True, help="Measure the final candidates here and check the budgets for real.")
 @click.option(
     "--verify-count",
@@ -122,23 +128,37 @@ def search(
     timeout_s,
     threads,
     out_dir,
+    force,
     verify,
     verify_count,
     device,
     power,
 ):
+    import dataclasses
+
     from hwprof.search.constraints import parse_constraints
     from hwprof.search.report import every_training_failed
     from hwprof.search.space import load_callable, load_space
-    from hwprof.search.study import SearchInterrupted, SearchOptions, run_search
+    from hwprof.search.study import SearchInterrupted, SearchOptions, check_options, run_search
 
-    constraints = parse_constraints(constraint_texts)  # cheap checks first: a typo fails in milliseconds
+    # every option is checked before anything is measured or trained: a typo fails in milliseconds
+    options = SearchOptions(
+        trials=trials,
+        constraints=parse_constraints(constraint_texts),
+        confidence=confidence,
+        batch_size=batch_size,
+        sampler=sampler,
+        direction=direction,
+        seed=seed,
+        storage=storage,
+        study_name=study_name,
+        timeout_s=timeout_s,
+    )
+    check_options(options)
+    if verify_count < 1:
+        raise HwprofError(f"{option('verify_count', verify_count)}: give how many candidates to verify, 1 or more")
     if threads is not None:
-        if threads < 1:
-            raise HwprofError(f"--threads {threads}: give a positive thread count")
-        import torch
-
-        torch.set_num_threads(threads)
+        _check_threads(threads)
     if space == "demo":  # the demo is an application of the space format, which does not know it
         from hwprof.search.demo import demo_space
 
@@ -151,31 +171,24 @@ def search(
         objective_function, objective_ref = search_space.objective, search_space.objective_ref
     else:
         raise HwprofError(f"space {space} names no objective: pass --objective module:function")
+    if not options.constraints and space != "demo":
+        raise HwprofError("no --constraint given: add a budget such as --constraint 'latency_ms<=5'")
     out = Path(out_dir)
+    _prepare_out(out, force, search_space, options)
+    if threads is not None:
+        import torch
+
+        torch.set_num_threads(threads)
     predictor = _predictor(space, predictor_path, out, threads)
-    if not constraints:
-        if space != "demo":
-            raise HwprofError("no --constraint given: add a budget such as --constraint 'latency_ms<=5'")
+    if not options.constraints:
         from hwprof.search.demo import demo_default_budget
 
         budget = demo_default_budget(predictor)
         click.echo(f"demo budget: {budget} (the median predicted latency of the family on this machine)")
-        constraints = parse_constraints([budget])
+        options = dataclasses.replace(options, constraints=parse_constraints([budget]))
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)  # each trial gets our own line instead
-    options = SearchOptions(
-        trials=trials,
-        constraints=constraints,
-        confidence=confidence,
-        batch_size=batch_size,
-        sampler=sampler,
-        direction=direction,
-        seed=seed,
-        storage=storage,
-        study_name=study_name,
-        timeout_s=timeout_s,
-    )
     try:
         result = run_search(search_space, predictor, objective_function, objective_ref, options, on_trial=_echo_trial)
     except SearchInterrupted as interrupted:  # Ctrl-C, or SIGTERM (hwprof.cli.Interrupted): keep what finished
@@ -185,7 +198,7 @@ def search(
         else:
             how = (
                 "this study was kept in memory only: add --storage FILE (e.g. --storage study.journal) to the "
-                "command to keep a study across runs and resume it"
+                "command to keep a study across runs and resume it, and --force to replace these results"
             )
         click.echo(
             f"interrupted: the trials so far ({len(interrupted.result.finished)} finished) are in "
@@ -199,6 +212,40 @@ def search(
             f"no trial produced a score, since the objective raised in every one of them; {out / 'search.json'} "
             "has each error"
         )
+
+
+def _check_threads(threads: int) -> None:
+    """measure's rule: more threads than CPUs slow training and time the scheduler, not the model, in --verify."""
+    cpus = os.cpu_count() or 1
+    if not 1 <= threads <= cpus:
+        raise HwprofError(
+            f"{option('threads', threads)}: give a thread count from 1 to the {cpus} CPUs this machine has "
+            "(more threads than CPUs time the scheduler, not the model)"
+        )
+
+
+def _prepare_out(out: Path, force: bool, search_space, options) -> None:
+    """Create the output folder, or check the one there, before any trial: results that could not be written
+    at the end, or that would silently replace another search's, are refused while nothing is lost."""
+    from hwprof.files import check_output
+    from hwprof.search import results
+    from hwprof.search.study import storage_label, study_name_for
+
+    if not out.exists():
+        check_output(out)  # its parent exists and can be written
+        out.mkdir()
+        return
+    earlier_results = out / "search.json"
+    resuming = False
+    if options.storage and earlier_results.exists():  # the same stored study, resumed: its file is rewritten whole
+        try:
+            earlier = results.load(earlier_results)
+        except HwprofError:  # damaged or another format: replaced only with --force, like any other file
+            earlier = {}
+        this_study = (study_name_for(search_space, options), storage_label(options.storage))
+        resuming = (earlier.get("study_name"), earlier.get("storage")) == this_study
+    for name in ("search.json", "pareto.png"):
+        check_output(out / name, force=force, exists_ok=resuming)
 
 
 def _predictor(space: str, predictor_path: str | None, out: Path, threads: int | None):
@@ -237,8 +284,6 @@ def _report(
     if verify:
         from hwprof.search.verify import final_candidates, verify_candidates
 
-        if verify_count < 1:
-            raise HwprofError("--verify-count must be at least 1")
         candidates = final_candidates(result, verify_count)
         if candidates:
             click.echo(f"verifying {len(candidates)} final candidate(s) by measuring them on {device}")

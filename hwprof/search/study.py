@@ -26,6 +26,7 @@ from hwprof.search.constraints import PREDICTED_METRICS, Constraint
 from hwprof.search.space import SearchSpace
 
 SAMPLERS = ("tpe", "nsga2")
+SEED_LIMIT = 2**32 - 1  # the largest seed numpy's generator, under both samplers, accepts
 PARETO_METRICS = ("latency_ms", "energy_mj")  # cost axes of the Pareto front, where predicted
 DEFAULT_CONFIDENCE = 0.9  # asked of the predictor when no interval is used for the budgets
 
@@ -93,6 +94,7 @@ class SearchResult:
     constraint_aware: bool
     pareto_metrics: list[str]
     records: list[TrialRecord]
+    storage: str | None = None  # where the study is kept, without a password; None: in memory only
 
     @property
     def finished(self) -> list[TrialRecord]:
@@ -147,6 +149,7 @@ class SearchResult:
             "sampler": self.sampler,
             "direction": self.direction,
             "constraint_aware": self.constraint_aware,
+            "storage": self.storage,
             "trials_finished": len(self.finished),
             "trainings": sum(r.trained for r in self.records),
             "skipped_trainings": self.skipped_trainings,
@@ -344,13 +347,13 @@ def run_search(
     SearchInterrupted, which carries the result so far; a journal or database keeps the study to resume."""
     import optuna
 
-    _check_options(options)
+    check_options(options)
     estimator = CostEstimator(predictor, space, options.constraints, options.confidence, options.batch_size)
     probe_metrics, _, probe_checked = estimator.estimate(space.build(space.first_params()), space.first_params())
     _check_bounded_intervals(predictor, options, probe_checked)
     pareto_metrics = [m for m in PARETO_METRICS if m in probe_metrics]
     directions = [options.direction] + (["minimize"] * len(pareto_metrics) if options.sampler == "nsga2" else [])
-    study_name = options.study_name or f"hwprof-{space.name}"
+    study_name = study_name_for(space, options)
     settings = {
         "space": space.name,
         "space_fingerprint": space.fingerprint(),  # params, fixed, input_shape and factory
@@ -427,7 +430,17 @@ def _finished_states():
     return (TrialState.COMPLETE, TrialState.PRUNED)
 
 
-def _check_options(options: SearchOptions) -> None:
+def study_name_for(space: SearchSpace, options: SearchOptions) -> str:
+    return options.study_name or f"hwprof-{space.name}"
+
+
+def storage_label(storage: str | None) -> str | None:
+    """How search.json names the study's storage: without a password, so the file can be shared."""
+    return _redact(storage) if storage else None
+
+
+def check_options(options: SearchOptions) -> None:
+    """Every option checked before the predictor is loaded or a trial runs: a typo costs no training."""
     if options.trials < 1:
         raise HwprofError(f"{option('trials')} must be at least 1")
     if options.sampler not in SAMPLERS:
@@ -440,6 +453,12 @@ def _check_options(options: SearchOptions) -> None:
         )
     if options.batch_size < 1:
         raise HwprofError(f"{option('batch_size')} must be at least 1")
+    if options.seed is not None and not 0 <= options.seed <= SEED_LIMIT:
+        raise HwprofError(f"{option('seed', options.seed)}: give a seed from 0 to {SEED_LIMIT}")
+    if options.timeout_s is not None and not options.timeout_s > 0:  # NaN fails too
+        raise HwprofError(
+            f"a timeout of {options.timeout_s:g} seconds leaves no time for any trial: give a positive number of seconds"
+        )
 
 
 def _check_bounded_intervals(predictor, options: SearchOptions, checked: dict) -> None:
@@ -605,4 +624,5 @@ def _result(study, space, objective_ref, options, pareto_metrics) -> SearchResul
         constraint_aware=options.constraint_aware,
         pareto_metrics=pareto_metrics,
         records=[_record(t, origin) for t in trials],
+        storage=storage_label(options.storage),
     )

@@ -81,14 +81,21 @@ def test_infeasible_only_space_reports_clearly_without_crashing(toy_yaml, toy_pr
         (["--constraint", "latency_ms<=5", "--objective", "nowhere:evaluate"], "cannot import objective module"),
         (["--constraint", "latency_ms<=5", "--confidence", "2"], "--confidence must lie strictly between 0 and 1"),
         (["--constraint", "latency_ms<=5", "--trials", "0"], "--trials must be at least 1"),
+        (["--constraint", "latency_ms<=5", "--seed", "-5"], "--seed -5: give a seed from 0 to 4294967295"),
+        (["--constraint", "latency_ms<=5", "--seed", "99999999999"], "--seed 99999999999: give a seed from 0 to"),
+        (["--constraint", "latency_ms<=5", "--timeout", "-1"], "a timeout of -1 seconds leaves no time"),
+        (["--constraint", "latency_ms<=5", "--timeout", "0"], "give a positive number of seconds"),
+        (["--constraint", "latency_ms<=5", "--threads", "99999"], "--threads 99999: give a thread count from 1 to"),
+        (["--constraint", "latency_ms<=5", "--verify", "--verify-count", "0"], "--verify-count 0: give how many"),
     ],
 )
-def test_mistakes_are_one_sentence_without_traceback(toy_yaml, toy_predictor, tmp_path, args, sentence):
+def test_mistakes_are_one_sentence_before_any_trial(toy_yaml, toy_predictor, tmp_path, args, sentence):
     result = invoke(toy_yaml, "--predictor", "unused.json", "--out", tmp_path / "out", *args)
     assert result.exit_code == 1
     assert "Traceback" not in result.output
     lines = result.output.strip().splitlines()
     assert lines[-1].startswith("Error: ") and sentence in lines[-1]
+    assert not any(line.startswith("trial ") for line in lines)
 
 
 def test_missing_space_and_missing_predictor_are_one_sentence(toy_yaml, tmp_path):
@@ -175,6 +182,49 @@ def test_verify_flag_measures_the_final_candidates(toy_yaml, toy_predictor, tmp_
     assert "{'" not in result.output  # no Python dict on the terminal
     verified = json.loads((out / "search.json").read_text())["verified"]
     assert len(verified) == 2
+
+
+def test_the_output_folder_is_checked_before_any_trial(toy_yaml, toy_predictor, tmp_path):
+    def run(out):
+        return invoke(toy_yaml, "--predictor", "unused.json", "--constraint", "latency_ms<=1", "--out", out)
+
+    a_file = tmp_path / "a-file"
+    a_file.write_text("")
+    unwritable = run(a_file / "results")
+    missing_parent = run(tmp_path / "nodir" / "deeper")
+    for result, sentence in [
+        (unwritable, f"Output directory {a_file} is not a directory"),
+        (missing_parent, f"Output directory {tmp_path / 'nodir'} does not exist"),
+    ]:
+        assert result.exit_code == 1 and "Traceback" not in result.output
+        lines = result.output.strip().splitlines()
+        assert len(lines) == 1 and sentence in lines[0]
+    assert not (tmp_path / "nodir").exists()
+    created = run(tmp_path / "new")  # the folder itself is created when its parent exists
+    assert created.exit_code == 0, created.output
+    assert (tmp_path / "new" / "search.json").exists()
+
+
+def test_an_earlier_search_is_replaced_only_with_force(toy_yaml, toy_predictor, tmp_path):
+    out = tmp_path / "out"
+
+    def run(*extra):
+        return invoke(
+            toy_yaml, "--predictor", "unused.json", "--constraint", "latency_ms<=1", "--trials", 2, "--out", out, *extra
+        )
+
+    assert run().exit_code == 0
+    earlier = (out / "search.json").read_bytes()
+    again = run()
+    assert again.exit_code == 1 and not any(line.startswith("trial ") for line in again.output.splitlines())
+    assert f"{out / 'search.json'} already exists; pass --force to replace it" in again.output
+    assert (out / "search.json").read_bytes() == earlier
+    journal = tmp_path / "study.journal"
+    other_study = run("--storage", journal)  # a stored study is not the in-memory one that wrote the file
+    assert other_study.exit_code == 1 and "--force" in other_study.output
+    forced = run("--force")
+    assert forced.exit_code == 0, forced.output
+    assert (out / "search.json").read_bytes() != earlier
 
 
 def test_storage_resumes_the_study_from_the_cli(toy_yaml, toy_predictor, tmp_path):
