@@ -389,6 +389,11 @@ class DatasetWriter:
                         raise HwprofError(
                             f"{existing} already exists; pass {option('resume', True)} to continue that run, or choose another path."
                         )
+                if samples_path(self.path).exists():  # left by a dataset removed since: its samples are not ours
+                    raise HwprofError(
+                        f"{samples_path(self.path)} holds the raw samples of an earlier {self.path.name}, which is "
+                        "gone; move it away or remove it, or choose another path."
+                    )
                 self._base, self._previous_runs, self._base_samples = empty_frame(), [], empty_samples()
             else:
                 self._base, self._previous_runs, self._base_samples = self._recover()

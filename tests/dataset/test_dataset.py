@@ -272,6 +272,16 @@ def test_existing_output_is_refused_without_resume(tmp_path):
     assert len(read_table(path)) == 1
 
 
+def test_raw_samples_left_by_a_removed_dataset_are_not_written_over(tmp_path):
+    from hwprof.samples import samples_path
+
+    path = tmp_path / "out.parquet"
+    samples_path(path).write_bytes(b"an earlier run's samples")
+    with pytest.raises(HwprofError, match=r"holds the raw samples of an earlier out.parquet, which is gone; move it"):
+        DatasetWriter(path, make_provenance())
+    assert samples_path(path).read_bytes() == b"an earlier run's samples" and not path.exists()
+
+
 def test_resume_without_output_starts_fresh_and_rejects_reused_run_id(tmp_path):
     path = tmp_path / "out.csv"
     provenance = make_provenance()
