@@ -549,15 +549,22 @@ def _unique_layers(layer_rows: pd.DataFrame, family_of) -> pd.DataFrame:
     return table[columns]
 
 
+def target_words(text: str) -> list[str]:
+    """The targets asked for ('latency,energy'), each checked to be one; before any dataset is read."""
+    words = [w.strip().lower() for w in str(text).split(",") if w.strip()]
+    for word in words:
+        if word not in TARGETS:
+            raise HwprofError(f"unknown target {word!r}; choose from {', '.join(TARGETS)} (comma-separated)")
+    return words
+
+
 def requested_targets(text: str | None, data: TrainingData) -> list[str]:
     """Target columns to fit: all measured ones by default, or exactly those asked for."""
     if text is None:
         wanted = ["latency_ms"] + [t for t in ("power_w", "energy_mj") if np.isfinite(data.targets[t]).sum() >= 3]
         return wanted
     wanted = []
-    for word in (w.strip().lower() for w in text.split(",") if w.strip()):
-        if word not in TARGETS:
-            raise HwprofError(f"unknown target {word!r}; choose from {', '.join(TARGETS)} (comma-separated)")
+    for word in target_words(text):
         column = TARGETS[word]
         if column != "latency_ms" and np.isfinite(data.targets[column]).sum() < 3:
             raise HwprofError(

@@ -22,6 +22,7 @@ from hwprof.fitting.data import (
     read_inputs,
     requested_targets,
     select_device,
+    target_words,
     training_data,
 )
 from hwprof.fitting.layers import FAMILIES
@@ -62,6 +63,8 @@ def fit(
     out = as_path(out, "output") if out is not None else None
     if family not in FAMILIES:
         raise HwprofError(f"unknown model family {family!r}; choose polynomial, trees or auto")
+    if targets is not None:
+        target_words(targets)
     if base is not None and prior:
         raise HwprofError(
             f"give {option('base')} (one predictor to adapt) or {option('prior')} (other boards' datasets), not both"

@@ -10,6 +10,7 @@ and has no network. From Python, an nn.Module with its example inputs.
 
 from __future__ import annotations
 
+import difflib
 import importlib.util
 import sys
 from collections.abc import Iterable
@@ -236,8 +237,11 @@ def _resolve_text(
         shape = built.inputs.first_shape if built.inputs else ()
         spec = ModelSpec(built.name, built.module, shape, built.family, None, built.inputs, built.vocab_size)
         return spec if input_shape is None else spec.with_inputs(ModelInputs.from_shape(input_shape))
+    by_lower = {name.lower(): name for name in MODELS}
+    close = difflib.get_close_matches(text.lower(), list(by_lower), n=3, cutoff=0.6)
+    closest = f"closest built-in: {', '.join(by_lower[c] for c in close)}; " if close else ""
     raise HwprofError(
-        f"unknown model {text!r}: run `hwprof models` for the names, or write nb201:<arch>, sweep:<op>, "
+        f"unknown model {text!r}: {closest}run `hwprof models` for the names, or write nb201:<arch>, sweep:<op>, "
         "path/to/file.py:factory, torchvision:NAME, timm:NAME or hf:NAME"
     )
 

@@ -62,6 +62,8 @@ def test_power_target_without_power_measurements(tmp_path):
         fit([dataset], targets="latency,power")
     with pytest.raises(HwprofError, match="unknown target 'speed'"):
         fit([dataset], targets="speed")
+    with pytest.raises(HwprofError, match="unknown target 'latncy'"):  # before any dataset is read
+        fit([tmp_path / "not_yet_measured.parquet"], targets="latncy")
 
 
 def test_unknown_family_and_bad_batch_size(tmp_path):

@@ -214,3 +214,8 @@ def test_a_model_without_default_inputs_is_measured_on_the_inputs_given():
     assert spec.model_inputs.specs[1].high == spec.module.config.vocab_size
     layers, _ = run_and_extract(spec.module, spec.model_inputs, 2)
     assert {"conv1d", "embedding", "linear"} <= {layer.op for layer in layers}
+
+
+def test_an_unknown_name_close_to_a_built_in_names_the_closest():
+    with pytest.raises(HwprofError, match="unknown model 'RESNET18': closest built-in: resnet18"):
+        resolve_model("RESNET18")
