@@ -5,7 +5,9 @@ area keep its commands in its own module.
 """
 
 import importlib
+import os
 import signal
+import sys
 import traceback
 
 import click
@@ -63,6 +65,10 @@ class LazyGroup(click.Group):
             signum = getattr(interrupt, "signum", signal.SIGINT)
             click.echo(f"interrupted by {signal.Signals(signum).name}", err=True)
             ctx.exit(128 + signum)
+        except BrokenPipeError:  # `hwprof compare ... | head`: the reader left; exit as a shell's SIGPIPE does
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())  # nothing more reaches the closed pipe, not even at exit
+            ctx.exit(128 + signal.SIGPIPE)
         except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
         except Exception as error:  # a bug in hwprof (or in a library under it): one sentence, not a dump

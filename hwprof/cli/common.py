@@ -14,8 +14,12 @@ def make_console():
     """Rich output; wide enough for the tables when writing to a file or pipe."""
     from rich.console import Console
 
+    class PipedConsole(Console):
+        def on_broken_pipe(self) -> None:
+            raise BrokenPipeError  # the command line exits as a shell's SIGPIPE does, not with rich's 1
+
     # emoji=False: model names such as hf:llama:... are text, not :llama: emoji codes
-    return Console(emoji=False) if sys.stdout.isatty() else Console(width=160, emoji=False)
+    return PipedConsole(emoji=False) if sys.stdout.isatty() else PipedConsole(width=160, emoji=False)
 
 
 def number(value, digits: int = 4) -> str:

@@ -11,3 +11,23 @@ def test_model_names_print_as_written(capsys):
     out = capsys.readouterr().out
     assert "hf:llama:tiny" in out and "\N{LLAMA}" not in out
     assert "[bold]traced[/bold]" in out
+
+
+def test_a_reader_that_leaves_early_ends_the_command_as_sigpipe_does_not_as_a_regression(tmp_path):
+    """`hwprof compare A B | head -1` must not exit 1, which compare's CI gate reads as a regression."""
+    import signal
+    import subprocess
+    import sys
+
+    from fakes.runs import write_run
+
+    base = write_run(tmp_path / "base.parquet", seed=1)
+    reader_gone = subprocess.Popen(
+        [sys.executable, "-m", "hwprof", "compare", str(base), str(base)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    reader_gone.stdout.close()  # nothing will read what it prints
+    _, stderr = reader_gone.communicate(timeout=120)
+    assert reader_gone.returncode == 128 + signal.SIGPIPE, stderr
+    assert b"Traceback" not in stderr
