@@ -24,7 +24,9 @@ SAME_NETWORK_DISTANCE = 1e-3  # nearer than this is a training network itself (t
 def descriptors(aggregates: np.ndarray) -> np.ndarray:
     """(n_networks, groups x kinds) log1p of each group's layer count, GMAC and MB."""
     per_group = np.asarray(aggregates, dtype=float).reshape(len(aggregates), len(OP_GROUPS), len(AGGREGATE_KINDS))
-    return np.log1p(np.maximum(per_group[:, :, KIND_COLUMNS], 0.0)).reshape(len(aggregates), -1)
+    return np.log1p(np.maximum(per_group[:, :, KIND_COLUMNS], 0.0)).reshape(
+        len(aggregates), len(OP_GROUPS) * len(KIND_COLUMNS)
+    )
 
 
 class Domain:

@@ -369,10 +369,7 @@ class Predictor:
         features = self.features(models, batch_size, input_shape, **how)
         arrays = self.predict_features(features, confidence)
         self._check_finite(arrays, features.batch.names)
-        if models:
-            novelty = self.novelty(features)
-        else:  # novelty's distance cannot be taken over no networks; its columns are kept, empty
-            novelty = {name: np.empty(0, dtype=kind) for name, kind in NOVELTY_COLUMNS.items()}
+        novelty = self.novelty(features)
         self._widen_outside(arrays, novelty["outside"])
         table = pd.DataFrame(arrays | novelty)
         table.insert(0, "model", np.array(features.batch.names, dtype=str))  # text columns even with no rows
@@ -552,9 +549,6 @@ class Predictor:
 # variables lies beyond it by more than RANGE_TOLERANCE (about 10%, the encoding being logarithmic).
 UNCOVERED_SHARE_LIMIT = 0.1
 RANGE_TOLERANCE = 0.1
-
-
-NOVELTY_COLUMNS = {"uncovered_share": float, "uncovered_by": str, "distance": float, "outside": bool}  # see novelty
 
 
 def _is_one_model(value: object) -> bool:
