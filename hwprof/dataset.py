@@ -23,8 +23,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from hwprof.errors import HwprofError, option, shown
-from hwprof.files import JOURNAL_SUFFIX, ExclusiveLock, check_output, same_file, write_atomically
+from hwprof.errors import HwprofError, option
+from hwprof.files import (
+    JOURNAL_SUFFIX,
+    ExclusiveLock,
+    as_path,
+    as_paths,
+    check_output,
+    same_file,
+    write_atomically,
+)
 from hwprof.files import PROVENANCE_SUFFIX as SIDECAR_SUFFIX
 from hwprof.samples import SUFFIX as SAMPLES_SUFFIX
 from hwprof.samples import (
@@ -259,22 +267,6 @@ def _typed_or_error(path: Path, frame: pd.DataFrame) -> pd.DataFrame:
         return typed(frame)
     except ValueError as error:
         raise HwprofError(f"In {path}, {error}, so it does not look like an hwprof dataset.") from None
-
-
-def as_path(value: object, what: str) -> Path:
-    """`value` as a Path; anything but a str or os.PathLike is refused in one sentence naming `what` it is."""
-    if not isinstance(value, (str, os.PathLike)):
-        raise HwprofError(f"Give the {what} as a path (str or os.PathLike), not {shown(value)}.")
-    return Path(value)
-
-
-def as_paths(value: object, what: str) -> list[Path]:
-    """One path, or an iterable of them, as a list of Paths: a single path is a list of one."""
-    if isinstance(value, (str, os.PathLike)):
-        return [Path(value)]
-    if isinstance(value, bytes) or not isinstance(value, Iterable):
-        raise HwprofError(f"Give the {what}s as a path (str or os.PathLike) or a list of paths, not {shown(value)}.")
-    return [as_path(item, what) for item in value]
 
 
 def read_dataset(paths: str | os.PathLike | Iterable[str | os.PathLike]) -> pd.DataFrame:

@@ -15,7 +15,7 @@ import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from hwprof.errors import HwprofError, option
+from hwprof.errors import HwprofError, option, shown
 
 # The files hwprof keeps beside a dataset, named by suffix: no output may be one of an input's.
 PROVENANCE_SUFFIX = ".json"  # the provenance of a CSV dataset (hwprof.dataset)
@@ -120,6 +120,22 @@ def same_file(a: str | os.PathLike, b: str | os.PathLike) -> bool:
     if a.exists() and b.exists():
         return os.path.samefile(a, b)
     return os.path.realpath(a) == os.path.realpath(b)
+
+
+def as_path(value: object, what: str) -> Path:
+    """`value` as a Path; anything but a str or os.PathLike is refused in one sentence naming `what` it is."""
+    if not isinstance(value, (str, os.PathLike)):
+        raise HwprofError(f"Give the {what} as a path (str or os.PathLike), not {shown(value)}.")
+    return Path(value)
+
+
+def as_paths(value: object, what: str) -> list[Path]:
+    """One path, or an iterable of them, as a list of Paths: a single path is a list of one."""
+    if isinstance(value, (str, os.PathLike)):
+        return [Path(value)]
+    if isinstance(value, bytes) or not isinstance(value, Iterable):
+        raise HwprofError(f"Give the {what}s as a path (str or os.PathLike) or a list of paths, not {shown(value)}.")
+    return [as_path(item, what) for item in value]
 
 
 def check_output(

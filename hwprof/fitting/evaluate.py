@@ -14,9 +14,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from hwprof.dataset import as_paths
 from hwprof.errors import HwprofError
-from hwprof.files import check_output
+from hwprof.files import as_paths, check_output
 from hwprof.fitting.data import read_inputs, select_device, training_data
 from hwprof.fitting.pipeline import accuracy
 from hwprof.predictor.features import encode_layers

@@ -11,9 +11,8 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 
-from hwprof.dataset import as_path, as_paths
 from hwprof.errors import HwprofError, option
-from hwprof.files import check_output
+from hwprof.files import as_path, as_paths, check_output
 from hwprof.fitting.advice import data_advice, sweep_advice
 from hwprof.fitting.data import (
     allocator_warning,

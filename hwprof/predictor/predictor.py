@@ -27,7 +27,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from hwprof.errors import HwprofError, option, shown
+from hwprof.errors import HwprofError, option
+from hwprof.files import as_path
 from hwprof.predictor import file as predictor_file
 from hwprof.predictor.domain import Domain
 from hwprof.predictor.features import (
@@ -597,9 +598,7 @@ def _describe_causes(time_per_cause: Any, causes: list[tuple[str, str]], n_netwo
 
 def load_predictor(path: str | os.PathLike) -> Predictor:
     """Read a predictor file. It is data only: nothing in it is executed."""
-    if not isinstance(path, (str, os.PathLike)):
-        raise HwprofError(f"give the predictor file as a path (str or os.PathLike), not {shown(path)}")
-    doc = predictor_file.load(path)
+    doc = predictor_file.load(as_path(path, "predictor file"))
     try:
         return Predictor(doc, source=str(path))
     except (KeyError, TypeError, ValueError, IndexError, AttributeError) as error:

@@ -94,7 +94,7 @@ def fitted(tmp_path_factory):
 @pytest.mark.parametrize(
     "call, message",
     [
-        (lambda: hwprof.load_predictor(5), r"give the predictor file as a path \(str or os.PathLike\), not 5"),
+        (lambda: hwprof.load_predictor(5), r"Give the predictor file as a path \(str or os.PathLike\), not 5"),
         (lambda: hwprof.fit([3]), r"Give the dataset as a path \(str or os.PathLike\), not 3"),
         (lambda: hwprof.fit(3), r"Give the datasets as a path \(str or os.PathLike\) or a list of paths, not 3"),
         (lambda: hwprof.evaluate(object(), ["d.parquet"]), "give the predictor as the path of its file or a hwprof"),
