@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
@@ -158,7 +157,9 @@ def search(
     if verify_count < 1:
         raise HwprofError(f"{option('verify_count', verify_count)}: give how many candidates to verify, 1 or more")
     if threads is not None:
-        _check_threads(threads)
+        from hwprof.measuring.runner import check_threads
+
+        check_threads(threads)
     if space == "demo":  # the demo is an application of the space format, which does not know it
         from hwprof.search.demo import demo_space
 
@@ -211,16 +212,6 @@ def search(
         raise HwprofError(
             f"no trial produced a score, since the objective raised in every one of them; {out / 'search.json'} "
             "has each error"
-        )
-
-
-def _check_threads(threads: int) -> None:
-    """measure's rule: more threads than CPUs slow training and time the scheduler, not the model, in --verify."""
-    cpus = os.cpu_count() or 1
-    if not 1 <= threads <= cpus:
-        raise HwprofError(
-            f"{option('threads', threads)}: give a thread count from 1 to the {cpus} CPUs this machine has "
-            "(more threads than CPUs time the scheduler, not the model)"
         )
 
 

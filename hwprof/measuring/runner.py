@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import os
 import random
 import time
 from collections.abc import Callable
@@ -42,7 +43,7 @@ from dataclasses import dataclass, field
 
 import psutil
 
-from hwprof.errors import HwprofError
+from hwprof.errors import HwprofError, option
 from hwprof.interrupts import raise_if_pending
 from hwprof.measuring.stats import Summary, percentile, summarize
 
@@ -135,6 +136,16 @@ class Result:
 CPU_COUNT = psutil.cpu_count() or 1
 CONTENTION_WINDOW_S = 0.2  # CPU time is counted in 10 ms ticks: over 0.2 s on 2 CPUs, a tick is 2.5% of the machine
 CONTENTION_ALLOWANCE = 1.0  # discarded bursts and waiting for quiet may cost an item this many times its budget
+
+
+def check_threads(threads: int) -> None:
+    """More intra-op threads than CPUs time the scheduler, not the model (measure, and search's --verify)."""
+    cpus = os.cpu_count() or 1
+    if not 1 <= threads <= cpus:
+        raise HwprofError(
+            f"{option('threads', threads)}: give a thread count from 1 to the {cpus} CPUs this machine has "
+            "(more threads than CPUs time the scheduler, not the model)"
+        )
 
 
 def cpu_clock() -> tuple[float, float]:

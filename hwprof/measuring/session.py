@@ -35,7 +35,7 @@ from hwprof.measuring.energy import ENERGY_KEYS
 from hwprof.measuring.execution import Execution
 from hwprof.measuring.fit_sweep import DEFAULT_SWEEP_SHARE, SweepRecord
 from hwprof.measuring.processes import DEFAULT_PROCESSES
-from hwprof.measuring.runner import Item, ItemFailed, Method, Result, Runner
+from hwprof.measuring.runner import Item, ItemFailed, Method, Result, Runner, check_threads
 from hwprof.models.inputs import InputSpec, ModelInputs, parse_seq_lens
 from hwprof.models.layers import Layer, run_and_extract, run_failure
 from hwprof.models.recall import tensors_in
@@ -237,11 +237,7 @@ def measure(
     torch_device = resolve_device(options.device)
     device_text = str(torch_device)
     if options.threads is not None:
-        if not 1 <= options.threads <= (os.cpu_count() or 1):
-            raise HwprofError(
-                f"{option('threads', options.threads)}: give a thread count from 1 to the {os.cpu_count()} CPUs "
-                "this machine has (more threads than CPUs time the scheduler, not the model)"
-            )
+        check_threads(options.threads)
         torch.set_num_threads(options.threads)
     execution.check_device(torch_device)
     specs = [resolve_model(m, options.input_shape, inputs=options.inputs, hf_config=options.hf_config) for m in models]
