@@ -138,8 +138,10 @@ def load_space(text: str) -> SearchSpace:
         try:
             raw = yaml.safe_load(path.read_text())
         except yaml.YAMLError as error:
-            first_line = str(error).splitlines()[0] if str(error) else "syntax error"
-            raise HwprofError(f"search space {path} is not valid YAML: {first_line}") from None
+            problem = getattr(error, "problem", None) or "syntax error"
+            mark = getattr(error, "problem_mark", None)  # where the parser gave up (0-based)
+            where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+            raise HwprofError(f"search space {path} is not valid YAML{where}: {problem}") from None
     elif path.suffix == ".py":
         module = import_user_file(path)
         name = attribute or "SPACE"

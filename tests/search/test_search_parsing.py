@@ -142,6 +142,9 @@ def test_missing_or_unreadable_space_files(tmp_path):
     (tmp_path / "broken.yaml").write_text("params: [unclosed\n")
     with pytest.raises(HwprofError, match="not valid YAML"):
         load_space(str(tmp_path / "broken.yaml"))
+    (tmp_path / "colon.yaml").write_text("factory: f.py:build\ninput_shape: [16\nparams: {width: [8]}\n")
+    with pytest.raises(HwprofError, match=r"not valid YAML at line 3, column 7: expected ',' or '\]'"):
+        load_space(str(tmp_path / "colon.yaml"))
     (tmp_path / "space.txt").write_text("x")
     with pytest.raises(HwprofError, match=r"\.yaml, \.yml or \.py"):
         load_space(str(tmp_path / "space.txt"))
