@@ -16,6 +16,7 @@ from hwprof.measuring.fit_sweep import DEFAULT_SWEEP_SHARE
 from hwprof.measuring.processes import DEFAULT_PROCESSES, work_folder
 from hwprof.measuring.runner import Method
 from hwprof.measuring.stats import TWO_SPEED_FACTOR, slow_share
+from hwprof.progress import Notes
 from hwprof.schema import COMPUTE_DTYPES, CONTENDED_SHARE
 
 TOP_LAYERS = 10
@@ -232,7 +233,8 @@ def measure(
         cache=cache,
         sweep_share=sweep_share,
     )
-    progress = make_progress(quiet or as_json)
+    # with --json stdout is the JSON document; notes (power unavailable, contention) still reach stderr
+    progress = Notes(_echo_err) if as_json and not quiet else make_progress(quiet)
     try:
         frame = run_measure(list(models), options, out=out, resume=resume, argv=sys.argv, progress=progress)
     except KeyboardInterrupt as interrupt:  # Ctrl-C, or SIGTERM (hwprof.cli.Interrupted)

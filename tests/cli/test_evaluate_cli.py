@@ -76,7 +76,7 @@ def test_evaluate_table_json_and_plot(files):
         (("evaluate", "{predictor}", "missing.parquet"), "does not exist"),
         (("fit", "missing.parquet"), "does not exist"),
         (("fit", "{dataset}", "--target", "power"), "needs power_w"),
-        (("evaluate", "{dataset}", "{predictor}"), "cannot read predictor file"),  # arguments swapped
+        (("evaluate", "{dataset}", "{predictor}"), "is a Parquet file (a dataset?), not a predictor file"),  # swapped
         (("evaluate", "{predictor}", "{dataset}", "--plot", "x.parquet"), "must end in .png"),
         (("evaluate", "{predictor}", "{dataset}", "--plot", "plotfile"), "must end in .png"),
         (("evaluate", "{predictor}", "{dataset}", "--plot", "{predictor}.png/"), "is a directory"),

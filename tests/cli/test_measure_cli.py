@@ -53,7 +53,7 @@ def test_measure_writes_layer_and_network_rows(tmp_path, factory_file):
     out = tmp_path / "tiny.parquet"
     result = run("measure", f"{factory_file}:tiny", "--batch-size", "1,3", "--out", str(out), "--json", *FAST)
     assert result.exit_code == 0, result.output
-    summary = json.loads(result.output)
+    summary = json.loads(result.stdout)  # notes go to stderr: stdout is the JSON document alone
     frame = pd.read_parquet(out)
     assert set(REQUIRED_COLUMNS) <= set(frame.columns)
     assert summary["rows"] == len(frame) == 2 * (7 + 1)
@@ -318,4 +318,5 @@ def test_trace_without_a_sensor_says_why_no_trace_was_written(tmp_path):
         f"no power trace written to {tmp_path / 't.trace.parquet'}: power measurement was turned off" in result.output
     )
     result = run("measure", "mlp", "--no-layers", "--trace", "--out", str(tmp_path / "j.parquet"), "--json", *FAST)
-    assert json.loads(result.output)["trace"] is None and not list(tmp_path.glob("*.trace.parquet"))
+    assert json.loads(result.stdout)["trace"] is None and not list(tmp_path.glob("*.trace.parquet"))
+    assert "no power trace written to" in result.stderr  # --json keeps the notes, on stderr

@@ -56,7 +56,7 @@ def test_a_dead_worker_is_one_sentence_and_resume_combines_every_process(tmp_pat
     result = CliRunner().invoke(main, [*command, "--resume", "--json"])
     assert result.exit_code == 0, result.output
     frame = pd.read_parquet(out)
-    assert len(frame) == json.loads(result.output)["rows"] == 4  # 3 layers and the network
+    assert len(frame) == json.loads(result.stdout)["rows"] == 4  # 3 layers and the network
     assert (frame["processes"] == 2).all() and (frame["discarded_bursts"] >= 0).all()
     assert (frame["latency_ms_ci_low"] <= frame["latency_ms"]).all()
     assert (frame["latency_ms"] <= frame["latency_ms_ci_high"]).all()
