@@ -15,6 +15,7 @@ import io
 import json
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -69,6 +70,50 @@ def prepare(folder: Path) -> None:
         (folder / f"{name}.csv").write_text(f"model,batch_size,latency_ms\nmlp,1,1.5\nmlp,2,{value}\n")
     (folder / "existing.json").write_text("keep me")
     (folder / "corrupt.journal").write_bytes(os.urandom(200))
+    shutil.copy(folder / "d.parquet", folder / "s.parquet")
+    (folder / "s.parquet.samples.parquet").write_bytes(b"not parquet")  # a damaged raw-samples sidecar
+    (folder / "stale.parquet.samples.parquet").write_bytes(b"an earlier run's samples")  # its dataset is gone
+    (folder / "late.py").write_text(LATE_MODEL)
+    (folder / "odd.py").write_text(ODD_FACTORIES)
+
+
+LATE_MODEL = """
+import torch.nn as nn
+
+CALLS = [0]
+
+
+class Late(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.linear = nn.Linear(8, 8)
+
+    def forward(self, x):
+        if not x.is_meta:
+            CALLS[0] += 1
+        if CALLS[0] > 40:
+            raise RuntimeError("fails after 40 calls")
+        return self.linear(x)
+
+
+def build():
+    net = Late()
+    net.input_shape = (8,)
+    return net
+"""
+ODD_FACTORIES = """
+import torch.nn as nn
+
+
+def shape_in_words():
+    net = nn.Linear(4, 4)
+    net.input_shape = "four"
+    return net
+
+
+def text_for_inputs():
+    return nn.Linear(4, 4), "not a tensor"
+"""
 
 
 CASES = [
@@ -108,6 +153,28 @@ CASES = [
     ("devices", ["--json"], {"HWPROF_TEGRASTATS": "/bin/false"}, 0),
     ("devices", [], {"HWPROF_SYSFS_ROOT": "/nonexistent"}, 1),
     ("search", ["demo", "--predictor", "p.json", "--storage", "corrupt.journal", "--trials", "1"], None, 1),
+    # added 2026-12-05 (stop 34), from a new user's audit: each of these was a traceback, a "bug" message,
+    # a wrong exit status, lost data or an option dropped without a word
+    ("measure", ["mlp", "late.py:build", "--no-layers", *FAST], None, 1),
+    ("measure", ["odd.py:shape_in_words", *FAST], None, 1),
+    ("measure", ["odd.py:text_for_inputs", *FAST], None, 1),
+    ("measure", ["RESNET18", *FAST], None, 1),
+    ("measure", ["mlp", "--hf-config", "num_hidden_layers=2", *FAST], None, 1),
+    ("measure", ["mlp", "--seq-len", "128", *FAST], None, 1),
+    ("measure", ["mlp", "--input", "float32[784]", "--input-shape", "784", *FAST], None, 1),
+    ("measure", ["mlp", "--out", "stale.parquet", *FAST], None, 1),
+    ("measure", ["mlp", "--out", "/proc/x.parquet", *FAST], None, 1),
+    ("merge", ["d.parquet", "--out", "d.parquet.json", "--force"], None, 1),
+    ("fit", ["d.parquet", "--out", "d.parquet.samples.parquet", "--force", "--no-cv"], None, 1),
+    ("fit", ["d.parquet", "--out", "f6.json", "--target", "latncy"], None, 1),
+    ("predict", ["p.json", "resnet18", "--batch-size", "9999999999999"], None, 1),
+    ("predict", ["p.json", "mlp", "--batch-size", "99999999999999999999"], None, 1),
+    ("predict", ["p.json", "mlp", "--hf-config", "num_hidden_layers=2"], None, 1),
+    ("show", ["s.parquet.samples.parquet"], None, 1),
+    ("compare", ["d.parquet", "s.parquet"], None, 2),
+    ("search", ["demo", "--predictor", "p.json", "--seed", "-5", "--trials", "1"], None, 1),
+    ("search", ["demo", "--predictor", "p.json", "--trials", "1", "--out", "/proc/s"], None, 1),
+    ("search", ["demo", "--predictor", "p.json", "--confidence", "0.9", "--trials", "1", "--out", "c"], None, 1),
 ]
 
 
