@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from pathlib import Path
 
 import click
 
@@ -240,10 +241,16 @@ def measure(
     except KeyboardInterrupt as interrupt:  # Ctrl-C, or SIGTERM (hwprof.cli.Interrupted)
         progress.stop()
         kept = work_folder(out) if processes > 1 else out
-        click.echo(
-            f"interrupted: the rows measured so far are kept in {kept}; run the same command with --resume to carry on",
-            err=True,
-        )
+        if _holds_rows(kept):
+            click.echo(
+                f"interrupted: the rows measured so far are kept in {kept}; run the same command with --resume to "
+                "carry on",
+                err=True,
+            )
+        else:
+            if Path(kept).is_dir():
+                Path(kept).rmdir()  # the workers' empty folder: the same command runs again without --resume
+            click.echo("interrupted before any row was measured: nothing was kept", err=True)
         sys.exit(getattr(interrupt, "exit_code", 130))
     progress.stop()
     summary = summarize_frame(frame, read_samples(out))
@@ -360,6 +367,16 @@ def _list_source(prefix: str, as_json: bool) -> None:
         return
     click.echo(f"{len(names)} models from {prefix} ({entry.about}):")
     click.echo(", ".join(names))
+
+
+def _holds_rows(kept) -> bool:
+    """Whether an interrupted run left anything to resume: its dataset or journal, or its workers' files."""
+    from hwprof.dataset import journal_path
+
+    kept = Path(kept)
+    if kept.is_dir():
+        return any(kept.iterdir())
+    return kept.exists() or journal_path(kept).exists()
 
 
 def _trace_path(out: str) -> str:

@@ -320,3 +320,21 @@ def test_trace_without_a_sensor_says_why_no_trace_was_written(tmp_path):
     result = run("measure", "mlp", "--no-layers", "--trace", "--out", str(tmp_path / "j.parquet"), "--json", *FAST)
     assert json.loads(result.stdout)["trace"] is None and not list(tmp_path.glob("*.trace.parquet"))
     assert "no power trace written to" in result.stderr  # --json keeps the notes, on stderr
+
+
+@pytest.mark.parametrize("processes", ["1", "2"])
+def test_an_interrupt_before_any_row_says_nothing_was_kept(tmp_path, monkeypatch, processes):
+    import hwprof.measuring.session
+
+    out = tmp_path / "early.parquet"
+
+    def interrupted_at_once(*args, **kwargs):
+        if processes == "2":
+            (tmp_path / "early.parquet.processes").mkdir()  # the workers' folder, before any worker wrote
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(hwprof.measuring.session, "measure", interrupted_at_once)
+    result = run("measure", "mlp", "--out", str(out), "--processes", processes, *FAST)
+    assert result.exit_code == 130
+    assert "interrupted before any row was measured: nothing was kept" in result.output
+    assert "--resume" not in result.output and not list(tmp_path.iterdir())
