@@ -60,6 +60,7 @@ SETTING_COLUMNS = {
 SETTING_DEFAULTS = {"dtype": "float32", "compiled": False, "channels_last": False}  # rows from before the column
 DISTINCT_COLUMNS = ("device_name", "batch_size", "kind", "op", "config")  # one measurement, however many rows
 HIGHER, LOWER, SAME, UNTESTED = "higher", "lower", "not significant", "untested"
+WHOLE_KINDS = ("network", "command")  # rows that gate on their own: a whole network, a command hwprof run timed
 METHOD = (
     "latency per row: Mann-Whitney U (two-sided) and a bootstrap of the ratio of medians "
     f"({BOOTSTRAP_RESAMPLES} draws), significant when p < {ALPHA:.2g} and the {CONFIDENCE:.0%} interval "
@@ -95,7 +96,14 @@ def _load(path: str | os.PathLike, role: str) -> _Side:
     except HwprofError as error:
         raise CannotCompare(f"{role}: {error}") from None
     if raw is None:
-        return _Side(path, frame, None, f"{path.name} has no raw samples ({samples_path(path).name})")
+        if frame["kind"].eq("command").all():
+            why = f"{path.name} holds commands, which hwprof run times once per run: a ratio, but nothing to test"
+        else:
+            why = (
+                f"{path.name} has no raw samples ({samples_path(path).name}): it was measured before hwprof kept "
+                "raw samples, or its sidecar was not copied with it"
+            )
+        return _Side(path, frame, None, why)
     return _Side(path, frame, grouped(raw), None)
 
 
@@ -310,9 +318,9 @@ def compare(
         entry = {
             "device_name": record["device_name"],
             "model": record["model"],
-            "batch_size": int(record["batch_size"]),
+            "batch_size": _whole_or_none(record["batch_size"]),  # none for a command `hwprof run` timed
             "kind": record["kind"],
-            "layer_index": int(record["layer_index"]),
+            "layer_index": _whole_or_none(record["layer_index"]),
             "layer_name": None if pd.isna(record["layer_name_new"]) else str(record["layer_name_new"]),
             "op": record["op"],
             "runs": {"base": len(record["_links_base"]), "new": len(record["_links_new"])},
@@ -344,6 +352,11 @@ def compare(
     return report
 
 
+def _whole_or_none(text: str) -> int | None:
+    """A joined column's text ("" where the row has no value) as the number it was."""
+    return int(text) if text != "" else None
+
+
 def _natural(column: pd.Series) -> pd.Series:
     return pd.to_numeric(column, errors="coerce") if column.name in ("batch_size", "layer_index") else column
 
@@ -352,10 +365,7 @@ def _no_significance_reason(base: _Side, new: _Side) -> str | None:
     reasons = [side.samples_missing for side in (base, new) if side.samples_missing]
     if not reasons:
         return None
-    return (
-        "; ".join(reasons) + ": it was measured before hwprof kept raw samples, or its sidecar was not copied with it, "
-        "so rows get ratios without intervals or verdicts"
-    )
+    return "; ".join(reasons) + "; so rows get ratios without intervals or verdicts"
 
 
 def _gate(report: dict, metric: str, fail_above: float) -> dict:
@@ -364,7 +374,7 @@ def _gate(report: dict, metric: str, fail_above: float) -> dict:
     more than 5%, significantly within their own samples, on a plain rerun (BENCHMARKS.md), and what a
     change in the code does to layers shows in their op's summary."""
     tested, regressions = 0, []
-    networks = [entry for entry in report["rows"] if entry["kind"] == "network"]
+    networks = [entry for entry in report["rows"] if entry["kind"] in WHOLE_KINDS]
     for where, entries in (("row", networks), ("model", report["models"]), ("op", report["ops"])):
         for entry in entries:
             result = entry.get(metric)
@@ -393,5 +403,7 @@ def label(entry: dict, where: str = "row", devices: int = 1) -> str:
     device = f" on {entry['device_name']}" if devices > 1 else ""
     if where != "row":
         return f"{where} {entry[where]}{device}"
+    if entry["kind"] == "command":  # timed by hwprof run: no batch, no layers
+        return f"command {entry['model']}{device}"
     what = "network" if entry["kind"] == "network" else f"layer {entry['layer_index']} {entry['layer_name'] or ''}"
     return f"{entry['model']} batch {entry['batch_size']} {what.rstrip()}{device}"

@@ -76,7 +76,7 @@ def verdict(result: dict | None) -> str:
 def print_report(report: dict) -> None:
     from rich.table import Table
 
-    from hwprof.compare import HIGHER, LOWER, label
+    from hwprof.compare import HIGHER, LOWER, WHOLE_KINDS, label
 
     console = make_console()
     console.print(
@@ -89,11 +89,11 @@ def print_report(report: dict) -> None:
     metrics = report["metrics"]
     others = [m for m in metrics if m != "latency_ms"]
 
-    networks = [row for row in report["rows"] if row["kind"] == "network"]
+    networks = [row for row in report["rows"] if row["kind"] in WHOLE_KINDS]
     changed = [
         row
         for row in report["rows"]
-        if row["kind"] != "network" and (row.get("latency_ms") or {}).get("verdict") in (HIGHER, LOWER)
+        if row["kind"] not in WHOLE_KINDS and (row.get("latency_ms") or {}).get("verdict") in (HIGHER, LOWER)
     ]
     changed.sort(key=lambda row: -abs(math.log(row["latency_ms"]["ratio"])))
     table = Table("row", "op", "base ms", "new ms", "change", "95% CI", "p", "verdict", title="rows")

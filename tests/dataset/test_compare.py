@@ -211,3 +211,16 @@ def test_a_baseline_of_several_runs_carries_their_spread_into_the_interval(tmp_p
         assert latency["ratio"] == pytest.approx(1.0, abs=0.01)  # the median of the two runs' medians
         assert latency["ci_low"] < 1 / 1.03 and latency["ci_high"] > 1.03  # the runs' spread, not the samples'
     assert run(baseline, new, "--fail-above", "1%").exit_code == 0
+
+
+def test_commands_hwprof_run_timed_are_compared_by_ratio_and_say_why_they_are_untested(tmp_path):
+    for name in ("a", "b"):
+        timed = CliRunner().invoke(main, ["run", "--out", str(tmp_path / f"{name}.parquet"), "--", "sleep", "0.05"])
+        assert timed.exit_code == 0, timed.output
+    report = compare(tmp_path / "a.parquet", tmp_path / "b.parquet")
+    (row,) = report["rows"]
+    assert row["kind"] == "command" and row["batch_size"] is None
+    assert row["latency_ms"]["verdict"] == UNTESTED and 0.5 < row["latency_ms"]["ratio"] < 2
+    assert "hwprof run times once per run" in report["raw_samples"]["unavailable_reason"]
+    result = run(tmp_path / "a.parquet", tmp_path / "b.parquet")
+    assert result.exit_code == 0 and "command sleep 0.05" in result.output
