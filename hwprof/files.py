@@ -154,6 +154,10 @@ def check_output(
         for suffix, what in COMPANIONS.items():
             if same_file(f"{os.fspath(source)}{suffix}", path):
                 raise HwprofError(f"The output {path} is the {what} file of the input {source}; write to a new path.")
+    for suffix, what in COMPANIONS.items():  # beside any other dataset too
+        owner = Path(text.removesuffix(suffix))
+        if text.endswith(suffix) and owner.is_file():
+            raise HwprofError(f"{path} is the {what} file of the dataset {owner}; write to a new path.")
     if path.exists() and not (force or exists_ok):
         raise HwprofError(f"{path} already exists; pass {option('force', True)} to replace it, or choose another path.")
     directory = path.parent

@@ -170,6 +170,10 @@ def test_merge_refuses_output_that_is_an_input_or_exists(tmp_path, shards):
         result = merge(*shards["paths"], "--out", companion, "--force")
         assert_one_sentence_error(result, f"is the {what} file of the input")
         assert (open(companion, "rb").read() if os.path.exists(companion) else None) == before
+    other = tmp_path / "other.parquet"  # beside a dataset that is not an input: refused all the same
+    other.write_bytes(open(first, "rb").read())
+    result = merge(*shards["paths"], "--out", f"{other}.json", "--force")
+    assert_one_sentence_error(result, f"other.parquet.json is the provenance file of the dataset {other}")
 
     out = tmp_path / "fleet.parquet"
     assert merge(*shards["paths"], "--out", out).exit_code == 0
