@@ -297,6 +297,11 @@ def training_data(
     layer_rows = frame[kinds == "layer"]
     network_rows = frame[kinds == "network"]
     if network_rows.empty and require_networks:
+        if layer_rows.empty:  # commands `hwprof run` timed, say: nothing a network model can learn from
+            raise HwprofError(
+                "the datasets have no network or layer rows (only commands hwprof run timed, or other kinds); "
+                "fit learns from networks that hwprof measure timed"
+            )
         raise HwprofError(
             "the datasets have layer rows but no network rows; the network model learns from "
             "whole-network measurements, so measure the networks too (hwprof measure writes both)"

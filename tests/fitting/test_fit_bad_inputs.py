@@ -52,8 +52,19 @@ def test_mixed_devices_are_refused_and_can_be_split(tmp_path):
 def test_layer_rows_without_network_rows(tmp_path):
     frame = synthetic_frame(n_networks=4)
     frame = frame[frame["kind"] == "layer"]
-    with pytest.raises(HwprofError, match="no network rows"):
+    with pytest.raises(HwprofError, match="have layer rows but no network rows"):
         fit([write(frame, tmp_path / "layers.parquet")])
+
+
+def test_commands_alone_are_not_called_layer_rows(tmp_path):
+    from click.testing import CliRunner
+
+    from hwprof.cli import main
+
+    out = tmp_path / "commands.parquet"
+    assert CliRunner().invoke(main, ["run", "--out", str(out), "--", "true"]).exit_code == 0
+    with pytest.raises(HwprofError, match="have no network or layer rows \\(only commands hwprof run timed"):
+        fit([out])
 
 
 def test_power_target_without_power_measurements(tmp_path):
