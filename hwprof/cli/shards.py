@@ -19,7 +19,10 @@ from hwprof.errors import HwprofError, option
 
 def parse_devices(text: str) -> list[str]:
     """`cuda:0,cuda:1` as device strings, each once."""
-    devices = [str(parse_device(part.strip())) for part in text.split(",") if part.strip()]
+    parts = [part.strip() for part in text.split(",")]
+    if len(parts) > 1 and not all(parts):
+        raise HwprofError(f"{option('device', text)} has an empty device in its list; write e.g. cuda:0,cuda:1")
+    devices = [str(parse_device(part)) for part in parts if part]
     twice = sorted({d for d in devices if devices.count(d) > 1})
     if twice:
         raise HwprofError(f"{option('device', text)} names {', '.join(twice)} more than once; name each device once")

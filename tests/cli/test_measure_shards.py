@@ -16,6 +16,9 @@ def test_devices_paths_and_shard_commands():
     assert shards.parse_devices("cuda:0, cuda:1") == ["cuda:0", "cuda:1"]
     with pytest.raises(HwprofError, match="names cuda:1 more than once"):
         shards.parse_devices("cuda:1,cuda:1")
+    for text in ("cpu,", ",cpu", "cuda:0,,cuda:1"):
+        with pytest.raises(HwprofError, match="has an empty device in its list"):
+            shards.parse_devices(text)
     assert shards.shard_path("runs/h100.parquet", "cuda:1") == "runs/h100.cuda1.parquet"
     assert shards.shard_path("out.csv", "cuda:0") == "out.cuda0.csv"
     assert shards.shard_argv(["mlp", "--seed", "1"], "cuda:1", "o.cuda1.parquet", 4) == [
