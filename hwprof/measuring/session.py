@@ -254,6 +254,13 @@ def measure(
             "nothing of it; drop one or the other"
         )
     progress = progress or Progress()
+    if options.channels_last:
+        flat = [spec.name for spec in specs if spec.sweep is None and not _has_image_input(spec)]
+        if flat:
+            progress.note(
+                f"--channels-last lays out 4-D tensors (images) only, and these models take none: {', '.join(flat)}; "
+                "it changes nothing for them (their rows still record the setting)"
+            )
     if options.processes > 1:
         objects = [m for m in models if not isinstance(m, str)]
         if objects:
@@ -361,6 +368,11 @@ def measure(
             progress.note(f"no power trace written to {options.trace}: {sensor.reason or 'no power was sampled'}")
         session.report_contention(options.max_other_share)
     return session.frame() if out is None else _stamped(session.frame(), writer.run_id)
+
+
+def _has_image_input(spec: ModelSpec) -> bool:
+    """An input of 3 dimensions per sample (channels, height, width): a 4-D tensor with its batch."""
+    return any(len(input_spec.shape) == 3 for input_spec in spec.model_inputs.specs)
 
 
 def _fit_sweep(

@@ -338,3 +338,9 @@ def test_an_interrupt_before_any_row_says_nothing_was_kept(tmp_path, monkeypatch
     assert result.exit_code == 130
     assert "interrupted before any row was measured: nothing was kept" in result.output
     assert "--resume" not in result.output and not list(tmp_path.iterdir())
+
+
+def test_channels_last_on_a_model_without_images_says_it_changes_nothing(tmp_path):
+    result = run("measure", "mlp", "--no-layers", "--channels-last", "--out", str(tmp_path / "c.parquet"), *FAST)
+    assert result.exit_code == 0, result.output
+    assert "--channels-last lays out 4-D tensors (images) only, and these models take none: mlp" in result.output
