@@ -120,9 +120,27 @@ def roofline(frame: pd.DataFrame):
         axis.grid(True, which="both", alpha=0.25)
         axis.legend(fontsize=7, loc="lower right", ncol=2 if len(styles) > 12 else 1)
     figure.tight_layout()
-    skipped = int(((frame["kind"] == "layer") & ~(frame["flops"] > 0)).sum())
-    note = f"{skipped} layer rows without multiply-accumulates (e.g. relu, add) have no place on it" if skipped else ""
-    return figure, note, peaks
+    return figure, _left_off_roofline(frame, points), peaks
+
+
+def _left_off_roofline(frame: pd.DataFrame, points: pd.DataFrame) -> str:
+    """Which layer rows the roofline leaves out, named by op: a reader looks for them in the plot."""
+    left_off = frame[frame["kind"] == "layer"].drop(index=points.index)
+    without_macs = left_off["flops"].fillna(0) <= 0
+    parts = [
+        f"{int(rows.sum())} layer rows {why} have no place on it: {_ops(left_off[rows])}"
+        for rows, why in (
+            (without_macs, "without multiply-accumulates"),
+            (~without_macs, "with no time or no bytes moved recorded"),
+        )
+        if rows.any()
+    ]
+    return "; ".join(parts) + "." if parts else ""
+
+
+def _ops(rows: pd.DataFrame) -> str:
+    counts = rows["op"].astype(str).value_counts().sort_index()
+    return ", ".join(f"{op} ({count})" for op, count in counts.items())
 
 
 def against_batch_size(frame: pd.DataFrame, column: str, label: str):

@@ -87,13 +87,33 @@ def _cell(value) -> str:
     return str(value)
 
 
+def _check_each_dataset_once(paths: list[Path]) -> None:
+    """Refuse a file given twice: its rows would count twice in every table and figure (as merge refuses)."""
+    from hwprof.files import same_file
+
+    for index, path in enumerate(paths):
+        for earlier in paths[:index]:
+            if same_file(path, earlier):
+                raise HwprofError(f"{path} is given twice; pass each dataset once.")
+
+
 def _read(paths: list[Path]) -> pd.DataFrame:
-    """The datasets as one table, each row knowing which file it came from (`source`)."""
-    from hwprof.dataset import read_dataset
+    """The datasets as one table, each row knowing which file it came from (`source`); a run found in two
+    of them (a copied dataset) is refused, as merge refuses it, so that no row counts twice."""
+    from hwprof.dataset import read_dataset, read_provenance
 
     frames = []
+    run_owner: dict[str, Path] = {}
     for path in paths:
         frame = read_dataset([path])
+        run_ids = set(frame["run_id"].dropna()) | {run.get("run_id") for run in read_provenance(path)}
+        for run_id in sorted(run_ids - {None}):
+            if run_id in run_owner:
+                raise HwprofError(
+                    f"Run {run_id} is in both {run_owner[run_id]} and {path}; each run may come from one "
+                    "dataset only (was a dataset copied or merged into another?)."
+                )
+            run_owner[run_id] = path
         frame["source"] = path.name
         frames.append(frame)
     return pd.concat(frames, ignore_index=True)
@@ -108,17 +128,20 @@ def build_report(
     paths = without_sample_sidecars([Path(p) for p in datasets])  # data/*.parquet matches them too
     if not paths:
         raise HwprofError("no dataset was given; pass at least one .parquet or .csv file")
+    _check_each_dataset_once(paths)
     out = check_report_path(out, [*paths, *([predictor] if predictor else [])])
     frame = _read(paths)
+    scored_on = _scored_device(predictor, frame) if predictor is not None else None
     page = Page()
     _overview(page, frame, paths)
     _breakdown(page, frame)
     peaks = _roofline(page, frame)
-    _batch(page, frame)
+    unavailable = _power_unavailable(paths)
+    _batch(page, frame, unavailable)
     traces = _power(page, paths)
-    _commands(page, frame)
+    _commands(page, frame, unavailable)
     if predictor is not None:
-        _predictor(page, predictor, paths, confidence, frame)
+        _predictor(page, scored_on, predictor, paths, confidence, frame)
     stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
     text = page.render(
         f"hwprof report: {', '.join(p.name for p in paths)}",
@@ -195,14 +218,37 @@ def _roofline(page: Page, frame: pd.DataFrame) -> dict:
     return peaks
 
 
-def _batch(page: Page, frame: pd.DataFrame) -> None:
+def _power_unavailable(paths: list[Path]) -> dict[str, str]:
+    """run_id -> why that run measured no power, as its provenance recorded it."""
+    from hwprof.dataset import read_provenance
+
+    reasons = {}
+    for path in paths:
+        for run in read_provenance(path):
+            reason = (run.get("power") or {}).get("unavailable_reason")
+            if reason and run.get("run_id"):
+                reasons[run["run_id"]] = reason
+    return reasons
+
+
+def _reasons_of(rows: pd.DataFrame, unavailable: dict[str, str]) -> list[str]:
+    """The distinct recorded reasons why `rows` have no power, each once."""
+    return list(dict.fromkeys(unavailable[r] for r in rows["run_id"].dropna() if r in unavailable))
+
+
+def _batch(page: Page, frame: pd.DataFrame, unavailable: dict[str, str]) -> None:
     parts = page.section("batch", "Latency and energy against batch size")
     for column, label in (("latency_ms", "latency per inference (ms)"), ("energy_mj", "energy per inference (mJ)")):
         figure, note = figures.against_batch_size(frame, column, label)
         if figure is not None:
             page.figure(parts, figure, f"{label} against batch size")
         elif column == "energy_mj":
-            note = "no energy measured: no network row has energy_mj (no usable power sensor, or --power none)"
+            reasons = _reasons_of(frame[frame["kind"] == "network"], unavailable)
+            note = (
+                f"no energy measured, power was unavailable: {'; '.join(reasons)}"
+                if reasons
+                else "no energy measured: no network row has energy_mj (no usable power sensor, or --power none)"
+            )
         page.note(parts, note)
 
 
@@ -225,7 +271,7 @@ def _power(page: Page, paths: list[Path]) -> list[str]:
     return found
 
 
-def _commands(page: Page, frame: pd.DataFrame) -> None:
+def _commands(page: Page, frame: pd.DataFrame, unavailable: dict[str, str]) -> None:
     commands = frame[frame["kind"] == "command"]
     if commands.empty:
         return
@@ -245,24 +291,42 @@ def _commands(page: Page, frame: pd.DataFrame) -> None:
         for row in commands.itertuples(index=False)
     ]
     page.table(parts, ["command", "exit status", "time (s)", "energy (J)", "power (W)", "idle (W)", "flags"], rows)
+    without_energy = commands[commands["energy_mj"].isna()]
+    for reason in _reasons_of(without_energy, unavailable):
+        count = int(without_energy["run_id"].map(unavailable).eq(reason).sum())
+        page.note(parts, f"energy unavailable for {count} command(s): {reason}")
 
 
-def _predictor(page: Page, predictor_path, paths: list[Path], confidence: float, frame: pd.DataFrame) -> None:
-    """A predictor describes one board: it is scored on the rows of that board (or of the only one there is)."""
-    from hwprof.fitting.evaluate import evaluate, figure
+def _scored_device(predictor_path, frame: pd.DataFrame):
+    """(predictor, device): a predictor describes one board, so it is scored on that board's rows, or on the
+    only device measured (a transfer, which evaluate notes). Decided before anything is drawn."""
     from hwprof.predictor.predictor import load_predictor
 
-    parts = page.section("predictor", "Predicted against measured")
     predictor = load_predictor(predictor_path)
-    devices = sorted(frame.loc[frame["kind"].isin(("layer", "network")), "device_name"].dropna().astype(str).unique())
-    fitted_on = predictor.doc.get("device_name")
-    if fitted_on in devices or len(devices) == 1:
-        device = fitted_on if fitted_on in devices else devices[0]
-    else:
+    measured = frame[frame["kind"].isin(("layer", "network"))]
+    if measured.empty:
+        held = "only commands measured by hwprof run" if (frame["kind"] == "command").any() else "no rows"
         raise HwprofError(
-            f"the predictor was fitted on {fitted_on!r}, which none of the datasets' devices "
-            f"({', '.join(map(repr, devices))}) is: give the datasets of one device"
+            f"the datasets hold no measured network or layer rows to score the predictor on ({held}); "
+            "drop --predictor, or add a dataset from hwprof measure"
         )
+    devices = sorted(measured["device_name"].dropna().astype(str).unique())
+    fitted_on = predictor.doc.get("device_name")
+    if fitted_on in devices:
+        return predictor, fitted_on
+    if len(devices) == 1:
+        return predictor, devices[0]
+    raise HwprofError(
+        f"the predictor was fitted on {fitted_on!r}, which none of the datasets' devices "
+        f"({', '.join(map(repr, devices))}) is: give the datasets of one device"
+    )
+
+
+def _predictor(page: Page, scored_on, predictor_path, paths: list[Path], confidence: float, frame: pd.DataFrame):
+    from hwprof.fitting.evaluate import evaluate, figure
+
+    predictor, device = scored_on
+    parts = page.section("predictor", "Predicted against measured")
     scored = [p for p in paths if device in set(frame.loc[frame["source"] == p.name, "device_name"].astype(str))]
     report, points = evaluate(predictor, scored, confidence, device_name=device)
     page.note(parts, f"scored on the rows measured on {device} ({', '.join(p.name for p in scored)})")

@@ -117,3 +117,46 @@ def test_with_a_predictor_the_report_scores_it(tmp_path):
 def test_bad_input_is_one_sentence(datasets, tmp_path, args, message):
     result = CliRunner().invoke(main, ["report", *[a.format(d=datasets[0], t=tmp_path) for a in args]])
     assert result.exit_code == 1 and message in result.output and "Traceback" not in result.output
+
+
+def test_a_dataset_given_twice_or_copied_is_refused_in_one_sentence_as_merge_refuses_it(tmp_path):
+    """Its rows would count twice in every table, in the header and in the roofline."""
+    frame = synthetic_frame(n_networks=2)
+    frame["run_id"] = "run1"
+    original = write(frame, tmp_path / "a.parquet")
+    copy = write(frame, tmp_path / "copy.parquet")
+    twice = CliRunner().invoke(main, ["report", original, original, "--out", str(tmp_path / "r.html")])
+    assert twice.exit_code == 1 and "a.parquet is given twice; pass each dataset once." in twice.output
+    copied = CliRunner().invoke(main, ["report", original, copy, "--out", str(tmp_path / "r.html")])
+    assert copied.exit_code == 1 and "Run run1 is in both" in copied.output
+    assert "Traceback" not in twice.output + copied.output and not (tmp_path / "r.html").exists()
+
+
+def test_a_predictor_given_only_command_rows_is_refused_saying_there_is_nothing_to_score(tmp_path):
+    predictor, _ = fitted_predictor_path(tmp_path, n_networks=10)
+    runs = tmp_path / "runs.parquet"
+    assert CliRunner().invoke(main, ["run", "--power", "none", "--out", str(runs), "--", "true"]).exit_code == 0
+    result = CliRunner().invoke(
+        main, ["report", str(runs), "--predictor", predictor, "--out", str(tmp_path / "r.html")]
+    )
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "no measured network or layer rows to score the predictor on" in result.output
+    assert "only commands measured by hwprof run" in result.output and not (tmp_path / "r.html").exists()
+
+
+def test_the_roofline_note_names_the_layer_rows_it_leaves_out(tmp_path):
+    frame = synthetic_frame(n_networks=2).assign(source="s.parquet")
+    left_out = frame.index[frame["kind"] == "layer"][:3]
+    frame.loc[left_out, "flops"] = 0
+    frame.loc[left_out, "op"] = ["dropout", "dropout", "flatten"]
+    _, note, _ = roofline(frame)
+    assert note == "3 layer rows without multiply-accumulates have no place on it: dropout (2), flatten (1)."
+
+
+def test_the_commands_table_says_once_why_their_energy_is_unavailable(tmp_path):
+    runs = tmp_path / "runs.parquet"
+    for _ in range(2):
+        assert CliRunner().invoke(main, ["run", "--power", "none", "--out", str(runs), "--", "true"]).exit_code == 0
+    build_report([runs], tmp_path / "r.html")
+    text = (tmp_path / "r.html").read_text()
+    assert text.count("energy unavailable for 2 command(s): power measurement was turned off") == 1
