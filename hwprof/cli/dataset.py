@@ -83,12 +83,13 @@ def show(dataset: Path, as_json: bool) -> None:
     from hwprof.samples import read_samples
 
     frame = read_dataset([dataset])
+    provenance = read_provenance(dataset)
     runs = [
         {key: run.get(key) for key in ("run_id", "status", "device_name", "threads", "hwprof", "torch", "start_time")}
         | {"power_source": (run.get("power") or {}).get("source"), "rows": run.get("rows")}
-        for run in read_provenance(dataset)
+        for run in provenance
     ]
-    summary = summarize_frame(frame, read_samples(dataset))
+    summary = summarize_frame(frame, read_samples(dataset), provenance)
     commands = command_entries(frame)
     if as_json:
         click.echo(
@@ -107,3 +108,5 @@ def show(dataset: Path, as_json: bool) -> None:
             f"{run['threads'] or 'unrecorded'} threads, power {run['power_source'] or 'unavailable'}, hwprof {run['hwprof']}, "
             f"torch {run['torch']}, started {run['start_time']}"
         )
+    for reason in summary["power_unavailable"]:
+        click.echo(f"power unavailable: {reason}")

@@ -202,6 +202,7 @@ def measure(
     if len(devices) > 1:
         _measure_shards(click.get_current_context(), devices, out, threads, resume, as_json, quiet)
         return
+    from hwprof.dataset import read_provenance
     from hwprof.measuring.session import MeasureOptions
     from hwprof.measuring.session import measure as run_measure
     from hwprof.models.inputs import parse_seq_lens
@@ -253,7 +254,7 @@ def measure(
             click.echo("interrupted before any row was measured: nothing was kept", err=True)
         sys.exit(getattr(interrupt, "exit_code", 130))
     progress.stop()
-    summary = summarize_frame(frame, read_samples(out))
+    summary = summarize_frame(frame, read_samples(out), read_provenance(out))
     if as_json:
         written = trace_path if trace_path and os.path.exists(trace_path) else None  # none without a sensor
         click.echo(json.dumps({"out": out, "trace": written, "rows": len(frame), **summary}, indent=2))
@@ -264,7 +265,7 @@ def measure(
 def _measure_shards(context, devices: list[str], out: str, threads, resume: bool, as_json: bool, quiet: bool) -> None:
     """One `hwprof measure` per device at once, each into its own shard; merged into OUT when all succeeded."""
     from hwprof.cli import shards
-    from hwprof.dataset import merge_datasets, read_dataset
+    from hwprof.dataset import merge_datasets, read_dataset, read_provenance
     from hwprof.errors import HwprofError
     from hwprof.files import check_output
     from hwprof.samples import read_samples
@@ -293,7 +294,13 @@ def _measure_shards(context, devices: list[str], out: str, threads, resume: bool
     merge_datasets(list(paths.values()), out, force=True)
     frame = read_dataset(out)
     samples = read_samples(out)
-    per_device = {device: summarize_frame(frame[frame["device"] == device], samples) for device in devices}
+    runs = read_provenance(out)
+    per_device = {
+        device: summarize_frame(
+            frame[frame["device"] == device], samples, [run for run in runs if run.get("device") == device]
+        )
+        for device in devices
+    }
     if as_json:
         click.echo(json.dumps({"out": out, "shards": paths, "rows": len(frame), "devices": per_device}, indent=2))
     elif not quiet:
@@ -409,9 +416,11 @@ def _gpu_shared_rows(group) -> int:
     return int((group["gpu_other_processes"].astype("Float64").fillna(0) > 0).sum())
 
 
-def summarize_frame(frame, samples=None) -> dict:
+def summarize_frame(frame, samples=None, runs=()) -> dict:
     """Networks against the sum of their layers, and the slowest layers, per (model, batch size); with the
-    raw samples (`hwprof.samples.read_samples`), the share of each network's samples in a slow mode."""
+    raw samples (`hwprof.samples.read_samples`), the share of each network's samples in a slow mode; with
+    the runs' provenance (`hwprof.dataset.read_provenance`), why power was unavailable, each reason once,
+    so that a null power figure never goes unexplained."""
     from hwprof.samples import row_key
 
     networks = []
@@ -460,7 +469,12 @@ def summarize_frame(frame, samples=None) -> dict:
             for r in top.itertuples()
         ]
         networks.append(entry)
-    return {"networks": networks, "host_bound": _host_bound(frame)}
+    reasons = [(run.get("power") or {}).get("unavailable_reason") for run in runs]
+    return {
+        "networks": networks,
+        "host_bound": _host_bound(frame),
+        "power_unavailable": list(dict.fromkeys(reason for reason in reasons if reason)),
+    }
 
 
 def _network_samples(samples) -> dict[tuple[str, str], list[float]]:
@@ -615,7 +629,8 @@ def print_summary(summary: dict, out: str) -> None:
         )
     from hwprof.dataset import read_provenance
 
-    one_thread = {run.get("threads") for run in read_provenance(out)} == {1}
+    # runs of `hwprof run` record no threads: they timed a command, not a network
+    one_thread = {run.get("threads") for run in read_provenance(out)} - {None} == {1}
     for line in two_speed_lines(summary["networks"], one_thread):
         console.print(line)
     for line in host_bound_lines(summary.get("host_bound", [])):

@@ -340,6 +340,14 @@ def test_an_interrupt_before_any_row_says_nothing_was_kept(tmp_path, monkeypatch
     assert "--resume" not in result.output and not list(tmp_path.iterdir())
 
 
+def test_json_says_why_power_is_unavailable(tmp_path):
+    result = run("measure", "mlp", "--no-layers", "--out", str(tmp_path / "m.parquet"), "--json", *FAST)
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["networks"][0]["power_w"] is None
+    assert summary["power_unavailable"] == ["power measurement was turned off"]
+
+
 def test_channels_last_on_a_model_without_images_says_it_changes_nothing(tmp_path):
     result = run("measure", "mlp", "--no-layers", "--channels-last", "--out", str(tmp_path / "c.parquet"), *FAST)
     assert result.exit_code == 0, result.output

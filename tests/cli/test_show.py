@@ -131,3 +131,34 @@ def test_the_two_speed_note_advises_one_thread_only_to_runs_that_used_more():
     assert "--threads 1" in two_speed_lines([entry])[0]
     at_one_thread = two_speed_lines([entry], one_thread=True)[0]
     assert "--threads 1" not in at_one_thread and "--processes 3" in at_one_thread
+
+
+def test_the_two_speed_advice_ignores_command_runs_which_record_no_threads(tmp_path, capsys):
+    """A dataset measured at one thread, then given a command by `hwprof run` (threads: None), is still a
+    one-thread dataset: the advice is not to measure with --threads 1."""
+    from hwprof.cli.measure import print_summary, summarize_frame
+    from hwprof.dataset import DatasetWriter, read_dataset, read_provenance
+    from hwprof.measuring.provenance import collect_provenance
+
+    out = tmp_path / "m.parquet"
+    frame = synthetic_frame(n_networks=1)
+    writer = DatasetWriter(out, collect_provenance("cpu", 1, ["hwprof", "measure"]))
+    writer.write(frame.to_dict("records"))
+    writer.close()
+    assert CliRunner().invoke(main, ["run", "--power", "none", "--out", str(out), "--", "true"]).exit_code == 0
+    assert [run["threads"] for run in read_provenance(out)] == [1, None]
+    summary = summarize_frame(read_dataset([out]))
+    summary["networks"][0].update(slow_sample_share=0.3, device="cpu")
+    print_summary(summary, str(out))
+    advice = " ".join(capsys.readouterr().out.split())  # the console wraps lines
+    assert "At one thread" in advice and "--threads 1" not in advice
+
+
+def test_show_says_once_why_power_is_unavailable(tmp_path):
+    out = tmp_path / "runs.parquet"
+    for _ in range(2):
+        assert CliRunner().invoke(main, ["run", "--power", "none", "--out", str(out), "--", "true"]).exit_code == 0
+    text = CliRunner().invoke(main, ["show", str(out)]).output
+    assert text.count("power unavailable: power measurement was turned off") == 1
+    report = json.loads(CliRunner().invoke(main, ["show", str(out), "--json"]).output)
+    assert report["power_unavailable"] == ["power measurement was turned off"]
