@@ -87,7 +87,7 @@ def run(ctx, command, device, power, tegrastats, idle_s, out, trace, as_json):
     finally:
         sensor.close()
     trace_path = _append_trace(out, cost.trace) if trace else None
-    summary = _summary(cost, out, trace_path)
+    summary = _summary(cost, out, trace_path, _skipped_notes(cost, out, trace, trace_path, idle_s))
     if as_json:
         click.echo(json.dumps(summary, indent=2), err=True)
     else:
@@ -120,7 +120,9 @@ def _open_dataset(out, device: str, argv: list[str], power: str, sensor):
             },
         },
     )
-    return DatasetWriter(out, provenance, resume=True), name
+    writer = DatasetWriter(out, provenance, resume=True)  # resume=True: the row is appended to an existing one
+    writer.provenance.pop("resumed_from", None)  # a command appended beside earlier runs continues none of them
+    return writer, name
 
 
 def _append_trace(out: str, rows: list[tuple]) -> str | None:
@@ -139,7 +141,20 @@ def _append_trace(out: str, rows: list[tuple]) -> str | None:
     return path
 
 
-def _summary(cost, out, trace_path) -> dict:
+def _skipped_notes(cost, out, trace: bool, trace_path, idle_s: float | None) -> list[str]:
+    """What was asked for and not done, and why: an option is never ignored silently."""
+    from hwprof.measuring.trace import trace_path_for
+
+    reason = cost.unavailable_reason or "no power was sampled"
+    notes = []
+    if trace and trace_path is None:
+        notes.append(f"no power trace written to {trace_path_for(out)}: {reason}")
+    if idle_s and cost.idle_s is None:
+        notes.append(f"no idle baseline measured (--idle-s {idle_s:g}): there is no power sensor to read")
+    return notes
+
+
+def _summary(cost, out, trace_path, notes: list[str]) -> dict:
     return {
         "command": cost.argv,
         "exit_status": cost.exit_status,
@@ -155,6 +170,7 @@ def _summary(cost, out, trace_path) -> dict:
         "unavailable_reason": cost.unavailable_reason,
         "out": out,
         "trace": trace_path,
+        "notes": notes,
     }
 
 
@@ -183,6 +199,7 @@ def _summary_lines(summary: dict) -> list[str]:
         lines.append(
             f"  row written to {summary['out']}" + (f", samples to {summary['trace']}" if summary["trace"] else "")
         )
+    lines += [f"  {note}" for note in summary["notes"]]
     return lines
 
 

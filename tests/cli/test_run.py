@@ -104,3 +104,29 @@ def test_show_lists_the_commands_of_a_dataset(sysfs_root, tmp_path):
     assert entry["exit_status"] == 4 and entry["energy_mj"] is None and entry["duration_s"] > 0
     text = CliRunner().invoke(main, ["show", str(out)]).output
     assert "status 4" in text and "energy unavailable" in text
+
+
+def test_trace_without_a_sensor_says_why_no_trace_was_written(sysfs_root, tmp_path):
+    out = tmp_path / "tr.parquet"
+    result = run("--power", "none", "--trace", "--out", out, "--", "true")
+    assert result.exit_code == 0, result.output
+    assert f"no power trace written to {tmp_path / 'tr.trace.parquet'}: power measurement was turned off" in (
+        result.stderr
+    )
+    as_json = json.loads(run("--power", "none", "--trace", "--out", out, "--json", "--", "true").stderr)
+    assert as_json["trace"] is None and "no power trace written to" in as_json["notes"][0]
+    assert not (tmp_path / "tr.trace.parquet").exists()
+
+
+def test_idle_s_without_a_sensor_says_the_baseline_was_skipped(sysfs_root):
+    result = run("--power", "none", "--idle-s", "3", "--", "true")
+    assert result.exit_code == 0, result.output
+    assert "no idle baseline measured (--idle-s 3): there is no power sensor to read" in result.stderr
+    assert "no idle baseline" not in run("--power", "none", "--idle-s", "0", "--", "true").stderr
+
+
+def test_a_command_appended_to_a_dataset_claims_to_resume_no_run(sysfs_root, tmp_path):
+    out = tmp_path / "runs.parquet"
+    for _ in range(2):
+        assert run("--power", "none", "--out", out, "--", "true").exit_code == 0
+    assert [run.get("resumed_from") for run in read_provenance(out)] == [None, None]
