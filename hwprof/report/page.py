@@ -97,6 +97,12 @@ def _check_each_dataset_once(paths: list[Path]) -> None:
                 raise HwprofError(f"{path} is given twice; pass each dataset once.")
 
 
+def _label(path: Path, paths: list[Path]) -> str:
+    """How the report names a dataset: its file name, or its path where another dataset has the same name
+    (run1/cpu.parquet and run2/cpu.parquet), so that each row is counted under its own file."""
+    return path.name if [p.name for p in paths].count(path.name) == 1 else str(path)
+
+
 def _read(paths: list[Path]) -> pd.DataFrame:
     """The datasets as one table, each row knowing which file it came from (`source`); a run found in two
     of them (a copied dataset) is refused, as merge refuses it, so that no row counts twice."""
@@ -114,7 +120,7 @@ def _read(paths: list[Path]) -> pd.DataFrame:
                     "dataset only (was a dataset copied or merged into another?)."
                 )
             run_owner[run_id] = path
-        frame["source"] = path.name
+        frame["source"] = _label(path, paths)
         frames.append(frame)
     return pd.concat(frames, ignore_index=True)
 
@@ -144,7 +150,7 @@ def build_report(
         _predictor(page, scored_on, predictor, paths, confidence, frame)
     stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
     text = page.render(
-        f"hwprof report: {', '.join(p.name for p in paths)}",
+        f"hwprof report: {', '.join(_label(p, paths) for p in paths)}",
         f"written {stamp} by hwprof {hwprof.__version__} from {len(frame)} rows",
     )
     try:
@@ -166,11 +172,11 @@ def _overview(page: Page, frame: pd.DataFrame, paths: list[Path]) -> None:
     parts = page.section("overview", "Datasets")
     rows = []
     for path in paths:
-        part = frame[frame["source"] == path.name]
+        part = frame[frame["source"] == _label(path, paths)]
         runs = read_provenance(path)
         rows.append(
             [
-                path.name,
+                _label(path, paths),
                 len(part),
                 int((part["kind"] == "layer").sum()),
                 int((part["kind"] == "network").sum()),
@@ -260,11 +266,14 @@ def _power(page: Page, paths: list[Path]) -> list[str]:
     for path in paths:
         trace_path = Path(trace_path_for(path))
         if not trace_path.exists():
-            page.note(parts, f"{path.name}: no power trace ({trace_path.name} not found; measure or run with --trace)")
+            page.note(
+                parts,
+                f"{_label(path, paths)}: no power trace ({trace_path.name} not found; measure or run with --trace)",
+            )
             continue
         frame = read_trace(trace_path)
         if frame.empty:
-            page.note(parts, f"{path.name}: no power trace ({trace_path.name} holds no samples)")
+            page.note(parts, f"{_label(path, paths)}: no power trace ({trace_path.name} holds no samples)")
             continue
         page.figure(parts, figures.trace(frame, trace_path.name), f"power trace {trace_path.name}")
         found.append(str(trace_path))
@@ -327,9 +336,11 @@ def _predictor(page: Page, scored_on, predictor_path, paths: list[Path], confide
 
     predictor, device = scored_on
     parts = page.section("predictor", "Predicted against measured")
-    scored = [p for p in paths if device in set(frame.loc[frame["source"] == p.name, "device_name"].astype(str))]
+    scored = [
+        p for p in paths if device in set(frame.loc[frame["source"] == _label(p, paths), "device_name"].astype(str))
+    ]
     report, points = evaluate(predictor, scored, confidence, device_name=device)
-    page.note(parts, f"scored on the rows measured on {device} ({', '.join(p.name for p in scored)})")
+    page.note(parts, f"scored on the rows measured on {device} ({', '.join(_label(p, paths) for p in scored)})")
     page.figure(parts, figure(points, Path(predictor_path).name), "predicted against measured")
     rows = [[f"network {target}", *_metric_cells(m)] for target, m in report["network"].items()]
     rows += [[f"layers: {op}", *_metric_cells(m)] for op, m in report["layers"].items()]

@@ -160,3 +160,14 @@ def test_the_commands_table_says_once_why_their_energy_is_unavailable(tmp_path):
     build_report([runs], tmp_path / "r.html")
     text = (tmp_path / "r.html").read_text()
     assert text.count("energy unavailable for 2 command(s): power measurement was turned off") == 1
+
+
+def test_datasets_of_the_same_name_in_two_folders_are_counted_apart(tmp_path):
+    frame = synthetic_frame(n_networks=2)
+    (tmp_path / "run1").mkdir()
+    (tmp_path / "run2").mkdir()
+    paths = [write(frame, tmp_path / folder / "cpu.parquet") for folder in ("run1", "run2")]
+    build_report(paths, tmp_path / "r.html")
+    text = (tmp_path / "r.html").read_text()
+    for path in paths:
+        assert f"<td>{path}</td><td>{len(frame)}</td>" in text
