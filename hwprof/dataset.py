@@ -206,6 +206,10 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
         return pd.read_parquet(path)
     except Exception as error:  # pyarrow and pandas raise many types for a damaged file
         kind = "CSV" if is_csv(path) else "Parquet"
+        if kind == "Parquet" and path.read_bytes()[:1] == b"{":  # a JSON file hwprof wrote, given as a dataset
+            owner = Path(str(path).removesuffix(SIDECAR_SUFFIX))
+            what = f"the provenance of {owner}" if owner != path and owner.is_file() else "a JSON file (a predictor?)"
+            raise HwprofError(f"{path} is {what}, not a dataset; give a .parquet or .csv dataset.") from None
         reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise HwprofError(f"Could not read {path} as a {kind} file ({reason}).") from None
 
@@ -611,16 +615,17 @@ def _read_shard(path: Path, column_kinds: dict[str, tuple[str, Path]]) -> tuple[
 
 
 def without_sample_sidecars(shards: list[Path]) -> list[Path]:
-    """The shards less the raw-samples sidecars of shards also given (`shards/*.parquet` matches both); a
-    sidecar given without its dataset is refused."""
+    """The shards less the raw-samples and provenance sidecars of shards also given (`shards/*` matches them
+    all); raw samples given without their dataset are refused."""
     given = {os.path.realpath(shard) for shard in shards}
     kept = []
     for shard in shards:
-        dataset = Path(str(shard).removesuffix(SAMPLES_SUFFIX))
-        if dataset == shard:
-            kept.append(shard)
-        elif os.path.realpath(dataset) not in given:
+        owners = [Path(str(shard).removesuffix(suffix)) for suffix in (SAMPLES_SUFFIX, SIDECAR_SUFFIX)]
+        if any(owner != shard and os.path.realpath(owner) in given for owner in owners):
+            continue  # beside its dataset, which is given: the dataset brings it
+        if owners[0] != shard:
             raise HwprofError(_samples_not_dataset(shard))
+        kept.append(shard)
     return kept
 
 

@@ -198,3 +198,15 @@ def test_fit_and_report_take_a_glob_that_matches_the_sidecars_too(tmp_path):
     assert result.exit_code != 0 and "holds the raw samples of a.parquet, not a dataset" in result.output
     result = CliRunner().invoke(main, ["show", str(samples_path(a))])  # named as what it is, not parsed
     assert result.exit_code != 0 and "holds the raw samples of a.parquet, not a dataset" in result.output
+
+
+def test_a_glob_that_matches_provenance_files_merges_their_datasets_and_a_json_alone_is_named(tmp_path):
+    a = write_run(tmp_path / "a.parquet", seed=1)
+    (tmp_path / "a.parquet.json").write_text('{"schema_version": 1, "runs": []}')  # as a CSV run's provenance
+    merged = merge_datasets([a, tmp_path / "a.parquet.json", samples_path(a)], tmp_path / "m.parquet")
+    assert merged["rows"] == len(read_dataset(a))
+    with pytest.raises(HwprofError, match=r"a.parquet.json is the provenance of .*a.parquet, not a dataset"):
+        read_dataset(tmp_path / "a.parquet.json")
+    (tmp_path / "p.json").write_text('{"format": "hwprof-predictor"}')
+    with pytest.raises(HwprofError, match=r"p.json is a JSON file \(a predictor\?\), not a dataset"):
+        read_dataset(tmp_path / "p.json")
