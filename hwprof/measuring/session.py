@@ -266,7 +266,9 @@ def measure(
         if objects:
             raise HwprofError(
                 f"{option('processes', options.processes)} measures in fresh processes, which can only be told "
-                "models by name (a built-in, nb201:..., sweep:... or path/to/file.py:factory), not a ModelSpec"
+                "models by name (a built-in, nb201:..., sweep:... or path/to/file.py:factory), not a "
+                f"{type(objects[0]).__name__} object: give its factory as path/to/file.py:factory, or measure in "
+                "one process"
             )
         texts = [options.inputs] if isinstance(options.inputs, str) else options.inputs
         if options.inputs is not None and not (

@@ -100,3 +100,15 @@ def test_sigterm_stops_the_workers_keeps_their_rows_and_resume_finishes(tmp_path
     assert result.exit_code == 0, result.output
     frame = pd.read_parquet(out)
     assert len(frame) == 4 and (frame["processes"] == 2).all()
+
+
+def test_a_module_object_with_processes_names_what_it_was_given():
+    import torch
+
+    from hwprof.errors import HwprofError
+    from hwprof.measuring.session import measure
+
+    net = torch.nn.Linear(4, 4)
+    net.input_shape = (4,)
+    with pytest.raises(HwprofError, match=r"not a Linear object: give its factory as path/to/file.py:factory"):
+        measure([net], processes=2, threads=1)
