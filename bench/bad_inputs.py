@@ -52,6 +52,7 @@ def hwprof(args: list[str], folder: Path, env: dict | None = None, timeout: floa
 def prepare(folder: Path) -> None:
     """A small dataset, predictors good and damaged, and tables with broken numbers."""
     sys.path.insert(0, str(ROOT / "tests"))
+    from fakes.factories import LATE_MODEL, ODD_FACTORIES
     from fakes.synthetic import fitted_predictor_path, synthetic_frame, write
 
     predictor, dataset = fitted_predictor_path(folder, n_networks=8, cv=False)
@@ -75,45 +76,6 @@ def prepare(folder: Path) -> None:
     (folder / "stale.parquet.samples.parquet").write_bytes(b"an earlier run's samples")  # its dataset is gone
     (folder / "late.py").write_text(LATE_MODEL)
     (folder / "odd.py").write_text(ODD_FACTORIES)
-
-
-LATE_MODEL = """
-import torch.nn as nn
-
-CALLS = [0]
-
-
-class Late(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.linear = nn.Linear(8, 8)
-
-    def forward(self, x):
-        if not x.is_meta:
-            CALLS[0] += 1
-        if CALLS[0] > 40:
-            raise RuntimeError("fails after 40 calls")
-        return self.linear(x)
-
-
-def build():
-    net = Late()
-    net.input_shape = (8,)
-    return net
-"""
-ODD_FACTORIES = """
-import torch.nn as nn
-
-
-def shape_in_words():
-    net = nn.Linear(4, 4)
-    net.input_shape = "four"
-    return net
-
-
-def text_for_inputs():
-    return nn.Linear(4, 4), "not a tensor"
-"""
 
 
 CASES = [

@@ -8,6 +8,7 @@ import pytest
 import torch
 from click.testing import CliRunner
 
+from fakes.factories import LATE_MODEL, ODD_FACTORIES
 from hwprof.cli import main
 from hwprof.schema import REQUIRED_COLUMNS
 
@@ -37,14 +38,8 @@ def factory_file(tmp_path):
         def broken():
             raise RuntimeError("weights file missing")
 
-        def shape_in_words():
-            net = nn.Linear(4, 4)
-            net.input_shape = "four"
-            return net
-
-        def text_for_inputs():
-            return nn.Linear(4, 4), "not a tensor"
     """)
+        + ODD_FACTORIES
     )
     return path
 
@@ -140,30 +135,7 @@ def test_factory_errors_are_reported_not_raised(tmp_path, factory_file):
 
 def test_a_model_that_fails_while_timed_is_its_own_sentence_and_keeps_the_rows_before_it(tmp_path):
     path = tmp_path / "late.py"
-    path.write_text(
-        textwrap.dedent("""
-        import torch.nn as nn
-
-        CALLS = [0]
-
-        class Late(nn.Module):
-            def __init__(self):
-                super().__init__()
-                self.linear = nn.Linear(8, 8)
-
-            def forward(self, x):
-                if not x.is_meta:
-                    CALLS[0] += 1
-                if CALLS[0] > 40:
-                    raise RuntimeError("fails after 40 calls")
-                return self.linear(x)
-
-        def build():
-            net = Late()
-            net.input_shape = (8,)
-            return net
-    """)
-    )
+    path.write_text(LATE_MODEL)
     out = tmp_path / "late.parquet"
     result = run("measure", "mlp", f"{path}:build", "--no-layers", "--out", str(out), *FAST)
     assert result.exit_code == 1 and "Traceback" not in result.output, result.output
