@@ -359,12 +359,19 @@ class DatasetWriter:
     Without `resume` an existing output (or a journal of an interrupted run) is
     refused. With it, rows already on disk and in a journal are kept, available
     from `existing_rows()`, and this run is linked to the last one by
-    provenance["resumed_from"]. The raw samples given with rows go to the
-    samples sidecar the same way, keyed by `hwprof.samples.row_key`.
+    provenance["resumed_from"]. `append` keeps them as well, for a run that
+    adds to the file without continuing an earlier one (`hwprof run`). The raw
+    samples given with rows go to the samples sidecar the same way, keyed by
+    `hwprof.samples.row_key`.
     """
 
     def __init__(
-        self, path: str | os.PathLike, provenance: dict, resume: bool = False, rewrite_interval_s: float = 2.0
+        self,
+        path: str | os.PathLike,
+        provenance: dict,
+        resume: bool = False,
+        rewrite_interval_s: float = 2.0,
+        append: bool = False,
     ):
         self.path = Path(path)
         self.journal_path = journal_path(self.path)
@@ -379,7 +386,7 @@ class DatasetWriter:
                 )
             self.run_id = str(self.provenance["run_id"])
 
-            if not resume:
+            if not (resume or append):
                 for existing in (self.path, self.journal_path):
                     if existing.exists():
                         raise HwprofError(
@@ -395,7 +402,7 @@ class DatasetWriter:
                 self._base, self._previous_runs, self._base_samples = self._recover()
             if any(run.get("run_id") == self.run_id for run in self._previous_runs):
                 raise ValueError(f"run_id {self.run_id} is already in {self.path}; each run needs a fresh one")
-            if self._previous_runs:
+            if self._previous_runs and not append:
                 self.provenance["resumed_from"] = self._previous_runs[-1].get("run_id")
             self.provenance["status"] = "running"
 

@@ -120,8 +120,7 @@ def _open_dataset(out, device: str, argv: list[str], power: str, sensor):
             },
         },
     )
-    writer = DatasetWriter(out, provenance, resume=True)  # resume=True: the row is appended to an existing one
-    writer.provenance.pop("resumed_from", None)  # a command appended beside earlier runs continues none of them
+    writer = DatasetWriter(out, provenance, append=True)  # beside earlier runs, continuing none of them
     return writer, name
 
 
