@@ -229,6 +229,10 @@ def plot_trace(trace, out):
     frame = read_trace(trace)
     if frame.empty:
         raise HwprofError(f"{trace} holds no power samples, so there is nothing to plot")
+    if not frame["power_w"].notna().any():
+        raise HwprofError(
+            f"{trace} holds {len(frame)} samples but no power reading in any, so there is nothing to plot"
+        )
     out_path = Path(out) if out else Path(trace).with_suffix(".png")
     if out_path.suffix.lower() != ".png":
         raise HwprofError(f"--out {out_path} must end in .png")

@@ -182,6 +182,10 @@ def test_plot_trace_errors_exit_nonzero_with_one_sentence(tmp_path):
     empty = write_trace([], tmp_path / "empty.csv")
     result = CliRunner().invoke(main, ["plot-trace", str(empty)])
     assert result.exit_code == 1 and "nothing to plot" in result.output
+    unread = write_trace([(1700000000.0 + i, "VDD_IN", None) for i in range(5)], tmp_path / "unread.csv")
+    result = CliRunner().invoke(main, ["plot-trace", str(unread)])
+    assert result.exit_code == 1 and "holds 5 samples but no power reading in any" in result.output
+    assert not (tmp_path / "unread.png").exists()
 
 
 @pytest.mark.slow
