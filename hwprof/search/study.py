@@ -505,15 +505,18 @@ def _open_study(study_name: str, options: SearchOptions, directions: list[str], 
             f"pick a new {option('study_name')} for the changed space, or resume with the space as it was"
         )
     elif stored != settings:
-        changed = ", ".join(k for k in settings if stored.get(k) != settings[k])
+        changed = [k for k in settings if stored.get(k) != settings[k]]
+        was = "; ".join(f"{k}: {stored.get(k)!r}" for k in changed)
         raise HwprofError(
-            f"study {study_name!r} in {where} was run with other {changed} "
-            f"({stored}): resume with the same ones or pick a new {option('study_name')}"
+            f"study {study_name!r} in {where} was run with other {', '.join(changed)} ({was}): resume with the "
+            f"same ones or pick a new {option('study_name')}"
         )
-    if [d.name.lower() for d in study.directions] != directions:
+    stored_directions = [d.name.lower() for d in study.directions]
+    if stored_directions != directions:
         raise HwprofError(
-            f"study {study_name!r} in {where} optimises {len(study.directions)} objective(s): "
-            f"resume it with the same {option('sampler')}, or pick a new {option('study_name')}"
+            f"study {study_name!r} in {where} was run to {', '.join(stored_directions)}, not "
+            f"{', '.join(directions)}: resume it with the same {option('sampler')} and {option('direction')}, "
+            f"or pick a new {option('study_name')}"
         )
     return study
 

@@ -149,6 +149,16 @@ def test_resuming_with_another_sampler_is_refused(tmp_path):
         run_search(space, ToyPredictor(), score_toy, "toy", options(journal, 4, sampler="nsga2"))
 
 
+def test_resuming_in_the_other_direction_names_the_direction(tmp_path):
+    journal = tmp_path / "study.journal"
+    space = space_from_dict(TOY_SPACE)
+    run_search(space, ToyPredictor(), score_toy, "toy", options(journal, 2))
+    with pytest.raises(
+        HwprofError, match=r"was run to maximize, not minimize: resume it with the same sampler and direction"
+    ):
+        run_search(space, ToyPredictor(), score_toy, "toy", options(journal, 4, direction="minimize"))
+
+
 def a_journal(tmp_path):
     journal = tmp_path / "good.journal"
     run_search(space_from_dict(TOY_SPACE), ToyPredictor(), score_toy, "toy", options(journal, 3))
