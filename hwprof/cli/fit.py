@@ -153,6 +153,8 @@ def _print_fit_summary(summary: dict) -> None:
                 percent(m.get("coverage_90")),
             )
         console.print(table)
+    elif cv.get("scheme") not in (None, "none"):  # adapted from a prior: its own check, no metrics table
+        console.print(f"cross-validation: {cv['scheme']} over {cv.get('networks', '?')} network(s); intervals from it")
     else:
         console.print(f"no cross-validation: {cv.get('reason', 'skipped with --no-cv')}; intervals are unavailable")
     if summary["training"].get("rerun_agreement"):

@@ -114,6 +114,14 @@ def test_the_prior_round_trips_through_the_predictor_file(boards, tmp_path):
     assert mape(loaded, boards["test"]) < 0.05
 
 
+def test_a_prior_fit_says_how_it_was_cross_validated_not_that_it_was_not(boards, tmp_path):
+    out = tmp_path / "p.json"
+    result = CliRunner().invoke(main, ["fit", boards["train"], "--prior", boards["fleet"], "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "cross-validation: leave-one-out scale over 10 network(s)" in result.output  # 5 models, 2 batches
+    assert "no cross-validation" not in result.output
+
+
 def test_prior_mistakes_are_one_sentence(boards, tmp_path):
     with pytest.raises(HwprofError, match="no board other than"):
         fit([boards["train"]], family="polynomial", prior=[boards["train"]])
