@@ -641,6 +641,26 @@ def _samples_not_dataset(path: Path) -> str:
     return f"{path} holds the raw samples of {dataset.name}, not a dataset; give {dataset} instead."
 
 
+def check_each_given_once(paths: list[Path], what: str) -> None:
+    """Refuse a file given twice: its rows would count twice (merge, report)."""
+    for index, path in enumerate(paths):
+        for earlier in paths[:index]:
+            if same_file(path, earlier):
+                raise HwprofError(f"{path} is given twice; pass each {what} once.")
+
+
+def claim_runs(run_owner: dict[str, Path], run_ids: Iterable[str], path: Path, what: str) -> None:
+    """Record `path` as where each of `run_ids` comes from, refusing a run already found in another file
+    (a copied or twice-merged dataset), whose rows would otherwise count twice (merge, report)."""
+    for run_id in sorted(run_ids):
+        if run_id in run_owner:
+            raise HwprofError(
+                f"Run {run_id} is in both {run_owner[run_id]} and {path}; each run may come from one {what} only "
+                f"(was a {what} copied or merged twice?)."
+            )
+        run_owner[run_id] = path
+
+
 def merge_datasets(
     shards: str | os.PathLike | Iterable[str | os.PathLike], out: str | os.PathLike, force: bool = False
 ) -> dict:
@@ -649,10 +669,7 @@ def merge_datasets(
     shards, out = without_sample_sidecars(as_paths(shards, "shard")), as_path(out, "output")
     if not shards:
         raise HwprofError("No shard was given; pass the datasets to merge.")
-    for index, shard in enumerate(shards):
-        for earlier in shards[:index]:
-            if same_file(shard, earlier):
-                raise HwprofError(f"{shard} is given twice; pass each shard once.")
+    check_each_given_once(shards, "shard")
     check_output(out, inputs=shards, force=force)
 
     frames, runs, warnings, samples = [], [], [], []
@@ -666,13 +683,7 @@ def merge_datasets(
             warnings.append(f"{shard} carries no provenance (no Parquet metadata and no {sidecar_path(shard).name}).")
         run_ids = {run.get("run_id") for run in shard_runs} | set(frame["run_id"].dropna())
         run_ids.discard(None)
-        for run_id in sorted(run_ids):
-            if run_id in run_owner:
-                raise HwprofError(
-                    f"Run {run_id} is in both {run_owner[run_id]} and {shard}; each run may come from one "
-                    "input only (was a shard copied or merged twice?)."
-                )
-            run_owner[run_id] = shard
+        claim_runs(run_owner, run_ids, shard, "shard")
         frames.append(frame)
         runs.extend(shard_runs)
         shard_samples = read_samples(shard)

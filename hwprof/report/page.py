@@ -87,16 +87,6 @@ def _cell(value) -> str:
     return str(value)
 
 
-def _check_each_dataset_once(paths: list[Path]) -> None:
-    """Refuse a file given twice: its rows would count twice in every table and figure (as merge refuses)."""
-    from hwprof.files import same_file
-
-    for index, path in enumerate(paths):
-        for earlier in paths[:index]:
-            if same_file(path, earlier):
-                raise HwprofError(f"{path} is given twice; pass each dataset once.")
-
-
 def _label(path: Path, paths: list[Path]) -> str:
     """How the report names a dataset: its file name, or its path where another dataset has the same name
     (run1/cpu.parquet and run2/cpu.parquet), so that each row is counted under its own file."""
@@ -106,20 +96,14 @@ def _label(path: Path, paths: list[Path]) -> str:
 def _read(paths: list[Path]) -> pd.DataFrame:
     """The datasets as one table, each row knowing which file it came from (`source`); a run found in two
     of them (a copied dataset) is refused, as merge refuses it, so that no row counts twice."""
-    from hwprof.dataset import read_dataset, read_provenance
+    from hwprof.dataset import claim_runs, read_dataset, read_provenance
 
     frames = []
     run_owner: dict[str, Path] = {}
     for path in paths:
         frame = read_dataset([path])
         run_ids = set(frame["run_id"].dropna()) | {run.get("run_id") for run in read_provenance(path)}
-        for run_id in sorted(run_ids - {None}):
-            if run_id in run_owner:
-                raise HwprofError(
-                    f"Run {run_id} is in both {run_owner[run_id]} and {path}; each run may come from one "
-                    "dataset only (was a dataset copied or merged into another?)."
-                )
-            run_owner[run_id] = path
+        claim_runs(run_owner, run_ids - {None}, path, "dataset")
         frame["source"] = _label(path, paths)
         frames.append(frame)
     return pd.concat(frames, ignore_index=True)
@@ -129,12 +113,12 @@ def build_report(
     datasets, out: str | os.PathLike, predictor: str | os.PathLike | None = None, confidence: float = 0.9
 ) -> dict:
     """Write the report of `datasets` (and of `predictor` on them) to `out`; a summary of what went in."""
-    from hwprof.dataset import without_sample_sidecars
+    from hwprof.dataset import check_each_given_once, without_sample_sidecars
 
     paths = without_sample_sidecars([Path(p) for p in datasets])  # data/*.parquet matches them too
     if not paths:
         raise HwprofError("no dataset was given; pass at least one .parquet or .csv file")
-    _check_each_dataset_once(paths)
+    check_each_given_once(paths, "dataset")
     out = check_report_path(out, [*paths, *([predictor] if predictor else [])])
     frame = _read(paths)
     scored_on = _scored_device(predictor, frame) if predictor is not None else None
