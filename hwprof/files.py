@@ -148,15 +148,17 @@ def check_output(
     path = Path(path)
     if text.endswith(os.sep) or path.is_dir():
         raise HwprofError(f"Output {path} is a directory; give a file name such as {path / 'out'}.")
+    inputs = list(inputs)
     for source in inputs:
         if same_file(source, path):
             raise HwprofError(f"The output {path} is also an input; write to a new path.")
-        for suffix, what in COMPANIONS.items():
-            if same_file(f"{os.fspath(source)}{suffix}", path):
-                raise HwprofError(f"The output {path} is the {what} file of the input {source}; write to a new path.")
-    for suffix, what in COMPANIONS.items():  # beside any other dataset too
+    for suffix, what in COMPANIONS.items():  # beside a dataset, input or not
+        if not text.endswith(suffix):
+            continue
         owner = Path(text.removesuffix(suffix))
-        if text.endswith(suffix) and owner.is_file():
+        if any(same_file(source, owner) for source in inputs):
+            raise HwprofError(f"The output {path} is the {what} file of the input {owner}; write to a new path.")
+        if owner.is_file():
             raise HwprofError(f"{path} is the {what} file of the dataset {owner}; write to a new path.")
     if path.exists() and not (force or exists_ok):
         raise HwprofError(f"{path} already exists; pass {option('force', True)} to replace it, or choose another path.")
