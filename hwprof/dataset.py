@@ -30,6 +30,7 @@ from hwprof.files import (
     as_path,
     as_paths,
     check_output,
+    first_bytes,
     same_file,
     write_atomically,
 )
@@ -206,7 +207,7 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
         return pd.read_parquet(path)
     except Exception as error:  # pyarrow and pandas raise many types for a damaged file
         kind = "CSV" if is_csv(path) else "Parquet"
-        if kind == "Parquet" and path.read_bytes()[:1] == b"{":  # a JSON file hwprof wrote, given as a dataset
+        if kind == "Parquet" and first_bytes(path, 1) == b"{":  # a JSON file hwprof wrote, given as a dataset
             owner = Path(str(path).removesuffix(SIDECAR_SUFFIX))
             what = f"the provenance of {owner}" if owner != path and owner.is_file() else "a JSON file (a predictor?)"
             raise HwprofError(f"{path} is {what}, not a dataset; give a .parquet or .csv dataset.") from None

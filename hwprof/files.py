@@ -95,7 +95,7 @@ def read_json_document(path: str | os.PathLike, file_format: str, version: int, 
     except FileNotFoundError:
         raise HwprofError(f"{what} {path} does not exist; {remedy}") from None
     except UnicodeDecodeError:
-        kind = "a Parquet file (a dataset?)" if path.read_bytes()[:4] == b"PAR1" else "not a text file"
+        kind = "a Parquet file (a dataset?)" if first_bytes(path, 4) == b"PAR1" else "not a text file"
         raise HwprofError(f"{path} is {kind}, not a {what}; {remedy}") from None
     except OSError as error:
         raise HwprofError(f"cannot read {what} {path}: {getattr(error, 'strerror', None) or error}") from None
@@ -113,6 +113,12 @@ def read_json_document(path: str | os.PathLike, file_format: str, version: int, 
             f"version {version}; {remedy}"
         )
     return doc
+
+
+def first_bytes(path: Path, count: int) -> bytes:
+    """The start of a file, to tell what it is without reading the rest (a dataset may be large)."""
+    with open(path, "rb") as handle:
+        return handle.read(count)
 
 
 def same_file(a: str | os.PathLike, b: str | os.PathLike) -> bool:
