@@ -99,7 +99,7 @@ def show(dataset: Path, as_json: bool) -> None:
         )
         return
     if summary["networks"] or not commands:
-        print_summary(summary, str(dataset))
+        print_summary(summary, str(dataset), provenance)
     for line in command_lines(commands):
         click.echo(line)
     for run in runs:

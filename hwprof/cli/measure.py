@@ -254,12 +254,13 @@ def measure(
             click.echo("interrupted before any row was measured: nothing was kept", err=True)
         sys.exit(getattr(interrupt, "exit_code", 130))
     progress.stop()
-    summary = summarize_frame(frame, read_samples(out), read_provenance(out))
+    runs = read_provenance(out)
+    summary = summarize_frame(frame, read_samples(out), runs)
     if as_json:
         written = trace_path if trace_path and os.path.exists(trace_path) else None  # none without a sensor
         click.echo(json.dumps({"out": out, "trace": written, "rows": len(frame), **summary}, indent=2))
     elif not quiet:
-        print_summary(summary, out)
+        print_summary(summary, out, runs)
 
 
 def _measure_shards(context, devices: list[str], out: str, threads, resume: bool, as_json: bool, quiet: bool) -> None:
@@ -295,18 +296,16 @@ def _measure_shards(context, devices: list[str], out: str, threads, resume: bool
     frame = read_dataset(out)
     samples = read_samples(out)
     runs = read_provenance(out)
+    runs_of = {device: [run for run in runs if run.get("device") == device] for device in devices}
     per_device = {
-        device: summarize_frame(
-            frame[frame["device"] == device], samples, [run for run in runs if run.get("device") == device]
-        )
-        for device in devices
+        device: summarize_frame(frame[frame["device"] == device], samples, runs_of[device]) for device in devices
     }
     if as_json:
         click.echo(json.dumps({"out": out, "shards": paths, "rows": len(frame), "devices": per_device}, indent=2))
     elif not quiet:
         for device, summary in per_device.items():
             click.echo(f"{device}:")
-            print_summary(summary, paths[device])
+            print_summary(summary, paths[device], runs_of[device])
         click.echo(f"merged: {out}")
 
 
@@ -568,7 +567,8 @@ def _discarded_bursts(group) -> int:
     return int(measured["discarded_bursts"].fillna(0).astype(int).sum())
 
 
-def print_summary(summary: dict, out: str) -> None:
+def print_summary(summary: dict, out: str, runs: list[dict]) -> None:
+    """The end-of-run summary of `out`; `runs` is its provenance (hwprof.dataset.read_provenance)."""
     from rich.table import Table
 
     console = make_console()
@@ -627,10 +627,8 @@ def print_summary(summary: dict, out: str) -> None:
             f"warning: other processes used the GPU while {shared} row(s) were measured (column "
             "gpu_other_processes); their latency and energy include others' work: measure on a GPU of its own"
         )
-    from hwprof.dataset import read_provenance
-
     # runs of `hwprof run` record no threads: they timed a command, not a network
-    one_thread = {run.get("threads") for run in read_provenance(out)} - {None} == {1}
+    one_thread = {run.get("threads") for run in runs} - {None} == {1}
     for line in two_speed_lines(summary["networks"], one_thread):
         console.print(line)
     for line in host_bound_lines(summary.get("host_bound", [])):

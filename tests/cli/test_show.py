@@ -149,7 +149,7 @@ def test_the_two_speed_advice_ignores_command_runs_which_record_no_threads(tmp_p
     assert [run["threads"] for run in read_provenance(out)] == [1, None]
     summary = summarize_frame(read_dataset([out]))
     summary["networks"][0].update(slow_sample_share=0.3, device="cpu")
-    print_summary(summary, str(out))
+    print_summary(summary, str(out), read_provenance(out))
     advice = " ".join(capsys.readouterr().out.split())  # the console wraps lines
     assert "At one thread" in advice and "--threads 1" not in advice
 
