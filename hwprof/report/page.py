@@ -93,16 +93,16 @@ def _label(path: Path, paths: list[Path]) -> str:
     return path.name if [p.name for p in paths].count(path.name) == 1 else str(path)
 
 
-def _read(paths: list[Path]) -> pd.DataFrame:
+def _read(paths: list[Path], runs_of: dict[Path, list[dict]]) -> pd.DataFrame:
     """The datasets as one table, each row knowing which file it came from (`source`); a run found in two
     of them (a copied dataset) is refused, as merge refuses it, so that no row counts twice."""
-    from hwprof.dataset import claim_runs, read_dataset, read_provenance
+    from hwprof.dataset import claim_runs, read_dataset
 
     frames = []
     run_owner: dict[str, Path] = {}
     for path in paths:
         frame = read_dataset([path])
-        run_ids = set(frame["run_id"].dropna()) | {run.get("run_id") for run in read_provenance(path)}
+        run_ids = set(frame["run_id"].dropna()) | {run.get("run_id") for run in runs_of[path]}
         claim_runs(run_owner, run_ids - {None}, path, "dataset")
         frame["source"] = _label(path, paths)
         frames.append(frame)
@@ -113,20 +113,21 @@ def build_report(
     datasets, out: str | os.PathLike, predictor: str | os.PathLike | None = None, confidence: float = 0.9
 ) -> dict:
     """Write the report of `datasets` (and of `predictor` on them) to `out`; a summary of what went in."""
-    from hwprof.dataset import check_each_given_once, without_sample_sidecars
+    from hwprof.dataset import check_each_given_once, read_provenance, without_sample_sidecars
 
     paths = without_sample_sidecars([Path(p) for p in datasets])  # data/*.parquet matches them too
     if not paths:
         raise HwprofError("no dataset was given; pass at least one .parquet or .csv file")
     check_each_given_once(paths, "dataset")
     out = check_report_path(out, [*paths, *([predictor] if predictor else [])])
-    frame = _read(paths)
+    runs_of = {path: read_provenance(path) for path in paths}  # read once, for every section
+    frame = _read(paths, runs_of)
     scored_on = _scored_device(predictor, frame) if predictor is not None else None
     page = Page()
-    _overview(page, frame, paths)
+    _overview(page, frame, paths, runs_of)
     _breakdown(page, frame)
     peaks = _roofline(page, frame)
-    unavailable = _power_unavailable(paths)
+    unavailable = _power_unavailable(runs_of)
     _batch(page, frame, unavailable)
     traces = _power(page, paths)
     _commands(page, frame, unavailable)
@@ -150,14 +151,12 @@ def build_report(
     }
 
 
-def _overview(page: Page, frame: pd.DataFrame, paths: list[Path]) -> None:
-    from hwprof.dataset import read_provenance
-
+def _overview(page: Page, frame: pd.DataFrame, paths: list[Path], runs_of: dict[Path, list[dict]]) -> None:
     parts = page.section("overview", "Datasets")
     rows = []
     for path in paths:
         part = frame[frame["source"] == _label(path, paths)]
-        runs = read_provenance(path)
+        runs = runs_of[path]
         rows.append(
             [
                 _label(path, paths),
@@ -208,13 +207,11 @@ def _roofline(page: Page, frame: pd.DataFrame) -> dict:
     return peaks
 
 
-def _power_unavailable(paths: list[Path]) -> dict[str, str]:
+def _power_unavailable(runs_of: dict[Path, list[dict]]) -> dict[str, str]:
     """run_id -> why that run measured no power, as its provenance recorded it."""
-    from hwprof.dataset import read_provenance
-
     reasons = {}
-    for path in paths:
-        for run in read_provenance(path):
+    for runs in runs_of.values():
+        for run in runs:
             reason = (run.get("power") or {}).get("unavailable_reason")
             if reason and run.get("run_id"):
                 reasons[run["run_id"]] = reason
