@@ -126,7 +126,7 @@ def fit_network_model(
 
 
 def fit_analytic_latency(
-    aggregates: np.ndarray, y: np.ndarray, splits, relative_ci: np.ndarray | None = None
+    aggregates: np.ndarray, y: np.ndarray, splits, relative_ci: np.ndarray | None = None, replay: dict | None = None
 ) -> NetworkModel:
     """Latency from network rows alone: the per-group analytic model, unless a simpler baseline does as
     well in the same cross-validation.
@@ -134,7 +134,10 @@ def fit_analytic_latency(
     With few networks the analytic model's 25 costs can overfit where a line through the MACs, or a
     ridge on how many layers of each op group a network has, ranks unseen networks better. Both are
     the analytic model with tied or zeroed columns, so whichever wins is stored in the same form;
-    the analytic model must beat the better baseline by 2% to be taken."""
+    the analytic model must beat the better baseline by 2% to be taken.
+
+    `replay` (a latency model's document) fits the candidate and penalty it chose instead of choosing
+    again: a refit in cross-validation then scores the model the predictor holds."""
     design, x = analytic_design(aggregates, y)
     weights = precision_weights(relative_ci, len(y))
 
@@ -146,9 +149,6 @@ def fit_analytic_latency(
             fold_designs[key] = analytic_design(aggregates[rows], y[rows])[0]
         return fold_designs[key]
 
-    analytic = fit_network_model("latency_ms", x, y, design, splits, relative_ci, analytic_for)
-    if len(y) < MIN_ROWS_FOR_BASELINES or not splits:
-        return analytic
     columns = design.columns
     gmac = np.array([c.startswith("gmac:") for c in columns])
     counts = np.array([c.startswith("count:") or c == "intercept" for c in columns])
@@ -165,33 +165,43 @@ def fit_analytic_latency(
         keep = [c for c, kept in zip(columns, counts) if kept]
         return Design(keep, full.prior[counts], full.lower[counts], full.upper[counts])
 
+    # each candidate is refitted from the training rows alone, its prior included (the shared costs
+    # the analytic model is pulled toward would otherwise carry the held-out networks into its fit)
+    def fit_counts(rows: np.ndarray, lam: float) -> np.ndarray:
+        coef = np.zeros(len(columns))
+        own = count_design(analytic_for(rows))
+        coef[counts] = solve(x[rows][:, counts], y[rows], own, lam, weights[rows])
+        return coef
+
+    def on_everything(chosen: str, lam: float, cv: dict) -> NetworkModel:
+        everything = np.arange(len(y))
+        if chosen == "analytic":
+            coef = solve(x, y, design, lam, weights)
+        elif chosen == "flops":
+            coef, lam = fit_flops(everything), 0.0
+        else:
+            coef = fit_counts(everything, lam)
+        return NetworkModel("latency_ms", columns, coef, lam, cv=cv)
+
+    if replay is not None:
+        chosen = replay.get("cv", {}).get("chosen", "analytic")
+        return on_everything(chosen, float(replay["lambda"]), {"replayed": chosen})
+    analytic = fit_network_model("latency_ms", x, y, design, splits, relative_ci, analytic_for)
+    if len(y) < MIN_ROWS_FOR_BASELINES or not splits:
+        return analytic
     count_lam, _ = choose_lambda(
         x[:, counts], y, count_design(design), splits, weights, lambda rows: count_design(analytic_for(rows))
     )
-
-    # each candidate is refitted from the training rows alone, its prior included (the shared costs
-    # the analytic model is pulled toward would otherwise carry the held-out networks into its fit)
-    def fit_counts(rows: np.ndarray) -> np.ndarray:
-        coef = np.zeros(len(columns))
-        own = count_design(analytic_for(rows))
-        coef[counts] = solve(x[rows][:, counts], y[rows], own, count_lam, weights[rows])
-        return coef
-
-    def fit_full(rows: np.ndarray) -> np.ndarray:
-        return solve(x[rows], y[rows], analytic_for(rows), analytic.lam, weights[rows])
-
-    errors = {
-        name: _cv_log_rmse(fitter, x, y, splits, weights)
-        for name, fitter in (("flops", fit_flops), ("op_counts", fit_counts), ("analytic", fit_full))
-    }
+    candidates = (
+        ("flops", fit_flops),
+        ("op_counts", lambda rows: fit_counts(rows, count_lam)),
+        ("analytic", lambda rows: solve(x[rows], y[rows], analytic_for(rows), analytic.lam, weights[rows])),
+    )
+    errors = {name: _cv_log_rmse(fitter, x, y, splits, weights) for name, fitter in candidates}
     baseline = min(("flops", "op_counts"), key=errors.get)  # flops first: the simpler wins a tie
     chosen = "analytic" if errors["analytic"] < errors[baseline] * 0.98 else baseline
     cv = dict(analytic.cv, candidates_log_rmse=errors, chosen=chosen)
-    if chosen == "analytic":
-        return NetworkModel("latency_ms", columns, analytic.coef, analytic.lam, cv=cv)
-    everything = np.arange(len(y))
-    coef = fit_flops(everything) if chosen == "flops" else fit_counts(everything)
-    return NetworkModel("latency_ms", columns, coef, count_lam if chosen == "op_counts" else 0.0, cv=cv)
+    return on_everything(chosen, analytic.lam if chosen == "analytic" else count_lam, cv)
 
 
 def _cv_log_rmse(fitter, x: np.ndarray, y: np.ndarray, splits, weights: np.ndarray) -> float:
@@ -248,6 +258,8 @@ def fit_log_ratio_model(
     splits,
     relative_ci: np.ndarray | None = None,
     fresh_mb: np.ndarray | None = None,
+    replay: dict | None = None,
+    other_board: bool = False,
 ) -> NetworkModel:
     """Network latency as the sum of its predicted layers times a bounded correction, plus a cost
     per MB of outputs written to fresh memory.
@@ -268,43 +280,69 @@ def fit_log_ratio_model(
     sum as it is, the simplest candidate); a richer choice must beat a simpler one
     by 2% to be taken, since families left out differ most in what the richer
     sets describe, and no correction is taken that makes any held-out family
-    worse than its plain layer sum."""
+    worse than its plain layer sum. Each fold fits its own ratio and cost, so a
+    candidate is scored on networks that shaped none of it. With fewer networks
+    than MIN_ROWS_FOR_RATIO_CV nothing is chosen: the layer sum as it is, and no
+    fresh-memory cost, which so few networks cannot tell from a scale (on default
+    runs, 3-5 networks predicted the rest better as they were than scaled by their ratio).
+    `replay` (a latency model's document) fits the form it chose instead of choosing again.
+
+    `other_board`: the layer sums were predicted for another board (a base predictor adapted to a
+    new one), so the plain layer sum is that board's latency. The simplest candidate is then the
+    layer sum times one scale (with the fresh-memory cost), fitted within each fold, and a
+    correction must beat that; with too few networks to choose, it is that scale."""
     total = np.maximum(layer_sums.sum(axis=1), 1e-9)
     phi = ratio_features(total, counts.sum(axis=1))
     fresh = np.zeros(len(y)) if fresh_mb is None else np.asarray(fresh_mb, dtype=float)
+    few = len(y) < MIN_ROWS_FOR_RATIO_CV or not splits
+    # a cost per MB needs enough networks to be told from a scale; a refit keeps what the fit found
+    keeps_fresh_cost = not few if replay is None else bool(replay.get("ms_per_output_mb"))
+    if not keeps_fresh_cost:
+        fresh = np.zeros(len(y))
     weights = precision_weights(relative_ci, len(y))
     ratio, per_mb = fresh_memory_cost(total, fresh, y, weights)
     additive = per_mb * fresh
     scaled = ratio * total  # the correction is pulled toward this ratio, not toward the bare sum
     r = np.log((y - additive) / scaled)
     errors = {}
-    chosen, lam = RATIO_COLUMN_SETS[-1], RATIO_LAMBDAS[-1]
+    chosen, lam = None, RATIO_LAMBDAS[-1]
     worse_on = {}
-    if len(y) >= MIN_ROWS_FOR_RATIO_CV and splits:
-        # no correction at all (the layer sum as it is) is the simplest candidate, and the first to beat
-        test = np.concatenate([t for _, t in splits])
-        best = weighted_log_rmse(np.log(total[test] + additive[test]), np.log(y[test]), weights[test])
-        # and a correction must not make any held-out family worse than its plain layer sum
-        identity_per_fold = [
-            weighted_log_rmse(np.log(total[t] + additive[t]), np.log(y[t]), weights[t]) for _, t in splits
-        ]
-        errors["identity"] = best
-        chosen = None
+    if replay is not None:
+        chosen = [RATIO_COLUMNS.index(name) for name in replay["cv"]["columns"]] or None
+        lam = float(replay["lambda"])
+    elif not few:
+        # each fold learns its ratio and fresh-memory cost from its own training networks
+        folds = []
+        for train, test in splits:
+            fold_ratio, fold_per_mb = fresh_memory_cost(total[train], fresh[train], y[train], weights[train])
+            fold_additive, fold_scaled = fold_per_mb * fresh, fold_ratio * total
+            fold_r = np.log((y[train] - fold_additive[train]) / fold_scaled[train])
+            folds.append((train, test, fold_scaled, fold_additive, fold_r))
+        # the simplest candidate, and the first to beat: no correction at all (the layer sum as it
+        # is), or for another board's layer sums that sum times the fold's scale
+        plain = np.empty(len(y))
+        for _, test, fold_scaled, fold_additive, _ in folds:
+            plain[test] = (fold_scaled[test] if other_board else total[test]) + fold_additive[test]
+        scored = np.concatenate([test for _, test in splits])
+        best = weighted_log_rmse(np.log(plain[scored]), np.log(y[scored]), weights[scored])
+        # and a correction must not make any held-out family worse than the simplest candidate
+        simplest_per_fold = [weighted_log_rmse(np.log(plain[t]), np.log(y[t]), weights[t]) for _, t in splits]
+        errors["scale" if other_board else "identity"] = best
         for k, columns in enumerate(RATIO_COLUMN_SETS):
             for candidate in reversed(RATIO_LAMBDAS):  # the strongest pull first: simpler wins ties
                 squared, used, per_fold = [], [], []
-                for train, test in splits:
+                for train, test, fold_scaled, fold_additive, fold_r in folds:
                     part = phi[np.ix_(train, columns)]
-                    coef = _ridge(part, r[train], weights[train], candidate)
+                    coef = _ridge(part, fold_r, weights[train], candidate)
                     clipped = np.clip(phi[np.ix_(test, columns)], part.min(axis=0), part.max(axis=0))
-                    predicted = scaled[test] * np.exp(clipped @ coef) + additive[test]
+                    predicted = fold_scaled[test] * np.exp(clipped @ coef) + fold_additive[test]
                     squared.append(weights[test] * np.log(y[test] / predicted) ** 2)
                     used.append(weights[test])
                     per_fold.append(weighted_log_rmse(np.log(predicted), np.log(y[test]), weights[test]))
                 error = float(np.sqrt(np.sum(np.concatenate(squared)) / np.sum(np.concatenate(used))))
                 name = f"{k}:{candidate:g}"
                 errors[name] = error
-                worse = [i for i, (mine, plain) in enumerate(zip(per_fold, identity_per_fold)) if mine > plain]
+                worse = [i for i, (mine, simplest) in enumerate(zip(per_fold, simplest_per_fold)) if mine > simplest]
                 if worse:
                     worse_on[name] = worse
                 elif error < best * 0.98:
@@ -312,6 +350,7 @@ def fit_log_ratio_model(
     coef = np.zeros(len(RATIO_COLUMNS))
     if chosen is not None:
         coef[chosen] = _ridge(phi[:, chosen], r, weights, lam)
+    if chosen is not None or other_board:
         coef[0] += np.log(ratio)
     return NetworkModel(
         target,

@@ -1,9 +1,10 @@
 """Fit a predictor from datasets, validated by leaving one model family out.
 
 The whole pipeline (layer models, then network models) is refitted once per
-held-out family and scored on that family's networks, so the reported errors
-and the residuals behind the intervals describe architectures the predictor
-never saw.
+held-out family, in the forms the fit on all networks chose (each op's model
+family, the network model's correction), and scored on that family's networks,
+so the reported errors and the residuals behind the intervals describe the
+predictor's own models on architectures they never saw.
 """
 
 from __future__ import annotations
@@ -85,6 +86,7 @@ def fit_training_data(
             target: {op: model["cv"]["family"] for op, model in entry["ops"].items()}
             for target, entry in doc["layer_models"].items()
         }
+        latency_choice = doc["network_models"]["latency_ms"]
 
         def fit_fold(train: np.ndarray) -> Predictor:
             network_mask = np.zeros(len(data.networks), dtype=bool)
@@ -101,6 +103,7 @@ def fit_training_data(
                     _layers_of(data, train),
                     network_mask,
                     choices,
+                    latency_choice,
                 )
             )
 
@@ -128,15 +131,29 @@ def adapt_training_data(
         base=base.source, base_device_name=base.doc.get("device_name"), sources=data.sources
     )
     if cv:
-        _cross_validate(predictor, data, targets, lambda train: refit_networks(base, data.subset(train), targets), say)
+        latency_choice = doc["network_models"]["latency_ms"]
+        _cross_validate(
+            predictor,
+            data,
+            targets,
+            lambda train: refit_networks(base, data.subset(train), targets, latency_choice),
+            say,
+        )
     return Predictor(doc, source=base.source)
 
 
-def refit_networks(predictor: Predictor, data: TrainingData, targets: Sequence[str] = ("latency_ms",)) -> Predictor:
+def refit_networks(
+    predictor: Predictor,
+    data: TrainingData,
+    targets: Sequence[str] = ("latency_ms",),
+    latency_choice: dict | None = None,
+) -> Predictor:
     """Keep the predictor's layer models; learn its network models again from `data`'s networks.
 
     This adapts a predictor to new whole-network measurements (another search
-    space, a few networks measured on site) without measuring layers again."""
+    space, a few networks measured on site, another board) without measuring layers again: on
+    another board (another device_name), the layer sums are scaled to it before any correction.
+    `latency_choice`: see _fit_network_targets."""
     network_z = encode_layers(data.networks.layers, predictor.variables)
     docs = _fit_network_targets(
         data.networks,
@@ -147,6 +164,8 @@ def refit_networks(predictor: Predictor, data: TrainingData, targets: Sequence[s
         network_z,
         data.relative_ci,
         fresh_memory=not allocator_pinned(data.sources),
+        latency_choice=latency_choice,
+        other_board=predictor.doc.get("device_name") != data.device_name,
     )
     doc = dict(
         predictor.doc,
@@ -191,11 +210,14 @@ def _fit_once(
     layer_mask: np.ndarray,
     network_mask: np.ndarray,
     choices: dict | None = None,
+    latency_choice: dict | None = None,
 ) -> dict:
     """The predictor document fitted on the masked layer configurations and networks.
 
     `choices` (target -> op -> "polynomial"|"trees"|"blend") reuses the model family picked
-    on all data, so refits inside cross-validation skip re-scoring the others.
+    on all data, so refits inside cross-validation skip re-scoring the others, and score the
+    layer models the predictor holds; `latency_choice` does the same for the network model
+    (see _fit_network_targets).
     """
     layer_docs, latency_oof = {}, None
     for target in layer_targets:
@@ -217,6 +239,7 @@ def _fit_once(
         data.relative_ci[network_mask],
         latency_oof,
         fresh_memory=not allocator_pinned(data.sources),
+        latency_choice=latency_choice,
     )
     groups_seen = sorted({op_group(record.op) for record in data.networks.layers})
     return new_document(data.device_name, variables, groups_seen, layer_docs, network_docs)
@@ -364,11 +387,19 @@ def _fit_network_targets(
     relative_ci: np.ndarray,
     layer_oof_log: np.ndarray | None = None,
     fresh_memory: bool = True,
+    latency_choice: dict | None = None,
+    other_board: bool = False,
 ) -> dict:
     """Network models for each target. With layer models, the latency model learns from each
     network's *out-of-fold* layer sum where its layers were measured: it must correct layer
     predictions as they are for networks the layer models did not see, not as they are in-sample.
-    `fresh_memory` False (every dataset pinned the allocator) leaves out the fresh-memory cost."""
+    `fresh_memory` False (every dataset pinned the allocator) leaves out the fresh-memory cost.
+
+    `latency_choice` (the latency model's document from a fit on all networks) makes a refit in
+    cross-validation fit the form that fit chose (its correction's columns and penalty, or no
+    correction; its baseline in network-only fits) rather than choose again from fewer networks:
+    the held-out residuals behind the intervals are then those of the model the predictor holds.
+    `other_board`: the layer models were fitted on another board (see fit_log_ratio_model)."""
     docs = {}
     y = values["latency_ms"]
     splits = make_folds(families).splits if len(y) >= 3 else []
@@ -377,12 +408,20 @@ def _fit_network_targets(
         stacked_sums = _layer_sums(sets, batch, network_z, layer_oof_log)
         fresh_mb = per_group[:, :, FRESH_KIND].sum(axis=1) if fresh_memory else None
         latency_model = fit_log_ratio_model(
-            "latency_ms", stacked_sums, per_group[:, :, 0], y, splits, relative_ci, fresh_mb
+            "latency_ms",
+            stacked_sums,
+            per_group[:, :, 0],
+            y,
+            splits,
+            relative_ci,
+            fresh_mb,
+            latency_choice,
+            other_board,
         )
         layer_sums = _layer_sums(sets, batch, network_z)
     else:
         layer_sums = None
-        latency_model = fit_analytic_latency(batch.aggregates, y, splits, relative_ci)
+        latency_model = fit_analytic_latency(batch.aggregates, y, splits, relative_ci, latency_choice)
     docs["latency_ms"] = latency_model.to_json()
     predicted_latency, contributions = CompiledNetworkModel(latency_model).latency_parts(layer_sums, batch.aggregates)
     predicted_latency = np.maximum(predicted_latency, 1e-6)

@@ -271,6 +271,9 @@ def test_fit_with_base_adapts_a_predictor_to_a_new_board(tmp_path):
         ],
     )
     assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())
+    assert f"adapted {base_path} (Synthetic CPU: 20 networks" in said  # the base's data, then the new board's
+    assert "to other-board: layer models kept, network models learnt from 24 networks" in said
     base, adapted = load_predictor(base_path), load_predictor(tmp_path / "adapted.json")
     assert adapted.doc["layer_models"] == base.doc["layer_models"]
     assert adapted.doc["device_name"] == "other-board"
@@ -410,3 +413,44 @@ def test_sweep_rows_that_mislead_the_held_out_families_are_left_out_and_helpful_
     # only where asked (an op's own model on all data): group models and replays keep every row
     plain, _ = fit_op_model(z, misleading, groups, variables, columns, "polynomial", always_train=sweeps)
     assert plain.cv["family"] == "polynomial" and f"polynomial{WITHOUT_SWEEPS}" not in plain.cv["weighted_log_rmse"]
+
+
+def test_held_out_residuals_are_those_of_the_network_model_the_predictor_holds(tmp_path):
+    # 7 networks choose no correction; a fold of 5 is too few to choose, and would scale its layer sums
+    # by a ratio fitted unchecked: its held-out errors would then not be those of the predictor's model
+    frame = synthetic_frame(
+        n_networks=7, batch_sizes=(1,), seed=3, network_factor=1.0, overhead_ms=0.0, network_noise=0.15
+    )
+    pinned = _with_runs(frame, tmp_path / "d.parquet", [{"run_id": "p", **PINNED_RUN}])  # no fresh-memory cost
+    predictor = fit([pinned], family="polynomial")
+    assert predictor.doc["network_models"]["latency_ms"]["cv"]["columns"] == []
+    held_out = predictor.doc["cv"]["held_out_predictions"]
+    assert len(held_out) == 7
+    for row in held_out:
+        assert row["predicted_latency_ms"] == pytest.approx(row["predicted_latency_ms_layer_sum"], rel=1e-9)
+    metrics = predictor.doc["cv"]["metrics"]
+    assert metrics["latency_ms"]["mape"] == pytest.approx(metrics["latency_ms_layer_sum"]["mape"])
+
+
+def test_fit_with_base_learns_the_new_boards_scale_even_where_one_family_does_not_follow_it(tmp_path):
+    # the base's layer sums are another board's latency: a single scale is the simplest candidate on the
+    # new board, not the sum as it is, so one family that scales differently cannot veto it
+    from hwprof.fitting.data import training_data
+    from hwprof.fitting.pipeline import fit_training_data, refit_networks
+
+    base = fit_training_data(
+        training_data(synthetic_frame(n_networks=10, seed=60), DEVICE), ["latency_ms"], "polynomial", cv=False
+    )
+    board = synthetic_frame(n_networks=15, seed=61, device="other-board", network_noise=0.03)
+    networks = board["kind"] == "network"
+    odd = board["model"].str.startswith("epsilon")
+    board.loc[networks & ~odd, "latency_ms"] *= 2.0
+    adapted = refit_networks(base, training_data(board, "other-board"))
+    fresh = training_data(synthetic_frame(n_networks=8, seed=62, families=("alpha", "beta")), DEVICE).networks
+    before = base.predict_features(base.features_from_batch(fresh), intervals=False)["latency_ms"]
+    after = adapted.predict_features(adapted.features_from_batch(fresh), intervals=False)["latency_ms"]
+    assert np.median(after / before) > 1.4  # 12 networks run 2x, 3 as before: one relative-error scale is 1.5x
+    assert "scale" in adapted.doc["network_models"]["latency_ms"]["cv"]["log_rmse"]
+    # on the same board, the layer sum as it is stays the simplest candidate
+    same = refit_networks(base, training_data(synthetic_frame(n_networks=15, seed=61), DEVICE))
+    assert "identity" in same.doc["network_models"]["latency_ms"]["cv"]["log_rmse"]

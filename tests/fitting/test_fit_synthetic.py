@@ -161,6 +161,27 @@ def test_network_rows_alone_fall_back_to_a_baseline_the_analytic_model_does_not_
     assert np.median(np.abs(predicted / y - 1)) < 0.1
 
 
+@pytest.mark.parametrize("chosen", ["flops", "op_counts", "analytic"])
+def test_a_network_only_refit_fits_the_baseline_the_fit_chose_without_choosing_again(chosen):
+    from hwprof.fitting.network import fit_analytic_latency
+
+    rng = np.random.default_rng(4)
+    n = 8
+    aggregates = _aggregates(rng, n)
+    y = 3.0 * aggregates[:, _additive_index()][:, 1::3].sum(axis=1) + rng.uniform(0.5, 2.0, n)
+    replayed = fit_analytic_latency(aggregates, y, [], None, {"lambda": 1.0, "cv": {"chosen": chosen}})
+    assert replayed.cv == {"replayed": chosen}
+    coef = dict(zip(replayed.columns, replayed.coef))
+    gmac = [c for name, c in coef.items() if name.startswith("gmac:")]
+    counts = [c for name, c in coef.items() if name.startswith("count:")]
+    if chosen == "flops":  # one cost per GMAC for every op group, and none per layer
+        assert len(set(gmac)) == 1 and gmac[0] > 0 and not any(counts)
+    elif chosen == "op_counts":  # costs per layer only
+        assert not any(gmac) and any(counts) and replayed.lam == 1.0
+    else:
+        assert len(set(gmac)) > 1 and replayed.lam == 1.0
+
+
 def _additive_index():
     from hwprof.predictor.features import ADDITIVE_KINDS, AGGREGATE_KINDS, OP_GROUPS
 
