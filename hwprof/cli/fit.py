@@ -120,11 +120,7 @@ def _print_fit_summary(summary: dict) -> None:
     from rich.table import Table
 
     console = make_console()
-    rows = summary["training"]["rows"]
-    console.print(
-        f"fitted {summary['mode']} predictor for {summary['device_name']} from {rows['networks']} networks "
-        f"and {rows['unique_layer_configs']} unique layer configurations -> {summary['out']}"
-    )
+    console.print(f"{origin_line(summary)} -> {summary['out']}")
     for target, models in summary["layer_models"].items():
         table = Table("op", "family", "configs", "CV RMSPE", "CV MAPE", title=f"layer models: {target}")
         for op, entry in models.items():
@@ -159,6 +155,34 @@ def _print_fit_summary(summary: dict) -> None:
         console.print(f"no cross-validation: {cv.get('reason', 'skipped with --no-cv')}; intervals are unavailable")
     if summary["training"].get("rerun_agreement"):
         console.print(rerun_line(summary["training"]["rerun_agreement"]))
+
+
+def origin_line(summary: dict) -> str:
+    """What the predictor was fitted from: the datasets' networks, and what it kept from a base or a prior."""
+    training, device = summary["training"], summary["device_name"]
+    rows = training["rows"]
+    own = f"{rows['networks']} networks and {rows['unique_layer_configs']} unique layer configurations"
+    prior = training.get("prior")
+    if prior:
+        networks = prior["boards"][0]["networks"] if prior.get("boards") else "?"
+        boards = len(prior.get("boards", []))
+        if prior["how"] == "own rows":
+            return (
+                f"fitted {summary['mode']} predictor for {device} from {own} of its own "
+                f"(none of the prior's {boards} board(s) resembled it)"
+            )
+        kept = "scaled" if prior["how"] == "scaled" else "with its network model refitted"
+        return (
+            f"fitted latency predictor for {device} from {networks} of its networks and a prior of {boards} "
+            f"board(s): {prior['chosen']}'s predictor ({own}), {kept}"
+        )
+    refit = training.get("network_refit", {})
+    if refit.get("base"):
+        return (
+            f"adapted {refit['base']} ({refit.get('base_device_name')}: {own}) to {device}: "
+            f"layer models kept, network models learnt from {refit['networks']} networks"
+        )
+    return f"fitted {summary['mode']} predictor for {device} from {own}"
 
 
 def rerun_line(reruns: dict) -> str:
