@@ -68,6 +68,11 @@ def fit(
         raise HwprofError(
             f"give {option('base')} (one predictor to adapt) or {option('prior')} (other boards' datasets), not both"
         )
+    if base is not None and family != "auto":
+        raise HwprofError(
+            f"{option('base')} keeps its layer models, so {option('family')} {family} would choose nothing: "
+            f"leave {option('family')} out, or fit without {option('base')} to fit new layer models"
+        )
     if out is not None:
         check_output(out, inputs=[*paths, *([base] if base is not None else []), *(prior or [])], force=force)
     say = (progress or Progress()).note

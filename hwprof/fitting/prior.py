@@ -66,6 +66,12 @@ def fit_from_prior(
     progress: Progress | None = None,
 ) -> Predictor:
     """A predictor for `data`'s board from the fleet board its few networks resemble most."""
+    own_rows = int((device_of(fleet) == data.device_name).sum())
+    if own_rows:
+        (progress or Progress()).note(
+            f"prior: {own_rows} row(s) of the prior datasets were measured on {data.device_name}, the board "
+            "being fitted: they are left out of the fleet (give them as datasets to fit from them)"
+        )
     predictors = fleet_predictors(fleet, fleet_sources, family, exclude=data.device_name, progress=progress)
     predictor = adapt_from_fleet(data, predictors, family=family, cv=cv, progress=progress)
     predictor.doc["training"]["prior"]["sources"] = [s.get("path") for s in fleet_sources if s.get("path")]

@@ -120,6 +120,25 @@ def test_a_prior_fit_says_how_it_was_cross_validated_not_that_it_was_not(boards,
     assert result.exit_code == 0, result.output
     assert "cross-validation: leave-one-out scale over 10 network(s)" in result.output  # 5 models, 2 batches
     assert "no cross-validation" not in result.output
+    # the header counts the new board's networks and names the board whose predictor it kept
+    assert "fitted latency predictor for new from 10 of its networks and a prior of 2 board(s): fast's" in (
+        " ".join(result.output.split())
+    )
+
+
+def test_prior_rows_of_the_board_being_fitted_are_left_out_with_a_note(boards, tmp_path):
+    import pandas as pd
+
+    from hwprof.progress import Notes
+
+    fleet_and_new = write(
+        pd.concat([pd.read_parquet(boards["fleet"]), pd.read_parquet(boards["train"])]), tmp_path / "both.parquet"
+    )
+    said = []
+    predictor = fit([boards["train"]], family="polynomial", prior=[fleet_and_new], progress=Notes(said.append))
+    assert [b["device_name"] for b in predictor.doc["training"]["prior"]["boards"]] == ["fast", "odd"]
+    [note] = [m for m in said if "the board being fitted" in m]
+    assert "were measured on new" in note and "left out of the fleet" in note
 
 
 def test_prior_mistakes_are_one_sentence(boards, tmp_path):
@@ -132,3 +151,8 @@ def test_prior_mistakes_are_one_sentence(boards, tmp_path):
     assert result.exit_code != 0
     assert "give --base (one predictor to adapt) or --prior" in result.output
     assert "Traceback" not in result.output
+    result = CliRunner().invoke(
+        main, ["fit", boards["train"], "--base", "x.json", "--family", "trees", "--out", str(tmp_path / "p.json")]
+    )
+    assert result.exit_code != 0 and "Traceback" not in result.output
+    assert "--base keeps its layer models, so --family trees would choose nothing" in " ".join(result.output.split())
