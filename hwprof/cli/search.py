@@ -51,7 +51,8 @@ earlier search in it are replaced only with --force, or when resuming the same s
     "constraint_texts",
     multiple=True,
     metavar="EXPR",
-    help="A budget such as 'latency_ms<=5' or 'energy_mj<=20'; repeat for several.",
+    help="A budget such as 'latency_ms<=5' or 'energy_mj<=20'; repeat for several. At least one is needed "
+    "(the demo sets one when none is given).",
 )
 @click.option("--trials", type=int, default=30, show_default=True, help="Finished trials wanted in the study.")
 @click.option(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import hashlib
 import json
 import logging
 import math
@@ -22,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hwprof.errors import HwprofError, option
-from hwprof.search.constraints import PREDICTED_METRICS, Constraint
+from hwprof.search.constraints import METRICS, PREDICTED_METRICS, Constraint
 from hwprof.search.space import SearchSpace
 
 SAMPLERS = ("tpe", "nsga2")
@@ -219,7 +220,8 @@ class CostEstimator:
         for constraint in self.constraints:
             if constraint.metric not in metrics:
                 raise HwprofError(
-                    f"the predictor gives no {constraint.metric} (it gives {', '.join(sorted(metrics))}): "
+                    f"the predictor gives no {constraint.metric} "
+                    f"(budgets can be held on {', '.join(m for m in METRICS if m in metrics)}): "
                     f"fit it with that target or drop the constraint {constraint.text!r}"
                 )
             interval = intervals.get(constraint.metric) if (self.confidence and constraint.is_predicted) else None
@@ -361,6 +363,8 @@ def run_search(
         "confidence": options.confidence,
         "batch_size": options.batch_size,
         "constraint_aware": options.constraint_aware,
+        "predictor": predictor_label(predictor),  # earlier trials' costs were predicted by it
+        "objective": objective_ref,
     }
     study = _open_study(study_name, options, directions, settings)
 
@@ -482,6 +486,18 @@ def _why_unbounded(predictor) -> str:
     return "too few networks were held out in its cross-validation for that confidence"
 
 
+LATER_SETTINGS = ("space_fingerprint", "predictor", "objective")  # settings older studies did not record
+
+
+def predictor_label(predictor) -> str | None:
+    """The predictor file's board, date and a digest of its content: a refit, or another predictor, differs."""
+    doc = getattr(predictor, "doc", None)
+    if not isinstance(doc, dict):
+        return None
+    digest = hashlib.sha256(json.dumps(doc, sort_keys=True, default=str).encode()).hexdigest()[:12]
+    return f"{doc.get('device_name')}, fitted {doc.get('created', 'at an unrecorded time')}, {digest}"
+
+
 def _open_study(study_name: str, options: SearchOptions, directions: list[str], settings: dict):
     import optuna
 
@@ -492,8 +508,9 @@ def _open_study(study_name: str, options: SearchOptions, directions: list[str], 
     )
     where = _redact(options.storage) if options.storage else "memory"  # no PostgreSQL password in messages
     stored = study.user_attrs.get("settings")
-    if stored is not None and "space_fingerprint" not in stored:  # a study from before fingerprints
-        stored = {**stored, "space_fingerprint": settings["space_fingerprint"]}
+    unrecorded = [key for key in LATER_SETTINGS if stored is not None and key not in stored]
+    if unrecorded:  # a study from before these were kept: it resumes, and keeps them from now on
+        stored = {**stored, **{key: settings[key] for key in unrecorded}}
         if stored == settings:
             study.set_user_attr("settings", settings)
     if stored is None:

@@ -240,13 +240,37 @@ def test_a_study_stored_without_a_fingerprint_resumes_and_gets_one(tmp_path):
     run_search(space, ToyPredictor(), score_toy, "toy", options(journal, 2))
     study = optuna.load_study(study_name="toy-study", storage=open_storage(str(journal)))
     settings = dict(study.user_attrs["settings"])
-    del settings["space_fingerprint"]
-    study.set_user_attr("settings", settings)  # as a study written before fingerprints were kept
+    for key in ("space_fingerprint", "predictor", "objective"):
+        del settings[key]
+    study.set_user_attr("settings", settings)  # as a study written before these were kept
 
     resumed = run_search(space, ToyPredictor(), score_toy, "toy", options(journal, 4))
     assert len(resumed.finished) == 4
     study = optuna.load_study(study_name="toy-study", storage=open_storage(str(journal)))
     assert study.user_attrs["settings"]["space_fingerprint"] == space.fingerprint()
+    assert study.user_attrs["settings"]["objective"] == "toy"
+
+
+class _FittedToyPredictor(ToyPredictor):
+    """The toy predictor with a predictor file's document, as `hwprof fit` writes one."""
+
+    def __init__(self, created):
+        super().__init__()
+        self.doc = {"device_name": "toy board", "created": created, "network_models": {}}
+
+
+def test_resuming_with_another_predictor_or_objective_is_refused(tmp_path):
+    journal = tmp_path / "study.journal"
+    space = space_from_dict(TOY_SPACE)
+    first = _FittedToyPredictor("2026-12-01T10:00:00+00:00")
+    run_search(space, first, score_toy, "toy", options(journal, 2))
+    refitted = _FittedToyPredictor("2026-12-05T10:00:00+00:00")  # the earlier trials' costs came from the first
+    with pytest.raises(HwprofError, match=r"was run with other predictor \(predictor: 'toy board, fitted 2026-12-01"):
+        run_search(space, refitted, score_toy, "toy", options(journal, 4))
+    with pytest.raises(HwprofError, match=r"was run with other objective \(objective: 'toy'\)"):
+        run_search(space, first, score_toy, "other.py:evaluate", options(journal, 4))
+    resumed = run_search(space, _FittedToyPredictor("2026-12-01T10:00:00+00:00"), score_toy, "toy", options(journal, 4))
+    assert len(resumed.finished) == 4  # the same predictor, loaded again
 
 
 def test_a_python_space_file_keeps_its_fingerprint_wherever_it_is_imported_from(tmp_path):
