@@ -197,7 +197,7 @@ def _print_report(report: dict) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option(
     "--tegrastats",
-    type=click.Path(dir_okay=False),
+    type=click.Path(exists=True, dir_okay=False),
     default=None,
     help="Path to tegrastats on a Jetson (else $HWPROF_TEGRASTATS, PATH, /usr/bin).",
 )

@@ -73,7 +73,7 @@ TWO_SPEED_NOTE_SHARE = 0.05  # networks with this share of slow-mode samples or 
 )
 @click.option(
     "--tegrastats",
-    type=click.Path(dir_okay=False),
+    type=click.Path(exists=True, dir_okay=False),
     default=None,
     help="Path to tegrastats on a Jetson (else $HWPROF_TEGRASTATS, PATH, /usr/bin).",
 )

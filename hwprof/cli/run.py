@@ -22,7 +22,9 @@ from hwprof.errors import HwprofError, option
     show_default=True,
     help="Power sensor: auto picks the one covering --device; none measures time only.",
 )
-@click.option("--tegrastats", type=click.Path(dir_okay=False), default=None, help="Path to tegrastats on a Jetson.")
+@click.option(
+    "--tegrastats", type=click.Path(exists=True, dir_okay=False), default=None, help="Path to tegrastats on a Jetson."
+)
 @click.option(
     "--idle-s",
     "idle_s",

@@ -145,3 +145,12 @@ def test_two_measure_runs_on_one_output_keep_the_first_runs_rows(tmp_path):
     assert first.returncode == 128 + signal.SIGTERM, first_err
     frame = pd.read_parquet(out)
     assert frame["run_id"].nunique() == 1 and len(frame) > 0  # the first run's rows, and only its
+
+
+@pytest.mark.parametrize("command", [["devices"], ["measure", "mlp"], ["run", "--", "true"]])
+def test_a_tegrastats_path_that_does_not_exist_is_refused(tmp_path, command):
+    missing = tmp_path / "no" / "tegrastats"
+    head, rest = command[:1], command[1:]
+    result = CliRunner().invoke(main, [*head, "--tegrastats", str(missing), *rest])
+    assert result.exit_code == 2
+    assert f"'{missing}' does not exist" in result.output and "Traceback" not in result.output
