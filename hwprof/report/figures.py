@@ -3,6 +3,8 @@ reason) where the data has nothing to draw."""
 
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 import pandas as pd
 
@@ -10,6 +12,7 @@ from hwprof.plotting import distinct_styles, plain_log_ticks, pyplot
 
 MAX_BARS = 60  # networks in the time-by-op view; more would not be readable
 MAX_LEGEND = 15  # series named in a legend; beyond it the legend would hide the plot
+LABEL_WIDTH = 48  # characters of a network's label per line: a longer name (an NB-201 cell) wraps
 HATCHES = ("", "//", "..", "xx")  # a second look for ops once the palette's colours run out
 
 
@@ -36,8 +39,14 @@ def time_by_op(frame: pd.DataFrame):
     ops = list(table.sum().sort_values(ascending=False).index)  # the op taking most time first
     styles = distinct_styles(ops)
     networks = frame[frame["kind"] == "network"].groupby(keys)["latency_ms"].median()
+    labels = [
+        textwrap.fill(network_label(dict(zip(keys, key)), several), LABEL_WIDTH, break_on_hyphens=False)
+        for key in table.index
+    ]
+    lines = max(label.count("\n") + 1 for label in labels)
     plt = pyplot()
-    figure, axis = plt.subplots(figsize=(10, 1.6 + 0.32 * len(table)))
+    # the legend stands right of the bars, never on them; the rows are as tall as their wrapped labels
+    figure, axis = plt.subplots(figsize=(13, 1.6 + (0.2 + 0.12 * lines) * len(table)), layout="constrained")
     positions = np.arange(len(table))
     left = np.zeros(len(table))
     for i, op in enumerate(ops):
@@ -56,13 +65,11 @@ def time_by_op(frame: pd.DataFrame):
     measured = [networks.get(key, np.nan) for key in table.index]
     if np.isfinite(measured).any():
         axis.scatter(measured, positions, marker="D", color="black", s=22, zorder=3, label="network, measured whole")
-    labels = [network_label(dict(zip(keys, key)), several) for key in table.index]
     axis.set_yticks(positions, labels, fontsize=7)
     axis.invert_yaxis()
     axis.set_xlabel("time per inference (ms): layers timed alone, summed by op type")
     axis.grid(True, axis="x", alpha=0.3)
-    axis.legend(fontsize=7, loc="lower right", ncol=2 if len(ops) > 10 else 1)
-    figure.tight_layout()
+    figure.legend(fontsize=7, loc="outside right upper", ncol=2 if len(ops) > 2 * len(table) + 10 else 1)
     return figure, note
 
 

@@ -76,6 +76,25 @@ def test_each_networks_bar_adds_up_to_the_sum_of_its_layers(datasets):
     assert np.allclose([widths[k] for k in sorted(widths)], layer_sums)
 
 
+def test_the_op_legend_stands_beside_the_bars_and_long_names_wrap(datasets):
+    import pandas as pd
+
+    frame = pd.read_parquet(datasets[0]).assign(source="cpu.parquet")
+    cell = "nb201:|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|"
+    first = frame["model"] == frame["model"].iloc[0]
+    frame.loc[first, "model"] = cell  # a name longer than a label line
+    figure, _ = time_by_op(frame)
+    figure.canvas.draw()
+    renderer = figure.canvas.get_renderer()
+    [legend] = figure.legends
+    bars = figure.axes[0].get_window_extent(renderer)
+    assert legend.get_window_extent(renderer).x0 >= bars.x1  # wholly right of the bars: it hides none
+    labels = [tick.get_text() for tick in figure.axes[0].get_yticklabels()]
+    wrapped = [label for label in labels if label.replace("\n", "").startswith(cell)]
+    assert wrapped and all(len(line) <= 48 for label in wrapped for line in label.splitlines())
+    assert all(label.count("\n") >= 2 for label in wrapped)
+
+
 def test_the_overview_counts_unstable_and_contended_rows(tmp_path):
     frame = synthetic_frame(n_networks=2)
     frame["other_cpu_share"] = 0.0
