@@ -2,11 +2,12 @@
 
     python bench/fit_small_sample.py --data bench/data/default_amd/t2 [--draws 10] [--before REV]
 
-For N in 3, 4 and 5: draw N of the folder's datasets at random (one `hwprof measure` per model, as a
-user collects by default), fit them without cross-validation, and predict every other network of the
-folder at its measured batch size. Reported per N over all draws: MAPE, median error, share within
-±10%, and the worst draw's MAPE. With `--before REV`, that checkout fits the same draws in a process
-of its own, side by side: the ratio column is now / before.
+For N in 3, 4, 5 and 8: draw N of the folder's datasets at random (one `hwprof measure` per model, as
+a user collects by default), fit them as `hwprof fit` does (cross-validated, for the intervals), and
+predict every other network of the folder at its measured batch size with a 90% interval. Reported per
+N over all draws: MAPE, median error, share within ±10%, the worst draw's MAPE, the share of networks
+inside their interval and the median interval width (high / low). With `--before REV`, that checkout
+fits the same draws in a process of its own, side by side: the ratio column is now / before.
 
 Accuracy only: the timings of the fits are not compared.
 """
@@ -30,7 +31,8 @@ sys.path.insert(0, str(HERE))
 from default_runs import checkout  # noqa: E402
 from results_io import emit_markdown  # noqa: E402
 
-SIZES = (3, 4, 5)
+SIZES = (3, 4, 5, 8)
+CONFIDENCE = 0.9
 
 
 def datasets(folder: str) -> list[str]:
@@ -38,7 +40,7 @@ def datasets(folder: str) -> list[str]:
 
 
 def score(files: list[str], draws: int, seed: int) -> dict:
-    """Per N, every held-out network's relative error, draw by draw."""
+    """Per N, draw by draw, every held-out network's (relative error, inside its interval, interval width)."""
     import pandas as pd
 
     import hwprof
@@ -50,30 +52,34 @@ def score(files: list[str], draws: int, seed: int) -> dict:
         row = table[table["kind"] == "network"].iloc[0]
         measured[path] = (str(row["model"]), int(row["batch_size"]), float(row["latency_ms"]))
     rng = np.random.default_rng(seed)
-    errors: dict[str, list[list[float]]] = {}
+    errors: dict[str, list[list[tuple]]] = {}
     for size in SIZES:
         for _ in range(draws):
             train = sorted(rng.choice(files, size, replace=False).tolist())
-            predictor = hwprof.fit(train, cv=False, progress=Notes(lambda _: None))
+            predictor = hwprof.fit(train, progress=Notes(lambda _: None))
             draw = []
             for path in files:
                 if path in train:
                     continue
                 model, batch, latency = measured[path]
-                predicted = predictor.predict(model, batch_size=batch).total["latency_ms"]
-                draw.append(abs(predicted - latency) / latency)
+                prediction = predictor.predict(model, batch_size=batch, confidence=CONFIDENCE)
+                predicted = prediction.total["latency_ms"]
+                low, high = (prediction.interval or {}).get("latency_ms", (float("nan"),) * 2)
+                draw.append((abs(predicted - latency) / latency, bool(low <= latency <= high), high / low))
             errors.setdefault(str(size), []).append(draw)
     return errors
 
 
-def summary(draws: list[list[float]]) -> dict:
-    every = np.concatenate([np.asarray(d) for d in draws])
+def summary(draws: list[list[tuple]]) -> dict:
+    errors, inside, width = (np.array(column, dtype=float) for column in zip(*[p for d in draws for p in d]))
     return {
-        "mape": float(every.mean()),
-        "median": float(np.median(every)),
-        "within_10pct": float(np.mean(every <= 0.10)),
-        "worst_draw_mape": float(max(np.mean(d) for d in draws)),
-        "predictions": int(every.size),
+        "mape": float(errors.mean()),
+        "median": float(np.median(errors)),
+        "within_10pct": float(np.mean(errors <= 0.10)),
+        "worst_draw_mape": float(max(np.mean([p[0] for p in d]) for d in draws)),
+        "coverage_90": float(inside.mean()),
+        "median_interval_width": float(np.nanmedian(width)),  # high / low; inf where unbounded
+        "predictions": int(errors.size),
     }
 
 
@@ -113,19 +119,19 @@ def main() -> None:
     lines = [
         f"`{result['command']}` ({result['date']}; {len(files)} datasets, {args.draws} draws per N)",
         "",
-        "| N | side | MAPE | median error | within ±10% | worst draw's MAPE |",
-        "|---:|---|---:|---:|---:|---:|",
+        "| N | side | MAPE | median error | within ±10% | worst draw's MAPE | inside 90% interval | median width |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|",
     ]
     for size in map(str, SIZES):
         for side in sides:
             s = result["summary"][side][size]
             lines.append(
                 f"| {size} | {side} | {s['mape']:.1%} | {s['median']:.1%} | {s['within_10pct']:.0%} "
-                f"| {s['worst_draw_mape']:.1%} |"
+                f"| {s['worst_draw_mape']:.1%} | {s['coverage_90']:.0%} | {s['median_interval_width']:.2f}x |"
             )
         if "before" in sides:
             now, before = result["summary"]["now"][size], result["summary"]["before"][size]
-            lines.append(f"| {size} | now / before | {now['mape'] / before['mape']:.2f} | | | |")
+            lines.append(f"| {size} | now / before | {now['mape'] / before['mape']:.2f} | | | | | |")
     emit_markdown(result, "\n".join(lines) + "\n", args.out)
 
 
