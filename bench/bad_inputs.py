@@ -137,6 +137,10 @@ CASES = [
     ("search", ["demo", "--predictor", "p.json", "--seed", "-5", "--trials", "1"], None, 1),
     ("search", ["demo", "--predictor", "p.json", "--trials", "1", "--out", "/proc/s"], None, 1),
     ("search", ["demo", "--predictor", "p.json", "--confidence", "0.9", "--trials", "1", "--out", "c"], None, 1),
+    # added 2026-12-05 (stop 35): an option that chose nothing, a sensor path that does not exist
+    ("fit", ["d.parquet", "--base", "p.json", "--family", "trees", "--out", "f7.json"], None, 1),
+    ("devices", ["--tegrastats", "missing/tegrastats"], None, 2),
+    ("measure", ["mlp", "--tegrastats", "missing/tegrastats", *FAST], None, 2),
 ]
 
 
