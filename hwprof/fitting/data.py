@@ -157,6 +157,29 @@ def _mixed(sources: list[dict], key: str) -> str | None:
     return "; ".join(f"{value}: {', '.join(paths)}" for value, paths in sorted(by_value.items()))
 
 
+def thread_counts(sources: list[dict], run_ids=None) -> dict[int, set[str]]:
+    """The thread counts the datasets' runs (those in `run_ids`, when given) recorded, each with its files."""
+    found: dict[int, set[str]] = {}
+    for source in sources:
+        for run in source.get("runs", []):
+            if run.get("threads") is not None and (run_ids is None or run.get("run_id") in run_ids):
+                found.setdefault(int(run["threads"]), set()).add(os.path.basename(source.get("path", "?")))
+    return found
+
+
+def check_one_thread_count(frame: pd.DataFrame, sources: list[dict]) -> None:
+    """A predictor is for one thread count: a network at two threads on a busy machine ran 1-70x its time at
+    one, and no feature tells the two apart, so runs of both would be combined as if repeats of one."""
+    run_ids = set(frame["run_id"].dropna().astype(str)) if "run_id" in frame.columns else set()
+    found = thread_counts(sources, run_ids)
+    if len(found) > 1:
+        listed = "; ".join(f"{count}: {', '.join(sorted(files))}" for count, files in sorted(found.items()))
+        raise HwprofError(
+            f"the datasets were measured at different thread counts ({listed}), and a network's latency at one "
+            "says little about another; a predictor is for one thread count, so fit each on its own"
+        )
+
+
 def allocator_warning(sources: list[dict]) -> str | None:
     """A sentence when the hwprof datasets were measured under different allocator policies, else None.
 

@@ -17,6 +17,7 @@ from hwprof.fitting.advice import data_advice, sweep_advice
 from hwprof.fitting.data import (
     allocator_warning,
     cache_warning,
+    check_one_thread_count,
     distrusted_rows,
     read_inputs,
     requested_targets,
@@ -79,6 +80,7 @@ def fit(
     base_predictor = load_predictor(base) if base is not None else None
     frame, sources = read_inputs(paths)
     frame, device = select_device(frame, device_name)
+    check_one_thread_count(frame, sources)
     data = training_data(frame, device, sources, align=align_runs)
     aligned = data.alignment.summary()
     if aligned:

@@ -20,6 +20,7 @@ from hwprof.errors import HwprofError, option
 from hwprof.fitting.data import (
     TrainingData,
     allocator_pinned,
+    thread_counts,
 )
 from hwprof.fitting.layers import MIN_ROWS, fit_op_model, make_folds, training_range
 from hwprof.fitting.network import (
@@ -152,7 +153,8 @@ def refit_networks(
 
     This adapts a predictor to new whole-network measurements (another search
     space, a few networks measured on site, another board) without measuring layers again: on
-    another board (another device_name), the layer sums are scaled to it before any correction.
+    another board (another device_name) or thread count, the layer sums are scaled to it before any
+    correction.
     `latency_choice`: see _fit_network_targets."""
     network_z = encode_layers(data.networks.layers, predictor.variables)
     docs = _fit_network_targets(
@@ -165,7 +167,7 @@ def refit_networks(
         data.relative_ci,
         fresh_memory=not allocator_pinned(data.sources),
         latency_choice=latency_choice,
-        other_board=predictor.doc.get("device_name") != data.device_name,
+        other_board=_another_setting(predictor, data),
     )
     doc = dict(
         predictor.doc,
@@ -178,6 +180,16 @@ def refit_networks(
         doc.get("training", {}), network_refit={"networks": len(data.networks), "families": sorted(set(data.families))}
     )
     return Predictor(doc)
+
+
+def _another_setting(predictor: Predictor, data: TrainingData) -> bool:
+    """Whether `data` ran on another board than `predictor`'s training data, or at another thread count
+    (where both recorded theirs): its layer sums are then another setting's latency."""
+    if predictor.doc.get("device_name") != data.device_name:
+        return True
+    before = set(thread_counts(predictor.doc.get("training", {}).get("sources", [])))
+    now = set(thread_counts(data.sources))
+    return bool(before and now and before != now)
 
 
 def _domain(data: TrainingData) -> dict:

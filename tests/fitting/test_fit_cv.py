@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from fakes.synthetic import DEVICE, FAMILIES, synthetic_frame, write
+from hwprof.errors import HwprofError
 from hwprof.fitting.fit import fit
 from hwprof.fitting.layers import make_folds
 from hwprof.predictor.intervals import held_out_coverage, log_bounds
@@ -362,6 +363,26 @@ def test_rows_timed_under_contention_count_as_less_precise():
     assert weights[1] < weights[0] / 10
 
 
+@pytest.mark.parametrize("stable", [False, None])
+def test_a_row_from_too_few_samples_to_bound_its_median_gets_the_least_precision_weight(stable):
+    from hwprof.fitting.data import UNSTABLE_RELATIVE_CI, _relative_ci
+    from hwprof.fitting.layers import precision_weights
+
+    rows = pd.DataFrame(
+        {
+            "latency_ms": [10.0, 10.0, 10.0, 10.0],
+            "latency_ms_ci_low": [9.9, 7.0, 9.99, None],  # precise, imprecise, 3 samples' range, 3 samples now
+            "latency_ms_ci_high": [10.1, 13.0, 10.01, None],
+            "samples": [50, 50, 3, 3],
+            "stable": [True, stable, stable, stable],
+        }
+    )
+    relative = _relative_ci(rows).to_numpy()
+    assert relative[2] == relative[3] == relative[1] == pytest.approx(max(0.3, UNSTABLE_RELATIVE_CI))
+    weights = precision_weights(relative, 4)
+    assert weights[2] <= weights[1] and weights[3] <= weights[1] and weights[2] < weights[0] / 10
+
+
 def test_fit_says_in_one_line_which_rows_it_distrusted(tmp_path):
     frame = synthetic_frame(n_networks=15, seed=45)
     networks = frame.index[frame["kind"] == "network"]
@@ -432,25 +453,40 @@ def test_held_out_residuals_are_those_of_the_network_model_the_predictor_holds(t
     assert metrics["latency_ms"]["mape"] == pytest.approx(metrics["latency_ms_layer_sum"]["mape"])
 
 
-def test_fit_with_base_learns_the_new_boards_scale_even_where_one_family_does_not_follow_it(tmp_path):
-    # the base's layer sums are another board's latency: a single scale is the simplest candidate on the
-    # new board, not the sum as it is, so one family that scales differently cannot veto it
+@pytest.mark.parametrize("device, threads", [("other-board", 1), (DEVICE, 2)])
+def test_fit_with_base_learns_the_new_boards_scale_even_where_one_family_does_not_follow_it(device, threads):
+    # the base's layer sums are another board's latency (or another thread count's): a single scale is the
+    # simplest candidate on the new data, not the sum as it is, so one family that scales otherwise cannot veto it
     from hwprof.fitting.data import training_data
     from hwprof.fitting.pipeline import fit_training_data, refit_networks
 
-    base = fit_training_data(
-        training_data(synthetic_frame(n_networks=10, seed=60), DEVICE), ["latency_ms"], "polynomial", cv=False
-    )
-    board = synthetic_frame(n_networks=15, seed=61, device="other-board", network_noise=0.03)
+    def sources(name, count):
+        return [{"path": name, "runs": [{"run_id": name, "threads": count}]}]
+
+    base_data = training_data(synthetic_frame(n_networks=10, seed=60), DEVICE, sources("base.parquet", 1))
+    base = fit_training_data(base_data, ["latency_ms"], "polynomial", cv=False)
+    board = synthetic_frame(n_networks=15, seed=61, device=device, network_noise=0.03)
     networks = board["kind"] == "network"
     odd = board["model"].str.startswith("epsilon")
     board.loc[networks & ~odd, "latency_ms"] *= 2.0
-    adapted = refit_networks(base, training_data(board, "other-board"))
+    adapted = refit_networks(base, training_data(board, device, sources("board.parquet", threads)))
     fresh = training_data(synthetic_frame(n_networks=8, seed=62, families=("alpha", "beta")), DEVICE).networks
     before = base.predict_features(base.features_from_batch(fresh), intervals=False)["latency_ms"]
     after = adapted.predict_features(adapted.features_from_batch(fresh), intervals=False)["latency_ms"]
     assert np.median(after / before) > 1.4  # 12 networks run 2x, 3 as before: one relative-error scale is 1.5x
     assert "scale" in adapted.doc["network_models"]["latency_ms"]["cv"]["log_rmse"]
-    # on the same board, the layer sum as it is stays the simplest candidate
-    same = refit_networks(base, training_data(synthetic_frame(n_networks=15, seed=61), DEVICE))
+    # on the same board at the same thread count, the layer sum as it is stays the simplest candidate
+    same = refit_networks(base, training_data(synthetic_frame(n_networks=15, seed=61), DEVICE, sources("s", 1)))
     assert "identity" in same.doc["network_models"]["latency_ms"]["cv"]["log_rmse"]
+
+
+def test_datasets_measured_at_different_thread_counts_are_refused(tmp_path):
+    one = synthetic_frame(n_networks=6, seed=70).assign(run_id="one")
+    two = synthetic_frame(n_networks=6, seed=71).assign(run_id="two")
+    paths = [
+        _with_runs(one, tmp_path / "one.parquet", [{"run_id": "one", "threads": 1}]),
+        _with_runs(two, tmp_path / "two.parquet", [{"run_id": "two", "threads": 2}]),
+    ]
+    with pytest.raises(HwprofError, match=r"different thread counts \(1: one.parquet; 2: two.parquet\)"):
+        fit(paths, cv=False)
+    assert fit(paths[:1], cv=False).doc["training"]["rows"]["networks"] == 12  # one thread count fits
