@@ -36,7 +36,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from hwprof.dataset import read_dataset
+from hwprof.dataset import read_dataset, read_provenance
 from hwprof.errors import HwprofError, option
 from hwprof.samples import SUFFIX as SAMPLES_SUFFIX
 from hwprof.samples import grouped, read_samples, row_key, samples_path
@@ -207,6 +207,21 @@ def _check_settings(base: _Side, new: _Side) -> list[str]:
     return shared
 
 
+def _run_differences(base: _Side, new: _Side) -> list[str]:
+    """How the two sides' runs were set up differently, where that moves every ratio (the thread count):
+    the comparison stands, but it measures that change as well as the code's."""
+    threads = [
+        sorted({run["threads"] for run in read_provenance(side.path) if run.get("threads") is not None})
+        for side in (base, new)
+    ]
+    if threads[0] and threads[1] and threads[0] != threads[1]:
+        return [
+            f"BASE ran at {'/'.join(map(str, threads[0]))} thread(s) and NEW at {'/'.join(map(str, threads[1]))}: "
+            "each ratio includes that change"
+        ]
+    return []
+
+
 def _setting(frame: pd.DataFrame, column: str) -> pd.Series:
     """A setting column with its default where a row predates it."""
     values = frame[column].astype(object)
@@ -340,6 +355,7 @@ def compare(
             "new": new.samples is not None,
             "unavailable_reason": _no_significance_reason(base, new),
         },
+        "run_differences": _run_differences(base, new),
         "matched_rows": len(rows),
         "only_in_base": len(base_frame) - len(rows),
         "only_in_new": len(new_frame) - len(rows),

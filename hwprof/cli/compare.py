@@ -84,6 +84,8 @@ def print_report(report: dict) -> None:
         f"({report['only_in_base']} only in BASE, {report['only_in_new']} only in NEW)"
     )
     console.print(f"method: {report['method']}", soft_wrap=True)
+    for difference in report["run_differences"]:
+        console.print(f"note: {difference}", soft_wrap=True)
     if report["raw_samples"]["unavailable_reason"]:
         console.print(f"significance unavailable: {report['raw_samples']['unavailable_reason']}", soft_wrap=True)
     metrics = report["metrics"]

@@ -224,3 +224,12 @@ def test_commands_hwprof_run_timed_are_compared_by_ratio_and_say_why_they_are_un
     assert "hwprof run times once per run" in report["raw_samples"]["unavailable_reason"]
     result = run(tmp_path / "a.parquet", tmp_path / "b.parquet")
     assert result.exit_code == 0 and "command sleep 0.05" in result.output
+
+
+def test_runs_at_different_thread_counts_are_compared_and_said_to_differ(tmp_path):
+    one = write_run(tmp_path / "one.parquet", seed=1, threads=1)
+    two = write_run(tmp_path / "two.parquet", factor=0.6, seed=2, threads=2)
+    report = compare(one, two)
+    assert report["run_differences"] == ["BASE ran at 1 thread(s) and NEW at 2: each ratio includes that change"]
+    assert "note: BASE ran at 1 thread(s) and NEW at 2" in run(one, two).output
+    assert compare(one, write_run(tmp_path / "again.parquet", seed=3, threads=1))["run_differences"] == []

@@ -66,10 +66,14 @@ def write_run(
     device_name=DEVICE_NAME,
     power_w=None,
     with_samples=True,
+    threads=None,
 ):
     """A dataset at `path`: per model a network row and LAYERS layer rows, medians from 0.1 ms up, times `factor`."""
     rng = np.random.default_rng(seed)
-    with DatasetWriter(path, {"run_id": uuid.uuid4().hex, "schema_version": SCHEMA_VERSION}) as writer:
+    provenance = {"run_id": uuid.uuid4().hex, "schema_version": SCHEMA_VERSION}
+    if threads is not None:
+        provenance["threads"] = threads
+    with DatasetWriter(path, provenance) as writer:
         for model in models:
             for index in range(-1, LAYERS):
                 median_s = 1e-4 * (index + 3) * factor
