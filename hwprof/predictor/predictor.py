@@ -329,9 +329,11 @@ class Predictor:
         arrays = self.predict_features(features, confidence)
         self._check_finite(arrays, [name])
         novelty = self.novelty(features)
+        before = (arrays["latency_ms_low"][0], arrays["latency_ms_high"][0])
         self._widen_outside(arrays, novelty["outside"])
         if novelty["outside"][0]:
-            warnings.append(self._outside_note(novelty, 0))
+            widened = (arrays["latency_ms_low"][0], arrays["latency_ms_high"][0]) != before
+            warnings.append(self._outside_note(novelty, 0, widened))
         total = {key: float(values[0]) for key, values in arrays.items() if not key.endswith(("_low", "_high"))}
         interval = {t: (float(arrays[f"{t}_low"][0]), float(arrays[f"{t}_high"][0])) for t in self.targets}
         layers = self._layer_table(layer_names, records, features, confidence)
@@ -467,7 +469,7 @@ class Predictor:
                 arrays[f"{target}_high"],
             )
 
-    def _outside_note(self, novelty: dict[str, np.ndarray], n: int) -> str:
+    def _outside_note(self, novelty: dict[str, np.ndarray], n: int, widened: bool) -> str:
         parts = []
         if novelty["uncovered_share"][n] > UNCOVERED_SHARE_LIMIT:
             parts.append(
@@ -481,12 +483,13 @@ class Predictor:
                 else "and the training networks are all of one family, so none was held out to compare with"
             )
             parts.append(f"it lies {novelty['distance'][n]:.2f} from the nearest training network, {compared}")
-        widened = (
-            "its interval is widened to the largest error a held-out family showed"
-            if len(self.network_models["latency_ms"].model.residuals)
-            else "no held-out error is known to widen its interval by (fitted without cross-validation)"
-        )
-        return f"outside the training data: {'; '.join(parts)}; {widened}"
+        if not len(self.network_models["latency_ms"].model.residuals):
+            interval = "no held-out error is known to widen its interval by (fitted without cross-validation)"
+        elif widened:
+            interval = "its interval is widened to the largest error a held-out family showed"
+        else:  # few held-out networks: the interval at this confidence already reaches the largest of their errors
+            interval = "its interval already spans the largest error a held-out family showed"
+        return f"outside the training data: {'; '.join(parts)}; {interval}"
 
     def _coverage_warnings(self, name: str, features: NetworkFeatures, strict: bool) -> list[str]:
         ops = sorted({record.op for record, own in zip(features.batch.layers, features.own_model) if not own})

@@ -84,7 +84,7 @@ def test_a_size_no_training_row_varied_still_counts_as_uncovered_and_is_named(tm
     assert novelty["uncovered_share"][0] == 0 and novelty["uncovered_by"][0] == ""
     assert novelty["uncovered_share"][1] > 0.9 and novelty["outside"][1]
     assert novelty["uncovered_by"][1].startswith("batch")
-    note = predictor._outside_note(novelty, 1)  # fitted without cross-validation: no held-out error to widen by
+    note = predictor._outside_note(novelty, 1, widened=False)  # no cross-validation: no held-out error to widen by
     assert "(mostly batch" in note and "widened" not in note and "without cross-validation" in note
 
 
@@ -135,3 +135,11 @@ def test_a_predictor_of_one_family_says_it_had_no_held_out_family_to_compare_wit
     assert predictor.domain.family_distance == 0
     (note,) = [w for w in predictor.predict("mlp").warnings if w.startswith("outside the training data")]
     assert "all of one family" in note and "within 0.00" not in note
+
+
+def test_the_note_says_widened_only_where_the_interval_grew(nb201_only_predictor):
+    # at a confidence that already takes the largest held-out error, widening changes nothing: the note says so
+    n = len(nb201_only_predictor.network_models["latency_ms"].model.residuals)
+    prediction = nb201_only_predictor.predict("mlp", confidence=n / (n + 1) - 1e-9)
+    (note,) = [w for w in prediction.warnings if w.startswith("outside the training data")]
+    assert "already spans the largest error a held-out family showed" in note and "widened" not in note
