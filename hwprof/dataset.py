@@ -52,6 +52,7 @@ from hwprof.schema import (
     BOOL_COLUMNS,
     FLOAT_COLUMNS,
     INT_COLUMNS,
+    MIN_BOUNDED_SAMPLES,
     REQUIRED_COLUMNS,
     SCHEMA_VERSION,
 )
@@ -288,6 +289,20 @@ def read_dataset(paths: str | os.PathLike | Iterable[str | os.PathLike]) -> pd.D
         _check_schema_version(path, _read_metadata_document(path))
         frames.append(_typed_or_error(path, frame))
     return concat(frames)
+
+
+def latency_interval_unbounded(frame: pd.DataFrame) -> pd.Series:
+    """Whether each row's latency median has no 95% interval: from one process with fewer than
+    MIN_BOUNDED_SAMPLES samples (whatever older datasets hold in its CI columns), or with samples but
+    null bounds (combined processes whose typical one had too few). Rows without a sample count are
+    not judged: a dataset from elsewhere may simply not say."""
+    if "samples" not in frame.columns:
+        return pd.Series(False, index=frame.index)
+    samples = pd.to_numeric(frame["samples"], errors="coerce").astype(float)
+    processes = frame["processes"] if "processes" in frame.columns else pd.Series(1, index=frame.index)
+    one_process = pd.to_numeric(processes, errors="coerce").astype(float).fillna(1) <= 1
+    no_bounds = frame[["latency_ms_ci_low", "latency_ms_ci_high"]].isna().any(axis=1)
+    return samples.notna() & (((samples < MIN_BOUNDED_SAMPLES) & one_process) | no_bounds)
 
 
 # ---------------------------------------------------------------- writing

@@ -20,7 +20,7 @@ IDENTITY_COLUMNS = (
 FEATURE_COLUMNS = ("flops", "params", "input_bytes", "output_bytes", "weight_bytes")
 LATENCY_COLUMNS = (
     "latency_ms",  # median of samples, per inference
-    "latency_ms_ci_low",
+    "latency_ms_ci_low",  # 95% interval of the median; null when unbounded (MIN_BOUNDED_SAMPLES)
     "latency_ms_ci_high",
     "latency_ms_std",
     "samples",
@@ -70,6 +70,11 @@ CACHE_BEFORE_RECORDED = "warm"
 
 # above this share of the machine's CPU taken by others while a row was timed, its timing is suspect
 CONTENDED_SHARE = 0.05
+
+# fewer samples than this (from one process) bound no 95% interval of their median (order statistics,
+# hwprof.measuring.stats.median_ci_ranks): the row's CI columns are null, or in datasets written before,
+# the samples' range, which covers the median far less often (75% of the time from 3 samples)
+MIN_BOUNDED_SAMPLES = 6
 
 INT_COLUMNS = (
     "batch_size",

@@ -420,11 +420,13 @@ def summarize_frame(frame, samples=None, runs=()) -> dict:
     raw samples (`hwprof.samples.read_samples`), the share of each network's samples in a slow mode; with
     the runs' provenance (`hwprof.dataset.read_provenance`), why power was unavailable, each reason once,
     so that a null power figure never goes unexplained."""
+    from hwprof.dataset import latency_interval_unbounded
     from hwprof.samples import row_key
 
     networks = []
     network_samples = _network_samples(samples)
     frame = frame[frame["model"].notna() & frame["batch_size"].notna()]  # rows of models (not hwprof run's)
+    unbounded = latency_interval_unbounded(frame)
     seq_lens = frame["seq_len"] if "seq_len" in frame else None
     keys = ["model", "batch_size"] + (["seq_len"] if seq_lens is not None and seq_lens.notna().any() else [])
     for key, group in frame.groupby(keys, sort=True, dropna=False):  # a null seq_len is a group too
@@ -444,10 +446,12 @@ def summarize_frame(frame, samples=None, runs=()) -> dict:
         }
         if len(network):
             row = network.iloc[0]
+            bounded = not unbounded[network.index[0]]
             entry.update(
                 latency_ms=float(row["latency_ms"]),
-                latency_ms_ci_low=float(row["latency_ms_ci_low"]),
-                latency_ms_ci_high=float(row["latency_ms_ci_high"]),
+                latency_ms_ci_low=float(row["latency_ms_ci_low"]) if bounded else None,
+                latency_ms_ci_high=float(row["latency_ms_ci_high"]) if bounded else None,
+                samples=None if _measured(row.get("samples")) is None else int(row["samples"]),
                 latency_ms_p90=_measured(row.get("latency_ms_p90")),
                 latency_ms_p99=_measured(row.get("latency_ms_p99")),
                 **{column: _measured(row.get(column)) for column in POWER_SUMMARY},
@@ -567,6 +571,13 @@ def _discarded_bursts(group) -> int:
     return int(measured["discarded_bursts"].fillna(0).astype(int).sum())
 
 
+def _interval_cell(entry: dict) -> str:
+    """A network's 95% CI, or why it has none: a median from too few samples is not bounded."""
+    if entry["latency_ms_ci_low"] is None:
+        return f"unbounded ({entry['samples']} samples)"
+    return f"{entry['latency_ms_ci_low']:.3f}-{entry['latency_ms_ci_high']:.3f}"
+
+
 def print_summary(summary: dict, out: str, runs: list[dict]) -> None:
     """The end-of-run summary of `out`; `runs` is its provenance (hwprof.dataset.read_provenance)."""
     from rich.table import Table
@@ -604,7 +615,7 @@ def print_summary(summary: dict, out: str, runs: list[dict]) -> None:
             entry["model"] + (f" seq {entry['seq_len']}" if entry.get("seq_len") else ""),
             str(entry["batch_size"]),
             f"{network_ms:.3f}" if network_ms else "-",
-            f"{entry['latency_ms_ci_low']:.3f}-{entry['latency_ms_ci_high']:.3f}" if network_ms else "-",
+            _interval_cell(entry) if network_ms else "-",
             f"{tail[0]:.3f} / {tail[1]:.3f}" if None not in tail else "-",
             f"{layers_ms:.3f}" if layers_ms else "-",
             ratio,

@@ -439,11 +439,14 @@ def with_variant_names(frame: pd.DataFrame) -> pd.DataFrame:
 
 def _relative_ci(rows: pd.DataFrame) -> pd.Series:
     """Half-width of each row's 95% CI over its latency; rows that missed their precision target
-    (a few samples when the time budget ran out) count as no better than UNSTABLE_RELATIVE_CI.
+    (a few samples when the time budget ran out) count as no better than UNSTABLE_RELATIVE_CI,
+    and rows with no interval at all (too few samples to bound a median) as the least precise.
 
     A row timed while other processes took a share of the machine's CPU (`other_cpu_share`)
     may be inflated by about that much whatever its interval says (the interval only sees
     the noise within the run), so that share is added to it in quadrature."""
+    from hwprof.dataset import latency_interval_unbounded
+
     if "latency_ms_ci_low" not in rows.columns or "latency_ms_ci_high" not in rows.columns:
         return pd.Series(0.0, index=rows.index)
     low = pd.to_numeric(rows["latency_ms_ci_low"], errors="coerce")
@@ -452,6 +455,9 @@ def _relative_ci(rows: pd.DataFrame) -> pd.Series:
     if "stable" in rows.columns:
         unstable = rows["stable"].astype("boolean").fillna(True).eq(False).to_numpy()
         relative = relative.where(~unstable, relative.clip(lower=UNSTABLE_RELATIVE_CI))
+    unbounded = latency_interval_unbounded(rows).to_numpy()
+    least_precise = np.fmax(UNSTABLE_RELATIVE_CI, relative[~unbounded].max())  # fmax skips the NaN of no bounded row
+    relative = relative.where(~unbounded, least_precise)
     if "other_cpu_share" in rows.columns:
         share = pd.to_numeric(rows["other_cpu_share"], errors="coerce").fillna(0.0).clip(lower=0.0)
         relative = np.sqrt(relative**2 + share**2)

@@ -19,15 +19,20 @@ TWO_SPEED_FACTOR = 1.4  # a sample this many times the fastest tenth's comes fro
 @dataclass(frozen=True)
 class Summary:
     median: float
-    ci_low: float
+    ci_low: float  # NaN, as ci_high, when too few samples bound the median (see summarize)
     ci_high: float
     std: float
     n: int
 
     @property
+    def bounded(self) -> bool:
+        return not (math.isnan(self.ci_low) or math.isnan(self.ci_high))
+
+    @property
     def relative_half_width(self) -> float:
-        """The larger distance from the median to an interval bound, relative to the median."""
-        if self.median <= 0 or self.n == 0:
+        """The larger distance from the median to an interval bound, relative to the median; infinite
+        without bounds, so that no precision target is ever met by too few samples."""
+        if self.median <= 0 or self.n == 0 or not self.bounded:
             return math.inf
         return max(self.median - self.ci_low, self.ci_high - self.median) / self.median
 
@@ -66,6 +71,10 @@ def sample_std(samples: list[float]) -> float:
 
 
 def summarize(samples: list[float], confidence: float = CONFIDENCE) -> Summary:
+    """Median, its interval at `confidence`, and spread of the samples.
+
+    Too few samples for any distribution-free interval (median_ci_ranks is None) leave the bounds NaN:
+    their range would cover the median far less often than promised (75% of the time from 3 samples)."""
     if not samples:
         raise ValueError("summarize needs at least one sample")
     ordered = sorted(samples)
@@ -74,7 +83,7 @@ def summarize(samples: list[float], confidence: float = CONFIDENCE) -> Summary:
     std = sample_std(ordered) if n > 1 else 0.0
     ranks = median_ci_ranks(n, confidence)
     if ranks is None:
-        return Summary(median, ordered[0], ordered[-1], std, n)
+        return Summary(median, math.nan, math.nan, std, n)
     return Summary(median, ordered[ranks[0]], ordered[ranks[1]], std, n)
 
 
@@ -89,9 +98,12 @@ def combine_processes(medians: list[float], half_widths: list[float], confidence
     is the one a rerun with as many processes should fall in: the spread of the
     process medians, as the standard error of a median of n (t-distributed, n - 1
     degrees of freedom) for the difference of two such medians; never narrower
-    than a typical process's own interval."""
+    than a typical process's own interval, so NaN (unbounded) where that has no
+    bounds (NaN half-width: too few samples)."""
     center = statistics.median(medians)
-    within = statistics.median(half_widths)
+    within = statistics.median(math.inf if math.isnan(half) else half for half in half_widths)
+    if math.isinf(within):
+        return center, math.nan
     n = len(medians)
     if n < 2:
         return center, within

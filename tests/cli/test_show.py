@@ -40,6 +40,22 @@ def test_show_without_a_sensor_says_unavailable_and_invents_nothing(tmp_path):
     assert "power unavailable" in result.output and "(complete)" in result.output
 
 
+def test_show_gives_no_interval_for_a_median_from_too_few_samples(tmp_path):
+    frame = synthetic_frame(n_networks=2)
+    networks = frame.index[frame["kind"] == "network"]
+    few, written_before = networks[0], networks[1]
+    frame.loc[[few, written_before], "samples"] = 3
+    frame.loc[few, ["latency_ms_ci_low", "latency_ms_ci_high"]] = None  # as hwprof writes it
+    frame.loc[written_before, ["latency_ms_ci_low", "latency_ms_ci_high"]] = [71.981, 72.014]  # the samples' range
+    path = write(frame, tmp_path / "few.parquet")
+    entries = json.loads(CliRunner().invoke(main, ["show", path, "--json"]).output)["networks"]
+    bounds = [(entry["latency_ms_ci_low"], entry["latency_ms_ci_high"]) for entry in entries]
+    assert bounds.count((None, None)) == 2 and all(None not in pair for pair in bounds if pair != (None, None))
+    table = CliRunner().invoke(main, ["show", path], env={"COLUMNS": "200"})
+    assert table.exit_code == 0, table.output
+    assert table.output.count("unbounded (3 samples)") == 2 and "71.981" not in table.output
+
+
 def test_show_of_a_missing_file_is_one_sentence(tmp_path):
     result = CliRunner().invoke(main, ["show", str(tmp_path / "none.parquet")])
     assert result.exit_code == 1 and result.output.count("\n") == 1 and "Traceback" not in result.output

@@ -416,3 +416,20 @@ def test_a_journal_line_that_is_json_but_no_record_is_one_sentence(tmp_path, rec
     journal.write_text(journal.read_text() + record + "\n" + json.dumps({"row": make_row(1)}) + "\n")
     with pytest.raises(HwprofError, match="damaged at line .* remove that line"):
         DatasetWriter(path, make_provenance(), resume=True)
+
+
+def test_a_median_from_too_few_samples_is_read_as_unbounded_whatever_its_ci_columns_hold(tmp_path):
+    path = tmp_path / "few.parquet"
+    rows = [
+        make_row(0),  # 15 samples: bounded
+        make_row(1, samples=3, latency_ms_ci_low=None, latency_ms_ci_high=None),  # as hwprof writes it now
+        make_row(2, samples=3, latency_ms_ci_low=2.1, latency_ms_ci_high=2.2),  # their range, as written before
+        make_row(3, samples=3, latency_ms_ci_low=3.0, latency_ms_ci_high=3.3, processes=3),  # between processes
+        make_row(4, samples=24, latency_ms_ci_low=None, latency_ms_ci_high=None, processes=3),  # no typical bound
+    ]
+    with DatasetWriter(path, make_provenance()) as writer:
+        writer.write(rows)
+    frame = read_dataset(path)
+    assert dataset.latency_interval_unbounded(frame).tolist() == [False, True, True, False, True]
+    unknown = frame.assign(samples=pd.NA, latency_ms_ci_low=np.nan)  # a dataset from elsewhere that does not say
+    assert not dataset.latency_interval_unbounded(unknown).any()

@@ -1,6 +1,7 @@
 """measure(processes=N): how a worker is told what to measure, and how processes are combined."""
 
 import dataclasses
+import math
 
 import pandas as pd
 import pytest
@@ -59,6 +60,12 @@ def test_a_worker_is_told_the_inputs_precision_and_execution_mode():
 
 def test_one_process_keeps_its_own_interval():
     assert combine_processes([2.0], [0.04]) == (2.0, 0.04)
+
+
+def test_processes_whose_typical_one_bounds_nothing_bound_nothing_combined():
+    center, half = combine_processes([1.0, 1.1, 0.9], [math.nan, math.nan, 0.01])
+    assert center == 1.0 and math.isnan(half)
+    assert combine_processes([1.0, 1.1, 0.9], [math.nan, 0.01, 0.01])[1] >= 0.01  # one of three: still bounded
 
 
 def test_the_spread_between_processes_widens_the_interval():

@@ -117,6 +117,15 @@ def test_the_sample_count_never_passes_its_maximum():
     assert not result.stable and result.summary.n == 10  # 3 + 3 + 3, then 1, not 12
 
 
+def test_too_few_samples_to_bound_the_median_never_meet_a_precision_target():
+    method = Method(
+        precision=1e9, min_samples=1, max_samples=3, burst=3, min_sample_s=1e-5, max_other_share=ANY_LOAD, seed=4
+    )
+    (result,) = Runner(method).measure([Item("quick", lambda: None)])
+    assert result.summary.n == 3 and not result.summary.bounded
+    assert not result.stable  # however loose the target, three samples bound no median
+
+
 def test_tail_percentiles_are_observed_samples_by_nearest_rank():
     from hwprof.measuring.stats import percentile
 

@@ -52,10 +52,20 @@ def test_spread_is_reported():
     assert summary.relative_half_width == pytest.approx(3.5 / 5.5)
 
 
-def test_constant_samples_have_zero_width_and_few_samples_fall_back_to_the_range():
+def test_constant_samples_have_zero_width_and_too_few_samples_bound_nothing():
     assert summarize([3.0] * 12).relative_half_width == 0
-    few = summarize([1.0, 4.0, 2.0])
-    assert (few.ci_low, few.ci_high) == (1.0, 4.0)
+    few = summarize([1.0, 4.0, 2.0])  # their range would cover the median 75% of the time, not 95%
+    assert few.median == 2.0 and not few.bounded
+    assert math.isnan(few.ci_low) and math.isnan(few.ci_high)
+    assert few.relative_half_width == math.inf  # no precision target is met by it
+    assert summarize([1.0, 4.0, 2.0, 3.0, 5.0, 6.0]).bounded
+
+
+def test_the_dataset_contract_states_the_fewest_samples_that_bound_a_median():
+    from hwprof.schema import MIN_BOUNDED_SAMPLES
+
+    assert median_ci_ranks(MIN_BOUNDED_SAMPLES) is not None
+    assert all(median_ci_ranks(n) is None for n in range(1, MIN_BOUNDED_SAMPLES))
 
 
 def test_the_spread_is_statistics_stdev_to_within_rounding():
