@@ -293,28 +293,34 @@ def prediction_notes(predictions) -> list[str]:
     return notes
 
 
+def _has_interval(prediction, target: str) -> bool:
+    high = prediction.interval.get(target, (None, None))[1]
+    return high is not None and math.isfinite(high)
+
+
 def _print_predictions(predictions, show_layers: bool) -> None:
     from rich.table import Table
 
     console = make_console()
     first = predictions[0]
     targets = [t for t in METRIC_LABELS if t in first.total]
+    bounded = any(_has_interval(p, t) for p in predictions for t in targets)
     table = Table(
         "model",
         "batch",
         *[METRIC_LABELS[t] for t in targets],
-        title=f"predicted, with {first.confidence:.0%} intervals",
+        title=f"predicted, with {first.confidence:.0%} intervals" if bounded else "predicted",
     )
     unbounded = False
     for p in predictions:
         cells = []
         for t in targets:
-            low, high = p.interval.get(t, (None, None))
-            if high is None or not math.isfinite(high):
+            if _has_interval(p, t):
+                low, high = p.interval[t]
+                cells.append(f"{number(p.total[t])} [{number(low)}, {number(high)}]")
+            else:
                 unbounded = True
                 cells.append(f"{number(p.total[t])} (no interval)")
-            else:
-                cells.append(f"{number(p.total[t])} [{number(low)}, {number(high)}]")
         table.add_row(p.model, str(p.batch_size), *cells)
     console.print(table)
     if unbounded:
@@ -352,7 +358,9 @@ def _print_predictions(predictions, show_layers: bool) -> None:
 @click.argument("datasets", nargs=-1, required=True)
 @click.option("--confidence", type=float, default=0.9, show_default=True, help="Interval confidence for coverage.")
 @click.option("--device-name", default=None, help="Score only the rows of this device.")
-@click.option("--plot", "plot_path", default=None, help="Write a PNG of predicted against measured.")
+@click.option(
+    "--plot", "plot_path", default=None, help="Write a plot of predicted against measured (.png, .pdf or .svg)."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON.")
 def evaluate(predictor_path, datasets, confidence, device_name, plot_path, as_json):
     """Score PREDICTOR on measured DATASETS, per op type and per network."""

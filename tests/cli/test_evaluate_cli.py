@@ -34,6 +34,7 @@ def test_fit_writes_a_predictor_and_reports_cv(tmp_path):
     assert table.exit_code == 0 and "layer models" in table.output and "intervals are unavailable" in table.output
     predicted = run("predict", tmp_path / "q.json", "mlp")
     assert predicted.exit_code == 0 and "(no interval)" in predicted.output
+    assert "intervals" not in predicted.output.splitlines()[0]  # the table's title promises none
     assert "refit without --no-cv" in " ".join(predicted.output.split())
 
 
@@ -89,6 +90,46 @@ def test_bad_input_is_one_sentence_and_exit_1(files, args, message):
     assert result.output.startswith("Error: ")
     assert message in result.output
     assert "Traceback" not in result.output
+
+
+EXAMPLE_FACTORIES = """
+import torch
+import torch.nn as nn
+
+
+def pooled():  # fully convolutional: it runs at any image size, on one channel
+    return nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU(), nn.AdaptiveAvgPool2d(1)), torch.randn(1, 1, 28, 28)
+
+
+def tokens():
+    return nn.Embedding(100, 8), torch.randint(0, 100, (1, 12))
+"""
+
+
+def test_predict_feeds_a_factorys_model_the_input_shape_given_in_place_of_its_examples(files, tmp_path):
+    """--input-shape replaces a factory's example tensor, where it used to be ignored; a shape the model cannot
+    run, and token ids a shape cannot describe, are one sentence, on the command line and from Python."""
+    from hwprof.errors import HwprofError
+    from hwprof.predictor.predictor import load_predictor
+
+    predictor, _, _ = files
+    path = tmp_path / "examples.py"
+    path.write_text(EXAMPLE_FACTORIES)
+    result = run("predict", predictor, f"{path}:pooled", "--input-shape", "1,56,56", "--json")
+    assert result.exit_code == 0, result.output
+    conv = json.loads(result.stdout)[0]["layers"][0]
+    assert conv["op"] == "conv2d" and conv["flops"] == 4 * 54 * 54 * 9
+    for factory, shape, sentence in [
+        ("pooled", "3,28,28", "pooled on input (1, 3, 28, 28) failed"),
+        ("tokens", "12", "tokens takes input:int64[12], which --input-shape (the shape of one float input) cannot"),
+    ]:
+        refused = run("predict", predictor, f"{path}:{factory}", "--input-shape", shape)
+        assert refused.exit_code == 1 and sentence in refused.output, refused.output
+        assert "Traceback" not in refused.output and refused.output.count("\n") == 1
+    loaded = load_predictor(predictor)
+    assert loaded.predict(f"{path}:pooled", input_shape=(1, 56, 56)).layers["flops"].iloc[0] == 4 * 54 * 54 * 9
+    with pytest.raises(HwprofError, match=r"takes input:int64\[12\], which input_shape \(the shape of one float"):
+        loaded.predict(f"{path}:tokens", input_shape=(12,))
 
 
 def test_evaluate_scores_a_dataset_of_layer_rows_alone(files, tmp_path):
