@@ -40,11 +40,11 @@ from hwprof.dataset import read_dataset, read_provenance
 from hwprof.errors import HwprofError, option
 from hwprof.samples import SUFFIX as SAMPLES_SUFFIX
 from hwprof.samples import grouped, read_samples, row_key, samples_path
+from hwprof.schema import MIN_BOUNDED_SAMPLES  # per side: fewer cannot bound a median at 95%
 
 CONFIDENCE = 0.95
 ALPHA = 1 - CONFIDENCE
 BOOTSTRAP_RESAMPLES = 20000  # draws of the ratio of medians, and of a geometric mean over rows
-MIN_SAMPLES = 6  # per side: fewer cannot bound a median at 95%
 MIN_SUMMARY_ROWS = 5  # distinct measurements behind a geometric mean before it is tested
 METRICS = ("latency_ms", "energy_mj", "power_w")
 GATE_METRICS = ("latency_ms", "energy_mj")
@@ -266,8 +266,8 @@ def _row_metric(metric: str, base_row, new_row, base: _Side, new: _Side, seed) -
     ]
     if not missing:
         few = min(len(run) for run in base_samples + new_samples)
-        if few < MIN_SAMPLES:
-            missing = [f"only {few} samples on one side (a median needs {MIN_SAMPLES} to be bounded)"]
+        if few < MIN_BOUNDED_SAMPLES:
+            missing = [f"only {few} samples on one side (a median needs {MIN_BOUNDED_SAMPLES} to be bounded)"]
     if missing:
         return entry | dict(ci_low=None, ci_high=None, p_value=None, verdict=UNTESTED, why="; ".join(missing))
     return entry | _sample_test(base_samples, new_samples, seed) | {"why": None}
