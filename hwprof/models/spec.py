@@ -10,6 +10,7 @@ and has no network. From Python, an nn.Module with its example inputs.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import importlib.util
 import sys
@@ -161,8 +162,7 @@ def resolve_model(
             "input; drop one of them"
         )
     if isinstance(text, ModelSpec):
-        spec = text if input_shape is None else text.with_inputs(ModelInputs.from_shape(input_shape))
-        return spec.with_inputs(inputs)
+        return _with_input_shape(text, input_shape).with_inputs(inputs)
     if isinstance(text, nn.Module):
         return spec_from_module(text, input_shape, inputs)
     if not isinstance(text, str):
@@ -186,6 +186,27 @@ def check_settings_apply(specs: list[ModelSpec], seq_lens=(), hf_config: dict | 
             f"{option('seq_lens', ','.join(map(str, seq_lens)))} sweeps models with a sequence dimension (hf: text "
             f"models, or an input such as input_ids:int64[seq]), and none of {names} has one; drop it"
         )
+
+
+def _with_input_shape(spec: ModelSpec, input_shape: tuple[int, ...] | None) -> ModelSpec:
+    """The model fed its one float input at `input_shape` in place of its own inputs (a zoo model's defaults, a
+    factory's example tensors), as `inputs` would replace them. Inputs a shape cannot describe (token ids,
+    several tensors, a layer sweep's) refuse it in one sentence: it would be ignored, or fail to run."""
+    if input_shape is None:
+        return spec
+    if spec.sweep is not None:
+        raise HwprofError(
+            f"{spec.name} runs each of its layers on that layer's own inputs, so {option('input_shape')} does not "
+            "apply to it: drop it, or measure the sweep in a run of its own"
+        )
+    own = spec.model_inputs
+    if len(own.specs) != 1 or not own.specs[0].dtype.is_floating_point:
+        length = f"set the sequence length with {option('seq_lens')}, or " if own.has_seq else "or "
+        raise HwprofError(
+            f"{spec.name} takes {own.describe()}, which {option('input_shape')} (the shape of one float input) "
+            f"cannot describe: drop it, {length}describe each input with {option('inputs')}"
+        )
+    return spec.with_inputs(ModelInputs((dataclasses.replace(own.specs[0], shape=tuple(input_shape)),)))
 
 
 def spec_from_module(module: nn.Module, input_shape: tuple[int, ...] | None = None, inputs: Any = None) -> ModelSpec:
@@ -224,7 +245,8 @@ def _resolve_text(
         except ValueError as error:
             raise HwprofError(f"bad layer sweep: {error}") from None
         layers = tuple(sample_layers(op, count, seed))
-        return ModelSpec(text, nn.ModuleList([layer.module for layer in layers]), (), SWEEP_FAMILY, layers)
+        spec = ModelSpec(text, nn.ModuleList([layer.module for layer in layers]), (), SWEEP_FAMILY, layers)
+        return _with_input_shape(spec, input_shape)
     if text in MODELS:
         entry = MODELS[text]
         return ModelSpec(text, entry.factory(), input_shape or tuple(entry.input_shape), entry.family)
@@ -236,7 +258,7 @@ def _resolve_text(
             raise HwprofError(built.no_inputs)  # no default inputs, and none given to replace them
         shape = built.inputs.first_shape if built.inputs else ()
         spec = ModelSpec(built.name, built.module, shape, built.family, None, built.inputs, built.vocab_size)
-        return spec if input_shape is None else spec.with_inputs(ModelInputs.from_shape(input_shape))
+        return _with_input_shape(spec, input_shape)
     by_lower = {name.lower(): name for name in MODELS}
     close = difflib.get_close_matches(text.lower(), list(by_lower), n=3, cutoff=0.6)
     closest = f"closest built-in: {', '.join(by_lower[c] for c in close)}; " if close else ""
@@ -280,7 +302,8 @@ def _from_file(text: str, input_shape: tuple[int, ...] | None, inputs_given: boo
             described = from_examples(examples)
         except HwprofError as error:
             raise HwprofError(f"{text} returned a module and example inputs, but the {error}") from None
-        return ModelSpec(text, module, (), factory_name).with_inputs(described)
+        spec = ModelSpec(text, module, (), factory_name).with_inputs(described)
+        return _with_input_shape(spec, input_shape)
     if not isinstance(module, nn.Module):
         raise HwprofError(f"{text} returned {type(module).__name__}, not a torch.nn.Module or (module, example_inputs)")
     shape = input_shape or getattr(module, "input_shape", None) or getattr(factory, "input_shape", None)

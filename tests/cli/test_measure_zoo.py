@@ -58,6 +58,9 @@ def model_file(tmp_path):
         def bare_tagger():
             return Tagger()
 
+        def pooled():  # fully convolutional: it runs at any image size, on one channel
+            return nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU(), nn.AdaptiveAvgPool2d(1)), torch.randn(1, 1, 28, 28)
+
         def crashes():
             class Crash(nn.Module):
                 def forward(self, x):
@@ -104,6 +107,19 @@ def test_input_option_describes_a_models_inputs(tmp_path, model_file):
     assert [json.loads(c)["input_shape"] for c in networks["config"]] == [[1, 4], [1, 9]]
     layers = frame[frame["kind"] == "layer"]
     assert set(layers["seq_len"]) == {4, 9}
+
+
+def test_input_shape_replaces_the_example_tensor_a_factory_returns(tmp_path, model_file):
+    """A factory's example tensor is its default input, as a zoo model's is: --input-shape replaces it, where
+    it used to be ignored, from the command line and from Python alike."""
+    out = tmp_path / "pooled.parquet"
+    result = run("measure", f"{model_file}:pooled", "--input-shape", "1,12,12", "--out", str(out), *FAST)
+    assert result.exit_code == 0, result.output
+    frame = pd.read_parquet(out)
+    assert json.loads(frame[frame["kind"] == "network"].iloc[0]["config"])["input_shape"] == [1, 1, 12, 12]
+    assert json.loads(frame[frame["op"] == "conv2d"].iloc[0]["config"])["input_shapes"] == [[1, 1, 12, 12]]
+    api = hwprof.measure([f"{model_file}:pooled"], input_shape=(1, 12, 12), layers=False, **API_FAST)
+    assert json.loads(api.iloc[0]["config"])["input_shape"] == [1, 1, 12, 12]
 
 
 @pytest.mark.slow
@@ -173,6 +189,16 @@ def test_compile_runs_the_network_compiled_and_layers_eager(tmp_path):
         (["mlp", "--input", "ids:int8[4]"], ["'int8' is not a dtype"]),
         (["mlp", "--input", "ids[4]"], ["NAME:DTYPE[SHAPE]"]),
         (["mlp", "--seq-len", "0"], ["--seq-len"]),
+        (["{file}:pooled", "--input-shape", "3,28,28"], ["pooled on input (1, 3, 28, 28) failed", "1 channels"]),
+        (
+            ["{file}:tagger", "--input-shape", "12"],
+            ["takes input_ids:int64[12], attention_mask:int64[12], which --input-shape", "drop it, or describe"],
+        ),
+        (
+            ["hf:bert", "--hf-config", TINY_BERT, "--input-shape", "16"],
+            ["takes input_ids:int64[seq]", "drop it, set the sequence length with --seq-len, or describe"],
+        ),
+        (["sweep:relu:2", "--input-shape", "3,8,8"], ["sweep:relu:2 runs each of its layers on that layer's own"]),
         (["--source"], []),
     ],
 )
