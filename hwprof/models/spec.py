@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import hashlib
 import importlib.util
 import sys
 from collections.abc import Iterable
@@ -80,6 +81,7 @@ def parse_batch_sizes(values: Iterable[int | str] | int | str) -> list[int]:
 
 
 SWEEP_FAMILY = "sweep"  # the family of every layer sweep: no network belongs to it
+MODULE_MARK = "#"  # Sequential#3fa2b1: an nn.Module from Python, named by its class and structure
 VARIANT_MARK = "@"  # model@seq_len=128,dtype=bfloat16: one model run another way is another network to fit
 
 
@@ -136,6 +138,8 @@ def family_of(model_name: str) -> str:
         return family_of_source_model(model_name)
     if ".py:" in model_name:
         return model_name.rsplit(":", 1)[1]
+    if MODULE_MARK in model_name:  # an nn.Module given from Python: its class
+        return model_name.split(MODULE_MARK, 1)[0]
     return model_name.rstrip("0123456789_")
 
 
@@ -177,10 +181,17 @@ def check_hf_config_applies(names: list[str], hf_config: dict | None) -> None:
         )
 
 
-def check_settings_apply(specs: list[ModelSpec], seq_lens=(), hf_config: dict | None = None) -> None:
+def check_settings_apply(
+    specs: list[ModelSpec], seq_lens=(), hf_config: dict | None = None, input_shape: tuple[int, ...] | None = None
+) -> None:
     """A setting none of the models takes is refused, not dropped without a word."""
     names = ", ".join(spec.name for spec in specs)
     check_hf_config_applies([spec.name for spec in specs], hf_config)
+    if input_shape is not None and all(spec.sweep is not None for spec in specs):
+        raise HwprofError(
+            f"{names} run{'s' if len(specs) == 1 else ''} each layer on that layer's own inputs, so "
+            f"{option('input_shape')} applies to none of them: drop it"
+        )
     if seq_lens and not any(spec.model_inputs.has_seq for spec in specs if spec.sweep is None):
         raise HwprofError(
             f"{option('seq_lens', ','.join(map(str, seq_lens)))} sweeps models with a sequence dimension (hf: text "
@@ -194,11 +205,10 @@ def _with_input_shape(spec: ModelSpec, input_shape: tuple[int, ...] | None) -> M
     several tensors, a layer sweep's) refuse it in one sentence: it would be ignored, or fail to run."""
     if input_shape is None:
         return spec
-    if spec.sweep is not None:
-        raise HwprofError(
-            f"{spec.name} runs each of its layers on that layer's own inputs, so {option('input_shape')} does not "
-            "apply to it: drop it, or measure the sweep in a run of its own"
-        )
+    if (
+        spec.sweep is not None
+    ):  # each layer runs on its own inputs; check_settings_apply refuses a shape for sweeps only
+        return spec
     own = spec.model_inputs
     if len(own.specs) != 1 or not own.specs[0].dtype.is_floating_point:
         length = f"set the sequence length with {option('seq_lens')}, or " if own.has_seq else "or "
@@ -209,18 +219,25 @@ def _with_input_shape(spec: ModelSpec, input_shape: tuple[int, ...] | None) -> M
     return spec.with_inputs(ModelInputs((dataclasses.replace(own.specs[0], shape=tuple(input_shape)),)))
 
 
+def module_name(module: nn.Module) -> str:
+    """An nn.Module's name: its class and a digest of its structure (submodules and their sizes, not weights),
+    so two different nn.Sequential are two networks, and one is the same network in every run."""
+    digest = hashlib.sha256(repr(module).encode()).hexdigest()[:6]
+    return f"{type(module).__name__}{MODULE_MARK}{digest}"
+
+
 def spec_from_module(module: nn.Module, input_shape: tuple[int, ...] | None = None, inputs: Any = None) -> ModelSpec:
     """An nn.Module from Python: its inputs are example tensors, an input shape, or an `input_shape` attribute."""
-    name = type(module).__name__
+    name, family = module_name(module), type(module).__name__
     if inputs is not None:
-        return ModelSpec(name, module, (), name).with_inputs(inputs)
+        return ModelSpec(name, module, (), family).with_inputs(inputs)
     shape = input_shape or getattr(module, "input_shape", None)
     if shape is None:
         raise HwprofError(
-            f"the {name} module needs its inputs: pass {option('inputs')} (example tensors, batch first) or "
+            f"the {family} module needs its inputs: pass {option('inputs')} (example tensors, batch first) or "
             f"{option('input_shape')} (one sample, e.g. (3, 224, 224))"
         )
-    return ModelSpec(name, module, tuple(int(d) for d in shape), name)
+    return ModelSpec(name, module, tuple(int(d) for d in shape), family)
 
 
 def _resolve_text(

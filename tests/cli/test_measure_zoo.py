@@ -162,6 +162,21 @@ def test_channels_last_enters_the_layer_config():
     assert nhwc["channels_last"].all() and not plain["channels_last"].any()
 
 
+def test_two_different_modules_of_one_class_are_two_networks_and_one_module_keeps_its_name(tmp_path):
+    from hwprof.fitting.data import training_data
+    from hwprof.models.spec import family_of
+
+    small, wide = (nn.Sequential(nn.Linear(16, width), nn.ReLU(), nn.Linear(width, 4)) for width in (8, 64))
+    frame = hwprof.measure([small, wide], input_shape=(16,), **API_FAST)  # was "given more than once"
+    names = sorted(set(frame["model"]))
+    assert len(names) == 2 and all(name.startswith("Sequential#") for name in names)
+    again = hwprof.measure([nn.Sequential(nn.Linear(16, 8), nn.ReLU(), nn.Linear(8, 4))], input_shape=(16,), **API_FAST)
+    assert set(again["model"]) < set(names)  # the same structure is the same network in another run
+    assert {family_of(name) for name in names} == {"Sequential"}
+    networks = training_data(frame, frame["device_name"].iloc[0]).networks
+    assert sorted(networks.names) == names  # fit keeps them apart, not as reruns of one
+
+
 def test_a_module_without_inputs_is_one_sentence():
     with pytest.raises(hwprof.HwprofError, match="pass inputs "):
         hwprof.measure([nn.Linear(10, 10)])
@@ -198,7 +213,7 @@ def test_compile_runs_the_network_compiled_and_layers_eager(tmp_path):
             ["hf:bert", "--hf-config", TINY_BERT, "--input-shape", "16"],
             ["takes input_ids:int64[seq]", "drop it, set the sequence length with --seq-len, or describe"],
         ),
-        (["sweep:relu:2", "--input-shape", "3,8,8"], ["sweep:relu:2 runs each of its layers on that layer's own"]),
+        (["sweep:relu:2", "--input-shape", "3,8,8"], ["sweep:relu:2 runs each layer on that layer's own inputs"]),
         (["--source"], []),
     ],
 )
