@@ -11,6 +11,7 @@ unless one is chosen.
 
 from __future__ import annotations
 
+import json
 import math
 import os
 from collections.abc import Sequence
@@ -417,11 +418,16 @@ VARIANT_COLUMNS = ("seq_len", "dtype", "channels_last", "compiled")
 
 def with_variant_names(frame: pd.DataFrame) -> pd.DataFrame:
     """Rows of one model run another way (another sequence length, dtype or layout, or compiled) name another
-    network, hf:bert@seq_len=512,dtype=bfloat16, so they are never combined as repeats of one."""
+    network, hf:bert@seq_len=512,dtype=bfloat16, so they are never combined as repeats of one; so does a model
+    measured at several input shapes (--input-shape), each shape named: resnet18@input_shape=3x160x160."""
     from hwprof.models.spec import variant_name
 
     present = [c for c in VARIANT_COLUMNS if c in frame.columns]
-    if not present or frame.empty:
+    if frame.empty:
+        return frame
+    shapes = _network_input_shapes(frame)
+    several = {model for model, seen in shapes.dropna().groupby(frame["model"]).agg(set).items() if len(seen) > 1}
+    if not present and not several:
         return frame
     values = frame[present].astype(object).where(frame[present].notna(), None)
     names = [
@@ -431,10 +437,31 @@ def with_variant_names(frame: pd.DataFrame) -> pd.DataFrame:
             row.get("dtype"),
             bool(row.get("channels_last") or False),
             bool(row.get("compiled") or False),
+            shape if model in several else None,
         )
-        for model, row in zip(frame["model"], values.to_dict("records"))
+        for model, row, shape in zip(frame["model"], values.to_dict("records"), shapes)
     ]
     return frame.assign(model=names)
+
+
+def _network_input_shapes(frame: pd.DataFrame) -> pd.Series:
+    """Each row's network input shape, one sample without the batch (from its run's network row, which
+    records it), or None where no network row of its run says."""
+    shapes = pd.Series(None, index=frame.index, dtype=object)
+    if "config" not in frame.columns or "run_id" not in frame.columns:
+        return shapes
+    keys = list(zip(frame["run_id"].astype(str), frame["model"].astype(str), frame["batch_size"]))
+    per_network = {}
+    for key, kind, config in zip(keys, frame["kind"], frame["config"]):
+        if kind != "network" or not isinstance(config, str):
+            continue
+        try:
+            shape = json.loads(config).get("input_shape")
+        except (ValueError, AttributeError):
+            continue
+        if isinstance(shape, list) and len(shape) > 1 and all(isinstance(d, int) for d in shape):
+            per_network[key] = tuple(shape[1:])
+    return pd.Series([per_network.get(key) for key in keys], index=frame.index, dtype=object)
 
 
 def _relative_ci(rows: pd.DataFrame) -> pd.Series:

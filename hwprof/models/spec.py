@@ -86,11 +86,17 @@ VARIANT_MARK = "@"  # model@seq_len=128,dtype=bfloat16: one model run another wa
 
 
 def variant_name(
-    model: str, seq_len: int | None = None, dtype: str | None = None, channels_last: bool = False, compiled=False
+    model: str,
+    seq_len: int | None = None,
+    dtype: str | None = None,
+    channels_last: bool = False,
+    compiled=False,
+    input_shape: tuple[int, ...] | None = None,
 ) -> str:
     """The name a network is fitted and predicted under: its model, plus how it ran where that is not the
-    default (a sequence length, a dtype other than float32, channels-last, compiled)."""
-    parts = []
+    default (a sequence length, a dtype other than float32, channels-last, compiled), and its input shape
+    where the caller says it tells the network apart."""
+    parts = [f"input_shape={'x'.join(map(str, input_shape))}"] if input_shape else []
     if seq_len is not None:
         parts.append(f"seq_len={int(seq_len)}")
     if dtype not in (None, "float32"):
@@ -116,6 +122,8 @@ def split_variant(name: str) -> tuple[str, dict]:
             settings["dtype"] = value
         elif key in ("channels_last", "compiled"):
             settings[key] = value == "1"
+        elif key == "input_shape" and value:
+            settings[key] = parse_shape(value)
         else:
             return name, {}  # not a variant: an @ of the name itself
     return model, settings

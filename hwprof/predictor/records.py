@@ -54,6 +54,7 @@ def network_layers(
         seq_len = settings.get("seq_len", seq_len)
         dtype = settings.get("dtype", dtype)
         channels_last = settings.get("channels_last", channels_last)
+        input_shape = settings.get("input_shape", input_shape)
     parse_dtype(dtype)
     shape = tuple(input_shape) if input_shape else None
     how = {"seq_len": seq_len, "dtype": dtype, "channels_last": channels_last}

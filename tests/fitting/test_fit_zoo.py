@@ -70,3 +70,31 @@ def test_measure_fit_and_predict_a_text_model_at_another_length_and_dtype(tmp_pa
     prediction = loaded.predict(module, inputs=torch.randint(0, 50, (1, 10)), seq_len=None)
     assert list(prediction.layers["op"]) == ["embedding", "linear"]
     assert prediction.total["latency_ms"] > 0
+
+
+def test_one_model_measured_at_two_input_shapes_is_two_networks(tmp_path):
+    # fit used to combine them as reruns of one network ("disagree by 100.8% ... measurement noise")
+    from hwprof.fitting.fit import fit
+
+    factory = tmp_path / "mine.py"
+    factory.write_text(
+        "import torch.nn as nn\n"
+        "def net():\n"
+        "    return nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(),"
+        " nn.Linear(8, 4))\n"
+    )
+    paths = []
+    for size in (16, 32):
+        out = tmp_path / f"net{size}.parquet"
+        args = ["measure", f"{factory}:net", "--input-shape", f"3,{size},{size}", "--no-layers", "--out", str(out)]
+        result = CliRunner().invoke(main, [*args, *FAST])
+        assert result.exit_code == 0, result.output
+        paths.append(out)
+    predictor = fit(paths, cv=False)
+    assert predictor.doc["training"]["rows"]["networks"] == 2
+    frame = with_variant_names(pd.concat([pd.read_parquet(p).assign(run_id=str(i)) for i, p in enumerate(paths)]))
+    named = sorted(set(frame["model"]))
+    assert [split_variant(n)[1]["input_shape"] for n in named] == [(3, 16, 16), (3, 32, 32)]
+    # each name is traced at its own shape (these rows have no layer rows to learn the layers from)
+    small, large = (predictor.predict(name).total["latency_ms"] for name in named)
+    assert large > small
