@@ -360,7 +360,9 @@ class Predictor:
         **how: Any,
     ) -> pd.DataFrame:
         """One row per network: totals and interval bounds (no per-layer tables). `models` is a list of what
-        `predict` takes; one of them alone is a list of one, and an empty list gives a table with no rows."""
+        `predict` takes; one of them alone is a list of one, and an empty list gives a table with no rows.
+        `batch_size` is one size for every model, or one per model, in order (not every size for every model,
+        as the command's --batch-size 1,8 is: list each model once per size for that)."""
         check_confidence(confidence)
         if _is_one_model(models):
             models = [models]
