@@ -46,7 +46,9 @@ def factory_file(tmp_path):
 
 def test_measure_writes_layer_and_network_rows(tmp_path, factory_file):
     out = tmp_path / "tiny.parquet"
-    result = run("measure", f"{factory_file}:tiny", "--batch-size", "1,3", "--out", str(out), "--json", *FAST)
+    # no sweep: on a loaded machine the networks can take long enough to earn one, and its rows
+    args = ["--batch-size", "1,3", "--sweep-share", "0", "--out", str(out), "--json", *FAST]
+    result = run("measure", f"{factory_file}:tiny", *args)
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)  # notes go to stderr: stdout is the JSON document alone
     frame = pd.read_parquet(out)
