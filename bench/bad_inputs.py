@@ -139,8 +139,8 @@ CASES = [
     ("search", ["demo", "--predictor", "p.json", "--confidence", "0.9", "--trials", "1", "--out", "c"], None, 1),
     # added 2026-12-05 (stop 35): an option that chose nothing, a sensor path that does not exist
     ("fit", ["d.parquet", "--base", "p.json", "--family", "trees", "--out", "f7.json"], None, 1),
-    ("devices", ["--tegrastats", "missing/tegrastats"], None, 2),
-    ("measure", ["mlp", "--tegrastats", "missing/tegrastats", *FAST], None, 2),
+    ("devices", ["--tegrastats", "missing/tegrastats"], None, 1),
+    ("measure", ["mlp", "--tegrastats", "missing/tegrastats", *FAST], None, 1),
 ]
 
 

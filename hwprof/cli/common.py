@@ -82,3 +82,14 @@ class _RichProgress(Progress):
 
     def stop(self):
         self.bar.stop()
+
+
+def existing_tegrastats(context, parameter, value):
+    """--tegrastats: a path given must be a file, said in one sentence (click's own check prints its usage)."""
+    from pathlib import Path
+
+    from hwprof.errors import HwprofError
+
+    if value is not None and not Path(value).is_file():
+        raise HwprofError(f"--tegrastats {value}: no such file; give the path of the tegrastats program, or leave the option out")
+    return value

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from hwprof.cli.common import existing_tegrastats
 from hwprof.errors import HwprofError
 
 
@@ -197,7 +198,7 @@ def _print_report(report: dict) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option(
     "--tegrastats",
-    type=click.Path(exists=True, dir_okay=False),
+    callback=existing_tegrastats,
     default=None,
     help="Path to tegrastats on a Jetson (else $HWPROF_TEGRASTATS, PATH, /usr/bin).",
 )

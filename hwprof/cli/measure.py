@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from hwprof.cli.common import make_console, make_progress, number
+from hwprof.cli.common import existing_tegrastats, make_console, make_progress, number
 from hwprof.drivers import POWER_KINDS
 from hwprof.measuring.allocator import DEFAULT_POLICY, POLICIES
 from hwprof.measuring.cache import CACHE_MODES, DEFAULT_CACHE_MODE
@@ -73,7 +73,7 @@ TWO_SPEED_NOTE_SHARE = 0.05  # networks with this share of slow-mode samples or 
 )
 @click.option(
     "--tegrastats",
-    type=click.Path(exists=True, dir_okay=False),
+    callback=existing_tegrastats,
     default=None,
     help="Path to tegrastats on a Jetson (else $HWPROF_TEGRASTATS, PATH, /usr/bin).",
 )

@@ -8,6 +8,7 @@ import time
 
 import click
 
+from hwprof.cli.common import existing_tegrastats
 from hwprof.drivers import POWER_KINDS
 from hwprof.errors import HwprofError, option
 
@@ -22,9 +23,7 @@ from hwprof.errors import HwprofError, option
     show_default=True,
     help="Power sensor: auto picks the one covering --device; none measures time only.",
 )
-@click.option(
-    "--tegrastats", type=click.Path(exists=True, dir_okay=False), default=None, help="Path to tegrastats on a Jetson."
-)
+@click.option("--tegrastats", callback=existing_tegrastats, default=None, help="Path to tegrastats on a Jetson.")
 @click.option(
     "--idle-s",
     "idle_s",
