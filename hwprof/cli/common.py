@@ -91,5 +91,7 @@ def existing_tegrastats(context, parameter, value):
     from hwprof.errors import HwprofError
 
     if value is not None and not Path(value).is_file():
-        raise HwprofError(f"--tegrastats {value}: no such file; give the path of the tegrastats program, or leave the option out")
+        raise HwprofError(
+            f"--tegrastats {value}: no such file; give the path of the tegrastats program, or leave the option out"
+        )
     return value
