@@ -241,7 +241,7 @@ def measure(
         torch.set_num_threads(options.threads)
     execution.check_device(torch_device)
     specs = [resolve_model(m, options.input_shape, inputs=options.inputs, hf_config=options.hf_config) for m in models]
-    check_settings_apply(specs, options.seq_lens, options.hf_config, options.input_shape)
+    check_settings_apply(specs, options.seq_lens, options.hf_config, options.input_shape, options.inputs)
     names = [spec.name for spec in specs]
     twice = sorted({name for name in names if names.count(name) > 1})
     if twice:

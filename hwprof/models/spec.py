@@ -44,8 +44,10 @@ class ModelSpec:
         return self.inputs if self.inputs is not None else ModelInputs.from_shape(self.input_shape)
 
     def with_inputs(self, inputs: Any) -> ModelSpec:
-        """This model fed other inputs: `NAME:DTYPE[SHAPE]` strings (the CLI's --input) or example tensors."""
-        if inputs is None:
+        """This model fed other inputs: `NAME:DTYPE[SHAPE]` strings (the CLI's --input) or example tensors. A layer
+        sweep keeps its own: each of its layers runs on that layer's inputs (check_settings_apply refuses
+        inputs given to sweeps alone)."""
+        if inputs is None or self.sweep is not None:
             return self
         if isinstance(inputs, str) or (
             isinstance(inputs, (tuple, list)) and inputs and all(isinstance(i, str) for i in inputs)
@@ -190,15 +192,20 @@ def check_hf_config_applies(names: list[str], hf_config: dict | None) -> None:
 
 
 def check_settings_apply(
-    specs: list[ModelSpec], seq_lens=(), hf_config: dict | None = None, input_shape: tuple[int, ...] | None = None
+    specs: list[ModelSpec],
+    seq_lens=(),
+    hf_config: dict | None = None,
+    input_shape: tuple[int, ...] | None = None,
+    inputs: Any = None,
 ) -> None:
     """A setting none of the models takes is refused, not dropped without a word."""
     names = ", ".join(spec.name for spec in specs)
     check_hf_config_applies([spec.name for spec in specs], hf_config)
-    if input_shape is not None and all(spec.sweep is not None for spec in specs):
+    given = [name for name, value in (("input_shape", input_shape), ("inputs", inputs)) if value is not None]
+    if given and all(spec.sweep is not None for spec in specs):
         raise HwprofError(
             f"{names} run{'s' if len(specs) == 1 else ''} each layer on that layer's own inputs, so "
-            f"{option('input_shape')} applies to none of them: drop it"
+            f"{option(given[0])} applies to none of them: drop it"
         )
     if seq_lens and not any(spec.model_inputs.has_seq for spec in specs if spec.sweep is None):
         raise HwprofError(

@@ -109,6 +109,16 @@ def test_input_option_describes_a_models_inputs(tmp_path, model_file):
     assert set(layers["seq_len"]) == {4, 9}
 
 
+def test_inputs_given_with_a_network_and_a_sweep_feed_the_network_and_leave_the_sweep_its_own(tmp_path):
+    # the sweep used to be turned into a "network" fed those inputs, and failed: ModuleList has no forward
+    out = tmp_path / "both.parquet"
+    result = run("measure", "mlp", "sweep:relu:2", "--input", "float32[784]", "--out", str(out), *FAST)
+    assert result.exit_code == 0, result.output
+    frame = pd.read_parquet(out)
+    assert set(frame[frame["kind"] == "network"]["model"]) == {"mlp"}
+    assert (frame[frame["model"] == "sweep:relu:2"]["kind"] == "layer").all()
+
+
 def test_input_shape_replaces_the_example_tensor_a_factory_returns(tmp_path, model_file):
     """A factory's example tensor is its default input, as a zoo model's is: --input-shape replaces it, where
     it used to be ignored, from the command line and from Python alike."""
@@ -214,6 +224,7 @@ def test_compile_runs_the_network_compiled_and_layers_eager(tmp_path):
             ["takes input_ids:int64[seq]", "drop it, set the sequence length with --seq-len, or describe"],
         ),
         (["sweep:relu:2", "--input-shape", "3,8,8"], ["sweep:relu:2 runs each layer on that layer's own inputs"]),
+        (["sweep:relu:2", "--input", "float32[8]"], ["so --input applies to none of them"]),
         (["--source"], []),
     ],
 )
