@@ -571,6 +571,17 @@ def _discarded_bursts(group) -> int:
     return int(measured["discarded_bursts"].fillna(0).astype(int).sum())
 
 
+TAIL_SAMPLES = 100  # fewer samples than this leave p99 at (or next to) the slowest one observed
+
+
+def _tail_cell(tail: tuple, samples: int | None) -> str:
+    """p90 / p99, with the sample count behind them where it is too small for p99 to be more than the slowest."""
+    if None in tail:
+        return "-"
+    text = f"{tail[0]:.3f} / {tail[1]:.3f}"
+    return f"{text} ({samples} samples)" if samples is not None and samples < TAIL_SAMPLES else text
+
+
 def _interval_cell(entry: dict) -> str:
     """A network's 95% CI, or why it has none: a median from too few samples is not bounded."""
     if entry["latency_ms_ci_low"] is None:
@@ -616,7 +627,7 @@ def print_summary(summary: dict, out: str, runs: list[dict]) -> None:
             str(entry["batch_size"]),
             f"{network_ms:.3f}" if network_ms else "-",
             _interval_cell(entry) if network_ms else "-",
-            f"{tail[0]:.3f} / {tail[1]:.3f}" if None not in tail else "-",
+            _tail_cell(tail, entry.get("samples")),
             f"{layers_ms:.3f}" if layers_ms else "-",
             ratio,
             str(entry["unstable_rows"]),

@@ -56,6 +56,17 @@ def test_show_gives_no_interval_for_a_median_from_too_few_samples(tmp_path):
     assert table.output.count("unbounded (3 samples)") == 2 and "71.981" not in table.output
 
 
+def test_a_tail_from_fewer_than_a_hundred_samples_says_how_many(tmp_path):
+    frame = synthetic_frame(n_networks=2, batch_sizes=(1,))
+    networks = frame.index[frame["kind"] == "network"]
+    frame.loc[networks, "latency_ms_p90"] = [1.5, 2.5]
+    frame.loc[networks, "latency_ms_p99"] = [1.75, 2.75]
+    frame.loc[networks, "samples"] = [3, 400]  # a p99 of 3 samples is their slowest; of 400, a tail
+    table = CliRunner().invoke(main, ["show", write(frame, tmp_path / "tails.parquet")], env={"COLUMNS": "200"})
+    assert "1.500 / 1.750 (3 samples)" in table.output
+    assert "2.500 / 2.750" in table.output and "2.750 (400" not in table.output
+
+
 def test_show_of_a_missing_file_is_one_sentence(tmp_path):
     result = CliRunner().invoke(main, ["show", str(tmp_path / "none.parquet")])
     assert result.exit_code == 1 and result.output.count("\n") == 1 and "Traceback" not in result.output
