@@ -146,35 +146,31 @@ def allocator_pinned(sources: list[dict]) -> bool:
     )
 
 
-def _mixed(sources: list[dict], key: str) -> str | None:
+def files_by_value(sources: list[dict], key: str, run_ids=None) -> dict:
+    """The datasets' files by the value their runs (those in `run_ids`, when given) recorded for `key`."""
+    by_value: dict = {}
+    for source in sources:
+        runs = [run for run in source.get("runs", []) if run_ids is None or run.get("run_id") in run_ids]
+        for value in sorted({run[key] for run in runs if run.get(key) is not None}):
+            by_value.setdefault(value, []).append(os.path.basename(source.get("path", "?")))
+    return by_value
+
+
+def _mixed(sources: list[dict], key: str, run_ids=None) -> str | None:
     """The datasets by the value their runs recorded for `key` ("value: a.parquet; other: b.parquet"), where
     they recorded more than one; else None."""
-    by_value: dict[str, list[str]] = {}
-    for source in sources:
-        for value in sorted({run[key] for run in source["runs"] if key in run}):
-            by_value.setdefault(value, []).append(os.path.basename(source["path"]))
+    by_value = files_by_value(sources, key, run_ids)
     if len(by_value) < 2:
         return None
     return "; ".join(f"{value}: {', '.join(paths)}" for value, paths in sorted(by_value.items()))
-
-
-def thread_counts(sources: list[dict], run_ids=None) -> dict[int, set[str]]:
-    """The thread counts the datasets' runs (those in `run_ids`, when given) recorded, each with its files."""
-    found: dict[int, set[str]] = {}
-    for source in sources:
-        for run in source.get("runs", []):
-            if run.get("threads") is not None and (run_ids is None or run.get("run_id") in run_ids):
-                found.setdefault(int(run["threads"]), set()).add(os.path.basename(source.get("path", "?")))
-    return found
 
 
 def check_one_thread_count(frame: pd.DataFrame, sources: list[dict]) -> None:
     """A predictor is for one thread count: a network at two threads on a busy machine ran 1-70x its time at
     one, and no feature tells the two apart, so runs of both would be combined as if repeats of one."""
     run_ids = set(frame["run_id"].dropna().astype(str)) if "run_id" in frame.columns else set()
-    found = thread_counts(sources, run_ids)
-    if len(found) > 1:
-        listed = "; ".join(f"{count}: {', '.join(sorted(files))}" for count, files in sorted(found.items()))
+    listed = _mixed(sources, "threads", run_ids)
+    if listed:
         raise HwprofError(
             f"the datasets were measured at different thread counts ({listed}), and a network's latency at one "
             "says little about another; a predictor is for one thread count, so fit each on its own"

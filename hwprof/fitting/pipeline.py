@@ -20,7 +20,7 @@ from hwprof.errors import HwprofError, option
 from hwprof.fitting.data import (
     TrainingData,
     allocator_pinned,
-    thread_counts,
+    files_by_value,
 )
 from hwprof.fitting.layers import MIN_ROWS, fit_op_model, make_folds, training_range
 from hwprof.fitting.network import (
@@ -187,8 +187,8 @@ def _another_setting(predictor: Predictor, data: TrainingData) -> bool:
     (where both recorded theirs): its layer sums are then another setting's latency."""
     if predictor.doc.get("device_name") != data.device_name:
         return True
-    before = set(thread_counts(predictor.doc.get("training", {}).get("sources", [])))
-    now = set(thread_counts(data.sources))
+    before = set(files_by_value(predictor.doc.get("training", {}).get("sources", []), "threads"))
+    now = set(files_by_value(data.sources, "threads"))
     return bool(before and now and before != now)
 
 

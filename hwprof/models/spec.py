@@ -217,12 +217,9 @@ def check_settings_apply(
 def _with_input_shape(spec: ModelSpec, input_shape: tuple[int, ...] | None) -> ModelSpec:
     """The model fed its one float input at `input_shape` in place of its own inputs (a zoo model's defaults, a
     factory's example tensors), as `inputs` would replace them. Inputs a shape cannot describe (token ids,
-    several tensors, a layer sweep's) refuse it in one sentence: it would be ignored, or fail to run."""
-    if input_shape is None:
-        return spec
-    if (
-        spec.sweep is not None
-    ):  # each layer runs on its own inputs; check_settings_apply refuses a shape for sweeps only
+    several tensors) refuse it in one sentence: it would be ignored, or fail to run. A layer sweep keeps its
+    own, as with_inputs does (check_settings_apply refuses a shape given to sweeps alone)."""
+    if input_shape is None or spec.sweep is not None:
         return spec
     own = spec.model_inputs
     if len(own.specs) != 1 or not own.specs[0].dtype.is_floating_point:
@@ -277,8 +274,7 @@ def _resolve_text(
         except ValueError as error:
             raise HwprofError(f"bad layer sweep: {error}") from None
         layers = tuple(sample_layers(op, count, seed))
-        spec = ModelSpec(text, nn.ModuleList([layer.module for layer in layers]), (), SWEEP_FAMILY, layers)
-        return _with_input_shape(spec, input_shape)
+        return ModelSpec(text, nn.ModuleList([layer.module for layer in layers]), (), SWEEP_FAMILY, layers)
     if text in MODELS:
         entry = MODELS[text]
         return ModelSpec(text, entry.factory(), input_shape or tuple(entry.input_shape), entry.family)
