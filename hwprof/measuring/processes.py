@@ -114,6 +114,9 @@ def run_workers(names: list[str], options, folder: Path, progress: Progress) -> 
             how = f"said: {last_line.removeprefix('Error: ')}" if last_line else f"exited with status {status}"
             if status < 0:
                 how = f"was killed by {signal.Signals(-status).name}"
+            if not any(folder.iterdir()):  # nothing measured yet: no folder to resume from
+                folder.rmdir()
+                raise HwprofError(f"measuring process {k} of {options.processes} {how}")
             raise HwprofError(
                 f"measuring process {k} of {options.processes} {how}; the rows measured so far are kept in "
                 f"{folder}: run the same measurement with {option('resume', True)} to carry on"

@@ -112,3 +112,27 @@ def test_a_module_object_with_processes_names_what_it_was_given():
     net.input_shape = (4,)
     with pytest.raises(HwprofError, match=r"not a Linear object: give its factory as path/to/file.py:factory"):
         measure([net], processes=2, threads=1)
+
+
+@pytest.mark.slow
+def test_a_first_worker_failing_on_bad_input_leaves_nothing_behind_and_no_resume_advice(tmp_path):
+    path = tmp_path / "raises.py"
+    path.write_text(
+        textwrap.dedent("""
+        import torch.nn as nn
+
+        class Raises(nn.Module):
+            def forward(self, x):
+                raise ValueError("boom")
+
+        def raises():
+            net = Raises()
+            net.input_shape = (4,)
+            return net
+        """)
+    )
+    out = tmp_path / "p.parquet"
+    result = CliRunner().invoke(main, ["measure", f"{path}:raises", "--out", str(out), "--processes", "2", *FAST])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "ValueError: boom" in result.output and "--resume" not in result.output
+    assert not (tmp_path / "p.parquet.processes").exists() and not out.exists()
