@@ -452,10 +452,13 @@ def rmspe(predicted: np.ndarray, measured: np.ndarray) -> float:
 def precision_weights(relative_ci: np.ndarray | None, n: int) -> np.ndarray:
     """Rows weigh by how precisely they were measured: 1 / (floor^2 + relative CI half-width^2), mean 1.
 
-    The floor is the model error no measurement can beat, so precise rows do not dominate."""
+    The floor is the model error no measurement can beat, so precise rows do not dominate; a row
+    whose precision is unknown (NaN) counts as the least precise row there is."""
     if relative_ci is None:
         return np.ones(n)
-    ci = np.nan_to_num(np.asarray(relative_ci, dtype=float), nan=0.0)
+    ci = np.asarray(relative_ci, dtype=float)
+    known = np.isfinite(ci)
+    ci = np.where(known, ci, ci[known].max() if known.any() else 0.0)
     weights = 1.0 / (MODEL_ERROR_FLOOR**2 + ci**2)
     return weights / weights.mean()
 

@@ -490,3 +490,11 @@ def test_datasets_measured_at_different_thread_counts_are_refused(tmp_path):
     with pytest.raises(HwprofError, match=r"different thread counts \(1: one.parquet; 2: two.parquet\)"):
         fit(paths, cv=False)
     assert fit(paths[:1], cv=False).doc["training"]["rows"]["networks"] == 12  # one thread count fits
+
+
+def test_a_row_of_unknown_precision_weighs_as_the_least_precise_not_the_most():
+    from hwprof.fitting.layers import precision_weights
+
+    weights = precision_weights(np.array([0.01, 0.2, np.nan]), 3)
+    assert weights[2] == pytest.approx(weights[1]) and weights[2] < weights[0]
+    assert np.allclose(precision_weights(np.array([np.nan, np.nan]), 2), 1.0)
