@@ -130,299 +130,96 @@ def measure(
     subprocess.run(command, check=True, env=env, cwd=cwd)
 
 
-def measure_nb201(out: Path, *options: str) -> None:
+def options(
+    precision: str,
+    max_time: str,
+    *,
+    batch: str = "1,4",
+    threads: str | None = "1",
+    seed: int | None = None,
+    system_allocator: bool = False,
+    layers: bool = True,
+) -> list[str]:
+    """The `hwprof measure` flags of one run of the recipe below."""
+    flags = [] if layers else ["--no-layers"]
+    flags += ["--batch-size", batch, "--precision", precision, "--max-time", max_time]
+    flags += ["--threads", threads] if threads else []
+    flags += ["--seed", str(seed)] if seed is not None else []
+    return flags + (["--allocator", "system"] if system_allocator else [])
+
+
+def nb201_options(seed: int | None = None, **how) -> list[str]:
     """The 100 cells' whole networks at batch 1, to 2% precision, at most 4 s each."""
-    measure(
-        [f"nb201:{arch}" for arch in nb201_archs()],
-        out,
-        "--no-layers",
-        "--batch-size",
-        "1",
-        "--precision",
-        "0.02",
-        "--max-time",
-        "4",
-        *options,
-    )
+    return options("0.02", "4", batch="1", seed=seed, layers=False, **how)
+
+
+def recipe() -> dict[str, list[tuple[list[str], Path, list[str]]]]:
+    """Each dataset of the module docstring: its runs, as (models, out, flags), in the order measured."""
+    zoo = sorted(MODELS)
+    cells = [f"nb201:{arch}" for arch in nb201_archs()]
+    sweeps = [f"sweep:{op}:80" if op == "linear" else f"sweep:{op}" for op in SAMPLERS]
+    old = {"system_allocator": True}  # the runs before zoo_steady kept glibc's allocator as it was
+    bridge = ["mlp", "mobilenet_v2_050", "resnet18", "squeezenet1_1", "vit_tiny"]
+    return {
+        "zoo": [(zoo, DATA / "zoo.parquet", options("0.03", "3", threads=None, **old))],
+        "nb201": [(cells, DATA / "nb201.parquet", nb201_options(threads=None, **old))],
+        "zoo_repeat": [(zoo, DATA / "zoo_repeat.parquet", options("0.03", "5", threads=None, seed=1, **old))],
+        **{
+            name: [(cells, DATA / f"{name}.parquet", nb201_options(seed=seed, threads=None, **old))]
+            for name, seed in (("nb201_repeat", 2), ("nb201_run3", 3), ("nb201_run4", 4))
+        },
+        "zoo_t1": [(zoo, DATA / "zoo_t1.parquet", options("0.03", "3", seed=5, **old))],
+        "zoo_t1_networks": [
+            (zoo, DATA / "zoo_t1_networks_1.parquet", options("0.02", "6", seed=7, layers=False, **old))
+        ],
+        "sweep": [([f"sweep:{op}" for op in SAMPLERS], DATA / "sweep.parquet", options("0.03", "2", seed=6, **old))],
+        "zoo_steady": [(zoo, DATA / "zoo_steady.parquet", options("0.03", "3", seed=11))],
+        "sweep_linear": [(["sweep:linear:80"], DATA / "sweep_linear.parquet", options("0.03", "3", seed=10))],
+        "zoo_steady_networks": [
+            (zoo, DATA / f"zoo_steady_networks_{run}.parquet", options("0.02", "6", seed=seed, layers=False))
+            for run, seed in enumerate((12, 13, 14), start=1)
+        ],
+        "sweep_steady": [
+            (
+                [f"sweep:{op}" for op in SAMPLERS if op != "linear"],
+                DATA / "sweep_steady.parquet",
+                options("0.03", "2", seed=16),
+            )
+        ],
+        "together": [
+            (zoo + sweeps, DATA / "together.parquet", options("0.03", "3", seed=17)),
+            *(
+                (zoo, DATA / f"together_networks_{run}.parquet", options("0.02", "6", seed=seed, layers=False))
+                for run, seed in enumerate((18, 19), start=1)
+            ),
+        ],
+        "together_runs": [
+            (zoo + sweeps, DATA / f"together_{run}.parquet", options("0.03", "3", seed=seed))
+            for run, seed in ((2, 20), (3, 21))
+        ],
+        "sweep_maxpool": [(["sweep:maxpool2d:80"], DATA / "sweep_maxpool.parquet", options("0.03", "3", seed=22))],
+        "sweep_conv": [(["sweep:conv2d"], DATA / "sweep_conv.parquet", options("0.03", "3", seed=23))],
+        "sweep_conv_bridged": [
+            (bridge + ["sweep:conv2d"], DATA / "sweep_conv_bridged.parquet", options("0.03", "3", seed=24))
+        ],
+        "nb201_t1": [
+            (cells, DATA / "nb201_t1" / f"run{run}.parquet", nb201_options(seed=seed))
+            for run, seed in enumerate((31, 32, 33, 34), start=1)
+        ],
+    }
 
 
 def main() -> None:
+    runs = recipe()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--only",
-        choices=(
-            "zoo",
-            "nb201",
-            "zoo_repeat",
-            "nb201_repeat",
-            "nb201_run3",
-            "nb201_run4",
-            "zoo_t1",
-            "zoo_t1_networks",
-            "sweep",
-            "zoo_steady",
-            "sweep_linear",
-            "zoo_steady_networks",
-            "sweep_steady",
-            "together",
-            "together_runs",
-            "sweep_maxpool",
-            "sweep_conv",
-            "sweep_conv_bridged",
-            "nb201_t1",
-        ),
-    )
+    parser.add_argument("--only", choices=tuple(runs))
     args = parser.parse_args()
-    DATA.mkdir(exist_ok=True)
-    if args.only in (None, "zoo"):
-        measure(
-            sorted(MODELS),
-            DATA / "zoo.parquet",
-            "--batch-size",
-            "1,4",
-            "--precision",
-            "0.03",
-            "--max-time",
-            "3",
-            "--allocator",
-            "system",
-        )
-    if args.only in (None, "nb201"):
-        measure_nb201(DATA / "nb201.parquet", "--allocator", "system")
-    if args.only in (None, "zoo_repeat"):
-        measure(
-            sorted(MODELS),
-            DATA / "zoo_repeat.parquet",
-            "--batch-size",
-            "1,4",
-            "--precision",
-            "0.03",
-            "--max-time",
-            "5",
-            "--seed",
-            "1",
-            "--allocator",
-            "system",
-        )
-    if args.only in (None, "nb201_repeat"):
-        measure_nb201(DATA / "nb201_repeat.parquet", "--seed", "2", "--allocator", "system")
-    if args.only in (None, "nb201_run3"):
-        measure_nb201(DATA / "nb201_run3.parquet", "--seed", "3", "--allocator", "system")
-    if args.only in (None, "nb201_run4"):
-        measure_nb201(DATA / "nb201_run4.parquet", "--seed", "4", "--allocator", "system")
-    if args.only in (None, "zoo_t1"):
-        measure(
-            sorted(MODELS),
-            DATA / "zoo_t1.parquet",
-            "--batch-size",
-            "1,4",
-            "--precision",
-            "0.03",
-            "--max-time",
-            "3",
-            "--threads",
-            "1",
-            "--seed",
-            "5",
-            "--allocator",
-            "system",
-        )
-    if args.only in (None, "zoo_t1_networks"):
-        measure(
-            sorted(MODELS),
-            DATA / "zoo_t1_networks_1.parquet",
-            "--no-layers",
-            "--batch-size",
-            "1,4",
-            "--precision",
-            "0.02",
-            "--max-time",
-            "6",
-            "--threads",
-            "1",
-            "--seed",
-            "7",
-            "--allocator",
-            "system",
-        )
-    if args.only in (None, "sweep"):
-        measure(
-            [f"sweep:{op}" for op in SAMPLERS],
-            DATA / "sweep.parquet",
-            "--batch-size",
-            "1,4",
-            "--precision",
-            "0.03",
-            "--max-time",
-            "2",
-            "--threads",
-            "1",
-            "--seed",
-            "6",
-            "--allocator",
-            "system",
-        )
-    if args.only in (None, "zoo_steady"):
-        measure(
-            sorted(MODELS),
-            DATA / "zoo_steady.parquet",
-            "--batch-size",
-            "1,4",
-            "--precision",
-            "0.03",
-            "--max-time",
-            "3",
-            "--threads",
-            "1",
-            "--seed",
-            "11",
-        )
-    if args.only in (None, "sweep_linear"):
-        measure(
-            ["sweep:linear:80"],
-            DATA / "sweep_linear.parquet",
-            "--batch-size",
-            "1,4",
-            "--precision",
-            "0.03",
-            "--max-time",
-            "3",
-            "--threads",
-            "1",
-            "--seed",
-            "10",
-        )
-    if args.only in (None, "zoo_steady_networks"):
-        for run, seed in enumerate((12, 13, 14), start=1):
-            measure(
-                sorted(MODELS),
-                DATA / f"zoo_steady_networks_{run}.parquet",
-                "--no-layers",
-                "--batch-size",
-                "1,4",
-                "--precision",
-                "0.02",
-                "--max-time",
-                "6",
-                "--threads",
-                "1",
-                "--seed",
-                str(seed),
-            )
-    if args.only in (None, "sweep_steady"):
-        measure(
-            [f"sweep:{op}" for op in SAMPLERS if op != "linear"],
-            DATA / "sweep_steady.parquet",
-            "--batch-size",
-            "1,4",
-            "--precision",
-            "0.03",
-            "--max-time",
-            "2",
-            "--threads",
-            "1",
-            "--seed",
-            "16",
-        )
-
-    sweeps = [f"sweep:{op}:80" if op == "linear" else f"sweep:{op}" for op in SAMPLERS]
-    if args.only in (None, "together"):
-        measure(
-            sorted(MODELS) + sweeps,
-            DATA / "together.parquet",
-            "--batch-size",
-            "1,4",
-            "--precision",
-            "0.03",
-            "--max-time",
-            "3",
-            "--threads",
-            "1",
-            "--seed",
-            "17",
-        )
-        for run, seed in enumerate((18, 19), start=1):
-            measure(
-                sorted(MODELS),
-                DATA / f"together_networks_{run}.parquet",
-                "--no-layers",
-                "--batch-size",
-                "1,4",
-                "--precision",
-                "0.02",
-                "--max-time",
-                "6",
-                "--threads",
-                "1",
-                "--seed",
-                str(seed),
-            )
-    if args.only in (None, "together_runs"):
-        for run, seed in ((2, 20), (3, 21)):
-            measure(
-                sorted(MODELS) + sweeps,
-                DATA / f"together_{run}.parquet",
-                "--batch-size",
-                "1,4",
-                "--precision",
-                "0.03",
-                "--max-time",
-                "3",
-                "--threads",
-                "1",
-                "--seed",
-                str(seed),
-            )
-    if args.only in (None, "sweep_maxpool"):
-        measure(
-            ["sweep:maxpool2d:80"],
-            DATA / "sweep_maxpool.parquet",
-            "--batch-size",
-            "1,4",
-            "--precision",
-            "0.03",
-            "--max-time",
-            "3",
-            "--threads",
-            "1",
-            "--seed",
-            "22",
-        )
-    if args.only in (None, "sweep_conv"):
-        measure(
-            ["sweep:conv2d"],
-            DATA / "sweep_conv.parquet",
-            "--batch-size",
-            "1,4",
-            "--precision",
-            "0.03",
-            "--max-time",
-            "3",
-            "--threads",
-            "1",
-            "--seed",
-            "23",
-        )
-    if args.only in (None, "sweep_conv_bridged"):
-        bridge = ["mlp", "mobilenet_v2_050", "resnet18", "squeezenet1_1", "vit_tiny"]
-        measure(
-            bridge + ["sweep:conv2d"],
-            DATA / "sweep_conv_bridged.parquet",
-            "--batch-size",
-            "1,4",
-            "--precision",
-            "0.03",
-            "--max-time",
-            "3",
-            "--threads",
-            "1",
-            "--seed",
-            "24",
-        )
-    if args.only in (None, "nb201_t1"):
-        (DATA / "nb201_t1").mkdir(exist_ok=True)
-        for run, seed in enumerate((31, 32, 33, 34), start=1):
-            measure_nb201(DATA / "nb201_t1" / f"run{run}.parquet", "--threads", "1", "--seed", str(seed))
+    for name, measurements in runs.items():
+        if args.only not in (None, name):
+            continue
+        for models, out, flags in measurements:
+            out.parent.mkdir(exist_ok=True)
+            measure(models, out, *flags)
 
 
 if __name__ == "__main__":
