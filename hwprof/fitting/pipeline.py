@@ -9,6 +9,7 @@ predictor's own models on architectures they never saw.
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from collections.abc import Callable, Sequence
@@ -69,17 +70,8 @@ def fit_training_data(
         layer_targets = []  # power layer models need latency layer models beside them
     say(f"fitting {len(data.layers)} unique layer configurations and {len(data.networks)} networks")
     everything = np.ones(len(data.networks), dtype=bool)
-    doc = _fit_once(
-        data,
-        variables,
-        layer_z,
-        network_z,
-        layer_targets,
-        targets,
-        family,
-        np.ones(len(data.layers), dtype=bool),
-        everything,
-    )
+    fit_on = functools.partial(_fit_once, data, variables, layer_z, network_z, layer_targets, targets, family)
+    doc = fit_on(np.ones(len(data.layers), dtype=bool), everything)
     doc["domain"] = _domain(data)
     predictor = Predictor(doc)
     if cv:
@@ -92,21 +84,7 @@ def fit_training_data(
         def fit_fold(train: np.ndarray) -> Predictor:
             network_mask = np.zeros(len(data.networks), dtype=bool)
             network_mask[train] = True
-            return Predictor(
-                _fit_once(
-                    data,
-                    variables,
-                    layer_z,
-                    network_z,
-                    layer_targets,
-                    targets,
-                    family,
-                    _layers_of(data, train),
-                    network_mask,
-                    choices,
-                    latency_choice,
-                )
-            )
+            return Predictor(fit_on(_layers_of(data, train), network_mask, choices, latency_choice))
 
         _cross_validate(predictor, data, targets, fit_fold, say)
     doc["training"] = _training_summary(data, variables, layer_targets, time.perf_counter() - started)
