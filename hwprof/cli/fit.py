@@ -152,7 +152,8 @@ def _print_fit_summary(summary: dict) -> None:
     elif cv.get("scheme") not in (None, "none"):  # adapted from a prior: its own check, no metrics table
         console.print(f"cross-validation: {cv['scheme']} over {cv.get('networks', '?')} network(s); intervals from it")
     else:
-        console.print(f"no cross-validation: {cv.get('reason', 'skipped with --no-cv')}; intervals are unavailable")
+        reason = cv.get("reason", "skipped with --no-cv")
+        console.print(f"no cross-validation of the networks: {reason}; intervals are unavailable")
     if summary["training"].get("rerun_agreement"):
         console.print(rerun_line(summary["training"]["rerun_agreement"]))
 

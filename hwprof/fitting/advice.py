@@ -13,8 +13,9 @@ MIN_FAMILIES = 3  # leave-one-family-out needs three families to hold out
 MIN_CONFIGS_PER_OP = 10  # fewer distinct measured configurations and an op's layer model extrapolates
 
 
-def data_advice(data: TrainingData) -> list[str]:
-    """Notes on what `data` lacks for a predictor that generalises, each ending in the command to run."""
+def data_advice(data: TrainingData, covered_ops: frozenset[str] = frozenset()) -> list[str]:
+    """Notes on what `data` lacks for a predictor that generalises, each ending in the command to run
+    (`covered_ops`: ops another note already gives a sweep command for)."""
     from hwprof.sample_models.sweep import SAMPLERS
 
     notes = []
@@ -29,25 +30,33 @@ def data_advice(data: TrainingData) -> list[str]:
     if len(data.layers):
         configs = data.layers.groupby("op").size()
         in_networks = {record.op for record in data.networks.layers}
-        thin = sorted(op for op in in_networks & set(SAMPLERS) if configs.get(op, 0) < MIN_CONFIGS_PER_OP)
+        sweepable = (in_networks & set(SAMPLERS)) - covered_ops
+        thin = sorted(op for op in sweepable if configs.get(op, 0) < MIN_CONFIGS_PER_OP)
         if thin:
             sweeps = " ".join(f"sweep:{op}" for op in thin)
             notes.append(
                 f"{', '.join(thin)} {'has' if len(thin) == 1 else 'have'} fewer than {MIN_CONFIGS_PER_OP} distinct "
-                "measured layer configurations, so their layer models extrapolate to the sizes of new networks; "
+                f"measured layer configurations, so {'its layer model extrapolates' if len(thin) == 1 else 'their layer models extrapolate'} to the sizes of new networks; "
                 f"measure a sweep (`hwprof measure {sweeps} --out sweeps.parquet`) and fit with it"
             )
     return notes
 
 
-def sweep_advice(doc: dict) -> list[str]:
-    """A note naming the ops whose layer models were fitted without the layer sweep's rows (see
-    hwprof.fitting.layers.fit_op_model), with the command that gives them a sweep worth keeping."""
+def ops_without_sweeps(doc: dict) -> list[str]:
+    """The ops whose latency layer models were fitted without the layer sweep's rows (see
+    hwprof.fitting.layers.fit_op_model)."""
     from hwprof.fitting.layers import WITHOUT_SWEEPS
-    from hwprof.sample_models.sweep import SAMPLERS
 
     models = doc.get("layer_models", {}).get("latency_ms", {}).get("ops", {})
-    ops = sorted(op for op, model in models.items() if model["cv"]["family"].endswith(WITHOUT_SWEEPS))
+    return sorted(op for op, model in models.items() if model["cv"]["family"].endswith(WITHOUT_SWEEPS))
+
+
+def sweep_advice(doc: dict) -> list[str]:
+    """A note naming the ops whose layer models were fitted without the layer sweep's rows, with the
+    command that gives them a sweep worth keeping."""
+    from hwprof.sample_models.sweep import SAMPLERS
+
+    ops = ops_without_sweeps(doc)
     if not ops:
         return []
     models_of = "its layer model" if len(ops) == 1 else "their layer models"

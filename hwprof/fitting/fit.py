@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 from hwprof.errors import HwprofError, option
 from hwprof.files import as_path, as_paths, check_output
-from hwprof.fitting.advice import data_advice, sweep_advice
+from hwprof.fitting.advice import data_advice, ops_without_sweeps, sweep_advice
 from hwprof.fitting.data import (
     allocator_warning,
     cache_warning,
@@ -90,9 +90,6 @@ def fit(
     mixed = [warning for warning in (allocator_warning(sources), cache_warning(sources)) if warning]
     for warning in mixed:
         say(f"warning: {warning}")
-    advice = data_advice(data)
-    for note in advice:
-        say(f"note: {note}")
     distrusted = distrusted_rows(frame)
     if distrusted:
         say(distrusted)
@@ -104,10 +101,12 @@ def fit(
         predictor = adapt_training_data(base_predictor, data, wanted, cv=cv, progress=progress)
     else:
         predictor = fit_training_data(data, wanted, family, cv=cv, progress=progress)
-        left_out = sweep_advice(predictor.doc)
-        for note in left_out:
-            say(f"note: {note}")
-        advice = [*advice, *left_out]
+    # an op whose sweep rows were left out gets the larger sweep's command, not a second one
+    fitted_here = not prior and base_predictor is None
+    advice = data_advice(data, frozenset(ops_without_sweeps(predictor.doc) if fitted_here else ()))
+    advice += sweep_advice(predictor.doc) if fitted_here else []
+    for note in advice:
+        say(f"note: {note}")
     predictor.doc["training"]["warnings"] = [*mixed, *([distrusted] if distrusted else []), *advice]
     if out is not None:
         predictor.save(out)

@@ -67,3 +67,15 @@ def test_ops_whose_sweep_rows_were_left_out_are_named_with_a_larger_sweep(tmp_pa
     assert shown.endswith("without sweeps")  # fit's table and --json say so too
     (note,) = [w for w in predictor.doc["training"]["warnings"] if "left out" in w]
     assert "of conv2d were left out" in note and "hwprof measure sweep:conv2d:20" in note and f"note: {note}" in said
+
+
+def test_an_op_given_the_larger_sweeps_command_is_not_named_again_as_thin():
+    from hwprof.fitting.advice import data_advice
+    from hwprof.fitting.data import training_data
+
+    frame = synthetic_frame(n_networks=4, seed=8, families=("alpha", "beta", "gamma"))
+    data = training_data(frame, frame["device_name"].iloc[0], [])
+    (thin,) = data_advice(data)
+    assert thin.startswith("linear has fewer than 10") and "its layer model extrapolates" in thin
+    assert "sweep:linear" in thin
+    assert data_advice(data, frozenset({"linear"})) == []
