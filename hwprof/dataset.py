@@ -31,6 +31,7 @@ from hwprof.files import (
     as_paths,
     check_output,
     first_bytes,
+    local_path,
     same_file,
     write_atomically,
 )
@@ -205,7 +206,7 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
         if is_csv(path):
             # Text columns as text: a Sequential's layer names "0", "1" must not become numbers.
             return pd.read_csv(path, dtype={c: "string" for c in TEXT_COLUMNS}, keep_default_na=False, na_values=[""])
-        return pd.read_parquet(path)
+        return pd.read_parquet(local_path(path))
     except Exception as error:  # pyarrow and pandas raise many types for a damaged file
         kind = "CSV" if is_csv(path) else "Parquet"
         if kind == "Parquet" and first_bytes(path, 1) == b"{":  # a JSON file hwprof wrote, given as a dataset
@@ -222,7 +223,7 @@ def _read_metadata_document(path: Path) -> dict | None:
         import pyarrow.parquet as pq
 
         try:
-            metadata = pq.read_schema(path).metadata or {}
+            metadata = pq.read_schema(local_path(path)).metadata or {}
         except Exception:
             metadata = {}
         if METADATA_KEY in metadata:

@@ -115,6 +115,12 @@ def read_json_document(path: str | os.PathLike, file_format: str, version: int, 
     return doc
 
 
+def local_path(path: str | os.PathLike) -> str:
+    """`path` as an absolute file name, which pyarrow cannot take for a URI: given `bs1:fp32.parquet`
+    as it is, it reads `bs1:` as a filesystem scheme and fails."""
+    return os.path.abspath(path)
+
+
 def first_bytes(path: Path, count: int) -> bytes:
     """The start of a file, to tell what it is without reading the rest (a dataset may be large)."""
     with open(path, "rb") as handle:

@@ -21,7 +21,7 @@ import pandas as pd
 
 from hwprof.errors import HwprofError
 from hwprof.files import SAMPLES_SUFFIX as SUFFIX
-from hwprof.files import write_atomically
+from hwprof.files import local_path, write_atomically
 
 FORMAT_VERSION = 1
 VERSION_KEY = b"hwprof_samples_version"
@@ -121,7 +121,7 @@ def read_samples(dataset: str | os.PathLike) -> pd.DataFrame | None:
     if not path.exists():
         return None
     try:
-        table = pq.read_table(path)
+        table = pq.read_table(local_path(path))
     except Exception as error:  # pyarrow raises many types for a damaged file
         reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
         raise HwprofError(

@@ -210,3 +210,13 @@ def test_a_glob_that_matches_provenance_files_merges_their_datasets_and_a_json_a
     (tmp_path / "p.json").write_text('{"format": "hwprof-predictor"}')
     with pytest.raises(HwprofError, match=r"p.json is a JSON file \(a predictor\?\), not a dataset"):
         read_dataset(tmp_path / "p.json")
+
+
+@pytest.mark.parametrize("name", ["bs1:fp32.parquet", "bs1:fp32.csv"])
+def test_a_file_name_that_looks_like_a_uri_scheme_is_still_a_local_file(tmp_path, monkeypatch, name):
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["measure", "mlp", "--no-layers", "--sweep-share", "0", "--out", name, *FAST])
+    assert result.exit_code == 0, result.output
+    assert len(read_dataset(name)) == 1 and len(linked(name)) == 1  # dataset and samples read back
+    result = CliRunner().invoke(main, ["show", name])
+    assert result.exit_code == 0 and "mlp" in result.output
