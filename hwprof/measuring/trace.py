@@ -105,4 +105,20 @@ def read_trace(path: str | os.PathLike):
     for column in WINDOW_COLUMNS:  # a version 1 trace: which window each sample fell in was not recorded
         if column not in frame.columns:
             frame[column] = None
-    return frame.astype(_DTYPES)
+    return _typed(path, frame)
+
+
+def _typed(path: Path, frame):
+    """`frame` in the trace dtypes; HwprofError naming the column that is not numbers (a hand-edited CSV)."""
+    from hwprof.dataset import KIND_WORDS, value_kind
+
+    for column, dtype in _DTYPES.items():
+        try:
+            frame[column] = frame[column].astype(dtype)
+        except (TypeError, ValueError):
+            kind = value_kind(frame[column])
+            raise HwprofError(
+                f"{path} is not a power trace: column {column} holds "
+                f"{KIND_WORDS.get(kind, f'{kind} values')} where hwprof writes numbers"
+            ) from None
+    return frame

@@ -188,6 +188,15 @@ def test_plot_trace_errors_exit_nonzero_with_one_sentence(tmp_path):
     assert not (tmp_path / "unread.png").exists()
 
 
+def test_plot_trace_names_a_column_that_holds_text(tmp_path):
+    text = tmp_path / "text.trace.csv"
+    pd.DataFrame({"timestamp_s": range(5), "sensor": ["x"] * 5, "power_w": ["abc"] * 5}).to_csv(text, index=False)
+    result = CliRunner().invoke(main, ["plot-trace", str(text)])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "column power_w holds text where hwprof writes numbers" in result.output
+    assert "bug" not in result.output
+
+
 @pytest.mark.slow
 def test_measure_with_rapl_reports_the_known_wattage(tmp_path, monkeypatch):
     """`hwprof measure --power rapl` on a fake tree whose counter rises at 42 W reports 42 W within 2%."""
