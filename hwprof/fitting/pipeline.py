@@ -81,10 +81,13 @@ def fit_training_data(
         }
         latency_choice = doc["network_models"]["latency_ms"]
 
-        def fit_fold(train: np.ndarray) -> Predictor:
+        def fit_fold(train: np.ndarray) -> Predictor | None:
             network_mask = np.zeros(len(data.networks), dtype=bool)
             network_mask[train] = True
-            return Predictor(fit_on(_layers_of(data, train), network_mask, choices, latency_choice))
+            layer_mask = _layers_of(data, train)
+            if layer_targets and _measured(data.layers[layer_mask], "latency_ms") < MIN_ROWS:
+                return None  # the held-out networks held the layer rows: nothing to learn layers from
+            return Predictor(fit_on(layer_mask, network_mask, choices, latency_choice))
 
         _cross_validate(predictor, data, targets, fit_fold, say)
     doc["training"] = _training_summary(data, variables, layer_targets, time.perf_counter() - started)
@@ -441,11 +444,12 @@ def _cross_validate(
     predictor: Predictor,
     data: TrainingData,
     targets,
-    fit_fold: Callable[[np.ndarray], Predictor],
+    fit_fold: Callable[[np.ndarray], Predictor | None],
     say: Callable[[str], None],
 ) -> None:
     """Leave one family out over the networks, refitting with `fit_fold(train rows)`; store the held-out
-    residuals and metrics in the predictor document."""
+    residuals and metrics in the predictor document. A fold `fit_fold` cannot fit (None: its training
+    networks have too few layer rows for layer models) leaves its networks unscored, and says so."""
     families = data.families
     n = len(families)
     folds = make_folds(families)
@@ -455,6 +459,7 @@ def _cross_validate(
     fold_of = np.full(n, -1)
     predicted = {t: np.full(n, np.nan) for t in targets}
     layer_sum = np.full(n, np.nan)
+    unscored = []
     for k, (train, test) in enumerate(folds.splits):
         if np.isin(families[train], families[test]).any():  # a split over rows: part of a family is held out
             held = f"{len(test)} of the {n} networks"
@@ -462,6 +467,10 @@ def _cross_validate(
             held = ", ".join(sorted(set(families[test])))
         say(f"cross-validation fold {k + 1}/{len(folds.splits)}: holding out {held}")
         fold_predictor = fit_fold(train)
+        if fold_predictor is None:
+            unscored.append(held)
+            say(f"  not scored: without {held} fewer than {MIN_ROWS} layer rows are left to fit layer models")
+            continue
         features = fold_predictor.features_from_batch(data.networks.select(test))
         arrays = fold_predictor.predict_features(features, intervals=False)
         for t in targets:
@@ -470,6 +479,10 @@ def _cross_validate(
         if "latency_ms_layer_sum" in arrays:
             layer_sum[test] = arrays["latency_ms_layer_sum"]
         fold_of[test] = k
+    if (fold_of >= 0).sum() < 3:
+        reason = f"the folds that could be fitted hold out {int((fold_of >= 0).sum())} network(s): too few to score"
+        predictor.doc["cv"] = {"scheme": "none", "reason": reason}
+        return
     metrics = {}
     for t in targets:
         measured = data.targets[t]
@@ -506,6 +519,7 @@ def _cross_validate(
         "networks": n,
         "metrics": metrics,
         "held_out_predictions": held_out,
+        **({"unscored": unscored} if unscored else {}),
     }
 
 

@@ -498,3 +498,25 @@ def test_a_row_of_unknown_precision_weighs_as_the_least_precise_not_the_most():
     weights = precision_weights(np.array([0.01, 0.2, np.nan]), 3)
     assert weights[2] == pytest.approx(weights[1]) and weights[2] < weights[0]
     assert np.allclose(precision_weights(np.array([np.nan, np.nan]), 2), 1.0)
+
+
+def test_a_fold_whose_held_out_family_held_every_layer_row_is_left_unscored(tmp_path):
+    """One family measured with its layers, the others as network rows only (a GPU run of one zoo model
+    beside whole-network runs): holding that family out leaves nothing to fit layer models from."""
+    frame = synthetic_frame(n_networks=4, seed=46, families=("alpha",))
+    network = frame[frame["kind"] == "network"].iloc[0]
+    others = ["mlp", "mlp_large", "squeezenet1_1", "mobilenet_v2_050", "vit_tiny"]
+    rows = [network.to_dict() | {"model": name, "latency_ms": 0.5 + k, "config": "{}"} for k, name in enumerate(others)]
+    for column in ("latency_ms_ci_low", "latency_ms_ci_high"):
+        for row in rows:
+            row[column] = row["latency_ms"] * (0.99 if column.endswith("low") else 1.01)
+    frame = pd.concat([frame, pd.DataFrame(rows)], ignore_index=True)
+    said = []
+    path = write(frame, tmp_path / "one_family_layers.parquet")
+    predictor = fit([path], family="polynomial", progress=Notes(said.append))
+    cv = predictor.doc["cv"]
+    assert cv["unscored"] == ["alpha"] and any("not scored: without alpha" in line for line in said)
+    held = {row["model"]: row["predicted_latency_ms"] for row in cv["held_out_predictions"]}
+    assert all(held[name] is None for name in held if name.startswith("alpha"))
+    assert all(held[name] is not None for name in others)
+    assert cv["metrics"]["latency_ms"]["n"] == len(others)
