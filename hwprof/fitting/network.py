@@ -197,11 +197,26 @@ def fit_analytic_latency(
         ("op_counts", lambda rows: fit_counts(rows, count_lam)),
         ("analytic", lambda rows: solve(x[rows], y[rows], analytic_for(rows), analytic.lam, weights[rows])),
     )
+    if _counts_blind(x[:, counts], x[:, gmac].sum(axis=1)):  # one network at two batch sizes: one count row
+        candidates = tuple(c for c in candidates if c[0] != "op_counts")
     errors = {name: _cv_log_rmse(fitter, x, y, splits, weights) for name, fitter in candidates}
-    baseline = min(("flops", "op_counts"), key=errors.get)  # flops first: the simpler wins a tie
+    baseline = min(("flops", "op_counts"), key=lambda name: errors.get(name, np.inf))  # the simpler wins a tie
     chosen = "analytic" if errors["analytic"] < errors[baseline] * 0.98 else baseline
     cv = dict(analytic.cv, candidates_log_rmse=errors, chosen=chosen)
     return on_everything(chosen, analytic.lam if chosen == "analytic" else count_lam, cv)
+
+
+COUNT_BLIND_WORK_RATIO = 1.5  # networks with the same layer counts whose MACs differ by more than this
+
+
+def _counts_blind(counts: np.ndarray, gmac: np.ndarray) -> bool:
+    """Whether some networks have the same layer counts but work that differs by over COUNT_BLIND_WORK_RATIO
+    (one network at several batch sizes, sequence lengths or input shapes): a model of the counts alone
+    would predict them one latency, whatever the training data say."""
+    work: dict[bytes, list[float]] = {}
+    for row, total in zip(counts, gmac):
+        work.setdefault(np.round(row, 9).tobytes(), []).append(float(total))
+    return any(max(v) > COUNT_BLIND_WORK_RATIO * max(min(v), 1e-12) for v in work.values() if len(v) > 1)
 
 
 def _cv_log_rmse(fitter, x: np.ndarray, y: np.ndarray, splits, weights: np.ndarray) -> float:

@@ -161,6 +161,27 @@ def test_network_rows_alone_fall_back_to_a_baseline_the_analytic_model_does_not_
     assert np.median(np.abs(predicted / y - 1)) < 0.1
 
 
+def test_layer_counts_are_no_candidate_for_one_network_at_several_batch_sizes():
+    """Counts alone give a network one latency at batch 1 and 32; where the data hold such pairs, the
+    count ridge cannot be chosen, whatever its cross-validation says."""
+    from hwprof.fitting.layers import make_folds
+    from hwprof.fitting.network import fit_analytic_latency
+    from hwprof.predictor.features import AGGREGATE_KINDS, OP_GROUPS
+
+    rng = np.random.default_rng(5)
+    single = _aggregates(rng, 12)
+    per_group = single.reshape(12, len(OP_GROUPS), len(AGGREGATE_KINDS))
+    batched = per_group.copy()
+    batched[:, :, 1:] *= 8  # the same networks at batch 8: the same layers, 8x the work
+    aggregates = np.concatenate([per_group, batched]).reshape(24, -1)
+    y = 0.2 * np.concatenate([per_group, batched])[:, :, 0].sum(axis=1) + 0.01  # latency set by layer counts
+    folds = make_folds(np.array([f"f{i % 6}" for i in range(24)])).splits
+    model = fit_analytic_latency(aggregates, y, folds)
+    assert "op_counts" not in model.cv["candidates_log_rmse"] and model.cv["chosen"] != "op_counts"
+    alone = fit_analytic_latency(aggregates[:12], y[:12], make_folds(np.array([f"f{i % 6}" for i in range(12)])).splits)
+    assert "op_counts" in alone.cv["candidates_log_rmse"]
+
+
 @pytest.mark.parametrize("chosen", ["flops", "op_counts", "analytic"])
 def test_a_network_only_refit_fits_the_baseline_the_fit_chose_without_choosing_again(chosen):
     from hwprof.fitting.network import fit_analytic_latency
