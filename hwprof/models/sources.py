@@ -37,7 +37,7 @@ class Built:
     inputs: ModelInputs | None  # None where the model has no default inputs (no_inputs says why)
     family: str
     vocab_size: int | None = None
-    no_inputs: str | None = None  # the sentence to show if the user gives no inputs either
+    no_inputs: str | None = None  # the sentence to show if the user gives no inputs either, option() marks kept
 
 
 @dataclass(frozen=True)
@@ -194,7 +194,7 @@ def _hf_build(name: str, overrides: dict) -> Built:
     try:
         inputs, vocab = _hf_inputs(module, config, name)
     except HwprofError as missing:  # the user's --input may describe them; token ids are drawn below the vocabulary
-        return Built(text, module, None, config.model_type, _vocab_size(config), str(missing))
+        return Built(text, module, None, config.model_type, _vocab_size(config), missing.args[0])
     return Built(text, module, inputs, config.model_type, vocab)
 
 
@@ -237,8 +237,26 @@ def _hf_inputs(module: nn.Module, config, name: str) -> tuple[ModelInputs, int |
         return ModelInputs((InputSpec("pixel_values", torch.float32, (channels, size, size)),)), None
     raise HwprofError(
         f"hf:{name} takes {main}, for which hwprof has no default input: describe its inputs with "
-        f"{option('inputs')}, e.g. {main}:float32[16000]"
+        f"{option('inputs')}, e.g. {_input_example(module, config, main)}"
     )
+
+
+def _input_example(module: nn.Module, config, main: str) -> str:
+    """Inputs that run the model, where its config gives them: Whisper's encoder (and its kin) reads exactly
+    2 * max_source_positions mel frames, and an encoder-decoder needs its decoder ids too."""
+    mel, positions = getattr(config, "num_mel_bins", None), getattr(config, "max_source_positions", None)
+    if main == "input_features" and isinstance(mel, int) and isinstance(positions, int):
+        examples = [f"input_features:float32[{mel},{2 * positions}]"]
+    elif main == "input_values" and mel is None:  # a raw waveform: one second at 16 kHz
+        examples = ["input_values:float32[16000]"]
+    else:
+        return f"{main}:float32[SHAPE] with SHAPE one sample's shape as the model's documentation gives it"
+    if (
+        getattr(config, "is_encoder_decoder", False)
+        and "decoder_input_ids" in inspect.signature(module.forward).parameters
+    ):
+        examples.append("decoder_input_ids:int64[seq]")
+    return " and ".join(examples)
 
 
 def _image_beside_text(accepted, config) -> tuple[InputSpec, ...]:

@@ -11,13 +11,14 @@ import torch.nn as nn
 from click.testing import CliRunner
 
 import hwprof
-from fakes.zoo import TINY_HF
+from fakes.zoo import TINY_HF, TINY_WHISPER
 from hwprof.cli import main
 from hwprof.dataset import read_provenance
 
 FAST = ["--power", "none", "--precision", "0.3", "--max-time", "0.2", "--threads", "1", "--seed", "0"]
 API_FAST = {"power": "none", "precision": 0.3, "max_item_s": 0.2, "threads": 1, "seed": 0}
 TINY_BERT = ",".join(f"{k}={v}" for k, v in TINY_HF["hf:bert"].items())
+TINY_WHISPER_CLI = ",".join(f"{k}={v}" for k, v in TINY_WHISPER.items())
 
 
 def run(*args):
@@ -222,6 +223,10 @@ def test_compile_runs_the_network_compiled_and_layers_eager(tmp_path):
         (
             ["hf:bert", "--hf-config", TINY_BERT, "--input-shape", "16"],
             ["takes input_ids:int64[seq]", "drop it, set the sequence length with --seq-len, or describe"],
+        ),
+        (
+            ["hf:whisper", "--hf-config", TINY_WHISPER_CLI],  # the inputs named are those that run it: 2 x 16 frames
+            ["describe its inputs with --input, e.g. input_features:float32[8,32] and decoder_input_ids:int64[seq]"],
         ),
         (["sweep:relu:2", "--input-shape", "3,8,8"], ["sweep:relu:2 runs each layer on that layer's own inputs"]),
         (["sweep:relu:2", "--input", "float32[8]"], ["so --input applies to none of them"]),
