@@ -31,8 +31,8 @@ model itself. Each candidate's cost is predicted first: one predicted to break a
 Budgets: latency_ms, power_w, energy_mj (predicted), params, flops, memory_mb (counted), with <=, <, >=, >.
 --trials counts finished trials in the study, so a resumed study or several workers sharing --storage
 stop together at that total (a few trials in flight may finish past it). A trial whose objective raises is
-recorded as failed, with its error, and the search goes on; failed trials are not counted as finished, so
-resuming runs that many again. The output folder is created where its parent exists; the results of an
+recorded as failed, with its error, and the search goes on, as is one whose objective returns NaN (a diverged
+training) or whose factory raises; failed trials are not counted as finished, so resuming runs that many again. The output folder is created where its parent exists; the results of an
 earlier search in it are replaced only with --force, or when resuming the same study from --storage.
 """
 
@@ -139,7 +139,7 @@ def search(
     from hwprof.search.constraints import parse_constraints
     from hwprof.search.report import every_training_failed
     from hwprof.search.space import load_callable, load_space
-    from hwprof.search.study import SearchInterrupted, SearchOptions, check_options, run_search
+    from hwprof.search.study import SearchInterrupted, SearchOptions, SearchStopped, check_options, run_search
 
     # every option is checked before anything is measured or trained: a typo fails in milliseconds
     options = SearchOptions(
@@ -208,11 +208,14 @@ def search(
             err=True,
         )
         sys.exit(interrupted.exit_code)
+    except SearchStopped as stopped:  # an error in one trial: the finished ones are written before it is shown
+        _report(stopped.result, search_space, out, False, verify_count, device, power, threads)
+        raise stopped.error from None
     _report(result, search_space, out, verify, verify_count, device, power, threads)
     if every_training_failed(result):  # a CI job must not pass on a search that produced no score
         raise HwprofError(
-            f"no trial produced a score, since the objective raised in every one of them; {out / 'search.json'} "
-            "has each error"
+            f"no trial produced a score, since every one not skipped failed in its factory or objective; "
+            f"{out / 'search.json'} has each error"
         )
 
 
@@ -261,7 +264,8 @@ def _echo_trial(record) -> None:
         flag = "" if record.feasible else " (breaks a budget)"
         click.echo(f"trial {record.number}: score {record.score:.4g} in {record.train_s:.1f} s ({costs}){flag}")
     elif record.state == "failed":
-        click.echo(f"trial {record.number}: failed after {record.train_s:.1f} s, the objective raised {record.error}")
+        after = "" if record.train_s is None else f" after {record.train_s:.1f} s"  # a failed factory trained nothing
+        click.echo(f"trial {record.number}: failed{after}, {record.failure}")
 
 
 def _report(

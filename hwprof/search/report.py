@@ -16,7 +16,11 @@ def summary_lines(result: SearchResult) -> list[str]:
         f"{result.skipped_trainings} trainings skipped as predicted infeasible"
         + (f", {result.wasted_trainings} trained configurations break a budget" if result.wasted_trainings else "")
         + (f", {result.unfinished} unfinished (interrupted or still running elsewhere)" if result.unfinished else "")
-        + (f", {result.failed} failed (the objective raised; search.json has each error)" if result.failed else ""),
+        + (
+            f", {result.failed} failed (the factory or objective failed; search.json has each error)"
+            if result.failed
+            else ""
+        ),
     ]
     budgets = ", ".join(c.text for c in result.constraints) or "none"
     held = f"the upper end of the {result.confidence:.0%} interval" if result.confidence else "the point prediction"
@@ -43,7 +47,7 @@ def summary_lines(result: SearchResult) -> list[str]:
 
 
 def every_training_failed(result: SearchResult) -> bool:
-    """No trial produced a score: the objective raised every time it was called."""
+    """No trial produced a score: every one not skipped failed, in its factory or its objective."""
     return bool(result.failed) and not any(r.trained for r in result.records)
 
 
@@ -51,8 +55,8 @@ def _no_feasible_sentence(result: SearchResult) -> str:
     if every_training_failed(result):
         first = next(r for r in result.records if r.state == "failed")
         return (
-            f"every training failed; the first, trial {first.number} ({_params_text(first.params)}), with "
-            f"{first.error}: fix the objective and run again"
+            f"every trial not skipped failed, the first (trial {first.number}, {_params_text(first.params)}) because "
+            f"{first.failure}: fix the {first.failed_in} and run again"
         )
     if result.skipped_trainings and not any(r.trained for r in result.records):
         closest = min(

@@ -103,12 +103,21 @@ class SearchSpace:
         try:
             module = self.factory(**self.fixed, **params)
         except Exception as error:  # the factory is the user's code
-            raise HwprofError(
-                f"factory {self.factory_ref} failed for {params}: {type(error).__name__}: {error}"
-            ) from None
+            lines = str(error).strip().splitlines()
+            reason = f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__
+            raise FactoryFailed(f"factory {self.factory_ref} failed for {params}: {reason}", reason) from None
         if not isinstance(module, nn.Module):
-            raise HwprofError(f"factory {self.factory_ref} returned {type(module).__name__}, not a torch.nn.Module")
+            reason = f"returned {type(module).__name__}, not a torch.nn.Module"
+            raise FactoryFailed(f"factory {self.factory_ref} {reason}", reason)
         return module
+
+
+class FactoryFailed(HwprofError):
+    """The factory gave no model for one configuration: a search records that trial as failed, with `reason`."""
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 def _stable_repr(value: Any) -> str:

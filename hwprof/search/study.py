@@ -24,12 +24,13 @@ from typing import Any
 
 from hwprof.errors import HwprofError, option
 from hwprof.search.constraints import METRICS, PREDICTED_METRICS, Constraint
-from hwprof.search.space import SearchSpace
+from hwprof.search.space import FactoryFailed, SearchSpace
 
 SAMPLERS = ("tpe", "nsga2")
 SEED_LIMIT = 2**32 - 1  # the largest seed numpy's generator, under both samplers, accepts
 PARETO_METRICS = ("latency_ms", "energy_mj")  # cost axes of the Pareto front, where predicted
 DEFAULT_CONFIDENCE = 0.9  # asked of the predictor when no interval is used for the budgets
+RETURNED = "returned "  # begins a failed trial's error when the factory or objective returned, not raised
 
 
 @dataclass
@@ -50,8 +51,8 @@ class SearchOptions:
 @dataclass
 class TrialRecord:
     number: int
-    state: str  # "trained", "skipped", "failed" (the objective raised), or "unfinished" (still running, or
-    # left behind by an interrupted worker)
+    state: str  # "trained", "skipped", "failed" (the factory or objective gave no model or score), or
+    # "unfinished" (still running, or left behind by an interrupted worker)
     params: dict
     metrics: dict  # predicted point values and analytic counts
     checked: dict  # constraint text -> the value the budget was held against
@@ -60,11 +61,19 @@ class TrialRecord:
     predict_s: float | None
     train_s: float | None
     finished_s: float | None  # seconds from the study's first trial start to this trial's end
-    error: str | None = None  # a failed trial's exception, first line: "RuntimeError: out of memory"
+    error: str | None = None  # a failed trial's exception, first line: "RuntimeError: out of memory", or
+    # what came back instead of a model or a score: "returned nan, not a finite score"
+    failed_in: str | None = None  # a failed trial's "factory" or "objective"
 
     @property
     def trained(self) -> bool:
         return self.state == "trained"
+
+    @property
+    def failure(self) -> str:
+        """A failed trial's reason as a clause, e.g. 'the objective raised RuntimeError: out of memory'."""
+        how = self.error if self.error.startswith(RETURNED) else f"raised {self.error}"
+        return f"the {self.failed_in} {how}"
 
     def to_dict(self) -> dict:
         return {
@@ -79,6 +88,7 @@ class TrialRecord:
             "train_s": self.train_s,
             "finished_s": self.finished_s,
             "error": self.error,
+            "failed_in": self.failed_in,
         }
 
 
@@ -104,7 +114,8 @@ class SearchResult:
 
     @property
     def failed(self) -> int:
-        """Trials whose objective raised: not counted as finished, so a resumed study runs that many again."""
+        """Trials whose factory or objective failed: not counted as finished, so a resumed study runs that many
+        again."""
         return sum(r.state == "failed" for r in self.records)
 
     @property
@@ -175,6 +186,15 @@ class SearchInterrupted(KeyboardInterrupt):
     @property
     def exit_code(self) -> int:
         return 128 + self.signum
+
+
+class SearchStopped(Exception):
+    """An error stopped the study; `result` holds every trial that finished before it, `error` is the error."""
+
+    def __init__(self, result: SearchResult, error: Exception) -> None:
+        super().__init__(str(error))
+        self.result = result
+        self.error = error
 
 
 def _dominates(a: list[float], b: list[float]) -> bool:
@@ -378,7 +398,12 @@ def run_search(
     def evaluate(trial):
         params = space.suggest(trial)
         started = time.perf_counter()
-        module = space.build(params)
+        try:
+            module = space.build(params)
+        except FactoryFailed as failure:  # Optuna closes the trial as failed and goes on (catch below)
+            trial.set_user_attr("failed_in", "factory")
+            trial.set_user_attr("error", failure.reason)
+            raise
         metrics, intervals, checked = estimator.estimate(module, params)
         predict_s = time.perf_counter() - started
         violations = {c.text: c.violation(checked[c.text]) for c in options.constraints}
@@ -398,6 +423,7 @@ def run_search(
             score = _call_objective(objective, objective_ref, module, params)
         except _ObjectiveFailed as failure:  # Optuna closes the trial as failed and goes on (catch below)
             trial.set_user_attr("train_s", time.perf_counter() - started)
+            trial.set_user_attr("failed_in", "objective")
             trial.set_user_attr("error", str(failure))
             raise
         trial.set_user_attr("train_s", time.perf_counter() - started)
@@ -418,13 +444,15 @@ def run_search(
                     trial_function,
                     n_trials=remaining,
                     timeout=options.timeout_s,
-                    catch=(_ObjectiveFailed,),
+                    catch=(_ObjectiveFailed, FactoryFailed),
                     callbacks=callbacks,
                     gc_after_trial=False,
                 )
         except KeyboardInterrupt as interrupt:
             result = _result(study, space, objective_ref, options, pareto_metrics)
             raise SearchInterrupted(result, getattr(interrupt, "signum", signal.SIGINT)) from interrupt
+        except Exception as error:  # the trials finished so far are kept for the caller to write
+            raise SearchStopped(_result(study, space, objective_ref, options, pareto_metrics), error) from error
     return _result(study, space, objective_ref, options, pareto_metrics)
 
 
@@ -548,7 +576,8 @@ def _sampler(options: SearchOptions):
 
 
 class _ObjectiveFailed(Exception):
-    """The objective raised for one configuration: that trial is failed, the study goes on."""
+    """The objective raised, or gave no finite score (a diverged training), for one configuration: that trial is
+    failed, the study goes on."""
 
 
 @contextlib.contextmanager
@@ -556,7 +585,8 @@ def _failed_trials_reported_here():
     """Keep Optuna's failed-trial warnings (each with its traceback) off the terminal while the study runs.
 
     Optuna's optimize loop warns only of failed trials, and each of those is either recorded here (the
-    objective raised: the trial's `error`) or raised to run_search's caller, so the warning would repeat it."""
+    factory or objective failed: the trial's `error`) or raised to run_search's caller, so the warning would
+    repeat it."""
     logger = logging.getLogger("optuna.study._optimize")
 
     def below_warning(record: logging.LogRecord) -> bool:
@@ -585,8 +615,8 @@ def _call_objective(objective, objective_ref: str, module, params: dict) -> floa
         score = float(score)
     except (TypeError, ValueError):
         raise HwprofError(f"objective {objective_ref} returned {score!r}: it must return one number") from None
-    if not math.isfinite(score):
-        raise HwprofError(f"objective {objective_ref} returned {score} for {params}: it must return a finite number")
+    if not math.isfinite(score):  # a diverged training: this trial fails, the study goes on
+        raise _ObjectiveFailed(f"{RETURNED}{score}, not a finite score")
     return score
 
 
@@ -617,6 +647,7 @@ def _record(frozen, origin) -> TrialRecord:
         train_s=attrs.get("train_s"),
         finished_s=finished_s,
         error=attrs.get("error"),
+        failed_in=attrs.get("failed_in", "objective") if state == "failed" else None,  # older studies: objective
     )
 
 
@@ -627,7 +658,7 @@ def _result(study, space, objective_ref, options, pareto_metrics) -> SearchResul
         t
         for t in study.get_trials(deepcopy=False)
         if t.state in (TrialState.COMPLETE, TrialState.PRUNED, TrialState.RUNNING)
-        # a failed objective, or a trial stopped by Ctrl-C; other failures were raised to the caller
+        # a failed factory or objective, or a trial stopped by Ctrl-C; other failures were raised to the caller
         or (t.state == TrialState.FAIL and ("error" in t.user_attrs or "interrupted" in t.user_attrs))
     ]
     starts = [t.datetime_start for t in trials if t.datetime_start is not None]

@@ -297,7 +297,50 @@ def test_an_objective_that_raises_fails_its_trial_without_a_traceback(
     assert failed and summary["failed_trials"] == len(failed)
     assert all(t["error"] == "RuntimeError: out of data" and t["params"]["head"] == "narrow" for t in failed)
     assert summary["best"]["params"]["head"] == "wide"
-    assert f"{len(failed)} failed (the objective raised" in result.output
+    assert f"{len(failed)} failed (the factory or objective failed" in result.output
+
+
+def test_a_diverged_training_fails_its_trial_and_the_search_writes_its_results(
+    toy_yaml, toy_predictor, tmp_path, optuna_warnings
+):
+    result, written = toy_search(toy_yaml, tmp_path, "if params['width'] > 14: return float('nan')")
+    assert result.exit_code == 0, result.output
+    assert "Traceback" not in result.output and optuna_warnings == []
+    assert "the objective returned nan, not a finite score" in result.output
+    summary = json.loads(written.read_text())
+    failed = [t for t in summary["trials"] if t["state"] == "failed"]
+    assert failed and all(t["params"]["width"] > 14 and t["failed_in"] == "objective" for t in failed)
+    assert summary["trials_finished"] == 10 - len(failed) and (written.parent / "pareto.png").exists()
+
+
+def test_a_factory_that_fails_for_one_configuration_fails_that_trial(toy_yaml, toy_predictor, tmp_path):
+    factory = tmp_path / "factory.py"
+    factory.write_text(
+        "from fakes.search_doubles import build_toy\n"
+        "def build(width, head):\n"
+        "    if width > 14:\n"
+        "        raise ValueError(f'width {width} is too wide')\n"
+        "    return build_toy(width, head)\n"
+    )
+    toy_yaml.write_text(yaml.safe_dump({**TOY_SPACE, "factory": f"{factory}:build"}))
+    result, written = toy_search(toy_yaml, tmp_path, "pass")
+    assert result.exit_code == 0, result.output
+    failed = [t for t in json.loads(written.read_text())["trials"] if t["state"] == "failed"]
+    assert failed and all(t["failed_in"] == "factory" and t["train_s"] is None for t in failed)
+    width = failed[0]["params"]["width"]
+    assert f"trial {failed[0]['number']}: failed, the factory raised ValueError: width {width} is too wide" in (
+        result.output
+    )
+
+
+def test_an_error_that_stops_the_search_is_one_line_after_the_finished_trials_are_written(
+    toy_yaml, toy_predictor, tmp_path
+):
+    result, written = toy_search(toy_yaml, tmp_path, "if len(CALLS) == 4: return 'high'")
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert result.output.strip().splitlines()[-1].endswith("returned 'high': it must return one number")
+    assert json.loads(written.read_text())["trials_finished"] == 3
+    assert (written.parent / "pareto.png").exists()
 
 
 def test_a_search_where_every_training_failed_exits_non_zero_and_keeps_the_results(toy_yaml, toy_predictor, tmp_path):

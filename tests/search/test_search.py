@@ -8,7 +8,7 @@ from fakes.search_doubles import TOY_SPACE, ToyPredictor
 from hwprof.errors import HwprofError
 from hwprof.search.constraints import parse_constraints
 from hwprof.search.space import space_from_dict
-from hwprof.search.study import SearchOptions, run_search
+from hwprof.search.study import SearchOptions, SearchStopped, run_search
 
 
 def toy_search(constraints, trials=40, **options):
@@ -105,8 +105,10 @@ def test_objective_failure_fails_its_trial_in_one_line():
 def test_objective_returning_no_number_is_one_sentence():
     space = space_from_dict({**TOY_SPACE, "objective": None})
     options = SearchOptions(trials=2, constraints=parse_constraints(["latency_ms<=5"]))
-    with pytest.raises(HwprofError, match="objective odd returned 'high': it must return one number"):
+    with pytest.raises(SearchStopped) as stopped:
         run_search(space, ToyPredictor(), lambda model, params: "high", "odd", options)
+    assert isinstance(stopped.value.error, HwprofError)
+    assert str(stopped.value.error) == "objective odd returned 'high': it must return one number"
 
 
 def test_budgets_on_counted_work_and_memory_use_the_layer_extraction():

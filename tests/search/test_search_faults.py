@@ -1,16 +1,18 @@
-"""Faults inside a search: an objective that raises costs one trial, an interruption keeps every finished one."""
+"""Faults inside a search: a factory or objective that fails costs one trial, an interruption or an error keeps
+every finished one."""
 
 import logging
+import math
 import signal
 
 import pytest
 
-from fakes.search_doubles import TOY_SPACE, ToyPredictor, score_toy
+from fakes.search_doubles import TOY_SPACE, ToyPredictor, build_toy, score_toy
 from hwprof.cli import Interrupted
 from hwprof.search.constraints import parse_constraints
 from hwprof.search.report import summary_lines
 from hwprof.search.space import space_from_dict
-from hwprof.search.study import SearchInterrupted, SearchOptions, run_search
+from hwprof.search.study import SearchInterrupted, SearchOptions, SearchStopped, run_search
 
 
 @pytest.fixture
@@ -74,8 +76,43 @@ def test_an_objective_that_always_raises_ends_after_the_trials_asked_for(optuna_
     assert result.best is None and result.finished == []
     assert optuna_records == []
     lines = summary_lines(result)
-    assert "5 failed (the objective raised" in lines[0]
-    assert lines[-1].startswith("every training failed; the first, trial 0") and "ValueError: no data" in lines[-1]
+    assert "5 failed (the factory or objective failed" in lines[0]
+    assert lines[-1].startswith("every trial not skipped failed, the first (trial 0")
+    assert lines[-1].endswith("because the objective raised ValueError: no data: fix the objective and run again")
+
+
+def test_a_diverged_training_or_a_failing_factory_fails_its_trial_and_the_study_goes_on(optuna_records):
+    def diverges_with_a_narrow_head(model, params):
+        return math.nan if params["head"] == "narrow" else score_toy(model, params)
+
+    def too_wide_above_14(width, head):
+        if width > 14:
+            raise ValueError("too wide\nsecond line")
+        return build_toy(width, head)
+
+    space = space_from_dict({**TOY_SPACE, "factory": too_wide_above_14, "objective": None})
+    options = SearchOptions(trials=12, constraints=parse_constraints(["latency_ms<=5"]), seed=2)
+    result = run_search(space, ToyPredictor(), diverges_with_a_narrow_head, "toy_objective", options)
+    failed = {(r.failed_in, r.error) for r in result.records if r.state == "failed"}
+    assert failed == {("factory", "ValueError: too wide"), ("objective", "returned nan, not a finite score")}
+    assert len(result.records) == 12 and result.best.params["head"] == "wide"  # the study went on past each failure
+    factory_failure = next(r for r in result.records if r.failed_in == "factory")
+    assert factory_failure.train_s is None and factory_failure.failure.startswith("the factory raised ValueError")
+    assert result.to_dict()["trials"][factory_failure.number]["failed_in"] == "factory"
+    assert optuna_records == []
+
+
+def test_an_error_that_stops_the_search_keeps_every_finished_trial(optuna_records):
+    calls = []
+
+    def odd_on_fourth_call(model, params):
+        calls.append(params)
+        return "high" if len(calls) == 4 else score_toy(model, params)
+
+    with pytest.raises(SearchStopped) as caught:
+        search(odd_on_fourth_call, trials=10)
+    assert "objective toy_objective returned 'high': it must return one number" in str(caught.value.error)
+    assert [r.state for r in caught.value.result.records] == ["trained"] * 3
 
 
 def interrupted_at_call(n, interrupt):
