@@ -570,7 +570,7 @@ def _is_one_model(value: object) -> bool:
 
 def check_confidence(confidence: float) -> None:
     if not isinstance(confidence, (int, float)) or not 0 < confidence < 1:
-        raise HwprofError(f"confidence must be between 0 and 1 (e.g. 0.9), not {confidence!r}")
+        raise HwprofError(f"{option('confidence')} must be between 0 and 1 (e.g. 0.9), not {confidence!r}")
 
 
 @lru_cache(maxsize=ENCODING_CACHE_SIZE)

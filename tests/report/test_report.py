@@ -138,6 +138,15 @@ def test_bad_input_is_one_sentence(datasets, tmp_path, args, message):
     assert result.exit_code == 1 and message in result.output and "Traceback" not in result.output
 
 
+def test_a_confidence_outside_0_to_1_names_the_option(tmp_path):
+    predictor, dataset = fitted_predictor_path(tmp_path, n_networks=10)
+    result = CliRunner().invoke(
+        main, ["report", dataset, "--predictor", predictor, "--confidence", "2", "--out", str(tmp_path / "r.html")]
+    )
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "--confidence must be between 0 and 1 (e.g. 0.9), not 2.0" in result.output
+
+
 def test_a_dataset_given_twice_or_copied_is_refused_in_one_sentence_as_merge_refuses_it(tmp_path):
     """Its rows would count twice in every table, in the header and in the roofline."""
     frame = synthetic_frame(n_networks=2)
