@@ -304,8 +304,10 @@ def fit_log_ratio_model(
 
     `other_board`: the layer sums were predicted for another board (a base predictor adapted to a
     new one), so the plain layer sum is that board's latency. The simplest candidate is then the
-    layer sum times one scale (with the fresh-memory cost), fitted within each fold, and a
-    correction must beat that; with too few networks to choose, it is that scale."""
+    better, in the same cross-validation, of the layer sum times one scale (with the fresh-memory
+    cost) fitted within each fold and the sum as it is (boards that run alike: a scale fitted to a
+    few networks can only add error), and a correction must beat that; with too few networks to
+    choose, it is that scale."""
     total = np.maximum(layer_sums.sum(axis=1), 1e-9)
     phi = ratio_features(total, counts.sum(axis=1))
     fresh = np.zeros(len(y)) if fresh_mb is None else np.asarray(fresh_mb, dtype=float)
@@ -322,9 +324,11 @@ def fit_log_ratio_model(
     errors = {}
     chosen, lam = None, RATIO_LAMBDAS[-1]
     worse_on = {}
+    scales = other_board  # another board's layer sums are scaled to this one, unless they do better as they are
     if replay is not None:
         chosen = [RATIO_COLUMNS.index(name) for name in replay["cv"]["columns"]] or None
         lam = float(replay["lambda"])
+        scales = replay["cv"].get("simplest", "scale" if other_board else "identity") == "scale"
     elif not few:
         # each fold learns its ratio and fresh-memory cost from its own training networks
         folds = []
@@ -340,9 +344,16 @@ def fit_log_ratio_model(
             plain[test] = (fold_scaled[test] if other_board else total[test]) + fold_additive[test]
         scored = np.concatenate([test for _, test in splits])
         best = weighted_log_rmse(np.log(plain[scored]), np.log(y[scored]), weights[scored])
+        errors["scale" if other_board else "identity"] = best
+        if other_board:  # the other board's sum as it is competes too: the two boards may run alike
+            as_is = np.empty(len(y))
+            for _, test, _, fold_additive, _ in folds:
+                as_is[test] = total[test] + fold_additive[test]
+            errors["identity"] = weighted_log_rmse(np.log(as_is[scored]), np.log(y[scored]), weights[scored])
+            if errors["identity"] <= best:  # the simpler wins a tie
+                best, plain, scales = errors["identity"], as_is, False
         # and a correction must not make any held-out family worse than the simplest candidate
         simplest_per_fold = [weighted_log_rmse(np.log(plain[t]), np.log(y[t]), weights[t]) for _, t in splits]
-        errors["scale" if other_board else "identity"] = best
         for k, columns in enumerate(RATIO_COLUMN_SETS):
             for candidate in reversed(RATIO_LAMBDAS):  # the strongest pull first: simpler wins ties
                 squared, used, per_fold = [], [], []
@@ -365,7 +376,7 @@ def fit_log_ratio_model(
     coef = np.zeros(len(RATIO_COLUMNS))
     if chosen is not None:
         coef[chosen] = _ridge(phi[:, chosen], r, weights, lam)
-    if chosen is not None or other_board:
+    if chosen is not None or scales:
         coef[0] += np.log(ratio)
     return NetworkModel(
         target,
@@ -379,6 +390,7 @@ def fit_log_ratio_model(
         cv={
             "log_rmse": errors,
             "columns": [RATIO_COLUMNS[k] for k in chosen or []],
+            "simplest": "scale" if scales else "identity",
             "worse_than_layer_sum_on_folds": worse_on,
         },
     )

@@ -480,6 +480,23 @@ def test_fit_with_base_learns_the_new_boards_scale_even_where_one_family_does_no
     assert "identity" in same.doc["network_models"]["latency_ms"]["cv"]["log_rmse"]
 
 
+def test_fit_with_base_keeps_the_other_boards_sum_as_it_is_where_a_scale_predicts_held_out_families_worse():
+    # a board that runs like the base but for one family: a scale fitted to the others would move every
+    # family off, and the sum as it is predicts held-out families better in the same cross-validation
+    from hwprof.fitting.data import training_data
+    from hwprof.fitting.pipeline import fit_training_data, refit_networks
+
+    base_data = training_data(synthetic_frame(n_networks=10, seed=60), DEVICE)
+    base = fit_training_data(base_data, ["latency_ms"], "polynomial", cv=False)
+    board = synthetic_frame(n_networks=15, seed=61, device="other-board", network_noise=0.02)
+    board.loc[(board["kind"] == "network") & board["model"].str.startswith("epsilon"), "latency_ms"] *= 0.4
+    adapted = refit_networks(base, training_data(board, "other-board"))
+    cv = adapted.doc["network_models"]["latency_ms"]["cv"]
+    assert cv["simplest"] == "identity" and cv["log_rmse"]["identity"] <= cv["log_rmse"]["scale"]
+    if not cv["columns"]:  # no correction either: the base board's layer sums, unscaled
+        assert not any(adapted.doc["network_models"]["latency_ms"]["coef"])
+
+
 def test_datasets_measured_at_different_thread_counts_are_refused(tmp_path):
     one = synthetic_frame(n_networks=6, seed=70).assign(run_id="one")
     two = synthetic_frame(n_networks=6, seed=71).assign(run_id="two")
