@@ -271,8 +271,8 @@ def _prediction_json(prediction) -> dict:
         "batch_size": prediction.batch_size,
         "confidence": prediction.confidence,
         "total": prediction.total,
-        # no interval is [0, inf] in Python; JSON has no infinity, so an unbounded end is null
-        "interval": {k: [b if math.isfinite(b) else None for b in v] for k, v in prediction.interval.items()},
+        # no interval is (0, inf) in Python and null here, as the table says "(no interval)"
+        "interval": {t: list(v) if _has_interval(prediction, t) else None for t, v in prediction.interval.items()},
         "warnings": prediction.warnings,
         "traced_on": prediction.traced_on,
         "novelty": prediction.novelty,

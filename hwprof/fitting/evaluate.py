@@ -151,20 +151,22 @@ def _metrics(points: pd.DataFrame, by: str) -> dict:
     result = {}
     for key, group in points.groupby(by, sort=True):
         metrics = accuracy(group["predicted"].to_numpy(), group["measured"].to_numpy())
-        bounded = group.dropna(subset=["low", "high"])
-        metrics["coverage"] = (
-            float(np.mean((bounded["measured"] >= bounded["low"]) & (bounded["measured"] <= bounded["high"])))
-            if len(bounded)
-            else None
-        )
+        metrics["coverage"] = _coverage(group)
         result[str(key)] = metrics
     if by == "op" and len(points):
         metrics = accuracy(points["predicted"].to_numpy(), points["measured"].to_numpy())
-        metrics["coverage"] = float(
-            np.mean((points["measured"] >= points["low"]) & (points["measured"] <= points["high"]))
-        )
+        metrics["coverage"] = _coverage(points)
         result["all layers"] = metrics
     return result
+
+
+def _coverage(points: pd.DataFrame) -> float | None:
+    """Share of measurements inside their interval, over the points that have one (None where none has): a
+    predictor without an interval gives (0, inf), which every measurement lies in."""
+    bounded = points[np.isfinite(points["high"]) & (points["low"] > 0)]
+    if not len(bounded):
+        return None
+    return float(np.mean((bounded["measured"] >= bounded["low"]) & (bounded["measured"] <= bounded["high"])))
 
 
 PLOT_FORMATS = (".png", ".pdf", ".svg")

@@ -162,4 +162,15 @@ def test_predict_json_of_a_predictor_without_intervals_is_standard_json(tmp_path
     result = run("predict", tmp_path / "p.json", "mlp", "--json")
     assert result.exit_code == 0, result.output
     (entry,) = json.loads(result.output, parse_constant=lambda name: pytest.fail(f"{name} is not JSON"))
-    assert entry["interval"]["latency_ms"] == [0.0, None]
+    assert entry["interval"]["latency_ms"] is None  # as the table says "(no interval)", not [0, null]
+
+
+def test_evaluate_gives_no_coverage_for_a_predictor_without_intervals(tmp_path):
+    dataset = write(synthetic_frame(n_networks=1), tmp_path / "one.parquet")
+    assert run("fit", dataset, "--out", tmp_path / "p.json", "--no-cv", "--quiet").exit_code == 0
+    result = run("evaluate", tmp_path / "p.json", dataset, "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["network"]["latency_ms"]["coverage"] is None  # not 1.0: (0, inf) holds all
+    table = run("evaluate", tmp_path / "p.json", dataset)
+    row = next(line for line in table.output.splitlines() if "latency_ms " in line)
+    assert row.rstrip(" │").endswith("-")
