@@ -262,7 +262,7 @@ def predict(
     if as_json:
         click.echo(json.dumps([_prediction_json(p) for p in predictions], indent=2))
         return
-    _print_predictions(predictions, show_layers)
+    _print_predictions(predictions, show_layers, predictor.doc)
 
 
 def _prediction_json(prediction) -> dict:
@@ -299,8 +299,10 @@ def _has_interval(prediction, target: str) -> bool:
     return high is not None and math.isfinite(high)
 
 
-def _print_predictions(predictions, show_layers: bool) -> None:
+def _print_predictions(predictions, show_layers: bool, doc: dict) -> None:
     from rich.table import Table
+
+    from hwprof.predictor.intervals import missing_interval
 
     console = make_console()
     first = predictions[0]
@@ -325,9 +327,10 @@ def _print_predictions(predictions, show_layers: bool) -> None:
         table.add_row(p.model, str(p.batch_size), *cells)
     console.print(table)
     if unbounded:
+        why, fix = missing_interval(doc.get("cv"))
         console.print(
-            "no interval: the predictor has no held-out residuals to calibrate one (it was fitted with "
-            "--no-cv, or from too few families); refit without --no-cv for calibrated intervals"
+            f"no interval: the predictor has no held-out residuals to calibrate one, since {why}; {fix} to "
+            "calibrate them"
         )
     for note in prediction_notes(predictions):
         console.print(note)

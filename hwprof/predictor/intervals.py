@@ -56,3 +56,17 @@ def held_out_coverage(residuals: np.ndarray, folds: np.ndarray, confidence: floa
         low, high, _ = log_bounds(r[~mine], confidence)
         inside.append((r[mine] >= low) & (r[mine] <= high))
     return float(np.mean(np.concatenate(inside)))
+
+
+def missing_interval(cv: dict | None) -> tuple[str, str]:
+    """(why, fix): why a predictor's networks get no interval, read from its document's `cv` record, and what
+    gives them one, so that the advice fits how the predictor was made."""
+    cv = cv or {}
+    if "scheme" not in cv or cv.get("reason") == "refitted":  # --no-cv (with --base, the refit's record stays)
+        return "it was fitted with --no-cv", "refit without --no-cv"
+    if cv["scheme"] == "none":
+        return (
+            f"its networks could not be cross-validated ({cv.get('reason', 'no reason recorded')})",
+            "measure more networks, of at least 3 families, and fit with them",
+        )
+    return "too few of its networks were held out in its cross-validation", "measure more networks and fit with them"

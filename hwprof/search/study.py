@@ -498,20 +498,15 @@ def _check_bounded_intervals(predictor, options: SearchOptions, checked: dict) -
     candidate would be held against an infinite cost, skipped, and the search would find nothing."""
     if options.confidence is None:
         return
+    from hwprof.predictor.intervals import missing_interval
+
     for constraint in options.constraints:
         if constraint.is_predicted and not math.isfinite(checked[constraint.text]):
+            why, fix = missing_interval((getattr(predictor, "doc", None) or {}).get("cv"))
             raise HwprofError(
                 f"the predictor gives no bounded {constraint.metric} interval at {options.confidence:.0%} "
-                f"confidence, because {_why_unbounded(predictor)}: drop {option('confidence')}, or refit it "
-                "from more networks so cross-validation can calibrate its intervals"
+                f"confidence, because {why}: drop {option('confidence')}, or {fix} to calibrate its intervals"
             )
-
-
-def _why_unbounded(predictor) -> str:
-    cv = (getattr(predictor, "doc", None) or {}).get("cv") or {}
-    if cv.get("scheme", "none") == "none":
-        return f"its cross-validation was skipped ({cv.get('reason', 'fitted with --no-cv')})"
-    return "too few networks were held out in its cross-validation for that confidence"
 
 
 LATER_SETTINGS = ("space_fingerprint", "predictor", "objective")  # settings older studies did not record

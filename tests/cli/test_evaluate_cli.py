@@ -174,3 +174,15 @@ def test_evaluate_gives_no_coverage_for_a_predictor_without_intervals(tmp_path):
     table = run("evaluate", tmp_path / "p.json", dataset)
     row = next(line for line in table.output.splitlines() if "latency_ms " in line)
     assert row.rstrip(" │").endswith("-")
+
+
+def test_no_interval_advice_fits_how_the_predictor_was_made(tmp_path):
+    one_network = tmp_path / "one_net.csv"
+    one_network.write_text("model,batch_size,latency_ms\nmlp,1,2.5\n")
+    assert run("fit", one_network, "--out", tmp_path / "p.json", "--quiet").exit_code == 0
+    result = run("predict", tmp_path / "p.json", "mlp")
+    assert result.exit_code == 0, result.output
+    advice = " ".join(result.output.split())
+    assert "since its networks could not be cross-validated (only 1 network(s): too few to cross-validate)" in advice
+    assert "measure more networks, of at least 3 families, and fit with them" in advice
+    assert "--no-cv" not in advice  # never given, so not to be dropped

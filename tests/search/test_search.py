@@ -150,9 +150,14 @@ def test_confidence_with_a_predictor_without_intervals_is_refused_before_any_tri
     trainings = []
     with pytest.raises(HwprofError) as refused:
         run_search(space, UncalibratedPredictor(), lambda model, params: trainings.append(params) or 1.0, "o", options)
-    assert "no bounded latency_ms interval at 90% confidence, because its cross-validation was skipped (only 1" in str(
-        refused.value
+    assert "no bounded latency_ms interval at 90% confidence, because its networks could not be cross-validated " in (
+        str(refused.value)
     )
-    assert "drop confidence" in str(refused.value) and trainings == []
+    assert "drop confidence, or measure more networks, of at least 3 families" in str(refused.value)
+    assert trainings == []
+    fitted_with_no_cv = UncalibratedPredictor()
+    fitted_with_no_cv.doc = {}  # its document records no cross-validation
+    with pytest.raises(HwprofError, match="because it was fitted with --no-cv: drop confidence, or refit without"):
+        run_search(space, fitted_with_no_cv, lambda model, params: 1.0, "o", options)
     without_confidence = SearchOptions(trials=2, constraints=parse_constraints(["latency_ms<=1"]))
     assert len(run_search(space, UncalibratedPredictor(), space.objective, "o", without_confidence).finished) == 2
