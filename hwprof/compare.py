@@ -20,7 +20,11 @@ shared machine also moves by the spread between processes, which they cannot
 show (BENCHMARKS.md). A side that measured a target in several runs (reruns
 merged into one baseline, boards of one kind) therefore gives the median of its
 runs' figures, and its bootstrap resamples the runs before the samples within
-each, so the interval carries how far runs differ. `--fail-above` gates on
+each, so the interval carries how far runs differ. A row `measure --processes`
+combined from several processes is the median of their medians, which its pooled
+samples cannot reproduce; its own interval already holds the spread between the
+processes, so such a row is tested by the two rows' intervals (their log
+half-widths added in quadrature) instead. `--fail-above` gates on
 significant changes larger than a threshold, never on significance alone.
 """
 
@@ -47,6 +51,7 @@ ALPHA = 1 - CONFIDENCE
 BOOTSTRAP_RESAMPLES = 20000  # draws of the ratio of medians, and of a geometric mean over rows
 MIN_SUMMARY_ROWS = 5  # distinct measurements behind a geometric mean before it is tested
 METRICS = ("latency_ms", "energy_mj", "power_w")
+INTERVAL_COLUMNS = ("latency_ms_ci_low", "latency_ms_ci_high")
 GATE_METRICS = ("latency_ms", "energy_mj")
 # what makes two rows the same measurement target; dtype joins where both datasets have it
 MATCH_COLUMNS = ("device_name", "model", "batch_size", "kind", "layer_index", "op", "config")
@@ -240,6 +245,10 @@ def _match_frame(side: _Side, columns: list[str]) -> pd.DataFrame:
         frame[column] = frame[column].fillna("")
     aggregations = {"_links": ("_link", list), "layer_name": ("layer_name", "first")}
     aggregations |= {metric: (metric, "median") for metric in METRICS}
+    frame["processes"] = pd.to_numeric(frame["processes"], errors="coerce") if "processes" in frame.columns else 1
+    for bound in INTERVAL_COLUMNS:
+        frame[bound] = pd.to_numeric(frame[bound], errors="coerce") if bound in frame.columns else math.nan
+    aggregations |= {"processes": ("processes", "max")} | {bound: (bound, "median") for bound in INTERVAL_COLUMNS}
     return frame.groupby(columns, sort=False).agg(**aggregations).reset_index()
 
 
@@ -258,6 +267,8 @@ def _row_metric(metric: str, base_row, new_row, base: _Side, new: _Side, seed) -
     entry = {"base": base_value, "new": new_value, "ratio": new_value / base_value}
     if metric != "latency_ms":
         return entry | dict(ci_low=None, ci_high=None, p_value=None, verdict=UNTESTED, why="one load window per row")
+    if max(_processes(base_row, "base"), _processes(new_row, "new")) > 1:
+        return entry | _interval_test(base_row, new_row)
     base_samples, new_samples = _samples_of(base, base_row["_links"]), _samples_of(new, new_row["_links"])
     missing = [
         side.samples_missing or f"{side.path.name} has no samples for this row"
@@ -271,6 +282,29 @@ def _row_metric(metric: str, base_row, new_row, base: _Side, new: _Side, seed) -
     if missing:
         return entry | dict(ci_low=None, ci_high=None, p_value=None, verdict=UNTESTED, why="; ".join(missing))
     return entry | _sample_test(base_samples, new_samples, seed) | {"why": None}
+
+
+def _processes(row, side: str) -> int:
+    value = row.get(f"processes_{side}")
+    return int(value) if value is not None and not pd.isna(value) else 1
+
+
+def _interval_test(base_row, new_row) -> dict:
+    """NEW / BASE tested by the rows' own 95% intervals, for rows combined from several processes."""
+    half_widths = []
+    for row, side in ((base_row, "base"), (new_row, "new")):
+        low, high = (row.get(f"{bound}_{side}") for bound in INTERVAL_COLUMNS)
+        if low is None or high is None or pd.isna(low) or pd.isna(high):
+            why = f"the {side.upper()} row has no 95% interval (its processes took too few samples to bound one)"
+            return dict(ci_low=None, ci_high=None, p_value=None, verdict=UNTESTED, why=why)
+        half_widths.append(math.log(high / low) / 2 if low > 0 else math.inf)  # reaching 0: no bound at all
+    ratio = _positive(new_row["latency_ms_new"]) / _positive(base_row["latency_ms_base"])
+    spread = math.hypot(*half_widths)
+    if not math.isfinite(spread):
+        why = "a row combined from several processes has an interval down to 0: they disagree too much to bound it"
+        return dict(ci_low=None, ci_high=None, p_value=None, verdict=UNTESTED, why=why)
+    low, high = ratio * math.exp(-spread), ratio * math.exp(spread)
+    return dict(ci_low=low, ci_high=high, p_value=None, verdict=_verdict(low, high), why=None)
 
 
 def _summaries(rows: list[dict], frame: pd.DataFrame, by: str, metrics: Sequence[str]) -> list[dict]:
@@ -315,7 +349,7 @@ def compare(
     base, new = _load(base_path, "BASE"), _load(new_path, "NEW")
     columns = [c for c in MATCH_COLUMNS if c not in SETTING_COLUMNS] + _check_settings(base, new)
     base_frame, new_frame = _match_frame(base, columns), _match_frame(new, columns)
-    wanted = ["_links", "layer_name", *METRICS]
+    wanted = ["_links", "layer_name", *METRICS, "processes", *INTERVAL_COLUMNS]
     matched = base_frame[[*columns, *wanted]].merge(
         new_frame[[*columns, *wanted]], on=columns, suffixes=("_base", "_new")
     )

@@ -233,3 +233,26 @@ def test_runs_at_different_thread_counts_are_compared_and_said_to_differ(tmp_pat
     assert report["run_differences"] == ["BASE ran at 1 thread(s) and NEW at 2: each ratio includes that change"]
     assert "note: BASE ran at 1 thread(s) and NEW at 2" in run(one, two).output
     assert compare(one, write_run(tmp_path / "again.parquet", seed=3, threads=1))["run_differences"] == []
+
+
+def test_rows_combined_from_several_processes_are_tested_by_their_own_intervals(tmp_path, base):
+    """A --processes row is the median of its processes' medians, which its pooled samples do not give
+    (one slow process moves it, not the pooled median): its ratio and interval must describe one statistic."""
+    new = write_run(tmp_path / "combined.parquet", seed=2)
+    frame = read_dataset(new)
+    slow = frame["layer_index"] == 0
+    frame["processes"] = 2
+    frame.loc[slow, "latency_ms"] *= 3  # one of two processes ran 5x slower: their median is 3x the pooled one
+    frame.loc[slow, "latency_ms_ci_low"] = frame.loc[slow, "latency_ms"] * 0.6
+    frame.loc[slow, "latency_ms_ci_high"] = frame.loc[slow, "latency_ms"] * 1.4
+    write_table(new, frame, read_provenance(new))
+    report = compare(base, new)
+    for row in report["rows"]:
+        latency = row["latency_ms"]
+        assert latency["ci_low"] <= latency["ratio"] <= latency["ci_high"] and latency["why"] is None
+    (moved,) = [row["latency_ms"] for row in report["rows"] if row["layer_index"] == 0]
+    assert moved["verdict"] == HIGHER and moved["ratio"] == pytest.approx(3, rel=0.1)
+    frame.loc[slow, "latency_ms_ci_low"] = 0.0  # processes so far apart that the interval reaches 0
+    write_table(new, frame, read_provenance(new))
+    (unbounded,) = [row["latency_ms"] for row in compare(base, new)["rows"] if row["layer_index"] == 0]
+    assert unbounded["verdict"] == UNTESTED and "interval down to 0" in unbounded["why"]
