@@ -169,7 +169,8 @@ def _trace(spec, batch_size: int, rebuild=None, *, seq_len=None, dtype="float32"
     from hwprof.models.tracing import trace_layers
 
     _refuse_sweep(spec)
-    seq_len = seq_len if spec.model_inputs.has_seq else None
+    # as measure does: no length where the model has no sequence, and none past its position embeddings
+    seq_len = spec.model_inputs.seq_lens([seq_len])[0] if seq_len else None
     trace = trace_layers(
         spec.module,
         spec.model_inputs,
