@@ -22,6 +22,7 @@ from hwprof.schema import COMPUTE_DTYPES, CONTENDED_SHARE
 
 TOP_LAYERS = 10
 TWO_SPEED_NOTE_SHARE = 0.05  # networks with this share of slow-mode samples or more get a note (stats.slow_share)
+SPREAD_PROCESSES = 3  # processes whose interval the note advises, as one that covers a rerun's spread
 
 
 @click.command()
@@ -460,6 +461,7 @@ def summarize_frame(frame, samples=None, runs=()) -> dict:
             )
             seconds = network_samples.get((row.get("run_id"), row_key(row.to_dict())))
             entry["slow_sample_share"] = slow_share(seconds) if seconds else None
+            entry["processes"] = int(_measured(row.get("processes")) or 1)
             entry["device"] = str(row["device"]) if isinstance(row.get("device"), str) else None
         top = layer_rows.nlargest(TOP_LAYERS, "latency_ms")
         entry["top_layers"] = [
@@ -491,7 +493,8 @@ def _network_samples(samples) -> dict[tuple[str, str], list[float]]:
 def two_speed_lines(entries: list[dict], one_thread: bool = False) -> list[str]:
     """A note naming the CPU networks whose samples fell in two modes: their medians are one run's mix. (Its
     advice is about CPU threads; a GPU's two speeds would be its clocks, which this note does not judge.)
-    `one_thread`: every run of the dataset used one thread, so fewer threads is no remedy."""
+    `one_thread`: every run of the dataset used one thread, so fewer threads is no remedy; networks measured in
+    SPREAD_PROCESSES processes or more are not told to measure in them."""
     found = [
         e
         for e in entries
@@ -504,17 +507,19 @@ def two_speed_lines(entries: list[dict], one_thread: bool = False) -> list[str]:
         f"note: {len(found)} network(s) ran at two speeds, a share of their samples taking {TWO_SPEED_FACTOR}x "
         f"their fastest tenth or more: {named}."
     )
+    spread = f"--processes {SPREAD_PROCESSES} for an interval that covers the spread"
+    in_processes = min(e.get("processes") or 1 for e in found) >= SPREAD_PROCESSES
     if one_thread:
-        return [
+        cause = (
             f"{head} At one thread this is the machine slowing the core for a stretch (a VM's host, or power "
-            "management), so a rerun may land elsewhere: measure with --processes 3 for an interval that covers "
-            "the spread"
-        ]
-    return [
+            "management), so a rerun may land elsewhere"
+        )
+        return [cause if in_processes else f"{cause}: measure with {spread}"]
+    cause = (
         f"{head} Multi-threaded CPU runs on some VMs switch between a fast and a slow mode for seconds to minutes, "
-        "so a rerun may land elsewhere: measure with --threads 1 for timings a rerun reproduces, or with "
-        "--processes 3 for an interval that covers the spread"
-    ]
+        "so a rerun may land elsewhere: measure with --threads 1 for timings a rerun reproduces"
+    )
+    return [cause if in_processes else f"{cause}, or with {spread}"]
 
 
 def host_bound_lines(entries: list[dict]) -> list[str]:

@@ -107,14 +107,13 @@ def test_show_notes_gpu_networks_the_host_holds_back(tmp_path):
     )
 
 
-def test_show_notes_networks_whose_samples_ran_at_two_speeds(tmp_path):
-    """Two-thread runs on a VM switch between a fast and a slow mode; the raw samples show it. A network with
-    a third of its samples 2.25x slower gets a note and its share in --json; a steady one gets neither."""
+def two_speed_dataset(path, processes=1):
+    """A dataset of two networks at batch 1, the first with a third of its samples 2.25x slower; and them."""
     from hwprof.samples import RawSamples, row_key, samples_frame, write_samples
 
     frame = synthetic_frame(n_networks=2)
-    frame["run_id"] = "run1"
-    path = write(frame, tmp_path / "two_speeds.parquet")
+    frame["run_id"], frame["processes"] = "run1", processes
+    write(frame, path)
     networks = frame[(frame["kind"] == "network") & (frame["batch_size"] == 1)]  # alpha_0 and beta_1
     steady = tuple(0.0083 * (1 + 0.001 * (i % 7)) for i in range(90))
     two_speeds = tuple(0.0187 if i % 3 == 0 else 0.0083 for i in range(90))
@@ -123,6 +122,14 @@ def test_show_notes_networks_whose_samples_ran_at_two_speeds(tmp_path):
         for (_, row), seconds in zip(networks.iterrows(), (two_speeds, steady))
     ]
     write_samples(path, samples_frame(records))
+    return networks
+
+
+def test_show_notes_networks_whose_samples_ran_at_two_speeds(tmp_path):
+    """Two-thread runs on a VM switch between a fast and a slow mode; the raw samples show it. A network with
+    a third of its samples 2.25x slower gets a note and its share in --json; a steady one gets neither."""
+    path = str(tmp_path / "two_speeds.parquet")
+    networks = two_speed_dataset(path)
     report = json.loads(CliRunner().invoke(main, ["show", path, "--json"]).output)
     shares = {(entry["model"], entry["batch_size"]): entry["slow_sample_share"] for entry in report["networks"]}
     slow_model, steady_model = networks["model"].iloc[0], networks["model"].iloc[1]
@@ -135,6 +142,15 @@ def test_show_notes_networks_whose_samples_ran_at_two_speeds(tmp_path):
         and steady_model not in table.split("two speeds")[1]
     )
     assert "--threads 1" in table
+
+
+@pytest.mark.parametrize("processes", [2, 3])
+def test_the_two_speed_note_does_not_advise_the_processes_the_networks_were_measured_in(tmp_path, processes):
+    path = str(tmp_path / "two_speeds.parquet")
+    two_speed_dataset(path, processes)
+    advice = " ".join(CliRunner().invoke(main, ["show", path]).output.split())  # the console wraps lines
+    assert "ran at two speeds" in advice and "--threads 1 for timings a rerun reproduces" in advice
+    assert ("--processes 3" in advice) == (processes < 3)
 
 
 def test_show_without_raw_samples_gives_no_two_speed_share(dataset_with_power):
@@ -158,6 +174,8 @@ def test_the_two_speed_note_advises_one_thread_only_to_runs_that_used_more():
     assert "--threads 1" in two_speed_lines([entry])[0]
     at_one_thread = two_speed_lines([entry], one_thread=True)[0]
     assert "--threads 1" not in at_one_thread and "--processes 3" in at_one_thread
+    in_processes = two_speed_lines([entry | {"processes": 3}], one_thread=True)[0]
+    assert in_processes.endswith("so a rerun may land elsewhere") and "--processes" not in in_processes
 
 
 def test_the_two_speed_advice_ignores_command_runs_which_record_no_threads(tmp_path, capsys):
