@@ -32,6 +32,7 @@ INA_NOMINAL_UPDATE_PERIOD_S = 0.01
 INA_MIN_WINDOW_S = 0.5
 ABSENT_TEMPERATURE_C = -256.0
 START_TIMEOUT_S = 5.0
+NOT_A_JETSON = "not a Jetson: no /etc/nv_tegra_release and no Tegra device tree"  # what is_jetson() found missing
 
 RAIL = re.compile(
     r"(?<![\w@])(?P<name>[A-Za-z][A-Za-z0-9_]*) (?P<cur>-?\d+)(?:mW)?/-?\d+(?:mW)?(?:/-?\d+(?:mW)?)?(?=\s|$)"
@@ -483,6 +484,8 @@ def open_jetson_sensor(tegrastats: str | None = None) -> PowerSensor:
                 pass  # an INA rail set with no known total: tegrastats may still name it
     path = find_tegrastats(tegrastats)
     if path is None:
+        if not is_jetson():  # the first thing to fix: installing the Jetson tools would not help
+            raise SensorUnavailable(f"{NOT_A_JETSON}, and no readable INA3221 power monitor or tegrastats either")
         raise SensorUnavailable(
             "no INA3221 power monitor is readable and tegrastats is not found; pass "
             "--tegrastats PATH, set HWPROF_TEGRASTATS, or install nvidia-l4t-tools"

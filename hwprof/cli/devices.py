@@ -101,7 +101,7 @@ def _nvml_entries(devices: list[dict]) -> list[dict]:
 def _jetson_entries(tegrastats: str | None, devices: list[dict]) -> list[dict]:
     from hwprof.drivers.base import SensorUnavailable
     from hwprof.drivers.host import sysfs_path
-    from hwprof.drivers.jetson import board_rule, discover_ina3221, find_tegrastats, is_jetson
+    from hwprof.drivers.jetson import NOT_A_JETSON, board_rule, discover_ina3221, find_tegrastats, is_jetson
 
     if not is_jetson():
         return [
@@ -111,7 +111,7 @@ def _jetson_entries(tegrastats: str | None, devices: list[dict]) -> list[dict]:
                 "usable": False,
                 "source": None,
                 "measures": "module power rails (total, GPU, CPU, SOC)",
-                "reason": "not a Jetson: no /etc/nv_tegra_release and no Tegra device tree",
+                "reason": NOT_A_JETSON,
             }
         ]
     model_path = sysfs_path("/proc/device-tree/model")

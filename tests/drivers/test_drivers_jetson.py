@@ -5,9 +5,11 @@ import time
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from fakes.sysfs import write_atomically, write_file, write_ina3221_hwmon, write_ina3221_iio
 from fakes.tegrastats_lines import BOARDS
+from hwprof.cli import main
 from hwprof.drivers import open_sensor
 from hwprof.drivers.base import SensorUnavailable
 from hwprof.drivers.jetson import (
@@ -158,8 +160,19 @@ def test_failing_tegrastats_is_explained(host):
 
 
 def test_no_jetson_sensor_at_all_is_explained(host):
+    write_file(host / "etc" / "nv_tegra_release", "# R36 (release), REVISION: 4.0\n")
     with pytest.raises(SensorUnavailable, match="--tegrastats PATH"):
         open_jetson_sensor()
+
+
+def test_power_jetson_off_a_jetson_says_first_that_it_is_not_one(host, tmp_path):
+    """Installing tegrastats would not help there: the sentence starts with what `hwprof devices` says."""
+    result = CliRunner().invoke(main, ["measure", "mlp", "--power", "jetson", "--out", str(tmp_path / "j.parquet")])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert result.output.startswith(
+        "Error: --power jetson cannot be used: not a Jetson: no /etc/nv_tegra_release and no Tegra device tree"
+    )
+    assert "nvidia-l4t-tools" not in result.output and not (tmp_path / "j.parquet").exists()
 
 
 def test_ina3221_hwmon_is_preferred_and_follows_the_board_rule(host):
