@@ -343,6 +343,7 @@ def measure(
     sweep: SweepRecord | None = None
     try:  # open_sensor hands the sensor over opened; it is closed here whatever happens
         session.load_existing()
+        resumed = _resumed_seconds(session.frame(), names)
         groups = [
             (spec, size, seq_len) for spec in specs for size in sizes for seq_len in seq_lens.get(spec.name, [None])
         ]
@@ -354,7 +355,8 @@ def measure(
             from hwprof.sample_models.sweep import parse_sweep
 
             swept = {parse_sweep(spec.name)[0] for spec in specs if spec.sweep is not None}
-            sweep = _fit_sweep(session, options, names, sizes, swept, time.perf_counter() - started)
+            networks_s = resumed["networks"] + time.perf_counter() - started
+            sweep = _fit_sweep(session, options, names, sizes, swept, networks_s, resumed["sweep"])
     finally:
         if out is not None:
             writer.provenance["contention"] = session.contention()
@@ -372,6 +374,19 @@ def measure(
     return session.frame() if out is None else _stamped(session.frame(), writer.run_id)
 
 
+def _resumed_seconds(rows: pd.DataFrame, names: list[str]) -> dict[str, float]:
+    """Seconds the rows of a resumed dataset took to time, each configuration once: its networks' (and
+    their layers') and its default sweep's (sweep rounds the user did not name), so that a resumed run
+    sizes and spends the sweep's share as the uninterrupted run would have."""
+    if rows.empty or "measure_s" not in rows.columns:
+        return {"networks": 0.0, "sweep": 0.0}
+    once = rows.drop_duplicates("config_id") if "config_id" in rows.columns else rows
+    seconds = pd.to_numeric(once["measure_s"], errors="coerce").fillna(0.0)
+    model = once["model"].astype(str)
+    default_sweep = model.str.startswith("sweep:") & ~model.isin(names)
+    return {"networks": float(seconds[~default_sweep].sum()), "sweep": float(seconds[default_sweep].sum())}
+
+
 def _has_image_input(spec: ModelSpec) -> bool:
     """An input of 3 dimensions per sample (channels, height, width): a 4-D tensor with its batch."""
     return any(len(input_spec.shape) == 3 for input_spec in spec.model_inputs.specs)
@@ -384,8 +399,11 @@ def _fit_sweep(
     sizes: list[int],
     swept: set[str],
     networks_s: float,
+    resumed_sweep_s: float = 0.0,
 ) -> SweepRecord | None:
-    """Measure the default layer sweep of the networks' ops within its share of the run (fit_sweep)."""
+    """Measure the default layer sweep of the networks' ops within its share of the run (fit_sweep).
+    A resumed run draws the same rounds (their seed comes from the model names): those measured before
+    the interruption are kept and count against the budget (`resumed_sweep_s`)."""
     from hwprof.measuring import fit_sweep
 
     if not options.layers or options.sweep_share == 0:
@@ -404,7 +422,7 @@ def _fit_sweep(
     seed = fit_sweep.first_seed(names)
     started = time.perf_counter()
     for round_index, op in itertools.product(range(fit_sweep.MAX_ROUNDS), ops):  # round by round
-        if time.perf_counter() - started >= budget_s:
+        if resumed_sweep_s + time.perf_counter() - started >= budget_s:
             break
         spec = resolve_model(fit_sweep.round_name(op, round_index, seed))
         for size in sizes:
@@ -412,7 +430,7 @@ def _fit_sweep(
         record.configurations += len(spec.sweep)
         if op not in record.ops:
             record.ops.append(op)
-    record.sweep_s = time.perf_counter() - started
+    record.sweep_s = resumed_sweep_s + time.perf_counter() - started
     session.progress.note(record.note())
     return record
 

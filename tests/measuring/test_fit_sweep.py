@@ -85,6 +85,19 @@ def test_resume_keeps_the_sweep_rows_measured_before(tmp_path, monkeypatch):
     assert not again.duplicated(["model", "batch_size", "kind", "layer_index"]).any()
 
 
+def test_a_run_interrupted_before_its_sweep_measures_it_on_resume_from_the_time_its_networks_took(
+    tmp_path, monkeypatch
+):
+    monkeypatch.setattr(fit_sweep, "MIN_BUDGET_S", 0.0)
+    out = tmp_path / "tiny.parquet"
+    first = hwprof.measure(["mlp"], out=str(out), sweep_share=0, **FAST)  # as if stopped after the networks
+    timed_s = first.drop_duplicates("config_id")["measure_s"].sum()
+    resumed = hwprof.measure(["mlp"], out=str(out), resume=True, **FAST)
+    assert resumed["model"].astype(str).str.startswith("sweep:").any()
+    record = json.loads((tmp_path / "tiny.parquet.json").read_text())["runs"][-1]["fit_sweep"]
+    assert record["configurations"] > 0 and record["networks_s"] >= timed_s  # the networks' time sizes the budget
+
+
 @pytest.mark.parametrize("share", [-0.1, 1.0, 2])
 def test_a_share_out_of_range_is_refused_in_one_sentence(share):
     with pytest.raises(HwprofError, match="sweep_share"):
