@@ -181,6 +181,19 @@ def test_prediction_says_how_the_network_was_traced(tmp_path):
     assert "real tensors" in fallback.note
 
 
+def test_a_prediction_is_named_by_an_input_shape_given_in_place_of_the_models_own():
+    from hwprof.predictor.records import network_layers
+
+    assert network_layers("resnet18", 1, (3, 64, 64)).name == "resnet18@input_shape=3x64x64"
+    given = network_layers("resnet18", 1, inputs="float32[3,64,64]", dtype="float16")
+    assert given.name == "resnet18@input_shape=3x64x64,dtype=float16"
+    assert network_layers("mlp", 1, (784,)).name == "mlp"  # its own shape: no suffix, as float32 gets none
+    linear = nn.Linear(4, 4)
+    assert "@" not in network_layers(linear, 1, (2, 4)).name  # a module with no shape of its own
+    linear.input_shape = (4,)
+    assert network_layers(linear, 1, (2, 4)).name.endswith("@input_shape=2x4")
+
+
 class ChecksMask(nn.Module):
     """Reads its mask, as transformers does to skip building an attention mask when no token is padding."""
 
