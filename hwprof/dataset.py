@@ -612,8 +612,9 @@ class DatasetWriter:
 # ---------------------------------------------------------------- merging
 
 
-def _read_shard(path: Path, column_kinds: dict[str, tuple[str, Path]]) -> tuple[pd.DataFrame, dict | None]:
-    """A shard's typed rows and provenance document, after every schema check merge makes."""
+def _read_shard(path: Path, column_kinds: dict[str, tuple[str, Path]]) -> tuple[pd.DataFrame, dict | None, set[str]]:
+    """A shard's typed rows, provenance document and the columns its file holds, after every schema check
+    merge makes (typing adds the schema's columns a shard lacks, empty)."""
     if journal_path(path).exists():
         raise HwprofError(
             f"{path} belongs to a run that did not finish ({journal_path(path).name} is next to it); "
@@ -635,7 +636,7 @@ def _read_shard(path: Path, column_kinds: dict[str, tuple[str, Path]]) -> tuple[
                 f"Column {column} holds {_kind_words(first_kind)} in {first_path} but {_kind_words(kind)} "
                 f"in {path}, so the shards do not share one schema."
             )
-    return _typed_or_error(path, frame), document
+    return _typed_or_error(path, frame), document, set(frame.columns)
 
 
 def without_sample_sidecars(shards: list[Path]) -> list[Path]:
@@ -692,9 +693,10 @@ def merge_datasets(
     frames, runs, warnings, samples = [], [], [], []
     run_owner: dict[str, Path] = {}
     column_kinds: dict[str, tuple[str, Path]] = {}
-    shard_summaries = []
+    shard_summaries, columns = [], []
     for shard in shards:
-        frame, document = _read_shard(shard, column_kinds)
+        frame, document, held = _read_shard(shard, column_kinds)
+        columns.append(held)
         shard_runs = list((document or {}).get("runs", []))
         if document is None:
             warnings.append(f"{shard} carries no provenance (no Parquet metadata and no {sidecar_path(shard).name}).")
@@ -715,6 +717,7 @@ def merge_datasets(
             {"path": str(shard), "rows": len(frame), "runs": sorted(run_ids), "raw_samples": shard_samples is not None}
         )
 
+    warnings += _missing_columns(shards, columns)
     merged = concat(frames)
     write_table(out, merged, runs)
     _keep_samples(out, concat_samples(samples))
@@ -725,6 +728,18 @@ def merge_datasets(
         "runs": _runs_summary(merged, runs),
         "warnings": warnings,
     }
+
+
+def _missing_columns(shards: list[Path], columns: list[set[str]]) -> list[str]:
+    """A warning per shard that lacks columns another shard has (written by an older hwprof, or edited):
+    its rows get none in the merged dataset, which a reader should know before comparing them."""
+    everything = set().union(*columns)
+    warnings = []
+    for shard, held in zip(shards, columns):
+        missing = sorted(everything - held)
+        if missing:
+            warnings.append(f"{shard} has no column {', '.join(missing)}: its rows are empty there in the merge.")
+    return warnings
 
 
 def _runs_summary(frame: pd.DataFrame, runs: list[dict]) -> list[dict]:
