@@ -79,6 +79,13 @@ class ModelInputs:
     default_seq_len: int | None = None  # used where a SEQ dimension is not given a length
     max_seq_len: int | None = None  # the longest sequence the model takes (its position embeddings), if known
 
+    def __post_init__(self) -> None:
+        """A keyword can be passed once: a second input of that name would silently replace the first."""
+        names = [spec.name for spec in self.specs if spec.name is not None]
+        twice = list(dict.fromkeys(name for name in names if names.count(name) > 1))
+        if twice:
+            raise HwprofError(f"{option('inputs')} names {', '.join(twice)} more than once; describe each input once")
+
     @classmethod
     def from_shape(cls, shape: Sequence[int]) -> ModelInputs:
         """The classic single float tensor, e.g. (3, 224, 224)."""

@@ -11,6 +11,7 @@ import torch.nn as nn
 from click.testing import CliRunner
 
 import hwprof
+from fakes.synthetic import fitted_predictor_path
 from fakes.zoo import TINY_HF, TINY_WHISPER
 from hwprof.cli import main
 from hwprof.dataset import read_provenance
@@ -239,6 +240,19 @@ def test_bad_inputs_are_one_sentence(args, fragments, tmp_path, model_file):
         return
     args = [a.replace("{file}", str(model_file)) for a in args]
     one_sentence(run("measure", *args, "--out", str(tmp_path / "x.parquet"), *FAST), *fragments)
+    assert not (tmp_path / "x.parquet").exists()
+
+
+@pytest.mark.parametrize("command", ["measure", "predict"])
+def test_an_input_named_twice_is_one_sentence(command, tmp_path):
+    """The second would replace the first, as a model named twice would be measured twice: both are refused."""
+    twice = ["--input", "x:float32[3,32,32]", "--input", "x:float32[3,32,32]"]
+    if command == "measure":
+        result = run("measure", "vit_tiny", *twice, "--out", str(tmp_path / "x.parquet"), *FAST)
+    else:
+        predictor, _ = fitted_predictor_path(tmp_path, n_networks=10)
+        result = run("predict", predictor, "vit_tiny", *twice)
+    one_sentence(result, "--input names x more than once; describe each input once")
     assert not (tmp_path / "x.parquet").exists()
 
 
