@@ -250,9 +250,19 @@ def _predictor(space: str, predictor_path: str | None, out: Path, threads: int |
         return load_predictor(predictor_path)
     if space != "demo":
         raise HwprofError("--predictor is required: fit one with `hwprof fit DATASET --out predictor.json`")
-    from hwprof.search.demo import demo_predictor
+    from hwprof.search.demo import DEMO_DATASET, demo_predictor
 
-    predictor, _ = demo_predictor(out, threads=threads, progress=Notes(click.echo))
+    try:
+        predictor, _ = demo_predictor(out, threads=threads, progress=Notes(click.echo))
+    except KeyboardInterrupt as interrupt:  # Ctrl-C or SIGTERM while the demo measures its networks or fits
+        dataset = out / DEMO_DATASET
+        if dataset.exists():
+            said = f"the demo networks measured so far are kept in {dataset}; run the same command to carry on"
+            said += " (the measurement resumes where it stopped)"
+        else:
+            said = "nothing was measured yet; run the same command to start again"
+        click.echo(f"interrupted before the search began: {said}", err=True)
+        sys.exit(getattr(interrupt, "exit_code", 130))
     return predictor
 
 

@@ -23,6 +23,7 @@ DEMO_INPUT_SHAPE = (1, 8, 8)
 DEMO_EPOCHS = 6
 DEMO_BATCH = 32
 DEMO_SPLIT_SEED = 0
+DEMO_DATASET = "demo-measurements.parquet"  # in the search's --out folder, resumed by the next run
 
 DEMO_SPACE = {
     "name": "digits-cnn",
@@ -165,7 +166,7 @@ def demo_predictor(out_dir, count: int = 12, threads: int | None = None, progres
     configs = demo_measurement_configs(demo_space(), count)
     write_text_atomically(family_file, demo_family_source(configs))
     names = [f"{family_file}:{_factory_name(config)}" for config in configs]
-    dataset = out_dir / "demo-measurements.parquet"
+    dataset = out_dir / DEMO_DATASET
     progress.note(
         f"measuring {len(names)} networks of the demo family on this machine (network rows only) into {dataset}"
     )

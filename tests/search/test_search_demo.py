@@ -73,3 +73,20 @@ def test_demo_without_constraint_picks_its_budget_and_runs(monkeypatch, tmp_path
     assert result.exit_code == 0, result.output
     assert "demo budget: latency_ms<=" in result.output
     assert (tmp_path / "search.json").exists()
+
+
+@pytest.mark.parametrize("measured", [True, False])
+def test_an_interrupted_demo_measurement_says_how_to_carry_on(monkeypatch, tmp_path, measured):
+    def interrupted(out_dir, **kwargs):
+        if measured:
+            (out_dir / demo.DEMO_DATASET).write_bytes(b"rows")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(demo, "demo_predictor", interrupted)
+    result = CliRunner().invoke(main, ["search", "demo", "--trials", "3", "--out", str(tmp_path / "out")])
+    assert result.exit_code == 130 and "Traceback" not in result.output
+    if measured:
+        assert f"measured so far are kept in {tmp_path / 'out' / demo.DEMO_DATASET}" in result.stderr
+        assert "run the same command to carry on (the measurement resumes where it stopped)" in result.stderr
+    else:
+        assert "nothing was measured yet; run the same command to start again" in result.stderr
