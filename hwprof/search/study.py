@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hwprof.errors import HwprofError, option
-from hwprof.search.constraints import METRICS, PREDICTED_METRICS, Constraint
+from hwprof.search.constraints import ANALYTIC_METRICS, METRICS, PREDICTED_METRICS, Constraint
 from hwprof.search.space import FactoryFailed, SearchSpace
 
 SAMPLERS = ("tpe", "nsga2")
@@ -239,9 +239,9 @@ class CostEstimator:
         checked = {}
         for constraint in self.constraints:
             if constraint.metric not in metrics:
+                budgetable = [m for m in METRICS if m in metrics or m in ANALYTIC_METRICS]  # counted ones always
                 raise HwprofError(
-                    f"the predictor gives no {constraint.metric} "
-                    f"(budgets can be held on {', '.join(m for m in METRICS if m in metrics)}): "
+                    f"the predictor gives no {constraint.metric} (budgets can be held on {', '.join(budgetable)}): "
                     f"fit it with that target or drop the constraint {constraint.text!r}"
                 )
             interval = intervals.get(constraint.metric) if (self.confidence and constraint.is_predicted) else None

@@ -81,8 +81,8 @@ def test_nsga2_pareto_front_trades_score_for_latency():
 def test_constraint_on_a_metric_the_predictor_lacks_is_a_clear_error():
     with pytest.raises(HwprofError, match="gives no power_w") as refused:
         toy_search(["power_w<=3"], trials=2)
-    # what budgets can be held on, not the search's internal columns
-    assert "(budgets can be held on latency_ms, energy_mj, params)" in str(refused.value)
+    # what budgets can be held on, counted ones included, not the search's internal columns
+    assert "(budgets can be held on latency_ms, energy_mj, params, flops, memory_mb)" in str(refused.value)
 
 
 @pytest.mark.parametrize("bad", [{"trials": 0}, {"confidence": 1.5}, {"sampler": "cmaes"}, {"batch_size": 0}])
