@@ -304,10 +304,10 @@ def fit_log_ratio_model(
 
     `other_board`: the layer sums were predicted for another board (a base predictor adapted to a
     new one), so the plain layer sum is that board's latency. The simplest candidate is then the
-    better, in the same cross-validation, of the layer sum times one scale (with the fresh-memory
-    cost) fitted within each fold and the sum as it is (boards that run alike: a scale fitted to a
-    few networks can only add error), and a correction must beat that; with too few networks to
-    choose, it is that scale."""
+    layer sum times one scale (with the fresh-memory cost) fitted within each fold, and a correction
+    must beat that; whichever wins must in turn beat the sum as it is in the same cross-validation
+    (boards that run alike: a scale fitted to a few networks can only add error). With too few
+    networks to choose, it is that scale."""
     total = np.maximum(layer_sums.sum(axis=1), 1e-9)
     phi = ratio_features(total, counts.sum(axis=1))
     fresh = np.zeros(len(y)) if fresh_mb is None else np.asarray(fresh_mb, dtype=float)
@@ -345,13 +345,6 @@ def fit_log_ratio_model(
         scored = np.concatenate([test for _, test in splits])
         best = weighted_log_rmse(np.log(plain[scored]), np.log(y[scored]), weights[scored])
         errors["scale" if other_board else "identity"] = best
-        if other_board:  # the other board's sum as it is competes too: the two boards may run alike
-            as_is = np.empty(len(y))
-            for _, test, _, fold_additive, _ in folds:
-                as_is[test] = total[test] + fold_additive[test]
-            errors["identity"] = weighted_log_rmse(np.log(as_is[scored]), np.log(y[scored]), weights[scored])
-            if errors["identity"] <= best:  # the simpler wins a tie
-                best, plain, scales = errors["identity"], as_is, False
         # and a correction must not make any held-out family worse than the simplest candidate
         simplest_per_fold = [weighted_log_rmse(np.log(plain[t]), np.log(y[t]), weights[t]) for _, t in splits]
         for k, columns in enumerate(RATIO_COLUMN_SETS):
@@ -373,6 +366,13 @@ def fit_log_ratio_model(
                     worse_on[name] = worse
                 elif error < best * 0.98:
                     best, chosen, lam = error, columns, candidate
+        if other_board:  # the other board's sum as it is competes with whatever won: the boards may run alike
+            as_is = np.empty(len(y))
+            for _, test, _, fold_additive, _ in folds:
+                as_is[test] = total[test] + fold_additive[test]
+            errors["identity"] = weighted_log_rmse(np.log(as_is[scored]), np.log(y[scored]), weights[scored])
+            if errors["identity"] <= best:  # the simpler wins a tie
+                chosen, scales = None, False
     coef = np.zeros(len(RATIO_COLUMNS))
     if chosen is not None:
         coef[chosen] = _ridge(phi[:, chosen], r, weights, lam)
