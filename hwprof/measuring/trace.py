@@ -15,7 +15,7 @@ from pathlib import Path
 
 from hwprof.drivers.base import EPOCH_OFFSET_S
 from hwprof.errors import HwprofError
-from hwprof.files import write_atomically
+from hwprof.files import local_path, write_atomically
 
 FORMAT_VERSION = 2
 VERSION_KEY = b"hwprof_trace_version"
@@ -94,7 +94,7 @@ def read_trace(path: str | os.PathLike):
     if not path.is_file():
         raise HwprofError(f"trace file {path} does not exist")
     try:
-        frame = pd.read_csv(path) if _trace_format(path) == "csv" else pd.read_parquet(path)
+        frame = pd.read_csv(path) if _trace_format(path) == "csv" else pd.read_parquet(local_path(path))
     except HwprofError:
         raise
     except Exception as error:

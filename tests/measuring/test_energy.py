@@ -2,6 +2,7 @@
 
 import os
 import time
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -116,10 +117,11 @@ def test_bad_latency_is_refused(sensor):
         measure_energy(lambda n: None, 0.0, sensor)
 
 
-@pytest.mark.parametrize("name", ["trace.parquet", "trace.csv"])
-def test_write_trace_round_trips_atomically(tmp_path, name):
+@pytest.mark.parametrize("name", ["trace.parquet", "trace.csv", "bs1:fp16.trace.parquet"])
+def test_write_trace_round_trips_atomically(tmp_path, monkeypatch, name):
     rows = [(1700000000.0 + i / 10, "VDD_IN" if i % 2 else "VDD_SOC", 5.0 + i) for i in range(10)]
-    path = write_trace(rows, tmp_path / "sub" / name)
+    monkeypatch.chdir(tmp_path)  # a relative name: `bs1:` must not be taken for a URI scheme
+    path = write_trace(rows, Path("sub") / name)
     frame = read_trace(path)
     assert list(frame.columns) == ["timestamp_s", "sensor", "power_w", "window", "window_start_s", "window_stop_s"]
     assert frame["power_w"].tolist() == [r[2] for r in rows]
