@@ -7,15 +7,40 @@ extrapolate from. These notes say which, where `fit` can tell.
 
 from __future__ import annotations
 
-from hwprof.fitting.data import TrainingData
+from hwprof.fitting.data import TrainingData, files_by_value
 
 MIN_FAMILIES = 3  # leave-one-family-out needs three families to hold out
 MIN_CONFIGS_PER_OP = 10  # fewer distinct measured configurations and an op's layer model extrapolates
+# run setting -> (its `hwprof measure` default, how a command line sets another value)
+MEASURE_SETTINGS = {
+    "threads": (None, "--threads {}"),  # None: the thread count torch picks on this machine
+    "device": ("cpu", "--device {}"),
+    "dtype": ("float32", "--dtype {}"),
+    "channels_last": (False, "--channels-last"),
+    "compile": (False, "--compile"),
+}
 
 
-def data_advice(data: TrainingData, covered_ops: frozenset[str] = frozenset()) -> list[str]:
-    """Notes on what `data` lacks for a predictor that generalises, each ending in the command to run
-    (`covered_ops`: ops another note already gives a sweep command for)."""
+def measure_flags(sources: list[dict], run_ids=None) -> str:
+    """The `hwprof measure` options the datasets' runs (those in `run_ids`, when given) were all measured with
+    where they are not its defaults, ' --threads 1 --device cuda:0': an advised command measures data that
+    `fit` then takes with theirs, not data at another thread count or on another device that it refuses."""
+    import torch
+
+    flags = []
+    for key, (default, flag) in MEASURE_SETTINGS.items():
+        values = list(files_by_value(sources, key, run_ids))
+        if len(values) == 1 and values[0] != (torch.get_num_threads() if default is None else default):
+            flags.append(flag.format(values[0]))
+    return "".join(f" {flag}" for flag in flags)
+
+
+def data_advice(
+    data: TrainingData, covered_ops: frozenset[str] = frozenset(), flags: str = "", layers: bool = True
+) -> list[str]:
+    """Notes on what `data` lacks for a predictor that generalises, each ending in the command to run, with
+    the `flags` the data was measured with (`covered_ops`: ops another note already gives a sweep command for;
+    `layers` False: the layer models come from elsewhere, fit --base's, so no sweep is advised)."""
     from hwprof.sample_models.sweep import SAMPLERS
 
     notes = []
@@ -25,9 +50,9 @@ def data_advice(data: TrainingData, covered_ops: frozenset[str] = frozenset()) -
             f"the networks come from {len(families)} famil{'y' if len(families) == 1 else 'ies'} "
             f"({', '.join(families)}): validation cannot hold a family out, so the reported accuracy and the "
             "intervals describe networks like these only; measure networks of at least 3 families (for example "
-            "`hwprof measure resnet18 mobilenet_v2 vgg11 --out more.parquet`) and fit with them"
+            f"`hwprof measure resnet18 mobilenet_v2 vgg11{flags} --out more.parquet`) and fit with them"
         )
-    if len(data.layers):
+    if layers and len(data.layers):
         configs = data.layers.groupby("op").size()
         in_networks = {record.op for record in data.networks.layers}
         sweepable = (in_networks & set(SAMPLERS)) - covered_ops
@@ -37,7 +62,7 @@ def data_advice(data: TrainingData, covered_ops: frozenset[str] = frozenset()) -
             notes.append(
                 f"{', '.join(thin)} {'has' if len(thin) == 1 else 'have'} fewer than {MIN_CONFIGS_PER_OP} distinct "
                 f"measured layer configurations, so {'its layer model extrapolates' if len(thin) == 1 else 'their layer models extrapolate'} to the sizes of new networks; "
-                f"measure a sweep (`hwprof measure {sweeps} --out sweeps.parquet`) and fit with it"
+                f"measure a sweep (`hwprof measure {sweeps}{flags} --out sweeps.parquet`) and fit with it"
             )
     return notes
 
@@ -51,9 +76,9 @@ def ops_without_sweeps(doc: dict) -> list[str]:
     return sorted(op for op, model in models.items() if model["cv"]["family"].endswith(WITHOUT_SWEEPS))
 
 
-def sweep_advice(doc: dict) -> list[str]:
+def sweep_advice(doc: dict, flags: str = "") -> list[str]:
     """A note naming the ops whose layer models were fitted without the layer sweep's rows, with the
-    command that gives them a sweep worth keeping."""
+    command (measuring as the data was, `flags`) that gives them a sweep worth keeping."""
     from hwprof.sample_models.sweep import SAMPLERS
 
     ops = ops_without_sweeps(doc)
@@ -68,5 +93,7 @@ def sweep_advice(doc: dict) -> list[str]:
     sweepable = [op for op in ops if op in SAMPLERS]
     if sweepable:
         sweeps = " ".join(f"sweep:{op}:{MIN_CONFIGS_PER_OP * 2}" for op in sweepable)
-        note += f"; a larger sweep spans their sizes (`hwprof measure {sweeps} --out sweeps.parquet`): fit with it"
+        note += (
+            f"; a larger sweep spans their sizes (`hwprof measure {sweeps}{flags} --out sweeps.parquet`): fit with it"
+        )
     return [note]

@@ -127,8 +127,10 @@ def _batch_sizes(column: pd.Series, path) -> pd.Series:
 
 
 def _run_summary(run: dict) -> dict:
-    keys = ("run_id", "hwprof_version", "torch_version", "device_name", "cpu_model", "start_time", "threads")
+    keys = ("run_id", "hwprof_version", "torch_version", "device", "device_name", "cpu_model", "start_time", "threads")
     summary = {k: run[k] for k in keys if k in run}
+    execution = run.get("execution") or {}  # how it ran, for the measure commands fit advises
+    summary.update({k: execution[k] for k in ("dtype", "channels_last", "compile") if k in execution})
     allocator = run.get("allocator") or {}
     policy = allocator.get("policy", UNRECORDED_ALLOCATOR)
     summary["allocator"] = policy if allocator.get("applied", True) else f"{policy} (not applied)"

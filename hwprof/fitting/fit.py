@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 from hwprof.errors import HwprofError, option
 from hwprof.files import as_path, as_paths, check_output
-from hwprof.fitting.advice import data_advice, ops_without_sweeps, sweep_advice
+from hwprof.fitting.advice import data_advice, measure_flags, ops_without_sweeps, sweep_advice
 from hwprof.fitting.data import (
     allocator_warning,
     cache_warning,
@@ -103,8 +103,11 @@ def fit(
         predictor = fit_training_data(data, wanted, family, cv=cv, progress=progress)
     # an op whose sweep rows were left out gets the larger sweep's command, not a second one
     fitted_here = not prior and base_predictor is None
-    advice = data_advice(data, frozenset(ops_without_sweeps(predictor.doc) if fitted_here else ()))
-    advice += sweep_advice(predictor.doc) if fitted_here else []
+    run_ids = set(frame["run_id"].dropna().astype(str)) if "run_id" in frame.columns else set()
+    flags = measure_flags(sources, run_ids or None)  # the runs of the rows fitted, or every run where none says
+    covered = frozenset(ops_without_sweeps(predictor.doc) if fitted_here else ())
+    advice = data_advice(data, covered, flags, layers=base_predictor is None)  # --base keeps its layer models
+    advice += sweep_advice(predictor.doc, flags) if fitted_here else []
     for note in advice:
         say(f"note: {note}")
     predictor.doc["training"]["warnings"] = [*mixed, *([distrusted] if distrusted else []), *advice]

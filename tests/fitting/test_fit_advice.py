@@ -79,3 +79,26 @@ def test_an_op_given_the_larger_sweeps_command_is_not_named_again_as_thin():
     assert thin.startswith("linear has fewer than 10") and "its layer model extrapolates" in thin
     assert "sweep:linear" in thin
     assert data_advice(data, frozenset({"linear"})) == []
+
+
+def test_advised_commands_measure_as_the_data_was_measured(tmp_path):
+    import torch
+
+    threads = torch.get_num_threads() + 1  # not this machine's default, which a command need not spell out
+    frame = synthetic_frame(n_networks=4, seed=8, families=("alpha", "beta"))
+    run = {"run_id": "a", "threads": threads, "device": "cuda:0", "execution": {"dtype": "float16"}}
+    warnings = fit([_with_runs(frame, tmp_path / "t.csv", [run])], cv=False).doc["training"]["warnings"]
+    flags = f" --threads {threads} --device cuda:0 --dtype float16 --out "
+    (families,) = [w for w in warnings if "famil" in w]
+    assert f"hwprof measure resnet18 mobilenet_v2 vgg11{flags}more.parquet" in families
+    (thin,) = [w for w in warnings if "distinct measured layer configurations" in w]
+    assert f"{flags}sweeps.parquet" in thin
+
+
+def test_a_fit_that_keeps_its_bases_layer_models_advises_no_sweep(tmp_path):
+    base = tmp_path / "base.json"
+    fit([write(synthetic_frame(n_networks=10, seed=50), tmp_path / "base.parquet")], out=base, cv=False)
+    small = write(synthetic_frame(n_networks=4, seed=8, families=("alpha", "beta")), tmp_path / "small.parquet")
+    assert any("sweep:" in w for w in fit([small], cv=False).doc["training"]["warnings"])
+    warnings = fit([small], base=base, cv=False).doc["training"]["warnings"]
+    assert warnings and not any("sweep:" in w for w in warnings)  # the families note stays
