@@ -580,6 +580,14 @@ def _cache_record(mode: str, device: torch.device) -> dict:
     return {"mode": mode, "cache_bytes": size, "cache_bytes_source": source}
 
 
+def _bytes_text(size: float) -> str:
+    """A byte count in the largest unit that keeps it at 1 or more, so a few KiB do not read as 0.0 MiB."""
+    for unit, scale in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if size >= scale:
+            return f"{size / scale:.1f} {unit}"
+    return f"{size:.0f} bytes"
+
+
 def available_memory_bytes(device: torch.device) -> int:
     """Memory free for new tensors: the host's available memory, or the GPU's free memory."""
     if device.type == "cuda":
@@ -598,12 +606,18 @@ def _check_same_plan(writer, plan: dict) -> None:
         for run in writer.previous_runs
         if isinstance(run.get("plan"), dict)
     ]
-    if not earlier or earlier[-1] == plan:
+    if not earlier:
+        return
+    defaults = dataclasses.asdict(Execution())  # a plan leaves out the dtype, layout and compile at their defaults
+    before, now = {**defaults, **earlier[-1]}, {**defaults, **plan}
+    if before == now:
         return
     writer.close("failed")
-    differ = ", ".join(key for key in plan if earlier[-1].get(key) != plan[key])
+    keys = {**plan, **earlier[-1], **defaults}  # in the plan's order; seq_lens and inputs only where given
+    differ = ", ".join(key for key in keys if before.get(key) != now.get(key))
+    settings = ", ".join(f"{k}={before[k]}" if k in before else f"no {k}" for k in keys)
     raise HwprofError(
-        f"{writer.path} was measured with other {differ} ({', '.join(f'{k}={earlier[-1].get(k)}' for k in plan)}); "
+        f"{writer.path} was measured with other {differ} ({settings}); "
         f"resuming continues that measurement, so give the same, or write the new one to another path"
     )
 
@@ -730,7 +744,7 @@ class _Session:
         if need > free:
             raise HwprofError(
                 f"{spec.name} at batch size {batch_size} needs about {need / 2**30:.1f} GiB "
-                f"({(need - weights) / batch_size / 2**20:.1f} MiB per sample, estimated from batch 1), but "
+                f"({_bytes_text((need - weights) / batch_size)} per sample, estimated from batch 1), but "
                 f"{free / 2**30:.1f} GiB is free on {self.device_text}; measure a smaller batch size"
             )
 
