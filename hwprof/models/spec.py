@@ -281,7 +281,7 @@ def _resolve_text(
     if ":" in text and text.rsplit(":", 1)[0].endswith(".py"):
         return _from_file(text, input_shape, inputs_given)
     if source_of(text) is not None:
-        built = build(text, hf_config)
+        built = build(text, hf_config if text.startswith("hf:") else None)  # the others of a list ignore it
         if built.inputs is None and input_shape is None and not inputs_given:
             raise HwprofError(built.no_inputs)  # no default inputs, and none given to replace them
         shape = built.inputs.first_shape if built.inputs else ()

@@ -149,6 +149,14 @@ def test_hf_model_over_two_sequence_lengths_in_bfloat16(tmp_path):
     assert (frame["samples"] >= 1).all()
 
 
+def test_hf_config_configures_the_hf_models_of_a_list_that_holds_others(tmp_path):
+    out = tmp_path / "mixed.parquet"
+    result = run("measure", "mlp", "hf:bert", "--hf-config", TINY_BERT, "--no-layers", "--out", str(out), *FAST)
+    assert result.exit_code == 0, result.output
+    models = set(pd.read_parquet(out)["model"])
+    assert "mlp" in models and any(m.startswith("hf:bert:hidden_size=32") for m in models)
+
+
 def test_dtypes_never_share_a_config_id():
     net = nn.Sequential(nn.Linear(8, 8), nn.ReLU())
     frames = {
