@@ -579,11 +579,15 @@ def _discarded_bursts(group) -> int:
 TAIL_SAMPLES = 100  # fewer samples than this leave p99 at (or next to) the slowest one observed
 
 
-def _tail_cell(tail: tuple, samples: int | None) -> str:
-    """p90 / p99, with the sample count behind them where it is too small for p99 to be more than the slowest."""
+def _tail_cell(tail: tuple, samples: int | None, processes: int | None = None) -> str:
+    """p90 / p99, with the sample count behind them where it is too small for p99 to be more than the slowest;
+    over several processes they come from every process's samples pooled, while the row's latency is the
+    median of the processes' medians (one slow process moves the latency, not the pooled p90): said so."""
     if None in tail:
         return "-"
     text = f"{tail[0]:.3f} / {tail[1]:.3f}"
+    if processes is not None and processes > 1:
+        return f"{text} ({samples} samples of {processes} processes, pooled)"
     return f"{text} ({samples} samples)" if samples is not None and samples < TAIL_SAMPLES else text
 
 
@@ -632,7 +636,7 @@ def print_summary(summary: dict, out: str, runs: list[dict]) -> None:
             str(entry["batch_size"]),
             f"{network_ms:.3f}" if network_ms else "-",
             _interval_cell(entry) if network_ms else "-",
-            _tail_cell(tail, entry.get("samples")),
+            _tail_cell(tail, entry.get("samples"), entry.get("processes")),
             f"{layers_ms:.3f}" if layers_ms else "-",
             ratio,
             str(entry["unstable_rows"]),

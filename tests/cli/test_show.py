@@ -207,3 +207,10 @@ def test_show_says_once_why_power_is_unavailable(tmp_path):
     assert text.count("power unavailable: power measurement was turned off") == 1
     report = json.loads(CliRunner().invoke(main, ["show", str(out), "--json"]).output)
     assert report["power_unavailable"] == ["power measurement was turned off"]
+
+
+def test_percentiles_over_several_processes_say_they_pool_every_processs_samples():
+    from hwprof.cli.measure import _tail_cell
+
+    assert _tail_cell((0.07, 16.0), 96, 2) == "0.070 / 16.000 (96 samples of 2 processes, pooled)"
+    assert _tail_cell((0.07, 16.0), 500, 1) == "0.070 / 16.000" and _tail_cell((None, None), 5, 2) == "-"
