@@ -347,6 +347,13 @@ def compare(
     if metric not in GATE_METRICS:
         raise CannotCompare(f"{option('metric', metric)}: choose from {', '.join(GATE_METRICS)}")
     base, new = _load(base_path, "BASE"), _load(new_path, "NEW")
+    shared = sorted(set(base.frame["run_id"].dropna()) & set(new.frame["run_id"].dropna()))
+    if shared:
+        raise CannotCompare(
+            f"{base.path} and {new.path} hold the same run ({', '.join(map(str, shared[:3]))}"
+            f"{', ...' if len(shared) > 3 else ''}): a run compared with itself shows no change; give a new "
+            "measurement as NEW"
+        )
     columns = [c for c in MATCH_COLUMNS if c not in SETTING_COLUMNS] + _check_settings(base, new)
     base_frame, new_frame = _match_frame(base, columns), _match_frame(new, columns)
     wanted = ["_links", "layer_name", *METRICS, "processes", *INTERVAL_COLUMNS]

@@ -144,6 +144,7 @@ def test_without_raw_samples_ratios_remain_and_the_reason_is_given(tmp_path, bas
         ("bad threshold", "is not a percentage; write it as 5%"),
         ("damaged samples", "NEW: Could not read the raw samples"),
         ("compiled", "base.parquet was measured without --compile but"),
+        ("a copy of BASE", "hold the same run"),
     ],
 )
 def test_bad_input_is_one_sentence_and_exit_2(tmp_path, base, case, fragment):
@@ -162,6 +163,11 @@ def test_bad_input_is_one_sentence_and_exit_2(tmp_path, base, case, fragment):
     elif case == "compiled":  # every row: a networks-only run through torch.compile
         write_run(new)
         write_table(new, read_dataset(new).assign(compiled=True), read_provenance(new))
+    elif case == "a copy of BASE":  # a CI job whose baseline and new paths name one run
+        import shutil
+
+        shutil.copy(base, new)
+        shutil.copy(samples_path(base), samples_path(new))
     result = run(base, new, *extra)
     assert result.exit_code == 2, result.output
     assert "Traceback" not in result.output and result.output.count("\n") == 1 and fragment in result.output
