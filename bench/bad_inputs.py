@@ -45,6 +45,7 @@ def hwprof(args: list[str], folder: Path, env: dict | None = None, timeout: floa
         "exit": done.returncode,
         "lines": len(lines),
         "traceback": "Traceback (most recent call last)" in output,
+        "bug_message": "failed unexpectedly" in output,  # hwprof's own words for an error it did not foresee
         "first_line": lines[0][:160] if lines else "",
     }
 
@@ -76,6 +77,11 @@ def prepare(folder: Path) -> None:
     (folder / "stale.parquet.samples.parquet").write_bytes(b"an earlier run's samples")  # its dataset is gone
     (folder / "late.py").write_text(LATE_MODEL)
     (folder / "odd.py").write_text(ODD_FACTORIES)
+    shutil.copy(folder / "d.parquet", folder / "copy.parquet")  # the same run under another name
+    (folder / "text.trace.csv").write_text("timestamp_s,sensor,power_w\n" + "".join(f"{i},x,abc\n" for i in range(5)))
+    gpu = ROOT / "bench" / "data" / "gpu_h200"  # one model's layers beside whole-network runs
+    shutil.copy(gpu / "zoo_layers__torchvision_resnet50_float16.parquet", folder / "gpu_layers.parquet")
+    shutil.copy(gpu / "zoo_gpu.parquet", folder / "gpu_networks.parquet")
 
 
 CASES = [
@@ -141,6 +147,17 @@ CASES = [
     ("fit", ["d.parquet", "--base", "p.json", "--family", "trees", "--out", "f7.json"], None, 1),
     ("devices", ["--tegrastats", "missing/tegrastats"], None, 1),
     ("measure", ["mlp", "--tegrastats", "missing/tegrastats", *FAST], None, 1),
+    # added 2026-12-05 (stop 36), from two new users' audits
+    ("measure", ["mlp", "--no-layers", "--out", "bs1:fp32.parquet", *FAST], None, 0),
+    (
+        "measure",
+        ["mlp", "--input", "x:float32[784]", "--input", "x:float32[784]", "--out", "twice.parquet", *FAST],
+        None,
+        1,
+    ),
+    ("compare", ["d.parquet", "copy.parquet"], None, 2),
+    ("plot-trace", ["text.trace.csv"], None, 1),
+    ("fit", ["gpu_layers.parquet", "gpu_networks.parquet", "--out", "gpu.json"], None, 0),
 ]
 
 
@@ -222,6 +239,7 @@ def main() -> None:
         "summary": {
             "cases": len(results),
             "tracebacks": sum(r["traceback"] for r in results),
+            "bug_messages": sum(r["bug_message"] for r in results),
             "unexpected_exit": sum(r["exit"] != r["expected_exit"] for r in results),
             "kills": len(kills),
             "rows_lost": sum(k["lost"] for k in kills),

@@ -1,6 +1,7 @@
 """`hwprof compare` on synthetic runs with a planted shift: what it flags, what it does not, and its exit codes."""
 
 import json
+import shutil
 
 import pytest
 from click.testing import CliRunner
@@ -145,6 +146,7 @@ def test_without_raw_samples_ratios_remain_and_the_reason_is_given(tmp_path, bas
         ("damaged samples", "NEW: Could not read the raw samples"),
         ("compiled", "base.parquet was measured without --compile but"),
         ("a copy of BASE", "hold the same run"),
+        ("a copy without run ids", "hold the same bytes"),
     ],
 )
 def test_bad_input_is_one_sentence_and_exit_2(tmp_path, base, case, fragment):
@@ -164,10 +166,12 @@ def test_bad_input_is_one_sentence_and_exit_2(tmp_path, base, case, fragment):
         write_run(new)
         write_table(new, read_dataset(new).assign(compiled=True), read_provenance(new))
     elif case == "a copy of BASE":  # a CI job whose baseline and new paths name one run
-        import shutil
-
         shutil.copy(base, new)
         shutil.copy(samples_path(base), samples_path(new))
+    elif case == "a copy without run ids":  # a table from elsewhere, copied
+        base = tmp_path / "foreign.parquet"
+        write_table(base, read_dataset(write_run(tmp_path / "r.parquet")).assign(run_id=None), [])
+        shutil.copy(base, new)
     result = run(base, new, *extra)
     assert result.exit_code == 2, result.output
     assert "Traceback" not in result.output and result.output.count("\n") == 1 and fragment in result.output
