@@ -21,9 +21,9 @@ def test_a_reader_that_leaves_early_ends_the_command_as_sigpipe_does_not_as_a_re
 
     from fakes.runs import write_run
 
-    base = write_run(tmp_path / "base.parquet", seed=1)
+    base, new = write_run(tmp_path / "base.parquet", seed=1), write_run(tmp_path / "new.parquet", seed=2)
     reader_gone = subprocess.Popen(
-        [sys.executable, "-m", "hwprof", "compare", str(base), str(base)],
+        [sys.executable, "-m", "hwprof", "compare", str(base), str(new)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
