@@ -132,13 +132,17 @@ def fake_board(tmp_path: Path, name: str) -> Path:
 
 
 def store_baseline(fleet: Path, baseline: Path, speed: float = 1.0) -> None:
-    """`fleet` with its sidecars as the stored baseline, its latencies (and samples) times `speed`."""
+    """`fleet` with its sidecars as the stored baseline, its latencies (and samples) times `speed`, under
+    run ids of its own, as an earlier run's fleet artifact would be (compare refuses a run against itself)."""
     baseline.parent.mkdir(parents=True, exist_ok=True)
-    frame, samples = read_dataset(fleet), read_samples(fleet)
+    frame, samples, runs = read_dataset(fleet), read_samples(fleet), read_provenance(fleet)
     for column in ("latency_ms", "latency_ms_ci_low", "latency_ms_ci_high", "latency_ms_std"):
         frame[column] = frame[column] * speed
     samples["seconds_per_call"] = samples["seconds_per_call"] * speed
-    write_table(baseline, frame, read_provenance(fleet))
+    earlier = {run["run_id"]: f"earlier-{run['run_id']}" for run in runs}
+    frame["run_id"] = frame["run_id"].map(earlier)
+    samples["run_id"] = samples["run_id"].map(earlier)
+    write_table(baseline, frame, [{**run, "run_id": earlier[run["run_id"]]} for run in runs])
     write_samples(baseline, samples)
 
 
