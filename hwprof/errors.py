@@ -46,6 +46,18 @@ def _as_flag(match: re.Match) -> str:
     return f"{flag} {value}"
 
 
+def error_text(error: BaseException) -> str:
+    """The first line of an exception's message, or its type where it has none: the part of a foreign
+    error (pyarrow, torch, a user's factory) a one-sentence message can quote."""
+    return (str(error).strip().splitlines() or [type(error).__name__])[0]
+
+
+def error_line(error: BaseException) -> str:
+    """An exception's type and the first line of its message, "RuntimeError: out of memory"."""
+    text = (str(error).strip().splitlines() or [""])[0]
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
 def shown(value: object) -> str:
     """A value as a user typed it: numpy scalars as plain Python numbers (0, not np.int64(0))."""
     item = getattr(value, "item", None)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from hwprof.errors import HwprofError
+from hwprof.errors import HwprofError, error_text
 from hwprof.files import SAMPLES_SUFFIX as SUFFIX
 from hwprof.files import local_path, write_atomically
 
@@ -123,7 +123,7 @@ def read_samples(dataset: str | os.PathLike) -> pd.DataFrame | None:
     try:
         table = pq.read_table(local_path(path))
     except Exception as error:  # pyarrow raises many types for a damaged file
-        reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        reason = error_text(error)
         raise HwprofError(
             f"Could not read the raw samples {path} ({reason}); move it away to use {Path(dataset).name} without them."
         ) from None

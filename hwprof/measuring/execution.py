@@ -16,7 +16,7 @@ from typing import Any
 import torch
 
 from hwprof.drivers.host import read_text
-from hwprof.errors import HwprofError, option
+from hwprof.errors import HwprofError, error_text, option
 from hwprof.models.inputs import DTYPES, parse_dtype
 
 # CPU flags of native half-precision arithmetic (x86: AVX512 / AMX; Arm: fp16 / bf16 extensions)
@@ -48,7 +48,7 @@ class Execution:
             a = torch.ones((8, 8), dtype=self.torch_dtype, device=device)
             torch.nn.functional.linear(torch.relu(a), a)
         except Exception as error:
-            first = (str(error).strip().splitlines() or [type(error).__name__])[0]
+            first = error_text(error)
             raise HwprofError(
                 f"{option('dtype', self.dtype)} cannot run on {device} ({first}); measure float32 there"
             ) from None
@@ -114,7 +114,7 @@ class Execution:
         try:
             compiled(*args, **kwargs)
         except Exception as error:
-            first = (str(error).strip().splitlines() or [type(error).__name__])[0]
+            first = error_text(error)
             raise HwprofError(
                 f"torch.compile of {label} failed ({type(error).__name__}: {first[:300]}); measure it without "
                 f"{option('compile')}"

@@ -21,7 +21,7 @@ from pathlib import Path
 import torch
 import torch.nn as nn
 
-from hwprof.errors import HwprofError, option
+from hwprof.errors import HwprofError, error_text, option
 from hwprof.models.inputs import SEQ, InputSpec, ModelInputs
 
 ZOO_INSTALL = "pip install -e '.[zoo]'"
@@ -145,7 +145,7 @@ def _hf_config(name: str):
         try:
             return AutoConfig.from_pretrained(name, local_files_only=True)
         except Exception as error:
-            raise HwprofError(f"hf:{name}: its config.json cannot be read ({_first_line(error)})") from None
+            raise HwprofError(f"hf:{name}: its config.json cannot be read ({error_text(error)})") from None
     if name in _hf_names():
         return AutoConfig.for_model(name)
     try:  # a hub name already in the local cache; nothing is downloaded
@@ -189,7 +189,7 @@ def _hf_build(name: str, overrides: dict) -> Built:
     try:
         module = AutoModel.from_config(config)
     except Exception as error:
-        raise HwprofError(f"hf:{name} cannot be built from its config: {_first_line(error)}") from None
+        raise HwprofError(f"hf:{name} cannot be built from its config: {error_text(error)}") from None
     text = f"hf:{name}" + (":" + ",".join(f"{k}={v}" for k, v in sorted(overrides.items())) if overrides else "")
     try:
         inputs, vocab = _hf_inputs(module, config, name)
@@ -294,10 +294,6 @@ def parse_overrides(text: str | None) -> dict:
         except json.JSONDecodeError:
             overrides[key.strip()] = value.strip()
     return overrides
-
-
-def _first_line(error: Exception) -> str:
-    return (str(error).strip().splitlines() or [type(error).__name__])[0]
 
 
 def _in_one_line(error: Exception) -> str:

@@ -26,7 +26,7 @@ import torch.nn.functional as F
 from torch.overrides import TorchFunctionMode
 from torch.utils._device import DeviceContext, _device_constructors
 
-from hwprof.errors import HwprofError
+from hwprof.errors import HwprofError, error_line
 from hwprof.models.inputs import DEFAULT_SEQ_LEN, DTYPES, ModelInputs
 from hwprof.models.layers import (
     Layer,
@@ -175,7 +175,7 @@ def trace_layers(
             layers, method = extract_layers_from_example(meta_module, args, kwargs, recipes=False)
         return Trace(layers, method, "meta")
     except Exception as error:  # any failure on meta: the real forward pass is the reference
-        reason = _first_line(error)
+        reason = error_line(error)
     if _all_meta(module):
         if rebuild is None:
             raise HwprofError(
@@ -498,8 +498,3 @@ def _as_dtype(value: bool | int | float, dtype: torch.dtype) -> bool | int | flo
     if dtype.is_floating_point:
         return float(value)
     return None if dtype.is_complex else int(value)
-
-
-def _first_line(error: BaseException) -> str:
-    text = (str(error).strip().splitlines() or [""])[0]
-    return f"{type(error).__name__}: {text}" if text else type(error).__name__

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hwprof.errors import HwprofError
+from hwprof.errors import HwprofError, error_line
 from hwprof.models.spec import import_user_file
 
 CHOICE_TYPES = (str, int, float, bool, type(None))
@@ -103,8 +103,7 @@ class SearchSpace:
         try:
             module = self.factory(**self.fixed, **params)
         except Exception as error:  # the factory is the user's code
-            lines = str(error).strip().splitlines()
-            reason = f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__
+            reason = error_line(error)
             raise FactoryFailed(f"factory {self.factory_ref} failed for {params}: {reason}", reason) from None
         if not isinstance(module, nn.Module):
             reason = f"returned {type(module).__name__}, not a torch.nn.Module"

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from hwprof.errors import HwprofError, option
+from hwprof.errors import HwprofError, error_line, error_text, option
 from hwprof.search.constraints import ANALYTIC_METRICS, METRICS, PREDICTED_METRICS, Constraint
 from hwprof.search.space import FactoryFailed, SearchSpace
 
@@ -287,8 +287,7 @@ def open_storage(text: str | None):
                 f"storage {_redact(text)} needs a database driver that is not installed: {hint}"
             ) from None
         except Exception as error:  # sqlalchemy reports unreachable servers, bad URLs, refused logins
-            first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-            raise HwprofError(f"cannot open storage {_redact(text)}: {first_line}") from None
+            raise HwprofError(f"cannot open storage {_redact(text)}: {error_text(error)}") from None
     from optuna.storages.journal import JournalFileBackend
 
     try:
@@ -300,7 +299,7 @@ def open_storage(text: str | None):
     except HwprofError:
         raise
     except Exception as error:  # entries that parse but do not replay
-        raise _not_a_journal(text, f"replaying it fails with {_first_line(error)}") from None
+        raise _not_a_journal(text, f"replaying it fails with {error_line(error)}") from None
 
 
 def _check_journal(path: str) -> None:
@@ -594,18 +593,13 @@ def _failed_trials_reported_here():
         logger.removeFilter(below_warning)
 
 
-def _first_line(error: BaseException) -> str:
-    lines = str(error).strip().splitlines()
-    return f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__
-
-
 def _call_objective(objective, objective_ref: str, module, params: dict) -> float:
     try:
         score = objective(module, dict(params))
     except HwprofError:
         raise
     except Exception as error:  # the objective is the user's code: this trial fails, the study goes on
-        raise _ObjectiveFailed(_first_line(error)) from error
+        raise _ObjectiveFailed(error_line(error)) from error
     try:
         score = float(score)
     except (TypeError, ValueError):
