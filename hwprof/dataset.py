@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from hwprof.errors import HwprofError, option
+from hwprof.errors import HwprofError, error_text, option
 from hwprof.files import (
     JOURNAL_SUFFIX,
     ExclusiveLock,
@@ -102,7 +102,8 @@ def value_kind(series: pd.Series) -> str | None:
 KIND_WORDS = {"number": "numbers", "boolean": "true/false values", "text": "text"}
 
 
-def _kind_words(kind: str) -> str:
+def kind_words(kind: str) -> str:
+    """What value_kind() found, in words for a message: "text", "numbers"."""
     return KIND_WORDS.get(kind, f"{kind} values")
 
 
@@ -112,7 +113,7 @@ def _typed_column(column: str, series: pd.Series) -> pd.Series:
     if actual is None:
         return pd.Series([None] * len(series), index=series.index, dtype=object).astype(_dtype(column))
     if actual != expected:
-        raise ValueError(f"column {column} holds {_kind_words(actual)} where hwprof writes {_kind_words(expected)}")
+        raise ValueError(f"column {column} holds {kind_words(actual)} where hwprof writes {kind_words(expected)}")
     if column in INT_COLUMNS:
         try:
             return series.astype("Int64")
@@ -170,7 +171,7 @@ def _plain_value(column: str, value):
         if isinstance(value, int) or value.is_integer():
             return int(value)
         raise ValueError(f"column {column} holds fractions ({value!r}) where hwprof writes whole numbers")
-    raise ValueError(f"column {column} holds {type(value).__name__} {value!r} where hwprof writes {_kind_words(kind)}")
+    raise ValueError(f"column {column} holds {type(value).__name__} {value!r} where hwprof writes {kind_words(kind)}")
 
 
 def plain_row(row: dict, run_id: str) -> dict:
@@ -213,7 +214,7 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
             owner = Path(str(path).removesuffix(SIDECAR_SUFFIX))
             what = f"the provenance of {owner}" if owner != path and owner.is_file() else "a JSON file (a predictor?)"
             raise HwprofError(f"{path} is {what}, not a dataset; give a .parquet or .csv dataset.") from None
-        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        reason = error_text(error)
         raise HwprofError(f"Could not read {path} as a {kind} file ({reason}).") from None
 
 
@@ -633,7 +634,7 @@ def _read_shard(path: Path, column_kinds: dict[str, tuple[str, Path]]) -> tuple[
         first_kind, first_path = column_kinds.setdefault(column, (kind, path))
         if kind != first_kind:
             raise HwprofError(
-                f"Column {column} holds {_kind_words(first_kind)} in {first_path} but {_kind_words(kind)} "
+                f"Column {column} holds {kind_words(first_kind)} in {first_path} but {kind_words(kind)} "
                 f"in {path}, so the shards do not share one schema."
             )
     return _typed_or_error(path, frame), document, set(frame.columns)

@@ -110,7 +110,7 @@ def read_trace(path: str | os.PathLike):
 
 def _typed(path: Path, frame):
     """`frame` in the trace dtypes; HwprofError naming the column that is not numbers (a hand-edited CSV)."""
-    from hwprof.dataset import KIND_WORDS, value_kind
+    from hwprof.dataset import kind_words, value_kind
 
     for column, dtype in _DTYPES.items():
         try:
@@ -118,7 +118,6 @@ def _typed(path: Path, frame):
         except (TypeError, ValueError):
             kind = value_kind(frame[column])
             raise HwprofError(
-                f"{path} is not a power trace: column {column} holds "
-                f"{KIND_WORDS.get(kind, f'{kind} values')} where hwprof writes numbers"
+                f"{path} is not a power trace: column {column} holds {kind_words(kind)} where hwprof writes numbers"
             ) from None
     return frame
