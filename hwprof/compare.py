@@ -268,7 +268,7 @@ def _row_metric(metric: str, base_row, new_row, base: _Side, new: _Side, seed) -
     if metric != "latency_ms":
         return entry | dict(ci_low=None, ci_high=None, p_value=None, verdict=UNTESTED, why="one load window per row")
     if max(_processes(base_row, "base"), _processes(new_row, "new")) > 1:
-        return entry | _interval_test(base_row, new_row)
+        return entry | _interval_test(base_row, new_row, entry["ratio"])
     base_samples, new_samples = _samples_of(base, base_row["_links"]), _samples_of(new, new_row["_links"])
     missing = [
         side.samples_missing or f"{side.path.name} has no samples for this row"
@@ -305,8 +305,8 @@ def _processes(row, side: str) -> int:
     return int(value) if value is not None and not pd.isna(value) else 1
 
 
-def _interval_test(base_row, new_row) -> dict:
-    """NEW / BASE tested by the rows' own 95% intervals, for rows combined from several processes."""
+def _interval_test(base_row, new_row, ratio: float) -> dict:
+    """NEW / BASE (`ratio`) tested by the rows' own 95% intervals, for rows combined from several processes."""
     half_widths = []
     for row, side in ((base_row, "base"), (new_row, "new")):
         low, high = (row.get(f"{bound}_{side}") for bound in INTERVAL_COLUMNS)
@@ -314,7 +314,6 @@ def _interval_test(base_row, new_row) -> dict:
             why = f"the {side.upper()} row has no 95% interval (its processes took too few samples to bound one)"
             return dict(ci_low=None, ci_high=None, p_value=None, verdict=UNTESTED, why=why)
         half_widths.append(math.log(high / low) / 2 if low > 0 else math.inf)  # reaching 0: no bound at all
-    ratio = _positive(new_row["latency_ms_new"]) / _positive(base_row["latency_ms_base"])
     spread = math.hypot(*half_widths)
     if not math.isfinite(spread):
         why = "a row combined from several processes has an interval down to 0: they disagree too much to bound it"
