@@ -339,12 +339,15 @@ def fit_log_ratio_model(
             folds.append((train, test, fold_scaled, fold_additive, fold_r))
         # the simplest candidate, and the first to beat: no correction at all (the layer sum as it
         # is), or for another board's layer sums that sum times the fold's scale
-        plain = np.empty(len(y))
+        as_is, plain = np.empty(len(y)), np.empty(len(y))
         for _, test, fold_scaled, fold_additive, _ in folds:
-            plain[test] = (fold_scaled[test] if other_board else total[test]) + fold_additive[test]
+            as_is[test] = total[test] + fold_additive[test]
+            plain[test] = fold_scaled[test] + fold_additive[test] if other_board else as_is[test]
         scored = np.concatenate([test for _, test in splits])
-        best = weighted_log_rmse(np.log(plain[scored]), np.log(y[scored]), weights[scored])
-        errors["scale" if other_board else "identity"] = best
+        errors["identity"] = weighted_log_rmse(np.log(as_is[scored]), np.log(y[scored]), weights[scored])
+        if other_board:
+            errors["scale"] = weighted_log_rmse(np.log(plain[scored]), np.log(y[scored]), weights[scored])
+        best = errors["scale" if other_board else "identity"]
         # and a correction must not make any held-out family worse than the simplest candidate
         simplest_per_fold = [weighted_log_rmse(np.log(plain[t]), np.log(y[t]), weights[t]) for _, t in splits]
         for k, columns in enumerate(RATIO_COLUMN_SETS):
@@ -366,13 +369,9 @@ def fit_log_ratio_model(
                     worse_on[name] = worse
                 elif error < best * 0.98:
                     best, chosen, lam = error, columns, candidate
-        if other_board:  # the other board's sum as it is competes with whatever won: the boards may run alike
-            as_is = np.empty(len(y))
-            for _, test, _, fold_additive, _ in folds:
-                as_is[test] = total[test] + fold_additive[test]
-            errors["identity"] = weighted_log_rmse(np.log(as_is[scored]), np.log(y[scored]), weights[scored])
-            if errors["identity"] <= best:  # the simpler wins a tie
-                chosen, scales = None, False
+        # another board's sum as it is competes with whatever won: the boards may run alike
+        if other_board and errors["identity"] <= best:  # the simpler wins a tie
+            chosen, scales = None, False
     coef = np.zeros(len(RATIO_COLUMNS))
     if chosen is not None:
         coef[chosen] = _ridge(phi[:, chosen], r, weights, lam)
