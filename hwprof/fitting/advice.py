@@ -59,10 +59,12 @@ def data_advice(
         thin = sorted(op for op in sweepable if configs.get(op, 0) < MIN_CONFIGS_PER_OP)
         if thin:
             sweeps = " ".join(f"sweep:{op}" for op in thin)
+            one = len(thin) == 1
             notes.append(
-                f"{', '.join(thin)} {'has' if len(thin) == 1 else 'have'} fewer than {MIN_CONFIGS_PER_OP} distinct "
-                f"measured layer configurations, so {'its layer model extrapolates' if len(thin) == 1 else 'their layer models extrapolate'} to the sizes of new networks; "
-                f"measure a sweep (`hwprof measure {sweeps}{flags} --out sweeps.parquet`) and fit with it"
+                f"{', '.join(thin)} {'has' if one else 'have'} fewer than {MIN_CONFIGS_PER_OP} distinct measured "
+                f"layer configurations, so {'its layer model extrapolates' if one else 'their layer models extrapolate'}"
+                f" to the sizes of new networks; measure a sweep (`hwprof measure {sweeps}{flags} --out "
+                "sweeps.parquet`) and fit with it"
             )
     return notes
 

@@ -285,15 +285,20 @@ def objective_file(tmp_path, body):
     return f"{path}:evaluate"
 
 
+def went_on_past_failures(result, written, optuna_warnings) -> tuple[dict, list[dict]]:
+    """A search that ended cleanly despite failed trials: its search.json and those trials."""
+    assert result.exit_code == 0, result.output
+    assert "Traceback" not in result.output and optuna_warnings == []
+    summary = json.loads(written.read_text())
+    return summary, [t for t in summary["trials"] if t["state"] == "failed"]
+
+
 def test_an_objective_that_raises_fails_its_trial_without_a_traceback(
     toy_yaml, toy_predictor, tmp_path, optuna_warnings
 ):
     result, written = toy_search(toy_yaml, tmp_path, "if params['head'] == 'narrow': raise RuntimeError('out of data')")
-    assert result.exit_code == 0, result.output
-    assert "Traceback" not in result.output and optuna_warnings == []
+    summary, failed = went_on_past_failures(result, written, optuna_warnings)
     assert "the objective raised RuntimeError: out of data" in result.output
-    summary = json.loads(written.read_text())
-    failed = [t for t in summary["trials"] if t["state"] == "failed"]
     assert failed and summary["failed_trials"] == len(failed)
     assert all(t["error"] == "RuntimeError: out of data" and t["params"]["head"] == "narrow" for t in failed)
     assert summary["best"]["params"]["head"] == "wide"
@@ -304,11 +309,8 @@ def test_a_diverged_training_fails_its_trial_and_the_search_writes_its_results(
     toy_yaml, toy_predictor, tmp_path, optuna_warnings
 ):
     result, written = toy_search(toy_yaml, tmp_path, "if params['width'] > 14: return float('nan')")
-    assert result.exit_code == 0, result.output
-    assert "Traceback" not in result.output and optuna_warnings == []
+    summary, failed = went_on_past_failures(result, written, optuna_warnings)
     assert "the objective returned nan, not a finite score" in result.output
-    summary = json.loads(written.read_text())
-    failed = [t for t in summary["trials"] if t["state"] == "failed"]
     assert failed and all(t["params"]["width"] > 14 and t["failed_in"] == "objective" for t in failed)
     assert summary["trials_finished"] == 10 - len(failed) and (written.parent / "pareto.png").exists()
 
