@@ -38,6 +38,9 @@ class ModelSpec:
     sweep: tuple | None = None  # for a layer sweep: its SweepLayers, each run alone; there is no network
     inputs: ModelInputs | None = None  # None: one float tensor of input_shape
     vocab_size: int | None = None  # text models: token ids are drawn below it
+    # what the model is fed by default where given inputs or a given shape replaced it (None: nothing was
+    # replaced, or the model names no inputs of its own), so a shape is told from the default without a rebuild
+    replaced_inputs: ModelInputs | None = None
 
     @property
     def model_inputs(self) -> ModelInputs:
@@ -59,7 +62,24 @@ class ModelSpec:
             described = inputs
         else:
             described = from_examples(inputs)
-        return ModelSpec(self.name, self.module, described.first_shape, self.family, None, described, self.vocab_size)
+        return ModelSpec(
+            self.name,
+            self.module,
+            described.first_shape,
+            self.family,
+            None,
+            described,
+            self.vocab_size,
+            self.default_inputs,
+        )
+
+    @property
+    def default_inputs(self) -> ModelInputs | None:
+        """What the model is fed when nothing is given; None for a model that names no inputs of its own (shape ()
+        and no inputs: a factory or module whose only inputs are the ones given)."""
+        if self.replaced_inputs is not None:
+            return self.replaced_inputs
+        return self.model_inputs if self.inputs is not None or self.input_shape != () else None
 
 
 def parse_shape(text: str) -> tuple[int, ...]:
@@ -228,6 +248,8 @@ def _with_input_shape(spec: ModelSpec, input_shape: tuple[int, ...] | None) -> M
             f"{spec.name} takes {own.describe()}, which {option('input_shape')} (the shape of one float input) "
             f"cannot describe: drop it, {length}describe each input with {option('inputs')}"
         )
+    if spec.inputs is None:  # one plain float tensor: a new shape, as a model of that shape would be described
+        return dataclasses.replace(spec, input_shape=tuple(input_shape), replaced_inputs=spec.default_inputs)
     return spec.with_inputs(ModelInputs((dataclasses.replace(own.specs[0], shape=tuple(input_shape)),)))
 
 
@@ -241,15 +263,14 @@ def module_name(module: nn.Module) -> str:
 def spec_from_module(module: nn.Module, input_shape: tuple[int, ...] | None = None, inputs: Any = None) -> ModelSpec:
     """An nn.Module from Python: its inputs are example tensors, an input shape, or an `input_shape` attribute."""
     name, family = module_name(module), type(module).__name__
-    if inputs is not None:
-        return ModelSpec(name, module, (), family).with_inputs(inputs)
-    shape = input_shape or getattr(module, "input_shape", None)
-    if shape is None:
+    own = getattr(module, "input_shape", None)
+    if own is None and input_shape is None and inputs is None:
         raise HwprofError(
             f"the {family} module needs its inputs: pass {option('inputs')} (example tensors, batch first) or "
             f"{option('input_shape')} (one sample, e.g. (3, 224, 224))"
         )
-    return ModelSpec(name, module, tuple(int(d) for d in shape), family)
+    spec = ModelSpec(name, module, _declared_shape(own, f"the {family} module") if own is not None else (), family)
+    return _with_input_shape(spec, input_shape).with_inputs(inputs)
 
 
 def _resolve_text(
@@ -265,7 +286,7 @@ def _resolve_text(
             module = build_nb201(text[len(NB201_PREFIX) :])
         except ValueError as error:
             raise HwprofError(f"bad NAS-Bench-201 architecture: {error}") from None
-        return ModelSpec(text, module, input_shape or INPUT_SHAPE, "nb201")
+        return _with_input_shape(ModelSpec(text, module, INPUT_SHAPE, "nb201"), input_shape)
     if text.startswith(SWEEP_PREFIX):
         from hwprof.sample_models.sweep import parse_sweep, sample_layers
 
@@ -277,7 +298,7 @@ def _resolve_text(
         return ModelSpec(text, nn.ModuleList([layer.module for layer in layers]), (), SWEEP_FAMILY, layers)
     if text in MODELS:
         entry = MODELS[text]
-        return ModelSpec(text, entry.factory(), input_shape or tuple(entry.input_shape), entry.family)
+        return _with_input_shape(ModelSpec(text, entry.factory(), tuple(entry.input_shape), entry.family), input_shape)
     if ":" in text and text.rsplit(":", 1)[0].endswith(".py"):
         return _from_file(text, input_shape, inputs_given)
     if source_of(text) is not None:
@@ -334,7 +355,9 @@ def _from_file(text: str, input_shape: tuple[int, ...] | None, inputs_given: boo
         return _with_input_shape(spec, input_shape)
     if not isinstance(module, nn.Module):
         raise HwprofError(f"{text} returned {type(module).__name__}, not a torch.nn.Module or (module, example_inputs)")
-    shape = input_shape or getattr(module, "input_shape", None) or getattr(factory, "input_shape", None)
+    shape = getattr(module, "input_shape", None) or getattr(factory, "input_shape", None)
+    if shape is None and input_shape is not None:
+        return ModelSpec(text, module, tuple(input_shape), factory_name)  # the shape given is its only one
     if shape is None and inputs_given:
         shape = ()  # the inputs given replace it
     if shape is None:
@@ -343,13 +366,18 @@ def _from_file(text: str, input_shape: tuple[int, ...] | None, inputs_given: boo
             f"{option('inputs')} (e.g. input_ids:int64[128]), set `input_shape` on the module or factory, or "
             "return (module, example_inputs)"
         )
+    return _with_input_shape(ModelSpec(text, module, _declared_shape(shape, text), factory_name), input_shape)
+
+
+def _declared_shape(shape: Any, who: str) -> tuple[int, ...]:
+    """A model's own `input_shape` attribute as dimensions; not a shape is one sentence, not a TypeError."""
     try:
         dims = tuple(int(d) for d in shape)
     except (TypeError, ValueError):
         dims = (0,)
     if any(d < 1 for d in dims):
         raise HwprofError(
-            f"{text} gives input_shape {shape!r}, which is not a shape: set it to positive whole numbers "
+            f"{who} gives input_shape {shape!r}, which is not a shape: set it to positive whole numbers "
             "without the batch, e.g. (3, 224, 224)"
         )
-    return ModelSpec(text, module, dims, factory_name)
+    return dims

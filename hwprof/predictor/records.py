@@ -97,8 +97,7 @@ def _trace_any(model, shape, batch_size: int, inputs, hf_config, how: dict) -> T
         return _trace_name(model, shape, batch_size, inputs, hf_config, how)
     if isinstance(model, ModelSpec) or _is_module(model):
         spec = resolve_model(model, shape, inputs=inputs)
-        given = _given_input_shape(spec, lambda: resolve_model(model)) if shape or inputs is not None else None
-        return _trace(spec, batch_size, input_shape=given, **how)
+        return _trace(spec, batch_size, input_shape=_given_input_shape(spec), **how)
     raise HwprofError(f"cannot predict for a {type(model).__name__}: give a model name, a ModelSpec or an nn.Module")
 
 
@@ -147,34 +146,28 @@ def _trace_built(model: str, shape, batch_size: int, inputs, hf_config, how: dic
     from hwprof.models.spec import builds_on_meta, resolve_model
     from hwprof.models.tracing import MetaDevice
 
-    def build(shape=shape, inputs=inputs):
+    def build():
         return resolve_model(model, shape, inputs=inputs, hf_config=hf_config)
 
-    def build_here(shape=shape, inputs=inputs):
-        if builds_on_meta(model):
-            with MetaDevice():
-                return build(shape, inputs)
-        return build(shape, inputs)
-
-    spec = build_here()
-    given = _given_input_shape(spec, lambda: build_here(None, None)) if shape or inputs is not None else None
-    return _trace(spec, batch_size, rebuild=lambda: build().module, input_shape=given, **how)
+    if builds_on_meta(model):
+        with MetaDevice():
+            spec = build()
+    else:
+        spec = build()
+    return _trace(spec, batch_size, rebuild=lambda: build().module, input_shape=_given_input_shape(spec), **how)
 
 
-def _given_input_shape(spec, own) -> tuple[int, ...] | None:
-    """The shape of `spec`'s one float input where it replaces what the model is fed by default (`own()`, its
-    spec without the inputs given), so the network is named by it as `fit` names a model measured at several
-    shapes (resnet18@input_shape=3x64x64); None where it is the default, or the model has none."""
+def _given_input_shape(spec) -> tuple[int, ...] | None:
+    """The shape of `spec`'s one float input where it replaced what the model is fed by default, so the
+    network is named by it as `fit` names a model measured at several shapes (resnet18@input_shape=3x64x64);
+    None where it is the default, or the model has no inputs of its own (the ones given are its only ones)."""
     from hwprof.models.inputs import SEQ
 
     inputs = spec.model_inputs.specs
-    if len(inputs) != 1 or not inputs[0].dtype.is_floating_point or SEQ in inputs[0].shape:
+    default = spec.replaced_inputs  # set only where something given replaced the model's own
+    if default is None or len(inputs) != 1 or not inputs[0].dtype.is_floating_point or SEQ in inputs[0].shape:
         return None
-    try:
-        default = own().model_inputs.specs
-    except HwprofError:  # no inputs of its own (a factory that names none): the ones given are its only ones
-        return None
-    return None if [s.shape for s in default] == [inputs[0].shape] else inputs[0].shape
+    return None if [s.shape for s in default.specs] == [inputs[0].shape] else inputs[0].shape
 
 
 def _refuse_sweep(spec) -> None:

@@ -194,6 +194,29 @@ def test_a_prediction_is_named_by_an_input_shape_given_in_place_of_the_models_ow
     assert network_layers(linear, 1, (2, 4)).name.endswith("@input_shape=2x4")
 
 
+def test_a_factory_is_built_once_to_predict_it_at_a_shape_of_its_own(tmp_path):
+    """Naming a prediction by its given shape needs the model's default shape, which the first build knows."""
+    from hwprof.predictor.records import network_layers
+
+    path = tmp_path / "counted.py"
+    path.write_text(
+        "import torch.nn as nn\n"
+        "BUILDS = []\n"
+        "def make():\n"
+        "    BUILDS.append(1)\n"
+        "    model = nn.Sequential(nn.Linear(4, 8), nn.ReLU())\n"
+        "    model.input_shape = (4,)\n"
+        "    return model\n"
+    )
+    from hwprof.models.spec import import_user_file
+
+    builds = import_user_file(path).BUILDS
+    assert network_layers(f"{path}:make", 1, (3, 4)).name.endswith(":make@input_shape=3x4")
+    assert len(builds) == 1
+    assert "@" not in network_layers(f"{path}:make", 2, (4,)).name  # its own shape
+    assert len(builds) == 2
+
+
 class ChecksMask(nn.Module):
     """Reads its mask, as transformers does to skip building an attention mask when no token is padding."""
 
