@@ -18,9 +18,7 @@ layer rows is scored alongside.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +27,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from fit_common import TOGETHER_RUNS, existing  # noqa: E402
-from results_io import emit_markdown  # noqa: E402
+from results_io import emit_markdown, heading, provenance  # noqa: E402
 
 NEURALPOWER_NETWORK_RUNTIME_RMSPE = 1 - 0.8824  # ACML 2017: 88.24% average runtime accuracy (1 - RMSPE), GPUs
 PRECISE_CI = 0.10
@@ -74,7 +72,6 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", default=str(HERE / "results" / "fit_accuracy.json"))
     args = parser.parse_args(argv)
 
-    from hwprof.drivers.host import cpu_model
     from hwprof.fitting.data import read_inputs, select_device, training_data
     from hwprof.fitting.layers import make_folds, rmspe
     from hwprof.fitting.pipeline import accuracy, fit_training_data
@@ -85,9 +82,7 @@ def main(argv: list[str] | None = None) -> None:
     frame, device = select_device(frame, None)
     data = training_data(frame, device, sources)
     results = {
-        "command": " ".join(["python", *sys.argv]),
-        "machine": f"{cpu_model()}, {os.cpu_count()} cores",
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        **provenance(),
         "dataset": ", ".join(args.zoo + args.sweep),
         "device_name": device,
         "networks": len(data.networks),
@@ -190,9 +185,7 @@ def _pct(value) -> str:
 
 def markdown(results: dict) -> str:
     lines = [
-        f"### Fit accuracy on the sample-model zoo ({results['date']})",
-        "",
-        f"Command: `{results['command']}`  ",
+        *heading("Fit accuracy on the sample-model zoo", results),
         f"Machine: {results['machine']}  ",
         f"Data: {results['dataset']} ({results['device_name']}): {results['networks']} network rows, "
         f"{results['unique_layer_configs']} unique layer configurations "

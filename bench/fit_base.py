@@ -12,15 +12,13 @@ is (the same folds), and which simplest candidate the fit took. Accuracy only: t
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-from datetime import datetime, timezone
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from results_io import emit_markdown  # noqa: E402
+from results_io import emit_markdown, heading, provenance  # noqa: E402
 
 BOARDS = {
     "Intel Xeon VM, 2 threads": "bench/data/default",
@@ -37,7 +35,6 @@ def main() -> None:
     boards = dict(item.split("=", 1) for item in args.board) if args.board else BOARDS
 
     from hwprof.dataset import without_sample_sidecars
-    from hwprof.drivers.host import cpu_model
     from hwprof.fitting.fit import fit
 
     def datasets(folder: str) -> list[str]:
@@ -65,9 +62,7 @@ def main() -> None:
             )
             print(pairs[-1], file=sys.stderr)
     results = {
-        "command": " ".join(["python", *sys.argv]),
-        "machine": f"{cpu_model()}, {os.cpu_count()} cores",
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        **provenance(),
         "boards": boards,
         "pairs": pairs,
     }
@@ -86,9 +81,7 @@ def _saved(predictor, label: str) -> str:
 
 def markdown(results: dict) -> str:
     lines = [
-        f"### `fit --base` between default-run boards ({results['date']})",
-        "",
-        f"Command: `{results['command']}`  ",
+        *heading("`fit --base` between default-run boards", results),
         f"Machine: {results['machine']}; leave one family out on the new board's networks",
         "",
         "| base | new board | adapted: MAPE | base's layer sum as it is | simplest taken | correction | new board fitted alone |",

@@ -17,9 +17,7 @@ HELP (NeurIPS 2021) reports Spearman 0.93 on average from 10 samples.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
@@ -30,7 +28,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from fit_common import NB201_ONE_THREAD_RUNS, existing  # noqa: E402
-from results_io import emit_markdown  # noqa: E402
+from results_io import emit_markdown, heading, provenance  # noqa: E402
 
 SIZES = (5, 10, 20, 50)
 HELP_SPEARMAN_AT_10 = 0.93
@@ -60,7 +58,6 @@ def main() -> None:
     parser.add_argument("--out", default=str(HERE / "results" / "fit_fewshot.json"))
     args = parser.parse_args()
 
-    from hwprof.drivers.host import cpu_model
     from hwprof.fitting.data import read_inputs, select_device, training_data
     from hwprof.fitting.pipeline import fit_training_data, refit_networks
     from hwprof.predictor.features import OP_GROUPS
@@ -83,9 +80,7 @@ def main() -> None:
         zoo_predicted = zoo_only.predict_features(zoo_only.features_from_batch(data.networks), intervals=False)
 
     results = {
-        "command": " ".join(["python", *sys.argv]),
-        "machine": f"{cpu_model()}, {os.cpu_count()} cores",
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        **provenance(),
         "dataset": ", ".join(args.nb201),
         "networks": n,
         "latency_ms_range": [float(y.min()), float(y.max())],
@@ -214,9 +209,7 @@ def _summary(values: list[dict]) -> dict:
 def markdown(results: dict) -> str:
     labels = list(next(iter(results["sizes"].values())).keys()) if results["sizes"] else []
     lines = [
-        f"### Few-shot ranking of NAS-Bench-201 networks ({results['date']})",
-        "",
-        f"Command: `{results['command']}`  ",
+        *heading("Few-shot ranking of NAS-Bench-201 networks", results),
         f"Machine: {results['machine']}  ",
         f"Data: {results['dataset']}: {results['networks']} measured networks, latency "
         f"{results['latency_ms_range'][0]:.2f}-{results['latency_ms_range'][1]:.2f} ms; "

@@ -29,9 +29,7 @@ fleet collects without a recipe.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
@@ -42,7 +40,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from fit_common import DATA  # noqa: E402
-from results_io import emit_markdown  # noqa: E402
+from results_io import emit_markdown, heading, provenance  # noqa: E402
 
 BOARDS = {  # configuration -> dataset
     "2 threads, glibc allocator": "zoo.parquet",
@@ -69,7 +67,6 @@ def main() -> None:
         else {board: [str(DATA / name)] for board, name in BOARDS.items()}
     )
 
-    from hwprof.drivers.host import cpu_model
     from hwprof.fitting.data import read_inputs, training_data
     from hwprof.fitting.pipeline import adapt_training_data, fit_training_data
     from hwprof.fitting.prior import adapt_from_fleet, fleet_predictors
@@ -79,9 +76,7 @@ def main() -> None:
         frame, sources = read_inputs(paths)
         frames[board] = (frame.assign(device_name=board), sources)
     results = {
-        "command": " ".join(["python", *sys.argv]),
-        "machine": f"{cpu_model()}, {os.cpu_count()} cores",
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        **provenance(),
         "boards": {**boards, **new_boards},
         "draws": args.draws,
         "held_out": {},
@@ -168,9 +163,7 @@ def _score(predicted: np.ndarray, measured: np.ndarray) -> dict:
 
 def markdown(results: dict) -> str:
     lines = [
-        f"### Transfer across boards: `fit --prior` ({results['date']})",
-        "",
-        f"Command: `{results['command']}`  ",
+        *heading("Transfer across boards: `fit --prior`", results),
         "Boards: " + "; ".join(f"{board}: {_brief(paths)}" for board, paths in results["boards"].items()) + "  ",
         f"Machine: {results['machine']}; {results['draws']} draws per N, scored on the held-out board's other networks",
         "",

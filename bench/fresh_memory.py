@@ -18,14 +18,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import subprocess
 import sys
-from datetime import datetime, timezone
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from results_io import provenance  # noqa: E402
+
 POLICIES = ("system", "steady")
 WORKER = """
 import statistics, sys, time, torch
@@ -72,12 +74,8 @@ def main() -> None:
     )
     parser.add_argument("--out", default=str(HERE / "results" / "fresh_memory.json"))
     args = parser.parse_args()
-    from hwprof.drivers.host import cpu_model
-
     results = {
-        "command": " ".join(["python", *sys.argv]),
-        "machine": f"{cpu_model()}, {os.cpu_count()} cores",
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        **provenance(),
         "before": args.before,
         "models": {},
     }

@@ -31,7 +31,6 @@ import argparse  # noqa: E402
 import platform  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
-from datetime import datetime, timezone  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
@@ -40,7 +39,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from fit_common import existing  # noqa: E402
-from results_io import emit_markdown  # noqa: E402
+from results_io import emit_markdown, heading, provenance  # noqa: E402
 
 
 def median_seconds(call, repeats: int, inner: int = 1) -> float:
@@ -52,12 +51,6 @@ def median_seconds(call, repeats: int, inner: int = 1) -> float:
             call()
         samples.append((time.perf_counter() - start) / inner)
     return float(np.median(samples))
-
-
-def cpu_model() -> str:
-    from hwprof.drivers.host import cpu_model as read_cpu_model
-
-    return read_cpu_model()
 
 
 def trace_archs(archs: list[str]) -> dict:
@@ -132,9 +125,7 @@ def main() -> None:
     from hwprof.predictor.features import NetworkBatch
 
     results = {
-        "command": " ".join(["python", *sys.argv]),
-        "machine": f"{cpu_model()}, {os.cpu_count()} cores",
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        **provenance(),
         "python": platform.python_version(),
         "threads": 1,
     }
@@ -212,9 +203,7 @@ def main() -> None:
 
 def markdown(results: dict) -> str:
     lines = [
-        f"### Prediction speed ({results['date']})",
-        "",
-        f"Command: `{results['command']}`  ",
+        *heading("Prediction speed", results),
         f"Machine: {results['machine']}, single-threaded",
         "",
         "Layer predictions are made once per distinct layer configuration, when features are built "

@@ -2,7 +2,26 @@
 for BENCHMARKS.md."""
 
 import json
+import os
+import sys
+from datetime import datetime, timezone
 from pathlib import Path
+
+
+def provenance() -> dict:
+    """The command, machine and date a result carries, so BENCHMARKS.md can cite them."""
+    from hwprof.drivers.host import cpu_model
+
+    return {
+        "command": " ".join(["python", *sys.argv]),
+        "machine": f"{cpu_model()}, {os.cpu_count()} cores",
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+
+
+def heading(title: str, results: dict) -> list[str]:
+    """A result table's Markdown title (with its date) and command line."""
+    return [f"### {title} ({results['date']})", "", f"Command: `{results['command']}`  "]
 
 
 def emit(result: dict, out: str | None) -> None:
