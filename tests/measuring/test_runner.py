@@ -51,7 +51,10 @@ def test_items_are_interleaved_not_run_back_to_back():
     sampling = order[len(order) // 2 :]  # past calibration and warm-up
     switches = sum(1 for first, second in zip(sampling, sampling[1:]) if first != second)
     assert switches >= 10
-    assert set(sampling) == set("abcd")
+    # every item's calls overlap every other's in time (back to back, one item's would all precede the next's);
+    # under load an item may use up its budget early, so its calls need not reach the second half
+    spans = {key: (order.index(key), len(order) - 1 - order[::-1].index(key)) for key in "abcd"}
+    assert all(spans[x][0] < spans[y][1] for x in "abcd" for y in "abcd" if x != y)
 
 
 def test_an_item_out_of_budget_stops_and_is_marked_unstable():
