@@ -10,6 +10,7 @@ again in isolation on synthetic inputs of the recorded shapes.
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
 import math
 from collections.abc import Callable
@@ -197,15 +198,34 @@ def extract_layers_from_example(
     module.eval()
     if not kwargs:
         try:  # the graph alone: compiling it into a GraphModule's Python code is not needed to interpret it
-            graph = fx.Tracer().trace(module)
+            graph = fx.Tracer().trace(module, concrete_args=_unsupplied_defaults(module, len(args)))
         except Exception:  # untraceable Python control flow: hooks see what actually runs
             graph = None
         if graph is not None:
             recorder = _FxRecorder(module, graph, recipes)
-            with torch.no_grad():
-                recorder.run(*args)
-            return recorder.layers, "fx"
+            try:
+                with torch.no_grad():
+                    recorder.run(*args)
+                return recorder.layers, "fx"
+            except Exception:  # a graph that traced but does not run these inputs: hooks run the model itself
+                pass
     return _extract_with_hooks(module, args, kwargs, recipes), "hooks"
+
+
+def _unsupplied_defaults(module: nn.Module, supplied: int) -> dict[str, Any] | None:
+    """forward's parameters past the inputs given, at their defaults (attention_mask=None): traced as
+    placeholders, `if attention_mask is not None` would take the branch the run does not."""
+    try:
+        parameters = list(inspect.signature(module.forward).parameters.values())
+    except (TypeError, ValueError):
+        return None
+    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    defaults = {
+        p.name: p.default
+        for p in parameters[supplied:]
+        if p.kind in (*positional, inspect.Parameter.KEYWORD_ONLY) and p.default is not inspect.Parameter.empty
+    }
+    return defaults or None
 
 
 # --- recording ------------------------------------------------------------------------------

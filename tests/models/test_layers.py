@@ -180,3 +180,41 @@ def test_one_tensor_passed_as_several_inputs_is_recorded_and_run_as_one():
     assert "repeated_inputs" not in cross.config
     assert cross.config_id("cpu") != self_attention.config_id("cpu")
     assert [arg.same_as for arg in cross.call.args] == [None, None, None]
+
+
+class OptionalMask(nn.Module):
+    """A Hugging Face-style forward: inputs left out take their defaults, and a branch reads one."""
+
+    def __init__(self):
+        super().__init__()
+        self.embed = nn.Embedding(50, 8)
+        self.linear = nn.Linear(8, 4)
+
+    def forward(self, input_ids, attention_mask=None, scale=1.0):
+        hidden = self.embed(input_ids)
+        if attention_mask is not None:
+            hidden = hidden * attention_mask.unsqueeze(-1)
+        return self.linear(hidden) * scale
+
+
+def test_inputs_left_at_their_defaults_are_traced_as_the_run_takes_them():
+    from hwprof.models.layers import extract_layers_from_example
+
+    tokens = torch.randint(0, 50, (2, 6))
+    layers, method = extract_layers_from_example(OptionalMask(), (tokens,), {})
+    assert method == "fx"
+    assert [layer.op for layer in layers] == ["embedding", "linear", "mul"]
+    masked, _ = extract_layers_from_example(OptionalMask(), (tokens, torch.ones(2, 6)), {})
+    assert [layer.op for layer in masked] == ["embedding", "mul", "linear", "mul"]
+
+
+def test_a_graph_that_traced_but_does_not_run_falls_back_to_hooks(monkeypatch):
+    from hwprof.models import layers as layers_module
+
+    def failing_run(self, *args):  # as a graph whose traced branch the inputs cannot take
+        raise RuntimeError("graph does not run")
+
+    monkeypatch.setattr(layers_module._FxRecorder, "run", failing_run)
+    found, method = layers_module.extract_layers_from_example(nn.Sequential(nn.Linear(4, 4)), (torch.randn(2, 4),), {})
+    assert method == "hooks"
+    assert [layer.op for layer in found] == ["linear"]
