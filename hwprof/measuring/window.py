@@ -61,6 +61,7 @@ class EnergyMonitor:
         self.device = str(self._ref)
         self._sensor = open_sensor(power, self.device, tegrastats)
         self._open: dict[str, tuple[object, float]] = {}  # name -> (sensor mark or None, perf_counter start)
+        self._closed = False
 
     @property
     def source(self) -> str | None:
@@ -79,6 +80,7 @@ class EnergyMonitor:
     def begin_window(self, name: str, sync: bool = True) -> None:
         """Start the window `name`. With `sync` (the default) a CUDA device is synchronised first,
         so work queued before the window is not counted in it."""
+        self._check_usable(name)
         if name in self._open:
             raise HwprofError(f"the energy window {name!r} is already open; end it first or give this one another name")
         if sync:
@@ -89,6 +91,7 @@ class EnergyMonitor:
     def end_window(self, name: str, sync: bool = True) -> CodeEnergy:
         """End the window `name` and say what it cost. With `sync` (the default) a CUDA device is
         synchronised first, so the kernels launched inside the window are counted."""
+        self._check_usable(name)
         if name not in self._open:
             opened = ", ".join(repr(n) for n in self._open) or "none"
             raise HwprofError(f"no energy window {name!r} is open (open ones: {opened}); begin_window({name!r}) first")
@@ -114,6 +117,12 @@ class EnergyMonitor:
                 )
         return cost
 
+    def _check_usable(self, name: object) -> None:
+        if not isinstance(name, str):
+            raise HwprofError(f"an energy window is named by a string, e.g. 'step', not {name!r}")
+        if self._closed:
+            raise HwprofError("this EnergyMonitor is closed (its sensor released, its windows dropped); make a new one")
+
     def _synchronise(self) -> None:
         if self._ref.kind == "cuda":
             import torch
@@ -123,6 +132,7 @@ class EnergyMonitor:
     def close(self) -> None:
         """Release the sensor; windows still open are dropped."""
         self._open.clear()
+        self._closed = True
         self._sensor.close()
 
     def __enter__(self) -> EnergyMonitor:
@@ -138,11 +148,15 @@ def energy_window(device: str = "cpu", power: str = "auto", tegrastats: str | No
 
     On CUDA the device is synchronised before the window closes, so kernels the block launched are
     counted; a CUDA device torch cannot see is refused (HwprofError) before the block runs. A block
-    that raises is not measured: the sensor is closed and the error goes on."""
+    that raises is not measured: its reason says so, the sensor is closed and the error goes on."""
     with EnergyMonitor(device, power, tegrastats) as monitor:
         cost = CodeEnergy(device=monitor.device, source=monitor.source, unavailable_reason=monitor.unavailable_reason)
         monitor.begin_window("block", sync=False)
-        yield cost
+        try:
+            yield cost
+        except BaseException as error:
+            cost.unavailable_reason = f"the block raised {type(error).__name__} before it ended, so it was not measured"
+            raise
         measured = monitor.end_window("block")
         for name in ("duration_s", "energy_j", "power_w", "flags", "unavailable_reason"):
             setattr(cost, name, getattr(measured, name))

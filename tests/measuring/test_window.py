@@ -46,6 +46,7 @@ def test_a_block_that_raises_is_not_measured_and_the_error_goes_on(sysfs_root):
         with hwprof.energy_window("cpu") as cost:
             1 / 0
     assert cost.duration_s is None and cost.energy_j is None
+    assert "raised ZeroDivisionError" in cost.unavailable_reason  # the reason says why there is no energy
 
 
 @pytest.mark.slow
@@ -104,3 +105,16 @@ def test_a_window_name_is_opened_once_and_ended_once(sysfs_root):
         monitor.end_window("step")
         with pytest.raises(hwprof.HwprofError, match="no energy window 'step' is open"):
             monitor.end_window("step")
+
+
+def test_a_closed_monitor_and_a_name_that_is_not_a_string_are_one_sentence(sysfs_root):
+    with FakeRaplTree(sysfs_root, [FakeZone("intel-rapl:0", "package-0", 20.0)]):
+        monitor = hwprof.EnergyMonitor("cpu", power="rapl")
+        with pytest.raises(hwprof.HwprofError, match="named by a string"):
+            monitor.begin_window(["step"])
+        monitor.begin_window("step")
+        monitor.close()
+        with pytest.raises(hwprof.HwprofError, match="is closed"):
+            monitor.end_window("step")
+        with pytest.raises(hwprof.HwprofError, match="is closed"):
+            monitor.begin_window("step")
