@@ -178,10 +178,63 @@ def measure(
     """Measure models on one device and return the dataset as a DataFrame (also written to `out`).
 
     `models` is a list of names, spec strings, ModelSpecs or nn.Modules; one of them alone is a list of one.
+    An nn.Module is left as it was given: converted for the run (dtype, layout, device), it is measured as a
+    copy, and its training mode and torch's thread count are restored afterwards.
 
     How is `options` (MeasureOptions), or its fields given by name: `measure(["resnet18"],
     batch_sizes=[1, 8])`. The allocator policy is applied to the whole calling process
     (hwprof.measuring.allocator)."""
+    if isinstance(models, Iterable) and not isinstance(models, (str, torch.nn.Module)):
+        models = list(models)  # a generator is read once, here
+    given = [models] if _is_module(models) else [m for m in models if _is_module(m)] if isinstance(models, list) else []
+    modes = [(part, part.training) for module in given for part in module.modules()]
+    threads = torch.get_num_threads()
+    try:
+        return _measure(models, options, out=out, resume=resume, argv=argv, progress=progress, **settings)
+    finally:
+        torch.set_num_threads(threads)
+        for part, training in modes:
+            part.training = training
+
+
+def _is_module(model: Any) -> bool:
+    return isinstance(model, torch.nn.Module)
+
+
+def _measured_module(module: torch.nn.Module, execution: Execution, device: torch.device) -> torch.nn.Module:
+    """A user's module as this run measures it: a copy where the run converts it (dtype, channels-last, another
+    device), as .to converts in place; refused where it holds weights of another dtype than the run's."""
+    dtypes = {p.dtype for p in module.parameters() if p.dtype.is_floating_point}
+    if execution.dtype == "float32" and dtypes and torch.float32 not in dtypes:
+        held = ", ".join(sorted(str(d).removeprefix("torch.") for d in dtypes))
+        raise HwprofError(
+            f"the {type(module).__name__} module holds {held} weights and the run is float32: pass "
+            f"{option('dtype', held.split(', ')[0])} to measure it as it is, or give module.float()"
+        )
+    if execution.dtype == "float32" and not execution.channels_last and device.type == "cpu":
+        return module
+    import copy
+
+    try:
+        return copy.deepcopy(module)
+    except Exception as error:
+        raise HwprofError(
+            f"the {type(module).__name__} module could not be copied to convert it for this run "
+            f"({type(error).__name__}: {error}): convert it yourself (module.to(...)) and measure it without "
+            f"{option('dtype')}, {option('channels_last')} or another device"
+        ) from None
+
+
+def _measure(
+    models: Any,
+    options: MeasureOptions | None,
+    *,
+    out: str | None,
+    resume: bool,
+    argv: list[str] | None,
+    progress: Progress | None,
+    **settings: Any,
+) -> pd.DataFrame:
     check_sysfs_root()
     unknown = sorted(set(settings) - {f.name for f in dataclasses.fields(MeasureOptions)})
     if unknown:
@@ -240,6 +293,7 @@ def measure(
         check_threads(options.threads)
         torch.set_num_threads(options.threads)
     execution.check_device(torch_device)
+    models = [_measured_module(m, execution, torch_device) if _is_module(m) else m for m in models]
     specs = [resolve_model(m, options.input_shape, inputs=options.inputs, hf_config=options.hf_config) for m in models]
     check_settings_apply(specs, options.seq_lens, options.hf_config, options.input_shape, options.inputs)
     names = [spec.name for spec in specs]

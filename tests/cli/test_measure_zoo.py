@@ -202,6 +202,27 @@ def test_a_module_without_inputs_is_one_sentence():
         hwprof.measure([nn.Linear(10, 10)])
 
 
+def test_a_module_is_measured_and_left_as_it_was_given():
+    """Converted for the run (dtype, layout) it is measured as a copy; its mode and torch's threads come back."""
+    net = nn.Sequential(nn.Conv2d(3, 4, 3), nn.BatchNorm2d(4), nn.ReLU()).train()
+    weight = net[0].weight.detach().clone()
+    threads = torch.get_num_threads()
+    frame = hwprof.measure(net, input_shape=(3, 8, 8), dtype="bfloat16", channels_last=True, **API_FAST)
+    assert (frame["dtype"] == "bfloat16").all()
+    assert net.training and net[1].training
+    assert net[0].weight.dtype == torch.float32 and torch.equal(net[0].weight, weight)
+    assert net[0].weight.is_contiguous()
+    assert torch.get_num_threads() == threads  # API_FAST ran it at one thread
+
+
+def test_a_half_precision_module_measured_at_float32_is_one_sentence():
+    half = nn.Linear(8, 4).half()
+    with pytest.raises(hwprof.HwprofError, match="holds float16 weights and the run is float32: pass dtype=float16"):
+        hwprof.measure(half, inputs=torch.randn(1, 8, dtype=torch.half), **API_FAST)
+    frame = hwprof.measure(half, inputs=torch.randn(1, 8, dtype=torch.half), dtype="float16", **API_FAST)
+    assert (frame["dtype"] == "float16").all()
+
+
 @pytest.mark.slow
 def test_compile_runs_the_network_compiled_and_layers_eager(tmp_path):
     out = tmp_path / "mlp.parquet"
