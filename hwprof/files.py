@@ -136,9 +136,19 @@ def same_file(a: str | os.PathLike, b: str | os.PathLike) -> bool:
 
 def as_path(value: object, what: str) -> Path:
     """`value` as a Path; anything but a str or os.PathLike is refused in one sentence naming `what` it is."""
+    _refuse_frame(value, what)
     if not isinstance(value, (str, os.PathLike)):
         raise HwprofError(f"Give the {what} as a path (str or os.PathLike), not {shown(value)}.")
     return Path(value)
+
+
+def _refuse_frame(value: object, what: str) -> None:
+    """A DataFrame (measure's result) is a dataset in memory, not a file: say how to make it one."""
+    if type(value).__name__ == "DataFrame":
+        raise HwprofError(
+            f"Give the {what} as a path, not a DataFrame: measure(..., out='run.parquet') writes its dataset to a "
+            "file; give that path."
+        )
 
 
 def as_paths(value: object, what: str) -> list[Path]:
@@ -147,6 +157,7 @@ def as_paths(value: object, what: str) -> list[Path]:
         return [Path(value)]
     if isinstance(value, bytes) or not isinstance(value, Iterable):
         raise HwprofError(f"Give the {what}s as a path (str or os.PathLike) or a list of paths, not {shown(value)}.")
+    _refuse_frame(value, what)  # iterated, a frame is its column names, each taken for a path
     return [as_path(item, what) for item in value]
 
 

@@ -107,3 +107,17 @@ def _write(writer, folder):
     if writer == "search":
         return results.dump(result, folder / "search.json")
     return plot_pareto(result, folder / "pareto.png")
+
+
+@pytest.mark.parametrize("given", ["frame", "list"])
+def test_a_dataframe_where_dataset_files_are_taken_says_to_write_it_first(given, tmp_path):
+    """measure returns a frame; fit, evaluate and merge read files. Iterated, a frame was its column names."""
+    import pandas as pd
+
+    import hwprof
+
+    frame = pd.DataFrame({"kind": ["network"], "latency_ms": [1.0]})
+    value = frame if given == "frame" else [frame]
+    for call in (lambda: hwprof.fit(value), lambda: hwprof.merge(value, out=tmp_path / "m.parquet")):
+        with pytest.raises(hwprof.HwprofError, match=r"not a DataFrame: measure\(\.\.\., out='run.parquet'\) writes"):
+            call()
