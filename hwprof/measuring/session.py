@@ -307,6 +307,11 @@ def _measure(
             f"{sweeps[0]} is a layer sweep: it has layers only, so {option('layers', False)} would measure "
             "nothing of it; drop one or the other"
         )
+    if progress is not None and not isinstance(progress, Progress):
+        raise HwprofError(
+            f"progress is a hwprof.progress.Progress (its note(text) method receives the run's notes), not "
+            f"{type(progress).__name__}: subclass it, or leave it out"
+        )
     progress = progress or Progress()
     if options.channels_last:
         flat = [spec.name for spec in specs if spec.sweep is None and not _has_image_input(spec)]
@@ -425,7 +430,7 @@ def _measure(
         elif options.trace:
             progress.note(f"no power trace written to {options.trace}: {sensor.reason or 'no power was sampled'}")
         session.report_contention(options.max_other_share)
-    return session.frame() if out is None else _stamped(session.frame(), writer.run_id)
+    return _returned(session.frame() if out is None else _stamped(session.frame(), writer.run_id))
 
 
 def _resumed_seconds(rows: pd.DataFrame, names: list[str]) -> dict[str, float]:
@@ -553,7 +558,7 @@ def _measure_in_processes(
             rows, runs, _ = processes.combine_shards(shards, options.precision)
         frame = _rows_frame(rows)
         _report_workers(frame, runs, options, progress)
-        return frame
+        return _returned(frame)
     from hwprof.dataset import DatasetWriter
 
     folder = processes.work_folder(out)
@@ -568,7 +573,7 @@ def _measure_in_processes(
         existing = writer.existing_rows()
         if len(existing) and not folder.exists():  # its processes finished and were combined: nothing is left
             progress.note(f"every row is already measured in {out}")
-            return existing
+            return _returned(existing)
         shards = processes.run_workers(models, options, folder, progress)
         rows, runs, samples = processes.combine_shards(shards, options.precision)
         done = set(zip(existing["model"], existing["batch_size"], existing["kind"], existing["layer_index"]))
@@ -584,7 +589,7 @@ def _measure_in_processes(
     processes.remove_work_folder(folder)
     _report_workers(_rows_frame(new), runs, options, progress)
     new_frame = _stamped(_rows_frame(new), writer.run_id)
-    return pd.concat([existing, new_frame], ignore_index=True) if len(existing) else new_frame
+    return _returned(pd.concat([existing, new_frame], ignore_index=True) if len(existing) else new_frame)
 
 
 def _report_workers(frame: pd.DataFrame, runs: list[dict], options: MeasureOptions, progress: Progress) -> None:
@@ -600,6 +605,13 @@ def _stamped(frame: pd.DataFrame, run_id: str) -> pd.DataFrame:
     """This run's rows with the run_id the dataset file gives them, so the frame measure returns links to the
     file's provenance and raw samples as the file's own rows do (rows resumed from the file keep theirs)."""
     return frame.assign(run_id=frame["run_id"].where(frame["run_id"].notna(), run_id))
+
+
+def _returned(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame measure returns, in the dataset's column dtypes: as read_dataset reads the file it wrote."""
+    from hwprof.dataset import typed
+
+    return typed(frame)
 
 
 def _rows_frame(rows: list[dict]) -> pd.DataFrame:

@@ -215,6 +215,19 @@ def test_a_module_is_measured_and_left_as_it_was_given():
     assert torch.get_num_threads() == threads  # API_FAST ran it at one thread
 
 
+def test_the_frame_measure_returns_has_the_dtypes_of_the_file_it_writes(tmp_path):
+    from hwprof.dataset import read_dataset
+
+    net = nn.Sequential(nn.Linear(8, 8), nn.ReLU())
+    kept = hwprof.measure(net, input_shape=(8,), out=tmp_path / "run.parquet", **API_FAST)
+    alone = hwprof.measure(net, input_shape=(8,), **API_FAST)
+    written = read_dataset(tmp_path / "run.parquet")
+    assert dict(kept.dtypes) == dict(written.dtypes) == dict(alone.dtypes)
+    assert alone["energy_mj"].dtype == "float64" and alone["stable"].dtype == "boolean"
+    with pytest.raises(hwprof.HwprofError, match="progress is a hwprof.progress.Progress"):
+        hwprof.measure(net, input_shape=(8,), progress=print, **API_FAST)
+
+
 def test_a_half_precision_module_measured_at_float32_is_one_sentence():
     half = nn.Linear(8, 4).half()
     with pytest.raises(hwprof.HwprofError, match="holds float16 weights and the run is float32: pass dtype=float16"):
