@@ -112,5 +112,5 @@ def fit(
         say(f"note: {note}")
     predictor.doc["training"]["warnings"] = [*mixed, *([distrusted] if distrusted else []), *advice]
     if out is not None:
-        predictor.save(out)
+        predictor.save(out, force=True)  # check_output above refused an existing file without force
     return predictor

@@ -107,12 +107,19 @@ def dump(doc: dict, path: str | os.PathLike) -> None:
 REQUIRED_PARTS = ("features", "layer_models", "network_models")  # every document has them, as objects
 
 
-def load(path: str | os.PathLike) -> dict:
-    """The document of a predictor file, checked to be one this hwprof reads, with every part it needs."""
-    doc = read_json_document(path, FORMAT, FORMAT_VERSION, "predictor file", "fit one with `hwprof fit` (hwprof.fit)")
+def missing_parts(doc: dict) -> list[str]:
+    """The parts a predictor document lacks, or holds as something other than an object (layer_models may be
+    empty, except in a layer-mode document)."""
     missing = [part for part in REQUIRED_PARTS if not isinstance(doc.get(part), dict)]
     if doc.get("mode") == "layers" and not doc.get("layer_models"):
         missing.append("layer_models")
+    return missing
+
+
+def load(path: str | os.PathLike) -> dict:
+    """The document of a predictor file, checked to be one this hwprof reads, with every part it needs."""
+    doc = read_json_document(path, FORMAT, FORMAT_VERSION, "predictor file", "fit one with `hwprof fit` (hwprof.fit)")
+    missing = missing_parts(doc)
     if missing:
         raise HwprofError(f"{path} is a damaged predictor file (its {missing[0]} is missing or empty); refit it")
     return doc

@@ -27,8 +27,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from hwprof.errors import HwprofError, option
-from hwprof.files import as_path
+from hwprof.errors import HwprofError, option, shown
+from hwprof.files import as_path, check_output
 from hwprof.predictor import file as predictor_file
 from hwprof.predictor.domain import Domain
 from hwprof.predictor.features import (
@@ -91,6 +91,7 @@ class NetworkFeatures:
 
 class Predictor:
     def __init__(self, doc: dict, source: str = "<memory>"):
+        _check_document(doc)
         self.doc = doc
         self.source = source
         features = doc["features"]
@@ -119,8 +120,10 @@ class Predictor:
     def uses_layers(self) -> bool:
         return "latency_ms" in self.layer_sets
 
-    def save(self, path: str | os.PathLike) -> None:
-        predictor_file.dump(self.doc, path)
+    def save(self, path: str | os.PathLike, force: bool = False) -> None:
+        """Write the predictor file. An existing file is replaced only with `force`, as `fit(out=...)` replaces
+        one: hwprof never overwrites a file (a dataset, another predictor) unless told to."""
+        predictor_file.dump(self.doc, check_output(as_path(path, "output"), force=force))
 
     # --- features ---
 
@@ -566,6 +569,17 @@ def _is_one_model(value: object) -> bool:
         or (spec is not None and isinstance(value, spec.ModelSpec))
         or (torch is not None and isinstance(value, torch.nn.Module))
     )
+
+
+def _check_document(doc: Any) -> None:
+    """A Predictor is made from a predictor document: a path or a partial dict is one sentence, not a TypeError
+    or KeyError from inside."""
+    remedy = "give the predictor document, or load a file with hwprof.load_predictor(path)"
+    if not isinstance(doc, dict):
+        raise HwprofError(f"a Predictor is made from a predictor document (a dict), not {shown(doc)}: {remedy}")
+    missing = predictor_file.missing_parts(doc)
+    if missing:
+        raise HwprofError(f"the document given lacks its {missing[0]}, so it is no predictor document: {remedy}")
 
 
 def check_confidence(confidence: float) -> None:

@@ -7,7 +7,7 @@ import pytest
 
 from fakes.synthetic import DEVICE, fitted_predictor_path, synthetic_frame
 from hwprof.errors import HwprofError
-from hwprof.predictor.predictor import load_predictor
+from hwprof.predictor.predictor import Predictor, load_predictor
 
 
 @pytest.fixture(scope="module")
@@ -332,3 +332,23 @@ def test_a_prediction_says_when_the_network_needed_a_real_forward_pass(predictor
     assert any("traced on real tensors" in w for w in fallback.warnings)
     table = predictor.predict_many(["mlp"], 1)
     assert list(table["traced_on"]) == ["meta"]
+
+
+def test_saving_over_an_existing_file_needs_force(predictor_file, tmp_path):
+    predictor = load_predictor(predictor_file)
+    dataset = tmp_path / "data.parquet"
+    dataset.write_bytes(b"PAR1 rows")
+    with pytest.raises(HwprofError, match=r"data.parquet already exists; pass force=True to replace it"):
+        predictor.save(dataset)
+    assert dataset.read_bytes() == b"PAR1 rows"
+    predictor.save(dataset, force=True)
+    assert load_predictor(dataset).doc == predictor.doc
+
+
+@pytest.mark.parametrize(
+    "doc, message",
+    [("pred.json", "made from a predictor document \\(a dict\\), not 'pred.json'"), ({}, "lacks its features")],
+)
+def test_a_predictor_made_of_something_not_a_document_says_to_load_the_file(doc, message):
+    with pytest.raises(HwprofError, match=rf"{message}.*give the predictor document, or load a file with"):
+        Predictor(doc)
