@@ -165,7 +165,7 @@ def _hf_config(name: str):
 def _hf_build(name: str, overrides: dict) -> Built:
     """Built on the caller's default device: inside torch.device("meta") (prediction), no weight is allocated."""
     with torch.device("cpu"):  # a module imported for the first time keeps real tensors even when built on meta
-        from transformers import AutoModel  # from_config builds random weights; configs are read local_files_only
+        from transformers import AutoConfig, AutoModel  # from_config builds random weights; configs read locally
         from transformers.models.auto.modeling_auto import MODEL_MAPPING
 
         config = _hf_config(name)
@@ -174,13 +174,13 @@ def _hf_build(name: str, overrides: dict) -> Built:
                 raise HwprofError(
                     f"{option('hf_config', f'{key}={value}')}: the {config.model_type} config has no setting {key!r}"
                 )
-            try:
-                setattr(config, key, value)
-            except Exception as error:  # a setting the architecture derives from others (funnel's layer count)
-                raise HwprofError(
-                    f"{option('hf_config', f'{key}={value}')}: the {config.model_type} config refuses it: "
-                    f"{_in_one_line(error)}"
-                ) from None
+        if overrides and not Path(name).is_dir() and name in _hf_names():
+            # an architecture's config made again from the overrides, so what it derives from them follows
+            # (LLaMA's head_dim from hidden_size and the head count, its key-value heads from the head count)
+            config = _refused_as_one_sentence(lambda: AutoConfig.for_model(name, **overrides), config, overrides)
+        else:  # a saved config states every value; the overrides replace the ones named
+            for key, value in overrides.items():
+                _refused_as_one_sentence(lambda key=key, value=value: setattr(config, key, value), config, {key: value})
         config.use_cache = False  # one forward pass, no key-value cache carried between calls
         try:
             MODEL_MAPPING[type(config)]  # imports the architecture's modelling module
@@ -196,6 +196,18 @@ def _hf_build(name: str, overrides: dict) -> Built:
     except HwprofError as missing:  # the user's --input may describe them; token ids are drawn below the vocabulary
         return Built(text, module, None, config.model_type, _vocab_size(config), missing.args[0])
     return Built(text, module, inputs, config.model_type, vocab)
+
+
+def _refused_as_one_sentence(apply, config, overrides: dict):
+    """What `apply` returns, or the config's refusal of the overrides (funnel derives its layer count) in one
+    sentence."""
+    try:
+        return apply()
+    except Exception as error:
+        given = ",".join(f"{key}={value}" for key, value in overrides.items())
+        raise HwprofError(
+            f"{option('hf_config', given)}: the {config.model_type} config refuses it: {_in_one_line(error)}"
+        ) from None
 
 
 def _text_config(config):

@@ -48,6 +48,18 @@ def test_hf_overrides_are_part_of_the_name_and_rebuild_the_same_model():
     assert family_of(spec.name) == "bert" == spec.family
 
 
+def test_hf_overrides_build_the_model_the_config_class_builds_from_them():
+    """LLaMA derives head_dim and its key-value heads from hidden_size and the head count: set one by one on the
+    default config, they stayed at 7B's (128 and 32) and the projections were 8x too large, or failed to run."""
+    from transformers import AutoModel, LlamaConfig
+
+    settings = {"num_hidden_layers": 1, "hidden_size": 64, "intermediate_size": 128, "num_attention_heads": 4}
+    built = resolve_model("hf:llama", hf_config=settings).module
+    expected = AutoModel.from_config(LlamaConfig(**settings))
+    assert sum(p.numel() for p in built.parameters()) == sum(p.numel() for p in expected.parameters())
+    assert built.config.head_dim == 16 and built.config.num_key_value_heads == 4
+
+
 def test_llama_records_rmsnorm_silu_and_rotary_ops():
     spec = resolve_model("hf:llama", hf_config=TINY_HF["hf:llama"])
     layers, _ = run_and_extract(spec.module, spec.model_inputs, 1, seq_len=8)
