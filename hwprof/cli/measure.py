@@ -343,7 +343,7 @@ def models(source, as_json):
     table = Table("name", "input shape", "family", "description")
     for entry in entries:
         table.add_row(entry["name"], "x".join(map(str, entry["input_shape"])), entry["family"], entry["description"])
-    console = Console(emoji=False)
+    console = Console(emoji=False, markup=False)  # '.[zoo]' and sweep:OP[:COUNT] are text, not style tags
     console.print(table)
     from hwprof.sample_models.sweep import SAMPLERS
 

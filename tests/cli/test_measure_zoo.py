@@ -318,6 +318,15 @@ def test_models_lists_each_installed_source():
     assert "torchvision:resnet50" in json.loads(result.output)
     overview = run("models")
     assert "torchvision:NAME" in overview.output and "hf:NAME" in overview.output
+    assert "sweep:OP[:COUNT[:SEED]]" in " ".join(overview.output.split())
+
+
+def test_models_says_which_pip_install_adds_a_missing_zoo(monkeypatch):
+    from hwprof.models.sources import Source
+
+    monkeypatch.setattr(Source, "installed", property(lambda self: False))
+    overview = " ".join(run("models").output.split())  # as one line, however the terminal wrapped it
+    assert overview.count("not installed: pip install -e '.[zoo]'") == 3  # Rich took [zoo] for a style
 
 
 def test_a_sequence_longer_than_the_model_takes_is_one_sentence(tmp_path):
