@@ -100,14 +100,15 @@ class ModelInputs:
         """The first input's per-sample shape at the default sequence length (what `input_shape` used to be)."""
         return self.specs[0].shape_at(1, self.default_seq_len or DEFAULT_SEQ_LEN)[1:]
 
-    def seq_lens(self, requested: Sequence[int] | None) -> list[int | None]:
-        """The sequence lengths to sweep: those requested where the model has a SEQ dimension, else [None]."""
+    def seq_lens(self, requested: Sequence[int] | None, setting: str = "seq_lens") -> list[int | None]:
+        """The sequence lengths to sweep: those requested where the model has a SEQ dimension, else [None]. A
+        length past the model's longest is refused naming the `setting` it came from (predict's is seq_len)."""
         if not self.has_seq:
             return [None]
         too_long = [n for n in requested or () if self.max_seq_len and n > self.max_seq_len]
         if too_long:
             raise HwprofError(
-                f"{option('seq_lens', ','.join(map(str, requested)))}: the model takes at most {self.max_seq_len} "
+                f"{option(setting, ','.join(map(str, requested)))}: the model takes at most {self.max_seq_len} "
                 f"tokens (its max_position_embeddings), not {too_long[0]}"
             )
         return list(requested) if requested else [self.default_seq_len or DEFAULT_SEQ_LEN]

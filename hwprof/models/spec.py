@@ -14,6 +14,7 @@ import dataclasses
 import difflib
 import hashlib
 import importlib.util
+import numbers
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ from typing import Any
 
 import torch.nn as nn
 
-from hwprof.errors import HwprofError, option
+from hwprof.errors import HwprofError, option, shown
 from hwprof.models.inputs import DEFAULT_SEQ_LEN, ModelInputs, from_examples, parse_input, positive_integers
 
 NB201_PREFIX = "nb201:"
@@ -92,6 +93,23 @@ def parse_shape(text: str) -> tuple[int, ...]:
     if not shape or any(d <= 0 for d in shape):
         raise HwprofError(f"bad input shape {text!r}: give positive integers without the batch size, e.g. 3,224,224")
     return shape
+
+
+def check_input_shape(value: Any) -> tuple[int, ...] | None:
+    """A given `input_shape` as a tuple of ints (numpy integers too), or None. Text, a dimension that is not a
+    whole number, or one below 1 is one sentence here, not a ValueError or a negative-dimension RuntimeError
+    from the first tensor made of it."""
+    if value is None:
+        return None
+    if not isinstance(value, (tuple, list)) or not all(
+        isinstance(d, numbers.Integral) and not isinstance(d, bool) for d in value
+    ):
+        raise HwprofError(f"{option('input_shape', shown(value))}: give a tuple of whole numbers such as (3, 224, 224)")
+    if any(d < 1 for d in value):
+        raise HwprofError(
+            f"{option('input_shape', shown(value))}: give positive whole numbers without the batch, e.g. (3, 224, 224)"
+        )
+    return tuple(int(d) for d in value)
 
 
 def parse_batch_sizes(values: Iterable[int | str] | int | str) -> list[int]:
@@ -190,6 +208,7 @@ def resolve_model(
     hf_config: dict | None = None,
 ) -> ModelSpec:
     """A MODEL argument (or an nn.Module, or a ModelSpec) -> its ModelSpec; `inputs` replaces its default inputs."""
+    input_shape = check_input_shape(input_shape)
     if input_shape is not None and inputs is not None:
         raise HwprofError(
             f"give the inputs once: {option('input_shape')} describes one float input, {option('inputs')} every "

@@ -15,8 +15,10 @@ network on Python floats, where numpy's per-call overhead would dominate).
 
 from __future__ import annotations
 
+import difflib
 import json
 import math
+import numbers
 import os
 import sys
 from collections.abc import Iterable, Sequence
@@ -45,7 +47,7 @@ from hwprof.predictor.features import (
 from hwprof.predictor.intervals import log_bounds, widest_bounds
 from hwprof.predictor.layer_model import LayerModelSet
 from hwprof.predictor.network_model import CompiledNetworkModel, NetworkModel
-from hwprof.predictor.records import network_layers
+from hwprof.predictor.records import HOW_KEYWORDS, TracedNetwork, network_layers, positive_batch_size
 
 NETWORK_TARGETS = ("latency_ms", "power_w", "energy_mj")
 ENCODING_CACHE_SIZE = 200_000
@@ -129,20 +131,41 @@ class Predictor:
 
     def features(
         self,
-        models: Sequence[Any],
+        models: Any,
         batch_size: int | Sequence[int] = 1,
         input_shape: tuple[int, ...] | None = None,
         **how: Any,
     ) -> NetworkFeatures:
-        """Trace each model (cached) and encode its layers: the slow half of prediction. `how` is
-        records.network_layers' seq_len, dtype, channels_last, inputs and hf_config."""
-        sizes = [batch_size] * len(models) if isinstance(batch_size, int) else list(batch_size)
-        if len(sizes) != len(models):
-            raise HwprofError(f"got {len(models)} models but {len(sizes)} batch sizes; give one each or a single one")
-        traced = [network_layers(model, size, input_shape, **how) for model, size in zip(models, sizes)]
+        """Trace each model (cached) and encode its layers: the slow half of prediction. `models` is a list of
+        what `predict` takes (one alone is a list of one); `how` is records.network_layers' seq_len, dtype,
+        channels_last, inputs and hf_config."""
+        _check_keywords(how, "features", ("batch_size", "input_shape"))
+        models = _model_list(models)
+        sizes = _batch_sizes(batch_size, len(models))
+        traced = self._traced(models, sizes, input_shape, how)
         features = self.features_from_layers([t.name for t in traced], sizes, [t.records for t in traced])
         features.traced_on = [t.traced_on for t in traced]
         return features
+
+    def _traced(
+        self, models: list, sizes: list[int], input_shape: tuple[int, ...] | None, how: dict
+    ) -> list[TracedNetwork]:
+        """Each model's layers. A sequence length or hf_config that none of the models takes is refused, as
+        measure refuses them (the models of a list that take one get it, the others run without)."""
+        from hwprof.models.spec import check_hf_config_applies
+
+        if models and isinstance(how.get("hf_config"), dict):  # network_layers refuses anything but a dict
+            check_hf_config_applies([_model_label(model) for model in models], how["hf_config"])
+        traced = [network_layers(model, size, input_shape, **how) for model, size in zip(models, sizes)]
+        seq_len = how.get("seq_len")
+        if seq_len is not None and traced and not any(t.has_seq for t in traced):
+            names = ", ".join(t.name for t in traced)
+            none = f"{names} has none" if len(traced) == 1 else f"none of {names} has one"
+            raise HwprofError(
+                f"{option('seq_len', seq_len)} sets the length of a sequence dimension (hf: text models, or an "
+                f"input such as input_ids:int64[seq]), and {none}; drop it"
+            )
+        return traced
 
     def features_from_layers(
         self, names: Sequence[str], batch_sizes: Sequence[int], layer_lists: Sequence[Sequence[LayerRecord]]
@@ -229,6 +252,12 @@ class Predictor:
         self, features: NetworkFeatures, confidence: float = 0.9, intervals: bool = True
     ) -> dict[str, np.ndarray]:
         """Per-network arrays: each fitted target, its *_low/*_high bounds, and layer sums in layer mode."""
+        if not isinstance(features, NetworkFeatures):
+            raise HwprofError(
+                f"predict_features takes what features(models) returns, not a {type(features).__name__}: pass "
+                "the result of predictor.features([...]), made once for the networks, to each call"
+            )
+        check_confidence(confidence)
         if len(features) == 1 and isinstance(features.membership, np.ndarray):
             return self._predict_one(features, confidence, intervals)
         out: dict[str, np.ndarray] = {}
@@ -325,10 +354,13 @@ class Predictor:
         `model` is a name, a spec string (torchvision:, timm:, hf:, ...), a ModelSpec or an nn.Module (with
         `inputs=` example tensors or `input_shape`); `how` may set seq_len, dtype ("bfloat16"),
         channels_last, inputs and hf_config, as `measure` does."""
+        _check_keywords(how, "predict", ("batch_size", "input_shape", "confidence", "strict"))
         check_confidence(confidence)
-        name, layer_names, records, traced_on, note = network_layers(model, batch_size, input_shape, **how)
+        batch_size = positive_batch_size(batch_size)
+        traced = self._traced([model], [batch_size], input_shape, how)[0]
+        name, layer_names, records = traced.name, traced.layer_names, traced.records
         features = self.features_from_layers([name], [batch_size], [records])
-        warnings = self._coverage_warnings(name, features, strict) + ([note] if note else [])
+        warnings = self._coverage_warnings(name, features, strict) + ([traced.note] if traced.note else [])
         arrays = self.predict_features(features, confidence)
         self._check_finite(arrays, [name])
         novelty = self.novelty(features)
@@ -341,7 +373,7 @@ class Predictor:
         interval = {t: (float(arrays[f"{t}_low"][0]), float(arrays[f"{t}_high"][0])) for t in self.targets}
         layers = self._layer_table(layer_names, records, features, confidence)
         novel = {key: values[0].item() for key, values in novelty.items()}
-        return Prediction(name, batch_size, confidence, total, interval, layers, warnings, traced_on, novel)
+        return Prediction(name, batch_size, confidence, total, interval, layers, warnings, traced.traced_on, novel)
 
     def _check_finite(self, arrays: dict[str, np.ndarray], names: Sequence[str]) -> None:
         """A prediction is a finite positive number: anything else means a damaged or overflowing file."""
@@ -360,21 +392,19 @@ class Predictor:
         batch_size: int | Sequence[int] = 1,
         input_shape: tuple[int, ...] | None = None,
         confidence: float = 0.9,
+        strict: bool = False,
         **how: Any,
     ) -> pd.DataFrame:
         """One row per network: totals and interval bounds (no per-layer tables). `models` is a list of what
         `predict` takes; one of them alone is a list of one, and an empty list gives a table with no rows.
         `batch_size` is one size for every model, or one per model, in order (not every size for every model,
-        as the command's --batch-size 1,8 is: list each model once per size for that)."""
+        as the command's --batch-size 1,8 is: list each model once per size for that). With `strict`, a
+        network with op types no model of their own covers is refused, as `predict` refuses it."""
+        _check_keywords(how, "predict_many", ("batch_size", "input_shape", "confidence", "strict"))
         check_confidence(confidence)
-        if _is_one_model(models):
-            models = [models]
-        elif not isinstance(models, Iterable):
-            raise HwprofError(
-                f"give a model or a list of models, e.g. 'resnet18' or ['resnet18', module], not {models!r}"
-            )
-        models = list(models)
         features = self.features(models, batch_size, input_shape, **how)
+        if strict:
+            self._refuse_uncovered(features)
         arrays = self.predict_features(features, confidence)
         self._check_finite(arrays, features.batch.names)
         novelty = self.novelty(features)
@@ -497,23 +527,41 @@ class Predictor:
         return f"outside the training data: {'; '.join(parts)}; {interval}"
 
     def _coverage_warnings(self, name: str, features: NetworkFeatures, strict: bool) -> list[str]:
-        ops = sorted({record.op for record, own in zip(features.batch.layers, features.own_model) if not own})
+        uncovered = self._uncovered(features, range(len(features.batch.layers)))
+        if uncovered and strict:
+            self._refuse_strict(name, uncovered)
         if self.uses_layers:
-            if ops and strict:
-                raise HwprofError(
-                    f"{name} has op type(s) {', '.join(ops)} with no layer model of their own in "
-                    f"{self.source}; drop {option('strict')} to let the model of their op group (or the shared "
-                    f"fallback model) cover them, or refit with layer rows for them"
-                )
             models = self.layer_sets["latency_ms"]
-            return [f"{op}: no layer model of its own, predicted by {models.covered_by(op)}" for op in ops]
-        unseen = sorted({op_group(r.op) for r in features.batch.layers} - self.groups_seen)
-        if unseen and strict:
+            return [f"{op}: no layer model of its own, predicted by {models.covered_by(op)}" for op in uncovered]
+        return [f"{group}: no training network had such layers, costed at shared rates" for group in uncovered]
+
+    def _uncovered(self, features: NetworkFeatures, units: Iterable[int]) -> list[str]:
+        """Among these unique layers, the op types with no layer model of their own (layer mode), or the op
+        groups no training network had (analytic mode)."""
+        layers = features.batch.layers
+        if self.uses_layers:
+            return sorted({layers[u].op for u in units if not features.own_model[u]})
+        return sorted({op_group(layers[u].op) for u in units} - self.groups_seen)
+
+    def _refuse_uncovered(self, features: NetworkFeatures) -> None:
+        """`strict` over a batch: the first network with uncovered layers is refused, as `predict` refuses it."""
+        membership = features.batch.membership.tocsr()
+        for n, name in enumerate(features.batch.names):
+            uncovered = self._uncovered(features, membership.indices[membership.indptr[n] : membership.indptr[n + 1]])
+            if uncovered:
+                self._refuse_strict(name, uncovered)
+
+    def _refuse_strict(self, name: str, uncovered: list[str]) -> None:
+        if self.uses_layers:
             raise HwprofError(
-                f"{name} has layers of group(s) {', '.join(unseen)} that no training network had; "
-                f"drop {option('strict')} to cost them at the shared per-layer, per-GMAC and per-MB rates"
+                f"{name} has op type(s) {', '.join(uncovered)} with no layer model of their own in "
+                f"{self.source}; drop {option('strict')} to let the model of their op group (or the shared "
+                f"fallback model) cover them, or refit with layer rows for them"
             )
-        return [f"{group}: no training network had such layers, costed at shared rates" for group in unseen]
+        raise HwprofError(
+            f"{name} has layers of group(s) {', '.join(uncovered)} that no training network had; "
+            f"drop {option('strict')} to cost them at the shared per-layer, per-GMAC and per-MB rates"
+        )
 
     def _layer_table(
         self, names: list[str], records: list[LayerRecord], features: NetworkFeatures, confidence: float
@@ -569,6 +617,55 @@ def _is_one_model(value: object) -> bool:
         or (spec is not None and isinstance(value, spec.ModelSpec))
         or (torch is not None and isinstance(value, torch.nn.Module))
     )
+
+
+def _model_list(models: Any) -> list:
+    """The models of a list, or one model alone as a list of one; anything else is one sentence."""
+    if _is_one_model(models):
+        return [models]
+    if not isinstance(models, Iterable):
+        raise HwprofError(f"give a model or a list of models, e.g. 'resnet18' or ['resnet18', module], not {models!r}")
+    return list(models)
+
+
+def _model_label(model: Any) -> str:
+    """A model as an error message names it: its name, or an object's class."""
+    if isinstance(model, str):
+        return model
+    spec = sys.modules.get("hwprof.models.spec")
+    return model.name if spec is not None and isinstance(model, spec.ModelSpec) else type(model).__name__
+
+
+def _batch_sizes(batch_size: Any, count: int) -> list[int]:
+    """One batch size per model, from one for every model or one per model (numpy's integers and arrays too)."""
+    if getattr(batch_size, "ndim", None) == 0:
+        batch_size = batch_size.item()  # a numpy scalar or 0-d array
+    if isinstance(batch_size, numbers.Integral):
+        return [positive_batch_size(batch_size)] * count
+    if isinstance(batch_size, (str, bytes)) or not isinstance(batch_size, Iterable):
+        raise HwprofError(
+            f"{option('batch_size', shown(batch_size))}: give a positive whole number for every model, or a list "
+            "of one per model"
+        )
+    sizes = [positive_batch_size(size) for size in batch_size]
+    if len(sizes) != count:
+        raise HwprofError(f"got {count} models but {len(sizes)} batch sizes; give one each or a single one")
+    return sizes
+
+
+def _check_keywords(how: dict, method: str, named: tuple[str, ...]) -> None:
+    """A keyword `method` does not take is one sentence naming those it does (and its spelling of measure's
+    plural seq_lens and batch_sizes), not network_layers' TypeError."""
+    unknown = [key for key in how if key not in HOW_KEYWORDS]
+    if not unknown:
+        return
+    accepted = [*named, *HOW_KEYWORDS]
+    wanted = SPELLINGS.get(unknown[0]) or next(iter(difflib.get_close_matches(unknown[0], accepted, n=1)), None)
+    hint = f": write {wanted}= as {method} spells it" if wanted in accepted else ""
+    raise HwprofError(f"{method} has no keyword {unknown[0]}{hint}; its keywords are {', '.join(accepted)}")
+
+
+SPELLINGS = {"seq_lens": "seq_len", "batch_sizes": "batch_size"}  # measure's plurals, where predict takes one
 
 
 def _check_document(doc: Any) -> None:

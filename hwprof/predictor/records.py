@@ -9,12 +9,14 @@ traced networks are cached for the life of the process.
 from __future__ import annotations
 
 import gc
+import numbers
 from collections import OrderedDict
 from contextlib import contextmanager
 from typing import Any, NamedTuple
 
-from hwprof.errors import HwprofError
+from hwprof.errors import HwprofError, option, shown
 from hwprof.predictor.features import LayerRecord
+from hwprof.schema import COMPUTE_DTYPES
 
 CACHE_SIZE = 4096
 
@@ -25,8 +27,11 @@ class TracedNetwork(NamedTuple):
     records: list[LayerRecord]
     traced_on: str  # "meta", or "real" when the model could not run on meta
     note: str  # one line on how it was traced when real tensors were needed, else ""
+    has_seq: bool = False  # whether the model has a sequence dimension a seq_len sets
 
 
+HOW_KEYWORDS = ("seq_len", "dtype", "channels_last", "inputs", "hf_config")  # network_layers' keywords
+NOT_GIVEN = {"dtype": "float32", "channels_last": False}  # defaults: what a name's own setting replaces
 _cache: OrderedDict[tuple, TracedNetwork] = OrderedDict()
 
 
@@ -42,21 +47,27 @@ def network_layers(
     hf_config: dict | None = None,
 ) -> TracedNetwork:
     """The layers of a model name, ModelSpec or nn.Module as cost-model records, run at this sequence length,
-    dtype and layout. A name may carry them (hf:bert@seq_len=128,dtype=bfloat16, as fit names a network
-    measured that way); the returned name does whenever they are not the defaults."""
+    dtype and layout. A name may carry them (hf:bert@seq_len=128,dtype=bfloat16, as fit
+    names a network measured that way); the returned name does whenever they are not the defaults. A length
+    is dropped for a model without a sequence (has_seq says so, for the caller to refuse it where none of
+    its models takes one), as hf_config is for a model not of hf:."""
     from hwprof.models.inputs import parse_dtype
-    from hwprof.models.spec import ModelSpec, split_variant
+    from hwprof.models.spec import ModelSpec, check_input_shape
 
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise HwprofError(f"batch size must be a positive integer, not {batch_size!r}")
+    batch_size = positive_batch_size(batch_size)
+    given = {
+        "seq_len": sequence_length(seq_len),
+        "dtype": dtype,
+        "channels_last": _true_or_false(channels_last),
+        "input_shape": check_input_shape(input_shape),
+    }
+    if hf_config is not None and not isinstance(hf_config, dict):
+        raise HwprofError(f"{option('hf_config', shown(hf_config))}: give a dict such as {{'num_hidden_layers': 4}}")
     if isinstance(model, str):
-        model, settings = split_variant(model)
-        seq_len = settings.get("seq_len", seq_len)
-        dtype = settings.get("dtype", dtype)
-        channels_last = settings.get("channels_last", channels_last)
-        input_shape = settings.get("input_shape", input_shape)
-    parse_dtype(dtype)
-    shape = tuple(input_shape) if input_shape else None
+        model, given = _with_name_settings(model, given)
+    seq_len, shape = given["seq_len"], given["input_shape"]
+    dtype, channels_last = parse_dtype(given["dtype"]), given["channels_last"]
+    shape = shape or None
     how = {"seq_len": seq_len, "dtype": dtype, "channels_last": channels_last}
     listed = (inputs,) if isinstance(inputs, str) else inputs
     key = None
@@ -73,6 +84,49 @@ def network_layers(
         if key is not None:
             _remember(key, traced)
     return traced
+
+
+def positive_batch_size(value: Any) -> int:
+    """A batch size as an int: any whole number, numpy's included (as measure takes them), 1 or more."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise HwprofError(f"batch size must be a positive integer, not {shown(value)}")
+    return int(value)
+
+
+def sequence_length(value: Any) -> int | None:
+    """A given sequence length as an int, or None: 0, a fraction or text is refused, not taken for the
+    default, truncated or compared with a number deep inside."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise HwprofError(
+            f"{option('seq_len', shown(value))}: give one sequence length, a positive whole number such as 128"
+        )
+    return int(value)
+
+
+def _true_or_false(value: Any) -> bool:
+    """channels_last as measure takes it: True or False ("yes" is refused, not taken for True)."""
+    if not isinstance(value, bool):
+        raise HwprofError(f"{option('channels_last', shown(value))}: give True or False")
+    return value
+
+
+def _with_name_settings(name: str, given: dict) -> tuple[str, dict]:
+    """(model, settings): those a name carries (resnet18@input_shape=3x64x64) joined with those given beside it.
+    One given both ways with two values is refused, where the name's would silently win; a default given
+    beside (float32, not channels-last, as the command line passes them) leaves the name's."""
+    from hwprof.models.spec import split_variant
+
+    model, settings = split_variant(name)
+    named = {key: value for key, value in settings.items() if key in given}  # compiled: its layers are eager ones
+    for key, value in named.items():
+        if given[key] not in (None, NOT_GIVEN.get(key)) and given[key] != value:
+            raise HwprofError(
+                f"{name} names its {key}, and {option(key, shown(given[key]))} gives another: give it once, "
+                "in the name or beside it"
+            )
+    return model, given | named
 
 
 @contextmanager
@@ -178,6 +232,23 @@ def _refuse_sweep(spec) -> None:
         )
 
 
+def _refuse_other_weights(spec, dtype: str) -> None:
+    """A module whose floating weights are all of one dtype other than float32 (.half(), .double()) and other
+    than the `dtype` asked is refused: it would be costed as `dtype` runs it, not as it is. A float32 module
+    asked in another dtype is converted, as measure converts it."""
+    from hwprof.models.inputs import DTYPES
+
+    held = {p.dtype for p in spec.module.parameters() if p.is_floating_point()}
+    if len(held) != 1 or held == {DTYPES[dtype]} or held == {DTYPES["float32"]}:
+        return
+    text = str(held.pop()).removeprefix("torch.")
+    keep = f"pass {option('dtype', text)} to predict it as it is, or " if text in COMPUTE_DTYPES else ""
+    raise HwprofError(
+        f"{spec.name} holds {text} weights, but it is predicted at {option('dtype', dtype)}: {keep}convert "
+        f"it with module.to(torch.{dtype})"
+    )
+
+
 def _trace(
     spec, batch_size: int, rebuild=None, *, seq_len=None, dtype="float32", channels_last=False, input_shape=None
 ):
@@ -185,8 +256,9 @@ def _trace(
     from hwprof.models.tracing import trace_layers
 
     _refuse_sweep(spec)
+    _refuse_other_weights(spec, dtype)
     # as measure does: no length where the model has no sequence, and none past its position embeddings
-    seq_len = spec.model_inputs.seq_lens([seq_len])[0] if seq_len else None
+    seq_len = spec.model_inputs.seq_lens([seq_len], "seq_len")[0] if seq_len else None
     trace = trace_layers(
         spec.module,
         spec.model_inputs,
@@ -202,7 +274,8 @@ def _trace(
     records = [LayerRecord.from_layer(layer) for layer in trace.layers]
     note = "" if trace.tensors == "meta" else trace.description
     name = variant_name(spec.name, seq_len, dtype, channels_last, input_shape=input_shape)
-    return TracedNetwork(name, [layer.name for layer in trace.layers], records, trace.tensors, note)
+    layer_names = [layer.name for layer in trace.layers]
+    return TracedNetwork(name, layer_names, records, trace.tensors, note, spec.model_inputs.has_seq)
 
 
 def _remember(key: tuple, value: TracedNetwork) -> None:

@@ -75,8 +75,8 @@ def test_prediction_builds_a_hf_model_on_meta_and_traces_it_there(built_modules)
 
 
 def test_prediction_refuses_a_sequence_longer_than_the_model_takes_as_measure_does():
-    with pytest.raises(HwprofError, match=r"the model takes at most 1024 tokens \(its max_position_embeddings\)"):
-        network_layers("hf:gpt2", 1, hf_config=TINY_HF["hf:gpt2"], seq_len=2000)
+    with pytest.raises(HwprofError, match=r"seq_len=2000: the model takes at most 1024 tokens \(its max_position_emb"):
+        network_layers("hf:gpt2", 1, hf_config=TINY_HF["hf:gpt2"], seq_len=2000)  # predict's keyword, not seq_lens
 
 
 def test_a_7b_decoder_config_is_predicted_without_allocating_its_weights(built_modules, monkeypatch):

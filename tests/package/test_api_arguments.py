@@ -51,6 +51,11 @@ def test_a_measure_setting_of_the_wrong_type_is_one_sentence(setting, message):
         hwprof.measure(["mlp"], **setting)
 
 
+def test_a_measure_input_shape_below_one_is_one_sentence_not_a_negative_dimension_error():
+    with pytest.raises(hwprof.HwprofError, match=r"input_shape=\(-3, 32, 32\): give positive whole numbers"):
+        hwprof.measure(["mlp"], input_shape=(-3, 32, 32))
+
+
 def test_measure_options_given_as_a_dict_point_to_settings_by_name():
     with pytest.raises(hwprof.HwprofError, match=r"options is a dict, not a hwprof.MeasureOptions.*threads=1"):
         hwprof.measure(["mlp"], {"threads": 1})
@@ -110,6 +115,17 @@ def test_fit_takes_one_dataset_alone_as_a_list_of_one(fitted, tmp_path):
     _, dataset = fitted
     predictor = hwprof.fit(dataset, out=tmp_path / "one.json", cv=False)
     assert predictor.targets == ["latency_ms"]
+
+
+def test_fit_replaces_an_existing_output_only_with_force(fitted, tmp_path):
+    _, dataset = fitted
+    out = tmp_path / "p.json"
+    out.write_text("kept")
+    with pytest.raises(hwprof.HwprofError, match="p.json already exists; pass force=True to replace it"):
+        hwprof.fit(dataset, out=out, cv=False)
+    assert out.read_text() == "kept"
+    hwprof.fit(dataset, out=out, cv=False, force=True)
+    assert hwprof.load_predictor(out).targets == ["latency_ms"]
 
 
 def test_fit_with_an_output_not_a_path_says_to_give_one(fitted):
