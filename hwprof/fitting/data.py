@@ -424,7 +424,11 @@ def with_variant_names(frame: pd.DataFrame) -> pd.DataFrame:
     if frame.empty:
         return frame
     shapes = _network_input_shapes(frame)
-    several = {model for model, seen in shapes.dropna().groupby(frame["model"]).agg(set).items() if len(seen) > 1}
+    # several shapes at one sequence length: a sequence length alone changes the shape, and is named already
+    lengths = _seq_lens(frame)
+    seen = pd.DataFrame({"model": frame["model"], "seq_len": lengths, "shape": shapes}).dropna(subset=["shape"])
+    counts = seen.groupby(["model", "seq_len"], dropna=False)["shape"].agg(lambda group: len(set(group)))
+    several = {model for (model, _), count in counts.items() if count > 1}
     if not present and not several:
         return frame
     values = frame[present].astype(object).where(frame[present].notna(), None)
@@ -442,13 +446,21 @@ def with_variant_names(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.assign(model=names)
 
 
+def _seq_lens(frame: pd.DataFrame) -> pd.Series:
+    """Each row's sequence length, None where it has none (or the frame no such column)."""
+    if "seq_len" not in frame:
+        return pd.Series(None, index=frame.index, dtype=object)
+    return frame["seq_len"].astype(object).where(frame["seq_len"].notna(), None)
+
+
 def _network_input_shapes(frame: pd.DataFrame) -> pd.Series:
-    """Each row's network input shape, one sample without the batch (from its run's network row, which
-    records it), or None where no network row of its run says."""
+    """Each row's network input shape, one sample without the batch (from its run's network row at its batch
+    size and sequence length, which records it), or None where no network row of its run says."""
     shapes = pd.Series(None, index=frame.index, dtype=object)
     if "config" not in frame.columns or "run_id" not in frame.columns:
         return shapes
-    keys = list(zip(frame["run_id"].astype(str), frame["model"].astype(str), frame["batch_size"]))
+    lengths = _seq_lens(frame)
+    keys = list(zip(frame["run_id"].astype(str), frame["model"].astype(str), frame["batch_size"], lengths))
     per_network = {}
     for key, kind, config in zip(keys, frame["kind"], frame["config"]):
         if kind != "network" or not isinstance(config, str):

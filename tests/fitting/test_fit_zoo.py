@@ -36,6 +36,31 @@ def test_rows_of_two_sequence_lengths_or_dtypes_are_two_networks():
     assert names == ["hf:bert@seq_len=128", "hf:bert@seq_len=512", "hf:bert@seq_len=128,dtype=bfloat16", "resnet18"]
 
 
+def test_a_shape_that_only_its_sequence_length_changes_is_named_by_the_length_alone():
+    """input_ids:int64[seq] at 32 and 64 tokens: two shapes, one per length, so two lengths, not two shapes;
+    predict names it mine.py:net@seq_len=32, and fit must too."""
+    config = [json.dumps({"input_shape": [1, n]}) for n in (32, 64)] + [
+        json.dumps({"input_shape": [1, 3, s, s]}) for s in (8, 16)
+    ]
+    frame = pd.DataFrame(
+        {
+            "model": ["mine.py:net"] * 2 + ["images.py:net"] * 2,
+            "seq_len": [32, 64, None, None],
+            "kind": ["network"] * 4,
+            "config": config,
+            "run_id": ["a", "a", "b", "c"],  # one run per --input-shape
+            "batch_size": [1] * 4,
+        }
+    )
+    names = with_variant_names(frame)["model"].tolist()
+    assert names == [
+        "mine.py:net@seq_len=32",
+        "mine.py:net@seq_len=64",
+        "images.py:net@input_shape=3x8x8",
+        "images.py:net@input_shape=3x16x16",
+    ]
+
+
 @pytest.mark.slow
 def test_measure_fit_and_predict_a_text_model_at_another_length_and_dtype(tmp_path):
     data, predictor = tmp_path / "d.parquet", tmp_path / "p.json"
