@@ -247,22 +247,35 @@ def predict(
     check_hf_config_applies(list(models), parse_overrides(hf_config))
     predictor = load_predictor(predictor_path)
     shape = parse_shape(input_shape) if input_shape else None
-    how = {
-        "dtype": dtype,
-        "channels_last": channels_last,
-        "inputs": list(inputs) or None,
-        "hf_config": parse_overrides(hf_config) or None,
-    }
+    overrides = parse_overrides(hf_config) or None
+    how = {model: {"dtype": dtype, "channels_last": channels_last, "inputs": list(inputs) or None} for model in models}
+    for model in models:  # as measure takes them: --hf-config for the hf: models of a list
+        how[model]["hf_config"] = overrides if model.startswith("hf:") else None
+    sizes, lengths = parse_batch_sizes(batch_sizes), parse_seq_lens(seq_lens) or [None]
+    takes = _takes_seq_len(models, sizes[0], shape, lengths[0], how)
     predictions = [
-        predictor.predict(model, size, shape, confidence, strict, seq_len=seq_len, **how)
+        predictor.predict(
+            model, size, shape, confidence, strict, seq_len=seq_len if takes[model] else None, **how[model]
+        )
         for model in models
-        for size in parse_batch_sizes(batch_sizes)
-        for seq_len in (parse_seq_lens(seq_lens) or [None])
+        for size in sizes
+        for seq_len in (lengths if takes[model] else [None])
     ]
     if as_json:
         click.echo(json.dumps([_prediction_json(p) for p in predictions], indent=2))
         return
     _print_predictions(predictions, show_layers, predictor.doc)
+
+
+def _takes_seq_len(models, batch_size: int, shape, seq_len, how: dict) -> dict[str, bool]:
+    """Which models of a list a --seq-len applies to, as measure applies it: the ones with a sequence dimension.
+    Where none has one (or one model is given), every model is given it, for predict to refuse it."""
+    from hwprof.predictor.records import network_layers
+
+    if seq_len is None or len(models) == 1:
+        return dict.fromkeys(models, True)
+    takes = {model: network_layers(model, batch_size, shape, seq_len=seq_len, **how[model]).has_seq for model in models}
+    return takes if any(takes.values()) else dict.fromkeys(models, True)
 
 
 def _prediction_json(prediction) -> dict:

@@ -52,6 +52,22 @@ def test_predict_table_and_json(files):
     assert len(entries[0]["layers"]) == 8
 
 
+def test_predict_gives_a_list_its_seq_len_and_hf_config_where_they_apply(files):
+    """As measure does: resnet18 beside a text model runs without the length, and without the hf: settings."""
+    pytest.importorskip("transformers")
+    from fakes.zoo import TINY_HF
+
+    predictor, _, _ = files
+    settings = ",".join(f"{key}={value}" for key, value in TINY_HF["hf:bert"].items())
+    result = run("predict", predictor, "mlp", "hf:bert", "--seq-len", "8,16", "--hf-config", settings, "--json")
+    assert result.exit_code == 0, result.output
+    names = [entry["model"] for entry in json.loads(result.output)]
+    assert names[0] == "mlp" and len(names) == 3  # mlp once; the text model at each length
+    assert names[1].endswith("@seq_len=8") and names[2].endswith("@seq_len=16")
+    alone = run("predict", predictor, "mlp", "mlp_large", "--seq-len", "8")
+    assert alone.exit_code == 1 and "has none; drop it" in alone.output
+
+
 @pytest.mark.slow
 def test_evaluate_table_json_and_plot(files):
     predictor, dataset, directory = files
