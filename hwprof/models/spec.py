@@ -337,19 +337,40 @@ def _resolve_text(
 
 
 def import_user_file(path: Path):
-    """Import a Python file of the user's once per path; its errors become one sentence."""
-    module_name = f"hwprof_user_{abs(hash(str(path.resolve())))}"
+    """Import a Python file of the user's once per path, as Python runs a script: its folder goes on sys.path,
+    so it imports the files beside it; in a package (a folder with __init__.py), it is imported as the package's
+    module, so its relative imports work too. Its errors become one sentence."""
+    path = Path(path).resolve()
+    package = _package_parts(path) if path.stem.isidentifier() else []
+    if package:
+        root, module_name = path.parents[len(package)], ".".join([*package, path.stem])
+    else:
+        root, module_name = path.parent, f"hwprof_user_{abs(hash(str(path)))}"
     if module_name in sys.modules:
         return sys.modules[module_name]
-    spec = importlib.util.spec_from_file_location(module_name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[module_name] = module
+    if str(root) not in sys.path:
+        sys.path.insert(0, str(root))
     try:
+        if package:
+            return importlib.import_module(module_name)
+        spec = importlib.util.spec_from_file_location(module_name, path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[module_name] = module
         spec.loader.exec_module(module)
+        return module
     except Exception as error:  # the user's file is not our code: report, do not crash
-        del sys.modules[module_name]
+        sys.modules.pop(module_name, None)
         raise HwprofError(f"importing {path} failed: {type(error).__name__}: {error}") from None
-    return module
+
+
+def _package_parts(path: Path) -> list[str]:
+    """The packages a file sits in, outermost first (folders with __init__.py above it); none for a loose file."""
+    parts: list[str] = []
+    for folder in path.parents:
+        if not (folder / "__init__.py").is_file() or not folder.name.isidentifier():
+            break
+        parts.insert(0, folder.name)
+    return parts
 
 
 def _from_file(text: str, input_shape: tuple[int, ...] | None, inputs_given: bool = False) -> ModelSpec:

@@ -135,6 +135,29 @@ def test_factory_errors_are_reported_not_raised(tmp_path, factory_file):
         assert result.exit_code != 0 and fragment in result.output and "Traceback" not in result.output
 
 
+@pytest.mark.parametrize("layout", ["beside", "package"])
+def test_a_model_file_imports_the_files_beside_it(layout, tmp_path):
+    """Model code is seldom one file: `from blocks import Block` beside it, or `from .blocks import Block` in a
+    package, as Python runs them."""
+    project = tmp_path / f"project_{layout}"
+    project.mkdir()
+    (project / f"blocks_{layout}.py").write_text(
+        "import torch.nn as nn\n\nclass Block(nn.Sequential):\n"
+        "    def __init__(self):\n        super().__init__(nn.Linear(8, 8), nn.ReLU())\n"
+    )
+    if layout == "package":
+        (project / "__init__.py").write_text("")
+    imported = f"from .blocks_{layout} import Block" if layout == "package" else f"from blocks_{layout} import Block"
+    (project / "net.py").write_text(
+        f"import torch.nn as nn\n{imported}\n\ndef build():\n"
+        "    model = nn.Sequential(Block(), Block())\n    model.input_shape = (8,)\n    return model\n"
+    )
+    out = tmp_path / "net.parquet"
+    result = run("measure", f"{project / 'net.py'}:build", "--no-layers", "--out", str(out), *FAST)
+    assert result.exit_code == 0, result.output
+    assert len(pd.read_parquet(out)) == 1
+
+
 def test_a_model_that_fails_while_timed_is_its_own_sentence_and_keeps_the_rows_before_it(tmp_path):
     path = tmp_path / "late.py"
     path.write_text(LATE_MODEL)
