@@ -417,10 +417,11 @@ def _gpu_shared_rows(group) -> int:
 
 
 def summarize_frame(frame, samples=None, runs=()) -> dict:
-    """Networks against the sum of their layers, and the slowest layers, per (model, batch size); with the
-    raw samples (`hwprof.samples.read_samples`), the share of each network's samples in a slow mode; with
-    the runs' provenance (`hwprof.dataset.read_provenance`), why power was unavailable, each reason once,
-    so that a null power figure never goes unexplained."""
+    """Networks against the sum of their layers, and the slowest layers, per (model, batch size, sequence length,
+    and in a merged dataset board, precision and layout; reruns give the median run's network and each layer's
+    median); with the raw samples (`hwprof.samples.read_samples`), the share of each network's samples in a
+    slow mode; with the runs' provenance (`hwprof.dataset.read_provenance`), why power was unavailable, each
+    reason once, so that a null power figure never goes unexplained."""
     from hwprof.dataset import latency_interval_unbounded
     from hwprof.samples import row_key
 
@@ -428,16 +429,22 @@ def summarize_frame(frame, samples=None, runs=()) -> dict:
     network_samples = _network_samples(samples)
     frame = frame[frame["model"].notna() & frame["batch_size"].notna()]  # rows of models (not hwprof run's)
     unbounded = latency_interval_unbounded(frame)
+    # a merged dataset's boards and precisions are summarised apart, each network once (not its runs added up)
+    apart = [c for c in ("device_name", "dtype", "channels_last") if c in frame and frame[c].nunique(dropna=False) > 1]
     seq_lens = frame["seq_len"] if "seq_len" in frame else None
-    keys = ["model", "batch_size"] + (["seq_len"] if seq_lens is not None and seq_lens.notna().any() else [])
+    keys = [*apart, "model", "batch_size"] + (["seq_len"] if seq_lens is not None and seq_lens.notna().any() else [])
     for key, group in frame.groupby(keys, sort=True, dropna=False):  # a null seq_len is a group too
-        model, batch_size = key[0], key[1]
-        layer_rows = group[group["kind"] == "layer"]
-        network = group[group["kind"] == "network"]
+        named = dict(zip(keys, key))
+        model, batch_size = named["model"], named["batch_size"]
+        layer_rows = _median_run_layers(group[group["kind"] == "layer"])
+        network = group[group["kind"] == "network"].sort_values("latency_ms", kind="stable")
+        network = network.iloc[[(len(network) - 1) // 2]] if len(network) > 1 else network  # the median run's
         entry = {
             "model": model,
             "batch_size": int(batch_size),
-            "seq_len": int(key[2]) if len(key) > 2 and _measured(key[2]) is not None else None,
+            "seq_len": int(named["seq_len"]) if _measured(named.get("seq_len")) is not None else None,
+            **{column: _plain(named[column]) for column in apart},
+            "network_runs": int((group["kind"] == "network").sum()),  # several: the median run's row is shown
             "layers": int(len(layer_rows)),
             "sum_of_layers_ms": float(layer_rows["latency_ms"].sum()) if len(layer_rows) else None,
             "unstable_rows": int((~group["stable"].astype(bool)).sum()),
@@ -482,6 +489,36 @@ def summarize_frame(frame, samples=None, runs=()) -> dict:
     }
 
 
+def _network_label(entry: dict) -> str:
+    """The model, and whatever tells its row apart in a merged dataset: board, precision, layout, runs."""
+    parts = [entry["model"] + (f" seq {entry['seq_len']}" if entry.get("seq_len") else "")]
+    if entry.get("device_name"):
+        parts.append(f"on {entry['device_name']}")
+    if entry.get("dtype"):
+        parts.append(str(entry["dtype"]))
+    if entry.get("channels_last"):
+        parts.append("channels-last")
+    if entry.get("network_runs", 1) > 1:
+        parts.append(f"(median of {entry['network_runs']} runs)")
+    return " ".join(parts)
+
+
+def _median_run_layers(layer_rows):
+    """One row per layer of a network measured in several runs (merged reruns): its median latency, so a layer
+    sum is one network's, not the runs' added up."""
+    if layer_rows.empty or not layer_rows["layer_index"].duplicated().any():
+        return layer_rows
+    medians = layer_rows.groupby("layer_index")["latency_ms"].transform("median")
+    return layer_rows.assign(latency_ms=medians).drop_duplicates("layer_index")
+
+
+def _plain(value):
+    """A group key as JSON takes it: numpy scalars as Python ones, nulls as None."""
+    if _measured(value) is None and not isinstance(value, str):
+        return None
+    return value.item() if hasattr(value, "item") else value
+
+
 def _network_samples(samples) -> dict[tuple[str, str], list[float]]:
     """(run_id, row key) -> seconds per call, for the network rows of a samples sidecar."""
     if samples is None or not len(samples):
@@ -502,7 +539,7 @@ def two_speed_lines(entries: list[dict], one_thread: bool = False) -> list[str]:
     ]
     if not found:
         return []
-    named = ", ".join(f"{e['model']} batch {e['batch_size']} ({e['slow_sample_share']:.0%})" for e in found)
+    named = ", ".join(f"{_network_label(e)} batch {e['batch_size']} ({e['slow_sample_share']:.0%})" for e in found)
     head = (
         f"note: {len(found)} network(s) ran at two speeds, a share of their samples taking {TWO_SPEED_FACTOR}x "
         f"their fastest tenth or more: {named}."
@@ -606,7 +643,11 @@ def print_summary(summary: dict, out: str, runs: list[dict]) -> None:
     for entry in summary["networks"]:
         if entry["top_layers"]:
             table = Table(
-                "#", "layer", "op", "latency ms", title=f"{entry['model']} batch {entry['batch_size']}: slowest layers"
+                "#",
+                "layer",
+                "op",
+                "latency ms",
+                title=f"{_network_label(entry)} batch {entry['batch_size']}: slowest layers",
             )
             for layer in entry["top_layers"]:
                 table.add_row(str(layer["layer_index"]), layer["layer_name"], layer["op"], f"{layer['latency_ms']:.4f}")
@@ -632,7 +673,7 @@ def print_summary(summary: dict, out: str, runs: list[dict]) -> None:
         ratio = f"{network_ms / layers_ms:.2f}" if network_ms and layers_ms else "-"
         tail = (entry.get("latency_ms_p90"), entry.get("latency_ms_p99"))
         cells = [
-            entry["model"] + (f" seq {entry['seq_len']}" if entry.get("seq_len") else ""),
+            _network_label(entry),
             str(entry["batch_size"]),
             f"{network_ms:.3f}" if network_ms else "-",
             _interval_cell(entry) if network_ms else "-",

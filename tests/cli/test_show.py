@@ -214,3 +214,29 @@ def test_percentiles_over_several_processes_say_they_pool_every_processs_samples
 
     assert _tail_cell((0.07, 16.0), 96, 2) == "0.070 / 16.000 (96 samples of 2 processes, pooled)"
     assert _tail_cell((0.07, 16.0), 500, 1) == "0.070 / 16.000" and _tail_cell((None, None), 5, 2) == "-"
+
+
+def test_a_merged_dataset_shows_each_board_apart_and_reruns_once(tmp_path):
+    """Reruns of one board give its median run and each layer's median, not their layers added up; boards apart."""
+    from fakes.runs import LAYERS, write_run
+    from hwprof.dataset import merge_datasets
+
+    shards = [
+        write_run(tmp_path / "a1.parquet", factor=1.0, device_name="board-a", seed=1),
+        write_run(tmp_path / "a2.parquet", factor=1.2, device_name="board-a", seed=2),
+        write_run(tmp_path / "a3.parquet", factor=1.1, device_name="board-a", seed=3),
+        write_run(tmp_path / "b.parquet", factor=3.0, device_name="board-b", seed=4),
+    ]
+    merged = tmp_path / "fleet.parquet"
+    merge_datasets(shards, merged)
+    entries = json.loads(CliRunner().invoke(main, ["show", str(merged), "--json"]).output)["networks"]
+    by_board = {entry["device_name"]: entry for entry in entries}
+    assert set(by_board) == {"board-a", "board-b"} and len(entries) == 2
+    a, b = by_board["board-a"], by_board["board-b"]
+    assert a["layers"] == b["layers"] == LAYERS
+    assert a["network_runs"] == 3 and b["network_runs"] == 1
+    one_run = sum(1e-1 * (index + 3) for index in range(LAYERS))  # write_run's layer medians in ms, factor 1
+    assert a["sum_of_layers_ms"] == pytest.approx(1.1 * one_run, rel=0.05)  # the middle run's, not 3.3x
+    assert b["sum_of_layers_ms"] == pytest.approx(3.0 * one_run, rel=0.05)
+    table = CliRunner().invoke(main, ["show", str(merged)], env={"COLUMNS": "200"}).output
+    assert "on board-a (median of 3 runs)" in table and "on board-b" in table
