@@ -340,6 +340,7 @@ def _measure(
         del specs  # checked; each measuring process builds its own, so the weights need not stay here
         return _measure_in_processes(list(models), names, options, out, resume, argv, progress)
 
+    _check_each_runs(specs, seq_lens, execution, torch_device)
     from hwprof.drivers import open_sensor
     from hwprof.measuring.provenance import collect_provenance, device_name
 
@@ -605,6 +606,27 @@ def _stamped(frame: pd.DataFrame, run_id: str) -> pd.DataFrame:
     """This run's rows with the run_id the dataset file gives them, so the frame measure returns links to the
     file's provenance and raw samples as the file's own rows do (rows resumed from the file keep theirs)."""
     return frame.assign(run_id=frame["run_id"].where(frame["run_id"].notna(), run_id))
+
+
+def _check_each_runs(specs: list[ModelSpec], seq_lens: dict, execution: Execution, device: torch.device) -> None:
+    """Each network of a list runs once on its inputs (batch 1, its first sequence length) before anything is
+    timed: one that does not take them fails now, not after the networks before it were measured."""
+    networks = [spec for spec in specs if spec.sweep is None]
+    if len(networks) < 2:  # one network's first run is its extraction: nothing is measured before it
+        return
+    for spec in networks:
+        module = execution.prepare(spec.module, device)
+        seq_len = seq_lens[spec.name][0]
+        args, kwargs = spec.model_inputs.make(1, seq_len, device, execution.torch_dtype, execution.channels_last)
+        try:
+            with torch.no_grad():
+                module(*args, **kwargs)
+        except Exception as error:
+            described = spec.model_inputs.describe(1, seq_len, execution.torch_dtype)
+            raise HwprofError(
+                f"{run_failure(spec.name, described, error)}; no model was timed: each model of a list runs once "
+                "before any is"
+            ) from None
 
 
 def _returned(frame: pd.DataFrame) -> pd.DataFrame:

@@ -158,6 +158,22 @@ def test_a_model_file_imports_the_files_beside_it(layout, tmp_path):
     assert len(pd.read_parquet(out)) == 1
 
 
+def test_a_model_of_a_list_that_cannot_run_its_inputs_fails_before_any_is_timed(tmp_path):
+    """The third model wants an attention mask the inputs given do not have: found before the first is timed."""
+    path = tmp_path / "masked.py"
+    path.write_text(
+        "import torch.nn as nn\n\nclass Masked(nn.Module):\n"
+        "    def __init__(self):\n        super().__init__()\n        self.linear = nn.Linear(784, 4)\n"
+        "    def forward(self, x, attention_mask):\n        return self.linear(x) * attention_mask\n\n"
+        "def build():\n    model = Masked()\n    model.input_shape = (784,)\n    return model\n"
+    )
+    out = tmp_path / "list.parquet"
+    result = run("measure", "mlp", "mlp_large", f"{path}:build", "--no-layers", "--out", str(out), *FAST)
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert f"running {path}:build on input" in result.output and "missing 1 required positional" in result.output
+    assert "no model was timed" in " ".join(result.output.split()) and not out.exists()
+
+
 def test_a_model_that_fails_while_timed_is_its_own_sentence_and_keeps_the_rows_before_it(tmp_path):
     path = tmp_path / "late.py"
     path.write_text(LATE_MODEL)
