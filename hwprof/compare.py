@@ -113,14 +113,21 @@ def _load(path: str | os.PathLike, role: str) -> _Side:
 
 
 def parse_threshold(text: str | float) -> float:
-    """'5%' or '5' (percent) as the fraction 0.05."""
-    value = str(text).strip().removesuffix("%")
+    """'5%' or '5' (percent) as the fraction 0.05. A bare number below 1 is refused: it is most likely a
+    fraction meant as a percentage (0.05 for 5%), and read as a percent it would gate 100 times tighter."""
+    written = str(text).strip()
+    value = written.removesuffix("%")
     try:
         percent = float(value)
     except ValueError:
         raise CannotCompare(f"{option('fail_above', text)} is not a percentage; write it as 5%") from None
     if not (math.isfinite(percent) and percent >= 0):
         raise CannotCompare(f"{option('fail_above', text)} must be a percentage of 0 or more, such as 5%")
+    if 0 < percent < 1 and not written.endswith("%"):
+        raise CannotCompare(
+            f"{option('fail_above', text)} is a percentage, not a fraction: write {100 * percent:g}% for "
+            f"{100 * percent:g} percent, or {percent:g}% if you mean it"
+        )
     return percent / 100
 
 
@@ -212,12 +219,15 @@ def _check_settings(base: _Side, new: _Side) -> list[str]:
     return shared
 
 
-def _run_differences(base: _Side, new: _Side) -> list[str]:
-    """How the two sides' runs were set up differently, where that moves every ratio (the thread count):
-    the comparison stands, but it measures that change as well as the code's."""
+def _run_differences(base: _Side, new: _Side, matched: pd.DataFrame) -> list[str]:
+    """How the runs behind the paired rows were set up differently, where that moves every ratio (the thread
+    count): the comparison stands, but it measures that change as well as the code's. Runs with no paired
+    row (other models measured at other settings into the same file) move no ratio, so they are not named."""
     threads = [
-        sorted({run["threads"] for run in read_provenance(side.path) if run.get("threads") is not None})
-        for side in (base, new)
+        sorted(
+            {run["threads"] for run in _paired_runs(side, matched[f"_links_{role}"]) if run.get("threads") is not None}
+        )
+        for side, role in ((base, "base"), (new, "new"))
     ]
     if threads[0] and threads[1] and threads[0] != threads[1]:
         return [
@@ -225,6 +235,29 @@ def _run_differences(base: _Side, new: _Side) -> list[str]:
             "each ratio includes that change"
         ]
     return []
+
+
+def _paired_runs(side: _Side, links: pd.Series) -> list[dict]:
+    """The provenance of the runs a side's paired rows came from; every run of the side where those rows
+    carry no run id (a table from elsewhere), as nothing then tells its runs apart."""
+    runs = read_provenance(side.path)
+    paired = {run_id for row_links in links for run_id, _ in row_links if isinstance(run_id, str)}
+    return [run for run in runs if run.get("run_id") in paired] if paired else runs
+
+
+def _only_in_base(base_frame: pd.DataFrame, new_frame: pd.DataFrame) -> tuple[list[str], list[dict]]:
+    """The devices BASE measured that NEW has no row of, and the models BASE measured on a device NEW has
+    but NEW did not measure there. Their rows pair with nothing, so a count alone hides that a whole board
+    (or model) did not run tonight, and a gate over the rest would pass without a word about it."""
+    if "device_name" not in base_frame or "device_name" not in new_frame:
+        return [], []
+    new_devices = set(new_frame["device_name"])
+    devices = sorted(set(base_frame["device_name"]) - new_devices)
+    pairs = set(zip(base_frame["device_name"], base_frame["model"])) - set(
+        zip(new_frame["device_name"], new_frame["model"])
+    )
+    models = [{"device_name": device, "model": model} for device, model in sorted(pairs) if device in new_devices]
+    return devices, models
 
 
 def _setting(frame: pd.DataFrame, column: str) -> pd.Series:
@@ -358,7 +391,10 @@ def compare(
     fail_above: float | None = None,
     metric: str = "latency_ms",
 ) -> dict:
-    """The comparison of NEW against BASE as a JSON-ready dict; `fail_above` (a fraction) adds the gate."""
+    """The comparison of NEW against BASE as a JSON-ready dict; `fail_above` (a fraction) adds the gate.
+
+    The gate has passed only when it has no `regressions` and no `unchecked_devices` (devices of BASE that
+    NEW did not measure at all, which it could not check); `check_every_device_gated` says so as an error."""
     if metric not in GATE_METRICS:
         raise CannotCompare(f"{option('metric', metric)}: choose from {', '.join(GATE_METRICS)}")
     base, new = _load(base_path, "BASE"), _load(new_path, "NEW")
@@ -394,6 +430,7 @@ def compare(
             entry[name] = _row_metric(name, base_row, new_row, base, new, [*seed, name])
         rows.append(entry)
     matched["_row"] = range(len(matched))
+    devices_only_in_base, models_only_in_base = _only_in_base(base_frame, new_frame)
     report = {
         "base": str(base.path),
         "new": str(new.path),
@@ -405,10 +442,12 @@ def compare(
             "new": new.samples is not None,
             "unavailable_reason": _no_significance_reason(base, new),
         },
-        "run_differences": _run_differences(base, new),
+        "run_differences": _run_differences(base, new, matched),
         "matched_rows": len(rows),
         "only_in_base": len(base_frame) - len(rows),
         "only_in_new": len(new_frame) - len(rows),
+        "devices_only_in_base": devices_only_in_base,
+        "models_only_in_base": models_only_in_base,
         "rows": rows,
         "models": _summaries(rows, matched, "model", metrics),
         "ops": _summaries(rows, matched, "op", metrics),
@@ -461,7 +500,29 @@ def _gate(report: dict, metric: str, fail_above: float) -> dict:
             f"({why or 'too few rows with samples or distinct measurements'}), so {option('fail_above')} cannot "
             "decide; give datasets measured with raw samples"
         )
-    return {"metric": metric, "fail_above": fail_above, "tested": tested, "regressions": regressions}
+    return {
+        "metric": metric,
+        "fail_above": fail_above,
+        "tested": tested,
+        "regressions": regressions,
+        "unchecked_devices": report["devices_only_in_base"],
+    }
+
+
+def check_every_device_gated(report: dict) -> None:
+    """Refuse a gate that checked only some of BASE's devices: in a fleet, a board whose job did not run
+    leaves its rows unpaired, and the gate over the boards that did would pass with that board unchecked.
+    A regression found elsewhere is the stronger news, so the caller reports it first."""
+    gate = report.get("gate") or {}
+    devices = gate.get("unchecked_devices")
+    if not devices:
+        return
+    threshold = option("fail_above", f"{100 * gate['fail_above']:g}%")
+    raise CannotCompare(
+        f"{report['new']} has no row of {', '.join(devices)}, which {report['base']} measured, so {threshold} "
+        "could not check it: measure it too, or to gate fewer devices on purpose compare against a baseline of "
+        "only those (such as a board's own shard from a run you trust)"
+    )
 
 
 def label(entry: dict, where: str = "row", devices: int = 1) -> str:

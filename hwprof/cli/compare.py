@@ -22,14 +22,15 @@ METRIC_WORDS = {"latency_ms": "latency", "energy_mj": "energy", "power_w": "powe
     "--fail-above",
     default=None,
     metavar="PERCENT",
-    help="Exit 1 when --metric rises significantly by more than this, e.g. 5%: a CI gate.",
+    help="Exit 1 when --metric rises significantly by more than this percentage, e.g. 5% (a bare number is a "
+    "percent too: 5 is 5%): a CI gate.",
 )
 @click.option(
     "--metric",
     type=click.Choice(["latency_ms", "energy_mj"]),
     default="latency_ms",
     show_default=True,
-    help="What --fail-above gates on.",
+    help="What --fail-above gates on (the tables show energy and power wherever both datasets have them).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the whole comparison as JSON, every row included.")
 def compare(base: Path, new: Path, fail_above: str | None, metric: str, as_json: bool) -> None:
@@ -44,11 +45,14 @@ def compare(base: Path, new: Path, fail_above: str | None, metric: str, as_json:
     are shown and the verdicts say why they are missing.
 
     Exit status: 0, or 1 when --fail-above is given and --metric rose significantly by more than it
-    in a row, a model or an op; 2 when the inputs cannot be compared (or the gate cannot decide).
+    in a row, a model or an op; 2 when the inputs cannot be compared or the gate cannot decide,
+    which includes a device of BASE that NEW has no row of (a board that did not run): to gate
+    fewer devices on purpose, compare against a baseline of only those.
     """
+    from hwprof.compare import check_every_device_gated, parse_threshold
     from hwprof.compare import compare as run_compare
-    from hwprof.compare import parse_threshold
 
+    check_metric_gates(click.get_current_context(), fail_above, metric)
     threshold = parse_threshold(fail_above) if fail_above is not None else None
     report = run_compare(base, new, fail_above=threshold, metric=metric)
     if as_json:
@@ -57,6 +61,24 @@ def compare(base: Path, new: Path, fail_above: str | None, metric: str, as_json:
         print_report(report)
     if report.get("gate", {}).get("regressions"):
         sys.exit(1)
+    check_every_device_gated(report)
+
+
+def check_metric_gates(context: click.Context, fail_above: str | None, metric: str) -> None:
+    """--metric only chooses what --fail-above gates on; given alone it would change nothing, silently."""
+    from hwprof.compare import CannotCompare
+
+    if fail_above is None and context.get_parameter_source("metric") is not click.core.ParameterSource.DEFAULT:
+        raise CannotCompare(
+            f"--metric {metric} only chooses what --fail-above gates on: add --fail-above 5% to gate on it, or "
+            "leave --metric out (the tables show energy and power wherever both datasets have them)"
+        )
+
+
+def names(items: list[str], shown: int = 5) -> str:
+    """The first few of `items`, and how many more: a note stays one line however many there are."""
+    more = len(items) - shown
+    return ", ".join(items[:shown]) + (f" and {more} more" if more > 0 else "")
 
 
 def change(ratio: float | None) -> str:
@@ -84,6 +106,18 @@ def print_report(report: dict) -> None:
         f"({report['only_in_base']} only in BASE, {report['only_in_new']} only in NEW)"
     )
     console.print(f"method: {report['method']}", soft_wrap=True)
+    if report["devices_only_in_base"]:
+        console.print(
+            f"note: NEW has no row of {names(report['devices_only_in_base'])}: only BASE measured it, so nothing "
+            "of it is compared",
+            soft_wrap=True,
+        )
+    by_device = {}
+    for entry in report["models_only_in_base"]:
+        by_device.setdefault(entry["device_name"], []).append(entry["model"])
+    for device, models in by_device.items():
+        on = f" on {device}" if len(report["devices"]) > 1 else ""
+        console.print(f"note: models only in BASE{on}: {names(models)}", soft_wrap=True)
     for difference in report["run_differences"]:
         console.print(f"note: {difference}", soft_wrap=True)
     if report["raw_samples"]["unavailable_reason"]:
@@ -151,6 +185,8 @@ def print_report(report: dict) -> None:
         limit = f"{100 * gate['fail_above']:g}%"
         if not gate["regressions"]:
             console.print(f"gate: no significant {word} rise above {limit} ({gate['tested']} comparisons tested)")
+        if gate["unchecked_devices"]:
+            console.print(f"gate: could not check {names(gate['unchecked_devices'])}: NEW has no row of it")
         for regression in gate["regressions"]:
             console.print(
                 f"regression: {regression['label']} {word} {change(regression['ratio'])} "

@@ -143,6 +143,8 @@ def test_without_raw_samples_ratios_remain_and_the_reason_is_given(tmp_path, bas
         ("other models", "share no measured row"),
         ("other device", "was measured with device Synthetic CPU but"),
         ("bad threshold", "is not a percentage; write it as 5%"),
+        ("a fraction as threshold", "--fail-above 0.05 is a percentage, not a fraction: write 5% for 5 percent"),
+        ("--metric without a gate", "--metric energy_mj only chooses what --fail-above gates on"),
         ("damaged samples", "NEW: Could not read the raw samples"),
         ("compiled", "base.parquet was measured without --compile but"),
         ("a copy of BASE", "hold the same run"),
@@ -159,6 +161,12 @@ def test_bad_input_is_one_sentence_and_exit_2(tmp_path, base, case, fragment):
     elif case == "bad threshold":
         write_run(new)
         extra = ["--fail-above", "five"]
+    elif case == "a fraction as threshold":  # 0.05 meant as 5% would gate at 0.05%, 100 times tighter
+        write_run(new)
+        extra = ["--fail-above", "0.05"]
+    elif case == "--metric without a gate":  # it would change nothing, silently
+        write_run(new)
+        extra = ["--metric", "energy_mj"]
     elif case == "damaged samples":
         write_run(new)
         samples_path(new).write_bytes(b"not parquet")
@@ -234,6 +242,83 @@ def test_commands_hwprof_run_timed_are_compared_by_ratio_and_say_why_they_are_un
     assert "hwprof run times once per run" in report["raw_samples"]["unavailable_reason"]
     result = run(tmp_path / "a.parquet", tmp_path / "b.parquet")
     assert result.exit_code == 0 and "command sleep 0.05" in result.output
+
+
+def test_a_bare_number_of_1_or_more_and_any_number_with_a_percent_sign_are_percentages(runs):
+    from hwprof.compare import parse_threshold
+
+    assert parse_threshold("5") == parse_threshold("5%") == pytest.approx(0.05)
+    assert parse_threshold("0.05%") == pytest.approx(0.0005) and parse_threshold("0") == 0
+    strict = run(runs["base"], runs["slower"], "--fail-above", "0.5%")
+    assert strict.exit_code == 1 and "above 0.5%" in strict.output
+
+
+def fleet_of_two(folder, **tonight):
+    """A baseline merged from boards a and b (models net and other), and tonight's dataset, `tonight` passed to
+    write_run for board a."""
+    from hwprof.dataset import merge_datasets
+
+    boards = [
+        write_run(folder / f"{board}.parquet", seed=seed, device_name=f"board-{board}", models=("net", "other"))
+        for seed, board in ((1, "a"), (2, "b"))
+    ]
+    baseline = folder / "baseline.parquet"
+    merge_datasets(boards, baseline)
+    return baseline, boards[0], write_run(folder / "tonight.parquet", device_name="board-a", **tonight)
+
+
+def test_a_device_of_base_that_new_lacks_is_named_and_the_gate_cannot_pass_it(tmp_path):
+    """Tonight only board a ran: the rows of board b pair with nothing, and a gate over board a alone must not
+    pass as though the fleet had been checked."""
+    baseline, own_baseline, tonight = fleet_of_two(tmp_path, seed=3, models=("net",))
+    report = compare(baseline, tonight, fail_above=0.05)
+    assert report["devices_only_in_base"] == ["board-b"] and report["gate"]["unchecked_devices"] == ["board-b"]
+    assert report["models_only_in_base"] == [{"device_name": "board-a", "model": "other"}]
+    assert report["gate"]["regressions"] == []
+
+    shown = run(baseline, tonight)  # no gate: the same comparison, the missing device and model named
+    assert shown.exit_code == 0
+    assert "note: NEW has no row of board-b" in shown.output and "note: models only in BASE: other" in shown.output
+    gated = run(baseline, tonight, "--fail-above", "5%")
+    assert gated.exit_code == 2, gated.output
+    assert "gate: could not check board-b" in gated.stdout  # the comparison of board a is still printed
+    assert "has no row of board-b, which" in gated.stderr and "compare against a baseline of only those" in (
+        gated.stderr
+    )
+    as_json = run(baseline, tonight, "--fail-above", "5%", "--json")
+    assert as_json.exit_code == 2 and json.loads(as_json.stdout)["devices_only_in_base"] == ["board-b"]
+
+    # a subset on purpose: against board a's own baseline, only the model it did not measure is named
+    alone = run(own_baseline, tonight, "--fail-above", "5%")
+    assert alone.exit_code == 0, alone.output
+    assert "note: models only in BASE: other" in alone.output and "NEW has no row" not in alone.output
+
+
+def test_a_rise_on_the_devices_new_has_exits_1_though_another_device_is_missing(tmp_path):
+    baseline, _, slower = fleet_of_two(tmp_path, factor=1.3, seed=3)
+    result = run(baseline, slower, "--fail-above", "5%")
+    assert result.exit_code == 1 and "regression: model net" in result.output
+    assert "gate: could not check board-b" in result.output
+
+
+def test_the_thread_note_speaks_only_of_the_runs_behind_the_paired_rows(tmp_path):
+    """NEW also holds an unrelated model measured at 2 threads: no paired row ran at 2, so no ratio moved by it."""
+    from hwprof.dataset import merge_datasets
+
+    base = write_run(tmp_path / "base.parquet", seed=1, threads=1)
+    parts = [
+        write_run(tmp_path / "same.parquet", seed=2, threads=1),
+        write_run(tmp_path / "unrelated.parquet", seed=3, threads=2, models=("unrelated",)),
+    ]
+    new = tmp_path / "new.parquet"
+    merge_datasets(parts, new)
+    assert compare(base, new)["run_differences"] == []
+    assert "note: BASE ran at" not in run(base, new).output
+    paired = write_run(tmp_path / "paired.parquet", seed=4, threads=2)  # the paired rows' own runs still count
+    merge_datasets([parts[0], paired], tmp_path / "both.parquet")
+    assert compare(base, tmp_path / "both.parquet")["run_differences"] == [
+        "BASE ran at 1 thread(s) and NEW at 1/2: each ratio includes that change"
+    ]
 
 
 def test_runs_at_different_thread_counts_are_compared_and_said_to_differ(tmp_path):

@@ -189,3 +189,18 @@ def test_the_workflow_commands_run_end_to_end_on_two_fake_boards(workflow, tmp_p
         assert f"regression: model mlp on Fake CPU of {board['board']} latency +100.0% (95% CI +100.0% .. +100.0%)" in (
             outputs(done)
         )
+
+    store_baseline(fleet, baseline)
+    keep_only_board(fleet, "Fake CPU of fake-board-a")  # tonight board b's job did not run
+    done = run_job(gate_workflow, "gate", merge_folder, artifacts, hwprof_on_path, {})
+    assert done[0][1].returncode == 2, outputs(done)  # not a pass: board b was not checked
+    assert "fleet.parquet has no row of Fake CPU of fake-board-b, which" in outputs(done)
+
+
+def keep_only_board(fleet: Path, device_name: str) -> None:
+    """`fleet` (with its samples) cut down to one board's rows and runs, as if only that board's shard came in."""
+    frame, samples, runs = read_dataset(fleet), read_samples(fleet), read_provenance(fleet)
+    frame = frame[frame["device_name"] == device_name]
+    kept = set(frame["run_id"])
+    write_table(fleet, frame, [run for run in runs if run["run_id"] in kept])
+    write_samples(fleet, samples[samples["run_id"].isin(kept)])
