@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 
-from hwprof.errors import HwprofError, option
+from hwprof.errors import HwprofError, option, shown
 from hwprof.files import as_path, as_paths, check_output
 from hwprof.fitting.advice import data_advice, measure_flags, ops_without_sweeps, sweep_advice
 from hwprof.fitting.data import (
@@ -63,6 +63,9 @@ def fit(
     out = as_path(out, "output") if out is not None else None
     if family not in FAMILIES:
         raise HwprofError(f"unknown model family {family!r}; choose polynomial, trees or auto")
+    for name, value in (("cv", cv), ("align_runs", align_runs), ("force", force)):
+        if not isinstance(value, bool):  # cv="no" is true in Python
+            raise HwprofError(f"{option(name, shown(value))}: give True or False")
     if targets is not None:
         target_words(targets)
     if base is not None and prior:

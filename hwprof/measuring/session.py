@@ -236,6 +236,8 @@ def _measure(
     **settings: Any,
 ) -> pd.DataFrame:
     check_sysfs_root()
+    if resume and out is None:
+        raise HwprofError(f"{option('resume', True)} carries on the dataset file given as out=: give out=, or drop it")
     unknown = sorted(set(settings) - {f.name for f in dataclasses.fields(MeasureOptions)})
     if unknown:
         raise HwprofError(f"measure has no setting {', '.join(unknown)}; see hwprof.MeasureOptions for the settings")

@@ -9,14 +9,15 @@ vocabulary and attention masks are ones.
 
 from __future__ import annotations
 
+import numbers
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import torch
 
-from hwprof.errors import HwprofError, option
+from hwprof.errors import HwprofError, option, shown
 from hwprof.schema import COMPUTE_DTYPES
 
 SEQ = "seq"  # a dimension that is the sequence length
@@ -228,6 +229,11 @@ def from_examples(examples: Any) -> ModelInputs:
 
 
 def parse_dtype(text: str) -> str:
+    if isinstance(text, torch.dtype):  # torch.float16: the name is what settings and dataset columns hold
+        raise HwprofError(
+            f"{option('dtype', text)}: give its name as text, e.g. {str(text).removeprefix('torch.')!r}; choose "
+            f"from {', '.join(COMPUTE_DTYPES)}"
+        )
     if text not in COMPUTE_DTYPES:
         raise HwprofError(f"{option('dtype', text)}: choose from {', '.join(COMPUTE_DTYPES)}")
     return text
@@ -237,7 +243,9 @@ def positive_integers(values: Sequence[int | str] | int | str, what: str, settin
     """Positive integers from ints or comma-separated text ('1,8' or [1, 8]), each once, in the order given;
     a bad one names `what` it was and the `setting` it came from."""
     found: list[int] = []
-    for value in [values] if isinstance(values, (int, str)) else values:
+    if not isinstance(values, (numbers.Integral, str, Iterable)):  # None, 1.5: neither a number nor a list
+        raise HwprofError(f"{option(setting, shown(values))}: give positive integers, e.g. {example}")
+    for value in [values] if isinstance(values, (numbers.Integral, str)) else values:
         for part in str(value).split(","):
             part = part.strip()
             if not part:

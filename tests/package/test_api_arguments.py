@@ -44,6 +44,9 @@ def test_an_energy_window_on_a_gpu_beyond_the_visible_ones_is_refused(monkeypatc
         ({"input_shape": "3,224,224"}, r"input_shape='3,224,224': give a tuple of whole numbers"),
         ({"hf_config": "layers=2"}, "hf_config='layers=2': give a dict"),
         ({"processes": "2"}, "processes='2': give a whole number of processes"),
+        ({"batch_sizes": None}, "batch_sizes=None: give positive integers"),
+        ({"dtype": torch.float16}, "dtype=torch.float16: give its name as text, e.g. 'float16'"),
+        ({"resume": True}, "resume=True carries on the dataset file given as out=: give out="),
     ],
 )
 def test_a_measure_setting_of_the_wrong_type_is_one_sentence(setting, message):
@@ -109,6 +112,11 @@ def fitted(tmp_path_factory):
 def test_something_not_a_path_where_a_path_is_taken_says_to_give_one(call, message):
     with pytest.raises(hwprof.HwprofError, match=message):
         call()
+
+
+def test_a_fit_switch_that_is_not_true_or_false_is_one_sentence(fitted):
+    with pytest.raises(hwprof.HwprofError, match="cv='no': give True or False"):
+        hwprof.fit(fitted[1], cv="no")
 
 
 def test_fit_takes_one_dataset_alone_as_a_list_of_one(fitted, tmp_path):
