@@ -329,5 +329,16 @@ def _predictor(page: Page, scored_on, predictor_path, paths: list[Path], confide
     page.note(parts, report.get("note", ""))
 
 
+PERCENT_METRICS = ("mape", "rmspe", "within_10pct", "coverage")  # fractions, shown as hwprof evaluate shows them
+
+
 def _metric_cells(metrics: dict) -> list:
-    return [metrics.get(k) for k in ("n", "mape", "rmspe", "within_10pct", "spearman", "coverage")]
+    return [
+        _percent(metrics.get(k)) if k in PERCENT_METRICS else metrics.get(k)
+        for k in ("n", "mape", "rmspe", "within_10pct", "spearman", "coverage")
+    ]
+
+
+def _percent(value) -> str | None:
+    """A fraction as `hwprof evaluate` prints it, 0.655 as 65.5%; none stays none (shown as -)."""
+    return None if value is None or value != value else f"{100 * value:.1f}%"

@@ -123,6 +123,57 @@ def test_with_a_predictor_the_report_scores_it(tmp_path):
     assert result.exit_code == 0, result.output
     text = (tmp_path / "r.html").read_text()
     assert '<section id="predictor">' in text and "network latency_ms" in text and "MAPE" in text
+    row = re.search(r"<td>network latency_ms</td>(.*?)</tr>", text).group(1)
+    n, mape, rmspe, within, _, coverage = re.findall(r"<td>([^<]*)</td>", row)
+    assert all(re.fullmatch(r"\d+\.\d%", cell) for cell in (mape, rmspe, within, coverage)), row  # as evaluate
+
+
+def test_the_predictor_table_gives_errors_in_percent_as_evaluate_does():
+    from hwprof.report.page import _metric_cells
+
+    metrics = {"n": 12, "mape": 0.655, "rmspe": 0.8, "within_10pct": 0.25, "spearman": 0.9, "coverage": None}
+    assert _metric_cells(metrics) == [12, "65.5%", "80.0%", "25.0%", 0.9, None]
+
+
+def two_boards():
+    """One dataset of the same networks measured on two boards, board b twice as slow."""
+    import pandas as pd
+
+    fast = synthetic_frame(n_networks=2, device="board-a")
+    slow = synthetic_frame(n_networks=2, device="board-b")
+    slow["latency_ms"] *= 2
+    return pd.concat([fast, slow], ignore_index=True).assign(source="fleet.parquet")
+
+
+def test_a_fleet_gets_one_bar_per_network_and_board_not_their_median():
+    frame = two_boards()
+    figure, _ = time_by_op(frame)
+    axis = figure.axes[0]
+    labels = [tick.get_text() for tick in axis.get_yticklabels()]
+    networks = frame[frame["kind"] == "network"].groupby(["model", "batch_size"]).ngroups
+    assert len(labels) == 2 * networks
+    assert sum(label.endswith("on board-a") for label in labels) == networks == sum("on board-b" in x for x in labels)
+    widths = {}
+    for patch in axis.patches:
+        y = round(patch.get_y() + patch.get_height() / 2)
+        widths[labels[y]] = widths.get(labels[y], 0.0) + patch.get_width()
+    layers = frame[frame["kind"] == "layer"].groupby(["model", "batch_size", "device_name"])["latency_ms"].sum()
+    for (model, batch, device), total in layers.items():
+        assert widths[f"{model} b={batch} on {device}"] == pytest.approx(total)
+
+
+def test_a_fleet_gets_one_line_per_network_and_board_against_batch_size():
+    from hwprof.report.figures import against_batch_size
+
+    frame = two_boards()
+    figure, _ = against_batch_size(frame, "latency_ms", "latency per inference (ms)")
+    lines = {line.get_label(): line.get_ydata() for line in figure.axes[0].get_lines()}
+    models = sorted(frame["model"].unique())
+    assert sorted(lines) == sorted(f"{model} on {board}" for model in models for board in ("board-a", "board-b"))
+    for model in models:
+        assert np.allclose(lines[f"{model} on board-b"], 2 * lines[f"{model} on board-a"])
+    one_board, _ = against_batch_size(frame[frame["device_name"] == "board-a"], "latency_ms", "latency (ms)")
+    assert sorted(line.get_label() for line in one_board.axes[0].get_lines()) == models  # no device where one
 
 
 @pytest.mark.parametrize(
