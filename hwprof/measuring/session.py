@@ -39,7 +39,7 @@ from hwprof.measuring.runner import Item, ItemFailed, Method, Result, Runner, ch
 from hwprof.models.inputs import InputSpec, ModelInputs, parse_seq_lens
 from hwprof.models.layers import Layer, run_and_extract, run_failure
 from hwprof.models.recall import tensors_in
-from hwprof.models.spec import ModelSpec, check_settings_apply, parse_batch_sizes, resolve_model
+from hwprof.models.spec import ModelSpec, check_settings_apply, is_module_pair, parse_batch_sizes, resolve_model
 from hwprof.progress import Progress
 from hwprof.samples import RawSamples
 from hwprof.schema import ALL_COLUMNS, CACHE_BEFORE_RECORDED
@@ -184,9 +184,10 @@ def measure(
     How is `options` (MeasureOptions), or its fields given by name: `measure(["resnet18"],
     batch_sizes=[1, 8])`. The allocator policy is applied to the whole calling process
     (hwprof.measuring.allocator)."""
-    if isinstance(models, Iterable) and not isinstance(models, (str, torch.nn.Module)):
+    if isinstance(models, Iterable) and not isinstance(models, (str, torch.nn.Module)) and not is_module_pair(models):
         models = list(models)  # a generator is read once, here
-    given = [models] if _is_module(models) else [m for m in models if _is_module(m)] if isinstance(models, list) else []
+    listed = models if isinstance(models, list) else [models]
+    given = [_given_module(m) for m in listed if _given_module(m) is not None]
     modes = [(part, part.training) for module in given for part in module.modules()]
     threads = torch.get_num_threads()
     try:
@@ -197,8 +198,18 @@ def measure(
             part.training = training
 
 
-def _is_module(model: Any) -> bool:
-    return isinstance(model, torch.nn.Module)
+def _given_module(model: Any) -> torch.nn.Module | None:
+    """The user's nn.Module a model argument is, alone or in a (module, example_inputs) pair; None for the others."""
+    if is_module_pair(model):
+        return model[0]
+    return model if isinstance(model, torch.nn.Module) else None
+
+
+def _measured(model: Any, execution: Execution, device: torch.device) -> Any:
+    """A model argument with its user's module replaced by the one this run measures (_measured_module)."""
+    if is_module_pair(model):
+        return (_measured_module(model[0], execution, device), model[1])
+    return _measured_module(model, execution, device) if isinstance(model, torch.nn.Module) else model
 
 
 def _measured_module(module: torch.nn.Module, execution: Execution, device: torch.device) -> torch.nn.Module:
@@ -276,7 +287,7 @@ def _measure(
         raise HwprofError(f"{option('cache', options.cache)}: choose from {', '.join(CACHE_MODES)}")
     if options.allocator not in ALLOCATOR_POLICIES:
         raise HwprofError(f"{option('allocator', options.allocator)}: choose from {', '.join(ALLOCATOR_POLICIES)}")
-    if isinstance(models, (str, ModelSpec, torch.nn.Module)):  # one model is a list of one
+    if isinstance(models, (str, ModelSpec, torch.nn.Module)) or is_module_pair(models):  # one model: a list of one
         models = [models]
     elif not isinstance(models, Iterable):
         raise HwprofError(f"give a model or a list of models, e.g. 'resnet18' or ['resnet18', module], not {models!r}")
@@ -295,7 +306,7 @@ def _measure(
         check_threads(options.threads)
         torch.set_num_threads(options.threads)
     execution.check_device(torch_device)
-    models = [_measured_module(m, execution, torch_device) if _is_module(m) else m for m in models]
+    models = [_measured(m, execution, torch_device) for m in models]
     specs = [resolve_model(m, options.input_shape, inputs=options.inputs, hf_config=options.hf_config) for m in models]
     check_settings_apply(specs, options.seq_lens, options.hf_config, options.input_shape, options.inputs)
     names = [spec.name for spec in specs]

@@ -207,7 +207,10 @@ def resolve_model(
     inputs: Any = None,
     hf_config: dict | None = None,
 ) -> ModelSpec:
-    """A MODEL argument (or an nn.Module, or a ModelSpec) -> its ModelSpec; `inputs` replaces its default inputs."""
+    """A MODEL argument (or an nn.Module, a (module, example_inputs) pair, or a ModelSpec) -> its ModelSpec;
+    `inputs` replaces its default inputs (a pair keeps its own: they are what it was given for)."""
+    if is_module_pair(text):
+        return spec_from_module(text[0], inputs=text[1])
     input_shape = check_input_shape(input_shape)
     if input_shape is not None and inputs is not None:
         raise HwprofError(
@@ -219,7 +222,10 @@ def resolve_model(
     if isinstance(text, nn.Module):
         return spec_from_module(text, input_shape, inputs)
     if not isinstance(text, str):
-        raise HwprofError(f"a model is a name, a spec string or a torch.nn.Module, not a {type(text).__name__}")
+        raise HwprofError(
+            f"a model is a name, a spec string, a torch.nn.Module or a (module, example_inputs) pair, not a "
+            f"{type(text).__name__}"
+        )
     return _resolve_text(text, input_shape, hf_config, inputs is not None).with_inputs(inputs)
 
 
@@ -264,6 +270,11 @@ def _with_input_shape(spec: ModelSpec, input_shape: tuple[int, ...] | None) -> M
     if len(own.specs) != 1 or not own.specs[0].dtype.is_floating_point:
         length = f"set the sequence length with {option('seq_lens')}, or " if own.has_seq else "or "
         raise HwprofError(
+def is_module_pair(value: Any) -> bool:
+    """(module, example_inputs), as a factory may return it: one model with inputs of its own, in a list of others."""
+    return isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], nn.Module)
+
+
             f"{spec.name} takes {own.describe()}, which {option('input_shape')} (the shape of one float input) "
             f"cannot describe: drop it, {length}describe each input with {option('inputs')}"
         )

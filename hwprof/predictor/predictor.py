@@ -609,13 +609,16 @@ RANGE_TOLERANCE = 0.1
 
 
 def _is_one_model(value: object) -> bool:
-    """A name or spec string, a ModelSpec or an nn.Module: one model, where a list of them is taken. Neither class
-    is imported to ask (an object of one exists only where its module is loaded)."""
+    """A name or spec string, a ModelSpec, an nn.Module or a (module, example_inputs) pair: one model, where a list
+    of them is taken. Neither class is imported to ask (an object of one exists only where its module is loaded)."""
     spec, torch = sys.modules.get("hwprof.models.spec"), sys.modules.get("torch")
     return (
         isinstance(value, str)
         or (spec is not None and isinstance(value, spec.ModelSpec))
         or (torch is not None and isinstance(value, torch.nn.Module))
+        or (
+            torch is not None and isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], torch.nn.Module)
+        )
     )
 
 

@@ -145,14 +145,17 @@ def collector_paused():
 
 
 def _trace_any(model, shape, batch_size: int, inputs, hf_config, how: dict) -> TracedNetwork:
-    from hwprof.models.spec import ModelSpec, resolve_model
+    from hwprof.models.spec import ModelSpec, is_module_pair, resolve_model
 
     if isinstance(model, str):
         return _trace_name(model, shape, batch_size, inputs, hf_config, how)
-    if isinstance(model, ModelSpec) or _is_module(model):
+    if isinstance(model, ModelSpec) or _is_module(model) or is_module_pair(model):
         spec = resolve_model(model, shape, inputs=inputs)
         return _trace(spec, batch_size, input_shape=_given_input_shape(spec), **how)
-    raise HwprofError(f"cannot predict for a {type(model).__name__}: give a model name, a ModelSpec or an nn.Module")
+    raise HwprofError(
+        f"cannot predict for a {type(model).__name__}: give a model name, a ModelSpec, an nn.Module or a "
+        "(module, example_inputs) pair"
+    )
 
 
 def _is_module(model: Any) -> bool:

@@ -228,6 +228,16 @@ def test_the_frame_measure_returns_has_the_dtypes_of_the_file_it_writes(tmp_path
         hwprof.measure(net, input_shape=(8,), progress=print, **API_FAST)
 
 
+def test_a_module_paired_with_its_inputs_keeps_them_in_a_list_of_others():
+    tokens = nn.Sequential(nn.Embedding(50, 8), nn.Linear(8, 4))
+    ids = torch.randint(0, 50, (1, 6))
+    frame = hwprof.measure([(tokens, ids), "mlp"], layers=False, **API_FAST)
+    config = json.loads(frame.loc[frame["model"] != "mlp", "config"].iloc[0])
+    assert config["input_shape"] == [1, 6] and "int64" in config["inputs"]
+    alone = hwprof.measure((tokens, ids), layers=False, **API_FAST)  # one pair alone is a list of one
+    assert len(alone) == 1
+
+
 def test_a_half_precision_module_measured_at_float32_is_one_sentence():
     half = nn.Linear(8, 4).half()
     with pytest.raises(hwprof.HwprofError, match="holds float16 weights and the run is float32: pass dtype=float16"):

@@ -155,3 +155,14 @@ def test_a_half_precision_module_is_refused_at_another_dtype_and_predicted_at_it
     assert predictor.predict(half, inputs=example, dtype="float16").model.endswith("@dtype=float16")
     converted = predictor.predict(torch.nn.Linear(8, 4), input_shape=(8,), dtype="bfloat16")  # as measure runs it
     assert converted.model.endswith("dtype=bfloat16")
+
+
+def test_a_module_paired_with_its_inputs_is_predicted_alone_and_in_a_list(predictor):
+    import torch.nn as nn
+
+    tokens = nn.Sequential(nn.Embedding(50, 8), nn.Linear(8, 4))
+    ids = torch.randint(0, 50, (1, 6))
+    one = predictor.predict((tokens, ids))
+    table = predictor.predict_many([(tokens, ids), "mlp"])
+    assert list(table["model"]) == [one.model, "mlp"]
+    assert table["latency_ms"].iloc[0] == pytest.approx(one.total["latency_ms"])
