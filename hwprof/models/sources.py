@@ -60,10 +60,70 @@ class Source:
             )
 
 
+# Who ported or trained a timm model, not what it is: tf_efficientnet_b0 is an efficientnet.
+PROVENANCE_PREFIXES = ("tf_", "legacy_", "test_", "dm_")
+# A variant written as a word of its own that makes another architecture, as seresnet is one: eca_resnet33ts is
+# an ecaresnet, like ecaresnet50d, and nf_resnet50 an nfresnet.
+VARIANT_PREFIXES = ("eca_", "ese_", "gc_", "nf_", "bat_", "cs3se_")
+# Two words that name one architecture: wide_resnet50_2 is torchvision's ResNet, only wider.
+TWO_WORD_NAMES = {"wide_resnet": "resnet", "tiny_vit": "tinyvit", "inception_next": "inceptionnext"}
+# A multimodal model's vision tower is of its tower's architecture: gemma4_vit_167m is a vit, sam2_hiera_tiny
+# a hiera, not the gemma or sam that hf: names.
+TOWER = re.compile(r"[a-z]+\d*_(vit|hiera)_")
+# One architecture under several names: torchvision's regnet_y_400mf is timm's regnety_004, BiT is a ResNetV2.
+SAME_ARCHITECTURE = {
+    "regnetv": "regnet",
+    "regnetx": "regnet",
+    "regnety": "regnet",
+    "regnetz": "regnet",
+    "fbnetc": "fbnet",
+    "rexnetr": "rexnet",
+    "bit": "resnet",
+}
+# A version ending a word (mobilenetv3_small, mobilenet_v3_small, efficientnet_v2_s, convnextv2_atto):
+# versions of one architecture share its family, as torchvision's mobilenet_v2 and mobilenet_v3 always did.
+VERSION = re.compile(r"_?v\d+(?=[_-]|$)")
+# hf model types of one model's parts: clip_vision_model is CLIP's image tower, mimi_encoder half of mimi.
+# (speech_to_text is a model of its own).
+HF_PARTS = re.compile(r"(?<!_to)(_text_model|_vision_model|_text|_vision|_encoder|_decoder)$")
+
+
 def _architecture_family(name: str) -> str:
-    """convnext_tiny -> convnext, efficientnet_b0 -> efficientnet, resnet50 -> resnet."""
-    match = re.match(r"[a-z]+", name.lower())
-    return match.group(0) if match else name
+    """A torchvision or timm model's family: its architecture's name, the same from either zoo.
+
+    The first word of the name without its depth or width (resnet50d -> resnet, convnext_tiny -> convnext)
+    and without a version (mobilenetv3_small_050 and mobilenet_v3_small -> mobilenet, efficientnetv2_s ->
+    efficientnet, resnetv2_50 -> resnet: the pre-activation ResNet runs the same convolutions). Digits inside
+    a name stay (res2net50d -> res2net, cs3darknet_l -> cs3darknet). A port's prefix goes (tf_, legacy_, test_,
+    dm_), a variant's stays part of the name (eca_resnet33ts -> ecaresnet), a vision tower is its tower's
+    (gemma4_vit_167m -> vit). Architectures with other layers keep their own names: resnext (grouped
+    convolutions), seresnet, efficientformer, deit (a distillation token), vit."""
+    name = name.lower()
+    for prefix in PROVENANCE_PREFIXES:
+        if name.startswith(prefix):
+            name = name[len(prefix) :]
+            break
+    for words, family in TWO_WORD_NAMES.items():
+        if name.startswith(words):
+            return family
+    tower = TOWER.match(name)
+    if tower:
+        return tower.group(1)
+    if name.startswith(VARIANT_PREFIXES):
+        name = name.replace("_", "", 1)
+    match = re.match(r"[a-z]+(?:\d+[a-z]*ne(?:t|xt))?", VERSION.sub("", name))
+    word = match.group(0) if match else name
+    return SAME_ARCHITECTURE.get(word, word)
+
+
+def hf_family(model_type: str) -> str:
+    """A Hugging Face model type's family: the type itself, digits and all (gpt2, t5 and qwen3 are names),
+    less a version at its end (mobilenet_v2 -> mobilenet, swinv2 -> swin, as timm's and torchvision's) and
+    the part of a model it names (clip_vision_model -> clip)."""
+    family, before = model_type.lower(), None
+    while family != before:  # hyperclovax_vision_v2 -> hyperclovax_vision -> hyperclovax
+        family, before = re.sub(r"_?v\d+$", "", HF_PARTS.sub("", family)), family
+    return SAME_ARCHITECTURE.get(family, family)
 
 
 def unknown_name(text: str, name: str, candidates: list[str], listing: str) -> HwprofError:
@@ -194,8 +254,8 @@ def _hf_build(name: str, overrides: dict) -> Built:
     try:
         inputs, vocab = _hf_inputs(module, config, name)
     except HwprofError as missing:  # the user's --input may describe them; token ids are drawn below the vocabulary
-        return Built(text, module, None, config.model_type, _vocab_size(config), missing.args[0])
-    return Built(text, module, inputs, config.model_type, vocab)
+        return Built(text, module, None, hf_family(config.model_type), _vocab_size(config), missing.args[0])
+    return Built(text, module, inputs, hf_family(config.model_type), vocab)
 
 
 def _refused_as_one_sentence(apply, config, overrides: dict):
@@ -361,5 +421,5 @@ def family_of_source_model(text: str) -> str:
     name = text.partition(":")[2]
     if text.startswith("hf:"):
         name = name.split(":", 1)[0] if not Path(name).is_dir() else Path(name).name
-        return name.split("/")[-1].split("-")[0].lower()
+        return hf_family(name.split("/")[-1].split("-")[0])
     return _architecture_family(name)

@@ -15,6 +15,7 @@ import difflib
 import hashlib
 import importlib.util
 import numbers
+import re
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -169,8 +170,35 @@ def split_variant(name: str) -> tuple[str, dict]:
     return model, settings
 
 
+# Names a factory or its file gets whatever it builds: they say nothing of the architecture.
+GENERIC_FACTORY_NAMES = frozenset(
+    {
+        "build",
+        "build_model",
+        "builder",
+        "create",
+        "create_model",
+        "factory",
+        "get",
+        "get_model",
+        "get_net",
+        "load",
+        "load_model",
+        "main",
+        "make",
+        "make_model",
+        "model",
+        "models",
+        "net",
+        "network",
+    }
+)
+
+
 def family_of(model_name: str) -> str:
-    """The architecture family a model name belongs to (resnet18 -> resnet)."""
+    """The architecture family a model name belongs to (resnet18 -> resnet), from the name alone, as datasets
+    store it; leave-one-family-out validation holds out one family at a time. A zoo model's is its
+    architecture's (sources.py), a factory's see factory_family."""
     from hwprof.sample_models import MODELS
 
     model_name = split_variant(model_name)[0]
@@ -185,10 +213,23 @@ def family_of(model_name: str) -> str:
     if source_of(model_name) is not None:
         return family_of_source_model(model_name)
     if ".py:" in model_name:
-        return model_name.rsplit(":", 1)[1]
+        return factory_family(model_name)
     if MODULE_MARK in model_name:  # an nn.Module given from Python: its class
         return model_name.split(MODULE_MARK, 1)[0]
     return model_name.rstrip("0123456789_")
+
+
+def factory_family(model_name: str) -> str:
+    """`path/to/file.py:factory` -> the factory's name, or where that is a generic word (build, make, model,
+    get_model, ...) the file's name, or where that is one too (model.py) its folder's: convnet.py:build and
+    mlpnet.py:build are two families, not one called build. Names are kept as written."""
+    path, factory = model_name.rsplit(":", 1)
+    if factory.lower() not in GENERIC_FACTORY_NAMES:
+        return factory
+    *folders, file = re.split(r"[\\/]", path)
+    stem = file.removesuffix(".py")
+    folder = next((part for part in reversed(folders) if part not in ("", ".", "..")), None)
+    return folder if stem.lower() in GENERIC_FACTORY_NAMES and folder else stem
 
 
 def builds_on_meta(text: str) -> bool:

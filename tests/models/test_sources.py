@@ -231,3 +231,14 @@ def test_a_model_without_default_inputs_is_measured_on_the_inputs_given():
 def test_an_unknown_name_close_to_a_built_in_names_the_closest():
     with pytest.raises(HwprofError, match="unknown model 'RESNET18': closest built-in: resnet18"):
         resolve_model("RESNET18")
+
+
+@pytest.mark.parametrize("name", ["hf:mobilenet_v2", "timm:mobilenetv3_small_050", "torchvision:mobilenet_v3_small"])
+def test_a_built_model_carries_the_family_its_name_gives(name):
+    """Measure stores a network's family, fit reads it back from the name: the two agree, and one architecture
+    is one family in every zoo."""
+    from hwprof.models.tracing import MetaDevice
+
+    with MetaDevice():
+        spec = resolve_model(name)
+    assert spec.family == family_of(spec.name) == "mobilenet"
