@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from hwprof.errors import HwprofError, option
-from hwprof.measuring.stats import combine_processes, percentile
+from hwprof.measuring.stats import combine_processes, percentile_of_groups
 from hwprof.progress import Progress
 
 if TYPE_CHECKING:
@@ -146,23 +146,23 @@ def _run(command: list[str]) -> tuple[int, str]:
 
 def combine_shards(shards: list[Path], precision: float) -> tuple[list[dict], list[dict], dict[tuple, RawSamples]]:
     """Each row's measurements across the workers' datasets, combined; the workers' provenance; and each
-    row's samples pooled across the workers (pooled_samples), keyed by combined_key."""
+    row's samples pooled across the workers, one worker's after another, keyed by combined_key."""
     import pandas as pd
 
     from hwprof.dataset import read_dataset, read_provenance
 
     frames = [read_dataset([shard]).assign(_process=k) for k, shard in enumerate(shards)]
     runs = [run for shard in shards for run in read_provenance(shard)]
-    samples = pooled_samples(shards)
+    parts = _sample_parts(shards)
     frame = pd.concat(frames, ignore_index=True)
     rows = []
     for _, group in frame.groupby(list(ROW_KEY), sort=False, dropna=False):  # a null seq_len is a key too
         group = group.drop_duplicates("_process", keep="last")  # a resumed worker holds one row per key
         row = _combined_row(group, precision)
         if row["kind"] == "network":
-            row.update(pooled_tail(samples.get(combined_key(row))))
+            row.update(pooled_tail(parts.get(combined_key(row))))
         rows.append(row)
-    return rows, runs, samples
+    return rows, runs, _pooled(parts)
 
 
 ROW_KEY = ("model", "batch_size", "seq_len", "kind", "layer_index")  # what combine_shards combines rows by
@@ -175,11 +175,24 @@ def combined_key(row: dict) -> tuple:
     return tuple(None if pd.isna(row.get(column)) else row.get(column) for column in ROW_KEY)
 
 
-def pooled_samples(shards: list[Path]) -> dict[tuple, RawSamples]:
+def _pooled(parts: dict[tuple, list[RawSamples]]) -> dict[tuple, RawSamples]:
     """Each row's raw samples from every worker, one worker's after another, each sample with the loop count
-    its worker calibrated; keyed as combine_shards groups rows. Rows a worker kept no samples for have none."""
+    its worker calibrated (the samples sidecar keeps them so)."""
+    from hwprof.samples import RawSamples
+
+    return {
+        key: RawSamples(
+            tuple(s for raw in group for s in raw.seconds_per_call), tuple(n for raw in group for n in raw.loops)
+        )
+        for key, group in parts.items()
+    }
+
+
+def _sample_parts(shards: list[Path]) -> dict[tuple, list[RawSamples]]:
+    """Each row's raw samples, one RawSamples per worker, keyed as combine_shards groups rows. Rows a worker kept
+    no samples for have none."""
     from hwprof.dataset import read_dataset
-    from hwprof.samples import RawSamples, grouped, read_samples, row_key
+    from hwprof.samples import grouped, read_samples, row_key
 
     pooled: dict[tuple, list] = {}
     missing: set[tuple] = set()
@@ -193,21 +206,19 @@ def pooled_samples(shards: list[Path]) -> dict[tuple, RawSamples]:
                 missing.add(key)
             else:
                 pooled.setdefault(key, []).append(raw)
-    return {
-        key: RawSamples(
-            tuple(s for raw in parts for s in raw.seconds_per_call), tuple(n for raw in parts for n in raw.loops)
-        )
-        for key, parts in pooled.items()
-        if key not in missing
-    }
+    return {key: parts for key, parts in pooled.items() if key not in missing}
 
 
-def pooled_tail(raw: RawSamples | None) -> dict:
-    """p90/p99 by nearest rank over every worker's samples pooled, each counted once as taken (None without them)."""
-    if raw is None or not raw.seconds_per_call:
+def pooled_tail(parts: list[RawSamples] | None) -> dict:
+    """p90/p99 by nearest rank over every worker's samples pooled, each worker weighing alike, as in the row's
+    median of the workers' medians (None without them)."""
+    groups = [list(raw.seconds_per_call) for raw in parts or () if raw.seconds_per_call]
+    if not groups:
         return {"latency_ms_p90": None, "latency_ms_p99": None}
-    seconds = list(raw.seconds_per_call)
-    return {"latency_ms_p90": percentile(seconds, 90) * 1e3, "latency_ms_p99": percentile(seconds, 99) * 1e3}
+    return {
+        "latency_ms_p90": percentile_of_groups(groups, 90) * 1e3,
+        "latency_ms_p99": percentile_of_groups(groups, 99) * 1e3,
+    }
 
 
 POWER_MEDIANS = ("power_w", "idle_power_w", "energy_mj", "dynamic_energy_mj")

@@ -121,6 +121,19 @@ def percentile(samples: list[float], q: float) -> float:
     return ordered[rank - 1]
 
 
+def percentile_of_groups(groups: list[list[float]], q: float) -> float:
+    """The q-th percentile, nearest rank from above, of groups that weigh alike however many samples each holds
+    (each sample 1/len(its group) of its group's share), as a median of the groups' medians weighs them: one
+    process that took ten times the samples of another does not make the tail its own."""
+    weighted = sorted((value, 1.0 / (len(groups) * len(group))) for group in groups for value in group)
+    wanted, reached = q / 100, 0.0
+    for value, weight in weighted:
+        reached += weight
+        if reached >= wanted - 1e-12:
+            return value
+    return weighted[-1][0]
+
+
 def slow_share(samples: list[float]) -> float:
     """Share of the samples at TWO_SPEED_FACTOR x their 10th percentile or more.
 

@@ -165,6 +165,18 @@ def test_a_combined_network_row_takes_its_tail_from_every_workers_samples_pooled
     assert layer["latency_ms_p90"] is None  # layer rows report no tail
 
 
+def test_a_worker_that_took_more_samples_does_not_make_the_tail_its_own(tmp_path):
+    """The latency is the median of the workers' medians, each worker alike; so is the tail. Pooled as taken, 100
+    fast samples against 10 slow ones put the p90 (0.1 ms) below the row's median (2.3 ms)."""
+    shards = [tmp_path / f"process{k}.parquet" for k in range(2)]
+    _shard(shards[0], 0.1, discarded=0, run_id="run0", network_samples_ms=[0.1] * 100)
+    _shard(shards[1], 4.5, discarded=0, run_id="run1", network_samples_ms=[4.5] * 10)
+    rows, _, samples = combine_shards(shards, precision=0.02)
+    network = next(row for row in rows if row["kind"] == "network")
+    assert network["latency_ms_p90"] == pytest.approx(4.5) and network["latency_ms_p99"] == pytest.approx(4.5)
+    assert len(samples[("mlp", 1, None, "network", -1)].seconds_per_call) == 110  # the sidecar keeps them all
+
+
 def test_a_network_tail_without_every_workers_samples_is_left_unknown(tmp_path):
     shards = [tmp_path / f"process{k}.parquet" for k in range(2)]
     _shard(shards[0], 1.0, discarded=0, run_id="run0", network_samples_ms=[1.0] * 20)
