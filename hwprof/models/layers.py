@@ -20,6 +20,7 @@ from typing import Any
 import torch
 import torch.fx as fx
 import torch.nn as nn
+import torch.nn.functional as F
 from torch.overrides import TorchFunctionMode
 
 from hwprof.errors import HwprofError
@@ -268,6 +269,11 @@ class _Recorder:
         op = _function_op(func)
         if not _does_work(func, op, args, kwargs, output):
             return False
+        doing = _module_doing(func, args, kwargs, output)
+        if doing is not None:
+            module, module_input, module_output = doing
+            self._record_module(name, module, (module_input,), {}, module_output)
+            return True
         weights = [t for t in tensors_in((args, kwargs)) if isinstance(t, nn.Parameter)]
         config = {"args": _constants(args), "kwargs": _constants(kwargs)}
         self._append(
@@ -643,6 +649,61 @@ def _module_op(module: nn.Module) -> str:
         if word in name and name.endswith(("activation", word)):
             return op
     return name
+
+
+def _module_doing(func: Callable, args: tuple, kwargs: dict, output: Any) -> tuple | None:
+    """(the torch.nn module, its input, its output) for a functional call that does one module's work, or None.
+
+    timm's BatchNormAct2d calls F.batch_norm itself (its activation is a module of its own, recorded as
+    such), and its squeeze-excite pools with x.mean((2, 3), keepdim=True): recorded as batchnorm2d and
+    adaptiveavgpool2d, they are the rows the layer models and sweeps of those ops know, with their running
+    statistics as weights, not inputs, and a mean's MACs those of reading every input element."""
+    if func is F.batch_norm:
+        return _batch_norm_module(args, kwargs, output)
+    if func is torch.mean or func is torch.Tensor.mean:
+        return _global_pool_module(args, kwargs, output)
+    return None
+
+
+BATCH_NORMS = {2: nn.BatchNorm1d, 3: nn.BatchNorm1d, 4: nn.BatchNorm2d, 5: nn.BatchNorm3d}  # by input rank
+
+
+def _batch_norm_module(args: tuple, kwargs: dict, output: Any) -> tuple | None:
+    try:
+        call = inspect.signature(F.batch_norm).bind(*args, **kwargs)
+    except TypeError:
+        return None
+    call.apply_defaults()
+    x, weight, bias, running_mean = (call.arguments[k] for k in ("input", "weight", "bias", "running_mean"))
+    norm = BATCH_NORMS.get(x.dim()) if isinstance(x, torch.Tensor) else None
+    if norm is None or (weight is None) != (bias is None):
+        return None
+    module = norm(
+        x.shape[1],
+        eps=call.arguments["eps"],
+        momentum=call.arguments["momentum"],
+        affine=weight is not None,
+        track_running_stats=running_mean is not None,
+        device=x.device,
+        dtype=(weight if weight is not None else x).dtype,
+    )
+    return module.train(bool(call.arguments["training"])), x, output
+
+
+def _global_pool_module(args: tuple, kwargs: dict, output: Any) -> tuple | None:
+    """A mean over the height and width of an NCHW tensor: a global average pool, kept as (N, C, 1, 1)."""
+    x = args[0] if args else kwargs.get("input")
+    dims = args[1] if len(args) > 1 else kwargs.get("dim")
+    keepdim = args[2] if len(args) > 2 else kwargs.get("keepdim", False)
+    if len(args) > 3 or kwargs.get("dtype") is not None or not isinstance(x, torch.Tensor):
+        return None
+    if x.dim() != 4 or not x.is_floating_point() or not isinstance(dims, (tuple, list)):
+        return None
+    if not all(isinstance(d, int) for d in dims) or sorted(d % 4 for d in dims) != [2, 3]:
+        return None
+    if not isinstance(output, torch.Tensor):
+        return None
+    return nn.AdaptiveAvgPool2d((1, 1)), x, output if keepdim else output[..., None, None]
 
 
 def _renamed_zoo_module(module: nn.Module) -> bool:

@@ -3,6 +3,7 @@
 import pytest
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 
 from hwprof.models.layers import extract_layers
 
@@ -218,3 +219,73 @@ def test_a_graph_that_traced_but_does_not_run_falls_back_to_hooks(monkeypatch):
     found, method = layers_module.extract_layers_from_example(nn.Sequential(nn.Linear(4, 4)), (torch.randn(2, 4),), {})
     assert method == "hooks"
     assert [layer.op for layer in found] == ["linear"]
+
+
+class BatchNormAct(nn.BatchNorm2d):
+    """timm.layers.BatchNormAct2d's way: F.batch_norm called by the module itself, then its activation."""
+
+    def __init__(self, channels):
+        super().__init__(channels)
+        self.act = nn.ReLU()
+
+    def forward(self, x):
+        x = F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias, False, self.momentum, self.eps)
+        return self.act(x)
+
+
+class SqueezeExcite(nn.Module):
+    """timm's squeeze-excite pools with a mean over height and width, not an nn.AdaptiveAvgPool2d."""
+
+    def __init__(self, keepdim=True):
+        super().__init__()
+        self.keepdim = keepdim
+        self.gate = nn.Sigmoid()
+
+    def forward(self, x):
+        pooled = x.mean((2, 3), keepdim=self.keepdim)
+        return self.gate(pooled if self.keepdim else pooled[..., None, None])
+
+
+class Branching(nn.Module):
+    """Python control flow on a value: fx cannot trace it, so hooks record its layers."""
+
+    def __init__(self, inner):
+        super().__init__()
+        self.inner = inner
+
+    def forward(self, x):
+        return self.inner(x) if x.sum() > -1e9 else x
+
+
+def facts(layers):
+    return [(layer.op, layer.config, layer.flops, layer.params, *layer.facts()[5:]) for layer in layers]
+
+
+@pytest.mark.parametrize("untraceable", [False, True])
+@pytest.mark.parametrize(
+    "zoo, standard",
+    [
+        (BatchNormAct(8), nn.Sequential(nn.BatchNorm2d(8), nn.ReLU())),
+        (SqueezeExcite(), nn.Sequential(nn.AdaptiveAvgPool2d((1, 1)), nn.Sigmoid())),
+        (SqueezeExcite(keepdim=False), nn.Sequential(nn.AdaptiveAvgPool2d((1, 1)), nn.Sigmoid())),
+    ],
+)
+def test_a_zoo_module_doing_a_standard_modules_work_is_recorded_as_that_module(zoo, standard, untraceable):
+    """batchnorm2d and adaptiveavgpool2d have layer models and sweeps; 'batchnorm' and 'mean' had none, and counted
+    the running statistics as inputs and a mean's MACs as one per output."""
+    wrap = Branching if untraceable else nn.Sequential
+    zoo_layers, zoo_method = extract_layers(wrap(zoo), (8, 6, 6), 2)
+    standard_layers, _ = extract_layers(wrap(standard), (8, 6, 6), 2)
+    assert zoo_method == ("hooks" if untraceable else "fx")
+    assert facts(zoo_layers) == facts(standard_layers)
+    for layer in zoo_layers:
+        with torch.no_grad():
+            assert list(layer.call.bind("cpu")().shape) == layer.config["output_shape"]
+
+
+def test_a_mean_that_is_no_global_pool_stays_a_mean():
+    class Means(nn.Module):
+        def forward(self, x):
+            return x.mean(1), x.mean((1, 2, 3)), x.mean(-1, keepdim=True)
+
+    assert [layer.op for layer in only(Means(), (8, 6, 6))] == ["mean", "mean", "mean"]

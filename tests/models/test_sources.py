@@ -242,3 +242,14 @@ def test_a_built_model_carries_the_family_its_name_gives(name):
     with MetaDevice():
         spec = resolve_model(name)
     assert spec.family == family_of(spec.name) == "mobilenet"
+
+
+def test_timm_batch_norms_and_squeeze_excite_pools_are_recorded_as_torch_nn_ops():
+    """BatchNormAct2d calls F.batch_norm and squeeze-excite takes a mean: both were ops with no layer model."""
+    from hwprof.models.tracing import MetaDevice, trace_layers
+
+    with MetaDevice():
+        spec = resolve_model("timm:mobilenetv3_small_050")
+    ops = [layer.op for layer in trace_layers(spec.module, spec.model_inputs, 1).layers]
+    assert "batchnorm" not in ops and "mean" not in ops
+    assert ops.count("batchnorm2d") == 34 and ops.count("adaptiveavgpool2d") == 10  # 9 squeeze-excites, the head
