@@ -270,6 +270,11 @@ def resolve_model(
     return _resolve_text(text, input_shape, hf_config, inputs is not None).with_inputs(inputs)
 
 
+def is_module_pair(value: Any) -> bool:
+    """(module, example_inputs), as a factory may return it: one model with inputs of its own, in a list of others."""
+    return isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], nn.Module)
+
+
 def check_hf_config_applies(names: list[str], hf_config: dict | None) -> None:
     if hf_config and not any(name.startswith("hf:") for name in names):
         raise HwprofError(
@@ -311,11 +316,6 @@ def _with_input_shape(spec: ModelSpec, input_shape: tuple[int, ...] | None) -> M
     if len(own.specs) != 1 or not own.specs[0].dtype.is_floating_point:
         length = f"set the sequence length with {option('seq_lens')}, or " if own.has_seq else "or "
         raise HwprofError(
-def is_module_pair(value: Any) -> bool:
-    """(module, example_inputs), as a factory may return it: one model with inputs of its own, in a list of others."""
-    return isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], nn.Module)
-
-
             f"{spec.name} takes {own.describe()}, which {option('input_shape')} (the shape of one float input) "
             f"cannot describe: drop it, {length}describe each input with {option('inputs')}"
         )
