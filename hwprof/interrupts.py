@@ -2,12 +2,15 @@
 
 The handler raises at once, and also remembers the signal: CPython drops an exception raised
 while a finalizer happens to run, so the runner asks `raise_if_pending` between bursts, and
-a signal that was swallowed still stops the run within a burst.
+a signal that was swallowed still stops the run within a burst. Where an exception must not
+land (a dataset's last write, a child's exit status being collected) `signals_deferred` and
+`signals_handled` keep signals from raising for the length of a block.
 """
 
 from __future__ import annotations
 
 import signal
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -54,3 +57,36 @@ def sigterm_interrupts() -> Iterator[None]:
         _pending_signum = None
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
+
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+@contextmanager
+def signals_handled(handler) -> Iterator[bool]:
+    """SIGINT and SIGTERM call `handler(signum, frame)` inside the block instead of raising; yields whether
+    they do (outside the main thread signals cannot be caught, and reach the main thread as before)."""
+    previous = {}
+    try:
+        for signum in STOP_SIGNALS:
+            previous[signum] = signal.signal(signum, handler)
+    except ValueError:  # not the main thread: nothing was installed
+        pass
+    try:
+        yield bool(previous)
+    finally:
+        for signum, earlier in previous.items():
+            signal.signal(signum, earlier if earlier is not None else signal.SIG_DFL)
+
+
+@contextmanager
+def signals_deferred() -> Iterator[None]:
+    """Work that must not stop half done (a dataset's final write, its journal's removal): a SIGINT or
+    SIGTERM arriving inside the block is held until it ends. Then, if the block runs while an interrupt
+    or error is already stopping the program, the signal has nothing left to stop and is dropped; else it
+    raises `Interrupted` as it would have, so a Ctrl-C pressed during a clean finish still stops."""
+    held: list[int] = []
+    with signals_handled(lambda signum, frame: held.append(signum)):
+        yield
+    if held and sys.exc_info()[0] is None:
+        raise Interrupted(held[0])

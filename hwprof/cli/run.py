@@ -59,10 +59,12 @@ def run(ctx, command, device, power, tegrastats, idle_s, out, trace, as_json):
     dataset exists.
 
     The exit status is CMD's own (128 + N when signal N ended it), so
-    `hwprof run -- CMD` can stand in for CMD in scripts and CI. hwprof's own
-    errors (bad options, a CMD that cannot be started) exit 1 before CMD runs.
-    Ctrl-C reaches CMD as it would without hwprof, and a SIGTERM sent to hwprof
-    is passed on to CMD; either way its end is recorded.
+    `hwprof run -- CMD` can stand in for CMD in scripts and CI. A CMD that
+    cannot be started exits as in a shell: 127 when there is no such command,
+    126 when it is not executable; hwprof's own errors (bad options) exit 1
+    before CMD runs. Ctrl-C reaches CMD as it would without hwprof, and a
+    SIGTERM sent to hwprof is passed on to CMD; either way its end and its
+    exit status are recorded.
     """
     from hwprof.drivers import open_sensor
     from hwprof.drivers.host import check_sysfs_root, parse_device

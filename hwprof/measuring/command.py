@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass, field
 
 from hwprof.errors import HwprofError, option
+from hwprof.interrupts import signals_handled
 from hwprof.measuring.energy import WINDOW_MARGIN, required_window_s
 from hwprof.measuring.trace import trace_rows
 
@@ -42,28 +43,51 @@ class CommandCost:
     trace: list[tuple] = field(default_factory=list)  # trace rows (hwprof.measuring.trace) of both windows
 
 
+class CannotStart(HwprofError):
+    """CMD could not be started: the shell's statuses, 127 when there is no such command, 126 when it
+    cannot be executed, so `hwprof run -- CMD` fails as CMD alone would."""
+
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
 def _start(argv: list[str]) -> subprocess.Popen:
+    name = shlex.quote(argv[0])
     try:
         return subprocess.Popen(argv)
     except FileNotFoundError:
-        raise HwprofError(f"cannot run {shlex.quote(argv[0])}: no such command or file") from None
+        raise CannotStart(f"cannot run {name}: no such command or file; check its name and your PATH", 127) from None
     except PermissionError:
-        raise HwprofError(f"cannot run {shlex.quote(argv[0])}: it is not executable (permission denied)") from None
-    except OSError as error:
-        raise HwprofError(f"cannot run {shlex.quote(argv[0])}: {error.strerror or error}") from None
+        raise CannotStart(
+            f"cannot run {name}: it is not executable (permission denied); make it executable with chmod +x", 126
+        ) from None
+    except OSError as error:  # not an executable format, a directory, ...: the shell says 126 too
+        raise CannotStart(f"cannot run {name}: {error.strerror or error}", 126) from None
 
 
-def _wait(child: subprocess.Popen) -> int:
-    """The child's exit status, waited for even when this process is interrupted: Ctrl-C reaches the
-    child from the terminal as it would without hwprof, and a SIGTERM sent to hwprof is passed on."""
-    while True:
-        try:
-            status = child.wait()
-            break
-        except KeyboardInterrupt as interrupt:
-            signum = getattr(interrupt, "signum", signal.SIGINT)
-            if signum != signal.SIGINT:
-                child.send_signal(signum)
+def _run_to_end(argv: list[str]) -> int:
+    """Start `argv` and wait for its end; its exit status in the shell's convention.
+
+    While the child runs, SIGINT and SIGTERM do not raise here: an exception landing between the kernel
+    handing over the child's status and Popen recording it would lose the status (the retried wait then
+    finds no child and reads 0). Ctrl-C reaches the child from the terminal as it would without hwprof;
+    SIGTERM, sent to hwprof alone, is passed on. (Outside the main thread signals never raise here.)"""
+    child, early = None, []
+
+    def pass_on(signum, frame):
+        if signum == signal.SIGINT:
+            return
+        if child is None:  # before the child exists: it gets the signal as soon as it does
+            early.append(signum)
+        else:
+            child.send_signal(signum)
+
+    with signals_handled(pass_on):
+        child = _start(argv)
+        for signum in early:
+            child.send_signal(signum)
+        status = child.wait()
     return 128 - status if status < 0 else status
 
 
@@ -88,8 +112,7 @@ def measure_command(argv: list[str], device: str, sensor, idle_s: float | None =
             _measure_idle(sensor, cost)
     mark = sensor.mark() if sensor.available else None
     started = time.perf_counter()
-    child = _start(argv)
-    cost.exit_status = _wait(child)
+    cost.exit_status = _run_to_end(argv)
     cost.duration_s = time.perf_counter() - started
     if mark is not None:
         _measure_load(sensor, cost, sensor.window_since(mark), required_s)

@@ -1,7 +1,11 @@
 """`hwprof run -- CMD`: a command's time, energy and idle baseline, its exit status passed through."""
 
 import json
+import os
+import signal
+import subprocess
 import sys
+import time
 
 import pandas as pd
 import pytest
@@ -84,7 +88,7 @@ def test_a_command_killed_by_a_signal_exits_128_plus_the_signal(sysfs_root):
 def test_a_command_that_cannot_start_is_one_sentence_and_writes_nothing(sysfs_root, tmp_path):
     out = tmp_path / "runs.parquet"
     result = run("--out", out, "--", "no-such-command-for-hwprof")
-    assert result.exit_code == 1 and "cannot run no-such-command-for-hwprof" in result.output
+    assert result.exit_code == 127 and "cannot run no-such-command-for-hwprof: no such command" in result.output
     assert "Traceback" not in result.output and not out.exists()
     assert run().exit_code == 1 and "no command was given" in run().output
     assert "give --out too" in run("--trace", "--", "true").output
@@ -130,3 +134,50 @@ def test_a_command_appended_to_a_dataset_claims_to_resume_no_run(sysfs_root, tmp
     for _ in range(2):
         assert run("--power", "none", "--out", out, "--", "true").exit_code == 0
     assert [run.get("resumed_from") for run in read_provenance(out)] == [None, None]
+
+
+def test_a_command_that_is_not_executable_exits_126_as_in_a_shell(sysfs_root, tmp_path):
+    script = tmp_path / "job.sh"
+    script.write_text("#!/bin/sh\nexit 0\n")
+    script.chmod(0o644)
+    result = run("--", script)
+    assert result.exit_code == 126, result.output
+    assert "it is not executable" in result.output and "Traceback" not in result.output
+
+
+def test_a_ctrl_c_landing_as_the_commands_status_is_collected_keeps_that_status(sysfs_root, tmp_path, monkeypatch):
+    """The race of a Ctrl-C: the kernel has handed over the child's status and Python has not recorded it
+    yet. An exception there lost the status, and the retried wait read 0 for a killed command."""
+    real_waitpid = os.waitpid
+
+    def waitpid(pid, options):
+        result = real_waitpid(pid, options)
+        if result[0] == pid:
+            monkeypatch.setattr(os, "waitpid", real_waitpid)
+            signal.raise_signal(signal.SIGINT)  # Ctrl-C reaches hwprof just now
+        return result
+
+    monkeypatch.setattr(os, "waitpid", waitpid)
+    out = tmp_path / "rs.parquet"
+    result = run("--out", out, "--", sys.executable, "-c", "import sys; sys.exit(130)")
+    assert result.exit_code == 130, result.output
+    assert json.loads(read_dataset(out).iloc[0]["config"])["exit_status"] == 130
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # given back after the wait
+
+
+def test_a_sigterm_to_hwprof_is_passed_on_and_the_commands_end_recorded(sysfs_root, tmp_path):
+    out = tmp_path / "rs.parquet"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "hwprof", "run", "--power", "none", "--out", str(out), "--", "sleep", "20"],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 30
+    while not (tmp_path / "rs.parquet.lock").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.3)  # the command has started
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=30)
+    assert process.returncode == 143, stderr
+    assert json.loads(read_dataset(out).iloc[0]["config"])["exit_status"] == 143
+    assert not (tmp_path / "rs.parquet.lock").exists()
