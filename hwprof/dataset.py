@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import shlex
 import sys
 import time
 from collections.abc import Iterable
@@ -26,6 +27,7 @@ import pandas as pd
 from hwprof.errors import HwprofError, error_text, option
 from hwprof.files import (
     JOURNAL_SUFFIX,
+    LOCK_SUFFIX,
     ExclusiveLock,
     as_path,
     as_paths,
@@ -36,6 +38,7 @@ from hwprof.files import (
     write_atomically,
 )
 from hwprof.files import PROVENANCE_SUFFIX as SIDECAR_SUFFIX
+from hwprof.interrupts import signals_deferred
 from hwprof.samples import SUFFIX as SAMPLES_SUFFIX
 from hwprof.samples import (
     RawSamples,
@@ -242,9 +245,79 @@ def _read_metadata_document(path: Path) -> dict | None:
 
 
 def read_provenance(path: str | os.PathLike) -> list[dict]:
-    """Provenance of every run in the dataset at `path`; empty if it carries none."""
+    """Provenance of every run in the dataset at `path`; empty if it carries none. A run recorded as
+    running whose writer is gone (killed) reads as interrupted: nothing will finish it but a resume."""
     document = _read_metadata_document(Path(path))
-    return list(document.get("runs", [])) if document else []
+    return _honest_statuses(Path(path), list(document.get("runs", [])) if document else [])
+
+
+def writer_of(path: str | os.PathLike) -> str | None:
+    """Who is writing the dataset at `path` now ("hwprof measure (pid 123)"), None when no live process is.
+
+    The writer holds an flock on `<path>.lock` (hwprof.files.ExclusiveLock) for as long as it runs, and the
+    kernel drops it when the process dies, however it dies; so a lock file that can be locked is a leftover
+    of a killed run. The probe takes a shared lock and gives it back at once."""
+    import fcntl
+
+    try:
+        handle = open(f"{os.fspath(path)}{LOCK_SUFFIX}", encoding="utf-8", errors="replace")
+    except OSError:  # no lock file: no writer (ExclusiveLock removes it when it is released)
+        return None
+    with handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return handle.read().strip() or "another process"
+        except OSError:  # a file system without flock: nothing to tell, so nothing is claimed
+            return None
+        fcntl.flock(handle, fcntl.LOCK_UN)
+    return None
+
+
+def _honest_statuses(path: Path, runs: list[dict]) -> list[dict]:
+    """`runs` with each "running" one marked interrupted unless a live process is still writing `path`."""
+    if not any(run.get("status") == "running" for run in runs) or writer_of(path) is not None:
+        return runs
+    return [{**run, "status": "interrupted"} if run.get("status") == "running" else run for run in runs]
+
+
+def unfinished_note(path: str | os.PathLike, frame: pd.DataFrame | None = None) -> str | None:
+    """One sentence about the run still in the journal beside `path`, None when there is none: whether its
+    writer still runs, how many of its rows the table does not hold yet (`frame`: the table as read), and
+    how to recover them. Reads never fold journal rows in: the table is what was written."""
+    path = Path(path)
+    journal = journal_path(path)
+    if not journal.exists():
+        return None
+    try:
+        provenance, rows, _ = _read_journal(journal)
+    except (HwprofError, OSError):
+        provenance, rows = None, None
+    writer = writer_of(path)
+    if rows is None:
+        more = f"its journal {journal.name} beside it cannot be read back"
+    else:
+        run_id = (provenance or {}).get("run_id")
+        held = int(frame["run_id"].eq(run_id).sum()) if frame is not None and run_id is not None else 0
+        more = f"{max(len(rows) - held, 0)} more row(s) are in its journal {journal.name} beside it, not read here"
+    if writer is not None:
+        return (
+            f"{path} is still being written by {writer}, whose run has not finished: {more}; read it again when it ends"
+        )
+    return (
+        f"{path} is from a run that did not finish (killed): {more}; recover them with {_resume_hint(path, provenance)}"
+    )
+
+
+def _resume_hint(path: Path, provenance: dict | None) -> str:
+    """How the killed run's journal gets folded into its table: the measure command resumed, or, for
+    `hwprof run`, its next run into the same file."""
+    argv = list((provenance or {}).get("argv") or [])
+    if "command" in (provenance or {}):
+        return f"the next `hwprof run --out {path} -- CMD`"
+    if len(argv) > 1 and argv[1] == "measure":
+        return f"`{shlex.join(['hwprof', *(arg for arg in argv[1:] if arg != '--resume')])} --resume`"
+    return "the same `hwprof measure` command and --resume"
 
 
 def _check_schema_version(path: Path, document: dict | None) -> None:
@@ -278,7 +351,11 @@ def _typed_or_error(path: Path, frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def read_dataset(paths: str | os.PathLike | Iterable[str | os.PathLike]) -> pd.DataFrame:
-    """One checked, typed table from one or more hwprof datasets (Parquet or CSV): a path or a list of them."""
+    """One checked, typed table from one or more hwprof datasets (Parquet or CSV): a path or a list of them.
+
+    A dataset whose run has not finished (its journal is beside it) is read as its table holds it, and a
+    note on stderr says so, with how many rows only the journal holds: every command that reads datasets
+    (show, compare, report, fit) says it the same way."""
     paths = as_paths(paths, "dataset")
     if not paths:
         raise HwprofError("No dataset was given; pass at least one .parquet or .csv file.")
@@ -290,6 +367,9 @@ def read_dataset(paths: str | os.PathLike | Iterable[str | os.PathLike]) -> pd.D
             raise HwprofError(f"{path} has no rows; measure something into it first.")
         _check_schema_version(path, _read_metadata_document(path))
         frames.append(_typed_or_error(path, frame))
+        note = unfinished_note(path, frames[-1])
+        if note is not None:
+            print(f"note: {note}", file=sys.stderr)
     return concat(frames)
 
 
@@ -585,6 +665,13 @@ class DatasetWriter:
             raise ValueError(f"status must be one of {RUN_STATUSES}, not {status!r}")
         if self._closed:
             return
+        # A second Ctrl-C (or a SIGTERM after the first) must not stop this half way: the table would miss
+        # rows, say "running", and the journal and lock would stay although the run is over.
+        with signals_deferred():
+            self._finish(status)
+
+    def _finish(self, status: str) -> None:
+        """close() itself: the final table, then the journal removed and the lock released."""
         if self.rows_written:
             self.provenance["status"] = status
             self.provenance["end_time"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
@@ -616,11 +703,6 @@ class DatasetWriter:
 def _read_shard(path: Path, column_kinds: dict[str, tuple[str, Path]]) -> tuple[pd.DataFrame, dict | None, set[str]]:
     """A shard's typed rows, provenance document and the columns its file holds, after every schema check
     merge makes (typing adds the schema's columns a shard lacks, empty)."""
-    if journal_path(path).exists():
-        raise HwprofError(
-            f"{path} belongs to a run that did not finish ({journal_path(path).name} is next to it); "
-            f"finish that run ({option('resume', True)}) before merging."
-        )
     frame = read_table(path)
     _check_columns(path, frame)
     if frame.empty:
@@ -680,25 +762,71 @@ def claim_runs(run_owner: dict[str, Path], run_ids: Iterable[str], path: Path, w
         run_owner[run_id] = path
 
 
+def _unfinished_shard(path: Path) -> tuple[str, str] | None:
+    """(why, what to do) when the shard at `path` cannot be merged yet: its writer still runs, or its run was
+    killed and the journal holds rows its table may lack; None when its run ended."""
+    writer = writer_of(path)
+    if writer is not None:
+        return f"{path} is still being written by {writer}", "wait for it to finish"
+    if journal_path(path).exists():
+        return (
+            f"{path} belongs to a run that did not finish ({journal_path(path).name} is next to it)",
+            f"finish that run ({option('resume', True)})",
+        )
+    return None
+
+
+def _finished_shards(shards: list[Path], skip_unfinished: bool) -> tuple[list[Path], list[dict]]:
+    """(the shards to merge, {"path", "reason"} of each one left out). An unfinished shard is refused, or
+    with `skip_unfinished` left out; one that is still being written is never merged."""
+    kept, skipped = [], []
+    for shard in shards:
+        unfinished = _unfinished_shard(shard)
+        if unfinished is None:
+            kept.append(shard)
+        elif skip_unfinished:
+            skipped.append({"path": str(shard), "reason": unfinished[0]})
+        else:
+            raise HwprofError(
+                f"{unfinished[0]}; {unfinished[1]} before merging, or pass {option('skip_unfinished', True)} to "
+                "merge the shards that finished without it."
+            )
+    if shards and not kept:
+        raise HwprofError(
+            f"None of the shards has finished ({'; '.join(entry['reason'] for entry in skipped)}); finish a run "
+            f"({option('resume', True)}) before merging."
+        )
+    return kept, skipped
+
+
 def merge_datasets(
-    shards: str | os.PathLike | Iterable[str | os.PathLike], out: str | os.PathLike, force: bool = False
+    shards: str | os.PathLike | Iterable[str | os.PathLike],
+    out: str | os.PathLike,
+    force: bool = False,
+    skip_unfinished: bool = False,
 ) -> dict:
     """Combine hwprof datasets (a path or a list of them) into `out`, keeping every run's provenance; returns a
-    summary."""
+    summary. A shard whose run has not finished is refused, or with `skip_unfinished` left out and named in
+    the summary's "skipped" and "warnings" (a fleet job merges the boards that finished)."""
     shards, out = without_sample_sidecars(as_paths(shards, "shard")), as_path(out, "output")
     if not shards:
         raise HwprofError("No shard was given; pass the datasets to merge.")
     check_each_given_once(shards, "shard")
     check_output(out, inputs=shards, force=force)
+    shards, skipped = _finished_shards(shards, skip_unfinished)
 
-    frames, runs, warnings, samples = [], [], [], []
+    frames, runs, samples = [], [], []
+    warnings = [
+        f"{entry['reason']}, so it was left out; merge again with it once its run has finished (resumed)."
+        for entry in skipped
+    ]
     run_owner: dict[str, Path] = {}
     column_kinds: dict[str, tuple[str, Path]] = {}
     shard_summaries, columns = [], []
     for shard in shards:
         frame, document, held = _read_shard(shard, column_kinds)
         columns.append(held)
-        shard_runs = list((document or {}).get("runs", []))
+        shard_runs = _honest_statuses(shard, list((document or {}).get("runs", [])))
         if document is None:
             warnings.append(f"{shard} carries no provenance (no Parquet metadata and no {sidecar_path(shard).name}).")
         run_ids = {run.get("run_id") for run in shard_runs} | set(frame["run_id"].dropna())
@@ -726,6 +854,7 @@ def merge_datasets(
         "out": str(out),
         "rows": len(merged),
         "shards": shard_summaries,
+        "skipped": skipped,
         "runs": _runs_summary(merged, runs),
         "warnings": warnings,
     }

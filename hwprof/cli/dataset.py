@@ -18,8 +18,14 @@ import click
     help="Merged dataset to write: Parquet, or CSV when it ends in .csv.",
 )
 @click.option("--force", is_flag=True, help="Replace OUT if it already exists.")
+@click.option(
+    "--skip-unfinished",
+    is_flag=True,
+    help="Leave out, with a warning naming them, shards whose run did not finish or is still writing, "
+    "and merge the others (a fleet job after one board was killed).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON, for CI jobs.")
-def merge(shards: tuple[Path, ...], out: Path, force: bool, as_json: bool) -> None:
+def merge(shards: tuple[Path, ...], out: Path, force: bool, skip_unfinished: bool, as_json: bool) -> None:
     """Combine datasets (SHARD...) from several runs or boards into one.
 
     This is the step after CI on a fleet of boards: each board's job measures
@@ -39,19 +45,25 @@ def merge(shards: tuple[Path, ...], out: Path, force: bool, as_json: bool) -> No
     The shards' raw samples (SHARD.samples.parquet, which shard-*.parquet
     also matches) go to OUT.samples.parquet, for `hwprof compare`.
     The output is written atomically and may not be one of the inputs.
+
+    A shard whose run did not finish (killed: its .partial.jsonl journal is
+    beside it) is refused, since its journal may hold rows its table lacks;
+    resume that run first, or pass --skip-unfinished to merge the others and
+    leave it out. A shard that is still being written is never merged.
     """
     from hwprof.dataset import merge_datasets
 
-    summary = merge_datasets(list(shards), out, force=force)
+    summary = merge_datasets(list(shards), out, force=force, skip_unfinished=skip_unfinished)
     if as_json:
         click.echo(json.dumps(summary, indent=2))
         return
     for warning in summary["warnings"]:
         click.echo(f"warning: {warning}", err=True)
     run_count = len({run["run_id"] for run in summary["runs"]})
+    left_out = f"; {len(summary['skipped'])} unfinished shard(s) left out" if summary["skipped"] else ""
     click.echo(
         f"Merged {len(summary['shards'])} shard(s) into {summary['out']}: "
-        f"{summary['rows']} rows from {run_count} run(s)."
+        f"{summary['rows']} rows from {run_count} run(s){left_out}."
     )
     header = ("device_name", "run_id", "host", "status", "rows")
     lines = [[str(run[key] if run[key] is not None else "-") for key in header] for run in summary["runs"]]
