@@ -700,6 +700,7 @@ def available_memory_bytes(device: torch.device) -> int:
 
 def _check_same_plan(writer, plan: dict) -> None:
     """A resumed run carries on the measurement it continues: same models, batch sizes, threads and layers."""
+    _check_same_machine(writer)
     earlier = [
         # runs from before --processes measured in one; before the cache mode was always recorded, a plan
         # without one was warm
@@ -720,6 +721,23 @@ def _check_same_plan(writer, plan: dict) -> None:
     raise HwprofError(
         f"{writer.path} was measured with other {differ} ({settings}); "
         f"resuming continues that measurement, so give the same, or write the new one to another path"
+    )
+
+
+def _check_same_machine(writer) -> None:
+    """A resumed run measures on the device and host of the run it continues: resuming a killed board's shard
+    on another board would put two boards' rows in one file under one run's plan."""
+    earlier = [run for run in writer.previous_runs if isinstance(run.get("plan"), dict)]
+    if not earlier:
+        return
+    before, now = earlier[-1], writer.provenance
+    if (before.get("device_name"), before.get("host")) == (now.get("device_name"), now.get("host")):
+        return
+    writer.close("failed")
+    raise HwprofError(
+        f"{writer.path} was measured on {before.get('device_name')} (host {before.get('host')}), not on this "
+        f"{now.get('device_name')} (host {now.get('host')}); resuming continues that measurement on its own "
+        "device, so resume it there, or write this one to another path"
     )
 
 
