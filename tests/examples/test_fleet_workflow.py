@@ -9,6 +9,7 @@ download actions do.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -19,7 +20,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from hwprof.dataset import read_dataset, read_provenance, write_table
+from hwprof.dataset import journal_path, read_dataset, read_provenance, write_table
 from hwprof.samples import read_samples, samples_path, write_samples
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -51,6 +52,7 @@ def test_the_workflow_measures_on_each_board_merges_and_gates(workflow):
     assert merge["needs"] == "measure"
     scripts = " ".join(step.get("run", "") for step in merge["steps"])
     assert "hwprof merge" in scripts and "hwprof compare" in scripts and "--fail-above" in scripts
+    assert merge["if"] == "always()" and "--skip-unfinished" in scripts  # the boards that finished, merged
 
 
 def substitute(script: str, matrix: dict) -> str:
@@ -172,6 +174,16 @@ def test_the_workflow_commands_run_end_to_end_on_two_fake_boards(workflow, tmp_p
     merged = read_dataset(fleet)
     assert sorted(merged["device_name"].unique()) == ["Fake CPU of fake-board-a", "Fake CPU of fake-board-b"]
     assert read_samples(fleet)["run_id"].nunique() == 2 and (artifacts / "fleet" / samples_path(fleet).name).exists()
+
+    # board b killed in a later run: its shard comes with a journal; the boards that finished are merged
+    killed = artifacts / "shard-fake-board-b" / "fake-board-b.parquet"
+    journal_path(killed).write_text(json.dumps({"provenance": {"run_id": "killed-run"}}) + "\n")
+    done = run_job(workflow, "merge", tmp_path / "merge-after-a-kill", artifacts, hwprof_on_path, {})
+    assert [process.returncode for _, process in done] == [0, 0], outputs(done)
+    assert "fake-board-b.parquet belongs to a run that did not finish" in outputs(done) and "left out" in outputs(done)
+    partial = read_dataset(tmp_path / "merge-after-a-kill" / "fleet.parquet")
+    assert partial["device_name"].unique().tolist() == ["Fake CPU of fake-board-a"]
+    journal_path(killed).unlink()
 
     baseline = merge_folder / "ci" / "hwprof-baseline.parquet"
     store_baseline(fleet, baseline)  # what a person does with a fleet artifact they trust
