@@ -443,13 +443,13 @@ def _from_file(text: str, input_shape: tuple[int, ...] | None, inputs_given: boo
             described = from_examples(examples)
         except HwprofError as error:
             raise HwprofError(f"{text} returned a module and example inputs, but the {error}") from None
-        spec = ModelSpec(text, module, (), factory_name).with_inputs(described)
+        spec = ModelSpec(text, module, (), family_of(text)).with_inputs(described)
         return _with_input_shape(spec, input_shape)
     if not isinstance(module, nn.Module):
         raise HwprofError(f"{text} returned {type(module).__name__}, not a torch.nn.Module or (module, example_inputs)")
     shape = getattr(module, "input_shape", None) or getattr(factory, "input_shape", None)
     if shape is None and input_shape is not None:
-        return ModelSpec(text, module, tuple(input_shape), factory_name)  # the shape given is its only one
+        return ModelSpec(text, module, tuple(input_shape), family_of(text))  # the shape given is its only one
     if shape is None and inputs_given:
         shape = ()  # the inputs given replace it
     if shape is None:
@@ -458,7 +458,8 @@ def _from_file(text: str, input_shape: tuple[int, ...] | None, inputs_given: boo
             f"{option('inputs')} (e.g. input_ids:int64[128]), set `input_shape` on the module or factory, or "
             "return (module, example_inputs)"
         )
-    return _with_input_shape(ModelSpec(text, module, _declared_shape(shape, text), factory_name), input_shape)
+    family = family_of(text)  # as fit reads it from the name: build() of convnet.py is convnet
+    return _with_input_shape(ModelSpec(text, module, _declared_shape(shape, text), family), input_shape)
 
 
 def _declared_shape(shape: Any, who: str) -> tuple[int, ...]:

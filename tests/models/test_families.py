@@ -91,3 +91,16 @@ def test_the_built_in_models_keep_their_families():
 )
 def test_a_factory_is_named_by_its_file_where_its_own_name_is_generic(name, family):
     assert family_of(name) == family
+
+
+def test_a_factory_built_from_its_file_has_the_family_fit_reads_from_its_name(tmp_path):
+    """The network row's config records the spec's family: build() of convnet.py is convnet there too."""
+    from hwprof.models.spec import resolve_model
+
+    path = tmp_path / "convnet.py"
+    path.write_text(
+        "import torch.nn as nn\n\ndef build():\n    model = nn.Sequential(nn.Linear(4, 4))\n"
+        "    model.input_shape = (4,)\n    return model\n"
+    )
+    spec = resolve_model(f"{path}:build")
+    assert spec.family == family_of(spec.name) == "convnet"
