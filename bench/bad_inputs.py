@@ -27,6 +27,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 FAST = ["--power", "none", "--precision", "0.2", "--max-time", "0.3", "--threads", "1", "--seed", "0", "--quiet"]
+# a LLaMA cut to one small layer: head_dim and the key-value heads follow from hidden_size and the head count
+LLAMA = "num_hidden_layers=1,hidden_size=64,intermediate_size=128,num_attention_heads=4,vocab_size=1000"
 
 
 def hwprof(args: list[str], folder: Path, env: dict | None = None, timeout: float = 600) -> dict:
@@ -79,6 +81,20 @@ def prepare(folder: Path) -> None:
     (folder / "odd.py").write_text(ODD_FACTORIES)
     shutil.copy(folder / "d.parquet", folder / "copy.parquet")  # the same run under another name
     (folder / "text.trace.csv").write_text("timestamp_s,sensor,power_w\n" + "".join(f"{i},x,abc\n" for i in range(5)))
+    noisy = synthetic_frame(n_networks=8, seed=5, network_noise=0.03, layer_noise=0.03)
+    write(noisy, folder / "e.parquet")  # another run of d.parquet's networks
+    (folder / "masked.py").write_text(
+        "import torch.nn as nn\n\nclass Masked(nn.Module):\n"
+        "    def __init__(self):\n        super().__init__()\n        self.linear = nn.Linear(784, 4)\n"
+        "    def forward(self, x, attention_mask):\n        return self.linear(x) * attention_mask\n\n"
+        "def build():\n    model = Masked()\n    model.input_shape = (784,)\n    return model\n"
+    )
+    (folder / "project").mkdir()  # model code in two files: the factory imports the one beside it
+    (folder / "project" / "blocks.py").write_text("import torch.nn as nn\n\ndef block():\n    return nn.Linear(8, 8)\n")
+    (folder / "project" / "net.py").write_text(
+        "import torch.nn as nn\nfrom blocks import block\n\ndef build():\n"
+        "    model = nn.Sequential(block(), nn.ReLU(), block())\n    model.input_shape = (8,)\n    return model\n"
+    )
     gpu = ROOT / "bench" / "data" / "gpu_h200"  # one model's layers beside whole-network runs
     shutil.copy(gpu / "zoo_layers__torchvision_resnet50_float16.parquet", folder / "gpu_layers.parquet")
     shutil.copy(gpu / "zoo_gpu.parquet", folder / "gpu_networks.parquet")
@@ -147,7 +163,7 @@ CASES = [
     ("fit", ["d.parquet", "--base", "p.json", "--family", "trees", "--out", "f7.json"], None, 1),
     ("devices", ["--tegrastats", "missing/tegrastats"], None, 1),
     ("measure", ["mlp", "--tegrastats", "missing/tegrastats", *FAST], None, 1),
-    # added 2026-12-05 (stop 36), from two new users' audits
+    # added 2026-12-05 (stop 35, second session), from two new users' audits
     ("measure", ["mlp", "--no-layers", "--out", "bs1:fp32.parquet", *FAST], None, 0),
     (
         "measure",
@@ -158,6 +174,19 @@ CASES = [
     ("compare", ["d.parquet", "copy.parquet"], None, 2),
     ("plot-trace", ["text.trace.csv"], None, 1),
     ("fit", ["gpu_layers.parquet", "gpu_networks.parquet", "--out", "gpu.json"], None, 0),
+    # added 2026-12-06 (stop 36), from three new users' audits
+    ("measure", ["mlp", "mlp_large", "masked.py:build", "--no-layers", "--out", "list.parquet", *FAST], None, 1),
+    ("measure", ["project/net.py:build", "--no-layers", "--out", "project.parquet", *FAST], None, 0),
+    (
+        "measure",
+        ["hf:llama", "--hf-config", LLAMA, "--seq-len", "8", "--no-layers", "--out", "llama.parquet", *FAST],
+        None,
+        0,
+    ),
+    ("predict", ["p.json", "mlp", "mlp_large", "--seq-len", "8"], None, 1),
+    ("compare", ["d.parquet", "e.parquet", "--fail-above", "0.05"], None, 2),
+    ("compare", ["d.parquet", "e.parquet", "--metric", "energy_mj"], None, 2),
+    ("run", ["--", "no_such_command_xyz"], None, 127),
 ]
 
 
