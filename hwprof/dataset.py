@@ -359,6 +359,7 @@ def read_dataset(paths: str | os.PathLike | Iterable[str | os.PathLike]) -> pd.D
     paths = as_paths(paths, "dataset")
     if not paths:
         raise HwprofError("No dataset was given; pass at least one .parquet or .csv file.")
+    check_each_given_once(paths, "dataset")  # its rows would count twice
     frames = []
     for path in paths:
         frame = read_table(path)

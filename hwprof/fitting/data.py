@@ -75,11 +75,12 @@ class TrainingData:
 
 def read_inputs(paths: Sequence[str | os.PathLike]) -> tuple[pd.DataFrame, list[dict]]:
     """All rows of all inputs, each checked for the columns its kind needs."""
-    from hwprof.dataset import read_dataset, read_provenance, read_table, without_sample_sidecars
+    from hwprof.dataset import check_each_given_once, read_dataset, read_provenance, read_table, without_sample_sidecars
 
     if not paths:
         raise HwprofError("no dataset was given; pass at least one .parquet or .csv file")
     paths = without_sample_sidecars([Path(path) for path in paths])  # data/*.parquet matches them too
+    check_each_given_once(paths, "dataset")  # its rows would count as repeats of themselves
     frames, sources = [], []
     for path in paths:
         frame = read_table(path)

@@ -121,3 +121,14 @@ def test_a_dataframe_where_dataset_files_are_taken_says_to_write_it_first(given,
     for call in (lambda: hwprof.fit(value), lambda: hwprof.merge(value, out=tmp_path / "m.parquet")):
         with pytest.raises(hwprof.HwprofError, match=r"not a DataFrame: measure\(\.\.\., out='run.parquet'\) writes"):
             call()
+
+
+def test_a_dataset_given_twice_is_refused_where_its_rows_would_count_twice(tmp_path):
+    import hwprof
+    from fakes.synthetic import synthetic_frame, write
+    from hwprof.dataset import read_dataset
+
+    path = write(synthetic_frame(n_networks=3), tmp_path / "d.parquet")
+    for call in (lambda: read_dataset([path, path]), lambda: hwprof.fit([path, str(path)], cv=False)):
+        with pytest.raises(hwprof.HwprofError, match="is given twice; pass each dataset once"):
+            call()
