@@ -234,6 +234,12 @@ def _hf_build(name: str, overrides: dict) -> Built:
                 raise HwprofError(
                     f"{option('hf_config', f'{key}={value}')}: the {config.model_type} config has no setting {key!r}"
                 )
+            default = getattr(config, key)
+            if _count(default) and default > 0 and _count(value) and value < 0:  # num_hidden_layers=-2: no layers
+                raise HwprofError(
+                    f"{option('hf_config', f'{key}={value}')}: {key} is a count or size ({default} by default), which "
+                    "cannot be negative"
+                )
         if overrides and not Path(name).is_dir() and name in _hf_names():
             # an architecture's config made again from the overrides, so what it derives from them follows
             # (LLaMA's head_dim from hidden_size and the head count, its key-value heads from the head count)
@@ -256,6 +262,11 @@ def _hf_build(name: str, overrides: dict) -> Built:
     except HwprofError as missing:  # the user's --input may describe them; token ids are drawn below the vocabulary
         return Built(text, module, None, hf_family(config.model_type), _vocab_size(config), missing.args[0])
     return Built(text, module, inputs, hf_family(config.model_type), vocab)
+
+
+def _count(value) -> bool:
+    """A whole number that is not a flag (True is an int too)."""
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _refused_as_one_sentence(apply, config, overrides: dict):

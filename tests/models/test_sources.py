@@ -60,6 +60,11 @@ def test_hf_overrides_build_the_model_the_config_class_builds_from_them():
     assert built.config.head_dim == 16 and built.config.num_key_value_heads == 4
 
 
+def test_a_negative_count_in_hf_config_is_one_sentence():
+    with pytest.raises(HwprofError, match="num_hidden_layers is a count or size .12 by default., which cannot be neg"):
+        resolve_model("hf:bert", hf_config={"num_hidden_layers": -2})
+
+
 def test_llama_records_rmsnorm_silu_and_rotary_ops():
     spec = resolve_model("hf:llama", hf_config=TINY_HF["hf:llama"])
     layers, _ = run_and_extract(spec.module, spec.model_inputs, 1, seq_len=8)
