@@ -2,6 +2,7 @@
 
 import dataclasses
 import math
+import sys
 
 import pandas as pd
 import pytest
@@ -184,3 +185,54 @@ def test_a_network_tail_without_every_workers_samples_is_left_unknown(tmp_path):
     rows, _, _ = combine_shards(shards, precision=0.02)
     network = next(row for row in rows if row["kind"] == "network")
     assert network["latency_ms_p90"] is None and network["latency_ms_p99"] is None
+
+
+def _children(pid: int) -> list[int]:
+    """The live (not zombie) processes whose parent is `pid`, from /proc."""
+    from pathlib import Path
+
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            state, parent = stat.read_text().rsplit(")", 1)[1].split()[:2]
+        except (OSError, ValueError):
+            continue
+        if int(parent) == pid and state != "Z":
+            found.append(int(stat.parent.name))
+    return found
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the parent-death signal is Linux's prctl")
+def test_a_worker_stops_when_its_measuring_process_is_killed(tmp_path):
+    """kill -9 leaves no handler to stop the workers: without PR_SET_PDEATHSIG one measured on, orphaned, for
+    the rest of its budget (17 s in a manual check) and took the CPU from whatever ran next."""
+    import os
+    import signal
+    import subprocess
+    import time
+
+    command = [sys.executable, "-m", "hwprof", "measure", "mlp", "resnet18", "--processes", "2", "--max-time", "5"]
+    command += ["--power", "none", "--threads", "1", "--out", str(tmp_path / "o.parquet"), "--quiet"]
+    parent = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=tmp_path)
+    deadline, workers = time.monotonic() + 60, []
+    while time.monotonic() < deadline and not workers:
+        workers = _children(parent.pid)
+        time.sleep(0.1)
+    assert workers, "no worker started"
+    time.sleep(1.0)  # the worker is measuring
+    os.kill(parent.pid, signal.SIGKILL)
+    parent.wait()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(_alive(pid) for pid in workers):
+        time.sleep(0.1)
+    assert not any(_alive(pid) for pid in workers)
+
+
+def _alive(pid: int) -> bool:
+    from pathlib import Path
+
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
