@@ -28,6 +28,7 @@ from hwprof.errors import HwprofError, error_text, option
 from hwprof.files import (
     JOURNAL_SUFFIX,
     LOCK_SUFFIX,
+    WORKERS_SUFFIX,
     ExclusiveLock,
     as_path,
     as_paths,
@@ -200,6 +201,12 @@ def rows_frame(rows: list[dict]) -> pd.DataFrame:
 def read_table(path: str | os.PathLike) -> pd.DataFrame:
     """A plain read of a Parquet or CSV file (by extension), no schema checks."""
     path = Path(path)
+    workers = Path(f"{path}{WORKERS_SUFFIX}")
+    if not path.exists() and workers.is_dir():
+        raise HwprofError(
+            f"Dataset {path} does not exist yet: its --processes run did not finish, and its workers' rows are in "
+            f"{workers}; run the same hwprof measure command with --resume to finish and combine them."
+        )
     if not path.exists():
         raise HwprofError(f"Dataset {path} does not exist.")
     if path.name.endswith(SAMPLES_SUFFIX):

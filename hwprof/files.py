@@ -22,6 +22,7 @@ PROVENANCE_SUFFIX = ".json"  # the provenance of a CSV dataset (hwprof.dataset)
 SAMPLES_SUFFIX = ".samples.parquet"  # the raw samples of every row (hwprof.samples)
 JOURNAL_SUFFIX = ".partial.jsonl"  # the rows of a run that has not finished (hwprof.dataset)
 LOCK_SUFFIX = ".lock"  # held by the process writing it (ExclusiveLock)
+WORKERS_SUFFIX = ".processes"  # the folder of a --processes run's workers until they are combined
 COMPANIONS = {
     PROVENANCE_SUFFIX: "provenance",
     SAMPLES_SUFFIX: "raw samples",

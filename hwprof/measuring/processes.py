@@ -65,7 +65,9 @@ STOP_GRACE_S = 30.0  # a worker stopped with SIGTERM writes its rows and exits; 
 
 def work_folder(out: str | Path) -> Path:
     """Where the workers of a run writing `out` keep their datasets until they are combined."""
-    return Path(f"{out}.processes")
+    from hwprof.files import WORKERS_SUFFIX
+
+    return Path(f"{out}{WORKERS_SUFFIX}")
 
 
 def worker_arguments(options, seed_offset: int) -> list[str]:

@@ -240,3 +240,10 @@ def test_a_merged_dataset_shows_each_board_apart_and_reruns_once(tmp_path):
     assert b["sum_of_layers_ms"] == pytest.approx(3.0 * one_run, rel=0.05)
     table = CliRunner().invoke(main, ["show", str(merged)], env={"COLUMNS": "200"}).output
     assert "on board-a (median of 3 runs)" in table and "on board-b" in table
+
+
+def test_show_of_an_unfinished_processes_run_points_to_its_workers_folder(tmp_path):
+    (tmp_path / "p.parquet.processes").mkdir()
+    result = CliRunner().invoke(main, ["show", str(tmp_path / "p.parquet")])
+    assert result.exit_code == 1 and "its --processes run did not finish" in result.output
+    assert "--resume" in result.output and "p.parquet.processes" in result.output
