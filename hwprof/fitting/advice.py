@@ -96,6 +96,7 @@ def sweep_advice(doc: dict, flags: str = "") -> list[str]:
     if sweepable:
         sweeps = " ".join(f"sweep:{op}:{MIN_CONFIGS_PER_OP * 2}" for op in sweepable)
         note += (
-            f"; a larger sweep spans their sizes (`hwprof measure {sweeps}{flags} --out sweeps.parquet`): fit with it"
+            f"; a larger sweep spans their sizes (`hwprof measure {sweeps}{flags} --out larger_sweeps.parquet`): fit "
+            "with it"
         )
     return [note]

@@ -67,6 +67,9 @@ def test_ops_whose_sweep_rows_were_left_out_are_named_with_a_larger_sweep(tmp_pa
     assert shown.endswith("without sweeps")  # fit's table and --json say so too
     (note,) = [w for w in predictor.doc["training"]["warnings"] if "left out" in w]
     assert "of conv2d were left out" in note and "hwprof measure sweep:conv2d:20" in note and f"note: {note}" in said
+    assert (
+        "--out larger_sweeps.parquet" in note
+    )  # not the thin-ops note's sweeps.parquet: both run, one after the other
 
 
 def test_an_op_given_the_larger_sweeps_command_is_not_named_again_as_thin():
