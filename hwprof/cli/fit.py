@@ -138,14 +138,14 @@ def _print_fit_summary(summary: dict) -> None:
             "90% coverage",
             title=f"networks, {cv['scheme']} ({cv['folds']} folds)",
         )
-        for target, m in cv["metrics"].items():
+        for target, m in cv["metrics"].items():  # n 0: no fold trained on enough networks with the target
             table.add_row(
                 target,
                 str(m["n"]),
-                percent(m["mape"]),
-                percent(m["rmspe"]),
-                percent(m["within_10pct"]),
-                number(m["spearman"], 3),
+                percent(m.get("mape")),
+                percent(m.get("rmspe")),
+                percent(m.get("within_10pct")),
+                number(m.get("spearman"), 3),
                 percent(m.get("coverage_90")),
             )
         console.print(table)

@@ -153,3 +153,23 @@ def test_a_split_over_rows_says_it_holds_out_networks_not_a_family(tmp_path):
     fit([write(frame, tmp_path / "one.parquet")], family="polynomial", progress=Notes(said.append))
     folds = [line for line in said if line.startswith("cross-validation fold")]
     assert folds and all(line.endswith("of the 16 networks") for line in folds), folds  # 8 networks x 2 batches
+
+
+@pytest.mark.parametrize("networks", [3, 4])
+def test_a_few_networks_with_power_fit_and_leave_folds_too_small_for_it_unscored(tmp_path, networks):
+    """Three networks with power pass fit's check; a fold trains on two of them, too few for a power model:
+    that fold scores no power (it used to fail the whole fit), latency is scored as before."""
+    table = pd.DataFrame(
+        {
+            "model": ["resnet18", "alexnet", "vgg11", "resnet50"][:networks],
+            "batch_size": 1,
+            "latency_ms": [43.0, 20.1, 150.2, 95.0][:networks],
+            "power_w": [20.0, 18.0, 22.0, 21.0][:networks],
+        }
+    )
+    table["energy_mj"] = table["latency_ms"] * table["power_w"]
+    path = tmp_path / "power.csv"
+    table.to_csv(path, index=False)
+    metrics = fit([path]).doc["cv"]["metrics"]
+    assert metrics["latency_ms"]["n"] == networks
+    assert metrics["power_w"]["n"] < networks  # the folds that trained on two networks scored none
