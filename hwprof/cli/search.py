@@ -209,7 +209,7 @@ def search(
         )
         sys.exit(interrupted.exit_code)
     except SearchStopped as stopped:  # an error in one trial: the finished ones are written before it is shown
-        _report(stopped.result, search_space, out, False, verify_count, device, power, threads)
+        _report(stopped.result, search_space, out, False, verify_count, device, power, threads, stopped=True)
         raise stopped.error from None
     _report(result, search_space, out, verify, verify_count, device, power, threads)
     if every_training_failed(result):  # a CI job must not pass on a search that produced no score
@@ -278,8 +278,25 @@ def _echo_trial(record) -> None:
         click.echo(f"trial {record.number}: failed{after}, {record.failure}")
 
 
+def _free_path(path: Path) -> Path:
+    """`path`, or verified-2.parquet, -3, ... where a resumed search's earlier verification kept its own."""
+    number = 1
+    while path.exists():
+        number += 1
+        path = path.with_name(f"{path.stem.split('-')[0]}-{number}{path.suffix}")
+    return path
+
+
 def _report(
-    result, search_space, out: Path, verify: bool, verify_count: int, device: str, power: str, threads: int | None
+    result,
+    search_space,
+    out: Path,
+    verify: bool,
+    verify_count: int,
+    device: str,
+    power: str,
+    threads: int | None,
+    stopped: bool = False,
 ) -> None:
     from rich.console import Console
 
@@ -293,13 +310,17 @@ def _report(
         candidates = final_candidates(result, verify_count)
         if candidates:
             click.echo(f"verifying {len(candidates)} final candidate(s) by measuring them on {device}")
-            verified = verify_candidates(search_space, result, candidates, device=device, power=power, threads=threads)
+            kept = _free_path(out / "verified.parquet")
+            verified = verify_candidates(
+                search_space, result, candidates, device=device, power=power, threads=threads, out=kept
+            )
+            click.echo(f"measured candidates kept in {kept}: refit with them (`hwprof fit {kept} --base PREDICTOR`)")
     results.dump(result, out / "search.json", verified)
     figure = plot_pareto(result, out / "pareto.png")
     console = Console(width=None if sys.stdout.isatty() else 160, emoji=False)  # piped: no wrapped configurations
     if result.feasible_trained():
         console.print(render_table(result, verified))
-    for line in summary_lines(result):
+    for line in summary_lines(result, stopped):
         click.echo(line)
     unmeasured_because = "--power none" if power == "none" else f"no power sensor covers {device} here"
     for line in verification_lines(result, verified, unmeasured_because):

@@ -9,7 +9,9 @@ from hwprof.search.constraints import PREDICTED_METRICS
 from hwprof.search.study import SearchResult, TrialRecord
 
 
-def summary_lines(result: SearchResult) -> list[str]:
+def summary_lines(result: SearchResult, stopped: bool = False) -> list[str]:
+    """The study in a few lines. `stopped`: an error ended it early (shown after these lines), so a missing best
+    configuration is that error's doing, not the budgets'."""
     trained = sum(r.trained for r in result.records)
     lines = [
         f"study {result.study_name}: {len(result.finished)} trials finished, {trained} trained, "
@@ -32,11 +34,13 @@ def summary_lines(result: SearchResult) -> list[str]:
         )
         lines.append(
             f"{outside} of {len(result.records)} candidates lay outside the predictor's training data, where its "
-            f"predictions were never validated{widened}; measure a few of them (--verify) and refit to predict "
-            "them with confidence"
+            f"predictions were never validated{widened}; measure the best of them (--verify keeps the measurements "
+            "in the --out folder's verified.parquet) and refit with them to predict such networks with confidence"
         )
     best = result.best
-    if best is None:
+    if best is None and stopped:
+        lines.append(f"the search stopped after {len(result.finished)} finished trial(s), for the error below")
+    elif best is None:
         lines.append(_no_feasible_sentence(result))
     else:
         lines.append(

@@ -420,7 +420,7 @@ def run_search(
         started = time.perf_counter()
         try:
             score = _call_objective(objective, objective_ref, module, params)
-        except _ObjectiveFailed as failure:  # Optuna closes the trial as failed and goes on (catch below)
+        except (_ObjectiveFailed, HwprofError) as failure:  # failed: Optuna goes on (catch below), or stops (error)
             trial.set_user_attr("train_s", time.perf_counter() - started)
             trial.set_user_attr("failed_in", "objective")
             trial.set_user_attr("error", str(failure))
@@ -600,6 +600,11 @@ def _call_objective(objective, objective_ref: str, module, params: dict) -> floa
         raise
     except Exception as error:  # the objective is the user's code: this trial fails, the study goes on
         raise _ObjectiveFailed(error_line(error)) from error
+    except SystemExit as stop:  # a training script's argparse reads hwprof's own command line and exits
+        raise HwprofError(
+            f"objective {objective_ref} called sys.exit({stop.code!r}), as a training script's argparse does on "
+            "hwprof's own arguments: give the function its settings as arguments instead"
+        ) from None
     try:
         score = float(score)
     except (TypeError, ValueError):

@@ -25,11 +25,13 @@ def verify_candidates(
     threads: int | None = None,
     precision: float = 0.02,
     measure=None,
+    out=None,
 ) -> dict[int, dict]:
     """trial number -> {"measured": {metric: value or None}, "holds": True/False/None, "unavailable": [...]}.
 
     `holds` is None when a budgeted metric could not be measured here (no power sensor for energy, say):
-    the report then says so instead of guessing.
+    the report then says so instead of guessing. With `out`, the measurements are kept there as a dataset,
+    to refit the predictor with (the candidates lay where it had no data).
     """
     if not candidates:
         return {}
@@ -45,7 +47,9 @@ def verify_candidates(
         power=power,
         threads=threads,
         precision=precision,
-        layers=False,
+        layers=True,  # a refit learns the candidates from their layers: fit cannot build space[trial N] by name
+        sweep_share=0,
+        out=None if out is None else str(out),
     )
     networks = frame[frame["kind"] == "network"].set_index("model")
     verified = {}

@@ -112,7 +112,7 @@ def fake_measure(slowdown):
     """A stand-in for hwprof.measure: network rows whose latency is the toy formula times `slowdown`."""
 
     def measure(specs, batch_sizes=(1,), **kwargs):
-        assert kwargs["layers"] is False
+        assert kwargs["layers"] is True and kwargs["sweep_share"] == 0  # layers, so the kept dataset refits
         return pd.DataFrame(
             [
                 {
@@ -159,7 +159,13 @@ def test_verify_says_unavailable_when_a_budgeted_metric_cannot_be_measured():
 
 
 def test_verify_flag_measures_the_final_candidates(toy_yaml, toy_predictor, tmp_path, monkeypatch):
-    monkeypatch.setattr(hwprof.measuring.session, "measure", fake_measure(1.15))
+    kept, measure = [], fake_measure(1.15)
+
+    def measured_into(specs, batch_sizes=(1,), **kwargs):
+        kept.append(kwargs.get("out"))
+        return measure(specs, batch_sizes, **kwargs)
+
+    monkeypatch.setattr(hwprof.measuring.session, "measure", measured_into)
     out = tmp_path / "out"
     result = invoke(
         toy_yaml,
@@ -182,6 +188,8 @@ def test_verify_flag_measures_the_final_candidates(toy_yaml, toy_predictor, tmp_
     assert "{'" not in result.output  # no Python dict on the terminal
     verified = json.loads((out / "search.json").read_text())["verified"]
     assert len(verified) == 2
+    assert kept == [str(out / "verified.parquet")]  # the measurements are a dataset to refit with
+    assert f"measured candidates kept in {out / 'verified.parquet'}" in " ".join(result.output.split())
 
 
 def test_the_output_folder_is_checked_before_any_trial(toy_yaml, toy_predictor, tmp_path):

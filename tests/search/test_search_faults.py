@@ -112,7 +112,21 @@ def test_an_error_that_stops_the_search_keeps_every_finished_trial(optuna_record
     with pytest.raises(SearchStopped) as caught:
         search(odd_on_fourth_call, trials=10)
     assert "objective toy_objective returned 'high': it must return one number" in str(caught.value.error)
-    assert [r.state for r in caught.value.result.records] == ["trained"] * 3
+    records = caught.value.result.records
+    assert [r.state for r in records] == ["trained"] * 3 + ["failed"]  # the trial that stopped it, with its error
+    assert records[-1].failed_in == "objective" and "returned 'high'" in records[-1].error
+
+
+def test_an_objective_that_calls_sys_exit_stops_the_search_in_one_sentence_keeping_its_trials():
+    """A training script reused as the objective parses hwprof's own command line with argparse and exits."""
+
+    def parses_arguments(model, params):
+        raise SystemExit(2)
+
+    with pytest.raises(SearchStopped) as caught:
+        search(parses_arguments, trials=3)
+    assert "called sys.exit(2), as a training script's argparse does" in str(caught.value.error)
+    assert [r.state for r in caught.value.result.records] == ["failed"]
 
 
 def interrupted_at_call(n, interrupt):
