@@ -232,6 +232,16 @@ class PowerSensor(ABC):
     def metadata(self) -> dict:
         """What this sensor is and how it reads, for the run's provenance."""
 
+    def no_energy_reason(self, during: str) -> str:
+        """Why a window long enough still gave no energy (flag no_energy): its counter never moved, or no
+        sample came."""
+        if self.has_counter:
+            return (
+                f"the counter of {self.source} did not advance during {during}: frozen counters, as some virtual "
+                "machines expose, give no energy"
+            )
+        return f"{self.source} gave no power sample during {during}"
+
     # -- shared machinery --------------------------------------------------------
     def open(self) -> PowerSensor:
         if self._opened:
@@ -292,8 +302,9 @@ class PowerSensor(ABC):
             raise RuntimeError(f"power sensor {self.source} is not open")
         if isinstance(self._poll_error, SensorUnavailable):
             raise self._poll_error
-        if self._poll_error is not None:
-            raise RuntimeError(f"power sensor {self.source} stopped: {self._poll_error}")
+        if self._poll_error is not None:  # a failing sensor is a reason for no energy, not a crash
+            error = self._poll_error
+            raise SensorUnavailable(f"{self.source} stopped answering ({type(error).__name__}: {error})") from error
 
     def mark(self) -> WindowMark:
         """The counter and state now: any number of windows, nested or overlapping, can start from marks.

@@ -404,8 +404,9 @@ class TegrastatsSensor(RailSensor):
             except queue.Empty:
                 reading = None
             if reading is None or remaining <= 0:
+                message = self._start_failure(ended=reading is None)  # before closing: stderr says why
                 self._close_hardware()
-                raise SensorUnavailable(self._start_failure())
+                raise SensorUnavailable(message)
             if reading.rails_mw:
                 try:
                     self._configure(list(reading.rails_mw))
@@ -414,15 +415,22 @@ class TegrastatsSensor(RailSensor):
                     raise
                 self._lines.put((t_s, reading))  # keep it as the first sample
 
-    def _start_failure(self) -> str:
+    def _start_failure(self, ended: bool) -> str:
+        """Why no rails came: the last line tegrastats wrote to stderr when it exited, else the wait."""
+        if ended:  # its output ended: it is exiting, and its stderr is complete once it has
+            try:
+                self._process.wait(timeout=2)
+            except subprocess.TimeoutExpired:
+                pass
         detail = ""
-        if self._process is not None and self._process.poll() is not None and self._process.stderr:
+        if self._process.poll() is not None and self._process.stderr:
             detail = self._process.stderr.read().strip().splitlines()[-1:] or [""]
             detail = f" ({detail[0]})" if detail[0] else ""
-        return (
-            f"tegrastats at {self.path} printed no power rails within {START_TIMEOUT_S:.0f} s{detail}; "
-            "run it by hand to check, with sudo if it needs root"
-        )
+        if self._process.poll() is not None:
+            what = f"exited with status {self._process.returncode} before printing power rails"
+        else:
+            what = f"printed no power rails within {START_TIMEOUT_S:.0f} s"
+        return f"tegrastats at {self.path} {what}{detail}; run it by hand to check, with sudo if it needs root"
 
     def _read_lines(self) -> None:
         for line in self._process.stdout:
@@ -450,13 +458,19 @@ class TegrastatsSensor(RailSensor):
             except queue.Empty:
                 return samples
             if reading is None:
-                raise RuntimeError(f"tegrastats at {self.path} stopped")
+                raise SensorUnavailable(self._stop_reason())
             samples.extend(self._rail_samples(t_s, reading.rails_mw))
             self._last_state = {
                 "gr3d_freq_mhz": reading.gr3d_freq_mhz,
                 "emc_freq_mhz": reading.emc_freq_mhz,
                 "temperatures_c": reading.temperatures_c,
             }
+
+    def _stop_reason(self) -> str:
+        """tegrastats ended its output mid-run (killed, timed out): what it said, if anything."""
+        status = self._process.poll() if self._process is not None else None
+        how = "stopped printing" if status is None else f"exited with status {status}"
+        return f"tegrastats at {self.path} {how} while hwprof was reading it; run it by hand to check"
 
     def _read_state(self) -> dict:
         return dict(self._last_state)

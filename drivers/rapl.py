@@ -109,12 +109,17 @@ def discover_zones(root: Path | None = None) -> list[RaplZone]:
             name=name,
             path=entry,
             parent_id=entry.name.rsplit(":", 1)[0] if entry.name.count(":") > 1 else None,
-            max_range_uj=int(max_range),
+            max_range_uj=int(max_range) if max_range.isdigit() and int(max_range) > 0 else 0,
             max_power_w=int(max_power_uw) / 1e6
             if max_power_uw and max_power_uw.isdigit() and int(max_power_uw) > 0
             else None,
         )
         _classify(zone)
+        if not zone.max_range_uj:  # wraps could not be unfolded: unusable, as garbage in energy_uj is
+            zone.readable = False
+            zone.error = f"cannot parse {entry / 'max_energy_range_uj'} ({max_range!r}): not a positive whole number"
+            zones.append(zone)
+            continue
         try:
             read_counter_uj(zone.energy_path)
         except PermissionError:

@@ -1,5 +1,6 @@
 """Jetson driver: tegrastats lines from several boards and JetPacks, a fake tegrastats, INA3221 sysfs."""
 
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -25,6 +26,7 @@ from hwprof.errors import HwprofError
 from hwprof.measuring.energy import measure_energy
 
 FAKE_SCRIPT = Path(__file__).parents[1] / "fakes" / "fake_tegrastats.py"
+TIMEOUT = shutil.which("timeout")  # found before the tests empty PATH
 
 
 @pytest.fixture
@@ -36,8 +38,10 @@ def host(tmp_path, monkeypatch):
     return tmp_path
 
 
-def fake_tegrastats(directory: Path, board: str, power_file: Path | None = None, fail: bool = False) -> Path:
-    """An executable `tegrastats` that runs the fake script for `board`."""
+def fake_tegrastats(
+    directory: Path, board: str, power_file: Path | None = None, fail: bool = False, lasts_s: float | None = None
+) -> Path:
+    """An executable `tegrastats` that runs the fake script for `board`; with `lasts_s`, killed after that long."""
     directory.mkdir(parents=True, exist_ok=True)
     wrapper = directory / "tegrastats"
     env = f"FAKE_TEGRASTATS_BOARD={board} "
@@ -45,7 +49,8 @@ def fake_tegrastats(directory: Path, board: str, power_file: Path | None = None,
         env += f"FAKE_TEGRASTATS_POWER_FILE={power_file} "
     if fail:
         env += "FAKE_TEGRASTATS_FAIL=1 "
-    wrapper.write_text(f'#!/bin/sh\n{env}exec {sys.executable} {FAKE_SCRIPT} "$@"\n')
+    limit = f"{TIMEOUT} {lasts_s} " if lasts_s else ""
+    wrapper.write_text(f'#!/bin/sh\n{env}exec {limit}{sys.executable} {FAKE_SCRIPT} "$@"\n')
     wrapper.chmod(0o755)
     return wrapper
 
@@ -157,6 +162,22 @@ def test_failing_tegrastats_is_explained(host):
         open_sensor("jetson", "cuda", tegrastats=str(path))
     with pytest.raises(HwprofError, match="not an executable file"):
         open_sensor("jetson", "cuda", tegrastats=str(host / "missing"))
+
+
+def test_a_tegrastats_that_cannot_start_keeps_what_it_said(host):
+    path = fake_tegrastats(host / "bin", "nano_jp4", fail=True)
+    with pytest.raises(SensorUnavailable, match=r"exited with status 1 .*\(Error: tegrastats needs root to read"):
+        TegrastatsSensor(str(path)).open()
+
+
+@pytest.mark.slow
+def test_a_tegrastats_that_exits_mid_run_is_a_reason_not_a_crash(host):
+    sensor = TegrastatsSensor(str(fake_tegrastats(host / "bin", "orin_nano_jp6", lasts_s=1)), interval_ms=20)
+    with sensor:
+        sensor.start_window()
+        time.sleep(1.5)
+        with pytest.raises(SensorUnavailable, match="tegrastats at .* exited with status 124 while hwprof was reading"):
+            sensor.stop_window()
 
 
 def test_no_jetson_sensor_at_all_is_explained(host):

@@ -3,8 +3,10 @@
 import time
 
 import pytest
+from click.testing import CliRunner
 
 from fakes.sysfs import FakeRaplTree, FakeZone, write_file
+from hwprof.cli import main
 from hwprof.drivers import open_sensor, rapl
 from hwprof.drivers.base import SensorUnavailable
 from hwprof.drivers.rapl import RaplSensor
@@ -187,3 +189,24 @@ def test_short_window_is_marked_and_a_still_counter_never_gives_zero(sysfs_root)
             window = window_power(sensor, 0.01)
     assert "short_window" in window.flags
     assert window.energy_j is None and "no_energy" in window.flags
+
+
+def test_a_max_energy_range_that_is_not_a_number_makes_rapl_unusable_with_the_reason(sysfs_root):
+    FakeRaplTree(sysfs_root, [FakeZone("intel-rapl:0", "package-0", 10.0)])  # the files only: no writer
+    write_file(sysfs_root / "sys" / "class" / "powercap" / "intel-rapl:0" / "max_energy_range_uj", "abc\n")
+    sensor = open_sensor("auto", "cpu")
+    assert not sensor.available
+    assert "cannot parse" in sensor.reason and "intel-rapl:0/max_energy_range_uj ('abc')" in sensor.reason
+    result = CliRunner().invoke(main, ["devices"])
+    assert result.exit_code == 0 and "failed unexpectedly" not in result.output
+    assert "cannot parse" in result.output and "('abc')" in result.output
+
+
+def test_a_poll_that_fails_is_a_reason_not_a_runtime_error(sysfs_root, monkeypatch):
+    with FakeRaplTree(sysfs_root, [FakeZone("intel-rapl:0", "package-0", 10.0)]):
+        with RaplSensor() as sensor:
+            sensor.start_window()
+            monkeypatch.setattr(sensor, "_poll_samples", lambda now: 1 / 0)
+            sensor._tick()  # as the background poll would
+            with pytest.raises(SensorUnavailable, match=r"rapl:package-0 stopped answering \(ZeroDivisionError"):
+                sensor.stop_window()
