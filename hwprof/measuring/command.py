@@ -17,10 +17,12 @@ import subprocess
 import time
 from dataclasses import dataclass, field
 
+from hwprof.drivers import SensorUnavailable
 from hwprof.errors import HwprofError, option
 from hwprof.interrupts import signals_handled
 from hwprof.measuring.energy import WINDOW_MARGIN, required_window_s
 from hwprof.measuring.trace import trace_rows
+from hwprof.measuring.window import unmeasured_reason
 
 
 @dataclass
@@ -105,18 +107,32 @@ def measure_command(argv: list[str], device: str, sensor, idle_s: float | None =
     minimum valid window with measure's margin; 0 skips the baseline)."""
     check_command(argv, idle_s)
     cost = CommandCost(argv=list(argv), device=device, source=sensor.source, unavailable_reason=sensor.reason)
-    required_s = required_window_s(sensor) if sensor.available else None
+    mark = None
     if sensor.available:
-        cost.idle_s = required_s * WINDOW_MARGIN if idle_s is None else idle_s
-        if cost.idle_s > 0:
-            _measure_idle(sensor, cost)
-    mark = sensor.mark() if sensor.available else None
+        cost.idle_s = required_window_s(sensor) * WINDOW_MARGIN if idle_s is None else idle_s
+        mark = _stopped_or(cost, lambda: _idle_then_mark(sensor, cost))
     started = time.perf_counter()
     cost.exit_status = _run_to_end(argv)
     cost.duration_s = time.perf_counter() - started
     if mark is not None:
-        _measure_load(sensor, cost, sensor.window_since(mark), required_s)
+        _stopped_or(cost, lambda: _measure_load(sensor, cost, sensor.window_since(mark)))
     return cost
+
+
+def _stopped_or(cost: CommandCost, read):
+    """`read()`, or None where the sensor stopped (tegrastats exited, a GPU fell off the bus): the command
+    still runs and keeps its status, and its energy stays None with the reason."""
+    try:
+        return read()
+    except SensorUnavailable as lost:
+        cost.unavailable_reason = f"power measurement stopped: {lost}"
+        return None
+
+
+def _idle_then_mark(sensor, cost: CommandCost):
+    if cost.idle_s > 0:
+        _measure_idle(sensor, cost)
+    return sensor.mark()
 
 
 def _measure_idle(sensor, cost: CommandCost) -> None:
@@ -131,14 +147,12 @@ def _measure_idle(sensor, cost: CommandCost) -> None:
     cost.flags.extend(f"idle_{f}" for f in idle.flags if f in ("throttled", "clocks_changed"))
 
 
-def _measure_load(sensor, cost: CommandCost, load, required_s: float) -> None:
+def _measure_load(sensor, cost: CommandCost, load) -> None:
     cost.trace.extend(trace_rows(load, "load"))
     cost.flags = list(dict.fromkeys([*load.flags, *cost.flags]))
     if load.energy_j is None or "short_window" in load.flags:
-        cost.unavailable_reason = (
-            f"the command ran {cost.duration_s:.3f} s, too short for {sensor.source} to measure "
-            f"(it needs at least {required_s:g} s)"
-        )
+        lasted = f"the command ran {cost.duration_s:.3f} s"
+        cost.unavailable_reason = unmeasured_reason(sensor, load, lasted, during="the command")
         return
     cost.energy_j, cost.power_w = load.energy_j, load.power_w
     if cost.idle_power_w is not None:

@@ -792,6 +792,7 @@ class _Session:
         self.sensor = sensor
         self.progress = progress
         self.trace = trace
+        self.noted_no_energy = False  # a sensor that gives no energy is noted once, not per row
         self.execution = execution or Execution()
         self.cache = cache or {"mode": DEFAULT_CACHE_MODE}
         self.cache_labels: dict[str, str] = {}  # config_id -> warm, cold or cold_partial
@@ -1022,10 +1023,18 @@ class _Session:
             self.sensor.close()
             self.sensor = NoSensor(str(lost))
             return
+        if "no_energy" in values["power_flags"].split(",") and not self.noted_no_energy:
+            self._note_no_energy()
         if seen_while_timed:
             values["gpu_other_processes"] = max(seen_while_timed, values["gpu_other_processes"] or 0)
             if "other_gpu_processes" not in values["power_flags"].split(","):
                 values["power_flags"] = ",".join(f for f in (values["power_flags"], "other_gpu_processes") if f)
+
+    def _note_no_energy(self) -> None:
+        """Rows flagged no_energy have null power: say why once, as a missing sensor is said."""
+        self.noted_no_energy = True
+        reason = self.sensor.no_energy_reason("the energy windows")
+        self.progress.note(f"power unavailable: {reason}; the rows flagged no_energy have no power")
 
     def _identity(self, spec: ModelSpec, batch_size: int, extraction: str, seq_len: int | None = None) -> dict:
         return {

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from hwprof.drivers import open_sensor
+from hwprof.drivers import NoSensor, SensorUnavailable, open_sensor
 from hwprof.drivers.host import parse_device
 from hwprof.errors import HwprofError
 from hwprof.measuring.energy import required_window_s
@@ -85,7 +85,12 @@ class EnergyMonitor:
             raise HwprofError(f"the energy window {name!r} is already open; end it first or give this one another name")
         if sync:
             self._synchronise()
-        mark = self._sensor.mark() if self._sensor.available else None
+        mark = None
+        if self._sensor.available:
+            try:
+                mark = self._sensor.mark()
+            except SensorUnavailable as lost:
+                self._lose(lost)
         self._open[name] = (mark, time.perf_counter())
 
     def end_window(self, name: str, sync: bool = True) -> CodeEnergy:
@@ -105,17 +110,29 @@ class EnergyMonitor:
             unavailable_reason=self._sensor.reason,
             name=name,
         )
-        if mark is not None:
+        if mark is None or not self._sensor.available:  # no sensor, or lost since: its reason says why
+            return cost
+        try:
             window = self._sensor.window_since(mark)
-            cost.flags = list(window.flags)
-            if window.energy_j is not None and "short_window" not in window.flags:
-                cost.energy_j, cost.power_w = window.energy_j, window.power_w
-            else:  # a counter read over less than its minimum window gives a number, but not an honest one
-                cost.unavailable_reason = (
-                    f"the window lasted {cost.duration_s:.3f} s, too short for {self._sensor.source} to measure "
-                    f"(it needs at least {required_window_s(self._sensor):g} s)"
-                )
+        except SensorUnavailable as lost:
+            cost.unavailable_reason = self._lose(lost)
+            return cost
+        cost.flags = list(window.flags)
+        if window.energy_j is not None and "short_window" not in window.flags:
+            cost.energy_j, cost.power_w = window.energy_j, window.power_w
+        else:
+            cost.unavailable_reason = unmeasured_reason(
+                self._sensor, window, f"the window lasted {cost.duration_s:.3f} s"
+            )
         return cost
+
+    def _lose(self, lost: SensorUnavailable) -> str:
+        """A sensor that stopped mid-run (tegrastats exited, a GPU fell off the bus) ends energy for every
+        window from here, with the reason, while the windows are still timed."""
+        reason = f"power measurement stopped: {lost}"
+        self._sensor.close()
+        self._sensor = NoSensor(reason)
+        return reason
 
     def _check_usable(self, name: object) -> None:
         if not isinstance(name, str):
@@ -140,6 +157,13 @@ class EnergyMonitor:
 
     def __exit__(self, *exc_info) -> None:
         self.close()
+
+
+def unmeasured_reason(sensor, window, lasted: str, during: str = "the window") -> str:
+    """Why a window the sensor read gave no honest energy; `lasted` says how long, e.g. "the command ran 2 s"."""
+    if "short_window" in window.flags:  # a counter read over less than its minimum window is not honest
+        return f"{lasted}, too short for {sensor.source} to measure (it needs at least {required_window_s(sensor):g} s)"
+    return sensor.no_energy_reason(during)
 
 
 @contextmanager

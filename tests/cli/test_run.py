@@ -6,9 +6,11 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pandas as pd
 import pytest
+import torch
 from click.testing import CliRunner
 
 from fakes.sysfs import FakeRaplTree, FakeZone, write_file
@@ -17,6 +19,7 @@ from hwprof.dataset import read_dataset, read_provenance
 from hwprof.measuring.trace import read_trace
 
 SLEEP_08 = [sys.executable, "-c", "import time; time.sleep(0.8)"]
+FAKE_TEGRASTATS = Path(__file__).parents[1] / "fakes" / "fake_tegrastats.py"
 
 
 @pytest.fixture
@@ -181,3 +184,57 @@ def test_a_sigterm_to_hwprof_is_passed_on_and_the_commands_end_recorded(sysfs_ro
     assert process.returncode == 143, stderr
     assert json.loads(read_dataset(out).iloc[0]["config"])["exit_status"] == 143
     assert not (tmp_path / "rs.parquet.lock").exists()
+
+
+def test_a_frozen_counter_says_it_did_not_advance_not_that_the_command_was_short(sysfs_root):
+    FakeRaplTree(sysfs_root, [FakeZone("intel-rapl:0", "package-0", 42.0)])  # the files, never updated
+    result = run("--power", "rapl", "--idle-s", "0", "--json", "--", *SLEEP_08)
+    summary = json.loads(result.stderr)
+    assert result.exit_code == 0 and summary["energy_j"] is None
+    assert "the counter of rapl:package-0 did not advance during the command" in summary["unavailable_reason"]
+    assert "too short" not in summary["unavailable_reason"]
+
+
+@pytest.mark.slow
+def test_a_tegrastats_that_exits_mid_command_keeps_the_commands_status(sysfs_root, tmp_path):
+    tegrastats = write_file(
+        tmp_path / "bin" / "tegrastats",
+        f'#!/bin/sh\nexec timeout 1 {sys.executable} {FAKE_TEGRASTATS} "$@"\n',
+    )
+    tegrastats.chmod(0o755)
+    out = tmp_path / "runs.parquet"
+    command = [sys.executable, "-c", "import sys, time; time.sleep(1.5); sys.exit(3)"]
+    result = run("--power", "jetson", "--tegrastats", tegrastats, "--idle-s", "0", "--out", out, "--", *command)
+    assert result.exit_code == 3, result.output
+    assert "failed unexpectedly" not in result.output
+    assert "energy unavailable: power measurement stopped: tegrastats at" in result.stderr
+    row = read_dataset(out).iloc[0]
+    assert pd.isna(row["energy_mj"]) and json.loads(row["config"])["exit_status"] == 3
+
+
+def test_a_gpu_lost_mid_command_keeps_the_commands_status(sysfs_root, monkeypatch):
+    from fakes.fake_pynvml import NVML_ERROR_GPU_IS_LOST, FakeGpu, make_fake_pynvml
+    from fakes.sim_clock import SimClock
+    from hwprof.drivers import base
+    from hwprof.measuring import command
+
+    gpu = FakeGpu()
+    module = make_fake_pynvml([gpu], clock=SimClock())
+    monkeypatch.setitem(sys.modules, "pynvml", module)
+    monkeypatch.setattr(base, "REAL_CLOCK", module.clock)
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)  # a GPU torch sees, as on a server
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda index: "Fake GPU")
+    run_to_end = command._run_to_end
+
+    def lost_while_running(argv):
+        gpu.query_error = NVML_ERROR_GPU_IS_LOST  # the GPU falls off the bus while the command runs
+        return run_to_end(argv)
+
+    monkeypatch.setattr(command, "_run_to_end", lost_while_running)
+    result = run("--device", "cuda:0", "--power", "nvml", "--idle-s", "0", "--json", "--", "false")
+    assert result.exit_code == 1 and "failed unexpectedly" not in result.output
+    summary = json.loads(result.stderr)
+    assert summary["energy_j"] is None
+    assert summary["unavailable_reason"].startswith("power measurement stopped: GPU 0 is unavailable, because NVML")

@@ -1,11 +1,17 @@
 """`hwprof.energy_window`: the energy of any block of code, and no number where none was measured."""
 
+import shutil
+import sys
 import time
+from pathlib import Path
 
 import pytest
 
 import hwprof
+from fakes.sim_clock import SimClock
 from fakes.sysfs import FakeRaplTree, FakeZone, write_file
+
+FAKE_TEGRASTATS = Path(__file__).parents[1] / "fakes" / "fake_tegrastats.py"
 
 
 @pytest.fixture
@@ -118,3 +124,57 @@ def test_a_closed_monitor_and_a_name_that_is_not_a_string_are_one_sentence(sysfs
             monitor.end_window("step")
         with pytest.raises(hwprof.HwprofError, match="is closed"):
             monitor.begin_window("step")
+
+
+def stopping_tegrastats(directory, lasts_s: float):
+    """A fake tegrastats killed after `lasts_s`, as one run under `timeout` is."""
+    wrapper = write_file(
+        directory / "tegrastats",
+        f'#!/bin/sh\nexec {shutil.which("timeout")} {lasts_s} {sys.executable} {FAKE_TEGRASTATS} "$@"\n',
+    )
+    wrapper.chmod(0o755)
+    return wrapper
+
+
+def test_a_frozen_counter_says_it_did_not_advance_not_that_the_window_was_short(sysfs_root):
+    FakeRaplTree(sysfs_root, [FakeZone("intel-rapl:0", "package-0", 42.0)])  # the files, never updated
+    with hwprof.energy_window("cpu", power="rapl") as cost:
+        time.sleep(0.6)
+    assert cost.energy_j is None and cost.flags == ["no_energy"]
+    assert "the counter of rapl:package-0 did not advance" in cost.unavailable_reason
+    assert "virtual machines" in cost.unavailable_reason and "too short" not in cost.unavailable_reason
+
+
+@pytest.mark.slow
+def test_a_tegrastats_that_exits_mid_block_is_a_reason_not_a_crash(sysfs_root):
+    tegrastats = stopping_tegrastats(sysfs_root / "bin", 1)
+    with hwprof.energy_window("cpu", power="jetson", tegrastats=str(tegrastats)) as cost:
+        time.sleep(1.5)
+    assert cost.energy_j is None and cost.duration_s >= 1.5
+    assert cost.unavailable_reason.startswith("power measurement stopped: tegrastats at ")
+    assert "exited with status 124" in cost.unavailable_reason
+
+
+def test_a_gpu_lost_mid_window_ends_energy_with_the_reason_and_later_windows_say_it(sysfs_root, monkeypatch):
+    from fakes.fake_pynvml import NVML_ERROR_GPU_IS_LOST, FakeGpu, make_fake_pynvml
+    from hwprof.drivers import base
+
+    gpu = FakeGpu()
+    module = make_fake_pynvml([gpu], clock=SimClock())
+    monkeypatch.setitem(sys.modules, "pynvml", module)
+    monkeypatch.setattr(base, "REAL_CLOCK", module.clock)
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+    monkeypatch.setattr("hwprof.measuring.session.resolve_device", lambda device: None)  # no CUDA here
+    with hwprof.EnergyMonitor("cuda:0", power="nvml") as monitor:
+        monitor.begin_window("epoch", sync=False)
+        monitor.begin_window("step", sync=False)
+        gpu.query_error = NVML_ERROR_GPU_IS_LOST
+        step = monitor.end_window("step", sync=False)
+        epoch = monitor.end_window("epoch", sync=False)
+        monitor.begin_window("next", sync=False)
+        after = monitor.end_window("next", sync=False)
+    assert step.energy_j is None and step.source == "nvml:0:total_energy"
+    assert step.unavailable_reason.startswith("power measurement stopped: GPU 0 is unavailable, because NVML")
+    for cost in (epoch, after):
+        assert cost.energy_j is None and cost.duration_s is not None
+        assert cost.unavailable_reason == step.unavailable_reason
