@@ -105,3 +105,20 @@ def test_a_fit_that_keeps_its_bases_layer_models_advises_no_sweep(tmp_path):
     assert any("sweep:" in w for w in fit([small], cv=False).doc["training"]["warnings"])
     warnings = fit([small], base=base, cv=False).doc["training"]["warnings"]
     assert warnings and not any("sweep:" in w for w in warnings)  # the families note stays
+
+
+def test_evaluate_says_when_the_data_ran_at_another_thread_count_than_the_predictors(tmp_path):
+    """fit refuses to mix thread counts; scoring a predictor on another count's data is a transfer, said so."""
+    from hwprof.fitting.evaluate import evaluate
+
+    frame = synthetic_frame(n_networks=8, seed=12)
+    trained = _with_runs(frame, tmp_path / "two.csv", [{"run_id": "a", "threads": 2}])
+    predictor = fit([trained], cv=False)
+    other = _with_runs(frame, tmp_path / "one.csv", [{"run_id": "b", "threads": 1}])
+    report, _ = evaluate(predictor, [other])
+    assert report["note"] == (
+        "the predictor was fitted on data measured at 2 thread(s) but this data at 1: these figures measure "
+        "transfer between thread counts"
+    )
+    same, _ = evaluate(predictor, [_with_runs(frame, tmp_path / "again.csv", [{"run_id": "c", "threads": 2}])])
+    assert "note" not in same
