@@ -6,20 +6,18 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pandas as pd
 import pytest
 import torch
 from click.testing import CliRunner
 
-from fakes.sysfs import FakeRaplTree, FakeZone, write_file
+from fakes.sysfs import FakeRaplTree, FakeZone, stopping_tegrastats, write_file
 from hwprof.cli import main
 from hwprof.dataset import read_dataset, read_provenance
 from hwprof.measuring.trace import read_trace
 
 SLEEP_08 = [sys.executable, "-c", "import time; time.sleep(0.8)"]
-FAKE_TEGRASTATS = Path(__file__).parents[1] / "fakes" / "fake_tegrastats.py"
 
 
 @pytest.fixture
@@ -197,11 +195,7 @@ def test_a_frozen_counter_says_it_did_not_advance_not_that_the_command_was_short
 
 @pytest.mark.slow
 def test_a_tegrastats_that_exits_mid_command_keeps_the_commands_status(sysfs_root, tmp_path):
-    tegrastats = write_file(
-        tmp_path / "bin" / "tegrastats",
-        f'#!/bin/sh\nexec timeout 1 {sys.executable} {FAKE_TEGRASTATS} "$@"\n',
-    )
-    tegrastats.chmod(0o755)
+    tegrastats = stopping_tegrastats(tmp_path / "bin", 1)
     out = tmp_path / "runs.parquet"
     command = [sys.executable, "-c", "import sys, time; time.sleep(1.5); sys.exit(3)"]
     result = run("--power", "jetson", "--tegrastats", tegrastats, "--idle-s", "0", "--out", out, "--", *command)
@@ -213,16 +207,11 @@ def test_a_tegrastats_that_exits_mid_command_keeps_the_commands_status(sysfs_roo
 
 
 def test_a_gpu_lost_mid_command_keeps_the_commands_status(sysfs_root, monkeypatch):
-    from fakes.fake_pynvml import NVML_ERROR_GPU_IS_LOST, FakeGpu, make_fake_pynvml
-    from fakes.sim_clock import SimClock
-    from hwprof.drivers import base
+    from fakes.fake_pynvml import NVML_ERROR_GPU_IS_LOST, FakeGpu, install
     from hwprof.measuring import command
 
     gpu = FakeGpu()
-    module = make_fake_pynvml([gpu], clock=SimClock())
-    monkeypatch.setitem(sys.modules, "pynvml", module)
-    monkeypatch.setattr(base, "REAL_CLOCK", module.clock)
-    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+    install(monkeypatch, [gpu])
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)  # a GPU torch sees, as on a server
     monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
     monkeypatch.setattr(torch.cuda, "get_device_name", lambda index: "Fake GPU")

@@ -384,3 +384,16 @@ def make_fake_pynvml(
     for attribute, value in names.items():
         setattr(module, attribute, value)
     return module
+
+
+def install(monkeypatch, gpus: list, clock=None) -> types.ModuleType:
+    """The fake as `pynvml` for a test, sensors on its clock, every GPU visible (no CUDA_VISIBLE_DEVICES)."""
+    import sys
+
+    from hwprof.drivers import base
+
+    module = make_fake_pynvml(gpus, clock=clock or SimClock())
+    monkeypatch.setitem(sys.modules, "pynvml", module)
+    monkeypatch.setattr(base, "REAL_CLOCK", module.clock)
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+    return module

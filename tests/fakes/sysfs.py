@@ -125,6 +125,22 @@ def write_file(path: Path, text: str) -> Path:
     return path
 
 
+FAKE_TEGRASTATS = Path(__file__).parent / "fake_tegrastats.py"
+
+
+def stopping_tegrastats(directory: Path, lasts_s: float) -> Path:
+    """A fake tegrastats program killed after `lasts_s` (status 124), as one run under `timeout` is."""
+    import shutil
+    import sys
+
+    wrapper = write_file(
+        directory / "tegrastats",
+        f'#!/bin/sh\nexec {shutil.which("timeout")} {lasts_s} {sys.executable} {FAKE_TEGRASTATS} "$@"\n',
+    )
+    wrapper.chmod(0o755)
+    return wrapper
+
+
 def write_ina3221_hwmon(root: Path, rails: dict[str, tuple[float, float]], index: int = 1) -> Path:
     """An INA3221 hwmon chip (JetPack 5+): rail -> (millivolts, milliamps); rails named NC are unconnected.
 

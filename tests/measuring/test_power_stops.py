@@ -1,17 +1,12 @@
 """measure when the sensor gives nothing or stops mid-run: a note that says why, rows without power, no crash."""
 
-import shutil
-import sys
-from pathlib import Path
-
 import pytest
 
-from fakes.sysfs import FakeRaplTree, FakeZone, write_file
+from fakes.sysfs import FakeRaplTree, FakeZone, stopping_tegrastats, write_file
 from hwprof.measuring.session import measure
 from hwprof.progress import Notes
 
 FAST = {"precision": 0.3, "max_item_s": 0.2, "seed": 0, "threads": 1, "layers": False}
-FAKE_TEGRASTATS = Path(__file__).parents[1] / "fakes" / "fake_tegrastats.py"
 
 
 @pytest.fixture
@@ -34,11 +29,7 @@ def test_a_frozen_counter_is_noted_once_with_its_reason(sysfs_root):
 
 @pytest.mark.slow
 def test_a_tegrastats_that_exits_mid_run_is_noted_and_latency_is_kept(sysfs_root):
-    tegrastats = write_file(
-        sysfs_root / "bin" / "tegrastats",
-        f'#!/bin/sh\nexec {shutil.which("timeout")} 2 {sys.executable} {FAKE_TEGRASTATS} "$@"\n',
-    )
-    tegrastats.chmod(0o755)
+    tegrastats = stopping_tegrastats(sysfs_root / "bin", 2)
     notes = []
     frame = measure(
         ["mlp"], batch_sizes=[1, 2, 4], power="jetson", tegrastats=str(tegrastats), progress=Notes(notes.append), **FAST

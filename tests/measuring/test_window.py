@@ -1,17 +1,11 @@
 """`hwprof.energy_window`: the energy of any block of code, and no number where none was measured."""
 
-import shutil
-import sys
 import time
-from pathlib import Path
 
 import pytest
 
 import hwprof
-from fakes.sim_clock import SimClock
-from fakes.sysfs import FakeRaplTree, FakeZone, write_file
-
-FAKE_TEGRASTATS = Path(__file__).parents[1] / "fakes" / "fake_tegrastats.py"
+from fakes.sysfs import FakeRaplTree, FakeZone, stopping_tegrastats, write_file
 
 
 @pytest.fixture
@@ -126,16 +120,6 @@ def test_a_closed_monitor_and_a_name_that_is_not_a_string_are_one_sentence(sysfs
             monitor.begin_window("step")
 
 
-def stopping_tegrastats(directory, lasts_s: float):
-    """A fake tegrastats killed after `lasts_s`, as one run under `timeout` is."""
-    wrapper = write_file(
-        directory / "tegrastats",
-        f'#!/bin/sh\nexec {shutil.which("timeout")} {lasts_s} {sys.executable} {FAKE_TEGRASTATS} "$@"\n',
-    )
-    wrapper.chmod(0o755)
-    return wrapper
-
-
 def test_a_frozen_counter_says_it_did_not_advance_not_that_the_window_was_short(sysfs_root):
     FakeRaplTree(sysfs_root, [FakeZone("intel-rapl:0", "package-0", 42.0)])  # the files, never updated
     with hwprof.energy_window("cpu", power="rapl") as cost:
@@ -156,14 +140,10 @@ def test_a_tegrastats_that_exits_mid_block_is_a_reason_not_a_crash(sysfs_root):
 
 
 def test_a_gpu_lost_mid_window_ends_energy_with_the_reason_and_later_windows_say_it(sysfs_root, monkeypatch):
-    from fakes.fake_pynvml import NVML_ERROR_GPU_IS_LOST, FakeGpu, make_fake_pynvml
-    from hwprof.drivers import base
+    from fakes.fake_pynvml import NVML_ERROR_GPU_IS_LOST, FakeGpu, install
 
     gpu = FakeGpu()
-    module = make_fake_pynvml([gpu], clock=SimClock())
-    monkeypatch.setitem(sys.modules, "pynvml", module)
-    monkeypatch.setattr(base, "REAL_CLOCK", module.clock)
-    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+    install(monkeypatch, [gpu])
     monkeypatch.setattr("hwprof.measuring.session.resolve_device", lambda device: None)  # no CUDA here
     with hwprof.EnergyMonitor("cuda:0", power="nvml") as monitor:
         monitor.begin_window("epoch", sync=False)
