@@ -2,18 +2,11 @@
 
 import pytest
 
-from fakes.sysfs import FakeRaplTree, FakeZone, stopping_tegrastats, write_file
+from fakes.sysfs import FakeRaplTree, FakeZone, stopping_tegrastats
 from hwprof.measuring.session import measure
 from hwprof.progress import Notes
 
 FAST = {"precision": 0.3, "max_item_s": 0.2, "seed": 0, "threads": 1, "layers": False}
-
-
-@pytest.fixture
-def sysfs_root(tmp_path, monkeypatch):
-    monkeypatch.setenv("HWPROF_SYSFS_ROOT", str(tmp_path))
-    write_file(tmp_path / "proc" / "cpuinfo", "model name\t: Fake CPU 9000\nflags\t\t: fpu\n")
-    return tmp_path
 
 
 @pytest.mark.slow

@@ -5,14 +5,7 @@ import time
 import pytest
 
 import hwprof
-from fakes.sysfs import FakeRaplTree, FakeZone, stopping_tegrastats, write_file
-
-
-@pytest.fixture
-def sysfs_root(tmp_path, monkeypatch):
-    monkeypatch.setenv("HWPROF_SYSFS_ROOT", str(tmp_path))
-    write_file(tmp_path / "proc" / "cpuinfo", "model name\t: Fake CPU 9000\nflags\t\t: fpu\n")
-    return tmp_path
+from fakes.sysfs import FakeRaplTree, FakeZone, stopping_tegrastats
 
 
 @pytest.mark.slow

@@ -1,0 +1,12 @@
+"""Shared by the measuring tests: a fake machine root (HWPROF_SYSFS_ROOT) with a CPU that names itself."""
+
+import pytest
+
+from fakes.sysfs import write_file
+
+
+@pytest.fixture
+def sysfs_root(tmp_path, monkeypatch):
+    monkeypatch.setenv("HWPROF_SYSFS_ROOT", str(tmp_path))
+    write_file(tmp_path / "proc" / "cpuinfo", "model name\t: Fake CPU 9000\nflags\t\t: fpu\n")
+    return tmp_path
