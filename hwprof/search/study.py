@@ -15,7 +15,9 @@ import hashlib
 import json
 import logging
 import math
+import os
 import signal
+import sys
 import time
 import warnings
 from collections.abc import Callable
@@ -314,17 +316,26 @@ def _check_journal(path: str) -> None:
     try:
         with open(path, "rb") as handle:
             data = handle.read()
+        whole = data[: data.rfind(b"\n") + 1]  # the entries written to their end
+        for number, line in enumerate(whole.split(b"\n")[:-1], start=1):
+            try:
+                entry = json.loads(line)
+            except ValueError:  # JSONDecodeError, UnicodeDecodeError
+                raise _not_a_journal(path, f"line {number} is not JSON") from None
+            if not isinstance(entry, dict) or "op_code" not in entry:
+                raise _not_a_journal(path, f"line {number} is not a journal entry")
+        torn = data[len(whole) :]
+        if torn and not torn.startswith(b'{"op_code"'):
+            raise _not_a_journal(path, "it ends halfway through something that is not a journal entry")
+        if torn:  # a search killed while writing it (we hold the writers' lock): the entry holds no whole trial
+            os.truncate(path, len(whole))
+            print(
+                f"note: {path} ended halfway through an entry (a search stopped while writing it): its {len(torn)} "
+                "bytes were dropped, and the study resumes from the entries before it",
+                file=sys.stderr,
+            )
     finally:
         lock.release()
-    if data and not data.endswith(b"\n"):
-        raise _not_a_journal(path, "it ends halfway through an entry")
-    for number, line in enumerate(data.split(b"\n")[:-1], start=1):
-        try:
-            entry = json.loads(line)
-        except ValueError:  # JSONDecodeError, UnicodeDecodeError
-            raise _not_a_journal(path, f"line {number} is not JSON") from None
-        if not isinstance(entry, dict) or "op_code" not in entry:
-            raise _not_a_journal(path, f"line {number} is not a journal entry")
 
 
 def _not_a_journal(path: str, why: str) -> HwprofError:

@@ -167,8 +167,7 @@ def a_journal(tmp_path):
 
 CORRUPT_JOURNALS = {
     "random bytes": lambda good: random.Random(0).randbytes(300),
-    "truncated last entry": lambda good: good[:-5],
-    "cut in its first entry": lambda good: good[:40],
+    "cut in something that is no entry": lambda good: good + b"garbage without its newline",
     "text": lambda good: b"hello\n",
     "JSON that is no journal entry": lambda good: b'{"a": 1}\n',
     "a JSON list": lambda good: b"[1, 2]\n",
@@ -185,6 +184,19 @@ def test_a_corrupt_journal_is_refused_in_one_sentence_and_left_as_it_was(tmp_pat
         run_search(space_from_dict(TOY_SPACE), ToyPredictor(), score_toy, "toy", options(journal, 5))
     assert journal.read_bytes() == before  # nothing appended to it
     assert not (tmp_path / "study.journal.lock").exists()
+
+
+def test_a_journal_cut_in_its_last_entry_drops_that_entry_and_resumes(tmp_path, capsys):
+    """A search killed while writing an entry leaves it torn; Optuna would fail once another entry follows it.
+    The torn entry holds no whole trial: it is dropped (with a note) and the finished trials are kept."""
+    journal = tmp_path / "study.journal"
+    good = a_journal(tmp_path)
+    journal.write_bytes(good[:-5])
+    before = run_search(space_from_dict(TOY_SPACE), ToyPredictor(), score_toy, "toy", options(journal, 1))
+    assert "ended halfway through an entry" in capsys.readouterr().err
+    assert len(before.finished) == 2  # of the 3: the third's last entry was the torn one
+    resumed = run_search(space_from_dict(TOY_SPACE), ToyPredictor(), score_toy, "toy", options(journal, 5))
+    assert len(resumed.finished) == 5
 
 
 def test_an_empty_journal_starts_a_study(tmp_path):
