@@ -417,7 +417,9 @@ def test_an_interrupted_study_in_storage_resumes_with_the_same_command(toy_yaml,
     assert json.loads(written.read_text())["trials_finished"] == 10
 
 
-@pytest.mark.parametrize("content", [b"\x8f\x01\xfe random bytes \x00", b'{"op_code": 0, "worker_id": "a", "study_'])
+@pytest.mark.parametrize(
+    "content", [b"\x8f\x01\xfe random bytes \x00", b'not a journal\n{"op_code": 0, "worker_id": "a"']
+)
 def test_a_corrupt_journal_is_one_line_naming_the_file(toy_yaml, toy_predictor, tmp_path, content):
     journal = tmp_path / "study.journal"
     journal.write_bytes(content)
