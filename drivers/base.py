@@ -142,6 +142,11 @@ class WindowMark:
     state: dict
 
 
+def stopped_reason(lost: SensorUnavailable) -> str:
+    """Why power ends mid-run: the sensor stopped (tegrastats exited, a GPU fell off the bus)."""
+    return f"power measurement stopped: {lost}"
+
+
 class NoSensor:
     """Stands where a power sensor would: it measures nothing and says why."""
 
@@ -150,6 +155,12 @@ class NoSensor:
 
     def __init__(self, reason: str) -> None:
         self.reason = reason
+
+    @classmethod
+    def in_place_of(cls, sensor, lost: SensorUnavailable) -> NoSensor:
+        """What stands for a sensor that stopped mid-run: it is closed, and power ends from here with the reason."""
+        sensor.close()
+        return cls(stopped_reason(lost))
 
     def metadata(self) -> None:
         return None

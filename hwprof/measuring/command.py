@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass, field
 
 from hwprof.drivers import SensorUnavailable
+from hwprof.drivers.base import stopped_reason
 from hwprof.errors import HwprofError, option
 from hwprof.interrupts import signals_handled
 from hwprof.measuring.energy import WINDOW_MARGIN, required_window_s
@@ -125,7 +126,7 @@ def _stopped_or(cost: CommandCost, read):
     try:
         return read()
     except SensorUnavailable as lost:
-        cost.unavailable_reason = f"power measurement stopped: {lost}"
+        cost.unavailable_reason = stopped_reason(lost)
         return None
 
 

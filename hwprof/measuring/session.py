@@ -1019,9 +1019,8 @@ class _Session:
         try:
             values.update(measure_energy(item.run, values["latency_ms"] / 1e3, self.sensor, self.trace))
         except SensorUnavailable as lost:
-            self.progress.note(f"power measurement stopped: {lost}; the rows from here on have no power")
-            self.sensor.close()
-            self.sensor = NoSensor(str(lost))
+            self.sensor = NoSensor.in_place_of(self.sensor, lost)
+            self.progress.note(f"{self.sensor.reason}; the rows from here on have no power")
             return
         if "no_energy" in values["power_flags"].split(",") and not self.noted_no_energy:
             self._note_no_energy()

@@ -129,10 +129,8 @@ class EnergyMonitor:
     def _lose(self, lost: SensorUnavailable) -> str:
         """A sensor that stopped mid-run (tegrastats exited, a GPU fell off the bus) ends energy for every
         window from here, with the reason, while the windows are still timed."""
-        reason = f"power measurement stopped: {lost}"
-        self._sensor.close()
-        self._sensor = NoSensor(reason)
-        return reason
+        self._sensor = NoSensor.in_place_of(self._sensor, lost)
+        return self._sensor.reason
 
     def _check_usable(self, name: object) -> None:
         if not isinstance(name, str):
