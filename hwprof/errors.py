@@ -9,6 +9,7 @@ hwprof and is reported as one.
 
 from __future__ import annotations
 
+import numbers
 import re
 
 _MARKER = re.compile(r"\u27e8([a-z_]+)(?:=([^\u27e9]*))?\u27e9")
@@ -56,6 +57,18 @@ def error_line(error: BaseException) -> str:
     """An exception's type and the first line of its message, "RuntimeError: out of memory"."""
     text = (str(error).strip().splitlines() or [""])[0]
     return f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
+def whole_number(value: object) -> bool:
+    """An int, numpy's included, and not a bool (True is an int to Python, not a count to a user)."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def true_or_false(name: str, value: object) -> bool:
+    """A switch given from Python as True or False: "no" is true to Python, so anything else is refused."""
+    if not isinstance(value, bool):
+        raise HwprofError(f"{option(name, shown(value))}: give True or False")
+    return value
 
 
 def shown(value: object) -> str:

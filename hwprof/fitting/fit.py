@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 
-from hwprof.errors import HwprofError, option, shown
+from hwprof.errors import HwprofError, option, true_or_false
 from hwprof.files import as_path, as_paths, check_output
 from hwprof.fitting.advice import data_advice, measure_flags, ops_without_sweeps, sweep_advice
 from hwprof.fitting.data import (
@@ -64,8 +64,7 @@ def fit(
     if family not in FAMILIES:
         raise HwprofError(f"unknown model family {family!r}; choose polynomial, trees or auto")
     for name, value in (("cv", cv), ("align_runs", align_runs), ("force", force)):
-        if not isinstance(value, bool):  # cv="no" is true in Python
-            raise HwprofError(f"{option(name, shown(value))}: give True or False")
+        true_or_false(name, value)
     if targets is not None:
         target_words(targets)
     if base is not None and prior:

@@ -27,7 +27,7 @@ import torch
 
 from hwprof.drivers.base import NoSensor, PowerSensor, SensorUnavailable
 from hwprof.drivers.host import check_sysfs_root, parse_device
-from hwprof.errors import HwprofError, option, shown
+from hwprof.errors import HwprofError, option, shown, whole_number
 from hwprof.measuring.allocator import DEFAULT_POLICY, pin_allocator
 from hwprof.measuring.allocator import POLICIES as ALLOCATOR_POLICIES
 from hwprof.measuring.cache import CACHE_MODES, DEFAULT_CACHE_MODE
@@ -128,10 +128,6 @@ def _number(value: object) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
-def _whole(value: object) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
-
-
 def _path(value: object) -> bool:
     return isinstance(value, (str, os.PathLike))
 
@@ -142,13 +138,13 @@ SETTING_TYPES: dict[str, tuple[Callable[[object], bool], str]] = {
     "max_item_s": (_number, "a number of seconds"),
     "max_other_share": (_number, "a share from 0 to 1 such as 0.1"),
     "sweep_share": (_number, "a share from 0 to below 1 such as 0.2"),
-    "threads": (lambda v: v is None or _whole(v), "a whole number of threads, or None"),
-    "seed": (lambda v: v is None or _whole(v), "a whole number, or None"),
+    "threads": (lambda v: v is None or whole_number(v), "a whole number of threads, or None"),
+    "seed": (lambda v: v is None or whole_number(v), "a whole number, or None"),
     "layers": (lambda v: isinstance(v, bool), "True or False"),
     "channels_last": (lambda v: isinstance(v, bool), "True or False"),
     "compile": (lambda v: isinstance(v, bool), "True or False"),
     "input_shape": (
-        lambda v: v is None or (isinstance(v, (tuple, list)) and all(_whole(d) for d in v)),
+        lambda v: v is None or (isinstance(v, (tuple, list)) and all(whole_number(d) for d in v)),
         "a tuple of whole numbers such as (3, 224, 224), or None",
     ),
     "hf_config": (lambda v: v is None or isinstance(v, dict), "a dict such as {'num_hidden_layers': 4}, or None"),

@@ -21,7 +21,7 @@ from pathlib import Path
 import torch
 import torch.nn as nn
 
-from hwprof.errors import HwprofError, error_text, option
+from hwprof.errors import HwprofError, error_text, option, whole_number
 from hwprof.models.inputs import SEQ, InputSpec, ModelInputs
 
 ZOO_INSTALL = "pip install -e '.[zoo]'"
@@ -235,7 +235,9 @@ def _hf_build(name: str, overrides: dict) -> Built:
                     f"{option('hf_config', f'{key}={value}')}: the {config.model_type} config has no setting {key!r}"
                 )
             default = getattr(config, key)
-            if _count(default) and default > 0 and _count(value) and value < 0:  # num_hidden_layers=-2: no layers
+            if (
+                whole_number(default) and default > 0 and whole_number(value) and value < 0
+            ):  # num_hidden_layers=-2: no layers
                 raise HwprofError(
                     f"{option('hf_config', f'{key}={value}')}: {key} is a count or size ({default} by default), which "
                     "cannot be negative"
@@ -262,11 +264,6 @@ def _hf_build(name: str, overrides: dict) -> Built:
     except HwprofError as missing:  # the user's --input may describe them; token ids are drawn below the vocabulary
         return Built(text, module, None, hf_family(config.model_type), _vocab_size(config), missing.args[0])
     return Built(text, module, inputs, hf_family(config.model_type), vocab)
-
-
-def _count(value) -> bool:
-    """A whole number that is not a flag (True is an int too)."""
-    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _refused_as_one_sentence(apply, config, overrides: dict):

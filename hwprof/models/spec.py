@@ -14,7 +14,6 @@ import dataclasses
 import difflib
 import hashlib
 import importlib.util
-import numbers
 import re
 import sys
 from collections.abc import Iterable
@@ -24,7 +23,7 @@ from typing import Any
 
 import torch.nn as nn
 
-from hwprof.errors import HwprofError, option, shown
+from hwprof.errors import HwprofError, option, shown, whole_number
 from hwprof.models.inputs import DEFAULT_SEQ_LEN, ModelInputs, from_examples, parse_input, positive_integers
 
 NB201_PREFIX = "nb201:"
@@ -102,9 +101,7 @@ def check_input_shape(value: Any) -> tuple[int, ...] | None:
     from the first tensor made of it."""
     if value is None:
         return None
-    if not isinstance(value, (tuple, list)) or not all(
-        isinstance(d, numbers.Integral) and not isinstance(d, bool) for d in value
-    ):
+    if not isinstance(value, (tuple, list)) or not all(whole_number(d) for d in value):
         raise HwprofError(f"{option('input_shape', shown(value))}: give a tuple of whole numbers such as (3, 224, 224)")
     if any(d < 1 for d in value):
         raise HwprofError(

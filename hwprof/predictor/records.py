@@ -9,12 +9,11 @@ traced networks are cached for the life of the process.
 from __future__ import annotations
 
 import gc
-import numbers
 from collections import OrderedDict
 from contextlib import contextmanager
 from typing import Any, NamedTuple
 
-from hwprof.errors import HwprofError, option, shown
+from hwprof.errors import HwprofError, option, shown, true_or_false, whole_number
 from hwprof.predictor.features import LayerRecord
 from hwprof.schema import COMPUTE_DTYPES
 
@@ -58,7 +57,7 @@ def network_layers(
     given = {
         "seq_len": sequence_length(seq_len),
         "dtype": dtype,
-        "channels_last": _true_or_false(channels_last),
+        "channels_last": true_or_false("channels_last", channels_last),
         "input_shape": check_input_shape(input_shape),
     }
     if hf_config is not None and not isinstance(hf_config, dict):
@@ -88,7 +87,7 @@ def network_layers(
 
 def positive_batch_size(value: Any) -> int:
     """A batch size as an int: any whole number, numpy's included (as measure takes them), 1 or more."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+    if not whole_number(value) or value < 1:
         raise HwprofError(f"batch size must be a positive integer, not {shown(value)}")
     return int(value)
 
@@ -98,18 +97,11 @@ def sequence_length(value: Any) -> int | None:
     default, truncated or compared with a number deep inside."""
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+    if not whole_number(value) or value < 1:
         raise HwprofError(
             f"{option('seq_len', shown(value))}: give one sequence length, a positive whole number such as 128"
         )
     return int(value)
-
-
-def _true_or_false(value: Any) -> bool:
-    """channels_last as measure takes it: True or False ("yes" is refused, not taken for True)."""
-    if not isinstance(value, bool):
-        raise HwprofError(f"{option('channels_last', shown(value))}: give True or False")
-    return value
 
 
 def _with_name_settings(name: str, given: dict) -> tuple[str, dict]:
