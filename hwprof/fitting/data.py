@@ -159,6 +159,11 @@ def files_by_value(sources: list[dict], key: str, run_ids=None) -> dict:
     return by_value
 
 
+def thread_counts(sources: list[dict]) -> list:
+    """The thread counts the datasets' runs recorded, sorted; empty where none did."""
+    return sorted(files_by_value(sources, "threads"))
+
+
 def _mixed(sources: list[dict], key: str, run_ids=None) -> str | None:
     """The datasets by the value their runs recorded for `key` ("value: a.parquet; other: b.parquet"), where
     they recorded more than one; else None."""

@@ -16,7 +16,7 @@ import pandas as pd
 
 from hwprof.errors import HwprofError
 from hwprof.files import as_paths, check_output
-from hwprof.fitting.data import files_by_value, read_inputs, select_device, training_data
+from hwprof.fitting.data import read_inputs, select_device, thread_counts, training_data
 from hwprof.fitting.pipeline import accuracy
 from hwprof.predictor.features import encode_layers
 from hwprof.predictor.predictor import Predictor, check_confidence, load_predictor
@@ -67,8 +67,8 @@ def evaluate(
             f"measured on {device!r}: these figures measure transfer between devices"
         )
     else:
-        fitted = sorted(files_by_value(predictor.doc.get("training", {}).get("sources", []), "threads"))
-        measured = sorted(files_by_value(sources, "threads"))
+        fitted = thread_counts(predictor.doc.get("training", {}).get("sources", []))
+        measured = thread_counts(sources)
         if fitted and measured and fitted != measured:  # fit refuses such a mix; scoring one is a transfer too
             report["note"] = (
                 f"the predictor was fitted on data measured at {'/'.join(map(str, fitted))} thread(s) but this data "

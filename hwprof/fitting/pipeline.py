@@ -21,7 +21,7 @@ from hwprof.errors import HwprofError, option
 from hwprof.fitting.data import (
     TrainingData,
     allocator_pinned,
-    files_by_value,
+    thread_counts,
 )
 from hwprof.fitting.layers import MIN_ROWS, fit_op_model, make_folds, training_range
 from hwprof.fitting.network import (
@@ -168,8 +168,8 @@ def _another_setting(predictor: Predictor, data: TrainingData) -> bool:
     (where both recorded theirs): its layer sums are then another setting's latency."""
     if predictor.doc.get("device_name") != data.device_name:
         return True
-    before = set(files_by_value(predictor.doc.get("training", {}).get("sources", []), "threads"))
-    now = set(files_by_value(data.sources, "threads"))
+    before = thread_counts(predictor.doc.get("training", {}).get("sources", []))
+    now = thread_counts(data.sources)
     return bool(before and now and before != now)
 
 
