@@ -618,8 +618,8 @@ TAIL_SAMPLES = 100  # fewer samples than this leave p99 at (or next to) the slow
 
 def _tail_cell(tail: tuple, samples: int | None, processes: int | None = None) -> str:
     """p90 / p99, with the sample count behind them where it is too small for p99 to be more than the slowest;
-    over several processes they come from every process's samples pooled, while the row's latency is the
-    median of the processes' medians (one slow process moves the latency, not the pooled p90): said so."""
+    over several processes they come from every process's samples pooled, each process weighing alike as in
+    the row's median of the processes' medians: said so."""
     if None in tail:
         return "-"
     text = f"{tail[0]:.3f} / {tail[1]:.3f}"

@@ -695,23 +695,21 @@ def available_memory_bytes(device: torch.device) -> int:
 
 
 def _check_same_plan(writer, plan: dict) -> None:
-    """A resumed run carries on the measurement it continues: same models, batch sizes, threads and layers."""
-    _check_same_machine(writer)
-    earlier = [
-        # runs from before --processes measured in one; before the cache mode was always recorded, a plan
-        # without one was warm
-        {"processes": 1, "cache": CACHE_BEFORE_RECORDED, **run["plan"]}
-        for run in writer.previous_runs
-        if isinstance(run.get("plan"), dict)
-    ]
-    if not earlier:
+    """A resumed run carries on the measurement it continues: same machine, models, batch sizes, threads and
+    layers."""
+    measured = [run for run in writer.previous_runs if isinstance(run.get("plan"), dict)]
+    if not measured:
         return
+    _check_same_machine(writer, measured[-1])
+    # runs from before --processes measured in one; before the cache mode was always recorded, a plan without
+    # one was warm
+    earlier = {"processes": 1, "cache": CACHE_BEFORE_RECORDED, **measured[-1]["plan"]}
     defaults = dataclasses.asdict(Execution())  # a plan leaves out the dtype, layout and compile at their defaults
-    before, now = {**defaults, **earlier[-1]}, {**defaults, **plan}
+    before, now = {**defaults, **earlier}, {**defaults, **plan}
     if before == now:
         return
     writer.close("failed")
-    keys = {**plan, **earlier[-1], **defaults}  # in the plan's order; seq_lens and inputs only where given
+    keys = {**plan, **earlier, **defaults}  # in the plan's order; seq_lens and inputs only where given
     differ = ", ".join(key for key in keys if before.get(key) != now.get(key))
     settings = ", ".join(f"{k}={before[k]}" if k in before else f"no {k}" for k in keys)
     raise HwprofError(
@@ -720,13 +718,10 @@ def _check_same_plan(writer, plan: dict) -> None:
     )
 
 
-def _check_same_machine(writer) -> None:
-    """A resumed run measures on the device and host of the run it continues: resuming a killed board's shard
-    on another board would put two boards' rows in one file under one run's plan."""
-    earlier = [run for run in writer.previous_runs if isinstance(run.get("plan"), dict)]
-    if not earlier:
-        return
-    before, now = earlier[-1], writer.provenance
+def _check_same_machine(writer, before: dict) -> None:
+    """A resumed run measures on the device and host of the run it continues (`before`): resuming a killed
+    board's shard on another board would put two boards' rows in one file under one run's plan."""
+    now = writer.provenance
     if (before.get("device_name"), before.get("host")) == (now.get("device_name"), now.get("host")):
         return
     writer.close("failed")
