@@ -82,6 +82,8 @@ def network_layers(
             traced = _trace_any(model, shape, batch_size, inputs, hf_config, how)
         if key is not None:
             _remember(key, traced)
+            if seq_len is not None and not traced.has_seq:  # the length was dropped: the same trace without one
+                _remember(key[:3] + (None,) + key[4:], traced)
     return traced
 
 

@@ -68,6 +68,25 @@ def test_predict_gives_a_list_its_seq_len_and_hf_config_where_they_apply(files):
     assert alone.exit_code == 1 and "has none; drop it" in alone.output
 
 
+def test_predict_traces_a_model_without_a_sequence_once_beside_a_text_model(files, monkeypatch):
+    """Learning that mlp takes no --seq-len traces it; predicting it then uses that trace, not a second one."""
+    pytest.importorskip("transformers")
+    from fakes.zoo import TINY_HF
+
+    import hwprof.predictor.records as records
+
+    traced, trace_any = [], records._trace_any
+    monkeypatch.setattr(records, "_cache", type(records._cache)())
+    monkeypatch.setattr(
+        records, "_trace_any", lambda model, *a: traced.append(getattr(model, "name", model)) or trace_any(model, *a)
+    )
+    predictor, _, _ = files
+    settings = ",".join(f"{key}={value}" for key, value in TINY_HF["hf:bert"].items())
+    result = run("predict", predictor, "mlp", "hf:bert", "--seq-len", "8", "--hf-config", settings)
+    assert result.exit_code == 0, result.output
+    assert traced.count("mlp") == 1, traced
+
+
 @pytest.mark.slow
 def test_evaluate_table_json_and_plot(files):
     predictor, dataset, directory = files
