@@ -314,8 +314,21 @@ class PowerSensor(ABC):
         if isinstance(self._poll_error, SensorUnavailable):
             raise self._poll_error
         if self._poll_error is not None:  # a failing sensor is a reason for no energy, not a crash
-            error = self._poll_error
-            raise SensorUnavailable(f"{self.source} stopped answering ({type(error).__name__}: {error})") from error
+            raise self._stopped_answering(self._poll_error) from self._poll_error
+
+    def _stopped_answering(self, error: BaseException) -> SensorUnavailable:
+        """A read that failed (a counter file gone, a device that stopped answering) as the sensor's stop reason."""
+        if isinstance(error, SensorUnavailable):
+            return error
+        return SensorUnavailable(f"{self.source} stopped answering ({type(error).__name__}: {error})")
+
+    def _read_edge(self, read: Callable[[], object]):
+        """`read()` at a window's edge; a failure there stops the sensor as a failed poll does."""
+        try:
+            return read()
+        except Exception as error:
+            self._poll_error = self._poll_error or error  # stopped for good: later windows give the same reason
+            raise self._stopped_answering(error) from error
 
     def mark(self) -> WindowMark:
         """The counter and state now: any number of windows, nested or overlapping, can start from marks.
@@ -323,8 +336,8 @@ class PowerSensor(ABC):
         A sensor that polls only inside windows polls from its first open mark to its last closed one."""
         self._check_running()
         with self._lock:
-            state = self._read_state() if self.edge_states else {}
-            energy_j = self._read_energy_j()
+            state = self._read_edge(self._read_state) if self.edge_states else {}
+            energy_j = self._read_edge(self._read_energy_j)
             mark = WindowMark(self.clock.monotonic(), energy_j, state)
         if not self.poll_outside_windows:
             self._open_marks.add(id(mark))
@@ -339,14 +352,14 @@ class PowerSensor(ABC):
                 self._stop_polling()
         self._check_running()
         with self._lock:
-            energy_j = self._read_energy_j()
+            energy_j = self._read_edge(self._read_energy_j)
             stop_s = self.clock.monotonic()
             samples = [s for s in self._samples if mark.t_s <= s.t_s <= stop_s]
             polled = [st for t, st in self._states if mark.t_s <= t <= stop_s]
             if self.edge_states:
-                states = [mark.state, *polled, self._read_state()]
+                states = [mark.state, *polled, self._read_edge(self._read_state)]
             else:
-                states = polled or [self._read_state()]
+                states = polled or [self._read_edge(self._read_state)]
             reads = [(t, e) for t, e in self._counter_reads if mark.t_s < t < stop_s]
         window = self._build_window(mark.t_s, stop_s, mark.energy_j, energy_j, samples, [s for s in states if s])
         if self.counter_ticks and mark.energy_j is not None and energy_j is not None:

@@ -7,10 +7,11 @@ from click.testing import CliRunner
 
 from fakes.sysfs import FakeRaplTree, FakeZone, write_file
 from hwprof.cli import main
-from hwprof.drivers import open_sensor, rapl
-from hwprof.drivers.base import SensorUnavailable
+from hwprof.drivers import base, open_sensor, rapl
+from hwprof.drivers.base import Clock, SensorUnavailable
 from hwprof.drivers.rapl import RaplSensor
 from hwprof.errors import HwprofError
+from hwprof.measuring.window import EnergyMonitor
 
 SMALL_RANGE_UJ = 6_000_000  # 6 J: at 24 W the counter wraps every 0.25 s
 
@@ -210,3 +211,42 @@ def test_a_poll_that_fails_is_a_reason_not_a_runtime_error(sysfs_root, monkeypat
             sensor._tick()  # as the background poll would
             with pytest.raises(SensorUnavailable, match=r"rapl:package-0 stopped answering \(ZeroDivisionError"):
                 sensor.stop_window()
+
+
+class NoPollClock(Clock):
+    """Real time, but no background poll: a failing read is met by the call under test, not the poller."""
+
+    def every(self, interval_s, fn, name):
+        return lambda: None
+
+
+def test_a_counter_that_disappears_mid_run_stops_the_sensor_not_the_run(sysfs_root):
+    FakeRaplTree(sysfs_root, [FakeZone("intel-rapl:0", "package-0", 10.0)])  # the files only: no writer
+    counter = sysfs_root / "sys" / "class" / "powercap" / "intel-rapl:0" / "energy_uj"
+    sensor = RaplSensor()
+    sensor.clock = NoPollClock()
+    with sensor:
+        mark = sensor.mark()
+        counter.unlink()
+        with pytest.raises(SensorUnavailable, match=r"rapl:package-0 stopped answering \(FileNotFoundError.*energy_uj"):
+            sensor.window_since(mark)
+        with pytest.raises(SensorUnavailable, match="stopped answering"):
+            sensor.mark()
+
+
+def test_an_energy_window_whose_counter_disappears_reports_the_reason(sysfs_root, monkeypatch):
+    FakeRaplTree(sysfs_root, [FakeZone("intel-rapl:0", "package-0", 10.0)])
+    counter = sysfs_root / "sys" / "class" / "powercap" / "intel-rapl:0" / "energy_uj"
+    monkeypatch.setattr(base, "REAL_CLOCK", NoPollClock())
+    monitor = EnergyMonitor(device="cpu", power="rapl")
+    try:
+        monitor.begin_window("step")
+        counter.unlink()
+        cost = monitor.end_window("step")
+        assert cost.energy_j is None and cost.duration_s is not None
+        assert cost.unavailable_reason.startswith("power measurement stopped: rapl:package-0 stopped answering")
+        assert "energy_uj" in cost.unavailable_reason
+        monitor.begin_window("next")  # later windows are still timed, with the same reason
+        assert monitor.end_window("next").unavailable_reason == cost.unavailable_reason
+    finally:
+        monitor.close()
