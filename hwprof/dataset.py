@@ -17,6 +17,7 @@ import os
 import shlex
 import sys
 import time
+import warnings
 from collections.abc import Iterable
 from datetime import datetime, timezone
 from pathlib import Path
@@ -24,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from hwprof.errors import HwprofError, error_text, option
+from hwprof.errors import HwprofError, UnfinishedDatasetWarning, error_text, option
 from hwprof.files import (
     JOURNAL_SUFFIX,
     LOCK_SUFFIX,
@@ -360,9 +361,9 @@ def _typed_or_error(path: Path, frame: pd.DataFrame) -> pd.DataFrame:
 def read_dataset(paths: str | os.PathLike | Iterable[str | os.PathLike]) -> pd.DataFrame:
     """One checked, typed table from one or more hwprof datasets (Parquet or CSV): a path or a list of them.
 
-    A dataset whose run has not finished (its journal is beside it) is read as its table holds it, and a
-    note on stderr says so, with how many rows only the journal holds: every command that reads datasets
-    (show, compare, report, fit) says it the same way."""
+    A dataset whose run has not finished (its journal is beside it) is read as its table holds it, with an
+    UnfinishedDatasetWarning that says so and how many rows only the journal holds: a caller can catch or
+    filter it, and every command that reads datasets shows it as a note (errors.warnings_as_notes)."""
     paths = as_paths(paths, "dataset")
     if not paths:
         raise HwprofError("No dataset was given; pass at least one .parquet or .csv file.")
@@ -377,7 +378,7 @@ def read_dataset(paths: str | os.PathLike | Iterable[str | os.PathLike]) -> pd.D
         frames.append(_typed_or_error(path, frame))
         note = unfinished_note(path, frames[-1])
         if note is not None:
-            print(f"note: {note}", file=sys.stderr)
+            warnings.warn(note, UnfinishedDatasetWarning, stacklevel=2)
     return concat(frames)
 
 

@@ -4,13 +4,17 @@ A message names a setting through `option(name)` or `option(name, value)`: from
 Python the error reads `max_item_s=0`, from the command line `--max-time 0`,
 so the library never speaks of flags its caller did not type. The CLI prints
 `cli_message()` as one sentence and exits non-zero; anything else is a bug in
-hwprof and is reported as one.
+hwprof and is reported as one. What stops nothing but a caller should know is
+a HwprofWarning, which the CLI shows as a `note:` line (warnings_as_notes).
 """
 
 from __future__ import annotations
 
+import contextlib
 import numbers
 import re
+import warnings
+from collections.abc import Callable, Iterator
 
 _MARKER = re.compile(r"\u27e8([a-z_]+)(?:=([^\u27e9]*))?\u27e9")
 
@@ -88,3 +92,29 @@ class HwprofError(Exception):
     def cli_message(self) -> str:
         """The message with every setting named by its command-line flag."""
         return _MARKER.sub(_as_flag, super().__str__())
+
+
+class HwprofWarning(UserWarning):
+    """Something a caller should know that stops nothing; filter hwprof's own warnings by this class."""
+
+
+class UnfinishedDatasetWarning(HwprofWarning):
+    """A dataset was read while its run had not finished: the journal beside it holds rows its table lacks."""
+
+
+@contextlib.contextmanager
+def warnings_as_notes(echo: Callable[[str], None]) -> Iterator[None]:
+    """Within the block, each HwprofWarning goes to `echo` as one `note: ...` line, as the CLI says its notes,
+    not as Python's `file:line: Class: message` with a source line; other warnings show as Python shows them."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", HwprofWarning)  # every read of an unfinished dataset says so, as before
+        shown_by_python = warnings.showwarning
+
+        def show(message, category, filename, lineno, file=None, line=None):
+            if issubclass(category, HwprofWarning):
+                echo(f"note: {message}")
+            else:
+                shown_by_python(message, category, filename, lineno, file, line)
+
+        warnings.showwarning = show  # catch_warnings puts Python's back
+        yield

@@ -3,13 +3,14 @@ with a note, shown as interrupted, and merged only when asked to leave it out.""
 
 import json
 import signal
+import warnings
 
 import pytest
 from test_dataset import make_provenance, make_row
 
 from hwprof import dataset
 from hwprof.dataset import DatasetWriter, merge_datasets, read_dataset, read_provenance, writer_of
-from hwprof.errors import HwprofError
+from hwprof.errors import HwprofError, UnfinishedDatasetWarning
 
 
 def leftovers(path):
@@ -69,29 +70,32 @@ def killed_run(path, table_rows=13, journal_rows=5):
     return provenance
 
 
-def test_a_killed_runs_dataset_is_read_as_its_table_with_a_note_on_the_journal(tmp_path, capsys):
+def test_a_killed_runs_dataset_is_read_as_its_table_with_a_note_on_the_journal(tmp_path):
     path = tmp_path / "dd.parquet"
     killed_run(path)
-    assert len(read_dataset(path)) == 13  # the journal's rows are not folded in by a read
-    note = capsys.readouterr().err
-    assert note.count("\n") == 1 and note.startswith(f"note: {path} is from a run that did not finish")
+    with pytest.warns(UnfinishedDatasetWarning) as caught:
+        assert len(read_dataset(path)) == 13  # the journal's rows are not folded in by a read
+    note = str(caught[0].message)
+    assert len(caught) == 1 and note.startswith(f"{path} is from a run that did not finish")
     assert "5 more row(s) are in its journal dd.parquet.partial.jsonl" in note
     assert f"`hwprof measure mlp --out {path} --resume`" in note
     assert read_provenance(path)[0]["status"] == "interrupted"  # not "running": nothing runs it
     assert json.loads((tmp_path / "dd.parquet.json").read_text())["runs"][0]["status"] == "running"  # as written
 
 
-def test_a_dataset_being_written_reads_as_running_with_a_note(tmp_path, capsys):
+def test_a_dataset_being_written_reads_as_running_with_a_note(tmp_path):
     path = tmp_path / "dd.parquet"
     writer = DatasetWriter(path, make_provenance(), rewrite_interval_s=3600)
     writer.write([make_row(0)])
     writer.write([make_row(1)])
     assert writer_of(path).startswith("hwprof measure (pid ")
-    assert len(read_dataset(path)) == 1 and read_provenance(path)[0]["status"] == "running"
-    assert "is still being written by hwprof measure (pid" in capsys.readouterr().err
+    with pytest.warns(UnfinishedDatasetWarning, match=r"is still being written by hwprof measure \(pid"):
+        assert len(read_dataset(path)) == 1 and read_provenance(path)[0]["status"] == "running"
     writer.close()
-    read_dataset(path)
-    assert capsys.readouterr().err == "" and writer_of(path) is None
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a finished dataset reads without a note
+        read_dataset(path)
+    assert writer_of(path) is None
 
 
 def finished(path, device_name):
