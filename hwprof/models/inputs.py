@@ -33,6 +33,20 @@ DTYPES = {
 }
 
 
+def check_module_weights(module: torch.nn.Module, dtype: str, label: str, verb: str) -> None:
+    """Measure's and predict's one rule for a module handed over in another precision. At a float32 run,
+    their default, a module with no float32 weight (.half(), .double()) is refused: it would be converted up
+    unasked and costed as what it is not. A dtype asked for is what the module is converted to, as asked."""
+    held = sorted({str(p.dtype).removeprefix("torch.") for p in module.parameters() if p.is_floating_point()})
+    if dtype != "float32" or not held or "float32" in held:
+        return
+    own = [name for name in held if name in COMPUTE_DTYPES]
+    keep = f"pass {option('dtype', own[0])} to {verb} it as it is, or " if own else ""
+    raise HwprofError(
+        f"{label} holds {', '.join(held)} weights and the run is float32: {keep}convert it with module.float()"
+    )
+
+
 @dataclass(frozen=True)
 class InputSpec:
     """One input tensor of one sample: its keyword (None: positional), dtype, shape and value range."""

@@ -15,7 +15,6 @@ from typing import Any, NamedTuple
 
 from hwprof.errors import HwprofError, option, shown, true_or_false, whole_number
 from hwprof.predictor.features import LayerRecord
-from hwprof.schema import COMPUTE_DTYPES
 
 CACHE_SIZE = 4096
 
@@ -229,31 +228,15 @@ def _refuse_sweep(spec) -> None:
         )
 
 
-def _refuse_other_weights(spec, dtype: str) -> None:
-    """A module whose floating weights are all of one dtype other than float32 (.half(), .double()) and other
-    than the `dtype` asked is refused: it would be costed as `dtype` runs it, not as it is. A float32 module
-    asked in another dtype is converted, as measure converts it."""
-    from hwprof.models.inputs import DTYPES
-
-    held = {p.dtype for p in spec.module.parameters() if p.is_floating_point()}
-    if len(held) != 1 or held == {DTYPES[dtype]} or held == {DTYPES["float32"]}:
-        return
-    text = str(held.pop()).removeprefix("torch.")
-    keep = f"pass {option('dtype', text)} to predict it as it is, or " if text in COMPUTE_DTYPES else ""
-    raise HwprofError(
-        f"{spec.name} holds {text} weights, but it is predicted at {option('dtype', dtype)}: {keep}convert "
-        f"it with module.to(torch.{dtype})"
-    )
-
-
 def _trace(
     spec, batch_size: int, rebuild=None, *, seq_len=None, dtype="float32", channels_last=False, input_shape=None
 ):
+    from hwprof.models.inputs import check_module_weights
     from hwprof.models.spec import variant_name
     from hwprof.models.tracing import trace_layers
 
     _refuse_sweep(spec)
-    _refuse_other_weights(spec, dtype)
+    check_module_weights(spec.module, dtype, spec.name, "predict")
     # as measure does: no length where the model has no sequence, and none past its position embeddings
     seq_len = spec.model_inputs.seq_lens([seq_len], "seq_len")[0] if seq_len else None
     trace = trace_layers(

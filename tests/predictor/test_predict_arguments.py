@@ -148,11 +148,15 @@ def test_predict_features_of_models_says_to_pass_the_features(predictor):
         predictor.predict_features(["mlp"])
 
 
-def test_a_half_precision_module_is_refused_at_another_dtype_and_predicted_at_its_own(predictor):
+def test_a_half_precision_module_is_refused_at_float32_and_predicted_at_a_dtype_asked(predictor):
+    """measure's rule: refused at the default float32, converted to a dtype asked for (float16 -> bfloat16)."""
     half, example = torch.nn.Linear(8, 4).half(), torch.randn(1, 8, dtype=torch.half)
-    with pytest.raises(HwprofError, match=r"holds float16 weights, but it is predicted at dtype=float32: pass dtype="):
+    with pytest.raises(HwprofError, match=r"holds float16 weights and the run is float32: pass dtype=float16 to pre"):
         predictor.predict(half, inputs=example)
     assert predictor.predict(half, inputs=example, dtype="float16").model.endswith("@dtype=float16")
+    assert predictor.predict(half, inputs=example, dtype="bfloat16").model.endswith("@dtype=bfloat16")
+    with pytest.raises(HwprofError, match=r"holds float64 weights and the run is float32: convert it with module"):
+        predictor.predict(torch.nn.Linear(8, 4).double(), input_shape=(8,))
     converted = predictor.predict(torch.nn.Linear(8, 4), input_shape=(8,), dtype="bfloat16")  # as measure runs it
     assert converted.model.endswith("dtype=bfloat16")
 
