@@ -12,6 +12,7 @@ four times per shortest possible wrap unfolds every wrap, at any window length.
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from dataclasses import dataclass, field
@@ -36,6 +37,13 @@ PERMISSION_FIX = (
     'ACTION=="add", SUBSYSTEM=="powercap", RUN+="/bin/chmod o+r /sys%p/energy_uj", '
     "or give the interpreter `sudo setcap cap_dac_read_search+ep $(readlink -f $(which python))`, "
     "or run hwprof as root"
+)
+# Root refused: sudo, setcap and chmod inside cannot lift what confines this root, so the fix is outside it.
+ROOT_PERMISSION_FIX = (
+    "RAPL energy counters ({path}) cannot be read even as root here, so this root is confined (a rootless or "
+    "user-namespaced container, whose root is not the host's, or an AppArmor or SELinux policy) and sudo or "
+    "setcap inside it cannot help; run the container with `--privileged` (or without user-namespace "
+    "remapping), or let every user read the counters on the host with `sudo chmod o+r {glob}`"
 )
 
 
@@ -124,7 +132,8 @@ def discover_zones(root: Path | None = None) -> list[RaplZone]:
             read_counter_uj(zone.energy_path)
         except PermissionError:
             zone.readable = False
-            zone.error = PERMISSION_FIX.format(path=zone.energy_path, glob=root / "intel-rapl:*" / "energy_uj")
+            advice = ROOT_PERMISSION_FIX if os.geteuid() == 0 else PERMISSION_FIX
+            zone.error = advice.format(path=zone.energy_path, glob=root / "intel-rapl:*" / "energy_uj")
         except (OSError, ValueError) as error:
             zone.readable = False
             zone.error = f"cannot read {zone.energy_path}: {error}"

@@ -135,6 +135,7 @@ def test_unfolding_adds_the_range_once_per_wrap(monkeypatch, tmp_path):
 
 
 def test_permission_error_is_explained_not_replaced(sysfs_root, monkeypatch):
+    monkeypatch.setattr(rapl.os, "geteuid", lambda: 1000)  # an ordinary user, whom root could help
     with FakeRaplTree(sysfs_root, [FakeZone("intel-rapl:0", "package-0", 10.0)]):
 
         def denied(path):
@@ -250,3 +251,20 @@ def test_an_energy_window_whose_counter_disappears_reports_the_reason(sysfs_root
         assert monitor.end_window("next").unavailable_reason == cost.unavailable_reason
     finally:
         monitor.close()
+
+
+def test_root_that_cannot_read_the_counters_is_not_told_to_run_as_root(sysfs_root, monkeypatch):
+    """Root refused (a user-namespaced container, an AppArmor or SELinux policy): sudo, setcap and "run as
+    root" cannot help there, so the advice is about the container or the host."""
+    monkeypatch.setattr(rapl.os, "geteuid", lambda: 0)
+    FakeRaplTree(sysfs_root, [FakeZone("intel-rapl:0", "package-0", 10.0)])
+
+    def denied(path):
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(rapl, "read_counter_uj", denied)
+    sensor = open_sensor("auto", "cpu")
+    assert not sensor.available
+    assert "intel-rapl:0/energy_uj" in sensor.reason and "even as root" in sensor.reason
+    assert "run hwprof as root" not in sensor.reason and "cap_dac_read_search" not in sensor.reason
+    assert "container" in sensor.reason and "--privileged" in sensor.reason
