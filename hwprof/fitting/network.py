@@ -18,12 +18,14 @@ This is what lets ten measured networks already rank a search space.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from scipy.optimize import lsq_linear
 
 from hwprof.fitting.layers import precision_weights, weighted_log_rmse
+from hwprof.models.spec import VARIANT_MARK
 from hwprof.predictor.features import ADDITIVE_KINDS, AGGREGATE_KINDS, OP_GROUPS
 from hwprof.predictor.network_model import RATIO_COLUMNS, NetworkModel, ratio_features
 
@@ -126,7 +128,12 @@ def fit_network_model(
 
 
 def fit_analytic_latency(
-    aggregates: np.ndarray, y: np.ndarray, splits, relative_ci: np.ndarray | None = None, replay: dict | None = None
+    aggregates: np.ndarray,
+    y: np.ndarray,
+    splits,
+    relative_ci: np.ndarray | None = None,
+    replay: dict | None = None,
+    networks: Sequence[str] | None = None,
 ) -> NetworkModel:
     """Latency from network rows alone: the per-group analytic model, unless a simpler baseline does as
     well in the same cross-validation.
@@ -137,7 +144,8 @@ def fit_analytic_latency(
     the analytic model must beat the better baseline by 2% to be taken.
 
     `replay` (a latency model's document) fits the candidate and penalty it chose instead of choosing
-    again: a refit in cross-validation then scores the model the predictor holds."""
+    again: a refit in cross-validation then scores the model the predictor holds. `networks` names each
+    row's network (settings such as @seq_len=128 included or not: they are set aside)."""
     design, x = analytic_design(aggregates, y)
     weights = precision_weights(relative_ci, len(y))
 
@@ -197,7 +205,7 @@ def fit_analytic_latency(
         ("op_counts", lambda rows: fit_counts(rows, count_lam)),
         ("analytic", lambda rows: solve(x[rows], y[rows], analytic_for(rows), analytic.lam, weights[rows])),
     )
-    if _counts_blind(x[:, counts], x[:, gmac].sum(axis=1)):  # one network at two batch sizes: one count row
+    if networks is not None and _counts_blind(networks, x[:, gmac].sum(axis=1)):  # one network, two batch sizes
         candidates = tuple(c for c in candidates if c[0] != "op_counts")
     errors = {name: _cv_log_rmse(fitter, x, y, splits, weights) for name, fitter in candidates}
     baseline = min(("flops", "op_counts"), key=lambda name: errors.get(name, np.inf))  # the simpler wins a tie
@@ -209,13 +217,14 @@ def fit_analytic_latency(
 COUNT_BLIND_WORK_RATIO = 1.5  # networks with the same layer counts whose MACs differ by more than this
 
 
-def _counts_blind(counts: np.ndarray, gmac: np.ndarray) -> bool:
-    """Whether some networks have the same layer counts but work that differs by over COUNT_BLIND_WORK_RATIO
-    (one network at several batch sizes, sequence lengths or input shapes): a model of the counts alone
-    would predict them one latency, whatever the training data say."""
-    work: dict[bytes, list[float]] = {}
-    for row, total in zip(counts, gmac):
-        work.setdefault(np.round(row, 9).tobytes(), []).append(float(total))
+def _counts_blind(networks: Sequence[str], gmac: np.ndarray) -> bool:
+    """Whether one network appears with work that differs by over COUNT_BLIND_WORK_RATIO (at several batch
+    sizes, sequence lengths or input shapes): a model of its layer counts would predict it one latency at
+    every size, whatever the training data say. Two networks that merely count the same layers (a narrow
+    and a wide ViT of one depth) are no reason: the cross-validation scores counts on them."""
+    work: dict[str, list[float]] = {}
+    for name, total in zip(networks, gmac):
+        work.setdefault(name.split(VARIANT_MARK)[0], []).append(float(total))
     return any(max(v) > COUNT_BLIND_WORK_RATIO * max(min(v), 1e-12) for v in work.values() if len(v) > 1)
 
 

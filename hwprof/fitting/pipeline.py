@@ -414,7 +414,7 @@ def _fit_network_targets(
         layer_sums = _layer_sums(sets, batch, network_z)
     else:
         layer_sums = None
-        latency_model = fit_analytic_latency(batch.aggregates, y, splits, relative_ci, latency_choice)
+        latency_model = fit_analytic_latency(batch.aggregates, y, splits, relative_ci, latency_choice, batch.names)
     docs["latency_ms"] = latency_model.to_json()
     predicted_latency, contributions = CompiledNetworkModel(latency_model).latency_parts(layer_sums, batch.aggregates)
     predicted_latency = np.maximum(predicted_latency, 1e-6)

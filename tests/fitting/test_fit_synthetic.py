@@ -176,10 +176,15 @@ def test_layer_counts_are_no_candidate_for_one_network_at_several_batch_sizes():
     aggregates = np.concatenate([per_group, batched]).reshape(24, -1)
     y = 0.2 * np.concatenate([per_group, batched])[:, :, 0].sum(axis=1) + 0.01  # latency set by layer counts
     folds = make_folds(np.array([f"f{i % 6}" for i in range(24)])).splits
-    model = fit_analytic_latency(aggregates, y, folds)
+    names = [f"net{i % 12}" for i in range(24)]
+    model = fit_analytic_latency(aggregates, y, folds, networks=names)
     assert "op_counts" not in model.cv["candidates_log_rmse"] and model.cv["chosen"] != "op_counts"
-    alone = fit_analytic_latency(aggregates[:12], y[:12], make_folds(np.array([f"f{i % 6}" for i in range(12)])).splits)
+    split = make_folds(np.array([f"f{i % 6}" for i in range(12)])).splits
+    alone = fit_analytic_latency(aggregates[:12], y[:12], split, networks=names[:12])
     assert "op_counts" in alone.cv["candidates_log_rmse"]
+    # twelve networks that count the same layers as twelve others, at 8x their work: counts are scored
+    others = fit_analytic_latency(aggregates, y, folds, networks=[f"net{i}" for i in range(24)])
+    assert "op_counts" in others.cv["candidates_log_rmse"]
 
 
 @pytest.mark.parametrize("chosen", ["flops", "op_counts", "analytic"])
