@@ -20,6 +20,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any
 
 import pandas as pd
@@ -92,9 +93,15 @@ class MeasureOptions:
 
 @dataclass
 class _MemoryWriter:
-    """Stands in for a dataset file when the caller only wants the DataFrame."""
+    """Stands in for a dataset file when the caller only wants the DataFrame: it keeps the rows, and the run's
+    provenance as a file would hold it once the run finished."""
 
+    provenance: dict
     rows: list[dict] = field(default_factory=list)
+
+    @property
+    def run_id(self) -> str:
+        return self.provenance["run_id"]
 
     def existing_rows(self) -> pd.DataFrame:
         return pd.DataFrame(columns=list(ALL_COLUMNS))
@@ -103,7 +110,7 @@ class _MemoryWriter:
         self.rows.extend(rows)
 
     def close(self) -> None:
-        pass
+        self.provenance.update(status="complete", rows=len(self.rows), end_time=_now_text())
 
 
 def resolve_device(text: str) -> torch.device:
@@ -388,7 +395,7 @@ def _measure(
         },
     )
     if out is None:
-        writer: Any = _MemoryWriter()
+        writer: Any = _MemoryWriter(provenance)
     else:
         from hwprof.dataset import DatasetWriter
 
@@ -427,10 +434,9 @@ def _measure(
             networks_s = resumed["networks"] + time.perf_counter() - started
             sweep = _fit_sweep(session, options, names, sizes, swept, networks_s, resumed["sweep"])
     finally:
-        if out is not None:
-            writer.provenance["contention"] = session.contention()
-            if sweep is not None:
-                writer.provenance["fit_sweep"] = sweep.provenance()
+        writer.provenance["contention"] = session.contention()
+        if sweep is not None:
+            writer.provenance["fit_sweep"] = sweep.provenance()
         writer.close()
         sensor.close()
         if options.trace and session.trace:
@@ -440,7 +446,7 @@ def _measure(
         elif options.trace:
             progress.note(f"no power trace written to {options.trace}: {sensor.reason or 'no power was sampled'}")
         session.report_contention(options.max_other_share)
-    return _returned(session.frame() if out is None else _stamped(session.frame(), writer.run_id))
+    return _returned(_stamped(session.frame(), writer.run_id), _runs(out, writer.provenance))
 
 
 def _resumed_seconds(rows: pd.DataFrame, names: list[str]) -> dict[str, float]:
@@ -568,7 +574,9 @@ def _measure_in_processes(
             rows, runs, _ = processes.combine_shards(shards, options.precision)
         frame = _rows_frame(rows)
         _report_workers(frame, runs, options, progress)
-        return _returned(frame)
+        _add_workers(provenance, runs)
+        provenance.update(status="complete", rows=len(frame), end_time=_now_text())
+        return _returned(_stamped(frame, provenance["run_id"]), [provenance])
     from hwprof.dataset import DatasetWriter
 
     folder = processes.work_folder(out)
@@ -583,14 +591,12 @@ def _measure_in_processes(
         existing = writer.existing_rows()
         if len(existing) and not folder.exists():  # its processes finished and were combined: nothing is left
             progress.note(f"every row is already measured in {out}")
-            return _returned(existing)
+            writer.close()
+            return _returned(existing, _runs(out))
         shards = processes.run_workers(models, options, folder, progress)
         rows, runs, samples = processes.combine_shards(shards, options.precision)
         done = set(zip(existing["model"], existing["batch_size"], existing["kind"], existing["layer_index"]))
-        writer.provenance["processes"] = runs
-        for setting in ("allocator", "power"):  # as the measuring processes applied them
-            if setting in runs[-1]:
-                writer.provenance[setting] = runs[-1][setting]
+        _add_workers(writer.provenance, runs)
         new = [row for row in rows if (row["model"], row["batch_size"], row["kind"], row["layer_index"]) not in done]
         for row in new:
             writer.write([row], samples.get(processes.combined_key(row)))
@@ -599,7 +605,17 @@ def _measure_in_processes(
     processes.remove_work_folder(folder)
     _report_workers(_rows_frame(new), runs, options, progress)
     new_frame = _stamped(_rows_frame(new), writer.run_id)
-    return _returned(pd.concat([existing, new_frame], ignore_index=True) if len(existing) else new_frame)
+    frame = pd.concat([existing, new_frame], ignore_index=True) if len(existing) else new_frame
+    return _returned(frame, _runs(out))
+
+
+def _add_workers(provenance: dict, runs: list[dict]) -> None:
+    """The measuring processes' own provenance, in the run that combined them; the allocator and power as they
+    applied them."""
+    provenance["processes"] = runs
+    for setting in ("allocator", "power"):
+        if setting in runs[-1]:
+            provenance[setting] = runs[-1][setting]
 
 
 def _report_workers(frame: pd.DataFrame, runs: list[dict], options: MeasureOptions, progress: Progress) -> None:
@@ -638,11 +654,29 @@ def _check_each_runs(specs: list[ModelSpec], seq_lens: dict, execution: Executio
             ) from None
 
 
-def _returned(frame: pd.DataFrame) -> pd.DataFrame:
-    """The frame measure returns, in the dataset's column dtypes: as read_dataset reads the file it wrote."""
+def _returned(frame: pd.DataFrame, runs: list[dict]) -> pd.DataFrame:
+    """The frame measure returns, in the dataset's column dtypes, with its runs' provenance in
+    attrs["provenance"]: as read_dataset and read_provenance read the file it wrote, so the machine, software
+    and settings travel with the numbers even where no file was written."""
     from hwprof.dataset import typed
 
-    return typed(frame)
+    returned = typed(frame)
+    returned.attrs["provenance"] = runs
+    return returned
+
+
+def _runs(out: str | None, provenance: dict | None = None) -> list[dict]:
+    """The provenance of every run in `out`, as read back from it; without a file, the one run's `provenance`."""
+    if out is None:
+        return [provenance]
+    from hwprof.dataset import read_provenance
+
+    return read_provenance(out)
+
+
+def _now_text() -> str:
+    """The time a run ended, as DatasetWriter records it."""
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 def _rows_frame(rows: list[dict]) -> pd.DataFrame:
