@@ -84,7 +84,7 @@ class MeasureOptions:
     inputs: Any = None  # NAME:DTYPE[SHAPE] strings, or example tensors (batch first); None: each model's own
     seq_lens: tuple[int, ...] = ()  # sequence lengths to sweep for models with one; (): each model's default
     dtype: str = "float32"  # weights and float inputs
-    channels_last: bool = False
+    channels_last: bool = False  # 4-D tensors NHWC; a model with none runs, and is recorded, as it is
     compile: bool = False  # whole networks through torch.compile; layers stay eager
     hf_config: dict | None = None  # overrides of hf: models' configs, e.g. {"num_hidden_layers": 4}
     cache: str = DEFAULT_CACHE_MODE  # cold: rotate copies of a layer's buffers (measuring.cache); warm: reuse them
@@ -330,11 +330,11 @@ def _measure(
         )
     progress = progress or Progress()
     if options.channels_last:
-        flat = [spec.name for spec in specs if spec.sweep is None and not _has_image_input(spec)]
+        flat = [spec.name for spec in specs if not _lays_out_nhwc(spec)]
         if flat:
             progress.note(
                 f"--channels-last lays out 4-D tensors (images) only, and these models take none: {', '.join(flat)}; "
-                "it changes nothing for them (their rows still record the setting)"
+                "they run as they are, and their rows are recorded as not channels-last"
             )
     if options.processes > 1:
         objects = [m for m in models if not isinstance(m, str)]
@@ -462,9 +462,18 @@ def _resumed_seconds(rows: pd.DataFrame, names: list[str]) -> dict[str, float]:
     return {"networks": float(seconds[~default_sweep].sum()), "sweep": float(seconds[default_sweep].sum())}
 
 
-def _has_image_input(spec: ModelSpec) -> bool:
-    """An input of 3 dimensions per sample (channels, height, width): a 4-D tensor with its batch."""
-    return any(len(input_spec.shape) == 3 for input_spec in spec.model_inputs.specs)
+def _lays_out_nhwc(spec: ModelSpec) -> bool:
+    """Whether channels-last changes anything for a model: torch lays out 4-D tensors only (an input of 3
+    dimensions per sample, a conv weight), and leaves a model with none (an MLP, a text model) as it was."""
+    if spec.sweep is not None:
+        parts = [(entry.module, (entry.input_shape, *entry.more_shapes)) for entry in spec.sweep]
+    else:
+        parts = [(spec.module, [input_spec.shape for input_spec in spec.model_inputs.specs])]
+    return any(
+        any(len(shape) == 3 for shape in shapes)
+        or any(tensor.dim() == 4 for tensor in itertools.chain(module.parameters(), module.buffers()))
+        for module, shapes in parts
+    )
 
 
 def _fit_sweep(
@@ -1069,7 +1078,7 @@ class _Session:
             "extraction": extraction,
             "seq_len": seq_len,
             "dtype": self.execution.dtype,
-            "channels_last": self.execution.channels_last,
+            "channels_last": self.execution.channels_last and _lays_out_nhwc(spec),  # what the run did to it
             "compiled": False,  # layers always run eagerly; network rows say whether they were compiled
         }
 
