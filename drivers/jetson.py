@@ -232,15 +232,29 @@ class InaRail:
     power_path: Path | None = None  # iio: milliwatts directly
     voltage_path: Path | None = None  # hwmon: millivolts
     current_path: Path | None = None  # hwmon: milliamps
+    error: str | None = None  # why this labelled rail cannot be read; None when it can
 
     def read_mw(self) -> float:
         if self.power_path is not None:
             return float(self.power_path.read_text())
         return float(self.voltage_path.read_text()) * float(self.current_path.read_text()) / 1000.0
 
+    def check(self) -> None:
+        """Read once; a file absent or unreadable is named in `error`, so the rail is not dropped unsaid."""
+        paths = [self.power_path] if self.power_path is not None else [self.voltage_path, self.current_path]
+        for path in paths:
+            if not path.exists():
+                self.error = f"the INA3221 rail {self.name} has no {path.name} file ({path})"
+                return
+        try:
+            self.read_mw()
+        except (OSError, ValueError) as error:
+            self.error = f"cannot read the INA3221 rail {self.name} ({', '.join(str(p) for p in paths)}): {error}"
+
 
 def discover_ina3221() -> list[InaRail]:
-    """Readable INA3221 rails: hwmon (JetPack 5+) or iio (JetPack 4). NC channels are left out."""
+    """Every labelled INA3221 rail: hwmon (JetPack 5+) or iio (JetPack 4). NC channels are left out; a rail
+    that cannot be read is kept with its `error`, so the reason names it rather than the rails that remain."""
     rails = []
     for chip in sorted(sysfs_path("/sys/class/hwmon").glob("hwmon*")):
         if read_text(chip / "name") != "ina3221":
@@ -251,7 +265,7 @@ def discover_ina3221() -> list[InaRail]:
             rail = InaRail(
                 label or "", voltage_path=chip / f"in{channel}_input", current_path=chip / f"curr{channel}_input"
             )
-            if label and label != "NC" and rail.current_path.exists():
+            if label and label != "NC":
                 rails.append(rail)
     for device in sorted(sysfs_path("/sys/bus/iio/devices").glob("iio:device*")):
         if "ina3221" not in (read_text(device / "name") or ""):
@@ -260,16 +274,11 @@ def discover_ina3221() -> list[InaRail]:
             channel = name_path.name.rsplit("_", 1)[1]
             label = read_text(name_path)
             power_path = device / f"in_power{channel}_input"
-            if label and label != "NC" and power_path.exists():
+            if label and label != "NC":
                 rails.append(InaRail(label, power_path=power_path))
-    readable = []
     for rail in rails:
-        try:
-            rail.read_mw()
-            readable.append(rail)
-        except (OSError, ValueError):
-            pass
-    return readable
+        rail.check()
+    return rails
 
 
 # -- sensors ---------------------------------------------------------------------
@@ -334,10 +343,15 @@ class Ina3221Sensor(RailSensor):
 
     def __init__(self, rails: list[InaRail] | None = None) -> None:
         super().__init__()
-        self.rails = discover_ina3221() if rails is None else rails
-        if not self.rails:
+        found = discover_ina3221() if rails is None else rails
+        if not found:
             raise SensorUnavailable("no readable INA3221 power monitor under /sys/class/hwmon or /sys/bus/iio")
-        self._configure([r.name for r in self.rails])
+        self._configure([r.name for r in found])  # every label: a rail that cannot be read still names the board
+        lost = [r for r in found if r.error and r.name in self.rule.counted_rails]
+        if lost:
+            raise SensorUnavailable(f"{lost[0].error}, and the board's total ({self.rule.total_name}) needs it")
+        self.rails = [r for r in found if not r.error]
+        self.unreadable_rails = {r.name: r.error for r in found if r.error}  # sub-rails only: traced without them
         self.update_period_probed = False
 
     def _open_hardware(self) -> None:
@@ -355,6 +369,7 @@ class Ina3221Sensor(RailSensor):
             "reader": "ina3221 sysfs",
             "source": self.source,
             "rails": [r.name for r in self.rails],
+            "unreadable_rails": self.unreadable_rails,
             "update_period_probed": self.update_period_probed,
             **self._rule_metadata(),
         }
@@ -489,19 +504,20 @@ class TegrastatsSensor(RailSensor):
 
 def open_jetson_sensor(tegrastats: str | None = None) -> PowerSensor:
     """INA3221 sysfs when readable (faster), else tegrastats. Not opened yet."""
+    ina_reason = None
     if not tegrastats:
         rails = discover_ina3221()
         if rails:
             try:
                 return Ina3221Sensor(rails)
-            except SensorUnavailable:
-                pass  # an INA rail set with no known total: tegrastats may still name it
+            except SensorUnavailable as unavailable:
+                ina_reason = str(unavailable)  # an unreadable rail, or no known total: tegrastats may still do
     path = find_tegrastats(tegrastats)
     if path is None:
         if not is_jetson():  # the first thing to fix: installing the Jetson tools would not help
             raise SensorUnavailable(f"{NOT_A_JETSON}, and no readable INA3221 power monitor or tegrastats either")
         raise SensorUnavailable(
-            "no INA3221 power monitor is readable and tegrastats is not found; pass "
+            f"{ina_reason or 'no INA3221 power monitor is readable'}, and tegrastats is not found; pass "
             "--tegrastats PATH, set HWPROF_TEGRASTATS, or install nvidia-l4t-tools"
         )
     return TegrastatsSensor(path)

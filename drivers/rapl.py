@@ -109,20 +109,25 @@ def discover_zones(root: Path | None = None) -> list[RaplZone]:
             continue  # intel-rapl-mmio repeats the MSR package counter; counting it would double
         name = read_text(entry / "name")
         max_range = read_text(entry / "max_energy_range_uj")
-        if name is None or max_range is None:
-            continue
         max_power_uw = read_text(entry / "constraint_0_max_power_uw")
         zone = RaplZone(
             zone_id=entry.name,
-            name=name,
+            name=name or entry.name,
             path=entry,
             parent_id=entry.name.rsplit(":", 1)[0] if entry.name.count(":") > 1 else None,
-            max_range_uj=int(max_range) if max_range.isdigit() and int(max_range) > 0 else 0,
+            max_range_uj=int(max_range) if max_range and max_range.isdigit() and int(max_range) > 0 else 0,
             max_power_w=int(max_power_uw) / 1e6
             if max_power_uw and max_power_uw.isdigit() and int(max_power_uw) > 0
             else None,
         )
         _classify(zone)
+        missing = [f for f, text in (("name", name), ("max_energy_range_uj", max_range)) if text is None]
+        if missing:  # kept, unreadable, so the reason names it rather than the zones that remain
+            zone.role = zone.role if name else "unknown"  # a nameless zone may be a package
+            zone.readable = False
+            zone.error = _missing_file(entry, name, missing[0])
+            zones.append(zone)
+            continue
         if not zone.max_range_uj:  # wraps could not be unfolded: unusable, as garbage in energy_uj is
             zone.readable = False
             zone.error = f"cannot parse {entry / 'max_energy_range_uj'} ({max_range!r}): not a positive whole number"
@@ -130,6 +135,9 @@ def discover_zones(root: Path | None = None) -> list[RaplZone]:
             continue
         try:
             read_counter_uj(zone.energy_path)
+        except FileNotFoundError:
+            zone.readable = False
+            zone.error = _missing_file(entry, name, "energy_uj")
         except PermissionError:
             zone.readable = False
             advice = ROOT_PERMISSION_FIX if os.geteuid() == 0 else PERMISSION_FIX
@@ -139,6 +147,14 @@ def discover_zones(root: Path | None = None) -> list[RaplZone]:
             zone.error = f"cannot read {zone.energy_path}: {error}"
         zones.append(zone)
     return zones
+
+
+def _missing_file(entry: Path, name: str | None, file: str) -> str:
+    """A zone file that is absent or unreadable, named with its zone."""
+    zone = f"{entry.name} ({name})" if name else entry.name
+    return (
+        f"the RAPL zone {zone} has no {file} file that can be read ({entry / file}), so its energy cannot be measured"
+    )
 
 
 def _dies_mirror(dies: list[RaplZone]) -> bool:
@@ -189,14 +205,33 @@ def unavailable_reason(zones: list[RaplZone]) -> str | None:
         from hwprof.drivers.host import no_rapl_reason
 
         return no_rapl_reason()
-    unreadable = [z for z in zones if not z.readable and z.role in ("package", "die", "psys")]
+    unreadable = [z for z in zones if not z.readable and z.role in ("package", "die", "psys", "unknown")]
     if unreadable and not any(z.readable and z.role in ("package", "die", "psys") for z in zones):
         return unreadable[0].error
+    if lost := _left_out_of_total(zones):
+        return f"{lost.error}; the other zones alone would give part of the CPU as the whole"
     if not any(z.role in ("package", "die", "psys") for z in zones):
         return (
             f"the RAPL zones under {sysfs_path(POWERCAP_DIR)} include no package or psys zone "
             f"(found {', '.join(z.name for z in zones)}), so the CPU's energy cannot be measured whole"
         )
+    return None
+
+
+def _left_out_of_total(zones: list[RaplZone]) -> RaplZone | None:
+    """An unreadable zone of the kind being summed (a second package, a die, a nameless top zone): without
+    it the total would be short, so it stops RAPL rather than being skipped."""
+    packages = {z.package for z in zones if z.readable and z.role == "package"}
+    dies_summed = any(z.readable and z.role == "die" and z.package not in packages for z in zones)
+    for zone in zones:
+        if zone.readable:
+            continue
+        if zone.role == "package" and packages:
+            return zone
+        if zone.role == "die" and dies_summed and zone.package not in packages:
+            return zone
+        if zone.role == "unknown" and zone.parent_id is None and (packages or dies_summed):
+            return zone
     return None
 
 

@@ -101,7 +101,7 @@ def _nvml_entries(devices: list[dict]) -> list[dict]:
 def _jetson_entries(tegrastats: str | None, devices: list[dict]) -> list[dict]:
     from hwprof.drivers.base import SensorUnavailable
     from hwprof.drivers.host import sysfs_path
-    from hwprof.drivers.jetson import NOT_A_JETSON, board_rule, discover_ina3221, find_tegrastats, is_jetson
+    from hwprof.drivers.jetson import NOT_A_JETSON, Ina3221Sensor, discover_ina3221, find_tegrastats, is_jetson
 
     if not is_jetson():
         return [
@@ -129,8 +129,10 @@ def _jetson_entries(tegrastats: str | None, devices: list[dict]) -> list[dict]:
     }
     if rails:
         try:
-            rule = board_rule([r.name for r in rails])
-            ina.update(usable=True, source=f"ina3221:{rule.total_name}", board=rule.board)
+            sensor = Ina3221Sensor(rails)  # not opened: the board's rule and the rails it needs are checked
+            ina.update(usable=True, source=sensor.source, board=sensor.rule.board)
+            if sensor.unreadable_rails:
+                ina["unreadable_rails"] = sensor.unreadable_rails
         except SensorUnavailable as unavailable:
             ina["reason"] = str(unavailable)
     else:

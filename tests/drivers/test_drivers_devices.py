@@ -125,3 +125,12 @@ def test_an_inaccessible_or_lost_gpu_is_listed_with_its_reason(host, monkeypatch
     assert "GPU is lost" in gpu_entries[1]["reason"] and "MIG mode" in gpu_entries[2]["reason"]
     text = CliRunner().invoke(main, ["devices"]).output
     assert "Traceback" not in text and "Fake H200" in text
+
+
+def test_an_ina3221_rail_missing_a_file_is_named_by_devices(host, monkeypatch):
+    monkeypatch.setitem(sys.modules, "pynvml", make_fake_pynvml(init_error=NVML_ERROR_LIBRARY_NOT_FOUND))
+    write_file(host / "etc" / "nv_tegra_release", "# R35 (release), REVISION: 3.1\n")
+    chip = write_ina3221_hwmon(host, {"VDD_IN": (5000, 1000), "VDD_CPU_GPU_CV": (5000, 200), "VDD_SOC": (5000, 300)})
+    (chip / "in1_input").unlink()
+    ina = by_sensor(devices_json())["ina3221"]
+    assert not ina["usable"] and "INA3221 rail VDD_IN has no" in ina["reason"] and "in1_input" in ina["reason"]

@@ -244,3 +244,29 @@ def test_measure_energy_with_tegrastats_follows_the_load(host):
     assert result["idle_power_w"] == pytest.approx(5.0, rel=0.1)
     assert {row[1] for row in trace} == {"VDD_IN", "VDD_CPU_GPU_CV", "VDD_SOC"}
     assert all(row[0] > 1e9 and row[4] > 1e9 for row in trace)  # wall-clock timestamps, windows too
+
+
+def test_an_ina3221_rail_missing_its_current_file_is_named(host):
+    """VDD_IN's current file gone: the other rails alone match no board, which is not the reason to give."""
+    write_file(host / "etc" / "nv_tegra_release", "# R36 (release), REVISION: 4.0\n")
+    chip = write_ina3221_hwmon(host, {"VDD_IN": (5000, 1000), "VDD_CPU_GPU_CV": (5000, 200), "VDD_SOC": (5000, 300)})
+    (chip / "curr1_input").unlink()
+    with pytest.raises(SensorUnavailable, match=r"INA3221 rail VDD_IN has no .*hwmon1/curr1_input"):
+        Ina3221Sensor()
+    with pytest.raises(SensorUnavailable, match=r"INA3221 rail VDD_IN has no .*curr1_input.*tegrastats is not found"):
+        open_jetson_sensor()  # and no tegrastats to fall back on: both reasons
+
+
+def test_an_ina3221_iio_rail_missing_its_power_file_is_named(host):
+    device = write_ina3221_iio(host, {"POM_5V_IN": 4000, "POM_5V_GPU": 900, "POM_5V_CPU": 700})
+    (device / "in_power0_input").unlink()
+    with pytest.raises(SensorUnavailable, match=r"INA3221 rail POM_5V_IN has no .*in_power0_input"):
+        Ina3221Sensor()
+
+
+def test_an_unreadable_sub_rail_is_left_out_by_name_not_silently(host):
+    chip = write_ina3221_hwmon(host, {"VDD_IN": (5000, 1000), "VDD_CPU_GPU_CV": (5000, 200), "VDD_SOC": (5000, 300)})
+    (chip / "in3_input").unlink()
+    with Ina3221Sensor() as sensor:
+        assert sensor.source == "ina3221:VDD_IN"  # the total does not need VDD_SOC
+        assert "in3_input" in sensor.metadata()["unreadable_rails"]["VDD_SOC"]

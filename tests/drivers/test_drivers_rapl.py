@@ -268,3 +268,24 @@ def test_root_that_cannot_read_the_counters_is_not_told_to_run_as_root(sysfs_roo
     assert "intel-rapl:0/energy_uj" in sensor.reason and "even as root" in sensor.reason
     assert "run hwprof as root" not in sensor.reason and "cap_dac_read_search" not in sensor.reason
     assert "container" in sensor.reason and "--privileged" in sensor.reason
+
+
+@pytest.mark.parametrize("missing", ["max_energy_range_uj", "name"])
+def test_a_package_zone_missing_a_file_is_named_not_taken_for_no_package(sysfs_root, missing):
+    FakeRaplTree(sysfs_root, [FakeZone("intel-rapl:0", "package-0", 10.0), FakeZone("intel-rapl:0:0", "core", 7.0)])
+    (sysfs_root / "sys" / "class" / "powercap" / "intel-rapl:0" / missing).unlink()
+    sensor = open_sensor("auto", "cpu")
+    assert not sensor.available and "no package or psys zone" not in sensor.reason
+    assert "RAPL zone intel-rapl:0" in sensor.reason and f"intel-rapl:0/{missing}" in sensor.reason
+
+
+def test_a_package_without_energy_uj_is_named_and_not_left_out_of_the_total(sysfs_root):
+    """Two packages, one counter gone: the other package alone would be half the CPU, given as the whole."""
+    zones = [FakeZone("intel-rapl:0", "package-0", 30.0), FakeZone("intel-rapl:1", "package-1", 18.0)]
+    FakeRaplTree(sysfs_root, zones)
+    (sysfs_root / "sys" / "class" / "powercap" / "intel-rapl:1" / "energy_uj").unlink()
+    sensor = open_sensor("auto", "cpu")
+    assert not sensor.available
+    assert "RAPL zone intel-rapl:1 (package-1) has no energy_uj" in sensor.reason
+    with pytest.raises(HwprofError, match=r"intel-rapl:1 \(package-1\) has no energy_uj"):
+        open_sensor("rapl", "cpu")
