@@ -46,7 +46,7 @@ from hwprof.predictor.features import (
     encode_layers,
     op_group,
 )
-from hwprof.predictor.file import new_document
+from hwprof.predictor.file import created_now, new_document
 from hwprof.predictor.intervals import held_out_coverage
 from hwprof.predictor.layer_model import LayerModel, LayerModelSet, ranges_json
 from hwprof.predictor.network_model import CompiledNetworkModel
@@ -152,13 +152,17 @@ def refit_networks(
     )
     doc = dict(
         predictor.doc,
+        created=created_now(),
         network_models=docs,
         targets=list(docs),
         cv={"scheme": "none", "reason": "refitted"},
         domain=_domain(data),
     )
+    # the layer rows are the base's; the networks, and how far their reruns disagree, are the new data's
     doc["training"] = dict(
-        doc.get("training", {}), network_refit={"networks": len(data.networks), "families": sorted(set(data.families))}
+        doc.get("training", {}),
+        network_refit={"networks": len(data.networks), "families": sorted(set(data.families))},
+        rerun_agreement=data.reruns,
     )
     return Predictor(doc)
 

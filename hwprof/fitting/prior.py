@@ -26,6 +26,7 @@ import pandas as pd
 from hwprof.errors import HwprofError
 from hwprof.fitting.data import TrainingData, device_of, training_data
 from hwprof.fitting.pipeline import adapt_training_data, fit_training_data, refit_networks
+from hwprof.predictor.file import created_now
 from hwprof.predictor.predictor import Predictor
 from hwprof.progress import Progress
 
@@ -102,7 +103,8 @@ def fleet_predictors(
     for board in boards:
         say(f"prior: fitting {board}")
         board_data = training_data(fleet[devices == board], board, fleet_sources)
-        predictors[board] = fit_training_data(board_data, ["latency_ms"], family, cv=False)
+        fitted = fit_training_data(board_data, ["latency_ms"], family, cv=False)
+        predictors[board] = Predictor(fitted.doc, source=f"prior board {board!r}")
     return predictors
 
 
@@ -151,7 +153,8 @@ def adapt_from_fleet(
         predictor = fit_training_data(data, ["latency_ms"], family, cv=cv, progress=progress) if cv else own
     say(f"prior: {HOW[how]}, chosen by leave-one-out (log error {errors[how]:.3f})")
     predictor.doc["device_name"] = data.device_name
-    predictor.doc["training"] = dict(predictor.doc.get("training", {}))
+    predictor.doc["created"] = created_now()
+    predictor.doc["training"] = dict(predictor.doc.get("training", {}), rerun_agreement=data.reruns)
     predictor.doc["training"]["prior"] = {
         "chosen": None if how == "own rows" else best.device_name,
         "closest": best.device_name,

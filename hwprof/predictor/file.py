@@ -37,7 +37,7 @@ def new_document(
         "format_version": FORMAT_VERSION,
         "dataset_schema_version": SCHEMA_VERSION,
         "hwprof_version": hwprof.__version__,
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created": created_now(),
         "device_name": device_name,
         "mode": "layers" if layer_models else "analytic",
         "targets": list(network_models),
@@ -45,6 +45,11 @@ def new_document(
         "layer_models": layer_models,
         "network_models": network_models,
     }
+
+
+def created_now() -> str:
+    """When a predictor document is made (or remade from another: adapted, scaled), in UTC."""
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 def feature_definitions(variables: list[str], groups_seen: list[str]) -> dict:

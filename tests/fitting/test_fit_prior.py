@@ -126,6 +126,19 @@ def test_a_prior_fit_says_how_it_was_cross_validated_not_that_it_was_not(boards,
     )
 
 
+def test_a_fleet_board_s_predictor_is_named_by_its_board(boards):
+    """What fit --prior says it keeps ("keeping the layer models of ...") names the board, not '<memory>'."""
+    from hwprof.fitting.data import read_inputs
+    from hwprof.fitting.prior import fleet_predictors
+
+    frame, sources = read_inputs([boards["fleet"]])
+    predictors = fleet_predictors(frame, sources, "polynomial")
+    assert {name: p.source for name, p in predictors.items()} == {
+        "fast": "prior board 'fast'",
+        "odd": "prior board 'odd'",
+    }
+
+
 def test_prior_rows_of_the_board_being_fitted_are_left_out_with_a_note(boards, tmp_path):
     import pandas as pd
 

@@ -1,5 +1,7 @@
 """fit says how far reruns of the same networks disagree: the noise a network error is judged against."""
 
+import json
+
 import pandas as pd
 import pytest
 
@@ -61,3 +63,26 @@ def test_evaluate_reports_the_rerun_disagreement_of_the_data_it_scores(tmp_path)
     assert "measured in two runs disagree by 18.3%" in " ".join(result.output.split())
     single = CliRunner().invoke(main, ["evaluate", str(tmp_path / "p.json"), paths[0], "--json"])
     assert single.exit_code == 0 and '"rerun_agreement": null' in single.output
+
+
+def test_a_predictor_adapted_to_new_data_reports_their_reruns_not_the_base_s(tmp_path):
+    """fit --base keeps the base's layer models, not what its data's reruns said; the file is new, dated now."""
+    from click.testing import CliRunner
+
+    from hwprof.cli import main
+    from hwprof.predictor.predictor import load_predictor
+
+    first, again = _runs(1.2)
+    base_paths = [str(write(frame, tmp_path / f"{name}.parquet")) for name, frame in (("a", first), ("b", again))]
+    base = tmp_path / "base.json"
+    assert CliRunner().invoke(main, ["fit", *base_paths, "--out", str(base), "--no-cv"]).exit_code == 0
+    doc = json.loads(base.read_text())
+    doc["created"] = "2000-01-01T00:00:00+00:00"
+    base.write_text(json.dumps(doc))
+    new = write(first.assign(device_name="another board"), tmp_path / "new.parquet")  # one run: no reruns
+    out = tmp_path / "adapted.json"
+    result = CliRunner().invoke(main, ["fit", str(new), "--base", str(base), "--out", str(out), "--no-cv"])
+    assert result.exit_code == 0, result.output
+    assert "disagree" not in result.output
+    adapted = load_predictor(out).doc
+    assert adapted["training"]["rerun_agreement"] is None and not adapted["created"].startswith("2000")
