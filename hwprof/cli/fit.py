@@ -62,8 +62,9 @@ def fit(datasets, out, force, targets, family, device_name, base, prior, no_cv, 
 
     DATASET is an hwprof dataset (layer and network rows) or any CSV/Parquet
     table of whole-network measurements with columns model, batch_size and
-    latency_ms (optionally power_w, energy_mj, input_shape): features are then
-    computed from each model spec, e.g. nb201:<arch>.
+    latency_ms (optionally power_w, energy_mj, input_shape, and device_name to name
+    the board, one per fit: --device-name picks it): features are then computed
+    from each model spec, e.g. nb201:<arch>.
     """
     from hwprof.fitting.fit import fit as run_fit
 

@@ -216,3 +216,13 @@ def keep_only_board(fleet: Path, device_name: str) -> None:
     kept = set(frame["run_id"])
     write_table(fleet, frame, [run for run in runs if run["run_id"] in kept])
     write_samples(fleet, samples[samples["run_id"].isin(kept)])
+
+
+def test_the_baseline_files_the_readme_says_to_commit_are_not_ignored(workflow):
+    """README's fleet step 4 commits three files under ci/; this repository's .gitignore must let them in."""
+    if shutil.which("git") is None or not (ROOT / ".git").exists():
+        pytest.skip("not a git checkout")
+    baseline = workflow["env"]["HWPROF_BASELINE"]
+    paths = [baseline, f"{baseline}.json", f"{baseline}.samples.parquet"]
+    ignored = subprocess.run(["git", "-C", str(ROOT), "check-ignore", *paths], capture_output=True, text=True)
+    assert ignored.returncode == 1, f"ignored by .gitignore: {ignored.stdout}"
