@@ -32,8 +32,10 @@ Budgets: latency_ms, power_w, energy_mj (predicted), params, flops, memory_mb (c
 --trials counts finished trials in the study, so a resumed study or several workers sharing --storage
 stop together at that total (a few trials in flight may finish past it). A trial whose objective raises is
 recorded as failed, with its error, and the search goes on, as is one whose objective returns NaN (a diverged
-training) or whose factory raises; failed trials are not counted as finished, so resuming runs that many again. The output folder is created where its parent exists; the results of an
-earlier search in it are replaced only with --force, or when resuming the same study from --storage.
+training) or whose factory raises; a failed trial is not counted as finished, so another runs in its place,
+until 10 fail one after another: the search then stops, exiting non-zero. The output folder is created where
+its parent exists; the results of an earlier search in it are replaced only with --force, or when resuming the
+same study from --storage.
 """
 
 
@@ -54,7 +56,13 @@ earlier search in it are replaced only with --force, or when resuming the same s
     help="A budget such as 'latency_ms<=5' or 'energy_mj<=20'; repeat for several. At least one is needed "
     "(the demo sets one when none is given).",
 )
-@click.option("--trials", type=int, default=30, show_default=True, help="Finished trials wanted in the study.")
+@click.option(
+    "--trials",
+    type=int,
+    default=30,
+    show_default=True,
+    help="Finished (trained or skipped) trials wanted in the study; failed ones are not counted.",
+)
 @click.option(
     "--sampler",
     type=click.Choice(["tpe", "nsga2"]),
@@ -137,7 +145,7 @@ def search(
     import dataclasses
 
     from hwprof.search.constraints import parse_constraints
-    from hwprof.search.report import every_training_failed
+    from hwprof.search.report import every_training_failed, stopped_short
     from hwprof.search.space import load_callable, load_space
     from hwprof.search.study import SearchInterrupted, SearchOptions, SearchStopped, check_options, run_search
 
@@ -217,6 +225,8 @@ def search(
             f"no trial produced a score, since every one not skipped failed in its factory or objective; "
             f"{out / 'search.json'} has each error"
         )
+    if stopped_short(result):  # nor on one that evaluated fewer trials than asked for
+        raise HwprofError(f"{stopped_short(result)} ({out / 'search.json'} has each error)")
 
 
 def _prepare_out(out: Path, force: bool, search_space, options) -> None:

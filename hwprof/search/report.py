@@ -13,8 +13,10 @@ def summary_lines(result: SearchResult, stopped: bool = False) -> list[str]:
     """The study in a few lines. `stopped`: an error ended it early (shown after these lines), so a missing best
     configuration is that error's doing, not the budgets'."""
     trained = sum(r.trained for r in result.records)
+    finished, wanted = len(result.finished), result.trials_wanted
+    count = f"{finished} of {wanted}" if wanted is not None and finished < wanted else f"{finished}"  # short of it
     lines = [
-        f"study {result.study_name}: {len(result.finished)} trials finished, {trained} trained, "
+        f"study {result.study_name}: {count} trials finished, {trained} trained, "
         f"{result.skipped_trainings} trainings skipped as predicted infeasible"
         + (f", {result.wasted_trainings} trained configurations break a budget" if result.wasted_trainings else "")
         + (f", {result.unfinished} unfinished (interrupted or still running elsewhere)" if result.unfinished else "")
@@ -48,6 +50,19 @@ def summary_lines(result: SearchResult, stopped: bool = False) -> list[str]:
             + ", ".join(f"{_label(m)} {best.metrics[m]:.4g}" for m in _shown_metrics(result))
         )
     return lines
+
+
+def stopped_short(result: SearchResult) -> str | None:
+    """Why the search stopped before its trials finished, where its failed trials stopped it; None otherwise."""
+    if result.stopped_after_failures is None:
+        return None
+    last = max((r for r in result.records if r.state == "failed"), key=lambda r: r.number)
+    return (
+        f"the search stopped after {result.stopped_after_failures} trials in a row failed, with "
+        f"{len(result.finished)} of the {result.trials_wanted} trials asked for finished; the last (trial "
+        f"{last.number}, {_params_text(last.params)}) failed because {last.failure}: fix the {last.failed_in} and "
+        "run again"
+    )
 
 
 def every_training_failed(result: SearchResult) -> bool:

@@ -5,6 +5,8 @@ for its latency, power and energy, and checks the budgets. A configuration
 predicted to break a budget is never trained (HyperPower): the trial is
 closed as pruned with its constraint violations recorded, so TPE and NSGA-II
 learn where the infeasible region lies without paying a training run for it.
+A trial whose factory or objective fails is closed as pruned too, recorded as
+failed: TPE learns to avoid its configuration, and another trial runs in its place.
 """
 
 from __future__ import annotations
@@ -32,12 +34,16 @@ SAMPLERS = ("tpe", "nsga2")
 SEED_LIMIT = 2**32 - 1  # the largest seed numpy's generator, under both samplers, accepts
 PARETO_METRICS = ("latency_ms", "energy_mj")  # cost axes of the Pareto front, where predicted
 DEFAULT_CONFIDENCE = 0.9  # asked of the predictor when no interval is used for the budgets
+# failed trials one after another that stop a search short of its trials: a factory or objective failing that
+# often is broken, not unlucky, and each failure may have cost a training
+FAILURES_IN_A_ROW = 10
 RETURNED = "returned "  # begins a failed trial's error when the factory or objective returned, not raised
 
 
 @dataclass
 class SearchOptions:
-    trials: int = 20  # finished trials wanted in the study, across all workers and resumes
+    trials: int = 20  # finished (trained or skipped) trials wanted in the study, across all workers and resumes;
+    # a failed trial is not one: another runs in its place, until FAILURES_IN_A_ROW fail one after another
     constraints: list[Constraint] = field(default_factory=list)
     confidence: float | None = None  # None: budgets hold for the point prediction
     batch_size: int = 1
@@ -108,6 +114,8 @@ class SearchResult:
     pareto_metrics: list[str]
     records: list[TrialRecord]
     storage: str | None = None  # where the study is kept, without a password; None: in memory only
+    trials_wanted: int | None = None  # SearchOptions.trials
+    stopped_after_failures: int | None = None  # FAILURES_IN_A_ROW where that many failed trials stopped this run
 
     @property
     def finished(self) -> list[TrialRecord]:
@@ -116,8 +124,8 @@ class SearchResult:
 
     @property
     def failed(self) -> int:
-        """Trials whose factory or objective failed: not counted as finished, so a resumed study runs that many
-        again."""
+        """Trials whose factory or objective failed: not counted as finished, so another trial ran in each one's
+        place."""
         return sum(r.state == "failed" for r in self.records)
 
     @property
@@ -164,12 +172,14 @@ class SearchResult:
             "direction": self.direction,
             "constraint_aware": self.constraint_aware,
             "storage": self.storage,
+            "trials_wanted": self.trials_wanted,
             "trials_finished": len(self.finished),
             "trainings": sum(r.trained for r in self.records),
             "skipped_trainings": self.skipped_trainings,
             "wasted_trainings": self.wasted_trainings,
             "unfinished_trials": self.unfinished,
             "failed_trials": self.failed,
+            "stopped_after_failures_in_a_row": self.stopped_after_failures,
             "best": best.to_dict() if best else None,
             "pareto_metrics": self.pareto_metrics,
             "pareto_front": [r.to_dict() for r in self.pareto_front()],
@@ -373,7 +383,8 @@ def run_search(
     options: SearchOptions,
     on_trial: Callable[[TrialRecord], None] | None = None,
 ) -> SearchResult:
-    """Run (or resume) the study until it holds `options.trials` finished trials.
+    """Run (or resume) the study until it holds `options.trials` finished trials: a failed trial is replaced by
+    another, until FAILURES_IN_A_ROW of this run's trials fail one after another (`stopped_after_failures`).
 
     Ctrl-C (or SIGTERM, where the caller turns it into a KeyboardInterrupt with a `signum`) raises
     SearchInterrupted, which carries the result so far; a journal or database keeps the study to resume."""
@@ -410,10 +421,10 @@ def run_search(
         started = time.perf_counter()
         try:
             module = space.build(params)
-        except FactoryFailed as failure:  # Optuna closes the trial as failed and goes on (catch below)
+        except FactoryFailed as failure:
             trial.set_user_attr("failed_in", "factory")
             trial.set_user_attr("error", failure.reason)
-            raise
+            raise optuna.TrialPruned("the factory failed") from failure
         metrics, intervals, checked = estimator.estimate(module, params)
         predict_s = time.perf_counter() - started
         violations = {c.text: c.violation(checked[c.text]) for c in options.constraints}
@@ -431,45 +442,71 @@ def run_search(
         started = time.perf_counter()
         try:
             score = _call_objective(objective, objective_ref, module, params)
-        except (_ObjectiveFailed, HwprofError) as failure:  # failed: Optuna goes on (catch below), or stops (error)
+        except (_ObjectiveFailed, HwprofError) as failure:  # failed: the study goes on, or stops (an error)
             trial.set_user_attr("train_s", time.perf_counter() - started)
             trial.set_user_attr("failed_in", "objective")
             trial.set_user_attr("error", str(failure))
-            raise
+            if isinstance(failure, HwprofError):
+                raise
+            raise optuna.TrialPruned("the objective failed") from failure
         trial.set_user_attr("train_s", time.perf_counter() - started)
         trial.set_user_attr("score", score)
         if options.sampler == "nsga2":
             return [score] + [metrics[m] for m in pareto_metrics]
         return score
 
-    callbacks = [optuna.study.MaxTrialsCallback(options.trials, states=_finished_states())]
+    stop = _StopRule(options.trials)  # not n_trials, which would count failed trials as well
+    callbacks = [stop]
     if on_trial is not None:
         run_started = datetime.datetime.now()
         callbacks.append(lambda study_, frozen: on_trial(_record(frozen, run_started)))
-    remaining = options.trials - len(study.get_trials(deepcopy=False, states=_finished_states()))
+    remaining = options.trials - _finished_count(study)
+
+    def result() -> SearchResult:
+        return _result(study, space, objective_ref, options, pareto_metrics, stop.stopped_after_failures)
+
     if remaining > 0:
         try:
             with _failed_trials_reported_here():
                 study.optimize(
                     trial_function,
-                    n_trials=remaining,
                     timeout=options.timeout_s,
-                    catch=(_ObjectiveFailed, FactoryFailed),
                     callbacks=callbacks,
                     gc_after_trial=False,
                 )
         except KeyboardInterrupt as interrupt:
-            result = _result(study, space, objective_ref, options, pareto_metrics)
-            raise SearchInterrupted(result, getattr(interrupt, "signum", signal.SIGINT)) from interrupt
+            raise SearchInterrupted(result(), getattr(interrupt, "signum", signal.SIGINT)) from interrupt
         except Exception as error:  # the trials finished so far are kept for the caller to write
-            raise SearchStopped(_result(study, space, objective_ref, options, pareto_metrics), error) from error
-    return _result(study, space, objective_ref, options, pareto_metrics)
+            raise SearchStopped(result(), error) from error
+    return result()
 
 
-def _finished_states():
+class _StopRule:
+    """An Optuna callback that stops this worker once the study holds `trials` finished trials (every worker
+    sharing it stops so; a few in flight may finish past it), or once FAILURES_IN_A_ROW of this run's trials
+    have failed one after another (a finished trial starts that count again)."""
+
+    def __init__(self, trials: int) -> None:
+        self.trials = trials
+        self.failures_in_a_row = 0
+        self.stopped_after_failures: int | None = None
+
+    def __call__(self, study, frozen) -> None:
+        self.failures_in_a_row = self.failures_in_a_row + 1 if "error" in frozen.user_attrs else 0
+        if self.failures_in_a_row >= FAILURES_IN_A_ROW:
+            self.stopped_after_failures = self.failures_in_a_row
+            study.stop()
+        elif _finished_count(study) >= self.trials:
+            study.stop()
+
+
+def _finished_count(study) -> int:
+    """Trained and skipped trials in the study: the ones `SearchOptions.trials` counts. A failed trial is closed
+    as pruned as well (older studies closed it as failed), and told apart by its error."""
     from optuna.trial import TrialState
 
-    return (TrialState.COMPLETE, TrialState.PRUNED)
+    closed = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED))
+    return sum("error" not in t.user_attrs for t in closed)
 
 
 def study_name_for(space: SearchSpace, options: SearchOptions) -> str:
@@ -589,9 +626,8 @@ class _ObjectiveFailed(Exception):
 def _failed_trials_reported_here():
     """Keep Optuna's failed-trial warnings (each with its traceback) off the terminal while the study runs.
 
-    Optuna's optimize loop warns only of failed trials, and each of those is either recorded here (the
-    factory or objective failed: the trial's `error`) or raised to run_search's caller, so the warning would
-    repeat it."""
+    Optuna's optimize loop warns only of failed trials, and each of those is raised to run_search's caller (a
+    failed factory or objective closes its trial as pruned, with its `error`), so the warning would repeat it."""
     logger = logging.getLogger("optuna.study._optimize")
 
     def below_warning(record: logging.LogRecord) -> bool:
@@ -629,12 +665,12 @@ def _record(frozen, origin) -> TrialRecord:
     from optuna.trial import TrialState
 
     attrs = frozen.user_attrs
-    if frozen.state == TrialState.COMPLETE:
-        state = "trained"
-    elif frozen.state == TrialState.PRUNED:  # only the budget check prunes
-        state = "skipped"
-    elif frozen.state == TrialState.FAIL and "error" in attrs:
+    if frozen.state in (TrialState.PRUNED, TrialState.FAIL) and "error" in attrs:  # pruned, or failed: older studies
         state = "failed"
+    elif frozen.state == TrialState.COMPLETE:
+        state = "trained"
+    elif frozen.state == TrialState.PRUNED:  # otherwise only the budget check prunes
+        state = "skipped"
     else:
         state = "unfinished"
     finished_s = None
@@ -656,7 +692,7 @@ def _record(frozen, origin) -> TrialRecord:
     )
 
 
-def _result(study, space, objective_ref, options, pareto_metrics) -> SearchResult:
+def _result(study, space, objective_ref, options, pareto_metrics, stopped_after_failures=None) -> SearchResult:
     from optuna.trial import TrialState
 
     trials = [
@@ -681,4 +717,6 @@ def _result(study, space, objective_ref, options, pareto_metrics) -> SearchResul
         pareto_metrics=pareto_metrics,
         records=[_record(t, origin) for t in trials],
         storage=storage_label(options.storage),
+        trials_wanted=options.trials,
+        stopped_after_failures=stopped_after_failures,
     )

@@ -8,7 +8,7 @@ from fakes.search_doubles import TOY_SPACE, ToyPredictor
 from hwprof.errors import HwprofError
 from hwprof.search.constraints import parse_constraints
 from hwprof.search.space import space_from_dict
-from hwprof.search.study import SearchOptions, SearchStopped, run_search
+from hwprof.search.study import FAILURES_IN_A_ROW, SearchOptions, SearchStopped, run_search
 
 
 def toy_search(constraints, trials=40, **options):
@@ -99,7 +99,8 @@ def test_objective_failure_fails_its_trial_in_one_line():
 
     options = SearchOptions(trials=2, constraints=parse_constraints(["latency_ms<=5"]))
     result = run_search(space, ToyPredictor(), broken, "broken", options)
-    assert [(r.state, r.error) for r in result.records] == [("failed", "RuntimeError: out of data")] * 2
+    failed = [("failed", "RuntimeError: out of data")] * FAILURES_IN_A_ROW  # not counted: the search stops
+    assert [(r.state, r.error) for r in result.records] == failed
 
 
 def test_objective_returning_no_number_is_one_sentence():

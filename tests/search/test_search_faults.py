@@ -12,7 +12,7 @@ from hwprof.cli import Interrupted
 from hwprof.search.constraints import parse_constraints
 from hwprof.search.report import summary_lines
 from hwprof.search.space import space_from_dict
-from hwprof.search.study import SearchInterrupted, SearchOptions, SearchStopped, run_search
+from hwprof.search.study import FAILURES_IN_A_ROW, SearchInterrupted, SearchOptions, SearchStopped, run_search
 
 
 @pytest.fixture
@@ -57,8 +57,8 @@ def test_a_trial_whose_objective_raises_is_recorded_as_failed_and_the_study_goes
     assert all(r.params["head"] == "narrow" for r in failed)
     assert all(r.params["head"] == "wide" for r in trained)
     assert all(r.error == "RuntimeError: out of data" and r.score is None for r in failed)
-    assert result.failed == len(failed) and len(result.records) == 12
-    assert len(result.finished) == 12 - len(failed)  # failed trials are not finished ones
+    assert result.failed == len(failed) and len(result.records) == 12 + len(failed)
+    assert len(result.finished) == 12  # failed trials are not finished ones: others ran in their place
     assert result.best.params["head"] == "wide"
     summary = result.to_dict()
     assert summary["failed_trials"] == len(failed)
@@ -67,16 +67,16 @@ def test_a_trial_whose_objective_raises_is_recorded_as_failed_and_the_study_goes
     assert optuna_records == []  # no "Trial 3 failed ... Traceback" from Optuna's logger
 
 
-def test_an_objective_that_always_raises_ends_after_the_trials_asked_for(optuna_records):
+def test_an_objective_that_always_raises_ends_after_failures_in_a_row(optuna_records):
     def broken(model, params):
         raise ValueError("no data")
 
     result = search(broken, trials=5)
-    assert [r.state for r in result.records] == ["failed"] * 5
+    assert [r.state for r in result.records] == ["failed"] * FAILURES_IN_A_ROW
     assert result.best is None and result.finished == []
     assert optuna_records == []
     lines = summary_lines(result)
-    assert "5 failed (the factory or objective failed" in lines[0]
+    assert "0 of 5 trials finished" in lines[0] and f"{FAILURES_IN_A_ROW} failed (the factory or objective" in lines[0]
     assert lines[-1].startswith("every trial not skipped failed, the first (trial 0")
     assert lines[-1].endswith("because the objective raised ValueError: no data: fix the objective and run again")
 
@@ -95,7 +95,7 @@ def test_a_diverged_training_or_a_failing_factory_fails_its_trial_and_the_study_
     result = run_search(space, ToyPredictor(), diverges_with_a_narrow_head, "toy_objective", options)
     failed = {(r.failed_in, r.error) for r in result.records if r.state == "failed"}
     assert failed == {("factory", "ValueError: too wide"), ("objective", "returned nan, not a finite score")}
-    assert len(result.records) == 12 and result.best.params["head"] == "wide"  # the study went on past each failure
+    assert len(result.finished) == 12 and result.best.params["head"] == "wide"  # it went on past each failure
     factory_failure = next(r for r in result.records if r.failed_in == "factory")
     assert factory_failure.train_s is None and factory_failure.failure.startswith("the factory raised ValueError")
     assert result.to_dict()["trials"][factory_failure.number]["failed_in"] == "factory"
