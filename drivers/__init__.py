@@ -17,9 +17,11 @@ __all__ = ["EnergyWindow", "NoSensor", "POWER_KINDS", "PowerSample", "PowerSenso
 
 
 def _auto_kind(device: str, tegrastats: str | None) -> str:
+    """A Jetson's rails where the board says it is one, or where --tegrastats PATH was given (the user's word:
+    tried, and its failure is the reason); a tegrastats found on PATH or in the environment alone is not."""
     from hwprof.drivers.jetson import is_jetson
 
-    if is_jetson():
+    if tegrastats or is_jetson():
         return "jetson"  # on a Jetson the rails cover the CPU and the integrated GPU alike
     return "nvml" if parse_device(device).kind == "cuda" else "rapl"
 
@@ -47,8 +49,9 @@ def _make_sensor(kind: str, device: str, tegrastats: str | None) -> PowerSensor:
 def open_sensor(power: str, device: str, tegrastats: str | None = None) -> PowerSensor | NoSensor:
     """The sensor that covers `device`, opened; else a NoSensor that says why and how to fix it.
 
-    `power` is auto|nvml|rapl|jetson|none. With auto, a Jetson uses its rails,
-    cuda uses NVML and cpu uses RAPL; a missing sensor is a reason, not an error.
+    `power` is auto|nvml|rapl|jetson|none. With auto, a Jetson (or an explicit
+    `tegrastats` path) uses its rails, cuda uses NVML and cpu uses RAPL; a
+    missing sensor is a reason, not an error.
     A named kind that cannot be used raises HwprofError with that reason. The
     sensor comes back open (probed and polling), so its `source` and
     `metadata()` are final; calling `open()` again does nothing; the caller closes it.

@@ -270,3 +270,24 @@ def test_an_unreadable_sub_rail_is_left_out_by_name_not_silently(host):
     with Ina3221Sensor() as sensor:
         assert sensor.source == "ina3221:VDD_IN"  # the total does not need VDD_SOC
         assert "in3_input" in sensor.metadata()["unreadable_rails"]["VDD_SOC"]
+
+
+def test_auto_tries_an_explicit_tegrastats_off_a_jetson(host):
+    """--tegrastats PATH says this is a Jetson: auto tries it (no /etc/nv_tegra_release here), and gives its reason."""
+    working = fake_tegrastats(host / "bin", "orin_nano_jp6")
+    sensor = open_sensor("auto", "cpu", tegrastats=str(working))
+    try:
+        assert sensor.available and sensor.source == "tegrastats:VDD_IN"
+    finally:
+        sensor.close()
+    failing = fake_tegrastats(host / "failing", "orin_nano_jp6", fail=True)
+    sensor = open_sensor("auto", "cuda:0", tegrastats=str(failing))
+    assert not sensor.available
+    assert f"tegrastats at {failing} exited with status 1" in sensor.reason and "needs root" in sensor.reason
+
+
+def test_auto_without_an_explicit_tegrastats_is_not_a_jetson_for_one_on_path(host, monkeypatch):
+    fake_tegrastats(host / "bin", "orin_nano_jp6")  # found on PATH, and named by the environment: not a Jetson
+    monkeypatch.setenv("HWPROF_TEGRASTATS", str(host / "bin" / "tegrastats"))
+    sensor = open_sensor("auto", "cpu")
+    assert not sensor.available and "tegrastats" not in sensor.reason  # RAPL's reason, as on any other machine
