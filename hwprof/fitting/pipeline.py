@@ -72,7 +72,7 @@ def fit_training_data(
     everything = np.ones(len(data.networks), dtype=bool)
     fit_on = functools.partial(_fit_once, data, variables, layer_z, network_z, layer_targets, targets, family)
     doc = fit_on(np.ones(len(data.layers), dtype=bool), everything)
-    doc["domain"] = _domain(data)
+    doc["domain"] = network_domain(data)
     predictor = Predictor(doc)
     if cv:
         choices = {
@@ -156,7 +156,7 @@ def refit_networks(
         network_models=docs,
         targets=list(docs),
         cv={"scheme": "none", "reason": "refitted"},
-        domain=_domain(data),
+        domain=network_domain(data),
     )
     # the layer rows are the base's; the networks, and how far their reruns disagree, are the new data's
     doc["training"] = dict(
@@ -177,7 +177,7 @@ def _another_setting(predictor: Predictor, data: TrainingData) -> bool:
     return bool(before and now and before != now)
 
 
-def _domain(data: TrainingData) -> dict:
+def network_domain(data: TrainingData) -> dict:
     """Where the training networks lie. The distance a held-out family showed is measured between
     families; with a single family, between models, as cross-validation then holds out rows."""
     families = data.families if len(set(data.families)) >= 2 else np.asarray(data.networks.names)

@@ -25,7 +25,7 @@ import pandas as pd
 
 from hwprof.errors import HwprofError
 from hwprof.fitting.data import TrainingData, device_of, training_data
-from hwprof.fitting.pipeline import adapt_training_data, fit_training_data, refit_networks
+from hwprof.fitting.pipeline import adapt_training_data, fit_training_data, network_domain, refit_networks
 from hwprof.predictor.file import created_now
 from hwprof.predictor.predictor import Predictor
 from hwprof.progress import Progress
@@ -148,7 +148,7 @@ def adapt_from_fleet(
     if how == "adapted":
         predictor = adapt_training_data(base, data, ["latency_ms"], cv=cv, progress=progress)
     elif how == "scaled":
-        predictor = _scaled(base, best, scaled_loo)
+        predictor = _scaled(base, best, scaled_loo, network_domain(data))
     else:
         predictor = fit_training_data(data, ["latency_ms"], family, cv=cv, progress=progress) if cv else own
     say(f"prior: {HOW[how]}, chosen by leave-one-out (log error {errors[how]:.3f})")
@@ -197,9 +197,10 @@ def _adapted_leave_one_out(base: Predictor, data: TrainingData, rows: np.ndarray
     return out
 
 
-def _scaled(base: Predictor, match: BoardMatch, residuals: np.ndarray) -> Predictor:
+def _scaled(base: Predictor, match: BoardMatch, residuals: np.ndarray, domain: dict) -> Predictor:
     """Another board's predictor with its latency scaled to this board; its held-out residuals are
-    leave-one-out, each network against the scale the other networks give."""
+    leave-one-out, each network against the scale the other networks give. Its domain is the new board's
+    networks: the scale was checked on them, not on the networks the other board measured."""
     scale = float(np.exp(match.log_scale))
     model = dict(base.doc["network_models"]["latency_ms"])
     if model.get("form", "additive") == "log_ratio":  # layer sum x exp(intercept + ...) + cost x fresh MB
@@ -215,6 +216,7 @@ def _scaled(base: Predictor, match: BoardMatch, residuals: np.ndarray) -> Predic
         network_models={"latency_ms": model},
         targets=["latency_ms"],
         cv={"scheme": "leave-one-out scale", "networks": int(len(residuals))},
+        domain=domain,
     )
     doc["training"] = dict(base.doc.get("training", {}))
     return Predictor(doc)

@@ -82,6 +82,8 @@ def test_a_network_only_fleet_is_scaled_to_the_new_board(tmp_path):
     assert prior["boards"][0]["scale"] == pytest.approx(NEW_BOARD_SLOWDOWN, rel=0.05)
     assert len(predictor.network_models["latency_ms"].model.residuals) == 10  # leave-one-out, per network row
     assert mape(predictor, slower[~trained]) < 0.1
+    # the scale was checked on the new board's 5 cells (10 rows), not the fleet's 10: they are its domain
+    assert len(predictor.doc["domain"]["networks"]) == 10
 
 
 @pytest.mark.parametrize(
