@@ -47,7 +47,13 @@ from hwprof.predictor.features import (
 from hwprof.predictor.intervals import log_bounds, widest_bounds
 from hwprof.predictor.layer_model import LayerModelSet
 from hwprof.predictor.network_model import CompiledNetworkModel, NetworkModel
-from hwprof.predictor.records import HOW_KEYWORDS, TracedNetwork, network_layers, positive_batch_size
+from hwprof.predictor.records import (
+    HOW_KEYWORDS,
+    TRACING,
+    TracedNetwork,
+    network_layers,
+    positive_batch_size,
+)
 
 NETWORK_TARGETS = ("latency_ms", "power_w", "energy_mj")
 ENCODING_CACHE_SIZE = 200_000
@@ -140,9 +146,10 @@ class Predictor:
         what `predict` takes (one alone is a list of one); `how` is records.network_layers' seq_len, dtype,
         channels_last, inputs and hf_config."""
         _check_keywords(how, "features", ("batch_size", "input_shape"))
-        models = _model_list(models)
-        sizes = _batch_sizes(batch_size, len(models))
-        traced = self._traced(models, sizes, input_shape, how)
+        with TRACING:  # telling one model from a list looks into modules another thread may still be importing
+            models = _model_list(models)
+            sizes = _batch_sizes(batch_size, len(models))
+            traced = self._traced(models, sizes, input_shape, how)
         features = self.features_from_layers([t.name for t in traced], sizes, [t.records for t in traced])
         features.traced_on = [t.traced_on for t in traced]
         return features
@@ -152,11 +159,12 @@ class Predictor:
     ) -> list[TracedNetwork]:
         """Each model's layers. A sequence length or hf_config that none of the models takes is refused, as
         measure refuses them (the models of a list that take one get it, the others run without)."""
-        from hwprof.models.spec import check_hf_config_applies
+        with TRACING:  # one trace at a time: see records.TRACING
+            from hwprof.models.spec import check_hf_config_applies
 
-        if models and isinstance(how.get("hf_config"), dict):  # network_layers refuses anything but a dict
-            check_hf_config_applies([_model_label(model) for model in models], how["hf_config"])
-        traced = [network_layers(model, size, input_shape, **how) for model, size in zip(models, sizes)]
+            if models and isinstance(how.get("hf_config"), dict):  # network_layers refuses anything but a dict
+                check_hf_config_applies([_model_label(model) for model in models], how["hf_config"])
+            traced = [network_layers(model, size, input_shape, **how) for model, size in zip(models, sizes)]
         seq_len = how.get("seq_len")
         if seq_len is not None and traced and not any(t.has_seq for t in traced):
             names = ", ".join(t.name for t in traced)
@@ -353,7 +361,12 @@ class Predictor:
 
         `model` is a name, a spec string (torchvision:, timm:, hf:, ...), a ModelSpec or an nn.Module (with
         `inputs=` example tensors or `input_shape`); `how` may set seq_len, dtype ("bfloat16"),
-        channels_last, inputs and hf_config, as `measure` does."""
+        channels_last, inputs and hf_config, as `measure` does.
+
+        Thread-safe: threads may call predict, predict_many and features on one predictor (or several)
+        at once. Tracing takes one process-wide lock, since torch.fx patches nn.Module for the whole process
+        while it traces; the rest runs concurrently. Tracing with torch.fx yourself, or measuring, in another
+        thread meanwhile is not covered."""
         _check_keywords(how, "predict", ("batch_size", "input_shape", "confidence", "strict"))
         check_confidence(confidence)
         batch_size = positive_batch_size(batch_size)

@@ -4,11 +4,16 @@ Tracing propagates shapes on meta tensors (hwprof.models.tracing), so it costs
 no arithmetic and no weight memory; a model that cannot run on meta costs a
 real forward pass instead. Either way it costs far more than predicting, so
 traced networks are cached for the life of the process.
+
+Tracing is serialised: torch.fx patches nn.Module's methods for the whole
+process while it traces, so two traces at once would record each other's
+modules and could leave the patches in place for every later trace.
 """
 
 from __future__ import annotations
 
 import gc
+import threading
 from collections import OrderedDict
 from contextlib import contextmanager
 from typing import Any, NamedTuple
@@ -31,6 +36,9 @@ class TracedNetwork(NamedTuple):
 HOW_KEYWORDS = ("seq_len", "dtype", "channels_last", "inputs", "hf_config")  # network_layers' keywords
 NOT_GIVEN = {"dtype": "float32", "channels_last": False}  # defaults: what a name's own setting replaces
 _cache: OrderedDict[tuple, TracedNetwork] = OrderedDict()
+# Held while tracing, while reading or filling the cache, and while the modules tracing needs are first
+# imported (a thread peeking at a module another thread is still importing finds it half made).
+TRACING = threading.RLock()
 
 
 def network_layers(
@@ -49,6 +57,11 @@ def network_layers(
     names a network measured that way); the returned name does whenever they are not the defaults. A length
     is dropped for a model without a sequence (has_seq says so, for the caller to refuse it where none of
     its models takes one), as hf_config is for a model not of hf:."""
+    with TRACING:
+        return _network_layers(model, batch_size, input_shape, seq_len, dtype, channels_last, inputs, hf_config)
+
+
+def _network_layers(model, batch_size, input_shape, seq_len, dtype, channels_last, inputs, hf_config) -> TracedNetwork:
     from hwprof.models.inputs import parse_dtype
     from hwprof.models.spec import ModelSpec, check_input_shape
 
