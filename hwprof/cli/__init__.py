@@ -12,7 +12,7 @@ import traceback
 
 import click
 
-from hwprof.errors import HwprofError
+from hwprof.errors import HwprofError, warnings_as_notes
 from hwprof.interrupts import Interrupted, sigterm_interrupts
 
 __all__ = ["Interrupted", "main"]
@@ -52,8 +52,8 @@ class LazyGroup(click.Group):
 
     def invoke(self, ctx):
         debug = ctx.params.get("debug", False)
-        try:
-            with sigterm_interrupts():
+        try:  # a dataset's warning (an unfinished run) is a note, as every command says its notes
+            with sigterm_interrupts(), warnings_as_notes(lambda note: click.echo(note, err=True)):
                 return super().invoke(ctx)
         except HwprofError as error:
             if debug:

@@ -92,11 +92,9 @@ def show(dataset: Path, as_json: bool) -> None:
     from hwprof.cli.measure import print_summary, summarize_frame
     from hwprof.cli.run import command_entries, command_lines
     from hwprof.dataset import read_dataset, read_provenance
-    from hwprof.errors import warnings_as_notes
     from hwprof.samples import read_samples
 
-    with warnings_as_notes(lambda note: click.echo(note, err=True)):  # a killed run's dataset says so
-        frame = read_dataset([dataset])
+    frame = read_dataset([dataset])
     provenance = read_provenance(dataset)
     runs = [
         {key: run.get(key) for key in ("run_id", "status", "device_name", "threads", "hwprof", "torch", "start_time")}

@@ -44,3 +44,12 @@ def test_merge_skip_unfinished_merges_the_boards_that_finished_and_names_the_oth
     assert "1 unfinished shard(s) left out" in merged.stdout
     assert f"warning: {shards[1]} belongs to a run that did not finish" in merged.stderr
     assert "left out" in merged.stderr
+
+
+def test_every_command_that_reads_a_killed_run_says_so_as_a_note(tmp_path):
+    """compare reads datasets as show does: the unfinished run is one note line, not Python's warning format."""
+    path = tmp_path / "dd.parquet"
+    killed_run(path)
+    result = hwprof("compare", path, path)
+    assert "note:" in result.stderr and "5 more row(s) are in its journal" in result.stderr
+    assert "UnfinishedDatasetWarning" not in result.stderr

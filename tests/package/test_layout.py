@@ -176,6 +176,7 @@ print(all(getattr(hwprof, name) is not None for name in hwprof.__all__))
             "EnergyMonitor",
             "HwprofError",
             "MeasureOptions",
+            "UnfinishedDatasetWarning",
             "Predictor",
             "__version__",
             "energy_window",
