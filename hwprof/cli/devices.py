@@ -10,6 +10,8 @@ import click
 from hwprof.cli.common import existing_tegrastats
 from hwprof.errors import HwprofError
 
+TEGRASTATS_PROBE_S = 1.5  # how long `devices` waits for tegrastats' first rails: a listing stays quick
+
 
 def _rapl_entry() -> dict:
     from hwprof.drivers.base import SensorUnavailable
@@ -104,6 +106,8 @@ def _jetson_entries(tegrastats: str | None, devices: list[dict]) -> list[dict]:
     from hwprof.drivers.jetson import NOT_A_JETSON, Ina3221Sensor, discover_ina3221, find_tegrastats, is_jetson
 
     if not is_jetson():
+        if tegrastats:  # --tegrastats PATH: the user says this is a Jetson, and measure would try it
+            return [_tegrastats_entry(tegrastats)]
         return [
             {
                 "sensor": "jetson",
@@ -141,7 +145,15 @@ def _jetson_entries(tegrastats: str | None, devices: list[dict]) -> list[dict]:
             "used instead (run as root if the monitors exist but are unreadable)"
         )
     entries.append(ina)
-    path = find_tegrastats(tegrastats)
+    entries.append(_tegrastats_entry(find_tegrastats(tegrastats)))
+    return entries
+
+
+def _tegrastats_entry(path: str | None) -> dict:
+    """tegrastats started for a moment, as measure starts it: found is not usable when it exits at once."""
+    from hwprof.drivers.base import SensorUnavailable
+    from hwprof.drivers.jetson import TegrastatsSensor
+
     stats = {
         "sensor": "tegrastats",
         "device": "cpu+gpu",
@@ -157,9 +169,12 @@ def _jetson_entries(tegrastats: str | None, devices: list[dict]) -> list[dict]:
     elif not Path(path).is_file():
         stats["reason"] = f"tegrastats at {path} does not exist; pass the right path with --tegrastats PATH"
     else:
-        stats.update(usable=True, source="tegrastats:<total rail, named once it runs>")
-    entries.append(stats)
-    return entries
+        try:
+            with TegrastatsSensor(path, start_timeout_s=TEGRASTATS_PROBE_S) as sensor:
+                stats.update(usable=True, source=sensor.source, board=sensor.rule.board)
+        except SensorUnavailable as unavailable:
+            stats["reason"] = str(unavailable)
+    return stats
 
 
 def collect_devices(tegrastats: str | None = None) -> dict:

@@ -2,6 +2,7 @@
 
 import json
 import sys
+import time
 
 import pytest
 from click.testing import CliRunner
@@ -134,3 +135,56 @@ def test_an_ina3221_rail_missing_a_file_is_named_by_devices(host, monkeypatch):
     (chip / "in1_input").unlink()
     ina = by_sensor(devices_json())["ina3221"]
     assert not ina["usable"] and "INA3221 rail VDD_IN has no" in ina["reason"] and "in1_input" in ina["reason"]
+
+
+def _tegrastats(directory, body):
+    """A program named tegrastats that runs `body` (Python) instead."""
+    from fakes.sysfs import FAKE_TEGRASTATS
+
+    directory.mkdir(parents=True, exist_ok=True)
+    program = directory / "tegrastats"
+    if body is None:  # the fake, failing as one without root does
+        program.write_text(f'#!/bin/sh\nFAKE_TEGRASTATS_FAIL=1 exec {sys.executable} {FAKE_TEGRASTATS} "$@"\n')
+    elif body == "working":
+        program.write_text(f'#!/bin/sh\nexec {sys.executable} {FAKE_TEGRASTATS} "$@"\n')
+    else:
+        program.write_text(f'#!/bin/sh\nexec {sys.executable} -c "{body}"\n')
+    program.chmod(0o755)
+    return program
+
+
+def jetson_host(host, monkeypatch):
+    monkeypatch.setitem(sys.modules, "pynvml", make_fake_pynvml(init_error=NVML_ERROR_LIBRARY_NOT_FOUND))
+    write_file(host / "etc" / "nv_tegra_release", "# R36 (release), REVISION: 4.0\n")
+
+
+def test_devices_starts_tegrastats_and_reports_one_that_fails_at_start(host, monkeypatch):
+    """Found is not usable: a tegrastats that exits at once is unusable, with what it said, as measure finds it."""
+    jetson_host(host, monkeypatch)
+    _tegrastats(host / "bin", None)
+    stats = by_sensor(devices_json())["tegrastats"]
+    assert not stats["usable"] and stats["source"] is None
+    assert "exited with status 1 before printing power rails" in stats["reason"] and "needs root" in stats["reason"]
+
+
+def test_devices_names_the_total_rail_of_a_tegrastats_that_runs(host, monkeypatch):
+    jetson_host(host, monkeypatch)
+    _tegrastats(host / "bin", "working")
+    stats = by_sensor(devices_json())["tegrastats"]
+    assert stats["usable"] and stats["source"] == "tegrastats:VDD_IN" and "reason" not in stats
+
+
+def test_devices_waits_a_bounded_time_for_a_silent_tegrastats(host, monkeypatch):
+    jetson_host(host, monkeypatch)
+    _tegrastats(host / "bin", "import time; time.sleep(60)")
+    started = time.monotonic()
+    stats = by_sensor(devices_json())["tegrastats"]
+    assert time.monotonic() - started < 3  # the probe waits 1.5 s, not measure's 5 s
+    assert not stats["usable"] and "printed no power rails within" in stats["reason"]
+
+
+def test_devices_tries_an_explicit_tegrastats_off_a_jetson(host, monkeypatch):
+    monkeypatch.setitem(sys.modules, "pynvml", make_fake_pynvml(init_error=NVML_ERROR_LIBRARY_NOT_FOUND))
+    program = _tegrastats(host / "opt", None)
+    stats = by_sensor(devices_json("--tegrastats", str(program)))["tegrastats"]
+    assert not stats["usable"] and f"tegrastats at {program} exited with status 1" in stats["reason"]
