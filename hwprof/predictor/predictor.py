@@ -16,6 +16,7 @@ network on Python floats, where numpy's per-call overhead would dominate).
 from __future__ import annotations
 
 import difflib
+import hashlib
 import json
 import math
 import numbers
@@ -23,7 +24,7 @@ import os
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 
 import numpy as np
@@ -92,6 +93,8 @@ class NetworkFeatures:
     own_model: np.ndarray  # (n_unique_layers,) True where the op has a model of its own
     membership: Any  # batch.membership, dense when small
     traced_on: list[str] = field(default_factory=list)  # per network, "meta" or "real"; empty when not traced
+    # the fingerprint of the predictor that made them: their layer predictions and model indices are its own
+    made_by: str = ""
 
     def __len__(self) -> int:
         return len(self.batch)
@@ -117,6 +120,13 @@ class Predictor:
         self._factors: dict[tuple[str, float], tuple[float, float]] = {}
         # where the training networks lie; absent from files written before it existed
         self.domain = Domain.from_json(doc["domain"]) if "domain" in doc else None
+
+    @cached_property
+    def _fingerprint(self) -> str:
+        """A digest of what predictions depend on: features made by a predictor of another fingerprint hold
+        another predictor's layer predictions."""
+        parts = {part: self.doc.get(part) for part in ("features", "layer_models", "network_models", "domain")}
+        return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
     # --- file ---
 
@@ -220,6 +230,7 @@ class Predictor:
             layer_columns=layer_columns,
             own_model=own,
             membership=membership,
+            made_by=self._fingerprint,
         )
 
     def clear_encoding_cache(self) -> None:
@@ -260,11 +271,7 @@ class Predictor:
         self, features: NetworkFeatures, confidence: float = 0.9, intervals: bool = True
     ) -> dict[str, np.ndarray]:
         """Per-network arrays: each fitted target, its *_low/*_high bounds, and layer sums in layer mode."""
-        if not isinstance(features, NetworkFeatures):
-            raise HwprofError(
-                f"predict_features takes what features(models) returns, not a {type(features).__name__}: pass "
-                "the result of predictor.features([...]), made once for the networks, to each call"
-            )
+        self._check_features(features, "predict_features")
         check_confidence(confidence)
         if len(features) == 1 and isinstance(features.membership, np.ndarray):
             return self._predict_one(features, confidence, intervals)
@@ -296,6 +303,18 @@ class Predictor:
         if intervals:
             self._add_intervals(out, confidence)
         return out
+
+    def _check_features(self, features: Any, method: str) -> None:
+        if not isinstance(features, NetworkFeatures):
+            raise HwprofError(
+                f"{method} takes what features(models) returns, not a {type(features).__name__}: pass "
+                "the result of predictor.features([...]), made once for the networks, to each call"
+            )
+        if features.made_by != self._fingerprint:
+            raise HwprofError(
+                f"these features were made by another predictor, whose layer predictions they hold: build them "
+                f"with this predictor's features(...) ({self.source}) to pass them to its {method}"
+            )
 
     def _predict_one(self, features: NetworkFeatures, confidence: float, intervals: bool) -> dict[str, np.ndarray]:
         """predict_features for a single network: the same model arithmetic on Python floats (numpy
@@ -437,6 +456,7 @@ class Predictor:
         what most of that share comes from; `distance` to the nearest training network (NaN for files
         without a domain); `outside`, true where either goes beyond what held-out families showed in
         validation."""
+        self._check_features(features, "novelty")
         latency, causes, per_cause = self._uncovered_causes(features)
         uncovered = per_cause.any(axis=1)
         total = features.membership @ latency
