@@ -37,7 +37,7 @@ from hwprof.measuring.execution import Execution
 from hwprof.measuring.fit_sweep import DEFAULT_SWEEP_SHARE, SweepRecord
 from hwprof.measuring.processes import DEFAULT_PROCESSES
 from hwprof.measuring.runner import Item, ItemFailed, Method, Result, Runner, check_threads
-from hwprof.models.inputs import InputSpec, ModelInputs, parse_seq_lens
+from hwprof.models.inputs import InputSpec, ModelInputs, check_module_weights, parse_seq_lens
 from hwprof.models.layers import Layer, run_and_extract, run_failure
 from hwprof.models.recall import tensors_in
 from hwprof.models.spec import ModelSpec, check_settings_apply, is_module_pair, parse_batch_sizes, resolve_model
@@ -184,7 +184,7 @@ def measure(
     An nn.Module is left as it was given: converted for the run (dtype, layout, device), it is measured as a
     copy, and its training mode and torch's thread count are restored afterwards.
 
-    How is `options` (MeasureOptions), or its fields given by name: `measure(["resnet18"],
+    How to measure is `options` (a MeasureOptions), or its fields given by name: `measure(["resnet18"],
     batch_sizes=[1, 8])`. The allocator policy is applied to the whole calling process
     (hwprof.measuring.allocator)."""
     if isinstance(models, Iterable) and not isinstance(models, (str, torch.nn.Module)) and not is_module_pair(models):
@@ -218,13 +218,7 @@ def _measured(model: Any, execution: Execution, device: torch.device) -> Any:
 def _measured_module(module: torch.nn.Module, execution: Execution, device: torch.device) -> torch.nn.Module:
     """A user's module as this run measures it: a copy where the run converts it (dtype, channels-last, another
     device), as .to converts in place; refused where it holds weights of another dtype than the run's."""
-    dtypes = {p.dtype for p in module.parameters() if p.dtype.is_floating_point}
-    if execution.dtype == "float32" and dtypes and torch.float32 not in dtypes:
-        held = ", ".join(sorted(str(d).removeprefix("torch.") for d in dtypes))
-        raise HwprofError(
-            f"the {type(module).__name__} module holds {held} weights and the run is float32: pass "
-            f"{option('dtype', held.split(', ')[0])} to measure it as it is, or give module.float()"
-        )
+    check_module_weights(module, execution.dtype, f"the {type(module).__name__} module", "measure")
     if execution.dtype == "float32" and not execution.channels_last and device.type == "cpu":
         return module
     import copy
@@ -490,7 +484,14 @@ def _fit_sweep(
     the interruption are kept and count against the budget (`resumed_sweep_s`)."""
     from hwprof.measuring import fit_sweep
 
-    if not options.layers or options.sweep_share == 0:
+    if options.sweep_share == 0:
+        return None
+    if not options.layers:  # network rows alone are fitted without layer models: a sweep would train none
+        if any(row.get("kind") == "network" for row in session.rows):
+            session.progress.note(
+                "no layer sweep for the fit with --no-layers: network rows alone are fitted without layer "
+                "models; measure with layers to add one"
+            )
         return None
     record = SweepRecord(options.sweep_share, networks_s=networks_s)
     ops = fit_sweep.ops_to_sweep(session.frame(), swept)

@@ -71,9 +71,8 @@ def test_predict_gives_a_list_its_seq_len_and_hf_config_where_they_apply(files):
 def test_predict_traces_a_model_without_a_sequence_once_beside_a_text_model(files, monkeypatch):
     """Learning that mlp takes no --seq-len traces it; predicting it then uses that trace, not a second one."""
     pytest.importorskip("transformers")
-    from fakes.zoo import TINY_HF
-
     import hwprof.predictor.records as records
+    from fakes.zoo import TINY_HF
 
     traced, trace_any = [], records._trace_any
     monkeypatch.setattr(records, "_cache", type(records._cache)())

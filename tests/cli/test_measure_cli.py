@@ -95,6 +95,15 @@ def test_nas_bench_201_network_only_to_csv(tmp_path):
     assert frame["flops"][0] > 0
 
 
+def test_no_layers_says_it_leaves_out_the_layer_sweep(tmp_path):
+    """The default sweep is left out of a run of network rows alone, and the run says so (as --processes does)."""
+    result = run("measure", "mlp", "--no-layers", "--out", str(tmp_path / "m.parquet"), *FAST)
+    assert result.exit_code == 0, result.output
+    assert "no layer sweep for the fit with --no-layers" in " ".join(result.output.split())
+    asked = run("measure", "mlp", "--no-layers", "--sweep-share", "0", "--out", str(tmp_path / "z.parquet"), *FAST)
+    assert asked.exit_code == 0 and "no layer sweep" not in asked.output  # none was asked for
+
+
 def test_input_shape_option_feeds_a_factory_without_one(tmp_path, factory_file):
     out = tmp_path / "s.parquet"
     result = run("measure", f"{factory_file}:shapeless", "--input-shape", "3,8,8", "--out", str(out), "--quiet", *FAST)

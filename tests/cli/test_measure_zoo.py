@@ -244,6 +244,11 @@ def test_a_half_precision_module_measured_at_float32_is_one_sentence():
         hwprof.measure(half, inputs=torch.randn(1, 8, dtype=torch.half), **API_FAST)
     frame = hwprof.measure(half, inputs=torch.randn(1, 8, dtype=torch.half), dtype="float16", **API_FAST)
     assert (frame["dtype"] == "float16").all()
+    # predict's rule too: a dtype asked for is what the module is converted to; float64 at float32 is refused
+    frame = hwprof.measure(half, inputs=torch.randn(1, 8, dtype=torch.half), dtype="bfloat16", **API_FAST)
+    assert (frame["dtype"] == "bfloat16").all() and half.weight.dtype == torch.float16
+    with pytest.raises(hwprof.HwprofError, match="holds float64 weights and the run is float32: convert it with"):
+        hwprof.measure(nn.Linear(8, 4).double(), input_shape=(8,), **API_FAST)
 
 
 @pytest.mark.slow
