@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import click
@@ -140,9 +141,9 @@ def _jetson_entries(tegrastats: str | None, devices: list[dict]) -> list[dict]:
         except SensorUnavailable as unavailable:
             ina["reason"] = str(unavailable)
     else:
+        unreadable = "" if os.geteuid() == 0 else " (run as root if the monitors exist but are unreadable)"
         ina["reason"] = (
-            "no readable INA3221 monitor under /sys/class/hwmon or /sys/bus/iio; tegrastats is "
-            "used instead (run as root if the monitors exist but are unreadable)"
+            f"no readable INA3221 monitor under /sys/class/hwmon or /sys/bus/iio; tegrastats is used instead{unreadable}"
         )
     entries.append(ina)
     entries.append(_tegrastats_entry(find_tegrastats(tegrastats)))

@@ -81,6 +81,15 @@ def test_jetson_lists_ina3221_and_tegrastats(host, monkeypatch):
     assert not sensors["tegrastats"]["usable"] and "--tegrastats PATH" in sensors["tegrastats"]["reason"]
 
 
+@pytest.mark.parametrize(("uid", "advised"), [(1000, True), (0, False)])
+def test_a_jetson_without_ina3221_advises_root_only_to_a_user_who_is_not(host, monkeypatch, uid, advised):
+    monkeypatch.setitem(sys.modules, "pynvml", make_fake_pynvml(init_error=NVML_ERROR_LIBRARY_NOT_FOUND))
+    monkeypatch.setattr("os.geteuid", lambda: uid)
+    write_file(host / "etc" / "nv_tegra_release", "# R35 (release), REVISION: 3.1\n")
+    reason = by_sensor(devices_json())["ina3221"]["reason"]
+    assert "no readable INA3221 monitor" in reason and ("run as root" in reason) == advised
+
+
 def test_a_cpu_only_virtual_machine_reports_latency_only(host, monkeypatch):
     monkeypatch.setitem(sys.modules, "pynvml", make_fake_pynvml(init_error=NVML_ERROR_LIBRARY_NOT_FOUND))
     write_file(host / "proc" / "cpuinfo", "model name\t: Fake vCPU\nflags\t\t: fpu hypervisor\n")
