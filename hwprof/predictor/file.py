@@ -114,10 +114,12 @@ REQUIRED_PARTS = ("features", "layer_models", "network_models")  # every documen
 
 def missing_parts(doc: dict) -> list[str]:
     """The parts a predictor document lacks, or holds as something other than an object (layer_models may be
-    empty, except in a layer-mode document)."""
+    empty, except in a layer-mode document; every prediction starts from the latency model)."""
     missing = [part for part in REQUIRED_PARTS if not isinstance(doc.get(part), dict)]
     if doc.get("mode") == "layers" and not doc.get("layer_models"):
         missing.append("layer_models")
+    if isinstance(doc.get("network_models"), dict) and not isinstance(doc["network_models"].get("latency_ms"), dict):
+        missing.append("network_models.latency_ms")
     return missing
 
 

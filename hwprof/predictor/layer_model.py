@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from hwprof.errors import shown
 from hwprof.predictor.features import op_group
 from hwprof.predictor.intervals import log_bounds
 
@@ -407,7 +408,7 @@ class LayerModelSet:
         groups = {group: LayerModel.from_json(m, variables) for group, m in entry.get("groups", {}).items()}
         index = {name: i for i, name in enumerate(variables)}
         measured_only = {op: ranges_from_json(r, index) for op, r in entry.get("measured_only", {}).items()}
-        return cls(ops, fallback, len(variables), groups, measured_only, entry.get("offsets"))
+        return cls(ops, fallback, len(variables), groups, measured_only, _offsets(entry.get("offsets", {})))
 
     def predict_log(self, z: np.ndarray, ops: Sequence[str], index: np.ndarray | None = None) -> np.ndarray:
         """Log predictions for layers of these ops (`index`: their model_index, when already known)."""
@@ -442,3 +443,13 @@ class LayerModelSet:
 
     def log_bounds(self, confidence: float) -> np.ndarray:
         return np.array([log_bounds(m.residuals, confidence)[:2] for m in self.models]).reshape(-1, 2)
+
+
+def _offsets(doc: object) -> dict[str, float]:
+    """A layer_models entry's offsets, checked when loaded: anything but {op: number} would fail only
+    at the first prediction."""
+    if not isinstance(doc, dict) or not all(
+        isinstance(v, (int, float)) and not isinstance(v, bool) for v in doc.values()
+    ):
+        raise TypeError(f"offsets holds {shown(doc)}, not a number per op")
+    return {op: float(shift) for op, shift in doc.items()}

@@ -52,12 +52,14 @@ class NetworkModel:
     @classmethod
     def from_json(cls, doc: dict) -> NetworkModel:
         form = doc.get("form", "additive")
-        low = np.array(doc["clip_low"], dtype=float) if form == "log_ratio" else None
-        high = np.array(doc["clip_high"], dtype=float) if form == "log_ratio" else None
+        columns = list(doc["columns"])
+        coef = _per_column(doc, "coef", columns)
+        low = _per_column(doc, "clip_low", columns) if form == "log_ratio" else None
+        high = _per_column(doc, "clip_high", columns) if form == "log_ratio" else None
         return cls(
             doc["target"],
-            list(doc["columns"]),
-            np.array(doc["coef"], dtype=float),
+            columns,
+            coef,
             float(doc["lambda"]),
             form,
             low,
@@ -66,6 +68,14 @@ class NetworkModel:
             np.array(doc.get("residuals_log", []), dtype=float),
             doc.get("cv", {}),
         )
+
+
+def _per_column(doc: dict, key: str, columns: list[str]) -> np.ndarray:
+    """One number per column: fewer would be silently dropped by one network's arithmetic and fail a batch's."""
+    values = np.array(doc[key], dtype=float)
+    if values.shape != (len(columns),):
+        raise ValueError(f"the {doc.get('target')} model has {values.size} {key} values for its {len(columns)} columns")
+    return values
 
 
 RATIO_COLUMNS = ["intercept", "log_layers_per_ms", "log_layer_sum_ms"]

@@ -1,0 +1,67 @@
+"""A predictor file damaged (or edited by hand) so that it would load but fail at its first prediction is
+refused when it is loaded, in one sentence that says to refit it."""
+
+import json
+
+import pytest
+
+import hwprof
+from fakes.synthetic import fitted_predictor_path
+from hwprof.errors import HwprofError
+
+
+@pytest.fixture(scope="module")
+def doc(tmp_path_factory):
+    path, _ = fitted_predictor_path(tmp_path_factory.mktemp("fit"), cv=False)
+    return json.loads(open(path).read())
+
+
+def _without_latency_model(doc):
+    del doc["network_models"]["latency_ms"]
+
+
+def _offsets(value):
+    def damage(doc):
+        doc["layer_models"]["latency_ms"]["offsets"] = value
+
+    return damage
+
+
+def _short_coef(doc):
+    doc["network_models"]["latency_ms"]["coef"] = doc["network_models"]["latency_ms"]["coef"][:-1]
+
+
+def _short_additive_coef(doc):
+    doc["network_models"]["latency_ms"] = {
+        "target": "latency_ms",
+        "form": "additive",
+        "columns": ["intercept", "layers:conv"],
+        "coef": [0.5],
+        "lambda": 1.0,
+    }
+
+
+def _short_clip(doc):
+    doc["network_models"]["latency_ms"]["clip_high"] = doc["network_models"]["latency_ms"]["clip_high"][:1]
+
+
+@pytest.mark.parametrize(
+    "damage, says",
+    [
+        (_without_latency_model, r"its network_models\.latency_ms is missing"),
+        (_offsets([0.5]), "offsets"),
+        (_offsets("fast"), "offsets"),
+        (_offsets({"relu": "fast"}), "offsets"),
+        (_short_coef, "2 coef values for its 3 columns"),
+        (_short_additive_coef, "1 coef values for its 2 columns"),
+        (_short_clip, "1 clip_high values"),
+    ],
+    ids=["no latency model", "offsets list", "offsets text", "offset text", "short coef", "short additive", "clip"],
+)
+def test_a_file_that_would_fail_at_first_use_is_refused_when_loaded(doc, tmp_path, damage, says):
+    damaged = json.loads(json.dumps(doc))
+    damage(damaged)
+    path = tmp_path / "damaged.json"
+    path.write_text(json.dumps(damaged))
+    with pytest.raises(HwprofError, match=rf"{path} is a damaged predictor file \(.*{says}.*\); refit it"):
+        hwprof.load_predictor(path)
