@@ -367,7 +367,7 @@ def _resolve_text(
     if text in MODELS:
         entry = MODELS[text]
         return _with_input_shape(ModelSpec(text, entry.factory(), tuple(entry.input_shape), entry.family), input_shape)
-    if ":" in text and text.rsplit(":", 1)[0].endswith(".py"):
+    if model_file(text) is not None:
         return _from_file(text, input_shape, inputs_given)
     if source_of(text) is not None:
         built = build(text, hf_config if text.startswith("hf:") else None)  # the others of a list ignore it
@@ -385,31 +385,75 @@ def _resolve_text(
     )
 
 
+def model_file(name: str) -> Path | None:
+    """The file of a path/to/file.py:factory name; None for any other name."""
+    if ":" in name and name.rsplit(":", 1)[0].endswith(".py"):
+        return Path(name.rsplit(":", 1)[0])
+    return None
+
+
+def model_file_digest(name: str) -> str | None:
+    """The digest of the file a path/to/file.py:factory name is built from, for a trace of it to be kept only
+    while the file is unchanged; None for other names and for a file that cannot be read (resolving the name
+    says why)."""
+    path = model_file(name)
+    if path is None:
+        return None
+    try:
+        return source_digest(path)
+    except OSError:
+        return None
+
+
+def source_digest(path: Path) -> str:
+    """A digest of a user's file: what tells an edited file from an unchanged one. Its modification time and
+    size would not, for an edit within the same second at the same size (a loop writing a model file)."""
+    return _digest(Path(path).read_bytes())
+
+
+def _digest(source: bytes) -> str:
+    return hashlib.sha256(source).hexdigest()
+
+
+_imported: dict[str, str] = {}  # module name -> digest of the source it was last imported from
+
+
 def import_user_file(path: Path):
-    """Import a Python file of the user's once per path, as Python runs a script: its folder goes on sys.path,
-    so it imports the files beside it; in a package (a folder with __init__.py), it is imported as the package's
-    module, so its relative imports work too. Its errors become one sentence."""
+    """Import a Python file of the user's, as Python runs a script: its folder goes on sys.path, so it imports
+    the files beside it; in a package (a folder with __init__.py), it is imported as the package's module, so
+    its relative imports work too. It is imported again once its content changes (a process that predicts a
+    file while it is being edited, or rewritten by a design loop), compiled from its source each time, since
+    Python's bytecode cache could keep an edit of the same size made within the same second. Its errors
+    become one sentence."""
     path = Path(path).resolve()
     package = _package_parts(path) if path.stem.isidentifier() else []
     if package:
         root, module_name = path.parents[len(package)], ".".join([*package, path.stem])
     else:
         root, module_name = path.parent, f"hwprof_user_{abs(hash(str(path)))}"
-    if module_name in sys.modules:
-        return sys.modules[module_name]
+    try:
+        source = path.read_bytes()
+    except OSError as error:
+        raise HwprofError(f"cannot read {path}: {error.strerror or error}") from None
+    digest = _digest(source)
+    imported = sys.modules.get(module_name)
+    if imported is not None and _imported.setdefault(module_name, digest) == digest:
+        return imported  # unchanged (or imported by the user, as it was then)
     if str(root) not in sys.path:
         sys.path.insert(0, str(root))
     try:
         if package:
-            return importlib.import_module(module_name)
+            importlib.import_module(module_name.rpartition(".")[0])  # its packages, for its relative imports
         spec = importlib.util.spec_from_file_location(module_name, path)
         module = importlib.util.module_from_spec(spec)
         sys.modules[module_name] = module
-        spec.loader.exec_module(module)
-        return module
+        exec(compile(source, str(path), "exec"), module.__dict__)
     except Exception as error:  # the user's file is not our code: report, do not crash
         sys.modules.pop(module_name, None)
+        _imported.pop(module_name, None)
         raise HwprofError(f"importing {path} failed: {type(error).__name__}: {error}") from None
+    _imported[module_name] = digest
+    return module
 
 
 def _package_parts(path: Path) -> list[str]:

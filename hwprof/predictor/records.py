@@ -63,7 +63,7 @@ def network_layers(
 
 def _network_layers(model, batch_size, input_shape, seq_len, dtype, channels_last, inputs, hf_config) -> TracedNetwork:
     from hwprof.models.inputs import parse_dtype
-    from hwprof.models.spec import ModelSpec, check_input_shape
+    from hwprof.models.spec import ModelSpec, check_input_shape, model_file_digest
 
     batch_size = positive_batch_size(batch_size)
     given = {
@@ -85,7 +85,8 @@ def _network_layers(model, batch_size, input_shape, seq_len, dtype, channels_las
     if isinstance(model, (str, ModelSpec)) and (inputs is None or all(isinstance(i, str) for i in listed)):
         name = model if isinstance(model, str) else model.name
         overrides = tuple(sorted((hf_config or {}).items()))
-        key = (name, batch_size, shape, seq_len, dtype, channels_last, tuple(listed or ()), overrides)
+        source = model_file_digest(model) if isinstance(model, str) else None  # an edited file is traced again
+        key = (name, batch_size, shape, seq_len, dtype, channels_last, tuple(listed or ()), overrides, source)
     if key is not None and key in _cache:
         _cache.move_to_end(key)
         traced = _cache[key]
