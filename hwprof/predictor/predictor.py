@@ -68,7 +68,7 @@ class Prediction:
     batch_size: int
     confidence: float
     total: dict[str, float]  # latency_ms, power_w, energy_mj as fitted (+ *_layer_sum in layer mode)
-    interval: dict[str, tuple[float, float]]  # calibrated (low, high) at `confidence`
+    interval: dict[str, tuple[float, float]]  # calibrated (low, high) at `confidence`, low <= total <= high
     layers: pd.DataFrame
     warnings: list[str] = field(default_factory=list)
     traced_on: str = "meta"  # "real" where the network could not be traced on meta tensors
@@ -270,7 +270,8 @@ class Predictor:
     def predict_features(
         self, features: NetworkFeatures, confidence: float = 0.9, intervals: bool = True
     ) -> dict[str, np.ndarray]:
-        """Per-network arrays: each fitted target, its *_low/*_high bounds, and layer sums in layer mode."""
+        """Per-network arrays: each fitted target, its *_low/*_high bounds (which always hold it: an interval
+        is widened to its prediction), and layer sums in layer mode."""
         self._check_features(features, "predict_features")
         check_confidence(confidence)
         if len(features) == 1 and isinstance(features.membership, np.ndarray):
@@ -358,11 +359,12 @@ class Predictor:
             values[f"{target}_high"] = values[target] * high
 
     def _interval_factors(self, target: str, confidence: float) -> tuple[float, float]:
-        """Multipliers from the held-out residuals, computed once per target and confidence."""
+        """Multipliers from the held-out residuals, computed once per target and confidence, widened to hold
+        the prediction itself: held-out errors leaning one way put a narrow interval to one side of it."""
         key = (target, confidence)
         if key not in self._factors:
             low, high, _ = log_bounds(self.network_models[target].model.residuals, confidence)
-            self._factors[key] = (math.exp(low), math.exp(high))
+            self._factors[key] = (math.exp(min(low, 0.0)), math.exp(max(high, 0.0)))
         return self._factors[key]
 
     # --- one network, with its layers ---
@@ -377,6 +379,8 @@ class Predictor:
         **how: Any,
     ) -> Prediction:
         """Latency (and power/energy where fitted) of one network, per layer and in total, with intervals.
+        An interval always holds its prediction (low <= total <= high): where held-out errors lean one way,
+        the calibrated interval is widened to reach it.
 
         `model` is a name, a spec string (torchvision:, timm:, hf:, ...), a ModelSpec or an nn.Module (with
         `inputs=` example tensors or `input_shape`); `how` may set seq_len, dtype ("bfloat16"),
@@ -615,6 +619,7 @@ class Predictor:
             index = features.model_index["latency_ms"][position]
             log_latency = features.layer_log["latency_ms"][position]
             bounds = models.log_bounds(confidence)[index]
+            bounds = np.column_stack([np.minimum(bounds[:, 0], 0.0), np.maximum(bounds[:, 1], 0.0)])  # hold the layer
             table["model"] = [models.labels[i] for i in index]
             table["latency_ms"] = np.exp(log_latency)
             table["latency_ms_low"] = np.exp(log_latency + bounds[:, 0])
