@@ -448,8 +448,9 @@ class LayerModelSet:
 def _offsets(doc: object) -> dict[str, float]:
     """A layer_models entry's offsets, checked when loaded: anything but {op: number} would fail only
     at the first prediction."""
-    if not isinstance(doc, dict) or not all(
-        isinstance(v, (int, float)) and not isinstance(v, bool) for v in doc.values()
-    ):
-        raise TypeError(f"offsets holds {shown(doc)}, not a number per op")
+    if not isinstance(doc, dict):
+        raise TypeError(f"offsets is a {type(doc).__name__}, not a number per op")
+    for op, shift in doc.items():
+        if isinstance(shift, bool) or not isinstance(shift, (int, float)):
+            raise TypeError(f"the offset of {op} is {shown(shift)}, not a number")
     return {op: float(shift) for op, shift in doc.items()}

@@ -49,9 +49,9 @@ def _short_clip(doc):
     "damage, says",
     [
         (_without_latency_model, r"its network_models\.latency_ms is missing"),
-        (_offsets([0.5]), "offsets"),
-        (_offsets("fast"), "offsets"),
-        (_offsets({"relu": "fast"}), "offsets"),
+        (_offsets([0.5]), "offsets is a list, not a number per op"),
+        (_offsets("fast"), "offsets is a str"),
+        (_offsets({"relu": "fast"}), "the offset of relu is 'fast', not a number"),
         (_short_coef, "2 coef values for its 3 columns"),
         (_short_additive_coef, "1 coef values for its 2 columns"),
         (_short_clip, "1 clip_high values"),
