@@ -108,10 +108,17 @@ def read_json_document(path: str | os.PathLike, file_format: str, version: int, 
         raise HwprofError(f"{path} holds {error}, which hwprof never writes: the {what} is damaged; {remedy}") from None
     if not isinstance(doc, dict) or doc.get("format") != file_format:
         raise HwprofError(f'{path} is not an hwprof {what} (it lacks "format": "{file_format}")')
-    if doc.get("format_version") != version:
+    found = doc.get("format_version")
+    if isinstance(found, bool) or not isinstance(found, int):
+        raise HwprofError(f"{path} is a damaged {what}: its format_version, {found!r}, is not a whole number; {remedy}")
+    if found > version:  # refitting or rerunning would not help: this hwprof cannot read what a later one wrote
         raise HwprofError(
-            f"{path} has {what} format version {doc.get('format_version')!r}, but this hwprof reads "
-            f"version {version}; {remedy}"
+            f"{path} has {what} format version {found}, newer than the {version} this hwprof reads: upgrade hwprof "
+            "(pip install --upgrade hwprof) to read it"
+        )
+    if found != version:
+        raise HwprofError(
+            f"{path} has {what} format version {found}, but this hwprof reads version {version}; {remedy}"
         )
     return doc
 

@@ -101,6 +101,13 @@ class NetworkFeatures:
 
 
 class Predictor:
+    """A fitted cost model of one device: predicts latency (and power and energy where fitted) of networks,
+    with calibrated intervals and how far each lies from the training data.
+
+    Load one with hwprof.load_predictor(path) (or make one from a predictor document); `predict` gives one
+    network with its layers, `predict_many` a table of many, and `features` then `predict_features` split
+    the slow tracing from the fast evaluation, for design loops that evaluate networks repeatedly."""
+
     def __init__(self, doc: dict, source: str = "<memory>"):
         _check_document(doc)
         self.doc = doc
@@ -132,10 +139,13 @@ class Predictor:
 
     @property
     def targets(self) -> list[str]:
+        """The network targets this predictor was fitted to: latency_ms, then power_w and energy_mj where measured."""
         return list(self._targets)
 
     @property
     def uses_layers(self) -> bool:
+        """Whether it predicts each layer with layer models (layer mode) rather than from per op group
+        aggregates alone (analytic mode)."""
         return "latency_ms" in self.layer_sets
 
     def save(self, path: str | os.PathLike, force: bool = False) -> None:
@@ -188,10 +198,14 @@ class Predictor:
     def features_from_layers(
         self, names: Sequence[str], batch_sizes: Sequence[int], layer_lists: Sequence[Sequence[LayerRecord]]
     ) -> NetworkFeatures:
+        """features() from layers already traced (one list of records per network), as fitting and tests
+        build them, without tracing a model."""
         batch = NetworkBatch.from_layer_lists(names, batch_sizes, layer_lists)
         return self.features_from_batch(batch)
 
     def features_from_batch(self, batch: NetworkBatch) -> NetworkFeatures:
+        """features() of a NetworkBatch (unique layers and which networks hold them): each unique layer is
+        encoded and predicted once, however many networks share it."""
         ops = [record.op for record in batch.layers]
         group_position = {group: i for i, group in enumerate(OP_GROUPS)}
         onehot = np.zeros((len(ops), len(OP_GROUPS)))
@@ -273,7 +287,7 @@ class Predictor:
         """Per-network arrays: each fitted target, its *_low/*_high bounds (which always hold it: an interval
         is widened to its prediction), and layer sums in layer mode."""
         self._check_features(features, "predict_features")
-        check_confidence(confidence)
+        confidence = check_confidence(confidence)
         if len(features) == 1 and isinstance(features.membership, np.ndarray):
             return self._predict_one(features, confidence, intervals)
         out: dict[str, np.ndarray] = {}
@@ -391,7 +405,7 @@ class Predictor:
         while it traces; the rest runs concurrently. Tracing with torch.fx yourself, or measuring, in another
         thread meanwhile is not covered."""
         _check_keywords(how, "predict", ("batch_size", "input_shape", "confidence", "strict"))
-        check_confidence(confidence)
+        confidence = check_confidence(confidence)
         batch_size = positive_batch_size(batch_size)
         traced = self._traced([model], [batch_size], input_shape, how)[0]
         name, layer_names, records = traced.name, traced.layer_names, traced.records
@@ -437,7 +451,7 @@ class Predictor:
         as the command's --batch-size 1,8 is: list each model once per size for that). With `strict`, a
         network with op types no model of their own covers is refused, as `predict` refuses it."""
         _check_keywords(how, "predict_many", ("batch_size", "input_shape", "confidence", "strict"))
-        check_confidence(confidence)
+        confidence = check_confidence(confidence)
         features = self.features(models, batch_size, input_shape, **how)
         if strict:
             self._refuse_uncovered(features)
@@ -548,19 +562,26 @@ class Predictor:
                 f"{novelty['uncovered_share'][n]:.0%} of its predicted time comes from op types or sizes "
                 f"no training row covered (mostly {novelty['uncovered_by'][n]})"
             )
+        # fitted on one family, cross-validation held out networks of it, and the domain measured between them
+        one_family = len(self.doc.get("training", {}).get("families", [])) == 1
+        held_out = "network" if one_family else "family"
         if self.domain is not None and novelty["distance"][n] > self.domain.family_distance:
-            compared = (
-                f"where held-out families lay within {self.domain.family_distance:.2f}"
-                if self.domain.family_distance > 0
-                else "and the training networks are all of one family, so none was held out to compare with"
-            )
+            if self.domain.family_distance <= 0:
+                compared = "and the training networks are all of one family, so none was held out to compare with"
+            elif one_family:
+                compared = (
+                    f"where held-out networks lay within {self.domain.family_distance:.2f} (the training networks "
+                    "are all of one family, so no family was held out)"
+                )
+            else:
+                compared = f"where held-out families lay within {self.domain.family_distance:.2f}"
             parts.append(f"it lies {novelty['distance'][n]:.2f} from the nearest training network, {compared}")
         if not len(self.network_models["latency_ms"].model.residuals):
             interval = "no held-out error is known to widen its interval by (fitted without cross-validation)"
         elif widened:
-            interval = "its interval is widened to the largest error a held-out family showed"
+            interval = f"its interval is widened to the largest error a held-out {held_out} showed"
         else:  # few held-out networks: the interval at this confidence already reaches the largest of their errors
-            interval = "its interval already spans the largest error a held-out family showed"
+            interval = f"its interval already spans the largest error a held-out {held_out} showed"
         return f"outside the training data: {'; '.join(parts)}; {interval}"
 
     def _coverage_warnings(self, name: str, features: NetworkFeatures, strict: bool) -> list[str]:
@@ -720,9 +741,14 @@ def _check_document(doc: Any) -> None:
         raise HwprofError(f"the document given lacks its {missing[0]}, so it is no predictor document: {remedy}")
 
 
-def check_confidence(confidence: float) -> None:
-    if not isinstance(confidence, (int, float)) or not 0 < confidence < 1:
+def check_confidence(confidence: Any) -> float:
+    """`confidence` as a float: any real number between 0 and 1, numpy's included, as batch sizes take
+    numpy's integers."""
+    if getattr(confidence, "ndim", None) == 0:
+        confidence = confidence.item()  # a numpy scalar or 0-d array
+    if isinstance(confidence, bool) or not isinstance(confidence, numbers.Real) or not 0 < confidence < 1:
         raise HwprofError(f"{option('confidence')} must be between 0 and 1 (e.g. 0.9), not {confidence!r}")
+    return float(confidence)
 
 
 @lru_cache(maxsize=ENCODING_CACHE_SIZE)

@@ -142,4 +142,4 @@ def test_the_note_says_widened_only_where_the_interval_grew(nb201_only_predictor
     n = len(nb201_only_predictor.network_models["latency_ms"].model.residuals)
     prediction = nb201_only_predictor.predict("mlp", confidence=n / (n + 1) - 1e-9)
     (note,) = [w for w in prediction.warnings if w.startswith("outside the training data")]
-    assert "already spans the largest error a held-out family showed" in note and "widened" not in note
+    assert "already spans the largest error a held-out network showed" in note and "widened" not in note
