@@ -70,6 +70,20 @@ def prepare(folder: Path) -> None:
     broken["network_models"]["latency_ms"] = dict(doc["network_models"]["latency_ms"], coef=[1e308] * 3)
     (folder / "huge.json").write_text(json.dumps(broken))
     (folder / "no_layers.json").write_text(json.dumps(dict(doc, layer_models=None)))
+    latency = doc["network_models"]["latency_ms"]
+    damaged = {  # hand-edited predictor files that loaded and failed at the first prediction (stop 37)
+        "no_latency": dict(doc, network_models={k: v for k, v in doc["network_models"].items() if k != "latency_ms"}),
+        "short_coef": dict(
+            doc, network_models={**doc["network_models"], "latency_ms": dict(latency, coef=latency["coef"][:-1])}
+        ),
+        "offsets": dict(
+            doc,
+            layer_models={**doc["layer_models"], "latency_ms": dict(doc["layer_models"]["latency_ms"], offsets=[0.1])},
+        ),
+        "version_text": dict(doc, format_version=str(doc["format_version"])),
+    }
+    for name, edited in damaged.items():
+        (folder / f"{name}.json").write_text(json.dumps(edited))
     for name, value in (("empty", ""), ("nan", "nan"), ("inf", "inf"), ("text", "fast"), ("negative", "-2")):
         (folder / f"{name}.csv").write_text(f"model,batch_size,latency_ms\nmlp,1,1.5\nmlp,2,{value}\n")
     (folder / "existing.json").write_text("keep me")
@@ -187,6 +201,11 @@ CASES = [
     ("compare", ["d.parquet", "e.parquet", "--fail-above", "0.05"], None, 2),
     ("compare", ["d.parquet", "e.parquet", "--metric", "energy_mj"], None, 2),
     ("run", ["--", "no_such_command_xyz"], None, 127),
+    # added 2026-12-06 (stop 37), from a design-loop user's audit: damaged predictor files
+    ("predict", ["no_latency.json", "mlp"], None, 1),
+    ("predict", ["short_coef.json", "mlp", "mlp_large"], None, 1),
+    ("predict", ["offsets.json", "mlp"], None, 1),
+    ("predict", ["version_text.json", "mlp"], None, 1),
 ]
 
 
