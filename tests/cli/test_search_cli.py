@@ -443,3 +443,25 @@ def test_resuming_after_editing_the_space_file_is_one_line_before_any_trial(toy_
     assert "Traceback" not in edited.output and len(edited.output.strip().splitlines()) == 1
     assert "space 'toy' has changed" in edited.output and "pick a new --study-name" in edited.output
     assert json.loads((out / "search.json").read_text())["trials_finished"] == 3  # the first run's, untouched
+
+
+def test_trials_counts_evaluated_trials_and_the_summary_says_how_many_failed(toy_yaml, toy_predictor, tmp_path):
+    result, written = toy_search(toy_yaml, tmp_path, "if params['head'] == 'narrow': raise RuntimeError('out of data')")
+    assert result.exit_code == 0, result.output
+    summary = json.loads(written.read_text())
+    failed = summary["failed_trials"]
+    assert failed > 0 and summary["trials_finished"] == 10 and len(summary["trials"]) == 10 + failed
+    assert f"10 trials finished, 10 trained, 0 trainings skipped as predicted infeasible, {failed} failed" in (
+        result.output
+    )
+
+
+def test_a_search_whose_trials_keep_failing_stops_in_one_sentence(toy_yaml, toy_predictor, tmp_path):
+    objective_line = "if len(CALLS) > 3: raise RuntimeError('disk full')"
+    result, written = toy_search(toy_yaml, tmp_path, objective_line, "--trials", 30)
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    summary = json.loads(written.read_text())
+    assert summary["trials_finished"] == 3 and summary["failed_trials"] == FAILURES_IN_A_ROW
+    last = result.output.strip().splitlines()[-1]
+    assert last.startswith(f"Error: the search stopped after {FAILURES_IN_A_ROW} trials in a row failed")
+    assert "3 of the 30 trials asked for finished" in last and "RuntimeError: disk full" in last
