@@ -291,7 +291,8 @@ _SHAPE_SAMPLERS: dict[str, Callable[[random.Random], tuple[nn.Module, tuple[int,
     "sigmoid": _map_op(lambda channels: nn.Sigmoid()),
     "add": _map_op(lambda channels: Residual(), 2.0),
     "silu": _sequence_op(lambda width: nn.SiLU()),
-    "rmsnorm": _sequence_op(nn.RMSNorm),
+    # nn.RMSNorm came with torch 2.4; on an older torch (JetPack 5's wheels) there is no rmsnorm sweep
+    **({"rmsnorm": _sequence_op(nn.RMSNorm)} if hasattr(nn, "RMSNorm") else {}),
 }
 # Every op with a sweep -> a sampler of (SweepLayer, MACs, elements moved); transformers' ops (embedding,
 # matmul, attention) take integer or several inputs.
