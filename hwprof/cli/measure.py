@@ -323,7 +323,7 @@ def _echo_err(text: str) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def models(source, as_json):
     """List the sample models and their default input shapes, and the model sources installed."""
-    from hwprof.models.sources import SOURCES, ZOO_INSTALL
+    from hwprof.models.sources import SOURCES, install_command
     from hwprof.sample_models import MODELS
 
     if source is not None and source != "builtin":
@@ -355,7 +355,7 @@ def models(source, as_json):
         state = (
             f"installed; `hwprof models --source {entry.prefix}` lists them"
             if entry.installed
-            else f"not installed: {ZOO_INSTALL}"
+            else f"not installed: {install_command(entry)}"
         )
         console.print(f"{entry.prefix}:NAME - {entry.about} ({state})")
 

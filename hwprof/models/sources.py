@@ -24,7 +24,7 @@ import torch.nn as nn
 from hwprof.errors import HwprofError, error_text, option, whole_number
 from hwprof.models.inputs import SEQ, InputSpec, ModelInputs
 
-ZOO_INSTALL = "pip install -e '.[zoo]'"
+ZOO_INSTALL = "pip install 'hwprof[zoo]'"  # the extra of the hwprof installed, from any folder
 IMAGENET = (3, 224, 224)
 
 
@@ -55,9 +55,22 @@ class Source:
 
     def require(self, text: str) -> None:
         if not self.installed:
-            raise HwprofError(
-                f"{text} needs {self.pip_name}, which is not installed: run {ZOO_INSTALL} (or pip install {self.pip_name})"
-            )
+            raise HwprofError(f"{text} needs {self.pip_name}, which is not installed: run {install_command(self)}")
+
+
+def matching_torchvision() -> str:
+    """The torchvision release built for the installed torch (2.x goes with 0.(x + 15)): pinned, so that
+    installing it (or timm, which needs it) does not replace a torch the user chose with pip's newest."""
+    major, minor = (int(part) for part in torch.__version__.split("+")[0].split(".")[:2])
+    return f"'torchvision==0.{minor + 15}.*'" if major == 2 else "torchvision"
+
+
+def install_command(source: Source) -> str:
+    """What installs a source's package without swapping torch: torchvision pinned to the installed torch."""
+    if source.package == "transformers":
+        return f"pip install transformers (or {ZOO_INSTALL} for every zoo)"
+    packages = matching_torchvision() if source.package == "torchvision" else f"timm {matching_torchvision()}"
+    return f"pip install {packages}, the torchvision built for torch {torch.__version__.split('+')[0]}"
 
 
 # Who ported or trained a timm model, not what it is: tf_efficientnet_b0 is an efficientnet.

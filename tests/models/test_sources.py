@@ -207,8 +207,33 @@ def test_missing_extra_says_which_pip_install_fixes_it(monkeypatch, prefix):
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == package else real(name, *a))
     with pytest.raises(HwprofError) as error:
         resolve_model(f"{prefix}:whatever")
-    assert "pip install -e '.[zoo]'" in str(error.value)
-    assert f"pip install {SOURCES[prefix].pip_name}" in str(error.value)
+    import torch
+
+    message = str(error.value)
+    torch_minor = int(torch.__version__.split(".")[1])
+    if prefix == "hf":
+        assert "pip install transformers (or pip install 'hwprof[zoo]' for every zoo)" in message
+    else:  # torchvision pinned to the installed torch's, so that pip keeps the torch the user chose
+        assert f"'torchvision==0.{torch_minor + 15}.*'" in message and "pip install -e" not in message
+        assert ("pip install timm 'torchvision" in message) == (prefix == "timm")
+
+
+def test_the_rmsnorm_sweep_is_left_out_on_a_torch_without_rmsnorm():
+    """torch 2.1-2.3 (JetPack 5's wheels) have no nn.RMSNorm: measure, fit and `hwprof models` still load."""
+    import subprocess
+    import sys
+
+    script = (
+        "import torch.nn as nn\n"
+        "del nn.RMSNorm\n"
+        "from hwprof.sample_models.sweep import SAMPLERS\n"
+        "assert 'rmsnorm' not in SAMPLERS and 'silu' in SAMPLERS\n"
+        "from hwprof.cli import main\n"
+        "main(['models'], standalone_mode=False)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "sweep:OP" in done.stdout and "rmsnorm" not in done.stdout
 
 
 def test_each_source_lists_what_it_offers():
