@@ -293,10 +293,9 @@ def open_storage(text: str | None):
             with warnings.catch_warnings():  # heartbeats are marked experimental; they fail dead workers' trials
                 warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
                 return optuna.storages.RDBStorage(_database_url(text), heartbeat_interval=30, grace_period=120)
-        except ImportError:
-            hint = "pip install 'hwprof[postgres]'" if text.startswith("postgres") else "install the driver for it"
+        except ImportError as missing:
             raise HwprofError(
-                f"storage {_redact(text)} needs a database driver that is not installed: {hint}"
+                f"storage {_redact(text)} needs a database driver that is not installed: {_driver_hint(missing)}"
             ) from None
         except Exception as error:  # sqlalchemy reports unreachable servers, bad URLs, refused logins
             raise HwprofError(f"cannot open storage {_redact(text)}: {error_text(error)}") from None
@@ -352,6 +351,22 @@ def _not_a_journal(path: str, why: str) -> HwprofError:
     return HwprofError(
         f"{path} is not a readable Optuna journal ({why}): move it away or give another {option('storage')}"
     )
+
+
+# a database driver's module -> what pip installs it as, where the two differ (psycopg 3 is hwprof's extra)
+DRIVER_PACKAGES = {"psycopg": "'hwprof[postgres]'", "psycopg2": "psycopg2-binary", "MySQLdb": "mysqlclient"}
+
+
+def _driver_hint(missing: ImportError) -> str:
+    """The pip command for the driver module SQLAlchemy could not import (psycopg2 for a
+    postgresql+psycopg2:// URL is not the psycopg 3 that hwprof's postgres extra brings)."""
+    cause: BaseException | None = missing  # Optuna re-raises SQLAlchemy's ImportError as its own, without a name
+    while cause is not None and not getattr(cause, "name", None):
+        cause = cause.__cause__ or cause.__context__
+    module = (getattr(cause, "name", None) or "").split(".")[0]
+    if not module:
+        return f"install the driver the URL names ({error_text(missing)})"
+    return f"pip install {DRIVER_PACKAGES.get(module, module)}"
 
 
 def _database_url(url: str) -> str:

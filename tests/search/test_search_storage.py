@@ -1,5 +1,6 @@
 """Studies kept in a journal file: resumed after an interruption, shared by several processes."""
 
+import importlib.util
 import multiprocessing
 import os
 import random
@@ -306,3 +307,26 @@ def test_messages_about_a_stored_study_never_show_the_database_password():
 
     assert _redact("postgresql://hwprof:s3cret@db.example/studies") == "postgresql://hwprof:***@db.example/studies"
     assert _redact("study.journal") == "study.journal"
+
+
+@pytest.mark.parametrize(
+    ("module", "advice"),
+    [
+        ("psycopg", "pip install 'hwprof[postgres]'"),
+        ("psycopg2", "pip install psycopg2-binary"),
+        ("pymysql", "pip install pymysql"),
+    ],
+)
+def test_a_missing_database_driver_names_the_package_that_provides_it(module, advice):
+    """postgresql+psycopg2:// needs psycopg2, which hwprof's postgres extra (psycopg 3) does not bring."""
+    from hwprof.search.study import _driver_hint
+
+    assert _driver_hint(ModuleNotFoundError(f"No module named '{module}'", name=module)) == advice
+
+
+def test_a_database_url_whose_driver_is_missing_says_what_to_install():
+    pytest.importorskip("sqlalchemy")
+    if importlib.util.find_spec("pymysql") is not None:
+        pytest.skip("pymysql is installed")
+    with pytest.raises(HwprofError, match="needs a database driver that is not installed: pip install pymysql"):
+        open_storage("mysql+pymysql://hwprof:secret@127.0.0.1:9/nowhere")
