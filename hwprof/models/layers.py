@@ -24,7 +24,7 @@ import torch.nn.functional as F
 from torch.overrides import TorchFunctionMode
 
 from hwprof.errors import HwprofError
-from hwprof.models import recall
+from hwprof.models import FX_TRACING, recall
 from hwprof.models.recall import storage_id, tensors_in
 
 # Ops that move no data and do no arithmetic are left out, except these, which
@@ -199,7 +199,8 @@ def extract_layers_from_example(
     module.eval()
     if not kwargs:
         try:  # the graph alone: compiling it into a GraphModule's Python code is not needed to interpret it
-            graph = fx.Tracer().trace(module, concrete_args=_unsupplied_defaults(module, len(args)))
+            with FX_TRACING:
+                graph = fx.Tracer().trace(module, concrete_args=_unsupplied_defaults(module, len(args)))
         except Exception:  # untraceable Python control flow: hooks see what actually runs
             graph = None
         if graph is not None:

@@ -401,9 +401,9 @@ class Predictor:
         channels_last, inputs and hf_config, as `measure` does.
 
         Thread-safe: threads may call predict, predict_many and features on one predictor (or several)
-        at once. Tracing takes one process-wide lock, since torch.fx patches nn.Module for the whole process
-        while it traces; the rest runs concurrently. Tracing with torch.fx yourself, or measuring, in another
-        thread meanwhile is not covered."""
+        at once, and measure in another thread. Tracing takes one process-wide lock (hwprof.models.FX_TRACING),
+        since torch.fx patches nn.Module for the whole process while it traces; the rest runs concurrently.
+        Tracing with torch.fx yourself in another thread meanwhile is not covered."""
         _check_keywords(how, "predict", ("batch_size", "input_shape", "confidence", "strict"))
         confidence = check_confidence(confidence)
         batch_size = positive_batch_size(batch_size)

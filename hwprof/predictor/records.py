@@ -13,12 +13,12 @@ modules and could leave the patches in place for every later trace.
 from __future__ import annotations
 
 import gc
-import threading
 from collections import OrderedDict
 from contextlib import contextmanager
 from typing import Any, NamedTuple
 
 from hwprof.errors import HwprofError, option, shown, true_or_false, whole_number
+from hwprof.models import FX_TRACING
 from hwprof.predictor.features import LayerRecord
 
 CACHE_SIZE = 4096
@@ -37,8 +37,9 @@ HOW_KEYWORDS = ("seq_len", "dtype", "channels_last", "inputs", "hf_config")  # n
 NOT_GIVEN = {"dtype": "float32", "channels_last": False}  # defaults: what a name's own setting replaces
 _cache: OrderedDict[tuple, TracedNetwork] = OrderedDict()
 # Held while tracing, while reading or filling the cache, and while the modules tracing needs are first
-# imported (a thread peeking at a module another thread is still importing finds it half made).
-TRACING = threading.RLock()
+# imported (a thread peeking at a module another thread is still importing finds it half made): the lock
+# measure's tracing takes too, so a measurement in another thread never traces meanwhile.
+TRACING = FX_TRACING
 
 
 def network_layers(

@@ -80,3 +80,26 @@ def test_threads_predicting_in_a_fresh_process_import_what_they_need_once(predic
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+def test_a_measurement_in_another_thread_waits_for_a_prediction_s_trace():
+    """measure's fx trace takes the lock prediction holds while tracing: torch.fx patches nn.Module for the
+    whole process, so the two must not trace at once."""
+    import torch
+
+    from hwprof.models import FX_TRACING
+    from hwprof.models.layers import run_and_extract
+
+    done = threading.Event()
+    module = torch.nn.Sequential(torch.nn.Linear(4, 4), torch.nn.ReLU())
+
+    def measure_layers():
+        run_and_extract(module, (4,), 1)
+        done.set()
+
+    with FX_TRACING:  # as a prediction tracing in this thread holds it
+        worker = threading.Thread(target=measure_layers)
+        worker.start()
+        assert not done.wait(0.5)  # it waits for the trace here to end
+    worker.join(timeout=60)
+    assert done.is_set()
