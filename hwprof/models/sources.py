@@ -24,7 +24,6 @@ import torch.nn as nn
 from hwprof.errors import HwprofError, error_text, option, whole_number
 from hwprof.models.inputs import SEQ, InputSpec, ModelInputs
 
-ZOO_INSTALL = "pip install 'hwprof[zoo]'"  # the extra of the hwprof installed, from any folder
 IMAGENET = (3, 224, 224)
 
 
@@ -68,7 +67,7 @@ def matching_torchvision() -> str:
 def install_command(source: Source) -> str:
     """What installs a source's package without swapping torch: torchvision pinned to the installed torch."""
     if source.package == "transformers":
-        return f"pip install transformers (or {ZOO_INSTALL} for every zoo)"
+        return "pip install transformers"  # hwprof[zoo] would bring pip's newest torchvision, and its torch
     packages = matching_torchvision() if source.package == "torchvision" else f"timm {matching_torchvision()}"
     return f"pip install {packages}, the torchvision built for torch {torch.__version__.split('+')[0]}"
 

@@ -212,7 +212,7 @@ def test_missing_extra_says_which_pip_install_fixes_it(monkeypatch, prefix):
     message = str(error.value)
     torch_minor = int(torch.__version__.split(".")[1])
     if prefix == "hf":
-        assert "pip install transformers (or pip install 'hwprof[zoo]' for every zoo)" in message
+        assert message.endswith("run pip install transformers")
     else:  # torchvision pinned to the installed torch's, so that pip keeps the torch the user chose
         assert f"'torchvision==0.{torch_minor + 15}.*'" in message and "pip install -e" not in message
         assert ("pip install timm 'torchvision" in message) == (prefix == "timm")
