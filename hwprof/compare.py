@@ -478,12 +478,16 @@ def _gate(report: dict, metric: str, fail_above: float) -> dict:
     model's or op's summary. A single layer row does not gate: between two processes a few layers move
     more than 5%, significantly within their own samples, on a plain rerun (BENCHMARKS.md), and what a
     change in the code does to layers shows in their op's summary."""
-    tested, regressions = 0, []
+    tested, regressions, undecided = 0, [], []
     networks = [entry for entry in report["rows"] if entry["kind"] in WHOLE_KINDS]
     for where, entries in (("row", networks), ("model", report["models"]), ("op", report["ops"])):
         for entry in entries:
             result = entry.get(metric)
-            if result is None or result["verdict"] == UNTESTED:
+            if result is None:
+                continue
+            if result["verdict"] == UNTESTED:  # a network above the threshold that no test cleared
+                if where == "row" and (result.get("ratio") or 0) > 1 + fail_above:
+                    undecided.append((label(entry, where, len(report["devices"])), result))
                 continue
             tested += 1
             if result["verdict"] == HIGHER and result["ratio"] > 1 + fail_above:
@@ -492,6 +496,14 @@ def _gate(report: dict, metric: str, fail_above: float) -> dict:
         raise CannotCompare(
             f"{report['base']} and {report['new']} do not both have {metric} (was one measured without a power "
             f"sensor?), so {option('fail_above')} cannot gate on it"
+        )
+    if undecided and not regressions:  # a summary over many rows must not wave a risen network through
+        (where, result), more = undecided[0], len(undecided) - 1
+        raise CannotCompare(
+            f"{where} {metric} rose {result['ratio'] - 1:+.1%}, above the {fail_above:.0%} gate, and could not be "
+            f"tested for significance ({result.get('why') or 'no raw samples'})"
+            + (f", and {more} more network row(s) so" if more else "")
+            + f", so {option('fail_above')} cannot decide; give datasets measured with raw samples"
         )
     if not tested:
         why = report["raw_samples"]["unavailable_reason"] if metric == "latency_ms" else None

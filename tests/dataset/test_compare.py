@@ -107,6 +107,20 @@ def test_energy_is_compared_where_both_have_it_and_gated_by_its_summaries(tmp_pa
     assert run(base, hotter, "--fail-above", "5%").exit_code == 0  # latency did not change
 
 
+def test_a_network_above_the_gate_without_raw_samples_cannot_pass_it(tmp_path, base):
+    """Only the network row rose (7%), past a 5% gate, and no raw samples test it: the model's summary over
+    all its rows (under 5%) must not pass the gate (exit 2: it cannot decide), as a baseline committed
+    without its samples file would have it."""
+    new = write_run(tmp_path / "new.parquet", seed=2, with_samples=False)
+    frame = read_dataset(new)
+    frame.loc[frame["kind"] == "network", "latency_ms"] *= 1.07
+    write_table(new, frame, read_provenance(new))
+    result = run(base, new, "--fail-above", "5%")
+    assert result.exit_code == 2, result.output
+    assert "net batch 1 network latency_ms rose +7" in result.output and "cannot decide" in result.output
+    assert run(base, new, "--fail-above", "10%").exit_code == 0  # under the gate: nothing to decide
+
+
 def test_without_raw_samples_ratios_remain_and_the_reason_is_given(tmp_path, base):
     slower = write_run(tmp_path / "slower.parquet", factor=1.10, seed=2, with_samples=False)
     assert not samples_path(slower).exists()
