@@ -10,16 +10,19 @@ import click
 from hwprof.progress import Progress
 
 
-def make_console():
-    """Rich output; wide enough for the tables when writing to a file or pipe."""
+def make_console(stderr: bool = False):
+    """Rich output (on stderr for progress and notes, so stdout holds only the results); wide enough for the
+    tables when writing to a file or pipe."""
     from rich.console import Console
 
     class PipedConsole(Console):
         def on_broken_pipe(self) -> None:
             raise BrokenPipeError  # the command line exits as a shell's SIGPIPE does, not with rich's 1
 
+    stream = sys.stderr if stderr else sys.stdout
     # emoji=False: model names such as hf:llama:... are text, not :llama: emoji codes
-    return PipedConsole(emoji=False) if sys.stdout.isatty() else PipedConsole(width=160, emoji=False)
+    width = {} if stream.isatty() else {"width": 160}
+    return PipedConsole(emoji=False, stderr=stderr, **width)
 
 
 def number(value, digits: int = 4) -> str:
@@ -63,7 +66,7 @@ class _RichProgress(Progress):
             BarColumn(),
             MofNCompleteColumn(),
             TimeElapsedColumn(),
-            console=make_console(),
+            console=make_console(stderr=True),  # as the plain lines go: stdout is the results
             transient=False,
         )
         self.bar.start()

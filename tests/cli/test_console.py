@@ -8,9 +8,9 @@ def test_model_names_print_as_written(capsys):
     progress = _RichProgress()
     progress.note("hf:llama:tiny [bold]traced[/bold]")
     progress.stop()
-    out = capsys.readouterr().out
-    assert "hf:llama:tiny" in out and "\N{LLAMA}" not in out
-    assert "[bold]traced[/bold]" in out
+    captured = capsys.readouterr()
+    assert "hf:llama:tiny" in captured.out and "\N{LLAMA}" not in captured.out + captured.err
+    assert "[bold]traced[/bold]" in captured.err  # a progress note, on stderr
 
 
 def test_a_reader_that_leaves_early_ends_the_command_as_sigpipe_does_not_as_a_regression(tmp_path):
@@ -31,3 +31,14 @@ def test_a_reader_that_leaves_early_ends_the_command_as_sigpipe_does_not_as_a_re
     _, stderr = reader_gone.communicate(timeout=120)
     assert reader_gone.returncode == 128 + signal.SIGPIPE, stderr
     assert b"Traceback" not in stderr
+
+
+def test_the_progress_bar_and_its_notes_go_to_stderr(capsys):
+    """Chosen where stderr is a terminal, the bar must not write into a redirected stdout (`> results.txt`)."""
+    progress = _RichProgress()
+    progress.group("mlp", 1, 2)
+    progress.item_done("mlp (network)", 0.1, True)
+    progress.note("no layer sweep for the fit")
+    progress.stop()
+    captured = capsys.readouterr()
+    assert captured.out == "" and "no layer sweep for the fit" in captured.err
