@@ -206,39 +206,50 @@ def _summary_lines(summary: dict) -> list[str]:
 
 
 def command_entries(frame) -> list[dict]:
-    """The command rows of a dataset (from `hwprof run`), for `hwprof show`."""
+    """The command rows of a dataset (from `hwprof run`), for `hwprof show`: in the names, units and types
+    `hwprof run --json` gives them (joules, the command as its arguments, flags as a list), so a script
+    reads both alike."""
+    import shlex
+
     import pandas as pd
+
+    def value(row, column: str, scale: float = 1.0) -> float | None:
+        return None if pd.isna(getattr(row, column)) else float(getattr(row, column)) * scale
 
     entries = []
     for row in frame[frame["kind"] == "command"].itertuples(index=False):
         config = json.loads(row.config) if isinstance(row.config, str) else {}
+        flags = row.power_flags if isinstance(row.power_flags, str) else ""
         entries.append(
             {
-                "command": row.model,
+                "command": shlex.split(row.model),
                 "exit_status": config.get("exit_status"),
                 "duration_s": row.latency_ms / 1000.0,
-                **{k: None if pd.isna(getattr(row, k)) else float(getattr(row, k)) for k in COMMAND_POWER},
+                "energy_j": value(row, "energy_mj", 1e-3),
+                "power_w": value(row, "power_w"),
+                "idle_power_w": value(row, "idle_power_w"),
+                "dynamic_energy_j": value(row, "dynamic_energy_mj", 1e-3),
                 "power_source": row.power_source if isinstance(row.power_source, str) else None,
-                "power_flags": row.power_flags if isinstance(row.power_flags, str) else "",
+                "power_flags": [flag for flag in flags.split(",") if flag],
             }
         )
     return entries
 
 
-COMMAND_POWER = ("power_w", "idle_power_w", "energy_mj", "dynamic_energy_mj")
-
-
 def command_lines(entries: list[dict]) -> list[str]:
+    import shlex
+
     lines = []
     for entry in entries:
         energy = (
-            f"{entry['energy_mj'] / 1000:.4g} J at {entry['power_w']:.4g} W"
+            f"{entry['energy_j']:.4g} J at {entry['power_w']:.4g} W"
             + (f" (idle {entry['idle_power_w']:.4g} W)" if entry["idle_power_w"] is not None else "")
-            if entry["energy_mj"] is not None
+            if entry["energy_j"] is not None
             else "energy unavailable"
         )
-        flags = f", flags {entry['power_flags']}" if entry["power_flags"] else ""
+        flags = f", flags {','.join(entry['power_flags'])}" if entry["power_flags"] else ""
+        command = shlex.join(entry["command"])
         lines.append(
-            f"command `{entry['command']}`: status {entry['exit_status']}, {entry['duration_s']:.3f} s, {energy}{flags}"
+            f"command `{command}`: status {entry['exit_status']}, {entry['duration_s']:.3f} s, {energy}{flags}"
         )
     return lines

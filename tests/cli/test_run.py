@@ -106,7 +106,16 @@ def test_show_lists_the_commands_of_a_dataset(sysfs_root, tmp_path):
     shown = CliRunner().invoke(main, ["show", str(out), "--json"])
     assert shown.exit_code == 0, shown.output
     (entry,) = json.loads(shown.output)["commands"]
-    assert entry["exit_status"] == 4 and entry["energy_mj"] is None and entry["duration_s"] > 0
+    assert entry["exit_status"] == 4 and entry["energy_j"] is None and entry["duration_s"] > 0
+    # the names, units and types of `hwprof run --json`, for a script that reads both
+    again = run("--json", "--out", tmp_path / "again.parquet", "--", sys.executable, "-c", "import sys; sys.exit(4)")
+    summary = json.loads(again.stderr)
+    assert set(entry) <= set(summary) and entry["command"] == summary["command"] == [
+        sys.executable,
+        "-c",
+        "import sys; sys.exit(4)",
+    ]
+    assert isinstance(entry["power_flags"], list) and isinstance(summary["power_flags"], list)
     text = CliRunner().invoke(main, ["show", str(out)]).output
     assert "status 4" in text and "energy unavailable" in text
 
