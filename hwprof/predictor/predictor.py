@@ -112,6 +112,22 @@ class Predictor:
         _check_document(doc)
         self.doc = doc
         self.source = source
+        try:
+            self._read_models(doc)
+        except (KeyError, TypeError, ValueError, IndexError, AttributeError) as error:
+            damaged = (
+                "the predictor document given is damaged"
+                if source == "<memory>"
+                else (f"{source} is a damaged predictor file")
+            )
+            raise HwprofError(f"{damaged} ({type(error).__name__}: {error}); refit it") from None
+        self._targets = tuple(t for t in NETWORK_TARGETS if t in self.network_models)
+        # (op, config) -> (encoded row z, log prediction per layer target): see _encode
+        self._encoded: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}
+        self._factors: dict[tuple[str, float], tuple[float, float]] = {}
+
+    def _read_models(self, doc: dict) -> None:
+        """The document's features, layer and network models and domain, each checked as it is read."""
         features = doc["features"]
         self.variables: list[str] = list(features["layer_variables"])
         self.groups_seen: set[str] = set(features.get("groups_seen", []))
@@ -121,10 +137,6 @@ class Predictor:
         self.network_models: dict[str, CompiledNetworkModel] = {
             target: CompiledNetworkModel(NetworkModel.from_json(m)) for target, m in doc["network_models"].items()
         }
-        self._targets = tuple(t for t in NETWORK_TARGETS if t in self.network_models)
-        # (op, config) -> (encoded row z, log prediction per layer target): see _encode
-        self._encoded: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}
-        self._factors: dict[tuple[str, float], tuple[float, float]] = {}
         # where the training networks lie; absent from files written before it existed
         self.domain = Domain.from_json(doc["domain"]) if "domain" in doc else None
 
@@ -782,7 +794,4 @@ def _describe_causes(time_per_cause: Any, causes: list[tuple[str, str]], n_netwo
 def load_predictor(path: str | os.PathLike) -> Predictor:
     """Read a predictor file. It is data only: nothing in it is executed."""
     doc = predictor_file.load(as_path(path, "predictor file"))
-    try:
-        return Predictor(doc, source=str(path))
-    except (KeyError, TypeError, ValueError, IndexError, AttributeError) as error:
-        raise HwprofError(f"{path} is a damaged predictor file ({type(error).__name__}: {error}); refit it") from None
+    return Predictor(doc, source=str(path))  # a damaged part is one sentence naming the file

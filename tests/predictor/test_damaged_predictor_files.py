@@ -65,3 +65,11 @@ def test_a_file_that_would_fail_at_first_use_is_refused_when_loaded(doc, tmp_pat
     path.write_text(json.dumps(damaged))
     with pytest.raises(HwprofError, match=rf"{path} is a damaged predictor file \(.*{says}.*\); refit it"):
         hwprof.load_predictor(path)
+
+
+def test_a_damaged_document_given_to_predictor_is_one_sentence(doc):
+    """Predictor(doc) from Python words a damaged part as load_predictor does, not as a raw ValueError."""
+    damaged = json.loads(json.dumps(doc))
+    _short_coef(damaged)
+    with pytest.raises(HwprofError, match=r"the predictor document given is damaged \(.*2 coef values.*\); refit it"):
+        hwprof.Predictor(damaged)
