@@ -331,7 +331,13 @@ def models(source, as_json):
         return
 
     entries = [
-        {"name": name, "input_shape": list(entry.input_shape), "family": entry.family, "description": entry.description}
+        {
+            "name": name,
+            "source": "builtin",
+            "input_shape": list(entry.input_shape),
+            "family": entry.family,
+            "description": entry.description,
+        }
         for name, entry in sorted(MODELS.items())
     ]
     if as_json:
@@ -370,7 +376,8 @@ def _list_source(prefix: str, as_json: bool) -> None:
     entry.require(f"--source {prefix}")
     names = entry.names()
     if as_json:
-        click.echo(json.dumps([f"{prefix}:{name}" for name in names], indent=2))
+        # objects, as the built-in listing gives: one parser reads both
+        click.echo(json.dumps([{"name": f"{prefix}:{name}", "source": prefix} for name in names], indent=2))
         return
     click.echo(f"{len(names)} models from {prefix} ({entry.about}):")
     click.echo(", ".join(names))

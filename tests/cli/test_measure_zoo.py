@@ -330,7 +330,9 @@ def test_models_lists_each_installed_source():
     pytest.importorskip("torchvision")
     result = run("models", "--source", "torchvision", "--json")
     assert result.exit_code == 0, result.output
-    assert "torchvision:resnet50" in json.loads(result.output)
+    listed = json.loads(result.output)  # objects, as the built-in listing gives
+    assert {"name": "torchvision:resnet50", "source": "torchvision"} in listed
+    assert {"name", "source"} <= set(json.loads(run("models", "--json").output)[0])
     overview = run("models")
     assert "torchvision:NAME" in overview.output and "hf:NAME" in overview.output
     assert "sweep:OP[:COUNT[:SEED]]" in " ".join(overview.output.split())
