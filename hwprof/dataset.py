@@ -19,7 +19,6 @@ import sys
 import time
 import warnings
 from collections.abc import Iterable
-from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
@@ -36,6 +35,7 @@ from hwprof.files import (
     check_output,
     first_bytes,
     local_path,
+    now_text,
     same_file,
     write_atomically,
 )
@@ -683,7 +683,7 @@ class DatasetWriter:
         """close() itself: the final table, then the journal removed and the lock released."""
         if self.rows_written:
             self.provenance["status"] = status
-            self.provenance["end_time"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+            self.provenance["end_time"] = now_text()
             try:
                 self._rewrite()
             except OSError as error:  # the journal stays: --resume recovers every row from it

@@ -13,9 +13,17 @@ import json
 import os
 import tempfile
 from collections.abc import Callable, Iterable
+from datetime import datetime, timezone
 from pathlib import Path
 
 from hwprof.errors import HwprofError, option, shown
+
+
+def now_text() -> str:
+    """Now, in UTC to the second: the time every file hwprof writes records (a run's start and end, when a
+    predictor was made, a report's date)."""
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
 
 # The files hwprof keeps beside a dataset, named by suffix: no output may be one of an input's.
 PROVENANCE_SUFFIX = ".json"  # the provenance of a CSV dataset (hwprof.dataset)

@@ -18,6 +18,7 @@ import numpy as np
 from scipy import stats
 
 from hwprof.errors import HwprofError, option
+from hwprof.files import now_text
 from hwprof.fitting.data import (
     TrainingData,
     allocator_pinned,
@@ -46,7 +47,7 @@ from hwprof.predictor.features import (
     encode_layers,
     op_group,
 )
-from hwprof.predictor.file import created_now, new_document
+from hwprof.predictor.file import new_document
 from hwprof.predictor.intervals import held_out_coverage
 from hwprof.predictor.layer_model import LayerModel, LayerModelSet, ranges_json
 from hwprof.predictor.network_model import CompiledNetworkModel
@@ -152,7 +153,7 @@ def refit_networks(
     )
     doc = dict(
         predictor.doc,
-        created=created_now(),
+        created=now_text(),
         network_models=docs,
         targets=list(docs),
         cv={"scheme": "none", "reason": "refitted"},

@@ -24,9 +24,9 @@ import numpy as np
 import pandas as pd
 
 from hwprof.errors import HwprofError
+from hwprof.files import now_text
 from hwprof.fitting.data import TrainingData, device_of, training_data
 from hwprof.fitting.pipeline import adapt_training_data, fit_training_data, network_domain, refit_networks
-from hwprof.predictor.file import created_now
 from hwprof.predictor.predictor import Predictor
 from hwprof.progress import Progress
 
@@ -153,7 +153,7 @@ def adapt_from_fleet(
         predictor = fit_training_data(data, ["latency_ms"], family, cv=cv, progress=progress) if cv else own
     say(f"prior: {HOW[how]}, chosen by leave-one-out (log error {errors[how]:.3f})")
     predictor.doc["device_name"] = data.device_name
-    predictor.doc["created"] = created_now()
+    predictor.doc["created"] = now_text()
     predictor.doc["training"] = dict(predictor.doc.get("training", {}), rerun_agreement=data.reruns)
     predictor.doc["training"]["prior"] = {
         "chosen": None if how == "own rows" else best.device_name,

@@ -16,11 +16,11 @@ import shlex
 import socket
 import sys
 import uuid
-from datetime import datetime, timezone
 
 import hwprof
 from hwprof.drivers.host import UNREADABLE, cpu_model, cpu_names, cpufreq_settings, parse_device
 from hwprof.errors import HwprofError
+from hwprof.files import now_text
 from hwprof.schema import SCHEMA_VERSION
 
 
@@ -116,7 +116,7 @@ def collect_provenance(device: str, threads: int | None, argv: list[str], extra:
         "cpufreq": per_cpu if _any_readable(per_cpu) else UNREADABLE,
         "threads": threads,
         "host": socket.gethostname(),
-        "start_time": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "start_time": now_text(),
         "argv": list(argv),
         "command_line": shlex.join(argv),
         "platform": platform.platform(),

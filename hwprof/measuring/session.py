@@ -20,7 +20,6 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from typing import Any
 
 import pandas as pd
@@ -29,6 +28,7 @@ import torch
 from hwprof.drivers.base import NoSensor, PowerSensor, SensorUnavailable
 from hwprof.drivers.host import check_sysfs_root, parse_device
 from hwprof.errors import HwprofError, option, shown, whole_number
+from hwprof.files import now_text
 from hwprof.measuring.allocator import DEFAULT_POLICY, pin_allocator
 from hwprof.measuring.allocator import POLICIES as ALLOCATOR_POLICIES
 from hwprof.measuring.cache import CACHE_MODES, DEFAULT_CACHE_MODE
@@ -110,7 +110,7 @@ class _MemoryWriter:
         self.rows.extend(rows)
 
     def close(self) -> None:
-        self.provenance.update(status="complete", rows=len(self.rows), end_time=_now_text())
+        self.provenance.update(status="complete", rows=len(self.rows), end_time=now_text())
 
 
 def resolve_device(text: str) -> torch.device:
@@ -585,7 +585,7 @@ def _measure_in_processes(
         frame = _rows_frame(rows)
         _report_workers(frame, runs, options, progress)
         _add_workers(provenance, runs)
-        provenance.update(status="complete", rows=len(frame), end_time=_now_text())
+        provenance.update(status="complete", rows=len(frame), end_time=now_text())
         return _returned(_stamped(frame, provenance["run_id"]), [provenance])
     from hwprof.dataset import DatasetWriter
 
@@ -682,11 +682,6 @@ def _runs(out: str | None, provenance: dict | None = None) -> list[dict]:
     from hwprof.dataset import read_provenance
 
     return read_provenance(out)
-
-
-def _now_text() -> str:
-    """The time a run ended, as DatasetWriter records it."""
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 def _rows_frame(rows: list[dict]) -> pd.DataFrame:

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import datetime, timezone
 from pathlib import Path
 
 import hwprof
 from hwprof.errors import HwprofError
-from hwprof.files import read_json_document, write_text_atomically
+from hwprof.files import now_text, read_json_document, write_text_atomically
 from hwprof.predictor.features import (
     AGGREGATE_KINDS,
     GEMM_VARIABLES,
@@ -37,7 +36,7 @@ def new_document(
         "format_version": FORMAT_VERSION,
         "dataset_schema_version": SCHEMA_VERSION,
         "hwprof_version": hwprof.__version__,
-        "created": created_now(),
+        "created": now_text(),
         "device_name": device_name,
         "mode": "layers" if layer_models else "analytic",
         "targets": list(network_models),
@@ -45,11 +44,6 @@ def new_document(
         "layer_models": layer_models,
         "network_models": network_models,
     }
-
-
-def created_now() -> str:
-    """When a predictor document is made (or remade from another: adapted, scaled), in UTC."""
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 def feature_definitions(variables: list[str], groups_seen: list[str]) -> dict:

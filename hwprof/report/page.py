@@ -6,14 +6,13 @@ from __future__ import annotations
 import base64
 import html
 import os
-from datetime import datetime, timezone
 from pathlib import Path
 
 import pandas as pd
 
 import hwprof
 from hwprof.errors import HwprofError
-from hwprof.files import check_output, write_text_atomically
+from hwprof.files import check_output, now_text, write_text_atomically
 from hwprof.plotting import png_bytes, pyplot
 from hwprof.report import figures
 from hwprof.schema import CONTENDED_SHARE
@@ -133,7 +132,7 @@ def build_report(
     _commands(page, frame, unavailable)
     if predictor is not None:
         _predictor(page, scored_on, predictor, paths, confidence, frame)
-    stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    stamp = now_text()
     text = page.render(
         f"hwprof report: {', '.join(_label(p, paths) for p in paths)}",
         f"written {stamp} by hwprof {hwprof.__version__} from {len(frame)} rows",
