@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 import sys
 import time
 
@@ -177,8 +178,6 @@ def _summary(cost, out, trace_path, notes: list[str]) -> dict:
 
 
 def _summary_lines(summary: dict) -> list[str]:
-    import shlex
-
     lines = [
         f"hwprof run: `{shlex.join(summary['command'])}` exited with status {summary['exit_status']} "
         f"after {summary['duration_s']:.3f} s on {summary['device']}"
@@ -209,8 +208,6 @@ def command_entries(frame) -> list[dict]:
     """The command rows of a dataset (from `hwprof run`), for `hwprof show`: in the names, units and types
     `hwprof run --json` gives them (joules, the command as its arguments, flags as a list), so a script
     reads both alike."""
-    import shlex
-
     import pandas as pd
 
     def value(row, column: str, scale: float = 1.0) -> float | None:
@@ -237,8 +234,6 @@ def command_entries(frame) -> list[dict]:
 
 
 def command_lines(entries: list[dict]) -> list[str]:
-    import shlex
-
     lines = []
     for entry in entries:
         energy = (
