@@ -19,14 +19,13 @@ import logging
 import math
 import os
 import signal
-import sys
 import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from hwprof.errors import HwprofError, error_line, error_text, option
+from hwprof.errors import HwprofError, HwprofWarning, error_line, error_text, option
 from hwprof.search.constraints import ANALYTIC_METRICS, METRICS, PREDICTED_METRICS, Constraint
 from hwprof.search.space import FactoryFailed, SearchSpace
 
@@ -338,10 +337,11 @@ def _check_journal(path: str) -> None:
             raise _not_a_journal(path, "it ends halfway through something that is not a journal entry")
         if torn:  # a search killed while writing it (we hold the writers' lock): the entry holds no whole trial
             os.truncate(path, len(whole))
-            print(
-                f"note: {path} ended halfway through an entry (a search stopped while writing it): its {len(torn)} "
+            warnings.warn(
+                f"{path} ended halfway through an entry (a search stopped while writing it): its {len(torn)} "
                 "bytes were dropped, and the study resumes from the entries before it",
-                file=sys.stderr,
+                HwprofWarning,
+                stacklevel=2,
             )
     finally:
         lock.release()
