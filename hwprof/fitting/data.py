@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from hwprof.errors import HwprofError, option, shown
+from hwprof.errors import HwprofError, UnfinishedDatasetWarning, option, shown
 from hwprof.fitting.alignment import Alignment, align_runs
 from hwprof.predictor.features import LayerRecord, NetworkBatch
 from hwprof.predictor.records import network_layers
@@ -87,7 +88,11 @@ def read_inputs(paths: Sequence[str | os.PathLike]) -> tuple[pd.DataFrame, list[
         if frame.empty:
             raise HwprofError(f"{path} has no rows; measure something into it first")
         if "kind" in frame.columns:
-            frame = read_dataset([path])
+            with warnings.catch_warnings(record=True) as caught:  # reissued below, at the caller of fit or evaluate
+                warnings.simplefilter("always", UnfinishedDatasetWarning)
+                frame = read_dataset([path])
+            for warning in caught:
+                warnings.warn(warning.message, warning.category, stacklevel=3)
             provenance = read_provenance(path)
             kind = "hwprof dataset"
         else:
@@ -173,15 +178,43 @@ def _mixed(sources: list[dict], key: str, run_ids=None) -> str | None:
     return "; ".join(f"{value}: {', '.join(paths)}" for value, paths in sorted(by_value.items()))
 
 
-def check_one_thread_count(frame: pd.DataFrame, sources: list[dict]) -> None:
+def mixed_thread_counts(frame: pd.DataFrame, sources: list[dict]) -> tuple[str, str] | None:
+    """(listing, fix) where the runs behind `frame`'s rows recorded more than one thread count, else None: the
+    listing names the files by thread count ("1: a.parquet; 2: b.parquet"), and a merged file's runs by their
+    run ids, since the file alone names nothing to split; the fix is what to give instead."""
+    run_ids = set(frame["run_id"].dropna().astype(str)) if "run_id" in frame.columns else set()
+    by_value = files_by_value(sources, "threads", run_ids or None)
+    if len(by_value) < 2:
+        return None
+    merged = sorted(
+        {name for names in by_value.values() for name in names if sum(name in n for n in by_value.values()) > 1}
+    )
+    parts = []
+    for value, names in sorted(by_value.items()):
+        runs = [
+            f"run {str(run.get('run_id'))[:8]} of {os.path.basename(source['path'])}"
+            for source in sources
+            if os.path.basename(source.get("path", "?")) in merged
+            for run in source["runs"]
+            if run.get("threads") == value and (not run_ids or run.get("run_id") in run_ids)
+        ]
+        parts.append(f"{value}: {', '.join([name for name in names if name not in merged] + runs)}")
+    if merged:
+        fix = f"the shards {', '.join(merged)} was merged from, one thread count at a time"
+    else:
+        fix = "each thread count's datasets on their own"
+    return "; ".join(parts), fix
+
+
+def check_one_thread_count(frame: pd.DataFrame, sources: list[dict], verb: str = "fit") -> None:
     """A predictor is for one thread count: a network at two threads on a busy machine ran 1-70x its time at
     one, and no feature tells the two apart, so runs of both would be combined as if repeats of one."""
-    run_ids = set(frame["run_id"].dropna().astype(str)) if "run_id" in frame.columns else set()
-    listed = _mixed(sources, "threads", run_ids)
-    if listed:
+    mixed = mixed_thread_counts(frame, sources)
+    if mixed:
+        listing, fix = mixed
         raise HwprofError(
-            f"the datasets were measured at different thread counts ({listed}), and a network's latency at one "
-            "says little about another; a predictor is for one thread count, so fit each on its own"
+            f"the datasets were measured at different thread counts ({listing}), and a network's latency at one "
+            f"says little about another; a predictor is for one thread count, so {verb} {fix}"
         )
 
 
@@ -244,7 +277,11 @@ def device_of(frame: pd.DataFrame) -> pd.Series:
     return pd.Series(UNKNOWN_DEVICE, index=frame.index, dtype="string")
 
 
-def select_device(frame: pd.DataFrame, device_name: str | None) -> tuple[pd.DataFrame, str]:
+def select_device(
+    frame: pd.DataFrame, device_name: str | None, suggested: str | None = None
+) -> tuple[pd.DataFrame, str]:
+    """The rows of one device: `device_name`'s, or the only one's; several are refused, suggesting `suggested`
+    (a predictor's own board) where the datasets hold it."""
     devices = device_of(frame)
     found = sorted(devices.unique())
     if device_name is not None:
@@ -256,7 +293,8 @@ def select_device(frame: pd.DataFrame, device_name: str | None) -> tuple[pd.Data
     if len(found) > 1:
         raise HwprofError(
             f"the datasets mix {len(found)} devices ({', '.join(map(repr, found))}) and a predictor "
-            f"describes one board: refused; choose one, e.g. {option('device_name', repr(found[0]))}"
+            f"describes one board: refused; choose one, e.g. "
+            f"{option('device_name', repr(suggested if suggested in found else found[0]))}"
         )
     return frame, found[0]
 

@@ -16,7 +16,14 @@ import pandas as pd
 
 from hwprof.errors import HwprofError
 from hwprof.files import as_paths, check_output
-from hwprof.fitting.data import read_inputs, select_device, thread_counts, training_data
+from hwprof.fitting.data import (
+    check_one_thread_count,
+    files_by_value,
+    read_inputs,
+    select_device,
+    thread_counts,
+    training_data,
+)
 from hwprof.fitting.pipeline import accuracy
 from hwprof.predictor.features import encode_layers
 from hwprof.predictor.predictor import Predictor, check_confidence, load_predictor
@@ -29,7 +36,11 @@ def evaluate(
     device_name: str | None = None,
 ) -> tuple[dict, pd.DataFrame]:
     """(report, points): the metrics, and every predicted/measured pair behind them. `predictor` is a Predictor
-    or the path of its file; `paths` a dataset's path or a list of them."""
+    or the path of its file; `paths` a dataset's path or a list of them. The report's rmspe, mape, within_5pct
+    and within_10pct are fractions (0.05 is 5%), as is coverage.
+
+    The datasets must be of one thread count, as fit's are: runs at two would be combined as reruns of one
+    target, and the gap between them called measurement noise."""
     if isinstance(predictor, (str, os.PathLike)):
         predictor = load_predictor(predictor)
     elif not isinstance(predictor, Predictor):
@@ -39,7 +50,8 @@ def evaluate(
         )
     check_confidence(confidence)
     frame, sources = read_inputs(as_paths(paths, "dataset"))
-    frame, device = select_device(frame, device_name)
+    frame, device = select_device(frame, device_name, suggested=predictor.doc.get("device_name"))
+    check_one_thread_count(frame, sources, verb="evaluate")
     data = training_data(frame, device, sources, require_networks=False, align=False)
     points = [_network_points(predictor, data, confidence)]
     if predictor.uses_layers and len(data.layers):
@@ -61,19 +73,32 @@ def evaluate(
         "layers": _metrics(table[table["level"] == "layer"], by="op"),
         "rerun_agreement": data.reruns,  # networks measured in several runs are scored on their combination
     }
+    notes = []
+    fitted_sources = predictor.doc.get("training", {}).get("sources", [])
     if report["predictor_device_name"] not in (None, device):
-        report["note"] = (
+        notes.append(
             f"the predictor was fitted on {report['predictor_device_name']!r} but the data was "
             f"measured on {device!r}: these figures measure transfer between devices"
         )
     else:
-        fitted = thread_counts(predictor.doc.get("training", {}).get("sources", []))
-        measured = thread_counts(sources)
+        fitted, measured = thread_counts(fitted_sources), thread_counts(sources)
         if fitted and measured and fitted != measured:  # fit refuses such a mix; scoring one is a transfer too
-            report["note"] = (
+            notes.append(
                 f"the predictor was fitted on data measured at {'/'.join(map(str, fitted))} thread(s) but this data "
                 f"at {'/'.join(map(str, measured))}: these figures measure transfer between thread counts"
             )
+    run_ids = set(frame["run_id"].dropna().astype(str)) if "run_id" in frame.columns else None
+    fitted, measured = (
+        sorted(files_by_value(fitted_sources, "dtype")),
+        sorted(files_by_value(sources, "dtype", run_ids)),
+    )
+    if fitted and measured and fitted != measured:  # a network in bfloat16 runs at other speeds than in float32
+        notes.append(
+            f"the predictor was fitted on {'/'.join(fitted)} data but this data was measured in "
+            f"{'/'.join(measured)}: these figures measure transfer between dtypes"
+        )
+    if notes:
+        report["note"] = "; ".join(notes)
     return report, table
 
 

@@ -25,7 +25,7 @@ import pandas as pd
 
 from hwprof.errors import HwprofError
 from hwprof.files import now_text
-from hwprof.fitting.data import TrainingData, device_of, training_data
+from hwprof.fitting.data import TrainingData, device_of, mixed_thread_counts, training_data
 from hwprof.fitting.pipeline import adapt_training_data, fit_training_data, network_domain, refit_networks
 from hwprof.predictor.predictor import Predictor
 from hwprof.progress import Progress
@@ -98,6 +98,20 @@ def fleet_predictors(
         raise HwprofError(
             f"the prior datasets hold no board other than {exclude!r}: give datasets measured on "
             "other boards (each with its own device_name)"
+        )
+    mixed = {board: mixed_thread_counts(fleet[devices == board], fleet_sources) for board in boards}
+    for board, (listing, fix) in ((board, found) for board, found in mixed.items() if found):
+        # a board's predictor is for one thread count, as fit's is: its runs at two would be averaged as reruns
+        say(
+            f"prior: {board} is left out: its runs were measured at different thread counts ({listing}); "
+            f"to keep it, give {fix}"
+        )
+    boards = [board for board in boards if not mixed[board]]
+    if not boards:
+        raise HwprofError(
+            "every board of the prior datasets was measured at different thread counts "
+            f"({'; '.join(f'{board}: {mixed[board][0]}' for board in mixed)}), and a board's predictor is for "
+            f"one; give {next(iter(mixed.values()))[1]}"
         )
     predictors = {}
     for board in boards:
