@@ -197,7 +197,8 @@ class PowerSensor(ABC):
     edge_states: bool = True
     # False: poll only inside windows, so the poller never runs beside the latency being timed
     poll_outside_windows: bool = True
-    counter_ticks: bool = False  # the counter moves in steps: also record when each step was seen
+    # True: the counter moves in coarse steps, and a window's power is taken between the steps seen in it
+    counter_ticks: bool = False
     response_s: float = 0.0  # how long the device's power takes to follow a load step (0: at once)
 
     def __init__(self, clock: Clock | None = None) -> None:
@@ -295,7 +296,7 @@ class PowerSensor(ABC):
 
     def _poll_once(self) -> None:
         with self._lock:  # hardware reads are serialised: counters unfold wraps in one place
-            if self.counter_ticks:  # first, so its time is not shifted by the other reads
+            if self.has_counter:  # first, so its time is not shifted by the other reads
                 energy_j = self._read_energy_j()
                 if energy_j is not None:
                     self._counter_reads.append((self.clock.monotonic(), energy_j))
@@ -362,8 +363,14 @@ class PowerSensor(ABC):
                 states = polled or [self._read_edge(self._read_state)]
             reads = [(t, e) for t, e in self._counter_reads if mark.t_s < t < stop_s]
         window = self._build_window(mark.t_s, stop_s, mark.energy_j, energy_j, samples, [s for s in states if s])
-        if self.counter_ticks and mark.energy_j is not None and energy_j is not None:
-            _align_to_counter_steps(window, [(mark.t_s, mark.energy_j), *reads, (stop_s, energy_j)])
+        if mark.energy_j is not None and energy_j is not None:
+            reads = [(mark.t_s, mark.energy_j), *reads, (stop_s, energy_j)]
+            if self.counter_ticks:
+                _align_to_counter_steps(window, reads)
+            else:
+                _counter_halves(window, reads, self.update_period_s)
+        elif not self.has_counter:
+            _sampled_halves(window, self.primary_sensor)
         return window
 
     def start_window(self) -> None:
@@ -433,3 +440,29 @@ def _align_to_counter_steps(window: EnergyWindow, reads: list[tuple[float, float
             round((e_mid - e_first) / (t_mid - t_first), 3),
             round((e_last - e_mid) / (t_last - t_mid), 3),
         ]
+
+
+MIN_UPDATES_PER_HALF = 100  # a read lags the counter by up to one update: the halves' spread is then 2% off at most
+MIN_SAMPLES_PER_HALF = 3
+
+
+def _counter_halves(window: EnergyWindow, reads: list[tuple[float, float]], update_period_s: float) -> None:
+    """The power of each half of a window from a counter that updates far faster than it is polled (RAPL):
+    the poll read nearest the middle splits it, each read being the energy at the time it was taken."""
+    (t_start, e_start), (t_stop, e_stop) = reads[0], reads[-1]
+    t_mid, e_mid = min(reads[1:-1], key=lambda read: abs(read[0] - (t_start + t_stop) / 2), default=reads[0])
+    if min(t_mid - t_start, t_stop - t_mid) < MIN_UPDATES_PER_HALF * update_period_s:
+        return
+    window.metadata["power_w_halves"] = [
+        round((e_mid - e_start) / (t_mid - t_start), 3),
+        round((e_stop - e_mid) / (t_stop - t_mid), 3),
+    ]
+
+
+def _sampled_halves(window: EnergyWindow, primary_sensor: str) -> None:
+    """The mean power of each half of a window from a sensor's own power samples (tegrastats, INA3221)."""
+    t_mid = window.start_s + window.duration_s / 2
+    primary = [s for s in window.samples if s.sensor == primary_sensor]
+    halves = [[s.power_w for s in primary if s.t_s < t_mid], [s.power_w for s in primary if s.t_s >= t_mid]]
+    if min(len(half) for half in halves) >= MIN_SAMPLES_PER_HALF:
+        window.metadata["power_w_halves"] = [round(statistics.fmean(half), 3) for half in halves]

@@ -51,7 +51,7 @@ EXTRA_COLUMNS = (
     "latency_ms_p90",  # network rows: 90th percentile of the samples (MLPerf SingleStream's metric)
     "latency_ms_p99",  # network rows: 99th percentile; `samples` says how many are behind both
 )
-# What the GPU was doing in the row's load window (NVML), and how the layer's buffers were used.
+# What the GPU was doing in the row's load window (NVML), how steady its power was, and how the layer's buffers were used.
 GPU_STATE_COLUMNS = (
     "gpu_sm_clock_mhz",  # median SM clock in the load window
     "gpu_mem_clock_mhz",
@@ -59,7 +59,7 @@ GPU_STATE_COLUMNS = (
     "gpu_pstate",  # e.g. "P0"; several comma-separated when it moved
     "gpu_clock_event_reasons",  # e.g. "SwPowerCap"; "" when none
     "gpu_other_processes",  # other processes with a context on the GPU meanwhile; > 0 means suspect
-    "power_spread",  # load power of the window's two halves, relative difference
+    "power_spread",  # load power of the window's two halves, relative difference (every sensor, not only NVML)
     "cache",  # "warm": a layer reuses its buffers; "cold": rotated through more than the caches hold
 )
 

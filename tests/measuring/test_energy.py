@@ -232,6 +232,7 @@ def test_measure_with_rapl_reports_the_known_wattage(tmp_path, monkeypatch):
     assert row["idle_power_w"] == pytest.approx(42.0, rel=0.02)
     # constant power: the idle share is the whole energy, so the dynamic part is ~0
     assert row["energy_mj"] > 0 and abs(row["dynamic_energy_mj"]) < 0.04 * row["energy_mj"]
+    assert row["power_spread"] < 0.03  # the halves of the load window, from the counter's reads as on NVML
     trace = read_trace(tmp_path / "mlp.trace.parquet")
     assert set(trace["sensor"]) == {"package-0"} and len(trace) > 10
     assert set(trace["window"]) == {"idle", "load"}
