@@ -7,6 +7,9 @@ extrapolate from. These notes say which, where `fit` can tell.
 
 from __future__ import annotations
 
+import itertools
+from pathlib import Path
+
 from hwprof.fitting.data import TrainingData, files_by_value
 
 MIN_FAMILIES = 3  # leave-one-family-out needs three families to hold out
@@ -35,6 +38,19 @@ def measure_flags(sources: list[dict], run_ids=None) -> str:
     return "".join(f" {flag}" for flag in flags)
 
 
+def free_output(stem: str) -> str:
+    """The first of STEM.parquet, STEM_2.parquet, ... that `hwprof measure --out` in the current folder would not
+    refuse (no dataset, journal or raw samples of that name yet), so that an advised command runs as printed,
+    the second time too."""
+    from hwprof.dataset import journal_path
+    from hwprof.samples import samples_path
+
+    for number in itertools.count(1):
+        name = f"{stem}.parquet" if number == 1 else f"{stem}_{number}.parquet"
+        if not any(path.exists() for path in (Path(name), journal_path(name), samples_path(name))):
+            return name
+
+
 def data_advice(
     data: TrainingData, covered_ops: frozenset[str] = frozenset(), flags: str = "", layers: bool = True
 ) -> list[str]:
@@ -50,7 +66,7 @@ def data_advice(
             f"the networks come from {len(families)} famil{'y' if len(families) == 1 else 'ies'} "
             f"({', '.join(families)}): validation cannot hold a family out, so the reported accuracy and the "
             "intervals describe networks like these only; measure networks of at least 3 families (for example "
-            f"`hwprof measure resnet18 mobilenet_v2 vgg11{flags} --out more.parquet`) and fit with them"
+            f"`hwprof measure resnet18 mobilenet_v2 vgg11{flags} --out {free_output('more')}`) and fit with them"
         )
     if layers and len(data.layers):
         configs = data.layers.groupby("op").size()
@@ -64,7 +80,7 @@ def data_advice(
                 f"{', '.join(thin)} {'has' if one else 'have'} fewer than {MIN_CONFIGS_PER_OP} distinct measured "
                 f"layer configurations, so {'its layer model extrapolates' if one else 'their layer models extrapolate'}"
                 f" to the sizes of new networks; measure a sweep (`hwprof measure {sweeps}{flags} --out "
-                "sweeps.parquet`) and fit with it"
+                f"{free_output('sweeps')}`) and fit with it"
             )
     return notes
 
@@ -96,7 +112,7 @@ def sweep_advice(doc: dict, flags: str = "") -> list[str]:
     if sweepable:
         sweeps = " ".join(f"sweep:{op}:{MIN_CONFIGS_PER_OP * 2}" for op in sweepable)
         note += (
-            f"; a larger sweep spans their sizes (`hwprof measure {sweeps}{flags} --out larger_sweeps.parquet`): fit "
-            "with it"
+            f"; a larger sweep spans their sizes (`hwprof measure {sweeps}{flags} --out "
+            f"{free_output('larger_sweeps')}`): fit with it"
         )
     return [note]

@@ -122,3 +122,19 @@ def test_evaluate_says_when_the_data_ran_at_another_thread_count_than_the_predic
     )
     same, _ = evaluate(predictor, [_with_runs(frame, tmp_path / "again.csv", [{"run_id": "c", "threads": 2}])])
     assert "note" not in same
+
+
+def test_advised_commands_name_outputs_that_do_not_exist_yet(tmp_path, monkeypatch):
+    """Followed once, the advice wrote sweeps.parquet; a second fit must not advise it again, which measure
+    refuses ("already exists"), nor a name whose journal or raw samples an earlier run left."""
+    monkeypatch.chdir(tmp_path)
+    frame = synthetic_frame(n_networks=4, seed=8, families=("alpha", "beta"))
+    dataset = write(frame, tmp_path / "small.parquet")
+    (tmp_path / "sweeps.parquet").write_bytes(b"")
+    (tmp_path / "sweeps_2.parquet.partial.jsonl").write_bytes(b"")
+    (tmp_path / "more.parquet.samples.parquet").write_bytes(b"")
+    warnings = fit([dataset], cv=False).doc["training"]["warnings"]
+    (families,) = [w for w in warnings if "famil" in w]
+    (thin,) = [w for w in warnings if "distinct measured layer configurations" in w]
+    assert "--out more_2.parquet`" in families
+    assert "--out sweeps_3.parquet`" in thin
