@@ -198,43 +198,83 @@ def _positive(value) -> float | None:
 # ---------------------------------------------------------------- matching
 
 
-def _check_settings(base: _Side, new: _Side) -> list[str]:
-    """The setting columns both sides have; refuses two sides with no value of one in common."""
-    shared = []
-    for column, word in SETTING_COLUMNS.items():
-        if column not in base.frame or column not in new.frame:
-            continue
-        ours, theirs = set(_setting(base.frame, column).dropna()), set(_setting(new.frame, column).dropna())
-        if ours and theirs and not ours & theirs:
-            if column in SETTING_DEFAULTS and isinstance(SETTING_DEFAULTS[column], bool):  # a flag of measure
-                raise CannotCompare(
-                    f"{base.path} was measured {'with' if True in ours else 'without'} {word} but {new.path} "
-                    f"{'with' if True in theirs else 'without'} it; compare runs measured the same way"
-                )
-            raise CannotCompare(
-                f"{base.path} was measured with {word} {', '.join(sorted(map(str, ours)))} but {new.path} with "
-                f"{', '.join(sorted(map(str, theirs)))}; compare runs of the same {word}"
-            )
-        shared.append(column)
-    return shared
+def _check_settings(base: _Side, new: _Side) -> tuple[list[str], dict[str, str]]:
+    """The setting columns both sides have, and the devices both measured with no value of one in common
+    (a board of a fleet that changed dtype tonight), each with how: their rows pair with nothing, so they are
+    named rather than left out unseen. Two sides whose every shared device differs so are refused."""
+    shared = [column for column in SETTING_COLUMNS if column in base.frame and column in new.frame]
+    if "device_name" in shared:
+        devices = sorted(set(base.frame["device_name"].dropna()) & set(new.frame["device_name"].dropna()))
+        parts = {
+            device: (base.frame["device_name"] == device, new.frame["device_name"] == device) for device in devices
+        }
+    else:
+        parts = {None: (slice(None), slice(None))}
+    otherwise: dict = {}
+    for column in shared:
+        for device, (ours_rows, theirs_rows) in parts.items():
+            ours = set(_setting(base.frame.loc[ours_rows], column).dropna())
+            theirs = set(_setting(new.frame.loc[theirs_rows], column).dropna())
+            if ours and theirs and not ours & theirs:
+                otherwise.setdefault(device, []).append(_how_measured(column, ours, theirs))
+    if len(otherwise) == len(parts):  # nothing measured alike: no comparison to show
+        for column in shared:
+            if _disjoint(base.frame, new.frame, column):  # another device, or every row of another setting
+                _refuse_setting(base, new, column)
+    if otherwise and len(otherwise) == len(parts):
+        listed = "; ".join(f"{device}: {', '.join(how)}" for device, how in otherwise.items())
+        raise CannotCompare(
+            f"{base.path} and {new.path} measured no device the same way ({listed}); compare runs measured alike"
+        )
+    return shared, {device: ", ".join(how) for device, how in otherwise.items()}
+
+
+def _disjoint(base_frame: pd.DataFrame, new_frame: pd.DataFrame, column: str) -> bool:
+    ours, theirs = set(_setting(base_frame, column).dropna()), set(_setting(new_frame, column).dropna())
+    return bool(ours and theirs and not ours & theirs)
+
+
+def _how_measured(column: str, ours: set, theirs: set) -> str:
+    """How a device's runs differ in one setting: "float32 in BASE, bfloat16 in NEW"."""
+    word = SETTING_COLUMNS[column]
+    if isinstance(SETTING_DEFAULTS.get(column), bool):  # a flag of measure
+        return (
+            f"{'with' if True in ours else 'without'} {word} in BASE, {'with' if True in theirs else 'without'} in NEW"
+        )
+    return f"{', '.join(sorted(map(str, ours)))} in BASE, {', '.join(sorted(map(str, theirs)))} in NEW"
+
+
+def _refuse_setting(base: _Side, new: _Side, column: str) -> None:
+    """Two sides with no value of `column` in common at all, in one sentence."""
+    word = SETTING_COLUMNS[column]
+    ours, theirs = set(_setting(base.frame, column).dropna()), set(_setting(new.frame, column).dropna())
+    if isinstance(SETTING_DEFAULTS.get(column), bool):
+        raise CannotCompare(
+            f"{base.path} was measured {'with' if True in ours else 'without'} {word} but {new.path} "
+            f"{'with' if True in theirs else 'without'} it; compare runs measured the same way"
+        )
+    raise CannotCompare(
+        f"{base.path} was measured with {word} {', '.join(sorted(map(str, ours)))} but {new.path} with "
+        f"{', '.join(sorted(map(str, theirs)))}; compare runs of the same {word}"
+    )
 
 
 def _run_differences(base: _Side, new: _Side, matched: pd.DataFrame) -> list[str]:
     """How the runs behind the paired rows were set up differently, where that moves every ratio (the thread
-    count): the comparison stands, but it measures that change as well as the code's. Runs with no paired
-    row (other models measured at other settings into the same file) move no ratio, so they are not named."""
-    threads = [
-        sorted(
-            {run["threads"] for run in _paired_runs(side, matched[f"_links_{role}"]) if run.get("threads") is not None}
-        )
-        for side, role in ((base, "base"), (new, "new"))
-    ]
-    if threads[0] and threads[1] and threads[0] != threads[1]:
-        return [
-            f"BASE ran at {'/'.join(map(str, threads[0]))} thread(s) and NEW at {'/'.join(map(str, threads[1]))}: "
-            "each ratio includes that change"
-        ]
-    return []
+    count, the PyTorch release): the comparison stands, but it measures that change as well as the code's.
+    Runs with no paired row (other models measured at other settings into the same file) move no ratio, so
+    they are not named."""
+    runs = [_paired_runs(side, matched[f"_links_{role}"]) for side, role in ((base, "base"), (new, "new"))]
+    differences = []
+    for key, words in (
+        ("threads", "BASE ran at {} thread(s) and NEW at {}"),
+        ("torch", "BASE ran torch {} and NEW {}"),
+    ):
+        ours, theirs = (sorted({run[key] for run in side if run.get(key) is not None}, key=str) for side in runs)
+        if ours and theirs and ours != theirs:
+            listed = ("/".join(map(str, values)) for values in (ours, theirs))
+            differences.append(f"{words.format(*listed)}: each ratio includes that change")
+    return differences
 
 
 def _paired_runs(side: _Side, links: pd.Series) -> list[dict]:
@@ -245,19 +285,43 @@ def _paired_runs(side: _Side, links: pd.Series) -> list[dict]:
     return [run for run in runs if run.get("run_id") in paired] if paired else runs
 
 
-def _only_in_base(base_frame: pd.DataFrame, new_frame: pd.DataFrame) -> tuple[list[str], list[dict]]:
+def _only_in_base(
+    base_frame: pd.DataFrame, new_frame: pd.DataFrame, columns: list[str], otherwise: dict[str, str]
+) -> tuple[list[str], list[dict]]:
     """The devices BASE measured that NEW has no row of, and the models BASE measured on a device NEW has
-    but NEW did not measure there. Their rows pair with nothing, so a count alone hides that a whole board
-    (or model) did not run tonight, and a gate over the rest would pass without a word about it."""
+    but NEW did not measure there the same way (dtype and the flags, where both record them). Their rows pair
+    with nothing, so a count alone hides that a whole board (or model) did not run tonight, and a gate over
+    the rest would pass without a word about it. A device measured `otherwise` is named for that instead."""
     if "device_name" not in base_frame or "device_name" not in new_frame:
         return [], []
     new_devices = set(new_frame["device_name"])
     devices = sorted(set(base_frame["device_name"]) - new_devices)
-    pairs = set(zip(base_frame["device_name"], base_frame["model"])) - set(
-        zip(new_frame["device_name"], new_frame["model"])
+    keys = ["device_name", "model", *(c for c in columns if c in SETTING_DEFAULTS)]
+    pairs = set(map(tuple, base_frame[keys].drop_duplicates().to_numpy())) - set(
+        map(tuple, new_frame[keys].drop_duplicates().to_numpy())
     )
-    models = [{"device_name": device, "model": model} for device, model in sorted(pairs) if device in new_devices]
-    return devices, models
+    models = sorted(
+        {(device, model) for device, model, *_ in pairs if device in new_devices and device not in otherwise}
+    )
+    return devices, [{"device_name": device, "model": model} for device, model in models]
+
+
+def _boards_only_in_base(base: _Side, new: _Side, devices: list[str]) -> list[dict]:
+    """Boards of one kind (one device name) that BASE measured on a host NEW has no run from: boards of a kind
+    pool their rows, so one whose job did not run tonight leaves no device unpaired, only a host missing.
+    Told apart only where every run of the device on both sides recorded its host."""
+
+    def hosts(side: _Side, device: str) -> set | None:
+        run_ids = set(side.frame.loc[side.frame["device_name"] == device, "run_id"].dropna())
+        found = [run.get("host") for run in read_provenance(side.path) if run.get("run_id") in run_ids]
+        return set(found) if found and None not in found else None
+
+    missing = []
+    for device in devices:
+        ours, theirs = hosts(base, device), hosts(new, device)
+        if ours and theirs:
+            missing += [{"device_name": device, "host": host} for host in sorted(ours - theirs)]
+    return missing
 
 
 def _setting(frame: pd.DataFrame, column: str) -> pd.Series:
@@ -399,7 +463,8 @@ def compare(
         raise CannotCompare(f"{option('metric', metric)}: choose from {', '.join(GATE_METRICS)}")
     base, new = _load(base_path, "BASE"), _load(new_path, "NEW")
     _check_not_the_same_run(base, new)
-    columns = [c for c in MATCH_COLUMNS if c not in SETTING_COLUMNS] + _check_settings(base, new)
+    shared, otherwise = _check_settings(base, new)
+    columns = [c for c in MATCH_COLUMNS if c not in SETTING_COLUMNS] + shared
     base_frame, new_frame = _match_frame(base, columns), _match_frame(new, columns)
     wanted = ["_links", "layer_name", *METRICS, "processes", *INTERVAL_COLUMNS]
     matched = base_frame[[*columns, *wanted]].merge(
@@ -430,13 +495,14 @@ def compare(
             entry[name] = _row_metric(name, base_row, new_row, base, new, [*seed, name])
         rows.append(entry)
     matched["_row"] = range(len(matched))
-    devices_only_in_base, models_only_in_base = _only_in_base(base_frame, new_frame)
+    devices_only_in_base, models_only_in_base = _only_in_base(base_frame, new_frame, columns, otherwise)
+    devices = sorted(matched["device_name"].unique())
     report = {
         "base": str(base.path),
         "new": str(new.path),
         "method": METHOD,
         "metrics": metrics,
-        "devices": sorted(matched["device_name"].unique()),
+        "devices": devices,
         "raw_samples": {
             "base": base.samples is not None,
             "new": new.samples is not None,
@@ -447,6 +513,8 @@ def compare(
         "only_in_base": len(base_frame) - len(rows),
         "only_in_new": len(new_frame) - len(rows),
         "devices_only_in_base": devices_only_in_base,
+        "devices_measured_otherwise": [{"device_name": d, "how": how} for d, how in sorted(otherwise.items())],
+        "boards_only_in_base": _boards_only_in_base(base, new, devices) if "device_name" in shared else [],
         "models_only_in_base": models_only_in_base,
         "rows": rows,
         "models": _summaries(rows, matched, "model", metrics),
@@ -503,37 +571,90 @@ def _gate(report: dict, metric: str, fail_above: float) -> dict:
             f"{where} {metric} rose {result['ratio'] - 1:+.1%}, above the {fail_above:.0%} gate, and could not be "
             f"tested for significance ({result.get('why') or 'no raw samples'})"
             + (f", and {more} more network row(s) so" if more else "")
-            + f", so {option('fail_above')} cannot decide; give datasets measured with raw samples"
+            + f", so {option('fail_above')} cannot decide; {_remedy(result.get('why'))}"
         )
     if not tested:
         why = report["raw_samples"]["unavailable_reason"] if metric == "latency_ms" else None
         raise CannotCompare(
             f"no {metric} change between {report['base']} and {report['new']} could be tested for significance "
             f"({why or 'too few rows with samples or distinct measurements'}), so {option('fail_above')} cannot "
-            "decide; give datasets measured with raw samples"
+            f"decide; {_remedy(why) if why else 'measure more networks, or with a longer --max-time'}"
         )
     return {
         "metric": metric,
         "fail_above": fail_above,
         "tested": tested,
         "regressions": regressions,
-        "unchecked_devices": report["devices_only_in_base"],
+        **_unchecked(report),
     }
 
 
+def _remedy(why: str | None) -> str:
+    """What would let the gate decide, for the reason a row could not be tested."""
+    if why and "samples on one side" in why:
+        return f"measure with a longer --max-time, so each row takes at least {MIN_BOUNDED_SAMPLES} samples"
+    if why and "too few samples to bound" in why:
+        return "measure with a longer --max-time, so each process bounds its row's interval"
+    if why and "disagree too much" in why:
+        return "measure on a quieter machine, or with more --processes, so the processes agree"
+    return "give datasets measured with raw samples"
+
+
+def _unchecked(report: dict) -> dict:
+    """The boards of BASE the gate could not check, as names (`unchecked_devices`) and as the sentences that
+    say why (`unchecked`): a device NEW has no row of, one NEW measured otherwise, one host of a kind."""
+    reasons = [
+        {
+            "device_name": device,
+            "reason": "no row",
+            "why": f"{report['new']} has no row of {device}, which {report['base']} measured",
+        }
+        for device in report["devices_only_in_base"]
+    ]
+    reasons += [
+        {
+            "device_name": entry["device_name"],
+            "reason": "measured otherwise",
+            "why": f"{entry['device_name']}: {entry['how']}",
+        }
+        for entry in report["devices_measured_otherwise"]
+    ]
+    reasons += [
+        {
+            "device_name": entry["device_name"],
+            "host": entry["host"],
+            "reason": "no run from host",
+            "why": f"{report['new']} has no run of {entry['device_name']} from host {entry['host']}, which "
+            f"{report['base']} has",
+        }
+        for entry in report["boards_only_in_base"]
+    ]
+    names = [entry["device_name"] + (f" on host {entry['host']}" if "host" in entry else "") for entry in reasons]
+    return {"unchecked_devices": names, "unchecked": reasons}
+
+
 def check_every_device_gated(report: dict) -> None:
-    """Refuse a gate that checked only some of BASE's devices: in a fleet, a board whose job did not run
-    leaves its rows unpaired, and the gate over the boards that did would pass with that board unchecked.
-    A regression found elsewhere is the stronger news, so the caller reports it first."""
+    """Refuse a gate that checked only some of BASE's boards: in a fleet, a board whose job did not run (or
+    that ran another dtype or setting) leaves its rows unpaired, and the gate over the boards that did would
+    pass with that board unchecked. A regression found elsewhere is the stronger news, so the caller reports
+    it first."""
     gate = report.get("gate") or {}
-    devices = gate.get("unchecked_devices")
-    if not devices:
+    unchecked = gate.get("unchecked")
+    if not unchecked:
         return
     threshold = option("fail_above", f"{100 * gate['fail_above']:g}%")
+    by_reason: dict = {}
+    for entry in unchecked:
+        by_reason.setdefault(entry["reason"], []).append(entry["why"])
+    hosts, otherwise = by_reason.get("no run from host", []), by_reason.get("measured otherwise", [])
+    clauses = by_reason.get("no row", []) + hosts
+    if otherwise:
+        clauses.append(f"{report['new']} measured a board otherwise than {report['base']} ({'; '.join(otherwise)})")
+    renamed = " (a board renamed since BASE needs a new baseline)" if hosts else ""
     raise CannotCompare(
-        f"{report['new']} has no row of {', '.join(devices)}, which {report['base']} measured, so {threshold} "
-        "could not check it: measure it too, or to gate fewer devices on purpose compare against a baseline of "
-        "only those (such as a board's own shard from a run you trust)"
+        f"{'; '.join(clauses)}, so {threshold} could not check {'it' if len(unchecked) == 1 else 'them'}: measure "
+        f"it as BASE did{renamed}, or to gate fewer boards on purpose compare against a baseline of only those "
+        "(such as a board's own shard from a run you trust)"
     )
 
 

@@ -46,8 +46,9 @@ def compare(base: Path, new: Path, fail_above: str | None, metric: str, as_json:
 
     Exit status: 0, or 1 when --fail-above is given and --metric rose significantly by more than it
     in a row, a model or an op; 2 when the inputs cannot be compared or the gate cannot decide,
-    which includes a device of BASE that NEW has no row of (a board that did not run): to gate
-    fewer devices on purpose, compare against a baseline of only those.
+    which includes a board of BASE that NEW did not measure as BASE did: a device NEW has no row of,
+    one measured with another dtype or setting, or, for boards sharing a device name, a host NEW has
+    no run from. To gate fewer boards on purpose, compare against a baseline of only those.
     """
     from hwprof.compare import check_every_device_gated, parse_threshold
     from hwprof.compare import compare as run_compare
@@ -112,11 +113,25 @@ def print_report(report: dict) -> None:
             "of it is compared",
             soft_wrap=True,
         )
+    for entry in report["devices_measured_otherwise"]:
+        console.print(
+            f"note: {entry['device_name']} was measured otherwise ({entry['how']}): its rows pair with nothing, "
+            "so nothing of it is compared",
+            soft_wrap=True,
+        )
+    for entry in report["boards_only_in_base"]:
+        console.print(
+            f"note: NEW has no run of {entry['device_name']} from host {entry['host']}: only BASE measured that "
+            "board, so it is not compared",
+            soft_wrap=True,
+        )
     by_device = {}
     for entry in report["models_only_in_base"]:
         by_device.setdefault(entry["device_name"], []).append(entry["model"])
+    named = {*report["devices"], *by_device, *report["devices_only_in_base"]}
+    named |= {entry["device_name"] for entry in report["devices_measured_otherwise"]}
     for device, models in by_device.items():
-        on = f" on {device}" if len(report["devices"]) > 1 else ""
+        on = f" on {device}" if len(named) > 1 else ""  # a fleet's: which board's models, even with one compared
         console.print(f"note: models only in BASE{on}: {names(models)}", soft_wrap=True)
     for difference in report["run_differences"]:
         console.print(f"note: {difference}", soft_wrap=True)
@@ -186,7 +201,8 @@ def print_report(report: dict) -> None:
         if not gate["regressions"]:
             console.print(f"gate: no significant {word} rise above {limit} ({gate['tested']} comparisons tested)")
         if gate["unchecked_devices"]:
-            console.print(f"gate: could not check {names(gate['unchecked_devices'])}: NEW has no row of it")
+            whys = sorted({entry["reason"] for entry in gate["unchecked"]})
+            console.print(f"gate: could not check {names(gate['unchecked_devices'])} ({', '.join(whys)} in NEW)")
         for regression in gate["regressions"]:
             console.print(
                 f"regression: {regression['label']} {word} {change(regression['ratio'])} "

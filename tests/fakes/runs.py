@@ -67,10 +67,12 @@ def write_run(
     power_w=None,
     with_samples=True,
     threads=None,
+    provenance_fields=None,
 ):
-    """A dataset at `path`: per model a network row and LAYERS layer rows, medians from 0.1 ms up, times `factor`."""
+    """A dataset at `path`: per model a network row and LAYERS layer rows, medians from 0.1 ms up, times `factor`;
+    `provenance_fields` (such as host or torch) join its run's provenance."""
     rng = np.random.default_rng(seed)
-    provenance = {"run_id": uuid.uuid4().hex, "schema_version": SCHEMA_VERSION}
+    provenance = {"run_id": uuid.uuid4().hex, "schema_version": SCHEMA_VERSION, **(provenance_fields or {})}
     if threads is not None:
         provenance["threads"] = threads
     with DatasetWriter(path, provenance) as writer:

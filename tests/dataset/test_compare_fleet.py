@@ -1,0 +1,117 @@
+"""compare --fail-above on a fleet: a board that changed dtype, or one of several boards of one kind that did
+not run, is named and cannot pass the gate; the gate's undecided errors say what would let it decide."""
+
+import pytest
+from click.testing import CliRunner
+
+from fakes.runs import write_run
+from hwprof.cli import main
+from hwprof.compare import CannotCompare, check_every_device_gated, compare
+from hwprof.dataset import merge_datasets, read_dataset, read_provenance, write_table
+
+
+def run(*args):
+    return CliRunner().invoke(main, ["compare", *map(str, args)])
+
+
+def as_dtype(path, dtype):
+    write_table(path, read_dataset(path).assign(dtype=dtype), read_provenance(path))
+    return path
+
+
+def test_a_fleet_board_that_changed_dtype_is_named_and_the_gate_exits_2(tmp_path):
+    boards = [
+        as_dtype(
+            write_run(tmp_path / f"{b}.parquet", seed=s, device_name=f"board-{b}", models=("net", "swp")), "float32"
+        )
+        for s, b in ((1, "a"), (2, "b"))
+    ]
+    baseline = tmp_path / "baseline.parquet"
+    merge_datasets(boards, baseline)
+    parts = [
+        as_dtype(write_run(tmp_path / "ta.parquet", seed=3, device_name="board-a", models=("net", "swp")), "float32"),
+        as_dtype(write_run(tmp_path / "tb.parquet", seed=4, device_name="board-b", models=("net",)), "bfloat16"),
+    ]
+    tonight = tmp_path / "tonight.parquet"
+    merge_datasets(parts, tonight)
+
+    report = compare(baseline, tonight, fail_above=0.05)
+    assert report["devices_measured_otherwise"] == [
+        {"device_name": "board-b", "how": "float32 in BASE, bfloat16 in NEW"}
+    ]
+    assert report["models_only_in_base"] == []  # board b's models are not 'only in BASE': it ran, otherwise
+    assert report["gate"]["unchecked_devices"] == ["board-b"]
+    gated = run(baseline, tonight, "--fail-above", "5%")
+    assert gated.exit_code == 2, gated.output
+    assert "board-b: float32 in BASE, bfloat16 in NEW" in gated.stderr
+    assert "note: board-b was measured otherwise (float32 in BASE, bfloat16 in NEW)" in gated.stdout
+
+    # every board measured otherwise, though both files hold both dtypes: refused up front, naming each
+    swapped = [
+        as_dtype(write_run(tmp_path / "sa.parquet", seed=5, device_name="board-a"), "bfloat16"),
+        as_dtype(write_run(tmp_path / "sb.parquet", seed=6, device_name="board-b"), "float32"),
+    ]
+    merge_datasets([boards[0], parts[1]], tmp_path / "mixed_base.parquet")
+    merge_datasets(swapped, tmp_path / "swapped.parquet")
+    refused = run(tmp_path / "mixed_base.parquet", tmp_path / "swapped.parquet", "--fail-above", "5%")
+    assert refused.exit_code == 2 and refused.output.count("\n") == 1
+    assert "measured no device the same way (board-a: float32 in BASE, bfloat16 in NEW; board-b: bfloat16" in (
+        refused.output
+    )
+
+
+def test_models_only_in_base_name_their_board_when_the_other_board_is_not_compared(tmp_path):
+    a = write_run(tmp_path / "a.parquet", seed=1, device_name="board-a", models=("net", "other"))
+    b = write_run(tmp_path / "b.parquet", seed=2, device_name="board-b", models=("net",))
+    baseline = tmp_path / "baseline.parquet"
+    merge_datasets([a, b], baseline)
+    tonight = write_run(tmp_path / "tonight.parquet", seed=3, device_name="board-a", models=("net",))
+    assert "note: models only in BASE on board-a: other" in run(baseline, tonight).output
+
+
+def test_a_board_of_a_kind_that_did_not_run_is_named_by_its_host_and_the_gate_exits_2(tmp_path):
+    """Two boards share a device name: the baseline pools both, tonight only one ran. No device is missing,
+    but a host is."""
+    shards = [
+        write_run(tmp_path / f"{host}.parquet", seed=seed, device_name="Orin", provenance_fields={"host": host})
+        for seed, host in ((1, "orin-1"), (2, "orin-2"))
+    ]
+    baseline = tmp_path / "baseline.parquet"
+    merge_datasets(shards, baseline)
+    tonight = write_run(tmp_path / "tonight.parquet", seed=3, device_name="Orin", provenance_fields={"host": "orin-1"})
+    report = compare(baseline, tonight, fail_above=0.05)
+    assert report["boards_only_in_base"] == [{"device_name": "Orin", "host": "orin-2"}]
+    assert report["gate"]["unchecked_devices"] == ["Orin on host orin-2"]
+    with pytest.raises(CannotCompare, match="has no run of Orin from host orin-2"):
+        check_every_device_gated(report)
+    gated = run(baseline, tonight, "--fail-above", "5%")
+    assert gated.exit_code == 2 and "note: NEW has no run of Orin from host orin-2" in gated.stdout
+
+    both = tmp_path / "both.parquet"
+    merge_datasets(
+        [tonight, write_run(tmp_path / "t2.parquet", seed=4, device_name="Orin", provenance_fields={"host": "orin-2"})],
+        both,
+    )
+    assert run(baseline, both, "--fail-above", "5%").exit_code == 0
+    unrecorded = write_run(tmp_path / "old.parquet", seed=5, device_name="Orin")  # no host: nothing to tell apart
+    assert compare(baseline, unrecorded)["boards_only_in_base"] == []
+
+
+def test_an_undecided_gate_with_raw_samples_asks_for_more_samples_not_for_raw_samples(tmp_path):
+    base = write_run(tmp_path / "base.parquet", samples=3, seed=1)
+    slower = write_run(tmp_path / "slower.parquet", samples=3, factor=1.3, seed=2)
+    for path in (base, slower):  # a network row alone: too few rows for a summary to decide instead
+        write_table(path, read_dataset(path).query("kind == 'network'"), read_provenance(path))
+    result = run(base, slower, "--fail-above", "5%")
+    assert result.exit_code == 2, result.output
+    assert "only 3 samples" in result.output and "longer --max-time" in result.output
+    assert "give datasets measured with raw samples" not in result.output
+
+
+def test_a_torch_release_that_differs_is_noted(tmp_path):
+    base = write_run(tmp_path / "base.parquet", seed=1, provenance_fields={"torch": "2.1.0"})
+    new = write_run(tmp_path / "new.parquet", seed=2, provenance_fields={"torch": "2.5.1"})
+    assert compare(base, new)["run_differences"] == [
+        "BASE ran torch 2.1.0 and NEW 2.5.1: each ratio includes that change"
+    ]
+    assert "note: BASE ran torch 2.1.0" in run(base, new).output
