@@ -322,10 +322,37 @@ def _with_input_shape(spec: ModelSpec, input_shape: tuple[int, ...] | None) -> M
 
 
 def module_name(module: nn.Module) -> str:
-    """An nn.Module's name: its class and a digest of its structure (submodules and their sizes, not weights),
-    so two different nn.Sequential are two networks, and one is the same network in every run."""
-    digest = hashlib.sha256(repr(module).encode()).hexdigest()[:6]
+    """An nn.Module's name: its class and a digest of its structure (submodules and their sizes, not weights) and
+    of its own classes' settings, so two different nn.Sequential, or a supernet at two depths, are two networks,
+    and one is the same network in every run."""
+    settings = _module_settings(module)
+    structure = repr(module) + (f"\n{settings}" if settings else "")  # a module without settings keeps its name
+    digest = hashlib.sha256(structure.encode()).hexdigest()[:6]
     return f"{type(module).__name__}{MODULE_MARK}{digest}"
+
+
+def _module_settings(module: nn.Module) -> str:
+    """The plain attributes (numbers, text, True/False, tuples of them) of each submodule of a class outside
+    torch, which repr() leaves out, such as the depth whose blocks a supernet's forward runs; torch's own
+    modules show theirs in repr() already."""
+    settings = []
+    for path, part in module.named_modules():
+        if type(part).__module__.partition(".")[0] == "torch":
+            continue
+        plain = {
+            name: value
+            for name, value in sorted(vars(part).items())
+            if not name.startswith("_") and name != "training" and _plain(value)
+        }
+        if plain:
+            settings.append(f"{path or '.'}: {plain!r}")
+    return "\n".join(settings)
+
+
+def _plain(value: object) -> bool:
+    if isinstance(value, (tuple, list)):
+        return all(_plain(item) for item in value)
+    return value is None or isinstance(value, (int, float, str))
 
 
 def spec_from_module(module: nn.Module, input_shape: tuple[int, ...] | None = None, inputs: Any = None) -> ModelSpec:
