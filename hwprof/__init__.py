@@ -16,7 +16,7 @@ try:
 except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0+unknown"
 
-from hwprof.errors import HwprofError, UnfinishedDatasetWarning  # noqa: E402
+from hwprof.errors import HwprofError, HwprofWarning, UnfinishedDatasetWarning  # noqa: E402
 
 # public name -> (module, attribute there)
 _LAZY = {
@@ -32,7 +32,7 @@ _LAZY = {
     "Predictor": ("hwprof.predictor.predictor", "Predictor"),
 }
 
-__all__ = ["HwprofError", "UnfinishedDatasetWarning", "__version__", *_LAZY]
+__all__ = ["HwprofError", "HwprofWarning", "UnfinishedDatasetWarning", "__version__", *_LAZY]
 
 
 def __getattr__(name):

@@ -17,14 +17,13 @@ import os
 import shlex
 import sys
 import time
-import warnings
 from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from hwprof.errors import HwprofError, UnfinishedDatasetWarning, error_text, option
+from hwprof.errors import HwprofError, UnfinishedDatasetWarning, error_text, option, true_or_false, warn
 from hwprof.files import (
     JOURNAL_SUFFIX,
     LOCK_SUFFIX,
@@ -363,12 +362,15 @@ def read_dataset(paths: str | os.PathLike | Iterable[str | os.PathLike]) -> pd.D
 
     A dataset whose run has not finished (its journal is beside it) is read as its table holds it, with an
     UnfinishedDatasetWarning that says so and how many rows only the journal holds: a caller can catch or
-    filter it, and every command that reads datasets shows it as a note (errors.warnings_as_notes)."""
+    filter it, and every command that reads datasets shows it as a note (errors.warnings_as_notes).
+
+    The runs' provenance is in attrs["provenance"], as measure returns it: the machine, software and settings
+    travel with the numbers."""
     paths = as_paths(paths, "dataset")
     if not paths:
         raise HwprofError("No dataset was given; pass at least one .parquet or .csv file.")
     check_each_given_once(paths, "dataset")  # its rows would count twice
-    frames = []
+    frames, runs = [], []
     for path in paths:
         frame = read_table(path)
         _check_columns(path, frame)
@@ -378,8 +380,11 @@ def read_dataset(paths: str | os.PathLike | Iterable[str | os.PathLike]) -> pd.D
         frames.append(_typed_or_error(path, frame))
         note = unfinished_note(path, frames[-1])
         if note is not None:
-            warnings.warn(note, UnfinishedDatasetWarning, stacklevel=2)
-    return concat(frames)
+            warn(note, UnfinishedDatasetWarning)
+        runs += read_provenance(path)
+    dataset = concat(frames)
+    dataset.attrs["provenance"] = runs
+    return dataset
 
 
 def latency_interval_unbounded(frame: pd.DataFrame) -> pd.Series:
@@ -480,7 +485,7 @@ class DatasetWriter:
         rewrite_interval_s: float = 2.0,
         append: bool = False,
     ):
-        self.path = Path(path)
+        self.path = as_path(path, "output")
         self.journal_path = journal_path(self.path)
         self.rewrite_interval_s = rewrite_interval_s
         check_output(self.path, exists_ok=True)  # an existing one is refused below, unless resumed
@@ -818,6 +823,7 @@ def merge_datasets(
     summary. A shard whose run has not finished is refused, or with `skip_unfinished` left out and named in
     the summary's "skipped" and "warnings" (a fleet job merges the boards that finished)."""
     shards, out = without_sample_sidecars(as_paths(shards, "shard")), as_path(out, "output")
+    force, skip_unfinished = true_or_false("force", force), true_or_false("skip_unfinished", skip_unfinished)
     if not shards:
         raise HwprofError("No shard was given; pass the datasets to merge.")
     check_each_given_once(shards, "shard")

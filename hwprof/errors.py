@@ -2,7 +2,8 @@
 
 A message names a setting through `option(name)` or `option(name, value)`: from
 Python the error reads `max_item_s=0`, from the command line `--max-time 0`,
-so the library never speaks of flags its caller did not type. The CLI prints
+so the library never speaks of flags its caller did not type (notes and
+warnings likewise, through worded()). The CLI prints
 `cli_message()` as one sentence and exits non-zero; anything else is a bug in
 hwprof and is reported as one. What stops nothing but a caller should know is
 a HwprofWarning, which the CLI shows as a `note:` line (warnings_as_notes).
@@ -13,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import numbers
 import re
+import sys
 import warnings
 from collections.abc import Callable, Iterator
 
@@ -68,11 +70,18 @@ def whole_number(value: object) -> bool:
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
+def is_switch(value: object) -> bool:
+    """True or False, numpy's included (np.bool_ from an array or a comparison), as whole_number takes numpy ints."""
+    kind = type(value)
+    return isinstance(value, bool) or (kind.__module__ == "numpy" and kind.__name__ in ("bool_", "bool"))
+
+
 def true_or_false(name: str, value: object) -> bool:
-    """A switch given from Python as True or False: "no" is true to Python, so anything else is refused."""
-    if not isinstance(value, bool):
+    """A switch given from Python as True or False, as a Python bool: "no" is true to Python, so anything else is
+    refused."""
+    if not is_switch(value):
         raise HwprofError(f"{option(name, shown(value))}: give True or False")
-    return value
+    return bool(value)
 
 
 def shown(value: object) -> str:
@@ -98,6 +107,23 @@ class HwprofWarning(UserWarning):
     """Something a caller should know that stops nothing; filter hwprof's own warnings by this class."""
 
 
+def warn(text: str, category: type[HwprofWarning] = HwprofWarning) -> None:
+    """warnings.warn, pointing at the caller's line (the first outside hwprof), not at hwprof's own."""
+    frame, level = sys._getframe(1), 2
+    while frame.f_back is not None and frame.f_globals.get("__name__", "").partition(".")[0] == "hwprof":
+        frame, level = frame.f_back, level + 1
+    warnings.warn(text, category, stacklevel=level)
+
+
+_command_line = False  # within warnings_as_notes: texts name settings by their flags (worded)
+
+
+def worded(text: str) -> str:
+    """A note or warning that names settings through option(), worded for whoever called: by flag on the command
+    line (within warnings_as_notes), as `name=value` from Python."""
+    return _MARKER.sub(_as_flag if _command_line else _as_python, text)
+
+
 class UnfinishedDatasetWarning(HwprofWarning):
     """A dataset was read while its run had not finished: the journal beside it holds rows its table lacks."""
 
@@ -106,6 +132,8 @@ class UnfinishedDatasetWarning(HwprofWarning):
 def warnings_as_notes(echo: Callable[[str], None]) -> Iterator[None]:
     """Within the block, each HwprofWarning goes to `echo` as one `note: ...` line, as the CLI says its notes,
     not as Python's `file:line: Class: message` with a source line; other warnings show as Python shows them."""
+    global _command_line
+    outer = _command_line
     with warnings.catch_warnings():
         warnings.simplefilter("always", HwprofWarning)  # every read of an unfinished dataset says so, as before
         shown_by_python = warnings.showwarning
@@ -117,4 +145,8 @@ def warnings_as_notes(echo: Callable[[str], None]) -> Iterator[None]:
                 shown_by_python(message, category, filename, lineno, file, line)
 
         warnings.showwarning = show  # catch_warnings puts Python's back
-        yield
+        _command_line = True
+        try:
+            yield
+        finally:
+            _command_line = outer

@@ -1,18 +1,26 @@
 """What a long job reports while it runs, one protocol for measure, fit and search.
 
-The library's default is silent; the command line draws a bar on a terminal and
-plain lines elsewhere. `Notes` adapts any one-argument function (print, a list's
-append, click.echo) for jobs that only have notes to give.
+The library's default is silent but for warnings, which reach a caller who gave
+no progress as HwprofWarnings (`Warnings`); the command line draws a bar on a
+terminal and plain lines elsewhere. `Notes` adapts any one-argument function
+(print, a list's append, click.echo) for jobs that only have notes to give.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from hwprof.errors import HwprofError, warn
+
 
 class Progress:
     def note(self, text: str) -> None:
-        """A sentence worth showing: a warning, a step, a summary line."""
+        """A sentence worth showing: a step, a summary line."""
+
+    def warn(self, text: str) -> None:
+        """Something the caller should know that stops nothing (power unavailable, datasets measured two ways),
+        as the line to show; a progress that shows notes shows it as one."""
+        self.note(text)
 
     def group(self, model: str, batch_size: int, items: int) -> None:
         """measure: a (model, batch size) with `items` things to time starts."""
@@ -30,3 +38,23 @@ class Notes(Progress):
 
     def note(self, text: str) -> None:
         self.say(text)
+
+
+class Warnings(Progress):
+    """The progress of a caller who gave none: nothing is shown, and each warning is a HwprofWarning
+    (warnings.warn), which a Python caller can catch or filter as any other."""
+
+    def warn(self, text: str) -> None:
+        warn(text.removeprefix("warning: "))  # the category says it
+
+
+def given_progress(progress: object) -> Progress:
+    """The progress a public function reports to: the caller's, checked to be one, or `Warnings` for none."""
+    if progress is None:
+        return Warnings()
+    if not isinstance(progress, Progress):
+        raise HwprofError(
+            f"progress is a hwprof.progress.Progress (its note(text) method receives the run's notes), not "
+            f"{type(progress).__name__}: subclass it, wrap a function as hwprof.progress.Notes(print), or leave it out"
+        )
+    return progress

@@ -11,10 +11,11 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 
-from hwprof.errors import HwprofError, option, true_or_false
-from hwprof.files import as_path, as_paths, check_output
+from hwprof.errors import HwprofError, option, shown, true_or_false
+from hwprof.files import as_path, as_paths
 from hwprof.fitting.advice import data_advice, measure_flags, ops_without_sweeps, sweep_advice
 from hwprof.fitting.data import (
+    TARGETS,
     allocator_warning,
     cache_warning,
     check_one_thread_count,
@@ -22,20 +23,19 @@ from hwprof.fitting.data import (
     read_inputs,
     requested_targets,
     select_device,
-    target_words,
     training_data,
 )
 from hwprof.fitting.layers import FAMILIES
 from hwprof.fitting.pipeline import adapt_training_data, fit_training_data
 from hwprof.fitting.prior import fit_from_prior
-from hwprof.predictor.predictor import Predictor, load_predictor
-from hwprof.progress import Progress
+from hwprof.predictor.predictor import Predictor, check_predictor_output, load_predictor
+from hwprof.progress import Progress, given_progress
 
 
 def fit(
     paths: str | os.PathLike | Iterable[str | os.PathLike],
     out: str | os.PathLike | None = None,
-    targets: str | None = None,
+    targets: str | Iterable[str] | None = None,
     family: str = "auto",
     device_name: str | None = None,
     cv: bool = True,
@@ -47,6 +47,10 @@ def fit(
 ) -> Predictor:
     """Datasets in (a path or a list of them), predictor out (written to `out` when given; an existing file is
     replaced only with `force`, and never one of the inputs).
+
+    `targets` are what to fit, by default every one the datasets measured: "latency,energy", or a list such as
+    ["latency_ms", "energy_mj"], naming latency, power and energy or their columns latency_ms, power_w and
+    energy_mj. Latency is always fitted: power and energy models build on it.
 
     With `align_runs`, runs of the datasets measured at different machine speeds are
     scaled to one before repeats are combined (hwprof/fitting/alignment.py).
@@ -63,10 +67,9 @@ def fit(
     out = as_path(out, "output") if out is not None else None
     if family not in FAMILIES:
         raise HwprofError(f"unknown model family {family!r}; choose polynomial, trees or auto")
-    for name, value in (("cv", cv), ("align_runs", align_runs), ("force", force)):
-        true_or_false(name, value)
-    if targets is not None:
-        target_words(targets)
+    cv, align_runs, force = (true_or_false(n, v) for n, v in (("cv", cv), ("align_runs", align_runs), ("force", force)))
+    targets = _target_text(targets)
+    progress = given_progress(progress)
     if base is not None and prior:
         raise HwprofError(
             f"give {option('base')} (one predictor to adapt) or {option('prior')} (other boards' datasets), not both"
@@ -77,8 +80,8 @@ def fit(
             f"leave {option('family')} out, or fit without {option('base')} to fit new layer models"
         )
     if out is not None:
-        check_output(out, inputs=[*paths, *([base] if base is not None else []), *(prior or [])], force=force)
-    say = (progress or Progress()).note
+        check_predictor_output(out, inputs=[*paths, *([base] if base is not None else []), *(prior or [])], force=force)
+    say = progress.note
     base_predictor = load_predictor(base) if base is not None else None
     frame, sources = read_inputs(paths)
     frame, device = select_device(frame, device_name)
@@ -88,10 +91,10 @@ def fit(
     if aligned:
         say(aligned)
     for warning in data.alignment.warnings():
-        say(f"warning: {warning}")
+        progress.warn(f"warning: {warning}")
     mixed = [warning for warning in (allocator_warning(sources), cache_warning(sources)) if warning]
     for warning in mixed:
-        say(f"warning: {warning}")
+        progress.warn(f"warning: {warning}")
     distrusted = distrusted_rows(frame)
     if distrusted:
         say(distrusted)
@@ -116,3 +119,25 @@ def fit(
     if out is not None:
         predictor.save(out, force=True)  # check_output above refused an existing file without force
     return predictor
+
+
+def _target_text(targets: object) -> str | None:
+    """The targets asked for as the comma-separated words data.requested_targets reads ("latency,energy"), from
+    that text or a list, each a word or its column (latency_ms); one that is neither is refused here."""
+    if targets is None:
+        return None
+    items = [targets] if isinstance(targets, str) else targets
+    if not isinstance(items, (list, tuple)) or not all(isinstance(item, str) for item in items):
+        raise HwprofError(
+            f"{option('targets', shown(targets))}: give them as text such as 'latency,energy' or a list such as "
+            "['latency_ms', 'energy_mj']"
+        )
+    words = {column: word for word, column in TARGETS.items()}
+    parts = [part.strip().lower() for item in items for part in item.split(",") if part.strip()]
+    for part in parts:
+        if part not in TARGETS and part not in words:
+            raise HwprofError(
+                f"unknown target {part!r}; choose from {', '.join(TARGETS)} or their columns "
+                f"{', '.join(TARGETS.values())} (comma-separated)"
+            )
+    return ",".join(words.get(part, part) for part in parts)

@@ -27,8 +27,8 @@ import torch
 
 from hwprof.drivers.base import NoSensor, PowerSensor, SensorUnavailable
 from hwprof.drivers.host import check_sysfs_root, parse_device
-from hwprof.errors import HwprofError, option, shown, whole_number
-from hwprof.files import now_text
+from hwprof.errors import HwprofError, is_switch, option, shown, true_or_false, whole_number, worded
+from hwprof.files import as_path, now_text
 from hwprof.measuring.allocator import DEFAULT_POLICY, pin_allocator
 from hwprof.measuring.allocator import POLICIES as ALLOCATOR_POLICIES
 from hwprof.measuring.cache import CACHE_MODES, DEFAULT_CACHE_MODE
@@ -41,7 +41,7 @@ from hwprof.models.inputs import InputSpec, ModelInputs, check_module_weights, p
 from hwprof.models.layers import Layer, run_and_extract, run_failure
 from hwprof.models.recall import tensors_in
 from hwprof.models.spec import ModelSpec, check_settings_apply, is_module_pair, parse_batch_sizes, resolve_model
-from hwprof.progress import Progress
+from hwprof.progress import Progress, given_progress
 from hwprof.samples import RawSamples
 from hwprof.schema import ALL_COLUMNS, CACHE_BEFORE_RECORDED
 
@@ -147,9 +147,9 @@ SETTING_TYPES: dict[str, tuple[Callable[[object], bool], str]] = {
     "sweep_share": (_number, "a share from 0 to below 1 such as 0.2"),
     "threads": (lambda v: v is None or whole_number(v), "a whole number of threads, or None"),
     "seed": (lambda v: v is None or whole_number(v), "a whole number, or None"),
-    "layers": (lambda v: isinstance(v, bool), "True or False"),
-    "channels_last": (lambda v: isinstance(v, bool), "True or False"),
-    "compile": (lambda v: isinstance(v, bool), "True or False"),
+    "layers": (is_switch, "True or False"),
+    "channels_last": (is_switch, "True or False"),
+    "compile": (is_switch, "True or False"),
     "input_shape": (
         lambda v: v is None or (isinstance(v, (tuple, list)) and all(whole_number(d) for d in v)),
         "a tuple of whole numbers such as (3, 224, 224), or None",
@@ -160,12 +160,15 @@ SETTING_TYPES: dict[str, tuple[Callable[[object], bool], str]] = {
 }
 
 
-def _check_setting_types(options: MeasureOptions) -> None:
-    """Refuse a setting of the wrong type (threads="1") in one sentence, before anything compares or uses it."""
+def _check_setting_types(options: MeasureOptions) -> MeasureOptions:
+    """Refuse a setting of the wrong type (threads="1") in one sentence, before anything compares or uses it;
+    the options with numpy's True and False as Python's, which the provenance's JSON holds."""
     for name, (fits, wanted) in SETTING_TYPES.items():
         value = getattr(options, name)
         if not fits(value):
             raise HwprofError(f"{option(name, shown(value))}: give {wanted}")
+    switches = {name: bool(getattr(options, name)) for name, (fits, _) in SETTING_TYPES.items() if fits is is_switch}
+    return dataclasses.replace(options, **switches)
 
 
 def measure(
@@ -244,6 +247,9 @@ def _measure(
     **settings: Any,
 ) -> pd.DataFrame:
     check_sysfs_root()
+    resume = true_or_false("resume", resume)
+    if out is not None:
+        as_path(out, "output")  # a DataFrame or a number is refused in one sentence, before anything is measured
     if resume and out is None:
         raise HwprofError(f"{option('resume', True)} carries on the dataset file given as out=: give out=, or drop it")
     unknown = sorted(set(settings) - {f.name for f in dataclasses.fields(MeasureOptions)})
@@ -255,7 +261,7 @@ def _measure(
             "instead, e.g. measure(models, threads=1), or measure(models, **settings) for a dict"
         )
     options = dataclasses.replace(options or MeasureOptions(), **settings)
-    _check_setting_types(options)
+    options = _check_setting_types(options)
     if not 0 < options.precision < 1:
         raise HwprofError(
             f"{option('precision', options.precision)} is out of range: give a fraction such as 0.02 for 2%"
@@ -317,18 +323,15 @@ def _measure(
             f"{sweeps[0]} is a layer sweep: it has layers only, so {option('layers', False)} would measure "
             "nothing of it; drop one or the other"
         )
-    if progress is not None and not isinstance(progress, Progress):
-        raise HwprofError(
-            f"progress is a hwprof.progress.Progress (its note(text) method receives the run's notes), not "
-            f"{type(progress).__name__}: subclass it, or leave it out"
-        )
-    progress = progress or Progress()
+    progress = given_progress(progress)
     if options.channels_last:
         flat = [spec.name for spec in specs if not _lays_out_nhwc(spec)]
         if flat:
-            progress.note(
-                f"--channels-last lays out 4-D tensors (images) only, and these models take none: {', '.join(flat)}; "
-                "they run as they are, and their rows are recorded as not channels-last"
+            progress.warn(
+                worded(
+                    f"{option('channels_last', True)} lays out 4-D tensors (images) only, and these models take "
+                    f"none: {', '.join(flat)}; they run as they are, and their rows are recorded as not channels-last"
+                )
             )
     if options.processes > 1:
         objects = [m for m in models if not isinstance(m, str)]
@@ -355,18 +358,18 @@ def _measure(
     from hwprof.measuring.provenance import collect_provenance, device_name
 
     for warning in execution.warnings(torch_device):
-        progress.note(warning)
+        progress.warn(warning)
     sensor = open_sensor(options.power, device_text, options.tegrastats)
     if not sensor.available and options.power != "none":
-        progress.note(f"power unavailable: {sensor.reason}")
+        progress.warn(f"power unavailable: {sensor.reason}")
     if sensor.available and sensor.metadata().get("device_mapping_certain") is False:
-        progress.note(
+        progress.warn(
             f"power: {sensor.source} is taken to be {device_text} by index ({sensor.metadata()['device_mapping']}); "
             "set CUDA_DEVICE_ORDER=PCI_BUS_ID to be sure"
         )
     allocator_state = pin_allocator(options.allocator)
     if not allocator_state["applied"]:
-        progress.note(f"allocator not pinned: {allocator_state['unavailable_reason']}")
+        progress.warn(f"allocator not pinned: {allocator_state['unavailable_reason']}")
     method = method_for(options, torch_device)
     plan = _plan(names, sizes, options)
     cache = _cache_record(options.cache, torch_device)
@@ -438,7 +441,7 @@ def _measure(
 
             write_trace(session.trace, options.trace)
         elif options.trace:
-            progress.note(f"no power trace written to {options.trace}: {sensor.reason or 'no power was sampled'}")
+            progress.warn(f"no power trace written to {options.trace}: {sensor.reason or 'no power was sampled'}")
         session.report_contention(options.max_other_share)
     return _returned(_stamped(session.frame(), writer.run_id), _runs(out, writer.provenance))
 
@@ -489,8 +492,10 @@ def _fit_sweep(
     if not options.layers:  # network rows alone are fitted without layer models: a sweep would train none
         if any(row.get("kind") == "network" for row in session.rows):
             session.progress.note(
-                "no layer sweep for the fit with --no-layers: network rows alone are fitted without layer "
-                "models; measure with layers to add one"
+                worded(
+                    f"no layer sweep for the fit with {option('layers', False)}: network rows alone are fitted "
+                    "without layer models; measure with layers to add one"
+                )
             )
         return None
     record = SweepRecord(options.sweep_share, networks_s=networks_s)
@@ -564,8 +569,10 @@ def _measure_in_processes(
     method = method_for(options, resolve_device(options.device))
     if options.layers and options.sweep_share > 0:
         progress.note(
-            "no layer sweep for the fit with --processes: each process would time a different number of its "
-            "rounds; give sweep:OP models to measure one"
+            worded(
+                f"no layer sweep for the fit with {option('processes')}: each process would time a different "
+                "number of its rounds; give sweep:OP models to measure one"
+            )
         )
     provenance = collect_provenance(
         str(resolve_device(options.device)),
@@ -632,7 +639,7 @@ def _report_workers(frame: pd.DataFrame, runs: list[dict], options: MeasureOptio
     """What the measuring processes would have said themselves, from their provenance."""
     reason = (runs[-1].get("power") or {}).get("unavailable_reason") if runs else None
     if reason and options.power != "none":
-        progress.note(f"power unavailable: {reason}")
+        progress.warn(f"power unavailable: {reason}")
     waited_s = sum(float((run.get("contention") or {}).get("waited_s") or 0.0) for run in runs)
     _report_discarded(frame, options.max_other_share, progress, waited_s)
 
@@ -1050,7 +1057,7 @@ class _Session:
             values.update(measure_energy(item.run, values["latency_ms"] / 1e3, self.sensor, self.trace))
         except SensorUnavailable as lost:
             self.sensor = NoSensor.in_place_of(self.sensor, lost)
-            self.progress.note(f"{self.sensor.reason}; the rows from here on have no power")
+            self.progress.warn(f"{self.sensor.reason}; the rows from here on have no power")
             return
         if "no_energy" in values["power_flags"].split(",") and not self.noted_no_energy:
             self._note_no_energy()
@@ -1063,7 +1070,7 @@ class _Session:
         """Rows flagged no_energy have null power: say why once, as a missing sensor is said."""
         self.noted_no_energy = True
         reason = self.sensor.no_energy_reason("the energy windows")
-        self.progress.note(f"power unavailable: {reason}; the rows flagged no_energy have no power")
+        self.progress.warn(f"power unavailable: {reason}; the rows flagged no_energy have no power")
 
     def _identity(self, spec: ModelSpec, batch_size: int, extraction: str, seq_len: int | None = None) -> dict:
         return {

@@ -25,12 +25,13 @@ import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from hwprof.errors import HwprofError, option, shown
+from hwprof.errors import HwprofError, option, shown, true_or_false
 from hwprof.files import as_path, check_output
 from hwprof.predictor import file as predictor_file
 from hwprof.predictor.domain import Domain
@@ -100,6 +101,18 @@ class NetworkFeatures:
         return len(self.batch)
 
 
+def check_predictor_output(path: object, inputs: Iterable[str | os.PathLike] = (), force: object = False) -> Path:
+    """Where a predictor may be written, checked before any work (files.check_output): never over a dataset, not
+    even with `force`, which replaces an older predictor, not a measurement."""
+    path = as_path(path, "output")
+    force = true_or_false("force", force)
+    if path.suffix.lower() in (".parquet", ".csv") and path.is_file():
+        raise HwprofError(
+            f"{path} is a dataset, which a predictor (JSON) never replaces; write the predictor to a .json path"
+        )
+    return check_output(path, inputs=inputs, force=force)
+
+
 class Predictor:
     """A fitted cost model of one device: predicts latency (and power and energy where fitted) of networks,
     with calibrated intervals and how far each lies from the training data.
@@ -163,7 +176,7 @@ class Predictor:
     def save(self, path: str | os.PathLike, force: bool = False) -> None:
         """Write the predictor file. An existing file is replaced only with `force`, as `fit(out=...)` replaces
         one: hwprof never overwrites a file (a dataset, another predictor) unless told to."""
-        predictor_file.dump(self.doc, check_output(as_path(path, "output"), force=force))
+        predictor_file.dump(self.doc, check_predictor_output(path, force=force))
 
     # --- features ---
 

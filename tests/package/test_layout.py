@@ -175,6 +175,7 @@ print(all(getattr(hwprof, name) is not None for name in hwprof.__all__))
         [
             "EnergyMonitor",
             "HwprofError",
+            "HwprofWarning",
             "MeasureOptions",
             "UnfinishedDatasetWarning",
             "Predictor",
