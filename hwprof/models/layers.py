@@ -13,6 +13,7 @@ import hashlib
 import inspect
 import json
 import math
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -23,7 +24,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch.overrides import TorchFunctionMode
 
-from hwprof.errors import HwprofError
+from hwprof.errors import HwprofError, HwprofWarning
 from hwprof.models import FX_TRACING, recall
 from hwprof.models.recall import storage_id, tensors_in
 
@@ -197,10 +198,10 @@ def extract_layers_from_example(
     forward hooks otherwise (keyword inputs, Python control flow, most Hugging Face models). Without
     `recipes` the layers carry no LayerCall: prediction never runs a layer alone."""
     module.eval()
-    if not kwargs:
+    if not kwargs and not isinstance(module, RECURRENT):
         try:  # the graph alone: compiling it into a GraphModule's Python code is not needed to interpret it
             with FX_TRACING:
-                graph = fx.Tracer().trace(module, concrete_args=_unsupplied_defaults(module, len(args)))
+                graph = _Tracer().trace(module, concrete_args=_unsupplied_defaults(module, len(args)))
         except Exception:  # untraceable Python control flow: hooks see what actually runs
             graph = None
         if graph is not None:
@@ -437,11 +438,30 @@ class _FxRecorder(fx.Interpreter, _Recorder):
 
 
 def _is_leaf(module: nn.Module) -> bool:
-    """The same rule torch.fx uses: torch.nn's own modules are leaves, containers are not."""
-    if isinstance(module, (nn.Sequential, nn.ModuleList, nn.ModuleDict)):
+    """The rule torch.fx uses (torch.nn's own modules are leaves, containers are not), except that torch.nn's
+    blocks built of other modules are not leaves either (see _is_composite)."""
+    if isinstance(module, (nn.Sequential, nn.ModuleList, nn.ModuleDict)) or _is_composite(module):
         return False
     owner = type(module).__module__
     return owner.startswith("torch.nn") or owner.startswith("torch.ao.nn") or not list(module.children())
+
+
+def _is_composite(module: nn.Module) -> bool:
+    """A torch.nn block that is its children's calls (TransformerEncoderLayer, TransformerEncoder, Transformer):
+    recorded as one layer it would have no MACs formula, so its parts are recorded, as a user's block's are.
+    MultiheadAttention's child (out_proj) is a weight holder its forward never calls: it stays one layer."""
+    return (
+        type(module).__module__.startswith("torch.nn.modules.")
+        and next(module.children(), None) is not None
+        and not isinstance(module, nn.MultiheadAttention)
+    )
+
+
+class _Tracer(fx.Tracer):
+    """fx's tracer with hwprof's leaves: torch.nn's composite blocks are traced into."""
+
+    def is_leaf_module(self, module: nn.Module, module_qualified_name: str) -> bool:
+        return super().is_leaf_module(module, module_qualified_name) and not _is_composite(module)
 
 
 class _FunctionCatcher(TorchFunctionMode):
@@ -478,10 +498,16 @@ def _extract_with_hooks(module: nn.Module, args: tuple, kwargs: dict, recipes: b
 
         return leave
 
-    for name, sub in module.named_modules():
-        if sub is not module and _is_leaf(sub) and not any(_is_leaf_ancestor(module, name)):
-            handles.append(sub.register_forward_pre_hook(enter))
-            handles.append(sub.register_forward_hook(make_exit(name), with_kwargs=True))
+    leaves = [
+        (name, sub)
+        for name, sub in module.named_modules()
+        if sub is not module and _is_leaf(sub) and not any(_is_leaf_ancestor(module, name))
+    ]
+    if isinstance(module, RECURRENT):  # a recurrent layer as the whole network: its work is one call, unseen inside
+        leaves = [(_module_op(module), module)]
+    for name, sub in leaves:
+        handles.append(sub.register_forward_pre_hook(enter))
+        handles.append(sub.register_forward_hook(make_exit(name), with_kwargs=True))
     try:
         with torch.no_grad(), catcher:
             module(*args, **kwargs)
@@ -586,9 +612,69 @@ def _module_flops(module: nn.Module, args: tuple, kwargs: dict, output: Any) -> 
         return y.numel() * kernel
     if isinstance(module, (nn.modules.pooling._AdaptiveAvgPoolNd, nn.modules.pooling._AdaptiveMaxPoolNd)):
         return x.numel()  # every input element is read into exactly one output
+    if isinstance(module, RECURRENT):
+        return recurrent_flops(module, x)
+    if isinstance(module, nn.Bilinear):
+        return (x.numel() // module.in1_features) * module.weight.numel()
+    if isinstance(module, nn.EmbeddingBag):
+        return x.numel() * module.embedding_dim  # each index adds one row into its bag
     if isinstance(module, (nn.Dropout, nn.Identity, nn.Flatten, nn.Embedding, nn.Unflatten)):
         return 0
+    if _has_weights(module) and not isinstance(module, PER_ELEMENT_WITH_WEIGHTS) and not _renamed_zoo_module(module):
+        _note_uncounted(module)
     return y.numel()  # normalisation and activations: about one multiply-add per element
+
+
+# Modules with weights whose work is about one multiply-add per output element, as the fallback counts it.
+PER_ELEMENT_WITH_WEIGHTS = (nn.modules.batchnorm._NormBase, nn.LayerNorm, nn.GroupNorm, nn.PReLU, nn.RMSNorm)
+RECURRENT = (nn.RNNBase, nn.RNNCellBase)
+# Gates of a recurrent layer: each is a product of the layer's input and of its hidden state with a weight.
+RECURRENT_GATES = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}
+CELL_GATES = ((nn.LSTMCell, 4), (nn.GRUCell, 3), (nn.RNNCell, 1))
+
+
+def recurrent_flops(module: nn.RNNBase | nn.RNNCellBase, x: torch.Tensor) -> int:
+    """MACs of an RNN, LSTM or GRU (or one of their cells): per step, layer and direction, gates x (input +
+    hidden) x hidden, plus an LSTM's projection of its hidden state. `x` is the input (a PackedSequence's
+    data: its rows are the steps actually run)."""
+    steps = x.numel() // module.input_size  # every sequence's steps, over the batch
+    hidden = module.hidden_size
+    if isinstance(module, nn.RNNCellBase):
+        gates = next(count for kind, count in CELL_GATES if isinstance(module, kind))
+        return steps * gates * (module.input_size + hidden) * hidden
+    gates = RECURRENT_GATES[module.mode]
+    directions = 2 if module.bidirectional else 1
+    state = module.proj_size or hidden  # what each step's hidden state (and a layer's output) holds
+    per_step = 0
+    for layer in range(module.num_layers):
+        layer_input = module.input_size if layer == 0 else state * directions
+        per_step += directions * (gates * (layer_input + state) * hidden + (state * hidden if module.proj_size else 0))
+    return steps * per_step
+
+
+def _has_weights(module: nn.Module) -> bool:
+    parameters, buffers = _module_tensors(module)
+    return bool(parameters or buffers)
+
+
+class UncountedModuleWarning(HwprofWarning):
+    """A module with weights that hwprof has no MACs formula for: its output's elements stand in."""
+
+
+_NOTED: set[str] = set()  # module types noted already: one note each, however many networks hold them
+
+
+def _note_uncounted(module: nn.Module) -> None:
+    kind = f"{type(module).__module__}.{type(module).__qualname__}"
+    if kind in _NOTED:
+        return
+    _NOTED.add(kind)
+    warnings.warn(
+        f"hwprof has no MACs formula for {type(module).__name__} (a module with weights), so its layers count one "
+        "multiply-add per output element, which may be far from their work",
+        UncountedModuleWarning,
+        stacklevel=2,
+    )
 
 
 def attention_flops(module: nn.MultiheadAttention, args: tuple, kwargs: dict) -> int:
