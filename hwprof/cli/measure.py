@@ -425,8 +425,8 @@ def _gpu_shared_rows(group) -> int:
 
 def summarize_frame(frame, samples=None, runs=()) -> dict:
     """Networks against the sum of their layers, and the slowest layers, per (model, batch size, sequence length,
-    and in a merged dataset board, precision and layout; reruns give the median run's network and each layer's
-    median); with the raw samples (`hwprof.samples.read_samples`), the share of each network's samples in a
+    and in a merged dataset board, precision, layout and thread count; reruns give the median run's network and
+    that run's layers, so both figures are of one run); with the raw samples (`hwprof.samples.read_samples`), the share of each network's samples in a
     slow mode; with the runs' provenance (`hwprof.dataset.read_provenance`), why power was unavailable, each
     reason once, so that a null power figure never goes unexplained."""
     from hwprof.dataset import latency_interval_unbounded
@@ -436,21 +436,30 @@ def summarize_frame(frame, samples=None, runs=()) -> dict:
     network_samples = _network_samples(samples)
     frame = frame[frame["model"].notna() & frame["batch_size"].notna()]  # rows of models (not hwprof run's)
     unbounded = latency_interval_unbounded(frame)
-    # a merged dataset's boards and precisions are summarised apart, each network once (not its runs added up)
-    apart = [c for c in ("device_name", "dtype", "channels_last") if c in frame and frame[c].nunique(dropna=False) > 1]
+    threads = {run.get("run_id"): run.get("threads") for run in runs if run.get("threads") is not None}
+    if "run_id" in frame and len(set(threads.values())) > 1:  # recorded per run only, not in the rows
+        frame = frame.assign(threads=frame["run_id"].map(threads))
+    # a merged dataset's boards, precisions and thread counts are summarised apart, each network once (not its
+    # runs added up)
+    apart = [
+        c
+        for c in ("device_name", "dtype", "channels_last", "threads")
+        if c in frame and frame[c].nunique(dropna=False) > 1
+    ]
     seq_lens = frame["seq_len"] if "seq_len" in frame else None
     keys = [*apart, "model", "batch_size"] + (["seq_len"] if seq_lens is not None and seq_lens.notna().any() else [])
     for key, group in frame.groupby(keys, sort=True, dropna=False):  # a null seq_len is a group too
         named = dict(zip(keys, key))
         model, batch_size = named["model"], named["batch_size"]
-        layer_rows = _median_run_layers(group[group["kind"] == "layer"])
         network = group[group["kind"] == "network"].sort_values("latency_ms", kind="stable")
         network = network.iloc[[(len(network) - 1) // 2]] if len(network) > 1 else network  # the median run's
+        layer_rows = _run_layers(group[group["kind"] == "layer"], network)
         entry = {
             "model": model,
             "batch_size": int(batch_size),
             "seq_len": int(named["seq_len"]) if _measured(named.get("seq_len")) is not None else None,
             **{column: _plain(named[column]) for column in apart},
+            **({"threads": _whole(named["threads"])} if "threads" in apart else {}),
             "network_runs": int((group["kind"] == "network").sum()),  # several: the median run's row is shown
             "layers": int(len(layer_rows)),
             "sum_of_layers_ms": float(layer_rows["latency_ms"].sum()) if len(layer_rows) else None,
@@ -505,18 +514,30 @@ def _network_label(entry: dict) -> str:
         parts.append(str(entry["dtype"]))
     if entry.get("channels_last"):
         parts.append("channels-last")
+    if entry.get("threads"):
+        parts.append(f"{entry['threads']} thread(s)")
     if entry.get("network_runs", 1) > 1:
         parts.append(f"(median of {entry['network_runs']} runs)")
     return " ".join(parts)
 
 
-def _median_run_layers(layer_rows):
-    """One row per layer of a network measured in several runs (merged reruns): its median latency, so a layer
-    sum is one network's, not the runs' added up."""
+def _run_layers(layer_rows, network):
+    """One row per layer of a network measured in several runs (merged reruns), so a layer sum is one network's,
+    not the runs' added up: the layers of the run whose network row is shown, where that run has them, else
+    each layer's median over the runs."""
     if layer_rows.empty or not layer_rows["layer_index"].duplicated().any():
         return layer_rows
+    if len(network) and "run_id" in layer_rows and isinstance(network["run_id"].iloc[0], str):
+        own = layer_rows[layer_rows["run_id"] == network["run_id"].iloc[0]]
+        if len(own) and not own["layer_index"].duplicated().any():
+            return own
     medians = layer_rows.groupby("layer_index")["latency_ms"].transform("median")
     return layer_rows.assign(latency_ms=medians).drop_duplicates("layer_index")
+
+
+def _whole(value) -> int | None:
+    """A thread count as a whole number; None where its run recorded none."""
+    return None if _measured(value) is None else int(value)
 
 
 def _plain(value):
