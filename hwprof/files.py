@@ -199,6 +199,7 @@ def check_output(
             raise HwprofError(f"The output {path} is the {what} file of the input {owner}; write to a new path.")
         if owner.is_file():
             raise HwprofError(f"{path} is the {what} file of the dataset {owner}; write to a new path.")
+    _check_name_length(path)
     if path.exists() and not (force or exists_ok):
         raise HwprofError(f"{path} already exists; pass {option('force', True)} to replace it, or choose another path.")
     directory = path.parent
@@ -214,6 +215,27 @@ def check_output(
         reason = "it takes no new files" if error.errno == errno.ENOENT else error.strerror or error
         raise HwprofError(f"Output directory {directory} is not writable ({reason}); choose another path.") from None
     return path
+
+
+# The longest name hwprof writes beside an output adds this to the output's name: a companion's suffix, then
+# write_atomically's temporary name around it (".", 8 random characters, ".tmp").
+LONGEST_ADDED = max(len(suffix) for suffix in COMPANIONS) + len(".") + 8 + len(".") + len(".tmp")
+
+
+def _check_name_length(path: Path) -> None:
+    """Refuse a name too long for the files written beside it, before any work: the filesystem would refuse
+    them only at the end of a run (or at its first raw samples), and a resume would fail the same way."""
+    try:
+        limit = os.pathconf(path.parent if str(path.parent) else ".", "PC_NAME_MAX")
+    except (OSError, ValueError):  # a folder that does not exist (said next) or a system without the query
+        limit = 255
+    length = len(os.fsencode(path.name))
+    if length + LONGEST_ADDED > limit:
+        raise HwprofError(
+            f"The output name {path.name[:40]}... is {length} bytes long, and the files hwprof writes beside it "
+            f"add up to {LONGEST_ADDED} more, past this folder's limit of {limit}; give a name of at most "
+            f"{limit - LONGEST_ADDED} bytes."
+        )
 
 
 class ExclusiveLock:

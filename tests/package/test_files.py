@@ -132,3 +132,28 @@ def test_a_dataset_given_twice_is_refused_where_its_rows_would_count_twice(tmp_p
     for call in (lambda: read_dataset([path, path]), lambda: hwprof.fit([path, str(path)], cv=False)):
         with pytest.raises(hwprof.HwprofError, match="is given twice; pass each dataset once"):
             call()
+
+
+def test_a_name_too_long_for_the_files_beside_it_is_refused_before_any_work(tmp_path):
+    """A 240-byte name is legal, but its raw samples' temporary file is not: the run used to fail at its end
+    ("this is a bug", or a --resume that could never work). Refused at the start, with the longest name
+    that works; that name's companions and their temporary files can all be written."""
+    from click.testing import CliRunner
+
+    from hwprof.cli import main
+    from hwprof.errors import HwprofError
+    from hwprof.files import LONGEST_ADDED, SAMPLES_SUFFIX, check_output
+
+    limit = os.pathconf(tmp_path, "PC_NAME_MAX")
+    too_long = tmp_path / ("L" * (limit - LONGEST_ADDED - len(".parquet") + 1) + ".parquet")
+    result = CliRunner().invoke(main, ["measure", "mlp", "--no-layers", "--out", str(too_long)])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert f"give a name of at most {limit - LONGEST_ADDED} bytes" in result.output
+    assert os.listdir(tmp_path) == []
+    with pytest.raises(HwprofError, match="past this folder's limit"):
+        check_output(too_long, exists_ok=True)  # --resume is refused the same way
+
+    longest = tmp_path / ("M" * (limit - LONGEST_ADDED - len(".parquet")) + ".parquet")
+    check_output(longest)
+    write_text_atomically(f"{longest}{SAMPLES_SUFFIX}", "samples")
+    assert os.listdir(tmp_path) == [longest.name + SAMPLES_SUFFIX]
