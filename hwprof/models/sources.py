@@ -244,7 +244,7 @@ def _hf_build(name: str, overrides: dict) -> Built:
         for key, value in overrides.items():
             if not hasattr(config, key):
                 raise HwprofError(
-                    f"{option('hf_config', f'{key}={value}')}: the {config.model_type} config has no setting {key!r}"
+                    f"{option('hf_config', f'{key}={_override_text(value)}')}: the {config.model_type} config has no setting {key!r}"
                 )
             default = getattr(config, key)
             if (
@@ -254,12 +254,13 @@ def _hf_build(name: str, overrides: dict) -> Built:
                     f"{option('hf_config', f'{key}={value}')}: {key} is a count or size ({default} by default), which "
                     "cannot be negative"
                 )
+        settings = {**_tokens_outside_vocabulary(config, overrides), **overrides}
         if overrides and not Path(name).is_dir() and name in _hf_names():
             # an architecture's config made again from the overrides, so what it derives from them follows
             # (LLaMA's head_dim from hidden_size and the head count, its key-value heads from the head count)
-            config = _refused_as_one_sentence(lambda: AutoConfig.for_model(name, **overrides), config, overrides)
+            config = _refused_as_one_sentence(lambda: AutoConfig.for_model(name, **settings), config, overrides)
         else:  # a saved config states every value; the overrides replace the ones named
-            for key, value in overrides.items():
+            for key, value in settings.items():
                 _refused_as_one_sentence(lambda key=key, value=value: setattr(config, key, value), config, {key: value})
         config.use_cache = False  # one forward pass, no key-value cache carried between calls
         try:
@@ -270,12 +271,38 @@ def _hf_build(name: str, overrides: dict) -> Built:
         module = AutoModel.from_config(config)
     except Exception as error:
         raise HwprofError(f"hf:{name} cannot be built from its config: {error_text(error)}") from None
-    text = f"hf:{name}" + (":" + ",".join(f"{k}={v}" for k, v in sorted(overrides.items())) if overrides else "")
+    text = f"hf:{name}" + (
+        ":" + ",".join(f"{k}={_override_text(v)}" for k, v in sorted(overrides.items())) if overrides else ""
+    )
     try:
         inputs, vocab = _hf_inputs(module, config, name)
     except HwprofError as missing:  # the user's --input may describe them; token ids are drawn below the vocabulary
         return Built(text, module, None, hf_family(config.model_type), _vocab_size(config), missing.args[0])
     return Built(text, module, inputs, hf_family(config.model_type), vocab)
+
+
+def _tokens_outside_vocabulary(config, overrides: dict) -> dict:
+    """Special token ids a smaller vocab_size override leaves outside the vocabulary (GPT-2's 50256 at
+    vocab_size=1000), set to None, as a config without those tokens has them: transformers warned about each on
+    every build, and a forward pass's work does not depend on them."""
+    vocab = overrides.get("vocab_size")
+    if not whole_number(vocab):
+        return {}
+    return {
+        key: None
+        for key, value in config.to_dict().items()
+        if key.endswith("_token_id") and key not in overrides and whole_number(value) and not 0 <= value < vocab
+    }
+
+
+def _override_text(value) -> str:
+    """A setting as the model's name writes it: spelled as parse_overrides reads it back (true, null)."""
+    if isinstance(value, str):
+        return value
+    try:
+        return json.dumps(value)
+    except TypeError:  # not a JSON value: as Python writes it
+        return str(value)
 
 
 def _refused_as_one_sentence(apply, config, overrides: dict):
@@ -284,7 +311,7 @@ def _refused_as_one_sentence(apply, config, overrides: dict):
     try:
         return apply()
     except Exception as error:
-        given = ",".join(f"{key}={value}" for key, value in overrides.items())
+        given = ",".join(f"{key}={_override_text(value)}" for key, value in overrides.items())
         raise HwprofError(
             f"{option('hf_config', given)}: the {config.model_type} config refuses it: {_in_one_line(error)}"
         ) from None
@@ -381,11 +408,16 @@ def parse_overrides(text: str | None) -> dict:
             raise HwprofError(
                 f"bad {option('hf_config', text)}: write key=value pairs separated by commas, e.g. num_hidden_layers=4"
             )
+        value = value.strip()
         try:
-            overrides[key.strip()] = json.loads(value.strip())
+            overrides[key.strip()] = json.loads(value)
         except json.JSONDecodeError:
-            overrides[key.strip()] = value.strip()
+            overrides[key.strip()] = PYTHON_SPELLINGS.get(value, value)
     return overrides
+
+
+# Names written before settings were spelled as JSON held Python's spellings: they still rebuild their model.
+PYTHON_SPELLINGS = {"True": True, "False": False, "None": None}
 
 
 def _in_one_line(error: Exception) -> str:

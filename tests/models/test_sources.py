@@ -48,6 +48,29 @@ def test_hf_overrides_are_part_of_the_name_and_rebuild_the_same_model():
     assert family_of(spec.name) == "bert" == spec.family
 
 
+def test_a_boolean_or_null_override_is_named_so_that_the_name_rebuilds_the_model():
+    settings = {**TINY_HF["hf:llama"], "attention_bias": True, "mlp_bias": False, "rope_scaling": None}
+    spec = resolve_model("hf:llama", hf_config=settings)
+    assert "attention_bias=true" in spec.name and "mlp_bias=false" in spec.name and "rope_scaling=null" in spec.name
+    again = resolve_model(spec.name)
+    assert again.module.config.attention_bias is True and again.module.config.mlp_bias is False
+    assert sum(p.numel() for p in again.module.parameters()) == sum(p.numel() for p in spec.module.parameters())
+
+
+def test_a_name_written_with_pythons_true_false_and_none_still_rebuilds_its_model():
+    spec = resolve_model("hf:llama:attention_bias=True,head_dim=16,hidden_size=32,mlp_bias=False,num_attention_heads=2")
+    assert spec.module.config.attention_bias is True and spec.module.config.mlp_bias is False
+
+
+def test_a_small_vocabulary_leaves_no_special_token_outside_it(capfd):
+    """GPT-2's bos and eos ids (50256) were kept at vocab_size=1237, and transformers warned of each on every build."""
+    spec = resolve_model("hf:gpt2", hf_config={**TINY_HF["hf:gpt2"], "vocab_size": 1237})
+    config = spec.module.config
+    assert config.vocab_size == 1237 and config.bos_token_id is None and config.eos_token_id is None
+    assert "token_id" not in capfd.readouterr().err
+    assert "bos_token_id" not in spec.name
+
+
 def test_hf_overrides_build_the_model_the_config_class_builds_from_them():
     """LLaMA derives head_dim and its key-value heads from hidden_size and the head count: set one by one on the
     default config, they stayed at 7B's (128 and 32) and the projections were 8x too large, or failed to run."""
