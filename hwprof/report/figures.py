@@ -19,29 +19,56 @@ HATCHES = ("", "//", "..", "xx")  # a second look for ops once the palette's col
 UNKNOWN_DEVICE = "unknown device"  # a row from elsewhere that names no device
 
 
-def network_label(row, several_sources: bool, several_devices: bool = False) -> str:
-    label = f"{row['model']} b={int(row['batch_size'])}"
-    label = f"{label} on {row['device_name']}" if several_devices else label
+SETTINGS = ("device_name", "dtype", "channels_last", "compiled", "threads")  # what a network is measured at
+DEFAULTS = {"dtype": "float32", "channels_last": "False", "compiled": "False"}  # rows from before the column
+
+
+def network_label(row, several_sources: bool, settings: list[str] = ()) -> str:
+    label = _named(f"{row['model']} b={int(row['batch_size'])}", row, settings)
     return f"{label} [{row['source']}]" if several_sources else label
 
 
-def with_devices(frame: pd.DataFrame) -> tuple[pd.DataFrame, bool]:
-    """(frame with a device name on every row, whether it holds several devices): a fleet file holds one
-    network per board, and a median over the boards would describe none of them."""
-    devices = frame["device_name"].astype(object).where(frame["device_name"].notna(), UNKNOWN_DEVICE).astype(str)
-    return frame.assign(device_name=devices), devices.nunique() > 1
+def _named(name: str, row, settings) -> str:
+    """`name` with the settings that tell its series apart: board, dtype, layout, compilation, threads."""
+    words = {
+        "device_name": lambda v: f"on {v}",
+        "dtype": str,
+        "channels_last": lambda v: "channels-last" if v == "True" else "",
+        "compiled": lambda v: "compiled" if v == "True" else "eager",
+        "threads": lambda v: f"{v} thread(s)" if v else "",
+    }
+    parts = [words[column](row[column]) for column in settings]
+    return " ".join([name, *(part for part in parts if part)])
+
+
+def with_devices(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """(frame with every setting of SETTINGS as text on every row, the settings that vary): a fleet file holds
+    one network per board, and a merged file may hold a board's float32 and bfloat16 runs, or its runs at one
+    and two threads; a median over them would describe none."""
+    frame = frame.copy()
+    frame["device_name"] = frame["device_name"].astype(object).where(frame["device_name"].notna(), UNKNOWN_DEVICE)
+    varying = []
+    for column in SETTINGS:
+        if column not in frame:
+            continue
+        values = frame[column].astype(object)
+        values = values.where(values.notna(), DEFAULTS.get(column, "")).astype(str)
+        frame[column] = values.str.removesuffix(".0")  # a thread count, floated beside a missing one
+        if frame[column].nunique() > 1:
+            varying.append(column)
+    return frame, varying
 
 
 def time_by_op(frame: pd.DataFrame):
     """(figure or None, note): each network's layer time stacked by op type, its measured latency marked;
     a network measured on several devices gets one bar per device."""
-    frame, several_devices = with_devices(frame)
+    frame, settings = with_devices(frame)
     layers = frame[(frame["kind"] == "layer") & ~frame["model"].astype(str).str.startswith("sweep:")]
     layers = layers[layers["latency_ms"] > 0]
     if layers.empty:
         return None, "no layer rows of networks (none measured, or --no-layers, or sweeps only): nothing to break down"
     several = frame["source"].nunique() > 1
-    keys = ["source", "model", "batch_size", "device_name"]  # a network's bars on each device side by side
+    keys = ["source", "model", "batch_size", *settings]  # a network's bars on each device, dtype... side by side
     # a layer measured more than once (runs merged into one file) counts once, at its median
     layers = layers.groupby([*keys, "layer_index", "op"], dropna=False)["latency_ms"].median().reset_index()
     table = layers.pivot_table(index=keys, columns="op", values="latency_ms", aggfunc="sum", fill_value=0.0)
@@ -53,9 +80,7 @@ def time_by_op(frame: pd.DataFrame):
     styles = distinct_styles(ops)
     networks = frame[frame["kind"] == "network"].groupby(keys)["latency_ms"].median()
     labels = [
-        textwrap.fill(
-            network_label(dict(zip(keys, key)), several, several_devices), LABEL_WIDTH, break_on_hyphens=False
-        )
+        textwrap.fill(network_label(dict(zip(keys, key)), several, settings), LABEL_WIDTH, break_on_hyphens=False)
         for key in table.index
     ]
     lines = max(label.count("\n") + 1 for label in labels)
@@ -167,14 +192,15 @@ def _ops(rows: pd.DataFrame) -> str:
 
 def against_batch_size(frame: pd.DataFrame, column: str, label: str):
     """(figure or None, note): each network's `column` against its batch size, one line per network and
-    device, the device named where there are several."""
-    frame, several_devices = with_devices(frame)
+    device (and dtype, layout, compilation, thread count), each named where there are several."""
+    frame, settings = with_devices(frame)
     networks = frame[(frame["kind"] == "network") & frame[column].notna() & (frame[column] > 0)]
     if networks.empty:
         return None, f"no network row has {label.split(' (')[0]}"
     several = frame["source"].nunique() > 1
-    series = networks.groupby(["source", "model", "device_name"], sort=True)
-    names = [_line_name(model, device, source, several, several_devices) for source, model, device in series.groups]
+    keys = ["source", "model", *settings]
+    series = networks.groupby(keys, sort=True)
+    names = [_line_name(dict(zip(keys, key)), several, settings) for key in series.groups]
     styles = distinct_styles(names)
     plt = pyplot()
     figure, axis = plt.subplots(figsize=(8, 4.8))
@@ -195,9 +221,9 @@ def against_batch_size(frame: pd.DataFrame, column: str, label: str):
     return figure, "" if len(names) <= MAX_LEGEND else f"{len(names)} networks: too many to name in a legend"
 
 
-def _line_name(model, device: str, source: str, several_sources: bool, several_devices: bool) -> str:
-    name = f"{model} on {device}" if several_devices else str(model)
-    return f"{name} [{source}]" if several_sources else name
+def _line_name(row: dict, several_sources: bool, settings: list[str]) -> str:
+    name = _named(str(row["model"]), row, settings)
+    return f"{name} [{row['source']}]" if several_sources else name
 
 
 def trace(frame: pd.DataFrame, title: str):

@@ -104,6 +104,8 @@ def _read(paths: list[Path], runs_of: dict[Path, list[dict]]) -> pd.DataFrame:
         run_ids = set(frame["run_id"].dropna()) | {run.get("run_id") for run in runs_of[path]}
         claim_runs(run_owner, run_ids - {None}, path, "dataset")
         frame["source"] = _label(path, paths)
+        threads = {run.get("run_id"): run.get("threads") for run in runs_of[path]}  # recorded per run, not per row
+        frame["threads"] = frame["run_id"].map(threads)
         frames.append(frame)
     return pd.concat(frames, ignore_index=True)
 
