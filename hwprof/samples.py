@@ -5,8 +5,10 @@ runs (`hwprof compare`) needs the samples themselves. They go to a long table
 beside the dataset, one row per sample: `run_id` and `key` link it to dataset
 rows (`row_key`: a layer row's `config_id`, a network row's model and batch
 size), `sample` numbers the samples of one measurement, `seconds_per_call` is
-the sample and `loops` the calls it averaged. `DatasetWriter` writes it as rows
-come, `merge` carries it, `--resume` keeps it. This module is the format's one
+the sample, `loops` the calls it averaged and `process` the worker that took it
+in a `--processes N` run (1 to N, null otherwise), so that a combined row's
+median of the workers' medians can be recomputed. `DatasetWriter` writes it as
+rows come, `merge` carries it, `--resume` keeps it. This module is the format's one
 owner; a dataset without the sidecar is still a whole dataset.
 """
 
@@ -25,8 +27,16 @@ from hwprof.files import local_path, write_atomically
 
 FORMAT_VERSION = 1
 VERSION_KEY = b"hwprof_samples_version"
-COLUMNS = ("run_id", "key", "sample", "seconds_per_call", "loops")
-DTYPES = {"run_id": "string", "key": "string", "sample": "int64", "seconds_per_call": "float64", "loops": "int64"}
+COLUMNS = ("run_id", "key", "sample", "seconds_per_call", "loops", "process")
+DTYPES = {
+    "run_id": "string",
+    "key": "string",
+    "sample": "int64",
+    "seconds_per_call": "float64",
+    "loops": "int64",
+    "process": "Int64",
+}
+ADDED_COLUMNS = ("process",)  # absent from sidecars written before it: read back as null
 
 
 def samples_path(dataset: str | os.PathLike) -> Path:
@@ -35,14 +45,18 @@ def samples_path(dataset: str | os.PathLike) -> Path:
 
 @dataclass(frozen=True)
 class RawSamples:
-    """One measurement's samples: seconds per call, and how many calls each sample averaged."""
+    """One measurement's samples: seconds per call, how many calls each sample averaged, and for samples pooled
+    from the workers of `--processes N`, which worker (1 to N) took each."""
 
     seconds_per_call: tuple[float, ...]
     loops: tuple[int, ...]
+    process: tuple[int, ...] | None = None
 
     def __post_init__(self) -> None:
         if len(self.seconds_per_call) != len(self.loops):
             raise ValueError("every sample needs its loop count")
+        if self.process is not None and len(self.process) != len(self.loops):
+            raise ValueError("every sample needs its process")
 
     @classmethod
     def uniform(cls, seconds_per_call: Sequence[float], loops: int) -> RawSamples:
@@ -80,6 +94,7 @@ def samples_frame(records: Iterable[tuple[str, str, RawSamples]]) -> pd.DataFram
         columns["sample"] += list(range(count))
         columns["seconds_per_call"] += list(raw.seconds_per_call)
         columns["loops"] += list(raw.loops)
+        columns["process"] += [None] * count if raw.process is None else list(raw.process)
     return pd.DataFrame(columns).astype(DTYPES)
 
 
@@ -95,8 +110,9 @@ def grouped(frame: pd.DataFrame) -> dict[tuple[str, str], RawSamples]:
     """(run_id, key) -> RawSamples, in sample order."""
     found = {}
     for (run_id, key), group in frame.sort_values("sample").groupby(["run_id", "key"], sort=False):
+        process = None if group["process"].isna().any() else tuple(int(k) for k in group["process"])
         found[(run_id, key)] = RawSamples(
-            tuple(group["seconds_per_call"].astype(float)), tuple(int(n) for n in group["loops"])
+            tuple(group["seconds_per_call"].astype(float)), tuple(int(n) for n in group["loops"]), process
         )
     return found
 
@@ -133,7 +149,11 @@ def read_samples(dataset: str | os.PathLike) -> pd.DataFrame | None:
             f"{path} has raw-samples format version {version}, but this hwprof reads version {FORMAT_VERSION}; "
             "use the hwprof that wrote it, or move the file away to use the dataset without its samples."
         )
-    missing = [column for column in COLUMNS if column not in table.column_names]
+    missing = [column for column in COLUMNS if column not in table.column_names and column not in ADDED_COLUMNS]
     if missing:
         raise HwprofError(f"{path} lacks the column(s) {', '.join(missing)}, so it is not an hwprof raw-samples file.")
-    return table.to_pandas()[list(COLUMNS)].astype(DTYPES)
+    frame = table.to_pandas()
+    for column in ADDED_COLUMNS:
+        if column not in frame.columns:
+            frame[column] = None
+    return frame[list(COLUMNS)].astype(DTYPES)

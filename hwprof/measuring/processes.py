@@ -205,26 +205,30 @@ def combined_key(row: dict) -> tuple:
 
 def _pooled(parts: dict[tuple, list[RawSamples]]) -> dict[tuple, RawSamples]:
     """Each row's raw samples from every worker, one worker's after another, each sample with the loop count
-    its worker calibrated (the samples sidecar keeps them so)."""
+    its worker calibrated and the worker's number (the samples sidecar keeps them so, and the row's median of
+    the workers' medians can be recomputed from it)."""
     from hwprof.samples import RawSamples
 
     return {
         key: RawSamples(
-            tuple(s for raw in group for s in raw.seconds_per_call), tuple(n for raw in group for n in raw.loops)
+            tuple(s for raw in group for s in raw.seconds_per_call),
+            tuple(n for raw in group for n in raw.loops),
+            tuple(k for raw in group for k in raw.process),
         )
         for key, group in parts.items()
     }
 
 
 def _sample_parts(shards: list[Path]) -> dict[tuple, list[RawSamples]]:
-    """Each row's raw samples, one RawSamples per worker, keyed as combine_shards groups rows. Rows a worker kept
-    no samples for have none."""
+    """Each row's raw samples, one RawSamples per worker, its samples marked with the worker's number (1 to N,
+    the order of the shards and of the workers' provenance), keyed as combine_shards groups rows. Rows a worker
+    kept no samples for have none."""
     from hwprof.dataset import read_dataset
-    from hwprof.samples import grouped, read_samples, row_key
+    from hwprof.samples import RawSamples, grouped, read_samples, row_key
 
     pooled: dict[tuple, list] = {}
     missing: set[tuple] = set()
-    for shard in shards:
+    for number, shard in enumerate(shards, start=1):
         table = read_samples(shard)
         found = {} if table is None else grouped(table)
         for row in read_dataset([shard]).drop_duplicates(list(ROW_KEY), keep="last").to_dict("records"):
@@ -233,7 +237,9 @@ def _sample_parts(shards: list[Path]) -> dict[tuple, list[RawSamples]]:
             if raw is None:
                 missing.add(key)
             else:
-                pooled.setdefault(key, []).append(raw)
+                pooled.setdefault(key, []).append(
+                    RawSamples(raw.seconds_per_call, raw.loops, (number,) * len(raw.loops))
+                )
     return {key: parts for key, parts in pooled.items() if key not in missing}
 
 
@@ -272,7 +278,8 @@ def _combined_row(group, precision: float) -> dict:
         "latency_ms_ci_high": center + half,
         "latency_ms_std": math.hypot(within_std, between_std),
         "samples": int(group["samples"].sum()),
-        "iterations": int(statistics.median(group["iterations"].astype(int))),
+        # each worker calibrates its own loop count: the middle worker's (the lower of two), one its samples used
+        "iterations": int(statistics.median_low(group["iterations"].astype(int))),
         "stable": bool(group["stable"].astype(bool).all()) and half <= precision * center,
         "measure_s": float(measure_s.sum()),
         "other_cpu_share": (

@@ -33,7 +33,8 @@ def test_every_row_links_to_its_samples_and_their_median_is_the_row(tmp_path):
         assert len(raw.seconds_per_call) == 15 and set(raw.loops) == {10}
         assert statistics.median(raw.seconds_per_call) * 1e3 == pytest.approx(frame["latency_ms"][index])
     table = pd.read_parquet(samples_path(path))
-    assert list(table.columns) == ["run_id", "key", "sample", "seconds_per_call", "loops"]
+    assert list(table.columns) == ["run_id", "key", "sample", "seconds_per_call", "loops", "process"]
+    assert table["process"].isna().all()  # one process measured it
 
 
 def test_resume_after_a_crash_keeps_the_samples_and_reuses_them_for_shared_configurations(tmp_path):
@@ -118,6 +119,24 @@ def test_merge_carries_the_samples_of_every_shard(tmp_path):
     assert not samples_path(tmp_path / "fleet.parquet").exists()
 
 
+def test_the_worker_of_each_sample_survives_resume_and_merge_and_older_sidecars_read_without_it(tmp_path):
+    pooled = RawSamples((0.001, 0.002, 0.003), (10, 10, 4), (1, 1, 2))
+    path = tmp_path / "combined.parquet"
+    with DatasetWriter(path, make_provenance("first")) as writer:
+        writer.write([synthetic_row("net", -1, [0.002] * 3)], pooled)
+    with DatasetWriter(path, make_provenance("second"), resume=True) as writer:
+        writer.write([synthetic_row("other", -1, [0.002] * 3)], RawSamples.uniform([0.002] * 3, 5))
+    merge_datasets([path], tmp_path / "merged.parquet")
+    for dataset in (path, tmp_path / "merged.parquet"):
+        found = grouped(read_samples(dataset))
+        assert found[("first", "network:1:net")] == pooled and found[("second", "network:1:other")].process is None
+
+    older = pq.read_table(samples_path(path)).drop_columns(["process"])  # as hwprof wrote it before
+    pq.write_table(older, samples_path(path))
+    assert read_samples(path)["process"].isna().all()
+    assert grouped(read_samples(path))[("first", "network:1:net")] == RawSamples(pooled.seconds_per_call, pooled.loops)
+
+
 def test_a_damaged_or_newer_sidecar_is_one_sentence(tmp_path):
     path = write_run(tmp_path / "run.parquet")
     table = pq.read_table(samples_path(path))
@@ -154,6 +173,7 @@ def test_measure_in_processes_writes_the_pooled_samples_of_every_row(tmp_path):
     frame = read_dataset(out)
     for index, raw in linked(out).items():
         assert len(raw.seconds_per_call) == frame["samples"][index]  # both workers' samples
+        assert set(raw.process) == {1, 2}  # each marked with its worker
         if frame["kind"][index] == "network":  # its tail is a sample of the pooled ones (workers weighing alike)
             tail = [frame[column][index] for column in ("latency_ms_p90", "latency_ms_p99")]
             assert tail[0] <= tail[1]

@@ -82,7 +82,7 @@ def test_more_processes_narrow_the_interval_for_the_same_spread():
     assert combine_processes(spread * 3, [0.0] * 6)[1] < combine_processes(spread, [0.0] * 2)[1]
 
 
-def _shard(path, latency_ms, discarded, run_id, network_samples_ms=None):
+def _shard(path, latency_ms, discarded, run_id, network_samples_ms=None, iterations=100):
     """A worker's dataset: a layer and a network row; with `network_samples_ms`, the network's raw samples
     (and its own p90/p99 of them, as a worker writes them)."""
     from hwprof.dataset import DatasetWriter
@@ -110,7 +110,7 @@ def _shard(path, latency_ms, discarded, run_id, network_samples_ms=None):
             "latency_ms_ci_high": value * 1.01,
             "latency_ms_std": value * 0.02,
             "samples": 20,
-            "iterations": 100,
+            "iterations": iterations,
             "stable": True,
             "measure_s": 1.0,
             "other_cpu_share": 0.01,
@@ -185,6 +185,34 @@ def test_a_network_tail_without_every_workers_samples_is_left_unknown(tmp_path):
     rows, _, _ = combine_shards(shards, precision=0.02)
     network = next(row for row in rows if row["kind"] == "network")
     assert network["latency_ms_p90"] is None and network["latency_ms_p99"] is None
+
+
+def test_the_combined_samples_say_which_worker_took_each_so_the_row_can_be_recomputed(tmp_path):
+    """The sidecar of a --processes run records each sample's worker: the row's median of the workers' medians
+    comes back from it, and `iterations` is a loop count a worker used, not the median of 50 and 1 (25)."""
+    import statistics
+
+    from hwprof.dataset import DatasetWriter, read_dataset
+    from hwprof.measuring.processes import combined_key
+    from hwprof.samples import grouped, read_samples, row_key
+
+    shards = [tmp_path / f"process{k}.parquet" for k in range(2)]
+    for k, (shard, drawn, loops) in enumerate(zip(shards, [[2.0] * 5, [2.4] * 30], [50, 1])):
+        _shard(shard, drawn[0] / 2, discarded=0, run_id=f"run{k}", network_samples_ms=drawn, iterations=loops)
+    rows, _, samples = combine_shards(shards, precision=0.02)
+    out = tmp_path / "combined.parquet"
+    with DatasetWriter(out, {"run_id": "combined"}) as writer:
+        for row in rows:
+            writer.write([row], samples.get(combined_key(row)))
+    network = read_dataset(out).set_index("kind").loc["network"]
+    table = read_samples(out)
+    kept = table[table["key"] == row_key(network.to_dict() | {"kind": "network"})]
+    assert kept.groupby("process").size().to_dict() == {1: 5, 2: 30}
+    medians = kept.groupby("process")["seconds_per_call"].median() * 1e3
+    assert statistics.median(medians) == pytest.approx(network["latency_ms"])
+    (raw,) = grouped(kept).values()
+    assert raw.process == (1,) * 5 + (2,) * 30
+    assert network["iterations"] == 1 and read_dataset(out).set_index("kind").loc["layer", "iterations"] == 1
 
 
 def _children(pid: int) -> list[int]:
