@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from hwprof.errors import HwprofError, option
+from hwprof.files import JOURNAL_SUFFIX
 from hwprof.measuring.stats import combine_processes, percentile_of_groups
 from hwprof.progress import Progress
 
@@ -107,7 +108,7 @@ def run_workers(names: list[str], options, folder: Path, progress: Progress) -> 
     for k in range(1, options.processes + 1):
         shard = folder / f"process{k}.parquet"
         shards.append(shard)
-        resume = ["--resume"] if shard.exists() or Path(f"{shard}.journal").exists() else []
+        resume = ["--resume"] if shard.exists() or Path(f"{shard}{JOURNAL_SUFFIX}").exists() else []
         command = [sys.executable, "-m", "hwprof", "measure", *names, "--out", str(shard), "--quiet"]
         command += worker_arguments(options, seed_offset=k - 1) + resume
         progress.note(f"process {k} of {options.processes}: measuring in a fresh process")

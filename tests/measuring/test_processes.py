@@ -264,3 +264,21 @@ def _alive(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
     except OSError:
         return False
+
+
+def test_a_worker_killed_before_its_first_table_write_is_resumed_from_its_journal(tmp_path, monkeypatch):
+    """A worker killed (kill -9) after journalling its first rows and before writing its table left only
+    `process1.parquet.partial.jsonl`; the parent looked for `.journal`, started that worker without --resume,
+    and every retry failed with "already exists; pass --resume" although the user had passed it."""
+    from hwprof.files import JOURNAL_SUFFIX
+    from hwprof.measuring import processes
+    from hwprof.progress import Progress
+
+    folder = tmp_path / "o.parquet.processes"
+    folder.mkdir()
+    (folder / f"process1.parquet{JOURNAL_SUFFIX}").write_text("")
+    commands = []
+    monkeypatch.setattr(processes, "_run", lambda command: commands.append(command) or (0, ""))
+    options = MeasureOptions(processes=2)
+    processes.run_workers(["mlp"], options, folder, Progress())
+    assert "--resume" in commands[0] and "--resume" not in commands[1]  # the second left nothing behind
