@@ -313,6 +313,16 @@ def _has_interval(prediction, target: str) -> bool:
     return high is not None and math.isfinite(high)
 
 
+def _prediction_row(prediction) -> tuple[str, int | None, str]:
+    """(model, sequence length, dtype) of a prediction named model@seq_len=...,dtype=...: the two settings get
+    columns, any other (channels-last, an input shape) stays in the model's name."""
+    from hwprof.models.spec import split_variant, variant_name
+
+    model, settings = split_variant(prediction.model)
+    seq, dtype = settings.pop("seq_len", None), settings.pop("dtype", "float32")
+    return variant_name(model, **settings), seq, dtype
+
+
 def _print_predictions(predictions, show_layers: bool, doc: dict) -> None:
     from rich.table import Table
 
@@ -322,14 +332,17 @@ def _print_predictions(predictions, show_layers: bool, doc: dict) -> None:
     first = predictions[0]
     targets = [t for t in METRIC_LABELS if t in first.total]
     bounded = any(_has_interval(p, t) for p in predictions for t in targets)
-    table = Table(
-        "model",
-        "batch",
-        *[METRIC_LABELS[t] for t in targets],
-        title=f"predicted, with {first.confidence:.0%} intervals" if bounded else "predicted",
-    )
+    table = Table(title=f"predicted, with {first.confidence:.0%} intervals" if bounded else "predicted")
+    rows = [_prediction_row(p) for p in predictions]
+    with_seq = any(seq for _, seq, _ in rows)
+    # a long model name wraps, never cut: what tells two rows apart (batch, seq, dtype) has columns of its own
+    table.add_column("model", overflow="fold")
+    for header in ("batch", *(["seq"] if with_seq else []), "dtype"):
+        table.add_column(header, no_wrap=True)
+    for t in targets:
+        table.add_column(METRIC_LABELS[t])
     unbounded = False
-    for p in predictions:
+    for p, (model, seq, dtype) in zip(predictions, rows):
         cells = []
         for t in targets:
             if _has_interval(p, t):
@@ -338,7 +351,7 @@ def _print_predictions(predictions, show_layers: bool, doc: dict) -> None:
             else:
                 unbounded = True
                 cells.append(f"{number(p.total[t])} (no interval)")
-        table.add_row(p.model, str(p.batch_size), *cells)
+        table.add_row(model, str(p.batch_size), *([str(seq or "-")] if with_seq else []), dtype, *cells)
     console.print(table)
     if unbounded:
         why, fix = missing_interval(doc.get("cv"))

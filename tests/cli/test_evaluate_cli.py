@@ -220,3 +220,22 @@ def test_no_interval_advice_fits_how_the_predictor_was_made(tmp_path):
     assert "since its networks could not be cross-validated (only 1 network(s): too few to cross-validate)" in advice
     assert "measure more networks, of at least 3 families, and fit with them" in advice
     assert "--no-cv" not in advice  # never given, so not to be dropped
+
+
+def test_the_predict_table_keeps_seq_and_dtype_of_a_long_name_in_columns_of_their_own(files):
+    """Two lengths of one long hf: name were two rows cut to the same 'hf:llama:hidden_size=64,...,num_hidden_laye…'."""
+    pytest.importorskip("transformers")
+    from fakes.zoo import TINY_HF
+
+    predictor, _, _ = files
+    settings = {**TINY_HF["hf:llama"], "intermediate_size": 96, "max_position_embeddings": 64, "rms_norm_eps": 1e-6}
+    text = ",".join(f"{key}={value}" for key, value in settings.items())
+    result = run("predict", predictor, "hf:llama", "--hf-config", text, "--seq-len", "8,16", "--dtype", "bfloat16")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    header = next(line for line in lines if "model" in line and "batch" in line)
+    assert [cell.strip() for cell in header.split("┃")][2:5] == ["batch", "seq", "dtype"]
+    cells = [[cell.strip() for cell in line.split("│")] for line in lines if line.startswith("│")]
+    assert [row[2:5] for row in cells if row[2]] == [["1", "8", "bfloat16"], ["1", "16", "bfloat16"]]
+    assert "…" not in result.output  # the name wraps, whole
+    assert "rms_norm_eps=1e-06" in "".join(row[1] for row in cells)
