@@ -289,3 +289,36 @@ def test_a_mean_that_is_no_global_pool_stays_a_mean():
             return x.mean(1), x.mean((1, 2, 3)), x.mean(-1, keepdim=True)
 
     assert [layer.op for layer in only(Means(), (8, 6, 6))] == ["mean", "mean", "mean"]
+
+
+class Masked(nn.Module):
+    """A float layer beside integer and boolean ops on the positions and the mask."""
+
+    def __init__(self):
+        super().__init__()
+        self.linear = nn.Linear(8, 8)
+
+    def forward(self, x, mask):
+        positions = torch.arange(x.shape[1], device=x.device) + 1
+        keep = (mask == 1).sum(-1) + positions.sum()
+        return self.linear(x) * keep[:, None, None]
+
+
+def test_integer_ops_keep_their_config_id_across_float_dtypes_and_float_layers_do_not():
+    """As the README says: a layer's dtype is in its config, and an integer op is the same work in every run."""
+    from hwprof.models.layers import extract_layers_from_example
+
+    def ids(dtype):
+        module = Masked().to(dtype)
+        layers, _ = extract_layers_from_example(
+            module, (torch.randn(2, 4, 8, dtype=dtype), torch.ones(2, 4, dtype=torch.int64)), {}
+        )
+        return {layer.name: (layer.config_id("cpu"), layer.config.get("dtype")) for layer in layers}
+
+    single, half = ids(torch.float32), ids(torch.bfloat16)
+    assert single.keys() == half.keys()
+    for name in single:
+        (single_id, single_dtype), (half_id, half_dtype) = single[name], half[name]
+        assert (single_id == half_id) == (single_dtype == half_dtype), name
+    assert single["linear"][0] != half["linear"][0]
+    assert any(single[name][0] == half[name][0] for name in single)  # the integer ops
