@@ -203,6 +203,17 @@ def parse_input(text: str, vocab_size: int | None = None) -> InputSpec:
     return InputSpec(name, dtype, tuple(dims), 0, high)
 
 
+def token_id_limit(module: torch.nn.Module, examples: ModelInputs | None = None) -> int | None:
+    """What token ids described by --input are drawn below for a model that names no vocabulary (a user's
+    factory), where parse_input would draw only 0 and 1: the top of the ids in its own examples, else the rows of
+    its smallest nn.Embedding (an id below it indexes every embedding of the model); None where it has neither."""
+    drawn = [spec.high for spec in (examples.specs if examples else ()) if spec.high is not None]
+    if drawn:
+        return max(drawn)
+    rows = [m.num_embeddings for m in module.modules() if isinstance(m, (torch.nn.Embedding, torch.nn.EmbeddingBag))]
+    return min(rows) if rows else None
+
+
 def from_examples(examples: Any) -> ModelInputs:
     """Example inputs (a tensor, a tuple of tensors, a dict of keyword tensors, or (tuple, dict)) whose first
     dimension is the batch -> their description. Integer values are later drawn within the examples' range."""
