@@ -109,9 +109,9 @@ def fleet_predictors(
     boards = [board for board in boards if not mixed[board]]
     if not boards:
         raise HwprofError(
-            "every board of the prior datasets was measured at different thread counts "
-            f"({'; '.join(f'{board}: {mixed[board][0]}' for board in mixed)}), and a board's predictor is for "
-            f"one; give {next(iter(mixed.values()))[1]}"
+            "no board of the prior datasets is left: each was measured at different thread counts "
+            f"({'; '.join(f'{board} at {listing}' for board, (listing, _) in mixed.items())}), and a board's "
+            f"predictor is for one; give {next(iter(mixed.values()))[1]}"
         )
     predictors = {}
     for board in boards:
