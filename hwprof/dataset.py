@@ -35,6 +35,7 @@ from hwprof.files import (
     first_bytes,
     local_path,
     now_text,
+    replaced_together,
     same_file,
     write_atomically,
 )
@@ -409,9 +410,11 @@ def provenance_document(runs: list[dict]) -> dict:
 
 
 def write_table(path: str | os.PathLike, frame: pd.DataFrame, runs: list[dict]) -> None:
-    """Write `frame` with its runs' provenance, atomically; Parquet unless path ends in .csv."""
+    """Write `frame` with its runs' provenance, atomically; Parquet unless path ends in .csv. The table goes
+    last, after its provenance sidecar; write_dataset_files replaces it with its raw samples as one."""
     path = Path(path)
     document = json.dumps(provenance_document(runs), sort_keys=True, default=str)
+    write_atomically(sidecar_path(path), lambda tmp: tmp.write_text(document + "\n", encoding="utf-8"))
     if is_csv(path):
         write_atomically(path, lambda tmp: frame.to_csv(tmp, index=False))
     else:
@@ -421,7 +424,14 @@ def write_table(path: str | os.PathLike, frame: pd.DataFrame, runs: list[dict]) 
         table = pa.Table.from_pandas(frame, preserve_index=False)
         table = table.replace_schema_metadata({**(table.schema.metadata or {}), METADATA_KEY: document})
         write_atomically(path, lambda tmp: pq.write_table(table, tmp))
-    write_atomically(sidecar_path(path), lambda tmp: tmp.write_text(document + "\n", encoding="utf-8"))
+
+
+def write_dataset_files(path: Path, frame: pd.DataFrame, runs: list[dict], samples: pd.DataFrame) -> None:
+    """The table, its provenance and its raw samples, replaced as one (files.replaced_together): an interrupted
+    or failed write leaves the earlier three, or none, never a new table beside an old table's samples."""
+    with replaced_together([samples_path(path), sidecar_path(path), path]):
+        _keep_samples(path, samples)
+        write_table(path, frame, runs)
 
 
 def _read_journal(path: Path) -> tuple[dict | None, list[dict], list[tuple[str, RawSamples]]]:
@@ -574,8 +584,7 @@ class DatasetWriter:
                 runs.append(journal_run)
             samples = samples[samples["run_id"] != journal_id]
             samples = concat_samples([samples, samples_frame((journal_id, k, raw) for k, raw in journal_samples)])
-            write_table(self.path, frame, runs)
-            _keep_samples(self.path, samples)
+            write_dataset_files(self.path, frame, runs, samples)
         self.journal_path.unlink()
         return frame.reset_index(drop=True), runs, samples.reset_index(drop=True)
 
@@ -657,9 +666,13 @@ class DatasetWriter:
         if self._pending_rows:
             self._new_frame, self._pending_rows = concat([self._new_frame, rows_frame(self._pending_rows)]), []
         self.provenance["rows"] = self.rows_written
-        write_table(self.path, concat([self._base, self._new_frame]), self._previous_runs + [self.provenance])
         new_samples = samples_frame((self.run_id, key, raw) for key, raw in self._new_samples.items())
-        _keep_samples(self.path, concat_samples([self._base_samples, new_samples]))
+        write_dataset_files(
+            self.path,
+            concat([self._base, self._new_frame]),
+            self._previous_runs + [self.provenance],
+            concat_samples([self._base_samples, new_samples]),
+        )
         self._last_rewrite = time.monotonic()
 
     def close(self, status: str | None = None) -> None:
@@ -828,6 +841,12 @@ def merge_datasets(
         raise HwprofError("No shard was given; pass the datasets to merge.")
     check_each_given_once(shards, "shard")
     check_output(out, inputs=shards, force=force)
+    with ExclusiveLock(out, "hwprof merge"):  # a measure writing `out` would replace the merge at its end
+        return _merge(shards, out, skip_unfinished)
+
+
+def _merge(shards: list[Path], out: Path, skip_unfinished: bool) -> dict:
+    """merge_datasets itself, once the output is checked and locked."""
     shards, skipped = _finished_shards(shards, skip_unfinished)
 
     frames, runs, samples = [], [], []
@@ -863,8 +882,7 @@ def merge_datasets(
 
     warnings += _missing_columns(shards, columns)
     merged = concat(frames)
-    write_table(out, merged, runs)
-    _keep_samples(out, concat_samples(samples))
+    write_dataset_files(out, merged, runs, concat_samples(samples))
     return {
         "out": str(out),
         "rows": len(merged),

@@ -11,8 +11,10 @@ from __future__ import annotations
 import errno
 import json
 import os
+import re
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -84,6 +86,54 @@ def write_atomically(path: str | os.PathLike, write_to: Callable[[Path], object]
         raise
     fsync_directory(path.parent if str(path.parent) else Path("."))
     return path
+
+
+@contextmanager
+def replaced_together(paths: Iterable[str | os.PathLike]) -> Iterator[None]:
+    """Files that belong together (a dataset, its provenance and raw samples), each replaced atomically in the
+    block, replaced as one: SIGINT and SIGTERM wait for the block's end, and an error inside it (a full disk)
+    puts every one of them back as it was, or removes it where there was none; never a new table beside the
+    old one's samples."""
+    import signal
+
+    from hwprof.interrupts import signals_handled
+
+    paths = [Path(path) for path in paths]
+    held: list[int] = []
+    with signals_handled(lambda signum, frame: held.append(signum)):
+        absent = [path for path in paths if not path.exists()]
+        backups = {path: _hard_link_copy(path) for path in paths if path not in absent}
+        try:
+            yield
+        except BaseException:
+            for path in absent:
+                path.unlink(missing_ok=True)
+            for path, backup in backups.items():
+                if backup is not None:  # without one (no hard links here) the file is left as the error left it
+                    os.replace(backup, path)
+            raise
+        finally:
+            for backup in backups.values():
+                if backup is not None:
+                    backup.unlink(missing_ok=True)
+    if held:  # the files are whole: the signal goes to the handler that was in place, which raises or holds it
+        signal.raise_signal(held[0])
+
+
+def _hard_link_copy(path: Path) -> Path | None:
+    """A second name for `path` (a hard link, so nothing is copied) in write_atomically's temporary pattern, so
+    that a writer killed before removing it leaves a file remove_stale_temporaries knows; None where the
+    filesystem takes no hard links."""
+    descriptor, name = tempfile.mkstemp(
+        dir=path.parent if str(path.parent) else ".", prefix=f".{path.name}.", suffix=".tmp"
+    )
+    os.close(descriptor)
+    os.unlink(name)
+    try:
+        os.link(path, name)
+    except OSError:
+        return None
+    return Path(name)
 
 
 def write_text_atomically(path: str | os.PathLike, text: str) -> Path:
@@ -238,6 +288,29 @@ def _check_name_length(path: Path) -> None:
         )
 
 
+def remove_stale_temporaries(path: str | os.PathLike) -> list[Path]:
+    """Remove the temporary files a killed writer of `path` left beside it (write_atomically's
+    `.NAME.XXXXXXXX.tmp` and `.NAME<companion suffix>.XXXXXXXX.tmp`, nothing else); the ones removed.
+    Call it only while holding the path's ExclusiveLock, so that no live writer's file is taken."""
+    path = Path(path)
+    directory = path.parent if str(path.parent) else Path(".")
+    suffixes = "|".join(re.escape(suffix) for suffix in COMPANIONS)
+    pattern = re.compile(rf"\.{re.escape(path.name)}(?:{suffixes})?\.[a-z0-9_]{{8}}\.tmp")
+    removed = []
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return removed
+    for name in names:
+        if pattern.fullmatch(name):
+            try:
+                (directory / name).unlink()
+            except OSError:
+                continue
+            removed.append(directory / name)
+    return removed
+
+
 class ExclusiveLock:
     """An advisory lock on `<path>.lock` held for the life of a writer, so that a second writer of the same
     file is refused at its start instead of replacing the first one's rows at its end."""
@@ -272,6 +345,7 @@ class ExclusiveLock:
         handle.write(f"{self.holder} (pid {os.getpid()})\n")
         handle.flush()
         self._handle = handle
+        remove_stale_temporaries(self.target)  # no writer of the target is left to finish them: we hold its lock
         return self
 
     def release(self) -> None:
