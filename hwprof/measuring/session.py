@@ -612,9 +612,10 @@ def _measure_in_processes(
             return _returned(existing, _runs(out))
         shards = processes.run_workers(models, options, folder, progress)
         rows, runs, samples = processes.combine_shards(shards, options.precision)
-        done = set(zip(existing["model"], existing["batch_size"], existing["kind"], existing["layer_index"]))
+        # the rows combined before an interruption, by the key the workers' rows are combined by (seq_len too)
+        done = {processes.combined_key(row) for row in existing.to_dict("records")}
         _add_workers(writer.provenance, runs)
-        new = [row for row in rows if (row["model"], row["batch_size"], row["kind"], row["layer_index"]) not in done]
+        new = [row for row in rows if processes.combined_key(row) not in done]
         for row in new:
             writer.write([row], samples.get(processes.combined_key(row)))
     finally:
