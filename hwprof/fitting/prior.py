@@ -102,7 +102,7 @@ def fleet_predictors(
     mixed = {board: mixed_thread_counts(fleet[devices == board], fleet_sources) for board in boards}
     for board, (listing, fix) in ((board, found) for board, found in mixed.items() if found):
         # a board's predictor is for one thread count, as fit's is: its runs at two would be averaged as reruns
-        say(
+        (progress or Progress()).warn(
             f"prior: {board} is left out: its runs were measured at different thread counts ({listing}); "
             f"to keep it, give {fix}"
         )
