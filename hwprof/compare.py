@@ -1,7 +1,8 @@
 """`hwprof compare BASE NEW`: did latency or energy change between two runs, and can we tell?
 
 Rows are matched by what was measured (device, model, batch size, layer position,
-op and configuration, and dtype, --compile and --channels-last where both datasets have them). Each metric gets
+op and configuration, and dtype, --compile and --channels-last where both datasets have them); those
+settings are checked board by board, so a fleet board measured otherwise tonight is named, not left out. Each metric gets
 the ratio NEW / BASE of the datasets' figures. For latency the raw samples
 (`hwprof.samples`) also give a 95% interval of the ratio of medians, by a
 bootstrap: each side resampled on its own, the distribution of a resample's
@@ -457,8 +458,10 @@ def compare(
 ) -> dict:
     """The comparison of NEW against BASE as a JSON-ready dict; `fail_above` (a fraction) adds the gate.
 
-    The gate has passed only when it has no `regressions` and no `unchecked_devices` (devices of BASE that
-    NEW did not measure at all, which it could not check); `check_every_device_gated` says so as an error."""
+    The gate has passed only when it has no `regressions` and no `unchecked_devices`: boards of BASE that NEW
+    did not measure as BASE did (a device it has no row of, one it measured with another dtype or flag, or a
+    host of boards sharing a device name that it has no run from), which it could not check;
+    `check_every_device_gated` says so as an error."""
     if metric not in GATE_METRICS:
         raise CannotCompare(f"{option('metric', metric)}: choose from {', '.join(GATE_METRICS)}")
     base, new = _load(base_path, "BASE"), _load(new_path, "NEW")
