@@ -24,7 +24,14 @@ from typing import Any
 import torch.nn as nn
 
 from hwprof.errors import HwprofError, option, shown, whole_number
-from hwprof.models.inputs import DEFAULT_SEQ_LEN, ModelInputs, from_examples, parse_input, positive_integers
+from hwprof.models.inputs import (
+    DEFAULT_SEQ_LEN,
+    ModelInputs,
+    from_examples,
+    parse_input,
+    positive_integers,
+    token_id_limit,
+)
 
 NB201_PREFIX = "nb201:"
 SWEEP_PREFIX = "sweep:"
@@ -58,7 +65,8 @@ class ModelSpec:
         ):
             texts = [inputs] if isinstance(inputs, str) else list(inputs)
             seq_len = (self.inputs.default_seq_len if self.inputs else None) or DEFAULT_SEQ_LEN
-            described = ModelInputs(tuple(parse_input(t, self.vocab_size) for t in texts), seq_len)
+            vocab_size = self.vocab_size or token_id_limit(self.module, self.inputs)  # a factory names none
+            described = ModelInputs(tuple(parse_input(t, vocab_size) for t in texts), seq_len)
         elif isinstance(inputs, ModelInputs):
             described = inputs
         else:

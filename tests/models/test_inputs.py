@@ -34,3 +34,26 @@ def test_the_factorys_own_example_ids_give_their_range():
 def test_a_model_without_embeddings_or_example_ids_has_no_limit():
     assert token_id_limit(nn.Linear(4, 4), from_examples(torch.randn(1, 4))) is None
     assert parse_input("ids:int64[4]", None).high == 2  # what a model naming no vocabulary is drawn from
+
+
+def test_a_factory_measured_with_input_flags_is_fed_ids_across_its_vocabulary(tmp_path, monkeypatch):
+    """The README's `my_lm.py:build --input input_ids:int64[seq]`: a factory names no vocabulary, and its ids
+    were 0 and 1 only, two embedding rows that stay in cache."""
+    from hwprof.models.spec import resolve_model
+
+    (tmp_path / "spy_lm.py").write_text(
+        "import torch.nn as nn\n"
+        "class Spy(nn.Module):\n"
+        "    def __init__(self):\n"
+        "        super().__init__()\n"
+        "        self.embedding, self.positions = nn.Embedding(5000, 32), nn.Embedding(512, 32)\n"
+        "    def forward(self, input_ids, attention_mask=None):\n"
+        "        return self.embedding(input_ids)\n"
+        "def build():\n"
+        "    return Spy()\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    spec = resolve_model("spy_lm.py:build", inputs=["input_ids:int64[seq]", "attention_mask:int64[seq]"])
+    ids, mask = (described.make(1, 256) for described in spec.inputs.specs)
+    assert int(ids.max()) < 512 and ids.unique().numel() > 100
+    assert torch.equal(mask, torch.ones_like(mask))
