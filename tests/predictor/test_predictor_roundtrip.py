@@ -336,13 +336,18 @@ def test_a_prediction_says_when_the_network_needed_a_real_forward_pass(predictor
 
 def test_saving_over_an_existing_file_needs_force(predictor_file, tmp_path):
     predictor = load_predictor(predictor_file)
-    dataset = tmp_path / "data.parquet"
+    older = tmp_path / "older.json"
+    older.write_text("{}")
+    with pytest.raises(HwprofError, match=r"older.json already exists; pass force=True to replace it"):
+        predictor.save(older)
+    assert older.read_text() == "{}"
+    predictor.save(older, force=True)
+    assert load_predictor(older).doc == predictor.doc
+    dataset = tmp_path / "data.parquet"  # a measurement is never replaced by a predictor, force or not
     dataset.write_bytes(b"PAR1 rows")
-    with pytest.raises(HwprofError, match=r"data.parquet already exists; pass force=True to replace it"):
-        predictor.save(dataset)
+    with pytest.raises(HwprofError, match=r"data.parquet is a dataset, which a predictor \(JSON\) never replaces"):
+        predictor.save(dataset, force=True)
     assert dataset.read_bytes() == b"PAR1 rows"
-    predictor.save(dataset, force=True)
-    assert load_predictor(dataset).doc == predictor.doc
 
 
 @pytest.mark.parametrize(
