@@ -475,6 +475,57 @@ def _keep_samples(path: Path, samples: pd.DataFrame) -> None:
         samples_path(path).unlink(missing_ok=True)
 
 
+def check_dataset_output(path: str | os.PathLike, resume: bool = False) -> Path:
+    """The checks DatasetWriter makes of its output, made before any work (measure loads its models first,
+    which takes seconds): a writable path, no live writer, and an existing file only to resume, and only a
+    dataset."""
+    path = check_output(as_path(path, "output"), exists_ok=True)
+    writer = writer_of(path)
+    if writer is not None:
+        raise HwprofError(f"{path} is being written by {writer}; wait for it to finish or choose another path")
+    _check_existing(path, resume)
+    return path
+
+
+def _check_existing(path: Path, continued: bool) -> None:
+    """Refuse a file at `path` that is not a dataset, and without `continued` (a resume, or `hwprof run`
+    adding to it) any earlier dataset, journal or raw samples there."""
+    if path.exists() and not _is_dataset(path):
+        raise HwprofError(
+            f"{path} is not a hwprof dataset, so there is no run in it to continue; choose another path, or move "
+            "it away."
+        )
+    if continued:
+        return
+    for existing in (path, journal_path(path)):
+        if existing.exists():
+            raise HwprofError(
+                f"{existing} already exists; pass {option('resume', True)} to continue that run, or choose another path."
+            )
+    if samples_path(path).exists():  # left by a dataset removed since: its samples are not ours
+        raise HwprofError(
+            f"{samples_path(path)} holds the raw samples of an earlier {path.name}, which is gone; move it away or "
+            "remove it, or choose another path."
+        )
+
+
+def _is_dataset(path: Path) -> bool:
+    """Whether the file at `path` has a dataset's columns, read from its header alone."""
+    try:
+        if is_csv(path):
+            import csv
+
+            with open(path, newline="", encoding="utf-8") as handle:
+                columns = next(csv.reader(handle), [])
+        else:
+            import pyarrow.parquet as pq
+
+            columns = pq.read_schema(local_path(path)).names
+    except Exception:  # pyarrow and csv raise many types for what is not their format
+        return False
+    return set(REQUIRED_COLUMNS) <= set(columns)
+
+
 class DatasetWriter:
     """Writes measured rows to `path` so that none is ever lost.
 
@@ -508,17 +559,8 @@ class DatasetWriter:
                 )
             self.run_id = str(self.provenance["run_id"])
 
+            _check_existing(self.path, resume or append)
             if not (resume or append):
-                for existing in (self.path, self.journal_path):
-                    if existing.exists():
-                        raise HwprofError(
-                            f"{existing} already exists; pass {option('resume', True)} to continue that run, or choose another path."
-                        )
-                if samples_path(self.path).exists():  # left by a dataset removed since: its samples are not ours
-                    raise HwprofError(
-                        f"{samples_path(self.path)} holds the raw samples of an earlier {self.path.name}, which is "
-                        "gone; move it away or remove it, or choose another path."
-                    )
                 self._base, self._previous_runs, self._base_samples = empty_frame(), [], empty_samples()
             else:
                 self._base, self._previous_runs, self._base_samples = self._recover()

@@ -252,6 +252,10 @@ def _measure(
         as_path(out, "output")  # a DataFrame or a number is refused in one sentence, before anything is measured
     if resume and out is None:
         raise HwprofError(f"{option('resume', True)} carries on the dataset file given as out=: give out=, or drop it")
+    if out is not None:  # before the models load (seconds): an output measure cannot write is refused at once
+        from hwprof.dataset import check_dataset_output
+
+        check_dataset_output(out, resume=resume)
     unknown = sorted(set(settings) - {f.name for f in dataclasses.fields(MeasureOptions)})
     if unknown:
         raise HwprofError(f"measure has no setting {', '.join(unknown)}; see hwprof.MeasureOptions for the settings")
@@ -324,6 +328,8 @@ def _measure(
             "nothing of it; drop one or the other"
         )
     progress = given_progress(progress)
+    if resume and out is not None:
+        _note_nothing_to_resume(out, progress)
     if options.channels_last:
         flat = [spec.name for spec in specs if not _lays_out_nhwc(spec)]
         if flat:
@@ -444,6 +450,22 @@ def _measure(
             progress.warn(f"no power trace written to {options.trace}: {sensor.reason or 'no power was sampled'}")
         session.report_contention(options.max_other_share)
     return _returned(_stamped(session.frame(), writer.run_id), _runs(out, writer.provenance))
+
+
+def _note_nothing_to_resume(out, progress: Progress) -> None:
+    """Say so where --resume finds no run at `out` (a typo, another extension): the run starts afresh."""
+    from pathlib import Path
+
+    from hwprof.dataset import journal_path
+    from hwprof.measuring.processes import work_folder
+
+    path = Path(out)
+    if path.exists() or journal_path(path).exists() or work_folder(path).exists():
+        return
+    others = [path.with_suffix(ext) for ext in (".parquet", ".csv") if path.with_suffix(ext) != path]
+    found = [other for other in others if other.exists()]
+    beside = f"; {found[0]} is there: resume it with {option('out', str(found[0]))}" if found else ""
+    progress.note(f"nothing to resume: {path} does not exist, so this run starts it{beside}")
 
 
 def _resumed_seconds(rows: pd.DataFrame, names: list[str]) -> dict[str, float]:
@@ -753,6 +775,8 @@ def _check_same_plan(writer, plan: dict) -> None:
     earlier = {"processes": 1, "cache": CACHE_BEFORE_RECORDED, **measured[-1]["plan"]}
     defaults = dataclasses.asdict(Execution())  # a plan leaves out the dtype, layout and compile at their defaults
     before, now = {**defaults, **earlier}, {**defaults, **plan}
+    if sorted(before.get("models") or []) == sorted(now.get("models") or []):  # the same models in another order
+        now["models"] = before.get("models")
     if before == now:
         return
     writer.close("failed")
