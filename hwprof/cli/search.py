@@ -184,54 +184,62 @@ def search(
     if not options.constraints and space != "demo":
         raise HwprofError("no --constraint given: add a budget such as --constraint 'latency_ms<=5'")
     out = Path(out_dir)
-    _prepare_out(out, force, search_space, options)
-    if threads is not None:
-        import torch
-
-        torch.set_num_threads(threads)
-    predictor = _predictor(space, predictor_path, out, threads)
-    if not options.constraints:
-        from hwprof.search.demo import demo_default_budget
-
-        budget = demo_default_budget(predictor)
-        click.echo(f"demo budget: {budget} (the median predicted latency of the family on this machine)")
-        options = dataclasses.replace(options, constraints=parse_constraints([budget]))
-    import optuna
-
-    optuna.logging.set_verbosity(optuna.logging.WARNING)  # each trial gets our own line instead
+    created = _prepare_out(out, force, search_space, options)
     try:
-        result = run_search(search_space, predictor, objective_function, objective_ref, options, on_trial=_echo_trial)
-    except SearchInterrupted as interrupted:  # Ctrl-C, or SIGTERM (hwprof.cli.Interrupted): keep what finished
-        _report(interrupted.result, search_space, out, False, verify_count, device, power, threads)
-        if storage:
-            how = "run the same command to resume the study from --storage"
-        else:
-            how = (
-                "this study was kept in memory only: add --storage FILE (e.g. --storage study.journal) to the "
-                "command to keep a study across runs and resume it, and --force to replace these results"
+        if threads is not None:
+            import torch
+
+            torch.set_num_threads(threads)
+        predictor = _predictor(space, predictor_path, out, threads)
+        if not options.constraints:
+            from hwprof.search.demo import demo_default_budget
+
+            budget = demo_default_budget(predictor)
+            click.echo(f"demo budget: {budget} (the median predicted latency of the family on this machine)")
+            options = dataclasses.replace(options, constraints=parse_constraints([budget]))
+        import optuna
+
+        optuna.logging.set_verbosity(optuna.logging.WARNING)  # each trial gets our own line instead
+        try:
+            result = run_search(
+                search_space, predictor, objective_function, objective_ref, options, on_trial=_echo_trial
             )
-        click.echo(
-            f"interrupted: the trials so far ({len(interrupted.result.finished)} finished) are in "
-            f"{out / 'search.json'}; {how}",
-            err=True,
-        )
-        sys.exit(interrupted.exit_code)
-    except SearchStopped as stopped:  # an error in one trial: the finished ones are written before it is shown
-        _report(stopped.result, search_space, out, False, verify_count, device, power, threads, stopped=True)
-        raise stopped.error from None
-    _report(result, search_space, out, verify, verify_count, device, power, threads)
-    if every_training_failed(result):  # a CI job must not pass on a search that produced no score
-        raise HwprofError(
-            f"no trial produced a score, since every one not skipped failed in its factory or objective; "
-            f"{out / 'search.json'} has each error"
-        )
-    if stopped_short(result):  # nor on one that evaluated fewer trials than asked for
-        raise HwprofError(f"{stopped_short(result)} ({out / 'search.json'} has each error)")
+        except SearchInterrupted as interrupted:  # Ctrl-C, or SIGTERM (hwprof.cli.Interrupted): keep what finished
+            _report(interrupted.result, search_space, out, False, verify_count, device, power, threads)
+            if storage:
+                how = "run the same command to resume the study from --storage"
+            else:
+                how = (
+                    "this study was kept in memory only: add --storage FILE (e.g. --storage study.journal) to the "
+                    "command to keep a study across runs and resume it, and --force to replace these results"
+                )
+            click.echo(
+                f"interrupted: the trials so far ({len(interrupted.result.finished)} finished) are in "
+                f"{out / 'search.json'}; {how}",
+                err=True,
+            )
+            sys.exit(interrupted.exit_code)
+        except SearchStopped as stopped:  # an error in one trial: the finished ones are written before it is shown
+            _report(stopped.result, search_space, out, False, verify_count, device, power, threads, stopped=True)
+            raise stopped.error from None
+        _report(result, search_space, out, verify, verify_count, device, power, threads)
+        if every_training_failed(result):  # a CI job must not pass on a search that produced no score
+            raise HwprofError(
+                f"no trial produced a score, since every one not skipped failed in its factory or objective; "
+                f"{out / 'search.json'} has each error"
+            )
+        if stopped_short(result):  # nor on one that evaluated fewer trials than asked for
+            raise HwprofError(f"{stopped_short(result)} ({out / 'search.json'} has each error)")
+
+    finally:
+        if created and out.is_dir() and not any(out.iterdir()):  # refused before anything was written in it
+            out.rmdir()
 
 
-def _prepare_out(out: Path, force: bool, search_space, options) -> None:
+def _prepare_out(out: Path, force: bool, search_space, options) -> bool:
     """Create the output folder, or check the one there, before any trial: results that could not be written
-    at the end, or that would silently replace another search's, are refused while nothing is lost."""
+    at the end, or that would silently replace another search's, are refused while nothing is lost. Whether
+    it created the folder: one left empty by a refusal (a --storage that does not open) is removed."""
     from hwprof.files import check_output
     from hwprof.search import results
     from hwprof.search.study import storage_label, study_name_for
@@ -239,7 +247,7 @@ def _prepare_out(out: Path, force: bool, search_space, options) -> None:
     if not out.exists():
         check_output(out)  # its parent exists and can be written
         out.mkdir()
-        return
+        return True
     earlier_results = out / "search.json"
     resuming = False
     if options.storage and earlier_results.exists():  # the same stored study, resumed: its file is rewritten whole
@@ -251,6 +259,7 @@ def _prepare_out(out: Path, force: bool, search_space, options) -> None:
         resuming = (earlier.get("study_name"), earlier.get("storage")) == this_study
     for name in ("search.json", "pareto.png"):
         check_output(out / name, force=force, exists_ok=resuming)
+    return False
 
 
 def _predictor(space: str, predictor_path: str | None, out: Path, threads: int | None):

@@ -465,3 +465,13 @@ def test_a_search_whose_trials_keep_failing_stops_in_one_sentence(toy_yaml, toy_
     last = result.output.strip().splitlines()[-1]
     assert last.startswith(f"Error: the search stopped after {FAILURES_IN_A_ROW} trials in a row failed")
     assert "3 of the 30 trials asked for finished" in last and "RuntimeError: disk full" in last
+
+
+def test_a_storage_that_does_not_open_leaves_no_output_folder_behind(toy_yaml, toy_predictor, tmp_path):
+    storage, out = tmp_path / "notds.parquet", tmp_path / "sres6"
+    storage.write_bytes(b"PAR1\x00\x01 not a journal")
+    result = invoke(
+        toy_yaml, "--predictor", "unused.json", "--constraint", "latency_ms<=5", "--storage", storage, "--out", out
+    )
+    assert result.exit_code == 1 and "is not a readable Optuna journal" in result.output
+    assert not out.exists()
