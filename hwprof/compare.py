@@ -312,9 +312,11 @@ def _boards_only_in_base(base: _Side, new: _Side, devices: list[str]) -> list[di
     pool their rows, so one whose job did not run tonight leaves no device unpaired, only a host missing.
     Told apart only where every run of the device on both sides recorded its host."""
 
+    runs = {side.path: read_provenance(side.path) for side in (base, new)}
+
     def hosts(side: _Side, device: str) -> set | None:
         run_ids = set(side.frame.loc[side.frame["device_name"] == device, "run_id"].dropna())
-        found = [run.get("host") for run in read_provenance(side.path) if run.get("run_id") in run_ids]
+        found = [run.get("host") for run in runs[side.path] if run.get("run_id") in run_ids]
         return set(found) if found and None not in found else None
 
     missing = []
