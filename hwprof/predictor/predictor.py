@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from hwprof.errors import HwprofError, option, shown, true_or_false
-from hwprof.files import as_path, check_output
+from hwprof.files import as_path, check_output, same_file
 from hwprof.predictor import file as predictor_file
 from hwprof.predictor.domain import Domain
 from hwprof.predictor.features import (
@@ -106,7 +106,9 @@ def check_predictor_output(path: object, inputs: Iterable[str | os.PathLike] = (
     even with `force`, which replaces an older predictor, not a measurement."""
     path = as_path(path, "output")
     force = true_or_false("force", force)
-    if path.suffix.lower() in (".parquet", ".csv") and path.is_file():
+    inputs = list(inputs)
+    is_input = any(same_file(source, path) for source in inputs)  # check_output says so, more precisely
+    if path.suffix.lower() in (".parquet", ".csv") and path.is_file() and not is_input:
         raise HwprofError(
             f"{path} is a dataset, which a predictor (JSON) never replaces; write the predictor to a .json path"
         )
