@@ -434,6 +434,14 @@ def write_dataset_files(path: Path, frame: pd.DataFrame, runs: list[dict], sampl
         write_table(path, frame, runs)
 
 
+def _journal_samples(key: str, raw: RawSamples) -> dict:
+    """One row's samples as the journal keeps them, with the worker of each where --processes pooled them."""
+    entry = {"key": key, "seconds_per_call": raw.seconds_per_call, "loops": raw.loops}
+    if raw.process is not None:
+        entry["process"] = raw.process
+    return entry
+
+
 def _read_journal(path: Path) -> tuple[dict | None, list[dict], list[tuple[str, RawSamples]]]:
     """(provenance, rows, (key, samples) records) from a journal; a truncated last line (killed
     mid-write) is dropped."""
@@ -455,7 +463,17 @@ def _read_journal(path: Path) -> tuple[dict | None, list[dict], list[tuple[str, 
                 provenance = record["provenance"]
             elif "samples" in record:
                 entry = record["samples"]
-                samples.append((entry["key"], RawSamples(tuple(entry["seconds_per_call"]), tuple(entry["loops"]))))
+                process = entry.get("process")  # journals before the worker column have none
+                samples.append(
+                    (
+                        entry["key"],
+                        RawSamples(
+                            tuple(entry["seconds_per_call"]),
+                            tuple(entry["loops"]),
+                            None if process is None else tuple(process),
+                        ),
+                    )
+                )
             else:
                 rows.append(dict(record["row"]))
         except (KeyError, TypeError, ValueError):  # valid JSON, but not a record hwprof writes
@@ -668,11 +686,7 @@ class DatasetWriter:
             if self._journal is None:
                 self._journal = self._open_journal()
             self._journal.write(
-                "".join(
-                    json.dumps({"samples": {"key": key, "seconds_per_call": raw.seconds_per_call, "loops": raw.loops}})
-                    + "\n"
-                    for key, raw in new_samples.items()
-                )
+                "".join(json.dumps({"samples": _journal_samples(key, raw)}) + "\n" for key, raw in new_samples.items())
             )
             self._journal.write("".join(json.dumps({"row": row}, sort_keys=True) + "\n" for row in plain))
             self._journal.flush()

@@ -137,6 +137,20 @@ def test_the_worker_of_each_sample_survives_resume_and_merge_and_older_sidecars_
     assert grouped(read_samples(path))[("first", "network:1:net")] == RawSamples(pooled.seconds_per_call, pooled.loops)
 
 
+def test_the_worker_of_each_sample_survives_a_crash_recovered_from_the_journal(tmp_path):
+    """A combine killed outright (kill -9) leaves its rows in the journal; they came back without their workers."""
+    pooled = RawSamples((0.001, 0.002, 0.003), (10, 10, 4), (1, 1, 2))
+    path = tmp_path / "combined.parquet"
+    writer = DatasetWriter(path, make_provenance("first"), rewrite_interval_s=3600)
+    writer.write([synthetic_row("net", -1, [0.002] * 3)], RawSamples.uniform([0.002] * 3, 5))
+    writer.write([synthetic_row("pooled", -1, [0.002] * 3)], pooled)
+    writer._journal.close()  # the process dies here: the second row is in the journal only
+    writer._lock.release()
+    DatasetWriter(path, make_provenance("second"), resume=True).close()
+    found = grouped(read_samples(path))
+    assert found[("first", "network:1:pooled")] == pooled and found[("first", "network:1:net")].process is None
+
+
 def test_a_damaged_or_newer_sidecar_is_one_sentence(tmp_path):
     path = write_run(tmp_path / "run.parquet")
     table = pq.read_table(samples_path(path))
