@@ -97,15 +97,22 @@ def evaluate(
             f"the predictor was fitted on {'/'.join(fitted)} data but this data was measured in "
             f"{'/'.join(measured)}: these figures measure transfer between dtypes"
         )
+    outside = _outside_note(predictor, table)
+    if outside:
+        notes.append(outside)
     if notes:
         report["note"] = "; ".join(notes)
     return report, table
 
 
 def _network_points(predictor: Predictor, data, confidence: float) -> pd.DataFrame:
+    """Each network's prediction with the interval predict shows for it: widened outside the training data."""
     if len(data.networks) == 0:
         return pd.DataFrame()
-    arrays = predictor.predict_features(predictor.features_from_batch(data.networks), confidence)
+    features = predictor.features_from_batch(data.networks)
+    arrays = predictor.predict_features(features, confidence)
+    outside = predictor.novelty(features)["outside"]
+    predictor._widen_outside(arrays, outside)
     frames = []
     for target in predictor.targets:
         measured = data.targets[target]
@@ -122,6 +129,7 @@ def _network_points(predictor: Predictor, data, confidence: float) -> pd.DataFra
                     "predicted": arrays[target],
                     "low": arrays[f"{target}_low"],
                     "high": arrays[f"{target}_high"],
+                    "outside": outside,
                 }
             )
         )
@@ -142,11 +150,33 @@ def _network_points(predictor: Predictor, data, confidence: float) -> pd.DataFra
                     "predicted": arrays[key],
                     "low": np.nan,
                     "high": np.nan,
+                    "outside": outside,
                 }
             )
         )
     table = pd.concat(frames, ignore_index=True)
     return table[np.isfinite(table["measured"]) & (table["measured"] > 0)]
+
+
+def _outside_note(predictor: Predictor, points: pd.DataFrame) -> str:
+    """The networks scored outside the training data, as predict notes each of them: their errors (and the
+    coverage of their widened intervals) say how the predictor transfers, not how it does where it was fitted."""
+    if "outside" not in points.columns:  # layer rows alone
+        return ""
+    scored = points[(points["level"] == "network") & (points["target"] == "latency_ms")]
+    outside = scored[scored["outside"].astype(bool)]
+    if not len(outside):
+        return ""
+    batches = outside.groupby("name", sort=True)["batch_size"].apply(lambda sizes: ", ".join(map(str, sorted(sizes))))
+    named = [f"{name} batch {sizes}" for name, sizes in batches.items()]
+    if len(named) > 3:
+        named = [*named[:3], f"{len(named) - 3} more"]
+    held_out = "network" if len(predictor.doc.get("training", {}).get("families", [])) == 1 else "family"
+    if len(predictor.network_models["latency_ms"].model.residuals):
+        interval = f"as in predict, their intervals are widened to the largest error a held-out {held_out} showed"
+    else:
+        interval = "no held-out error is known to widen their intervals by (fitted without cross-validation)"
+    return f"{len(outside)} of {len(scored)} networks lie outside the training data ({'; '.join(named)}): {interval}"
 
 
 def _layer_points(predictor: Predictor, data, confidence: float) -> pd.DataFrame:

@@ -1,0 +1,33 @@
+"""evaluate scores the intervals predict shows, and notes what predict notes."""
+
+import numpy as np
+import pytest
+
+from fakes.synthetic import fitted_predictor_path
+from hwprof.fitting.evaluate import evaluate
+from hwprof.predictor.predictor import Predictor, load_predictor
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    return fitted_predictor_path(tmp_path_factory.mktemp("evaluate"), n_networks=10, network_noise=0.03)
+
+
+def test_a_network_outside_the_training_data_is_scored_on_its_widened_interval_and_noted(files, monkeypatch):
+    predictor_path, dataset = files
+    predictor = load_predictor(predictor_path)
+    report, inside = evaluate(predictor, [dataset])
+    assert "outside the training data" not in report.get("note", "")
+    novelty = Predictor.novelty
+
+    def everything_outside(self, features):  # as predict finds a network far from every training network
+        found = novelty(self, features)
+        return found | {"outside": np.ones(len(features), dtype=bool)}
+
+    monkeypatch.setattr(Predictor, "novelty", everything_outside)
+    report, outside = evaluate(predictor, [dataset])
+    networks = (outside["level"] == "network") & (outside["target"] == "latency_ms")
+    assert (outside.loc[networks, "low"] <= inside.loc[networks, "low"]).all()
+    assert (outside.loc[networks, "high"] >= inside.loc[networks, "high"]).all()
+    assert (outside.loc[networks, "high"] > inside.loc[networks, "high"]).any()  # widened, as predict widens it
+    assert f"{networks.sum()} of {networks.sum()} networks lie outside the training data" in report["note"]
