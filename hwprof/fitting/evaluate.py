@@ -82,7 +82,7 @@ def evaluate(
         )
     else:
         fitted, measured = thread_counts(fitted_sources), thread_counts(sources)
-        if fitted and measured and fitted != measured:  # fit refuses such a mix; scoring one is a transfer too
+        if fitted and measured and not set(measured) <= set(fitted):  # a thread count fit never saw: a transfer
             notes.append(
                 f"the predictor was fitted on data measured at {'/'.join(map(str, fitted))} thread(s) but this data "
                 f"at {'/'.join(map(str, measured))}: these figures measure transfer between thread counts"
@@ -92,7 +92,7 @@ def evaluate(
         sorted(files_by_value(fitted_sources, "dtype")),
         sorted(files_by_value(sources, "dtype", run_ids)),
     )
-    if fitted and measured and fitted != measured:  # a network in bfloat16 runs at other speeds than in float32
+    if fitted and measured and not set(measured) <= set(fitted):  # bfloat16 runs at other speeds than float32
         notes.append(
             f"the predictor was fitted on {'/'.join(fitted)} data but this data was measured in "
             f"{'/'.join(measured)}: these figures measure transfer between dtypes"

@@ -31,3 +31,24 @@ def test_a_network_outside_the_training_data_is_scored_on_its_widened_interval_a
     assert (outside.loc[networks, "high"] >= inside.loc[networks, "high"]).all()
     assert (outside.loc[networks, "high"] > inside.loc[networks, "high"]).any()  # widened, as predict widens it
     assert f"{networks.sum()} of {networks.sum()} networks lie outside the training data" in report["note"]
+
+
+def test_data_in_one_of_the_predictor_s_two_dtypes_is_no_transfer(tmp_path):
+    from test_thread_and_dtype_mixes import with_runs
+
+    from fakes.synthetic import synthetic_frame
+    from hwprof.fitting.fit import fit
+
+    frame = synthetic_frame(n_networks=6, seed=5)
+    files = {
+        dtype: with_runs(
+            frame.assign(run_id=dtype),
+            tmp_path / f"{dtype}.parquet",
+            [{"run_id": dtype, "threads": 1, "execution": {"dtype": dtype}}],
+        )
+        for dtype in ("float32", "bfloat16")
+    }
+    predictor = fit([files["float32"]], cv=False, family="polynomial")
+    assert "transfer between dtypes" in evaluate(predictor, [files["bfloat16"]])[0]["note"]
+    both = fit(list(files.values()), cv=False, family="polynomial")
+    assert "note" not in evaluate(both, [files["bfloat16"]])[0]
