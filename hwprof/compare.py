@@ -343,7 +343,9 @@ def _match_frame(side: _Side, columns: list[str]) -> pd.DataFrame:
     for column in columns:
         frame[column] = (_setting(frame, column) if column in SETTING_COLUMNS else frame[column]).astype("string")
         frame[column] = frame[column].fillna("")
-    aggregations = {"_links": ("_link", list), "layer_name": ("layer_name", "first")}
+    if "seq_len" not in frame.columns:  # a dataset of image models, or from before the column
+        frame["seq_len"] = math.nan
+    aggregations = {"_links": ("_link", list), "layer_name": ("layer_name", "first"), "seq_len": ("seq_len", "first")}
     aggregations |= {metric: (metric, "median") for metric in METRICS}
     frame["processes"] = pd.to_numeric(frame["processes"], errors="coerce") if "processes" in frame.columns else 1
     for bound in INTERVAL_COLUMNS:
@@ -471,7 +473,7 @@ def compare(
     shared, otherwise = _check_settings(base, new)
     columns = [c for c in MATCH_COLUMNS if c not in SETTING_COLUMNS] + shared
     base_frame, new_frame = _match_frame(base, columns), _match_frame(new, columns)
-    wanted = ["_links", "layer_name", *METRICS, "processes", *INTERVAL_COLUMNS]
+    wanted = ["_links", "layer_name", "seq_len", *METRICS, "processes", *INTERVAL_COLUMNS]
     matched = base_frame[[*columns, *wanted]].merge(
         new_frame[[*columns, *wanted]], on=columns, suffixes=("_base", "_new")
     )
@@ -480,7 +482,9 @@ def compare(
             f"{base.path} and {new.path} share no measured row (same device, model, batch size, layer and "
             "configuration); compare two runs of the same models"
         )
-    matched = matched.sort_values(["model", "batch_size", "kind", "layer_index"], key=_natural).reset_index(drop=True)
+    order = ["model", "seq_len_new", "batch_size", "kind", "layer_index"]
+    matched = matched.sort_values(order, key=_natural).reset_index(drop=True)
+    several_dtypes = "dtype" in columns and matched["dtype"].nunique() > 1
     metrics = [m for m in METRICS if matched[f"{m}_base"].notna().any() and matched[f"{m}_new"].notna().any()]
     rows = []
     for record in matched.to_dict("records"):
@@ -490,6 +494,8 @@ def compare(
             "device_name": record["device_name"],
             "model": record["model"],
             "batch_size": _whole_or_none(record["batch_size"]),  # none for a command `hwprof run` timed
+            "seq_len": None if pd.isna(record["seq_len_new"]) else int(record["seq_len_new"]),
+            **({"dtype": record["dtype"]} if several_dtypes else {}),
             "kind": record["kind"],
             "layer_index": _whole_or_none(record["layer_index"]),
             "layer_name": None if pd.isna(record["layer_name_new"]) else str(record["layer_name_new"]),
@@ -536,7 +542,11 @@ def _whole_or_none(text: str) -> int | None:
 
 
 def _natural(column: pd.Series) -> pd.Series:
-    return pd.to_numeric(column, errors="coerce") if column.name in ("batch_size", "layer_index") else column
+    return (
+        pd.to_numeric(column, errors="coerce")
+        if column.name in ("batch_size", "seq_len_new", "layer_index")
+        else column
+    )
 
 
 def _no_significance_reason(base: _Side, new: _Side) -> str | None:
@@ -671,4 +681,6 @@ def label(entry: dict, where: str = "row", devices: int = 1) -> str:
     if entry["kind"] == "command":  # timed by hwprof run: no batch, no layers
         return f"command {entry['model']}{device}"
     what = "network" if entry["kind"] == "network" else f"layer {entry['layer_index']} {entry['layer_name'] or ''}"
-    return f"{entry['model']} batch {entry['batch_size']} {what.rstrip()}{device}"
+    seq = f" seq {entry['seq_len']}" if entry.get("seq_len") else ""  # as show names a network's row
+    dtype = f" {entry['dtype']}" if entry.get("dtype") else ""
+    return f"{entry['model']}{seq} batch {entry['batch_size']}{dtype} {what.rstrip()}{device}"
