@@ -487,21 +487,30 @@ def summarize_frame(frame, samples=None, runs=()) -> dict:
             entry["processes"] = int(_measured(row.get("processes")) or 1)
             entry["device"] = str(row["device"]) if isinstance(row.get("device"), str) else None
         top = layer_rows.nlargest(TOP_LAYERS, "latency_ms")
-        entry["top_layers"] = [
-            {
-                "layer_index": int(r.layer_index),
-                "layer_name": r.layer_name,
-                "op": r.op,
-                "latency_ms": float(r.latency_ms),
-            }
-            for r in top.itertuples()
-        ]
+        entry["top_layers"] = [_layer_summary(row, bool(unbounded[index])) for index, row in top.iterrows()]
         networks.append(entry)
     reasons = [(run.get("power") or {}).get("unavailable_reason") for run in runs]
     return {
         "networks": networks,
         "host_bound": _host_bound(frame),
         "power_unavailable": list(dict.fromkeys(reason for reason in reasons if reason)),
+    }
+
+
+def _layer_summary(row, unbounded: bool) -> dict:
+    """One of the slowest layers with its 95% interval: none where its median is from too few samples, nor
+    where it is the median of several runs' medians (whose spread no one row's interval holds)."""
+    runs = int(row.get("layer_runs", 1)) if _measured(row.get("layer_runs")) is not None else 1
+    bounded = not unbounded and runs == 1 and _measured(row.get("latency_ms_ci_low")) is not None
+    return {
+        "layer_index": int(row["layer_index"]),
+        "layer_name": row["layer_name"],
+        "op": row["op"],
+        "latency_ms": float(row["latency_ms"]),
+        "latency_ms_ci_low": float(row["latency_ms_ci_low"]) if bounded else None,
+        "latency_ms_ci_high": float(row["latency_ms_ci_high"]) if bounded else None,
+        "samples": None if _measured(row.get("samples")) is None else int(row["samples"]),
+        **({"runs": runs} if runs > 1 else {}),
     }
 
 
@@ -531,8 +540,9 @@ def _run_layers(layer_rows, network):
         own = layer_rows[layer_rows["run_id"] == network["run_id"].iloc[0]]
         if len(own) and not own["layer_index"].duplicated().any():
             return own
-    medians = layer_rows.groupby("layer_index")["latency_ms"].transform("median")
-    return layer_rows.assign(latency_ms=medians).drop_duplicates("layer_index")
+    by_layer = layer_rows.groupby("layer_index")["latency_ms"]
+    medians = layer_rows.assign(latency_ms=by_layer.transform("median"), layer_runs=by_layer.transform("size"))
+    return medians.drop_duplicates("layer_index")
 
 
 def _whole(value) -> int | None:
@@ -656,11 +666,14 @@ def _tail_cell(tail: tuple, samples: int | None, processes: int | None = None) -
     return f"{text} ({samples} samples)" if samples is not None and samples < TAIL_SAMPLES else text
 
 
-def _interval_cell(entry: dict) -> str:
-    """A network's 95% CI, or why it has none: a median from too few samples is not bounded."""
+def _interval_cell(entry: dict, digits: int = 3) -> str:
+    """A network's or layer's 95% CI, or why it has none: a median from too few samples is not bounded, and a
+    median of several runs' medians has no one interval."""
     if entry["latency_ms_ci_low"] is None:
-        return f"unbounded ({entry['samples']} samples)"
-    return f"{entry['latency_ms_ci_low']:.3f}-{entry['latency_ms_ci_high']:.3f}"
+        if entry.get("runs", 1) > 1:
+            return f"- (median of {entry['runs']} runs)"
+        return "-" if entry.get("samples") is None else f"unbounded ({entry['samples']} samples)"
+    return f"{entry['latency_ms_ci_low']:.{digits}f}-{entry['latency_ms_ci_high']:.{digits}f}"
 
 
 def print_summary(summary: dict, out: str, runs: list[dict]) -> None:
@@ -675,10 +688,17 @@ def print_summary(summary: dict, out: str, runs: list[dict]) -> None:
                 "layer",
                 "op",
                 "latency ms",
+                "95% CI ms",
                 title=f"{_network_label(entry)} batch {entry['batch_size']}: slowest layers",
             )
             for layer in entry["top_layers"]:
-                table.add_row(str(layer["layer_index"]), layer["layer_name"], layer["op"], f"{layer['latency_ms']:.4f}")
+                table.add_row(
+                    str(layer["layer_index"]),
+                    layer["layer_name"],
+                    layer["op"],
+                    f"{layer['latency_ms']:.4f}",
+                    _interval_cell(layer, digits=4),
+                )
             console.print(table)
     table = Table(
         "model",

@@ -1,0 +1,30 @@
+"""show's (and measure's) end-of-run tables: every median with its spread, every flag readable, the run's mode said."""
+
+import json
+
+from click.testing import CliRunner
+
+from fakes.synthetic import synthetic_frame, write
+from hwprof.cli import main
+
+
+def show(path, *args):
+    result = CliRunner().invoke(main, ["show", str(path), *args], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_the_slowest_layers_carry_their_interval_or_say_they_have_none(tmp_path):
+    frame = synthetic_frame(n_networks=1, batch_sizes=(1,))
+    layers = frame.index[frame["kind"] == "layer"]
+    slowest = frame.loc[layers, "latency_ms"].idxmax()
+    frame.loc[layers, "samples"] = 40
+    frame.loc[slowest, "samples"] = 3
+    frame.loc[slowest, ["latency_ms_ci_low", "latency_ms_ci_high"]] = None  # as hwprof writes a median of 3
+    path = write(frame, tmp_path / "few.parquet")
+    (entry,) = json.loads(show(path, "--json"))["networks"]
+    first, *rest = entry["top_layers"]
+    assert first["latency_ms_ci_low"] is None and first["samples"] == 3
+    assert all(layer["latency_ms_ci_low"] <= layer["latency_ms"] <= layer["latency_ms_ci_high"] for layer in rest)
+    table = show(path)
+    assert "95% CI ms" in table.split("networks")[0] and "unbounded (3 samples)" in table.split("networks")[0]
