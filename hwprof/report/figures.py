@@ -59,6 +59,29 @@ def with_devices(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     return frame, varying
 
 
+BOUNDS = ("latency_ms_ci_low", "latency_ms_ci_high")
+UNBOUNDED_NOTE = "hollow markers are medians from too few samples to bound: they have no interval"
+
+
+def measured_spread(rows: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Per value of `keys`: the median latency of its rows, its 95% interval (the median of its rows' bounds,
+    where runs were merged into one file; NaN where none has one) and `unbounded`, true where every row's median
+    was from too few samples to bound, so a reader does not take it for a figure like the others."""
+    from hwprof.dataset import latency_interval_unbounded
+
+    rows = rows.assign(**{bound: rows[bound] if bound in rows else np.nan for bound in BOUNDS})
+    unbounded = latency_interval_unbounded(rows)
+    rows = rows.assign(_unbounded=unbounded)
+    spread = rows.groupby(keys, dropna=False).agg(latency_ms=("latency_ms", "median"), unbounded=("_unbounded", "all"))
+    bounded = rows[~unbounded].groupby(keys, dropna=False)[list(BOUNDS)].median()
+    return spread.join(bounded)
+
+
+def _error(values: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
+    """matplotlib's (below, above) error lengths of an interval around each value; 0 where it has none."""
+    return np.nan_to_num(np.vstack([np.maximum(values - low, 0), np.maximum(high - values, 0)]))
+
+
 def time_by_op(frame: pd.DataFrame):
     """(figure or None, note): each network's layer time stacked by op type, its measured latency marked;
     a network measured on several devices gets one bar per device."""
@@ -78,7 +101,7 @@ def time_by_op(frame: pd.DataFrame):
         table = table.iloc[:MAX_BARS]
     ops = list(table.sum().sort_values(ascending=False).index)  # the op taking most time first
     styles = distinct_styles(ops)
-    networks = frame[frame["kind"] == "network"].groupby(keys)["latency_ms"].median()
+    networks = measured_spread(frame[frame["kind"] == "network"], keys)
     labels = [
         textwrap.fill(network_label(dict(zip(keys, key)), several, settings), LABEL_WIDTH, break_on_hyphens=False)
         for key in table.index
@@ -102,9 +125,35 @@ def time_by_op(frame: pd.DataFrame):
             label=op,
         )
         left += values
-    measured = [networks.get(key, np.nan) for key in table.index]
-    if np.isfinite(measured).any():
-        axis.scatter(measured, positions, marker="D", color="black", s=22, zorder=3, label="network, measured whole")
+    measured = networks.reindex(table.index)
+    values = measured["latency_ms"].to_numpy(dtype=float)
+    if np.isfinite(values).any():
+        low, high = (measured[bound].to_numpy(dtype=float) for bound in BOUNDS)
+        axis.errorbar(
+            values, positions, xerr=_error(values, low, high), fmt="none", ecolor="black", capsize=2, zorder=3
+        )
+        hollow = measured["unbounded"].fillna(False).to_numpy(dtype=bool)
+        axis.scatter(
+            values[~hollow],
+            positions[~hollow],
+            marker="D",
+            color="black",
+            s=22,
+            zorder=4,
+            label="network, measured whole (95% CI)",
+        )
+        if hollow.any():
+            axis.scatter(
+                values[hollow],
+                positions[hollow],
+                marker="D",
+                facecolors="none",
+                edgecolors="black",
+                s=22,
+                zorder=4,
+                label="network, too few samples: no interval",
+            )
+            note = "; ".join(part for part in (note, UNBOUNDED_NOTE) if part)
     axis.set_yticks(positions, labels, fontsize=7)
     axis.invert_yaxis()
     axis.set_xlabel("time per inference (ms): layers timed alone, summed by op type")
@@ -204,9 +253,31 @@ def against_batch_size(frame: pd.DataFrame, column: str, label: str):
     styles = distinct_styles(names)
     plt = pyplot()
     figure, axis = plt.subplots(figsize=(8, 4.8))
+    hollow_drawn = False
     for name, (_, group) in zip(names, series):
-        group = group.groupby("batch_size")[column].median().sort_index()
-        axis.plot(group.index.astype(int), group.to_numpy(), linewidth=1.0, label=name, **styles[name])
+        style = styles[name]
+        if column != "latency_ms":  # only latency is measured with an interval
+            group = group.groupby("batch_size")[column].median().sort_index()
+            axis.plot(group.index.astype(int), group.to_numpy(), linewidth=1.0, label=name, **style)
+            continue
+        spread = measured_spread(group, ["batch_size"]).sort_index()
+        sizes, values = spread.index.astype(int), spread["latency_ms"].to_numpy(dtype=float)
+        hollow = spread["unbounded"].to_numpy(dtype=bool)
+        axis.plot(sizes, values, linewidth=1.0, label=name, markevery=list(~hollow), **style)
+        low, high = (spread[bound].to_numpy(dtype=float) for bound in BOUNDS)
+        axis.errorbar(sizes, values, yerr=_error(values, low, high), fmt="none", ecolor=style["color"])
+        if hollow.any():
+            axis.scatter(
+                sizes[hollow],
+                values[hollow],
+                marker=style["marker"],
+                facecolors="none",
+                edgecolors=style["color"],
+                zorder=3,
+            )
+            hollow_drawn = True
+    if hollow_drawn:  # one legend entry for every series' hollow markers
+        axis.scatter([], [], marker="o", facecolors="none", edgecolors="grey", label="too few samples: no interval")
     axis.set_xscale("log", base=2)
     axis.set_yscale("log")
     sizes = networks["batch_size"].astype(float)
@@ -218,7 +289,10 @@ def against_batch_size(frame: pd.DataFrame, column: str, label: str):
     if len(names) <= MAX_LEGEND:
         axis.legend(fontsize=7)
     figure.tight_layout()
-    return figure, "" if len(names) <= MAX_LEGEND else f"{len(names)} networks: too many to name in a legend"
+    notes = [] if len(names) <= MAX_LEGEND else [f"{len(names)} networks: too many to name in a legend"]
+    if column == "latency_ms":
+        notes.append("bars are each median's 95% interval" + (f"; {UNBOUNDED_NOTE}" if hollow_drawn else ""))
+    return figure, "; ".join(notes)
 
 
 def _line_name(row: dict, several_sources: bool, settings: list[str]) -> str:

@@ -238,6 +238,28 @@ def _batch(page: Page, frame: pd.DataFrame, unavailable: dict[str, str]) -> None
                 else "no energy measured: no network row has energy_mj (no usable power sensor, or --power none)"
             )
         page.note(parts, note)
+    _latency_table(page, parts, frame)
+
+
+def _latency_table(page: Page, parts: list[str], frame: pd.DataFrame) -> None:
+    """Each network's measured latency in figures, with its 95% interval or why it has none."""
+    frame, settings = figures.with_devices(frame)
+    networks = frame[(frame["kind"] == "network") & frame["latency_ms"].notna() & (frame["latency_ms"] > 0)]
+    if networks.empty:
+        return
+    several = frame["source"].nunique() > 1
+    keys = ["source", "model", *settings, "batch_size"]
+    rows = []
+    for key, row in figures.measured_spread(networks, keys).iterrows():
+        named = dict(zip(keys, key))
+        if row["unbounded"]:
+            interval = "none: too few samples"
+        elif pd.isna(row["latency_ms_ci_low"]):
+            interval = "-"
+        else:
+            interval = f"{row['latency_ms_ci_low']:.4g} .. {row['latency_ms_ci_high']:.4g}"
+        rows.append([figures.network_label(named, several, settings), row["latency_ms"], interval])
+    page.table(parts, ["network", "latency ms (median)", "95% CI ms"], rows)
 
 
 def _power(page: Page, paths: list[Path]) -> list[str]:
