@@ -676,9 +676,13 @@ def _interval_cell(entry: dict, digits: int = 3) -> str:
     return f"{entry['latency_ms_ci_low']:.{digits}f}-{entry['latency_ms_ci_high']:.{digits}f}"
 
 
+def _flags(entry: dict) -> list[str]:
+    return [flag for flag in (entry.get("power_flags") or "").split(",") if flag]
+
+
 def print_summary(summary: dict, out: str, runs: list[dict]) -> None:
     """The end-of-run summary of `out`; `runs` is its provenance (hwprof.dataset.read_provenance)."""
-    from rich.table import Table
+    from rich.table import Column, Table
 
     console = make_console()
     for entry in summary["networks"]:
@@ -701,10 +705,10 @@ def print_summary(summary: dict, out: str, runs: list[dict]) -> None:
                 )
             console.print(table)
     table = Table(
-        "model",
+        Column("model", overflow="fold"),  # a long name (a zoo model's) wraps, never cut
         "batch",
         "network ms",
-        "95% CI ms",
+        Column("95% CI ms", no_wrap=True),  # an interval is one word: cut, it would read as another
         "p90 / p99 ms",
         "sum of layers ms",
         "network / sum",
@@ -713,8 +717,9 @@ def print_summary(summary: dict, out: str, runs: list[dict]) -> None:
     )
     with_power = any(entry.get("energy_mj") is not None for entry in summary["networks"])
     if with_power:  # a sensor was used: its figures beside the latency, and what it flagged
-        for header in ("power W", "idle W", "energy mJ", "dynamic mJ", "power flags"):
+        for header in ("power W", "idle W", "energy mJ", "dynamic mJ"):
             table.add_column(header)
+        table.add_column("power flags", no_wrap=True)  # one flag a line, none cut short to "latency_shi…"
     for entry in summary["networks"]:
         network_ms = entry.get("latency_ms")
         layers_ms = entry["sum_of_layers_ms"]
@@ -731,7 +736,7 @@ def print_summary(summary: dict, out: str, runs: list[dict]) -> None:
             str(entry["unstable_rows"]),
         ]
         if with_power:
-            cells += [number(entry.get(column)) for column in POWER_SUMMARY] + [entry.get("power_flags") or "-"]
+            cells += [number(entry.get(column)) for column in POWER_SUMMARY] + ["\n".join(_flags(entry)) or "-"]
         table.add_row(*cells)
     console.print(table)
     contended = sum(entry["contended_rows"] for entry in summary["networks"])

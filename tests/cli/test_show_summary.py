@@ -28,3 +28,14 @@ def test_the_slowest_layers_carry_their_interval_or_say_they_have_none(tmp_path)
     assert all(layer["latency_ms_ci_low"] <= layer["latency_ms"] <= layer["latency_ms_ci_high"] for layer in rest)
     table = show(path)
     assert "95% CI ms" in table.split("networks")[0] and "unbounded (3 samples)" in table.split("networks")[0]
+
+
+def test_every_power_flag_is_shown_whole_one_a_line(tmp_path):
+    frame = synthetic_frame(n_networks=2, batch_sizes=(1,), with_power=True)
+    networks = frame.index[frame["kind"] == "network"]
+    frame.loc[networks, "power_flags"] = ["load_unstable,latency_shifted", "short_window"]
+    frame.loc[networks, "model"] = ["torchvision:squeezenet1_1_with_a_long_name", "mlp"]
+    table = show(write(frame, tmp_path / "flags.parquet")).split("networks")[-1]
+    assert "…" not in table
+    for flag in ("load_unstable", "latency_shifted", "short_window"):
+        assert f"│ {flag} " in table
