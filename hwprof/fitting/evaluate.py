@@ -37,7 +37,8 @@ def evaluate(
 ) -> tuple[dict, pd.DataFrame]:
     """(report, points): the metrics, and every predicted/measured pair behind them. `predictor` is a Predictor
     or the path of its file; `paths` a dataset's path or a list of them. The report's rmspe, mape, within_5pct
-    and within_10pct are fractions (0.05 is 5%), as is coverage.
+    and within_10pct are fractions (0.05 is 5%), as is coverage; its `layers` are keyed by op, and by
+    "total (all layers)" for every layer together.
 
     The datasets must be of one thread count, as fit's are: runs at two would be combined as reruns of one
     target, and the gap between them called measurement noise."""
@@ -210,6 +211,9 @@ def _layer_points(predictor: Predictor, data, confidence: float) -> pd.DataFrame
     )
 
 
+LAYER_TOTAL = "total (all layers)"  # no op's name: an op may be called `all` (torch.all)
+
+
 def _metrics(points: pd.DataFrame, by: str) -> dict:
     result = {}
     for key, group in points.groupby(by, sort=True):
@@ -219,7 +223,7 @@ def _metrics(points: pd.DataFrame, by: str) -> dict:
     if by == "op" and len(points):
         metrics = accuracy(points["predicted"].to_numpy(), points["measured"].to_numpy())
         metrics["coverage"] = _coverage(points)
-        result["all layers"] = metrics
+        result[LAYER_TOTAL] = metrics
     return result
 
 

@@ -95,7 +95,7 @@ def test_evaluate_table_json_and_plot(files):
     report = json.loads(result.output)
     network = report["network"]["latency_ms"]
     assert {"rmspe", "mape", "within_5pct", "within_10pct", "spearman", "kendall", "coverage"} <= set(network)
-    assert set(report["layers"]) >= {"conv2d", "relu", "all layers"}
+    assert set(report["layers"]) >= {"conv2d", "relu", "total (all layers)"}
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     table = run("evaluate", predictor, dataset)
     assert table.exit_code == 0 and "RMSPE" in table.output and "conv2d" in table.output
@@ -175,7 +175,7 @@ def test_evaluate_scores_a_dataset_of_layer_rows_alone(files, tmp_path):
     result = run("evaluate", predictor, layers_only, "--json")
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
-    assert report["network"] == {} and report["layers"]["all layers"]["n"] > 0
+    assert report["network"] == {} and report["layers"]["total (all layers)"]["n"] > 0
 
 
 def test_a_prediction_note_names_the_batch_sizes_it_holds_for_where_not_all():

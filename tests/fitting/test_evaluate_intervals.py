@@ -52,3 +52,22 @@ def test_data_in_one_of_the_predictor_s_two_dtypes_is_no_transfer(tmp_path):
     assert "transfer between dtypes" in evaluate(predictor, [files["bfloat16"]])[0]["note"]
     both = fit(list(files.values()), cv=False, family="polynomial")
     assert "note" not in evaluate(both, [files["bfloat16"]])[0]
+
+
+def test_the_layer_total_is_not_mistaken_for_torch_all_s_row():
+    import pandas as pd
+
+    from hwprof.fitting.evaluate import _metrics
+
+    points = pd.DataFrame(
+        {
+            "op": ["all", "linear", "linear"],
+            "predicted": [1.0, 2.0, 3.0],
+            "measured": [1.1, 2.1, 2.9],
+            "low": [0.5, 1.0, 2.0],
+            "high": [2.0, 3.0, 4.0],
+        }
+    )
+    layers = _metrics(points, by="op")
+    assert sorted(layers) == ["all", "linear", "total (all layers)"]
+    assert layers["all"]["n"] == 1 and layers["total (all layers)"]["n"] == 3
