@@ -99,6 +99,7 @@ def show(dataset: Path, as_json: bool) -> None:
     runs = [
         {key: run.get(key) for key in ("run_id", "status", "device_name", "threads", "hwprof", "torch", "start_time")}
         | {"power_source": (run.get("power") or {}).get("source"), "rows": run.get("rows")}
+        | {"execution": _execution(run)}
         for run in provenance
     ]
     summary = summarize_frame(frame, read_samples(dataset), provenance)
@@ -117,8 +118,20 @@ def show(dataset: Path, as_json: bool) -> None:
     for run in runs:
         click.echo(
             f"run {str(run['run_id'])[:8]} ({run['status']}): {run['rows']} rows on {run['device_name']}, "
+            f"{''.join(f'{word}, ' for word in run['execution'])}"
             f"{run['threads'] or 'unrecorded'} threads, power {run['power_source'] or 'unavailable'}, hwprof {run['hwprof']}, "
             f"torch {run['torch']}, started {run['start_time']}"
         )
     for reason in summary["power_unavailable"]:
         click.echo(f"power unavailable: {reason}")
+
+
+def _execution(run: dict) -> list[str]:
+    """How a run measured, where not float32, eager and contiguous: its dtype, compiled, channels-last."""
+    execution = run.get("execution") or {}
+    dtype = execution.get("dtype")
+    return [
+        *([dtype] if dtype and dtype != "float32" else []),
+        *(["compiled"] if execution.get("compile") else []),
+        *(["channels-last"] if execution.get("channels_last") else []),
+    ]

@@ -443,7 +443,7 @@ def summarize_frame(frame, samples=None, runs=()) -> dict:
     # runs added up)
     apart = [
         c
-        for c in ("device_name", "dtype", "channels_last", "threads")
+        for c in ("device_name", "dtype", "channels_last", "compiled", "threads")
         if c in frame and frame[c].nunique(dropna=False) > 1
     ]
     seq_lens = frame["seq_len"] if "seq_len" in frame else None
@@ -491,10 +491,22 @@ def summarize_frame(frame, samples=None, runs=()) -> dict:
         networks.append(entry)
     reasons = [(run.get("power") or {}).get("unavailable_reason") for run in runs]
     return {
+        "execution": execution_words(frame.drop(columns=apart)),
         "networks": networks,
         "host_bound": _host_bound(frame),
         "power_unavailable": list(dict.fromkeys(reason for reason in reasons if reason)),
     }
+
+
+def execution_words(frame) -> list[str]:
+    """How every row of `frame` ran where that is not float32, eager and contiguous (bfloat16, compiled,
+    channels-last): a dataset of one such run says so once, as a mixed one does per network."""
+    words = []
+    for column, default in (("dtype", "float32"), ("compiled", False), ("channels_last", False)):
+        values = set(frame[column].dropna()) if column in frame else set()
+        if len(values) == 1 and (value := values.pop()) != default:
+            words.append({"compiled": "compiled", "channels_last": "channels-last"}.get(column, str(value)))
+    return words
 
 
 def _layer_summary(row, unbounded: bool) -> dict:
@@ -523,6 +535,8 @@ def _network_label(entry: dict) -> str:
         parts.append(str(entry["dtype"]))
     if entry.get("channels_last"):
         parts.append("channels-last")
+    if "compiled" in entry:  # a dataset of compiled and eager runs: each network says which it is
+        parts.append("compiled" if entry["compiled"] else "eager")
     if entry.get("threads"):
         parts.append(f"{entry['threads']} thread(s)")
     if entry.get("network_runs", 1) > 1:
@@ -713,7 +727,7 @@ def print_summary(summary: dict, out: str, runs: list[dict]) -> None:
         "sum of layers ms",
         "network / sum",
         "unstable rows",
-        title="networks",
+        title=", ".join(["networks", *summary.get("execution", [])]),
     )
     with_power = any(entry.get("energy_mj") is not None for entry in summary["networks"])
     if with_power:  # a sensor was used: its figures beside the latency, and what it flagged

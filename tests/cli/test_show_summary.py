@@ -39,3 +39,19 @@ def test_every_power_flag_is_shown_whole_one_a_line(tmp_path):
     assert "…" not in table
     for flag in ("load_unstable", "latency_shifted", "short_window"):
         assert f"│ {flag} " in table
+
+
+def test_a_dataset_of_one_bfloat16_compiled_run_says_so_in_its_title_and_run_line(tmp_path):
+    frame = synthetic_frame(n_networks=2, batch_sizes=(1,)).assign(
+        run_id="aaaaaaaa1", dtype="bfloat16", compiled=True, channels_last=False
+    )
+    path = write(frame, tmp_path / "bf.parquet")
+    execution = {"dtype": "bfloat16", "compile": True, "channels_last": False}
+    (tmp_path / "bf.parquet.json").write_text(
+        json.dumps({"schema_version": 1, "runs": [{"run_id": "aaaaaaaa1", "threads": 1, "execution": execution}]})
+    )
+    table = show(path)
+    assert "networks, bfloat16, compiled" in table
+    assert "rows on None, bfloat16, compiled, 1 threads" in table  # a run line without a device recorded
+    plain = synthetic_frame(n_networks=2, batch_sizes=(1,)).assign(dtype="float32", compiled=False)
+    assert "networks," not in show(write(plain, tmp_path / "plain.parquet"))
