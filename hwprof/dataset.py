@@ -497,7 +497,7 @@ def check_dataset_output(path: str | os.PathLike, resume: bool = False) -> Path:
     """The checks DatasetWriter makes of its output, made before any work (measure loads its models first,
     which takes seconds): a writable path, no live writer, and an existing file only to resume, and only a
     dataset."""
-    path = check_output(as_path(path, "output"), exists_ok=True)
+    path = check_output(as_path(path, "output"), exists_ok=True, companions=True)
     writer = writer_of(path)
     if writer is not None:
         raise HwprofError(f"{path} is being written by {writer}; wait for it to finish or choose another path")
@@ -567,7 +567,7 @@ class DatasetWriter:
         self.path = as_path(path, "output")
         self.journal_path = journal_path(self.path)
         self.rewrite_interval_s = rewrite_interval_s
-        check_output(self.path, exists_ok=True)  # an existing one is refused below, unless resumed
+        check_output(self.path, exists_ok=True, companions=True)  # an existing one is refused below, unless resumed
         self._lock = ExclusiveLock(self.path, "hwprof measure").acquire()  # held until close()
         try:
             self.provenance = dict(provenance)
@@ -896,7 +896,7 @@ def merge_datasets(
     if not shards:
         raise HwprofError("No shard was given; pass the datasets to merge.")
     check_each_given_once(shards, "shard")
-    check_output(out, inputs=shards, force=force)
+    check_output(out, inputs=shards, force=force, companions=True)
     with ExclusiveLock(out, "hwprof merge"):  # a measure writing `out` would replace the merge at its end
         return _merge(shards, out, skip_unfinished)
 

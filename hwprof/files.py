@@ -228,11 +228,16 @@ def as_paths(value: object, what: str) -> list[Path]:
 
 
 def check_output(
-    path: str | os.PathLike, inputs: Iterable[str | os.PathLike] = (), force: bool = False, exists_ok: bool = False
+    path: str | os.PathLike,
+    inputs: Iterable[str | os.PathLike] = (),
+    force: bool = False,
+    exists_ok: bool = False,
+    companions: bool = False,
 ) -> Path:
     """The one output policy, checked before any work: an output is a file in a folder that exists and can be
     written, never one of the inputs, and an existing file is replaced only with `force` (or kept and
-    continued, where the caller says `exists_ok`)."""
+    continued, where the caller says `exists_ok`). `companions`: a dataset, whose raw samples, provenance and
+    journal are written beside it under longer names."""
     text = os.fspath(path)
     path = Path(path)
     if text.endswith(os.sep) or path.is_dir():
@@ -249,7 +254,7 @@ def check_output(
             raise HwprofError(f"The output {path} is the {what} file of the input {owner}; write to a new path.")
         if owner.is_file():
             raise HwprofError(f"{path} is the {what} file of the dataset {owner}; write to a new path.")
-    _check_name_length(path)
+    _check_name_length(path, COMPANION_ADDED if companions else TEMPORARY_ADDED)
     if path.exists() and not (force or exists_ok):
         raise HwprofError(f"{path} already exists; pass {option('force', True)} to replace it, or choose another path.")
     directory = path.parent
@@ -267,24 +272,25 @@ def check_output(
     return path
 
 
-# The longest name hwprof writes beside an output adds this to the output's name: a companion's suffix, then
-# write_atomically's temporary name around it (".", 8 random characters, ".tmp").
-LONGEST_ADDED = max(len(suffix) for suffix in COMPANIONS) + len(".") + 8 + len(".") + len(".tmp")
+# What write_atomically's temporary name adds to a file's name (".", 8 random characters, ".tmp" around it),
+# and what the longest file written beside a dataset adds: a companion's suffix, then its temporary name.
+TEMPORARY_ADDED = len(".") + len(".") + 8 + len(".tmp")
+COMPANION_ADDED = max(len(suffix) for suffix in COMPANIONS) + TEMPORARY_ADDED
 
 
-def _check_name_length(path: Path) -> None:
-    """Refuse a name too long for the files written beside it, before any work: the filesystem would refuse
+def _check_name_length(path: Path, added: int) -> None:
+    """Refuse a name too long for the files written for it, before any work: the filesystem would refuse
     them only at the end of a run (or at its first raw samples), and a resume would fail the same way."""
     try:
         limit = os.pathconf(path.parent if str(path.parent) else ".", "PC_NAME_MAX")
     except (OSError, ValueError):  # a folder that does not exist (said next) or a system without the query
         limit = 255
     length = len(os.fsencode(path.name))
-    if length + LONGEST_ADDED > limit:
+    if length + added > limit:
         raise HwprofError(
-            f"The output name {path.name[:40]}... is {length} bytes long, and the files hwprof writes beside it "
-            f"add up to {LONGEST_ADDED} more, past this folder's limit of {limit}; give a name of at most "
-            f"{limit - LONGEST_ADDED} bytes."
+            f"The output name {path.name[:40]}... is {length} bytes long, and the files hwprof writes for it "
+            f"add up to {added} more, past this folder's limit of {limit}; give a name of at most "
+            f"{limit - added} bytes."
         )
 
 

@@ -465,7 +465,7 @@ def _note_nothing_to_resume(out, progress: Progress) -> None:
     others = [path.with_suffix(ext) for ext in (".parquet", ".csv") if path.with_suffix(ext) != path]
     found = [other for other in others if other.exists()]
     beside = f"; {found[0]} is there: resume it with {option('out', str(found[0]))}" if found else ""
-    progress.note(f"nothing to resume: {path} does not exist, so this run starts it{beside}")
+    progress.warn(worded(f"nothing to resume: {path} does not exist, so this run starts it{beside}"))
 
 
 def _resumed_seconds(rows: pd.DataFrame, names: list[str]) -> dict[str, float]:

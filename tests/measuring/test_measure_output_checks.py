@@ -49,8 +49,17 @@ def test_resume_with_nothing_to_resume_says_so_and_names_the_dataset_beside_it(t
     session._note_nothing_to_resume(tmp_path / "typo.parquet", Notes(notes.append))
     session._note_nothing_to_resume(tmp_path / "e1.parquet", Notes(notes.append))  # there is a run to resume
     assert len(notes) == 2
-    assert "nothing to resume" in notes[0] and str(tmp_path / "e1.parquet") in notes[0]
+    assert "nothing to resume" in notes[0] and f"resume it with out={tmp_path / 'e1.parquet'}" in notes[0]
     assert "typo.parquet does not exist" in notes[1] and "is there" not in notes[1]
+    assert "\u27e8" not in notes[0]  # the setting is worded for the caller, not left as a marker
+
+
+def test_a_python_caller_without_progress_gets_nothing_to_resume_as_a_warning(tmp_path):
+    from hwprof.errors import HwprofWarning
+    from hwprof.progress import Warnings
+
+    with pytest.warns(HwprofWarning, match="nothing to resume"):
+        session._note_nothing_to_resume(tmp_path / "typo.parquet", Warnings())
 
 
 def test_a_resume_of_a_missing_output_notes_it_and_measures(tmp_path):

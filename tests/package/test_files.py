@@ -142,18 +142,20 @@ def test_a_name_too_long_for_the_files_beside_it_is_refused_before_any_work(tmp_
 
     from hwprof.cli import main
     from hwprof.errors import HwprofError
-    from hwprof.files import LONGEST_ADDED, SAMPLES_SUFFIX, check_output
+    from hwprof.files import COMPANION_ADDED, SAMPLES_SUFFIX, TEMPORARY_ADDED, check_output
 
     limit = os.pathconf(tmp_path, "PC_NAME_MAX")
-    too_long = tmp_path / ("L" * (limit - LONGEST_ADDED - len(".parquet") + 1) + ".parquet")
+    too_long = tmp_path / ("L" * (limit - COMPANION_ADDED - len(".parquet") + 1) + ".parquet")
     result = CliRunner().invoke(main, ["measure", "mlp", "--no-layers", "--out", str(too_long)])
     assert result.exit_code == 1 and "Traceback" not in result.output
-    assert f"give a name of at most {limit - LONGEST_ADDED} bytes" in result.output
+    assert f"give a name of at most {limit - COMPANION_ADDED} bytes" in result.output
     assert os.listdir(tmp_path) == []
     with pytest.raises(HwprofError, match="past this folder's limit"):
-        check_output(too_long, exists_ok=True)  # --resume is refused the same way
+        check_output(too_long, exists_ok=True, companions=True)  # --resume is refused the same way
+    # a report or a predictor has no files beside it: only its own temporary name must fit
+    check_output(tmp_path / ("R" * (limit - TEMPORARY_ADDED - len(".json")) + ".json"))
 
-    longest = tmp_path / ("M" * (limit - LONGEST_ADDED - len(".parquet")) + ".parquet")
-    check_output(longest)
+    longest = tmp_path / ("M" * (limit - COMPANION_ADDED - len(".parquet")) + ".parquet")
+    check_output(longest, companions=True)
     write_text_atomically(f"{longest}{SAMPLES_SUFFIX}", "samples")
     assert os.listdir(tmp_path) == [longest.name + SAMPLES_SUFFIX]
