@@ -99,7 +99,8 @@ def test_a_run_interrupted_before_its_sweep_measures_it_on_resume_from_the_time_
 
 
 @pytest.mark.parametrize("share", [-0.1, 1.0, 2])
-def test_a_share_out_of_range_is_refused_in_one_sentence(share):
+def test_a_share_out_of_range_is_refused_in_one_sentence(share, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the command's default output, checked first, is in the working folder
     with pytest.raises(HwprofError, match="sweep_share"):
         hwprof.measure([_tiny()], input_shape=(32,), sweep_share=share, **FAST)
     result = CliRunner().invoke(main, ["measure", "mlp", "--sweep-share", str(share), "--power", "none"])

@@ -97,7 +97,7 @@ def test_a_sensor_lost_mid_run_ends_power_but_not_the_run(monkeypatch):
     """A GPU that falls off the bus after the first item (the NVML sensor then raises SensorUnavailable)."""
     from hwprof.drivers.base import SensorUnavailable
     from hwprof.measuring import energy
-    from hwprof.progress import Progress
+    from hwprof.progress import Notes
 
     sensor = ScriptedSensor().open()
     real_measure_energy, calls = energy.measure_energy, []
@@ -111,8 +111,7 @@ def test_a_sensor_lost_mid_run_ends_power_but_not_the_run(monkeypatch):
     monkeypatch.setattr(energy, "measure_energy", measure_energy)
     monkeypatch.setattr("hwprof.drivers.open_sensor", lambda *args: sensor)
     notes = []
-    monkeypatch.setattr(Progress, "note", lambda self, text: notes.append(text))
-    frame = measure(["mlp"], power="rapl", **FAST)
+    frame = measure(["mlp"], power="rapl", progress=Notes(notes.append), **FAST)
     assert len(frame) > 2 and frame["latency_ms"].notna().all()
     with_energy = frame["energy_mj"].notna()
     assert 1 <= with_energy.sum() < len(frame) and len(calls) == 2  # no attempt after the loss
