@@ -140,29 +140,43 @@ def _rng(*parts) -> np.random.Generator:
     return np.random.default_rng(zlib.crc32("|".join(map(str, parts)).encode()))
 
 
-def bootstrap_medians(samples: np.ndarray, uniforms: np.ndarray) -> np.ndarray:
-    """Medians of bootstrap resamples of `samples`, one per uniform draw, without building a resample.
+def bootstrap_medians(samples: np.ndarray, rng: np.random.Generator, count: int) -> np.ndarray:
+    """Medians of `count` bootstrap resamples of `samples`, the ordinary median the rows report (the mean of
+    the two middle values when n is even), drawn from the order statistics without building a resample.
 
-    A resample's median (its ceil(n/2)-th smallest value: the lower median when n is even) is the j-th
-    smallest sample x_(j), and it is at most x_(j) exactly when at least ceil(n/2) of the n draws are, so
-    P(median <= x_(j)) = P(Binomial(n, j/n) >= ceil(n/2)); the uniforms pick from that distribution."""
+    A resample's k-th smallest value is x_(a) for some sample index a, and it is at most x_(a) exactly when
+    at least k of the n draws are (C_a >= k, C_a ~ Binomial(n, a/n)). For odd n the median is the k-th,
+    k = (n+1)/2. For even n, k = n/2, and the (k+1)-th is x_(a) too unless exactly k draws are at most x_(a)
+    (probability P(C_a = k)(1 - ((a-1)/a)^k) of A = a); then the other n-k draws fall uniformly above a,
+    and the (k+1)-th is the least of them."""
     from scipy.stats import binom
 
     ordered = np.sort(samples)
     n = ordered.size
-    cdf = binom.sf((n + 1) // 2 - 1, n, np.arange(1, n + 1) / n)
-    return ordered[np.minimum(np.searchsorted(cdf, uniforms), n - 1)]
+    k = (n + 1) // 2
+    index = np.arange(1, n + 1)
+    cdf = binom.sf(k - 1, n, index / n)  # P(k-th smallest <= x_(a)), a = 1..n
+    low = np.minimum(np.searchsorted(cdf, rng.random(count)), n - 1)  # 0-based a - 1
+    if n % 2:
+        return ordered[low]
+    exactly = binom.pmf(k, n, index / n) * (1 - ((index - 1) / index) ** k)  # P(A = a, C_a = k)
+    chance = np.divide(exactly, np.diff(cdf, prepend=0.0), out=np.zeros(n), where=np.diff(cdf, prepend=0.0) > 0)
+    apart = rng.random(count) < chance[low]
+    above = n - (low + 1)  # values above x_(a)
+    gap = np.ceil(above * (1 - rng.random(count) ** (1 / (n - k))))
+    high = low + np.where(apart, np.clip(gap, 1, np.maximum(above, 1)), 0).astype(int)
+    return (ordered[low] + ordered[np.minimum(high, n - 1)]) / 2
 
 
 def _bootstrap_runs(runs: list[np.ndarray], rng: np.random.Generator) -> np.ndarray:
     """Draws of the median of the runs' medians: runs resampled, then samples within each run drawn."""
     if len(runs) == 1:
-        return bootstrap_medians(runs[0], rng.random(BOOTSTRAP_RESAMPLES))
+        return bootstrap_medians(runs[0], rng, BOOTSTRAP_RESAMPLES)
     picked = rng.integers(0, len(runs), size=(len(runs), BOOTSTRAP_RESAMPLES))
     medians = np.empty(picked.shape)
     for index, samples in enumerate(runs):
         chosen = picked == index
-        medians[chosen] = bootstrap_medians(samples, rng.random(int(chosen.sum())))
+        medians[chosen] = bootstrap_medians(samples, rng, int(chosen.sum()))
     return np.median(medians, axis=0)
 
 

@@ -3,6 +3,7 @@
 import json
 
 import pandas as pd
+import pytest
 from click.testing import CliRunner
 
 from fakes.runs import write_run
@@ -45,3 +46,18 @@ def test_rows_in_two_dtypes_carry_their_dtype(tmp_path):
     assert sorted(row["dtype"] for row in networks) == ["bfloat16", "float32"]
     assert sorted(label(row) for row in networks) == ["net batch 1 bfloat16 network", "net batch 1 float32 network"]
     assert networks[0]["seq_len"] is None
+
+
+def test_the_interval_of_a_ratio_of_medians_of_few_even_samples_is_the_standard_bootstrap_s():
+    """The ratio is of ordinary medians (the mean of the middle two of an even count): so are the resamples'."""
+    import numpy as np
+
+    from hwprof.compare import _sample_test
+
+    rng = np.random.default_rng(9)
+    base, new = rng.lognormal(0.0, 1.0, 6), rng.lognormal(2.0, 1.0, 6)
+    result = _sample_test([base], [new], seed=["row"])
+    draws = rng.integers(0, 6, size=(2, 200000, 6))
+    ratios = np.median(new[draws[0]], axis=1) / np.median(base[draws[1]], axis=1)
+    low, high = np.quantile(ratios, [0.025, 0.975])
+    assert result["ci_low"] == pytest.approx(low, rel=0.05) and result["ci_high"] == pytest.approx(high, rel=0.05)
