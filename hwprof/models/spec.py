@@ -342,7 +342,8 @@ def module_name(module: nn.Module) -> str:
 def _module_settings(module: nn.Module) -> str:
     """The plain attributes (numbers, text, True/False, tuples of them) of each submodule of a class outside
     torch, which repr() leaves out, such as the depth whose blocks a supernet's forward runs; torch's own
-    modules show theirs in repr() already."""
+    modules show theirs in repr() already. Attributes starting with `_` are state, not settings: a forward that
+    counts its calls in a public attribute renames its module (the README says so)."""
     settings = []
     for path, part in module.named_modules():
         if type(part).__module__.partition(".")[0] == "torch":
