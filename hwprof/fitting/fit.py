@@ -46,7 +46,7 @@ def fit(
     prior: str | os.PathLike | Iterable[str | os.PathLike] | None = None,
 ) -> Predictor:
     """Datasets in (a path or a list of them), predictor out (written to `out` when given; an existing file is
-    replaced only with `force`, and never one of the inputs).
+    replaced only with `force`, and never one of the inputs or a .parquet/.csv file).
 
     `targets` are what to fit, by default every one the datasets measured: "latency,energy", or a list such as
     ["latency_ms", "energy_mj"], naming latency, power and energy or their columns latency_ms, power_w and

@@ -176,8 +176,8 @@ class Predictor:
         return "latency_ms" in self.layer_sets
 
     def save(self, path: str | os.PathLike, force: bool = False) -> None:
-        """Write the predictor file. An existing file is replaced only with `force`, as `fit(out=...)` replaces
-        one: hwprof never overwrites a file (a dataset, another predictor) unless told to."""
+        """Write the predictor file. An older predictor is replaced only with `force`, as `fit(out=...)` replaces
+        one; a .parquet or .csv file (a measurement) never is, even with `force`."""
         predictor_file.dump(self.doc, check_predictor_output(path, force=force))
 
     # --- features ---
