@@ -13,7 +13,6 @@ import hashlib
 import inspect
 import json
 import math
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -24,7 +23,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch.overrides import TorchFunctionMode
 
-from hwprof.errors import HwprofError, HwprofWarning
+from hwprof.errors import HwprofError, HwprofWarning, warn
 from hwprof.models import FX_TRACING, recall
 from hwprof.models.recall import storage_id, tensors_in
 
@@ -669,11 +668,10 @@ def _note_uncounted(module: nn.Module) -> None:
     if kind in _NOTED:
         return
     _NOTED.add(kind)
-    warnings.warn(
+    warn(
         f"hwprof has no MACs formula for {type(module).__name__} (a module with weights), so its layers count one "
         "multiply-add per output element, which may be far from their work",
         UncountedModuleWarning,
-        stacklevel=2,
     )
 
 

@@ -25,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from hwprof.errors import HwprofError, HwprofWarning, error_line, error_text, option
+from hwprof.errors import HwprofError, error_line, error_text, option, warn
 from hwprof.search.constraints import ANALYTIC_METRICS, METRICS, PREDICTED_METRICS, Constraint
 from hwprof.search.space import FactoryFailed, SearchSpace
 
@@ -337,11 +337,9 @@ def _check_journal(path: str) -> None:
             raise _not_a_journal(path, "it ends halfway through something that is not a journal entry")
         if torn:  # a search killed while writing it (we hold the writers' lock): the entry holds no whole trial
             os.truncate(path, len(whole))
-            warnings.warn(
+            warn(
                 f"{path} ended halfway through an entry (a search stopped while writing it): its {len(torn)} "
-                "bytes were dropped, and the study resumes from the entries before it",
-                HwprofWarning,
-                stacklevel=2,
+                "bytes were dropped, and the study resumes from the entries before it"
             )
     finally:
         lock.release()
