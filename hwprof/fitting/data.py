@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from hwprof.errors import HwprofError, UnfinishedDatasetWarning, option, shown
+from hwprof.errors import HwprofError, option, shown, worded
 from hwprof.fitting.alignment import Alignment, align_runs
 from hwprof.predictor.features import LayerRecord, NetworkBatch
 from hwprof.predictor.records import network_layers
@@ -88,11 +87,7 @@ def read_inputs(paths: Sequence[str | os.PathLike]) -> tuple[pd.DataFrame, list[
         if frame.empty:
             raise HwprofError(f"{path} has no rows; measure something into it first")
         if "kind" in frame.columns:
-            with warnings.catch_warnings(record=True) as caught:  # reissued below, at the caller of fit or evaluate
-                warnings.simplefilter("always", UnfinishedDatasetWarning)
-                frame = read_dataset([path])
-            for warning in caught:
-                warnings.warn(warning.message, warning.category, stacklevel=3)
+            frame = read_dataset([path])  # an unfinished one warns at the caller of fit or evaluate
             provenance = read_provenance(path)
             kind = "hwprof dataset"
         else:
@@ -224,10 +219,10 @@ def allocator_warning(sources: list[dict]) -> str | None:
     Activation-heavy networks run up to 1.4x apart on a CPU between the policies (hwprof/measuring/allocator.py),
     which no model can tell from the layers."""
     listed = _mixed(sources, "allocator")
-    return listed and (
+    return listed and worded(
         f"the datasets were measured under different allocator policies ({listed}), and on a CPU "
         f"activation-heavy networks run up to 1.4x apart between them; measure them all with one "
-        f"`hwprof measure --allocator` policy"
+        f"{option('allocator')} policy"
     )
 
 
@@ -235,9 +230,9 @@ def cache_warning(sources: list[dict]) -> str | None:
     """A sentence when the hwprof datasets timed their layers in different cache modes, else None: a layer
     timed warm runs from the cache and faster than in its network, and the fit would average the two."""
     listed = _mixed(sources, "cache")
-    return listed and (
+    return listed and worded(
         f"the datasets timed their layers in different cache modes ({listed}), and a layer timed warm runs "
-        "faster than in its network; measure them all with one `hwprof measure --cache` mode (the default, cold)"
+        f"faster than in its network; measure them all with one {option('cache')} mode (the default, cold)"
     )
 
 
@@ -665,11 +660,14 @@ def _unique_layers(layer_rows: pd.DataFrame, family_of) -> pd.DataFrame:
 
 
 def target_words(text: str) -> list[str]:
-    """The targets asked for ('latency,energy'), each checked to be one; before any dataset is read."""
-    words = [w.strip().lower() for w in str(text).split(",") if w.strip()]
+    """The targets asked for ('latency,energy', or their columns 'latency_ms,energy_mj') as words, each checked to
+    be one; before any dataset is read."""
+    columns = {column: word for word, column in TARGETS.items()}
+    words = [columns.get(w, w) for w in (w.strip().lower() for w in str(text).split(",")) if w]
     for word in words:
         if word not in TARGETS:
-            raise HwprofError(f"unknown target {word!r}; choose from {', '.join(TARGETS)} (comma-separated)")
+            choices = ", ".join(f"{name} or {column}" for name, column in TARGETS.items())
+            raise HwprofError(f"unknown target {word!r}; choose from {choices} (comma-separated)")
     return words
 
 

@@ -222,7 +222,7 @@ def test_datasets_measured_under_different_allocator_policies_are_flagged(tmp_pa
     said = []
     predictor = fit([steady, old], family="polynomial", cv=False, progress=Notes(said.append))
     [warning] = predictor.doc["training"]["warnings"]
-    assert "steady: steady.parquet; unrecorded: old.parquet" in warning and "--allocator" in warning
+    assert "steady: steady.parquet; unrecorded: old.parquet" in warning and "one allocator policy" in warning
     assert f"warning: {warning}" in said
     assert fit([steady, also_steady], family="polynomial", cv=False).doc["training"]["warnings"] == []
 
