@@ -99,20 +99,20 @@ def fleet_predictors(
             f"the prior datasets hold no board other than {exclude!r}: give datasets measured on "
             "other boards (each with its own device_name)"
         )
+    # a board's predictor is for one thread count, as fit's is: its runs at two would be averaged as reruns
     mixed = {board: mixed_thread_counts(fleet[devices == board], fleet_sources) for board in boards}
-    for board, (listing, fix) in ((board, found) for board, found in mixed.items() if found):
-        # a board's predictor is for one thread count, as fit's is: its runs at two would be averaged as reruns
-        (progress or Progress()).warn(
-            f"prior: {board} is left out: its runs were measured at different thread counts ({listing}); "
-            f"to keep it, give {fix}"
-        )
-    boards = [board for board in boards if not mixed[board]]
-    if not boards:
+    if all(mixed.values()):  # said once, by the error alone
         raise HwprofError(
             "no board of the prior datasets is left: each was measured at different thread counts "
             f"({'; '.join(f'{board} at {listing}' for board, (listing, _) in mixed.items())}), and a board's "
             f"predictor is for one; give {next(iter(mixed.values()))[1]}"
         )
+    for board, (listing, fix) in ((board, found) for board, found in mixed.items() if found):
+        (progress or Progress()).warn(
+            f"prior: {board} is left out: its runs were measured at different thread counts ({listing}); "
+            f"to keep it, give {fix}"
+        )
+    boards = [board for board in boards if not mixed[board]]
     predictors = {}
     for board in boards:
         say(f"prior: fitting {board}")
