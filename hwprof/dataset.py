@@ -509,10 +509,8 @@ def _check_existing(path: Path, continued: bool) -> None:
     """Refuse a file at `path` that is not a dataset, and without `continued` (a resume, or `hwprof run`
     adding to it) any earlier dataset, journal or raw samples there."""
     if path.exists() and not _is_dataset(path):
-        raise HwprofError(
-            f"{path} is not a hwprof dataset, so there is no run in it to continue; choose another path, or move "
-            "it away."
-        )
+        why = ", so there is no run in it to continue" if continued else ""
+        raise HwprofError(f"{path} is not a hwprof dataset{why}; choose another path, or move it away.")
     if continued:
         return
     for existing in (path, journal_path(path)):
