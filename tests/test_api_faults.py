@@ -6,6 +6,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 from click.testing import CliRunner
 from torch import nn
 
@@ -62,6 +63,42 @@ def test_two_configurations_of_one_class_are_two_networks_and_one_keeps_its_name
     assert table["model"].nunique() == 2
     plain = nn.Sequential(nn.Linear(4, 4))
     assert module_name(plain) == "Sequential#" + __import__("hashlib").sha256(repr(plain).encode()).hexdigest()[:6]
+
+
+class Configured(nn.Module):
+    """A supernet kept in a dict of settings, with its activation a function: what repr() never shows."""
+
+    def __init__(self, depth, activation=torch.relu):
+        super().__init__()
+        self.blocks = nn.ModuleList(nn.Linear(8, 8) for _ in range(6))
+        self.config, self.activation = {"depth": depth}, activation
+
+    def forward(self, x):
+        for block in self.blocks[: self.config["depth"]]:
+            x = self.activation(block(x))
+        return x
+
+
+def test_settings_repr_leaves_out_tell_configurations_apart():
+    """A depth in a dict or as a numpy number, an activation function, and the heads, activation and norm
+    placement of torch's attention blocks (their repr() shows none of them) were one name each."""
+    from hwprof.models.spec import module_name
+
+    def layer(**settings):
+        return nn.TransformerEncoderLayer(**{"d_model": 16, "nhead": 4, "dim_feedforward": 32, **settings})
+
+    pairs = [
+        (lambda: Configured(1), lambda: Configured(6)),
+        (lambda: Configured(2), lambda: Configured(2, torch.sigmoid)),
+        (lambda: layer(activation="relu"), lambda: layer(activation="gelu")),
+        (layer, lambda: layer(norm_first=True)),
+        (layer, lambda: layer(nhead=8)),
+        (lambda: nn.MultiheadAttention(16, 4), lambda: nn.MultiheadAttention(16, 8)),
+    ]
+    for one, other in pairs:
+        assert module_name(one()) != module_name(other())
+        assert module_name(one()) == module_name(one())  # built again, the same network
+    assert module_name(Configured(np.int64(2))) == module_name(Configured(2))  # a number is a number
 
 
 def _mixed_cache_datasets(tmp_path):

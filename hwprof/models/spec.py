@@ -14,8 +14,10 @@ import dataclasses
 import difflib
 import hashlib
 import importlib.util
+import numbers
 import re
 import sys
+import types
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -339,29 +341,54 @@ def module_name(module: nn.Module) -> str:
     return f"{type(module).__name__}{MODULE_MARK}{digest}"
 
 
+# torch.nn classes whose repr() leaves out settings that change the network: attention heads, the activation
+# and where the norms sit, whether a nested-tensor fast path is taken
+TORCH_SETTINGS_UNSHOWN = (
+    nn.MultiheadAttention,
+    nn.TransformerEncoderLayer,
+    nn.TransformerDecoderLayer,
+    nn.TransformerEncoder,
+)
+
+
 def _module_settings(module: nn.Module) -> str:
-    """The plain attributes (numbers, text, True/False, tuples of them) of each submodule of a class outside
-    torch, which repr() leaves out, such as the depth whose blocks a supernet's forward runs; torch's own
-    modules show theirs in repr() already. Attributes starting with `_` are state, not settings: a forward that
-    counts its calls in a public attribute renames its module (the README says so)."""
+    """The plain attributes (numbers, text, True/False, functions, and tuples, lists and dicts of them) of each
+    submodule of a class outside torch, which repr() leaves out, such as the depth whose blocks a supernet's
+    forward runs; torch's own modules show theirs in repr(), but for TORCH_SETTINGS_UNSHOWN. Attributes starting
+    with `_` are state, not settings: a forward that counts its calls in a public attribute renames its module
+    (the README says so)."""
     settings = []
     for path, part in module.named_modules():
-        if type(part).__module__.partition(".")[0] == "torch":
+        if type(part).__module__.partition(".")[0] == "torch" and not isinstance(part, TORCH_SETTINGS_UNSHOWN):
             continue
-        plain = {
-            name: value
-            for name, value in sorted(vars(part).items())
-            if not name.startswith("_") and name != "training" and _plain(value)
-        }
+        plain = {}
+        for name, value in sorted(vars(part).items()):
+            text = None if name.startswith("_") or name == "training" else _setting_text(value)
+            if text is not None:
+                plain[name] = text
         if plain:
             settings.append(f"{path or '.'}: {plain!r}")
     return "\n".join(settings)
 
 
-def _plain(value: object) -> bool:
+def _setting_text(value: object) -> str | None:
+    """A setting as text that is the same in every process, or None for what is not a setting (tensors,
+    modules, objects): numpy numbers as Python's, a function by its qualified name."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return repr(value)
+    if isinstance(value, numbers.Number) and callable(getattr(value, "item", None)):
+        return repr(value.item())  # a depth kept as numpy.int64
     if isinstance(value, (tuple, list)):
-        return all(_plain(item) for item in value)
-    return value is None or isinstance(value, (int, float, str))
+        items = [_setting_text(item) for item in value]
+        return None if None in items else f"[{', '.join(items)}]"
+    if isinstance(value, dict):
+        items = {str(key): _setting_text(item) for key, item in value.items()}
+        if None in items.values():
+            return None
+        return "{" + ", ".join(f"{key!r}: {text}" for key, text in sorted(items.items())) + "}"
+    if isinstance(value, (types.FunctionType, types.BuiltinFunctionType)):
+        return f"{value.__module__}.{value.__qualname__}"  # an activation: torch.relu against torch.sigmoid
+    return None
 
 
 def spec_from_module(module: nn.Module, input_shape: tuple[int, ...] | None = None, inputs: Any = None) -> ModelSpec:
