@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 from hwprof.schema import METRIC_LABELS
-from hwprof.search.constraints import PREDICTED_METRICS
+from hwprof.search.constraints import PREDICTED_METRICS, Constraint
 from hwprof.search.study import SearchResult, TrialRecord
 
 
@@ -133,9 +134,11 @@ def staircase(points: list[tuple[float, float]], maximize: bool) -> list[tuple[f
 
 def plot_pareto(result: SearchResult, path: Path) -> Path:
     """Score against each predicted cost axis: trained trials as points, the front as a staircase,
-    budgets as lines, and the skipped trials (predicted over budget, never trained) as ticks on the
-    cost axis at their predicted cost. Drawn even when nothing was trained, so the plot beside a
-    search.json is always that search's."""
+    budgets as lines, and the skipped trials (predicted to break a budget, never trained) along the bottom.
+    A trial skipped for a budget on the axis's metric is a tick at the value that budget was held against
+    (with a confidence level, the interval's end, not the point prediction), so it lies past the budget's
+    line as the terminal said; one skipped for a budget on another metric is marked apart, at its predicted
+    cost. Drawn even when nothing was trained, so the plot beside a search.json is always that search's."""
     axes_metrics = result.pareto_metrics or ["params"]
     from hwprof.plotting import axis_label, pyplot, save_figure
 
@@ -166,7 +169,9 @@ def plot_pareto(result: SearchResult, path: Path) -> Path:
                 label=f"trained, breaks a budget ({len(infeasible)})",
                 zorder=3,
             )
-        costs = [r.metrics[metric] for r in skipped if r.metrics.get(metric) is not None]
+        ticks, elsewhere = _skipped_on_axis(result, skipped, metric)
+        costs = [value for values in ticks.values() for value in values if math.isfinite(value)]
+        costs += [r.metrics[metric] for r in elsewhere]
         shown = [r.metrics[metric] for r in feasible + infeasible] + costs
         shown += [c.budget for c in result.constraints if c.metric == metric]
         if shown:  # autoscaling leaves out the skipped ticks, drawn in axis coordinates
@@ -186,15 +191,32 @@ def plot_pareto(result: SearchResult, path: Path) -> Path:
             axis.scatter(
                 [c for c, _ in front], [s for _, s in front], s=40, facecolors="none", edgecolors="black", zorder=5
             )
-        if costs:  # no score to place them by: ticks along the bottom of the plot, at their predicted cost
+        # no score to place them by: along the bottom of the plot, in axis coordinates
+        for constraint, values in ticks.items():
+            drawn = [value for value in values if math.isfinite(value)]
+            unbounded = f"; {len(values) - len(drawn)} unbounded, not drawn" if len(drawn) < len(values) else ""
             axis.scatter(
-                costs,
-                [0.02] * len(costs),
+                drawn,
+                [0.02] * len(drawn),
                 transform=axis.get_xaxis_transform(),
                 marker="|",
                 s=160,
                 color="tab:gray",
-                label=f"skipped: predicted over budget, not trained ({len(costs)})",
+                label=f"skipped: {_held_words(result, constraint)} breaks {constraint.text}, not trained "
+                f"({len(values)}{unbounded})",
+                zorder=2,
+            )
+        if elsewhere:
+            broken = dict.fromkeys(c.text for r in elsewhere for c in _broken_budgets(result, r))
+            axis.scatter(
+                [r.metrics[metric] for r in elsewhere],
+                [0.06] * len(elsewhere),
+                transform=axis.get_xaxis_transform(),
+                marker="v",
+                s=24,
+                facecolors="none",
+                edgecolors="tab:gray",
+                label=f"skipped: breaks {' or '.join(broken)}, not trained, at its predicted cost ({len(elsewhere)})",
                 zorder=2,
             )
         for constraint in result.constraints:
@@ -217,6 +239,36 @@ def plot_pareto(result: SearchResult, path: Path) -> Path:
     finally:
         plt.close(figure)
     return path
+
+
+def _broken_budgets(result: SearchResult, record: TrialRecord) -> list[Constraint]:
+    """The budgets a skipped trial was predicted to break, judged on the values they were held against."""
+    return [c for c in result.constraints if not c.holds(record.checked[c.text])]
+
+
+def _skipped_on_axis(
+    result: SearchResult, skipped: list[TrialRecord], metric: str
+) -> tuple[dict[Constraint, list[float]], list[TrialRecord]]:
+    """Where the skipped trials go on `metric`'s axis: per budget on that metric, the values of the trials that
+    broke it as it was held; and the trials that broke only budgets on other metrics, to be marked apart."""
+    ticks: dict[Constraint, list[float]] = {}
+    elsewhere = []
+    for record in skipped:
+        here = [c for c in _broken_budgets(result, record) if c.metric == metric]
+        for constraint in here:
+            ticks.setdefault(constraint, []).append(record.checked[constraint.text])
+        if not here and record.metrics.get(metric) is not None:
+            elsewhere.append(record)
+    return ticks, elsewhere
+
+
+def _held_words(result: SearchResult, constraint: Constraint) -> str:
+    """What a budget was held against: 'upper end of 90% interval', 'point prediction' or 'count'."""
+    if not constraint.is_predicted:
+        return "count"
+    if result.confidence:
+        return f"{'upper' if constraint.is_upper_limit else 'lower'} end of {result.confidence:.0%} interval"
+    return "point prediction"
 
 
 def verification_lines(result: SearchResult, verified: dict[int, dict], unmeasured_because: str) -> list[str]:
