@@ -324,7 +324,9 @@ def _only_in_base(
 def _boards_only_in_base(base: _Side, new: _Side, devices: list[str]) -> list[dict]:
     """Boards of one kind (one device name) that BASE measured on a host NEW has no run from: boards of a kind
     pool their rows, so one whose job did not run tonight leaves no device unpaired, only a host missing.
-    Told apart only where every run of the device on both sides recorded its host."""
+    Told apart only where every run of the device on both sides recorded its host, and only where NEW has fewer
+    hosts of the device than BASE: as many under other names are the same boards renamed (a container's or a
+    re-provisioned runner's host name), still compared."""
 
     runs = {side.path: read_provenance(side.path) for side in (base, new)}
 
@@ -336,7 +338,7 @@ def _boards_only_in_base(base: _Side, new: _Side, devices: list[str]) -> list[di
     missing = []
     for device in devices:
         ours, theirs = hosts(base, device), hosts(new, device)
-        if ours and theirs:
+        if ours and theirs and len(theirs) < len(ours):
             missing += [{"device_name": device, "host": host} for host in sorted(ours - theirs)]
     return missing
 

@@ -97,6 +97,17 @@ def test_a_board_of_a_kind_that_did_not_run_is_named_by_its_host_and_the_gate_ex
     assert compare(baseline, unrecorded)["boards_only_in_base"] == []
 
 
+def test_a_board_whose_host_was_renamed_is_still_compared_and_gated(tmp_path):
+    """One board, measured tonight in a container with another host name: as many hosts on each side are the
+    same boards renamed. The gate used to exit 2 every night, and the note said the board was not compared."""
+    base = write_run(tmp_path / "base.parquet", seed=1, device_name="Orin", provenance_fields={"host": "vm"})
+    renamed = write_run(tmp_path / "new.parquet", seed=2, device_name="Orin", provenance_fields={"host": "ci-7f3a"})
+    assert compare(base, renamed)["boards_only_in_base"] == []
+    gated = run(base, renamed, "--fail-above", "50%")
+    assert gated.exit_code == 0, gated.output
+    assert "no run of Orin from host" not in gated.stdout
+
+
 def test_an_undecided_gate_with_raw_samples_asks_for_more_samples_not_for_raw_samples(tmp_path):
     base = write_run(tmp_path / "base.parquet", samples=3, seed=1)
     slower = write_run(tmp_path / "slower.parquet", samples=3, factor=1.3, seed=2)
