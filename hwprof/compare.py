@@ -681,11 +681,12 @@ def check_every_device_gated(report: dict) -> None:
     clauses = by_reason.get("no row", []) + hosts
     if otherwise:
         clauses.append(f"{report['new']} measured a board otherwise than {report['base']} ({'; '.join(otherwise)})")
+    one = len(unchecked) == 1
     renamed = " (a board renamed since BASE needs a new baseline)" if hosts else ""
     raise CannotCompare(
-        f"{'; '.join(clauses)}, so {threshold} could not check {'it' if len(unchecked) == 1 else 'them'}: measure "
-        f"it as BASE did{renamed}, or to gate fewer boards on purpose compare against a baseline of only those "
-        "(such as a board's own shard from a run you trust)"
+        f"{'; '.join(clauses)}, so {threshold} could not check {'it' if one else 'them'}: measure "
+        f"{'it' if one else 'them'} as BASE did{renamed}, or to gate fewer boards on purpose compare against a "
+        "baseline of only those (such as a board's own shard from a run you trust)"
     )
 
 

@@ -195,7 +195,7 @@ def mixed_thread_counts(frame: pd.DataFrame, sources: list[dict]) -> tuple[str, 
         ]
         parts.append(f"{value}: {', '.join([name for name in names if name not in merged] + runs)}")
     if merged:
-        fix = f"the shards {', '.join(merged)} was merged from, one thread count at a time"
+        fix = f"the shards {' and '.join(merged)} {'was' if len(merged) == 1 else 'were'} merged from, one thread count at a time"
     else:
         fix = "each thread count's datasets on their own"
     return "; ".join(parts), fix
