@@ -28,8 +28,7 @@ def summary_lines(result: SearchResult, stopped: bool = False) -> list[str]:
         ),
     ]
     budgets = ", ".join(c.text for c in result.constraints) or "none"
-    held = f"the upper end of the {result.confidence:.0%} interval" if result.confidence else "the point prediction"
-    lines.append(f"budgets: {budgets} (held against {held})")
+    lines.append(f"budgets: {budgets} (held against {_held_sentence(result)})")
     outside = sum(bool(r.metrics.get("outside_training_data")) for r in result.records)
     if outside:
         widened = (
@@ -51,6 +50,23 @@ def summary_lines(result: SearchResult, stopped: bool = False) -> list[str]:
             + ", ".join(f"{_label(m)} {best.metrics[m]:.4g}" for m in _shown_metrics(result))
         )
     return lines
+
+
+def _held_sentence(result: SearchResult) -> str:
+    """What the budgets were held against, as the study held them: a lower limit against the interval's lower
+    end, a counted metric against its count."""
+    predicted = [c for c in result.constraints if c.is_predicted]
+    if not predicted:
+        return "the counted values"
+    held = "the point prediction"
+    if result.confidence:
+        ends = {c.is_upper_limit for c in predicted}
+        interval = f"the {result.confidence:.0%} interval"
+        if len(ends) == 2:
+            held = f"{interval}'s upper end for an upper limit and its lower end for a lower one"
+        else:
+            held = f"the {'upper' if ends == {True} else 'lower'} end of {interval}"
+    return held if len(predicted) == len(result.constraints) else f"{held}, counted metrics against their count"
 
 
 def stopped_short(result: SearchResult) -> str | None:

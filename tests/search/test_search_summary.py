@@ -1,0 +1,60 @@
+"""The search's summary on the terminal says what the study did, in words that are true of it."""
+
+from hwprof.search.constraints import parse_constraint
+from hwprof.search.report import summary_lines
+from hwprof.search.study import SearchResult, TrialRecord
+
+
+def trial(number, state, latency_ms=1.0, score=None, checked=None, **attrs):
+    return TrialRecord(
+        number,
+        state,
+        {"w": number},
+        {"latency_ms": latency_ms, "flops": 1e6, "params": 500.0},
+        checked or {},
+        True,
+        score,
+        0.0,
+        0.0,
+        0.0,
+        **attrs,
+    )
+
+
+def study(records, budgets=("latency_ms<=5",), confidence=None, trials_wanted=None):
+    return SearchResult(
+        "s",
+        "space",
+        "obj",
+        [parse_constraint(text) for text in budgets],
+        confidence,
+        1,
+        "tpe",
+        "maximize",
+        True,
+        ["latency_ms"],
+        records,
+        trials_wanted=trials_wanted,
+    )
+
+
+def budgets_line(result):
+    return next(line for line in summary_lines(result) if line.startswith("budgets: "))
+
+
+def test_the_budgets_line_names_the_interval_end_each_budget_was_held_against():
+    """latency_ms>=0.5 is held against the interval's lower end, not the upper one the summary used to name."""
+    records = [trial(0, "trained", score=0.4)]
+    assert budgets_line(study(records, ("latency_ms<=1.5",), 0.9)).endswith(
+        "(held against the upper end of the 90% interval)"
+    )
+    assert budgets_line(study(records, ("latency_ms>=0.5",), 0.9)).endswith(
+        "(held against the lower end of the 90% interval)"
+    )
+    assert budgets_line(study(records, ("latency_ms>=0.5", "latency_ms<2"), 0.9)).endswith(
+        "(held against the 90% interval's upper end for an upper limit and its lower end for a lower one)"
+    )
+    assert budgets_line(study(records, ("latency_ms<=1.5", "flops<=2e+06"))).endswith(
+        "(held against the point prediction, counted metrics against their count)"
+    )
+    assert budgets_line(study(records, ("params<=1000",), 0.9)).endswith("(held against the counted values)")
