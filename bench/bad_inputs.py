@@ -87,6 +87,7 @@ def prepare(folder: Path) -> None:
     for name, value in (("empty", ""), ("nan", "nan"), ("inf", "inf"), ("text", "fast"), ("negative", "-2")):
         (folder / f"{name}.csv").write_text(f"model,batch_size,latency_ms\nmlp,1,1.5\nmlp,2,{value}\n")
     (folder / "existing.json").write_text("keep me")
+    (folder / "notds.parquet").write_text("not a table\n")
     (folder / "corrupt.journal").write_bytes(os.urandom(200))
     shutil.copy(folder / "d.parquet", folder / "s.parquet")
     (folder / "s.parquet.samples.parquet").write_bytes(b"not parquet")  # a damaged raw-samples sidecar
@@ -206,6 +207,12 @@ CASES = [
     ("predict", ["short_coef.json", "mlp", "mlp_large"], None, 1),
     ("predict", ["offsets.json", "mlp"], None, 1),
     ("predict", ["version_text.json", "mlp"], None, 1),
+    # added 2026-12-06 (stop 38), from new users' audits: a name too long for the files beside it, a file that
+    # is not a dataset, a predictor over a dataset, and a resume with nothing to resume
+    ("measure", ["mlp", "--no-layers", "--out", "L" * 232 + ".parquet", *FAST], None, 1),
+    ("measure", ["mlp", "--no-layers", "--out", "notds.parquet", "--resume", *FAST], None, 1),
+    ("fit", ["d.parquet", "--out", "e.parquet", "--force", "--no-cv"], None, 1),
+    ("measure", ["mlp", "--no-layers", "--out", "typo.parquet", "--resume", *FAST], None, 0),
 ]
 
 
