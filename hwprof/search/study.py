@@ -71,6 +71,8 @@ class TrialRecord:
     error: str | None = None  # a failed trial's exception, first line: "RuntimeError: out of memory", or
     # what came back instead of a model or a score: "returned nan, not a finite score"
     failed_in: str | None = None  # a failed trial's "factory" or "objective"
+    intervals: dict = field(default_factory=dict)  # predicted metric -> (low, high), at the study's confidence
+    # or, where the budgets were held against the point prediction, at DEFAULT_CONFIDENCE
 
     @property
     def trained(self) -> bool:
@@ -89,6 +91,7 @@ class TrialRecord:
             "params": self.params,
             "metrics": self.metrics,
             "checked": self.checked,
+            "intervals": self.intervals,
             "feasible": self.feasible,
             "score": self.score,
             "predict_s": self.predict_s,
@@ -166,6 +169,7 @@ class SearchResult:
             "objective": self.objective_ref,
             "constraints": [c.text for c in self.constraints],
             "confidence": self.confidence,
+            "interval_confidence": self.confidence or DEFAULT_CONFIDENCE,  # of each trial's intervals
             "batch_size": self.batch_size,
             "sampler": self.sampler,
             "direction": self.direction,
@@ -702,6 +706,7 @@ def _record(frozen, origin) -> TrialRecord:
         finished_s=finished_s,
         error=attrs.get("error"),
         failed_in=attrs.get("failed_in", "objective") if state == "failed" else None,  # older studies: objective
+        intervals={metric: tuple(bounds) for metric, bounds in attrs.get("intervals", {}).items()},
     )
 
 
