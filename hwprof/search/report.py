@@ -31,8 +31,12 @@ def summary_lines(result: SearchResult, stopped: bool = False) -> list[str]:
     lines.append(f"budgets: {budgets} (held against {_held_sentence(result)})")
     outside = sum(bool(r.metrics.get("outside_training_data")) for r in result.records)
     if outside:
+        # whether an interval was widened is not reported by the predictor: what holds for every one is said
         widened = (
-            "; their intervals were widened before the budgets were held against them" if result.confidence else ""
+            "; the budgets were held against their intervals, each at least as wide as the largest error the "
+            "predictor's held-out networks showed (widened to it only where narrower)"
+            if result.confidence
+            else ""
         )
         lines.append(
             f"{outside} of {len(result.records)} candidates lay outside the predictor's training data, where its "

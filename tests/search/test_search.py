@@ -131,7 +131,7 @@ def test_the_summary_counts_candidates_outside_the_predictors_training_data():
     assert line.startswith(f"{len(outside)} of {len(result.records)} candidates")
     assert "widened" not in line  # without --confidence no interval was used, widened or not
     with_confidence = toy_search(["latency_ms<=1"], trials=20, confidence=0.9)
-    assert any("intervals were widened" in line for line in summary_lines(with_confidence))
+    assert any("widened to it only where narrower" in line for line in summary_lines(with_confidence))
 
 
 class UncalibratedPredictor(ToyPredictor):

@@ -58,3 +58,14 @@ def test_the_budgets_line_names_the_interval_end_each_budget_was_held_against():
         "(held against the point prediction, counted metrics against their count)"
     )
     assert budgets_line(study(records, ("params<=1000",), 0.9)).endswith("(held against the counted values)")
+
+
+def test_candidates_outside_the_training_data_are_not_said_to_have_had_their_intervals_widened():
+    """An interval that already spans the largest held-out error is not widened: the summary claims no widening
+    the predictor did not report, only what holds for every interval outside the training data."""
+    records = [trial(0, "trained", score=0.4), trial(1, "skipped", checked={"latency_ms<=5": 6.0})]
+    records[1].metrics["outside_training_data"] = 1.0
+    (line,) = [line for line in summary_lines(study(records, confidence=0.9)) if "outside the predictor's" in line]
+    assert line.startswith("1 of 2 candidates lay outside the predictor's training data")
+    assert "intervals were widened" not in line
+    assert "each at least as wide as the largest error the predictor's held-out networks showed" in line
