@@ -320,7 +320,7 @@ def _report(
     from rich.console import Console
 
     from hwprof.search import results
-    from hwprof.search.report import plot_pareto, render_table, summary_lines, verification_lines
+    from hwprof.search.report import counted, plot_pareto, plural, render_table, summary_lines, verification_lines
 
     verified = {}
     if verify:
@@ -328,7 +328,8 @@ def _report(
 
         candidates = final_candidates(result, verify_count)
         if candidates:
-            click.echo(f"verifying {len(candidates)} final candidate(s) by measuring them on {device}")
+            them = plural(len(candidates), "it", "them")
+            click.echo(f"verifying {counted(len(candidates), 'final candidate')} by measuring {them} on {device}")
             kept = _free_path(out / "verified.parquet")
             verified = verify_candidates(
                 search_space, result, candidates, device=device, power=power, threads=threads, out=kept
@@ -346,5 +347,5 @@ def _report(
         click.echo(line)
     if verified:
         holding = sum(check["holds"] is True for check in verified.values())
-        click.echo(f"verified: budgets hold when measured for {holding} of {len(verified)} candidate(s)")
+        click.echo(f"verified: budgets hold when measured for {holding} of {counted(len(verified), 'candidate')}")
     click.echo(f"wrote {out / 'search.json'} and {figure}")

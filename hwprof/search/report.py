@@ -15,11 +15,17 @@ def summary_lines(result: SearchResult, stopped: bool = False) -> list[str]:
     configuration is that error's doing, not the budgets'."""
     trained = sum(r.trained for r in result.records)
     finished, wanted = len(result.finished), result.trials_wanted
-    count = f"{finished} of {wanted}" if wanted is not None and finished < wanted else f"{finished}"  # short of it
+    short = wanted is not None and finished < wanted
+    count = f"{finished} of {counted(wanted, 'trial')}" if short else counted(finished, "trial")
     lines = [
-        f"study {result.study_name}: {count} trials finished, {trained} trained, "
-        f"{result.skipped_trainings} trainings skipped as predicted infeasible"
-        + (f", {result.wasted_trainings} trained configurations break a budget" if result.wasted_trainings else "")
+        f"study {result.study_name}: {count} finished, {trained} trained, "
+        f"{counted(result.skipped_trainings, 'training')} skipped as predicted infeasible"
+        + (
+            f", {counted(result.wasted_trainings, 'trained configuration')} "
+            f"{plural(result.wasted_trainings, 'breaks', 'break')} a budget"
+            if result.wasted_trainings
+            else ""
+        )
         + (f", {result.unfinished} unfinished (interrupted or still running elsewhere)" if result.unfinished else "")
         + (
             f", {result.failed} failed (the factory or objective failed; search.json has each error)"
@@ -45,7 +51,7 @@ def summary_lines(result: SearchResult, stopped: bool = False) -> list[str]:
         )
     best = result.best
     if best is None and stopped:
-        lines.append(f"the search stopped after {len(result.finished)} finished trial(s), for the error below")
+        lines.append(f"the search stopped after {counted(len(result.finished), 'finished trial')}, for the error below")
     elif best is None:
         lines.append(_no_feasible_sentence(result))
     else:
@@ -73,6 +79,16 @@ def _held_sentence(result: SearchResult) -> str:
     return held if len(predicted) == len(result.constraints) else f"{held}, counted metrics against their count"
 
 
+def plural(count: int, singular: str, many: str | None = None) -> str:
+    """`singular` for one, `many` (the singular with an s, unless given) for any other count."""
+    return singular if count == 1 else many or f"{singular}s"
+
+
+def counted(count: int, singular: str, many: str | None = None) -> str:
+    """'1 trial', '3 trials', '0 trainings'."""
+    return f"{count} {plural(count, singular, many)}"
+
+
 def stopped_short(result: SearchResult) -> str | None:
     """Why the search stopped before its trials finished, where its failed trials stopped it; None otherwise."""
     if result.stopped_after_failures is None:
@@ -80,7 +96,7 @@ def stopped_short(result: SearchResult) -> str | None:
     last = max((r for r in result.records if r.state == "failed"), key=lambda r: r.number)
     return (
         f"the search stopped after {result.stopped_after_failures} trials in a row failed, with "
-        f"{len(result.finished)} of the {result.trials_wanted} trials asked for finished; the last (trial "
+        f"{len(result.finished)} of the {counted(result.trials_wanted, 'trial')} asked for finished; the last (trial "
         f"{last.number}, {_params_text(last.params)}) failed because {last.failure}: fix the {last.failed_in} and "
         "run again"
     )
@@ -105,7 +121,7 @@ def _no_feasible_sentence(result: SearchResult) -> str:
         )
         nearest = ", ".join(f"{text} got {value:.4g}" for text, value in closest.checked.items())
         return (
-            f"no configuration in {len(result.finished)} trials was predicted to meet the budgets, so nothing "
+            f"no configuration in {counted(len(result.finished), 'trial')} was predicted to meet the budgets, so nothing "
             f"was trained; the closest was trial {closest.number} ({nearest}): loosen a budget or search "
             "smaller models"
         )
@@ -122,7 +138,7 @@ def render_table(result: SearchResult, verified: dict[int, dict] | None = None):
     for heading in [
         "trial",
         "score",
-        *[f"pred. {_label(m)}" for m in metrics],
+        *[f"pred. {_label(m)}" if m in PREDICTED_METRICS else _label(m) for m in metrics],  # or counted
         *[f"meas. {_label(m)}" for m in measured_metrics],
     ]:
         table.add_column(heading, justify="right")
@@ -249,8 +265,8 @@ def plot_pareto(result: SearchResult, path: Path) -> Path:
         axis.grid(alpha=0.3)
         axis.legend(fontsize=7, loc="best")
     figure.suptitle(
-        f"{result.space_name}: {len(trained)} trained, {result.skipped_trainings} trainings skipped as predicted "
-        "over budget"
+        f"{result.space_name}: {len(trained)} trained, {counted(result.skipped_trainings, 'training')} skipped as "
+        "predicted to break a budget"
     )
     figure.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -69,3 +69,25 @@ def test_candidates_outside_the_training_data_are_not_said_to_have_had_their_int
     assert line.startswith("1 of 2 candidates lay outside the predictor's training data")
     assert "intervals were widened" not in line
     assert "each at least as wide as the largest error the predictor's held-out networks showed" in line
+
+
+def test_counted_metrics_are_not_headed_as_predicted_in_the_pareto_table():
+    from hwprof.search.report import render_table
+
+    result = study([trial(0, "trained", score=0.4)], ("latency_ms<=5", "flops<=2e+06", "params>=100"))
+    headings = [column.header for column in render_table(result).columns]
+    assert headings == ["trial", "score", "pred. latency ms", "MACs", "params", "configuration"]
+
+
+def test_the_summary_counts_one_of_a_kind_in_the_singular():
+    one_each = [trial(0, "trained", score=0.4), trial(1, "skipped", checked={"latency_ms<=5": 6.0})]
+    unaware = study(one_each, trials_wanted=2)
+    unaware.records[0].feasible = False  # trained without a budget check, as the constraint-unaware baseline is
+    first = summary_lines(unaware)[0]
+    assert "2 trials finished, 1 trained, 1 training skipped as predicted infeasible" in first
+    assert "1 trained configuration breaks a budget" in first
+    assert "1 of 2 trials finished" in summary_lines(study(one_each[1:], trials_wanted=2))[0]
+    assert "0 of 1 trial finished" in summary_lines(study([], trials_wanted=1))[0]
+    nothing = summary_lines(study(one_each[1:]))[-1]
+    assert nothing.startswith("no configuration in 1 trial was predicted to meet the budgets")
+    assert summary_lines(study([]), stopped=True)[-1].startswith("the search stopped after 0 finished trials,")
