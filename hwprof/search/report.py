@@ -26,7 +26,17 @@ def summary_lines(result: SearchResult, stopped: bool = False) -> list[str]:
             if result.wasted_trainings
             else ""
         )
-        + (f", {result.unfinished} unfinished (interrupted or still running elsewhere)" if result.unfinished else "")
+        + (
+            f", {result.interrupted} interrupted (stopped by Ctrl-C or SIGTERM; an interrupted trial is never "
+            "resumed, another runs in its place)"
+            if result.interrupted
+            else ""
+        )
+        + (
+            f", {result.unfinished} unfinished (still running elsewhere, or left so by a worker that was killed)"
+            if result.unfinished
+            else ""
+        )
         + (
             f", {result.failed} failed (the factory or objective failed; search.json has each error)"
             if result.failed

@@ -58,8 +58,9 @@ class SearchOptions:
 @dataclass
 class TrialRecord:
     number: int
-    state: str  # "trained", "skipped", "failed" (the factory or objective gave no model or score), or
-    # "unfinished" (still running, or left behind by an interrupted worker)
+    state: str  # "trained", "skipped", "failed" (the factory or objective gave no model or score), "interrupted"
+    # (stopped by Ctrl-C or SIGTERM: never resumed, another trial runs in its place), or "unfinished" (still
+    # running elsewhere, or left running by a worker that was killed)
     params: dict
     metrics: dict  # predicted point values and analytic counts
     checked: dict  # constraint text -> the value the budget was held against
@@ -141,7 +142,13 @@ class SearchResult:
 
     @property
     def unfinished(self) -> int:
+        """Trials still running: elsewhere, or forever where their worker was killed."""
         return sum(r.state == "unfinished" for r in self.records)
+
+    @property
+    def interrupted(self) -> int:
+        """Trials stopped by Ctrl-C or SIGTERM: closed, so they stay so once the study has gone on without them."""
+        return sum(r.state == "interrupted" for r in self.records)
 
     def feasible_trained(self) -> list[TrialRecord]:
         return [r for r in self.records if r.trained and r.feasible and r.score is not None]
@@ -181,6 +188,7 @@ class SearchResult:
             "skipped_trainings": self.skipped_trainings,
             "wasted_trainings": self.wasted_trainings,
             "unfinished_trials": self.unfinished,
+            "interrupted_trials": self.interrupted,
             "failed_trials": self.failed,
             "stopped_after_failures_in_a_row": self.stopped_after_failures,
             "best": best.to_dict() if best else None,
@@ -429,7 +437,7 @@ def run_search(
     def trial_function(trial):
         try:
             return evaluate(trial)
-        except KeyboardInterrupt:  # Optuna closes the trial as failed; the record shows it unfinished
+        except KeyboardInterrupt:  # Optuna closes the trial as failed; the record shows it interrupted
             trial.set_user_attr("interrupted", True)
             raise
 
@@ -688,6 +696,8 @@ def _record(frozen, origin) -> TrialRecord:
         state = "trained"
     elif frozen.state == TrialState.PRUNED:  # otherwise only the budget check prunes
         state = "skipped"
+    elif frozen.state == TrialState.FAIL:  # otherwise only an interrupt fails a trial that _result keeps
+        state = "interrupted"
     else:
         state = "unfinished"
     finished_s = None

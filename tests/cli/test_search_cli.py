@@ -401,7 +401,8 @@ def test_ctrl_c_or_sigterm_keeps_the_finished_trials_and_says_how_to_resume(
     assert result.exit_code == exit_code, result.output
     assert "Traceback" not in result.output and optuna_warnings == []
     summary = json.loads(written.read_text())
-    assert summary["trials_finished"] == 3 and summary["unfinished_trials"] == 1
+    assert summary["trials_finished"] == 3 and summary["interrupted_trials"] == 1
+    assert summary["unfinished_trials"] == 0  # none still running: the interrupted one is closed
     assert summary["best"] is not None
     assert "--storage" in result.stderr and str(written) in result.stderr
 

@@ -148,7 +148,7 @@ def test_an_interrupt_stops_the_search_with_every_finished_trial(optuna_records,
     assert isinstance(caught.value, KeyboardInterrupt)  # callers that stop on Ctrl-C still do
     assert caught.value.exit_code == exit_code
     result = caught.value.result
-    assert [r.state for r in result.records] == ["trained"] * 3 + ["unfinished"]
+    assert [r.state for r in result.records] == ["trained"] * 3 + ["interrupted"]
     assert len(result.finished) == 3 and result.best is not None
     assert optuna_records == []
 

@@ -49,6 +49,32 @@ def test_resumes_an_interrupted_study_and_keeps_its_finished_trials(tmp_path):
     assert resumed.best.params == {"width": 10, "head": "wide"}
 
 
+def test_a_trial_stopped_by_ctrl_c_is_shown_interrupted_once_the_study_went_on_without_it(tmp_path):
+    """It used to stay 'unfinished (interrupted or still running elsewhere)' after the study completed."""
+    from hwprof.search.report import summary_lines
+
+    journal = tmp_path / "study.journal"
+    space = space_from_dict(TOY_SPACE)
+
+    def interrupted_at_the_second_training(model, params, calls=[]):
+        calls.append(params)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return score_toy(model, params)
+
+    with pytest.raises(KeyboardInterrupt):
+        run_search(space, ToyPredictor(), interrupted_at_the_second_training, "toy", options(journal, 6, seed=3))
+    resumed = run_search(space, ToyPredictor(), score_toy, "toy", options(journal, 6, seed=4))
+    assert len(resumed.finished) == 6
+    assert [r.state for r in resumed.records].count("interrupted") == resumed.interrupted == 1
+    assert resumed.unfinished == 0
+    summary = resumed.to_dict()
+    assert (summary["interrupted_trials"], summary["unfinished_trials"]) == (1, 0)
+    first = summary_lines(resumed)[0]
+    assert "1 interrupted (stopped by Ctrl-C or SIGTERM; an interrupted trial is never resumed" in first
+    assert "unfinished" not in first
+
+
 def test_resuming_with_other_budgets_is_refused(tmp_path):
     journal = tmp_path / "study.journal"
     space = space_from_dict(TOY_SPACE)
