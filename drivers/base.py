@@ -110,12 +110,18 @@ REAL_CLOCK = Clock()
 
 
 def probe_update_period(
-    read: Callable[[], float], max_probe_s: float, nominal_s: float, changes_wanted: int = 6, clock: Clock = REAL_CLOCK
+    read: Callable[[], float],
+    max_probe_s: float,
+    nominal_s: float,
+    changes_wanted: int = 6,
+    clock: Clock = REAL_CLOCK,
+    frozen_reason: str | None = None,
 ) -> tuple[float, bool]:
     """Median time between changes of `read()`; (nominal_s, False) if it barely moved.
 
     Windows are sized from this, so a sensor that updates every 100 ms is never
-    asked for a 10 ms window.
+    asked for a 10 ms window. With `frozen_reason`, a value that never changed at all
+    raises SensorUnavailable with it: a counter that does not move cannot measure.
     """
     change_times = []
     last = read()
@@ -127,6 +133,8 @@ def probe_update_period(
             change_times.append(clock.monotonic())
             last = value
         clock.sleep(pause_s)
+    if not change_times and frozen_reason is not None:
+        raise SensorUnavailable(frozen_reason)
     if len(change_times) < 3:
         return nominal_s, False
     gaps = [b - a for a, b in zip(change_times, change_times[1:])]
@@ -362,9 +370,11 @@ class PowerSensor(ABC):
             else:
                 states = polled or [self._read_edge(self._read_state)]
             reads = [(t, e) for t, e in self._counter_reads if mark.t_s < t < stop_s]
-        window = self._build_window(mark.t_s, stop_s, mark.energy_j, energy_j, samples, [s for s in states if s])
         if mark.energy_j is not None and energy_j is not None:
             reads = [(mark.t_s, mark.energy_j), *reads, (stop_s, energy_j)]
+            self._check_advancing(reads)
+        window = self._build_window(mark.t_s, stop_s, mark.energy_j, energy_j, samples, [s for s in states if s])
+        if mark.energy_j is not None and energy_j is not None:
             if self.counter_ticks:
                 _align_to_counter_steps(window, reads)
             else:
@@ -372,6 +382,27 @@ class PowerSensor(ABC):
         elif not self.has_counter:
             _sampled_halves(window, self.primary_sensor)
         return window
+
+    def _check_advancing(self, reads: list[tuple[float, float]]) -> None:
+        """Stop the sensor where its counter stood still, inside a window, for as long as the shortest window it
+        measures: it has frozen (some virtual machines' counters do), and the window's energy would be short
+        by that stretch with nothing to say so. A sensor with instantaneous samples falls back on them instead."""
+        if not self.has_counter or self.samples_are_instantaneous:
+            return
+        still_s, since_s, first = 0.0, reads[0][0], reads[0]
+        for t, e in reads[1:]:
+            if e != first[1]:
+                first = (t, e)
+            elif t - first[0] > still_s:
+                still_s, since_s = t - first[0], first[0]
+        limit_s = max(self.min_window_s, 20 * self.update_period_s)
+        if still_s >= limit_s:
+            self._poll_error = SensorUnavailable(
+                f"the counter of {self.source} did not advance for {still_s:.2f} s from {since_s - reads[0][0]:.2f} s "
+                f"into a {reads[-1][0] - reads[0][0]:.2f} s window (it moves every {self.update_period_s:g} s): "
+                "it froze, as some virtual machines' counters do, and gives no energy from there"
+            )
+            raise self._poll_error
 
     def start_window(self) -> None:
         self._window_start = self.mark()

@@ -26,6 +26,7 @@ PACKAGE_NAME = re.compile(r"^package-(\d+)$")
 DIE_NAME = re.compile(r"^package-(\d+)-die-(\d+)$")
 ASSUMED_MAX_POWER_W = 1000.0  # per zone, when the zone states no power constraint
 NOMINAL_UPDATE_PERIOD_S = 0.001  # RAPL counters update about every millisecond
+PROBE_S = 0.3  # how long opening reads the counter for its update period; one that never moves is frozen
 MIN_WINDOW_S = 0.5
 MAX_POLL_INTERVAL_S = 0.05
 MIN_POLL_INTERVAL_S = 0.001
@@ -285,7 +286,10 @@ class RaplSensor(PowerSensor):
             zone.unfolded_uj()
         first = self.counted[0]
         self.update_period_s, self.update_period_probed = probe_update_period(
-            lambda: read_counter_uj(first.energy_path), max_probe_s=0.3, nominal_s=NOMINAL_UPDATE_PERIOD_S
+            lambda: read_counter_uj(first.energy_path),
+            max_probe_s=PROBE_S,
+            nominal_s=NOMINAL_UPDATE_PERIOD_S,
+            frozen_reason=self.no_energy_reason(f"{PROBE_S:g} s of reads as it opened"),
         )
 
     def _read_energy_j(self) -> float:

@@ -31,6 +31,8 @@ def _rapl_entry() -> dict:
     if reason is None:
         try:
             sensor = RaplSensor(zones)
+            sensor.open()  # its probe: a counter that never moves is refused here as measure would refuse it
+            sensor.close()
             entry.update(
                 usable=True,
                 source=sensor.source,

@@ -195,10 +195,10 @@ def test_a_sigterm_to_hwprof_is_passed_on_and_the_commands_end_recorded(sysfs_ro
 
 def test_a_frozen_counter_says_it_did_not_advance_not_that_the_command_was_short(sysfs_root):
     FakeRaplTree(sysfs_root, [FakeZone("intel-rapl:0", "package-0", 42.0)])  # the files, never updated
-    result = run("--power", "rapl", "--idle-s", "0", "--json", "--", *SLEEP_08)
+    result = run("--idle-s", "0", "--json", "--", *SLEEP_08)
     summary = json.loads(result.stderr)
     assert result.exit_code == 0 and summary["energy_j"] is None
-    assert "the counter of rapl:package-0 did not advance during the command" in summary["unavailable_reason"]
+    assert "the counter of rapl:package-0 did not advance" in summary["unavailable_reason"]
     assert "too short" not in summary["unavailable_reason"]
 
 

@@ -37,8 +37,8 @@ def test_gpu_server_lists_cpu_rapl_and_each_gpu(host, monkeypatch):
     gpus = [FakeGpu(name="Fake H100", uuid="GPU-1"), FakeGpu(name="Fake T4", uuid="GPU-2", has_counter=False)]
     monkeypatch.setitem(sys.modules, "pynvml", make_fake_pynvml(gpus))
     zones = [FakeZone("intel-rapl:0", "package-0", 20.0), FakeZone("intel-rapl:0:0", "core", 9.0)]
-    FakeRaplTree(host, zones)  # counters written once; no writer needed to list
-    report = devices_json()
+    with FakeRaplTree(host, zones):  # counters that move: a frozen one is unusable
+        report = devices_json()
     assert [d["device"] for d in report["devices"]] == ["cpu", "nvml:0", "nvml:1"]
     assert report["devices"][0]["name"] == "Fake CPU 9000"
     sensors = report["sensors"]
@@ -197,3 +197,11 @@ def test_devices_tries_an_explicit_tegrastats_off_a_jetson(host, monkeypatch):
     program = _tegrastats(host / "opt", None)
     stats = by_sensor(devices_json("--tegrastats", str(program)))["tegrastats"]
     assert not stats["usable"] and f"tegrastats at {program} exited with status 1" in stats["reason"]
+
+
+def test_a_counter_that_never_moves_is_unusable_with_its_reason(host, monkeypatch):
+    monkeypatch.setitem(sys.modules, "pynvml", make_fake_pynvml(init_error=NVML_ERROR_LIBRARY_NOT_FOUND))
+    FakeRaplTree(host, [FakeZone("intel-rapl:0", "package-0", 20.0)])  # the files, never updated
+    entry = by_sensor(devices_json())["rapl"]
+    assert entry["usable"] is False
+    assert "the counter of rapl:package-0 did not advance" in entry["reason"] and "frozen" in entry["reason"]

@@ -222,12 +222,13 @@ class NoPollClock(Clock):
 
 
 def test_a_counter_that_disappears_mid_run_stops_the_sensor_not_the_run(sysfs_root):
-    FakeRaplTree(sysfs_root, [FakeZone("intel-rapl:0", "package-0", 10.0)])  # the files only: no writer
+    tree = FakeRaplTree(sysfs_root, [FakeZone("intel-rapl:0", "package-0", 10.0)]).start()
     counter = sysfs_root / "sys" / "class" / "powercap" / "intel-rapl:0" / "energy_uj"
     sensor = RaplSensor()
     sensor.clock = NoPollClock()
     with sensor:
         mark = sensor.mark()
+        tree.stop()  # so the file stays gone
         counter.unlink()
         with pytest.raises(SensorUnavailable, match=r"rapl:package-0 stopped answering \(FileNotFoundError.*energy_uj"):
             sensor.window_since(mark)
@@ -236,12 +237,13 @@ def test_a_counter_that_disappears_mid_run_stops_the_sensor_not_the_run(sysfs_ro
 
 
 def test_an_energy_window_whose_counter_disappears_reports_the_reason(sysfs_root, monkeypatch):
-    FakeRaplTree(sysfs_root, [FakeZone("intel-rapl:0", "package-0", 10.0)])
+    tree = FakeRaplTree(sysfs_root, [FakeZone("intel-rapl:0", "package-0", 10.0)]).start()
     counter = sysfs_root / "sys" / "class" / "powercap" / "intel-rapl:0" / "energy_uj"
     monkeypatch.setattr(base, "REAL_CLOCK", NoPollClock())
     monitor = EnergyMonitor(device="cpu", power="rapl")
     try:
         monitor.begin_window("step")
+        tree.stop()  # so the file stays gone
         counter.unlink()
         cost = monitor.end_window("step")
         assert cost.energy_j is None and cost.duration_s is not None

@@ -115,11 +115,30 @@ def test_a_closed_monitor_and_a_name_that_is_not_a_string_are_one_sentence(sysfs
 
 def test_a_frozen_counter_says_it_did_not_advance_not_that_the_window_was_short(sysfs_root):
     FakeRaplTree(sysfs_root, [FakeZone("intel-rapl:0", "package-0", 42.0)])  # the files, never updated
-    with hwprof.energy_window("cpu", power="rapl") as cost:
+    with hwprof.energy_window("cpu") as cost:
         time.sleep(0.6)
-    assert cost.energy_j is None and cost.flags == ["no_energy"]
+    assert cost.energy_j is None
     assert "the counter of rapl:package-0 did not advance" in cost.unavailable_reason
     assert "virtual machines" in cost.unavailable_reason and "too short" not in cost.unavailable_reason
+    with pytest.raises(hwprof.HwprofError, match="did not advance"):  # asked for by name: refused as it opens
+        hwprof.EnergyMonitor("cpu", power="rapl")
+
+
+def test_a_window_spanning_a_freeze_gives_no_energy_and_says_why(sysfs_root):
+    """A counter frozen for part of a window gave a figure too low with no flag: it now ends power with the
+    reason, for the window that saw it and every window open across it."""
+    with FakeRaplTree(sysfs_root, [FakeZone("intel-rapl:0", "package-0", 20.0)]) as tree:
+        with hwprof.EnergyMonitor("cpu", power="rapl") as monitor:
+            monitor.begin_window("outer")
+            monitor.begin_window("w1")
+            time.sleep(0.2)
+            tree.stop()  # the counter freezes
+            time.sleep(0.7)
+            w1 = monitor.end_window("w1")
+            outer = monitor.end_window("outer")
+    for cost in (w1, outer):
+        assert cost.energy_j is None and cost.power_w is None
+        assert "the counter of rapl:package-0 did not advance for" in cost.unavailable_reason
 
 
 @pytest.mark.slow
