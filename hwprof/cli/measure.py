@@ -490,12 +490,23 @@ def summarize_frame(frame, samples=None, runs=()) -> dict:
         entry["top_layers"] = [_layer_summary(row, bool(unbounded[index])) for index, row in top.iterrows()]
         networks.append(entry)
     reasons = [(run.get("power") or {}).get("unavailable_reason") for run in runs]
+    reasons += [_stopped_note(run.get("power") or {}) for run in runs]
     return {
         "execution": execution_words(frame.drop(columns=apart)),
         "networks": networks,
         "host_bound": _host_bound(frame),
         "power_unavailable": list(dict.fromkeys(reason for reason in reasons if reason)),
     }
+
+
+def _stopped_note(power: dict) -> str | None:
+    """A sensor that stopped mid-run, as the run's provenance recorded it: why, and from which row."""
+    if not power.get("stopped_reason"):
+        return None
+    return (
+        f"{power['stopped_reason']} (after {power.get('stopped_after_rows')} rows of the dataset; "
+        "the rows flagged sensor_stopped have no power)"
+    )
 
 
 def execution_words(frame) -> list[str]:

@@ -1014,6 +1014,7 @@ class _Session:
             if self.sensor.available:  # its energy once every latency of the group is taken
                 timed.append((result, measurement, samples))
             else:
+                self._flag_stopped(measurement)
                 emit_item(result, measurement, samples)
 
         try:
@@ -1082,7 +1083,11 @@ class _Session:
             values.update(measure_energy(item.run, values["latency_ms"] / 1e3, self.sensor, self.trace))
         except SensorUnavailable as lost:
             self.sensor = NoSensor.in_place_of(self.sensor, lost)
-            self.progress.warn(f"{self.sensor.reason}; the rows from here on have no power")
+            self.writer.provenance["power"].update(
+                stopped_reason=self.sensor.reason, stopped_after_rows=len(self.rows), stopped_at=now_text()
+            )
+            self.progress.warn(f"{self.sensor.reason}; the rows from here on have no power (flagged sensor_stopped)")
+            self._flag_stopped(values)
             return
         if "no_energy" in values["power_flags"].split(",") and not self.noted_no_energy:
             self._note_no_energy()
@@ -1090,6 +1095,13 @@ class _Session:
             values["gpu_other_processes"] = max(seen_while_timed, values["gpu_other_processes"] or 0)
             if "other_gpu_processes" not in values["power_flags"].split(","):
                 values["power_flags"] = ",".join(f for f in (values["power_flags"], "other_gpu_processes") if f)
+
+    def _flag_stopped(self, values: dict) -> None:
+        """A row timed after the sensor stopped mid-run says so (sensor_stopped); the provenance says why."""
+        power = self.writer.provenance["power"]
+        if power.get("stopped_reason"):
+            values["power_source"] = power["source"]
+            values["power_flags"] = "sensor_stopped"
 
     def _note_no_energy(self) -> None:
         """Rows flagged no_energy have null power: say why once, as a missing sensor is said."""
