@@ -417,11 +417,11 @@ class _FxRecorder(fx.Interpreter, _Recorder):
             self._signatures[target] = recall.signature(self.fetch_attr(target))
         return self._signatures[target]
 
-    def _recall_leaf(self, name: str, layer: Layer, shape, stride, dtype) -> torch.Tensor:
+    def _recall_leaf(self, name: str, layer: Layer, spec: tuple) -> Any:
         """A torch.nn module met before at these shapes: its layer again, and an empty result like its own."""
         self.layers.append(replace(layer, index=len(self.layers), name=name, config=dict(layer.config)))
         with torch._C.DisableTorchFunction():
-            return torch.empty_strided(shape, stride, dtype=dtype, device="meta")
+            return recall.make_value(spec)
 
     def call_function(self, target, args, kwargs) -> Any:
         result = target(*args, **kwargs)

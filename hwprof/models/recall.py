@@ -56,7 +56,7 @@ class Remembered:
     outputs: tuple[tuple[int, Any], ...]  # (node offset, value spec)
 
 
-_LEAVES: OrderedDict[tuple, tuple] = OrderedDict()  # key: (layer, result's shape, stride, dtype)
+_LEAVES: OrderedDict[tuple, tuple] = OrderedDict()  # key: (layer, its result's value spec)
 _BLOCKS: OrderedDict[tuple, Remembered] = OrderedDict()
 _INTERNED: dict[tuple, int] = {}  # fingerprints and signatures, each as a number: keys hash fast
 _NUMBERS = itertools.count()
@@ -255,17 +255,24 @@ def make_value(spec: tuple) -> Any:
 
 
 def recall_leaf(key: tuple) -> tuple | None:
-    """(layer, shape, stride, dtype) of a leaf met before under `key`."""
+    """(layer, its result's value spec) of a leaf met before under `key`."""
     return _LEAVES.get(key)
 
 
 def remember_leaf(key: tuple, layer: Any, result: Any, inputs: list) -> None:
-    """Keep a leaf's layer where its result is a meta tensor of its own (not an input, nor a view of one)."""
-    if not isinstance(result, torch.Tensor) or not result.is_meta:
+    """Keep a leaf's layer where its result is a meta tensor, or a tuple of them and plain values (an LSTM's
+    (output, (h, c))), whose every tensor is its own (not an input, a view of one, or of another of its
+    results): made afresh on a recall, they are then the same."""
+    storages = {storage_id(tensor) for tensor in tensors_in(inputs)}
+    for tensor in tensors_in(result):
+        if storage_id(tensor) in storages:
+            return
+        storages.add(storage_id(tensor))
+    try:
+        spec = value_spec(result)
+    except _NotPlain:  # a tensor not on meta, or a value a spec cannot hold (a PackedSequence)
         return
-    if any(result is tensor or storage_id(result) == storage_id(tensor) for tensor in tensors_in(inputs)):
-        return
-    _LEAVES[key] = (layer, tuple(result.shape), result.stride(), result.dtype)
+    _LEAVES[key] = (layer, spec)
     while len(_LEAVES) > LEAVES_KEPT:
         _LEAVES.popitem(last=False)
 

@@ -66,6 +66,10 @@ ELEMENTWISE = {getattr(torch.Tensor, name) for name in ("add", "__add__", "__rad
 ELEMENTWISE |= {getattr(torch.Tensor, name) for name in ("sub", "__sub__")} | {torch.add, torch.mul, torch.sub}
 # On meta a 2-D convolution returns NCHW whatever its inputs' layout; see _convolution_laid_out_as_on_cpu.
 CONVOLUTIONS = {torch.conv2d, F.conv2d}
+# Recurrent layers' kernels: on meta torch runs their decomposition step by step in Python (about a second for
+# an LSTM over 512 steps), though their results' shapes follow from the input's and the initial states'; see
+# _recurrent_result.
+RECURRENT_KERNELS = {torch.lstm, torch.gru, torch.rnn_tanh, torch.rnn_relu}
 # F.relu(x, True), F.leaky_relu(x, 0.01, True): the in-place flag is their last positional argument.
 INPLACE_LAST = {F.relu, F.relu6, F.hardtanh, F.leaky_relu, F.elu, F.hardswish, F.hardsigmoid, F.silu}
 # The CPU's normalisation kernels write a contiguous result whatever the input's strides (a permuted or
@@ -288,6 +292,10 @@ class _ShapesOnly(TorchFunctionMode):
             result = _pool_result(*args, **kwargs)
             if result is not None:
                 return result
+        if func in RECURRENT_KERNELS and not kwargs:
+            result = _recurrent_result(args)
+            if result is not None:
+                return result
         if func in CONVOLUTIONS:
             return _convolution_laid_out_as_on_cpu(func(*args, **kwargs), args, kwargs)
         if func is F.scaled_dot_product_attention:
@@ -435,6 +443,30 @@ def _attention_laid_out_as_on_cpu(result, args: tuple, kwargs: dict):
     if choice != int(torch.nn.attention.SDPBackend.FLASH_ATTENTION):
         return result
     return torch.empty_like(query)
+
+
+def _recurrent_result(args: tuple) -> tuple | None:
+    """The results of torch.lstm, gru, rnn_tanh or rnn_relu on meta, laid out as torch lays them out: the output
+    (the input's shape but its last dimension, directions x the state's size) and the final states (each its
+    initial state's shape). torch.nn calls them on a padded batch, (input, hx, params, has_biases, num_layers,
+    dropout, train, bidirectional, batch_first), or on a packed one, (data, batch_sizes, hx, params, has_biases,
+    num_layers, dropout, train, bidirectional); None for any other call, which torch answers."""
+    if len(args) != 9:
+        return None
+    packed = isinstance(args[3], (list, tuple))
+    tensor, hx, bidirectional = (args[0], args[2], args[8]) if packed else (args[0], args[1], args[7])
+    batch_first = not packed and args[8]
+    states = list(hx) if isinstance(hx, (list, tuple)) else [hx]
+    tensors = [tensor, *states]
+    if not all(isinstance(t, torch.Tensor) and t.is_meta for t in tensors) or tensor.dim() != (2 if packed else 3):
+        return None
+    size = (2 if bidirectional else 1) * states[0].shape[-1]
+    if batch_first:  # computed step-major, (steps, batch, size), and handed back transposed
+        steps_first = torch.empty((tensor.shape[1], tensor.shape[0], size), dtype=tensor.dtype, device=META)
+        output = steps_first.transpose(0, 1)
+    else:
+        output = torch.empty((*tensor.shape[:-1], size), dtype=tensor.dtype, device=META)
+    return (output, *(torch.empty(state.shape, dtype=state.dtype, device=META) for state in states))
 
 
 def _contiguous_meta(tensor) -> bool:

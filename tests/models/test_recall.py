@@ -184,3 +184,15 @@ def test_a_leaf_fed_one_tensor_twice_is_not_recalled_for_two_alike_tensors():
     assert [layer.facts() for layer in traced.layers] == [layer.facts() for layer in real]
     bilinear = [layer for layer in traced.layers if layer.op == "bilinear"]
     assert [layer.config.get("repeated_inputs") for layer in bilinear] == [1, None]
+
+
+def test_a_leaf_result_holding_an_input_or_one_storage_twice_is_not_remembered():
+    recall.forget()
+    x, y = torch.empty(2, 3, device="meta"), torch.empty(2, 3, device="meta")
+    recall.remember_leaf(("input",), "layer", (torch.empty(2, device="meta"), x[0]), [x])
+    recall.remember_leaf(("view",), "layer", (y, y.view(3, 2)), [x])
+    recall.remember_leaf(("own",), "layer", (y, (torch.empty(1, device="meta"), None)), [x])
+    assert list(recall._LEAVES) == [("own",)]
+    layer, spec = recall.recall_leaf(("own",))
+    output, (state, nothing) = recall.make_value(spec)
+    assert output.shape == (2, 3) and state.shape == (1,) and nothing is None
