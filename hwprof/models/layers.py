@@ -197,7 +197,7 @@ def extract_layers_from_example(
     forward hooks otherwise (keyword inputs, Python control flow, most Hugging Face models). Without
     `recipes` the layers carry no LayerCall: prediction never runs a layer alone."""
     module.eval()
-    if not kwargs and not isinstance(module, RECURRENT):
+    if not kwargs and not _is_one_layer(module):
         try:  # the graph alone: compiling it into a GraphModule's Python code is not needed to interpret it
             with FX_TRACING:
                 graph = _Tracer().trace(module, concrete_args=_unsupplied_defaults(module, len(args)))
@@ -502,7 +502,7 @@ def _extract_with_hooks(module: nn.Module, args: tuple, kwargs: dict, recipes: b
         for name, sub in module.named_modules()
         if sub is not module and _is_leaf(sub) and not any(_is_leaf_ancestor(module, name))
     ]
-    if isinstance(module, RECURRENT):  # a recurrent layer as the whole network: its work is one call, unseen inside
+    if _is_one_layer(module):
         leaves = [(_module_op(module), module)]
     for name, sub in leaves:
         handles.append(sub.register_forward_pre_hook(enter))
@@ -514,6 +514,14 @@ def _extract_with_hooks(module: nn.Module, args: tuple, kwargs: dict, recipes: b
         for handle in handles:
             handle.remove()
     return recorder.layers
+
+
+def _is_one_layer(module: nn.Module) -> bool:
+    """Whether a module given as the whole network is one layer: a torch.nn leaf (a convolution, attention, an
+    LSTM, or a subclass of a recurrent layer), recorded as the module it is inside a network, with its op and
+    MACs, rather than as the functions its forward calls (F.multi_head_attention_forward, torch.lstm)."""
+    owner = type(module).__module__
+    return isinstance(module, RECURRENT) or (owner.startswith(("torch.nn", "torch.ao.nn")) and _is_leaf(module))
 
 
 def _is_leaf_ancestor(root: nn.Module, name: str):
@@ -676,7 +684,7 @@ def _note_uncounted(module: nn.Module) -> None:
 
 
 def attention_flops(module: nn.MultiheadAttention, args: tuple, kwargs: dict) -> int:
-    """Input projections, scores, weighted values and output projection, in MACs."""
+    """MACs of an nn.MultiheadAttention call."""
     query = args[0] if args else kwargs["query"]
     key = args[1] if len(args) > 1 else kwargs.get("key", query)
     batch_first = module.batch_first
@@ -686,8 +694,20 @@ def attention_flops(module: nn.MultiheadAttention, args: tuple, kwargs: dict) ->
         batch, target_len, source_len = query.shape[0], query.shape[1], key.shape[1]
     else:
         batch, target_len, source_len = query.shape[1], query.shape[0], key.shape[0]
-    embed = module.embed_dim
-    projections = target_len * embed * embed + source_len * module.kdim * embed + source_len * module.vdim * embed
+    return _attention_macs(batch, target_len, source_len, module.embed_dim, module.kdim, module.vdim)
+
+
+def _functional_attention_flops(args: tuple, kwargs: dict) -> int:
+    """MACs of F.multi_head_attention_forward(query, key, value, ...), which takes (L, N, E) or unbatched (L, E)
+    tensors (a module calling it itself, as CLIP's attention pooling does)."""
+    query, key, value = (args[i] if len(args) > i else kwargs[name] for i, name in enumerate(("query", "key", "value")))
+    batch = query.shape[1] if query.dim() == 3 else 1
+    return _attention_macs(batch, query.shape[0], key.shape[0], query.shape[-1], key.shape[-1], value.shape[-1])
+
+
+def _attention_macs(batch: int, target_len: int, source_len: int, embed: int, kdim: int, vdim: int) -> int:
+    """Input projections, scores, weighted values and output projection, in MACs."""
+    projections = target_len * embed * embed + source_len * kdim * embed + source_len * vdim * embed
     scores_and_values = 2 * target_len * source_len * embed
     output_projection = target_len * embed * embed
     return batch * (projections + scores_and_values + output_projection)
@@ -703,6 +723,8 @@ def _function_flops(op: str, args: tuple, kwargs: dict, output: Any) -> int:
     if op in ("conv1d", "conv2d", "conv3d") and len(inputs) >= 2:
         weight = inputs[1]
         return outputs[0].numel() * math.prod(weight.shape[1:])
+    if op == "multiheadattentionforward" and len(inputs) >= 3:
+        return _functional_attention_flops(args, kwargs)
     if op == "scaleddotproductattention" and len(inputs) >= 3:
         q, k = inputs[0], inputs[1]
         return 2 * q.numel() * k.shape[-2]
