@@ -170,6 +170,7 @@ def _summary(cost, out, trace_path, notes: list[str]) -> dict:
         "dynamic_energy_j": cost.dynamic_energy_j,
         "power_source": cost.source,
         "power_flags": cost.flags,
+        "power_spread": cost.power_spread,
         "unavailable_reason": cost.unavailable_reason,
         "out": out,
         "trace": trace_path,

@@ -22,7 +22,7 @@ from hwprof.drivers import SensorUnavailable
 from hwprof.drivers.base import stopped_reason
 from hwprof.errors import HwprofError, option
 from hwprof.interrupts import signals_handled
-from hwprof.measuring.energy import WINDOW_MARGIN, required_window_s
+from hwprof.measuring.energy import WINDOW_MARGIN, below_idle, load_unstable, power_spread, required_window_s
 from hwprof.measuring.trace import trace_rows
 from hwprof.measuring.window import unmeasured_reason
 
@@ -40,6 +40,7 @@ class CommandCost:
     power_w: float | None = None
     idle_power_w: float | None = None
     dynamic_energy_j: float | None = None  # energy_j net of the idle baseline over the command's duration
+    power_spread: float | None = None  # the command's two halves' power apart, relative (None without halves)
     idle_s: float | None = None  # length of the idle window
     source: str | None = None
     flags: list[str] = field(default_factory=list)
@@ -161,8 +162,13 @@ def _measure_load(sensor, cost: CommandCost, load) -> None:
         cost.unavailable_reason = unmeasured_reason(sensor, load, lasted, during="the command")
         return
     cost.energy_j, cost.power_w = load.energy_j, load.power_w
+    cost.power_spread = power_spread(load)
+    if load_unstable(cost.power_spread):  # measure's rules: its mean hides a change of power
+        cost.flags.append("load_unstable")
     if cost.idle_power_w is not None:
         cost.dynamic_energy_j = load.energy_j - cost.idle_power_w * load.duration_s
+        if below_idle(cost.power_w, cost.idle_power_w):
+            cost.flags.append("below_idle")
 
 
 def command_row(cost: CommandCost, device_name: str, measure_s: float) -> dict:
@@ -187,6 +193,7 @@ def command_row(cost: CommandCost, device_name: str, measure_s: float) -> dict:
         "dynamic_energy_mj": _millijoules(cost.dynamic_energy_j),
         "power_source": cost.source,
         "power_flags": ",".join(cost.flags),
+        "power_spread": cost.power_spread,
         "measure_s": measure_s,
     }
 

@@ -168,10 +168,27 @@ def window_state(window) -> dict:
     if "clock_event_reasons" in meta:
         state["gpu_clock_event_reasons"] = ",".join(meta["clock_event_reasons"])
     state["gpu_other_processes"] = meta.get("other_processes_max")
-    halves = meta.get("power_w_halves")
-    if halves and sum(halves) > 0:
-        state["power_spread"] = abs(halves[0] - halves[1]) / statistics.fmean(halves)
+    state["power_spread"] = power_spread(window)
     return state
+
+
+def power_spread(window) -> float | None:
+    """How far apart the power of the window's two halves is, relative to their mean; None where the sensor
+    gave no halves (too few reads or samples in one)."""
+    halves = window.metadata.get("power_w_halves")
+    if halves and sum(halves) > 0:
+        return abs(halves[0] - halves[1]) / statistics.fmean(halves)
+    return None
+
+
+def load_unstable(spread: float | None) -> bool:
+    """The load's power moved between the window's halves by more than noise: its mean hides a change."""
+    return (spread or 0) > LOAD_SPREAD_TOLERANCE
+
+
+def below_idle(power_w: float, idle_power_w: float) -> bool:
+    """A load under its idle baseline by more than noise: the idle drifted, or the load's figure is wrong."""
+    return power_w < idle_power_w * (1 - BELOW_IDLE_TOLERANCE)
 
 
 def measure_energy(run: Callable[[int], None], latency_s: float, sensor, trace: list | None = None) -> dict:
@@ -205,7 +222,7 @@ def measure_energy(run: Callable[[int], None], latency_s: float, sensor, trace: 
     result = dict.fromkeys(POWER_KEYS)
     result["power_source"] = sensor.source
     result.update(window_state(load))
-    if (result["power_spread"] or 0) > LOAD_SPREAD_TOLERANCE:
+    if load_unstable(result["power_spread"]):
         flags.append("load_unstable")
     if result["gpu_other_processes"]:
         flags.append("other_gpu_processes")
@@ -219,7 +236,7 @@ def measure_energy(run: Callable[[int], None], latency_s: float, sensor, trace: 
         if idle_power_w is not None:
             result["idle_power_w"] = idle_power_w
             result["dynamic_energy_mj"] = (power_w - idle_power_w) * seconds_per_inference * 1000.0
-            if power_w < idle_power_w * (1 - BELOW_IDLE_TOLERANCE):
+            if below_idle(power_w, idle_power_w):
                 flags.append("below_idle")
     result["power_flags"] = ",".join(dict.fromkeys(flags))
     return result
