@@ -112,8 +112,7 @@ def _network_points(predictor: Predictor, data, confidence: float) -> pd.DataFra
         return pd.DataFrame()
     features = predictor.features_from_batch(data.networks)
     arrays = predictor.predict_features(features, confidence)
-    outside = predictor.novelty(features)["outside"]
-    predictor._widen_outside(arrays, outside)
+    outside = arrays["outside"]
     frames = []
     for target in predictor.targets:
         measured = data.targets[target]

@@ -96,6 +96,8 @@ class NetworkFeatures:
     traced_on: list[str] = field(default_factory=list)  # per network, "meta" or "real"; empty when not traced
     # the fingerprint of the predictor that made them: their layer predictions and model indices are its own
     made_by: str = ""
+    # Predictor.novelty of them, kept at its first call: a search loop predicts the same features again and again
+    novelty: dict[str, np.ndarray] | None = field(default=None, init=False, repr=False, compare=False)
 
     def __len__(self) -> int:
         return len(self.batch)
@@ -139,7 +141,8 @@ class Predictor:
         self._targets = tuple(t for t in NETWORK_TARGETS if t in self.network_models)
         # (op, config) -> (encoded row z, log prediction per layer target): see _encode
         self._encoded: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}
-        self._factors: dict[tuple[str, float], tuple[float, float]] = {}
+        # (target, confidence) -> interval multipliers; (target, None) -> the widest, outside the training data
+        self._factors: dict[tuple[str, float | None], tuple[float, float]] = {}
 
     def _read_models(self, doc: dict) -> None:
         """The document's features, layer and network models and domain, each checked as it is read."""
@@ -312,11 +315,24 @@ class Predictor:
         self, features: NetworkFeatures, confidence: float = 0.9, intervals: bool = True
     ) -> dict[str, np.ndarray]:
         """Per-network arrays: each fitted target, its *_low/*_high bounds (which always hold it: an interval
-        is widened to its prediction), and layer sums in layer mode."""
+        is widened to its prediction), and layer sums in layer mode. With intervals, `outside` says which
+        networks lie outside the training data (see novelty), whose intervals are widened as predict and
+        predict_many widen them: the same network gets the same interval on every path."""
+        self._check_features(features, "predict_features")
+        outside = self.novelty(features)["outside"] if intervals else None
+        arrays = self._predict_arrays(features, confidence, intervals, outside)
+        if intervals:
+            arrays["outside"] = outside
+        return arrays
+
+    def _predict_arrays(
+        self, features: NetworkFeatures, confidence: float, intervals: bool, outside: np.ndarray | None = None
+    ) -> dict[str, np.ndarray]:
+        """predict_features' arrays; intervals widened where `outside` (per network) says, none without it."""
         self._check_features(features, "predict_features")
         confidence = check_confidence(confidence)
         if len(features) == 1 and isinstance(features.membership, np.ndarray):
-            return self._predict_one(features, confidence, intervals)
+            return self._predict_one(features, confidence, intervals, outside)
         out: dict[str, np.ndarray] = {}
         layer_sums = layer_total = None
         if self.layer_sets:  # per-layer predictions were made with the features; here they are only summed
@@ -344,6 +360,8 @@ class Predictor:
             )
         if intervals:
             self._add_intervals(out, confidence)
+            if outside is not None:
+                self._widen_outside(out, outside)
         return out
 
     def _check_features(self, features: Any, method: str) -> None:
@@ -358,7 +376,9 @@ class Predictor:
                 f"with this predictor's features(...) ({self.source}) to pass them to its {method}"
             )
 
-    def _predict_one(self, features: NetworkFeatures, confidence: float, intervals: bool) -> dict[str, np.ndarray]:
+    def _predict_one(
+        self, features: NetworkFeatures, confidence: float, intervals: bool, outside: np.ndarray | None
+    ) -> dict[str, np.ndarray]:
         """predict_features for a single network: the same model arithmetic on Python floats (numpy
         for a log, exp or division that must give inf/nan as arrays do), then one-element arrays."""
         values: dict[str, float] = {}
@@ -390,6 +410,11 @@ class Predictor:
             )
         if intervals:
             self._add_intervals(values, confidence)
+            if outside is not None and outside[0]:  # _widen_outside's arithmetic
+                for target in self._targets:
+                    low, high = self._widest_factors(target)
+                    values[f"{target}_low"] = min(values[f"{target}_low"], values[target] * low)
+                    values[f"{target}_high"] = max(values[f"{target}_high"], values[target] * high)
         return {key: np.array([value], dtype=float) for key, value in values.items()}
 
     def _add_intervals(self, values: dict, confidence: float) -> None:
@@ -438,7 +463,7 @@ class Predictor:
         name, layer_names, records = traced.name, traced.layer_names, traced.records
         features = self.features_from_layers([name], [batch_size], [records])
         warnings = self._coverage_warnings(name, features, strict) + ([traced.note] if traced.note else [])
-        arrays = self.predict_features(features, confidence)
+        arrays = self._predict_arrays(features, confidence, intervals=True)
         self._check_finite(arrays, [name])
         novelty = self.novelty(features)
         before = (arrays["latency_ms_low"][0], arrays["latency_ms_high"][0])
@@ -484,9 +509,8 @@ class Predictor:
             self._refuse_uncovered(features)
         arrays = self.predict_features(features, confidence)
         self._check_finite(arrays, features.batch.names)
-        novelty = self.novelty(features)
-        self._widen_outside(arrays, novelty["outside"])
-        table = pd.DataFrame(arrays | novelty)
+        del arrays["outside"]  # among the novelty columns, last
+        table = pd.DataFrame(arrays | self.novelty(features))
         table.insert(0, "model", np.array(features.batch.names, dtype=str))  # text columns even with no rows
         table.insert(1, "batch_size", features.batch.batch_sizes.astype(int))
         table["traced_on"] = np.array(features.traced_on, dtype=str)
@@ -500,8 +524,14 @@ class Predictor:
         on, or of a kind no training layer was (an implementation or dtype indicator), and `uncovered_by`,
         what most of that share comes from; `distance` to the nearest training network (NaN for files
         without a domain); `outside`, true where either goes beyond what held-out families showed in
-        validation."""
+        validation. Computed once per features (theirs are this predictor's layers, as _check_features makes
+        sure), and copied for each call."""
         self._check_features(features, "novelty")
+        if features.novelty is None:
+            features.novelty = self._novelty(features)
+        return {key: values.copy() for key, values in features.novelty.items()}
+
+    def _novelty(self, features: NetworkFeatures) -> dict[str, np.ndarray]:
         latency, causes, per_cause = self._uncovered_causes(features)
         uncovered = per_cause.any(axis=1)
         total = features.membership @ latency
@@ -572,15 +602,23 @@ class Predictor:
         if not outside.any():
             return
         for target in self._targets:
-            low, high, _ = widest_bounds(self.network_models[target].model.residuals)
+            low, high = self._widest_factors(target)
             arrays[f"{target}_low"] = np.where(
-                outside, np.minimum(arrays[f"{target}_low"], arrays[target] * math.exp(low)), arrays[f"{target}_low"]
+                outside, np.minimum(arrays[f"{target}_low"], arrays[target] * low), arrays[f"{target}_low"]
             )
             arrays[f"{target}_high"] = np.where(
                 outside,
-                np.maximum(arrays[f"{target}_high"], arrays[target] * math.exp(high)),
+                np.maximum(arrays[f"{target}_high"], arrays[target] * high),
                 arrays[f"{target}_high"],
             )
+
+    def _widest_factors(self, target: str) -> tuple[float, float]:
+        """Multipliers of the largest errors held-out networks showed, computed once per target."""
+        key = (target, None)
+        if key not in self._factors:
+            low, high, _ = widest_bounds(self.network_models[target].model.residuals)
+            self._factors[key] = (math.exp(low), math.exp(high))
+        return self._factors[key]
 
     def _outside_note(self, novelty: dict[str, np.ndarray], n: int, widened: bool) -> str:
         parts = []

@@ -143,3 +143,17 @@ def test_the_note_says_widened_only_where_the_interval_grew(nb201_only_predictor
     prediction = nb201_only_predictor.predict("mlp", confidence=n / (n + 1) - 1e-9)
     (note,) = [w for w in prediction.warnings if w.startswith("outside the training data")]
     assert "already spans the largest error a held-out network showed" in note and "widened" not in note
+
+
+def test_predict_features_widens_and_flags_networks_outside_as_predict_and_predict_many_do(nb201_only_predictor):
+    predictor = nb201_only_predictor
+    table = predictor.predict_many([NEW_CELL, "mlp"], confidence=0.5)
+    arrays = predictor.predict_features(predictor.features([NEW_CELL, "mlp"]), confidence=0.5)
+    assert list(arrays["outside"]) == list(table["outside"]) == [False, True]
+    for column in ("latency_ms", "latency_ms_low", "latency_ms_high"):
+        assert arrays[column] == pytest.approx(table[column].to_numpy(), rel=1e-12)
+    one = predictor.predict_features(predictor.features(["mlp"]), confidence=0.5)  # one network's own path
+    assert one["outside"][0]
+    low, high = predictor.predict("mlp", confidence=0.5).interval["latency_ms"]
+    assert (one["latency_ms_low"][0], one["latency_ms_high"][0]) == pytest.approx((low, high), rel=1e-12)
+    assert "outside" not in predictor.predict_features(predictor.features(["mlp"]), intervals=False)
