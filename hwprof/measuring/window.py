@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from hwprof.drivers import NoSensor, SensorUnavailable, open_sensor
 from hwprof.drivers.host import parse_device
 from hwprof.errors import HwprofError
-from hwprof.measuring.energy import required_window_s
+from hwprof.measuring.energy import load_unstable, power_spread, required_window_s
 
 
 @dataclass
@@ -29,7 +29,8 @@ class CodeEnergy:
     energy_j: float | None = None
     power_w: float | None = None  # mean power over the block
     source: str | None = None  # the sensor, e.g. rapl:package-0 or nvml:0:total_energy
-    flags: list[str] = field(default_factory=list)  # e.g. short_window, clocks_changed, throttled
+    flags: list[str] = field(default_factory=list)  # e.g. short_window, clocks_changed, throttled, load_unstable
+    power_spread: float | None = None  # the two halves' power apart, relative (None where the sensor gave no halves)
     unavailable_reason: str | None = None  # why energy_j is None
     name: str | None = None  # the window's name, for EnergyMonitor windows
 
@@ -120,6 +121,9 @@ class EnergyMonitor:
         cost.flags = list(window.flags)
         if window.energy_j is not None and "short_window" not in window.flags:
             cost.energy_j, cost.power_w = window.energy_j, window.power_w
+            cost.power_spread = power_spread(window)
+            if load_unstable(cost.power_spread):  # measure's rule: the mean hides a change of power
+                cost.flags.append("load_unstable")
         else:
             cost.unavailable_reason = unmeasured_reason(
                 self._sensor, window, f"the window lasted {cost.duration_s:.3f} s"
@@ -180,5 +184,5 @@ def energy_window(device: str = "cpu", power: str = "auto", tegrastats: str | No
             cost.unavailable_reason = f"the block raised {type(error).__name__} before it ended, so it was not measured"
             raise
         measured = monitor.end_window("block")
-        for name in ("duration_s", "energy_j", "power_w", "flags", "unavailable_reason"):
+        for name in ("duration_s", "energy_j", "power_w", "flags", "power_spread", "unavailable_reason"):
             setattr(cost, name, getattr(measured, name))

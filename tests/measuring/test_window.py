@@ -170,3 +170,15 @@ def test_a_gpu_lost_mid_window_ends_energy_with_the_reason_and_later_windows_say
     for cost in (epoch, after):
         assert cost.energy_j is None and cost.duration_s is not None
         assert cost.unavailable_reason == step.unavailable_reason
+
+
+def test_a_window_whose_power_changed_halfway_has_its_spread_and_is_flagged(sysfs_root):
+    with FakeRaplTree(sysfs_root, [FakeZone("intel-rapl:0", "package-0", 10.0)]) as tree:
+        with hwprof.energy_window("cpu", power="rapl") as cost:
+            time.sleep(0.5)
+            tree.set_power("intel-rapl:0", 30.0)
+            time.sleep(0.5)
+        with hwprof.energy_window("cpu", power="rapl") as steady:
+            time.sleep(0.8)
+    assert cost.power_spread == pytest.approx(1.0, abs=0.15) and "load_unstable" in cost.flags
+    assert steady.power_spread < 0.05 and "load_unstable" not in steady.flags
