@@ -473,21 +473,37 @@ def _align_to_counter_steps(window: EnergyWindow, reads: list[tuple[float, float
         ]
 
 
-MIN_UPDATES_PER_HALF = 100  # a read lags the counter by up to one update: the halves' spread is then 2% off at most
+# Counter updates each half of a window spans: a read lags the counter by up to one update, which then moves
+# the halves' spread by 3% at most.
+MIN_UPDATES_PER_HALF = 50
+MIN_READS_PER_HALF = 4  # the median of their pairwise slopes outvotes one late read
+MAX_READS_PER_HALF = 100  # a long window's half is thinned to this many reads: its pairs grow as their square
 MIN_SAMPLES_PER_HALF = 3
 
 
 def _counter_halves(window: EnergyWindow, reads: list[tuple[float, float]], update_period_s: float) -> None:
-    """The power of each half of a window from a counter that updates far faster than it is polled (RAPL):
-    the poll read nearest the middle splits it, each read being the energy at the time it was taken."""
-    (t_start, e_start), (t_stop, e_stop) = reads[0], reads[-1]
-    t_mid, e_mid = min(reads[1:-1], key=lambda read: abs(read[0] - (t_start + t_stop) / 2), default=reads[0])
-    if min(t_mid - t_start, t_stop - t_mid) < MIN_UPDATES_PER_HALF * update_period_s:
+    """The power of each half of a window from a counter that updates far faster than it is polled (RAPL): the
+    median of the slopes between every two reads of the half (Theil-Sen). A read that came late (its poller
+    descheduled, the counter stalled a moment) moves a few of those slopes, not the median, where one read
+    splitting the window at its middle tipped the spread past 5% by itself."""
+    t_start, t_stop = reads[0][0], reads[-1][0]
+    t_mid = (t_start + t_stop) / 2
+    if t_mid - t_start < MIN_UPDATES_PER_HALF * update_period_s:
         return
-    window.metadata["power_w_halves"] = [
-        round((e_mid - e_start) / (t_mid - t_start), 3),
-        round((e_stop - e_mid) / (t_stop - t_mid), 3),
-    ]
+    halves = [[read for read in reads if read[0] <= t_mid], [read for read in reads if read[0] >= t_mid]]
+    if min(len(half) for half in halves) < MIN_READS_PER_HALF:
+        return
+    window.metadata["power_w_halves"] = [round(_median_slope(half), 3) for half in halves]
+
+
+def _median_slope(reads: list[tuple[float, float]]) -> float:
+    """Theil-Sen: the median slope between every two reads, over evenly thinned reads where there are many."""
+    if len(reads) > MAX_READS_PER_HALF:
+        step = (len(reads) - 1) / (MAX_READS_PER_HALF - 1)
+        reads = [reads[round(i * step)] for i in range(MAX_READS_PER_HALF)]
+    return statistics.median(
+        (e1 - e0) / (t1 - t0) for i, (t0, e0) in enumerate(reads) for t1, e1 in reads[i + 1 :] if t1 > t0
+    )
 
 
 def _sampled_halves(window: EnergyWindow, primary_sensor: str) -> None:
