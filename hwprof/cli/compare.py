@@ -11,7 +11,7 @@ import click
 
 from hwprof.cli.common import make_console
 
-SHOWN_LAYERS = 20  # layer rows in the table: the largest significant changes
+SHOWN_LAYERS = 20  # layer rows in the table: significant changes first, then the largest
 METRIC_WORDS = {"latency_ms": "latency", "energy_mj": "energy", "power_w": "power"}
 
 
@@ -141,16 +141,12 @@ def print_report(report: dict) -> None:
     others = [m for m in metrics if m != "latency_ms"]
 
     networks = [row for row in report["rows"] if row["kind"] in WHOLE_KINDS]
-    changed = [
-        row
-        for row in report["rows"]
-        if row["kind"] not in WHOLE_KINDS and (row.get("latency_ms") or {}).get("verdict") in (HIGHER, LOWER)
-    ]
-    changed.sort(key=lambda row: -abs(math.log(row["latency_ms"]["ratio"])))
+    focus = (report.get("gate") or {}).get("metric", "latency_ms")
+    layers = sorted((row for row in report["rows"] if row["kind"] not in WHOLE_KINDS), key=lambda row: rank(row, focus))
     table = Table("row", "op", "base ms", "new ms", "change", "95% CI", "p", "verdict", title="rows")
     for name in others:
         table.add_column(f"{METRIC_WORDS[name]} change")
-    for row in networks + changed[:SHOWN_LAYERS]:
+    for row in networks + layers[:SHOWN_LAYERS]:
         latency = row.get("latency_ms") or {}
         p_value = latency.get("p_value")
         cells = [
@@ -165,9 +161,15 @@ def print_report(report: dict) -> None:
         ]
         table.add_row(*cells, *[change((row.get(name) or {}).get("ratio")) for name in others])
     console.print(table)
-    hidden = len(changed) - SHOWN_LAYERS
-    if hidden > 0:
-        console.print(f"{hidden} more layer rows changed significantly; --json lists every row")
+    left_out = layers[SHOWN_LAYERS:]
+    if left_out:
+        significant = sum(verdict(row.get(focus)) in (HIGHER, LOWER) for row in left_out)
+        console.print(
+            f"{len(left_out)} more layer rows not shown ({significant} of them changed significantly): the table "
+            f"keeps the {SHOWN_LAYERS} layer rows whose {METRIC_WORDS[focus]} changed most, significant changes "
+            "first; --json lists every row",
+            soft_wrap=True,
+        )
 
     for by in ("model", "op"):
         table = Table(by, "rows", title=f"per {by}: geometric mean of the row ratios (distinct measurements)")
@@ -208,3 +210,11 @@ def print_report(report: dict) -> None:
                 f"regression: {regression['label']} {word} {change(regression['ratio'])} "
                 f"(95% CI {interval(regression)}), above {limit}"
             )
+
+
+def rank(row: dict, metric: str) -> tuple:
+    """Where a layer row stands in the table: a significant change of `metric` first, then the largest."""
+    from hwprof.compare import HIGHER, LOWER
+
+    result = row.get(metric) or {}
+    return (result.get("verdict") not in (HIGHER, LOWER), -abs(math.log(result["ratio"])) if result else math.inf)
