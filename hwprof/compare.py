@@ -52,6 +52,7 @@ ALPHA = 1 - CONFIDENCE
 BOOTSTRAP_RESAMPLES = 20000  # draws of the ratio of medians, and of a geometric mean over rows
 MIN_SUMMARY_ROWS = 5  # distinct measurements behind a geometric mean before it is tested
 METRICS = ("latency_ms", "energy_mj", "power_w")
+POWER_METRICS = ("energy_mj", "power_w")  # from one load window per row, which power_flags may call into doubt
 INTERVAL_COLUMNS = ("latency_ms_ci_low", "latency_ms_ci_high")
 GATE_METRICS = ("latency_ms", "energy_mj")
 # what makes two rows the same measurement target; dtype joins where both datasets have it
@@ -367,7 +368,15 @@ def _match_frame(side: _Side, columns: list[str]) -> pd.DataFrame:
     for bound in INTERVAL_COLUMNS:
         frame[bound] = pd.to_numeric(frame[bound], errors="coerce") if bound in frame.columns else math.nan
     aggregations |= {"processes": ("processes", "max")} | {bound: (bound, "median") for bound in INTERVAL_COLUMNS}
+    if "power_flags" not in frame.columns:  # a dataset from before the column
+        frame["power_flags"] = None
+    aggregations |= {"power_flags": ("power_flags", _flags_of_runs)}
     return frame.groupby(columns, sort=False).agg(**aggregations).reset_index()
+
+
+def _flags_of_runs(values: pd.Series) -> list[str]:
+    """The power flags any run of a target carries: one run's doubtful window is in the median too."""
+    return sorted({flag for value in values.dropna() for flag in str(value).split(",") if flag})
 
 
 def _samples_of(side: _Side, links: list) -> list | None:
@@ -454,6 +463,11 @@ def _summaries(rows: list[dict], frame: pd.DataFrame, by: str, metrics: Sequence
             if not logs.size:
                 continue
             result = {"ratio": float(math.exp(logs.mean())), "rows": int(logs.size)}
+            if metric in POWER_METRICS:
+                flagged = [
+                    rows[i][metric]["flags"] for i in distinct["_row"] if (rows[i].get(metric) or {}).get("flags")
+                ]
+                result |= {"flagged_rows": len(flagged), "flags": sorted({flag for flags in flagged for flag in flags})}
             if logs.size < MIN_SUMMARY_ROWS:
                 result |= dict(ci_low=None, ci_high=None, verdict=UNTESTED, why=f"fewer than {MIN_SUMMARY_ROWS} rows")
             else:
@@ -489,7 +503,7 @@ def compare(
     shared, otherwise = _check_settings(base, new)
     columns = [c for c in MATCH_COLUMNS if c not in SETTING_COLUMNS] + shared
     base_frame, new_frame = _match_frame(base, columns), _match_frame(new, columns)
-    wanted = ["_links", "layer_name", "seq_len", *METRICS, "processes", *INTERVAL_COLUMNS]
+    wanted = ["_links", "layer_name", "seq_len", *METRICS, "processes", *INTERVAL_COLUMNS, "power_flags"]
     matched = base_frame[[*columns, *wanted]].merge(
         new_frame[[*columns, *wanted]], on=columns, suffixes=("_base", "_new")
     )
@@ -518,8 +532,14 @@ def compare(
             "op": record["op"],
             "runs": {"base": len(record["_links_base"]), "new": len(record["_links_new"])},
         }
+        flags = {"base": record["power_flags_base"], "new": record["power_flags_new"]}
         for name in metrics:
             entry[name] = _row_metric(name, base_row, new_row, base, new, [*seed, name])
+            if name in POWER_METRICS and entry[name] is not None:
+                either = sorted({*flags["base"], *flags["new"]})
+                entry[name] |= {"flagged_rows": int(bool(either)), "flags": either}
+        if any(name in POWER_METRICS for name in metrics):
+            entry["power_flags"] = flags
         rows.append(entry)
     matched["_row"] = range(len(matched))
     devices_only_in_base, models_only_in_base = _only_in_base(base_frame, new_frame, columns, otherwise)
@@ -543,6 +563,7 @@ def compare(
         "devices_measured_otherwise": [{"device_name": d, "how": how} for d, how in sorted(otherwise.items())],
         "boards_only_in_base": _boards_only_in_base(base, new, devices) if "device_name" in shared else [],
         "models_only_in_base": models_only_in_base,
+        "power_flags": _power_flag_counts(rows, metrics),
         "rows": rows,
         "models": _summaries(rows, matched, "model", metrics),
         "ops": _summaries(rows, matched, "op", metrics),
@@ -550,6 +571,21 @@ def compare(
     if fail_above is not None:
         report["gate"] = _gate(report, metric, fail_above)
     return report
+
+
+def _power_flag_counts(rows: list[dict], metrics: list[str]) -> dict | None:
+    """How many of the rows compared on energy or power carry power flags in BASE or NEW, and how many each
+    flag: a ratio from a window flagged below_idle or load_unstable is less certain than its figure shows.
+    None where neither metric is compared."""
+    if not any(name in POWER_METRICS for name in metrics):
+        return None
+    compared = [row for row in rows if any(row.get(name) for name in POWER_METRICS)]
+    counts: dict[str, int] = {}
+    for row in compared:
+        for flag in sorted({*row["power_flags"]["base"], *row["power_flags"]["new"]}):
+            counts[flag] = counts.get(flag, 0) + 1
+    flagged = sum(bool(row["power_flags"]["base"] or row["power_flags"]["new"]) for row in compared)
+    return {"compared_rows": len(compared), "flagged_rows": flagged, "flags": dict(sorted(counts.items()))}
 
 
 def _whole_or_none(text: str) -> int | None:

@@ -192,6 +192,14 @@ def print_report(report: dict) -> None:
         if result:
             counts[result["verdict"]] = counts.get(result["verdict"], 0) + 1
     console.print("latency rows: " + ", ".join(f"{n} {word}" for word, n in sorted(counts.items())))
+    flags = report.get("power_flags") or {}
+    if flags.get("flagged_rows"):
+        listed = ", ".join(f"{flag} {count}" for flag, count in flags["flags"].items())
+        console.print(
+            f"power flags: {flagged_rows(flags['flagged_rows'], flags['compared_rows'], ' compared on energy and power')}"
+            f" in BASE or NEW ({listed}): their energy and power changes are less certain; --json lists each row's",
+            soft_wrap=True,
+        )
     untested = [row["latency_ms"]["why"] for row in report["rows"] if (row.get("latency_ms") or {}).get("why")]
     if untested and not report["raw_samples"]["unavailable_reason"]:
         console.print(f"untested rows, e.g.: {untested[0]}", soft_wrap=True)
@@ -206,10 +214,23 @@ def print_report(report: dict) -> None:
             whys = sorted({entry["reason"] for entry in gate["unchecked"]})
             console.print(f"gate: could not check {names(gate['unchecked_devices'])} ({', '.join(whys)} in NEW)")
         for regression in gate["regressions"]:
+            doubt = ""
+            if regression.get("flagged_rows"):
+                behind = "" if regression["where"] == "row" else " behind it"
+                rows = flagged_rows(regression["flagged_rows"], regression.get("rows", 1), behind)
+                doubt = f"; {rows} ({', '.join(regression['flags'])})"
             console.print(
                 f"regression: {regression['label']} {word} {change(regression['ratio'])} "
-                f"(95% CI {interval(regression)}), above {limit}"
+                f"(95% CI {interval(regression)}), above {limit}{doubt}",
+                soft_wrap=True,
             )
+
+
+def flagged_rows(flagged: int, rows: int, which: str = "") -> str:
+    """How many rows carry power flags ("3 of the 9 rows{which} carry power flags"), noun and verb agreeing."""
+    if rows == 1:
+        return f"the row{which} carries power flags"
+    return f"{flagged} of the {rows} rows{which} {'carries' if flagged == 1 else 'carry'} power flags"
 
 
 def rank(row: dict, metric: str) -> tuple:
