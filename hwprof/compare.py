@@ -664,6 +664,11 @@ def _remedy(why: str | None) -> str:
         return "measure with a longer --max-time, so each process bounds its row's interval"
     if why and "disagree too much" in why:
         return "measure on a quieter machine, or with more --processes, so the processes agree"
+    if why and "one load window" in why:  # no measurement gives a network's energy a spread to test it by
+        return (
+            "a network's energy and power come from one load window, which no test bounds: check that change by "
+            "hand, or gate on latency_ms"
+        )
     return "give datasets measured with raw samples"
 
 

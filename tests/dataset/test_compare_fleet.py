@@ -108,6 +108,18 @@ def test_a_board_whose_host_was_renamed_is_still_compared_and_gated(tmp_path):
     assert "no run of Orin from host" not in gated.stdout
 
 
+def test_an_energy_gate_undecided_on_a_network_does_not_ask_for_raw_samples_it_has(tmp_path):
+    """A network's energy is one load window: no sample spread tests it, and raw samples cannot help."""
+    base = write_run(tmp_path / "base.parquet", seed=1, power_w=10.0)
+    hotter = write_run(tmp_path / "hotter.parquet", seed=2, power_w=13.0)
+    for path in (base, hotter):  # --no-layers runs: no layer rows for a model's summary to test
+        write_table(path, read_dataset(path).query("kind == 'network'"), read_provenance(path))
+    result = run(base, hotter, "--metric", "energy_mj", "--fail-above", "5%")
+    assert result.exit_code == 2, result.output
+    assert "one load window, which no test bounds" in result.output
+    assert "give datasets measured with raw samples" not in result.output
+
+
 def test_an_undecided_gate_with_raw_samples_asks_for_more_samples_not_for_raw_samples(tmp_path):
     base = write_run(tmp_path / "base.parquet", samples=3, seed=1)
     slower = write_run(tmp_path / "slower.parquet", samples=3, factor=1.3, seed=2)
