@@ -322,25 +322,57 @@ def _only_in_base(
     return devices, [{"device_name": device, "model": model} for device, model in models]
 
 
-def _boards_only_in_base(base: _Side, new: _Side, devices: list[str]) -> list[dict]:
-    """Boards of one kind (one device name) that BASE measured on a host NEW has no run from: boards of a kind
-    pool their rows, so one whose job did not run tonight leaves no device unpaired, only a host missing.
-    Told apart only where every run of the device on both sides recorded its host, and only where NEW has fewer
-    hosts of the device than BASE: as many under other names are the same boards renamed (a container's or a
-    re-provisioned runner's host name), still compared."""
+def _boards_only_in_base(base: _Side, new: _Side, devices: list[str], shared: list[str]) -> list[dict]:
+    """Boards of one kind (one device name) that BASE measured on a host NEW has no run from measured alike:
+    boards of a kind pool their rows, so one whose job did not run tonight (or ran another dtype or setting)
+    leaves no device unpaired, only a host missing. Told apart only where every run of the device on both sides
+    recorded its host, and only where NEW has fewer such hosts than BASE: as many under other names are the
+    same boards renamed (a container's or a re-provisioned runner's host name), still compared. Each entry
+    carries the sentence (`why`) that says what is missing."""
 
     runs = {side.path: read_provenance(side.path) for side in (base, new)}
+    settings = [column for column in shared if column != "device_name"]
 
-    def hosts(side: _Side, device: str) -> set | None:
-        run_ids = set(side.frame.loc[side.frame["device_name"] == device, "run_id"].dropna())
+    def hosts(side: _Side, rows: pd.Series) -> set | None:
+        run_ids = set(side.frame.loc[rows, "run_id"].dropna())
         found = [run.get("host") for run in runs[side.path] if run.get("run_id") in run_ids]
         return set(found) if found and None not in found else None
 
     missing = []
     for device in devices:
-        ours, theirs = hosts(base, device), hosts(new, device)
-        if ours and theirs and len(theirs) < len(ours):
-            missing += [{"device_name": device, "host": host} for host in sorted(ours - theirs)]
+        ours_rows, theirs_rows = base.frame["device_name"] == device, new.frame["device_name"] == device
+        alike = theirs_rows.copy()  # NEW's rows of the device measured as BASE measured it
+        for column in settings:
+            alike &= _setting(new.frame, column).isin(set(_setting(base.frame.loc[ours_rows], column).dropna()))
+        ours, theirs, ran = hosts(base, ours_rows), hosts(new, alike), hosts(new, theirs_rows)
+        if not ours or not ran:
+            continue
+        theirs = theirs or set()
+        if len(theirs) >= len(ours):
+            continue
+        absent = sorted(ours - theirs)
+        if len(absent) == len(ours) - len(theirs):  # the hosts that ran kept their names: these did not run alike
+            for host in absent:
+                how = " (it ran, measured otherwise)" if host in ran else ""
+                missing.append(
+                    {
+                        "device_name": device,
+                        "host": host,
+                        "why": f"{new.path} has no run of {device} from host {host} measured as {base.path} "
+                        f"measured it{how}, so that board is not compared",
+                    }
+                )
+        else:  # renamed hosts among them: which board is missing cannot be told
+            missing.append(
+                {
+                    "device_name": device,
+                    "host": " or ".join(absent),
+                    "why": f"{new.path} has runs of {device} measured as {base.path} measured it from "
+                    f"{len(theirs)} host(s) ({', '.join(sorted(theirs)) or 'none'}) where {base.path} has "
+                    f"{len(ours)} ({', '.join(sorted(ours))}): a board of that kind did not run alike, or ran "
+                    "under another name",
+                }
+            )
     return missing
 
 
@@ -561,7 +593,7 @@ def compare(
         "only_in_new": len(new_frame) - len(rows),
         "devices_only_in_base": devices_only_in_base,
         "devices_measured_otherwise": [{"device_name": d, "how": how} for d, how in sorted(otherwise.items())],
-        "boards_only_in_base": _boards_only_in_base(base, new, devices) if "device_name" in shared else [],
+        "boards_only_in_base": _boards_only_in_base(base, new, devices, shared) if "device_name" in shared else [],
         "models_only_in_base": models_only_in_base,
         "power_flags": _power_flag_counts(rows, metrics),
         "rows": rows,
@@ -696,8 +728,7 @@ def _unchecked(report: dict) -> dict:
             "device_name": entry["device_name"],
             "host": entry["host"],
             "reason": "no run from host",
-            "why": f"{report['new']} has no run of {entry['device_name']} from host {entry['host']}, which "
-            f"{report['base']} has",
+            "why": entry["why"],
         }
         for entry in report["boards_only_in_base"]
     ]

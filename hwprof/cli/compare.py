@@ -120,11 +120,7 @@ def print_report(report: dict) -> None:
             soft_wrap=True,
         )
     for entry in report["boards_only_in_base"]:
-        console.print(
-            f"note: NEW has no run of {entry['device_name']} from host {entry['host']}: only BASE measured that "
-            "board, so it is not compared",
-            soft_wrap=True,
-        )
+        console.print(f"note: {entry['why']}", soft_wrap=True)
     by_device = {}
     for entry in report["models_only_in_base"]:
         by_device.setdefault(entry["device_name"], []).append(entry["model"])

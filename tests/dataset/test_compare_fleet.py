@@ -80,12 +80,12 @@ def test_a_board_of_a_kind_that_did_not_run_is_named_by_its_host_and_the_gate_ex
     merge_datasets(shards, baseline)
     tonight = write_run(tmp_path / "tonight.parquet", seed=3, device_name="Orin", provenance_fields={"host": "orin-1"})
     report = compare(baseline, tonight, fail_above=0.05)
-    assert report["boards_only_in_base"] == [{"device_name": "Orin", "host": "orin-2"}]
+    assert [(e["device_name"], e["host"]) for e in report["boards_only_in_base"]] == [("Orin", "orin-2")]
     assert report["gate"]["unchecked_devices"] == ["Orin on host orin-2"]
     with pytest.raises(CannotCompare, match="has no run of Orin from host orin-2"):
         check_every_device_gated(report)
     gated = run(baseline, tonight, "--fail-above", "5%")
-    assert gated.exit_code == 2 and "note: NEW has no run of Orin from host orin-2" in gated.stdout
+    assert gated.exit_code == 2 and "has no run of Orin from host orin-2" in gated.stdout
 
     both = tmp_path / "both.parquet"
     merge_datasets(
@@ -95,6 +95,37 @@ def test_a_board_of_a_kind_that_did_not_run_is_named_by_its_host_and_the_gate_ex
     assert run(baseline, both, "--fail-above", "5%").exit_code == 0
     unrecorded = write_run(tmp_path / "old.parquet", seed=5, device_name="Orin")  # no host: nothing to tell apart
     assert compare(baseline, unrecorded)["boards_only_in_base"] == []
+
+
+def test_a_board_of_a_kind_that_ran_another_dtype_tonight_is_not_passed_unchecked(tmp_path):
+    """Two boards share a device name; tonight one ran bfloat16. The device's dtypes overlapped (float32 on both
+    sides), so the gate passed with exit 0: that board's rows paired with nothing and nobody was told."""
+    shards = [
+        write_run(tmp_path / f"{host}.parquet", seed=seed, device_name="Orin", provenance_fields={"host": host})
+        for seed, host in ((1, "orin-1"), (2, "orin-2"))
+    ]
+    baseline, tonight = tmp_path / "baseline.parquet", tmp_path / "tonight.parquet"
+    merge_datasets(shards, baseline)
+    other = write_run(tmp_path / "t2.parquet", seed=4, device_name="Orin", provenance_fields={"host": "orin-2"})
+    write_table(other, read_dataset(other).assign(dtype="bfloat16"), read_provenance(other))
+    alike = write_run(tmp_path / "t1.parquet", seed=3, device_name="Orin", provenance_fields={"host": "orin-1"})
+    merge_datasets([alike, other], tonight)
+    gated = run(baseline, tonight, "--fail-above", "5%")
+    assert gated.exit_code == 2, gated.output
+    assert "from host orin-2 measured as" in gated.stdout and "it ran, measured otherwise" in gated.stdout
+
+
+def test_a_missing_board_beside_a_renamed_one_is_one_board_missing_not_two(tmp_path):
+    shards = [
+        write_run(tmp_path / f"{host}.parquet", seed=seed, device_name="Orin", provenance_fields={"host": host})
+        for seed, host in ((1, "orin-1"), (2, "orin-2"))
+    ]
+    baseline = tmp_path / "baseline.parquet"
+    merge_datasets(shards, baseline)
+    renamed = write_run(tmp_path / "c.parquet", seed=3, device_name="Orin", provenance_fields={"host": "ci-7f3a"})
+    (entry,) = compare(baseline, renamed)["boards_only_in_base"]
+    assert entry["host"] == "orin-1 or orin-2" and "did not run alike, or ran under another name" in entry["why"]
+    assert run(baseline, renamed, "--fail-above", "50%").exit_code == 2
 
 
 def test_a_board_whose_host_was_renamed_is_still_compared_and_gated(tmp_path):
