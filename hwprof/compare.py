@@ -42,7 +42,7 @@ import numpy as np
 import pandas as pd
 
 from hwprof.dataset import read_dataset, read_provenance
-from hwprof.errors import HwprofError, option
+from hwprof.errors import HwprofError, given_percent, option
 from hwprof.samples import SUFFIX as SAMPLES_SUFFIX
 from hwprof.samples import grouped, read_samples, row_key, samples_path
 from hwprof.schema import MIN_BOUNDED_SAMPLES  # per side: fewer cannot bound a median at 95%
@@ -667,7 +667,7 @@ def _gate(report: dict, metric: str, fail_above: float) -> dict:
     if undecided and not regressions:  # a summary over many rows must not wave a risen network through
         (where, result), more = undecided[0], len(undecided) - 1
         raise CannotCompare(
-            f"{where} {metric} rose {result['ratio'] - 1:+.1%}, above the {fail_above:.0%} gate, and could not be "
+            f"{where} {metric} rose {result['ratio'] - 1:+.1%}, above the {given_percent(fail_above)} gate, and could not be "
             f"tested for significance ({result.get('why') or 'no raw samples'})"
             + (f", and {more} more network row(s) so" if more else "")
             + f", so {option('fail_above')} cannot decide; {_remedy(result.get('why'))}"

@@ -90,6 +90,12 @@ def shown(value: object) -> str:
     return repr(item() if callable(item) and getattr(value, "ndim", None) == 0 else value)
 
 
+def given_percent(fraction: float) -> str:
+    """A level or threshold a user gave, as a percentage that keeps its digits: 0.995 is 99.5%, 0.005 is 0.5%
+    (`:.0%` printed them 100% and 0%)."""
+    return f"{100 * fraction:.4g}%"
+
+
 class HwprofError(Exception):
     """A user-facing error: the message says what is wrong and what to do."""
 

@@ -8,6 +8,7 @@ import math
 import click
 
 from hwprof.cli.common import make_console, number, percent
+from hwprof.errors import given_percent
 from hwprof.progress import Notes, Progress
 from hwprof.schema import COMPUTE_DTYPES, METRIC_LABELS
 
@@ -332,7 +333,7 @@ def _print_predictions(predictions, show_layers: bool, doc: dict) -> None:
     first = predictions[0]
     targets = [t for t in METRIC_LABELS if t in first.total]
     bounded = any(_has_interval(p, t) for p in predictions for t in targets)
-    table = Table(title=f"predicted, with {first.confidence:.0%} intervals" if bounded else "predicted")
+    table = Table(title=f"predicted, with {given_percent(first.confidence)} intervals" if bounded else "predicted")
     rows = [_prediction_row(p) for p in predictions]
     with_seq = any(seq for _, seq, _ in rows)
     # a long model name wraps, never cut: what tells two rows apart (batch, seq, dtype) has columns of its own
@@ -433,7 +434,7 @@ def _print_report(report: dict) -> None:
     for title, key, label in (("networks", "network", "target"), ("layers (unique configurations)", "layers", "op")):
         if not report[key]:
             continue
-        table = Table(label, *headers, title=f"{title}, {report['confidence']:.0%} intervals")
+        table = Table(label, *headers, title=f"{title}, {given_percent(report['confidence'])} intervals")
         for name, m in report[key].items():
             table.add_row(name, *cells(m))
         console.print(table)

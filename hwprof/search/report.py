@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+from hwprof.errors import given_percent
 from hwprof.schema import METRIC_LABELS
 from hwprof.search.constraints import PREDICTED_METRICS, Constraint
 from hwprof.search.study import SearchResult, TrialRecord
@@ -81,7 +82,7 @@ def _held_sentence(result: SearchResult) -> str:
     held = "the point prediction"
     if result.confidence:
         ends = {c.is_upper_limit for c in predicted}
-        interval = f"the {result.confidence:.0%} interval"
+        interval = f"the {given_percent(result.confidence)} interval"
         if len(ends) == 2:
             held = f"{interval}'s upper end for an upper limit and its lower end for a lower one"
         else:
@@ -313,7 +314,7 @@ def _held_words(result: SearchResult, constraint: Constraint) -> str:
     if not constraint.is_predicted:
         return "count"
     if result.confidence:
-        return f"{'upper' if constraint.is_upper_limit else 'lower'} end of {result.confidence:.0%} interval"
+        return f"{'upper' if constraint.is_upper_limit else 'lower'} end of {given_percent(result.confidence)} interval"
     return "point prediction"
 
 

@@ -25,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from hwprof.errors import HwprofError, error_line, error_text, option, warn
+from hwprof.errors import HwprofError, error_line, error_text, given_percent, option, warn
 from hwprof.search.constraints import ANALYTIC_METRICS, METRICS, PREDICTED_METRICS, Constraint
 from hwprof.search.space import FactoryFailed, SearchSpace
 
@@ -576,7 +576,7 @@ def _check_bounded_intervals(predictor, options: SearchOptions, checked: dict) -
         if constraint.is_predicted and not math.isfinite(checked[constraint.text]):
             why, fix = missing_interval((getattr(predictor, "doc", None) or {}).get("cv"))
             raise HwprofError(
-                f"the predictor gives no bounded {constraint.metric} interval at {options.confidence:.0%} "
+                f"the predictor gives no bounded {constraint.metric} interval at {given_percent(options.confidence)} "
                 f"confidence, because {why}: drop {option('confidence')}, or {fix} to calibrate its intervals"
             )
 

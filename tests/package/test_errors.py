@@ -45,3 +45,23 @@ def test_the_api_defaults_are_the_cli_defaults():
     assert flags["processes"] == defaults.processes == 1
     assert flags["max_other_share"] == defaults.max_other_share
     assert [int(size) for size in flags["batch_sizes"].split(",")] == list(defaults.batch_sizes)
+
+
+@pytest.mark.parametrize("fraction, text", [(0.995, "99.5%"), (0.005, "0.5%"), (0.9, "90%"), (0.025, "2.5%")])
+def test_a_level_a_user_gave_keeps_its_digits(fraction, text):
+    """`:.0%` printed a 99.5% interval as '100% intervals' and a 0.5% gate as 'the 0% gate'."""
+    from hwprof.errors import given_percent
+
+    assert given_percent(fraction) == text
+
+
+def test_predict_titles_its_intervals_at_the_level_given(tmp_path):
+    from click.testing import CliRunner
+
+    from fakes.synthetic import fitted_predictor_path
+    from hwprof.cli import main
+
+    predictor, _ = fitted_predictor_path(tmp_path)
+    result = CliRunner().invoke(main, ["predict", str(predictor), "mlp", "--confidence", "0.995"])
+    assert result.exit_code == 0, result.output
+    assert "99.5% intervals" in result.output and "100% intervals" not in result.output
