@@ -167,7 +167,9 @@ def _outside_note(predictor: Predictor, points: pd.DataFrame) -> str:
     outside = scored[scored["outside"].astype(bool)]
     if not len(outside):
         return ""
-    batches = outside.groupby("name", sort=True)["batch_size"].apply(lambda sizes: ", ".join(map(str, sorted(sizes))))
+    batches = outside.groupby("name", sort=True)["batch_size"].apply(
+        lambda sizes: ", ".join(str(int(size)) for size in sorted(sizes))  # a float column: 1, not 1.0
+    )
     named = [f"{name} batch {sizes}" for name, sizes in batches.items()]
     if len(named) > 3:
         named = [*named[:3], f"{len(named) - 3} more"]

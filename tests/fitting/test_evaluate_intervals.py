@@ -31,6 +31,7 @@ def test_a_network_outside_the_training_data_is_scored_on_its_widened_interval_a
     assert (outside.loc[networks, "high"] >= inside.loc[networks, "high"]).all()
     assert (outside.loc[networks, "high"] > inside.loc[networks, "high"]).any()  # widened, as predict widens it
     assert f"{networks.sum()} of {networks.sum()} networks lie outside the training data" in report["note"]
+    assert " batch 1" in report["note"] and ".0" not in report["note"].split("outside the training data")[1][:200]
 
 
 def test_data_in_one_of_the_predictor_s_two_dtypes_is_no_transfer(tmp_path):
