@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 import sys
 from pathlib import Path
 
@@ -222,7 +223,7 @@ def search(
         except SearchStopped as stopped:  # an error in one trial: the finished ones are written before it is shown
             _report(stopped.result, search_space, out, False, verify_count, device, power, threads, stopped=True)
             raise stopped.error from None
-        _report(result, search_space, out, verify, verify_count, device, power, threads)
+        _report(result, search_space, out, verify, verify_count, device, power, threads, predictor=predictor)
         if every_training_failed(result):  # a CI job must not pass on a search that produced no score
             raise HwprofError(
                 f"no trial produced a score, since every one not skipped failed in its factory or objective; "
@@ -306,6 +307,19 @@ def _free_path(path: Path) -> Path:
     return path
 
 
+def _refit_hint(predictor, kept: Path) -> str:
+    """The command that learns from the measured candidates: a layer-mode predictor is adapted to them
+    (--base keeps its layer models); one fitted from network rows alone has none to keep, so it is refitted
+    from its own datasets with them."""
+    if predictor is not None and not predictor.uses_layers:
+        sources = [s.get("path") for s in predictor.doc.get("training", {}).get("sources", []) if s.get("path")]
+        if sources:
+            return f"refit with them (`hwprof fit {' '.join(map(shlex.quote, [*sources, str(kept)]))}`)"
+        return f"refit with them and the predictor's datasets (`hwprof fit DATASETS... {kept}`)"
+    source = shlex.quote(predictor.source) if predictor is not None and predictor.source != "<memory>" else "PREDICTOR"
+    return f"refit with them (`hwprof fit {kept} --base {source}`)"
+
+
 def _report(
     result,
     search_space,
@@ -316,6 +330,7 @@ def _report(
     power: str,
     threads: int | None,
     stopped: bool = False,
+    predictor=None,
 ) -> None:
     from rich.console import Console
 
@@ -334,7 +349,7 @@ def _report(
             verified = verify_candidates(
                 search_space, result, candidates, device=device, power=power, threads=threads, out=kept
             )
-            click.echo(f"measured candidates kept in {kept}: refit with them (`hwprof fit {kept} --base PREDICTOR`)")
+            click.echo(f"measured candidates kept in {kept}: {_refit_hint(predictor, kept)}")
     results.dump(result, out / "search.json", verified)
     figure = plot_pareto(result, out / "pareto.png")
     console = Console(width=None if sys.stdout.isatty() else 160, emoji=False)  # piped: no wrapped configurations

@@ -476,3 +476,21 @@ def test_a_storage_that_does_not_open_leaves_no_output_folder_behind(toy_yaml, t
     )
     assert result.exit_code == 1 and "is not a readable Optuna journal" in result.output
     assert not out.exists()
+
+
+def test_the_refit_hint_after_verify_runs_for_either_kind_of_predictor(tmp_path):
+    """The hint said `hwprof fit verified.parquet --base PREDICTOR`, which an analytic predictor (the demo's,
+    fitted from network rows alone) refuses: it has no layer models to keep."""
+    import types
+
+    from fakes.synthetic import fitted_predictor_path
+    from hwprof.predictor.predictor import load_predictor
+
+    layered, _ = fitted_predictor_path(tmp_path, cv=False)
+    kept = tmp_path / "verified.parquet"
+    assert hwprof.cli.search._refit_hint(load_predictor(layered), kept).endswith(f"--base {layered}`)")
+    networks = tmp_path / "demo-measurements.parquet"  # what an analytic predictor's file says it learnt from
+    doc = {"training": {"sources": [{"path": str(networks)}]}}
+    analytic = types.SimpleNamespace(uses_layers=False, doc=doc, source=str(tmp_path / "demo-predictor.json"))
+    hint = hwprof.cli.search._refit_hint(analytic, kept)
+    assert "--base" not in hint and f"hwprof fit {networks} {kept}" in hint
