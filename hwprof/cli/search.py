@@ -287,9 +287,16 @@ def _predictor(space: str, predictor_path: str | None, out: Path, threads: int |
 
 
 def _echo_trial(record) -> None:
+    from hwprof.search.constraints import parse_constraint
+    from hwprof.search.report import plural
+
     costs = ", ".join(f"{text} -> {value:.4g}" for text, value in record.checked.items())
-    if record.state == "skipped":
-        click.echo(f"trial {record.number}: skipped, predicted to break a budget ({costs})")
+    if record.state == "skipped":  # the budgets it breaks, not those that held
+        broken = {text: value for text, value in record.checked.items() if not parse_constraint(text).holds(value)}
+        named = ", ".join(f"{text} -> {value:.4g}" for text, value in broken.items()) or costs
+        click.echo(
+            f"trial {record.number}: skipped, predicted to break {plural(len(broken), 'a budget', 'budgets')} ({named})"
+        )
     elif record.state == "trained":
         flag = "" if record.feasible else " (breaks a budget)"
         click.echo(f"trial {record.number}: score {record.score:.4g} in {record.train_s:.1f} s ({costs}){flag}")

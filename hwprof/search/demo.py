@@ -151,6 +151,7 @@ def demo_predictor(out_dir, count: int = 12, threads: int | None = None, progres
     """
     from pathlib import Path
 
+    from hwprof.dataset import journal_path
     from hwprof.fitting.fit import fit
     from hwprof.measuring.session import measure
     from hwprof.predictor.predictor import load_predictor
@@ -180,7 +181,7 @@ def demo_predictor(out_dir, count: int = 12, threads: int | None = None, progres
         precision=0.05,
         max_item_s=3.0,
         out=str(dataset),
-        resume=True,
+        resume=dataset.exists() or journal_path(dataset).exists(),  # a first run starts it, unnoted
     )
     progress.note(f"fitting the demo predictor from those rows: {predictor_path}")
     fit([dataset], out=predictor_path, targets="latency")

@@ -494,3 +494,23 @@ def test_the_refit_hint_after_verify_runs_for_either_kind_of_predictor(tmp_path)
     analytic = types.SimpleNamespace(uses_layers=False, doc=doc, source=str(tmp_path / "demo-predictor.json"))
     hint = hwprof.cli.search._refit_hint(analytic, kept)
     assert "--base" not in hint and f"hwprof fit {networks} {kept}" in hint
+
+
+def test_a_skipped_trial_names_the_budgets_it_breaks_not_those_that_held(capsys):
+    from hwprof.search.study import TrialRecord
+
+    record = TrialRecord(
+        number=3,
+        state="skipped",
+        params={},
+        metrics={},
+        checked={"latency_ms<=0.05": 4.386, "flops<=300000": 4800.0},
+        feasible=False,
+        score=None,
+        predict_s=0.001,
+        train_s=None,
+        finished_s=None,
+    )
+    hwprof.cli.search._echo_trial(record)
+    line = capsys.readouterr().out
+    assert "predicted to break a budget (latency_ms<=0.05 -> 4.386)" in line and "flops" not in line

@@ -90,3 +90,22 @@ def test_an_interrupted_demo_measurement_says_how_to_carry_on(monkeypatch, tmp_p
         assert "run the same command to carry on (the measurement resumes where it stopped)" in result.stderr
     else:
         assert "nothing was measured yet; run the same command to start again" in result.stderr
+
+
+def test_a_first_demo_measurement_starts_its_dataset_and_a_later_one_resumes_it(monkeypatch, tmp_path):
+    """A first demo said 'nothing to resume: ... does not exist, so this run starts it' before measuring."""
+    import hwprof.fitting.fit
+    import hwprof.measuring.session
+
+    resumes = []
+
+    def measure(names, out, resume, **kwargs):
+        resumes.append(resume)
+        (tmp_path / demo.DEMO_DATASET).write_bytes(b"rows")
+        raise KeyboardInterrupt  # the predictor is not needed: only how the measurement was asked for
+
+    monkeypatch.setattr(hwprof.measuring.session, "measure", measure)
+    for _ in range(2):
+        with pytest.raises(KeyboardInterrupt):
+            demo.demo_predictor(tmp_path, count=2)
+    assert resumes == [False, True]
