@@ -437,7 +437,10 @@ def _row_metric(metric: str, base_row, new_row, base: _Side, new: _Side, seed) -
     if not missing:
         few = min(len(run) for run in base_samples + new_samples)
         if few < MIN_BOUNDED_SAMPLES:
-            missing = [f"only {few} samples on one side (a median needs {MIN_BOUNDED_SAMPLES} to be bounded)"]
+            missing = [
+                f"only {few} sample{'' if few == 1 else 's'} on one side (a median needs {MIN_BOUNDED_SAMPLES} "
+                "to be bounded)"
+            ]
     if missing:
         return entry | dict(ci_low=None, ci_high=None, p_value=None, verdict=UNTESTED, why="; ".join(missing))
     return entry | _sample_test(base_samples, new_samples, seed) | {"why": None}
@@ -690,7 +693,7 @@ def _gate(report: dict, metric: str, fail_above: float) -> dict:
 
 def _remedy(why: str | None) -> str:
     """What would let the gate decide, for the reason a row could not be tested."""
-    if why and "samples on one side" in why:
+    if why and "on one side (a median needs" in why:
         return f"measure with a longer --max-time, so each row takes at least {MIN_BOUNDED_SAMPLES} samples"
     if why and "too few samples to bound" in why:
         return "measure with a longer --max-time, so each process bounds its row's interval"

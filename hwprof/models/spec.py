@@ -95,7 +95,7 @@ class ModelSpec:
 
 def parse_shape(text: str) -> tuple[int, ...]:
     """'3,224,224' or '3x224x224' -> (3, 224, 224)."""
-    parts = text.replace("x", ",").replace(" ", "").strip(",").split(",")
+    parts = text.replace(" ", "").strip(",").replace("x", ",").split(",")  # "3,x" is no shape, not (3,)
     try:
         shape = tuple(int(p) for p in parts)
     except ValueError:

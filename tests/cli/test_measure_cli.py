@@ -117,6 +117,7 @@ def test_input_shape_option_feeds_a_factory_without_one(tmp_path, factory_file):
     [
         (["no_such_net"], "unknown model"),
         (["mlp", "--input-shape", "3,-1"], "bad input shape"),
+        (["mlp", "--input-shape", "3,x"], "bad input shape"),  # was (3,), failing later inside torch
         (["mlp", "--batch-size", "0"], "bad batch size"),
         (["mlp", "--out", "/nonexistent-dir/x.parquet"], "nonexistent-dir"),
         (["mlp", "--device", "tpu"], "unknown device"),
