@@ -72,3 +72,24 @@ class ToyPredictor:
         }
         interval = {k: (v * (1 - INTERVAL_HALF_WIDTH), v * (1 + INTERVAL_HALF_WIDTH)) for k, v in total.items()}
         return ToyPrediction(total, interval, {"outside": width > OUTSIDE_WIDTH})
+
+
+def search_result(records, budgets=("latency_ms<=5",), confidence=None, trials_wanted=None):
+    """A finished study of `records` under `budgets`, as the search's report and plot take it."""
+    from hwprof.search.constraints import parse_constraint
+    from hwprof.search.study import SearchResult
+
+    return SearchResult(
+        "s",
+        "space",
+        "obj",
+        [parse_constraint(text) for text in budgets],
+        confidence,
+        1,
+        "tpe",
+        "maximize",
+        True,
+        ["latency_ms"],
+        records,
+        trials_wanted=trials_wanted,
+    )

@@ -7,6 +7,7 @@ import sys
 import pandas as pd
 import pytest
 
+from fakes.processes import alive, children
 from hwprof.measuring.processes import WORKER_FLAGS, combine_shards, worker_arguments
 from hwprof.measuring.session import MeasureOptions
 from hwprof.measuring.stats import combine_processes
@@ -215,21 +216,6 @@ def test_the_combined_samples_say_which_worker_took_each_so_the_row_can_be_recom
     assert network["iterations"] == 1 and read_dataset(out).set_index("kind").loc["layer", "iterations"] == 1
 
 
-def _children(pid: int) -> list[int]:
-    """The live (not zombie) processes whose parent is `pid`, from /proc."""
-    from pathlib import Path
-
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            state, parent = stat.read_text().rsplit(")", 1)[1].split()[:2]
-        except (OSError, ValueError):
-            continue
-        if int(parent) == pid and state != "Z":
-            found.append(int(stat.parent.name))
-    return found
-
-
 @pytest.mark.slow
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the parent-death signal is Linux's prctl")
 def test_a_worker_stops_when_its_measuring_process_is_killed(tmp_path):
@@ -245,25 +231,16 @@ def test_a_worker_stops_when_its_measuring_process_is_killed(tmp_path):
     parent = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=tmp_path)
     deadline, workers = time.monotonic() + 60, []
     while time.monotonic() < deadline and not workers:
-        workers = _children(parent.pid)
+        workers = children(parent.pid)
         time.sleep(0.1)
     assert workers, "no worker started"
     time.sleep(1.0)  # the worker is measuring
     os.kill(parent.pid, signal.SIGKILL)
     parent.wait()
     deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and any(_alive(pid) for pid in workers):
+    while time.monotonic() < deadline and any(alive(pid) for pid in workers):
         time.sleep(0.1)
-    assert not any(_alive(pid) for pid in workers)
-
-
-def _alive(pid: int) -> bool:
-    from pathlib import Path
-
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
+    assert not any(alive(pid) for pid in workers)
 
 
 def test_a_worker_killed_before_its_first_table_write_is_resumed_from_its_journal(tmp_path, monkeypatch):

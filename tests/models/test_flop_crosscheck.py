@@ -18,6 +18,7 @@ from types import SimpleNamespace
 import pytest
 import torch
 import torch.nn as nn
+from test_torch_nn_blocks import LstmLanguageModel
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils.flop_counter import FlopCounterMode
 
@@ -108,18 +109,6 @@ def test_hugging_face_models(name):
     pytest.importorskip("transformers")
     ours, fused = cross_check(resolve_model(name, hf_config=TINY_HF[name]), seq_len=16)
     assert fused > 0  # attention ran through the fused kernel the counter does not see
-
-
-class LstmLanguageModel(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.embedding = nn.Embedding(1000, 64)
-        self.rnn = nn.LSTM(64, 128, num_layers=2, batch_first=True)
-        self.head = nn.Linear(128, 1000)
-
-    def forward(self, input_ids):
-        hidden, _ = self.rnn(self.embedding(input_ids))
-        return self.head(hidden)
 
 
 class CellLoop(nn.Module):

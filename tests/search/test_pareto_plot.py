@@ -1,8 +1,8 @@
 """The Pareto plot: the front as a staircase, and the skipped trials drawn where their budgets were held."""
 
-from hwprof.search.constraints import parse_constraint
+from fakes.search_doubles import search_result as result
 from hwprof.search.report import plot_pareto, staircase
-from hwprof.search.study import SearchResult, TrialRecord
+from hwprof.search.study import TrialRecord
 
 
 def record(number, state, latency_ms, score=None, feasible=True, checked=None, **counts):
@@ -10,22 +10,6 @@ def record(number, state, latency_ms, score=None, feasible=True, checked=None, *
     checked = {"latency_ms<=5": latency_ms} if checked is None else checked
     metrics = {"latency_ms": latency_ms, **counts}
     return TrialRecord(number, state, {"w": number}, metrics, checked, feasible, score, 0.0, 0.0, 0.0)
-
-
-def result(records, budgets=("latency_ms<=5",), confidence=None):
-    return SearchResult(
-        "s",
-        "space",
-        "obj",
-        [parse_constraint(text) for text in budgets],
-        confidence,
-        1,
-        "tpe",
-        "maximize",
-        True,
-        ["latency_ms"],
-        records,
-    )
 
 
 def test_the_staircase_keeps_only_points_that_beat_every_cheaper_one():

@@ -1,8 +1,8 @@
 """The search's summary on the terminal says what the study did, in words that are true of it."""
 
-from hwprof.search.constraints import parse_constraint
+from fakes.search_doubles import search_result as study
 from hwprof.search.report import summary_lines
-from hwprof.search.study import SearchResult, TrialRecord
+from hwprof.search.study import TrialRecord
 
 
 def trial(number, state, latency_ms=1.0, score=None, checked=None, **attrs):
@@ -18,23 +18,6 @@ def trial(number, state, latency_ms=1.0, score=None, checked=None, **attrs):
         0.0,
         0.0,
         **attrs,
-    )
-
-
-def study(records, budgets=("latency_ms<=5",), confidence=None, trials_wanted=None):
-    return SearchResult(
-        "s",
-        "space",
-        "obj",
-        [parse_constraint(text) for text in budgets],
-        confidence,
-        1,
-        "tpe",
-        "maximize",
-        True,
-        ["latency_ms"],
-        records,
-        trials_wanted=trials_wanted,
     )
 
 
