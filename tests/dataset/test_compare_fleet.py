@@ -69,15 +69,21 @@ def test_models_only_in_base_name_their_board_when_the_other_board_is_not_compar
     assert "note: models only in BASE on board-a: other" in run(baseline, tonight).output
 
 
-def test_a_board_of_a_kind_that_did_not_run_is_named_by_its_host_and_the_gate_exits_2(tmp_path):
-    """Two boards share a device name: the baseline pools both, tonight only one ran. No device is missing,
-    but a host is."""
+def two_boards_of_a_kind(tmp_path):
+    """A baseline merged from two boards that share the device name Orin, told apart by host: orin-1, orin-2."""
     shards = [
         write_run(tmp_path / f"{host}.parquet", seed=seed, device_name="Orin", provenance_fields={"host": host})
         for seed, host in ((1, "orin-1"), (2, "orin-2"))
     ]
     baseline = tmp_path / "baseline.parquet"
     merge_datasets(shards, baseline)
+    return baseline
+
+
+def test_a_board_of_a_kind_that_did_not_run_is_named_by_its_host_and_the_gate_exits_2(tmp_path):
+    """Two boards share a device name: the baseline pools both, tonight only one ran. No device is missing,
+    but a host is."""
+    baseline = two_boards_of_a_kind(tmp_path)
     tonight = write_run(tmp_path / "tonight.parquet", seed=3, device_name="Orin", provenance_fields={"host": "orin-1"})
     report = compare(baseline, tonight, fail_above=0.05)
     assert [(e["device_name"], e["host"]) for e in report["boards_only_in_base"]] == [("Orin", "orin-2")]
@@ -100,12 +106,7 @@ def test_a_board_of_a_kind_that_did_not_run_is_named_by_its_host_and_the_gate_ex
 def test_a_board_of_a_kind_that_ran_another_dtype_tonight_is_not_passed_unchecked(tmp_path):
     """Two boards share a device name; tonight one ran bfloat16. The device's dtypes overlapped (float32 on both
     sides), so the gate passed with exit 0: that board's rows paired with nothing and nobody was told."""
-    shards = [
-        write_run(tmp_path / f"{host}.parquet", seed=seed, device_name="Orin", provenance_fields={"host": host})
-        for seed, host in ((1, "orin-1"), (2, "orin-2"))
-    ]
-    baseline, tonight = tmp_path / "baseline.parquet", tmp_path / "tonight.parquet"
-    merge_datasets(shards, baseline)
+    baseline, tonight = two_boards_of_a_kind(tmp_path), tmp_path / "tonight.parquet"
     other = write_run(tmp_path / "t2.parquet", seed=4, device_name="Orin", provenance_fields={"host": "orin-2"})
     write_table(other, read_dataset(other).assign(dtype="bfloat16"), read_provenance(other))
     alike = write_run(tmp_path / "t1.parquet", seed=3, device_name="Orin", provenance_fields={"host": "orin-1"})
@@ -116,12 +117,7 @@ def test_a_board_of_a_kind_that_ran_another_dtype_tonight_is_not_passed_unchecke
 
 
 def test_a_missing_board_beside_a_renamed_one_is_one_board_missing_not_two(tmp_path):
-    shards = [
-        write_run(tmp_path / f"{host}.parquet", seed=seed, device_name="Orin", provenance_fields={"host": host})
-        for seed, host in ((1, "orin-1"), (2, "orin-2"))
-    ]
-    baseline = tmp_path / "baseline.parquet"
-    merge_datasets(shards, baseline)
+    baseline = two_boards_of_a_kind(tmp_path)
     renamed = write_run(tmp_path / "c.parquet", seed=3, device_name="Orin", provenance_fields={"host": "ci-7f3a"})
     (entry,) = compare(baseline, renamed)["boards_only_in_base"]
     assert entry["host"] == "orin-1 or orin-2" and "did not run alike, or ran under another name" in entry["why"]
