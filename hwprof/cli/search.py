@@ -318,12 +318,13 @@ def _refit_hint(predictor, kept: Path) -> str:
     """The command that learns from the measured candidates: a layer-mode predictor is adapted to them
     (--base keeps its layer models); one fitted from network rows alone has none to keep, so it is refitted
     from its own datasets with them."""
-    if predictor is not None and not predictor.uses_layers:
+    if predictor is not None and getattr(predictor, "uses_layers", True) is False:
         sources = [s.get("path") for s in predictor.doc.get("training", {}).get("sources", []) if s.get("path")]
         if sources:
             return f"refit with them (`hwprof fit {' '.join(map(shlex.quote, [*sources, str(kept)]))}`)"
         return f"refit with them and the predictor's datasets (`hwprof fit DATASETS... {kept}`)"
-    source = shlex.quote(predictor.source) if predictor is not None and predictor.source != "<memory>" else "PREDICTOR"
+    source = getattr(predictor, "source", "<memory>")  # a predictor made in memory has no file to name
+    source = "PREDICTOR" if source == "<memory>" else shlex.quote(source)
     return f"refit with them (`hwprof fit {kept} --base {source}`)"
 
 
