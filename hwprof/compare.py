@@ -41,7 +41,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from hwprof.dataset import read_dataset, read_provenance
+from hwprof.dataset import read_dataset
 from hwprof.errors import HwprofError, given_percent, option
 from hwprof.samples import SUFFIX as SAMPLES_SUFFIX
 from hwprof.samples import grouped, read_samples, row_key, samples_path
@@ -87,6 +87,11 @@ class _Side:
     frame: pd.DataFrame
     samples: dict | None  # (run_id, key) -> RawSamples
     samples_missing: str | None  # why there are none, when there are none
+
+    @property
+    def runs(self) -> list[dict]:
+        """The provenance of the side's runs, as read_dataset read it with the rows."""
+        return self.frame.attrs.get("provenance", [])
 
 
 def _load(path: str | os.PathLike, role: str) -> _Side:
@@ -296,7 +301,7 @@ def _run_differences(base: _Side, new: _Side, matched: pd.DataFrame) -> list[str
 def _paired_runs(side: _Side, links: pd.Series) -> list[dict]:
     """The provenance of the runs a side's paired rows came from; every run of the side where those rows
     carry no run id (a table from elsewhere), as nothing then tells its runs apart."""
-    runs = read_provenance(side.path)
+    runs = side.runs
     paired = {run_id for row_links in links for run_id, _ in row_links if isinstance(run_id, str)}
     return [run for run in runs if run.get("run_id") in paired] if paired else runs
 
@@ -330,12 +335,11 @@ def _boards_only_in_base(base: _Side, new: _Side, devices: list[str], shared: li
     same boards renamed (a container's or a re-provisioned runner's host name), still compared. Each entry
     carries the sentence (`why`) that says what is missing."""
 
-    runs = {side.path: read_provenance(side.path) for side in (base, new)}
     settings = [column for column in shared if column != "device_name"]
 
     def hosts(side: _Side, rows: pd.Series) -> set | None:
         run_ids = set(side.frame.loc[rows, "run_id"].dropna())
-        found = [run.get("host") for run in runs[side.path] if run.get("run_id") in run_ids]
+        found = [run.get("host") for run in side.runs if run.get("run_id") in run_ids]
         return set(found) if found and None not in found else None
 
     missing = []
