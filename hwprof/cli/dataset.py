@@ -91,11 +91,11 @@ def show(dataset: Path, as_json: bool) -> None:
     """
     from hwprof.cli.measure import print_summary, summarize_frame
     from hwprof.cli.run import command_entries, command_lines
-    from hwprof.dataset import read_dataset, read_provenance
+    from hwprof.dataset import read_dataset
     from hwprof.samples import read_samples
 
     frame = read_dataset([dataset])
-    provenance = read_provenance(dataset)
+    provenance = frame.attrs["provenance"]
     runs = [
         {key: run.get(key) for key in ("run_id", "status", "device_name", "threads", "hwprof", "torch", "start_time")}
         | {"power_source": (run.get("power") or {}).get("source"), "rows": run.get("rows")}

@@ -75,7 +75,7 @@ class TrainingData:
 
 def read_inputs(paths: Sequence[str | os.PathLike]) -> tuple[pd.DataFrame, list[dict]]:
     """All rows of all inputs, each checked for the columns its kind needs."""
-    from hwprof.dataset import check_each_given_once, read_dataset, read_provenance, read_table, without_sample_sidecars
+    from hwprof.dataset import check_each_given_once, read_dataset, read_table, without_sample_sidecars
 
     if not paths:
         raise HwprofError("no dataset was given; pass at least one .parquet or .csv file")
@@ -88,7 +88,7 @@ def read_inputs(paths: Sequence[str | os.PathLike]) -> tuple[pd.DataFrame, list[
             raise HwprofError(f"{path} has no rows; measure something into it first")
         if "kind" in frame.columns:
             frame = read_dataset([path])  # an unfinished one warns at the caller of fit or evaluate
-            provenance = read_provenance(path)
+            provenance = frame.attrs["provenance"]
             kind = "hwprof dataset"
         else:
             missing = [c for c in NETWORK_ONLY_COLUMNS if c not in frame.columns]

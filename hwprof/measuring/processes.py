@@ -178,10 +178,11 @@ def combine_shards(shards: list[Path], precision: float) -> tuple[list[dict], li
     row's samples pooled across the workers, one worker's after another, keyed by combined_key."""
     import pandas as pd
 
-    from hwprof.dataset import read_dataset, read_provenance
+    from hwprof.dataset import read_dataset
 
-    frames = [read_dataset([shard]).assign(_process=k) for k, shard in enumerate(shards)]
-    runs = [run for shard in shards for run in read_provenance(shard)]
+    read = [read_dataset([shard]) for shard in shards]
+    runs = [run for frame in read for run in frame.attrs["provenance"]]
+    frames = [frame.assign(_process=k) for k, frame in enumerate(read)]
     parts = _sample_parts(shards)
     frame = pd.concat(frames, ignore_index=True)
     rows = []
