@@ -28,7 +28,7 @@ import torch
 from hwprof.drivers.base import NoSensor, PowerSensor, SensorUnavailable
 from hwprof.drivers.host import check_sysfs_root, parse_device
 from hwprof.errors import HwprofError, is_switch, option, shown, true_or_false, whole_number, worded
-from hwprof.files import as_path, now_text
+from hwprof.files import now_text
 from hwprof.measuring.allocator import DEFAULT_POLICY, pin_allocator
 from hwprof.measuring.allocator import POLICIES as ALLOCATOR_POLICIES
 from hwprof.measuring.cache import CACHE_MODES, DEFAULT_CACHE_MODE
@@ -248,11 +248,11 @@ def _measure(
 ) -> pd.DataFrame:
     check_sysfs_root()
     resume = true_or_false("resume", resume)
-    if out is not None:
-        as_path(out, "output")  # a DataFrame or a number is refused in one sentence, before anything is measured
     if resume and out is None:
         raise HwprofError(f"{option('resume', True)} carries on the dataset file given as out=: give out=, or drop it")
-    if out is not None:  # before the models load (seconds): an output measure cannot write is refused at once
+    # before the models load (seconds): an output measure cannot write, or one that is no path (a DataFrame),
+    # is refused at once, in one sentence
+    if out is not None:
         from hwprof.dataset import check_dataset_output
 
         check_dataset_output(out, resume=resume)
