@@ -60,11 +60,11 @@ class CannotStart(HwprofError):
 def _start(argv: list[str]) -> subprocess.Popen:
     """CMD started, and on Linux stopped (SIGTERM) if hwprof dies, even by SIGKILL, as measure's workers are:
     an orphaned CMD would go on running, and taking the machine, with nothing left to record it."""
-    from hwprof.measuring.processes import _stopped_with
+    from hwprof.measuring.processes import stopped_with_parent
 
     name = shlex.quote(argv[0])
     try:
-        return subprocess.Popen(argv, preexec_fn=_stopped_with(os.getpid()))
+        return subprocess.Popen(argv, preexec_fn=stopped_with_parent(os.getpid()))
     except FileNotFoundError:
         raise CannotStart(f"cannot run {name}: no such command or file; check its name and your PATH", 127) from None
     except PermissionError:

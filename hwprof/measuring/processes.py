@@ -132,20 +132,22 @@ def run_workers(names: list[str], options, folder: Path, progress: Progress) -> 
 PR_SET_PDEATHSIG = 1  # Linux prctl option: the signal a process gets when its parent dies
 
 
-def _stopped_with(parent: int):
-    """What a worker runs before it starts, on Linux: a SIGTERM when this process dies, even by SIGKILL, which
-    no handler here can pass on; the worker then stops as on Ctrl-C, keeping its rows. An orphaned worker would
-    go on measuring for minutes and take the CPU from whatever runs next. None elsewhere."""
+def stopped_with_parent(parent: int):
+    """What a child process runs before it starts, on Linux: a SIGTERM when `parent` dies, even by SIGKILL,
+    which no handler there can pass on. A measuring worker then stops as on Ctrl-C, keeping its rows; `hwprof
+    run`'s command stops too. An orphan would go on for minutes and take the CPU from whatever runs next.
+    None elsewhere. libc is opened here, before the fork: the child only calls it."""
     if not sys.platform.startswith("linux"):
+        return None
+    import ctypes
+
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):  # no prctl to call: the child runs as before
         return None
 
     def arrange() -> None:
-        import ctypes
-
-        try:
-            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-        except (OSError, AttributeError):  # no prctl to call: the worker runs as before
-            return
+        prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
         if os.getppid() != parent:  # the parent died before the request was made
             os.kill(os.getpid(), signal.SIGTERM)
 
@@ -156,7 +158,7 @@ def _run(command: list[str]) -> tuple[int, str]:
     """Run a worker to its end; (exit status, last line it wrote to stderr). Stops it if this process is stopped."""
     with tempfile.TemporaryFile("w+", encoding="utf-8") as errors:
         worker = subprocess.Popen(
-            command, stdout=subprocess.DEVNULL, stderr=errors, text=True, preexec_fn=_stopped_with(os.getpid())
+            command, stdout=subprocess.DEVNULL, stderr=errors, text=True, preexec_fn=stopped_with_parent(os.getpid())
         )
         try:
             status = worker.wait()
