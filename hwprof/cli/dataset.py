@@ -128,10 +128,7 @@ def show(dataset: Path, as_json: bool) -> None:
 
 def _execution(run: dict) -> list[str]:
     """How a run measured, where not float32, eager and contiguous: its dtype, compiled, channels-last."""
+    from hwprof.cli.measure import how_run
+
     execution = run.get("execution") or {}
-    dtype = execution.get("dtype")
-    return [
-        *([dtype] if dtype and dtype != "float32" else []),
-        *(["compiled"] if execution.get("compile") else []),
-        *(["channels-last"] if execution.get("channels_last") else []),
-    ]
+    return how_run(execution.get("dtype"), execution.get("compile"), execution.get("channels_last"))

@@ -512,12 +512,21 @@ def _stopped_note(power: dict) -> str | None:
 def execution_words(frame) -> list[str]:
     """How every row of `frame` ran where that is not float32, eager and contiguous (bfloat16, compiled,
     channels-last): a dataset of one such run says so once, as a mixed one does per network."""
-    words = []
-    for column, default in (("dtype", "float32"), ("compiled", False), ("channels_last", False)):
+    shared = {}
+    for column in ("dtype", "compiled", "channels_last"):
         values = set(frame[column].dropna()) if column in frame else set()
-        if len(values) == 1 and (value := values.pop()) != default:
-            words.append({"compiled": "compiled", "channels_last": "channels-last"}.get(column, str(value)))
-    return words
+        shared[column] = values.pop() if len(values) == 1 else None
+    return how_run(shared["dtype"], shared["compiled"], shared["channels_last"])
+
+
+def how_run(dtype, compiled, channels_last) -> list[str]:
+    """A run's or a dataset's execution in words, each only where it is not the default: its dtype where not
+    float32, "compiled", "channels-last"."""
+    return [
+        *([str(dtype)] if dtype and dtype != "float32" else []),
+        *(["compiled"] if compiled else []),
+        *(["channels-last"] if channels_last else []),
+    ]
 
 
 def _layer_summary(row, unbounded: bool) -> dict:
