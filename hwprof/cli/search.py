@@ -203,7 +203,12 @@ def search(
         optuna.logging.set_verbosity(optuna.logging.WARNING)  # each trial gets our own line instead
         try:
             result = run_search(
-                search_space, predictor, objective_function, objective_ref, options, on_trial=_echo_trial
+                search_space,
+                predictor,
+                objective_function,
+                objective_ref,
+                options,
+                on_trial=lambda record: _echo_trial(record, options.constraints),
             )
         except SearchInterrupted as interrupted:  # Ctrl-C, or SIGTERM (hwprof.cli.Interrupted): keep what finished
             _report(interrupted.result, search_space, out, False, verify_count, device, power, threads)
@@ -286,13 +291,12 @@ def _predictor(space: str, predictor_path: str | None, out: Path, threads: int |
     return predictor
 
 
-def _echo_trial(record) -> None:
-    from hwprof.search.constraints import parse_constraint
-    from hwprof.search.report import plural
+def _echo_trial(record, constraints) -> None:
+    from hwprof.search.report import broken_budgets, plural
 
     costs = ", ".join(f"{text} -> {value:.4g}" for text, value in record.checked.items())
     if record.state == "skipped":  # the budgets it breaks, not those that held
-        broken = {text: value for text, value in record.checked.items() if not parse_constraint(text).holds(value)}
+        broken = {c.text: record.checked[c.text] for c in broken_budgets(constraints, record)}
         named = ", ".join(f"{text} -> {value:.4g}" for text, value in broken.items()) or costs
         click.echo(
             f"trial {record.number}: skipped, predicted to break {plural(len(broken), 'a budget', 'budgets')} ({named})"

@@ -254,7 +254,7 @@ def plot_pareto(result: SearchResult, path: Path) -> Path:
                 zorder=2,
             )
         if elsewhere:
-            broken = dict.fromkeys(c.text for r in elsewhere for c in _broken_budgets(result, r))
+            broken = dict.fromkeys(c.text for r in elsewhere for c in broken_budgets(result.constraints, r))
             axis.scatter(
                 [r.metrics[metric] for r in elsewhere],
                 [0.06] * len(elsewhere),
@@ -288,9 +288,9 @@ def plot_pareto(result: SearchResult, path: Path) -> Path:
     return path
 
 
-def _broken_budgets(result: SearchResult, record: TrialRecord) -> list[Constraint]:
-    """The budgets a skipped trial was predicted to break, judged on the values they were held against."""
-    return [c for c in result.constraints if not c.holds(record.checked[c.text])]
+def broken_budgets(constraints: list[Constraint], record: TrialRecord) -> list[Constraint]:
+    """The budgets a trial was predicted to break, judged on the values they were held against."""
+    return [c for c in constraints if not c.holds(record.checked[c.text])]
 
 
 def _skipped_on_axis(
@@ -301,7 +301,7 @@ def _skipped_on_axis(
     ticks: dict[Constraint, list[float]] = {}
     elsewhere = []
     for record in skipped:
-        here = [c for c in _broken_budgets(result, record) if c.metric == metric]
+        here = [c for c in broken_budgets(result.constraints, record) if c.metric == metric]
         for constraint in here:
             ticks.setdefault(constraint, []).append(record.checked[constraint.text])
         if not here and record.metrics.get(metric) is not None:

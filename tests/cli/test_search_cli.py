@@ -511,6 +511,6 @@ def test_a_skipped_trial_names_the_budgets_it_breaks_not_those_that_held(capsys)
         train_s=None,
         finished_s=None,
     )
-    hwprof.cli.search._echo_trial(record)
+    hwprof.cli.search._echo_trial(record, parse_constraints(list(record.checked)))
     line = capsys.readouterr().out
     assert "predicted to break a budget (latency_ms<=0.05 -> 4.386)" in line and "flops" not in line
