@@ -503,10 +503,12 @@ def _stopped_note(power: dict) -> str | None:
     """A sensor that stopped mid-run, as the run's provenance recorded it: why, and from which row."""
     if not power.get("stopped_reason"):
         return None
-    return (
-        f"{power['stopped_reason']} (after {power.get('stopped_after_rows')} rows of the dataset; "
-        "the rows flagged sensor_stopped have no power)"
+    where = (
+        f"in measuring process {power['stopped_in_process']}, after {power.get('stopped_after_rows')} of its rows"
+        if power.get("stopped_in_process")
+        else f"after {power.get('stopped_after_rows')} rows of the dataset"
     )
+    return f"{power['stopped_reason']} ({where}; the rows flagged sensor_stopped have no power)"
 
 
 def execution_words(frame) -> list[str]:

@@ -651,11 +651,26 @@ def _measure_in_processes(
 
 def _add_workers(provenance: dict, runs: list[dict]) -> None:
     """The measuring processes' own provenance, in the run that combined them; the allocator and power as they
-    applied them."""
+    applied them, and a sensor that stopped in any of them (the first), so the run says it as one process's
+    run does."""
     provenance["processes"] = runs
     for setting in ("allocator", "power"):
         if setting in runs[-1]:
-            provenance[setting] = runs[-1][setting]
+            provenance[setting] = dict(runs[-1][setting])
+    stopped = _stopped_workers(runs)
+    if stopped and "power" in provenance:
+        number, power = stopped[0]
+        provenance["power"].update({key: value for key, value in power.items() if key.startswith("stopped_")})
+        provenance["power"]["stopped_in_process"] = number
+
+
+def _stopped_workers(runs: list[dict]) -> list[tuple[int, dict]]:
+    """(number from 1, power section) of each measuring process whose sensor stopped mid-run."""
+    return [
+        (number, run["power"])
+        for number, run in enumerate(runs, start=1)
+        if (run.get("power") or {}).get("stopped_reason")
+    ]
 
 
 def _report_workers(frame: pd.DataFrame, runs: list[dict], options: MeasureOptions, progress: Progress) -> None:
@@ -663,6 +678,11 @@ def _report_workers(frame: pd.DataFrame, runs: list[dict], options: MeasureOptio
     reason = (runs[-1].get("power") or {}).get("unavailable_reason") if runs else None
     if reason and options.power != "none":
         progress.warn(f"power unavailable: {reason}")
+    for number, power in _stopped_workers(runs):
+        progress.warn(
+            f"{power['stopped_reason']} in measuring process {number} of {len(runs)}; the rows it timed from "
+            "there on have no power (flagged sensor_stopped)"
+        )
     waited_s = sum(float((run.get("contention") or {}).get("waited_s") or 0.0) for run in runs)
     _report_discarded(frame, options.max_other_share, progress, waited_s)
 
