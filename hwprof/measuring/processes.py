@@ -185,7 +185,7 @@ def combine_shards(shards: list[Path], precision: float) -> tuple[list[dict], li
     read = [read_dataset([shard]) for shard in shards]
     runs = [run for frame in read for run in frame.attrs["provenance"]]
     frames = [frame.assign(_process=k) for k, frame in enumerate(read)]
-    parts = _sample_parts(shards)
+    parts = _sample_parts(shards, read)
     frame = pd.concat(frames, ignore_index=True)
     rows = []
     for _, group in frame.groupby(list(ROW_KEY), sort=False, dropna=False):  # a null seq_len is a key too
@@ -223,19 +223,18 @@ def _pooled(parts: dict[tuple, list[RawSamples]]) -> dict[tuple, RawSamples]:
     }
 
 
-def _sample_parts(shards: list[Path]) -> dict[tuple, list[RawSamples]]:
+def _sample_parts(shards: list[Path], frames: list) -> dict[tuple, list[RawSamples]]:
     """Each row's raw samples, one RawSamples per worker, its samples marked with the worker's number (1 to N,
     the order of the shards and of the workers' provenance), keyed as combine_shards groups rows. Rows a worker
-    kept no samples for have none."""
-    from hwprof.dataset import read_dataset
+    kept no samples for have none. `frames` are the shards' rows as read_dataset read them."""
     from hwprof.samples import RawSamples, grouped, read_samples, row_key
 
     pooled: dict[tuple, list] = {}
     missing: set[tuple] = set()
-    for number, shard in enumerate(shards, start=1):
+    for number, (shard, frame) in enumerate(zip(shards, frames, strict=True), start=1):
         table = read_samples(shard)
         found = {} if table is None else grouped(table)
-        for row in read_dataset([shard]).drop_duplicates(list(ROW_KEY), keep="last").to_dict("records"):
+        for row in frame.drop_duplicates(list(ROW_KEY), keep="last").to_dict("records"):
             key = combined_key(row)
             raw = found.get((row["run_id"], row_key(row)))
             if raw is None:
