@@ -36,12 +36,24 @@ def percent(value) -> str:
 
 
 def make_progress(silent: bool) -> Progress:
-    """Nothing when silent, a bar on a terminal, plain lines (readable in CI logs) otherwise."""
+    """Only the warnings when silent (--quiet hides progress, not what the user should know), a bar on a
+    terminal, plain lines (readable in CI logs) otherwise."""
     if silent:
-        return Progress()
+        return _WarningsOnly()
     if sys.stderr.isatty():
         return _RichProgress()
     return _PlainProgress()
+
+
+class _WarningsOnly(Progress):
+    """--quiet: no progress, but each warning (power unavailable, a sensor stopped) on stderr, as fit --quiet
+    gives its warnings."""
+
+    def note(self, text):
+        pass
+
+    def warn(self, text):
+        click.echo(text, err=True)
 
 
 class _PlainProgress(Progress):

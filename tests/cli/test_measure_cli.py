@@ -375,3 +375,13 @@ def test_channels_last_on_a_model_without_images_says_it_changes_nothing(tmp_pat
     result = run("measure", "mlp", "--no-layers", "--channels-last", "--out", str(tmp_path / "c.parquet"), *FAST)
     assert result.exit_code == 0, result.output
     assert "--channels-last lays out 4-D tensors (images) only, and these models take none: mlp" in result.output
+
+
+def test_quiet_hides_the_progress_but_not_the_warnings(tmp_path):
+    """--quiet used to drop every warning with the progress (power unavailable, a sensor stopped, a flag that
+    changes nothing), where fit --quiet still gives its warnings."""
+    out = tmp_path / "c.parquet"
+    result = run("measure", "mlp", "--no-layers", "--channels-last", "--out", str(out), "--quiet", *FAST)
+    assert result.exit_code == 0, result.output
+    assert "lays out 4-D tensors (images) only, and these models take none: mlp" in result.stderr
+    assert "measuring mlp" not in result.output and "network ms" not in result.output  # no progress, no table
