@@ -457,7 +457,11 @@ def _is_composite(module: nn.Module) -> bool:
 
 
 class _Tracer(fx.Tracer):
-    """fx's tracer with hwprof's leaves: torch.nn's composite blocks are traced into."""
+    """fx's tracer with hwprof's leaves: torch.nn's composite blocks are traced into. Buffers are traced as
+    the parameters are: fx's default folds an op on buffers alone (x @ (b @ b)) into a constant at trace
+    time, and its work would be missing from the layers."""
+
+    proxy_buffer_attributes = True
 
     def is_leaf_module(self, module: nn.Module, module_qualified_name: str) -> bool:
         return super().is_leaf_module(module, module_qualified_name) and not _is_composite(module)
