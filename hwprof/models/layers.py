@@ -25,6 +25,7 @@ from torch.overrides import TorchFunctionMode
 
 from hwprof.errors import HwprofError, HwprofWarning, warn
 from hwprof.models import FX_TRACING, recall
+from hwprof.models.inputs import ModelInputs, check_module_weights
 from hwprof.models.recall import storage_id, tensors_in
 
 # Ops that move no data and do no arithmetic are left out, except these, which
@@ -160,9 +161,11 @@ def run_and_extract(
 
     `input_shape` is one sample's shape or a ModelInputs (several, integer or keyword inputs);
     `dtype` is the float dtype of the inputs (the module is expected to hold its weights in it)."""
+    label = label or type(module).__name__
+    refuse_torchscript(module, label)
+    if dtype in (None, torch.float32):  # converted by the caller where the run is in another dtype
+        check_module_weights(module, "float32", label, "measure")
     if not hasattr(input_shape, "make"):
-        from hwprof.models.inputs import ModelInputs
-
         input_shape = ModelInputs.from_shape(input_shape)
     args, kwargs = input_shape.make(batch_size, seq_len, device, dtype, channels_last)
     try:
@@ -170,9 +173,17 @@ def run_and_extract(
     except HwprofError:
         raise
     except Exception as error:
+        raise HwprofError(run_failure(label, input_shape.describe(batch_size, seq_len, dtype), error)) from None
+
+
+def refuse_torchscript(module: nn.Module, label: str) -> None:
+    """A torch.jit.script or torch.jit.trace module runs its graph inside TorchScript, where neither forward
+    hooks nor torch functions reach hwprof: its layers, and with them its MACs, cannot be found."""
+    if isinstance(module, torch.jit.ScriptModule):
         raise HwprofError(
-            run_failure(label or type(module).__name__, input_shape.describe(batch_size, seq_len, dtype), error)
-        ) from None
+            f"{label} is a TorchScript module (torch.jit.script or torch.jit.trace), which hwprof cannot split "
+            "into layers or count the MACs of: pass the eager nn.Module it was made from"
+        )
 
 
 def run_failure(label: str, described_inputs: str, error: Exception) -> str:

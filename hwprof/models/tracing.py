@@ -33,6 +33,7 @@ from hwprof.models.layers import (
     _is_channels_last,
     _writes_in_place,
     extract_layers_from_example,
+    refuse_torchscript,
     run_and_extract,
 )
 
@@ -170,6 +171,7 @@ def trace_layers(
     The caller's module is never changed: one with real weights is traced through a meta copy. A module
     built on meta that cannot run there needs `rebuild`, which builds it with real weights.
     """
+    refuse_torchscript(module, label or type(module).__name__)
     inputs = input_shape if isinstance(input_shape, ModelInputs) else ModelInputs.from_shape(input_shape)
     float_dtype = DTYPES[dtype]
     try:
