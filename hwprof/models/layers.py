@@ -738,6 +738,15 @@ def _function_flops(op: str, args: tuple, kwargs: dict, output: Any) -> int:
     if op in ("conv1d", "conv2d", "conv3d") and len(inputs) >= 2:
         weight = inputs[1]
         return outputs[0].numel() * math.prod(weight.shape[1:])
+    if op in ("convtranspose1d", "convtranspose2d", "convtranspose3d") and len(inputs) >= 2:
+        # as nn.ConvTranspose counts it: each input element is spread over (out channels / groups) x kernel
+        return inputs[0].numel() * math.prod(inputs[1].shape[1:])
+    if op == "einsum" and outputs:
+        return _einsum_flops(args, outputs[0])
+    if op == "tensordot" and len(inputs) >= 2 and outputs:
+        return _tensordot_flops(args, kwargs, outputs[0])
+    if op in POOLS and inputs and outputs:  # as the torch.nn pooling modules count it
+        return _pool_flops(op, args, kwargs, inputs[0], outputs[0])
     if op == "multiheadattentionforward" and len(inputs) >= 3:
         return _functional_attention_flops(args, kwargs)
     if op == "scaleddotproductattention" and len(inputs) >= 3:
@@ -748,6 +757,64 @@ def _function_flops(op: str, args: tuple, kwargs: dict, output: Any) -> int:
     if op in ("cat", "stack", "flatten", "reshape", "view", "dropout", "zeroslike", "chunk", "split", "embedding"):
         return 0
     return outputs[0].numel() if outputs else 0
+
+
+def _einsum_flops(args: tuple, output: torch.Tensor) -> int:
+    """torch.einsum(equation, *operands): each output element sums over the indices the equation contracts."""
+    equation, operands = args[0], args[1:]
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    if not isinstance(equation, str) or not all(isinstance(t, torch.Tensor) for t in operands):
+        return output.numel()
+    equation = equation.replace(" ", "")
+    given, arrow, result = equation.partition("->")
+    terms = given.split(",")
+    if len(terms) != len(operands):
+        return output.numel()
+    sizes: dict[str, int] = {}
+    for term, tensor in zip(terms, operands):
+        letters = term.replace("...", "")
+        if "..." in term:  # the ellipsis stands for the dimensions the letters do not name
+            before = term.index("...")
+            shape = [*tensor.shape[:before], *tensor.shape[tensor.dim() - (len(letters) - before) :]]
+        else:
+            shape = list(tensor.shape)
+        sizes.update(zip(letters, shape))
+    if not arrow:  # implicit output: the letters that appear once
+        result = "".join(letter for letter in sizes if given.count(letter) == 1)
+    contracted = [size for letter, size in sizes.items() if letter not in result]
+    return output.numel() * math.prod(contracted)
+
+
+def _tensordot_flops(args: tuple, kwargs: dict, output: torch.Tensor) -> int:
+    """torch.tensordot(a, b, dims): each output element is an inner product over a's contracted dimensions."""
+    a = args[0] if args else kwargs.get("a")
+    dims = args[2] if len(args) > 2 else kwargs.get("dims", 2)
+    if isinstance(dims, torch.Tensor):
+        dims = dims.tolist()
+    if isinstance(dims, int):
+        contracted = a.shape[a.dim() - dims :] if dims else ()
+    elif isinstance(dims, (list, tuple)) and dims and isinstance(dims[0], (list, tuple)):
+        contracted = [a.shape[d] for d in dims[0]]
+    elif isinstance(dims, (list, tuple)) and len(dims) == 2:  # ([1], [0]) written (1, 0)
+        contracted = [a.shape[dims[0]]]
+    else:
+        return output.numel()
+    return output.numel() * math.prod(contracted)
+
+
+# Functional pools, counted as their torch.nn modules are: a window's elements per output element, and every
+# input element once for an adaptive pool.
+POOLS = {f"{kind}pool{n}d" for kind in ("max", "avg") for n in (1, 2, 3)}
+POOLS |= {f"adaptive{kind}pool{n}d" for kind in ("max", "avg") for n in (1, 2, 3)}
+
+
+def _pool_flops(op: str, args: tuple, kwargs: dict, x: torch.Tensor, y: torch.Tensor) -> int:
+    if op.startswith("adaptive"):
+        return x.numel()
+    kernel = args[1] if len(args) > 1 else kwargs.get("kernel_size", 1)
+    spatial = int(op[-2])
+    return y.numel() * (math.prod(kernel) if isinstance(kernel, (tuple, list)) else kernel**spatial)
 
 
 # --- precision, memory layout and the modules of model zoos ----------------------------------------

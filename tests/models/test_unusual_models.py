@@ -3,6 +3,7 @@
 import pytest
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 
 from hwprof.errors import HwprofError
 from hwprof.models.layers import extract_layers_from_example, run_and_extract
@@ -47,3 +48,45 @@ def test_float64_module_at_a_float32_run_is_refused_in_one_sentence():
         run_and_extract(small().double(), (8,), 1, label="m.py:f64", dtype=torch.float32)
     layers, _ = run_and_extract(small().double(), (8,), 1, dtype=torch.float64)  # converted for a float64 run
     assert layers[0].config["dtype"] == "float64"
+
+
+class Functional(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.w = nn.Parameter(torch.randn(16, 32))
+        self.wt = nn.Parameter(torch.randn(8, 4, 3, 3))
+
+    def forward(self, x, v):
+        return (
+            torch.einsum("bi,ij->bj", v, self.w),
+            torch.einsum("...i,ij", v, self.w),  # implicit output, an ellipsis
+            torch.tensordot(v, self.w, dims=1),
+            torch.tensordot(v, self.w, dims=([1], [0])),
+            F.conv_transpose2d(x, self.wt, stride=2),
+        )
+
+
+@pytest.mark.parametrize("hooks", [False, True])
+def test_functional_contractions_count_their_products(hooks):
+    x, v = torch.randn(1, 8, 4, 4), torch.randn(1, 16)
+    args, kwargs = ((x,), {"v": v}) if hooks else ((x, v), {})  # keyword inputs: forward hooks, not fx
+    layers, method = extract_layers_from_example(Functional(), args, kwargs)
+    assert method == ("hooks" if hooks else "fx")
+    assert [layer.flops for layer in layers] == [16 * 32] * 4 + [8 * 4 * 4 * 4 * 3 * 3]
+    module = nn.Sequential(nn.ConvTranspose2d(8, 4, 3, stride=2, bias=False))
+    (alike,), _ = extract_layers_from_example(module, (x,), {})
+    assert alike.flops == layers[-1].flops
+
+
+class FunctionalPools(nn.Module):
+    def forward(self, x):
+        return F.max_pool2d(x, 2), F.avg_pool2d(x, 3, 1, 1), F.adaptive_avg_pool2d(x, 1), F.max_pool1d(x[0], 2)
+
+
+def test_a_pool_is_counted_alike_as_module_and_function():
+    x = torch.randn(1, 8, 16, 16)
+    functional, _ = extract_layers_from_example(FunctionalPools(), (x,), {})
+    modules = nn.ModuleList([nn.MaxPool2d(2), nn.AvgPool2d(3, 1, 1), nn.AdaptiveAvgPool2d(1), nn.MaxPool1d(2)])
+    for layer, module, given in zip(functional, modules, (x, x, x, x[0])):
+        (alike,), _ = extract_layers_from_example(nn.Sequential(module), (given,), {})
+        assert (layer.op, layer.flops) == (alike.op, alike.flops)
