@@ -579,10 +579,18 @@ def _does_work(func: Callable, op: str, args: Any, kwargs: Any, output: Any) -> 
 def _module_tensors(module: nn.Module) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
     """(parameters, buffers) of a module and its children; a module without children is read directly,
     which costs far less than walking it with .parameters()."""
+    if isinstance(module, QUANTIZED_LINEAR):  # its weights are packed, not parameters: read them unpacked
+        return [t for t in (module.weight(), module.bias()) if t is not None], []
     if module._modules:
         return list(module.parameters()), list(module.buffers())
     parameters = [p for p in module._parameters.values() if p is not None]
     return parameters, [b for b in module._buffers.values() if b is not None]
+
+
+# torch.ao's quantized Linear (quantize_dynamic's too): nn.Linear's work on int8 weights, held packed.
+QUANTIZED_LINEAR = (torch.ao.nn.quantized.Linear,)
+# Attributes hwprof reads from a user's module (the README's), which say nothing of a layer's work.
+HWPROF_ATTRIBUTES = {"input_shape"}
 
 
 def _module_config(module: nn.Module) -> dict:
@@ -595,7 +603,7 @@ def _module_config(module: nn.Module) -> dict:
         return {"in_features": features_in, "out_features": features_out, "bias": module.bias is not None}
     config = {}
     for key, value in vars(module).items():
-        if key.startswith("_") or key == "training":
+        if key.startswith("_") or key == "training" or key in HWPROF_ATTRIBUTES:
             continue
         if isinstance(value, (bool, int, float, str)) or value is None:
             config[key] = value
@@ -603,6 +611,9 @@ def _module_config(module: nn.Module) -> dict:
             config[key] = list(value)
     if hasattr(module, "bias"):
         config["bias"] = getattr(module, "bias", None) is not None
+    if isinstance(module, QUANTIZED_LINEAR):  # int8 weights: other work than a float Linear of these sizes
+        config["bias"] = module.bias() is not None
+        config["weight_dtype"] = str(module.weight().dtype).removeprefix("torch.")
     if _renamed_zoo_module(module):
         # it may compute its op otherwise than another of that name: GPT-2's NewGELUActivation runs seven
         # element-wise kernels where BERT's GELUActivation runs one, so the two are two configurations,
@@ -624,7 +635,7 @@ def _module_flops(module: nn.Module, args: tuple, kwargs: dict, output: Any) -> 
         if module.transposed:
             return x.numel() * (module.out_channels // module.groups) * kernel
         return y.numel() * (module.in_channels // module.groups) * kernel
-    if isinstance(module, nn.Linear):
+    if isinstance(module, (nn.Linear, *QUANTIZED_LINEAR)):
         return (x.numel() // module.in_features) * module.in_features * module.out_features
     if isinstance(module, nn.MultiheadAttention):
         return attention_flops(module, args, kwargs)

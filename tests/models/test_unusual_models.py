@@ -50,6 +50,17 @@ def test_float64_module_at_a_float32_run_is_refused_in_one_sentence():
     assert layers[0].config["dtype"] == "float64"
 
 
+def test_dynamically_quantized_linear_has_linear_macs_and_its_weights():
+    quantized = torch.ao.quantization.quantize_dynamic(small(), {nn.Linear}, dtype=torch.qint8)
+    layers, _ = extract_layers_from_example(quantized, (torch.randn(1, 8),), {})
+    first = layers[0]
+    assert (first.op, first.flops, first.params) == ("linear", 8 * 8, 8 * 8 + 8)
+    assert first.weight_bytes == 8 * 8 * 1 + 8 * 4  # int8 weights, float32 bias
+    assert first.config["weight_dtype"] == "qint8"  # not the work of a float32 Linear of these sizes
+    float_layers, _ = extract_layers_from_example(small(), (torch.randn(1, 8),), {})
+    assert first.config_id("cpu") != float_layers[0].config_id("cpu")
+
+
 class Functional(nn.Module):
     def __init__(self):
         super().__init__()
@@ -90,3 +101,12 @@ def test_a_pool_is_counted_alike_as_module_and_function():
     for layer, module, given in zip(functional, modules, (x, x, x, x[0])):
         (alike,), _ = extract_layers_from_example(nn.Sequential(module), (given,), {})
         assert (layer.op, layer.flops) == (alike.op, alike.flops)
+
+
+def test_input_shape_attribute_is_not_a_layer_setting():
+    alone = nn.Linear(8, 4)
+    alone.input_shape = (8,)
+    (layer,), _ = run_and_extract(alone, (8,), 1)
+    (inside,), _ = run_and_extract(nn.Sequential(nn.Linear(8, 4)), (8,), 1)
+    assert "input_shape" not in layer.config
+    assert layer.config_id("cpu") == inside.config_id("cpu")
