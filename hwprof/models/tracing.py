@@ -194,9 +194,14 @@ def trace_layers(
         module = copy.deepcopy(module)  # the caller's module keeps its dtype and layout
     _refuse_if_inputs_do_not_fit(inputs, batch_size, seq_len, float_dtype, label or type(module).__name__, reason)
     module = _as_run(module, float_dtype, channels_last)
-    layers, method = run_and_extract(
-        module, inputs, batch_size, label=label, seq_len=seq_len, dtype=float_dtype, channels_last=channels_last
-    )
+    modes = [(part, part.training) for part in module.modules()]  # the run puts it in eval mode
+    try:
+        layers, method = run_and_extract(
+            module, inputs, batch_size, label=label, seq_len=seq_len, dtype=float_dtype, channels_last=channels_last
+        )
+    finally:
+        for part, training in modes:
+            part.training = training
     return Trace(layers, method, "real", reason)
 
 

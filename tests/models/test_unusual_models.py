@@ -110,3 +110,21 @@ def test_input_shape_attribute_is_not_a_layer_setting():
     (inside,), _ = run_and_extract(nn.Sequential(nn.Linear(8, 4)), (8,), 1)
     assert "input_shape" not in layer.config
     assert layer.config_id("cpu") == inside.config_id("cpu")
+
+
+class Branches(nn.Module):
+    """A branch on a value: meta tensors have none, so the trace falls back to a real forward pass."""
+
+    def __init__(self):
+        super().__init__()
+        self.linear = nn.Linear(8, 8)
+
+    def forward(self, x):
+        return self.linear(x) if x.sum() > -1e9 else x
+
+
+def test_a_trace_on_real_tensors_leaves_the_module_in_its_mode():
+    module = Branches()
+    trace = trace_layers(module, (8,))
+    assert trace.tensors == "real"
+    assert module.training and module.linear.training
