@@ -354,9 +354,9 @@ TORCH_SETTINGS_UNSHOWN = (
 def _module_settings(module: nn.Module) -> str:
     """The plain attributes (numbers, text, True/False, functions, and tuples, lists and dicts of them) of each
     submodule of a class outside torch, which repr() leaves out, such as the depth whose blocks a supernet's
-    forward runs; torch's own modules show theirs in repr(), but for TORCH_SETTINGS_UNSHOWN. Attributes starting
-    with `_` are state, not settings: a forward that counts its calls in a public attribute renames its module
-    (the README says so)."""
+    forward runs, and the shapes of its own parameters and buffers; torch's own modules show theirs in repr(),
+    but for TORCH_SETTINGS_UNSHOWN. Attributes starting with `_` are state, not settings: a forward that counts
+    its calls in a public attribute renames its module (the README says so)."""
     settings = []
     for path, part in module.named_modules():
         if type(part).__module__.partition(".")[0] == "torch" and not isinstance(part, TORCH_SETTINGS_UNSHOWN):
@@ -366,6 +366,10 @@ def _module_settings(module: nn.Module) -> str:
             text = None if name.startswith("_") or name == "training" else _setting_text(value)
             if text is not None:
                 plain[name] = text
+        own = {} if type(part).__module__.partition(".")[0] == "torch" else {**part._parameters, **part._buffers}
+        for name, tensor in sorted(own.items()):
+            if tensor is not None:  # weights of its own, which repr() leaves out: their sizes are the network's
+                plain[name] = f"tensor{list(tensor.shape)}"
         if plain:
             settings.append(f"{path or '.'}: {plain!r}")
     return "\n".join(settings)

@@ -1,5 +1,7 @@
 """Models users write that the zoo's do not: buffers used as weights, TorchScript, float64, quantized layers."""
 
+import hashlib
+
 import pytest
 import torch
 import torch.nn as nn
@@ -7,6 +9,7 @@ import torch.nn.functional as F
 
 from hwprof.errors import HwprofError
 from hwprof.models.layers import extract_layers_from_example, run_and_extract
+from hwprof.models.spec import _module_settings, module_name
 from hwprof.models.tracing import trace_layers
 
 
@@ -128,3 +131,22 @@ def test_a_trace_on_real_tensors_leaves_the_module_in_its_mode():
     trace = trace_layers(module, (8,))
     assert trace.tensors == "real"
     assert module.training and module.linear.training
+
+
+class OwnWeight(nn.Module):
+    def __init__(self, columns, buffer=4):
+        super().__init__()
+        self.w = nn.Parameter(torch.randn(16, columns))
+        self.register_buffer("b", torch.ones(buffer))
+
+    def forward(self, x):
+        return x @ self.w * self.b.sum()
+
+
+def test_modules_differing_in_their_own_weights_have_two_names():
+    assert module_name(OwnWeight(32)) != module_name(OwnWeight(64))
+    assert module_name(OwnWeight(32, 4)) != module_name(OwnWeight(32, 8))
+    assert module_name(OwnWeight(32)) == module_name(OwnWeight(32))
+    torch_only = nn.Sequential(nn.Linear(8, 4), nn.ReLU())  # named by its repr, as before
+    assert module_name(torch_only) == "Sequential#" + hashlib.sha256(repr(torch_only).encode()).hexdigest()[:6]
+    assert "tensor" not in _module_settings(nn.MultiheadAttention(4, 2))  # its settings, as before, not its weights
