@@ -232,7 +232,7 @@ def from_examples(examples: Any) -> ModelInputs:
         positional, keywords = tuple(examples), {}
     else:
         raise HwprofError(
-            f"example inputs are a {type(examples).__name__}: give a tensor, a tuple of tensors, a dict of keyword "
+            f"the example inputs are a {type(examples).__name__}: give a tensor, a tuple of tensors, a dict of keyword "
             "tensors, or (tuple, dict)"
         )
     specs = []
@@ -249,7 +249,7 @@ def from_examples(examples: Any) -> ModelInputs:
                 low, high = 0, None  # all ones: a mask
         specs.append(InputSpec(name, tensor.dtype, tuple(tensor.shape[1:]), low, high))
     if not specs:
-        raise HwprofError("no example input given: a model needs at least one input tensor")
+        raise HwprofError("no example input was given: a model needs at least one input tensor")
     return ModelInputs(tuple(specs))
 
 

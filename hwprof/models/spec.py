@@ -550,7 +550,7 @@ def _from_file(text: str, input_shape: tuple[int, ...] | None, inputs_given: boo
         try:
             described = from_examples(examples)
         except HwprofError as error:
-            raise HwprofError(f"{text} returned a module and example inputs, but the {error}") from None
+            raise HwprofError(f"{text} returned a module and example inputs, but {error}") from None
         spec = ModelSpec(text, module, (), family_of(text)).with_inputs(described)
         return _with_input_shape(spec, input_shape)
     if not isinstance(module, nn.Module):

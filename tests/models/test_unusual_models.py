@@ -9,7 +9,7 @@ import torch.nn.functional as F
 
 from hwprof.errors import HwprofError
 from hwprof.models.layers import extract_layers_from_example, run_and_extract
-from hwprof.models.spec import _module_settings, module_name
+from hwprof.models.spec import _module_settings, module_name, resolve_model
 from hwprof.models.tracing import trace_layers
 
 
@@ -150,3 +150,21 @@ def test_modules_differing_in_their_own_weights_have_two_names():
     torch_only = nn.Sequential(nn.Linear(8, 4), nn.ReLU())  # named by its repr, as before
     assert module_name(torch_only) == "Sequential#" + hashlib.sha256(repr(torch_only).encode()).hexdigest()[:6]
     assert "tensor" not in _module_settings(nn.MultiheadAttention(4, 2))  # its settings, as before, not its weights
+
+
+def test_a_factory_with_no_example_input_is_told_in_one_sentence(tmp_path):
+    (tmp_path / "m.py").write_text(
+        "import torch\n"
+        "class NoArg(torch.nn.Module):\n"
+        "    def forward(self):\n"
+        "        return torch.ones(1)\n"
+        "def noarg():\n"
+        "    return NoArg(), ((), {})\n"
+    )
+    name = f"{tmp_path / 'm.py'}:noarg"
+    with pytest.raises(HwprofError) as raised:
+        resolve_model(name)
+    assert str(raised.value) == (
+        f"{name} returned a module and example inputs, but no example input was given: a model needs at least one "
+        "input tensor"
+    )
