@@ -786,27 +786,39 @@ def available_memory_bytes(device: torch.device) -> int:
 def _check_same_plan(writer, plan: dict) -> None:
     """A resumed run carries on the measurement it continues: same machine, models, batch sizes, threads and
     layers."""
-    measured = [run for run in writer.previous_runs if isinstance(run.get("plan"), dict)]
-    if not measured:
+    runs = [run for run in writer.previous_runs if isinstance(run.get("plan"), dict) or run.get("device_name")]
+    if not runs:
         return
-    _check_same_machine(writer, measured[-1])
+    last = next((run for run in reversed(runs) if isinstance(run.get("plan"), dict)), runs[-1])
+    _check_same_machine(writer, last)
     # runs from before --processes measured in one; before the cache mode was always recorded, a plan without
     # one was warm
-    earlier = {"processes": 1, "cache": CACHE_BEFORE_RECORDED, **measured[-1]["plan"]}
+    earlier = {"processes": 1, "cache": CACHE_BEFORE_RECORDED, **_recorded_plan(last)}
     defaults = dataclasses.asdict(Execution())  # a plan leaves out the dtype, layout and compile at their defaults
     before, now = {**defaults, **earlier}, {**defaults, **plan}
-    if sorted(before.get("models") or []) == sorted(now.get("models") or []):  # the same models in another order
+    keys = [*{**plan, **earlier, **defaults}]  # in the plan's order; seq_lens and inputs only where given
+    if "plan" not in last:  # a run from before plans were recorded: only what its provenance tells is compared
+        keys = [key for key in keys if key in before]
+        now = {key: now[key] for key in keys}
+    if "models" in now and sorted(before.get("models") or []) == sorted(now["models"]):  # in another order
         now["models"] = before.get("models")
     if before == now:
         return
     writer.close("failed")
-    keys = {**plan, **earlier, **defaults}  # in the plan's order; seq_lens and inputs only where given
     differ = ", ".join(key for key in keys if before.get(key) != now.get(key))
     settings = ", ".join(f"{k}={before[k]}" if k in before else f"no {k}" for k in keys)
     raise HwprofError(
         f"{writer.path} was measured with other {differ} ({settings}); "
         f"resuming continues that measurement, so give the same, or write the new one to another path"
     )
+
+
+def _recorded_plan(run: dict) -> dict:
+    """The plan a run recorded; a run from before plans were recorded tells only its threads (with its device,
+    and the cache mode and process count every run of that time had)."""
+    if isinstance(run.get("plan"), dict):
+        return run["plan"]
+    return {"threads": run["threads"]} if run.get("threads") is not None else {}
 
 
 def _check_same_machine(writer, before: dict) -> None:
