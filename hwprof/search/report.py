@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import textwrap
 from pathlib import Path
 
 from hwprof.errors import given_percent
@@ -179,6 +180,10 @@ def staircase(points: list[tuple[float, float]], maximize: bool) -> list[tuple[f
     return front
 
 
+TITLE_POINTS = 10
+TITLE_CHARACTERS_PER_INCH = 11  # of a 10-point title, with room to spare: wider lines would be cut at the edges
+
+
 def plot_pareto(result: SearchResult, path: Path) -> Path:
     """Score against each predicted cost axis: trained trials as points, the front as a staircase,
     budgets as lines, and the skipped trials (predicted to break a budget, never trained) along the bottom.
@@ -190,7 +195,9 @@ def plot_pareto(result: SearchResult, path: Path) -> Path:
     from hwprof.plotting import axis_label, pyplot, save_figure
 
     plt = pyplot()
-    figure, axes = plt.subplots(1, len(axes_metrics), figsize=(5.8 * len(axes_metrics), 4.4), squeeze=False)
+    width_in = 5.8 * len(axes_metrics)
+    # constrained layout leaves room for the title's lines, which tight_layout does not
+    figure, axes = plt.subplots(1, len(axes_metrics), figsize=(width_in, 4.4), squeeze=False, layout="constrained")
     trained = [r for r in result.records if r.trained]
     skipped = [r for r in result.records if r.state == "skipped"]
     maximize = result.direction == "maximize"
@@ -269,17 +276,23 @@ def plot_pareto(result: SearchResult, path: Path) -> Path:
         for constraint in result.constraints:
             if constraint.metric == metric:
                 axis.axvline(constraint.budget, color="tab:red", linestyle="--", label=f"budget {constraint.text}")
-        if not trained:
-            axis.text(0.5, 0.5, "nothing trained: no score to plot", transform=axis.transAxes, ha="center")
         axis.set_xlabel(axis_label(metric, "predicted"))
-        axis.set_ylabel(f"score ({'higher' if maximize else 'lower'} is better)")
+        if trained:
+            axis.set_ylabel(f"score ({'higher' if maximize else 'lower'} is better)")
+        else:  # no score was measured: an axis of made-up score values would read as one
+            axis.text(0.5, 0.5, "nothing trained: no score to plot", transform=axis.transAxes, ha="center")
+            axis.set_yticks([])
+            axis.set_ylabel("score (none: nothing trained)")
         axis.grid(alpha=0.3)
         axis.legend(fontsize=7, loc="best")
-    figure.suptitle(
+    title = (
         f"{result.space_name}: {len(trained)} trained, {counted(result.skipped_trainings, 'training')} skipped as "
         "predicted to break a budget"
     )
-    figure.tight_layout()
+    if result.interrupted:
+        title += f", {result.interrupted} interrupted (stopped by Ctrl-C or SIGTERM)"
+    # a search space's name can be long: the title wraps to the figure's width rather than run off both sides
+    figure.suptitle(textwrap.fill(title, int(width_in * TITLE_CHARACTERS_PER_INCH)), fontsize=TITLE_POINTS)
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         save_figure(figure, path)

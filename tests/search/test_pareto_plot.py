@@ -100,3 +100,37 @@ def test_the_pareto_png_is_written(tmp_path):
 def test_the_pareto_png_is_written_when_nothing_was_trained(tmp_path):
     path = plot_pareto(result([record(0, "skipped", 6.0), record(1, "skipped", 7.0)]), tmp_path / "p.png")
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def drawn_figure(monkeypatch, tmp_path, search_result):
+    from hwprof import plotting
+
+    drawn = {}
+    monkeypatch.setattr(plotting, "save_figure", lambda figure, path: drawn.setdefault("figure", figure) and path)
+    plot_pareto(search_result, tmp_path / "pareto.png")
+    figure = drawn["figure"]
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    FigureCanvasAgg(figure).draw()  # closed after saving: drawn again to measure its text
+    return figure
+
+
+def test_a_long_title_wraps_inside_the_figure_above_the_plot(tmp_path, monkeypatch):
+    """'digits-cnn: 19 trained, 21 trainings skipped as predicted to break a budget' ran off both sides."""
+    search_result = result([record(n, "trained", 1.0 + n, 0.5) for n in range(19)] + [record(30, "skipped", 9.0)])
+    search_result.space_name = "examples/search_demo.py:digits-cnn-with-a-long-space-name"
+    figure = drawn_figure(monkeypatch, tmp_path, search_result)
+    renderer = figure.canvas.get_renderer()
+    title = figure.get_suptitle()
+    assert title.replace("\n", " ").startswith(search_result.space_name) and "\n" in title
+    box, page = figure._suptitle.get_window_extent(renderer), figure.bbox
+    assert page.x0 <= box.x0 and box.x1 <= page.x1 and box.y1 <= page.y1
+    assert box.y0 >= figure.axes[0].get_tightbbox(renderer).y1  # above the axes, not on them
+
+
+def test_an_interrupted_search_says_so_in_the_title_and_nothing_trained_shows_no_score_values(tmp_path, monkeypatch):
+    records = [record(0, "skipped", 6.0), record(1, "interrupted", 1.0)]
+    figure = drawn_figure(monkeypatch, tmp_path, result(records))
+    assert "1 interrupted" in figure.get_suptitle()
+    axis = figure.axes[0]
+    assert list(axis.get_yticks()) == [] and "nothing trained" in axis.get_ylabel()
