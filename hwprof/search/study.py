@@ -432,7 +432,7 @@ def run_search(
         "predictor": predictor_label(predictor),  # earlier trials' costs were predicted by it
         "objective": objective_ref,
     }
-    study = _open_study(study_name, options, directions, settings)
+    study = _open_study(study_name, options, directions, settings, _Unrecorded(space, estimator))
 
     def trial_function(trial):
         try:
@@ -593,7 +593,7 @@ def predictor_label(predictor) -> str | None:
     return f"{doc.get('device_name')}, fitted {doc.get('created', 'at an unrecorded time')}, {digest}"
 
 
-def _open_study(study_name: str, options: SearchOptions, directions: list[str], settings: dict):
+def _open_study(study_name: str, options: SearchOptions, directions: list[str], settings: dict, unrecorded_check):
     import optuna
 
     storage = open_storage(options.storage)
@@ -604,18 +604,18 @@ def _open_study(study_name: str, options: SearchOptions, directions: list[str], 
     where = _redact(options.storage) if options.storage else "memory"  # no PostgreSQL password in messages
     stored = study.user_attrs.get("settings")
     unrecorded = [key for key in LATER_SETTINGS if stored is not None and key not in stored]
-    if unrecorded:  # a study from before these were kept: it resumes, and keeps them from now on
+    if unrecorded:  # a study from before these were kept: it resumes where its trials fit, and keeps them from now on
         stored = {**stored, **{key: settings[key] for key in unrecorded}}
-        if stored == settings:
+        if stored == settings:  # otherwise refused below, naming the settings that differ
+            if "space_fingerprint" in unrecorded and not unrecorded_check.same_space(study):
+                raise _space_changed(settings, study_name, where)
+            if "predictor" in unrecorded:
+                unrecorded_check.same_predictor(study, study_name, where)
             study.set_user_attr("settings", settings)
     if stored is None:
         study.set_user_attr("settings", settings)
     elif stored.get("space_fingerprint") != settings["space_fingerprint"]:
-        raise HwprofError(
-            f"space {settings['space']!r} has changed since study {study_name!r} in {where} was run "
-            "(its params, fixed values, input_shape or factory differ): "
-            f"pick a new {option('study_name')} for the changed space, or resume with the space as it was"
-        )
+        raise _space_changed(settings, study_name, where)
     elif stored != settings:
         changed = [k for k in settings if stored.get(k) != settings[k]]
         was = "; ".join(f"{k}: {stored.get(k)!r}" for k in changed)
@@ -631,6 +631,51 @@ def _open_study(study_name: str, options: SearchOptions, directions: list[str], 
             f"or pick a new {option('study_name')}"
         )
     return study
+
+
+def _space_changed(settings: dict, study_name: str, where: str) -> HwprofError:
+    return HwprofError(
+        f"space {settings['space']!r} has changed since study {study_name!r} in {where} was run "
+        "(its params, fixed values, input_shape or factory differ): "
+        f"pick a new {option('study_name')} for the changed space, or resume with the space as it was"
+    )
+
+
+class _Unrecorded:
+    """What a study from before its space fingerprint and predictor were recorded can still show: its trials'
+    parameter ranges, and the costs predicted for them."""
+
+    CHECKED_TRIALS = 3  # rebuilt and predicted again: enough to tell another predictor, and cheap
+
+    def __init__(self, space: SearchSpace, estimator: CostEstimator) -> None:
+        self.space, self.estimator = space, estimator
+
+    def same_space(self, study) -> bool:
+        """Whether every trial drew its parameters from this space's ranges (its fixed values, input shape and
+        factory were never recorded)."""
+        from optuna.trial import FixedTrial
+
+        probe = FixedTrial(self.space.first_params())
+        self.space.suggest(probe)
+        return all(t.distributions == probe.distributions for t in study.get_trials(deepcopy=False) if t.params)
+
+    def same_predictor(self, study, study_name: str, where: str) -> None:
+        """Refuse unless this predictor predicts the costs stored with the study's first trials: another one
+        would put trials predicted by two predictors on one Pareto front."""
+        predicted = [t for t in study.get_trials(deepcopy=False) if t.user_attrs.get("metrics")]
+        for trial in predicted[: self.CHECKED_TRIALS]:
+            stored = trial.user_attrs["metrics"]
+            metrics, _, _ = self.estimator.estimate(self.space.build(trial.params), trial.params)
+            for metric in sorted(set(stored) & set(metrics)):
+                if isinstance(stored[metric], (int, float)) and not math.isclose(
+                    stored[metric], metrics[metric], rel_tol=1e-6
+                ):
+                    raise HwprofError(
+                        f"study {study_name!r} in {where} was run before hwprof recorded its predictor, and this "
+                        f"predictor predicts other costs for its trials ({metric} of trial {trial.number}: "
+                        f"{stored[metric]:.4g} stored, {metrics[metric]:.4g} now): resume it with the predictor "
+                        f"it was run with, or pick a new {option('study_name')}"
+                    )
 
 
 def _sampler(options: SearchOptions):
