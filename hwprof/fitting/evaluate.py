@@ -250,10 +250,11 @@ def check_plot_path(path: str | os.PathLike, inputs: Sequence[str | os.PathLike]
 BAND = 0.10  # the ±10% band drawn around the identity line
 
 
-def figure(points: pd.DataFrame, title: str = ""):
+def figure(points: pd.DataFrame, title: str = "", op_styles: dict | None = None):
     """Predicted against measured, one column per network target and one for layers: on top on log axes
     with the identity line and a ±10% band, below as predicted/measured, where the band is a strip of fixed
-    width whatever the range. Each op (layers) or family (networks) has a colour and marker of its own."""
+    width whatever the range. Each op (layers) or family (networks) has a colour and marker of its own;
+    `op_styles` gives the ops the colours the other views of a report gave them."""
     from hwprof.plotting import axis_label, distinct_styles, plain_log_ticks, pyplot
 
     plt = pyplot()
@@ -270,7 +271,9 @@ def figure(points: pd.DataFrame, title: str = ""):
     for column, (label, target, group) in enumerate(panels):
         top, bottom = axes[0][column], axes[1][column]
         colour_key = "op" if label == "layers" else "family"
-        styles = distinct_styles(sorted(group[colour_key].astype(str).unique()))
+        keys = sorted(group[colour_key].astype(str).unique())
+        shared = colour_key == "op" and op_styles and set(keys) <= set(op_styles)
+        styles = op_styles if shared else distinct_styles(keys)
         low = float(min(group["measured"].min(), group["predicted"].min())) / 1.3
         high = float(max(group["measured"].max(), group["predicted"].max())) * 1.3
         line = np.geomspace(low, high, 50)
@@ -294,7 +297,7 @@ def figure(points: pd.DataFrame, title: str = ""):
         top.set_ylabel(axis_label(target, "predicted"))
         top.set_title(f"{label}: {inside:.0%} within ±{BAND:.0%} (n={len(group)})", fontsize=10)
         top.grid(True, which="both", alpha=0.25)
-        top.legend(fontsize=6, loc="upper left", ncol=2 if len(styles) > 12 else 1)
+        top.legend(fontsize=6, loc="upper left", ncol=2 if len(keys) > 12 else 1)
         bottom.set_xscale("log")
         bottom.set_xlim(low, high)
         bottom.set_xlabel(axis_label(target, "measured"))

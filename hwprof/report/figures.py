@@ -82,9 +82,16 @@ def _error(values: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
     return np.nan_to_num(np.vstack([np.maximum(values - low, 0), np.maximum(high - values, 0)]))
 
 
+def op_styles(frame: pd.DataFrame) -> dict:
+    """A colour and marker per op of every layer row in `frame`, ops by name: the report's views are drawn
+    from the same frame, so an op has one colour in all of them."""
+    return distinct_styles(sorted(frame.loc[frame["kind"] == "layer", "op"].dropna().astype(str).unique()))
+
+
 def time_by_op(frame: pd.DataFrame):
     """(figure or None, note): each network's layer time stacked by op type, its measured latency marked;
     a network measured on several devices gets one bar per device."""
+    styles = op_styles(frame)
     frame, settings = with_devices(frame)
     layers = frame[(frame["kind"] == "layer") & ~frame["model"].astype(str).str.startswith("sweep:")]
     layers = layers[layers["latency_ms"] > 0]
@@ -100,7 +107,7 @@ def time_by_op(frame: pd.DataFrame):
         note = f"the first {MAX_BARS} of {len(table)} networks (by name) are shown"
         table = table.iloc[:MAX_BARS]
     ops = list(table.sum().sort_values(ascending=False).index)  # the op taking most time first
-    styles = distinct_styles(ops)
+    ranks = {op: rank for rank, op in enumerate(styles)}  # past the palette's colours, a hatch tells ops apart
     networks = measured_spread(frame[frame["kind"] == "network"], keys)
     labels = [
         textwrap.fill(network_label(dict(zip(keys, key)), several, settings), LABEL_WIDTH, break_on_hyphens=False)
@@ -112,14 +119,14 @@ def time_by_op(frame: pd.DataFrame):
     figure, axis = plt.subplots(figsize=(13, 1.6 + (0.2 + 0.12 * lines) * len(table)), layout="constrained")
     positions = np.arange(len(table))
     left = np.zeros(len(table))
-    for i, op in enumerate(ops):
+    for op in ops:
         values = table[op].to_numpy()
         axis.barh(
             positions,
             values,
             left=left,
             color=styles[op]["color"],
-            hatch=HATCHES[(i // 20) % len(HATCHES)],
+            hatch=HATCHES[(ranks[op] // 20) % len(HATCHES)],
             edgecolor="white",
             linewidth=0.4,
             label=op,
@@ -183,7 +190,7 @@ def roofline(frame: pd.DataFrame):
     if points.empty:
         return None, "no layer rows with multiply-accumulates: no roofline to draw", {}
     devices = sorted(points["device_name"].astype(str).unique())
-    styles = distinct_styles(sorted(points["op"].astype(str).unique()))
+    styles = op_styles(frame)
     plt = pyplot()
     figure, axes = plt.subplots(1, len(devices), figsize=(8 * len(devices), 5.5), squeeze=False)
     peaks = {}
@@ -214,7 +221,7 @@ def roofline(frame: pd.DataFrame):
         axis.set_ylabel("achieved (GMAC/s)")
         axis.set_title(f"{device}: {len(rows)} layers", fontsize=10)
         axis.grid(True, which="both", alpha=0.25)
-        axis.legend(fontsize=7, loc="lower right", ncol=2 if len(styles) > 12 else 1)
+        axis.legend(fontsize=7, loc="lower right", ncol=2 if rows["op"].nunique() > 12 else 1)
     figure.tight_layout()
     return figure, _left_off_roofline(frame, points), peaks
 

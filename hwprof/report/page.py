@@ -345,7 +345,8 @@ def _predictor(page: Page, scored_on, predictor_path, paths: list[Path], confide
     ]
     report, points = evaluate(predictor, scored, confidence, device_name=device)
     page.note(parts, f"scored on the rows measured on {device} ({', '.join(_label(p, paths) for p in scored)})")
-    page.figure(parts, figure(points, Path(predictor_path).name), "predicted against measured")
+    drawn = figure(points, Path(predictor_path).name, op_styles=figures.op_styles(frame))
+    page.figure(parts, drawn, "predicted against measured")
     rows = [[f"network {target}", *_metric_cells(m)] for target, m in report["network"].items()]
     rows += [[f"layers: {op}", *_metric_cells(m)] for op, m in report["layers"].items()]
     page.table(parts, ["scored", "n", "MAPE", "RMSPE", "within ±10%", "Spearman", "coverage"], rows)

@@ -250,3 +250,29 @@ def test_datasets_of_the_same_name_in_two_folders_are_counted_apart(tmp_path):
     text = (tmp_path / "r.html").read_text()
     for path in paths:
         assert f"<td>{path}</td><td>{len(frame)}</td>" in text
+
+
+def test_an_op_has_one_colour_in_every_view_of_the_report():
+    """time by op gave colours in order of time taken and the roofline in order of name: relu was one colour in
+    one chart and another in the other."""
+    from matplotlib.colors import to_hex
+
+    frame = synthetic_frame(n_networks=4).assign(source="cpu.parquet")
+    layers = frame["kind"] == "layer"
+    frame.loc[layers & (frame["op"] == "relu"), "latency_ms"] *= 1000  # relu takes most time, first of the bars
+    ops = sorted(frame.loc[layers, "op"].unique())
+    bars, _ = time_by_op(frame)
+    in_bars = {c.get_label(): to_hex(c[0].get_facecolor()) for c in bars.axes[0].containers if c.get_label() in ops}
+    roof, _, _ = roofline(frame)
+    in_roof = {c.get_label(): to_hex(c.get_facecolor()[0]) for c in roof.axes[0].collections if c.get_label()}
+    assert set(in_bars) >= set(ops) and set(in_roof) >= set(ops)
+    assert {op: in_bars[op] for op in ops} == {op: in_roof[op] for op in ops}
+    from hwprof.fitting.evaluate import figure as evaluate_figure
+    from hwprof.report.figures import op_styles
+
+    points = frame[layers].assign(
+        level="layer", target="latency_ms", measured=frame["latency_ms"], predicted=frame["latency_ms"]
+    )
+    scored = evaluate_figure(points, op_styles=op_styles(frame))
+    in_scored = {c.get_label(): to_hex(c.get_facecolor()[0]) for c in scored.axes[0].collections if c.get_label()}
+    assert {op: in_scored[op] for op in ops} == {op: in_roof[op] for op in ops}
