@@ -2,4 +2,4 @@
 
 from hwprof.cli import main
 
-main()
+main(prog_name="hwprof")  # usage lines and --version name the command, not "python -m hwprof"

@@ -42,3 +42,12 @@ def test_the_progress_bar_and_its_notes_go_to_stderr(capsys):
     progress.stop()
     captured = capsys.readouterr()
     assert captured.out == "" and "no layer sweep for the fit" in captured.err
+
+
+def test_python_dash_m_hwprof_names_itself_hwprof():
+    """`python -m hwprof --version` said "python -m hwprof, version ..." and its usage lines likewise."""
+    import subprocess
+    import sys
+
+    version = subprocess.run([sys.executable, "-m", "hwprof", "--version"], capture_output=True, text=True)
+    assert version.returncode == 0 and version.stdout.startswith("hwprof, version ")
