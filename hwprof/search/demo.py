@@ -171,7 +171,7 @@ def demo_predictor(out_dir, count: int = 12, threads: int | None = None, progres
     progress.note(
         f"measuring {len(names)} networks of the demo family on this machine (network rows only) into {dataset}"
     )
-    measure(
+    measured = measure(
         names,
         batch_sizes=(1,),
         device="cpu",
@@ -183,9 +183,26 @@ def demo_predictor(out_dir, count: int = 12, threads: int | None = None, progres
         out=str(dataset),
         resume=dataset.exists() or journal_path(dataset).exists(),  # a first run starts it, unnoted
     )
+    _warn_if_contended(measured, progress)
     progress.note(f"fitting the demo predictor from those rows: {predictor_path}")
     fit([dataset], out=predictor_path, targets="latency")
     return load_predictor(predictor_path), predictor_path
+
+
+def _warn_if_contended(frame, progress: Progress) -> None:
+    """The demo fits its predictor and sets its budget from these rows: say so when others took the CPU while
+    they were timed, as `hwprof measure` does at the end of a run."""
+    from hwprof.schema import CONTENDED_SHARE
+
+    share = frame["other_cpu_share"].astype(float)
+    contended = int((share > CONTENDED_SHARE).sum())
+    if contended:
+        progress.warn(
+            f"warning: other processes took more than {CONTENDED_SHARE:.0%} of the CPU while {contended} of the "
+            f"{len(frame)} demo networks were measured (up to {share.max():.0%}); their timings, the demo "
+            "predictor and its budget may be inflated: run the demo on an idle machine, after removing its "
+            "output folder"
+        )
 
 
 def _factory_name(config: dict) -> str:
