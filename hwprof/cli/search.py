@@ -261,11 +261,37 @@ def _prepare_out(out: Path, force: bool, search_space, options) -> bool:
             earlier = results.load(earlier_results)
         except HwprofError:  # damaged or another format: replaced only with --force, like any other file
             earlier = {}
-        this_study = (study_name_for(search_space, options), storage_label(options.storage))
-        resuming = (earlier.get("study_name"), earlier.get("storage")) == this_study
+        study_name = study_name_for(search_space, options)
+        if "storage" in earlier:
+            resuming = (earlier.get("study_name"), earlier.get("storage")) == (
+                study_name,
+                storage_label(options.storage),
+            )
+        else:  # written before search.json named its storage: the study it describes is the one stored there
+            resuming = earlier.get("study_name") == study_name and _describes_stored_study(earlier, options.storage)
     for name in ("search.json", "pareto.png"):
         check_output(out / name, force=force, exists_ok=resuming)
     return False
+
+
+def _describes_stored_study(earlier: dict, storage: str) -> bool:
+    """Whether `storage` holds the study a search.json describes: every trial it lists is there, with the same
+    parameters (a journal that is not there yet holds none)."""
+    import optuna
+
+    from hwprof.search.study import open_storage
+
+    if "://" not in storage and not Path(storage).exists():
+        return False
+    try:
+        study = optuna.load_study(study_name=earlier["study_name"], storage=open_storage(storage))
+    except KeyError:  # no study of that name there
+        return False
+    stored = {trial.number: trial.params for trial in study.get_trials(deepcopy=False)}
+    trials = earlier.get("trials") or []
+    return bool(trials) and all(
+        isinstance(trial, dict) and stored.get(trial.get("number")) == trial.get("params") for trial in trials
+    )
 
 
 def _predictor(space: str, predictor_path: str | None, out: Path, threads: int | None):

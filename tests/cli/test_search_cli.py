@@ -514,3 +514,23 @@ def test_a_skipped_trial_names_the_budgets_it_breaks_not_those_that_held(capsys)
     hwprof.cli.search._echo_trial(record, parse_constraints(list(record.checked)))
     line = capsys.readouterr().out
     assert "predicted to break a budget (latency_ms<=0.05 -> 4.386)" in line and "flops" not in line
+
+
+def test_a_search_json_from_before_it_named_its_storage_is_replaced_when_resuming_its_study(
+    toy_yaml, toy_predictor, tmp_path
+):
+    out = tmp_path / "out"
+
+    def run(journal, trials):
+        args = ["--predictor", "unused.json", "--constraint", "latency_ms<=1", "--trials", trials, "--out", out]
+        return invoke(toy_yaml, *args, "--storage", journal)
+
+    assert run(tmp_path / "study.journal", 2).exit_code == 0
+    written = json.loads((out / "search.json").read_text())
+    del written["storage"]  # as search.json was written before 2026-12-05
+    (out / "search.json").write_text(json.dumps(written))
+    other = run(tmp_path / "other.journal", 3)  # another study: its results are not these
+    assert other.exit_code == 1 and "already exists; pass --force" in other.output
+    resumed = run(tmp_path / "study.journal", 4)
+    assert resumed.exit_code == 0, resumed.output
+    assert json.loads((out / "search.json").read_text())["trials_finished"] == 4
