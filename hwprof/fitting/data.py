@@ -592,7 +592,13 @@ def _traced(model: str, batch_size: int, input_shape) -> list[LayerRecord]:
     try:
         records = network_layers(model, batch_size, shape).records
     except HwprofError as error:
-        raise HwprofError(f"cannot compute features for network row {model!r}: {error.args[0]}") from None
+        hint = ""
+        if str(error.args[0]).startswith("model file ") and not Path(model.rsplit(":", 1)[0]).is_absolute():
+            hint = (
+                "; a dataset's model files are looked for from the folder hwprof runs in, as measure was given "
+                "them: run from the folder the dataset was measured in, or name the file by its absolute path"
+            )
+        raise HwprofError(f"cannot compute features for network row {model!r}: {error.args[0]}{hint}") from None
     return records
 
 
