@@ -248,10 +248,11 @@ def check_plot_path(path: str | os.PathLike, inputs: Sequence[str | os.PathLike]
 
 
 BAND = 0.10  # the ±10% band drawn around the identity line
+PANELS_PER_ROW = 3
 
 
 def figure(points: pd.DataFrame, title: str = "", op_styles: dict | None = None):
-    """Predicted against measured, one column per network target and one for layers: on top on log axes
+    """Predicted against measured, one panel per network target and one for layers, at most three a row: on top on log axes
     with the identity line and a ±10% band, below as predicted/measured, where the band is a strip of fixed
     width whatever the range. Each op (layers) or family (networks) has a colour and marker of its own;
     `op_styles` gives the ops the colours the other views of a report gave them."""
@@ -265,11 +266,15 @@ def figure(points: pd.DataFrame, title: str = "", op_styles: dict | None = None)
     layers = points[points["level"] == "layer"]
     if len(layers):
         panels.append(("layers", "latency_ms", layers))
-    figure, axes = plt.subplots(
-        2, len(panels), figsize=(5.2 * len(panels), 7.4), squeeze=False, gridspec_kw={"height_ratios": [3, 1.3]}
-    )
-    for column, (label, target, group) in enumerate(panels):
-        top, bottom = axes[0][column], axes[1][column]
+    # panels in rows of at most PANELS_PER_ROW: one row of seven was too wide to read at a report's width
+    columns = min(len(panels), PANELS_PER_ROW)
+    rows = -(-len(panels) // columns)
+    figure = plt.figure(figsize=(5.2 * columns, 7.4 * rows), layout="constrained")  # room for the title too
+    grid = figure.add_gridspec(2 * rows, columns, height_ratios=[3, 1.3] * rows)
+    places = [divmod(i, columns) for i in range(len(panels))]
+    tops = [figure.add_subplot(grid[2 * row, column]) for row, column in places]
+    bottoms = [figure.add_subplot(grid[2 * row + 1, column]) for row, column in places]
+    for top, bottom, (label, target, group) in zip(tops, bottoms, panels):
         colour_key = "op" if label == "layers" else "family"
         keys = sorted(group[colour_key].astype(str).unique())
         shared = colour_key == "op" and op_styles and set(keys) <= set(op_styles)
@@ -307,7 +312,6 @@ def figure(points: pd.DataFrame, title: str = "", op_styles: dict | None = None)
         bottom.grid(True, which="both", alpha=0.25)
     if title:
         figure.suptitle(title, fontsize=9)
-    figure.tight_layout()
     return figure
 
 
