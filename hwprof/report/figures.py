@@ -296,7 +296,11 @@ def against_batch_size(frame: pd.DataFrame, column: str, label: str):
     if len(names) <= MAX_LEGEND:
         axis.legend(fontsize=7)
     figure.tight_layout()
-    notes = [] if len(names) <= MAX_LEGEND else [f"{len(names)} networks: too many to name in a legend"]
+    notes = (
+        []
+        if len(names) <= MAX_LEGEND
+        else [f"{len(names)} networks: too many to name in a legend; the table below names each"]
+    )
     if column == "latency_ms":
         notes.append("bars are each median's 95% interval" + (f"; {UNBOUNDED_NOTE}" if hollow_drawn else ""))
     return figure, "; ".join(notes)

@@ -242,15 +242,21 @@ def _batch(page: Page, frame: pd.DataFrame, unavailable: dict[str, str]) -> None
 
 
 def _latency_table(page: Page, parts: list[str], frame: pd.DataFrame) -> None:
-    """Each network's measured latency in figures, with its 95% interval or why it has none."""
+    """Each network's measured latency in figures, with its 95% interval or why it has none, and its energy
+    where any was measured: past MAX_LEGEND networks the plots name no line, and this table is their legend."""
     frame, settings = figures.with_devices(frame)
     networks = frame[(frame["kind"] == "network") & frame["latency_ms"].notna() & (frame["latency_ms"] > 0)]
     if networks.empty:
         return
     several = frame["source"].nunique() > 1
     keys = ["source", "model", *settings, "batch_size"]
+    spread = figures.measured_spread(networks, keys)
+    energy = networks["energy_mj"].where(networks["energy_mj"] > 0)  # as the energy plot, which draws none of 0
+    with_energy = energy.notna().any()
+    if with_energy:
+        spread = spread.join(energy.groupby([networks[k] for k in keys], dropna=False).median())
     rows = []
-    for key, row in figures.measured_spread(networks, keys).iterrows():
+    for key, row in spread.iterrows():
         named = dict(zip(keys, key))
         if row["unbounded"]:
             interval = "none: too few samples"
@@ -258,8 +264,16 @@ def _latency_table(page: Page, parts: list[str], frame: pd.DataFrame) -> None:
             interval = "-"
         else:
             interval = f"{row['latency_ms_ci_low']:.4g} .. {row['latency_ms_ci_high']:.4g}"
-        rows.append([figures.network_label(named, several, settings), row["latency_ms"], interval])
-    page.table(parts, ["network", "latency ms (median)", "95% CI ms"], rows)
+        rows.append(
+            [
+                figures.network_label(named, several, settings),
+                row["latency_ms"],
+                interval,
+                *([row["energy_mj"]] if with_energy else []),
+            ]
+        )
+    header = ["network", "latency ms (median)", "95% CI ms", *(["energy mJ (median)"] if with_energy else [])]
+    page.table(parts, header, rows)
 
 
 def _power(page: Page, paths: list[Path]) -> list[str]:

@@ -276,3 +276,21 @@ def test_an_op_has_one_colour_in_every_view_of_the_report():
     scored = evaluate_figure(points, op_styles=op_styles(frame))
     in_scored = {c.get_label(): to_hex(c.get_facecolor()[0]) for c in scored.axes[0].collections if c.get_label()}
     assert {op: in_scored[op] for op in ops} == {op: in_roof[op] for op in ops}
+
+
+def test_past_the_legend_the_table_gives_each_networks_energy_and_device(tmp_path):
+    """With more than 15 networks the energy lines went unnamed and the table under them had latency only."""
+    from hwprof.report.figures import MAX_LEGEND
+
+    a = synthetic_frame(n_networks=MAX_LEGEND + 1, batch_sizes=(1,), with_power=True, seed=1)
+    b = synthetic_frame(n_networks=2, batch_sizes=(1,), with_power=True, seed=2, device="Board B")
+    build_report([write(a, tmp_path / "a.parquet"), write(b, tmp_path / "b.parquet")], tmp_path / "r.html")
+    text = (tmp_path / "r.html").read_text()
+    table = text[text.index('<section id="batch">') : text.index('<section id="power">')]
+    assert "<th>energy mJ (median)</th>" in table
+    rows = [re.findall(r"<td>([^<]*)</td>", row) for row in re.findall(r"<tr>(.*?)</tr>", table)]
+    by_label = {cells[0]: cells for cells in rows if cells}
+    for frame, source in ((a, "a.parquet"), (b, "b.parquet")):
+        for row in frame[frame["kind"] == "network"].itertuples():
+            cells = by_label[f"{row.model} b=1 on {row.device_name} [{source}]"]
+            assert float(cells[-1]) == pytest.approx(row.energy_mj, rel=1e-3)
