@@ -226,6 +226,11 @@ def _reasons_of(rows: pd.DataFrame, unavailable: dict[str, str]) -> list[str]:
 
 def _batch(page: Page, frame: pd.DataFrame, unavailable: dict[str, str]) -> None:
     parts = page.section("batch", "Latency and energy against batch size")
+    if not (frame["kind"] == "network").any():  # not a lack of power: 'no energy measured' would mislead
+        commands = " (the commands of hwprof run, with their time and energy, are under Commands)"
+        held = commands if (frame["kind"] == "command").any() else ""
+        page.note(parts, f"no network rows, so nothing to plot against batch size{held}")
+        return
     for column, label in (("latency_ms", "latency per inference (ms)"), ("energy_mj", "energy per inference (mJ)")):
         figure, note = figures.against_batch_size(frame, column, label)
         if figure is not None:

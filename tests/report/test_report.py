@@ -294,3 +294,14 @@ def test_past_the_legend_the_table_gives_each_networks_energy_and_device(tmp_pat
         for row in frame[frame["kind"] == "network"].itertuples():
             cells = by_label[f"{row.model} b=1 on {row.device_name} [{source}]"]
             assert float(cells[-1]) == pytest.approx(row.energy_mj, rel=1e-3)
+
+
+def test_a_dataset_of_commands_alone_says_it_has_no_network_rows_not_that_no_energy_was_measured(tmp_path):
+    """Commands measured 28.32 J, yet the batch section said 'no energy measured ... (no usable power sensor)'."""
+    runs = tmp_path / "runs.parquet"
+    assert CliRunner().invoke(main, ["run", "--power", "none", "--out", str(runs), "--", "true"]).exit_code == 0
+    build_report([runs], tmp_path / "r.html")
+    text = (tmp_path / "r.html").read_text()
+    batch = text[text.index('<section id="batch">') : text.index('<section id="power">')]
+    assert "no network rows, so nothing to plot against batch size" in batch and "under Commands" in batch
+    assert "no energy measured" not in batch and "<img" not in batch
