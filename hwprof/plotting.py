@@ -15,6 +15,7 @@ from hwprof.schema import METRIC_LABELS
 
 UNITS = ("ms", "s", "W", "mJ", "J", "MB")
 WINDOW_COLOURS = {"idle": "#4c9f70", "load": "#e8a33d"}  # green for idle, amber for load
+GAP_PERIODS = 5  # a pause in a trace longer than this many sample periods is a gap in the data
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "<", ">", "*")
 
 
@@ -91,9 +92,12 @@ def draw_trace(axes, frame, title: str) -> None:
     styles = distinct_styles(sorted(frame["sensor"].astype(str).unique()))
     for name, group in frame.groupby(frame["sensor"].astype(str), sort=True):
         group = group.sort_values("timestamp_s")
+        seconds, watts = broken_at_gaps(
+            group["timestamp_s"].to_numpy(dtype=float) - origin_s, group["power_w"].to_numpy(dtype=float)
+        )
         axes.plot(
-            group["timestamp_s"] - origin_s,
-            group["power_w"],
+            seconds,
+            watts,
             label=name,
             linewidth=0.9,
             color=styles[name]["color"],
@@ -103,7 +107,21 @@ def draw_trace(axes, frame, title: str) -> None:
     axes.set_ylabel("power (W)")
     axes.set_title(title if shaded else f"{title} (windows not recorded in this trace)")
     axes.grid(True, alpha=0.3)
-    axes.legend(loc="upper right", fontsize="small")
+    # beside the plot, not on it: a trace is dense to its last sample, which any place inside would cover
+    axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0, fontsize="small")
+
+
+def broken_at_gaps(seconds, watts):
+    """(seconds, watts) with a NaN wherever the samples stop for more than GAP_PERIODS of their usual period
+    (between windows, or while nothing was measured), so the line breaks there instead of drawing a ramp no
+    sensor read."""
+    import numpy as np
+
+    steps = np.diff(seconds)
+    if not (steps > 0).any():
+        return seconds, watts
+    gaps = np.flatnonzero(steps > GAP_PERIODS * np.median(steps[steps > 0])) + 1
+    return np.insert(seconds, gaps, np.nan), np.insert(watts, gaps, np.nan)
 
 
 def save_figure(figure, path: str | os.PathLike, dpi: int = 110) -> Path:
