@@ -56,6 +56,7 @@ from hwprof.samples import (
 from hwprof.schema import (
     ALL_COLUMNS,
     BOOL_COLUMNS,
+    CACHE_BEFORE_RECORDED,
     FLOAT_COLUMNS,
     INT_COLUMNS,
     MIN_BOUNDED_SAMPLES,
@@ -66,6 +67,8 @@ from hwprof.schema import (
 METADATA_KEY = b"hwprof"
 TEXT_COLUMNS = tuple(c for c in ALL_COLUMNS if c not in INT_COLUMNS + FLOAT_COLUMNS + BOOL_COLUMNS)
 RUN_STATUSES = ("running", "complete", "interrupted", "failed")
+# how layers and networks were measured before these columns were written: float32, eager, channels first
+SETTINGS_BEFORE_RECORDED = {"dtype": "float32", "compiled": False, "channels_last": False}
 
 
 def is_csv(path: str | os.PathLike) -> bool:
@@ -353,9 +356,26 @@ def _check_columns(path: Path, frame: pd.DataFrame) -> None:
 
 def _typed_or_error(path: Path, frame: pd.DataFrame) -> pd.DataFrame:
     try:
-        return typed(frame)
+        return typed(_with_settings_before_recorded(frame))
     except ValueError as error:
         raise HwprofError(f"In {path}, {error}, so it does not look like an hwprof dataset.") from None
+
+
+def _with_settings_before_recorded(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows written before a setting had its column (empty there, or in a merge with newer rows) read as they
+    were measured: SETTINGS_BEFORE_RECORDED, and layers with warm caches; left empty, one model of an old and
+    a new run would read as two, and cold layers would be compared with warm ones unsaid."""
+    frame = frame.copy()
+    kind = frame["kind"]
+    filled = {column: (value, kind.isin(("layer", "network"))) for column, value in SETTINGS_BEFORE_RECORDED.items()}
+    filled["cache"] = (CACHE_BEFORE_RECORDED, kind == "layer")  # a network's row has no cache mode
+    for column, (value, measured) in filled.items():
+        if column not in frame:
+            frame[column] = pd.Series(None, index=frame.index, dtype=object)
+        empty = measured & frame[column].isna()
+        if empty.any():
+            frame[column] = frame[column].astype(object).where(~empty, value)
+    return frame
 
 
 def read_dataset(paths: str | os.PathLike | Iterable[str | os.PathLike]) -> pd.DataFrame:
@@ -953,7 +973,7 @@ def _missing_columns(shards: list[Path], columns: list[set[str]]) -> list[str]:
     everything = set().union(*columns)
     warnings = []
     for shard, held in zip(shards, columns):
-        missing = sorted(everything - held)
+        missing = sorted(everything - held - {*SETTINGS_BEFORE_RECORDED, "cache"})  # those read as measured
         if missing:
             warnings.append(f"{shard} has no column {', '.join(missing)}: its rows are empty there in the merge.")
     return warnings
