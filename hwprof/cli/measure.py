@@ -21,6 +21,9 @@ from hwprof.progress import Notes
 from hwprof.schema import COMPUTE_DTYPES, CONTENDED_SHARE
 
 TOP_LAYERS = 10
+# a summary shows every network of a run of a few, and of a large dataset its slowest (--json lists every one)
+NETWORK_ROWS = 50
+LAYER_TABLES = 8  # networks whose slowest layers get a table
 TWO_SPEED_NOTE_SHARE = 0.05  # networks with this share of slow-mode samples or more get a note (stats.slow_share)
 SPREAD_PROCESSES = 3  # processes whose interval the note advises, as one that covers a rerun's spread
 
@@ -416,26 +419,18 @@ def _measured(value) -> float | None:
     return number if number == number else None
 
 
-def _gpu_shared_rows(group) -> int:
-    """Rows measured while other processes had a context on the GPU (column gpu_other_processes)."""
-    if "gpu_other_processes" not in group:
-        return 0
-    return int((group["gpu_other_processes"].astype("Float64").fillna(0) > 0).sum())
-
-
 def summarize_frame(frame, samples=None, runs=()) -> dict:
     """Networks against the sum of their layers, and the slowest layers, per (model, batch size, sequence length,
     and in a merged dataset board, precision, layout and thread count; reruns give the median run's network and
-    that run's layers, so both figures are of one run); with the raw samples (`hwprof.samples.read_samples`), the share of each network's samples in a
-    slow mode; with the runs' provenance (`hwprof.dataset.read_provenance`), why power was unavailable, each
-    reason once, so that a null power figure never goes unexplained."""
+    that run's layers, so both figures are of one run); with the raw samples (`hwprof.samples.read_samples`), the
+    share of each network's samples in a slow mode; with the runs' provenance (`hwprof.dataset.read_provenance`),
+    why power was unavailable, each reason once, so that a null power figure never goes unexplained. Every figure
+    is computed for all networks at once, not by a frame per network, so thousands of networks take seconds."""
     from hwprof.dataset import latency_interval_unbounded
     from hwprof.samples import row_key
 
-    networks = []
     network_samples = _network_samples(samples)
     frame = frame[frame["model"].notna() & frame["batch_size"].notna()]  # rows of models (not hwprof run's)
-    unbounded = latency_interval_unbounded(frame)
     threads = {run.get("run_id"): run.get("threads") for run in runs if run.get("threads") is not None}
     if "run_id" in frame and len(set(threads.values())) > 1:  # recorded per run only, not in the rows
         frame = frame.assign(threads=frame["run_id"].map(threads))
@@ -448,29 +443,33 @@ def summarize_frame(frame, samples=None, runs=()) -> dict:
     ]
     seq_lens = frame["seq_len"] if "seq_len" in frame else None
     keys = [*apart, "model", "batch_size"] + (["seq_len"] if seq_lens is not None and seq_lens.notna().any() else [])
-    for key, group in frame.groupby(keys, sort=True, dropna=False):  # a null seq_len is a group too
+    work = frame.assign(
+        _group=frame.groupby(keys, sort=True, dropna=False).ngroup(),  # a null seq_len is a group too
+        _unbounded=latency_interval_unbounded(frame),
+    )
+    counts = _group_counts(work)
+    network_rows = _median_network_rows(work)
+    layers, layer_sums = _group_layers(work, network_rows)
+    top_layers = _top_layers(layers)
+    firsts = work.drop_duplicates("_group").sort_values("_group")
+    networks = []
+    for group, key in zip(firsts["_group"], firsts[keys].itertuples(index=False, name=None)):
         named = dict(zip(keys, key))
-        model, batch_size = named["model"], named["batch_size"]
-        network = group[group["kind"] == "network"].sort_values("latency_ms", kind="stable")
-        network = network.iloc[[(len(network) - 1) // 2]] if len(network) > 1 else network  # the median run's
-        layer_rows = _run_layers(group[group["kind"] == "layer"], network)
+        layer_count, layers_ms = layer_sums.get(group, (0, None))
         entry = {
-            "model": model,
-            "batch_size": int(batch_size),
+            "model": named["model"],
+            "batch_size": int(named["batch_size"]),
             "seq_len": int(named["seq_len"]) if _measured(named.get("seq_len")) is not None else None,
             **{column: _plain(named[column]) for column in apart},
             **({"threads": _whole(named["threads"])} if "threads" in apart else {}),
-            "network_runs": int((group["kind"] == "network").sum()),  # several: the median run's row is shown
-            "layers": int(len(layer_rows)),
-            "sum_of_layers_ms": float(layer_rows["latency_ms"].sum()) if len(layer_rows) else None,
-            "unstable_rows": int((~group["stable"].astype(bool)).sum()),
-            "contended_rows": int((group["other_cpu_share"].astype(float) > CONTENDED_SHARE).sum()),
-            "discarded_bursts": _discarded_bursts(group),
-            "gpu_shared_rows": _gpu_shared_rows(group),
+            "network_runs": counts[group]["network_runs"],  # several: the median run's row is shown
+            "layers": layer_count,
+            "sum_of_layers_ms": layers_ms,
+            **{column: counts[group][column] for column in GROUP_COUNTS[1:]},
         }
-        if len(network):
-            row = network.iloc[0]
-            bounded = not unbounded[network.index[0]]
+        row = network_rows.get(group)
+        if row is not None:
+            bounded = not row["_unbounded"]
             entry.update(
                 latency_ms=float(row["latency_ms"]),
                 latency_ms_ci_low=float(row["latency_ms_ci_low"]) if bounded else None,
@@ -482,12 +481,11 @@ def summarize_frame(frame, samples=None, runs=()) -> dict:
                 power_source=row.get("power_source") if isinstance(row.get("power_source"), str) else None,
                 power_flags=row.get("power_flags") if isinstance(row.get("power_flags"), str) else "",
             )
-            seconds = network_samples.get((row.get("run_id"), row_key(row.to_dict())))
+            seconds = network_samples.get((row.get("run_id"), row_key(row)))
             entry["slow_sample_share"] = slow_share(seconds) if seconds else None
             entry["processes"] = int(_measured(row.get("processes")) or 1)
             entry["device"] = str(row["device"]) if isinstance(row.get("device"), str) else None
-        top = layer_rows.nlargest(TOP_LAYERS, "latency_ms")
-        entry["top_layers"] = [_layer_summary(row, bool(unbounded[index])) for index, row in top.iterrows()]
+        entry["top_layers"] = [_layer_summary(layer, bool(layer["_unbounded"])) for layer in top_layers.get(group, [])]
         networks.append(entry)
     reasons = [(run.get("power") or {}).get("unavailable_reason") for run in runs]
     reasons += [_stopped_note(run.get("power") or {}) for run in runs]
@@ -497,6 +495,81 @@ def summarize_frame(frame, samples=None, runs=()) -> dict:
         "host_bound": _host_bound(frame),
         "power_unavailable": list(dict.fromkeys(reason for reason in reasons if reason)),
     }
+
+
+GROUP_COUNTS = ("network_runs", "unstable_rows", "contended_rows", "discarded_bursts", "gpu_shared_rows")
+
+
+def _group_counts(work) -> dict[int, dict[str, int]]:
+    """GROUP_COUNTS of each group of summarize_frame (column _group): its network rows, its unstable rows, its
+    rows measured while other processes took the CPU, the bursts discarded for contention while it was measured
+    (shared layers count once), and its rows measured while other processes had a context on the GPU."""
+    import pandas as pd
+
+    if "discarded_bursts" in work:
+        measured = work.drop_duplicates(["_group", "config_id"]) if "config_id" in work else work
+        bursts = measured["discarded_bursts"].fillna(0).astype(int).groupby(measured["_group"]).sum()
+    else:
+        bursts = 0
+    gpu = work["gpu_other_processes"].astype("Float64").fillna(0) > 0 if "gpu_other_processes" in work else False
+    flags = pd.DataFrame(
+        {
+            "network_runs": work["kind"] == "network",
+            "unstable_rows": ~work["stable"].astype(bool),
+            "contended_rows": work["other_cpu_share"].astype(float) > CONTENDED_SHARE,
+            "gpu_shared_rows": gpu,
+        },
+        index=work.index,
+    ).astype(int)
+    counts = flags.groupby(work["_group"]).sum()
+    counts["discarded_bursts"] = bursts
+    return {group: {column: int(row[column]) for column in GROUP_COUNTS} for group, row in counts.iterrows()}
+
+
+def _median_network_rows(work) -> dict[int, dict]:
+    """Each group's network row, of several runs' rows the median run's (the lower middle one)."""
+    rows = work[work["kind"] == "network"]
+    rows = rows.sort_values("latency_ms", kind="stable").sort_values("_group", kind="stable")
+    by_group = rows.groupby("_group")
+    middle = by_group.cumcount() == (by_group["_group"].transform("size") - 1) // 2
+    return {row["_group"]: row for row in rows[middle].to_dict("records")}
+
+
+LAYER_COLUMNS = ("layer_index", "layer_name", "op", "latency_ms", "latency_ms_ci_low", "latency_ms_ci_high", "samples")
+
+
+def _group_layers(work, network_rows: dict[int, dict]):
+    """The layer rows of all groups, one row per layer of each (_run_layers where a group holds reruns), and each
+    group's (layer count, summed latency)."""
+    import pandas as pd
+
+    columns = [column for column in (*LAYER_COLUMNS, "run_id", "_group", "_unbounded") if column in work]
+    layers = work.loc[work["kind"] == "layer", columns]
+    rerun = set(layers.loc[layers.duplicated(["_group", "layer_index"]), "_group"])
+    if rerun:
+        apart = layers["_group"].isin(rerun)
+        layers = pd.concat(
+            [
+                layers[~apart],
+                *(
+                    _run_layers(rows, network_rows.get(group, {}).get("run_id"))
+                    for group, rows in layers[apart].groupby("_group")
+                ),
+            ]
+        )
+    by_group = layers.groupby("_group")["latency_ms"]
+    sizes, totals = by_group.size(), by_group.sum()
+    return layers, {group: (int(sizes[group]), float(totals[group])) for group in sizes.index}
+
+
+def _top_layers(layers) -> dict[int, list[dict]]:
+    """Each group's TOP_LAYERS slowest layers, slowest first (of equal ones, the first)."""
+    timed = layers[layers["latency_ms"].notna()]
+    ranked = timed.sort_values("latency_ms", ascending=False, kind="stable").sort_values("_group", kind="stable")
+    top: dict[int, list[dict]] = {}
+    for row in ranked.groupby("_group").head(TOP_LAYERS).to_dict("records"):
+        top.setdefault(row["_group"], []).append(row)
+    return top
 
 
 def _stopped_note(power: dict) -> str | None:
@@ -566,14 +639,12 @@ def _network_label(entry: dict) -> str:
     return " ".join(parts)
 
 
-def _run_layers(layer_rows, network):
+def _run_layers(layer_rows, run_id):
     """One row per layer of a network measured in several runs (merged reruns), so a layer sum is one network's,
-    not the runs' added up: the layers of the run whose network row is shown, where that run has them, else
-    each layer's median over the runs."""
-    if layer_rows.empty or not layer_rows["layer_index"].duplicated().any():
-        return layer_rows
-    if len(network) and "run_id" in layer_rows and isinstance(network["run_id"].iloc[0], str):
-        own = layer_rows[layer_rows["run_id"] == network["run_id"].iloc[0]]
+    not the runs' added up: the layers of the run whose network row is shown (`run_id`), where that run has them,
+    else each layer's median over the runs."""
+    if isinstance(run_id, str) and "run_id" in layer_rows:
+        own = layer_rows[layer_rows["run_id"] == run_id]
         if len(own) and not own["layer_index"].duplicated().any():
             return own
     by_layer = layer_rows.groupby("layer_index")["latency_ms"]
@@ -679,14 +750,6 @@ def _host_bound(frame) -> list[dict]:
     return found
 
 
-def _discarded_bursts(group) -> int:
-    """Bursts discarded for contention while the group's rows were measured (shared layers count once)."""
-    if "discarded_bursts" not in group:
-        return 0
-    measured = group.drop_duplicates("config_id") if "config_id" in group else group
-    return int(measured["discarded_bursts"].fillna(0).astype(int).sum())
-
-
 TAIL_SAMPLES = 100  # fewer samples than this leave p99 at (or next to) the slowest one observed
 
 
@@ -716,13 +779,22 @@ def _flags(entry: dict) -> list[str]:
     return [flag for flag in (entry.get("power_flags") or "").split(",") if flag]
 
 
+def _slowest(entries: list[dict], count: int) -> set[int]:
+    """The ids of the `count` slowest of summarize_frame's network entries (by network latency, else by the sum
+    of their layers): the ones a summary of a large dataset shows, in their dataset order."""
+    ranked = sorted(entries, key=lambda entry: -(entry.get("latency_ms") or entry["sum_of_layers_ms"] or 0.0))
+    return {id(entry) for entry in ranked[:count]}
+
+
 def print_summary(summary: dict, out: str, runs: list[dict]) -> None:
     """The end-of-run summary of `out`; `runs` is its provenance (hwprof.dataset.read_provenance)."""
     from rich.table import Column, Table
 
     console = make_console()
-    for entry in summary["networks"]:
-        if entry["top_layers"]:
+    with_layers = [entry for entry in summary["networks"] if entry["top_layers"]]
+    shown_layers = _slowest(with_layers, LAYER_TABLES)
+    for entry in with_layers:
+        if id(entry) in shown_layers:
             table = Table(
                 "#",
                 "layer",
@@ -740,6 +812,12 @@ def print_summary(summary: dict, out: str, runs: list[dict]) -> None:
                     _interval_cell(layer, digits=4),
                 )
             console.print(table)
+    if len(shown_layers) < len(with_layers):
+        console.print(
+            f"slowest layers of the other {len(with_layers) - len(shown_layers):,} networks (the "
+            f"{len(shown_layers)} slowest are above): --json lists them"
+        )
+    shown = _slowest(summary["networks"], NETWORK_ROWS)
     table = Table(
         Column("model", overflow="fold"),  # a long name (a zoo model's) wraps, never cut
         "batch",
@@ -757,6 +835,8 @@ def print_summary(summary: dict, out: str, runs: list[dict]) -> None:
             table.add_column(header)
         table.add_column("power flags", no_wrap=True)  # one flag a line, none cut short to "latency_shi…"
     for entry in summary["networks"]:
+        if id(entry) not in shown:
+            continue
         network_ms = entry.get("latency_ms")
         layers_ms = entry["sum_of_layers_ms"]
         ratio = f"{network_ms / layers_ms:.2f}" if network_ms and layers_ms else "-"
@@ -775,6 +855,11 @@ def print_summary(summary: dict, out: str, runs: list[dict]) -> None:
             cells += [number(entry.get(column)) for column in POWER_SUMMARY] + ["\n".join(_flags(entry)) or "-"]
         table.add_row(*cells)
     console.print(table)
+    if len(shown) < len(summary["networks"]):
+        console.print(
+            f"… {len(summary['networks']) - len(shown):,} more networks (the {len(shown)} slowest are above): "
+            "--json lists every one"
+        )
     contended = sum(entry["contended_rows"] for entry in summary["networks"])
     if contended:
         console.print(
