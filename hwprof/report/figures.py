@@ -20,6 +20,13 @@ UNKNOWN_DEVICE = "unknown device"  # a row from elsewhere that names no device
 
 
 SETTINGS = ("device_name", "dtype", "channels_last", "compiled", "threads")  # what a network is measured at
+SETTING_WORDS = {
+    "device_name": "device",
+    "dtype": "dtype",
+    "channels_last": "layout",
+    "compiled": "compilation",
+    "threads": "thread count",
+}
 DEFAULTS = {"dtype": "float32", "channels_last": "False", "compiled": "False"}  # rows from before the column
 
 
@@ -78,8 +85,11 @@ def measured_spread(rows: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
 
 
 def _error(values: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
-    """matplotlib's (below, above) error lengths of an interval around each value; 0 where it has none."""
-    return np.nan_to_num(np.vstack([np.maximum(values - low, 0), np.maximum(high - values, 0)]))
+    """matplotlib's (below, above) error lengths of an interval around each value; 0 where it has none, and
+    towards an infinite end (a bar to inf would blow the axis up; the table says the end is unbounded)."""
+    below = np.where(np.isfinite(low), np.maximum(values - low, 0), 0)
+    above = np.where(np.isfinite(high), np.maximum(high - values, 0), 0)
+    return np.nan_to_num(np.vstack([below, above]))
 
 
 def op_styles(frame: pd.DataFrame) -> dict:
@@ -104,7 +114,8 @@ def time_by_op(frame: pd.DataFrame):
     table = layers.pivot_table(index=keys, columns="op", values="latency_ms", aggfunc="sum", fill_value=0.0)
     note = ""
     if len(table) > MAX_BARS:
-        note = f"the first {MAX_BARS} of {len(table)} networks (by name) are shown"
+        per = ", ".join(["network", "batch size", *(SETTING_WORDS[setting] for setting in settings)])
+        note = f"the first {MAX_BARS} of {len(table)} bars (one per {per}, by name) are shown"
         table = table.iloc[:MAX_BARS]
     ops = list(table.sum().sort_values(ascending=False).index)  # the op taking most time first
     ranks = {op: rank for rank, op in enumerate(styles)}  # past the palette's colours, a hatch tells ops apart

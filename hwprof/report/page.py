@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import html
+import math
 import os
 from pathlib import Path
 
@@ -268,7 +269,7 @@ def _latency_table(page: Page, parts: list[str], frame: pd.DataFrame) -> None:
         elif pd.isna(row["latency_ms_ci_low"]):
             interval = "-"
         else:
-            interval = f"{row['latency_ms_ci_low']:.4g} .. {row['latency_ms_ci_high']:.4g}"
+            interval = " .. ".join(_bound_text(row[bound]) for bound in figures.BOUNDS)
         rows.append(
             [
                 figures.network_label(named, several, settings),
@@ -279,6 +280,11 @@ def _latency_table(page: Page, parts: list[str], frame: pd.DataFrame) -> None:
         )
     header = ["network", "latency ms (median)", "95% CI ms", *(["energy mJ (median)"] if with_energy else [])]
     page.table(parts, header, rows)
+
+
+def _bound_text(value: float) -> str:
+    """An interval's end; an infinite one in words, so that 'inf' is not read as a measured figure."""
+    return f"{value:.4g}" if math.isfinite(value) else "unbounded"
 
 
 def _power(page: Page, paths: list[Path]) -> list[str]:

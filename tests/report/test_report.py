@@ -305,3 +305,28 @@ def test_a_dataset_of_commands_alone_says_it_has_no_network_rows_not_that_no_ene
     batch = text[text.index('<section id="batch">') : text.index('<section id="power">')]
     assert "no network rows, so nothing to plot against batch size" in batch and "under Commands" in batch
     assert "no energy measured" not in batch and "<img" not in batch
+
+
+def test_past_sixty_bars_the_note_counts_bars_not_networks():
+    """42 networks at two batch sizes were noted as 'the first 60 of 84 networks'."""
+    frame = synthetic_frame(n_networks=42, batch_sizes=(1, 2)).assign(source="s.parquet")
+    _, note = time_by_op(frame)
+    assert note.startswith("the first 60 of 84 bars (one per network, batch size, by name) are shown")
+
+
+def test_an_infinite_interval_end_is_told_in_words_and_draws_no_endless_bar(tmp_path):
+    """'59.64 .. inf' in the table, and matplotlib's overflow warnings on the terminal."""
+    import warnings
+
+    frame = synthetic_frame(n_networks=2, batch_sizes=(1,))
+    networks = frame.index[frame["kind"] == "network"]
+    frame.loc[networks, "samples"] = 200
+    frame.loc[networks, "latency_ms_ci_low"] = frame.loc[networks, "latency_ms"] * 0.99
+    frame.loc[networks, "latency_ms_ci_high"] = frame.loc[networks, "latency_ms"] * 1.01
+    frame.loc[networks[0], "latency_ms_ci_high"] = np.inf
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        build_report([write(frame, tmp_path / "inf.parquet")], tmp_path / "r.html")
+    text = (tmp_path / "r.html").read_text()
+    low = frame.loc[networks[0], "latency_ms_ci_low"]
+    assert f"<td>{low:.4g} .. unbounded</td>" in text and "inf</td>" not in text
