@@ -282,9 +282,9 @@ def _refuse_setting(base: _Side, new: _Side, column: str) -> None:
 
 def _run_differences(base: _Side, new: _Side, matched: pd.DataFrame) -> list[str]:
     """How the runs behind the paired rows were set up differently, where that moves every ratio (the thread
-    count, the PyTorch release): the comparison stands, but it measures that change as well as the code's.
-    Runs with no paired row (other models measured at other settings into the same file) move no ratio, so
-    they are not named."""
+    count, the PyTorch release, the caches the layers were timed with): the comparison stands, but it measures
+    that change as well as the code's. Runs with no paired row (other models measured at other settings into
+    the same file) move no ratio, so they are not named."""
     runs = [_paired_runs(side, matched[f"_links_{role}"]) for side, role in ((base, "base"), (new, "new"))]
     differences = []
     for key, words in (
@@ -295,7 +295,21 @@ def _run_differences(base: _Side, new: _Side, matched: pd.DataFrame) -> list[str
         if ours and theirs and ours != theirs:
             listed = ("/".join(map(str, values)) for values in (ours, theirs))
             differences.append(f"{words.format(*listed)}: each ratio includes that change")
+    layers = matched[matched["kind"] == "layer"]
+    caches = [sorted({mode for modes in layers[f"cache_{role}"] for mode in modes}) for role in ("base", "new")]
+    if all(caches) and caches[0] != caches[1]:
+        listed = ("/".join(modes) for modes in caches)
+        differences.append(
+            "BASE timed its layers with {} caches and NEW with {} (--cache): each layer ratio includes that "
+            "change".format(*listed)
+        )
     return differences
+
+
+def _cache_modes(labels: pd.Series) -> list[str]:
+    """The --cache modes the runs of a target timed it in (cold_partial is cold with fewer copies than it
+    needs); none for a network, whose row has no cache mode."""
+    return sorted({"cold" if str(label).startswith("cold") else str(label) for label in labels.dropna()})
 
 
 def _paired_runs(side: _Side, links: pd.Series) -> list[dict]:
@@ -406,7 +420,7 @@ def _match_frame(side: _Side, columns: list[str]) -> pd.DataFrame:
     aggregations |= {"processes": ("processes", "max")} | {bound: (bound, "median") for bound in INTERVAL_COLUMNS}
     if "power_flags" not in frame.columns:  # a dataset from before the column
         frame["power_flags"] = None
-    aggregations |= {"power_flags": ("power_flags", _flags_of_runs)}
+    aggregations |= {"power_flags": ("power_flags", _flags_of_runs), "cache": ("cache", _cache_modes)}
     return frame.groupby(columns, sort=False).agg(**aggregations).reset_index()
 
 
@@ -542,7 +556,7 @@ def compare(
     shared, otherwise = _check_settings(base, new)
     columns = [c for c in MATCH_COLUMNS if c not in SETTING_COLUMNS] + shared
     base_frame, new_frame = _match_frame(base, columns), _match_frame(new, columns)
-    wanted = ["_links", "layer_name", "seq_len", *METRICS, "processes", *INTERVAL_COLUMNS, "power_flags"]
+    wanted = ["_links", "layer_name", "seq_len", *METRICS, "processes", *INTERVAL_COLUMNS, "power_flags", "cache"]
     matched = base_frame[[*columns, *wanted]].merge(
         new_frame[[*columns, *wanted]], on=columns, suffixes=("_base", "_new")
     )
