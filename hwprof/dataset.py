@@ -311,10 +311,15 @@ def unfinished_note(path: str | os.PathLike, frame: pd.DataFrame | None = None) 
         run_id = (provenance or {}).get("run_id")
         held = int(frame["run_id"].eq(run_id).sum()) if frame is not None and run_id is not None else 0
         more = f"{max(len(rows) - held, 0)} more row(s) are in its journal {journal.name} beside it, not read here"
+        if len(rows) <= held:  # the table holds every row the run wrote: nothing is left to recover
+            more = None
     if writer is not None:
+        unread = f": {more}" if more else ""
         return (
-            f"{path} is still being written by {writer}, whose run has not finished: {more}; read it again when it ends"
+            f"{path} is still being written by {writer}, whose run has not finished{unread}; read it again when it ends"
         )
+    if more is None:
+        return None
     return (
         f"{path} is from a run that did not finish (killed): {more}; recover them with {_resume_hint(path, provenance)}"
     )

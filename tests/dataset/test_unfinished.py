@@ -139,3 +139,11 @@ def test_a_merged_run_that_was_killed_is_recorded_as_interrupted(tmp_path):
     summary = merge_datasets([path], tmp_path / "fleet.parquet")
     assert [run["status"] for run in summary["runs"]] == ["interrupted"]
     assert json.loads((tmp_path / "fleet.parquet.json").read_text())["runs"][0]["status"] == "interrupted"
+
+
+def test_a_killed_run_whose_table_holds_every_row_reads_without_a_note(tmp_path):
+    path = tmp_path / "dd.parquet"
+    killed_run(path, journal_rows=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UnfinishedDatasetWarning)  # not '0 more row(s) ... recover them'
+        assert len(read_dataset(path)) == 13
