@@ -12,6 +12,7 @@ import click
 from hwprof.cli.common import make_console
 
 SHOWN_LAYERS = 20  # layer rows in the table: significant changes first, then the largest
+SHOWN_NETWORKS = 20  # network rows in the table, and models and ops in theirs, chosen as the layer rows are
 METRIC_WORDS = {"latency_ms": "latency", "energy_mj": "energy", "power_w": "power"}
 
 
@@ -99,7 +100,7 @@ def verdict(result: dict | None) -> str:
 def print_report(report: dict) -> None:
     from rich.table import Table
 
-    from hwprof.compare import HIGHER, LOWER, WHOLE_KINDS, label
+    from hwprof.compare import WHOLE_KINDS, label
 
     console = make_console()
     console.print(
@@ -136,8 +137,8 @@ def print_report(report: dict) -> None:
     metrics = report["metrics"]
     others = [m for m in metrics if m != "latency_ms"]
 
-    networks = [row for row in report["rows"] if row["kind"] in WHOLE_KINDS]
     focus = (report.get("gate") or {}).get("metric", "latency_ms")
+    networks, networks_left_out = most_changed([row for row in report["rows"] if row["kind"] in WHOLE_KINDS], focus)
     layers = sorted((row for row in report["rows"] if row["kind"] not in WHOLE_KINDS), key=lambda row: rank(row, focus))
     table = Table("row", "op", "base ms", "new ms", "change", "95% CI", "p", "verdict", title="rows")
     for name in others:
@@ -157,15 +158,10 @@ def print_report(report: dict) -> None:
         ]
         table.add_row(*cells, *[change((row.get(name) or {}).get("ratio")) for name in others])
     console.print(table)
-    left_out = layers[SHOWN_LAYERS:]
-    if left_out:
-        significant = sum(verdict(row.get(focus)) in (HIGHER, LOWER) for row in left_out)
-        console.print(
-            f"{len(left_out)} more layer rows not shown ({significant} of them changed significantly): the table "
-            f"keeps the {SHOWN_LAYERS} layer rows whose {METRIC_WORDS[focus]} changed most, significant changes "
-            "first; --json lists every row",
-            soft_wrap=True,
-        )
+    if networks_left_out:
+        console.print(left_out_line(networks_left_out, "network rows", SHOWN_NETWORKS, focus), soft_wrap=True)
+    if layers[SHOWN_LAYERS:]:
+        console.print(left_out_line(layers[SHOWN_LAYERS:], "layer rows", SHOWN_LAYERS, focus), soft_wrap=True)
 
     for by in ("model", "op"):
         table = Table(by, "rows", title=f"per {by}: geometric mean of the row ratios (distinct measurements)")
@@ -173,7 +169,8 @@ def print_report(report: dict) -> None:
             table.add_column(METRIC_WORDS[name])
             table.add_column("95% CI")
             table.add_column("verdict")
-        for entry in report[f"{by}s"]:
+        entries, left_out = most_changed(report[f"{by}s"], focus)
+        for entry in entries:
             results = [entry.get(name) for name in metrics]
             rows = max((result["rows"] for result in results if result), default=0)
             cells = [label(entry, by, len(report["devices"])).removeprefix(f"{by} "), str(rows)]
@@ -181,6 +178,8 @@ def print_report(report: dict) -> None:
                 cells += [change((result or {}).get("ratio")), interval(result), verdict(result)]
             table.add_row(*cells)
         console.print(table)
+        if left_out:
+            console.print(left_out_line(left_out, f"{by}s", SHOWN_NETWORKS, focus), soft_wrap=True)
 
     counts = {}
     for row in report["rows"]:
@@ -222,6 +221,27 @@ def print_report(report: dict) -> None:
             )
 
 
+def most_changed(entries: list[dict], metric: str) -> tuple[list[dict], list[dict]]:
+    """Network rows, models or ops: all of them in their order when SHOWN_NETWORKS or fewer, else the
+    SHOWN_NETWORKS that `metric` changed most, significant changes first (as layer rows), and the others."""
+    if len(entries) <= SHOWN_NETWORKS:
+        return entries, []
+    ranked = sorted(entries, key=lambda entry: rank(entry, metric))
+    return ranked[:SHOWN_NETWORKS], ranked[SHOWN_NETWORKS:]
+
+
+def left_out_line(left_out: list[dict], what: str, shown: int, metric: str) -> str:
+    """What a table left out, how much of it changed significantly, and where to find it."""
+    from hwprof.compare import HIGHER, LOWER
+
+    significant = sum(verdict(entry.get(metric)) in (HIGHER, LOWER) for entry in left_out)
+    return (
+        f"{len(left_out)} more {what} not shown ({significant} of them changed significantly): the table keeps the "
+        f"{shown} {what} whose {METRIC_WORDS[metric]} changed most, significant changes first; --json lists every "
+        f"{'row' if what.endswith('rows') else what.removesuffix('s')}"
+    )
+
+
 def flagged_rows(flagged: int, rows: int, which: str = "") -> str:
     """How many rows carry power flags ("3 of the 9 rows{which} carry power flags"), noun and verb agreeing."""
     if rows == 1:
@@ -234,4 +254,6 @@ def rank(row: dict, metric: str) -> tuple:
     from hwprof.compare import HIGHER, LOWER
 
     result = row.get(metric) or {}
-    return (result.get("verdict") not in (HIGHER, LOWER), -abs(math.log(result["ratio"])) if result else math.inf)
+    ratio = result.get("ratio")
+    size = -abs(math.log(ratio)) if ratio is not None and 0 < ratio < math.inf else math.inf
+    return (result.get("verdict") not in (HIGHER, LOWER), size)
