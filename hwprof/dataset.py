@@ -217,6 +217,8 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
         raise HwprofError(_samples_not_dataset(path))
     if path.is_dir():
         raise HwprofError(f"Dataset {path} is a directory; give the path of a .parquet or .csv file.")
+    if is_csv(path):
+        _check_comma_separated(path)
     try:
         if is_csv(path):
             # Text columns as text: a Sequential's layer names "0", "1" must not become numbers.
@@ -230,6 +232,21 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
             raise HwprofError(f"{path} is {what}, not a dataset; give a .parquet or .csv dataset.") from None
         reason = error_text(error)
         raise HwprofError(f"Could not read {path} as a {kind} file ({reason}).") from None
+
+
+def _check_comma_separated(path: Path) -> None:
+    """Refuse a CSV separated by semicolons, as a spreadsheet saves one where the comma is the decimal mark,
+    in words: pandas would fail on its first comma inside a field, naming a tokenizer."""
+    try:
+        with open(path, encoding="utf-8-sig", errors="replace") as handle:
+            header = handle.readline()
+    except OSError:  # the read itself says why
+        return
+    if ";" in header and "," not in header:
+        raise HwprofError(
+            f"{path} is separated by semicolons, as a spreadsheet saves CSV in some languages; hwprof reads "
+            "comma-separated CSV: save it with commas between fields and points as decimal marks"
+        )
 
 
 def _read_metadata_document(path: Path) -> dict | None:
