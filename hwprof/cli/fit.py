@@ -56,7 +56,12 @@ from hwprof.schema import COMPUTE_DTYPES, METRIC_LABELS
     is_flag=True,
     help="Combine repeated runs as measured, without first scaling each to one machine speed.",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print the cross-validated metrics as JSON.")
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print the cross-validated metrics as JSON (errors as fractions: 0.05 is 5%).",
+)
 @click.option("--quiet", is_flag=True, help="No progress output.")
 def fit(datasets, out, force, targets, family, device_name, base, prior, no_cv, no_align_runs, as_json, quiet):
     """Fit a cost model to DATASETS and write it to --out.
@@ -406,7 +411,9 @@ def _print_predictions(predictions, show_layers: bool, doc: dict) -> None:
 @click.option(
     "--plot", "plot_path", default=None, help="Write a plot of predicted against measured (.png, .pdf or .svg)."
 )
-@click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON.")
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print the metrics as JSON (errors and shares as fractions: 0.05 is 5%)."
+)
 def evaluate(predictor_path, datasets, confidence, device_name, plot_path, as_json):
     """Score PREDICTOR on measured DATASETS, per op type and per network."""
     from hwprof.fitting.evaluate import check_plot_path, plot
