@@ -502,13 +502,21 @@ def _interval_test(base_row, new_row, ratio: float) -> dict:
     return dict(ci_low=low, ci_high=high, p_value=None, verdict=_verdict(low, high), why=None)
 
 
+def _distinct_columns(frame: pd.DataFrame) -> list[str]:
+    """What tells one measurement from another: a layer configuration timed once and shared by every network
+    holding it, in each setting (dtype, compiled, ...) the rows were matched in; a whole network or command by
+    its model, as two networks of one input shape are two measurements."""
+    settings = [column for column in SETTING_COLUMNS if column in frame.columns and column not in DISTINCT_COLUMNS]
+    return [*DISTINCT_COLUMNS, *settings, "_whole_model"]
+
+
 def _summaries(rows: list[dict], frame: pd.DataFrame, by: str, metrics: Sequence[str]) -> list[dict]:
     """Geometric mean of the row ratios per device and value of `by`, with a bootstrap interval over distinct
     measurements."""
     summaries = []
     for (device_name, value), group in frame.groupby(["device_name", by], sort=True):
         entry = {"device_name": device_name, by: value}
-        distinct = group.drop_duplicates(list(DISTINCT_COLUMNS))
+        distinct = group.drop_duplicates(_distinct_columns(group))
         for metric in metrics:
             logs = np.array(
                 [math.log(rows[i][metric]["ratio"]) for i in distinct["_row"] if rows[i].get(metric) is not None]
@@ -595,6 +603,7 @@ def compare(
             entry["power_flags"] = flags
         rows.append(entry)
     matched["_row"] = range(len(matched))
+    matched["_whole_model"] = matched["model"].where(matched["kind"].isin(WHOLE_KINDS), "")
     devices_only_in_base, models_only_in_base = _only_in_base(base_frame, new_frame, columns, otherwise)
     devices = sorted(matched["device_name"].unique())
     report = {
