@@ -316,6 +316,8 @@ def _measure(
     models = [_measured(m, execution, torch_device) for m in models]
     specs = [resolve_model(m, options.input_shape, inputs=options.inputs, hf_config=options.hf_config) for m in models]
     check_settings_apply(specs, options.seq_lens, options.hf_config, options.input_shape, options.inputs)
+    for spec in specs:  # a factory's module too (.double()), before a list's first run of each model
+        check_module_weights(spec.module, execution.dtype, spec.name, "measure")
     names = [spec.name for spec in specs]
     twice = sorted({name for name in names if names.count(name) > 1})
     if twice:

@@ -168,3 +168,29 @@ def test_a_factory_with_no_example_input_is_told_in_one_sentence(tmp_path):
         f"{name} returned a module and example inputs, but no example input was given: a model needs at least one "
         "input tensor"
     )
+
+
+def test_a_float64_factory_in_a_list_is_refused_before_any_model_runs(tmp_path):
+    """A list's first run of each model came before extraction's weights check, so a .double() factory
+    beside another model ended in torch's 'mat1 and mat2 must have the same dtype'."""
+    from click.testing import CliRunner
+
+    from hwprof.cli import main
+
+    (tmp_path / "m.py").write_text(
+        "import torch.nn as nn\n"
+        "def f64():\n"
+        "    m = nn.Sequential(nn.Linear(8, 8), nn.ReLU(), nn.Linear(8, 2)).double()\n"
+        "    m.input_shape = (8,)\n"
+        "    return m\n"
+        "def one():\n"
+        "    m = nn.Sequential(nn.Linear(8, 2))\n"
+        "    m.input_shape = (8,)\n"
+        "    return m\n"
+    )
+    out = tmp_path / "o.parquet"
+    models = [f"{tmp_path}/m.py:one", f"{tmp_path}/m.py:f64"]
+    result = CliRunner().invoke(main, ["measure", *models, "--out", str(out), "--power", "none", "--max-time", "0.1"])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "m.py:f64 holds float64 weights and the run is float32" in result.output
+    assert "same dtype" not in result.output and not out.exists()
