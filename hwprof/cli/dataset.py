@@ -116,14 +116,25 @@ def show(dataset: Path, as_json: bool) -> None:
     for line in command_lines(commands):
         click.echo(line)
     for run in runs:
+        known = {key: "unrecorded" if run.get(key) is None else run[key] for key in RUN_FIELDS}  # shards' runs too
         click.echo(
-            f"run {str(run['run_id'])[:8]} ({run['status']}): {run['rows']} rows on {run['device_name']}, "
+            f"run {str(run['run_id'])[:8]} ({known['status']}): {known['rows']} rows on {known['device_name']}, "
             f"{''.join(f'{word}, ' for word in run['execution'])}"
-            f"{run['threads'] or 'unrecorded'} threads, power {run['power_source'] or 'unavailable'}, hwprof {run['hwprof']}, "
-            f"torch {run['torch']}, started {run['start_time']}"
+            f"{run['threads'] or 'unrecorded'} threads, power {run['power_source'] or 'unavailable'}, "
+            f"hwprof {known['hwprof']}, torch {known['torch']}, started {known['start_time']}"
         )
     for reason in summary["power_unavailable"]:
         click.echo(f"power unavailable: {reason}")
+
+
+RUN_FIELDS = (
+    "status",
+    "rows",
+    "device_name",
+    "hwprof",
+    "torch",
+    "start_time",
+)  # said "unrecorded" where a run lacks one
 
 
 def _execution(run: dict) -> list[str]:
