@@ -145,7 +145,10 @@ def test_measure_warnings_reach_a_python_caller_worded_for_python():
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         hwprof.measure("mlp", channels_last=True, **QUICK)
-    (flat,) = [w for w in caught if issubclass(w.category, HwprofWarning)]
+    hwprof_warnings = [w for w in caught if issubclass(w.category, HwprofWarning)]
+    (flat,) = [
+        w for w in hwprof_warnings if "contention" not in str(w.message) and "other_cpu_share" not in str(w.message)
+    ]
     assert str(flat.message).startswith("channels_last=True lays out 4-D tensors (images) only")
     assert flat.filename == __file__
 

@@ -264,7 +264,7 @@ def measure(
         written = trace_path if trace_path and os.path.exists(trace_path) else None  # none without a sensor
         click.echo(json.dumps({"out": out, "trace": written, "rows": len(frame), **summary}, indent=2))
     elif not quiet:
-        print_summary(summary, out, runs)
+        print_summary(summary, out, runs, contention_said=True)  # measure warned of contention as it ended
 
 
 def _measure_shards(context, devices: list[str], out: str, threads, resume: bool, as_json: bool, quiet: bool) -> None:
@@ -786,9 +786,12 @@ def _slowest(entries: list[dict], count: int) -> set[int]:
     return {id(entry) for entry in ranked[:count]}
 
 
-def print_summary(summary: dict, out: str, runs: list[dict]) -> None:
-    """The end-of-run summary of `out`; `runs` is its provenance (hwprof.dataset.read_provenance)."""
+def print_summary(summary: dict, out: str, runs: list[dict], contention_said: bool = False) -> None:
+    """The end-of-run summary of `out`; `runs` is its provenance (hwprof.dataset.read_provenance).
+    `contention_said`: the run already warned of rows timed while others held the CPU."""
     from rich.table import Column, Table
+
+    from hwprof.measuring.session import contention_warning
 
     console = make_console()
     with_layers = [entry for entry in summary["networks"] if entry["top_layers"]]
@@ -861,12 +864,8 @@ def print_summary(summary: dict, out: str, runs: list[dict]) -> None:
             "--json lists every one"
         )
     contended = sum(entry["contended_rows"] for entry in summary["networks"])
-    if contended:
-        console.print(
-            f"warning: other processes took more than {CONTENDED_SHARE:.0%} of the CPU while {contended} "
-            "row(s) were measured (column other_cpu_share); their timings may be inflated: measure on an "
-            "idle machine, or re-run those models"
-        )
+    if contended and not contention_said:
+        console.print(contention_warning(contended))
     shared = sum(entry.get("gpu_shared_rows", 0) for entry in summary["networks"])
     if shared:
         console.print(

@@ -43,7 +43,7 @@ from hwprof.models.recall import tensors_in
 from hwprof.models.spec import ModelSpec, check_settings_apply, is_module_pair, parse_batch_sizes, resolve_model
 from hwprof.progress import Progress, given_progress
 from hwprof.samples import RawSamples
-from hwprof.schema import ALL_COLUMNS, CACHE_BEFORE_RECORDED
+from hwprof.schema import ALL_COLUMNS, CACHE_BEFORE_RECORDED, CONTENDED_SHARE
 
 MEASUREMENT_COLUMNS = (
     "latency_ms",
@@ -196,8 +196,13 @@ def measure(
     given = [_given_module(m) for m in listed if _given_module(m) is not None]
     modes = [(part, part.training) for module in given for part in module.modules()]
     threads = torch.get_num_threads()
+    progress = given_progress(progress)
     try:
-        return _measure(models, options, out=out, resume=resume, argv=argv, progress=progress, **settings)
+        frame = _measure(models, options, out=out, resume=resume, argv=argv, progress=progress, **settings)
+        contended = contended_measurements(frame)
+        if contended:
+            progress.warn(contention_warning(contended))
+        return frame
     finally:
         torch.set_num_threads(threads)
         for part, training in modes:
@@ -742,6 +747,26 @@ def _rows_frame(rows: list[dict]) -> pd.DataFrame:
         if column not in frame:
             frame[column] = None
     return frame[list(ALL_COLUMNS)]
+
+
+def contended_measurements(frame: pd.DataFrame) -> int:
+    """Measurements (a layer configuration once, however many networks hold it) taken while other processes
+    held more than CONTENDED_SHARE of the CPU."""
+    if not len(frame) or "other_cpu_share" not in frame:
+        return 0
+    if "config_id" in frame and "kind" in frame:
+        layers = frame["kind"] == "layer"
+        frame = pd.concat([frame[layers].drop_duplicates("config_id"), frame[~layers]])
+    return int((pd.to_numeric(frame["other_cpu_share"], errors="coerce") > CONTENDED_SHARE).sum())
+
+
+def contention_warning(count: int) -> str:
+    """What measure, show and the search demo say of rows timed while others held the CPU."""
+    return (
+        f"warning: other processes took more than {CONTENDED_SHARE:.0%} of the CPU while {count} row(s) were "
+        "measured (column other_cpu_share); their timings may be inflated: measure on an idle machine, or re-run "
+        "those models"
+    )
 
 
 def _report_discarded(frame: pd.DataFrame, max_other_share: float, progress: Progress, waited_s: float | None = None):

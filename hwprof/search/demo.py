@@ -171,7 +171,7 @@ def demo_predictor(out_dir, count: int = 12, threads: int | None = None, progres
     progress.note(
         f"measuring {len(names)} networks of the demo family on this machine (network rows only) into {dataset}"
     )
-    measured = measure(
+    measure(
         names,
         batch_sizes=(1,),
         device="cpu",
@@ -182,27 +182,21 @@ def demo_predictor(out_dir, count: int = 12, threads: int | None = None, progres
         max_item_s=3.0,
         out=str(dataset),
         resume=dataset.exists() or journal_path(dataset).exists(),  # a first run starts it, unnoted
+        progress=_WarningsOf(progress),  # others holding the CPU inflate the predictor and budget fitted here
     )
-    _warn_if_contended(measured, progress)
     progress.note(f"fitting the demo predictor from those rows: {predictor_path}")
     fit([dataset], out=predictor_path, targets="latency")
     return load_predictor(predictor_path), predictor_path
 
 
-def _warn_if_contended(frame, progress: Progress) -> None:
-    """The demo fits its predictor and sets its budget from these rows: say so when others took the CPU while
-    they were timed, as `hwprof measure` does at the end of a run."""
-    from hwprof.schema import CONTENDED_SHARE
+class _WarningsOf(Progress):
+    """The demo's measurement, told to the demo's progress by its warnings alone (contention, a sensor)."""
 
-    share = frame["other_cpu_share"].astype(float)
-    contended = int((share > CONTENDED_SHARE).sum())
-    if contended:
-        progress.warn(
-            f"warning: other processes took more than {CONTENDED_SHARE:.0%} of the CPU while {contended} of the "
-            f"{len(frame)} demo networks were measured (up to {share.max():.0%}); their timings, the demo "
-            "predictor and its budget may be inflated: run the demo on an idle machine, after removing its "
-            "output folder"
-        )
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+
+    def warn(self, text: str) -> None:
+        self.progress.warn(text)
 
 
 def _factory_name(config: dict) -> str:

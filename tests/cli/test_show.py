@@ -32,7 +32,7 @@ def test_show_without_a_sensor_says_unavailable_and_invents_nothing(tmp_path):
         main, ["measure", "mlp", "--out", str(out), "--power", "none", "--max-time", "0.3", "--quiet", "--json"]
     )
     assert measured.exit_code == 0, measured.output
-    entry = json.loads(measured.output)["networks"][0]
+    entry = json.loads(measured.stdout)["networks"][0]  # warnings (contention, say) go to stderr
     assert entry["power_w"] is None and entry["energy_mj"] is None and entry["power_source"] is None
     assert 0 <= entry["slow_sample_share"] <= 1  # from the run's own samples, before the file stamps its rows
     result = CliRunner().invoke(main, ["show", str(out)])

@@ -122,3 +122,28 @@ def test_a_cpu_hog_is_discarded_and_leaves_the_median_within_the_quiet_interval(
         assert interval.ci_low * 1e3 <= row.latency_ms <= interval.ci_high * 1e3, (key, row.latency_ms, interval)
         # a median resists a few slow samples; an interval shows them: the row's lies among the quiet samples
         assert min(quiet) * 1e3 <= row.latency_ms_ci_low <= row.latency_ms_ci_high <= max(quiet) * 1e3, key
+
+
+def test_the_python_api_warns_of_rows_timed_while_others_held_the_cpu(monkeypatch):
+    """hwprof.measure returned rows with other_cpu_share 0.83 without a word, where the CLI warns."""
+    import warnings
+
+    import pandas as pd
+
+    from hwprof.errors import HwprofWarning
+    from hwprof.measuring import session
+
+    rows = pd.DataFrame(
+        {
+            "kind": ["layer", "layer", "network"],
+            "config_id": ["c1", "c1", None],  # one layer configuration held twice is one measurement
+            "other_cpu_share": [0.6, 0.6, 0.83],
+        }
+    )
+    monkeypatch.setattr(session, "_measure", lambda *args, **kwargs: rows)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        session.measure(["mlp"])
+    (warning,) = [w for w in caught if issubclass(w.category, HwprofWarning)]
+    assert "other processes took more than 5% of the CPU while 2 row(s) were measured" in str(warning.message)
+    assert not str(warning.message).startswith("warning:")
