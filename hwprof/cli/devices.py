@@ -238,6 +238,7 @@ def devices(as_json, tegrastats):
 @click.argument("trace", type=click.Path(dir_okay=False))
 @click.option(
     "--out",
+    "-o",
     type=click.Path(dir_okay=False),
     default=None,
     help="PNG to write (default: TRACE with the extension .png).",

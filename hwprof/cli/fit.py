@@ -15,7 +15,7 @@ from hwprof.schema import COMPUTE_DTYPES, METRIC_LABELS
 
 @click.command()
 @click.argument("datasets", nargs=-1, required=True)
-@click.option("--out", default="predictor.json", show_default=True, help="Where to write the predictor (JSON).")
+@click.option("--out", "-o", default="predictor.json", show_default=True, help="Where to write the predictor (JSON).")
 @click.option("--force", is_flag=True, help="Replace --out if it exists.")
 @click.option(
     "--target",

@@ -31,7 +31,11 @@ SPREAD_PROCESSES = 3  # processes whose interval the note advises, as one that c
 @click.command()
 @click.argument("models", nargs=-1, required=True)
 @click.option(
-    "--out", default="hwprof.parquet", show_default=True, help="Dataset path: Parquet, or CSV when it ends in .csv."
+    "--out",
+    "-o",
+    default="hwprof.parquet",
+    show_default=True,
+    help="Dataset path: Parquet, or CSV when it ends in .csv.",
 )
 @click.option(
     "--batch-size",

@@ -35,6 +35,7 @@ from hwprof.errors import HwprofError, option
 )
 @click.option(
     "--out",
+    "-o",
     default=None,
     help="Dataset to write the row to (Parquet, or CSV when it ends in .csv); an existing one gets the row appended.",
 )

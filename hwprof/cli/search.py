@@ -97,6 +97,7 @@ same study from --storage.
 )
 @click.option(
     "--out",
+    "-o",
     "out_dir",
     type=click.Path(file_okay=False),
     default="search-results",
