@@ -24,7 +24,7 @@ from hwprof.errors import HwprofError, option
 from hwprof.interrupts import signals_handled
 from hwprof.measuring.energy import WINDOW_MARGIN, below_idle, load_unstable, power_spread, required_window_s
 from hwprof.measuring.trace import trace_rows
-from hwprof.measuring.window import unmeasured_reason
+from hwprof.measuring.window import mean_power_w, unmeasured_reason
 
 
 @dataclass
@@ -144,11 +144,11 @@ def _idle_then_mark(sensor, cost: CommandCost):
 
 def _measure_idle(sensor, cost: CommandCost) -> None:
     mark = sensor.mark()
-    time.sleep(cost.idle_s)
+    sensor.clock.sleep(cost.idle_s)
     idle = sensor.window_since(mark)
     cost.trace.extend(trace_rows(idle, "idle"))
     if idle.energy_j is not None and "short_window" not in idle.flags:
-        cost.idle_power_w = idle.power_w
+        cost.idle_power_w = mean_power_w(idle)
     else:
         cost.flags.append("idle_short_window" if "short_window" in idle.flags else "idle_no_energy")
     cost.flags.extend(f"idle_{f}" for f in idle.flags if f in ("throttled", "clocks_changed"))
@@ -161,12 +161,13 @@ def _measure_load(sensor, cost: CommandCost, load) -> None:
         lasted = f"the command ran {cost.duration_s:.3f} s"
         cost.unavailable_reason = unmeasured_reason(sensor, load, lasted, during="the command")
         return
-    cost.energy_j, cost.power_w = load.energy_j, load.power_w
+    cost.power_w = mean_power_w(load)
+    cost.energy_j = cost.power_w * load.duration_s
     cost.power_spread = power_spread(load)
     if load_unstable(cost.power_spread):  # measure's rules: its mean hides a change of power
         cost.flags.append("load_unstable")
     if cost.idle_power_w is not None:
-        cost.dynamic_energy_j = load.energy_j - cost.idle_power_w * load.duration_s
+        cost.dynamic_energy_j = (cost.power_w - cost.idle_power_w) * load.duration_s
         if below_idle(cost.power_w, cost.idle_power_w):
             cost.flags.append("below_idle")
 
