@@ -603,12 +603,13 @@ class DatasetWriter:
         resume: bool = False,
         rewrite_interval_s: float = 2.0,
         append: bool = False,
+        holder: str = "hwprof measure",
     ):
         self.path = as_path(path, "output")
         self.journal_path = journal_path(self.path)
         self.rewrite_interval_s = rewrite_interval_s
         check_output(self.path, exists_ok=True, companions=True)  # an existing one is refused below, unless resumed
-        self._lock = ExclusiveLock(self.path, "hwprof measure").acquire()  # held until close()
+        self._lock = ExclusiveLock(self.path, holder).acquire()  # held until close(); `holder` names it to others
         try:
             self.provenance = dict(provenance)
             if not self.provenance.get("run_id"):

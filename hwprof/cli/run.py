@@ -81,17 +81,14 @@ def run(ctx, command, device, power, tegrastats, idle_s, out, trace, as_json):
     begun = time.perf_counter()
     sensor = open_sensor(power, device, tegrastats)
     try:
-        writer, device_name = _open_dataset(out, device, argv, power, sensor)
-        try:
-            cost = measure_command(argv, device, sensor, idle_s)
-            if writer is not None:
-                writer.write([command_row(cost, device_name, time.perf_counter() - begun)])
-        finally:
-            if writer is not None:
-                writer.close()
+        provenance, device_name = _check_dataset(out, device, argv, power, sensor, trace)
+        cost = measure_command(argv, device, sensor, idle_s)
     finally:
         sensor.close()
-    trace_path = _append_trace(out, cost.trace) if trace else None
+    trace_path = None
+    if out is not None:
+        row = command_row(cost, device_name, time.perf_counter() - begun)
+        trace_path = _append(out, provenance, row, cost.trace if trace else None)
     summary = _summary(cost, out, trace_path, _skipped_notes(cost, out, trace, trace_path, idle_s))
     if as_json:
         click.echo(json.dumps(summary, indent=2), err=True)
@@ -101,16 +98,18 @@ def run(ctx, command, device, power, tegrastats, idle_s, out, trace, as_json):
     ctx.exit(cost.exit_status)
 
 
-def _open_dataset(out, device: str, argv: list[str], power: str, sensor):
-    """(writer or None, device name): the dataset is checked and locked before CMD runs, so a bad --out
-    never costs a run."""
+RUN_HOLDER = "hwprof run"  # how a run appending its row names itself in the dataset's lock
+APPEND_WAIT_S = 60.0  # the longest wait for other runs appending to the same dataset
+
+
+def _check_dataset(out, device: str, argv: list[str], power: str, sensor, trace: bool):
+    """(provenance or None, device name): the dataset (and with --trace its trace) checked before CMD runs, so
+    a bad --out never costs a run. Its lock is not held while CMD runs, only while the row is appended."""
     from hwprof.measuring.provenance import collect_provenance, device_name
 
     name = device_name(device)
     if out is None:
         return None, name
-    from hwprof.dataset import DatasetWriter
-
     provenance = collect_provenance(
         device,
         None,
@@ -125,8 +124,48 @@ def _open_dataset(out, device: str, argv: list[str], power: str, sensor):
             },
         },
     )
-    writer = DatasetWriter(out, provenance, append=True)  # beside earlier runs, continuing none of them
-    return writer, name
+    _appending_writer(out, provenance).close()  # every check of the append, and nothing written
+    if trace:
+        _check_trace(out)
+    return provenance, name
+
+
+def _appending_writer(out, provenance: dict):
+    """A writer adding to `out`, beside earlier runs and continuing none of them. Another `hwprof run` holding
+    the dataset is appending its own row, which takes a moment: it is waited for (up to APPEND_WAIT_S), so
+    parallel jobs can share a runs file; a measure or a merge writing it is refused at once."""
+    from hwprof.dataset import DatasetWriter, writer_of
+
+    deadline = time.monotonic() + APPEND_WAIT_S
+    while True:
+        try:
+            return DatasetWriter(out, provenance, append=True, holder=RUN_HOLDER)
+        except HwprofError:
+            holder = writer_of(out)
+            if holder is None or not holder.startswith(f"{RUN_HOLDER} (") or time.monotonic() > deadline:
+                raise
+        time.sleep(0.05)
+
+
+def _append(out, provenance: dict, row: dict, trace_rows: list[tuple] | None) -> str | None:
+    """The row, and with --trace the samples, added under the dataset's lock; the trace's path where written."""
+    writer = _appending_writer(out, provenance)
+    try:
+        writer.write([row])
+        return _append_trace(out, trace_rows) if trace_rows is not None else None
+    finally:
+        writer.close()
+
+
+def _check_trace(out: str) -> None:
+    """An existing trace that cannot be read is refused before CMD runs, not after it with its row written
+    and its exit status lost."""
+    from pathlib import Path
+
+    from hwprof.measuring.trace import read_trace, trace_path_for
+
+    if Path(trace_path_for(out)).exists():
+        read_trace(trace_path_for(out))
 
 
 def _append_trace(out: str, rows: list[tuple]) -> str | None:

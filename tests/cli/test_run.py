@@ -176,16 +176,16 @@ def test_a_ctrl_c_landing_as_the_commands_status_is_collected_keeps_that_status(
 
 
 def test_a_sigterm_to_hwprof_is_passed_on_and_the_commands_end_recorded(sysfs_root, tmp_path):
-    out = tmp_path / "rs.parquet"
+    out, started = tmp_path / "rs.parquet", tmp_path / "started"
+    command = ["sh", "-c", f"touch {started}; exec sleep 20"]
     process = subprocess.Popen(
-        [sys.executable, "-m", "hwprof", "run", "--power", "none", "--out", str(out), "--", "sleep", "20"],
+        [sys.executable, "-m", "hwprof", "run", "--power", "none", "--out", str(out), "--", *command],
         stderr=subprocess.PIPE,
         text=True,
     )
     deadline = time.monotonic() + 30
-    while not (tmp_path / "rs.parquet.lock").exists() and time.monotonic() < deadline:
+    while not started.exists() and time.monotonic() < deadline:
         time.sleep(0.05)
-    time.sleep(0.3)  # the command has started
     process.send_signal(signal.SIGTERM)
     _, stderr = process.communicate(timeout=30)
     assert process.returncode == 143, stderr
