@@ -110,6 +110,20 @@ def prepare(folder: Path) -> None:
         "import torch.nn as nn\nfrom blocks import block\n\ndef build():\n"
         "    model = nn.Sequential(block(), nn.ReLU(), block())\n    model.input_shape = (8,)\n    return model\n"
     )
+    (folder / "own.py").write_text(  # a user's own models: TorchScript, float64 (stop 39)
+        "import torch\nimport torch.nn as nn\n\ndef small():\n"
+        "    model = nn.Sequential(nn.Linear(8, 8), nn.ReLU(), nn.Linear(8, 2))\n    model.input_shape = (8,)\n"
+        "    return model\n\ndef scripted():\n    return torch.jit.script(small())\n\n"
+        "def f64():\n    model = small().double()\n    model.input_shape = (8,)\n    return model\n"
+    )
+    (folder / "semi.csv").write_text("model;batch_size;latency_ms\nmlp;1;1,5\nmlp;2;2,5\n")  # a spreadsheet's
+    (folder / "bad.trace.parquet").write_text("garbage")  # a trace `run --trace --out bad.parquet` appends to
+    layers = doc["layer_models"]["latency_ms"]
+    op = sorted(layers["ops"])[0]
+    unknown_kind = {**layers, "ops": {**layers["ops"], op: {**layers["ops"][op], "kind": "no-such-kind"}}}
+    (folder / "unknown_kind.json").write_text(
+        json.dumps(dict(doc, layer_models={**doc["layer_models"], "latency_ms": unknown_kind}))
+    )
     gpu = ROOT / "bench" / "data" / "gpu_h200"  # one model's layers beside whole-network runs
     shutil.copy(gpu / "zoo_layers__torchvision_resnet50_float16.parquet", folder / "gpu_layers.parquet")
     shutil.copy(gpu / "zoo_gpu.parquet", folder / "gpu_networks.parquet")
@@ -213,6 +227,16 @@ CASES = [
     ("measure", ["mlp", "--no-layers", "--out", "notds.parquet", "--resume", *FAST], None, 1),
     ("fit", ["d.parquet", "--out", "e.parquet", "--force", "--no-cv"], None, 1),
     ("measure", ["mlp", "--no-layers", "--out", "typo.parquet", "--resume", *FAST], None, 0),
+    # added 2026-12-06 (stop 39), from new users' audits: their own models, a spreadsheet's CSV, energy of a
+    # command, a damaged layer model
+    ("measure", ["own.py:scripted", *FAST], None, 1),
+    ("measure", ["own.py:f64", *FAST], None, 1),
+    ("measure", ["own.py:small", "own.py:f64", "--no-layers", *FAST], None, 1),
+    ("fit", ["semi.csv", "--out", "f8.json"], None, 1),
+    ("report", ["d.parquet", "--out", "r.html", "--confidence", "2"], None, 1),
+    ("run", ["--idle-s", "inf", "--", "true"], None, 1),
+    ("run", ["--trace", "--out", "bad.parquet", "--", "sh", "-c", "exit 5"], None, 1),
+    ("predict", ["unknown_kind.json", "mlp"], None, 1),
 ]
 
 
