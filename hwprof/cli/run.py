@@ -65,8 +65,8 @@ def run(ctx, command, device, power, tegrastats, idle_s, out, trace, as_json):
     cannot be started exits as in a shell: 127 when there is no such command,
     126 when it is not executable; hwprof's own errors (bad options) exit 1
     before CMD runs. Ctrl-C reaches CMD as it would without hwprof, and a
-    SIGTERM sent to hwprof is passed on to CMD; either way its end and its
-    exit status are recorded.
+    SIGTERM or SIGINT sent to hwprof is passed on to CMD; either way its end
+    and its exit status are recorded.
     """
     from hwprof.drivers import open_sensor
     from hwprof.drivers.host import check_sysfs_root, parse_device

@@ -80,12 +80,13 @@ def _run_to_end(argv: list[str]) -> int:
 
     While the child runs, SIGINT and SIGTERM do not raise here: an exception landing between the kernel
     handing over the child's status and Popen recording it would lose the status (the retried wait then
-    finds no child and reads 0). Ctrl-C reaches the child from the terminal as it would without hwprof;
-    SIGTERM, sent to hwprof alone, is passed on. (Outside the main thread signals never raise here.)"""
+    finds no child and reads 0). Ctrl-C reaches the child from the terminal as it would without hwprof, and
+    is not sent again; SIGTERM, and a SIGINT sent to hwprof alone (kill -INT), are passed on, so hwprof
+    stands in for CMD. (Outside the main thread signals never raise here.)"""
     child, early = None, []
 
     def pass_on(signum, frame):
-        if signum == signal.SIGINT:
+        if signum == signal.SIGINT and _ctrl_c_at_terminal():
             return
         if child is None:  # before the child exists: it gets the signal as soon as it does
             early.append(signum)
@@ -98,6 +99,21 @@ def _run_to_end(argv: list[str]) -> int:
             child.send_signal(signum)
         status = child.wait()
     return 128 - status if status < 0 else status
+
+
+def _ctrl_c_at_terminal() -> bool:
+    """Whether a SIGINT may be the terminal's Ctrl-C, which CMD, in hwprof's process group, got as well: hwprof
+    is in its terminal's foreground. A second SIGINT could cut short the clean-up CMD makes on the first."""
+    try:
+        tty = os.open("/dev/tty", os.O_RDONLY | os.O_NOCTTY)
+    except OSError:  # no controlling terminal: the signal was sent, to hwprof
+        return False
+    try:
+        return os.tcgetpgrp(tty) == os.getpgrp()
+    except OSError:
+        return False
+    finally:
+        os.close(tty)
 
 
 def check_command(argv: list[str], idle_s: float | None) -> None:
