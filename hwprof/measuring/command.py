@@ -10,9 +10,12 @@ directory; Ctrl-C or SIGTERM is passed on to it and its end is still recorded.
 
 from __future__ import annotations
 
+import errno
 import json
+import math
 import os
 import shlex
+import shutil
 import signal
 import subprocess
 import time
@@ -71,7 +74,10 @@ def _start(argv: list[str]) -> subprocess.Popen:
         raise CannotStart(
             f"cannot run {name}: it is not executable (permission denied); make it executable with chmod +x", 126
         ) from None
-    except OSError as error:  # not an executable format, a directory, ...: the shell says 126 too
+    except OSError as error:
+        if error.errno == errno.ENOEXEC:  # a script without #!: shells and env run it with /bin/sh
+            return _start(["/bin/sh", shutil.which(argv[0]) or argv[0], *argv[1:]])
+        # a directory, an executable of another machine, ...: the shell says 126 too
         raise CannotStart(f"cannot run {name}: {error.strerror or error}", 126) from None
 
 
@@ -116,12 +122,16 @@ def _ctrl_c_at_terminal() -> bool:
         os.close(tty)
 
 
+IDLE_MAX_S = 86400.0  # a day: a longer baseline is a typo (and inf would end in the sleep's overflow)
+
+
 def check_command(argv: list[str], idle_s: float | None) -> None:
-    """Refuse, before anything runs, a missing command or a negative idle window."""
+    """Refuse, before anything runs, a missing command or an idle window that is negative, not a number or
+    longer than a day."""
     if not argv:
         raise HwprofError("no command was given; put it after --, e.g. hwprof run -- python train.py")
-    if idle_s is not None and not idle_s >= 0:
-        raise HwprofError(f"{option('idle_s', idle_s)} must be zero or a positive number of seconds")
+    if idle_s is not None and not (math.isfinite(idle_s) and 0 <= idle_s <= IDLE_MAX_S):
+        raise HwprofError(f"{option('idle_s', idle_s)} must be a number of seconds from 0 to {IDLE_MAX_S:g}")
 
 
 def measure_command(argv: list[str], device: str, sensor, idle_s: float | None = None) -> CommandCost:
