@@ -89,7 +89,7 @@ def run(ctx, command, device, power, tegrastats, idle_s, out, trace, as_json):
     if out is not None:
         row = command_row(cost, device_name, time.perf_counter() - begun)
         trace_path = _append(out, provenance, row, cost.trace if trace else None)
-    summary = _summary(cost, out, trace_path, _skipped_notes(cost, out, trace, trace_path, idle_s))
+    summary = _summary(cost, device_name, out, trace_path, _skipped_notes(cost, out, trace, trace_path, idle_s))
     if as_json:
         click.echo(json.dumps(summary, indent=2), err=True)
     else:
@@ -197,11 +197,12 @@ def _skipped_notes(cost, out, trace: bool, trace_path, idle_s: float | None) -> 
     return notes
 
 
-def _summary(cost, out, trace_path, notes: list[str]) -> dict:
+def _summary(cost, device_name: str | None, out, trace_path, notes: list[str]) -> dict:
     return {
         "command": cost.argv,
         "exit_status": cost.exit_status,
         "device": cost.device,
+        "device_name": device_name,
         "duration_s": cost.duration_s,
         "energy_j": cost.energy_j,
         "power_w": cost.power_w,
@@ -262,6 +263,8 @@ def command_entries(frame) -> list[dict]:
             {
                 "command": shlex.split(row.model),
                 "exit_status": config.get("exit_status"),
+                "device": row.device if isinstance(row.device, str) else None,
+                "device_name": row.device_name if isinstance(row.device_name, str) else None,
                 "duration_s": row.latency_ms / 1000.0,
                 "energy_j": value(row, "energy_mj", 1e-3),
                 "power_w": value(row, "power_w"),
@@ -272,6 +275,14 @@ def command_entries(frame) -> list[dict]:
             }
         )
     return entries
+
+
+def board(entry: dict) -> str:
+    """The board a command ran on, "NVIDIA H100 (cuda:0)": a runs file gathers commands from many boards."""
+    names = [name for name in (entry["device_name"], entry["device"]) if name]
+    if len(names) == 2:
+        return f"{names[0]} ({names[1]})"
+    return names[0] if names else "an unrecorded device"
 
 
 def command_lines(entries: list[dict]) -> list[str]:
@@ -286,6 +297,7 @@ def command_lines(entries: list[dict]) -> list[str]:
         flags = f", flags {','.join(entry['power_flags'])}" if entry["power_flags"] else ""
         command = shlex.join(entry["command"])
         lines.append(
-            f"command `{command}`: status {entry['exit_status']}, {entry['duration_s']:.3f} s, {energy}{flags}"
+            f"command `{command}` on {board(entry)}: status {entry['exit_status']}, {entry['duration_s']:.3f} s, "
+            f"{energy}{flags}"
         )
     return lines

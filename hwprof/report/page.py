@@ -309,6 +309,12 @@ def _power(page: Page, paths: list[Path]) -> list[str]:
     return found
 
 
+def _board(row) -> str:
+    """The board a command ran on, "NVIDIA H100 (cuda:0)": a runs file gathers commands from many boards."""
+    names = [name for name in (row.device_name, row.device) if isinstance(name, str) and name]
+    return f"{names[0]} ({names[1]})" if len(names) == 2 else "".join(names)
+
+
 def _commands(page: Page, frame: pd.DataFrame, unavailable: dict[str, str]) -> None:
     commands = frame[frame["kind"] == "command"]
     if commands.empty:
@@ -319,6 +325,7 @@ def _commands(page: Page, frame: pd.DataFrame, unavailable: dict[str, str]) -> N
     rows = [
         [
             row.model,
+            _board(row),
             json.loads(row.config).get("exit_status") if isinstance(row.config, str) else None,
             row.latency_ms / 1000.0,
             None if pd.isna(row.energy_mj) else row.energy_mj / 1000.0,
@@ -328,7 +335,8 @@ def _commands(page: Page, frame: pd.DataFrame, unavailable: dict[str, str]) -> N
         ]
         for row in commands.itertuples(index=False)
     ]
-    page.table(parts, ["command", "exit status", "time (s)", "energy (J)", "power (W)", "idle (W)", "flags"], rows)
+    header = ["command", "device", "exit status", "time (s)", "energy (J)", "power (W)", "idle (W)", "flags"]
+    page.table(parts, header, rows)
     without_energy = commands[commands["energy_mj"].isna()]
     for reason in _reasons_of(without_energy, unavailable):
         count = int(without_energy["run_id"].map(unavailable).eq(reason).sum())
