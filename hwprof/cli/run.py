@@ -229,9 +229,10 @@ def _summary_lines(summary: dict) -> list[str]:
             f"  energy {summary['energy_j']:.4g} J, mean power {summary['power_w']:.4g} W ({summary['power_source']})"
         )
         if summary["idle_power_w"] is not None:
+            dynamic_j = summary["dynamic_energy_j"]
             energy += (
                 f"; idle {summary['idle_power_w']:.4g} W over {summary['idle_s']:.2f} s before it, "
-                f"so {summary['dynamic_energy_j']:.4g} J above idle"
+                f"so {abs(dynamic_j):.4g} J {'below' if dynamic_j < 0 else 'above'} idle"
             )
         lines.append(energy)
     else:

@@ -186,13 +186,15 @@ def energy_window(device: str = "cpu", power: str = "auto", tegrastats: str | No
 
     On CUDA the device is synchronised before the window closes, so kernels the block launched are
     counted; a CUDA device torch cannot see is refused (HwprofError) before the block runs. A block
-    that raises is not measured: its reason says so, the sensor is closed and the error goes on."""
+    that raises is timed, not measured: its reason says so, the sensor is closed and the error goes on."""
     with EnergyMonitor(device, power, tegrastats) as monitor:
         cost = CodeEnergy(device=monitor.device, source=monitor.source, unavailable_reason=monitor.unavailable_reason)
         monitor.begin_window("block", sync=False)
+        started = time.perf_counter()
         try:
             yield cost
         except BaseException as error:
+            cost.duration_s = time.perf_counter() - started  # how long it ran before it raised
             cost.unavailable_reason = f"the block raised {type(error).__name__} before it ended, so it was not measured"
             raise
         measured = monitor.end_window("block")

@@ -24,3 +24,13 @@ def test_a_command_on_a_flat_70_w_is_70_w_at_its_idle_and_nothing_above_it(sysfs
     assert cost.power_w == pytest.approx(70.0, rel=0.005)
     assert cost.energy_j == pytest.approx(70.0 * command_s, rel=0.01)
     assert abs(cost.dynamic_energy_j) < 0.5 and "below_idle" not in cost.flags
+
+
+def test_a_command_under_its_idle_is_said_below_idle_not_a_negative_above(sysfs_root, monkeypatch):
+    """The summary said '-0.3163 J above idle'."""
+    from hwprof.cli.run import _summary_lines
+
+    summary = {"command": ["work"], "exit_status": 0, "duration_s": 1.0, "device": "cpu", "energy_j": 10.0}
+    summary |= {"power_w": 10.0, "power_source": "rapl:package-0", "idle_power_w": 10.3, "idle_s": 0.6}
+    summary |= {"dynamic_energy_j": -0.3163, "power_flags": [], "out": None, "notes": []}
+    assert "so 0.3163 J below idle" in _summary_lines(summary)[1]
