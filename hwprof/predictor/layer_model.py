@@ -68,11 +68,33 @@ def ranges_json(ranges: dict[int, tuple[float, float]], variables: list[str]) ->
     }
 
 
-def ranges_from_json(section: dict, index: dict[str, int]) -> dict[int, tuple[float, float]]:
+def ranges_from_json(
+    section: dict, index: dict[str, int], label: str = "a range", part: str = ""
+) -> dict[int, tuple[float, float]]:
     return {
         index[name]: (float(lo), float(hi))
-        for name, lo, hi in zip(section["variables"], section["low"], section["high"])
+        for name, lo, hi in _columns(section, ("variables", "low", "high"), label, part)
     }
+
+
+KINDS = ("polynomial", "trees", "blend")  # hwprof.fitting.layers' families, and the blend of both
+FORMS = ("power", "launch_power", "roofline")  # PhysicalBase's
+
+
+def _columns(section: dict, keys: tuple[str, ...], label: str, part: str = "") -> zip:
+    """A file's parallel lists, one value per entry of the first: zip alone would drop the entries past the
+    shortest and predict with a damaged model (loading wraps the ValueError in its refit-it sentence)."""
+    lengths = [len(section[key]) for key in keys]
+    for key, length in zip(keys[1:], lengths[1:]):
+        if length != lengths[0]:
+            raise ValueError(f"{label} has {length} {part}{key} values for its {lengths[0]} {part}{keys[0]}")
+    return zip(*(section[key] for key in keys))
+
+
+def _known(value: object, known: tuple[str, ...], what: str, label: str) -> str:
+    if value not in known:
+        raise ValueError(f"{label} has {what} {shown(value)}, unknown to this hwprof (it knows {', '.join(known)})")
+    return value
 
 
 def rate_floor(z: np.ndarray, rate_limit: dict[int, tuple[float, float]]) -> np.ndarray:
@@ -130,11 +152,11 @@ class PhysicalBase:
         return doc
 
     @classmethod
-    def from_json(cls, doc: dict, index: dict[str, int]) -> PhysicalBase:
+    def from_json(cls, doc: dict, index: dict[str, int], label: str = "a layer model") -> PhysicalBase:
         return cls(
-            doc["form"],
+            _known(doc["form"], FORMS, "a base of form", label),
             float(doc["intercept"]),
-            {index[name]: float(c) for name, c in zip(doc["variables"], doc["coef"])},
+            {index[name]: float(c) for name, c in _columns(doc, ("variables", "coef"), label, "base ")},
             float(doc.get("launch", 0.0)),
         )
 
@@ -210,16 +232,15 @@ class LayerModel:
         return doc
 
     @classmethod
-    def from_json(cls, doc: dict, variables: list[str]) -> LayerModel:
+    def from_json(cls, doc: dict, variables: list[str], label: str = "a layer model") -> LayerModel:
+        """From the file's form; `label` names the model (the latency_ms model of relu) where a part is damaged."""
         index = {name: i for i, name in enumerate(variables)}
-
-        def named(section: dict) -> dict[int, float]:
-            return {index[name]: float(c) for name, c in zip(section["variables"], section["coef"])}
-
-        quadratic = {
-            (index[a], index[b]): float(c) for (a, b), c in zip(doc["quadratic"]["pairs"], doc["quadratic"]["coef"])
-        }
-        clip = ranges_from_json(doc["clip"], index)
+        linear = _columns(doc["linear"], ("variables", "coef"), label, "linear ")
+        quadratic = {}
+        for pair, c in _columns(doc["quadratic"], ("pairs", "coef"), label, "quadratic "):
+            a, b = pair
+            quadratic[index[a], index[b]] = float(c)
+        clip = ranges_from_json(doc["clip"], index, label, "clip ")
         trees = None
         if doc.get("trees"):
             t = doc["trees"]
@@ -229,24 +250,29 @@ class LayerModel:
                 threshold=np.array([[np.inf if v is None else v for v in row] for row in t["threshold"]], dtype=float),
                 leaf=np.array(t["leaf"], dtype=float),
             )
+            tests, leaves = (len(trees.feature), trees.depth), (len(trees.feature), 2**trees.depth)
+            if trees.feature.shape != tests or trees.threshold.shape != tests or trees.leaf.shape != leaves:
+                raise ValueError(f"{label}'s trees do not hold one test per level and one leaf per path")
         low, high = doc["correction_range"]
         limit = doc.get("rate_limit", {"variables": [], "peak_log_rate": [], "largest": []})  # absent: older files
         return cls(
-            doc["kind"],
+            _known(doc["kind"], KINDS, "kind", label),
             float(doc["intercept"]),
-            named(doc["linear"]),
+            {index[name]: float(c) for name, c in linear},
             quadratic,
             clip,
             (float(low), float(high)),
-            PhysicalBase.from_json(doc["base"], index),
+            PhysicalBase.from_json(doc["base"], index, label),
             trees,
             np.array(doc.get("residuals_log", []), dtype=float),
             doc.get("cv", {}),
             {
                 index[name]: (float(peak), float(largest))
-                for name, peak, largest in zip(limit["variables"], limit["peak_log_rate"], limit["largest"])
+                for name, peak, largest in _columns(
+                    limit, ("variables", "peak_log_rate", "largest"), label, "rate_limit "
+                )
             },
-            ranges_from_json(doc["coverage"], index)
+            ranges_from_json(doc["coverage"], index, label, "coverage ")
             if "coverage" in doc
             else dict(clip),  # older files: the correction's range
         )
@@ -401,13 +427,23 @@ class LayerModelSet:
         self.stacked = StackedLayerModels(self.models, n_variables)
 
     @classmethod
-    def from_json(cls, entry: dict, variables: list[str]) -> LayerModelSet:
+    def from_json(cls, entry: dict, variables: list[str], target: str = "layer") -> LayerModelSet:
         """From one target's entry of a predictor file's layer_models."""
-        ops = {op: LayerModel.from_json(m, variables) for op, m in entry["ops"].items()}
-        fallback = LayerModel.from_json(entry["fallback"], variables) if entry.get("fallback") else None
-        groups = {group: LayerModel.from_json(m, variables) for group, m in entry.get("groups", {}).items()}
+        ops = {op: LayerModel.from_json(m, variables, f"the {target} model of {op}") for op, m in entry["ops"].items()}
+        fallback = (
+            LayerModel.from_json(entry["fallback"], variables, f"the {target} fallback model")
+            if entry.get("fallback")
+            else None
+        )
+        groups = {
+            group: LayerModel.from_json(m, variables, f"the {target} model of the {group} group")
+            for group, m in entry.get("groups", {}).items()
+        }
         index = {name: i for i, name in enumerate(variables)}
-        measured_only = {op: ranges_from_json(r, index) for op, r in entry.get("measured_only", {}).items()}
+        measured_only = {
+            op: ranges_from_json(r, index, f"the {target} measured range of {op}")
+            for op, r in entry.get("measured_only", {}).items()
+        }
         return cls(ops, fallback, len(variables), groups, measured_only, _offsets(entry.get("offsets", {})))
 
     def predict_log(self, z: np.ndarray, ops: Sequence[str], index: np.ndarray | None = None) -> np.ndarray:

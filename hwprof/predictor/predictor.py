@@ -151,7 +151,7 @@ class Predictor:
         self.groups_seen: set[str] = set(features.get("groups_seen", []))
         self.layer_sets: dict[str, LayerModelSet] = {}
         for target, entry in doc.get("layer_models", {}).items():
-            self.layer_sets[target] = LayerModelSet.from_json(entry, self.variables)
+            self.layer_sets[target] = LayerModelSet.from_json(entry, self.variables, target)
         self.network_models: dict[str, CompiledNetworkModel] = {
             target: CompiledNetworkModel(NetworkModel.from_json(m)) for target, m in doc["network_models"].items()
         }

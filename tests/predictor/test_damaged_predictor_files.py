@@ -45,6 +45,72 @@ def _short_clip(doc):
     doc["network_models"]["latency_ms"]["clip_high"] = doc["network_models"]["latency_ms"]["clip_high"][:1]
 
 
+def _op_model(doc, having):
+    """The name and latency_ms layer model of the first op whose model has a non-empty `having` list."""
+    ops = doc["layer_models"]["latency_ms"]["ops"]
+    path = having.split(".")
+    for op, model in ops.items():
+        section = model
+        for key in path[:-1]:
+            section = section[key]
+        if section[path[-1]]:
+            return op, section
+    raise AssertionError(f"no op model has {having}")
+
+
+def _cut(having, key):
+    """One value lost from a list that pairs with another (coefficients with their pairs, lows with variables)."""
+
+    def damage(doc):
+        _, section = _op_model(doc, having)
+        section[key] = section[key][:-1]
+
+    return damage
+
+
+def _unknown(part, key):
+    def damage(doc):
+        model = next(iter(doc["layer_models"]["latency_ms"]["ops"].values()))
+        (model[part] if part else model)[key] = "no-such-kind"
+
+    return damage
+
+
+@pytest.mark.parametrize(
+    "damage, says",
+    [
+        (_cut("quadratic.pairs", "coef"), r"the latency_ms model of \w+ has \d+ quadratic coef values for its \d+ "),
+        (_cut("linear.variables", "coef"), r"the latency_ms model of \w+ has \d+ linear coef values"),
+        (_cut("clip.variables", "low"), r"the latency_ms model of \w+ has \d+ clip low values for its \d+ clip"),
+        (
+            _cut("coverage.variables", "low"),
+            r"the latency_ms model of \w+ has \d+ coverage low values for its \d+ coverage variables",
+        ),
+        (
+            _cut("base.variables", "coef"),
+            r"the latency_ms model of \w+ has \d+ base coef values for its \d+ base variables",
+        ),
+        (
+            _unknown("", "kind"),
+            r"the latency_ms model of \w+ has kind 'no-such-kind', unknown to this hwprof \(it knows polynomial, trees, blend\)",
+        ),
+        (
+            _unknown("base", "form"),
+            r"the latency_ms model of \w+ has a base of form 'no-such-kind', unknown to this hwprof",
+        ),
+    ],
+    ids=["quadratic coef", "linear coef", "clip low", "coverage low", "base coef", "kind", "base form"],
+)
+def test_a_layer_model_with_a_part_cut_short_or_unknown_is_refused_when_loaded(doc, tmp_path, damage, says):
+    """zip dropped what a cut list left unpaired, so a damaged layer model loaded and predicted otherwise."""
+    damaged = json.loads(json.dumps(doc))
+    damage(damaged)
+    path = tmp_path / "damaged.json"
+    path.write_text(json.dumps(damaged))
+    with pytest.raises(HwprofError, match=rf"{path} is a damaged predictor file \(ValueError: {says}.*\); refit it"):
+        hwprof.load_predictor(path)
+
+
 @pytest.mark.parametrize(
     "damage, says",
     [
