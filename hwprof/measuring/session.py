@@ -38,7 +38,7 @@ from hwprof.measuring.fit_sweep import DEFAULT_SWEEP_SHARE, SweepRecord
 from hwprof.measuring.processes import DEFAULT_PROCESSES
 from hwprof.measuring.runner import Item, ItemFailed, Method, Result, Runner, check_threads
 from hwprof.models.inputs import InputSpec, ModelInputs, check_module_weights, parse_seq_lens
-from hwprof.models.layers import Layer, run_and_extract, run_failure
+from hwprof.models.layers import Layer, module_weights, run_and_extract, run_failure
 from hwprof.models.recall import tensors_in
 from hwprof.models.spec import ModelSpec, check_settings_apply, is_module_pair, parse_batch_sizes, resolve_model
 from hwprof.progress import Progress, given_progress
@@ -1203,7 +1203,8 @@ class _Session:
         output = module(*args, **kwargs)
         tensors = tensors_in(output)
         inputs = tensors_in((args, kwargs))
-        weights = list(module.parameters()) + list(module.buffers())
+        parameters, buffers = module_weights(module)  # a quantized Linear's packed weights too
+        weights = parameters + buffers
         batch_size, seq_len = identity["batch_size"], identity["seq_len"]
         shapes = spec.model_inputs.shapes(batch_size, seq_len)
         config = {"input_shape": shapes[0], "family": spec.family}
@@ -1218,7 +1219,7 @@ class _Session:
             "op": "network",
             "config": json.dumps(config, sort_keys=True),
             "flops": sum(layer.flops for layer in layer_list),
-            "params": sum(p.numel() for p in module.parameters()),
+            "params": sum(p.numel() for p in parameters),
             "input_bytes": sum(t.numel() * t.element_size() for t in inputs),
             "output_bytes": sum(t.numel() * t.element_size() for t in tensors),
             "weight_bytes": sum(t.numel() * t.element_size() for t in weights),

@@ -582,9 +582,26 @@ def _module_tensors(module: nn.Module) -> tuple[list[torch.Tensor], list[torch.T
     if isinstance(module, QUANTIZED_LINEAR):  # its weights are packed, not parameters: read them unpacked
         return [t for t in (module.weight(), module.bias()) if t is not None], []
     if module._modules:
-        return list(module.parameters()), list(module.buffers())
+        return module_weights(module)
     parameters = [p for p in module._parameters.values() if p is not None]
     return parameters, [b for b in module._buffers.values() if b is not None]
+
+
+def module_weights(module: nn.Module) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+    """(parameters, buffers) of a module and everything in it, each tensor once, with a quantized Linear's
+    packed weights unpacked: .parameters() leaves those out, and a quantized network would weigh nothing."""
+    parameters: dict[int, torch.Tensor] = {}
+    buffers: dict[int, torch.Tensor] = {}
+    for part in module.modules():  # a quantized Linear's helper module (its packed params) holds no tensor
+        if isinstance(part, QUANTIZED_LINEAR):
+            owned = [t for t in (part.weight(), part.bias()) if t is not None]
+            held: list[torch.Tensor] = []
+        else:
+            owned = [p for p in part._parameters.values() if p is not None]
+            held = [b for b in part._buffers.values() if b is not None]
+        parameters.update((id(t), t) for t in owned)
+        buffers.update((id(t), t) for t in held)
+    return list(parameters.values()), list(buffers.values())
 
 
 # torch.ao's quantized Linear (quantize_dynamic's too): nn.Linear's work on int8 weights, held packed.

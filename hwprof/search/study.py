@@ -254,7 +254,9 @@ class CostEstimator:
             for m, (low, high) in (prediction.interval or {}).items()
             if m in PREDICTED_METRICS
         }
-        metrics["params"] = float(sum(p.numel() for p in module.parameters()))
+        from hwprof.models.layers import module_weights
+
+        metrics["params"] = float(sum(p.numel() for p in module_weights(module)[0]))
         # 1.0 where the candidate lies outside the predictor's training data (its interval was widened)
         metrics["outside_training_data"] = float(bool(prediction.novelty.get("outside", False)))
         if self.needs_layers:

@@ -194,3 +194,24 @@ def test_a_float64_factory_in_a_list_is_refused_before_any_model_runs(tmp_path):
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert "m.py:f64 holds float64 weights and the run is float32" in result.output
     assert "same dtype" not in result.output and not out.exists()
+
+
+def test_a_quantized_networks_row_weighs_what_its_layers_weigh():
+    """The layer rows counted a quantized Linear's packed weights, the network row still had 0 params and
+    0 weight bytes, from .parameters()."""
+    import warnings
+
+    from hwprof.measuring.session import measure
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch's own deprecation of eager quantization
+        model = torch.ao.quantization.quantize_dynamic(
+            nn.Sequential(nn.Linear(16, 16), nn.ReLU(), nn.Linear(16, 4)), {nn.Linear}, dtype=torch.qint8
+        )
+        frame = measure(
+            [(model, torch.zeros(1, 16))], power="none", max_item_s=0.05, sweep_share=0, precision=0.5, threads=1
+        )
+    network = frame[frame["kind"] == "network"].iloc[0]
+    layers = frame[frame["kind"] == "layer"]
+    assert network["params"] == layers["params"].sum() == 16 * 16 + 16 + 16 * 4 + 4
+    assert network["weight_bytes"] > 0
