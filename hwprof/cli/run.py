@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import sys
 import time
@@ -85,11 +86,12 @@ def run(ctx, command, device, power, tegrastats, idle_s, out, trace, as_json):
         cost = measure_command(argv, device, sensor, idle_s)
     finally:
         sensor.close()
-    trace_path = None
+    trace_path, written = None, out
     if out is not None:
         row = command_row(cost, device_name, time.perf_counter() - begun)
-        trace_path = _append(out, provenance, row, cost.trace if trace else None)
-    summary = _summary(cost, device_name, out, trace_path, _skipped_notes(cost, out, trace, trace_path, idle_s))
+        trace_path, written = _append_or_aside(out, provenance, row, cost.trace if trace else None)
+    notes = _skipped_notes(cost, written, trace, trace_path, idle_s)
+    summary = _summary(cost, device_name, written, trace_path, notes)
     if as_json:
         click.echo(json.dumps(summary, indent=2), err=True)
     else:
@@ -155,6 +157,33 @@ def _append(out, provenance: dict, row: dict, trace_rows: list[tuple] | None) ->
         return _append_trace(out, trace_rows) if trace_rows is not None else None
     finally:
         writer.close()
+
+
+def _append_or_aside(out, provenance: dict, row: dict, trace_rows: list[tuple] | None) -> tuple[str | None, str]:
+    """(trace path, dataset written): the row appended to `out`, or, where `out` cannot take it now (a measure
+    started writing it while CMD ran), written to a dataset of its own beside it, so that the command's
+    measurement and its exit status are never lost to a lock."""
+    from pathlib import Path
+
+    from hwprof.dataset import DatasetWriter
+
+    try:
+        return _append(out, provenance, row, trace_rows), out
+    except HwprofError as refused:
+        text = str(out)
+        suffix = ".csv" if text.lower().endswith(".csv") else ".parquet"
+        aside = f"{text.removesuffix(suffix)}.run-{os.getpid()}{suffix}"
+        if Path(aside).exists():
+            aside = f"{text.removesuffix(suffix)}.run-{os.getpid()}-{time.time_ns()}{suffix}"
+        with DatasetWriter(aside, provenance, holder=RUN_HOLDER) as writer:
+            writer.write([row])
+        trace_path = _append_trace(aside, trace_rows) if trace_rows is not None else None
+        click.echo(
+            f"warning: {refused}; this command's row was written to {aside} instead: `hwprof merge {out} {aside} "
+            "--out ...` joins them",
+            err=True,
+        )
+        return trace_path, aside
 
 
 def _check_trace(out: str) -> None:

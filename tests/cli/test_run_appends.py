@@ -70,3 +70,28 @@ def test_an_unreadable_trace_is_refused_before_cmd_runs(sysfs_root, tmp_path):
     result = run("--out", out, "--trace", "--", sys.executable, "-c", script)
     assert result.exit_code == 1 and "cannot read the trace" in result.output
     assert not ran.exists() and not out.exists()
+
+
+def test_a_measure_that_took_the_dataset_while_cmd_ran_costs_neither_the_row_nor_the_exit_status(sysfs_root, tmp_path):
+    """With no lock held while CMD runs, a measure could start writing the dataset meanwhile: the append was
+    then refused after CMD had run, its row lost and the exit status 1 instead of CMD's."""
+    out, locked = tmp_path / "runs.parquet", tmp_path / "locked"
+    holder = tmp_path / "holder.py"  # a measure started beside the command: it takes the dataset and keeps it
+    holder.write_text(
+        "import pathlib, time\n"
+        "from hwprof.files import ExclusiveLock\n"
+        f"held = ExclusiveLock({str(out)!r}, 'hwprof measure').acquire()\n"
+        f"pathlib.Path({str(locked)!r}).touch()\n"
+        "time.sleep(4)\n"
+    )
+    command = (  # CMD starts that measure, waits until it holds the dataset, and exits 3
+        "import os, subprocess, sys, time\n"
+        f"subprocess.Popen([sys.executable, {str(holder)!r}], start_new_session=True)\n"
+        f"while not os.path.exists({str(locked)!r}): time.sleep(0.02)\n"
+        "sys.exit(3)\n"
+    )
+    result = run("--out", out, "--", sys.executable, "-c", command)
+    assert result.exit_code == 3, result.output
+    assert "is being written by hwprof measure" in result.output and "hwprof merge" in result.output
+    (aside,) = tmp_path.glob("runs.run-*.parquet")
+    assert [json.loads(c)["exit_status"] for c in read_dataset(aside)["config"]] == [3]
