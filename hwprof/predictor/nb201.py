@@ -35,7 +35,12 @@ class _Pieces:
     tail: list[tuple[str, LayerRecord]]  # final norm, pooling, classifier
 
 
-_pieces: dict[tuple, _Pieces | None] = {}
+_pieces: dict[tuple, _Pieces | None] = {}  # (batch size, dtype, channels_last) -> pieces, the oldest dropped
+PIECES_SIZE = 16  # each holds two reference networks' records: a service's many batch sizes must not pile up
+
+
+def clear_pieces() -> None:
+    _pieces.clear()
 
 
 def compose(parsed, batch_size: int, dtype: str, channels_last: bool, trace) -> tuple[list[str], list] | None:
@@ -46,6 +51,8 @@ def compose(parsed, batch_size: int, dtype: str, channels_last: bool, trace) -> 
 
     key = (batch_size, dtype, channels_last)
     if key not in _pieces:
+        if len(_pieces) >= PIECES_SIZE:
+            del _pieces[next(iter(_pieces))]
         _pieces[key] = _cut(trace(EVERY_OP), trace(ZEROS))
     pieces = _pieces[key]
     if pieces is None:

@@ -53,12 +53,14 @@ from hwprof.predictor.records import (
     HOW_KEYWORDS,
     TRACING,
     TracedNetwork,
+    clear_cache,
     network_layers,
     positive_batch_size,
 )
 
 NETWORK_TARGETS = ("latency_ms", "power_w", "energy_mj")
-ENCODING_CACHE_SIZE = 200_000
+# encoded layer configurations kept per predictor (a few KB each), and parsed configurations' indicators
+ENCODING_CACHE_SIZE = 50_000
 DENSE_MEMBERSHIP_LIMIT = 1 << 20  # below this many cells a dense matrix multiplies faster than sparse
 TINY = 1e-6
 
@@ -278,8 +280,18 @@ class Predictor:
         )
 
     def clear_encoding_cache(self) -> None:
-        """Forget encoded layer configurations and their layer predictions (to time encoding from scratch)."""
+        """Forget encoded layer configurations and their layer predictions (to time encoding from scratch).
+        Traced networks stay cached: clear_caches forgets those too."""
         self._encoded.clear()
+        _indicator_variables.cache_clear()
+
+    def clear_caches(self) -> None:
+        """Forget everything cached to predict faster, to free its memory: this predictor's encoded layers, and
+        the traced networks every predictor of the process shares. Each cache is bounded (about 100 MB of
+        traced networks, and ENCODING_CACHE_SIZE layers per predictor); a long-running service may still
+        want them back."""
+        self.clear_encoding_cache()
+        clear_cache()
 
     def _encode(
         self, records: Sequence[LayerRecord], model_index: dict[str, np.ndarray]

@@ -3,7 +3,7 @@
 Tracing propagates shapes on meta tensors (hwprof.models.tracing), so it costs
 no arithmetic and no weight memory; a model that cannot run on meta costs a
 real forward pass instead. Either way it costs far more than predicting, so
-traced networks are cached for the life of the process.
+traced networks are cached for the life of the process, up to CACHE_LAYERS layer records in all.
 
 Tracing is serialised: torch.fx patches nn.Module's methods for the whole
 process while it traces, so two traces at once would record each other's
@@ -21,7 +21,10 @@ from hwprof.errors import HwprofError, option, shown, true_or_false, whole_numbe
 from hwprof.models import FX_TRACING
 from hwprof.predictor.features import LayerRecord
 
-CACHE_SIZE = 4096
+# Traced networks are kept, least recently used dropped first, up to this many layer records in all (about
+# 1 KB each, so ~100 MB): a count of networks let a service predicting resnet50 at many batch sizes grow by
+# hundreds of MB, since a large network's entry holds hundreds of records.
+CACHE_LAYERS = 100_000
 
 
 class TracedNetwork(NamedTuple):
@@ -36,6 +39,7 @@ class TracedNetwork(NamedTuple):
 HOW_KEYWORDS = ("seq_len", "dtype", "channels_last", "inputs", "hf_config")  # network_layers' keywords
 NOT_GIVEN = {"dtype": "float32", "channels_last": False}  # defaults: what a name's own setting replaces
 _cache: OrderedDict[tuple, TracedNetwork] = OrderedDict()
+_cached_layers = 0  # the records _cache holds
 # Held while tracing, while reading or filling the cache, and while the modules tracing needs are first
 # imported (a thread peeking at a module another thread is still importing finds it half made): the lock
 # measure's tracing takes too, so a measurement in another thread never traces meanwhile.
@@ -274,6 +278,26 @@ def _trace(
 
 
 def _remember(key: tuple, value: TracedNetwork) -> None:
+    """Cache a traced network, dropping the least recently used until the records held fit CACHE_LAYERS (the
+    newest is kept even alone over it)."""
+    global _cached_layers
+    if not _cache:  # emptied (clear_cache, or tests and benchmarks clearing it directly)
+        _cached_layers = 0
+    if key in _cache:
+        _cached_layers -= len(_cache[key].records)
     _cache[key] = value
-    while len(_cache) > CACHE_SIZE:
-        _cache.popitem(last=False)
+    _cached_layers += len(value.records)
+    while _cached_layers > CACHE_LAYERS and len(_cache) > 1:
+        _cached_layers -= len(_cache.popitem(last=False)[1].records)
+
+
+def clear_cache() -> None:
+    """Forget every traced network, the pieces NAS-Bench-201 cells are composed from, and the layers tracing
+    recalls (hwprof.models.recall)."""
+    from hwprof.models import recall
+    from hwprof.predictor import nb201
+
+    with TRACING:
+        _cache.clear()
+        nb201.clear_pieces()
+        recall.forget()
