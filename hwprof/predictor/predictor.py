@@ -470,6 +470,7 @@ class Predictor:
         Tracing with torch.fx yourself in another thread meanwhile is not covered."""
         _check_keywords(how, "predict", ("batch_size", "input_shape", "confidence", "strict"))
         confidence = check_confidence(confidence)
+        strict = true_or_false("strict", strict)  # 'false' is not true
         batch_size = positive_batch_size(batch_size)
         traced = self._traced([model], [batch_size], input_shape, how)[0]
         name, layer_names, records = traced.name, traced.layer_names, traced.records
@@ -516,6 +517,7 @@ class Predictor:
         network with op types no model of their own covers is refused, as `predict` refuses it."""
         _check_keywords(how, "predict_many", ("batch_size", "input_shape", "confidence", "strict"))
         confidence = check_confidence(confidence)
+        strict = true_or_false("strict", strict)
         features = self.features(models, batch_size, input_shape, **how)
         if strict:
             self._refuse_uncovered(features)

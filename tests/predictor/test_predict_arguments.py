@@ -170,3 +170,11 @@ def test_a_module_paired_with_its_inputs_is_predicted_alone_and_in_a_list(predic
     table = predictor.predict_many([(tokens, ids), "mlp"])
     assert list(table["model"]) == [one.model, "mlp"]
     assert table["latency_ms"].iloc[0] == pytest.approx(one.total["latency_ms"])
+
+
+@pytest.mark.parametrize("method", ["predict", "predict_many"])
+@pytest.mark.parametrize("text", ["false", "no", "False"])
+def test_strict_given_as_text_is_refused_not_taken_as_true(predictor, method, text):
+    """strict='false' switched strict mode on, as any non-empty text is true to Python."""
+    with pytest.raises(HwprofError, match=rf"strict={text!r}: give True or False"):
+        getattr(predictor, method)("mlp", strict=text)
