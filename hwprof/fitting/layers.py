@@ -49,8 +49,11 @@ class Folds:
         return np.unique(np.concatenate([test for _, test in self.splits])) if self.splits else np.zeros(0, int)
 
 
-def make_folds(groups: np.ndarray, seed: int = 0, always_train: np.ndarray | None = None) -> Folds:
-    """Leave one family out when there are 3+ families, else k-fold over rows.
+def make_folds(
+    groups: np.ndarray, seed: int = 0, always_train: np.ndarray | None = None, units: np.ndarray | None = None
+) -> Folds:
+    """Leave one family out when there are 3+ families, else k-fold over rows, or over `units` where given:
+    each network's rows (its batch sizes) then fall in one fold, so no fold tests a network it trained on.
 
     Rows in `always_train` (layer sweeps: no network is made of them, so a predictor always has
     them) are in every training part and never held out, as long as 3+ families remain to hold
@@ -73,9 +76,18 @@ def make_folds(groups: np.ndarray, seed: int = 0, always_train: np.ndarray | Non
             scheme += ", sweeps always in training"
     else:
         labels = np.unique(groups)
-        k = min(5, n)
-        fold = np.random.default_rng(seed).permutation(n) % k
-        scheme = f"{k}-fold over rows ({len(labels)} famil{'y' if len(labels) == 1 else 'ies'})"
+        families = f"{len(labels)} famil{'y' if len(labels) == 1 else 'ies'}"
+        if units is None:
+            k = min(5, n)
+            fold = np.random.default_rng(seed).permutation(n) % k
+            scheme = f"{k}-fold over rows ({families})"
+        else:
+            names, first, unit_of = np.unique(np.asarray(units), return_index=True, return_inverse=True)
+            order = np.empty(len(names), dtype=int)
+            order[np.argsort(first)] = np.arange(len(names))  # units in the order they first appear: one row
+            k = min(5, len(names))  # per network folds as the rows did
+            fold = (np.random.default_rng(seed).permutation(len(names)) % k)[order[unit_of]]
+            scheme = f"{k}-fold over networks ({families})"
     splits = [(np.flatnonzero(fold != f), np.flatnonzero(fold == f)) for f in np.unique(fold[fold >= 0])]
     return Folds([s for s in splits if len(s[0]) and len(s[1])], scheme)
 

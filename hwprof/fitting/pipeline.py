@@ -400,7 +400,8 @@ def _fit_network_targets(
     `other_board`: the layer models were fitted on another board (see fit_log_ratio_model)."""
     docs = {}
     y = values["latency_ms"]
-    splits = make_folds(families).splits if len(y) >= 3 else []
+    names = np.asarray(batch.names)
+    splits = make_folds(families, units=names).splits if len(y) >= 3 else []
     if sets:
         per_group = batch.aggregates.reshape(len(batch), len(OP_GROUPS), len(AGGREGATE_KINDS))
         stacked_sums = _layer_sums(sets, batch, network_z, layer_oof_log)
@@ -430,7 +431,7 @@ def _fit_network_targets(
         rows = np.flatnonzero(measured)
         if len(rows) < 3:  # a cross-validation fold's training split (the whole data has 3: training_data checks)
             continue  # this fold scores no {target}: its held-out networks stay unscored for it
-        target_splits = make_folds(families[rows]).splits
+        target_splits = make_folds(families[rows], units=names[rows]).splits
         if target == "power_w":
             positive = np.maximum(contributions[rows], 0.0)
             shares = positive / np.maximum(positive.sum(axis=1, keepdims=True), 1e-12)
@@ -455,9 +456,14 @@ def _cross_validate(
     networks have too few layer rows for layer models) leaves its networks unscored, and says so."""
     families = data.families
     n = len(families)
-    folds = make_folds(families)
+    folds = make_folds(families, units=np.asarray(data.networks.names))
     if n < 3 or len(folds.splits) < 2:
-        predictor.doc["cv"] = {"scheme": "none", "reason": f"only {n} network(s): too few to cross-validate"}
+        networks = len(set(data.networks.names))
+        rows = f" ({n} rows)" if n != networks else ""
+        predictor.doc["cv"] = {
+            "scheme": "none",
+            "reason": f"only {networks} network(s){rows}: too few to cross-validate",
+        }
         return
     fold_of = np.full(n, -1)
     predicted = {t: np.full(n, np.nan) for t in targets}

@@ -135,7 +135,7 @@ def test_ten_networks_alone_rank_the_rest(tmp_path):
     )
     predictor = fit([table])
     assert predictor.doc["mode"] == "analytic" and predictor.doc["training"]["rows"]["networks"] == 10
-    assert predictor.doc["cv"]["scheme"].startswith("5-fold over rows (1 family)")
+    assert predictor.doc["cv"]["scheme"].startswith("5-fold over networks (1 family)")
     predicted = predictor.predict_many([f"nb201:{a}" for a in archs[10:]])["latency_ms"].to_numpy()
     assert spearmanr(predicted, truth[10:]).statistic > 0.9
     prediction = predictor.predict(f"nb201:{archs[12]}")
@@ -537,3 +537,20 @@ def test_a_fold_whose_held_out_family_held_every_layer_row_is_left_unscored(tmp_
     assert all(held[name] is None for name in held if name.startswith("alpha"))
     assert all(held[name] is not None for name in others)
     assert cv["metrics"]["latency_ms"]["n"] == len(others)
+
+
+def test_with_fewer_than_three_families_a_network_is_never_trained_and_tested_on():
+    """Below three families the folds split rows, so a network's batch size 4 trained the fold that tested its
+    batch size 1 (27 of 30 networks in an audit): the CV figures scored networks the fold had seen."""
+    networks = np.array([f"net{k}" for k in range(12) for _ in (1, 4)])  # each network at two batch sizes
+    folds = make_folds(np.array(["a"] * 24), units=networks)
+    assert folds.scheme == "5-fold over networks (1 family)"
+    for train, test in folds.splits:
+        assert set(networks[train]).isdisjoint(networks[test])
+    assert sorted(np.concatenate([test for _, test in folds.splits])) == list(range(24))
+
+
+def test_a_one_family_fit_cross_validates_over_whole_networks(tmp_path):
+    frame = synthetic_frame(n_networks=12, seed=4, families=FAMILIES[:1], batch_sizes=(1, 4))
+    predictor = fit([write(frame, tmp_path / "one.parquet")], family="polynomial")
+    assert predictor.doc["cv"]["scheme"].startswith("5-fold over networks (1 family)")
