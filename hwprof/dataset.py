@@ -33,6 +33,7 @@ from hwprof.files import (
     as_paths,
     check_output,
     first_bytes,
+    followed,
     local_path,
     now_text,
     replaced_together,
@@ -76,11 +77,12 @@ def is_csv(path: str | os.PathLike) -> bool:
 
 
 def journal_path(path: str | os.PathLike) -> Path:
-    return Path(str(path) + JOURNAL_SUFFIX)
+    """Beside the dataset's file, through a link to it (files.followed), as are its sidecars and lock."""
+    return Path(f"{followed(path)}{JOURNAL_SUFFIX}")
 
 
 def sidecar_path(path: str | os.PathLike) -> Path:
-    return Path(str(path) + SIDECAR_SUFFIX)
+    return Path(f"{followed(path)}{SIDECAR_SUFFIX}")
 
 
 # ---------------------------------------------------------------- column types
@@ -288,7 +290,7 @@ def writer_of(path: str | os.PathLike) -> str | None:
     import fcntl
 
     try:
-        handle = open(f"{os.fspath(path)}{LOCK_SUFFIX}", encoding="utf-8", errors="replace")
+        handle = open(f"{followed(path)}{LOCK_SUFFIX}", encoding="utf-8", errors="replace")
     except OSError:  # no lock file: no writer (ExclusiveLock removes it when it is released)
         return None
     with handle:
@@ -605,7 +607,7 @@ class DatasetWriter:
         append: bool = False,
         holder: str = "hwprof measure",
     ):
-        self.path = as_path(path, "output")
+        self.path = followed(as_path(path, "output"))  # through a link, its target is written
         self.journal_path = journal_path(self.path)
         self.rewrite_interval_s = rewrite_interval_s
         check_output(self.path, exists_ok=True, companions=True)  # an existing one is refused below, unless resumed

@@ -65,11 +65,19 @@ def fsync_directory(directory: Path) -> None:
         os.close(descriptor)
 
 
+def followed(path: str | os.PathLike) -> Path:
+    """`path`, or where it is a symbolic link, the file the link leads to: a file written through a link is
+    its target (the rename would replace the link with a copy), and a dataset's companions and lock are
+    beside its target, where every other writer and reader looks for them."""
+    path = Path(path)
+    return Path(os.path.realpath(path)) if path.is_symlink() else path
+
+
 def write_atomically(path: str | os.PathLike, write_to: Callable[[Path], object]) -> Path:
-    """Call write_to(temporary path), then move the temporary file over `path`.
+    """Call write_to(temporary path), then move the temporary file over `path` (over a link's target).
 
     OSError propagates to the caller, who knows what the file is and words the message."""
-    path = Path(path)
+    path = followed(path)
     descriptor, name = tempfile.mkstemp(
         dir=path.parent if str(path.parent) else ".", prefix=f".{path.name}.", suffix=".tmp"
     )
@@ -98,7 +106,7 @@ def replaced_together(paths: Iterable[str | os.PathLike]) -> Iterator[None]:
 
     from hwprof.interrupts import signals_handled
 
-    paths = [Path(path) for path in paths]
+    paths = [followed(path) for path in paths]
     held: list[int] = []
     with signals_handled(lambda signum, frame: held.append(signum)):
         absent = [path for path in paths if not path.exists()]
@@ -240,6 +248,7 @@ def check_output(
     journal are written beside it under longer names."""
     text = os.fspath(path)
     path = Path(path)
+    target = followed(path)  # a link is written through: its target's folder must exist
     if text.endswith(os.sep) or path.is_dir():
         raise HwprofError(f"Output {path} is a directory; give a file name such as {path / 'out'}.")
     inputs = list(inputs)
@@ -257,7 +266,7 @@ def check_output(
     _check_name_length(path, COMPANION_ADDED if companions else TEMPORARY_ADDED)
     if path.exists() and not (force or exists_ok):
         raise HwprofError(f"{path} already exists; pass {option('force', True)} to replace it, or choose another path.")
-    directory = path.parent
+    directory = target.parent
     if not directory.exists():
         raise HwprofError(f"Output directory {directory} does not exist; create it or choose another path.")
     if not directory.is_dir():
@@ -322,8 +331,8 @@ class ExclusiveLock:
     file is refused at its start instead of replacing the first one's rows at its end."""
 
     def __init__(self, path: str | os.PathLike, holder: str) -> None:
-        self.path = Path(f"{os.fspath(path)}{LOCK_SUFFIX}")
-        self.target = Path(path)
+        self.target = followed(path)  # one lock for a file and every link to it
+        self.path = Path(f"{self.target}{LOCK_SUFFIX}")
         self.holder = holder
         self._handle = None
 

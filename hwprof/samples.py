@@ -23,7 +23,7 @@ import pandas as pd
 
 from hwprof.errors import HwprofError, error_text
 from hwprof.files import SAMPLES_SUFFIX as SUFFIX
-from hwprof.files import local_path, write_atomically
+from hwprof.files import followed, local_path, write_atomically
 
 FORMAT_VERSION = 1
 VERSION_KEY = b"hwprof_samples_version"
@@ -40,7 +40,8 @@ ADDED_COLUMNS = ("process",)  # absent from sidecars written before it: read bac
 
 
 def samples_path(dataset: str | os.PathLike) -> Path:
-    return Path(str(dataset) + SUFFIX)
+    """Beside the dataset's file, through a link to it."""
+    return Path(f"{followed(dataset)}{SUFFIX}")
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,94 @@
+"""Datasets on awkward filesystems: written and read through symbolic links, replaced while read, on a full
+disk or a folder that turns read-only, under paths too long for the system."""
+
+import uuid
+
+import pytest
+
+from hwprof.dataset import DatasetWriter, read_dataset, read_table, writer_of
+from hwprof.errors import HwprofError
+from hwprof.samples import RawSamples, read_samples
+
+
+def _row(index: int) -> dict:
+    return {
+        "kind": "layer",
+        "model": "mlp",
+        "batch_size": 1,
+        "device": "cpu",
+        "device_name": "test cpu",
+        "layer_index": index,
+        "layer_name": str(index),
+        "op": "linear",
+        "config": "{}",
+        "latency_ms": 1.0 + index,
+        "samples": 3,
+        "iterations": 10,
+        "config_id": f"c{index}",
+    }
+
+
+def _writer(path, **options) -> DatasetWriter:
+    return DatasetWriter(path, {"run_id": uuid.uuid4().hex}, **options)
+
+
+def _shard(path, rows: int, start: int = 0) -> None:
+    with _writer(path) as writer:
+        for index in range(start, start + rows):
+            writer.write([_row(index)], RawSamples.uniform([0.001, 0.0011, 0.0012], 10))
+
+
+def _killed(path, rows: int) -> None:
+    """A run that wrote `rows` rows to its journal (the table holds the first) and was killed."""
+    writer = _writer(path, rewrite_interval_s=3600)
+    for index in range(rows):
+        writer.write([_row(index)], RawSamples.uniform([0.001, 0.0011, 0.0012], 10))
+    writer._journal.close()
+    writer._lock._handle.close()  # the kernel drops a killed process's flock; its lock file stays
+
+
+def test_appending_through_a_link_writes_its_target_and_keeps_the_link(tmp_path):
+    real, link = tmp_path / "base.parquet", tmp_path / "latest.parquet"
+    _shard(real, 2)
+    link.symlink_to(real.name)
+    with _writer(link, append=True, holder="hwprof run") as writer:
+        writer.write([_row(5)], RawSamples.uniform([0.001, 0.0011, 0.0012], 10))
+    assert link.is_symlink()
+    assert len(read_table(real)) == 3
+    assert read_samples(real)["key"].nunique() == 3
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "base.parquet",
+        "base.parquet.json",
+        "base.parquet.samples.parquet",
+        "latest.parquet",
+    ]
+
+
+def test_resuming_through_a_link_folds_in_its_targets_journal(tmp_path):
+    real, link = tmp_path / "real.parquet", tmp_path / "link.parquet"
+    _killed(real, 4)
+    link.symlink_to(real)
+    with _writer(link, resume=True) as writer:
+        assert len(writer.existing_rows()) == 4
+    assert link.is_symlink()
+    assert not (tmp_path / "real.parquet.partial.jsonl").exists()
+    assert not (tmp_path / "real.parquet.lock").exists()
+    assert len(read_dataset(link)) == 4
+
+
+def test_a_link_to_a_dataset_being_written_names_its_writer(tmp_path):
+    real, link = tmp_path / "real.parquet", tmp_path / "link.parquet"
+    link.symlink_to(real)
+    with _writer(real) as writer:
+        writer.write([_row(0)])
+        assert writer_of(link) is not None
+        with pytest.raises(HwprofError, match="being written"):
+            _writer(link, append=True)
+
+
+def test_a_link_into_a_missing_folder_is_refused_as_a_missing_folder(tmp_path):
+    link = tmp_path / "dang.parquet"
+    link.symlink_to(tmp_path / "gone" / "x.parquet")
+    with pytest.raises(HwprofError, match="does not exist"):
+        _writer(link)
+    assert link.is_symlink()
