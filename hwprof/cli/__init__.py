@@ -4,6 +4,7 @@ Loading lazily keeps `hwprof --help` instant (no torch import) and lets each
 area keep its commands in its own module.
 """
 
+import codecs
 import importlib
 import os
 import signal
@@ -36,6 +37,33 @@ COMMANDS = {
 }
 
 
+# what a stream whose encoding cannot carry a character (PYTHONIOENCODING=ascii) shows instead: '?' for the rest
+ASCII_STAND_INS = {"\N{HORIZONTAL ELLIPSIS}": "...", "\N{PLUS-MINUS SIGN}": "+/-", "\N{MULTIPLICATION SIGN}": "x"}
+
+
+def _stand_in(error: UnicodeEncodeError) -> tuple[str, int]:
+    return "".join(ASCII_STAND_INS.get(c, "?") for c in error.object[error.start : error.end]), error.end
+
+
+codecs.register_error("hwprof-stand-in", _stand_in)
+
+
+def usable_streams() -> None:
+    """A closed stdout or stderr (`hwprof show A >&-`) discards what is written to it, as a closed pipe would,
+    rather than failing after the work is done, and its descriptor is not handed to the next file opened; and
+    text the stream's encoding cannot carry is written with stand-ins, not refused halfway through a table."""
+    for fd, name in ((1, "stdout"), (2, "stderr")):
+        if getattr(sys, name) is None:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            if devnull != fd:
+                os.dup2(devnull, fd)
+                os.close(devnull)
+            setattr(sys, name, open(fd, "w", closefd=False))
+        stream = getattr(sys, name)
+        if getattr(stream, "errors", None) == "strict" and hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="hwprof-stand-in")
+
+
 class LazyGroup(click.Group):
     def list_commands(self, ctx):
         return sorted(COMMANDS)
@@ -52,6 +80,7 @@ class LazyGroup(click.Group):
 
     def invoke(self, ctx):
         debug = ctx.params.get("debug", False)
+        usable_streams()
         try:  # a dataset's warning (an unfinished run) is a note, as every command says its notes
             with sigterm_interrupts(), warnings_as_notes(lambda note: click.echo(note, err=True)):
                 return super().invoke(ctx)
