@@ -12,17 +12,47 @@ from hwprof.progress import Progress
 
 def make_console(stderr: bool = False):
     """Rich output (on stderr for progress and notes, so stdout holds only the results); wide enough for the
-    tables when writing to a file or pipe."""
+    tables when writing to a file or pipe. What hwprof prints is text: paths such as runs[v2]/a.parquet are not
+    read as markup, nor numbers in notes recoloured; and no table cuts a number short (uncut)."""
     from rich.console import Console
+    from rich.table import Table
 
     class PipedConsole(Console):
         def on_broken_pipe(self) -> None:
             raise BrokenPipeError  # the command line exits as a shell's SIGPIPE does, not with rich's 1
 
+        def print(self, *objects, **kwargs) -> None:
+            super().print(*(uncut(o, self) if isinstance(o, Table) else o for o in objects), **kwargs)
+
     stream = sys.stderr if stderr else sys.stdout
     # emoji=False: model names such as hf:llama:... are text, not :llama: emoji codes
-    width = {} if stream.isatty() else {"width": 160}
-    return PipedConsole(emoji=False, stderr=stderr, **width)
+    width = {} if stream is not None and stream.isatty() else {"width": 160}
+    return PipedConsole(emoji=False, markup=False, highlight=False, stderr=stderr, **width)
+
+
+def uncut(table, console):
+    """`table` with every cell wrapped, a word too long for its column folded onto the next line, where rich
+    would cut it to "13.7…": a number cut short reads as another number. Too wide for `console`, its widest
+    columns are narrowed first, not below their longest word while the others' fit (rich's own narrowing folds
+    numbers in a table that had room for them whole), else the longest words (a zoo model's name) fold first."""
+    for column in table.columns:
+        column.overflow = "fold"
+        column.no_wrap = False
+    ranges = [table._measure_column(console, console.options, column) for column in table.columns]
+    room = console.options.max_width - table._extra_width
+    if sum(r.maximum for r in ranges) <= room:
+        return table
+    floor = max(r.minimum for r in ranges)
+    while floor > 1 and sum(min(r.minimum, floor) for r in ranges) > room:
+        floor -= 1
+    cap = max(r.maximum for r in ranges)
+    while cap > 1 and sum(max(min(r.minimum, floor), min(r.maximum, cap)) for r in ranges) > room:
+        cap -= 1
+    for index, (column, r) in enumerate(zip(table.columns, ranges)):
+        width = max(min(r.minimum, floor), min(r.maximum, cap))
+        if width < r.maximum:
+            column.max_width = max(width - table._get_padding_width(index), 1)
+    return table
 
 
 def number(value, digits: int = 4) -> str:

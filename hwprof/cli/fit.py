@@ -354,10 +354,10 @@ def _print_predictions(predictions, show_layers: bool, doc: dict) -> None:
     table = Table(title=f"predicted, with {given_percent(first.confidence)} intervals" if bounded else "predicted")
     rows = [_prediction_row(p) for p in predictions]
     with_seq = any(seq for _, seq, _ in rows)
-    # a long model name wraps, never cut: what tells two rows apart (batch, seq, dtype) has columns of its own
-    table.add_column("model", overflow="fold")
-    for header in ("batch", *(["seq"] if with_seq else []), "dtype"):
-        table.add_column(header, no_wrap=True)
+    # a long model name wraps, never cut (common.uncut): what tells two rows apart (batch, seq, dtype) has columns
+    # of its own
+    for header in ("model", "batch", *(["seq"] if with_seq else []), "dtype"):
+        table.add_column(header)
     for t in targets:
         table.add_column(METRIC_LABELS[t])
     unbounded = False

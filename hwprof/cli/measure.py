@@ -350,13 +350,12 @@ def models(source, as_json):
     if as_json:
         click.echo(json.dumps(entries, indent=2))
         return
-    from rich.console import Console
     from rich.table import Table
 
     table = Table("name", "input shape", "family", "description")
     for entry in entries:
         table.add_row(entry["name"], "x".join(map(str, entry["input_shape"])), entry["family"], entry["description"])
-    console = Console(emoji=False, markup=False)  # '.[zoo]' and sweep:OP[:COUNT] are text, not style tags
+    console = make_console()  # '.[zoo]' and sweep:OP[:COUNT] are text, not style tags
     console.print(table)
     from hwprof.sample_models.sweep import SAMPLERS
 
@@ -793,7 +792,7 @@ def _slowest(entries: list[dict], count: int) -> set[int]:
 def print_summary(summary: dict, out: str, runs: list[dict], contention_said: bool = False) -> None:
     """The end-of-run summary of `out`; `runs` is its provenance (hwprof.dataset.read_provenance).
     `contention_said`: the run already warned of rows timed while others held the CPU."""
-    from rich.table import Column, Table
+    from rich.table import Table
 
     from hwprof.measuring.session import contention_warning
 
@@ -826,10 +825,10 @@ def print_summary(summary: dict, out: str, runs: list[dict], contention_said: bo
         )
     shown = _slowest(summary["networks"], NETWORK_ROWS)
     table = Table(
-        Column("model", overflow="fold"),  # a long name (a zoo model's) wraps, never cut
+        "model",  # a long name (a zoo model's) wraps, never cut, as every cell (common.uncut)
         "batch",
         "network ms",
-        Column("95% CI ms", no_wrap=True),  # an interval is one word: cut, it would read as another
+        "95% CI ms",
         "p90 / p99 ms",
         "sum of layers ms",
         "network / sum",
@@ -840,7 +839,7 @@ def print_summary(summary: dict, out: str, runs: list[dict], contention_said: bo
     if with_power:  # a sensor was used: its figures beside the latency, and what it flagged
         for header in ("power W", "idle W", "energy mJ", "dynamic mJ"):
             table.add_column(header)
-        table.add_column("power flags", no_wrap=True)  # one flag a line, none cut short to "latency_shi…"
+        table.add_column("power flags")  # one flag a line
     for entry in summary["networks"]:
         if id(entry) not in shown:
             continue

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from hwprof.cli.common import make_console
 from hwprof.drivers import POWER_KINDS
 from hwprof.errors import HwprofError, option
 from hwprof.progress import Notes
@@ -371,8 +372,6 @@ def _report(
     stopped: bool = False,
     predictor=None,
 ) -> None:
-    from rich.console import Console
-
     from hwprof.search import results
     from hwprof.search.report import counted, plot_pareto, plural, render_table, summary_lines, verification_lines
 
@@ -391,7 +390,7 @@ def _report(
             click.echo(f"measured candidates kept in {kept}: {_refit_hint(predictor, kept)}")
     results.dump(result, out / "search.json", verified)
     figure = plot_pareto(result, out / "pareto.png")
-    console = Console(width=None if sys.stdout.isatty() else 160, emoji=False)  # piped: no wrapped configurations
+    console = make_console()
     if result.feasible_trained():
         console.print(render_table(result, verified))
     for line in summary_lines(result, stopped):
