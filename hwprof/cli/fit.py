@@ -143,7 +143,9 @@ def _print_fit_summary(summary: dict) -> None:
             "within 10%",
             "Spearman",
             "90% coverage",
-            title=f"networks, {cv['scheme']} ({cv['folds']} folds)",
+            # "8 folds of whole families" says its count; "leave-one-family-out" does not
+            title=f"networks, {cv['scheme']}"
+            + ("" if cv["scheme"].startswith(str(cv["folds"])) else f" ({cv['folds']} folds)"),
         )
         for target, m in cv["metrics"].items():  # n 0: no fold trained on enough networks with the target
             table.add_row(

@@ -175,3 +175,19 @@ def test_a_reader_that_leaves_before_the_pareto_table_ends_search_as_sigpipe_doe
         except SystemExit as exit_:
             code = exit_.code
     assert code == 128 + signal.SIGPIPE
+
+
+@pytest.mark.parametrize(
+    "scheme, title",
+    [("8 folds of whole families", "networks, 8 folds of whole families"), ("leave-one-family-out", "(8 folds)")],
+)
+def test_the_cross_validation_title_says_its_fold_count_once(capsys, scheme, title):
+    """fit's table was titled 'networks, 8 folds of whole families (8 folds)'."""
+    from hwprof.cli.fit import _print_fit_summary
+
+    metrics = {"latency_ms": {"n": 12, "mape": 0.1, "rmspe": 0.1, "within_10pct": 0.5, "spearman": 0.9}}
+    training = {"rows": {"networks": 12, "unique_layer_configs": 40}}
+    summary = {"out": "p.json", "device_name": "cpu", "mode": "layer", "training": training, "layer_models": {}}
+    _print_fit_summary({**summary, "cv": {"scheme": scheme, "folds": 8, "metrics": metrics}})
+    titles = [line.strip() for line in capsys.readouterr().out.splitlines() if line.strip().startswith("networks, ")]
+    assert titles and titles[0].endswith(title)
