@@ -225,7 +225,8 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
         if is_csv(path):
             # Text columns as text: a Sequential's layer names "0", "1" must not become numbers.
             return pd.read_csv(path, dtype={c: "string" for c in TEXT_COLUMNS}, keep_default_na=False, na_values=[""])
-        return pd.read_parquet(local_path(path))
+        with open(path, "rb") as handle:  # one open: a file replaced meanwhile is read whole, old or new
+            return pd.read_parquet(handle)
     except Exception as error:  # pyarrow and pandas raise many types for a damaged file
         kind = "CSV" if is_csv(path) else "Parquet"
         if kind == "Parquet" and first_bytes(path, 1) == b"{":  # a JSON file hwprof wrote, given as a dataset
@@ -257,7 +258,8 @@ def _read_metadata_document(path: Path) -> dict | None:
         import pyarrow.parquet as pq
 
         try:
-            metadata = pq.read_schema(local_path(path)).metadata or {}
+            with open(path, "rb") as handle:
+                metadata = pq.read_schema(handle).metadata or {}
         except Exception:
             metadata = {}
         if METADATA_KEY in metadata:

@@ -23,7 +23,7 @@ import pandas as pd
 
 from hwprof.errors import HwprofError, error_text
 from hwprof.files import SAMPLES_SUFFIX as SUFFIX
-from hwprof.files import followed, local_path, write_atomically
+from hwprof.files import followed, write_atomically
 
 FORMAT_VERSION = 1
 VERSION_KEY = b"hwprof_samples_version"
@@ -138,7 +138,8 @@ def read_samples(dataset: str | os.PathLike) -> pd.DataFrame | None:
     if not path.exists():
         return None
     try:
-        table = pq.read_table(local_path(path))
+        with open(path, "rb") as handle:  # one open: a sidecar replaced meanwhile is read whole, old or new
+            table = pq.read_table(handle)
     except Exception as error:  # pyarrow raises many types for a damaged file
         reason = error_text(error)
         raise HwprofError(

@@ -1,7 +1,11 @@
 """Datasets on awkward filesystems: written and read through symbolic links, replaced while read, on a full
 disk or a folder that turns read-only, under paths too long for the system."""
 
+import os
+import threading
+import time
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -92,3 +96,42 @@ def test_a_link_into_a_missing_folder_is_refused_as_a_missing_folder(tmp_path):
     with pytest.raises(HwprofError, match="does not exist"):
         _writer(link)
     assert link.is_symlink()
+
+
+def test_a_dataset_replaced_while_it_is_read_reads_whole(tmp_path):
+    """Another process's atomic replace lands between the reader's opens of one path: each read must take
+    one file, old or new, never half of each (which read as a damaged file)."""
+    small, large, out = tmp_path / "small.parquet", tmp_path / "large.parquet", tmp_path / "y.parquet"
+    _shard(small, 1)
+    _shard(large, 30)
+    copies = {}
+    for source in (small, large):
+        for suffix in ("", ".samples.parquet"):
+            copies[source, suffix] = Path(f"{source}{suffix}").read_bytes()
+    for suffix in ("", ".samples.parquet"):
+        Path(f"{out}{suffix}").write_bytes(copies[small, suffix])
+    stop = threading.Event()
+
+    def swap():
+        turn = 0
+        while not stop.is_set():
+            source, turn = (small, large)[turn % 2], turn + 1
+            for suffix in ("", ".samples.parquet"):
+                temporary = tmp_path / f".swap{suffix}"
+                temporary.write_bytes(copies[source, suffix])
+                os.replace(temporary, f"{out}{suffix}")
+
+    swapper = threading.Thread(target=swap)
+    swapper.start()
+    failures, end = [], time.monotonic() + 1.5
+    try:
+        while time.monotonic() < end:
+            try:
+                read_table(out)
+                read_samples(out)
+            except HwprofError as error:
+                failures.append(str(error))
+    finally:
+        stop.set()
+        swapper.join()
+    assert failures == []
