@@ -364,8 +364,13 @@ class ExclusiveLock:
         return self
 
     def release(self) -> None:
+        """Give the lock back; a lock file that cannot be removed (its folder turned read-only) is left, which
+        is harmless: the next writer locks it anew, and the error that ended this one is what matters."""
         if self._handle is not None:
-            self.path.unlink(missing_ok=True)
+            try:
+                self.path.unlink(missing_ok=True)
+            except OSError:
+                pass
             self._handle.close()
             self._handle = None
 

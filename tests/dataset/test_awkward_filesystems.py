@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+import hwprof.dataset as dataset_module
 from hwprof.dataset import DatasetWriter, read_dataset, read_table, writer_of
 from hwprof.errors import HwprofError
 from hwprof.samples import RawSamples, read_samples
@@ -135,3 +136,24 @@ def test_a_dataset_replaced_while_it_is_read_reads_whole(tmp_path):
         stop.set()
         swapper.join()
     assert failures == []
+
+
+def test_a_folder_turned_read_only_is_said_as_the_write_that_failed(tmp_path, monkeypatch):
+    """The lock file cannot be removed either: that must not replace the sentence about the dataset."""
+    out = tmp_path / "ro.parquet"
+    writer = _writer(out, rewrite_interval_s=3600)
+    writer.write([_row(0)])
+    unlink = Path.unlink
+
+    def read_only(self, *args, **kwargs):
+        if self.parent == tmp_path:
+            raise PermissionError(1, "Operation not permitted", str(self))
+        return unlink(self, *args, **kwargs)
+
+    def refused(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(Path, "unlink", read_only)
+    monkeypatch.setattr(dataset_module, "write_dataset_files", refused)
+    with pytest.raises(HwprofError, match=r"cannot write .*ro\.parquet \(Permission denied\)"):
+        writer.close()
