@@ -689,7 +689,14 @@ class DatasetWriter:
                 runs.append(journal_run)
             samples = samples[samples["run_id"] != journal_id]
             samples = concat_samples([samples, samples_frame((journal_id, k, raw) for k, raw in journal_samples)])
-            write_dataset_files(self.path, frame, runs, samples)
+            try:
+                write_dataset_files(self.path, frame, runs, samples)
+            except OSError as error:  # the files are as they were, and the journal stays for the next try
+                raise HwprofError(
+                    f"cannot write {self.path}: {error.strerror or error}; the interrupted run's rows stay in "
+                    f"{self.journal_path.name} beside it until they can be written: free space or fix the folder, "
+                    "then try again"
+                ) from None
         self.journal_path.unlink()
         return frame.reset_index(drop=True), runs, samples.reset_index(drop=True)
 
@@ -983,7 +990,10 @@ def _merge(shards: list[Path], out: Path, skip_unfinished: bool) -> dict:
 
     warnings += _missing_columns(shards, columns)
     merged = concat(frames)
-    write_dataset_files(out, merged, runs, concat_samples(samples))
+    try:
+        write_dataset_files(out, merged, runs, concat_samples(samples))
+    except OSError as error:  # a full disk: the output is as it was, or absent
+        raise HwprofError(f"cannot write {out}: {error.strerror or error}") from None
     return {
         "out": str(out),
         "rows": len(merged),

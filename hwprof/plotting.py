@@ -10,6 +10,7 @@ import io
 import os
 from pathlib import Path
 
+from hwprof.errors import HwprofError
 from hwprof.files import write_atomically
 from hwprof.schema import METRIC_LABELS
 
@@ -125,9 +126,15 @@ def broken_at_gaps(seconds, watts):
 
 
 def save_figure(figure, path: str | os.PathLike, dpi: int = 110) -> Path:
-    """Write `figure` atomically in the format its suffix names (png, pdf, svg); OSError goes to the caller."""
+    """Write `figure` atomically in the format its suffix names (png, pdf, svg); a full disk or a lost folder
+    is one sentence naming the file."""
     path = Path(path)
-    return write_atomically(path, lambda temporary: figure.savefig(temporary, dpi=dpi, format=path.suffix[1:].lower()))
+    try:
+        return write_atomically(
+            path, lambda temporary: figure.savefig(temporary, dpi=dpi, format=path.suffix[1:].lower())
+        )
+    except OSError as error:
+        raise HwprofError(f"cannot write {path}: {error.strerror or error}") from None
 
 
 def png_bytes(figure, dpi: int = 100) -> bytes:

@@ -1,6 +1,7 @@
 """Datasets on awkward filesystems: written and read through symbolic links, replaced while read, on a full
 disk or a folder that turns read-only, under paths too long for the system."""
 
+import errno
 import os
 import threading
 import time
@@ -10,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import hwprof.dataset as dataset_module
-from hwprof.dataset import DatasetWriter, read_dataset, read_table, writer_of
+from hwprof.dataset import DatasetWriter, merge_datasets, read_dataset, read_table, writer_of
 from hwprof.errors import HwprofError
 from hwprof.samples import RawSamples, read_samples
 
@@ -157,3 +158,34 @@ def test_a_folder_turned_read_only_is_said_as_the_write_that_failed(tmp_path, mo
     monkeypatch.setattr(dataset_module, "write_dataset_files", refused)
     with pytest.raises(HwprofError, match=r"cannot write .*ro\.parquet \(Permission denied\)"):
         writer.close()
+
+
+def _full_disk(*args, **kwargs):
+    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+
+def test_a_merge_onto_a_full_disk_says_so(tmp_path, monkeypatch):
+    shard, out = tmp_path / "a.parquet", tmp_path / "all.parquet"
+    _shard(shard, 2)
+    monkeypatch.setattr(dataset_module, "write_table", _full_disk)
+    with pytest.raises(HwprofError, match=r"cannot write .*all\.parquet: No space left on device"):
+        merge_datasets([shard], out)
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("options", [{"resume": True}, {"append": True, "holder": "hwprof run"}])
+def test_recovering_a_journal_onto_a_full_disk_says_so_and_keeps_it(tmp_path, monkeypatch, options):
+    out = tmp_path / "x.parquet"
+    _killed(out, 3)
+    monkeypatch.setattr(dataset_module, "write_table", _full_disk)
+    with pytest.raises(HwprofError, match=r"cannot write .*x\.parquet: No space left on device"):
+        _writer(out, **options)
+    assert (tmp_path / "x.parquet.partial.jsonl").exists()
+
+
+def test_a_figure_onto_a_full_disk_says_so(tmp_path, monkeypatch):
+    from hwprof import plotting
+
+    monkeypatch.setattr(plotting, "write_atomically", _full_disk)
+    with pytest.raises(HwprofError, match=r"cannot write .*pareto\.png: No space left on device"):
+        plotting.save_figure(object(), tmp_path / "pareto.png")
