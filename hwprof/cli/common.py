@@ -38,8 +38,12 @@ def uncut(table, console):
     for column in table.columns:
         column.overflow = "fold"
         column.no_wrap = False
-    ranges = [table._measure_column(console, console.options, column) for column in table.columns]
-    room = console.options.max_width - table._extra_width
+    try:  # rich's own measures (private: a rich without them leaves the narrowing to rich, still folding)
+        ranges = [table._measure_column(console, console.options, column) for column in table.columns]
+        room = console.options.max_width - table._extra_width
+        table._get_padding_width  # noqa: B018 - used below
+    except AttributeError:
+        return table
     if sum(r.maximum for r in ranges) <= room:
         return table
     floor = max(r.minimum for r in ranges)
