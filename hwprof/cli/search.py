@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shlex
 import sys
 from pathlib import Path
@@ -252,8 +253,13 @@ def _prepare_out(out: Path, force: bool, search_space, options) -> bool:
     from hwprof.search import results
     from hwprof.search.study import storage_label, study_name_for
 
+    if out.is_symlink() and not out.exists():
+        raise HwprofError(f"{out} is a link to {os.readlink(out)}, which does not exist: give a folder for --out")
     if not out.exists():
-        check_output(out)  # its parent exists and can be written
+        try:
+            check_output(out)  # its parent exists and can be written
+        except HwprofError as refused:  # worded for a file: say which folder could not be made
+            raise HwprofError(f"cannot create the folder {out} for --out: {refused}") from None
         out.mkdir()
         return True
     earlier_results = out / "search.json"
