@@ -29,6 +29,7 @@ from hwprof.files import (
     LOCK_SUFFIX,
     WORKERS_SUFFIX,
     ExclusiveLock,
+    LockedError,
     as_path,
     as_paths,
     check_output,
@@ -546,7 +547,7 @@ def check_dataset_output(path: str | os.PathLike, resume: bool = False) -> Path:
     path = check_output(as_path(path, "output"), exists_ok=True, companions=True)
     writer = writer_of(path)
     if writer is not None:
-        raise HwprofError(f"{path} is being written by {writer}; wait for it to finish or choose another path")
+        raise LockedError(f"{path} is being written by {writer}; wait for it to finish or choose another path")
     _check_existing(path, resume)
     return path
 
@@ -643,6 +644,8 @@ class DatasetWriter:
         # layer measurements for rows it writes without samples, and so their samples
         self._earlier_samples = {key: raw for (_, key), raw in grouped(self._base_samples).items()}
         self.rows_written = 0
+        self._rows_journaled = 0  # how many of them the journal holds on disk
+        self._append = append
         self._journal = None
         self._last_rewrite = -math.inf
         self._closed = False
@@ -743,6 +746,7 @@ class DatasetWriter:
             self._journal.write("".join(json.dumps({"row": row}, sort_keys=True) + "\n" for row in plain))
             self._journal.flush()
             os.fsync(self._journal.fileno())
+            self._rows_journaled = self.rows_written
             if time.monotonic() - self._last_rewrite >= self.rewrite_interval_s:
                 self._rewrite()
         except OSError as error:
@@ -763,12 +767,24 @@ class DatasetWriter:
         return found
 
     def _write_error(self, error: OSError) -> HwprofError:
-        """A full disk or a lost mount: say where the rows are and how to carry on, in one sentence."""
-        return HwprofError(
-            f"cannot write {self.path} ({error.strerror or error}); every row measured so far is kept in "
-            f"{self.path.name} and {self.journal_path.name} beside it: free space or fix the folder, then run "
-            f"the same measurement with {option('resume', True)}"
-        )
+        """A full disk or a lost mount: say where the rows are (only files that hold them) and how to carry on,
+        in one sentence, worded for the holder: `hwprof run` has no --resume, its next append folds the
+        journal in."""
+        journaled = self._rows_journaled if self.journal_path.exists() else 0
+        lost = self.rows_written - journaled
+        if not journaled:
+            kept = f"none of the {lost} row(s) of this run is on disk"
+        elif lost:
+            kept = f"{journaled} row(s) are kept in {self.journal_path.name} beside it, the last {lost} are not on disk"
+        else:
+            kept = f"every row measured so far is kept in {self.journal_path.name} beside it"
+        if not journaled:
+            then = "free space or fix the folder, then measure again"
+        elif self._append:
+            then = f"free space or fix the folder: the next `hwprof run --out {self.path}` adds them to it"
+        else:
+            then = f"free space or fix the folder, then run the same measurement with {option('resume', True)}"
+        return HwprofError(f"cannot write {self.path} ({error.strerror or error}); {kept}: {then}")
 
     def _rewrite(self) -> None:
         if self._pending_rows:

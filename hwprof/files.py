@@ -326,6 +326,11 @@ def remove_stale_temporaries(path: str | os.PathLike) -> list[Path]:
     return removed
 
 
+class LockedError(HwprofError):
+    """The file is being written by another process now (it holds the file's ExclusiveLock): a refusal a
+    caller may wait out or write beside, unlike a write that failed."""
+
+
 class ExclusiveLock:
     """An advisory lock on `<path>.lock` held for the life of a writer, so that a second writer of the same
     file is refused at its start instead of replacing the first one's rows at its end."""
@@ -347,7 +352,7 @@ class ExclusiveLock:
                 handle.seek(0)
                 other = handle.read().strip() or "another process"
                 handle.close()
-                raise HwprofError(
+                raise LockedError(
                     f"{self.target} is being written by {other}; wait for it to finish or choose another path"
                 ) from None
             try:  # the lock file may have been removed by the holder we waited on: lock the one that is there

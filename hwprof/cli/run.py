@@ -166,10 +166,11 @@ def _append_or_aside(out, provenance: dict, row: dict, trace_rows: list[tuple] |
     from pathlib import Path
 
     from hwprof.dataset import DatasetWriter
+    from hwprof.files import LockedError
 
     try:
         return _append(out, provenance, row, trace_rows), out
-    except HwprofError as refused:
+    except LockedError as refused:  # not a failed write: the aside file would fail the same way
         text = str(out)
         suffix = ".csv" if text.lower().endswith(".csv") else ".parquet"
         aside = f"{text.removesuffix(suffix)}.run-{os.getpid()}{suffix}"

@@ -189,3 +189,15 @@ def test_a_figure_onto_a_full_disk_says_so(tmp_path, monkeypatch):
     monkeypatch.setattr(plotting, "write_atomically", _full_disk)
     with pytest.raises(HwprofError, match=r"cannot write .*pareto\.png: No space left on device"):
         plotting.save_figure(object(), tmp_path / "pareto.png")
+
+
+def test_a_full_disk_names_only_the_files_that_hold_the_rows(tmp_path, monkeypatch):
+    """The journal could not take the row either: the sentence said it was kept there and in the table,
+    which was never written."""
+    writer = _writer(tmp_path / "x10.parquet")
+    monkeypatch.setattr(dataset_module.os, "fsync", _full_disk)
+    with pytest.raises(HwprofError) as raised:
+        writer.write([_row(0)])
+    assert "none of the 1 row(s) of this run is on disk" in str(raised.value) and "kept in" not in str(raised.value)
+    monkeypatch.undo()
+    writer.close("failed")
