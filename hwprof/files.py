@@ -247,6 +247,7 @@ def check_output(
     continued, where the caller says `exists_ok`). `companions`: a dataset, whose raw samples, provenance and
     journal are written beside it under longer names."""
     text = os.fspath(path)
+    _check_path_length(text, COMPANION_ADDED if companions else TEMPORARY_ADDED)
     path = Path(path)
     target = followed(path)  # a link is written through: its target's folder must exist
     if text.endswith(os.sep) or path.is_dir():
@@ -300,6 +301,21 @@ def _check_name_length(path: Path, added: int) -> None:
             f"The output name {path.name[:40]}... is {length} bytes long, and the files hwprof writes for it "
             f"add up to {added} more, past this folder's limit of {limit}; give a name of at most "
             f"{limit - added} bytes."
+        )
+
+
+def _check_path_length(text: str, added: int) -> None:
+    """Refuse a path too long for the system as a whole (PATH_MAX), before any work and before any look at
+    the path, which the system would answer with an error of its own ("File name too long")."""
+    try:
+        limit = os.pathconf("/", "PC_PATH_MAX")
+    except (OSError, ValueError):  # a system without the query
+        limit = 4096
+    length = len(os.fsencode(os.path.abspath(text)))
+    if length + added >= limit:
+        raise HwprofError(
+            f"The output path {text[:40]}... is {length} bytes long as a full path, and the files hwprof writes "
+            f"for it add up to {added} more, past this system's limit of {limit}; choose a shorter path."
         )
 
 
