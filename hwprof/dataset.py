@@ -253,8 +253,9 @@ def _check_comma_separated(path: Path) -> None:
         )
 
 
-def _read_metadata_document(path: Path) -> dict | None:
-    """The {"schema_version", "runs"} document from the Parquet metadata or the sidecar."""
+def _read_metadata_document(path: Path, frame: pd.DataFrame | None = None) -> dict | None:
+    """The {"schema_version", "runs"} document from the Parquet metadata or the sidecar; a sidecar is checked
+    to describe the runs of `frame` (the table as read), where given."""
     if not is_csv(path):
         import pyarrow.parquet as pq
 
@@ -272,9 +273,29 @@ def _read_metadata_document(path: Path) -> dict | None:
     if not sidecar.exists():
         return None
     try:
-        return json.loads(sidecar.read_text(encoding="utf-8"))
+        document = json.loads(sidecar.read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
         raise HwprofError(f"Could not read the provenance sidecar {sidecar} ({error}).") from None
+    if frame is not None:
+        _check_sidecar_covers(path, sidecar, document, frame)
+    return document
+
+
+def _check_sidecar_covers(path: Path, sidecar: Path, document: object, frame: pd.DataFrame) -> None:
+    """Refuse a sidecar that does not list the runs of the table beside it (copied from another dataset, or
+    left by an earlier file of that name): its thread counts, machine and settings would be taken for the
+    rows' own, and decisions made on them (fit's one thread count)."""
+    if "run_id" not in frame.columns or not isinstance(document, dict):
+        return
+    listed = {str(run.get("run_id")) for run in document.get("runs") or [] if isinstance(run, dict)}
+    missing = sorted(set(frame["run_id"].dropna().astype(str)) - listed)
+    if missing:
+        raise HwprofError(
+            f"The provenance sidecar {sidecar} does not describe the rows of {path} (their run {missing[0][:8]} is "
+            f"not among its runs{f', nor {len(missing) - 1} more' if len(missing) > 1 else ''}): it is stale or "
+            "belongs to another dataset; put the right one back, or move it away to read the dataset without "
+            "provenance."
+        )
 
 
 def read_provenance(path: str | os.PathLike) -> list[dict]:
@@ -424,12 +445,13 @@ def read_dataset(paths: str | os.PathLike | Iterable[str | os.PathLike]) -> pd.D
         _check_columns(path, frame)
         if frame.empty:
             raise HwprofError(f"{path} has no rows; measure something into it first.")
-        _check_schema_version(path, _read_metadata_document(path))
+        document = _read_metadata_document(path, frame)
+        _check_schema_version(path, document)
         frames.append(_typed_or_error(path, frame))
         note = unfinished_note(path, frames[-1])
         if note is not None:
             warn(note, UnfinishedDatasetWarning)
-        runs += read_provenance(path)
+        runs += _honest_statuses(path, list(document.get("runs", [])) if document else [])
     dataset = concat(frames)
     dataset.attrs["provenance"] = runs
     return dataset
@@ -659,7 +681,7 @@ class DatasetWriter:
         if self.path.exists():
             frame = read_table(self.path)
             _check_columns(self.path, frame)
-            document = _read_metadata_document(self.path)
+            document = _read_metadata_document(self.path, frame)
             _check_schema_version(self.path, document)
             frame = _typed_or_error(self.path, frame)
             runs = list((document or {}).get("runs", []))
@@ -858,7 +880,7 @@ def _read_shard(path: Path, column_kinds: dict[str, tuple[str, Path]]) -> tuple[
     _check_columns(path, frame)
     if frame.empty:
         raise HwprofError(f"{path} has no rows; leave it out of the merge.")
-    document = _read_metadata_document(path)
+    document = _read_metadata_document(path, frame)
     _check_schema_version(path, document)
     for column in frame.columns:
         kind = value_kind(frame[column])

@@ -201,3 +201,17 @@ def test_a_full_disk_names_only_the_files_that_hold_the_rows(tmp_path, monkeypat
     assert "none of the 1 row(s) of this run is on disk" in str(raised.value) and "kept in" not in str(raised.value)
     monkeypatch.undo()
     writer.close("failed")
+
+
+def test_a_provenance_sidecar_copied_from_another_dataset_is_refused(tmp_path):
+    """th2.csv.json copied over th1.csv.json: th1's rows read as measured at th2's thread count, and fit of the
+    two, refused before for mixing thread counts, went ahead."""
+    th1, th2 = tmp_path / "th1.csv", tmp_path / "th2.csv"
+    _shard(th1, 2)
+    _shard(th2, 2)
+    assert len(read_dataset(th1)) == 2
+    (tmp_path / "th1.csv.json").write_bytes((tmp_path / "th2.csv.json").read_bytes())
+    with pytest.raises(HwprofError, match=r"th1\.csv\.json does not describe the rows of .*th1\.csv .*stale"):
+        read_dataset(th1)
+    with pytest.raises(HwprofError, match="stale"):
+        merge_datasets([th1, th2], tmp_path / "all.csv")
