@@ -12,19 +12,12 @@ import pytest
 import torch
 from click.testing import CliRunner
 
-from fakes.sysfs import FakeRaplTree, FakeZone, stopping_tegrastats, write_file
+from fakes.sysfs import FakeRaplTree, FakeZone, stopping_tegrastats
 from hwprof.cli import main
 from hwprof.dataset import read_dataset, read_provenance
 from hwprof.measuring.trace import read_trace
 
 SLEEP_08 = [sys.executable, "-c", "import time; time.sleep(0.8)"]
-
-
-@pytest.fixture
-def sysfs_root(tmp_path, monkeypatch):
-    monkeypatch.setenv("HWPROF_SYSFS_ROOT", str(tmp_path / "host"))
-    write_file(tmp_path / "host" / "proc" / "cpuinfo", "model name\t: Fake CPU 9000\nflags\t\t: fpu\n")
-    return tmp_path / "host"
 
 
 def run(*args):

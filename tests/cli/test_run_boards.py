@@ -2,18 +2,9 @@
 
 import json
 
-import pytest
 from click.testing import CliRunner
 
-from fakes.sysfs import write_file
 from hwprof.cli import main
-
-
-@pytest.fixture
-def sysfs_root(tmp_path, monkeypatch):
-    monkeypatch.setenv("HWPROF_SYSFS_ROOT", str(tmp_path / "host"))
-    write_file(tmp_path / "host" / "proc" / "cpuinfo", "model name\t: Fake CPU 9000\nflags\t\t: fpu\n")
-    return tmp_path / "host"
 
 
 def test_show_and_report_name_the_board_of_each_command(sysfs_root, tmp_path, monkeypatch):

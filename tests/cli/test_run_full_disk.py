@@ -5,20 +5,11 @@ import errno
 import json
 import os
 
-import pytest
 from click.testing import CliRunner
 
-from fakes.sysfs import write_file
 from hwprof import dataset
 from hwprof.cli import main
 from hwprof.dataset import read_dataset
-
-
-@pytest.fixture
-def sysfs_root(tmp_path, monkeypatch):
-    monkeypatch.setenv("HWPROF_SYSFS_ROOT", str(tmp_path / "host"))
-    write_file(tmp_path / "host" / "proc" / "cpuinfo", "model name\t: Fake CPU 9000\nflags\t\t: fpu\n")
-    return tmp_path / "host"
 
 
 def run(*args):

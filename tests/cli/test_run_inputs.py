@@ -3,15 +3,7 @@
 import pytest
 from click.testing import CliRunner
 
-from fakes.sysfs import write_file
 from hwprof.cli import main
-
-
-@pytest.fixture
-def sysfs_root(tmp_path, monkeypatch):
-    monkeypatch.setenv("HWPROF_SYSFS_ROOT", str(tmp_path / "host"))
-    write_file(tmp_path / "host" / "proc" / "cpuinfo", "model name\t: Fake CPU 9000\nflags\t\t: fpu\n")
-    return tmp_path / "host"
 
 
 def test_an_executable_script_without_a_shebang_runs_with_bin_sh(sysfs_root, tmp_path):

@@ -11,27 +11,10 @@ from pathlib import Path
 import pytest
 
 import hwprof.dataset as dataset_module
+from fakes.runs import minimal_layer_row
 from hwprof.dataset import DatasetWriter, merge_datasets, read_dataset, read_table, writer_of
 from hwprof.errors import HwprofError
 from hwprof.samples import RawSamples, read_samples
-
-
-def _row(index: int) -> dict:
-    return {
-        "kind": "layer",
-        "model": "mlp",
-        "batch_size": 1,
-        "device": "cpu",
-        "device_name": "test cpu",
-        "layer_index": index,
-        "layer_name": str(index),
-        "op": "linear",
-        "config": "{}",
-        "latency_ms": 1.0 + index,
-        "samples": 3,
-        "iterations": 10,
-        "config_id": f"c{index}",
-    }
 
 
 def _writer(path, **options) -> DatasetWriter:
@@ -41,14 +24,14 @@ def _writer(path, **options) -> DatasetWriter:
 def _shard(path, rows: int, start: int = 0) -> None:
     with _writer(path) as writer:
         for index in range(start, start + rows):
-            writer.write([_row(index)], RawSamples.uniform([0.001, 0.0011, 0.0012], 10))
+            writer.write([minimal_layer_row(index)], RawSamples.uniform([0.001, 0.0011, 0.0012], 10))
 
 
 def _killed(path, rows: int) -> None:
     """A run that wrote `rows` rows to its journal (the table holds the first) and was killed."""
     writer = _writer(path, rewrite_interval_s=3600)
     for index in range(rows):
-        writer.write([_row(index)], RawSamples.uniform([0.001, 0.0011, 0.0012], 10))
+        writer.write([minimal_layer_row(index)], RawSamples.uniform([0.001, 0.0011, 0.0012], 10))
     writer._journal.close()
     writer._lock._handle.close()  # the kernel drops a killed process's flock; its lock file stays
 
@@ -58,7 +41,7 @@ def test_appending_through_a_link_writes_its_target_and_keeps_the_link(tmp_path)
     _shard(real, 2)
     link.symlink_to(real.name)
     with _writer(link, append=True, holder="hwprof run") as writer:
-        writer.write([_row(5)], RawSamples.uniform([0.001, 0.0011, 0.0012], 10))
+        writer.write([minimal_layer_row(5)], RawSamples.uniform([0.001, 0.0011, 0.0012], 10))
     assert link.is_symlink()
     assert len(read_table(real)) == 3
     assert read_samples(real)["key"].nunique() == 3
@@ -86,7 +69,7 @@ def test_a_link_to_a_dataset_being_written_names_its_writer(tmp_path):
     real, link = tmp_path / "real.parquet", tmp_path / "link.parquet"
     link.symlink_to(real)
     with _writer(real) as writer:
-        writer.write([_row(0)])
+        writer.write([minimal_layer_row(0)])
         assert writer_of(link) is not None
         with pytest.raises(HwprofError, match="being written"):
             _writer(link, append=True)
@@ -143,7 +126,7 @@ def test_a_folder_turned_read_only_is_said_as_the_write_that_failed(tmp_path, mo
     """The lock file cannot be removed either: that must not replace the sentence about the dataset."""
     out = tmp_path / "ro.parquet"
     writer = _writer(out, rewrite_interval_s=3600)
-    writer.write([_row(0)])
+    writer.write([minimal_layer_row(0)])
     unlink = Path.unlink
 
     def read_only(self, *args, **kwargs):
@@ -197,7 +180,7 @@ def test_a_full_disk_names_only_the_files_that_hold_the_rows(tmp_path, monkeypat
     writer = _writer(tmp_path / "x10.parquet")
     monkeypatch.setattr(dataset_module.os, "fsync", _full_disk)
     with pytest.raises(HwprofError) as raised:
-        writer.write([_row(0)])
+        writer.write([minimal_layer_row(0)])
     assert "none of the 1 row(s) of this run is on disk" in str(raised.value) and "kept in" not in str(raised.value)
     monkeypatch.undo()
     writer.close("failed")

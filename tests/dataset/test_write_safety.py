@@ -9,35 +9,18 @@ import uuid
 import pytest
 
 import hwprof.dataset as dataset_module
+from fakes.runs import minimal_layer_row
 from hwprof.dataset import DatasetWriter, merge_datasets, read_provenance, sidecar_path
 from hwprof.errors import HwprofError
 from hwprof.files import ExclusiveLock
 from hwprof.samples import RawSamples, read_samples, samples_path
 
 
-def _row(index: int) -> dict:
-    return {
-        "kind": "layer",
-        "model": "mlp",
-        "batch_size": 1,
-        "device": "cpu",
-        "device_name": "test cpu",
-        "layer_index": index,
-        "layer_name": str(index),
-        "op": "linear",
-        "config": "{}",
-        "latency_ms": 1.0 + index,
-        "samples": 3,
-        "iterations": 10,
-        "config_id": f"c{index}",
-    }
-
-
 def _shard(path, rows: int) -> str:
     run_id = uuid.uuid4().hex
     with DatasetWriter(path, {"run_id": run_id}) as writer:
         for index in range(rows):
-            writer.write([_row(index)], RawSamples.uniform([0.001, 0.0011, 0.0012], 10))
+            writer.write([minimal_layer_row(index)], RawSamples.uniform([0.001, 0.0011, 0.0012], 10))
     return run_id
 
 
@@ -123,7 +106,7 @@ def test_a_writer_removes_what_a_killed_writer_of_its_path_left_and_nothing_else
         (tmp_path / name).write_text("")
     (tmp_path / "e8.parquet.lock").write_text("hwprof measure (pid 1)\n")  # its holder is gone
     with DatasetWriter(out, {"run_id": uuid.uuid4().hex}, resume=True) as writer:
-        writer.write([_row(1)])
+        writer.write([minimal_layer_row(1)])
     assert sorted(p.name for p in tmp_path.iterdir() if p.name not in {"e8.parquet", "e8.parquet.json"}) == sorted(
         others + ["e8.parquet.samples.parquet"]
     )

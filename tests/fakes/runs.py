@@ -22,6 +22,25 @@ LAYERS = 8
 DEVICE_NAME = "Synthetic CPU"
 
 
+def minimal_layer_row(index: int) -> dict:
+    """A layer row with only what a dataset requires, for tests of the files rather than of the figures."""
+    return {
+        "kind": "layer",
+        "model": "mlp",
+        "batch_size": 1,
+        "device": "cpu",
+        "device_name": "test cpu",
+        "layer_index": index,
+        "layer_name": str(index),
+        "op": "linear",
+        "config": "{}",
+        "latency_ms": 1.0 + index,
+        "samples": 3,
+        "iterations": 10,
+        "config_id": f"c{index}",
+    }
+
+
 def synthetic_row(model, index, samples_s, device_name=DEVICE_NAME, power_w=None):
     """A network row (index -1) or layer row whose figures are those of `samples_s` (seconds)."""
     latency_ms = statistics.median(samples_s) * 1e3
