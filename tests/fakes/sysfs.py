@@ -163,3 +163,11 @@ def write_ina3221_iio(root: Path, rails: dict[str, float], index: int = 0) -> Pa
         write_file(device / f"rail_name_{channel}", name + "\n")
         write_file(device / f"in_power{channel}_input", f"{int(milliwatts)}\n")
     return device
+
+
+def on_board(monkeypatch, tmp_path, name):
+    """This process on board `name`: a fake machine root of its own (HWPROF_SYSFS_ROOT) whose CPU is named after
+    it, so runs on two boards can be told apart."""
+    root = tmp_path / "sysfs" / name
+    write_file(root / "proc" / "cpuinfo", f"processor\t: 0\nmodel name\t: Fake CPU of {name}\n")
+    monkeypatch.setenv("HWPROF_SYSFS_ROOT", str(root))

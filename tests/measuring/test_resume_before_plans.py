@@ -6,19 +6,13 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from fakes.sysfs import write_file
+from fakes.sysfs import on_board
 from hwprof.cli import main
 from hwprof.dataset import read_dataset
 
 FAST = ["--power", "none", "--max-time", "0.3", "--threads", "1", "--sweep-share", "0", "--no-layers", "--quiet"]
 # what a run's provenance held before plans, cache modes and execution settings were recorded
 LATER_KEYS = ("plan", "cache", "execution", "allow_tf32", "cudnn_benchmark", "float32_matmul_precision", "contention")
-
-
-def on_board(monkeypatch, tmp_path, name):
-    root = tmp_path / "sysfs" / name
-    write_file(root / "proc" / "cpuinfo", f"processor\t: 0\nmodel name\t: Fake CPU of {name}\n")
-    monkeypatch.setenv("HWPROF_SYSFS_ROOT", str(root))
 
 
 def measure(out, *extra):

@@ -6,17 +6,11 @@ import socket
 import pytest
 from click.testing import CliRunner
 
-from fakes.sysfs import write_file
+from fakes.sysfs import on_board
 from hwprof.cli import main
 from hwprof.dataset import read_dataset
 
 FAST = ["--power", "none", "--max-time", "0.3", "--threads", "1", "--sweep-share", "0", "--no-layers", "--quiet"]
-
-
-def on_board(monkeypatch, tmp_path, name):
-    root = tmp_path / "sysfs" / name
-    write_file(root / "proc" / "cpuinfo", f"processor\t: 0\nmodel name\t: Fake CPU of {name}\n")
-    monkeypatch.setenv("HWPROF_SYSFS_ROOT", str(root))
 
 
 def measure(out, *extra):
