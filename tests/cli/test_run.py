@@ -3,15 +3,14 @@
 import json
 import os
 import signal
-import subprocess
 import sys
-import time
 
 import pandas as pd
 import pytest
 import torch
 from click.testing import CliRunner
 
+from fakes.processes import signalled_run
 from fakes.sysfs import FakeRaplTree, FakeZone, stopping_tegrastats
 from hwprof.cli import main
 from hwprof.dataset import read_dataset, read_provenance
@@ -169,19 +168,9 @@ def test_a_ctrl_c_landing_as_the_commands_status_is_collected_keeps_that_status(
 
 
 def test_a_sigterm_to_hwprof_is_passed_on_and_the_commands_end_recorded(sysfs_root, tmp_path):
-    out, started = tmp_path / "rs.parquet", tmp_path / "started"
-    command = ["sh", "-c", f"touch {started}; exec sleep 20"]
-    process = subprocess.Popen(
-        [sys.executable, "-m", "hwprof", "run", "--power", "none", "--out", str(out), "--", *command],
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    deadline = time.monotonic() + 30
-    while not started.exists() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    process.send_signal(signal.SIGTERM)
-    _, stderr = process.communicate(timeout=30)
-    assert process.returncode == 143, stderr
+    out = tmp_path / "rs.parquet"
+    status, stderr = signalled_run(out, signal.SIGTERM)
+    assert status == 143, stderr
     assert json.loads(read_dataset(out).iloc[0]["config"])["exit_status"] == 143
     assert not (tmp_path / "rs.parquet.lock").exists()
 

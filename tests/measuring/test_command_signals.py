@@ -1,32 +1,19 @@
 """`hwprof run -- CMD` stands in for CMD: a SIGINT sent to hwprof alone reaches CMD, as SIGTERM does."""
 
 import json
-import os
 import signal
-import subprocess
 import sys
-import time
 
+from fakes.processes import signalled_run
 from hwprof.dataset import read_dataset
 
 
 def test_a_sigint_sent_to_hwprof_alone_is_passed_on_and_exits_130(sysfs_root, tmp_path):
     """kill -INT to hwprof's pid was swallowed: the command ran to its end and hwprof exited 0."""
-    out, started = tmp_path / "rs.parquet", tmp_path / "started"
-    command = ["sh", "-c", f"touch '{started}'; exec sleep 20"]
-    process = subprocess.Popen(  # its own session: no terminal, so no Ctrl-C reached the command
-        [sys.executable, "-m", "hwprof", "run", "--power", "none", "--out", str(out), "--", *command],
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-        env={**os.environ, "HWPROF_SYSFS_ROOT": str(sysfs_root)},
-    )
-    deadline = time.monotonic() + 30
-    while not started.exists() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    process.send_signal(signal.SIGINT)
-    _, stderr = process.communicate(timeout=30)
-    assert process.returncode == 130, stderr
+    out = tmp_path / "rs.parquet"
+    # its own session: no terminal, so no Ctrl-C reached the command
+    status, stderr = signalled_run(out, signal.SIGINT, start_new_session=True)
+    assert status == 130, stderr
     assert json.loads(read_dataset(out).iloc[0]["config"])["exit_status"] == 130
 
 
