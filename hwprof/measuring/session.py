@@ -752,12 +752,18 @@ def _rows_frame(rows: list[dict]) -> pd.DataFrame:
 def contended_measurements(frame: pd.DataFrame) -> int:
     """Measurements (a layer configuration once, however many networks hold it) taken while other processes
     held more than CONTENDED_SHARE of the CPU."""
-    if not len(frame) or "other_cpu_share" not in frame:
+    if "other_cpu_share" not in frame:
         return 0
-    if "config_id" in frame and "kind" in frame:
-        layers = frame["kind"] == "layer"
-        frame = pd.concat([frame[layers].drop_duplicates("config_id"), frame[~layers]])
-    return int((pd.to_numeric(frame["other_cpu_share"], errors="coerce") > CONTENDED_SHARE).sum())
+    shares = pd.to_numeric(_measurements(frame)["other_cpu_share"], errors="coerce")
+    return int((shares > CONTENDED_SHARE).sum())
+
+
+def _measurements(frame: pd.DataFrame) -> pd.DataFrame:
+    """A dataset's rows as measurements: layer instances share their configuration's, so each once."""
+    if not len(frame) or "kind" not in frame or "config_id" not in frame:
+        return frame
+    layers = frame["kind"] == "layer"
+    return pd.concat([frame[layers].drop_duplicates("config_id"), frame[~layers]])
 
 
 def contention_warning(count: int) -> str:
@@ -770,10 +776,7 @@ def contention_warning(count: int) -> str:
 
 
 def _report_discarded(frame: pd.DataFrame, max_other_share: float, progress: Progress, waited_s: float | None = None):
-    if "kind" in frame and len(frame):  # dataset rows: layer instances share their configuration's measurement
-        frame = pd.concat(
-            [frame[frame["kind"] == "layer"].drop_duplicates("config_id"), frame[frame["kind"] != "layer"]]
-        )
+    frame = _measurements(frame)
     discarded = int(pd.to_numeric(frame["discarded_bursts"], errors="coerce").fillna(0).sum()) if len(frame) else 0
     if discarded:
         waited = f", and waited {waited_s:.1f} s for quiet spells" if waited_s else ""
