@@ -45,7 +45,10 @@ from hwprof.dataset import read_dataset
 from hwprof.errors import HwprofError, given_percent, option
 from hwprof.samples import SUFFIX as SAMPLES_SUFFIX
 from hwprof.samples import grouped, read_samples, row_key, samples_path
-from hwprof.schema import MIN_BOUNDED_SAMPLES  # per side: fewer cannot bound a median at 95%
+from hwprof.schema import (  # per side: fewer samples cannot bound a median at 95%
+    MIN_BOUNDED_SAMPLES,
+    SETTINGS_BEFORE_RECORDED,  # rows from before the setting columns
+)
 
 CONFIDENCE = 0.95
 ALPHA = 1 - CONFIDENCE
@@ -64,7 +67,6 @@ SETTING_COLUMNS = {
     "compiled": "--compile",
     "channels_last": "--channels-last",
 }
-SETTING_DEFAULTS = {"dtype": "float32", "compiled": False, "channels_last": False}  # rows from before the column
 DISTINCT_COLUMNS = ("device_name", "batch_size", "kind", "op", "config")  # one measurement, however many rows
 HIGHER, LOWER, SAME, UNTESTED = "higher", "lower", "not significant", "untested"
 WHOLE_KINDS = ("network", "command")  # rows that gate on their own: a whole network, a command hwprof run timed
@@ -167,7 +169,8 @@ def bootstrap_medians(samples: np.ndarray, rng: np.random.Generator, count: int)
     if n % 2:
         return ordered[low]
     exactly = binom.pmf(k, n, index / n) * (1 - ((index - 1) / index) ** k)  # P(A = a, C_a = k)
-    chance = np.divide(exactly, np.diff(cdf, prepend=0.0), out=np.zeros(n), where=np.diff(cdf, prepend=0.0) > 0)
+    at_a = np.diff(cdf, prepend=0.0)  # P(k-th smallest = x_(a))
+    chance = np.divide(exactly, at_a, out=np.zeros(n), where=at_a > 0)
     apart = rng.random(count) < chance[low]
     above = n - (low + 1)  # values above x_(a)
     gap = np.ceil(above * (1 - rng.random(count) ** (1 / (n - k))))
@@ -259,7 +262,7 @@ def _disjoint(base_frame: pd.DataFrame, new_frame: pd.DataFrame, column: str) ->
 def _how_measured(column: str, ours: set, theirs: set) -> str:
     """How a device's runs differ in one setting: "float32 in BASE, bfloat16 in NEW"."""
     word = SETTING_COLUMNS[column]
-    if isinstance(SETTING_DEFAULTS.get(column), bool):  # a flag of measure
+    if isinstance(SETTINGS_BEFORE_RECORDED.get(column), bool):  # a flag of measure
         return (
             f"{'with' if True in ours else 'without'} {word} in BASE, {'with' if True in theirs else 'without'} in NEW"
         )
@@ -270,7 +273,7 @@ def _refuse_setting(base: _Side, new: _Side, column: str) -> None:
     """Two sides with no value of `column` in common at all, in one sentence."""
     word = SETTING_COLUMNS[column]
     ours, theirs = set(_setting(base.frame, column).dropna()), set(_setting(new.frame, column).dropna())
-    if isinstance(SETTING_DEFAULTS.get(column), bool):
+    if isinstance(SETTINGS_BEFORE_RECORDED.get(column), bool):
         raise CannotCompare(
             f"{base.path} was measured {'with' if True in ours else 'without'} {word} but {new.path} "
             f"{'with' if True in theirs else 'without'} it; compare runs measured the same way"
@@ -332,7 +335,7 @@ def _only_in_base(
         return [], []
     new_devices = set(new_frame["device_name"])
     devices = sorted(set(base_frame["device_name"]) - new_devices)
-    keys = ["device_name", "model", *(c for c in columns if c in SETTING_DEFAULTS)]
+    keys = ["device_name", "model", *(c for c in columns if c in SETTINGS_BEFORE_RECORDED)]
     pairs = set(map(tuple, base_frame[keys].drop_duplicates().to_numpy())) - set(
         map(tuple, new_frame[keys].drop_duplicates().to_numpy())
     )
@@ -398,8 +401,8 @@ def _boards_only_in_base(base: _Side, new: _Side, devices: list[str], shared: li
 def _setting(frame: pd.DataFrame, column: str) -> pd.Series:
     """A setting column with its default where a row predates it."""
     values = frame[column].astype(object)
-    if column in SETTING_DEFAULTS:
-        values = values.where(values.notna(), SETTING_DEFAULTS[column])
+    if column in SETTINGS_BEFORE_RECORDED:
+        values = values.where(values.notna(), SETTINGS_BEFORE_RECORDED[column])
     return values
 
 
@@ -411,16 +414,12 @@ def _match_frame(side: _Side, columns: list[str]) -> pd.DataFrame:
     for column in columns:
         frame[column] = (_setting(frame, column) if column in SETTING_COLUMNS else frame[column]).astype("string")
         frame[column] = frame[column].fillna("")
-    if "seq_len" not in frame.columns:  # a dataset of image models, or from before the column
-        frame["seq_len"] = math.nan
     aggregations = {"_links": ("_link", list), "layer_name": ("layer_name", "first"), "seq_len": ("seq_len", "first")}
     aggregations |= {metric: (metric, "median") for metric in METRICS}
     frame["processes"] = pd.to_numeric(frame["processes"], errors="coerce") if "processes" in frame.columns else 1
     for bound in INTERVAL_COLUMNS:
         frame[bound] = pd.to_numeric(frame[bound], errors="coerce") if bound in frame.columns else math.nan
     aggregations |= {"processes": ("processes", "max")} | {bound: (bound, "median") for bound in INTERVAL_COLUMNS}
-    if "power_flags" not in frame.columns:  # a dataset from before the column
-        frame["power_flags"] = None
     aggregations |= {"power_flags": ("power_flags", _flags_of_runs), "cache": ("cache", _cache_modes)}
     return frame.groupby(columns, sort=False).agg(**aggregations).reset_index()
 

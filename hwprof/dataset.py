@@ -64,13 +64,12 @@ from hwprof.schema import (
     MIN_BOUNDED_SAMPLES,
     REQUIRED_COLUMNS,
     SCHEMA_VERSION,
+    SETTINGS_BEFORE_RECORDED,
 )
 
 METADATA_KEY = b"hwprof"
 TEXT_COLUMNS = tuple(c for c in ALL_COLUMNS if c not in INT_COLUMNS + FLOAT_COLUMNS + BOOL_COLUMNS)
 RUN_STATUSES = ("running", "complete", "interrupted", "failed")
-# how layers and networks were measured before these columns were written: float32, eager, channels first
-SETTINGS_BEFORE_RECORDED = {"dtype": "float32", "compiled": False, "channels_last": False}
 
 
 def is_csv(path: str | os.PathLike) -> bool:

@@ -67,6 +67,8 @@ ALL_COLUMNS = REQUIRED_COLUMNS + EXTRA_COLUMNS + GPU_STATE_COLUMNS
 COMPUTE_DTYPES = ("float32", "float16", "bfloat16")  # what the dtype column holds (--dtype)
 # how a run whose provenance records no cache mode timed its layers: warm, the default until cold became it
 CACHE_BEFORE_RECORDED = "warm"
+# how layers and networks were measured before these columns were written: float32, eager, channels first
+SETTINGS_BEFORE_RECORDED = {"dtype": "float32", "compiled": False, "channels_last": False}
 
 # above this share of the machine's CPU taken by others while a row was timed, its timing is suspect
 CONTENDED_SHARE = 0.05
