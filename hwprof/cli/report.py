@@ -26,10 +26,8 @@ def report(datasets, out, predictor, confidence, as_json):
     - the commands `hwprof run` measured into it;
     - with --predictor, predicted against measured, with its errors.
     """
-    from hwprof.predictor.predictor import check_confidence
     from hwprof.report.page import build_report
 
-    check_confidence(confidence)  # a level out of range is refused with or without --predictor
     summary = build_report(list(datasets), out, predictor=predictor, confidence=confidence)
     if as_json:
         click.echo(json.dumps(summary, indent=2))

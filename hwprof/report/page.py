@@ -116,7 +116,9 @@ def build_report(
 ) -> dict:
     """Write the report of `datasets` (and of `predictor` on them) to `out`; a summary of what went in."""
     from hwprof.dataset import check_each_given_once, read_provenance, without_sample_sidecars
+    from hwprof.predictor.predictor import check_confidence
 
+    check_confidence(confidence)  # a level out of range is refused with or without a predictor
     paths = without_sample_sidecars([Path(p) for p in datasets])  # data/*.parquet matches them too
     if not paths:
         raise HwprofError("no dataset was given; pass at least one .parquet or .csv file")
