@@ -579,9 +579,7 @@ def _does_work(func: Callable, op: str, args: Any, kwargs: Any, output: Any) -> 
 def _module_tensors(module: nn.Module) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
     """(parameters, buffers) of a module and its children; a module without children is read directly,
     which costs far less than walking it with .parameters()."""
-    if isinstance(module, QUANTIZED_LINEAR):  # its weights are packed, not parameters: read them unpacked
-        return [t for t in (module.weight(), module.bias()) if t is not None], []
-    if module._modules:
+    if module._modules:  # a quantized Linear too: its packed params are a child module
         return module_weights(module)
     parameters = [p for p in module._parameters.values() if p is not None]
     return parameters, [b for b in module._buffers.values() if b is not None]
