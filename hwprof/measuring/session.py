@@ -248,7 +248,7 @@ def _measure(
     out: str | None,
     resume: bool,
     argv: list[str] | None,
-    progress: Progress | None,
+    progress: Progress,
     **settings: Any,
 ) -> pd.DataFrame:
     check_sysfs_root()
@@ -334,7 +334,6 @@ def _measure(
             f"{sweeps[0]} is a layer sweep: it has layers only, so {option('layers', False)} would measure "
             "nothing of it; drop one or the other"
         )
-    progress = given_progress(progress)
     if resume and out is not None:
         _note_nothing_to_resume(out, progress)
     if options.channels_last:
