@@ -83,9 +83,6 @@ class _WarningsOnly(Progress):
     """--quiet: no progress, but each warning (power unavailable, a sensor stopped) on stderr, as fit --quiet
     gives its warnings."""
 
-    def note(self, text):
-        pass
-
     def warn(self, text):
         click.echo(text, err=True)
 
