@@ -340,8 +340,8 @@ class Predictor:
     def _predict_arrays(
         self, features: NetworkFeatures, confidence: float, intervals: bool, outside: np.ndarray | None = None
     ) -> dict[str, np.ndarray]:
-        """predict_features' arrays; intervals widened where `outside` (per network) says, none without it."""
-        self._check_features(features, "predict_features")
+        """predict_features' arrays; intervals widened where `outside` (per network) says, none without it.
+        `features` are this predictor's: predict_features checked them, predict made them."""
         confidence = check_confidence(confidence)
         if len(features) == 1 and isinstance(features.membership, np.ndarray):
             return self._predict_one(features, confidence, intervals, outside)
