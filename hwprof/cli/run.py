@@ -308,15 +308,9 @@ def command_entries(frame) -> list[dict]:
     return entries
 
 
-def board(entry: dict) -> str:
-    """The board a command ran on, "NVIDIA H100 (cuda:0)": a runs file gathers commands from many boards."""
-    names = [name for name in (entry["device_name"], entry["device"]) if name]
-    if len(names) == 2:
-        return f"{names[0]} ({names[1]})"
-    return names[0] if names else "an unrecorded device"
-
-
 def command_lines(entries: list[dict]) -> list[str]:
+    from hwprof.measuring.command import board_words
+
     lines = []
     for entry in entries:
         energy = (
@@ -328,7 +322,7 @@ def command_lines(entries: list[dict]) -> list[str]:
         flags = f", flags {','.join(entry['power_flags'])}" if entry["power_flags"] else ""
         command = shlex.join(entry["command"])
         lines.append(
-            f"command `{command}` on {board(entry)}: status {entry['exit_status']}, {entry['duration_s']:.3f} s, "
+            f"command `{command}` on {board_words(entry['device_name'], entry['device'], 'an unrecorded device')}: status {entry['exit_status']}, {entry['duration_s']:.3f} s, "
             f"{energy}{flags}"
         )
     return lines

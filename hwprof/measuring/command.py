@@ -227,3 +227,10 @@ def command_row(cost: CommandCost, device_name: str, measure_s: float) -> dict:
 
 def _millijoules(joules: float | None) -> float | None:
     return None if joules is None else joules * 1000.0
+
+
+def board_words(device_name, device, unrecorded: str) -> str:
+    """The board a command ran on, "NVIDIA H100 (cuda:0)": a runs file gathers commands from many boards;
+    `unrecorded` where the row names neither."""
+    names = [name for name in (device_name, device) if isinstance(name, str) and name]
+    return f"{names[0]} ({names[1]})" if len(names) == 2 else (names[0] if names else unrecorded)

@@ -311,23 +311,19 @@ def _power(page: Page, paths: list[Path]) -> list[str]:
     return found
 
 
-def _board(row) -> str:
-    """The board a command ran on, "NVIDIA H100 (cuda:0)": a runs file gathers commands from many boards."""
-    names = [name for name in (row.device_name, row.device) if isinstance(name, str) and name]
-    return f"{names[0]} ({names[1]})" if len(names) == 2 else "".join(names)
-
-
 def _commands(page: Page, frame: pd.DataFrame, unavailable: dict[str, str]) -> None:
     commands = frame[frame["kind"] == "command"]
     if commands.empty:
         return
     import json
 
+    from hwprof.measuring.command import board_words
+
     parts = page.section("commands", "Commands (hwprof run)")
     rows = [
         [
             row.model,
-            _board(row),
+            board_words(row.device_name, row.device, ""),
             json.loads(row.config).get("exit_status") if isinstance(row.config, str) else None,
             row.latency_ms / 1000.0,
             None if pd.isna(row.energy_mj) else row.energy_mj / 1000.0,
