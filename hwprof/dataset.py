@@ -301,7 +301,7 @@ def read_provenance(path: str | os.PathLike) -> list[dict]:
     """Provenance of every run in the dataset at `path`; empty if it carries none. A run recorded as
     running whose writer is gone (killed) reads as interrupted: nothing will finish it but a resume."""
     document = _read_metadata_document(Path(path))
-    return _honest_statuses(Path(path), list(document.get("runs", [])) if document else [])
+    return _honest_runs(Path(path), document)
 
 
 def writer_of(path: str | os.PathLike) -> str | None:
@@ -327,8 +327,10 @@ def writer_of(path: str | os.PathLike) -> str | None:
     return None
 
 
-def _honest_statuses(path: Path, runs: list[dict]) -> list[dict]:
-    """`runs` with each "running" one marked interrupted unless a live process is still writing `path`."""
+def _honest_runs(path: Path, document: dict | None) -> list[dict]:
+    """The runs of `path`'s provenance document (none without one), each "running" one marked interrupted
+    unless a live process is still writing `path`."""
+    runs = list((document or {}).get("runs", []))
     if not any(run.get("status") == "running" for run in runs) or writer_of(path) is not None:
         return runs
     return [{**run, "status": "interrupted"} if run.get("status") == "running" else run for run in runs]
@@ -450,7 +452,7 @@ def read_dataset(paths: str | os.PathLike | Iterable[str | os.PathLike]) -> pd.D
         note = unfinished_note(path, frames[-1])
         if note is not None:
             warn(note, UnfinishedDatasetWarning)
-        runs += _honest_statuses(path, list(document.get("runs", [])) if document else [])
+        runs += _honest_runs(path, document)
     dataset = concat(frames)
     dataset.attrs["provenance"] = runs
     return dataset
@@ -1005,7 +1007,7 @@ def _merge(shards: list[Path], out: Path, skip_unfinished: bool) -> dict:
     for shard in shards:
         frame, document, held = _read_shard(shard, column_kinds)
         columns.append(held)
-        shard_runs = _honest_statuses(shard, list((document or {}).get("runs", [])))
+        shard_runs = _honest_runs(shard, document)
         if document is None:
             warnings.append(f"{shard} carries no provenance (no Parquet metadata and no {sidecar_path(shard).name}).")
         run_ids = {run.get("run_id") for run in shard_runs} | set(frame["run_id"].dropna())
