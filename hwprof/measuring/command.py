@@ -25,9 +25,9 @@ from hwprof.drivers import SensorUnavailable
 from hwprof.drivers.base import stopped_reason
 from hwprof.errors import HwprofError, option
 from hwprof.interrupts import signals_handled
-from hwprof.measuring.energy import WINDOW_MARGIN, below_idle, load_unstable, power_spread, required_window_s
+from hwprof.measuring.energy import WINDOW_MARGIN, below_idle, required_window_s
 from hwprof.measuring.trace import trace_rows
-from hwprof.measuring.window import mean_power_w, unmeasured_reason
+from hwprof.measuring.window import mean_power_w, measured_power, unmeasured_reason
 
 
 @dataclass
@@ -187,11 +187,7 @@ def _measure_load(sensor, cost: CommandCost, load) -> None:
         lasted = f"the command ran {cost.duration_s:.3f} s"
         cost.unavailable_reason = unmeasured_reason(sensor, load, lasted, during="the command")
         return
-    cost.power_w = mean_power_w(load)
-    cost.energy_j = cost.power_w * load.duration_s
-    cost.power_spread = power_spread(load)
-    if load_unstable(cost.power_spread):  # measure's rules: its mean hides a change of power
-        cost.flags.append("load_unstable")
+    measured_power(cost, load)
     if cost.idle_power_w is not None:
         cost.dynamic_energy_j = (cost.power_w - cost.idle_power_w) * load.duration_s
         if below_idle(cost.power_w, cost.idle_power_w):

@@ -120,11 +120,7 @@ class EnergyMonitor:
             return cost
         cost.flags = list(window.flags)
         if window.energy_j is not None and "short_window" not in window.flags:
-            cost.power_w = mean_power_w(window)
-            cost.energy_j = cost.power_w * window.duration_s
-            cost.power_spread = power_spread(window)
-            if load_unstable(cost.power_spread):  # measure's rule: the mean hides a change of power
-                cost.flags.append("load_unstable")
+            measured_power(cost, window)
         else:
             cost.unavailable_reason = unmeasured_reason(
                 self._sensor, window, f"the window lasted {cost.duration_s:.3f} s"
@@ -160,6 +156,16 @@ class EnergyMonitor:
 
     def __exit__(self, *exc_info) -> None:
         self.close()
+
+
+def measured_power(cost, window) -> None:
+    """A usable window's power, energy and spread into `cost` (a code block's or a command's: power_w,
+    energy_j, power_spread, flags), with measure's rule: load_unstable where the mean hides a change of power."""
+    cost.power_w = mean_power_w(window)
+    cost.energy_j = cost.power_w * window.duration_s
+    cost.power_spread = power_spread(window)
+    if load_unstable(cost.power_spread):
+        cost.flags.append("load_unstable")
 
 
 def mean_power_w(window) -> float | None:
