@@ -224,6 +224,36 @@ def test_bootstrap_medians_follow_the_distribution_resampling_gives(n):
         assert np.mean(drawn <= value) == pytest.approx(np.mean(resampled <= value), abs=0.01)
 
 
+@pytest.mark.parametrize("sizes", [(3, 5), (8, 9), (9, 12), (20, 20), (1, 40), (60, 200)])
+@pytest.mark.parametrize("tied", [False, True])
+def test_the_rank_test_gives_scipys_p_value(sizes, tied):
+    import numpy as np
+    from scipy.stats import mannwhitneyu
+
+    from hwprof.compare import mann_whitney_p
+
+    rng = np.random.default_rng(sizes[0] * 1000 + sizes[1])
+    for shift in (0.0, 0.3, 1.0):
+        new, base = rng.lognormal(shift, 0.5, sizes[0]), rng.lognormal(0.0, 0.5, sizes[1])
+        if tied:  # timer ticks: many equal values
+            new, base = np.round(new, 1), np.round(base, 1)
+        expected = mannwhitneyu(new, base, alternative="two-sided").pvalue
+        assert mann_whitney_p(new, base) == pytest.approx(expected, rel=1e-9, abs=1e-15)
+    assert mann_whitney_p(np.ones(sizes[0]), np.ones(sizes[1])) == 1.0
+
+
+@pytest.mark.parametrize("n", [1, 2, 7, 40, 1000])
+def test_the_binomial_probabilities_are_scipys(n):
+    import numpy as np
+    from scipy.stats import binom
+
+    from hwprof.compare import _binomial_pmf
+
+    p = np.arange(1, n + 1) / n
+    for k in {0, (n + 1) // 2, n}:
+        assert _binomial_pmf(k, n, p) == pytest.approx(binom.pmf(k, n, p), rel=1e-10, abs=1e-300)
+
+
 def test_a_baseline_of_several_runs_carries_their_spread_into_the_interval(tmp_path):
     from hwprof.dataset import merge_datasets
 

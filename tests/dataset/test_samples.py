@@ -253,3 +253,25 @@ def test_a_file_name_that_looks_like_a_uri_scheme_is_still_a_local_file(tmp_path
     assert len(read_dataset(name)) == 1 and len(linked(name)) == 1  # dataset and samples read back
     result = CliRunner().invoke(main, ["show", name])
     assert result.exit_code == 0 and "mlp" in result.output
+
+
+def test_grouping_puts_each_targets_samples_in_sample_order_and_keeps_workers_only_when_every_sample_has_one():
+    from hwprof.samples import DTYPES
+
+    table = pd.DataFrame(
+        {
+            "run_id": ["r1", "r1", "r2", "r1", None, "r2", "r1"],
+            "key": ["a", "b", "a", "a", "a", "a", "b"],
+            "sample": [2, 0, 1, 0, 0, 0, 1],
+            "seconds_per_call": [0.3, 1.0, 2.1, 0.1, 9.0, 2.0, 1.1],
+            "loops": [3, 1, 1, 3, 1, 2, 1],
+            "process": [1, None, 2, 1, None, 2, 2],
+        }
+    ).astype(DTYPES)
+    found = grouped(table)
+    assert found == {
+        ("r1", "a"): RawSamples((0.1, 0.3), (3, 3), (1, 1)),
+        ("r1", "b"): RawSamples((1.0, 1.1), (1, 1), None),  # one sample without its worker: no workers at all
+        ("r2", "a"): RawSamples((2.0, 2.1), (2, 1), (2, 2)),
+    }  # the sample without a run id belongs to no row
+    assert grouped(table.iloc[:0]) == {}
