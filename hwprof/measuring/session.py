@@ -35,6 +35,7 @@ from hwprof.measuring.cache import CACHE_MODES, DEFAULT_CACHE_MODE
 from hwprof.measuring.energy import ENERGY_KEYS
 from hwprof.measuring.execution import Execution
 from hwprof.measuring.fit_sweep import DEFAULT_SWEEP_SHARE, SweepRecord
+from hwprof.measuring.guest import own_torch_settings
 from hwprof.measuring.processes import DEFAULT_PROCESSES
 from hwprof.measuring.runner import Item, ItemFailed, Method, Result, Runner, check_threads
 from hwprof.models.inputs import InputSpec, ModelInputs, check_module_weights, parse_seq_lens
@@ -185,7 +186,8 @@ def measure(
 
     `models` is a list of names, spec strings, ModelSpecs or nn.Modules; one of them alone is a list of one.
     An nn.Module is left as it was given: converted for the run (dtype, layout, device), it is measured as a
-    copy, and its training mode and torch's thread count are restored afterwards.
+    copy, and its training mode and torch's thread count are restored afterwards. The host's autocast, default
+    dtype and device, and random generators neither apply to the run nor are changed by it (measuring.guest).
 
     How to measure is `options` (a MeasureOptions), or its fields given by name: `measure(["resnet18"],
     batch_sizes=[1, 8])`. The allocator policy is applied to the whole calling process
@@ -198,7 +200,8 @@ def measure(
     threads = torch.get_num_threads()
     progress = given_progress(progress)
     try:
-        frame = _measure(models, options, out=out, resume=resume, argv=argv, progress=progress, **settings)
+        with own_torch_settings():
+            frame = _measure(models, options, out=out, resume=resume, argv=argv, progress=progress, **settings)
         contended = contended_measurements(frame)
         if contended:
             progress.warn(contention_warning(contended))

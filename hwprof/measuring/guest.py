@@ -1,0 +1,41 @@
+"""hwprof as a guest in a host program: a measurement runs under its own torch settings, and the host's are
+put back afterwards, so that measuring inside a training script neither changes what the script does next nor
+measures something other than what the dataset records.
+
+Three of torch's global settings would otherwise leak in or out:
+- autocast: a host's `torch.autocast` would run the layers in bfloat16 while every row says float32;
+- the default dtype and device: `torch.set_default_dtype(torch.bfloat16)` or `set_default_device("meta")`
+  would build hwprof's own networks in them (refused, or failing inside torch);
+- the random number generators: the inputs hwprof draws would move a host's seeded run onto other numbers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+
+
+@contextmanager
+def own_torch_settings() -> Iterator[None]:
+    """float32 and the CPU as defaults, autocast off, and the random generators forked for the span of the
+    block; the host's values of each restored when it ends, however it ends."""
+    import torch
+
+    dtype = torch.get_default_dtype()
+    device = torch.get_default_device() if hasattr(torch, "get_default_device") else None
+    with ExitStack() as stack:
+        # CUDA's generators only where CUDA is already in use: forking them would start CUDA in the host
+        cuda = list(range(torch.cuda.device_count())) if torch.cuda.is_initialized() else []
+        stack.enter_context(torch.random.fork_rng(devices=cuda))
+        stack.enter_context(torch.autocast("cpu", enabled=False))
+        if torch.cuda.is_available():
+            stack.enter_context(torch.autocast("cuda", enabled=False))
+        torch.set_default_dtype(torch.float32)
+        if device is not None and device.type != "cpu":
+            torch.set_default_device("cpu")
+        try:
+            yield
+        finally:
+            torch.set_default_dtype(dtype)
+            if device is not None and device.type != "cpu":
+                torch.set_default_device(device)
