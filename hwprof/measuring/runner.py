@@ -138,12 +138,20 @@ CONTENTION_WINDOW_S = 0.2  # CPU time is counted in 10 ms ticks: over 0.2 s on 2
 CONTENTION_ALLOWANCE = 1.0  # discarded bursts and waiting for quiet may cost an item this many times its budget
 
 
+def usable_cpus() -> int:
+    """CPUs this process may run on: a taskset or a container's cpuset leaves fewer than the machine has."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except (AttributeError, OSError):  # macOS and Windows have no affinity mask
+        return os.cpu_count() or 1
+
+
 def check_threads(threads: int) -> None:
     """More intra-op threads than CPUs time the scheduler, not the model (measure, and search's --verify)."""
-    cpus = os.cpu_count() or 1
+    cpus = usable_cpus()
     if not 1 <= threads <= cpus:
         raise HwprofError(
-            f"{option('threads', threads)}: give a thread count from 1 to the {cpus} CPUs this machine has "
+            f"{option('threads', threads)}: give a thread count from 1 to the {cpus} CPU{'s' * (cpus != 1)} this process may use "
             "(more threads than CPUs time the scheduler, not the model)"
         )
 
