@@ -1,0 +1,119 @@
+"""What `hwprof compare` costs on a large pair of datasets, against another revision, side by side.
+
+    python bench/compare_speed.py --before REV [--models 555] [--rounds 3] [--out bench/results/compare_speed.json]
+
+Two synthetic runs with raw samples (tests/fakes/runs.py: per model a network row and 8 layer rows, 20
+samples each; the second 3% slower), written once. Each round times `hwprof compare BASE NEW --json` in a
+fresh process for REV (a git worktree) and for this checkout, alternated, so that a slow spell of the
+machine falls on both. Reported: each side's CPU seconds (user + system of the child) and wall seconds,
+and the median of per-round ratios. The two sides' JSON outputs must be identical: a faster compare that
+says something else is not the same compare.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "tests"))
+
+from fakes.runs import write_run  # noqa: E402
+
+
+def timed_compare(base: Path, new: Path, tree: Path | None) -> tuple[float, float, str]:
+    """(CPU seconds, wall seconds, JSON text) of one `hwprof compare` in a child process; `tree` is another
+    checkout to run instead of this one (its own hwprof package first on the path)."""
+    env = dict(os.environ)
+    if tree is not None:
+        env["PYTHONPATH"] = str(tree)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "hwprof", "compare", str(base), str(new), "--json"],
+        env=env,
+        cwd=base.parent,  # not this checkout: `python -m` puts the working folder first on the path
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    wall_s = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if done.returncode != 0:
+        raise SystemExit(f"compare failed ({'before' if tree else 'after'}): {done.stderr.strip()[-400:]}")
+    cpu_s = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return cpu_s, wall_s, done.stdout
+
+
+def before_tree(root: Path, revision: str, folder: Path) -> Path:
+    """A worktree of `revision` whose hwprof package finds the current drivers and sample models (installed
+    from their own top-level folders)."""
+    tree = folder / "before"
+    subprocess.run(["git", "-C", str(root), "worktree", "add", "--detach", "-q", str(tree), revision], check=True)
+    for name in ("drivers", "sample_models"):
+        link = tree / "hwprof" / name
+        if not link.exists():
+            link.symlink_to(root / name)
+    return tree
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--before", required=True, help="the revision to compare against")
+    parser.add_argument("--models", type=int, default=555, help="models per run (9 rows each)")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--out", default=str(HERE / "results" / "compare_speed.json"))
+    args = parser.parse_args()
+
+    root = HERE.parent
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = Path(scratch)
+        models = tuple(f"net{i}" for i in range(args.models))
+        base = write_run(folder / "base.parquet", factor=1.0, seed=1, models=models, samples=20)
+        new = write_run(folder / "new.parquet", factor=1.03, seed=2, models=models, samples=20)
+        tree = before_tree(root, args.before, folder)
+        sides: dict[str, dict[str, list[float]]] = {
+            "before": {"cpu_s": [], "wall_s": []},
+            "after": {"cpu_s": [], "wall_s": []},
+        }
+        outputs: dict[str, set[str]] = {"before": set(), "after": set()}
+        try:
+            for round_number in range(args.rounds):
+                for side, where in (("before", tree), ("after", None)):
+                    cpu_s, wall_s, text = timed_compare(base, new, where)
+                    sides[side]["cpu_s"].append(cpu_s)
+                    sides[side]["wall_s"].append(wall_s)
+                    outputs[side].add(text)
+                    print(f"round {round_number + 1} {side}: {cpu_s:.1f} s CPU, {wall_s:.1f} s wall", flush=True)
+        finally:
+            subprocess.run(["git", "-C", str(root), "worktree", "remove", "--force", str(tree)], check=False)
+
+    import statistics
+
+    def ratio(key: str) -> float:
+        return statistics.median(a / b for a, b in zip(sides["after"][key], sides["before"][key]))
+
+    result = {
+        "command": " ".join(["python", "bench/compare_speed.py", *sys.argv[1:]]),
+        "date": time.strftime("%Y-%m-%d %H:%M %Z"),
+        "before": args.before,
+        "rows_per_run": args.models * 9,
+        "sides": sides,
+        "after_over_before_cpu": ratio("cpu_s"),
+        "after_over_before_wall": ratio("wall_s"),
+        "same_json": outputs["before"] == outputs["after"] and len(outputs["after"]) == 1,
+        "load_average": os.getloadavg(),
+    }
+    Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps({k: result[k] for k in ("after_over_before_cpu", "after_over_before_wall", "same_json")}))
+
+
+if __name__ == "__main__":
+    main()
