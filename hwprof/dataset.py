@@ -37,6 +37,7 @@ from hwprof.files import (
     followed,
     local_path,
     now_text,
+    open_lock_file,
     replaced_together,
     same_file,
     write_atomically,
@@ -313,8 +314,8 @@ def writer_of(path: str | os.PathLike) -> str | None:
     import fcntl
 
     try:
-        handle = open(f"{followed(path)}{LOCK_SUFFIX}", encoding="utf-8", errors="replace")
-    except OSError:  # no lock file: no writer (ExclusiveLock removes it when it is released)
+        handle = open_lock_file(Path(f"{followed(path)}{LOCK_SUFFIX}"), os.O_RDONLY)
+    except (OSError, HwprofError):  # no lock file: no writer (ExclusiveLock removes it when released, takes no link)
         return None
     with handle:
         try:

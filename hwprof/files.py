@@ -12,6 +12,7 @@ import errno
 import json
 import os
 import re
+import stat
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -347,6 +348,30 @@ class LockedError(HwprofError):
     caller may wait out or write beside, unlike a write that failed."""
 
 
+def open_lock_file(path: Path, flags: int):
+    """`path` opened as a text file with os.open's `flags`, refused in one sentence unless it is a plain file of its
+    own: a symbolic link, a hard link or a device planted at a dataset's lock would have the lock's writer truncate
+    and overwrite the file it leads to (O_NOFOLLOW; O_NONBLOCK, so that a FIFO never blocks the open)."""
+    try:
+        descriptor = os.open(path, flags | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, 0o666)
+    except OSError as error:
+        kinds = {errno.ELOOP: "a symbolic link", errno.EISDIR: "a directory"}
+        if error.errno not in kinds:
+            raise
+        raise HwprofError(
+            f"The lock file {path} is {kinds[error.errno]}, which hwprof never writes through; remove it or choose "
+            "another path."
+        ) from None
+    status = os.fstat(descriptor)
+    if not stat.S_ISREG(status.st_mode) or status.st_nlink > 1:
+        os.close(descriptor)
+        kind = "a hard link to another file" if stat.S_ISREG(status.st_mode) else "not a regular file"
+        raise HwprofError(
+            f"The lock file {path} is {kind}, which hwprof never writes; remove it or choose another path."
+        )
+    return os.fdopen(descriptor, "r+" if flags & os.O_RDWR else "r", encoding="utf-8", errors="replace")
+
+
 class ExclusiveLock:
     """An advisory lock on `<path>.lock` held for the life of a writer, so that a second writer of the same
     file is refused at its start instead of replacing the first one's rows at its end."""
@@ -361,7 +386,7 @@ class ExclusiveLock:
         import fcntl
 
         while True:
-            handle = open(self.path, "a+")
+            handle = open_lock_file(self.path, os.O_RDWR | os.O_CREAT)
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except OSError:
@@ -377,6 +402,7 @@ class ExclusiveLock:
             except FileNotFoundError:
                 pass
             handle.close()
+        handle.seek(0)
         handle.truncate(0)
         handle.write(f"{self.holder} (pid {os.getpid()})\n")
         handle.flush()
