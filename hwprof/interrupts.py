@@ -82,11 +82,19 @@ def signals_handled(handler) -> Iterator[bool]:
 @contextmanager
 def signals_deferred() -> Iterator[None]:
     """Work that must not stop half done (a dataset's final write, its journal's removal): a SIGINT or
-    SIGTERM arriving inside the block is held until it ends. Then, if the block runs while an interrupt
-    or error is already stopping the program, the signal has nothing left to stop and is dropped; else it
-    raises `Interrupted` as it would have, so a Ctrl-C pressed during a clean finish still stops."""
+    SIGTERM arriving inside the block is held until it ends, then goes to the handler that was in place, so
+    a host program that ignores SIGTERM, or handles it with its own function, keeps doing so. A handler that
+    stops the program (Ctrl-C's, or hwprof's SIGTERM handler) raises `Interrupted` as it would have, so a
+    Ctrl-C pressed during a clean finish still stops; if an interrupt or error is already stopping the
+    program, that signal has nothing left to stop and is dropped."""
     held: list[int] = []
     with signals_handled(lambda signum, frame: held.append(signum)):
         yield
-    if held and sys.exc_info()[0] is None:
-        raise Interrupted(held[0])
+    if not held:
+        return
+    handler = signal.getsignal(held[0])
+    if handler is signal.default_int_handler or handler is _raise_interrupted:
+        if sys.exc_info()[0] is None:
+            raise Interrupted(held[0])
+    else:
+        signal.raise_signal(held[0])
