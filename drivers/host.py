@@ -93,6 +93,49 @@ def cpu_names() -> list[str]:
     return sorted((os.path.basename(p) for p in paths), key=lambda name: int(re.sub(r"\D", "", name)))
 
 
+def usable_cpus() -> int:
+    """CPUs this process may run on: a taskset or a container's cpuset leaves fewer than the machine has."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except (AttributeError, OSError):  # macOS and Windows have no affinity mask
+        return os.cpu_count() or 1
+
+
+def cpu_quota() -> float | None:
+    """The cgroup's CPU quota in CPUs (cpu.max, or cgroup v1's cfs quota), the tightest of the process's cgroup
+    and its parents; None where there is none or it cannot be read. A quota leaves the affinity mask as it is, so
+    threads beyond it wait their turn while every CPU looks usable."""
+    found = []
+    for line in (read_text("/proc/self/cgroup") or "").splitlines():
+        number, _, rest = line.partition(":")
+        controllers, _, path = rest.partition(":")
+        if number == "0" and not controllers:  # cgroup v2: cpu.max is "QUOTA PERIOD" or "max PERIOD"
+            found += [_quota(read_text(f"/sys/fs/cgroup{folder}/cpu.max")) for folder in _folders(path)]
+        elif "cpu" in controllers.split(","):
+            for mount in ("cpu", "cpu,cpuacct", "cpuacct,cpu"):
+                for folder in _folders(path):
+                    base = f"/sys/fs/cgroup/{mount}{folder}/cpu.cfs_"
+                    found.append(_quota(f"{read_text(base + 'quota_us')} {read_text(base + 'period_us')}"))
+    quotas = [quota for quota in found if quota is not None]
+    return min(quotas) if quotas else None
+
+
+def _folders(path: str) -> list[str]:
+    """A cgroup's folder and each of its parents', "" for the root: /a/b -> /a/b, /a, ""."""
+    parts = [part for part in path.strip().split("/") if part]
+    return ["/" + "/".join(parts[:count]) if count else "" for count in range(len(parts), -1, -1)]
+
+
+def _quota(text: str | None) -> float | None:
+    """CPUs of a "QUOTA PERIOD" pair; None for no limit ("max", v1's -1) or unreadable text."""
+    quota, _, period = (text or "").partition(" ")
+    try:
+        cpus = int(quota) / int(period)
+    except ValueError:
+        return None
+    return cpus if cpus > 0 else None
+
+
 def is_virtual_machine() -> bool:
     """The hypervisor CPU flag: set inside VMs, which do not pass RAPL through."""
     for line in (read_text("/proc/cpuinfo") or "").splitlines():
@@ -127,7 +170,9 @@ def describe_cpu() -> dict:
     return {
         "device": "cpu",
         "name": cpu_model(),
-        "logical_cpus": os.cpu_count(),
+        "logical_cpus": usable_cpus(),  # the ones this process may use, where a taskset or cpuset leaves fewer
+        "machine_logical_cpus": os.cpu_count(),
+        "cpu_quota": cpu_quota(),
         "virtual_machine": is_virtual_machine(),
         **settings,
     }

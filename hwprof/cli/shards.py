@@ -8,12 +8,11 @@ with every run's provenance. A shard that fails leaves the others' rows intact.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
 
-from hwprof.drivers.host import parse_device
+from hwprof.drivers.host import parse_device, usable_cpus
 from hwprof.errors import HwprofError, option
 
 
@@ -59,8 +58,9 @@ def shard_argv(args: list[str], device: str, out: str, threads: int) -> list[str
 
 
 def shard_threads(requested: int | None, shards: int) -> int:
-    """Threads per shard: as asked, else an equal share of the CPUs, so shards do not fight over cores."""
-    return requested if requested is not None else max(1, (os.cpu_count() or 1) // shards)
+    """Threads per shard: as asked, else an equal share of the CPUs this process may use, so shards do not fight
+    over cores."""
+    return requested if requested is not None else max(1, usable_cpus() // shards)
 
 
 def check_devices(devices: list[str]) -> None:

@@ -18,7 +18,15 @@ import sys
 import uuid
 
 import hwprof
-from hwprof.drivers.host import UNREADABLE, cpu_model, cpu_names, cpufreq_settings, parse_device
+from hwprof.drivers.host import (
+    UNREADABLE,
+    cpu_model,
+    cpu_names,
+    cpu_quota,
+    cpufreq_settings,
+    parse_device,
+    usable_cpus,
+)
 from hwprof.errors import HwprofError
 from hwprof.files import now_text
 from hwprof.schema import SCHEMA_VERSION
@@ -111,7 +119,9 @@ def collect_provenance(device: str, threads: int | None, argv: list[str], extra:
         "device": device,
         "device_name": device_name(device),
         "cpu_model": cpu_model(),
-        "cpu_count": os.cpu_count(),
+        "cpu_count": os.cpu_count(),  # the machine's
+        "usable_cpus": usable_cpus(),  # this process's: a taskset or a container's cpuset leaves fewer
+        "cpu_quota": cpu_quota(),  # a cgroup's quota in CPUs, None where none: threads beyond it wait
         "governor": _governor_summary(per_cpu),
         "cpufreq": per_cpu if _any_readable(per_cpu) else UNREADABLE,
         "threads": threads,
