@@ -36,7 +36,14 @@ DTYPES = {
 def check_module_weights(module: torch.nn.Module, dtype: str, label: str, verb: str) -> None:
     """Measure's and predict's one rule for a module handed over in another precision. At a float32 run,
     their default, a module with no float32 weight (.half(), .double()) is refused: it would be converted up
-    unasked and costed as what it is not. A dtype asked for is what the module is converted to, as asked."""
+    unasked and costed as what it is not. A dtype asked for is what the module is converted to, as asked.
+    Measure refuses a module built on the meta device, which has shapes and no values to run; predict
+    traces on meta anyway."""
+    if verb == "measure" and any(t.is_meta for t in (*module.parameters(), *module.buffers())):
+        raise HwprofError(
+            f"{label} holds meta tensors (no data), which {verb} cannot run: build it on the CPU (or load its "
+            "weights into it), or use predict"
+        )
     held = sorted({str(p.dtype).removeprefix("torch.") for p in module.parameters() if p.is_floating_point()})
     if dtype != "float32" or not held or "float32" in held:
         return
