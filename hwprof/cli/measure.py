@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import statistics
 import sys
 from pathlib import Path
 
@@ -424,13 +425,13 @@ def _measured(value) -> float | None:
 
 def summarize_frame(frame, samples=None, runs=()) -> dict:
     """Networks against the sum of their layers, and the slowest layers, per (model, batch size, sequence length,
-    and in a merged dataset board, precision, layout and thread count; reruns give the median run's network and
-    that run's layers, so both figures are of one run); with the raw samples (`hwprof.samples.read_samples`), the
-    share of each network's samples in a slow mode; with the runs' provenance (`hwprof.dataset.read_provenance`),
+    and in a merged dataset board, precision, layout and thread count; reruns give the median of the runs'
+    figures, the network's and each layer's, as fit and compare combine them); with the raw samples
+    (`hwprof.samples.read_samples`), the share of each network's samples in a slow mode; with the runs' provenance
+    (`hwprof.dataset.read_provenance`),
     why power was unavailable, each reason once, so that a null power figure never goes unexplained. Every figure
     is computed for all networks at once, not by a frame per network, so thousands of networks take seconds."""
     from hwprof.dataset import latency_interval_unbounded
-    from hwprof.samples import row_key
 
     network_samples = _network_samples(samples)
     frame = frame[frame["model"].notna() & frame["batch_size"].notna()]  # rows of models (not hwprof run's)
@@ -451,8 +452,8 @@ def summarize_frame(frame, samples=None, runs=()) -> dict:
         _unbounded=latency_interval_unbounded(frame),
     )
     counts = _group_counts(work)
-    network_rows = _median_network_rows(work)
-    layers, layer_sums = _group_layers(work, network_rows)
+    network_rows = _network_figures(work, network_samples)
+    layers, layer_sums = _group_layers(work)
     top_layers = _top_layers(layers)
     firsts = work.drop_duplicates("_group").sort_values("_group")
     networks = []
@@ -465,29 +466,12 @@ def summarize_frame(frame, samples=None, runs=()) -> dict:
             "seq_len": int(named["seq_len"]) if _measured(named.get("seq_len")) is not None else None,
             **{column: _plain(named[column]) for column in apart},
             **({"threads": _whole(named["threads"])} if "threads" in apart else {}),
-            "network_runs": counts[group]["network_runs"],  # several: the median run's row is shown
+            "network_runs": counts[group]["network_runs"],  # several: the median of their figures is shown
             "layers": layer_count,
             "sum_of_layers_ms": layers_ms,
             **{column: counts[group][column] for column in GROUP_COUNTS[1:]},
         }
-        row = network_rows.get(group)
-        if row is not None:
-            bounded = not row["_unbounded"]
-            entry.update(
-                latency_ms=float(row["latency_ms"]),
-                latency_ms_ci_low=float(row["latency_ms_ci_low"]) if bounded else None,
-                latency_ms_ci_high=float(row["latency_ms_ci_high"]) if bounded else None,
-                samples=None if _measured(row.get("samples")) is None else int(row["samples"]),
-                latency_ms_p90=_measured(row.get("latency_ms_p90")),
-                latency_ms_p99=_measured(row.get("latency_ms_p99")),
-                **{column: _measured(row.get(column)) for column in POWER_SUMMARY},
-                power_source=row.get("power_source") if isinstance(row.get("power_source"), str) else None,
-                power_flags=row.get("power_flags") if isinstance(row.get("power_flags"), str) else "",
-            )
-            seconds = network_samples.get((row.get("run_id"), row_key(row)))
-            entry["slow_sample_share"] = slow_share(seconds) if seconds else None
-            entry["processes"] = int(_measured(row.get("processes")) or 1)
-            entry["device"] = str(row["device"]) if isinstance(row.get("device"), str) else None
+        entry.update(network_rows.get(group, NO_NETWORK))
         entry["top_layers"] = [_layer_summary(layer, bool(layer["_unbounded"])) for layer in top_layers.get(group, [])]
         networks.append(entry)
     reasons = [(run.get("power") or {}).get("unavailable_reason") for run in runs]
@@ -504,44 +488,96 @@ GROUP_COUNTS = ("network_runs", "unstable_rows", "contended_rows", "discarded_bu
 
 
 def _group_counts(work) -> dict[int, dict[str, int]]:
-    """GROUP_COUNTS of each group of summarize_frame (column _group): its network rows, its unstable rows, its
-    rows measured while other processes took the CPU, the bursts discarded for contention while it was measured
-    (shared layers count once), and its rows measured while other processes had a context on the GPU."""
+    """GROUP_COUNTS of each group of summarize_frame (column _group): its network rows (one per run); of its layers
+    and network, the unstable ones, those measured while other processes took the CPU and those measured while
+    other processes had a context on the GPU, each once however many runs measured it, as the summary shows it
+    once; and the bursts discarded for contention while it was measured (a configuration shared by layers of a
+    run once)."""
     import pandas as pd
 
     if "discarded_bursts" in work:
-        measured = work.drop_duplicates(["_group", "config_id"]) if "config_id" in work else work
+        once = [column for column in ("_group", "run_id", "config_id") if column in work]
+        measured = work.drop_duplicates(once) if "config_id" in work else work
         bursts = measured["discarded_bursts"].fillna(0).astype(int).groupby(measured["_group"]).sum()
     else:
         bursts = 0
     gpu = work["gpu_other_processes"].astype("Float64").fillna(0) > 0 if "gpu_other_processes" in work else False
     flags = pd.DataFrame(
         {
-            "network_runs": work["kind"] == "network",
             "unstable_rows": ~work["stable"].astype(bool),
             "contended_rows": work["other_cpu_share"].astype(float) > CONTENDED_SHARE,
             "gpu_shared_rows": gpu,
         },
         index=work.index,
     ).astype(int)
-    counts = flags.groupby(work["_group"]).sum()
+    item = work["layer_index"].where(work["kind"] == "layer", -1).fillna(-1)  # -1: the network
+    counts = flags.groupby([work["_group"], item]).max().groupby(level=0).sum()
+    counts["network_runs"] = (work["kind"] == "network").astype(int).groupby(work["_group"]).sum()
     counts["discarded_bursts"] = bursts
     return {group: {column: int(row[column]) for column in GROUP_COUNTS} for group, row in counts.iterrows()}
 
 
-def _median_network_rows(work) -> dict[int, dict]:
-    """Each group's network row, of several runs' rows the median run's (the lower middle one)."""
+NETWORK_MEDIANS = ("latency_ms", "latency_ms_p90", "latency_ms_p99", *POWER_SUMMARY)
+
+
+# the network figures of a group without a network row (its network failed, or a run with layers only)
+NO_NETWORK = {
+    **dict.fromkeys((*NETWORK_MEDIANS, "latency_ms_ci_low", "latency_ms_ci_high", "samples", "power_source")),
+    "power_flags": "",
+    **dict.fromkeys(("slow_sample_share", "processes", "device")),
+}
+
+
+def _network_figures(work, network_samples: dict) -> dict[int, dict]:
+    """Each group's network figures (_run_figures): of one run its row's, of several (merged reruns) the runs'."""
     rows = work[work["kind"] == "network"]
-    rows = rows.sort_values("latency_ms", kind="stable").sort_values("_group", kind="stable")
-    by_group = rows.groupby("_group")
-    middle = by_group.cumcount() == (by_group["_group"].transform("size") - 1) // 2
-    return {row["_group"]: row for row in rows[middle].to_dict("records")}
+    several = rows["_group"].duplicated(keep=False)
+    figures = {row["_group"]: _run_figures([row], network_samples) for row in rows[~several].to_dict("records")}
+    for group, members in rows[several].groupby("_group"):
+        figures[group] = _run_figures(members.to_dict("records"), network_samples)
+    return figures
+
+
+def _run_figures(records: list[dict], network_samples: dict) -> dict:
+    """The figures of a network measured in the runs of `records`: of several, the median of each figure over
+    the runs, as fit and compare combine them, with no 95% interval (no one row's holds the runs' spread), the
+    fewest samples any run's p90 / p99 rest on, every run's power flags, and the median of the runs' slow-sample
+    shares (stats.slow_share of each run's own samples: pooled, two runs' speeds would read as two modes)."""
+    from hwprof.samples import row_key
+
+    first, several = records[0], len(records) > 1
+    bounded = not several and not first["_unbounded"]
+    counts = [int(record["samples"]) for record in records if _measured(record.get("samples")) is not None]
+    shares = [
+        slow_share(seconds)
+        for seconds in (network_samples.get((record.get("run_id"), row_key(record))) for record in records)
+        if seconds
+    ]
+    flags = [record["power_flags"] for record in records if isinstance(record.get("power_flags"), str)]
+    sources = [record["power_source"] for record in records if isinstance(record.get("power_source"), str)]
+    medians = {}
+    for column in NETWORK_MEDIANS:
+        values = [value for value in (_measured(record.get(column)) for record in records) if value is not None]
+        medians[column] = statistics.median(values) if values else None
+    return {
+        **medians,
+        "latency_ms_ci_low": float(first["latency_ms_ci_low"]) if bounded else None,
+        "latency_ms_ci_high": float(first["latency_ms_ci_high"]) if bounded else None,
+        "samples": min(counts) if counts else None,
+        "power_source": sources[0] if sources else None,
+        "power_flags": ",".join(sorted({f for text in flags for f in text.split(",") if f}))
+        if several
+        else "".join(flags),
+        "slow_sample_share": statistics.median(shares) if shares else None,
+        "processes": max(int(_measured(record.get("processes")) or 1) for record in records),
+        "device": str(first["device"]) if isinstance(first.get("device"), str) else None,
+    }
 
 
 LAYER_COLUMNS = ("layer_index", "layer_name", "op", "latency_ms", "latency_ms_ci_low", "latency_ms_ci_high", "samples")
 
 
-def _group_layers(work, network_rows: dict[int, dict]):
+def _group_layers(work):
     """The layer rows of all groups, one row per layer of each (_run_layers where a group holds reruns), and each
     group's (layer count, summed latency)."""
     import pandas as pd
@@ -554,10 +590,7 @@ def _group_layers(work, network_rows: dict[int, dict]):
         layers = pd.concat(
             [
                 layers[~apart],
-                *(
-                    _run_layers(rows, network_rows.get(group, {}).get("run_id"))
-                    for group, rows in layers[apart].groupby("_group")
-                ),
+                *(_run_layers(rows) for _, rows in layers[apart].groupby("_group")),
             ]
         )
     by_group = layers.groupby("_group")["latency_ms"]
@@ -642,14 +675,9 @@ def _network_label(entry: dict) -> str:
     return " ".join(parts)
 
 
-def _run_layers(layer_rows, run_id):
-    """One row per layer of a network measured in several runs (merged reruns), so a layer sum is one network's,
-    not the runs' added up: the layers of the run whose network row is shown (`run_id`), where that run has them,
-    else each layer's median over the runs."""
-    if isinstance(run_id, str) and "run_id" in layer_rows:
-        own = layer_rows[layer_rows["run_id"] == run_id]
-        if len(own) and not own["layer_index"].duplicated().any():
-            return own
+def _run_layers(layer_rows):
+    """One row per layer of a network measured in several runs (merged reruns), each layer's median over the runs,
+    so that a layer sum is one network's, not the runs' added up, and is of the same runs as the network's median."""
     by_layer = layer_rows.groupby("layer_index")["latency_ms"]
     medians = layer_rows.assign(latency_ms=by_layer.transform("median"), layer_runs=by_layer.transform("size"))
     return medians.drop_duplicates("layer_index")
@@ -772,8 +800,9 @@ def _interval_cell(entry: dict, digits: int = 3) -> str:
     """A network's or layer's 95% CI, or why it has none: a median from too few samples is not bounded, and a
     median of several runs' medians has no one interval."""
     if entry["latency_ms_ci_low"] is None:
-        if entry.get("runs", 1) > 1:
-            return f"- (median of {entry['runs']} runs)"
+        runs = entry.get("runs", entry.get("network_runs", 1))  # a layer's runs, or a network's
+        if runs > 1:
+            return f"- (median of {runs} runs)"
         return "-" if entry.get("samples") is None else f"unbounded ({entry['samples']} samples)"
     return f"{entry['latency_ms_ci_low']:.{digits}f}-{entry['latency_ms_ci_high']:.{digits}f}"
 
