@@ -22,12 +22,41 @@ def make_console(stderr: bool = False):
             raise BrokenPipeError  # the command line exits as a shell's SIGPIPE does, not with rich's 1
 
         def print(self, *objects, **kwargs) -> None:
-            super().print(*(uncut(o, self) if isinstance(o, Table) else o for o in objects), **kwargs)
+            objects = (printable(o) if isinstance(o, str) else o for o in objects)
+            super().print(*(uncut(printable_table(o), self) if isinstance(o, Table) else o for o in objects), **kwargs)
 
     stream = sys.stderr if stderr else sys.stdout
     # emoji=False: model names such as hf:llama:... are text, not :llama: emoji codes
     width = {} if stream is not None and stream.isatty() else {"width": 160}
     return PipedConsole(emoji=False, markup=False, highlight=False, stderr=stderr, **width)
+
+
+# C0 controls but tab and newline, DEL and C1: what a terminal acts on (ESC starts colours, titles and cursor moves,
+# \r and BEL redraw and ring), written as \xNN so that a name taken from a dataset is shown, never obeyed.
+_CONTROLS = {code: f"\\x{code:02x}" for code in [*range(0x20), 0x7F, *range(0x80, 0xA0)] if code not in (0x09, 0x0A)}
+_CONTROLS_AND_NEWLINE = {**_CONTROLS, 0x0A: "\\x0a"}
+
+
+def printable(text: str, newlines: bool = True) -> str:
+    """`text` with the control characters a terminal would act on escaped (ESC as \\x1b): strings from a dataset
+    (model, layer and device names, provenance) are printed as data, never as escape sequences. `newlines=False`
+    escapes newlines too, for text printed within one line."""
+    return text.translate(_CONTROLS if newlines else _CONTROLS_AND_NEWLINE)
+
+
+def printable_table(table):
+    """`table` with printable() applied to its title, headers and text cells: every table hwprof prints goes
+    through make_console's print, so a dataset's names reach the terminal escaped whichever command shows them."""
+    for attribute in ("title", "caption"):
+        if isinstance(getattr(table, attribute, None), str):
+            setattr(table, attribute, printable(getattr(table, attribute)))
+    for column in table.columns:
+        if isinstance(column.header, str):
+            column.header = printable(column.header)
+        cells = getattr(column, "_cells", None)  # rich's own list (private: a rich without it keeps its cells)
+        if cells is not None:
+            cells[:] = [printable(cell) if isinstance(cell, str) else cell for cell in cells]
+    return table
 
 
 def uncut(table, console):

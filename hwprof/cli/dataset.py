@@ -7,6 +7,8 @@ from pathlib import Path
 
 import click
 
+from hwprof.cli.common import printable
+
 
 @click.command()
 @click.argument("shards", nargs=-1, required=True, metavar="SHARD...", type=click.Path(path_type=Path))
@@ -58,7 +60,7 @@ def merge(shards: tuple[Path, ...], out: Path, force: bool, skip_unfinished: boo
         click.echo(json.dumps(summary, indent=2))
         return
     for warning in summary["warnings"]:
-        click.echo(f"warning: {warning}", err=True)
+        click.echo(printable(f"warning: {warning}", newlines=False), err=True)
     run_count = len({run["run_id"] for run in summary["runs"]})
     left_out = f"; {len(summary['skipped'])} unfinished shard(s) left out" if summary["skipped"] else ""
     click.echo(
@@ -66,7 +68,10 @@ def merge(shards: tuple[Path, ...], out: Path, force: bool, skip_unfinished: boo
         f"{summary['rows']} rows from {run_count} run(s){left_out}."
     )
     header = ("device_name", "run_id", "host", "status", "rows")
-    lines = [[str(run[key] if run[key] is not None else "-") for key in header] for run in summary["runs"]]
+    lines = [
+        [printable(str(run[key] if run[key] is not None else "-"), newlines=False) for key in header]
+        for run in summary["runs"]
+    ]
     for line in lines:
         line[1] = line[1][:12]  # a run_id prefix is enough to tell runs apart on screen
     widths = [max(len(cells[i]) for cells in [list(header), *lines]) for i in range(len(header))]
@@ -113,18 +118,19 @@ def show(dataset: Path, as_json: bool) -> None:
         return
     if summary["networks"] or not commands:
         print_summary(summary, str(dataset), provenance)
-    for line in command_lines(commands):
-        click.echo(line)
+    for line in command_lines(commands):  # the lines are a dataset's: a name's escape sequences are shown, not obeyed
+        click.echo(printable(line, newlines=False))
     for run in runs:
         known = {key: "unrecorded" if run.get(key) is None else run[key] for key in RUN_FIELDS}  # shards' runs too
-        click.echo(
+        line = (
             f"run {str(run['run_id'])[:8]} ({known['status']}): {known['rows']} rows on {known['device_name']}, "
             f"{''.join(f'{word}, ' for word in run['execution'])}"
             f"{run['threads'] or 'unrecorded'} threads, power {run['power_source'] or 'unavailable'}, "
             f"hwprof {known['hwprof']}, torch {known['torch']}, started {known['start_time']}"
         )
+        click.echo(printable(line, newlines=False))
     for reason in summary["power_unavailable"]:
-        click.echo(f"power unavailable: {reason}")
+        click.echo(printable(f"power unavailable: {reason}", newlines=False))
 
 
 RUN_FIELDS = (
