@@ -62,8 +62,28 @@ from hwprof.schema import COMPUTE_DTYPES, METRIC_LABELS
     is_flag=True,
     help="Print the cross-validated metrics as JSON (errors as fractions: 0.05 is 5%).",
 )
+@click.option(
+    "--run-model-files",
+    is_flag=True,
+    help="Import and run the Python files (file.py:factory) that network rows without layer rows name, "
+    "to trace them: only for datasets you trust.",
+)
 @click.option("--quiet", is_flag=True, help="No progress output.")
-def fit(datasets, out, force, targets, family, device_name, base, prior, no_cv, no_align_runs, as_json, quiet):
+def fit(
+    datasets,
+    out,
+    force,
+    targets,
+    family,
+    device_name,
+    base,
+    prior,
+    no_cv,
+    no_align_runs,
+    run_model_files,
+    as_json,
+    quiet,
+):
     """Fit a cost model to DATASETS and write it to --out.
 
     DATASET is an hwprof dataset (layer and network rows) or any CSV/Parquet
@@ -72,22 +92,24 @@ def fit(datasets, out, force, targets, family, device_name, base, prior, no_cv, 
     the board, one per fit: --device-name picks it): features are then computed
     from each model spec, e.g. nb201:<arch>.
     """
+    from hwprof.fitting.data import model_files_run
     from hwprof.fitting.fit import fit as run_fit
 
     say = Progress() if quiet or as_json else Notes(lambda message: click.echo(message, err=True))
-    predictor = run_fit(
-        list(datasets),
-        out,
-        targets,
-        family,
-        device_name,
-        cv=not no_cv,
-        progress=say,
-        base=base,
-        align_runs=not no_align_runs,
-        force=force,
-        prior=list(prior),
-    )
+    with model_files_run(run_model_files):  # the datasets' and --prior's rows alike
+        predictor = run_fit(
+            list(datasets),
+            out,
+            targets,
+            family,
+            device_name,
+            cv=not no_cv,
+            progress=say,
+            base=base,
+            align_runs=not no_align_runs,
+            force=force,
+            prior=list(prior),
+        )
     if quiet or as_json:  # progress (and the warnings in it) was silent: warnings still reach stderr
         for warning in predictor.doc["training"].get("warnings", []):
             click.echo(f"warning: {warning}", err=True)
@@ -414,9 +436,15 @@ def _print_predictions(predictions, show_layers: bool, doc: dict) -> None:
     "--plot", "plot_path", default=None, help="Write a plot of predicted against measured (.png, .pdf or .svg)."
 )
 @click.option(
+    "--run-model-files",
+    is_flag=True,
+    help="Import and run the Python files (file.py:factory) that network rows without layer rows name, "
+    "to trace them: only for datasets you trust.",
+)
+@click.option(
     "--json", "as_json", is_flag=True, help="Print the metrics as JSON (errors and shares as fractions: 0.05 is 5%)."
 )
-def evaluate(predictor_path, datasets, confidence, device_name, plot_path, as_json):
+def evaluate(predictor_path, datasets, confidence, device_name, plot_path, run_model_files, as_json):
     """Score PREDICTOR on measured DATASETS, per op type and per network."""
     from hwprof.fitting.evaluate import check_plot_path, plot
     from hwprof.fitting.evaluate import evaluate as run_evaluate
@@ -425,7 +453,7 @@ def evaluate(predictor_path, datasets, confidence, device_name, plot_path, as_js
     if plot_path:
         check_plot_path(plot_path, inputs=[predictor_path, *datasets])
     predictor = load_predictor(predictor_path)
-    report, points = run_evaluate(predictor, list(datasets), confidence, device_name)
+    report, points = run_evaluate(predictor, list(datasets), confidence, device_name, run_model_files)
     if plot_path:
         plot(points, plot_path, title=f"{predictor_path} on {', '.join(datasets)}")
         report["plot"] = plot_path

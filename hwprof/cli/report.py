@@ -12,8 +12,14 @@ import click
 @click.option("--out", "-o", required=True, help="HTML file to write (replaced if it exists).")
 @click.option("--predictor", default=None, help="Also score this predictor.json on the datasets.")
 @click.option("--confidence", type=float, default=0.9, show_default=True, help="Interval level for --predictor.")
+@click.option(
+    "--run-model-files",
+    is_flag=True,
+    help="With --predictor, import and run the Python files (file.py:factory) that network rows without "
+    "layer rows name, to trace them: only for datasets you trust.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print what went into the report as JSON.")
-def report(datasets, out, predictor, confidence, as_json):
+def report(datasets, out, predictor, confidence, run_model_files, as_json):
     """Write one HTML file that opens offline (images embedded, no network) with, for DATASET...:
 
     \b
@@ -28,7 +34,9 @@ def report(datasets, out, predictor, confidence, as_json):
     """
     from hwprof.report.page import build_report
 
-    summary = build_report(list(datasets), out, predictor=predictor, confidence=confidence)
+    summary = build_report(
+        list(datasets), out, predictor=predictor, confidence=confidence, run_model_files=run_model_files
+    )
     if as_json:
         click.echo(json.dumps(summary, indent=2))
         return

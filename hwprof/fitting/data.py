@@ -14,7 +14,9 @@ from __future__ import annotations
 import json
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,6 +37,20 @@ REPEAT_FLOOR = 0.01  # relative; keeps one very precise repeat from erasing the 
 UNRECORDED_ALLOCATOR = "unrecorded"  # datasets measured before `measure --allocator` existed
 UNSTABLE_RELATIVE_CI = 0.1  # a CI from the few samples of an unstable row is not trusted below this
 MEDIAN_RUNS = 3  # from this many runs of one item on, their median: one run slow throughout cannot move it
+_model_files_run: ContextVar[bool] = ContextVar("hwprof_model_files_run", default=False)
+
+
+@contextmanager
+def model_files_run(allowed: bool = True) -> Iterator[None]:
+    """Within it (with `allowed`), a network row naming a Python file (path/to/file.py:factory) and no layer rows
+    is traced by importing that file and calling its factory; outside, the row is refused before anything is
+    imported. A dataset may come from anyone, so running the code it names is the caller's choice (fit's,
+    evaluate's and report's run_model_files); an enclosing block's choice holds within a nested one."""
+    token = _model_files_run.set(bool(allowed) or _model_files_run.get())
+    try:
+        yield
+    finally:
+        _model_files_run.reset(token)
 
 
 @dataclass
@@ -390,7 +406,7 @@ def training_data(
             {"model": model, "batch_size": batch_size, **_combine_repeats(rows)}
             for (model, batch_size), rows in network_rows.groupby(["model", "batch_size"], sort=True)
         ],
-        columns=["model", "batch_size", *TARGETS.values(), "relative_ci", "input_shape", "layer_count"],
+        columns=["model", "batch_size", *TARGETS.values(), "relative_ci", "input_shape", "layer_count", "source"],
     )
     names, sizes, lists, families = [], [], [], []
     for row in networks.itertuples():
@@ -398,7 +414,7 @@ def training_data(
         if records is not None and pd.notna(row.layer_count) and len(records) != int(row.layer_count):
             records = None  # an interrupted run measured only some layers: trace the network instead
         if records is None:
-            records = _traced(row.model, int(row.batch_size), row.input_shape)
+            records = _traced(row.model, int(row.batch_size), row.input_shape, row.source)
         names.append(str(row.model))
         sizes.append(int(row.batch_size))
         lists.append(records)
@@ -576,6 +592,7 @@ def _combine_repeats(rows: pd.DataFrame) -> dict:
         "input_shape": rows["input_shape"].iloc[0],
         "layer_count": rows["layer_count"].max(),
         "relative_ci": combined_ci,
+        "source": rows["source"].iloc[0] if "source" in rows.columns else None,  # the dataset it is read from
     }
 
 
@@ -585,9 +602,17 @@ def _weighted(values: pd.Series, weights: np.ndarray) -> float:
     return float(np.average(values[ok], weights=weights[ok])) if ok.any() else math.nan
 
 
-def _traced(model: str, batch_size: int, input_shape) -> list[LayerRecord]:
-    from hwprof.models.spec import parse_shape
+def _traced(model: str, batch_size: int, input_shape, source: str | None = None) -> list[LayerRecord]:
+    from hwprof.models.spec import model_file, parse_shape, split_variant
 
+    path = model_file(split_variant(str(model))[0])
+    if path is not None and not _model_files_run.get():
+        raise HwprofError(
+            f"{f'{source}: ' if source else ''}network row {model!r} (batch {batch_size}) has no layer rows to "
+            f"compute its features from and names the Python file {path}; hwprof runs a model file named in a "
+            f"dataset only when told: pass {option('run_model_files', True)} if you trust it, or measure the model "
+            "with its layers (the default), whose rows need no trace"
+        )
     shape = parse_shape(str(input_shape)) if isinstance(input_shape, str) and input_shape.strip() else None
     try:
         records = network_layers(model, batch_size, shape).records

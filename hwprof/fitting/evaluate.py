@@ -14,11 +14,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from hwprof.errors import HwprofError
+from hwprof.errors import HwprofError, true_or_false
 from hwprof.files import as_paths, check_output
 from hwprof.fitting.data import (
     check_one_thread_count,
     files_by_value,
+    model_files_run,
     read_inputs,
     select_device,
     thread_counts,
@@ -34,6 +35,7 @@ def evaluate(
     paths: str | os.PathLike | Iterable[str | os.PathLike],
     confidence: float = 0.9,
     device_name: str | None = None,
+    run_model_files: bool = False,
 ) -> tuple[dict, pd.DataFrame]:
     """(report, points): the metrics, and every predicted/measured pair behind them. `predictor` is a Predictor
     or the path of its file; `paths` a dataset's path or a list of them. The report's rmspe, mape, within_5pct
@@ -41,7 +43,10 @@ def evaluate(
     "total (all layers)" for every layer together.
 
     The datasets must be of one thread count, as fit's are: runs at two would be combined as reruns of one
-    target, and the gap between them called measurement noise."""
+    target, and the gap between them called measurement noise.
+
+    A network row naming a Python file (path/to/file.py:factory) without layer rows is traced by running that
+    file only with `run_model_files`: a dataset may come from anyone (hwprof.fitting.data.model_files_run)."""
     if isinstance(predictor, (str, os.PathLike)):
         predictor = load_predictor(predictor)
     elif not isinstance(predictor, Predictor):
@@ -50,10 +55,12 @@ def evaluate(
             f"not a {type(predictor).__name__}"
         )
     check_confidence(confidence)
+    run_model_files = true_or_false("run_model_files", run_model_files)
     frame, sources = read_inputs(as_paths(paths, "dataset"))
     frame, device = select_device(frame, device_name, suggested=predictor.doc.get("device_name"))
     check_one_thread_count(frame, sources, verb="evaluate")
-    data = training_data(frame, device, sources, require_networks=False, align=False)
+    with model_files_run(run_model_files):
+        data = training_data(frame, device, sources, require_networks=False, align=False)
     points = [_network_points(predictor, data, confidence)]
     if predictor.uses_layers and len(data.layers):
         points.append(_layer_points(predictor, data, confidence))

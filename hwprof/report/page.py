@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 import hwprof
-from hwprof.errors import HwprofError
+from hwprof.errors import HwprofError, true_or_false
 from hwprof.files import check_output, now_text, write_text_atomically
 from hwprof.plotting import png_bytes, pyplot
 from hwprof.report import figures
@@ -112,13 +112,19 @@ def _read(paths: list[Path], runs_of: dict[Path, list[dict]]) -> pd.DataFrame:
 
 
 def build_report(
-    datasets, out: str | os.PathLike, predictor: str | os.PathLike | None = None, confidence: float = 0.9
+    datasets,
+    out: str | os.PathLike,
+    predictor: str | os.PathLike | None = None,
+    confidence: float = 0.9,
+    run_model_files: bool = False,
 ) -> dict:
-    """Write the report of `datasets` (and of `predictor` on them) to `out`; a summary of what went in."""
+    """Write the report of `datasets` (and of `predictor` on them) to `out`; a summary of what went in.
+    `run_model_files` lets the predictor's scoring run the Python files network rows name (see evaluate)."""
     from hwprof.dataset import check_each_given_once, read_provenance, without_sample_sidecars
     from hwprof.predictor.predictor import check_confidence
 
     check_confidence(confidence)  # a level out of range is refused with or without a predictor
+    run_model_files = true_or_false("run_model_files", run_model_files)
     paths = without_sample_sidecars([Path(p) for p in datasets])  # data/*.parquet matches them too
     if not paths:
         raise HwprofError("no dataset was given; pass at least one .parquet or .csv file")
@@ -136,7 +142,7 @@ def build_report(
     traces = _power(page, paths)
     _commands(page, frame, unavailable)
     if predictor is not None:
-        _predictor(page, scored_on, predictor, paths, confidence, frame)
+        _predictor(page, scored_on, predictor, paths, confidence, frame, run_model_files)
     stamp = now_text()
     text = page.render(
         f"hwprof report: {', '.join(_label(p, paths) for p in paths)}",
@@ -366,7 +372,15 @@ def _scored_device(predictor_path, frame: pd.DataFrame):
     )
 
 
-def _predictor(page: Page, scored_on, predictor_path, paths: list[Path], confidence: float, frame: pd.DataFrame):
+def _predictor(
+    page: Page,
+    scored_on,
+    predictor_path,
+    paths: list[Path],
+    confidence: float,
+    frame: pd.DataFrame,
+    run_model_files: bool,
+):
     from hwprof.fitting.evaluate import evaluate, figure
 
     predictor, device = scored_on
@@ -374,7 +388,7 @@ def _predictor(page: Page, scored_on, predictor_path, paths: list[Path], confide
     scored = [
         p for p in paths if device in set(frame.loc[frame["source"] == _label(p, paths), "device_name"].astype(str))
     ]
-    report, points = evaluate(predictor, scored, confidence, device_name=device)
+    report, points = evaluate(predictor, scored, confidence, device_name=device, run_model_files=run_model_files)
     page.note(parts, f"scored on the rows measured on {device} ({', '.join(_label(p, paths) for p in scored)})")
     drawn = figure(points, Path(predictor_path).name, op_styles=figures.op_styles(frame))
     page.figure(parts, drawn, "predicted against measured")
