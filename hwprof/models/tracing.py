@@ -213,13 +213,30 @@ def _as_run(module: nn.Module, dtype: torch.dtype, channels_last: bool) -> nn.Mo
 
 
 def meta_copy(module: nn.Module) -> nn.Module:
-    """A copy of `module` whose parameters and buffers are meta tensors: no weight is copied."""
+    """A copy of `module` whose parameters and buffers are meta tensors: no weight is copied. The host's hooks
+    stay behind: run on the copy, a hook that logs activations would log meta tensors into the host's state.
+    torch's own forward hooks (weight_norm, spectral_norm, pruning) compute weights, and are kept."""
     memo: dict[int, object] = {}
     for parameter in module.parameters():
         memo[id(parameter)] = nn.Parameter(torch.empty_like(parameter, device=META), parameter.requires_grad)
     for buffer in module.buffers():
         memo[id(buffer)] = torch.empty_like(buffer, device=META)
+    for part in module.modules():
+        for name, hooks in vars(part).items():
+            if name.endswith("_hooks") and isinstance(hooks, dict):
+                kept = name in TORCH_HOOKS_KEPT
+                memo[id(hooks)] = type(hooks)((key, hook) for key, hook in hooks.items() if kept and _torchs(hook))
     return copy.deepcopy(module, memo)
+
+
+# Hooks that can compute a module's weights (torch.nn.utils' weight_norm, spectral_norm and prune register
+# forward pre-hooks); backward and state-dict hooks play no part in a forward pass on meta.
+TORCH_HOOKS_KEPT = ("_forward_pre_hooks", "_forward_hooks")
+
+
+def _torchs(hook) -> bool:
+    """Whether `hook` is torch's own (an object of torch.nn.utils), not the host's."""
+    return (getattr(hook, "__module__", None) or "").startswith("torch.")
 
 
 def _refuse_if_weights_do_not_fit(module: nn.Module, label: str, reason: str) -> None:
