@@ -18,7 +18,8 @@ import numbers
 import re
 import sys
 import types
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -486,18 +487,15 @@ _imported: dict[str, str] = {}  # module name -> digest of the source it was las
 
 
 def import_user_file(path: Path):
-    """Import a Python file of the user's, as Python runs a script: its folder goes on sys.path, so it imports
-    the files beside it; in a package (a folder with __init__.py), it is imported as the package's module, so
-    its relative imports work too. It is imported again once its content changes (a process that predicts a
-    file while it is being edited, or rewritten by a design loop), compiled from its source each time, since
-    Python's bytecode cache could keep an edit of the same size made within the same second. Its errors
-    become one sentence."""
+    """Import a Python file of the user's, as Python runs a script: its folder is first on sys.path while it is
+    imported, so it imports the files beside it, and is taken off after (user_file_on_path), so a host's own
+    `import utils` later never gets the file's neighbour; in a package (a folder with __init__.py), it is
+    imported as the package's module, so its relative imports work too. It is imported again once its content
+    changes (a process that predicts a file while it is being edited, or rewritten by a design loop), compiled
+    from its source each time, since Python's bytecode cache could keep an edit of the same size made within the
+    same second. Its errors become one sentence."""
     path = Path(path).resolve()
-    package = _package_parts(path) if path.stem.isidentifier() else []
-    if package:
-        root, module_name = path.parents[len(package)], ".".join([*package, path.stem])
-    else:
-        root, module_name = path.parent, f"hwprof_user_{abs(hash(str(path)))}"
+    root, module_name, package = _import_names(path)
     try:
         source = path.read_bytes()
     except OSError as error:
@@ -506,21 +504,50 @@ def import_user_file(path: Path):
     imported = sys.modules.get(module_name)
     if imported is not None and _imported.setdefault(module_name, digest) == digest:
         return imported  # unchanged (or imported by the user, as it was then)
-    if str(root) not in sys.path:
-        sys.path.insert(0, str(root))
     try:
-        if package:
-            importlib.import_module(module_name.rpartition(".")[0])  # its packages, for its relative imports
-        spec = importlib.util.spec_from_file_location(module_name, path)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[module_name] = module
-        exec(compile(source, str(path), "exec"), module.__dict__)
+        with _on_sys_path(root):
+            if package:
+                importlib.import_module(module_name.rpartition(".")[0])  # its packages, for its relative imports
+            spec = importlib.util.spec_from_file_location(module_name, path)
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[module_name] = module
+            exec(compile(source, str(path), "exec"), module.__dict__)
     except Exception as error:  # the user's file is not our code: report, do not crash
         sys.modules.pop(module_name, None)
         _imported.pop(module_name, None)
         raise HwprofError(f"importing {path} failed: {type(error).__name__}: {error}") from None
     _imported[module_name] = digest
     return module
+
+
+def _import_names(path: Path) -> tuple[Path, str, list[str]]:
+    """(the folder that goes on sys.path, the module name, its packages) of a resolved user file."""
+    package = _package_parts(path) if path.stem.isidentifier() else []
+    if package:
+        return path.parents[len(package)], ".".join([*package, path.stem]), package
+    return path.parent, f"hwprof_user_{abs(hash(str(path)))}", package
+
+
+def user_file_on_path(path: Path):
+    """A block within which the user file's folder is on sys.path, as while it is imported: a factory that
+    imports the files beside it inside its function, when called, finds them."""
+    return _on_sys_path(_import_names(Path(path).resolve())[0])
+
+
+@contextmanager
+def _on_sys_path(folder: Path) -> Iterator[None]:
+    """`folder` first on sys.path within the block, where it was not on it already, and off it after, whether
+    the block failed or not."""
+    entry = str(folder)
+    if entry in sys.path:
+        yield
+        return
+    sys.path.insert(0, entry)
+    try:
+        yield
+    finally:
+        if entry in sys.path:  # unless the user's code took it off itself
+            sys.path.remove(entry)
 
 
 def _package_parts(path: Path) -> list[str]:
@@ -538,13 +565,14 @@ def _from_file(text: str, input_shape: tuple[int, ...] | None, inputs_given: boo
     path = Path(path_text)
     if not path.is_file():
         raise HwprofError(f"model file {path_text!r} does not exist")
-    factory = getattr(import_user_file(path), factory_name, None)
-    if not callable(factory):
-        raise HwprofError(f"{path_text} has no function named {factory_name!r}")
-    try:
-        module = factory()
-    except Exception as error:
-        raise HwprofError(f"{text} raised {type(error).__name__}: {error}") from None
+    with user_file_on_path(path):
+        factory = getattr(import_user_file(path), factory_name, None)
+        if not callable(factory):
+            raise HwprofError(f"{path_text} has no function named {factory_name!r}")
+        try:
+            module = factory()
+        except Exception as error:
+            raise HwprofError(f"{text} raised {type(error).__name__}: {error}") from None
     if isinstance(module, tuple) and len(module) == 2 and isinstance(module[0], nn.Module):
         module, examples = module  # (module, example_inputs): tensors, never --input text
         try:
