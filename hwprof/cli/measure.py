@@ -432,6 +432,7 @@ def summarize_frame(frame, samples=None, runs=()) -> dict:
     why power was unavailable, each reason once, so that a null power figure never goes unexplained. Every figure
     is computed for all networks at once, not by a frame per network, so thousands of networks take seconds."""
     from hwprof.dataset import latency_interval_unbounded
+    from hwprof.measuring.session import contended_measurements
 
     network_samples = _network_samples(samples)
     frame = frame[frame["model"].notna() & frame["batch_size"].notna()]  # rows of models (not hwprof run's)
@@ -480,6 +481,8 @@ def summarize_frame(frame, samples=None, runs=()) -> dict:
         "execution": execution_words(frame.drop(columns=apart)),
         "networks": networks,
         "host_bound": _host_bound(frame),
+        # counted as measure counts them as it ends, so show says the same of the same dataset
+        "contended_measurements": contended_measurements(frame),
         "power_unavailable": list(dict.fromkeys(reason for reason in reasons if reason)),
     }
 
@@ -895,9 +898,8 @@ def print_summary(summary: dict, out: str, runs: list[dict], contention_said: bo
             f"… {len(summary['networks']) - len(shown):,} more networks (the {len(shown)} slowest are above): "
             "--json lists every one"
         )
-    contended = sum(entry["contended_rows"] for entry in summary["networks"])
-    if contended and not contention_said:
-        console.print(contention_warning(contended))
+    if summary["contended_measurements"] and not contention_said:
+        console.print(contention_warning(summary["contended_measurements"]))
     shared = sum(entry.get("gpu_shared_rows", 0) for entry in summary["networks"])
     if shared:
         console.print(
