@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from hwprof.errors import HwprofError, UnfinishedDatasetWarning, error_text, option, true_or_false, warn
+from hwprof.errors import HwprofError, UnfinishedDatasetWarning, error_text, option, shown, true_or_false, warn
 from hwprof.files import (
     JOURNAL_SUFFIX,
     LOCK_SUFFIX,
@@ -266,9 +266,13 @@ def _read_metadata_document(path: Path, frame: pd.DataFrame | None = None) -> di
             metadata = {}
         if METADATA_KEY in metadata:
             try:
-                return json.loads(metadata[METADATA_KEY])
+                document = json.loads(metadata[METADATA_KEY])
             except ValueError:
                 raise HwprofError(f"The hwprof metadata inside {path} is damaged JSON.") from None
+            damage = _document_damage(document)
+            if damage:
+                raise HwprofError(f"The hwprof metadata inside {path} is damaged: {damage}.")
+            return document
     sidecar = sidecar_path(path)
     if not sidecar.exists():
         return None
@@ -276,9 +280,56 @@ def _read_metadata_document(path: Path, frame: pd.DataFrame | None = None) -> di
         document = json.loads(sidecar.read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
         raise HwprofError(f"Could not read the provenance sidecar {sidecar} ({error}).") from None
+    damage = _document_damage(document)
+    if damage:
+        raise HwprofError(
+            f"The provenance sidecar {sidecar} is damaged: {damage}; put the right one back, or move it away to read "
+            "the dataset without provenance."
+        )
     if frame is not None:
         _check_sidecar_covers(path, sidecar, document, frame)
     return document
+
+
+# What hwprof writes in a run's provenance as an object or as a list of strings: another kind there is damage,
+# refused where the document is read, not met as a crash by whichever command looks inside it first.
+RUN_OBJECTS = ("allocator", "allow_tf32", "cache", "contention", "execution", "method", "plan", "power")
+RUN_ARGUMENT_LISTS = ("argv", "command")
+
+
+def _document_damage(document: object) -> str | None:
+    """What is wrong with the shape of a provenance document ({"schema_version", "runs": [run, ...]}), None when
+    nothing is."""
+    if not isinstance(document, dict):
+        return f"it holds {type(document).__name__}, not an object"
+    runs = document.get("runs", [])
+    if not isinstance(runs, list):
+        return f'its "runs" is {_brief(runs)}, not a list'
+    for number, run in enumerate(runs, start=1):
+        damage = _run_damage(run)
+        if damage:
+            return f"its run {number} {damage}"
+    return None
+
+
+def _run_damage(run: object) -> str | None:
+    """What is wrong with the shape of one run's provenance, None when nothing is."""
+    if not isinstance(run, dict):
+        return f"is {_brief(run)}, not an object"
+    for key in RUN_OBJECTS:
+        if run.get(key) is not None and not isinstance(run[key], dict):
+            return f'has "{key}": {_brief(run[key])}, not an object'
+    for key in RUN_ARGUMENT_LISTS:
+        value = run.get(key)
+        if value is not None and not (isinstance(value, list) and all(isinstance(arg, str) for arg in value)):
+            return f'has "{key}": {_brief(value)}, not a list of strings'
+    return None
+
+
+def _brief(value: object) -> str:
+    """A damaged value as written, cut to a sentence's length."""
+    text = shown(value)
+    return text if len(text) <= 40 else f"{text[:40]}..."
 
 
 def _check_sidecar_covers(path: Path, sidecar: Path, document: object, frame: pd.DataFrame) -> None:
@@ -532,6 +583,8 @@ def _read_journal(path: Path) -> tuple[dict | None, list[dict], list[tuple[str, 
         try:
             if "provenance" in record:
                 provenance = record["provenance"]
+                if _run_damage(provenance):  # another kind of value where hwprof writes a run's provenance
+                    raise ValueError
             elif "samples" in record:
                 entry = record["samples"]
                 process = entry.get("process")  # journals before the worker column have none

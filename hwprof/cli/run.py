@@ -288,11 +288,11 @@ def command_entries(frame) -> list[dict]:
 
     entries = []
     for row in frame[frame["kind"] == "command"].itertuples(index=False):
-        config = json.loads(row.config) if isinstance(row.config, str) else {}
+        config = _config(row.config)
         flags = row.power_flags if isinstance(row.power_flags, str) else ""
         entries.append(
             {
-                "command": shlex.split(row.model),
+                "command": _argv(config, row.model),
                 "exit_status": config.get("exit_status"),
                 "device": row.device if isinstance(row.device, str) else None,
                 "device_name": row.device_name if isinstance(row.device_name, str) else None,
@@ -306,6 +306,28 @@ def command_entries(frame) -> list[dict]:
             }
         )
     return entries
+
+
+def _config(text) -> dict:
+    """A command row's config as hwprof run wrote it, {} where the row holds none or no JSON object."""
+    try:
+        config = json.loads(text) if isinstance(text, str) else {}
+    except ValueError:
+        return {}
+    return config if isinstance(config, dict) else {}
+
+
+def _argv(config: dict, line) -> list[str]:
+    """The command's arguments as hwprof run recorded them (config["argv"]); a row without them (written by
+    hand) has its command line split as a shell would, or kept whole where it does not split (an open quote)."""
+    argv = config.get("argv")
+    if isinstance(argv, list) and all(isinstance(arg, str) for arg in argv):
+        return argv
+    line = line if isinstance(line, str) else ""
+    try:
+        return shlex.split(line)
+    except ValueError:
+        return [line]
 
 
 def command_lines(entries: list[dict]) -> list[str]:
