@@ -10,6 +10,10 @@ Method (after pyperf, torch.utils.benchmark and hyperfine):
    evenly instead of biasing whichever item ran last;
 4. stop an item when the 95% interval of its median is within `precision`
    of the median, or when its time budget is spent (then it is not `stable`).
+   The budget counts warm-up too: an item whose cold call spent it is not
+   warmed up, and a burst is cut to the calls the time left holds (one at
+   least). An item that still ran more than OVERRUN_SHARE past its budget (a
+   call longer than the budget) says so (`over_budget`).
    An item that `spans` the group (a whole network) is not stopped by its
    precision while other items are still being sampled: its samples then come
    from the same stretch of time as its layers', and a slow spell of the
@@ -94,6 +98,7 @@ class Item:
     discarded_bursts: int = 0
     contention_s: float = 0.0  # time lost to discarded bursts and to waiting for a quiet spell
     visited_at_s: float = -math.inf  # perf_counter at the end of its latest burst
+    call_s: float = 0.0  # seconds of its latest call, to cut a burst to the budget left
 
     @property
     def other_cpu_share(self) -> float | None:
@@ -117,7 +122,8 @@ class Item:
             raise ItemFailed(self.key, error) from error
         elapsed = time.perf_counter() - start
         self.spent_s += elapsed
-        return elapsed / n
+        self.call_s = elapsed / n
+        return self.call_s
 
 
 @dataclass(frozen=True)
@@ -131,11 +137,13 @@ class Result:
     discarded_bursts: int = 0
     samples: tuple[float, ...] = ()  # seconds per call, each sample the mean of `iterations` calls
     tail_s: tuple[float, float] | None = None  # (p90, p99) of the samples, upper nearest rank
+    over_budget: bool = False  # ran more than OVERRUN_SHARE past its time budget: one call outlasted it
 
 
 CPU_COUNT = psutil.cpu_count() or 1
 CONTENTION_WINDOW_S = 0.2  # CPU time is counted in 10 ms ticks: over 0.2 s on 2 CPUs, a tick is 2.5% of the machine
 CONTENTION_ALLOWANCE = 1.0  # discarded bursts and waiting for quiet may cost an item this many times its budget
+OVERRUN_SHARE = 0.1  # past its budget by this share, with samples this long against it, an item says so
 
 
 def usable_cpus() -> int:
@@ -210,6 +218,7 @@ class Runner:
                 item.discarded_bursts,
                 samples=tuple(item.samples),
                 tail_s=(percentile(item.samples, 90), percentile(item.samples, 99)),
+                over_budget=self._over_budget(item),
             )
             results.append(result)
             if on_done is not None:
@@ -227,7 +236,7 @@ class Runner:
                     continue
                 room = self.method.max_samples - len(item.samples) - window.pending(item)
                 wall_before = time.perf_counter()
-                burst = [item.run(item.iterations) for _ in range(min(self.method.burst, room))]
+                burst = [item.run(item.iterations) for _ in range(min(self.method.burst, room, self._fitting(item)))]
                 item.visited_at_s = time.perf_counter()
                 window.add(item, burst, item.visited_at_s - wall_before)
                 raise_if_pending()  # a SIGTERM whose exception a finalizer swallowed still stops the run here
@@ -267,6 +276,20 @@ class Runner:
             self.waited_s += waited_s
             for item in {id(item): item for item in waiting}.values():
                 item.contention_s += waited_s
+
+    def _over_budget(self, item: Item) -> bool:
+        """Whether the item ran past its budget by more than OVERRUN_SHARE because its samples are long against
+        it, not because one quick sample was descheduled on a busy machine."""
+        budget_s = self.method.max_item_s
+        long_s = OVERRUN_SHARE * budget_s
+        return item.spent_s > budget_s + long_s and item.summary.median * item.iterations > long_s
+
+    def _fitting(self, item: Item) -> int:
+        """Samples the item's budget still holds at its latest pace, one at least: a slow item's burst would
+        otherwise run its budget over by the rest of the burst."""
+        sample_s = item.call_s * item.iterations
+        left_s = self.method.max_item_s - item.spent_s
+        return max(1, int(left_s / sample_s)) if sample_s > 0 else self.method.burst
 
     def _allowance_s(self) -> float:
         return CONTENTION_ALLOWANCE * self.method.max_item_s
@@ -321,7 +344,7 @@ class Runner:
             n = max(n + 1, math.ceil(1.2 * self.min_sample_s / max(per_call, 1e-9)))
             per_call = item.run(n)
         item.iterations = n
-        warmup_ends_s = item.spent_s + min(method.max_warmup_s, method.max_item_s)
+        warmup_ends_s = min(item.spent_s + method.max_warmup_s, method.max_item_s)  # none once the budget is spent
         recent: list[float] = []
         while item.spent_s < warmup_ends_s:
             recent.append(item.run(n))

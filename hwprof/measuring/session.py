@@ -1048,27 +1048,41 @@ class _Session:
             else:
                 items[config_id] = Item(config_id, self._layer_runner(config_id, group[0]), self.sync)
         args, kwargs = (), {}
+        output_bytes: list[int] = []
         if network_key not in self.networks_done:
             args, kwargs = spec.model_inputs.make(
                 batch_size, seq_len, self.device, self.execution.torch_dtype, self.execution.channels_last
             )
             network = self.execution.network(module, args, kwargs, spec.name)
-            items["network"] = Item("network", lambda: network(*args, **kwargs), self.sync, span=True)
+
+            def call() -> object:
+                return network(*args, **kwargs)
+
+            def sizing_call() -> None:
+                """The cold call, which also sizes the output for the row: a slow network runs no call more."""
+                output_bytes.append(sum(t.numel() * t.element_size() for t in tensors_in(call())))
+                items["network"].fn = call
+
+            items["network"] = Item("network", sizing_call, self.sync, span=True)
         if not items:
             return
         self.progress.group(spec.name, batch_size, len(items))
 
         def emit_item(result: Result, measurement: dict, samples: RawSamples) -> None:
             if result.key == "network":
-                row = self._network_row(spec, identity, layer_list, module, (args, kwargs), measurement, result)
+                row = self._network_row(
+                    spec, identity, layer_list, module, (args, kwargs), output_bytes[0], measurement, result
+                )
                 self.emit([row], samples)
-                label = f"{spec.name} (network)"
+                label, what = f"{spec.name} (network)", spec.name
             else:
                 self.measured[result.key] = measurement
                 group = instances[result.key]
                 self.emit([self._layer_row(identity, layer, result.key) for layer in group], samples)
-                label = f"{group[0].op} {group[0].name}"
+                label, what = f"{group[0].op} {group[0].name}", f"{group[0].op} layer {group[0].name} of {spec.name}"
             self.progress.item_done(label, measurement["latency_ms"], measurement["stable"])
+            if result.over_budget:
+                self._warn_over_budget(f"{what} at batch size {batch_size}", result)
 
         timed: list[tuple[Result, dict, RawSamples]] = []
 
@@ -1096,6 +1110,19 @@ class _Session:
                     emit_item(result_left, left, samples_left)
                 raise
             emit_item(result, measurement, samples)
+
+    def _warn_over_budget(self, what: str, result: Result) -> None:
+        """An item whose calls outlasted its budget ran past it (the runner takes one call at least): say so,
+        since its row's few samples and its time otherwise pass for a budget spent as asked."""
+        budget_s = self.runner.method.max_item_s
+        self.progress.warn(
+            worded(
+                f"{what} took {result.measure_s:.3g} s where "
+                f"{option('max_item_s', budget_s)} allows it {budget_s:g} s: one call takes "
+                f"{result.summary.median:.2g} s, so its latency rests on {result.summary.n} sample(s); give a "
+                "longer budget for more"
+            )
+        )
 
     def _layer_runner(self, config_id: str, layer: Layer) -> Callable[[], object]:
         """The layer alone: on the same buffers every call (warm), or rotating through copies (cold)."""
@@ -1203,10 +1230,11 @@ class _Session:
             **self.measured[config_id],
         }
 
-    def _network_row(self, spec, identity, layer_list, module, example, measurement, result: Result) -> dict:
+    def _network_row(
+        self, spec, identity, layer_list, module, example, output_bytes: int, measurement, result: Result
+    ) -> dict:
+        """The network's row; its output_bytes come from its first timed call (measure_group)."""
         args, kwargs = example
-        output = module(*args, **kwargs)
-        tensors = tensors_in(output)
         inputs = tensors_in((args, kwargs))
         parameters, buffers = module_weights(module)  # a quantized Linear's packed weights too
         weights = parameters + buffers
@@ -1226,7 +1254,7 @@ class _Session:
             "flops": sum(layer.flops for layer in layer_list),
             "params": sum(p.numel() for p in parameters),
             "input_bytes": sum(t.numel() * t.element_size() for t in inputs),
-            "output_bytes": sum(t.numel() * t.element_size() for t in tensors),
+            "output_bytes": output_bytes,
             "weight_bytes": sum(t.numel() * t.element_size() for t in weights),
             "layer_count": len(layer_list),
             **measurement,
