@@ -6,6 +6,7 @@ import json
 import os
 import statistics
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -246,6 +247,7 @@ def measure(
     )
     # with --json stdout is the JSON document; notes (power unavailable, contention) still reach stderr
     progress = Notes(_echo_err) if as_json and not quiet else make_progress(quiet)
+    started = time.perf_counter()
     try:
         frame = run_measure(list(models), options, out=out, resume=resume, argv=sys.argv, progress=progress)
     except KeyboardInterrupt as interrupt:  # Ctrl-C, or SIGTERM (hwprof.cli.Interrupted)
@@ -265,11 +267,71 @@ def measure(
     progress.stop()
     runs = read_provenance(out)
     summary = summarize_frame(frame, read_samples(out), runs)
+    facts = run_facts(runs[-1] if runs else {}, time.perf_counter() - started)  # a run appends its provenance
     if as_json:
         written = trace_path if trace_path and os.path.exists(trace_path) else None  # none without a sensor
-        click.echo(json.dumps({"out": out, "trace": written, "rows": len(frame), **summary}, indent=2))
+        click.echo(json.dumps({"out": out, "trace": written, "rows": len(frame), **facts, **summary}, indent=2))
     elif not quiet:
         print_summary(summary, out, runs, contention_said=True)  # measure warned of contention as it ended
+        for line in (threads_line(facts), timing_line(facts)):
+            if line:
+                click.echo(line)
+
+
+def run_facts(run: dict, elapsed_s: float | None) -> dict:
+    """What a run cost and how it ran, from its provenance, for measure's summary: seconds in all (`elapsed_s`, this
+    command's), on the networks, on the default layer sweep (fit_sweep, its share) and waiting for a quiet machine;
+    and the intra-op threads it used on the CPUs this process could use, which fit and compare will not mix."""
+    sweep = run.get("fit_sweep")
+    workers = run["processes"] if isinstance(run.get("processes"), list) else [run]  # --processes: each waited
+    waited_s = sum(float((worker.get("contention") or {}).get("waited_s") or 0.0) for worker in workers)
+    return {
+        **({} if elapsed_s is None else {"elapsed_s": round(elapsed_s, 1)}),
+        "networks_s": sweep.get("networks_s") if sweep else None,
+        "fit_sweep": sweep,
+        "waited_s": round(waited_s, 1),
+        **{key: run.get(key) for key in ("threads", "usable_cpus", "cpu_count", "cpu_quota")},
+    }
+
+
+def timing_line(facts: dict) -> str | None:
+    """took 5 min 02 s: networks 3 min 40 s, layer sweep 58 s (20%), waited 12 s for a quiet machine"""
+    parts = [] if facts.get("networks_s") is None else [f"networks {_duration(facts['networks_s'])}"]
+    sweep = facts.get("fit_sweep") or {}
+    if sweep.get("sweep_s"):
+        parts.append(f"layer sweep {_duration(sweep['sweep_s'])} ({sweep['share']:.0%})")
+    if facts.get("waited_s"):
+        parts.append(f"waited {_duration(facts['waited_s'])} for a quiet machine")
+    if "elapsed_s" in facts:
+        return f"took {_duration(facts['elapsed_s'])}" + (f": {', '.join(parts)}" if parts else "")
+    return f"spent: {', '.join(parts)}" if parts else None
+
+
+def threads_line(facts: dict) -> str | None:
+    """The intra-op threads a run used and the CPUs it could use (a taskset, a cpuset or a cgroup quota leave
+    fewer than the machine has): fit and compare refuse to mix thread counts, so the user must know it."""
+    threads, usable, count, quota = (facts.get(key) for key in ("threads", "usable_cpus", "cpu_count", "cpu_quota"))
+    if threads is None:
+        return None
+    text = f"{threads} intra-op thread{'s' * (threads != 1)}"
+    if usable is not None:
+        of = f" of the machine's {count} CPUs" if count and count != usable else f" CPU{'s' * (usable != 1)}"
+        text += f"; this process may use {usable}{of}"
+    if quota is not None:
+        text += f", under a cgroup quota of {quota:g} CPU{'s' * (quota != 1)}"
+        if threads > quota:
+            text += f" (threads beyond it wait their turn: --threads {max(1, int(quota))} times the model alone)"
+    return text
+
+
+def _duration(seconds: float) -> str:
+    """58 s, 5 min 02 s, 1 h 05 min."""
+    whole = round(seconds)
+    if whole < 60:
+        return f"{seconds:.1f} s" if seconds < 10 else f"{whole} s"
+    if whole < 3600:
+        return f"{whole // 60} min {whole % 60:02d} s"
+    return f"{whole // 3600} h {whole % 3600 // 60:02d} min"
 
 
 def _measure_shards(context, devices: list[str], out: str, threads, resume: bool, as_json: bool, quiet: bool) -> None:
@@ -280,6 +342,7 @@ def _measure_shards(context, devices: list[str], out: str, threads, resume: bool
     from hwprof.files import check_output
     from hwprof.samples import read_samples
 
+    started = time.perf_counter()
     check_output(out, exists_ok=resume)
     shards.check_devices(devices)
     args = shards.command_args(context)
@@ -307,15 +370,24 @@ def _measure_shards(context, devices: list[str], out: str, threads, resume: bool
     runs = read_provenance(out)
     runs_of = {device: [run for run in runs if run.get("device") == device] for device in devices}
     per_device = {
-        device: summarize_frame(frame[frame["device"] == device], samples, runs_of[device]) for device in devices
+        device: {
+            **run_facts(runs_of[device][-1] if runs_of[device] else {}, None),
+            **summarize_frame(frame[frame["device"] == device], samples, runs_of[device]),
+        }
+        for device in devices
     }
+    elapsed_s = time.perf_counter() - started
     if as_json:
-        click.echo(json.dumps({"out": out, "shards": paths, "rows": len(frame), "devices": per_device}, indent=2))
+        whole = {"out": out, "shards": paths, "rows": len(frame), "elapsed_s": round(elapsed_s, 1)}
+        click.echo(json.dumps({**whole, "devices": per_device}, indent=2))
     elif not quiet:
         for device, summary in per_device.items():
             click.echo(f"{device}:")
             print_summary(summary, paths[device], runs_of[device])
-        click.echo(f"merged: {out}")
+            for line in (threads_line(summary), timing_line(summary)):
+                if line:
+                    click.echo(line)
+        click.echo(f"merged: {out} (took {_duration(elapsed_s)})")
 
 
 def _echo_err(text: str) -> None:
@@ -433,6 +505,7 @@ def summarize_frame(frame, samples=None, runs=()) -> dict:
     is computed for all networks at once, not by a frame per network, so thousands of networks take seconds."""
     from hwprof.dataset import latency_interval_unbounded
     from hwprof.measuring.session import contended_measurements
+    from hwprof.sample_models.sweep import PREFIX
 
     network_samples = _network_samples(samples)
     frame = frame[frame["model"].notna() & frame["batch_size"].notna()]  # rows of models (not hwprof run's)
@@ -457,9 +530,10 @@ def summarize_frame(frame, samples=None, runs=()) -> dict:
     layers, layer_sums = _group_layers(work)
     top_layers = _top_layers(layers)
     firsts = work.drop_duplicates("_group").sort_values("_group")
-    networks = []
+    networks, sweeps = [], []
     for group, key in zip(firsts["_group"], firsts[keys].itertuples(index=False, name=None)):
         named = dict(zip(keys, key))
+        sweep = str(named["model"]).startswith(PREFIX)  # layers only: no network to show
         layer_count, layers_ms = layer_sums.get(group, (0, None))
         entry = {
             "model": named["model"],
@@ -467,19 +541,21 @@ def summarize_frame(frame, samples=None, runs=()) -> dict:
             "seq_len": int(named["seq_len"]) if _measured(named.get("seq_len")) is not None else None,
             **{column: _plain(named[column]) for column in apart},
             **({"threads": _whole(named["threads"])} if "threads" in apart else {}),
-            "network_runs": counts[group]["network_runs"],  # several: the median of their figures is shown
+            **({} if sweep else {"network_runs": counts[group]["network_runs"]}),  # several: their figures' median
             "layers": layer_count,
             "sum_of_layers_ms": layers_ms,
             **{column: counts[group][column] for column in GROUP_COUNTS[1:]},
         }
-        entry.update(network_rows.get(group, NO_NETWORK))
+        if not sweep:
+            entry.update(network_rows.get(group, NO_NETWORK))
         entry["top_layers"] = [_layer_summary(layer, bool(layer["_unbounded"])) for layer in top_layers.get(group, [])]
-        networks.append(entry)
+        (sweeps if sweep else networks).append(entry)
     reasons = [(run.get("power") or {}).get("unavailable_reason") for run in runs]
     reasons += [_stopped_note(run.get("power") or {}) for run in runs]
     return {
         "execution": execution_words(frame.drop(columns=apart)),
         "networks": networks,
+        "sweeps": sweeps,  # layer sweeps, the default one's rounds and sweep:OP models, apart from the networks
         "host_bound": _host_bound(frame),
         # counted as measure counts them as it ends, so show says the same of the same dataset
         "contended_measurements": contended_measurements(frame),
@@ -898,9 +974,16 @@ def print_summary(summary: dict, out: str, runs: list[dict], contention_said: bo
             f"… {len(summary['networks']) - len(shown):,} more networks (the {len(shown)} slowest are above): "
             "--json lists every one"
         )
+    if summary["sweeps"]:
+        sweeps = summary["sweeps"]
+        unstable = sum(entry["unstable_rows"] for entry in sweeps)
+        console.print(
+            f"layer sweeps: {sum(entry['layers'] for entry in sweeps):,} layer configurations in {len(sweeps):,} "
+            f"sweep group(s), {unstable:,} unstable (not networks, so not in the table): --json lists them"
+        )
     if summary["contended_measurements"] and not contention_said:
         console.print(contention_warning(summary["contended_measurements"]))
-    shared = sum(entry.get("gpu_shared_rows", 0) for entry in summary["networks"])
+    shared = sum(entry.get("gpu_shared_rows", 0) for entry in summary["networks"] + summary["sweeps"])
     if shared:
         console.print(
             f"warning: other processes used the GPU while {shared} row(s) were measured (column "
