@@ -121,11 +121,7 @@ def read_inputs(paths: Sequence[str | os.PathLike]) -> tuple[pd.DataFrame, list[
         _check_measured_numbers(frame, path)
         frame["source"] = str(path)
         frames.append(frame)
-        if not isinstance(provenance, list):
-            raise HwprofError(
-                f"{path}: its provenance is damaged: its runs are {shown(provenance)}, not a list{REMEDY}"
-            )
-        runs = [_run_summary(run, path, number) for number, run in enumerate(provenance, start=1)]
+        runs = [_run_summary(run) for run in checked_runs(provenance, path)]
         sources.append({"path": str(path), "kind": kind, "rows": int(len(frame)), "runs": runs})
     return pd.concat(frames, ignore_index=True), sources
 
@@ -141,8 +137,9 @@ def _batch_sizes(column: pd.Series, path) -> pd.Series:
     return numbers.astype(int)
 
 
-# The provenance fields fit reads from each run, and the kind hwprof writes there (None stands for unrecorded): a
-# dataset comes from anywhere, and a list where a name belongs crashed fit deep inside (an unhashable device).
+# The provenance fields fit and report read from each run, and the kind hwprof writes there (None stands for
+# unrecorded): a dataset comes from anywhere, and a list where a name belongs crashed fit deep inside (an unhashable
+# device).
 RUN_FIELDS = {
     "run_id": str,
     "hwprof_version": str,
@@ -153,39 +150,41 @@ RUN_FIELDS = {
     "start_time": str,
     "threads": int,
 }
-RUN_SETTINGS = {  # objects of a run, and their fields fit reads
+RUN_SETTINGS = {  # objects of a run, and their fields fit and report read
     "execution": {"dtype": str, "channels_last": bool, "compile": bool},
     "allocator": {"policy": str, "applied": bool},
     "plan": {"layers": bool},
     "cache": {"mode": str},
+    "power": {"source": str, "unavailable_reason": str},
 }
-KIND_WORDS = {str: "text", int: "a whole number", bool: "true or false", dict: "an object"}
+KIND_WORDS = {str: "text", int: "a whole number", bool: "true or false", dict: "an object", list: "a list"}
 REMEDY = "; get an undamaged copy of the dataset, or measure it again"
 
 
-def _checked_run(run: object, path, number: int) -> dict:
-    """`run` where every field fit reads is of the kind hwprof writes there; else one sentence naming the file, the
-    run and the field."""
+def checked_runs(runs: object, path) -> list[dict]:
+    """A dataset's runs (its provenance) where every field fit and report read is of the kind hwprof writes there;
+    else one sentence naming the file, the run and the field."""
 
-    def check(name: str, value: object, kind: type) -> None:
+    def check(where: str, value: object, kind: type) -> None:
         if value is not None and (not isinstance(value, kind) or (kind is int and isinstance(value, bool))):
             raise HwprofError(
-                f"{path}: its provenance is damaged: run {number}{f' has {name}' if name else ' is'} {shown(value)}, "
-                f"where hwprof writes {KIND_WORDS[kind]}{REMEDY}"
+                f"{path}: its provenance is damaged: {where} {shown(value)}, where hwprof writes {KIND_WORDS[kind]}"
+                f"{REMEDY}"
             )
 
-    check("", run, dict)
-    for key, kind in RUN_FIELDS.items():
-        check(key, run.get(key), kind)
-    for setting, keys in RUN_SETTINGS.items():
-        check(setting, run.get(setting), dict)
-        for key, kind in keys.items():
-            check(f"{setting}.{key}", (run.get(setting) or {}).get(key), kind)
-    return run
+    check("its runs are", runs, list)
+    for number, run in enumerate(runs, start=1):
+        check(f"run {number} is", run, dict)
+        for key, kind in RUN_FIELDS.items():
+            check(f"run {number} has {key}", run.get(key), kind)
+        for setting, keys in RUN_SETTINGS.items():
+            check(f"run {number} has {setting}", run.get(setting), dict)
+            for key, kind in keys.items():
+                check(f"run {number} has {setting}.{key}", (run.get(setting) or {}).get(key), kind)
+    return runs
 
 
-def _run_summary(run: object, path, number: int) -> dict:
-    run = _checked_run(run, path, number)
+def _run_summary(run: dict) -> dict:
     summary = {k: run[k] for k in RUN_FIELDS if k in run}
     execution = run.get("execution") or {}  # how it ran, for the measure commands fit advises
     summary.update({k: execution[k] for k in ("dtype", "channels_last", "compile") if k in execution})

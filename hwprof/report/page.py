@@ -121,6 +121,7 @@ def build_report(
     """Write the report of `datasets` (and of `predictor` on them) to `out`; a summary of what went in.
     `run_model_files` lets the predictor's scoring run the Python files network rows name (see evaluate)."""
     from hwprof.dataset import check_each_given_once, read_provenance, without_sample_sidecars
+    from hwprof.fitting.data import checked_runs
     from hwprof.predictor.predictor import check_confidence
 
     check_confidence(confidence)  # a level out of range is refused with or without a predictor
@@ -130,7 +131,7 @@ def build_report(
         raise HwprofError("no dataset was given; pass at least one .parquet or .csv file")
     check_each_given_once(paths, "dataset")
     out = check_report_path(out, [*paths, *([predictor] if predictor else [])])
-    runs_of = {path: read_provenance(path) for path in paths}  # read once, for every section
+    runs_of = {path: checked_runs(read_provenance(path), path) for path in paths}  # read once, for every section
     frame = _read(paths, runs_of)
     scored_on = _scored_device(predictor, frame) if predictor is not None else None
     page = Page()

@@ -56,3 +56,18 @@ def test_fit_refuses_a_damaged_provenance_in_one_sentence(tmp_path, change):
     result = CliRunner().invoke(main, ["fit", str(path), "--out", str(tmp_path / "p.json"), "--no-cv"])
     assert result.exit_code == 1 and "unexpectedly" not in result.output and "Traceback" not in result.output
     assert str(path) in result.output and "damaged" in result.output
+
+
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        ({"run_id": [1]}, "run 1 has run_id [1]"),
+        ({"power": {"unavailable_reason": [1]}}, "run 1 has power.unavailable_reason [1]"),
+    ],
+)
+def test_report_refuses_a_damaged_provenance_in_one_sentence(tmp_path, change, words):
+    """run_id [1] or a power reason [1] gave TypeError: unhashable type in the report, as a bug."""
+    path = dataset(tmp_path / "d.parquet", **change)
+    result = CliRunner().invoke(main, ["report", str(path), "--out", str(tmp_path / "r.html")])
+    assert result.exit_code == 1 and "unexpectedly" not in result.output and "Traceback" not in result.output
+    assert f"{path}: its provenance is damaged: {words}" in " ".join(result.output.split())
