@@ -13,6 +13,7 @@ import hashlib
 import inspect
 import json
 import math
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -27,6 +28,12 @@ from hwprof.errors import HwprofError, HwprofWarning, warn
 from hwprof.models import FX_TRACING, recall
 from hwprof.models.inputs import ModelInputs, check_module_weights
 from hwprof.models.recall import storage_id, tensors_in
+
+# torch.fx's first trace builds torch's table of overridable functions, where torch 2.1 warns of its own deprecated
+# attributes (torch.has_cuda, ...): built here, quietly, those warnings stay out of every command's output
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", UserWarning)
+    torch.overrides.get_overridable_functions()
 
 # Ops that move no data and do no arithmetic are left out, except these, which
 # users expect to see as layers even when they are views.
@@ -338,7 +345,11 @@ class _Recorder:
 
 class _FxRecorder(fx.Interpreter, _Recorder):
     def __init__(self, module: nn.Module, graph: fx.Graph, recipes: bool) -> None:
-        fx.Interpreter.__init__(self, module, garbage_collect_values=recipes, graph=graph)
+        if "graph" in inspect.signature(fx.Interpreter.__init__).parameters:
+            fx.Interpreter.__init__(self, module, garbage_collect_values=recipes, graph=graph)
+        else:  # torch before 2.3 (JetPack 5/6's) interprets only a GraphModule's own graph: its code is compiled
+            fx.Interpreter.__init__(self, fx.GraphModule(module, graph), garbage_collect_values=recipes)
+            self.graph = graph
         _Recorder.__init__(self, recipes)
         self._signatures: dict[str, int | None] = {}
 
@@ -674,7 +685,9 @@ def _module_flops(module: nn.Module, args: tuple, kwargs: dict, output: Any) -> 
 
 
 # Modules with weights whose work is about one multiply-add per output element, as the fallback counts it.
-PER_ELEMENT_WITH_WEIGHTS = (nn.modules.batchnorm._NormBase, nn.LayerNorm, nn.GroupNorm, nn.PReLU, nn.RMSNorm)
+PER_ELEMENT_WITH_WEIGHTS = (nn.modules.batchnorm._NormBase, nn.LayerNorm, nn.GroupNorm, nn.PReLU) + (
+    (nn.RMSNorm,) if hasattr(nn, "RMSNorm") else ()  # nn.RMSNorm came with torch 2.4
+)
 RECURRENT = (nn.RNNBase, nn.RNNCellBase)
 # Gates of a recurrent layer: each is a product of the layer's input and of its hidden state with a weight.
 RECURRENT_GATES = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}

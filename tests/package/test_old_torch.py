@@ -1,0 +1,89 @@
+"""hwprof runs on the oldest torch pyproject.toml allows (2.1, JetPack 5/6's wheels), whose torch.nn and
+torch.fx lack what later releases added; these tests take those parts away from the installed torch."""
+
+import subprocess
+import sys
+
+import torch
+import torch.fx as fx
+
+from hwprof.models.layers import extract_layers_from_example
+from hwprof.sample_models import mlp
+
+WITHOUT_RMS_NORM = """
+import importlib, pkgutil
+import torch.nn as nn, torch.nn.functional as F, torch.overrides
+torch.overrides.get_overridable_functions()  # torch's own table names F.rms_norm: built while it is there
+del nn.RMSNorm, F.rms_norm  # both came with torch 2.4
+names = ["hwprof.sample_models.sweep"]  # hwprof's own walk does not reach its other source folders
+import hwprof, hwprof.drivers, hwprof.sample_models
+for package in (hwprof, hwprof.drivers, hwprof.sample_models):
+    names += [module.name for module in pkgutil.walk_packages(package.__path__, package.__name__ + ".")]
+for name in names:
+    if name != "hwprof.__main__":  # runs the CLI
+        importlib.import_module(name)
+from hwprof.models.layers import extract_layers
+layers, method = extract_layers(nn.Sequential(nn.Linear(8, 8), nn.LayerNorm(8)), (8,))
+print(len(names), method, *[layer.op for layer in layers])
+"""
+
+
+def test_every_module_imports_and_traces_on_a_torch_without_rms_norm():
+    done = subprocess.run([sys.executable, "-c", WITHOUT_RMS_NORM], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    count, *found = done.stdout.split()
+    assert int(count) > 50 and found == ["fx", "linear", "layernorm"]
+
+
+def _layers(recipes: bool):
+    return extract_layers_from_example(mlp.mlp(), (torch.zeros(2, 784),), {}, recipes=recipes)
+
+
+def test_layers_are_found_by_fx_where_the_interpreter_takes_no_graph_argument(monkeypatch):
+    """torch before 2.3: fx.Interpreter(module, garbage_collect_values) runs only a GraphModule's own graph."""
+    expected = {recipes: _layers(recipes) for recipes in (True, False)}
+    modern_init = fx.Interpreter.__init__
+
+    def init_before_2_3(self, module, garbage_collect_values=True):
+        assert isinstance(module, fx.GraphModule)
+        modern_init(self, module, garbage_collect_values)
+
+    monkeypatch.setattr(fx.Interpreter, "__init__", init_before_2_3)
+    for recipes, (layers, method) in expected.items():
+        found, found_method = _layers(recipes)
+        assert (found_method, [(layer.name, layer.op, layer.flops) for layer in found]) == (
+            method,
+            [(layer.name, layer.op, layer.flops) for layer in layers],
+        )
+        assert found_method == "fx"
+
+
+WITH_TORCH_2_1_OVERRIDES = """
+import functools, warnings
+import torch.overrides as overrides
+ignored = overrides.get_ignored_functions
+
+
+@functools.lru_cache(None)
+def get_ignored_functions():  # torch 2.1's reads torch.has_cuda and three more deprecated attributes
+    warnings.warn("'has_cuda' is deprecated, please use 'torch.backends.cuda.is_built()'", UserWarning)
+    return ignored()
+
+
+overrides.get_ignored_functions = get_ignored_functions
+overrides.get_overridable_functions = overrides.get_overridable_functions.__wrapped__  # later torch quiets it
+overrides._get_overridable_functions.cache_clear()
+overrides._get_tensor_methods.cache_clear()
+from hwprof.models.layers import extract_layers
+from hwprof.sample_models.mlp import mlp
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    extract_layers(mlp(), (784,))  # its forward calls torch.flatten, which torch.fx looks up in that table
+print([str(warning.message) for warning in caught])
+"""
+
+
+def test_torch_2_1s_warnings_about_its_own_deprecated_attributes_stay_out_of_a_trace():
+    done = subprocess.run([sys.executable, "-c", WITH_TORCH_2_1_OVERRIDES], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
