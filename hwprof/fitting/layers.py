@@ -10,11 +10,15 @@ there are enough of them, so errors describe layers of unseen architectures.
 from __future__ import annotations
 
 import itertools
+import re
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
 from scipy.optimize import lsq_linear
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import lasso_path, orthogonal_mp
 
 from hwprof.predictor.layer_model import LayerModel, PhysicalBase, Trees
@@ -264,9 +268,10 @@ def _candidate_supports(x: np.ndarray, r: np.ndarray, w: np.ndarray, max_size: i
         xs = (x[:, usable] - share @ x[:, usable]) / scale[usable] * root
         rs = (r - share @ r) * root[:, 0]
         columns = np.flatnonzero(usable)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # convergence and degenerate-path notices on tiny samples
-            _, coefs, _ = lasso_path(xs, rs, alphas=40, eps=1e-4, max_iter=1000)
+        with _solver_notices_hidden():
+            # random_state: coordinate descent draws a seed even when it goes cyclically, from np.random's
+            # global state (a host's seeded run) where none is given
+            _, coefs, _ = lasso_path(xs, rs, alphas=lasso_alphas(xs, rs), eps=LASSO_EPS, random_state=0)
             steps = min(max_size, xs.shape[1], MAX_FORWARD_TERMS)
             forward = orthogonal_mp(xs, rs, n_nonzero_coefs=steps, return_path=True)
         forward = forward.reshape(xs.shape[1], -1)
@@ -276,6 +281,44 @@ def _candidate_supports(x: np.ndarray, r: np.ndarray, w: np.ndarray, max_size: i
                 if len(support) <= max_size:
                     supports.add(support)
     return sorted(supports, key=lambda s: (len(s), s))
+
+
+LASSO_EPS = 1e-4  # the Lasso path's smallest alpha, as a share of its largest
+LASSO_ALPHAS = 40
+# What the solvers say on tiny samples, which the term choice's cross-validation judges anyway: the Lasso
+# path's smallest alphas do not converge where terms outnumber rows, and forward selection stops early on
+# collinear terms.
+SOLVER_MODULES = r"sklearn\."
+SOLVER_NOTICES = (
+    ("Objective did not converge", ConvergenceWarning),
+    ("Orthogonal matching pursuit ended", RuntimeWarning),
+)
+
+
+def lasso_alphas(x: np.ndarray, r: np.ndarray) -> np.ndarray:
+    """The grid lasso_path(alphas=LASSO_ALPHAS) draws (from the largest alpha, which keeps every coefficient
+    at zero, down to LASSO_EPS of it), given as an array: scikit-learn before 1.9 takes no count."""
+    x_r = np.asfortranarray(x).T @ r  # as scikit-learn lays x out, so the grid is the same to the last bit
+    alpha_max = np.sqrt(np.max(x_r**2)) / x.shape[0]
+    if alpha_max <= np.finfo(np.float64).resolution:
+        return np.full(LASSO_ALPHAS, np.finfo(np.float64).resolution)
+    return np.geomspace(alpha_max, alpha_max * LASSO_EPS, num=LASSO_ALPHAS)
+
+
+@contextmanager
+def _solver_notices_hidden() -> Iterator[None]:
+    """SOLVER_NOTICES ignored inside the block, by filters of their own added and removed again, not by
+    catch_warnings: that swaps the process's whole filter list, so a host's warnings in another thread while
+    fit runs were lost, and its filter changes undone."""
+    for message, category in SOLVER_NOTICES:
+        warnings.filterwarnings("ignore", message, category, SOLVER_MODULES)
+    try:
+        yield
+    finally:
+        for message, category in SOLVER_NOTICES:  # as filterwarnings built it; an ignored warning leaves no
+            entry = ("ignore", re.compile(message, re.I), category, re.compile(SOLVER_MODULES), 0)  # mark to clear
+            if entry in warnings.filters:  # another fit's block, ending first, may have taken it
+                warnings.filters.remove(entry)
 
 
 def weighted_log_rmse(predicted: np.ndarray, measured: np.ndarray, w: np.ndarray) -> float:
