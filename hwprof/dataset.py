@@ -225,9 +225,10 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
     try:
         if is_csv(path):
             # Text columns as text: a Sequential's layer names "0", "1" must not become numbers.
-            return pd.read_csv(path, dtype={c: "string" for c in TEXT_COLUMNS}, keep_default_na=False, na_values=[""])
-        with open(path, "rb") as handle:  # one open: a file replaced meanwhile is read whole, old or new
-            return pd.read_parquet(handle)
+            frame = pd.read_csv(path, dtype={c: "string" for c in TEXT_COLUMNS}, keep_default_na=False, na_values=[""])
+        else:
+            with open(path, "rb") as handle:  # one open: a file replaced meanwhile is read whole, old or new
+                frame = pd.read_parquet(handle)
     except Exception as error:  # pyarrow and pandas raise many types for a damaged file
         kind = "CSV" if is_csv(path) else "Parquet"
         if kind == "Parquet" and first_bytes(path, 1) == b"{":  # a JSON file hwprof wrote, given as a dataset
@@ -236,6 +237,20 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
             raise HwprofError(f"{path} is {what}, not a dataset; give a .parquet or .csv dataset.") from None
         reason = error_text(error)
         raise HwprofError(f"Could not read {path} as a {kind} file ({reason}).") from None
+    return _power_flags_as_measured(frame)
+
+
+def _power_flags_as_measured(frame: pd.DataFrame) -> pd.DataFrame:
+    """power_flags in its one meaning, whichever file held it: null where no power was measured (and nothing
+    flagged), "" where power was measured and nothing flagged. A CSV file writes both as an empty field, which
+    is read back by the row's power_w; Parquet files from hwprof run before this rule held "" without power."""
+    if "power_flags" not in frame.columns or "power_w" not in frame.columns:
+        return frame
+    flags = frame["power_flags"]
+    measured = pd.to_numeric(frame["power_w"], errors="coerce").notna()
+    clean = flags.isna() | flags.astype(object).eq("")
+    frame["power_flags"] = flags.mask(clean & measured, "").mask(clean & ~measured, None)
+    return frame
 
 
 def _check_comma_separated(path: Path) -> None:

@@ -215,7 +215,7 @@ def command_row(cost: CommandCost, device_name: str, measure_s: float) -> dict:
         "energy_mj": _millijoules(cost.energy_j),
         "dynamic_energy_mj": _millijoules(cost.dynamic_energy_j),
         "power_source": cost.source,
-        "power_flags": ",".join(cost.flags),
+        "power_flags": ",".join(cost.flags) if cost.flags or cost.power_w is not None else None,  # null: no power
         "power_spread": cost.power_spread,
         "measure_s": measure_s,
     }
