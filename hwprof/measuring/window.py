@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from hwprof.drivers import NoSensor, SensorUnavailable, open_sensor
-from hwprof.drivers.host import parse_device
+from hwprof.drivers.host import check_sysfs_root, parse_device
 from hwprof.errors import HwprofError
 from hwprof.measuring.energy import load_unstable, power_spread, required_window_s
 
@@ -47,13 +47,15 @@ class EnergyMonitor:
         epoch = monitor.end_window("epoch")
         monitor.close()
 
-    A CUDA device torch cannot see is refused (HwprofError) when the monitor is made.
+    A CUDA device torch cannot see, or a HWPROF_SYSFS_ROOT that is not a folder, is refused (HwprofError) when
+    the monitor is made.
     Windows are independent: any number may be open at once, nested or overlapping, each
     by its own name. The sensor stays open (and polling) until `close()`, or the end of a
     `with` block; a monitor is not shared between threads.
     """
 
     def __init__(self, device: str = "cpu", power: str = "auto", tegrastats: str | None = None) -> None:
+        check_sysfs_root()  # else every sensor reads as missing, and the reason says to set it
         self._ref = parse_device(device)
         if self._ref.kind == "cuda":  # refused here, before the code runs, not when its window ends
             from hwprof.measuring.session import resolve_device
