@@ -6,28 +6,46 @@ This module is the format's one owner; the study's records come from
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import numbers
 import os
 from pathlib import Path
 
+import hwprof
 from hwprof.errors import HwprofError
-from hwprof.files import read_json_document, write_text_atomically
+from hwprof.files import now_text, read_json_document, write_text_atomically
 from hwprof.search.study import SearchResult
 
 FORMAT = "hwprof-search"
 FORMAT_VERSION = 1
 
 
-def dump(result: SearchResult, path: str | os.PathLike, verified: dict[int, dict] | None = None) -> Path:
-    """Write the study's outcome atomically (ordinary permissions, never half a file)."""
+def dump(
+    result: SearchResult,
+    path: str | os.PathLike,
+    verified: dict[int, dict] | None = None,
+    *,
+    predictor=None,
+    space: str | os.PathLike | None = None,
+    started: str | None = None,
+) -> Path:
+    """Write the study's outcome atomically (ordinary permissions, never half a file), with what it came from,
+    as datasets and predictor files say theirs: which predictor file (`predictor`, a Predictor) and space file
+    (`space`, None for one made in memory) it was searched with, by which hwprof, and when (`started`, the
+    search's start as files.now_text() gives it; finished is now). The budgets held only for that predictor."""
     path = Path(path)
     payload = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         **result.to_dict(),
         "verified": {str(number): check for number, check in (verified or {}).items()},
+        "hwprof_version": hwprof.__version__,
+        "started": started,
+        "finished": now_text(),
+        "predictor": None if predictor is None else _predictor_origin(predictor),
+        "space_path": None if space is None else os.path.abspath(space),
     }
     text = json.dumps(_standard_json(payload), indent=2, sort_keys=True, allow_nan=False)
     try:
@@ -35,6 +53,20 @@ def dump(result: SearchResult, path: str | os.PathLike, verified: dict[int, dict
         return write_text_atomically(path, text)
     except OSError as error:
         raise HwprofError(f"cannot write the search results to {path}: {error.strerror or error}") from None
+
+
+def _predictor_origin(predictor) -> dict:
+    """The predictor's file (None for one made in memory), when it was fitted and in which format, and the file's
+    sha256: a predictor refitted under the same name is told apart."""
+    doc = predictor.doc
+    origin = {"path": None, "sha256": None, "created": doc.get("created"), "format_version": doc.get("format_version")}
+    if predictor.source != "<memory>":
+        origin["path"] = os.path.abspath(predictor.source)
+        try:
+            origin["sha256"] = hashlib.sha256(Path(predictor.source).read_bytes()).hexdigest()
+        except OSError:  # moved or removed since it was loaded: its path and created still say which it was
+            pass
+    return origin
 
 
 def _standard_json(value):
