@@ -36,6 +36,20 @@ class SweepRecord:
     sweep_s: float = 0.0
     networks_s: float = 0.0
     skipped_reason: str = ""
+    rounds: int = 0  # rounds measured to the end, in order: a resumed run carries on after them
+
+    @classmethod
+    def recorded(cls, provenance: dict) -> SweepRecord:
+        """The record a run wrote (provenance()), for a resumed run to carry on from it."""
+        return cls(
+            provenance.get("share_allowed", DEFAULT_SWEEP_SHARE),
+            ops=list(provenance.get("ops") or []),
+            configurations=int(provenance.get("configurations") or 0),
+            sweep_s=float(provenance.get("sweep_s") or 0.0),
+            networks_s=float(provenance.get("networks_s") or 0.0),
+            skipped_reason=provenance.get("skipped_reason") or "",
+            rounds=int(provenance.get("rounds") or 0),
+        )
 
     @property
     def share(self) -> float:
@@ -50,6 +64,7 @@ class SweepRecord:
             "configurations": self.configurations,
             "sweep_s": round(self.sweep_s, 3),
             "networks_s": round(self.networks_s, 3),
+            "rounds": self.rounds,
             **({"skipped_reason": self.skipped_reason} if self.skipped_reason else {}),
         }
 

@@ -428,7 +428,6 @@ def _measure(
         execution=execution,
         cache=cache,
     )
-    sweep: SweepRecord | None = None
     try:  # open_sensor hands the sensor over opened; it is closed here whatever happens
         session.load_existing()
         resumed = _resumed_seconds(session.frame(), names)
@@ -444,11 +443,12 @@ def _measure(
 
             swept = {parse_sweep(spec.name)[0] for spec in specs if spec.sweep is not None}
             networks_s = resumed["networks"] + time.perf_counter() - started
-            sweep = _fit_sweep(session, options, names, sizes, swept, networks_s, resumed["sweep"])
+            earlier = _recorded_sweep(getattr(writer, "previous_runs", []))
+            _fit_sweep(session, options, names, sizes, swept, networks_s, resumed["sweep"], earlier)
     finally:
         writer.provenance["contention"] = session.contention()
-        if sweep is not None:
-            writer.provenance["fit_sweep"] = sweep.provenance()
+        if session.sweep is not None:  # an interrupted sweep's too: a resumed run carries on from it
+            writer.provenance["fit_sweep"] = session.sweep.provenance()
         writer.close()
         sensor.close()
         if options.trace and session.trace:
@@ -477,10 +477,21 @@ def _note_nothing_to_resume(out, progress: Progress) -> None:
     progress.warn(worded(f"nothing to resume: {path} does not exist, so this run starts it{beside}"))
 
 
+def _recorded_sweep(runs: list[dict]) -> tuple[SweepRecord | None, bool]:
+    """The default sweep as the latest earlier run recorded it, and whether that run finished it (completed):
+    a run that reached the sweep had measured every network, and its record holds the wall time they and
+    the sweep took."""
+    for run in reversed(runs):
+        if isinstance(run.get("fit_sweep"), dict):
+            return SweepRecord.recorded(run["fit_sweep"]), run.get("status") == "complete"
+    return None, False
+
+
 def _resumed_seconds(rows: pd.DataFrame, names: list[str]) -> dict[str, float]:
     """Seconds the rows of a resumed dataset took to time, each configuration once: its networks' (and
     their layers') and its default sweep's (sweep rounds the user did not name), so that a resumed run
-    sizes and spends the sweep's share as the uninterrupted run would have."""
+    sizes and spends the sweep's share as the uninterrupted run would have. An estimate (it leaves out the
+    extraction and setup around the timing) for runs that recorded no sweep (_recorded_sweep)."""
     if rows.empty or "measure_s" not in rows.columns:
         return {"networks": 0.0, "sweep": 0.0}
     once = rows.drop_duplicates("config_id") if "config_id" in rows.columns else rows
@@ -512,14 +523,23 @@ def _fit_sweep(
     swept: set[str],
     networks_s: float,
     resumed_sweep_s: float = 0.0,
-) -> SweepRecord | None:
-    """Measure the default layer sweep of the networks' ops within its share of the run (fit_sweep).
-    A resumed run draws the same rounds (their seed comes from the model names): those measured before
-    the interruption are kept and count against the budget (`resumed_sweep_s`)."""
+    earlier: tuple[SweepRecord | None, bool] = (None, False),
+) -> None:
+    """Measure the default layer sweep of the networks' ops within its share of the run (fit_sweep), into
+    session.sweep. A resumed run draws the same rounds (their seed comes from the model names): those
+    measured before the interruption are kept and count against the budget. Where an earlier run recorded
+    the sweep (`earlier`: its record, and whether it finished), its seconds and rounds are taken as recorded
+    and a finished sweep is repeated as it was; otherwise the rows' timing is the estimate
+    (`resumed_sweep_s`)."""
     from hwprof.measuring import fit_sweep
 
     if options.sweep_share == 0:
-        return None
+        return
+    recorded, finished = earlier
+    if recorded is not None and finished:  # a resumed complete run: nothing is left to measure
+        session.sweep = recorded
+        session.progress.note(recorded.note())
+        return
     if not options.layers:  # network rows alone are fitted without layer models: a sweep would train none
         if any(row.get("kind") == "network" for row in session.rows):
             session.progress.note(
@@ -528,32 +548,40 @@ def _fit_sweep(
                     "without layer models; measure with layers to add one"
                 )
             )
-        return None
-    record = SweepRecord(options.sweep_share, networks_s=networks_s)
+        return
+    if recorded is not None:  # the networks were all measured before the interruption
+        networks_s, resumed_sweep_s = recorded.networks_s, recorded.sweep_s
+    record = SweepRecord(options.sweep_share, networks_s=networks_s, sweep_s=resumed_sweep_s)
     ops = fit_sweep.ops_to_sweep(session.frame(), swept)
     budget_s = fit_sweep.budget_s(options.sweep_share, networks_s)
     if not ops:
-        return None
+        return
+    session.sweep = record
     if budget_s < fit_sweep.MIN_BUDGET_S:
         record.skipped_reason = (
             f"the networks took {networks_s:.1f} s, too short a run for a bounded sweep (sweep:OP models add one)"
         )
         session.progress.note(record.note())
-        return record
+        return
+    done_rounds = recorded.rounds if recorded is not None else 0  # measured to the end before: counted, not run
     seed = fit_sweep.first_seed(names)
     started = time.perf_counter()
-    for round_index, op in itertools.product(range(fit_sweep.MAX_ROUNDS), ops):  # round by round
-        if resumed_sweep_s + time.perf_counter() - started >= budget_s:
+    rounds = itertools.product(range(fit_sweep.MAX_ROUNDS), ops)  # round by round
+    for index, (round_index, op) in enumerate(rounds):
+        if index >= done_rounds and record.sweep_s >= budget_s:
             break
         spec = resolve_model(fit_sweep.round_name(op, round_index, seed))
-        for size in sizes:
-            session.measure_group(spec, size, True)
+        try:
+            if index >= done_rounds:
+                for size in sizes:
+                    session.measure_group(spec, size, True)
+        finally:
+            record.sweep_s = resumed_sweep_s + time.perf_counter() - started
+        record.rounds += 1
         record.configurations += len(spec.sweep)
         if op not in record.ops:
             record.ops.append(op)
-    record.sweep_s = resumed_sweep_s + time.perf_counter() - started
     session.progress.note(record.note())
-    return record
 
 
 def method_for(options: MeasureOptions, device: torch.device) -> Method:
@@ -929,6 +957,7 @@ class _Session:
         self.networks_done: set[tuple] = set()  # (model, batch_size, seq_len)
         self.per_sample_bytes: dict[str, tuple[int, int, int]] = {}  # model -> see _check_memory
         self.measured_now: list[dict] = []  # measurement columns of each item timed in this run
+        self.sweep: SweepRecord | None = None  # the default layer sweep, once it starts (_fit_sweep)
         self.sync: Callable[[], None] = (
             (lambda: torch.cuda.synchronize(device)) if device.type == "cuda" else (lambda: None)
         )
