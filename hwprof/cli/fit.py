@@ -92,24 +92,23 @@ def fit(
     the board, one per fit: --device-name picks it): features are then computed
     from each model spec, e.g. nb201:<arch>.
     """
-    from hwprof.fitting.data import model_files_run
     from hwprof.fitting.fit import fit as run_fit
 
     say = Progress() if quiet or as_json else Notes(lambda message: click.echo(message, err=True))
-    with model_files_run(run_model_files):  # the datasets' and --prior's rows alike
-        predictor = run_fit(
-            list(datasets),
-            out,
-            targets,
-            family,
-            device_name,
-            cv=not no_cv,
-            progress=say,
-            base=base,
-            align_runs=not no_align_runs,
-            force=force,
-            prior=list(prior),
-        )
+    predictor = run_fit(
+        list(datasets),
+        out,
+        targets,
+        family,
+        device_name,
+        cv=not no_cv,
+        progress=say,
+        base=base,
+        align_runs=not no_align_runs,
+        force=force,
+        prior=list(prior),
+        run_model_files=run_model_files,
+    )
     if quiet or as_json:  # progress (and the warnings in it) was silent: warnings still reach stderr
         for warning in predictor.doc["training"].get("warnings", []):
             click.echo(f"warning: {warning}", err=True)

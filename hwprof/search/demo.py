@@ -152,7 +152,6 @@ def demo_predictor(out_dir, count: int = 12, threads: int | None = None, progres
     from pathlib import Path
 
     from hwprof.dataset import journal_path
-    from hwprof.fitting.data import model_files_run
     from hwprof.fitting.fit import fit
     from hwprof.measuring.session import measure
     from hwprof.predictor.predictor import load_predictor
@@ -186,8 +185,8 @@ def demo_predictor(out_dir, count: int = 12, threads: int | None = None, progres
         progress=_WarningsOf(progress),  # others holding the CPU inflate the predictor and budget fitted here
     )
     progress.note(f"fitting the demo predictor from those rows: {predictor_path}")
-    with model_files_run():  # the demo's own model file, written above, names its network rows
-        fit([dataset], out=predictor_path, targets="latency")
+    # the demo's own model file, written above, names its network rows
+    fit([dataset], out=predictor_path, targets="latency", run_model_files=True)
     return load_predictor(predictor_path), predictor_path
 
 

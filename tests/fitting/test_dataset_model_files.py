@@ -68,6 +68,8 @@ def test_fit_from_python_names_the_setting_as_python_does(shared, tmp_path):
     with pytest.raises(HwprofError, match="pass run_model_files=True if you trust it"):
         fit([dataset], out=tmp_path / "p.json", cv=False)
     assert not marker.exists()
+    fit([dataset], out=tmp_path / "p.json", cv=False, run_model_files=True)
+    assert marker.read_text() == "ran\n"
 
 
 def test_a_prior_fleets_rows_run_no_model_file_unless_told(shared, tmp_path):

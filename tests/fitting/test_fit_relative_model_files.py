@@ -3,7 +3,6 @@
 import pytest
 
 from hwprof.errors import HwprofError
-from hwprof.fitting.data import model_files_run
 from hwprof.fitting.fit import fit
 
 FACTORY = """
@@ -23,10 +22,9 @@ def test_a_relative_model_file_missing_from_here_says_where_it_is_looked_for(tmp
     (measured_in / "fac.py").write_text(FACTORY)
     (measured_in / "rows.csv").write_text("model,batch_size,latency_ms\nfac.py:a,1,0.05\nfac.py:a,2,0.07\n")
     monkeypatch.chdir(tmp_path)
-    with pytest.raises(HwprofError) as refused, model_files_run():
-        fit([measured_in / "rows.csv"], out=tmp_path / "p.json", cv=False)
+    with pytest.raises(HwprofError) as refused:
+        fit([measured_in / "rows.csv"], out=tmp_path / "p.json", cv=False, run_model_files=True)
     assert "model file 'fac.py' does not exist" in str(refused.value)
     assert "run from the folder the dataset was measured in" in str(refused.value)
     monkeypatch.chdir(measured_in)
-    with model_files_run():
-        assert fit(["rows.csv"], out=tmp_path / "p.json", cv=False) is not None
+    assert fit(["rows.csv"], out=tmp_path / "p.json", cv=False, run_model_files=True) is not None
