@@ -170,8 +170,8 @@ def describe_cpu() -> dict:
     return {
         "device": "cpu",
         "name": cpu_model(),
-        "logical_cpus": usable_cpus(),  # the ones this process may use, where a taskset or cpuset leaves fewer
-        "machine_logical_cpus": os.cpu_count(),
+        "logical_cpus": os.cpu_count(),
+        "usable_cpus": usable_cpus(),  # the ones this process may use, where a taskset or cpuset leaves fewer
         "cpu_quota": cpu_quota(),
         "virtual_machine": is_virtual_machine(),
         **settings,

@@ -196,7 +196,11 @@ def _print_report(report: dict) -> None:
     for device in report["devices"]:
         extras = []
         if device.get("logical_cpus"):
-            extras.append(f"{device['logical_cpus']} logical CPUs")
+            usable = device.get("usable_cpus") or device["logical_cpus"]
+            mine = f" ({usable} usable by this process)" if usable < device["logical_cpus"] else ""
+            extras.append(f"{device['logical_cpus']} logical CPUs{mine}")
+        if device.get("cpu_quota"):
+            extras.append(f"cgroup quota {device['cpu_quota']:g} CPUs")
         if device.get("scaling_governor"):
             extras.append(f"governor {device['scaling_governor']}")
         if device.get("virtual_machine"):

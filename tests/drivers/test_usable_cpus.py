@@ -27,8 +27,8 @@ def test_devices_shows_the_cpus_this_process_may_use(monkeypatch):
     (cpu,) = [
         d for d in json.loads(CliRunner().invoke(main, ["devices", "--json"]).output)["devices"] if d["kind"] == "cpu"
     ]
-    assert cpu["logical_cpus"] == 1 and cpu["machine_logical_cpus"] == 8
-    assert "1 logical CPUs" in CliRunner().invoke(main, ["devices"]).output
+    assert cpu["logical_cpus"] == 8 and cpu["usable_cpus"] == 1  # logical_cpus keeps its meaning for scripts
+    assert "8 logical CPUs (1 usable by this process)" in CliRunner().invoke(main, ["devices"]).output
 
 
 def test_shards_divide_the_usable_cpus(monkeypatch):
