@@ -148,6 +148,7 @@ def search(
 ):
     import dataclasses
 
+    from hwprof.files import now_text
     from hwprof.search.constraints import parse_constraints
     from hwprof.search.report import every_training_failed, stopped_short
     from hwprof.search.space import load_callable, load_space
@@ -167,6 +168,7 @@ def search(
         timeout_s=timeout_s,
     )
     check_options(options)
+    started = now_text()  # search.json says when the search began, as a dataset's runs do
     if verify_count < 1:
         raise HwprofError(f"{option('verify_count', verify_count)}: give how many candidates to verify, 1 or more")
     if threads is not None:
@@ -201,6 +203,7 @@ def search(
             budget = demo_default_budget(predictor)
             click.echo(f"demo budget: {budget} (the median predicted latency of the family on this machine)")
             options = dataclasses.replace(options, constraints=parse_constraints([budget]))
+        origin = dict(predictor=predictor, space_path=None if space == "demo" else space, started=started)
         import optuna
 
         optuna.logging.set_verbosity(optuna.logging.WARNING)  # each trial gets our own line instead
@@ -214,7 +217,7 @@ def search(
                 on_trial=lambda record: _echo_trial(record, options.constraints),
             )
         except SearchInterrupted as interrupted:  # Ctrl-C, or SIGTERM (hwprof.cli.Interrupted): keep what finished
-            _report(interrupted.result, search_space, out, False, verify_count, device, power, threads)
+            _report(interrupted.result, search_space, out, False, verify_count, device, power, threads, **origin)
             if storage:
                 how = "run the same command to resume the study from --storage"
             else:
@@ -229,9 +232,11 @@ def search(
             )
             sys.exit(interrupted.exit_code)
         except SearchStopped as stopped:  # an error in one trial: the finished ones are written before it is shown
-            _report(stopped.result, search_space, out, False, verify_count, device, power, threads, stopped=True)
+            _report(
+                stopped.result, search_space, out, False, verify_count, device, power, threads, stopped=True, **origin
+            )
             raise stopped.error from None
-        _report(result, search_space, out, verify, verify_count, device, power, threads, predictor=predictor)
+        _report(result, search_space, out, verify, verify_count, device, power, threads, **origin)
         if every_training_failed(result):  # a CI job must not pass on a search that produced no score
             raise HwprofError(
                 f"no trial produced a score, since every one not skipped failed in its factory or objective; "
@@ -377,6 +382,8 @@ def _report(
     threads: int | None,
     stopped: bool = False,
     predictor=None,
+    space_path: str | None = None,
+    started: str | None = None,
 ) -> None:
     from hwprof.search import results
     from hwprof.search.report import counted, plot_pareto, plural, render_table, summary_lines, verification_lines
@@ -394,7 +401,7 @@ def _report(
                 search_space, result, candidates, device=device, power=power, threads=threads, out=kept
             )
             click.echo(f"measured candidates kept in {kept}: {_refit_hint(predictor, kept)}")
-    results.dump(result, out / "search.json", verified)
+    results.dump(result, out / "search.json", verified, predictor=predictor, space=space_path, started=started)
     figure = plot_pareto(result, out / "pareto.png")
     console = make_console()
     if result.feasible_trained():

@@ -57,6 +57,7 @@ def test_search_writes_best_pareto_json_and_png(toy_yaml, toy_predictor, tmp_pat
     assert summary["skipped_trainings"] == sum(t["state"] == "skipped" for t in summary["trials"]) > 0
     assert summary["pareto_front"] and all(t["feasible"] for t in summary["pareto_front"])
     assert (out / "pareto.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert summary["space_path"] == str(toy_yaml) and summary["started"] <= summary["finished"]  # ISO, UTC
 
 
 def test_infeasible_only_space_reports_clearly_without_crashing(toy_yaml, toy_predictor, tmp_path):

@@ -60,6 +60,9 @@ OUTSIDE_WIDTH = 12  # wider toy models lie outside the toy predictor's training 
 
 
 class ToyPredictor:
+    source = "<memory>"  # as a Predictor made in memory says: search.json records where its predictor came from
+    doc = {"created": "2026-01-01T00:00:00+00:00", "format_version": 0}
+
     def __init__(self):
         self.calls = 0
 
