@@ -293,6 +293,8 @@ def _measure(
         raise HwprofError(
             f"{option('trace', True)} records the power samples of one process; use it with {option('processes', 1)}"
         )
+    if options.trace:
+        _check_trace_owner(options.trace, out, resume)
     if not (isinstance(options.sweep_share, (int, float)) and 0 <= options.sweep_share < 1):
         raise HwprofError(
             f"{option('sweep_share', options.sweep_share)} is out of range: give a share of the run from 0 (no "
@@ -452,13 +454,27 @@ def _measure(
         writer.close()
         sensor.close()
         if options.trace and session.trace:
-            from hwprof.measuring.trace import write_trace
+            from hwprof.measuring.trace import trace_rows_of, write_trace
 
-            write_trace(session.trace, options.trace)
+            earlier = trace_rows_of(options.trace) if resume and os.path.exists(options.trace) else []
+            write_trace(earlier + session.trace, options.trace, writer.run_id)
         elif options.trace:
             progress.warn(f"no power trace written to {options.trace}: {sensor.reason or 'no power was sampled'}")
         session.report_contention(options.max_other_share)
     return _returned(_stamped(session.frame(), writer.run_id), _runs(out, writer.provenance))
+
+
+def _check_trace_owner(trace, out, resume: bool) -> None:
+    """Refuse a trace file of other runs than the resumed dataset's (trace.check_trace_owner), before any
+    model runs."""
+    from hwprof.measuring.trace import check_trace_owner
+
+    own: set[str] = set()
+    if resume and out is not None and os.path.exists(out):
+        from hwprof.dataset import read_provenance
+
+        own = {run["run_id"] for run in read_provenance(out) if run.get("run_id")}
+    check_trace_owner(trace, out, own)
 
 
 def _note_nothing_to_resume(out, progress: Progress) -> None:

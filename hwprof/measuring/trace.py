@@ -1,11 +1,13 @@
 """The power-trace file written by `measure --trace` and `run --trace`: every sensor sample, one row each.
 
-A long table (timestamp_s, sensor, power_w, window, window_start_s, window_stop_s),
+A long table (timestamp_s, sensor, power_w, window, window_start_s, window_stop_s, run_id),
 Parquet (with the format version in its schema metadata) or CSV. `window` says which
 measurement window the sample fell in ("idle" or "load"), and the window's bounds
-(epoch seconds) come with it, so a plot can shade each window exactly. Version 1
-files have no window columns; they read back with the columns empty. This module
-is the format's one owner.
+(epoch seconds) come with it, so a plot can shade each window exactly; `run_id` is the
+run (of the dataset beside it) that took the sample, so a measure never replaces the
+trace of another dataset's runs (check_trace_owner). Version 1 files have no window
+columns, versions 1 and 2 no run_id; they read back with those columns empty. This
+module is the format's one owner.
 """
 
 from __future__ import annotations
@@ -14,13 +16,14 @@ import os
 from pathlib import Path
 
 from hwprof.drivers.base import EPOCH_OFFSET_S
-from hwprof.errors import HwprofError
+from hwprof.errors import HwprofError, option
 from hwprof.files import local_path, write_atomically
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 VERSION_KEY = b"hwprof_trace_version"
 TRACE_COLUMNS = ("timestamp_s", "sensor", "power_w")  # every version has these
 WINDOW_COLUMNS = ("window", "window_start_s", "window_stop_s")  # from version 2
+RUN_COLUMN = "run_id"  # from version 3
 WINDOW_KINDS = ("idle", "load")
 
 
@@ -40,6 +43,7 @@ _DTYPES = {
     "window": "string",
     "window_start_s": "float64",
     "window_stop_s": "float64",
+    RUN_COLUMN: "string",
 }
 
 
@@ -59,11 +63,11 @@ def _trace_format(path: Path) -> str:
     raise HwprofError(f"trace file {path} must end in .parquet or .csv")
 
 
-def write_trace(samples, path: str | os.PathLike) -> Path:
+def write_trace(samples, path: str | os.PathLike, run_id: str | None = None) -> Path:
     """Write trace rows as a long table, atomically (temp file, then rename).
 
     A row is (timestamp_s, sensor, power_w), optionally followed by (window, window_start_s,
-    window_stop_s), or a PowerSample."""
+    window_stop_s) and its run_id, or a PowerSample; a row without a run_id gets `run_id`."""
     import pandas as pd
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -71,8 +75,9 @@ def write_trace(samples, path: str | os.PathLike) -> Path:
     path = Path(path)
     file_format = _trace_format(path)
     rows = [tuple(s.as_trace_row()) if hasattr(s, "as_trace_row") else tuple(s) for s in samples]
-    rows = [row + (None,) * (len(TRACE_COLUMNS) + len(WINDOW_COLUMNS) - len(row)) for row in rows]
-    frame = pd.DataFrame(rows, columns=[*TRACE_COLUMNS, *WINDOW_COLUMNS]).astype(_DTYPES)
+    width = len(TRACE_COLUMNS) + len(WINDOW_COLUMNS)
+    rows = [row + (None,) * (width - len(row)) + ((run_id,) if len(row) <= width else ()) for row in rows]
+    frame = pd.DataFrame(rows, columns=[*TRACE_COLUMNS, *WINDOW_COLUMNS, RUN_COLUMN]).astype(_DTYPES)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         if file_format == "csv":
@@ -102,10 +107,44 @@ def read_trace(path: str | os.PathLike):
     missing = [c for c in TRACE_COLUMNS if c not in frame.columns]
     if missing:
         raise HwprofError(f"{path} is not a power trace: it lacks the column(s) {', '.join(missing)}")
-    for column in WINDOW_COLUMNS:  # a version 1 trace: which window each sample fell in was not recorded
+    for column in (*WINDOW_COLUMNS, RUN_COLUMN):  # version 1 has no windows, versions 1 and 2 no run_id
         if column not in frame.columns:
             frame[column] = None
     return _typed(path, frame)
+
+
+def trace_rows_of(path: str | os.PathLike) -> list[tuple]:
+    """Every row of the trace at `path`, run_id last, for write_trace to write again with more after them."""
+    return list(read_trace(path)[list(_DTYPES)].itertuples(index=False, name=None))
+
+
+def check_trace_owner(trace: str | os.PathLike, dataset: str | os.PathLike | None, own_runs: set[str]) -> None:
+    """Refuse, before anything is measured, a trace file that holds samples of runs other than `own_runs` (the
+    runs of the dataset a resumed run continues): measure writes its trace over the file, and a .parquet and a
+    .csv dataset of one stem share one. A trace from before run_ids were recorded is taken as the resumed
+    dataset's own; nothing is a new dataset's own."""
+    path = Path(trace)
+    if not path.exists():
+        return
+    recorded = read_trace(path)[RUN_COLUMN].dropna()
+    if not len(recorded):
+        if own_runs:
+            return
+        whose = "an earlier run"
+    else:
+        others = sorted(set(recorded) - own_runs)
+        if not others:
+            return
+        whose = f"run {', '.join(others[:3])}" if len(others) == 1 else f"runs {', '.join(others[:3])}"
+    of = f"the dataset {dataset}" if dataset is not None else "this run"
+    if dataset is not None and os.fspath(trace) == trace_path_for(dataset):
+        remedy = f"write to another {option('out')} name (its trace goes beside it)"
+    else:
+        remedy = f"give {option('trace')} another path"
+    raise HwprofError(
+        f"the power trace {path} holds samples of {whose}, not of {of}, and measuring with "
+        f"{option('trace')} would replace it: {remedy}, or remove {path}"
+    )
 
 
 def _typed(path: Path, frame):
