@@ -565,6 +565,21 @@ def check_options(options: SearchOptions) -> None:
         raise HwprofError(
             f"a timeout of {options.timeout_s:g} seconds leaves no time for any trial: give a positive number of seconds"
         )
+    _check_storage(options.storage)
+
+
+def _check_storage(text: str | None) -> None:
+    """Open the storage before the demo measures, a predictor loads or a trial trains, so a bad one costs no
+    minute; a journal not there yet is only looked for a folder (it is created where the study opens, so a
+    search refused for another reason leaves none behind)."""
+    if text is None:
+        return
+    if "://" in text or os.path.lexists(text):
+        open_storage(text)
+        return
+    folder = os.path.dirname(text) or "."
+    if not os.path.isdir(folder):
+        raise HwprofError(f"cannot open journal file {text!r}: the folder {folder} does not exist")
 
 
 def _check_bounded_intervals(predictor, options: SearchOptions, checked: dict) -> None:
