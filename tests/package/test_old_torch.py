@@ -14,7 +14,9 @@ WITHOUT_RMS_NORM = """
 import importlib, pkgutil
 import torch.nn as nn, torch.nn.functional as F, torch.overrides
 torch.overrides.get_overridable_functions()  # torch's own table names F.rms_norm: built while it is there
-del nn.RMSNorm, F.rms_norm  # both came with torch 2.4
+for namespace, name in ((nn, "RMSNorm"), (F, "rms_norm")):  # both came with torch 2.4
+    if hasattr(namespace, name):
+        delattr(namespace, name)
 names = ["hwprof.sample_models.sweep"]  # hwprof's own walk does not reach its other source folders
 import hwprof, hwprof.drivers, hwprof.sample_models
 for package in (hwprof, hwprof.drivers, hwprof.sample_models):
@@ -71,7 +73,8 @@ def get_ignored_functions():  # torch 2.1's reads torch.has_cuda and three more 
 
 
 overrides.get_ignored_functions = get_ignored_functions
-overrides.get_overridable_functions = overrides.get_overridable_functions.__wrapped__  # later torch quiets it
+overridable = overrides.get_overridable_functions
+overrides.get_overridable_functions = getattr(overridable, "__wrapped__", overridable)  # torch 2.2+ quiets it
 overrides._get_overridable_functions.cache_clear()
 overrides._get_tensor_methods.cache_clear()
 from hwprof.models.layers import extract_layers
