@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import os
 import random
 import time
 from collections.abc import Callable
@@ -47,6 +46,7 @@ from dataclasses import dataclass, field
 
 import psutil
 
+from hwprof.drivers.host import usable_cpus
 from hwprof.errors import HwprofError, option
 from hwprof.interrupts import raise_if_pending
 from hwprof.measuring.stats import Summary, percentile, summarize
@@ -144,14 +144,6 @@ CPU_COUNT = psutil.cpu_count() or 1
 CONTENTION_WINDOW_S = 0.2  # CPU time is counted in 10 ms ticks: over 0.2 s on 2 CPUs, a tick is 2.5% of the machine
 CONTENTION_ALLOWANCE = 1.0  # discarded bursts and waiting for quiet may cost an item this many times its budget
 OVERRUN_SHARE = 0.1  # past its budget by this share, with samples this long against it, an item says so
-
-
-def usable_cpus() -> int:
-    """CPUs this process may run on: a taskset or a container's cpuset leaves fewer than the machine has."""
-    try:
-        return len(os.sched_getaffinity(0)) or 1
-    except (AttributeError, OSError):  # macOS and Windows have no affinity mask
-        return os.cpu_count() or 1
 
 
 def check_threads(threads: int) -> None:
