@@ -154,7 +154,7 @@ def _append(out, provenance: dict, row: dict, trace_rows: list[tuple] | None) ->
     writer = _appending_writer(out, provenance)
     try:
         writer.write([row])
-        return _append_trace(out, trace_rows) if trace_rows is not None else None
+        return _append_trace(out, trace_rows, writer.run_id) if trace_rows is not None else None
     finally:
         writer.close()
 
@@ -178,7 +178,7 @@ def _append_or_aside(out, provenance: dict, row: dict, trace_rows: list[tuple] |
             aside = f"{text.removesuffix(suffix)}.run-{os.getpid()}-{time.time_ns()}{suffix}"
         with DatasetWriter(aside, provenance, holder=RUN_HOLDER) as writer:
             writer.write([row])
-        trace_path = _append_trace(aside, trace_rows) if trace_rows is not None else None
+        trace_path = _append_trace(aside, trace_rows, writer.run_id) if trace_rows is not None else None
         click.echo(
             f"warning: {refused}; this command's row was written to {aside} instead: `hwprof merge {out} {aside} "
             "--out ...` joins them",
@@ -188,29 +188,28 @@ def _append_or_aside(out, provenance: dict, row: dict, trace_rows: list[tuple] |
 
 
 def _check_trace(out: str) -> None:
-    """An existing trace that cannot be read is refused before CMD runs, not after it with its row written
-    and its exit status lost."""
+    """An existing trace that cannot be read, or that holds another dataset's runs (a .csv and a .parquet of one
+    stem share one), is refused before CMD runs, not after it with its row written and its exit status lost."""
     from pathlib import Path
 
-    from hwprof.measuring.trace import read_trace, trace_path_for
+    from hwprof.dataset import read_provenance
+    from hwprof.measuring.trace import check_trace_owner, trace_path_for
 
-    if Path(trace_path_for(out)).exists():
-        read_trace(trace_path_for(out))
+    own = {run["run_id"] for run in read_provenance(out) if run.get("run_id")} if Path(out).exists() else set()
+    check_trace_owner(trace_path_for(out), out, own)
 
 
-def _append_trace(out: str, rows: list[tuple]) -> str | None:
-    """This command's samples after those of earlier runs into the same trace file."""
+def _append_trace(out: str, rows: list[tuple], run_id: str) -> str | None:
+    """This command's samples, marked with its run, after those of earlier runs into the same trace file."""
     from pathlib import Path
 
-    from hwprof.measuring.trace import TRACE_COLUMNS, WINDOW_COLUMNS, read_trace, trace_path_for, write_trace
+    from hwprof.measuring.trace import trace_path_for, trace_rows_of, write_trace
 
     if not rows:
         return None
     path = trace_path_for(out)
-    earlier = []
-    if Path(path).exists():
-        earlier = list(read_trace(path)[[*TRACE_COLUMNS, *WINDOW_COLUMNS]].itertuples(index=False, name=None))
-    write_trace(earlier + rows, path)
+    earlier = trace_rows_of(path) if Path(path).exists() else []
+    write_trace(earlier + rows, path, run_id)
     return path
 
 

@@ -123,7 +123,15 @@ def test_write_trace_round_trips_atomically(tmp_path, monkeypatch, name):
     monkeypatch.chdir(tmp_path)  # a relative name: `bs1:` must not be taken for a URI scheme
     path = write_trace(rows, Path("sub") / name)
     frame = read_trace(path)
-    assert list(frame.columns) == ["timestamp_s", "sensor", "power_w", "window", "window_start_s", "window_stop_s"]
+    assert list(frame.columns) == [
+        "timestamp_s",
+        "sensor",
+        "power_w",
+        "window",
+        "window_start_s",
+        "window_stop_s",
+        "run_id",
+    ]
     assert frame["power_w"].tolist() == [r[2] for r in rows]
     assert frame["window"].isna().all()  # rows given without their window keep none
     assert sorted(p.name for p in path.parent.iterdir()) == [name]  # no temporary left behind
