@@ -78,7 +78,8 @@ def plan(nodes: list[fx.Node]) -> dict[int, list[Block]]:
     count: dict[str, int] = {}
     paths: dict[str, str] = {}
     for index, node in enumerate(nodes):
-        for key, (path, _type) in (node.meta.get("nn_module_stack") or {}).items():
+        for key, entry in (node.meta.get("nn_module_stack") or {}).items():
+            path = entry[0] if isinstance(entry, tuple) else key  # torch < 2.2 notes {path: type}
             if key not in first:
                 first[key], count[key], paths[key] = index, 0, path
             last[key] = index

@@ -196,3 +196,20 @@ def test_a_leaf_result_holding_an_input_or_one_storage_twice_is_not_remembered()
     layer, spec = recall.recall_leaf(("own",))
     output, (state, nothing) = recall.make_value(spec)
     assert output.shape == (2, 3) and state.shape == (1,) and nothing is None
+
+
+def test_blocks_are_planned_alike_from_the_module_stacks_older_torch_notes():
+    """torch < 2.2 notes nn_module_stack as {path: type}, not {key: (path, type)}: planning unpacked pairs and
+    failed there, so every trace for prediction fell back to hooks and NB-201 cells could not be predicted."""
+    import torch.fx as fx
+
+    net = nn.Sequential(*(nn.Sequential(nn.Linear(4, 4), nn.ReLU(), nn.Linear(4, 4)) for _ in range(2)))
+    nodes = list(fx.symbolic_trace(net).graph.nodes)
+    planned = {start: [(b.start, b.end, b.modules) for b in blocks] for start, blocks in recall.plan(nodes).items()}
+    assert planned == {1: [(1, 3, ("0.0", "0.1", "0.2"))], 4: [(4, 6, ("1.0", "1.1", "1.2"))]}
+    for node in nodes:  # as torch 2.1 notes them
+        stack = node.meta.get("nn_module_stack")
+        if stack:
+            node.meta["nn_module_stack"] = {path: kind for path, kind in stack.values()}
+    old = {start: [(b.start, b.end, b.modules) for b in blocks] for start, blocks in recall.plan(nodes).items()}
+    assert old == planned
