@@ -6,7 +6,6 @@ This module is the format's one owner; the study's records come from
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import numbers
@@ -58,12 +57,15 @@ def dump(
 def _predictor_origin(predictor) -> dict:
     """The predictor's file (None for one made in memory), when it was fitted and in which format, and the file's
     sha256: a predictor refitted under the same name is told apart."""
-    doc = predictor.doc
+    from hwprof.models.spec import source_digest
+
+    doc = getattr(predictor, "doc", None) or {}  # a search may hold any object with predict(): then none is known
+    source = getattr(predictor, "source", "<memory>")
     origin = {"path": None, "sha256": None, "created": doc.get("created"), "format_version": doc.get("format_version")}
-    if predictor.source != "<memory>":
-        origin["path"] = os.path.abspath(predictor.source)
+    if source != "<memory>":
+        origin["path"] = os.path.abspath(source)
         try:
-            origin["sha256"] = hashlib.sha256(Path(predictor.source).read_bytes()).hexdigest()
+            origin["sha256"] = source_digest(source)
         except OSError:  # moved or removed since it was loaded: its path and created still say which it was
             pass
     return origin

@@ -115,7 +115,7 @@ def test_one_model_measured_at_two_input_shapes_is_two_networks(tmp_path):
         result = CliRunner().invoke(main, [*args, *FAST])
         assert result.exit_code == 0, result.output
         paths.append(out)
-    predictor = fit(paths, cv=False)
+    predictor = fit(paths, cv=False, run_model_files=True)  # the user's own model file, measured here
     assert predictor.doc["training"]["rows"]["networks"] == 2
     frame = with_variant_names(pd.concat([pd.read_parquet(p).assign(run_id=str(i)) for i, p in enumerate(paths)]))
     named = sorted(set(frame["model"]))
