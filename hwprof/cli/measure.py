@@ -273,9 +273,7 @@ def measure(
         click.echo(json.dumps({"out": out, "trace": written, "rows": len(frame), **facts, **summary}, indent=2))
     elif not quiet:
         print_summary(summary, out, runs, contention_said=True)  # measure warned of contention as it ended
-        for line in (threads_line(facts), timing_line(facts)):
-            if line:
-                click.echo(line)
+        _echo_facts(facts)
 
 
 def run_facts(run: dict, elapsed_s: float | None) -> dict:
@@ -283,13 +281,14 @@ def run_facts(run: dict, elapsed_s: float | None) -> dict:
     command's), on the networks, on the default layer sweep (fit_sweep, its share) and waiting for a quiet machine;
     and the intra-op threads it used on the CPUs this process could use, which fit and compare will not mix."""
     sweep = run.get("fit_sweep")
+    from hwprof.measuring.session import waited_s
+
     workers = run["processes"] if isinstance(run.get("processes"), list) else [run]  # --processes: each waited
-    waited_s = sum(float((worker.get("contention") or {}).get("waited_s") or 0.0) for worker in workers)
     return {
         **({} if elapsed_s is None else {"elapsed_s": round(elapsed_s, 1)}),
         "networks_s": sweep.get("networks_s") if sweep else None,
         "fit_sweep": sweep,
-        "waited_s": round(waited_s, 1),
+        "waited_s": round(waited_s(workers), 1),
         **{key: run.get(key) for key in ("threads", "usable_cpus", "cpu_count", "cpu_quota")},
     }
 
@@ -384,10 +383,15 @@ def _measure_shards(context, devices: list[str], out: str, threads, resume: bool
         for device, summary in per_device.items():
             click.echo(f"{device}:")
             print_summary(summary, paths[device], runs_of[device])
-            for line in (threads_line(summary), timing_line(summary)):
-                if line:
-                    click.echo(line)
+            _echo_facts(summary)
         click.echo(f"merged: {out} (took {_duration(elapsed_s)})")
+
+
+def _echo_facts(facts: dict) -> None:
+    """The threads and the time a run took, each line where there is something to say."""
+    for line in (threads_line(facts), timing_line(facts)):
+        if line:
+            click.echo(line)
 
 
 def _echo_err(text: str) -> None:

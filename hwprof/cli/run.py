@@ -190,26 +190,19 @@ def _append_or_aside(out, provenance: dict, row: dict, trace_rows: list[tuple] |
 def _check_trace(out: str) -> None:
     """An existing trace that cannot be read, or that holds another dataset's runs (a .csv and a .parquet of one
     stem share one), is refused before CMD runs, not after it with its row written and its exit status lost."""
-    from pathlib import Path
-
-    from hwprof.dataset import read_provenance
     from hwprof.measuring.trace import check_trace_owner, trace_path_for
 
-    own = {run["run_id"] for run in read_provenance(out) if run.get("run_id")} if Path(out).exists() else set()
-    check_trace_owner(trace_path_for(out), out, own)
+    check_trace_owner(trace_path_for(out), out, resumed=True)  # each run appends to the runs file and its trace
 
 
 def _append_trace(out: str, rows: list[tuple], run_id: str) -> str | None:
     """This command's samples, marked with its run, after those of earlier runs into the same trace file."""
-    from pathlib import Path
-
-    from hwprof.measuring.trace import trace_path_for, trace_rows_of, write_trace
+    from hwprof.measuring.trace import append_trace, trace_path_for
 
     if not rows:
         return None
     path = trace_path_for(out)
-    earlier = trace_rows_of(path) if Path(path).exists() else []
-    write_trace(earlier + rows, path, run_id)
+    append_trace(rows, path, run_id)
     return path
 
 

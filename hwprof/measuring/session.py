@@ -294,7 +294,9 @@ def _measure(
             f"{option('trace', True)} records the power samples of one process; use it with {option('processes', 1)}"
         )
     if options.trace:
-        _check_trace_owner(options.trace, out, resume)
+        from hwprof.measuring.trace import check_trace_owner
+
+        check_trace_owner(options.trace, out, resume)
     if not (isinstance(options.sweep_share, (int, float)) and 0 <= options.sweep_share < 1):
         raise HwprofError(
             f"{option('sweep_share', options.sweep_share)} is out of range: give a share of the run from 0 (no "
@@ -454,27 +456,13 @@ def _measure(
         writer.close()
         sensor.close()
         if options.trace and session.trace:
-            from hwprof.measuring.trace import trace_rows_of, write_trace
+            from hwprof.measuring.trace import append_trace, write_trace
 
-            earlier = trace_rows_of(options.trace) if resume and os.path.exists(options.trace) else []
-            write_trace(earlier + session.trace, options.trace, writer.run_id)
+            (append_trace if resume else write_trace)(session.trace, options.trace, writer.run_id)
         elif options.trace:
             progress.warn(f"no power trace written to {options.trace}: {sensor.reason or 'no power was sampled'}")
         session.report_contention(options.max_other_share)
     return _returned(_stamped(session.frame(), writer.run_id), _runs(out, writer.provenance))
-
-
-def _check_trace_owner(trace, out, resume: bool) -> None:
-    """Refuse a trace file of other runs than the resumed dataset's (trace.check_trace_owner), before any
-    model runs."""
-    from hwprof.measuring.trace import check_trace_owner
-
-    own: set[str] = set()
-    if resume and out is not None and os.path.exists(out):
-        from hwprof.dataset import read_provenance
-
-        own = {run["run_id"] for run in read_provenance(out) if run.get("run_id")}
-    check_trace_owner(trace, out, own)
 
 
 def _note_nothing_to_resume(out, progress: Progress) -> None:
@@ -538,8 +526,8 @@ def _fit_sweep(
     sizes: list[int],
     swept: set[str],
     networks_s: float,
-    resumed_sweep_s: float = 0.0,
-    earlier: tuple[SweepRecord | None, bool] = (None, False),
+    resumed_sweep_s: float,
+    earlier: tuple[SweepRecord | None, bool],
 ) -> None:
     """Measure the default layer sweep of the networks' ops within its share of the run (fit_sweep), into
     session.sweep. A resumed run draws the same rounds (their seed comes from the model names): those
@@ -736,8 +724,12 @@ def _report_workers(frame: pd.DataFrame, runs: list[dict], options: MeasureOptio
             f"{power['stopped_reason']} in measuring process {number} of {len(runs)}; the rows it timed from "
             "there on have no power (flagged sensor_stopped)"
         )
-    waited_s = sum(float((run.get("contention") or {}).get("waited_s") or 0.0) for run in runs)
-    _report_discarded(frame, options.max_other_share, progress, waited_s)
+    _report_discarded(frame, options.max_other_share, progress, waited_s(runs))
+
+
+def waited_s(runs: list[dict]) -> float:
+    """Seconds the runs (or one run's measuring processes) waited for a quiet machine, from their provenance."""
+    return sum(float((run.get("contention") or {}).get("waited_s") or 0.0) for run in runs)
 
 
 def _stamped(frame: pd.DataFrame, run_id: str) -> pd.DataFrame:

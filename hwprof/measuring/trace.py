@@ -118,14 +118,25 @@ def trace_rows_of(path: str | os.PathLike) -> list[tuple]:
     return list(read_trace(path)[list(_DTYPES)].itertuples(index=False, name=None))
 
 
-def check_trace_owner(trace: str | os.PathLike, dataset: str | os.PathLike | None, own_runs: set[str]) -> None:
-    """Refuse, before anything is measured, a trace file that holds samples of runs other than `own_runs` (the
-    runs of the dataset a resumed run continues): measure writes its trace over the file, and a .parquet and a
-    .csv dataset of one stem share one. A trace from before run_ids were recorded is taken as the resumed
+def append_trace(samples, path: str | os.PathLike, run_id: str) -> Path:
+    """Write `samples` after the rows the trace at `path` already holds (none where there is no file yet)."""
+    earlier = trace_rows_of(path) if Path(path).exists() else []
+    return write_trace(earlier + list(samples), path, run_id)
+
+
+def check_trace_owner(trace: str | os.PathLike, dataset: str | os.PathLike | None, resumed: bool) -> None:
+    """Refuse, before anything is measured, a trace file that holds samples of runs other than those of
+    `dataset` where the run continues it (`resumed`): measure writes its trace over the file, and a .parquet and
+    a .csv dataset of one stem share one. A trace from before run_ids were recorded is taken as the continued
     dataset's own; nothing is a new dataset's own."""
     path = Path(trace)
     if not path.exists():
         return
+    own_runs: set[str] = set()
+    if resumed and dataset is not None and os.path.exists(dataset):
+        from hwprof.dataset import read_provenance
+
+        own_runs = {run["run_id"] for run in read_provenance(dataset) if run.get("run_id")}
     recorded = read_trace(path)[RUN_COLUMN].dropna()
     if not len(recorded):
         if own_runs:
