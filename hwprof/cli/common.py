@@ -9,6 +9,14 @@ import click
 
 from hwprof.progress import Progress
 
+# fit, evaluate and report trace a dataset's network rows that name a Python file only when told (fitting.data)
+run_model_files_option = click.option(
+    "--run-model-files",
+    is_flag=True,
+    help="Import and run the Python files (file.py:factory) that network rows without layer rows name, "
+    "to trace them: only for datasets you trust.",
+)
+
 
 def make_console(stderr: bool = False):
     """Rich output (on stderr for progress and notes, so stdout holds only the results); wide enough for the

@@ -7,7 +7,7 @@ import math
 
 import click
 
-from hwprof.cli.common import make_console, number, percent
+from hwprof.cli.common import make_console, number, percent, run_model_files_option
 from hwprof.errors import given_percent
 from hwprof.progress import Notes, Progress
 from hwprof.schema import COMPUTE_DTYPES, METRIC_LABELS
@@ -62,12 +62,7 @@ from hwprof.schema import COMPUTE_DTYPES, METRIC_LABELS
     is_flag=True,
     help="Print the cross-validated metrics as JSON (errors as fractions: 0.05 is 5%).",
 )
-@click.option(
-    "--run-model-files",
-    is_flag=True,
-    help="Import and run the Python files (file.py:factory) that network rows without layer rows name, "
-    "to trace them: only for datasets you trust.",
-)
+@run_model_files_option
 @click.option("--quiet", is_flag=True, help="No progress output.")
 def fit(
     datasets,
@@ -434,12 +429,7 @@ def _print_predictions(predictions, show_layers: bool, doc: dict) -> None:
 @click.option(
     "--plot", "plot_path", default=None, help="Write a plot of predicted against measured (.png, .pdf or .svg)."
 )
-@click.option(
-    "--run-model-files",
-    is_flag=True,
-    help="Import and run the Python files (file.py:factory) that network rows without layer rows name, "
-    "to trace them: only for datasets you trust.",
-)
+@run_model_files_option
 @click.option(
     "--json", "as_json", is_flag=True, help="Print the metrics as JSON (errors and shares as fractions: 0.05 is 5%)."
 )
