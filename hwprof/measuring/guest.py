@@ -14,6 +14,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 
+from hwprof.models.spec import float32_default
+
 
 @contextmanager
 def own_torch_settings() -> Iterator[None]:
@@ -21,7 +23,6 @@ def own_torch_settings() -> Iterator[None]:
     block; the host's values of each restored when it ends, however it ends."""
     import torch
 
-    dtype = torch.get_default_dtype()
     device = torch.get_default_device() if hasattr(torch, "get_default_device") else None
     with ExitStack() as stack:
         # CUDA's generators only where CUDA is already in use: forking them would start CUDA in the host
@@ -30,12 +31,11 @@ def own_torch_settings() -> Iterator[None]:
         stack.enter_context(torch.autocast("cpu", enabled=False))
         if torch.cuda.is_available():
             stack.enter_context(torch.autocast("cuda", enabled=False))
-        torch.set_default_dtype(torch.float32)
+        stack.enter_context(float32_default())
         if device is not None and device.type != "cpu":
             torch.set_default_device("cpu")
         try:
             yield
         finally:
-            torch.set_default_dtype(dtype)
             if device is not None and device.type != "cpu":
                 torch.set_default_device(device)

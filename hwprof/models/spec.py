@@ -610,3 +610,18 @@ def _declared_shape(shape: Any, who: str) -> tuple[int, ...]:
             "without the batch, e.g. (3, 224, 224)"
         )
     return dims
+
+
+@contextmanager
+def float32_default():
+    """A network hwprof builds from its name is built and traced at float32, as measure runs it, whatever
+    default dtype the host application set: under torch.set_default_dtype(torch.float64) its weights were
+    float64 and the float32 run refused them (naming an NB-201 cell's reference network, not the cell)."""
+    import torch
+
+    was = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float32)
+    try:
+        yield
+    finally:
+        torch.set_default_dtype(was)

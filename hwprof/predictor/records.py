@@ -177,24 +177,11 @@ def _is_module(model: Any) -> bool:
 
 
 def _trace_name(model: str, shape, batch_size: int, inputs, hf_config, how: dict) -> TracedNetwork:
+    from hwprof.models.spec import float32_default
+
     with float32_default():
         composed = _composed_nb201(model, shape, batch_size, inputs, hf_config, how)
         return composed if composed is not None else _trace_built(model, shape, batch_size, inputs, hf_config, how)
-
-
-@contextmanager
-def float32_default():
-    """A network hwprof builds from its name is built and traced at float32, as measure runs it, whatever
-    default dtype the host application set: under torch.set_default_dtype(torch.float64) its weights were
-    float64 and the float32 run refused them (naming an NB-201 cell's reference network, not the cell)."""
-    import torch
-
-    was = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float32)
-    try:
-        yield
-    finally:
-        torch.set_default_dtype(was)
 
 
 def _composed_nb201(model: str, shape, batch_size: int, inputs, hf_config, how: dict) -> TracedNetwork | None:
