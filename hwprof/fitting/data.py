@@ -14,9 +14,7 @@ from __future__ import annotations
 import json
 import math
 import os
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,20 +35,6 @@ REPEAT_FLOOR = 0.01  # relative; keeps one very precise repeat from erasing the 
 UNRECORDED_ALLOCATOR = "unrecorded"  # datasets measured before `measure --allocator` existed
 UNSTABLE_RELATIVE_CI = 0.1  # a CI from the few samples of an unstable row is not trusted below this
 MEDIAN_RUNS = 3  # from this many runs of one item on, their median: one run slow throughout cannot move it
-_model_files_run: ContextVar[bool] = ContextVar("hwprof_model_files_run", default=False)
-
-
-@contextmanager
-def model_files_run(allowed: bool = True) -> Iterator[None]:
-    """Within it (with `allowed`), a network row naming a Python file (path/to/file.py:factory) and no layer rows
-    is traced by importing that file and calling its factory; outside, the row is refused before anything is
-    imported. A dataset may come from anyone, so running the code it names is the caller's choice (fit's,
-    evaluate's and report's run_model_files); an enclosing block's choice holds within a nested one."""
-    token = _model_files_run.set(bool(allowed) or _model_files_run.get())
-    try:
-        yield
-    finally:
-        _model_files_run.reset(token)
 
 
 @dataclass
@@ -157,11 +141,11 @@ RUN_SETTINGS = {  # objects of a run, and their fields fit and report read
     "cache": {"mode": str},
     "power": {"source": str, "unavailable_reason": str},
 }
-KIND_WORDS = {str: "text", int: "a whole number", bool: "true or false", dict: "an object", list: "a list"}
+KIND_WORDS = {str: "text", int: "a whole number", bool: "true or false"}
 REMEDY = "; get an undamaged copy of the dataset, or measure it again"
 
 
-def checked_runs(runs: object, path) -> list[dict]:
+def checked_runs(runs: list[dict], path) -> list[dict]:
     """A dataset's runs (its provenance) where every field fit and report read is of the kind hwprof writes there;
     else one sentence naming the file, the run and the field."""
 
@@ -172,13 +156,10 @@ def checked_runs(runs: object, path) -> list[dict]:
                 f"{REMEDY}"
             )
 
-    check("its runs are", runs, list)
-    for number, run in enumerate(runs, start=1):
-        check(f"run {number} is", run, dict)
+    for number, run in enumerate(runs, start=1):  # a list of objects, their settings objects: read_dataset checks
         for key, kind in RUN_FIELDS.items():
             check(f"run {number} has {key}", run.get(key), kind)
         for setting, keys in RUN_SETTINGS.items():
-            check(f"run {number} has {setting}", run.get(setting), dict)
             for key, kind in keys.items():
                 check(f"run {number} has {setting}.{key}", (run.get(setting) or {}).get(key), kind)
     return runs
@@ -396,9 +377,14 @@ def training_data(
     sources: list[dict] | None = None,
     require_networks: bool = True,
     align: bool = True,
+    run_model_files: bool = False,
 ) -> TrainingData:
     """The fitter's tables. With `align`, runs measured at different machine speeds are first
-    scaled to one (hwprof/fitting/alignment.py); evaluation takes the measurements as they are."""
+    scaled to one (hwprof/fitting/alignment.py); evaluation takes the measurements as they are.
+
+    A network row naming a Python file (path/to/file.py:factory) and no layer rows is traced by importing that
+    file and calling its factory only with `run_model_files`; otherwise it is refused before anything is
+    imported. A dataset may come from anyone, so running the code it names is the caller's choice."""
     from hwprof.models.spec import family_of
 
     frame = with_variant_names(frame)
@@ -454,7 +440,7 @@ def training_data(
         if records is not None and pd.notna(row.layer_count) and len(records) != int(row.layer_count):
             records = None  # an interrupted run measured only some layers: trace the network instead
         if records is None:
-            records = _traced(row.model, int(row.batch_size), row.input_shape, row.source)
+            records = _traced(row.model, int(row.batch_size), row.input_shape, row.source, run_model_files)
         names.append(str(row.model))
         sizes.append(int(row.batch_size))
         lists.append(records)
@@ -642,11 +628,11 @@ def _weighted(values: pd.Series, weights: np.ndarray) -> float:
     return float(np.average(values[ok], weights=weights[ok])) if ok.any() else math.nan
 
 
-def _traced(model: str, batch_size: int, input_shape, source: str | None = None) -> list[LayerRecord]:
+def _traced(model: str, batch_size: int, input_shape, source: str | None, run_model_files: bool) -> list[LayerRecord]:
     from hwprof.models.spec import model_file, parse_shape, split_variant
 
     path = model_file(split_variant(str(model))[0])
-    if path is not None and not _model_files_run.get():
+    if path is not None and not run_model_files:
         raise HwprofError(
             f"{f'{source}: ' if source else ''}network row {model!r} (batch {batch_size}) has no layer rows to "
             f"compute its features from and names the Python file {path}; hwprof runs a model file named in a "

@@ -19,7 +19,6 @@ from hwprof.files import as_paths, check_output
 from hwprof.fitting.data import (
     check_one_thread_count,
     files_by_value,
-    model_files_run,
     read_inputs,
     select_device,
     thread_counts,
@@ -46,7 +45,7 @@ def evaluate(
     target, and the gap between them called measurement noise.
 
     A network row naming a Python file (path/to/file.py:factory) without layer rows is traced by running that
-    file only with `run_model_files`: a dataset may come from anyone (hwprof.fitting.data.model_files_run)."""
+    file only with `run_model_files`: a dataset may come from anyone (hwprof.fitting.data.training_data)."""
     if isinstance(predictor, (str, os.PathLike)):
         predictor = load_predictor(predictor)
     elif not isinstance(predictor, Predictor):
@@ -59,8 +58,7 @@ def evaluate(
     frame, sources = read_inputs(as_paths(paths, "dataset"))
     frame, device = select_device(frame, device_name, suggested=predictor.doc.get("device_name"))
     check_one_thread_count(frame, sources, verb="evaluate")
-    with model_files_run(run_model_files):
-        data = training_data(frame, device, sources, require_networks=False, align=False)
+    data = training_data(frame, device, sources, require_networks=False, align=False, run_model_files=run_model_files)
     points = [_network_points(predictor, data, confidence)]
     if predictor.uses_layers and len(data.layers):
         points.append(_layer_points(predictor, data, confidence))

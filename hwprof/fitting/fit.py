@@ -20,7 +20,6 @@ from hwprof.fitting.data import (
     cache_warning,
     check_one_thread_count,
     distrusted_rows,
-    model_files_run,
     read_inputs,
     requested_targets,
     select_device,
@@ -65,7 +64,7 @@ def fit(
     predictions match the datasets' few networks best is adapted to them (hwprof/fitting/prior.py).
 
     A network row naming a Python file (path/to/file.py:factory) without layer rows is traced by running that
-    file only with `run_model_files`: a dataset may come from anyone (hwprof.fitting.data.model_files_run)."""
+    file only with `run_model_files`: a dataset may come from anyone (hwprof.fitting.data.training_data)."""
     paths = as_paths(paths, "dataset")
     prior = as_paths(prior, "prior dataset") if prior is not None else None
     base = as_path(base, "base predictor") if base is not None else None
@@ -89,43 +88,44 @@ def fit(
         check_predictor_output(out, inputs=[*paths, *([base] if base is not None else []), *(prior or [])], force=force)
     say = progress.note
     base_predictor = load_predictor(base) if base is not None else None
-    with model_files_run(run_model_files):  # the datasets' and --prior's rows alike
-        frame, sources = read_inputs(paths)
-        frame, device = select_device(frame, device_name)
-        check_one_thread_count(frame, sources)
-        data = training_data(frame, device, sources, align=align_runs)
-        aligned = data.alignment.summary()
-        if aligned:
-            say(aligned)
-        for warning in data.alignment.warnings():
-            progress.warn(f"warning: {warning}")
-        mixed = [warning for warning in (allocator_warning(sources), cache_warning(sources)) if warning]
-        for warning in mixed:
-            progress.warn(f"warning: {warning}")
-        distrusted = distrusted_rows(frame)
-        if distrusted:
-            say(distrusted)
-        wanted = requested_targets(targets, data)
-        if prior:
-            fleet, fleet_sources = read_inputs(prior)
-            predictor = fit_from_prior(data, fleet, fleet_sources, wanted, family, cv=cv, progress=progress)
-        elif base_predictor is not None:
-            predictor = adapt_training_data(base_predictor, data, wanted, cv=cv, progress=progress)
-        else:
-            predictor = fit_training_data(data, wanted, family, cv=cv, progress=progress)
-        # an op whose sweep rows were left out gets the larger sweep's command, not a second one
-        fitted_here = not prior and base_predictor is None
-        run_ids = set(frame["run_id"].dropna().astype(str)) if "run_id" in frame.columns else set()
-        flags = measure_flags(sources, run_ids or None)  # the runs of the rows fitted, or every run where none says
-        covered = frozenset(ops_without_sweeps(predictor.doc) if fitted_here else ())
-        advice = data_advice(data, covered, flags, layers=base_predictor is None)  # --base keeps its layer models
-        advice += sweep_advice(predictor.doc, flags) if fitted_here else []
-        for note in advice:
-            say(f"note: {note}")
-        predictor.doc["training"]["warnings"] = [*mixed, *([distrusted] if distrusted else []), *advice]
-        if out is not None:
-            predictor.save(out, force=True)  # check_output above refused an existing file without force
-        return predictor
+    frame, sources = read_inputs(paths)
+    frame, device = select_device(frame, device_name)
+    check_one_thread_count(frame, sources)
+    data = training_data(frame, device, sources, align=align_runs, run_model_files=run_model_files)
+    aligned = data.alignment.summary()
+    if aligned:
+        say(aligned)
+    for warning in data.alignment.warnings():
+        progress.warn(f"warning: {warning}")
+    mixed = [warning for warning in (allocator_warning(sources), cache_warning(sources)) if warning]
+    for warning in mixed:
+        progress.warn(f"warning: {warning}")
+    distrusted = distrusted_rows(frame)
+    if distrusted:
+        say(distrusted)
+    wanted = requested_targets(targets, data)
+    if prior:
+        fleet, fleet_sources = read_inputs(prior)
+        predictor = fit_from_prior(
+            data, fleet, fleet_sources, wanted, family, cv=cv, progress=progress, run_model_files=run_model_files
+        )
+    elif base_predictor is not None:
+        predictor = adapt_training_data(base_predictor, data, wanted, cv=cv, progress=progress)
+    else:
+        predictor = fit_training_data(data, wanted, family, cv=cv, progress=progress)
+    # an op whose sweep rows were left out gets the larger sweep's command, not a second one
+    fitted_here = not prior and base_predictor is None
+    run_ids = set(frame["run_id"].dropna().astype(str)) if "run_id" in frame.columns else set()
+    flags = measure_flags(sources, run_ids or None)  # the runs of the rows fitted, or every run where none says
+    covered = frozenset(ops_without_sweeps(predictor.doc) if fitted_here else ())
+    advice = data_advice(data, covered, flags, layers=base_predictor is None)  # --base keeps its layer models
+    advice += sweep_advice(predictor.doc, flags) if fitted_here else []
+    for note in advice:
+        say(f"note: {note}")
+    predictor.doc["training"]["warnings"] = [*mixed, *([distrusted] if distrusted else []), *advice]
+    if out is not None:
+        predictor.save(out, force=True)  # check_output above refused an existing file without force
+    return predictor
 
 
 def _target_text(targets: object) -> str | None:

@@ -65,15 +65,19 @@ def fit_from_prior(
     family: str = "auto",
     cv: bool = True,
     progress: Progress | None = None,
+    run_model_files: bool = False,
 ) -> Predictor:
-    """A predictor for `data`'s board from the fleet board its few networks resemble most."""
+    """A predictor for `data`'s board from the fleet board its few networks resemble most; the fleet's rows
+    naming model files are traced only with `run_model_files` (training_data)."""
     own_rows = int((device_of(fleet) == data.device_name).sum())
     if own_rows:
         (progress or Progress()).note(
             f"prior: {own_rows} row(s) of the prior datasets were measured on {data.device_name}, the board "
             "being fitted: they are left out of the fleet (give them as datasets to fit from them)"
         )
-    predictors = fleet_predictors(fleet, fleet_sources, family, exclude=data.device_name, progress=progress)
+    predictors = fleet_predictors(
+        fleet, fleet_sources, family, exclude=data.device_name, progress=progress, run_model_files=run_model_files
+    )
     predictor = adapt_from_fleet(data, predictors, family=family, cv=cv, progress=progress)
     predictor.doc["training"]["prior"]["sources"] = [s.get("path") for s in fleet_sources if s.get("path")]
     if set(targets) - {"latency_ms"}:
@@ -89,6 +93,7 @@ def fleet_predictors(
     family: str = "auto",
     exclude: str | None = None,
     progress: Progress | None = None,
+    run_model_files: bool = False,
 ) -> dict[str, Predictor]:
     """One latency predictor per board of the fleet's datasets (but `exclude`, the board being fitted)."""
     say = (progress or Progress()).note
@@ -116,7 +121,7 @@ def fleet_predictors(
     predictors = {}
     for board in boards:
         say(f"prior: fitting {board}")
-        board_data = training_data(fleet[devices == board], board, fleet_sources)
+        board_data = training_data(fleet[devices == board], board, fleet_sources, run_model_files=run_model_files)
         fitted = fit_training_data(board_data, ["latency_ms"], family, cv=False)
         predictors[board] = Predictor(fitted.doc, source=f"prior board {board!r}")
     return predictors
