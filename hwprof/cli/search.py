@@ -152,7 +152,14 @@ def search(
     from hwprof.search.constraints import parse_constraints
     from hwprof.search.report import every_training_failed, stopped_short
     from hwprof.search.space import load_callable, load_space
-    from hwprof.search.study import SearchInterrupted, SearchOptions, SearchStopped, check_options, run_search
+    from hwprof.search.study import (
+        SearchInterrupted,
+        SearchOptions,
+        SearchStopped,
+        check_options,
+        check_storage,
+        run_search,
+    )
 
     # every option is checked before anything is measured or trained: a typo fails in milliseconds
     options = SearchOptions(
@@ -168,6 +175,7 @@ def search(
         timeout_s=timeout_s,
     )
     check_options(options)
+    check_storage(storage)
     started = now_text()  # search.json says when the search began, as a dataset's runs do
     if verify_count < 1:
         raise HwprofError(f"{option('verify_count', verify_count)}: give how many candidates to verify, 1 or more")

@@ -565,13 +565,13 @@ def check_options(options: SearchOptions) -> None:
         raise HwprofError(
             f"a timeout of {options.timeout_s:g} seconds leaves no time for any trial: give a positive number of seconds"
         )
-    _check_storage(options.storage)
 
 
-def _check_storage(text: str | None) -> None:
+def check_storage(text: str | None) -> None:
     """Open the storage before the demo measures, a predictor loads or a trial trains, so a bad one costs no
     minute; a journal not there yet is only looked for a folder (it is created where the study opens, so a
-    search refused for another reason leaves none behind)."""
+    search refused for another reason leaves none behind). The command line checks it with its options;
+    run_search opens it when the study starts."""
     if text is None:
         return
     if "://" in text or os.path.lexists(text):

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 import hwprof.search.demo
 from hwprof.cli import main
 from hwprof.errors import HwprofError
-from hwprof.search.study import SearchOptions, check_options
+from hwprof.search.study import check_storage
 
 
 @pytest.fixture
@@ -40,12 +40,12 @@ def test_the_demo_refuses_a_storage_that_does_not_open_before_it_measures(
     assert not (tmp_path / "found").exists()
 
 
-def test_a_new_journal_is_not_created_by_checking_the_options(tmp_path):
+def test_a_new_journal_is_not_created_by_checking_the_storage(tmp_path):
     journal = tmp_path / "study.journal"
-    check_options(SearchOptions(storage=str(journal)))
+    check_storage(str(journal))
     assert not journal.exists()
 
 
-def test_a_new_journal_in_a_missing_folder_is_refused_by_the_options_check(tmp_path):
+def test_a_new_journal_in_a_missing_folder_is_refused_by_the_storage_check(tmp_path):
     with pytest.raises(HwprofError, match=r"cannot open journal file .*: the folder .* does not exist"):
-        check_options(SearchOptions(storage=str(tmp_path / "gone" / "study.journal")))
+        check_storage(str(tmp_path / "gone" / "study.journal"))
