@@ -124,6 +124,29 @@ def prepare(folder: Path) -> None:
     (folder / "unknown_kind.json").write_text(
         json.dumps(dict(doc, layer_models={**doc["layer_models"], "latency_ms": unknown_kind}))
     )
+    # stop 40: a lock path planted as a link, a dataset naming a Python file, damaged provenance, a module on
+    # the meta device, and a trace of another dataset of the same stem
+    (folder / "victim.txt").write_text("keep me\n")
+    os.symlink("victim.txt", folder / "lk.parquet.lock")
+    (folder / "payload.py").write_text("open('PAYLOAD_RAN', 'w').close()\n")
+    (folder / "named.csv").write_text("model,batch_size,latency_ms\npayload.py:x,1,5\nmlp,1,4\n")
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(folder / "d.parquet")
+    metadata = dict(table.schema.metadata)
+    metadata[b"hwprof"] = json.dumps({**json.loads(metadata[b"hwprof"]), "runs": "abc"}).encode()
+    pq.write_table(table.replace_schema_metadata(metadata), folder / "damaged_runs.parquet")
+    (folder / "on_meta.py").write_text(
+        "import torch\nimport torch.nn as nn\n\ndef build():\n    with torch.device('meta'):\n"
+        "        model = nn.Sequential(nn.Linear(8, 8), nn.ReLU())\n    model.input_shape = (8,)\n    return model\n"
+    )
+    from hwprof.measuring.trace import write_trace
+
+    samples = [(1.0, "package-0", 20.0), (1.1, "package-0", 21.0)]
+    try:
+        write_trace(samples, folder / "tr.trace.parquet", "another-run")
+    except TypeError:  # code from before traces named their runs (--before runs): the trace is another's anyway
+        write_trace(samples, folder / "tr.trace.parquet")
     gpu = ROOT / "bench" / "data" / "gpu_h200"  # one model's layers beside whole-network runs
     shutil.copy(gpu / "zoo_layers__torchvision_resnet50_float16.parquet", folder / "gpu_layers.parquet")
     shutil.copy(gpu / "zoo_gpu.parquet", folder / "gpu_networks.parquet")
@@ -237,6 +260,13 @@ CASES = [
     ("run", ["--idle-s", "inf", "--", "true"], None, 1),
     ("run", ["--trace", "--out", "bad.parquet", "--", "sh", "-c", "exit 5"], None, 1),
     ("predict", ["unknown_kind.json", "mlp"], None, 1),
+    # added 2026-12-06 (stop 40), from new users' audits: security, a host program, data analysis
+    ("measure", ["mlp", "--no-layers", "--out", "lk.parquet", *FAST], None, 1),
+    ("fit", ["named.csv", "--out", "f9.json", "--no-cv"], None, 1),
+    ("show", ["damaged_runs.parquet"], None, 1),
+    ("fit", ["damaged_runs.parquet", "--out", "f10.json", "--no-cv"], None, 1),
+    ("measure", ["on_meta.py:build", *FAST], None, 1),
+    ("measure", ["mlp", "--no-layers", "--trace", "--out", "tr.csv", *FAST], None, 1),
 ]
 
 
