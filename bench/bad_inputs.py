@@ -133,8 +133,7 @@ def prepare(folder: Path) -> None:
     import pyarrow.parquet as pq
 
     table = pq.read_table(folder / "d.parquet")
-    metadata = dict(table.schema.metadata)
-    metadata[b"hwprof"] = json.dumps({**json.loads(metadata[b"hwprof"]), "runs": "abc"}).encode()
+    metadata = {**(table.schema.metadata or {}), b"hwprof": json.dumps({"runs": "abc"}).encode()}
     pq.write_table(table.replace_schema_metadata(metadata), folder / "damaged_runs.parquet")
     (folder / "on_meta.py").write_text(
         "import torch\nimport torch.nn as nn\n\ndef build():\n    with torch.device('meta'):\n"
