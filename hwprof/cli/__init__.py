@@ -79,15 +79,17 @@ class LazyGroup(click.Group):
             formatter.write_dl([(name, COMMANDS[name][1]) for name in sorted(COMMANDS)])
 
     def invoke(self, ctx):
+        from hwprof.cli.common import printable  # notes and errors quote dataset names: shown as data
+
         debug = ctx.params.get("debug", False)
         usable_streams()
         try:  # a dataset's warning (an unfinished run) is a note, as every command says its notes
-            with sigterm_interrupts(), warnings_as_notes(lambda note: click.echo(note, err=True)):
+            with sigterm_interrupts(), warnings_as_notes(lambda note: click.echo(printable(note), err=True)):
                 return super().invoke(ctx)
         except HwprofError as error:
             if debug:
                 raise
-            exception = click.ClickException(error.cli_message())
+            exception = click.ClickException(printable(error.cli_message()))
             exception.exit_code = error.exit_code
             raise exception from None
         except KeyboardInterrupt as interrupt:  # a command that keeps rows has said where already
@@ -104,7 +106,7 @@ class LazyGroup(click.Group):
             if debug:
                 raise
             place = traceback.extract_tb(error.__traceback__)[-1]
-            first_line = (str(error).strip().splitlines() or [""])[0]
+            first_line = printable((str(error).strip().splitlines() or [""])[0])
             raise click.ClickException(
                 f"hwprof failed unexpectedly ({type(error).__name__}: {first_line} at "
                 f"{place.filename.rsplit('/', 1)[-1]}:{place.lineno}); this is a bug, not your input: run again "

@@ -62,3 +62,10 @@ def test_every_table_printed_through_the_console_is_escaped(capsys):
     make_console().print(f"note: {EVIL}")
     printed = capsys.readouterr().out
     assert not any(code in printed for code in RAW) and printed.count("\\x1b[31mRED") == 3
+
+
+def test_an_error_quoting_a_name_given_to_hwprof_shows_it_escaped(tmp_path):
+    """Errors and notes quote model names and paths, which come from datasets too: they printed them raw."""
+    result = CliRunner().invoke(main, ["show", str(tmp_path / f"{EVIL}.parquet")])
+    assert result.exit_code == 1 and "does not exist" in result.output
+    assert_escaped(result.output)
