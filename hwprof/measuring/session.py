@@ -807,9 +807,9 @@ def _measurements(frame: pd.DataFrame) -> pd.DataFrame:
 def contention_warning(count: int) -> str:
     """What measure, show and the search demo say of rows timed while others held the CPU."""
     return (
-        f"warning: other processes took more than {CONTENDED_SHARE:.0%} of the CPU while {count} row(s) were "
-        "measured (column other_cpu_share); their timings may be inflated: measure on an idle machine, or re-run "
-        "those models"
+        f"warning: other processes took more than {CONTENDED_SHARE:.0%} of the CPU while {count} measurement(s) "
+        "were taken (a layer configuration several rows share counts once; column other_cpu_share); their timings "
+        "may be inflated: measure on an idle machine, or re-run those models"
     )
 
 

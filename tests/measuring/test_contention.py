@@ -145,5 +145,5 @@ def test_the_python_api_warns_of_rows_timed_while_others_held_the_cpu(monkeypatc
         warnings.simplefilter("always")
         session.measure(["mlp"])
     (warning,) = [w for w in caught if issubclass(w.category, HwprofWarning)]
-    assert "other processes took more than 5% of the CPU while 2 row(s) were measured" in str(warning.message)
+    assert "other processes took more than 5% of the CPU while 2 measurement(s) were taken" in str(warning.message)
     assert not str(warning.message).startswith("warning:")
