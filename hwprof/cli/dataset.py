@@ -109,12 +109,10 @@ def show(dataset: Path, as_json: bool) -> None:
     ]
     summary = summarize_frame(frame, read_samples(dataset), provenance)
     commands = command_entries(frame)
+    missing = not_measured(frame, provenance[-1] if provenance else {})
     if as_json:
-        click.echo(
-            json.dumps(
-                {"dataset": str(dataset), "rows": len(frame), "runs": runs, **summary, "commands": commands}, indent=2
-            )
-        )
+        document = {"dataset": str(dataset), "rows": len(frame), "runs": runs, **summary, "commands": commands}
+        click.echo(json.dumps(document | {"not_measured": missing}, indent=2))
         return
     if summary["networks"] or not commands:
         print_summary(summary, str(dataset), provenance)
@@ -131,6 +129,43 @@ def show(dataset: Path, as_json: bool) -> None:
         click.echo(printable(line, newlines=False))
     for reason in summary["power_unavailable"]:
         click.echo(printable(f"power unavailable: {reason}", newlines=False))
+    if missing:
+        groups = ", ".join(_group_words(group) for group in missing[:SHOWN_MISSING])
+        more = f" and {len(missing) - SHOWN_MISSING} more" if len(missing) > SHOWN_MISSING else ""
+        line = f"not measured yet: {groups}{more}; run the same measure command with --resume to measure them"
+        click.echo(printable(line, newlines=False))
+
+
+SHOWN_MISSING = 10  # groups named in the terminal; --json lists every one
+
+
+def not_measured(frame, run: dict) -> list[dict]:
+    """The (model, batch size[, sequence length]) groups the latest run planned and no run finished, where that
+    run did not complete (interrupted, killed): what a resume still has to measure. A group is finished when its
+    network row is written (the last of its rows); a layer sweep, which has none, when any of its rows is."""
+    plan = run.get("plan") or {}
+    if run.get("status") == "complete" or not plan.get("models") or not plan.get("batch_sizes"):
+        return []
+    seq_lens = plan.get("seq_lens") or [None]
+    import pandas as pd
+
+    finished = set()
+    for row in frame.itertuples(index=False):
+        if row.kind == "network" or str(row.model).startswith("sweep:"):
+            seq_len = getattr(row, "seq_len", None)
+            finished.add((str(row.model), int(row.batch_size), None if pd.isna(seq_len) else int(seq_len)))
+    return [
+        {"model": model, "batch_size": size} | ({} if seq_len is None else {"seq_len": seq_len})
+        for model in plan["models"]
+        for size in plan["batch_sizes"]
+        for seq_len in seq_lens
+        if (str(model), int(size), seq_len) not in finished
+    ]
+
+
+def _group_words(group: dict) -> str:
+    seq = f", sequence length {group['seq_len']}" if "seq_len" in group else ""
+    return f"{group['model']} at batch {group['batch_size']}{seq}"
 
 
 RUN_FIELDS = (
