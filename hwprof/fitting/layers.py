@@ -10,7 +10,6 @@ there are enough of them, so errors describe layers of unseen architectures.
 from __future__ import annotations
 
 import itertools
-import re
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -310,13 +309,14 @@ def _solver_notices_hidden() -> Iterator[None]:
     """SOLVER_NOTICES ignored inside the block, by filters of their own added and removed again, not by
     catch_warnings: that swaps the process's whole filter list, so a host's warnings in another thread while
     fit runs were lost, and its filter changes undone."""
+    added = []
     for message, category in SOLVER_NOTICES:
         warnings.filterwarnings("ignore", message, category, SOLVER_MODULES)
+        added.append(warnings.filters[0])  # filterwarnings puts its entry first
     try:
         yield
     finally:
-        for message, category in SOLVER_NOTICES:  # as filterwarnings built it; an ignored warning leaves no
-            entry = ("ignore", re.compile(message, re.I), category, re.compile(SOLVER_MODULES), 0)  # mark to clear
+        for entry in added:
             if entry in warnings.filters:  # another fit's block, ending first, may have taken it
                 warnings.filters.remove(entry)
 
