@@ -488,7 +488,7 @@ _imported: dict[str, str] = {}  # module name -> digest of the source it was las
 
 def import_user_file(path: Path):
     """Import a Python file of the user's, as Python runs a script: its folder is first on sys.path while it is
-    imported, so it imports the files beside it, and is taken off after (user_file_on_path), so a host's own
+    imported, so it imports the files beside it, and is taken off after (_user_file_on_path), so a host's own
     `import utils` later never gets the file's neighbour; in a package (a folder with __init__.py), it is
     imported as the package's module, so its relative imports work too. It is imported again once its content
     changes (a process that predicts a file while it is being edited, or rewritten by a design loop), compiled
@@ -528,7 +528,7 @@ def _import_names(path: Path) -> tuple[Path, str, list[str]]:
     return path.parent, f"hwprof_user_{abs(hash(str(path)))}", package
 
 
-def user_file_on_path(path: Path):
+def _user_file_on_path(path: Path):
     """A block within which the user file's folder is on sys.path, as while it is imported: a factory that
     imports the files beside it inside its function, when called, finds them."""
     return _on_sys_path(_import_names(Path(path).resolve())[0])
@@ -565,7 +565,7 @@ def _from_file(text: str, input_shape: tuple[int, ...] | None, inputs_given: boo
     path = Path(path_text)
     if not path.is_file():
         raise HwprofError(f"model file {path_text!r} does not exist")
-    with user_file_on_path(path):
+    with _user_file_on_path(path):
         factory = getattr(import_user_file(path), factory_name, None)
         if not callable(factory):
             raise HwprofError(f"{path_text} has no function named {factory_name!r}")
