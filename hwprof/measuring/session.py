@@ -963,6 +963,7 @@ class _Session:
         self.measured: dict[str, dict] = {}  # config_id -> measurement columns
         self.layer_rows_done: set[tuple] = set()  # (model, batch_size, seq_len, layer_index)
         self.networks_done: set[tuple] = set()  # (model, batch_size, seq_len)
+        self.layer_counts: dict[tuple, int] = {}  # (model, batch_size, seq_len) -> layer_count of its network row
         self.per_sample_bytes: dict[str, tuple[int, int, int]] = {}  # model -> see _check_memory
         self.measured_now: list[dict] = []  # measurement columns of each item timed in this run
         self.sweep: SweepRecord | None = None  # the default layer sweep, once it starts (_fit_sweep)
@@ -980,6 +981,8 @@ class _Session:
             key = (row["model"], int(row["batch_size"]), None if pd.isna(seq_len) else int(seq_len))
             if row["kind"] == "network":
                 self.networks_done.add(key)
+                if not pd.isna(row.get("layer_count")):
+                    self.layer_counts[key] = int(row["layer_count"])
             else:
                 self.layer_rows_done.add((*key, int(row["layer_index"])))
                 self.measured[row["config_id"]] = {c: row.get(c) for c in MEASUREMENT_COLUMNS}
@@ -1058,9 +1061,20 @@ class _Session:
             return sentence
         return f"{sentence}; the rows measured before it are kept in {path}: run the same command with --resume to carry on"
 
+    def _finished_before(self, network_key: tuple, with_layers: bool) -> bool:
+        """Whether an earlier run measured the whole group: its network row and, with layers, a row for each of
+        the layer_count layers that row records. A resume then skips the group without running the model to
+        trace it again (seconds for a large model, at every resume)."""
+        count = self.layer_counts.get(network_key)
+        if count is None:
+            return False
+        return not with_layers or sum(done[:3] == network_key for done in self.layer_rows_done) >= count
+
     def measure_group(self, spec: ModelSpec, batch_size: int, with_layers: bool, seq_len: int | None = None) -> None:
-        module = self.execution.prepare(spec.module, self.device)
         network_key = (spec.name, batch_size, seq_len)
+        if spec.sweep is None and self._finished_before(network_key, with_layers):
+            return
+        module = self.execution.prepare(spec.module, self.device)
         if spec.sweep is not None:
             layer_list, extraction = _sweep_layers(spec, batch_size, self.device, self.execution)
             with_layers = True
