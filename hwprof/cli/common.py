@@ -124,11 +124,33 @@ class _WarningsOnly(Progress):
         click.echo(text, err=True)
 
 
+def duration_text(seconds: float) -> str:
+    """58 s, 5 min 02 s, 1 h 05 min."""
+    whole = round(seconds)
+    if whole < 60:
+        return f"{seconds:.1f} s" if seconds < 10 else f"{whole} s"
+    if whole < 3600:
+        return f"{whole // 60} min {whole % 60:02d} s"
+    return f"{whole // 3600} h {whole % 3600 // 60:02d} min"
+
+
+def position_text(group: int, groups: int, left_s: float | None) -> str:
+    """3 of 12, about 2 min 10 s left: where a long measure run is, for a user (or a CI log) watching it."""
+    return f"{group} of {groups}" + ("" if left_s is None else f", about {duration_text(left_s)} left")
+
+
 class _PlainProgress(Progress):
     """One line per event: readable in CI logs."""
 
+    def __init__(self):
+        self.where = ""
+
+    def position(self, group, groups, left_s):
+        self.where = f" ({position_text(group, groups, left_s)})" if groups > 1 else ""
+
     def group(self, model, batch_size, items):
-        click.echo(f"measuring {model} batch {batch_size}: {items} items", err=True)
+        click.echo(f"measuring {model} batch {batch_size}: {items} items{self.where}", err=True)
+        self.where = ""  # the layer sweep's groups that follow have no place among the run's groups
 
     def item_done(self, label, latency_ms, stable):
         click.echo(f"  {label}: {latency_ms:.4f} ms{'' if stable else ' (not stable)'}", err=True)
@@ -151,11 +173,16 @@ class _RichProgress(Progress):
         )
         self.bar.start()
         self.task = None
+        self.where = ""
+
+    def position(self, group, groups, left_s):
+        self.where = f" ({position_text(group, groups, left_s)})" if groups > 1 else ""
 
     def group(self, model, batch_size, items):
         if self.task is not None:
             self.bar.update(self.task, completed=self.bar.tasks[self.task].total)
-        self.task = self.bar.add_task(f"{model} batch {batch_size}", total=items)
+        self.task = self.bar.add_task(f"{model} batch {batch_size}{self.where}", total=items)
+        self.where = ""
 
     def item_done(self, label, latency_ms, stable):
         self.bar.advance(self.task)

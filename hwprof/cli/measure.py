@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from hwprof.cli.common import existing_tegrastats, make_console, make_progress, number
+from hwprof.cli.common import duration_text, existing_tegrastats, make_console, make_progress, number
 from hwprof.drivers import POWER_KINDS
 from hwprof.measuring.allocator import DEFAULT_POLICY, POLICIES
 from hwprof.measuring.cache import CACHE_MODES, DEFAULT_CACHE_MODE
@@ -295,14 +295,14 @@ def run_facts(run: dict, elapsed_s: float | None) -> dict:
 
 def timing_line(facts: dict) -> str | None:
     """took 5 min 02 s: networks 3 min 40 s, layer sweep 58 s (20%), waited 12 s for a quiet machine"""
-    parts = [] if facts.get("networks_s") is None else [f"networks {_duration(facts['networks_s'])}"]
+    parts = [] if facts.get("networks_s") is None else [f"networks {duration_text(facts['networks_s'])}"]
     sweep = facts.get("fit_sweep") or {}
     if sweep.get("sweep_s"):
-        parts.append(f"layer sweep {_duration(sweep['sweep_s'])} ({sweep['share']:.0%})")
+        parts.append(f"layer sweep {duration_text(sweep['sweep_s'])} ({sweep['share']:.0%})")
     if facts.get("waited_s"):
-        parts.append(f"waited {_duration(facts['waited_s'])} for a quiet machine")
+        parts.append(f"waited {duration_text(facts['waited_s'])} for a quiet machine")
     if "elapsed_s" in facts:
-        return f"took {_duration(facts['elapsed_s'])}" + (f": {', '.join(parts)}" if parts else "")
+        return f"took {duration_text(facts['elapsed_s'])}" + (f": {', '.join(parts)}" if parts else "")
     return f"spent: {', '.join(parts)}" if parts else None
 
 
@@ -321,16 +321,6 @@ def threads_line(facts: dict) -> str | None:
         if threads > quota:
             text += f" (threads beyond it wait their turn: --threads {max(1, int(quota))} times the model alone)"
     return text
-
-
-def _duration(seconds: float) -> str:
-    """58 s, 5 min 02 s, 1 h 05 min."""
-    whole = round(seconds)
-    if whole < 60:
-        return f"{seconds:.1f} s" if seconds < 10 else f"{whole} s"
-    if whole < 3600:
-        return f"{whole // 60} min {whole % 60:02d} s"
-    return f"{whole // 3600} h {whole % 3600 // 60:02d} min"
 
 
 def _measure_shards(context, devices: list[str], out: str, threads, resume: bool, as_json: bool, quiet: bool) -> None:
@@ -384,7 +374,7 @@ def _measure_shards(context, devices: list[str], out: str, threads, resume: bool
             click.echo(f"{device}:")
             print_summary(summary, paths[device], runs_of[device])
             _echo_facts(summary)
-        click.echo(f"merged: {out} (took {_duration(elapsed_s)})")
+        click.echo(f"merged: {out} (took {duration_text(elapsed_s)})")
 
 
 def _echo_facts(facts: dict) -> None:

@@ -439,10 +439,18 @@ def _measure(
             (spec, size, seq_len) for spec in specs for size in sizes for seq_len in seq_lens.get(spec.name, [None])
         ]
         random.Random(options.seed).shuffle(groups)
+        finished = [
+            session.finished_before((spec.name, size, seq_len), options.layers) for spec, size, seq_len in groups
+        ]
         started = time.perf_counter()
+        timed_s, timed = 0.0, 0  # groups this run measured, for the time left
         with torch.inference_mode():
-            for spec, size, seq_len in groups:
-                session.measure_group(spec, size, options.layers, seq_len)
+            for number, (spec, size, seq_len) in enumerate(groups, 1):
+                left = finished[number - 1 :].count(False)
+                progress.position(number, len(groups), _time_left_s(options, resumed, timed_s, timed, left))
+                before = time.perf_counter()
+                if session.measure_group(spec, size, options.layers, seq_len):
+                    timed_s, timed = timed_s + time.perf_counter() - before, timed + 1
             from hwprof.sample_models.sweep import parse_sweep
 
             swept = {parse_sweep(spec.name)[0] for spec in specs if spec.sweep is not None}
@@ -463,6 +471,21 @@ def _measure(
             progress.warn(f"no power trace written to {options.trace}: {sensor.reason or 'no power was sampled'}")
         session.report_contention(options.max_other_share)
     return _returned(_stamped(session.frame(), writer.run_id), _runs(out, writer.provenance))
+
+
+def _time_left_s(options: MeasureOptions, resumed: dict, timed_s: float, timed: int, left: int) -> float | None:
+    """The run's seconds left: its `left` groups at the mean of the `timed` groups this run measured, and the
+    share of the run the default layer sweep may then take (fit_sweep). None before a group was timed."""
+    from hwprof.measuring.fit_sweep import budget_s
+
+    if not timed:
+        return None
+    networks_left_s = left * timed_s / timed
+    if not options.layers or options.sweep_share == 0:
+        return networks_left_s
+    networks_s = resumed["networks"] + timed_s + networks_left_s
+    sweep_left_s = max(0.0, budget_s(options.sweep_share, networks_s) - resumed["sweep"])
+    return networks_left_s + sweep_left_s
 
 
 def _note_nothing_to_resume(out, progress: Progress) -> None:
@@ -1061,7 +1084,7 @@ class _Session:
             return sentence
         return f"{sentence}; the rows measured before it are kept in {path}: run the same command with --resume to carry on"
 
-    def _finished_before(self, network_key: tuple, with_layers: bool) -> bool:
+    def finished_before(self, network_key: tuple, with_layers: bool) -> bool:
         """Whether an earlier run measured the whole group: its network row and, with layers, a row for each of
         the layer_count layers that row records. A resume then skips the group without running the model to
         trace it again (seconds for a large model, at every resume)."""
@@ -1070,10 +1093,11 @@ class _Session:
             return False
         return not with_layers or sum(done[:3] == network_key for done in self.layer_rows_done) >= count
 
-    def measure_group(self, spec: ModelSpec, batch_size: int, with_layers: bool, seq_len: int | None = None) -> None:
+    def measure_group(self, spec: ModelSpec, batch_size: int, with_layers: bool, seq_len: int | None = None) -> bool:
+        """Time what is left of one (model, batch size, seq_len) group; whether anything was."""
         network_key = (spec.name, batch_size, seq_len)
-        if spec.sweep is None and self._finished_before(network_key, with_layers):
-            return
+        if spec.sweep is None and self.finished_before(network_key, with_layers):
+            return False
         module = self.execution.prepare(spec.module, self.device)
         if spec.sweep is not None:
             layer_list, extraction = _sweep_layers(spec, batch_size, self.device, self.execution)
@@ -1116,7 +1140,7 @@ class _Session:
 
             items["network"] = Item("network", sizing_call, self.sync, span=True)
         if not items:
-            return
+            return False
         self.progress.group(spec.name, batch_size, len(items))
 
         def emit_item(result: Result, measurement: dict, samples: RawSamples) -> None:
@@ -1161,6 +1185,7 @@ class _Session:
                     emit_item(result_left, left, samples_left)
                 raise
             emit_item(result, measurement, samples)
+        return True
 
     def _warn_over_budget(self, what: str, result: Result) -> None:
         """An item whose calls outlasted its budget ran past it (the runner takes one call at least): say so,
