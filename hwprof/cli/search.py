@@ -205,6 +205,10 @@ def search(
 
             torch.set_num_threads(threads)
         predictor = _predictor(space, predictor_path, out, threads)
+        if verify:  # before any trial: a verification at another thread count than the predictor's is refused
+            from hwprof.search.verify import verify_threads
+
+            verify_threads(predictor, threads)
         if not options.constraints:
             from hwprof.search.demo import demo_default_budget
 
@@ -398,15 +402,28 @@ def _report(
 
     verified = {}
     if verify:
-        from hwprof.search.verify import final_candidates, verify_candidates
+        from hwprof.search.verify import final_candidates, verify_candidates, verify_threads
 
         candidates = final_candidates(result, verify_count)
         if candidates:
             them = plural(len(candidates), "it", "them")
             click.echo(f"verifying {counted(len(candidates), 'final candidate')} by measuring {them} on {device}")
             kept = _free_path(out / "verified.parquet")
+            measured_at = verify_threads(predictor, threads)
+            if threads is None and measured_at is not None:
+                click.echo(
+                    f"measuring at {measured_at} thread{'s' * (measured_at != 1)}, the thread count of the "
+                    "predictor's training runs (--threads was not given)"
+                )
             verified = verify_candidates(
-                search_space, result, candidates, device=device, power=power, threads=threads, out=kept
+                search_space,
+                result,
+                candidates,
+                device=device,
+                power=power,
+                threads=threads,
+                out=kept,
+                predictor=predictor,
             )
             click.echo(f"measured candidates kept in {kept}: {_refit_hint(predictor, kept)}")
     results.dump(result, out / "search.json", verified, predictor=predictor, space=space_path, started=started)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from hwprof.errors import HwprofError, option
 from hwprof.search.constraints import PREDICTED_METRICS
 from hwprof.search.space import SearchSpace
 from hwprof.search.study import SearchResult, TrialRecord
@@ -15,6 +16,30 @@ def final_candidates(result: SearchResult, count: int) -> list[TrialRecord]:
     return chosen[:count]
 
 
+def training_threads(predictor) -> int | None:
+    """The one thread count the predictor's training runs recorded; None where they recorded none (or several)."""
+    from hwprof.fitting.data import thread_counts
+
+    sources = ((getattr(predictor, "doc", None) or {}).get("training") or {}).get("sources") or []
+    counts = thread_counts([source for source in sources if isinstance(source, dict)])
+    return counts[0] if len(counts) == 1 else None
+
+
+def verify_threads(predictor, threads: int | None) -> int | None:
+    """The thread count to measure the candidates at: the predictor's training runs', since a latency measured
+    at another says nothing of its predictions (and refitting with it would mix thread counts). `threads` that
+    contradicts it is refused; with neither, torch's own (None)."""
+    trained = training_threads(predictor)
+    if threads is not None and trained is not None and threads != trained:
+        raise HwprofError(
+            f"{option('threads', threads)} contradicts the predictor, fitted on runs at {trained} "
+            f"thread{'s' * (trained != 1)}: the candidates would be verified at another thread count than their "
+            f"costs were predicted for; give {option('threads', trained)}, or leave it out to verify at "
+            f"{trained}"
+        )
+    return trained if threads is None else threads
+
+
 def verify_candidates(
     space: SearchSpace,
     result: SearchResult,
@@ -26,15 +51,18 @@ def verify_candidates(
     precision: float = 0.02,
     measure=None,
     out=None,
+    predictor=None,
 ) -> dict[int, dict]:
     """trial number -> {"measured": {metric: value or None}, "holds": True/False/None, "unavailable": [...]}.
 
     `holds` is None when a budgeted metric could not be measured here (no power sensor for energy, say):
     the report then says so instead of guessing. With `out`, the measurements are kept there as a dataset,
-    to refit the predictor with (the candidates lay where it had no data).
+    to refit the predictor with (the candidates lay where it had no data). With `predictor`, `threads` left None
+    is the thread count of its training runs (verify_threads).
     """
     if not candidates:
         return {}
+    threads = verify_threads(predictor, threads)
     from hwprof.models.spec import ModelSpec
 
     if measure is None:
