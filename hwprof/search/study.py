@@ -614,10 +614,12 @@ def _open_study(study_name: str, options: SearchOptions, directions: list[str], 
     import optuna
 
     storage = open_storage(options.storage)
-    sampler = _sampler(options)
     study = optuna.create_study(
-        storage=storage, sampler=sampler, study_name=study_name, directions=directions, load_if_exists=True
+        storage=storage, sampler=_sampler(options), study_name=study_name, directions=directions, load_if_exists=True
     )
+    earlier_trials = len(study.get_trials(deepcopy=False))
+    if earlier_trials:  # resumed: seeded as before, it would draw the configurations its first trials drew again
+        study.sampler = _sampler(options, earlier_trials)
     where = _redact(options.storage) if options.storage else "memory"  # no PostgreSQL password in messages
     stored = study.user_attrs.get("settings")
     unrecorded = [key for key in LATER_SETTINGS if stored is not None and key not in stored]
@@ -695,13 +697,16 @@ class _Unrecorded:
                     )
 
 
-def _sampler(options: SearchOptions):
+def _sampler(options: SearchOptions, earlier_trials: int = 0):
+    """The study's sampler; resuming a study of `earlier_trials`, seeded with seed + earlier_trials, so that a
+    resumed seeded study goes on to new configurations and is still reproducible."""
     import optuna
 
+    seed = None if options.seed is None else (options.seed + earlier_trials) % (SEED_LIMIT + 1)
     if options.sampler == "nsga2":
         population = max(4, min(50, options.trials // 4))
-        return optuna.samplers.NSGAIISampler(population_size=population, seed=options.seed)
-    return optuna.samplers.TPESampler(seed=options.seed, n_startup_trials=min(10, max(2, options.trials // 5)))
+        return optuna.samplers.NSGAIISampler(population_size=population, seed=seed)
+    return optuna.samplers.TPESampler(seed=seed, n_startup_trials=min(10, max(2, options.trials // 5)))
 
 
 class _ObjectiveFailed(Exception):
