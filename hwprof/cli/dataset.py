@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from hwprof.cli.common import printable
+from hwprof.cli.common import duration_text, printable
 
 
 @click.command()
@@ -110,9 +110,10 @@ def show(dataset: Path, as_json: bool) -> None:
     summary = summarize_frame(frame, read_samples(dataset), provenance)
     commands = command_entries(frame)
     missing = not_measured(frame, provenance[-1] if provenance else {})
+    sweep_left = unfinished_sweep(provenance)
     if as_json:
         document = {"dataset": str(dataset), "rows": len(frame), "runs": runs, **summary, "commands": commands}
-        click.echo(json.dumps(document | {"not_measured": missing}, indent=2))
+        click.echo(json.dumps(document | {"not_measured": missing, "sweep_unfinished": sweep_left}, indent=2))
         return
     if summary["networks"] or not commands:
         print_summary(summary, str(dataset), provenance)
@@ -134,6 +135,12 @@ def show(dataset: Path, as_json: bool) -> None:
         more = f" and {len(missing) - SHOWN_MISSING} more" if len(missing) > SHOWN_MISSING else ""
         line = f"not measured yet: {groups}{more}; run the same measure command with --resume to measure them"
         click.echo(printable(line, newlines=False))
+    if sweep_left:
+        rounds, spent, budget = (sweep_left[key] for key in ("rounds", "sweep_s", "budget_s"))
+        click.echo(
+            f"layer sweep cut short: {rounds} round{'s' * (rounds != 1)} finished in {duration_text(spent)} of its "
+            f"{duration_text(budget)} budget; run the same measure command with --resume to finish it"
+        )
 
 
 SHOWN_MISSING = 10  # groups named in the terminal; --json lists every one
@@ -161,6 +168,32 @@ def not_measured(frame, run: dict) -> list[dict]:
         for seq_len in seq_lens
         if (str(model), int(size), seq_len) not in finished
     ]
+
+
+def unfinished_sweep(runs: list[dict]) -> dict | None:
+    """The default layer sweep of a run that did not complete, where it stopped short of its budget: the rounds
+    and seconds its record (fit_sweep) holds against that budget, which a resume carries on to. Read as a resume
+    reads it: the latest record, from the latest run or an earlier one. None where the latest run completed, or
+    the sweep met its budget, was skipped or was never reached (its groups are then in not_measured)."""
+    from hwprof.measuring.fit_sweep import MAX_ROUNDS, SweepRecord, budget_s
+
+    if not runs or runs[-1].get("status") == "complete":
+        return None
+    holder = next((run for run in reversed(runs) if isinstance(run.get("fit_sweep"), dict)), None)
+    if holder is None or holder.get("status") == "complete":  # a resume repeats a finished sweep as it was
+        return None
+    try:
+        record = SweepRecord.recorded(holder["fit_sweep"])
+        budget = budget_s(float(record.share_allowed), record.networks_s)
+    except (TypeError, ValueError, ArithmeticError):  # a damaged record: show says what it can without it
+        return None
+    if (
+        record.skipped_reason
+        or record.sweep_s >= budget
+        or (record.ops and record.rounds >= MAX_ROUNDS * len(record.ops))
+    ):
+        return None
+    return {"rounds": record.rounds, "sweep_s": round(record.sweep_s, 3), "budget_s": round(budget, 3)}
 
 
 def _group_words(group: dict) -> str:
