@@ -4,15 +4,19 @@ Device strings (`cpu`, `cuda`, `cuda:N`), the CPU's name, its cpufreq settings,
 whether it is a virtual machine, and why it has no power sensor. Every /sys,
 /proc and /etc path is read below HWPROF_SYSFS_ROOT (empty by default), so
 containers with /sys bind-mounted elsewhere, and the tests, can point it at
-another tree. Anything unreadable is None (or "unreadable"), never guessed.
+another tree; a /proc file the tree lacks is read from the real /proc, since a
+container's own /proc tells its CPU and cgroup. Anything unreadable is None
+(or "unreadable"), never guessed.
 """
 
 from __future__ import annotations
 
+import functools
 import glob
 import os
 import platform
 import re
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +24,67 @@ from hwprof.errors import HwprofError
 
 UNREADABLE = "unreadable"
 CPUFREQ_FILES = ("scaling_governor", "scaling_min_freq", "scaling_max_freq", "scaling_cur_freq")
+
+# /proc/cpuinfo's "CPU implementer" and "CPU part" codes on Arm (Linux's arch/arm64/include/asm/cputype.h): an
+# aarch64 kernel gives no model name, so the cores are what tells a Graviton 2 (Neoverse-N1) from a Graviton 3 (V1)
+ARM_IMPLEMENTERS = {
+    "0x41": "Arm",
+    "0x42": "Broadcom",
+    "0x43": "Cavium",
+    "0x46": "Fujitsu",
+    "0x48": "HiSilicon",
+    "0x4e": "NVIDIA",
+    "0x51": "Qualcomm",
+    "0x61": "Apple",
+    "0xc0": "Ampere",
+}
+ARM_PARTS = {
+    ("0x41", "0xd03"): "Cortex-A53",
+    ("0x41", "0xd04"): "Cortex-A35",
+    ("0x41", "0xd05"): "Cortex-A55",
+    ("0x41", "0xd07"): "Cortex-A57",
+    ("0x41", "0xd08"): "Cortex-A72",
+    ("0x41", "0xd09"): "Cortex-A73",
+    ("0x41", "0xd0a"): "Cortex-A75",
+    ("0x41", "0xd0b"): "Cortex-A76",
+    ("0x41", "0xd0c"): "Neoverse-N1",
+    ("0x41", "0xd0d"): "Cortex-A77",
+    ("0x41", "0xd40"): "Neoverse-V1",
+    ("0x41", "0xd41"): "Cortex-A78",
+    ("0x41", "0xd42"): "Cortex-A78AE",
+    ("0x41", "0xd44"): "Cortex-X1",
+    ("0x41", "0xd46"): "Cortex-A510",
+    ("0x41", "0xd47"): "Cortex-A710",
+    ("0x41", "0xd48"): "Cortex-X2",
+    ("0x41", "0xd49"): "Neoverse-N2",
+    ("0x41", "0xd4b"): "Cortex-A78C",
+    ("0x41", "0xd4d"): "Cortex-A715",
+    ("0x41", "0xd4e"): "Cortex-X3",
+    ("0x41", "0xd4f"): "Neoverse-V2",
+    ("0x41", "0xd80"): "Cortex-A520",
+    ("0x41", "0xd81"): "Cortex-A720",
+    ("0x41", "0xd82"): "Cortex-X4",
+    ("0x41", "0xd84"): "Neoverse-V3",
+    ("0x41", "0xd8e"): "Neoverse-N3",
+    ("0x4e", "0x003"): "Denver 2",
+    ("0x4e", "0x004"): "Carmel",
+    ("0x51", "0x800"): "Kryo 2XX Gold",
+    ("0x51", "0x801"): "Kryo 2XX Silver",
+    ("0x51", "0x802"): "Kryo 3XX Gold",
+    ("0x51", "0x803"): "Kryo 3XX Silver",
+    ("0x51", "0x804"): "Kryo 4XX Gold",
+    ("0x51", "0x805"): "Kryo 4XX Silver",
+    ("0x51", "0xc00"): "Falkor",
+    ("0x61", "0x022"): "M1 Icestorm",
+    ("0x61", "0x023"): "M1 Firestorm",
+    ("0x61", "0x032"): "M2 Blizzard",
+    ("0x61", "0x033"): "M2 Avalanche",
+    ("0x43", "0x0af"): "ThunderX2",
+    ("0x46", "0x001"): "A64FX",
+    ("0xc0", "0xac3"): "AmpereOne",
+}
+# names that only tell the architecture: "ARMv8 Processor rev 1 (v8l)" (Jetson), "Generic DT based system" (arm32)
+GENERIC_ARM_NAME = re.compile(r"^(ARMv\d|Generic DT)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -54,8 +119,13 @@ def check_sysfs_root() -> None:
 
 
 def sysfs_path(path: str) -> Path:
-    """A host path (/sys, /proc, /etc) under HWPROF_SYSFS_ROOT."""
-    return Path(os.environ.get("HWPROF_SYSFS_ROOT", "") + path)
+    """A host path (/sys, /proc, /etc) under HWPROF_SYSFS_ROOT; a /proc file the root does not hold is the real
+    one: a container given the host's /sys there still reads its own CPU, VM flag and cgroup from its /proc."""
+    root = os.environ.get("HWPROF_SYSFS_ROOT", "")
+    full = Path(root + path)
+    if root and path.startswith("/proc/") and not full.exists():
+        return Path(path)
+    return full
 
 
 def read_text(path: str | Path) -> str | None:
@@ -68,16 +138,60 @@ def read_text(path: str | Path) -> str | None:
 
 
 def cpu_model() -> str:
-    """The CPU's marketing name; ARM boards often only name the SoC or the board."""
+    """The CPU's name, one per kind of board: x86's marketing name; on Arm, whose kernels name only the
+    architecture or the SoC, the board's model, else the SoC or the cores decoded; macOS's brand string."""
     cpuinfo = read_text("/proc/cpuinfo") or ""
-    for key in ("model name", "Hardware", "Model"):
+
+    def field(key: str) -> str | None:
         match = re.search(rf"^{key}\s*:\s*(.+)$", cpuinfo, re.MULTILINE)
-        if match and match.group(1).strip():
-            return match.group(1).strip()
-    board = read_text("/sys/firmware/devicetree/base/model")
-    if board:
-        return board.rstrip("\x00")
-    return platform.processor() or platform.machine() or UNREADABLE
+        return match.group(1).strip() if match and match.group(1).strip() else None
+
+    model_name, hardware, cores = field("model name"), field("Hardware"), arm_cores(cpuinfo)
+    if model_name and not GENERIC_ARM_NAME.match(model_name):
+        return model_name
+    if field("Model"):  # a Raspberry Pi's board; its Hardware is BCM2835 on every model
+        return field("Model")
+    if hardware and not GENERIC_ARM_NAME.match(hardware):
+        return f"{hardware} ({cores})" if cores else hardware
+    for name in (_devicetree_model(), cores, model_name):
+        if name:
+            return name
+    brand = _mac_brand_string() if platform.system() == "Darwin" else None
+    return brand or platform.processor() or platform.machine() or UNREADABLE
+
+
+def arm_cores(cpuinfo: str) -> str | None:
+    """The kinds of core /proc/cpuinfo lists on Arm, in order ("Arm Cortex-A55 + Cortex-A78"); None elsewhere."""
+    implementers = re.findall(r"^CPU implementer\s*:\s*(\S+)", cpuinfo, re.MULTILINE)
+    parts = re.findall(r"^CPU part\s*:\s*(\S+)", cpuinfo, re.MULTILINE)
+    if not implementers or len(implementers) != len(parts):
+        return None
+    by_maker: dict[str, list[str]] = {}
+    for implementer, part in dict.fromkeys(zip(map(str.lower, implementers), map(str.lower, parts))):
+        maker = ARM_IMPLEMENTERS.get(implementer, f"implementer {implementer}")
+        by_maker.setdefault(maker, []).append(ARM_PARTS.get((implementer, part), f"part {part}"))
+    return " + ".join(f"{maker} {' + '.join(names)}" for maker, names in by_maker.items())
+
+
+def _devicetree_model() -> str | None:
+    """The board's name in its device tree ("Raspberry Pi 4 Model B Rev 1.4", a Jetson's), NUL-terminated."""
+    for path in ("/proc/device-tree/model", "/sys/firmware/devicetree/base/model"):
+        model = (read_text(path) or "").strip("\x00 \n")
+        if model:
+            return model
+    return None
+
+
+@functools.cache
+def _mac_brand_string() -> str | None:
+    """macOS's CPU name ("Apple M2 Pro"), where platform gives only "arm" or "i386"; None where sysctl fails."""
+    try:
+        done = subprocess.run(
+            ["sysctl", "-n", "machdep.cpu.brand_string"], capture_output=True, text=True, timeout=5, check=False
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return (done.stdout.strip() or None) if done.returncode == 0 else None
 
 
 def cpufreq_settings(cpu: str = "cpu0") -> dict[str, str]:
@@ -105,17 +219,20 @@ def cpu_quota() -> float | None:
     """The cgroup's CPU quota in CPUs (cpu.max, or cgroup v1's cfs quota), the tightest of the process's cgroup
     and its parents; None where there is none or it cannot be read. A quota leaves the affinity mask as it is, so
     threads beyond it wait their turn while every CPU looks usable."""
+    membership = sysfs_path("/proc/self/cgroup")
+    # the cgroup tree on the same side as the membership read: the real one where the root lacks the file
+    tree = str(membership).removesuffix("/proc/self/cgroup") + "/sys/fs/cgroup"
     found = []
-    for line in (read_text("/proc/self/cgroup") or "").splitlines():
+    for line in (read_text(membership) or "").splitlines():
         number, _, rest = line.partition(":")
         controllers, _, path = rest.partition(":")
         if number == "0" and not controllers:  # cgroup v2: cpu.max is "QUOTA PERIOD" or "max PERIOD"
-            found += [_quota(read_text(f"/sys/fs/cgroup{folder}/cpu.max")) for folder in _folders(path)]
+            found += [_quota(read_text(Path(f"{tree}{folder}/cpu.max"))) for folder in _folders(path)]
         elif "cpu" in controllers.split(","):
             for mount in ("cpu", "cpu,cpuacct", "cpuacct,cpu"):
                 for folder in _folders(path):
-                    base = f"/sys/fs/cgroup/{mount}{folder}/cpu.cfs_"
-                    found.append(_quota(f"{read_text(base + 'quota_us')} {read_text(base + 'period_us')}"))
+                    base = f"{tree}/{mount}{folder}/cpu.cfs_"
+                    found.append(_quota(f"{read_text(Path(base + 'quota_us'))} {read_text(Path(base + 'period_us'))}"))
     quotas = [quota for quota in found if quota is not None]
     return min(quotas) if quotas else None
 
