@@ -268,6 +268,16 @@ def no_rapl_reason() -> str:
             f"CPU power needs Linux's RAPL powercap interface and this is {platform.system()}, "
             "so hwprof reports latency only"
         )
+    machine = platform.machine()
+    if machine.lower().startswith(("aarch64", "arm")):
+        from hwprof.drivers.jetson import is_jetson
+
+        sensor = (
+            "measure this Jetson's power rails with --power jetson"
+            if is_jetson()
+            else "hwprof has no other power sensor to read here, so it reports latency only"
+        )
+        return f"RAPL is an x86 (Intel and AMD) interface and this is an Arm CPU ({machine}); {sensor}"
     if is_virtual_machine():
         return (
             "this is a virtual machine (the hypervisor flag is set in /proc/cpuinfo) and it exposes no "

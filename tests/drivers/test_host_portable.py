@@ -112,3 +112,15 @@ def test_a_root_without_the_cgroup_file_reads_the_process_cgroup_and_its_tree_fr
 
     monkeypatch.setattr(host, "read_text", read_text)
     assert host.cpu_quota() == 1.5
+
+
+def test_rapl_on_arm_says_it_is_an_x86_interface_and_names_the_boards_sensor(root, monkeypatch):
+    cpuinfo(root, GRAVITON2)
+    monkeypatch.setattr(host.platform, "system", lambda: "Linux")
+    monkeypatch.setattr(host.platform, "machine", lambda: "aarch64")
+    reason = host.no_rapl_reason()
+    assert "x86" in reason and "aarch64" in reason and "latency only" in reason
+    assert "modprobe" not in reason and "jetson" not in reason
+    write_file(root / "etc" / "nv_tegra_release", "# R35 (release), REVISION: 4.1\n")
+    reason = host.no_rapl_reason()
+    assert "x86" in reason and "--power jetson" in reason and "modprobe" not in reason
