@@ -107,4 +107,20 @@ def parse_constraints(texts) -> list[Constraint]:
                 f"two {'upper' if constraint.is_upper_limit else 'lower'} limits on {constraint.metric}: keep one"
             )
         seen.add(key)
+    check_satisfiable(constraints)
     return constraints
+
+
+def check_satisfiable(constraints: list[Constraint]) -> None:
+    """Refuse an upper limit below a lower limit on the same metric: every trial would be skipped, and the search
+    would end, after all of them, having trained nothing."""
+    for upper in constraints:
+        for lower in constraints:
+            if upper.metric != lower.metric or not upper.is_upper_limit or lower.is_upper_limit:
+                continue
+            strict = "<" in (upper.operator, lower.operator) or ">" in (upper.operator, lower.operator)
+            if upper.budget < lower.budget or (upper.budget == lower.budget and strict):
+                raise HwprofError(
+                    f"constraints {upper.text!r} and {lower.text!r} contradict each other: no {upper.metric} meets "
+                    "both, so every trial would be skipped; give an upper limit above the lower one"
+                )

@@ -132,10 +132,12 @@ def _no_feasible_sentence(result: SearchResult) -> str:
             key=lambda r: max(c.violation(r.checked[c.text]) for c in result.constraints),
         )
         nearest = ", ".join(f"{text} got {value:.4g}" for text, value in closest.checked.items())
+        ends = {c.is_upper_limit for c in broken_budgets(result.constraints, closest)}  # True: an upper limit
+        models = "smaller" if ends == {True} else "larger" if ends == {False} else "other"
         return (
             f"no configuration in {counted(len(result.finished), 'trial')} was predicted to meet the budgets, so nothing "
             f"was trained; the closest was trial {closest.number} ({nearest}): loosen a budget or search "
-            "smaller models"
+            f"{models} models"
         )
     return "no trained configuration meets the budgets: loosen a budget or run more trials"
 

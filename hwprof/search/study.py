@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hwprof.errors import HwprofError, error_line, error_text, given_percent, option, warn
-from hwprof.search.constraints import ANALYTIC_METRICS, METRICS, PREDICTED_METRICS, Constraint
+from hwprof.search.constraints import ANALYTIC_METRICS, METRICS, PREDICTED_METRICS, Constraint, check_satisfiable
 from hwprof.search.space import FactoryFailed, SearchSpace
 
 SAMPLERS = ("tpe", "nsga2")
@@ -559,6 +559,7 @@ def check_options(options: SearchOptions) -> None:
         )
     if options.batch_size < 1:
         raise HwprofError(f"{option('batch_size')} must be at least 1")
+    check_satisfiable(options.constraints)
     if options.seed is not None and not 0 <= options.seed <= SEED_LIMIT:
         raise HwprofError(f"{option('seed', options.seed)}: give a seed from 0 to {SEED_LIMIT}")
     if options.timeout_s is not None and not options.timeout_s > 0:  # NaN fails too
