@@ -4,7 +4,8 @@ import os
 import threading
 
 # torch.fx patches nn.Module for the whole process while it traces, so one trace runs at a time, whoever
-# traces: a prediction, or a measurement in another thread (hwprof.predictor.records holds it longer)
+# traces: a prediction, or a measurement in another thread (hwprof.predictor.records holds it longer).
+# Other threads' forward passes need no lock: hwprof's tracer passes their module calls straight through.
 FX_TRACING = threading.RLock()
 
 # A child forked while another thread traces would inherit the lock held by a thread it does not have (its

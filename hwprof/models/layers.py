@@ -13,6 +13,7 @@ import hashlib
 import inspect
 import json
 import math
+import threading
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -481,9 +482,32 @@ def _is_composite(module: nn.Module) -> bool:
 class _Tracer(fx.Tracer):
     """fx's tracer with hwprof's leaves: torch.nn's composite blocks are traced into. Buffers are traced as
     the parameters are: fx's default folds an op on buffers alone (x @ (b @ b)) into a constant at trace
-    time, and its work would be missing from the layers."""
+    time, and its work would be missing from the layers.
+
+    While it traces, fx routes every nn.Module call and submodule or parameter lookup in the process through
+    the tracer: another thread's forward pass (a measurement, the caller's own model) is passed straight to
+    the module, as if nothing traced, where fx's own tracer would fail it (a module not in the traced network
+    "is not installed as a submodule") or record it into this graph."""
 
     proxy_buffer_attributes = True
+
+    def trace(self, root, concrete_args=None) -> fx.Graph:
+        self.tracing_thread = threading.get_ident()
+        return super().trace(root, concrete_args)
+
+    def _elsewhere(self) -> bool:
+        """Whether this call comes from a thread other than the one tracing."""
+        return threading.get_ident() != self.tracing_thread
+
+    def call_module(self, m: nn.Module, forward: Callable, args: tuple, kwargs: dict) -> Any:
+        if self._elsewhere():
+            return forward(*args, **kwargs)
+        return super().call_module(m, forward, args, kwargs)
+
+    def getattr(self, attr: str, attr_val: Any, parameter_proxy_cache: dict) -> Any:
+        if self._elsewhere():
+            return attr_val
+        return super().getattr(attr, attr_val, parameter_proxy_cache)
 
     def is_leaf_module(self, module: nn.Module, module_qualified_name: str) -> bool:
         return super().is_leaf_module(module, module_qualified_name) and not _is_composite(module)

@@ -7,7 +7,9 @@ traced networks are cached for the life of the process, up to CACHE_LAYERS layer
 
 Tracing is serialised: torch.fx patches nn.Module's methods for the whole
 process while it traces, so two traces at once would record each other's
-modules and could leave the patches in place for every later trace.
+modules and could leave the patches in place for every later trace. A forward
+pass that is not a trace (a measurement's timing, the caller's own model) runs
+in another thread meanwhile untouched: hwprof's tracer passes it through.
 """
 
 from __future__ import annotations
