@@ -119,12 +119,14 @@ def show(dataset: Path, as_json: bool) -> None:
         print_summary(summary, str(dataset), provenance)
     for line in command_lines(commands):  # the lines are a dataset's: a name's escape sequences are shown, not obeyed
         click.echo(printable(line, newlines=False))
-    for run in runs:
+    for run, recorded in zip(runs, provenance):
         known = {key: "unrecorded" if run.get(key) is None else run[key] for key in RUN_FIELDS}  # shards' runs too
+        # a command of `hwprof run` runs under its own settings: hwprof set no intra-op threads for it
+        threads = "" if "command" in recorded else f"{run['threads'] or 'unrecorded'} threads, "
         line = (
             f"run {str(run['run_id'])[:8]} ({known['status']}): {known['rows']} rows on {known['device_name']}, "
             f"{''.join(f'{word}, ' for word in run['execution'])}"
-            f"{run['threads'] or 'unrecorded'} threads, power {run['power_source'] or 'unavailable'}, "
+            f"{threads}power {run['power_source'] or 'unavailable'}, "
             f"hwprof {known['hwprof']}, torch {known['torch']}, started {known['start_time']}"
         )
         click.echo(printable(line, newlines=False))
