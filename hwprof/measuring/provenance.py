@@ -25,6 +25,7 @@ from hwprof.drivers.host import (
     cpu_quota,
     cpufreq_settings,
     parse_device,
+    read_text,
     usable_cpus,
 )
 from hwprof.errors import HwprofError
@@ -62,6 +63,22 @@ def device_name(device: str) -> str:
             f"Device {device} does not exist; this machine has {torch.cuda.device_count()} CUDA device(s)."
         )
     return torch.cuda.get_device_name(ref.index)
+
+
+def boot_id() -> str | None:
+    """The kernel's id of this boot, shared by every container on the machine (each gets a fresh random
+    hostname); None where it cannot be read (macOS, a hardened sandbox)."""
+    return read_text("/proc/sys/kernel/random/boot_id") or None
+
+
+def same_machine(before: dict, now: dict) -> bool:
+    """Whether two runs' provenance (before, now) come from one machine: the same device_name, and the same host
+    or, where a container's hostname changed, the same boot_id."""
+    if before.get("device_name") != now.get("device_name"):
+        return False
+    if before.get("host") == now.get("host"):
+        return True
+    return before.get("boot_id") is not None and before.get("boot_id") == now.get("boot_id")
 
 
 def _khz(text: str | None) -> int | str:
@@ -126,6 +143,7 @@ def collect_provenance(device: str, threads: int | None, argv: list[str], extra:
         "cpufreq": per_cpu if _any_readable(per_cpu) else UNREADABLE,
         "threads": threads,
         "host": socket.gethostname(),
+        "boot_id": boot_id(),  # the same for every container on one machine until it reboots: see same_machine
         "start_time": now_text(),
         "argv": list(argv),
         "command_line": shlex.join(argv),
