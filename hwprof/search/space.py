@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hwprof.errors import HwprofError, error_line
+from hwprof.errors import HwprofError, error_line, is_switch, whole_number
 from hwprof.models.spec import import_user_file
 
 CHOICE_TYPES = (str, int, float, bool, type(None))
@@ -232,14 +232,14 @@ def _shape(value: Any) -> tuple[int, ...]:
 
         return parse_shape(value)
     try:
-        shape = tuple(int(d) for d in value)
-    except (TypeError, ValueError):
+        shape = tuple(value)
+    except TypeError:
         shape = ()
-    if not shape or any(d <= 0 for d in shape):
+    if not shape or not all(whole_number(d) and d > 0 for d in shape):  # 2.9 is no size: int() made it 2
         raise HwprofError(
             f"search space input_shape {value!r} must be positive integers without the batch, e.g. [1, 8, 8]"
         )
-    return shape
+    return tuple(int(d) for d in shape)
 
 
 def _param(name: str, spec: Any) -> Param:
@@ -263,7 +263,9 @@ def _param(name: str, spec: Any) -> Param:
         raise HwprofError(
             f"hyper-parameter {name!r} has unknown key(s) {', '.join(sorted(map(str, unknown)))}: use low, high, step, log"
         )
-    low, high, step, log = spec["low"], spec["high"], spec.get("step"), bool(spec.get("log", False))
+    low, high, step, log = spec["low"], spec["high"], spec.get("step"), spec.get("log", False)
+    if not is_switch(log):  # bool("false") is True
+        raise HwprofError(f"hyper-parameter {name!r}: log must be true or false, not {log!r}")
     numbers = [v for v in (low, high, step) if v is not None]
     if any(isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) for v in numbers):
         raise HwprofError(f"hyper-parameter {name!r}: low, high and step must be numbers")
@@ -273,5 +275,13 @@ def _param(name: str, spec: Any) -> Param:
         raise HwprofError(f"hyper-parameter {name!r}: a log range needs low > 0 and no step")
     if step is not None and step <= 0:
         raise HwprofError(f"hyper-parameter {name!r}: step must be positive")
+    if step is not None:
+        steps = (high - low) / step
+        if abs(steps - round(steps)) > 1e-9 * max(1.0, steps):  # Optuna would warn before every trial and cut it
+            top = low + math.floor(steps + 1e-9) * step
+            raise HwprofError(
+                f"hyper-parameter {name!r}: high - low ({high} - {low}) is not a multiple of step {step}, so the "
+                f"range would end at {top:g}: give high {top:g}, or a step that divides it"
+            )
     kind = "int" if all(isinstance(v, int) for v in numbers) else "float"
-    return Param(name, kind, low=low, high=high, step=step, log=log)
+    return Param(name, kind, low=low, high=high, step=step, log=bool(log))
