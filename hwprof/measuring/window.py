@@ -9,6 +9,7 @@ None and the reason says why. Nothing is estimated.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,7 +17,7 @@ from dataclasses import dataclass, field
 
 from hwprof.drivers import NoSensor, SensorUnavailable, open_sensor
 from hwprof.drivers.host import check_sysfs_root, parse_device
-from hwprof.errors import HwprofError
+from hwprof.errors import HwprofError, option, shown, true_or_false
 from hwprof.measuring.energy import load_unstable, power_spread, required_window_s
 
 
@@ -47,14 +48,16 @@ class EnergyMonitor:
         epoch = monitor.end_window("epoch")
         monitor.close()
 
-    A CUDA device torch cannot see, or a HWPROF_SYSFS_ROOT that is not a folder, is refused (HwprofError) when
-    the monitor is made.
+    A CUDA device torch cannot see, a tegrastats that is not a path, or a HWPROF_SYSFS_ROOT that is not a folder, is
+    refused (HwprofError) when the monitor is made.
     Windows are independent: any number may be open at once, nested or overlapping, each
     by its own name. The sensor stays open (and polling) until `close()`, or the end of a
     `with` block; a monitor is not shared between threads.
     """
 
-    def __init__(self, device: str = "cpu", power: str = "auto", tegrastats: str | None = None) -> None:
+    def __init__(self, device: str = "cpu", power: str = "auto", tegrastats: str | os.PathLike | None = None) -> None:
+        if not (tegrastats is None or isinstance(tegrastats, (str, os.PathLike))):  # as measure() refuses it
+            raise HwprofError(f"{option('tegrastats', shown(tegrastats))}: give a path (str or os.PathLike), or None")
         check_sysfs_root()  # else every sensor reads as missing, and the reason says to set it
         self._ref = parse_device(device)
         if self._ref.kind == "cuda":  # refused here, before the code runs, not when its window ends
@@ -84,6 +87,7 @@ class EnergyMonitor:
         """Start the window `name`. With `sync` (the default) a CUDA device is synchronised first,
         so work queued before the window is not counted in it."""
         self._check_usable(name)
+        sync = true_or_false("sync", sync)  # "no" is true to Python
         if name in self._open:
             raise HwprofError(f"the energy window {name!r} is already open; end it first or give this one another name")
         if sync:
@@ -100,6 +104,7 @@ class EnergyMonitor:
         """End the window `name` and say what it cost. With `sync` (the default) a CUDA device is
         synchronised first, so the kernels launched inside the window are counted."""
         self._check_usable(name)
+        sync = true_or_false("sync", sync)
         if name not in self._open:
             opened = ", ".join(repr(n) for n in self._open) or "none"
             raise HwprofError(f"no energy window {name!r} is open (open ones: {opened}); begin_window({name!r}) first")
@@ -189,7 +194,9 @@ def unmeasured_reason(sensor, window, lasted: str, during: str = "the window") -
 
 
 @contextmanager
-def energy_window(device: str = "cpu", power: str = "auto", tegrastats: str | None = None) -> Iterator[CodeEnergy]:
+def energy_window(
+    device: str = "cpu", power: str = "auto", tegrastats: str | os.PathLike | None = None
+) -> Iterator[CodeEnergy]:
     """Time the block and read its energy from the sensor that covers `device` (cpu, cuda or cuda:N).
 
     On CUDA the device is synchronised before the window closes, so kernels the block launched are
