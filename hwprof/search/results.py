@@ -32,8 +32,10 @@ def dump(
 ) -> Path:
     """Write the study's outcome atomically (ordinary permissions, never half a file), with what it came from,
     as datasets and predictor files say theirs: which predictor file (`predictor`, a Predictor) and space file
-    (`space`, None for one made in memory) it was searched with, by which hwprof, and when (`started`, the
-    search's start as files.now_text() gives it; finished is now). The budgets held only for that predictor."""
+    (`space`, None for one made in memory) it was searched with, by which hwprof, and when: `started`, the
+    study's first trial's start (a resumed study began before this command), `command_started` this command's
+    start as files.now_text() gives it (`started`), and finished is now. The budgets held only for that
+    predictor; the seed and the space's definition ride in the study's records."""
     path = Path(path)
     payload = {
         "format": FORMAT,
@@ -41,7 +43,8 @@ def dump(
         **result.to_dict(),
         "verified": {str(number): check for number, check in (verified or {}).items()},
         "hwprof_version": hwprof.__version__,
-        "started": started,
+        "started": result.study_started or started,  # the study's, over every resume
+        "command_started": started,
         "finished": now_text(),
         "predictor": None if predictor is None else _predictor_origin(predictor),
         "space_path": None if space is None else os.path.abspath(space),

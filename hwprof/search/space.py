@@ -83,17 +83,21 @@ class SearchSpace:
     def first_params(self) -> dict:
         return {param.name: param.first() for param in self.params}
 
-    def fingerprint(self) -> str:
-        """A digest of what a stored study depends on: the params, fixed values, input shape and factory.
-
-        Written order does not count; a value JSON cannot hold counts by its repr, without memory addresses."""
+    def definition(self) -> dict:
+        """What a stored study depends on, as plain JSON: the params, fixed values, input shape and factory, which
+        search.json records so the study can be run again. Written order does not count; a value JSON cannot
+        hold is kept as its repr, without memory addresses."""
         content = {
             "factory": _stable_reference(self.factory, self.factory_ref),
             "input_shape": list(self.input_shape),
             "params": sorted((dataclasses.asdict(param) for param in self.params), key=lambda p: p["name"]),
             "fixed": self.fixed,
         }
-        text = json.dumps(content, sort_keys=True, default=_stable_repr)
+        return json.loads(json.dumps(content, sort_keys=True, default=_stable_repr))
+
+    def fingerprint(self) -> str:
+        """A digest of the definition: a stored study refuses a space that has changed."""
+        text = json.dumps(self.definition(), sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     def build(self, params: dict):

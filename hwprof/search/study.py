@@ -119,6 +119,9 @@ class SearchResult:
     storage: str | None = None  # where the study is kept, without a password; None: in memory only
     trials_wanted: int | None = None  # SearchOptions.trials
     stopped_after_failures: int | None = None  # FAILURES_IN_A_ROW where that many failed trials stopped this run
+    seed: int | None = None  # SearchOptions.seed: with the space's definition and the settings, the study again
+    space_definition: dict | None = None  # SearchSpace.definition()
+    study_started: str | None = None  # its first trial's start (ISO 8601, UTC), over every resume; None: no trial
 
     @property
     def finished(self) -> list[TrialRecord]:
@@ -191,6 +194,8 @@ class SearchResult:
             "interrupted_trials": self.interrupted,
             "failed_trials": self.failed,
             "stopped_after_failures_in_a_row": self.stopped_after_failures,
+            "seed": self.seed,
+            "space_definition": self.space_definition,
             "best": best.to_dict() if best else None,
             "pareto_metrics": self.pareto_metrics,
             "pareto_front": [r.to_dict() for r in self.pareto_front()],
@@ -815,4 +820,10 @@ def _result(study, space, objective_ref, options, pareto_metrics, stopped_after_
         storage=storage_label(options.storage),
         trials_wanted=options.trials,
         stopped_after_failures=stopped_after_failures,
+        seed=options.seed,
+        space_definition=space.definition(),
+        # Optuna keeps its times in the host's local time, without a zone
+        study_started=None
+        if origin is None
+        else origin.astimezone(datetime.timezone.utc).isoformat(timespec="seconds"),
     )
