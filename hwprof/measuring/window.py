@@ -83,6 +83,12 @@ class EnergyMonitor:
     def open_windows(self) -> list[str]:
         return list(self._open)
 
+    def __repr__(self) -> str:
+        """What a monitor reads: its device, its sensor or why it has none, and the windows open."""
+        sensor = f"source={self.source!r}" if self.source else f"unavailable_reason={self.unavailable_reason!r}"
+        closed = ", closed=True" if self._closed else ""
+        return f"EnergyMonitor(device={self.device!r}, {sensor}, open_windows={self.open_windows!r}{closed})"
+
     def begin_window(self, name: str, sync: bool = True) -> None:
         """Start the window `name`. With `sync` (the default) a CUDA device is synchronised first,
         so work queued before the window is not counted in it."""
