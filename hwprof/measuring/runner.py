@@ -32,7 +32,9 @@ more than `max_other_share` of the machine are discarded, and the runner waits
 for a quiet spell before sampling again. Discarded bursts and waiting may cost
 an item at most its own time budget once more (CONTENTION_ALLOWANCE); after
 that its bursts are kept whatever the load, and `other_cpu_share` says how much
-others took.
+others took. Where the machine's CPU times cannot be read (/proc/stat closed on
+Android or in a hardened sandbox), the load is not judged: every burst is kept,
+`other_cpu_share` is None, and the runner warns once.
 """
 
 from __future__ import annotations
@@ -47,7 +49,7 @@ from dataclasses import dataclass, field
 import psutil
 
 from hwprof.drivers.host import usable_cpus
-from hwprof.errors import HwprofError, option
+from hwprof.errors import HwprofError, HwprofWarning, error_line, option, warn
 from hwprof.interrupts import raise_if_pending
 from hwprof.measuring.stats import Summary, percentile, summarize
 
@@ -67,6 +69,10 @@ class Method:
     max_warmup_s: float = 0.5
     max_other_share: float = 0.1  # a burst taken while others held more of the machine's CPU is discarded
     seed: int | None = None
+
+
+class LoadUnknownWarning(HwprofWarning):
+    """The machine's CPU times cannot be read, so no burst is judged against other processes' load."""
 
 
 class ItemFailed(Exception):
@@ -164,6 +170,20 @@ def cpu_clock() -> tuple[float, float]:
     return sum(times) - idle - guest, time.process_time()
 
 
+def load_readable() -> bool:
+    """Whether cpu_clock can be read here; where it cannot, warns that the load check is off."""
+    try:
+        cpu_clock()
+    except (OSError, psutil.Error) as error:
+        warn(
+            f"the machine's CPU times cannot be read ({error_line(error)}), so hwprof cannot tell when other "
+            "processes load the CPU: no burst is discarded for load, and other_cpu_share is left empty",
+            LoadUnknownWarning,
+        )
+        return False
+    return True
+
+
 def timer_resolution_s() -> float:
     """Smallest step perf_counter actually shows on this machine."""
     smallest = math.inf
@@ -183,6 +203,7 @@ class Runner:
         # a sample must dwarf the timer's resolution as well as the configured floor
         self.min_sample_s = max(method.min_sample_s, 1000 * timer_resolution_s())
         self.waited_s = 0.0  # spent waiting for quiet spells, over every measure() call
+        self.load_known = load_readable()  # else every window's load is unknown and its bursts are kept
         self._items: list[Item] = []
 
     def measure(self, items: list[Item], on_done: Callable[[Result], None] | None = None) -> list[Result]:
@@ -221,7 +242,7 @@ class Runner:
             if item.done:
                 finish(item)
         active = [item for item in items if not item.done]
-        window = _Window()
+        window = _Window(self.load_known)
         while active:
             for item in self._shuffled(active):
                 if item.done or id(item) in window.enough or not self._due(item):
@@ -236,17 +257,17 @@ class Runner:
                     window.enough.add(id(item))  # no more samples until the window is judged
                 if window.elapsed_s() >= CONTENTION_WINDOW_S:
                     self._settle(window, finish)
-                    window = _Window()
+                    window = _Window(self.load_known)
             active = [item for item in active if not item.done]
             if active and all(id(item) in window.enough or not self._due(item) for item in active):
                 time.sleep(max(0.0, CONTENTION_WINDOW_S - window.elapsed_s()))  # a full window, to judge it
                 self._settle(window, finish)
-                window = _Window()
+                window = _Window(self.load_known)
 
     def _settle(self, window: _Window, finish: Callable[[Item], None]) -> None:
         """Keep or discard the window's bursts, then finish the items that are done."""
         share = window.other_share()
-        contended = share > self.method.max_other_share
+        contended = share is not None and share > self.method.max_other_share
         discarded: set[int] = set()
         for item, burst, wall_s in window.bursts:
             if contended and item.contention_s + wall_s <= self._allowance_s():
@@ -256,8 +277,9 @@ class Runner:
                 discarded.add(id(item))
             else:
                 item.samples.extend(burst)
-                item.other_cpu_s += share * wall_s * CPU_COUNT
-                item.observed_s += wall_s
+                if share is not None:
+                    item.other_cpu_s += share * wall_s * CPU_COUNT
+                    item.observed_s += wall_s
         for item in {id(item): item for item, _, _ in window.bursts}.values():
             if not item.done and item.samples and self._finished(item):
                 finish(item)
@@ -362,8 +384,8 @@ class Runner:
 class _Window:
     """Bursts taken since the window opened, with the CPU others used meanwhile."""
 
-    def __init__(self) -> None:
-        self.busy_s, self.own_s = cpu_clock()
+    def __init__(self, load_known: bool = True) -> None:
+        self.clock = cpu_clock() if load_known else None  # (busy, own) CPU-seconds at the start
         self.start = time.perf_counter()
         self.bursts: list[tuple[Item, list[float], float]] = []  # (item, seconds per call, wall seconds)
         self.enough: set[int] = set()  # ids of items that need no more samples until the window is judged
@@ -377,8 +399,11 @@ class _Window:
     def elapsed_s(self) -> float:
         return time.perf_counter() - self.start
 
-    def other_share(self) -> float:
-        """Share of the machine's CPU others took since the window opened (unclipped: ticks are coarse)."""
+    def other_share(self) -> float | None:
+        """Share of the machine's CPU others took since the window opened (unclipped: ticks are coarse); None
+        where the CPU times cannot be read."""
+        if self.clock is None:
+            return None
         busy_s, own_s = cpu_clock()
         wall_s = max(self.elapsed_s(), 1e-9)
-        return ((busy_s - self.busy_s) - (own_s - self.own_s)) / (wall_s * CPU_COUNT)
+        return ((busy_s - self.clock[0]) - (own_s - self.clock[1])) / (wall_s * CPU_COUNT)
