@@ -426,6 +426,8 @@ def _report(
                 predictor=predictor,
             )
             click.echo(f"measured candidates kept in {kept}: {_refit_hint(predictor, kept)}")
+        else:  # --verify asked for a measurement: say why none was made
+            click.echo("verify: nothing was measured, since no trained configuration was predicted to meet the budgets")
     results.dump(result, out / "search.json", verified, predictor=predictor, space=space_path, started=started)
     figure = plot_pareto(result, out / "pareto.png")
     console = make_console()

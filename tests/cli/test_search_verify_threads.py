@@ -57,3 +57,13 @@ def test_threads_that_contradict_the_predictor_are_refused_before_any_trial(sear
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert "--threads 2 contradicts the predictor, fitted on runs at 1 thread" in result.output
     assert "trial 0" not in result.output and threads_measured == []
+
+
+def test_verify_with_no_feasible_candidate_says_nothing_was_measured_and_why(searched):
+    invoke, threads_measured = searched
+    result = invoke("--constraint", "params>=1e9")
+    assert result.exit_code == 0, result.output
+    assert threads_measured == []
+    assert "verify: nothing was measured, since no trained configuration was predicted to meet the budgets" in (
+        result.output
+    )
