@@ -47,7 +47,7 @@ def summary_lines(result: SearchResult, stopped: bool = False) -> list[str]:
     ]
     budgets = ", ".join(c.text for c in result.constraints) or "none"
     lines.append(f"budgets: {budgets} (held against {_held_sentence(result)})")
-    outside = sum(bool(r.metrics.get("outside_training_data")) for r in result.records)
+    outside = sum(_outside(r) for r in result.records)
     if outside:
         # whether an interval was widened is not reported by the predictor: what holds for every one is said
         widened = (
@@ -70,6 +70,7 @@ def summary_lines(result: SearchResult, stopped: bool = False) -> list[str]:
         lines.append(
             f"best feasible: trial {best.number}, score {best.score:.4g}, {_params_text(best.params)}; "
             + ", ".join(f"{_label(m)} {best.metrics[m]:.4g}" for m in _shown_metrics(result))
+            + (" (outside the predictor's training data: its costs were never validated)" if _outside(best) else "")
         )
     return lines
 
@@ -158,18 +159,29 @@ def render_table(result: SearchResult, verified: dict[int, dict] | None = None):
         table.add_column(heading, justify="right")
     if verified:
         table.add_column("budgets hold", justify="center")
+    front = result.pareto_front()
+    marked = any(_outside(record) for record in front)  # where its predictions were never validated
+    if marked:
+        table.add_column("outside training data", justify="center")
     table.add_column("configuration")
     best = result.best
-    for record in result.pareto_front():
+    for record in front:
         marker = "*" if best is not None and record.number == best.number else ""
         row = [f"{record.number}{marker}", f"{record.score:.4g}", *[_value(record, m) for m in metrics]]
         if verified:
             check = verified.get(record.number)
             row += [_measured_value(check, metric) for metric in measured_metrics]
             row.append(_holds_text(check))
+        if marked:
+            row.append("yes" if _outside(record) else "")
         row.append(_params_text(record.params))
         table.add_row(*row)
     return table
+
+
+def _outside(record: TrialRecord) -> bool:
+    """Whether the candidate lay outside the predictor's training data."""
+    return bool(record.metrics.get("outside_training_data"))
 
 
 def staircase(points: list[tuple[float, float]], maximize: bool) -> list[tuple[float, float]]:
