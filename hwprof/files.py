@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
-from hwprof.errors import HwprofError, option, shown
+from hwprof.errors import HwprofError, HwprofWarning, error_line, option, shown, warn
 
 
 def now_text() -> str:
@@ -372,9 +372,20 @@ def open_lock_file(path: Path, flags: int):
     return os.fdopen(descriptor, "r+" if flags & os.O_RDWR else "r", encoding="utf-8", errors="replace")
 
 
+class UnlockedWriteWarning(HwprofWarning):
+    """A file is written without its lock: its file system has none (flock unsupported), so a second writer
+    of the same file would not be refused."""
+
+
 class ExclusiveLock:
     """An advisory lock on `<path>.lock` held for the life of a writer, so that a second writer of the same
-    file is refused at its start instead of replacing the first one's rows at its end."""
+    file is refused at its start instead of replacing the first one's rows at its end.
+
+    Where the file system has no locks (a network or FUSE folder answering ENOTSUP or ENOLCK), the file is
+    written unlocked, with a warning, rather than refused: `hwprof run` appends its row after the command ran, so
+    a refusal would lose a measurement already taken, while the risk of writing unlocked, two processes writing
+    one file at once, is the user's to avoid once told. No lock file is left behind there, and another writer's
+    temporaries are not cleared, since no lock says that none is alive."""
 
     def __init__(self, path: str | os.PathLike, holder: str) -> None:
         self.target = followed(path)  # one lock for a file and every link to it
@@ -386,16 +397,21 @@ class ExclusiveLock:
         import fcntl
 
         while True:
+            created = not os.path.lexists(self.path)
             handle = open_lock_file(self.path, os.O_RDWR | os.O_CREAT)
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError:
+            except BlockingIOError:  # EWOULDBLOCK: another process holds it
                 handle.seek(0)
                 other = handle.read().strip() or "another process"
                 handle.close()
                 raise LockedError(
                     f"{self.target} is being written by {other}; wait for it to finish or choose another path"
                 ) from None
+            except OSError as error:  # ENOTSUP, ENOLCK: the file system has no locks
+                handle.close()
+                self._unlocked(error, created)
+                return self
             try:  # the lock file may have been removed by the holder we waited on: lock the one that is there
                 if os.fstat(handle.fileno()).st_ino == os.stat(self.path).st_ino:
                     break
@@ -409,6 +425,20 @@ class ExclusiveLock:
         self._handle = handle
         remove_stale_temporaries(self.target)  # no writer of the target is left to finish them: we hold its lock
         return self
+
+    def _unlocked(self, error: OSError, created: bool) -> None:
+        """Go on without a lock where the file system has none, saying so; a lock file this call made is
+        removed, as no process can hold it."""
+        if created:
+            try:
+                self.path.unlink(missing_ok=True)
+            except OSError:
+                pass
+        warn(
+            f"{self.target} is written without a lock: its file system has no file locks ({error_line(error)}), "
+            "so a second process writing it at the same time would not be refused; give each run its own file",
+            UnlockedWriteWarning,
+        )
 
     def release(self) -> None:
         """Give the lock back; a lock file that cannot be removed (its folder turned read-only) is left, which
