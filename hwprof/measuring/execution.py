@@ -54,7 +54,8 @@ class Execution:
             ) from None
 
     def fast_precision(self, device: torch.device) -> tuple[bool | None, str]:
-        """(whether the CPU computes this dtype natively, why not); None where it is not known (GPUs)."""
+        """(whether the CPU computes this dtype natively, why not); None where it is not known: GPUs, and CPUs
+        whose flags cannot be read (macOS, a container without /proc/cpuinfo), which may well have it."""
         if self.dtype == "float32":
             return True, ""
         if device.type != "cpu":
@@ -63,6 +64,8 @@ class Execution:
         for line in (read_text("/proc/cpuinfo") or "").splitlines():
             if re.match(r"^(flags|Features)\s*:", line):
                 flags.update(line.split(":", 1)[1].split())
+        if not flags:
+            return None, ""
         native = [flag for flag in FAST_CPU_FLAGS[self.dtype] if flag in flags]
         if native:
             return True, ""
