@@ -31,7 +31,7 @@ MAX_FOLDS = 8
 TREE_DEPTH = 3
 TREE_COUNT = 100
 RIDGE = 1e-6  # keeps refits defined when terms are collinear
-SLOPE_BOUNDS = (0.0, 2.0)  # d log latency / d log work, for MACs and bytes
+SLOPE_BOUNDS = (0.0, 2.0)  # d log latency / d log work, for MACs and bytes, over the training sizes (beyond: <= 1)
 POWER_LAW_VARIABLES = ("flops", "bytes_total")
 # Work whose best measured rate bounds a larger layer's latency: MACs, as a processor's compute peak does. Bytes
 # set no such bound: a layer timed alone moves them from cache, and a larger one spills to slower memory.
@@ -165,11 +165,12 @@ def fit_base(z: np.ndarray, y: np.ndarray, w: np.ndarray, spec: tuple[str, list[
     """The physical base of the given form over the given variables (see PhysicalBase)."""
     form, columns = spec
     columns = varying(z, columns)
+    largest = {j: float(z[:, j].max()) for j in columns}  # where a slope above 1 stops (PhysicalBase.largest)
     if form == "power":
         intercept, coef = bounded_least_squares(z[:, columns], y, w, len(columns))
-        return PhysicalBase("power", intercept, dict(zip(columns, (float(c) for c in coef))))
+        return PhysicalBase("power", intercept, dict(zip(columns, (float(c) for c in coef))), largest=largest)
     if form == "launch_power":
-        return _fit_launch_power(z, y, w, columns)
+        return _fit_launch_power(z, y, w, columns, largest)
     # minimise the weighted relative error of a + sum b_i v_i, all costs >= 0
     x = np.column_stack([np.ones(len(y)), np.expm1(z[:, columns])]) / np.exp(y)[:, None]
     root = np.sqrt(w / w.mean())
@@ -179,7 +180,9 @@ def fit_base(z: np.ndarray, y: np.ndarray, w: np.ndarray, spec: tuple[str, list[
     return PhysicalBase("roofline", float(solution[0]), dict(zip(columns, (float(c) for c in solution[1:]))))
 
 
-def _fit_launch_power(z: np.ndarray, y: np.ndarray, w: np.ndarray, columns: list[int]) -> PhysicalBase:
+def _fit_launch_power(
+    z: np.ndarray, y: np.ndarray, w: np.ndarray, columns: list[int], largest: dict[int, float]
+) -> PhysicalBase:
     """A fixed cost plus a power law: the cost is a share of the fastest layer's latency (LAUNCH_SHARES), the
     power law is fitted to what each layer takes beyond it, and the share that fits best in log space is kept.
 
@@ -195,7 +198,8 @@ def _fit_launch_power(z: np.ndarray, y: np.ndarray, w: np.ndarray, columns: list
         intercept, coef = bounded_least_squares(z[:, columns], np.log(remainder), weight, len(columns))
         error = weighted_log_rmse(np.logaddexp(np.log(launch), intercept + z[:, columns] @ coef), y, w)
         if best is None or error < best[0]:
-            best = (error, PhysicalBase("launch_power", intercept, dict(zip(columns, map(float, coef))), launch))
+            coefficients = dict(zip(columns, map(float, coef)))
+            best = (error, PhysicalBase("launch_power", intercept, coefficients, launch, largest))
     return best[1]
 
 

@@ -118,7 +118,10 @@ class PhysicalBase:
 
     with v_i = expm1(z_i) the raw variable. The roofline form extrapolates the way
     hardware behaves: to a fixed launch cost for tiny layers and linearly in work
-    for large ones. A power law alone bends down without end for tiny layers, so a
+    for large ones. A power law's slope may exceed 1 over its training sizes (noisy
+    layers on a loaded machine fit bytes^2), but beyond the largest size trained on
+    (`largest`) it goes on at slope 1 at most: no layer costs more than linearly in
+    work past what was measured, where a slope of 2 predicted hours per layer. A power law alone bends down without end for tiny layers, so a
     model of an op timed mostly on large layers leaves a tiny one's launch cost to
     its correction, which then reaches, through the terms it shares, large layers of
     the same kind (small depthwise convolutions taught a model that MobileNet's were
@@ -129,6 +132,7 @@ class PhysicalBase:
     intercept: float  # power, launch_power: log-space intercept; roofline: fixed cost in the target's unit
     coef: dict[int, float]
     launch: float = 0.0  # launch_power: the fixed cost, in the target's unit
+    largest: dict[int, float] = field(default_factory=dict)  # power forms: the largest z trained on, per variable
 
     def predict(self, z: np.ndarray) -> np.ndarray:
         total = np.full(z.shape[0], self.intercept)
@@ -138,6 +142,8 @@ class PhysicalBase:
             return np.log(np.maximum(total, TINY_COST))
         for i, c in self.coef.items():
             total += c * z[:, i]
+            if c > 1 and i in self.largest:  # slope 1 beyond the training sizes
+                total -= (c - 1) * np.maximum(z[:, i] - self.largest[i], 0.0)
         return np.logaddexp(np.log(self.launch), total) if self.form == "launch_power" else total
 
     def to_json(self, variables: list[str]) -> dict:
@@ -149,15 +155,25 @@ class PhysicalBase:
         }
         if self.form == "launch_power":
             doc["launch"] = float(self.launch)
+        if self.largest:
+            doc["largest"] = [float(self.largest[i]) if i in self.largest else None for i in self.coef]
         return doc
 
     @classmethod
-    def from_json(cls, doc: dict, index: dict[str, int], label: str = "a layer model") -> PhysicalBase:
+    def from_json(
+        cls, doc: dict, index: dict[str, int], label: str = "a layer model", trained: dict | None = None
+    ) -> PhysicalBase:
+        """From the file's form; a file without `largest` (written before it) takes the edges of `trained`,
+        the op's training range."""
+        coef = {index[name]: float(c) for name, c in _columns(doc, ("variables", "coef"), label, "base ")}
+        if "largest" in doc:
+            edges = dict(zip(coef, doc["largest"], strict=True))
+            largest = {i: float(edge) for i, edge in edges.items() if edge is not None}
+        else:
+            largest = {i: high for i, (_, high) in (trained or {}).items() if i in coef}
+        form = _known(doc["form"], FORMS, "a base of form", label)
         return cls(
-            _known(doc["form"], FORMS, "a base of form", label),
-            float(doc["intercept"]),
-            {index[name]: float(c) for name, c in _columns(doc, ("variables", "coef"), label, "base ")},
-            float(doc.get("launch", 0.0)),
+            form, float(doc["intercept"]), coef, float(doc.get("launch", 0.0)), {} if form == "roofline" else largest
         )
 
 
@@ -254,6 +270,7 @@ class LayerModel:
             if trees.feature.shape != tests or trees.threshold.shape != tests or trees.leaf.shape != leaves:
                 raise ValueError(f"{label}'s trees do not hold one test per level and one leaf per path")
         low, high = doc["correction_range"]
+        coverage = ranges_from_json(doc["coverage"], index, label, "coverage ") if "coverage" in doc else dict(clip)
         limit = doc.get("rate_limit", {"variables": [], "peak_log_rate": [], "largest": []})  # absent: older files
         return cls(
             _known(doc["kind"], KINDS, "kind", label),
@@ -262,7 +279,7 @@ class LayerModel:
             quadratic,
             clip,
             (float(low), float(high)),
-            PhysicalBase.from_json(doc["base"], index, label),
+            PhysicalBase.from_json(doc["base"], index, label, coverage),
             trees,
             np.array(doc.get("residuals_log", []), dtype=float),
             doc.get("cv", {}),
@@ -272,9 +289,7 @@ class LayerModel:
                     limit, ("variables", "peak_log_rate", "largest"), label, "rate_limit "
                 )
             },
-            ranges_from_json(doc["coverage"], index, label, "coverage ")
-            if "coverage" in doc
-            else dict(clip),  # older files: the correction's range
+            coverage,  # older files: the correction's range
         )
 
 
@@ -312,10 +327,15 @@ class StackedLayerModels:
         self.correction_low = np.array([m.correction_range[0] for m in models])
         self.correction_high = np.array([m.correction_range[1] for m in models])
         self.peak_log_rate = np.full((len(models), v), np.inf)  # inf: no floor from that variable
+        # power-law slope above 1 and the largest z trained on, per model and variable: PhysicalBase.largest
+        self.excess_slope = np.zeros((len(models), v))
+        self.base_largest = np.full((len(models), v), np.inf)
         self.largest = np.full((len(models), v), np.inf)
         for k, model in enumerate(models):
             for i, coef in model.base.coef.items():
                 (self.roofline if model.base.form == "roofline" else self.power)[i, k] = coef
+                if model.base.form != "roofline" and coef > 1 and i in model.base.largest:
+                    self.excess_slope[k, i], self.base_largest[k, i] = coef - 1, model.base.largest[i]
             for i, coef in model.linear.items():
                 self.correction[i, k] = coef
             for pair, coef in model.quadratic.items():
@@ -328,6 +348,7 @@ class StackedLayerModels:
                 self.peak_log_rate[k, i], self.largest[k, i] = peak, largest
         self.rate_columns = np.flatnonzero(np.any(np.isfinite(self.peak_log_rate), axis=0))
         self.roofline_columns = np.flatnonzero(np.any(self.roofline != 0, axis=1))
+        self.excess_columns = np.flatnonzero(np.any(self.excess_slope > 0, axis=0))
         self.tree_blocks = [
             _TreeBlock(models, depth) for depth in sorted({m.trees.depth for m in models if m.trees is not None})
         ]
@@ -344,6 +365,10 @@ class StackedLayerModels:
             block.add(correction, clipped, model_index)
         np.clip(correction, self.correction_low[model_index], self.correction_high[model_index], out=correction)
         power = (z @ self.power)[rows, model_index] + self.power_intercept[model_index]
+        if self.excess_columns.size:
+            columns = self.excess_columns
+            over = np.maximum(z[:, columns] - self.base_largest[model_index][:, columns], 0.0)
+            power -= (over * self.excess_slope[model_index][:, columns]).sum(axis=1)
         launched = np.isfinite(self.log_launch[model_index])
         if launched.any():
             power[launched] = np.logaddexp(self.log_launch[model_index][launched], power[launched])
