@@ -40,16 +40,18 @@ _pinned_in = None  # the C library "steady" pinned in this process, if any: "sys
 
 
 def _libc():
-    """The C library if it has glibc's mallopt, else None."""
-    name = ctypes.util.find_library("c")
-    if name is None:
-        return None
-    try:
-        libc = ctypes.CDLL(name)
-        libc.gnu_get_libc_version  # glibc only: other C libraries' mallopt takes other parameters
-        return libc if hasattr(libc, "mallopt") else None
-    except (OSError, AttributeError):
-        return None
+    """The C library if it has glibc's mallopt, else None: the library find_library names, else the process's own
+    symbols, where glibc is loaded but nothing tells find_library its name (no ldconfig or gcc: distroless
+    containers, NixOS)."""
+    for name in dict.fromkeys((ctypes.util.find_library("c"), None)):
+        try:
+            libc = ctypes.CDLL(name)
+            libc.gnu_get_libc_version  # glibc only: other C libraries' mallopt takes other parameters
+        except (OSError, AttributeError, TypeError):  # TypeError: Windows has no process-wide handle
+            continue
+        if hasattr(libc, "mallopt"):
+            return libc
+    return None
 
 
 def pin_allocator(policy: str = DEFAULT_POLICY, libc=None) -> dict:
