@@ -12,6 +12,7 @@ P-state and clock-event (throttle) reasons are read with every sample.
 from __future__ import annotations
 
 import os
+import platform
 import sys
 
 from hwprof.drivers.base import Clock, PowerSample, PowerSensor, SensorUnavailable, probe_update_period
@@ -59,8 +60,19 @@ def load_pynvml():
 
 
 def init_failure_reason(pynvml, error) -> str:
+    """Why NVML did not start, in one sentence with the fix; a missing library means no driver only where an
+    NVIDIA driver would ship it: a Jetson's integrated GPU has none, and macOS has no NVIDIA driver."""
     code = getattr(error, "value", None)
     if code == pynvml.NVML_ERROR_LIBRARY_NOT_FOUND:
+        from hwprof.drivers.jetson import is_jetson
+
+        if is_jetson():
+            return (
+                "NVML (libnvidia-ml.so.1) does not exist on a Jetson, whose integrated GPU it does not manage; "
+                "measure the board's power rails with --power jetson"
+            )
+        if platform.system() == "Darwin":
+            return "NVML is not found: macOS has no NVIDIA GPU driver, so there is no NVIDIA GPU to measure here"
         return (
             "NVML (libnvidia-ml.so.1) is not found, so there is no NVIDIA driver here; install the NVIDIA "
             "driver, or in a container run with the NVIDIA container toolkit (`--gpus all`)"
