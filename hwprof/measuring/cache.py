@@ -27,7 +27,7 @@ from typing import Any
 
 import torch
 
-from hwprof.drivers.host import sysfs_path
+from hwprof.drivers.host import cpu_names, sysfs_path
 
 CACHE_MODES = ("warm", "cold")
 DEFAULT_CACHE_MODE = "cold"
@@ -51,17 +51,19 @@ def cache_bytes(device: torch.device) -> tuple[int, str]:
         size = getattr(torch.cuda.get_device_properties(device), "L2_cache_size", 0)
         if size:
             return int(size), "cuda L2_cache_size"
-    else:
+    else:  # every CPU's, as a big.LITTLE board's cpu0 is usually a little core with the smaller cache
         sizes = []
-        for path in sorted(sysfs_path("/sys/devices/system/cpu/cpu0/cache").glob("index*/size")):
-            try:
-                size = _size_bytes(path.read_text())
-            except OSError:
-                continue
-            if size:
-                sizes.append(size)
+        for cpu in cpu_names():
+            for path in sysfs_path(f"/sys/devices/system/cpu/{cpu}/cache").glob("index*/size"):
+                try:
+                    size = _size_bytes(path.read_text())
+                except OSError:
+                    continue
+                if size:
+                    sizes.append((size, cpu))
         if sizes:
-            return max(sizes), "sysfs cpu0 cache"
+            size, cpu = max(sizes, key=lambda found: found[0])  # the first CPU that has it: cpu0 where all alike
+            return size, f"sysfs {cpu} cache"
     return ASSUMED_CACHE_BYTES, "assumed (the cache size is not readable here)"
 
 
