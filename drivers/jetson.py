@@ -24,6 +24,7 @@ from pathlib import Path
 
 from hwprof.drivers.base import PowerSample, PowerSensor, SensorUnavailable, probe_update_period
 from hwprof.drivers.host import read_text, sysfs_path
+from hwprof.errors import option, worded
 
 TEGRASTATS_INTERVAL_MS = 50
 TEGRASTATS_MIN_WINDOW_S = 1.0
@@ -387,8 +388,10 @@ class TegrastatsSensor(RailSensor):
         super().__init__()
         if not (os.path.isfile(path) and os.access(path, os.X_OK)):
             raise SensorUnavailable(
-                f"tegrastats at {path} is not an executable file; pass the right path with "
-                "--tegrastats PATH or HWPROF_TEGRASTATS"
+                worded(
+                    f"tegrastats at {path} is not an executable file; pass the right path with "
+                    f"{option('tegrastats', 'PATH')} or HWPROF_TEGRASTATS"
+                )
             )
         self.path = path
         self.interval_ms = interval_ms
@@ -521,7 +524,9 @@ def open_jetson_sensor(tegrastats: str | None = None) -> PowerSensor:
         if not is_jetson():  # the first thing to fix: installing the Jetson tools would not help
             raise SensorUnavailable(f"{NOT_A_JETSON}, and no readable INA3221 power monitor or tegrastats either")
         raise SensorUnavailable(
-            f"{ina_reason or 'no INA3221 power monitor is readable'}, and tegrastats is not found; pass "
-            "--tegrastats PATH, set HWPROF_TEGRASTATS, or install nvidia-l4t-tools"
+            worded(
+                f"{ina_reason or 'no INA3221 power monitor is readable'}, and tegrastats is not found; pass "
+                f"{option('tegrastats', 'PATH')}, set HWPROF_TEGRASTATS, or install nvidia-l4t-tools"
+            )
         )
     return TegrastatsSensor(path)

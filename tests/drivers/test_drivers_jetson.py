@@ -180,9 +180,13 @@ def test_a_tegrastats_that_exits_mid_run_is_a_reason_not_a_crash(host):
             sensor.stop_window()
 
 
-def test_no_jetson_sensor_at_all_is_explained(host):
+def test_no_jetson_sensor_at_all_is_explained_in_the_callers_words(host):
+    from hwprof.errors import warnings_as_notes
+
     write_file(host / "etc" / "nv_tegra_release", "# R36 (release), REVISION: 4.0\n")
-    with pytest.raises(SensorUnavailable, match="--tegrastats PATH"):
+    with pytest.raises(SensorUnavailable, match="pass tegrastats=PATH, set HWPROF_TEGRASTATS"):
+        open_jetson_sensor()  # from Python, as Python names the setting
+    with warnings_as_notes(print), pytest.raises(SensorUnavailable, match="--tegrastats PATH"):
         open_jetson_sensor()
 
 
