@@ -63,6 +63,7 @@ class InputSpec:
     shape: tuple[int | str, ...]  # without the batch; SEQ where the sequence length goes
     low: int = 0  # integer inputs are drawn from [low, high)
     high: int | None = None  # None: ones (an attention mask)
+    positions: bool = False  # position ids: 0, 1, ... along the last dimension, as a model counts its tokens
 
     def shape_at(self, batch_size: int, seq_len: int | None) -> tuple[int, ...]:
         return (batch_size, *(_dimension(d, seq_len) for d in self.shape))
@@ -81,6 +82,8 @@ class InputSpec:
             if channels_last and tensor.dim() == 4:
                 tensor = tensor.contiguous(memory_format=torch.channels_last)
             return tensor
+        if self.positions:
+            return torch.arange(shape[-1], dtype=self.dtype, device=device).expand(shape).contiguous()
         if self.dtype == torch.bool or self.high is None:
             return torch.ones(shape, dtype=self.dtype, device=device)
         return torch.randint(self.low, self.high, shape, dtype=self.dtype, device=device)
@@ -180,8 +183,10 @@ INPUT_PATTERN = re.compile(r"^(?:(?P<name>[A-Za-z_][A-Za-z0-9_]*):)?(?P<dtype>[a
 def parse_input(text: str, vocab_size: int | None = None) -> InputSpec:
     """'input_ids:int64[128]', 'attention_mask:int64[seq]' or 'float32[3,224,224]' (positional) -> InputSpec.
 
-    Integer inputs named like a mask are ones; other integer inputs are token ids, drawn below the
-    model's vocabulary size where it has one, else 0 or 1."""
+    Integer inputs named like a mask are ones, position_ids count the tokens (0, 1, ...), token_type_ids are 0
+    (one segment, which every model's table of token types has: RoBERTa's holds one row, BERT's two); other
+    integer inputs are token ids, drawn below the model's vocabulary size where it has one, else 0 or 1.
+    Drawn over the vocabulary, the last two indexed past their tables."""
     match = INPUT_PATTERN.match(text.strip().replace(" ", ""))
     if match is None:
         raise HwprofError(
@@ -205,9 +210,12 @@ def parse_input(text: str, vocab_size: int | None = None) -> InputSpec:
     name = match.group("name")
     dtype = DTYPES[dtype_text]
     high = None
-    if not dtype.is_floating_point and dtype != torch.bool and "mask" not in (name or ""):
+    integer = not dtype.is_floating_point and dtype != torch.bool
+    if integer and name == "token_type_ids":
+        high = 1
+    elif integer and "mask" not in (name or "") and name != "position_ids":
         high = vocab_size or 2
-    return InputSpec(name, dtype, tuple(dims), 0, high)
+    return InputSpec(name, dtype, tuple(dims), 0, high, positions=integer and name == "position_ids")
 
 
 def token_id_limit(module: torch.nn.Module, examples: ModelInputs | None = None) -> int | None:
