@@ -241,7 +241,10 @@ def _hf_build(name: str, overrides: dict) -> Built:
         from transformers.models.auto.modeling_auto import MODEL_MAPPING
 
         config = _hf_config(name)
+        attention = _attention_implementation(overrides)
         for key, value in overrides.items():
+            if key == ATTENTION:
+                continue
             if not hasattr(config, key):
                 raise HwprofError(
                     f"{option('hf_config', f'{key}={_override_text(value)}')}: the {config.model_type} config has no setting {key!r}"
@@ -255,6 +258,7 @@ def _hf_build(name: str, overrides: dict) -> Built:
                     "cannot be negative"
                 )
         settings = {**_tokens_outside_vocabulary(config, overrides), **overrides}
+        settings.pop(ATTENTION, None)
         if overrides and not Path(name).is_dir() and name in _hf_names():
             # an architecture's config made again from the overrides, so what it derives from them follows
             # (LLaMA's head_dim from hidden_size and the head count, its key-value heads from the head count)
@@ -268,8 +272,11 @@ def _hf_build(name: str, overrides: dict) -> Built:
         except Exception:  # no base model for this config: from_config below says so
             pass
     try:
-        module = AutoModel.from_config(config)
+        module = AutoModel.from_config(config, **attention)
     except Exception as error:
+        if attention:
+            given = option("hf_config", f"{ATTENTION}={attention[ATTENTION]}")
+            raise HwprofError(f"{given}: hf:{name} cannot be built with it: {error_text(error)}") from None
         raise HwprofError(f"hf:{name} cannot be built from its config: {error_text(error)}") from None
     text = f"hf:{name}" + (
         ":" + ",".join(f"{k}={_override_text(v)}" for k, v in sorted(overrides.items())) if overrides else ""
@@ -279,6 +286,31 @@ def _hf_build(name: str, overrides: dict) -> Built:
     except HwprofError as missing:  # the user's --input may describe them; token ids are drawn below the vocabulary
         return Built(text, module, None, hf_family(config.model_type), _vocab_size(config), missing.args[0])
     return Built(text, module, inputs, hf_family(config.model_type), vocab)
+
+
+# Not a config setting but how the model is built (AutoModel.from_config's keyword): attention as eager matmuls and
+# softmax, or fused (sdpa, the default where torch has it), so that either can be measured and predicted.
+ATTENTION = "attn_implementation"
+
+
+def _attention_implementation(overrides: dict) -> dict:
+    """from_config's keywords for an attn_implementation override. The config's own _attn_implementation is
+    refused: from_config chooses the attention again, so the model ran sdpa under a name that said eager."""
+    if "_attn_implementation" in overrides:
+        value = _override_text(overrides["_attn_implementation"])
+        raise HwprofError(
+            f"{option('hf_config', f'_attn_implementation={value}')}: write {ATTENTION}={value}, which is how "
+            "transformers is told the attention to build"
+        )
+    if ATTENTION not in overrides:
+        return {}
+    value = overrides[ATTENTION]
+    if not isinstance(value, str) or not value:
+        raise HwprofError(
+            f"{option('hf_config', f'{ATTENTION}={_override_text(value)}')}: give an implementation's name, "
+            "e.g. eager or sdpa"
+        )
+    return {ATTENTION: value}
 
 
 def _tokens_outside_vocabulary(config, overrides: dict) -> dict:
