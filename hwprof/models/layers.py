@@ -941,7 +941,13 @@ def _pool_flops(op: str, args: tuple, kwargs: dict, x: torch.Tensor, y: torch.Te
 
 # Leaf modules of model zoos whose class names differ but whose work is a standard op: one op name
 # each, so their rows and a sweep of that op teach one layer model (LlamaRMSNorm -> rmsnorm).
-MODULE_OP_SUFFIXES = (("rmsnorm", "rmsnorm"), ("layernorm", "layernorm"), ("rotaryembedding", "rotaryembedding"))
+# T5's T5LayerNorm (and mT5's, LongT5's, UMT5's) is an RMS norm under a layer norm's name: no mean, no bias.
+MODULE_OP_SUFFIXES = (
+    ("rmsnorm", "rmsnorm"),
+    ("t5layernorm", "rmsnorm"),
+    ("layernorm", "layernorm"),
+    ("rotaryembedding", "rotaryembedding"),
+)
 MODULE_OP_WORDS = (("gelu", "gelu"), ("silu", "silu"), ("swish", "silu"))
 
 
