@@ -63,9 +63,10 @@ NETWORK_TARGETS = ("latency_ms", "power_w", "energy_mj")
 ENCODING_CACHE_SIZE = 50_000
 DENSE_MEMBERSHIP_LIMIT = 1 << 20  # below this many cells a dense matrix multiplies faster than sparse
 TINY = 1e-6
+IN_MEMORY = "<memory>"  # the source of a predictor read from no file and written to none
 
 
-@dataclass
+@dataclass(eq=False)  # its layers are a DataFrame, whose == is elementwise: two predictions are equal if the same
 class Prediction:
     model: str
     batch_size: int
@@ -78,6 +79,26 @@ class Prediction:
     # share of predicted time from uncovered op types or sizes, distance to the training networks, and
     # whether that puts the network outside what held-out families validated (see Predictor.novelty)
     novelty: dict[str, float | bool] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        """Plain values for json.dumps, as predict --json prints them: the layers as a list of records, and
+        an interval that does not exist ((0, inf), no held-out error to calibrate it) as None."""
+        return {
+            "model": self.model,
+            "batch_size": self.batch_size,
+            "confidence": self.confidence,
+            "total": dict(self.total),
+            "interval": {t: list(v) if self.has_interval(t) else None for t, v in self.interval.items()},
+            "warnings": list(self.warnings),
+            "traced_on": self.traced_on,
+            "novelty": dict(self.novelty),
+            "layers": json.loads(self.layers.to_json(orient="records")),
+        }
+
+    def has_interval(self, target: str) -> bool:
+        """Whether `target` has a calibrated interval: a finite upper bound."""
+        high = self.interval.get(target, (None, None))[1]
+        return high is not None and math.isfinite(high)
 
 
 @dataclass
@@ -127,7 +148,7 @@ class Predictor:
     network with its layers, `predict_many` a table of many, and `features` then `predict_features` split
     the slow tracing from the fast evaluation, for design loops that evaluate networks repeatedly."""
 
-    def __init__(self, doc: dict, source: str = "<memory>"):
+    def __init__(self, doc: dict, source: str = IN_MEMORY):
         _check_document(doc)
         self.doc = doc
         self.source = source
@@ -136,7 +157,7 @@ class Predictor:
         except (KeyError, TypeError, ValueError, IndexError, AttributeError) as error:
             damaged = (
                 "the predictor document given is damaged"
-                if source == "<memory>"
+                if source == IN_MEMORY
                 else (f"{source} is a damaged predictor file")
             )
             raise HwprofError(f"{damaged} ({type(error).__name__}: {error}); refit it") from None
@@ -184,6 +205,12 @@ class Predictor:
         """Write the predictor file. An older predictor is replaced only with `force`, as `fit(out=...)` replaces
         one; a .parquet or .csv file (a measurement) never is, even with `force`."""
         predictor_file.dump(self.doc, check_predictor_output(path, force=force))
+        self.source = str(path)  # later messages name the file it now is
+
+    def __repr__(self) -> str:
+        mode = "layer models" if self.uses_layers else "network rows only"
+        device = self.doc.get("device_name", "unknown device")
+        return f"<Predictor {self.source}: {', '.join(self.targets)} of {device}, {mode}>"
 
     # --- features ---
 
@@ -331,6 +358,7 @@ class Predictor:
         networks lie outside the training data (see novelty), whose intervals are widened as predict and
         predict_many widen them: the same network gets the same interval on every path."""
         self._check_features(features, "predict_features")
+        intervals = true_or_false("intervals", intervals)  # 'no' is not false
         outside = self.novelty(features)["outside"] if intervals else None
         arrays = self._predict_arrays(features, confidence, intervals, outside)
         if intervals:
@@ -571,6 +599,9 @@ class Predictor:
         training layer had; "size": a variable beyond what its model was trained on), and a (layers,
         causes) matrix of which apply."""
         layers = features.batch.layers
+        known = set(self.variables)  # a network-rows predictor's too: the indicators its training layers had
+        indicators = [_indicator_variables(record.config) - known for record in layers]
+        unseen = sorted(set().union(*indicators))
         if not self.layer_sets:
             compiled = self.network_models["latency_ms"]
             group_position = {group: i for i, group in enumerate(OP_GROUPS)}
@@ -580,8 +611,16 @@ class Predictor:
                 base = group_position[op_group(record.op)] * width
                 latency[u] = max(np.dot(record_aggregates(record), compiled.aggregates[base : base + width]), 0.0)
             unseen_groups = sorted({op_group(record.op) for record in layers} - self.groups_seen)
-            matrix = np.array([[op_group(record.op) == group for group in unseen_groups] for record in layers])
-            return latency, [("op", group) for group in unseen_groups], matrix.reshape(len(layers), -1)
+            matrix = np.array(
+                [
+                    [op_group(record.op) == group for group in unseen_groups] + [name in names for name in unseen]
+                    for record, names in zip(layers, indicators)
+                ]
+            )
+            causes = [("op", group) for group in unseen_groups] + [
+                ("unseen", name.removeprefix(CONFIG_PREFIX)) for name in unseen
+            ]
+            return latency, causes, matrix.reshape(len(layers), len(causes)).astype(bool)
         latency = features.layer_columns[:, : len(OP_GROUPS)].sum(axis=1)
         sets = self.layer_sets["latency_ms"]
         stacked = sets.stacked
@@ -593,9 +632,6 @@ class Predictor:
         for u in np.flatnonzero(unmodelled):  # ops costed by a group model: covered where they were measured
             unmodelled[u] = not sets.measured_here(layers[u].op, features.z[u], RANGE_TOLERANCE)
         beyond[~unmodelled & ~features.own_model] = False
-        known = set(self.variables)
-        indicators = [_indicator_variables(record.config) - known for record in layers]
-        unseen = sorted(set().union(*indicators))
         ops = sorted({layers[u].op for u in np.flatnonzero(unmodelled)})
         causes = (
             [("op", op) for op in ops]
