@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
+from pathlib import Path
 
 from hwprof.errors import HwprofError, option, shown, true_or_false
 from hwprof.files import as_path, as_paths
@@ -28,7 +29,7 @@ from hwprof.fitting.data import (
 from hwprof.fitting.layers import FAMILIES
 from hwprof.fitting.pipeline import adapt_training_data, fit_training_data
 from hwprof.fitting.prior import fit_from_prior
-from hwprof.predictor.predictor import Predictor, check_predictor_output, load_predictor
+from hwprof.predictor.predictor import IN_MEMORY, Predictor, check_predictor_output, load_predictor
 from hwprof.progress import Progress, given_progress
 
 
@@ -40,7 +41,7 @@ def fit(
     device_name: str | None = None,
     cv: bool = True,
     progress: Progress | None = None,
-    base: str | os.PathLike | None = None,
+    base: str | os.PathLike | Predictor | None = None,
     align_runs: bool = True,
     force: bool = False,
     prior: str | os.PathLike | Iterable[str | os.PathLike] | None = None,
@@ -56,7 +57,7 @@ def fit(
     With `align_runs`, runs of the datasets measured at different machine speeds are
     scaled to one before repeats are combined (hwprof/fitting/alignment.py).
 
-    With `base` (a predictor file), its layer models are kept and only the network
+    With `base` (a predictor file, or a Predictor as evaluate takes one), its layer models are kept and only the network
     models are learned from the datasets' network rows: a few whole networks measured
     on a new board or in a new search space adapt an existing predictor.
 
@@ -67,7 +68,8 @@ def fit(
     file only with `run_model_files`: a dataset may come from anyone (hwprof.fitting.data.training_data)."""
     paths = as_paths(paths, "dataset")
     prior = as_paths(prior, "prior dataset") if prior is not None else None
-    base = as_path(base, "base predictor") if base is not None else None
+    base_predictor = base if isinstance(base, Predictor) else None
+    base = _base_path(base)
     out = as_path(out, "output") if out is not None else None
     if family not in FAMILIES:
         raise HwprofError(f"unknown model family {family!r}; choose polynomial, trees or auto")
@@ -75,11 +77,11 @@ def fit(
     run_model_files = true_or_false("run_model_files", run_model_files)
     targets = _target_text(targets)
     progress = given_progress(progress)
-    if base is not None and prior:
+    if (base is not None or base_predictor is not None) and prior:
         raise HwprofError(
             f"give {option('base')} (one predictor to adapt) or {option('prior')} (other boards' datasets), not both"
         )
-    if base is not None and family != "auto":
+    if (base is not None or base_predictor is not None) and family != "auto":
         raise HwprofError(
             f"{option('base')} keeps its layer models, so {option('family')} {family} would choose nothing: "
             f"leave {option('family')} out, or fit without {option('base')} to fit new layer models"
@@ -87,7 +89,8 @@ def fit(
     if out is not None:
         check_predictor_output(out, inputs=[*paths, *([base] if base is not None else []), *(prior or [])], force=force)
     say = progress.note
-    base_predictor = load_predictor(base) if base is not None else None
+    if base_predictor is None and base is not None:
+        base_predictor = load_predictor(base)
     frame, sources = read_inputs(paths)
     frame, device = select_device(frame, device_name)
     check_one_thread_count(frame, sources)
@@ -126,6 +129,14 @@ def fit(
     if out is not None:
         predictor.save(out, force=True)  # check_output above refused an existing file without force
     return predictor
+
+
+def _base_path(base: object) -> Path | None:
+    """The base predictor's file: the path given, or the file a Predictor given was loaded from or saved to
+    (None for one made in memory), so that `out` is never that file."""
+    if isinstance(base, Predictor):
+        return Path(base.source) if base.source != IN_MEMORY else None
+    return as_path(base, "base predictor (a predictor file or a Predictor)") if base is not None else None
 
 
 def _target_text(targets: object) -> str | None:

@@ -51,7 +51,7 @@ from hwprof.predictor.file import new_document
 from hwprof.predictor.intervals import held_out_coverage
 from hwprof.predictor.layer_model import LayerModel, LayerModelSet, ranges_json
 from hwprof.predictor.network_model import CompiledNetworkModel
-from hwprof.predictor.predictor import Predictor
+from hwprof.predictor.predictor import IN_MEMORY, Predictor
 from hwprof.progress import Progress
 
 FALLBACK_VARIABLES = PHYSICAL_VARIABLES + ("batch",)
@@ -101,12 +101,13 @@ def adapt_training_data(
     """`base`'s layer models with network models learned from `data`'s networks, validated the
     same way as a full fit (so the intervals are calibrated on the new networks)."""
     say = (progress or Progress()).note
+    named = "the base predictor" if base.source == IN_MEMORY else base.source
     if not base.uses_layers:
         raise HwprofError(
-            f"{base.source} has no layer models (it was fitted from network rows alone), so there is "
+            f"{named} has no layer models (it was fitted from network rows alone), so there is "
             f"nothing to keep from it; fit without {option('base')}"
         )
-    say(f"keeping the layer models of {base.source}; fitting network models on {len(data.networks)} networks")
+    say(f"keeping the layer models of {named}; fitting network models on {len(data.networks)} networks")
     predictor = refit_networks(base, data, targets)
     doc = predictor.doc
     doc["device_name"] = data.device_name
@@ -122,7 +123,7 @@ def adapt_training_data(
             lambda train: refit_networks(base, data.subset(train), targets, latency_choice),
             say,
         )
-    return Predictor(doc, source=base.source)
+    return Predictor(doc)  # not base's file: fit(out=...) saves it to its own
 
 
 def refit_networks(
