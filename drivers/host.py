@@ -270,8 +270,6 @@ def no_rapl_reason() -> str:
         )
     machine = platform.machine()
     if machine.lower().startswith(("aarch64", "arm")):
-        from hwprof.drivers.jetson import is_jetson
-
         sensor = (
             "measure this Jetson's power rails with --power jetson"
             if is_jetson()
@@ -303,3 +301,12 @@ def describe_cpu() -> dict:
         "virtual_machine": is_virtual_machine(),
         **settings,
     }
+
+
+def is_jetson() -> bool:
+    """The board says it is one (L4T's release file, or a Tegra device tree). A tegrastats path alone does
+    not make a Jetson: any program can be named so."""
+    if sysfs_path("/etc/nv_tegra_release").exists():
+        return True
+    compatible = read_text("/proc/device-tree/compatible") or ""
+    return "tegra" in compatible.lower()

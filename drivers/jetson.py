@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from hwprof.drivers.base import PowerSample, PowerSensor, SensorUnavailable, probe_update_period
-from hwprof.drivers.host import read_text, sysfs_path
+from hwprof.drivers.host import is_jetson, read_text, sysfs_path
 from hwprof.errors import option, worded
 
 TEGRASTATS_INTERVAL_MS = 50
@@ -200,15 +200,6 @@ def total_power_mw(rule: BoardRule, rails_mw: dict[str, float]) -> float | None:
     if any(r not in rails_mw for r in rule.counted_rails):
         return None
     return sum(rails_mw[r] for r in rule.counted_rails)
-
-
-def is_jetson() -> bool:
-    """The board says it is one (L4T's release file, or a Tegra device tree). A tegrastats path alone does
-    not make a Jetson: any program can be named so."""
-    if sysfs_path("/etc/nv_tegra_release").exists():
-        return True
-    compatible = read_text("/proc/device-tree/compatible") or ""
-    return "tegra" in compatible.lower()
 
 
 def find_tegrastats(explicit: str | None = None) -> str | None:
