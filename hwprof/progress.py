@@ -23,9 +23,9 @@ class Progress:
         self.note(text)
 
     def position(self, group: int, groups: int, left_s: float | None) -> None:
-        """measure: the (model, batch size) group about to start is number `group` of the run's `groups`;
-        `left_s` estimates the seconds the run has left, its layer sweep included (None until a group has
-        been timed). A group an earlier run finished is passed over at once, and a `group` call may not follow."""
+        """measure: the (model, batch size) group that `group` then announces is number `group` of the run's
+        `groups`; `left_s` estimates the seconds the run has left, its layer sweep included (None until a group
+        has been timed). Groups an earlier run finished are passed over without a call."""
 
     def group(self, model: str, batch_size: int, items: int) -> None:
         """measure: a (model, batch size) with `items` things to time starts."""

@@ -19,7 +19,6 @@ from hwprof.measuring.fit_sweep import DEFAULT_SWEEP_SHARE
 from hwprof.measuring.processes import DEFAULT_PROCESSES, work_folder
 from hwprof.measuring.runner import Method
 from hwprof.measuring.stats import TWO_SPEED_FACTOR, slow_share
-from hwprof.progress import Notes
 from hwprof.schema import COMPUTE_DTYPES, CONTENDED_SHARE
 
 TOP_LAYERS = 10
@@ -245,15 +244,18 @@ def measure(
         cache=cache,
         sweep_share=sweep_share,
     )
-    # with --json stdout is the JSON document; notes (power unavailable, contention) still reach stderr
-    progress = Notes(_echo_err) if as_json and not quiet else make_progress(quiet)
+    # with --json stdout is the JSON document; progress and notes (power unavailable, contention) reach stderr
+    progress = make_progress(quiet)
     started = time.perf_counter()
     try:
         frame = run_measure(list(models), options, out=out, resume=resume, argv=sys.argv, progress=progress)
     except KeyboardInterrupt as interrupt:  # Ctrl-C, or SIGTERM (hwprof.cli.Interrupted)
         progress.stop()
         kept = work_folder(out) if processes > 1 else out
-        if _holds_rows(kept):
+        held = _holds_rows(kept)
+        if as_json:  # a CI job reading stdout gets a document that says what happened, not nothing
+            click.echo(json.dumps({"out": out, "status": "interrupted", "kept": str(kept) if held else None}))
+        if held:
             click.echo(
                 f"interrupted: the rows measured so far are kept in {kept}; run the same command with --resume to "
                 "carry on",
@@ -270,10 +272,11 @@ def measure(
     facts = run_facts(runs[-1] if runs else {}, time.perf_counter() - started)  # a run appends its provenance
     if as_json:
         written = trace_path if trace_path and os.path.exists(trace_path) else None  # none without a sensor
-        click.echo(json.dumps({"out": out, "trace": written, "rows": len(frame), **facts, **summary}, indent=2))
+        document = {"out": out, "status": "complete", "trace": written, "rows": len(frame), **facts, **summary}
+        click.echo(json.dumps(document, indent=2))
     elif not quiet:
         print_summary(summary, out, runs, contention_said=True)  # measure warned of contention as it ended
-        _echo_facts(facts)
+        _echo_facts(facts, resume)
 
 
 def run_facts(run: dict, elapsed_s: float | None) -> dict:
@@ -293,8 +296,10 @@ def run_facts(run: dict, elapsed_s: float | None) -> dict:
     }
 
 
-def timing_line(facts: dict) -> str | None:
-    """took 5 min 02 s: networks 3 min 40 s, layer sweep 58 s (20%), waited 12 s for a quiet machine"""
+def timing_line(facts: dict, resumed: bool = False) -> str | None:
+    """took 5 min 02 s: networks 3 min 40 s, layer sweep 58 s (20%), waited 12 s for a quiet machine. The
+    networks' and the sweep's seconds are the measurement's, over every run of a resumed one, so after a
+    resume they are said apart from this command's time."""
     parts = [] if facts.get("networks_s") is None else [f"networks {duration_text(facts['networks_s'])}"]
     sweep = facts.get("fit_sweep") or {}
     if sweep.get("sweep_s"):
@@ -302,7 +307,10 @@ def timing_line(facts: dict) -> str | None:
     if facts.get("waited_s"):
         parts.append(f"waited {duration_text(facts['waited_s'])} for a quiet machine")
     if "elapsed_s" in facts:
-        return f"took {duration_text(facts['elapsed_s'])}" + (f": {', '.join(parts)}" if parts else "")
+        took = f"took {duration_text(facts['elapsed_s'])}"
+        if resumed and parts:
+            return f"{took}; the measurement, over all its runs: {', '.join(parts)}"
+        return took + (f": {', '.join(parts)}" if parts else "")
     return f"spent: {', '.join(parts)}" if parts else None
 
 
@@ -377,9 +385,9 @@ def _measure_shards(context, devices: list[str], out: str, threads, resume: bool
         click.echo(f"merged: {out} (took {duration_text(elapsed_s)})")
 
 
-def _echo_facts(facts: dict) -> None:
+def _echo_facts(facts: dict, resumed: bool = False) -> None:
     """The threads and the time a run took, each line where there is something to say."""
-    for line in (threads_line(facts), timing_line(facts)):
+    for line in (threads_line(facts), timing_line(facts, resumed)):
         if line:
             click.echo(line)
 
@@ -596,8 +604,7 @@ NETWORK_MEDIANS = ("latency_ms", "latency_ms_p90", "latency_ms_p99", *POWER_SUMM
 # the network figures of a group without a network row (its network failed, or a run with layers only)
 NO_NETWORK = {
     **dict.fromkeys((*NETWORK_MEDIANS, "latency_ms_ci_low", "latency_ms_ci_high", "samples", "power_source")),
-    "power_flags": "",
-    **dict.fromkeys(("slow_sample_share", "processes", "device")),
+    **dict.fromkeys(("power_flags", "slow_sample_share", "processes", "device")),
 }
 
 
@@ -638,9 +645,7 @@ def _run_figures(records: list[dict], network_samples: dict) -> dict:
         "latency_ms_ci_high": float(first["latency_ms_ci_high"]) if bounded else None,
         "samples": min(counts) if counts else None,
         "power_source": sources[0] if sources else None,
-        "power_flags": ",".join(sorted({f for text in flags for f in text.split(",") if f}))
-        if several
-        else "".join(flags),
+        "power_flags": ",".join(sorted({f for text in flags for f in text.split(",") if f})) if flags else None,
         "slow_sample_share": statistics.median(shares) if shares else None,
         "processes": max(int(_measured(record.get("processes")) or 1) for record in records),
         "device": str(first["device"]) if isinstance(first.get("device"), str) else None,
@@ -876,7 +881,11 @@ def _interval_cell(entry: dict, digits: int = 3) -> str:
         runs = entry.get("runs", entry.get("network_runs", 1))  # a layer's runs, or a network's
         if runs > 1:
             return f"- (median of {runs} runs)"
-        return "-" if entry.get("samples") is None else f"unbounded ({entry['samples']} samples)"
+        return (
+            "-"
+            if entry.get("samples") is None
+            else f"unbounded ({entry['samples']} sample{'s' * (entry['samples'] != 1)})"
+        )
     return f"{entry['latency_ms_ci_low']:.{digits}f}-{entry['latency_ms_ci_high']:.{digits}f}"
 
 

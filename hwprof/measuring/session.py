@@ -9,6 +9,7 @@ as its measurement finishes.
 from __future__ import annotations
 
 import dataclasses
+import gc
 import itertools
 import json
 import math
@@ -326,10 +327,8 @@ def _measure(
         torch.set_num_threads(options.threads)
     execution.check_device(torch_device)
     models = [_measured(m, execution, torch_device) for m in models]
-    specs = [resolve_model(m, options.input_shape, inputs=options.inputs, hf_config=options.hf_config) for m in models]
+    specs, flat = _checked_specs(models, options, execution, torch_device)
     check_settings_apply(specs, options.seq_lens, options.hf_config, options.input_shape, options.inputs)
-    for spec in specs:  # a factory's module too (.double()), before a list's first run of each model
-        check_module_weights(spec.module, execution.dtype, spec.name, "measure")
     names = [spec.name for spec in specs]
     twice = sorted({name for name in names if names.count(name) > 1})
     if twice:
@@ -343,15 +342,13 @@ def _measure(
         )
     if resume and out is not None:
         _note_nothing_to_resume(out, progress)
-    if options.channels_last:
-        flat = [spec.name for spec in specs if not _lays_out_nhwc(spec)]
-        if flat:
-            progress.warn(
-                worded(
-                    f"{option('channels_last', True)} lays out 4-D tensors (images) only, and these models take "
-                    f"none: {', '.join(flat)}; they run as they are, and their rows are recorded as not channels-last"
-                )
+    if flat:
+        progress.warn(
+            worded(
+                f"{option('channels_last', True)} lays out 4-D tensors (images) only, and these models take "
+                f"none: {', '.join(flat)}; they run as they are, and their rows are recorded as not channels-last"
             )
+        )
     if options.processes > 1:
         objects = [m for m in models if not isinstance(m, str)]
         if objects:
@@ -369,10 +366,9 @@ def _measure(
                 f"{option('processes', options.processes)} measures in fresh processes, which can only be told "
                 f"inputs as NAME:DTYPE[SHAPE] text, not example tensors: describe them so, or measure in one process"
             )
-        del specs  # checked; each measuring process builds its own, so the weights need not stay here
+        del specs  # checked; each measuring process builds its own
         return _measure_in_processes(list(models), names, options, out, resume, argv, progress)
 
-    _check_each_runs(specs, seq_lens, execution, torch_device)
     from hwprof.drivers import open_sensor
     from hwprof.measuring.provenance import collect_provenance, device_name
 
@@ -435,28 +431,37 @@ def _measure(
     try:  # open_sensor hands the sensor over opened; it is closed here whatever happens
         session.load_existing()
         resumed = _resumed_seconds(session.frame(), names)
-        groups = [
-            (spec, size, seq_len) for spec in specs for size in sizes for seq_len in seq_lens.get(spec.name, [None])
-        ]
-        random.Random(options.seed).shuffle(groups)
+        groups = _groups(specs, sizes, seq_lens, options.seed)
         finished = [
-            session.finished_before((spec.name, size, seq_len), options.layers) for spec, size, seq_len in groups
+            session.finished_before((specs[k].name, size, seq_len), options.layers) for k, size, seq_len in groups
         ]
+        session.clock = RunClock(options, resumed)
         started = time.perf_counter()
-        timed_s, timed = 0.0, 0  # groups this run measured, for the time left
         with torch.inference_mode():
-            for number, (spec, size, seq_len) in enumerate(groups, 1):
-                left = finished[number - 1 :].count(False)
-                progress.position(number, len(groups), _time_left_s(options, resumed, timed_s, timed, left))
+            built: tuple[int, ModelSpec] | None = None  # the model of the groups being measured, built once for them
+            for number, (k, size, seq_len) in enumerate(groups, 1):
+                if finished[number - 1]:  # an earlier run measured it: its model is not even built
+                    continue
+                session.clock.place = (number, len(groups), finished[number:].count(False))
                 before = time.perf_counter()
-                if session.measure_group(spec, size, options.layers, seq_len):
-                    timed_s, timed = timed_s + time.perf_counter() - before, timed + 1
+                if built is None or built[0] != k:
+                    if built is not None:  # the model before it is let go of first: its groups are done
+                        specs[built[0]].module = None
+                        built = None
+                        gc.collect()
+                    built = (k, _built(specs[k], models[k], options))
+                if session.measure_group(built[1], size, options.layers, seq_len):
+                    session.clock.add(time.perf_counter() - before, session.items_timed)
+            del built
+            session.clock.place = (0, 0, 0)  # the default sweep's groups have no place among the run's
             from hwprof.sample_models.sweep import parse_sweep
 
             swept = {parse_sweep(spec.name)[0] for spec in specs if spec.sweep is not None}
             networks_s = resumed["networks"] + time.perf_counter() - started
             earlier = _recorded_sweep(getattr(writer, "previous_runs", []))
             _fit_sweep(session, options, names, sizes, swept, networks_s, resumed["sweep"], earlier)
+            if resume and not session.measured_now and session.rows:
+                progress.note(f"nothing was left to measure: earlier runs measured all of {out}")
     finally:
         writer.provenance["contention"] = session.contention()
         if session.sweep is not None:  # an interrupted sweep's too: a resumed run carries on from it
@@ -473,19 +478,95 @@ def _measure(
     return _returned(_stamped(session.frame(), writer.run_id), _runs(out, writer.provenance))
 
 
-def _time_left_s(options: MeasureOptions, resumed: dict, timed_s: float, timed: int, left: int) -> float | None:
-    """The run's seconds left: its `left` groups at the mean of the `timed` groups this run measured, and the
-    share of the run the default layer sweep may then take (fit_sweep). None before a group was timed."""
-    from hwprof.measuring.fit_sweep import budget_s
+@dataclass
+class RunClock:
+    """Where a measure run is among its (model, batch size) groups, and about how long it has left: the items
+    left at the mean seconds per item of the groups this run timed (their models' building and tracing
+    included), and the share of the run the default layer sweep may then take (fit_sweep)."""
 
-    if not timed:
-        return None
-    networks_left_s = left * timed_s / timed
-    if not options.layers or options.sweep_share == 0:
-        return networks_left_s
-    networks_s = resumed["networks"] + timed_s + networks_left_s
-    sweep_left_s = max(0.0, budget_s(options.sweep_share, networks_s) - resumed["sweep"])
-    return networks_left_s + sweep_left_s
+    options: MeasureOptions
+    resumed: dict  # seconds the resumed rows took: _resumed_seconds
+    place: tuple[int, int, int] = (0, 0, 0)  # (this group's number, the run's groups, groups left after it)
+    timed_s: float = 0.0
+    timed_items: int = 0
+    timed_groups: int = 0
+
+    def add(self, seconds: float, items: int) -> None:
+        self.timed_s, self.timed_items, self.timed_groups = (
+            self.timed_s + seconds,
+            self.timed_items + items,
+            self.timed_groups + 1,
+        )
+
+    def left_s(self, items_now: int) -> float | None:
+        """Seconds left once a group of `items_now` items starts; None before a group was timed."""
+        from hwprof.measuring.fit_sweep import budget_s
+
+        if not self.timed_items:
+            return None
+        item_s = self.timed_s / self.timed_items
+        items_after = self.place[2] * self.timed_items / self.timed_groups  # their own counts are not known yet
+        networks_left_s = item_s * (items_now + items_after)
+        if not self.options.layers or self.options.sweep_share == 0:
+            return networks_left_s
+        networks_s = self.resumed["networks"] + self.timed_s + networks_left_s
+        return networks_left_s + max(0.0, budget_s(self.options.sweep_share, networks_s) - self.resumed["sweep"])
+
+
+KEPT_MEMORY_SHARE = 0.25  # models checked stay built while their weights take at most this share of free memory
+
+
+def _checked_specs(
+    models: list, options: MeasureOptions, execution: Execution, device: torch.device
+) -> tuple[list[ModelSpec], list[str]]:
+    """Each model built in turn and checked: its weights' dtype and, in a list of networks measured in this
+    process, that it runs once on its inputs (batch 1, its first sequence length), so that one that does not
+    fails before any is timed. A model named by text whose weights would take the models kept so far past
+    KEPT_MEMORY_SHARE of the free memory is then let go of (its spec's module is None) and built again when
+    its turn comes (_built): a zoo's weights are never all in memory at once, and a list of small models is
+    built once. Also the names of the models channels-last leaves as they are (with channels_last)."""
+    from hwprof.sample_models.sweep import PREFIX
+
+    networks = [m for m in models if not (isinstance(m, str) and m.startswith(PREFIX))]
+    run_each = options.processes == 1 and len(networks) > 1  # one network's first run is its extraction
+    specs, flat = [], []
+    room_bytes = KEPT_MEMORY_SHARE * available_memory_bytes(torch.device("cpu"))  # where models are built
+    for model in models:
+        spec = resolve_model(model, options.input_shape, inputs=options.inputs, hf_config=options.hf_config)
+        check_module_weights(spec.module, execution.dtype, spec.name, "measure")  # a factory's (.double()) too
+        if run_each and spec.sweep is None:
+            _check_runs(spec, options, execution, device)
+        if options.channels_last and not _lays_out_nhwc(spec):
+            flat.append(spec.name)
+        if isinstance(model, str) and spec.sweep is None:
+            weights = sum(t.numel() * t.element_size() for t in [*spec.module.parameters(), *spec.module.buffers()])
+            if weights > room_bytes:
+                spec.module = None
+            else:
+                room_bytes -= weights
+        specs.append(spec)
+    return specs, flat
+
+
+def _built(spec: ModelSpec, model, options: MeasureOptions) -> ModelSpec:
+    """The spec with its module, built again where _checked_specs let it go."""
+    if spec.module is not None:
+        return spec
+    return resolve_model(model, options.input_shape, inputs=options.inputs, hf_config=options.hf_config)
+
+
+def _groups(specs: list[ModelSpec], sizes: list[int], seq_lens: dict, seed: int | None) -> list[tuple]:
+    """(model index, batch size, seq_len) in the order they are measured: the models in a random order, each
+    model's groups together (it is built once for them) in a random order of their own."""
+    rng = random.Random(seed)
+    order = list(range(len(specs)))
+    rng.shuffle(order)
+    groups = []
+    for k in order:
+        own = [(k, size, seq_len) for size in sizes for seq_len in seq_lens.get(specs[k].name, [None])]
+        rng.shuffle(own)
+        groups.extend(own)
+    return groups
 
 
 def _note_nothing_to_resume(out, progress: Progress) -> None:
@@ -761,25 +842,21 @@ def _stamped(frame: pd.DataFrame, run_id: str) -> pd.DataFrame:
     return frame.assign(run_id=frame["run_id"].where(frame["run_id"].notna(), run_id))
 
 
-def _check_each_runs(specs: list[ModelSpec], seq_lens: dict, execution: Execution, device: torch.device) -> None:
-    """Each network of a list runs once on its inputs (batch 1, its first sequence length) before anything is
-    timed: one that does not take them fails now, not after the networks before it were measured."""
-    networks = [spec for spec in specs if spec.sweep is None]
-    if len(networks) < 2:  # one network's first run is its extraction: nothing is measured before it
-        return
-    for spec in networks:
-        module = execution.prepare(spec.module, device)
-        seq_len = seq_lens[spec.name][0]
-        args, kwargs = spec.model_inputs.make(1, seq_len, device, execution.torch_dtype, execution.channels_last)
-        try:
-            with torch.no_grad():
-                module(*args, **kwargs)
-        except Exception as error:
-            described = spec.model_inputs.describe(1, seq_len, execution.torch_dtype)
-            raise HwprofError(
-                f"{run_failure(spec.name, described, error)}; no model was timed: each model of a list runs once "
-                "before any is"
-            ) from None
+def _check_runs(spec: ModelSpec, options: MeasureOptions, execution: Execution, device: torch.device) -> None:
+    """The network runs once on its inputs (batch 1, its first sequence length), before any model of the list
+    is timed: one that does not take them fails now, not after the networks before it were measured."""
+    module = execution.prepare(spec.module, device)
+    seq_len = spec.model_inputs.seq_lens(options.seq_lens)[0]
+    args, kwargs = spec.model_inputs.make(1, seq_len, device, execution.torch_dtype, execution.channels_last)
+    try:
+        with torch.no_grad():
+            module(*args, **kwargs)
+    except Exception as error:
+        described = spec.model_inputs.describe(1, seq_len, execution.torch_dtype)
+        raise HwprofError(
+            f"{run_failure(spec.name, described, error)}; no model was timed: each model of a list runs once "
+            "before any is"
+        ) from None
 
 
 def _returned(frame: pd.DataFrame, runs: list[dict]) -> pd.DataFrame:
@@ -915,8 +992,10 @@ def _recorded_plan(run: dict) -> dict:
 def _check_same_machine(writer, before: dict) -> None:
     """A resumed run measures on the device and host of the run it continues (`before`): resuming a killed
     board's shard on another board would put two boards' rows in one file under one run's plan."""
+    from hwprof.measuring.provenance import same_machine
+
     now = writer.provenance
-    if (before.get("device_name"), before.get("host")) == (now.get("device_name"), now.get("host")):
+    if same_machine(before, now):  # a container's new hostname on the same boot is the same machine
         return
     writer.close("failed")
     raise HwprofError(
@@ -990,6 +1069,8 @@ class _Session:
         self.per_sample_bytes: dict[str, tuple[int, int, int]] = {}  # model -> see _check_memory
         self.measured_now: list[dict] = []  # measurement columns of each item timed in this run
         self.sweep: SweepRecord | None = None  # the default layer sweep, once it starts (_fit_sweep)
+        self.clock: RunClock | None = None  # where the run is among its groups, for the progress
+        self.items_timed = 0  # items of the latest group timed
         self.sync: Callable[[], None] = (
             (lambda: torch.cuda.synchronize(device)) if device.type == "cuda" else (lambda: None)
         )
@@ -1141,6 +1222,10 @@ class _Session:
             items["network"] = Item("network", sizing_call, self.sync, span=True)
         if not items:
             return False
+        self.items_timed = len(items)
+        if self.clock is not None and self.clock.place[0]:
+            number, groups, _ = self.clock.place
+            self.progress.position(number, groups, self.clock.left_s(len(items)))
         self.progress.group(spec.name, batch_size, len(items))
 
         def emit_item(result: Result, measurement: dict, samples: RawSamples) -> None:
@@ -1188,14 +1273,25 @@ class _Session:
         return True
 
     def _warn_over_budget(self, what: str, result: Result) -> None:
-        """An item whose calls outlasted its budget ran past it (the runner takes one call at least): say so,
-        since its row's few samples and its time otherwise pass for a budget spent as asked."""
+        """An item whose samples are long against its budget ran past it (the runner takes one sample at least,
+        and a burst's samples all): say so, since its row's few samples and its time otherwise pass for a budget
+        spent as asked. A sample is `iterations` calls; on a busy machine each lasts longer than it would alone."""
         budget_s = self.runner.method.max_item_s
+        calls = result.iterations
+        sample = f"one sample ({calls} call{'s' * (calls != 1)} of {result.summary.median:.2g} s) takes " + (
+            f"{result.summary.median * calls:.2g} s"
+        )
+        share = result.other_cpu_share or 0.0
+        busy = (
+            f" while other processes held {share:.0%} of the CPU"
+            + (f" ({result.discarded_bursts} burst(s) discarded and waited out)" if result.discarded_bursts else "")
+            if share > self.runner.method.max_other_share or result.discarded_bursts
+            else ""
+        )
         self.progress.warn(
             worded(
-                f"{what} took {result.measure_s:.3g} s where "
-                f"{option('max_item_s', budget_s)} allows it {budget_s:g} s: one call takes "
-                f"{result.summary.median:.2g} s, so its latency rests on {result.summary.n} sample(s); give a "
+                f"{what} took {result.measure_s:.3g} s where {option('max_item_s', budget_s)} allows it "
+                f"{budget_s:g} s: {sample}{busy}, so its latency rests on {result.summary.n} sample(s); give a "
                 "longer budget for more"
             )
         )

@@ -80,3 +80,35 @@ def test_the_threads_line_says_a_cgroup_quota_below_the_threads():
     assert line.startswith("2 intra-op threads; this process may use 2 CPUs, under a cgroup quota of 1 CPU ")
     assert "--threads 1" in line
     assert threads_line(run_facts({}, 1.0)) is None
+
+
+def test_after_a_resume_the_measurements_seconds_are_said_apart_from_this_commands():
+    # a resume that took 1.2 s of a measurement whose networks took 3 min 40 s over its runs
+    line = timing_line(run_facts(RUN, 1.2), resumed=True)
+    assert line == (
+        "took 1.2 s; the measurement, over all its runs: networks 3 min 40 s, layer sweep 58 s (20%), "
+        "waited 12 s for a quiet machine"
+    )
+
+
+def test_measure_json_gives_null_power_flags_where_no_power_was_measured_and_says_the_run_completed(
+    monkeypatch, tmp_path
+):
+    fake_measure(monkeypatch)
+    result = CliRunner().invoke(main, ["measure", "mlp", "--out", str(tmp_path / "m.parquet"), "--json"])
+    report = json.loads(result.stdout)
+    assert report["status"] == "complete"
+    assert [entry["power_flags"] for entry in report["networks"]] == [None]
+
+
+def test_an_interrupted_measure_json_still_prints_a_document_saying_so(monkeypatch, tmp_path):
+    out = tmp_path / "m.parquet"
+
+    def measure(models, options, out, resume, argv, progress):
+        write_network_and_sweep_round(out, **RUN)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(session, "measure", measure)
+    result = CliRunner().invoke(main, ["measure", "mlp", "--out", str(out), "--json"])
+    assert result.exit_code == 130
+    assert json.loads(result.stdout) == {"out": str(out), "status": "interrupted", "kept": str(out)}

@@ -188,7 +188,7 @@ def test_two_different_modules_of_one_class_are_two_networks_and_one_module_keep
 
     small, wide = (nn.Sequential(nn.Linear(16, width), nn.ReLU(), nn.Linear(width, 4)) for width in (8, 64))
     frame = hwprof.measure([small, wide], input_shape=(16,), **API_FAST)  # was "given more than once"
-    names = sorted(set(frame["model"]))
+    names = sorted(set(frame.loc[frame["kind"] == "network", "model"]))  # a busy machine's run adds a sweep
     assert len(names) == 2 and all(name.startswith("Sequential#") for name in names)
     again = hwprof.measure([nn.Sequential(nn.Linear(16, 8), nn.ReLU(), nn.Linear(8, 4))], input_shape=(16,), **API_FAST)
     assert set(again["model"]) < set(names)  # the same structure is the same network in another run

@@ -35,6 +35,7 @@ def test_resuming_a_complete_dataset_adds_no_rows_and_repeats_its_sweep(tmp_path
     record = run["fit_sweep"]
     said = f"layer sweep for the fit: {record['configurations']} configurations of {', '.join(record['ops'])} in "
     assert any(note.startswith(said) for note in notes)
+    assert f"nothing was left to measure: earlier runs measured all of {out}" in notes
 
 
 def test_resuming_a_dataset_whose_sweep_was_skipped_says_the_recorded_reason(tmp_path, monkeypatch):

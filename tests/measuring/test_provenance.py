@@ -8,6 +8,7 @@ import pytest
 import torch
 
 import hwprof
+from fakes.sysfs import write_file
 from hwprof.errors import HwprofError
 from hwprof.measuring import provenance
 from hwprof.measuring.provenance import collect_provenance, cpu_model, cpufreq, device_name
@@ -83,7 +84,8 @@ def test_cpu_model_on_arm_boards_without_model_name(fake_root):
     assert cpu_model() == "Qualcomm Technologies SM8550"
 
 
-def test_cpu_model_falls_back_to_platform_without_proc(tmp_path, monkeypatch):
+def test_cpu_model_falls_back_to_platform_where_cpuinfo_names_none(tmp_path, monkeypatch):
+    write_file(tmp_path / "proc" / "cpuinfo", "processor\t: 0\n")  # a root without proc/ reads the real one
     monkeypatch.setenv("HWPROF_SYSFS_ROOT", str(tmp_path))
     monkeypatch.setattr(provenance.platform, "processor", lambda: "fallback-cpu")
     assert cpu_model() == "fallback-cpu"

@@ -6,7 +6,7 @@ import socket
 import pytest
 from click.testing import CliRunner
 
-from fakes.sysfs import on_board
+from fakes.sysfs import on_board, write_file
 from hwprof.cli import main
 from hwprof.dataset import read_dataset
 
@@ -38,10 +38,30 @@ def test_resuming_on_another_device_is_refused_naming_both(shard_of_board_b, tmp
     assert read_dataset(shard_of_board_b)["device_name"].unique().tolist() == ["Fake CPU of board-b"]
 
 
-def test_resuming_on_another_host_is_refused(shard_of_board_b, monkeypatch):
+def _boot(tmp_path, boot_id: str) -> None:
+    write_file(tmp_path / "sysfs" / "board-b" / "proc" / "sys" / "kernel" / "random" / "boot_id", boot_id + "\n")
+
+
+@pytest.fixture
+def shard_of_booted_board_b(tmp_path, monkeypatch):
+    on_board(monkeypatch, tmp_path, "board-b")
+    _boot(tmp_path, "boot-1")
+    out = tmp_path / "board-b.parquet"
+    assert measure(out).exit_code == 0
+    return out
+
+
+def test_resuming_on_another_host_is_refused(shard_of_booted_board_b, tmp_path, monkeypatch):
+    _boot(tmp_path, "boot-2")
     monkeypatch.setattr(socket, "gethostname", lambda: "some-other-host")
-    result = measure(shard_of_board_b, "--resume")
+    result = measure(shard_of_booted_board_b, "--resume")
     assert result.exit_code == 1 and "host some-other-host" in result.output, result.output
+
+
+def test_a_new_container_on_the_same_boot_carries_on_though_its_hostname_changed(shard_of_booted_board_b, monkeypatch):
+    monkeypatch.setattr(socket, "gethostname", lambda: "9e8d7c6b5a41")  # a container's random hostname
+    result = measure(shard_of_booted_board_b, "--resume")
+    assert result.exit_code == 0, result.output
 
 
 def test_resuming_on_the_same_board_carries_on(shard_of_board_b):

@@ -73,3 +73,30 @@ def test_a_slow_network_runs_once_to_be_extracted_and_once_timed_and_its_overrun
     (row,) = frame[frame["kind"] == "network"].to_dict("records")
     assert row["output_bytes"] == 3 * 4
     assert row["samples"] == 1
+
+
+def _overrun_warning(**result) -> str:
+    """The over-budget sentence for a Result, from the session's own wording."""
+    from types import SimpleNamespace
+
+    from hwprof.measuring.runner import Method, Result
+    from hwprof.measuring.session import _Session
+    from hwprof.progress import Notes
+
+    said: list[str] = []
+    session = SimpleNamespace(runner=SimpleNamespace(method=Method(max_item_s=0.1)), progress=Notes(said.append))
+    defaults = dict(key="x", iterations=1, stable=False, measure_s=0.34, other_cpu_share=0.0)
+    _Session._warn_over_budget(session, "add layer add_8", Result(**{**defaults, **result}))
+    return said[0]
+
+
+def test_the_overrun_names_the_sample_of_many_calls_and_the_busy_machine_not_one_short_call():
+    from hwprof.measuring.stats import summarize
+
+    # 319 calls of 36 us make a 12 ms sample: a quick call cannot outlast a budget, its loop on a busy machine can
+    text = _overrun_warning(summary=summarize([36e-6] * 6), iterations=319, other_cpu_share=0.82, discarded_bursts=4)
+    assert "one sample (319 calls of 3.6e-05 s) takes 0.011 s" in text
+    assert "while other processes held 82% of the CPU (4 burst(s) discarded and waited out)" in text
+    assert "rests on 6 sample(s)" in text
+    quiet = _overrun_warning(summary=summarize([0.15]), iterations=1)
+    assert "one sample (1 call of 0.15 s) takes 0.15 s, so" in quiet
