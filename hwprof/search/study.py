@@ -285,10 +285,12 @@ class CostEstimator:
 
 def _layer_metrics(module, input_shape, batch_size) -> dict:
     """FLOPs and memory from the candidate's layers, traced on meta tensors: no forward pass."""
+    from hwprof.models.layers import module_weights
     from hwprof.models.tracing import trace_layers
 
     layers = trace_layers(module, input_shape, batch_size, label=type(module).__name__).layers
-    weight_bytes = sum(layer.weight_bytes for layer in layers)
+    parameters, buffers = module_weights(module)  # whole tables: a layer's weight_bytes is what it reads
+    weight_bytes = sum(t.numel() * t.element_size() for t in [*parameters, *buffers])
     largest_activation = max((layer.input_bytes + layer.output_bytes for layer in layers), default=0)
     return {
         "flops": float(sum(layer.flops for layer in layers)),
