@@ -300,7 +300,7 @@ def predict(
         for seq_len in (lengths if takes[model] else [None])
     ]
     if as_json:
-        click.echo(json.dumps([_prediction_json(p) for p in predictions], indent=2))
+        click.echo(json.dumps([p.to_dict() for p in predictions], indent=2))
         return
     _print_predictions(predictions, show_layers, predictor.doc)
 
@@ -316,21 +316,6 @@ def _takes_seq_len(models, batch_size: int, shape, seq_len, how: dict) -> dict[s
     return takes if any(takes.values()) else dict.fromkeys(models, True)
 
 
-def _prediction_json(prediction) -> dict:
-    return {
-        "model": prediction.model,
-        "batch_size": prediction.batch_size,
-        "confidence": prediction.confidence,
-        "total": prediction.total,
-        # no interval is (0, inf) in Python and null here, as the table says "(no interval)"
-        "interval": {t: list(v) if _has_interval(prediction, t) else None for t, v in prediction.interval.items()},
-        "warnings": prediction.warnings,
-        "traced_on": prediction.traced_on,
-        "novelty": prediction.novelty,
-        "layers": json.loads(prediction.layers.to_json(orient="records")),
-    }
-
-
 def prediction_notes(predictions) -> list[str]:
     """Each model's warnings once, naming the batch sizes a warning holds for where not all of them."""
     batches: dict[tuple[str, str], list[int]] = {}  # (model, warning) -> the batch sizes it holds for
@@ -343,11 +328,6 @@ def prediction_notes(predictions) -> list[str]:
         where = "" if set(sizes) == asked else f" (batch {', '.join(map(str, sizes))})"
         notes.append(f"note: {model}{where}: {warning}")
     return notes
-
-
-def _has_interval(prediction, target: str) -> bool:
-    high = prediction.interval.get(target, (None, None))[1]
-    return high is not None and math.isfinite(high)
 
 
 def _prediction_row(prediction) -> tuple[str, int | None, str]:
@@ -368,7 +348,7 @@ def _print_predictions(predictions, show_layers: bool, doc: dict) -> None:
     console = make_console()
     first = predictions[0]
     targets = [t for t in METRIC_LABELS if t in first.total]
-    bounded = any(_has_interval(p, t) for p in predictions for t in targets)
+    bounded = any(p.has_interval(t) for p in predictions for t in targets)
     table = Table(title=f"predicted, with {given_percent(first.confidence)} intervals" if bounded else "predicted")
     rows = [_prediction_row(p) for p in predictions]
     with_seq = any(seq for _, seq, _ in rows)
@@ -382,7 +362,7 @@ def _print_predictions(predictions, show_layers: bool, doc: dict) -> None:
     for p, (model, seq, dtype) in zip(predictions, rows):
         cells = []
         for t in targets:
-            if _has_interval(p, t):
+            if p.has_interval(t):
                 low, high = p.interval[t]
                 cells.append(f"{number(p.total[t])} [{number(low)}, {number(high)}]")
             else:
