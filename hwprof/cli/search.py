@@ -373,14 +373,17 @@ def _refit_hint(predictor, kept: Path) -> str:
     """The command that learns from the measured candidates: a layer-mode predictor is adapted to them
     (--base keeps its layer models); one fitted from network rows alone has none to keep, so it is refitted
     from its own datasets with them."""
+    out = f"--out {shlex.quote(str(kept.with_name('refit.json')))}"  # beside them: a predictor.json may be there
     if predictor is not None and getattr(predictor, "uses_layers", True) is False:
+        # its datasets hold network rows alone, which name the model files fit must run to trace them (the
+        # demo's own family file): the user's own search, so the hint opts in
         sources = [s.get("path") for s in predictor.doc.get("training", {}).get("sources", []) if s.get("path")]
-        if sources:
-            return f"refit with them (`hwprof fit {' '.join(map(shlex.quote, [*sources, str(kept)]))}`)"
-        return f"refit with them and the predictor's datasets (`hwprof fit DATASETS... {kept}`)"
+        datasets = " ".join(map(shlex.quote, [*sources, str(kept)])) if sources else f"DATASETS... {kept}"
+        also = "" if sources else " and the predictor's datasets"
+        return f"refit with them{also} (`hwprof fit {datasets} --run-model-files {out}`)"
     source = getattr(predictor, "source", "<memory>")  # a predictor made in memory has no file to name
     source = "PREDICTOR" if source == "<memory>" else shlex.quote(source)
-    return f"refit with them (`hwprof fit {kept} --base {source}`)"
+    return f"refit with them (`hwprof fit {kept} --base {source} {out}`)"
 
 
 def _report(

@@ -481,7 +481,8 @@ def test_a_storage_that_does_not_open_leaves_no_output_folder_behind(toy_yaml, t
 
 def test_the_refit_hint_after_verify_runs_for_either_kind_of_predictor(tmp_path):
     """The hint said `hwprof fit verified.parquet --base PREDICTOR`, which an analytic predictor (the demo's,
-    fitted from network rows alone) refuses: it has no layer models to keep."""
+    fitted from network rows alone) refuses: it has no layer models to keep. Its refit from its datasets needs
+    --run-model-files (their network rows name the search's model files), and each hint an --out of its own."""
     import types
 
     from fakes.synthetic import fitted_predictor_path
@@ -489,12 +490,13 @@ def test_the_refit_hint_after_verify_runs_for_either_kind_of_predictor(tmp_path)
 
     layered, _ = fitted_predictor_path(tmp_path, cv=False)
     kept = tmp_path / "verified.parquet"
-    assert hwprof.cli.search._refit_hint(load_predictor(layered), kept).endswith(f"--base {layered}`)")
+    refit = tmp_path / "refit.json"  # beside the candidates: a predictor.json in the folder would refuse it
+    assert hwprof.cli.search._refit_hint(load_predictor(layered), kept).endswith(f"--base {layered} --out {refit}`)")
     networks = tmp_path / "demo-measurements.parquet"  # what an analytic predictor's file says it learnt from
     doc = {"training": {"sources": [{"path": str(networks)}]}}
     analytic = types.SimpleNamespace(uses_layers=False, doc=doc, source=str(tmp_path / "demo-predictor.json"))
     hint = hwprof.cli.search._refit_hint(analytic, kept)
-    assert "--base" not in hint and f"hwprof fit {networks} {kept}" in hint
+    assert "--base" not in hint and f"hwprof fit {networks} {kept} --run-model-files --out {refit}`" in hint
 
 
 def test_a_skipped_trial_names_the_budgets_it_breaks_not_those_that_held(capsys):
