@@ -242,9 +242,8 @@ def _hf_build(name: str, overrides: dict) -> Built:
 
         config = _hf_config(name)
         attention = _attention_implementation(overrides)
-        for key, value in overrides.items():
-            if key == ATTENTION:
-                continue
+        config_overrides = {k: v for k, v in overrides.items() if k != ATTENTION}
+        for key, value in config_overrides.items():
             if not hasattr(config, key):
                 raise HwprofError(
                     f"{option('hf_config', f'{key}={_override_text(value)}')}: the {config.model_type} config has no setting {key!r}"
@@ -257,8 +256,7 @@ def _hf_build(name: str, overrides: dict) -> Built:
                     f"{option('hf_config', f'{key}={value}')}: {key} is a count or size ({default} by default), which "
                     "cannot be negative"
                 )
-        settings = {**_tokens_outside_vocabulary(config, overrides), **overrides}
-        settings.pop(ATTENTION, None)
+        settings = {**_tokens_outside_vocabulary(config, overrides), **config_overrides}
         if overrides and not Path(name).is_dir() and name in _hf_names():
             # an architecture's config made again from the overrides, so what it derives from them follows
             # (LLaMA's head_dim from hidden_size and the head count, its key-value heads from the head count)
