@@ -68,8 +68,11 @@ def fit(
     file only with `run_model_files`: a dataset may come from anyone (hwprof.fitting.data.training_data)."""
     paths = as_paths(paths, "dataset")
     prior = as_paths(prior, "prior dataset") if prior is not None else None
-    base_predictor = base if isinstance(base, Predictor) else None
-    base = _base_path(base)
+    adapting = base is not None
+    if isinstance(base, Predictor):  # its file, where it has one, so that `out` is never that file
+        base_predictor, base = base, (Path(base.source) if base.source != IN_MEMORY else None)
+    else:
+        base_predictor, base = None, _base_path(base)
     out = as_path(out, "output") if out is not None else None
     if family not in FAMILIES:
         raise HwprofError(f"unknown model family {family!r}; choose polynomial, trees or auto")
@@ -77,11 +80,11 @@ def fit(
     run_model_files = true_or_false("run_model_files", run_model_files)
     targets = _target_text(targets)
     progress = given_progress(progress)
-    if (base is not None or base_predictor is not None) and prior:
+    if adapting and prior:
         raise HwprofError(
             f"give {option('base')} (one predictor to adapt) or {option('prior')} (other boards' datasets), not both"
         )
-    if (base is not None or base_predictor is not None) and family != "auto":
+    if adapting and family != "auto":
         raise HwprofError(
             f"{option('base')} keeps its layer models, so {option('family')} {family} would choose nothing: "
             f"leave {option('family')} out, or fit without {option('base')} to fit new layer models"
@@ -132,10 +135,7 @@ def fit(
 
 
 def _base_path(base: object) -> Path | None:
-    """The base predictor's file: the path given, or the file a Predictor given was loaded from or saved to
-    (None for one made in memory), so that `out` is never that file."""
-    if isinstance(base, Predictor):
-        return Path(base.source) if base.source != IN_MEMORY else None
+    """The base predictor's file given as a path, refused as one sentence where it is not one."""
     return as_path(base, "base predictor (a predictor file or a Predictor)") if base is not None else None
 
 
