@@ -161,7 +161,7 @@ class PhysicalBase:
 
     @classmethod
     def from_json(
-        cls, doc: dict, index: dict[str, int], label: str = "a layer model", trained: dict | None = None
+        cls, doc: dict, index: dict[str, int], label: str = "a layer model", *, trained: dict
     ) -> PhysicalBase:
         """From the file's form; a file without `largest` (written before it) takes the edges of `trained`,
         the op's training range."""
@@ -170,7 +170,7 @@ class PhysicalBase:
             edges = dict(zip(coef, doc["largest"], strict=True))
             largest = {i: float(edge) for i, edge in edges.items() if edge is not None}
         else:
-            largest = {i: high for i, (_, high) in (trained or {}).items() if i in coef}
+            largest = {i: high for i, (_, high) in trained.items() if i in coef}
         form = _known(doc["form"], FORMS, "a base of form", label)
         return cls(
             form, float(doc["intercept"]), coef, float(doc.get("launch", 0.0)), {} if form == "roofline" else largest
@@ -279,7 +279,7 @@ class LayerModel:
             quadratic,
             clip,
             (float(low), float(high)),
-            PhysicalBase.from_json(doc["base"], index, label, coverage),
+            PhysicalBase.from_json(doc["base"], index, label, trained=coverage),
             trees,
             np.array(doc.get("residuals_log", []), dtype=float),
             doc.get("cv", {}),
@@ -334,7 +334,7 @@ class StackedLayerModels:
         for k, model in enumerate(models):
             for i, coef in model.base.coef.items():
                 (self.roofline if model.base.form == "roofline" else self.power)[i, k] = coef
-                if model.base.form != "roofline" and coef > 1 and i in model.base.largest:
+                if coef > 1 and i in model.base.largest:  # a roofline base has no largest
                     self.excess_slope[k, i], self.base_largest[k, i] = coef - 1, model.base.largest[i]
             for i, coef in model.linear.items():
                 self.correction[i, k] = coef
