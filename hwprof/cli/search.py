@@ -424,9 +424,8 @@ def _report(
                 candidates,
                 device=device,
                 power=power,
-                threads=threads,
+                threads=measured_at,
                 out=kept,
-                predictor=predictor,
             )
             click.echo(f"measured candidates kept in {kept}: {_refit_hint(predictor, kept)}")
         else:  # --verify asked for a measurement: say why none was made

@@ -51,18 +51,15 @@ def verify_candidates(
     precision: float = 0.02,
     measure=None,
     out=None,
-    predictor=None,
 ) -> dict[int, dict]:
     """trial number -> {"measured": {metric: value or None}, "holds": True/False/None, "unavailable": [...]}.
 
     `holds` is None when a budgeted metric could not be measured here (no power sensor for energy, say):
     the report then says so instead of guessing. With `out`, the measurements are kept there as a dataset,
-    to refit the predictor with (the candidates lay where it had no data). With `predictor`, `threads` left None
-    is the thread count of its training runs (verify_threads).
+    to refit the predictor with (the candidates lay where it had no data).
     """
     if not candidates:
         return {}
-    threads = verify_threads(predictor, threads)
     from hwprof.models.spec import ModelSpec
 
     if measure is None:
