@@ -107,7 +107,6 @@ def parse_constraints(texts) -> list[Constraint]:
                 f"two {'upper' if constraint.is_upper_limit else 'lower'} limits on {constraint.metric}: keep one"
             )
         seen.add(key)
-    check_satisfiable(constraints)
     return constraints
 
 
@@ -118,8 +117,7 @@ def check_satisfiable(constraints: list[Constraint]) -> None:
         for lower in constraints:
             if upper.metric != lower.metric or not upper.is_upper_limit or lower.is_upper_limit:
                 continue
-            strict = "<" in (upper.operator, lower.operator) or ">" in (upper.operator, lower.operator)
-            if upper.budget < lower.budget or (upper.budget == lower.budget and strict):
+            if not (upper.holds(lower.budget) and lower.holds(upper.budget)):
                 raise HwprofError(
                     f"constraints {upper.text!r} and {lower.text!r} contradict each other: no {upper.metric} meets "
                     "both, so every trial would be skipped; give an upper limit above the lower one"

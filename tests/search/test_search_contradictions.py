@@ -8,7 +8,7 @@ import hwprof.cli.search
 from fakes.search_doubles import TOY_SPACE, ToyPredictor
 from hwprof.cli import main
 from hwprof.errors import HwprofError
-from hwprof.search.constraints import parse_constraints
+from hwprof.search.constraints import check_satisfiable, parse_constraints
 from hwprof.search.space import space_from_dict
 from hwprof.search.study import SearchOptions, run_search
 
@@ -19,15 +19,21 @@ from hwprof.search.study import SearchOptions, run_search
         ["latency_ms<=1", "latency_ms>=5"],
         ["params>=100", "params<=10"],
         ["latency_ms<2", "latency_ms>=2"],
+        ["latency_ms<=2", "latency_ms>2"],
+        ["latency_ms<2", "latency_ms>2"],
     ],
 )
 def test_an_upper_limit_below_a_lower_limit_is_one_sentence(texts):
+    space = space_from_dict(TOY_SPACE)
+    options = SearchOptions(trials=4, constraints=parse_constraints(texts), seed=1)
     with pytest.raises(HwprofError, match="contradict each other: no .* meets both"):
-        parse_constraints(texts)
+        run_search(space, ToyPredictor(), space.objective, space.objective_ref, options)
 
 
 def test_limits_that_meet_at_one_value_are_accepted():
-    assert len(parse_constraints(["latency_ms<=2", "latency_ms>=2", "params<=10", "params>=5"])) == 4
+    constraints = parse_constraints(["latency_ms<=2", "latency_ms>=2", "params<=10", "params>=5"])
+    check_satisfiable(constraints)
+    assert len(constraints) == 4
 
 
 def test_the_command_refuses_contradicting_budgets_before_any_trial(tmp_path, monkeypatch):
