@@ -7,9 +7,11 @@ never guesses power: without a readable sensor the power columns stay null.
 
 from __future__ import annotations
 
+import os
+
 from hwprof.drivers.base import EnergyWindow, NoSensor, PowerSample, PowerSensor, SensorUnavailable
 from hwprof.drivers.host import parse_device
-from hwprof.errors import HwprofError, option
+from hwprof.errors import HwprofError, option, shown
 
 POWER_KINDS = ("auto", "nvml", "rapl", "jetson", "none")
 
@@ -58,6 +60,8 @@ def open_sensor(power: str, device: str, tegrastats: str | None = None) -> Power
     """
     if power not in POWER_KINDS:
         raise HwprofError(f"{option('power', power)} is unknown: choose one of {', '.join(POWER_KINDS)}")
+    if not (tegrastats is None or isinstance(tegrastats, (str, os.PathLike))):
+        raise HwprofError(f"{option('tegrastats', shown(tegrastats))}: give a path (str or os.PathLike), or None")
     parse_device(device)
     if power == "none":
         return NoSensor("power measurement was turned off")

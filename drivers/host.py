@@ -149,11 +149,12 @@ def cpu_model() -> str:
     model_name, hardware, cores = field("model name"), field("Hardware"), arm_cores(cpuinfo)
     if model_name and not GENERIC_ARM_NAME.match(model_name):
         return model_name
-    if field("Model"):  # a Raspberry Pi's board; its Hardware is BCM2835 on every model
-        return field("Model")
+    board = field("Model")
+    if board:  # a Raspberry Pi's board; its Hardware is BCM2835 on every model
+        return board
     if hardware and not GENERIC_ARM_NAME.match(hardware):
         return f"{hardware} ({cores})" if cores else hardware
-    for name in (_devicetree_model(), cores, model_name):
+    for name in (devicetree_model(), cores, model_name):
         if name:
             return name
     brand = _mac_brand_string() if platform.system() == "Darwin" else None
@@ -173,7 +174,7 @@ def arm_cores(cpuinfo: str) -> str | None:
     return " + ".join(f"{maker} {' + '.join(names)}" for maker, names in by_maker.items())
 
 
-def _devicetree_model() -> str | None:
+def devicetree_model() -> str | None:
     """The board's name in its device tree ("Raspberry Pi 4 Model B Rev 1.4", a Jetson's), NUL-terminated."""
     for path in ("/proc/device-tree/model", "/sys/firmware/devicetree/base/model"):
         model = (read_text(path) or "").strip("\x00 \n")

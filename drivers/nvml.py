@@ -16,7 +16,7 @@ import platform
 import sys
 
 from hwprof.drivers.base import Clock, PowerSample, PowerSensor, SensorUnavailable, probe_update_period
-from hwprof.drivers.host import parse_device
+from hwprof.drivers.host import is_jetson, parse_device
 
 NOMINAL_UPDATE_PERIOD_S = 0.1
 MIN_WINDOW_S = 0.5
@@ -64,8 +64,6 @@ def init_failure_reason(pynvml, error) -> str:
     NVIDIA driver would ship it: a Jetson's integrated GPU has none, and macOS has no NVIDIA driver."""
     code = getattr(error, "value", None)
     if code == pynvml.NVML_ERROR_LIBRARY_NOT_FOUND:
-        from hwprof.drivers.jetson import is_jetson
-
         if is_jetson():
             return (
                 "NVML (libnvidia-ml.so.1) does not exist on a Jetson, whose integrated GPU it does not manage; "

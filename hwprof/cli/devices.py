@@ -105,7 +105,7 @@ def _nvml_entries(devices: list[dict]) -> list[dict]:
 
 def _jetson_entries(tegrastats: str | None, devices: list[dict]) -> list[dict]:
     from hwprof.drivers.base import SensorUnavailable
-    from hwprof.drivers.host import sysfs_path
+    from hwprof.drivers.host import devicetree_model
     from hwprof.drivers.jetson import NOT_A_JETSON, Ina3221Sensor, discover_ina3221, find_tegrastats, is_jetson
 
     if not is_jetson():
@@ -121,9 +121,7 @@ def _jetson_entries(tegrastats: str | None, devices: list[dict]) -> list[dict]:
                 "reason": NOT_A_JETSON,
             }
         ]
-    model_path = sysfs_path("/proc/device-tree/model")
-    model = model_path.read_text(errors="replace").strip("\x00 \n") if model_path.is_file() else "Jetson"
-    devices.append({"device": "jetson", "kind": "soc", "name": model})
+    devices.append({"device": "jetson", "kind": "soc", "name": devicetree_model() or "Jetson"})
     entries = []
     rails = discover_ina3221()
     ina = {

@@ -384,7 +384,7 @@ class Runner:
 class _Window:
     """Bursts taken since the window opened, with the CPU others used meanwhile."""
 
-    def __init__(self, load_known: bool = True) -> None:
+    def __init__(self, load_known: bool) -> None:
         self.clock = cpu_clock() if load_known else None  # (busy, own) CPU-seconds at the start
         self.start = time.perf_counter()
         self.bursts: list[tuple[Item, list[float], float]] = []  # (item, seconds per call, wall seconds)

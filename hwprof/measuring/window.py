@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from hwprof.drivers import NoSensor, SensorUnavailable, open_sensor
 from hwprof.drivers.host import check_sysfs_root, parse_device
-from hwprof.errors import HwprofError, option, shown, true_or_false
+from hwprof.errors import HwprofError, true_or_false
 from hwprof.measuring.energy import load_unstable, power_spread, required_window_s
 
 
@@ -56,8 +56,6 @@ class EnergyMonitor:
     """
 
     def __init__(self, device: str = "cpu", power: str = "auto", tegrastats: str | os.PathLike | None = None) -> None:
-        if not (tegrastats is None or isinstance(tegrastats, (str, os.PathLike))):  # as measure() refuses it
-            raise HwprofError(f"{option('tegrastats', shown(tegrastats))}: give a path (str or os.PathLike), or None")
         check_sysfs_root()  # else every sensor reads as missing, and the reason says to set it
         self._ref = parse_device(device)
         if self._ref.kind == "cuda":  # refused here, before the code runs, not when its window ends
