@@ -139,18 +139,25 @@ def position_text(group: int, groups: int, left_s: float | None) -> str:
     return f"{group} of {groups}" + ("" if left_s is None else f", about {duration_text(left_s)} left")
 
 
-class _PlainProgress(Progress):
-    """One line per event: readable in CI logs."""
+class _Placed(Progress):
+    """A progress that names each group's place in the run (position), once, with the group it announces."""
 
-    def __init__(self):
-        self.where = ""
+    where = ""
 
     def position(self, group, groups, left_s):
         self.where = f" ({position_text(group, groups, left_s)})" if groups > 1 else ""
 
+    def placed(self) -> str:
+        """The place to show with the group starting now; the layer sweep's groups that follow have none."""
+        where, self.where = self.where, ""
+        return where
+
+
+class _PlainProgress(_Placed):
+    """One line per event: readable in CI logs."""
+
     def group(self, model, batch_size, items):
-        click.echo(f"measuring {model} batch {batch_size}: {items} items{self.where}", err=True)
-        self.where = ""  # the layer sweep's groups that follow have no place among the run's groups
+        click.echo(f"measuring {model} batch {batch_size}: {items} items{self.placed()}", err=True)
 
     def item_done(self, label, latency_ms, stable):
         click.echo(f"  {label}: {latency_ms:.4f} ms{'' if stable else ' (not stable)'}", err=True)
@@ -159,7 +166,7 @@ class _PlainProgress(Progress):
         click.echo(text, err=True)
 
 
-class _RichProgress(Progress):
+class _RichProgress(_Placed):
     def __init__(self):
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -173,16 +180,11 @@ class _RichProgress(Progress):
         )
         self.bar.start()
         self.task = None
-        self.where = ""
-
-    def position(self, group, groups, left_s):
-        self.where = f" ({position_text(group, groups, left_s)})" if groups > 1 else ""
 
     def group(self, model, batch_size, items):
         if self.task is not None:
             self.bar.update(self.task, completed=self.bar.tasks[self.task].total)
-        self.task = self.bar.add_task(f"{model} batch {batch_size}{self.where}", total=items)
-        self.where = ""
+        self.task = self.bar.add_task(f"{model} batch {batch_size}{self.placed()}", total=items)
 
     def item_done(self, label, latency_ms, stable):
         self.bar.advance(self.task)

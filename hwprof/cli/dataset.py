@@ -177,15 +177,14 @@ def unfinished_sweep(runs: list[dict]) -> dict | None:
     and seconds its record (fit_sweep) holds against that budget, which a resume carries on to. Read as a resume
     reads it: the latest record, from the latest run or an earlier one. None where the latest run completed, or
     the sweep met its budget, was skipped or was never reached (its groups are then in not_measured)."""
-    from hwprof.measuring.fit_sweep import MAX_ROUNDS, SweepRecord, budget_s
+    from hwprof.measuring.fit_sweep import MAX_ROUNDS, budget_s, recorded_sweep
 
     if not runs or runs[-1].get("status") == "complete":
         return None
-    holder = next((run for run in reversed(runs) if isinstance(run.get("fit_sweep"), dict)), None)
-    if holder is None or holder.get("status") == "complete":  # a resume repeats a finished sweep as it was
-        return None
     try:
-        record = SweepRecord.recorded(holder["fit_sweep"])
+        record, finished = recorded_sweep(runs)
+        if record is None or finished:  # a resume repeats a finished sweep as it was
+            return None
         budget = budget_s(float(record.share_allowed), record.networks_s)
     except (TypeError, ValueError, ArithmeticError):  # a damaged record: show says what it can without it
         return None

@@ -110,3 +110,13 @@ def first_seed(model_names: list[str]) -> int:
 def round_name(op: str, round_index: int, seed: int) -> str:
     """The sweep model of one round of `op`, for a run whose first round has seed `seed` (first_seed)."""
     return f"sweep:{op}:{ROUND_CONFIGS}:{seed + round_index}"
+
+
+def recorded_sweep(runs: list[dict]) -> tuple[SweepRecord | None, bool]:
+    """The default sweep as the latest earlier run recorded it, and whether that run finished it (completed):
+    a run that reached the sweep had measured every network, and its record holds the wall time they and
+    the sweep took."""
+    for run in reversed(runs):
+        if isinstance(run.get("fit_sweep"), dict):
+            return SweepRecord.recorded(run["fit_sweep"]), run.get("status") == "complete"
+    return None, False

@@ -18,7 +18,7 @@ import os
 import random
 import sys
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,7 +35,7 @@ from hwprof.measuring.allocator import POLICIES as ALLOCATOR_POLICIES
 from hwprof.measuring.cache import CACHE_MODES, DEFAULT_CACHE_MODE
 from hwprof.measuring.energy import ENERGY_KEYS
 from hwprof.measuring.execution import Execution
-from hwprof.measuring.fit_sweep import DEFAULT_SWEEP_SHARE, SweepRecord
+from hwprof.measuring.fit_sweep import DEFAULT_SWEEP_SHARE, SweepRecord, recorded_sweep
 from hwprof.measuring.guest import own_torch_settings
 from hwprof.measuring.processes import DEFAULT_PROCESSES
 from hwprof.measuring.runner import Item, ItemFailed, Method, Result, Runner, check_threads
@@ -450,15 +450,15 @@ def _measure(
                         built = None
                         gc.collect()
                     built = (k, _built(specs[k], models[k], options))
-                if session.measure_group(built[1], size, options.layers, seq_len):
-                    session.clock.add(time.perf_counter() - before, session.items_timed)
+                if timed := session.measure_group(built[1], size, options.layers, seq_len):
+                    session.clock.add(time.perf_counter() - before, timed)
             del built
             session.clock.place = (0, 0, 0)  # the default sweep's groups have no place among the run's
             from hwprof.sample_models.sweep import parse_sweep
 
             swept = {parse_sweep(spec.name)[0] for spec in specs if spec.sweep is not None}
             networks_s = resumed["networks"] + time.perf_counter() - started
-            earlier = _recorded_sweep(getattr(writer, "previous_runs", []))
+            earlier = recorded_sweep(getattr(writer, "previous_runs", []))
             _fit_sweep(session, options, names, sizes, swept, networks_s, resumed["sweep"], earlier)
             if resume and not session.measured_now and session.rows:
                 progress.note(f"nothing was left to measure: earlier runs measured all of {out}")
@@ -539,7 +539,7 @@ def _checked_specs(
         if options.channels_last and not _lays_out_nhwc(spec):
             flat.append(spec.name)
         if isinstance(model, str) and spec.sweep is None:
-            weights = sum(t.numel() * t.element_size() for t in [*spec.module.parameters(), *spec.module.buffers()])
+            weights = sum(t.numel() * t.element_size() for t in itertools.chain(*module_weights(spec.module)))
             if weights > room_bytes:
                 spec.module = None
             else:
@@ -585,21 +585,11 @@ def _note_nothing_to_resume(out, progress: Progress) -> None:
     progress.warn(worded(f"nothing to resume: {path} does not exist, so this run starts it{beside}"))
 
 
-def _recorded_sweep(runs: list[dict]) -> tuple[SweepRecord | None, bool]:
-    """The default sweep as the latest earlier run recorded it, and whether that run finished it (completed):
-    a run that reached the sweep had measured every network, and its record holds the wall time they and
-    the sweep took."""
-    for run in reversed(runs):
-        if isinstance(run.get("fit_sweep"), dict):
-            return SweepRecord.recorded(run["fit_sweep"]), run.get("status") == "complete"
-    return None, False
-
-
 def _resumed_seconds(rows: pd.DataFrame, names: list[str]) -> dict[str, float]:
     """Seconds the rows of a resumed dataset took to time, each configuration once: its networks' (and
     their layers') and its default sweep's (sweep rounds the user did not name), so that a resumed run
     sizes and spends the sweep's share as the uninterrupted run would have. An estimate (it leaves out the
-    extraction and setup around the timing) for runs that recorded no sweep (_recorded_sweep)."""
+    extraction and setup around the timing) for runs that recorded no sweep (fit_sweep.recorded_sweep)."""
     if rows.empty or "measure_s" not in rows.columns:
         return {"networks": 0.0, "sweep": 0.0}
     once = rows.drop_duplicates("config_id") if "config_id" in rows.columns else rows
@@ -1066,11 +1056,11 @@ class _Session:
         self.layer_rows_done: set[tuple] = set()  # (model, batch_size, seq_len, layer_index)
         self.networks_done: set[tuple] = set()  # (model, batch_size, seq_len)
         self.layer_counts: dict[tuple, int] = {}  # (model, batch_size, seq_len) -> layer_count of its network row
+        self.earlier_layer_rows: Counter = Counter()  # (model, batch_size, seq_len) -> its layer rows read at resume
         self.per_sample_bytes: dict[str, tuple[int, int, int]] = {}  # model -> see _check_memory
         self.measured_now: list[dict] = []  # measurement columns of each item timed in this run
         self.sweep: SweepRecord | None = None  # the default layer sweep, once it starts (_fit_sweep)
         self.clock: RunClock | None = None  # where the run is among its groups, for the progress
-        self.items_timed = 0  # items of the latest group timed
         self.sync: Callable[[], None] = (
             (lambda: torch.cuda.synchronize(device)) if device.type == "cuda" else (lambda: None)
         )
@@ -1088,7 +1078,9 @@ class _Session:
                 if not pd.isna(row.get("layer_count")):
                     self.layer_counts[key] = int(row["layer_count"])
             else:
-                self.layer_rows_done.add((*key, int(row["layer_index"])))
+                done = (*key, int(row["layer_index"]))
+                self.earlier_layer_rows[key] += done not in self.layer_rows_done
+                self.layer_rows_done.add(done)
                 self.measured[row["config_id"]] = {c: row.get(c) for c in MEASUREMENT_COLUMNS}
         if self.rows:
             self.progress.note(f"resuming: {len(self.rows)} rows already measured are kept")
@@ -1172,13 +1164,11 @@ class _Session:
         count = self.layer_counts.get(network_key)
         if count is None:
             return False
-        return not with_layers or sum(done[:3] == network_key for done in self.layer_rows_done) >= count
+        return not with_layers or self.earlier_layer_rows[network_key] >= count
 
-    def measure_group(self, spec: ModelSpec, batch_size: int, with_layers: bool, seq_len: int | None = None) -> bool:
-        """Time what is left of one (model, batch size, seq_len) group; whether anything was."""
+    def measure_group(self, spec: ModelSpec, batch_size: int, with_layers: bool, seq_len: int | None = None) -> int:
+        """Time what is left of one (model, batch size, seq_len) group; the number of items timed."""
         network_key = (spec.name, batch_size, seq_len)
-        if spec.sweep is None and self.finished_before(network_key, with_layers):
-            return False
         module = self.execution.prepare(spec.module, self.device)
         if spec.sweep is not None:
             layer_list, extraction = _sweep_layers(spec, batch_size, self.device, self.execution)
@@ -1221,8 +1211,7 @@ class _Session:
 
             items["network"] = Item("network", sizing_call, self.sync, span=True)
         if not items:
-            return False
-        self.items_timed = len(items)
+            return 0
         if self.clock is not None and self.clock.place[0]:
             number, groups, _ = self.clock.place
             self.progress.position(number, groups, self.clock.left_s(len(items)))
@@ -1270,7 +1259,7 @@ class _Session:
                     emit_item(result_left, left, samples_left)
                 raise
             emit_item(result, measurement, samples)
-        return True
+        return len(items)
 
     def _warn_over_budget(self, what: str, result: Result) -> None:
         """An item whose samples are long against its budget ran past it (the runner takes one sample at least,
