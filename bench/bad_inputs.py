@@ -27,6 +27,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 FAST = ["--power", "none", "--precision", "0.2", "--max-time", "0.3", "--threads", "1", "--seed", "0", "--quiet"]
+SEARCH = ["--predictor", "p.json", "--trials", "2", "--seed", "0", "--out", "searched", "--force"]
+TINY_BERT = ["--hf-config", "num_hidden_layers=1,hidden_size=32,num_attention_heads=2,intermediate_size=64"]
 # a LLaMA cut to one small layer: head_dim and the key-value heads follow from hidden_size and the head count
 LLAMA = "num_hidden_layers=1,hidden_size=64,intermediate_size=128,num_attention_heads=4,vocab_size=1000"
 
@@ -146,6 +148,15 @@ def prepare(folder: Path) -> None:
         write_trace(samples, folder / "tr.trace.parquet", "another-run")
     except TypeError:  # code from before traces named their runs (--before runs): the trace is another's anyway
         write_trace(samples, folder / "tr.trace.parquet")
+    # stop 41: search spaces with wrong types and budgets that contradict each other, a container's /sys
+    (folder / "cand.py").write_text(
+        "import torch.nn as nn\n\ndef build(width=8):\n    return nn.Sequential(nn.Linear(16, width), nn.ReLU())\n"
+    )
+    space = "factory: cand.py:build\ninput_shape: [16]\nparams:\n  width: [8, 16]\n"
+    (folder / "space.yaml").write_text(space)
+    (folder / "float_shape.yaml").write_text(space.replace("[16]", "[16.5]"))
+    (folder / "log_text.yaml").write_text(space + '  lr: {low: 0.001, high: 0.1, log: "false"}\n')
+    (folder / "uneven.yaml").write_text(space.replace("[8, 16]", "{low: 8, high: 16, step: 3}"))
     gpu = ROOT / "bench" / "data" / "gpu_h200"  # one model's layers beside whole-network runs
     shutil.copy(gpu / "zoo_layers__torchvision_resnet50_float16.parquet", folder / "gpu_layers.parquet")
     shutil.copy(gpu / "zoo_gpu.parquet", folder / "gpu_networks.parquet")
@@ -266,6 +277,43 @@ CASES = [
     ("fit", ["damaged_runs.parquet", "--out", "f10.json", "--no-cv"], None, 1),
     ("measure", ["on_meta.py:build", *FAST], None, 1),
     ("measure", ["mlp", "--no-layers", "--trace", "--out", "tr.csv", *FAST], None, 1),
+    # added 2026-12-06 (stop 41), from new users' audits: a NAS researcher's spaces and budgets, a Hugging Face
+    # user's inputs and attention
+    ("search", ["space.yaml", *SEARCH, "--constraint", "latency_ms<=1", "--constraint", "latency_ms>=5"], None, 1),
+    ("search", ["float_shape.yaml", *SEARCH, "--constraint", "latency_ms<=1"], None, 1),
+    ("search", ["log_text.yaml", *SEARCH, "--constraint", "latency_ms<=1"], None, 1),
+    ("search", ["uneven.yaml", *SEARCH, "--constraint", "latency_ms<=1"], None, 1),
+    (
+        "measure",
+        [
+            "hf:bert",
+            *TINY_BERT,
+            "--input",
+            "input_ids:int64[seq]",
+            "--input",
+            "token_type_ids:int64[seq]",
+            "--seq-len",
+            "16",
+            "--no-layers",
+            *FAST,
+        ],
+        None,
+        0,
+    ),
+    (
+        "measure",
+        [
+            "hf:gpt2",
+            "--hf-config",
+            "n_layer=1,n_embd=32,n_head=2,_attn_implementation=eager",
+            "--seq-len",
+            "8",
+            "--no-layers",
+            *FAST,
+        ],
+        None,
+        1,
+    ),
 ]
 
 
