@@ -261,11 +261,14 @@ class CostEstimator:
         }
         from hwprof.models.layers import module_weights
 
-        metrics["params"] = float(sum(p.numel() for p in module_weights(module)[0]))
+        parameters, buffers = module_weights(module)
+        metrics["params"] = float(sum(p.numel() for p in parameters))
         # 1.0 where the candidate lies outside the predictor's training data (its interval was widened)
         metrics["outside_training_data"] = float(bool(prediction.novelty.get("outside", False)))
         if self.needs_layers:
-            metrics.update(_layer_metrics(module, self.space.input_shape, self.batch_size))
+            # whole tables, each once: a layer's weight_bytes is what it reads, and a shared one is read twice
+            weight_bytes = sum(t.numel() * t.element_size() for t in [*parameters, *buffers])
+            metrics.update(_layer_metrics(module, self.space.input_shape, self.batch_size, weight_bytes))
         checked = {}
         for constraint in self.constraints:
             if constraint.metric not in metrics:
@@ -283,14 +286,12 @@ class CostEstimator:
         return metrics, intervals, checked
 
 
-def _layer_metrics(module, input_shape, batch_size) -> dict:
-    """FLOPs and memory from the candidate's layers, traced on meta tensors: no forward pass."""
-    from hwprof.models.layers import module_weights
+def _layer_metrics(module, input_shape, batch_size, weight_bytes: int) -> dict:
+    """FLOPs and memory (the candidate's `weight_bytes`, each weight once, plus its largest layer's input and
+    output) from the candidate's layers, traced on meta tensors: no forward pass."""
     from hwprof.models.tracing import trace_layers
 
     layers = trace_layers(module, input_shape, batch_size, label=type(module).__name__).layers
-    parameters, buffers = module_weights(module)  # whole tables: a layer's weight_bytes is what it reads
-    weight_bytes = sum(t.numel() * t.element_size() for t in [*parameters, *buffers])
     largest_activation = max((layer.input_bytes + layer.output_bytes for layer in layers), default=0)
     return {
         "flops": float(sum(layer.flops for layer in layers)),
