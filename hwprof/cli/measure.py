@@ -122,7 +122,12 @@ SPREAD_PROCESSES = 3  # processes whose interval the note advises, as one that c
 )
 @click.option("--no-layers", is_flag=True, help="Measure whole networks only.")
 @click.option("--resume", is_flag=True, help="Carry on from the rows already in OUT.")
-@click.option("--seed", type=int, default=None, help="Seed of the randomised measurement order.")
+@click.option(
+    "--seed",
+    type=int,
+    default=None,
+    help="Seed of the randomised measurement order [default: drawn, and recorded as the provenance's method.seed].",
+)
 @click.option(
     "--allocator",
     type=click.Choice(POLICIES),

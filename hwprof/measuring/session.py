@@ -369,6 +369,8 @@ def _measure(
         del specs  # checked; each measuring process builds its own
         return _measure_in_processes(list(models), names, options, out, resume, argv, progress)
 
+    if options.seed is None:  # drawn and recorded (method.seed), so the run's order can be replayed with --seed
+        options = dataclasses.replace(options, seed=random.SystemRandom().randrange(2**32))
     from hwprof.drivers import open_sensor
     from hwprof.measuring.provenance import collect_provenance, device_name
 
