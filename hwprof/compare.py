@@ -438,7 +438,11 @@ def _match_frame(side: _Side, columns: list[str]) -> pd.DataFrame:
     """One row per measured target; a target several runs measured (reruns merged into one baseline, boards
     of one kind) keeps the median of their figures and the links to all their samples."""
     frame = side.frame.copy()
-    frame["_link"] = [(row["run_id"], row_key(row)) for row in frame.to_dict("records")]
+    frame["_key"] = [row_key(row) for row in frame.to_dict("records")]
+    frame["_link"] = list(zip(frame["run_id"], frame["_key"]))
+    # a target's runs in the order of their ids, not of the rows: the bootstrap draws from its runs in turn,
+    # so a baseline merged from a and b must list them alike whether merged as a+b or b+a
+    frame = frame.sort_values(["run_id", "_key"], kind="stable", na_position="last")
     for column in columns:
         frame[column] = (_setting(frame, column) if column in SETTING_COLUMNS else frame[column]).astype("string")
         frame[column] = frame[column].fillna("")
