@@ -47,7 +47,7 @@ def dump(
         "command_started": started,
         "finished": now_text(),
         "predictor": None if predictor is None else _predictor_origin(predictor),
-        "space_path": None if space is None else os.path.abspath(space),
+        "space_path": None if space is None else os.fspath(space),  # as given, as fit names its sources
     }
     text = json.dumps(_standard_json(payload), indent=2, sort_keys=True, allow_nan=False)
     try:
@@ -66,7 +66,7 @@ def _predictor_origin(predictor) -> dict:
     source = getattr(predictor, "source", "<memory>")
     origin = {"path": None, "sha256": None, "created": doc.get("created"), "format_version": doc.get("format_version")}
     if source != "<memory>":
-        origin["path"] = os.path.abspath(source)
+        origin["path"] = os.fspath(source)  # as given: a published file should not carry the home folder
         try:
             origin["sha256"] = source_digest(source)
         except OSError:  # moved or removed since it was loaded: its path and created still say which it was
