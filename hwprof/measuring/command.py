@@ -18,6 +18,7 @@ import shlex
 import shutil
 import signal
 import subprocess
+import sys
 import time
 from dataclasses import dataclass, field
 
@@ -71,10 +72,18 @@ def _start(argv: list[str]) -> subprocess.Popen:
     except FileNotFoundError:
         raise CannotStart(f"cannot run {name}: no such command or file; check its name and your PATH", 127) from None
     except PermissionError:
+        if sys.platform == "win32":  # no execute bit there: a folder, or a file Windows keeps from this user
+            raise CannotStart(f"cannot run {name}: Windows denied access to it (is it a folder?)", 126) from None
         raise CannotStart(
             f"cannot run {name}: it is not executable (permission denied); make it executable with chmod +x", 126
         ) from None
     except OSError as error:
+        if error.errno == errno.ENOEXEC and sys.platform == "win32":  # a script: Windows starts only its programs
+            raise CannotStart(
+                f"cannot run {name}: it is not a Windows program; run it through its interpreter, "
+                f"e.g. hwprof run -- python {shlex.join(argv)}",
+                126,
+            ) from None
         if error.errno == errno.ENOEXEC:  # a script without #!: shells and env run it with /bin/sh
             return _start(["/bin/sh", shutil.which(argv[0]) or argv[0], *argv[1:]])
         # a directory, an executable of another machine, ...: the shell says 126 too
@@ -109,7 +118,11 @@ def _run_to_end(argv: list[str]) -> int:
 
 def _ctrl_c_at_terminal() -> bool:
     """Whether a SIGINT may be the terminal's Ctrl-C, which CMD, in hwprof's process group, got as well: hwprof
-    is in its terminal's foreground. A second SIGINT could cut short the clean-up CMD makes on the first."""
+    is in its terminal's foreground. A second SIGINT could cut short the clean-up CMD makes on the first. On
+    Windows, which has no terminal process groups to ask (nor a SIGINT that Popen can send), a SIGINT is the
+    console's Ctrl-C, which the console gives every process attached to it, CMD included."""
+    if not hasattr(os, "tcgetpgrp"):
+        return True
     try:
         tty = os.open("/dev/tty", os.O_RDONLY | os.O_NOCTTY)
     except OSError:  # no controlling terminal: the signal was sent, to hwprof
