@@ -140,15 +140,17 @@ def _stable_reference(function: Callable, ref: str) -> str:
 
 def load_space(text: str) -> SearchSpace:
     """SPACE argument -> SearchSpace: a YAML file, or a Python file (file.py or file.py:NAME)."""
-    path_text, _, attribute = text.partition(":") if ".py:" in text else (text, "", "")
+    path_text, _, attribute = text.rpartition(":") if ".py:" in text else (text, "", "")  # C:/m/space.py:NAME
     path = Path(path_text)
     if not path.is_file():
         raise HwprofError(f"search space {path_text!r} does not exist: give a .yaml or .py file, or 'demo'")
     if path.suffix in (".yaml", ".yml"):
         import yaml
 
-        try:
-            raw = yaml.safe_load(path.read_text())
+        try:  # UTF-8 whatever the locale's encoding (cp1252 on Windows), with or without a BOM
+            raw = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
+        except UnicodeDecodeError:
+            raise HwprofError(f"search space {path} is not UTF-8 text: save it as UTF-8") from None
         except yaml.YAMLError as error:
             problem = getattr(error, "problem", None) or "syntax error"
             mark = getattr(error, "problem_mark", None)  # where the parser gave up (0-based)
