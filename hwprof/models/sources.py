@@ -502,6 +502,10 @@ def family_of_source_model(text: str) -> str:
     an architecture name, else the name's leading word)."""
     name = text.partition(":")[2]
     if text.startswith("hf:"):
-        name = name.split(":", 1)[0] if not Path(name).is_dir() else Path(name).name
-        return hf_family(name.split("/")[-1].split("-")[0])
+        if Path(name).is_dir():
+            name = Path(name).name
+        else:  # NAME:key=value,...; a Windows folder's drive (C:\models\tiny-bert) is no :key=value
+            drive = name[:2] if re.match(r"[A-Za-z]:[\\/]", name) else ""
+            name = re.split(r"[\\/]", drive + name[len(drive) :].split(":", 1)[0])[-1]
+        return hf_family(name.split("-")[0])
     return _architecture_family(name)
