@@ -292,32 +292,58 @@ COMPANION_ADDED = max(len(suffix) for suffix in COMPANIONS) + TEMPORARY_ADDED
 def _check_name_length(path: Path, added: int) -> None:
     """Refuse a name too long for the files written for it, before any work: the filesystem would refuse
     them only at the end of a run (or at its first raw samples), and a resume would fail the same way."""
-    try:
-        limit = os.pathconf(path.parent if str(path.parent) else ".", "PC_NAME_MAX")
-    except (OSError, ValueError):  # a folder that does not exist (said next) or a system without the query
+    if hasattr(os, "pathconf"):
+        try:
+            limit = os.pathconf(path.parent if str(path.parent) else ".", "PC_NAME_MAX")
+        except (OSError, ValueError):  # a folder that does not exist (said next) or a system without the query
+            limit = 255
+    else:  # Windows: 255 UTF-16 characters a name
         limit = 255
-    length = len(os.fsencode(path.name))
+    length, unit = _length(path.name)
     if length + added > limit:
         raise HwprofError(
-            f"The output name {path.name[:40]}... is {length} bytes long, and the files hwprof writes for it "
+            f"The output name {path.name[:40]}... is {length} {unit} long, and the files hwprof writes for it "
             f"add up to {added} more, past this folder's limit of {limit}; give a name of at most "
-            f"{limit - added} bytes."
+            f"{limit - added} {unit}."
         )
 
 
 def _check_path_length(text: str, added: int) -> None:
     """Refuse a path too long for the system as a whole (PATH_MAX), before any work and before any look at
     the path, which the system would answer with an error of its own ("File name too long")."""
-    try:
-        limit = os.pathconf("/", "PC_PATH_MAX")
-    except (OSError, ValueError):  # a system without the query
-        limit = 4096
-    length = len(os.fsencode(os.path.abspath(text)))
+    if hasattr(os, "pathconf"):
+        try:
+            limit = os.pathconf("/", "PC_PATH_MAX")
+        except (OSError, ValueError):  # a system without the query
+            limit = 4096
+    else:  # Windows: MAX_PATH, the closing NUL included, unless long paths are enabled
+        limit = 32767 if _windows_long_paths() else 260
+    length, unit = _length(os.path.abspath(text))
     if length + added >= limit:
         raise HwprofError(
-            f"The output path {text[:40]}... is {length} bytes long as a full path, and the files hwprof writes "
+            f"The output path {text[:40]}... is {length} {unit} long as a full path, and the files hwprof writes "
             f"for it add up to {added} more, past this system's limit of {limit}; choose a shorter path."
         )
+
+
+def _length(text: str) -> tuple[int, str]:
+    """`text`'s length as the system's limits count it: bytes where pathconf gives the limits, UTF-16
+    characters on Windows, which has no pathconf."""
+    if hasattr(os, "pathconf"):
+        return len(os.fsencode(text)), "bytes"
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2, "characters"
+
+
+def _windows_long_paths() -> bool:
+    """Whether Windows takes paths past MAX_PATH: Python is built long-path aware, so it does once the system
+    has long paths enabled (the LongPathsEnabled setting)."""
+    try:
+        import winreg
+
+        with winreg.OpenKey(winreg.HKEY_LOCAL_MACHINE, r"SYSTEM\CurrentControlSet\Control\FileSystem") as key:
+            return winreg.QueryValueEx(key, "LongPathsEnabled")[0] == 1
+    except (ImportError, OSError):
+        return False
 
 
 def remove_stale_temporaries(path: str | os.PathLike) -> list[Path]:
