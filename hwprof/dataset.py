@@ -40,6 +40,8 @@ from hwprof.files import (
     open_lock_file,
     replaced_together,
     same_file,
+    try_lock,
+    unlock,
     write_atomically,
 )
 from hwprof.files import PROVENANCE_SUFFIX as SIDECAR_SUFFIX
@@ -374,23 +376,21 @@ def read_provenance(path: str | os.PathLike) -> list[dict]:
 def writer_of(path: str | os.PathLike) -> str | None:
     """Who is writing the dataset at `path` now ("hwprof measure (pid 123)"), None when no live process is.
 
-    The writer holds an flock on `<path>.lock` (hwprof.files.ExclusiveLock) for as long as it runs, and the
-    kernel drops it when the process dies, however it dies; so a lock file that can be locked is a leftover
-    of a killed run. The probe takes a shared lock and gives it back at once."""
-    import fcntl
-
+    The writer holds a lock on `<path>.lock` (hwprof.files.ExclusiveLock) for as long as it runs, and the
+    system drops it when the process dies, however it dies; so a lock file that can be locked is a leftover
+    of a killed run. The probe takes a shared lock (exclusive on Windows) and gives it back at once."""
     try:
         handle = open_lock_file(Path(f"{followed(path)}{LOCK_SUFFIX}"), os.O_RDONLY)
     except (OSError, HwprofError):  # no lock file: no writer (ExclusiveLock removes it when released, takes no link)
         return None
     with handle:
         try:
-            fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            try_lock(handle, shared=True)
         except BlockingIOError:
             return handle.read().strip() or "another process"
-        except OSError:  # a file system without flock: nothing to tell, so nothing is claimed
+        except OSError:  # a file system (or system) without locks: nothing to tell, so nothing is claimed
             return None
-        fcntl.flock(handle, fcntl.LOCK_UN)
+        unlock(handle)
     return None
 
 

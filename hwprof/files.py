@@ -378,16 +378,16 @@ def open_lock_file(path: Path, flags: int):
     """`path` opened as a text file with os.open's `flags`, refused in one sentence unless it is a plain file of its
     own: a symbolic link, a hard link or a device planted at a dataset's lock would have the lock's writer truncate
     and overwrite the file it leads to (O_NOFOLLOW; O_NONBLOCK, so that a FIFO never blocks the open)."""
+    if not hasattr(os, "O_NOFOLLOW") and os.path.islink(path):  # Windows: os.open would follow the link
+        raise _not_written_through(path, "a symbolic link")
+    flags |= getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)  # not on Windows
     try:
-        descriptor = os.open(path, flags | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, 0o666)
+        descriptor = os.open(path, flags, 0o666)
     except OSError as error:
         kinds = {errno.ELOOP: "a symbolic link", errno.EISDIR: "a directory"}
         if error.errno not in kinds:
             raise
-        raise HwprofError(
-            f"The lock file {path} is {kinds[error.errno]}, which hwprof never writes through; remove it or choose "
-            "another path."
-        ) from None
+        raise _not_written_through(path, kinds[error.errno]) from None
     status = os.fstat(descriptor)
     if not stat.S_ISREG(status.st_mode) or status.st_nlink > 1:
         os.close(descriptor)
@@ -398,13 +398,74 @@ def open_lock_file(path: Path, flags: int):
     return os.fdopen(descriptor, "r+" if flags & os.O_RDWR else "r", encoding="utf-8", errors="replace")
 
 
+def _not_written_through(path: Path, kind: str) -> HwprofError:
+    """The refusal of a lock file that is a link or a folder, whether os.open or a look before it found it."""
+    return HwprofError(
+        f"The lock file {path} is {kind}, which hwprof never writes through; remove it or choose another path."
+    )
+
+
+# Windows' locks are mandatory: a locked byte cannot be read by another process, so the byte locked there lies far
+# past the holder's name, which a refused writer reads.
+_WINDOWS_LOCKED_BYTE = 1 << 30
+
+
+def _flock():
+    """The fcntl module where the system has flock (everywhere but Windows), else None."""
+    try:
+        import fcntl
+    except ImportError:
+        return None
+    return fcntl
+
+
+def try_lock(handle, shared: bool = False) -> None:
+    """Lock the open file `handle` at once, or raise BlockingIOError where another process holds the lock, and
+    another OSError where the file system (or the system) has no locks. flock where the system has it; on
+    Windows msvcrt.locking, which takes no shared lock: `shared` is an exclusive one there."""
+    fcntl = _flock()
+    if fcntl is not None:
+        fcntl.flock(handle, (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
+        return
+    try:
+        import msvcrt
+    except ImportError:
+        raise OSError(errno.ENOTSUP, "this system has neither flock nor msvcrt.locking") from None
+    try:
+        _windows_locking(handle, msvcrt.LK_NBLCK)
+    except PermissionError as error:  # EACCES: another process holds the byte
+        raise BlockingIOError(errno.EWOULDBLOCK, "the lock is held by another process") from error
+
+
+def unlock(handle) -> None:
+    """Give back the lock try_lock took on `handle`."""
+    fcntl = _flock()
+    if fcntl is not None:
+        fcntl.flock(handle, fcntl.LOCK_UN)
+    else:
+        import msvcrt
+
+        _windows_locking(handle, msvcrt.LK_UNLCK)
+
+
+def _windows_locking(handle, mode: int) -> None:
+    """msvcrt.locking of the lock's byte in `mode`; it locks from the file's position, put back at the start."""
+    import msvcrt
+
+    handle.seek(_WINDOWS_LOCKED_BYTE)
+    try:
+        msvcrt.locking(handle.fileno(), mode, 1)
+    finally:
+        handle.seek(0)
+
+
 class UnlockedWriteWarning(HwprofWarning):
-    """A file is written without its lock: its file system has none (flock unsupported), so a second writer
-    of the same file would not be refused."""
+    """A file is written without its lock: its file system has none (flock unsupported), or the system none that
+    hwprof uses (neither flock nor msvcrt.locking), so a second writer of the same file would not be refused."""
 
 
 class ExclusiveLock:
-    """An advisory lock on `<path>.lock` held for the life of a writer, so that a second writer of the same
+    """A lock on `<path>.lock` (see try_lock) held for the life of a writer, so that a second writer of the same
     file is refused at its start instead of replacing the first one's rows at its end.
 
     Where the file system has no locks (a network or FUSE folder answering ENOTSUP or ENOLCK), the file is
@@ -420,13 +481,11 @@ class ExclusiveLock:
         self._handle = None
 
     def acquire(self) -> ExclusiveLock:
-        import fcntl
-
         while True:
             created = not os.path.lexists(self.path)
             handle = open_lock_file(self.path, os.O_RDWR | os.O_CREAT)
             try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                try_lock(handle)
             except BlockingIOError:  # EWOULDBLOCK: another process holds it
                 handle.seek(0)
                 other = handle.read().strip() or "another process"
@@ -434,7 +493,7 @@ class ExclusiveLock:
                 raise LockedError(
                     f"{self.target} is being written by {other}; wait for it to finish or choose another path"
                 ) from None
-            except OSError as error:  # ENOTSUP, ENOLCK: the file system has no locks
+            except OSError as error:  # ENOTSUP, ENOLCK: the file system (or system) has no locks
                 handle.close()
                 self._unlocked(error, created)
                 return self
@@ -468,14 +527,30 @@ class ExclusiveLock:
 
     def release(self) -> None:
         """Give the lock back; a lock file that cannot be removed (its folder turned read-only) is left, which
-        is harmless: the next writer locks it anew, and the error that ended this one is what matters."""
-        if self._handle is not None:
-            try:
-                self.path.unlink(missing_ok=True)
-            except OSError:
-                pass
+        is harmless: the next writer locks it anew, and the error that ended this one is what matters.
+
+        With flock the file is removed while locked, so that no writer locks a file about to go; Windows removes
+        no open file, so there it is unlocked and closed first (a writer that opened it since keeps it there)."""
+        if self._handle is None:
+            return
+        if _flock() is not None:
+            self._remove()
             self._handle.close()
-            self._handle = None
+        else:
+            try:
+                unlock(self._handle)
+            except OSError:
+                pass  # closing gives it back as well, only later
+            self._handle.close()
+            self._remove()
+        self._handle = None
+
+    def _remove(self) -> None:
+        """Remove the lock file, where its folder lets us (see release)."""
+        try:
+            self.path.unlink(missing_ok=True)
+        except OSError:
+            pass
 
     def __enter__(self) -> ExclusiveLock:
         return self.acquire()
