@@ -155,14 +155,22 @@ def _models_by_run(models: pd.Series, network: pd.Series, run_ids: pd.Series) ->
 
 def _reference(by_run: dict[str, pd.DataFrame], candidates: list[str]) -> str:
     """Of these runs, the one that measured networks and their layers together (so the two agree),
-    then the one with most layer configurations (what the layer models learn most from)."""
+    then the one with most layer configurations (what the layer models learn most from), then the fastest
+    on the configurations they all measured (others sharing the machine only slow a run down), then the
+    first of `candidates`: the same runs given in any order have the same reference."""
 
     def rank(run_id):
         classes = by_run[run_id]["cls"]
         layers = int((classes != NETWORK_CLASS).sum())
         return (layers > 0 and (classes == NETWORK_CLASS).any(), layers, len(classes))
 
-    return max(candidates, key=rank)
+    best = max(map(rank, candidates))
+    tied = [run for run in candidates if rank(run) == best]
+    logs = pd.concat({run: by_run[run].set_index("key")["log"] for run in tied}, axis=1).dropna()
+    if len(tied) == 1 or logs.empty:
+        return tied[0]
+    slowness = logs.sub(logs.mean(axis=1), axis=0).median()  # each run's median log ratio to the runs' mean
+    return min(tied, key=lambda run: slowness[run])
 
 
 def align_runs(frame: pd.DataFrame, threads_by_run: dict[str, object] | None = None) -> tuple[pd.DataFrame, Alignment]:
@@ -186,7 +194,7 @@ def align_runs(frame: pd.DataFrame, threads_by_run: dict[str, object] | None = N
     by_run = dict(tuple(per_run.groupby("run_id", sort=False)))  # run -> its configurations (key, cls, log)
     threads = threads_by_run or {}
     models = _models_by_run(frame["model"][measured], (cls == NETWORK_CLASS)[measured], run_ids[measured])
-    waiting = list(pd.unique(table["run_id"]))  # in the order given: ties go to the earlier run
+    waiting = sorted(set(table["run_id"]))  # where runs tie, the lowest run_id, whatever the order of the rows
     scale = pd.Series(1.0, index=frame.index)
     done: list[RunFactor] = []
     while waiting:

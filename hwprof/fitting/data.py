@@ -107,7 +107,19 @@ def read_inputs(paths: Sequence[str | os.PathLike]) -> tuple[pd.DataFrame, list[
         frames.append(frame)
         runs = [_run_summary(run) for run in checked_runs(provenance, path)]
         sources.append({"path": str(path), "kind": kind, "rows": int(len(frame)), "runs": runs})
-    return pd.concat(frames, ignore_index=True), sources
+    sources.sort(key=lambda source: source["path"])  # as the rows: the predictor does not say the order given
+    return _in_run_order(pd.concat(frames, ignore_index=True)), sources
+
+
+def _in_run_order(frame: pd.DataFrame) -> pd.DataFrame:
+    """The rows run by run (by run_id), each run's in its file's order, whatever order the files were given in:
+    the same datasets in another order then give the same predictor, where ties between runs, sums over repeats
+    and cross-validation folds would otherwise follow the order of the files."""
+    runs = frame["run_id"].astype("string") if "run_id" in frame.columns else pd.Series(pd.NA, index=frame.index)
+    keys = pd.DataFrame(
+        {"run": runs, "position": frame.groupby("source", sort=False).cumcount(), "source": frame["source"]}
+    )
+    return frame.loc[keys.sort_values(["run", "position", "source"], kind="stable").index].reset_index(drop=True)
 
 
 def _batch_sizes(column: pd.Series, path) -> pd.Series:
@@ -284,7 +296,7 @@ def distrusted_rows(frame: pd.DataFrame, shown_rows: int = 3) -> str | None:
     contended = share > CONTENDED_SHARE
     if not contended.any():
         return None
-    suspect = frame[contended].assign(share=share[contended]).sort_values("share", ascending=False)
+    suspect = frame[contended].assign(share=share[contended]).sort_values("share", ascending=False, kind="stable")
     names = [
         f"{row.model} batch {int(row.batch_size)} "
         + ("network" if row.kind == "network" else f"layer {int(row.layer_index)}")
