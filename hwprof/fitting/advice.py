@@ -16,7 +16,7 @@ MIN_FAMILIES = 3  # leave-one-family-out needs three families to hold out
 MIN_CONFIGS_PER_OP = 10  # fewer distinct measured configurations and an op's layer model extrapolates
 # run setting -> (its `hwprof measure` default, how a command line sets another value)
 MEASURE_SETTINGS = {
-    "threads": (None, "--threads {}"),  # None: the thread count torch picks on this machine
+    "threads": (None, "--threads {}"),  # None: no fixed default (torch's depends on the machine), always given
     "device": ("cpu", "--device {}"),
     "dtype": ("float32", "--dtype {}"),
     "channels_last": (False, "--channels-last"),
@@ -27,13 +27,13 @@ MEASURE_SETTINGS = {
 def measure_flags(sources: list[dict], run_ids=None) -> str:
     """The `hwprof measure` options the datasets' runs (those in `run_ids`, when given) were all measured with
     where they are not its defaults, ' --threads 1 --device cuda:0': an advised command measures data that
-    `fit` then takes with theirs, not data at another thread count or on another device that it refuses."""
-    import torch
-
+    `fit` then takes with theirs, not data at another thread count or on another device that it refuses.
+    The thread count is always given: measure's default is the machine's, and the advice is kept in the
+    predictor file, read on other machines and by processes with other settings."""
     flags = []
     for key, (default, flag) in MEASURE_SETTINGS.items():
         values = list(files_by_value(sources, key, run_ids))
-        if len(values) == 1 and values[0] != (torch.get_num_threads() if default is None else default):
+        if len(values) == 1 and (default is None or values[0] != default):
             flags.append(flag.format(values[0]))
     return "".join(f" {flag}" for flag in flags)
 
