@@ -214,7 +214,16 @@ def as_path(value: object, what: str) -> Path:
     _refuse_frame(value, what)
     if not isinstance(value, (str, os.PathLike)):
         raise HwprofError(f"Give the {what} as a path (str or os.PathLike), not {shown(value)}.")
+    _refuse_folder_name(os.fspath(value), f"The {what}")
     return Path(value)
+
+
+def _refuse_folder_name(text: str | bytes, what: str) -> None:
+    """Refuse a path that ends in a separator, which names a folder: Path() drops the separator, and the file
+    would take the folder's name."""
+    separators = tuple(sep for sep in (os.sep, os.altsep) if sep)
+    if isinstance(text, str) and text.endswith(separators):
+        raise HwprofError(f"{what} {text} ends in a separator, so it is a directory name: give a file name.")
 
 
 def _refuse_frame(value: object, what: str) -> None:
@@ -229,7 +238,7 @@ def _refuse_frame(value: object, what: str) -> None:
 def as_paths(value: object, what: str) -> list[Path]:
     """One path, or an iterable of them, as a list of Paths: a single path is a list of one."""
     if isinstance(value, (str, os.PathLike)):
-        return [Path(value)]
+        return [as_path(value, what)]
     if isinstance(value, bytes) or not isinstance(value, Iterable):
         raise HwprofError(f"Give the {what}s as a path (str or os.PathLike) or a list of paths, not {shown(value)}.")
     _refuse_frame(value, what)  # iterated, a frame is its column names, each taken for a path
@@ -248,10 +257,11 @@ def check_output(
     continued, where the caller says `exists_ok`). `companions`: a dataset, whose raw samples, provenance and
     journal are written beside it under longer names."""
     text = os.fspath(path)
+    _refuse_folder_name(text, "Output")
     _check_path_length(text, COMPANION_ADDED if companions else TEMPORARY_ADDED)
     path = Path(path)
     target = followed(path)  # a link is written through: its target's folder must exist
-    if text.endswith(os.sep) or path.is_dir():
+    if path.is_dir():
         raise HwprofError(f"Output {path} is a directory; give a file name such as {path / 'out'}.")
     inputs = list(inputs)
     for source in inputs:

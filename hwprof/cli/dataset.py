@@ -16,7 +16,7 @@ from hwprof.cli.common import duration_text, printable
     "--out",
     "-o",
     required=True,
-    type=click.Path(path_type=Path),
+    type=click.Path(),  # the text as given: click's Path type would drop a trailing separator, naming a folder
     help="Merged dataset to write: Parquet, or CSV when it ends in .csv.",
 )
 @click.option("--force", is_flag=True, help="Replace OUT if it already exists.")
@@ -27,7 +27,7 @@ from hwprof.cli.common import duration_text, printable
     "and merge the others (a fleet job after one board was killed).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON, for CI jobs.")
-def merge(shards: tuple[Path, ...], out: Path, force: bool, skip_unfinished: bool, as_json: bool) -> None:
+def merge(shards: tuple[Path, ...], out: str, force: bool, skip_unfinished: bool, as_json: bool) -> None:
     """Combine datasets (SHARD...) from several runs or boards into one.
 
     This is the step after CI on a fleet of boards: each board's job measures
