@@ -5,6 +5,7 @@ area keep its commands in its own module.
 """
 
 import codecs
+import contextlib
 import importlib
 import os
 import signal
@@ -64,6 +65,58 @@ def usable_streams() -> None:
             stream.reconfigure(errors="hwprof-stand-in")
 
 
+class StdoutUnwritable(HwprofError):
+    """The standard output refused a write: a full disk (`hwprof models >/dev/full`), an I/O error."""
+
+
+class _WordedStdout:
+    """sys.stdout while a command runs, whose write errors are one sentence, not a bug: a closed pipe stays a
+    BrokenPipeError, which exits as a shell's SIGPIPE does."""
+
+    def __init__(self, stream) -> None:
+        self._stream = stream
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+    def write(self, text):
+        return self._worded(self._stream.write, text)
+
+    def flush(self):
+        return self._worded(self._stream.flush)
+
+    @staticmethod
+    def _worded(call, *args):
+        try:
+            return call(*args)
+        except BrokenPipeError:
+            raise
+        except OSError as error:
+            raise StdoutUnwritable(f"cannot write to the standard output: {error.strerror or error}") from None
+
+
+@contextlib.contextmanager
+def worded_stdout_errors():
+    """Inside the block, sys.stdout's write errors are StdoutUnwritable."""
+    stream = sys.stdout
+    sys.stdout = _WordedStdout(stream)
+    try:
+        yield
+    finally:
+        sys.stdout = stream
+
+
+def _discard_stdout() -> None:
+    """Nothing more reaches a stdout that failed, not even at exit (where Python would report it again)."""
+    try:
+        fileno = sys.stdout.fileno()
+    except (OSError, ValueError):  # a stream of an embedding program's, with no descriptor to replace
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fileno)
+    os.close(devnull)
+
+
 class LazyGroup(click.Group):
     def list_commands(self, ctx):
         return sorted(COMMANDS)
@@ -84,9 +137,15 @@ class LazyGroup(click.Group):
         debug = ctx.params.get("debug", False)
         usable_streams()
         try:  # a dataset's warning (an unfinished run) is a note, as every command says its notes
-            with sigterm_interrupts(), warnings_as_notes(lambda note: click.echo(printable(note), err=True)):
+            with (
+                sigterm_interrupts(),
+                warnings_as_notes(lambda note: click.echo(printable(note), err=True)),
+                worded_stdout_errors(),
+            ):
                 return super().invoke(ctx)
         except HwprofError as error:
+            if isinstance(error, StdoutUnwritable):
+                _discard_stdout()
             if debug:
                 raise
             exception = click.ClickException(printable(error.cli_message()))
@@ -97,9 +156,8 @@ class LazyGroup(click.Group):
             click.echo(f"interrupted by {signal.Signals(signum).name}", err=True)
             ctx.exit(128 + signum)
         except BrokenPipeError:  # `hwprof compare ... | head`: the reader left; exit as a shell's SIGPIPE does
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, sys.stdout.fileno())  # nothing more reaches the closed pipe, not even at exit
-            ctx.exit(128 + signal.SIGPIPE)
+            _discard_stdout()
+            ctx.exit(128 + signal.SIGPIPE if hasattr(signal, "SIGPIPE") else 1)  # Windows has no SIGPIPE
         except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
         except Exception as error:  # a bug in hwprof (or in a library under it): one sentence, not a dump
