@@ -51,12 +51,22 @@ def free_output(stem: str) -> str:
             return name
 
 
+def plain_output(stem: str) -> str:
+    """STEM.parquet: the output an advised command names in the predictor file, which no folder decides."""
+    return f"{stem}.parquet"
+
+
 def data_advice(
-    data: TrainingData, covered_ops: frozenset[str] = frozenset(), flags: str = "", layers: bool = True
+    data: TrainingData,
+    covered_ops: frozenset[str] = frozenset(),
+    flags: str = "",
+    layers: bool = True,
+    output=plain_output,
 ) -> list[str]:
     """Notes on what `data` lacks for a predictor that generalises, each ending in the command to run, with
     the `flags` the data was measured with (`covered_ops`: ops another note already gives a sweep command for;
-    `layers` False: the layer models come from elsewhere, fit --base's, so no sweep is advised)."""
+    `layers` False: the layer models come from elsewhere, fit --base's, so no sweep is advised; `output` names
+    each command's --out, free_output where the note is printed for the folder it runs in)."""
     from hwprof.sample_models.sweep import SAMPLERS
 
     notes = []
@@ -66,7 +76,7 @@ def data_advice(
             f"the networks come from {len(families)} famil{'y' if len(families) == 1 else 'ies'} "
             f"({', '.join(families)}): validation cannot hold a family out, so the reported accuracy and the "
             "intervals describe networks like these only; measure networks of at least 3 families (for example "
-            f"`hwprof measure resnet18 mobilenet_v2 vgg11{flags} --out {free_output('more')}`) and fit with them"
+            f"`hwprof measure resnet18 mobilenet_v2 vgg11{flags} --out {output('more')}`) and fit with them"
         )
     if layers and len(data.layers):
         configs = data.layers.groupby("op").size()
@@ -80,7 +90,7 @@ def data_advice(
                 f"{', '.join(thin)} {'has' if one else 'have'} fewer than {MIN_CONFIGS_PER_OP} distinct measured "
                 f"layer configurations, so {'its layer model extrapolates' if one else 'their layer models extrapolate'}"
                 f" to the sizes of new networks; measure a sweep (`hwprof measure {sweeps}{flags} --out "
-                f"{free_output('sweeps')}`) and fit with it"
+                f"{output('sweeps')}`) and fit with it"
             )
     return notes
 
@@ -94,7 +104,7 @@ def ops_without_sweeps(doc: dict) -> list[str]:
     return sorted(op for op, model in models.items() if model["cv"]["family"].endswith(WITHOUT_SWEEPS))
 
 
-def sweep_advice(doc: dict, flags: str = "") -> list[str]:
+def sweep_advice(doc: dict, flags: str = "", output=plain_output) -> list[str]:
     """A note naming the ops whose layer models were fitted without the layer sweep's rows, with the
     command (measuring as the data was, `flags`) that gives them a sweep worth keeping."""
     from hwprof.sample_models.sweep import SAMPLERS
@@ -113,6 +123,6 @@ def sweep_advice(doc: dict, flags: str = "") -> list[str]:
         sweeps = " ".join(f"sweep:{op}:{MIN_CONFIGS_PER_OP * 2}" for op in sweepable)
         note += (
             f"; a larger sweep spans their sizes (`hwprof measure {sweeps}{flags} --out "
-            f"{free_output('larger_sweeps')}`): fit with it"
+            f"{output('larger_sweeps')}`): fit with it"
         )
     return [note]

@@ -14,7 +14,14 @@ from pathlib import Path
 
 from hwprof.errors import HwprofError, option, shown, true_or_false
 from hwprof.files import as_path, as_paths
-from hwprof.fitting.advice import data_advice, measure_flags, ops_without_sweeps, sweep_advice
+from hwprof.fitting.advice import (
+    data_advice,
+    free_output,
+    measure_flags,
+    ops_without_sweeps,
+    plain_output,
+    sweep_advice,
+)
 from hwprof.fitting.data import (
     TARGETS,
     allocator_warning,
@@ -124,10 +131,16 @@ def fit(
     run_ids = set(frame["run_id"].dropna().astype(str)) if "run_id" in frame.columns else set()
     flags = measure_flags(sources, run_ids or None)  # the runs of the rows fitted, or every run where none says
     covered = frozenset(ops_without_sweeps(predictor.doc) if fitted_here else ())
-    advice = data_advice(data, covered, flags, layers=base_predictor is None)  # --base keeps its layer models
-    advice += sweep_advice(predictor.doc, flags) if fitted_here else []
-    for note in advice:
+    layers = base_predictor is None  # --base keeps its layer models
+
+    def advice_naming(output) -> list[str]:
+        return data_advice(data, covered, flags, layers, output) + (
+            sweep_advice(predictor.doc, flags, output) if fitted_here else []
+        )
+
+    for note in advice_naming(free_output):  # commands that run as printed in this folder
         say(f"note: {note}")
+    advice = advice_naming(plain_output)  # the predictor file's: the same whatever folder fit ran in
     predictor.doc["training"]["warnings"] = [*mixed, *([distrusted] if distrusted else []), *advice]
     if out is not None:
         predictor.save(out, force=True)  # check_output above refused an existing file without force

@@ -26,3 +26,19 @@ def test_the_recorded_thread_count_is_given_even_where_it_is_this_processs_own(t
     assert measure_flags(sources) == f" --threads {threads}"
     torch_default = [{"path": str(path), "runs": [{"run_id": "a", "threads": threads + 1}]}]
     assert measure_flags(torch_default) == f" --threads {threads + 1}"
+
+
+def test_the_stored_advice_names_the_same_outputs_in_any_folder(tmp_path, monkeypatch):
+    """The printed note names an output this folder does not hold yet, so that it runs as printed; the
+    predictor file's names no folder's: fitted again elsewhere, the same data gives the same file."""
+    from hwprof.progress import Notes
+
+    dataset = write(synthetic_frame(n_networks=4, seed=8, families=("alpha", "beta")), tmp_path / "small.parquet")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "sweeps.parquet").write_bytes(b"")
+    said = []
+    warnings = fit([dataset], cv=False, progress=Notes(said.append)).doc["training"]["warnings"]
+    (thin,) = [w for w in warnings if "distinct measured layer configurations" in w]
+    assert "--out sweeps.parquet`" in thin
+    (printed,) = [line for line in said if "distinct measured layer configurations" in line]
+    assert "--out sweeps_2.parquet`" in printed
