@@ -19,6 +19,7 @@ import logging
 import math
 import os
 import signal
+import sys
 import time
 import warnings
 from collections.abc import Callable
@@ -327,7 +328,7 @@ def open_storage(text: str | None):
     from optuna.storages.journal import JournalFileBackend
 
     try:
-        backend = JournalFileBackend(text)  # creates the file where there is none
+        backend = JournalFileBackend(text, lock_obj=_journal_lock(text))  # creates the file where there is none
         _check_journal(text)
         return optuna.storages.JournalStorage(backend)  # replays the journal
     except OSError as error:
@@ -338,14 +339,22 @@ def open_storage(text: str | None):
         raise _not_a_journal(text, f"replaying it fails with {error_line(error)}") from None
 
 
+def _journal_lock(path: str):
+    """Optuna's lock for appending to a journal: a symbolic link where processes may make one, an exclusively
+    created file on Windows, where making a link needs administrator rights (every search on a journal there
+    failed with 'A required privilege is not held by the client'). Every process sharing a journal runs on one
+    kind of system, so all take the same kind of lock."""
+    from optuna.storages.journal import JournalFileOpenLock, JournalFileSymlinkLock
+
+    return (JournalFileOpenLock if sys.platform == "win32" else JournalFileSymlinkLock)(path)
+
+
 def _check_journal(path: str) -> None:
     """Refuse a journal Optuna could not replay before anything is appended to it (Optuna reads a bad last
     line as one still being written, and fails only once another entry follows it).
 
     The file is read under Optuna's own lock, so a writer in another process is never caught halfway."""
-    from optuna.storages.journal import JournalFileSymlinkLock
-
-    lock = JournalFileSymlinkLock(path)  # the lock JournalFileBackend takes to append
+    lock = _journal_lock(path)  # the lock JournalFileBackend takes to append
     lock.acquire()
     try:
         with open(path, "rb") as handle:

@@ -358,3 +358,20 @@ def test_a_database_url_whose_driver_is_missing_says_what_to_install():
         pytest.skip("pymysql is installed")
     with pytest.raises(HwprofError, match="needs a database driver that is not installed: pip install pymysql"):
         open_storage("mysql+pymysql://hwprof:secret@127.0.0.1:9/nowhere")
+
+
+def test_a_journal_on_windows_is_locked_without_a_symbolic_link(tmp_path, monkeypatch):
+    """Making a link needs administrator rights on Windows: every search on a journal there failed with 'A
+    required privilege is not held by the client'. There the lock is an exclusively created file."""
+    import sys
+
+    def no_links(*args, **kwargs):
+        raise OSError(1314, "A required privilege is not held by the client")
+
+    monkeypatch.setattr(sys, "platform", "win32")
+    monkeypatch.setattr(os, "symlink", no_links)
+    journal = tmp_path / "study.journal"
+    result = run_search(space_from_dict(TOY_SPACE), ToyPredictor(), score_toy, "toy", options(journal, 3, seed=1))
+    assert len(result.finished) == 3
+    again = run_search(space_from_dict(TOY_SPACE), ToyPredictor(), score_toy, "toy", options(journal, 5, seed=1))
+    assert len(again.finished) == 5  # resumed from the journal
