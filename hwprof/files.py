@@ -302,13 +302,10 @@ COMPANION_ADDED = max(len(suffix) for suffix in COMPANIONS) + TEMPORARY_ADDED
 def _check_name_length(path: Path, added: int) -> None:
     """Refuse a name too long for the files written for it, before any work: the filesystem would refuse
     them only at the end of a run (or at its first raw samples), and a resume would fail the same way."""
-    if hasattr(os, "pathconf"):
-        try:
-            limit = os.pathconf(path.parent if str(path.parent) else ".", "PC_NAME_MAX")
-        except (OSError, ValueError):  # a folder that does not exist (said next) or a system without the query
-            limit = 255
-    else:  # Windows: 255 UTF-16 characters a name
-        limit = 255
+    try:
+        limit = os.pathconf(path.parent if str(path.parent) else ".", "PC_NAME_MAX")
+    except (AttributeError, OSError, ValueError):  # Windows has no pathconf (255 UTF-16 characters a name), a
+        limit = 255  # folder that does not exist (said next), or a system without the query
     length, unit = _length(path.name)
     if length + added > limit:
         raise HwprofError(
@@ -525,10 +522,7 @@ class ExclusiveLock:
         """Go on without a lock where the file system has none, saying so; a lock file this call made is
         removed, as no process can hold it."""
         if created:
-            try:
-                self.path.unlink(missing_ok=True)
-            except OSError:
-                pass
+            self._remove()
         warn(
             f"{self.target} is written without a lock: its file system has no file locks ({error_line(error)}), "
             "so a second process writing it at the same time would not be refused; give each run its own file",

@@ -55,10 +55,7 @@ def usable_streams() -> None:
     text the stream's encoding cannot carry is written with stand-ins, not refused halfway through a table."""
     for fd, name in ((1, "stdout"), (2, "stderr")):
         if getattr(sys, name) is None:
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            if devnull != fd:
-                os.dup2(devnull, fd)
-                os.close(devnull)
+            _devnull_onto(fd)
             setattr(sys, name, open(fd, "w", closefd=False))
         stream = getattr(sys, name)
         if getattr(stream, "errors", None) == "strict" and hasattr(stream, "reconfigure"):
@@ -112,9 +109,15 @@ def _discard_stdout() -> None:
         fileno = sys.stdout.fileno()
     except (OSError, ValueError):  # a stream of an embedding program's, with no descriptor to replace
         return
+    _devnull_onto(fileno)
+
+
+def _devnull_onto(fd: int) -> None:
+    """Descriptor `fd` writes to the null device from now on (a closed one is opened there as it)."""
     devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, fileno)
-    os.close(devnull)
+    if devnull != fd:
+        os.dup2(devnull, fd)
+        os.close(devnull)
 
 
 class LazyGroup(click.Group):
