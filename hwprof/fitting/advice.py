@@ -46,7 +46,7 @@ def free_output(stem: str) -> str:
     from hwprof.samples import samples_path
 
     for number in itertools.count(1):
-        name = f"{stem}.parquet" if number == 1 else f"{stem}_{number}.parquet"
+        name = plain_output(stem) if number == 1 else f"{stem}_{number}.parquet"
         if not any(path.exists() for path in (Path(name), journal_path(name), samples_path(name))):
             return name
 

@@ -164,10 +164,12 @@ def _reference(by_run: dict[str, pd.DataFrame], candidates: list[str]) -> str:
         layers = int((classes != NETWORK_CLASS).sum())
         return (layers > 0 and (classes == NETWORK_CLASS).any(), layers, len(classes))
 
-    best = max(map(rank, candidates))
-    tied = [run for run in candidates if rank(run) == best]
+    ranks = {run: rank(run) for run in candidates}
+    tied = [run for run in candidates if ranks[run] == max(ranks.values())]
+    if len(tied) == 1:
+        return tied[0]
     logs = pd.concat({run: by_run[run].set_index("key")["log"] for run in tied}, axis=1).dropna()
-    if len(tied) == 1 or logs.empty:
+    if logs.empty:
         return tied[0]
     slowness = logs.sub(logs.mean(axis=1), axis=0).median()  # each run's median log ratio to the runs' mean
     return min(tied, key=lambda run: slowness[run])

@@ -487,14 +487,23 @@ def build(text: str, overrides: dict | None = None) -> Built:
     source.require(text)
     name = text.partition(":")[2]
     overrides = dict(overrides or {})
-    if source.prefix == "hf" and ":" in name and "=" in name.rsplit(":", 1)[1]:
-        name, inline = name.rsplit(":", 1)
+    if source.prefix == "hf":
+        name, inline = _hf_name_and_inline(name)
         overrides = {**parse_overrides(inline), **overrides}
     if not name:
         raise HwprofError(
             f"{text!r} names no model: write {source.prefix}:NAME, e.g. `hwprof models --source {source.prefix}`"
         )
     return source.build(name, overrides)
+
+
+def _hf_name_and_inline(name: str) -> tuple[str, str | None]:
+    """An hf: model's name and the key=value settings written after its last colon (None where there are none:
+    the colon of a Windows drive, C:/models/tiny-bert, has none after it)."""
+    if ":" in name and "=" in name.rsplit(":", 1)[1]:
+        name, inline = name.rsplit(":", 1)
+        return name, inline
+    return name, None
 
 
 def family_of_source_model(text: str) -> str:
@@ -504,8 +513,7 @@ def family_of_source_model(text: str) -> str:
     if text.startswith("hf:"):
         if Path(name).is_dir():
             name = Path(name).name
-        else:  # NAME:key=value,...; a Windows folder's drive (C:\models\tiny-bert) is no :key=value
-            drive = name[:2] if re.match(r"[A-Za-z]:[\\/]", name) else ""
-            name = re.split(r"[\\/]", drive + name[len(drive) :].split(":", 1)[0])[-1]
+        else:  # NAME:key=value,...; a Windows folder's drive (C:\models\tiny-bert) holds no key=value
+            name = re.split(r"[\\/]", _hf_name_and_inline(name)[0])[-1]
         return hf_family(name.split("-")[0])
     return _architecture_family(name)
