@@ -150,9 +150,10 @@ def prepare(folder: Path) -> None:
         write_trace(samples, folder / "tr.trace.parquet")
     # stop 41: search spaces with wrong types and budgets that contradict each other, a container's /sys
     (folder / "cand.py").write_text(
-        "import torch.nn as nn\n\ndef build(width=8):\n    return nn.Sequential(nn.Linear(16, width), nn.ReLU())\n"
+        "import torch.nn as nn\n\ndef build(width=8, lr=0.01):\n    return nn.Sequential(nn.Linear(16, width), nn.ReLU())\n\n"
+        "def evaluate(model, params):\n    return float(params['width'])\n"
     )
-    space = "factory: cand.py:build\ninput_shape: [16]\nparams:\n  width: [8, 16]\n"
+    space = "factory: cand.py:build\nobjective: cand.py:evaluate\ninput_shape: [16]\nparams:\n  width: [8, 16]\n"
     (folder / "space.yaml").write_text(space)
     (folder / "float_shape.yaml").write_text(space.replace("[16]", "[16.5]"))
     (folder / "log_text.yaml").write_text(space + '  lr: {low: 0.001, high: 0.1, log: "false"}\n')
