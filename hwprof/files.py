@@ -25,7 +25,12 @@ from hwprof.errors import HwprofError, HwprofWarning, error_line, option, shown,
 def now_text() -> str:
     """Now, in UTC to the second: the time every file hwprof writes records (a run's start and end, when a
     predictor was made, a report's date)."""
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return utc_text(datetime.now(timezone.utc))
+
+
+def utc_text(moment: datetime) -> str:
+    """A moment as every file hwprof writes records one, in UTC to the second (a naive one is the host's time)."""
+    return moment.astimezone(timezone.utc).isoformat(timespec="seconds")
 
 
 # The files hwprof keeps beside a dataset, named by suffix: no output may be one of an input's.

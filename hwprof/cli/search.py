@@ -381,8 +381,10 @@ def _refit_hint(predictor, kept: Path) -> str:
         datasets = " ".join(map(shlex.quote, [*sources, str(kept)])) if sources else f"DATASETS... {kept}"
         also = "" if sources else " and the predictor's datasets"
         return f"refit with them{also} (`hwprof fit {datasets} --run-model-files {out}`)"
-    source = getattr(predictor, "source", "<memory>")  # a predictor made in memory has no file to name
-    source = "PREDICTOR" if source == "<memory>" else shlex.quote(source)
+    from hwprof.predictor.predictor import IN_MEMORY
+
+    source = getattr(predictor, "source", IN_MEMORY)  # a predictor made in memory has no file to name
+    source = "PREDICTOR" if source == IN_MEMORY else shlex.quote(source)
     return f"refit with them (`hwprof fit {kept} --base {source} {out}`)"
 
 

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hwprof.errors import HwprofError, error_line, error_text, given_percent, option, warn
+from hwprof.files import utc_text
 from hwprof.search.constraints import ANALYTIC_METRICS, METRICS, PREDICTED_METRICS, Constraint, check_satisfiable
 from hwprof.search.space import FactoryFailed, SearchSpace
 
@@ -838,8 +839,5 @@ def _result(study, space, objective_ref, options, pareto_metrics, stopped_after_
         stopped_after_failures=stopped_after_failures,
         seed=options.seed,
         space_definition=space.definition(),
-        # Optuna keeps its times in the host's local time, without a zone
-        study_started=None
-        if origin is None
-        else origin.astimezone(datetime.timezone.utc).isoformat(timespec="seconds"),
+        study_started=None if origin is None else utc_text(origin),  # Optuna keeps the host's time, without a zone
     )
