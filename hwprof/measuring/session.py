@@ -494,11 +494,9 @@ class RunClock:
     timed_groups: int = 0
 
     def add(self, seconds: float, items: int) -> None:
-        self.timed_s, self.timed_items, self.timed_groups = (
-            self.timed_s + seconds,
-            self.timed_items + items,
-            self.timed_groups + 1,
-        )
+        self.timed_s += seconds
+        self.timed_items += items
+        self.timed_groups += 1
 
     def left_s(self, items_now: int) -> float | None:
         """Seconds left once a group of `items_now` items starts; None before a group was timed."""
@@ -534,7 +532,7 @@ def _checked_specs(
     specs, flat = [], []
     room_bytes = KEPT_MEMORY_SHARE * available_memory_bytes(torch.device("cpu"))  # where models are built
     for model in models:
-        spec = resolve_model(model, options.input_shape, inputs=options.inputs, hf_config=options.hf_config)
+        spec = _spec_of(model, options)
         check_module_weights(spec.module, execution.dtype, spec.name, "measure")  # a factory's (.double()) too
         if run_each and spec.sweep is None:
             _check_runs(spec, options, execution, device)
@@ -552,8 +550,11 @@ def _checked_specs(
 
 def _built(spec: ModelSpec, model, options: MeasureOptions) -> ModelSpec:
     """The spec with its module, built again where _checked_specs let it go."""
-    if spec.module is not None:
-        return spec
+    return spec if spec.module is not None else _spec_of(model, options)
+
+
+def _spec_of(model, options: MeasureOptions) -> ModelSpec:
+    """A model argument built as the run's options describe it (its inputs, shape and hf: settings)."""
     return resolve_model(model, options.input_shape, inputs=options.inputs, hf_config=options.hf_config)
 
 
@@ -1269,9 +1270,8 @@ class _Session:
         spent as asked. A sample is `iterations` calls; on a busy machine each lasts longer than it would alone."""
         budget_s = self.runner.method.max_item_s
         calls = result.iterations
-        sample = f"one sample ({calls} call{'s' * (calls != 1)} of {result.summary.median:.2g} s) takes " + (
-            f"{result.summary.median * calls:.2g} s"
-        )
+        median_s = result.summary.median
+        sample = f"one sample ({calls} call{'s' * (calls != 1)} of {median_s:.2g} s) takes {median_s * calls:.2g} s"
         share = result.other_cpu_share or 0.0
         busy = (
             f" while other processes held {share:.0%} of the CPU"
