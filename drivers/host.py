@@ -85,6 +85,8 @@ ARM_PARTS = {
 }
 # names that only tell the architecture: "ARMv8 Processor rev 1 (v8l)" (Jetson), "Generic DT based system" (arm32)
 GENERIC_ARM_NAME = re.compile(r"^(ARMv\d|Generic DT)", re.IGNORECASE)
+# cgroup v1 writes "no limit" as the largest page-aligned 63-bit count (9223372036854771712 with 4 KiB pages)
+UNLIMITED_CGROUP_V1_BYTES = 2**62
 
 
 @dataclass(frozen=True)
@@ -252,6 +254,54 @@ def _quota(text: str | None) -> float | None:
     except ValueError:
         return None
     return cpus if cpus > 0 else None
+
+
+def available_memory_bytes() -> int:
+    """Bytes this process may still allocate: the least of the machine's available memory, its cgroup's room
+    (memory.max, or cgroup v1's limit, less what the cgroup and each parent uses) and RLIMIT_AS's room. The machine
+    alone looks roomy inside a container or under `ulimit -v`, where the kernel's OOM killer (or a failed
+    allocation) would end the run instead of one clear sentence."""
+    import psutil
+
+    membership = sysfs_path("/proc/self/cgroup")
+    tree = str(membership).removesuffix("/proc/self/cgroup") + "/sys/fs/cgroup"
+    files = []  # (limit, usage) of the process's cgroup and each parent
+    for line in (read_text(membership) or "").splitlines():
+        number, _, rest = line.partition(":")
+        controllers, _, path = rest.partition(":")
+        if number == "0" and not controllers:  # cgroup v2: memory.max is bytes or "max"
+            files += [(f"{tree}{folder}/memory.max", f"{tree}{folder}/memory.current") for folder in _folders(path)]
+        elif "memory" in controllers.split(","):
+            files += [
+                (f"{tree}/memory{folder}/memory.limit_in_bytes", f"{tree}/memory{folder}/memory.usage_in_bytes")
+                for folder in _folders(path)
+            ]
+    rooms = [_room(read_text(Path(limit)), read_text(Path(usage))) for limit, usage in files]
+    rooms += [int(psutil.virtual_memory().available), _address_space_room()]
+    return max(min(room for room in rooms if room is not None), 0)
+
+
+def _room(limit: str | None, usage: str | None) -> int | None:
+    """A cgroup's limit less its usage; None for no limit ("max", or v1's near-2**63 "unlimited") or unreadable."""
+    try:
+        limit_bytes, usage_bytes = int(limit or ""), int(usage or "")
+    except ValueError:
+        return None
+    return limit_bytes - usage_bytes if limit_bytes < UNLIMITED_CGROUP_V1_BYTES else None
+
+
+def _address_space_room() -> int | None:
+    """RLIMIT_AS's soft limit less this process's address space (VmSize; the whole limit where /proc cannot tell
+    it); None where it is unlimited or the resource module is missing (Windows)."""
+    try:
+        import resource
+    except ImportError:
+        return None
+    limit = resource.getrlimit(resource.RLIMIT_AS)[0]
+    if limit == resource.RLIM_INFINITY:
+        return None
+    match = re.search(r"^VmSize:\s*(\d+)\s*kB", read_text("/proc/self/status") or "", re.MULTILINE)
+    return limit - int(match.group(1)) * 1024 if match else limit
 
 
 def is_virtual_machine() -> bool:
