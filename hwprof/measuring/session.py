@@ -628,7 +628,8 @@ def _fit_sweep(
 ) -> None:
     """Measure the default layer sweep of the networks' ops within its share of the run (fit_sweep), into
     session.sweep. A resumed run draws the same rounds (their seed comes from the model names): those
-    measured before the interruption are kept and count against the budget. Where an earlier run recorded
+    finished before the interruption are kept and count against the budget, and a round cut short is
+    finished first (its rows kept, the rest measured). Where an earlier run recorded
     the sweep (`earlier`: its record, and whether it finished), its seconds and rounds are taken as recorded
     and a finished sweep is repeated as it was; otherwise the rows' timing is the estimate
     (`resumed_sweep_s`)."""
@@ -672,12 +673,12 @@ def _fit_sweep(
         if index >= done_rounds and record.sweep_s >= budget_s:
             break
         spec = resolve_model(fit_sweep.round_name(op, round_index, seed))
-        try:
-            if index >= done_rounds:
-                for size in sizes:
-                    session.measure_group(spec, size, True)
-        finally:
-            record.sweep_s = resumed_sweep_s + time.perf_counter() - started
+        if index >= done_rounds:
+            for size in sizes:
+                session.measure_group(spec, size, True)
+        # only finished rounds count: an interrupted round's seconds would spend the budget of the round a
+        # resume must still finish (its rows kept so far are not measured again)
+        record.sweep_s = resumed_sweep_s + time.perf_counter() - started
         record.rounds += 1
         record.configurations += len(spec.sweep)
         if op not in record.ops:
