@@ -21,10 +21,14 @@ MARKERS = ("o", "s", "^", "D", "v", "P", "X", "<", ">", "*")
 
 
 def pyplot():
-    """matplotlib.pyplot on the Agg backend (no display needed)."""
+    """matplotlib.pyplot on the Agg backend (no display needed), with text drawn as it is written: names of
+    models, files and spaces reach titles, labels and legends, and a `$` in one is not mathtext (an odd
+    count of them failed the figure, an even one was rewritten). No label of hwprof's uses mathtext; log
+    axes take plain_log_ticks, as the default log ticks are mathtext."""
     import matplotlib
 
     matplotlib.use("Agg")
+    matplotlib.rcParams["text.parse_math"] = False
     import matplotlib.pyplot as plt
 
     return plt
