@@ -244,9 +244,23 @@ def search(
             )
             sys.exit(interrupted.exit_code)
         except SearchStopped as stopped:  # an error in one trial: the finished ones are written before it is shown
-            _report(
-                stopped.result, search_space, out, False, verify_count, device, power, threads, stopped=True, **origin
-            )
+            try:
+                _report(
+                    stopped.result,
+                    search_space,
+                    out,
+                    False,
+                    verify_count,
+                    device,
+                    power,
+                    threads,
+                    stopped=True,
+                    **origin,
+                )
+            except HwprofError as unsaved:  # a full disk refuses the study's storage and its results alike
+                if isinstance(stopped.error, HwprofError):
+                    raise HwprofError(f"{stopped.error}; {unsaved}") from None
+                raise
             raise stopped.error from None
         _report(result, search_space, out, verify, verify_count, device, power, threads, **origin)
         if every_training_failed(result):  # a CI job must not pass on a search that produced no score
@@ -378,14 +392,16 @@ def _refit_hint(predictor, kept: Path) -> str:
         # its datasets hold network rows alone, which name the model files fit must run to trace them (the
         # demo's own family file): the user's own search, so the hint opts in
         sources = [s.get("path") for s in predictor.doc.get("training", {}).get("sources", []) if s.get("path")]
-        datasets = " ".join(map(shlex.quote, [*sources, str(kept)])) if sources else f"DATASETS... {kept}"
+        datasets = (
+            " ".join(map(shlex.quote, [*sources, str(kept)])) if sources else f"DATASETS... {shlex.quote(str(kept))}"
+        )
         also = "" if sources else " and the predictor's datasets"
         return f"refit with them{also} (`hwprof fit {datasets} --run-model-files {out}`)"
     from hwprof.predictor.predictor import IN_MEMORY
 
     source = getattr(predictor, "source", IN_MEMORY)  # a predictor made in memory has no file to name
     source = "PREDICTOR" if source == IN_MEMORY else shlex.quote(source)
-    return f"refit with them (`hwprof fit {kept} --base {source} {out}`)"
+    return f"refit with them (`hwprof fit {shlex.quote(str(kept))} --base {source} {out}`)"
 
 
 def _report(
@@ -432,12 +448,11 @@ def _report(
             click.echo(f"measured candidates kept in {kept}: {_refit_hint(predictor, kept)}")
         else:  # --verify asked for a measurement: say why none was made
             click.echo("verify: nothing was measured, since no trained configuration was predicted to meet the budgets")
-    results.dump(result, out / "search.json", verified, predictor=predictor, space=space_path, started=started)
-    figure = plot_pareto(result, out / "pareto.png")
+    # shown before anything is written: a disk that refuses search.json does not take the results with it
     console = make_console()
     if result.feasible_trained():
         console.print(render_table(result, verified))
-    for line in summary_lines(result, stopped):
+    for line in summary_lines(result, stopped, verify=verify):
         click.echo(line)
     unmeasured_because = "--power none" if power == "none" else f"no power sensor covers {device} here"
     for line in verification_lines(result, verified, unmeasured_because):
@@ -445,4 +460,9 @@ def _report(
     if verified:
         holding = sum(check["holds"] is True for check in verified.values())
         click.echo(f"verified: budgets hold when measured for {holding} of {counted(len(verified), 'candidate')}")
+    try:
+        results.dump(result, out / "search.json", verified, predictor=predictor, space=space_path, started=started)
+    except HwprofError as unwritten:
+        raise HwprofError(f"{unwritten}; the results above were not saved") from None
+    figure = plot_pareto(result, out / "pareto.png")
     click.echo(f"wrote {out / 'search.json'} and {figure}")

@@ -456,7 +456,10 @@ def run_search(
         "predictor": predictor_label(predictor),  # earlier trials' costs were predicted by it
         "objective": objective_ref,
     }
-    study = _open_study(study_name, options, directions, settings, _Unrecorded(space, estimator))
+    try:
+        study = _open_study(study_name, options, directions, settings, _Unrecorded(space, estimator))
+    except OSError as error:  # the journal opened, but a full disk or a size limit refuses its first entry
+        raise _unwritable_storage(options.storage, error) from None
 
     def trial_function(trial):
         try:
@@ -526,8 +529,31 @@ def run_search(
         except KeyboardInterrupt as interrupt:
             raise SearchInterrupted(result(), getattr(interrupt, "signum", signal.SIGINT)) from interrupt
         except Exception as error:  # the trials finished so far are kept for the caller to write
+            written = _os_error_under(error)
+            if written is not None:  # Optuna's own error (an AssertionError) hides the storage's failed write
+                error = _unwritable_storage(options.storage, written)
             raise SearchStopped(result(), error) from error
     return result()
+
+
+def _os_error_under(error: BaseException) -> OSError | None:
+    """The OSError an exception was raised from or while handling, if any: a trial's own failures (factory,
+    objective) are caught inside it, so one that reaches the study is its storage's."""
+    seen = set()
+    while error is not None and id(error) not in seen:
+        if isinstance(error, OSError):
+            return error
+        seen.add(id(error))
+        error = error.__cause__ or error.__context__
+    return None
+
+
+def _unwritable_storage(storage: str | None, error: OSError) -> HwprofError:
+    where = _redact(storage) if storage else "memory"
+    return HwprofError(
+        f"cannot write the study to {where}: {error.strerror or error}; the trials written before it are kept there: "
+        "free space (or raise the file-size limit), then run the same command to resume"
+    )
 
 
 class _StopRule:
