@@ -12,9 +12,10 @@ from hwprof.search.constraints import PREDICTED_METRICS, Constraint
 from hwprof.search.study import SearchResult, TrialRecord
 
 
-def summary_lines(result: SearchResult, stopped: bool = False) -> list[str]:
+def summary_lines(result: SearchResult, stopped: bool = False, verify: bool = False) -> list[str]:
     """The study in a few lines. `stopped`: an error ended it early (shown after these lines), so a missing best
-    configuration is that error's doing, not the budgets'."""
+    configuration is that error's doing, not the budgets'. `verify`: --verify measured the final candidates, so
+    the advice to measure them is not given again."""
     trained = sum(r.trained for r in result.records)
     finished, wanted = len(result.finished), result.trials_wanted
     short = wanted is not None and finished < wanted
@@ -56,10 +57,18 @@ def summary_lines(result: SearchResult, stopped: bool = False) -> list[str]:
             if result.confidence
             else ""
         )
+        if not result.feasible_trained():  # --verify measures trained candidates predicted to hold: none here
+            advice = ""
+        elif verify:
+            advice = "; the measurements of the best of them are below"
+        else:
+            advice = (
+                "; measure the best of them (--verify keeps the measurements in the --out folder's verified.parquet)"
+                " and refit with them to predict such networks with confidence"
+            )
         lines.append(
             f"{outside} of {len(result.records)} candidates lay outside the predictor's training data, where its "
-            f"predictions were never validated{widened}; measure the best of them (--verify keeps the measurements "
-            "in the --out folder's verified.parquet) and refit with them to predict such networks with confidence"
+            f"predictions were never validated{widened}{advice}"
         )
     best = result.best
     if best is None and stopped:
