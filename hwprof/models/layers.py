@@ -302,6 +302,8 @@ class _Recorder:
             return True
         weights = [t for t in tensors_in((args, kwargs)) if _is_weight(op, t)]
         config = {"args": _constants(args), "kwargs": _constants(kwargs)}
+        if weights and op in CONVOLUTIONS:  # F.conv2d(x, self.weight): no input's shape says its kernel's size
+            config["weight_shapes"] = [list(t.shape) for t in weights]
         self._append(
             name,
             op,
@@ -468,21 +470,42 @@ class _FxRecorder(fx.Interpreter, _Recorder):
         return result
 
 
+TORCH_NN = ("torch.nn", "torch.ao.nn")
+
+
+# Methods a subclass may define without changing what a torch.nn module's forward computes.
+BUILDING_METHODS = {"__init__", "reset_parameters", "extra_repr", "__repr__", "__setstate__"}
+
+
+def torch_nn_class(module: nn.Module) -> type | None:
+    """The torch.nn class whose work a module does: its own class, or the torch.nn class a subclass computes as
+    (torchvision's Conv3DSimple, `class MyConv(nn.Conv2d): pass`: overriding none of its methods but how it is
+    built), recorded as that class with its op and hyper-parameters. None for a module computing otherwise."""
+    mro = type(module).__mro__
+    for at, kind in enumerate(mro):
+        if kind.__module__.startswith(TORCH_NN):
+            overridden = {name for own in mro[:at] for name, value in vars(own).items() if callable(value)}
+            return None if any(hasattr(kind, name) for name in overridden - BUILDING_METHODS) else kind
+    return None
+
+
 def _is_leaf(module: nn.Module) -> bool:
-    """The rule torch.fx uses (torch.nn's own modules are leaves, containers are not), except that torch.nn's
-    blocks built of other modules are not leaves either (see _is_composite)."""
+    """The rule torch.fx uses (torch.nn's own modules are leaves, containers are not), extended to subclasses
+    that keep a torch.nn module's forward, except that torch.nn's blocks built of other modules are not leaves
+    either (see _is_composite)."""
     if isinstance(module, (nn.Sequential, nn.ModuleList, nn.ModuleDict)) or _is_composite(module):
         return False
-    owner = type(module).__module__
-    return owner.startswith("torch.nn") or owner.startswith("torch.ao.nn") or not list(module.children())
+    return torch_nn_class(module) is not None or not list(module.children())
 
 
 def _is_composite(module: nn.Module) -> bool:
     """A torch.nn block that is its children's calls (TransformerEncoderLayer, TransformerEncoder, Transformer):
     recorded as one layer it would have no MACs formula, so its parts are recorded, as a user's block's are.
     MultiheadAttention's child (out_proj) is a weight holder its forward never calls: it stays one layer."""
+    kind = torch_nn_class(module)
     return (
-        type(module).__module__.startswith("torch.nn.modules.")
+        kind is not None
+        and kind.__module__.startswith("torch.nn.modules.")
         and next(module.children(), None) is not None
         and not isinstance(module, nn.MultiheadAttention)
     )
@@ -519,7 +542,11 @@ class _Tracer(fx.Tracer):
         return super().getattr(attr, attr_val, parameter_proxy_cache)
 
     def is_leaf_module(self, module: nn.Module, module_qualified_name: str) -> bool:
-        return super().is_leaf_module(module, module_qualified_name) and not _is_composite(module)
+        """fx's leaves (torch.nn's own modules but Sequential), with subclasses that keep a torch.nn module's
+        forward: fx would trace into those, and a convolution would be a bare F.conv2d without its kernel."""
+        if torch_nn_class(module) is None or isinstance(module, nn.Sequential):
+            return False
+        return not _is_composite(module)
 
 
 class _FunctionCatcher(TorchFunctionMode):
@@ -579,8 +606,7 @@ def _is_one_layer(module: nn.Module) -> bool:
     """Whether a module given as the whole network is one layer: a torch.nn leaf (a convolution, attention, an
     LSTM, or a subclass of a recurrent layer), recorded as the module it is inside a network, with its op and
     MACs, rather than as the functions its forward calls (F.multi_head_attention_forward, torch.lstm)."""
-    owner = type(module).__module__
-    return isinstance(module, RECURRENT) or (owner.startswith(("torch.nn", "torch.ao.nn")) and _is_leaf(module))
+    return isinstance(module, RECURRENT) or (torch_nn_class(module) is not None and _is_leaf(module))
 
 
 def _is_leaf_ancestor(root: nn.Module, name: str):
@@ -851,6 +877,8 @@ def _function_flops(op: str, args: tuple, kwargs: dict, output: Any) -> int:
     return outputs[0].numel() if outputs else 0
 
 
+# Functional convolutions: their work depends on the kernel's size, which only their weight's shape says.
+CONVOLUTIONS = {f"conv{n}d" for n in (1, 2, 3)} | {f"convtranspose{n}d" for n in (1, 2, 3)}
 # Mixture-of-experts grouped matmuls (torch._grouped_mm, F.grouped_mm, and transformers' fallback where torch has
 # no grouped_mm kernel): A's rows in groups given by cumulative `offs`, each multiplied by its own expert's weight.
 GROUPED_MM = {"groupedmm", "groupedmmfallback"}
@@ -954,9 +982,10 @@ MODULE_OP_WORDS = (("gelu", "gelu"), ("silu", "silu"), ("swish", "silu"))
 def _module_op(module: nn.Module) -> str:
     if isinstance(module, nn.Linear) or _is_transposed_linear(module):
         return "linear"
+    kind = torch_nn_class(module)
+    if kind is not None:
+        return kind.__name__.lower()
     name = type(module).__name__.lower()
-    if type(module).__module__.startswith(("torch.nn", "torch.ao.nn")):
-        return name
     for suffix, op in MODULE_OP_SUFFIXES:
         if name.endswith(suffix):
             return op
@@ -1023,7 +1052,7 @@ def _global_pool_module(args: tuple, kwargs: dict, output: Any) -> tuple | None:
 
 def _renamed_zoo_module(module: nn.Module) -> bool:
     """A model zoo's module recorded under a standard op's name (LlamaRMSNorm as rmsnorm)."""
-    if isinstance(module, nn.Linear) or type(module).__module__.startswith(("torch.nn", "torch.ao.nn")):
+    if isinstance(module, nn.Linear) or torch_nn_class(module) is not None:
         return False
     return _module_op(module) != type(module).__name__.lower()
 
