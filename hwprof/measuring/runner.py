@@ -28,8 +28,10 @@ hypervisor's steal) took: timings from a busy machine are inflated, sometimes
 many-fold when threads wait on a descheduled peer. Bursts are judged together
 over windows of at least CONTENTION_WINDOW_S (the kernel counts CPU time in
 ticks, too coarse for one burst); the bursts of a window in which others held
-more than `max_other_share` of the machine are discarded, and the runner waits
-for a quiet spell before sampling again. Discarded bursts and waiting may cost
+more than `max_other_share` of the CPUs this process may use (its affinity
+mask: a taskset or a container's cpuset; the whole machine where there is
+none) are discarded, and the runner waits for a quiet spell before sampling
+again. Discarded bursts and waiting may cost
 an item at most its own time budget once more (CONTENTION_ALLOWANCE); after
 that its bursts are kept whatever the load, and `other_cpu_share` says how much
 others took. Where the machine's CPU times cannot be read (/proc/stat closed on
@@ -41,6 +43,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import os
 import random
 import time
 from collections.abc import Callable
@@ -67,7 +70,7 @@ class Method:
     span_visit_s: float = 0.5  # a spanning item that met its precision gets one burst per this many seconds
     warmup_tolerance: float = 0.05
     max_warmup_s: float = 0.5
-    max_other_share: float = 0.1  # a burst taken while others held more of the machine's CPU is discarded
+    max_other_share: float = 0.1  # a burst taken while others held more of the process's CPUs is discarded
     seed: int | None = None
 
 
@@ -108,7 +111,8 @@ class Item:
 
     @property
     def other_cpu_share(self) -> float | None:
-        """Share of the machine's CPU capacity taken by others while sampling; None if unobserved."""
+        """Share of the capacity of the CPUs this process may use taken by others while sampling; None if
+        unobserved."""
         if self.observed_s <= 0:
             return None
         return max(0.0, self.other_cpu_s / (self.observed_s * CPU_COUNT))
@@ -146,7 +150,20 @@ class Result:
     over_budget: bool = False  # ran more than OVERRUN_SHARE past its time budget: one call outlasted it
 
 
-CPU_COUNT = psutil.cpu_count() or 1
+def _own_cpus() -> tuple[int, ...] | None:
+    """The CPUs this process may run on (a taskset, a container's cpuset), where they are fewer than the machine's:
+    load on the others does not slow the run, and load on these would be diluted by the whole machine's count.
+    None counts every CPU: no affinity mask (macOS, Windows), or CPU times that cannot be told apart."""
+    try:
+        cpus = sorted(os.sched_getaffinity(0))
+        listed = len(psutil.cpu_times(percpu=True))  # online CPUs in number order
+    except (AttributeError, OSError, psutil.Error):
+        return None
+    return tuple(cpus) if cpus and len(cpus) < listed and cpus[-1] < listed else None
+
+
+OWN_CPUS = _own_cpus()
+CPU_COUNT = len(OWN_CPUS) if OWN_CPUS else psutil.cpu_count() or 1  # the CPUs cpu_clock counts
 CONTENTION_WINDOW_S = 0.2  # CPU time is counted in 10 ms ticks: over 0.2 s on 2 CPUs, a tick is 2.5% of the machine
 CONTENTION_ALLOWANCE = 1.0  # discarded bursts and waiting for quiet may cost an item this many times its budget
 OVERRUN_SHARE = 0.1  # past its budget by this share, with samples this long against it, an item says so
@@ -163,11 +180,17 @@ def check_threads(threads: int) -> None:
 
 
 def cpu_clock() -> tuple[float, float]:
-    """(CPU-seconds the whole machine has been busy, CPU-seconds of this process)."""
-    times = psutil.cpu_times()
+    """(CPU-seconds the CPUs this process may use have been busy, CPU-seconds of this process)."""
+    if OWN_CPUS is None:
+        return _busy_s(psutil.cpu_times()), time.process_time()
+    every = psutil.cpu_times(percpu=True)
+    return sum(_busy_s(every[cpu]) for cpu in OWN_CPUS), time.process_time()
+
+
+def _busy_s(times) -> float:
     idle = times.idle + getattr(times, "iowait", 0.0)
     guest = getattr(times, "guest", 0.0) + getattr(times, "guest_nice", 0.0)  # already inside user on Linux
-    return sum(times) - idle - guest, time.process_time()
+    return sum(times) - idle - guest
 
 
 def load_readable() -> bool:
@@ -400,7 +423,7 @@ class _Window:
         return time.perf_counter() - self.start
 
     def other_share(self) -> float | None:
-        """Share of the machine's CPU others took since the window opened (unclipped: ticks are coarse); None
+        """Share of the process's CPUs others took since the window opened (unclipped: ticks are coarse); None
         where the CPU times cannot be read."""
         if self.clock is None:
             return None
