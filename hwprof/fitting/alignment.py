@@ -50,6 +50,7 @@ class RunFactor:
     left: list[str] = field(default_factory=list)  # classes of the run with too few to compare
     why_reference: str | None = None  # a reference other than the first: why it was not aligned
     models: list[str] = field(default_factory=list)  # the networks it measured (its sweeps if none)
+    networks: bool = True  # whether it measured networks (a layer sweep's run measures none)
 
     def label(self) -> str:
         """The run as a user knows it: its id and what it measured."""
@@ -113,7 +114,9 @@ class Alignment:
     def warnings(self) -> list[str]:
         """One sentence per run whose layers of a class ran WARN_FACTOR or more away from its reference's
         speed: its networks, measured in the same slow or fast spell, are kept as measured, so the fit sees
-        them out of step with their layers. The fix is a rerun when the machine is steady."""
+        them out of step with their layers; a run without networks (a layer sweep) has only layers, scaled by
+        one median factor a machine that changed under them need not have slowed them all by. The fix is a
+        rerun when the machine is steady."""
         said = []
         for run in self.runs:
             off = {c: f for c, f in run.factors.items() if not 1 / WARN_FACTOR < f < WARN_FACTOR}
@@ -123,8 +126,13 @@ class Alignment:
             said.append(
                 f"run {run.label()} ran its {cls} layers {factor:.2f}x as long as run {run.reference[:8]} did on "
                 f"{run.shared[cls]} configurations both measured; its layers are scaled to that run's speed, "
-                "its networks are kept as measured, so the fit sees them out of step: measure "
-                f"{', '.join(run.models)} again while nothing else runs, and fit with that run in place of this one"
+                + (
+                    "its networks are kept as measured, so the fit sees them out of step"
+                    if run.networks
+                    else "by one factor that the machine need not have slowed each of them by"
+                )
+                + f": measure {', '.join(run.models)} again while nothing else runs, and fit with that run in place "
+                "of this one"
             )
         return said
 
@@ -196,6 +204,7 @@ def align_runs(frame: pd.DataFrame, threads_by_run: dict[str, object] | None = N
     by_run = dict(tuple(per_run.groupby("run_id", sort=False)))  # run -> its configurations (key, cls, log)
     threads = threads_by_run or {}
     models = _models_by_run(frame["model"][measured], (cls == NETWORK_CLASS)[measured], run_ids[measured])
+    with_networks = set(run_ids[measured & (cls == NETWORK_CLASS).to_numpy()].astype(str))
     waiting = sorted(set(table["run_id"]))  # where runs tie, the lowest run_id, whatever the order of the rows
     scale = pd.Series(1.0, index=frame.index)
     done: list[RunFactor] = []
@@ -210,7 +219,11 @@ def align_runs(frame: pd.DataFrame, threads_by_run: dict[str, object] | None = N
                 if threads.get(reference) != threads.get(first)
                 else UNRELATED
             )
-        done.append(RunFactor(reference, why_reference=why, models=models.get(reference, [])))
+        done.append(
+            RunFactor(
+                reference, why_reference=why, models=models.get(reference, []), networks=reference in with_networks
+            )
+        )
         pool = by_run[reference].set_index("key")["log"]
         while True:
             overlap = {
@@ -223,7 +236,7 @@ def align_runs(frame: pd.DataFrame, threads_by_run: dict[str, object] | None = N
             run_id = max(overlap, key=overlap.get)
             waiting.remove(run_id)
             rows = by_run[run_id]
-            run = RunFactor(run_id, reference, models=models.get(run_id, []))
+            run = RunFactor(run_id, reference, models=models.get(run_id, []), networks=run_id in with_networks)
             shared = rows[rows["key"].isin(pool.index)]
             shared = shared.assign(ratio=shared["log"].to_numpy() - pool.loc[shared["key"]].to_numpy())
             for name, group in shared.groupby("cls"):
