@@ -7,6 +7,7 @@ import base64
 import html
 import math
 import os
+import shlex
 from pathlib import Path
 
 import pandas as pd
@@ -178,7 +179,7 @@ def _overview(page: Page, frame: pd.DataFrame, paths: list[Path], runs_of: dict[
                 int(part["stable"].eq(False).sum()),  # null (a command, data from elsewhere) is not unstable
                 int(part["other_cpu_share"].gt(CONTENDED_SHARE).sum()),
                 ", ".join(sorted(part["device_name"].dropna().astype(str).unique())),
-                len(runs),
+                _runs_text(runs),
                 ", ".join(sorted({str((r.get("power") or {}).get("source") or "none") for r in runs})) or "-",
             ]
         )
@@ -189,6 +190,39 @@ def _overview(page: Page, frame: pd.DataFrame, paths: list[Path], runs_of: dict[
         f"Unstable rows missed their precision target; contended rows were measured while other processes took "
         f"more than {CONTENDED_SHARE:.0%} of the CPU, so their times may be inflated.",
     )
+    for path in paths:
+        for text in _unfinished(path, paths, runs_of[path], frame[frame["source"] == _label(path, paths)]):
+            page.note(parts, text)
+
+
+UNFINISHED = {
+    "running": "still running",
+    "interrupted": "interrupted",
+    "failed": "failed",
+}  # RUN_STATUSES less complete
+
+
+def _runs_text(runs: list[dict]) -> str:
+    """How many runs, and how many of them did not finish, by status: "2 (1 interrupted)"."""
+    counts = {word: sum(run.get("status") == status for run in runs) for status, word in UNFINISHED.items()}
+    unfinished = ", ".join(f"{count} {word}" for word, count in counts.items() if count)
+    return f"{len(runs)} ({unfinished})" if unfinished else str(len(runs))
+
+
+def _unfinished(path: Path, paths: list[Path], runs: list[dict], rows: pd.DataFrame) -> list[str]:
+    """Sentences on each of `path`'s runs that did not finish, as `hwprof show` names them, and on the rows
+    only its journal holds: a report of a run cut short must not read as a full one."""
+    from hwprof.dataset import unfinished_note
+
+    label = _label(path, paths)
+    texts = [
+        f"{label}: run {str(run.get('run_id'))[:8]} ({UNFINISHED[run['status']]}) did not finish, so these data "
+        f"may lack what it had still to measure: `hwprof show {shlex.quote(str(path))}` names it"
+        for run in runs
+        if run.get("status") in UNFINISHED
+    ]
+    journal = unfinished_note(path, rows)
+    return [*texts, journal] if journal else texts
 
 
 def _breakdown(page: Page, frame: pd.DataFrame) -> None:
