@@ -27,7 +27,7 @@ import pandas as pd
 import torch
 
 from hwprof.drivers.base import NoSensor, PowerSensor, SensorUnavailable
-from hwprof.drivers.host import check_sysfs_root, parse_device
+from hwprof.drivers.host import check_sysfs_root, cpu_quota, parse_device, usable_cpus
 from hwprof.errors import HwprofError, is_switch, option, shown, true_or_false, whole_number, worded
 from hwprof.files import now_text
 from hwprof.measuring.allocator import DEFAULT_POLICY, pin_allocator
@@ -325,6 +325,10 @@ def _measure(
     if options.threads is not None:
         check_threads(options.threads)
         torch.set_num_threads(options.threads)
+    elif (fewer := _usable_threads()) is not None:
+        options = dataclasses.replace(options, threads=fewer[0])  # measuring processes are told it
+        torch.set_num_threads(fewer[0])
+        progress.warn(fewer[1])
     execution.check_device(torch_device)
     models = [_measured(m, execution, torch_device) for m in models]
     specs, flat = _checked_specs(models, options, execution, torch_device)
@@ -556,6 +560,29 @@ def _built(spec: ModelSpec, model, options: MeasureOptions) -> ModelSpec:
 def _spec_of(model, options: MeasureOptions) -> ModelSpec:
     """A model argument built as the run's options describe it (its inputs, shape and hf: settings)."""
     return resolve_model(model, options.input_shape, inputs=options.inputs, hf_config=options.hf_config)
+
+
+def _usable_threads() -> tuple[int, str] | None:
+    """Where torch's default intra-op threads (OMP_NUM_THREADS, or its count of physical cores) outnumber the CPUs
+    the process may use (a taskset, a cpuset, a cgroup's CPU quota rounded up): the threads to measure with
+    instead, and the line that says so. Capped rather than refused as threads= is: the default was not asked for
+    in this command (OMP_NUM_THREADS is often set for a whole machine), and more threads than CPUs time the
+    scheduler, not the model. None where the default fits."""
+    threads, cpus, quota = torch.get_num_threads(), usable_cpus(), cpu_quota()
+    limit = min(cpus, max(1, math.ceil(quota))) if quota else cpus
+    if threads <= limit:
+        return None
+    omp = os.environ.get("OMP_NUM_THREADS", "").strip()
+    source = f"OMP_NUM_THREADS={omp}" if omp else "PyTorch's default"
+    cause = (
+        f"the {cpus} CPU{'s' * (cpus != 1)} this process may use"
+        if limit == cpus
+        else f"its cgroup's CPU quota of {quota:g} CPU{'s' * (quota != 1)}"
+    )
+    return limit, worded(
+        f"measuring with {limit} intra-op thread{'s' * (limit != 1)}, not the {threads} of {source}: more threads "
+        f"than {cause} time the scheduler, not the model; give {option('threads')} to choose"
+    )
 
 
 def _groups(specs: list[ModelSpec], sizes: list[int], seq_lens: dict, seed: int | None) -> list[tuple]:
