@@ -8,6 +8,9 @@ traced but not added to the package total, so `power_source` says exactly what
 was summed. The intel-rapl-mmio zones repeat the MSR package counter and are
 skipped. Counters wrap at `max_energy_range_uj`; a background poll at least
 four times per shortest possible wrap unfolds every wrap, at any window length.
+A step no power the zone could draw explains (backwards where a wrap would mean
+too much energy for the time since the last read, or far forward) is a faulty
+counter: the sensor stops with the reason rather than giving the step as energy.
 """
 
 from __future__ import annotations
@@ -25,12 +28,18 @@ POWERCAP_DIR = "/sys/class/powercap"
 PACKAGE_NAME = re.compile(r"^package-(\d+)$")
 DIE_NAME = re.compile(r"^package-(\d+)-die-(\d+)$")
 ASSUMED_MAX_POWER_W = 1000.0  # per zone, when the zone states no power constraint
+# A step between two reads may hold this many times the zone's highest stated power over the time between them,
+# plus COUNTER_LAG_S: turbo (PL2) runs above the long-term limit for a while, and a read can show a counter
+# updated up to an update period (or a delayed update) before it. Beyond that the step is a faulty counter.
+STEP_POWER_MARGIN = 3.0
+COUNTER_LAG_S = 0.1
 NOMINAL_UPDATE_PERIOD_S = 0.001  # RAPL counters update about every millisecond
 PROBE_S = 0.3  # how long opening reads the counter for its update period; one that never moves is frozen
 MIN_WINDOW_S = 0.5
 MAX_POLL_INTERVAL_S = 0.05
 MIN_POLL_INTERVAL_S = 0.001
 MIRROR_SNAPSHOTS = 20
+POWER_FILES = ("constraint_*_max_power_uw", "constraint_*_power_limit_uw")
 
 PERMISSION_FIX = (
     "RAPL energy counters ({path}) are readable only by root on this kernel; allow reading with "
@@ -70,6 +79,7 @@ class RaplZone:
     error: str | None = None
     # counter unfolding state
     last_raw_uj: int | None = field(default=None, repr=False)
+    last_read_s: float = field(default=0.0, repr=False)
     total_uj: int = field(default=0, repr=False)
     last_poll: tuple[float, int] | None = field(default=None, repr=False)
 
@@ -77,16 +87,42 @@ class RaplZone:
     def energy_path(self) -> Path:
         return self.path / "energy_uj"
 
-    def unfolded_uj(self) -> int:
-        """Read the counter and add the increase since the last read, unfolding one wrap."""
+    def unfolded_uj(self, now_s: float) -> int:
+        """Read the counter (at monotonic `now_s`) and add the increase since the last read, unfolding one wrap;
+        a step no power the zone could draw explains raises SensorUnavailable instead of becoming energy."""
         raw = read_counter_uj(self.energy_path)
         if self.last_raw_uj is not None:
             delta = raw - self.last_raw_uj
             if delta < 0:
                 delta += self.max_range_uj
+            self._check_step(raw, delta, now_s - self.last_read_s)
             self.total_uj += delta
-        self.last_raw_uj = raw
+        self.last_raw_uj, self.last_read_s = raw, now_s
         return self.total_uj
+
+    def _check_step(self, raw: int, delta_uj: int, elapsed_s: float) -> None:
+        """Refuse a step beyond STEP_POWER_MARGIN times the zone's highest stated power over the time since the
+        last read: a counter that went back with no wrap to explain it (where no power is stated, 1 kW still
+        tells a 262 kJ wrap in a second from a real one), or one that leapt forward (only where power is stated)."""
+        backwards = raw < self.last_raw_uj
+        ceiling_w = self.max_power_w or (ASSUMED_MAX_POWER_W if backwards else None)
+        if ceiling_w is None or delta_uj <= STEP_POWER_MARGIN * ceiling_w * (elapsed_s + COUNTER_LAG_S) * 1e6:
+            return
+        stated = (
+            f"the {ceiling_w:g} W the zone states as its most"
+            if self.max_power_w
+            else f"{ceiling_w:g} W (more than a CPU package draws)"
+        )
+        if backwards:
+            raise SensorUnavailable(
+                f"the counter of rapl:{self.name} went back by {(self.last_raw_uj - raw) / 1e6:.3g} J, which no "
+                f"wrap explains: a wrap at {self.max_range_uj / 1e6:g} J would mean {delta_uj / 1e6:.3g} J in "
+                f"{elapsed_s:.3g} s, over {STEP_POWER_MARGIN:g} times {stated}; a faulty counter gives no energy"
+            )
+        raise SensorUnavailable(
+            f"the counter of rapl:{self.name} jumped by {delta_uj / 1e6:.3g} J in {elapsed_s:.3g} s, over "
+            f"{STEP_POWER_MARGIN:g} times {stated}; a faulty counter gives no energy"
+        )
 
 
 def _classify(zone: RaplZone) -> None:
@@ -110,16 +146,13 @@ def discover_zones(root: Path | None = None) -> list[RaplZone]:
             continue  # intel-rapl-mmio repeats the MSR package counter; counting it would double
         name = read_text(entry / "name")
         max_range = read_text(entry / "max_energy_range_uj")
-        max_power_uw = read_text(entry / "constraint_0_max_power_uw")
         zone = RaplZone(
             zone_id=entry.name,
             name=name or entry.name,
             path=entry,
             parent_id=entry.name.rsplit(":", 1)[0] if entry.name.count(":") > 1 else None,
             max_range_uj=int(max_range) if max_range and max_range.isdigit() and int(max_range) > 0 else 0,
-            max_power_w=int(max_power_uw) / 1e6
-            if max_power_uw and max_power_uw.isdigit() and int(max_power_uw) > 0
-            else None,
+            max_power_w=_highest_power_w(entry),
         )
         _classify(zone)
         missing = [f for f, text in (("name", name), ("max_energy_range_uj", max_range)) if text is None]
@@ -148,6 +181,14 @@ def discover_zones(root: Path | None = None) -> list[RaplZone]:
             zone.error = f"cannot read {zone.energy_path}: {error}"
         zones.append(zone)
     return zones
+
+
+def _highest_power_w(entry: Path) -> float | None:
+    """The most power a zone states in any constraint (its maximum or its limit: PL1, PL2 and PL4 on Intel), so
+    turbo is within it; None where it states none."""
+    texts = [read_text(path) for pattern in POWER_FILES for path in entry.glob(pattern)]
+    powers_uw = [int(text) for text in texts if text and text.isdigit() and int(text) > 0]
+    return max(powers_uw) / 1e6 if powers_uw else None
 
 
 def _missing_file(entry: Path, name: str | None, file: str) -> str:
@@ -281,9 +322,10 @@ class RaplSensor(PowerSensor):
         return max(MIN_POLL_INTERVAL_S, min(MAX_POLL_INTERVAL_S, shortest_wrap_s / 4))
 
     def _open_hardware(self) -> None:
+        now = self.clock.monotonic()
         for zone in self.traced:
             zone.last_raw_uj, zone.total_uj, zone.last_poll = None, 0, None
-            zone.unfolded_uj()
+            zone.unfolded_uj(now)
         first = self.counted[0]
         self.update_period_s, self.update_period_probed = probe_update_period(
             lambda: read_counter_uj(first.energy_path),
@@ -293,13 +335,14 @@ class RaplSensor(PowerSensor):
         )
 
     def _read_energy_j(self) -> float:
-        return sum(z.unfolded_uj() for z in self.counted) / 1e6
+        now = self.clock.monotonic()
+        return sum(z.unfolded_uj(now) for z in self.counted) / 1e6
 
     def _poll_samples(self, now: float) -> list[PowerSample]:
         samples = []
         total_w, complete = 0.0, True
         for zone in self.traced:
-            energy_uj = zone.unfolded_uj()
+            energy_uj = zone.unfolded_uj(now)
             if zone.last_poll is not None and now > zone.last_poll[0]:
                 power_w = (energy_uj - zone.last_poll[1]) / 1e6 / (now - zone.last_poll[0])
                 samples.append(PowerSample(now, zone.name, power_w))

@@ -131,7 +131,7 @@ def test_unfolding_adds_the_range_once_per_wrap(monkeypatch, tmp_path):
     )
     readings = iter([900, 100, 950, 20])
     monkeypatch.setattr(rapl, "read_counter_uj", lambda path: next(readings))
-    assert [zone.unfolded_uj() for _ in range(4)] == [0, 200, 1050, 1120]
+    assert [zone.unfolded_uj(0.01 * t) for t in range(4)] == [0, 200, 1050, 1120]
 
 
 def test_permission_error_is_explained_not_replaced(sysfs_root, monkeypatch):
