@@ -209,7 +209,14 @@ def _as_run(module: nn.Module, dtype: torch.dtype, channels_last: bool) -> nn.Mo
     """`module` in the dtype and layout of the run (in place; callers pass a copy of the user's module)."""
     if dtype != torch.float32:
         module = module.to(dtype=dtype)
-    return module.to(memory_format=torch.channels_last) if channels_last else module
+    return to_channels_last(module) if channels_last else module
+
+
+def to_channels_last(module: nn.Module) -> nn.Module:
+    """`module` with its 4-D parameters and buffers laid out NHWC (in place, as .to does), the others as they are:
+    torch's .to(memory_format=torch.channels_last) fails on a Conv3d's 5-D weight, where --channels-last, which
+    lays out 4-D tensors only, promises to run such a model as it is."""
+    return module._apply(lambda t: t.to(memory_format=torch.channels_last) if t.dim() == 4 else t)
 
 
 def meta_copy(module: nn.Module) -> nn.Module:
