@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 import hwprof
-from hwprof.errors import HwprofError, true_or_false
+from hwprof.errors import HwprofError, given_percent, true_or_false
 from hwprof.files import check_output, now_text, write_text_atomically
 from hwprof.plotting import png_bytes, pyplot
 from hwprof.report import figures
@@ -429,7 +429,8 @@ def _predictor(
     page.figure(parts, drawn, "predicted against measured")
     rows = [[f"network {target}", *_metric_cells(m)] for target, m in report["network"].items()]
     rows += [[f"layers: {op}", *_metric_cells(m)] for op, m in report["layers"].items()]
-    page.table(parts, ["scored", "n", "MAPE", "RMSPE", "within ±10%", "Spearman", "coverage"], rows)
+    coverage = f"coverage of {given_percent(confidence)} intervals"  # a coverage means little without its level
+    page.table(parts, ["scored", "n", "MAPE", "RMSPE", "within ±10%", "Spearman", coverage], rows)
     page.note(parts, report.get("note", ""))
 
 
