@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import re
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -75,6 +76,7 @@ class RaplZone:
     role: str = "other"  # package, die, core, uncore, dram, psys, other
     counted: bool = False
     mirrors: str | None = None  # name of the die this one mirrors
+    label: str = ""  # its name in samples and the source: the name, made distinct where two zones share it
     readable: bool = True
     error: str | None = None
     # counter unfolding state
@@ -86,6 +88,9 @@ class RaplZone:
     @property
     def energy_path(self) -> Path:
         return self.path / "energy_uj"
+
+    def __post_init__(self) -> None:
+        self.label = self.label or self.name
 
     def unfolded_uj(self, now_s: float) -> int:
         """Read the counter (at monotonic `now_s`) and add the increase since the last read, unfolding one wrap;
@@ -115,12 +120,12 @@ class RaplZone:
         )
         if backwards:
             raise SensorUnavailable(
-                f"the counter of rapl:{self.name} went back by {(self.last_raw_uj - raw) / 1e6:.3g} J, which no "
+                f"the counter of rapl:{self.label} went back by {(self.last_raw_uj - raw) / 1e6:.3g} J, which no "
                 f"wrap explains: a wrap at {self.max_range_uj / 1e6:g} J would mean {delta_uj / 1e6:.3g} J in "
                 f"{elapsed_s:.3g} s, over {STEP_POWER_MARGIN:g} times {stated}; a faulty counter gives no energy"
             )
         raise SensorUnavailable(
-            f"the counter of rapl:{self.name} jumped by {delta_uj / 1e6:.3g} J in {elapsed_s:.3g} s, over "
+            f"the counter of rapl:{self.label} jumped by {delta_uj / 1e6:.3g} J in {elapsed_s:.3g} s, over "
             f"{STEP_POWER_MARGIN:g} times {stated}; a faulty counter gives no energy"
         )
 
@@ -197,6 +202,23 @@ def _missing_file(entry: Path, name: str | None, file: str) -> str:
     return (
         f"the RAPL zone {zone} has no {file} file that can be read ({entry / file}), so its energy cannot be measured"
     )
+
+
+def _label_zones(zones: list[RaplZone]) -> None:
+    """Name each zone distinctly in samples and the source: by its name where that is unique, else under its
+    parent's label ("package-1/core": a core zone per socket, traced as one, drew a zigzag) or, at the top, its
+    zone id ("intel-rapl:1/package-0"). A single socket's names stay as they were."""
+    by_id = {zone.zone_id: zone for zone in zones}
+    counts = Counter(zone.name for zone in zones)
+
+    def label(zone: RaplZone) -> str:
+        if counts[zone.name] == 1:
+            return zone.name
+        parent = by_id.get(zone.parent_id)
+        return f"{label(parent) if parent else zone.zone_id}/{zone.name}"
+
+    for zone in zones:
+        zone.label = label(zone)
 
 
 def _dies_mirror(dies: list[RaplZone]) -> bool:
@@ -306,9 +328,10 @@ class RaplSensor(PowerSensor):
         reason = unavailable_reason(self.zones)
         if reason:
             raise SensorUnavailable(reason)
+        _label_zones(self.zones)
         self.counted = choose_counted(self.zones)
         self.traced = [z for z in self.zones if z.readable and z.mirrors is None]
-        names = "+".join(z.name for z in self.counted)
+        names = "+".join(z.label for z in self.counted)
         self.source = f"rapl:{names}"
         self.primary_sensor = names
         self.update_period_probed = False
@@ -345,7 +368,7 @@ class RaplSensor(PowerSensor):
             energy_uj = zone.unfolded_uj(now)
             if zone.last_poll is not None and now > zone.last_poll[0]:
                 power_w = (energy_uj - zone.last_poll[1]) / 1e6 / (now - zone.last_poll[0])
-                samples.append(PowerSample(now, zone.name, power_w))
+                samples.append(PowerSample(now, zone.label, power_w))
                 total_w += power_w if zone.counted else 0.0
             elif zone.counted:
                 complete = False
@@ -375,11 +398,12 @@ class RaplSensor(PowerSensor):
         return {
             "driver": "rapl",
             "source": self.source,
-            "counted_zones": [z.name for z in self.counted],
+            "counted_zones": [z.label for z in self.counted],
             "zones": [
                 {
                     "zone": z.zone_id,
                     "name": z.name,
+                    "label": z.label,
                     "role": z.role,
                     "counted": z.counted,
                     "mirrors": z.mirrors,
