@@ -198,9 +198,15 @@ def correlation(value) -> str:
 
 def origin_line(summary: dict) -> str:
     """What the predictor was fitted from: the datasets' networks, and what it kept from a base or a prior."""
+    from hwprof.fitting.data import networks_counted
+
     training, device = summary["training"], summary["device_name"]
     rows = training["rows"]
-    own = f"{rows['networks']} networks and {rows['unique_layer_configs']} unique layer configurations"
+    # a predictor written before "models" was recorded counts its rows
+    own = (
+        f"{networks_counted(rows.get('models', rows['networks']), rows['networks'])} and "
+        f"{rows['unique_layer_configs']} unique layer configurations"
+    )
     prior = training.get("prior")
     if prior:
         networks = prior["boards"][0]["networks"] if prior.get("boards") else "?"
@@ -219,7 +225,8 @@ def origin_line(summary: dict) -> str:
     if refit.get("base"):
         return (
             f"adapted {refit['base']} ({refit.get('base_device_name')}: {own}) to {device}: "
-            f"layer models kept, network models learnt from {refit['networks']} networks"
+            f"layer models kept, network models learnt from "
+            f"{networks_counted(refit.get('models', refit['networks']), refit['networks'])}"
         )
     return f"fitted {summary['mode']} predictor for {device} from {own}"
 

@@ -64,6 +64,15 @@ class TrainingData:
         )
 
     @property
+    def models(self) -> int:
+        """The distinct networks, each counted once whatever batch sizes (rows) it was measured at."""
+        return len(set(self.networks.names))
+
+    def networks_counted(self) -> str:
+        """'3 network(s)', or '1 network(s) (2 rows)' where networks were measured at several batch sizes."""
+        return networks_counted(self.models, len(self.networks))
+
+    @property
     def layer_records(self) -> list[LayerRecord]:
         return [
             LayerRecord(
@@ -71,6 +80,12 @@ class TrainingData:
             )
             for r in self.layers.itertuples()
         ]
+
+
+def networks_counted(models: int, rows: int) -> str:
+    """'3 network(s)', or '1 network(s) (2 rows)': every line of fit counts networks as distinct models and rows
+    apart, so that a summary's networks and a validation's are never two counts of one set."""
+    return f"{models} network(s)" + (f" ({rows} rows)" if rows != models else "")
 
 
 def read_inputs(paths: Sequence[str | os.PathLike]) -> tuple[pd.DataFrame, list[dict]]:

@@ -69,7 +69,7 @@ def fit_training_data(
     layer_targets = [t for t in LAYER_TARGETS if t in targets and _measured(data.layers, t) >= MIN_ROWS]
     if "latency_ms" not in layer_targets:
         layer_targets = []  # power layer models need latency layer models beside them
-    say(f"fitting {len(data.layers)} unique layer configurations and {len(data.networks)} networks")
+    say(f"fitting {len(data.layers)} unique layer configurations and {data.networks_counted()}")
     everything = np.ones(len(data.networks), dtype=bool)
     fit_on = functools.partial(_fit_once, data, variables, layer_z, network_z, layer_targets, targets, family)
     doc = fit_on(np.ones(len(data.layers), dtype=bool), everything)
@@ -107,7 +107,7 @@ def adapt_training_data(
             f"{named} has no layer models (it was fitted from network rows alone), so there is "
             f"nothing to keep from it; fit without {option('base')}"
         )
-    say(f"keeping the layer models of {named}; fitting network models on {len(data.networks)} networks")
+    say(f"keeping the layer models of {named}; fitting network models on {data.networks_counted()}")
     predictor = refit_networks(base, data, targets)
     doc = predictor.doc
     doc["device_name"] = data.device_name
@@ -163,7 +163,7 @@ def refit_networks(
     # the layer rows are the base's; the networks, and how far their reruns disagree, are the new data's
     doc["training"] = dict(
         doc.get("training", {}),
-        network_refit={"networks": len(data.networks), "families": sorted(set(data.families))},
+        network_refit={"networks": len(data.networks), "models": data.models, "families": sorted(set(data.families))},
         rerun_agreement=data.reruns,
     )
     return Predictor(doc)
@@ -459,12 +459,7 @@ def _cross_validate(
     n = len(families)
     folds = make_folds(families, units=np.asarray(data.networks.names))
     if n < 3 or len(folds.splits) < 2:
-        networks = len(set(data.networks.names))
-        rows = f" ({n} rows)" if n != networks else ""
-        predictor.doc["cv"] = {
-            "scheme": "none",
-            "reason": f"only {networks} network(s){rows}: too few to cross-validate",
-        }
+        predictor.doc["cv"] = {"scheme": "none", "reason": f"only {data.networks_counted()}: too few to cross-validate"}
         return
     fold_of = np.full(n, -1)
     predicted = {t: np.full(n, np.nan) for t in targets}
@@ -582,7 +577,8 @@ def _training_summary(data: TrainingData, variables, layer_targets, seconds: flo
         "device_name": data.device_name,
         "rows": {
             "unique_layer_configs": int(len(data.layers)),
-            "networks": int(len(data.networks)),
+            "networks": int(len(data.networks)),  # rows: (model, batch size)
+            "models": data.models,
             "layer_configs_per_op": {str(k): int(v) for k, v in ops.items()},
         },
         "families": sorted(set(data.families)),
