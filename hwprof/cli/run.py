@@ -72,6 +72,7 @@ def run(ctx, command, device, power, tegrastats, idle_s, out, trace, as_json):
     from hwprof.drivers import open_sensor
     from hwprof.drivers.host import check_sysfs_root, parse_device
     from hwprof.measuring.command import check_command, command_row, measure_command
+    from hwprof.measuring.provenance import device_name as name_of
 
     argv = list(command)
     check_command(argv, idle_s)
@@ -80,9 +81,13 @@ def run(ctx, command, device, power, tegrastats, idle_s, out, trace, as_json):
     if trace and out is None:
         raise HwprofError(f"{option('trace', True)} names its file after the dataset: give --out too")
     begun = time.perf_counter()
+    # before the sensor: naming a GPU loads torch's CUDA, whose UUID for the device is how NVML opens that GPU
+    # (without it, the GPU is taken by index, which CUDA's fastest-first order makes a guess)
+    device_name = name_of(device)
     sensor = open_sensor(power, device, tegrastats)
     try:
-        provenance, device_name = _check_dataset(out, device, argv, power, sensor, trace)
+        mapping_notes = _mapping_notes(sensor, device)
+        provenance = _check_dataset(out, device, argv, power, sensor, trace)
         cost = measure_command(argv, device, sensor, idle_s)
     finally:
         sensor.close()
@@ -90,7 +95,7 @@ def run(ctx, command, device, power, tegrastats, idle_s, out, trace, as_json):
     if out is not None:
         row = command_row(cost, device_name, time.perf_counter() - begun)
         trace_path, written = _append_or_aside(out, provenance, row, cost.trace if trace else None)
-    notes = _skipped_notes(cost, written, trace, trace_path, idle_s)
+    notes = mapping_notes + _skipped_notes(cost, written, trace, trace_path, idle_s)
     summary = _summary(cost, device_name, written, trace_path, notes)
     if as_json:
         click.echo(json.dumps(summary, indent=2), err=True)
@@ -104,14 +109,25 @@ RUN_HOLDER = "hwprof run"  # how a run appending its row names itself in the dat
 APPEND_WAIT_S = 60.0  # the longest wait for other runs appending to the same dataset
 
 
-def _check_dataset(out, device: str, argv: list[str], power: str, sensor, trace: bool):
-    """(provenance or None, device name): the dataset (and with --trace its trace) checked before CMD runs, so
-    a bad --out never costs a run. Its lock is not held while CMD runs, only while the row is appended."""
-    from hwprof.measuring.provenance import collect_provenance, device_name
+def _mapping_notes(sensor, device: str) -> list[str]:
+    """measure's warning where the GPU the sensor reads is taken to be `device` by its index, not its UUID: the
+    energy may be another GPU's."""
+    if not (sensor.available and sensor.metadata().get("device_mapping_certain") is False):
+        return []
+    return [
+        f"power: {sensor.source} is taken to be {device} by index ({sensor.metadata()['device_mapping']}); "
+        "set CUDA_DEVICE_ORDER=PCI_BUS_ID to be sure"
+    ]
 
-    name = device_name(device)
+
+def _check_dataset(out, device: str, argv: list[str], power: str, sensor, trace: bool) -> dict | None:
+    """The provenance of the row to write to `out` (None without --out), its dataset (and with --trace its trace)
+    checked before CMD runs, so a bad --out never costs a run. Its lock is not held while CMD runs, only while the
+    row is appended."""
+    from hwprof.measuring.provenance import collect_provenance
+
     if out is None:
-        return None, name
+        return None
     provenance = collect_provenance(
         device,
         None,
@@ -129,7 +145,7 @@ def _check_dataset(out, device: str, argv: list[str], power: str, sensor, trace:
     _appending_writer(out, provenance).close()  # every check of the append, and nothing written
     if trace:
         _check_trace(out)
-    return provenance, name
+    return provenance
 
 
 def _appending_writer(out, provenance: dict):
