@@ -12,8 +12,9 @@ Method (after pyperf, torch.utils.benchmark and hyperfine):
    of the median, or when its time budget is spent (then it is not `stable`).
    The budget counts warm-up too: an item whose cold call spent it is not
    warmed up, and a burst is cut to the calls the time left holds (one at
-   least). An item that still ran more than OVERRUN_SHARE past its budget (a
-   call longer than the budget) says so (`over_budget`).
+   least). An item that still ran more than OVERRUN_SHARE past its budget (its
+   samples long against it: one call, or a calibrated sample of quick calls,
+   against a short budget) says so (`over_budget`).
    An item that `spans` the group (a whole network) is not stopped by its
    precision while other items are still being sampled: its samples then come
    from the same stretch of time as its layers', and a slow spell of the
@@ -147,7 +148,7 @@ class Result:
     discarded_bursts: int = 0
     samples: tuple[float, ...] = ()  # seconds per call, each sample the mean of `iterations` calls
     tail_s: tuple[float, float] | None = None  # (p90, p99) of the samples, upper nearest rank
-    over_budget: bool = False  # ran more than OVERRUN_SHARE past its time budget: one call outlasted it
+    over_budget: bool = False  # ran more than OVERRUN_SHARE past its time budget: its samples are long against it
 
 
 def _own_cpus() -> tuple[int, ...] | None:

@@ -38,7 +38,7 @@ from hwprof.measuring.execution import Execution
 from hwprof.measuring.fit_sweep import DEFAULT_SWEEP_SHARE, SweepRecord, recorded_sweep
 from hwprof.measuring.guest import own_torch_settings
 from hwprof.measuring.processes import DEFAULT_PROCESSES
-from hwprof.measuring.runner import Item, ItemFailed, Method, Result, Runner, check_threads
+from hwprof.measuring.runner import OVERRUN_SHARE, Item, ItemFailed, Method, Result, Runner, check_threads
 from hwprof.models.inputs import InputSpec, ModelInputs, check_module_weights, parse_seq_lens
 from hwprof.models.layers import Layer, module_weights, run_and_extract, run_failure
 from hwprof.models.recall import tensors_in
@@ -481,6 +481,7 @@ def _measure(
         elif options.trace:
             progress.warn(f"no power trace written to {options.trace}: {sensor.reason or 'no power was sampled'}")
         session.report_contention(options.max_other_share)
+        session.report_overruns()
     return _returned(_stamped(session.frame(), writer.run_id), _runs(out, writer.provenance))
 
 
@@ -955,6 +956,12 @@ def _cache_record(mode: str, device: torch.device) -> dict:
     return {"mode": mode, "cache_bytes": size, "cache_bytes_source": source}
 
 
+def _rounded_up(seconds: float) -> float:
+    """Seconds rounded up to two significant digits, as a budget to suggest: 0.0481 is 0.049."""
+    step = 10 ** (math.floor(math.log10(seconds)) - 1)
+    return round(math.ceil(seconds / step - 1e-9) * step, 12)
+
+
 def _bytes_text(size: float) -> str:
     """A byte count in the largest unit that keeps it at 1 or more, so a few KiB do not read as 0.0 MiB."""
     for unit, scale in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
@@ -1090,6 +1097,7 @@ class _Session:
         self.earlier_layer_rows: Counter = Counter()  # (model, batch_size, seq_len) -> its layer rows read at resume
         self.per_sample_bytes: dict[str, tuple[int, int, int]] = {}  # model -> see _check_memory
         self.measured_now: list[dict] = []  # measurement columns of each item timed in this run
+        self.overruns: list[tuple[float, float]] = []  # (measure_s, seconds per sample) of items a sample ran over
         self.sweep: SweepRecord | None = None  # the default layer sweep, once it starts (_fit_sweep)
         self.clock: RunClock | None = None  # where the run is among its groups, for the progress
         self.sync: Callable[[], None] = (
@@ -1261,8 +1269,10 @@ class _Session:
                 self.emit([self._layer_row(identity, layer, result.key) for layer in group], samples)
                 label, what = f"{group[0].op} {group[0].name}", f"{group[0].op} layer {group[0].name} of {spec.name}"
             self.progress.item_done(label, measurement["latency_ms"], measurement["stable"])
-            if result.over_budget:
+            if result.over_budget and result.summary.median > self.runner.method.max_item_s:
                 self._warn_over_budget(f"{what} at batch size {batch_size}", result)
+            elif result.over_budget:  # a sample of quick calls, not one call: said once for the run
+                self.overruns.append((result.measure_s, result.summary.median * result.iterations))
 
         timed: list[tuple[Result, dict, RawSamples]] = []
 
@@ -1291,6 +1301,25 @@ class _Session:
                 raise
             emit_item(result, measurement, samples)
         return len(items)
+
+    def report_overruns(self) -> None:
+        """One line for the items whose samples, not their calls, ran them past the budget: a short budget
+        against the calibrated sample length (min_sample_s, a burst at least) sends nearly every item over
+        by a little, and a line each buried the run's other notes."""
+        if not self.overruns:
+            return
+        budget_s = self.runner.method.max_item_s
+        count = len(self.overruns)
+        most_s = max(measure_s for measure_s, _ in self.overruns) - budget_s
+        enough_s = _rounded_up(max(sample_s for _, sample_s in self.overruns) / OVERRUN_SHARE)
+        self.progress.warn(
+            worded(
+                f"{count} item{'s' * (count != 1)} ran past {option('max_item_s', f'{budget_s:g}')} by up to "
+                f"{most_s:.2g} s, as their samples (calibrated to last at least {self.runner.min_sample_s * 1e3:.2g} "
+                f"ms each) are long against so short a budget, and their rows rest on few; "
+                f"{option('max_item_s', f'{enough_s:g}')} or more would keep each within {OVERRUN_SHARE:.0%} of it"
+            )
+        )
 
     def _warn_over_budget(self, what: str, result: Result) -> None:
         """An item whose samples are long against its budget ran past it (the runner takes one sample at least,
