@@ -161,10 +161,15 @@ def discover_zones(root: Path | None = None) -> list[RaplZone]:
         )
         _classify(zone)
         missing = [f for f, text in (("name", name), ("max_energy_range_uj", max_range)) if text is None]
-        if missing:  # kept, unreadable, so the reason names it rather than the zones that remain
+        if missing or not name:  # kept, unreadable, so the reason names it rather than the zones that remain
             zone.role = zone.role if name else "unknown"  # a nameless zone may be a package
             zone.readable = False
-            zone.error = _missing_file(entry, name, missing[0])
+            zone.error = (
+                _missing_file(entry, name, missing[0])
+                if missing
+                else f"the RAPL zone {entry.name} has an empty name file ({entry / 'name'}), so what it measures "
+                "is unknown and its energy cannot be counted"
+            )
             zones.append(zone)
             continue
         if not zone.max_range_uj:  # wraps could not be unfolded: unusable, as garbage in energy_uj is
@@ -256,7 +261,7 @@ def choose_counted(zones: list[RaplZone]) -> list[RaplZone]:
                 die.mirrors = dies[0].name
         else:
             counted.extend(dies)
-    if not counted:
+    if not any(z.role in ("package", "die") for z in zones):  # an unreadable package is refused, never replaced
         counted = [z for z in readable if z.role == "psys"]
     for zone in counted:
         zone.counted = True
@@ -268,12 +273,20 @@ def unavailable_reason(zones: list[RaplZone]) -> str | None:
     if not zones:
         from hwprof.drivers.host import no_rapl_reason
 
+        powercap = sysfs_path(POWERCAP_DIR)
+        if any(powercap.glob("intel-rapl-mmio:*")):
+            return (
+                f"only the MMIO RAPL interface (intel-rapl-mmio) is under {powercap}, and hwprof reads the MSR one "
+                "(intel-rapl), which has every zone; load it with `sudo modprobe intel_rapl_msr`"
+            )
         return no_rapl_reason()
     unreadable = [z for z in zones if not z.readable and z.role in ("package", "die", "psys", "unknown")]
     if unreadable and not any(z.readable and z.role in ("package", "die", "psys") for z in zones):
         return unreadable[0].error
     if lost := _left_out_of_total(zones):
-        return f"{lost.error}; the other zones alone would give part of the CPU as the whole"
+        if any(z.readable and z.role in ("package", "die") for z in zones):
+            return f"{lost.error}; the other zones alone would give part of the CPU as the whole"
+        return f"{lost.error}; psys, the whole platform's power, is not taken in the CPU's place"
     if not any(z.role in ("package", "die", "psys") for z in zones):
         return (
             f"the RAPL zones under {sysfs_path(POWERCAP_DIR)} include no package or psys zone "
@@ -283,18 +296,16 @@ def unavailable_reason(zones: list[RaplZone]) -> str | None:
 
 
 def _left_out_of_total(zones: list[RaplZone]) -> RaplZone | None:
-    """An unreadable zone of the kind being summed (a second package, a die, a nameless top zone): without
-    it the total would be short, so it stops RAPL rather than being skipped."""
+    """An unreadable zone of the CPU's (a package, a die its package does not cover, a nameless top zone):
+    without it the total would be short, or psys (the whole platform) would stand for the CPU, so it stops RAPL
+    rather than being skipped."""
     packages = {z.package for z in zones if z.readable and z.role == "package"}
-    dies_summed = any(z.readable and z.role == "die" and z.package not in packages for z in zones)
     for zone in zones:
         if zone.readable:
             continue
-        if zone.role == "package" and packages:
+        if zone.role == "package" or (zone.role == "die" and zone.package not in packages):
             return zone
-        if zone.role == "die" and dies_summed and zone.package not in packages:
-            return zone
-        if zone.role == "unknown" and zone.parent_id is None and (packages or dies_summed):
+        if zone.role == "unknown" and zone.parent_id is None:
             return zone
     return None
 
