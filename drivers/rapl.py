@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from hwprof.drivers.base import PowerSample, PowerSensor, SensorUnavailable, probe_update_period
-from hwprof.drivers.host import cpufreq_settings, read_text, sysfs_path
+from hwprof.drivers.host import cpu_names, cpufreq_settings, read_text, sysfs_path
 
 POWERCAP_DIR = "/sys/class/powercap"
 PACKAGE_NAME = re.compile(r"^package-(\d+)$")
@@ -310,6 +310,44 @@ def _left_out_of_total(zones: list[RaplZone]) -> RaplZone | None:
     return None
 
 
+def coverage_notes(zones: list[RaplZone], counted: list[RaplZone]) -> list[str]:
+    """What the total covers that a reader would not assume: a top zone of a kind hwprof does not know (left out,
+    where it may be a socket), and packages this process cannot run on (a taskset on one socket still gets every
+    socket's energy)."""
+    notes = [
+        f"the RAPL zone {z.zone_id} ({z.name}) is a top zone of a kind hwprof does not know, so it is traced but not "
+        "added to the total"
+        for z in zones
+        if z.readable and z.parent_id is None and z.role == "other"
+    ]
+    counted_packages = {z.package for z in counted if z.package is not None}
+    own_packages = _packages_of_this_process()
+    if own_packages and len(counted_packages) > 1 and not counted_packages <= own_packages:
+        notes.append(
+            f"this process may run only on CPUs of package {', '.join(map(str, sorted(own_packages)))}, but the "
+            f"energy covers every package counted ({'+'.join(z.label for z in counted)}), including ones it does "
+            "not run on"
+        )
+    return notes
+
+
+def _packages_of_this_process() -> set[int]:
+    """The packages (sockets) of the CPUs this process may run on; empty where affinity or topology is unknown."""
+    try:
+        allowed = os.sched_getaffinity(0)
+    except (AttributeError, OSError):  # macOS and Windows have no affinity mask
+        return set()
+    packages = set()
+    for name in cpu_names():
+        if int(name.removeprefix("cpu")) not in allowed:
+            continue
+        package = read_text(f"/sys/devices/system/cpu/{name}/topology/physical_package_id")
+        if not (package and package.isdigit()):
+            return set()  # one CPU's socket unknown: the process may run on any
+        packages.add(int(package))
+    return packages
+
+
 def _read_cpu_settings() -> dict:
     """Frequency settings of cpu0 and the summed thermal-throttle counts of all CPUs."""
     cpu_dir = sysfs_path("/sys/devices/system/cpu")
@@ -344,6 +382,7 @@ class RaplSensor(PowerSensor):
         self.traced = [z for z in self.zones if z.readable and z.mirrors is None]
         names = "+".join(z.label for z in self.counted)
         self.source = f"rapl:{names}"
+        self.notes = coverage_notes(self.zones, self.counted)
         self.primary_sensor = names
         self.update_period_probed = False
         self.poll_interval_s = self._poll_interval_for_wraps()
@@ -423,6 +462,7 @@ class RaplSensor(PowerSensor):
                 }
                 for z in self.zones
             ],
+            "notes": self.notes,
             "rule": "psys contains package, package contains core/uncore, mirrored dies count once; "
             "dram is traced but not added",
             "update_period_s": self.update_period_s,
