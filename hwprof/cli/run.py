@@ -94,7 +94,8 @@ def run(ctx, command, device, power, tegrastats, idle_s, out, trace, as_json):
     trace_path, written = None, out
     if out is not None:
         row = command_row(cost, device_name, time.perf_counter() - begun)
-        trace_path, written = _append_or_aside(out, provenance, row, cost.trace if trace else None)
+        stop = {"stopped_reason": cost.unavailable_reason, "stopped_at": cost.stopped_at} if cost.stopped_at else None
+        trace_path, written = _append_or_aside(out, provenance, (row, stop), cost.trace if trace else None)
     notes = mapping_notes + _skipped_notes(cost, written, trace, trace_path, idle_s)
     summary = _summary(cost, device_name, written, trace_path, notes)
     if as_json:
@@ -165,17 +166,29 @@ def _appending_writer(out, provenance: dict):
         time.sleep(0.05)
 
 
-def _append(out, provenance: dict, row: dict, trace_rows: list[tuple] | None) -> str | None:
+def _write_row(writer, row: tuple[dict, dict | None]) -> None:
+    """The command's row, given with where the sensor stopped during it (None where it did not): the run's power
+    provenance then keeps why and when, as measure's does, and the rows of the dataset before it."""
+    values, stop = row
+    if stop is not None:
+        power = writer.provenance["power"]
+        writer.provenance["power"] = {**power, **stop, "stopped_after_rows": len(writer.existing_rows())}
+    writer.write([values])
+
+
+def _append(out, provenance: dict, row: tuple[dict, dict | None], trace_rows: list[tuple] | None) -> str | None:
     """The row, and with --trace the samples, added under the dataset's lock; the trace's path where written."""
     writer = _appending_writer(out, provenance)
     try:
-        writer.write([row])
+        _write_row(writer, row)
         return _append_trace(out, trace_rows, writer.run_id) if trace_rows is not None else None
     finally:
         writer.close()
 
 
-def _append_or_aside(out, provenance: dict, row: dict, trace_rows: list[tuple] | None) -> tuple[str | None, str]:
+def _append_or_aside(
+    out, provenance: dict, row: tuple[dict, dict | None], trace_rows: list[tuple] | None
+) -> tuple[str | None, str]:
     """(trace path, dataset written): the row appended to `out`, or, where `out` cannot take it now (a measure
     started writing it while CMD ran), written to a dataset of its own beside it, so that the command's
     measurement and its exit status are never lost to a lock."""
@@ -193,7 +206,7 @@ def _append_or_aside(out, provenance: dict, row: dict, trace_rows: list[tuple] |
         if Path(aside).exists():
             aside = f"{text.removesuffix(suffix)}.run-{os.getpid()}-{time.time_ns()}{suffix}"
         with DatasetWriter(aside, provenance, holder=RUN_HOLDER) as writer:
-            writer.write([row])
+            _write_row(writer, row)
         trace_path = _append_trace(aside, trace_rows, writer.run_id) if trace_rows is not None else None
         click.echo(
             f"warning: {refused}; this command's row was written to {aside} instead: `hwprof merge {out} {aside} "

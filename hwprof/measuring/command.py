@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from hwprof.drivers import SensorUnavailable
 from hwprof.drivers.base import stopped_reason
 from hwprof.errors import HwprofError, option
+from hwprof.files import now_text
 from hwprof.interrupts import signals_handled
 from hwprof.measuring.energy import WINDOW_MARGIN, below_idle, required_window_s
 from hwprof.measuring.trace import trace_rows
@@ -49,6 +50,7 @@ class CommandCost:
     source: str | None = None
     flags: list[str] = field(default_factory=list)
     unavailable_reason: str | None = None
+    stopped_at: str | None = None  # when the sensor stopped during the baseline or the command (flagged sensor_stopped)
     trace: list[tuple] = field(default_factory=list)  # trace rows (hwprof.measuring.trace) of both windows
 
 
@@ -167,11 +169,14 @@ def measure_command(argv: list[str], device: str, sensor, idle_s: float | None =
 
 def _stopped_or(cost: CommandCost, read):
     """`read()`, or None where the sensor stopped (tegrastats exited, a GPU fell off the bus): the command
-    still runs and keeps its status, and its energy stays None with the reason."""
+    still runs and keeps its status, and its energy stays None with the reason, flagged sensor_stopped as
+    measure flags its rows timed after a stop."""
     try:
         return read()
     except SensorUnavailable as lost:
         cost.unavailable_reason = stopped_reason(lost)
+        cost.stopped_at = now_text()
+        cost.flags.append("sensor_stopped")
         return None
 
 
