@@ -178,7 +178,13 @@ def _print_fit_summary(summary: dict) -> None:
         console.print(f"cross-validation: {cv['scheme']} over {cv.get('networks', '?')} network(s); intervals from it")
     else:
         reason = cv.get("reason", "skipped with --no-cv")
-        console.print(f"no cross-validation of the networks: {reason}; intervals are unavailable")
+        kept = cv.get("intervals_from_base")
+        intervals = (
+            f"the intervals of {', '.join(kept)} are the base predictor's, calibrated on its own networks"
+            if kept
+            else "intervals are unavailable"
+        )
+        console.print(f"no cross-validation of the networks: {reason}; {intervals}")
     if summary["training"].get("rerun_agreement"):
         console.print(rerun_line(summary["training"]["rerun_agreement"]))
 
@@ -223,10 +229,14 @@ def origin_line(summary: dict) -> str:
         )
     refit = training.get("network_refit", {})
     if refit.get("base"):
+        new = networks_counted(refit.get("models", refit["networks"]), refit["networks"])
+        learnt = (
+            f"nothing learnt from the {new}: the network model is the layer sum as it is ({refit['nothing_learnt']})"
+            if refit.get("nothing_learnt")
+            else f"network models learnt from {new}"
+        )
         return (
-            f"adapted {refit['base']} ({refit.get('base_device_name')}: {own}) to {device}: "
-            f"layer models kept, network models learnt from "
-            f"{networks_counted(refit.get('models', refit['networks']), refit['networks'])}"
+            f"adapted {refit['base']} ({refit.get('base_device_name')}: {own}) to {device}: layer models kept, {learnt}"
         )
     return f"fitted {summary['mode']} predictor for {device} from {own}"
 

@@ -114,16 +114,38 @@ def adapt_training_data(
     doc["training"]["network_refit"].update(
         base=base.source, base_device_name=base.doc.get("device_name"), sources=data.sources
     )
+    latency = doc["network_models"]["latency_ms"]
+    if not latency["cv"]["columns"] and latency["cv"].get("simplest") == "identity":
+        # the layer sums as they are: the new rows taught the network model nothing, and the summary says so
+        doc["training"]["network_refit"]["nothing_learnt"] = (
+            "too few networks to choose a correction"
+            if not latency["cv"]["log_rmse"]
+            else "no correction predicted the held-out families better than the layer sum as it is"
+        )
     if cv:
-        latency_choice = doc["network_models"]["latency_ms"]
         _cross_validate(
             predictor,
             data,
             targets,
-            lambda train: refit_networks(base, data.subset(train), targets, latency_choice),
+            lambda train: refit_networks(base, data.subset(train), targets, latency),
             say,
         )
+        if doc["cv"]["scheme"] == "none":
+            _keep_base_intervals(doc, base)
     return Predictor(doc)  # not base's file: fit(out=...) saves it to its own
+
+
+def _keep_base_intervals(doc: dict, base: Predictor) -> None:
+    """Too few new networks to cross-validate: each target keeps the base's held-out residuals, so the adapted
+    predictor's intervals are the base's (calibrated on its networks) rather than none at all."""
+    kept = []
+    for target, model in doc["network_models"].items():
+        residuals = base.doc.get("network_models", {}).get(target, {}).get("residuals_log")
+        if residuals:
+            model["residuals_log"] = list(residuals)
+            kept.append(target)
+    if kept:
+        doc["cv"]["intervals_from_base"] = kept
 
 
 def refit_networks(
