@@ -67,7 +67,9 @@ def run(ctx, command, device, power, tegrastats, idle_s, out, trace, as_json):
     126 when it is not executable; hwprof's own errors (bad options) exit 1
     before CMD runs. Ctrl-C reaches CMD as it would without hwprof, and a
     SIGTERM or SIGINT sent to hwprof is passed on to CMD; either way its end
-    and its exit status are recorded.
+    and its exit status are recorded. (A SIGINT that may be the terminal's
+    Ctrl-C, hwprof being in its foreground, is not sent again to a CMD that
+    handles SIGINT, as a Python program does: there send SIGTERM.)
     """
     from hwprof.drivers import open_sensor
     from hwprof.drivers.host import check_sysfs_root, parse_device

@@ -98,16 +98,14 @@ def _run_to_end(argv: list[str]) -> int:
     While the child runs, SIGINT and SIGTERM do not raise here: an exception landing between the kernel
     handing over the child's status and Popen recording it would lose the status (the retried wait then
     finds no child and reads 0). Ctrl-C reaches the child from the terminal as it would without hwprof, and
-    is not sent again; SIGTERM, and a SIGINT sent to hwprof alone (kill -INT), are passed on, so hwprof
-    stands in for CMD. (Outside the main thread signals never raise here.)"""
+    is not sent again to a child that handles it; SIGTERM, and a SIGINT sent to hwprof alone (kill -INT), are
+    passed on, so hwprof stands in for CMD. (Outside the main thread signals never raise here.)"""
     child, early = None, []
 
     def pass_on(signum, frame):
-        if signum == signal.SIGINT and _ctrl_c_at_terminal():
-            return
         if child is None:  # before the child exists: it gets the signal as soon as it does
             early.append(signum)
-        else:
+        elif signum != signal.SIGINT or not _handling_ctrl_c(child.pid):
             child.send_signal(signum)
 
     with signals_handled(pass_on):
@@ -116,6 +114,25 @@ def _run_to_end(argv: list[str]) -> int:
             child.send_signal(signum)
         status = child.wait()
     return 128 - status if status < 0 else status
+
+
+def _handling_ctrl_c(pid: int) -> bool:
+    """Whether a SIGINT may be the terminal's Ctrl-C, which the child `pid` got as well, and whether the child may be
+    handling it: a second SIGINT could cut short the clean-up it makes on the first. A child that does not catch
+    SIGINT is sent it: a Ctrl-C has ended it already (a second is harmless), and a SIGINT sent to hwprof alone
+    would otherwise be lost. Where the child's handlers cannot be read (no /proc), a Ctrl-C is assumed."""
+    return _ctrl_c_at_terminal() and _catches_sigint(pid) is not False
+
+
+def _catches_sigint(pid: int) -> bool | None:
+    """Whether process `pid` has a SIGINT handler (a Python program has), from its /proc status; None where that
+    cannot be read."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as status:
+            caught = next(line for line in status if line.startswith("SigCgt:"))
+        return bool(int(caught.split()[1], 16) >> (signal.SIGINT - 1) & 1)
+    except (OSError, StopIteration, ValueError, IndexError):
+        return None
 
 
 def _ctrl_c_at_terminal() -> bool:
