@@ -87,6 +87,7 @@ class TensorSpec:
     value_range: tuple[int, int] | None = None  # integer tensors: [low, high) of the values seen
     same_as: int | None = None  # the earlier tensor argument (in recipe order) that this one is
     offsets_total: int | None = None  # a grouped matmul's offs: cumulative group sizes ending at this row count
+    quantization: tuple[float, int] | None = None  # a quantized tensor's scale and zero point
 
     def make(self, device: torch.device | str) -> torch.Tensor:
         if self.offsets_total is not None:
@@ -94,8 +95,12 @@ class TensorSpec:
             groups = torch.randint(0, self.shape[0], (self.offsets_total,))
             sizes = torch.bincount(groups, minlength=self.shape[0])
             return torch.cumsum(sizes, 0).to(device=device, dtype=self.dtype)
-        if self.dtype.is_floating_point or self.dtype.is_complex:
-            tensor = torch.randn(self.shape, dtype=self.dtype, device=device)
+        if self.dtype.is_floating_point or self.dtype.is_complex or self.quantization is not None:
+            if self.quantization is None:
+                tensor = torch.randn(self.shape, dtype=self.dtype, device=device)
+            else:  # an int8 network's activations: torch draws no random quantized tensor, but quantizes a float one
+                floats = torch.randn(self.shape, device=device)
+                tensor = torch.quantize_per_tensor(floats, *self.quantization, self.dtype)
             return tensor.contiguous(memory_format=torch.channels_last) if self.channels_last else tensor
         if self.value_range is not None and self.dtype != torch.bool:
             # values within those the network used: token ids spread over the vocabulary as they were, so an
@@ -288,7 +293,10 @@ class _Recorder:
             params=sum(p.numel() for p in parameters),
             weight_bytes=_weight_bytes_read(isinstance(module, EMBEDDINGS), weights, args, kwargs),
             flops=_module_flops(module, args, kwargs, output),
-            weight_dtype=next((t.dtype for t in weights if t.dtype.is_floating_point), None),
+            # a quantized layer computes in its input's dtype, not in that of its float bias
+            weight_dtype=None
+            if isinstance(module, QUANTIZED_WEIGHTED)
+            else next((t.dtype for t in weights if t.dtype.is_floating_point), None),
         )
 
     def _record_function(self, name: str, func: Callable, args: tuple, kwargs: dict, output: Any) -> bool:
@@ -649,7 +657,7 @@ def _does_work(func: Callable, op: str, args: Any, kwargs: Any, output: Any) -> 
 def _module_tensors(module: nn.Module) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
     """(parameters, buffers) of a module and its children; a module without children is read directly,
     which costs far less than walking it with .parameters()."""
-    if module._modules:  # a quantized Linear too: its packed params are a child module
+    if module._modules or isinstance(module, QUANTIZED_WEIGHTED):  # a quantized layer's weights are packed
         return module_weights(module)
     parameters = [p for p in module._parameters.values() if p is not None]
     return parameters, [b for b in module._buffers.values() if b is not None]
@@ -657,11 +665,12 @@ def _module_tensors(module: nn.Module) -> tuple[list[torch.Tensor], list[torch.T
 
 def module_weights(module: nn.Module) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
     """(parameters, buffers) of a module and everything in it, each tensor once, with a quantized Linear's
-    packed weights unpacked: .parameters() leaves those out, and a quantized network would weigh nothing."""
+    packed weights (and a quantized convolution's) unpacked: .parameters() leaves those out, and a quantized network
+    would weigh nothing."""
     parameters: dict[int, torch.Tensor] = {}
     buffers: dict[int, torch.Tensor] = {}
     for part in module.modules():  # a quantized Linear's helper module (its packed params) holds no tensor
-        if isinstance(part, QUANTIZED_LINEAR):
+        if isinstance(part, QUANTIZED_WEIGHTED):
             owned = [t for t in (part.weight(), part.bias()) if t is not None]
             held: list[torch.Tensor] = []
         else:
@@ -674,6 +683,9 @@ def module_weights(module: nn.Module) -> tuple[list[torch.Tensor], list[torch.Te
 
 # torch.ao's quantized Linear (quantize_dynamic's too): nn.Linear's work on int8 weights, held packed.
 QUANTIZED_LINEAR = (torch.ao.nn.quantized.Linear,)
+# torch.ao's quantized convolutions (static quantization's): nn.Conv's work on int8 weights, held packed.
+QUANTIZED_CONVOLUTIONS = (torch.ao.nn.quantized.modules.conv._ConvNd,)
+QUANTIZED_WEIGHTED = QUANTIZED_LINEAR + QUANTIZED_CONVOLUTIONS
 # Attributes hwprof reads from a user's module (the README's), which say nothing of a layer's work.
 HWPROF_ATTRIBUTES = {"input_shape"}
 
@@ -696,7 +708,7 @@ def _module_config(module: nn.Module) -> dict:
             config[key] = list(value)
     if hasattr(module, "bias"):
         config["bias"] = getattr(module, "bias", None) is not None
-    if isinstance(module, QUANTIZED_LINEAR):  # int8 weights: other work than a float Linear of these sizes
+    if isinstance(module, QUANTIZED_WEIGHTED):  # int8 weights: other work than a float layer of these sizes
         config["bias"] = module.bias() is not None
         config["weight_dtype"] = str(module.weight().dtype).removeprefix("torch.")
     if _renamed_zoo_module(module):
@@ -715,7 +727,7 @@ def _module_flops(module: nn.Module, args: tuple, kwargs: dict, output: Any) -> 
     x, y = inputs[0], outputs[0]
     if _is_transposed_linear(module):
         return (x.numel() // module.weight.shape[0]) * module.weight.numel()
-    if isinstance(module, nn.modules.conv._ConvNd):
+    if isinstance(module, (nn.modules.conv._ConvNd, *QUANTIZED_CONVOLUTIONS)):
         kernel = math.prod(module.kernel_size)
         if module.transposed:
             return x.numel() * (module.out_channels // module.groups) * kernel
@@ -744,8 +756,10 @@ def _module_flops(module: nn.Module, args: tuple, kwargs: dict, output: Any) -> 
 
 
 # Modules with weights whose work is about one multiply-add per output element, as the fallback counts it.
+# A quantized network's Quantize holds its scale and zero point as buffers.
 PER_ELEMENT_WITH_WEIGHTS = (nn.modules.batchnorm._NormBase, nn.LayerNorm, nn.GroupNorm, nn.PReLU) + (
-    (nn.RMSNorm,) if hasattr(nn, "RMSNorm") else ()  # nn.RMSNorm came with torch 2.4
+    torch.ao.nn.quantized.Quantize,
+    *((nn.RMSNorm,) if hasattr(nn, "RMSNorm") else ()),  # nn.RMSNorm came with torch 2.4
 )
 RECURRENT = (nn.RNNBase, nn.RNNCellBase)
 # Gates of a recurrent layer: each is a product of the layer's input and of its hidden state with a weight.
@@ -1075,10 +1089,22 @@ def _value_range(tensor: torch.Tensor) -> tuple[int, int] | None:
     """[min, max + 1) of an integer tensor's values, for drawing like ones when the layer is timed alone."""
     if tensor.dtype.is_floating_point or tensor.dtype.is_complex or tensor.dtype == torch.bool or not tensor.numel():
         return None
+    if tensor.is_quantized:  # quantized values stand for floats: drawn as _quantization says
+        return None
     if tensor.device.type == "meta":  # shapes only: no values to range over
         return None
     with torch._C.DisableTorchFunction():  # hwprof's own reads, not layers of the network being recorded
         return int(tensor.min()), int(tensor.max()) + 1
+
+
+def _quantization(tensor: torch.Tensor) -> tuple[float, int] | None:
+    """A quantized tensor's scale and zero point (a per-channel one's first channel's), to quantize a synthetic
+    input alike; None for any other tensor."""
+    if not tensor.is_quantized:
+        return None
+    if tensor.qscheme() in (torch.per_tensor_affine, torch.per_tensor_symmetric):
+        return float(tensor.q_scale()), int(tensor.q_zero_point())
+    return float(tensor.q_per_channel_scales()[0]), int(tensor.q_per_channel_zero_points()[0])
 
 
 def _precision_config(inputs: list[torch.Tensor], weight_dtype: torch.dtype | None) -> dict:
@@ -1111,6 +1137,7 @@ def _specs(value: Any, seen: dict[int, int]) -> Any:
             _is_channels_last(value),
             _value_range(value),
             same_as,
+            quantization=_quantization(value),
         )
     if isinstance(value, tuple):
         return tuple(_specs(v, seen) for v in value)
