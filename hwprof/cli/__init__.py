@@ -8,6 +8,7 @@ import codecs
 import contextlib
 import importlib
 import os
+import re
 import signal
 import sys
 import traceback
@@ -120,6 +121,36 @@ def _devnull_onto(fd: int) -> None:
         os.close(devnull)
 
 
+# what torch's allocators say when an allocation fails: CPU ("DefaultCPUAllocator: can't allocate memory: you tried
+# to allocate N bytes"), CUDA and MPS ("CUDA out of memory. Tried to allocate 2.00 GiB")
+_OUT_OF_MEMORY = re.compile(r"can't allocate memory|out of memory", re.IGNORECASE)
+_ASKED = re.compile(r"tried to allocate (\d+) bytes|tried to allocate ([\d.]+ ?[KMGT]?i?B)\b", re.IGNORECASE)
+
+
+def out_of_memory(error: BaseException, command: str | None) -> str | None:
+    """The sentence for an allocation that failed (MemoryError, torch.OutOfMemoryError or a CPU allocator's
+    RuntimeError): the input's size, not a bug in hwprof; None for any other error."""
+    if not (
+        isinstance(error, MemoryError)
+        or type(error).__name__ == "OutOfMemoryError"
+        or (isinstance(error, RuntimeError) and _OUT_OF_MEMORY.search(str(error)))
+    ):
+        return None
+    found = _ASKED.search(str(error))
+    asked = ""
+    if found and found.group(1):
+        size = int(found.group(1))
+        shown = f"{size / 2**30:.1f} GiB" if size >= 2**30 else f"{size / 2**20:.1f} MiB"
+        asked = f" ({shown} asked for at once)"
+    elif found:
+        asked = f" ({found.group(2)} asked for at once)"
+    where = f"`hwprof {command}`" if command else "hwprof"
+    return (
+        f"out of memory while running {where}{asked}; try a smaller --batch-size or a smaller model, or give it more "
+        "memory: other processes, a container's memory limit or `ulimit -v` may leave less than the machine has"
+    )
+
+
 class LazyGroup(click.Group):
     def list_commands(self, ctx):
         return sorted(COMMANDS)
@@ -166,6 +197,8 @@ class LazyGroup(click.Group):
         except Exception as error:  # a bug in hwprof (or in a library under it): one sentence, not a dump
             if debug:
                 raise
+            if (short := out_of_memory(error, ctx.invoked_subcommand)) is not None:
+                raise click.ClickException(short) from None
             place = traceback.extract_tb(error.__traceback__)[-1]
             first_line = printable((str(error).strip().splitlines() or [""])[0])
             raise click.ClickException(
