@@ -971,12 +971,13 @@ def _bytes_text(size: float) -> str:
 
 
 def available_memory_bytes(device: torch.device) -> int:
-    """Memory free for new tensors: the host's available memory, or the GPU's free memory."""
+    """Memory free for new tensors: what this process may still allocate on the host (a container's memory.max
+    and `ulimit -v` leave less than the machine's available memory), or the GPU's free memory."""
     if device.type == "cuda":
         return int(torch.cuda.mem_get_info(device)[0])
-    import psutil
+    from hwprof.drivers import host
 
-    return int(psutil.virtual_memory().available)
+    return host.available_memory_bytes()
 
 
 def _check_same_plan(writer, plan: dict) -> None:
