@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 from pathlib import Path
 
-from hwprof.fitting.data import TrainingData, files_by_value
+from hwprof.fitting.data import UNKNOWN_DEVICE, TrainingData, files_by_value
 
 MIN_FAMILIES = 3  # leave-one-family-out needs three families to hold out
 MIN_CONFIGS_PER_OP = 10  # fewer distinct measured configurations and an op's layer model extrapolates
@@ -72,11 +72,22 @@ def data_advice(
     notes = []
     families = sorted(set(data.families))
     if len(families) < MIN_FAMILIES:
+        command = f"`hwprof measure resnet18 mobilenet_v2 vgg11{flags} --out {output('more')}`"
+        if any(run.get("device_name") == data.device_name for source in data.sources for run in source.get("runs", [])):
+            fix = f"measure networks of at least 3 families (for example {command}) and fit with them"
+        else:  # rows from a table: networks measured anywhere else are another board's, which fit refuses to mix
+            unnamed = data.device_name == UNKNOWN_DEVICE
+            board = "the board these rows were measured on" if unnamed else data.device_name
+            column = "a device_name column with" if unnamed else "its device_name set to"
+            fix = (
+                f"measure networks of at least 3 families on {board} (for example {command} there) and fit with "
+                f"them, giving this table {column} the name that run records (`hwprof devices` there shows it), so "
+                "that fit takes both as one board"
+            )
         notes.append(
             f"the networks come from {len(families)} famil{'y' if len(families) == 1 else 'ies'} "
             f"({', '.join(families)}): validation cannot hold a family out, so the reported accuracy and the "
-            "intervals describe networks like these only; measure networks of at least 3 families (for example "
-            f"`hwprof measure resnet18 mobilenet_v2 vgg11{flags} --out {output('more')}`) and fit with them"
+            f"intervals describe networks like these only; {fix}"
         )
     if layers and len(data.layers):
         configs = data.layers.groupby("op").size()

@@ -53,3 +53,13 @@ def test_a_refit_on_too_few_networks_keeps_the_bases_intervals_and_says_it_learn
     assert kept and kept == base.doc["network_models"]["latency_ms"]["residuals_log"]
     arrays = refit.predict_features(refit.features_from_batch(training_data(two, DEVICE).networks))
     assert np.isfinite(arrays["latency_ms_low"]).all() and np.isfinite(arrays["latency_ms_high"]).all()
+
+
+def test_a_tables_family_advice_measures_on_its_own_board_not_here(tmp_path):
+    from hwprof.fitting.fit import fit
+
+    table = tmp_path / "few.csv"
+    table.write_text("model,batch_size,latency_ms\nresnet18,1,30\nmlp,1,0.2\n")
+    (note,) = fit([table], cv=False).doc["training"]["warnings"]
+    assert "measure networks of at least 3 families on the board these rows were measured on" in note
+    assert "giving this table a device_name column with the name that run records" in note
