@@ -26,7 +26,7 @@ def report(datasets, out, predictor, confidence, run_model_files, as_json):
     - latency and energy per inference against batch size;
     - power traces (DATASET's stem + .trace.parquet, from --trace) with the
       idle and load windows shaded, or "no power trace";
-    - the commands `hwprof run` measured into it;
+    - the commands `hwprof run` measured into it, or "no commands";
     - with --predictor, predicted against measured, with its errors.
     """
     from hwprof.report.page import build_report

@@ -141,7 +141,7 @@ def build_report(
     peaks = _roofline(page, frame)
     unavailable = _power_unavailable(runs_of)
     _batch(page, frame, unavailable)
-    traces = _power(page, paths)
+    traces = _power(page, paths, runs_of)
     _commands(page, frame, unavailable)
     if predictor is not None:
         _predictor(page, scored_on, predictor, paths, confidence, frame, run_model_files)
@@ -330,7 +330,16 @@ def _bound_text(value: float) -> str:
     return f"{value:.4g}" if math.isfinite(value) else "unbounded"
 
 
-def _power(page: Page, paths: list[Path]) -> list[str]:
+def _unpowered(runs: list[dict]) -> list[str]:
+    """Why `runs` measured no power, each reason once, where none of them had a sensor (so none could trace):
+    --trace would not have helped."""
+    powers = [run.get("power") or {} for run in runs]
+    if not powers or any(power.get("source") for power in powers):
+        return []
+    return list(dict.fromkeys(power["unavailable_reason"] for power in powers if power.get("unavailable_reason")))
+
+
+def _power(page: Page, paths: list[Path], runs_of: dict[Path, list[dict]]) -> list[str]:
     from hwprof.measuring.trace import read_trace, trace_path_for
 
     parts = page.section("power", "Power traces")
@@ -338,10 +347,13 @@ def _power(page: Page, paths: list[Path]) -> list[str]:
     for path in paths:
         trace_path = Path(trace_path_for(path))
         if not trace_path.exists():
-            page.note(
-                parts,
-                f"{_label(path, paths)}: no power trace ({trace_path.name} not found; measure or run with --trace)",
+            reasons = _unpowered(runs_of[path])
+            why = (
+                f", as power was unavailable: {'; '.join(reasons)}"
+                if reasons
+                else f" ({trace_path.name} not found; measure or run with --trace)"
             )
+            page.note(parts, f"{_label(path, paths)}: no power trace{why}")
             continue
         frame = read_trace(trace_path)
         if frame.empty:
@@ -353,14 +365,15 @@ def _power(page: Page, paths: list[Path]) -> list[str]:
 
 
 def _commands(page: Page, frame: pd.DataFrame, unavailable: dict[str, str]) -> None:
-    commands = frame[frame["kind"] == "command"]
-    if commands.empty:
-        return
     import json
 
     from hwprof.measuring.command import board_words
 
     parts = page.section("commands", "Commands (hwprof run)")
+    commands = frame[frame["kind"] == "command"]
+    if commands.empty:  # said, not left out: a reader looks for the section the help lists
+        page.note(parts, "no commands: no row of these datasets was measured by hwprof run")
+        return
     rows = [
         [
             row.model,

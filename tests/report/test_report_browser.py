@@ -104,7 +104,8 @@ def test_every_section_is_visible_every_image_decoded_and_the_console_is_silent(
     summary = build_report([dataset], tmp_path / "report.html", predictor=predictor)
     lines, console, _ = open_in_chromium(tmp_path / "report.html", tmp_path / "profile")
     sections = [line.split()[1] for line in lines if line.startswith("section ") and line.endswith(" visible")]
-    assert sections == summary["sections"] == ["overview", "breakdown", "roofline", "batch", "power", "predictor"]
+    every = ["overview", "breakdown", "roofline", "batch", "power", "commands", "predictor"]  # no command: said so
+    assert sections == summary["sections"] == every
     decoded = [line for line in lines if line.startswith("image decoded ")]
     assert len(decoded) == summary["images"] == 6 and all(int(line.split()[2]) > 100 for line in decoded)
     assert console == []
