@@ -26,6 +26,7 @@ import torch.nn.functional as F
 from torch.overrides import TorchFunctionMode
 from torch.utils._device import DeviceContext, _device_constructors
 
+from hwprof.drivers.host import available_memory_bytes
 from hwprof.errors import HwprofError, error_line
 from hwprof.models.inputs import DEFAULT_SEQ_LEN, DTYPES, ModelInputs
 from hwprof.models.layers import (
@@ -275,12 +276,6 @@ def _refuse_if_inputs_do_not_fit(
             f"real tensors needs {input_bytes / 1e9:.3g} GB for its inputs alone, more than the "
             f"{free_bytes / 1e9:.1f} GB of memory available; predict a smaller batch size"
         )
-
-
-def available_memory_bytes() -> int:
-    import psutil
-
-    return int(psutil.virtual_memory().available)
 
 
 def _all_meta(module: nn.Module) -> bool:
