@@ -63,6 +63,7 @@ from hwprof.schema import (
     BOOL_COLUMNS,
     CACHE_BEFORE_RECORDED,
     FLOAT_COLUMNS,
+    IDENTITY_COLUMNS,
     INT_COLUMNS,
     MIN_BOUNDED_SAMPLES,
     REQUIRED_COLUMNS,
@@ -447,6 +448,15 @@ def _resume_hint(path: Path, provenance: dict | None) -> str:
     return "the same `hwprof measure` command and --resume"
 
 
+def _identities(frame: pd.DataFrame) -> list[tuple]:
+    """What tells one row of a run from another (what was measured, and how), row by row: a row in both a
+    table and its journal is one row, whose settings the table's read filled in where the journal left them
+    empty."""
+    columns = [*IDENTITY_COLUMNS, "seq_len", *SETTINGS_BEFORE_RECORDED]
+    values = _with_settings_before_recorded(frame)[columns].astype(object)
+    return list(values.where(values.notna(), None).itertuples(index=False, name=None))
+
+
 def _check_schema_version(path: Path, document: dict | None) -> None:
     version = (document or {}).get("schema_version", SCHEMA_VERSION)
     if version == SCHEMA_VERSION:
@@ -773,16 +783,23 @@ class DatasetWriter:
             ) from None
         if journal_rows:
             journal_id = journal_provenance.get("run_id")
-            journal_run = {**journal_provenance, "status": "interrupted", "rows": len(journal_rows)}
-            # The table may already hold some of the journal's rows; the journal holds them all.
-            frame = frame[frame["run_id"].ne(journal_id).fillna(True)]
+            # The table and the journal each hold the run's rows up to their last write, and either may hold more:
+            # a journal cut short by a file-size limit lacks rows the table took. The run keeps both, once each.
+            held = set(_identities(frame[frame["run_id"].eq(journal_id).fillna(False)]))
+            recovered = recovered[[identity not in held for identity in _identities(recovered)]]
             frame = concat([frame, recovered])
             run_ids = [run.get("run_id") for run in runs]
+            journal_run = {
+                **journal_provenance,
+                "status": "interrupted",
+                "rows": int(frame["run_id"].eq(journal_id).fillna(False).sum()),
+            }
             if journal_id in run_ids:
                 runs[run_ids.index(journal_id)] = journal_run
             else:
                 runs.append(journal_run)
-            samples = samples[samples["run_id"] != journal_id]
+            journal_keys = {key for key, _ in journal_samples}
+            samples = samples[samples["run_id"].ne(journal_id).fillna(True) | ~samples["key"].isin(journal_keys)]
             samples = concat_samples([samples, samples_frame((journal_id, k, raw) for k, raw in journal_samples)])
             try:
                 write_dataset_files(self.path, frame, runs, samples)
@@ -842,7 +859,16 @@ class DatasetWriter:
             if time.monotonic() - self._last_rewrite >= self.rewrite_interval_s:
                 self._rewrite()
         except OSError as error:
-            raise self._write_error(error) from None
+            raise self._write_error(error, self._table_takes_all()) from None
+
+    def _table_takes_all(self) -> bool:
+        """Whether the table, written now, holds every row where the journal could not take them: a file-size
+        limit or a quota stops the journal, which only grows, before the table."""
+        try:
+            self._rewrite()
+        except OSError:
+            return False
+        return True
 
     def _samples_of(self, rows: list[dict], samples: RawSamples | None) -> dict[str, RawSamples]:
         """The samples to record for `rows`: those given, or for layer rows written without them, the samples
@@ -858,10 +884,20 @@ class DatasetWriter:
                 found[key] = self._earlier_samples[key]
         return found
 
-    def _write_error(self, error: OSError) -> HwprofError:
+    def _write_error(self, error: OSError, in_table: bool = False) -> HwprofError:
         """A full disk or a lost mount: say where the rows are (only files that hold them) and how to carry on,
         in one sentence, worded for the holder: `hwprof run` has no --resume, its next append folds the
-        journal in."""
+        journal in. `in_table`: the table was written with every row, where the journal was not."""
+        if in_table:
+            then = (
+                f"free space or fix the folder before the next `hwprof run --out {self.path}`"
+                if self._append
+                else f"free space or fix the folder, then run the same measurement with {option('resume', True)}"
+            )
+            return HwprofError(
+                f"cannot write {self.journal_path} ({error.strerror or error}); every row measured so far is kept in "
+                f"{self.path.name}: {then}"
+            )
         journaled = self._rows_journaled if self.journal_path.exists() else 0
         lost = self.rows_written - journaled
         if not journaled:
@@ -914,21 +950,32 @@ class DatasetWriter:
             self._finish(status)
 
     def _finish(self, status: str) -> None:
-        """close() itself: the final table, then the journal removed and the lock released."""
-        if self.rows_written:
-            self.provenance["status"] = status
-            self.provenance["end_time"] = now_text()
-            try:
+        """close() itself: the final table, then the journal removed and the lock released, whatever fails."""
+        try:
+            if self.rows_written:
+                self.provenance["status"] = status
+                self.provenance["end_time"] = now_text()
                 self._rewrite()
-            except OSError as error:  # the journal stays: --resume recovers every row from it
-                self._closed = True
-                self._lock.release()
-                raise self._write_error(error) from None
-        if self._journal is not None:
+            if self._journal is not None:
+                self._close_journal()
+                self.journal_path.unlink(missing_ok=True)
+        except OSError as error:  # the journal stays: --resume recovers from it the rows the table lacks
+            self._close_journal()
+            raise self._write_error(error) from None
+        finally:
+            self._closed = True
+            self._lock.release()
+
+    def _close_journal(self) -> None:
+        """Close the journal, whose last rows may not go to disk after a failed write (its buffer flushes them
+        once more); they are in the table, or said lost by the error that stopped the run."""
+        if self._journal is None:
+            return
+        try:
             self._journal.close()
-            self.journal_path.unlink(missing_ok=True)
-        self._closed = True
-        self._lock.release()
+        except OSError:
+            pass  # the file is closed all the same
+        self._journal = None
 
     def __enter__(self) -> DatasetWriter:
         return self

@@ -515,10 +515,20 @@ class ExclusiveLock:
             except FileNotFoundError:
                 pass
             handle.close()
-        handle.seek(0)
-        handle.truncate(0)
-        handle.write(f"{self.holder} (pid {os.getpid()})\n")
-        handle.flush()
+        try:
+            handle.seek(0)
+            handle.truncate(0)
+            handle.write(f"{self.holder} (pid {os.getpid()})\n")
+            handle.flush()
+        except OSError as error:  # a full disk takes the empty lock file, not its holder's name
+            self._remove()
+            try:
+                handle.close()
+            except OSError:
+                pass  # its name could not be flushed this time either; the file is closed all the same
+            raise HwprofError(
+                f"Output directory {self.path.parent} is not writable ({error.strerror or error}); choose another path."
+            ) from None
         self._handle = handle
         remove_stale_temporaries(self.target)  # no writer of the target is left to finish them: we hold its lock
         return self

@@ -74,6 +74,8 @@ def _start(argv: list[str]) -> subprocess.Popen:
     except FileNotFoundError:
         raise CannotStart(f"cannot run {name}: no such command or file; check its name and your PATH", 127) from None
     except PermissionError:
+        if os.path.isdir(argv[0]):  # as a shell says it, not as a file lacking its execute bit
+            raise CannotStart(f"cannot run {name}: it is a directory", 126) from None
         if sys.platform == "win32":  # no execute bit there: a folder, or a file Windows keeps from this user
             raise CannotStart(f"cannot run {name}: Windows denied access to it (is it a folder?)", 126) from None
         raise CannotStart(

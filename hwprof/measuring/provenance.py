@@ -28,7 +28,7 @@ from hwprof.drivers.host import (
     read_text,
     usable_cpus,
 )
-from hwprof.errors import HwprofError
+from hwprof.errors import HwprofError, option
 from hwprof.files import now_text
 from hwprof.schema import SCHEMA_VERSION
 
@@ -59,8 +59,11 @@ def device_name(device: str) -> str:
     if not torch.cuda.is_available():
         raise HwprofError(no_cuda_reason(device))
     if ref.index >= torch.cuda.device_count():
+        visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+        chosen = f" (CUDA_VISIBLE_DEVICES={visible!r})" if visible is not None else ""
         raise HwprofError(
-            f"Device {device} does not exist; this machine has {torch.cuda.device_count()} CUDA device(s)."
+            f"{option('device', device)} does not exist: only {torch.cuda.device_count()} CUDA device(s) are "
+            f"visible{chosen}"
         )
     return torch.cuda.get_device_name(ref.index)
 
