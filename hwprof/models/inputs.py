@@ -231,7 +231,16 @@ def token_id_limit(module: torch.nn.Module, examples: ModelInputs | None = None)
 
 def from_examples(examples: Any) -> ModelInputs:
     """Example inputs (a tensor, a tuple of tensors, a dict of keyword tensors, or (tuple, dict)) whose first
-    dimension is the batch -> their description. Integer values are later drawn within the examples' range."""
+    dimension is the batch -> their description. Integer values are later drawn within the examples' range.
+
+    A list of tensors is refused: a model taking one (torchvision's detection models take a list of images) would
+    be given each as an input of its own, its first dimension taken for the batch."""
+    if isinstance(examples, list) and any(isinstance(item, torch.Tensor) for item in examples):
+        raise HwprofError(
+            f"the example inputs are a list of {len(examples)} tensors, and hwprof cannot feed a model a list (a "
+            "detection model's list of images): give a tuple of batched tensors for several positional inputs, or "
+            "wrap the model in a module that takes one batched tensor"
+        )
     if isinstance(examples, torch.Tensor):
         positional, keywords = (examples,), {}
     elif isinstance(examples, dict):
