@@ -109,6 +109,10 @@ class Clock:
 REAL_CLOCK = Clock()
 
 
+SLOW_PROBE_S = 2.0  # how long a probe goes on for a value that moved, but too seldom to time in its first reads
+MIN_CHANGES = 3  # changes a probe times a period from
+
+
 def probe_update_period(
     read: Callable[[], float],
     max_probe_s: float,
@@ -117,26 +121,37 @@ def probe_update_period(
     clock: Clock = REAL_CLOCK,
     frozen_reason: str | None = None,
 ) -> tuple[float, bool]:
-    """Median time between changes of `read()`; (nominal_s, False) if it barely moved.
+    """Median time between changes of `read()`, and whether it was timed so.
 
     Windows are sized from this, so a sensor that updates every 100 ms is never
-    asked for a 10 ms window. With `frozen_reason`, a value that never changed at all
-    raises SensorUnavailable with it: a counter that does not move cannot measure.
+    asked for a 10 ms window. A value that moved fewer than 3 times in `max_probe_s`
+    is read on, up to SLOW_PROBE_S: one that still moved fewer times is given the
+    longest period its changes allow, never the nominal one, whose windows would be
+    short by a step. A value that never moved gives the nominal period (a steady
+    power reading says nothing of its period), or with `frozen_reason` raises
+    SensorUnavailable with it: a counter that does not move cannot measure.
     """
     change_times = []
     last = read()
-    deadline = clock.monotonic() + max_probe_s
+    started = clock.monotonic()
+    deadline = started + max_probe_s
+    slow_deadline = started + max(max_probe_s, SLOW_PROBE_S)
     pause_s = min(nominal_s / 20, 0.002)
-    while clock.monotonic() < deadline and len(change_times) <= changes_wanted:
+    while len(change_times) <= changes_wanted:
+        now = clock.monotonic()
+        if now >= deadline and not (change_times and len(change_times) < MIN_CHANGES and now < slow_deadline):
+            break
         value = read()
         if value != last:
             change_times.append(clock.monotonic())
             last = value
         clock.sleep(pause_s)
-    if not change_times and frozen_reason is not None:
-        raise SensorUnavailable(frozen_reason)
-    if len(change_times) < 3:
+    if not change_times:
+        if frozen_reason is not None:
+            raise SensorUnavailable(frozen_reason)
         return nominal_s, False
+    if len(change_times) < MIN_CHANGES:  # k changes in the probe: at most k - 1 periods fit between them
+        return max(nominal_s, (clock.monotonic() - started) / max(1, len(change_times) - 1)), False
     gaps = [b - a for a, b in zip(change_times, change_times[1:])]
     return statistics.median(gaps), True
 
@@ -266,8 +281,12 @@ class PowerSensor(ABC):
     def open(self) -> PowerSensor:
         if self._opened:
             return self
-        self._open_hardware()
-        self._poll_once()
+        try:
+            self._open_hardware()
+            self._poll_once()
+        except BaseException:  # refused while opening (its probe, its first poll): what it acquired is released
+            self._close_hardware()
+            raise
         self._opened = True
         if self.poll_outside_windows:
             self._start_poller()
@@ -386,8 +405,20 @@ class PowerSensor(ABC):
     def _check_advancing(self, reads: list[tuple[float, float]]) -> None:
         """Stop the sensor where its counter stood still, inside a window, for as long as the shortest window it
         measures: it has frozen (some virtual machines' counters do), and the window's energy would be short
-        by that stretch with nothing to say so. A sensor with instantaneous samples falls back on them instead."""
-        if not self.has_counter or self.samples_are_instantaneous:
+        by that stretch with nothing to say so. A sensor with instantaneous samples falls back on them instead.
+        A counter that steps back (reset by a driver reload, or wrapped unseen) stops the sensor on any sensor: the
+        window's energy would be negative, or short by the lost count."""
+        if not self.has_counter:
+            return
+        for (t0, e0), (t, e) in zip(reads, reads[1:]):
+            if e < e0:
+                self._poll_error = SensorUnavailable(
+                    f"the counter of {self.source} went back by {e0 - e:.3f} J at {t - reads[0][0]:.2f} s into a "
+                    f"{reads[-1][0] - reads[0][0]:.2f} s window: it was reset (a driver reload, a GPU reset) or wrapped "
+                    "unseen, so it gives no energy from there"
+                )
+                raise self._poll_error
+        if self.samples_are_instantaneous:
             return
         still_s, since_s, first = 0.0, reads[0][0], reads[0]
         for t, e in reads[1:]:
@@ -434,7 +465,7 @@ class PowerSensor(ABC):
         if duration_s < 20 * self.update_period_s or duration_s < self.min_window_s:
             window.flags.append("short_window")
         if self.has_counter:
-            if window.counter_energy_j:  # a counter that did not move gives no energy, never 0 J
+            if window.counter_energy_j is not None and window.counter_energy_j > 0:  # never 0 J, never below
                 window.energy_j = window.counter_energy_j
             elif window.sampled_energy_j is not None and self.samples_are_instantaneous:
                 window.energy_j = window.sampled_energy_j
