@@ -81,6 +81,11 @@ def init_failure_reason(pynvml, error) -> str:
         return (
             "NVML refused access to the GPU; run hwprof as a user with access to /dev/nvidia* (e.g. in the video group)"
         )
+    if code == getattr(pynvml, "NVML_ERROR_LIB_RM_VERSION_MISMATCH", 18):
+        return (
+            f"NVML failed to start ({error}): the NVIDIA driver was upgraded without reloading its kernel module, "
+            "so the library and the module running differ; reboot, or reload the nvidia kernel modules"
+        )
     return f"NVML failed to start ({error}); check the NVIDIA driver with `nvidia-smi`"
 
 
@@ -160,16 +165,23 @@ def _handle_by_cuda_uuid(pynvml, uuid: str):
 
 
 def _handle_by_uuid_prefix(pynvml, prefix: str):
-    """The one GPU whose UUID starts with `prefix`; GPUs this process may not open are skipped."""
-    matches = []
+    """The one GPU whose UUID starts with `prefix`; GPUs this process may not open are skipped, and named with
+    NVML's answer when none matches, since the GPU meant may be one of them."""
+    matches, refused = [], []
     count = pynvml.nvmlDeviceGetCount()
     for index in range(count):
         try:
             handle = pynvml.nvmlDeviceGetHandleByIndex(index)
             if _text(pynvml.nvmlDeviceGetUUID(handle)).startswith(prefix):
                 matches.append(handle)
-        except pynvml.NVMLError:
-            continue
+        except pynvml.NVMLError as error:
+            refused.append(error_reason(pynvml, error, f"GPU {index}"))
+    if not matches and refused:
+        more = f" (and {len(refused) - 1} more GPUs as well)" if len(refused) > 1 else ""
+        raise SensorUnavailable(
+            f"CUDA_VISIBLE_DEVICES names {prefix}, which matches none of the {count - len(refused)} GPUs NVML could "
+            f"read, and {refused[0]}{more}"
+        )
     if len(matches) != 1:
         raise SensorUnavailable(
             f"CUDA_VISIBLE_DEVICES names {prefix}, which matches {len(matches)} of the "
@@ -226,20 +238,35 @@ def resolve_handle(pynvml, device: str):
 def instant_power_scope(pynvml, handle) -> int | None:
     """The power scope that answers field 186 on this GPU: GPU (0), module (1, Grace Hopper), or None."""
     for scope in (None, POWER_SCOPE_MODULE):
-        if _read_instant_power_mw(pynvml, handle, scope) is not None:
+        if _call(pynvml, _read_instant_power_mw, pynvml, handle, scope) is not None:
             return 0 if scope is None else scope
     return None
 
 
-def _read_instant_power_mw(pynvml, handle, scope: int | None = None) -> int | None:
+def _read_instant_power_mw(pynvml, handle, scope: int | None = None) -> int:
+    """Field 186 in mW; NVMLError where the call or the field fails, as every other NVML query does."""
     field_id = pynvml.NVML_FI_DEV_POWER_INSTANT
-    try:
-        values = pynvml.nvmlDeviceGetFieldValues(handle, [field_id if not scope else (field_id, scope)])
-    except pynvml.NVMLError:
-        return None
+    values = pynvml.nvmlDeviceGetFieldValues(handle, [field_id if not scope else (field_id, scope)])
     if values[0].nvmlReturn != pynvml.NVML_SUCCESS:
-        return None
+        raise pynvml.NVMLError(values[0].nvmlReturn)
     return values[0].value.uiVal
+
+
+def no_power_reason(index: int) -> str:
+    """Why a GPU that gives NVML neither an energy counter nor power cannot be measured."""
+    return (
+        f"GPU {index} reports neither an energy counter nor power through NVML (some "
+        "consumer and virtual GPUs do not); power cannot be measured on it"
+    )
+
+
+def zero_power_reason(index: int) -> str:
+    """Why a GPU without an energy counter whose power reads 0 mW cannot be measured: a powered GPU never draws
+    0 W, so the reading is broken, and its energy would be a guess."""
+    return (
+        f"GPU {index} has no energy counter and its power reading through NVML answers 0 W, which a powered GPU "
+        "never draws (some virtual GPUs answer so); power cannot be measured on it"
+    )
 
 
 def describe_gpu(pynvml, index: int) -> dict:
@@ -254,6 +281,7 @@ def describe_gpu(pynvml, index: int) -> dict:
         counter = _call(pynvml, pynvml.nvmlDeviceGetTotalEnergyConsumption, handle)
         scope = instant_power_scope(pynvml, handle)
         usage = _call(pynvml, pynvml.nvmlDeviceGetPowerUsage, handle)
+        power_mw = usage if scope is None else _call(pynvml, _read_instant_power_mw, pynvml, handle, scope or None)
         mig = _call(pynvml, pynvml.nvmlDeviceGetMigMode, handle)
     except pynvml.NVMLError as error:
         return {
@@ -265,12 +293,13 @@ def describe_gpu(pynvml, index: int) -> dict:
             "reason": error_reason(pynvml, error, f"GPU {index}"),
         }
     info["energy_counter"] = counter is not None
-    info["power_field"] = _power_field_name(scope) if scope is not None else ("power_usage" if usage else None)
-    if counter is None and usage is None and scope is None:
-        info["reason"] = (
-            f"GPU {index} reports neither an energy counter nor power through NVML (some "
-            "consumer and virtual GPUs do not); power cannot be measured on it"
-        )
+    info["power_field"] = (
+        _power_field_name(scope) if scope is not None else ("power_usage" if usage is not None else None)
+    )
+    if counter is None and power_mw == 0:  # its only power source answers 0 W
+        info["reason"] = zero_power_reason(index)
+    elif counter is None and info["power_field"] is None:
+        info["reason"] = no_power_reason(index)
     elif mig and mig[0] == getattr(pynvml, "NVML_DEVICE_MIG_ENABLE", 1):
         info["reason"] = (
             f"GPU {index} is in MIG mode: its energy counter covers every slice, other tenants' work "
@@ -353,13 +382,12 @@ class NvmlSensor(PowerSensor):
         elif _call(pynvml, pynvml.nvmlDeviceGetPowerUsage, self._handle) is not None:
             # Instantaneous before Ampere, a 1 s average from Ampere on: trusted as energy only without a counter.
             self.power_field, self.samples_are_instantaneous = "power_usage", not self.has_counter
+        elif self.has_counter:
+            self.power_field, self.samples_are_instantaneous = None, False
         else:
-            self.power_field = None
-        if not self.has_counter and not self.samples_are_instantaneous:
-            raise SensorUnavailable(
-                f"GPU {self.index} ({self.name}) has no NVML energy counter and no "
-                "instantaneous power reading, so its energy cannot be measured"
-            )
+            raise SensorUnavailable(no_power_reason(self.index))
+        if not self.has_counter and not self._power_mw():  # its only power source answers 0 W
+            raise SensorUnavailable(zero_power_reason(self.index))
         self.primary_sensor = f"nvml:{self.index}:{self.power_field}"
         self.source = f"nvml:{self.index}:total_energy" if self.has_counter else self.primary_sensor
         self.update_period_probed = False
@@ -399,13 +427,32 @@ class NvmlSensor(PowerSensor):
             raise SensorUnavailable(error_reason(self._pynvml, error, f"GPU {self.index}")) from None
 
     def _read_power_w(self) -> float | None:
+        """The GPU's power now, or None. Beside a counter it is only a cross-check, so a failed or 0 mW read is
+        left out; without one it is the energy, so either stops the sensor with the reason (a lost GPU, a reading
+        that fell to 0 W, which a powered GPU never draws) rather than leave a gap the other samples fill."""
+        if self.power_field is None:
+            return None
+        pynvml = self._pynvml
+        try:
+            milliwatts = self._power_mw()
+        except pynvml.NVMLError as error:
+            if self.has_counter:
+                return None
+            raise SensorUnavailable(error_reason(pynvml, error, f"GPU {self.index}")) from None
+        if milliwatts:
+            return milliwatts / 1000.0
+        if self.has_counter:
+            return None
+        raise SensorUnavailable(
+            f"GPU {self.index}'s power reading through NVML fell to 0 W, which a powered GPU never draws, "
+            "so it gives no energy from there"
+        )
+
+    def _power_mw(self) -> int:
+        """The power field's reading in mW; NVMLError where NVML fails to answer."""
         if self._instant_scope is not None:
-            milliwatts = _read_instant_power_mw(self._pynvml, self._handle, self._instant_scope or None)
-        elif self.power_field == "power_usage":
-            milliwatts = _call(self._pynvml, self._pynvml.nvmlDeviceGetPowerUsage, self._handle)
-        else:
-            milliwatts = None
-        return milliwatts / 1000.0 if milliwatts is not None else None
+            return _read_instant_power_mw(self._pynvml, self._handle, self._instant_scope or None)
+        return self._pynvml.nvmlDeviceGetPowerUsage(self._handle)
 
     def _poll_samples(self, now: float) -> list[PowerSample]:
         power_w = self._read_power_w()
