@@ -48,11 +48,41 @@ def _rapl_entry() -> dict:
     return entry
 
 
+NVML_MEASURES = "GPU energy counter (primary) and instantaneous power (cross-check) through NVML"
+GPU_MEASURES = {  # (energy counter, power field): what that GPU gives
+    (True, "power_instant"): NVML_MEASURES,
+    (True, "power_instant_module"): (
+        "GPU energy counter (primary) through NVML; the module's instantaneous power is recorded, not a cross-check "
+        "(it covers more than the GPU)"
+    ),
+    (True, "power_usage"): (
+        "GPU energy counter (primary) through NVML; nvmlDeviceGetPowerUsage's power is recorded, not a cross-check "
+        "(a 1 s average from Ampere on)"
+    ),
+    (True, None): "GPU energy counter through NVML (no power reading to cross-check it)",
+    (False, "power_instant"): "GPU energy integrated from its instantaneous power through NVML (no energy counter)",
+    (False, "power_instant_module"): (
+        "energy integrated from the module's instantaneous power through NVML (no energy counter; it covers more "
+        "than the GPU)"
+    ),
+    (False, "power_usage"): (
+        "GPU energy integrated from nvmlDeviceGetPowerUsage's power through NVML (no energy counter)"
+    ),
+}
+
+
+def _gpu_measures(gpu: dict) -> str:
+    """What this GPU gives NVML, not what the best GPU would; one with neither, or unreadable, says why not."""
+    return GPU_MEASURES.get(
+        (gpu["energy_counter"], gpu["power_field"]), "GPU energy or power through NVML, where the GPU reports either"
+    )
+
+
 def _nvml_entries(devices: list[dict]) -> list[dict]:
     from hwprof.drivers.base import SensorUnavailable
     from hwprof.drivers.nvml import describe_gpu, load_pynvml
 
-    measures = "GPU energy counter (primary) and instantaneous power (cross-check) through NVML"
+    measures = NVML_MEASURES
     try:
         pynvml = load_pynvml()
     except SensorUnavailable as unavailable:
@@ -76,7 +106,7 @@ def _nvml_entries(devices: list[dict]) -> list[dict]:
                 "device": f"nvml:{index}",
                 "usable": "reason" not in gpu,
                 "source": None,
-                "measures": measures,
+                "measures": _gpu_measures(gpu),
                 "energy_counter": gpu["energy_counter"],
                 "power_field": gpu["power_field"],
             }
