@@ -165,6 +165,18 @@ class WindowMark:
     state: dict
 
 
+def mapping_doubt(sensor, device: str) -> str | None:
+    """What to warn of where a GPU sensor was matched to `device` by index, which CUDA and NVML may number apart
+    (its metadata says device_mapping_certain False); None where the match is sure, or there is no sensor."""
+    metadata = sensor.metadata() if sensor.available else None
+    if not metadata or metadata.get("device_mapping_certain") is not False:
+        return None
+    return (
+        f"power: {sensor.source} is taken to be {device} by index ({metadata['device_mapping']}); "
+        "set CUDA_DEVICE_ORDER=PCI_BUS_ID to be sure"
+    )
+
+
 def stopped_reason(lost: SensorUnavailable) -> str:
     """Why power ends mid-run: the sensor stopped (tegrastats exited, a GPU fell off the bus)."""
     return f"power measurement stopped: {lost}"

@@ -16,9 +16,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from hwprof.drivers import NoSensor, SensorUnavailable, open_sensor
+from hwprof.drivers.base import mapping_doubt
 from hwprof.drivers.host import check_sysfs_root, parse_device
-from hwprof.errors import HwprofError, true_or_false
+from hwprof.errors import HwprofError, HwprofWarning, true_or_false, warn
 from hwprof.measuring.energy import load_unstable, power_spread, required_window_s
+
+
+class DeviceMappingWarning(HwprofWarning):
+    """The GPU sensor was matched to the device by index, so it may be reading another GPU than the one measured."""
 
 
 @dataclass
@@ -64,6 +69,9 @@ class EnergyMonitor:
             resolve_device(device)
         self.device = str(self._ref)
         self._sensor = open_sensor(power, self.device, tegrastats)
+        doubt = mapping_doubt(self._sensor, self.device)
+        if doubt:
+            warn(doubt, DeviceMappingWarning)
         self._open: dict[str, tuple[object, float]] = {}  # name -> (sensor mark or None, perf_counter start)
         self._closed = False
 
