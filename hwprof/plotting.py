@@ -49,12 +49,15 @@ def axis_label(metric: str, prefix: str = "") -> str:
 
 
 def distinct_styles(keys) -> dict:
-    """A colour and marker per key, no two keys alike: tab10/tab20 colours while they last, then the
-    markers change too, so 30 op types are still 30 different-looking series."""
+    """A colour and marker per key, no two keys alike: tab20's colours while they last, then the markers
+    change too, so 30 op types are still 30 different-looking series. tab20 holds a dark and a light shade
+    of each hue side by side; its dark ones (tab10) come first and the light ones after, so keys next to each
+    other (ops by name, side by side in a legend) never share a hue."""
     import matplotlib
 
     keys = list(dict.fromkeys(keys))
-    palette = matplotlib.colormaps["tab10" if len(keys) <= 10 else "tab20"].colors
+    shades = matplotlib.colormaps["tab20"].colors
+    palette = shades[0::2] + shades[1::2]
     return {
         key: {"color": palette[i % len(palette)], "marker": MARKERS[(i // len(palette)) % len(MARKERS)]}
         for i, key in enumerate(keys)

@@ -113,11 +113,12 @@ def time_by_op(frame: pd.DataFrame):
     layers = layers.groupby([*keys, "layer_index", "op"], dropna=False)["latency_ms"].median().reset_index()
     table = layers.pivot_table(index=keys, columns="op", values="latency_ms", aggfunc="sum", fill_value=0.0)
     note = ""
-    if len(table) > MAX_BARS:
+    if len(table) > MAX_BARS:  # the slowest, in their order by name: the first by name may be the quickest
         per = ", ".join(["network", "batch size", *(SETTING_WORDS[setting] for setting in settings)])
-        note = f"the first {MAX_BARS} of {len(table)} bars (one per {per}, by name) are shown"
-        table = table.iloc[:MAX_BARS]
-    ops = list(table.sum().sort_values(ascending=False).index)  # the op taking most time first
+        note = f"the {MAX_BARS} slowest (by their layers' summed time) of {len(table)} bars (one per {per}) are shown"
+        table = table[table.sum(axis=1).rank(method="first", ascending=False) <= MAX_BARS]
+    times = table.sum()
+    ops = list(times[times > 0].sort_values(ascending=False).index)  # the op taking most time first; only those shown
     ranks = {op: rank for rank, op in enumerate(styles)}  # past the palette's colours, a hatch tells ops apart
     networks = measured_spread(frame[frame["kind"] == "network"], keys)
     labels = [
@@ -145,11 +146,12 @@ def time_by_op(frame: pd.DataFrame):
         left += values
     measured = networks.reindex(table.index)
     values = measured["latency_ms"].to_numpy(dtype=float)
+    right = left  # where each row ends: its bar, or its measured network's interval past it
     if np.isfinite(values).any():
         low, high = (measured[bound].to_numpy(dtype=float) for bound in BOUNDS)
-        axis.errorbar(
-            values, positions, xerr=_error(values, low, high), fmt="none", ecolor="black", capsize=2, zorder=3
-        )
+        errors = _error(values, low, high)
+        axis.errorbar(values, positions, xerr=errors, fmt="none", ecolor="black", capsize=2, zorder=3)
+        right = np.fmax(left, values + errors[1])  # nan (a bar without a network row) keeps the bar's end
         hollow = measured["unbounded"].fillna(False).to_numpy(dtype=bool)
         axis.scatter(
             values[~hollow],
@@ -172,6 +174,7 @@ def time_by_op(frame: pd.DataFrame):
                 label="network, too few samples: no interval",
             )
             note = "; ".join(part for part in (note, UNBOUNDED_NOTE) if part)
+    axis.set_xlim(0, 1.05 * right.max())  # from no time, with room right of the longest bar or interval
     axis.set_yticks(positions, labels, fontsize=7)
     axis.invert_yaxis()
     axis.set_xlabel("time per inference (ms): layers timed alone, summed by op type")

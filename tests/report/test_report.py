@@ -311,7 +311,9 @@ def test_past_sixty_bars_the_note_counts_bars_not_networks():
     """42 networks at two batch sizes were noted as 'the first 60 of 84 networks'."""
     frame = synthetic_frame(n_networks=42, batch_sizes=(1, 2)).assign(source="s.parquet")
     _, note = time_by_op(frame)
-    assert note.startswith("the first 60 of 84 bars (one per network, batch size, by name) are shown")
+    assert note.startswith(
+        "the 60 slowest (by their layers' summed time) of 84 bars (one per network, batch size) are shown"
+    )
 
 
 def test_an_infinite_interval_end_is_told_in_words_and_draws_no_endless_bar(tmp_path):
