@@ -268,16 +268,21 @@ class _Recorder:
         self.layers: list[Layer] = []
         self.recipes = recipes
 
-    def record_module(self, name: str, module: nn.Module, args: tuple, kwargs: dict, output: Any) -> None:
+    def record_module(
+        self, name: str, module: nn.Module, args: tuple, kwargs: dict, output: Any, flops: int | None = None
+    ) -> None:
+        """`flops`: the MACs of the functions its forward called, where they were counted (_counts_its_functions)."""
         with torch._C.DisableTorchFunction():  # the recorder's own tensor queries are not the network's ops
-            self._record_module(name, module, args, kwargs, output)
+            self._record_module(name, module, args, kwargs, output, flops)
 
     def record_function(self, name: str, func: Callable, args: tuple, kwargs: dict, output: Any) -> bool:
         """Record a functional op where it does work; whether it did."""
         with torch._C.DisableTorchFunction():
             return self._record_function(name, func, args, kwargs, output)
 
-    def _record_module(self, name: str, module: nn.Module, args: tuple, kwargs: dict, output: Any) -> None:
+    def _record_module(
+        self, name: str, module: nn.Module, args: tuple, kwargs: dict, output: Any, flops: int | None = None
+    ) -> None:
         op = _module_op(module)
         config = _module_config(module)
         parameters, buffers = _module_tensors(module)
@@ -292,7 +297,7 @@ class _Recorder:
             output,
             params=sum(p.numel() for p in parameters),
             weight_bytes=_weight_bytes_read(isinstance(module, EMBEDDINGS), weights, args, kwargs),
-            flops=_module_flops(module, args, kwargs, output),
+            flops=_module_flops(module, args, kwargs, output) if flops is None else flops,
             # a quantized layer computes in its input's dtype, not in that of its float bias
             weight_dtype=None
             if isinstance(module, QUANTIZED_WEIGHTED)
@@ -563,6 +568,7 @@ class _FunctionCatcher(TorchFunctionMode):
         self.recorder = recorder
         self.depth = 0  # > 0 while inside a leaf module, whose internals are not layers
         self.counts: dict[str, int] = {}
+        self.inner_flops: int | None = None  # the MACs of a leaf's functions, while they are counted
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
@@ -572,6 +578,11 @@ class _FunctionCatcher(TorchFunctionMode):
             number = self.counts.get(op, 0)
             if self.recorder.record_function(f"{op}_{number}", func, args, kwargs, result):
                 self.counts[op] = number + 1
+        elif self.inner_flops is not None:
+            op = _function_op(func)
+            with torch._C.DisableTorchFunction():
+                if _does_work(func, op, args, kwargs, result):
+                    self.inner_flops += _function_flops(op, args, kwargs, result)
         return result
 
 
@@ -580,14 +591,17 @@ def _extract_with_hooks(module: nn.Module, args: tuple, kwargs: dict, recipes: b
     catcher = _FunctionCatcher(recorder)
     handles = []
 
-    def enter(_module, _args):
+    def enter(leaf, _args):
+        if catcher.depth == 0:
+            catcher.inner_flops = 0 if _counts_its_functions(leaf) else None
         catcher.depth += 1
 
     def make_exit(name):
         def leave(leaf, args, kwargs, output):
             catcher.depth -= 1
             if catcher.depth == 0:
-                recorder.record_module(name, leaf, args, kwargs, output)
+                recorder.record_module(name, leaf, args, kwargs, output, catcher.inner_flops)
+                catcher.inner_flops = None
 
         return leave
 
@@ -608,6 +622,13 @@ def _extract_with_hooks(module: nn.Module, args: tuple, kwargs: dict, recipes: b
         for handle in handles:
             handle.remove()
     return recorder.layers
+
+
+def _counts_its_functions(leaf: nn.Module) -> bool:
+    """Whether a leaf's MACs are those of the torch functions its forward calls: a user's module without children
+    (a Gram matrix, a detection model's resize), a leaf of the hooks alone, where torch.fx traces into it and
+    records its functions; no formula knows its work. Zoo modules named as a standard op keep that op's count."""
+    return torch_nn_class(leaf) is None and not _renamed_zoo_module(leaf) and not _is_transposed_linear(leaf)
 
 
 def _is_one_layer(module: nn.Module) -> bool:
