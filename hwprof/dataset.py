@@ -573,12 +573,30 @@ def write_table(path: str | os.PathLike, frame: pd.DataFrame, runs: list[dict]) 
         write_atomically(path, lambda tmp: pq.write_table(table, tmp))
 
 
-def write_dataset_files(path: Path, frame: pd.DataFrame, runs: list[dict], samples: pd.DataFrame) -> None:
+def write_dataset_files(
+    path: Path, frame: pd.DataFrame, runs: list[dict], samples: pd.DataFrame, trace: pd.DataFrame | None = None
+) -> Path | None:
     """The table, its provenance and its raw samples, replaced as one (files.replaced_together): an interrupted
-    or failed write leaves the earlier three, or none, never a new table beside an old table's samples."""
-    with replaced_together([samples_path(path), sidecar_path(path), path]):
+    or failed write leaves the earlier three, or none, never a new table beside an old table's samples. A power
+    `trace` (merge's, in hwprof.measuring.trace's columns) goes with them to the dataset's trace file, whose path
+    is returned."""
+    trace_path = None if trace is None else _trace_path(path)
+    with replaced_together([*([trace_path] if trace_path else []), samples_path(path), sidecar_path(path), path]):
+        if trace_path is not None:
+            from hwprof.measuring.trace import RUN_COLUMN, TRACE_COLUMNS, WINDOW_COLUMNS, write_trace
+
+            columns = [*TRACE_COLUMNS, *WINDOW_COLUMNS, RUN_COLUMN]
+            write_trace(trace[columns].itertuples(index=False, name=None), trace_path)
         _keep_samples(path, samples)
         write_table(path, frame, runs)
+    return trace_path
+
+
+def _trace_path(dataset: Path) -> Path:
+    """Where the power trace of `dataset` is (hwprof.measuring.trace, the format's owner, says)."""
+    from hwprof.measuring.trace import trace_path_for
+
+    return Path(trace_path_for(dataset))
 
 
 def _journal_samples(key: str, raw: RawSamples) -> dict:
@@ -1013,14 +1031,18 @@ def _read_shard(path: Path, column_kinds: dict[str, tuple[str, Path]]) -> tuple[
 
 
 def without_sample_sidecars(shards: list[Path]) -> list[Path]:
-    """The shards less the raw-samples and provenance sidecars of shards also given (`shards/*` matches them
-    all); raw samples given without their dataset are refused."""
+    """The shards less the files kept beside shards also given, which `shards/*` and `shard-*.parquet` match:
+    raw samples, provenance and power traces (`pw.trace.parquet` beside `pw.parquet`); raw samples given
+    without their dataset are refused."""
     given = {os.path.realpath(shard) for shard in shards}
+    traces = {os.path.realpath(_trace_path(shard)) for shard in shards}
     kept = []
     for shard in shards:
         owners = [Path(str(shard).removesuffix(suffix)) for suffix in (SAMPLES_SUFFIX, SIDECAR_SUFFIX)]
         if any(owner != shard and os.path.realpath(owner) in given for owner in owners):
             continue  # beside its dataset, which is given: the dataset brings it
+        if os.path.realpath(shard) in traces and not _is_dataset(shard):
+            continue  # the trace of a dataset given
         if owners[0] != shard:
             raise HwprofError(_samples_not_dataset(shard))
         kept.append(shard)
@@ -1104,15 +1126,56 @@ def merge_datasets(
         raise HwprofError("No shard was given; pass the datasets to merge.")
     check_each_given_once(shards, "shard")
     check_output(out, inputs=shards, force=force, companions=True)
+    _check_trace_output(out, shards, force)
     with ExclusiveLock(out, "hwprof merge"):  # a measure writing `out` would replace the merge at its end
         return _merge(shards, out, skip_unfinished)
+
+
+def _check_trace_output(out: Path, shards: list[Path], force: bool) -> None:
+    """The output's power trace (its stem + .trace.parquet), where the shards have traces to carry to it: never a
+    shard's own trace (a .csv and a .parquet of one stem share one), and an existing one replaced only with
+    `force`."""
+    trace = _trace_path(out)
+    carried = [_trace_path(shard) for shard in shards if _trace_path(shard).exists()]
+    if not carried or not trace.exists():
+        return
+    for shard_trace in carried:
+        if same_file(shard_trace, trace):
+            raise HwprofError(
+                f"The output {out} would write its power trace over {trace}, the trace of an input; write to a new path."
+            )
+    if not force:
+        raise HwprofError(
+            f"{trace}, where the power traces of {out} go, already exists; pass {option('force', True)} to replace "
+            "it, or choose another path."
+        )
+
+
+def _shard_trace(shard: Path, run_ids: set[str], warnings: list[str]) -> pd.DataFrame | None:
+    """The samples of the power trace beside `shard` (measure or run --trace) that its runs took; None without
+    one. A trace written before samples named their run is the shard's own where it has one run."""
+    from hwprof.measuring.trace import RUN_COLUMN, read_trace
+
+    path = _trace_path(shard)
+    if not path.exists():
+        return None
+    frame = read_trace(path)
+    unnamed = frame[RUN_COLUMN].isna()
+    if unnamed.any() and len(run_ids) == 1:
+        frame.loc[unnamed, RUN_COLUMN] = next(iter(run_ids))
+    elif unnamed.any():
+        warnings.append(
+            f"{path} holds {int(unnamed.sum())} power sample(s) that name no run, and {shard} has {len(run_ids)} "
+            "runs: they are left out of the merged trace."
+        )
+    return frame[frame[RUN_COLUMN].isin(run_ids).fillna(False)]
 
 
 def _merge(shards: list[Path], out: Path, skip_unfinished: bool) -> dict:
     """merge_datasets itself, once the output is checked and locked."""
     shards, skipped = _finished_shards(shards, skip_unfinished)
 
-    frames, runs, samples = [], [], []
+    frames, runs, samples, traces = [], [], [], []
     warnings = [
         f"{entry['reason']}, so it was left out; merge again with it once its run has finished (resumed)."
         for entry in skipped
@@ -1132,26 +1195,37 @@ def _merge(shards: list[Path], out: Path, skip_unfinished: bool) -> dict:
         frames.append(frame)
         runs.extend(shard_runs)
         shard_samples = read_samples(shard)
-        if shard_samples is None:
+        if shard_samples is None and frame["kind"].ne("command").any():  # a command's row has no samples
             warnings.append(
                 f"{shard} has no raw samples ({samples_path(shard).name}); hwprof compare cannot test its rows "
                 "for significance."
             )
-        else:
+        elif shard_samples is not None:
             samples.append(shard_samples[shard_samples["run_id"].isin(run_ids)])
+        trace = _shard_trace(shard, run_ids, warnings)
+        if trace is not None and len(trace):
+            traces.append(trace)
         shard_summaries.append(
-            {"path": str(shard), "rows": len(frame), "runs": sorted(run_ids), "raw_samples": shard_samples is not None}
+            {
+                "path": str(shard),
+                "rows": len(frame),
+                "runs": sorted(run_ids),
+                "raw_samples": shard_samples is not None,
+                "power_samples": 0 if trace is None else len(trace),
+            }
         )
 
     warnings += _missing_columns(shards, columns)
     merged = concat(frames)
+    trace = pd.concat(traces, ignore_index=True) if traces else None
     try:
-        write_dataset_files(out, merged, runs, concat_samples(samples))
+        trace_path = write_dataset_files(out, merged, runs, concat_samples(samples), trace)
     except OSError as error:  # a full disk: the output is as it was, or absent
         raise HwprofError(f"cannot write {out}: {error.strerror or error}") from None
     return {
         "out": str(out),
         "rows": len(merged),
+        "trace": None if trace_path is None else str(trace_path),
         "shards": shard_summaries,
         "skipped": skipped,
         "runs": _runs_summary(merged, runs),

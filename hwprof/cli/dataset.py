@@ -45,7 +45,10 @@ def merge(shards: tuple[Path, ...], out: str, force: bool, skip_unfinished: bool
     same column types. Each run's provenance is kept (the union of all runs,
     keyed by run_id) and every row keeps the run_id that links it to its run.
     The shards' raw samples (SHARD.samples.parquet, which shard-*.parquet
-    also matches) go to OUT.samples.parquet, for `hwprof compare`.
+    also matches) go to OUT.samples.parquet, for `hwprof compare`, and
+    their power traces (SHARD's stem + .trace.parquet, from --trace, also
+    matched) to OUT's stem + .trace.parquet, for `hwprof report` and
+    `hwprof plot-trace`.
     The output is written atomically and may not be one of the inputs.
 
     A shard whose run did not finish (killed: its .partial.jsonl journal is
@@ -63,9 +66,10 @@ def merge(shards: tuple[Path, ...], out: str, force: bool, skip_unfinished: bool
         click.echo(printable(f"warning: {warning}", newlines=False), err=True)
     run_count = len({run["run_id"] for run in summary["runs"]})
     left_out = f"; {len(summary['skipped'])} unfinished shard(s) left out" if summary["skipped"] else ""
+    trace = f"; power traces to {summary['trace']}" if summary["trace"] else ""
     click.echo(
         f"Merged {len(summary['shards'])} shard(s) into {summary['out']}: "
-        f"{summary['rows']} rows from {run_count} run(s){left_out}."
+        f"{summary['rows']} rows from {run_count} run(s){left_out}{trace}."
     )
     header = ("device_name", "run_id", "host", "status", "rows")
     lines = [
