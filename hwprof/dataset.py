@@ -217,6 +217,8 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
             f"Dataset {path} does not exist yet: its --processes run did not finish, and its workers' rows are in "
             f"{workers}; run the same hwprof measure command with --resume to finish and combine them."
         )
+    if not path.exists() and journal_path(path).exists():
+        raise HwprofError(_table_never_written(path, journal_path(path)))
     if not path.exists():
         raise HwprofError(f"Dataset {path} does not exist.")
     if path.name.endswith(SAMPLES_SUFFIX):
@@ -433,7 +435,29 @@ def unfinished_note(path: str | os.PathLike, frame: pd.DataFrame | None = None) 
     if more is None:
         return None
     return (
-        f"{path} is from a run that did not finish (killed): {more}; recover them with {_resume_hint(path, provenance)}"
+        f"{path} is from a run that did not finish ({STOPPED_WORDS}): {more}; recover them with "
+        f"{_resume_hint(path, provenance)}"
+    )
+
+
+# Why a run leaves its journal: the files cannot tell a kill from a write that failed (a full disk, a file-size
+# limit), which could not record itself.
+STOPPED_WORDS = "killed, or stopped by a write that failed"
+
+
+def _table_never_written(path: Path, journal: Path) -> str:
+    """Why the dataset at `path` has no table though its journal is beside it, and how to recover its rows."""
+    writer = writer_of(path)
+    if writer is not None:
+        return f"Dataset {path} does not exist yet: {writer} is writing it; read it again when its run ends."
+    try:
+        provenance, rows, _ = _read_journal(journal)
+    except (HwprofError, OSError):
+        provenance, rows = None, None
+    held = "its rows are" if rows is None else f"its {len(rows)} row(s) are"
+    return (
+        f"Dataset {path} does not exist: its run did not finish ({STOPPED_WORDS}) before writing it, and {held} in "
+        f"{journal.name} beside it; recover them with {_resume_hint(path, provenance)}."
     )
 
 

@@ -112,7 +112,7 @@ def show(dataset: Path, as_json: bool) -> None:
         for run in provenance
     ]
     summary = summarize_frame(frame, read_samples(dataset), provenance)
-    commands = command_entries(frame)
+    commands = with_power_details(command_entries(frame), frame, provenance)
     missing = not_measured(frame, provenance[-1] if provenance else {})
     sweep_left = unfinished_sweep(provenance)
     if as_json:
@@ -150,6 +150,20 @@ def show(dataset: Path, as_json: bool) -> None:
 
 
 SHOWN_MISSING = 10  # groups named in the terminal; --json lists every one
+
+
+def with_power_details(entries: list[dict], frame, runs: list[dict]) -> list[dict]:
+    """The command entries (one per command row, in order) with what `hwprof run --json` also gives: the power
+    spread of the command's two halves, from its row, and why power was unavailable, from its run's provenance
+    (None where neither recorded it)."""
+    import pandas as pd
+
+    reasons = {run.get("run_id"): (run.get("power") or {}).get("unavailable_reason") for run in runs}
+    rows = frame[frame["kind"] == "command"]
+    for entry, spread, run_id in zip(entries, rows["power_spread"], rows["run_id"]):
+        entry["power_spread"] = None if pd.isna(spread) else float(spread)
+        entry["unavailable_reason"] = reasons.get(run_id)
+    return entries
 
 
 def not_measured(frame, run: dict) -> list[dict]:

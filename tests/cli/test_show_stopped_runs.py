@@ -1,0 +1,87 @@
+"""show of a run that a full disk or a file-size limit stopped, and of `hwprof run`'s commands in --json: a table
+never written is not merely absent when its journal holds the run's rows, a stopped run is not called killed, and
+a command's entry has the power spread and the reason power was unavailable that `run --json` gives."""
+
+import json
+import sys
+import uuid
+
+from click.testing import CliRunner
+
+from fakes.runs import minimal_layer_row
+from hwprof.cli import main
+from hwprof.dataset import DatasetWriter
+
+
+def _journal_only(path, rows: int) -> None:
+    """What a run leaves when a full disk refused its first table: the journal (and the lock file) alone."""
+    provenance = {"run_id": uuid.uuid4().hex, "argv": ["hwprof", "measure", "mlp", "--out", path.name]}
+    lines = [{"provenance": provenance}] + [{"row": minimal_layer_row(index)} for index in range(rows)]
+    (path.parent / f"{path.name}.partial.jsonl").write_text("".join(json.dumps(line) + "\n" for line in lines))
+
+
+def test_a_table_never_written_names_the_journal_that_holds_its_rows(tmp_path):
+    """It said only 'Dataset f1.parquet does not exist.', though --resume recovers the rows."""
+    out = tmp_path / "f1.parquet"
+    _journal_only(out, 2)
+    shown = CliRunner().invoke(main, ["show", str(out)])
+    assert shown.exit_code == 1
+    assert shown.output.strip() == (
+        f"Error: Dataset {out} does not exist: its run did not finish (killed, or stopped by a write that failed) "
+        "before writing it, and its 2 row(s) are in f1.parquet.partial.jsonl beside it; recover them with "
+        "`hwprof measure mlp --out f1.parquet --resume`."
+    )
+
+
+def test_a_run_whose_journal_holds_more_is_not_said_to_be_killed_only(tmp_path):
+    out = tmp_path / "stopped.parquet"
+    writer = DatasetWriter(out, {"run_id": uuid.uuid4().hex}, rewrite_interval_s=3600)
+    for index in range(3):
+        writer.write([{**minimal_layer_row(index), "stable": True}])
+    writer._journal.close()
+    writer._lock._handle.close()
+    shown = CliRunner().invoke(main, ["show", str(out)])
+    assert shown.exit_code == 0, shown.output
+    assert "did not finish (killed, or stopped by a write that failed): 2 more row(s)" in shown.output
+
+
+def test_show_json_gives_a_commands_power_spread_and_unavailable_reason(tmp_path):
+    out = tmp_path / "runs.parquet"
+    row = {
+        **minimal_layer_row(0),
+        "kind": "command",
+        "model": "sleep 1",
+        "batch_size": None,
+        "layer_index": -1,
+        "op": "command",
+        "config_id": None,
+        "config": json.dumps({"argv": ["sleep", "1"], "exit_status": 0}),
+        "power_spread": 0.04,
+    }
+    runs = [
+        {"run_id": uuid.uuid4().hex, "command": ["sleep", "1"], "power": {"unavailable_reason": "tegrastats exited"}},
+        {"run_id": uuid.uuid4().hex, "command": ["sleep", "1"]},  # written before the reason was recorded
+    ]
+    for provenance, spread in zip(runs, [0.04, None]):
+        with DatasetWriter(out, provenance, append=True, holder="hwprof run") as writer:
+            writer.write([{**row, "power_spread": spread}])
+    shown = CliRunner().invoke(main, ["show", "--json", str(out)])
+    assert shown.exit_code == 0, shown.output
+    commands = json.loads(shown.output)["commands"]
+    assert [(entry["power_spread"], entry["unavailable_reason"]) for entry in commands] == [
+        (0.04, "tegrastats exited"),
+        (None, None),
+    ]
+
+
+def test_show_json_commands_have_the_keys_run_json_has(tmp_path):
+    out = tmp_path / "runs.parquet"
+    ran = CliRunner().invoke(
+        main, ["run", "--json", "--power", "none", "--out", str(out), "--", sys.executable, "-c", "pass"]
+    )
+    assert ran.exit_code == 0, ran.output
+    summary = json.loads(ran.output)
+    shown = CliRunner().invoke(main, ["show", "--json", str(out)])
+    [command] = json.loads(shown.output)["commands"]
+    assert command["unavailable_reason"] == summary["unavailable_reason"]
+    assert command["power_spread"] == summary["power_spread"]
