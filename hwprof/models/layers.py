@@ -626,9 +626,10 @@ def _extract_with_hooks(module: nn.Module, args: tuple, kwargs: dict, recipes: b
 
 def _counts_its_functions(leaf: nn.Module) -> bool:
     """Whether a leaf's MACs are those of the torch functions its forward calls: a user's module without children
-    (a Gram matrix, a detection model's resize), a leaf of the hooks alone, where torch.fx traces into it and
-    records its functions; no formula knows its work. Zoo modules named as a standard op keep that op's count."""
-    return torch_nn_class(leaf) is None and not _renamed_zoo_module(leaf) and not _is_transposed_linear(leaf)
+    or weights (a Gram matrix, a detection model's resize), a leaf of the hooks alone, where torch.fx traces into
+    it and records its functions. Zoo modules named as a standard op keep that op's count, and one with weights
+    the count of its formula or, lacking one, the note that names it."""
+    return torch_nn_class(leaf) is None and not _renamed_zoo_module(leaf) and not _has_weights(leaf)
 
 
 def _is_one_layer(module: nn.Module) -> bool:
