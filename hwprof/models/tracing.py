@@ -17,6 +17,7 @@ from __future__ import annotations
 import copy
 import math
 import operator
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -182,7 +183,7 @@ def trace_layers(
             layers, method = extract_layers_from_example(meta_module, args, kwargs, recipes=False)
         return Trace(layers, method, "meta")
     except Exception as error:  # any failure on meta: the real forward pass is the reference
-        reason = error_line(error)
+        reason = _what_failed(error)
     if _all_meta(module):
         if rebuild is None:
             raise HwprofError(
@@ -204,6 +205,13 @@ def trace_layers(
         for part, training in modes:
             part.training = training
     return Trace(layers, method, "real", reason)
+
+
+def _what_failed(error: Exception) -> str:
+    """The first sentence of torch's message, which says what failed; the sentences after it are torch's advice to
+    its own developers ("please set torch.fx.experimental._config...", "If you are a Facebook employee ..."),
+    no advice to a user of hwprof."""
+    return re.split(r"(?<=[.!?])\s+(?=[A-Z'\"])", error_line(error), maxsplit=1)[0].rstrip(".")
 
 
 def _as_run(module: nn.Module, dtype: torch.dtype, channels_last: bool) -> nn.Module:
