@@ -10,7 +10,11 @@ from __future__ import annotations
 import itertools
 from pathlib import Path
 
+import pandas as pd
+
+from hwprof.fitting.alignment import MIN_SHARED
 from hwprof.fitting.data import UNKNOWN_DEVICE, TrainingData, files_by_value
+from hwprof.predictor.features import op_group
 
 MIN_FAMILIES = 3  # leave-one-family-out needs three families to hold out
 MIN_CONFIGS_PER_OP = 10  # fewer distinct measured configurations and an op's layer model extrapolates
@@ -115,25 +119,84 @@ def ops_without_sweeps(doc: dict) -> list[str]:
     return sorted(op for op, model in models.items() if model["cv"]["family"].endswith(WITHOUT_SWEEPS))
 
 
-def sweep_advice(doc: dict, flags: str = "", output=plain_output) -> list[str]:
-    """A note naming the ops whose layer models were fitted without the layer sweep's rows, with the
-    command (measuring as the data was, `flags`) that gives them a sweep worth keeping."""
+def sweep_advice(doc: dict, data: TrainingData, frame: pd.DataFrame, flags: str = "", output=plain_output) -> list[str]:
+    """A note per op whose layer model was fitted without the layer sweep's rows, with the command (measuring as
+    the data was, `flags`) that changes that: more sweep configurations than `data` holds, drawn with a seed it
+    has not used, where its sweep is small or does not span the networks' sizes; else the sweep's rows disagree
+    with the networks' layers of like sizes, and no larger sweep mends that, so the note says why and has the
+    networks measured again with the sweep in one run (`frame`'s rows name the runs, networks and sweeps)."""
     from hwprof.sample_models.sweep import SAMPLERS
 
-    ops = ops_without_sweeps(doc)
-    if not ops:
-        return []
-    models_of = "its layer model" if len(ops) == 1 else "their layer models"
-    note = (
-        f"the layer sweep's rows of {', '.join(ops)} were left out of {models_of}: with them the held-out "
-        "families were predicted worse (a few sweep configurations unlike the networks' layers, typically tiny "
-        "ones whose launch cost misleads)"
-    )
-    sweepable = [op for op in ops if op in SAMPLERS]
-    if sweepable:
-        sweeps = " ".join(f"sweep:{op}:{MIN_CONFIGS_PER_OP * 2}" for op in sweepable)
-        note += (
-            f"; a larger sweep spans their sizes (`hwprof measure {sweeps}{flags} --out "
-            f"{output('larger_sweeps')}`): fit with it"
+    notes = []
+    for op in ops_without_sweeps(doc):
+        note = (
+            f"the layer sweep's rows of {op} were left out of its layer model: with them the held-out families "
+            "were predicted worse"
         )
-    return [note]
+        if op in SAMPLERS:
+            note += _sweep_remedy(op, data, frame, flags, output)
+        notes.append(note)
+    return notes
+
+
+def _sweep_remedy(op: str, data: TrainingData, frame: pd.DataFrame, flags: str, output) -> str:
+    """The rest of sweep_advice's note for `op`: why its sweep rows misled, and the command that changes it."""
+    from hwprof.models.spec import SWEEP_FAMILY
+    from hwprof.sample_models.sweep import DEFAULT_SEED, PREFIX
+
+    layers = data.layers[data.layers["op"] == op]
+    swept = (layers["family"] == SWEEP_FAMILY).to_numpy()
+    sizes = ["flops", "output_bytes"]
+    spans = bool(swept.any() and (~swept).any()) and all(
+        layers.loc[swept, size].min() <= layers.loc[~swept, size].min()
+        and layers.loc[swept, size].max() >= layers.loc[~swept, size].max()
+        for size in sizes
+    )
+    rows = frame[(frame["kind"].astype("string").str.lower() == "layer") & (frame["op"] == op)]
+    models = rows["model"].astype(str)
+    sweeps = _sweeps_of(op, pd.unique(models[models.str.startswith(PREFIX)]))
+    count = int(swept.sum())
+    if count < 2 * MIN_CONFIGS_PER_OP or not spans:
+        seed = next(seed for seed in itertools.count() if seed not in {seed for _, seed in sweeps})
+        larger = max(2 * MIN_CONFIGS_PER_OP, count)
+        held = f"the data holds {count} sweep configuration(s) of {op}" + (
+            "" if spans else ", not spanning the sizes of its networks' layers"
+        )
+        return (
+            f" ({held}: a few configurations unlike the networks' layers, typically tiny ones whose launch cost "
+            f"misleads); a sweep of {larger} more, drawn anew (`hwprof measure sweep:{op}:{larger}:{seed}{flags} "
+            f"--out {output('larger_sweeps')}`) to span their sizes: fit with it"
+        )
+    runs = rows["run_id"].astype(str) if "run_id" in rows.columns else pd.Series("", index=rows.index)
+    in_sweeps = models.str.startswith(PREFIX).to_numpy()
+    apart = ~runs[in_sweeps].isin(set(runs[~in_sweeps]))  # sweep rows of runs that measured no network's op
+    if apart.mean() > 0.5:
+        why = "most of them were measured in other runs than the networks' layers"
+        elsewhere = set(runs[in_sweeps][apart.to_numpy()])
+        if not any(op_group(op) in run.factors for run in data.alignment.runs if run.run_id in elsewhere):
+            why += f", which fit could not bring to one speed (fewer than {MIN_SHARED} configurations in common)"
+    else:
+        why = "the machine's noise moved them: they were measured in the networks' runs, on a busy or drifting machine"
+    largest = max(sweeps, default=(count, DEFAULT_SEED))
+    again = f"sweep:{op}:{largest[0]}:{largest[1]}"
+    return (
+        f"; the data already holds {count} sweep configurations of {op}, spanning its networks' layer sizes, so a "
+        f"larger sweep would not change that: the sweep's rows disagree with the networks' layers of like sizes, "
+        f"since {why}. Measure the networks and the sweep again in one run on a quiet machine (`hwprof measure "
+        f"{' '.join(pd.unique(models[~in_sweeps]))} {again}{flags} --out {output('networks_and_sweep')}`) and fit with it"
+    )
+
+
+def _sweeps_of(op: str, names) -> list[tuple[int, int]]:
+    """(count, seed) of each sweep of `op` among these model names."""
+    from hwprof.sample_models.sweep import parse_sweep
+
+    found = []
+    for name in names:
+        try:
+            swept, count, seed = parse_sweep(name)
+        except ValueError:  # another tool's name, or an op this torch has no sweep for
+            continue
+        if swept == op:
+            found.append((count, seed))
+    return found

@@ -135,7 +135,7 @@ def fit(
 
     def advice_naming(output) -> list[str]:
         return data_advice(data, covered, flags, layers, output) + (
-            sweep_advice(predictor.doc, flags, output) if fitted_here else []
+            sweep_advice(predictor.doc, data, frame, flags, output) if fitted_here else []
         )
 
     for note in advice_naming(free_output):  # commands that run as printed in this folder

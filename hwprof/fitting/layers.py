@@ -602,7 +602,7 @@ def fit_op_model(
         )
         errors.update({f"{name}{WITHOUT_SWEEPS}": e for name, e in alone.cv["weighted_log_rmse"].items()})
         if alone.cv["weighted_log_rmse"][alone.cv["family"]] < errors[chosen] * SWEEPS_MARGIN:
-            alone.cv = {**alone.cv, "rows": int(len(y_log)), "weighted_log_rmse": errors}
+            alone.cv = {**alone.cv, "weighted_log_rmse": errors}  # its rows: the ones it was fitted on
             alone.cv["family"] += WITHOUT_SWEEPS
             return alone, alone_oof
     if rate_limited:

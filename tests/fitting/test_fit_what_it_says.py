@@ -6,6 +6,7 @@ from click.testing import CliRunner
 
 from fakes.synthetic import DEVICE, fitted_predictor_path, synthetic_frame, write
 from hwprof.cli import main
+from hwprof.fitting.advice import sweep_advice
 from hwprof.fitting.alignment import align_runs
 from hwprof.fitting.data import training_data
 from hwprof.predictor.predictor import load_predictor
@@ -63,3 +64,64 @@ def test_a_tables_family_advice_measures_on_its_own_board_not_here(tmp_path):
     (note,) = fit([table], cv=False).doc["training"]["warnings"]
     assert "measure networks of at least 3 families on the board these rows were measured on" in note
     assert "giving this table a device_name column with the name that run records" in note
+
+
+def _with_relu_sweep(name, count, spread, run_id="sweep"):
+    """A synthetic dataset (its own run) and a relu sweep of `count` configurations in another run, its sizes
+    `spread` times the networks' smallest and largest."""
+    networks = synthetic_frame(n_networks=6, seed=73).assign(run_id="networks")
+    relu = networks[networks["op"] == "relu"]
+    scales = np.geomspace(1 / spread, spread, count) * relu["flops"].median()
+    sweep = pd.concat([relu.head(1)] * count, ignore_index=True)
+    sweep = sweep.assign(
+        model=name,
+        run_id=run_id,
+        config=[f'{{"sweep":{k}}}' for k in range(count)],
+        flops=scales,
+        output_bytes=4 * scales,
+        input_bytes=4 * scales,
+        latency_ms=scales * 1e-5,
+    )
+    frame = pd.concat([networks, sweep], ignore_index=True)
+    return frame, training_data(frame, DEVICE)
+
+
+LEFT_OUT = {"layer_models": {"latency_ms": {"ops": {"relu": {"cv": {"family": "polynomial without sweeps"}}}}}}
+
+
+def test_a_sweep_that_spans_the_networks_sizes_is_not_advised_larger_but_measured_with_them():
+    frame, data = _with_relu_sweep("sweep:relu", 40, spread=1000)
+    (note,) = sweep_advice(LEFT_OUT, data, frame, " --threads 1")
+    assert "already holds 40 sweep configurations of relu, spanning its networks' layer sizes" in note
+    assert "measured in other runs than the networks' layers, which fit could not bring to one speed" in note
+    networks = " ".join(pd.unique(frame.loc[frame["kind"] == "network", "model"]))
+    assert f"`hwprof measure {networks} sweep:relu:40:0 --threads 1 --out networks_and_sweep.parquet`" in note
+
+
+def test_a_small_sweep_is_advised_more_configurations_than_it_has_drawn_with_a_new_seed():
+    frame, data = _with_relu_sweep("sweep:relu:30", 30, spread=0.5)  # none beyond the networks' sizes
+    (note,) = sweep_advice(LEFT_OUT, data, frame)
+    assert "the data holds 30 sweep configuration(s) of relu, not spanning the sizes of its networks' layers" in note
+    assert (
+        "a sweep of 30 more, drawn anew (`hwprof measure sweep:relu:30:1 --out larger_sweeps.parquet`) to span" in note
+    )
+
+
+def test_a_model_fitted_without_the_sweeps_counts_the_configurations_it_was_fitted_on():
+    from fakes.synthetic import conv_configs
+    from hwprof.fitting.layers import WITHOUT_SWEEPS, fit_op_model
+
+    variables, z, y, groups = conv_configs(synthetic_frame(n_networks=12, seed=9, layer_noise=0.05))
+    sweeps = np.arange(len(y)) % 3 == 0
+    misleading = np.where(sweeps, y + np.log(8.0), y)
+    model, _ = fit_op_model(
+        z,
+        misleading,
+        np.where(sweeps, "sweep", groups),
+        variables,
+        list(range(len(variables))),
+        "polynomial",
+        always_train=sweeps,
+        sweeps_optional=True,
+    )
+    assert model.cv["family"] == f"polynomial{WITHOUT_SWEEPS}" and model.cv["rows"] == int((~sweeps).sum())
