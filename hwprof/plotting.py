@@ -24,7 +24,7 @@ def pyplot():
     """matplotlib.pyplot on the Agg backend (no display needed), with text drawn as it is written: names of
     models, files and spaces reach titles, labels and legends, and a `$` in one is not mathtext (an odd
     count of them failed the figure, an even one was rewritten). No label of hwprof's uses mathtext; log
-    axes take plain_log_ticks, as the default log ticks are mathtext."""
+    axes take plain_log_ticks or plain_log_labels, as the default log ticks are mathtext."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -70,6 +70,19 @@ def plain_log_ticks(axis, low: float, high: float) -> None:
 
     axis.set_major_formatter(FormatStrFormatter("%g"))
     axis.set_minor_formatter(FormatStrFormatter("%g") if high / low < 10 else NullFormatter())
+
+
+def plain_log_labels(axis) -> None:
+    """The ticks matplotlib labels on a log axis (minor ones too where it spans few decades), labelled 0.2
+    and 1000: its own labels are mathtext, which pyplot() turns off, and its plain ones read 2e-01."""
+    from matplotlib.ticker import LogFormatter
+
+    class Plain(LogFormatter):
+        def __call__(self, x, pos=None):
+            return f"{x:g}" if super().__call__(x, pos) else ""
+
+    axis.set_major_formatter(Plain())
+    axis.set_minor_formatter(Plain(labelOnlyBase=False))
 
 
 def shade_windows(axes, frame, origin_s: float) -> int:

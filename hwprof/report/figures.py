@@ -8,7 +8,7 @@ import textwrap
 import numpy as np
 import pandas as pd
 
-from hwprof.plotting import distinct_styles, plain_log_ticks, pyplot
+from hwprof.plotting import distinct_styles, plain_log_labels, plain_log_ticks, pyplot
 
 MAX_BARS = 60  # networks in the time-by-op view; more would not be readable
 MAX_LEGEND = 15  # series named in a legend; beyond it the legend would hide the plot
@@ -231,8 +231,8 @@ def roofline(frame: pd.DataFrame):
         )
         axis.set_xscale("log")
         axis.set_yscale("log")
-        plain_log_ticks(axis.xaxis, low, high)
-        plain_log_ticks(axis.yaxis, min(float(rows["gmac_s"].min()), peak_gb_s * low), peak_gmac_s)
+        plain_log_labels(axis.xaxis)
+        plain_log_labels(axis.yaxis)
         axis.set_xlabel("arithmetic intensity (MAC per byte moved: inputs + outputs + weights)")
         axis.set_ylabel("achieved (GMAC/s)")
         axis.set_title(f"{device}: {len(rows)} layers", fontsize=10)
@@ -305,7 +305,7 @@ def against_batch_size(frame: pd.DataFrame, column: str, label: str):
     axis.set_yscale("log")
     sizes = networks["batch_size"].astype(float)
     plain_log_ticks(axis.xaxis, sizes.min(), max(sizes.max(), 2 * sizes.min()))
-    plain_log_ticks(axis.yaxis, float(networks[column].min()), float(networks[column].max()))
+    plain_log_labels(axis.yaxis)
     axis.set_xticks(sorted(sizes.unique()))
     axis.set_xlabel("batch size")
     axis.set_ylabel(label)

@@ -45,11 +45,31 @@ def assert_literal(figure, *names):
     assert "mathdefault" not in shown  # no tick label is mathtext either, shown as its source
 
 
+def log_tick_labels(figure) -> list[str]:
+    figure.canvas.draw()
+    return [
+        label.get_text()
+        for axis in figure.axes
+        for ticks in (axis.get_xticklabels(), axis.get_yticklabels(), axis.get_yticklabels(minor=True))
+        for label in ticks
+        if label.get_text()
+    ]
+
+
 def test_the_reports_figures_draw_names_with_dollars_as_written():
     frame = dollar_frame()
     assert_literal(time_by_op(frame)[0], BROKEN, MATH)
     assert_literal(against_batch_size(frame, "latency_ms", "latency per inference (ms)")[0], BROKEN, MATH)
     assert_literal(roofline(frame)[0])
+
+
+def test_log_axes_are_labelled_in_plain_numbers():
+    """matplotlib's log tick labels are mathtext: shown as written they read $\\mathdefault{10^{1}}$."""
+    frame = dollar_frame()
+    for figure in (against_batch_size(frame, "latency_ms", "latency per inference (ms)")[0], roofline(frame)[0]):
+        labels = log_tick_labels(figure)
+        assert labels and all(float(label) > 0 for label in labels)  # 0.2, 10, 1e-05: numbers as Python reads them
+        pyplot().close(figure)
 
 
 def test_a_report_of_a_model_and_a_trace_with_dollars_in_their_names_is_written(tmp_path):
