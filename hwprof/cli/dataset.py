@@ -158,7 +158,8 @@ def with_power_details(entries: list[dict], frame, runs: list[dict]) -> list[dic
     (None where neither recorded it)."""
     import pandas as pd
 
-    reasons = {run.get("run_id"): (run.get("power") or {}).get("unavailable_reason") for run in runs}
+    powers = {run.get("run_id"): run.get("power") or {} for run in runs}  # a stop mid-command: its stopped_reason
+    reasons = {key: power.get("unavailable_reason") or power.get("stopped_reason") for key, power in powers.items()}
     rows = frame[frame["kind"] == "command"]
     for entry, spread, run_id in zip(entries, rows["power_spread"], rows["run_id"]):
         entry["power_spread"] = None if pd.isna(spread) else float(spread)

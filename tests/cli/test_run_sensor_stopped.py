@@ -46,3 +46,5 @@ def test_a_gpu_lost_mid_command_flags_the_row_and_keeps_the_reason(sysfs_root, t
     shown = CliRunner().invoke(main, ["show", str(out)])
     assert "power measurement stopped: GPU 0 is unavailable" in shown.output
     assert "flags sensor_stopped" in shown.output
+    (_, stopped) = json.loads(CliRunner().invoke(main, ["show", str(out), "--json"]).output)["commands"]
+    assert stopped["unavailable_reason"] == power["stopped_reason"]  # as `hwprof run --json` gives it
