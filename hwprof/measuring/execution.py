@@ -105,7 +105,9 @@ class Execution:
         """The module on the device, in the dtype and layout of this run (converted in place, as .to does)."""
         module = module.to(device=device, dtype=self.torch_dtype) if self.dtype != "float32" else module.to(device)
         if self.channels_last:
-            module = module.to(memory_format=torch.channels_last)
+            from hwprof.models.tracing import to_channels_last
+
+            module = to_channels_last(module)
         return module.eval()
 
     def network(self, module: torch.nn.Module, args: tuple, kwargs: dict, label: str):

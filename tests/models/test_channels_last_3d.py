@@ -46,3 +46,15 @@ def test_a_model_traced_on_real_tensors_under_channels_last_keeps_its_5d_weights
     assert trace.tensors == "real"
     assert [layer.op for layer in trace.layers] == ["conv3d", "flatten", "conv2d"]
     assert module.image.weight.is_contiguous()  # the caller's module is left as it was
+
+
+def test_a_conv3d_model_is_measured_under_channels_last(tmp_path):
+    """Measuring it failed as 'a bug' (required rank 4 tensor to use channels_last format) after measure had said it
+    would run as it is."""
+    from hwprof.measuring.session import measure
+    from hwprof.models.spec import ModelSpec
+
+    spec = ModelSpec("c3d", nn.Sequential(nn.Conv3d(3, 4, 3), nn.ReLU()), (3, 4, 8, 8), "c3d")
+    frame = measure([spec], batch_sizes=(1,), power="none", threads=1, precision=0.5, max_item_s=0.05,
+                    sweep_share=0, channels_last=True)  # fmt: skip
+    assert (frame["kind"] == "network").sum() == 1 and frame["latency_ms"].notna().all()
