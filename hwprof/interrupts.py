@@ -1,4 +1,5 @@
-"""SIGTERM (what CI runners and schedulers send) stops a command the way Ctrl-C does.
+"""SIGTERM (what CI runners and schedulers send) and SIGHUP (a closed terminal or SSH session) stop a command
+the way Ctrl-C does; a signal the process was started ignoring (`nohup`'s SIGHUP) stays ignored.
 
 The handler raises at once, and also remembers the signal: CPython drops an exception raised
 while a finalizer happens to run, so the runner asks `raise_if_pending` between bursts, and
@@ -16,7 +17,7 @@ from contextlib import contextmanager
 
 
 class Interrupted(KeyboardInterrupt):
-    """SIGINT or SIGTERM: stop as Ctrl-C does, keep what is finished."""
+    """SIGINT, SIGTERM or SIGHUP: stop as Ctrl-C does, keep what is finished."""
 
     def __init__(self, signum: int = signal.SIGINT) -> None:
         super().__init__()
@@ -42,34 +43,46 @@ def raise_if_pending() -> None:
         raise Interrupted(_pending_signum)
 
 
+# Windows has no SIGHUP
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, *((signal.SIGHUP,) if hasattr(signal, "SIGHUP") else ()))
+
+
+def _heeded(signum: int) -> bool:
+    """Whether hwprof acts on a stop signal: not where the process was started ignoring it (`nohup` ignores
+    SIGHUP so that the command outlives its terminal)."""
+    return signal.getsignal(signum) is not signal.SIG_IGN
+
+
 @contextmanager
 def sigterm_interrupts() -> Iterator[None]:
-    """SIGTERM raises `Interrupted` inside the block; outside the main thread (an embedding program's
+    """SIGTERM and SIGHUP raise `Interrupted` inside the block; outside the main thread (an embedding program's
     worker) signals are left alone."""
     global _pending_signum
+    previous = {}
     try:
-        previous = signal.signal(signal.SIGTERM, _raise_interrupted) or signal.SIG_DFL
-    except ValueError:
-        previous = None
+        for signum in STOP_SIGNALS[1:]:  # SIGINT raises KeyboardInterrupt already
+            if _heeded(signum):
+                previous[signum] = signal.signal(signum, _raise_interrupted) or signal.SIG_DFL
+    except ValueError:  # not the main thread: nothing was installed
+        pass
     try:
         yield
     finally:
         _pending_signum = None
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
-
-
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+        for signum, earlier in previous.items():
+            signal.signal(signum, earlier)
 
 
 @contextmanager
 def signals_handled(handler) -> Iterator[bool]:
-    """SIGINT and SIGTERM call `handler(signum, frame)` inside the block instead of raising; yields whether
-    they do (outside the main thread signals cannot be caught, and reach the main thread as before)."""
+    """SIGINT, SIGTERM and SIGHUP call `handler(signum, frame)` inside the block instead of raising (those the
+    process ignores stay ignored); yields whether they do (outside the main thread signals cannot be caught, and
+    reach the main thread as before)."""
     previous = {}
     try:
         for signum in STOP_SIGNALS:
-            previous[signum] = signal.signal(signum, handler)
+            if _heeded(signum):
+                previous[signum] = signal.signal(signum, handler)
     except ValueError:  # not the main thread: nothing was installed
         pass
     try:
@@ -81,8 +94,8 @@ def signals_handled(handler) -> Iterator[bool]:
 
 @contextmanager
 def signals_deferred() -> Iterator[None]:
-    """Work that must not stop half done (a dataset's final write, its journal's removal): a SIGINT or
-    SIGTERM arriving inside the block is held until it ends, then goes to the handler that was in place, so
+    """Work that must not stop half done (a dataset's final write, its journal's removal): a SIGINT, SIGTERM or
+    SIGHUP arriving inside the block is held until it ends, then goes to the handler that was in place, so
     a host program that ignores SIGTERM, or handles it with its own function, keeps doing so. A handler that
     stops the program (Ctrl-C's, or hwprof's SIGTERM handler) raises `Interrupted` as it would have, so a
     Ctrl-C pressed during a clean finish still stops; if an interrupt or error is already stopping the

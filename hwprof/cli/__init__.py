@@ -151,6 +151,26 @@ def out_of_memory(error: BaseException, command: str | None) -> str | None:
     )
 
 
+def _reporting_interrupt(error: BaseException) -> KeyboardInterrupt | None:
+    """The interrupt a write error arose while reporting: a SIGHUP's terminal is gone, and the lines that say
+    what was kept fail (EIO) after the rows are safe."""
+    if not isinstance(error, (OSError, StdoutUnwritable)):
+        return None
+    context = error.__context__
+    while context is not None and not isinstance(context, KeyboardInterrupt):
+        context = context.__context__
+    return context
+
+
+def _exit_unheard(ctx, interrupt: KeyboardInterrupt):
+    """Exit with the interrupt's status where the streams take no more writes: they write to the null device
+    from now on, so that Python's flush at exit does not fail once more (and exit 120)."""
+    for fd in (1, 2):
+        with contextlib.suppress(OSError):
+            _devnull_onto(fd)
+    ctx.exit(128 + getattr(interrupt, "signum", signal.SIGINT))
+
+
 class LazyGroup(click.Group):
     def list_commands(self, ctx):
         return sorted(COMMANDS)
@@ -178,6 +198,8 @@ class LazyGroup(click.Group):
             ):
                 return super().invoke(ctx)
         except HwprofError as error:
+            if (interrupt := _reporting_interrupt(error)) is not None:
+                _exit_unheard(ctx, interrupt)
             if isinstance(error, StdoutUnwritable):
                 _discard_stdout()
             if debug:
@@ -187,7 +209,10 @@ class LazyGroup(click.Group):
             raise exception from None
         except KeyboardInterrupt as interrupt:  # a command that keeps rows has said where already
             signum = getattr(interrupt, "signum", signal.SIGINT)
-            click.echo(f"interrupted by {signal.Signals(signum).name}", err=True)
+            try:
+                click.echo(f"interrupted by {signal.Signals(signum).name}", err=True)
+            except OSError:
+                _exit_unheard(ctx, interrupt)
             ctx.exit(128 + signum)
         except BrokenPipeError:  # `hwprof compare ... | head`: the reader left; exit as a shell's SIGPIPE does
             _discard_stdout()
@@ -195,6 +220,8 @@ class LazyGroup(click.Group):
         except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
         except Exception as error:  # a bug in hwprof (or in a library under it): one sentence, not a dump
+            if (interrupt := _reporting_interrupt(error)) is not None:
+                _exit_unheard(ctx, interrupt)
             if debug:
                 raise
             if (short := out_of_memory(error, ctx.invoked_subcommand)) is not None:
