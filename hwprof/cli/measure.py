@@ -251,6 +251,8 @@ def measure(
     )
     # with --json stdout is the JSON document; progress and notes (power unavailable, contention) reach stderr
     progress = make_progress(quiet)
+    # the measurement's figures span earlier runs only where there were some: --resume of a new file starts one
+    continued = resume and (_holds_rows(out) or _holds_rows(work_folder(out)))
     started = time.perf_counter()
     try:
         frame = run_measure(list(models), options, out=out, resume=resume, argv=sys.argv, progress=progress)
@@ -281,7 +283,7 @@ def measure(
         click.echo(json.dumps(document, indent=2))
     elif not quiet:
         print_summary(summary, out, runs, contention_said=True)  # measure warned of contention as it ended
-        _echo_facts(facts, resume)
+        _echo_facts(facts, continued)
 
 
 def run_facts(run: dict, elapsed_s: float | None) -> dict:
