@@ -203,6 +203,13 @@ GENERIC_FACTORY_NAMES = frozenset(
 )
 
 
+CANDIDATE_MARK = "[trial "  # space[trial 3]: a search's candidate, measured by search --verify
+
+
+def candidate_name(space_name: str, trial_number: int) -> str:
+    return f"{space_name}{CANDIDATE_MARK}{trial_number}]"
+
+
 def family_of(model_name: str) -> str:
     """The architecture family a model name belongs to (resnet18 -> resnet), from the name alone, as datasets
     store it; leave-one-family-out validation holds out one family at a time. A zoo model's is its
@@ -224,6 +231,8 @@ def family_of(model_name: str) -> str:
         return factory_family(model_name)
     if MODULE_MARK in model_name:  # an nn.Module given from Python: its class
         return model_name.split(MODULE_MARK, 1)[0]
+    if model_name.endswith("]") and CANDIDATE_MARK in model_name:  # one family per search space, not per trial
+        return model_name.rpartition(CANDIDATE_MARK)[0]
     return model_name.rstrip("0123456789_")
 
 

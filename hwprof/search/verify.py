@@ -60,11 +60,11 @@ def verify_candidates(
     """
     if not candidates:
         return {}
-    from hwprof.models.spec import ModelSpec
+    from hwprof.models.spec import ModelSpec, candidate_name
 
     if measure is None:
         from hwprof.measuring.session import measure
-    specs = {f"{space.name}[trial {r.number}]": r for r in candidates}
+    specs = {candidate_name(space.name, r.number): r for r in candidates}
     frame = measure(
         [ModelSpec(name, space.build(r.params), space.input_shape, space.name) for name, r in specs.items()],
         batch_sizes=(result.batch_size,),

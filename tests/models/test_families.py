@@ -104,3 +104,11 @@ def test_a_factory_built_from_its_file_has_the_family_fit_reads_from_its_name(tm
     )
     spec = resolve_model(f"{path}:build")
     assert spec.family == family_of(spec.name) == "convnet"
+
+
+def test_a_searchs_verified_candidates_are_one_family_the_spaces():
+    """fit counted each candidate search --verify measured as a family of its own (space[trial 0], space[trial 2])
+    and advised measuring other families to adapt to the space."""
+    from hwprof.models.spec import candidate_name
+
+    assert {family_of(candidate_name("space", n)) for n in (0, 2, 11)} == {"space"}
