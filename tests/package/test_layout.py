@@ -3,7 +3,8 @@ predicting needs nothing from fitting or measuring.
 
 Layers, top to bottom: cli -> search -> fitting -> predictor -> models, search -> measuring,
 cli -> report -> fitting, measuring (a report reads what they write),
-measuring -> models, drivers, dataset; everything may use the base modules.
+measuring -> models, drivers, dataset; models -> drivers (the host's facts: the memory a model may take);
+everything may use the base modules.
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ MAY_IMPORT = {
     "sample_models": set(),
     "drivers": set(),
     "dataset": set(),
-    "models": {"sample_models"},
+    "models": {"sample_models", "drivers"},
     "measuring": {"models", "sample_models", "drivers", "dataset"},
     "predictor": {"models", "sample_models"},
     "fitting": {"predictor", "models", "sample_models", "dataset"},
