@@ -115,7 +115,7 @@ def adapt_training_data(
         base=base.source, base_device_name=base.doc.get("device_name"), sources=data.sources
     )
     latency = doc["network_models"]["latency_ms"]
-    if not latency["cv"]["columns"] and latency["cv"].get("simplest") == "identity":
+    if not latency["cv"]["columns"] and latency["cv"].get("simplest") == "identity" and not latency["ms_per_output_mb"]:
         # the layer sums as they are: the new rows taught the network model nothing, and the summary says so
         doc["training"]["network_refit"]["nothing_learnt"] = (
             "too few networks to choose a correction"
