@@ -695,12 +695,14 @@ def _fit_sweep(
         return
     done_rounds = recorded.rounds if recorded is not None else 0  # measured to the end before: counted, not run
     seed = fit_sweep.first_seed(names)
+    begun = {str(row.get("model")) for row in session.rows}  # a round cut short is finished whatever its seconds
     started = time.perf_counter()
     rounds = itertools.product(range(fit_sweep.MAX_ROUNDS), ops)  # round by round
     for index, (round_index, op) in enumerate(rounds):
-        if index >= done_rounds and record.sweep_s >= budget_s:
+        name = fit_sweep.round_name(op, round_index, seed)
+        if index >= done_rounds and record.sweep_s >= budget_s and name not in begun:
             break
-        spec = resolve_model(fit_sweep.round_name(op, round_index, seed))
+        spec = resolve_model(name)
         if index >= done_rounds:
             for size in sizes:
                 session.measure_group(spec, size, True)

@@ -10,6 +10,7 @@ import pytest
 import hwprof
 from hwprof.cli.dataset import unfinished_sweep
 from hwprof.measuring import fit_sweep, session
+from hwprof.progress import Notes
 
 FAST = dict(power="none", precision=0.2, max_item_s=0.05, threads=1, seed=0)
 
@@ -43,3 +44,33 @@ def test_a_round_cut_short_is_no_finished_round_and_the_resume_measures_it(tmp_p
     assert resumed["rounds"] >= 1 and resumed["ops"]
     sweeps = frame[frame["model"].astype(str).str.startswith("sweep:")]
     assert resumed["configurations"] == len(sweeps) > 0
+
+
+def test_a_round_cut_short_by_an_earlier_version_is_finished_and_named(tmp_path, monkeypatch):
+    """A dataset interrupted before this fix recorded the cut round's seconds as spent, with no round finished:
+    its resume finishes the round whose rows it holds, and its note names the ops it measured."""
+    monkeypatch.setattr(fit_sweep, "MIN_BUDGET_S", 0.0)
+    monkeypatch.setattr(fit_sweep, "budget_s", lambda share, networks_s: 0.2)
+    emit = session._Session.emit
+
+    def stopped_after_a_sweep_row(self, rows, samples=None):
+        emit(self, rows, samples)
+        if rows and str(rows[0]["model"]).startswith("sweep:"):
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(session._Session, "emit", stopped_after_a_sweep_row)
+    out = tmp_path / "mlp.csv"  # its provenance is the sidecar alone
+    with pytest.raises(KeyboardInterrupt):
+        hwprof.measure(["mlp"], out=str(out), **FAST)
+    monkeypatch.setattr(session._Session, "emit", emit)
+    provenance = out.parent / (out.name + ".json")
+    document = json.loads(provenance.read_text())
+    document["runs"][-1]["fit_sweep"]["sweep_s"] = 4.3  # as the earlier version recorded the cut round
+    provenance.write_text(json.dumps(document))
+    notes: list[str] = []
+    frame = hwprof.measure(["mlp"], out=str(out), resume=True, progress=Notes(notes.append), **FAST)
+    (note,) = [note for note in notes if note.startswith("layer sweep for the fit: ")]
+    resumed = _runs(out)[-1]["fit_sweep"]
+    assert resumed["rounds"] == 1 and resumed["ops"]
+    assert f"{resumed['configurations']} configurations of {', '.join(resumed['ops'])} in " in note
+    assert resumed["configurations"] == frame["model"].astype(str).str.startswith("sweep:").sum()
