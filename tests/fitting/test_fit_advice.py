@@ -66,7 +66,7 @@ def test_ops_whose_sweep_rows_were_left_out_are_named_with_a_larger_sweep(tmp_pa
     shown = fit_summary(predictor.doc, "p.json")["layer_models"]["latency_ms"]["conv2d"]["family"]
     assert shown.endswith("without sweeps")  # fit's table and --json say so too
     (note,) = [w for w in predictor.doc["training"]["warnings"] if "left out" in w]
-    assert "of conv2d were left out" in note and "hwprof measure sweep:conv2d:20" in note and f"note: {note}" in said
+    assert "of conv2d were left out" in note and "hwprof measure sweep:conv2d:50:1" in note and f"note: {note}" in said
     assert (
         "--out larger_sweeps.parquet" in note
     )  # not the thin-ops note's sweeps.parquet: both run, one after the other
