@@ -177,6 +177,16 @@ def mapping_doubt(sensor, device: str) -> str | None:
     )
 
 
+def sensor_notes(sensor, device: str) -> list[str]:
+    """What measure and run warn of about an open sensor: a GPU taken to be `device` by its index (the energy
+    may be another GPU's), and what its energy covers beyond the process (its metadata's notes: RAPL's packages
+    the process does not run on, a zone left out of the total)."""
+    if not sensor.available:
+        return []
+    doubt = mapping_doubt(sensor, device)
+    return [*([doubt] if doubt else []), *(f"power: {note}" for note in sensor.metadata().get("notes") or [])]
+
+
 def stopped_reason(lost: SensorUnavailable) -> str:
     """Why power ends mid-run: the sensor stopped (tegrastats exited, a GPU fell off the bus)."""
     return f"power measurement stopped: {lost}"

@@ -13,6 +13,7 @@ import click
 
 from hwprof.cli.common import existing_tegrastats
 from hwprof.drivers import POWER_KINDS
+from hwprof.drivers.base import sensor_notes
 from hwprof.errors import HwprofError, option
 
 
@@ -94,7 +95,7 @@ def run(ctx, command, device, power, tegrastats, idle_s, out, trace, as_json):
     device_name = name_of(device)
     sensor = open_sensor(power, device, tegrastats)
     try:
-        sensor_notes = _sensor_notes(sensor, device)
+        on_sensor = sensor_notes(sensor, device)
         provenance = _check_dataset(out, device, argv, power, sensor, trace)
         cost = measure_command(argv, device, sensor, idle_s)
         idle_notes = _short_idle_notes(cost, sensor, idle_s)
@@ -105,7 +106,7 @@ def run(ctx, command, device, power, tegrastats, idle_s, out, trace, as_json):
         row = command_row(cost, device_name, time.perf_counter() - begun)
         stop = {"stopped_reason": cost.unavailable_reason, "stopped_at": cost.stopped_at} if cost.stopped_at else None
         trace_path, written = _append_or_aside(out, provenance, (row, stop), cost.trace if trace else None)
-    notes = sensor_notes + idle_notes + _skipped_notes(cost, written, trace, trace_path, idle_s)
+    notes = on_sensor + idle_notes + _skipped_notes(cost, written, trace, trace_path, idle_s)
     summary = _summary(cost, device_name, written, trace_path, notes)
     if as_json:
         click.echo(json.dumps(summary, indent=2), err=True)
@@ -118,17 +119,6 @@ def run(ctx, command, device, power, tegrastats, idle_s, out, trace, as_json):
 SENSOR_KINDS = tuple(kind for kind in POWER_KINDS if kind not in ("auto", "none"))  # what --power names, not --device
 RUN_HOLDER = "hwprof run"  # how a run appending its row names itself in the dataset's lock
 APPEND_WAIT_S = 60.0  # the longest wait for other runs appending to the same dataset
-
-
-def _sensor_notes(sensor, device: str) -> list[str]:
-    """What measure warns of about the sensor: a GPU taken to be `device` by its index, not its UUID (the energy
-    may be another GPU's), and what its energy covers beyond this process (RAPL's packages it does not run on)."""
-    from hwprof.drivers.base import mapping_doubt
-
-    if not sensor.available:
-        return []
-    doubt = mapping_doubt(sensor, device)
-    return [*([doubt] if doubt else []), *(f"power: {note}" for note in sensor.metadata().get("notes") or [])]
 
 
 def _check_dataset(out, device: str, argv: list[str], power: str, sensor, trace: bool) -> dict | None:

@@ -26,7 +26,7 @@ from typing import Any
 import pandas as pd
 import torch
 
-from hwprof.drivers.base import NoSensor, PowerSensor, SensorUnavailable
+from hwprof.drivers.base import NoSensor, PowerSensor, SensorUnavailable, sensor_notes
 from hwprof.drivers.host import check_sysfs_root, cpu_quota, parse_device, usable_cpus
 from hwprof.errors import HwprofError, is_switch, option, shown, true_or_false, whole_number, worded
 from hwprof.files import now_text
@@ -383,11 +383,8 @@ def _measure(
     sensor = open_sensor(options.power, device_text, options.tegrastats)
     if not sensor.available and options.power != "none":
         progress.warn(f"power unavailable: {sensor.reason}")
-    if sensor.available and sensor.metadata().get("device_mapping_certain") is False:
-        progress.warn(
-            f"power: {sensor.source} is taken to be {device_text} by index ({sensor.metadata()['device_mapping']}); "
-            "set CUDA_DEVICE_ORDER=PCI_BUS_ID to be sure"
-        )
+    for note in sensor_notes(sensor, device_text):
+        progress.warn(note)
     allocator_state = pin_allocator(options.allocator)
     if not allocator_state["applied"]:
         progress.warn(f"allocator not pinned: {allocator_state['unavailable_reason']}")
