@@ -126,7 +126,8 @@ def show(dataset: Path, as_json: bool) -> None:
     for run, recorded in zip(runs, provenance):
         known = {key: "unrecorded" if run.get(key) is None else run[key] for key in RUN_FIELDS}  # shards' runs too
         # a command of `hwprof run` runs under its own settings: hwprof set no intra-op threads for it
-        threads = "" if "command" in recorded else f"{run['threads'] or 'unrecorded'} threads, "
+        count = run["threads"]
+        threads = "" if "command" in recorded else f"{count or 'unrecorded'} thread{'' if count == 1 else 's'}, "
         line = (
             f"run {str(run['run_id'])[:8]} ({known['status']}): {known['rows']} rows on {known['device_name']}, "
             f"{''.join(f'{word}, ' for word in run['execution'])}"

@@ -72,8 +72,9 @@ class SweepRecord:
         off = "--sweep-share 0 leaves it out"
         if self.skipped_reason:
             return f"no layer sweep for the fit: {self.skipped_reason}"
+        swept = f"{self.configurations} configurations of {', '.join(self.ops)}" if self.ops else "no configurations"
         return (
-            f"layer sweep for the fit: {self.configurations} configurations of {', '.join(self.ops)} in "
+            f"layer sweep for the fit: {swept} in "
             f"{self.sweep_s:.1f} s, {self.share:.0%} of the run (allowed {self.share_allowed:.0%}; {off})"
         )
 
