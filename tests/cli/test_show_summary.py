@@ -52,7 +52,7 @@ def test_a_dataset_of_one_bfloat16_compiled_run_says_so_in_its_title_and_run_lin
     )
     table = show(path)
     assert "networks, bfloat16, compiled" in table
-    assert "rows on unrecorded, bfloat16, compiled, 1 threads" in table  # a run line without a device recorded
+    assert "rows on unrecorded, bfloat16, compiled, 1 thread" in table  # a run line without a device recorded
     assert "None" not in table
     plain = synthetic_frame(n_networks=2, batch_sizes=(1,)).assign(dtype="float32", compiled=False)
     assert "networks," not in show(write(plain, tmp_path / "plain.parquet"))
