@@ -69,6 +69,8 @@ from hwprof.schema import (
     REQUIRED_COLUMNS,
     SCHEMA_VERSION,
     SETTINGS_BEFORE_RECORDED,
+    kind_words,
+    value_kind,
 )
 
 METADATA_KEY = b"hwprof"
@@ -97,28 +99,6 @@ def expected_kind(column: str) -> str:
     if column in INT_COLUMNS or column in FLOAT_COLUMNS:
         return "number"
     return "boolean" if column in BOOL_COLUMNS else "text"
-
-
-def value_kind(series: pd.Series) -> str | None:
-    """What a column actually holds, None when it is all null."""
-    if not series.notna().any():
-        return None
-    inferred = pd.api.types.infer_dtype(series, skipna=True)
-    if inferred in ("integer", "floating", "mixed-integer-float", "decimal"):
-        return "number"
-    if inferred == "boolean":
-        return "boolean"
-    if inferred == "string":
-        return "text"
-    return inferred
-
-
-KIND_WORDS = {"number": "numbers", "boolean": "true/false values", "text": "text"}
-
-
-def kind_words(kind: str) -> str:
-    """What value_kind() found, in words for a message: "text", "numbers"."""
-    return KIND_WORDS.get(kind, f"{kind} values")
 
 
 def _typed_column(column: str, series: pd.Series) -> pd.Series:
@@ -602,12 +582,12 @@ def write_dataset_files(
 ) -> Path | None:
     """The table, its provenance and its raw samples, replaced as one (files.replaced_together): an interrupted
     or failed write leaves the earlier three, or none, never a new table beside an old table's samples. A power
-    `trace` (merge's, in hwprof.measuring.trace's columns) goes with them to the dataset's trace file, whose path
+    `trace` (merge's, in hwprof.traces's columns) goes with them to the dataset's trace file, whose path
     is returned."""
     trace_path = None if trace is None else _trace_path(path)
     with replaced_together([*([trace_path] if trace_path else []), samples_path(path), sidecar_path(path), path]):
         if trace_path is not None:
-            from hwprof.measuring.trace import RUN_COLUMN, TRACE_COLUMNS, WINDOW_COLUMNS, write_trace
+            from hwprof.traces import RUN_COLUMN, TRACE_COLUMNS, WINDOW_COLUMNS, write_trace
 
             columns = [*TRACE_COLUMNS, *WINDOW_COLUMNS, RUN_COLUMN]
             write_trace(trace[columns].itertuples(index=False, name=None), trace_path)
@@ -617,8 +597,8 @@ def write_dataset_files(
 
 
 def _trace_path(dataset: Path) -> Path:
-    """Where the power trace of `dataset` is (hwprof.measuring.trace, the format's owner, says)."""
-    from hwprof.measuring.trace import trace_path_for
+    """Where the power trace of `dataset` is (hwprof.traces, the format's owner, says)."""
+    from hwprof.traces import trace_path_for
 
     return Path(trace_path_for(dataset))
 
@@ -1178,7 +1158,7 @@ def _check_trace_output(out: Path, shards: list[Path], force: bool) -> None:
 def _shard_trace(shard: Path, run_ids: set[str], warnings: list[str]) -> pd.DataFrame | None:
     """The samples of the power trace beside `shard` (measure or run --trace) that its runs took; None without
     one. A trace written before samples named their run is the shard's own where it has one run."""
-    from hwprof.measuring.trace import RUN_COLUMN, read_trace
+    from hwprof.traces import RUN_COLUMN, read_trace
 
     path = _trace_path(shard)
     if not path.exists():
@@ -1286,3 +1266,37 @@ def _runs_summary(frame: pd.DataFrame, runs: list[dict]) -> list[dict]:
             }
         )
     return summary
+
+
+def check_trace_owner(trace: str | os.PathLike, dataset: str | os.PathLike | None, resumed: bool) -> None:
+    """Refuse, before anything is measured, a trace file that holds samples of runs other than those of
+    `dataset` where the run continues it (`resumed`): measure writes its trace over the file, and a .parquet and
+    a .csv dataset of one stem share one. A trace from before run_ids were recorded is taken as the continued
+    dataset's own; nothing is a new dataset's own."""
+    from hwprof.traces import RUN_COLUMN, read_trace, trace_path_for
+
+    path = Path(trace)
+    if not path.exists():
+        return
+    own_runs: set[str] = set()
+    if resumed and dataset is not None and os.path.exists(dataset):
+        own_runs = {run["run_id"] for run in read_provenance(dataset) if run.get("run_id")}
+    recorded = read_trace(path)[RUN_COLUMN].dropna()
+    if not len(recorded):
+        if own_runs:
+            return
+        whose = "an earlier run"
+    else:
+        others = sorted(set(recorded) - own_runs)
+        if not others:
+            return
+        whose = f"run {', '.join(others[:3])}" if len(others) == 1 else f"runs {', '.join(others[:3])}"
+    of = f"the dataset {dataset}" if dataset is not None else "this run"
+    if dataset is not None and os.fspath(trace) == trace_path_for(dataset):
+        remedy = f"write to another {option('out')} name (its trace goes beside it)"
+    else:
+        remedy = f"give {option('trace')} another path"
+    raise HwprofError(
+        f"the power trace {path} holds samples of {whose}, not of {of}, and measuring with "
+        f"{option('trace')} would replace it: {remedy}, or remove {path}"
+    )

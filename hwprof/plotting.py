@@ -86,7 +86,7 @@ def plain_log_labels(axis) -> None:
 
 
 def shade_windows(axes, frame, origin_s: float) -> int:
-    """Shade each idle and load window of a trace (hwprof.measuring.trace columns) on `axes`, with times
+    """Shade each idle and load window of a trace (hwprof.traces columns) on `axes`, with times
     relative to `origin_s`; returns how many windows were shaded (0 for a trace without window columns)."""
     if "window" not in frame.columns:
         return 0

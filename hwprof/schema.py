@@ -123,3 +123,27 @@ METRIC_LABELS = {
     "flops": "MACs",
     "memory_mb": "memory MB",
 }
+
+
+def value_kind(series) -> str | None:
+    """What a column (a pandas Series) actually holds, None when it is all null."""
+    import pandas as pd
+
+    if not series.notna().any():
+        return None
+    inferred = pd.api.types.infer_dtype(series, skipna=True)
+    if inferred in ("integer", "floating", "mixed-integer-float", "decimal"):
+        return "number"
+    if inferred == "boolean":
+        return "boolean"
+    if inferred == "string":
+        return "text"
+    return inferred
+
+
+KIND_WORDS = {"number": "numbers", "boolean": "true/false values", "text": "text"}
+
+
+def kind_words(kind: str) -> str:
+    """What value_kind() found, in words for a message: "text", "numbers"."""
+    return KIND_WORDS.get(kind, f"{kind} values")

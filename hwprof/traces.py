@@ -5,9 +5,9 @@ Parquet (with the format version in its schema metadata) or CSV. `window` says w
 measurement window the sample fell in ("idle" or "load"), and the window's bounds
 (epoch seconds) come with it, so a plot can shade each window exactly; `run_id` is the
 run (of the dataset beside it) that took the sample, so a measure never replaces the
-trace of another dataset's runs (check_trace_owner). Version 1 files have no window
+trace of another dataset's runs (hwprof.dataset.check_trace_owner). Version 1 files have no window
 columns, versions 1 and 2 no run_id; they read back with those columns empty. This
-module is the format's one owner.
+module is the format's one owner (hwprof.measuring.energy.trace_rows makes a window's rows).
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from hwprof.drivers.base import EPOCH_OFFSET_S
-from hwprof.errors import HwprofError, option
+from hwprof.errors import HwprofError
 from hwprof.files import local_path, write_atomically
+from hwprof.schema import kind_words, value_kind
 
 FORMAT_VERSION = 3
 VERSION_KEY = b"hwprof_trace_version"
@@ -25,15 +25,6 @@ TRACE_COLUMNS = ("timestamp_s", "sensor", "power_w")  # every version has these
 WINDOW_COLUMNS = ("window", "window_start_s", "window_stop_s")  # from version 2
 RUN_COLUMN = "run_id"  # from version 3
 WINDOW_KINDS = ("idle", "load")
-
-
-def trace_rows(window, kind: str) -> list[tuple]:
-    """The trace rows of a sensor's EnergyWindow whose samples were taken in a `kind` window."""
-    if kind not in WINDOW_KINDS:
-        raise ValueError(f"window kind must be one of {WINDOW_KINDS}, not {kind!r}")
-    start_s = window.start_s + EPOCH_OFFSET_S
-    bounds = (kind, start_s, start_s + window.duration_s)
-    return [(*sample.as_trace_row(), *bounds) for sample in window.samples]
 
 
 _DTYPES = {
@@ -124,44 +115,8 @@ def append_trace(samples, path: str | os.PathLike, run_id: str) -> Path:
     return write_trace(earlier + list(samples), path, run_id)
 
 
-def check_trace_owner(trace: str | os.PathLike, dataset: str | os.PathLike | None, resumed: bool) -> None:
-    """Refuse, before anything is measured, a trace file that holds samples of runs other than those of
-    `dataset` where the run continues it (`resumed`): measure writes its trace over the file, and a .parquet and
-    a .csv dataset of one stem share one. A trace from before run_ids were recorded is taken as the continued
-    dataset's own; nothing is a new dataset's own."""
-    path = Path(trace)
-    if not path.exists():
-        return
-    own_runs: set[str] = set()
-    if resumed and dataset is not None and os.path.exists(dataset):
-        from hwprof.dataset import read_provenance
-
-        own_runs = {run["run_id"] for run in read_provenance(dataset) if run.get("run_id")}
-    recorded = read_trace(path)[RUN_COLUMN].dropna()
-    if not len(recorded):
-        if own_runs:
-            return
-        whose = "an earlier run"
-    else:
-        others = sorted(set(recorded) - own_runs)
-        if not others:
-            return
-        whose = f"run {', '.join(others[:3])}" if len(others) == 1 else f"runs {', '.join(others[:3])}"
-    of = f"the dataset {dataset}" if dataset is not None else "this run"
-    if dataset is not None and os.fspath(trace) == trace_path_for(dataset):
-        remedy = f"write to another {option('out')} name (its trace goes beside it)"
-    else:
-        remedy = f"give {option('trace')} another path"
-    raise HwprofError(
-        f"the power trace {path} holds samples of {whose}, not of {of}, and measuring with "
-        f"{option('trace')} would replace it: {remedy}, or remove {path}"
-    )
-
-
 def _typed(path: Path, frame):
     """`frame` in the trace dtypes; HwprofError naming the column that is not numbers (a hand-edited CSV)."""
-    from hwprof.dataset import kind_words, value_kind
-
     for column, dtype in _DTYPES.items():
         try:
             frame[column] = frame[column].astype(dtype)

@@ -278,7 +278,7 @@ def devices(as_json, tegrastats):
 def plot_trace(trace, out):
     """Draw a power trace written by `hwprof measure --trace` or `hwprof run --trace`: watts against time,
     one line per sensor, with the idle and load windows shaded."""
-    from hwprof.measuring.trace import read_trace
+    from hwprof.traces import read_trace
 
     frame = read_trace(trace)
     if frame.empty:

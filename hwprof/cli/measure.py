@@ -482,7 +482,7 @@ def _holds_rows(kept) -> bool:
 
 
 def _trace_path(out: str) -> str:
-    from hwprof.measuring.trace import trace_path_for
+    from hwprof.traces import trace_path_for
 
     return trace_path_for(out)
 

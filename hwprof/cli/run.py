@@ -219,14 +219,15 @@ def _append_or_aside(
 def _check_trace(out: str) -> None:
     """An existing trace that cannot be read, or that holds another dataset's runs (a .csv and a .parquet of one
     stem share one), is refused before CMD runs, not after it with its row written and its exit status lost."""
-    from hwprof.measuring.trace import check_trace_owner, trace_path_for
+    from hwprof.dataset import check_trace_owner
+    from hwprof.traces import trace_path_for
 
     check_trace_owner(trace_path_for(out), out, resumed=True)  # each run appends to the runs file and its trace
 
 
 def _append_trace(out: str, rows: list[tuple], run_id: str) -> str | None:
     """This command's samples, marked with its run, after those of earlier runs into the same trace file."""
-    from hwprof.measuring.trace import append_trace, trace_path_for
+    from hwprof.traces import append_trace, trace_path_for
 
     if not rows:
         return None
@@ -254,7 +255,7 @@ def _short_idle_notes(cost, sensor, idle_s: float | None) -> list[str]:
 
 def _skipped_notes(cost, out, trace: bool, trace_path, idle_s: float | None) -> list[str]:
     """What was asked for and not done, and why: an option is never ignored silently."""
-    from hwprof.measuring.trace import trace_path_for
+    from hwprof.traces import trace_path_for
 
     reason = cost.unavailable_reason or "no power was sampled"
     notes = []

@@ -27,8 +27,7 @@ from hwprof.drivers.base import stopped_reason
 from hwprof.errors import HwprofError, option
 from hwprof.files import now_text
 from hwprof.interrupts import signals_handled
-from hwprof.measuring.energy import WINDOW_MARGIN, below_idle, required_window_s
-from hwprof.measuring.trace import trace_rows
+from hwprof.measuring.energy import WINDOW_MARGIN, below_idle, required_window_s, trace_rows
 from hwprof.measuring.window import mean_power_w, measured_power, unmeasured_reason
 
 
@@ -51,7 +50,7 @@ class CommandCost:
     flags: list[str] = field(default_factory=list)
     unavailable_reason: str | None = None
     stopped_at: str | None = None  # when the sensor stopped during the baseline or the command (flagged sensor_stopped)
-    trace: list[tuple] = field(default_factory=list)  # trace rows (hwprof.measuring.trace) of both windows
+    trace: list[tuple] = field(default_factory=list)  # trace rows (hwprof.traces) of both windows
 
 
 class CannotStart(HwprofError):

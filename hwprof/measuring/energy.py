@@ -31,8 +31,9 @@ import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from hwprof.measuring.trace import trace_rows
+from hwprof.drivers.base import EPOCH_OFFSET_S
 from hwprof.schema import GPU_STATE_COLUMNS
+from hwprof.traces import WINDOW_KINDS
 
 IDLE_REUSE_S = 30.0
 MAX_LOAD_ATTEMPTS = 4  # the first window and up to three lengthened ones
@@ -48,6 +49,15 @@ LATENCY_SHIFT_TOLERANCE = 0.10
 POWER_KEYS = ("power_w", "idle_power_w", "energy_mj", "dynamic_energy_mj", "power_source", "power_flags")
 WINDOW_KEYS = tuple(c for c in GPU_STATE_COLUMNS if c != "cache")
 ENERGY_KEYS = POWER_KEYS + WINDOW_KEYS
+
+
+def trace_rows(window, kind: str) -> list[tuple]:
+    """The trace rows of a sensor's EnergyWindow whose samples were taken in a `kind` window."""
+    if kind not in WINDOW_KINDS:
+        raise ValueError(f"window kind must be one of {WINDOW_KINDS}, not {kind!r}")
+    start_s = window.start_s + EPOCH_OFFSET_S
+    bounds = (kind, start_s, start_s + window.duration_s)
+    return [(*sample.as_trace_row(), *bounds) for sample in window.samples]
 
 
 @dataclass
@@ -198,7 +208,7 @@ def measure_energy(run: Callable[[int], None], latency_s: float, sensor, trace: 
     dynamic_energy_mj (net of idle), power_source, power_flags (comma-
     separated, "" when clean) and the load window's state (ENERGY_KEYS).
     Energies are None when the sensor gave none, never 0. With `trace` a list,
-    every power sample is appended to it as a trace row (hwprof.measuring.trace),
+    every power sample is appended to it as a trace row (hwprof.traces),
     tagged with its idle or load window (settling counts as idle).
     """
     if not latency_s or not math.isfinite(latency_s) or latency_s <= 0:

@@ -295,7 +295,7 @@ def _measure(
             f"{option('trace', True)} records the power samples of one process; use it with {option('processes', 1)}"
         )
     if options.trace:
-        from hwprof.measuring.trace import check_trace_owner
+        from hwprof.dataset import check_trace_owner
 
         check_trace_owner(options.trace, out, resume)
     if not (isinstance(options.sweep_share, (int, float)) and 0 <= options.sweep_share < 1):
@@ -472,7 +472,7 @@ def _measure(
         writer.close()
         sensor.close()
         if options.trace and session.trace:
-            from hwprof.measuring.trace import append_trace, write_trace
+            from hwprof.traces import append_trace, write_trace
 
             (append_trace if resume else write_trace)(session.trace, options.trace, writer.run_id)
         elif options.trace:

@@ -340,7 +340,7 @@ def _unpowered(runs: list[dict]) -> list[str]:
 
 
 def _power(page: Page, paths: list[Path], runs_of: dict[Path, list[dict]]) -> list[str]:
-    from hwprof.measuring.trace import read_trace, trace_path_for
+    from hwprof.traces import read_trace, trace_path_for
 
     parts = page.section("power", "Power traces")
     found = []

@@ -14,7 +14,7 @@ from fakes.processes import signalled_run
 from fakes.sysfs import FakeRaplTree, FakeZone, stopping_tegrastats
 from hwprof.cli import main
 from hwprof.dataset import read_dataset, read_provenance
-from hwprof.measuring.trace import read_trace
+from hwprof.traces import read_trace
 
 SLEEP_08 = [sys.executable, "-c", "import time; time.sleep(0.8)"]
 

@@ -8,7 +8,7 @@ from click.testing import CliRunner
 from fakes.sysfs import FakeRaplTree, FakeZone
 from hwprof.cli import main
 from hwprof.dataset import read_provenance
-from hwprof.measuring.trace import read_trace
+from hwprof.traces import read_trace
 
 SHORT = [sys.executable, "-c", "import time; time.sleep(0.3)"]
 

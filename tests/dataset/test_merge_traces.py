@@ -12,8 +12,8 @@ from fakes.runs import minimal_layer_row
 from hwprof.cli import main
 from hwprof.dataset import DatasetWriter, merge_datasets, without_sample_sidecars
 from hwprof.errors import HwprofError
-from hwprof.measuring.trace import read_trace, trace_path_for, write_trace
 from hwprof.samples import RawSamples
+from hwprof.traces import read_trace, trace_path_for, write_trace
 
 
 def _shard(path: Path, rows: int = 2, trace: int | None = 3, samples: bool = True) -> str:

@@ -4,7 +4,7 @@ IDLE_W, LOAD_W = 10.0, 35.0
 
 
 def windowed_trace_rows(start_s: float = 1.7e9, period_s: float = 0.05) -> list[tuple]:
-    """Trace rows (hwprof.measuring.trace, version 2): each sample tagged with its window and the window's bounds."""
+    """Trace rows (hwprof.traces, version 2): each sample tagged with its window and the window's bounds."""
     rows, t = [], start_s
     for _ in range(3):
         for kind, watts, count in (("idle", IDLE_W, 20), ("load", LOAD_W, 30)):

@@ -273,7 +273,9 @@ def test_fit_with_base_adapts_a_predictor_to_a_new_board(tmp_path):
     )
     assert result.exit_code == 0, result.output
     said = " ".join(result.output.split())
-    assert f"adapted {base_path} (Synthetic CPU: 10 network(s) (20 rows)" in said  # the base's data, then the new board's
+    assert (
+        f"adapted {base_path} (Synthetic CPU: 10 network(s) (20 rows)" in said
+    )  # the base's data, then the new board's
     assert "to other-board: layer models kept, network models learnt from 12 network(s) (24 rows)" in said
     base, adapted = load_predictor(base_path), load_predictor(tmp_path / "adapted.json")
     assert adapted.doc["layer_models"] == base.doc["layer_models"]

@@ -14,7 +14,7 @@ from hwprof.cli import main
 from hwprof.errors import HwprofError
 from hwprof.measuring import energy
 from hwprof.measuring.energy import ENERGY_KEYS, measure_energy, required_window_s
-from hwprof.measuring.trace import read_trace, write_trace
+from hwprof.traces import read_trace, write_trace
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from hwprof.cli import main
 from hwprof.dataset import read_provenance
 from hwprof.errors import HwprofError
 from hwprof.measuring import session
-from hwprof.measuring.trace import read_trace, trace_path_for, write_trace
+from hwprof.traces import read_trace, trace_path_for, write_trace
 
 QUICK = dict(layers=False, max_item_s=0.05, sweep_share=0, max_other_share=1.0, threads=1, seed=0)
 ROWS = [(1.0, "package-0", 40.0, "load", 0.5, 1.5)]

@@ -82,7 +82,7 @@ def test_user_files_are_readable_by_others(tmp_path, writer):
 
 def _write(writer, folder):
     if writer == "trace":
-        from hwprof.measuring.trace import write_trace
+        from hwprof.traces import write_trace
 
         return write_trace([(1.0, "VDD_IN", 5.0)], folder / "run.trace.parquet")
     if writer == "predictor":

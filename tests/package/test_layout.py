@@ -36,6 +36,7 @@ LAYER_OF_PACKAGE = {
     "hwprof.drivers": "drivers",
     "hwprof.dataset": "dataset",
     "hwprof.samples": "dataset",
+    "hwprof.traces": "dataset",
     "hwprof.compare": "dataset",
     "hwprof.models": "models",
     "hwprof.measuring": "measuring",

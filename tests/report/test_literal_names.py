@@ -7,12 +7,12 @@ from fakes.search_doubles import search_result
 from fakes.synthetic import synthetic_frame, write
 from fakes.traces import windowed_trace_rows
 from hwprof.fitting.evaluate import figure as evaluate_figure
-from hwprof.measuring.trace import read_trace, write_trace
 from hwprof.plotting import pyplot
 from hwprof.report.figures import against_batch_size, roofline, time_by_op, trace
 from hwprof.report.page import build_report
 from hwprof.search.report import plot_pareto
 from hwprof.search.study import TrialRecord
+from hwprof.traces import read_trace, write_trace
 
 BROKEN = "net$^$.py:build"  # one `$` too many for mathtext: its parser failed
 MATH = "cost$x^2$.py:build"  # valid mathtext: it was drawn as costx²

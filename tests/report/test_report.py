@@ -11,9 +11,9 @@ from click.testing import CliRunner
 from fakes.synthetic import fitted_predictor_path, synthetic_frame, write
 from fakes.traces import windowed_trace_rows
 from hwprof.cli import main
-from hwprof.measuring.trace import write_trace
 from hwprof.report.figures import roofline, time_by_op
 from hwprof.report.page import build_report
+from hwprof.traces import write_trace
 
 
 @pytest.fixture

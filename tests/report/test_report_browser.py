@@ -15,8 +15,8 @@ import pytest
 
 from fakes.synthetic import fitted_predictor_path, synthetic_frame, write
 from fakes.traces import windowed_trace_rows
-from hwprof.measuring.trace import write_trace
 from hwprof.report.page import build_report
+from hwprof.traces import write_trace
 
 CHROMIUM = shutil.which("chromium")
 pytestmark = [

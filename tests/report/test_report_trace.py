@@ -5,8 +5,8 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 
 from fakes.traces import windowed_trace_rows
-from hwprof.measuring.trace import read_trace, write_trace
 from hwprof.report.figures import trace
+from hwprof.traces import read_trace, write_trace
 
 
 def drawn(tmp_path):
