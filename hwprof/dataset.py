@@ -1300,3 +1300,42 @@ def check_trace_owner(trace: str | os.PathLike, dataset: str | os.PathLike | Non
         f"the power trace {path} holds samples of {whose}, not of {of}, and measuring with "
         f"{option('trace')} would replace it: {remedy}, or remove {path}"
     )
+
+
+def not_measured(frame, run: dict) -> list[dict]:
+    """The (model, batch size[, sequence length]) groups the latest run planned and no run finished, where that
+    run did not complete (interrupted, killed): what a resume still has to measure. A group is finished when its
+    network row is written (the last of its rows); a layer sweep, which has none, when any of its rows is."""
+    import pandas as pd
+
+    plan = run.get("plan") or {}
+    if run.get("status") == "complete" or not plan.get("models") or not plan.get("batch_sizes"):
+        return []
+    seq_lens = plan.get("seq_lens") or [None]
+    finished = set()
+    for row in frame.itertuples(index=False):
+        if row.kind == "network" or str(row.model).startswith("sweep:"):
+            seq_len = getattr(row, "seq_len", None)
+            finished.add((str(row.model), int(row.batch_size), None if pd.isna(seq_len) else int(seq_len)))
+    return [
+        {"model": model, "batch_size": size} | ({} if seq_len is None else {"seq_len": seq_len})
+        for model in plan["models"]
+        for size in plan["batch_sizes"]
+        for seq_len in seq_lens
+        if (str(model), int(size), seq_len) not in finished
+    ]
+
+
+SHOWN_MISSING = 10  # groups named in a sentence; show --json lists every one
+
+
+def not_measured_line(missing: list[dict], shown: int = SHOWN_MISSING) -> str:
+    """not_measured's groups in one sentence, the first `shown` of them named, with the command that measures them."""
+    groups = ", ".join(_group_words(group) for group in missing[:shown])
+    more = f" and {len(missing) - shown} more" if len(missing) > shown else ""
+    return f"not measured yet: {groups}{more}; run the same measure command with --resume to measure them"
+
+
+def _group_words(group: dict) -> str:
+    seq = f", sequence length {group['seq_len']}" if "seq_len" in group else ""
+    return f"{group['model']} at batch {group['batch_size']}{seq}"

@@ -63,3 +63,13 @@ def given_progress(progress: object) -> Progress:
             f"{type(progress).__name__}: subclass it, wrap a function as hwprof.progress.Notes(print), or leave it out"
         )
     return progress
+
+
+def duration_text(seconds: float) -> str:
+    """58 s, 5 min 02 s, 1 h 05 min."""
+    whole = round(seconds)
+    if whole < 60:
+        return f"{seconds:.1f} s" if seconds < 10 else f"{whole} s"
+    if whole < 3600:
+        return f"{whole // 60} min {whole % 60:02d} s"
+    return f"{whole // 3600} h {whole % 3600 // 60:02d} min"

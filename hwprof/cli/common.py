@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from hwprof.progress import Progress
+from hwprof.progress import Progress, duration_text
 
 # fit, evaluate and report trace a dataset's network rows that name a Python file only when told (fitting.data)
 run_model_files_option = click.option(
@@ -122,16 +122,6 @@ class _WarningsOnly(Progress):
 
     def warn(self, text):
         click.echo(text, err=True)
-
-
-def duration_text(seconds: float) -> str:
-    """58 s, 5 min 02 s, 1 h 05 min."""
-    whole = round(seconds)
-    if whole < 60:
-        return f"{seconds:.1f} s" if seconds < 10 else f"{whole} s"
-    if whole < 3600:
-        return f"{whole // 60} min {whole % 60:02d} s"
-    return f"{whole // 3600} h {whole % 3600 // 60:02d} min"
 
 
 def position_text(group: int, groups: int, left_s: float | None) -> str:

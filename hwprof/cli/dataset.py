@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from hwprof.cli.common import duration_text, printable
+from hwprof.cli.common import printable
 
 
 @click.command()
@@ -113,6 +113,9 @@ def show(dataset: Path, as_json: bool) -> None:
     ]
     summary = summarize_frame(frame, read_samples(dataset), provenance)
     commands = with_power_details(command_entries(frame), frame, provenance)
+    from hwprof.dataset import not_measured, not_measured_line
+    from hwprof.measuring.fit_sweep import cut_short_line, unfinished_sweep
+
     missing = not_measured(frame, provenance[-1] if provenance else {})
     sweep_left = unfinished_sweep(provenance)
     if as_json:
@@ -138,19 +141,9 @@ def show(dataset: Path, as_json: bool) -> None:
     for reason in summary["power_unavailable"]:
         click.echo(printable(f"power unavailable: {reason}", newlines=False))
     if missing:
-        groups = ", ".join(_group_words(group) for group in missing[:SHOWN_MISSING])
-        more = f" and {len(missing) - SHOWN_MISSING} more" if len(missing) > SHOWN_MISSING else ""
-        line = f"not measured yet: {groups}{more}; run the same measure command with --resume to measure them"
-        click.echo(printable(line, newlines=False))
+        click.echo(printable(not_measured_line(missing), newlines=False))
     if sweep_left:
-        rounds, spent, budget = (sweep_left[key] for key in ("rounds", "sweep_s", "budget_s"))
-        click.echo(
-            f"layer sweep cut short: {rounds} round{'s' * (rounds != 1)} finished in {duration_text(spent)} of its "
-            f"{duration_text(budget)} budget; run the same measure command with --resume to finish it"
-        )
-
-
-SHOWN_MISSING = 10  # groups named in the terminal; --json lists every one
+        click.echo(cut_short_line(sweep_left))
 
 
 def with_power_details(entries: list[dict], frame, runs: list[dict]) -> list[dict]:
@@ -166,60 +159,6 @@ def with_power_details(entries: list[dict], frame, runs: list[dict]) -> list[dic
         entry["power_spread"] = None if pd.isna(spread) else float(spread)
         entry["unavailable_reason"] = reasons.get(run_id)
     return entries
-
-
-def not_measured(frame, run: dict) -> list[dict]:
-    """The (model, batch size[, sequence length]) groups the latest run planned and no run finished, where that
-    run did not complete (interrupted, killed): what a resume still has to measure. A group is finished when its
-    network row is written (the last of its rows); a layer sweep, which has none, when any of its rows is."""
-    import pandas as pd
-
-    plan = run.get("plan") or {}
-    if run.get("status") == "complete" or not plan.get("models") or not plan.get("batch_sizes"):
-        return []
-    seq_lens = plan.get("seq_lens") or [None]
-    finished = set()
-    for row in frame.itertuples(index=False):
-        if row.kind == "network" or str(row.model).startswith("sweep:"):
-            seq_len = getattr(row, "seq_len", None)
-            finished.add((str(row.model), int(row.batch_size), None if pd.isna(seq_len) else int(seq_len)))
-    return [
-        {"model": model, "batch_size": size} | ({} if seq_len is None else {"seq_len": seq_len})
-        for model in plan["models"]
-        for size in plan["batch_sizes"]
-        for seq_len in seq_lens
-        if (str(model), int(size), seq_len) not in finished
-    ]
-
-
-def unfinished_sweep(runs: list[dict]) -> dict | None:
-    """The default layer sweep of a run that did not complete, where it stopped short of its budget: the rounds
-    and seconds its record (fit_sweep) holds against that budget, which a resume carries on to. Read as a resume
-    reads it: the latest record, from the latest run or an earlier one. None where the latest run completed, or
-    the sweep met its budget, was skipped or was never reached (its groups are then in not_measured)."""
-    from hwprof.measuring.fit_sweep import MAX_ROUNDS, budget_s, recorded_sweep
-
-    if not runs or runs[-1].get("status") == "complete":
-        return None
-    try:
-        record, finished = recorded_sweep(runs)
-        if record is None or finished:  # a resume repeats a finished sweep as it was
-            return None
-        budget = budget_s(float(record.share_allowed), record.networks_s)
-    except (TypeError, ValueError, ArithmeticError):  # a damaged record: show says what it can without it
-        return None
-    if (
-        record.skipped_reason
-        or record.sweep_s >= budget
-        or (record.ops and record.rounds >= MAX_ROUNDS * len(record.ops))
-    ):
-        return None
-    return {"rounds": record.rounds, "sweep_s": round(record.sweep_s, 3), "budget_s": round(budget, 3)}
-
-
-def _group_words(group: dict) -> str:
-    seq = f", sequence length {group['seq_len']}" if "seq_len" in group else ""
-    return f"{group['model']} at batch {group['batch_size']}{seq}"
 
 
 RUN_FIELDS = (

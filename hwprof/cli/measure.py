@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from hwprof.cli.common import duration_text, existing_tegrastats, make_console, make_progress, number
+from hwprof.cli.common import existing_tegrastats, make_console, make_progress, number
 from hwprof.drivers import POWER_KINDS
 from hwprof.measuring.allocator import DEFAULT_POLICY, POLICIES
 from hwprof.measuring.cache import CACHE_MODES, DEFAULT_CACHE_MODE
@@ -19,6 +19,7 @@ from hwprof.measuring.fit_sweep import DEFAULT_SWEEP_SHARE
 from hwprof.measuring.processes import DEFAULT_PROCESSES, work_folder
 from hwprof.measuring.runner import Method
 from hwprof.measuring.stats import TWO_SPEED_FACTOR, slow_share
+from hwprof.progress import duration_text
 from hwprof.schema import COMPUTE_DTYPES, CONTENDED_SHARE
 
 TOP_LAYERS = 10

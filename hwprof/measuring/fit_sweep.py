@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from hwprof.progress import duration_text
+
 DEFAULT_SWEEP_SHARE = 0.2  # at most this share of a run's time goes to the sweep (plus one group over)
 ROUND_CONFIGS = 2  # configurations of one op drawn per round: the most the sweep can overrun its share by
 MAX_ROUNDS = 50
@@ -121,3 +123,35 @@ def recorded_sweep(runs: list[dict]) -> tuple[SweepRecord | None, bool]:
         if isinstance(run.get("fit_sweep"), dict):
             return SweepRecord.recorded(run["fit_sweep"]), run.get("status") == "complete"
     return None, False
+
+
+def unfinished_sweep(runs: list[dict]) -> dict | None:
+    """The default layer sweep of a run that did not complete, where it stopped short of its budget: the rounds
+    and seconds its record (fit_sweep) holds against that budget, which a resume carries on to. Read as a resume
+    reads it: the latest record, from the latest run or an earlier one. None where the latest run completed, or
+    the sweep met its budget, was skipped or was never reached (its groups are then in not_measured)."""
+    if not runs or runs[-1].get("status") == "complete":
+        return None
+    try:
+        record, finished = recorded_sweep(runs)
+        if record is None or finished:  # a resume repeats a finished sweep as it was
+            return None
+        budget = budget_s(float(record.share_allowed), record.networks_s)
+    except (TypeError, ValueError, ArithmeticError):  # a damaged record: show says what it can without it
+        return None
+    if (
+        record.skipped_reason
+        or record.sweep_s >= budget
+        or (record.ops and record.rounds >= MAX_ROUNDS * len(record.ops))
+    ):
+        return None
+    return {"rounds": record.rounds, "sweep_s": round(record.sweep_s, 3), "budget_s": round(budget, 3)}
+
+
+def cut_short_line(sweep_left: dict) -> str:
+    """unfinished_sweep's record in one sentence, with the command that finishes the sweep."""
+    rounds, spent, budget = (sweep_left[key] for key in ("rounds", "sweep_s", "budget_s"))
+    return (
+        f"layer sweep cut short: {rounds} round{'s' * (rounds != 1)} finished in {duration_text(spent)} of its "
+        f"{duration_text(budget)} budget; run the same measure command with --resume to finish it"
+    )

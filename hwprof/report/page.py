@@ -212,7 +212,8 @@ def _runs_text(runs: list[dict]) -> str:
 def _unfinished(path: Path, paths: list[Path], runs: list[dict], rows: pd.DataFrame) -> list[str]:
     """Sentences on each of `path`'s runs that did not finish, as `hwprof show` names them, and on the rows
     only its journal holds: a report of a run cut short must not read as a full one."""
-    from hwprof.dataset import unfinished_note
+    from hwprof.dataset import not_measured, not_measured_line, unfinished_note
+    from hwprof.measuring.fit_sweep import cut_short_line, unfinished_sweep
 
     label = _label(path, paths)
     texts = [
@@ -221,6 +222,10 @@ def _unfinished(path: Path, paths: list[Path], runs: list[dict], rows: pd.DataFr
         for run in runs
         if run.get("status") in UNFINISHED
     ]
+    missing = not_measured(rows, runs[-1]) if runs else []  # what a resume measures, as `hwprof show` says it
+    sweep_left = unfinished_sweep(runs)
+    texts += [f"{label}: {not_measured_line(missing)}"] if missing else []
+    texts += [f"{label}: {cut_short_line(sweep_left)}"] if sweep_left else []
     journal = unfinished_note(path, rows)
     return [*texts, journal] if journal else texts
 

@@ -8,8 +8,8 @@ import time
 import pytest
 
 import hwprof
-from hwprof.cli.dataset import unfinished_sweep
 from hwprof.measuring import fit_sweep, session
+from hwprof.measuring.fit_sweep import unfinished_sweep
 from hwprof.progress import Notes
 
 FAST = dict(power="none", precision=0.2, max_item_s=0.05, threads=1, seed=0)

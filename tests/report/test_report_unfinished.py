@@ -56,3 +56,15 @@ def test_a_killed_runs_report_counts_the_rows_only_its_journal_holds(tmp_path):
     assert runs_cell(section, "dd.parquet") == "1 (1 interrupted)"
     assert "(interrupted) did not finish" in section
     assert "5 more row(s) are in its journal dd.parquet.partial.jsonl" in section
+
+
+def test_the_report_names_what_a_resume_still_has_to_measure_as_show_does(tmp_path):
+    plan = {"models": ["net", "other"], "batch_sizes": [1, 2]}
+    writer = DatasetWriter(tmp_path / "cut.parquet", {"run_id": "r1", "schema_version": SCHEMA_VERSION, "plan": plan})
+    writer.write([synthetic_row("net", 0, SAMPLES_S), synthetic_row("net", -1, SAMPLES_S)])  # net at batch 1 only
+    writer.close("interrupted")
+    build_report([tmp_path / "cut.parquet"], tmp_path / "r.html")
+    assert (
+        "cut.parquet: not measured yet: net at batch 2, other at batch 1, other at batch 2; run the same measure "
+        "command with --resume to measure them"
+    ) in overview(tmp_path / "r.html")
