@@ -168,11 +168,15 @@ class WindowMark:
 def mapping_doubt(sensor, device: str) -> str | None:
     """What to warn of where a GPU sensor was matched to `device` by index, which CUDA and NVML may number apart
     (its metadata says device_mapping_certain False); None where the match is sure, or there is no sensor."""
-    metadata = sensor.metadata() if sensor.available else None
+    return _mapping_doubt(sensor.source, sensor.metadata() if sensor.available else None, device)
+
+
+def _mapping_doubt(source: str | None, metadata: dict | None, device: str) -> str | None:
+    """mapping_doubt from metadata already read, so a caller that reads it for more reads it once."""
     if not metadata or metadata.get("device_mapping_certain") is not False:
         return None
     return (
-        f"power: {sensor.source} is taken to be {device} by index ({metadata['device_mapping']}); "
+        f"power: {source} is taken to be {device} by index ({metadata['device_mapping']}); "
         "set CUDA_DEVICE_ORDER=PCI_BUS_ID to be sure"
     )
 
@@ -183,8 +187,9 @@ def sensor_notes(sensor, device: str) -> list[str]:
     the process does not run on, a zone left out of the total)."""
     if not sensor.available:
         return []
-    doubt = mapping_doubt(sensor, device)
-    return [*([doubt] if doubt else []), *(f"power: {note}" for note in sensor.metadata().get("notes") or [])]
+    metadata = sensor.metadata()
+    doubt = _mapping_doubt(sensor.source, metadata, device)
+    return [*([doubt] if doubt else []), *(f"power: {note}" for note in metadata.get("notes") or [])]
 
 
 def stopped_reason(lost: SensorUnavailable) -> str:
