@@ -417,15 +417,9 @@ class TegrastatsSensor(RailSensor):
             except queue.Empty:  # still running, silent: no wait for an exit that is not coming
                 reading, ended = None, False
             if reading is None or remaining <= 0:
-                message = self._start_failure(ended=ended)  # before closing: stderr says why
-                self._close_hardware()
-                raise SensorUnavailable(message)
+                raise SensorUnavailable(self._start_failure(ended=ended))  # open() closes after: stderr says why
             if reading.rails_mw:
-                try:
-                    self._configure(list(reading.rails_mw))
-                except SensorUnavailable:
-                    self._close_hardware()
-                    raise
+                self._configure(list(reading.rails_mw))
                 self._lines.put((t_s, reading))  # keep it as the first sample
 
     def _start_failure(self, ended: bool) -> str:
