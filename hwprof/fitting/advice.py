@@ -77,7 +77,7 @@ def data_advice(
     families = sorted(set(data.families))
     if len(families) < MIN_FAMILIES:
         command = f"`hwprof measure resnet18 mobilenet_v2 vgg11{flags} --out {output('more')}`"
-        if any(run.get("device_name") == data.device_name for source in data.sources for run in source.get("runs", [])):
+        if data.device_name in files_by_value(data.sources, "device_name"):
             fix = f"measure networks of at least 3 families (for example {command}) and fit with them"
         else:  # rows from a table: networks measured anywhere else are another board's, which fit refuses to mix
             unnamed = data.device_name == UNKNOWN_DEVICE
