@@ -100,7 +100,7 @@ def show(dataset: Path, as_json: bool) -> None:
     """
     from hwprof.cli.measure import print_summary, summarize_frame
     from hwprof.cli.run import command_entries, command_lines
-    from hwprof.dataset import read_dataset
+    from hwprof.dataset import not_measured, not_measured_line, read_dataset
     from hwprof.samples import read_samples
 
     frame = read_dataset([dataset])
@@ -112,8 +112,7 @@ def show(dataset: Path, as_json: bool) -> None:
         for run in provenance
     ]
     summary = summarize_frame(frame, read_samples(dataset), provenance)
-    commands = with_power_details(command_entries(frame), frame, provenance)
-    from hwprof.dataset import not_measured, not_measured_line
+    commands = command_entries(frame, provenance)
     from hwprof.measuring.fit_sweep import cut_short_line, unfinished_sweep
 
     missing = not_measured(frame, provenance[-1] if provenance else {})
@@ -144,21 +143,6 @@ def show(dataset: Path, as_json: bool) -> None:
         click.echo(printable(not_measured_line(missing), newlines=False))
     if sweep_left:
         click.echo(cut_short_line(sweep_left))
-
-
-def with_power_details(entries: list[dict], frame, runs: list[dict]) -> list[dict]:
-    """The command entries (one per command row, in order) with what `hwprof run --json` also gives: the power
-    spread of the command's two halves, from its row, and why power was unavailable, from its run's provenance
-    (None where neither recorded it)."""
-    import pandas as pd
-
-    powers = {run.get("run_id"): run.get("power") or {} for run in runs}  # a stop mid-command: its stopped_reason
-    reasons = {key: power.get("unavailable_reason") or power.get("stopped_reason") for key, power in powers.items()}
-    rows = frame[frame["kind"] == "command"]
-    for entry, spread, run_id in zip(entries, rows["power_spread"], rows["run_id"]):
-        entry["power_spread"] = None if pd.isna(spread) else float(spread)
-        entry["unavailable_reason"] = reasons.get(run_id)
-    return entries
 
 
 RUN_FIELDS = (

@@ -316,15 +316,18 @@ def _summary_lines(summary: dict) -> list[str]:
     return lines
 
 
-def command_entries(frame) -> list[dict]:
+def command_entries(frame, runs: list[dict]) -> list[dict]:
     """The command rows of a dataset (from `hwprof run`), for `hwprof show`: in the names, units and types
-    `hwprof run --json` gives them (joules, the command as its arguments, flags as a list), so a script
-    reads both alike."""
+    `hwprof run --json` gives them (joules, the command as its arguments, flags as a list, the power spread
+    of the command's two halves), so a script reads both alike; with why power was unavailable from the row's
+    run among `runs` (the dataset's provenance; None where neither recorded it)."""
     import pandas as pd
 
     def value(row, column: str, scale: float = 1.0) -> float | None:
         return None if pd.isna(getattr(row, column)) else float(getattr(row, column)) * scale
 
+    powers = {run.get("run_id"): run.get("power") or {} for run in runs}  # a stop mid-command: its stopped_reason
+    reasons = {key: power.get("unavailable_reason") or power.get("stopped_reason") for key, power in powers.items()}
     entries = []
     for row in frame[frame["kind"] == "command"].itertuples(index=False):
         config = _config(row.config)
@@ -342,6 +345,8 @@ def command_entries(frame) -> list[dict]:
                 "dynamic_energy_j": value(row, "dynamic_energy_mj", 1e-3),
                 "power_source": row.power_source if isinstance(row.power_source, str) else None,
                 "power_flags": [flag for flag in flags.split(",") if flag],
+                "power_spread": value(row, "power_spread"),
+                "unavailable_reason": reasons.get(row.run_id),
             }
         )
     return entries
