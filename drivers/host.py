@@ -222,6 +222,21 @@ def cpu_quota() -> float | None:
     """The cgroup's CPU quota in CPUs (cpu.max, or cgroup v1's cfs quota), the tightest of the process's cgroup
     and its parents; None where there is none or it cannot be read. A quota leaves the affinity mask as it is, so
     threads beyond it wait their turn while every CPU looks usable."""
+    found = []
+    for v2, folder in _cgroup_folders("cpu", ("cpu", "cpu,cpuacct", "cpuacct,cpu")):
+        if v2:  # cpu.max is "QUOTA PERIOD" or "max PERIOD"
+            found.append(_quota(read_text(Path(f"{folder}/cpu.max"))))
+        else:
+            base = f"{folder}/cpu.cfs_"
+            found.append(_quota(f"{read_text(Path(base + 'quota_us'))} {read_text(Path(base + 'period_us'))}"))
+    quotas = [quota for quota in found if quota is not None]
+    return min(quotas) if quotas else None
+
+
+def _cgroup_folders(controller: str, mounts: tuple[str, ...]) -> list[tuple[bool, str]]:
+    """The folders of the process's cgroups and each of their parents', as (cgroup v2, folder): the v2 tree's,
+    and for a cgroup v1 hierarchy holding `controller`, those under each of its possible `mounts` (its folder
+    names in /sys/fs/cgroup)."""
     membership = sysfs_path("/proc/self/cgroup")
     # the cgroup tree on the same side as the membership read: the real one where the root lacks the file
     tree = str(membership).removesuffix("/proc/self/cgroup") + "/sys/fs/cgroup"
@@ -229,15 +244,11 @@ def cpu_quota() -> float | None:
     for line in (read_text(membership) or "").splitlines():
         number, _, rest = line.partition(":")
         controllers, _, path = rest.partition(":")
-        if number == "0" and not controllers:  # cgroup v2: cpu.max is "QUOTA PERIOD" or "max PERIOD"
-            found += [_quota(read_text(Path(f"{tree}{folder}/cpu.max"))) for folder in _folders(path)]
-        elif "cpu" in controllers.split(","):
-            for mount in ("cpu", "cpu,cpuacct", "cpuacct,cpu"):
-                for folder in _folders(path):
-                    base = f"{tree}/{mount}{folder}/cpu.cfs_"
-                    found.append(_quota(f"{read_text(Path(base + 'quota_us'))} {read_text(Path(base + 'period_us'))}"))
-    quotas = [quota for quota in found if quota is not None]
-    return min(quotas) if quotas else None
+        if number == "0" and not controllers:  # cgroup v2
+            found += [(True, f"{tree}{folder}") for folder in _folders(path)]
+        elif controller in controllers.split(","):
+            found += [(False, f"{tree}/{mount}{folder}") for mount in mounts for folder in _folders(path)]
+    return found
 
 
 def _folders(path: str) -> list[str]:
@@ -263,19 +274,12 @@ def available_memory_bytes() -> int:
     allocation) would end the run instead of one clear sentence."""
     import psutil
 
-    membership = sysfs_path("/proc/self/cgroup")
-    tree = str(membership).removesuffix("/proc/self/cgroup") + "/sys/fs/cgroup"
-    files = []  # (limit, usage) of the process's cgroup and each parent
-    for line in (read_text(membership) or "").splitlines():
-        number, _, rest = line.partition(":")
-        controllers, _, path = rest.partition(":")
-        if number == "0" and not controllers:  # cgroup v2: memory.max is bytes or "max"
-            files += [(f"{tree}{folder}/memory.max", f"{tree}{folder}/memory.current") for folder in _folders(path)]
-        elif "memory" in controllers.split(","):
-            files += [
-                (f"{tree}/memory{folder}/memory.limit_in_bytes", f"{tree}/memory{folder}/memory.usage_in_bytes")
-                for folder in _folders(path)
-            ]
+    files = [  # (limit, usage) of the process's cgroup and each parent; v2's memory.max is bytes or "max"
+        (f"{folder}/memory.max", f"{folder}/memory.current")
+        if v2
+        else (f"{folder}/memory.limit_in_bytes", f"{folder}/memory.usage_in_bytes")
+        for v2, folder in _cgroup_folders("memory", ("memory",))
+    ]
     rooms = [_room(read_text(Path(limit)), read_text(Path(usage))) for limit, usage in files]
     rooms += [int(psutil.virtual_memory().available), _address_space_room()]
     return max(min(room for room in rooms if room is not None), 0)
