@@ -128,19 +128,23 @@ def sweep_advice(doc: dict, data: TrainingData, frame: pd.DataFrame, flags: str 
     from hwprof.sample_models.sweep import SAMPLERS
 
     notes = []
+    layer_rows = None  # frame's layer rows, found once for every op that needs them
     for op in ops_without_sweeps(doc):
         note = (
             f"the layer sweep's rows of {op} were left out of its layer model: with them the held-out families "
             "were predicted worse"
         )
         if op in SAMPLERS:
-            note += _sweep_remedy(op, data, frame, flags, output)
+            if layer_rows is None:
+                layer_rows = frame[frame["kind"].astype("string").str.lower() == "layer"]
+            note += _sweep_remedy(op, data, layer_rows, flags, output)
         notes.append(note)
     return notes
 
 
-def _sweep_remedy(op: str, data: TrainingData, frame: pd.DataFrame, flags: str, output) -> str:
-    """The rest of sweep_advice's note for `op`: why its sweep rows misled, and the command that changes it."""
+def _sweep_remedy(op: str, data: TrainingData, layer_rows: pd.DataFrame, flags: str, output) -> str:
+    """The rest of sweep_advice's note for `op`: why its sweep rows misled, and the command that changes it
+    (`layer_rows`: the layer rows of sweep_advice's frame)."""
     from hwprof.models.spec import SWEEP_FAMILY
     from hwprof.sample_models.sweep import DEFAULT_SEED, PREFIX
 
@@ -152,12 +156,14 @@ def _sweep_remedy(op: str, data: TrainingData, frame: pd.DataFrame, flags: str, 
         and layers.loc[swept, size].max() >= layers.loc[~swept, size].max()
         for size in sizes
     )
-    rows = frame[(frame["kind"].astype("string").str.lower() == "layer") & (frame["op"] == op)]
+    rows = layer_rows[layer_rows["op"] == op]
     models = rows["model"].astype(str)
-    sweeps = _sweeps_of(op, pd.unique(models[models.str.startswith(PREFIX)]))
+    of_sweeps = models.str.startswith(PREFIX)
+    sweeps = _sweeps_of(op, pd.unique(models[of_sweeps]))
     count = int(swept.sum())
     if count < 2 * MIN_CONFIGS_PER_OP or not spans:
-        seed = next(seed for seed in itertools.count() if seed not in {seed for _, seed in sweeps})
+        used = {seed for _, seed in sweeps}
+        seed = next(seed for seed in itertools.count() if seed not in used)
         larger = max(2 * MIN_CONFIGS_PER_OP, count)
         held = f"the data holds {count} sweep configuration(s) of {op}" + (
             "" if spans else ", not spanning the sizes of its networks' layers"
@@ -168,7 +174,7 @@ def _sweep_remedy(op: str, data: TrainingData, frame: pd.DataFrame, flags: str, 
             f"--out {output('larger_sweeps')}`) to span their sizes: fit with it"
         )
     runs = rows["run_id"].astype(str) if "run_id" in rows.columns else pd.Series("", index=rows.index)
-    in_sweeps = models.str.startswith(PREFIX).to_numpy()
+    in_sweeps = of_sweeps.to_numpy()
     apart = ~runs[in_sweeps].isin(set(runs[~in_sweeps]))  # sweep rows of runs that measured no network's op
     if apart.mean() > 0.5:
         why = "most of them were measured in other runs than the networks' layers"
