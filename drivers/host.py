@@ -210,12 +210,19 @@ def cpu_names() -> list[str]:
     return sorted((os.path.basename(p) for p in paths), key=lambda name: int(re.sub(r"\D", "", name)))
 
 
+def cpu_affinity() -> set[int] | None:
+    """The CPUs this process may run on (its affinity mask: a taskset, a container's cpuset); None where there is
+    no mask."""
+    try:
+        return os.sched_getaffinity(0)
+    except (AttributeError, OSError):  # macOS and Windows have no affinity mask
+        return None
+
+
 def usable_cpus() -> int:
     """CPUs this process may run on: a taskset or a container's cpuset leaves fewer than the machine has."""
-    try:
-        return len(os.sched_getaffinity(0)) or 1
-    except (AttributeError, OSError):  # macOS and Windows have no affinity mask
-        return os.cpu_count() or 1
+    mask = cpu_affinity()
+    return (len(mask) or 1) if mask is not None else os.cpu_count() or 1
 
 
 def cpu_quota() -> float | None:

@@ -44,7 +44,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import os
 import random
 import time
 from collections.abc import Callable
@@ -52,7 +51,7 @@ from dataclasses import dataclass, field
 
 import psutil
 
-from hwprof.drivers.host import usable_cpus
+from hwprof.drivers.host import cpu_affinity, usable_cpus
 from hwprof.errors import HwprofError, HwprofWarning, error_line, option, warn
 from hwprof.interrupts import raise_if_pending
 from hwprof.measuring.stats import Summary, percentile, summarize
@@ -155,8 +154,11 @@ def _own_cpus() -> tuple[int, ...] | None:
     """The CPUs this process may run on (a taskset, a container's cpuset), where they are fewer than the machine's:
     load on the others does not slow the run, and load on these would be diluted by the whole machine's count.
     None counts every CPU: no affinity mask (macOS, Windows), or CPU times that cannot be told apart."""
+    mask = cpu_affinity()
+    if mask is None:
+        return None
+    cpus = sorted(mask)
     try:
-        cpus = sorted(os.sched_getaffinity(0))
         listed = len(psutil.cpu_times(percpu=True))  # online CPUs in number order
     except (AttributeError, OSError, psutil.Error):
         return None
