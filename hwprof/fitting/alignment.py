@@ -161,6 +161,11 @@ def _models_by_run(models: pd.Series, network: pd.Series, run_ids: pd.Series) ->
     return found
 
 
+def _measured_networks(rows: pd.DataFrame) -> bool:
+    """Whether a run's configurations (align_runs's by_run[run]) include networks."""
+    return bool((rows["cls"] == NETWORK_CLASS).any())
+
+
 def _reference(by_run: dict[str, pd.DataFrame], candidates: list[str]) -> str:
     """Of these runs, the one that measured networks and their layers together (so the two agree),
     then the one with most layer configurations (what the layer models learn most from), then the fastest
@@ -170,7 +175,7 @@ def _reference(by_run: dict[str, pd.DataFrame], candidates: list[str]) -> str:
     def rank(run_id):
         classes = by_run[run_id]["cls"]
         layers = int((classes != NETWORK_CLASS).sum())
-        return (layers > 0 and (classes == NETWORK_CLASS).any(), layers, len(classes))
+        return (layers > 0 and _measured_networks(by_run[run_id]), layers, len(classes))
 
     ranks = {run: rank(run) for run in candidates}
     tied = [run for run in candidates if ranks[run] == max(ranks.values())]
@@ -204,7 +209,6 @@ def align_runs(frame: pd.DataFrame, threads_by_run: dict[str, object] | None = N
     by_run = dict(tuple(per_run.groupby("run_id", sort=False)))  # run -> its configurations (key, cls, log)
     threads = threads_by_run or {}
     models = _models_by_run(frame["model"][measured], (cls == NETWORK_CLASS)[measured], run_ids[measured])
-    with_networks = set(run_ids[measured & (cls == NETWORK_CLASS).to_numpy()].astype(str))
     waiting = sorted(set(table["run_id"]))  # where runs tie, the lowest run_id, whatever the order of the rows
     scale = pd.Series(1.0, index=frame.index)
     done: list[RunFactor] = []
@@ -221,7 +225,10 @@ def align_runs(frame: pd.DataFrame, threads_by_run: dict[str, object] | None = N
             )
         done.append(
             RunFactor(
-                reference, why_reference=why, models=models.get(reference, []), networks=reference in with_networks
+                reference,
+                why_reference=why,
+                models=models.get(reference, []),
+                networks=_measured_networks(by_run[reference]),
             )
         )
         pool = by_run[reference].set_index("key")["log"]
@@ -236,7 +243,7 @@ def align_runs(frame: pd.DataFrame, threads_by_run: dict[str, object] | None = N
             run_id = max(overlap, key=overlap.get)
             waiting.remove(run_id)
             rows = by_run[run_id]
-            run = RunFactor(run_id, reference, models=models.get(run_id, []), networks=run_id in with_networks)
+            run = RunFactor(run_id, reference, models=models.get(run_id, []), networks=_measured_networks(rows))
             shared = rows[rows["key"].isin(pool.index)]
             shared = shared.assign(ratio=shared["log"].to_numpy() - pool.loc[shared["key"]].to_numpy())
             for name, group in shared.groupby("cls"):
