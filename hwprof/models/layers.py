@@ -883,10 +883,10 @@ def _function_flops(op: str, args: tuple, kwargs: dict, output: Any) -> int:
         return outputs[0].numel() * inputs[0].shape[-1]  # each output element is one inner product
     if op == "linear" and len(inputs) >= 2:
         return outputs[0].numel() * inputs[1].shape[-1]
-    if op in ("conv1d", "conv2d", "conv3d") and len(inputs) >= 2:
+    if op in FORWARD_CONVOLUTIONS and len(inputs) >= 2:
         weight = inputs[1]
         return outputs[0].numel() * math.prod(weight.shape[1:])
-    if op in ("convtranspose1d", "convtranspose2d", "convtranspose3d") and len(inputs) >= 2:
+    if op in TRANSPOSED_CONVOLUTIONS and len(inputs) >= 2:
         # as nn.ConvTranspose counts it: each input element is spread over (out channels / groups) x kernel
         return inputs[0].numel() * math.prod(inputs[1].shape[1:])
     if op == "einsum" and outputs:
@@ -913,8 +913,10 @@ def _function_flops(op: str, args: tuple, kwargs: dict, output: Any) -> int:
     return outputs[0].numel() if outputs else 0
 
 
+FORWARD_CONVOLUTIONS = {f"conv{n}d" for n in (1, 2, 3)}
+TRANSPOSED_CONVOLUTIONS = {f"convtranspose{n}d" for n in (1, 2, 3)}
 # Functional convolutions: their work depends on the kernel's size, which only their weight's shape says.
-CONVOLUTIONS = {f"conv{n}d" for n in (1, 2, 3)} | {f"convtranspose{n}d" for n in (1, 2, 3)}
+CONVOLUTIONS = FORWARD_CONVOLUTIONS | TRANSPOSED_CONVOLUTIONS
 # Mixture-of-experts grouped matmuls (torch._grouped_mm, F.grouped_mm, and transformers' fallback where torch has
 # no grouped_mm kernel): A's rows in groups given by cumulative `offs`, each multiplied by its own expert's weight.
 GROUPED_MM = {"groupedmm", "groupedmmfallback"}
