@@ -1306,8 +1306,6 @@ def not_measured(frame, run: dict) -> list[dict]:
     """The (model, batch size[, sequence length]) groups the latest run planned and no run finished, where that
     run did not complete (interrupted, killed): what a resume still has to measure. A group is finished when its
     network row is written (the last of its rows); a layer sweep, which has none, when any of its rows is."""
-    import pandas as pd
-
     plan = run.get("plan") or {}
     if run.get("status") == "complete" or not plan.get("models") or not plan.get("batch_sizes"):
         return []
