@@ -17,6 +17,7 @@ import click
 
 from hwprof.errors import HwprofError, warnings_as_notes
 from hwprof.interrupts import Interrupted, sigterm_interrupts
+from hwprof.progress import bytes_text
 
 __all__ = ["Interrupted", "main"]
 
@@ -139,9 +140,7 @@ def out_of_memory(error: BaseException, command: str | None) -> str | None:
     found = _ASKED.search(str(error))
     asked = ""
     if found and found.group(1):
-        size = int(found.group(1))
-        shown = f"{size / 2**30:.1f} GiB" if size >= 2**30 else f"{size / 2**20:.1f} MiB"
-        asked = f" ({shown} asked for at once)"
+        asked = f" ({bytes_text(int(found.group(1)))} asked for at once)"
     elif found:
         asked = f" ({found.group(2)} asked for at once)"
     where = f"`hwprof {command}`" if command else "hwprof"

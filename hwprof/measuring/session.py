@@ -43,7 +43,7 @@ from hwprof.models.inputs import InputSpec, ModelInputs, check_module_weights, p
 from hwprof.models.layers import Layer, module_weights, run_and_extract, run_failure
 from hwprof.models.recall import tensors_in
 from hwprof.models.spec import ModelSpec, check_settings_apply, is_module_pair, parse_batch_sizes, resolve_model
-from hwprof.progress import Progress, given_progress
+from hwprof.progress import Progress, bytes_text, given_progress
 from hwprof.samples import RawSamples
 from hwprof.schema import ALL_COLUMNS, CACHE_BEFORE_RECORDED, CONTENDED_SHARE
 
@@ -961,14 +961,6 @@ def _rounded_up(seconds: float) -> float:
     return round(math.ceil(seconds / step - 1e-9) * step, 12)
 
 
-def _bytes_text(size: float) -> str:
-    """A byte count in the largest unit that keeps it at 1 or more, so a few KiB do not read as 0.0 MiB."""
-    for unit, scale in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
-        if size >= scale:
-            return f"{size / scale:.1f} {unit}"
-    return f"{size:.0f} bytes"
-
-
 def available_memory_bytes(device: torch.device) -> int:
     """Memory free for new tensors: what this process may still allocate on the host (a container's memory.max
     and `ulimit -v` leave less than the machine's available memory), or the GPU's free memory."""
@@ -1165,7 +1157,7 @@ class _Session:
         if need > free:
             raise HwprofError(
                 f"{spec.name} at batch size {batch_size} needs about {need / 2**30:.1f} GiB "
-                f"({_bytes_text((need - weights) / batch_size)} per sample, estimated from batch 1), but "
+                f"({bytes_text((need - weights) / batch_size)} per sample, estimated from batch 1), but "
                 f"{free / 2**30:.1f} GiB is free on {self.device_text}; measure a smaller batch size"
             )
 
