@@ -235,12 +235,24 @@ def resolve_handle(pynvml, device: str):
     return pynvml.nvmlDeviceGetIndex(handle), handle, how
 
 
-def instant_power_scope(pynvml, handle) -> int | None:
-    """The power scope that answers field 186 on this GPU: GPU (0), module (1, Grace Hopper), or None."""
-    for scope in (None, POWER_SCOPE_MODULE):
-        if _call(pynvml, _read_instant_power_mw, pynvml, handle, scope) is not None:
-            return 0 if scope is None else scope
-    return None
+def power_source(pynvml, handle) -> tuple[int | None, str | None, int | None]:
+    """Which power this GPU gives, and its reading then: the scope that answers field 186 (GPU 0, module 1 on
+    Grace Hopper, None where neither does), the power field's name (None without power) and its reading in mW
+    (None without power)."""
+    for scope in (0, POWER_SCOPE_MODULE):
+        power_mw = _call(pynvml, _power_mw, pynvml, handle, scope)
+        if power_mw is not None:
+            return scope, _power_field_name(scope), power_mw
+    usage = _call(pynvml, _power_mw, pynvml, handle, None)
+    return None, ("power_usage" if usage is not None else None), usage
+
+
+def _power_mw(pynvml, handle, scope: int | None) -> int:
+    """The power field's reading in mW: field 186 at `scope` (0 GPU, 1 module), else nvmlDeviceGetPowerUsage
+    (None); NVMLError where NVML fails to answer."""
+    if scope is not None:
+        return _read_instant_power_mw(pynvml, handle, scope or None)
+    return pynvml.nvmlDeviceGetPowerUsage(handle)
 
 
 def _read_instant_power_mw(pynvml, handle, scope: int | None = None) -> int:
@@ -279,9 +291,7 @@ def describe_gpu(pynvml, index: int) -> dict:
             "uuid": _text(pynvml.nvmlDeviceGetUUID(handle)),
         }
         counter = _call(pynvml, pynvml.nvmlDeviceGetTotalEnergyConsumption, handle)
-        scope = instant_power_scope(pynvml, handle)
-        usage = _call(pynvml, pynvml.nvmlDeviceGetPowerUsage, handle)
-        power_mw = usage if scope is None else _call(pynvml, _read_instant_power_mw, pynvml, handle, scope or None)
+        _, power_field, power_mw = power_source(pynvml, handle)
         mig = _call(pynvml, pynvml.nvmlDeviceGetMigMode, handle)
     except pynvml.NVMLError as error:
         return {
@@ -293,9 +303,7 @@ def describe_gpu(pynvml, index: int) -> dict:
             "reason": error_reason(pynvml, error, f"GPU {index}"),
         }
     info["energy_counter"] = counter is not None
-    info["power_field"] = (
-        _power_field_name(scope) if scope is not None else ("power_usage" if usage is not None else None)
-    )
+    info["power_field"] = power_field
     if counter is None and power_mw == 0:  # its only power source answers 0 W
         info["reason"] = zero_power_reason(index)
     elif counter is None and info["power_field"] is None:
@@ -376,17 +384,17 @@ class NvmlSensor(PowerSensor):
         self.name = _text(pynvml.nvmlDeviceGetName(self._handle))
         self.uuid = _text(pynvml.nvmlDeviceGetUUID(self._handle))
         self.has_counter = _call(pynvml, pynvml.nvmlDeviceGetTotalEnergyConsumption, self._handle) is not None
-        self._instant_scope = instant_power_scope(pynvml, self._handle)
+        self._instant_scope, self.power_field, power_mw = power_source(pynvml, self._handle)
         if self._instant_scope is not None:
-            self.power_field, self.samples_are_instantaneous = _power_field_name(self._instant_scope), True
-        elif _call(pynvml, pynvml.nvmlDeviceGetPowerUsage, self._handle) is not None:
+            self.samples_are_instantaneous = True
+        elif self.power_field is not None:
             # Instantaneous before Ampere, a 1 s average from Ampere on: trusted as energy only without a counter.
-            self.power_field, self.samples_are_instantaneous = "power_usage", not self.has_counter
+            self.samples_are_instantaneous = not self.has_counter
         elif self.has_counter:
-            self.power_field, self.samples_are_instantaneous = None, False
+            self.samples_are_instantaneous = False
         else:
             raise SensorUnavailable(no_power_reason(self.index))
-        if not self.has_counter and not self._power_mw():  # its only power source answers 0 W
+        if not self.has_counter and not power_mw:  # its only power source answers 0 W
             raise SensorUnavailable(zero_power_reason(self.index))
         self.primary_sensor = f"nvml:{self.index}:{self.power_field}"
         self.source = f"nvml:{self.index}:total_energy" if self.has_counter else self.primary_sensor
@@ -450,9 +458,7 @@ class NvmlSensor(PowerSensor):
 
     def _power_mw(self) -> int:
         """The power field's reading in mW; NVMLError where NVML fails to answer."""
-        if self._instant_scope is not None:
-            return _read_instant_power_mw(self._pynvml, self._handle, self._instant_scope or None)
-        return self._pynvml.nvmlDeviceGetPowerUsage(self._handle)
+        return _power_mw(self._pynvml, self._handle, self._instant_scope)
 
     def _poll_samples(self, now: float) -> list[PowerSample]:
         power_w = self._read_power_w()
