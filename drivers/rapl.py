@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from hwprof.drivers.base import PowerSample, PowerSensor, SensorUnavailable, probe_update_period
-from hwprof.drivers.host import cpu_names, cpufreq_settings, read_text, sysfs_path
+from hwprof.drivers.host import cpu_affinity, cpu_names, cpufreq_settings, read_text, sysfs_path
 
 POWERCAP_DIR = "/sys/class/powercap"
 PACKAGE_NAME = re.compile(r"^package-(\d+)$")
@@ -333,9 +333,8 @@ def coverage_notes(zones: list[RaplZone], counted: list[RaplZone]) -> list[str]:
 
 def _packages_of_this_process() -> set[int]:
     """The packages (sockets) of the CPUs this process may run on; empty where affinity or topology is unknown."""
-    try:
-        allowed = os.sched_getaffinity(0)
-    except (AttributeError, OSError):  # macOS and Windows have no affinity mask
+    allowed = cpu_affinity()
+    if allowed is None:
         return set()
     packages = set()
     for name in cpu_names():
