@@ -72,6 +72,7 @@ from hwprof.schema import (
     kind_words,
     value_kind,
 )
+from hwprof.traces import RUN_COLUMN, read_trace, trace_path_for, write_trace_frame
 
 METADATA_KEY = b"hwprof"
 TEXT_COLUMNS = tuple(c for c in ALL_COLUMNS if c not in INT_COLUMNS + FLOAT_COLUMNS + BOOL_COLUMNS)
@@ -587,10 +588,7 @@ def write_dataset_files(
     trace_path = None if trace is None else _trace_path(path)
     with replaced_together([*([trace_path] if trace_path else []), samples_path(path), sidecar_path(path), path]):
         if trace_path is not None:
-            from hwprof.traces import RUN_COLUMN, TRACE_COLUMNS, WINDOW_COLUMNS, write_trace
-
-            columns = [*TRACE_COLUMNS, *WINDOW_COLUMNS, RUN_COLUMN]
-            write_trace(trace[columns].itertuples(index=False, name=None), trace_path)
+            write_trace_frame(trace, trace_path)
         _keep_samples(path, samples)
         write_table(path, frame, runs)
     return trace_path
@@ -598,8 +596,6 @@ def write_dataset_files(
 
 def _trace_path(dataset: Path) -> Path:
     """Where the power trace of `dataset` is (hwprof.traces, the format's owner, says)."""
-    from hwprof.traces import trace_path_for
-
     return Path(trace_path_for(dataset))
 
 
@@ -1158,8 +1154,6 @@ def _check_trace_output(out: Path, shards: list[Path], force: bool) -> None:
 def _shard_trace(shard: Path, run_ids: set[str], warnings: list[str]) -> pd.DataFrame | None:
     """The samples of the power trace beside `shard` (measure or run --trace) that its runs took; None without
     one. A trace written before samples named their run is the shard's own where it has one run."""
-    from hwprof.traces import RUN_COLUMN, read_trace
-
     path = _trace_path(shard)
     if not path.exists():
         return None
@@ -1273,8 +1267,6 @@ def check_trace_owner(trace: str | os.PathLike, dataset: str | os.PathLike | Non
     `dataset` where the run continues it (`resumed`): measure writes its trace over the file, and a .parquet and
     a .csv dataset of one stem share one. A trace from before run_ids were recorded is taken as the continued
     dataset's own; nothing is a new dataset's own."""
-    from hwprof.traces import RUN_COLUMN, read_trace, trace_path_for
-
     path = Path(trace)
     if not path.exists():
         return

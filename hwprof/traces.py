@@ -60,15 +60,26 @@ def write_trace(samples, path: str | os.PathLike, run_id: str | None = None) -> 
     A row is (timestamp_s, sensor, power_w), optionally followed by (window, window_start_s,
     window_stop_s) and its run_id, or a PowerSample; a row without a run_id gets `run_id`."""
     import pandas as pd
+
+    path = Path(path)
+    _trace_format(path)  # a path that is no trace file is refused before the rows are read
+    rows = [tuple(s.as_trace_row()) if hasattr(s, "as_trace_row") else tuple(s) for s in samples]
+    width = len(TRACE_COLUMNS) + len(WINDOW_COLUMNS)
+    rows = [row + (None,) * (width - len(row)) + ((run_id,) if len(row) <= width else ()) for row in rows]
+    return write_trace_frame(pd.DataFrame(rows, columns=list(_DTYPES)), path)
+
+
+def write_trace_frame(frame, path: str | os.PathLike) -> Path:
+    """Write a frame of trace rows (a DataFrame holding the trace columns, run_id among them: read_trace's, or
+    write_trace's) as a long table, atomically (temp file, then rename): its trace columns only, in the trace
+    dtypes."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     path = Path(path)
     file_format = _trace_format(path)
-    rows = [tuple(s.as_trace_row()) if hasattr(s, "as_trace_row") else tuple(s) for s in samples]
-    width = len(TRACE_COLUMNS) + len(WINDOW_COLUMNS)
-    rows = [row + (None,) * (width - len(row)) + ((run_id,) if len(row) <= width else ()) for row in rows]
-    frame = pd.DataFrame(rows, columns=[*TRACE_COLUMNS, *WINDOW_COLUMNS, RUN_COLUMN]).astype(_DTYPES)
+    frame = frame[list(_DTYPES)].astype(_DTYPES)
+    frame.attrs = {}  # only the values are written: never attributes a frame read back carried with it
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         if file_format == "csv":
