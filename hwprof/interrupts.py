@@ -53,24 +53,36 @@ def _heeded(signum: int) -> bool:
     return signal.getsignal(signum) is not signal.SIG_IGN
 
 
+def _install(signums, handler) -> dict:
+    """`handler` for each of these signals that hwprof heeds; the handlers they had, by signal (none outside the
+    main thread, where signals cannot be caught)."""
+    previous = {}
+    try:
+        for signum in signums:
+            if _heeded(signum):
+                previous[signum] = signal.signal(signum, handler)
+    except ValueError:  # not the main thread: nothing was installed
+        pass
+    return previous
+
+
+def _restore(previous: dict) -> None:
+    """Put back the handlers `_install` replaced (one it was told of as None, set outside Python, as SIG_DFL)."""
+    for signum, earlier in previous.items():
+        signal.signal(signum, earlier if earlier is not None else signal.SIG_DFL)
+
+
 @contextmanager
 def sigterm_interrupts() -> Iterator[None]:
     """SIGTERM and SIGHUP raise `Interrupted` inside the block; outside the main thread (an embedding program's
     worker) signals are left alone."""
     global _pending_signum
-    previous = {}
-    try:
-        for signum in STOP_SIGNALS[1:]:  # SIGINT raises KeyboardInterrupt already
-            if _heeded(signum):
-                previous[signum] = signal.signal(signum, _raise_interrupted) or signal.SIG_DFL
-    except ValueError:  # not the main thread: nothing was installed
-        pass
+    previous = _install(STOP_SIGNALS[1:], _raise_interrupted)  # SIGINT raises KeyboardInterrupt already
     try:
         yield
     finally:
         _pending_signum = None
-        for signum, earlier in previous.items():
-            signal.signal(signum, earlier)
+        _restore(previous)
 
 
 @contextmanager
@@ -78,18 +90,11 @@ def signals_handled(handler) -> Iterator[bool]:
     """SIGINT, SIGTERM and SIGHUP call `handler(signum, frame)` inside the block instead of raising (those the
     process ignores stay ignored); yields whether they do (outside the main thread signals cannot be caught, and
     reach the main thread as before)."""
-    previous = {}
-    try:
-        for signum in STOP_SIGNALS:
-            if _heeded(signum):
-                previous[signum] = signal.signal(signum, handler)
-    except ValueError:  # not the main thread: nothing was installed
-        pass
+    previous = _install(STOP_SIGNALS, handler)
     try:
         yield bool(previous)
     finally:
-        for signum, earlier in previous.items():
-            signal.signal(signum, earlier if earlier is not None else signal.SIG_DFL)
+        _restore(previous)
 
 
 @contextmanager
