@@ -395,10 +395,7 @@ def unfinished_note(path: str | os.PathLike, frame: pd.DataFrame | None = None) 
     journal = journal_path(path)
     if not journal.exists():
         return None
-    try:
-        provenance, rows, _ = _read_journal(journal)
-    except (HwprofError, OSError):
-        provenance, rows = None, None
+    provenance, rows = _journal_or_none(journal)
     writer = writer_of(path)
     if rows is None:
         more = f"its journal {journal.name} beside it cannot be read back"
@@ -426,15 +423,21 @@ def unfinished_note(path: str | os.PathLike, frame: pd.DataFrame | None = None) 
 STOPPED_WORDS = "killed, or stopped by a write that failed"
 
 
+def _journal_or_none(journal: Path) -> tuple[dict | None, list[dict] | None]:
+    """The provenance and rows of a killed run's `journal`, (None, None) where it cannot be read back."""
+    try:
+        provenance, rows, _ = _read_journal(journal)
+    except (HwprofError, OSError):
+        return None, None
+    return provenance, rows
+
+
 def _table_never_written(path: Path, journal: Path) -> str:
     """Why the dataset at `path` has no table though its journal is beside it, and how to recover its rows."""
     writer = writer_of(path)
     if writer is not None:
         return f"Dataset {path} does not exist yet: {writer} is writing it; read it again when its run ends."
-    try:
-        provenance, rows, _ = _read_journal(journal)
-    except (HwprofError, OSError):
-        provenance, rows = None, None
+    provenance, rows = _journal_or_none(journal)
     held = "its rows are" if rows is None else f"its {len(rows)} row(s) are"
     return (
         f"Dataset {path} does not exist: its run did not finish ({STOPPED_WORDS}) before writing it, and {held} in "
