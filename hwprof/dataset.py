@@ -457,11 +457,11 @@ def _resume_hint(path: Path, provenance: dict | None) -> str:
 
 
 def _identities(frame: pd.DataFrame) -> list[tuple]:
-    """What tells one row of a run from another (what was measured, and how), row by row: a row in both a
-    table and its journal is one row, whose settings the table's read filled in where the journal left them
-    empty."""
+    """What tells one row of a run from another (what was measured, and how), row by row, in a frame whose
+    settings are filled in (_with_settings_before_recorded, as a table's read does): a row in both a table and
+    its journal is one row, whose settings the table's read filled in where the journal left them empty."""
     columns = [*IDENTITY_COLUMNS, "seq_len", *SETTINGS_BEFORE_RECORDED]
-    values = _with_settings_before_recorded(frame)[columns].astype(object)
+    values = frame[columns].astype(object)
     return list(values.where(values.notna(), None).itertuples(index=False, name=None))
 
 
@@ -806,8 +806,9 @@ class DatasetWriter:
             journal_id = journal_provenance.get("run_id")
             # The table and the journal each hold the run's rows up to their last write, and either may hold more:
             # a journal cut short by a file-size limit lacks rows the table took. The run keeps both, once each.
-            held = set(_identities(frame[frame["run_id"].eq(journal_id).fillna(False)]))
-            recovered = recovered[[identity not in held for identity in _identities(recovered)]]
+            held = set(_identities(frame[frame["run_id"].eq(journal_id).fillna(False)]))  # filled when read
+            journal_identities = _identities(_with_settings_before_recorded(recovered))
+            recovered = recovered[[identity not in held for identity in journal_identities]]
             frame = concat([frame, recovered])
             run_ids = [run.get("run_id") for run in runs]
             journal_run = {
