@@ -17,7 +17,7 @@ import os
 import shlex
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import numpy as np
@@ -521,6 +521,15 @@ def read_dataset(paths: str | os.PathLike | Iterable[str | os.PathLike]) -> pd.D
 
     The runs' provenance is in attrs["provenance"], as measure returns it: the machine, software and settings
     travel with the numbers."""
+    return read_dataset_noting(paths, lambda _, note: warn(note, UnfinishedDatasetWarning))
+
+
+def read_dataset_noting(
+    paths: str | os.PathLike | Iterable[str | os.PathLike], noted: Callable[[Path, str], None]
+) -> pd.DataFrame:
+    """read_dataset, with each dataset's unfinished_note (path, sentence) given to `noted` as it is read, where
+    read_dataset warns it: a caller that says the note again elsewhere (the report's overview) need not read
+    the journal twice."""
     paths = as_paths(paths, "dataset")
     if not paths:
         raise HwprofError("No dataset was given; pass at least one .parquet or .csv file.")
@@ -536,7 +545,7 @@ def read_dataset(paths: str | os.PathLike | Iterable[str | os.PathLike]) -> pd.D
         frames.append(_typed_or_error(path, frame))
         note = unfinished_note(path, frames[-1])
         if note is not None:
-            warn(note, UnfinishedDatasetWarning)
+            noted(path, note)
         runs += _honest_runs(path, document)
     dataset = concat(frames)
     dataset.attrs["provenance"] = runs

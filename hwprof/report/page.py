@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 import hwprof
-from hwprof.errors import HwprofError, given_percent, true_or_false
+from hwprof.errors import HwprofError, UnfinishedDatasetWarning, given_percent, true_or_false, warn
 from hwprof.files import check_output, now_text, write_text_atomically
 from hwprof.plotting import png_bytes, pyplot
 from hwprof.report import figures
@@ -94,22 +94,31 @@ def _label(path: Path, paths: list[Path]) -> str:
     return path.name if [p.name for p in paths].count(path.name) == 1 else str(path)
 
 
-def _read(paths: list[Path], runs_of: dict[Path, list[dict]]) -> pd.DataFrame:
+def _read(paths: list[Path], runs_of: dict[Path, list[dict]]) -> tuple[pd.DataFrame, dict[Path, str]]:
     """The datasets as one table, each row knowing which file it came from (`source`); a run found in two
-    of them (a copied dataset) is refused, as merge refuses it, so that no row counts twice."""
-    from hwprof.dataset import claim_runs, read_dataset
+    of them (a copied dataset) is refused, as merge refuses it, so that no row counts twice. With the note on
+    each dataset whose run has not finished (unfinished_note), warned as read_dataset warns it and kept for
+    the overview."""
+    from hwprof.dataset import claim_runs, read_dataset_noting
 
     frames = []
+    notes: dict[Path, str] = {}
     run_owner: dict[str, Path] = {}
     for path in paths:
-        frame = read_dataset([path])
+        frame = read_dataset_noting([path], lambda _, note, path=path: _noted(notes, path, note))
         run_ids = set(frame["run_id"].dropna()) | {run.get("run_id") for run in runs_of[path]}
         claim_runs(run_owner, run_ids - {None}, path, "dataset")
         frame["source"] = _label(path, paths)
         threads = {run.get("run_id"): run.get("threads") for run in runs_of[path]}  # recorded per run, not per row
         frame["threads"] = frame["run_id"].map(threads)
         frames.append(frame)
-    return pd.concat(frames, ignore_index=True)
+    return pd.concat(frames, ignore_index=True), notes
+
+
+def _noted(notes: dict[Path, str], path: Path, note: str) -> None:
+    """`path`'s note kept in `notes`, and warned (pointing at the caller outside hwprof) as read_dataset warns it."""
+    notes[path] = note
+    warn(note, UnfinishedDatasetWarning)
 
 
 def build_report(
@@ -133,10 +142,10 @@ def build_report(
     check_each_given_once(paths, "dataset")
     out = check_report_path(out, [*paths, *([predictor] if predictor else [])])
     runs_of = {path: checked_runs(read_provenance(path), path) for path in paths}  # read once, for every section
-    frame = _read(paths, runs_of)
+    frame, journal_notes = _read(paths, runs_of)
     scored_on = _scored_device(predictor, frame) if predictor is not None else None
     page = Page()
-    _overview(page, frame, paths, runs_of)
+    _overview(page, frame, paths, runs_of, journal_notes)
     _breakdown(page, frame)
     peaks = _roofline(page, frame)
     unavailable = _power_unavailable(runs_of)
@@ -163,7 +172,9 @@ def build_report(
     }
 
 
-def _overview(page: Page, frame: pd.DataFrame, paths: list[Path], runs_of: dict[Path, list[dict]]) -> None:
+def _overview(
+    page: Page, frame: pd.DataFrame, paths: list[Path], runs_of: dict[Path, list[dict]], journal_notes: dict[Path, str]
+) -> None:
     parts = page.section("overview", "Datasets")
     rows = []
     for path in paths:
@@ -191,7 +202,8 @@ def _overview(page: Page, frame: pd.DataFrame, paths: list[Path], runs_of: dict[
         f"more than {CONTENDED_SHARE:.0%} of the CPU, so their times may be inflated.",
     )
     for path in paths:
-        for text in _unfinished(path, paths, runs_of[path], frame[frame["source"] == _label(path, paths)]):
+        rows = frame[frame["source"] == _label(path, paths)]
+        for text in _unfinished(path, paths, runs_of[path], rows, journal_notes.get(path)):
             page.note(parts, text)
 
 
@@ -209,10 +221,11 @@ def _runs_text(runs: list[dict]) -> str:
     return f"{len(runs)} ({unfinished})" if unfinished else str(len(runs))
 
 
-def _unfinished(path: Path, paths: list[Path], runs: list[dict], rows: pd.DataFrame) -> list[str]:
+def _unfinished(path: Path, paths: list[Path], runs: list[dict], rows: pd.DataFrame, journal: str | None) -> list[str]:
     """Sentences on each of `path`'s runs that did not finish, as `hwprof show` names them, and on the rows
-    only its journal holds: a report of a run cut short must not read as a full one."""
-    from hwprof.dataset import not_measured, not_measured_line, unfinished_note
+    only its journal holds (`journal`: its unfinished_note, as the read gave it): a report of a run cut short
+    must not read as a full one."""
+    from hwprof.dataset import not_measured, not_measured_line
     from hwprof.measuring.fit_sweep import cut_short_line, unfinished_sweep
 
     label = _label(path, paths)
@@ -226,7 +239,6 @@ def _unfinished(path: Path, paths: list[Path], runs: list[dict], rows: pd.DataFr
     sweep_left = unfinished_sweep(runs)
     texts += [f"{label}: {not_measured_line(missing)}"] if missing else []
     texts += [f"{label}: {cut_short_line(sweep_left)}"] if sweep_left else []
-    journal = unfinished_note(path, rows)
     return [*texts, journal] if journal else texts
 
 
