@@ -58,8 +58,10 @@ def test_a_dead_worker_is_one_sentence_and_resume_combines_every_process(tmp_pat
     frame = pd.read_parquet(out)
     assert len(frame) == json.loads(result.stdout)["rows"] == 4  # 3 layers and the network
     assert (frame["processes"] == 2).all() and (frame["discarded_bursts"] >= 0).all()
-    assert (frame["latency_ms_ci_low"] <= frame["latency_ms"]).all()
-    assert (frame["latency_ms"] <= frame["latency_ms_ci_high"]).all()
+    bounded = frame["latency_ms_ci_low"].notna()  # unbounded (NaN) where a worker got too few samples on a busy machine
+    assert (frame["latency_ms_ci_low"].isna() == frame["latency_ms_ci_high"].isna()).all()
+    assert (frame.loc[bounded, "latency_ms_ci_low"] <= frame.loc[bounded, "latency_ms"]).all()
+    assert (frame.loc[bounded, "latency_ms"] <= frame.loc[bounded, "latency_ms_ci_high"]).all()
     assert not (tmp_path / "p.parquet.processes").exists()  # combined, so the workers' datasets are gone
     provenance = json.loads((tmp_path / "p.parquet.json").read_text())["runs"]
     assert provenance[-1]["plan"]["processes"] == 2 and len(provenance[-1]["processes"]) >= 2
