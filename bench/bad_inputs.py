@@ -29,12 +29,45 @@ ROOT = HERE.parent
 FAST = ["--power", "none", "--precision", "0.2", "--max-time", "0.3", "--threads", "1", "--seed", "0", "--quiet"]
 SEARCH = ["--predictor", "p.json", "--trials", "2", "--seed", "0", "--out", "searched", "--force"]
 TINY_BERT = ["--hf-config", "num_hidden_layers=1,hidden_size=32,num_attention_heads=2,intermediate_size=64"]
+QUANTIZED_MODEL = """import torch
+import torch.nn as nn
+from torch.ao.quantization import DeQuantStub, QuantStub, convert, get_default_qconfig, prepare
+
+
+class Quantized(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.quant, self.conv, self.dequant = QuantStub(), nn.Conv2d(3, 8, 3), DeQuantStub()
+
+    def forward(self, x):
+        return self.dequant(self.conv(self.quant(x)))
+
+
+def build():
+    model = Quantized().eval()
+    model.qconfig = get_default_qconfig("fbgemm")
+    prepare(model, inplace=True)
+    model(torch.rand(4, 3, 32, 32))
+    convert(model, inplace=True)
+    model.input_shape = (3, 32, 32)
+    return model
+"""
 # a LLaMA cut to one small layer: head_dim and the key-value heads follow from hidden_size and the head count
 LLAMA = "num_hidden_layers=1,hidden_size=64,intermediate_size=128,num_attention_heads=4,vocab_size=1000"
 
 
+FILE_SIZE_LIMIT = "FILE_SIZE_LIMIT_KB"  # in a case's environment: the file-size limit (`ulimit -f`) it runs under
+
+
 def hwprof(args: list[str], folder: Path, env: dict | None = None, timeout: float = 600) -> dict:
     environment = {**os.environ, **(env or {})}
+    limit_kb = environment.pop(FILE_SIZE_LIMIT, None)
+
+    def limited() -> None:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_FSIZE, (int(limit_kb) * 1024, resource.RLIM_INFINITY))
+
     done = subprocess.run(
         [sys.executable, "-m", "hwprof", *args],
         cwd=folder,
@@ -42,6 +75,7 @@ def hwprof(args: list[str], folder: Path, env: dict | None = None, timeout: floa
         capture_output=True,
         text=True,
         timeout=timeout,
+        preexec_fn=limited if limit_kb else None,
     )
     output = (done.stdout + done.stderr).strip()
     lines = output.splitlines()
@@ -141,7 +175,10 @@ def prepare(folder: Path) -> None:
         "import torch\nimport torch.nn as nn\n\ndef build():\n    with torch.device('meta'):\n"
         "        model = nn.Sequential(nn.Linear(8, 8), nn.ReLU())\n    model.input_shape = (8,)\n    return model\n"
     )
-    from hwprof.measuring.trace import write_trace
+    try:
+        from hwprof.traces import write_trace
+    except ImportError:  # code from before stop 42 kept the trace format in hwprof.measuring.trace
+        from hwprof.measuring.trace import write_trace
 
     samples = [(1.0, "package-0", 20.0), (1.1, "package-0", 21.0)]
     try:
@@ -158,6 +195,23 @@ def prepare(folder: Path) -> None:
     (folder / "float_shape.yaml").write_text(space.replace("[16]", "[16.5]"))
     (folder / "log_text.yaml").write_text(space + '  lr: {low: 0.001, high: 0.1, log: "false"}\n')
     (folder / "uneven.yaml").write_text(space.replace("[8, 16]", "{low: 8, high: 16, step: 3}"))
+    # stop 42: a 3-D convolution, an int8 model, a list of images, a dollar sign in a name, a shard's trace
+    (folder / "c3d.py").write_text(
+        "import torch.nn as nn\n\ndef build():\n    model = nn.Sequential(nn.Conv3d(3, 4, 3), nn.ReLU())\n"
+        "    model.input_shape = (3, 4, 8, 8)\n    return model\n"
+    )
+    (folder / "qstatic.py").write_text(QUANTIZED_MODEL)
+    (folder / "listin.py").write_text(
+        "import torch\nimport torch.nn as nn\n\nclass ListIn(nn.Module):\n    def __init__(self):\n"
+        "        super().__init__()\n        self.conv = nn.Conv2d(3, 4, 3)\n\n    def forward(self, images):\n"
+        "        return [self.conv(image.unsqueeze(0)) for image in images]\n\n"
+        "def build():\n    return ListIn(), [torch.rand(3, 32, 32), torch.rand(3, 32, 32)]\n"
+    )
+    (folder / "net$^$.py").write_text(
+        "import torch.nn as nn\n\ndef build():\n    model = nn.Sequential(nn.Linear(8, 8), nn.ReLU())\n"
+        "    model.input_shape = (8,)\n    return model\n"
+    )
+    write_trace(samples, folder / "d.trace.parquet")  # beside d.parquet, as a glob of shards would match it
     gpu = ROOT / "bench" / "data" / "gpu_h200"  # one model's layers beside whole-network runs
     shutil.copy(gpu / "zoo_layers__torchvision_resnet50_float16.parquet", folder / "gpu_layers.parquet")
     shutil.copy(gpu / "zoo_gpu.parquet", folder / "gpu_networks.parquet")
@@ -315,6 +369,24 @@ CASES = [
         None,
         1,
     ),
+    # added 2026-12-06 (stop 42), from new users' audits: vision models, reports, full disks and size limits,
+    # energy of commands
+    ("measure", ["c3d.py:build", "--channels-last", "--out", "c3d.parquet", *FAST], None, 0),
+    ("measure", ["qstatic.py:build", "--out", "q.parquet", *FAST], None, 0),
+    ("measure", ["listin.py:build", "--out", "list_in.parquet", *FAST], None, 1),
+    ("measure", ["net$^$.py:build", "--no-layers", "--out", "dollar.parquet", *FAST], None, 0),
+    ("report", ["dollar.parquet", "--out", "dollar.html"], None, 0),
+    ("merge", ["d.parquet", "d.trace.parquet", "--out", "with_trace.parquet"], None, 0),
+    ("measure", ["mlp", "--out", "limited.csv", *FAST], {FILE_SIZE_LIMIT: "10"}, 1),
+    ("measure", ["mlp", "--out", "limited.csv", "--resume", *FAST], None, 0),
+    (
+        "search",
+        ["space.yaml", *SEARCH, "--trials", "40", "--storage", "s.journal", "--constraint", "latency_ms<=9"],
+        {FILE_SIZE_LIMIT: "12"},
+        1,
+    ),  # fmt: skip
+    ("run", ["--", "/tmp"], None, 126),
+    ("run", ["--device", "rapl", "--", "true"], None, 1),
 ]
 
 
