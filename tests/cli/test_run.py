@@ -7,7 +7,6 @@ import sys
 
 import pandas as pd
 import pytest
-import torch
 from click.testing import CliRunner
 
 from fakes.processes import signalled_run
@@ -197,22 +196,8 @@ def test_a_tegrastats_that_exits_mid_command_keeps_the_commands_status(sysfs_roo
     assert pd.isna(row["energy_mj"]) and json.loads(row["config"])["exit_status"] == 3
 
 
-def test_a_gpu_lost_mid_command_keeps_the_commands_status(sysfs_root, monkeypatch):
-    from fakes.fake_pynvml import NVML_ERROR_GPU_IS_LOST, FakeGpu, install
-    from hwprof.measuring import command
-
-    gpu = FakeGpu()
-    install(monkeypatch, [gpu])
-    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)  # a GPU torch sees, as on a server
-    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
-    monkeypatch.setattr(torch.cuda, "get_device_name", lambda index: "Fake GPU")
-    run_to_end = command._run_to_end
-
-    def lost_while_running(argv):
-        gpu.query_error = NVML_ERROR_GPU_IS_LOST  # the GPU falls off the bus while the command runs
-        return run_to_end(argv)
-
-    monkeypatch.setattr(command, "_run_to_end", lost_while_running)
+def test_a_gpu_lost_mid_command_keeps_the_commands_status(sysfs_root, lose_gpu_mid_command):
+    lose_gpu_mid_command()
     result = run("--device", "cuda:0", "--power", "nvml", "--idle-s", "0", "--json", "--", "false")
     assert result.exit_code == 1 and "failed unexpectedly" not in result.output
     summary = json.loads(result.stderr)

@@ -4,35 +4,19 @@ keeps the reason, as measure's rows and runs are, so `hwprof show` can repeat it
 import json
 
 import pandas as pd
-import torch
 from click.testing import CliRunner
 
 from hwprof.cli import main
 from hwprof.dataset import read_dataset, read_provenance
 
 
-def test_a_gpu_lost_mid_command_flags_the_row_and_keeps_the_reason(sysfs_root, tmp_path, monkeypatch):
+def test_a_gpu_lost_mid_command_flags_the_row_and_keeps_the_reason(sysfs_root, tmp_path, lose_gpu_mid_command):
     """The row had power_flags null though its idle power was measured, and the provenance no reason: show said
     only "energy unavailable"."""
-    from fakes.fake_pynvml import NVML_ERROR_GPU_IS_LOST, FakeGpu, install
-    from hwprof.measuring import command
-
     out = tmp_path / "runs.parquet"
     first = CliRunner().invoke(main, ["run", "--power", "none", "--out", str(out), "--", "true"])
     assert first.exit_code == 0, first.output
-    gpu = FakeGpu()
-    install(monkeypatch, [gpu])
-    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
-    monkeypatch.setattr(torch.backends.cudnn, "is_available", lambda: False)  # its version would ask the driver
-    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
-    monkeypatch.setattr(torch.cuda, "get_device_name", lambda index: "Fake GPU")
-    run_to_end = command._run_to_end
-
-    def lost_while_running(argv):
-        gpu.query_error = NVML_ERROR_GPU_IS_LOST  # the GPU falls off the bus while the command runs
-        return run_to_end(argv)
-
-    monkeypatch.setattr(command, "_run_to_end", lost_while_running)
+    lose_gpu_mid_command()
     args = ["run", "--device", "cuda:0", "--power", "nvml", "--out", str(out), "--json", "--", "false"]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 1, result.output

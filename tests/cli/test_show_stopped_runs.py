@@ -8,7 +8,7 @@ import uuid
 
 from click.testing import CliRunner
 
-from fakes.runs import minimal_layer_row
+from fakes.runs import minimal_command_row, minimal_layer_row
 from hwprof.cli import main
 from hwprof.dataset import DatasetWriter
 
@@ -47,17 +47,7 @@ def test_a_run_whose_journal_holds_more_is_not_said_to_be_killed_only(tmp_path):
 
 def test_show_json_gives_a_commands_power_spread_and_unavailable_reason(tmp_path):
     out = tmp_path / "runs.parquet"
-    row = {
-        **minimal_layer_row(0),
-        "kind": "command",
-        "model": "sleep 1",
-        "batch_size": None,
-        "layer_index": -1,
-        "op": "command",
-        "config_id": None,
-        "config": json.dumps({"argv": ["sleep", "1"], "exit_status": 0}),
-        "power_spread": 0.04,
-    }
+    row = {**minimal_command_row(["sleep", "1"]), "power_spread": 0.04}
     runs = [
         {"run_id": uuid.uuid4().hex, "command": ["sleep", "1"], "power": {"unavailable_reason": "tegrastats exited"}},
         {"run_id": uuid.uuid4().hex, "command": ["sleep", "1"]},  # written before the reason was recorded

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from fakes.runs import minimal_layer_row
+from fakes.runs import minimal_command_row, minimal_layer_row
 from hwprof.cli import main
 from hwprof.dataset import DatasetWriter, merge_datasets, without_sample_sidecars
 from hwprof.errors import HwprofError
@@ -127,15 +127,7 @@ def test_the_outputs_trace_is_never_an_inputs_nor_replaced_unasked(tmp_path):
 
 def test_a_run_file_is_not_warned_about_raw_samples_its_rows_never_have(tmp_path):
     runs, layers = tmp_path / "runs.parquet", tmp_path / "layers.parquet"
-    command = {
-        **minimal_layer_row(0),
-        "kind": "command",
-        "model": "sleep 1",
-        "batch_size": None,
-        "layer_index": -1,
-        "op": "command",
-        "config_id": None,
-    }
+    command = minimal_command_row(["sleep", "1"])
     with DatasetWriter(runs, {"run_id": uuid.uuid4().hex}, append=True, holder="hwprof run") as writer:
         writer.write([command])
     _shard(layers, trace=None, samples=False)

@@ -16,13 +16,6 @@ from hwprof.measuring.window import EnergyMonitor
 SMALL_RANGE_UJ = 6_000_000  # 6 J: at 24 W the counter wraps every 0.25 s
 
 
-@pytest.fixture
-def sysfs_root(tmp_path, monkeypatch):
-    monkeypatch.setenv("HWPROF_SYSFS_ROOT", str(tmp_path))
-    write_file(tmp_path / "proc" / "cpuinfo", "processor\t: 0\nmodel name\t: Fake CPU 9000\nflags\t\t: fpu sse\n")
-    return tmp_path
-
-
 def window_power(sensor, seconds):
     sensor.start_window()
     time.sleep(seconds)

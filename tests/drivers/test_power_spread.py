@@ -5,17 +5,10 @@ import time
 import pytest
 
 from fakes.scripted_sensor import ScriptedSensor
-from fakes.sysfs import FakeRaplTree, FakeZone, write_atomically, write_file, write_ina3221_hwmon
+from fakes.sysfs import FakeRaplTree, FakeZone, write_atomically, write_ina3221_hwmon
 from hwprof.drivers.jetson import Ina3221Sensor
 from hwprof.drivers.rapl import RaplSensor
 from hwprof.measuring.energy import LOAD_SPREAD_TOLERANCE, measure_energy, window_state
-
-
-@pytest.fixture
-def sysfs_root(tmp_path, monkeypatch):
-    monkeypatch.setenv("HWPROF_SYSFS_ROOT", str(tmp_path))
-    write_file(tmp_path / "proc" / "cpuinfo", "processor\t: 0\nmodel name\t: Fake CPU 9000\nflags\t\t: fpu sse\n")
-    return tmp_path
 
 
 def test_rapl_gives_the_power_of_each_half_of_a_window(sysfs_root):

@@ -5,15 +5,8 @@ import time
 
 import pytest
 
-from fakes.sysfs import FakeRaplTree, FakeZone, write_file
+from fakes.sysfs import FakeRaplTree, FakeZone
 from hwprof.drivers.rapl import RaplSensor
-
-
-@pytest.fixture
-def sysfs_root(tmp_path, monkeypatch):
-    monkeypatch.setenv("HWPROF_SYSFS_ROOT", str(tmp_path))
-    write_file(tmp_path / "proc" / "cpuinfo", "processor\t: 0\nmodel name\t: Fake CPU 9000\nflags\t\t: fpu sse\n")
-    return tmp_path
 
 
 def traced_powers(zones, root):

@@ -1,18 +1,9 @@
 """Zones hwprof cannot place (an empty name, an unreadable package beside psys, only the MMIO interface) are
 refused with a reason that names them, never measured as part of the CPU given as the whole."""
 
-import pytest
-
-from fakes.sysfs import FakeRaplTree, FakeZone, write_file
+from fakes.sysfs import FakeRaplTree, FakeZone
 from hwprof.drivers import open_sensor, rapl
 from hwprof.drivers.rapl import discover_zones, unavailable_reason
-
-
-@pytest.fixture
-def sysfs_root(tmp_path, monkeypatch):
-    monkeypatch.setenv("HWPROF_SYSFS_ROOT", str(tmp_path))
-    write_file(tmp_path / "proc" / "cpuinfo", "processor\t: 0\nmodel name\t: Fake CPU 9000\nflags\t\t: fpu sse\n")
-    return tmp_path
 
 
 def test_a_top_zone_with_an_empty_name_is_refused_like_one_without_a_name(sysfs_root):

@@ -41,6 +41,20 @@ def minimal_layer_row(index: int) -> dict:
     }
 
 
+def minimal_command_row(argv: list[str]) -> dict:
+    """A row `hwprof run` writes for a command, with only what a dataset requires."""
+    return {
+        **minimal_layer_row(0),
+        "kind": "command",
+        "model": " ".join(argv),
+        "batch_size": None,
+        "layer_index": -1,
+        "op": "command",
+        "config_id": None,
+        "config": json.dumps({"argv": argv, "exit_status": 0}),
+    }
+
+
 def synthetic_row(model, index, samples_s, device_name=DEVICE_NAME, power_w=None):
     """A network row (index -1) or layer row whose figures are those of `samples_s` (seconds)."""
     latency_ms = statistics.median(samples_s) * 1e3
