@@ -108,10 +108,12 @@ def shade_windows(axes, frame, origin_s: float) -> int:
 
 
 def draw_trace(axes, frame, title: str) -> None:
-    """Watts against seconds, one line per sensor, idle and load windows shaded where the trace has them."""
+    """Watts against seconds, one line per sensor (per sensor and run where runs of one sensor name overlap in
+    time: two boards of a merged fleet trace), idle and load windows shaded where the trace has them."""
     origin_s = float(frame["timestamp_s"].min())
-    styles = distinct_styles(sorted(frame["sensor"].astype(str).unique()))
-    for name, group in frame.groupby(frame["sensor"].astype(str), sort=True):
+    lines = _trace_lines(frame)
+    styles = distinct_styles(sorted(lines.unique()))
+    for name, group in frame.groupby(lines, sort=True):
         group = group.sort_values("timestamp_s")
         seconds, watts = broken_at_gaps(
             group["timestamp_s"].to_numpy(dtype=float) - origin_s, group["power_w"].to_numpy(dtype=float)
@@ -130,6 +132,23 @@ def draw_trace(axes, frame, title: str) -> None:
     axes.grid(True, alpha=0.3)
     # beside the plot, not on it: a trace is dense to its last sample, which any place inside would cover
     axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0, fontsize="small")
+
+
+def _trace_lines(frame):
+    """Each sample's line: its sensor, or its sensor and run where that sensor's runs overlap in time (samples
+    of two boards read as one line would zigzag between them); runs one after another share their sensor's line."""
+    sensors = frame["sensor"].astype(str)
+    if "run_id" not in frame.columns or frame["run_id"].nunique() < 2:
+        return sensors
+    runs = frame["run_id"].astype(str)
+    spans = frame.groupby([sensors, runs])["timestamp_s"].agg(["min", "max"]).sort_values("min")
+    overlapping = {
+        sensor
+        for sensor, span in spans.groupby(level=0)
+        if (span["min"].to_numpy()[1:] < span["max"].cummax().to_numpy()[:-1]).any()
+    }
+    split = sensors.isin(overlapping)
+    return sensors.where(~split, sensors + " (run " + runs.str[:8] + ")")
 
 
 def broken_at_gaps(seconds, watts):

@@ -32,3 +32,25 @@ def test_the_line_breaks_between_windows_instead_of_drawing_a_ramp(tmp_path):
     watts = np.asarray(line.get_ydata(), dtype=float)
     assert np.isnan(watts).sum() == 5  # six windows, five pauses
     assert np.count_nonzero(~np.isnan(watts)) == len(windowed_trace_rows())
+
+
+def test_two_boards_of_a_merged_trace_get_a_line_each_and_runs_one_after_another_share_one(tmp_path):
+    """A merged fleet trace of two boards whose sensor shares a name, sampled at the same times, was one line
+    zigzagging between their watts; one board's runs one after another stay one line."""
+    import pandas as pd
+
+    def samples(run_id, start_s, watts):
+        return pd.DataFrame(
+            {
+                "timestamp_s": [start_s + 0.1 * i for i in range(10)],
+                "sensor": "package-0",
+                "power_w": watts,
+                "run_id": run_id,
+            }  # fmt: skip
+        )
+
+    boards = pd.concat([samples("a" * 32, 0.0, 20.0), samples("b" * 32, 0.05, 60.0)], ignore_index=True)
+    labels = sorted(line.get_label() for line in trace(boards, "fleet").axes[0].get_lines())
+    assert labels == [f"package-0 (run {'a' * 8})", f"package-0 (run {'b' * 8})"]
+    in_turn = pd.concat([samples("a" * 32, 0.0, 20.0), samples("b" * 32, 5.0, 20.0)], ignore_index=True)
+    assert [line.get_label() for line in trace(in_turn, "one board").axes[0].get_lines()] == ["package-0"]
