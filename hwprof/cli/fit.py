@@ -230,11 +230,12 @@ def origin_line(summary: dict) -> str:
     refit = training.get("network_refit", {})
     if refit.get("base"):
         new = networks_counted(refit.get("models", refit["networks"]), refit["networks"])
-        learnt = (
-            f"nothing learnt from the {new}: the network model is the layer sum as it is ({refit['nothing_learnt']})"
-            if refit.get("nothing_learnt")
-            else f"network models learnt from {new}"
-        )
+        if refit.get("base_network_models_kept"):
+            learnt = f"nothing learnt from the {new} ({refit['nothing_learnt']}): the base's network models are kept"
+        elif refit.get("nothing_learnt"):
+            learnt = f"nothing learnt from the {new}: the network model is the layer sum as it is ({refit['nothing_learnt']})"
+        else:
+            learnt = f"network models learnt from {new}"
         return (
             f"adapted {refit['base']} ({refit.get('base_device_name')}: {own}) to {device}: layer models kept, {learnt}"
         )

@@ -9,6 +9,7 @@ predictor's own models on architectures they never saw.
 
 from __future__ import annotations
 
+import copy
 import functools
 import json
 import time
@@ -117,11 +118,14 @@ def adapt_training_data(
     latency = doc["network_models"]["latency_ms"]
     if not latency["cv"]["columns"] and latency["cv"].get("simplest") == "identity" and not latency["ms_per_output_mb"]:
         # the layer sums as they are: the new rows taught the network model nothing, and the summary says so
+        too_few = not latency["cv"]["log_rmse"]
         doc["training"]["network_refit"]["nothing_learnt"] = (
             "too few networks to choose a correction"
-            if not latency["cv"]["log_rmse"]
+            if too_few
             else "no correction predicted the held-out families better than the layer sum as it is"
         )
+        if too_few and data.device_name == base.doc.get("device_name"):
+            _keep_base_network_models(doc, base)
     if cv:
         _cross_validate(
             predictor,
@@ -133,6 +137,15 @@ def adapt_training_data(
         if doc["cv"]["scheme"] == "none":
             _keep_base_intervals(doc, base)
     return Predictor(doc)  # not base's file: fit(out=...) saves it to its own
+
+
+def _keep_base_network_models(doc: dict, base: Predictor) -> None:
+    """Too few new networks to choose a correction, on the board the base fitted its own from: the base's network
+    models (learnt from its many networks) stand, where the plain layer sum would have replaced them."""
+    kept = [target for target in doc["network_models"] if target in base.doc.get("network_models", {})]
+    for target in kept:
+        doc["network_models"][target] = copy.deepcopy(base.doc["network_models"][target])
+    doc["training"]["network_refit"]["base_network_models_kept"] = kept
 
 
 def _keep_base_intervals(doc: dict, base: Predictor) -> None:

@@ -40,18 +40,24 @@ def test_the_summary_and_the_validation_count_networks_alike(tmp_path):
     assert "only 1 network(s) (2 rows): too few to cross-validate" in said
 
 
-def test_a_refit_on_too_few_networks_keeps_the_bases_intervals_and_says_it_learnt_nothing(tmp_path):
+def test_a_refit_on_too_few_networks_keeps_the_bases_models_and_intervals_and_says_it_learnt_nothing(tmp_path):
+    """A refit on two networks of the base's own board lost the base's intervals and replaced its network
+    correction, learnt from its many networks, by the plain layer sum, while saying it had learnt from them."""
     base_path, _ = fitted_predictor_path(tmp_path, seed=71)
+    base = load_predictor(base_path)
+    assert base.doc["network_models"]["latency_ms"]["cv"]["columns"]  # a correction, not the layer sum
     two = synthetic_frame(n_networks=2, batch_sizes=(1,), seed=72)
     dataset = write(two, tmp_path / "verified.parquet")
     result = CliRunner().invoke(main, ["fit", dataset, "--base", base_path, "--out", str(tmp_path / "refit.json")])
     assert result.exit_code == 0, result.output
     said = " ".join(result.output.split())
-    assert "nothing learnt from the 2 network(s): the network model is the layer sum as it is" in said
+    assert (
+        "nothing learnt from the 2 network(s) (too few networks to choose a correction): the base's network models "
+        "are kept"
+    ) in said
     assert "the intervals of latency_ms are the base predictor's" in said
-    base, refit = load_predictor(base_path), load_predictor(tmp_path / "refit.json")
-    kept = refit.doc["network_models"]["latency_ms"]["residuals_log"]
-    assert kept and kept == base.doc["network_models"]["latency_ms"]["residuals_log"]
+    refit = load_predictor(tmp_path / "refit.json")
+    assert refit.doc["network_models"] == base.doc["network_models"]
     arrays = refit.predict_features(refit.features_from_batch(training_data(two, DEVICE).networks))
     assert np.isfinite(arrays["latency_ms_low"]).all() and np.isfinite(arrays["latency_ms_high"]).all()
 
