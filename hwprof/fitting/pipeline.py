@@ -116,6 +116,7 @@ def adapt_training_data(
         base=base.source, base_device_name=base.doc.get("device_name"), sources=data.sources
     )
     latency = doc["network_models"]["latency_ms"]
+    kept_base = False
     if not latency["cv"]["columns"] and latency["cv"].get("simplest") == "identity" and not latency["ms_per_output_mb"]:
         # the layer sums as they are: the new rows taught the network model nothing, and the summary says so
         too_few = not latency["cv"]["log_rmse"]
@@ -124,14 +125,18 @@ def adapt_training_data(
             if too_few
             else "no correction predicted the held-out families better than the layer sum as it is"
         )
-        if too_few and data.device_name == base.doc.get("device_name"):
+        kept_base = too_few and data.device_name == base.doc.get("device_name")
+        if kept_base:
             _keep_base_network_models(doc, base)
     if cv:
         _cross_validate(
             predictor,
             data,
             targets,
-            lambda train: refit_networks(base, data.subset(train), targets, latency),
+            # the base's network models, kept, learnt nothing from a fold: they are scored on its held-out networks
+            (lambda train: Predictor(doc))
+            if kept_base
+            else (lambda train: refit_networks(base, data.subset(train), targets, latency)),
             say,
         )
         if doc["cv"]["scheme"] == "none":

@@ -62,6 +62,23 @@ def test_a_refit_on_too_few_networks_keeps_the_bases_models_and_intervals_and_sa
     assert np.isfinite(arrays["latency_ms_low"]).all() and np.isfinite(arrays["latency_ms_high"]).all()
 
 
+def test_the_bases_kept_network_models_are_the_ones_cross_validated(tmp_path):
+    """With enough networks to hold families out but too few to choose a correction, the folds refitted the plain
+    layer sum while the predictor kept the base's models: its intervals were another model's errors."""
+    from hwprof.fitting.fit import fit
+
+    base_path, _ = fitted_predictor_path(tmp_path, seed=71)
+    base = load_predictor(base_path)
+    four = synthetic_frame(n_networks=4, batch_sizes=(1,), seed=74)
+    refit = fit([write(four, tmp_path / "four.parquet")], base=base_path)
+    assert refit.doc["training"]["network_refit"]["base_network_models_kept"] == ["latency_ms"]
+    assert refit.doc["cv"]["scheme"] != "none"  # held out family by family
+    data = training_data(four, DEVICE)
+    predicted = base.predict_features(base.features_from_batch(data.networks), intervals=False)["latency_ms"]
+    errors = np.sort(np.log(data.targets["latency_ms"] / predicted))
+    assert refit.doc["network_models"]["latency_ms"]["residuals_log"] == [round(float(e), 6) for e in errors]
+
+
 def test_a_tables_family_advice_measures_on_its_own_board_not_here(tmp_path):
     from hwprof.fitting.fit import fit
 
