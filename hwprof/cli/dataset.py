@@ -101,6 +101,7 @@ def show(dataset: Path, as_json: bool) -> None:
     from hwprof.cli.measure import print_summary, summarize_frame
     from hwprof.cli.run import command_entries, command_lines
     from hwprof.dataset import not_measured, not_measured_line, read_dataset
+    from hwprof.measuring.fit_sweep import cut_short_line, unfinished_sweep
     from hwprof.samples import read_samples
 
     frame = read_dataset([dataset])
@@ -113,8 +114,6 @@ def show(dataset: Path, as_json: bool) -> None:
     ]
     summary = summarize_frame(frame, read_samples(dataset), provenance)
     commands = command_entries(frame, provenance)
-    from hwprof.measuring.fit_sweep import cut_short_line, unfinished_sweep
-
     missing = not_measured(frame, provenance[-1] if provenance else {})
     sweep_left = unfinished_sweep(provenance)
     if as_json:
