@@ -74,10 +74,14 @@ def _restore(previous: dict) -> None:
 
 @contextmanager
 def sigterm_interrupts() -> Iterator[None]:
-    """SIGTERM and SIGHUP raise `Interrupted` inside the block; outside the main thread (an embedding program's
-    worker) signals are left alone."""
+    """SIGTERM and SIGHUP raise `Interrupted` inside the block, and so does SIGINT where Python's own Ctrl-C
+    handler has it (a host's handler is left in place): remembered, so a Ctrl-C whose exception C code dropped
+    (a `__hash__` run by a dict lookup clears it silently) still stops the run. Outside the main thread (an
+    embedding program's worker) signals are left alone."""
     global _pending_signum
-    previous = _install(STOP_SIGNALS[1:], _raise_interrupted)  # SIGINT raises KeyboardInterrupt already
+    python_ctrl_c = signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    ours = [signum for signum in STOP_SIGNALS if signum != signal.SIGINT or python_ctrl_c]
+    previous = _install(ours, _raise_interrupted)
     try:
         yield
     finally:
