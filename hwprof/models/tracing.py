@@ -73,6 +73,10 @@ CONVOLUTIONS = {torch.conv2d, F.conv2d}
 # an LSTM over 512 steps), though their results' shapes follow from the input's and the initial states'; see
 # _recurrent_result.
 RECURRENT_KERNELS = {torch.lstm, torch.gru, torch.rnn_tanh, torch.rnn_relu}
+# Mixture-of-experts grouped matmuls (F.grouped_mm calls torch._grouped_mm, which came with torch 2.8): torch's meta
+# kernel repeats the CUDA kernel's checks and refuses float32 and float16, which the CPU runs; see
+# _grouped_mm_result.
+GROUPED_MM_KERNELS = {torch._grouped_mm} if hasattr(torch, "_grouped_mm") else set()
 # F.relu(x, True), F.leaky_relu(x, 0.01, True): the in-place flag is their last positional argument.
 INPLACE_LAST = {F.relu, F.relu6, F.hardtanh, F.leaky_relu, F.elu, F.hardswish, F.hardsigmoid, F.silu}
 # The CPU's normalisation kernels write a contiguous result whatever the input's strides (a permuted or
@@ -330,6 +334,10 @@ class _ShapesOnly(TorchFunctionMode):
             result = _recurrent_result(args)
             if result is not None:
                 return result
+        if func in GROUPED_MM_KERNELS:
+            result = _grouped_mm_result(args, kwargs)
+            if result is not None:
+                return result
         if func in CONVOLUTIONS:
             return _convolution_laid_out_as_on_cpu(func(*args, **kwargs), args, kwargs)
         if func is F.scaled_dot_product_attention:
@@ -501,6 +509,27 @@ def _recurrent_result(args: tuple) -> tuple | None:
     else:
         output = torch.empty((*tensor.shape[:-1], size), dtype=tensor.dtype, device=META)
     return (output, *(torch.empty(state.shape, dtype=state.dtype, device=META) for state in states))
+
+
+GROUPED_MM_PARAMETERS = ("mat_a", "mat_b", "offs", "bias", "out_dtype")
+
+
+def _grouped_mm_result(args: tuple, kwargs: dict) -> torch.Tensor | None:
+    """torch._grouped_mm's result on meta where the CPU runs it and torch's meta kernel, written for CUDA, refuses
+    it (float32 and float16; a Mixtral or Qwen2-MoE decoder in float32 went to real tensors, which for
+    Mixtral-8x7B are 47 B weights). The result's shape follows from the operands' alone: a (rows, K) input and
+    (experts, K, N) weights give (rows, N), contiguous as the CPU writes it, whatever `offs` holds, that is
+    however the router spread the rows over the experts. None for any other call, which torch answers."""
+    bound = {**dict(zip(GROUPED_MM_PARAMETERS, args)), **kwargs}
+    a, b, offs = bound.get("mat_a"), bound.get("mat_b"), bound.get("offs")
+    if not all(isinstance(t, torch.Tensor) and t.is_meta for t in (a, b, offs)) or bound.get("bias") is not None:
+        return None
+    experts = a.dim() == 2 and b.dim() == 3 and a.shape[1] == b.shape[1] and offs.shape == (b.shape[0],)
+    if not experts or a.dtype not in (torch.float32, torch.float16) or b.dtype != a.dtype:
+        return None  # other layouts (a weight gradient's 2-D x 2-D) and dtypes: torch answers, or says what is wrong
+    if bound.get("out_dtype") not in (None, a.dtype):
+        return None
+    return torch.empty((a.shape[0], b.shape[2]), dtype=a.dtype, device=META)
 
 
 def _contiguous_meta(tensor) -> bool:

@@ -1,0 +1,92 @@
+"""Mixture-of-experts decoders (hf:mixtral, hf:qwen2_moe) traced on meta tensors, so that a Mixtral-8x7B config is
+predicted without allocating its 47 B weights: torch's meta kernel for the experts' grouped matmul refused float32,
+and the whole network went to real tensors."""
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+import torch
+
+from fakes.zoo import TINY_HF  # noqa: F401  (sets the offline environment before transformers is imported)
+from hwprof.models.layers import run_and_extract
+from hwprof.models.spec import resolve_model
+from hwprof.models.tracing import MetaDevice, trace_layers
+
+pytest.importorskip("transformers")
+pytestmark = pytest.mark.skipif(not hasattr(torch, "_grouped_mm"), reason="torch._grouped_mm came with torch 2.8")
+
+SMALL = {"num_hidden_layers": 1, "hidden_size": 32, "num_attention_heads": 2, "num_key_value_heads": 2}
+SMALL |= {"vocab_size": 1000, "num_experts_per_tok": 2}
+MOE = {
+    "hf:mixtral": {**SMALL, "intermediate_size": 64, "num_local_experts": 4},
+    "hf:qwen2_moe": {**SMALL, "moe_intermediate_size": 32, "shared_expert_intermediate_size": 64, "num_experts": 4},
+}
+# How many rows each expert gets: transformers counts them with a float histogram on the CPU and an int one on any
+# other device, meta included, so these records' dtypes (and an int cast before them) are a CUDA run's.
+ROUTING_COUNTS = {"int", "histc", "cumsum"}
+
+
+def _meta_trace(name: str, batch_size: int, seq_len: int):
+    with MetaDevice():  # as prediction builds it: no weight allocated
+        spec = resolve_model(name, hf_config=MOE[name])
+    return trace_layers(spec.module, spec.model_inputs, batch_size, label=spec.name, seq_len=seq_len)
+
+
+@pytest.mark.parametrize("name", sorted(MOE))
+def test_a_moe_decoder_traces_on_meta_with_a_real_runs_records(name):
+    trace = _meta_trace(name, 2, 16)
+    assert (trace.tensors, trace.reason) == ("meta", "")  # was real: "Expected mat_a to be BFloat16 ..."
+
+    spec = resolve_model(name, hf_config=MOE[name])
+    real, _ = run_and_extract(spec.module, spec.model_inputs, 2, seq_len=16)
+    found = [layer.facts() for layer in trace.layers if layer.op not in ROUTING_COUNTS]
+    assert found == [layer.facts() for layer in real if layer.op not in ROUTING_COUNTS]
+    assert {layer.op for layer in trace.layers} >= {"scaleddotproductattention", "linear", "groupedmm"}
+
+
+@pytest.mark.parametrize("name", sorted(MOE))
+def test_the_experts_macs_are_every_routed_row_through_one_expert(name):
+    """tokens x top_k rows, each through its expert's up (gate and up, 2 x intermediate) and down projections:
+    what even routing gives, and any other routing too, so the records need no assumption about the router."""
+    config = MOE[name]
+    hidden, top_k = config["hidden_size"], config["num_experts_per_tok"]
+    intermediate = config.get("moe_intermediate_size", config.get("intermediate_size"))
+    rows = 2 * 16 * top_k
+    grouped = [layer for layer in _meta_trace(name, 2, 16).layers if layer.op == "groupedmm"]
+    assert [layer.config["input_shapes"][0] for layer in grouped] == [[rows, hidden], [rows, intermediate]]
+    assert sum(layer.flops for layer in grouped) == rows * (hidden * 2 * intermediate + intermediate * hidden)
+    assert sum(layer.params for layer in grouped) == 4 * 3 * intermediate * hidden  # all four experts' weights
+
+
+BIG = textwrap.dedent(
+    """
+    import resource, warnings
+    warnings.simplefilter("ignore")
+    from hwprof.models.spec import resolve_model
+    from hwprof.models.tracing import MetaDevice, trace_layers
+    from transformers.models.mixtral import modeling_mixtral  # noqa: F401  (imports apart from the trace)
+
+    imported = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with MetaDevice():  # Mixtral-8x7B's default config (width 4096, 8 experts of 14336), 2 of its 32 layers
+        spec = resolve_model("hf:mixtral", hf_config={"num_hidden_layers": 2})
+    trace = trace_layers(spec.module, spec.model_inputs, 1, label=spec.name)  # no rebuild: no real weights
+    grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - imported
+    print(trace.tensors, sum(layer.flops for layer in trace.layers if layer.op == "groupedmm"), grown // 1024)
+    """
+)
+
+
+@pytest.mark.slow  # a fresh process for its peak memory: importing torch and transformers takes most of 9 s
+def test_a_mixtral_8x7b_sized_config_is_traced_without_its_weights():
+    """Two layers of Mixtral-8x7B hold 2.8 B float32 weights (11 GB); on meta none is allocated. Before, meta
+    refused the grouped matmul and a module built on meta, with no way to rebuild it, was refused."""
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    done = subprocess.run([sys.executable, "-c", BIG], capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    tensors, macs, grown_mb = done.stdout.split()
+    assert tensors == "meta"
+    assert int(macs) == 2 * 128 * 2 * 3 * 4096 * 14336  # 2 layers, 128 tokens x top 2, gate + up + down
+    assert int(grown_mb) < 200  # beyond the imports; the weights alone are 11,000 MB
