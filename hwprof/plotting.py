@@ -1,11 +1,13 @@
-"""What every hwprof plot shares: a headless backend, colours that tell ops apart, axis labels with
-units, shaded measurement windows, and the one way a figure reaches disk or a report.
+"""What every hwprof plot shares: figures made apart from pyplot, text drawn as written, colours that tell
+ops apart, axis labels with units, shaded measurement windows, and the one way a figure reaches disk or a
+report.
 
 matplotlib loads only when a plot is drawn, so importing this module costs nothing.
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 from pathlib import Path
@@ -20,18 +22,30 @@ GAP_PERIODS = 5  # a pause in a trace longer than this many sample periods is a 
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "<", ">", "*")
 
 
-def pyplot():
-    """matplotlib.pyplot on the Agg backend (no display needed), with text drawn as it is written: names of
-    models, files and spaces reach titles, labels and legends, and a `$` in one is not mathtext (an odd
-    count of them failed the figure, an even one was rewritten). No label of hwprof's uses mathtext; log
-    axes take plain_log_ticks or plain_log_labels, as the default log ticks are mathtext."""
+def new_figure(**options):
+    """A matplotlib Figure drawn by Agg (no display needed), made without pyplot: a caller's backend is left
+    as it was, and pyplot holds no reference to the figure, so one drawn in a loop is freed with its last
+    reference. `options` are Figure's (figsize, layout)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    figure = Figure(**options)
+    FigureCanvasAgg(figure)
+    return figure
+
+
+@contextlib.contextmanager
+def literal_text():
+    """Text made or drawn inside is drawn as it is written, and the caller's rcParams are theirs again after:
+    names of models, files and spaces reach titles, labels and legends, and a `$` in one is not mathtext (an
+    odd count of them failed the figure, an even one was rewritten). It wraps every function that makes a
+    figure (a text keeps the setting it was made with) and every save (some ticks are made as they are drawn).
+    No label of hwprof's uses mathtext; log axes take plain_log_ticks or plain_log_labels, as the default log
+    ticks are mathtext."""
     import matplotlib
 
-    matplotlib.use("Agg")
-    matplotlib.rcParams["text.parse_math"] = False
-    import matplotlib.pyplot as plt
-
-    return plt
+    with matplotlib.rc_context({"text.parse_math": False}):
+        yield
 
 
 def axis_label(metric: str, prefix: str = "") -> str:
@@ -74,7 +88,7 @@ def plain_log_ticks(axis, low: float, high: float) -> None:
 
 def plain_log_labels(axis) -> None:
     """The ticks matplotlib labels on a log axis (minor ones too where it spans few decades), labelled 0.2
-    and 1000: its own labels are mathtext, which pyplot() turns off, and its plain ones read 2e-01."""
+    and 1000: its own labels are mathtext, which literal_text() turns off, and its plain ones read 2e-01."""
     from matplotlib.ticker import LogFormatter
 
     class Plain(LogFormatter):
@@ -169,9 +183,10 @@ def save_figure(figure, path: str | os.PathLike, dpi: int = 110) -> Path:
     is one sentence naming the file."""
     path = Path(path)
     try:
-        return write_atomically(
-            path, lambda temporary: figure.savefig(temporary, dpi=dpi, format=path.suffix[1:].lower())
-        )
+        with literal_text():
+            return write_atomically(
+                path, lambda temporary: figure.savefig(temporary, dpi=dpi, format=path.suffix[1:].lower())
+            )
     except OSError as error:
         raise HwprofError(f"cannot write {path}: {error.strerror or error}") from None
 
@@ -179,5 +194,6 @@ def save_figure(figure, path: str | os.PathLike, dpi: int = 110) -> Path:
 def png_bytes(figure, dpi: int = 100) -> bytes:
     """The figure as PNG bytes, for embedding."""
     buffer = io.BytesIO()
-    figure.savefig(buffer, dpi=dpi, format="png")
+    with literal_text():
+        figure.savefig(buffer, dpi=dpi, format="png")
     return buffer.getvalue()

@@ -291,14 +291,11 @@ def plot_trace(trace, out):
     if out_path.suffix.lower() != ".png":
         raise HwprofError(f"--out {out_path} must end in .png")
 
-    from hwprof.plotting import draw_trace, pyplot, save_figure
+    from hwprof.plotting import draw_trace, literal_text, new_figure, save_figure
 
-    plt = pyplot()
-    figure, axes = plt.subplots(figsize=(10, 4.5))
-    draw_trace(axes, frame, Path(trace).name)
-    figure.tight_layout()
-    try:
-        save_figure(figure, out_path, dpi=120)  # a write that fails is one sentence naming the file
-    finally:
-        plt.close(figure)
+    figure = new_figure(figsize=(10, 4.5))
+    with literal_text():
+        draw_trace(figure.subplots(), frame, Path(trace).name)
+        figure.tight_layout()
+    save_figure(figure, out_path, dpi=120)  # a write that fails is one sentence naming the file
     click.echo(f"wrote {out_path}")

@@ -25,6 +25,7 @@ from hwprof.fitting.data import (
     training_data,
 )
 from hwprof.fitting.pipeline import accuracy
+from hwprof.plotting import axis_label, distinct_styles, literal_text, new_figure, plain_log_ticks, save_figure
 from hwprof.predictor.features import encode_layers
 from hwprof.predictor.predictor import Predictor, check_confidence, load_predictor
 
@@ -256,14 +257,12 @@ BAND = 0.10  # the ±10% band drawn around the identity line
 PANELS_PER_ROW = 3
 
 
+@literal_text()
 def figure(points: pd.DataFrame, title: str = "", op_styles: dict | None = None):
     """Predicted against measured, one panel per network target and one for layers, at most three a row: on top on log axes
     with the identity line and a ±10% band, below as predicted/measured, where the band is a strip of fixed
     width whatever the range. Each op (layers) or family (networks) has a colour and marker of its own;
     `op_styles` gives the ops the colours the other views of a report gave them."""
-    from hwprof.plotting import axis_label, distinct_styles, plain_log_ticks, pyplot
-
-    plt = pyplot()
     panels = [
         (f"network {t}", t, points[(points["level"] == "network") & (points["target"] == t)])
         for t in points.loc[points["level"] == "network", "target"].unique()
@@ -274,7 +273,7 @@ def figure(points: pd.DataFrame, title: str = "", op_styles: dict | None = None)
     # panels in rows of at most PANELS_PER_ROW: one row of seven was too wide to read at a report's width
     columns = min(len(panels), PANELS_PER_ROW)
     rows = -(-len(panels) // columns)
-    figure = plt.figure(figsize=(5.2 * columns, 7.4 * rows), layout="constrained")  # room for the title too
+    figure = new_figure(figsize=(5.2 * columns, 7.4 * rows), layout="constrained")  # room for the title too
     grid = figure.add_gridspec(2 * rows, columns, height_ratios=[3, 1.3] * rows)
     places = [divmod(i, columns) for i in range(len(panels))]
     tops = [figure.add_subplot(grid[2 * row, column]) for row, column in places]
@@ -322,11 +321,5 @@ def figure(points: pd.DataFrame, title: str = "", op_styles: dict | None = None)
 
 def plot(points: pd.DataFrame, path: str | os.PathLike, title: str = "") -> None:
     """The figure above, written to `path` (png, pdf or svg)."""
-    from hwprof.plotting import pyplot, save_figure
-
     check_plot_path(path)
-    drawn = figure(points, title)
-    try:
-        save_figure(drawn, path)  # a write that fails is one sentence naming the file
-    finally:
-        pyplot().close(drawn)
+    save_figure(figure(points, title), path)  # a write that fails is one sentence naming the file

@@ -8,7 +8,7 @@ import textwrap
 import numpy as np
 import pandas as pd
 
-from hwprof.plotting import distinct_styles, plain_log_labels, plain_log_ticks, pyplot
+from hwprof.plotting import distinct_styles, literal_text, new_figure, plain_log_labels, plain_log_ticks
 
 MAX_BARS = 60  # networks in the time-by-op view; more would not be readable
 MAX_LEGEND = 15  # series named in a legend; beyond it the legend would hide the plot
@@ -98,6 +98,7 @@ def op_styles(frame: pd.DataFrame) -> dict:
     return distinct_styles(sorted(frame.loc[frame["kind"] == "layer", "op"].dropna().astype(str).unique()))
 
 
+@literal_text()
 def time_by_op(frame: pd.DataFrame):
     """(figure or None, note): each network's layer time stacked by op type, its measured latency marked;
     a network measured on several devices gets one bar per device."""
@@ -126,9 +127,9 @@ def time_by_op(frame: pd.DataFrame):
         for key in table.index
     ]
     lines = max(label.count("\n") + 1 for label in labels)
-    plt = pyplot()
     # the legend stands right of the bars, never on them; the rows are as tall as their wrapped labels
-    figure, axis = plt.subplots(figsize=(13, 1.6 + (0.2 + 0.12 * lines) * len(table)), layout="constrained")
+    figure = new_figure(figsize=(13, 1.6 + (0.2 + 0.12 * lines) * len(table)), layout="constrained")
+    axis = figure.subplots()
     positions = np.arange(len(table))
     left = np.zeros(len(table))
     for op in ops:
@@ -196,6 +197,7 @@ def roofline_points(frame: pd.DataFrame) -> pd.DataFrame:
     return layers
 
 
+@literal_text()
 def roofline(frame: pd.DataFrame):
     """(figure or None, note, peaks): every layer's achieved GMAC/s against its arithmetic intensity, per
     device, under the roof drawn from the device's measured peaks: the highest compute rate and the highest
@@ -205,8 +207,8 @@ def roofline(frame: pd.DataFrame):
         return None, "no layer rows with multiply-accumulates: no roofline to draw", {}
     devices = sorted(points["device_name"].astype(str).unique())
     styles = op_styles(frame)
-    plt = pyplot()
-    figure, axes = plt.subplots(1, len(devices), figsize=(8 * len(devices), 5.5), squeeze=False)
+    figure = new_figure(figsize=(8 * len(devices), 5.5))
+    axes = figure.subplots(1, len(devices), squeeze=False)
     peaks = {}
     for axis, device in zip(axes[0], devices):
         rows = points[points["device_name"].astype(str) == device]
@@ -262,6 +264,7 @@ def _ops(rows: pd.DataFrame) -> str:
     return ", ".join(f"{op} ({count})" for op, count in counts.items())
 
 
+@literal_text()
 def against_batch_size(frame: pd.DataFrame, column: str, label: str):
     """(figure or None, note): each network's `column` against its batch size, one line per network and
     device (and dtype, layout, compilation, thread count), each named where there are several."""
@@ -274,8 +277,8 @@ def against_batch_size(frame: pd.DataFrame, column: str, label: str):
     series = networks.groupby(keys, sort=True)
     names = [_line_name(dict(zip(keys, key)), several, settings) for key in series.groups]
     styles = distinct_styles(names)
-    plt = pyplot()
-    figure, axis = plt.subplots(figsize=(8, 4.8))
+    figure = new_figure(figsize=(8, 4.8))
+    axis = figure.subplots()
     hollow_drawn = False
     for name, (_, group) in zip(names, series):
         style = styles[name]
@@ -328,12 +331,13 @@ def _line_name(row: dict, several_sources: bool, settings: list[str]) -> str:
     return f"{name} [{row['source']}]" if several_sources else name
 
 
+@literal_text()
 def trace(frame: pd.DataFrame, title: str):
     """The power trace, idle and load windows shaded (hwprof.plotting.draw_trace)."""
     from hwprof.plotting import draw_trace
 
-    plt = pyplot()
-    figure, axis = plt.subplots(figsize=(10, 4.2))
+    figure = new_figure(figsize=(10, 4.2))
+    axis = figure.subplots()
     draw_trace(axis, frame, title)
     figure.tight_layout()
     return figure

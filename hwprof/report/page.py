@@ -15,7 +15,7 @@ import pandas as pd
 import hwprof
 from hwprof.errors import HwprofError, UnfinishedDatasetWarning, given_percent, true_or_false, warn
 from hwprof.files import check_output, now_text, write_text_atomically
-from hwprof.plotting import png_bytes, pyplot
+from hwprof.plotting import png_bytes
 from hwprof.report import figures
 from hwprof.schema import CONTENDED_SHARE
 
@@ -53,7 +53,6 @@ class Page:
 
     def figure(self, parts: list[str], figure, alt: str) -> None:
         data = base64.b64encode(png_bytes(figure)).decode("ascii")
-        pyplot().close(figure)
         parts.append(f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{data}">')
         self.images += 1
 

@@ -7,6 +7,7 @@ import textwrap
 from pathlib import Path
 
 from hwprof.errors import given_percent
+from hwprof.plotting import axis_label, literal_text, new_figure, save_figure
 from hwprof.schema import METRIC_LABELS
 from hwprof.search.constraints import PREDICTED_METRICS, Constraint
 from hwprof.search.study import SearchResult, TrialRecord
@@ -207,6 +208,7 @@ TITLE_POINTS = 10
 TITLE_CHARACTERS_PER_INCH = 11  # of a 10-point title, with room to spare: wider lines would be cut at the edges
 
 
+@literal_text()
 def plot_pareto(result: SearchResult, path: Path) -> Path:
     """Score against each predicted cost axis: trained trials as points, the front as a staircase,
     budgets as lines, and the skipped trials (predicted to break a budget, never trained) along the bottom.
@@ -215,12 +217,10 @@ def plot_pareto(result: SearchResult, path: Path) -> Path:
     line as the terminal said; one skipped for a budget on another metric is marked apart, at its predicted
     cost. Drawn even when nothing was trained, so the plot beside a search.json is always that search's."""
     axes_metrics = result.pareto_metrics or ["params"]
-    from hwprof.plotting import axis_label, pyplot, save_figure
-
-    plt = pyplot()
     width_in = 5.8 * len(axes_metrics)
     # constrained layout leaves room for the title's lines, which tight_layout does not
-    figure, axes = plt.subplots(1, len(axes_metrics), figsize=(width_in, 4.4), squeeze=False, layout="constrained")
+    figure = new_figure(figsize=(width_in, 4.4), layout="constrained")
+    axes = figure.subplots(1, len(axes_metrics), squeeze=False)
     trained = [r for r in result.records if r.trained]
     skipped = [r for r in result.records if r.state == "skipped"]
     maximize = result.direction == "maximize"
@@ -317,10 +317,7 @@ def plot_pareto(result: SearchResult, path: Path) -> Path:
     # a search space's name can be long: the title wraps to the figure's width rather than run off both sides
     figure.suptitle(textwrap.fill(title, int(width_in * TITLE_CHARACTERS_PER_INCH)), fontsize=TITLE_POINTS)
     path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        save_figure(figure, path)
-    finally:
-        plt.close(figure)
+    save_figure(figure, path)
     return path
 
 

@@ -7,7 +7,6 @@ from fakes.search_doubles import search_result
 from fakes.synthetic import synthetic_frame, write
 from fakes.traces import windowed_trace_rows
 from hwprof.fitting.evaluate import figure as evaluate_figure
-from hwprof.plotting import pyplot
 from hwprof.report.figures import against_batch_size, roofline, time_by_op, trace
 from hwprof.report.page import build_report
 from hwprof.search.report import plot_pareto
@@ -32,7 +31,6 @@ def drawn_texts(figure) -> list:
 
     figure.canvas.draw()
     texts = [text for text in figure.findobj(Text) if text.get_visible() and text.get_text()]
-    pyplot().close(figure)
     return texts
 
 
@@ -69,7 +67,6 @@ def test_log_axes_are_labelled_in_plain_numbers():
     for figure in (against_batch_size(frame, "latency_ms", "latency per inference (ms)")[0], roofline(frame)[0]):
         labels = log_tick_labels(figure)
         assert labels and all(float(label) > 0 for label in labels)  # 0.2, 10, 1e-05: numbers as Python reads them
-        pyplot().close(figure)
 
 
 def test_a_report_of_a_model_and_a_trace_with_dollars_in_their_names_is_written(tmp_path):
@@ -90,10 +87,10 @@ def test_a_predictor_and_a_search_space_with_dollars_in_their_names_are_drawn(tm
     )
     assert_literal(evaluate_figure(points, "p$^$.json"), "p$^$.json")
 
-    from hwprof import plotting
+    from hwprof.search import report
 
     drawn = {}
-    monkeypatch.setattr(plotting, "save_figure", lambda figure, path: drawn.setdefault("figure", figure) and path)
+    monkeypatch.setattr(report, "save_figure", lambda figure, path: drawn.setdefault("figure", figure) and path)
     records = [
         TrialRecord(n, "trained", {"w": n}, {"latency_ms": float(n)}, {"latency_ms<=5": float(n)}, True, 0.5, 0, 0, 0)
         for n in (1, 2)

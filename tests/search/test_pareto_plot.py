@@ -19,10 +19,10 @@ def test_the_staircase_keeps_only_points_that_beat_every_cheaper_one():
 
 
 def test_the_front_is_drawn_as_steps_and_skipped_trials_are_on_the_plot(tmp_path, monkeypatch):
-    from hwprof import plotting
+    from hwprof.search import report
 
     drawn = {}
-    monkeypatch.setattr(plotting, "save_figure", lambda figure, path: drawn.setdefault("figure", figure) and path)
+    monkeypatch.setattr(report, "save_figure", lambda figure, path: drawn.setdefault("figure", figure) and path)
     records = [
         record(0, "trained", 1.0, 0.5),
         record(1, "trained", 2.0, 0.4),
@@ -43,10 +43,10 @@ def test_the_front_is_drawn_as_steps_and_skipped_trials_are_on_the_plot(tmp_path
 
 
 def drawn_axis(monkeypatch, tmp_path, search_result):
-    from hwprof import plotting
+    from hwprof.search import report
 
     drawn = {}
-    monkeypatch.setattr(plotting, "save_figure", lambda figure, path: drawn.setdefault("figure", figure) and path)
+    monkeypatch.setattr(report, "save_figure", lambda figure, path: drawn.setdefault("figure", figure) and path)
     plot_pareto(search_result, tmp_path / "pareto.png")
     return drawn["figure"].axes[0]
 
@@ -103,15 +103,13 @@ def test_the_pareto_png_is_written_when_nothing_was_trained(tmp_path):
 
 
 def drawn_figure(monkeypatch, tmp_path, search_result):
-    from hwprof import plotting
+    from hwprof.search import report
 
     drawn = {}
-    monkeypatch.setattr(plotting, "save_figure", lambda figure, path: drawn.setdefault("figure", figure) and path)
+    monkeypatch.setattr(report, "save_figure", lambda figure, path: drawn.setdefault("figure", figure) and path)
     plot_pareto(search_result, tmp_path / "pareto.png")
     figure = drawn["figure"]
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-
-    FigureCanvasAgg(figure).draw()  # closed after saving: drawn again to measure its text
+    figure.canvas.draw()  # to measure its text
     return figure
 
 
