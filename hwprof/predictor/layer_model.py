@@ -373,7 +373,7 @@ class StackedLayerModels:
         if launched.any():
             power[launched] = np.logaddexp(self.log_launch[model_index][launched], power[launched])
         out = self.intercept[model_index] + power + correction
-        if self.roofline_columns.size:
+        if self.is_roofline.any():  # a roofline of a fixed cost alone (every coefficient 0) has no columns
             roofline = self.is_roofline[model_index]
             cost = (
                 self.overhead[model_index]

@@ -265,6 +265,22 @@ def test_a_fixed_launch_cost_under_a_power_law_is_its_own_base():
     assert np.allclose(stacked.predict_log(z, np.zeros(len(z), dtype=np.intp)), model.predict_log(z))
 
 
+def test_a_fixed_cost_alone_is_kept_when_layers_are_predicted_together():
+    """A roofline base with no slope (dropout: 3 us whatever its size) predicted 1-1.5 ms from a predictor's
+    stacked models, which dropped the fixed cost where no op had a roofline slope; alone it predicted 3 us."""
+    from hwprof.predictor.layer_model import LayerModel, PhysicalBase, StackedLayerModels
+
+    fixed = LayerModel(
+        "polynomial", 0.0, {0: 0.05}, {}, {0: (0.0, 20.0)}, (-0.5, 0.5), PhysicalBase("roofline", 0.0034, {0: 0.0})
+    )
+    law = LayerModel("polynomial", 0.0, {}, {}, {}, (-0.5, 0.5), PhysicalBase("power", -9.0, {0: 0.7}))
+    z = np.log1p(np.array([[1e3, 1e2], [1e6, 1e5]]))
+    stacked = StackedLayerModels([law, fixed], 2)
+    assert np.allclose(stacked.predict_log(z, np.ones(2, dtype=np.intp)), fixed.predict_log(z))
+    assert np.exp(stacked.predict_log(z, np.ones(2, dtype=np.intp))).max() < 0.01  # ms
+    assert np.allclose(stacked.predict_log(z, np.zeros(2, dtype=np.intp)), law.predict_log(z))
+
+
 def _with_implementation(frame, name: str, slowdown: float, every_other: bool = True):
     """Relu layers of every other network computed by another module class, `slowdown` times slower."""
     import json
