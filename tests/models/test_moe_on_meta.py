@@ -11,6 +11,7 @@ import pytest
 import torch
 
 from fakes.zoo import TINY_HF  # noqa: F401  (sets the offline environment before transformers is imported)
+from hwprof.models.inputs import DTYPES
 from hwprof.models.layers import run_and_extract
 from hwprof.models.spec import resolve_model
 from hwprof.models.tracing import MetaDevice, trace_layers
@@ -29,19 +30,20 @@ MOE = {
 ROUTING_COUNTS = {"int", "histc", "cumsum"}
 
 
-def _meta_trace(name: str, batch_size: int, seq_len: int):
+def _meta_trace(name: str, batch_size: int, seq_len: int, dtype: str = "float32"):
     with MetaDevice():  # as prediction builds it: no weight allocated
         spec = resolve_model(name, hf_config=MOE[name])
-    return trace_layers(spec.module, spec.model_inputs, batch_size, label=spec.name, seq_len=seq_len)
+    return trace_layers(spec.module, spec.model_inputs, batch_size, label=spec.name, seq_len=seq_len, dtype=dtype)
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float16"])  # torch's meta kernel took bfloat16 alone
 @pytest.mark.parametrize("name", sorted(MOE))
-def test_a_moe_decoder_traces_on_meta_with_a_real_runs_records(name):
-    trace = _meta_trace(name, 2, 16)
+def test_a_moe_decoder_traces_on_meta_with_a_real_runs_records(name, dtype):
+    trace = _meta_trace(name, 2, 16, dtype)
     assert (trace.tensors, trace.reason) == ("meta", "")  # was real: "Expected mat_a to be BFloat16 ..."
 
     spec = resolve_model(name, hf_config=MOE[name])
-    real, _ = run_and_extract(spec.module, spec.model_inputs, 2, seq_len=16)
+    real, _ = run_and_extract(spec.module.to(DTYPES[dtype]), spec.model_inputs, 2, seq_len=16, dtype=DTYPES[dtype])
     found = [layer.facts() for layer in trace.layers if layer.op not in ROUTING_COUNTS]
     assert found == [layer.facts() for layer in real if layer.op not in ROUTING_COUNTS]
     assert {layer.op for layer in trace.layers} >= {"scaleddotproductattention", "linear", "groupedmm"}
