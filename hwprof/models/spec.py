@@ -625,12 +625,18 @@ def _declared_shape(shape: Any, who: str) -> tuple[int, ...]:
 def float32_default():
     """A network hwprof builds from its name is built and traced at float32, as measure runs it, whatever
     default dtype the host application set: under torch.set_default_dtype(torch.float64) its weights were
-    float64 and the float32 run refused them (naming an NB-201 cell's reference network, not the cell)."""
+    float64 and the float32 run refused them (naming an NB-201 cell's reference network, not the cell).
+    torch's default dtype is one for the whole process, so a host already at float32 is never touched (its other
+    threads build on as before), and a default the host set while the block ran is left as the host set it."""
     import torch
 
     was = torch.get_default_dtype()
+    if was is torch.float32:
+        yield
+        return
     torch.set_default_dtype(torch.float32)
     try:
         yield
     finally:
-        torch.set_default_dtype(was)
+        if torch.get_default_dtype() is torch.float32:
+            torch.set_default_dtype(was)

@@ -29,3 +29,20 @@ def test_a_float64_default_dtype_predicts_a_named_network_as_float32_does(predic
     finally:
         torch.set_default_dtype(torch.float32)
     assert total == expected
+
+
+def test_a_host_at_float32_is_not_touched_while_a_network_is_built():
+    """torch's default dtype is one for the process: setting it, even to the float32 it already was, raced other
+    threads, and putting back the value seen at the start undid a change the host made meanwhile."""
+    from hwprof.models.spec import float32_default
+
+    try:
+        with float32_default():
+            torch.set_default_dtype(torch.float64)  # another thread of the host, while hwprof builds
+        assert torch.get_default_dtype() == torch.float64
+        with float32_default():
+            assert torch.get_default_dtype() == torch.float32
+            torch.set_default_dtype(torch.bfloat16)  # the host's own change, made while hwprof held float32
+        assert torch.get_default_dtype() == torch.bfloat16
+    finally:
+        torch.set_default_dtype(torch.float32)
