@@ -155,6 +155,9 @@ class EnergyMonitor:
     def _check_usable(self, name: object) -> None:
         if not isinstance(name, str):
             raise HwprofError(f"an energy window is named by a string, e.g. 'step', not {name!r}")
+        self._check_open()
+
+    def _check_open(self) -> None:
         if self._closed:
             raise HwprofError("this EnergyMonitor is closed (its sensor released, its windows dropped); make a new one")
 
@@ -171,6 +174,7 @@ class EnergyMonitor:
         self._sensor.close()
 
     def __enter__(self) -> EnergyMonitor:
+        self._check_open()  # a second `with` over a closed monitor would end with no sensor and no word until then
         return self
 
     def __exit__(self, *exc_info) -> None:

@@ -36,3 +36,12 @@ def test_a_monitor_shows_its_device_its_sensor_and_its_open_windows(sysfs_root):
         "EnergyMonitor(device='cpu', unavailable_reason='power measurement was turned off', open_windows=[])"
     )
     off.close()
+
+
+def test_a_closed_monitor_is_refused_when_entered_again(sysfs_root):
+    """Entered again it said nothing; only its next begin_window found the sensor released."""
+    with hwprof.EnergyMonitor(power="none") as monitor:
+        pass
+    with pytest.raises(hwprof.HwprofError, match="this EnergyMonitor is closed"):
+        with monitor:
+            pass
