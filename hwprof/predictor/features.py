@@ -247,10 +247,6 @@ def encode_layers(records: Sequence[LayerRecord], variables: Sequence[str]) -> n
     return matrix
 
 
-def aggregate_names(groups: Sequence[str] = OP_GROUPS) -> list[str]:
-    return [f"{kind}:{group}" for group in groups for kind in AGGREGATE_KINDS]
-
-
 def record_aggregates(record: LayerRecord) -> tuple[float, float, float, float]:
     """One layer's contribution to each AGGREGATE_KINDS column of its group."""
     fresh = 0.0 if '"inplace":true' in record.config else record.output_bytes / 1e6
@@ -281,7 +277,7 @@ class NetworkBatch:
     batch_sizes: np.ndarray  # (n_networks,)
     layers: list[LayerRecord]  # unique configurations
     membership: sp.csr_matrix  # (n_networks, n_unique)
-    aggregates: np.ndarray  # (n_networks, len(aggregate_names()))
+    aggregates: np.ndarray  # (n_networks, len(AGGREGATE_KINDS) * len(OP_GROUPS)): each kind of each group
 
     def __len__(self) -> int:
         return len(self.names)
