@@ -9,7 +9,10 @@ known value (an attention mask of ones) keeps that value through the few ops
 that preserve it, so code that reads it (transformers asks whether any token
 is padding) gets the answer a real run gets. A model that reads any other
 value, or puts tensors on a device of its own, is traced on real tensors
-instead, and the trace says so.
+instead, and the trace says so. A mixture-of-experts router's choices are
+such values: the experts' grouped matmul records the same whatever they are,
+and an experts loop written in Python, which reads them, is traced with the
+choices spread evenly over the experts (the trace's `assumed` says so).
 """
 
 from __future__ import annotations
@@ -151,11 +154,12 @@ class Trace:
     method: str  # "fx" or "hooks": how the layers were found
     tensors: str  # "meta" (no arithmetic) or "real" (a forward pass on the host)
     reason: str = ""  # why real tensors were needed, when they were
+    assumed: str = ""  # on meta, what stood in for values the model read (EVEN_ROUTING), when anything did
 
     @property
     def description(self) -> str:
         if self.tensors == "meta":
-            return "traced on meta tensors (no arithmetic)"
+            return "traced on meta tensors (no arithmetic)" + (f", with {self.assumed}" if self.assumed else "")
         return f"traced on real tensors, a forward pass on the host, because {self.reason}"
 
 
@@ -182,10 +186,11 @@ def trace_layers(
     float_dtype = DTYPES[dtype]
     try:
         meta_module = _as_run(module if _all_meta(module) else meta_copy(module), float_dtype, channels_last)
-        with torch.no_grad(), _ShapesOnly():  # inputs made inside: an attention mask of ones is a known value
+        shapes_only = _ShapesOnly()
+        with torch.no_grad(), shapes_only:  # inputs made inside: an attention mask of ones is a known value
             args, kwargs = inputs.make(batch_size, seq_len, META, float_dtype, channels_last)
             layers, method = extract_layers_from_example(meta_module, args, kwargs, recipes=False)
-        return Trace(layers, method, "meta")
+        return Trace(layers, method, "meta", assumed=EVEN_ROUTING if shapes_only.routing.used else "")
     except Exception as error:  # any failure on meta: the real forward pass is the reference
         reason = _what_failed(error)
     if _all_meta(module):
@@ -308,12 +313,14 @@ class _ShapesOnly(TorchFunctionMode):
     def __init__(self):
         super().__init__()
         self.filled: dict[int, tuple[torch.Tensor, bool | int | float]] = {}  # id -> (the tensor, its value)
+        self.routing = _EvenRouting()
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
         in_place = _writes_in_place(func) or func is torch.Tensor.__setitem__ or "out" in kwargs
         if in_place or kwargs.get("inplace") or (func in INPLACE_LAST and len(args) >= 2 and args[-1] is True):
             self.filled.clear()
+            self.routing.forget(kwargs.get("out", args[0] if args else None))
         if func in SHAPE_PRESERVING and args and isinstance(args[0], torch.Tensor) and args[0].is_meta:
             if kwargs.get("inplace") or (func in INPLACE_LAST and len(args) >= 2 and args[-1] is True):
                 return args[0]
@@ -345,7 +352,12 @@ class _ShapesOnly(TorchFunctionMode):
         if func in READS and args and self.value(args[0]) is not None and args[0].numel() == 1:
             read = READS[func] or (lambda value: value)
             return read(self.value(args[0]))
+        routed = self.routing.answer(func, args, kwargs)
+        if routed is not None:
+            return routed
         result = func(*args, **kwargs)
+        if not in_place:
+            self.routing.follow(func, args, kwargs, result)
         if isinstance(result, torch.Tensor) and result.is_meta and not in_place:
             value = self._value_of_result(func, args, kwargs, result)
             if value is not None:
@@ -386,6 +398,119 @@ class _ShapesOnly(TorchFunctionMode):
                 return value * group
             return (bool(value) or group == 0) if kind == "all" else (bool(value) and group > 0)
         return None
+
+
+# Mixture-of-experts routing on meta (see _EvenRouting): the router's choices, a one-hot mask of them, and what the
+# experts' loop reads from the mask.
+TOPK = {torch.topk, torch.Tensor.topk}
+ONE_HOT = {F.one_hot}
+PERMUTES = {torch.permute, torch.Tensor.permute}
+SUMS = {torch.sum, torch.Tensor.sum}
+NONZERO = {torch.nonzero, torch.Tensor.nonzero}
+ROUTE_COMPARISONS = {**COMPARISONS, torch.greater: operator.gt, torch.Tensor.greater: operator.gt}
+ROUTE_COMPARISONS |= {torch.greater_equal: operator.ge, torch.Tensor.greater_equal: operator.ge}
+EVEN_ROUTING = "each expert given an even share of the tokens' expert choices (tokens x top_k / experts rows)"
+
+
+class _EvenRouting:
+    """Which tokens a mixture-of-experts router sends to which expert is a value meta tensors do not have, yet
+    an experts loop written in Python (transformers' eager experts, and Mixtral's and Qwen2-MoE's before
+    transformers 5) asks which experts were chosen (nonzero) and which tokens each got (torch.where), so it
+    failed on meta and went to real tensors. Here the router's choices (torch.topk's indices over E experts)
+    are assumed spread evenly: of n = tokens x top_k choices, expert e gets n // E, one more for the first
+    n % E experts, as routing each token's j-th choice to expert (token x top_k + j) mod E does. The loop
+    sees those counts: the experts chosen are real integers it can compare, and each expert's rows have its
+    count, so its layers have the shapes, MACs and bytes of a real run routed that way. Only this pattern is
+    followed (topk indices -> one_hot -> permute -> sum over the tokens and choices, or one expert's slice);
+    anything else still has no value on meta."""
+
+    def __init__(self) -> None:
+        self.routes: dict[int, tuple[torch.Tensor, tuple]] = {}  # id -> (the tensor, what it holds)
+        self.used = False  # whether a loop read a count, so the trace rests on the assumption
+
+    def forget(self, written) -> None:
+        """A write in place may change what a tagged tensor holds, when it is that tensor or shares its base (a
+        router normalising its top-k weights in place leaves its indices tagged); unknown, every tag goes."""
+        if not isinstance(written, torch.Tensor):
+            self.routes.clear()
+            return
+        base = written._base if written._base is not None else written
+        for key, (tensor, _) in list(self.routes.items()):
+            if (tensor._base if tensor._base is not None else tensor) is base:
+                del self.routes[key]
+
+    def route(self, tensor) -> tuple | None:
+        entry = self.routes.get(id(tensor)) if isinstance(tensor, torch.Tensor) else None
+        return entry[1] if entry is not None and entry[0] is tensor else None
+
+    def answer(self, func, args: tuple, kwargs: dict):
+        """nonzero of the experts chosen (real integers), or torch.where / nonzero of one expert's slice of the
+        mask (meta indices of its count); None for any other call."""
+        found = self.route(args[0]) if args else None
+        if found is None or found[0] not in ("chosen", "slice"):
+            return None
+        as_tuple = kwargs.get("as_tuple", False)
+        if func is torch.where and len(args) == 1 and not kwargs:
+            as_tuple = True
+        elif func not in NONZERO:
+            return None
+        self.used = True
+        if found[0] == "chosen":
+            experts = torch.tensor([e for e, chosen in enumerate(found[1]) if chosen], dtype=torch.long)
+            return (experts,) if as_tuple else experts.unsqueeze(1)
+        rows, dims = found[1], args[0].dim()
+        if as_tuple:
+            return tuple(torch.empty(rows, dtype=torch.long, device=META) for _ in range(dims))
+        return torch.empty((rows, dims), dtype=torch.long, device=META)
+
+    def follow(self, func, args: tuple, kwargs: dict, result) -> None:
+        """Tag `result` where it is the router's choices or what the experts' loop makes of them."""
+        if func in TOPK and isinstance(result, tuple) and len(result) == 2 and args and _meta(args[0]):
+            dim = kwargs.get("dim", args[2] if len(args) > 2 else -1)
+            self._tag(result[1], ("choices", args[0].shape[dim]))
+            return
+        found = self.route(args[0]) if args else None
+        if found is None or not isinstance(result, torch.Tensor):
+            return
+        kind = found[0]
+        if kind == "choices" and func in KEEPS_VALUE and func is not torch.Tensor.__getitem__:
+            self._tag(result, found)
+        elif kind == "choices" and func in ONE_HOT and _meta(result):
+            experts, choices = found[1], args[0].numel()
+            counts = [choices // experts + (e < choices % experts) for e in range(experts)]
+            counts += [0] * (result.shape[-1] - experts)  # classes past the experts (transformers' sentinel)
+            self._tag(result, ("mask", counts, result.dim() - 1))
+        elif kind == "mask":
+            self._follow_mask(func, args, kwargs, result, *found[1:])
+        elif kind == "counts" and func in ROUTE_COMPARISONS and len(args) == 2 and isinstance(args[1], int):
+            self._tag(result, ("chosen", [ROUTE_COMPARISONS[func](c, args[1]) for c in found[1]]))
+
+    def _follow_mask(self, func, args, kwargs, result, counts: list[int], axis: int) -> None:
+        mask = args[0]
+        if func in PERMUTES:
+            given = args[1] if len(args) == 2 and isinstance(args[1], (list, tuple)) else args[1:]
+            dims = [d % mask.dim() for d in kwargs.get("dims", given)]
+            if sorted(dims) == list(range(mask.dim())):
+                self._tag(result, ("mask", counts, dims.index(axis)))
+        elif func in SUMS and _meta(result) and result.dim() == 1:  # one count per expert
+            dims = kwargs.get("dim", args[1] if len(args) > 1 else None)
+            dims = [dims] if isinstance(dims, int) else list(dims or ())
+            if sorted(d % mask.dim() for d in dims) == [d for d in range(mask.dim()) if d != axis]:
+                self._tag(result, ("counts", counts))
+        elif func is torch.Tensor.__getitem__ and axis == 0 and _meta(result):
+            index = args[1]
+            if isinstance(index, torch.Tensor) and not index.is_meta and index.numel() == 1:
+                index = int(index)
+            if isinstance(index, int) and 0 <= index < len(counts):
+                self._tag(result, ("slice", counts[index]))
+
+    def _tag(self, tensor, what: tuple) -> None:
+        if isinstance(tensor, torch.Tensor):
+            self.routes[id(tensor)] = (tensor, what)
+
+
+def _meta(tensor) -> bool:
+    return isinstance(tensor, torch.Tensor) and tensor.is_meta
 
 
 def _empty_like(tensor: torch.Tensor) -> torch.Tensor:

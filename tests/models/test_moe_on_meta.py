@@ -9,12 +9,14 @@ import textwrap
 
 import pytest
 import torch
+import torch.nn as nn
+import torch.nn.functional as F
 
 from fakes.zoo import TINY_HF  # noqa: F401  (sets the offline environment before transformers is imported)
 from hwprof.models.inputs import DTYPES
-from hwprof.models.layers import run_and_extract
+from hwprof.models.layers import extract_layers_from_example, run_and_extract
 from hwprof.models.spec import resolve_model
-from hwprof.models.tracing import MetaDevice, trace_layers
+from hwprof.models.tracing import EVEN_ROUTING, MetaDevice, trace_layers
 
 pytest.importorskip("transformers")
 pytestmark = pytest.mark.skipif(not hasattr(torch, "_grouped_mm"), reason="torch._grouped_mm came with torch 2.8")
@@ -61,6 +63,87 @@ def test_the_experts_macs_are_every_routed_row_through_one_expert(name):
     assert [layer.config["input_shapes"][0] for layer in grouped] == [[rows, hidden], [rows, intermediate]]
     assert sum(layer.flops for layer in grouped) == rows * (hidden * 2 * intermediate + intermediate * hidden)
     assert sum(layer.params for layer in grouped) == 4 * 3 * intermediate * hidden  # all four experts' weights
+
+
+def _routed_evenly(module, args, output):
+    """A router's output with token t's j-th choice sent to expert (t x top_k + j) mod E: the even routing a meta
+    trace assumes where the experts' loop reads the choices."""
+    logits, scores, indices = output
+    choices = torch.arange(indices.numel()) % module.num_experts
+    return logits, scores, choices.view(indices.shape)
+
+
+@pytest.mark.parametrize("name", sorted(MOE))
+def test_an_experts_loop_traces_on_meta_as_a_run_routed_evenly(name):
+    """transformers' eager experts (and Mixtral's and Qwen2-MoE's before transformers 5) loop in Python over the
+    experts chosen (nonzero) and the tokens each got (torch.where): values meta tensors do not have. On meta the
+    choices are assumed even, and the trace says so."""
+    with MetaDevice():
+        spec = resolve_model(name, hf_config=MOE[name])
+    spec.module.config._experts_implementation = "eager"  # the experts' config is the model's
+    trace = trace_layers(spec.module, spec.model_inputs, 2, label=spec.name, seq_len=7)
+    assert (trace.tensors, trace.reason) == ("meta", "")  # was real: "torch.nonzero() raises unimplemented"
+    assert trace.assumed == EVEN_ROUTING and "even share" in trace.description
+
+    real_spec = resolve_model(name, hf_config=MOE[name])
+    real_spec.module.config._experts_implementation = "eager"
+    for part in real_spec.module.modules():
+        if type(part).__name__.endswith("TopKRouter"):
+            part.register_forward_hook(_routed_evenly)
+    real, _ = run_and_extract(real_spec.module, real_spec.model_inputs, 2, seq_len=7)
+    assert [layer.facts() for layer in trace.layers] == [layer.facts() for layer in real]
+    gate_up = [2 * MOE[name].get("moe_intermediate_size", MOE[name].get("intermediate_size")), 32]
+    shapes = [layer.config["input_shapes"] for layer in trace.layers if layer.op == "linear"]
+    up = [inputs[0][0] for inputs in shapes if len(inputs) == 2 and inputs[1] == gate_up]  # x, one expert's weight
+    assert up == [7, 7, 7, 7]  # 2 x 7 tokens x top 2 = 28 choices over 4 experts
+
+
+class LoopedExperts(nn.Module):
+    """A sparse MoE block as transformers 4's Mixtral wrote it: a loop over every expert, its tokens found with
+    torch.where on a one-hot mask of the router's top-k choices, each expert an MLP of torch.nn layers."""
+
+    def __init__(self, hidden=16, experts=4, top_k=2):
+        super().__init__()
+        self.top_k = top_k
+        self.gate = nn.Linear(hidden, experts, bias=False)
+        self.experts = nn.ModuleList(
+            nn.Sequential(nn.Linear(hidden, 24), nn.SiLU(), nn.Linear(24, hidden)) for _ in range(experts)
+        )
+
+    def forward(self, x):
+        probs = F.softmax(self.gate(x), dim=-1)
+        weights, chosen = torch.topk(probs, self.top_k, dim=-1)
+        weights /= weights.sum(dim=-1, keepdim=True)
+        mask = F.one_hot(chosen, num_classes=len(self.experts)).permute(2, 1, 0)
+        out = torch.zeros_like(x)
+        for e, expert in enumerate(self.experts):
+            slot, token = torch.where(mask[e])
+            out.index_add_(0, token, expert(x[token]) * weights[token, slot, None])
+        return out
+
+
+def _choosing_evenly(module, args, logits):
+    """Router logits whose top-k picks expert (t x top_k + j) mod E as token t's j-th choice."""
+    tokens, experts = logits.shape
+    even = torch.zeros_like(logits)
+    for choice in range(tokens * 2):
+        even[choice // 2, choice % experts] = 10.0 - choice % 2
+    return even
+
+
+def test_a_loop_over_every_expert_traces_on_meta_as_a_run_routed_evenly():
+    module = LoopedExperts()
+    trace = trace_layers(module, (16,), 9)
+    assert (trace.tensors, trace.assumed) == ("meta", EVEN_ROUTING)
+    module.gate.register_forward_hook(_choosing_evenly)
+    real, _ = extract_layers_from_example(module, (torch.randn(9, 16),), {})
+    assert [layer.facts() for layer in trace.layers] == [layer.facts() for layer in real]
+    rows = [layer.config["input_shapes"][0][0] for layer in trace.layers if layer.name.endswith(".0")]
+    assert rows == [5, 5, 4, 4]  # 9 tokens x top 2 = 18 choices over 4 experts
+
+
+def test_a_trace_that_reads_no_routing_assumes_none():
+    assert _meta_trace("hf:mixtral", 1, 8).assumed == ""  # grouped matmul: every routing gives the same records
 
 
 BIG = textwrap.dedent(
