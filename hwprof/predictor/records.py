@@ -276,7 +276,7 @@ def _trace(
     if not trace.layers:
         raise HwprofError(f"{spec.name} has no layers that do work, so there is nothing to predict")
     records = [LayerRecord.from_layer(layer) for layer in trace.layers]
-    note = "" if trace.tensors == "meta" else trace.description
+    note = trace.description if trace.tensors != "meta" or trace.assumed else ""  # a real trace, or an assumption
     name = variant_name(spec.name, seq_len, dtype, channels_last, input_shape=input_shape)
     layer_names = [layer.name for layer in trace.layers]
     return TracedNetwork(name, layer_names, records, trace.tensors, note, spec.model_inputs.has_seq)

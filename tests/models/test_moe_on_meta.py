@@ -175,3 +175,16 @@ def test_a_mixtral_8x7b_sized_config_is_traced_without_its_weights():
     assert tensors == "meta"
     assert int(macs) == 2 * 128 * 2 * 3 * 4096 * 14336  # 2 layers, 128 tokens x top 2, gate + up + down
     assert int(grown_mb) < 200  # beyond the imports; the weights alone are 11,000 MB
+
+
+def test_a_prediction_says_when_the_experts_were_assumed_routed_evenly(tmp_path):
+    """The trace knew it had stood in for the router's choices; the prediction said nothing of it."""
+    import hwprof
+    from fakes.synthetic import fitted_predictor_path
+
+    path, _ = fitted_predictor_path(tmp_path, cv=False)
+    predictor = hwprof.load_predictor(path)
+    looped = predictor.predict((LoopedExperts(), torch.randn(1, 16)))
+    assert any(EVEN_ROUTING in warning for warning in looped.warnings)
+    plain = predictor.predict((nn.Sequential(nn.Linear(16, 16)), torch.randn(1, 16)))
+    assert not any("expert" in warning for warning in plain.warnings)
