@@ -241,8 +241,8 @@ def _hf_build(name: str, overrides: dict) -> Built:
         from transformers.models.auto.modeling_auto import MODEL_MAPPING
 
         config = _hf_config(name)
-        attention = _attention_implementation(overrides)
-        config_overrides = {k: v for k, v in overrides.items() if k != ATTENTION}
+        keywords = _build_keywords(overrides)
+        config_overrides = {k: v for k, v in overrides.items() if k not in BUILD_KEYWORDS}
         for key, value in config_overrides.items():
             if not hasattr(config, key):
                 raise HwprofError(
@@ -270,10 +270,10 @@ def _hf_build(name: str, overrides: dict) -> Built:
         except Exception:  # no base model for this config: from_config below says so
             pass
     try:
-        module = AutoModel.from_config(config, **attention)
+        module = AutoModel.from_config(config, **keywords)
     except Exception as error:
-        if attention:
-            given = option("hf_config", f"{ATTENTION}={attention[ATTENTION]}")
+        if keywords:
+            given = ", ".join(option("hf_config", f"{key}={value}") for key, value in keywords.items())
             raise HwprofError(f"{given}: hf:{name} cannot be built with it: {error_text(error)}") from None
         raise HwprofError(f"hf:{name} cannot be built from its config: {error_text(error)}") from None
     text = f"hf:{name}" + (
@@ -286,29 +286,31 @@ def _hf_build(name: str, overrides: dict) -> Built:
     return Built(text, module, inputs, hf_family(config.model_type), vocab)
 
 
-# Not a config setting but how the model is built (AutoModel.from_config's keyword): attention as eager matmuls and
-# softmax, or fused (sdpa, the default where torch has it), so that either can be measured and predicted.
-ATTENTION = "attn_implementation"
+# Not config settings but how the model is built (AutoModel.from_config's keywords): attention as eager matmuls and
+# softmax, or fused (sdpa, the default where torch has it); a mixture of experts' experts as a loop (eager) or one
+# grouped matmul (the default where torch has it); so that either can be measured and predicted.
+BUILD_KEYWORDS = {"attn_implementation": "eager or sdpa", "experts_implementation": "eager or grouped_mm"}
 
 
-def _attention_implementation(overrides: dict) -> dict:
-    """from_config's keywords for an attn_implementation override. The config's own _attn_implementation is
-    refused: from_config chooses the attention again, so the model ran sdpa under a name that said eager."""
-    if "_attn_implementation" in overrides:
-        value = _override_text(overrides["_attn_implementation"])
-        raise HwprofError(
-            f"{option('hf_config', f'_attn_implementation={value}')}: write {ATTENTION}={value}, which is how "
-            "transformers is told the attention to build"
-        )
-    if ATTENTION not in overrides:
-        return {}
-    value = overrides[ATTENTION]
-    if not isinstance(value, str) or not value:
-        raise HwprofError(
-            f"{option('hf_config', f'{ATTENTION}={_override_text(value)}')}: give an implementation's name, "
-            "e.g. eager or sdpa"
-        )
-    return {ATTENTION: value}
+def _build_keywords(overrides: dict) -> dict:
+    """from_config's keywords among the overrides. The config's own _attn_implementation and
+    _experts_implementation are refused: from_config chooses them again, so the model ran sdpa (or grouped_mm)
+    under a name that said eager."""
+    for keyword in BUILD_KEYWORDS:
+        if f"_{keyword}" in overrides:
+            value = _override_text(overrides[f"_{keyword}"])
+            raise HwprofError(
+                f"{option('hf_config', f'_{keyword}={value}')}: write {keyword}={value}, which is how "
+                "transformers is told what to build"
+            )
+    chosen = {keyword: overrides[keyword] for keyword in BUILD_KEYWORDS if keyword in overrides}
+    for keyword, value in chosen.items():
+        if not isinstance(value, str) or not value:
+            raise HwprofError(
+                f"{option('hf_config', f'{keyword}={_override_text(value)}')}: give an implementation's name, "
+                f"e.g. {BUILD_KEYWORDS[keyword]}"
+            )
+    return chosen
 
 
 def _tokens_outside_vocabulary(config, overrides: dict) -> dict:

@@ -188,3 +188,16 @@ def test_a_prediction_says_when_the_experts_were_assumed_routed_evenly(tmp_path)
     assert any(EVEN_ROUTING in warning for warning in looped.warnings)
     plain = predictor.predict((nn.Sequential(nn.Linear(16, 16)), torch.randn(1, 16)))
     assert not any("expert" in warning for warning in plain.warnings)
+
+
+def test_the_experts_implementation_is_built_as_named():
+    """`_experts_implementation=eager` was accepted, named, and ignored: from_config built the grouped matmul."""
+    from hwprof.errors import HwprofError
+
+    spec = resolve_model("hf:mixtral", hf_config={**MOE["hf:mixtral"], "experts_implementation": "eager"})
+    assert spec.module.config._experts_implementation == "eager" and "experts_implementation=eager" in spec.name
+    trace = trace_layers(spec.module, spec.model_inputs, 1, label=spec.name, seq_len=8)
+    assert "groupedmm" not in {layer.op for layer in trace.layers} and trace.assumed == EVEN_ROUTING
+    assert resolve_model(spec.name).module.config._experts_implementation == "eager"  # rebuilt by its name
+    with pytest.raises(HwprofError, match="write experts_implementation=eager"):
+        resolve_model("hf:mixtral", hf_config={**MOE["hf:mixtral"], "_experts_implementation": "eager"})
