@@ -236,9 +236,11 @@ def origin_line(summary: dict) -> str:
             learnt = f"nothing learnt from the {new}: the network model is the layer sum as it is ({refit['nothing_learnt']})"
         else:
             learnt = f"network models learnt from {new}"
-        return (
-            f"adapted {refit['base']} ({refit.get('base_device_name')}: {own}) to {device}: layer models kept, {learnt}"
-        )
+        kept = "layer models kept"
+        if refit.get("layer_models_dropped"):
+            dropped = ", ".join(refit["layer_models_dropped"])
+            kept = f"layer latency models kept, its {dropped} layer models dropped (they hold the base's power)"
+        return f"adapted {refit['base']} ({refit.get('base_device_name')}: {own}) to {device}: {kept}, {learnt}"
     return f"fitted {summary['mode']} predictor for {device} from {own}"
 
 

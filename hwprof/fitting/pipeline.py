@@ -180,6 +180,7 @@ def refit_networks(
     correction.
     `latency_choice`: see _fit_network_targets."""
     network_z = encode_layers(data.networks.layers, predictor.variables)
+    other_board = _another_setting(predictor, data)
     docs = _fit_network_targets(
         data.networks,
         data.families,
@@ -190,10 +191,14 @@ def refit_networks(
         data.relative_ci,
         fresh_memory=not allocator_pinned(data.sources),
         latency_choice=latency_choice,
-        other_board=_another_setting(predictor, data),
+        other_board=other_board,
     )
+    # the layers' power is the base board's (or thread count's): only the latency sums are scaled to this one
+    layer_models = predictor.doc.get("layer_models", {})
+    dropped = sorted(target for target in layer_models if other_board and target != "latency_ms")
     doc = dict(
         predictor.doc,
+        layer_models={target: entry for target, entry in layer_models.items() if target not in dropped},
         created=now_text(),
         network_models=docs,
         targets=list(docs),
@@ -203,7 +208,12 @@ def refit_networks(
     # the layer rows are the base's; the networks, and how far their reruns disagree, are the new data's
     doc["training"] = dict(
         doc.get("training", {}),
-        network_refit={"networks": len(data.networks), "models": data.models, "families": sorted(set(data.families))},
+        network_refit={
+            "networks": len(data.networks),
+            "models": data.models,
+            "families": sorted(set(data.families)),
+            **({"layer_models_dropped": dropped} if dropped else {}),
+        },
         rerun_agreement=data.reruns,
     )
     return Predictor(doc)

@@ -455,6 +455,34 @@ def test_held_out_residuals_are_those_of_the_network_model_the_predictor_holds(t
     assert metrics["latency_ms"]["mape"] == pytest.approx(metrics["latency_ms_layer_sum"]["mape"])
 
 
+def test_fit_with_base_on_another_board_drops_the_bases_layer_power(tmp_path):
+    """The base's power layer models were kept on another board, so predict gave that board's layer power and
+    energy sums for this one."""
+    from click.testing import CliRunner
+
+    from hwprof.cli import main
+    from hwprof.predictor.predictor import load_predictor
+
+    base_path = tmp_path / "base.json"
+    fit(
+        [write(synthetic_frame(n_networks=10, seed=50, with_power=True), tmp_path / "base.parquet")],
+        out=base_path,
+        cv=False,
+    )
+    assert "power_w" in load_predictor(base_path).doc["layer_models"]
+    board = write(synthetic_frame(n_networks=12, seed=51, device="other-board"), tmp_path / "board.parquet")
+    out = tmp_path / "adapted.json"
+    result = CliRunner().invoke(main, ["fit", str(board), "--base", str(base_path), "--out", str(out), "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert "layer latency models kept, its power_w layer models dropped" in " ".join(result.output.split())
+    adapted = load_predictor(out)
+    assert list(adapted.doc["layer_models"]) == ["latency_ms"]
+    assert "power_w_layer_sum" not in adapted.predict("mlp").total
+    same_board = write(synthetic_frame(n_networks=12, seed=52), tmp_path / "same.parquet")
+    fit([same_board], base=base_path, out=tmp_path / "same.json", cv=False)
+    assert "power_w" in load_predictor(tmp_path / "same.json").doc["layer_models"]  # this board's power still
+
+
 @pytest.mark.parametrize("device, threads", [("other-board", 1), (DEVICE, 2)])
 def test_fit_with_base_learns_the_new_boards_scale_even_where_one_family_does_not_follow_it(device, threads):
     # the base's layer sums are another board's latency (or another thread count's): a single scale is the
