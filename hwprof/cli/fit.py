@@ -247,10 +247,14 @@ def origin_line(summary: dict) -> str:
 def rerun_line(reruns: dict) -> str:
     """How far reruns of the data's networks disagree (hwprof.fitting.data.rerun_agreement), in one line."""
     runs = "two" if reruns["most_runs"] == 2 else f"2 to {reruns['most_runs']}"
+    power = reruns.get("power_w")
+    power_text = (
+        f"; their mean power disagrees by {percent(power['mape'])} ({power['networks']} network(s))" if power else ""
+    )
     return (
         f"reruns: {reruns['networks']} network(s) measured in {runs} runs disagree by {percent(reruns['mape'])} "
-        f"(one run taken as the prediction of another: MAPE, {percent(reruns['within_10pct'])} within 10%); "
-        "a network error near that is measurement noise"
+        f"(one run taken as the prediction of another: MAPE, {percent(reruns['within_10pct'])} within 10%)"
+        f"{power_text}; a network error near that is measurement noise"
     )
 
 

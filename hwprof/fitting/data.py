@@ -495,20 +495,30 @@ def rerun_agreement(frame: pd.DataFrame) -> dict | None:
     Per network, |b / a - 1| over every ordered pair of its runs (a's latency taken as the prediction of
     b's), averaged; `mape` is the mean over the networks, `within_10pct` the share of pairs within 10%.
     On a 2-vCPU virtual machine at two threads, two runs a minute or less apart disagreed by 7-9% (BENCHMARKS.md):
-    a network MAPE near that is as good as the data can show. None without reruns."""
+    a network MAPE near that is as good as the data can show. Where networks were measured with power in two
+    runs or more, `power_w` holds the same for their mean power. None without reruns."""
     if "run_id" not in frame.columns or "kind" not in frame.columns:
         return None
-    rows = frame[frame["kind"].astype("string").str.lower().eq("network") & (frame["latency_ms"] > 0)]
-    rows = rows.dropna(subset=["run_id"])
+    networks = frame[frame["kind"].astype("string").str.lower().eq("network")].dropna(subset=["run_id"])
+    agreement = _agreement(networks, "latency_ms")
+    if agreement is None:
+        return None
+    power = _agreement(networks, "power_w") if "power_w" in networks.columns else None
+    return {**agreement, **({"power_w": power} if power else {})}
+
+
+def _agreement(networks: pd.DataFrame, column: str) -> dict | None:
+    """rerun_agreement's figures for one column of the network rows."""
+    rows = networks[pd.to_numeric(networks[column], errors="coerce") > 0]
     per_network, pairs, most_runs = [], [], 0
     for _, network in rows.groupby(["model", "batch_size"], sort=False):
-        latency_ms = network.groupby("run_id")["latency_ms"].median().to_numpy(dtype=float)
-        if len(latency_ms) < 2:
+        values = network.groupby("run_id")[column].median().to_numpy(dtype=float)
+        if len(values) < 2:
             continue
-        errors = np.abs(latency_ms[None, :] / latency_ms[:, None] - 1)[~np.eye(len(latency_ms), dtype=bool)]
+        errors = np.abs(values[None, :] / values[:, None] - 1)[~np.eye(len(values), dtype=bool)]
         per_network.append(float(errors.mean()))
         pairs.append(errors)
-        most_runs = max(most_runs, len(latency_ms))
+        most_runs = max(most_runs, len(values))
     if not per_network:
         return None
     return {

@@ -27,6 +27,24 @@ def test_reruns_disagree_by_the_shift_between_them_taken_both_ways():
     assert agreement["within_10pct"] == 0
 
 
+def test_reruns_whose_power_disagrees_say_so_beside_their_latency(tmp_path):
+    """Two runs at 20 W and 30 W fitted together said only how far their latencies agreed; fit predicted the mean."""
+    from click.testing import CliRunner
+
+    from hwprof.cli import main
+
+    first = synthetic_frame(n_networks=6, seed=60, with_power=True).assign(run_id="first")
+    again = first.assign(run_id="again")
+    again["power_w"] *= 1.5
+    agreement = rerun_agreement(pd.concat([first, again], ignore_index=True))
+    assert agreement["mape"] == 0 and agreement["power_w"]["mape"] == pytest.approx((0.5 + (1 - 1 / 1.5)) / 2)
+    paths = [str(write(frame, tmp_path / f"{name}.parquet")) for name, frame in (("a", first), ("b", again))]
+    result = CliRunner().invoke(main, ["fit", *paths, "--out", str(tmp_path / "p.json"), "--no-cv"])
+    assert result.exit_code == 0, result.output
+    assert "their mean power disagrees by 41.7%" in " ".join(result.output.split())
+    assert "power_w" not in rerun_agreement(pd.concat(_runs(), ignore_index=True))  # no power measured
+
+
 def test_one_run_has_no_reruns_to_report():
     first, _ = _runs()
     assert rerun_agreement(first) is None
