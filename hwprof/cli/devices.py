@@ -291,11 +291,9 @@ def plot_trace(trace, out):
     if out_path.suffix.lower() != ".png":
         raise HwprofError(f"--out {out_path} must end in .png")
 
-    from hwprof.plotting import draw_trace, literal_text, new_figure, save_figure
+    from hwprof.plotting import save_figure
+    from hwprof.report import figures
 
-    figure = new_figure(figsize=(10, 4.5))
-    with literal_text():
-        draw_trace(figure.subplots(), frame, Path(trace).name)
-        figure.tight_layout()
-    save_figure(figure, out_path, dpi=120)  # a write that fails is one sentence naming the file
+    # a write that fails is one sentence naming the file
+    save_figure(figures.trace(frame, Path(trace).name, figsize=(10, 4.5)), out_path, dpi=120)
     click.echo(f"wrote {out_path}")

@@ -332,11 +332,11 @@ def _line_name(row: dict, several_sources: bool, settings: list[str]) -> str:
 
 
 @literal_text()
-def trace(frame: pd.DataFrame, title: str):
+def trace(frame: pd.DataFrame, title: str, figsize: tuple[float, float] = (10, 4.2)):
     """The power trace, idle and load windows shaded (hwprof.plotting.draw_trace)."""
     from hwprof.plotting import draw_trace
 
-    figure = new_figure(figsize=(10, 4.2))
+    figure = new_figure(figsize=figsize)
     axis = figure.subplots()
     draw_trace(axis, frame, title)
     figure.tight_layout()
