@@ -116,6 +116,8 @@ COMPARISONS = {
     + (("le", operator.le), ("gt", operator.gt), ("ge", operator.ge))
     for func in (getattr(torch, name), getattr(torch.Tensor, name), getattr(torch.Tensor, f"__{name}__"))
 }
+COMPARISONS |= {torch.greater: operator.gt, torch.Tensor.greater: operator.gt}  # aliases, other objects
+COMPARISONS |= {torch.greater_equal: operator.ge, torch.Tensor.greater_equal: operator.ge}
 NEGATIONS = {torch.Tensor.__invert__, torch.Tensor.logical_not, torch.logical_not, torch.Tensor.bitwise_not}
 REDUCTIONS = {getattr(owner, name): name for owner in (torch, torch.Tensor) for name in ("sum", "all", "any")}
 # Reading a one-element tensor's value into Python (None: as it is).
@@ -366,8 +368,7 @@ class _ShapesOnly(TorchFunctionMode):
 
     def value(self, tensor) -> bool | int | float | None:
         """The value every element of `tensor` has, where it is known."""
-        entry = self.filled.get(id(tensor))
-        return entry[1] if entry is not None and entry[0] is tensor else None
+        return _held(self.filled, tensor)
 
     def _value_of_result(self, func, args, kwargs, result):
         if func in FILLS:
@@ -405,10 +406,7 @@ class _ShapesOnly(TorchFunctionMode):
 TOPK = {torch.topk, torch.Tensor.topk}
 ONE_HOT = {F.one_hot}
 PERMUTES = {torch.permute, torch.Tensor.permute}
-SUMS = {torch.sum, torch.Tensor.sum}
 NONZERO = {torch.nonzero, torch.Tensor.nonzero}
-ROUTE_COMPARISONS = {**COMPARISONS, torch.greater: operator.gt, torch.Tensor.greater: operator.gt}
-ROUTE_COMPARISONS |= {torch.greater_equal: operator.ge, torch.Tensor.greater_equal: operator.ge}
 EVEN_ROUTING = "each expert given an even share of the tokens' expert choices (tokens x top_k / experts rows)"
 
 
@@ -440,8 +438,7 @@ class _EvenRouting:
                 del self.routes[key]
 
     def route(self, tensor) -> tuple | None:
-        entry = self.routes.get(id(tensor)) if isinstance(tensor, torch.Tensor) else None
-        return entry[1] if entry is not None and entry[0] is tensor else None
+        return _held(self.routes, tensor)
 
     def answer(self, func, args: tuple, kwargs: dict):
         """nonzero of the experts chosen (real integers), or torch.where / nonzero of one expert's slice of the
@@ -482,8 +479,8 @@ class _EvenRouting:
             self._tag(result, ("mask", counts, result.dim() - 1))
         elif kind == "mask":
             self._follow_mask(func, args, kwargs, result, *found[1:])
-        elif kind == "counts" and func in ROUTE_COMPARISONS and len(args) == 2 and isinstance(args[1], int):
-            self._tag(result, ("chosen", [ROUTE_COMPARISONS[func](c, args[1]) for c in found[1]]))
+        elif kind == "counts" and func in COMPARISONS and len(args) == 2 and isinstance(args[1], int):
+            self._tag(result, ("chosen", [COMPARISONS[func](c, args[1]) for c in found[1]]))
 
     def _follow_mask(self, func, args, kwargs, result, counts: list[int], axis: int) -> None:
         mask = args[0]
@@ -492,7 +489,7 @@ class _EvenRouting:
             dims = [d % mask.dim() for d in kwargs.get("dims", given)]
             if sorted(dims) == list(range(mask.dim())):
                 self._tag(result, ("mask", counts, dims.index(axis)))
-        elif func in SUMS and _meta(result) and result.dim() == 1:  # one count per expert
+        elif REDUCTIONS.get(func) == "sum" and _meta(result) and result.dim() == 1:  # one count per expert
             dims = kwargs.get("dim", args[1] if len(args) > 1 else None)
             dims = [dims] if isinstance(dims, int) else list(dims or ())
             if sorted(d % mask.dim() for d in dims) == [d for d in range(mask.dim()) if d != axis]:
@@ -507,6 +504,13 @@ class _EvenRouting:
     def _tag(self, tensor, what: tuple) -> None:
         if isinstance(tensor, torch.Tensor):
             self.routes[id(tensor)] = (tensor, what)
+
+
+def _held(table: dict, tensor):
+    """What `table` (id -> (tensor, what it holds)) holds for `tensor`: an id is checked against its tensor, as a
+    tensor freed since may have left its id to another."""
+    entry = table.get(id(tensor))
+    return entry[1] if entry is not None and entry[0] is tensor else None
 
 
 def _meta(tensor) -> bool:
@@ -647,7 +651,7 @@ def _grouped_mm_result(args: tuple, kwargs: dict) -> torch.Tensor | None:
     however the router spread the rows over the experts. None for any other call, which torch answers."""
     bound = {**dict(zip(GROUPED_MM_PARAMETERS, args)), **kwargs}
     a, b, offs = bound.get("mat_a"), bound.get("mat_b"), bound.get("offs")
-    if not all(isinstance(t, torch.Tensor) and t.is_meta for t in (a, b, offs)) or bound.get("bias") is not None:
+    if not all(_meta(t) for t in (a, b, offs)) or bound.get("bias") is not None:
         return None
     experts = a.dim() == 2 and b.dim() == 3 and a.shape[1] == b.shape[1] and offs.shape == (b.shape[0],)
     if not experts or a.dtype not in (torch.float32, torch.float16) or b.dtype != a.dtype:
