@@ -96,3 +96,13 @@ def search_result(records, budgets=("latency_ms<=5",), confidence=None, trials_w
         records,
         trials_wanted=trials_wanted,
     )
+
+
+def two_trained_trials():
+    """Two trained trials under latency_ms<=5, at 1 and 2 ms: the least a Pareto plot draws."""
+    from hwprof.search.study import TrialRecord
+
+    return [
+        TrialRecord(n, "trained", {"w": n}, {"latency_ms": float(n)}, {"latency_ms<=5": float(n)}, True, 0.5, 0, 0, 0)
+        for n in (1, 2)
+    ]

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from fakes.search_doubles import search_result
+from fakes.search_doubles import search_result, two_trained_trials
 from fakes.synthetic import synthetic_frame, write
 from fakes.traces import windowed_trace_rows
 from hwprof.cli import main
@@ -18,7 +18,6 @@ from hwprof.fitting import evaluate
 from hwprof.report import figures
 from hwprof.report.page import build_report
 from hwprof.search.report import plot_pareto
-from hwprof.search.study import TrialRecord
 from hwprof.traces import read_trace, write_trace
 
 CALLERS_BACKEND = "svg"  # not Agg, and needs no display
@@ -47,10 +46,7 @@ def points() -> pd.DataFrame:
 
 
 def pareto(tmp_path):
-    records = [
-        TrialRecord(n, "trained", {"w": n}, {"latency_ms": float(n)}, {"latency_ms<=5": float(n)}, True, 0.5, 0, 0, 0)
-        for n in (1, 2)
-    ]
+    records = two_trained_trials()
     return plot_pareto(search_result(records), tmp_path / "pareto.png")
 
 

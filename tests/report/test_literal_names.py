@@ -3,14 +3,13 @@ matplotlib read it as mathtext, so an odd count failed the figure and an even on
 
 import pandas as pd
 
-from fakes.search_doubles import search_result
+from fakes.search_doubles import search_result, two_trained_trials
 from fakes.synthetic import synthetic_frame, write
 from fakes.traces import windowed_trace_rows
 from hwprof.fitting.evaluate import figure as evaluate_figure
 from hwprof.report.figures import against_batch_size, roofline, time_by_op, trace
 from hwprof.report.page import build_report
 from hwprof.search.report import plot_pareto
-from hwprof.search.study import TrialRecord
 from hwprof.traces import read_trace, write_trace
 
 BROKEN = "net$^$.py:build"  # one `$` too many for mathtext: its parser failed
@@ -91,10 +90,7 @@ def test_a_predictor_and_a_search_space_with_dollars_in_their_names_are_drawn(tm
 
     drawn = {}
     monkeypatch.setattr(report, "save_figure", lambda figure, path: drawn.setdefault("figure", figure) and path)
-    records = [
-        TrialRecord(n, "trained", {"w": n}, {"latency_ms": float(n)}, {"latency_ms<=5": float(n)}, True, 0.5, 0, 0, 0)
-        for n in (1, 2)
-    ]
+    records = two_trained_trials()
     result = search_result(records)
     result.space_name = "sp$^$.yaml"
     plot_pareto(result, tmp_path / "pareto.png")
