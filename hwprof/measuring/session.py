@@ -39,7 +39,13 @@ from hwprof.measuring.fit_sweep import DEFAULT_SWEEP_SHARE, SweepRecord, recorde
 from hwprof.measuring.guest import own_torch_settings
 from hwprof.measuring.processes import DEFAULT_PROCESSES
 from hwprof.measuring.runner import OVERRUN_SHARE, Item, ItemFailed, Method, Result, Runner, check_threads
-from hwprof.models.inputs import InputSpec, ModelInputs, check_module_weights, parse_seq_lens
+from hwprof.models.inputs import (
+    InputSpec,
+    ModelInputs,
+    check_module_weights,
+    parse_seq_lens,
+    with_lazy_weights_made,
+)
 from hwprof.models.layers import Layer, module_weights, run_and_extract, run_failure
 from hwprof.models.recall import tensors_in
 from hwprof.models.spec import ModelSpec, check_settings_apply, is_module_pair, parse_batch_sizes, resolve_model
@@ -556,8 +562,13 @@ def _built(spec: ModelSpec, model, options: MeasureOptions) -> ModelSpec:
 
 
 def _spec_of(model, options: MeasureOptions) -> ModelSpec:
-    """A model argument built as the run's options describe it (its inputs, shape and hf: settings)."""
-    return resolve_model(model, options.input_shape, inputs=options.inputs, hf_config=options.hf_config)
+    """A model argument built as the run's options describe it (its inputs, shape and hf: settings), its lazy
+    layers' weights made (on a copy: the user's module stays lazy)."""
+    spec = resolve_model(model, options.input_shape, inputs=options.inputs, hf_config=options.hf_config)
+    if spec.module is not None and spec.sweep is None:
+        seq_len = spec.model_inputs.seq_lens(options.seq_lens)[0]
+        spec.module = with_lazy_weights_made(spec.module, spec.model_inputs, spec.name, seq_len)
+    return spec
 
 
 def _usable_threads() -> tuple[int, str] | None:

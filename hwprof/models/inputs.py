@@ -9,6 +9,8 @@ vocabulary and attention masks are ones.
 
 from __future__ import annotations
 
+import copy
+import itertools
 import numbers
 import re
 from collections.abc import Iterable, Sequence
@@ -52,6 +54,38 @@ def check_module_weights(module: torch.nn.Module, dtype: str, label: str, verb: 
     raise HwprofError(
         f"{label} holds {', '.join(held)} weights and the run is float32: {keep}convert it with module.float()"
     )
+
+
+def with_lazy_weights_made(
+    module: torch.nn.Module, inputs: ModelInputs, label: str, seq_len: int | None = None
+) -> torch.nn.Module:
+    """A module with lazy layers (nn.LazyLinear), whose weights are made by their first call, as a copy that has
+    run once on its inputs at batch 1, as lazy modules are meant to be used: hwprof reads weights (their size and
+    dtype) before it runs a model. The module given is left as it is; one without lazy weights is returned."""
+    from torch.nn.parameter import is_lazy
+
+    tensors = list(itertools.chain(module.parameters(), module.buffers()))
+    if not any(is_lazy(t) for t in tensors):
+        return module
+    floating = [t.dtype for t in tensors if t.is_floating_point()]
+    try:
+        made = copy.deepcopy(module)
+        args, kwargs = inputs.make(1, seq_len, tensors[0].device, floating[0] if floating else None)
+        modes = [(part, part.training) for part in made.modules()]
+        with torch.no_grad():
+            made.eval()(*args, **kwargs)
+        for part, training in modes:
+            part.training = training
+    except HwprofError:
+        raise
+    except Exception as error:
+        first_line = (str(error).strip().splitlines() or [""])[0]
+        raise HwprofError(
+            f"{label} has lazy layers, whose weights are made by their first call, and running it once on "
+            f"{inputs.describe(1, seq_len)} to make them failed ({type(error).__name__}: {first_line}): call it "
+            "once yourself on an example input before giving it"
+        ) from None
+    return made
 
 
 @dataclass(frozen=True)
