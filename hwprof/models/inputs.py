@@ -4,7 +4,9 @@ A model's inputs are described per sample (without the batch dimension) so the
 same description serves every batch size; a dimension written `seq` is the
 sequence length, a second sweep dimension beside the batch (`--seq-len`).
 Integer inputs are drawn within a stated range, so token ids stay inside the
-vocabulary and attention masks are ones.
+vocabulary and attention masks are ones; a mask from a user's example keeps
+the example's share of True (or 1), which what nonzero or a sparse layer does
+depends on.
 """
 
 from __future__ import annotations
@@ -98,6 +100,7 @@ class InputSpec:
     low: int = 0  # integer inputs are drawn from [low, high)
     high: int | None = None  # None: ones (an attention mask)
     positions: bool = False  # position ids: 0, 1, ... along the last dimension, as a model counts its tokens
+    true_share: float | None = None  # a mask from an example: the share of it that is True (or 1); None: ones
 
     def shape_at(self, batch_size: int, seq_len: int | None) -> tuple[int, ...]:
         return (batch_size, *(_dimension(d, seq_len) for d in self.shape))
@@ -118,6 +121,8 @@ class InputSpec:
             return tensor
         if self.positions:
             return torch.arange(shape[-1], dtype=self.dtype, device=device).expand(shape).contiguous()
+        if self.true_share is not None:
+            return _mask_with_share(shape, self.true_share, self.dtype, device)
         if self.dtype == torch.bool or self.high is None:
             return torch.ones(shape, dtype=self.dtype, device=device)
         return torch.randint(self.low, self.high, shape, dtype=self.dtype, device=device)
@@ -205,6 +210,18 @@ class ModelInputs:
         return [list(spec.shape_at(batch_size, seq_len)) for spec in self.specs]
 
 
+def _mask_with_share(shape: tuple[int, ...], share: float, dtype: torch.dtype, device) -> torch.Tensor:
+    """A mask with `share` of its elements True, at the same places at every call (a fixed seed): the work of
+    nonzero, masked_select or a mask-skipping kernel follows the share, so an all-True mask would time other work
+    than the user's. On meta only the shape is known, as for any drawn input."""
+    if torch.device(device).type == "meta":
+        return torch.empty(shape, dtype=dtype, device=device)
+    count = torch.Size(shape).numel()
+    mask = torch.zeros(count, dtype=dtype)
+    mask[torch.randperm(count, generator=torch.Generator().manual_seed(0))[: round(share * count)]] = 1
+    return mask.reshape(shape).to(device)
+
+
 def _dimension(value: int | str, seq_len: int | None) -> int:
     if value == SEQ:
         return int(seq_len or DEFAULT_SEQ_LEN)
@@ -265,7 +282,8 @@ def token_id_limit(module: torch.nn.Module, examples: ModelInputs | None = None)
 
 def from_examples(examples: Any) -> ModelInputs:
     """Example inputs (a tensor, a tuple of tensors, a dict of keyword tensors, or (tuple, dict)) whose first
-    dimension is the batch -> their description. Integer values are later drawn within the examples' range.
+    dimension is the batch -> their description. Integer values are later drawn within the examples' range, and a
+    mask (bool, or integers 0 and 1) with the example's share of True; the batch is the run's, not the example's.
 
     A list of tensors is refused: a model taking one (torchvision's detection models take a list of images) would
     be given each as an input of its own, its first dimension taken for the batch."""
@@ -300,12 +318,15 @@ def from_examples(examples: Any) -> ModelInputs:
             raise HwprofError(
                 f"{where} is a {type(tensor).__name__}: example inputs are tensors whose first dimension is the batch"
             )
-        low, high = 0, None
+        low, high, share = 0, None, None
         if not tensor.dtype.is_floating_point and tensor.dtype != torch.bool and tensor.numel():
             low, high = int(tensor.min()), int(tensor.max()) + 1
             if low == 1 and high == 2:
                 low, high = 0, None  # all ones: a mask
-        specs.append(InputSpec(name, tensor.dtype, tuple(tensor.shape[1:]), low, high))
+        mask = tensor.dtype == torch.bool or (low, high) == (0, 2)  # bool, or integers 0 and 1
+        if mask and tensor.numel() and not tensor.is_meta and not tensor.all():  # all True: ones, as without one
+            share = float(tensor.count_nonzero()) / tensor.numel()
+        specs.append(InputSpec(name, tensor.dtype, tuple(tensor.shape[1:]), low, high, true_share=share))
     if not specs:
         raise HwprofError("no example input was given: a model needs at least one input tensor")
     return ModelInputs(tuple(specs))
