@@ -1100,6 +1100,7 @@ class _Session:
         self.earlier_layer_rows: Counter = Counter()  # (model, batch_size, seq_len) -> its layer rows read at resume
         self.per_sample_bytes: dict[str, tuple[int, int, int]] = {}  # model -> see _check_memory
         self.measured_now: list[dict] = []  # measurement columns of each item timed in this run
+        self.inputs_written: set[str] = set()  # models whose network writes its inputs, warned of once
         self.overruns: list[tuple[float, float]] = []  # (measure_s, seconds per sample) of items a sample ran over
         self.sweep: SweepRecord | None = None  # the default layer sweep, once it starts (_fit_sweep)
         self.clock: RunClock | None = None  # where the run is among its groups, for the progress
@@ -1237,18 +1238,24 @@ class _Session:
                 items[config_id] = Item(config_id, self._layer_runner(config_id, group[0]), self.sync)
         args, kwargs = (), {}
         output_bytes: list[int] = []
+        inputs_written: list[bool] = []  # the network's first call changed its inputs
         if network_key not in self.networks_done:
             args, kwargs = spec.model_inputs.make(
                 batch_size, seq_len, self.device, self.execution.torch_dtype, self.execution.channels_last
             )
+            given = [tensor.clone() for tensor in (*args, *kwargs.values())]  # to tell a model that writes them
             network = self.execution.network(module, args, kwargs, spec.name)
 
             def call() -> object:
                 return network(*args, **kwargs)
 
             def sizing_call() -> None:
-                """The cold call, which also sizes the output for the row: a slow network runs no call more."""
+                """The cold call, which also sizes the output for the row (a slow network runs no call more) and
+                finds whether the network writes its inputs."""
                 output_bytes.append(sum(t.numel() * t.element_size() for t in tensors_in(call())))
+                fed = (*args, *kwargs.values())
+                inputs_written.append(not all(map(torch.equal, fed, given)))
+                given.clear()
                 items["network"].fn = call
 
             items["network"] = Item("network", sizing_call, self.sync, span=True)
@@ -1260,6 +1267,9 @@ class _Session:
         self.progress.group(spec.name, batch_size, len(items))
 
         def emit_item(result: Result, measurement: dict, samples: RawSamples) -> None:
+            if result.key == "network" and inputs_written[0]:
+                measurement["stable"] = False
+                self._warn_inputs_written(spec.name)
             if result.key == "network":
                 row = self._network_row(
                     spec, identity, layer_list, module, (args, kwargs), output_bytes[0], measurement, result
@@ -1304,6 +1314,18 @@ class _Session:
                 raise
             emit_item(result, measurement, samples)
         return len(items)
+
+    def _warn_inputs_written(self, model: str) -> None:
+        """Once a model: its network calls all ran on one set of inputs, which it writes in place (x.div_(2)), so
+        each call ran on what the calls before it left, and its latency drifts with the number of calls made."""
+        if model in self.inputs_written:
+            return
+        self.inputs_written.add(model)
+        self.progress.warn(
+            f"warning: {model} writes its inputs in place (its first call changed them), so each timed call ran on "
+            "what the calls before it left and its network latency drifts over the run (its row says stable false): "
+            "measure a model that leaves its inputs as given, e.g. one whose forward clones them first"
+        )
 
     def report_overruns(self) -> None:
         """One line for the items whose samples, not their calls, ran them past the budget: a short budget
