@@ -13,6 +13,7 @@ import hashlib
 import inspect
 import json
 import math
+import operator
 import threading
 import warnings
 from collections.abc import Callable
@@ -40,23 +41,18 @@ with warnings.catch_warnings():
 # users expect to see as layers even when they are views.
 ALWAYS_RECORDED = {"flatten"}
 # Calls that never do work worth a layer, whatever they return.
-NEVER_RECORDED = {
-    "size",
-    "dim",
-    "numel",
-    "get",
-    "getitem",
-    "getattr",
-    "detach",
-    "requiresgrad",
-    "contiguous",
-    "to",
-    "type",
-    "float",
-    "half",
-    "clone",
-}
+NEVER_RECORDED = {"size", "dim", "numel", "get", "getattr", "detach", "requiresgrad"}
+# Calls that copy their input, or return it (or a view of it) where nothing needs copying: .contiguous() of a
+# permuted tensor, .to(torch.float64), x[mask]. Recorded where their result is new memory, with no MACs.
+COPIES = {"contiguous", "to", "type", "float", "half", "clone", "getitem"}
+# Copies whose work is laying their input out anew: timed alone, their input keeps the strides it had.
+LAYOUT_COPIES = COPIES | {"reshape", "flatten"}
 IN_PLACE_OPERATORS = {"iadd", "isub", "imul", "itruediv", "imatmul"}
+# F.relu(x, True), F.leaky_relu(x, 0.01, True): the in-place flag is their last positional argument.
+INPLACE_LAST = {F.relu, F.relu6, F.hardtanh, F.leaky_relu, F.elu, F.celu, F.selu, F.hardswish, F.hardsigmoid, F.silu}
+INPLACE_LAST |= {F.mish}
+# Dropouts take an in-place flag too, yet write nothing where they drop nothing (in eval mode, or at p=0).
+DROPOUTS = {F.dropout, F.dropout1d, F.dropout2d, F.dropout3d, F.alpha_dropout, F.feature_alpha_dropout}
 OP_ALIASES = {
     "truediv": "div",
     "floordiv": "div",
@@ -88,8 +84,13 @@ class TensorSpec:
     same_as: int | None = None  # the earlier tensor argument (in recipe order) that this one is
     offsets_total: int | None = None  # a grouped matmul's offs: cumulative group sizes ending at this row count
     quantization: tuple[float, int] | None = None  # a quantized tensor's scale and zero point
+    strides: tuple[int, ...] | None = None  # a layout copy's input laid out otherwise than in order or NHWC
 
     def make(self, device: torch.device | str) -> torch.Tensor:
+        if self.strides is not None:  # drawn in order over the memory the strides span, then viewed through them
+            span = 1 + sum((size - 1) * stride for size, stride in zip(self.shape, self.strides))
+            memory = replace(self, shape=(span if all(self.shape) else 0,), strides=None).make(device)
+            return memory.as_strided(self.shape, self.strides)
         if self.offsets_total is not None:
             # each row to a group drawn at random, as a router sends each token to random experts
             groups = torch.randint(0, self.shape[0], (self.offsets_total,))
@@ -314,7 +315,15 @@ class _Recorder:
             self._record_module(name, module, (module_input,), {}, module_output)
             return True
         weights = [t for t in tensors_in((args, kwargs)) if _is_weight(op, t)]
-        config = {"args": _constants(args), "kwargs": _constants(kwargs)}
+        in_place = _in_place(func, args, kwargs, output)
+        # F.relu(x, inplace=True) is x.relu_(): one config, told from F.relu(x)'s by "inplace"
+        given, named = _without_in_place_flag(func, args, kwargs) if in_place else (args, kwargs)
+        config = {"args": _constants(given), "kwargs": _constants(named)}
+        if in_place:  # no new memory to write: other work than the same op out of place
+            config["inplace"] = True
+        first = next((t for t in tensors_in((args, kwargs)) if not _is_weight(op, t)), None)
+        if op in COPIES and first is not None and _laid_out_anew(first):
+            config["input_strides"] = list(first.stride())  # a transpose copies otherwise than a permute
         if weights and op in CONVOLUTIONS:  # F.conv2d(x, self.weight): no input's shape says its kernel's size
             config["weight_shapes"] = [list(t.shape) for t in weights]
         self._append(
@@ -362,7 +371,8 @@ class _Recorder:
     @staticmethod
     def _call(op: str, target, args: tuple, kwargs: dict) -> LayerCall:
         seen: dict[int, int] = {}
-        call = LayerCall(target, _specs(args, seen), _specs(kwargs, seen))
+        strided = op in LAYOUT_COPIES
+        call = LayerCall(target, _specs(args, seen, strided), _specs(kwargs, seen, strided))
         if op in GROUPED_MM:
             _group_offsets(call)
         return call
@@ -536,6 +546,9 @@ class _Tracer(fx.Tracer):
 
     proxy_buffer_attributes = True
 
+    def proxy(self, node: fx.Node) -> fx.Proxy:
+        return _InPlaceProxy(node, self)
+
     def trace(self, root, concrete_args=None) -> fx.Graph:
         self.tracing_thread = threading.get_ident()
         return super().trace(root, concrete_args)
@@ -560,6 +573,23 @@ class _Tracer(fx.Tracer):
         if torch_nn_class(module) is None or isinstance(module, nn.Sequential):
             return False
         return not _is_composite(module)
+
+
+class _InPlaceProxy(fx.Proxy):
+    """fx's Proxy has no in-place operators, so Python traced `out += identity` as `out = out + identity`: a
+    ResNet's in-place adds were recorded, and timed, as new tensors. Here they stay operator.iadd and its kin."""
+
+    def __iadd__(self, other):
+        return self.tracer.create_proxy("call_function", operator.iadd, (self, other), {})
+
+    def __isub__(self, other):
+        return self.tracer.create_proxy("call_function", operator.isub, (self, other), {})
+
+    def __imul__(self, other):
+        return self.tracer.create_proxy("call_function", operator.imul, (self, other), {})
+
+    def __itruediv__(self, other):
+        return self.tracer.create_proxy("call_function", operator.itruediv, (self, other), {})
 
 
 class _FunctionCatcher(TorchFunctionMode):
@@ -655,11 +685,41 @@ def _function_op(func: Callable) -> str:
     return name.replace("_", "").lower()
 
 
-def _writes_in_place(func: Callable) -> bool:
-    """add_, relu_ and __iadd__ reuse their input's storage yet do work."""
+def _writes_in_place(func: Callable, args: tuple, kwargs: dict) -> bool:
+    """add_, relu_ and __iadd__ by their names, and F.relu(x, inplace=True) by its flag, write into their input:
+    they reuse its storage yet do work."""
     name = getattr(func, "__name__", "") or ""
     bare = name.strip("_")
-    return (name.endswith("_") and not name.startswith("__")) or bare in IN_PLACE_OPERATORS
+    if (name.endswith("_") and not name.startswith("__")) or bare in IN_PLACE_OPERATORS:
+        return True
+    return _in_place_flag(func, args, kwargs) and (func not in DROPOUTS or _drops(args, kwargs))
+
+
+def _in_place_flag(func: Callable, args: tuple, kwargs: dict) -> bool:
+    flag = kwargs.get("inplace", args[-1] if func in INPLACE_LAST and len(args) >= 2 else False)
+    return flag is True
+
+
+def _drops(args: tuple, kwargs: dict) -> bool:
+    """Whether F.dropout(input, p=0.5, training=True) drops anything: in eval mode or at p=0 it returns its input."""
+    p = kwargs.get("p", args[1] if len(args) > 1 else 0.5)
+    training = kwargs.get("training", args[2] if len(args) > 2 else True)
+    return bool(training) and p != 0
+
+
+def _in_place(func: Callable, args: tuple, kwargs: dict, output: Any) -> bool:
+    """Whether a call wrote its result into its first tensor argument (`1 += x` makes a new tensor)."""
+    first = next(iter(tensors_in((args, kwargs))), None)
+    outputs = tensors_in(output)
+    if first is None or not outputs or not _writes_in_place(func, args, kwargs):
+        return False
+    return storage_id(outputs[0]) == storage_id(first)
+
+
+def _without_in_place_flag(func: Callable, args: tuple, kwargs: dict) -> tuple[tuple, dict]:
+    if "inplace" in kwargs:
+        return args, {key: value for key, value in kwargs.items() if key != "inplace"}
+    return (args[:-1], kwargs) if _in_place_flag(func, args, kwargs) else (args, kwargs)
 
 
 def _does_work(func: Callable, op: str, args: Any, kwargs: Any, output: Any) -> bool:
@@ -668,11 +728,16 @@ def _does_work(func: Callable, op: str, args: Any, kwargs: Any, output: Any) -> 
     outputs = tensors_in(output)
     if not outputs:
         return False
-    if op in ALWAYS_RECORDED or _writes_in_place(func):
+    if op in ALWAYS_RECORDED or _in_place(func, args, kwargs, output):
         return True
+    inputs = tensors_in((args, kwargs))
+    if op in COPIES and outputs[0].is_meta and inputs and not any(t.is_meta for t in inputs):
+        # .to(x.device) onto meta, which stands for the device a real run's tensor is on already: a copy only
+        # where it changes the dtype too
+        return outputs[0].dtype != inputs[0].dtype
     # a result that shares storage with an input is a view: no arithmetic, no copy. Storages are compared by
     # identity, not address: meta tensors and empty tensors all have address 0.
-    input_storages = {storage_id(t) for t in tensors_in((args, kwargs))}
+    input_storages = {storage_id(t) for t in inputs}
     return any(storage_id(t) not in input_storages for t in outputs)
 
 
@@ -910,6 +975,8 @@ def _function_flops(op: str, args: tuple, kwargs: dict, output: Any) -> int:
         return outputs[0].numel() * inputs[1].shape[-1]
     if op in ("cat", "stack", "flatten", "reshape", "view", "dropout", "zeroslike", "chunk", "split", "embedding"):
         return 0
+    if op in COPIES:
+        return 0
     return outputs[0].numel() if outputs else 0
 
 
@@ -1109,6 +1176,12 @@ def _is_channels_last(tensor: torch.Tensor) -> bool:
     )
 
 
+def _laid_out_anew(tensor: torch.Tensor) -> bool:
+    """Whether copying `tensor` in order reorders its memory: neither contiguous nor NHWC (which
+    _precision_config names), nor a quantized tensor (drawn as _quantization says)."""
+    return not (tensor.is_contiguous() or _is_channels_last(tensor) or tensor.is_quantized)
+
+
 def _value_range(tensor: torch.Tensor) -> tuple[int, int] | None:
     """[min, max + 1) of an integer tensor's values, for drawing like ones when the layer is timed alone."""
     if tensor.dtype.is_floating_point or tensor.dtype.is_complex or tensor.dtype == torch.bool or not tensor.numel():
@@ -1148,8 +1221,9 @@ def _precision_config(inputs: list[torch.Tensor], weight_dtype: torch.dtype | No
 # --- small helpers --------------------------------------------------------------------------
 
 
-def _specs(value: Any, seen: dict[int, int]) -> Any:
-    """The recipe of an argument; `seen` numbers the tensors met so far, so a repeated one is marked as such."""
+def _specs(value: Any, seen: dict[int, int], strided: bool = False) -> Any:
+    """The recipe of an argument; `seen` numbers the tensors met so far, so a repeated one is marked as such.
+    `strided`: tensors keep their strides (a layout copy, which a contiguous input would make a no-op)."""
     if isinstance(value, torch.Tensor):
         same_as = seen.get(id(value))
         if same_as is None:
@@ -1162,13 +1236,14 @@ def _specs(value: Any, seen: dict[int, int]) -> Any:
             _value_range(value),
             same_as,
             quantization=_quantization(value),
+            strides=tuple(value.stride()) if strided and _laid_out_anew(value) else None,
         )
     if isinstance(value, tuple):
-        return tuple(_specs(v, seen) for v in value)
+        return tuple(_specs(v, seen, strided) for v in value)
     if isinstance(value, list):
-        return [_specs(v, seen) for v in value]
+        return [_specs(v, seen, strided) for v in value]
     if isinstance(value, dict):
-        return {k: _specs(v, seen) for k, v in value.items()}
+        return {k: _specs(v, seen, strided) for k, v in value.items()}
     return value
 
 

@@ -35,6 +35,7 @@ from hwprof.errors import HwprofError, error_line
 from hwprof.models.inputs import DEFAULT_SEQ_LEN, DTYPES, ModelInputs
 from hwprof.models.layers import (
     Layer,
+    _drops,
     _is_channels_last,
     _writes_in_place,
     extract_layers_from_example,
@@ -80,8 +81,6 @@ RECURRENT_KERNELS = {torch.lstm, torch.gru, torch.rnn_tanh, torch.rnn_relu}
 # kernel repeats the CUDA kernel's checks and refuses float32 and float16, which the CPU runs; see
 # _grouped_mm_result.
 GROUPED_MM_KERNELS = {torch._grouped_mm} if hasattr(torch, "_grouped_mm") else set()
-# F.relu(x, True), F.leaky_relu(x, 0.01, True): the in-place flag is their last positional argument.
-INPLACE_LAST = {F.relu, F.relu6, F.hardtanh, F.leaky_relu, F.elu, F.hardswish, F.hardsigmoid, F.silu}
 # The CPU's normalisation kernels write a contiguous result whatever the input's strides (a permuted or
 # transposed input, as ConvNeXt's and Swin's norms get), except that batch, group and RMS norm keep NHWC.
 NORMS = {F.batch_norm, F.layer_norm, F.group_norm, F.instance_norm}
@@ -319,15 +318,14 @@ class _ShapesOnly(TorchFunctionMode):
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
-        in_place = _writes_in_place(func) or func is torch.Tensor.__setitem__ or "out" in kwargs
-        if in_place or kwargs.get("inplace") or (func in INPLACE_LAST and len(args) >= 2 and args[-1] is True):
+        writes = _writes_in_place(func, args, kwargs)
+        in_place = writes or func is torch.Tensor.__setitem__ or "out" in kwargs
+        if in_place:
             self.filled.clear()
             self.routing.forget(kwargs.get("out", args[0] if args else None))
         if func in SHAPE_PRESERVING and args and isinstance(args[0], torch.Tensor) and args[0].is_meta:
-            if kwargs.get("inplace") or (func in INPLACE_LAST and len(args) >= 2 and args[-1] is True):
-                return args[0]
-            if func is F.dropout and not _drops(args, kwargs):
-                return args[0]  # as on real tensors: the input itself, not a copy (so not a layer)
+            if writes or (func is F.dropout and not _drops(args, kwargs)):
+                return args[0]  # as on real tensors: the input itself, not a copy (a dropout's: not a layer)
             return _normalised(func, args[0]) if func in NORMS else _empty_like(args[0])
         if func in ELEMENTWISE and not kwargs and len(args) == 2:
             result = _elementwise_result(*args)
@@ -707,13 +705,6 @@ def _pool_result(
     if min(spatial) < 1 or any(2 * pad > k for pad, k in zip(pads, kernel)):
         return None  # torch says what is wrong
     return torch.empty((*tensor.shape[:2], *spatial), dtype=tensor.dtype, device=META)
-
-
-def _drops(args: tuple, kwargs: dict) -> bool:
-    """Whether F.dropout(input, p=0.5, training=True) drops anything: in eval mode or at p=0 it returns its input."""
-    p = kwargs.get("p", args[1] if len(args) > 1 else 0.5)
-    training = kwargs.get("training", args[2] if len(args) > 2 else True)
-    return bool(training) and p != 0
 
 
 def _as_dtype(value: bool | int | float, dtype: torch.dtype) -> bool | int | float | None:

@@ -28,8 +28,9 @@ MOE = {
     "hf:qwen2_moe": {**SMALL, "moe_intermediate_size": 32, "shared_expert_intermediate_size": 64, "num_experts": 4},
 }
 # How many rows each expert gets: transformers counts them with a float histogram on the CPU and an int one on any
-# other device, meta included, so these records' dtypes (and an int cast before them) are a CUDA run's.
-ROUTING_COUNTS = {"int", "histc", "cumsum"}
+# other device, meta included, so these records' dtypes (and the cast before them, int there, float on the CPU) are
+# a CUDA run's.
+ROUTING_COUNTS = {"int", "float", "histc", "cumsum"}
 
 
 def _meta_trace(name: str, batch_size: int, seq_len: int, dtype: str = "float32"):
