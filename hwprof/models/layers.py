@@ -84,6 +84,7 @@ class TensorSpec:
     same_as: int | None = None  # the earlier tensor argument (in recipe order) that this one is
     offsets_total: int | None = None  # a grouped matmul's offs: cumulative group sizes ending at this row count
     quantization: tuple[float, int] | None = None  # a quantized tensor's scale and zero point
+    true_share: float | None = None  # bool tensors: the share of True seen (None, unseen on meta: all True)
     strides: tuple[int, ...] | None = None  # a layout copy's input laid out otherwise than in order or NHWC
 
     def make(self, device: torch.device | str) -> torch.Tensor:
@@ -103,7 +104,13 @@ class TensorSpec:
                 floats = torch.randn(self.shape, device=device)
                 tensor = torch.quantize_per_tensor(floats, *self.quantization, self.dtype)
             return tensor.contiguous(memory_format=torch.channels_last) if self.channels_last else tensor
-        if self.value_range is not None and self.dtype != torch.bool:
+        if self.dtype == torch.bool:
+            # as many True as the network's tensor held, at places drawn alike every time: torch.nonzero or a
+            # masked select costs by its True, and an attention mask of all False gives NaN
+            share = 1.0 if self.true_share is None else self.true_share
+            drawn = torch.rand(self.shape, generator=torch.Generator().manual_seed(0))
+            return (drawn < share).to(device)
+        if self.value_range is not None:
             # values within those the network used: token ids spread over the vocabulary as they were, so an
             # embedding timed alone gathers rows from all over its table, not one cached row
             return torch.randint(*self.value_range, self.shape, dtype=self.dtype, device=device)
@@ -1176,6 +1183,14 @@ def _is_channels_last(tensor: torch.Tensor) -> bool:
     )
 
 
+def _true_share(tensor: torch.Tensor) -> float | None:
+    """The share of a bool tensor's elements that are True, to draw a layer's mask alike when it is timed alone."""
+    if tensor.dtype != torch.bool or not tensor.numel() or tensor.device.type == "meta":
+        return None
+    with torch._C.DisableTorchFunction():  # hwprof's own reads, not layers of the network being recorded
+        return float(tensor.sum()) / tensor.numel()
+
+
 def _laid_out_anew(tensor: torch.Tensor) -> bool:
     """Whether copying `tensor` in order reorders its memory: neither contiguous nor NHWC (which
     _precision_config names), nor a quantized tensor (drawn as _quantization says)."""
@@ -1236,6 +1251,7 @@ def _specs(value: Any, seen: dict[int, int], strided: bool = False) -> Any:
             _value_range(value),
             same_as,
             quantization=_quantization(value),
+            true_share=_true_share(value),
             strides=tuple(value.stride()) if strided and _laid_out_anew(value) else None,
         )
     if isinstance(value, tuple):
