@@ -255,16 +255,17 @@ def _refuse_sweep(spec) -> None:
 def _trace(
     spec, batch_size: int, rebuild=None, *, seq_len=None, dtype="float32", channels_last=False, input_shape=None
 ):
-    from hwprof.models.inputs import check_module_weights
+    from hwprof.models.inputs import check_module_weights, with_lazy_weights_made
     from hwprof.models.spec import variant_name
     from hwprof.models.tracing import trace_layers
 
     _refuse_sweep(spec)
-    check_module_weights(spec.module, dtype, spec.name, "predict")
     # as measure does: no length where the model has no sequence, and none past its position embeddings
     seq_len = spec.model_inputs.seq_lens([seq_len], "seq_len")[0] if seq_len else None
+    module = with_lazy_weights_made(spec.module, spec.model_inputs, spec.name, seq_len)  # lazy: a copy, run once
+    check_module_weights(module, dtype, spec.name, "predict")
     trace = trace_layers(
-        spec.module,
+        module,
         spec.model_inputs,
         batch_size,
         label=spec.name,

@@ -60,3 +60,16 @@ def test_lazy_weights_are_made_on_a_copy_and_a_module_without_them_is_returned_a
     assert is_lazy(lazy[0].weight)
     plain = nn.Linear(4, 4)
     assert with_lazy_weights_made(plain, from_examples(torch.randn(1, 4)), "plain") is plain
+
+
+def test_a_lazy_module_is_predicted_on_meta_with_its_layers_and_left_lazy(tmp_path):
+    """predict traced it on real tensors (its first call made its weights there), recorded the weights' making
+    (empty, kaiming_uniform, uniform) as layers, and turned the caller's module into a plain one."""
+    from fakes.synthetic import fitted_predictor_path
+
+    path, _ = fitted_predictor_path(tmp_path, cv=False)
+    lazy = nn.Sequential(nn.LazyLinear(8), nn.ReLU())
+    predicted = hwprof.load_predictor(path).predict((lazy, torch.randn(1, 4)))
+    assert predicted.traced_on == "meta"
+    assert list(predicted.layers["op"]) == ["linear", "relu"]
+    assert isinstance(lazy[0], nn.LazyLinear) and is_lazy(lazy[0].weight)
