@@ -1376,11 +1376,13 @@ class _Session:
             return layer.call.bind(self.device)
         from hwprof.measuring.cache import rotating_call
 
+        # the copies take what each holds (an embedding's whole table), which the bytes a call reads may not say
+        copy_bytes = max(1, layer.call.memory_bytes())
         layer_bytes = max(1, layer.input_bytes + layer.output_bytes + layer.weight_bytes)
         run, self.cache_labels[config_id], copies = rotating_call(
-            layer.call, self.device, layer_bytes, self.cache["cache_bytes"], self.cold_bytes_left // layer_bytes
+            layer.call, self.device, layer_bytes, self.cache["cache_bytes"], self.cold_bytes_left // copy_bytes
         )
-        self.cold_bytes_left -= copies * layer_bytes
+        self.cold_bytes_left -= copies * copy_bytes
         return run
 
     def _measurement(self, item: Item, result: Result) -> dict:

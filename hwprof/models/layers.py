@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import hashlib
 import inspect
+import itertools
 import json
 import math
 import operator
 import threading
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -135,6 +136,16 @@ class LayerCall:
         kwargs = _materialise(self.kwargs, device, made)
         target = self.target
         return lambda: target(*args, **kwargs)
+
+    def memory_bytes(self) -> int:
+        """What one copy of this call holds: its module's parameters and buffers (an embedding's whole table, where
+        its weight_bytes count the rows it reads) and the tensors its recipe makes."""
+        held = 0
+        if isinstance(self.target, nn.Module):
+            tensors = itertools.chain(self.target.parameters(), self.target.buffers())
+            held += sum(t.numel() * t.element_size() for t in tensors)
+        specs = [spec for spec in _tensor_specs((self.args, self.kwargs)) if spec.same_as is None]
+        return held + sum(math.prod(spec.shape) * torch.empty(0, dtype=spec.dtype).element_size() for spec in specs)
 
 
 @dataclass
@@ -1261,6 +1272,18 @@ def _specs(value: Any, seen: dict[int, int], strided: bool = False) -> Any:
     if isinstance(value, dict):
         return {k: _specs(v, seen, strided) for k, v in value.items()}
     return value
+
+
+def _tensor_specs(value: Any) -> Iterator[TensorSpec]:
+    """The TensorSpecs of a recipe, in the order _materialise makes them."""
+    if isinstance(value, TensorSpec):
+        yield value
+    elif isinstance(value, (tuple, list)):
+        for v in value:
+            yield from _tensor_specs(v)
+    elif isinstance(value, dict):
+        for v in value.values():
+            yield from _tensor_specs(v)
 
 
 def _materialise(value: Any, device, made: list[torch.Tensor]) -> Any:
