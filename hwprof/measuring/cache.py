@@ -28,9 +28,8 @@ from typing import Any
 import torch
 
 from hwprof.drivers.host import cpu_names, sysfs_path
-from hwprof.models.layers import _materialise
 
-CACHE_MODES = ("warm", "cold", "weights")
+CACHE_MODES = ("warm", "cold")
 DEFAULT_CACHE_MODE = "cold"
 COLD_FACTOR = 2  # copies together hold this many times the cache
 MAX_COPIES = 256  # bounds the setup time and memory of layers far smaller than the cache
@@ -82,25 +81,6 @@ def rotating_call(
     for _ in range(copies):
         target = copy.deepcopy(call.target) if isinstance(call.target, torch.nn.Module) else call.target
         runners.append(dataclasses.replace(call, target=target).bind(device))
-    return _turns(runners, copies, layer_bytes, cache_size)
-
-
-def rotating_weights_call(
-    call, device: torch.device, weight_bytes: int, cache_size: int, max_copies: int = MAX_COPIES
-) -> tuple[Callable[[], Any], str, int]:
-    """rotating_call for a module's weights only: every copy runs on one set of inputs, hot as a layer finds the
-    activation the layer before it has just written; a layer without weights runs warm."""
-    if not isinstance(call.target, torch.nn.Module) or weight_bytes <= 0:
-        return call.bind(device), "warm", 1
-    copies = max(2, min(copies_for(weight_bytes, cache_size), max_copies))
-    made: list = []
-    args = _materialise(call.args, device, made)
-    kwargs = _materialise(call.kwargs, device, made)
-    runners = [lambda target=copy.deepcopy(call.target): target(*args, **kwargs) for _ in range(copies)]
-    return _turns(runners, copies, weight_bytes, cache_size)
-
-
-def _turns(runners: list, copies: int, layer_bytes: int, cache_size: int) -> tuple[Callable[[], Any], str, int]:
     label = "cold" if copies * layer_bytes >= COLD_FACTOR * cache_size else "cold_partial"
     turn = itertools.cycle(runners).__next__
 

@@ -1220,7 +1220,7 @@ class _Session:
         else:
             self._check_memory(spec, module, batch_size, with_layers, seq_len)
             layer_list, extraction = self._extract(spec, module, batch_size, seq_len)
-        if self.cache["mode"] != "warm":
+        if self.cache["mode"] == "cold":
             from hwprof.measuring.cache import COLD_MEMORY_SHARE
 
             self.cold_bytes_left = int(COLD_MEMORY_SHARE * available_memory_bytes(self.device))
@@ -1374,19 +1374,8 @@ class _Session:
         if self.cache["mode"] == "warm":
             self.cache_labels[config_id] = "warm"
             return layer.call.bind(self.device)
-        from hwprof.measuring.cache import rotating_call, rotating_weights_call
+        from hwprof.measuring.cache import rotating_call
 
-        if self.cache["mode"] == "weights":  # the module's copies only, on one set of inputs
-            copy_bytes = max(1, layer.call.memory_bytes() - layer.input_bytes)
-            run, self.cache_labels[config_id], copies = rotating_weights_call(
-                layer.call,
-                self.device,
-                layer.weight_bytes,
-                self.cache["cache_bytes"],
-                self.cold_bytes_left // copy_bytes,
-            )
-            self.cold_bytes_left -= copies * copy_bytes
-            return run
         # the copies take what each holds (an embedding's whole table), which the bytes a call reads may not say
         copy_bytes = max(1, layer.call.memory_bytes())
         layer_bytes = max(1, layer.input_bytes + layer.output_bytes + layer.weight_bytes)
