@@ -54,6 +54,7 @@ def build():
 """
 # a LLaMA cut to one small layer: head_dim and the key-value heads follow from hidden_size and the head count
 LLAMA = "num_hidden_layers=1,hidden_size=64,intermediate_size=128,num_attention_heads=4,vocab_size=1000"
+MOE = "num_hidden_layers=1,hidden_size=32,intermediate_size=64,num_attention_heads=2,num_key_value_heads=2"
 
 
 FILE_SIZE_LIMIT = "FILE_SIZE_LIMIT_KB"  # in a case's environment: the file-size limit (`ulimit -f`) it runs under
@@ -201,6 +202,14 @@ def prepare(folder: Path) -> None:
         "    model.input_shape = (3, 4, 8, 8)\n    return model\n"
     )
     (folder / "qstatic.py").write_text(QUANTIZED_MODEL)
+    (folder / "lazy.py").write_text(
+        "import torch\nfrom torch import nn\ndef build():\n    return nn.LazyLinear(8), torch.randn(1, 4)\n"
+    )
+    (folder / "writes.py").write_text(
+        "import torch\nfrom torch import nn\nclass Halves(nn.Module):\n    def forward(self, x):\n"
+        "        x.div_(2.0)\n        return torch.sort(x).values\ndef build():\n"
+        "    return Halves(), torch.randn(1, 5000)\n"
+    )
     (folder / "listin.py").write_text(
         "import torch\nimport torch.nn as nn\n\nclass ListIn(nn.Module):\n    def __init__(self):\n"
         "        super().__init__()\n        self.conv = nn.Conv2d(3, 4, 3)\n\n    def forward(self, images):\n"
@@ -387,6 +396,11 @@ CASES = [
     ),  # fmt: skip
     ("run", ["--", "/tmp"], None, 126),
     ("run", ["--device", "rapl", "--", "true"], None, 1),
+    # added 2026-12-06 (stop 43), from new users' audits: lazy modules, inputs written in place, MoE settings
+    ("measure", ["lazy.py:build", "--out", "lazy.parquet", *FAST], None, 0),
+    ("predict", ["p.json", "lazy.py:build"], None, 0),
+    ("measure", ["writes.py:build", "--no-layers", "--out", "writes.parquet", *FAST], None, 0),
+    ("measure", ["hf:mixtral", "--hf-config", f"{MOE},_experts_implementation=eager", "--no-layers", *FAST], None, 1),
 ]
 
 
