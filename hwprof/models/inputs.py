@@ -122,7 +122,7 @@ class InputSpec:
         if self.positions:
             return torch.arange(shape[-1], dtype=self.dtype, device=device).expand(shape).contiguous()
         if self.true_share is not None:
-            return _mask_with_share(shape, self.true_share, self.dtype, device)
+            return mask_with_share(shape, self.true_share, self.dtype, device)
         if self.dtype == torch.bool or self.high is None:
             return torch.ones(shape, dtype=self.dtype, device=device)
         return torch.randint(self.low, self.high, shape, dtype=self.dtype, device=device)
@@ -210,7 +210,7 @@ class ModelInputs:
         return [list(spec.shape_at(batch_size, seq_len)) for spec in self.specs]
 
 
-def _mask_with_share(shape: tuple[int, ...], share: float, dtype: torch.dtype, device) -> torch.Tensor:
+def mask_with_share(shape: tuple[int, ...], share: float, dtype: torch.dtype, device) -> torch.Tensor:
     """A mask with `share` of its elements True, at the same places at every call (a fixed seed): the work of
     nonzero, masked_select or a mask-skipping kernel follows the share, so an all-True mask would time other work
     than the user's. On meta only the shape is known, as for any drawn input."""

@@ -29,7 +29,7 @@ from torch.overrides import TorchFunctionMode
 
 from hwprof.errors import HwprofError, HwprofWarning, warn
 from hwprof.models import FX_TRACING, recall
-from hwprof.models.inputs import ModelInputs, check_module_weights
+from hwprof.models.inputs import ModelInputs, check_module_weights, mask_with_share
 from hwprof.models.recall import storage_id, tensors_in
 
 # torch.fx's first trace builds torch's table of overridable functions, where torch 2.1 warns of its own deprecated
@@ -108,9 +108,7 @@ class TensorSpec:
         if self.dtype == torch.bool:
             # as many True as the network's tensor held, at places drawn alike every time: torch.nonzero or a
             # masked select costs by its True, and an attention mask of all False gives NaN
-            share = 1.0 if self.true_share is None else self.true_share
-            drawn = torch.rand(self.shape, generator=torch.Generator().manual_seed(0))
-            return (drawn < share).to(device)
+            return mask_with_share(self.shape, 1.0 if self.true_share is None else self.true_share, self.dtype, device)
         if self.value_range is not None:
             # values within those the network used: token ids spread over the vocabulary as they were, so an
             # embedding timed alone gathers rows from all over its table, not one cached row
