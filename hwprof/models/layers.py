@@ -17,7 +17,7 @@ import math
 import operator
 import threading
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -142,7 +142,7 @@ class LayerCall:
         if isinstance(self.target, nn.Module):
             tensors = itertools.chain(self.target.parameters(), self.target.buffers())
             held += sum(t.numel() * t.element_size() for t in tensors)
-        specs = [spec for spec in _tensor_specs((self.args, self.kwargs)) if spec.same_as is None]
+        specs = [spec for spec in tensors_in((self.args, self.kwargs), TensorSpec) if spec.same_as is None]
         return held + sum(math.prod(spec.shape) * torch.empty(0, dtype=spec.dtype).element_size() for spec in specs)
 
 
@@ -1270,18 +1270,6 @@ def _specs(value: Any, seen: dict[int, int], strided: bool = False) -> Any:
     if isinstance(value, dict):
         return {k: _specs(v, seen, strided) for k, v in value.items()}
     return value
-
-
-def _tensor_specs(value: Any) -> Iterator[TensorSpec]:
-    """The TensorSpecs of a recipe, in the order _materialise makes them."""
-    if isinstance(value, TensorSpec):
-        yield value
-    elif isinstance(value, (tuple, list)):
-        for v in value:
-            yield from _tensor_specs(v)
-    elif isinstance(value, dict):
-        for v in value.values():
-            yield from _tensor_specs(v)
 
 
 def _materialise(value: Any, device, made: list[torch.Tensor]) -> Any:

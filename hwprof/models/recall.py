@@ -305,14 +305,15 @@ def remember_block(block_key: tuple, layers: tuple, inputs: list, outputs: list[
         _BLOCKS.popitem(last=False)
 
 
-def tensors_in(value: Any) -> list[torch.Tensor]:
-    """The tensors in a value and in its tuples, lists and dicts, in order."""
-    if isinstance(value, torch.Tensor):
+def tensors_in(value: Any, kind: type = torch.Tensor) -> list:
+    """The tensors in a value and in its tuples, lists and dicts, in order (or the leaves of another `kind`: the
+    TensorSpecs of a layer's recipe, which stand for its tensors)."""
+    if isinstance(value, kind):
         return [value]
     if isinstance(value, (tuple, list)):
-        return [tensor for item in value for tensor in tensors_in(item)]
+        return [tensor for item in value for tensor in tensors_in(item, kind)]
     if isinstance(value, dict):
-        return [tensor for item in value.values() for tensor in tensors_in(item)]
+        return [tensor for item in value.values() for tensor in tensors_in(item, kind)]
     return []
 
 
