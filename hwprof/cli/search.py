@@ -183,6 +183,10 @@ def search(
         from hwprof.measuring.runner import check_threads
 
         check_threads(threads)
+    if verify:  # the device it measures, and a power sensor named for it, fail here rather than after every trial
+        from hwprof.search.verify import check_device
+
+        check_device(device, power)
     if space == "demo":  # the demo is an application of the space format, which does not know it
         from hwprof.search.demo import demo_space
 
@@ -205,10 +209,10 @@ def search(
 
             torch.set_num_threads(threads)
         predictor = _predictor(space, predictor_path, out, threads)
-        if verify:  # before any trial: a verification at another thread count than the predictor's is refused
-            from hwprof.search.verify import verify_threads
+        if verify:  # before any trial: a verification at a thread count it cannot use, or another than the predictor's
+            from hwprof.search.verify import check_verification
 
-            verify_threads(predictor, threads)
+            check_verification(predictor, threads)
         if not options.constraints:
             from hwprof.search.demo import demo_default_budget
 
@@ -418,37 +422,58 @@ def _report(
     space_path: str | None = None,
     started: str | None = None,
 ) -> None:
-    from hwprof.search import results
-    from hwprof.search.report import counted, plot_pareto, plural, render_table, summary_lines, verification_lines
+    """Show the study, verify its final candidates where asked, and write search.json and pareto.png: written
+    before the measuring too, so that a verification that fails or is stopped loses no finished trial."""
+    from hwprof.search.verify import final_candidates
 
-    verified = {}
-    if verify:
-        from hwprof.search.verify import final_candidates, verify_candidates, verify_threads
-
-        candidates = final_candidates(result, verify_count)
-        if candidates:
-            them = plural(len(candidates), "it", "them")
-            click.echo(f"verifying {counted(len(candidates), 'final candidate')} by measuring {them} on {device}")
-            kept = _free_path(out / "verified.parquet")
-            measured_at = verify_threads(predictor, threads)
-            if threads is None and measured_at is not None:
-                click.echo(
-                    f"measuring at {measured_at} thread{'s' * (measured_at != 1)}, the thread count of the "
-                    "predictor's training runs (--threads was not given)"
-                )
-            verified = verify_candidates(
-                search_space,
-                result,
-                candidates,
-                device=device,
-                power=power,
-                threads=measured_at,
-                out=kept,
+    verified, figure = {}, None
+    candidates = final_candidates(result, verify_count) if verify else []
+    if verify and not candidates:  # --verify asked for a measurement: say why none was made
+        click.echo("verify: nothing was measured, since no trained configuration was predicted to meet the budgets")
+    if candidates:
+        try:
+            figure = _write(result, out, {}, predictor, space_path, started)
+        except HwprofError:
+            _show(result, {}, stopped, False, device, power)
+            raise
+        try:
+            verified = _verify(result, search_space, candidates, out, device, power, threads, predictor)
+        except BaseException:
+            click.echo(
+                f"the verification stopped: every finished trial is in {out / 'search.json'} and {figure}, without it",
+                err=True,
             )
-            click.echo(f"measured candidates kept in {kept}: {_refit_hint(predictor, kept)}")
-        else:  # --verify asked for a measurement: say why none was made
-            click.echo("verify: nothing was measured, since no trained configuration was predicted to meet the budgets")
-    # shown before anything is written: a disk that refuses search.json does not take the results with it
+            raise
+    _show(result, verified, stopped, verify, device, power)
+    figure = _write(result, out, verified, predictor, space_path, started, figure)
+    click.echo(f"wrote {out / 'search.json'} and {figure}")
+
+
+def _verify(result, search_space, candidates, out: Path, device: str, power: str, threads, predictor) -> dict:
+    """Measure the final candidates on `device` and check their budgets, the measurements kept for a refit."""
+    from hwprof.search.report import counted, plural
+    from hwprof.search.verify import verify_candidates, verify_threads
+
+    them = plural(len(candidates), "it", "them")
+    click.echo(f"verifying {counted(len(candidates), 'final candidate')} by measuring {them} on {device}")
+    kept = _free_path(out / "verified.parquet")
+    measured_at = verify_threads(predictor, threads)
+    if threads is None and measured_at is not None:
+        click.echo(
+            f"measuring at {measured_at} thread{'s' * (measured_at != 1)}, the thread count of the "
+            "predictor's training runs (--threads was not given)"
+        )
+    verified = verify_candidates(
+        search_space, result, candidates, device=device, power=power, threads=measured_at, out=kept
+    )
+    click.echo(f"measured candidates kept in {kept}: {_refit_hint(predictor, kept)}")
+    return verified
+
+
+def _show(result, verified: dict, stopped: bool, verify: bool, device: str, power: str) -> None:
+    """The table of feasible trained configurations, the study's summary and how the verification went."""
+    from hwprof.search.report import counted, render_table, summary_lines, verification_lines
+
     console = make_console()
     if result.feasible_trained():
         console.print(render_table(result, verified))
@@ -460,9 +485,16 @@ def _report(
     if verified:
         holding = sum(check["holds"] is True for check in verified.values())
         click.echo(f"verified: budgets hold when measured for {holding} of {counted(len(verified), 'candidate')}")
+
+
+def _write(result, out: Path, verified: dict, predictor, space_path, started, figure: Path | None = None) -> Path:
+    """Write search.json, and pareto.png unless `figure` is one drawn already (a verification changes no point
+    of it); the figure's path."""
+    from hwprof.search import results
+    from hwprof.search.report import plot_pareto
+
     try:
         results.dump(result, out / "search.json", verified, predictor=predictor, space=space_path, started=started)
     except HwprofError as unwritten:
         raise HwprofError(f"{unwritten}; the results above were not saved") from None
-    figure = plot_pareto(result, out / "pareto.png")
-    click.echo(f"wrote {out / 'search.json'} and {figure}")
+    return figure or plot_pareto(result, out / "pareto.png")

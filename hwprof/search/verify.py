@@ -40,6 +40,32 @@ def verify_threads(predictor, threads: int | None) -> int | None:
     return trained if threads is None else threads
 
 
+def check_device(device: str, power: str) -> None:
+    """Refuse, before any trial, a device --verify cannot measure here, or a named power sensor that cannot read
+    it: either would fail after every trial."""
+    from hwprof.drivers import open_sensor
+    from hwprof.measuring.provenance import device_name
+
+    device_name(device)
+    if power != "auto":  # auto measures without power where no sensor covers the device; a named one must open
+        open_sensor(power, device).close()
+
+
+def check_verification(predictor, threads: int | None) -> None:
+    """Refuse, before any trial, a verification at the predictor's thread count where this process may use fewer
+    CPUs: it would fail after every trial."""
+    from hwprof.drivers.host import usable_cpus
+
+    trained = verify_threads(predictor, threads)
+    cpus = usable_cpus()
+    if threads is None and trained is not None and trained > cpus:
+        raise HwprofError(
+            f"the predictor was fitted on runs at {trained} threads, which --verify measures at, but this process "
+            f"may use {cpus} CPU{'s' * (cpus != 1)} (more threads than CPUs time the scheduler, not the model): "
+            f"run the search with --verify where {trained} CPUs are free to it, or leave --verify out"
+        )
+
+
 def verify_candidates(
     space: SearchSpace,
     result: SearchResult,
