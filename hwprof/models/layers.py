@@ -292,10 +292,13 @@ class _Recorder:
         with torch._C.DisableTorchFunction():  # the recorder's own tensor queries are not the network's ops
             self._record_module(name, module, args, kwargs, output, flops)
 
-    def record_function(self, name: str, func: Callable, args: tuple, kwargs: dict, output: Any) -> bool:
-        """Record a functional op where it does work; whether it did."""
+    def record_function(
+        self, name: str, func: Callable, args: tuple, kwargs: dict, output: Any, flops: int | None = None
+    ) -> bool:
+        """Record a functional op where it does work; whether it did. `flops`: the MACs of the torch functions a
+        function fx kept whole ran (_FxRecorder.call_function), where they were counted."""
         with torch._C.DisableTorchFunction():
-            return self._record_function(name, func, args, kwargs, output)
+            return self._record_function(name, func, args, kwargs, output, flops)
 
     def _record_module(
         self, name: str, module: nn.Module, args: tuple, kwargs: dict, output: Any, flops: int | None = None
@@ -321,7 +324,9 @@ class _Recorder:
             else next((t.dtype for t in weights if t.dtype.is_floating_point), None),
         )
 
-    def _record_function(self, name: str, func: Callable, args: tuple, kwargs: dict, output: Any) -> bool:
+    def _record_function(
+        self, name: str, func: Callable, args: tuple, kwargs: dict, output: Any, flops: int | None = None
+    ) -> bool:
         op = _function_op(func)
         if not _does_work(func, op, args, kwargs, output):
             return False
@@ -352,7 +357,7 @@ class _Recorder:
             output,
             params=sum(t.numel() for t in weights),
             weight_bytes=_weight_bytes_read(op in ("embedding", "embeddingbag"), weights, args, kwargs),
-            flops=_function_flops(op, args, kwargs, output),
+            flops=_function_flops(op, args, kwargs, output) if flops is None else flops,
             weight_dtype=next((t.dtype for t in weights if t.dtype.is_floating_point), None),
         )
         return True
@@ -497,8 +502,13 @@ class _FxRecorder(fx.Interpreter, _Recorder):
             return recall.make_value(spec)
 
     def call_function(self, target, args, kwargs) -> Any:
-        result = target(*args, **kwargs)
-        self.record_function(self.node_name, target, args, kwargs, result)
+        if not _kept_whole(target):
+            result = target(*args, **kwargs)
+            self.record_function(self.node_name, target, args, kwargs, result)
+            return result
+        with _MacCounter() as counter:
+            result = target(*args, **kwargs)
+        self.record_function(self.node_name, target, args, kwargs, result, counter.macs)
         return result
 
     def call_method(self, target, args, kwargs) -> Any:
@@ -608,6 +618,35 @@ class _InPlaceProxy(fx.Proxy):
         return self.tracer.create_proxy("call_function", operator.itruediv, (self, other), {})
 
 
+def _kept_whole(target: Callable) -> bool:
+    """Whether an fx call is a Python function torch.fx.wrap kept whole (torchvision's shifted_window_attention,
+    a user's helper) rather than one torch op: its work is the torch functions it runs, which the graph hides."""
+    module = getattr(target, "__module__", None) or ""
+    return inspect.isfunction(target) and module.partition(".")[0] != "torch"
+
+
+class _MacCounter(TorchFunctionMode):
+    """Adds up the MACs of the torch functions run under it: the outermost calls only, as the functions those
+    call are part of their work."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.macs = 0
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        result = func(*args, **kwargs)
+        self.macs += _call_macs(func, args, kwargs, result)
+        return result
+
+
+def _call_macs(func: Callable, args: tuple, kwargs: dict, result: Any) -> int:
+    """The MACs a torch function's call is recorded with, 0 where it does no work (a view, a size)."""
+    op = _function_op(func)
+    with torch._C.DisableTorchFunction():
+        return _function_flops(op, args, kwargs, result) if _does_work(func, op, args, kwargs, result) else 0
+
+
 class _FunctionCatcher(TorchFunctionMode):
     def __init__(self, recorder: _Recorder) -> None:
         super().__init__()
@@ -625,10 +664,7 @@ class _FunctionCatcher(TorchFunctionMode):
             if self.recorder.record_function(f"{op}_{number}", func, args, kwargs, result):
                 self.counts[op] = number + 1
         elif self.inner_flops is not None:
-            op = _function_op(func)
-            with torch._C.DisableTorchFunction():
-                if _does_work(func, op, args, kwargs, result):
-                    self.inner_flops += _function_flops(op, args, kwargs, result)
+            self.inner_flops += _call_macs(func, args, kwargs, result)
         return result
 
 
