@@ -7,6 +7,10 @@ Three of torch's global settings would otherwise leak in or out:
 - the default dtype and device: `torch.set_default_dtype(torch.bfloat16)` or `set_default_device("meta")`
   would build hwprof's own networks in them (refused, or failing inside torch);
 - the random number generators: the inputs hwprof draws would move a host's seeded run onto other numbers.
+
+The switches that only pick other kernels for the same computation (oneDNN's torch.backends.mkldnn.enabled, TF32,
+cudnn.benchmark) are left as the host set them, and the provenance records each: a host that turned one off did so
+on purpose, and measuring under it is what it asked for.
 """
 
 from __future__ import annotations

@@ -10,6 +10,8 @@ path below HWPROF_SYSFS_ROOT, so tests can point it at a fake tree.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import os
 import platform
 import shlex
@@ -31,6 +33,30 @@ from hwprof.drivers.host import (
 from hwprof.errors import HwprofError, option
 from hwprof.files import now_text
 from hwprof.schema import SCHEMA_VERSION
+
+# Environment variables that choose the kernels a layer runs or the threads it runs on, recorded where set: with
+# ATEN_CPU_CAPABILITY=default a LayerNorm network ran 3x slower than with AVX-512 and no other key differed.
+KERNEL_ENV_PREFIXES = (
+    "OMP_",
+    "KMP_",
+    "GOMP_",
+    "MKL_",
+    "OPENBLAS_",
+    "DNNL_",
+    "ONEDNN_",
+    "MALLOC_",
+    "PYTORCH_",
+    "TORCHINDUCTOR_",
+    "CUBLAS_",
+)
+KERNEL_ENV_NAMES = (
+    "ATEN_CPU_CAPABILITY",
+    "LD_PRELOAD",
+    "GLIBC_TUNABLES",
+    "NVIDIA_TF32_OVERRIDE",
+    "CUDA_LAUNCH_BLOCKING",
+)
+CONFIG_DIGEST_HEX = 16  # of sha256's 64: enough to tell two torch builds apart
 
 
 def no_cuda_reason(device: str) -> str:
@@ -111,6 +137,32 @@ def _any_readable(per_cpu: dict[str, dict[str, int | str]]) -> bool:
     return any(value != UNREADABLE for record in per_cpu.values() for value in record.values())
 
 
+def kernel_env() -> dict[str, str]:
+    """The environment variables of KERNEL_ENV_PREFIXES and KERNEL_ENV_NAMES that are set, by name."""
+    return {
+        name: value
+        for name, value in sorted(os.environ.items())
+        if name.startswith(KERNEL_ENV_PREFIXES) or name in KERNEL_ENV_NAMES
+    }
+
+
+def _or_unreadable(read):
+    """`read()`, or "unreadable" where this torch build lacks the call (an older release, another platform)."""
+    try:
+        return read()
+    except (AttributeError, RuntimeError):
+        return UNREADABLE
+
+
+@functools.cache
+def _torch_config_digest() -> str:
+    """A short sha256 of torch.__config__.show(): its compiler, BLAS, oneDNN and CPU kernel builds, which
+    torch.__version__ alone does not tell apart (a local build, a conda and a pip wheel of one release)."""
+    import torch
+
+    return hashlib.sha256(torch.__config__.show().encode()).hexdigest()[:CONFIG_DIGEST_HEX]
+
+
 def _torch_build() -> dict:
     import torch
 
@@ -124,6 +176,10 @@ def _torch_build() -> dict:
         "allow_tf32": {"matmul": torch.backends.cuda.matmul.allow_tf32, "cudnn": torch.backends.cudnn.allow_tf32},
         "float32_matmul_precision": torch.get_float32_matmul_precision(),
         "cudnn_benchmark": torch.backends.cudnn.benchmark,
+        # the CPU kernels: "AVX512", "AVX2" or "default" (ATEN_CPU_CAPABILITY), and whether oneDNN runs convolutions
+        "cpu_capability": _or_unreadable(lambda: torch.backends.cpu.get_cpu_capability()),
+        "mkldnn_enabled": _or_unreadable(lambda: bool(torch.backends.mkldnn.enabled)),
+        "torch_config_digest": _or_unreadable(_torch_config_digest),
     }
 
 
@@ -136,6 +192,7 @@ def collect_provenance(device: str, threads: int | None, argv: list[str], extra:
         "hwprof": hwprof.__version__,
         "python": platform.python_version(),
         **_torch_build(),
+        "env": kernel_env(),
         "device": device,
         "device_name": device_name(device),
         "cpu_model": cpu_model(),
