@@ -24,6 +24,9 @@ from hwprof.errors import HwprofError
 
 UNREADABLE = "unreadable"
 CPUFREQ_FILES = ("scaling_governor", "scaling_min_freq", "scaling_max_freq", "scaling_cur_freq")
+# /proc/cpuinfo's fields that tell one CPU generation from another where the marketing name does not: a cloud VM's
+# "AMD EPYC" is a Milan (family 25, model 1) or a Genoa (family 25, model 17)
+CPU_ID_FIELDS = {"vendor": "vendor_id", "family": "cpu family", "model": "model", "stepping": "stepping"}
 
 # /proc/cpuinfo's "CPU implementer" and "CPU part" codes on Arm (Linux's arch/arm64/include/asm/cputype.h): an
 # aarch64 kernel gives no model name, so the cores are what tells a Graviton 2 (Neoverse-N1) from a Graviton 3 (V1)
@@ -161,6 +164,19 @@ def cpu_model() -> str:
             return name
     brand = _mac_brand_string() if platform.system() == "Darwin" else None
     return brand or platform.processor() or platform.machine() or UNREADABLE
+
+
+def cpu_id() -> dict[str, str]:
+    """Vendor, family, model, stepping and microcode of /proc/cpuinfo's first processor, as strings, each
+    "unreadable" where the kernel gives none (Arm, macOS): the name alone can hide a CPU generation."""
+    first = (read_text("/proc/cpuinfo") or "").split("\n\n")[0]
+    fields = {}
+    for line in first.splitlines():
+        key, colon, value = line.partition(":")
+        if colon and value.strip():
+            fields.setdefault(key.strip(), value.strip())
+    named = {name: fields.get(key, UNREADABLE) for name, key in CPU_ID_FIELDS.items()}
+    return named | {"microcode": fields.get("microcode", UNREADABLE)}
 
 
 def arm_cores(cpuinfo: str) -> str | None:

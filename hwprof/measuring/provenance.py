@@ -22,6 +22,7 @@ import uuid
 import hwprof
 from hwprof.drivers.host import (
     UNREADABLE,
+    cpu_id,
     cpu_model,
     cpu_names,
     cpu_quota,
@@ -196,6 +197,7 @@ def collect_provenance(device: str, threads: int | None, argv: list[str], extra:
         "device": device,
         "device_name": device_name(device),
         "cpu_model": cpu_model(),
+        "cpu_id": cpu_id(),
         "cpu_count": os.cpu_count(),  # the machine's
         "usable_cpus": usable_cpus(),  # this process's: a taskset or a container's cpuset leaves fewer
         "cpu_quota": cpu_quota(),  # a cgroup's quota in CPUs, None where none: threads beyond it wait
