@@ -183,10 +183,11 @@ def search(
         from hwprof.measuring.runner import check_threads
 
         check_threads(threads)
+    board = None
     if verify:  # the device it measures, and a power sensor named for it, fail here rather than after every trial
         from hwprof.search.verify import check_device
 
-        check_device(device, power)
+        board = check_device(device, power)
     if space == "demo":  # the demo is an application of the space format, which does not know it
         from hwprof.search.demo import demo_space
 
@@ -209,10 +210,12 @@ def search(
 
             torch.set_num_threads(threads)
         predictor = _predictor(space, predictor_path, out, threads)
-        if verify:  # before any trial: a verification at a thread count it cannot use, or another than the predictor's
+        if verify:  # before any trial: a verification on another board or thread count than the predictor's
             from hwprof.search.verify import check_verification
 
-            check_verification(predictor, threads)
+            note = check_verification(predictor, board, device, threads)
+            if note:
+                click.echo(note)
         if not options.constraints:
             from hwprof.search.demo import demo_default_budget
 

@@ -40,22 +40,40 @@ def verify_threads(predictor, threads: int | None) -> int | None:
     return trained if threads is None else threads
 
 
-def check_device(device: str, power: str) -> None:
-    """Refuse, before any trial, a device --verify cannot measure here, or a named power sensor that cannot read
-    it: either would fail after every trial."""
+def check_device(device: str, power: str) -> str:
+    """The board --verify measures (its device_name). Refuses, before any trial, a device it cannot measure here,
+    or a named power sensor that cannot read it: either would fail after every trial."""
     from hwprof.drivers import open_sensor
     from hwprof.measuring.provenance import device_name
 
-    device_name(device)
+    board = device_name(device)
     if power != "auto":  # auto measures without power where no sensor covers the device; a named one must open
         open_sensor(power, device).close()
+    return board
 
 
-def check_verification(predictor, threads: int | None) -> None:
-    """Refuse, before any trial, a verification at the predictor's thread count where this process may use fewer
-    CPUs: it would fail after every trial."""
+def check_verification(predictor, board: str, device: str, threads: int | None) -> str | None:
+    """Refuse, before any trial, a verification that cannot check the predictor's budgets: one measuring another
+    board than it was fitted on (what holds there says nothing of its board), or one at the predictor's thread
+    count where this process may use fewer CPUs (it would fail after every trial). A note where the predictor
+    names no board to compare `board` with."""
     from hwprof.drivers.host import usable_cpus
+    from hwprof.fitting.data import UNKNOWN_DEVICE
+    from hwprof.predictor.predictor import IN_MEMORY
 
+    fitted = (getattr(predictor, "doc", None) or {}).get("device_name")
+    note = None
+    if fitted in (None, UNKNOWN_DEVICE):  # fitted from a table that named no board
+        note = f"the predictor names no board, so --verify cannot check that {board} is the one it was fitted on"
+    elif fitted != board:
+        source = getattr(predictor, "source", IN_MEMORY)
+        base = "PREDICTOR" if source == IN_MEMORY else source
+        raise HwprofError(
+            f"the predictor was fitted on {fitted}, but {option('device', device)} here is {board}: --verify would "
+            f"check budgets predicted for one board by measuring another; run the search with --verify on {fitted}, "
+            f"or search with a predictor of this board (`hwprof fit` of networks measured here, or `hwprof fit "
+            f"NETWORKS --base {base}` to adapt this one to them)"
+        )
     trained = verify_threads(predictor, threads)
     cpus = usable_cpus()
     if threads is None and trained is not None and trained > cpus:
@@ -64,6 +82,7 @@ def check_verification(predictor, threads: int | None) -> None:
             f"may use {cpus} CPU{'s' * (cpus != 1)} (more threads than CPUs time the scheduler, not the model): "
             f"run the search with --verify where {trained} CPUs are free to it, or leave --verify out"
         )
+    return note
 
 
 def verify_candidates(
