@@ -27,8 +27,10 @@ from hwprof.drivers.host import (
     cpu_names,
     cpu_quota,
     cpufreq_settings,
+    load_average_1m,
     parse_device,
     read_text,
+    turbo,
     usable_cpus,
 )
 from hwprof.errors import HwprofError, option
@@ -203,6 +205,8 @@ def collect_provenance(device: str, threads: int | None, argv: list[str], extra:
         "cpu_quota": cpu_quota(),  # a cgroup's quota in CPUs, None where none: threads beyond it wait
         "governor": _governor_summary(per_cpu),
         "cpufreq": per_cpu if _any_readable(per_cpu) else UNREADABLE,
+        "turbo": turbo(),
+        "load_average_1m": load_average_1m(),  # at the start
         "threads": threads,
         "host": socket.gethostname(),
         "boot_id": boot_id(),  # the same for every container on one machine until it reboots: see same_machine
