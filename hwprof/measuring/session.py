@@ -49,6 +49,7 @@ from hwprof.models.inputs import (
 from hwprof.models.layers import Layer, module_weights, run_and_extract, run_failure
 from hwprof.models.recall import tensors_in
 from hwprof.models.spec import ModelSpec, check_settings_apply, is_module_pair, parse_batch_sizes, resolve_model
+from hwprof.models.tracing import for_run
 from hwprof.progress import Progress, bytes_text, given_progress
 from hwprof.samples import RawSamples
 from hwprof.schema import ALL_COLUMNS, CACHE_BEFORE_RECORDED, CONTENDED_SHARE
@@ -235,20 +236,11 @@ def _measured(model: Any, execution: Execution, device: torch.device) -> Any:
 
 def _measured_module(module: torch.nn.Module, execution: Execution, device: torch.device) -> torch.nn.Module:
     """A user's module as this run measures it: a copy where the run converts it (dtype, channels-last, another
-    device), as .to converts in place; refused where it holds weights of another dtype than the run's."""
-    check_module_weights(module, execution.dtype, f"the {type(module).__name__} module", "measure")
-    if execution.dtype == "float32" and not execution.channels_last and device.type == "cpu":
-        return module
-    import copy
-
-    try:
-        return copy.deepcopy(module)
-    except Exception as error:
-        raise HwprofError(
-            f"the {type(module).__name__} module could not be copied to convert it for this run "
-            f"({type(error).__name__}: {error}): convert it yourself (module.to(...)) and measure it without "
-            f"{option('dtype')}, {option('channels_last')} or another device"
-        ) from None
+    device), as .to converts in place, itself where it is converted already (tracing.for_run); refused where it
+    holds weights of another dtype than the run's."""
+    label = f"the {type(module).__name__} module"
+    check_module_weights(module, execution.dtype, label, "measure")
+    return for_run(module, execution.torch_dtype, execution.channels_last, device, label, "measure")
 
 
 def _measure(

@@ -58,6 +58,23 @@ def check_module_weights(module: torch.nn.Module, dtype: str, label: str, verb: 
     )
 
 
+def computed_tensors(module: torch.nn.Module) -> list[torch.Tensor]:
+    """Tensors a module holds as plain attributes that autograd computed, not leaves: the `weight` that
+    torch.nn.utils' prune and old-style weight_norm compute from their own parameters before each call. deepcopy
+    refuses such a tensor, and that hook computes it again at the copy's first call."""
+    return [
+        value
+        for part in module.modules()
+        for value in vars(part).values()
+        if isinstance(value, torch.Tensor) and not value.is_leaf
+    ]
+
+
+def copy_module(module: torch.nn.Module) -> torch.nn.Module:
+    """A deep copy of `module`, its computed tensors (computed_tensors) copied detached, which deepcopy takes."""
+    return copy.deepcopy(module, {id(tensor): tensor.detach().clone() for tensor in computed_tensors(module)})
+
+
 def with_lazy_weights_made(
     module: torch.nn.Module, inputs: ModelInputs, label: str, seq_len: int | None = None
 ) -> torch.nn.Module:
@@ -71,7 +88,7 @@ def with_lazy_weights_made(
         return module
     floating = [t.dtype for t in tensors if t.is_floating_point()]
     try:
-        made = copy.deepcopy(module)
+        made = copy_module(module)
         args, kwargs = inputs.make(1, seq_len, tensors[0].device, floating[0] if floating else None)
         modes = [(part, part.training) for part in made.modules()]
         with torch.no_grad():

@@ -32,7 +32,7 @@ from torch.utils._device import DeviceContext, _device_constructors
 
 from hwprof.drivers.host import available_memory_bytes
 from hwprof.errors import HwprofError, error_line
-from hwprof.models.inputs import DEFAULT_SEQ_LEN, DTYPES, ModelInputs
+from hwprof.models.inputs import DEFAULT_SEQ_LEN, DTYPES, ModelInputs, computed_tensors, copy_module
 from hwprof.models.layers import (
     Layer,
     _drops,
@@ -202,8 +202,8 @@ def trace_layers(
             )
         _refuse_if_weights_do_not_fit(module, label or type(module).__name__, reason)
         module = rebuild()
-    elif dtype != "float32" or channels_last:
-        module = copy.deepcopy(module)  # the caller's module keeps its dtype and layout
+    else:  # the caller's module keeps its dtype and layout
+        module = for_run(module, float_dtype, channels_last, None, label or type(module).__name__, "predict")
     _refuse_if_inputs_do_not_fit(inputs, batch_size, seq_len, float_dtype, label or type(module).__name__, reason)
     module = _as_run(module, float_dtype, channels_last)
     modes = [(part, part.training) for part in module.modules()]  # the run puts it in eval mode
@@ -238,15 +238,41 @@ def to_channels_last(module: nn.Module) -> nn.Module:
     return module._apply(lambda t: t.to(memory_format=torch.channels_last) if t.dim() == 4 else t)
 
 
+def for_run(
+    module: nn.Module, dtype: torch.dtype, channels_last: bool, device: torch.device | None, label: str, verb: str
+) -> nn.Module:
+    """What a run converts in place to its device, dtype and layout: `module` itself where that changes nothing of
+    it (its user converted it already), else a copy, so the caller's module keeps its own. A module that cannot be
+    copied is one sentence naming the conversions that make a copy needless. `device` None: the run leaves it."""
+    tensors = [*module.parameters(), *module.buffers()]
+    steps = []
+    if device is not None and any(t.device != device for t in tensors):
+        steps.append(f"module.to({str(device)!r})")
+    if dtype != torch.float32 and any(t.is_floating_point() and t.dtype != dtype for t in tensors):
+        steps.append(f"module.to({dtype})")  # at float32 the weights keep their dtypes (check_module_weights)
+    if channels_last and any(t.dim() == 4 and not t.is_contiguous(memory_format=torch.channels_last) for t in tensors):
+        steps.append("module.to(memory_format=torch.channels_last)")
+    if not steps:
+        return module
+    try:
+        return copy_module(module)
+    except Exception as error:
+        raise HwprofError(
+            f"{label} could not be copied to convert it for this run ({error_line(error)}): convert it yourself "
+            f"({', '.join(steps)}) and {verb} it with the same settings, which then need no copy"
+        ) from None
+
+
 def meta_copy(module: nn.Module) -> nn.Module:
     """A copy of `module` whose parameters and buffers are meta tensors: no weight is copied. The host's hooks
     stay behind: run on the copy, a hook that logs activations would log meta tensors into the host's state.
-    torch's own forward hooks (weight_norm, spectral_norm, pruning) compute weights, and are kept."""
+    torch's own forward hooks (weight_norm, spectral_norm, pruning) compute weights, and are kept, and so are
+    the weights they computed, as meta tensors (computed_tensors)."""
     memo: dict[int, object] = {}
     for parameter in module.parameters():
         memo[id(parameter)] = nn.Parameter(torch.empty_like(parameter, device=META), parameter.requires_grad)
-    for buffer in module.buffers():
-        memo[id(buffer)] = torch.empty_like(buffer, device=META)
+    for tensor in [*module.buffers(), *computed_tensors(module)]:
+        memo[id(tensor)] = torch.empty_like(tensor, device=META)
     for part in module.modules():
         for name, hooks in vars(part).items():
             if name.endswith("_hooks") and isinstance(hooks, dict):
