@@ -17,12 +17,17 @@ Policies:
   switched off by any mallopt, stays off: the threshold is fixed at its default).
 
 The setting is process-wide: it holds for the host program too until changed.
+Where another allocator serves malloc (jemalloc, tcmalloc or mimalloc given in
+LD_PRELOAD), mallopt reaches only glibc's unused one: nothing is pinned, and the
+record names the library that serves malloc instead.
 """
 
 from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import os
+import re
 
 POLICIES = ("steady", "system")
 DEFAULT_POLICY = "steady"
@@ -37,6 +42,43 @@ STEADY_SETTINGS = {M_MMAP_MAX: 0, M_TRIM_THRESHOLD: 2**31 - 1, M_TOP_PAD: 64 << 
 GLIBC_DEFAULTS = {M_MMAP_MAX: 65536, M_TRIM_THRESHOLD: 128 << 10, M_TOP_PAD: 128 << 10, M_MMAP_THRESHOLD: 128 << 10}
 
 _pinned_in = None  # the C library "steady" pinned in this process, if any: "system" unpins it there
+# allocators that replace glibc's malloc when preloaded: told from LD_PRELOAD where the process cannot say
+PRELOADED_ALLOCATOR = re.compile(r"jemalloc|tcmalloc|mimalloc", re.IGNORECASE)
+
+
+class _DlInfo(ctypes.Structure):
+    """dladdr's Dl_info: the file and symbol an address lies in."""
+
+    _fields_ = [
+        ("dli_fname", ctypes.c_char_p),
+        ("dli_fbase", ctypes.c_void_p),
+        ("dli_sname", ctypes.c_char_p),
+        ("dli_saddr", ctypes.c_void_p),
+    ]
+
+
+def _file_of(process, function) -> str | None:
+    """The file of the loaded library holding `function` (a ctypes function of `process`), None where dladdr
+    cannot tell."""
+    info = _DlInfo()
+    if not process.dladdr(ctypes.cast(function, ctypes.c_void_p), ctypes.byref(info)) or not info.dli_fname:
+        return None
+    return os.fsdecode(info.dli_fname)
+
+
+def malloc_library() -> str | None:
+    """The file of the library serving this process's malloc where it is not glibc (a preloaded jemalloc,
+    tcmalloc or mimalloc), None where glibc serves it. Asked of the dynamic linker (the files holding the
+    process's malloc and glibc's gnu_get_libc_version), else told from LD_PRELOAD's names."""
+    try:
+        process = ctypes.CDLL(None)
+        served, glibc = _file_of(process, process.malloc), _file_of(process, process.gnu_get_libc_version)
+    except (OSError, AttributeError, TypeError):  # no dladdr, no glibc, or no process-wide handle (Windows)
+        served = glibc = None
+    if served and glibc:
+        return None if os.path.realpath(served) == os.path.realpath(glibc) else served
+    preloaded = re.split(r"[:\s]+", os.environ.get("LD_PRELOAD", ""))
+    return next((path for path in preloaded if PRELOADED_ALLOCATOR.search(os.path.basename(path))), None)
 
 
 def _libc():
@@ -59,8 +101,18 @@ def pin_allocator(policy: str = DEFAULT_POLICY, libc=None) -> dict:
     if policy not in POLICIES:
         raise ValueError(f"allocator policy {policy!r}: choose from {', '.join(POLICIES)}")
     global _pinned_in
+    foreign = malloc_library()
+    library = {"library": os.path.basename(foreign)} if foreign else {}
     if policy == "system":
-        return _unpin()
+        return _unpin() | library
+    if foreign:
+        return {
+            "policy": policy,
+            "applied": False,
+            "unavailable_reason": f"malloc is served by {library['library']}, not glibc, so mallopt cannot pin "
+            "it: the latencies are that allocator's",
+            **library,
+        }
     libc = libc if libc is not None else _libc()
     if libc is None:
         return {
