@@ -153,8 +153,9 @@ def _batch_sizes(column: pd.Series, path) -> pd.Series:
 # device).
 RUN_FIELDS = {
     "run_id": str,
-    "hwprof_version": str,
-    "torch_version": str,
+    "hwprof": str,
+    "torch": str,
+    "python": str,
     "device": str,
     "device_name": str,
     "cpu_model": str,
@@ -287,6 +288,16 @@ def allocator_warning(sources: list[dict]) -> str | None:
         f"the datasets were measured under different allocator policies ({listed}), and on a CPU "
         f"activation-heavy networks run up to 1.4x apart between them; measure them all with one "
         f"{option('allocator')} policy"
+    )
+
+
+def torch_warning(sources: list[dict]) -> str | None:
+    """A sentence when the hwprof datasets ran different torch releases, else None: a release may pick other
+    kernels for the same layer, which no model can tell from the layers."""
+    listed = _mixed(sources, "torch")
+    return listed and (
+        f"the datasets ran different torch releases ({listed}), and a release may pick other kernels for the same "
+        "layer; measure them all with one torch"
     )
 
 

@@ -104,6 +104,15 @@ def evaluate(
             f"the predictor was fitted on {'/'.join(fitted)} data but this data was measured in "
             f"{'/'.join(measured)}: these figures measure transfer between dtypes"
         )
+    fitted, measured = (
+        sorted(files_by_value(fitted_sources, "torch")),
+        sorted(files_by_value(sources, "torch", run_ids)),
+    )
+    if fitted and measured and not set(measured) <= set(fitted):  # a release may pick other kernels for a layer
+        notes.append(
+            f"the predictor was fitted on data measured with torch {'/'.join(fitted)} but this data with torch "
+            f"{'/'.join(measured)}: these figures measure transfer between torch releases"
+        )
     outside = _outside_note(predictor, table)
     if outside:
         notes.append(outside)
