@@ -10,6 +10,7 @@ fuse, so only network rows are compiled, and they say so.
 from __future__ import annotations
 
 import re
+import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -112,16 +113,32 @@ class Execution:
 
     def network(self, module: torch.nn.Module, args: tuple, kwargs: dict, label: str):
         """What the network item calls: the module, or its compiled graph, compiled here by a first call so that
-        a failure is one sentence and the compile time stays out of the timings."""
-        if not self.compile:
+        a failure is one sentence and the compile time stays out of the timings. A module its user compiled
+        already is compiled so too, as they asked, never twice."""
+        if compiled_by_user(module):
+            compiled, instead = module, "measure its module uncompiled (module._orig_mod)"
+        elif self.compile:
+            compiled, instead = torch.compile(module), f"measure it without {option('compile')}"
+        else:
             return module
-        compiled = torch.compile(module)
         try:
             compiled(*args, **kwargs)
         except Exception as error:
             first = error_text(error)
             raise HwprofError(
-                f"torch.compile of {label} failed ({type(error).__name__}: {first[:300]}); measure it without "
-                f"{option('compile')}"
+                f"torch.compile of {label} failed ({type(error).__name__}: {first[:300]}); {instead}"
             ) from None
         return compiled
+
+
+def compiled_by_user(module: torch.nn.Module) -> bool:
+    """Whether `module` is torch.compile'd already: dynamo's OptimizedModule, whose `_orig_mod` is the module.
+    Its first call compiles it, so timed as it is, that call would be a sample. A process that never imported
+    dynamo compiled nothing, so nothing is imported to ask."""
+    eval_frame = sys.modules.get("torch._dynamo.eval_frame")
+    return eval_frame is not None and isinstance(module, eval_frame.OptimizedModule)
+
+
+def eager(module: torch.nn.Module) -> torch.nn.Module:
+    """The module a user compiled (compiled_by_user), as its layers are found and timed: eagerly."""
+    return module._orig_mod if compiled_by_user(module) else module

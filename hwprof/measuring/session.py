@@ -34,7 +34,7 @@ from hwprof.measuring.allocator import DEFAULT_POLICY, pin_allocator
 from hwprof.measuring.allocator import POLICIES as ALLOCATOR_POLICIES
 from hwprof.measuring.cache import CACHE_MODES, DEFAULT_CACHE_MODE
 from hwprof.measuring.energy import ENERGY_KEYS
-from hwprof.measuring.execution import Execution
+from hwprof.measuring.execution import Execution, compiled_by_user, eager
 from hwprof.measuring.fit_sweep import DEFAULT_SWEEP_SHARE, SweepRecord, recorded_sweep
 from hwprof.measuring.guest import own_torch_settings
 from hwprof.measuring.processes import DEFAULT_PROCESSES
@@ -869,7 +869,7 @@ def _stamped(frame: pd.DataFrame, run_id: str) -> pd.DataFrame:
 def _check_runs(spec: ModelSpec, options: MeasureOptions, execution: Execution, device: torch.device) -> None:
     """The network runs once on its inputs (batch 1, its first sequence length), before any model of the list
     is timed: one that does not take them fails now, not after the networks before it were measured."""
-    module = execution.prepare(spec.module, device)
+    module = eager(execution.prepare(spec.module, device))  # a compile is the network item's (Execution.network)
     seq_len = spec.model_inputs.seq_lens(options.seq_lens)[0]
     args, kwargs = spec.model_inputs.make(1, seq_len, device, execution.torch_dtype, execution.channels_last)
     try:
@@ -1093,6 +1093,7 @@ class _Session:
         self.per_sample_bytes: dict[str, tuple[int, int, int]] = {}  # model -> see _check_memory
         self.measured_now: list[dict] = []  # measurement columns of each item timed in this run
         self.inputs_written: set[str] = set()  # models whose network writes its inputs, warned of once
+        self.compiled_noted: set[str] = set()  # models their users torch.compile'd, said once
         self.overruns: list[tuple[float, float]] = []  # (measure_s, seconds per sample) of items a sample ran over
         self.sweep: SweepRecord | None = None  # the default layer sweep, once it starts (_fit_sweep)
         self.clock: RunClock | None = None  # where the run is among its groups, for the progress
@@ -1209,9 +1210,9 @@ class _Session:
             layer_list, extraction = _sweep_layers(spec, batch_size, self.device, self.execution)
             with_layers = True
             self.networks_done.add(network_key)  # a sweep has no network to time
-        else:
-            self._check_memory(spec, module, batch_size, with_layers, seq_len)
-            layer_list, extraction = self._extract(spec, module, batch_size, seq_len)
+        else:  # a module its user compiled: its layers, as any network's, are found and timed eagerly
+            self._check_memory(spec, eager(module), batch_size, with_layers, seq_len)
+            layer_list, extraction = self._extract(spec, eager(module), batch_size, seq_len)
         if self.cache["mode"] == "cold":
             from hwprof.measuring.cache import COLD_MEMORY_SHARE
 
@@ -1236,6 +1237,8 @@ class _Session:
                 batch_size, seq_len, self.device, self.execution.torch_dtype, self.execution.channels_last
             )
             given = [tensor.clone() for tensor in (*args, *kwargs.values())]  # to tell a model that writes them
+            if compiled_by_user(module):
+                self._note_compiled(spec.name)
             network = self.execution.network(module, args, kwargs, spec.name)
 
             def call() -> object:
@@ -1317,6 +1320,16 @@ class _Session:
             f"warning: {model} writes its inputs in place (its first call changed them), so each timed call ran on "
             "what the calls before it left and its network latency drifts over the run (its row says stable false): "
             "measure a model that leaves its inputs as given, e.g. one whose forward clones them first"
+        )
+
+    def _note_compiled(self, model: str) -> None:
+        """Once a model its user torch.compile'd: say that it is measured as --compile measures a network."""
+        if model in self.compiled_noted:
+            return
+        self.compiled_noted.add(model)
+        self.progress.note(
+            f"{model} is torch.compile'd already: its network is compiled once before timing, the compile time left "
+            f"out, and its network row says compiled, as with {option('compile')}; its layers are timed eagerly"
         )
 
     def report_overruns(self) -> None:
@@ -1484,7 +1497,7 @@ class _Session:
             config["inputs"] = spec.model_inputs.describe(batch_size, seq_len, self.execution.torch_dtype)
         return {
             **identity,
-            "compiled": self.execution.compile,
+            "compiled": self.execution.compile or compiled_by_user(module),
             "kind": "network",
             "layer_index": -1,
             "layer_name": spec.name,
