@@ -186,16 +186,25 @@ def _torch_build() -> dict:
     }
 
 
+def _process_build(command: bool) -> dict:
+    """The interpreter and torch of the process that was measured. A command of `hwprof run` runs its own
+    interpreter and torch, which hwprof cannot see: its own are then kept apart, as hwprof's, not the command's."""
+    build = {"python": platform.python_version(), "python_executable": sys.executable, **_torch_build()}
+    if command:
+        return {"measured_process": "command", "hwprof_build": build}
+    return {"measured_process": "hwprof", **build}
+
+
 def collect_provenance(device: str, threads: int | None, argv: list[str], extra: dict | None = None) -> dict:
-    """The record of one run: software, hardware, clocks and command line."""
+    """The record of one run: software, hardware, clocks and command line. `extra` holding "command" makes it a
+    record of `hwprof run`'s command."""
     per_cpu = cpufreq()
     record = {
         "run_id": uuid.uuid4().hex,
         "schema_version": SCHEMA_VERSION,
         "hwprof": hwprof.__version__,
-        "python": platform.python_version(),
-        **_torch_build(),
-        "env": kernel_env(),
+        **_process_build("command" in (extra or {})),
+        "env": kernel_env(),  # a command of `hwprof run` inherits it
         "device": device,
         "device_name": device_name(device),
         "cpu_model": cpu_model(),
@@ -216,7 +225,6 @@ def collect_provenance(device: str, threads: int | None, argv: list[str], extra:
         "platform": platform.platform(),
         "os": f"{platform.system()} {platform.release()}",
         "machine": platform.machine(),
-        "python_executable": sys.executable,
     }
     clashes = sorted(set(extra or {}) & set(record))
     if clashes:
