@@ -329,7 +329,7 @@ def _measure(
         progress.warn(fewer[1])
     execution.check_device(torch_device)
     models = [_measured(m, execution, torch_device) for m in models]
-    specs, flat = _checked_specs(models, options, execution, torch_device)
+    specs, flat, nhwc = _checked_specs(models, options, execution, torch_device)
     check_settings_apply(specs, options.seq_lens, options.hf_config, options.input_shape, options.inputs)
     names = [spec.name for spec in specs]
     twice = sorted({name for name in names if names.count(name) > 1})
@@ -349,6 +349,13 @@ def _measure(
             worded(
                 f"{option('channels_last', True)} lays out 4-D tensors (images) only, and these models take "
                 f"none: {', '.join(flat)}; they run as they are, and their rows are recorded as not channels-last"
+            )
+        )
+    for name in nhwc:
+        progress.note(
+            worded(
+                f"{name} has its 4-D weights or example inputs laid out channels-last (NHWC) already, so it runs "
+                f"so without {option('channels_last', True)}, and its rows say channels_last true"
             )
         )
     if options.processes > 1:
@@ -524,12 +531,13 @@ def _checked_specs(
     fails before any is timed. A model named by text whose weights would take the models kept so far past
     KEPT_MEMORY_SHARE of the free memory is then let go of (its spec's module is None) and built again when
     its turn comes (_built): a zoo's weights are never all in memory at once, and a list of small models is
-    built once. Also the names of the models channels-last leaves as they are (with channels_last)."""
+    built once. Also the names of the models channels-last leaves as they are (with channels_last), and of those
+    that run channels-last without it (_nhwc_by_itself)."""
     from hwprof.sample_models.sweep import PREFIX
 
     networks = [m for m in models if not (isinstance(m, str) and m.startswith(PREFIX))]
     run_each = options.processes == 1 and len(networks) > 1  # one network's first run is its extraction
-    specs, flat = [], []
+    specs, flat, nhwc = [], [], []
     room_bytes = KEPT_MEMORY_SHARE * available_memory_bytes(torch.device("cpu"))  # where models are built
     for model in models:
         spec = _spec_of(model, options)
@@ -538,6 +546,8 @@ def _checked_specs(
             _check_runs(spec, options, execution, device)
         if options.channels_last and not _lays_out_nhwc(spec):
             flat.append(spec.name)
+        if not options.channels_last and _nhwc_by_itself(spec):
+            nhwc.append(spec.name)
         if isinstance(model, str) and spec.sweep is None:
             weights = sum(t.numel() * t.element_size() for t in itertools.chain(*module_weights(spec.module)))
             if weights > room_bytes:
@@ -545,7 +555,7 @@ def _checked_specs(
             else:
                 room_bytes -= weights
         specs.append(spec)
-    return specs, flat
+    return specs, flat, nhwc
 
 
 def _built(spec: ModelSpec, model, options: MeasureOptions) -> ModelSpec:
@@ -642,6 +652,22 @@ def _lays_out_nhwc(spec: ModelSpec) -> bool:
         or any(tensor.dim() == 4 for tensor in itertools.chain(module.parameters(), module.buffers()))
         for module, shapes in parts
     )
+
+
+def _nhwc_by_itself(spec: ModelSpec) -> bool:
+    """Whether a model runs channels-last without being told: its example inputs are NHWC (and drawn so), or its
+    4-D weights are (module.to(memory_format=torch.channels_last)), and a convolution then computes NHWC
+    whatever its other operand's layout. A tensor whose strides fit both layouts (a 1x1 kernel) tells nothing."""
+    if spec.sweep is not None:
+        return False
+    if any(input_spec.channels_last for input_spec in spec.model_inputs.specs):
+        return True
+    laid_out = [
+        tensor.is_contiguous(memory_format=torch.channels_last)
+        for tensor in itertools.chain(spec.module.parameters(), spec.module.buffers())
+        if tensor.dim() == 4 and tensor.is_contiguous() != tensor.is_contiguous(memory_format=torch.channels_last)
+    ]
+    return bool(laid_out) and all(laid_out)
 
 
 def _fit_sweep(
@@ -1461,7 +1487,8 @@ class _Session:
             "extraction": extraction,
             "seq_len": seq_len,
             "dtype": self.execution.dtype,
-            "channels_last": self.execution.channels_last and _lays_out_nhwc(spec),  # what the run did to it
+            # what the run did to it, or what the model does by itself
+            "channels_last": (self.execution.channels_last and _lays_out_nhwc(spec)) or _nhwc_by_itself(spec),
             "compiled": False,  # layers always run eagerly; network rows say whether they were compiled
         }
 

@@ -118,6 +118,7 @@ class InputSpec:
     high: int | None = None  # None: ones (an attention mask)
     positions: bool = False  # position ids: 0, 1, ... along the last dimension, as a model counts its tokens
     true_share: float | None = None  # a mask from an example: the share of it that is True (or 1); None: ones
+    channels_last: bool = False  # a float example laid out NHWC: drawn so, as the model is fed it
 
     def shape_at(self, batch_size: int, seq_len: int | None) -> tuple[int, ...]:
         return (batch_size, *(_dimension(d, seq_len) for d in self.shape))
@@ -133,7 +134,7 @@ class InputSpec:
         shape = self.shape_at(batch_size, seq_len)
         if self.dtype.is_floating_point:
             tensor = torch.randn(shape, dtype=float_dtype or self.dtype, device=device)
-            if channels_last and tensor.dim() == 4:
+            if (channels_last or self.channels_last) and tensor.dim() == 4:
                 tensor = tensor.contiguous(memory_format=torch.channels_last)
             return tensor
         if self.positions:
@@ -299,8 +300,9 @@ def token_id_limit(module: torch.nn.Module, examples: ModelInputs | None = None)
 
 def from_examples(examples: Any) -> ModelInputs:
     """Example inputs (a tensor, a tuple of tensors, a dict of keyword tensors, or (tuple, dict)) whose first
-    dimension is the batch -> their description. Integer values are later drawn within the examples' range, and a
-    mask (bool, or integers 0 and 1) with the example's share of True; the batch is the run's, not the example's.
+    dimension is the batch -> their description. Integer values are later drawn within the examples' range, a
+    mask (bool, or integers 0 and 1) with the example's share of True, and a float example laid out NHWC so; the
+    batch is the run's, not the example's.
 
     A list of tensors is refused: a model taking one (torchvision's detection models take a list of images) would
     be given each as an input of its own, its first dimension taken for the batch."""
@@ -343,7 +345,11 @@ def from_examples(examples: Any) -> ModelInputs:
         mask = tensor.dtype == torch.bool or (low, high) == (0, 2)  # bool, or integers 0 and 1
         if mask and tensor.numel() and not tensor.is_meta and not tensor.all():  # all True: ones, as without one
             share = float(tensor.count_nonzero()) / tensor.numel()
-        specs.append(InputSpec(name, tensor.dtype, tuple(tensor.shape[1:]), low, high, true_share=share))
+        nhwc = tensor.is_floating_point() and tensor.dim() == 4 and not tensor.is_contiguous()
+        nhwc = nhwc and tensor.is_contiguous(memory_format=torch.channels_last)
+        specs.append(
+            InputSpec(name, tensor.dtype, tuple(tensor.shape[1:]), low, high, true_share=share, channels_last=nhwc)
+        )
     if not specs:
         raise HwprofError("no example input was given: a model needs at least one input tensor")
     return ModelInputs(tuple(specs))
