@@ -654,6 +654,7 @@ class _FunctionCatcher(TorchFunctionMode):
         self.depth = 0  # > 0 while inside a leaf module, whose internals are not layers
         self.counts: dict[str, int] = {}
         self.inner_flops: int | None = None  # the MACs of a leaf's functions, while they are counted
+        self.counted: int | None = None  # those MACs, once its forward has returned
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
@@ -678,12 +679,16 @@ def _extract_with_hooks(module: nn.Module, args: tuple, kwargs: dict, recipes: b
             catcher.inner_flops = 0 if _counts_its_functions(leaf) else None
         catcher.depth += 1
 
+    def stop_counting(leaf, _args, _output):
+        """Run before the forward hooks a user registered on the leaf: the work they do is not the leaf's."""
+        if catcher.depth == 1:
+            catcher.counted, catcher.inner_flops = catcher.inner_flops, None
+
     def make_exit(name):
         def leave(leaf, args, kwargs, output):
             catcher.depth -= 1
             if catcher.depth == 0:
-                recorder.record_module(name, leaf, args, kwargs, output, catcher.inner_flops)
-                catcher.inner_flops = None
+                recorder.record_module(name, leaf, args, kwargs, output, catcher.counted)
 
         return leave
 
@@ -696,6 +701,7 @@ def _extract_with_hooks(module: nn.Module, args: tuple, kwargs: dict, recipes: b
         leaves = [(_module_op(module), module)]
     for name, sub in leaves:
         handles.append(sub.register_forward_pre_hook(enter))
+        handles.append(sub.register_forward_hook(stop_counting, prepend=True))
         handles.append(sub.register_forward_hook(make_exit(name), with_kwargs=True))
     try:
         with torch.no_grad(), catcher:
@@ -708,10 +714,13 @@ def _extract_with_hooks(module: nn.Module, args: tuple, kwargs: dict, recipes: b
 
 def _counts_its_functions(leaf: nn.Module) -> bool:
     """Whether a leaf's MACs are those of the torch functions its forward calls: a user's module without children
-    or weights (a Gram matrix, a detection model's resize), a leaf of the hooks alone, where torch.fx traces into
-    it and records its functions. Zoo modules named as a standard op keep that op's count, and one with weights
-    the count of its formula or, lacking one, the note that names it."""
-    return torch_nn_class(leaf) is None and not _renamed_zoo_module(leaf) and not _has_weights(leaf)
+    (a Gram matrix, a projection x @ W, GPT-OSS's experts), a leaf of the hooks alone, where torch.fx traces into
+    it and records its functions. Zoo modules named as a standard op keep that op's count, and a subclass with
+    weights of a layer hwprof has a formula for (timm's StdConv2d, an LSTM returning its output alone) the
+    formula's."""
+    if torch_nn_class(leaf) is not None or _renamed_zoo_module(leaf):
+        return False
+    return not (isinstance(leaf, FORMULA_MODULES) and _has_weights(leaf))
 
 
 def _is_one_layer(module: nn.Module) -> bool:
@@ -901,6 +910,10 @@ PER_ELEMENT_WITH_WEIGHTS = (nn.modules.batchnorm._NormBase, nn.LayerNorm, nn.Gro
     *((nn.RMSNorm,) if hasattr(nn, "RMSNorm") else ()),  # nn.RMSNorm came with torch 2.4
 )
 RECURRENT = (nn.RNNBase, nn.RNNCellBase)
+EMBEDDINGS = (nn.Embedding, nn.EmbeddingBag)
+# Modules with weights whose MACs _module_flops has a formula for.
+FORMULA_MODULES = (nn.modules.conv._ConvNd, nn.Linear, nn.MultiheadAttention, nn.Bilinear, *EMBEDDINGS, *RECURRENT)
+FORMULA_MODULES += PER_ELEMENT_WITH_WEIGHTS + QUANTIZED_WEIGHTED
 # Gates of a recurrent layer: each is a product of the layer's input and of its hidden state with a weight.
 RECURRENT_GATES = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}
 CELL_GATES = ((nn.LSTMCell, 4), (nn.GRUCell, 3), (nn.RNNCell, 1))
@@ -923,9 +936,6 @@ def recurrent_flops(module: nn.RNNBase | nn.RNNCellBase, x: torch.Tensor) -> int
         layer_input = module.input_size if layer == 0 else state * directions
         per_step += directions * (gates * (layer_input + state) * hidden + (state * hidden if module.proj_size else 0))
     return steps * per_step
-
-
-EMBEDDINGS = (nn.Embedding, nn.EmbeddingBag)
 
 
 def _weight_bytes_read(embedding: bool, weights: list[torch.Tensor], args: tuple, kwargs: dict) -> int:
