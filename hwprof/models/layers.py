@@ -315,6 +315,7 @@ class _Recorder:
             args,
             kwargs,
             output,
+            inputs=[t for t in tensors_in((args, kwargs)) if not _is_weight(op, t)],
             params=sum(p.numel() for p in parameters),
             weight_bytes=_weight_bytes_read(isinstance(module, EMBEDDINGS), weights, args, kwargs),
             flops=_module_flops(module, args, kwargs, output) if flops is None else flops,
@@ -335,14 +336,15 @@ class _Recorder:
             module, module_input, module_output = doing
             self._record_module(name, module, (module_input,), {}, module_output)
             return True
-        weights = [t for t in tensors_in((args, kwargs)) if _is_weight(op, t)]
+        weights = _function_weights(op, args, kwargs)
+        held = {id(t) for t in weights}
         in_place = _in_place(func, args, kwargs, output)
         # F.relu(x, inplace=True) is x.relu_(): one config, told from F.relu(x)'s by "inplace"
         given, named = _without_in_place_flag(func, args, kwargs) if in_place else (args, kwargs)
         config = {"args": _constants(given), "kwargs": _constants(named)}
         if in_place:  # no new memory to write: other work than the same op out of place
             config["inplace"] = True
-        first = next((t for t in tensors_in((args, kwargs)) if not _is_weight(op, t)), None)
+        first = next((t for t in tensors_in((args, kwargs)) if id(t) not in held), None)
         if op in COPIES and first is not None and _laid_out_anew(first):
             config["input_strides"] = list(first.stride())  # a transpose copies otherwise than a permute
         if weights and op in CONVOLUTIONS:  # F.conv2d(x, self.weight): no input's shape says its kernel's size
@@ -358,14 +360,15 @@ class _Recorder:
             params=sum(t.numel() for t in weights),
             weight_bytes=_weight_bytes_read(op in ("embedding", "embeddingbag"), weights, args, kwargs),
             flops=_function_flops(op, args, kwargs, output) if flops is None else flops,
+            inputs=[t for t in tensors_in((args, kwargs)) if id(t) not in held],
             weight_dtype=next((t.dtype for t in weights if t.dtype.is_floating_point), None),
         )
         return True
 
     def _append(
-        self, name, op, config, target, args, kwargs, output, *, params, weight_bytes, flops, weight_dtype=None
+        self, name, op, config, target, args, kwargs, output, *, inputs, params, weight_bytes, flops, weight_dtype=None
     ):
-        inputs = [t for t in tensors_in((args, kwargs)) if not _is_weight(op, t)]
+        """`inputs`: the tensors among the arguments that are not weights."""
         outputs = tensors_in(output)
         config = dict(config)
         config["input_shapes"] = [list(t.shape) for t in inputs]
@@ -1057,6 +1060,18 @@ def _is_weight(op: str, tensor: torch.Tensor) -> bool:
     if isinstance(tensor, nn.Parameter):
         return True
     return op in GROUPED_MM and isinstance(tensor._base, nn.Parameter)
+
+
+# Functions whose second and third arguments are a weight and a bias.
+WEIGHTED_FUNCTIONS = CONVOLUTIONS | {"linear"}
+
+
+def _function_weights(op: str, args: tuple, kwargs: dict) -> list[torch.Tensor]:
+    """A call's weights: its parameters, and a convolution's or linear layer's weight and bias by position, also
+    where they are computed at run time (timm's StdConv2d standardises its weight in forward)."""
+    positional = (*args[1:3], kwargs.get("weight"), kwargs.get("bias")) if op in WEIGHTED_FUNCTIONS else ()
+    given = {id(t) for t in positional if isinstance(t, torch.Tensor)}
+    return [t for t in tensors_in((args, kwargs)) if _is_weight(op, t) or id(t) in given]
 
 
 def _group_offsets(call: LayerCall) -> None:
