@@ -1120,6 +1120,7 @@ class _Session:
         self.measured_now: list[dict] = []  # measurement columns of each item timed in this run
         self.inputs_written: set[str] = set()  # models whose network writes its inputs, warned of once
         self.compiled_noted: set[str] = set()  # models their users torch.compile'd, said once
+        self.autocast_warned: set[str] = set()  # models that autocast inside their forward, warned of once
         self.overruns: list[tuple[float, float]] = []  # (measure_s, seconds per sample) of items a sample ran over
         self.sweep: SweepRecord | None = None  # the default layer sweep, once it starts (_fit_sweep)
         self.clock: RunClock | None = None  # where the run is among its groups, for the progress
@@ -1257,6 +1258,7 @@ class _Session:
                 items[config_id] = Item(config_id, self._layer_runner(config_id, group[0]), self.sync)
         args, kwargs = (), {}
         output_bytes: list[int] = []
+        output_dtypes: set[torch.dtype] = set()
         inputs_written: list[bool] = []  # the network's first call changed its inputs
         if network_key not in self.networks_done:
             args, kwargs = spec.model_inputs.make(
@@ -1271,9 +1273,11 @@ class _Session:
                 return network(*args, **kwargs)
 
             def sizing_call() -> None:
-                """The cold call, which also sizes the output for the row (a slow network runs no call more) and
-                finds whether the network writes its inputs."""
-                output_bytes.append(sum(t.numel() * t.element_size() for t in tensors_in(call())))
+                """The cold call, which also sizes the output for the row (a slow network runs no call more), and
+                finds whether the network writes its inputs and the dtypes it returns."""
+                outputs = tensors_in(call())
+                output_bytes.append(sum(t.numel() * t.element_size() for t in outputs))
+                output_dtypes.update(t.dtype for t in outputs)
                 fed = (*args, *kwargs.values())
                 inputs_written.append(not all(map(torch.equal, fed, given)))
                 given.clear()
@@ -1292,6 +1296,7 @@ class _Session:
                 measurement["stable"] = False
                 self._warn_inputs_written(spec.name)
             if result.key == "network":
+                self._warn_autocast(spec.name, module, output_dtypes)
                 row = self._network_row(
                     spec, identity, layer_list, module, (args, kwargs), output_bytes[0], measurement, result
                 )
@@ -1346,6 +1351,28 @@ class _Session:
             f"warning: {model} writes its inputs in place (its first call changed them), so each timed call ran on "
             "what the calls before it left and its network latency drifts over the run (its row says stable false): "
             "measure a model that leaves its inputs as given, e.g. one whose forward clones them first"
+        )
+
+    def _warn_autocast(self, model: str, module: torch.nn.Module, output_dtypes: set[torch.dtype]) -> None:
+        """Once a model that returns a half-precision dtype that neither the run nor any of its weights is in: a
+        torch.autocast inside its forward makes it so, and its layers, found and timed alone outside that autocast,
+        ran in the run's dtype, which every row says."""
+        held = {tensor.dtype for tensor in module.parameters()} | {self.execution.torch_dtype}
+        cast = sorted(
+            str(d).removeprefix("torch.") for d in output_dtypes - held if d in (torch.float16, torch.bfloat16)
+        )
+        if not cast or model in self.autocast_warned:
+            return
+        self.autocast_warned.add(model)
+        run = self.execution.dtype
+        self.progress.warn(
+            worded(
+                f"warning: {model} returns {' and '.join(cast)} where the run is {run} and none of its weights is in "
+                f"{' or '.join(cast)}, as a "
+                f"torch.autocast inside its forward makes it: its network was timed so, but its layers were timed "
+                f"alone in {run}, outside that autocast, and every row says {run}; to time its layers in "
+                f"{cast[0]}, measure it without that autocast and with {option('dtype', cast[0])}"
+            )
         )
 
     def _note_compiled(self, model: str) -> None:
