@@ -51,12 +51,12 @@ def test_a_model_laid_out_channels_last_by_its_user_runs_and_is_recorded_so():
 
 
 def test_a_model_with_nhwc_weights_alone_is_recorded_as_channels_last_and_one_without_is_not():
-    notes = Notes()
     example = torch.randn(1, 3, 8, 8)
-    frame = hwprof.measure([(cnn().to(memory_format=NHWC), example)], layers=False, progress=notes, **FAST)
-    assert frame["channels_last"].all() and len(notes.notes) == 1
-    frame = hwprof.measure([(cnn(), example)], layers=False, progress=notes, **FAST)
-    assert not frame["channels_last"].any() and len(notes.notes) == 1
+    for net, nhwc in ((cnn().to(memory_format=NHWC), True), (cnn(), False)):
+        notes = Notes()
+        frame = hwprof.measure([(net, example)], layers=False, progress=notes, **FAST)
+        assert frame["channels_last"].all() == nhwc and frame["channels_last"].any() == nhwc
+        assert sum("laid out channels-last (NHWC) already" in note for note in notes.notes) == nhwc
 
 
 def test_predict_traces_an_nhwc_example_nhwc():
