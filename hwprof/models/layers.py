@@ -1028,8 +1028,9 @@ def _function_flops(op: str, args: tuple, kwargs: dict, output: Any) -> int:
     if op == "multiheadattentionforward" and len(inputs) >= 3:
         return _functional_attention_flops(args, kwargs)
     if op == "scaleddotproductattention" and len(inputs) >= 3:
-        q, k = inputs[0], inputs[1]
-        return 2 * q.numel() * k.shape[-2]
+        # each query's scores over the keys (its head width E), then the weighted sum of the values (theirs, Ev)
+        q, k, v = inputs[:3]
+        return q.numel() // q.shape[-1] * k.shape[-2] * (q.shape[-1] + v.shape[-1])
     if op in GROUPED_MM and len(inputs) >= 2 and outputs:
         # rows of A x the expert's weight of each group: M x K x N in all, as one matmul of A by one expert would be.
         # Two 2-D operands are grouped along K, the output stacking one (M, N) product per group
