@@ -1037,8 +1037,21 @@ def _function_flops(op: str, args: tuple, kwargs: dict, output: Any) -> int:
         a, b, y = inputs[0], inputs[1], outputs[0]
         groups = y.shape[0] if a.dim() == 2 and b.dim() == 2 else 1
         return y.numel() // groups * a.shape[-1]
-    if op in ("addmm", "baddbmm") and len(inputs) >= 3:
+    if op in ("addmm", "baddbmm", "addmv") and len(inputs) >= 3:
         return outputs[0].numel() * inputs[1].shape[-1]
+    if op == "mv" and len(inputs) >= 2:
+        return outputs[0].numel() * inputs[0].shape[-1]
+    if op in ("dot", "vdot") and inputs:
+        return inputs[0].numel()
+    if op == "inner" and len(inputs) >= 2 and outputs:  # a scalar operand makes it a product by elements
+        return outputs[0].numel() * (inputs[0].shape[-1] if inputs[0].dim() and inputs[1].dim() else 1)
+    if op == "addbmm" and len(inputs) >= 3:  # a batch of products summed into one matrix
+        return inputs[1].numel() * inputs[2].shape[-1]
+    if op == "bilinear" and len(inputs) >= 3:  # each output element: x1's row x weight's (in1 x in2) slice x x2's
+        x1, weight = inputs[0], inputs[2]
+        return x1.numel() // x1.shape[-1] * weight.numel()
+    if op in ("linalgmultidot", "chainmatmul") and inputs:
+        return _chain_flops([tuple(t.shape) for t in inputs])
     if op in ("cat", "stack", "flatten", "reshape", "view", "dropout", "zeroslike", "chunk", "split", "embedding"):
         return 0
     if op in COPIES:
@@ -1115,6 +1128,22 @@ def _einsum_flops(args: tuple, output: torch.Tensor) -> int:
         result = "".join(letter for letter in sizes if given.count(letter) == 1)
     contracted = [size for letter, size in sizes.items() if letter not in result]
     return output.numel() * math.prod(contracted)
+
+
+def _chain_flops(shapes: list[tuple[int, ...]]) -> int:
+    """MACs of torch.linalg.multi_dot's matrix products, in the order that needs fewest, which is the one torch
+    picks. A first or last vector is a one-row or one-column matrix."""
+    if len(shapes) < 2:
+        return 0
+    rows = [shapes[0][0] if len(shapes[0]) == 2 else 1] + [shape[-1] for shape in shapes[:-1]]
+    sizes = [*rows, shapes[-1][-1] if len(shapes[-1]) == 2 else 1]
+    count = len(shapes)
+    cost = [[0] * count for _ in range(count)]  # cost[i][j]: fewest MACs to multiply matrices i..j
+    for span in range(1, count):
+        for i in range(count - span):
+            j = i + span
+            cost[i][j] = min(cost[i][k] + cost[k + 1][j] + sizes[i] * sizes[k + 1] * sizes[j + 1] for k in range(i, j))
+    return cost[0][count - 1]
 
 
 def _tensordot_flops(args: tuple, kwargs: dict, output: torch.Tensor) -> int:
