@@ -321,7 +321,7 @@ class _Recorder:
             flops=_module_flops(module, args, kwargs, output) if flops is None else flops,
             # a quantized layer computes in its input's dtype, not in that of its float bias
             weight_dtype=None
-            if isinstance(module, QUANTIZED_WEIGHTED)
+            if isinstance(module, QUANTIZED)
             else next((t.dtype for t in weights if t.dtype.is_floating_point), None),
         )
 
@@ -808,10 +808,24 @@ def _does_work(func: Callable, op: str, args: Any, kwargs: Any, output: Any) -> 
 def _module_tensors(module: nn.Module) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
     """(parameters, buffers) of a module and its children; a module without children is read directly,
     which costs far less than walking it with .parameters()."""
-    if module._modules or isinstance(module, QUANTIZED_WEIGHTED):  # a quantized layer's weights are packed
+    if module._modules or isinstance(module, QUANTIZED):  # a quantized layer's weights are packed
         return module_weights(module)
     parameters = [p for p in module._parameters.values() if p is not None]
     return parameters, [b for b in module._buffers.values() if b is not None]
+
+
+def _recurrent_weights(module: nn.Module) -> list[torch.Tensor]:
+    """A dynamically quantized recurrent layer's weights and biases, unpacked; float16 ones are unpacked as float32,
+    and counted as the float16 they are held in."""
+    weight_dtype = _quantized_recurrent_dtype(module)
+    weights = [
+        w if w.dtype == weight_dtype or w.is_quantized else w.to(weight_dtype) for w in module.get_weight().values()
+    ]
+    return weights + [b for b in module.get_bias().values() if b is not None]
+
+
+def _quantized_recurrent_dtype(module: nn.Module) -> torch.dtype:
+    return module.dtype if isinstance(module, DYNAMIC_RNN.RNNBase) else module.weight_dtype
 
 
 def module_weights(module: nn.Module) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
@@ -824,6 +838,8 @@ def module_weights(module: nn.Module) -> tuple[list[torch.Tensor], list[torch.Te
         if isinstance(part, QUANTIZED_WEIGHTED):
             owned = [t for t in (part.weight(), part.bias()) if t is not None]
             held: list[torch.Tensor] = []
+        elif isinstance(part, QUANTIZED_RECURRENT):
+            owned, held = _recurrent_weights(part), []
         else:
             owned = [p for p in part._parameters.values() if p is not None]
             held = [b for b in part._buffers.values() if b is not None]
@@ -837,6 +853,11 @@ QUANTIZED_LINEAR = (torch.ao.nn.quantized.Linear,)
 # torch.ao's quantized convolutions (static quantization's): nn.Conv's work on int8 weights, held packed.
 QUANTIZED_CONVOLUTIONS = (torch.ao.nn.quantized.modules.conv._ConvNd,)
 QUANTIZED_WEIGHTED = QUANTIZED_LINEAR + QUANTIZED_CONVOLUTIONS
+# torch.ao's dynamically quantized LSTM, GRU and RNN (layers and cells): their float forms' work on int8 or float16
+# weights, held packed.
+DYNAMIC_RNN = torch.ao.nn.quantized.dynamic.modules.rnn
+QUANTIZED_RECURRENT = (DYNAMIC_RNN.RNNBase, DYNAMIC_RNN.RNNCellBase)
+QUANTIZED = QUANTIZED_WEIGHTED + QUANTIZED_RECURRENT
 # Attributes hwprof reads from a user's module (the README's), which say nothing of a layer's work.
 HWPROF_ATTRIBUTES = {"input_shape"}
 
@@ -862,6 +883,8 @@ def _module_config(module: nn.Module) -> dict:
     if isinstance(module, QUANTIZED_WEIGHTED):  # int8 weights: other work than a float layer of these sizes
         config["bias"] = module.bias() is not None
         config["weight_dtype"] = str(module.weight().dtype).removeprefix("torch.")
+    if isinstance(module, QUANTIZED_RECURRENT):
+        config["weight_dtype"] = str(_quantized_recurrent_dtype(module)).removeprefix("torch.")
     if _renamed_zoo_module(module):
         # it may compute its op otherwise than another of that name: GPT-2's NewGELUActivation runs seven
         # element-wise kernels where BERT's GELUActivation runs one, so the two are two configurations,
@@ -912,7 +935,8 @@ PER_ELEMENT_WITH_WEIGHTS = (nn.modules.batchnorm._NormBase, nn.LayerNorm, nn.Gro
     torch.ao.nn.quantized.Quantize,
     *((nn.RMSNorm,) if hasattr(nn, "RMSNorm") else ()),  # nn.RMSNorm came with torch 2.4
 )
-RECURRENT = (nn.RNNBase, nn.RNNCellBase)
+CELLS = (nn.RNNCellBase, DYNAMIC_RNN.RNNCellBase)
+RECURRENT = (nn.RNNBase, *QUANTIZED_RECURRENT, *CELLS)
 EMBEDDINGS = (nn.Embedding, nn.EmbeddingBag)
 # Modules with weights whose MACs _module_flops has a formula for.
 FORMULA_MODULES = (nn.modules.conv._ConvNd, nn.Linear, nn.MultiheadAttention, nn.Bilinear, *EMBEDDINGS, *RECURRENT)
@@ -920,6 +944,7 @@ FORMULA_MODULES += PER_ELEMENT_WITH_WEIGHTS + QUANTIZED_WEIGHTED
 # Gates of a recurrent layer: each is a product of the layer's input and of its hidden state with a weight.
 RECURRENT_GATES = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}
 CELL_GATES = ((nn.LSTMCell, 4), (nn.GRUCell, 3), (nn.RNNCell, 1))
+CELL_GATES += ((DYNAMIC_RNN.LSTMCell, 4), (DYNAMIC_RNN.GRUCell, 3), (DYNAMIC_RNN.RNNCell, 1))
 
 
 def recurrent_flops(module: nn.RNNBase | nn.RNNCellBase, x: torch.Tensor) -> int:
@@ -928,16 +953,17 @@ def recurrent_flops(module: nn.RNNBase | nn.RNNCellBase, x: torch.Tensor) -> int
     data: its rows are the steps actually run)."""
     steps = x.numel() // module.input_size  # every sequence's steps, over the batch
     hidden = module.hidden_size
-    if isinstance(module, nn.RNNCellBase):
+    if isinstance(module, CELLS):
         gates = next(count for kind, count in CELL_GATES if isinstance(module, kind))
         return steps * gates * (module.input_size + hidden) * hidden
     gates = RECURRENT_GATES[module.mode]
     directions = 2 if module.bidirectional else 1
-    state = module.proj_size or hidden  # what each step's hidden state (and a layer's output) holds
+    projection = getattr(module, "proj_size", 0)  # a dynamically quantized LSTM has none
+    state = projection or hidden  # what each step's hidden state (and a layer's output) holds
     per_step = 0
     for layer in range(module.num_layers):
         layer_input = module.input_size if layer == 0 else state * directions
-        per_step += directions * (gates * (layer_input + state) * hidden + (state * hidden if module.proj_size else 0))
+        per_step += directions * (gates * (layer_input + state) * hidden + (state * hidden if projection else 0))
     return steps * per_step
 
 
