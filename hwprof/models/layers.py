@@ -243,6 +243,8 @@ def extract_layers_from_example(
     """Layers of one forward pass on these inputs: torch.fx for positional inputs where the model traces,
     forward hooks otherwise (keyword inputs, Python control flow, most Hugging Face models). Without
     `recipes` the layers carry no LayerCall: prediction never runs a layer alone."""
+    while isinstance(module, PARALLEL_WRAPPERS):
+        module = module.module
     module.eval()
     if not kwargs and not _is_one_layer(module):
         try:  # the graph alone: compiling it into a GraphModule's Python code is not needed to interpret it
@@ -525,6 +527,8 @@ class _FxRecorder(fx.Interpreter, _Recorder):
 TORCH_NN = ("torch.nn", "torch.ao.nn")
 
 
+# Wrappers that run their .module on each device's share of the batch: on one device, that module's layers.
+PARALLEL_WRAPPERS = (nn.DataParallel, nn.parallel.DistributedDataParallel)
 # Methods a subclass may define without changing what a torch.nn module's forward computes.
 BUILDING_METHODS = {"__init__", "reset_parameters", "extra_repr", "__repr__", "__setstate__"}
 
@@ -532,7 +536,10 @@ BUILDING_METHODS = {"__init__", "reset_parameters", "extra_repr", "__repr__", "_
 def torch_nn_class(module: nn.Module) -> type | None:
     """The torch.nn class whose work a module does: its own class, or the torch.nn class a subclass computes as
     (torchvision's Conv3DSimple, `class MyConv(nn.Conv2d): pass`: overriding none of its methods but how it is
-    built), recorded as that class with its op and hyper-parameters. None for a module computing otherwise."""
+    built), recorded as that class with its op and hyper-parameters. None for a module computing otherwise, and for
+    a DataParallel or DistributedDataParallel, whose layers are its module's."""
+    if isinstance(module, PARALLEL_WRAPPERS):
+        return None
     mro = type(module).__mro__
     for at, kind in enumerate(mro):
         if kind.__module__.startswith(TORCH_NN):
@@ -589,6 +596,8 @@ class _Tracer(fx.Tracer):
     def call_module(self, m: nn.Module, forward: Callable, args: tuple, kwargs: dict) -> Any:
         if self._elsewhere():
             return forward(*args, **kwargs)
+        if isinstance(m, PARALLEL_WRAPPERS):  # its module, not the scattering to devices around it
+            return m.module(*args, **kwargs)
         return super().call_module(m, forward, args, kwargs)
 
     def getattr(self, attr: str, attr_val: Any, parameter_proxy_cache: dict) -> Any:
