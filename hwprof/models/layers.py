@@ -529,6 +529,9 @@ TORCH_NN = ("torch.nn", "torch.ao.nn")
 
 # Wrappers that run their .module on each device's share of the batch: on one device, that module's layers.
 PARALLEL_WRAPPERS = (nn.DataParallel, nn.parallel.DistributedDataParallel)
+# Where torch.nn.utils.parametrize makes the class of a parametrized module (ParametrizedConv2d, for weight_norm or
+# spectral_norm): a subclass of the module's class, computing as that class with its weight computed on access.
+PARAMETRIZED = "torch.nn.utils.parametrize"
 # Methods a subclass may define without changing what a torch.nn module's forward computes.
 BUILDING_METHODS = {"__init__", "reset_parameters", "extra_repr", "__repr__", "__setstate__"}
 
@@ -540,7 +543,7 @@ def torch_nn_class(module: nn.Module) -> type | None:
     a DataParallel or DistributedDataParallel, whose layers are its module's."""
     if isinstance(module, PARALLEL_WRAPPERS):
         return None
-    mro = type(module).__mro__
+    mro = [kind for kind in type(module).__mro__ if kind.__module__ != PARAMETRIZED]
     for at, kind in enumerate(mro):
         if kind.__module__.startswith(TORCH_NN):
             overridden = {name for own in mro[:at] for name, value in vars(own).items() if callable(value)}
@@ -560,12 +563,13 @@ def _is_leaf(module: nn.Module) -> bool:
 def _is_composite(module: nn.Module) -> bool:
     """A torch.nn block that is its children's calls (TransformerEncoderLayer, TransformerEncoder, Transformer):
     recorded as one layer it would have no MACs formula, so its parts are recorded, as a user's block's are.
-    MultiheadAttention's child (out_proj) is a weight holder its forward never calls: it stays one layer."""
+    MultiheadAttention's child (out_proj) is a weight holder its forward never calls: it stays one layer, as does
+    a parametrized layer, whose child (parametrizations) computes its weights."""
     kind = torch_nn_class(module)
     return (
         kind is not None
         and kind.__module__.startswith("torch.nn.modules.")
-        and next(module.children(), None) is not None
+        and any(name != "parametrizations" for name, _ in module.named_children())
         and not isinstance(module, nn.MultiheadAttention)
     )
 
