@@ -41,7 +41,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from hwprof.dataset import read_dataset
+from hwprof.dataset import RUN_CONDITIONS, condition_differences, read_dataset
 from hwprof.errors import HwprofError, given_percent, option
 from hwprof.samples import SUFFIX as SAMPLES_SUFFIX
 from hwprof.samples import grouped, read_samples, row_key, samples_path
@@ -67,6 +67,9 @@ SETTING_COLUMNS = {
     "compiled": "--compile",
     "channels_last": "--channels-last",
 }
+# the settings of RUN_CONDITIONS compare words alike; torch has its own sentence, and the rows' cache labels
+# say which caches the paired layers were timed with
+COMPARED_CONDITIONS = tuple(key for key in RUN_CONDITIONS if key not in ("torch", "cache"))
 DISTINCT_COLUMNS = ("device_name", "batch_size", "kind", "op", "config")  # one measurement, however many rows
 HIGHER, LOWER, SAME, UNTESTED = "higher", "lower", "not significant", "untested"
 WHOLE_KINDS = ("network", "command")  # rows that gate on their own: a whole network, a command hwprof run timed
@@ -314,9 +317,10 @@ def _refuse_setting(base: _Side, new: _Side, column: str) -> None:
 
 def _run_differences(base: _Side, new: _Side, matched: pd.DataFrame) -> list[str]:
     """How the runs behind the paired rows were set up differently, where that moves every ratio (the thread
-    count, the PyTorch release, the caches the layers were timed with): the comparison stands, but it measures
-    that change as well as the code's. Runs with no paired row (other models measured at other settings into
-    the same file) move no ratio, so they are not named."""
+    count, the PyTorch release, the caches the layers were timed with, and the RUN_CONDITIONS both sides
+    recorded: allocator, governor, turbo, CPU kernels, oneDNN, CPU and kernel or thread variables): the
+    comparison stands, but it measures that change as well as the code's. Runs with no paired row (other models
+    measured at other settings into the same file) move no ratio, so they are not named."""
     runs = [_paired_runs(side, matched[f"_links_{role}"]) for side, role in ((base, "base"), (new, "new"))]
     differences = []
     for key, words in (
@@ -335,6 +339,10 @@ def _run_differences(base: _Side, new: _Side, matched: pd.DataFrame) -> list[str
             "BASE timed its layers with {} caches and NEW with {} (--cache): each layer ratio includes that "
             "change".format(*listed)
         )
+    differences += [
+        f"BASE ran with {ours} and NEW with {theirs}: each ratio includes that change"
+        for _, ours, theirs in condition_differences(*runs, keys=COMPARED_CONDITIONS)
+    ]
     return differences
 
 

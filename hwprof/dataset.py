@@ -294,7 +294,18 @@ def _read_metadata_document(path: Path, frame: pd.DataFrame | None = None) -> di
 
 # What hwprof writes in a run's provenance as an object or as a list of strings: another kind there is damage,
 # refused where the document is read, not met as a crash by whichever command looks inside it first.
-RUN_OBJECTS = ("allocator", "allow_tf32", "cache", "contention", "execution", "method", "plan", "power")
+RUN_OBJECTS = (
+    "allocator",
+    "allow_tf32",
+    "cache",
+    "contention",
+    "cpu_id",
+    "env",
+    "execution",
+    "method",
+    "plan",
+    "power",
+)
 RUN_ARGUMENT_LISTS = ("argv", "command")
 
 
@@ -1254,6 +1265,87 @@ def _missing_columns(shards: list[Path], columns: list[set[str]]) -> list[str]:
         if missing:
             warnings.append(f"{shard} has no column {', '.join(missing)}: its rows are empty there in the merge.")
     return warnings
+
+
+UNRECORDED = "unrecorded"  # a run's allocator from before `measure --allocator` existed, as fit lists it
+UNREADABLE = "unreadable"  # what provenance writes for a fact it could not read (hwprof.measuring.provenance)
+# Settings that move latency without showing in a run's rows, as compare and evaluate name a difference in them:
+# each one's words around its value, and what its values are called ("transfer between allocator policies").
+RUN_CONDITIONS = {
+    "torch": ("torch {}", "torch releases"),
+    "allocator": ("allocator policy {}", "allocator policies"),
+    "cache": ("cache mode {}", "cache modes"),
+    "governor": ("CPU governor {}", "CPU governors"),
+    "turbo": ("turbo {}", "turbo settings"),
+    "cpu_capability": ("torch CPU capability {}", "CPU kernel sets"),
+    "mkldnn_enabled": ("oneDNN {}", "oneDNN settings"),
+    "cpu_id": ("CPU {}", "CPUs"),
+    "env": ("{}", "environment settings"),
+}
+CONDITION_FIELDS = ("governor", "turbo", "cpu_capability", "mkldnn_enabled", "cpu_id", "env")  # kept as recorded
+CPU_ID_WORDS = {"vendor": "{}", "family": "family {}", "model": "model {}", "stepping": "stepping {}"}
+
+
+def allocator_label(allocator: dict) -> str | None:
+    """A run's allocator in brief: its policy, and where it was not applied or another library served malloc,
+    that ("steady (not applied, libjemalloc.so.2)"); None where the run recorded no policy."""
+    if not allocator.get("policy"):
+        return None
+    notes = [*(["not applied"] if allocator.get("applied") is False else []), *filter(None, [allocator.get("library")])]
+    return f"{allocator['policy']} ({', '.join(notes)})" if notes else str(allocator["policy"])
+
+
+def run_conditions(run: dict) -> dict:
+    """What a run recorded of RUN_CONDITIONS, each as text but for "env" (its variables by name): from its
+    provenance, or its summary in a predictor (hwprof.fitting.data), whose allocator and cache are text already.
+    What the run did not record or could not read is left out: unknown, never a difference."""
+    allocator, cache = run.get("allocator"), run.get("cache")
+    if isinstance(cache, dict):  # a run's provenance: the mode its layers were timed in, where it timed layers
+        cache = cache.get("mode") if (run.get("plan") or {}).get("layers", True) else None
+    found = {
+        "torch": run.get("torch"),
+        "allocator": allocator_label(allocator) if isinstance(allocator, dict) else allocator,
+        "cache": cache,
+        "governor": run.get("governor"),
+        "turbo": run.get("turbo"),
+        "cpu_capability": run.get("cpu_capability"),
+    }
+    if isinstance(run.get("mkldnn_enabled"), bool):
+        found["mkldnn_enabled"] = "on" if run["mkldnn_enabled"] else "off"
+    cpu = run.get("cpu_id") if isinstance(run.get("cpu_id"), dict) else {}
+    known = [(field, cpu[field]) for field in [*CPU_ID_WORDS, "microcode"] if cpu.get(field) not in (None, UNREADABLE)]
+    found["cpu_id"] = " ".join(CPU_ID_WORDS.get(field, "microcode {}").format(value) for field, value in known)
+    found = {key: str(value) for key, value in found.items() if value not in (None, "", UNREADABLE, UNRECORDED)}
+    if isinstance(run.get("env"), dict):
+        found["env"] = {str(name): str(value) for name, value in run["env"].items()}
+    return found
+
+
+def condition_differences(ours: list[dict], theirs: list[dict], keys=RUN_CONDITIONS, within: bool = False) -> list:
+    """(key, ours, theirs) for each of `keys` that runs on both sides recorded and recorded differently, each side
+    in RUN_CONDITIONS' words, several runs' values joined by "/" ("allocator policy steady/system"); an environment
+    variable set on one side (or set otherwise) is one entry of its own. `within`: different only where `theirs`
+    holds a value `ours` lacks (a predictor fitted on both transfers to either)."""
+    sides = [[run_conditions(run) for run in side] for side in (ours, theirs)]
+    found = []
+    for key in keys:
+        if key == "env":
+            names = sorted({name for side in sides for conditions in side for name in conditions.get("env", {})})
+            values = {
+                name: [
+                    {f"{name}={env[name]}" if name in env else f"{name} unset" for env in envs}
+                    for envs in ([c["env"] for c in side if "env" in c] for side in sides)
+                ]
+                for name in names
+            }
+        else:
+            values = {key: [{c[key] for c in side if key in c} for side in sides]}
+        for ours_values, theirs_values in values.values():
+            differ = not theirs_values <= ours_values if within else ours_values != theirs_values
+            if ours_values and theirs_values and differ:
+                words = RUN_CONDITIONS[key][0]
+                found.append((key, *(words.format("/".join(sorted(v))) for v in (ours_values, theirs_values))))
+    return found
 
 
 def _runs_summary(frame: pd.DataFrame, runs: list[dict]) -> list[dict]:

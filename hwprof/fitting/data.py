@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from hwprof.dataset import CONDITION_FIELDS, UNRECORDED, allocator_label
 from hwprof.errors import HwprofError, option, shown, worded
 from hwprof.fitting.alignment import Alignment, align_runs
 from hwprof.predictor.features import LayerRecord, NetworkBatch
@@ -32,7 +33,6 @@ TARGETS = {"latency": "latency_ms", "power": "power_w", "energy": "energy_mj"}
 LAYER_FEATURE_COLUMNS = ("flops", "input_bytes", "output_bytes", "weight_bytes")
 UNKNOWN_DEVICE = "unknown device"
 REPEAT_FLOOR = 0.01  # relative; keeps one very precise repeat from erasing the others
-UNRECORDED_ALLOCATOR = "unrecorded"  # datasets measured before `measure --allocator` existed
 UNSTABLE_RELATIVE_CI = 0.1  # a CI from the few samples of an unstable row is not trusted below this
 MEDIAN_RUNS = 3  # from this many runs of one item on, their median: one run slow throughout cannot move it
 
@@ -194,12 +194,11 @@ def checked_runs(runs: list[dict], path) -> list[dict]:
 
 
 def _run_summary(run: dict) -> dict:
-    summary = {k: run[k] for k in RUN_FIELDS if k in run}
+    """What fit keeps of a run in the predictor: what evaluate and advice read (run_conditions among it)."""
+    summary = {k: run[k] for k in (*RUN_FIELDS, *CONDITION_FIELDS) if k in run}
     execution = run.get("execution") or {}  # how it ran, for the measure commands fit advises
     summary.update({k: execution[k] for k in ("dtype", "channels_last", "compile") if k in execution})
-    allocator = run.get("allocator") or {}
-    policy = allocator.get("policy", UNRECORDED_ALLOCATOR)
-    summary["allocator"] = policy if allocator.get("applied", True) else f"{policy} (not applied)"
+    summary["allocator"] = allocator_label(run.get("allocator") or {}) or UNRECORDED
     if (run.get("plan") or {}).get("layers", True):  # the mode layers were timed in; runs from before, warm
         summary["cache"] = (run.get("cache") or {}).get("mode", CACHE_BEFORE_RECORDED)
     return summary

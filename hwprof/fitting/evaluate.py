@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from hwprof.dataset import RUN_CONDITIONS, condition_differences
 from hwprof.errors import HwprofError, true_or_false
 from hwprof.files import as_paths, check_output
 from hwprof.fitting.data import (
@@ -82,7 +83,8 @@ def evaluate(
     }
     notes = []
     fitted_sources = predictor.doc.get("training", {}).get("sources", [])
-    if report["predictor_device_name"] not in (None, device):
+    same_device = report["predictor_device_name"] in (None, device)
+    if not same_device:
         notes.append(
             f"the predictor was fitted on {report['predictor_device_name']!r} but the data was "
             f"measured on {device!r}: these figures measure transfer between devices"
@@ -104,21 +106,28 @@ def evaluate(
             f"the predictor was fitted on {'/'.join(fitted)} data but this data was measured in "
             f"{'/'.join(measured)}: these figures measure transfer between dtypes"
         )
-    fitted, measured = (
-        sorted(files_by_value(fitted_sources, "torch")),
-        sorted(files_by_value(sources, "torch", run_ids)),
-    )
-    if fitted and measured and not set(measured) <= set(fitted):  # a release may pick other kernels for a layer
-        notes.append(
-            f"the predictor was fitted on data measured with torch {'/'.join(fitted)} but this data with torch "
-            f"{'/'.join(measured)}: these figures measure transfer between torch releases"
-        )
+    notes += _condition_notes(fitted_sources, sources, run_ids, same_device)
     outside = _outside_note(predictor, table)
     if outside:
         notes.append(outside)
     if notes:
         report["note"] = "; ".join(notes)
     return report, table
+
+
+def _condition_notes(fitted_sources: list[dict], sources: list[dict], run_ids: set | None, same_device: bool) -> list:
+    """A note for each of RUN_CONDITIONS (torch, allocator, cache mode, governor, turbo, CPU kernels, oneDNN,
+    CPU, kernel and thread variables) in which the data's runs hold a value the predictor's training runs did not:
+    each moves latency with no feature to tell, so the figures measure that transfer too. Settings either side
+    did not record are unknown, never a difference; on another device its CPU is told already."""
+    fitted = [run for source in fitted_sources for run in source.get("runs", [])]
+    measured = [run for source in sources for run in source["runs"] if not run_ids or run.get("run_id") in run_ids]
+    keys = [key for key in RUN_CONDITIONS if same_device or key != "cpu_id"]
+    return [
+        f"the predictor was fitted on data measured with {ours} but this data with {theirs}: these figures measure "
+        f"transfer between {RUN_CONDITIONS[key][1]}"
+        for key, ours, theirs in condition_differences(fitted, measured, keys, within=True)
+    ]
 
 
 def _network_points(predictor: Predictor, data, confidence: float) -> pd.DataFrame:
