@@ -1091,6 +1091,8 @@ def _function_flops(op: str, args: tuple, kwargs: dict, output: Any) -> int:
         return x1.numel() // x1.shape[-1] * weight.numel()
     if op in ("linalgmultidot", "chainmatmul") and inputs:
         return _chain_flops([tuple(t.shape) for t in inputs])
+    if op in REDUCING_OPS and len(inputs) == 1:  # torch.max(a, b) of two tensors is a product by elements
+        return inputs[0].numel()
     if op in ("cat", "stack", "flatten", "reshape", "view", "dropout", "zeroslike", "chunk", "split", "embedding"):
         return 0
     if op in COPIES:
@@ -1098,6 +1100,11 @@ def _function_flops(op: str, args: tuple, kwargs: dict, output: Any) -> int:
     return outputs[0].numel() if outputs else 0
 
 
+# Reductions: every input element is read into one output (a mean over tokens, a sum over a row), as an adaptive
+# pool's are, whichever dimensions they reduce.
+REDUCING_OPS = {"mean", "nanmean", "sum", "nansum", "prod", "amax", "amin", "aminmax", "max", "min", "argmax", "argmin"}
+REDUCING_OPS |= {"var", "std", "varmean", "stdmean", "norm", "linalgvectornorm", "logsumexp", "all", "any"}
+REDUCING_OPS |= {"median", "nanmedian", "countnonzero"}
 FORWARD_CONVOLUTIONS = {f"conv{n}d" for n in (1, 2, 3)}
 TRANSPOSED_CONVOLUTIONS = {f"convtranspose{n}d" for n in (1, 2, 3)}
 # Functional convolutions: their work depends on the kernel's size, which only their weight's shape says.
