@@ -925,8 +925,8 @@ def _module_flops(module: nn.Module, args: tuple, kwargs: dict, output: Any) -> 
         return attention_flops(module, args, kwargs)
     if isinstance(module, (nn.modules.pooling._MaxPoolNd, nn.modules.pooling._AvgPoolNd)):
         kernel = module.kernel_size
-        kernel = math.prod(kernel) if isinstance(kernel, (tuple, list)) else kernel ** (x.dim() - 2)
-        return y.numel() * kernel
+        spatial = next(dims for kind, dims in POOL_DIMENSIONS if isinstance(module, kind))  # unbatched input too
+        return y.numel() * (math.prod(kernel) if isinstance(kernel, (tuple, list)) else kernel**spatial)
     if isinstance(module, (nn.modules.pooling._AdaptiveAvgPoolNd, nn.modules.pooling._AdaptiveMaxPoolNd)):
         return x.numel()  # every input element is read into exactly one output
     if isinstance(module, RECURRENT):
@@ -950,6 +950,9 @@ PER_ELEMENT_WITH_WEIGHTS = (nn.modules.batchnorm._NormBase, nn.LayerNorm, nn.Gro
 )
 CELLS = (nn.RNNCellBase, DYNAMIC_RNN.RNNCellBase)
 RECURRENT = (nn.RNNBase, *QUANTIZED_RECURRENT, *CELLS)
+# Pooling modules and the dimensions they pool: a window given as one number is that wide along each of them.
+POOLING = (nn.MaxPool1d, nn.MaxPool2d, nn.MaxPool3d, nn.AvgPool1d, nn.AvgPool2d, nn.AvgPool3d)
+POOL_DIMENSIONS = tuple((kind, int(kind.__name__[-2])) for kind in POOLING)
 EMBEDDINGS = (nn.Embedding, nn.EmbeddingBag)
 # Modules with weights whose MACs _module_flops has a formula for.
 FORMULA_MODULES = (nn.modules.conv._ConvNd, nn.Linear, nn.MultiheadAttention, nn.Bilinear, *EMBEDDINGS, *RECURRENT)
