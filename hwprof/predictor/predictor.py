@@ -563,7 +563,7 @@ class Predictor:
     def novelty(self, features: NetworkFeatures) -> dict[str, np.ndarray]:
         """Per network: `uncovered_share`, the share of its predicted latency from layers of op types with no
         model of their own (or groups no training network had), outside the sizes their model was trained
-        on, or of a kind no training layer was (an implementation or dtype indicator), and `uncovered_by`,
+        on, or of a kind no training layer was (an implementation, dtype or layout indicator), and `uncovered_by`,
         what most of that share comes from; `distance` to the nearest training network (NaN for files
         without a domain); `outside`, true where either goes beyond what held-out families showed in
         validation. Computed once per features (theirs are this predictor's layers, as _check_features makes
