@@ -1239,6 +1239,13 @@ def _merge(shards: list[Path], out: Path, skip_unfinished: bool) -> dict:
 
     warnings += _missing_columns(shards, columns)
     merged = concat(frames)
+    models, mixed = mixed_settings(merged, runs)
+    if mixed:  # one warning, whatever the number of shards or settings
+        words = mixed_settings_words(models, mixed, lambda run_id: run_owner[run_id].name)
+        warnings.append(
+            f"The shards measured {words}, and show and fit take their runs as repeats of one measurement, so a "
+            "median mixes the two; merge shards measured with one allocator policy and one cache mode."
+        )
     trace = pd.concat(traces, ignore_index=True) if traces else None
     try:
         trace_path = write_dataset_files(out, merged, runs, concat_samples(samples), trace)
@@ -1346,6 +1353,51 @@ def condition_differences(ours: list[dict], theirs: list[dict], keys=RUN_CONDITI
                 words = RUN_CONDITIONS[key][0]
                 found.append((key, *(words.format("/".join(sorted(v))) for v in (ours_values, theirs_values))))
     return found
+
+
+SHOWN_MODELS = 3  # models named in a sentence about several
+
+
+def mixed_settings(frame: pd.DataFrame, runs: list[dict]) -> tuple[list[str], dict[str, dict[str, list[str]]]]:
+    """(models, runs by value by setting) where runs that measured one target (one model at one batch size and
+    sequence length, on one board, in one dtype, layout and compile mode and at one thread count: what show and
+    fit take as repeats of one measurement) recorded different allocator policies or layer cache modes; their
+    medians would mix the two. The runs are named by run id, those of every such target together."""
+    threads = {run.get("run_id"): run.get("threads") for run in runs}
+    allocators = {run.get("run_id"): run_conditions(run).get("allocator") for run in runs}
+    rows = _with_settings_before_recorded(frame)
+    rows = rows[rows["kind"].isin(("layer", "network")) & rows["run_id"].notna() & rows["model"].notna()]
+    rows = rows.assign(
+        _threads=rows["run_id"].map(threads),
+        allocator=rows["run_id"].map(allocators),
+        cache=rows["cache"].map(lambda label: "cold" if str(label).startswith("cold") else label),  # cold_partial
+    )
+    keys = [c for c in ("device_name", "model", "batch_size", "seq_len", *SETTINGS_BEFORE_RECORDED) if c in rows]
+    models, mixed = set(), {}
+    for setting in ("allocator", "cache"):
+        known = rows.dropna(subset=[setting])
+        groups = known.groupby([*keys, "_threads"], dropna=False, sort=False)[setting]
+        clashing = known[groups.transform("nunique") > 1]
+        if len(clashing):
+            models |= set(clashing["model"].astype(str))
+            pairs = clashing[[setting, "run_id"]].drop_duplicates().sort_values([setting, "run_id"])
+            mixed[setting] = {value: list(ids) for value, ids in pairs.groupby(setting, sort=True)["run_id"]}
+    return sorted(models), mixed
+
+
+def mixed_settings_words(models: list[str], mixed: dict[str, dict[str, list[str]]], named: Callable) -> str:
+    """mixed_settings' findings in words: "mlp, net under different allocator policies (steady: a.parquet;
+    system: b.parquet)", each run named by `named` (a run id -> its name), each name once per value."""
+    listed = ", ".join(models[:SHOWN_MODELS]) + (
+        f" and {len(models) - SHOWN_MODELS} more" if len(models) > SHOWN_MODELS else ""
+    )
+    settings = [
+        f"{RUN_CONDITIONS[setting][1]} ("
+        + "; ".join(f"{value}: {', '.join(dict.fromkeys(map(named, ids)))}" for value, ids in by_value.items())
+        + ")"
+        for setting, by_value in mixed.items()
+    ]
+    return f"{listed} under different {' and '.join(settings)}"
 
 
 def _runs_summary(frame: pd.DataFrame, runs: list[dict]) -> list[dict]:

@@ -100,7 +100,14 @@ def show(dataset: Path, as_json: bool) -> None:
     """
     from hwprof.cli.measure import print_summary, summarize_frame
     from hwprof.cli.run import command_entries, command_lines
-    from hwprof.dataset import not_measured, not_measured_line, read_dataset
+    from hwprof.dataset import (
+        mixed_settings,
+        mixed_settings_words,
+        not_measured,
+        not_measured_line,
+        read_dataset,
+        run_conditions,
+    )
     from hwprof.measuring.fit_sweep import cut_short_line, unfinished_sweep
     from hwprof.samples import read_samples
 
@@ -110,14 +117,17 @@ def show(dataset: Path, as_json: bool) -> None:
         {key: run.get(key) for key in ("run_id", "status", "device_name", "threads", "hwprof", "torch", "start_time")}
         | {"power_source": (run.get("power") or {}).get("source"), "rows": run.get("rows")}
         | {"execution": _execution(run)}
+        | {key: run_conditions(run).get(key) for key in ("allocator", "cache")}
         for run in provenance
     ]
     summary = summarize_frame(frame, read_samples(dataset), provenance)
     commands = command_entries(frame, provenance)
     missing = not_measured(frame, provenance[-1] if provenance else {})
     sweep_left = unfinished_sweep(provenance)
+    models, mixed = mixed_settings(frame, provenance)  # show splits runs by thread count, not by these
     if as_json:
         document = {"dataset": str(dataset), "rows": len(frame), "runs": runs, **summary, "commands": commands}
+        document |= {"mixed_settings": {"models": models, **mixed} if mixed else None}
         click.echo(json.dumps(document | {"not_measured": missing, "sweep_unfinished": sweep_left}, indent=2))
         return
     if summary["networks"] or not commands:
@@ -132,10 +142,18 @@ def show(dataset: Path, as_json: bool) -> None:
         line = (
             f"run {str(run['run_id'])[:8]} ({known['status']}): {known['rows']} rows on {known['device_name']}, "
             f"{''.join(f'{word}, ' for word in run['execution'])}"
-            f"{threads}power {run['power_source'] or 'unavailable'}, "
+            f"{threads}power {run['power_source'] or 'unavailable'}, {_unusual_settings(run)}"
             f"hwprof {known['hwprof']}, torch {known['torch']}, started {known['start_time']}"
         )
         click.echo(printable(line, newlines=False))
+    if mixed:  # what the medians above mix
+        words = mixed_settings_words(models, mixed, lambda run_id: f"run {str(run_id)[:8]}")
+        click.echo(
+            printable(
+                f"note: this dataset measured {words}; their figures above are medians over runs of each",
+                newlines=False,
+            )
+        )
     for reason in summary["power_unavailable"]:
         click.echo(printable(f"power unavailable: {reason}", newlines=False))
     if missing:
@@ -152,6 +170,17 @@ RUN_FIELDS = (
     "torch",
     "start_time",
 )  # said "unrecorded" where a run lacks one
+
+
+DEFAULT_SETTINGS = {"allocator": "steady", "cache": "cold"}  # measure's, which a run line leaves unsaid
+
+
+def _unusual_settings(run: dict) -> str:
+    """ "allocator system, cache warm, ": a run's allocator and its layers' cache mode where not the default (an
+    allocator not applied included), each followed by a comma; empty where both are the default or unrecorded."""
+    return "".join(
+        f"{key} {run[key]}, " for key, default in DEFAULT_SETTINGS.items() if run[key] not in (None, default)
+    )
 
 
 def _execution(run: dict) -> list[str]:
