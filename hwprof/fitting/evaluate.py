@@ -30,6 +30,8 @@ from hwprof.plotting import axis_label, distinct_styles, literal_text, new_figur
 from hwprof.predictor.features import encode_layers
 from hwprof.predictor.predictor import Predictor, check_confidence, load_predictor
 
+LAYOUTS = {False: "contiguous (NCHW)", True: "channels-last (NHWC)"}  # a run's execution.channels_last in words
+
 
 def evaluate(
     predictor: Predictor | str | os.PathLike,
@@ -97,15 +99,17 @@ def evaluate(
                 f"at {'/'.join(map(str, measured))}: these figures measure transfer between thread counts"
             )
     run_ids = set(frame["run_id"].dropna().astype(str)) if "run_id" in frame.columns else None
-    fitted, measured = (
-        sorted(files_by_value(fitted_sources, "dtype")),
-        sorted(files_by_value(sources, "dtype", run_ids)),
-    )
-    if fitted and measured and not set(measured) <= set(fitted):  # bfloat16 runs at other speeds than float32
-        notes.append(
-            f"the predictor was fitted on {'/'.join(fitted)} data but this data was measured in "
-            f"{'/'.join(measured)}: these figures measure transfer between dtypes"
+    # bfloat16 runs at other speeds than float32, a convolution channels-last at other speeds than contiguous
+    for key, named, kinds in (("dtype", str, "dtypes"), ("channels_last", LAYOUTS.get, "memory layouts")):
+        fitted, measured = (
+            sorted(map(named, files_by_value(fitted_sources, key))),
+            sorted(map(named, files_by_value(sources, key, run_ids))),
         )
+        if fitted and measured and not set(measured) <= set(fitted):
+            notes.append(
+                f"the predictor was fitted on {'/'.join(fitted)} data but this data was measured in "
+                f"{'/'.join(measured)}: these figures measure transfer between {kinds}"
+            )
     notes += _condition_notes(fitted_sources, sources, run_ids, same_device)
     outside = _outside_note(predictor, table)
     if outside:
