@@ -93,9 +93,12 @@ def test_an_experts_loop_traces_on_meta_as_a_run_routed_evenly(name):
             part.register_forward_hook(_routed_evenly)
     real, _ = run_and_extract(real_spec.module, real_spec.model_inputs, 2, seq_len=7)
     assert [layer.facts() for layer in trace.layers] == [layer.facts() for layer in real]
-    gate_up = [2 * MOE[name].get("moe_intermediate_size", MOE[name].get("intermediate_size")), 32]
-    shapes = [layer.config["input_shapes"] for layer in trace.layers if layer.op == "linear"]
-    up = [inputs[0][0] for inputs in shapes if len(inputs) == 2 and inputs[1] == gate_up]  # x, one expert's weight
+    width = 2 * MOE[name].get("moe_intermediate_size", MOE[name].get("intermediate_size"))
+    up = [  # the experts' functional linear calls, each given one expert's gate and up weight
+        layer.config["input_shapes"][0][0]
+        for layer in trace.layers
+        if layer.op == "linear" and "args" in layer.config and layer.params == width * 32
+    ]
     assert up == [7, 7, 7, 7]  # 2 x 7 tokens x top 2 = 28 choices over 4 experts
 
 

@@ -85,15 +85,12 @@ def test_torch_nn_blocks_traced_on_meta_give_their_real_records(build):
     assert [layer.facts() for layer in traced.layers] == [layer.facts() for layer in real]
 
 
-class Scaled(nn.Module):
-    """A module with weights and no children whose work hwprof has no formula for."""
+class Scaled(nn.Softmax):
+    """A torch.nn layer given weights, which hwprof has no MACs formula for."""
 
     def __init__(self):
-        super().__init__()
+        super().__init__(dim=-1)
         self.weight = nn.Parameter(torch.ones(8, 8))
-
-    def forward(self, x):
-        return x @ self.weight
 
 
 class WithScaled(nn.Module):
