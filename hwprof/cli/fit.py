@@ -364,6 +364,39 @@ def _prediction_row(prediction) -> tuple[str, int | None, str]:
     return variant_name(model, **settings), seq, dtype
 
 
+def conditions_line(conditions: dict) -> str:
+    """What predicted figures are for, from the predictor's training runs (Predictor.conditions): "for AMD EPYC
+    at 1 thread, float32, contiguous layout, layers timed cold"; a setting no run recorded is named as such."""
+    board = conditions.get("device_name") or "an unnamed board"
+    devices = [device for device in conditions.get("device", []) if device != "cpu"]
+    parts = []
+    threads = conditions.get("threads", [])
+    if threads:
+        parts.append(f"{'/'.join(map(str, threads))} thread{'' if threads == [1] else 's'}")
+    if conditions.get("dtypes"):
+        parts.append("/".join(conditions["dtypes"]))
+    if conditions.get("layouts"):
+        parts.append(f"{'/'.join(layout.replace('_', '-') for layout in conditions['layouts'])} layout")
+    if conditions.get("cache"):
+        parts.append(f"layers timed {'/'.join(conditions['cache'])}")
+    unrecorded = [
+        name
+        for name, key in (
+            ("thread count", "threads"),
+            ("dtype", "dtypes"),
+            ("layout", "layouts"),
+            ("cache mode", "cache"),
+        )
+        if not conditions.get(key)
+    ]
+    where = f"{board} ({', '.join(devices)})" if devices else board
+    missing = " or ".join([", ".join(unrecorded[:-1]), *unrecorded[-1:]] if len(unrecorded) > 1 else unrecorded)
+    if not parts:
+        return f"for {where} (its training data recorded no {missing})"
+    said = "as its training data was measured" + (f"; no {missing} recorded" if unrecorded else "")
+    return f"for {where} at {', '.join(parts)} ({said})"
+
+
 def _print_predictions(predictions, show_layers: bool, doc: dict) -> None:
     from rich.table import Table
 
@@ -371,6 +404,7 @@ def _print_predictions(predictions, show_layers: bool, doc: dict) -> None:
 
     console = make_console()
     first = predictions[0]
+    console.print(conditions_line(first.conditions))
     targets = [t for t in METRIC_LABELS if t in first.total]
     bounded = any(p.has_interval(t) for p in predictions for t in targets)
     table = Table(title=f"predicted, with {given_percent(first.confidence)} intervals" if bounded else "predicted")

@@ -37,6 +37,7 @@ from hwprof.predictor import file as predictor_file
 from hwprof.predictor.domain import Domain
 from hwprof.predictor.features import (
     AGGREGATE_KINDS,
+    CHANNELS_LAST,
     CONFIG_PREFIX,
     OP_GROUPS,
     LayerRecord,
@@ -79,6 +80,9 @@ class Prediction:
     # share of predicted time from uncovered op types or sizes, distance to the training networks, and
     # whether that puts the network outside what held-out families validated (see Predictor.novelty)
     novelty: dict[str, float | bool] = field(default_factory=dict)
+    # what the figures are for: the board, thread count, dtype, layout and cache mode the predictor was
+    # trained at (Predictor.conditions)
+    conditions: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         """Plain values for json.dumps, as predict --json prints them: the layers as a list of records, and
@@ -92,6 +96,7 @@ class Prediction:
             "warnings": list(self.warnings),
             "traced_on": self.traced_on,
             "novelty": dict(self.novelty),
+            "conditions": {key: list(v) if isinstance(v, list) else v for key, v in self.conditions.items()},
             "layers": json.loads(self.layers.to_json(orient="records")),
         }
 
@@ -200,6 +205,32 @@ class Predictor:
         """Whether it predicts each layer with layer models (layer mode) rather than from per op group
         aggregates alone (analytic mode)."""
         return "latency_ms" in self.layer_sets
+
+    @property
+    def conditions(self) -> dict:
+        """What its figures are for, as its training runs recorded it: `device_name`, and the sorted values of
+        the runs' `device`, `threads`, `dtypes`, `layouts` ("contiguous" or "channels_last") and `cache` (the
+        mode layers were timed in); a list is empty where no run recorded it (a table of network rows)."""
+        training = self.doc.get("training")
+        runs = [
+            run
+            for source in _listed(training.get("sources") if isinstance(training, dict) else None)
+            if isinstance(source, dict)
+            for run in _listed(source.get("runs"))
+            if isinstance(run, dict)
+        ]
+
+        def recorded(key: str, kind: type) -> list:  # of that kind alone: a count is no bool
+            return sorted({run[key] for run in runs if type(run.get(key)) is kind})
+
+        return {
+            "device_name": self.doc.get("device_name"),
+            "device": recorded("device", str),
+            "threads": recorded("threads", int),
+            "dtypes": recorded("dtype", str),
+            "layouts": [CHANNELS_LAST if value else "contiguous" for value in recorded("channels_last", bool)],
+            "cache": recorded("cache", str),
+        }
 
     def save(self, path: str | os.PathLike, force: bool = False) -> None:
         """Write the predictor file. An older predictor is replaced only with `force`, as `fit(out=...)` replaces
@@ -516,7 +547,9 @@ class Predictor:
         interval = {t: (float(arrays[f"{t}_low"][0]), float(arrays[f"{t}_high"][0])) for t in self.targets}
         layers = self._layer_table(layer_names, records, features, confidence)
         novel = {key: values[0].item() for key, values in novelty.items()}
-        return Prediction(name, batch_size, confidence, total, interval, layers, warnings, traced.traced_on, novel)
+        return Prediction(
+            name, batch_size, confidence, total, interval, layers, warnings, traced.traced_on, novel, self.conditions
+        )
 
     def _check_finite(self, arrays: dict[str, np.ndarray], names: Sequence[str]) -> None:
         """A prediction is a finite positive number: anything else means a damaged or overflowing file."""
@@ -780,6 +813,12 @@ class Predictor:
 # variables lies beyond it by more than RANGE_TOLERANCE (about 10%, the encoding being logarithmic).
 UNCOVERED_SHARE_LIMIT = 0.1
 RANGE_TOLERANCE = 0.1
+
+
+def _listed(value: object) -> list:
+    """A list from a predictor document's provenance, or none where a damaged file holds something else: the
+    provenance only describes the figures, so it never stops a prediction."""
+    return value if isinstance(value, list) else []
 
 
 def _is_one_model(value: object) -> bool:

@@ -1,0 +1,76 @@
+"""A prediction says what its figures are for: the board, thread count, dtype, layout and cache mode of the
+predictor's training runs, above predict's table, in --json and in Prediction.to_dict."""
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+import hwprof
+from fakes.synthetic import DEVICE, synthetic_frame, write
+from hwprof.cli import main
+from hwprof.fitting.fit import fit
+
+RUN = {
+    "run_id": "run1",
+    "device": "cpu",
+    "device_name": DEVICE,
+    "threads": 1,
+    "execution": {"dtype": "float32", "channels_last": False, "compile": False},
+    "cache": {"mode": "cold"},
+}
+CONDITIONS = {
+    "device_name": DEVICE,
+    "device": ["cpu"],
+    "threads": [1],
+    "dtypes": ["float32"],
+    "layouts": ["contiguous"],
+    "cache": ["cold"],
+}
+
+
+@pytest.fixture(scope="module")
+def predictor_path(tmp_path_factory):
+    """A predictor fitted on one run at 1 thread, float32, NCHW, layers timed cold."""
+    directory = tmp_path_factory.mktemp("conditions")
+    dataset = write(synthetic_frame(n_networks=10, seed=3).assign(run_id="run1"), directory / "one.parquet")
+    (directory / "one.parquet.json").write_text(json.dumps({"schema_version": 1, "runs": [RUN]}))
+    fit([dataset], out=directory / "predictor.json", family="polynomial", cv=False)
+    return directory / "predictor.json"
+
+
+def test_a_prediction_and_its_dict_carry_the_training_conditions(predictor_path):
+    predictor = hwprof.load_predictor(predictor_path)
+    assert predictor.conditions == CONDITIONS
+    prediction = predictor.predict("mlp")
+    assert prediction.conditions == CONDITIONS
+    assert json.loads(json.dumps(prediction.to_dict()))["conditions"] == CONDITIONS
+
+
+def test_predict_says_the_conditions_above_its_table_and_in_json(predictor_path):
+    result = CliRunner().invoke(main, ["predict", str(predictor_path), "mlp"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    first = result.output.splitlines()[0]
+    assert (
+        first
+        == f"for {DEVICE} at 1 thread, float32, contiguous layout, layers timed cold (as its training data was measured)"
+    )
+    result = CliRunner().invoke(main, ["predict", str(predictor_path), "mlp", "--json"])
+    assert json.loads(result.output)[0]["conditions"] == CONDITIONS
+
+
+def test_a_predictor_of_network_rows_alone_says_what_its_data_did_not_record(tmp_path):
+    (tmp_path / "nets.csv").write_text("model,batch_size,latency_ms\nmlp,1,1.0\nmlp,2,1.5\nmlp_large,1,3.0\n")
+    fit([tmp_path / "nets.csv"], out=tmp_path / "nets.json", cv=False)
+    result = CliRunner().invoke(main, ["predict", str(tmp_path / "nets.json"), "mlp"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[0] == (
+        "for unknown device (its training data recorded no thread count, dtype, layout or cache mode)"
+    )
+
+
+def test_damaged_provenance_in_a_predictor_file_leaves_its_conditions_empty(predictor_path):
+    doc = json.loads(predictor_path.read_text())
+    doc["training"]["sources"] = "text"
+    conditions = hwprof.Predictor(doc).predict("mlp").conditions
+    assert conditions["threads"] == conditions["dtypes"] == conditions["cache"] == []
