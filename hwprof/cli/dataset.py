@@ -100,14 +100,7 @@ def show(dataset: Path, as_json: bool) -> None:
     """
     from hwprof.cli.measure import print_summary, summarize_frame
     from hwprof.cli.run import command_entries, command_lines
-    from hwprof.dataset import (
-        mixed_settings,
-        mixed_settings_words,
-        not_measured,
-        not_measured_line,
-        read_dataset,
-        run_conditions,
-    )
+    from hwprof.dataset import not_measured, not_measured_line, read_dataset, run_conditions
     from hwprof.measuring.fit_sweep import cut_short_line, unfinished_sweep
     from hwprof.samples import read_samples
 
@@ -124,10 +117,8 @@ def show(dataset: Path, as_json: bool) -> None:
     commands = command_entries(frame, provenance)
     missing = not_measured(frame, provenance[-1] if provenance else {})
     sweep_left = unfinished_sweep(provenance)
-    models, mixed = mixed_settings(frame, provenance)  # show splits runs by thread count, not by these
     if as_json:
         document = {"dataset": str(dataset), "rows": len(frame), "runs": runs, **summary, "commands": commands}
-        document |= {"mixed_settings": {"models": models, **mixed} if mixed else None}
         click.echo(json.dumps(document | {"not_measured": missing, "sweep_unfinished": sweep_left}, indent=2))
         return
     if summary["networks"] or not commands:
@@ -146,14 +137,6 @@ def show(dataset: Path, as_json: bool) -> None:
             f"hwprof {known['hwprof']}, torch {known['torch']}, started {known['start_time']}"
         )
         click.echo(printable(line, newlines=False))
-    if mixed:  # what the medians above mix
-        words = mixed_settings_words(models, mixed, lambda run_id: f"run {str(run_id)[:8]}")
-        click.echo(
-            printable(
-                f"note: this dataset measured {words}; their figures above are medians over runs of each",
-                newlines=False,
-            )
-        )
     for reason in summary["power_unavailable"]:
         click.echo(printable(f"power unavailable: {reason}", newlines=False))
     if missing:

@@ -507,26 +507,26 @@ def _measured(value) -> float | None:
 
 def summarize_frame(frame, samples=None, runs=()) -> dict:
     """Networks against the sum of their layers, and the slowest layers, per (model, batch size, sequence length,
-    and in a merged dataset board, precision, layout and thread count; reruns give the median of the runs'
-    figures, the network's and each layer's, as fit and compare combine them); with the raw samples
-    (`hwprof.samples.read_samples`), the share of each network's samples in a slow mode; with the runs' provenance
-    (`hwprof.dataset.read_provenance`),
-    why power was unavailable, each reason once, so that a null power figure never goes unexplained. Every figure
-    is computed for all networks at once, not by a frame per network, so thousands of networks take seconds."""
+    and in a merged dataset board, precision, layout, thread count, allocator policy and cache mode; reruns give
+    the median of the runs' figures, the network's and each layer's, as fit and compare combine them); with the
+    raw samples (`hwprof.samples.read_samples`), the share of each network's samples in a slow mode; with the runs'
+    provenance (`hwprof.dataset.read_provenance`), why power was unavailable, each reason once, so that a null
+    power figure never goes unexplained. Every figure is computed for all networks at once, not by a frame per
+    network, so thousands of networks take seconds."""
     from hwprof.dataset import latency_interval_unbounded
     from hwprof.measuring.session import contended_measurements
     from hwprof.sample_models.sweep import PREFIX
 
     network_samples = _network_samples(samples)
     frame = frame[frame["model"].notna() & frame["batch_size"].notna()]  # rows of models (not hwprof run's)
-    threads = {run.get("run_id"): run.get("threads") for run in runs if run.get("threads") is not None}
-    if "run_id" in frame and len(set(threads.values())) > 1:  # recorded per run only, not in the rows
-        frame = frame.assign(threads=frame["run_id"].map(threads))
-    # a merged dataset's boards, precisions and thread counts are summarised apart, each network once (not its
-    # runs added up)
+    split = _run_settings(frame, runs) if "run_id" in frame else {}
+    if split:  # recorded per run only, not in the rows (the rows' cache labels are replaced by their run's mode)
+        frame = frame.assign(**{column: frame["run_id"].map(values) for column, values in split.items()})
+    # a merged dataset's boards, precisions, thread counts, allocator policies and cache modes are summarised
+    # apart, each network once (not its runs added up)
     apart = [
         c
-        for c in ("device_name", "dtype", "channels_last", "compiled", "threads")
+        for c in ("device_name", "dtype", "channels_last", "compiled", *split)
         if c in frame and frame[c].nunique(dropna=False) > 1
     ]
     seq_lens = frame["seq_len"] if "seq_len" in frame else None
@@ -571,6 +571,27 @@ def summarize_frame(frame, samples=None, runs=()) -> dict:
         "contended_measurements": contended_measurements(frame),
         "power_unavailable": list(dict.fromkeys(reason for reason in reasons if reason)),
     }
+
+
+RUN_SETTINGS = ("threads", "allocator", "cache")  # recorded per run, not per row: a network row has no cache label
+
+
+def _run_settings(frame, runs) -> dict[str, dict]:
+    """Each of RUN_SETTINGS by run id, of those the runs recorded more than one value of (unrecorded is no
+    value): a network measured in such runs is shown apart per value, as its figures are not repeats of one
+    measurement. The cache mode is its layers' (cold_partial as cold), taken from their rows, which read as warm
+    where a run measured before the mode was recorded left it empty; a run without layers has none."""
+    from hwprof.dataset import run_conditions
+
+    layers = frame[frame["kind"].eq("layer") & frame["cache"].notna()] if "cache" in frame else frame.iloc[:0]
+    caches = layers.drop_duplicates("run_id").set_index("run_id")["cache"].astype(str)
+    values = {
+        "threads": {run.get("run_id"): run.get("threads") for run in runs},
+        "allocator": {run.get("run_id"): run_conditions(run).get("allocator") for run in runs},
+        "cache": {run_id: "cold" if label.startswith("cold") else label for run_id, label in caches.items()},
+    }
+    known = {column: {k: v for k, v in by_run.items() if v is not None} for column, by_run in values.items()}
+    return {column: by_run for column, by_run in known.items() if len(set(by_run.values())) > 1}
 
 
 GROUP_COUNTS = ("network_runs", "unstable_rows", "contended_rows", "discarded_bursts", "gpu_shared_rows")
@@ -744,7 +765,8 @@ def _layer_summary(row, unbounded: bool) -> dict:
 
 
 def _network_label(entry: dict) -> str:
-    """The model, and whatever tells its row apart in a merged dataset: board, precision, layout, runs."""
+    """The model, and whatever tells its row apart in a merged dataset: board, precision, layout, thread count,
+    allocator policy, cache mode, runs."""
     parts = [entry["model"] + (f" seq {entry['seq_len']}" if entry.get("seq_len") else "")]
     if entry.get("device_name"):
         parts.append(f"on {entry['device_name']}")
@@ -756,6 +778,7 @@ def _network_label(entry: dict) -> str:
         parts.append("compiled" if entry["compiled"] else "eager")
     if entry.get("threads"):
         parts.append(f"{entry['threads']} thread(s)")
+    parts += [f"{setting} {entry[setting]}" for setting in ("allocator", "cache") if entry.get(setting)]
     if entry.get("network_runs", 1) > 1:
         parts.append(f"(median of {entry['network_runs']} runs)")
     return " ".join(parts)
