@@ -127,14 +127,17 @@ def show(dataset: Path, as_json: bool) -> None:
         click.echo(printable(line, newlines=False))
     for run, recorded in zip(runs, provenance):
         known = {key: "unrecorded" if run.get(key) is None else run[key] for key in RUN_FIELDS}  # shards' runs too
-        # a command of `hwprof run` runs under its own settings: hwprof set no intra-op threads for it
+        # a command of `hwprof run` runs under its own settings and its own torch, which hwprof cannot see: hwprof
+        # set no intra-op threads for it, and the torch it recorded is its own (hwprof_build)
+        command = "command" in recorded
         count = run["threads"]
-        threads = "" if "command" in recorded else f"{count or 'unrecorded'} thread{'' if count == 1 else 's'}, "
+        threads = "" if command else f"{count or 'unrecorded'} thread{'' if count == 1 else 's'}, "
+        torch_words = "" if command else f"torch {known['torch']}, "
         line = (
             f"run {str(run['run_id'])[:8]} ({known['status']}): {known['rows']} rows on {known['device_name']}, "
             f"{''.join(f'{word}, ' for word in run['execution'])}"
             f"{threads}power {run['power_source'] or 'unavailable'}, {_unusual_settings(run)}"
-            f"hwprof {known['hwprof']}, torch {known['torch']}, started {known['start_time']}"
+            f"hwprof {known['hwprof']}, {torch_words}started {known['start_time']}"
         )
         click.echo(printable(line, newlines=False))
     for reason in summary["power_unavailable"]:
