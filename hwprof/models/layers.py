@@ -891,8 +891,8 @@ def _module_config(module: nn.Module) -> dict:
             config[key] = value
         elif isinstance(value, (tuple, list)) and all(isinstance(v, (bool, int, float, str)) for v in value):
             config[key] = list(value)
-    if hasattr(module, "bias"):
-        config["bias"] = getattr(module, "bias", None) is not None
+    if hasattr(module, "bias") and not isinstance(module.bias, bool):  # an LSTM's bias is a flag, kept as it is
+        config["bias"] = module.bias is not None
     if isinstance(module, QUANTIZED_WEIGHTED):  # int8 weights: other work than a float layer of these sizes
         config["bias"] = module.bias() is not None
         config["weight_dtype"] = str(module.weight().dtype).removeprefix("torch.")
