@@ -164,7 +164,7 @@ RUN_FIELDS = {
 }
 RUN_SETTINGS = {  # objects of a run, and their fields fit and report read
     "execution": {"dtype": str, "channels_last": bool, "compile": bool},
-    "allocator": {"policy": str, "applied": bool},
+    "allocator": {"policy": str, "applied": bool, "library": str},
     "plan": {"layers": bool},
     "cache": {"mode": str},
     "power": {"source": str, "unavailable_reason": str},
