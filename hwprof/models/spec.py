@@ -407,8 +407,9 @@ def _setting_text(value: object) -> str | None:
 
 def spec_from_module(module: nn.Module, input_shape: tuple[int, ...] | None = None, inputs: Any = None) -> ModelSpec:
     """An nn.Module from Python: its inputs are example tensors, an input shape, or an `input_shape` attribute."""
-    name, family = module_name(module), type(module).__name__
-    own = getattr(module, "input_shape", None)
+    named = _uncompiled(module)
+    name, family = module_name(named), type(named).__name__
+    own = getattr(named, "input_shape", None)
     if own is None and input_shape is None and inputs is None:
         raise HwprofError(
             f"the {family} module needs its inputs: pass {option('inputs')} (example tensors, batch first) or "
@@ -416,6 +417,15 @@ def spec_from_module(module: nn.Module, input_shape: tuple[int, ...] | None = No
         )
     spec = ModelSpec(name, module, _declared_shape(own, f"the {family} module") if own is not None else (), family)
     return _with_input_shape(spec, input_shape).with_inputs(inputs)
+
+
+def _uncompiled(module: nn.Module) -> nn.Module:
+    """The module a user torch.compile'd (dynamo's OptimizedModule holds it as `_orig_mod`), which names it: a
+    compiled and an eager run of one model are then one network, their rows told apart by the compiled column. A
+    process that never imported dynamo compiled nothing, so nothing is imported to ask."""
+    eval_frame = sys.modules.get("torch._dynamo.eval_frame")
+    compiled = eval_frame is not None and isinstance(module, eval_frame.OptimizedModule)
+    return module._orig_mod if compiled else module
 
 
 def _resolve_text(
