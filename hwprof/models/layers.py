@@ -871,6 +871,9 @@ QUANTIZED_WEIGHTED = QUANTIZED_LINEAR + QUANTIZED_CONVOLUTIONS
 DYNAMIC_RNN = torch.ao.nn.quantized.dynamic.modules.rnn
 QUANTIZED_RECURRENT = (DYNAMIC_RNN.RNNBase, DYNAMIC_RNN.RNNCellBase)
 QUANTIZED = QUANTIZED_WEIGHTED + QUANTIZED_RECURRENT
+# Modules that compute otherwise in training mode (batch statistics, dropping), where one is left in it in an eval
+# network: the batch norm a call F.batch_norm(..., training=True) is recorded as.
+TRAINING_CHANGES_WORK = (nn.modules.batchnorm._NormBase, nn.modules.dropout._DropoutNd)
 # Attributes hwprof reads from a user's module (the README's), which say nothing of a layer's work.
 HWPROF_ATTRIBUTES = {"input_shape"}
 
@@ -891,6 +894,8 @@ def _module_config(module: nn.Module) -> dict:
             config[key] = value
         elif isinstance(value, (tuple, list)) and all(isinstance(v, (bool, int, float, str)) for v in value):
             config[key] = list(value)
+    if module.training and isinstance(module, TRAINING_CHANGES_WORK):  # F.batch_norm(..., training=True)
+        config["training"] = True
     if hasattr(module, "bias") and not isinstance(module.bias, bool):  # an LSTM's bias is a flag, kept as it is
         config["bias"] = module.bias is not None
     if isinstance(module, QUANTIZED_WEIGHTED):  # int8 weights: other work than a float layer of these sizes
@@ -1292,7 +1297,8 @@ def _batch_norm_module(args: tuple, kwargs: dict, output: Any) -> tuple | None:
         device=x.device,
         dtype=(weight if weight is not None else x).dtype,
     )
-    return module.train(bool(call.arguments["training"])), x, output
+    # without running statistics a norm computes batch statistics in eval mode too: one config for both calls
+    return module.train(bool(call.arguments["training"]) and running_mean is not None), x, output
 
 
 def _global_pool_module(args: tuple, kwargs: dict, output: Any) -> tuple | None:
