@@ -335,6 +335,10 @@ def _run_damage(run: object) -> str | None:
         value = run.get(key)
         if value is not None and not (isinstance(value, list) and all(isinstance(arg, str) for arg in value)):
             return f'has "{key}": {_brief(value)}, not a list of strings'
+    allocator = run.get("allocator") or {}
+    for key in ("policy", "library"):  # read as text by every allocator label
+        if allocator.get(key) is not None and not isinstance(allocator[key], str):
+            return f'has "allocator.{key}": {_brief(allocator[key])}, not text'
     return None
 
 
@@ -1243,8 +1247,8 @@ def _merge(shards: list[Path], out: Path, skip_unfinished: bool) -> dict:
     if mixed:  # one warning, whatever the number of shards or settings
         words = mixed_settings_words(models, mixed, lambda run_id: run_owner[run_id].name)
         warnings.append(
-            f"The shards measured {words}, and show and fit take their runs as repeats of one measurement, so a "
-            "median mixes the two; merge shards measured with one allocator policy and one cache mode."
+            f"The shards measured {words}, which show takes apart but fit takes as repeats of one measurement, so "
+            "its medians mix the two; merge shards measured with one allocator policy and one cache mode."
         )
     trace = pd.concat(traces, ignore_index=True) if traces else None
     try:

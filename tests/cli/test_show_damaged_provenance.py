@@ -35,6 +35,10 @@ DAMAGE = {
         lambda doc: {**doc, "runs": [{**doc["runs"][0], "allocator": [1]}]},
         '"allocator": [1], not an object',
     ),
+    "the allocator's library is a list": (
+        lambda doc: {**doc, "runs": [{**doc["runs"][0], "allocator": {"policy": "steady", "library": ["x"]}}]},
+        "\"allocator.library\": ['x'], not text",
+    ),
     "command holds a number": (
         lambda doc: {**doc, "runs": [{**doc["runs"][0], "command": ["echo", 5]}]},
         "not a list of strings",

@@ -1,6 +1,6 @@
-"""merge warns once, and show says in one line, when runs it combines into one network's medians were measured
-under different allocator policies or layer cache modes; show's run line names an allocator or cache mode that is
-not measure's default."""
+"""merge warns once when runs it combines of one network were measured under different allocator policies or
+layer cache modes, which show takes apart; show's run line names an allocator or cache mode that is not measure's
+default."""
 
 import json
 
@@ -29,24 +29,19 @@ def test_merge_warns_once_and_show_notes_runs_of_other_settings_in_one_median(tm
     summary = merge_datasets([cold, warm], tmp_path / "both.parquet")
     assert summary["warnings"] == [
         "The shards measured net under different allocator policies (steady: cold.parquet; system: warm.parquet) "
-        "and cache modes (cold: cold.parquet; warm: warm.parquet), and show and fit take their runs as repeats of "
-        "one measurement, so a median mixes the two; merge shards measured with one allocator policy and one cache "
-        "mode."
+        "and cache modes (cold: cold.parquet; warm: warm.parquet), which show takes apart but fit takes as repeats "
+        "of one measurement, so its medians mix the two; merge shards measured with one allocator policy and one "
+        "cache mode."
     ]
     ids = {run["cache"]["mode"]: run["run_id"][:8] for run in read_provenance(tmp_path / "both.parquet")}
     shown = CliRunner().invoke(main, ["show", str(tmp_path / "both.parquet")]).output
-    assert (
-        f"note: this dataset measured net under different allocator policies (steady: run {ids['cold']}; system: "
-        f"run {ids['warm']}) and cache modes (cold: run {ids['cold']}; warm: run {ids['warm']}); their figures above "
-        "are medians over runs of each"
-    ) in shown
     as_json = json.loads(CliRunner().invoke(main, ["show", str(tmp_path / "both.parquet"), "--json"]).output)
-    full = {run["cache"]["mode"]: run["run_id"] for run in read_provenance(tmp_path / "both.parquet")}
-    assert as_json["mixed_settings"] == {
-        "models": ["net"],
-        "allocator": {"steady": [full["cold"]], "system": [full["warm"]]},
-        "cache": {"cold": [full["cold"]], "warm": [full["warm"]]},
-    }
+    # show takes them apart (tests/cli/test_show_settings_split.py): no median mixes them, and no note is needed
+    assert "note: this dataset measured" not in shown and "mixed_settings" not in as_json
+    assert sorted((entry["allocator"], entry["cache"]) for entry in as_json["networks"]) == [
+        ("steady", "cold"),
+        ("system", "warm"),
+    ]
     lines = {line.split()[1]: line for line in shown.splitlines() if line.startswith("run ")}
     assert "1 thread, power unavailable, allocator system, cache warm, hwprof" in lines[ids["warm"]]
     assert "1 thread, power unavailable, hwprof" in lines[ids["cold"]]  # steady and cold, the defaults
@@ -58,7 +53,7 @@ def test_runs_alike_or_apart_are_merged_and_shown_without_a_word(tmp_path):
     shown = CliRunner().invoke(main, ["show", str(tmp_path / "alike.parquet")]).output
     assert "note: this dataset measured" not in shown
     as_json = CliRunner().invoke(main, ["show", str(tmp_path / "alike.parquet"), "--json"]).output
-    assert json.loads(as_json)["mixed_settings"] is None
+    assert [entry["network_runs"] for entry in json.loads(as_json)["networks"]] == [2]
     # show splits runs at other thread counts, and fit refuses them: no median mixes their settings
     apart = [run_in(tmp_path / "one.parquet", COLD, seed=3), run_in(tmp_path / "two.parquet", WARM, seed=4, threads=2)]
     assert merge_datasets(apart, tmp_path / "apart.parquet")["warnings"] == []
