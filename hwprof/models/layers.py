@@ -307,6 +307,9 @@ class _Recorder:
     ) -> None:
         op = _module_op(module)
         config = _module_config(module)
+        changed = _changed_arguments(module, args, kwargs)
+        if changed:
+            config["kwargs"] = changed
         parameters, buffers = _module_tensors(module)
         weights = parameters + buffers
         self._append(
@@ -898,6 +901,8 @@ def _module_config(module: nn.Module) -> dict:
         config["training"] = True
     if hasattr(module, "bias") and not isinstance(module.bias, bool):  # an LSTM's bias is a flag, kept as it is
         config["bias"] = module.bias is not None
+    if isinstance(module, nn.MultiheadAttention) and module.in_proj_bias is None:  # its biases are parameters
+        config["bias"] = False
     if isinstance(module, QUANTIZED_WEIGHTED):  # int8 weights: other work than a float layer of these sizes
         config["bias"] = module.bias() is not None
         config["weight_dtype"] = str(module.weight().dtype).removeprefix("torch.")
@@ -909,6 +914,33 @@ def _module_config(module: nn.Module) -> dict:
         # never one median of both
         config["implementation"] = type(module).__name__
     return config
+
+
+def _changed_arguments(module: nn.Module, args: tuple, kwargs: dict) -> dict:
+    """The plain arguments of a module's call given otherwise than its forward's defaults, by name: they choose
+    its kernel (MultiheadAttention's need_weights=False takes the fused path, is_causal=True masks), and its recipe
+    passes them again. A call at the defaults keeps the config it had."""
+    if all(isinstance(value, torch.Tensor) for value in (*args, *kwargs.values())):
+        return {}
+    try:
+        call = inspect.signature(module.forward).bind(*args, **kwargs)
+    except (TypeError, ValueError):
+        return {}
+    changed = {}
+    for name, value in call.arguments.items():
+        default = call.signature.parameters[name].default
+        if default is inspect.Parameter.empty or not _is_plain(value):
+            continue
+        if value is not default and not (type(value) is type(default) and value == default):
+            changed[name] = _constants(value)
+    return changed
+
+
+def _is_plain(value: Any) -> bool:
+    """A value a config can hold as it is: a number, string, flag, None or dtype, or a list or tuple of them."""
+    if isinstance(value, (tuple, list)):
+        return all(_is_plain(v) for v in value)
+    return isinstance(value, (bool, int, float, str, torch.dtype)) or value is None
 
 
 def _module_flops(module: nn.Module, args: tuple, kwargs: dict, output: Any) -> int:
