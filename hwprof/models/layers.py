@@ -1408,8 +1408,9 @@ def _quantization(tensor: torch.Tensor) -> tuple[float, int] | None:
 
 def _precision_config(inputs: list[torch.Tensor], weight_dtype: torch.dtype | None) -> dict:
     """The dtype a layer computes in (its first float input's, else its weights', else its first input's),
-    where it is not float32, and a channels-last layout: both change the work, so both enter the config
-    (and with it the config_id). An embedding's integer indices do not make it an integer layer."""
+    where it is not float32, a channels-last layout, and integer inputs' dtypes where not int64: all change the
+    work, so all enter the config (and with it the config_id). An embedding's integer indices do not make it an
+    integer layer."""
     floats = [t.dtype for t in inputs if t.dtype.is_floating_point]
     dtype = floats[0] if floats else weight_dtype or (inputs[0].dtype if inputs else torch.float32)
     config: dict = {}
@@ -1417,6 +1418,11 @@ def _precision_config(inputs: list[torch.Tensor], weight_dtype: torch.dtype | No
         config["dtype"] = str(dtype).removeprefix("torch.")
     if inputs and _is_channels_last(inputs[0]):
         config["memory_format"] = "channels_last"
+    # an embedding's or a gather's int32 indices take other kernels than int64 ones, torch's default
+    indices = [t.dtype for t in inputs if not (t.is_floating_point() or t.is_complex() or t.is_quantized)]
+    indices = [index for index in indices if index != torch.bool]
+    if any(index not in (torch.int64, dtype) for index in indices):  # an int32 op's dtype says it already
+        config["index_dtypes"] = [str(index).removeprefix("torch.") for index in indices]
     return config
 
 
