@@ -423,8 +423,8 @@ def _print_predictions(predictions, show_layers: bool, doc: dict) -> None:
             if p.has_interval(t):
                 low, high = p.interval[t]
                 cells.append(f"{number(p.total[t])} [{number(low)}, {number(high)}]")
-            else:
-                unbounded = True
+            else:  # a dtype or layout the predictor has no data in has a note of its own
+                unbounded = unbounded or not p.novelty.get("untrained_setting")
                 cells.append(f"{number(p.total[t])} (no interval)")
         table.add_row(model, str(p.batch_size), *([str(seq or "-")] if with_seq else []), dtype, *cells)
     console.print(table)

@@ -92,6 +92,8 @@ HALF_DTYPES = ("float16", "bfloat16")
 # A layer whose input is channels-last (NHWC) gets one too: the same shapes run other kernels, at other speeds
 # (squeezenet1_0 on one CPU thread: 20 ms NHWC against 34 ms NCHW).
 CHANNELS_LAST = "channels_last"
+# Indicators of how a network was run (measure's --dtype and --channels-last), by prefix: the setting they name.
+SETTING_PREFIXES = ("dtype_", "memory_format_")
 
 
 def indicator_names(config: dict) -> list[str]:
@@ -115,6 +117,16 @@ AGGREGATE_KINDS = ("count", "gmac", "mb", "out_mb")
 FRESH_KIND = AGGREGATE_KINDS.index("out_mb")
 # The kinds additive (network-only) models regress on; out_mb is for the layer-sum correction.
 ADDITIVE_KINDS = ("count", "gmac", "mb")
+
+
+def setting_name(indicator: str) -> str | None:
+    """The run setting an indicator variable (with or without its prefix) stands for, "float16" or
+    "channels_last"; None for any other indicator."""
+    name = indicator.removeprefix(CONFIG_PREFIX)
+    for prefix in SETTING_PREFIXES:
+        if name.startswith(prefix):
+            return name.removeprefix(prefix)
+    return None
 
 
 def op_group(op: str) -> str:

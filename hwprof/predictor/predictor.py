@@ -39,6 +39,7 @@ from hwprof.predictor.features import (
     AGGREGATE_KINDS,
     CHANNELS_LAST,
     CONFIG_PREFIX,
+    HALF_DTYPES,
     OP_GROUPS,
     LayerRecord,
     NetworkBatch,
@@ -46,6 +47,7 @@ from hwprof.predictor.features import (
     indicator_names,
     op_group,
     record_aggregates,
+    setting_name,
 )
 from hwprof.predictor.intervals import log_bounds, widest_bounds
 from hwprof.predictor.layer_model import LayerModelSet
@@ -79,14 +81,15 @@ class Prediction:
     traced_on: str = "meta"  # "real" where the network could not be traced on meta tensors
     # share of predicted time from uncovered op types or sizes, distance to the training networks, and
     # whether that puts the network outside what held-out families validated (see Predictor.novelty)
-    novelty: dict[str, float | bool] = field(default_factory=dict)
+    novelty: dict[str, float | bool | str] = field(default_factory=dict)
     # what the figures are for: the board, thread count, dtype, layout and cache mode the predictor was
     # trained at (Predictor.conditions)
     conditions: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         """Plain values for json.dumps, as predict --json prints them: the layers as a list of records, and
-        an interval that does not exist ((0, inf), no held-out error to calibrate it) as None."""
+        an interval that does not exist ((0, inf): no held-out error to calibrate it, or a dtype or layout
+        the predictor has no data in) as None."""
         return {
             "model": self.model,
             "batch_size": self.batch_size,
@@ -231,6 +234,14 @@ class Predictor:
             "layouts": [CHANNELS_LAST if value else "contiguous" for value in recorded("channels_last", bool)],
             "cache": recorded("cache", str),
         }
+
+    def _trained_settings(self) -> frozenset[str]:
+        """The dtypes and layouts (CHANNELS_LAST) the predictor has data in: its training runs' and its training
+        layers' indicators. float32 counts as trained unless runs recorded dtypes without it."""
+        conditions = self.conditions
+        indicated = {setting_name(variable) for variable in self.variables} - {None}
+        runs = {*conditions["dtypes"], *([CHANNELS_LAST] if CHANNELS_LAST in conditions["layouts"] else [])}
+        return frozenset(indicated | runs | ({"float32"} if not conditions["dtypes"] else set()))
 
     def save(self, path: str | os.PathLike, force: bool = False) -> None:
         """Write the predictor file. An older predictor is replaced only with `force`, as `fit(out=...)` replaces
@@ -387,23 +398,25 @@ class Predictor:
         """Per-network arrays: each fitted target, its *_low/*_high bounds (which always hold it: an interval
         is widened to its prediction), and layer sums in layer mode. With intervals, `outside` says which
         networks lie outside the training data (see novelty), whose intervals are widened as predict and
-        predict_many widen them: the same network gets the same interval on every path."""
+        predict_many widen them: the same network gets the same interval on every path. A network in a dtype or
+        layout the predictor has no data in (novelty's `untrained_setting`) gets none: (0, inf)."""
         self._check_features(features, "predict_features")
         intervals = true_or_false("intervals", intervals)  # 'no' is not false
-        outside = self.novelty(features)["outside"] if intervals else None
-        arrays = self._predict_arrays(features, confidence, intervals, outside)
-        if intervals:
-            arrays["outside"] = outside
+        novelty = self.novelty(features) if intervals else None
+        arrays = self._predict_arrays(features, confidence, intervals, novelty)
+        if novelty is not None:
+            arrays["outside"] = novelty["outside"]
         return arrays
 
     def _predict_arrays(
-        self, features: NetworkFeatures, confidence: float, intervals: bool, outside: np.ndarray | None = None
+        self, features: NetworkFeatures, confidence: float, intervals: bool, novelty: dict | None = None
     ) -> dict[str, np.ndarray]:
-        """predict_features' arrays; intervals widened where `outside` (per network) says, none without it.
-        `features` are this predictor's: predict_features checked them, predict made them."""
+        """predict_features' arrays; intervals widened where `novelty` says a network is outside, and unbounded
+        where it runs in an untrained setting; neither without it. `features` are this predictor's:
+        predict_features checked them, predict made them."""
         confidence = check_confidence(confidence)
         if len(features) == 1 and isinstance(features.membership, np.ndarray):
-            return self._predict_one(features, confidence, intervals, outside)
+            return self._predict_one(features, confidence, intervals, novelty)
         out: dict[str, np.ndarray] = {}
         layer_sums = layer_total = None
         if self.layer_sets:  # per-layer predictions were made with the features; here they are only summed
@@ -431,8 +444,9 @@ class Predictor:
             )
         if intervals:
             self._add_intervals(out, confidence)
-            if outside is not None:
-                self._widen_outside(out, outside)
+            if novelty is not None:
+                self._widen_outside(out, novelty["outside"])
+                self._unbound_untrained(out, novelty["untrained_setting"] != "")
         return out
 
     def _check_features(self, features: Any, method: str) -> None:
@@ -448,7 +462,7 @@ class Predictor:
             )
 
     def _predict_one(
-        self, features: NetworkFeatures, confidence: float, intervals: bool, outside: np.ndarray | None
+        self, features: NetworkFeatures, confidence: float, intervals: bool, novelty: dict | None
     ) -> dict[str, np.ndarray]:
         """predict_features for a single network: the same model arithmetic on Python floats (numpy
         for a log, exp or division that must give inf/nan as arrays do), then one-element arrays."""
@@ -481,11 +495,14 @@ class Predictor:
             )
         if intervals:
             self._add_intervals(values, confidence)
-            if outside is not None and outside[0]:  # _widen_outside's arithmetic
+            if novelty is not None and novelty["outside"][0]:  # _widen_outside's arithmetic
                 for target in self._targets:
                     low, high = self._widest_factors(target)
                     values[f"{target}_low"] = min(values[f"{target}_low"], values[target] * low)
                     values[f"{target}_high"] = max(values[f"{target}_high"], values[target] * high)
+            if novelty is not None and novelty["untrained_setting"][0]:  # _unbound_untrained's
+                for target in self._targets:
+                    values[f"{target}_low"], values[f"{target}_high"] = 0.0, math.inf
         return {key: np.array([value], dtype=float) for key, value in values.items()}
 
     def _add_intervals(self, values: dict, confidence: float) -> None:
@@ -540,9 +557,13 @@ class Predictor:
         novelty = self.novelty(features)
         before = (arrays["latency_ms_low"][0], arrays["latency_ms_high"][0])
         self._widen_outside(arrays, novelty["outside"])
+        untrained = str(novelty["untrained_setting"][0])
         if novelty["outside"][0]:
             widened = (arrays["latency_ms_low"][0], arrays["latency_ms_high"][0]) != before
-            warnings.append(self._outside_note(novelty, 0, widened))
+            warnings.append(self._outside_note(novelty, 0, widened, bounded=not untrained))
+        if untrained:
+            self._unbound_untrained(arrays, novelty["untrained_setting"] != "")
+            warnings.append(self._untrained_note(untrained))
         total = {key: float(values[0]) for key, values in arrays.items() if not key.endswith(("_low", "_high"))}
         interval = {t: (float(arrays[f"{t}_low"][0]), float(arrays[f"{t}_high"][0])) for t in self.targets}
         layers = self._layer_table(layer_names, records, features, confidence)
@@ -624,7 +645,30 @@ class Predictor:
             "uncovered_by": _describe_causes(features.membership @ (latency[:, None] * per_cause), causes, len(total)),
             "distance": distance,
             "outside": far | (share > UNCOVERED_SHARE_LIMIT),
+            "untrained_setting": self._untrained_settings(features),
         }
+
+    def _untrained_settings(self, features: NetworkFeatures) -> np.ndarray:
+        """Per network, the dtypes and layouts it runs in that the predictor has no data in ("float16",
+        "float16, channels_last"; "" where none): a layer of one makes it so. A float32 network is one with no
+        half-precision layer, its float32 upcasts (a softmax, a norm) belonging to a half network."""
+        trained = self._trained_settings()
+        per_layer = [
+            {setting_name(name) for name in _indicator_variables(record.config)} - {None}
+            for record in features.batch.layers
+        ]
+        settings = sorted(set().union(*per_layer) - trained, key=_setting_order)
+        has = np.array([[name in layer for name in settings] for layer in per_layer], dtype=float)
+        untrained = np.asarray(features.membership @ has.reshape(len(per_layer), len(settings))) > 0
+        if "float32" not in trained:
+            half = np.array([bool(layer & set(HALF_DTYPES)) for layer in per_layer], dtype=float)
+            single = np.asarray(features.membership @ half).reshape(len(features)) == 0
+            settings, untrained = ["float32", *settings], np.column_stack([single, untrained])
+        if not settings or not len(features):
+            return np.full(len(features), "", dtype=str)
+        distinct, which = np.unique(untrained, axis=0, return_inverse=True)
+        words = [", ".join(name for name, on in zip(settings, row) if on) for row in distinct]
+        return np.array(words, dtype=str)[which.ravel()]
 
     def _uncovered_causes(self, features: NetworkFeatures) -> tuple[np.ndarray, list[tuple[str, str]], np.ndarray]:
         """Each unique layer's predicted latency (ms), the causes a layer can be uncovered for as (kind, name)
@@ -695,6 +739,14 @@ class Predictor:
                 arrays[f"{target}_high"],
             )
 
+    def _unbound_untrained(self, arrays: dict[str, np.ndarray], untrained: np.ndarray) -> None:
+        """No interval, (0, inf), for the networks in a dtype or layout the predictor has no data in: no held-out
+        error says how far off its models are there (on a CPU without native float16, resnet18 ran 28x slower
+        in float16 than in float32)."""
+        for target in self._targets:
+            arrays[f"{target}_low"] = np.where(untrained, 0.0, arrays[f"{target}_low"])
+            arrays[f"{target}_high"] = np.where(untrained, math.inf, arrays[f"{target}_high"])
+
     def _widest_factors(self, target: str) -> tuple[float, float]:
         """Multipliers of the largest errors held-out networks showed, computed once per target."""
         key = (target, None)
@@ -703,7 +755,7 @@ class Predictor:
             self._factors[key] = (math.exp(low), math.exp(high))
         return self._factors[key]
 
-    def _outside_note(self, novelty: dict[str, np.ndarray], n: int, widened: bool) -> str:
+    def _outside_note(self, novelty: dict[str, np.ndarray], n: int, widened: bool, bounded: bool = True) -> str:
         parts = []
         if novelty["uncovered_share"][n] > UNCOVERED_SHARE_LIMIT:
             parts.append(
@@ -724,6 +776,8 @@ class Predictor:
             else:
                 compared = f"where held-out families lay within {self.domain.family_distance:.2f}"
             parts.append(f"it lies {novelty['distance'][n]:.2f} from the nearest training network, {compared}")
+        if not bounded:  # _untrained_note says why it has no interval
+            return f"outside the training data: {'; '.join(parts)}"
         if not len(self.network_models["latency_ms"].model.residuals):
             interval = "no held-out error is known to widen its interval by (fitted without cross-validation)"
         elif widened:
@@ -731,6 +785,26 @@ class Predictor:
         else:  # few held-out networks: the interval at this confidence already reaches the largest of their errors
             interval = f"its interval already spans the largest error a held-out {held_out} showed"
         return f"outside the training data: {'; '.join(parts)}; {interval}"
+
+    def _untrained_note(self, settings: str) -> str:
+        """Why a network in a dtype or layout the predictor has no data in gets no interval, and the measure
+        command (at the training runs' device and thread count) whose data, fitted, gives it one."""
+        conditions = self.conditions
+        names = settings.split(", ")
+        flags = [f"--dtype {name}" for name in names if name != CHANNELS_LAST]
+        flags += ["--channels-last"] if CHANNELS_LAST in names else []
+        flags += [f"--device {device}" for device in conditions["device"][:1] if device != "cpu"]
+        flags += [f"--threads {count}" for count in conditions["threads"] if len(conditions["threads"]) == 1]
+        board = conditions["device_name"] or "its board"
+        had = sorted(self._trained_settings() - {CHANNELS_LAST}) + (
+            ["contiguous layout"] if CHANNELS_LAST in names else []
+        )
+        return (
+            f"no interval: the predictor has no data in {_setting_words(names)} on {board} (it was trained in "
+            f"{', '.join(had)}), so no held-out error bounds this prediction; measure "
+            f"networks there with `hwprof measure MODELS {' '.join(flags)}` and fit with that data beside the "
+            "predictor's datasets"
+        )
 
     def _coverage_warnings(self, name: str, features: NetworkFeatures, strict: bool) -> list[str]:
         uncovered = self._uncovered(features, range(len(features.batch.layers)))
@@ -813,6 +887,18 @@ class Predictor:
 # variables lies beyond it by more than RANGE_TOLERANCE (about 10%, the encoding being logarithmic).
 UNCOVERED_SHARE_LIMIT = 0.1
 RANGE_TOLERANCE = 0.1
+
+
+def _setting_words(settings: Iterable[str]) -> str:
+    """Dtypes and layouts as a sentence names them: "float16, channels-last layout"."""
+    return ", ".join(
+        "channels-last layout" if name == CHANNELS_LAST else name for name in sorted(settings, key=_setting_order)
+    )
+
+
+def _setting_order(name: str) -> tuple[bool, str]:
+    """Dtypes first, then the layout."""
+    return name == CHANNELS_LAST, name
 
 
 def _listed(value: object) -> list:
