@@ -236,12 +236,17 @@ class Predictor:
         }
 
     def _trained_settings(self) -> frozenset[str]:
-        """The dtypes and layouts (CHANNELS_LAST) the predictor has data in: its training runs' and its training
-        layers' indicators. float32 counts as trained unless runs recorded dtypes without it."""
+        """The dtypes, and CHANNELS_LAST, that the predictor has data in. A dtype is trained where a training run
+        recorded it or a training layer was in it (float32 too where no run recorded a dtype). Channels-last is
+        trained where a run was measured with it, or where no run recorded a layout and a training layer was:
+        a run in the contiguous layout has channels-last layers of its own (ConvNeXt permutes to NHWC)."""
         conditions = self.conditions
         indicated = {setting_name(variable) for variable in self.variables} - {None}
-        runs = {*conditions["dtypes"], *([CHANNELS_LAST] if CHANNELS_LAST in conditions["layouts"] else [])}
-        return frozenset(indicated | runs | ({"float32"} if not conditions["dtypes"] else set()))
+        dtypes = {*conditions["dtypes"], *(indicated - {CHANNELS_LAST})} | (
+            {"float32"} if not conditions["dtypes"] else set()
+        )
+        layouts = conditions["layouts"] or (indicated & {CHANNELS_LAST})
+        return frozenset(dtypes | ({CHANNELS_LAST} & set(layouts)))
 
     def save(self, path: str | os.PathLike, force: bool = False) -> None:
         """Write the predictor file. An older predictor is replaced only with `force`, as `fit(out=...)` replaces
@@ -649,21 +654,26 @@ class Predictor:
         }
 
     def _untrained_settings(self, features: NetworkFeatures) -> np.ndarray:
-        """Per network, the dtypes and layouts it runs in that the predictor has no data in ("float16",
-        "float16, channels_last"; "" where none): a layer of one makes it so. A float32 network is one with no
-        half-precision layer, its float32 upcasts (a softmax, a norm) belonging to a half network."""
+        """Per network, the dtypes and layout it runs in that the predictor has no data in ("float16",
+        "float16, channels_last"; "" where none). A dtype is its layers': one layer in a half dtype the predictor
+        has no data in makes it so, and a float32 network is one with no half-precision layer (a half network's
+        float32 upcasts, a softmax or a norm, are its own). The layout is the network's, as its name says it ran
+        (name@channels_last=1), not its layers': a ConvNeXt has channels-last layers in any run."""
         trained = self._trained_settings()
         per_layer = [
-            {setting_name(name) for name in _indicator_variables(record.config)} - {None}
+            {setting_name(name) for name in _indicator_variables(record.config)} & set(HALF_DTYPES)
             for record in features.batch.layers
         ]
-        settings = sorted(set().union(*per_layer) - trained, key=_setting_order)
+        settings = sorted(set().union(*per_layer) - trained)
         has = np.array([[name in layer for name in settings] for layer in per_layer], dtype=float)
         untrained = np.asarray(features.membership @ has.reshape(len(per_layer), len(settings))) > 0
         if "float32" not in trained:
-            half = np.array([bool(layer & set(HALF_DTYPES)) for layer in per_layer], dtype=float)
+            half = np.array([bool(layer) for layer in per_layer], dtype=float)
             single = np.asarray(features.membership @ half).reshape(len(features)) == 0
             settings, untrained = ["float32", *settings], np.column_stack([single, untrained])
+        if CHANNELS_LAST not in trained:
+            laid_out = np.array([_ran_channels_last(name) for name in features.batch.names], dtype=bool)
+            settings, untrained = [*settings, CHANNELS_LAST], np.column_stack([untrained, laid_out])
         if not settings or not len(features):
             return np.full(len(features), "", dtype=str)
         distinct, which = np.unique(untrained, axis=0, return_inverse=True)
@@ -890,15 +900,18 @@ RANGE_TOLERANCE = 0.1
 
 
 def _setting_words(settings: Iterable[str]) -> str:
-    """Dtypes and layouts as a sentence names them: "float16, channels-last layout"."""
-    return ", ".join(
-        "channels-last layout" if name == CHANNELS_LAST else name for name in sorted(settings, key=_setting_order)
-    )
+    """Dtypes and a layout as a sentence names them: "float16, channels-last layout"."""
+    return ", ".join("channels-last layout" if name == CHANNELS_LAST else name for name in settings)
 
 
-def _setting_order(name: str) -> tuple[bool, str]:
-    """Dtypes first, then the layout."""
-    return name == CHANNELS_LAST, name
+def _ran_channels_last(name: str) -> bool:
+    """Whether a network's name says it ran channels-last (resnet18@channels_last=1), as measure and predict
+    name it (models.spec.variant_name)."""
+    if "@" not in name:  # no variant (spec.VARIANT_MARK): nothing to read, and no need to import torch to read it
+        return False
+    from hwprof.models.spec import split_variant
+
+    return bool(split_variant(name)[1].get("channels_last"))
 
 
 def _listed(value: object) -> list:

@@ -5,6 +5,7 @@ import json
 
 import numpy as np
 import pytest
+import torch
 from click.testing import CliRunner
 from test_shift_layout import TinyConvNet
 
@@ -55,6 +56,20 @@ def test_a_layout_the_predictor_has_no_data_in_gets_no_interval(float32_only):
     (note,) = [w for w in laid_out.warnings if w.startswith("no interval")]
     assert "no data in channels-last layout" in note and "(it was trained in float32, contiguous layout)" in note
     assert "--channels-last" in note
+
+
+class NativelyChannelsLast(TinyConvNet):
+    """A network that lays its activations out channels-last itself, in any run, as ConvNeXt's permutes do."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.second(self.relu(self.first(x).contiguous(memory_format=torch.channels_last)))
+
+
+def test_a_network_with_channels_last_layers_of_its_own_keeps_its_interval(float32_only):
+    native = float32_only.predict(NativelyChannelsLast(), input_shape=(3, 32, 32))
+    assert "memory_format_channels_last never in training" in native.novelty["uncovered_by"]
+    assert native.novelty["untrained_setting"] == "" and native.has_interval("latency_ms")
+    assert not any(w.startswith("no interval") for w in native.warnings)
 
 
 def test_predict_many_and_predict_features_leave_such_networks_unbounded(float32_only):
