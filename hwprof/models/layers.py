@@ -9,13 +9,16 @@ again in isolation on synthetic inputs of the recorded shapes.
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import inspect
 import itertools
 import json
 import math
 import operator
+import textwrap
 import threading
+import types
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -893,8 +896,11 @@ def _module_config(module: nn.Module) -> dict:
         features_in, features_out = module.weight.shape
         return {"in_features": features_in, "out_features": features_out, "bias": module.bias is not None}
     config = {}
+    read = None if torch_nn_class(module) is not None or "forward" in vars(module) else _attributes_read(type(module))
     for key, value in vars(module).items():
         if key.startswith("_") or key == "training" or key in HWPROF_ATTRIBUTES:
+            continue
+        if read is not None and key not in read:  # a name or index its forward never reads: not its work
             continue
         if isinstance(value, (bool, int, float, str)) or value is None:
             config[key] = value
@@ -917,6 +923,72 @@ def _module_config(module: nn.Module) -> dict:
         # never one median of both
         config["implementation"] = type(module).__name__
     return config
+
+
+_READ: dict[type, frozenset[str] | None] = {}  # by class: what its forward reads of its instance
+
+
+def _attributes_read(kind: type) -> frozenset[str] | None:
+    """The attributes of its instance a user's module class reads in forward (`self.scale`), with those read by
+    the methods and properties forward reaches: a LayerScale tagged with its `layer_id` does one work at every
+    depth. None where its source does not tell: no source to read, a wrapped method (a decorator may read more),
+    an instance handed on whole (`f(self)`, `getattr(self, name)`, `self.__dict__`) or super()."""
+    if kind not in _READ:
+        _READ[kind] = _reached_reads(kind)
+    return _READ[kind]
+
+
+def _reached_reads(kind: type) -> frozenset[str] | None:
+    names: set[str] = set()
+    pending, seen = ["forward"], set()
+    while pending:
+        method = pending.pop()
+        if method in seen:
+            continue
+        seen.add(method)
+        found = _method_reads(kind, method)
+        if found is None:
+            return None
+        for name in found:
+            if isinstance(inspect.getattr_static(kind, name, None), (property, *FUNCTION_KINDS)):
+                pending.append(name)
+            else:
+                names.add(name)
+    return frozenset(names)
+
+
+FUNCTION_KINDS = (staticmethod, classmethod, types.FunctionType)
+
+
+def _method_reads(kind: type, name: str) -> set[str] | None:
+    """The attribute names one method or property of `kind` reads of its first argument, None where not all
+    its uses of that argument are such reads."""
+    member = inspect.getattr_static(kind, name, None)
+    function = member.fget if isinstance(member, property) else getattr(member, "__func__", member)
+    if not inspect.isfunction(function) or hasattr(function, "__wrapped__"):
+        return None
+    try:
+        definition = ast.parse(textwrap.dedent(inspect.getsource(function))).body[0]
+    except (OSError, TypeError, SyntaxError, IndexError):
+        return None
+    if not isinstance(definition, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return None
+    parameters = [*definition.args.posonlyargs, *definition.args.args]
+    if isinstance(member, staticmethod) or not parameters:
+        return set()
+    this = parameters[0].arg
+    nodes = list(ast.walk(definition))
+    if any(isinstance(node, ast.Name) and node.id == "super" for node in nodes):
+        return None
+    uses = sum(isinstance(node, ast.Name) and node.id == this for node in nodes)
+    reads = [
+        node.attr
+        for node in nodes
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == this
+    ]
+    if uses != len(reads) or any(read.startswith("__") for read in reads):  # self.__dict__ reads them all
+        return None
+    return set(reads)
 
 
 def _changed_arguments(module: nn.Module, args: tuple, kwargs: dict) -> dict:
