@@ -74,6 +74,12 @@ OP_ALIASES = {
     "rtruediv": "div",
     "rmatmul": "matmul",
 }
+# Ops whose tensors at these positions a network keeps non-negative (a magnitude, a power spectrum, a variance plus
+# eps, probabilities): drawn from randn, half their elements give NaN, 6-28x the network's time for sqrt and log.
+# pow and float_power only where their exponent may be fractional (POWERS).
+NONNEGATIVE_INPUTS = {name: (0,) for name in ("sqrt", "rsqrt", "log", "log2", "log10", "log1p")}
+NONNEGATIVE_INPUTS["xlogy"] = (1,)
+POWERS = {"pow", "ipow", "floatpower"}
 
 
 @dataclass(frozen=True)
@@ -89,6 +95,7 @@ class TensorSpec:
     offsets_total: int | None = None  # a grouped matmul's offs: cumulative group sizes ending at this row count
     quantization: tuple[float, int] | None = None  # a quantized tensor's scale and zero point
     true_share: float | None = None  # bool tensors: the share of True seen (None, unseen on meta: all True)
+    nonnegative: bool = False  # a float input of an op defined for non-negative values only (sqrt, log)
     strides: tuple[int, ...] | None = None  # a layout copy's input laid out otherwise than in order or NHWC
 
     def make(self, device: torch.device | str) -> torch.Tensor:
@@ -104,6 +111,7 @@ class TensorSpec:
         if self.dtype.is_floating_point or self.dtype.is_complex or self.quantization is not None:
             if self.quantization is None:
                 tensor = torch.randn(self.shape, dtype=self.dtype, device=device)
+                tensor = tensor.abs_() if self.nonnegative else tensor
             else:  # an int8 network's activations: torch draws no random quantized tensor, but quantizes a float one
                 floats = torch.randn(self.shape, device=device)
                 tensor = torch.quantize_per_tensor(floats, *self.quantization, self.dtype)
@@ -410,6 +418,7 @@ class _Recorder:
         call = LayerCall(target, _specs(args, seen, strided), _specs(kwargs, seen, strided))
         if op in GROUPED_MM:
             _group_offsets(call)
+        _draw_nonnegative(op, call)
         return call
 
 
@@ -1262,6 +1271,28 @@ def _as_offsets(spec: Any) -> Any:
     if not isinstance(spec, TensorSpec) or spec.value_range is None or len(spec.shape) != 1:
         return spec
     return replace(spec, offsets_total=spec.value_range[1] - 1)  # the last offset is the largest
+
+
+def _draw_nonnegative(op: str, call: LayerCall) -> None:
+    """The inputs of an op defined for non-negative values only drawn so (NONNEGATIVE_INPUTS): by op, not by the
+    values seen, so no config and no other op's recipe changes, and a meta trace agrees."""
+    positions = NONNEGATIVE_INPUTS.get(op, ())
+    if op in POWERS:
+        exponent = call.args[1] if len(call.args) > 1 else call.kwargs.get("exponent")
+        integral = isinstance(exponent, int) or (isinstance(exponent, float) and exponent.is_integer())
+        positions = () if integral else (0,)  # x ** 2 is defined for every x; x ** 0.5 and x ** y are not
+    names = {0: ("input", "self"), 1: ("other",)}
+    call.args = tuple(_nonnegative(spec) if position in positions else spec for position, spec in enumerate(call.args))
+    for position in positions:
+        for name in names[position]:
+            if name in call.kwargs:
+                call.kwargs[name] = _nonnegative(call.kwargs[name])
+
+
+def _nonnegative(spec: Any) -> Any:
+    if not isinstance(spec, TensorSpec) or not spec.dtype.is_floating_point or spec.quantization is not None:
+        return spec
+    return replace(spec, nonnegative=True)
 
 
 def _einsum_flops(args: tuple, output: torch.Tensor) -> int:
