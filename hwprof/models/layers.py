@@ -32,7 +32,7 @@ from torch.overrides import TorchFunctionMode
 
 from hwprof.errors import HwprofError, HwprofWarning, warn
 from hwprof.models import FX_TRACING, recall
-from hwprof.models.inputs import ModelInputs, check_module_weights, mask_with_share
+from hwprof.models.inputs import ModelInputs, check_module_weights, mask_with_share, one_run_per_row
 from hwprof.models.recall import storage_id, tensors_in
 
 # torch.fx's first trace builds torch's table of overridable functions, where torch 2.1 warns of its own deprecated
@@ -95,6 +95,7 @@ class TensorSpec:
     offsets_total: int | None = None  # a grouped matmul's offs: cumulative group sizes ending at this row count
     quantization: tuple[float, int] | None = None  # a quantized tensor's scale and zero point
     true_share: float | None = None  # bool tensors: the share of True seen (None, unseen on meta: all True)
+    row_runs: bool = False  # a mask whose rows (along the last dimension) each held their True in one run
     nonnegative: bool = False  # a float input of an op defined for non-negative values only (sqrt, log)
     strides: tuple[int, ...] | None = None  # a layout copy's input laid out otherwise than in order or NHWC
 
@@ -117,9 +118,11 @@ class TensorSpec:
                 tensor = torch.quantize_per_tensor(floats, *self.quantization, self.dtype)
             return tensor.contiguous(memory_format=torch.channels_last) if self.channels_last else tensor
         if self.dtype == torch.bool:
-            # as many True as the network's tensor held, at places drawn alike every time: torch.nonzero or a
-            # masked select costs by its True, and an attention mask of all False gives NaN
-            return mask_with_share(self.shape, 1.0 if self.true_share is None else self.true_share, self.dtype, device)
+            # as many True as the network's tensor held, at places drawn alike every time, in one run per row where
+            # the network's were (a causal mask): torch.nonzero or a masked select costs by its True, torch.where by
+            # their structure, and an attention mask of all False gives NaN
+            share = 1.0 if self.true_share is None else self.true_share
+            return mask_with_share(self.shape, share, self.dtype, device, self.row_runs)
         if self.value_range is not None:
             # values within those the network used: token ids spread over the vocabulary as they were, so an
             # embedding timed alone gathers rows from all over its table, not one cached row
@@ -1476,12 +1479,14 @@ def _is_channels_last(tensor: torch.Tensor) -> bool:
     )
 
 
-def _true_share(tensor: torch.Tensor) -> float | None:
-    """The share of a bool tensor's elements that are True, to draw a layer's mask alike when it is timed alone."""
-    if tensor.dtype != torch.bool or not tensor.numel() or tensor.device.type == "meta":
-        return None
+def _mask_facts(tensor: torch.Tensor) -> tuple[float | None, bool]:
+    """A bool tensor's share of True and whether each of its rows held them in one run (inputs.one_run_per_row),
+    to draw a layer's mask alike when it is timed alone. (None, False) for any other tensor, and on meta, which has
+    no values."""
+    if tensor.dtype != torch.bool or not tensor.numel() or tensor.is_meta:
+        return None, False
     with torch._C.DisableTorchFunction():  # hwprof's own reads, not layers of the network being recorded
-        return float(tensor.sum()) / tensor.numel()
+        return float(tensor.count_nonzero()) / tensor.numel(), one_run_per_row(tensor)
 
 
 def _laid_out_anew(tensor: torch.Tensor) -> bool:
@@ -1562,6 +1567,7 @@ def _specs(value: Any, seen: dict[int, int], strided: bool = False) -> Any:
         same_as = seen.get(id(value))
         if same_as is None:
             seen[id(value)] = len(seen)
+        true_share, row_runs = _mask_facts(value)
         return TensorSpec(
             tuple(value.shape),
             value.dtype,
@@ -1570,7 +1576,8 @@ def _specs(value: Any, seen: dict[int, int], strided: bool = False) -> Any:
             _value_range(value),
             same_as,
             quantization=_quantization(value),
-            true_share=_true_share(value),
+            true_share=true_share,
+            row_runs=row_runs,
             strides=tuple(value.stride()) if strided and _laid_out_anew(value) else None,
         )
     if isinstance(value, tuple):
