@@ -94,7 +94,7 @@ class TensorSpec:
     same_as: int | None = None  # the earlier tensor argument (in recipe order) that this one is
     offsets_total: int | None = None  # a grouped matmul's offs: cumulative group sizes ending at this row count
     quantization: tuple[float, int] | None = None  # a quantized tensor's scale and zero point
-    true_share: float | None = None  # bool tensors: the share of True seen (None, unseen on meta: all True)
+    true_share: float | None = None  # masks (bool, or integers 0 and 1): the share of True seen (None: all True)
     row_runs: bool = False  # a mask whose rows (along the last dimension) each held their True in one run
     nonnegative: bool = False  # a float input of an op defined for non-negative values only (sqrt, log)
     strides: tuple[int, ...] | None = None  # a layout copy's input laid out otherwise than in order or NHWC
@@ -117,10 +117,10 @@ class TensorSpec:
                 floats = torch.randn(self.shape, device=device)
                 tensor = torch.quantize_per_tensor(floats, *self.quantization, self.dtype)
             return tensor.contiguous(memory_format=torch.channels_last) if self.channels_last else tensor
-        if self.dtype == torch.bool:
-            # as many True as the network's tensor held, at places drawn alike every time, in one run per row where
-            # the network's were (a causal mask): torch.nonzero or a masked select costs by its True, torch.where by
-            # their structure, and an attention mask of all False gives NaN
+        if self.dtype == torch.bool or self.true_share is not None:
+            # as many True (or ones, an MoE's one-hot expert mask) as the network's tensor held, at places drawn alike
+            # every time, in one run per row where the network's were (a causal mask): torch.nonzero or a masked
+            # select costs by its True, torch.where by their structure, and an attention mask of all False gives NaN
             share = 1.0 if self.true_share is None else self.true_share
             return mask_with_share(self.shape, share, self.dtype, device, self.row_runs)
         if self.value_range is not None:
@@ -1479,11 +1479,12 @@ def _is_channels_last(tensor: torch.Tensor) -> bool:
     )
 
 
-def _mask_facts(tensor: torch.Tensor) -> tuple[float | None, bool]:
-    """A bool tensor's share of True and whether each of its rows held them in one run (inputs.one_run_per_row),
-    to draw a layer's mask alike when it is timed alone. (None, False) for any other tensor, and on meta, which has
-    no values."""
-    if tensor.dtype != torch.bool or not tensor.numel() or tensor.is_meta:
+def _mask_facts(tensor: torch.Tensor, value_range: tuple[int, int] | None) -> tuple[float | None, bool]:
+    """A mask's share of True and whether each of its rows held them in one run (inputs.one_run_per_row), to draw
+    a layer's mask alike when it is timed alone. A mask is a bool tensor, or an integer one holding 0 and 1 (an
+    MoE's one-hot expert mask, 1/experts of it ones, which randint over [0, 2) would draw half ones). (None, False)
+    for any other tensor, and on meta, which has no values."""
+    if not (tensor.dtype == torch.bool or value_range == (0, 2)) or not tensor.numel() or tensor.is_meta:
         return None, False
     with torch._C.DisableTorchFunction():  # hwprof's own reads, not layers of the network being recorded
         return float(tensor.count_nonzero()) / tensor.numel(), one_run_per_row(tensor)
@@ -1567,13 +1568,14 @@ def _specs(value: Any, seen: dict[int, int], strided: bool = False) -> Any:
         same_as = seen.get(id(value))
         if same_as is None:
             seen[id(value)] = len(seen)
-        true_share, row_runs = _mask_facts(value)
+        value_range = _value_range(value)
+        true_share, row_runs = _mask_facts(value, value_range)
         return TensorSpec(
             tuple(value.shape),
             value.dtype,
             isinstance(value, nn.Parameter),
             _is_channels_last(value),
-            _value_range(value),
+            value_range,
             same_as,
             quantization=_quantization(value),
             true_share=true_share,
