@@ -111,9 +111,7 @@ def evaluate(
                 f"{'/'.join(measured)}: these figures measure transfer between {kinds}"
             )
     notes += _condition_notes(fitted_sources, sources, run_ids, same_device)
-    outside = _outside_note(predictor, table)
-    if outside:
-        notes.append(outside)
+    notes += _interval_notes(predictor, table)
     if notes:
         report["note"] = "; ".join(notes)
     return report, table
@@ -135,12 +133,14 @@ def _condition_notes(fitted_sources: list[dict], sources: list[dict], run_ids: s
 
 
 def _network_points(predictor: Predictor, data, confidence: float) -> pd.DataFrame:
-    """Each network's prediction with the interval predict shows for it: widened outside the training data."""
+    """Each network's prediction with the interval predict shows for it: widened outside the training data, and
+    none, (0, inf), in a dtype or layout the predictor has no data in (its `untrained_setting`)."""
     if len(data.networks) == 0:
         return pd.DataFrame()
     features = predictor.features_from_batch(data.networks)
     arrays = predictor.predict_features(features, confidence)
     outside = arrays["outside"]
+    untrained = predictor.novelty(features)["untrained_setting"]
     frames = []
     for target in predictor.targets:
         measured = data.targets[target]
@@ -158,6 +158,7 @@ def _network_points(predictor: Predictor, data, confidence: float) -> pd.DataFra
                     "low": arrays[f"{target}_low"],
                     "high": arrays[f"{target}_high"],
                     "outside": outside,
+                    "untrained_setting": untrained,
                 }
             )
         )
@@ -179,6 +180,7 @@ def _network_points(predictor: Predictor, data, confidence: float) -> pd.DataFra
                     "low": np.nan,
                     "high": np.nan,
                     "outside": outside,
+                    "untrained_setting": untrained,
                 }
             )
         )
@@ -186,27 +188,47 @@ def _network_points(predictor: Predictor, data, confidence: float) -> pd.DataFra
     return table[np.isfinite(table["measured"]) & (table["measured"] > 0)]
 
 
-def _outside_note(predictor: Predictor, points: pd.DataFrame) -> str:
+def _interval_notes(predictor: Predictor, points: pd.DataFrame) -> list[str]:
     """The networks scored outside the training data, as predict notes each of them: their errors (and the
-    coverage of their widened intervals) say how the predictor transfers, not how it does where it was fitted."""
+    coverage of their widened intervals) say how the predictor transfers, not how it does where it was fitted.
+    A network in a dtype or layout the predictor has no data in has no interval to widen, and coverage leaves
+    it out: it is named apart, with that setting."""
     if "outside" not in points.columns:  # layer rows alone
-        return ""
+        return []
     scored = points[(points["level"] == "network") & (points["target"] == "latency_ms")]
-    outside = scored[scored["outside"].astype(bool)]
-    if not len(outside):
-        return ""
-    batches = outside.groupby("name", sort=True)["batch_size"].apply(
+    untrained = scored[scored["untrained_setting"] != ""]
+    widened = scored[scored["outside"].astype(bool) & (scored["untrained_setting"] == "")]
+    notes = []
+    if len(widened):
+        held_out = "network" if len(predictor.doc.get("training", {}).get("families", [])) == 1 else "family"
+        if len(predictor.network_models["latency_ms"].model.residuals):
+            interval = f"as in predict, their intervals are widened to the largest error a held-out {held_out} showed"
+        else:
+            interval = "no held-out error is known to widen their intervals by (fitted without cross-validation)"
+        notes.append(
+            f"{len(widened)} of {len(scored)} networks lie outside the training data ({_named(widened)}): {interval}"
+        )
+    if len(untrained):
+        settings = "; ".join(
+            f"{setting}: {_named(group)}" for setting, group in untrained.groupby("untrained_setting", sort=True)
+        )
+        notes.append(
+            f"{len(untrained)} of {len(scored)} networks have no interval, as in predict, since they ran in a dtype "
+            f"or layout the predictor has no data in ({settings}): coverage leaves them out, and a fit with such "
+            "data gives them one"
+        )
+    return notes
+
+
+def _named(rows: pd.DataFrame) -> str:
+    """Networks by name with their batch sizes, the first three: "alpha_0 batch 1, 4; beta_1 batch 1; 2 more"."""
+    batches = rows.groupby("name", sort=True)["batch_size"].apply(
         lambda sizes: ", ".join(str(int(size)) for size in sorted(sizes))  # a float column: 1, not 1.0
     )
     named = [f"{name} batch {sizes}" for name, sizes in batches.items()]
     if len(named) > 3:
         named = [*named[:3], f"{len(named) - 3} more"]
-    held_out = "network" if len(predictor.doc.get("training", {}).get("families", [])) == 1 else "family"
-    if len(predictor.network_models["latency_ms"].model.residuals):
-        interval = f"as in predict, their intervals are widened to the largest error a held-out {held_out} showed"
-    else:
-        interval = "no held-out error is known to widen their intervals by (fitted without cross-validation)"
-    return f"{len(outside)} of {len(scored)} networks lie outside the training data ({'; '.join(named)}): {interval}"
+    return "; ".join(named)
 
 
 def _layer_points(predictor: Predictor, data, confidence: float) -> pd.DataFrame:
