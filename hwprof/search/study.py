@@ -284,6 +284,14 @@ class CostEstimator:
                     f"fit it with that target or drop the constraint {constraint.text!r}"
                 )
             interval = intervals.get(constraint.metric) if (self.confidence and constraint.is_predicted) else None
+            untrained = prediction.novelty.get("untrained_setting")
+            if self.confidence and constraint.is_predicted and untrained:
+                # its interval is (0, inf): every budget would be held against an infinite cost and skipped
+                raise HwprofError(
+                    f"{option('confidence')} holds the budgets against predicted intervals, and candidates such as "
+                    f"{spec.name} get {self.predictor._untrained_note(untrained)}; or drop {option('confidence')} "
+                    "to hold them against the point prediction"
+                )
             if self.confidence and constraint.is_predicted and interval is None:
                 raise HwprofError(
                     f"the predictor gives no interval for {constraint.metric}: drop {option('confidence')}"
