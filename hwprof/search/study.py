@@ -269,8 +269,10 @@ class CostEstimator:
 
         parameters, buffers = module_weights(module)
         metrics["params"] = float(sum(p.numel() for p in parameters))
-        # 1.0 where the candidate lies outside the predictor's training data (its interval was widened)
-        metrics["outside_training_data"] = float(bool(prediction.novelty.get("outside", False)))
+        # 1.0 where the candidate lies outside the predictor's training data: its interval was widened, or it has
+        # none, running in a dtype or layout the predictor has no data in
+        novelty = prediction.novelty
+        metrics["outside_training_data"] = float(bool(novelty.get("outside") or novelty.get("untrained_setting")))
         if self.needs_layers:
             # whole tables, each once: a layer's weight_bytes is what it reads, and a shared one is read twice
             weight_bytes = sum(t.numel() * t.element_size() for t in [*parameters, *buffers])
