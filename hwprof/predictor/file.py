@@ -25,6 +25,9 @@ from hwprof.schema import SCHEMA_VERSION
 
 FORMAT = "hwprof-predictor"
 FORMAT_VERSION = 2
+# The feature definitions' entry that says a file's layer variables include setting indicators (files written
+# before they existed lack it)
+SETTINGS_DEFINITION = "config_settings"
 
 
 def new_document(
@@ -67,6 +70,10 @@ def feature_definitions(variables: list[str], groups_seen: list[str]) -> dict:
             "n_inputs": "number of tensor inputs",
             "config.*": "numeric hyper-parameter from the layer config (lists by their product, booleans 0/1)",
         },
+        SETTINGS_DEFINITION: "config.<key>=<value> is 1 where the layer config holds that text or flag value, at "
+        "its top level, in a list, or in its args or kwargs (kwargs.<name>=<value>, args.<position>=<value>); "
+        "config.kwargs.<name> and config.args.<position> are the numbers there; config.input_run_elements is "
+        "the elements a copy of a strided input reads in order at a time",
         "layer_model": "log(target) = intercept + linear . z + sum quadratic_ij z_i z_j + sum of trees(z); "
         "trees are complete binary trees, go right when z[feature] > threshold "
         "(compared in float64), leaves already scaled by the learning rate",

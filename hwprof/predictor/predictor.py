@@ -45,8 +45,10 @@ from hwprof.predictor.features import (
     NetworkBatch,
     encode_layers,
     indicator_names,
+    is_setting,
     op_group,
     record_aggregates,
+    setting_key,
     setting_name,
 )
 from hwprof.predictor.intervals import log_bounds, widest_bounds
@@ -179,6 +181,9 @@ class Predictor:
         """The document's features, layer and network models and domain, each checked as it is read."""
         features = doc["features"]
         self.variables: list[str] = list(features["layer_variables"])
+        # whether its layers' text and flag settings were indicators when it was fitted (files written before
+        # they were have none, and a setting they never had tells nothing of their training)
+        self.indicates_settings = predictor_file.SETTINGS_DEFINITION in features
         self.groups_seen: set[str] = set(features.get("groups_seen", []))
         self.layer_sets: dict[str, LayerModelSet] = {}
         for target, entry in doc.get("layer_models", {}).items():
@@ -569,6 +574,14 @@ class Predictor:
         if untrained:
             self._unbound_untrained(arrays, novelty["untrained_setting"] != "")
             warnings.append(self._untrained_note(untrained))
+        unseen = self._unseen_settings(features)
+        if unseen:
+            warnings.append(
+                f"its layers hold settings no training layer of the same op had ({unseen}), which the predictor "
+                "cannot tell from those it was trained on, so their figures may be far off (GELU's tanh "
+                "approximation ran 7x its exact form); measure networks with these settings and fit with that "
+                "data beside the predictor's datasets"
+            )
         total = {key: float(values[0]) for key, values in arrays.items() if not key.endswith(("_low", "_high"))}
         interval = {t: (float(arrays[f"{t}_low"][0]), float(arrays[f"{t}_high"][0])) for t in self.targets}
         layers = self._layer_table(layer_names, records, features, confidence)
@@ -661,7 +674,7 @@ class Predictor:
         (name@channels_last=1), not its layers': a ConvNeXt has channels-last layers in any run."""
         trained = self._trained_settings()
         per_layer = [
-            {setting_name(name) for name in _indicator_variables(record.config)} & set(HALF_DTYPES)
+            {setting_name(name) for name in _indicator_variables(record.config, False)} & set(HALF_DTYPES)
             for record in features.batch.layers
         ]
         settings = sorted(set().union(*per_layer) - trained)
@@ -680,14 +693,40 @@ class Predictor:
         words = [", ".join(name for name, on in zip(settings, row) if on) for row in distinct]
         return np.array(words, dtype=str)[which.ravel()]
 
+    @cached_property
+    def _set_in_training(self) -> frozenset[str]:
+        """What its training layers set, each to some value: config.approximate, config.bias."""
+        return frozenset(setting_key(name) for name in self.variables)
+
+    def _set(self, indicator: str) -> bool:
+        """Whether an indicator the training layers never had tells of a setting they never had: a setting
+        they held at other values (approximate=tanh where all were 'none'), or a dtype, layout or
+        implementation. One they never set at all is taken as theirs unrecorded: a dataset measured before
+        hwprof recorded that setting, or a synthetic one, lacks it."""
+        return not is_setting(indicator) or setting_key(indicator) in self._set_in_training
+
+    def _unseen_settings(self, features: NetworkFeatures) -> str:
+        """The settings (approximate=tanh) that layers of one network's features hold and no training layer of
+        their op had, each with those ops: "approximate=tanh in gelu"; "" where none."""
+        _, causes, per_cause = self._uncovered_causes(features)
+        ops = {
+            name: sorted({features.batch.layers[u].op for u in np.flatnonzero(layers)})
+            for (kind, name), layers in zip(causes, per_cause.T)
+            if kind == "unseen" and is_setting(name) and layers.any()
+        }
+        return "; ".join(f"{name} in {', '.join(names)}" for name, names in sorted(ops.items()))
+
     def _uncovered_causes(self, features: NetworkFeatures) -> tuple[np.ndarray, list[tuple[str, str]], np.ndarray]:
         """Each unique layer's predicted latency (ms), the causes a layer can be uncovered for as (kind, name)
         (kind "op": no model of its own, or its group none seen in training; "unseen": an indicator no
-        training layer had; "size": a variable beyond what its model was trained on), and a (layers,
-        causes) matrix of which apply."""
+        training layer had, or a setting none of its model's training layers had; "size": another variable
+        beyond what its model was trained on), and a (layers, causes) matrix of which apply."""
         layers = features.batch.layers
         known = set(self.variables)  # a network-rows predictor's too: the indicators its training layers had
-        indicators = [_indicator_variables(record.config) - known for record in layers]
+        indicators = [
+            {name for name in _indicator_variables(record.config, self.indicates_settings) - known if self._set(name)}
+            for record in layers
+        ]
         unseen = sorted(set().union(*indicators))
         if not self.layer_sets:
             compiled = self.network_models["latency_ms"]
@@ -720,10 +759,16 @@ class Predictor:
             unmodelled[u] = not sets.measured_here(layers[u].op, features.z[u], RANGE_TOLERANCE)
         beyond[~unmodelled & ~features.own_model] = False
         ops = sorted({layers[u].op for u in np.flatnonzero(unmodelled)})
+        # a setting beyond its model's training is one its layers never had; a layer without one they all had
+        # is taken as at its default, as theirs (F.gelu(x) beside nn.GELU's approximate='none')
+        settings = [j for j, name in enumerate(self.variables) if is_setting(name)]
+        sizes = [j for j, name in enumerate(self.variables) if not is_setting(name)]
+        had = beyond[:, settings] & (features.z[:, settings] > stacked.covered_high[index][:, settings])
+        unseen = sorted(set(unseen) | {self.variables[settings[k]] for k in np.flatnonzero(had.any(axis=0))})
         causes = (
             [("op", op) for op in ops]
             + [("unseen", name.removeprefix(CONFIG_PREFIX)) for name in unseen]
-            + [("size", name.removeprefix(CONFIG_PREFIX)) for name in self.variables]
+            + [("size", self.variables[j].removeprefix(CONFIG_PREFIX)) for j in sizes]
         )
         matrix = np.zeros((len(layers), len(causes)), dtype=bool)
         for u in np.flatnonzero(unmodelled):
@@ -731,7 +776,9 @@ class Predictor:
         for u, names in enumerate(indicators):
             for name in names:
                 matrix[u, len(ops) + unseen.index(name)] = True
-        matrix[:, len(ops) + len(unseen) :] = beyond
+        for k in np.flatnonzero(had.any(axis=0)):
+            matrix[had[:, k], len(ops) + unseen.index(self.variables[settings[k]])] = True
+        matrix[:, len(ops) + len(unseen) :] = beyond[:, sizes]
         return latency, causes, matrix
 
     def _widen_outside(self, arrays: dict[str, np.ndarray], outside: np.ndarray) -> None:
@@ -1005,9 +1052,9 @@ def check_confidence(confidence: Any) -> float:
 
 
 @lru_cache(maxsize=ENCODING_CACHE_SIZE)
-def _indicator_variables(config: str) -> frozenset[str]:
+def _indicator_variables(config: str, settings: bool) -> frozenset[str]:
     """A layer configuration's indicator variables (see features.indicator_names), parsed once per config."""
-    return frozenset(CONFIG_PREFIX + name for name in indicator_names(json.loads(config)))
+    return frozenset(CONFIG_PREFIX + name for name in indicator_names(json.loads(config), settings))
 
 
 def _describe_causes(time_per_cause: Any, causes: list[tuple[str, str]], n_networks: int) -> np.ndarray:
