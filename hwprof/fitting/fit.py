@@ -31,6 +31,7 @@ from hwprof.fitting.data import (
     read_inputs,
     requested_targets,
     select_device,
+    torch_warning,
     training_data,
 )
 from hwprof.fitting.layers import FAMILIES
@@ -110,7 +111,9 @@ def fit(
         say(aligned)
     for warning in data.alignment.warnings():
         progress.warn(f"warning: {warning}")
-    mixed = [warning for warning in (allocator_warning(sources), cache_warning(sources)) if warning]
+    mixed = [
+        warning for warning in (allocator_warning(sources), cache_warning(sources), torch_warning(sources)) if warning
+    ]
     for warning in mixed:
         progress.warn(f"warning: {warning}")
     distrusted = distrusted_rows(frame)
