@@ -29,6 +29,7 @@ import torch.fx as fx
 import torch.nn as nn
 import torch.nn.functional as F
 from torch.overrides import TorchFunctionMode
+from torch.utils.weak import WeakIdKeyDictionary
 
 from hwprof.errors import HwprofError, HwprofWarning, warn
 from hwprof.models import FX_TRACING, recall
@@ -1486,8 +1487,28 @@ def _mask_facts(tensor: torch.Tensor, value_range: tuple[int, int] | None) -> tu
     for any other tensor, and on meta, which has no values."""
     if not (tensor.dtype == torch.bool or value_range == (0, 2)) or not tensor.numel() or tensor.is_meta:
         return None, False
+    version = _version(tensor)
+    known = _MASK_FACTS.get(tensor) if version is not None else None
+    if known is not None and known[0] == version:
+        return known[1]
     with torch._C.DisableTorchFunction():  # hwprof's own reads, not layers of the network being recorded
-        return float(tensor.count_nonzero()) / tensor.numel(), one_run_per_row(tensor)
+        facts = float(tensor.count_nonzero()) / tensor.numel(), one_run_per_row(tensor)
+    if version is not None:
+        _MASK_FACTS[tensor] = (version, facts)
+    return facts
+
+
+# an attention mask that every layer of a decoder is given is read once (a 4 x 2048 x 2048 one takes about 0.3 s),
+# until it is written to; kept only while the mask lives
+_MASK_FACTS: WeakIdKeyDictionary = WeakIdKeyDictionary()
+
+
+def _version(tensor: torch.Tensor) -> int | None:
+    """How many times the tensor was written in place; None for an inference-mode tensor, which keeps no count."""
+    try:
+        return tensor._version
+    except RuntimeError:
+        return None
 
 
 def _laid_out_anew(tensor: torch.Tensor) -> bool:
