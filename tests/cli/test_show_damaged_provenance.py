@@ -35,6 +35,10 @@ DAMAGE = {
         lambda doc: {**doc, "runs": [{**doc["runs"][0], "allocator": [1]}]},
         '"allocator": [1], not an object',
     ),
+    "the allocator's policy is an object": (
+        lambda doc: {**doc, "runs": [{**doc["runs"][0], "allocator": {"policy": {"a": 1}}}]},
+        "\"allocator.policy\": {'a': 1}, not text",
+    ),
     "the allocator's library is a list": (
         lambda doc: {**doc, "runs": [{**doc["runs"][0], "allocator": {"policy": "steady", "library": ["x"]}}]},
         "\"allocator.library\": ['x'], not text",

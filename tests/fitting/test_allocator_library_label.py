@@ -34,7 +34,8 @@ def test_a_library_that_is_not_text_is_refused_in_one_sentence(tmp_path):
     path = write_run(tmp_path / "damaged.parquet", threads=1, provenance_fields=damaged)
     result = CliRunner().invoke(main, ["fit", str(path), "--out", str(tmp_path / "p.json")])
     assert result.exit_code == 1
-    assert "its provenance is damaged: run 1 has allocator.library ['libjemalloc.so.2'], where hwprof writes text" in (
-        result.output
+    assert (
+        f"The hwprof metadata inside {path} is damaged: its run 1 has \"allocator.library\": ['libjemalloc.so.2'], not text."
+        in (result.output.replace("\n", " "))
     )
     assert "bug" not in result.output

@@ -38,7 +38,6 @@ def test_an_undamaged_provenance_is_read(tmp_path):
         ({"threads": "2"}, "run 1 has threads '2', where hwprof writes a whole number"),
         ({"plan": {"layers": [1]}}, "run 1 has plan.layers [1], where hwprof writes true or false"),
         ({"execution": {"dtype": 16}}, "run 1 has execution.dtype 16, where hwprof writes text"),
-        ({"allocator": {"policy": {"a": 1}}}, "run 1 has allocator.policy {'a': 1}, where hwprof writes text"),
         ({"cache": {"mode": 1}}, "run 1 has cache.mode 1, where hwprof writes text"),
     ],
 )
