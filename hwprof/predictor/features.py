@@ -112,14 +112,15 @@ STRIDES_KEY = "input_strides"
 RUN_VARIABLE = "input_run_elements"
 
 
-def indicator_names(config: dict, settings: bool = True) -> list[str]:
-    """Indicator variables of a layer (without the prefix): its half dtype, a channels-last layout, the
-    class of a zoo module that computes a common op its own way (`implementation`: GPT-2's
+def indicator_names(config: dict, settings: bool = True, layout: bool = True) -> list[str]:
+    """Indicator variables of a layer (without the prefix): its half dtype, with `layout` a channels-last
+    layout, the class of a zoo module that computes a common op its own way (`implementation`: GPT-2's
     NewGELUActivation runs seven element-wise kernels where BERT's GELUActivation runs one, at the same
-    shapes), and with `settings` its text and flag settings (see SETTING_MARK), which predictor files
-    written before they were indicated do not have."""
+    shapes), and with `settings` its text and flag settings (see SETTING_MARK). Predictor files written
+    before settings and layouts were indicated have neither: to such a file, a channels-last layer of the
+    data it was fitted on is no news."""
     names = [f"dtype_{config['dtype']}"] if config.get("dtype") in HALF_DTYPES else []
-    if config.get("memory_format") == CHANNELS_LAST:
+    if layout and config.get("memory_format") == CHANNELS_LAST:
         names.append(f"memory_format_{CHANNELS_LAST}")
     if isinstance(config.get("implementation"), str):
         names.append(f"implementation_{config['implementation']}")

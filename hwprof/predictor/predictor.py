@@ -1054,7 +1054,7 @@ def check_confidence(confidence: Any) -> float:
 @lru_cache(maxsize=ENCODING_CACHE_SIZE)
 def _indicator_variables(config: str, settings: bool) -> frozenset[str]:
     """A layer configuration's indicator variables (see features.indicator_names), parsed once per config."""
-    return frozenset(CONFIG_PREFIX + name for name in indicator_names(json.loads(config), settings))
+    return frozenset(CONFIG_PREFIX + name for name in indicator_names(json.loads(config), settings, layout=settings))
 
 
 def _describe_causes(time_per_cause: Any, causes: list[tuple[str, str]], n_networks: int) -> np.ndarray:

@@ -2,6 +2,7 @@
 by one that did."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -12,6 +13,7 @@ from torch import nn
 import hwprof
 from fakes.synthetic import NETWORK_FACTOR, fitted_predictor_path, synthetic_frame, write
 from hwprof.fitting.fit import fit
+from hwprof.predictor import file as predictor_file
 from hwprof.predictor.features import indicator_names
 
 CL_SPEEDUP = 0.6  # the planted law: a channels-last convolution takes 0.6 of its NCHW time
@@ -45,6 +47,18 @@ def test_channels_last_lies_outside_a_predictor_fitted_on_contiguous_layers(tmp_
     assert any("memory_format_channels_last never in training" in w for w in laid_out.warnings)
     table = predictor.predict_many([TinyConvNet()], input_shape=(3, 32, 32), channels_last=True)
     assert bool(table["outside"].iloc[0]) and "memory_format_channels_last" in table["uncovered_by"].iloc[0]
+
+
+def test_a_file_written_before_the_layout_indicator_counts_no_channels_last_layer_as_new(tmp_path_factory):
+    """A predictor file from before the layout was an indicator may have been fitted on channels-last data:
+    its layers' layout tells it nothing new (the network's own layout is still checked, by its runs)."""
+    path = fitted_predictor_path(tmp_path_factory.mktemp("fit"))[0]
+    document = json.loads(Path(path).read_text())
+    del document["features"][predictor_file.SETTINGS_DEFINITION]
+    old = type(hwprof.load_predictor(path))(document)
+    laid_out = old.predict(TinyConvNet(), input_shape=(3, 32, 32), channels_last=True)
+    assert "memory_format_channels_last" not in laid_out.novelty["uncovered_by"]
+    assert laid_out.novelty["uncovered_share"] == 0
 
 
 def channels_last_copy(frame: pd.DataFrame) -> pd.DataFrame:
