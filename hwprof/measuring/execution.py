@@ -10,7 +10,6 @@ fuse, so only network rows are compiled, and they say so.
 from __future__ import annotations
 
 import re
-import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +18,7 @@ import torch
 from hwprof.drivers.host import read_text
 from hwprof.errors import HwprofError, error_text, option
 from hwprof.models.inputs import DTYPES, parse_dtype
+from hwprof.models.spec import compiled_by_user
 
 # CPU flags of native half-precision arithmetic (x86: AVX512 / AMX; Arm: fp16 / bf16 extensions)
 FAST_CPU_FLAGS = {
@@ -129,16 +129,3 @@ class Execution:
                 f"torch.compile of {label} failed ({type(error).__name__}: {first[:300]}); {instead}"
             ) from None
         return compiled
-
-
-def compiled_by_user(module: torch.nn.Module) -> bool:
-    """Whether `module` is torch.compile'd already: dynamo's OptimizedModule, whose `_orig_mod` is the module.
-    Its first call compiles it, so timed as it is, that call would be a sample. A process that never imported
-    dynamo compiled nothing, so nothing is imported to ask."""
-    eval_frame = sys.modules.get("torch._dynamo.eval_frame")
-    return eval_frame is not None and isinstance(module, eval_frame.OptimizedModule)
-
-
-def eager(module: torch.nn.Module) -> torch.nn.Module:
-    """The module a user compiled (compiled_by_user), as its layers are found and timed: eagerly."""
-    return module._orig_mod if compiled_by_user(module) else module

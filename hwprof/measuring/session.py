@@ -34,7 +34,7 @@ from hwprof.measuring.allocator import DEFAULT_POLICY, pin_allocator
 from hwprof.measuring.allocator import POLICIES as ALLOCATOR_POLICIES
 from hwprof.measuring.cache import CACHE_MODES, DEFAULT_CACHE_MODE
 from hwprof.measuring.energy import ENERGY_KEYS
-from hwprof.measuring.execution import Execution, compiled_by_user, eager
+from hwprof.measuring.execution import Execution
 from hwprof.measuring.fit_sweep import DEFAULT_SWEEP_SHARE, SweepRecord, recorded_sweep
 from hwprof.measuring.guest import own_torch_settings
 from hwprof.measuring.processes import DEFAULT_PROCESSES
@@ -48,7 +48,15 @@ from hwprof.models.inputs import (
 )
 from hwprof.models.layers import Layer, module_weights, run_and_extract, run_failure
 from hwprof.models.recall import tensors_in
-from hwprof.models.spec import ModelSpec, check_settings_apply, is_module_pair, parse_batch_sizes, resolve_model
+from hwprof.models.spec import (
+    ModelSpec,
+    check_settings_apply,
+    compiled_by_user,
+    eager,
+    is_module_pair,
+    parse_batch_sizes,
+    resolve_model,
+)
 from hwprof.models.tracing import for_run
 from hwprof.progress import Progress, bytes_text, given_progress
 from hwprof.samples import RawSamples

@@ -234,9 +234,9 @@ def mask_with_share(
 ) -> torch.Tensor:
     """A mask with `share` of its elements True, at the same places at every call (a fixed seed): the work of
     nonzero, masked_select or a mask-skipping kernel follows the share, so an all-True mask would time other work
-    than the user's. With `row_runs` each row (along the last dimension) holds its True in one run from its start,
-    as a causal or padding mask does: torch.where or masked_fill over scattered True, every element a coin flip,
-    runs 1.8-6x slower. On meta only the shape is known, as for any drawn input."""
+    than the user's. With `row_runs` each row (along the last dimension) holds its True in one run, placed at its
+    start, where a causal or padding mask holds one run somewhere in the row (one_run_per_row): torch.where or
+    masked_fill over scattered True, every element a coin flip, runs 1.8-6x slower. On meta only the shape is known, as for any drawn input."""
     if torch.device(device).type == "meta":
         return torch.empty(shape, dtype=dtype, device=device)
     count = torch.Size(shape).numel()

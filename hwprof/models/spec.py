@@ -407,7 +407,7 @@ def _setting_text(value: object) -> str | None:
 
 def spec_from_module(module: nn.Module, input_shape: tuple[int, ...] | None = None, inputs: Any = None) -> ModelSpec:
     """An nn.Module from Python: its inputs are example tensors, an input shape, or an `input_shape` attribute."""
-    named = _uncompiled(module)
+    named = eager(module)
     name, family = module_name(named), type(named).__name__
     own = getattr(named, "input_shape", None)
     if own is None and input_shape is None and inputs is None:
@@ -419,13 +419,19 @@ def spec_from_module(module: nn.Module, input_shape: tuple[int, ...] | None = No
     return _with_input_shape(spec, input_shape).with_inputs(inputs)
 
 
-def _uncompiled(module: nn.Module) -> nn.Module:
-    """The module a user torch.compile'd (dynamo's OptimizedModule holds it as `_orig_mod`), which names it: a
-    compiled and an eager run of one model are then one network, their rows told apart by the compiled column. A
-    process that never imported dynamo compiled nothing, so nothing is imported to ask."""
+def compiled_by_user(module: nn.Module) -> bool:
+    """Whether `module` is torch.compile'd already: dynamo's OptimizedModule, whose `_orig_mod` is the module.
+    Its first call compiles it, so timed as it is, that call would be a sample. A process that never imported
+    dynamo compiled nothing, so nothing is imported to ask."""
     eval_frame = sys.modules.get("torch._dynamo.eval_frame")
-    compiled = eval_frame is not None and isinstance(module, eval_frame.OptimizedModule)
-    return module._orig_mod if compiled else module
+    return eval_frame is not None and isinstance(module, eval_frame.OptimizedModule)
+
+
+def eager(module: nn.Module) -> nn.Module:
+    """The module a user compiled (compiled_by_user), as its layers are found and timed, eagerly, and as it is
+    named: a compiled and an eager run of one model are one network, their rows told apart by the compiled
+    column."""
+    return module._orig_mod if compiled_by_user(module) else module
 
 
 def _resolve_text(

@@ -573,7 +573,7 @@ class Predictor:
             warnings.append(self._outside_note(novelty, 0, widened, bounded=not untrained))
         if untrained:
             self._unbound_untrained(arrays, novelty["untrained_setting"] != "")
-            warnings.append(self._untrained_note(untrained))
+            warnings.append(self.untrained_note(untrained))
         unseen = self._unseen_settings(features)
         if unseen:
             warnings.append(
@@ -833,7 +833,7 @@ class Predictor:
             else:
                 compared = f"where held-out families lay within {self.domain.family_distance:.2f}"
             parts.append(f"it lies {novelty['distance'][n]:.2f} from the nearest training network, {compared}")
-        if not bounded:  # _untrained_note says why it has no interval
+        if not bounded:  # untrained_note says why it has no interval
             return f"outside the training data: {'; '.join(parts)}"
         if not len(self.network_models["latency_ms"].model.residuals):
             interval = "no held-out error is known to widen its interval by (fitted without cross-validation)"
@@ -843,7 +843,7 @@ class Predictor:
             interval = f"its interval already spans the largest error a held-out {held_out} showed"
         return f"outside the training data: {'; '.join(parts)}; {interval}"
 
-    def _untrained_note(self, settings: str) -> str:
+    def untrained_note(self, settings: str) -> str:
         """Why a network in a dtype or layout the predictor has no data in gets no interval, and the measure
         command (at the training runs' device and thread count) whose data, fitted, gives it one."""
         conditions = self.conditions

@@ -290,9 +290,9 @@ class CostEstimator:
             if self.confidence and constraint.is_predicted and untrained:
                 # its interval is (0, inf): every budget would be held against an infinite cost and skipped
                 raise HwprofError(
-                    f"{option('confidence')} holds the budgets against predicted intervals, and candidates such as "
-                    f"{spec.name} get {self.predictor._untrained_note(untrained)}; or drop {option('confidence')} "
-                    "to hold them against the point prediction"
+                    f"{option('confidence')} holds each budget against a predicted interval, and candidates such as "
+                    f"{spec.name} get {self.predictor.untrained_note(untrained)}, or drop {option('confidence')} "
+                    "to hold the budgets against the point prediction"
                 )
             if self.confidence and constraint.is_predicted and interval is None:
                 raise HwprofError(
