@@ -221,6 +221,15 @@ def prepare(folder: Path) -> None:
         "    model.input_shape = (8,)\n    return model\n"
     )
     write_trace(samples, folder / "d.trace.parquet")  # beside d.parquet, as a glob of shards would match it
+    # stop 44: a pruned module in another dtype, one wrapped in DataParallel, one its user compiled
+    (folder / "formats.py").write_text(
+        "import torch\nimport torch.nn as nn\nfrom torch.nn.utils import prune\n\n"
+        "def small():\n    model = nn.Sequential(nn.Conv2d(3, 8, 3), nn.ReLU(), nn.Flatten(), nn.Linear(8 * 14 * 14, 4))\n"
+        "    model.input_shape = (3, 16, 16)\n    return model\n\n"
+        "def pruned():\n    model = small()\n    prune.l1_unstructured(model[0], 'weight', amount=0.5)\n    return model\n\n"
+        "def wrapped():\n    model = nn.DataParallel(small())\n    model.input_shape = (3, 16, 16)\n    return model\n\n"
+        "def compiled():\n    return torch.compile(small(), backend='eager'), torch.randn(1, 3, 16, 16)\n"
+    )
     gpu = ROOT / "bench" / "data" / "gpu_h200"  # one model's layers beside whole-network runs
     shutil.copy(gpu / "zoo_layers__torchvision_resnet50_float16.parquet", folder / "gpu_layers.parquet")
     shutil.copy(gpu / "zoo_gpu.parquet", folder / "gpu_networks.parquet")
@@ -401,6 +410,12 @@ CASES = [
     ("predict", ["p.json", "lazy.py:build"], None, 0),
     ("measure", ["writes.py:build", "--no-layers", "--out", "writes.parquet", *FAST], None, 0),
     ("measure", ["hf:mixtral", "--hf-config", f"{MOE},_experts_implementation=eager", "--no-layers", *FAST], None, 1),
+    # added 2026-12-06 (stop 44), from new users' audits: models in other formats, search --verify's checks
+    ("predict", ["p.json", "formats.py:pruned", "--dtype", "bfloat16"], None, 0),
+    ("measure", ["formats.py:pruned", "--dtype", "bfloat16", "--out", "pruned.parquet", *FAST], None, 0),
+    ("measure", ["formats.py:wrapped", "--out", "wrapped.parquet", *FAST], None, 0),
+    ("measure", ["formats.py:compiled", "--no-layers", "--out", "compiled.parquet", *FAST], None, 0),
+    ("search", ["space.yaml", *SEARCH, "--constraint", "latency_ms<=9", "--verify", "--device", "cuda:0"], None, 1),
 ]
 
 
