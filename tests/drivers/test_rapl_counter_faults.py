@@ -1,6 +1,7 @@
 """A RAPL counter that steps back where no wrap fits, or leaps forward beyond any power its zone draws, is a
 faulty counter: the sensor stops with the reason, and no window gives the step as energy."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -91,6 +92,6 @@ def test_a_window_over_a_faulty_step_is_unavailable_with_the_reason_never_a_numb
     finally:
         monitor.close()
     assert cost.energy_j is None
-    assert "went back by 5 J, which no wrap explains" in cost.unavailable_reason or (
-        "jumped by 300 J" in cost.unavailable_reason
-    )
+    # the fake counter runs on at 10 W until stopped, so the step back is 5 J less what it counted meanwhile
+    back = re.search(r"went back by ([\d.]+) J, which no wrap explains", cost.unavailable_reason)
+    assert (back and 4.0 < float(back.group(1)) <= 5.0) or "jumped by 300 J" in cost.unavailable_reason
