@@ -8,11 +8,12 @@ with every run's provenance. A shard that fails leaves the others' rows intact.
 
 from __future__ import annotations
 
+import math
 import subprocess
 import sys
 from pathlib import Path
 
-from hwprof.drivers.host import parse_device, usable_cpus
+from hwprof.drivers.host import cpu_quota, parse_device, usable_cpus
 from hwprof.errors import HwprofError, option
 
 
@@ -59,8 +60,14 @@ def shard_argv(args: list[str], device: str, out: str, threads: int) -> list[str
 
 def shard_threads(requested: int | None, shards: int) -> int:
     """Threads per shard: as asked, else an equal share of the CPUs this process may use, so shards do not fight
-    over cores."""
-    return requested if requested is not None else max(1, usable_cpus() // shards)
+    over cores. A cgroup's CPU quota (rounded up, as measure caps its threads) counts where it allows fewer: a
+    container limited to 2 CPUs of a 16-CPU host sees all 16 in its affinity mask, but runs on 2."""
+    if requested is not None:
+        return requested
+    cpus, quota = usable_cpus(), cpu_quota()
+    if quota:
+        cpus = min(cpus, max(1, math.ceil(quota)))
+    return max(1, cpus // shards)
 
 
 def check_devices(devices: list[str]) -> None:
