@@ -11,6 +11,12 @@ import time
 from dataclasses import dataclass
 
 import torch.nn as nn
+import yaml
+from click.testing import CliRunner
+
+import hwprof.cli.search
+import hwprof.measuring.session
+from hwprof.cli import main
 
 LATENCY_MS_PER_WIDTH = 0.1
 ENERGY_MJ_PER_WIDTH = 0.5
@@ -106,3 +112,21 @@ def two_trained_trials():
         TrialRecord(n, "trained", {"w": n}, {"latency_ms": float(n)}, {"latency_ms<=5": float(n)}, True, 0.5, 0, 0, 0)
         for n in (1, 2)
     ]
+
+
+def verify_search_runner(tmp_path, monkeypatch):
+    """`invoke(*extra, predictor=None, measure=None)`: the toy search run with --verify and `extra` options, the
+    given predictor (the toy one by default) and `measure` in place of hwprof's; returns (result, its --out)."""
+    space = tmp_path / "toy.yaml"
+    space.write_text(yaml.safe_dump(TOY_SPACE))
+    out = tmp_path / "out"
+
+    def invoke(*extra, predictor=None, measure=None):
+        monkeypatch.setattr(hwprof.cli.search, "_predictor", lambda *args: predictor or ToyPredictor())
+        if measure is not None:
+            monkeypatch.setattr(hwprof.measuring.session, "measure", measure)
+        args = ["search", str(space), "--constraint", "latency_ms<=1", "--trials", "6", "--seed", "1"]
+        args += ["--out", str(out), "--verify", "--verify-count", "1", *extra]
+        return CliRunner().invoke(main, args), out
+
+    return invoke

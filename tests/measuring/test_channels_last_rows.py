@@ -7,19 +7,10 @@ import torch.nn as nn
 from click.testing import CliRunner
 
 import hwprof
+from fakes.progress import Notes
 from hwprof.cli import main
-from hwprof.progress import Progress
 
 FAST = {"power": "none", "precision": 0.3, "max_item_s": 0.1, "threads": 1, "seed": 0, "sweep_share": 0}
-
-
-class Notes(Progress):
-    def __init__(self):
-        super().__init__()
-        self.notes = []
-
-    def note(self, text):
-        self.notes.append(text)
 
 
 def test_a_model_without_4d_tensors_is_recorded_as_not_channels_last_beside_one_with_them():

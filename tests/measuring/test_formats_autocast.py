@@ -6,17 +6,9 @@ import torch
 import torch.nn as nn
 
 import hwprof
-from hwprof.progress import Progress
+from fakes.progress import Notes
 
 FAST = {"power": "none", "precision": 0.3, "max_item_s": 0.05, "threads": 1, "seed": 0, "sweep_share": 0}
-
-
-class Notes(Progress):
-    def __init__(self):
-        self.notes = []
-
-    def note(self, text):
-        self.notes.append(text)
 
 
 class Amp(nn.Module):

@@ -8,20 +8,12 @@ import torch
 import torch.nn as nn
 
 import hwprof
+from fakes.progress import Notes
 from hwprof.models.inputs import from_examples
 from hwprof.models.tracing import trace_layers
-from hwprof.progress import Progress
 
 FAST = {"power": "none", "precision": 0.3, "max_item_s": 0.05, "threads": 1, "seed": 0, "sweep_share": 0}
 NHWC = torch.channels_last
-
-
-class Notes(Progress):
-    def __init__(self):
-        self.notes = []
-
-    def note(self, text):
-        self.notes.append(text)
 
 
 def cnn() -> nn.Sequential:

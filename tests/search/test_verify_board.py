@@ -5,13 +5,8 @@ import json
 
 import pandas as pd
 import pytest
-import yaml
-from click.testing import CliRunner
 
-import hwprof.cli.search
-import hwprof.measuring.session
-from fakes.search_doubles import LATENCY_MS_PER_WIDTH, TOY_SPACE, ToyPredictor
-from hwprof.cli import main
+from fakes.search_doubles import LATENCY_MS_PER_WIDTH, ToyPredictor, verify_search_runner
 from hwprof.measuring.provenance import device_name
 
 
@@ -25,9 +20,7 @@ def predictor_of(board: str | None) -> ToyPredictor:
 @pytest.fixture
 def search(tmp_path, monkeypatch):
     """Run the toy search with --verify and a predictor of `board`; (result, its --out, the models measured)."""
-    space = tmp_path / "toy.yaml"
-    space.write_text(yaml.safe_dump(TOY_SPACE))
-    out = tmp_path / "out"
+    run = verify_search_runner(tmp_path, monkeypatch)
     measured = []
 
     def measure(specs, batch_sizes=(1,), **kwargs):
@@ -37,13 +30,8 @@ def search(tmp_path, monkeypatch):
         ]
         return pd.DataFrame(rows)
 
-    monkeypatch.setattr(hwprof.measuring.session, "measure", measure)
-
     def invoke(board):
-        monkeypatch.setattr(hwprof.cli.search, "_predictor", lambda *args: predictor_of(board))
-        args = ["search", str(space), "--constraint", "latency_ms<=1", "--trials", "6", "--seed", "1"]
-        args += ["--out", str(out), "--verify", "--verify-count", "1"]
-        return CliRunner().invoke(main, args), out, measured
+        return (*run(predictor=predictor_of(board), measure=measure), measured)
 
     return invoke
 

@@ -6,13 +6,8 @@ import json
 
 import pandas as pd
 import pytest
-import yaml
-from click.testing import CliRunner
 
-import hwprof.cli.search
-import hwprof.measuring.session
-from fakes.search_doubles import LATENCY_MS_PER_WIDTH, TOY_SPACE, ToyPredictor
-from hwprof.cli import main
+from fakes.search_doubles import LATENCY_MS_PER_WIDTH, ToyPredictor, verify_search_runner
 from hwprof.drivers.host import usable_cpus
 from hwprof.errors import HwprofError
 
@@ -26,20 +21,7 @@ def predictor_at(threads: int) -> ToyPredictor:
 
 @pytest.fixture
 def search(tmp_path, monkeypatch):
-    """Run the toy search with --verify and `extra` options, measuring with `measure`; (result, its --out)."""
-    space = tmp_path / "toy.yaml"
-    space.write_text(yaml.safe_dump(TOY_SPACE))
-    out = tmp_path / "out"
-
-    def invoke(*extra, predictor=None, measure=None):
-        monkeypatch.setattr(hwprof.cli.search, "_predictor", lambda *args: predictor or ToyPredictor())
-        if measure is not None:
-            monkeypatch.setattr(hwprof.measuring.session, "measure", measure)
-        args = ["search", str(space), "--constraint", "latency_ms<=1", "--trials", "6", "--seed", "1"]
-        args += ["--out", str(out), "--verify", "--verify-count", "1", *extra]
-        return CliRunner().invoke(main, args), out
-
-    return invoke
+    return verify_search_runner(tmp_path, monkeypatch)
 
 
 def test_a_verification_that_fails_keeps_every_finished_trial(search):
