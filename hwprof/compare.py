@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -43,6 +44,7 @@ import pandas as pd
 
 from hwprof.dataset import RUN_CONDITIONS, condition_differences, read_dataset
 from hwprof.errors import HwprofError, given_percent, option
+from hwprof.measuring.allocator import PRELOADED_ALLOCATOR
 from hwprof.samples import SUFFIX as SAMPLES_SUFFIX
 from hwprof.samples import grouped, read_samples, row_key, samples_path
 from hwprof.schema import (  # per side: fewer samples cannot bound a median at 95%
@@ -70,6 +72,7 @@ SETTING_COLUMNS = {
 # the settings of RUN_CONDITIONS compare words alike; torch has its own sentence, and the rows' cache labels
 # say which caches the paired layers were timed with
 COMPARED_CONDITIONS = tuple(key for key in RUN_CONDITIONS if key not in ("torch", "cache"))
+PRELOAD_WORDS = re.compile(r"LD_PRELOAD[= ]")  # an env difference in LD_PRELOAD, as condition_differences words it
 DISTINCT_COLUMNS = ("device_name", "batch_size", "kind", "op", "config")  # one measurement, however many rows
 HIGHER, LOWER, SAME, UNTESTED = "higher", "lower", "not significant", "untested"
 WHOLE_KINDS = ("network", "command")  # rows that gate on their own: a whole network, a command hwprof run timed
@@ -339,11 +342,32 @@ def _run_differences(base: _Side, new: _Side, matched: pd.DataFrame) -> list[str
             "BASE timed its layers with {} caches and NEW with {} (--cache): each layer ratio includes that "
             "change".format(*listed)
         )
+    conditions = condition_differences(*runs, keys=COMPARED_CONDITIONS)
+    if any(key == "allocator" for key, _, _ in conditions) and _preload_told_by_allocator(runs):
+        conditions = [entry for entry in conditions if not (entry[0] == "env" and PRELOAD_WORDS.match(entry[1]))]
     differences += [
-        f"BASE ran with {ours} and NEW with {theirs}: each ratio includes that change"
-        for _, ours, theirs in condition_differences(*runs, keys=COMPARED_CONDITIONS)
+        f"BASE ran with {ours} and NEW with {theirs}: each ratio includes that change" for _, ours, theirs in conditions
     ]
     return differences
+
+
+def _preload_told_by_allocator(runs: list[list[dict]]) -> bool:
+    """Whether the two sides' LD_PRELOAD differ only by the allocator libraries their allocator lines already name
+    (a preloaded jemalloc on one side): LD_PRELOAD's own line would name the same library twice. A preload of
+    anything else, or one whose allocator the run did not record, keeps its line."""
+
+    def library(run: dict) -> str | None:
+        allocator = run.get("allocator")
+        return allocator.get("library") if isinstance(allocator, dict) else None
+
+    def others(run: dict) -> str:  # LD_PRELOAD less the allocator its run's allocator line names
+        paths = re.split(r"[:\s]+", str(run["env"].get("LD_PRELOAD", "")))
+        named = library(run) is not None
+        return ":".join(path for path in paths if path and not (named and PRELOADED_ALLOCATOR.search(Path(path).name)))
+
+    libraries = [{library(run) for run in side} for side in runs]
+    rest = [{others(run) for run in side if isinstance(run.get("env"), dict)} for side in runs]
+    return libraries[0] != libraries[1] and rest[0] == rest[1]
 
 
 def _cache_modes(labels: list) -> list[str]:
