@@ -2,10 +2,15 @@
 
 import sys
 
+import pytest
 from click.testing import CliRunner
 
 from fakes.sysfs import FakeRaplTree, FakeZone
 from hwprof.cli import main
+
+# the fake counter is written by a process a busy 2-CPU machine can stall for 100 ms, a tenth of a window:
+# a test of a real-time figure is run again, up to twice, before it fails (a wrong reading fails all three)
+pytestmark = pytest.mark.flaky(reruns=2)
 
 
 def test_a_top_zone_left_out_of_the_total_is_said_beside_the_energy(sysfs_root):

@@ -3,12 +3,17 @@
 
 import sys
 
+import pytest
 from click.testing import CliRunner
 
 from fakes.sysfs import FakeRaplTree, FakeZone
 from hwprof.cli import main
 from hwprof.dataset import read_provenance
 from hwprof.traces import read_trace
+
+# the fake counter is written by a process a busy 2-CPU machine can stall for 100 ms, a tenth of a window:
+# a test of a real-time figure is run again, up to twice, before it fails (a wrong reading fails all three)
+pytestmark = pytest.mark.flaky(reruns=2)
 
 SHORT = [sys.executable, "-c", "import time; time.sleep(0.3)"]
 

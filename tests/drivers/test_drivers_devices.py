@@ -12,6 +12,10 @@ from fakes.sysfs import FakeRaplTree, FakeZone, write_file, write_ina3221_hwmon
 from hwprof.cli import main
 from hwprof.drivers import rapl
 
+# the fake counter is written by a process a busy 2-CPU machine can stall for 100 ms, a tenth of a window:
+# a test of a real-time figure is run again, up to twice, before it fails (a wrong reading fails all three)
+pytestmark = pytest.mark.flaky(reruns=2)
+
 
 @pytest.fixture
 def host(tmp_path, monkeypatch):

@@ -13,6 +13,10 @@ from hwprof.drivers.rapl import RaplSensor
 from hwprof.errors import HwprofError
 from hwprof.measuring.window import EnergyMonitor
 
+# the fake counter is written by a process a busy 2-CPU machine can stall for 100 ms, a tenth of a window:
+# a test of a real-time figure is run again, up to twice, before it fails (a wrong reading fails all three)
+pytestmark = pytest.mark.flaky(reruns=2)
+
 SMALL_RANGE_UJ = 6_000_000  # 6 J: at 24 W the counter wraps every 0.25 s
 
 

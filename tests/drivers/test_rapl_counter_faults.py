@@ -11,6 +11,10 @@ from hwprof.drivers import base, rapl
 from hwprof.drivers.base import Clock, SensorUnavailable
 from hwprof.measuring.window import EnergyMonitor
 
+# the fake counter is written by a process a busy 2-CPU machine can stall for 100 ms, a tenth of a window:
+# a test of a real-time figure is run again, up to twice, before it fails (a wrong reading fails all three)
+pytestmark = pytest.mark.flaky(reruns=2)
+
 RANGE_UJ = 262_143_328_850
 
 

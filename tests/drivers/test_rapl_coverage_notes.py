@@ -8,6 +8,10 @@ import pytest
 from fakes.sysfs import FakeRaplTree, FakeZone, write_file
 from hwprof.drivers.rapl import RaplSensor, choose_counted, coverage_notes, discover_zones
 
+# the fake counter is written by a process a busy 2-CPU machine can stall for 100 ms, a tenth of a window:
+# a test of a real-time figure is run again, up to twice, before it fails (a wrong reading fails all three)
+pytestmark = pytest.mark.flaky(reruns=2)
+
 TWO_SOCKETS = [FakeZone("intel-rapl:0", "package-0", 30.0), FakeZone("intel-rapl:1", "package-1", 18.0)]
 
 

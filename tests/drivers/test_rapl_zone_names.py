@@ -8,6 +8,10 @@ import pytest
 from fakes.sysfs import FakeRaplTree, FakeZone
 from hwprof.drivers.rapl import RaplSensor
 
+# the fake counter is written by a process a busy 2-CPU machine can stall for 100 ms, a tenth of a window:
+# a test of a real-time figure is run again, up to twice, before it fails (a wrong reading fails all three)
+pytestmark = pytest.mark.flaky(reruns=2)
+
 
 def traced_powers(zones, root):
     """Mean power of each traced sample name over a short window, and the sensor's source."""

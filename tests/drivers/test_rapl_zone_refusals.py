@@ -1,9 +1,15 @@
 """Zones hwprof cannot place (an empty name, an unreadable package beside psys, only the MMIO interface) are
 refused with a reason that names them, never measured as part of the CPU given as the whole."""
 
+import pytest
+
 from fakes.sysfs import FakeRaplTree, FakeZone
 from hwprof.drivers import open_sensor, rapl
 from hwprof.drivers.rapl import discover_zones, unavailable_reason
+
+# the fake counter is written by a process a busy 2-CPU machine can stall for 100 ms, a tenth of a window:
+# a test of a real-time figure is run again, up to twice, before it fails (a wrong reading fails all three)
+pytestmark = pytest.mark.flaky(reruns=2)
 
 
 def test_a_top_zone_with_an_empty_name_is_refused_like_one_without_a_name(sysfs_root):

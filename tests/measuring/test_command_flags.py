@@ -9,6 +9,10 @@ from hwprof.drivers import open_sensor
 from hwprof.measuring import command
 from hwprof.measuring.command import command_row, measure_command
 
+# the fake counter is written by a process a busy 2-CPU machine can stall for 100 ms, a tenth of a window:
+# a test of a real-time figure is run again, up to twice, before it fails (a wrong reading fails all three)
+pytestmark = pytest.mark.flaky(reruns=2)
+
 
 def _measured_on_rapl(idle_s: float):
     """The cost of a command (its run stood in for by the test) read from the fake RAPL tree."""

@@ -16,6 +16,10 @@ from hwprof.measuring import energy
 from hwprof.measuring.energy import ENERGY_KEYS, measure_energy, required_window_s
 from hwprof.traces import read_trace, write_trace
 
+# the fake counter is written by a process a busy 2-CPU machine can stall for 100 ms, a tenth of a window:
+# a test of a real-time figure is run again, up to twice, before it fails (a wrong reading fails all three)
+pytestmark = pytest.mark.flaky(reruns=2)
+
 
 @pytest.fixture
 def sensor():

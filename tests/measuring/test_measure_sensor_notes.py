@@ -1,10 +1,15 @@
 """measure says the sensor's notes, as run does: what its energy covers beyond the run (a RAPL zone left out of the
 total, sockets the process does not run on); they were kept in the provenance only."""
 
+import pytest
 from click.testing import CliRunner
 
 from fakes.sysfs import FakeRaplTree, FakeZone
 from hwprof.cli import main
+
+# the fake counter is written by a process a busy 2-CPU machine can stall for 100 ms, a tenth of a window:
+# a test of a real-time figure is run again, up to twice, before it fails (a wrong reading fails all three)
+pytestmark = pytest.mark.flaky(reruns=2)
 
 
 def test_a_top_zone_left_out_of_the_total_is_warned_of(sysfs_root, tmp_path):

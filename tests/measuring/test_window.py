@@ -7,6 +7,10 @@ import pytest
 import hwprof
 from fakes.sysfs import FakeRaplTree, FakeZone, stopping_tegrastats
 
+# the fake counter is written by a process a busy 2-CPU machine can stall for 100 ms, a tenth of a window:
+# a test of a real-time figure is run again, up to twice, before it fails (a wrong reading fails all three)
+pytestmark = pytest.mark.flaky(reruns=2)
+
 
 @pytest.mark.slow
 def test_a_block_on_a_fake_rapl_counter_at_42_w_reads_42_w(sysfs_root):
@@ -175,34 +179,13 @@ def test_a_gpu_lost_mid_window_ends_energy_with_the_reason_and_later_windows_say
         assert cost.unavailable_reason == step.unavailable_reason
 
 
-def first_of_three(measure_window, holds):
-    """The first of up to three windows that `holds`, else the last. The fake counter's writer is a process
-    that a busy 2-CPU machine can stall for 100 ms, which moves one window's halves by 10%; a sensor read
-    wrong every time still fails all three."""
-    for _ in range(3):
-        cost = measure_window()
-        if holds(cost):
-            break
-    return cost
-
-
 def test_a_window_whose_power_changed_halfway_has_its_spread_and_is_flagged(sysfs_root):
     with FakeRaplTree(sysfs_root, [FakeZone("intel-rapl:0", "package-0", 10.0)]) as tree:
-
-        def changing():
-            tree.set_power("intel-rapl:0", 10.0)
-            with hwprof.energy_window("cpu", power="rapl") as cost:
-                time.sleep(0.5)
-                tree.set_power("intel-rapl:0", 30.0)
-                time.sleep(0.5)
-            return cost
-
-        def steady():
-            with hwprof.energy_window("cpu", power="rapl") as cost:
-                time.sleep(0.8)
-            return cost
-
-        changed = first_of_three(changing, lambda cost: abs(cost.power_spread - 1.0) <= 0.15)
-        kept = first_of_three(steady, lambda cost: cost.power_spread < 0.05)
-    assert changed.power_spread == pytest.approx(1.0, abs=0.15) and "load_unstable" in changed.flags
-    assert kept.power_spread < 0.05 and "load_unstable" not in kept.flags
+        with hwprof.energy_window("cpu", power="rapl") as cost:
+            time.sleep(0.5)
+            tree.set_power("intel-rapl:0", 30.0)
+            time.sleep(0.5)
+        with hwprof.energy_window("cpu", power="rapl") as steady:
+            time.sleep(0.8)
+    assert cost.power_spread == pytest.approx(1.0, abs=0.15) and "load_unstable" in cost.flags
+    assert steady.power_spread < 0.05 and "load_unstable" not in steady.flags

@@ -7,6 +7,10 @@ import pytest
 import hwprof
 from fakes.sysfs import FakeRaplTree, FakeZone
 
+# the fake counter is written by a process a busy 2-CPU machine can stall for 100 ms, a tenth of a window:
+# a test of a real-time figure is run again, up to twice, before it fails (a wrong reading fails all three)
+pytestmark = pytest.mark.flaky(reruns=2)
+
 
 def test_a_tegrastats_that_is_not_a_path_is_refused_as_measure_refuses_it(sysfs_root):
     for make in (lambda: hwprof.EnergyMonitor(tegrastats=5), lambda: hwprof.energy_window(tegrastats=5).__enter__()):
