@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 import os
 import shlex
 import sys
@@ -34,7 +33,7 @@ from hwprof.errors import HwprofError, option
     type=float,
     default=None,
     help="Length of the idle baseline before CMD, in seconds [default: the sensor's minimum valid window x 1.2; "
-    "0 skips it].",
+    "0 skips it; shorter than that window is refused].",
 )
 @click.option(
     "--out",
@@ -98,7 +97,6 @@ def run(ctx, command, device, power, tegrastats, idle_s, out, trace, as_json):
         on_sensor = sensor_notes(sensor, device)
         provenance = _check_dataset(out, device, argv, power, sensor, trace)
         cost = measure_command(argv, device, sensor, idle_s)
-        idle_notes = _short_idle_notes(cost, sensor, idle_s)
     finally:
         sensor.close()
     trace_path, written = None, out
@@ -106,7 +104,7 @@ def run(ctx, command, device, power, tegrastats, idle_s, out, trace, as_json):
         row = command_row(cost, device_name, time.perf_counter() - begun)
         stop = {"stopped_reason": cost.unavailable_reason, "stopped_at": cost.stopped_at} if cost.stopped_at else None
         trace_path, written = _append_or_aside(out, provenance, (row, stop), cost.trace if trace else None)
-    notes = on_sensor + idle_notes + _skipped_notes(cost, written, trace, trace_path, idle_s)
+    notes = on_sensor + _skipped_notes(cost, written, trace, trace_path, idle_s)
     summary = _summary(cost, device_name, written, trace_path, notes)
     if as_json:
         click.echo(json.dumps(summary, indent=2), err=True)
@@ -234,23 +232,6 @@ def _append_trace(out: str, rows: list[tuple], run_id: str) -> str | None:
     path = trace_path_for(out)
     append_trace(rows, path, run_id)
     return path
-
-
-def _short_idle_notes(cost, sensor, idle_s: float | None) -> list[str]:
-    """An --idle-s shorter than the sensor can measure leaves the command without a baseline, so without its
-    dynamic energy: said, with the length that would do."""
-    from hwprof.measuring.energy import required_window_s
-
-    if not (idle_s and sensor.available) or cost.idle_power_w is not None:
-        return []  # no baseline asked for, or none to read (said apart), or one measured
-    shortest_s = required_window_s(sensor)
-    if idle_s >= shortest_s:
-        return []
-    at_least = math.ceil(shortest_s * 100) / 100  # rounded up, so the figure given is long enough
-    return [
-        f"no idle baseline measured, so no dynamic energy: --idle-s {idle_s:g} is shorter than the shortest window "
-        f"{sensor.source} measures ({shortest_s:.3g} s); give at least {at_least:g}"
-    ]
 
 
 def _skipped_notes(cost, out, trace: bool, trace_path, idle_s: float | None) -> list[str]:

@@ -167,11 +167,27 @@ def check_command(argv: list[str], idle_s: float | None) -> None:
         raise HwprofError(f"{option('idle_s', idle_s)} must be a number of seconds from 0 to {IDLE_MAX_S:g}")
 
 
+def check_idle(sensor, idle_s: float | None) -> None:
+    """Refuse, before the command runs, an idle window shorter than `sensor` measures: it would give no baseline,
+    so no dynamic energy, and the user would learn it only after waiting for the command to end."""
+    if not idle_s or not sensor.available:
+        return  # no baseline asked for, or no sensor to read (said after the command)
+    shortest_s = required_window_s(sensor)
+    if idle_s < shortest_s:
+        at_least = math.ceil(round(shortest_s * 100, 6)) / 100  # rounded up, so the figure given is long enough
+        raise HwprofError(
+            f"{option('idle_s', idle_s)} is shorter than the shortest window {sensor.source} measures "
+            f"({shortest_s:.3g} s), so the command would get no idle baseline: give at least {at_least:g}, "
+            "or 0 to skip the baseline"
+        )
+
+
 def measure_command(argv: list[str], device: str, sensor, idle_s: float | None = None) -> CommandCost:
     """Run `argv` to its end and say what it cost, read from `sensor` (open, from hwprof.drivers.open_sensor,
     or a NoSensor; the caller closes it). `idle_s` is the idle baseline's length (default: the sensor's
-    minimum valid window with measure's margin; 0 skips the baseline)."""
+    minimum valid window with measure's margin; 0 skips the baseline; shorter than that window is refused)."""
     check_command(argv, idle_s)
+    check_idle(sensor, idle_s)
     cost = CommandCost(argv=list(argv), device=device, source=sensor.source, unavailable_reason=sensor.reason)
     mark = None
     if sensor.available:
