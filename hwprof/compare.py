@@ -42,7 +42,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from hwprof.dataset import RUN_CONDITIONS, condition_differences, read_dataset
+from hwprof.dataset import RUN_CONDITIONS, UNREADABLE, condition_differences, read_dataset
 from hwprof.errors import HwprofError, given_percent, option
 from hwprof.measuring.allocator import PRELOADED_ALLOCATOR
 from hwprof.samples import SUFFIX as SAMPLES_SUFFIX
@@ -320,12 +320,12 @@ def _refuse_setting(base: _Side, new: _Side, column: str) -> None:
 
 def _run_differences(base: _Side, new: _Side, matched: pd.DataFrame) -> list[str]:
     """How the runs behind the paired rows were set up differently, where that moves every ratio (the thread
-    count, the PyTorch release, the caches the layers were timed with, and the RUN_CONDITIONS both sides
+    count, the PyTorch release or build, the caches the layers were timed with, and the RUN_CONDITIONS both sides
     recorded: allocator, governor, turbo, CPU kernels, oneDNN, CPU and kernel or thread variables): the
     comparison stands, but it measures that change as well as the code's. Runs with no paired row (other models
     measured at other settings into the same file) move no ratio, so they are not named."""
     runs = [_paired_runs(side, matched[f"_links_{role}"]) for side, role in ((base, "base"), (new, "new"))]
-    differences = []
+    differences, releases_differ = [], False
     for key, words in (
         ("threads", "BASE ran at {} thread(s) and NEW at {}"),
         ("torch", "BASE ran torch {} and NEW {}"),
@@ -334,6 +334,9 @@ def _run_differences(base: _Side, new: _Side, matched: pd.DataFrame) -> list[str
         if ours and theirs and ours != theirs:
             listed = ("/".join(map(str, values)) for values in (ours, theirs))
             differences.append(f"{words.format(*listed)}: each ratio includes that change")
+            releases_differ |= key == "torch"
+    if not releases_differ:  # another release is another build: said once
+        differences += _build_differences(runs)
     layers = matched[matched["kind"] == "layer"]
     caches = [sorted({mode for modes in layers[f"cache_{role}"] for mode in modes}) for role in ("base", "new")]
     if all(caches) and caches[0] != caches[1]:
@@ -348,6 +351,27 @@ def _run_differences(base: _Side, new: _Side, matched: pd.DataFrame) -> list[str
     differences += [
         f"BASE ran with {ours} and NEW with {theirs}: each ratio includes that change" for _, ours, theirs in conditions
     ]
+    return differences
+
+
+def _build_differences(runs: list[list[dict]]) -> list[str]:
+    """Two torch builds (a local build, a conda and a pip wheel of one release) told apart by torch_config_digest,
+    compared only between runs at one CPU capability: the digest hashes torch.__config__.show(), which names the
+    capability in use, so across two capabilities it differs whatever the build (their own line says that)."""
+
+    def digests(side: list[dict], capability: str) -> list[str]:
+        found = {run.get("torch_config_digest") for run in side if run.get("cpu_capability") == capability}
+        return sorted(str(digest) for digest in found - {None, UNREADABLE})
+
+    capabilities = [{run.get("cpu_capability") for run in side} - {None, UNREADABLE} for side in runs]
+    differences = []
+    for capability in sorted(map(str, capabilities[0] & capabilities[1])):
+        ours, theirs = (digests(side, capability) for side in runs)
+        if ours and theirs and ours != theirs:
+            differences.append(
+                f"BASE ran a torch build of config digest {'/'.join(ours)} and NEW one of {'/'.join(theirs)}, both "
+                f"at CPU capability {capability}: each ratio includes that change"
+            )
     return differences
 
 
