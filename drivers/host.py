@@ -200,6 +200,54 @@ def load_average_1m() -> float | str:
         return UNREADABLE
 
 
+def cpu_temperature_c() -> float | None:
+    """The hottest CPU package's temperature in degrees Celsius, None where the host exposes none: a hot CPU
+    clocks itself down, so a run that starts or ends hot is slowed by it. Read from the kernel's x86_pkg_temp
+    thermal zones, else AMD's k10temp Tctl or Intel's coretemp package sensors (hwmon)."""
+    for sensors in (
+        lambda: _thermal_zones("x86_pkg_temp"),
+        lambda: _hwmon_sensors("k10temp", "Tctl"),
+        lambda: _hwmon_sensors("coretemp", "Package id"),
+    ):
+        found = [value for value in map(_millidegrees, sensors()) if value is not None]
+        if found:
+            return max(found)
+    return None
+
+
+def _thermal_zones(kind: str) -> list[str | None]:
+    """The readings (millidegrees, as text) of the thermal zones of one type."""
+    return [
+        read_text(Path(f"{folder}/temp"))
+        for folder in _sysfs_folders("/sys/class/thermal/thermal_zone*")
+        if read_text(Path(f"{folder}/type")) == kind
+    ]
+
+
+def _hwmon_sensors(name: str, label: str) -> list[str | None]:
+    """The readings (millidegrees, as text) of one hwmon driver's temperature sensors whose label starts so."""
+    return [
+        read_text(Path(str(path).removesuffix("_label") + "_input"))
+        for folder in _sysfs_folders("/sys/class/hwmon/hwmon*")
+        if read_text(Path(f"{folder}/name")) == name
+        for path in sorted(Path(folder).glob("temp*_label"))
+        if (read_text(path) or "").startswith(label)
+    ]
+
+
+def _sysfs_folders(pattern: str) -> list[str]:
+    """The folders a host glob pattern (a /sys path with wildcards) matches under HWPROF_SYSFS_ROOT, sorted."""
+    return sorted(glob.glob(str(sysfs_path(pattern))))
+
+
+def _millidegrees(text: str | None) -> float | None:
+    """A sysfs temperature (millidegrees Celsius, "45000") in degrees; None for text that is not one."""
+    try:
+        return int(text or "") / 1000
+    except ValueError:
+        return None
+
+
 def arm_cores(cpuinfo: str) -> str | None:
     """The kinds of core /proc/cpuinfo lists on Arm, in order ("Arm Cortex-A55 + Cortex-A78"); None elsewhere."""
     implementers = re.findall(r"^CPU implementer\s*:\s*(\S+)", cpuinfo, re.MULTILINE)

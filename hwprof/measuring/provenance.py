@@ -26,6 +26,7 @@ from hwprof.drivers.host import (
     cpu_model,
     cpu_names,
     cpu_quota,
+    cpu_temperature_c,
     cpufreq_settings,
     load_average_1m,
     parse_device,
@@ -216,6 +217,7 @@ def collect_provenance(device: str, threads: int | None, argv: list[str], extra:
         "cpufreq": per_cpu if _any_readable(per_cpu) else UNREADABLE,
         "turbo": turbo(),
         "load_average_1m": load_average_1m(),  # at the start
+        "cpu_temperature_start_c": cpu_temperature_c(),  # the hottest package's; None where the host shows none
         "threads": threads,
         "host": socket.gethostname(),
         "boot_id": boot_id(),  # the same for every container on one machine until it reboots: see same_machine
