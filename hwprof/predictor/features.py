@@ -103,6 +103,11 @@ SETTING_PREFIXES = ("dtype_", "memory_format_")
 # one of two equal columns); its false has no indicator, which would be that variable's complement and unsettled
 # the layer models' choice of terms (held-out network error 10.6% -> 18.6% on a 15-network CPU dataset).
 SETTING_MARK = "="
+# Keys hwprof writes into a layer's config only where they are set (a norm or dropout left in training mode in an eval
+# network, inputs in several layouts, integer indices other than int64): a training set that never held one ran
+# without it, so a setting of one is new to it. Any other key a training set never held is taken as unrecorded there
+# (a dataset measured before hwprof recorded it, or a synthetic one), and a layer's value of it as the training's own.
+SET_ONLY_KEYS = ("training", "input_layouts", "index_dtypes")
 # Keys whose text values have the indicators above instead (a dtype, a layout, a zoo module's class).
 NAMED_TEXT_KEYS = ("dtype", "memory_format", "implementation")
 NESTED_KEYS = ("args", "kwargs")
@@ -138,6 +143,11 @@ def setting_key(variable: str) -> str:
     """What a setting's indicator sets (config.approximate of config.approximate=tanh); any other variable
     as it is."""
     return variable.partition(SETTING_MARK)[0]
+
+
+def recorded_only_where_set(variable: str) -> bool:
+    """Whether a setting's indicator (config.training=true) is of a key hwprof records only where set (SET_ONLY_KEYS)."""
+    return setting_key(variable).removeprefix(CONFIG_PREFIX) in SET_ONLY_KEYS
 
 
 def _settings(config: dict) -> tuple[set[str], dict[str, float]]:

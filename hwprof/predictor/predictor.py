@@ -48,6 +48,7 @@ from hwprof.predictor.features import (
     is_setting,
     op_group,
     record_aggregates,
+    recorded_only_where_set,
     setting_key,
     setting_name,
 )
@@ -700,10 +701,15 @@ class Predictor:
 
     def _set(self, indicator: str) -> bool:
         """Whether an indicator the training layers never had tells of a setting they never had: a setting
-        they held at other values (approximate=tanh where all were 'none'), or a dtype, layout or
-        implementation. One they never set at all is taken as theirs unrecorded: a dataset measured before
-        hwprof recorded that setting, or a synthetic one, lacks it."""
-        return not is_setting(indicator) or setting_key(indicator) in self._set_in_training
+        they held at other values (approximate=tanh where all were 'none'), one of a key hwprof records only
+        where set (training=true: a norm left in training mode), or a dtype, layout or implementation. Any other
+        setting they never set at all is taken as theirs unrecorded: a dataset measured before hwprof recorded
+        that setting, or a synthetic one, lacks it."""
+        return (
+            not is_setting(indicator)
+            or setting_key(indicator) in self._set_in_training
+            or recorded_only_where_set(indicator)
+        )
 
     def _unseen_settings(self, features: NetworkFeatures) -> str:
         """The settings (approximate=tanh) that layers of one network's features hold and no training layer of
