@@ -275,6 +275,13 @@ def rerun_line(reruns: dict) -> str:
 @click.option("--channels-last", is_flag=True, help="The network runs channels-last (NHWC).")
 @click.option("--hf-config", default=None, help="Overrides of hf: models' configs, e.g. num_hidden_layers=4.")
 @click.option("--confidence", type=float, default=0.9, show_default=True, help="Interval confidence.")
+@click.option(
+    "--threads",
+    type=int,
+    default=None,
+    help="The thread count to predict for; a predictor fitted at another count is refused. Default: the "
+    "predictor's own.",
+)
 @click.option("--layers", "show_layers", is_flag=True, help="Also print the per-layer predictions.")
 @click.option(
     "--strict",
@@ -294,6 +301,7 @@ def predict(
     channels_last,
     hf_config,
     confidence,
+    threads,
     show_layers,
     strict,
     as_json,
@@ -308,6 +316,7 @@ def predict(
 
     check_hf_config_applies(list(models), parse_overrides(hf_config))
     predictor = load_predictor(predictor_path)
+    predictor.check_threads(threads)  # before any model is traced
     shape = parse_shape(input_shape) if input_shape else None
     overrides = parse_overrides(hf_config) or None
     how = {model: {"dtype": dtype, "channels_last": channels_last, "inputs": list(inputs) or None} for model in models}
@@ -317,7 +326,14 @@ def predict(
     takes = _takes_seq_len(models, sizes[0], shape, lengths[0], how)
     predictions = [
         predictor.predict(
-            model, size, shape, confidence, strict, seq_len=seq_len if takes[model] else None, **how[model]
+            model,
+            size,
+            shape,
+            confidence,
+            strict,
+            threads=threads,
+            seq_len=seq_len if takes[model] else None,
+            **how[model],
         )
         for model in models
         for size in sizes

@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from hwprof.errors import HwprofError, option, shown, true_or_false
+from hwprof.errors import HwprofError, option, shown, true_or_false, whole_number
 from hwprof.files import as_path, check_output, same_file
 from hwprof.predictor import file as predictor_file
 from hwprof.predictor.domain import Domain
@@ -240,6 +240,36 @@ class Predictor:
             "layouts": [CHANNELS_LAST if value else "contiguous" for value in recorded("channels_last", bool)],
             "cache": recorded("cache", str),
         }
+
+    def check_threads(self, threads: Any) -> str:
+        """Whether figures can be given at `threads`: they are for the thread count its training runs were measured
+        at, and a latency at one count is no figure of another (a network at 4 threads may run up to 4x faster than
+        at 1), so any other count is refused, as search refuses to verify at one. Where no run recorded a count,
+        a note that `threads` is not checked; "" where it holds or none is asked for."""
+        if threads is None:
+            return ""
+        if getattr(threads, "ndim", None) == 0:
+            threads = threads.item()  # a numpy scalar or 0-d array
+        if not whole_number(threads) or threads < 1:
+            raise HwprofError(f"{option('threads', shown(threads))}: give a positive whole number of threads")
+        conditions = self.conditions
+        trained = conditions["threads"]
+        if not trained:
+            return (
+                f"its training data recorded no thread count, so whether its figures are for {threads} "
+                f"thread{'s' * (threads != 1)} is not checked"
+            )
+        if threads in trained:
+            return ""
+        counts = "/".join(map(str, trained))
+        device = "".join(f" --device {device}" for device in conditions["device"][:1] if device != "cpu")
+        name = "the predictor" if self.source == IN_MEMORY else self.source
+        raise HwprofError(
+            f"{name} was fitted on runs at {counts} thread{'s' * (trained != [1])}, so its figures are for that "
+            f"count, not for {option('threads', threads)}; measure networks at {threads} thread{'s' * (threads != 1)} "
+            f"with `hwprof measure MODELS{device} --threads {threads}` and fit a predictor of them, or leave "
+            f"{option('threads')} out"
+        )
 
     def _trained_settings(self) -> frozenset[str]:
         """The dtypes, and CHANNELS_LAST, that the predictor has data in. A dtype is trained where a training run
@@ -541,6 +571,8 @@ class Predictor:
         input_shape: tuple[int, ...] | None = None,
         confidence: float = 0.9,
         strict: bool = False,
+        *,
+        threads: int | None = None,
         **how: Any,
     ) -> Prediction:
         """Latency (and power/energy where fitted) of one network, per layer and in total, with intervals.
@@ -549,20 +581,23 @@ class Predictor:
 
         `model` is a name, a spec string (torchvision:, timm:, hf:, ...), a ModelSpec or an nn.Module (with
         `inputs=` example tensors or `input_shape`); `how` may set seq_len, dtype ("bfloat16"),
-        channels_last, inputs and hf_config, as `measure` does.
+        channels_last, inputs and hf_config, as `measure` does. `threads` asks for figures at that thread count:
+        a predictor fitted at another is refused (see check_threads).
 
         Thread-safe: threads may call predict, predict_many and features on one predictor (or several)
         at once, and measure in another thread. Tracing takes one process-wide lock (hwprof.models.FX_TRACING),
         since torch.fx patches nn.Module for the whole process while it traces; the rest runs concurrently.
         Tracing with torch.fx yourself in another thread meanwhile is not covered."""
-        _check_keywords(how, "predict", ("batch_size", "input_shape", "confidence", "strict"))
+        _check_keywords(how, "predict", ("batch_size", "input_shape", "confidence", "strict", "threads"))
         confidence = check_confidence(confidence)
         strict = true_or_false("strict", strict)  # 'false' is not true
         batch_size = positive_batch_size(batch_size)
+        threads_note = self.check_threads(threads)
         traced = self._traced([model], [batch_size], input_shape, how)[0]
         name, layer_names, records = traced.name, traced.layer_names, traced.records
         features = self.features_from_layers([name], [batch_size], [records])
         warnings = self._coverage_warnings(name, features, strict) + ([traced.note] if traced.note else [])
+        warnings += [threads_note] if threads_note else []
         arrays = self._predict_arrays(features, confidence, intervals=True)
         self._check_finite(arrays, [name])
         novelty = self.novelty(features)
@@ -609,16 +644,20 @@ class Predictor:
         input_shape: tuple[int, ...] | None = None,
         confidence: float = 0.9,
         strict: bool = False,
+        *,
+        threads: int | None = None,
         **how: Any,
     ) -> pd.DataFrame:
         """One row per network: totals and interval bounds (no per-layer tables). `models` is a list of what
         `predict` takes; one of them alone is a list of one, and an empty list gives a table with no rows.
         `batch_size` is one size for every model, or one per model, in order (not every size for every model,
         as the command's --batch-size 1,8 is: list each model once per size for that). With `strict`, a
-        network with op types no model of their own covers is refused, as `predict` refuses it."""
-        _check_keywords(how, "predict_many", ("batch_size", "input_shape", "confidence", "strict"))
+        network with op types no model of their own covers is refused, as `predict` refuses it, and so is a
+        `threads` the predictor was not fitted at (see check_threads)."""
+        _check_keywords(how, "predict_many", ("batch_size", "input_shape", "confidence", "strict", "threads"))
         confidence = check_confidence(confidence)
         strict = true_or_false("strict", strict)
+        self.check_threads(threads)
         features = self.features(models, batch_size, input_shape, **how)
         if strict:
             self._refuse_uncovered(features)
