@@ -310,6 +310,10 @@ class RailSensor(PowerSensor):
             window.metadata["gr3d_freq_mhz"] = [list(f) for f in sorted(frequencies)]
         if emc:
             window.metadata["emc_freq_mhz"] = sorted(emc)
+        for key in ("gr3d_percent", "emc_percent"):  # how busy the GPU and the memory controller were
+            seen = [s[key] for s in states if s.get(key) is not None]
+            if seen:
+                window.metadata[f"{key}_median"] = statistics.median(seen)
 
     def _rule_metadata(self) -> dict:
         return {
@@ -469,7 +473,9 @@ class TegrastatsSensor(RailSensor):
             samples.extend(self._rail_samples(t_s, reading.rails_mw))
             self._last_state = {
                 "gr3d_freq_mhz": reading.gr3d_freq_mhz,
+                "gr3d_percent": reading.gr3d_percent,
                 "emc_freq_mhz": reading.emc_freq_mhz,
+                "emc_percent": reading.emc_percent,
                 "temperatures_c": reading.temperatures_c,
             }
 

@@ -59,6 +59,8 @@ GPU_STATE_COLUMNS = (
     "gpu_pstate",  # e.g. "P0"; several comma-separated when it moved
     "gpu_clock_event_reasons",  # e.g. "SwPowerCap"; "" when none
     "gpu_other_processes",  # other processes with a context on the GPU meanwhile; > 0 means suspect
+    "gpu_load_percent",  # median GPU load in the load window (a Jetson's GR3D_FREQ %; NVML gives none)
+    "emc_load_percent",  # median load of the memory controller the CPU and GPU share (a Jetson's EMC_FREQ %)
     "power_spread",  # load power of the window's two halves, relative difference (every sensor, not only NVML)
     "cache",  # "warm": a layer reuses its buffers; "cold": rotated through more than the caches hold
 )
@@ -110,6 +112,8 @@ FLOAT_COLUMNS = (
     "gpu_sm_clock_mhz",
     "gpu_mem_clock_mhz",
     "gpu_temperature_c",
+    "gpu_load_percent",
+    "emc_load_percent",
     "power_spread",
 )
 BOOL_COLUMNS = ("stable", "channels_last", "compiled")
