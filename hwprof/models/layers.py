@@ -50,8 +50,6 @@ NEVER_RECORDED = {"size", "dim", "numel", "get", "getattr", "detach", "requiresg
 # Calls that copy their input, or return it (or a view of it) where nothing needs copying: .contiguous() of a
 # permuted tensor, .to(torch.float64), x[mask]. Recorded where their result is new memory, with no MACs.
 COPIES = {"contiguous", "to", "type", "float", "half", "clone", "getitem"}
-# Copies whose work is laying their input out anew: timed alone, their input keeps the strides it had.
-LAYOUT_COPIES = COPIES | {"reshape", "flatten"}
 IN_PLACE_OPERATORS = {"iadd", "isub", "imul", "itruediv", "imatmul"}
 # F.relu(x, True), F.leaky_relu(x, 0.01, True): the in-place flag is their last positional argument.
 INPLACE_LAST = {F.relu, F.relu6, F.hardtanh, F.leaky_relu, F.elu, F.celu, F.selu, F.hardswish, F.hardsigmoid, F.silu}
@@ -98,13 +96,24 @@ class TensorSpec:
     true_share: float | None = None  # masks (bool, or integers 0 and 1): the share of True seen (None: all True)
     row_runs: bool = False  # a mask whose rows (along the last dimension) each held their True in one run
     nonnegative: bool = False  # a float input of an op defined for non-negative values only (sqrt, log)
-    strides: tuple[int, ...] | None = None  # a layout copy's input laid out otherwise than in order or NHWC
+    strides: tuple[int, ...] | None = None  # a tensor laid out otherwise than in order or NHWC (transposed, expanded)
+
+    def elements(self) -> int:
+        """The elements of the memory it is made over: a transposed tensor's, or fewer for an expanded one."""
+        if self.strides is None or not all(self.shape):
+            return math.prod(self.shape)
+        return 1 + sum((size - 1) * stride for size, stride in zip(self.shape, self.strides))
 
     def make(self, device: torch.device | str) -> torch.Tensor:
         if self.strides is not None:  # drawn in order over the memory the strides span, then viewed through them
-            span = 1 + sum((size - 1) * stride for size, stride in zip(self.shape, self.strides))
-            memory = replace(self, shape=(span if all(self.shape) else 0,), strides=None).make(device)
-            return memory.as_strided(self.shape, self.strides)
+            span, width = self.elements(), self.shape[-1]
+            # in rows of the tensor's width where its rows lie in order in memory: an expanded mask keeps its runs
+            rows = (span // width, width) if span and self.strides[-1] == 1 and span % width == 0 else (span,)
+            tensor = replace(self, shape=rows, strides=None).make(device).as_strided(self.shape, self.strides)
+            expanded = any(stride == 0 and size > 1 for size, stride in zip(self.shape, self.strides))
+            if self.true_share is not None and not expanded:  # a mask's True where an in-order one has them
+                tensor.copy_(replace(self, strides=None).make(device))
+            return tensor
         if self.offsets_total is not None:
             # each row to a group drawn at random, as a router sends each token to random experts
             groups = torch.randint(0, self.shape[0], (self.offsets_total,))
@@ -158,7 +167,7 @@ class LayerCall:
             tensors = itertools.chain(self.target.parameters(), self.target.buffers())
             held += sum(t.numel() * t.element_size() for t in tensors)
         specs = [spec for spec in tensors_in((self.args, self.kwargs), TensorSpec) if spec.same_as is None]
-        return held + sum(math.prod(spec.shape) * torch.empty(0, dtype=spec.dtype).element_size() for spec in specs)
+        return held + sum(spec.elements() * torch.empty(0, dtype=spec.dtype).element_size() for spec in specs)
 
 
 @dataclass
@@ -364,9 +373,6 @@ class _Recorder:
         config = {"args": _constants(given), "kwargs": _constants(named)}
         if in_place:  # no new memory to write: other work than the same op out of place
             config["inplace"] = True
-        first = next((t for t in tensors_in((args, kwargs)) if id(t) not in held), None)
-        if op in COPIES and first is not None and _laid_out_anew(first):
-            config["input_strides"] = list(first.stride())  # a transpose copies otherwise than a permute
         if weights and op in CONVOLUTIONS:  # F.conv2d(x, self.weight): no input's shape says its kernel's size
             config["weight_shapes"] = [list(t.shape) for t in weights]
         self._append(
@@ -394,9 +400,7 @@ class _Recorder:
         config["input_shapes"] = [list(t.shape) for t in inputs]
         config["output_shape"] = list(outputs[0].shape) if outputs else []
         config.update(_precision_config(inputs, weight_dtype))
-        layouts = _other_layouts(inputs)
-        if layouts:
-            config["input_layouts"] = layouts
+        config.update(_layout_config(inputs))
         repeated = len(inputs) - len({id(t) for t in inputs})
         if repeated:  # one tensor passed as several inputs: less to read, and sometimes another kernel
             config["repeated_inputs"] = repeated
@@ -418,8 +422,7 @@ class _Recorder:
     @staticmethod
     def _call(op: str, target, args: tuple, kwargs: dict) -> LayerCall:
         seen: dict[int, int] = {}
-        strided = op in LAYOUT_COPIES
-        call = LayerCall(target, _specs(args, seen, strided), _specs(kwargs, seen, strided))
+        call = LayerCall(target, _specs(args, seen), _specs(kwargs, seen))
         if op in GROUPED_MM:
             _group_offsets(call)
         _draw_nonnegative(op, call)
@@ -509,7 +512,7 @@ class _FxRecorder(fx.Interpreter, _Recorder):
             found = recall.recall_leaf(key) if key is not None else None
             if found is not None:
                 return self._recall_leaf(target, *found)
-        result = module(*args, **kwargs)
+        result = _laid_out_as_eager(module, args, kwargs, module(*args, **kwargs))
         self.record_module(target, module, args, kwargs, result)
         if key is not None:
             with torch._C.DisableTorchFunction():
@@ -726,7 +729,10 @@ def _extract_with_hooks(module: nn.Module, args: tuple, kwargs: dict, recipes: b
         def leave(leaf, args, kwargs, output):
             catcher.depth -= 1
             if catcher.depth == 0:
+                output = _laid_out_as_eager(leaf, args, kwargs, output)
                 recorder.record_module(name, leaf, args, kwargs, output, catcher.counted)
+                return output
+            return None
 
         return leave
 
@@ -748,6 +754,54 @@ def _extract_with_hooks(module: nn.Module, args: tuple, kwargs: dict, recipes: b
         for handle in handles:
             handle.remove()
     return recorder.layers
+
+
+def _laid_out_as_eager(module: nn.Module, args: tuple, kwargs: dict, output: Any) -> Any:
+    """A module's result laid out as the network run alone lays it out. nn.MultiheadAttention runs one fused kernel
+    where its checks allow it, and returns its result in order; under a torch function mode (the hooks', meta's)
+    or on meta tensors it takes its unfused path, whose batch-first result is a transposed view, and the layers
+    reading it would be recorded, and timed, reading a layout the network never makes."""
+    if not isinstance(module, nn.MultiheadAttention) or not isinstance(output, tuple) or not output:
+        return output
+    result = output[0]
+    if not isinstance(result, torch.Tensor) or result.is_contiguous() or not _attention_fused(module, args, kwargs):
+        return output
+    with torch._C.DisableTorchFunction():  # hwprof's own copy, not a layer of the network
+        return (result.contiguous(), *output[1:])
+
+
+def _attention_fused(module: nn.MultiheadAttention, args: tuple, kwargs: dict) -> bool:
+    """Whether torch runs this nn.MultiheadAttention call as its fused kernel (torch._native_multi_head_attention)
+    on a CPU or GPU: its forward's checks, but those a trace's tensors fail where the network's pass (their device,
+    the torch function modes watching them, and gradients, off in a trace)."""
+    try:
+        call = inspect.signature(nn.MultiheadAttention.forward).bind(module, *args, **kwargs)
+    except TypeError:
+        return False
+    call.apply_defaults()
+    query, key, value = (call.arguments[name] for name in ("query", "key", "value"))
+    masks = [call.arguments[name] for name in ("attn_mask", "key_padding_mask")]
+    if any(isinstance(mask, torch.Tensor) and torch.is_floating_point(mask) for mask in masks):
+        return False
+    enabled = getattr(torch.backends.mha, "get_fastpath_enabled", lambda: True)()
+    weight, bias = module.in_proj_weight, module.in_proj_bias
+    return (
+        enabled
+        and query.dim() == 3
+        and query is key
+        and key is value
+        and weight is not None
+        and bias is not None
+        and query.dtype == weight.dtype == bias.dtype
+        and not module.training
+        and module.num_heads % 2 == 0
+        and module.batch_first
+        and module.bias_k is None
+        and module.bias_v is None
+        and not module.add_zero_attn
+        and module._qkv_same_embed_dim
+        and not torch.is_autocast_enabled()
+    )
 
 
 def _counts_its_functions(leaf: nn.Module) -> bool:
@@ -1559,32 +1613,44 @@ def _precision_config(inputs: list[torch.Tensor], weight_dtype: torch.dtype | No
     return config
 
 
-def _other_layouts(inputs: list[torch.Tensor]) -> list[str | None] | None:
-    """The layouts of the inputs after the first, beside their shapes, where one is not the layout the first
-    input's memory_format implies (NHWC where it says channels_last, as a channels-last network's adds take both
-    operands; in order otherwise): x + y_nhwc is 4-13x the work of x + y, and its recipe draws y NHWC. None where
-    all are as implied. A transposed input is not told apart: nn.MultiheadAttention's result is transposed on meta
-    tensors and in order where its fused path runs, so prediction's trace would disagree with measure's."""
+def _layout_config(inputs: list[torch.Tensor]) -> dict:
+    """How the inputs are laid out, where the config's memory_format does not say it (NHWC where it says
+    channels_last, as a channels-last network's adds take both operands; in order otherwise): the first input's
+    strides where it is neither (a transposed input is read, or copied, otherwise than one in order), and the
+    others' layouts beside their shapes, "channels_last", "contiguous" or their strides (x + y_nhwc is 4-13x the
+    work of x + y, x + y.transpose(1, 2) more still). Inputs laid out as implied add nothing: their configs keep
+    their ids."""
+    config: dict = {}
     if not inputs:
-        return None
+        return config
+    if _laid_out_anew(inputs[0]):
+        config["input_strides"] = list(inputs[0].stride())
     nhwc = _is_channels_last(inputs[0])
-    layouts = [None] + [_layout(tensor, nhwc) for tensor in inputs[1:]]
-    return layouts if any(layouts) else None
+    layouts = [None, *(_layout(tensor, nhwc) for tensor in inputs[1:])]
+    if any(layout is not None for layout in layouts):
+        config["input_layouts"] = layouts
+    return config
 
 
-def _layout(tensor: torch.Tensor, nhwc: bool) -> str | None:
-    if not nhwc:
-        return "channels_last" if _is_channels_last(tensor) else None
-    in_order = tensor.dim() == 4 and tensor.is_contiguous()
-    return "contiguous" if in_order and not tensor.is_contiguous(memory_format=torch.channels_last) else None
+def _layout(tensor: torch.Tensor, nhwc: bool) -> str | list[int] | None:
+    """An input's layout, None where it is the one the first input's memory_format implies."""
+    implied = torch.channels_last if nhwc and tensor.dim() == 4 else torch.contiguous_format
+    if tensor.is_contiguous(memory_format=implied):
+        return None
+    if _is_channels_last(tensor):
+        return "channels_last"
+    if tensor.is_contiguous():
+        return "contiguous"
+    return list(tensor.stride()) if _laid_out_anew(tensor) else None
 
 
 # --- small helpers --------------------------------------------------------------------------
 
 
-def _specs(value: Any, seen: dict[int, int], strided: bool = False) -> Any:
+def _specs(value: Any, seen: dict[int, int]) -> Any:
     """The recipe of an argument; `seen` numbers the tensors met so far, so a repeated one is marked as such.
-    `strided`: tensors keep their strides (a layout copy, which a contiguous input would make a no-op)."""
+    Tensors keep their layout: a transposed operand is read otherwise than one in order, and a copy of a tensor
+    in order does nothing."""
     if isinstance(value, torch.Tensor):
         same_as = seen.get(id(value))
         if same_as is None:
@@ -1601,14 +1667,14 @@ def _specs(value: Any, seen: dict[int, int], strided: bool = False) -> Any:
             quantization=_quantization(value),
             true_share=true_share,
             row_runs=row_runs,
-            strides=tuple(value.stride()) if strided and _laid_out_anew(value) else None,
+            strides=tuple(value.stride()) if _laid_out_anew(value) else None,
         )
     if isinstance(value, tuple):
-        return tuple(_specs(v, seen, strided) for v in value)
+        return tuple(_specs(v, seen) for v in value)
     if isinstance(value, list):
-        return [_specs(v, seen, strided) for v in value]
+        return [_specs(v, seen) for v in value]
     if isinstance(value, dict):
-        return {k: _specs(v, seen, strided) for k, v in value.items()}
+        return {k: _specs(v, seen) for k, v in value.items()}
     return value
 
 
