@@ -334,6 +334,9 @@ class _Recorder:
         changed = _changed_arguments(module, args, kwargs)
         if changed:
             config["kwargs"] = changed
+        masks = _attention_masks(module, args, kwargs)
+        if masks:
+            config["masks"] = masks
         parameters, buffers = _module_tensors(module)
         weights = parameters + buffers
         self._append(
@@ -770,17 +773,40 @@ def _laid_out_as_eager(module: nn.Module, args: tuple, kwargs: dict, output: Any
         return (result.contiguous(), *output[1:])
 
 
+def _attention_arguments(module: nn.Module, args: tuple, kwargs: dict) -> dict | None:
+    """An nn.MultiheadAttention call's arguments by name, defaults included; None for any other module's, or one
+    whose forward takes others."""
+    if not isinstance(module, nn.MultiheadAttention):
+        return None
+    try:
+        call = inspect.signature(nn.MultiheadAttention.forward).bind(module, *args, **kwargs)
+    except TypeError:
+        return None
+    call.apply_defaults()
+    return call.arguments
+
+
+ATTENTION_MASKS = ("attn_mask", "key_padding_mask")
+
+
+def _attention_masks(module: nn.Module, args: tuple, kwargs: dict) -> dict[str, str]:
+    """An nn.MultiheadAttention call's masks by name, with their dtypes: a padding mask (N, S) masks otherwise than
+    an attention mask (L, S) of the same shape, and a bool mask runs the fused kernel where a float one cannot. No
+    masks, none recorded: a call without them keeps its config."""
+    arguments = _attention_arguments(module, args, kwargs) or {}
+    masks = {name: arguments.get(name) for name in ATTENTION_MASKS}
+    return {name: str(mask.dtype).removeprefix("torch.") for name, mask in masks.items() if torch.is_tensor(mask)}
+
+
 def _attention_fused(module: nn.MultiheadAttention, args: tuple, kwargs: dict) -> bool:
     """Whether torch runs this nn.MultiheadAttention call as its fused kernel (torch._native_multi_head_attention)
     on a CPU or GPU: its forward's checks, but those a trace's tensors fail where the network's pass (their device,
     the torch function modes watching them, and gradients, off in a trace)."""
-    try:
-        call = inspect.signature(nn.MultiheadAttention.forward).bind(module, *args, **kwargs)
-    except TypeError:
+    arguments = _attention_arguments(module, args, kwargs)
+    if arguments is None:
         return False
-    call.apply_defaults()
-    query, key, value = (call.arguments[name] for name in ("query", "key", "value"))
-    masks = [call.arguments[name] for name in ("attn_mask", "key_padding_mask")]
+    query, key, value = (arguments[name] for name in ("query", "key", "value"))
+    masks = [arguments[name] for name in ATTENTION_MASKS]
     if any(isinstance(mask, torch.Tensor) and torch.is_floating_point(mask) for mask in masks):
         return False
     enabled = getattr(torch.backends.mha, "get_fastpath_enabled", lambda: True)()
