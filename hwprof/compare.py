@@ -44,7 +44,6 @@ import pandas as pd
 
 from hwprof.dataset import RUN_CONDITIONS, UNREADABLE, condition_differences, read_dataset
 from hwprof.errors import HwprofError, given_percent, option
-from hwprof.measuring.allocator import PRELOADED_ALLOCATOR
 from hwprof.samples import SUFFIX as SAMPLES_SUFFIX
 from hwprof.samples import grouped, read_samples, row_key, samples_path
 from hwprof.schema import (  # per side: fewer samples cannot bound a median at 95%
@@ -386,8 +385,8 @@ def _preload_told_by_allocator(runs: list[list[dict]]) -> bool:
 
     def others(run: dict) -> str:  # LD_PRELOAD less the allocator its run's allocator line names
         paths = re.split(r"[:\s]+", str(run["env"].get("LD_PRELOAD", "")))
-        named = library(run) is not None
-        return ":".join(path for path in paths if path and not (named and PRELOADED_ALLOCATOR.search(Path(path).name)))
+        named = Path(library(run)).name if library(run) else None
+        return ":".join(path for path in paths if path and named not in (Path(path).name, Path(path).resolve().name))
 
     libraries = [{library(run) for run in side} for side in runs]
     rest = [{others(run) for run in side if isinstance(run.get("env"), dict)} for side in runs]
