@@ -17,6 +17,7 @@ import os
 import shlex
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -1159,6 +1160,21 @@ def merge_datasets(
         return _merge(shards, out, skip_unfinished)
 
 
+def distinguishing_names(paths: list[Path]) -> dict[Path, str]:
+    """Each path by the shortest ending of it (its name, then its folders') that no other path ends in, for a
+    sentence naming several files: two boards' folders each holding m.parquet read alike by their names alone."""
+    parts = {path: Path(os.path.abspath(path)).parts for path in paths}
+    names: dict[Path, str] = {}
+    count = 1
+    while len(names) < len(parts):
+        endings = Counter(own[-count:] for own in parts.values())
+        for path, own in parts.items():
+            if path not in names and (endings[own[-count:]] == 1 or count >= len(own)):
+                names[path] = str(Path(*own[-count:]))
+        count += 1
+    return names
+
+
 def _check_trace_output(out: Path, shards: list[Path], force: bool) -> None:
     """The output's power trace (its stem + .trace.parquet), where the shards have traces to carry to it: never a
     shard's own trace (a .csv and a .parquet of one stem share one), and an existing one replaced only with
@@ -1245,7 +1261,8 @@ def _merge(shards: list[Path], out: Path, skip_unfinished: bool) -> dict:
     merged = concat(frames)
     models, mixed = mixed_settings(merged, runs)
     if mixed:  # one warning, whatever the number of shards or settings
-        words = mixed_settings_words(models, mixed, lambda run_id: run_owner[run_id].name)
+        names = distinguishing_names(shards)
+        words = mixed_settings_words(models, mixed, lambda run_id: names[run_owner[run_id]])
         warnings.append(
             f"The shards measured {words}, which show takes apart but fit takes as repeats of one measurement, so "
             "its medians mix the two; merge shards measured with one allocator policy and one cache mode."
