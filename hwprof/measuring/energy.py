@@ -178,6 +178,8 @@ def window_state(window) -> dict:
     if "clock_event_reasons" in meta:
         state["gpu_clock_event_reasons"] = ",".join(meta["clock_event_reasons"])
     state["gpu_other_processes"] = meta.get("other_processes_max")
+    state["gpu_load_percent"] = meta.get("gr3d_percent_median")  # a Jetson's tegrastats; NVML reports none
+    state["emc_load_percent"] = meta.get("emc_percent_median")
     state["power_spread"] = power_spread(window)
     return state
 

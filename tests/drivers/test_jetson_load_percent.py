@@ -6,6 +6,7 @@ import time
 import pytest
 
 from hwprof.drivers.jetson import TegrastatsSensor
+from hwprof.measuring.energy import window_state
 
 # recorded-format lines: a Nano on JetPack 4 (no timestamp, one GPU clock) and an AGX Orin on JetPack 6
 NANO_JP4 = (
@@ -54,6 +55,8 @@ def test_the_gpu_and_memory_controller_load_are_recorded_with_the_window(tmp_pat
     assert window.power_w > 0  # the rails were read alongside
     assert window.metadata.get("gr3d_percent_median") == gpu
     assert window.metadata.get("emc_percent_median") == emc
+    state = window_state(window)  # what a row of the window is given
+    assert (state["gpu_load_percent"], state["emc_load_percent"]) == (gpu, emc)
 
 
 def test_a_row_keeps_the_loads_as_numbers():
