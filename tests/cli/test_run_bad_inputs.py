@@ -1,13 +1,9 @@
 """`hwprof run` says what is wrong with its input in words that fit the mistake."""
 
-import json
-import sys
-
 import pytest
 import torch
 from click.testing import CliRunner
 
-from fakes.scripted_sensor import ScriptedSensor
 from hwprof.cli import main
 from hwprof.errors import HwprofError
 from hwprof.measuring.provenance import device_name
@@ -31,22 +27,6 @@ def test_a_sensor_given_as_the_device_points_to_power(sysfs_root, sensor):
     assert result.exit_code == 1 and f"--device {sensor} names a power sensor, not a device: give --power {sensor}" in (
         result.output
     )
-
-
-def test_an_idle_baseline_shorter_than_the_sensor_measures_says_why_there_is_none(sysfs_root, monkeypatch):
-    """It was taken, and left the command without its dynamic energy with only an idle_short_window flag."""
-    from hwprof import drivers
-
-    monkeypatch.setattr(drivers, "open_sensor", lambda *args: ScriptedSensor().open())  # shortest window 0.05 s
-    result = run("--idle-s", "0.01", "--json", "--", sys.executable, "-c", "import time; time.sleep(0.1)")
-    assert result.exit_code == 0, result.output
-    summary = json.loads(result.stderr)
-    assert summary["idle_power_w"] is None and summary["dynamic_energy_j"] is None
-    assert summary["notes"] == [
-        "no idle baseline measured, so no dynamic energy: --idle-s 0.01 is shorter than the shortest window "
-        "fake:total measures (0.05 s); give at least 0.05"
-    ]
-    assert json.loads(run("--idle-s", "0.05", "--json", "--", "true").stderr)["notes"] == []
 
 
 def test_a_gpu_beyond_the_visible_ones_is_said_not_to_be_visible(monkeypatch):

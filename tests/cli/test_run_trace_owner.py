@@ -19,7 +19,7 @@ SHORT = [sys.executable, "-c", "import time; time.sleep(0.3)"]
 
 
 def run(*args):
-    return CliRunner().invoke(main, ["run", "--power", "rapl", "--idle-s", "0.3", *map(str, args)])
+    return CliRunner().invoke(main, ["run", "--power", "rapl", "--idle-s", "0", *map(str, args)])
 
 
 def test_each_runs_samples_carry_its_run_id_and_another_datasets_trace_is_refused(sysfs_root, tmp_path):
