@@ -73,11 +73,16 @@ OP_ALIASES = {
     "rtruediv": "div",
     "rmatmul": "matmul",
 }
-# Ops whose tensors at these positions a network keeps non-negative (a magnitude, a power spectrum, a variance plus
-# eps, probabilities): drawn from randn, half their elements give NaN, 6-28x the network's time for sqrt and log.
-# pow and float_power only where their exponent may be fractional (POWERS).
-NONNEGATIVE_INPUTS = {name: (0,) for name in ("sqrt", "rsqrt", "log", "log2", "log10", "log1p")}
-NONNEGATIVE_INPUTS["xlogy"] = (1,)
+# Ops whose tensors at these positions a network keeps within the values the op is defined on, [low, high]:
+# non-negative (a magnitude, a power spectrum, a variance plus eps, probabilities) for sqrt and log, at least 1 for
+# acosh, within [-1, 1] for asin, acos and atanh (a cosine, a tanh). Drawn from randn, a third to most of their
+# elements give NaN, 6-28x the network's time for sqrt and log, 0.5-6x for the others. pow and float_power only where
+# their exponent may be fractional (POWERS).
+NONNEGATIVE = (0.0, math.inf)
+DOMAIN_INPUTS = {name: ((0,), NONNEGATIVE) for name in ("sqrt", "rsqrt", "log", "log2", "log10", "log1p")}
+DOMAIN_INPUTS["xlogy"] = ((1,), NONNEGATIVE)
+DOMAIN_INPUTS |= {name: ((0,), (1.0, math.inf)) for name in ("acosh", "arccosh")}
+DOMAIN_INPUTS |= {name: ((0,), (-1.0, 1.0)) for name in ("asin", "arcsin", "acos", "arccos", "atanh", "arctanh")}
 POWERS = {"pow", "ipow", "floatpower"}
 
 
@@ -95,7 +100,7 @@ class TensorSpec:
     quantization: tuple[float, int] | None = None  # a quantized tensor's scale and zero point
     true_share: float | None = None  # masks (bool, or integers 0 and 1): the share of True seen (None: all True)
     row_runs: bool = False  # a mask whose rows (along the last dimension) each held their True in one run
-    nonnegative: bool = False  # a float input of an op defined for non-negative values only (sqrt, log)
+    domain: tuple[float, float] | None = None  # a float input of an op defined on [low, high] only (sqrt, asin)
     strides: tuple[int, ...] | None = None  # a tensor laid out otherwise than in order or NHWC (transposed, expanded)
 
     def elements(self) -> int:
@@ -122,7 +127,7 @@ class TensorSpec:
         if self.dtype.is_floating_point or self.dtype.is_complex or self.quantization is not None:
             if self.quantization is None:
                 tensor = torch.randn(self.shape, dtype=self.dtype, device=device)
-                tensor = tensor.abs_() if self.nonnegative else tensor
+                tensor = tensor if self.domain is None else _within(tensor, *self.domain)
             else:  # an int8 network's activations: torch draws no random quantized tensor, but quantizes a float one
                 floats = torch.randn(self.shape, device=device)
                 tensor = torch.quantize_per_tensor(floats, *self.quantization, self.dtype)
@@ -428,7 +433,7 @@ class _Recorder:
         call = LayerCall(target, _specs(args, seen), _specs(kwargs, seen))
         if op in GROUPED_MM:
             _group_offsets(call)
-        _draw_nonnegative(op, call)
+        _draw_in_domain(op, call)
         return call
 
 
@@ -1357,26 +1362,37 @@ def _as_offsets(spec: Any) -> Any:
     return replace(spec, offsets_total=spec.value_range[1] - 1)  # the last offset is the largest
 
 
-def _draw_nonnegative(op: str, call: LayerCall) -> None:
-    """The inputs of an op defined for non-negative values only drawn so (NONNEGATIVE_INPUTS): by op, not by the
-    values seen, so no config and no other op's recipe changes, and a meta trace agrees."""
-    positions = NONNEGATIVE_INPUTS.get(op, ())
+def _draw_in_domain(op: str, call: LayerCall) -> None:
+    """The inputs of an op defined on some values only drawn within them (DOMAIN_INPUTS): by op, not by the values
+    seen, so no config and no other op's recipe changes, and a meta trace agrees."""
+    positions, domain = DOMAIN_INPUTS.get(op, ((), None))
     if op in POWERS:
         exponent = call.args[1] if len(call.args) > 1 else call.kwargs.get("exponent")
         integral = isinstance(exponent, int) or (isinstance(exponent, float) and exponent.is_integer())
-        positions = () if integral else (0,)  # x ** 2 is defined for every x; x ** 0.5 and x ** y are not
+        # x ** 2 is defined for every x; x ** 0.5 and x ** y are not
+        positions, domain = ((), None) if integral else ((0,), NONNEGATIVE)
     names = {0: ("input", "self"), 1: ("other",)}
-    call.args = tuple(_nonnegative(spec) if position in positions else spec for position, spec in enumerate(call.args))
+    call.args = tuple(
+        _in_domain(spec, domain) if position in positions else spec for position, spec in enumerate(call.args)
+    )
     for position in positions:
         for name in names[position]:
             if name in call.kwargs:
-                call.kwargs[name] = _nonnegative(call.kwargs[name])
+                call.kwargs[name] = _in_domain(call.kwargs[name], domain)
 
 
-def _nonnegative(spec: Any) -> Any:
+def _in_domain(spec: Any, domain: tuple[float, float]) -> Any:
     if not isinstance(spec, TensorSpec) or not spec.dtype.is_floating_point or spec.quantization is not None:
         return spec
-    return replace(spec, nonnegative=True)
+    return replace(spec, domain=domain)
+
+
+def _within(tensor: torch.Tensor, low: float, high: float) -> torch.Tensor:
+    """randn's values moved into [low, high], in place: their magnitudes above a lower bound (sqrt's as they were
+    drawn), spread evenly over a bounded domain."""
+    if math.isinf(high):
+        return tensor.abs_().add_(low)
+    return tensor.uniform_(low, high)
 
 
 def _einsum_flops(args: tuple, output: torch.Tensor) -> int:
