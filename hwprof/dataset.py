@@ -757,10 +757,12 @@ class DatasetWriter:
         rewrite_interval_s: float = 2.0,
         append: bool = False,
         holder: str = "hwprof measure",
+        end_facts: Callable[[], dict] | None = None,
     ):
         self.path = followed(as_path(path, "output"))  # through a link, its target is written
         self.journal_path = journal_path(self.path)
         self.rewrite_interval_s = rewrite_interval_s
+        self.end_facts = end_facts  # the machine's facts as the run ends (its CPU's temperature), read by the caller
         check_output(self.path, exists_ok=True, companions=True)  # an existing one is refused below, unless resumed
         self._lock = ExclusiveLock(self.path, holder).acquire()  # held until close(); `holder` names it to others
         try:
@@ -1001,7 +1003,7 @@ class DatasetWriter:
         try:
             if self.rows_written:
                 self.provenance["status"] = status
-                self.provenance["end_time"] = now_text()
+                self.provenance.update(end_time=now_text(), **(self.end_facts() if self.end_facts else {}))
                 self._rewrite()
             if self._journal is not None:
                 self._close_journal()

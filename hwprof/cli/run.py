@@ -152,11 +152,12 @@ def _appending_writer(out, provenance: dict):
     the dataset is appending its own row, which takes a moment: it is waited for (up to APPEND_WAIT_S), so
     parallel jobs can share a runs file; a measure or a merge writing it is refused at once."""
     from hwprof.dataset import DatasetWriter, writer_of
+    from hwprof.measuring.provenance import end_facts
 
     deadline = time.monotonic() + APPEND_WAIT_S
     while True:
         try:
-            return DatasetWriter(out, provenance, append=True, holder=RUN_HOLDER)
+            return DatasetWriter(out, provenance, append=True, holder=RUN_HOLDER, end_facts=end_facts)
         except HwprofError:
             holder = writer_of(out)
             if holder is None or not holder.startswith(f"{RUN_HOLDER} (") or time.monotonic() > deadline:
@@ -194,6 +195,7 @@ def _append_or_aside(
 
     from hwprof.dataset import DatasetWriter
     from hwprof.files import LockedError
+    from hwprof.measuring.provenance import end_facts
 
     try:
         return _append(out, provenance, row, trace_rows), out
@@ -203,7 +205,7 @@ def _append_or_aside(
         aside = f"{text.removesuffix(suffix)}.run-{os.getpid()}{suffix}"
         if Path(aside).exists():
             aside = f"{text.removesuffix(suffix)}.run-{os.getpid()}-{time.time_ns()}{suffix}"
-        with DatasetWriter(aside, provenance, holder=RUN_HOLDER) as writer:
+        with DatasetWriter(aside, provenance, holder=RUN_HOLDER, end_facts=end_facts) as writer:
             _write_row(writer, row)
         trace_path = _append_trace(aside, trace_rows, writer.run_id) if trace_rows is not None else None
         click.echo(

@@ -233,3 +233,9 @@ def collect_provenance(device: str, threads: int | None, argv: list[str], extra:
         raise ValueError(f"extra provenance keys {clashes} would overwrite collected ones")
     record.update(extra or {})
     return record
+
+
+def end_facts() -> dict:
+    """What a run records of its machine as it ends: the CPU's temperature, which a long run may have raised until
+    the CPU clocked itself down (None where the host shows none)."""
+    return {"cpu_temperature_end_c": cpu_temperature_c()}

@@ -38,6 +38,7 @@ from hwprof.measuring.execution import Execution
 from hwprof.measuring.fit_sweep import DEFAULT_SWEEP_SHARE, SweepRecord, recorded_sweep
 from hwprof.measuring.guest import own_torch_settings
 from hwprof.measuring.processes import DEFAULT_PROCESSES
+from hwprof.measuring.provenance import end_facts
 from hwprof.measuring.runner import OVERRUN_SHARE, Item, ItemFailed, Method, Result, Runner, check_threads
 from hwprof.models.inputs import (
     InputSpec,
@@ -127,7 +128,7 @@ class _MemoryWriter:
         self.rows.extend(rows)
 
     def close(self) -> None:
-        self.provenance.update(status="complete", rows=len(self.rows), end_time=now_text())
+        self.provenance.update(status="complete", rows=len(self.rows), end_time=now_text(), **end_facts())
 
 
 def resolve_device(text: str) -> torch.device:
@@ -428,7 +429,7 @@ def _measure(
         from hwprof.dataset import DatasetWriter
 
         try:
-            writer = DatasetWriter(out, provenance, resume=resume)
+            writer = DatasetWriter(out, provenance, resume=resume, end_facts=end_facts)
             _check_same_plan(writer, plan)
         except BaseException:
             sensor.close()
@@ -817,12 +818,12 @@ def _measure_in_processes(
         frame = _rows_frame(rows)
         _report_workers(frame, runs, options, progress)
         _add_workers(provenance, runs)
-        provenance.update(status="complete", rows=len(frame), end_time=now_text())
+        provenance.update(status="complete", rows=len(frame), end_time=now_text(), **end_facts())
         return _returned(_stamped(frame, provenance["run_id"]), [provenance])
     from hwprof.dataset import DatasetWriter
 
     folder = processes.work_folder(out)
-    writer = DatasetWriter(out, provenance, resume=resume)
+    writer = DatasetWriter(out, provenance, resume=resume, end_facts=end_facts)
     try:
         _check_same_plan(writer, _plan(names, parse_batch_sizes(options.batch_sizes), options))
         if folder.exists() and not resume:

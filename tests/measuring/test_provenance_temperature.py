@@ -2,7 +2,12 @@
 thermal zones, else AMD's k10temp Tctl, else Intel's coretemp package sensors, the hottest package where there are
 several; None where the host exposes none of them, never a guess."""
 
+from click.testing import CliRunner
+
+import hwprof
 from fakes.sysfs import write_file
+from hwprof.cli import main
+from hwprof.dataset import read_provenance
 from hwprof.drivers.host import cpu_temperature_c
 from hwprof.measuring.provenance import collect_provenance
 
@@ -44,3 +49,20 @@ def test_no_cpu_sensor_or_a_garbled_one_records_none(sysfs_root):
     thermal_zone(sysfs_root, 1, "x86_pkg_temp", "")
     hwmon(sysfs_root, 0, "nvme", [("Composite", 40000)])
     assert cpu_temperature_c() is None
+
+
+def test_a_run_records_the_temperature_at_its_end_in_memory_and_in_its_file(sysfs_root, tmp_path):
+    thermal_zone(sysfs_root, 0, "x86_pkg_temp", 61500)
+    run = {"max_item_s": 0.05, "sweep_share": 0, "power": "none", "max_other_share": 1.0, "seed": 0, "layers": False}
+    (in_memory,) = hwprof.measure("mlp", **run).attrs["provenance"]
+    hwprof.measure("mlp", out=tmp_path / "m.parquet", **run)
+    (in_file,) = read_provenance(tmp_path / "m.parquet")
+    assert in_memory["cpu_temperature_end_c"] == in_file["cpu_temperature_end_c"] == 61.5
+
+
+def test_a_command_run_records_the_temperature_at_its_end(sysfs_root, tmp_path):
+    thermal_zone(sysfs_root, 0, "x86_pkg_temp", 48000)
+    result = CliRunner().invoke(main, ["run", "--idle-s", "0", "--out", str(tmp_path / "r.parquet"), "--", "true"])
+    assert result.exit_code == 0, result.output
+    (run,) = read_provenance(tmp_path / "r.parquet")
+    assert run["cpu_temperature_start_c"] == run["cpu_temperature_end_c"] == 48.0
