@@ -475,7 +475,13 @@ def _verify(result, search_space, candidates, out: Path, device: str, power: str
 
 def _show(result, verified: dict, stopped: bool, verify: bool, device: str, power: str) -> None:
     """The table of feasible trained configurations, the study's summary and how the verification went."""
-    from hwprof.search.report import counted, render_table, summary_lines, verification_lines
+    from hwprof.search.report import (
+        counted_budgets_line,
+        measured_budgets_line,
+        render_table,
+        summary_lines,
+        verification_lines,
+    )
 
     console = make_console()
     if result.feasible_trained():
@@ -485,9 +491,9 @@ def _show(result, verified: dict, stopped: bool, verify: bool, device: str, powe
     unmeasured_because = "--power none" if power == "none" else f"no power sensor covers {device} here"
     for line in verification_lines(result, verified, unmeasured_because):
         click.echo(line)
-    if verified:
-        holding = sum(check["holds"] is True for check in verified.values())
-        click.echo(f"verified: budgets hold when measured for {holding} of {counted(len(verified), 'candidate')}")
+    for line in (measured_budgets_line(result, verified), counted_budgets_line(result, verified)):
+        if line:
+            click.echo(line)
 
 
 def _write(result, out: Path, verified: dict, predictor, space_path, started, figure: Path | None = None) -> Path:

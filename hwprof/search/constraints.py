@@ -22,8 +22,13 @@ PREDICTED_METRICS = {
 ANALYTIC_METRICS = {
     "params": "number of trainable parameters",
     "flops": "multiply-accumulates of one inference",
-    "memory_mb": "weights plus the largest layer's input and output, MB",
+    "memory_mb": (
+        "a lower bound on inference memory in MB of 10^6 bytes: the weights plus the largest layer's inputs "
+        "and output; tensors kept alive across layers (skip connections) and the runtime are "
+        "left out"
+    ),
 }
+MEMORY_MB_IS = f"memory_mb is {ANALYTIC_METRICS['memory_mb']}"  # said wherever a memory_mb budget is shown
 METRICS = {**PREDICTED_METRICS, **ANALYTIC_METRICS}
 OPERATORS = ("<=", ">=", "<", ">")
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from hwprof.errors import given_percent
 from hwprof.plotting import axis_label, literal_text, new_figure, save_figure
 from hwprof.schema import METRIC_LABELS
-from hwprof.search.constraints import PREDICTED_METRICS, Constraint
+from hwprof.search.constraints import MEMORY_MB_IS, PREDICTED_METRICS, Constraint
 from hwprof.search.study import SearchResult, TrialRecord
 
 
@@ -167,7 +167,8 @@ def render_table(result: SearchResult, verified: dict[int, dict] | None = None):
         *[f"meas. {_label(m)}" for m in measured_metrics],
     ]:
         table.add_column(heading, justify="right")
-    if verified:
+    judged = bool(verified) and any(c.is_predicted for c in result.constraints)  # counted budgets are not measured
+    if judged:
         table.add_column("budgets hold", justify="center")
     front = result.pareto_front()
     marked = any(_outside(record) for record in front)  # where its predictions were never validated
@@ -181,6 +182,7 @@ def render_table(result: SearchResult, verified: dict[int, dict] | None = None):
         if verified:
             check = verified.get(record.number)
             row += [_measured_value(check, metric) for metric in measured_metrics]
+        if judged:
             row.append(_holds_text(check))
         if marked:
             row.append("yes" if _outside(record) else "")
@@ -352,16 +354,17 @@ def _held_words(result: SearchResult, constraint: Constraint) -> str:
 
 
 def verification_lines(result: SearchResult, verified: dict[int, dict], unmeasured_because: str) -> list[str]:
-    """One line per verified candidate whose budgets do not all hold when measured: each broken budget with
-    its measured and predicted value, each budget that could not be measured with `unmeasured_because`."""
+    """One line per verified candidate whose measured budgets do not all hold: each broken budget with its
+    measured and predicted value, each budget that could not be measured with `unmeasured_because`. Counted
+    budgets are left to counted_budgets_line: nothing about them was measured."""
     lines = []
     for number, check in verified.items():
         if check["holds"] is True:
             continue
         broken, unmeasured = [], []
-        for constraint in result.constraints:
+        for constraint in (c for c in result.constraints if c.is_predicted):
             predicted = check["predicted"].get(constraint.metric)
-            measured = check["measured"][constraint.metric] if constraint.is_predicted else predicted
+            measured = check["measured"][constraint.metric]
             if measured is None:
                 unmeasured.append(constraint.text)
             elif not constraint.holds(measured):
@@ -372,8 +375,31 @@ def verification_lines(result: SearchResult, verified: dict[int, dict], unmeasur
         parts = [f"{', '.join(broken)} does NOT hold when measured"] if broken else []
         if unmeasured:
             parts.append(f"{', '.join(unmeasured)} could not be measured ({unmeasured_because})")
-        lines.append(f"trial {number}: {'; '.join(parts)}")
+        if parts:
+            lines.append(f"trial {number}: {'; '.join(parts)}")
     return lines
+
+
+def measured_budgets_line(result: SearchResult, verified: dict[int, dict]) -> str | None:
+    """How many verified candidates met every measured budget; None where no budget is on a measured metric."""
+    if not verified or not any(c.is_predicted for c in result.constraints):
+        return None
+    holding = sum(check["holds"] is True for check in verified.values())
+    return f"verified: budgets hold when measured for {holding} of {counted(len(verified), 'candidate')}"
+
+
+def counted_budgets_line(result: SearchResult, verified: dict[int, dict]) -> str | None:
+    """What --verify did not measure: the budgets on counted metrics, which the candidates met as counted only.
+    None where there are none, or nothing was verified."""
+    texts = [c.text for c in result.constraints if not c.is_predicted]
+    if not verified or not texts:
+        return None
+    return (
+        f"not verified: {', '.join(texts)} {plural(len(texts), 'is', 'are')} counted from the model, not measured "
+        "(--verify measures latency, power and energy); the verified candidates met "
+        f"{plural(len(texts), 'it', 'them')} as counted"
+        + (f" ({MEMORY_MB_IS})" if any(c.metric == "memory_mb" for c in result.constraints) else "")
+    )
 
 
 def _quantity(metric: str, value: float | None) -> str:

@@ -97,11 +97,15 @@ def verify_candidates(
     measure=None,
     out=None,
 ) -> dict[int, dict]:
-    """trial number -> {"measured": {metric: value or None}, "holds": True/False/None, "unavailable": [...]}.
+    """trial number -> {"measured": {metric: value or None}, "holds": True/False/None, "unavailable": [...],
+    "measured_budgets": [...], "counted_budgets": [...]}.
 
-    `holds` is None when a budgeted metric could not be measured here (no power sensor for energy, say):
-    the report then says so instead of guessing. With `out`, the measurements are kept there as a dataset,
-    to refit the predictor with (the candidates lay where it had no data).
+    Only latency, power and energy are measured: `holds` judges the budgets on them alone. A budget on a counted
+    metric (params, flops, memory_mb) is listed under `counted_budgets`, never judged here, since nothing about
+    it was measured. `holds` is None when a budgeted metric could not be measured here (no power sensor for
+    energy, say), or when no budget is on a measured metric: the report then says so instead of guessing. With
+    `out`, the measurements are kept there as a dataset, to refit the predictor with (the candidates lay where
+    it had no data).
     """
     if not candidates:
         return {}
@@ -126,20 +130,23 @@ def verify_candidates(
     for name, record in specs.items():
         row = networks.loc[name] if name in networks.index else None
         measured = {metric: _number(row, metric) for metric in PREDICTED_METRICS}
+        budgets = [c for c in result.constraints if c.is_predicted]
         outcomes, unavailable = [], []
-        for constraint in result.constraints:
-            value = measured[constraint.metric] if constraint.is_predicted else record.metrics.get(constraint.metric)
+        for constraint in budgets:
+            value = measured[constraint.metric]
             if value is None:
                 unavailable.append(constraint.text)
             else:
                 outcomes.append(constraint.holds(value))
-        holds = False if not all(outcomes) else (None if unavailable else True)
+        holds = False if not all(outcomes) else (None if unavailable or not budgets else True)
         verified[record.number] = {
             "model": name,
             "measured": measured,
             "predicted": dict(record.metrics),
             "holds": holds,
             "unavailable": unavailable,
+            "measured_budgets": [c.text for c in budgets],
+            "counted_budgets": [c.text for c in result.constraints if not c.is_predicted],
         }
     return verified
 
