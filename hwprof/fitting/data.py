@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -469,7 +470,16 @@ def training_data(
             {"model": model, "batch_size": batch_size, **_combine_repeats(rows)}
             for (model, batch_size), rows in network_rows.groupby(["model", "batch_size"], sort=True)
         ],
-        columns=["model", "batch_size", *TARGETS.values(), "relative_ci", "input_shape", "layer_count", "source"],
+        columns=[
+            "model",
+            "batch_size",
+            *TARGETS.values(),
+            "relative_ci",
+            "input_shape",
+            "layer_count",
+            "source",
+            "config",
+        ],
     )
     names, sizes, lists, families = [], [], [], []
     for row in networks.itertuples():
@@ -477,7 +487,7 @@ def training_data(
         if records is not None and pd.notna(row.layer_count) and len(records) != int(row.layer_count):
             records = None  # an interrupted run measured only some layers: trace the network instead
         if records is None:
-            records = _traced(row.model, int(row.batch_size), row.input_shape, row.source, run_model_files)
+            records = _traced(row.model, int(row.batch_size), row.input_shape, row.config, row.source, run_model_files)
         names.append(str(row.model))
         sizes.append(int(row.batch_size))
         lists.append(records)
@@ -666,6 +676,7 @@ def _combine_repeats(rows: pd.DataFrame) -> dict:
         "layer_count": rows["layer_count"].max(),
         "relative_ci": combined_ci,
         "source": rows["source"].iloc[0] if "source" in rows.columns else None,  # the dataset it is read from
+        "config": rows["config"].iloc[0] if "config" in rows.columns else None,  # what measure fed it
     }
 
 
@@ -675,7 +686,9 @@ def _weighted(values: pd.Series, weights: np.ndarray) -> float:
     return float(np.average(values[ok], weights=weights[ok])) if ok.any() else math.nan
 
 
-def _traced(model: str, batch_size: int, input_shape, source: str | None, run_model_files: bool) -> list[LayerRecord]:
+def _traced(
+    model: str, batch_size: int, input_shape, config, source: str | None, run_model_files: bool
+) -> list[LayerRecord]:
     from hwprof.models.spec import model_file, parse_shape, split_variant
 
     path = model_file(split_variant(str(model))[0])
@@ -687,8 +700,9 @@ def _traced(model: str, batch_size: int, input_shape, source: str | None, run_mo
             "with its layers (the default), whose rows need no trace"
         )
     shape = parse_shape(str(input_shape)) if isinstance(input_shape, str) and input_shape.strip() else None
+    recorded_shape, inputs = _recorded_inputs(config)
     try:
-        records = network_layers(model, batch_size, shape).records
+        records = network_layers(model, batch_size, shape or recorded_shape, inputs=inputs).records
     except HwprofError as error:
         hint = ""
         if str(error.args[0]).startswith("model file ") and not Path(model.rsplit(":", 1)[0]).is_absolute():
@@ -698,6 +712,37 @@ def _traced(model: str, batch_size: int, input_shape, source: str | None, run_mo
             )
         raise HwprofError(f"cannot compute features for network row {model!r}: {error.args[0]}{hint}") from None
     return records
+
+
+RECORDED_INPUT = re.compile(r"(?:(?P<name>\w+):)?(?P<dtype>\w+)\[(?P<dims>[^\]]*)\]")
+
+
+def _recorded_inputs(config) -> tuple[tuple[int, ...] | None, list[str] | None]:
+    """(input shape, inputs) a network row's config records it was measured on, without the batch as
+    network_layers takes them, so a model file that names no inputs of its own (a factory measured with
+    --input-shape, --input or --seq-len) is traced on what it was fed; (None, None) where the row records neither.
+
+    Measure writes `inputs` as NAME:DTYPE[BATCH,...] at the row's batch size and sequence length, naming a
+    positional input `input`, and one unnamed float input by its shape alone, which `input_shape` holds too."""
+    try:
+        recorded = json.loads(config) if isinstance(config, str) else None
+    except ValueError:
+        return None, None
+    if not isinstance(recorded, dict):
+        return None, None
+    described = recorded.get("inputs")
+    found = list(RECORDED_INPUT.finditer(described)) if isinstance(described, str) else []
+    if found:
+        inputs = []
+        for match in found:
+            name = "" if match["name"] in (None, "input") else f"{match['name']}:"
+            dims = [d.strip() for d in match["dims"].split(",")][1:]
+            inputs.append(f"{name}{match['dtype']}[{','.join(dims)}]")
+        return None, inputs
+    shape = recorded.get("input_shape")
+    if isinstance(shape, list) and len(shape) > 1 and all(isinstance(d, int) and d > 0 for d in shape):
+        return tuple(shape[1:]), None
+    return None, None
 
 
 def _layer_instances(layer_rows: pd.DataFrame) -> dict[tuple[str, int], list[LayerRecord]]:
