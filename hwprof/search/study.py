@@ -253,11 +253,13 @@ class CostEstimator:
         from hwprof.models.spec import ModelSpec
 
         spec = ModelSpec(f"{self.space.name}:{_params_text(params)}", module, self.space.input_shape, self.space.name)
+        dtype = weights_dtype(module, spec.name)
         prediction = self.predictor.predict(
             spec,
             batch_size=self.batch_size,
             input_shape=self.space.input_shape,
             confidence=self.confidence or DEFAULT_CONFIDENCE,
+            **({} if dtype == "float32" else {"dtype": dtype}),  # a predictor of the user's may take no dtype
         )
         metrics = {m: float(v) for m, v in prediction.total.items() if m in PREDICTED_METRICS}
         intervals = {
@@ -276,7 +278,7 @@ class CostEstimator:
         if self.needs_layers:
             # whole tables, each once: a layer's weight_bytes is what it reads, and a shared one is read twice
             weight_bytes = sum(t.numel() * t.element_size() for t in [*parameters, *buffers])
-            metrics.update(_layer_metrics(module, self.space.input_shape, self.batch_size, weight_bytes))
+            metrics.update(_layer_metrics(module, self.space.input_shape, self.batch_size, weight_bytes, dtype))
         checked = {}
         for constraint in self.constraints:
             if constraint.metric not in metrics:
@@ -302,12 +304,29 @@ class CostEstimator:
         return metrics, intervals, checked
 
 
-def _layer_metrics(module, input_shape, batch_size, weight_bytes: int) -> dict:
+def weights_dtype(module, label: str) -> str:
+    """The dtype a candidate runs in, as its factory built it: float32 where any float weight is (or none is),
+    else its weights' one half dtype. A search has no --dtype: a bfloat16 family is predicted, counted and
+    verified in bfloat16, as it will run."""
+    from hwprof.schema import COMPUTE_DTYPES
+
+    held = sorted({str(p.dtype).removeprefix("torch.") for p in module.parameters() if p.is_floating_point()})
+    if not held or "float32" in held:
+        return "float32"
+    if len(held) == 1 and held[0] in COMPUTE_DTYPES:
+        return held[0]
+    raise HwprofError(
+        f"{label} holds {', '.join(held)} weights: search predicts each candidate in its weights' dtype, which must "
+        f"be one of {', '.join(COMPUTE_DTYPES)}; convert the model to one of them in the factory (model.float())"
+    )
+
+
+def _layer_metrics(module, input_shape, batch_size, weight_bytes: int, dtype: str = "float32") -> dict:
     """FLOPs and memory (the candidate's `weight_bytes`, each weight once, plus its largest layer's input and
-    output) from the candidate's layers, traced on meta tensors: no forward pass."""
+    output) from the candidate's layers, traced on meta tensors in `dtype`: no forward pass."""
     from hwprof.models.tracing import trace_layers
 
-    layers = trace_layers(module, input_shape, batch_size, label=type(module).__name__).layers
+    layers = trace_layers(module, input_shape, batch_size, label=type(module).__name__, dtype=dtype).layers
     largest_activation = max((layer.input_bytes + layer.output_bytes for layer in layers), default=0)
     return {
         "flops": float(sum(layer.flops for layer in layers)),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hwprof.errors import HwprofError, option
 from hwprof.search.constraints import PREDICTED_METRICS
 from hwprof.search.space import SearchSpace
-from hwprof.search.study import SearchResult, TrialRecord
+from hwprof.search.study import SearchResult, TrialRecord, weights_dtype
 
 
 def final_candidates(result: SearchResult, count: int) -> list[TrialRecord]:
@@ -114,8 +114,16 @@ def verify_candidates(
     if measure is None:
         from hwprof.measuring.session import measure
     specs = {candidate_name(space.name, r.number): r for r in candidates}
+    models = [ModelSpec(name, space.build(r.params), space.input_shape, space.name) for name, r in specs.items()]
+    dtypes = {weights_dtype(model.module, model.name) for model in models}  # as the search predicted them
+    if len(dtypes) > 1:
+        raise HwprofError(
+            f"the final candidates hold weights in several dtypes ({', '.join(sorted(dtypes))}), and --verify "
+            "measures them in one run, in one dtype: build the search space's models in one dtype"
+        )
     frame = measure(
-        [ModelSpec(name, space.build(r.params), space.input_shape, space.name) for name, r in specs.items()],
+        models,
+        dtype=dtypes.pop(),
         batch_sizes=(result.batch_size,),
         device=device,
         power=power,
