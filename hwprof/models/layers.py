@@ -51,6 +51,11 @@ NEVER_RECORDED = {"size", "dim", "numel", "get", "getattr", "detach", "requiresg
 # permuted tensor, .to(torch.float64), x[mask]. Recorded where their result is new memory, with no MACs.
 COPIES = {"contiguous", "to", "type", "float", "half", "clone", "getitem"}
 IN_PLACE_OPERATORS = {"iadd", "isub", "imul", "itruediv", "imatmul"}
+# Writes of elements at indexed places of a destination (a KV cache's slot): their work is the elements written, not
+# the destination's. Placed ones do no arithmetic, as copies; accumulated ones one add, or reduction, per element.
+INDEXED_PLACES = {"indexcopy", "indexput", "scatter"}
+INDEXED_ACCUMULATES = {"indexadd", "indexreduce", "scatteradd", "scatterreduce"}
+INDEXED_WRITES = INDEXED_PLACES | INDEXED_ACCUMULATES
 # F.relu(x, True), F.leaky_relu(x, 0.01, True): the in-place flag is their last positional argument.
 INPLACE_LAST = {F.relu, F.relu6, F.hardtanh, F.leaky_relu, F.elu, F.celu, F.selu, F.hardswish, F.hardsigmoid, F.silu}
 INPLACE_LAST |= {F.mish}
@@ -376,6 +381,7 @@ class _Recorder:
         weights = _function_weights(op, args, kwargs)
         held = {id(t) for t in weights}
         in_place = _in_place(func, args, kwargs, output)
+        write = _indexed_write(op, args, kwargs) if in_place else None
         # F.relu(x, inplace=True) is x.relu_(): one config, told from F.relu(x)'s by "inplace"
         given, named = _without_in_place_flag(func, args, kwargs) if in_place else (args, kwargs)
         config = {"args": _constants(given), "kwargs": _constants(named)}
@@ -396,13 +402,29 @@ class _Recorder:
             flops=_function_flops(op, args, kwargs, output) if flops is None else flops,
             inputs=[t for t in tensors_in((args, kwargs)) if id(t) not in held],
             weight_dtype=next((t.dtype for t in weights if t.dtype.is_floating_point), None),
+            moved=write.bytes_moved(args[0]) if write is not None else None,
         )
         return True
 
     def _append(
-        self, name, op, config, target, args, kwargs, output, *, inputs, params, weight_bytes, flops, weight_dtype=None
+        self,
+        name,
+        op,
+        config,
+        target,
+        args,
+        kwargs,
+        output,
+        *,
+        inputs,
+        params,
+        weight_bytes,
+        flops,
+        weight_dtype=None,
+        moved=None,
     ):
-        """`inputs`: the tensors among the arguments that are not weights."""
+        """`inputs`: the tensors among the arguments that are not weights. `moved`: (bytes read, bytes written)
+        where the inputs' and outputs' sizes overstate them (a write at a few places of a large tensor)."""
         outputs = tensors_in(output)
         config = dict(config)
         config["input_shapes"] = [list(t.shape) for t in inputs]
@@ -420,8 +442,8 @@ class _Recorder:
                 config=config,
                 flops=int(flops),
                 params=int(params),
-                input_bytes=sum(t.numel() * t.element_size() for t in inputs),
-                output_bytes=sum(t.numel() * t.element_size() for t in outputs),
+                input_bytes=moved[0] if moved else sum(t.numel() * t.element_size() for t in inputs),
+                output_bytes=moved[1] if moved else sum(t.numel() * t.element_size() for t in outputs),
                 weight_bytes=int(weight_bytes),
                 call=self._call(op, target, args, kwargs) if self.recipes else None,
             )
@@ -1306,6 +1328,9 @@ def _function_flops(op: str, args: tuple, kwargs: dict, output: Any) -> int:
         return _chain_flops([tuple(t.shape) for t in inputs])
     if op in REDUCING_OPS and len(inputs) == 1:  # torch.max(a, b) of two tensors is a product by elements
         return inputs[0].numel()
+    if op in INDEXED_WRITES:
+        write = _indexed_write(op, args, kwargs)
+        return write.elements if write is not None and write.accumulates else 0
     if op in ("cat", "stack", "flatten", "reshape", "view", "dropout", "zeroslike", "chunk", "split", "embedding"):
         return 0
     if op in COPIES:
@@ -1318,6 +1343,67 @@ def _function_flops(op: str, args: tuple, kwargs: dict, output: Any) -> int:
 REDUCING_OPS = {"mean", "nanmean", "sum", "nansum", "prod", "amax", "amin", "aminmax", "max", "min", "argmax", "argmin"}
 REDUCING_OPS |= {"var", "std", "varmean", "stdmean", "norm", "linalgvectornorm", "logsumexp", "all", "any"}
 REDUCING_OPS |= {"median", "nanmedian", "countnonzero"}
+
+
+@dataclass(frozen=True)
+class IndexedWrite:
+    """What a write at indexed places of its destination reads besides it, and how many elements it writes."""
+
+    indices: list[torch.Tensor]
+    source: torch.Tensor | None  # None: a number written at every place
+    elements: int
+    accumulates: bool  # added (or reduced) into the places, which are read too
+
+    def bytes_moved(self, destination: torch.Tensor) -> tuple[int, int]:
+        """(read, written) of the write done in place: the indices, the source's elements written, and the places
+        themselves where it accumulates; the rest of the destination is neither read nor written."""
+        read = sum(t.numel() * t.element_size() for t in self.indices)
+        if self.source is not None:
+            read += min(self.source.numel(), self.elements) * self.source.element_size()
+        written = self.elements * destination.element_size()
+        return read + (written if self.accumulates else 0), written
+
+
+def _argument(args: tuple, kwargs: dict, position: int, *names: str) -> Any:
+    if len(args) > position:
+        return args[position]
+    return next((kwargs[name] for name in names if name in kwargs), None)
+
+
+def _indexed_write(op: str, args: tuple, kwargs: dict) -> IndexedWrite | None:
+    """index_copy_(dim, index, source), scatter_(dim, index, src), index_put_(indices, values, accumulate) and their
+    accumulating kin, read by their arguments; None for any other call."""
+    if op not in INDEXED_WRITES or not args or not isinstance(args[0], torch.Tensor):
+        return None
+    destination = args[0]
+    if op == "indexput":
+        key = _argument(args, kwargs, 1, "indices")
+        value = _argument(args, kwargs, 2, "values")
+        source = value if isinstance(value, torch.Tensor) else None
+        accumulates = bool(_argument(args, kwargs, 3, "accumulate"))
+        return IndexedWrite(tensors_in(key), source, _indexed_elements(destination, key, source), accumulates)
+    index = _argument(args, kwargs, 2, "index")
+    source = _argument(args, kwargs, 3, "source", "src", "value")
+    source = source if isinstance(source, torch.Tensor) else None
+    if not isinstance(index, torch.Tensor):
+        return None
+    # scatter_ writes one element per index, index_copy_ one slice of the source per index
+    elements = index.numel() if op.startswith("scatter") else source.numel() if source is not None else 0
+    accumulates = op in INDEXED_ACCUMULATES or kwargs.get("reduce") is not None
+    return IndexedWrite([index], source, elements, accumulates)
+
+
+def _indexed_elements(destination: torch.Tensor, key: Any, source: torch.Tensor | None) -> int:
+    """The elements an assignment by index tensors writes: integer indices into its leading dimensions write one
+    slice of the rest per element of their broadcast shape. Otherwise (a mask among them, whose True are not known on
+    meta) the value's elements, or at most every element where a number is written."""
+    indices = key if isinstance(key, (tuple, list)) else (key,)
+    if all(isinstance(t, torch.Tensor) and not t.dtype.is_floating_point and t.dtype != torch.bool for t in indices):
+        picked = math.prod(torch.broadcast_shapes(*(t.shape for t in indices)))
+        return picked * math.prod(destination.shape[len(indices) :])
+    return source.numel() if source is not None else destination.numel()
+
+
 FORWARD_CONVOLUTIONS = {f"conv{n}d" for n in (1, 2, 3)}
 TRANSPOSED_CONVOLUTIONS = {f"convtranspose{n}d" for n in (1, 2, 3)}
 # Functional convolutions: their work depends on the kernel's size, which only their weight's shape says.
