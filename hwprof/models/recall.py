@@ -306,15 +306,29 @@ def remember_block(block_key: tuple, layers: tuple, inputs: list, outputs: list[
 
 
 def tensors_in(value: Any, kind: type = torch.Tensor) -> list:
-    """The tensors in a value and in its tuples, lists and dicts, in order (or the leaves of another `kind`: the
-    TensorSpecs of a layer's recipe, which stand for its tensors)."""
+    """The tensors in a value and in its tuples, lists, dicts and key-value caches, in order (or the leaves of
+    another `kind`: the TensorSpecs of a layer's recipe, which stand for its tensors)."""
     if isinstance(value, kind):
         return [value]
     if isinstance(value, (tuple, list)):
         return [tensor for item in value for tensor in tensors_in(item, kind)]
     if isinstance(value, dict):
         return [tensor for item in value.values() for tensor in tensors_in(item, kind)]
+    if _is_cache(value):
+        return [tensor for item in vars(value).values() for tensor in tensors_in(item, kind)]
     return []
+
+
+def _is_cache(value: Any) -> bool:
+    """Whether a value is a key-value cache, or one layer of it: what a transformers decoder run with use_cache
+    returns beside its hidden states (a DynamicCache's layers' keys and values, a linear-attention layer's
+    states, an EncoderDecoderCache's two caches, the key_cache and value_cache lists of transformers before
+    4.56). Every one of them has get_seq_length; told so, transformers is never imported here."""
+    return (
+        not isinstance(value, (*_PLAIN, nn.Module, type))
+        and callable(getattr(value, "get_seq_length", None))
+        and hasattr(value, "__dict__")
+    )
 
 
 def repeats(value: Any) -> tuple[int, ...]:
