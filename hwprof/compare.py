@@ -253,6 +253,27 @@ def _positive(value) -> float | None:
     return number if math.isfinite(number) and number > 0 else None
 
 
+def _not_positive(role: str, metric: str, value) -> str:
+    """Why a side's figure gives no ratio, in words: a row with none, or with 0 (a CSV rounded to 3 decimals)."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = math.nan
+    if math.isnan(number):
+        return f"{role} has no {metric}"
+    return f"{role}'s {metric} is {number:g}, not a positive number"
+
+
+def _untested(why: str) -> dict:
+    """A metric's fields where no interval or verdict could be had, and why."""
+    return dict(ci_low=None, ci_high=None, p_value=None, verdict=UNTESTED, why=why)
+
+
+def _compared(result: dict | None) -> bool:
+    """Whether a row's or summary's metric has a ratio: both sides had a positive figure."""
+    return result is not None and result["ratio"] is not None
+
+
 # ---------------------------------------------------------------- matching
 
 
@@ -540,13 +561,18 @@ def _samples_of(side: _Side, links: list) -> list | None:
     return None if None in found else [np.asarray(raw.seconds_per_call, dtype=float) for raw in found]
 
 
-def _row_metric(metric: str, base_row, new_row, base: _Side, new: _Side, seed) -> dict | None:
+def _row_metric(metric: str, base_row, new_row, base: _Side, new: _Side, seed) -> dict:
     base_value, new_value = _positive(base_row[f"{metric}_base"]), _positive(new_row[f"{metric}_new"])
     if base_value is None or new_value is None:
-        return None
+        why = " and ".join(
+            _not_positive(role, metric, row[f"{metric}_{role.lower()}"])
+            for role, row, value in (("BASE", base_row, base_value), ("NEW", new_row, new_value))
+            if value is None
+        )
+        return {"base": base_value, "new": new_value, "ratio": None} | _untested(why)
     entry = {"base": base_value, "new": new_value, "ratio": new_value / base_value}
     if metric != "latency_ms":
-        return entry | dict(ci_low=None, ci_high=None, p_value=None, verdict=UNTESTED, why="one load window per row")
+        return entry | _untested("one load window per row")
     if max(_processes(base_row, "base"), _processes(new_row, "new")) > 1:
         return entry | _interval_test(base_row, new_row, entry["ratio"])
     base_samples, new_samples = _samples_of(base, base_row["_links"]), _samples_of(new, new_row["_links"])
@@ -563,7 +589,7 @@ def _row_metric(metric: str, base_row, new_row, base: _Side, new: _Side, seed) -
                 "to be bounded)"
             ]
     if missing:
-        return entry | dict(ci_low=None, ci_high=None, p_value=None, verdict=UNTESTED, why="; ".join(missing))
+        return entry | _untested("; ".join(missing))
     return entry | _sample_test(base_samples, new_samples, seed) | {"why": None}
 
 
@@ -632,18 +658,20 @@ def _summaries(rows: list[dict], frame: pd.DataFrame, by: str, metrics: Sequence
         entry = {"device_name": device_name, by: value}
         distinct = group.drop_duplicates(_distinct_columns(group))
         for metric in metrics:
-            logs = np.array(
-                [math.log(rows[i][metric]["ratio"]) for i in distinct["_row"] if rows[i].get(metric) is not None]
-            )
-            if not logs.size:
-                continue
-            result = {"ratio": float(math.exp(logs.mean())), "rows": int(logs.size)}
+            compared = [rows[i][metric] for i in distinct["_row"] if _compared(rows[i][metric])]
+            logs = np.array([math.log(result["ratio"]) for result in compared])
+            result = {"ratio": float(math.exp(logs.mean())) if logs.size else None, "rows": int(logs.size)}
             if metric in POWER_METRICS:
-                flagged = [
-                    rows[i][metric]["flags"] for i in distinct["_row"] if (rows[i].get(metric) or {}).get("flags")
-                ]
+                flagged = [row["flags"] for row in compared if row["flags"]]
                 result |= {"flagged_rows": len(flagged), "flags": sorted({flag for flags in flagged for flag in flags})}
-            if logs.size < MIN_SUMMARY_ROWS:
+            if not logs.size:
+                result |= dict(
+                    ci_low=None,
+                    ci_high=None,
+                    verdict=UNTESTED,
+                    why=f"no row of it has a positive {metric} in both BASE and NEW",
+                )
+            elif logs.size < MIN_SUMMARY_ROWS:
                 result |= dict(ci_low=None, ci_high=None, verdict=UNTESTED, why=f"fewer than {MIN_SUMMARY_ROWS} rows")
             else:
                 low, high = _mean_log_interval(logs)
@@ -665,9 +693,10 @@ def compare(
 ) -> dict:
     """The comparison of NEW against BASE as a JSON-ready dict; `fail_above` (a fraction) adds the gate.
 
-    The gate has passed only when it has no `regressions` and no `unchecked_devices`: boards of BASE that NEW
+    The gate has passed only when it has no `regressions` and nothing `unchecked`: boards of BASE that NEW
     did not measure as BASE did (a device it has no row of, one it measured with another dtype or flag, or a
-    host of boards sharing a device name that it has no run from), which it could not check;
+    host of boards sharing a device name that it has no run from; these are `unchecked_devices` too), and
+    paired rows with no positive figure of the gated metric on a side, which it could not check;
     `check_every_device_gated` says so as an error."""
     if metric not in GATE_METRICS:
         raise CannotCompare(f"{option('metric', metric)}: choose from {', '.join(GATE_METRICS)}")
@@ -708,7 +737,7 @@ def compare(
         flags = {"base": record["power_flags_base"], "new": record["power_flags_new"]}
         for name in metrics:
             entry[name] = _row_metric(name, base_row, new_row, base, new, [*seed, name])
-            if name in POWER_METRICS and entry[name] is not None:
+            if name in POWER_METRICS:
                 either = sorted({*flags["base"], *flags["new"]})
                 entry[name] |= {"flagged_rows": int(bool(either)), "flags": either}
         if any(name in POWER_METRICS for name in metrics):
@@ -753,7 +782,7 @@ def _power_flag_counts(rows: list[dict], metrics: list[str]) -> dict | None:
     None where neither metric is compared."""
     if not any(name in POWER_METRICS for name in metrics):
         return None
-    compared = [row for row in rows if any(row.get(name) for name in POWER_METRICS)]
+    compared = [row for row in rows if any(_compared(row.get(name)) for name in POWER_METRICS)]
     counts: dict[str, int] = {}
     for row in compared:
         for flag in sorted({*row["power_flags"]["base"], *row["power_flags"]["new"]}):
@@ -792,7 +821,7 @@ def _gate(report: dict, metric: str, fail_above: float) -> dict:
     for where, entries in (("row", networks), ("model", report["models"]), ("op", report["ops"])):
         for entry in entries:
             result = entry.get(metric)
-            if result is None:
+            if not _compared(result):  # a row of it is in `unchecked`
                 continue
             if result["verdict"] == UNTESTED:  # a network above the threshold that no test cleared
                 if where == "row" and (result.get("ratio") or 0) > 1 + fail_above:
@@ -826,7 +855,7 @@ def _gate(report: dict, metric: str, fail_above: float) -> dict:
         "fail_above": fail_above,
         "tested": tested,
         "regressions": regressions,
-        **_unchecked(report),
+        **_unchecked(report, metric),
     }
 
 
@@ -846,9 +875,11 @@ def _remedy(why: str | None) -> str:
     return "give datasets measured with raw samples"
 
 
-def _unchecked(report: dict) -> dict:
-    """The boards of BASE the gate could not check, as names (`unchecked_devices`) and as the sentences that
-    say why (`unchecked`): a device NEW has no row of, one NEW measured otherwise, one host of a kind."""
+def _unchecked(report: dict, metric: str) -> dict:
+    """What the gate could not check, each with the sentence that says why (`unchecked`): the boards of BASE
+    (also named in `unchecked_devices`) that NEW has no row of, measured otherwise, or has no host of, and the
+    paired rows with no positive `metric` on a side (a blank or rounded cell of a CSV), whose change no ratio
+    shows."""
     reasons = [
         {
             "device_name": device,
@@ -875,14 +906,31 @@ def _unchecked(report: dict) -> dict:
         for entry in report["boards_only_in_base"]
     ]
     names = [entry["device_name"] + (f" on host {entry['host']}" if "host" in entry else "") for entry in reasons]
+    devices = len(report["devices"])
+    reasons += [
+        {
+            "device_name": row["device_name"],
+            "reason": _no_figure(metric),
+            "row": label(row, "row", devices),
+            "why": f"{label(row, 'row', devices)}: {row[metric]['why']}",
+        }
+        for row in report["rows"]
+        if not _compared(row[metric])
+    ]
     return {"unchecked_devices": names, "unchecked": reasons}
 
 
+def _no_figure(metric: str) -> str:
+    """The `reason` of an unchecked row: no ratio of `metric`, as one side had no positive figure."""
+    return f"no positive {metric}"
+
+
 def check_every_device_gated(report: dict) -> None:
-    """Refuse a gate that checked only some of BASE's boards: in a fleet, a board whose job did not run (or
+    """Refuse a gate that checked only some of what it was given: in a fleet, a board whose job did not run (or
     that ran another dtype or setting) leaves its rows unpaired, and the gate over the boards that did would
-    pass with that board unchecked. A regression found elsewhere is the stronger news, so the caller reports
-    it first."""
+    pass with that board unchecked; a paired row with no positive figure on a side has no ratio, and the gate
+    over the other rows would pass with that network unchecked. A regression found elsewhere is the stronger
+    news, so the caller reports it first."""
     gate = report.get("gate") or {}
     unchecked = gate.get("unchecked")
     if not unchecked:
@@ -892,15 +940,32 @@ def check_every_device_gated(report: dict) -> None:
     for entry in unchecked:
         by_reason.setdefault(entry["reason"], []).append(entry["why"])
     hosts, otherwise = by_reason.get("no run from host", []), by_reason.get("measured otherwise", [])
+    rows = by_reason.get(_no_figure(gate["metric"]), [])
     clauses = by_reason.get("no row", []) + hosts
     if otherwise:
         clauses.append(f"{report['new']} measured a board otherwise than {report['base']} ({'; '.join(otherwise)})")
+    remedies = []
+    if len(unchecked) > len(rows):
+        boards = "it" if len(unchecked) - len(rows) == 1 else "them"
+        renamed = " (a board renamed since BASE needs a new baseline)" if hosts else ""
+        remedies.append(
+            f"measure {boards} as BASE did{renamed}, or to gate fewer boards on purpose compare against a "
+            "baseline of only those (such as a board's own shard from a run you trust)"
+        )
+    if rows:
+        more = f"; and {len(rows) - 3} more" if len(rows) > 3 else ""
+        clauses.append(
+            f"{len(rows)} paired row{'' if len(rows) == 1 else 's'} had no positive {gate['metric']} "
+            f"({'; '.join(rows[:3])}{more})"
+        )
+        them = "it" if len(rows) == 1 else "them"
+        remedies.append(
+            f"measure {them} again, or give the dataset as hwprof wrote it (a CSV edited or rounded by hand "
+            "loses figures)"
+        )
     one = len(unchecked) == 1
-    renamed = " (a board renamed since BASE needs a new baseline)" if hosts else ""
     raise CannotCompare(
-        f"{'; '.join(clauses)}, so {threshold} could not check {'it' if one else 'them'}: measure "
-        f"{'it' if one else 'them'} as BASE did{renamed}, or to gate fewer boards on purpose compare against a "
-        "baseline of only those (such as a board's own shard from a run you trust)"
+        f"{'; '.join(clauses)}, so {threshold} could not check {'it' if one else 'them'}: {'; or '.join(remedies)}"
     )
 
 

@@ -83,6 +83,11 @@ def names(items: list[str], shown: int = 5) -> str:
     return ", ".join(items[:shown]) + (f" and {more} more" if more > 0 else "")
 
 
+def figure(value: float | None) -> str:
+    """A side's figure in a table cell; "-" where the side had none."""
+    return "-" if value is None else f"{value:.4g}"
+
+
 def change(ratio: float | None) -> str:
     return "-" if ratio is None or not math.isfinite(ratio) else f"{100 * (ratio - 1):+.1f}%"
 
@@ -149,8 +154,8 @@ def print_report(report: dict) -> None:
         cells = [
             label(row, devices=len(report["devices"])),
             row["op"],
-            f"{latency['base']:.4g}" if latency else "-",
-            f"{latency['new']:.4g}" if latency else "-",
+            figure(latency.get("base")),
+            figure(latency.get("new")),
             change(latency.get("ratio")),
             interval(latency),
             "-" if p_value is None else f"{p_value:.2g}",
@@ -195,7 +200,22 @@ def print_report(report: dict) -> None:
             f" in BASE or NEW ({listed}): their energy and power changes are less certain; --json lists each row's",
             soft_wrap=True,
         )
-    untested = [row["latency_ms"]["why"] for row in report["rows"] if (row.get("latency_ms") or {}).get("why")]
+    for name in metrics:  # rows with no ratio: left out of the summaries, and of the gate, which says so
+        missing = [row for row in report["rows"] if row[name]["ratio"] is None]
+        if missing:
+            console.print(
+                f"{len(missing)} of {len(report['rows'])} rows {'has' if len(missing) == 1 else 'have'} no "
+                f"{METRIC_WORDS[name]} change, as BASE or NEW "
+                f"has no positive {name} for {'it' if len(missing) == 1 else 'them'} "
+                f"({names([label(row, devices=len(report['devices'])) for row in missing])}), e.g.: "
+                f"{missing[0][name]['why']}",
+                soft_wrap=True,
+            )
+    untested = [
+        row["latency_ms"]["why"]
+        for row in report["rows"]
+        if row["latency_ms"]["why"] and row["latency_ms"]["ratio"] is not None
+    ]
     if untested and not report["raw_samples"]["unavailable_reason"]:
         console.print(f"untested rows, e.g.: {untested[0]}", soft_wrap=True)
 
@@ -206,8 +226,15 @@ def print_report(report: dict) -> None:
         if not gate["regressions"]:
             console.print(f"gate: no significant {word} rise above {limit} ({gate['tested']} comparisons tested)")
         if gate["unchecked_devices"]:
-            whys = sorted({entry["reason"] for entry in gate["unchecked"]})
+            whys = sorted({entry["reason"] for entry in gate["unchecked"] if "row" not in entry})
             console.print(f"gate: could not check {names(gate['unchecked_devices'])} ({', '.join(whys)} in NEW)")
+        rows = [entry["row"] for entry in gate["unchecked"] if "row" in entry]
+        if rows:
+            console.print(
+                f"gate: could not check {len(rows)} row{'' if len(rows) == 1 else 's'} with no positive "
+                f"{gate['metric']} in BASE or NEW: {names(rows)}",
+                soft_wrap=True,
+            )
         for regression in gate["regressions"]:
             doubt = ""
             if regression.get("flagged_rows"):
