@@ -23,8 +23,8 @@ ANALYTIC_METRICS = {
     "params": "number of trainable parameters",
     "flops": "multiply-accumulates of one inference",
     "memory_mb": (
-        "a lower bound on inference memory in MB of 10^6 bytes: the weights plus the largest layer's inputs "
-        "and output; tensors kept alive across layers (skip connections) and the runtime are "
+        "a lower bound on inference memory in MB of 10^6 bytes: the weights plus the largest layer's inputs, "
+        "output and attention scores; tensors kept alive across layers (skip connections) and the runtime are "
         "left out"
     ),
 }

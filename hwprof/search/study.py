@@ -322,16 +322,59 @@ def weights_dtype(module, label: str) -> str:
 
 
 def _layer_metrics(module, input_shape, batch_size, weight_bytes: int, dtype: str = "float32") -> dict:
-    """FLOPs and memory (the candidate's `weight_bytes`, each weight once, plus its largest layer's input and
-    output) from the candidate's layers, traced on meta tensors in `dtype`: no forward pass."""
+    """FLOPs and memory (the candidate's `weight_bytes`, each weight once, plus its largest layer's inputs,
+    output and working memory) from the candidate's layers, traced on meta tensors in `dtype`: no forward pass."""
     from hwprof.models.tracing import trace_layers
 
     layers = trace_layers(module, input_shape, batch_size, label=type(module).__name__, dtype=dtype).layers
-    largest_activation = max((layer.input_bytes + layer.output_bytes for layer in layers), default=0)
+    largest_activation = max(
+        (layer.input_bytes + layer.output_bytes + _attention_scores_bytes(layer) for layer in layers), default=0
+    )
     return {
         "flops": float(sum(layer.flops for layer in layers)),
         "memory_mb": (weight_bytes + largest_activation) / 1e6,
     }
+
+
+FLOAT_MASKS = ("float16", "bfloat16", "float32", "float64")  # a float attention mask keeps MHA off its fused kernel
+
+
+def _attention_scores_bytes(layer) -> int:
+    """The batch x heads x L x S score matrices an nn.MultiheadAttention layer builds inside itself, which its
+    input and output leave out (24x the counted memory at L=2048, 32 heads). Measured on the CPU: its fused kernel
+    (self-attention, batch_first, as TransformerEncoderLayer calls it) keeps one; the unfused path keeps the scores
+    and their softmax where it returns the weights (need_weights, the default), and none where it does not, since
+    it then calls scaled_dot_product_attention, whose fused kernels build no score matrix (nor does that layer)."""
+    config = layer.config
+    shapes, output = config.get("input_shapes") or [], config.get("output_shape")
+    if layer.op != "multiheadattention" or len(shapes) < 2 or not output:
+        return 0
+    query, key = shapes[0], shapes[1]
+    if len(query) == 2:  # unbatched (L, E)
+        batch, target_len, source_len = 1, query[0], key[0]
+    elif config.get("batch_first"):
+        batch, target_len, source_len = query[0], query[1], key[1]
+    else:
+        batch, target_len, source_len = query[1], query[0], key[0]
+    embed = config.get("embed_dim")
+    fused = (
+        len(query) == 3
+        and config.get("batch_first")
+        and config.get("repeated_inputs", 0) >= 2  # query, key and value are one tensor
+        and config.get("num_heads", 1) % 2 == 0
+        and config.get("bias") is not False
+        and config.get("bias_k") is None
+        and config.get("bias_v") is None
+        and not config.get("add_zero_attn")
+        and config.get("kdim") == config.get("vdim") == embed
+        and not any(dtype in FLOAT_MASKS for dtype in (config.get("masks") or {}).values())
+    )
+    need_weights = (config.get("kwargs") or {}).get("need_weights", True)
+    matrices = 1 if fused else 2 if need_weights else 0
+    import torch
+
+    element_bytes = torch.empty(0, dtype=getattr(torch, config.get("dtype", "float32"))).element_size()
+    return matrices * batch * config.get("num_heads", 1) * target_len * source_len * element_bytes
 
 
 def _params_text(params: dict) -> str:
