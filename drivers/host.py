@@ -436,9 +436,10 @@ def no_rapl_reason() -> str:
 
 
 def describe_cpu() -> dict:
-    """The CPU as a measurable device: what it is and how its clocks are set."""
+    """The CPU as a measurable device: what it is and how its clocks are set, where cpufreq says (the scaling
+    limits as numbers of kHz, as cpufreq gives them, with the unit in their names)."""
     settings = cpufreq_settings()
-    settings.pop("scaling_cur_freq", None)
+    clocks = {f"{name}_khz": _khz(settings.get(name)) for name in ("scaling_min_freq", "scaling_max_freq")}
     return {
         "device": "cpu",
         "name": cpu_model(),
@@ -446,8 +447,14 @@ def describe_cpu() -> dict:
         "usable_cpus": usable_cpus(),  # the ones this process may use, where a taskset or cpuset leaves fewer
         "cpu_quota": cpu_quota(),
         "virtual_machine": is_virtual_machine(),
-        **settings,
+        **({"scaling_governor": settings["scaling_governor"]} if "scaling_governor" in settings else {}),
+        **{name: value for name, value in clocks.items() if value is not None},
     }
+
+
+def _khz(text: str | None) -> int | None:
+    """A cpufreq frequency file's whole number of kHz; None where it is missing or not a number."""
+    return int(text) if text is not None and text.isdigit() else None
 
 
 def is_jetson() -> bool:
