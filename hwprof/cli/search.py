@@ -13,6 +13,7 @@ from hwprof.cli.common import make_console
 from hwprof.drivers import POWER_KINDS
 from hwprof.errors import HwprofError, option
 from hwprof.progress import Notes
+from hwprof.search.constraints import counted_meaning
 
 SPACE_HELP = """Search SPACE for the best-scoring network whose predicted cost meets every --constraint.
 
@@ -31,7 +32,8 @@ file (defining SPACE, or file.py:NAME). The format:
 \b
 The objective is called as evaluate(model, params) and returns one number (e.g. accuracy); it trains the
 model itself. Each candidate's cost is predicted first: one predicted to break a budget is never trained.
-Budgets: latency_ms, power_w, energy_mj (predicted), params, flops, memory_mb (counted), with <=, <, >=, >.
+Budgets: latency_ms, power_w, energy_mj (predicted), params, flops, memory_mb (counted, as --constraint says),
+with <=, <, >=, >.
 --trials counts finished trials in the study, so a resumed study or several workers sharing --storage
 stop together at that total (a few trials in flight may finish past it). A trial whose objective raises is
 recorded as failed, with its error, and the search goes on, as is one whose objective returns NaN (a diverged
@@ -57,7 +59,7 @@ same study from --storage.
     multiple=True,
     metavar="EXPR",
     help="A budget such as 'latency_ms<=5' or 'energy_mj<=20'; repeat for several. At least one is needed "
-    "(the demo sets one when none is given).",
+    f"(the demo sets one when none is given). {counted_meaning('flops')}; {counted_meaning('memory_mb')}.",
 )
 @click.option(
     "--trials",

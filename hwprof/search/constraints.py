@@ -20,15 +20,21 @@ PREDICTED_METRICS = {
     "energy_mj": "predicted energy of one inference, mJ",
 }
 ANALYTIC_METRICS = {
-    "params": "number of trainable parameters",
-    "flops": "multiply-accumulates of one inference",
+    "params": "the number of trainable parameters",
+    "flops": "the count of multiply-accumulates (MACs) of one inference, not FLOPs at 2 per MAC",
     "memory_mb": (
         "a lower bound on inference memory in MB of 10^6 bytes: the weights plus the largest layer's inputs, "
         "output and attention scores; tensors kept alive across layers (skip connections) and the runtime are "
         "left out"
     ),
 }
-MEMORY_MB_IS = f"memory_mb is {ANALYTIC_METRICS['memory_mb']}"  # said wherever a memory_mb budget is shown
+
+
+def counted_meaning(metric: str) -> str:
+    """What a counted metric is, as a sentence a user reads beside its budget: 'memory_mb is a lower bound ...'."""
+    return f"{metric} is {ANALYTIC_METRICS[metric]}"
+
+
 METRICS = {**PREDICTED_METRICS, **ANALYTIC_METRICS}
 OPERATORS = ("<=", ">=", "<", ">")
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from hwprof.errors import given_percent
 from hwprof.plotting import axis_label, literal_text, new_figure, save_figure
 from hwprof.schema import METRIC_LABELS
-from hwprof.search.constraints import MEMORY_MB_IS, PREDICTED_METRICS, Constraint
+from hwprof.search.constraints import PREDICTED_METRICS, Constraint, counted_meaning
 from hwprof.search.study import SearchResult, TrialRecord
 
 
@@ -49,6 +49,8 @@ def summary_lines(result: SearchResult, stopped: bool = False, verify: bool = Fa
     ]
     budgets = ", ".join(c.text for c in result.constraints) or "none"
     lines.append(f"budgets: {budgets} (held against {_held_sentence(result)})")
+    counted_metrics = dict.fromkeys(c.metric for c in result.constraints if not c.is_predicted)
+    lines += [counted_meaning(metric) for metric in counted_metrics]  # what a counted budget was held on
     outside = sum(_outside(r) for r in result.records)
     if outside:
         # whether an interval was widened is not reported by the predictor: what holds for every one is said
@@ -398,7 +400,6 @@ def counted_budgets_line(result: SearchResult, verified: dict[int, dict]) -> str
         f"not verified: {', '.join(texts)} {plural(len(texts), 'is', 'are')} counted from the model, not measured "
         "(--verify measures latency, power and energy); the verified candidates met "
         f"{plural(len(texts), 'it', 'them')} as counted"
-        + (f" ({MEMORY_MB_IS})" if any(c.metric == "memory_mb" for c in result.constraints) else "")
     )
 
 
