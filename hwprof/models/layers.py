@@ -380,7 +380,9 @@ class _Recorder:
             return True
         weights = _function_weights(op, args, kwargs)
         held = {id(t) for t in weights}
-        in_place = _in_place(func, args, kwargs, output)
+        assigned = op == "setitem"  # x[key] = value: x is what it writes
+        output = args[0] if assigned else output
+        in_place = assigned or _in_place(func, args, kwargs, output)
         write = _indexed_write(op, args, kwargs) if in_place else None
         # F.relu(x, inplace=True) is x.relu_(): one config, told from F.relu(x)'s by "inplace"
         given, named = _without_in_place_flag(func, args, kwargs) if in_place else (args, kwargs)
@@ -931,6 +933,8 @@ def _without_in_place_flag(func: Callable, args: tuple, kwargs: dict) -> tuple[t
 def _does_work(func: Callable, op: str, args: Any, kwargs: Any, output: Any) -> bool:
     if op in NEVER_RECORDED:
         return False
+    if op == "setitem":  # x[key] = value writes into x and returns None
+        return bool(args) and isinstance(args[0], torch.Tensor)
     outputs = tensors_in(output)
     if not outputs:
         return False
@@ -1328,7 +1332,7 @@ def _function_flops(op: str, args: tuple, kwargs: dict, output: Any) -> int:
         return _chain_flops([tuple(t.shape) for t in inputs])
     if op in REDUCING_OPS and len(inputs) == 1:  # torch.max(a, b) of two tensors is a product by elements
         return inputs[0].numel()
-    if op in INDEXED_WRITES:
+    if op in INDEXED_WRITES or op == "setitem":
         write = _indexed_write(op, args, kwargs)
         return write.elements if write is not None and write.accumulates else 0
     if op in ("cat", "stack", "flatten", "reshape", "view", "dropout", "zeroslike", "chunk", "split", "embedding"):
@@ -1372,16 +1376,21 @@ def _argument(args: tuple, kwargs: dict, position: int, *names: str) -> Any:
 
 def _indexed_write(op: str, args: tuple, kwargs: dict) -> IndexedWrite | None:
     """index_copy_(dim, index, source), scatter_(dim, index, src), index_put_(indices, values, accumulate) and their
-    accumulating kin, read by their arguments; None for any other call."""
-    if op not in INDEXED_WRITES or not args or not isinstance(args[0], torch.Tensor):
+    accumulating kin, and x[key] = value, read by their arguments; None for any other call."""
+    if not (op in INDEXED_WRITES or op == "setitem") or not args or not isinstance(args[0], torch.Tensor):
         return None
     destination = args[0]
-    if op == "indexput":
+    if op in ("indexput", "setitem"):
         key = _argument(args, kwargs, 1, "indices")
         value = _argument(args, kwargs, 2, "values")
         source = value if isinstance(value, torch.Tensor) else None
-        accumulates = bool(_argument(args, kwargs, 3, "accumulate"))
-        return IndexedWrite(tensors_in(key), source, _indexed_elements(destination, key, source), accumulates)
+        indices = tensors_in(key)
+        if indices:
+            elements = _indexed_elements(destination, key, source)
+        else:  # slices, integers: the places are a view of the destination
+            elements = destination[key].numel()
+        accumulates = op == "indexput" and bool(_argument(args, kwargs, 3, "accumulate"))
+        return IndexedWrite(indices, source, elements, accumulates)
     index = _argument(args, kwargs, 2, "index")
     source = _argument(args, kwargs, 3, "source", "src", "value")
     source = source if isinstance(source, torch.Tensor) else None
@@ -1395,8 +1404,8 @@ def _indexed_write(op: str, args: tuple, kwargs: dict) -> IndexedWrite | None:
 
 def _indexed_elements(destination: torch.Tensor, key: Any, source: torch.Tensor | None) -> int:
     """The elements an assignment by index tensors writes: integer indices into its leading dimensions write one
-    slice of the rest per element of their broadcast shape. Otherwise (a mask among them, whose True are not known on
-    meta) the value's elements, or at most every element where a number is written."""
+    slice of the rest per element of their broadcast shape. Otherwise (slices among them, or a mask, whose True are
+    not known on meta) the value's elements, or at most every element where a number is written."""
     indices = key if isinstance(key, (tuple, list)) else (key,)
     if all(isinstance(t, torch.Tensor) and not t.dtype.is_floating_point and t.dtype != torch.bool for t in indices):
         picked = math.prod(torch.broadcast_shapes(*(t.shape for t in indices)))
