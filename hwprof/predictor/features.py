@@ -108,6 +108,11 @@ SETTING_MARK = "="
 # without it, so a setting of one is new to it. Any other key a training set never held is taken as unrecorded there
 # (a dataset measured before hwprof recorded it, or a synthetic one), and a layer's value of it as the training's own.
 SET_ONLY_KEYS = ("training", "input_layouts", "index_dtypes")
+# A later input laid out by strides of its own (a transposed or expanded operand: input_layouts holds its strides) is
+# one indicator, input_layouts=strided, whatever its strides: x + y.transpose(1, 2) is other work than x + y.
+LAYOUTS_KEY = "input_layouts"
+STRIDED = "strided"
+STRIDED_LAYOUT = f"{LAYOUTS_KEY}{SETTING_MARK}{STRIDED}"
 # Keys whose text values have the indicators above instead (a dtype, a layout, a zoo module's class).
 NAMED_TEXT_KEYS = ("dtype", "memory_format", "implementation")
 NESTED_KEYS = ("args", "kwargs")
@@ -184,6 +189,8 @@ def _settings(config: dict) -> tuple[set[str], dict[str, float]]:
             continue
         if key in NESTED_KEYS and isinstance(value, list):
             value = {str(position): item for position, item in enumerate(value)}
+        if key == LAYOUTS_KEY and isinstance(value, list):
+            value = [STRIDED if isinstance(layout, list) else layout for layout in value]
         visit(key, value, key in NESTED_KEYS)
     return indicators, numbers
 

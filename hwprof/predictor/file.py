@@ -16,10 +16,12 @@ from hwprof.errors import HwprofError
 from hwprof.files import now_text, read_json_document, write_text_atomically
 from hwprof.predictor.features import (
     AGGREGATE_KINDS,
+    CONFIG_PREFIX,
     GEMM_VARIABLES,
     OP_GROUP_RULES,
     PHYSICAL_VARIABLES,
     SHAPE_VARIABLES,
+    STRIDED_LAYOUT,
 )
 from hwprof.schema import SCHEMA_VERSION
 
@@ -28,6 +30,10 @@ FORMAT_VERSION = 2
 # The feature definitions' entry that says a file's layer variables include setting indicators (files written
 # before they existed lack it)
 SETTINGS_DEFINITION = "config_settings"
+# Indicators defined since, each by the feature definition that names it: a file without that definition was fitted
+# before its layers could hold the indicator, and a layer holding it is new to it no more than it was then
+STRIDED_LAYOUTS_DEFINITION = "config_strided_layouts"
+LATER_INDICATORS = {STRIDED_LAYOUTS_DEFINITION: CONFIG_PREFIX + STRIDED_LAYOUT}
 
 
 def new_document(
@@ -74,6 +80,8 @@ def feature_definitions(variables: list[str], groups_seen: list[str]) -> dict:
         "its top level, in a list, or in its args or kwargs (kwargs.<name>=<value>, args.<position>=<value>); "
         "config.kwargs.<name> and config.args.<position> are the numbers there; config.input_run_elements is "
         "the elements a copy of a strided input reads in order at a time",
+        STRIDED_LAYOUTS_DEFINITION: f"config.{STRIDED_LAYOUT} is 1 where an input after the first is laid out by "
+        "strides of its own (a transposed or expanded operand), whatever they are",
         "layer_model": "log(target) = intercept + linear . z + sum quadratic_ij z_i z_j + sum of trees(z); "
         "trees are complete binary trees, go right when z[feature] > threshold "
         "(compared in float64), leaves already scaled by the learning rate",

@@ -185,6 +185,11 @@ class Predictor:
         # whether its layers' text and flag settings were indicators when it was fitted (files written before
         # they were have none, and a setting they never had tells nothing of their training)
         self.indicates_settings = predictor_file.SETTINGS_DEFINITION in features
+        # indicators defined after it was fitted: its layers could not hold them, and a layer holding one is read
+        # as it was then, neither told apart nor new
+        self._undefined_indicators = frozenset(
+            indicator for definition, indicator in predictor_file.LATER_INDICATORS.items() if definition not in features
+        )
         self.groups_seen: set[str] = set(features.get("groups_seen", []))
         self.layer_sets: dict[str, LayerModelSet] = {}
         for target, entry in doc.get("layer_models", {}).items():
@@ -770,6 +775,7 @@ class Predictor:
         known = set(self.variables)  # a network-rows predictor's too: the indicators its training layers had
         indicators = [
             {name for name in _indicator_variables(record.config, self.indicates_settings) - known if self._set(name)}
+            - self._undefined_indicators
             for record in layers
         ]
         unseen = sorted(set().union(*indicators))
