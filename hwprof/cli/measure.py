@@ -650,8 +650,10 @@ def _network_figures(work, network_samples: dict) -> dict[int, dict]:
 def _run_figures(records: list[dict], network_samples: dict) -> dict:
     """The figures of a network measured in the runs of `records`: of several, the median of each figure over
     the runs, as fit and compare combine them, with no 95% interval (no one row's holds the runs' spread), the
-    fewest samples any run's p90 / p99 rest on, every run's power flags, and the median of the runs' slow-sample
-    shares (stats.slow_share of each run's own samples: pooled, two runs' speeds would read as two modes)."""
+    fewest samples any run's p90 / p99 rest on, every run's power flags as a list, as `run` and compare give
+    them ([] where power was measured and nothing flagged, None where none was), and the median of the runs'
+    slow-sample shares (stats.slow_share of each run's own samples: pooled, two runs' speeds would read as two
+    modes)."""
     from hwprof.samples import row_key
 
     first, several = records[0], len(records) > 1
@@ -674,7 +676,7 @@ def _run_figures(records: list[dict], network_samples: dict) -> dict:
         "latency_ms_ci_high": float(first["latency_ms_ci_high"]) if bounded else None,
         "samples": min(counts) if counts else None,
         "power_source": sources[0] if sources else None,
-        "power_flags": ",".join(sorted({f for text in flags for f in text.split(",") if f})) if flags else None,
+        "power_flags": sorted({f for text in flags for f in text.split(",") if f}) if flags else None,
         "slow_sample_share": statistics.median(shares) if shares else None,
         "processes": max(int(_measured(record.get("processes")) or 1) for record in records),
         "device": str(first["device"]) if isinstance(first.get("device"), str) else None,
@@ -920,10 +922,6 @@ def _interval_cell(entry: dict, digits: int = 3) -> str:
     return f"{entry['latency_ms_ci_low']:.{digits}f}-{entry['latency_ms_ci_high']:.{digits}f}"
 
 
-def _flags(entry: dict) -> list[str]:
-    return [flag for flag in (entry.get("power_flags") or "").split(",") if flag]
-
-
 def _slowest(entries: list[dict], count: int) -> set[int]:
     """The ids of the `count` slowest of summarize_frame's network entries (by network latency, else by the sum
     of their layers): the ones a summary of a large dataset shows, in their dataset order."""
@@ -1000,7 +998,9 @@ def print_summary(summary: dict, out: str, runs: list[dict], contention_said: bo
             str(entry["unstable_rows"]),
         ]
         if with_power:
-            cells += [number(entry.get(column)) for column in POWER_SUMMARY] + ["\n".join(_flags(entry)) or "-"]
+            cells += [number(entry.get(column)) for column in POWER_SUMMARY] + [
+                "\n".join(entry["power_flags"] or []) or "-"
+            ]
         table.add_row(*cells)
     console.print(table)
     if len(shown) < len(summary["networks"]):
