@@ -104,10 +104,11 @@ SETTING_PREFIXES = ("dtype_", "memory_format_")
 # the layer models' choice of terms (held-out network error 10.6% -> 18.6% on a 15-network CPU dataset).
 SETTING_MARK = "="
 # Keys hwprof writes into a layer's config only where they are set (a norm or dropout left in training mode in an eval
-# network, inputs in several layouts, integer indices other than int64): a training set that never held one ran
-# without it, so a setting of one is new to it. Any other key a training set never held is taken as unrecorded there
-# (a dataset measured before hwprof recorded it, or a synthetic one), and a layer's value of it as the training's own.
-SET_ONLY_KEYS = ("training", "input_layouts", "index_dtypes")
+# network, inputs in several layouts, a strided first input, integer indices other than int64, an attention's masks):
+# a training set that never held one ran without it, so a setting of one is new to it. Any other key a training set
+# never held is taken as unrecorded there (a dataset measured before hwprof recorded it, or a synthetic one), and a
+# layer's value of it as the training's own.
+SET_ONLY_KEYS = ("training", "input_layouts", "input_strides", "index_dtypes", "masks")
 # A later input laid out by strides of its own (a transposed or expanded operand: input_layouts holds its strides) is
 # one indicator, input_layouts=strided, whatever its strides: x + y.transpose(1, 2) is other work than x + y.
 LAYOUTS_KEY = "input_layouts"
@@ -120,23 +121,35 @@ TENSOR_MARK = "tensor"  # where a config's args hold a tensor (layers._constants
 # A copy's input strides say which of its dimensions are in order; as one number, the elements it reads in one run.
 STRIDES_KEY = "input_strides"
 RUN_VARIABLE = "input_run_elements"
+# A strided first input is also the setting input_strides=strided, to tell it new to a predictor whose training layers
+# held none; they held one where they have its run of elements.
+STRIDED_INPUT = f"{STRIDES_KEY}{SETTING_MARK}{STRIDED}"
 
 
 def indicator_names(config: dict, settings: bool = True, layout: bool = True) -> list[str]:
     """Indicator variables of a layer (without the prefix): its half dtype, with `layout` a channels-last
     layout, the class of a zoo module that computes a common op its own way (`implementation`: GPT-2's
     NewGELUActivation runs seven element-wise kernels where BERT's GELUActivation runs one, at the same
-    shapes), and with `settings` its text and flag settings (see SETTING_MARK). Predictor files written
-    before settings and layouts were indicated have neither: to such a file, a channels-last layer of the
-    data it was fitted on is no news."""
+    shapes), and with `settings` its text and flag settings (see SETTING_MARK) and a strided first input
+    (STRIDED_INPUT). Predictor files written before settings and layouts were indicated have neither: to such a
+    file, a channels-last layer of the data it was fitted on is no news."""
     names = [f"dtype_{config['dtype']}"] if config.get("dtype") in HALF_DTYPES else []
     if layout and config.get("memory_format") == CHANNELS_LAST:
         names.append(f"memory_format_{CHANNELS_LAST}")
     if isinstance(config.get("implementation"), str):
         names.append(f"implementation_{config['implementation']}")
     if settings:
-        names += sorted(_settings(config)[0])
+        names += sorted(_settings(config)[0] | ({STRIDED_INPUT} if _run_elements(config) is not None else set()))
     return names
+
+
+def held_indicators(variables: Iterable[str]) -> set[str]:
+    """The indicators a predictor's training layers held, by its variables: those, and a strided first input where
+    they have its run of elements (input_run_elements)."""
+    held = set(variables)
+    if CONFIG_PREFIX + RUN_VARIABLE in held:
+        held.add(CONFIG_PREFIX + STRIDED_INPUT)
+    return held
 
 
 def is_setting(variable: str) -> bool:
@@ -151,8 +164,9 @@ def setting_key(variable: str) -> str:
 
 
 def recorded_only_where_set(variable: str) -> bool:
-    """Whether a setting's indicator (config.training=true) is of a key hwprof records only where set (SET_ONLY_KEYS)."""
-    return setting_key(variable).removeprefix(CONFIG_PREFIX) in SET_ONLY_KEYS
+    """Whether a setting's indicator (config.training=true, config.masks.attn_mask=bool) is of a key hwprof records
+    only where set (SET_ONLY_KEYS), at the config's top level."""
+    return setting_key(variable).removeprefix(CONFIG_PREFIX).split(".")[0] in SET_ONLY_KEYS
 
 
 def _settings(config: dict) -> tuple[set[str], dict[str, float]]:

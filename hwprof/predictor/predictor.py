@@ -44,6 +44,7 @@ from hwprof.predictor.features import (
     LayerRecord,
     NetworkBatch,
     encode_layers,
+    held_indicators,
     indicator_names,
     is_setting,
     op_group,
@@ -772,7 +773,7 @@ class Predictor:
         training layer had, or a setting none of its model's training layers had; "size": another variable
         beyond what its model was trained on), and a (layers, causes) matrix of which apply."""
         layers = features.batch.layers
-        known = set(self.variables)  # a network-rows predictor's too: the indicators its training layers had
+        known = held_indicators(self.variables)  # a network-rows predictor's too: those its training layers had
         indicators = [
             {name for name in _indicator_variables(record.config, self.indicates_settings) - known if self._set(name)}
             - self._undefined_indicators

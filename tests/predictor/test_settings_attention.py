@@ -1,0 +1,98 @@
+"""nn.MultiheadAttention's settings reach the predictor: its masks are recorded only where a call has them, so a
+mask no training layer held is new to the predictor (it was counted as trained where no training layer held any
+mask)."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from fakes.synthetic import NETWORK_FACTOR, synthetic_frame, write
+from hwprof.fitting.fit import fit
+from hwprof.predictor.features import LayerRecord
+
+TRAINING = synthetic_frame(n_networks=10, seed=5)
+SHAPE = json.loads(TRAINING.loc[TRAINING["op"] == "relu", "config"].iloc[0])["input_shapes"][0]
+# a biased nn.MultiheadAttention's config, as layers records one: no bias key (an unbiased one has "bias": false)
+BIASED = {"add_zero_attn": False, "batch_first": True, "bias_k": None, "bias_v": None, "dropout": 0.0, "num_heads": 1}
+
+
+def attention_config(shape: list[int], settings: dict) -> dict:
+    """Self-attention over the tokens of a (batch, channels, height, width) tensor: a token per channel, embedded
+    in height x width numbers."""
+    tokens = [shape[0], shape[1], int(np.prod(shape[2:]))]
+    embed = tokens[2]
+    return {
+        **BIASED,
+        "embed_dim": embed,
+        "head_dim": embed,
+        "kdim": embed,
+        "vdim": embed,
+        "input_shapes": [tokens] * 3,
+        "output_shape": tokens,
+        "repeated_inputs": 2,
+        **settings,
+    }
+
+
+def attention_record(settings: dict) -> LayerRecord:
+    """An attention layer at SHAPE, counted as attention_frame's are (as the ReLUs they were)."""
+    config = json.dumps(attention_config(SHAPE, settings), sort_keys=True)
+    elements = float(np.prod(SHAPE))
+    return LayerRecord("multiheadattention", config, elements, 4 * elements, 4 * elements, 0.0)
+
+
+def one_attention_networks(predictor, settings: list[dict]):
+    """Features of networks of one attention layer each at SHAPE, one per entry of `settings`."""
+    names = [json.dumps(setting) for setting in settings]
+    records = [[attention_record(setting)] for setting in settings]
+    return predictor.features_from_layers(names, [SHAPE[0]] * len(settings), records)
+
+
+def attention_frame(frame: pd.DataFrame, settings: dict, slowdown: float = 1.0) -> pd.DataFrame:
+    """`frame` with its ReLUs made attention layers of these settings, `slowdown` times their time (their networks
+    slower by the time added), each model named with the settings."""
+    copy = frame.copy()
+    relu = (copy["op"] == "relu").to_numpy()
+    copy.loc[relu, "op"] = "multiheadattention"
+    copy.loc[relu, "config"] = [
+        json.dumps(attention_config(json.loads(config)["input_shapes"][0], settings), sort_keys=True)
+        for config in copy.loc[relu, "config"]
+    ]
+    added = copy.loc[relu, "latency_ms"] * (slowdown - 1)
+    copy.loc[relu, "latency_ms"] *= slowdown
+    per_network = added.groupby([copy.loc[relu, "model"], copy.loc[relu, "batch_size"]]).sum()
+    networks = copy["kind"] == "network"
+    keys = list(zip(copy.loc[networks, "model"], copy.loc[networks, "batch_size"]))
+    copy.loc[networks, "latency_ms"] += NETWORK_FACTOR * np.array([per_network.get(key, 0.0) for key in keys])
+    for column, share in (("latency_ms_ci_low", 0.99), ("latency_ms_ci_high", 1.01), ("latency_ms_std", 0.01)):
+        copy[column] = copy["latency_ms"] * share
+    copy["model"] = copy["model"] + "_" + "_".join(f"{key}={value}" for key, value in settings.items())
+    return copy
+
+
+@pytest.fixture(scope="module")
+def without_masks(tmp_path_factory):
+    path = tmp_path_factory.mktemp("plain") / "plain.parquet"
+    return fit([write(attention_frame(TRAINING, {}), path)], family="polynomial", cv=False)
+
+
+ATTENTION_MASK = {"masks": {"attn_mask": "bool"}}
+PADDING_MASK = {"masks": {"key_padding_mask": "bool"}}
+
+
+def test_a_mask_is_new_to_a_predictor_whose_training_held_none(without_masks):
+    assert not any(variable.startswith("config.masks") for variable in without_masks.variables)
+    novelty = without_masks.novelty(one_attention_networks(without_masks, [{}, ATTENTION_MASK, PADDING_MASK]))
+    assert list(novelty["uncovered_share"]) == [0.0, 1.0, 1.0]
+    assert "masks.attn_mask=bool never in training" in novelty["uncovered_by"][1]
+    assert "masks.key_padding_mask=bool never in training" in novelty["uncovered_by"][2]
+
+
+def test_a_mask_the_training_held_is_no_news_and_another_is(tmp_path):
+    frame = pd.concat([attention_frame(TRAINING, {}), attention_frame(TRAINING, ATTENTION_MASK)], ignore_index=True)
+    predictor = fit([write(frame, tmp_path / "masked.parquet")], family="polynomial", cv=False)
+    novelty = predictor.novelty(one_attention_networks(predictor, [{}, ATTENTION_MASK, PADDING_MASK]))
+    assert list(novelty["uncovered_share"]) == [0.0, 0.0, 1.0]
+    assert "masks.key_padding_mask=bool never in training" in novelty["uncovered_by"][2]
