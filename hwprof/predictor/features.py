@@ -114,6 +114,11 @@ SET_ONLY_KEYS = ("training", "input_layouts", "input_strides", "index_dtypes", "
 LAYOUTS_KEY = "input_layouts"
 STRIDED = "strided"
 STRIDED_LAYOUT = f"{LAYOUTS_KEY}{SETTING_MARK}{STRIDED}"
+# nn.MultiheadAttention records its bias only where it has none ("bias": false; its biases are parameters, and a
+# biased one has no bias key), so its false, which makes no indicator elsewhere, is the indicator bias=false, recorded
+# only where set. Its config is told by keys no other op's has.
+ATTENTION_KEYS = ("add_zero_attn", "kdim", "vdim", "num_heads")
+UNBIASED_ATTENTION = f"bias{SETTING_MARK}false"
 # Keys whose text values have the indicators above instead (a dtype, a layout, a zoo module's class).
 NAMED_TEXT_KEYS = ("dtype", "memory_format", "implementation")
 NESTED_KEYS = ("args", "kwargs")
@@ -165,8 +170,9 @@ def setting_key(variable: str) -> str:
 
 def recorded_only_where_set(variable: str) -> bool:
     """Whether a setting's indicator (config.training=true, config.masks.attn_mask=bool) is of a key hwprof records
-    only where set (SET_ONLY_KEYS), at the config's top level."""
-    return setting_key(variable).removeprefix(CONFIG_PREFIX).split(".")[0] in SET_ONLY_KEYS
+    only where set (SET_ONLY_KEYS), at the config's top level, or an attention's bias=false."""
+    name = variable.removeprefix(CONFIG_PREFIX)
+    return name == UNBIASED_ATTENTION or setting_key(name).split(".")[0] in SET_ONLY_KEYS
 
 
 def _settings(config: dict) -> tuple[set[str], dict[str, float]]:
@@ -206,6 +212,8 @@ def _settings(config: dict) -> tuple[set[str], dict[str, float]]:
         if key == LAYOUTS_KEY and isinstance(value, list):
             value = [STRIDED if isinstance(layout, list) else layout for layout in value]
         visit(key, value, key in NESTED_KEYS)
+    if config.get("bias") is False and all(key in config for key in ATTENTION_KEYS):
+        indicators.add(UNBIASED_ATTENTION)
     return indicators, numbers
 
 

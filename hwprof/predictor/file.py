@@ -22,6 +22,7 @@ from hwprof.predictor.features import (
     PHYSICAL_VARIABLES,
     SHAPE_VARIABLES,
     STRIDED_LAYOUT,
+    UNBIASED_ATTENTION,
 )
 from hwprof.schema import SCHEMA_VERSION
 
@@ -33,7 +34,11 @@ SETTINGS_DEFINITION = "config_settings"
 # Indicators defined since, each by the feature definition that names it: a file without that definition was fitted
 # before its layers could hold the indicator, and a layer holding it is new to it no more than it was then
 STRIDED_LAYOUTS_DEFINITION = "config_strided_layouts"
-LATER_INDICATORS = {STRIDED_LAYOUTS_DEFINITION: CONFIG_PREFIX + STRIDED_LAYOUT}
+ATTENTION_BIAS_DEFINITION = "config_attention_bias"
+LATER_INDICATORS = {
+    STRIDED_LAYOUTS_DEFINITION: CONFIG_PREFIX + STRIDED_LAYOUT,
+    ATTENTION_BIAS_DEFINITION: CONFIG_PREFIX + UNBIASED_ATTENTION,
+}
 
 
 def new_document(
@@ -82,6 +87,8 @@ def feature_definitions(variables: list[str], groups_seen: list[str]) -> dict:
         "the elements a copy of a strided input reads in order at a time",
         STRIDED_LAYOUTS_DEFINITION: f"config.{STRIDED_LAYOUT} is 1 where an input after the first is laid out by "
         "strides of its own (a transposed or expanded operand), whatever they are",
+        ATTENTION_BIAS_DEFINITION: f"config.{UNBIASED_ATTENTION} is 1 for a multiheadattention layer without biases "
+        "(one with them has no bias key)",
         "layer_model": "log(target) = intercept + linear . z + sum quadratic_ij z_i z_j + sum of trees(z); "
         "trees are complete binary trees, go right when z[feature] > threshold "
         "(compared in float64), leaves already scaled by the learning rate",
