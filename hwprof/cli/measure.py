@@ -297,7 +297,8 @@ def run_facts(run: dict, elapsed_s: float | None) -> dict:
     workers = run["processes"] if isinstance(run.get("processes"), list) else [run]  # --processes: each waited
     return {
         **({} if elapsed_s is None else {"elapsed_s": round(elapsed_s, 1)}),
-        "networks_s": sweep.get("networks_s") if sweep else None,
+        # recorded apart from the sweep since it runs without one; a run before that has it in fit_sweep only
+        "networks_s": run.get("networks_s", sweep.get("networks_s") if sweep else None),
         "fit_sweep": sweep,
         "waited_s": round(waited_s(workers), 1),
         **{key: run.get(key) for key in ("threads", "usable_cpus", "cpu_count", "cpu_quota")},

@@ -445,6 +445,7 @@ def _measure(
         execution=execution,
         cache=cache,
     )
+    networks_s: float | None = None  # known once every network is timed
     try:  # open_sensor hands the sensor over opened; it is closed here whatever happens
         session.load_existing()
         resumed = _resumed_seconds(session.frame(), names)
@@ -483,6 +484,9 @@ def _measure(
         writer.provenance["contention"] = session.contention()
         if session.sweep is not None:  # an interrupted sweep's too: a resumed run carries on from it
             writer.provenance["fit_sweep"] = session.sweep.provenance()
+        if networks_s is not None:  # whatever the sweep did: none is run with --sweep-share 0 or --no-layers
+            timed_s = session.sweep.networks_s if session.sweep is not None else networks_s  # as the sweep counts
+            writer.provenance["networks_s"] = round(timed_s, 3)
         writer.close()
         sensor.close()
         if options.trace and session.trace:
@@ -854,10 +858,14 @@ def _measure_in_processes(
 
 
 def _add_workers(provenance: dict, runs: list[dict]) -> None:
-    """The measuring processes' own provenance, in the run that combined them; the allocator and power as they
-    applied them, and a sensor that stopped in any of them (the first), so the run says it as one process's
-    run does."""
+    """The measuring processes' own provenance, in the run that combined them; the seconds their networks took,
+    added up (they run one after the other); the allocator and power as they applied them, and a sensor that
+    stopped in any of them (the first), so the run says it as one process's run does."""
     provenance["processes"] = runs
+    # a worker resumed after an interruption recorded them in its last run only, over its runs
+    timed = [run["networks_s"] for run in runs if isinstance(run.get("networks_s"), (int, float))]
+    if timed:
+        provenance["networks_s"] = round(sum(timed), 3)
     for setting in ("allocator", "power"):
         if setting in runs[-1]:
             provenance[setting] = dict(runs[-1][setting])
