@@ -262,7 +262,7 @@ def _summary(cost, device_name: str | None, out, trace_path, notes: list[str]) -
         "idle_s": cost.idle_s,
         "dynamic_energy_j": cost.dynamic_energy_j,
         "power_source": cost.source,
-        "power_flags": cost.flags,
+        "power_flags": cost.flags if cost.flags or cost.power_w is not None else None,  # null: no power, as rows
         "power_spread": cost.power_spread,
         "unavailable_reason": cost.unavailable_reason,
         "out": out,
@@ -314,7 +314,7 @@ def command_entries(frame, runs: list[dict]) -> list[dict]:
     entries = []
     for row in frame[frame["kind"] == "command"].itertuples(index=False):
         config = _config(row.config)
-        flags = row.power_flags if isinstance(row.power_flags, str) else ""
+        flags = row.power_flags if isinstance(row.power_flags, str) else None
         entries.append(
             {
                 "command": _argv(config, row.model),
@@ -327,7 +327,7 @@ def command_entries(frame, runs: list[dict]) -> list[dict]:
                 "idle_power_w": value(row, "idle_power_w"),
                 "dynamic_energy_j": value(row, "dynamic_energy_mj", 1e-3),
                 "power_source": row.power_source if isinstance(row.power_source, str) else None,
-                "power_flags": [flag for flag in flags.split(",") if flag],
+                "power_flags": None if flags is None else [flag for flag in flags.split(",") if flag],
                 "power_spread": value(row, "power_spread"),
                 "unavailable_reason": reasons.get(row.run_id),
             }
