@@ -340,17 +340,9 @@ def predict(
         for seq_len in (lengths if takes[model] else [None])
     ]
     if as_json:
-        click.echo(json.dumps([prediction_json(p) for p in predictions], indent=2))
+        click.echo(json.dumps([p.to_dict() for p in predictions], indent=2))
         return
     _print_predictions(predictions, show_layers, predictor.doc)
-
-
-def prediction_json(prediction) -> dict:
-    """A prediction as predict --json prints it: novelty's texts (`uncovered_by`, `untrained_setting`) null where
-    there is nothing to name, which the Python API gives as "" (predict_many's text columns hold no None)."""
-    record = prediction.to_dict()
-    record["novelty"] = {key: None if value == "" else value for key, value in record["novelty"].items()}
-    return record
 
 
 def _takes_seq_len(models, batch_size: int, shape, seq_len, how: dict) -> dict[str, bool]:

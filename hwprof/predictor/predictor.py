@@ -93,7 +93,7 @@ class Prediction:
     def to_dict(self) -> dict:
         """Plain values for json.dumps, as predict --json prints them: the layers as a list of records, and
         an interval that does not exist ((0, inf): no held-out error to calibrate it, or a dtype or layout
-        the predictor has no data in) as None."""
+        the predictor has no data in) as None, and a novelty text with nothing to name ("") as None."""
         return {
             "model": self.model,
             "batch_size": self.batch_size,
@@ -102,7 +102,7 @@ class Prediction:
             "interval": {t: list(v) if self.has_interval(t) else None for t, v in self.interval.items()},
             "warnings": list(self.warnings),
             "traced_on": self.traced_on,
-            "novelty": dict(self.novelty),
+            "novelty": {key: None if value == "" else value for key, value in self.novelty.items()},  # "": none
             "conditions": {key: list(v) if isinstance(v, list) else v for key, v in self.conditions.items()},
             "layers": json.loads(self.layers.to_json(orient="records")),
         }
