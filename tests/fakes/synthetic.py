@@ -229,3 +229,25 @@ def conv_configs(frame):
         np.log(conv["latency_ms"].to_numpy()),
         conv["model"].str.split("_").str[0].to_numpy(),
     )
+
+
+def relus_as(frame: pd.DataFrame, op: str, config_of, slowdown: float, suffix: str) -> pd.DataFrame:
+    """`frame` with its ReLUs made `op` layers of the configs `config_of(relu_config)` gives, `slowdown` times as
+    slow (each network slower by NETWORK_FACTOR times the time its layers added), each model named with `suffix`:
+    a law planted in a setting, for a predictor to find or to call new."""
+    copy = frame.copy()
+    relu = (copy["op"] == "relu").to_numpy()
+    copy.loc[relu, "op"] = op
+    copy.loc[relu, "config"] = [
+        json.dumps(config_of(json.loads(config)), sort_keys=True) for config in copy.loc[relu, "config"]
+    ]
+    added = copy.loc[relu, "latency_ms"] * (slowdown - 1)
+    copy.loc[relu, "latency_ms"] *= slowdown
+    per_network = added.groupby([copy.loc[relu, "model"], copy.loc[relu, "batch_size"]]).sum()
+    networks = copy["kind"] == "network"
+    keys = list(zip(copy.loc[networks, "model"], copy.loc[networks, "batch_size"]))
+    copy.loc[networks, "latency_ms"] += NETWORK_FACTOR * np.array([per_network.get(key, 0.0) for key in keys])
+    for column, share in (("latency_ms_ci_low", 0.99), ("latency_ms_ci_high", 1.01), ("latency_ms_std", 0.01)):
+        copy[column] = copy["latency_ms"] * share
+    copy["model"] = copy["model"] + suffix
+    return copy

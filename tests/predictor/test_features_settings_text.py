@@ -4,12 +4,11 @@ and gets a note: GELU(approximate='tanh') ran 7x the exact form's time and was p
 
 import json
 
-import numpy as np
 import pandas as pd
 import pytest
 from torch import nn
 
-from fakes.synthetic import synthetic_frame, write
+from fakes.synthetic import relus_as, synthetic_frame, write
 from hwprof.fitting.fit import fit
 from hwprof.predictor import file as predictor_file
 from hwprof.predictor.features import LayerRecord, config_variables, raw_variables
@@ -95,24 +94,8 @@ class ConvGelu(nn.Module):
 def gelu_frame(frame: pd.DataFrame, approximate: str) -> pd.DataFrame:
     """`frame` with its ReLUs made GELUs of this approximation (a tanh one TANH_SLOWDOWN times as slow, its
     network slower by the time its GELUs added), each model named apart."""
-    copy = frame.copy()
-    relu = (copy["op"] == "relu").to_numpy()
-    copy.loc[relu, "op"] = "gelu"
-    copy.loc[relu, "config"] = [
-        json.dumps({**json.loads(config), "approximate": approximate}, sort_keys=True)
-        for config in copy.loc[relu, "config"]
-    ]
-    if approximate == "tanh":
-        added = copy.loc[relu, "latency_ms"] * (TANH_SLOWDOWN - 1)
-        copy.loc[relu, "latency_ms"] *= TANH_SLOWDOWN
-        per_network = added.groupby([copy.loc[relu, "model"], copy.loc[relu, "batch_size"]]).sum()
-        networks = copy["kind"] == "network"
-        keys = list(zip(copy.loc[networks, "model"], copy.loc[networks, "batch_size"]))
-        copy.loc[networks, "latency_ms"] += 1.15 * np.array([per_network.get(key, 0.0) for key in keys])
-    for column, share in (("latency_ms_ci_low", 0.99), ("latency_ms_ci_high", 1.01), ("latency_ms_std", 0.01)):
-        copy[column] = copy["latency_ms"] * share
-    copy["model"] = copy["model"] + f"_{approximate}"
-    return copy
+    slowdown = TANH_SLOWDOWN if approximate == "tanh" else 1.0
+    return relus_as(frame, "gelu", lambda relu: {**relu, "approximate": approximate}, slowdown, f"_{approximate}")
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fakes.synthetic import NETWORK_FACTOR, synthetic_frame, write
+from fakes.synthetic import relus_as, synthetic_frame, write
 from hwprof.fitting.fit import fit
 from hwprof.predictor import file as predictor_file
 from hwprof.predictor.features import LayerRecord, raw_variables
@@ -55,23 +55,10 @@ def one_attention_networks(predictor, settings: list[dict]):
 def attention_frame(frame: pd.DataFrame, settings: dict, slowdown: float = 1.0) -> pd.DataFrame:
     """`frame` with its ReLUs made attention layers of these settings, `slowdown` times their time (their networks
     slower by the time added), each model named with the settings."""
-    copy = frame.copy()
-    relu = (copy["op"] == "relu").to_numpy()
-    copy.loc[relu, "op"] = "multiheadattention"
-    copy.loc[relu, "config"] = [
-        json.dumps(attention_config(json.loads(config)["input_shapes"][0], settings), sort_keys=True)
-        for config in copy.loc[relu, "config"]
-    ]
-    added = copy.loc[relu, "latency_ms"] * (slowdown - 1)
-    copy.loc[relu, "latency_ms"] *= slowdown
-    per_network = added.groupby([copy.loc[relu, "model"], copy.loc[relu, "batch_size"]]).sum()
-    networks = copy["kind"] == "network"
-    keys = list(zip(copy.loc[networks, "model"], copy.loc[networks, "batch_size"]))
-    copy.loc[networks, "latency_ms"] += NETWORK_FACTOR * np.array([per_network.get(key, 0.0) for key in keys])
-    for column, share in (("latency_ms_ci_low", 0.99), ("latency_ms_ci_high", 1.01), ("latency_ms_std", 0.01)):
-        copy[column] = copy["latency_ms"] * share
-    copy["model"] = copy["model"] + "_" + "_".join(f"{key}={value}" for key, value in settings.items())
-    return copy
+    suffix = "_" + "_".join(f"{key}={value}" for key, value in settings.items())
+    return relus_as(
+        frame, "multiheadattention", lambda relu: attention_config(relu["input_shapes"][0], settings), slowdown, suffix
+    )
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fakes.synthetic import NETWORK_FACTOR, synthetic_frame, write
+from fakes.synthetic import relus_as, synthetic_frame, write
 from hwprof.fitting.fit import fit
 from hwprof.predictor import file as predictor_file
 from hwprof.predictor.features import LayerRecord, raw_variables
@@ -33,24 +33,13 @@ def add_config(shape: list[int], strided: bool) -> dict:
 def adds_for_relus(frame: pd.DataFrame, strided: bool) -> pd.DataFrame:
     """`frame` with its ReLUs made adds of two operands, the second transposed (and the add STRIDED_SLOWDOWN times
     as slow, its network slower by the time its adds added) or in order, each model named apart."""
-    copy = frame.copy()
-    relu = (copy["op"] == "relu").to_numpy()
-    copy.loc[relu, "op"] = "add"
-    copy.loc[relu, "config"] = [
-        json.dumps(add_config(json.loads(config)["input_shapes"][0], strided), sort_keys=True)
-        for config in copy.loc[relu, "config"]
-    ]
-    if strided:
-        added = copy.loc[relu, "latency_ms"] * (STRIDED_SLOWDOWN - 1)
-        copy.loc[relu, "latency_ms"] *= STRIDED_SLOWDOWN
-        per_network = added.groupby([copy.loc[relu, "model"], copy.loc[relu, "batch_size"]]).sum()
-        networks = copy["kind"] == "network"
-        keys = list(zip(copy.loc[networks, "model"], copy.loc[networks, "batch_size"]))
-        copy.loc[networks, "latency_ms"] += NETWORK_FACTOR * np.array([per_network.get(key, 0.0) for key in keys])
-    for column, share in (("latency_ms_ci_low", 0.99), ("latency_ms_ci_high", 1.01), ("latency_ms_std", 0.01)):
-        copy[column] = copy["latency_ms"] * share
-    copy["model"] = copy["model"] + ("_strided" if strided else "_in_order")
-    return copy
+    return relus_as(
+        frame,
+        "add",
+        lambda relu: add_config(relu["input_shapes"][0], strided),
+        STRIDED_SLOWDOWN if strided else 1.0,
+        "_strided" if strided else "_in_order",
+    )
 
 
 TRAINING = synthetic_frame(n_networks=10, seed=5)
