@@ -3,35 +3,20 @@ were measured at, so another count is refused in one sentence (predict had no --
 count asked for with the predictor's); where its data recorded none, the figures come with a note that N is not
 checked. The Python API's threads= does the same."""
 
-import json
-
 import numpy as np
 import pytest
 from click.testing import CliRunner
 
 import hwprof
-from fakes.synthetic import DEVICE, synthetic_frame, write
+from fakes.synthetic import predictor_of_one_run
 from hwprof.cli import main
 from hwprof.fitting.fit import fit
-
-RUN = {
-    "run_id": "run1",
-    "device": "cpu",
-    "device_name": DEVICE,
-    "threads": 1,
-    "execution": {"dtype": "float32", "channels_last": False, "compile": False},
-    "cache": {"mode": "cold"},
-}
 
 
 @pytest.fixture(scope="module")
 def one_thread(tmp_path_factory):
     """A predictor fitted on one run at 1 thread."""
-    directory = tmp_path_factory.mktemp("threads")
-    dataset = write(synthetic_frame(n_networks=10, seed=3).assign(run_id="run1"), directory / "one.parquet")
-    (directory / "one.parquet.json").write_text(json.dumps({"schema_version": 1, "runs": [RUN]}))
-    fit([dataset], out=directory / "predictor.json", family="polynomial", cv=False)
-    return directory / "predictor.json"
+    return predictor_of_one_run(tmp_path_factory.mktemp("one_thread"))
 
 
 @pytest.fixture(scope="module")

@@ -192,6 +192,27 @@ def write(frame: pd.DataFrame, path) -> str:
     return str(path)
 
 
+# one run's provenance, at 1 thread, float32, contiguous, layers timed cold: what a predictor's conditions come from
+ONE_RUN = {
+    "run_id": "run1",
+    "device": "cpu",
+    "device_name": DEVICE,
+    "threads": 1,
+    "execution": {"dtype": "float32", "channels_last": False, "compile": False},
+    "cache": {"mode": "cold"},
+}
+
+
+def predictor_of_one_run(directory):
+    """The path of a predictor fitted, without cross-validation, on ten synthetic networks of ONE_RUN."""
+    from hwprof.fitting.fit import fit
+
+    dataset = write(synthetic_frame(n_networks=10, seed=3).assign(run_id="run1"), directory / "one.parquet")
+    (directory / "one.parquet.json").write_text(json.dumps({"schema_version": 1, "runs": [ONE_RUN]}))
+    fit([dataset], out=directory / "predictor.json", family="polynomial", cv=False)
+    return directory / "predictor.json"
+
+
 # --- the planted law is recovered -----------------------------------------------------------
 
 

@@ -7,18 +7,10 @@ import pytest
 from click.testing import CliRunner
 
 import hwprof
-from fakes.synthetic import DEVICE, synthetic_frame, write
+from fakes.synthetic import DEVICE, predictor_of_one_run
 from hwprof.cli import main
 from hwprof.fitting.fit import fit
 
-RUN = {
-    "run_id": "run1",
-    "device": "cpu",
-    "device_name": DEVICE,
-    "threads": 1,
-    "execution": {"dtype": "float32", "channels_last": False, "compile": False},
-    "cache": {"mode": "cold"},
-}
 CONDITIONS = {
     "device_name": DEVICE,
     "device": ["cpu"],
@@ -32,11 +24,7 @@ CONDITIONS = {
 @pytest.fixture(scope="module")
 def predictor_path(tmp_path_factory):
     """A predictor fitted on one run at 1 thread, float32, NCHW, layers timed cold."""
-    directory = tmp_path_factory.mktemp("conditions")
-    dataset = write(synthetic_frame(n_networks=10, seed=3).assign(run_id="run1"), directory / "one.parquet")
-    (directory / "one.parquet.json").write_text(json.dumps({"schema_version": 1, "runs": [RUN]}))
-    fit([dataset], out=directory / "predictor.json", family="polynomial", cv=False)
-    return directory / "predictor.json"
+    return predictor_of_one_run(tmp_path_factory.mktemp("predictor_path"))
 
 
 def test_a_prediction_and_its_dict_carry_the_training_conditions(predictor_path):
