@@ -15,10 +15,6 @@ from hwprof.cli import main
 from hwprof.dataset import read_dataset, read_provenance
 from hwprof.traces import read_trace
 
-# the fake counter is written by a process a busy 2-CPU machine can stall for 100 ms, a tenth of a window:
-# a test of a real-time figure is run again, up to twice, before it fails (a wrong reading fails all three)
-pytestmark = pytest.mark.flaky(reruns=2)
-
 SLEEP_08 = [sys.executable, "-c", "import time; time.sleep(0.8)"]
 
 
@@ -26,6 +22,7 @@ def run(*args):
     return CliRunner().invoke(main, ["run", *map(str, args)])
 
 
+@pytest.mark.flaky(reruns=2)  # reads the fake RAPL counter over real time (see tests/fakes/sysfs.py)
 @pytest.mark.slow
 def test_a_command_on_a_fake_rapl_counter_at_42_w_gets_42_w_and_its_idle_baseline(sysfs_root, tmp_path):
     out = tmp_path / "runs.parquet"
@@ -50,6 +47,7 @@ def test_a_command_on_a_fake_rapl_counter_at_42_w_gets_42_w_and_its_idle_baselin
     assert '<section id="commands">' in (tmp_path / "r.html").read_text()
 
 
+@pytest.mark.flaky(reruns=2)  # reads the fake RAPL counter over real time (see tests/fakes/sysfs.py)
 @pytest.mark.slow
 def test_a_command_too_short_for_the_sensor_gets_no_energy_and_says_why(sysfs_root, tmp_path):
     out = tmp_path / "runs.csv"
@@ -178,6 +176,7 @@ def test_a_sigterm_to_hwprof_is_passed_on_and_the_commands_end_recorded(sysfs_ro
     assert not (tmp_path / "rs.parquet.lock").exists()
 
 
+@pytest.mark.flaky(reruns=2)  # reads the fake RAPL counter over real time (see tests/fakes/sysfs.py)
 def test_a_frozen_counter_says_it_did_not_advance_not_that_the_command_was_short(sysfs_root):
     FakeRaplTree(sysfs_root, [FakeZone("intel-rapl:0", "package-0", 42.0)])  # the files, never updated
     result = run("--idle-s", "0", "--json", "--", *SLEEP_08)

@@ -12,10 +12,6 @@ from fakes.sysfs import FakeRaplTree, FakeZone, write_file, write_ina3221_hwmon
 from hwprof.cli import main
 from hwprof.drivers import rapl
 
-# the fake counter is written by a process a busy 2-CPU machine can stall for 100 ms, a tenth of a window:
-# a test of a real-time figure is run again, up to twice, before it fails (a wrong reading fails all three)
-pytestmark = pytest.mark.flaky(reruns=2)
-
 
 @pytest.fixture
 def host(tmp_path, monkeypatch):
@@ -37,6 +33,7 @@ def by_sensor(report):
     return {entry["sensor"]: entry for entry in report["sensors"]}
 
 
+@pytest.mark.flaky(reruns=2)  # reads the fake RAPL counter over real time (see tests/fakes/sysfs.py)
 def test_gpu_server_lists_cpu_rapl_and_each_gpu(host, monkeypatch):
     gpus = [FakeGpu(name="Fake H100", uuid="GPU-1"), FakeGpu(name="Fake T4", uuid="GPU-2", has_counter=False)]
     monkeypatch.setitem(sys.modules, "pynvml", make_fake_pynvml(gpus))
@@ -55,6 +52,7 @@ def test_gpu_server_lists_cpu_rapl_and_each_gpu(host, monkeypatch):
     assert not jetson["usable"] and "not a Jetson" in jetson["reason"]
 
 
+@pytest.mark.flaky(reruns=2)  # reads the fake RAPL counter over real time (see tests/fakes/sysfs.py)
 def test_unusable_sensors_say_why_and_how_to_fix(host, monkeypatch):
     monkeypatch.setitem(sys.modules, "pynvml", make_fake_pynvml(init_error=NVML_ERROR_LIBRARY_NOT_FOUND))
     FakeRaplTree(host, [FakeZone("intel-rapl:0", "package-0", 20.0)])
@@ -121,6 +119,7 @@ def test_a_sysfs_root_that_is_not_a_folder_is_refused(tmp_path, monkeypatch):
         assert result.exit_code == 1 and "HWPROF_SYSFS_ROOT" in result.output and "Traceback" not in result.output
 
 
+@pytest.mark.flaky(reruns=2)  # reads the fake RAPL counter over real time (see tests/fakes/sysfs.py)
 def test_an_inaccessible_or_lost_gpu_is_listed_with_its_reason(host, monkeypatch):
     """One GPU hidden by a cgroup and one lost do not crash `hwprof devices`; the third is usable."""
     from fakes.fake_pynvml import NVML_ERROR_GPU_IS_LOST, NVML_ERROR_NO_PERMISSION
@@ -203,6 +202,7 @@ def test_devices_tries_an_explicit_tegrastats_off_a_jetson(host, monkeypatch):
     assert not stats["usable"] and f"tegrastats at {program} exited with status 1" in stats["reason"]
 
 
+@pytest.mark.flaky(reruns=2)  # reads the fake RAPL counter over real time (see tests/fakes/sysfs.py)
 def test_a_counter_that_never_moves_is_unusable_with_its_reason(host, monkeypatch):
     monkeypatch.setitem(sys.modules, "pynvml", make_fake_pynvml(init_error=NVML_ERROR_LIBRARY_NOT_FOUND))
     FakeRaplTree(host, [FakeZone("intel-rapl:0", "package-0", 20.0)])  # the files, never updated

@@ -13,10 +13,6 @@ from hwprof.drivers.rapl import RaplSensor
 from hwprof.errors import HwprofError
 from hwprof.measuring.window import EnergyMonitor
 
-# the fake counter is written by a process a busy 2-CPU machine can stall for 100 ms, a tenth of a window:
-# a test of a real-time figure is run again, up to twice, before it fails (a wrong reading fails all three)
-pytestmark = pytest.mark.flaky(reruns=2)
-
 SMALL_RANGE_UJ = 6_000_000  # 6 J: at 24 W the counter wraps every 0.25 s
 
 
@@ -27,6 +23,7 @@ def window_power(sensor, seconds):
     return window
 
 
+@pytest.mark.flaky(reruns=2)  # reads the fake RAPL counter over real time (see tests/fakes/sysfs.py)
 def test_counts_package_only_not_core_uncore_dram_or_psys(sysfs_root):
     zones = [
         FakeZone("intel-rapl:0", "package-0", 30.0),
@@ -48,6 +45,7 @@ def test_counts_package_only_not_core_uncore_dram_or_psys(sysfs_root):
     assert not any(z["zone"].startswith("intel-rapl-mmio") for z in sensor.metadata()["zones"])
 
 
+@pytest.mark.flaky(reruns=2)  # reads the fake RAPL counter over real time (see tests/fakes/sysfs.py)
 def test_two_packages_are_summed(sysfs_root):
     zones = [
         FakeZone("intel-rapl:0", "package-0", 30.0),
@@ -63,6 +61,7 @@ def test_two_packages_are_summed(sysfs_root):
     assert totals and sum(totals) / len(totals) == pytest.approx(48.0, rel=0.05)
 
 
+@pytest.mark.flaky(reruns=2)  # reads the fake RAPL counter over real time (see tests/fakes/sysfs.py)
 def test_psys_is_used_only_without_a_package_zone(sysfs_root):
     with FakeRaplTree(sysfs_root, [FakeZone("intel-rapl:0", "psys", 12.0), FakeZone("intel-rapl:0:0", "core", 7.0)]):
         with RaplSensor() as sensor:
@@ -70,6 +69,7 @@ def test_psys_is_used_only_without_a_package_zone(sysfs_root):
             assert window_power(sensor, 0.5).power_w == pytest.approx(12.0, rel=0.02)
 
 
+@pytest.mark.flaky(reruns=2)  # reads the fake RAPL counter over real time (see tests/fakes/sysfs.py)
 def test_mirrored_die_counters_count_once(sysfs_root):
     zones = [
         FakeZone("intel-rapl:0", "package-0-die-0", 40.0),
@@ -83,6 +83,7 @@ def test_mirrored_die_counters_count_once(sysfs_root):
     assert {z["name"]: z["mirrors"] for z in sensor.metadata()["zones"]}["package-0-die-1"] == "package-0-die-0"
 
 
+@pytest.mark.flaky(reruns=2)  # reads the fake RAPL counter over real time (see tests/fakes/sysfs.py)
 def test_independent_dies_are_summed(sysfs_root):
     zones = [
         FakeZone("intel-rapl:0", "package-0-die-0", 25.0, start_uj=1_000_000),
@@ -94,6 +95,7 @@ def test_independent_dies_are_summed(sysfs_root):
             assert window_power(sensor, 0.6).power_w == pytest.approx(40.0, rel=0.02)
 
 
+@pytest.mark.flaky(reruns=2)  # reads the fake RAPL counter over real time (see tests/fakes/sysfs.py)
 @pytest.mark.parametrize("window_s", [0.3, 0.6, 1.6])
 def test_wraparound_at_any_window_length(sysfs_root, window_s):
     # 24 W into a 6 J counter: a wrap every 0.25 s, so the long window spans six wraps.
@@ -114,6 +116,7 @@ def test_wraparound_at_any_window_length(sysfs_root, window_s):
     assert window.energy_j == pytest.approx(24.0 * window.duration_s, rel=0.03 if window_s < 0.5 else 0.02)
 
 
+@pytest.mark.flaky(reruns=2)  # reads the fake RAPL counter over real time (see tests/fakes/sysfs.py)
 def test_poll_is_fast_enough_for_the_shortest_possible_wrap(sysfs_root):
     zones = [FakeZone("intel-rapl:0", "package-0", 1.0, max_range_uj=2_000_000, max_power_uw=100_000_000)]
     with FakeRaplTree(sysfs_root, zones):
@@ -131,6 +134,7 @@ def test_unfolding_adds_the_range_once_per_wrap(monkeypatch, tmp_path):
     assert [zone.unfolded_uj(0.01 * t) for t in range(4)] == [0, 200, 1050, 1120]
 
 
+@pytest.mark.flaky(reruns=2)  # reads the fake RAPL counter over real time (see tests/fakes/sysfs.py)
 def test_permission_error_is_explained_not_replaced(sysfs_root, monkeypatch):
     monkeypatch.setattr(rapl.os, "geteuid", lambda: 1000)  # an ordinary user, whom root could help
     with FakeRaplTree(sysfs_root, [FakeZone("intel-rapl:0", "package-0", 10.0)]):
@@ -160,12 +164,14 @@ def test_no_powercap_on_bare_metal_says_how_to_load_it(sysfs_root):
         RaplSensor()
 
 
+@pytest.mark.flaky(reruns=2)  # reads the fake RAPL counter over real time (see tests/fakes/sysfs.py)
 def test_only_core_zones_cannot_measure_the_cpu(sysfs_root):
     with FakeRaplTree(sysfs_root, [FakeZone("intel-rapl:0:0", "core", 10.0)]):
         sensor = open_sensor("auto", "cpu")
     assert not sensor.available and "no package or psys zone" in sensor.reason
 
 
+@pytest.mark.flaky(reruns=2)  # reads the fake RAPL counter over real time (see tests/fakes/sysfs.py)
 def test_throttling_and_clock_setting_changes_are_flagged(sysfs_root):
     with FakeRaplTree(sysfs_root, [FakeZone("intel-rapl:0", "package-0", 10.0)]):
         with RaplSensor() as sensor:
@@ -180,6 +186,7 @@ def test_throttling_and_clock_setting_changes_are_flagged(sysfs_root):
     assert {"throttled", "clocks_changed"} <= set(flagged.flags)
 
 
+@pytest.mark.flaky(reruns=2)  # reads the fake RAPL counter over real time (see tests/fakes/sysfs.py)
 def test_short_window_is_marked_and_a_still_counter_never_gives_zero(sysfs_root):
     with FakeRaplTree(sysfs_root, [FakeZone("intel-rapl:0", "package-0", 10.0)]) as tree:
         with RaplSensor() as sensor:
@@ -190,6 +197,7 @@ def test_short_window_is_marked_and_a_still_counter_never_gives_zero(sysfs_root)
     assert window.energy_j is None and "no_energy" in window.flags
 
 
+@pytest.mark.flaky(reruns=2)  # reads the fake RAPL counter over real time (see tests/fakes/sysfs.py)
 def test_a_max_energy_range_that_is_not_a_number_makes_rapl_unusable_with_the_reason(sysfs_root):
     FakeRaplTree(sysfs_root, [FakeZone("intel-rapl:0", "package-0", 10.0)])  # the files only: no writer
     write_file(sysfs_root / "sys" / "class" / "powercap" / "intel-rapl:0" / "max_energy_range_uj", "abc\n")
@@ -201,6 +209,7 @@ def test_a_max_energy_range_that_is_not_a_number_makes_rapl_unusable_with_the_re
     assert "cannot parse" in result.output and "('abc')" in result.output
 
 
+@pytest.mark.flaky(reruns=2)  # reads the fake RAPL counter over real time (see tests/fakes/sysfs.py)
 def test_a_poll_that_fails_is_a_reason_not_a_runtime_error(sysfs_root, monkeypatch):
     with FakeRaplTree(sysfs_root, [FakeZone("intel-rapl:0", "package-0", 10.0)]):
         with RaplSensor() as sensor:
@@ -218,6 +227,7 @@ class NoPollClock(Clock):
         return lambda: None
 
 
+@pytest.mark.flaky(reruns=2)  # reads the fake RAPL counter over real time (see tests/fakes/sysfs.py)
 def test_a_counter_that_disappears_mid_run_stops_the_sensor_not_the_run(sysfs_root):
     tree = FakeRaplTree(sysfs_root, [FakeZone("intel-rapl:0", "package-0", 10.0)]).start()
     counter = sysfs_root / "sys" / "class" / "powercap" / "intel-rapl:0" / "energy_uj"
@@ -233,6 +243,7 @@ def test_a_counter_that_disappears_mid_run_stops_the_sensor_not_the_run(sysfs_ro
             sensor.mark()
 
 
+@pytest.mark.flaky(reruns=2)  # reads the fake RAPL counter over real time (see tests/fakes/sysfs.py)
 def test_an_energy_window_whose_counter_disappears_reports_the_reason(sysfs_root, monkeypatch):
     tree = FakeRaplTree(sysfs_root, [FakeZone("intel-rapl:0", "package-0", 10.0)]).start()
     counter = sysfs_root / "sys" / "class" / "powercap" / "intel-rapl:0" / "energy_uj"
@@ -252,6 +263,7 @@ def test_an_energy_window_whose_counter_disappears_reports_the_reason(sysfs_root
         monitor.close()
 
 
+@pytest.mark.flaky(reruns=2)  # reads the fake RAPL counter over real time (see tests/fakes/sysfs.py)
 def test_root_that_cannot_read_the_counters_is_not_told_to_run_as_root(sysfs_root, monkeypatch):
     """Root refused (a user-namespaced container, an AppArmor or SELinux policy): sudo, setcap and "run as
     root" cannot help there, so the advice is about the container or the host."""
@@ -269,6 +281,7 @@ def test_root_that_cannot_read_the_counters_is_not_told_to_run_as_root(sysfs_roo
     assert "container" in sensor.reason and "--privileged" in sensor.reason
 
 
+@pytest.mark.flaky(reruns=2)  # reads the fake RAPL counter over real time (see tests/fakes/sysfs.py)
 @pytest.mark.parametrize("missing", ["max_energy_range_uj", "name"])
 def test_a_package_zone_missing_a_file_is_named_not_taken_for_no_package(sysfs_root, missing):
     FakeRaplTree(sysfs_root, [FakeZone("intel-rapl:0", "package-0", 10.0), FakeZone("intel-rapl:0:0", "core", 7.0)])
@@ -278,6 +291,7 @@ def test_a_package_zone_missing_a_file_is_named_not_taken_for_no_package(sysfs_r
     assert "RAPL zone intel-rapl:0" in sensor.reason and f"intel-rapl:0/{missing}" in sensor.reason
 
 
+@pytest.mark.flaky(reruns=2)  # reads the fake RAPL counter over real time (see tests/fakes/sysfs.py)
 def test_a_package_without_energy_uj_is_named_and_not_left_out_of_the_total(sysfs_root):
     """Two packages, one counter gone: the other package alone would be half the CPU, given as the whole."""
     zones = [FakeZone("intel-rapl:0", "package-0", 30.0), FakeZone("intel-rapl:1", "package-1", 18.0)]

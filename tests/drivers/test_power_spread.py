@@ -10,11 +10,8 @@ from hwprof.drivers.jetson import Ina3221Sensor
 from hwprof.drivers.rapl import RaplSensor
 from hwprof.measuring.energy import LOAD_SPREAD_TOLERANCE, measure_energy, window_state
 
-# the fake counter is written by a process a busy 2-CPU machine can stall for 100 ms, a tenth of a window:
-# a test of a real-time figure is run again, up to twice, before it fails (a wrong reading fails all three)
-pytestmark = pytest.mark.flaky(reruns=2)
 
-
+@pytest.mark.flaky(reruns=2)  # reads the fake RAPL counter over real time (see tests/fakes/sysfs.py)
 def test_rapl_gives_the_power_of_each_half_of_a_window(sysfs_root):
     with FakeRaplTree(sysfs_root, [FakeZone("intel-rapl:0", "package-0", 20.0)]) as tree:
         with RaplSensor() as sensor:

@@ -11,10 +11,6 @@ from hwprof.drivers import base, rapl
 from hwprof.drivers.base import Clock, SensorUnavailable
 from hwprof.measuring.window import EnergyMonitor
 
-# the fake counter is written by a process a busy 2-CPU machine can stall for 100 ms, a tenth of a window:
-# a test of a real-time figure is run again, up to twice, before it fails (a wrong reading fails all three)
-pytestmark = pytest.mark.flaky(reruns=2)
-
 RANGE_UJ = 262_143_328_850
 
 
@@ -81,6 +77,7 @@ class NoPollClock(Clock):
         return lambda: None
 
 
+@pytest.mark.flaky(reruns=2)  # reads the fake RAPL counter over real time (see tests/fakes/sysfs.py)
 @pytest.mark.parametrize("step_uj", [-5_000_000, 300_000_000])
 def test_a_window_over_a_faulty_step_is_unavailable_with_the_reason_never_a_number(tmp_path, monkeypatch, step_uj):
     monkeypatch.setenv("HWPROF_SYSFS_ROOT", str(tmp_path))

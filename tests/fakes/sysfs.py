@@ -52,7 +52,10 @@ class FakeRaplTree:
     """A powercap tree under `root`; `start()` runs the writer, `set_power()` changes a load.
 
     The writer is a separate process, like the hardware counter it stands for:
-    a busy interpreter in the test cannot delay its updates.
+    a busy interpreter in the test cannot delay its updates. A busy machine can
+    still stall the process itself for 100 ms, a tenth of a window, so a test of
+    a figure read over real time is marked `flaky(reruns=2)`: run again, up to
+    twice, before it fails; a reading wrong every time fails all three.
     """
 
     def __init__(self, root: Path, zones: list[FakeZone], update_s: float = 0.001):

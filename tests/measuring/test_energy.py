@@ -16,10 +16,6 @@ from hwprof.measuring import energy
 from hwprof.measuring.energy import ENERGY_KEYS, measure_energy, required_window_s
 from hwprof.traces import read_trace, write_trace
 
-# the fake counter is written by a process a busy 2-CPU machine can stall for 100 ms, a tenth of a window:
-# a test of a real-time figure is run again, up to twice, before it fails (a wrong reading fails all three)
-pytestmark = pytest.mark.flaky(reruns=2)
-
 
 @pytest.fixture
 def sensor():
@@ -211,6 +207,7 @@ def test_plot_trace_names_a_column_that_holds_text(tmp_path):
     assert "bug" not in result.output
 
 
+@pytest.mark.flaky(reruns=2)  # reads the fake RAPL counter over real time (see tests/fakes/sysfs.py)
 @pytest.mark.slow
 def test_measure_with_rapl_reports_the_known_wattage(tmp_path, monkeypatch):
     """`hwprof measure --power rapl` on a fake tree whose counter rises at 42 W reports 42 W within 2%."""

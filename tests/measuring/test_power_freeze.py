@@ -9,13 +9,10 @@ from hwprof.measuring import energy
 from hwprof.measuring.session import MeasureOptions, _add_workers, _report_workers, measure
 from hwprof.progress import Notes
 
-# the fake counter is written by a process a busy 2-CPU machine can stall for 100 ms, a tenth of a window:
-# a test of a real-time figure is run again, up to twice, before it fails (a wrong reading fails all three)
-pytestmark = pytest.mark.flaky(reruns=2)
-
 FAST = {"precision": 0.3, "max_item_s": 0.2, "seed": 0, "threads": 1, "layers": False}
 
 
+@pytest.mark.flaky(reruns=2)  # reads the fake RAPL counter over real time (see tests/fakes/sysfs.py)
 def test_a_counter_that_freezes_mid_run_ends_power_and_the_provenance_says_why(sysfs_root, monkeypatch):
     """It used to open, lengthen and flag no_energy windows for every item (20x slower), and the dataset did
     not say why most rows had no power."""

@@ -6,13 +6,10 @@ from fakes.sysfs import FakeRaplTree, FakeZone, stopping_tegrastats
 from hwprof.measuring.session import measure
 from hwprof.progress import Notes
 
-# the fake counter is written by a process a busy 2-CPU machine can stall for 100 ms, a tenth of a window:
-# a test of a real-time figure is run again, up to twice, before it fails (a wrong reading fails all three)
-pytestmark = pytest.mark.flaky(reruns=2)
-
 FAST = {"precision": 0.3, "max_item_s": 0.2, "seed": 0, "threads": 1, "layers": False}
 
 
+@pytest.mark.flaky(reruns=2)  # reads the fake RAPL counter over real time (see tests/fakes/sysfs.py)
 @pytest.mark.slow
 def test_a_frozen_counter_is_noted_once_with_its_reason(sysfs_root):
     FakeRaplTree(sysfs_root, [FakeZone("intel-rapl:0", "package-0", 42.0)])  # the files, never updated

@@ -12,10 +12,6 @@ from hwprof.errors import HwprofError
 from hwprof.measuring import session
 from hwprof.traces import read_trace, trace_path_for, write_trace
 
-# the fake counter is written by a process a busy 2-CPU machine can stall for 100 ms, a tenth of a window:
-# a test of a real-time figure is run again, up to twice, before it fails (a wrong reading fails all three)
-pytestmark = pytest.mark.flaky(reruns=2)
-
 QUICK = dict(layers=False, max_item_s=0.05, sweep_share=0, max_other_share=1.0, threads=1, seed=0)
 ROWS = [(1.0, "package-0", 40.0, "load", 0.5, 1.5)]
 
@@ -60,6 +56,7 @@ def test_a_trace_from_before_run_ids_is_no_new_datasets_own(tmp_path, monkeypatc
         hwprof.measure("mlp", trace=str(trace), power="none", **QUICK)
 
 
+@pytest.mark.flaky(reruns=2)  # reads the fake RAPL counter over real time (see tests/fakes/sysfs.py)
 def test_a_resumed_run_keeps_its_own_trace_and_adds_its_samples(tmp_path, monkeypatch):
     monkeypatch.setenv("HWPROF_SYSFS_ROOT", str(tmp_path))
     (tmp_path / "proc").mkdir()

@@ -7,11 +7,8 @@ import pytest
 import hwprof
 from fakes.sysfs import FakeRaplTree, FakeZone, stopping_tegrastats
 
-# the fake counter is written by a process a busy 2-CPU machine can stall for 100 ms, a tenth of a window:
-# a test of a real-time figure is run again, up to twice, before it fails (a wrong reading fails all three)
-pytestmark = pytest.mark.flaky(reruns=2)
 
-
+@pytest.mark.flaky(reruns=2)  # reads the fake RAPL counter over real time (see tests/fakes/sysfs.py)
 @pytest.mark.slow
 def test_a_block_on_a_fake_rapl_counter_at_42_w_reads_42_w(sysfs_root):
     with FakeRaplTree(sysfs_root, [FakeZone("intel-rapl:0", "package-0", 42.0)]):
@@ -23,6 +20,7 @@ def test_a_block_on_a_fake_rapl_counter_at_42_w_reads_42_w(sysfs_root):
     assert cost.energy_j == pytest.approx(42.0 * cost.duration_s, rel=0.03)
 
 
+@pytest.mark.flaky(reruns=2)  # reads the fake RAPL counter over real time (see tests/fakes/sysfs.py)
 def test_a_block_too_short_for_the_sensor_gets_no_energy_and_says_why(sysfs_root):
     with FakeRaplTree(sysfs_root, [FakeZone("intel-rapl:0", "package-0", 42.0)]):
         with hwprof.energy_window("cpu", power="rapl") as cost:
@@ -47,6 +45,7 @@ def test_a_block_that_raises_is_not_measured_and_the_error_goes_on(sysfs_root):
     assert "raised ZeroDivisionError" in cost.unavailable_reason  # the reason says why there is no energy
 
 
+@pytest.mark.flaky(reruns=2)  # reads the fake RAPL counter over real time (see tests/fakes/sysfs.py)
 @pytest.mark.slow
 def test_nested_windows_each_read_their_own_wattage(sysfs_root):
     with FakeRaplTree(sysfs_root, [FakeZone("intel-rapl:0", "package-0", 20.0)]) as tree:
@@ -68,6 +67,7 @@ def test_nested_windows_each_read_their_own_wattage(sysfs_root):
     assert 20.0 < epoch.power_w < 60.0 and epoch.unavailable_reason is None
 
 
+@pytest.mark.flaky(reruns=2)  # reads the fake RAPL counter over real time (see tests/fakes/sysfs.py)
 @pytest.mark.slow
 def test_overlapping_windows_end_in_any_order(sysfs_root):
     with FakeRaplTree(sysfs_root, [FakeZone("intel-rapl:0", "package-0", 42.0)]):
@@ -107,6 +107,7 @@ def test_a_window_name_is_opened_once_and_ended_once(sysfs_root):
             monitor.end_window("step")
 
 
+@pytest.mark.flaky(reruns=2)  # reads the fake RAPL counter over real time (see tests/fakes/sysfs.py)
 def test_a_closed_monitor_and_a_name_that_is_not_a_string_are_one_sentence(sysfs_root):
     with FakeRaplTree(sysfs_root, [FakeZone("intel-rapl:0", "package-0", 20.0)]):
         monitor = hwprof.EnergyMonitor("cpu", power="rapl")
@@ -120,6 +121,7 @@ def test_a_closed_monitor_and_a_name_that_is_not_a_string_are_one_sentence(sysfs
             monitor.begin_window("step")
 
 
+@pytest.mark.flaky(reruns=2)  # reads the fake RAPL counter over real time (see tests/fakes/sysfs.py)
 def test_a_frozen_counter_says_it_did_not_advance_not_that_the_window_was_short(sysfs_root):
     FakeRaplTree(sysfs_root, [FakeZone("intel-rapl:0", "package-0", 42.0)])  # the files, never updated
     with hwprof.energy_window("cpu") as cost:
@@ -131,6 +133,7 @@ def test_a_frozen_counter_says_it_did_not_advance_not_that_the_window_was_short(
         hwprof.EnergyMonitor("cpu", power="rapl")
 
 
+@pytest.mark.flaky(reruns=2)  # reads the fake RAPL counter over real time (see tests/fakes/sysfs.py)
 def test_a_window_spanning_a_freeze_gives_no_energy_and_says_why(sysfs_root):
     """A counter frozen for part of a window gave a figure too low with no flag: it now ends power with the
     reason, for the window that saw it and every window open across it."""
@@ -179,6 +182,7 @@ def test_a_gpu_lost_mid_window_ends_energy_with_the_reason_and_later_windows_say
         assert cost.unavailable_reason == step.unavailable_reason
 
 
+@pytest.mark.flaky(reruns=2)  # reads the fake RAPL counter over real time (see tests/fakes/sysfs.py)
 def test_a_window_whose_power_changed_halfway_has_its_spread_and_is_flagged(sysfs_root):
     with FakeRaplTree(sysfs_root, [FakeZone("intel-rapl:0", "package-0", 10.0)]) as tree:
         with hwprof.energy_window("cpu", power="rapl") as cost:

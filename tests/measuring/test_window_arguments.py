@@ -7,10 +7,6 @@ import pytest
 import hwprof
 from fakes.sysfs import FakeRaplTree, FakeZone
 
-# the fake counter is written by a process a busy 2-CPU machine can stall for 100 ms, a tenth of a window:
-# a test of a real-time figure is run again, up to twice, before it fails (a wrong reading fails all three)
-pytestmark = pytest.mark.flaky(reruns=2)
-
 
 def test_a_tegrastats_that_is_not_a_path_is_refused_as_measure_refuses_it(sysfs_root):
     for make in (lambda: hwprof.EnergyMonitor(tegrastats=5), lambda: hwprof.energy_window(tegrastats=5).__enter__()):
@@ -29,6 +25,7 @@ def test_sync_is_true_or_false(sysfs_root, method):
         assert monitor.open_windows == ["a"]  # the refused call changed nothing
 
 
+@pytest.mark.flaky(reruns=2)  # reads the fake RAPL counter over real time (see tests/fakes/sysfs.py)
 def test_a_monitor_shows_its_device_its_sensor_and_its_open_windows(sysfs_root):
     with FakeRaplTree(sysfs_root, [FakeZone("intel-rapl:0", "package-0", 42.0)]):
         with hwprof.EnergyMonitor("cpu", power="rapl") as monitor:
