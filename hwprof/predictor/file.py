@@ -21,6 +21,7 @@ from hwprof.predictor.features import (
     OP_GROUP_RULES,
     PHYSICAL_VARIABLES,
     SHAPE_VARIABLES,
+    STRIDED_INPUT,
     STRIDED_LAYOUT,
     UNBIASED_ATTENTION,
 )
@@ -35,9 +36,11 @@ SETTINGS_DEFINITION = "config_settings"
 # before its layers could hold the indicator, and a layer holding it is new to it no more than it was then
 STRIDED_LAYOUTS_DEFINITION = "config_strided_layouts"
 ATTENTION_BIAS_DEFINITION = "config_attention_bias"
+STRIDED_INPUTS_DEFINITION = "config_strided_inputs"  # any op's strided first input, not only a copy's
 LATER_INDICATORS = {
     STRIDED_LAYOUTS_DEFINITION: CONFIG_PREFIX + STRIDED_LAYOUT,
     ATTENTION_BIAS_DEFINITION: CONFIG_PREFIX + UNBIASED_ATTENTION,
+    STRIDED_INPUTS_DEFINITION: CONFIG_PREFIX + STRIDED_INPUT,
 }
 
 
@@ -89,6 +92,8 @@ def feature_definitions(variables: list[str], groups_seen: list[str]) -> dict:
         "strides of its own (a transposed or expanded operand), whatever they are",
         ATTENTION_BIAS_DEFINITION: f"config.{UNBIASED_ATTENTION} is 1 for a multiheadattention layer without biases "
         "(one with them has no bias key)",
+        STRIDED_INPUTS_DEFINITION: f"{STRIDED_INPUT} names, for novelty alone, a layer of any op whose first input "
+        "is strided (input_strides in its config); the training held it where it has config.input_run_elements",
         "layer_model": "log(target) = intercept + linear . z + sum quadratic_ij z_i z_j + sum of trees(z); "
         "trees are complete binary trees, go right when z[feature] > threshold "
         "(compared in float64), leaves already scaled by the learning rate",
