@@ -205,7 +205,7 @@ def print_report(report: dict) -> None:
         if missing:
             console.print(
                 f"{len(missing)} of {len(report['rows'])} rows {'has' if len(missing) == 1 else 'have'} no "
-                f"{METRIC_WORDS[name]} change, as BASE or NEW "
+                f"{METRIC_WORDS[name]} ratio (not compared, not unchanged), as BASE or NEW "
                 f"has no positive {name} for {'it' if len(missing) == 1 else 'them'} "
                 f"({names([label(row, devices=len(report['devices'])) for row in missing])}), e.g.: "
                 f"{missing[0][name]['why']}",

@@ -39,7 +39,7 @@ def test_a_network_with_no_latency_is_unchecked_and_the_gate_cannot_pass(tmp_pat
 
     text = run(base, new, "--fail-above", "5%")
     assert text.exit_code == 2
-    assert f"1 of {LAYERS + 1} rows has no latency change" in text.stdout
+    assert f"1 of {LAYERS + 1} rows has no latency ratio (not compared, not unchanged)" in text.stdout
     assert "gate: could not check 1 row with no positive latency_ms in BASE or NEW: net batch 1 network" in text.stdout
 
 
