@@ -369,9 +369,11 @@ def _attention_scores_bytes(layer) -> int:
         and config.get("kdim") == config.get("vdim") == embed
         and not any(dtype in FLOAT_MASKS for dtype in (config.get("masks") or {}).values())
     )
+    import torch
+
+    fused = fused and getattr(torch.backends.mha, "get_fastpath_enabled", lambda: True)()  # as layers tells it
     need_weights = (config.get("kwargs") or {}).get("need_weights", True)
     matrices = 1 if fused else 2 if need_weights else 0
-    import torch
 
     element_bytes = torch.empty(0, dtype=getattr(torch, config.get("dtype", "float32"))).element_size()
     return matrices * batch * config.get("num_heads", 1) * target_len * source_len * element_bytes

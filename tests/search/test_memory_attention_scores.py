@@ -2,6 +2,7 @@
 (one matrix on its fused kernel, the scores and their softmax where it returns its weights), and none where
 fused scaled_dot_product_attention runs, which builds no score matrix."""
 
+import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
@@ -54,3 +55,21 @@ def test_attention_returning_its_weights_counts_the_scores_and_their_softmax():
 def test_attention_on_scaled_dot_product_attention_counts_no_score_matrix():
     assert memory_bytes(SelfAttention(need_weights=False)) == 4 * LENGTH * WIDTH * FLOAT
     assert memory_bytes(Sdpa()) < HEADS * LENGTH * LENGTH * FLOAT
+
+
+def test_with_the_fused_path_turned_off_attention_counts_the_unfused_paths_two_matrices(monkeypatch):
+    """torch.backends.mha.set_fastpath_enabled(False) sends every call down the unfused path, as the trace tells
+    it: the count followed the layer's settings alone and took the fused kernel's one matrix."""
+    attention = nn.MultiheadAttention(WIDTH, HEADS, batch_first=True)  # biased self-attention: the fused kernel's
+
+    class Biased(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.attention = attention
+
+        def forward(self, x):
+            return self.attention(x, x, x)[0]
+
+    fused = memory_bytes(Biased())
+    monkeypatch.setattr(torch.backends.mha, "get_fastpath_enabled", lambda: False)
+    assert memory_bytes(Biased()) - fused == HEADS * LENGTH * LENGTH * FLOAT  # the softmax beside the scores
