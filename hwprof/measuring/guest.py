@@ -37,7 +37,8 @@ def own_torch_settings() -> Iterator[None]:
             stack.enter_context(torch.autocast("cuda", enabled=False))
         stack.enter_context(float32_default())
         if device is not None and device.type != "cpu":
-            torch.set_default_device("cpu")
+            # None, not "cpu": a default device is a torch function mode, under which attention leaves its fused path
+            torch.set_default_device(None)
         try:
             yield
         finally:

@@ -7,6 +7,7 @@ import pytest
 import torch
 
 import hwprof
+from hwprof.measuring.guest import own_torch_settings
 
 QUICK = dict(max_item_s=0.05, sweep_share=0, power="none", max_other_share=1.0, seed=0)
 
@@ -52,6 +53,18 @@ def test_a_hosts_meta_default_device_neither_reaches_hwprofs_own_networks_nor_is
         frame = hwprof.measure("mlp", **QUICK)
         assert torch.get_default_device().type == "meta"
     finally:
-        torch.set_default_device("cpu")
+        torch.set_default_device(None)  # "cpu" would leave a function mode on the stack for the tests after it
     network = frame[frame["kind"] == "network"].iloc[0]
     assert network["latency_ms"] > 0 and json.loads(network["config"])["family"] == "mlp"
+
+
+def test_a_hosts_default_device_leaves_no_function_mode_over_hwprofs_measurement():
+    """A default device is a torch function mode, under which nn.MultiheadAttention leaves its fused kernel:
+    setting "cpu" for the span of a measurement timed the unfused path where the host's network would run fused."""
+    torch.set_default_device("meta")
+    try:
+        with own_torch_settings():
+            assert torch._C._len_torch_function_stack() == 0 and torch.get_default_device().type == "cpu"
+        assert torch.get_default_device().type == "meta"
+    finally:
+        torch.set_default_device(None)
