@@ -416,6 +416,11 @@ CASES = [
     ("measure", ["formats.py:wrapped", "--out", "wrapped.parquet", *FAST], None, 0),
     ("measure", ["formats.py:compiled", "--no-layers", "--out", "compiled.parquet", *FAST], None, 0),
     ("search", ["space.yaml", *SEARCH, "--constraint", "latency_ms<=9", "--verify", "--device", "cuda:0"], None, 1),
+    # added 2026-12-07, from new users' audits: a thread count asked of a predictor whose data recorded none (a
+    # note), a count that is none, a search under a counted memory budget
+    ("predict", ["p.json", "mlp", "--threads", "999"], None, 0),
+    ("predict", ["p.json", "mlp", "--threads", "0"], None, 1),
+    ("search", ["space.yaml", *SEARCH, "--constraint", "memory_mb<=1000"], None, 0),
 ]
 
 
