@@ -8,17 +8,14 @@ import pytest
 from click.testing import CliRunner
 
 import hwprof
+from fakes.synthetic import predictor_of_network_rows
 from hwprof.cli import main
-from hwprof.fitting.fit import fit
 
 
 @pytest.fixture(scope="module")
 def predictor(tmp_path_factory):
     """A predictor of the networks mlp and mlp_large, which covers mlp at batch 1 entirely."""
-    directory = tmp_path_factory.mktemp("novelty")
-    (directory / "nets.csv").write_text("model,batch_size,latency_ms\nmlp,1,1.0\nmlp,2,1.5\nmlp_large,1,3.0\n")
-    fit([directory / "nets.csv"], out=directory / "nets.json", cv=False)
-    return directory / "nets.json"
+    return predictor_of_network_rows(tmp_path_factory.mktemp("novelty"))
 
 
 def novelty(predictor, *args):

@@ -8,9 +8,8 @@ import pytest
 from click.testing import CliRunner
 
 import hwprof
-from fakes.synthetic import predictor_of_one_run
+from fakes.synthetic import predictor_of_network_rows, predictor_of_one_run
 from hwprof.cli import main
-from hwprof.fitting.fit import fit
 
 
 @pytest.fixture(scope="module")
@@ -22,10 +21,7 @@ def one_thread(tmp_path_factory):
 @pytest.fixture(scope="module")
 def no_count(tmp_path_factory):
     """A predictor of network rows alone, whose data recorded no thread count."""
-    directory = tmp_path_factory.mktemp("rows")
-    (directory / "nets.csv").write_text("model,batch_size,latency_ms\nmlp,1,1.0\nmlp,2,1.5\nmlp_large,1,3.0\n")
-    fit([directory / "nets.csv"], out=directory / "nets.json", cv=False)
-    return directory / "nets.json"
+    return predictor_of_network_rows(tmp_path_factory.mktemp("rows"))
 
 
 def predict(*args: str):

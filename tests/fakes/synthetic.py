@@ -213,6 +213,23 @@ def predictor_of_one_run(directory):
     return directory / "predictor.json"
 
 
+def predictor_of_network_rows(directory):
+    """The path of a predictor of three network rows alone (mlp at batch 1 and 2, mlp_large at 1), whose data
+    recorded no thread count, dtype, layout or cache mode."""
+    from hwprof.fitting.fit import fit
+
+    (directory / "nets.csv").write_text("model,batch_size,latency_ms\nmlp,1,1.0\nmlp,2,1.5\nmlp_large,1,3.0\n")
+    fit([directory / "nets.csv"], out=directory / "nets.json", cv=False)
+    return directory / "nets.json"
+
+
+def fitted_before(predictor, definition: str):
+    """The predictor as a file fitted before the feature `definition` existed reads: its document without it."""
+    doc = json.loads(json.dumps(predictor.doc))
+    del doc["features"][definition]
+    return type(predictor)(doc)
+
+
 # --- the planted law is recovered -----------------------------------------------------------
 
 

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from torch import nn
 
-from fakes.synthetic import relus_as, synthetic_frame, write
+from fakes.synthetic import fitted_before, relus_as, synthetic_frame, write
 from hwprof.fitting.fit import fit
 from hwprof.predictor import file as predictor_file
 from hwprof.predictor.features import LayerRecord, config_variables, raw_variables
@@ -127,9 +127,9 @@ def test_a_setting_the_training_layers_held_only_at_another_value_is_uncovered_a
 
 
 def test_a_file_written_before_settings_were_indicators_counts_no_setting_as_new(exact_only):
-    doc = json.loads(json.dumps(exact_only.doc))
-    del doc["features"][predictor_file.SETTINGS_DEFINITION]
-    tanh = type(exact_only)(doc).predict(ConvGelu("tanh"), input_shape=(3, 32, 32))
+    tanh = fitted_before(exact_only, predictor_file.SETTINGS_DEFINITION).predict(
+        ConvGelu("tanh"), input_shape=(3, 32, 32)
+    )
     assert "approximate=tanh" not in tanh.novelty["uncovered_by"]
     assert not any("settings no training layer" in w for w in tanh.warnings)
 

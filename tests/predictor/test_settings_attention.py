@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fakes.synthetic import relus_as, synthetic_frame, write
+from fakes.synthetic import fitted_before, relus_as, synthetic_frame, write
 from hwprof.fitting.fit import fit
 from hwprof.predictor import file as predictor_file
 from hwprof.predictor.features import LayerRecord, raw_variables
@@ -125,9 +125,7 @@ def test_an_attention_without_biases_is_new_to_a_predictor_of_biased_ones(plain)
 
 
 def test_a_file_fitted_before_the_indicator_reads_an_attention_without_biases_as_it_did(plain):
-    doc = json.loads(json.dumps(plain.doc))
-    del doc["features"][predictor_file.ATTENTION_BIAS_DEFINITION]
-    old = type(plain)(doc)
+    old = fitted_before(plain, predictor_file.ATTENTION_BIAS_DEFINITION)
     features = one_attention_networks(old, [{}, UNBIASED])
     assert list(old.novelty(features)["uncovered_share"]) == [0.0, 0.0]
     biased_ms, unbiased_ms = old.predict_features(features)["latency_ms_layer_sum"]

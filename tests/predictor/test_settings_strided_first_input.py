@@ -10,7 +10,7 @@ import pytest
 import torch
 from torch import nn
 
-from fakes.synthetic import synthetic_frame, write
+from fakes.synthetic import fitted_before, synthetic_frame, write
 from hwprof.fitting.fit import fit
 from hwprof.predictor import file as predictor_file
 from hwprof.predictor.features import LayerRecord
@@ -86,7 +86,5 @@ def test_a_strided_first_input_the_training_held_is_no_news(tmp_path):
 def test_a_file_fitted_before_any_op_recorded_strides_reads_a_strided_input_as_it_did(in_order_only):
     """Its training could not have recorded one (only copies had input_strides then), so its own networks measured
     again must not read as holding settings never in training."""
-    doc = json.loads(json.dumps(in_order_only.doc))
-    del doc["features"][predictor_file.STRIDED_INPUTS_DEFINITION]
-    old = type(in_order_only)(doc)
+    old = fitted_before(in_order_only, predictor_file.STRIDED_INPUTS_DEFINITION)
     assert list(old.novelty(one_relu_networks(old))["uncovered_share"]) == [0.0, 0.0]

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fakes.synthetic import relus_as, synthetic_frame, write
+from fakes.synthetic import fitted_before, relus_as, synthetic_frame, write
 from hwprof.fitting.fit import fit
 from hwprof.predictor import file as predictor_file
 from hwprof.predictor.features import LayerRecord, raw_variables
@@ -88,9 +88,7 @@ def test_a_strided_input_is_new_to_a_predictor_of_adds_in_order(in_order_only):
 
 
 def test_a_file_fitted_before_the_indicator_reads_a_strided_input_as_it_did(in_order_only):
-    doc = json.loads(json.dumps(in_order_only.doc))
-    del doc["features"][predictor_file.STRIDED_LAYOUTS_DEFINITION]
-    old = type(in_order_only)(doc)
+    old = fitted_before(in_order_only, predictor_file.STRIDED_LAYOUTS_DEFINITION)
     features = one_add_networks(old)
     assert list(old.novelty(features)["uncovered_share"]) == [0.0, 0.0]
     in_order_ms, strided_ms = old.predict_features(features)["latency_ms_layer_sum"]

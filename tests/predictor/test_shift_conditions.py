@@ -7,9 +7,8 @@ import pytest
 from click.testing import CliRunner
 
 import hwprof
-from fakes.synthetic import DEVICE, predictor_of_one_run
+from fakes.synthetic import DEVICE, predictor_of_network_rows, predictor_of_one_run
 from hwprof.cli import main
-from hwprof.fitting.fit import fit
 
 CONDITIONS = {
     "device_name": DEVICE,
@@ -48,9 +47,8 @@ def test_predict_says_the_conditions_above_its_table_and_in_json(predictor_path)
 
 
 def test_a_predictor_of_network_rows_alone_says_what_its_data_did_not_record(tmp_path):
-    (tmp_path / "nets.csv").write_text("model,batch_size,latency_ms\nmlp,1,1.0\nmlp,2,1.5\nmlp_large,1,3.0\n")
-    fit([tmp_path / "nets.csv"], out=tmp_path / "nets.json", cv=False)
-    result = CliRunner().invoke(main, ["predict", str(tmp_path / "nets.json"), "mlp"], env={"COLUMNS": "200"})
+    nets = predictor_of_network_rows(tmp_path)
+    result = CliRunner().invoke(main, ["predict", str(nets), "mlp"], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
     assert result.output.splitlines()[0] == (
         "for unknown device (its training data recorded no thread count, dtype, layout or cache mode)"

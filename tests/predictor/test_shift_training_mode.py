@@ -8,7 +8,7 @@ import pytest
 from torch import nn
 from torch.nn import functional
 
-from fakes.synthetic import synthetic_frame, write
+from fakes.synthetic import fitted_before, synthetic_frame, write
 from hwprof.fitting.fit import fit
 from hwprof.predictor import file as predictor_file
 from hwprof.predictor.features import LayerRecord
@@ -81,8 +81,8 @@ def test_a_key_recorded_only_where_set_is_new_in_a_batch_too(eval_norms):
 
 
 def test_a_file_written_before_settings_were_indicators_still_counts_no_setting_as_new(eval_norms):
-    doc = json.loads(json.dumps(eval_norms.doc))
-    del doc["features"][predictor_file.SETTINGS_DEFINITION]
-    training = type(eval_norms)(doc).predict(ConvNorm(True), input_shape=(3, 32, 32))
+    training = fitted_before(eval_norms, predictor_file.SETTINGS_DEFINITION).predict(
+        ConvNorm(True), input_shape=(3, 32, 32)
+    )
     assert "training" not in training.novelty["uncovered_by"]
     assert not any("settings no training layer" in warning for warning in training.warnings)
