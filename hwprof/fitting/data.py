@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from hwprof.dataset import CONDITION_FIELDS, UNRECORDED, allocator_label
+from hwprof.dataset import CONDITION_FIELDS, UNRECORDED, allocator_label, distinguishing_names
 from hwprof.errors import HwprofError, option, shown, worded
 from hwprof.fitting.alignment import Alignment, align_runs
 from hwprof.predictor.features import LayerRecord, NetworkBatch
@@ -214,13 +214,21 @@ def allocator_pinned(sources: list[dict]) -> bool:
     )
 
 
+def source_names(sources: list[dict]) -> dict[Path, str]:
+    """Each dataset's file by the shortest ending of its path no other dataset shares: two boards' folders each
+    holding m.parquet read alike by their file names."""
+    return distinguishing_names([Path(source.get("path", "?")) for source in sources])
+
+
 def files_by_value(sources: list[dict], key: str, run_ids=None) -> dict:
-    """The datasets' files by the value their runs (those in `run_ids`, when given) recorded for `key`."""
+    """The datasets' files (source_names) by the value their runs (those in `run_ids`, when given) recorded for
+    `key`."""
+    names = source_names(sources)
     by_value: dict = {}
     for source in sources:
         runs = [run for run in source.get("runs", []) if run_ids is None or run.get("run_id") in run_ids]
         for value in sorted({run[key] for run in runs if run.get(key) is not None}):
-            by_value.setdefault(value, []).append(os.path.basename(source.get("path", "?")))
+            by_value.setdefault(value, []).append(names[Path(source.get("path", "?"))])
     return by_value
 
 
@@ -249,12 +257,13 @@ def mixed_thread_counts(frame: pd.DataFrame, sources: list[dict]) -> tuple[str, 
     merged = sorted(
         {name for names in by_value.values() for name in names if sum(name in n for n in by_value.values()) > 1}
     )
+    named = source_names(sources)
     parts = []
     for value, names in sorted(by_value.items()):
         runs = [
-            f"run {str(run.get('run_id'))[:8]} of {os.path.basename(source['path'])}"
+            f"run {str(run.get('run_id'))[:8]} of {named[Path(source.get('path', '?'))]}"
             for source in sources
-            if os.path.basename(source.get("path", "?")) in merged
+            if named[Path(source.get("path", "?"))] in merged
             for run in source["runs"]
             if run.get("threads") == value and (not run_ids or run.get("run_id") in run_ids)
         ]
