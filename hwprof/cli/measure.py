@@ -466,8 +466,10 @@ def _list_source(prefix: str, as_json: bool) -> None:
     entry.require(f"--source {prefix}")
     names = entry.names()
     if as_json:
-        # objects, as the built-in listing gives: one parser reads both
-        click.echo(json.dumps([{"name": f"{prefix}:{name}", "source": prefix} for name in names], indent=2))
+        # objects with the built-in listing's keys, null where a zoo's name tells none: one parser reads both
+        unknown = {"input_shape": None, "family": None, "description": None}
+        listed = [{"name": f"{prefix}:{name}", "source": prefix, **unknown} for name in names]
+        click.echo(json.dumps(listed, indent=2))
         return
     click.echo(f"{len(names)} models from {prefix} ({entry.about}):")
     click.echo(", ".join(names))

@@ -331,8 +331,9 @@ def test_models_lists_each_installed_source():
     result = run("models", "--source", "torchvision", "--json")
     assert result.exit_code == 0, result.output
     listed = json.loads(result.output)  # objects, as the built-in listing gives
-    assert {"name": "torchvision:resnet50", "source": "torchvision"} in listed
-    assert {"name", "source"} <= set(json.loads(run("models", "--json").output)[0])
+    unknown = {"input_shape": None, "family": None, "description": None}
+    assert {"name": "torchvision:resnet50", "source": "torchvision", **unknown} in listed
+    assert set(json.loads(run("models", "--json").output)[0]) == set(listed[0])  # the same keys as built-ins
     overview = run("models")
     assert "torchvision:NAME" in overview.output and "hf:NAME" in overview.output
     assert "sweep:OP[:COUNT[:SEED]]" in " ".join(overview.output.split())
