@@ -310,6 +310,14 @@ class RailSensor(PowerSensor):
             window.metadata["gr3d_freq_mhz"] = [list(f) for f in sorted(frequencies)]
         if emc:
             window.metadata["emc_freq_mhz"] = sorted(emc)
+        # the GPU's and memory's clocks as NVML's are given (gpu_sm_clock_mhz, gpu_mem_clock_mhz): medians, the
+        # fastest of a GPU's clusters in each reading
+        gpu_clocks = [max(s["gr3d_freq_mhz"]) for s in states if s.get("gr3d_freq_mhz")]
+        memory_clocks = [s["emc_freq_mhz"] for s in states if s.get("emc_freq_mhz")]
+        if gpu_clocks:
+            window.metadata["sm_clock_mhz_median"] = statistics.median(gpu_clocks)
+        if memory_clocks:
+            window.metadata["mem_clock_mhz_median"] = statistics.median(memory_clocks)
         for key in ("gr3d_percent", "emc_percent"):  # how busy the GPU and the memory controller were
             seen = [s[key] for s in states if s.get(key) is not None]
             if seen:

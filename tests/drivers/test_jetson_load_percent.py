@@ -44,9 +44,15 @@ def printing(tmp_path, line: str) -> str:
 
 
 @pytest.mark.parametrize(
-    ("line", "gpu", "emc"), [(NANO_JP4, 41, 3), (AGX_ORIN_JP6, 99, 37), (GPU_OFF, 0, 37), (THOR_JP7_IDLE, None, None)]
+    ("line", "gpu", "emc", "clocks_mhz"),
+    [
+        (NANO_JP4, 41, 3, (921, 1600)),
+        (AGX_ORIN_JP6, 99, 37, (1300, 3199)),
+        (GPU_OFF, 0, 37, (None, None)),
+        (THOR_JP7_IDLE, None, None, (1575, 4266)),
+    ],
 )
-def test_the_gpu_and_memory_controller_load_are_recorded_with_the_window(tmp_path, line, gpu, emc):
+def test_the_gpu_and_memory_controller_load_are_recorded_with_the_window(tmp_path, line, gpu, emc, clocks_mhz):
     """They were parsed and dropped: a window said what the rails drew, never how busy the GPU was."""
     with TegrastatsSensor(printing(tmp_path, line), interval_ms=20) as sensor:
         sensor.start_window()
@@ -57,6 +63,7 @@ def test_the_gpu_and_memory_controller_load_are_recorded_with_the_window(tmp_pat
     assert window.metadata.get("emc_percent_median") == emc
     state = window_state(window)  # what a row of the window is given
     assert (state["gpu_load_percent"], state["emc_load_percent"]) == (gpu, emc)
+    assert (state["gpu_sm_clock_mhz"], state["gpu_mem_clock_mhz"]) == clocks_mhz  # the columns NVML's fill
 
 
 def test_a_row_keeps_the_loads_as_numbers():
