@@ -14,6 +14,7 @@ from hwprof.cli.common import existing_tegrastats
 from hwprof.drivers import POWER_KINDS
 from hwprof.drivers.base import sensor_notes
 from hwprof.errors import HwprofError, option
+from hwprof.files import check_output, write_text_atomically
 
 
 @click.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
@@ -43,8 +44,14 @@ from hwprof.errors import HwprofError, option
 )
 @click.option("--trace", is_flag=True, help="Also write every power sample to OUT's stem + .trace.parquet.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON (to stderr, like the text one).")
+@click.option(
+    "--json-out",
+    "json_out",
+    default=None,
+    help="Also write the JSON summary to this file (replaced whole), for a script: CMD shares hwprof's stderr.",
+)
 @click.pass_context
-def run(ctx, command, device, power, tegrastats, idle_s, out, trace, as_json):
+def run(ctx, command, device, power, tegrastats, idle_s, out, trace, as_json, json_out):
     """Run CMD and measure its wall time and energy, with an idle baseline just before it.
 
     \b
@@ -88,6 +95,8 @@ def run(ctx, command, device, power, tegrastats, idle_s, out, trace, as_json):
     device = str(parse_device(device))
     if trace and out is None:
         raise HwprofError(f"{option('trace', True)} names its file after the dataset: give --out too")
+    if json_out is not None:  # before CMD runs, as --out: a bad path never costs a run
+        check_output(json_out, inputs=[out] if out is not None else [], force=True)
     begun = time.perf_counter()
     # before the sensor: naming a GPU loads torch's CUDA, whose UUID for the device is how NVML opens that GPU
     # (without it, the GPU is taken by index, which CUDA's fastest-first order makes a guess)
@@ -106,6 +115,8 @@ def run(ctx, command, device, power, tegrastats, idle_s, out, trace, as_json):
         trace_path, written = _append_or_aside(out, provenance, (row, stop), cost.trace if trace else None)
     notes = on_sensor + _skipped_notes(cost, written, trace, trace_path, idle_s)
     summary = _summary(cost, device_name, written, trace_path, notes)
+    if json_out is not None:
+        write_text_atomically(json_out, json.dumps(summary, indent=2) + "\n")
     if as_json:
         click.echo(json.dumps(summary, indent=2), err=True)
     else:
