@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import glob
+import math
 import os
 import platform
 import re
@@ -323,6 +324,12 @@ def cpu_quota() -> float | None:
             found.append(_quota(f"{read_text(Path(base + 'quota_us'))} {read_text(Path(base + 'period_us'))}"))
     quotas = [quota for quota in found if quota is not None]
     return min(quotas) if quotas else None
+
+
+def cpus_within_quota(cpus: int, quota: float | None) -> int:
+    """The CPUs threads can run on at once: the usable `cpus`, fewer where a cgroup's CPU `quota` (rounded up)
+    allows fewer, since the quota leaves them all in the affinity mask."""
+    return min(cpus, max(1, math.ceil(quota))) if quota else cpus
 
 
 def _cgroup_folders(controller: str, mounts: tuple[str, ...]) -> list[tuple[bool, str]]:

@@ -8,12 +8,11 @@ with every run's provenance. A shard that fails leaves the others' rows intact.
 
 from __future__ import annotations
 
-import math
 import subprocess
 import sys
 from pathlib import Path
 
-from hwprof.drivers.host import cpu_quota, parse_device, usable_cpus
+from hwprof.drivers.host import cpu_quota, cpus_within_quota, parse_device, usable_cpus
 from hwprof.errors import HwprofError, option
 
 
@@ -64,10 +63,7 @@ def shard_threads(requested: int | None, shards: int) -> int:
     container limited to 2 CPUs of a 16-CPU host sees all 16 in its affinity mask, but runs on 2."""
     if requested is not None:
         return requested
-    cpus, quota = usable_cpus(), cpu_quota()
-    if quota:
-        cpus = min(cpus, max(1, math.ceil(quota)))
-    return max(1, cpus // shards)
+    return max(1, cpus_within_quota(usable_cpus(), cpu_quota()) // shards)
 
 
 def check_devices(devices: list[str]) -> None:

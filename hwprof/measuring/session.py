@@ -27,7 +27,7 @@ import pandas as pd
 import torch
 
 from hwprof.drivers.base import NoSensor, PowerSensor, SensorUnavailable, sensor_notes
-from hwprof.drivers.host import check_sysfs_root, cpu_quota, parse_device, usable_cpus
+from hwprof.drivers.host import check_sysfs_root, cpu_quota, cpus_within_quota, parse_device, usable_cpus
 from hwprof.errors import HwprofError, is_switch, option, shown, true_or_false, whole_number, worded
 from hwprof.files import now_text
 from hwprof.measuring.allocator import DEFAULT_POLICY, pin_allocator
@@ -593,7 +593,7 @@ def _usable_threads() -> tuple[int, str] | None:
     in this command (OMP_NUM_THREADS is often set for a whole machine), and more threads than CPUs time the
     scheduler, not the model. None where the default fits."""
     threads, cpus, quota = torch.get_num_threads(), usable_cpus(), cpu_quota()
-    limit = min(cpus, max(1, math.ceil(quota))) if quota else cpus
+    limit = cpus_within_quota(cpus, quota)
     if threads <= limit:
         return None
     omp = os.environ.get("OMP_NUM_THREADS", "").strip()
