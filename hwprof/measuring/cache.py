@@ -19,7 +19,6 @@ three times, a network took 0.98-1.62x the sum of its layers timed warm and
 from __future__ import annotations
 
 import copy
-import dataclasses
 import itertools
 import math
 from collections.abc import Callable
@@ -77,10 +76,8 @@ def rotating_call(
 ) -> tuple[Callable[[], Any], str, int]:
     """A runner that uses the next copy of the layer on every call, its cache label and its copy count."""
     copies = max(2, min(copies_for(layer_bytes, cache_size), max_copies))
-    runners = []
-    for _ in range(copies):
-        target = copy.deepcopy(call.target) if isinstance(call.target, torch.nn.Module) else call.target
-        runners.append(dataclasses.replace(call, target=target).bind(device))
+    module = isinstance(call.target, torch.nn.Module)
+    runners = call.bind_copies(device, [copy.deepcopy(call.target) if module else call.target for _ in range(copies)])
     label = "cold" if copies * layer_bytes >= COLD_FACTOR * cache_size else "cold_partial"
     turn = itertools.cycle(runners).__next__
 

@@ -58,18 +58,29 @@ def test_cold_cache_rotates_copies_and_is_recorded(monkeypatch, tmp_path):
     assert set(warm[warm["kind"] == "layer"]["cache"]) == {"warm"}
 
 
+READS: list[tuple[int, int]] = []  # (weight, input) addresses each call of a _Recording layer read
+
+
+class _Recording(torch.nn.Linear):
+    def forward(self, x):
+        READS.append((self.weight.data_ptr(), x.data_ptr()))
+        return super().forward(x)
+
+
 def test_rotating_call_cycles_through_copies_enough_to_outgrow_the_cache():
-    linear = torch.nn.Linear(64, 64)
+    linear = _Recording(64, 64)
     call = LayerCall(linear, (TensorSpec((8, 64), torch.float32),), {})
     layer_bytes = 8 * 64 * 4 * 2 + 64 * 65 * 4
     cache_size = 10 * layer_bytes
     run, label, copies_made = rotating_call(call, torch.device("cpu"), layer_bytes, cache_size)
     copies = copies_for(layer_bytes, cache_size)
     assert copies == copies_made == 2 * 10 and label == "cold" and copies * layer_bytes >= COLD_FACTOR * cache_size
+    READS.clear()
     outputs = [run() for _ in range(copies + 1)]
     assert len({id(o) for o in outputs}) > 1
-    assert torch.equal(outputs[0], outputs[copies])  # the same copy comes round again
-    assert not torch.equal(outputs[0], outputs[1])  # other weights and inputs in between
+    assert len(set(READS)) == copies and READS[0] == READS[copies]  # the same copy comes round again
+    assert len({weight for weight, _ in READS}) == len({x for _, x in READS}) == copies  # each in memory of its own
+    assert all(torch.equal(outputs[0], o) for o in outputs)  # copies of one layer on copies of one input
     _, partial, _ = rotating_call(call, torch.device("cpu"), 1, cache_size)  # more copies than allowed
     assert partial == "cold_partial"
     _, short, made = rotating_call(call, torch.device("cpu"), layer_bytes, cache_size, max_copies=5)  # memory
@@ -178,3 +189,20 @@ def test_gpu_state_columns_reach_the_dataset_and_its_provenance(monkeypatch, tmp
     assert "other_gpu_processes" in row["power_flags"].split(",")
     power = read_provenance(out)[-1]["power"]["sensor"]
     assert power["driver_version"] == "550.54.15" and power["persistence_mode"] == 1
+
+
+def test_cold_copies_copy_the_drawn_inputs_and_make_strided_ones_anew():
+    """Copies need memory of their own, not values of their own; a copy of a transposed input would be dense."""
+    seen = []
+    call = LayerCall(
+        lambda a, b: seen.append((a, b)),
+        (TensorSpec((8, 16), torch.float32), TensorSpec((16, 8), torch.float32, strides=(1, 16))),
+        {},
+    )
+    for run in call.bind_copies("cpu", [call.target] * 3):
+        run()
+    (first, first_t), *others = seen
+    assert first_t.stride() == (1, 16)
+    for a, b in others:
+        assert torch.equal(a, first) and a.data_ptr() != first.data_ptr()
+        assert b.stride() == (1, 16) and b.data_ptr() != first_t.data_ptr()
