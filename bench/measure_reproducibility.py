@@ -239,6 +239,7 @@ def main():
     parser.add_argument("--torch-worker", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--cache", choices=("cold", "warm"), default=None, help="measure --cache (default: measure's)")
     parser.add_argument("--out", default=None)
+    parser.add_argument("--keep", default=None, help="a folder to keep every run's dataset in (default: not kept)")
     args = parser.parse_args()
     if args.torch_worker:
         torch_worker(args.model, Path(args.torch_worker), args.threads)
@@ -261,9 +262,11 @@ def main():
     medians = {name: [] for name in runs}
     info = {name: [] for name in runs}
     with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(args.keep or tmp)
+        folder.mkdir(parents=True, exist_ok=True)
         for attempt in ("a", "b"):
             for name, run in runs.items():
-                series, details = run(args.model, Path(tmp) / f"{name}_{attempt}.out", args.threads)
+                series, details = run(args.model, folder / f"{name}_{attempt}.out", args.threads)
                 medians[name].append(series)
                 info[name].append(details)
     result = {"model": args.model, "threads": args.threads, "cache": args.cache or "measure's default (cold)"}
