@@ -34,6 +34,11 @@ cap once more) is not foreseen: run it on a quiet machine.
 
     python bench/measure_reproducibility.py --model resnet18 --threads 1 --processes 4 --equal-wall-time \
         --out bench/results/reproducibility_equal_wall.json
+
+Each side's figures also come with its two runs' common shift (their median ratio: the machine as a whole faster
+or slower in one run) and the agreement once it is taken out. `--keep D` keeps the runs' datasets in D;
+`--from-kept D --out F` computes the figures again from them into F, adding each worker's speed against the
+others (`process_speeds`) where the samples sidecars are kept.
 """
 
 import argparse
@@ -213,14 +218,53 @@ def torch_worker(model: str, out: Path, threads: int | None, threshold: float = 
 
 
 def agreement(a: pd.Series, b: pd.Series) -> dict:
+    """|ratio - 1| of the two runs' medians over the configurations both have; and the same once the runs' common
+    shift (their median ratio: the whole machine faster or slower in one run) is taken out, which tells a
+    machine that changed speed between the runs from layers that moved each their own way."""
     common = a.index.intersection(b.index)
-    deviation = (a[common] / b[common] - 1).abs().to_numpy()
+    ratio = (a[common] / b[common]).to_numpy()
+    deviation = np.abs(ratio - 1)
+    shift = float(np.median(ratio))
+    beside_shift = np.abs(ratio / shift - 1)
     return {
         "configs": int(len(common)),
         "median_abs_dev": float(np.median(deviation)),
         "p90_abs_dev": float(np.percentile(deviation, 90)),
         "max_abs_dev": float(deviation.max()),
+        "common_shift": shift - 1,
+        "median_abs_dev_beside_shift": float(np.median(beside_shift)),
+        "p90_abs_dev_beside_shift": float(np.percentile(beside_shift, 90)),
     }
+
+
+def agreement_from_kept(folder: Path, out: str | None) -> None:
+    """Each side's agreement between its kept runs a and b, written into `out`'s JSON (a run's, whose walls and
+    calibration it keeps) or printed."""
+    result = json.loads(Path(out).read_text()) if out and Path(out).exists() else {}
+    for first in sorted(folder.glob("*_a.out")):
+        side = first.name.removesuffix("_a.out")
+        a, b = (pd.read_parquet(folder / f"{side}_{attempt}.out") for attempt in "ab")
+        medians = [frame[frame["kind"] == "layer"].groupby("config_id")["latency_ms"].first() for frame in (a, b)]
+        result.setdefault(side, {}).update(agreement(*medians))
+        speeds = [process_speeds(folder / f"{side}_{attempt}.out.samples.parquet") for attempt in "ab"]
+        if all(speeds):
+            result[side]["process_speeds"] = speeds
+    emit(result, out)
+
+
+def process_speeds(samples_file: Path) -> list[float] | None:
+    """Each worker's latencies over the run's, as one factor: the median over layer configurations of its median
+    over the median of all workers' medians (1.1: that process ran every layer about 10% slower). None for a run
+    in one process."""
+    if not samples_file.exists():
+        return None
+    samples = pd.read_parquet(samples_file)
+    samples = samples[~samples["key"].str.startswith("network") & samples["process"].notna()]
+    if samples.empty:
+        return None
+    medians = samples.groupby(["key", "process"])["seconds_per_call"].median().unstack()
+    logs = np.log(medians.dropna())
+    return [float(v) for v in np.exp(logs.sub(logs.median(axis=1), axis=0).median())]
 
 
 def main():
@@ -240,7 +284,13 @@ def main():
     parser.add_argument("--cache", choices=("cold", "warm"), default=None, help="measure --cache (default: measure's)")
     parser.add_argument("--out", default=None)
     parser.add_argument("--keep", default=None, help="a folder to keep every run's dataset in (default: not kept)")
+    parser.add_argument(
+        "--from-kept", default=None, help="a --keep folder: its sides' agreement again (into --out's JSON, if given)"
+    )
     args = parser.parse_args()
+    if args.from_kept:
+        agreement_from_kept(Path(args.from_kept), args.out)
+        return
     if args.torch_worker:
         torch_worker(args.model, Path(args.torch_worker), args.threads)
         return
