@@ -301,8 +301,25 @@ def run_facts(run: dict, elapsed_s: float | None) -> dict:
         "networks_s": run.get("networks_s", sweep.get("networks_s") if sweep else None),
         "fit_sweep": sweep,
         "waited_s": round(waited_s(workers), 1),
-        **{key: run.get(key) for key in ("threads", "usable_cpus", "cpu_count", "cpu_quota")},
+        **{key: run.get(key) for key in ("threads", "usable_cpus", "cpu_count", "cpu_quota", "process_speeds")},
     }
+
+
+SPEEDS_NOTE_SPREAD = 1.05  # the fastest and slowest process this far apart (over every row alike) are said apart
+
+
+def speeds_line(facts: dict) -> str | None:
+    """How far the --processes workers ran apart in speed, every row alike, where they did by SPEEDS_NOTE_SPREAD or
+    more: the machine changed speed between processes, so one-process runs on it, and comparisons of two runs,
+    move by as much whatever their intervals say."""
+    speeds = facts.get("process_speeds")
+    if not speeds or max(speeds) < SPEEDS_NOTE_SPREAD * min(speeds):
+        return None
+    return (
+        f"the {len(speeds)} processes' latencies were {min(speeds):.2f}-{max(speeds):.2f}x their median, every row "
+        "alike: this machine changed speed between processes, which each row's median across them absorbs and "
+        "its interval carries; a run in one process, or a comparison of two runs, can move by as much"
+    )
 
 
 def timing_line(facts: dict, resumed: bool = False) -> str | None:
@@ -396,7 +413,7 @@ def _measure_shards(context, devices: list[str], out: str, threads, resume: bool
 
 def _echo_facts(facts: dict, resumed: bool = False) -> None:
     """The threads and the time a run took, each line where there is something to say."""
-    for line in (threads_line(facts), timing_line(facts, resumed)):
+    for line in (threads_line(facts), timing_line(facts, resumed), speeds_line(facts)):
         if line:
             click.echo(line)
 

@@ -25,7 +25,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from hwprof.errors import HwprofError, option
 from hwprof.files import JOURNAL_SUFFIX
@@ -175,9 +175,15 @@ def _run(command: list[str]) -> tuple[int, str]:
     return status, lines[-1] if lines else ""
 
 
-def combine_shards(shards: list[Path], precision: float) -> tuple[list[dict], list[dict], dict[tuple, RawSamples]]:
-    """Each row's measurements across the workers' datasets, combined; the workers' provenance; and each
-    row's samples pooled across the workers, one worker's after another, keyed by combined_key."""
+class Combined(NamedTuple):
+    rows: list[dict]  # each row's measurements across the workers, combined
+    runs: list[dict]  # the workers' provenance, a run each (a resumed worker has several)
+    samples: dict[tuple, RawSamples]  # each row's samples pooled across the workers, keyed by combined_key
+    speeds: list[float] | None  # each worker's speed against the others (worker_speeds)
+
+
+def combine_shards(shards: list[Path], precision: float) -> Combined:
+    """The workers' datasets combined into one run's rows (see Combined)."""
     import pandas as pd
 
     from hwprof.dataset import read_dataset
@@ -194,7 +200,33 @@ def combine_shards(shards: list[Path], precision: float) -> tuple[list[dict], li
         if row["kind"] == "network":
             row.update(pooled_tail(parts.get(combined_key(row))))
         rows.append(row)
-    return rows, runs, _pooled(parts)
+    return Combined(rows, runs, _pooled(parts), worker_speeds(read))
+
+
+def worker_speeds(frames: list) -> list[float] | None:
+    """Each worker's latencies over the other workers', as one factor: the median over the rows all of them
+    measured (a layer configuration once, however many layers share it) of its latency over the row's median
+    across workers. 1.15 is a worker that ran every row about 15% slower: the machine changed speed between
+    processes (four workers on our test VM: 0.92-1.15, BENCHMARKS.md), which no interval within a process shows
+    and which a rerun in one process lands anywhere in. None for one worker or no row measured by all."""
+    import numpy as np
+    import pandas as pd
+
+    if len(frames) < 2:
+        return None
+    latencies = pd.concat(
+        [
+            frame.drop_duplicates(list(ROW_KEY), keep="last").set_index(list(ROW_KEY))["latency_ms"].astype(float)
+            for frame in frames
+        ],
+        axis=1,
+    )
+    latencies = latencies[(latencies > 0).all(axis=1)].drop_duplicates()  # a configuration's layers share a median
+    if latencies.empty:
+        return None
+    logs = np.log(latencies.to_numpy())
+    factors = np.exp(np.median(logs - np.median(logs, axis=1, keepdims=True), axis=0))
+    return [round(float(factor), 4) for factor in factors]
 
 
 ROW_KEY = ("model", "batch_size", "seq_len", "kind", "layer_index")  # what combine_shards combines rows by

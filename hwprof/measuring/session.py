@@ -818,10 +818,10 @@ def _measure_in_processes(
     if out is None:
         with tempfile.TemporaryDirectory() as folder:
             shards = processes.run_workers(models, options, Path(folder), progress)
-            rows, runs, _ = processes.combine_shards(shards, options.precision)
+            rows, runs, _, speeds = processes.combine_shards(shards, options.precision)
         frame = _rows_frame(rows)
         _report_workers(frame, runs, options, progress)
-        _add_workers(provenance, runs)
+        _add_workers(provenance, runs, speeds)
         provenance.update(status="complete", rows=len(frame), end_time=now_text(), **end_facts())
         return _returned(_stamped(frame, provenance["run_id"]), [provenance])
     from hwprof.dataset import DatasetWriter
@@ -841,10 +841,10 @@ def _measure_in_processes(
             writer.close()
             return _returned(existing, _runs(out))
         shards = processes.run_workers(models, options, folder, progress)
-        rows, runs, samples = processes.combine_shards(shards, options.precision)
+        rows, runs, samples, speeds = processes.combine_shards(shards, options.precision)
         # the rows combined before an interruption, by the key the workers' rows are combined by (seq_len too)
         done = {processes.combined_key(row) for row in existing.to_dict("records")}
-        _add_workers(writer.provenance, runs)
+        _add_workers(writer.provenance, runs, speeds)
         new = [row for row in rows if processes.combined_key(row) not in done]
         for row in new:
             writer.write([row], samples.get(processes.combined_key(row)))
@@ -857,11 +857,13 @@ def _measure_in_processes(
     return _returned(frame, _runs(out))
 
 
-def _add_workers(provenance: dict, runs: list[dict]) -> None:
-    """The measuring processes' own provenance, in the run that combined them; the seconds their networks took,
+def _add_workers(provenance: dict, runs: list[dict], speeds: list[float] | None) -> None:
+    """The measuring processes' own provenance, in the run that combined them, with each one's speed against the
+    others (hwprof.measuring.processes.worker_speeds); the seconds their networks took,
     added up (they run one after the other); the allocator and power as they applied them, and a sensor that
     stopped in any of them (the first), so the run says it as one process's run does."""
     provenance["processes"] = runs
+    provenance["process_speeds"] = speeds
     # a worker resumed after an interruption recorded them in its last run only, over its runs
     timed = [run["networks_s"] for run in runs if isinstance(run.get("networks_s"), (int, float))]
     if timed:

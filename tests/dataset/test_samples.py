@@ -173,7 +173,7 @@ def test_rows_combined_across_processes_keep_every_workers_samples_with_its_loop
                 drawn = [0.001 * (k + 1)] * 6
                 writer.write([synthetic_row("net", index, drawn)], RawSamples.uniform(drawn, loops))
         shards.append(shard)
-    _, _, pooled = combine_shards(shards, precision=0.02)
+    pooled = combine_shards(shards, precision=0.02).samples
     assert set(pooled) == {("net", 1, None, "network", -1), ("net", 1, None, "layer", 0)}  # no sequence length
     for raw in pooled.values():
         assert raw.seconds_per_call == (0.001,) * 6 + (0.002,) * 6 and raw.loops == (10,) * 6 + (25,) * 6

@@ -142,7 +142,7 @@ def test_rows_are_combined_as_the_median_across_processes_and_say_how_many(tmp_p
     shards = [tmp_path / f"process{k}.parquet" for k in range(3)]
     for k, (shard, latency_ms) in enumerate(zip(shards, [1.0, 1.2, 1.1])):
         _shard(shard, latency_ms, discarded=k, run_id=f"run{k}")
-    rows, runs, _ = combine_shards(shards, precision=0.02)
+    rows, runs, _, _ = combine_shards(shards, precision=0.02)
     frame = pd.DataFrame(rows).set_index("kind")
     assert frame.loc["layer", "latency_ms"] == pytest.approx(1.1)
     assert frame.loc["network", "latency_ms"] == pytest.approx(2.2)
@@ -158,7 +158,7 @@ def test_a_combined_network_row_takes_its_tail_from_every_workers_samples_pooled
     shards = [tmp_path / f"process{k}.parquet" for k in range(3)]
     for k, (shard, drawn) in enumerate(zip(shards, workers_ms)):
         _shard(shard, 1.0, discarded=0, run_id=f"run{k}", network_samples_ms=drawn)
-    rows, _, samples = combine_shards(shards, precision=0.02)
+    rows, _, samples, _ = combine_shards(shards, precision=0.02)
     network = next(row for row in rows if row["kind"] == "network")
     # 60 pooled: 36 at 1 ms, 20 at 2 ms, 4 at 5 ms; rank 54 is a 2 ms sample, rank 60 a 5 ms one
     assert network["latency_ms_p90"] == pytest.approx(2.0) and network["latency_ms_p99"] == pytest.approx(5.0)
@@ -173,7 +173,7 @@ def test_a_worker_that_took_more_samples_does_not_make_the_tail_its_own(tmp_path
     shards = [tmp_path / f"process{k}.parquet" for k in range(2)]
     _shard(shards[0], 0.1, discarded=0, run_id="run0", network_samples_ms=[0.1] * 100)
     _shard(shards[1], 4.5, discarded=0, run_id="run1", network_samples_ms=[4.5] * 10)
-    rows, _, samples = combine_shards(shards, precision=0.02)
+    rows, _, samples, _ = combine_shards(shards, precision=0.02)
     network = next(row for row in rows if row["kind"] == "network")
     assert network["latency_ms_p90"] == pytest.approx(4.5) and network["latency_ms_p99"] == pytest.approx(4.5)
     assert len(samples[("mlp", 1, None, "network", -1)].seconds_per_call) == 110  # the sidecar keeps them all
@@ -183,7 +183,7 @@ def test_a_network_tail_without_every_workers_samples_is_left_unknown(tmp_path):
     shards = [tmp_path / f"process{k}.parquet" for k in range(2)]
     _shard(shards[0], 1.0, discarded=0, run_id="run0", network_samples_ms=[1.0] * 20)
     _shard(shards[1], 1.0, discarded=0, run_id="run1")  # a worker that kept no samples
-    rows, _, _ = combine_shards(shards, precision=0.02)
+    rows, _, _, _ = combine_shards(shards, precision=0.02)
     network = next(row for row in rows if row["kind"] == "network")
     assert network["latency_ms_p90"] is None and network["latency_ms_p99"] is None
 
@@ -200,7 +200,7 @@ def test_the_combined_samples_say_which_worker_took_each_so_the_row_can_be_recom
     shards = [tmp_path / f"process{k}.parquet" for k in range(2)]
     for k, (shard, drawn, loops) in enumerate(zip(shards, [[2.0] * 5, [2.4] * 30], [50, 1])):
         _shard(shard, drawn[0] / 2, discarded=0, run_id=f"run{k}", network_samples_ms=drawn, iterations=loops)
-    rows, _, samples = combine_shards(shards, precision=0.02)
+    rows, _, samples, _ = combine_shards(shards, precision=0.02)
     out = tmp_path / "combined.parquet"
     with DatasetWriter(out, {"run_id": "combined"}) as writer:
         for row in rows:
@@ -259,3 +259,21 @@ def test_a_worker_killed_before_its_first_table_write_is_resumed_from_its_journa
     options = MeasureOptions(processes=2)
     processes.run_workers(["mlp"], options, folder, Progress())
     assert "--resume" in commands[0] and "--resume" not in commands[1]  # the second left nothing behind
+
+
+def test_each_worker_gets_its_speed_against_the_others_every_row_alike(tmp_path):
+    """A worker that ran every row 20% slower is 1.2; the others 1.0 (the median is the middle worker's)."""
+    shards = [tmp_path / f"process{k}.parquet" for k in range(3)]
+    for k, (shard, latency_ms) in enumerate(zip(shards, [1.0, 1.2, 1.0])):
+        _shard(shard, latency_ms, discarded=0, run_id=f"run{k}")
+    assert combine_shards(shards, precision=0.02).speeds == [1.0, 1.2, 1.0]
+    assert combine_shards(shards[:1], precision=0.02).speeds is None  # one worker: nothing to set it against
+
+
+def test_workers_apart_in_speed_are_said_once_they_differ_by_five_percent():
+    from hwprof.cli.measure import speeds_line
+
+    line = speeds_line({"process_speeds": [0.94, 1.0, 1.02, 1.15]})
+    assert "4 processes' latencies were 0.94-1.15x their median" in line
+    assert speeds_line({"process_speeds": [0.99, 1.0, 1.02]}) is None
+    assert speeds_line({"process_speeds": None}) is None and speeds_line({}) is None

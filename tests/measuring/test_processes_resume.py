@@ -37,7 +37,7 @@ def combined_workers(monkeypatch):
         return []
 
     def combine_shards(shards, precision):
-        return [_network_row(16), _network_row(64)], [{"run_id": "worker"}], {}
+        return processes.Combined([_network_row(16), _network_row(64)], [{"run_id": "worker"}], {}, None)
 
     monkeypatch.setattr(processes, "run_workers", run_workers)
     monkeypatch.setattr(processes, "combine_shards", combine_shards)

@@ -31,4 +31,5 @@ def test_a_run_in_several_processes_returns_their_provenance_in_the_one_that_com
     frame = hwprof.measure("mlp", layers=False, processes=2, **FAST)
     (run,) = frame.attrs["provenance"]
     assert len(run["processes"]) == 2 and run["plan"]["processes"] == 2
+    assert len(run["process_speeds"]) == 2 and all(speed > 0 for speed in run["process_speeds"])
     assert run["status"] == "complete" and set(frame["run_id"]) == {run["run_id"]}
