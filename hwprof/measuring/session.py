@@ -128,7 +128,12 @@ class _MemoryWriter:
         self.rows.extend(rows)
 
     def close(self) -> None:
-        self.provenance.update(status="complete", rows=len(self.rows), end_time=now_text(), **end_facts())
+        """As DatasetWriter.close: the status from the exception being handled, if any."""
+        in_flight = sys.exc_info()[0]
+        status = (
+            "complete" if in_flight is None else "interrupted" if issubclass(in_flight, KeyboardInterrupt) else "failed"
+        )
+        self.provenance.update(status=status, rows=len(self.rows), end_time=now_text(), **end_facts())
 
 
 def resolve_device(text: str) -> torch.device:
@@ -497,7 +502,22 @@ def _measure(
             progress.warn(f"no power trace written to {options.trace}: {sensor.reason or 'no power was sampled'}")
         session.report_contention(options.max_other_share)
         session.report_overruns()
+        if out is None:
+            _hand_over_rows(sys.exc_info()[1], session, writer, progress)
     return _returned(_stamped(session.frame(), writer.run_id), _runs(out, writer.provenance))
+
+
+def _hand_over_rows(error: BaseException | None, session: _Session, writer: _MemoryWriter, progress: Progress) -> None:
+    """A run without a file that stops on an exception (Ctrl-C, a notebook's interrupt, a model failing in a later
+    group) puts the rows it measured on the exception as `frame`, so minutes of measuring are not lost with it."""
+    if error is None or not writer.rows:
+        return
+    error.frame = _returned(_stamped(session.frame(), writer.run_id), [writer.provenance])
+    progress.warn(
+        f"{'interrupted' if isinstance(error, KeyboardInterrupt) else 'stopped'}: the {len(writer.rows)} rows "
+        "measured so far are on the exception, as its frame attribute; give out= to keep rows in a file, which "
+        "resume=True carries on"
+    )
 
 
 @dataclass
