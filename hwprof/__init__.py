@@ -38,9 +38,17 @@ __all__ = ["HwprofError", "HwprofWarning", "UnfinishedDatasetWarning", "__versio
 def __getattr__(name):
     if name in _LAZY:
         import importlib
+        import random
+        import sys
 
         module, attribute = _LAZY[name]
-        return getattr(importlib.import_module(module), attribute)
+        if module in sys.modules:
+            return getattr(sys.modules[module], attribute)
+        state = random.getstate()  # loading must not draw from the host's generator: rich, which sklearn loads
+        try:  # for fit, draws a number as it loads
+            return getattr(importlib.import_module(module), attribute)
+        finally:
+            random.setstate(state)
     raise AttributeError(f"module 'hwprof' has no attribute {name!r}")
 
 
