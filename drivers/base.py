@@ -10,6 +10,8 @@ waits and polls through its `clock`, so tests can run it on simulated time.
 
 from __future__ import annotations
 
+import itertools
+import math
 import statistics
 import threading
 import time
@@ -163,6 +165,9 @@ class WindowMark:
     t_s: float
     energy_j: float | None
     state: dict
+    # the sum of the primary samples' power and their count until then: a window longer than the samples kept
+    # still gets the mean of all of its own
+    primary_w: tuple[float, int] = (0.0, 0)
 
 
 def mapping_doubt(sensor, device: str) -> str | None:
@@ -257,6 +262,11 @@ class PowerSensor(ABC):
         self._samples: deque[PowerSample] = deque(maxlen=SAMPLE_HISTORY)
         self._states: deque[tuple[float, dict]] = deque(maxlen=SAMPLE_HISTORY)
         self._counter_reads: deque[tuple[float, float]] = deque(maxlen=SAMPLE_HISTORY)
+        # the latest time of a read and of a sample dropped from those kept: a window that starts before it has
+        # lost its early ones
+        self._reads_dropped_s = -math.inf
+        self._samples_dropped_s = -math.inf
+        self._primary_w = (0.0, 0)  # every primary sample's power summed, and counted, since the sensor was made
         self._stop_poller: Callable[[], None] | None = None
         self._open_marks: set[int] = set()  # windows not yet closed, for sensors that poll only inside them
         self._opened = False
@@ -353,13 +363,18 @@ class PowerSensor(ABC):
             if self.has_counter:  # first, so its time is not shifted by the other reads
                 energy_j = self._read_energy_j()
                 if energy_j is not None:
-                    self._counter_reads.append((self.clock.monotonic(), energy_j))
+                    dropped_s = _keep(self._counter_reads, [(self.clock.monotonic(), energy_j)], lambda read: read[0])
+                    self._reads_dropped_s = max(self._reads_dropped_s, dropped_s)
             now = self.clock.monotonic()
             samples = self._poll_samples(now)
             due = self._polls % self.state_poll_every == 0
             self._polls += 1
             state = self._read_state() if self.state_every_poll and due else {}
-            self._samples.extend(samples)
+            self._samples_dropped_s = max(self._samples_dropped_s, _keep(self._samples, samples, lambda s: s.t_s))
+            primary = [s.power_w for s in samples if s.sensor == self.primary_sensor]
+            if primary:
+                total_w, count = self._primary_w
+                self._primary_w = (total_w + math.fsum(primary), count + len(primary))
             if state:
                 self._states.append((now, state))
 
@@ -393,14 +408,18 @@ class PowerSensor(ABC):
         with self._lock:
             state = self._read_edge(self._read_state) if self.edge_states else {}
             energy_j = self._read_edge(self._read_energy_j)
-            mark = WindowMark(self.clock.monotonic(), energy_j, state)
+            mark = WindowMark(self.clock.monotonic(), energy_j, state, self._primary_w)
         if not self.poll_outside_windows:
             self._open_marks.add(id(mark))
             self._start_poller()
         return mark
 
     def window_since(self, mark: WindowMark) -> EnergyWindow:
-        """What the sensor saw from `mark` until now."""
+        """What the sensor saw from `mark` until now.
+
+        A window longer than the reads and samples kept (SAMPLE_HISTORY each) takes its energy from the counter
+        at its two ends, or its mean power from the primary samples summed since its mark, and has no halves and
+        no counter steps: those would cover only the part still kept."""
         if not self.poll_outside_windows:
             self._open_marks.discard(id(mark))
             if not self._open_marks:
@@ -416,10 +435,17 @@ class PowerSensor(ABC):
             else:
                 states = polled or [self._read_edge(self._read_state)]
             reads = [(t, e) for t, e in self._counter_reads if mark.t_s < t < stop_s]
+            reads_lost = self._reads_dropped_s > mark.t_s
+            samples_lost = self._samples_dropped_s >= mark.t_s
+            primary_mean_w = _mean_since(mark.primary_w, self._primary_w) if samples_lost else None
         if mark.energy_j is not None and energy_j is not None:
             reads = [(mark.t_s, mark.energy_j), *reads, (stop_s, energy_j)]
             self._check_advancing(reads)
-        window = self._build_window(mark.t_s, stop_s, mark.energy_j, energy_j, samples, [s for s in states if s])
+        window = self._build_window(
+            mark.t_s, stop_s, mark.energy_j, energy_j, samples, [s for s in states if s], primary_mean_w
+        )
+        if reads_lost if self.has_counter else samples_lost:
+            return window
         if mark.energy_j is not None and energy_j is not None:
             if self.counter_ticks:
                 _align_to_counter_steps(window, reads)
@@ -479,14 +505,18 @@ class PowerSensor(ABC):
         stop_energy_j: float | None,
         samples: list[PowerSample],
         states: list[dict],
+        primary_mean_w: float | None = None,
     ) -> EnergyWindow:
+        """`primary_mean_w`, where given, is the mean of the window's primary samples, some no longer kept."""
         duration_s = stop_s - start_s
         window = EnergyWindow(
             energy_j=None, duration_s=duration_s, source=self.source, samples=samples, start_s=start_s
         )
         primary = [s.power_w for s in samples if s.sensor == self.primary_sensor]
-        if primary:
-            window.sampled_energy_j = statistics.fmean(primary) * duration_s
+        if primary_mean_w is None and primary:
+            primary_mean_w = statistics.fmean(primary)
+        if primary_mean_w is not None:
+            window.sampled_energy_j = primary_mean_w * duration_s
         if start_energy_j is not None and stop_energy_j is not None:
             window.counter_energy_j = stop_energy_j - start_energy_j
         if duration_s < 20 * self.update_period_s or duration_s < self.min_window_s:
@@ -509,6 +539,23 @@ class PowerSensor(ABC):
         if window.throttled:
             window.flags.append("throttled")
         return window
+
+
+def _keep(history: deque, items: list, time_of: Callable) -> float:
+    """Append `items` to `history` (bounded); the latest time among the entries that made room for them."""
+    overflow = len(history) + len(items) - history.maxlen
+    if overflow <= 0:
+        history.extend(items)
+        return -math.inf
+    dropped = [*itertools.islice(history, min(overflow, len(history))), *items[: max(0, overflow - len(history))]]
+    history.extend(items)
+    return max(time_of(entry) for entry in dropped)
+
+
+def _mean_since(before: tuple[float, int], now: tuple[float, int]) -> float | None:
+    """The mean power of the primary samples polled between two running totals; None where none came."""
+    count = now[1] - before[1]
+    return (now[0] - before[0]) / count if count else None
 
 
 def _align_to_counter_steps(window: EnergyWindow, reads: list[tuple[float, float]]) -> None:
