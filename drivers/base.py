@@ -15,6 +15,7 @@ import math
 import statistics
 import threading
 import time
+import weakref
 from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Callable
@@ -103,7 +104,8 @@ class Clock:
 
         def stop() -> None:
             stop_event.set()
-            thread.join(timeout=5)
+            if threading.current_thread() is not thread:  # a sensor collected inside its own poll stops it here
+                thread.join(timeout=5)
 
         return stop
 
@@ -267,7 +269,7 @@ class PowerSensor(ABC):
         self._reads_dropped_s = -math.inf
         self._samples_dropped_s = -math.inf
         self._primary_w = (0.0, 0)  # every primary sample's power summed, and counted, since the sensor was made
-        self._stop_poller: Callable[[], None] | None = None
+        self._stop_poller: weakref.finalize | None = None
         self._open_marks: set[int] = set()  # windows not yet closed, for sensors that poll only inside them
         self._opened = False
         self._polls = 0
@@ -342,8 +344,12 @@ class PowerSensor(ABC):
         self.close()
 
     def _start_poller(self) -> None:
+        """Poll on the clock through a weak reference: a sensor no one holds any longer (an EnergyMonitor dropped
+        unclosed) is collected, and its poller stops with it instead of running for the rest of the process."""
         if self._stop_poller is None:
-            self._stop_poller = self.clock.every(self.poll_interval_s, self._tick, f"hwprof-poll-{self.source}")
+            stop = self.clock.every(self.poll_interval_s, _weak_tick(self), f"hwprof-poll-{self.source}")
+            self._stop_poller = weakref.finalize(self, stop)
+            self._stop_poller.atexit = False  # at exit daemon pollers end as before
 
     def _stop_polling(self) -> None:
         if self._stop_poller is not None:
@@ -539,6 +545,18 @@ class PowerSensor(ABC):
         if window.throttled:
             window.flags.append("throttled")
         return window
+
+
+def _weak_tick(sensor: PowerSensor) -> Callable[[], None]:
+    """The sensor's poll, for its poller thread, without a reference that would keep the sensor alive."""
+    ref = weakref.ref(sensor)
+
+    def tick() -> None:
+        alive = ref()
+        if alive is not None:
+            alive._tick()
+
+    return tick
 
 
 def _keep(history: deque, items: list, time_of: Callable) -> float:

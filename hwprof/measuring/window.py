@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import time
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -56,8 +57,9 @@ class EnergyMonitor:
     A CUDA device torch cannot see, a tegrastats that is not a path, or a HWPROF_SYSFS_ROOT that is not a folder, is
     refused (HwprofError) when the monitor is made.
     Windows are independent: any number may be open at once, nested or overlapping, each
-    by its own name. The sensor stays open (and polling) until `close()`, or the end of a
-    `with` block; a monitor is not shared between threads.
+    by its own name. The sensor stays open (and polling) until `close()`, the end of a
+    `with` block, or the monitor's collection once nothing refers to it (a notebook cell run
+    again); a monitor is not shared between threads.
     """
 
     def __init__(self, device: str = "cpu", power: str = "auto", tegrastats: str | os.PathLike | None = None) -> None:
@@ -69,6 +71,9 @@ class EnergyMonitor:
             resolve_device(device)
         self.device = str(self._ref)
         self._sensor = open_sensor(power, self.device, tegrastats)
+        # closes the sensor of a monitor dropped unclosed, so its poller does not run for the rest of the process
+        self._release = weakref.finalize(self, self._sensor.close)
+        self._release.atexit = False  # at exit, as before: daemon pollers end with the process
         doubt = mapping_doubt(self._sensor, self.device)
         if doubt:
             warn(doubt, DeviceMappingWarning)
@@ -149,6 +154,7 @@ class EnergyMonitor:
     def _lose(self, lost: SensorUnavailable) -> str:
         """A sensor that stopped mid-run (tegrastats exited, a GPU fell off the bus) ends energy for every
         window from here, with the reason, while the windows are still timed."""
+        self._release.detach()  # closed here, once
         self._sensor = NoSensor.in_place_of(self._sensor, lost)
         return self._sensor.reason
 
@@ -171,6 +177,7 @@ class EnergyMonitor:
         """Release the sensor; windows still open are dropped."""
         self._open.clear()
         self._closed = True
+        self._release.detach()
         self._sensor.close()
 
     def __enter__(self) -> EnergyMonitor:
