@@ -52,5 +52,5 @@ def test_the_summary_line_names_the_networks_seconds_when_no_sweep_ran(tmp_path,
 def test_a_run_in_several_processes_records_their_networks_seconds_added_up():
     provenance = {}
     # {}: a worker's run interrupted before its networks were all timed; its resumed run records them all
-    _add_workers(provenance, [{}, {"networks_s": 1.25}, {"networks_s": 2.5}])
+    _add_workers(provenance, [{}, {"networks_s": 1.25}, {"networks_s": 2.5}], None)
     assert provenance["networks_s"] == 3.75

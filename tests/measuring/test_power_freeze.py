@@ -56,7 +56,7 @@ def test_a_sensor_that_stopped_in_one_measuring_process_is_said_by_the_run_that_
     }
     runs = [fine, {**fine, "power": stopped_power}, fine]
     provenance = {"power": {"requested": "rapl"}}
-    _add_workers(provenance, runs)
+    _add_workers(provenance, runs, None)
     assert provenance["power"]["stopped_in_process"] == 2 and provenance["power"]["stopped_after_rows"] == 3
     assert "stopped_reason" not in fine["power"]  # the workers' own sections are left as they were
     notes = []
