@@ -17,7 +17,7 @@ import os
 import shlex
 import sys
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -1476,17 +1476,32 @@ def check_trace_owner(trace: str | os.PathLike, dataset: str | os.PathLike | Non
 
 def not_measured(frame, run: dict) -> list[dict]:
     """The (model, batch size[, sequence length]) groups the latest run planned and no run finished, where that
-    run did not complete (interrupted, killed): what a resume still has to measure. A group is finished when its
-    network row is written (the last of its rows); a layer sweep, which has none, when any of its rows is."""
+    run did not complete (interrupted, killed): what a resume still has to measure. A group is finished, as
+    `measure --resume` judges it, when its network row is written and, unless the run measured no layers, a
+    layer row for each of the layer_count layers that row records: the network row can be written before its
+    layers are (its --max-time spent first). A network row without layer_count (an older dataset) finishes its
+    group alone; a layer sweep, which has no network row, is finished when any of its rows is."""
     plan = run.get("plan") or {}
     if run.get("status") == "complete" or not plan.get("models") or not plan.get("batch_sizes"):
         return []
     seq_lens = plan.get("seq_lens") or [None]
-    finished = set()
+    with_layers = plan.get("layers", True)
+    layer_counts: dict[tuple, int | None] = {}  # group -> its network row's layer_count (None: not recorded)
+    layers_written: dict[tuple, set[int]] = defaultdict(set)
     for row in frame.itertuples(index=False):
-        if row.kind == "network" or str(row.model).startswith("sweep:"):
-            seq_len = getattr(row, "seq_len", None)
-            finished.add((str(row.model), int(row.batch_size), None if pd.isna(seq_len) else int(seq_len)))
+        seq_len = getattr(row, "seq_len", None)
+        group = (str(row.model), int(row.batch_size), None if pd.isna(seq_len) else int(seq_len))
+        if row.kind == "network":
+            count = getattr(row, "layer_count", None)
+            layer_counts[group] = None if count is None or pd.isna(count) else int(count)
+        elif row.kind == "layer":
+            layers_written[group].add(int(row.layer_index))
+    finished = {group for group in layers_written if group[0].startswith("sweep:")}
+    finished |= {
+        group
+        for group, count in layer_counts.items()
+        if count is None or not with_layers or len(layers_written[group]) >= count
+    }
     return [
         {"model": model, "batch_size": size} | ({} if seq_len is None else {"seq_len": seq_len})
         for model in plan["models"]
