@@ -189,11 +189,16 @@ def _print_fit_summary(summary: dict) -> None:
         console.print(rerun_line(summary["training"]["rerun_agreement"]))
 
 
+ROUND_OFF = 1e-9  # a correlation this close to ±1 is float round-off of a perfect ranking, not an imperfect one
+
+
 def correlation(value) -> str:
     """A rank correlation to 3 decimals, with more where rounding would print 1 for a ranking that is not
     perfect: Spearman 0.9995 beside Kendall 0.987 is not a perfect ranking."""
     if value is None or not math.isfinite(value):
         return "-"
+    if abs(abs(value) - 1) < ROUND_OFF:  # a perfect ranking whose float arithmetic landed a hair short of 1
+        value = math.copysign(1.0, value)
     digits = 3
     while digits < 6 and abs(value) < 1 and abs(round(value, digits)) == 1:
         digits += 1
