@@ -97,7 +97,10 @@ same study from --storage.
 @click.option("--seed", type=int, help="Sampler seed, 0 to 4294967295; give each worker sharing a study its own.")
 @click.option("--timeout", "timeout_s", type=float, help="Stop starting new trials after this many seconds (positive).")
 @click.option(
-    "--threads", type=int, help="torch threads for training and measuring, 1 to the CPU count (default: torch's)."
+    "--threads",
+    type=int,
+    help="torch threads for training and measuring, 1 to the CPU count (default: torch's; --verify measures at "
+    "the thread count of the predictor's training runs).",
 )
 @click.option(
     "--out",
