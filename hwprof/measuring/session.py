@@ -1064,9 +1064,38 @@ def _check_same_plan(writer, plan: dict) -> None:
     differ = ", ".join(key for key in keys if before.get(key) != now.get(key))
     settings = ", ".join(f"{k}={before[k]}" if k in before else f"no {k}" for k in keys)
     raise HwprofError(
-        f"{writer.path} was measured with other {differ} ({settings}); "
-        f"resuming continues that measurement, so give the same, or write the new one to another path"
+        f"{writer.path} was measured with other {differ} ({settings}); resuming continues that measurement, so "
+        f"give the same ({_plan_settings(before, now, keys)}), or write the new one to another path"
     )
+
+
+# switches whose default leaves the earlier plan unchanged: to give it again, leave out what was added
+SWITCH_DEFAULTS = {"layers": True, "channels_last": False, "compile": False}
+
+
+def _plan_settings(before: dict, now: dict, keys: list[str]) -> str:
+    """What to give for a resume to carry on the earlier plan, the settings that differ as the caller would
+    type them (`--cache warm`): a run from before cold caches were the default is refused otherwise, and
+    "give the same" left the user to work out which flag that was."""
+    given = []
+    for key in keys:
+        value = before.get(key)
+        if value == now.get(key):
+            continue
+        if key == "models":
+            given.append("the models " + " ".join(map(str, value or [])))
+        elif key not in before or (key in SWITCH_DEFAULTS and value == SWITCH_DEFAULTS[key]):
+            given.append(f"without {_typed(key, now[key])}")  # the earlier plan had the default: drop what was added
+        else:
+            given.append(_typed(key, value))
+    return ", ".join(given)
+
+
+def _typed(key: str, value: Any) -> str:
+    """A plan's setting as it is typed: batch sizes comma-separated (--batch-size 1,8), one --input each."""
+    if key == "inputs":
+        return " ".join(option(key, text) for text in value)
+    return option(key, ",".join(map(str, value)) if isinstance(value, (list, tuple)) else value)
 
 
 def _recorded_plan(run: dict) -> dict:
