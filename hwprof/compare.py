@@ -449,6 +449,73 @@ def _only_in_base(
     return devices, [{"device_name": device, "model": model} for device, model in models]
 
 
+POSITION_COLUMNS = ("kind", "layer_index", "op", "config")  # where a layer is in its network, and what it is
+
+
+def _unpaired_layers(
+    base_frame: pd.DataFrame, new_frame: pd.DataFrame, matched: pd.DataFrame, columns: list[str], dtypes: bool
+) -> list[dict]:
+    """The layers of a network both sides measured that pair with nothing although the other side has a layer at
+    the same position: their op or config text differs (hwprof has recorded new config keys over time, or the
+    input differs), so no row, op summary or gate compares them, and an attention layer that is a third of a
+    ViT's time would leave the comparison without a word. Each entry names the network (with its dtype where
+    the rows name theirs, `dtypes`), per side the unpaired layers, their ops and their share of the network's
+    layer time, and `why` says what to do. Rows pair as before: only what they leave out is told."""
+    network = [column for column in columns if column not in POSITION_COLUMNS]
+    paired = matched[columns].assign(_paired=True)
+    layers = {
+        role: frame.loc[frame["kind"] == "layer", [*columns, "latency_ms"]].merge(paired, on=columns, how="left")
+        for role, frame in (("base", base_frame), ("new", new_frame))
+    }
+    totals = {role: rows.groupby(network, sort=False)["latency_ms"].sum() for role, rows in layers.items()}
+    positions = {role: rows[[*network, "layer_index"]].drop_duplicates() for role, rows in layers.items()}
+    unpaired = {  # at a position the other side has a layer at: a network the other side did not finish is not
+        role: rows[rows["_paired"].isna()].merge(positions[other], on=[*network, "layer_index"])
+        for (role, rows), other in zip(layers.items(), ("new", "base"))
+    }
+    by_network = {role: dict(list(rows.groupby(network, sort=False))) for role, rows in unpaired.items()}
+    devices = matched["device_name"].nunique()
+    entries = []
+    for key in sorted({*by_network["base"], *by_network["new"]}):
+        named = dict(zip(network, key))
+        entry = {
+            "device_name": named["device_name"],
+            "model": named["model"],
+            "batch_size": _whole_or_none(named["batch_size"]),
+            **({"dtype": named["dtype"]} if dtypes else {}),
+        }
+        for role, groups in by_network.items():
+            rows = groups.get(key, unpaired[role].iloc[:0])
+            total = totals[role].get(key)
+            entry[f"only_in_{role}"] = {
+                "layers": len(rows),
+                "ops": dict(sorted(rows["op"].value_counts().items(), key=lambda item: (-item[1], item[0]))),
+                "layer_time_share": float(rows["latency_ms"].sum() / total) if total else None,
+            }
+        entry["why"] = _unpaired_why(entry, devices)
+        entries.append(entry)
+    return entries
+
+
+def _unpaired_why(entry: dict, devices: int) -> str:
+    """A network's unpaired layers in one sentence: which, how much of its layer time, why, and what to do."""
+    sides = []
+    for role in ("base", "new"):
+        side = entry[f"only_in_{role}"]
+        if side["layers"]:
+            ops = ", ".join(f"{op} x{count}" if count > 1 else op for op, count in side["ops"].items())
+            share = "" if side["layer_time_share"] is None else f"; {side['layer_time_share']:.0%} of its layer time"
+            sides.append(f"{side['layers']} in {role.upper()} ({ops}{share})")
+    dtype = f" {entry['dtype']}" if "dtype" in entry else ""
+    device = f" on {entry['device_name']}" if devices > 1 else ""
+    return (
+        f"{entry['model']} batch {entry['batch_size']}{dtype}{device}, measured on both sides, has layers that pair "
+        f"with nothing, {' and '.join(sides)}, so no row, op summary or gate compares them: BASE and NEW recorded "
+        "their configs differently (measured by another hwprof version, or with another input); measure BASE "
+        "again with this hwprof version, on the same input, to compare them"
+    )
+
+
 def _boards_only_in_base(base: _Side, new: _Side, devices: list[str], shared: list[str]) -> list[dict]:
     """Boards of one kind (one device name) that BASE measured on a host NEW has no run from measured alike:
     boards of a kind pool their rows, so one whose job did not run tonight (or ran another dtype or setting)
@@ -766,6 +833,7 @@ def compare(
         "devices_measured_otherwise": [{"device_name": d, "how": how} for d, how in sorted(otherwise.items())],
         "boards_only_in_base": _boards_only_in_base(base, new, devices, shared) if "device_name" in shared else [],
         "models_only_in_base": models_only_in_base,
+        "unpaired_layers": _unpaired_layers(base_frame, new_frame, matched, columns, several_dtypes),
         "power_flags": _power_flag_counts(rows, metrics),
         "rows": rows,
         "models": _summaries(rows, matched, "model", metrics),

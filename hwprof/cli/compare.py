@@ -135,6 +135,8 @@ def print_report(report: dict) -> None:
     for device, models in by_device.items():
         on = f" on {device}" if len(named) > 1 else ""  # a fleet's: which board's models, even with one compared
         console.print(f"note: models only in BASE{on}: {names(models)}", soft_wrap=True)
+    for entry in report["unpaired_layers"]:
+        console.print(f"note: {entry['why']}", soft_wrap=True)
     for difference in report["run_differences"]:
         console.print(f"note: {difference}", soft_wrap=True)
     if report["raw_samples"]["unavailable_reason"]:
