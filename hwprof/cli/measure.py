@@ -284,7 +284,7 @@ def measure(
         click.echo(json.dumps(document, indent=2))
     elif not quiet:
         print_summary(summary, out, runs, contention_said=True)  # measure warned of contention as it ended
-        _echo_facts(facts, continued)
+        _echo_facts(facts, summary, continued)
 
 
 def run_facts(run: dict, elapsed_s: float | None) -> dict:
@@ -322,11 +322,12 @@ def speeds_line(facts: dict) -> str | None:
     )
 
 
-def timing_line(facts: dict, resumed: bool = False) -> str | None:
+def timing_line(facts: dict, resumed: bool = False, timed: str = "networks") -> str | None:
     """took 5 min 02 s: networks 3 min 40 s, layer sweep 58 s (20%), waited 12 s for a quiet machine. The
     networks' and the sweep's seconds are the measurement's, over every run of a resumed one, so after a
-    resume they are said apart from this command's time."""
-    parts = [] if facts.get("networks_s") is None else [f"networks {duration_text(facts['networks_s'])}"]
+    resume they are said apart from this command's time. `timed` names what networks_s timed: "layer sweeps"
+    for a run of sweep:OP models alone, which times no network."""
+    parts = [] if facts.get("networks_s") is None else [f"{timed} {duration_text(facts['networks_s'])}"]
     sweep = facts.get("fit_sweep") or {}
     if sweep.get("sweep_s"):
         parts.append(f"layer sweep {duration_text(sweep['sweep_s'])} ({sweep['share']:.0%})")
@@ -407,13 +408,15 @@ def _measure_shards(context, devices: list[str], out: str, threads, resume: bool
         for device, summary in per_device.items():
             click.echo(f"{device}:")
             print_summary(summary, paths[device], runs_of[device])
-            _echo_facts(summary)
+            _echo_facts(summary, summary)
         click.echo(f"merged: {out} (took {duration_text(elapsed_s)})")
 
 
-def _echo_facts(facts: dict, resumed: bool = False) -> None:
-    """The threads and the time a run took, each line where there is something to say."""
-    for line in (threads_line(facts), timing_line(facts, resumed), speeds_line(facts)):
+def _echo_facts(facts: dict, summary: dict, resumed: bool = False) -> None:
+    """The threads and the time a run took, each line where there is something to say. A run of sweep:OP models
+    alone timed no network: the seconds recorded as networks_s are its sweeps'."""
+    timed = "layer sweeps" if summary["sweeps"] and not summary["networks"] else "networks"
+    for line in (threads_line(facts), timing_line(facts, resumed, timed), speeds_line(facts)):
         if line:
             click.echo(line)
 
@@ -983,6 +986,39 @@ def print_summary(summary: dict, out: str, runs: list[dict], contention_said: bo
             f"slowest layers of the other {len(with_layers) - len(shown_layers):,} networks (the "
             f"{len(shown_layers)} slowest are above): --json lists them"
         )
+    if summary["networks"]:
+        _print_networks(console, summary)
+    elif not summary["sweeps"]:
+        console.print("no networks or layer sweeps measured")
+    if summary["sweeps"]:
+        sweeps = summary["sweeps"]
+        unstable = sum(entry["unstable_rows"] for entry in sweeps)
+        apart = " (not networks, so not in the table)" if summary["networks"] else ""
+        console.print(
+            f"layer sweeps: {sum(entry['layers'] for entry in sweeps):,} layer configurations in {len(sweeps):,} "
+            f"sweep group(s), {unstable:,} unstable{apart}: --json lists them"
+        )
+    if summary["contended_measurements"] and not contention_said:
+        console.print(contention_warning(summary["contended_measurements"]))
+    shared = sum(entry.get("gpu_shared_rows", 0) for entry in summary["networks"] + summary["sweeps"])
+    if shared:
+        console.print(
+            f"warning: other processes used the GPU while {shared} row(s) were measured (column "
+            "gpu_other_processes); their latency and energy include others' work: measure on a GPU of its own"
+        )
+    # runs of `hwprof run` record no threads: they timed a command, not a network
+    one_thread = {run.get("threads") for run in runs} - {None} == {1}
+    for line in two_speed_lines(summary["networks"], one_thread):
+        console.print(line)
+    for line in host_bound_lines(summary.get("host_bound", [])):
+        console.print(line)
+    console.print(f"dataset: {out}")
+
+
+def _print_networks(console, summary: dict) -> None:
+    """print_summary's table of the networks (the NETWORK_ROWS slowest), with power where a sensor was used."""
+    from rich.table import Table
+
     shown = _slowest(summary["networks"], NETWORK_ROWS)
     table = Table(
         "model",  # a long name (a zoo model's) wraps, never cut, as every cell (common.uncut)
@@ -1028,25 +1064,3 @@ def print_summary(summary: dict, out: str, runs: list[dict], contention_said: bo
             f"… {len(summary['networks']) - len(shown):,} more networks (the {len(shown)} slowest are above): "
             "--json lists every one"
         )
-    if summary["sweeps"]:
-        sweeps = summary["sweeps"]
-        unstable = sum(entry["unstable_rows"] for entry in sweeps)
-        console.print(
-            f"layer sweeps: {sum(entry['layers'] for entry in sweeps):,} layer configurations in {len(sweeps):,} "
-            f"sweep group(s), {unstable:,} unstable (not networks, so not in the table): --json lists them"
-        )
-    if summary["contended_measurements"] and not contention_said:
-        console.print(contention_warning(summary["contended_measurements"]))
-    shared = sum(entry.get("gpu_shared_rows", 0) for entry in summary["networks"] + summary["sweeps"])
-    if shared:
-        console.print(
-            f"warning: other processes used the GPU while {shared} row(s) were measured (column "
-            "gpu_other_processes); their latency and energy include others' work: measure on a GPU of its own"
-        )
-    # runs of `hwprof run` record no threads: they timed a command, not a network
-    one_thread = {run.get("threads") for run in runs} - {None} == {1}
-    for line in two_speed_lines(summary["networks"], one_thread):
-        console.print(line)
-    for line in host_bound_lines(summary.get("host_bound", [])):
-        console.print(line)
-    console.print(f"dataset: {out}")
