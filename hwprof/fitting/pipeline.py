@@ -111,7 +111,6 @@ def adapt_training_data(
     say(f"keeping the layer models of {named}; fitting network models on {data.networks_counted()}")
     predictor = refit_networks(base, data, targets)
     doc = predictor.doc
-    doc["device_name"] = data.device_name
     doc["training"]["network_refit"].update(
         base=base.source, base_device_name=base.doc.get("device_name"), sources=data.sources
     )
@@ -204,10 +203,15 @@ def refit_networks(
         targets=list(docs),
         cv={"scheme": "none", "reason": "refitted"},
         domain=network_domain(data),
+        device_name=data.device_name,
     )
-    # the layer rows are the base's; the networks, and how far their reruns disagree, are the new data's
+    # the layer rows are the base's; the networks, their conditions (threads, device, cache: what its figures are
+    # for) and how far their reruns disagree are the new data's
     doc["training"] = dict(
         doc.get("training", {}),
+        sources=data.sources,
+        device_name=data.device_name,
+        base_sources=kept_sources(predictor),
         network_refit={
             "networks": len(data.networks),
             "models": data.models,
@@ -219,12 +223,19 @@ def refit_networks(
     return Predictor(doc)
 
 
+def kept_sources(predictor: Predictor) -> list[dict]:
+    """The datasets the models an adapted predictor keeps from `predictor` were fitted from: its own training
+    sources, or, where it was adapted itself, those of its base (`training.base_sources`)."""
+    training = predictor.doc.get("training", {})
+    return training.get("base_sources", training.get("sources", []))
+
+
 def _another_setting(predictor: Predictor, data: TrainingData) -> bool:
     """Whether `data` ran on another board than `predictor`'s training data, or at another thread count
-    (where both recorded theirs): its layer sums are then another setting's latency."""
+    than its layer models' data (where both recorded theirs): its layer sums are then another setting's latency."""
     if predictor.doc.get("device_name") != data.device_name:
         return True
-    before = thread_counts(predictor.doc.get("training", {}).get("sources", []))
+    before = thread_counts(kept_sources(predictor))
     now = thread_counts(data.sources)
     return bool(before and now and before != now)
 

@@ -26,7 +26,7 @@ import pandas as pd
 from hwprof.errors import HwprofError
 from hwprof.files import now_text
 from hwprof.fitting.data import TrainingData, device_of, mixed_thread_counts, training_data
-from hwprof.fitting.pipeline import adapt_training_data, fit_training_data, network_domain, refit_networks
+from hwprof.fitting.pipeline import adapt_training_data, fit_training_data, kept_sources, network_domain, refit_networks
 from hwprof.predictor.predictor import Predictor
 from hwprof.progress import Progress
 
@@ -167,7 +167,7 @@ def adapt_from_fleet(
     if how == "adapted":
         predictor = adapt_training_data(base, data, ["latency_ms"], cv=cv, progress=progress)
     elif how == "scaled":
-        predictor = _scaled(base, best, scaled_loo, network_domain(data))
+        predictor = _scaled(base, best, scaled_loo, data)
     else:
         predictor = fit_training_data(data, ["latency_ms"], family, cv=cv, progress=progress) if cv else own
     say(f"prior: {HOW[how]}, chosen by leave-one-out (log error {errors[how]:.3f})")
@@ -216,10 +216,11 @@ def _adapted_leave_one_out(base: Predictor, data: TrainingData, rows: np.ndarray
     return out
 
 
-def _scaled(base: Predictor, match: BoardMatch, residuals: np.ndarray, domain: dict) -> Predictor:
-    """Another board's predictor with its latency scaled to this board; its held-out residuals are
-    leave-one-out, each network against the scale the other networks give. Its domain is the new board's
-    networks: the scale was checked on them, not on the networks the other board measured."""
+def _scaled(base: Predictor, match: BoardMatch, residuals: np.ndarray, data: TrainingData) -> Predictor:
+    """Another board's predictor with its latency scaled to `data`'s board; its held-out residuals are
+    leave-one-out, each network against the scale the other networks give. Its domain and its conditions
+    (training.sources: the threads, device and cache its figures are for) are the new board's networks': the
+    scale was checked on them, not on the networks the other board measured, whose sources stay as base_sources."""
     scale = float(np.exp(match.log_scale))
     model = dict(base.doc["network_models"]["latency_ms"])
     if model.get("form", "additive") == "log_ratio":  # layer sum x exp(intercept + ...) + cost x fresh MB
@@ -235,7 +236,12 @@ def _scaled(base: Predictor, match: BoardMatch, residuals: np.ndarray, domain: d
         network_models={"latency_ms": model},
         targets=["latency_ms"],
         cv={"scheme": "leave-one-out scale", "networks": int(len(residuals))},
-        domain=domain,
+        domain=network_domain(data),
     )
-    doc["training"] = dict(base.doc.get("training", {}))
+    doc["training"] = dict(
+        base.doc.get("training", {}),
+        sources=data.sources,
+        device_name=data.device_name,
+        base_sources=kept_sources(base),
+    )
     return Predictor(doc)
