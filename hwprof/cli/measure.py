@@ -925,9 +925,10 @@ def _tail_cell(tail: tuple, samples: int | None, processes: int | None = None) -
     if None in tail:
         return "-"
     text = f"{tail[0]:.3f} / {tail[1]:.3f}"
+    counted = f"{samples} sample{'s' * (samples != 1)}"
     if processes is not None and processes > 1:
-        return f"{text} ({samples} samples of {processes} processes, pooled)"
-    return f"{text} ({samples} samples)" if samples is not None and samples < TAIL_SAMPLES else text
+        return f"{text} ({counted} of {processes} processes, pooled)"
+    return f"{text} ({counted})" if samples is not None and samples < TAIL_SAMPLES else text
 
 
 def _interval_cell(entry: dict, digits: int = 3) -> str:
