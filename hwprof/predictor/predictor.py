@@ -1134,15 +1134,15 @@ def _describe_causes(time_per_cause: Any, causes: list[tuple[str, str]], n_netwo
 
 def load_predictor(path: str | os.PathLike) -> Predictor:
     """Read a predictor file. It is data only: nothing in it is executed."""
-    path = as_path(path, "predictor file")
+    file = as_path(path, "predictor file")
     try:
-        doc = predictor_file.load(path)
+        doc = predictor_file.load(file)
     except HwprofError:
-        remedy = _refit_remedy(path)
+        remedy = _refit_remedy(file)
         if remedy is None:
             raise
         # the same refusal, naming what to refit from (the first stands should the file have changed since)
-        read_json_document(path, predictor_file.FORMAT, predictor_file.FORMAT_VERSION, "predictor file", remedy)
+        read_json_document(file, predictor_file.FORMAT, predictor_file.FORMAT_VERSION, "predictor file", remedy)
         raise
     return Predictor(doc, source=str(path))  # a damaged part is one sentence naming the file
 
