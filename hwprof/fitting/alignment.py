@@ -112,29 +112,47 @@ class Alignment:
         return "\n".join(lines)
 
     def warnings(self) -> list[str]:
-        """One sentence per run whose layers of a class ran WARN_FACTOR or more away from its reference's
-        speed: its networks, measured in the same slow or fast spell, are kept as measured, so the fit sees
+        """One sentence per run whose rows of a class ran WARN_FACTOR or more away from its reference's speed.
+        Layers: its networks, measured in the same slow or fast spell, are kept as measured, so the fit sees
         them out of step with their layers; a run without networks (a layer sweep) has only layers, scaled by
-        one median factor a machine that changed under them need not have slowed them all by. The fix is a
-        rerun when the machine is steady."""
+        one median factor a machine that changed under them need not have slowed them all by. Networks (reruns
+        of network-only datasets, such as NB-201 cells) are scaled by one such factor too. The fix is a rerun
+        when the machine is steady, named by a few of its models: a hundred cells by name hid the advice."""
         said = []
         for run in self.runs:
             off = {c: f for c, f in run.factors.items() if not 1 / WARN_FACTOR < f < WARN_FACTOR}
             if not off:  # a run left as measured has no factors
                 continue
             cls, factor = max(off.items(), key=lambda item: abs(np.log(item[1])))
+            one_factor = "by one factor that the machine need not have slowed each of them by"
+            if cls == NETWORK_CLASS:  # its networks were scaled (all a network-only rerun has)
+                what, shared = "networks", f"{run.shared[cls]} networks"
+                done = f"its networks are scaled to that run's speed, {one_factor}"
+            else:
+                what, shared = f"{cls} layers", f"{run.shared[cls]} configurations"
+                kept = "its networks are kept as measured, so the fit sees them out of step"
+                done = f"its layers are scaled to that run's speed, {kept if run.networks else one_factor}"
             said.append(
-                f"run {run.label()} ran its {cls} layers {factor:.2f}x as long as run {run.reference[:8]} did on "
-                f"{run.shared[cls]} configurations both measured; its layers are scaled to that run's speed, "
-                + (
-                    "its networks are kept as measured, so the fit sees them out of step"
-                    if run.networks
-                    else "by one factor that the machine need not have slowed each of them by"
-                )
-                + f": measure {', '.join(run.models)} again while nothing else runs, and fit with that run in place "
-                "of this one"
+                f"run {run.label()} ran its {what} {factor:.2f}x as long as run {run.reference[:8]} did on "
+                f"{shared} both measured; {done}: measure {_some(run.models)} again while nothing else runs, and "
+                "fit with that run in place of this one"
             )
         return said
+
+
+NAMED_CHARS = 120  # a warning names a run's models up to this much text, then counts the rest
+
+
+def _some(models: list[str]) -> str:
+    """A run's models as a warning names them: the first ones within NAMED_CHARS (one at least), and how
+    many more."""
+    named = models[:1]
+    for model in models[1:]:
+        if len(", ".join([*named, model])) > NAMED_CHARS:
+            break
+        named.append(model)
+    more = len(models) - len(named)
+    return ", ".join(named) + (f" and {more} more of its models" if more else "")
 
 
 def _keys(frame: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
