@@ -134,7 +134,8 @@ def show(dataset: Path, as_json: bool) -> None:
         threads = "" if command else f"{count or 'unrecorded'} thread{'' if count == 1 else 's'}, "
         torch_words = "" if command else f"torch {known['torch']}, "
         line = (
-            f"run {str(run['run_id'])[:8]} ({known['status']}): {known['rows']} rows on {known['device_name']}, "
+            f"run {str(run['run_id'])[:8]} ({known['status']}): {known['rows']} row{'' if known['rows'] == 1 else 's'} "
+            f"on {known['device_name']}, "
             f"{''.join(f'{word}, ' for word in run['execution'])}"
             f"{threads}power {run['power_source'] or 'unavailable'}, {_unusual_settings(run)}"
             f"hwprof {known['hwprof']}, {torch_words}started {known['start_time']}"
