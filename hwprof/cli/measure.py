@@ -14,13 +14,13 @@ import click
 from hwprof.cli.common import existing_tegrastats, make_console, make_progress, number
 from hwprof.drivers import POWER_KINDS
 from hwprof.measuring.allocator import DEFAULT_POLICY, POLICIES
-from hwprof.measuring.cache import CACHE_MODES, DEFAULT_CACHE_MODE
+from hwprof.measuring.cache import CACHE_MODES
 from hwprof.measuring.fit_sweep import DEFAULT_SWEEP_SHARE
 from hwprof.measuring.processes import DEFAULT_PROCESSES, work_folder
 from hwprof.measuring.runner import Method
 from hwprof.measuring.stats import TWO_SPEED_FACTOR, slow_share
 from hwprof.progress import duration_text
-from hwprof.schema import COMPUTE_DTYPES, CONTENDED_SHARE
+from hwprof.schema import COMPUTE_DTYPES, CONTENDED_SHARE, DEFAULT_CACHE_MODE
 
 TOP_LAYERS = 10
 # a summary shows every network of a run of a few, and of a large dataset its slowest (--json lists every one)

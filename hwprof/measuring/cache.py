@@ -29,7 +29,6 @@ import torch
 from hwprof.drivers.host import cpu_names, sysfs_path
 
 CACHE_MODES = ("warm", "cold")
-DEFAULT_CACHE_MODE = "cold"
 COLD_FACTOR = 2  # copies together hold this many times the cache
 MAX_COPIES = 256  # bounds the setup time and memory of layers far smaller than the cache
 COLD_MEMORY_SHARE = 0.25  # of the free memory, for all the copies of one group's layers

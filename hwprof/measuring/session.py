@@ -32,7 +32,7 @@ from hwprof.errors import HwprofError, is_switch, option, shown, true_or_false, 
 from hwprof.files import now_text
 from hwprof.measuring.allocator import DEFAULT_POLICY, pin_allocator
 from hwprof.measuring.allocator import POLICIES as ALLOCATOR_POLICIES
-from hwprof.measuring.cache import CACHE_MODES, DEFAULT_CACHE_MODE
+from hwprof.measuring.cache import CACHE_MODES
 from hwprof.measuring.energy import ENERGY_KEYS
 from hwprof.measuring.execution import Execution
 from hwprof.measuring.fit_sweep import DEFAULT_SWEEP_SHARE, SweepRecord, recorded_sweep
@@ -61,7 +61,7 @@ from hwprof.models.spec import (
 from hwprof.models.tracing import for_run
 from hwprof.progress import Progress, bytes_text, given_progress
 from hwprof.samples import RawSamples
-from hwprof.schema import ALL_COLUMNS, CACHE_BEFORE_RECORDED, CONTENDED_SHARE
+from hwprof.schema import ALL_COLUMNS, CACHE_BEFORE_RECORDED, CONTENDED_SHARE, DEFAULT_CACHE_MODE
 
 MEASUREMENT_COLUMNS = (
     "latency_ms",

@@ -14,7 +14,7 @@ SAMPLES_S = (1e-3, 1.1e-3, 0.9e-3)
 
 
 def write(path, status):
-    plan = {"models": ["net", "other", "sweep:relu:2"], "batch_sizes": [1, 2]}
+    plan = {"models": ["net", "other", "sweep:relu:2"], "batch_sizes": [1, 2], "cache": "cold"}
     writer = DatasetWriter(path, {"run_id": "r1", "schema_version": SCHEMA_VERSION, "plan": plan})
     writer.write([synthetic_row("net", 0, SAMPLES_S), synthetic_row("net", -1, SAMPLES_S)])  # net at batch 1: done
     writer.write([synthetic_row("other", 0, SAMPLES_S)])  # other at batch 1: a layer, no network row yet

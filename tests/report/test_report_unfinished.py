@@ -59,7 +59,7 @@ def test_a_killed_runs_report_counts_the_rows_only_its_journal_holds(tmp_path):
 
 
 def test_the_report_names_what_a_resume_still_has_to_measure_as_show_does(tmp_path):
-    plan = {"models": ["net", "other"], "batch_sizes": [1, 2]}
+    plan = {"models": ["net", "other"], "batch_sizes": [1, 2], "cache": "cold"}
     writer = DatasetWriter(tmp_path / "cut.parquet", {"run_id": "r1", "schema_version": SCHEMA_VERSION, "plan": plan})
     writer.write([synthetic_row("net", 0, SAMPLES_S), synthetic_row("net", -1, SAMPLES_S)])  # net at batch 1 only
     writer.close("interrupted")
