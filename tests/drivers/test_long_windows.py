@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import hwprof
-from fakes.fake_pynvml import FakeGpu, install
+from fakes.fake_pynvml import flat_gpu
 from fakes.sim_clock import SimClock
 from fakes.sysfs import FakeRaplTree, FakeZone, write_file, write_ina3221_hwmon
 from hwprof.drivers import base, open_sensor
@@ -24,10 +24,7 @@ KEPT = 300  # reads kept: 3 s of NVML's 10 ms poll
 @pytest.fixture
 def gpu(sysfs_root, monkeypatch):
     monkeypatch.setattr(base, "SAMPLE_HISTORY", KEPT)
-    gpu = FakeGpu(idle_w=70.0)
-    install(monkeypatch, [gpu])
-    monkeypatch.setattr("hwprof.measuring.session.resolve_device", lambda device: None)  # no CUDA here
-    return gpu
+    return flat_gpu(monkeypatch)
 
 
 def test_an_nvml_window_longer_than_the_kept_reads_gives_its_whole_energy_unflagged(gpu):

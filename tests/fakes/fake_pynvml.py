@@ -397,3 +397,12 @@ def install(monkeypatch, gpus: list, clock=None) -> types.ModuleType:
     monkeypatch.setattr(base, "REAL_CLOCK", module.clock)
     monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
     return module
+
+
+def flat_gpu(monkeypatch, watts: float = 70.0) -> FakeGpu:
+    """One fake GPU at a flat `watts`, installed as NVML, with measure's CUDA lookup stubbed out (no CUDA here):
+    what tests of energy windows read through NVML start from."""
+    gpu = FakeGpu(idle_w=watts)
+    install(monkeypatch, [gpu])
+    monkeypatch.setattr("hwprof.measuring.session.resolve_device", lambda device: None)
+    return gpu

@@ -16,6 +16,15 @@ from hwprof.predictor.features import LayerRecord, encode_layers
 from hwprof.schema import REQUIRED_COLUMNS
 
 DEVICE = "Synthetic CPU"
+# the conditions a predictor fitted on synthetic runs at one thread, cold, in float32 reports (Predictor.conditions)
+ONE_THREAD_COLD = {
+    "device_name": DEVICE,
+    "device": ["cpu"],
+    "threads": [1],
+    "dtypes": ["float32"],
+    "layouts": ["contiguous"],
+    "cache": ["cold"],
+}
 FAMILIES = ("alpha", "beta", "gamma", "delta", "epsilon")
 NETWORK_FACTOR = 1.15
 OVERHEAD_MS = 0.02

@@ -7,7 +7,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from fakes.synthetic import DEVICE, ONE_RUN, synthetic_frame, write
+from fakes.synthetic import DEVICE, ONE_RUN, ONE_THREAD_COLD, synthetic_frame, write
 from hwprof.cli import main
 from hwprof.errors import HwprofError
 from hwprof.fitting import prior
@@ -17,14 +17,7 @@ from hwprof.fitting.pipeline import _another_setting
 from hwprof.predictor.predictor import Predictor, load_predictor
 from hwprof.search.verify import training_threads
 
-NEW_CONDITIONS = {
-    "device_name": DEVICE,
-    "device": ["cpu"],
-    "threads": [1],
-    "dtypes": ["float32"],
-    "layouts": ["contiguous"],
-    "cache": ["cold"],
-}
+NEW_CONDITIONS = ONE_THREAD_COLD
 
 
 def dataset(directory, name, frame, threads, cache):

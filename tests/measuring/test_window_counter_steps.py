@@ -4,15 +4,12 @@ the counter's steps, so a flat load reads flat whatever the window's length."""
 import pytest
 
 import hwprof
-from fakes.fake_pynvml import FakeGpu, install
+from fakes.fake_pynvml import flat_gpu
 
 
 @pytest.fixture
 def gpu(sysfs_root, monkeypatch):
-    gpu = FakeGpu(idle_w=70.0)
-    install(monkeypatch, [gpu])
-    monkeypatch.setattr("hwprof.measuring.session.resolve_device", lambda device: None)  # no CUDA here
-    return gpu
+    return flat_gpu(monkeypatch)
 
 
 def test_a_flat_70_w_reads_70_w_whatever_the_windows_length(gpu):

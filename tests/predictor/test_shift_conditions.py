@@ -7,17 +7,10 @@ import pytest
 from click.testing import CliRunner
 
 import hwprof
-from fakes.synthetic import DEVICE, predictor_of_network_rows, predictor_of_one_run
+from fakes.synthetic import DEVICE, ONE_THREAD_COLD, predictor_of_network_rows, predictor_of_one_run
 from hwprof.cli import main
 
-CONDITIONS = {
-    "device_name": DEVICE,
-    "device": ["cpu"],
-    "threads": [1],
-    "dtypes": ["float32"],
-    "layouts": ["contiguous"],
-    "cache": ["cold"],
-}
+CONDITIONS = ONE_THREAD_COLD
 
 
 @pytest.fixture(scope="module")
