@@ -1517,13 +1517,14 @@ SHOWN_MISSING = 10  # groups named in a sentence; show --json lists every one
 
 def not_measured_line(missing: list[dict], run: dict, shown: int = SHOWN_MISSING) -> str:
     """not_measured's groups in one sentence, the first `shown` of them named, with the command that measures them:
-    a run that timed its layers warm by the default of its day (no --cache given) resumes only with --cache warm."""
+    a run planned warm by the default of its day (no --cache given) resumes only with --cache warm, as
+    measure's check of the plan asks, with layers or without."""
     groups = ", ".join(_group_words(group) for group in missing[:shown])
     more = f" and {len(missing) - shown} more" if len(missing) > shown else ""
     plan = run.get("plan") or {}
     cache = plan.get("cache", CACHE_BEFORE_RECORDED)
     given = any(str(part).startswith("--cache") for part in run.get("argv") or [])
-    flags = f" --cache {cache}" if cache != DEFAULT_CACHE_MODE and plan.get("layers", True) and not given else ""
+    flags = f" --cache {cache}" if cache != DEFAULT_CACHE_MODE and not given else ""
     return f"not measured yet: {groups}{more}; run the same measure command with --resume{flags} to measure them"
 
 

@@ -15,7 +15,8 @@ MISSING = [{"model": "resnet18", "batch_size": 4}]
         ({"layers": True, "cache": "warm"}, ["hwprof", "measure", "resnet18"], " --cache warm"),  # warm by default
         ({"layers": True, "cache": "warm"}, ["hwprof", "measure", "resnet18", "--cache", "warm"], ""),  # as given
         ({"layers": True, "cache": "cold"}, ["hwprof", "measure", "resnet18"], ""),  # today's default
-        ({"layers": False}, ["hwprof", "measure", "resnet18", "--no-layers"], ""),  # no layers, no cache mode
+        ({"layers": False}, ["hwprof", "measure", "resnet18", "--no-layers"], " --cache warm"),  # measure asks it too
+        ({"layers": False, "cache": "cold"}, ["hwprof", "measure", "resnet18", "--no-layers"], ""),
     ],
 )
 def test_the_resume_command_names_the_cache_a_run_was_measured_with_when_its_command_does_not(plan, argv, flags):
