@@ -81,6 +81,13 @@ TEXT_COLUMNS = tuple(c for c in ALL_COLUMNS if c not in INT_COLUMNS + FLOAT_COLU
 RUN_STATUSES = ("running", "complete", "interrupted", "failed")
 
 
+def run_status(error: BaseException | None) -> str:
+    """What a run that ended on `error` records: complete (None), interrupted (Ctrl-C, SIGTERM) or failed."""
+    if error is None:
+        return "complete"
+    return "interrupted" if isinstance(error, KeyboardInterrupt) else "failed"
+
+
 def is_csv(path: str | os.PathLike) -> bool:
     return str(path).lower().endswith(".csv")
 
@@ -984,12 +991,7 @@ class DatasetWriter:
         `finally` or `except KeyboardInterrupt` records "interrupted" or "failed".
         """
         if status is None:
-            in_flight = sys.exc_info()[0]
-            status = (
-                "complete"
-                if in_flight is None
-                else ("interrupted" if issubclass(in_flight, KeyboardInterrupt) else "failed")
-            )
+            status = run_status(sys.exc_info()[1])
         if status not in RUN_STATUSES:
             raise ValueError(f"status must be one of {RUN_STATUSES}, not {status!r}")
         if self._closed:

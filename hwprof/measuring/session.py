@@ -26,6 +26,7 @@ from typing import Any
 import pandas as pd
 import torch
 
+from hwprof.dataset import run_status
 from hwprof.drivers.base import NoSensor, PowerSensor, SensorUnavailable, sensor_notes
 from hwprof.drivers.host import check_sysfs_root, cpu_quota, cpus_within_quota, parse_device, usable_cpus
 from hwprof.errors import HwprofError, is_switch, option, shown, true_or_false, whole_number, worded
@@ -127,12 +128,7 @@ class _MemoryWriter:
     def write(self, rows: list[dict], samples=None) -> None:
         self.rows.extend(rows)
 
-    def close(self) -> None:
-        """As DatasetWriter.close: the status from the exception being handled, if any."""
-        in_flight = sys.exc_info()[0]
-        status = (
-            "complete" if in_flight is None else "interrupted" if issubclass(in_flight, KeyboardInterrupt) else "failed"
-        )
+    def close(self, status: str = "complete") -> None:
         self.provenance.update(status=status, rows=len(self.rows), end_time=now_text(), **end_facts())
 
 
@@ -451,6 +447,7 @@ def _measure(
         cache=cache,
     )
     networks_s: float | None = None  # known once every network is timed
+    stopped_by: BaseException | None = None  # this run's own exception, not one its caller is handling
     try:  # open_sensor hands the sensor over opened; it is closed here whatever happens
         session.load_existing()
         resumed = _resumed_seconds(session.frame(), names)
@@ -485,6 +482,9 @@ def _measure(
             _fit_sweep(session, options, names, sizes, swept, networks_s, resumed["sweep"], earlier)
             if resume and not session.measured_now and session.rows:
                 progress.note(f"nothing was left to measure: earlier runs measured all of {out}")
+    except BaseException as error:
+        stopped_by = error
+        raise
     finally:
         writer.provenance["contention"] = session.contention()
         if session.sweep is not None:  # an interrupted sweep's too: a resumed run carries on from it
@@ -492,7 +492,7 @@ def _measure(
         if networks_s is not None:  # whatever the sweep did: none is run with --sweep-share 0 or --no-layers
             timed_s = session.sweep.networks_s if session.sweep is not None else networks_s  # as the sweep counts
             writer.provenance["networks_s"] = round(timed_s, 3)
-        writer.close()
+        writer.close(run_status(stopped_by))
         sensor.close()
         if options.trace and session.trace:
             from hwprof.traces import append_trace, write_trace
@@ -503,7 +503,7 @@ def _measure(
         session.report_contention(options.max_other_share)
         session.report_overruns()
         if out is None:
-            _hand_over_rows(sys.exc_info()[1], session, writer, progress)
+            _hand_over_rows(stopped_by, session, writer, progress)
     return _returned(_stamped(session.frame(), writer.run_id), _runs(out, writer.provenance))
 
 
@@ -858,7 +858,7 @@ def _measure_in_processes(
         existing = writer.existing_rows()
         if len(existing) and not folder.exists():  # its processes finished and were combined: nothing is left
             progress.note(f"every row is already measured in {out}")
-            writer.close()
+            writer.close("complete")
             return _returned(existing, _runs(out))
         shards = processes.run_workers(models, options, folder, progress)
         rows, runs, samples, speeds = processes.combine_shards(shards, options.precision)
@@ -868,8 +868,11 @@ def _measure_in_processes(
         new = [row for row in rows if processes.combined_key(row) not in done]
         for row in new:
             writer.write([row], samples.get(processes.combined_key(row)))
+    except BaseException as error:  # this run's own: a caller's exception being handled is not its status
+        writer.close(run_status(error))
+        raise
     finally:
-        writer.close()
+        writer.close("complete")  # a second close does nothing
     processes.remove_work_folder(folder)
     _report_workers(_rows_frame(new), runs, options, progress)
     new_frame = _stamped(_rows_frame(new), writer.run_id)

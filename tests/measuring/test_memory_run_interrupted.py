@@ -38,3 +38,25 @@ def test_a_run_that_fails_in_a_later_group_hands_its_rows_over_too(monkeypatch):
         with pytest.raises(hwprof.HwprofError) as raised:
             hwprof.measure("mlp", batch_sizes=[1, 2], **FAST)
     assert len(raised.value.frame) > 0 and raised.value.frame.attrs["provenance"][0]["status"] == "failed"
+
+
+@pytest.mark.parametrize("out", [None, "m.parquet"])
+def test_a_run_made_while_its_caller_handles_an_exception_is_complete_and_leaves_it_alone(tmp_path, out):
+    """Called inside the caller's own `except` block, a run that finishes is complete: the caller's exception is
+    not this run's, gets no frame, and no warning says rows were handed over."""
+    import warnings
+
+    from hwprof.dataset import read_provenance
+
+    path = None if out is None else str(tmp_path / out)
+    try:
+        raise ValueError("the caller's own")
+    except ValueError as handled:
+        with warnings.catch_warnings(record=True) as said:
+            warnings.simplefilter("always")
+            frame = hwprof.measure("mlp", layers=False, out=path, **FAST)
+        assert not hasattr(handled, "frame")
+    assert not any("measured so far are on the exception" in str(w.message) for w in said)
+    assert frame.attrs["provenance"][-1]["status"] == "complete"
+    if path is not None:
+        assert read_provenance(path)[-1]["status"] == "complete"
