@@ -1150,7 +1150,7 @@ def load_predictor(path: str | os.PathLike) -> Predictor:
 def _refit_remedy(path: Path) -> str | None:
     """For a file of an older predictor format, which this hwprof cannot read: the fit command of the datasets
     its training recorded (as that fit was given them), so the user need not find them. None for any other
-    file, or one that recorded none: the plain refusal stands."""
+    file, one that recorded none, or an adapted one (whose sources are its base's): the plain refusal stands."""
     try:
         doc = json.loads(path.read_text())
     except (OSError, ValueError):  # unreadable, not text, not JSON: refused as such
@@ -1161,6 +1161,8 @@ def _refit_remedy(path: Path) -> str | None:
     if type(version) is not int or version >= predictor_file.FORMAT_VERSION:
         return None
     training = doc.get("training")
+    if isinstance(training, dict) and (training.get("network_refit") or training.get("prior")):
+        return None  # adapted (--base, --prior): its sources' fit would remake the base, not it
     sources = _listed(training.get("sources") if isinstance(training, dict) else None)
     paths = [source.get("path") for source in sources if isinstance(source, dict) and source.get("path")]
     if not paths or not all(isinstance(dataset, str) for dataset in paths):

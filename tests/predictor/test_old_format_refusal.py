@@ -50,3 +50,15 @@ def test_an_older_file_that_recorded_no_datasets_is_refused_as_before(doc, tmp_p
         HwprofError, match=r"format version 1, but this hwprof reads version 2; fit one with `hwprof fit`"
     ):
         hwprof.load_predictor(older(doc, tmp_path / "old.json", sources))
+
+
+@pytest.mark.parametrize("adapted_by", ["network_refit", "prior"])
+def test_an_older_adapted_file_is_refused_without_a_fit_that_would_remake_its_base(doc, tmp_path, adapted_by):
+    """An adapted file's sources are its base's (before 2026-12-07): their fit would remake the base, not it."""
+    path = older(doc, tmp_path / "old.json", [{"path": "../data/zoo.parquet", "rows": 2158}])
+    written = json.loads(path.read_text())
+    written["training"][adapted_by] = {"sources": [{"path": "new_board.parquet"}]}
+    path.write_text(json.dumps(written))
+    with pytest.raises(HwprofError, match=r"version 2; fit one with `hwprof fit`") as error:
+        hwprof.load_predictor(path)
+    assert "zoo.parquet" not in str(error.value)
