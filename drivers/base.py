@@ -169,7 +169,7 @@ class WindowMark:
     state: dict
     # the sum of the primary samples' power and their count until then: a window longer than the samples kept
     # still gets the mean of all of its own
-    primary_w: tuple[float, int] = (0.0, 0)
+    primary_sum_w_count: tuple[float, int] = (0.0, 0)
 
 
 def mapping_doubt(sensor, device: str) -> str | None:
@@ -268,7 +268,10 @@ class PowerSensor(ABC):
         # lost its early ones
         self._reads_dropped_s = -math.inf
         self._samples_dropped_s = -math.inf
-        self._primary_w = (0.0, 0)  # every primary sample's power summed, and counted, since the sensor was made
+        self._primary_sum_w_count = (
+            0.0,
+            0,
+        )  # every primary sample's power summed, and counted, since the sensor was made
         self._stop_poller: weakref.finalize | None = None
         self._open_marks: set[int] = set()  # windows not yet closed, for sensors that poll only inside them
         self._opened = False
@@ -379,8 +382,8 @@ class PowerSensor(ABC):
             self._samples_dropped_s = max(self._samples_dropped_s, _keep(self._samples, samples, lambda s: s.t_s))
             primary = [s.power_w for s in samples if s.sensor == self.primary_sensor]
             if primary:
-                total_w, count = self._primary_w
-                self._primary_w = (total_w + math.fsum(primary), count + len(primary))
+                total_w, count = self._primary_sum_w_count
+                self._primary_sum_w_count = (total_w + math.fsum(primary), count + len(primary))
             if state:
                 self._states.append((now, state))
 
@@ -414,7 +417,7 @@ class PowerSensor(ABC):
         with self._lock:
             state = self._read_edge(self._read_state) if self.edge_states else {}
             energy_j = self._read_edge(self._read_energy_j)
-            mark = WindowMark(self.clock.monotonic(), energy_j, state, self._primary_w)
+            mark = WindowMark(self.clock.monotonic(), energy_j, state, self._primary_sum_w_count)
         if not self.poll_outside_windows:
             self._open_marks.add(id(mark))
             self._start_poller()
@@ -443,7 +446,7 @@ class PowerSensor(ABC):
             reads = [(t, e) for t, e in self._counter_reads if mark.t_s < t < stop_s]
             reads_lost = self._reads_dropped_s > mark.t_s
             samples_lost = self._samples_dropped_s >= mark.t_s
-            primary_mean_w = _mean_since(mark.primary_w, self._primary_w) if samples_lost else None
+            primary_mean_w = _mean_since(mark.primary_sum_w_count, self._primary_sum_w_count) if samples_lost else None
         if mark.energy_j is not None and energy_j is not None:
             reads = [(mark.t_s, mark.energy_j), *reads, (stop_s, energy_j)]
             self._check_advancing(reads)
