@@ -15,5 +15,5 @@ def test_a_command_run_is_shown_without_threads(tmp_path):
     shown = CliRunner().invoke(main, ["show", str(out)])
     assert shown.exit_code == 0, shown.output
     [line] = [line for line in shown.output.splitlines() if line.startswith("run ")]
-    assert "(complete): 1 rows on " in line
+    assert "(complete): 1 row on " in line
     assert "threads" not in line
