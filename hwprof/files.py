@@ -158,10 +158,18 @@ def _refuse_constant(name: str):
     raise ValueError(name)
 
 
-def read_json_document(path: str | os.PathLike, file_format: str, version: int, what: str, remedy: str) -> dict:
+def read_json_document(
+    path: str | os.PathLike,
+    file_format: str,
+    version: int,
+    what: str,
+    remedy: str,
+    older_remedy: Callable[[dict], str | None] | None = None,
+) -> dict:
     """A JSON file hwprof wrote, checked to be `what` (its "format") at this `version`.
 
-    `remedy` ends the sentences about a missing file or another version: how to get a good one."""
+    `remedy` ends the sentences about a missing file or another version: how to get a good one. For a file of an
+    older version, `older_remedy` may say better from what the file records (None: `remedy` stands)."""
     path = Path(path)
     try:
         text = path.read_text()
@@ -189,8 +197,9 @@ def read_json_document(path: str | os.PathLike, file_format: str, version: int, 
             "(pip install --upgrade hwprof) to read it"
         )
     if found != version:
+        better = older_remedy(doc) if older_remedy is not None else None
         raise HwprofError(
-            f"{path} has {what} format version {found}, but this hwprof reads version {version}; {remedy}"
+            f"{path} has {what} format version {found}, but this hwprof reads version {version}; {better or remedy}"
         )
     return doc
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 from pathlib import Path
 
 import hwprof
@@ -146,8 +147,25 @@ def missing_parts(doc: dict) -> list[str]:
 
 def load(path: str | os.PathLike) -> dict:
     """The document of a predictor file, checked to be one this hwprof reads, with every part it needs."""
-    doc = read_json_document(path, FORMAT, FORMAT_VERSION, "predictor file", "fit one with `hwprof fit` (hwprof.fit)")
+    remedy = "fit one with `hwprof fit` (hwprof.fit)"
+    doc = read_json_document(path, FORMAT, FORMAT_VERSION, "predictor file", remedy, lambda old: _refit(old, path))
     missing = missing_parts(doc)
     if missing:
         raise HwprofError(f"{path} is a damaged predictor file (its {missing[0]} is missing or empty); refit it")
     return doc
+
+
+def _refit(doc: dict, path: str | os.PathLike) -> str | None:
+    """For a file of an older format, which this hwprof cannot read: the fit command of the datasets its training
+    recorded (as that fit was given them), so the user need not find them. None for one that recorded none, or an
+    adapted one (--base, --prior: its sources' fit would remake its base, not it): the plain refusal stands."""
+    training = doc.get("training")
+    if not isinstance(training, dict) or training.get("network_refit") or training.get("prior"):
+        return None
+    sources = training["sources"] if isinstance(training.get("sources"), list) else []
+    paths = [source.get("path") for source in sources if isinstance(source, dict) and source.get("path")]
+    if not paths or not all(isinstance(dataset, str) for dataset in paths):
+        return None
+    path = Path(path)
+    command = shlex.join(["hwprof", "fit", *paths, "--out", str(path.with_name(f"{path.stem}_refit.json"))])
+    return f"fit one again from the datasets it was fitted from (`{command}`, their paths as that fit was given them)"

@@ -21,7 +21,6 @@ import json
 import math
 import numbers
 import os
-import shlex
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -33,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from hwprof.errors import HwprofError, option, shown, true_or_false, whole_number
-from hwprof.files import as_path, check_output, read_json_document, same_file
+from hwprof.files import as_path, check_output, same_file
 from hwprof.predictor import file as predictor_file
 from hwprof.predictor.domain import Domain
 from hwprof.predictor.features import (
@@ -1134,38 +1133,5 @@ def _describe_causes(time_per_cause: Any, causes: list[tuple[str, str]], n_netwo
 
 def load_predictor(path: str | os.PathLike) -> Predictor:
     """Read a predictor file. It is data only: nothing in it is executed."""
-    file = as_path(path, "predictor file")
-    try:
-        doc = predictor_file.load(file)
-    except HwprofError:
-        remedy = _refit_remedy(file)
-        if remedy is None:
-            raise
-        # the same refusal, naming what to refit from (the first stands should the file have changed since)
-        read_json_document(file, predictor_file.FORMAT, predictor_file.FORMAT_VERSION, "predictor file", remedy)
-        raise
+    doc = predictor_file.load(as_path(path, "predictor file"))
     return Predictor(doc, source=str(path))  # a damaged part is one sentence naming the file
-
-
-def _refit_remedy(path: Path) -> str | None:
-    """For a file of an older predictor format, which this hwprof cannot read: the fit command of the datasets
-    its training recorded (as that fit was given them), so the user need not find them. None for any other
-    file, one that recorded none, or an adapted one (whose sources are its base's): the plain refusal stands."""
-    try:
-        doc = json.loads(path.read_text())
-    except (OSError, ValueError):  # unreadable, not text, not JSON: refused as such
-        return None
-    if not isinstance(doc, dict) or doc.get("format") != predictor_file.FORMAT:
-        return None
-    version = doc.get("format_version")
-    if type(version) is not int or version >= predictor_file.FORMAT_VERSION:
-        return None
-    training = doc.get("training")
-    if isinstance(training, dict) and (training.get("network_refit") or training.get("prior")):
-        return None  # adapted (--base, --prior): its sources' fit would remake the base, not it
-    sources = _listed(training.get("sources") if isinstance(training, dict) else None)
-    paths = [source.get("path") for source in sources if isinstance(source, dict) and source.get("path")]
-    if not paths or not all(isinstance(dataset, str) for dataset in paths):
-        return None
-    command = shlex.join(["hwprof", "fit", *paths, "--out", str(path.with_name(f"{path.stem}_refit.json"))])
-    return f"fit one again from the datasets it was fitted from (`{command}`, their paths as that fit was given them)"
