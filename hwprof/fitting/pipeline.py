@@ -205,13 +205,10 @@ def refit_networks(
         domain=network_domain(data),
         device_name=data.device_name,
     )
-    # the layer rows are the base's; the networks, their conditions (threads, device, cache: what its figures are
-    # for) and how far their reruns disagree are the new data's
-    doc["training"] = dict(
-        doc.get("training", {}),
-        sources=data.sources,
-        device_name=data.device_name,
-        base_sources=kept_sources(predictor),
+    # the layer rows are the base's; the networks, their conditions and how far their reruns disagree the new data's
+    doc["training"] = adapted_training(
+        predictor,
+        data,
         network_refit={
             "networks": len(data.networks),
             "models": data.models,
@@ -221,6 +218,18 @@ def refit_networks(
         rerun_agreement=data.reruns,
     )
     return Predictor(doc)
+
+
+def adapted_training(base: Predictor, data: TrainingData, **more) -> dict:
+    """The training record of a predictor adapted from `base` to `data` (--base, --prior): the new data's sources
+    and board, whose threads, device and cache its figures are for, with the base's datasets as base_sources."""
+    return dict(
+        base.doc.get("training", {}),
+        sources=data.sources,
+        device_name=data.device_name,
+        base_sources=kept_sources(base),
+        **more,
+    )
 
 
 def kept_sources(predictor: Predictor) -> list[dict]:

@@ -26,7 +26,13 @@ import pandas as pd
 from hwprof.errors import HwprofError
 from hwprof.files import now_text
 from hwprof.fitting.data import TrainingData, device_of, mixed_thread_counts, training_data
-from hwprof.fitting.pipeline import adapt_training_data, fit_training_data, kept_sources, network_domain, refit_networks
+from hwprof.fitting.pipeline import (
+    adapt_training_data,
+    adapted_training,
+    fit_training_data,
+    network_domain,
+    refit_networks,
+)
 from hwprof.predictor.predictor import Predictor
 from hwprof.progress import Progress
 
@@ -238,10 +244,5 @@ def _scaled(base: Predictor, match: BoardMatch, residuals: np.ndarray, data: Tra
         cv={"scheme": "leave-one-out scale", "networks": int(len(residuals))},
         domain=network_domain(data),
     )
-    doc["training"] = dict(
-        base.doc.get("training", {}),
-        sources=data.sources,
-        device_name=data.device_name,
-        base_sources=kept_sources(base),
-    )
+    doc["training"] = adapted_training(base, data)
     return Predictor(doc)
