@@ -268,10 +268,8 @@ class PowerSensor(ABC):
         # lost its early ones
         self._reads_dropped_s = -math.inf
         self._samples_dropped_s = -math.inf
-        self._primary_sum_w_count = (
-            0.0,
-            0,
-        )  # every primary sample's power summed, and counted, since the sensor was made
+        # every primary sample's power summed, and counted, since the sensor was made
+        self._primary_sum_w_count = (0.0, 0)
         self._stop_poller: weakref.finalize | None = None
         self._open_marks: set[int] = set()  # windows not yet closed, for sensors that poll only inside them
         self._opened = False
