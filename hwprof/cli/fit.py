@@ -252,14 +252,35 @@ def origin_line(summary: dict) -> str:
 def rerun_line(reruns: dict) -> str:
     """How far reruns of the data's networks disagree (hwprof.fitting.data.rerun_agreement), in one line."""
     runs = "two" if reruns["most_runs"] == 2 else f"2 to {reruns['most_runs']}"
+    from hwprof.fitting.data import MEDIAN_RUNS, WILD_RERUN_FACTOR
+
     power = reruns.get("power_w")
     power_text = (
-        f"; their mean power disagrees by {percent(power['mape'])} ({power['networks']} network(s))" if power else ""
+        f"; their mean power disagrees by {percent(power['mape'])} ({power['networks']} network(s))"
+        if power and power["mape"] is not None
+        else ""
     )
+    wild_text = ""
+    if reruns.get("wild"):
+        named = [
+            f"{network['model']} batch {network['batch_size']} ("
+            + ", ".join(f"{value:.4g} ms in run {run[:8]}" for run, value in network["runs"].items())
+            + ")"
+            for network in reruns["wild_named"]
+        ]
+        more = reruns["wild"] - len(named)
+        wild_text = (
+            f"; {reruns['wild']} network(s) left out of that differ by over {WILD_RERUN_FACTOR:g}x between runs, "
+            f"more than any machine speed explains: {', '.join(named)}{f' and {more} more' if more else ''}: "
+            f"measure them again while nothing else runs and fit with that run as well (from {MEDIAN_RUNS} runs of a "
+            "network on, fit takes their median, which one wrong run cannot move)"
+        )
+    if reruns["mape"] is None:
+        return f"reruns: no network measured in {runs} runs agrees within {WILD_RERUN_FACTOR:g}x{wild_text}"
     return (
         f"reruns: {reruns['networks']} network(s) measured in {runs} runs disagree by {percent(reruns['mape'])} "
         f"(one run taken as the prediction of another: MAPE, {percent(reruns['within_10pct'])} within 10%)"
-        f"{power_text}; a network error near that is measurement noise"
+        f"{power_text}; a network error near that is measurement noise{wild_text}"
     )
 
 

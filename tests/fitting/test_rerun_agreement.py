@@ -104,3 +104,36 @@ def test_a_predictor_adapted_to_new_data_reports_their_reruns_not_the_base_s(tmp
     assert "disagree" not in result.output
     adapted = load_predictor(out).doc
     assert adapted["training"]["rerun_agreement"] is None and not adapted["created"].startswith("2000")
+
+
+def test_a_network_whose_runs_differ_wildly_is_named_not_averaged_in(tmp_path):
+    """One cell read 1179.8 ms in one run and 6.8 ms in the other: the mean over 100 cells said 311.5%."""
+    from click.testing import CliRunner
+
+    from hwprof.cli import main
+
+    first, again = _runs(1.05)
+    networks = again.index[again["kind"] == "network"]
+    wrong = networks[0]
+    again.loc[wrong, "latency_ms"] = first.loc[wrong, "latency_ms"] * 170
+    agreement = rerun_agreement(pd.concat([first, again], ignore_index=True))
+    assert agreement["networks"] == len(networks) - 1 and agreement["wild"] == 1
+    assert agreement["mape"] == pytest.approx((0.05 + (1 - 1 / 1.05)) / 2)  # the other networks' shift only
+    named = agreement["wild_named"][0]
+    assert named["model"] == again.loc[wrong, "model"] and named["factor"] == pytest.approx(170 / 1.0)
+    assert sorted(named["runs"]) == ["again", "first"]
+    paths = [str(write(frame, tmp_path / f"{name}.parquet")) for name, frame in (("a", first), ("b", again))]
+    result = CliRunner().invoke(main, ["fit", *paths, "--out", str(tmp_path / "p.json"), "--no-cv"])
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert "disagree by 4.9%" in text and "1 network(s) left out of that differ by over 3x between runs" in text
+    assert f"{again.loc[wrong, 'model']} batch" in text and "measure them again" in text
+
+
+def test_reruns_that_all_differ_wildly_say_so_without_a_mean(tmp_path):
+    first, again = _runs(10.0)
+    agreement = rerun_agreement(pd.concat([first, again], ignore_index=True))
+    assert agreement["mape"] is None and agreement["networks"] == 0 and agreement["wild"] > 0
+    from hwprof.cli.fit import rerun_line
+
+    assert rerun_line(agreement).startswith("reruns: no network measured in two runs agrees within 3x")
