@@ -19,6 +19,7 @@ import statistics
 import subprocess
 import threading
 import time
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -379,6 +380,26 @@ class Ina3221Sensor(RailSensor):
         }
 
 
+def _read_lines(stdout, lines: queue.Queue) -> None:
+    """tegrastats' lines, parsed, into the sensor's queue as they come; None when its output ends."""
+    for line in stdout:
+        lines.put((time.monotonic(), parse_tegrastats_line(line.strip())))
+    lines.put((time.monotonic(), None))
+
+
+def _end_process(process: subprocess.Popen) -> None:
+    """Stop tegrastats (killed if it ignores the request for 2 s) and close its pipes."""
+    process.terminate()
+    try:
+        process.wait(timeout=2)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    for stream in (process.stdout, process.stderr):
+        if stream:
+            stream.close()
+
+
 class TegrastatsSensor(RailSensor):
     """Rails from a tegrastats process started at a chosen interval."""
 
@@ -418,7 +439,10 @@ class TegrastatsSensor(RailSensor):
             )
         except OSError as error:
             raise SensorUnavailable(f"cannot start tegrastats at {self.path}: {error}") from None
-        self._reader = threading.Thread(target=self._read_lines, daemon=True)
+        # a sensor dropped unclosed is collected (its reader holds the pipe and the queue, not the sensor), and
+        # then tegrastats ends, and its reader with it, rather than running and queueing lines for the process's life
+        self._end_process = weakref.finalize(self, _end_process, self._process)
+        self._reader = threading.Thread(target=_read_lines, args=(self._process.stdout, self._lines), daemon=True)
         self._reader.start()
         deadline = time.monotonic() + self.start_timeout_s
         while self.rule is None:  # the first line tells which board this is
@@ -451,22 +475,9 @@ class TegrastatsSensor(RailSensor):
             what = f"printed no power rails within {self.start_timeout_s:g} s"
         return f"tegrastats at {self.path} {what}{detail}; run it by hand to check, with sudo if it needs root"
 
-    def _read_lines(self) -> None:
-        for line in self._process.stdout:
-            self._lines.put((time.monotonic(), parse_tegrastats_line(line.strip())))
-        self._lines.put((time.monotonic(), None))  # end of output
-
     def _close_hardware(self) -> None:
         if self._process is not None:
-            self._process.terminate()
-            try:
-                self._process.wait(timeout=2)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait()
-            for stream in (self._process.stdout, self._process.stderr):
-                if stream:
-                    stream.close()
+            self._end_process()
             self._process = None
 
     def _poll_samples(self, now: float) -> list[PowerSample]:

@@ -170,6 +170,22 @@ def test_a_tegrastats_that_cannot_start_keeps_what_it_said(host):
         TegrastatsSensor(str(path)).open()
 
 
+def test_a_tegrastats_sensor_dropped_unclosed_ends_tegrastats_and_its_reader(host):
+    """Its reader thread held the sensor, so a sensor dropped without close() was never collected: tegrastats ran,
+    and its lines queued up, for the rest of the process."""
+    import gc
+    import weakref
+
+    sensor = TegrastatsSensor(str(fake_tegrastats(host / "bin", "orin_nano_jp6")), interval_ms=20).open()
+    process, reader, gone = sensor._process, sensor._reader, weakref.ref(sensor)
+    del sensor
+    gc.collect()
+    assert gone() is None
+    assert process.wait(timeout=10) is not None
+    reader.join(timeout=10)
+    assert not reader.is_alive()
+
+
 @pytest.mark.slow
 def test_a_tegrastats_that_exits_mid_run_is_a_reason_not_a_crash(host):
     sensor = TegrastatsSensor(str(fake_tegrastats(host / "bin", "orin_nano_jp6", lasts_s=1)), interval_ms=20)
