@@ -113,8 +113,9 @@ class Alignment:
 
     def warnings(self) -> list[str]:
         """One sentence per run whose rows of a class ran WARN_FACTOR or more away from its reference's speed.
-        Layers: its networks, measured in the same slow or fast spell, are kept as measured, so the fit sees
-        them out of step with their layers; a run without networks (a layer sweep) has only layers, scaled by
+        Layers: its networks, measured in the same slow or fast spell, are scaled by their own factor where
+        it shares enough of them with its reference, else kept as measured, so the fit sees them out of step
+        with their layers; a run without networks (a layer sweep) has only layers, scaled by
         one median factor a machine that changed under them need not have slowed them all by. Networks (reruns
         of network-only datasets, such as NB-201 cells) are scaled by one such factor too. The fix is a rerun
         when the machine is steady, named by a few of its models: a hundred cells by name hid the advice."""
@@ -130,8 +131,13 @@ class Alignment:
                 done = f"its networks are scaled to that run's speed, {one_factor}"
             else:
                 what, shared = f"{cls} layers", f"{run.shared[cls]} configurations"
-                kept = "its networks are kept as measured, so the fit sees them out of step"
-                done = f"its layers are scaled to that run's speed, {kept if run.networks else one_factor}"
+                if NETWORK_CLASS in run.factors:  # networks shared with the reference: scaled by their own factor
+                    networks = f"its networks by their own, {run.factors[NETWORK_CLASS]:.2f}x"
+                elif run.networks:
+                    networks = "its networks are kept as measured, so the fit sees them out of step"
+                else:
+                    networks = one_factor
+                done = f"its layers are scaled to that run's speed, {networks}"
             said.append(
                 f"run {run.label()} ran its {what} {factor:.2f}x as long as run {run.reference[:8]} did on "
                 f"{shared} both measured; {done}: measure {_some(run.models)} again while nothing else runs, and "

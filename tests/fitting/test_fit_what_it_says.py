@@ -27,6 +27,12 @@ def test_a_slow_sweep_runs_warning_speaks_of_networks_only_where_it_has_them():
     assert "measure sweep:conv2d again" in warning
     _, alignment = align_runs(pd.concat([first, _slower(first, "again", 1.5)], ignore_index=True))
     (warning,) = alignment.warnings()
+    assert "its layers are scaled to that run's speed, its networks by their own, 1.50x" in warning
+    # networks the reference never measured are kept as they were measured
+    others = _slower(first, "others", 1.5)
+    others.loc[others["kind"] == "network", "model"] += "_other"
+    _, alignment = align_runs(pd.concat([first, others], ignore_index=True))
+    (warning,) = alignment.warnings()
     assert "its networks are kept as measured" in warning
 
 
