@@ -61,6 +61,7 @@ from hwprof.samples import (
 )
 from hwprof.schema import (
     ALL_COLUMNS,
+    ALLOCATOR_BEFORE_RECORDED,
     BOOL_COLUMNS,
     CACHE_BEFORE_RECORDED,
     DEFAULT_CACHE_MODE,
@@ -1331,8 +1332,12 @@ def allocator_label(allocator: dict) -> str | None:
 def run_conditions(run: dict) -> dict:
     """What a run recorded of RUN_CONDITIONS, each as text but for "env" (its variables by name): from its
     provenance, or its summary in a predictor (hwprof.fitting.data), whose allocator and cache are text already.
-    What the run did not record or could not read is left out: unknown, never a difference."""
+    What the run did not record or could not read is left out: unknown, never a difference. A measure run from
+    before the allocator was recorded ran with glibc's as found (ALLOCATOR_BEFORE_RECORDED): read as unknown, its
+    networks' 0.42-0.59x against a steady run of the same models were never called a difference."""
     allocator, cache = run.get("allocator"), run.get("cache")
+    if "allocator" not in run and isinstance(run.get("method"), dict) and "command" not in run:
+        allocator = ALLOCATOR_BEFORE_RECORDED
     if isinstance(cache, dict):  # a run's provenance: the mode its layers were timed in, where it timed layers
         cache = cache.get("mode") if (run.get("plan") or {}).get("layers", True) else None
     found = {

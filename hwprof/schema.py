@@ -69,6 +69,9 @@ ALL_COLUMNS = REQUIRED_COLUMNS + EXTRA_COLUMNS + GPU_STATE_COLUMNS
 COMPUTE_DTYPES = ("float32", "float16", "bfloat16")  # what the dtype column holds (--dtype)
 # how a run whose provenance records no cache mode timed its layers: warm, the default until cold became it
 CACHE_BEFORE_RECORDED = "warm"
+# the allocator of a measure run whose provenance records none: it ran before measure pinned glibc's (2026-11-29),
+# with the allocator as the process found it, what --allocator system records
+ALLOCATOR_BEFORE_RECORDED = "system"
 DEFAULT_CACHE_MODE = "cold"  # measure's default since 2026-12-03 (hwprof.measuring.cache says why)
 # how layers and networks were measured before these columns were written: float32, eager, channels first
 SETTINGS_BEFORE_RECORDED = {"dtype": "float32", "compiled": False, "channels_last": False}

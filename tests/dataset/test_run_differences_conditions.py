@@ -76,3 +76,17 @@ def test_an_environment_or_cpu_id_that_is_not_an_object_is_refused_as_damage(tmp
         path = write_run(tmp_path / f"{key}.parquet", provenance_fields={key: "OMP_NUM_THREADS=1"})
         with pytest.raises(HwprofError, match=f'"{key}": .* not an object'):
             read_dataset(path)
+
+
+def test_a_measure_run_from_before_the_allocator_was_recorded_ran_with_the_system_allocator(tmp_path):
+    """Runs from before measure pinned glibc's allocator recorded no policy and were read as unknown, so a zoo of
+    2026-11-28 against the same models under steady (0.42-0.59x on mlp_large and mobilenet_v2) showed no
+    difference."""
+    method = {"precision": 0.02, "burst": 3}  # what marks a measure run's provenance, old or new
+    base = write_run(tmp_path / "base.parquet", seed=1, provenance_fields={"allocator": RUN["allocator"]})
+    old = write_run(tmp_path / "old.parquet", seed=2, provenance_fields={"method": method})
+    assert compare(base, old)["run_differences"] == [
+        "BASE ran with allocator policy steady and NEW with allocator policy system: each ratio includes that change"
+    ]
+    system = write_run(tmp_path / "system.parquet", seed=3, provenance_fields={"allocator": OTHER["allocator"]})
+    assert compare(system, old)["run_differences"] == []
