@@ -291,10 +291,15 @@ def extract_layers_from_example(
         module = module.module
     module.eval()
     if not kwargs and not _is_one_layer(module):
+        state = _ModuleState(module)
         try:  # the graph alone: compiling it into a GraphModule's Python code is not needed to interpret it
             with FX_TRACING:
                 graph = _Tracer().trace(module, concrete_args=_unsupplied_defaults(module, len(args)))
         except Exception:  # untraceable Python control flow: hooks see what actually runs
+            graph = None
+        finally:
+            assigned = state.restore()
+        if assigned:  # a forward storing into the module (a step counter, an EMA buffer): the graph drops that
             graph = None
         if graph is not None:
             recorder = _FxRecorder(module, graph, recipes)
@@ -305,6 +310,56 @@ def extract_layers_from_example(
             except Exception:  # a graph that traced but does not run these inputs: hooks run the model itself
                 pass
     return _extract_with_hooks(module, args, kwargs, recipes), "hooks"
+
+
+class _ModuleState:
+    """What an fx trace may write into the modules it traces: `self.count += 1` or `self.ema = ...` in a forward
+    stores a Proxy into the module's buffers or attributes, and a cache filled in forward (timm's
+    attention_bias_cache) holds one. Taken before the trace and put back after it, the user's module is left as
+    given."""
+
+    def __init__(self, module: nn.Module) -> None:
+        self.saved = [(part, dict(vars(part)), _container_copies(vars(part))) for part in module.modules()]
+
+    def restore(self) -> bool:
+        """Put every module's attributes back; whether the trace had assigned any (a buffer, a parameter, an
+        attribute: not a cache's entries, which a forward fills without changing what it computes)."""
+        assigned = False
+        for part, attributes, containers in self.saved:
+            current = vars(part)
+            for name in [name for name in current if name not in attributes]:
+                del current[name]
+                assigned = True
+            for name, value in attributes.items():
+                if current.get(name) is not value:
+                    current[name] = value
+                    assigned = True
+            for name, copy in containers.items():
+                container = attributes[name]
+                assigned |= name in ("_buffers", "_parameters") and _changed(container, copy)
+                if _changed(container, copy):
+                    container.clear()
+                    if isinstance(container, dict):
+                        container.update(copy)
+                    else:
+                        container.extend(copy)
+        return assigned
+
+
+def _container_copies(attributes: dict) -> dict[str, dict | list]:
+    """Shallow copies of the dicts and lists among a module's attributes (its _buffers and _parameters too)."""
+    return {
+        name: dict(value) if isinstance(value, dict) else list(value)
+        for name, value in attributes.items()
+        if isinstance(value, (dict, list))
+    }
+
+
+def _changed(container: dict | list, copy: dict | list) -> bool:
+    """Whether a container's entries are no longer the very objects it held."""
+    if isinstance(container, dict):
+        return container.keys() != copy.keys() or any(container[key] is not copy[key] for key in copy)
+    return len(container) != len(copy) or any(a is not b for a, b in zip(container, copy))
 
 
 def _unsupplied_defaults(module: nn.Module, supplied: int) -> dict[str, Any] | None:

@@ -1,0 +1,84 @@
+"""A forward that stores into its module (a step counter `self.count += 1`, an EMA buffer) had the fx trace leave a
+Proxy in the user's buffers: measure failed with a raw TraceError, and the module's state_dict held the Proxy."""
+
+import torch
+import torch.nn as nn
+
+import hwprof
+from hwprof.models.layers import extract_layers_from_example
+
+FAST = {"power": "none", "precision": 0.3, "max_item_s": 0.05, "threads": 1, "seed": 0, "sweep_share": 0}
+
+
+class Counter(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(8, 8)
+        self.register_buffer("count", torch.zeros(()))
+
+    def forward(self, x):
+        self.count += 1
+        return self.fc(x)
+
+
+class Ema(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(8, 8)
+        self.register_buffer("ema", torch.zeros(8))
+
+    def forward(self, x):
+        h = self.fc(x)
+        self.ema = 0.9 * self.ema + 0.1 * h.mean(0)
+        return h
+
+
+class DeviceCache(nn.Module):
+    """timm's LeViT: a bias computed once per device and kept in a dict, in eval."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(8, 8)
+        self.bias_cache = {}
+
+    def forward(self, x):
+        key = str(x.device)
+        if key not in self.bias_cache:
+            self.bias_cache[key] = self.fc.bias * 2
+        return self.fc(x) + self.bias_cache[key]
+
+
+def all_tensors(module: nn.Module) -> bool:
+    return all(type(value) in (torch.Tensor, nn.Parameter) for value in module.state_dict().values())
+
+
+def test_a_module_storing_into_its_buffers_is_measured_and_left_holding_tensors():
+    for model in (Counter(), Ema()):
+        keys = list(model.state_dict())
+        frame = hwprof.measure([(model, torch.randn(1, 8))], **FAST)
+        assert "linear" in set(frame[frame.kind == "layer"].op)
+        assert (frame.kind == "network").sum() == 1
+        assert list(model.state_dict()) == keys and all_tensors(model)
+
+
+def test_predict_leaves_the_values_of_its_buffers_as_they_were(tmp_path):
+    from fakes.synthetic import fitted_predictor_path
+
+    path, _ = fitted_predictor_path(tmp_path, cv=False)
+    predictor = hwprof.load_predictor(path)
+    for model in (Counter(), Ema()):
+        before = {name: value.clone() for name, value in model.state_dict().items()}
+        predictor.predict((model, torch.randn(1, 8)))
+        after = model.state_dict()
+        assert list(after) == list(before) and all_tensors(model)
+        assert all(torch.equal(after[name], value) for name, value in before.items())
+
+
+def test_the_trace_puts_back_what_it_wrote_into_the_module():
+    counter = Counter()
+    extract_layers_from_example(counter, (torch.randn(1, 8),), {})
+    assert type(counter.count) is torch.Tensor and counter.count.item() == 1  # the one forward pass that ran
+    cached = DeviceCache()
+    layers, method = extract_layers_from_example(cached, (torch.randn(1, 8),), {})
+    assert method == "fx" and "linear" in {layer.op for layer in layers}
+    assert list(cached.bias_cache) == [] and set(vars(cached)) == set(vars(DeviceCache()))
