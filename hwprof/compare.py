@@ -54,6 +54,7 @@ from hwprof.schema import (  # per side: fewer samples cannot bound a median at 
 CONFIDENCE = 0.95
 ALPHA = 1 - CONFIDENCE
 BOOTSTRAP_RESAMPLES = 20000  # draws of the ratio of medians
+ROUND_OFF = 1e-9  # relative: a ratio this close to the gate's threshold is at it, not above
 MIN_SUMMARY_ROWS = 5  # distinct measurements behind a geometric mean before it is tested
 METRICS = ("latency_ms", "energy_mj", "power_w")
 POWER_METRICS = ("energy_mj", "power_w")  # from one load window per row, which power_flags may call into doubt
@@ -892,11 +893,11 @@ def _gate(report: dict, metric: str, fail_above: float) -> dict:
             if not _compared(result):  # a row of it is in `unchecked`
                 continue
             if result["verdict"] == UNTESTED:  # a network above the threshold that no test cleared
-                if where == "row" and (result.get("ratio") or 0) > 1 + fail_above:
+                if where == "row" and _above(result.get("ratio") or 0, fail_above):
                     undecided.append((label(entry, where, len(report["devices"])), result))
                 continue
             tested += 1
-            if result["verdict"] == HIGHER and result["ratio"] > 1 + fail_above:
+            if result["verdict"] == HIGHER and _above(result["ratio"], fail_above):
                 regressions.append({"where": where, "label": label(entry, where, len(report["devices"])), **result})
     if metric not in report["metrics"]:
         raise CannotCompare(
@@ -925,6 +926,12 @@ def _gate(report: dict, metric: str, fail_above: float) -> dict:
         "regressions": regressions,
         **_unchecked(report, metric),
     }
+
+
+def _above(ratio: float, fail_above: float) -> bool:
+    """Whether `ratio` rose by more than `fail_above`, give or take float round-off: 2.373 / 2.26 is
+    1.0500000000000003, a rise of exactly 5%, which must not fail a 5% gate."""
+    return ratio > (1 + fail_above) * (1 + ROUND_OFF)
 
 
 def _remedy(why: str | None) -> str:
