@@ -8,9 +8,30 @@ from pathlib import Path
 import pytest
 
 from fakes.runs import synthetic_row
-from hwprof.compare import compare
+from hwprof.compare import _interval_test, compare
 from hwprof.dataset import DatasetWriter
+from hwprof.measuring.stats import combine_processes
 from hwprof.samples import RawSamples
+
+
+def _process_row(side: str, medians: list[float]) -> dict:
+    center, half = combine_processes(medians, [0.002] * len(medians))
+    return {
+        f"latency_ms_ci_low_{side}": center - half,
+        f"latency_ms_ci_high_{side}": center + half,
+        f"processes_{side}": len(medians),
+        "center": center,
+    }
+
+
+def test_rows_of_several_processes_count_their_spread_once():
+    """Each row's half-width is already for the difference of two medians; summed whole in quadrature, a
+    20% rise over 3% process spread came out not significant."""
+    spread = (1.0, 1.03, 0.97)
+    base, new = _process_row("base", list(spread)), _process_row("new", [1.2 * m for m in spread])
+    result = _interval_test(base, new, new["center"] / base["center"])
+    assert result["verdict"] == "higher"
+    assert result["ci_low"] < 1.2 < result["ci_high"]
 
 
 def _one_network(path: Path, median_ms: float) -> Path:
