@@ -20,8 +20,11 @@ The samples describe the spread within a run; a rerun in a fresh process on a
 shared machine also moves by the spread between processes, which they cannot
 show (BENCHMARKS.md). A side that measured a target in several runs (reruns
 merged into one baseline, boards of one kind) therefore gives the median of its
-runs' figures, and its bootstrap resamples the runs before the samples within
-each, so the interval carries how far runs differ. A row `measure --processes`
+runs' figures; the bootstrap draws each run's samples, and the interval is widened
+(in log, in quadrature) by a Student's t term from the spread of the runs' medians,
+which a side of one run takes as its own too: its run moved as much, unseen. Such a
+row's verdict comes from the interval alone, as the U test would count samples of
+different runs as independent. A row `measure --processes`
 combined from several processes is the median of their medians, which its pooled
 samples cannot reproduce; its own interval already holds the spread between the
 processes, so such a row is tested by the two rows' intervals (their log
@@ -79,7 +82,8 @@ WHOLE_KINDS = ("network", "command")  # rows that gate on their own: a whole net
 METHOD = (
     "latency per row: Mann-Whitney U (two-sided) and a bootstrap of the ratio of medians "
     f"({BOOTSTRAP_RESAMPLES} draws), significant when p < {ALPHA:.2g} and the {CONFIDENCE:.0%} interval "
-    "excludes 1; per model and per op: geometric mean of the row ratios, Student's t interval over distinct "
+    "excludes 1; where a side has several runs, the interval alone, widened by Student's t over the spread of "
+    "the runs' medians; per model and per op: geometric mean of the row ratios, Student's t interval over distinct "
     "measurements"
 )
 
@@ -193,15 +197,11 @@ def _binomial_pmf(k: int, n: int, p: np.ndarray) -> np.ndarray:
 
 
 def _bootstrap_runs(runs: list[np.ndarray], rng: np.random.Generator) -> np.ndarray:
-    """Draws of the median of the runs' medians: runs resampled, then samples within each run drawn."""
+    """Draws of the median of the runs' medians, each run's samples drawn within it: the spread between the
+    runs is `_between_runs`'s, which 2-3 resampled runs would understate."""
     if len(runs) == 1:
         return bootstrap_medians(runs[0], rng, BOOTSTRAP_RESAMPLES)
-    picked = rng.integers(0, len(runs), size=(len(runs), BOOTSTRAP_RESAMPLES))
-    medians = np.empty(picked.shape)
-    for index, samples in enumerate(runs):
-        chosen = picked == index
-        medians[chosen] = bootstrap_medians(samples, rng, int(chosen.sum()))
-    return np.median(medians, axis=0)
+    return np.median([bootstrap_medians(samples, rng, BOOTSTRAP_RESAMPLES) for samples in runs], axis=0)
 
 
 def _bootstrap_median_ratio(base: list, new: list, rng: np.random.Generator) -> tuple[float, float]:
@@ -240,10 +240,40 @@ def mann_whitney_p(new: np.ndarray, base: np.ndarray) -> float:
 
 
 def _sample_test(base: list, new: list, seed) -> dict:
-    """Interval, p-value and verdict of NEW/BASE from each side's runs of samples."""
+    """Interval, p-value and verdict of NEW/BASE from each side's runs of samples. Where a side has several
+    runs, the U test would take the samples of different runs as independent, so a few percent between runs
+    would read as a shift however the code stands: the verdict then comes from the interval alone, widened by
+    the spread between the runs (`_between_runs`)."""
     low, high = _bootstrap_median_ratio(base, new, _rng(*seed))
-    p_value = mann_whitney_p(np.concatenate(new), np.concatenate(base))
-    return {"ci_low": low, "ci_high": high, "p_value": p_value, "verdict": _verdict(low, high, p_value)}
+    if len(base) == len(new) == 1:
+        p_value = mann_whitney_p(np.concatenate(new), np.concatenate(base))
+        return {"ci_low": low, "ci_high": high, "p_value": p_value, "verdict": _verdict(low, high, p_value)}
+    center = math.log(_median_of_runs(new) / _median_of_runs(base))
+    between = _between_runs(base, new)
+    low = math.exp(center - math.hypot(center - math.log(low), between))
+    high = math.exp(center + math.hypot(math.log(high) - center, between))
+    return {"ci_low": low, "ci_high": high, "p_value": None, "verdict": _verdict(low, high)}
+
+
+def _median_of_runs(runs: list[np.ndarray]) -> float:
+    """A side's figure of a target: the median of its runs' medians, as its row gives it."""
+    return float(np.median([np.median(run) for run in runs]))
+
+
+def _between_runs(base: list, new: list) -> float:
+    """The half-width, in log, that the spread between runs adds to the ratio of two sides' medians of runs.
+
+    The bootstrap cannot size it from 2-3 runs (with two it has three outcomes and misses a (k-1)/k of the
+    variance), and a side of one run shows none, though its run moved as much as any. So the runs' log medians
+    are pooled about their own side's mean over the sides with several runs, and their standard deviation s,
+    with as many degrees of freedom, takes Student's t: t * s * sqrt(1/k_base + 1/k_new) for sides of k runs,
+    a side of one run counting its run as one draw of that spread."""
+    from scipy.stats import t
+
+    several = [np.log([np.median(run) for run in runs]) for runs in (base, new) if len(runs) > 1]
+    freedom = sum(logs.size - 1 for logs in several)
+    spread = math.sqrt(sum(float(((logs - logs.mean()) ** 2).sum()) for logs in several) / freedom)
+    return float(t.ppf(1 - ALPHA / 2, freedom)) * spread * math.sqrt(1 / len(base) + 1 / len(new))
 
 
 def _positive(value) -> float | None:

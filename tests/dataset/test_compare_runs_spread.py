@@ -5,13 +5,55 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from fakes.runs import synthetic_row
-from hwprof.compare import _interval_test, compare
-from hwprof.dataset import DatasetWriter
+from fakes.runs import synthetic_row, write_run
+from hwprof.compare import _interval_test, _sample_test, compare
+from hwprof.dataset import DatasetWriter, merge_datasets
 from hwprof.measuring.stats import combine_processes
 from hwprof.samples import RawSamples
+
+
+def _runs(medians: list[float], seed: int) -> list[np.ndarray]:
+    """One tight run (1% lognormal, 60 samples) around each median."""
+    rng = np.random.default_rng(seed)
+    return [median * np.exp(rng.normal(0.0, 0.01, 60)) for median in medians]
+
+
+def test_reruns_that_differ_by_their_run_offsets_are_not_a_change():
+    """Three BASE runs 5% apart and one NEW run inside their spread: pooled, the U test and a bootstrap of
+    three runs called this higher, though a rerun moves that much."""
+    result = _sample_test(_runs([1.0, 1.05, 0.95], 1), _runs([1.04], 2), seed=["row"])
+    assert result["verdict"] == "not significant"
+    assert result["p_value"] is None  # samples of different runs are not independent draws
+    assert result["ci_low"] < 1 < result["ci_high"]
+
+
+def test_a_change_well_beyond_the_run_spread_is_still_found():
+    result = _sample_test(_runs([1.0, 1.05, 0.95], 3), _runs([1.3, 1.35, 1.25], 4), seed=["row"])
+    assert result["verdict"] == "higher" and result["ci_low"] > 1.1
+
+
+def test_single_runs_keep_the_rank_test():
+    result = _sample_test(_runs([1.0], 5), _runs([1.04], 6), seed=["row"])
+    assert result["verdict"] == "higher" and result["p_value"] < 0.05
+
+
+def test_a_merged_baseline_does_not_gate_a_rerun_within_its_run_spread(tmp_path):
+    """End to end: BASE merged from three reruns whose every median moved by its run's offset, NEW one more
+    rerun 6% above BASE's median run; before, every row was called higher and the 5% gate failed on the
+    network. (The per-model and per-op summaries still see a whole run's offset as a change: their interval
+    spans rows, which moved together.)"""
+    shards = [
+        write_run(tmp_path / f"b{index}.parquet", factor=factor, sigma=0.01, seed=index)
+        for index, factor in enumerate((1.0, 1.03, 0.97))
+    ]
+    merge_datasets(shards, tmp_path / "base.parquet")
+    new = write_run(tmp_path / "new.parquet", factor=1.06, sigma=0.01, seed=9)
+    report = compare(tmp_path / "base.parquet", new, fail_above=0.05)
+    assert {row["latency_ms"]["verdict"] for row in report["rows"]} == {"not significant"}
+    assert [entry for entry in report["gate"]["regressions"] if entry["where"] == "row"] == []
 
 
 def _process_row(side: str, medians: list[float]) -> dict:
