@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import torch
 import torch.nn as nn
 
 from hwprof.errors import HwprofError, option, shown, whole_number
@@ -396,6 +397,10 @@ def _setting_text(value: object) -> str | None:
         items = [_setting_text(item) for item in value]
         return None if None in items else f"[{', '.join(items)}]"
     if isinstance(value, dict):
+        if all(isinstance(item, torch.Tensor) for item in value.values()):
+            # a cache its forward fills (timm's LeViT and EfficientFormerV2 keep attention biases in one, in eval):
+            # written as the empty dict it starts as, so the first call does not name the module anew
+            return "{}"
         items = {str(key): _setting_text(item) for key, item in value.items()}
         if None in items.values():
             return None
