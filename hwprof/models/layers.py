@@ -1039,6 +1039,14 @@ def _quantized_recurrent_dtype(module: nn.Module) -> torch.dtype:
     return module.dtype if isinstance(module, DYNAMIC_RNN.RNNBase) else module.weight_dtype
 
 
+def _quantized_weight(module: nn.Module) -> torch.Tensor:
+    """A quantized Linear's or convolution's weight in the dtype it is held in: quantize_dynamic's float16 Linear
+    unpacks its float16 weight as float32, as a recurrent layer does."""
+    weight = module.weight()
+    packed = getattr(getattr(module, "_packed_params", None), "dtype", weight.dtype)
+    return weight if weight.dtype == packed or weight.is_quantized else weight.to(packed)
+
+
 def module_weights(module: nn.Module) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
     """(parameters, buffers) of a module and everything in it, each tensor once, with a quantized Linear's
     packed weights (and a quantized convolution's) unpacked: .parameters() leaves those out, and a quantized network
@@ -1047,7 +1055,7 @@ def module_weights(module: nn.Module) -> tuple[list[torch.Tensor], list[torch.Te
     buffers: dict[int, torch.Tensor] = {}
     for part in module.modules():  # a quantized Linear's helper module (its packed params) holds no tensor
         if isinstance(part, QUANTIZED_WEIGHTED):
-            owned = [t for t in (part.weight(), part.bias()) if t is not None]
+            owned = [t for t in (_quantized_weight(part), part.bias()) if t is not None]
             held: list[torch.Tensor] = []
         elif isinstance(part, QUANTIZED_RECURRENT):
             owned, held = _recurrent_weights(part), []
@@ -1103,7 +1111,7 @@ def _module_config(module: nn.Module) -> dict:
         config["bias"] = False
     if isinstance(module, QUANTIZED_WEIGHTED):  # int8 weights: other work than a float layer of these sizes
         config["bias"] = module.bias() is not None
-        config["weight_dtype"] = str(module.weight().dtype).removeprefix("torch.")
+        config["weight_dtype"] = str(_quantized_weight(module).dtype).removeprefix("torch.")
     if isinstance(module, QUANTIZED_RECURRENT):
         config["weight_dtype"] = str(_quantized_recurrent_dtype(module)).removeprefix("torch.")
     if _renamed_zoo_module(module):
