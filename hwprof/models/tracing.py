@@ -21,7 +21,8 @@ import copy
 import math
 import operator
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import torch
@@ -179,7 +180,8 @@ def trace_layers(
 
     `input_shape` is one sample's shape or a ModelInputs (several, integer or keyword inputs); the network
     runs in `dtype` and, with `channels_last`, NHWC, as `measure --dtype --channels-last` runs it.
-    The caller's module is never changed: one with real weights is traced through a meta copy. A module
+    The caller's module is never changed: one with real weights is traced through a meta copy. Where it cannot
+    run there, its inputs are drawn the same every time (own_random_numbers). A module
     built on meta that cannot run there needs `rebuild`, which builds it with real weights.
     """
     refuse_torchscript(module, label or type(module).__name__)
@@ -201,20 +203,39 @@ def trace_layers(
                 f"there ({reason}); give it with real weights"
             )
         _refuse_if_weights_do_not_fit(module, label or type(module).__name__, reason)
-        module = rebuild()
+        with own_random_numbers():  # its weights are initialised
+            module = rebuild()
     else:  # the caller's module keeps its dtype and layout
         module = for_run(module, float_dtype, channels_last, None, label or type(module).__name__, "predict")
     _refuse_if_inputs_do_not_fit(inputs, batch_size, seq_len, float_dtype, label or type(module).__name__, reason)
     module = _as_run(module, float_dtype, channels_last)
     modes = [(part, part.training) for part in module.modules()]  # the run puts it in eval mode
     try:
-        layers, method = run_and_extract(
-            module, inputs, batch_size, label=label, seq_len=seq_len, dtype=float_dtype, channels_last=channels_last
-        )
+        with own_random_numbers():
+            layers, method = run_and_extract(
+                module, inputs, batch_size, label=label, seq_len=seq_len, dtype=float_dtype, channels_last=channels_last
+            )
     finally:
         for part, training in modes:
             part.training = training
     return Trace(layers, method, "real", reason)
+
+
+TRACE_SEED = 0  # the random numbers a trace draws: the same ones every time
+
+
+@contextmanager
+def own_random_numbers() -> Iterator[None]:
+    """torch's generators forked from the host's and seeded with TRACE_SEED for the span of the block, for what a
+    trace draws (a real pass's inputs, a lazy layer's weights): one module always gives one trace, and a host's
+    seeded run draws after a prediction what it would have drawn without it. CUDA's generators are forked only
+    where CUDA is in use already, as measure's own_torch_settings does: forking them would start CUDA."""
+    cuda = list(range(torch.cuda.device_count())) if torch.cuda.is_initialized() else []
+    with torch.random.fork_rng(devices=cuda):
+        torch.default_generator.manual_seed(TRACE_SEED)  # not torch.manual_seed: it would queue CUDA's seeding
+        if cuda:
+            torch.cuda.manual_seed_all(TRACE_SEED)
+        yield
 
 
 def _what_failed(error: Exception) -> str:

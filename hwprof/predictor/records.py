@@ -255,14 +255,14 @@ def _refuse_sweep(spec) -> None:
 def _trace(
     spec, batch_size: int, rebuild=None, *, seq_len=None, dtype="float32", channels_last=False, input_shape=None
 ):
-    from hwprof.models.inputs import check_module_weights, with_lazy_weights_made
+    from hwprof.models.inputs import check_module_weights
     from hwprof.models.spec import variant_name
     from hwprof.models.tracing import trace_layers
 
     _refuse_sweep(spec)
     # as measure does: no length where the model has no sequence, and none past its position embeddings
     seq_len = spec.model_inputs.seq_lens([seq_len], "seq_len")[0] if seq_len else None
-    module = with_lazy_weights_made(spec.module, spec.model_inputs, spec.name, seq_len)  # lazy: a copy, run once
+    module = _lazy_weights_made(spec.module, spec.model_inputs, spec.name, seq_len)
     check_module_weights(module, dtype, spec.name, "predict")
     trace = trace_layers(
         module,
@@ -281,6 +281,22 @@ def _trace(
     name = variant_name(spec.name, seq_len, dtype, channels_last, input_shape=input_shape)
     layer_names = [layer.name for layer in trace.layers]
     return TracedNetwork(name, layer_names, records, trace.tensors, note, spec.model_inputs.has_seq)
+
+
+def _lazy_weights_made(module, inputs, label: str, seq_len: int | None):
+    """A module with lazy layers as a copy that has run once to make their weights (with_lazy_weights_made); the
+    module itself where it has none. The run draws its inputs and weights from generators of its own
+    (own_random_numbers), so the weights, and the trace, are the same every time and a host's seeded generators
+    do not move."""
+    from torch.nn.parameter import is_lazy
+
+    from hwprof.models.inputs import with_lazy_weights_made
+    from hwprof.models.tracing import own_random_numbers
+
+    if not any(is_lazy(tensor) for tensor in (*module.parameters(), *module.buffers())):
+        return module
+    with own_random_numbers():
+        return with_lazy_weights_made(module, inputs, label, seq_len)
 
 
 def _remember(key: tuple, value: TracedNetwork) -> None:
