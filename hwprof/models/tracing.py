@@ -180,9 +180,10 @@ def trace_layers(
 
     `input_shape` is one sample's shape or a ModelInputs (several, integer or keyword inputs); the network
     runs in `dtype` and, with `channels_last`, NHWC, as `measure --dtype --channels-last` runs it.
-    The caller's module is never changed: one with real weights is traced through a meta copy. Where it cannot
-    run there, its inputs are drawn the same every time (own_random_numbers). A module
-    built on meta that cannot run there needs `rebuild`, which builds it with real weights.
+    The caller's module is never changed: one with real weights is traced through a meta copy, or, where it
+    cannot run there, through a copy without the host's hooks (hookless_copy), on inputs drawn the same every
+    time (own_random_numbers). A module built on meta that cannot run there needs `rebuild`, which builds it
+    with real weights.
     """
     refuse_torchscript(module, label or type(module).__name__)
     inputs = input_shape if isinstance(input_shape, ModelInputs) else ModelInputs.from_shape(input_shape)
@@ -203,10 +204,11 @@ def trace_layers(
                 f"there ({reason}); give it with real weights"
             )
         _refuse_if_weights_do_not_fit(module, label or type(module).__name__, reason)
+        uncopied = ""
         with own_random_numbers():  # its weights are initialised
             module = rebuild()
-    else:  # the caller's module keeps its dtype and layout
-        module = for_run(module, float_dtype, channels_last, None, label or type(module).__name__, "predict")
+    else:  # the caller's module keeps its dtype, layout, state and hooks
+        module, uncopied = _run_copy(module, float_dtype, channels_last, label or type(module).__name__)
     _refuse_if_inputs_do_not_fit(inputs, batch_size, seq_len, float_dtype, label or type(module).__name__, reason)
     module = _as_run(module, float_dtype, channels_last)
     modes = [(part, part.training) for part in module.modules()]  # the run puts it in eval mode
@@ -218,7 +220,7 @@ def trace_layers(
     finally:
         for part, training in modes:
             part.training = training
-    return Trace(layers, method, "real", reason)
+    return Trace(layers, method, "real", reason + uncopied)
 
 
 TRACE_SEED = 0  # the random numbers a trace draws: the same ones every time
@@ -265,6 +267,17 @@ def for_run(
     """What a run converts in place to its device, dtype and layout: `module` itself where that changes nothing of
     it (its user converted it already), else a copy, so the caller's module keeps its own. A module that cannot be
     copied is one sentence naming the conversions that make a copy needless. `device` None: the run leaves it."""
+    steps = _conversions(module, dtype, channels_last, device)
+    if not steps:
+        return module
+    try:
+        return copy_module(module)
+    except Exception as error:
+        raise _uncopyable(label, error, steps, verb) from None
+
+
+def _conversions(module: nn.Module, dtype: torch.dtype, channels_last: bool, device: torch.device | None) -> list[str]:
+    """The calls that would convert `module` to a run's device, dtype and layout; none where it is converted."""
     tensors = [*module.parameters(), *module.buffers()]
     steps = []
     if device is not None and any(t.device != device for t in tensors):
@@ -273,15 +286,37 @@ def for_run(
         steps.append(f"module.to({dtype})")  # at float32 the weights keep their dtypes (check_module_weights)
     if channels_last and any(t.dim() == 4 and not t.is_contiguous(memory_format=torch.channels_last) for t in tensors):
         steps.append("module.to(memory_format=torch.channels_last)")
-    if not steps:
-        return module
+    return steps
+
+
+def _uncopyable(label: str, error: Exception, steps: list[str], verb: str) -> HwprofError:
+    return HwprofError(
+        f"{label} could not be copied to convert it for this run ({error_line(error)}): convert it yourself "
+        f"({', '.join(steps)}) and {verb} it with the same settings, which then need no copy"
+    )
+
+
+def _run_copy(module: nn.Module, dtype: torch.dtype, channels_last: bool, label: str) -> tuple[nn.Module, str]:
+    """(module, note): what a real forward pass for predict runs, a copy of the caller's module without its hooks
+    (hookless_copy) whose parameters are the caller's where the run converts nothing, so no weight is copied.
+    A module that cannot be copied, needing no conversion, runs itself, and the note says so."""
+    steps = _conversions(module, dtype, channels_last, None)
     try:
-        return copy_module(module)
+        return hookless_copy(module, parameters_shared=not steps), ""
     except Exception as error:
-        raise HwprofError(
-            f"{label} could not be copied to convert it for this run ({error_line(error)}): convert it yourself "
-            f"({', '.join(steps)}) and {verb} it with the same settings, which then need no copy"
-        ) from None
+        if steps:
+            raise _uncopyable(label, error, steps, "predict") from None
+        return module, "; it ran itself, with its hooks, as it could not be copied"  # the reason says why
+
+
+def hookless_copy(module: nn.Module, parameters_shared: bool) -> nn.Module:
+    """A copy of `module` without the host's hooks (as meta_copy leaves them) whose buffers and other state are
+    its own, so that a forward pass on it is seen neither by a host's activation log nor in a counter or cache
+    the module updates in forward. `parameters_shared`: its parameters are the module's, which a pass only reads
+    (a copy that is converted in place needs its own)."""
+    memo: dict[int, object] = {id(p): p for p in module.parameters()} if parameters_shared else {}
+    memo |= {id(tensor): tensor.detach().clone() for tensor in computed_tensors(module)}
+    return copy.deepcopy(module, memo | _hooks_left_behind(module))
 
 
 def meta_copy(module: nn.Module) -> nn.Module:
@@ -294,12 +329,18 @@ def meta_copy(module: nn.Module) -> nn.Module:
         memo[id(parameter)] = nn.Parameter(torch.empty_like(parameter, device=META), parameter.requires_grad)
     for tensor in [*module.buffers(), *computed_tensors(module)]:
         memo[id(tensor)] = torch.empty_like(tensor, device=META)
+    return copy.deepcopy(module, memo | _hooks_left_behind(module))
+
+
+def _hooks_left_behind(module: nn.Module) -> dict[int, object]:
+    """A deepcopy memo giving a copy of `module` only torch's own forward hooks (_torchs), none of the host's."""
+    memo: dict[int, object] = {}
     for part in module.modules():
         for name, hooks in vars(part).items():
             if name.endswith("_hooks") and isinstance(hooks, dict):
                 kept = name in TORCH_HOOKS_KEPT
                 memo[id(hooks)] = type(hooks)((key, hook) for key, hook in hooks.items() if kept and _torchs(hook))
-    return copy.deepcopy(module, memo)
+    return memo
 
 
 # Hooks that can compute a module's weights (torch.nn.utils' weight_norm, spectral_norm and prune register

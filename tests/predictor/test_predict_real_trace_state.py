@@ -4,12 +4,15 @@ generator, so one module got two predictions (0.11 or 0.48 ms, as the gate fell)
 generator moved; both ran the host's forward hooks, and the real pass ran on the caller's own module, updating
 its forward-side state."""
 
+import threading
+
 import pytest
 import torch
 from torch import nn
 
 from fakes.synthetic import fitted_predictor_path
 from hwprof import load_predictor
+from hwprof.models.tracing import trace_layers
 
 
 class Gated(nn.Module):
@@ -69,3 +72,32 @@ def test_predict_leaves_the_hosts_seeded_generator_where_it_was(predictor, make)
     torch.manual_seed(0)
     predictor.predict(model, input_shape=SHAPE)
     assert torch.equal(torch.randn(3), expected)
+
+
+@pytest.mark.parametrize("make", [Gated, LazyCounted], ids=["real-traced", "lazy"])
+def test_predict_runs_no_host_hook_and_leaves_the_modules_state(predictor, make):
+    model = make()
+    seen = []
+    for part in model.modules():
+        part.register_forward_hook(lambda module, args, output: seen.append(type(module).__name__))
+        part.register_forward_pre_hook(lambda module, args: seen.append(type(module).__name__))
+    predictor.predict(model, input_shape=SHAPE)
+    predictor.predict(model, input_shape=SHAPE)
+    assert seen == []
+    assert int(model.calls) == 0
+    assert all(hooks for part in model.modules() for hooks in (part._forward_hooks, part._forward_pre_hooks))
+
+
+class Locked(Gated):
+    """A module deepcopy refuses (it holds a lock): the real pass runs on it, and the trace says so."""
+
+    def __init__(self):
+        super().__init__()
+        self.lock = threading.Lock()
+
+
+def test_a_module_that_cannot_be_copied_is_traced_on_itself_and_the_trace_says_so():
+    model = Locked()
+    trace = trace_layers(model, SHAPE)
+    assert trace.tensors == "real" and "it ran itself, with its hooks, as it could not be copied" in trace.description
+    assert int(model.calls) == 1
