@@ -51,7 +51,7 @@ def summary_lines(result: SearchResult, stopped: bool = False, verify: bool = Fa
     lines.append(f"budgets: {budgets} (held against {_held_sentence(result)})")
     counted_metrics = dict.fromkeys(c.metric for c in result.constraints if not c.is_predicted)
     lines += [counted_meaning(metric) for metric in counted_metrics]  # what a counted budget was held on
-    outside = sum(_outside(r) for r in result.records)
+    outside = sum(_outside(r) for r in result.finished)  # an interrupted, failed or unfinished trial is no candidate
     if outside:
         # whether an interval was widened is not reported by the predictor: what holds for every one is said
         widened = (
@@ -70,7 +70,7 @@ def summary_lines(result: SearchResult, stopped: bool = False, verify: bool = Fa
                 " and refit with them to predict such networks with confidence"
             )
         lines.append(
-            f"{outside} of {len(result.records)} candidates lay outside the predictor's training data, where its "
+            f"{outside} of {len(result.finished)} candidates lay outside the predictor's training data, where its "
             f"predictions were never validated{widened}{advice}"
         )
     best = result.best
