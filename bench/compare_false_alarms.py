@@ -5,7 +5,9 @@
 Synthetic runs with raw samples (tests/fakes/runs.py: 9 rows per model, lognormal samples around known
 medians): pairs of runs with no shift, and pairs with every median 10% higher, each pair on new seeds.
 Counts the verdicts of the rows, of the per-model and per-op geometric means, and how often
-`--fail-above 5%` would fail the job. At a 5% level, about 5% of unchanged pairs should be called changed.
+`--fail-above 5%` would fail the job. Two more scenarios are reruns whose every row's median moved by an
+offset of its own in each run (lognormal, sd 5%, as reruns in fresh processes move), with BASE merged from
+3 runs against NEW of 1, and 2 against 2. At a 5% level, about 5% of unchanged pairs should be called changed.
 Run it with PYTHONPATH at another checkout to score that code on the same pairs.
 """
 
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 import tempfile
 from pathlib import Path
@@ -20,19 +23,53 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))
 
-from fakes.runs import write_run  # noqa: E402
+from fakes.runs import LAYERS, synthetic_row, write_run  # noqa: E402
+
+RUN_OFFSET = 0.05  # sd, in log, of how far a row's median moves from one run to the next
 
 
-def verdicts(pairs: int, factor: float, sigma: float, samples: int) -> dict:
+def write_offset_run(path: Path, seed: int, sigma: float, samples: int) -> Path:
+    """A run like write_run's whose every row's median is moved by an offset of its own, lognormal sd RUN_OFFSET."""
+    import numpy as np
+
+    from hwprof.dataset import DatasetWriter
+    from hwprof.samples import RawSamples
+
+    rng = np.random.default_rng(seed)
+    with DatasetWriter(path, {"run_id": f"{path.stem}-{seed}"}) as writer:
+        for index in range(-1, LAYERS):
+            median_s = 1e-4 * (index + 3) * math.exp(rng.normal(0.0, RUN_OFFSET))
+            drawn = tuple(float(x) for x in median_s * np.exp(rng.normal(0.0, sigma, samples)))
+            writer.write([synthetic_row("net", index, drawn)], RawSamples.uniform(drawn, 10))
+    return path
+
+
+def merged_side(folder: Path, name: str, runs: int, seed: int, sigma: float, samples: int) -> Path:
+    """A side of `runs` offset reruns, merged into one dataset as `hwprof merge` would."""
+    from hwprof.dataset import merge_datasets
+
+    shards = [write_offset_run(folder / f"{name}{k}.parquet", seed * 10 + k, sigma, samples) for k in range(runs)]
+    if runs == 1:
+        return shards[0]
+    merge_datasets(shards, folder / f"{name}.parquet")
+    return folder / f"{name}.parquet"
+
+
+def verdicts(pairs: int, factor: float, sigma: float, samples: int, runs: tuple[int, int] | None = None) -> dict:
+    """Verdict counts over `pairs` pairs; with `runs` (BASE, NEW), unchanged reruns with run offsets."""
     from hwprof.compare import compare
 
     counts = {"pairs": pairs, "rows_changed": 0, "rows": 0, "model_changed": 0, "op_changed": 0, "gate_failed": 0}
     with tempfile.TemporaryDirectory() as folder:
         for seed in range(pairs):
-            base = write_run(Path(folder) / f"b{seed}.parquet", seed=1000 + seed, sigma=sigma, samples=samples)
-            new = write_run(
-                Path(folder) / f"n{seed}.parquet", factor=factor, seed=2000 + seed, sigma=sigma, samples=samples
-            )
+            if runs:
+                base = merged_side(Path(folder), f"b{seed}_", runs[0], 1000 + seed, sigma, samples)
+                new = merged_side(Path(folder), f"n{seed}_", runs[1], 2000 + seed, sigma, samples)
+            else:
+                base = write_run(Path(folder) / f"b{seed}.parquet", seed=1000 + seed, sigma=sigma, samples=samples)
+                new = write_run(
+                    Path(folder) / f"n{seed}.parquet", factor=factor, seed=2000 + seed, sigma=sigma, samples=samples
+                )
             report = compare(base, new, fail_above=0.05)
             rows = [row["latency_ms"]["verdict"] for row in report["rows"]]
             counts["rows"] += len(rows)
@@ -57,6 +94,12 @@ def main() -> None:
         "unchanged, sigma 0.02, 40 samples": verdicts(args.pairs, 1.0, 0.02, 40),
         "unchanged, sigma 0.25, 10 samples": verdicts(args.pairs, 1.0, 0.25, 10),
         "10% slower, sigma 0.02, 40 samples": verdicts(args.pairs, 1.10, 0.02, 40),
+        "unchanged, run offsets sd 0.05, BASE 3 runs vs NEW 1, sigma 0.02, 40 samples": verdicts(
+            args.pairs, 1.0, 0.02, 40, runs=(3, 1)
+        ),
+        "unchanged, run offsets sd 0.05, BASE 2 runs vs NEW 2, sigma 0.02, 40 samples": verdicts(
+            args.pairs, 1.0, 0.02, 40, runs=(2, 2)
+        ),
     }
     text = json.dumps(report, indent=1)
     if args.out:
