@@ -289,7 +289,7 @@ def extract_layers_from_example(
     `recipes` the layers carry no LayerCall: prediction never runs a layer alone."""
     while isinstance(module, PARALLEL_WRAPPERS):
         module = module.module
-    module.eval()
+    to_eval(module)
     if not kwargs and not _is_one_layer(module):
         state = _ModuleState(module)
         try:  # the graph alone: compiling it into a GraphModule's Python code is not needed to interpret it
@@ -310,6 +310,24 @@ def extract_layers_from_example(
             except Exception:  # a graph that traced but does not run these inputs: hooks run the model itself
                 pass
     return _extract_with_hooks(module, args, kwargs, recipes), "hooks"
+
+
+def to_eval(module: nn.Module) -> nn.Module:
+    """The module in eval mode, as hwprof measures and predicts every network. Norms and dropouts its user left in
+    training mode in an eval network (MC dropout, test-time batch statistics) compute otherwise in training, and
+    are named in a warning: run in training mode they would fail at batch 1 (a BatchNorm1d) and update the user's
+    running statistics at every timed call."""
+    named = [
+        f"{name or '.'} ({type(part).__name__})"
+        for name, part in module.named_modules()
+        if part.training and isinstance(part, TRAINING_CHANGES_WORK) and not module.training
+    ]
+    if named:
+        warn(
+            f"the norm and dropout modules {', '.join(named)} were left in training mode, but hwprof measures and "
+            "predicts them in eval mode (running statistics, no dropout), as it does the whole network"
+        )
+    return module.eval()
 
 
 class _ModuleState:
