@@ -346,15 +346,21 @@ def from_examples(examples: Any) -> ModelInputs:
         positional, keywords = tuple(examples), {}
     else:
         raise HwprofError(
-            f"the example inputs are a {type(examples).__name__}: give a tensor, a tuple of tensors, a dict of keyword "
+            f"the example inputs are {_kind(examples)}: give a tensor, a tuple of tensors, a dict of keyword "
             "tensors, or (tuple, dict)"
         )
     specs = []
     for name, tensor in [*((None, t) for t in positional), *keywords.items()]:
-        if not isinstance(tensor, torch.Tensor) or tensor.dim() == 0:
-            where = f"input {name}" if name else "a positional input"
+        where = f"input {name}" if name else "a positional input"
+        if not isinstance(tensor, torch.Tensor):
             raise HwprofError(
-                f"{where} is a {type(tensor).__name__}: example inputs are tensors whose first dimension is the batch"
+                f"{where} is {_kind(tensor)}: example inputs are tensors whose first dimension is the batch"
+            )
+        if tensor.dim() == 0:
+            raise HwprofError(
+                f"{where} is a 0-dim tensor, with no batch dimension: example inputs are tensors whose first dimension "
+                "is the batch, and a scalar such as a temperature belongs in a module attribute or buffer "
+                "(self.register_buffer('temperature', torch.tensor(0.5)))"
             )
         low, high, share, runs = 0, None, None, False
         if not tensor.dtype.is_floating_point and tensor.dtype != torch.bool and tensor.numel():
@@ -381,6 +387,14 @@ def from_examples(examples: Any) -> ModelInputs:
     if not specs:
         raise HwprofError("no example input was given: a model needs at least one input tensor")
     return ModelInputs(tuple(specs))
+
+
+def _kind(value: Any) -> str:
+    """What a value is, with its article: "an int", "a float", "None"."""
+    if value is None:
+        return "None"
+    kind = type(value).__name__
+    return f"{'an' if kind[0].lower() in 'aeiou' else 'a'} {kind}"
 
 
 def parse_dtype(text: str) -> str:
