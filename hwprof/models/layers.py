@@ -298,8 +298,8 @@ def extract_layers_from_example(
         except Exception:  # untraceable Python control flow: hooks see what actually runs
             graph = None
         finally:
-            assigned = state.restore()
-        if assigned:  # a forward storing into the module (a step counter, an EMA buffer): the graph drops that
+            stored = state.restore()
+        if stored:  # a forward storing into the module (a step counter, an EMA buffer): the graph drops that
             graph = None
         if graph is not None:
             recorder = _FxRecorder(module, graph, recipes)
@@ -340,28 +340,27 @@ class _ModuleState:
         self.saved = [(part, dict(vars(part)), _container_copies(vars(part))) for part in module.modules()]
 
     def restore(self) -> bool:
-        """Put every module's attributes back; whether the trace had assigned any (a buffer, a parameter, an
-        attribute: not a cache's entries, which a forward fills without changing what it computes)."""
-        assigned = False
+        """Put every module's attributes back; whether the trace had stored a traced value (a Proxy) in a buffer, a
+        parameter or an attribute, a write the graph leaves out: not a flag a forward sets, nor a cache's entries."""
+        stored = False
         for part, attributes, containers in self.saved:
             current = vars(part)
+            written = [value for name, value in current.items() if value is not attributes.get(name)]
+            for name in ("_buffers", "_parameters"):
+                written += [value for key, value in attributes[name].items() if value is not containers[name].get(key)]
+            stored |= any(isinstance(value, fx.Proxy) for value in written)
             for name in [name for name in current if name not in attributes]:
                 del current[name]
-                assigned = True
-            for name, value in attributes.items():
-                if current.get(name) is not value:
-                    current[name] = value
-                    assigned = True
+            current.update(attributes)
             for name, copy in containers.items():
                 container = attributes[name]
-                assigned |= name in ("_buffers", "_parameters") and _changed(container, copy)
                 if _changed(container, copy):
                     container.clear()
                     if isinstance(container, dict):
                         container.update(copy)
                     else:
                         container.extend(copy)
-        return assigned
+        return stored
 
 
 def _container_copies(attributes: dict) -> dict[str, dict | list]:

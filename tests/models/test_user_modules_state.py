@@ -48,6 +48,19 @@ class DeviceCache(nn.Module):
         return self.fc(x) + self.bias_cache[key]
 
 
+class Flagged(nn.Module):
+    """Sets a plain flag in forward (a warn-once): no computed value the graph would leave out."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(8, 8)
+        self.warned = False
+
+    def forward(self, x):
+        self.warned = True
+        return self.fc(x)
+
+
 def all_tensors(module: nn.Module) -> bool:
     return all(type(value) in (torch.Tensor, nn.Parameter) for value in module.state_dict().values())
 
@@ -76,9 +89,16 @@ def test_predict_leaves_the_values_of_its_buffers_as_they_were(tmp_path):
 
 def test_the_trace_puts_back_what_it_wrote_into_the_module():
     counter = Counter()
-    extract_layers_from_example(counter, (torch.randn(1, 8),), {})
+    _, method = extract_layers_from_example(counter, (torch.randn(1, 8),), {})
+    assert method == "hooks"  # the graph would leave out the write
     assert type(counter.count) is torch.Tensor and counter.count.item() == 1  # the one forward pass that ran
     cached = DeviceCache()
     layers, method = extract_layers_from_example(cached, (torch.randn(1, 8),), {})
     assert method == "fx" and "linear" in {layer.op for layer in layers}
     assert list(cached.bias_cache) == [] and set(vars(cached)) == set(vars(DeviceCache()))
+
+
+def test_a_flag_set_in_forward_keeps_the_graph_and_is_put_back():
+    flagged = Flagged()
+    _, method = extract_layers_from_example(flagged, (torch.randn(1, 8),), {})
+    assert method == "fx" and flagged.warned is False
