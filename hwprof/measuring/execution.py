@@ -18,6 +18,7 @@ import torch
 from hwprof.drivers.host import read_text
 from hwprof.errors import HwprofError, error_text, option
 from hwprof.models.inputs import DTYPES, parse_dtype
+from hwprof.models.layers import to_eval
 from hwprof.models.spec import compiled_by_user
 
 # CPU flags of native half-precision arithmetic (x86: AVX512 / AMX; Arm: fp16 / bf16 extensions)
@@ -109,7 +110,7 @@ class Execution:
             from hwprof.models.tracing import to_channels_last
 
             module = to_channels_last(module)
-        return module.eval()
+        return to_eval(module)  # norms and dropouts left in training mode are named
 
     def network(self, module: torch.nn.Module, args: tuple, kwargs: dict, label: str):
         """What the network item calls: the module, or its compiled graph, compiled here by a first call so that

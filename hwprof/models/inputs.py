@@ -88,7 +88,9 @@ def with_lazy_weights_made(
         return module
     floating = [t.dtype for t in tensors if t.is_floating_point()]
     try:
-        made = copy_module(module)
+        from hwprof.models.tracing import hookless_copy  # tracing imports this module
+
+        made = hookless_copy(module, parameters_shared=False)  # run without the host's hooks: no log sees it
         args, kwargs = inputs.make(1, seq_len, tensors[0].device, floating[0] if floating else None)
         modes = [(part, part.training) for part in made.modules()]
         with torch.no_grad():

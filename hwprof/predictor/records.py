@@ -284,23 +284,19 @@ def _trace(
 
 
 def _lazy_weights_made(module, inputs, label: str, seq_len: int | None):
-    """A module with lazy layers as a copy that has run once to make their weights (with_lazy_weights_made); the
-    module itself where it has none. The run draws its inputs and weights from generators of its own
-    (own_random_numbers), so the weights, and the trace, are the same every time and a host's seeded generators
-    do not move, and it runs without the host's hooks (hookless_copy), so an activation log does not see it."""
+    """A module with lazy layers as a copy that has run once, without the host's hooks, to make their weights
+    (with_lazy_weights_made); the module itself where it has none. The run draws its inputs and weights from
+    generators of its own (own_random_numbers), so the weights, and the trace, are the same every time and a
+    host's seeded generators do not move."""
     from torch.nn.parameter import is_lazy
 
     from hwprof.models.inputs import with_lazy_weights_made
-    from hwprof.models.tracing import hookless_copy, own_random_numbers
+    from hwprof.models.tracing import own_random_numbers
 
     if not any(is_lazy(tensor) for tensor in (*module.parameters(), *module.buffers())):
         return module
-    try:  # its weights shared: with_lazy_weights_made copies it again, weights included, and makes the copy's
-        without_hooks = hookless_copy(module, parameters_shared=True)
-    except Exception:  # with_lazy_weights_made's own copy fails the same way, and says so in one sentence
-        without_hooks = module
     with own_random_numbers():
-        return with_lazy_weights_made(without_hooks, inputs, label, seq_len)
+        return with_lazy_weights_made(module, inputs, label, seq_len)
 
 
 def _remember(key: tuple, value: TracedNetwork) -> None:

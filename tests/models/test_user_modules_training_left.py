@@ -44,3 +44,11 @@ def test_predict_names_them_and_leaves_their_modes(tmp_path):
     with pytest.warns(HwprofWarning, match=NAMED):
         hwprof.load_predictor(path).predict((model, torch.randn(4, 8)), batch_size=4)
     assert [part.training for part in model] == [False, True, True, False]
+
+
+def test_measure_names_them_and_leaves_their_modes():
+    model = network(left_in_training=True)
+    fast = {"power": "none", "precision": 0.3, "max_item_s": 0.05, "threads": 1, "sweep_share": 0}
+    with pytest.warns(HwprofWarning, match=NAMED):
+        frame = hwprof.measure([(model, torch.randn(4, 8))], batch_sizes=[4], layers=False, **fast)
+    assert len(frame) == 1 and [part.training for part in model] == [False, True, True, False]
