@@ -204,7 +204,7 @@ def measure(
 
     `models` is a list of names, spec strings, ModelSpecs or nn.Modules; one of them alone is a list of one.
     An nn.Module is left as it was given: converted for the run (dtype, layout, device), it is measured as a
-    copy, and its training mode and torch's thread count are restored afterwards. The host's autocast, default
+    copy, and its training mode, its buffers' values and torch's thread count are restored afterwards. The host's autocast, default
     dtype and device, and random generators neither apply to the run nor are changed by it (measuring.guest).
 
     How to measure is `options` (a MeasureOptions), or its fields given by name: `measure(["resnet18"],
@@ -215,6 +215,7 @@ def measure(
     listed = models if isinstance(models, list) else [models]
     given = [_given_module(m) for m in listed if _given_module(m) is not None]
     modes = [(part, part.training) for module in given for part in module.modules()]
+    buffers = _buffers_of(given)
     threads = torch.get_num_threads()
     progress = given_progress(progress)
     try:
@@ -228,6 +229,26 @@ def measure(
         torch.set_num_threads(threads)
         for part, training in modes:
             part.training = training
+        _put_back(buffers)
+
+
+def _buffers_of(modules: list[torch.nn.Module]) -> list[tuple]:
+    """Each buffer of the user's modules, with a copy of its values: a forward that updates one (a step counter,
+    an EMA) ran hundreds of timed calls on the user's module, which is to be left as it was given."""
+    return [
+        (part, name, tensor, tensor.detach().clone())
+        for module in modules
+        for part in module.modules()
+        for name, tensor in part._buffers.items()
+        if tensor is not None
+    ]
+
+
+def _put_back(buffers: list[tuple]) -> None:
+    with torch.no_grad():
+        for part, name, tensor, values in buffers:
+            tensor.copy_(values)
+            part._buffers[name] = tensor  # a forward that assigned a new tensor (self.ema = ...) is undone too
 
 
 def _given_module(model: Any) -> torch.nn.Module | None:
