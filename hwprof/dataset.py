@@ -477,8 +477,27 @@ def _resume_hint(path: Path, provenance: dict | None) -> str:
     if "command" in (provenance or {}):
         return f"the next `hwprof run --out {path} -- CMD`"
     if len(argv) > 1 and argv[1] == "measure":
-        return f"`{shlex.join(['hwprof', *(arg for arg in argv[1:] if arg != '--resume')])} --resume`"
+        return f"`{shlex.join(['hwprof', *_out_as_read(argv[1:], path)])} --resume`"
     return "the same `hwprof measure` command and --resume"
+
+
+def _out_as_read(args: list[str], path: Path) -> list[str]:
+    """The run's arguments without --resume and with --out naming the dataset as its reader named it: the run's
+    own --out is relative to the folder it ran in, and pasted from another folder --resume found no such file and
+    started a new measurement there, leaving the journal unrecovered."""
+    kept, args = [], [arg for arg in args if arg != "--resume"]
+    skip = False
+    for index, arg in enumerate(args):
+        if skip:
+            skip = False
+        elif arg == "--out" and index + 1 < len(args):
+            kept += ["--out", str(path)]
+            skip = True
+        elif arg.startswith("--out="):
+            kept.append(f"--out={path}")
+        else:
+            kept.append(arg)
+    return kept
 
 
 def _identities(frame: pd.DataFrame) -> list[tuple]:
@@ -847,11 +866,14 @@ class DatasetWriter:
             recovered = recovered[[identity not in held for identity in journal_identities]]
             frame = concat([frame, recovered])
             run_ids = [run.get("run_id") for run in runs]
-            journal_run = {
-                **journal_provenance,
-                "status": "interrupted",
-                "rows": int(frame["run_id"].eq(journal_id).fillna(False).sum()),
-            }
+            rows = int(frame["run_id"].eq(journal_id).fillna(False).sum())
+            table_run = runs[run_ids.index(journal_id)] if journal_id in run_ids else {}
+            if table_run.get("status") not in (None, "running"):
+                # killed between its last table write, which recorded how it ended (complete, its end_time and
+                # seconds), and the journal's removal: the table's record stands, not the journal's start
+                journal_run = {**table_run, "rows": rows}
+            else:
+                journal_run = {**journal_provenance, "status": "interrupted", "rows": rows}
             if journal_id in run_ids:
                 runs[run_ids.index(journal_id)] = journal_run
             else:

@@ -29,7 +29,7 @@ def test_a_table_never_written_names_the_journal_that_holds_its_rows(tmp_path):
     assert shown.output.strip() == (
         f"Error: Dataset {out} does not exist: its run did not finish (killed, or stopped by a write that failed) "
         "before writing it, and its 2 row(s) are in f1.parquet.partial.jsonl beside it; recover them with "
-        "`hwprof measure mlp --out f1.parquet --resume`."
+        f"`hwprof measure mlp --out {out} --resume`."  # the run's own --out was relative to where it ran
     )
 
 
