@@ -31,8 +31,14 @@ DEFAULTS = {"dtype": "float32", "channels_last": "False", "compiled": "False"}  
 
 
 def network_label(row, several_sources: bool, settings: list[str] = ()) -> str:
-    label = _named(f"{row['model']} b={int(row['batch_size'])}", row, settings)
+    label = _named(f"{_model_name(row)} b={int(row['batch_size'])}", row, settings)
     return f"{label} [{row['source']}]" if several_sources else label
+
+
+def _model_name(row) -> str:
+    """The model and its sequence length, as `hwprof show` names it ("hf:bert seq 256"): a network at two
+    sequence lengths is two networks, whatever else varies."""
+    return f"{row['model']} seq {row['seq_len']}" if row.get("seq_len") else str(row["model"])
 
 
 def _named(name: str, row, settings) -> str:
@@ -49,10 +55,15 @@ def _named(name: str, row, settings) -> str:
 
 
 def with_devices(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
-    """(frame with every setting of SETTINGS as text on every row, the settings that vary): a fleet file holds
-    one network per board, and a merged file may hold a board's float32 and bfloat16 runs, or its runs at one
-    and two threads; a median over them would describe none."""
+    """(frame with every setting of SETTINGS, and the sequence length, as text on every row, the settings that
+    vary): a fleet file holds one network per board, and a merged file may hold a board's float32 and bfloat16
+    runs, or its runs at one and two threads; a median over them would describe none. The sequence length ("" for
+    a model without one) is always a key and always named, as show names it, so it is not among those that vary."""
     frame = frame.copy()
+    seq_lens = (
+        pd.to_numeric(frame["seq_len"], errors="coerce") if "seq_len" in frame else pd.Series(np.nan, frame.index)
+    )
+    frame["seq_len"] = seq_lens.astype("Int64").astype(str).where(seq_lens.notna(), "")
     frame["device_name"] = frame["device_name"].astype(object).where(frame["device_name"].notna(), UNKNOWN_DEVICE)
     varying = []
     for column in SETTINGS:
@@ -109,13 +120,14 @@ def time_by_op(frame: pd.DataFrame):
     if layers.empty:
         return None, "no layer rows of networks (none measured, or --no-layers, or sweeps only): nothing to break down"
     several = frame["source"].nunique() > 1
-    keys = ["source", "model", "batch_size", *settings]  # a network's bars on each device, dtype... side by side
+    keys = ["source", "model", "batch_size", "seq_len", *settings]  # a network's bars on each device... side by side
     # a layer measured more than once (runs merged into one file) counts once, at its median
     layers = layers.groupby([*keys, "layer_index", "op"], dropna=False)["latency_ms"].median().reset_index()
     table = layers.pivot_table(index=keys, columns="op", values="latency_ms", aggfunc="sum", fill_value=0.0)
     note = ""
     if len(table) > MAX_BARS:  # the slowest, in their order by name: the first by name may be the quickest
-        per = ", ".join(["network", "batch size", *(SETTING_WORDS[setting] for setting in settings)])
+        lengths = ["sequence length"] if frame["seq_len"].ne("").any() else []
+        per = ", ".join(["network", "batch size", *lengths, *(SETTING_WORDS[setting] for setting in settings)])
         note = f"the {MAX_BARS} slowest (by their layers' summed time) of {len(table)} bars (one per {per}) are shown"
         table = table[table.sum(axis=1).rank(method="first", ascending=False) <= MAX_BARS]
     times = table.sum()
@@ -267,13 +279,13 @@ def _ops(rows: pd.DataFrame) -> str:
 @literal_text()
 def against_batch_size(frame: pd.DataFrame, column: str, label: str):
     """(figure or None, note): each network's `column` against its batch size, one line per network and
-    device (and dtype, layout, compilation, thread count), each named where there are several."""
+    sequence length and device (and dtype, layout, compilation, thread count), each named where there are several."""
     frame, settings = with_devices(frame)
     networks = frame[(frame["kind"] == "network") & frame[column].notna() & (frame[column] > 0)]
     if networks.empty:
         return None, f"no network row has {label.split(' (')[0]}"
     several = frame["source"].nunique() > 1
-    keys = ["source", "model", *settings]
+    keys = ["source", "model", "seq_len", *settings]
     series = networks.groupby(keys, sort=True)
     names = [_line_name(dict(zip(keys, key)), several, settings) for key in series.groups]
     styles = distinct_styles(names)
@@ -327,7 +339,7 @@ def against_batch_size(frame: pd.DataFrame, column: str, label: str):
 
 
 def _line_name(row: dict, several_sources: bool, settings: list[str]) -> str:
-    name = _named(str(row["model"]), row, settings)
+    name = _named(_model_name(row), row, settings)
     return f"{name} [{row['source']}]" if several_sources else name
 
 

@@ -314,7 +314,7 @@ def _latency_table(page: Page, parts: list[str], frame: pd.DataFrame) -> None:
     if networks.empty:
         return
     several = frame["source"].nunique() > 1
-    keys = ["source", "model", *settings, "batch_size"]
+    keys = ["source", "model", "seq_len", *settings, "batch_size"]
     spread = figures.measured_spread(networks, keys)
     energy = networks["energy_mj"].where(networks["energy_mj"] > 0)  # as the energy plot, which draws none of 0
     with_energy = energy.notna().any()
