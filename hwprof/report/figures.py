@@ -19,13 +19,16 @@ HATCHES = ("", "//", "..", "xx")  # a second look for ops once the palette's col
 UNKNOWN_DEVICE = "unknown device"  # a row from elsewhere that names no device
 
 
-SETTINGS = ("device_name", "dtype", "channels_last", "compiled", "threads")  # what a network is measured at
+# what a network is measured at; the last three are its run's (page._with_run_settings)
+SETTINGS = ("device_name", "dtype", "channels_last", "compiled", "threads", "allocator", "cache")
 SETTING_WORDS = {
     "device_name": "device",
     "dtype": "dtype",
     "channels_last": "layout",
     "compiled": "compilation",
     "threads": "thread count",
+    "allocator": "allocator policy",
+    "cache": "cache mode",
 }
 DEFAULTS = {"dtype": "float32", "channels_last": "False", "compiled": "False"}  # rows from before the column
 
@@ -42,13 +45,16 @@ def _model_name(row) -> str:
 
 
 def _named(name: str, row, settings) -> str:
-    """`name` with the settings that tell its series apart: board, dtype, layout, compilation, threads."""
+    """`name` with the settings that tell its series apart, in show's words: board, dtype, layout, compilation,
+    threads, allocator policy, cache mode ("mlp b=1 allocator system", "mlp b=1 cache warm")."""
     words = {
         "device_name": lambda v: f"on {v}",
         "dtype": str,
         "channels_last": lambda v: "channels-last" if v == "True" else "",
         "compiled": lambda v: "compiled" if v == "True" else "eager",
         "threads": lambda v: f"{v} thread(s)" if v else "",
+        "allocator": lambda v: f"allocator {v}" if v else "",
+        "cache": lambda v: f"cache {v}" if v else "",
     }
     parts = [words[column](row[column]) for column in settings]
     return " ".join([name, *(part for part in parts if part)])

@@ -108,10 +108,21 @@ def _read(paths: list[Path], runs_of: dict[Path, list[dict]]) -> tuple[pd.DataFr
         run_ids = set(frame["run_id"].dropna()) | {run.get("run_id") for run in runs_of[path]}
         claim_runs(run_owner, run_ids - {None}, path, "dataset")
         frame["source"] = _label(path, paths)
-        threads = {run.get("run_id"): run.get("threads") for run in runs_of[path]}  # recorded per run, not per row
-        frame["threads"] = frame["run_id"].map(threads)
         frames.append(frame)
-    return pd.concat(frames, ignore_index=True), notes
+    return _with_run_settings(pd.concat(frames, ignore_index=True), runs_of), notes
+
+
+def _with_run_settings(frame: pd.DataFrame, runs_of: dict[Path, list[dict]]) -> pd.DataFrame:
+    """`frame` with the thread count, allocator policy and cache mode of each row's run on it, those the runs
+    recorded more than one value of, as `hwprof show` takes them (its _run_settings): they are recorded per run,
+    not per row (a network row has no cache label), and a median over runs that differ in one describes none.
+    A setting that does not vary is left empty, so that it names no series."""
+    from hwprof.cli.measure import RUN_SETTINGS, _run_settings
+
+    split = _run_settings(frame, [run for runs in runs_of.values() for run in runs])
+    return frame.assign(
+        **{setting: frame["run_id"].map(split[setting]) if setting in split else None for setting in RUN_SETTINGS}
+    )
 
 
 def _noted(notes: dict[Path, str], path: Path, note: str) -> None:
