@@ -64,13 +64,15 @@ def with_devices(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     """(frame with every setting of SETTINGS, and the sequence length, as text on every row, the settings that
     vary): a fleet file holds one network per board, and a merged file may hold a board's float32 and bfloat16
     runs, or its runs at one and two threads; a median over them would describe none. The sequence length ("" for
-    a model without one) is always a key and always named, as show names it, so it is not among those that vary."""
+    a model without one) is always a key and always named, as show names it, so it is not among those that vary.
+    What varies is read from layer and network rows: a command's row (hwprof run) has none of these settings."""
     frame = frame.copy()
     seq_lens = (
         pd.to_numeric(frame["seq_len"], errors="coerce") if "seq_len" in frame else pd.Series(np.nan, frame.index)
     )
     frame["seq_len"] = seq_lens.astype("Int64").astype(str).where(seq_lens.notna(), "")
     frame["device_name"] = frame["device_name"].astype(object).where(frame["device_name"].notna(), UNKNOWN_DEVICE)
+    measured = frame["kind"].isin(("layer", "network"))  # a command of hwprof run records no dtype, layout...
     varying = []
     for column in SETTINGS:
         if column not in frame:
@@ -78,7 +80,7 @@ def with_devices(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
         values = frame[column].astype(object)
         values = values.where(values.notna(), DEFAULTS.get(column, "")).astype(str)
         frame[column] = values.str.removesuffix(".0")  # a thread count, floated beside a missing one
-        if frame[column].nunique() > 1:
+        if frame.loc[measured, column].nunique() > 1:
             varying.append(column)
     return frame, varying
 
