@@ -205,6 +205,8 @@ def refit_networks(
         domain=network_domain(data),
         device_name=data.device_name,
     )
+    if other_board:  # the layer models give the base's latency: its layer figures are scaled to this board's
+        doc["layer_board"] = layer_board(predictor, board_log_scale(predictor, data))
     # the layer rows are the base's; the networks, their conditions and how far their reruns disagree the new data's
     doc["training"] = adapted_training(
         predictor,
@@ -218,6 +220,23 @@ def refit_networks(
         rerun_agreement=data.reruns,
     )
     return Predictor(doc)
+
+
+def board_log_scale(base: Predictor, data: TrainingData) -> float:
+    """How much slower `data`'s board runs than `base` predicts: the median log(measured / predicted) over its
+    networks (0 where none was measured)."""
+    y = data.targets["latency_ms"]
+    predicted = base.predict_features(base.features_from_batch(data.networks), intervals=False)["latency_ms"]
+    measured = np.isfinite(y) & (y > 0)
+    return float(np.median(np.log(y[measured] / predicted[measured]))) if measured.any() else 0.0
+
+
+def layer_board(base: Predictor, log_scale: float) -> dict:
+    """The `layer_board` of a predictor that keeps `base`'s layer models for a board exp(log_scale) times slower
+    than `base`'s: the board those models were fitted on, and what their latencies are multiplied by to be the
+    new board's (per layer, with their intervals, and their sum; see predictor._layer_scale)."""
+    kept = base.doc.get("layer_board") or {"device_name": base.doc.get("device_name")}
+    return {"device_name": kept["device_name"], "latency_scale": base.layer_scale * float(np.exp(log_scale))}
 
 
 def adapted_training(base: Predictor, data: TrainingData, **more) -> dict:

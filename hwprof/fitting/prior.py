@@ -30,6 +30,7 @@ from hwprof.fitting.pipeline import (
     adapt_training_data,
     adapted_training,
     fit_training_data,
+    layer_board,
     network_domain,
     refit_networks,
 )
@@ -243,6 +244,7 @@ def _scaled(base: Predictor, match: BoardMatch, residuals: np.ndarray, data: Tra
         targets=["latency_ms"],
         cv={"scheme": "leave-one-out scale", "networks": int(len(residuals))},
         domain=network_domain(data),
+        layer_board=layer_board(base, match.log_scale),
     )
     doc["training"] = adapted_training(base, data)
     return Predictor(doc)

@@ -200,6 +200,7 @@ class Predictor:
         }
         # where the training networks lie; absent from files written before it existed
         self.domain = Domain.from_json(doc["domain"]) if "domain" in doc else None
+        self.layer_scale = _layer_scale(doc)
 
     @cached_property
     def _fingerprint(self) -> str:
@@ -469,9 +470,11 @@ class Predictor:
         if self.layer_sets:  # per-layer predictions were made with the features; here they are only summed
             sums = features.membership @ features.layer_columns
             layer_sums = sums[:, : len(OP_GROUPS)]
-            layer_total = out["latency_ms_layer_sum"] = layer_sums.sum(axis=1)
+            layer_total = layer_sums.sum(axis=1)  # the network model reads the layer models' own sum
+            out["latency_ms_layer_sum"] = layer_total * self.layer_scale
             if "power_w" in self.layer_sets:
-                energy = out["energy_mj_layer_sum"] = sums[:, len(OP_GROUPS)]
+                energy = sums[:, len(OP_GROUPS)]
+                out["energy_mj_layer_sum"] = energy * self.layer_scale
                 out["power_w_layer_sum"] = energy / layer_total
         aggregates = features.batch.aggregates
         total, parts = self.network_models["latency_ms"].latency_parts(layer_sums, aggregates, layer_total)
@@ -518,9 +521,11 @@ class Predictor:
         if self.layer_sets:
             sums = (features.membership @ features.layer_columns)[0].tolist()
             layer_sums = sums[: len(OP_GROUPS)]
-            layer_total = values["latency_ms_layer_sum"] = sum(layer_sums)
+            layer_total = sum(layer_sums)
+            values["latency_ms_layer_sum"] = layer_total * self.layer_scale
             if "power_w" in self.layer_sets:
-                energy = values["energy_mj_layer_sum"] = sums[len(OP_GROUPS)]
+                energy = sums[len(OP_GROUPS)]
+                values["energy_mj_layer_sum"] = energy * self.layer_scale
                 values["power_w_layer_sum"] = float(np.float64(energy) / layer_total)  # inf/nan as in arrays
         aggregates = features.batch.aggregates[0].tolist()
         total, parts = self.network_models["latency_ms"].latency_parts_one(layer_sums, aggregates, layer_total)
@@ -973,9 +978,9 @@ class Predictor:
             bounds = models.log_bounds(confidence)[index]
             bounds = np.column_stack([np.minimum(bounds[:, 0], 0.0), np.maximum(bounds[:, 1], 0.0)])  # hold the layer
             table["model"] = [models.labels[i] for i in index]
-            table["latency_ms"] = np.exp(log_latency)
-            table["latency_ms_low"] = np.exp(log_latency + bounds[:, 0])
-            table["latency_ms_high"] = np.exp(log_latency + bounds[:, 1])
+            table["latency_ms"] = np.exp(log_latency) * self.layer_scale
+            table["latency_ms_low"] = np.exp(log_latency + bounds[:, 0]) * self.layer_scale
+            table["latency_ms_high"] = np.exp(log_latency + bounds[:, 1]) * self.layer_scale
             if "power_w" in self.layer_sets:
                 table["power_w"] = np.exp(features.layer_log["power_w"][position])
                 table["energy_mj"] = table["latency_ms"] * table["power_w"]
@@ -996,6 +1001,19 @@ class Predictor:
 # variables lies beyond it by more than RANGE_TOLERANCE (about 10%, the encoding being logarithmic).
 UNCOVERED_SHARE_LIMIT = 0.1
 RANGE_TOLERANCE = 0.1
+
+
+def _layer_scale(doc: dict) -> float:
+    """What a predictor's layer latencies are multiplied by to be its board's: 1 where its layer models were fitted on
+    its own board; for one adapted from another board's (fit --base, --prior), the factor recorded as `layer_board`,
+    the new board's networks over that board's predictions. Its network model reads the layer models' own sums."""
+    board = doc.get("layer_board")
+    if board is None:
+        return 1.0
+    scale = float(board["latency_scale"])
+    if not math.isfinite(scale) or scale <= 0:
+        raise ValueError(f"layer_board.latency_scale is {scale}, not a positive number")
+    return scale
 
 
 def _setting_words(settings: Iterable[str]) -> str:
