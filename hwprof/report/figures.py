@@ -124,11 +124,12 @@ def time_by_op(frame: pd.DataFrame):
     styles = op_styles(frame)
     frame, settings = with_devices(frame)
     layers = frame[(frame["kind"] == "layer") & ~frame["model"].astype(str).str.startswith("sweep:")]
+    keys = ["source", "model", "batch_size", "seq_len", *settings]  # a network's bars on each device... side by side
+    written = layers.groupby(keys, dropna=False)["layer_index"].nunique()
     layers = layers[layers["latency_ms"] > 0]
     if layers.empty:
         return None, "no layer rows of networks (none measured, or --no-layers, or sweeps only): nothing to break down"
     several = frame["source"].nunique() > 1
-    keys = ["source", "model", "batch_size", "seq_len", *settings]  # a network's bars on each device... side by side
     # a layer measured more than once (runs merged into one file) counts once, at its median
     layers = layers.groupby([*keys, "layer_index", "op"], dropna=False)["latency_ms"].median().reset_index()
     table = layers.pivot_table(index=keys, columns="op", values="latency_ms", aggfunc="sum", fill_value=0.0)
@@ -142,10 +143,15 @@ def time_by_op(frame: pd.DataFrame):
     ops = list(times[times > 0].sort_values(ascending=False).index)  # the op taking most time first; only those shown
     ranks = {op: rank for rank, op in enumerate(styles)}  # past the palette's colours, a hatch tells ops apart
     networks = measured_spread(frame[frame["kind"] == "network"], keys)
+    partial = _partial(frame[frame["kind"] == "network"], written, keys).reindex(table.index)
     labels = [
-        textwrap.fill(network_label(dict(zip(keys, key)), several, settings), LABEL_WIDTH, break_on_hyphens=False)
-        for key in table.index
+        textwrap.fill(
+            network_label(dict(zip(keys, key)), several, settings) + words, LABEL_WIDTH, break_on_hyphens=False
+        )
+        for key, words in zip(table.index, partial.fillna(""))
     ]
+    if partial.notna().any():
+        note = "; ".join(part for part in (note, PARTIAL_NOTE) if part)
     lines = max(label.count("\n") + 1 for label in labels)
     # the legend stands right of the bars, never on them; the rows are as tall as their wrapped labels
     figure = new_figure(figsize=(13, 1.6 + (0.2 + 0.12 * lines) * len(table)), layout="constrained")
@@ -202,6 +208,25 @@ def time_by_op(frame: pd.DataFrame):
     axis.grid(True, axis="x", alpha=0.3)
     figure.legend(fontsize=7, loc="outside right upper", ncol=2 if len(ops) > 2 * len(table) + 10 else 1)
     return figure, note
+
+
+PARTIAL_NOTE = (
+    "a bar marked partial holds only the layers its run measured before it stopped, not the whole network: "
+    "the overview names what is not measured yet"
+)
+
+
+def _partial(networks: pd.DataFrame, written: pd.Series, keys: list[str]) -> pd.Series:
+    """Per key, " (partial: 15 of 69 layers)" where fewer of the network's layers have rows than its network row
+    records (layer_count), as not_measured judges an interrupted run's networks, else NaN: a bar of the layers a
+    run measured before it stopped would read as the whole network's."""
+    if "layer_count" not in networks:
+        return pd.Series(np.nan, index=written.index, dtype=object)
+    counts = pd.to_numeric(networks["layer_count"], errors="coerce").astype(float)  # nullable Int64 as NaN
+    counts = counts.groupby([networks[key] for key in keys], dropna=False).max().reindex(written.index)
+    short = written < counts
+    words = [f" (partial: {int(n)} of {int(c)} layers)" for n, c in zip(written[short], counts[short])]
+    return pd.Series(words, index=written.index[short], dtype=object).reindex(written.index)
 
 
 def roofline_points(frame: pd.DataFrame) -> pd.DataFrame:
