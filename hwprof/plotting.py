@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import math
 import os
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from hwprof.schema import METRIC_LABELS
 
 UNITS = ("ms", "s", "W", "mJ", "J", "MB")
 WINDOW_COLOURS = {"idle": "#4c9f70", "load": "#e8a33d"}  # green for idle, amber for load
+MINOR_LABEL_GAP = 0.12  # the least distance between two labels of a log axis, as a share of its span
 GAP_PERIODS = 5  # a pause in a trace longer than this many sample periods is a gap in the data
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "<", ">", "*")
 
@@ -79,11 +81,33 @@ def distinct_styles(keys) -> dict:
 
 
 def plain_log_ticks(axis, low: float, high: float) -> None:
-    """Tick labels of a log axis as plain numbers (0.5, 2, 10) instead of powers; minor ones too within a decade."""
-    from matplotlib.ticker import FormatStrFormatter, NullFormatter
+    """Tick labels of a log axis as plain numbers (0.5, 2, 10) instead of powers; minor ones too within a decade,
+    those that stand apart (spaced_minor_ticks): 0.08 and 0.09 labelled beside 0.1 ran together."""
+    from matplotlib.ticker import FormatStrFormatter, FuncFormatter, NullFormatter
 
     axis.set_major_formatter(FormatStrFormatter("%g"))
-    axis.set_minor_formatter(FormatStrFormatter("%g") if high / low < 10 else NullFormatter())
+    if high / low >= 10:
+        axis.set_minor_formatter(NullFormatter())
+        return
+    labelled = spaced_minor_ticks(low, high)
+    axis.set_minor_formatter(
+        FuncFormatter(lambda x, pos=None: f"{x:g}" if any(math.isclose(x, t, rel_tol=1e-6) for t in labelled) else "")
+    )
+
+
+def spaced_minor_ticks(low: float, high: float) -> list[float]:
+    """The minor ticks (2, 3, ... 9 times a power of ten) within [low, high] to label, each at least
+    MINOR_LABEL_GAP of the axis's span from every other label, the round ones (2, 5) chosen first."""
+    span = math.log10(high / low)
+    decades = range(math.floor(math.log10(low)), math.ceil(math.log10(high)) + 1)
+    labelled = [10.0**decade for decade in decades if low <= 10.0**decade <= high]  # the majors are labelled
+    majors = len(labelled)
+    for mantissa in (2, 5, 3, 4, 6, 7, 8, 9):
+        for decade in decades:
+            tick = mantissa * 10.0**decade
+            if low <= tick <= high and all(abs(math.log10(tick / t)) >= MINOR_LABEL_GAP * span for t in labelled):
+                labelled.append(tick)
+    return sorted(labelled[majors:])
 
 
 def plain_log_labels(axis) -> None:
