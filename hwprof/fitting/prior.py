@@ -34,7 +34,8 @@ from hwprof.fitting.pipeline import (
     network_domain,
     refit_networks,
 )
-from hwprof.predictor.predictor import Predictor
+from hwprof.predictor.intervals import widest_bounds
+from hwprof.predictor.predictor import SCALE_LEAVE_ONE_OUT, Predictor
 from hwprof.progress import Progress
 
 MIN_NEW_ROWS = 3  # one scale factor and a spread need at least three networks
@@ -86,12 +87,37 @@ def fit_from_prior(
         fleet, fleet_sources, family, exclude=data.device_name, progress=progress, run_model_files=run_model_files
     )
     predictor = adapt_from_fleet(data, predictors, family=family, cv=cv, progress=progress)
+    chosen = predictor.doc["training"]["prior"]
+    if cv and chosen["how"] == "scaled":
+        predictor = _with_base_widest(predictor, fleet, fleet_sources, chosen["chosen"], family, run_model_files)
     predictor.doc["training"]["prior"]["sources"] = [s.get("path") for s in fleet_sources if s.get("path")]
     if set(targets) - {"latency_ms"}:
         (progress or Progress()).note(
             "prior: power and energy are not transferred between boards; the predictor gives latency only"
         )
     return predictor
+
+
+def _with_base_widest(
+    predictor: Predictor, fleet: pd.DataFrame, sources: list[dict], board: str, family: str, run_model_files: bool
+) -> Predictor:
+    """The scaled prior with the widest error of `board`'s predictor on held-out families (or networks, where it
+    has one family): a network outside the new board's few networks is widened to at least that."""
+    board_data = training_data(fleet[device_of(fleet) == board], board, sources, run_model_files=run_model_files)
+    validated = fit_training_data(board_data, ["latency_ms"], family, cv=True)
+    low, high, _ = widest_bounds(validated.network_models["latency_ms"].model.residuals)
+    if not (math.isfinite(low) and math.isfinite(high)):  # too few networks to cross-validate
+        return predictor
+    doc = dict(predictor.doc)
+    doc["cv"] = dict(
+        doc["cv"],
+        base_widest={
+            "device_name": board,
+            "held_out": "family" if len(set(board_data.families)) > 1 else "network",
+            "log_bounds": {"latency_ms": [round(low, 6), round(high, 6)]},
+        },
+    )
+    return Predictor(doc)
 
 
 def fleet_predictors(
@@ -242,7 +268,7 @@ def _scaled(base: Predictor, match: BoardMatch, residuals: np.ndarray, data: Tra
         base.doc,
         network_models={"latency_ms": model},
         targets=["latency_ms"],
-        cv={"scheme": "leave-one-out scale", "networks": int(len(residuals))},
+        cv={"scheme": SCALE_LEAVE_ONE_OUT, "networks": int(len(residuals))},
         domain=network_domain(data),
         layer_board=layer_board(base, match.log_scale),
     )

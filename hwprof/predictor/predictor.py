@@ -70,6 +70,7 @@ NETWORK_TARGETS = ("latency_ms", "power_w", "energy_mj")
 ENCODING_CACHE_SIZE = 50_000
 DENSE_MEMBERSHIP_LIMIT = 1 << 20  # below this many cells a dense matrix multiplies faster than sparse
 TINY = 1e-6
+SCALE_LEAVE_ONE_OUT = "leave-one-out scale"  # a scaled prior's cross-validation: one network against the others
 IN_MEMORY = "<memory>"  # the source of a predictor read from no file and written to none
 
 
@@ -201,6 +202,7 @@ class Predictor:
         # where the training networks lie; absent from files written before it existed
         self.domain = Domain.from_json(doc["domain"]) if "domain" in doc else None
         self.layer_scale = _layer_scale(doc)
+        self.base_widest = _base_widest(doc)
 
     @cached_property
     def _fingerprint(self) -> str:
@@ -862,10 +864,15 @@ class Predictor:
             arrays[f"{target}_high"] = np.where(untrained, math.inf, arrays[f"{target}_high"])
 
     def _widest_factors(self, target: str) -> tuple[float, float]:
-        """Multipliers of the largest errors held-out networks showed, computed once per target."""
+        """Multipliers of the largest errors held-out networks showed, computed once per target; for a predictor
+        scaled from another board's, at least that board's own (`base_widest`): a network outside the few
+        networks the scale was checked on is as far off as that predictor is on networks it never saw."""
         key = (target, None)
         if key not in self._factors:
             low, high, _ = widest_bounds(self.network_models[target].model.residuals)
+            if target in self.base_widest.get("log_bounds", {}):
+                base_low, base_high = self.base_widest["log_bounds"][target]
+                low, high = min(low, base_low), max(high, base_high)
             self._factors[key] = (math.exp(low), math.exp(high))
         return self._factors[key]
 
@@ -878,7 +885,12 @@ class Predictor:
             )
         # fitted on one family, cross-validation held out networks of it, and the domain measured between them
         one_family = len(self.doc.get("training", {}).get("families", [])) == 1
-        held_out = "network" if one_family else "family"
+        # a scaled prior held out one network at a time, not a family
+        held_out = "network" if one_family or self.doc.get("cv", {}).get("scheme") == SCALE_LEAVE_ONE_OUT else "family"
+        if self.base_widest:
+            held_out += (
+                f" or a held-out {self.base_widest['held_out']} of {self.base_widest['device_name']}'s own predictor"
+            )
         if self.domain is not None and novelty["distance"][n] > self.domain.family_distance:
             if self.domain.family_distance <= 0:
                 compared = "and the training networks are all of one family, so none was held out to compare with"
@@ -1001,6 +1013,19 @@ class Predictor:
 # variables lies beyond it by more than RANGE_TOLERANCE (about 10%, the encoding being logarithmic).
 UNCOVERED_SHARE_LIMIT = 0.1
 RANGE_TOLERANCE = 0.1
+
+
+def _base_widest(doc: dict) -> dict:
+    """The widest held-out errors of the predictor a scaled prior was scaled from (its `cv.base_widest`: the board,
+    what it held out, and per target the log bounds), {} where there are none."""
+    cv = doc.get("cv")
+    base = cv.get("base_widest") if isinstance(cv, dict) else None
+    if base is None:
+        return {}
+    bounds = {target: (float(low), float(high)) for target, (low, high) in base["log_bounds"].items()}
+    if not all(math.isfinite(low) and math.isfinite(high) and low <= high for low, high in bounds.values()):
+        raise ValueError(f"cv.base_widest.log_bounds holds {bounds}, not finite low <= high")
+    return {"device_name": str(base["device_name"]), "held_out": str(base["held_out"]), "log_bounds": bounds}
 
 
 def _layer_scale(doc: dict) -> float:
