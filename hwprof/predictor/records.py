@@ -216,9 +216,11 @@ def _composed_nb201(model: str, shape, batch_size: int, inputs, hf_config, how: 
 
 
 def _trace_built(model: str, shape, batch_size: int, inputs, hf_config, how: dict) -> TracedNetwork:
-    """Built-in networks are built straight on the meta device: no weight is allocated or initialised."""
+    """Built-in networks are built straight on the meta device: no weight is allocated or initialised. One that
+    cannot be is built with real weights, drawn from generators of hwprof's own (own_random_numbers), so a host's
+    seeded generators do not move."""
     from hwprof.models.spec import builds_on_meta, resolve_model
-    from hwprof.models.tracing import MetaDevice
+    from hwprof.models.tracing import MetaDevice, own_random_numbers
 
     def build():
         return resolve_model(model, shape, inputs=inputs, hf_config=hf_config)
@@ -227,7 +229,8 @@ def _trace_built(model: str, shape, batch_size: int, inputs, hf_config, how: dic
         with MetaDevice():
             spec = build()
     else:
-        spec = build()
+        with own_random_numbers():
+            spec = build()
     return _trace(spec, batch_size, rebuild=lambda: build().module, input_shape=_given_input_shape(spec), **how)
 
 

@@ -74,6 +74,20 @@ def test_predict_leaves_the_hosts_seeded_generator_where_it_was(predictor, make)
     assert torch.equal(torch.randn(3), expected)
 
 
+def test_predicting_a_model_file_built_with_real_weights_leaves_the_hosts_generator(predictor, tmp_path):
+    """A model named by a file (or torchvision:, timm:) is built with real weights, which drew from torch's global
+    generator when hwprof built it to predict it."""
+    factory = tmp_path / "net.py"
+    factory.write_text(
+        "import torch.nn as nn\n\ndef build():\n    return nn.Sequential(nn.Conv2d(3, 8, 3), nn.ReLU())\n"
+    )
+    torch.manual_seed(0)
+    expected = torch.randn(3)
+    torch.manual_seed(0)
+    predictor.predict(f"{factory}:build", input_shape=SHAPE)
+    assert torch.equal(torch.randn(3), expected)
+
+
 @pytest.mark.parametrize("make", [Gated, LazyCounted], ids=["real-traced", "lazy"])
 def test_predict_runs_no_host_hook_and_leaves_the_modules_state(predictor, make):
     model = make()
