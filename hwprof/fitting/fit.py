@@ -134,7 +134,9 @@ def fit(
     run_ids = set(frame["run_id"].dropna().astype(str)) if "run_id" in frame.columns else set()
     flags = measure_flags(sources, run_ids or None)  # the runs of the rows fitted, or every run where none says
     covered = frozenset(ops_without_sweeps(predictor.doc) if fitted_here else ())
-    layers = base_predictor is None  # --base keeps its layer models
+    # --base keeps its layer models, and so does --prior, unless the new rows were fitted alone
+    own_layers = not prior or predictor.doc["training"]["prior"]["how"] == "own rows"
+    layers = base_predictor is None and own_layers
 
     def advice_naming(output) -> list[str]:
         return data_advice(data, covered, flags, layers, output) + (
