@@ -103,7 +103,8 @@ def _with_base_widest(
 ) -> Predictor:
     """The scaled prior with the widest error of `board`'s predictor on held-out families (or networks, where it
     has one family): a network outside the new board's few networks is widened to at least that."""
-    board_data = training_data(fleet[device_of(fleet) == board], board, sources, run_model_files=run_model_files)
+    rows = fleet[device_of(fleet) == board]
+    board_data = training_data(rows, board, sources_of(rows, sources), run_model_files=run_model_files)
     validated = fit_training_data(board_data, ["latency_ms"], family, cv=True)
     low, high, _ = widest_bounds(validated.network_models["latency_ms"].model.residuals)
     if not (math.isfinite(low) and math.isfinite(high)):  # too few networks to cross-validate
@@ -154,10 +155,28 @@ def fleet_predictors(
     predictors = {}
     for board in boards:
         say(f"prior: fitting {board}")
-        board_data = training_data(fleet[devices == board], board, fleet_sources, run_model_files=run_model_files)
+        rows = fleet[devices == board]
+        board_data = training_data(rows, board, sources_of(rows, fleet_sources), run_model_files=run_model_files)
         fitted = fit_training_data(board_data, ["latency_ms"], family, cv=False)
         predictors[board] = Predictor(fitted.doc, source=f"prior board {board!r}")
     return predictors
+
+
+def sources_of(rows: pd.DataFrame, sources: list[dict]) -> list[dict]:
+    """The datasets one board's rows came from, each with only the runs (and the row count) of those rows: a
+    board's predictor records its own datasets as its sources, not the whole fleet's."""
+    paths = rows["source"].astype(str).value_counts() if "source" in rows.columns else None
+    run_ids = set(rows["run_id"].dropna().astype(str)) if "run_id" in rows.columns else set()
+    kept = []
+    for source in sources:
+        if paths is not None and source.get("path") not in paths.index:
+            continue
+        runs = [
+            run for run in source.get("runs", []) if not run_ids or "run_id" not in run or str(run["run_id"]) in run_ids
+        ]
+        rows_from = int(paths[source["path"]]) if paths is not None else source.get("rows")
+        kept.append(dict(source, runs=runs, rows=rows_from))
+    return kept
 
 
 def adapt_from_fleet(
