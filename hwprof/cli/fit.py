@@ -175,7 +175,10 @@ def _print_fit_summary(summary: dict) -> None:
             )
         console.print(table)
     elif cv.get("scheme") not in (None, "none"):  # adapted from a prior: its own check, no metrics table
-        console.print(f"cross-validation: {cv['scheme']} over {cv.get('networks', '?')} network(s); intervals from it")
+        from hwprof.fitting.data import networks_counted
+
+        held = networks_counted(cv["networks"], cv.get("rows", cv["networks"])) if "networks" in cv else "? network(s)"
+        console.print(f"cross-validation: {cv['scheme']} over {held}; intervals from it")
     else:
         reason = cv.get("reason", "skipped with --no-cv")
         kept = cv.get("intervals_from_base")
@@ -220,7 +223,9 @@ def origin_line(summary: dict) -> str:
     )
     prior = training.get("prior")
     if prior:
-        networks = prior["boards"][0]["networks"] if prior.get("boards") else "?"
+        best = prior["boards"][0] if prior.get("boards") else {}
+        # a predictor written before "rows" was recorded counted its rows as networks
+        networks = networks_counted(best["networks"], best.get("rows", best["networks"])) if best else "?"
         boards = len(prior.get("boards", []))
         if prior["how"] == "own rows":
             return (
@@ -229,7 +234,7 @@ def origin_line(summary: dict) -> str:
             )
         kept = "scaled" if prior["how"] == "scaled" else "with its network model refitted"
         return (
-            f"fitted latency predictor for {device} from {networks} of its networks and a prior of {boards} "
+            f"fitted latency predictor for {device} from {networks} of its own and a prior of {boards} "
             f"board(s): {prior['chosen']}'s predictor ({own}), {kept}"
         )
     refit = training.get("network_refit", {})

@@ -25,7 +25,7 @@ import pandas as pd
 
 from hwprof.errors import HwprofError
 from hwprof.files import now_text
-from hwprof.fitting.data import TrainingData, device_of, mixed_thread_counts, training_data
+from hwprof.fitting.data import TrainingData, device_of, mixed_thread_counts, networks_counted, training_data
 from hwprof.fitting.pipeline import (
     adapt_training_data,
     adapted_training,
@@ -38,7 +38,7 @@ from hwprof.predictor.intervals import widest_bounds
 from hwprof.predictor.predictor import SCALE_LEAVE_ONE_OUT, Predictor
 from hwprof.progress import Progress
 
-MIN_NEW_ROWS = 3  # one scale factor and a spread need at least three networks
+MIN_NEW_NETWORKS = 3  # one scale factor and a spread need at least three networks (models, whatever their batches)
 FLEET_USELESS_LOG_ERROR = math.log(2)  # the fleet's leave-one-out error beyond which the new rows may replace it
 OWN_ROWS_MARGIN = 1.0  # ... if their own leave-one-out error is below the fleet's
 HOW = {
@@ -52,7 +52,8 @@ HOW = {
 @dataclass(frozen=True)
 class BoardMatch:
     device_name: str
-    networks: int  # the new board's networks it was scored on
+    networks: int  # the new board's networks it was scored on (distinct models)
+    rows: int  # their rows (a network at two batch sizes is two)
     log_rmse: float  # spread of log(measured / predicted) around its median: 0 = the same board, scaled
     log_scale: float  # median of log(measured / predicted): how much slower the new board is
 
@@ -60,6 +61,7 @@ class BoardMatch:
         return {
             "device_name": self.device_name,
             "networks": self.networks,
+            "rows": self.rows,
             "log_rmse": self.log_rmse,
             "scale": float(np.exp(self.log_scale)),
         }
@@ -191,21 +193,24 @@ def adapt_from_fleet(
     say = (progress or Progress()).note
     y = data.targets["latency_ms"]
     measured = np.isfinite(y) & (y > 0)
-    if measured.sum() < MIN_NEW_ROWS:
+    models = np.asarray(data.networks.names)[measured]  # a network at two batch sizes is one network
+    networks = len(set(models))
+    if networks < MIN_NEW_NETWORKS:
         raise HwprofError(
-            f"fitting from a prior needs the new board's latency on at least {MIN_NEW_ROWS} networks; "
-            f"the datasets give {int(measured.sum())}"
+            f"fitting from a prior needs the new board's latency on at least {MIN_NEW_NETWORKS} networks; "
+            f"the datasets give {networks_counted(networks, int(measured.sum()))}"
         )
     matches, log_ratios = [], {}
     for board, predictor in predictors.items():
         r = log_ratios[board] = np.log(y[measured] / _latency(predictor, data.networks)[measured])
         scale = float(np.median(r))
-        matches.append(BoardMatch(board, int(measured.sum()), _rms(r - scale), scale))
+        matches.append(BoardMatch(board, networks, int(measured.sum()), _rms(r - scale), scale))
     best = min(matches, key=lambda m: m.log_rmse)
     say(f"prior: the new board resembles {best.device_name} (log error {best.log_rmse:.3f} after scaling)")
     base = predictors[best.device_name]
     r = log_ratios[best.device_name]
-    scaled_loo = np.array([r[i] - np.median(np.delete(r, i)) for i in range(len(r))])
+    # each network's rows (all its batch sizes) against the scale the other networks give
+    scaled_loo = np.array([r[i] - np.median(r[models != models[i]]) for i in range(len(r))])
     rows = np.flatnonzero(measured)
     # each candidate predicts every new network from the others: one scale factor; the network model
     # learnt again from the new rows; the new rows alone, with no prior
@@ -219,7 +224,7 @@ def adapt_from_fleet(
     if how == "adapted":
         predictor = adapt_training_data(base, data, ["latency_ms"], cv=cv, progress=progress)
     elif how == "scaled":
-        predictor = _scaled(base, best, scaled_loo, data)
+        predictor = _scaled(base, best, scaled_loo, data, networks)
     else:
         predictor = fit_training_data(data, ["latency_ms"], family, cv=cv, progress=progress) if cv else own
     say(f"prior: {HOW[how]}, chosen by leave-one-out (log error {errors[how]:.3f})")
@@ -258,17 +263,20 @@ def _rms(values: np.ndarray) -> float:
 
 
 def _adapted_leave_one_out(base: Predictor, data: TrainingData, rows: np.ndarray) -> np.ndarray:
-    """log(measured / predicted) of each new network by the base's network model refitted on the others
-    (for a predictor fitted from network rows alone, that is a fit on the others)."""
+    """log(measured / predicted) of each new row by the base's network model refitted on the other networks'
+    rows, all of a network's batch sizes held out together (for a predictor fitted from network rows alone,
+    that is a fit on the others)."""
     y = data.targets["latency_ms"]
+    names = np.asarray(data.networks.names)[rows]
     out = np.empty(len(rows))
-    for k, row in enumerate(rows):
-        refitted = refit_networks(base, data.subset(np.delete(rows, k)), ["latency_ms"])
-        out[k] = np.log(y[row] / _latency(refitted, data.networks.select([row]))[0])
+    for name in dict.fromkeys(names):
+        held = names == name
+        refitted = refit_networks(base, data.subset(rows[~held]), ["latency_ms"])
+        out[held] = np.log(y[rows[held]] / _latency(refitted, data.networks.select(rows[held])))
     return out
 
 
-def _scaled(base: Predictor, match: BoardMatch, residuals: np.ndarray, data: TrainingData) -> Predictor:
+def _scaled(base: Predictor, match: BoardMatch, residuals: np.ndarray, data: TrainingData, networks: int) -> Predictor:
     """Another board's predictor with its latency scaled to `data`'s board; its held-out residuals are
     leave-one-out, each network against the scale the other networks give. Its domain and its conditions
     (training.sources: the threads, device and cache its figures are for) are the new board's networks': the
@@ -287,7 +295,7 @@ def _scaled(base: Predictor, match: BoardMatch, residuals: np.ndarray, data: Tra
         base.doc,
         network_models={"latency_ms": model},
         targets=["latency_ms"],
-        cv={"scheme": SCALE_LEAVE_ONE_OUT, "networks": int(len(residuals))},
+        cv={"scheme": SCALE_LEAVE_ONE_OUT, "networks": networks, "rows": int(len(residuals))},
         domain=network_domain(data),
         layer_board=layer_board(base, match.log_scale),
     )
