@@ -20,7 +20,9 @@ from hwprof.schema import METRIC_LABELS
 UNITS = ("ms", "s", "W", "mJ", "J", "MB")
 WINDOW_COLOURS = {"idle": "#4c9f70", "load": "#e8a33d"}  # green for idle, amber for load
 MINOR_LABEL_GAP = 0.12  # the least distance between two labels of a log axis, as a share of its span
-GAP_PERIODS = 5  # a pause in a trace longer than this many sample periods is a gap in the data
+GAP_PERIODS = 5
+LONG_PAUSE_S = 30.0  # a pause in a trace this long, and longer than what came before it, starts a panel of its own
+MAX_TRACE_PANELS = 6  # panels a trace is cut into at most; past it, one time axis  # a pause in a trace longer than this many sample periods is a gap in the data
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "<", ">", "*")
 
 
@@ -187,6 +189,24 @@ def _trace_lines(frame):
     }
     split = sensors.isin(overlapping)
     return sensors.where(~split, sensors + " (run " + runs.str[:8] + ")")
+
+
+def trace_stretches(frame) -> list:
+    """The trace cut where its samples pause for longer than LONG_PAUSE_S and than all drawn before the pause
+    (runs merged from minutes or hours apart), each stretch apart: on one time axis a long pause squeezed each
+    run's windows into slivers. One stretch (the whole trace) where there are more than MAX_TRACE_PANELS."""
+    import numpy as np
+
+    times = frame["timestamp_s"].to_numpy(dtype=float)
+    order = np.argsort(times, kind="stable")
+    times = times[order]
+    starts = [0]
+    for index in np.flatnonzero(np.diff(times) > LONG_PAUSE_S) + 1:
+        if times[index] - times[index - 1] > times[index - 1] - times[starts[-1]]:
+            starts.append(int(index))
+    if not 1 < len(starts) <= MAX_TRACE_PANELS:
+        return [frame]
+    return [frame.iloc[order[start:stop]] for start, stop in zip(starts, [*starts[1:], len(times)])]
 
 
 def broken_at_gaps(seconds, watts):

@@ -378,11 +378,17 @@ def _line_name(row: dict, several_sources: bool, settings: list[str]) -> str:
 
 @literal_text()
 def trace(frame: pd.DataFrame, title: str, figsize: tuple[float, float] = (10, 4.2)):
-    """The power trace, idle and load windows shaded (hwprof.plotting.draw_trace)."""
-    from hwprof.plotting import draw_trace
+    """The power trace, idle and load windows shaded (hwprof.plotting.draw_trace); a trace whose samples pause
+    for long (runs merged from minutes apart) gets one panel per stretch (trace_stretches), watts on one scale."""
+    from hwprof.plotting import draw_trace, trace_stretches
 
-    figure = new_figure(figsize=figsize)
-    axis = figure.subplots()
-    draw_trace(axis, frame, title)
+    stretches = trace_stretches(frame)
+    figure = new_figure(figsize=(figsize[0], figsize[1] * (1 + 0.6 * (len(stretches) - 1))))
+    axes = figure.subplots(len(stretches), 1, squeeze=False, sharey=True)[:, 0]
+    first_s = float(frame["timestamp_s"].min())
+    for number, (axis, stretch) in enumerate(zip(axes, stretches), start=1):
+        after_s = float(stretch["timestamp_s"].min()) - first_s
+        where = f" (part {number} of {len(stretches)}, {after_s:.0f} s into the trace)" if len(stretches) > 1 else ""
+        draw_trace(axis, stretch, title + where)
     figure.tight_layout()
     return figure
