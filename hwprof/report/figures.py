@@ -61,16 +61,16 @@ def _named(name: str, row, settings) -> str:
 
 
 def with_devices(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
-    """(frame with every setting of SETTINGS, and the sequence length, as text on every row, the settings that
-    vary): a fleet file holds one network per board, and a merged file may hold a board's float32 and bfloat16
-    runs, or its runs at one and two threads; a median over them would describe none. The sequence length ("" for
-    a model without one) is always a key and always named, as show names it, so it is not among those that vary.
+    """(frame with every setting of SETTINGS as text on every row, the settings that vary): a fleet file holds
+    one network per board, and a merged file may hold a board's float32 and bfloat16 runs, or its runs at one
+    and two threads; a median over them would describe none. The sequence length (a number, 0 for a model
+    without one) is always a key and always named, as show names it, so it is not among those that vary.
     What varies is read from layer and network rows: a command's row (hwprof run) has none of these settings."""
     frame = frame.copy()
     seq_lens = (
         pd.to_numeric(frame["seq_len"], errors="coerce") if "seq_len" in frame else pd.Series(np.nan, frame.index)
     )
-    frame["seq_len"] = seq_lens.astype("Int64").astype(str).where(seq_lens.notna(), "")
+    frame["seq_len"] = seq_lens.fillna(0).astype(int)  # 0: none; a number, so that 16 sorts before 128
     frame["device_name"] = frame["device_name"].astype(object).where(frame["device_name"].notna(), UNKNOWN_DEVICE)
     measured = frame["kind"].isin(("layer", "network"))  # a command of hwprof run records no dtype, layout...
     varying = []
@@ -135,7 +135,7 @@ def time_by_op(frame: pd.DataFrame):
     table = layers.pivot_table(index=keys, columns="op", values="latency_ms", aggfunc="sum", fill_value=0.0)
     note = ""
     if len(table) > MAX_BARS:  # the slowest, in their order by name: the first by name may be the quickest
-        lengths = ["sequence length"] if frame["seq_len"].ne("").any() else []
+        lengths = ["sequence length"] if frame["seq_len"].gt(0).any() else []
         per = ", ".join(["network", "batch size", *lengths, *(SETTING_WORDS[setting] for setting in settings)])
         note = f"the {MAX_BARS} slowest (by their layers' summed time) of {len(table)} bars (one per {per}) are shown"
         table = table[table.sum(axis=1).rank(method="first", ascending=False) <= MAX_BARS]

@@ -29,6 +29,13 @@ def test_each_sequence_length_gets_its_own_bar_named_as_show_names_it():
     )
 
 
+def test_sequence_lengths_are_in_their_order_as_numbers():
+    frame = two_sequence_lengths().replace({"seq_len": {256: 128}})
+    figure, _ = time_by_op(frame)
+    labels = [tick.get_text() for tick in figure.axes[0].get_yticklabels()]
+    assert labels == ["alpha_0 seq 16 b=1", "alpha_0 seq 128 b=1", "alpha_0 seq 16 b=2", "alpha_0 seq 128 b=2"]
+
+
 def test_each_sequence_length_gets_its_own_line_against_batch_size():
     frame = two_sequence_lengths()
     figure, _ = against_batch_size(frame, "latency_ms", "latency per inference (ms)")
