@@ -75,6 +75,37 @@ def copy_module(module: torch.nn.Module) -> torch.nn.Module:
     return copy.deepcopy(module, {id(tensor): tensor.detach().clone() for tensor in computed_tensors(module)})
 
 
+def hookless_copy(module: torch.nn.Module, parameters_shared: bool) -> torch.nn.Module:
+    """A copy of `module` without the host's hooks (as meta_copy leaves them) whose buffers and other state are
+    its own, so that a forward pass on it is seen neither by a host's activation log nor in a counter or cache
+    the module updates in forward. `parameters_shared`: its parameters are the module's, which a pass only reads
+    (a copy that is converted in place needs its own)."""
+    memo: dict[int, object] = {id(p): p for p in module.parameters()} if parameters_shared else {}
+    memo |= {id(tensor): tensor.detach().clone() for tensor in computed_tensors(module)}
+    return copy.deepcopy(module, memo | hooks_left_behind(module))
+
+
+def hooks_left_behind(module: torch.nn.Module) -> dict[int, object]:
+    """A deepcopy memo giving a copy of `module` only torch's own forward hooks (_torchs), none of the host's."""
+    memo: dict[int, object] = {}
+    for part in module.modules():
+        for name, hooks in vars(part).items():
+            if name.endswith("_hooks") and isinstance(hooks, dict):
+                kept = name in TORCH_HOOKS_KEPT
+                memo[id(hooks)] = type(hooks)((key, hook) for key, hook in hooks.items() if kept and _torchs(hook))
+    return memo
+
+
+# Hooks that can compute a module's weights (torch.nn.utils' weight_norm, spectral_norm and prune register
+# forward pre-hooks); backward and state-dict hooks play no part in a forward pass on meta.
+TORCH_HOOKS_KEPT = ("_forward_pre_hooks", "_forward_hooks")
+
+
+def _torchs(hook) -> bool:
+    """Whether `hook` is torch's own (an object of torch.nn.utils), not the host's."""
+    return (getattr(hook, "__module__", None) or "").startswith("torch.")
+
+
 def with_lazy_weights_made(
     module: torch.nn.Module, inputs: ModelInputs, label: str, seq_len: int | None = None
 ) -> torch.nn.Module:
@@ -88,8 +119,6 @@ def with_lazy_weights_made(
         return module
     floating = [t.dtype for t in tensors if t.is_floating_point()]
     try:
-        from hwprof.models.tracing import hookless_copy  # tracing imports this module
-
         made = hookless_copy(module, parameters_shared=False)  # run without the host's hooks: no log sees it
         args, kwargs = inputs.make(1, seq_len, tensors[0].device, floating[0] if floating else None)
         modes = [(part, part.training) for part in made.modules()]

@@ -33,7 +33,15 @@ from torch.utils._device import DeviceContext, _device_constructors
 
 from hwprof.drivers.host import available_memory_bytes
 from hwprof.errors import HwprofError, error_line
-from hwprof.models.inputs import DEFAULT_SEQ_LEN, DTYPES, ModelInputs, computed_tensors, copy_module
+from hwprof.models.inputs import (
+    DEFAULT_SEQ_LEN,
+    DTYPES,
+    ModelInputs,
+    computed_tensors,
+    copy_module,
+    hookless_copy,
+    hooks_left_behind,
+)
 from hwprof.models.layers import (
     Layer,
     _drops,
@@ -309,16 +317,6 @@ def _run_copy(module: nn.Module, dtype: torch.dtype, channels_last: bool, label:
         return module, "; it ran itself, with its hooks, as it could not be copied"  # the reason says why
 
 
-def hookless_copy(module: nn.Module, parameters_shared: bool) -> nn.Module:
-    """A copy of `module` without the host's hooks (as meta_copy leaves them) whose buffers and other state are
-    its own, so that a forward pass on it is seen neither by a host's activation log nor in a counter or cache
-    the module updates in forward. `parameters_shared`: its parameters are the module's, which a pass only reads
-    (a copy that is converted in place needs its own)."""
-    memo: dict[int, object] = {id(p): p for p in module.parameters()} if parameters_shared else {}
-    memo |= {id(tensor): tensor.detach().clone() for tensor in computed_tensors(module)}
-    return copy.deepcopy(module, memo | _hooks_left_behind(module))
-
-
 def meta_copy(module: nn.Module) -> nn.Module:
     """A copy of `module` whose parameters and buffers are meta tensors: no weight is copied. The host's hooks
     stay behind: run on the copy, a hook that logs activations would log meta tensors into the host's state.
@@ -329,28 +327,7 @@ def meta_copy(module: nn.Module) -> nn.Module:
         memo[id(parameter)] = nn.Parameter(torch.empty_like(parameter, device=META), parameter.requires_grad)
     for tensor in [*module.buffers(), *computed_tensors(module)]:
         memo[id(tensor)] = torch.empty_like(tensor, device=META)
-    return copy.deepcopy(module, memo | _hooks_left_behind(module))
-
-
-def _hooks_left_behind(module: nn.Module) -> dict[int, object]:
-    """A deepcopy memo giving a copy of `module` only torch's own forward hooks (_torchs), none of the host's."""
-    memo: dict[int, object] = {}
-    for part in module.modules():
-        for name, hooks in vars(part).items():
-            if name.endswith("_hooks") and isinstance(hooks, dict):
-                kept = name in TORCH_HOOKS_KEPT
-                memo[id(hooks)] = type(hooks)((key, hook) for key, hook in hooks.items() if kept and _torchs(hook))
-    return memo
-
-
-# Hooks that can compute a module's weights (torch.nn.utils' weight_norm, spectral_norm and prune register
-# forward pre-hooks); backward and state-dict hooks play no part in a forward pass on meta.
-TORCH_HOOKS_KEPT = ("_forward_pre_hooks", "_forward_hooks")
-
-
-def _torchs(hook) -> bool:
-    """Whether `hook` is torch's own (an object of torch.nn.utils), not the host's."""
-    return (getattr(hook, "__module__", None) or "").startswith("torch.")
+    return copy.deepcopy(module, memo | hooks_left_behind(module))
 
 
 def _refuse_if_weights_do_not_fit(module: nn.Module, label: str, reason: str) -> None:
