@@ -30,6 +30,7 @@ from hwprof.plotting import axis_label, distinct_styles, literal_text, new_figur
 from hwprof.predictor.features import encode_layers
 from hwprof.predictor.predictor import Predictor, check_confidence, load_predictor
 
+LAYER_SUM = "_layer_sum"  # a target predicted as the sum of its layers' predictions, scored on the network
 LAYOUTS = {False: "contiguous (NCHW)", True: "channels-last (NHWC)"}  # a run's execution.channels_last in words
 
 
@@ -162,8 +163,8 @@ def _network_points(predictor: Predictor, data, confidence: float) -> pd.DataFra
                 }
             )
         )
-    for key in (k for k in arrays if k.endswith("_layer_sum")):  # NeuralPower-style sums, scored beside the fits
-        measured = data.targets.get(key.removesuffix("_layer_sum"))
+    for key in (k for k in arrays if k.endswith(LAYER_SUM)):  # NeuralPower-style sums, scored beside the fits
+        measured = data.targets.get(key.removesuffix(LAYER_SUM))
         if measured is None:
             continue
         frames.append(
@@ -308,7 +309,7 @@ def figure(points: pd.DataFrame, title: str = "", op_styles: dict | None = None)
     width whatever the range. Each op (layers) or family (networks) has a colour and marker of its own;
     `op_styles` gives the ops the colours the other views of a report gave them."""
     panels = [
-        (f"network {t}", t, points[(points["level"] == "network") & (points["target"] == t)])
+        (_network_panel_title(t), t, points[(points["level"] == "network") & (points["target"] == t)])
         for t in points.loc[points["level"] == "network", "target"].unique()
     ]
     layers = points[points["level"] == "layer"]
@@ -353,7 +354,7 @@ def figure(points: pd.DataFrame, title: str = "", op_styles: dict | None = None)
         top.legend(fontsize=6, loc="upper left", ncol=2 if len(keys) > 12 else 1)
         bottom.set_xscale("log")
         bottom.set_xlim(low, high)
-        bottom.set_xlabel(axis_label(target, "measured"))
+        bottom.set_xlabel(axis_label(target.removesuffix(LAYER_SUM), "measured"))  # the network as measured
         bottom.set_ylabel("predicted / measured")
         for axis in (top.xaxis, top.yaxis, bottom.xaxis):
             plain_log_ticks(axis, low, high)
@@ -361,6 +362,12 @@ def figure(points: pd.DataFrame, title: str = "", op_styles: dict | None = None)
     if title:
         figure.suptitle(title, fontsize=9)
     return figure
+
+
+def _network_panel_title(target: str) -> str:
+    """ "network latency (ms)"; a layer sum named as what it is, not by its key."""
+    base = target.removesuffix(LAYER_SUM)
+    return f"network {axis_label(base)}{', predicted as the sum of layer predictions' if base != target else ''}"
 
 
 def plot(points: pd.DataFrame, path: str | os.PathLike, title: str = "") -> None:

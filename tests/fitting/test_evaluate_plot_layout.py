@@ -48,3 +48,23 @@ def test_the_title_stands_above_every_panel():
     renderer = drawn.canvas.get_renderer()
     title = drawn._suptitle.get_window_extent(renderer)
     assert all(title.y0 >= axis.get_tightbbox(renderer).y1 for axis in drawn.axes)
+
+
+def test_the_layer_sum_panel_is_labelled_by_the_network_it_is_scored_on():
+    """Its x axis read "measured latency (ms), layer sum" under the measured network latencies."""
+    import pandas as pd
+
+    from hwprof.fitting.evaluate import figure
+
+    points = pd.DataFrame(
+        [
+            {"level": "network", "target": target, "op": None, "family": "f", "measured": m, "predicted": p}
+            for target in ("latency_ms", "latency_ms_layer_sum")
+            for m, p in ((1.0, 1.1), (3.0, 2.8))
+        ]
+    )
+    drawn = figure(points)
+    titles = [axis.get_title() for axis in drawn.axes if axis.get_title()]
+    xlabels = [axis.get_xlabel() for axis in drawn.axes if axis.get_xlabel()]
+    assert titles[1].startswith("network latency (ms), predicted as the sum of layer predictions:")
+    assert xlabels == ["measured latency (ms)", "measured latency (ms)"]
