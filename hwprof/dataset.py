@@ -1381,6 +1381,25 @@ def run_conditions(run: dict) -> dict:
     return found
 
 
+RUN_SETTINGS = ("threads", "allocator", "cache")  # recorded per run, not per row: a network row has no cache label
+
+
+def run_settings(frame: pd.DataFrame, runs: list[dict]) -> dict[str, dict]:
+    """Each of RUN_SETTINGS by run id, of those the runs recorded more than one value of (unrecorded is no
+    value): a network measured in such runs is shown apart per value, as its figures are not repeats of one
+    measurement. The cache mode is its layers' (cold_partial as cold), taken from their rows, which read as warm
+    where a run measured before the mode was recorded left it empty; a run without layers has none."""
+    layers = frame[frame["kind"].eq("layer") & frame["cache"].notna()] if "cache" in frame else frame.iloc[:0]
+    caches = layers.drop_duplicates("run_id").set_index("run_id")["cache"].astype(str)
+    values = {
+        "threads": {run.get("run_id"): run.get("threads") for run in runs},
+        "allocator": {run.get("run_id"): run_conditions(run).get("allocator") for run in runs},
+        "cache": {run_id: "cold" if label.startswith("cold") else label for run_id, label in caches.items()},
+    }
+    known = {column: {k: v for k, v in by_run.items() if v is not None} for column, by_run in values.items()}
+    return {column: by_run for column, by_run in known.items() if len(set(by_run.values())) > 1}
+
+
 def condition_differences(ours: list[dict], theirs: list[dict], keys=RUN_CONDITIONS, within: bool = False) -> list:
     """(key, ours, theirs) for each of `keys` that runs on both sides recorded and recorded differently, each side
     in RUN_CONDITIONS' words, several runs' values joined by "/" ("allocator policy steady/system"); an environment

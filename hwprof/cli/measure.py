@@ -536,13 +536,13 @@ def summarize_frame(frame, samples=None, runs=()) -> dict:
     provenance (`hwprof.dataset.read_provenance`), why power was unavailable, each reason once, so that a null
     power figure never goes unexplained. Every figure is computed for all networks at once, not by a frame per
     network, so thousands of networks take seconds."""
-    from hwprof.dataset import latency_interval_unbounded
+    from hwprof.dataset import latency_interval_unbounded, run_settings
     from hwprof.measuring.session import contended_measurements
     from hwprof.sample_models.sweep import PREFIX
 
     network_samples = _network_samples(samples)
     frame = frame[frame["model"].notna() & frame["batch_size"].notna()]  # rows of models (not hwprof run's)
-    split = _run_settings(frame, runs) if "run_id" in frame else {}
+    split = run_settings(frame, runs) if "run_id" in frame else {}
     if split:  # recorded per run only, not in the rows (the rows' cache labels are replaced by their run's mode)
         frame = frame.assign(**{column: frame["run_id"].map(values) for column, values in split.items()})
     # a merged dataset's boards, precisions, thread counts, allocator policies and cache modes are summarised
@@ -594,27 +594,6 @@ def summarize_frame(frame, samples=None, runs=()) -> dict:
         "contended_measurements": contended_measurements(frame),
         "power_unavailable": list(dict.fromkeys(reason for reason in reasons if reason)),
     }
-
-
-RUN_SETTINGS = ("threads", "allocator", "cache")  # recorded per run, not per row: a network row has no cache label
-
-
-def _run_settings(frame, runs) -> dict[str, dict]:
-    """Each of RUN_SETTINGS by run id, of those the runs recorded more than one value of (unrecorded is no
-    value): a network measured in such runs is shown apart per value, as its figures are not repeats of one
-    measurement. The cache mode is its layers' (cold_partial as cold), taken from their rows, which read as warm
-    where a run measured before the mode was recorded left it empty; a run without layers has none."""
-    from hwprof.dataset import run_conditions
-
-    layers = frame[frame["kind"].eq("layer") & frame["cache"].notna()] if "cache" in frame else frame.iloc[:0]
-    caches = layers.drop_duplicates("run_id").set_index("run_id")["cache"].astype(str)
-    values = {
-        "threads": {run.get("run_id"): run.get("threads") for run in runs},
-        "allocator": {run.get("run_id"): run_conditions(run).get("allocator") for run in runs},
-        "cache": {run_id: "cold" if label.startswith("cold") else label for run_id, label in caches.items()},
-    }
-    known = {column: {k: v for k, v in by_run.items() if v is not None} for column, by_run in values.items()}
-    return {column: by_run for column, by_run in known.items() if len(set(by_run.values())) > 1}
 
 
 GROUP_COUNTS = ("network_runs", "unstable_rows", "contended_rows", "discarded_bursts", "gpu_shared_rows")

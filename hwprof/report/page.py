@@ -114,26 +114,13 @@ def _read(paths: list[Path], runs_of: dict[Path, list[dict]]) -> tuple[pd.DataFr
 
 def _with_run_settings(frame: pd.DataFrame, runs_of: dict[Path, list[dict]]) -> pd.DataFrame:
     """`frame` with the thread count, allocator policy and cache mode of each row's run on it, those the runs
-    recorded more than one value of (unrecorded is no value), as `hwprof show` takes them (cli.measure's
-    _run_settings, which the report may not import: cli sits above it): they are recorded per run, not per row
-    (a network row has no cache label; a layer's cold_partial is cold), and a median over runs that differ in one
-    describes none. A setting that does not vary is left empty, so that it names no series."""
-    from hwprof.dataset import run_conditions
+    recorded more than one value of, as `hwprof show` takes them (dataset.run_settings): a median over runs that
+    differ in one describes none. A setting that does not vary is left empty, so that it names no series."""
+    from hwprof.dataset import RUN_SETTINGS, run_settings
 
-    runs = [run for runs in runs_of.values() for run in runs]
-    layers = frame[frame["kind"].eq("layer") & frame["cache"].notna()] if "cache" in frame else frame.iloc[:0]
-    caches = layers.drop_duplicates("run_id").set_index("run_id")["cache"].astype(str)
-    by_run = {
-        "threads": {run.get("run_id"): run.get("threads") for run in runs},
-        "allocator": {run.get("run_id"): run_conditions(run).get("allocator") for run in runs},
-        "cache": {run_id: "cold" if label.startswith("cold") else label for run_id, label in caches.items()},
-    }
-    known = {setting: {k: v for k, v in values.items() if v is not None} for setting, values in by_run.items()}
+    split = run_settings(frame, [run for runs in runs_of.values() for run in runs])
     return frame.assign(
-        **{
-            setting: frame["run_id"].map(values) if len(set(values.values())) > 1 else None
-            for setting, values in known.items()
-        }
+        **{setting: frame["run_id"].map(split[setting]) if setting in split else None for setting in RUN_SETTINGS}
     )
 
 
