@@ -244,7 +244,8 @@ def _layer_points(predictor: Predictor, data, confidence: float) -> pd.DataFrame
             f"op type(s) {', '.join(uncovered)} have no layer model and the predictor has no shared "
             f"fallback model, so their layers cannot be scored"
         )
-    predicted_log = models.predict_log(z, ops, index)
+    # an adapted predictor's layer models are another board's, scaled to its own (layer_board): scored scaled
+    predicted_log = models.predict_log(z, ops, index) + np.log(predictor.layer_scale)
     bounds = models.log_bounds(confidence)[index]
     return pd.DataFrame(
         {

@@ -120,11 +120,12 @@ def test_a_prior_fit_says_how_it_was_cross_validated_not_that_it_was_not(boards,
     out = tmp_path / "p.json"
     result = CliRunner().invoke(main, ["fit", boards["train"], "--prior", boards["fleet"], "--out", str(out)])
     assert result.exit_code == 0, result.output
-    assert "cross-validation: leave-one-out scale over 10 network(s)" in result.output  # 5 models, 2 batches
+    assert "cross-validation: leave-one-out scale over 5 network(s) (10 rows)" in result.output  # 2 batches
     assert "no cross-validation" not in result.output
     # the header counts the new board's networks and names the board whose predictor it kept
-    assert "fitted latency predictor for new from 10 of its networks and a prior of 2 board(s): fast's" in (
-        " ".join(result.output.split())
+    assert (
+        "fitted latency predictor for new from 5 network(s) (10 rows) of its own and a prior of 2 board(s): fast's"
+        in (" ".join(result.output.split()))
     )
 
 

@@ -78,3 +78,17 @@ def test_a_damaged_layer_scale_is_one_sentence(files):
     doc = dict(files["base"].doc, layer_board={"device_name": "fast", "latency_scale": -1.0})
     with pytest.raises(HwprofError, match="damaged"):
         Predictor(doc)
+
+
+def test_evaluate_scores_an_adapted_predictors_layers_as_it_predicts_them(files, tmp_path):
+    """evaluate read the layer models directly: the new board's layer rows were scored at the base board's speed
+    (41.2% off, 0% within their intervals, where the board was exactly 1.7x)."""
+    from hwprof.fitting.evaluate import evaluate
+
+    adapted = fit([files["new"]], tmp_path / "a.json", base=files["base_file"])
+    scored = write(board("new", SLOWDOWN), tmp_path / "new.parquet")
+    _, points = evaluate(adapted, [scored])
+    layers = points[points["level"] == "layer"]
+    error = np.abs(layers["predicted"] / layers["measured"] - 1)
+    assert len(layers) and float(np.median(error)) < 0.10
+    assert float(np.mean((layers["low"] <= layers["measured"]) & (layers["measured"] <= layers["high"]))) > 0.5
