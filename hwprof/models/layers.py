@@ -302,7 +302,7 @@ def extract_layers_from_example(
         if stored:  # a forward storing into the module (a step counter, an EMA buffer): the graph drops that
             graph = None
         if graph is not None:
-            recorder = _FxRecorder(module, graph, recipes)
+            recorder = _FxRecorder(module, graph, recipes, state.constants)
             try:
                 with torch.no_grad():
                     recorder.run(*args)
@@ -341,8 +341,15 @@ class _ModuleState:
 
     def restore(self) -> bool:
         """Put every module's attributes back; whether the trace had stored a traced value (a Proxy) in a buffer, a
-        parameter or an attribute, a write the graph leaves out: not a flag a forward sets, nor a cache's entries."""
+        parameter or an attribute, a write the graph leaves out: not a flag a forward sets, nor a cache's entries.
+        The tensor constants fx added to the traced module are kept in `constants`, for the graph to read."""
         stored = False
+        root = vars(self.saved[0][0])
+        self.constants = {
+            name: value
+            for name, value in root.items()
+            if name not in self.saved[0][1] and isinstance(value, torch.Tensor) and not isinstance(value, fx.Proxy)
+        }
         for part, attributes, containers in self.saved:
             current = vars(part)
             written = [value for name, value in current.items() if value is not attributes.get(name)]
@@ -544,13 +551,26 @@ class _Recorder:
 
 
 class _FxRecorder(fx.Interpreter, _Recorder):
-    def __init__(self, module: nn.Module, graph: fx.Graph, recipes: bool) -> None:
+    def __init__(self, module: nn.Module, graph: fx.Graph, recipes: bool, constants: dict | None = None) -> None:
+        # the trace's tensor constants (`torch.ones(4)` in a forward), which fx kept as attributes of the module it
+        # traced and _ModuleState took off the user's module again
+        self.constants = constants or {}
         if "graph" in inspect.signature(fx.Interpreter.__init__).parameters:
             fx.Interpreter.__init__(self, module, garbage_collect_values=recipes, graph=graph)
         else:  # torch before 2.3 (JetPack 5/6's) interprets only a GraphModule's own graph: its code is compiled
-            fx.Interpreter.__init__(self, fx.GraphModule(module, graph), garbage_collect_values=recipes)
+            for name, value in self.constants.items():  # a GraphModule copies what its graph reads from the module
+                setattr(module, name, value)
+            try:
+                graph_module = fx.GraphModule(module, graph)
+            finally:
+                for name in self.constants:
+                    delattr(module, name)
+            fx.Interpreter.__init__(self, graph_module, garbage_collect_values=recipes)
             self.graph = graph
         _Recorder.__init__(self, recipes)
+
+    def fetch_attr(self, target: str) -> Any:
+        return self.constants[target] if target in self.constants else super().fetch_attr(target)
         self._signatures: dict[str, int | None] = {}
 
     def run_node(self, node: fx.Node) -> Any:

@@ -104,3 +104,24 @@ def test_a_flag_set_in_forward_keeps_the_graph_and_is_put_back():
     flagged = Flagged()
     _, method = extract_layers_from_example(flagged, (torch.randn(1, 8),), {})
     assert method == "fx" and flagged.warned is False
+
+
+class Shifted(nn.Module):
+    """A tensor made in forward: fx keeps it as a constant, an attribute of the module it traces."""
+
+    def __init__(self):
+        super().__init__()
+        self.lin = nn.Linear(4, 4)
+
+    def forward(self, x):
+        return torch.relu(self.lin(x) + torch.ones(4)) * 2
+
+
+def test_a_forward_that_makes_a_constant_tensor_keeps_the_graph_and_the_module_its_attributes():
+    """Putting the module's attributes back took fx's constant off it, and the graph then failed to run: the
+    model fell back to hooks without a word, with other layers (a `ones` row) and other indices."""
+    model = Shifted().eval()
+    before = set(vars(model))
+    layers, method = extract_layers_from_example(model, (torch.randn(2, 4),), {})
+    assert method == "fx" and [layer.op for layer in layers] == ["linear", "add", "relu", "mul"]
+    assert set(vars(model)) == before
