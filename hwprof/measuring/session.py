@@ -29,7 +29,7 @@ import torch
 from hwprof.dataset import run_status
 from hwprof.drivers.base import NoSensor, PowerSensor, SensorUnavailable, sensor_notes
 from hwprof.drivers.host import check_sysfs_root, cpu_quota, cpus_within_quota, parse_device, usable_cpus
-from hwprof.errors import HwprofError, is_switch, option, shown, true_or_false, whole_number, worded
+from hwprof.errors import HwprofError, is_switch, option, shown, true_or_false, warn, whole_number, worded
 from hwprof.files import now_text
 from hwprof.measuring.allocator import DEFAULT_POLICY, pin_allocator
 from hwprof.measuring.allocator import POLICIES as ALLOCATOR_POLICIES
@@ -234,21 +234,37 @@ def measure(
 
 def _buffers_of(modules: list[torch.nn.Module]) -> list[tuple]:
     """Each buffer of the user's modules, with a copy of its values: a forward that updates one (a step counter,
-    an EMA) ran hundreds of timed calls on the user's module, which is to be left as it was given."""
+    an EMA) ran hundreds of timed calls on the user's module, which is to be left as it was given. A lazy buffer
+    has no values yet (measure makes them on a copy)."""
+    from torch.nn.parameter import is_lazy
+
     return [
         (part, name, tensor, tensor.detach().clone())
         for module in modules
         for part in module.modules()
         for name, tensor in part._buffers.items()
-        if tensor is not None
+        if tensor is not None and not is_lazy(tensor)
     ]
 
 
 def _put_back(buffers: list[tuple]) -> None:
-    with torch.no_grad():
-        for part, name, tensor, values in buffers:
-            tensor.copy_(values)
-            part._buffers[name] = tensor  # a forward that assigned a new tensor (self.ema = ...) is undone too
+    """Each buffer the run replaced or changed, as it was; only those: a buffer of inference tensors (a module made
+    under torch.inference_mode) or an expanded one takes no write, and needs none where nothing changed it."""
+    failed = []
+    for part, name, tensor, values in buffers:
+        part._buffers[name] = tensor  # a forward that assigned a new tensor (self.ema = ...) is undone too
+        if torch.equal(tensor, values):
+            continue
+        try:
+            with torch.inference_mode() if tensor.is_inference() else torch.no_grad():
+                tensor.copy_(values)
+        except RuntimeError:
+            failed.append(f"{type(part).__name__}.{name}")
+    if failed:
+        warn(
+            f"the buffer(s) {', '.join(failed)} of the model given changed during the run and cannot be written "
+            "back (expanded or shared memory): they hold what its timed calls left"
+        )
 
 
 def _given_module(model: Any) -> torch.nn.Module | None:
@@ -1351,7 +1367,7 @@ class _Session:
         args, kwargs = (), {}
         output_bytes: list[int] = []
         output_dtypes: set[torch.dtype] = set()
-        inputs_written: list[bool] = []  # the network's first call changed its inputs
+        inputs_written: list[bool] = []  # the network's calls changed its inputs, and went on changing them
         if network_key not in self.networks_done:
             args, kwargs = spec.model_inputs.make(
                 batch_size, seq_len, self.device, self.execution.torch_dtype, self.execution.channels_last
@@ -1372,12 +1388,8 @@ class _Session:
                 output_dtypes.update(t.dtype for t in outputs)
                 fed = (*args, *kwargs.values())
                 changed = not all(map(torch.equal, fed, given))
-                if changed:  # a write that a second call repeats to the same values (a relu_ first) drifts nothing
-                    given[:] = [tensor.clone() for tensor in fed]
-                    call()
-                    changed = not all(map(torch.equal, fed, given))
                 inputs_written.append(changed)
-                given.clear()
+                given[:] = [tensor.clone() for tensor in fed] if changed else []  # what the first call left
                 items["network"].fn = call
 
             items["network"] = Item("network", sizing_call, self.sync, span=True)
@@ -1389,7 +1401,13 @@ class _Session:
         self.progress.group(spec.name, batch_size, len(items))
 
         def emit_item(result: Result, measurement: dict, samples: RawSamples) -> None:
-            if result.key == "network" and inputs_written[0]:
+            # a write that later calls repeat to the same values (a relu_ first) leaves the inputs as the first call
+            # left them, and drifts nothing; one call alone (its budget spent) drifts nothing either
+            if (
+                result.key == "network"
+                and inputs_written[0]
+                and not all(map(torch.equal, (*args, *kwargs.values()), given))
+            ):
                 measurement["stable"] = False
                 self._warn_inputs_written(spec.name)
             if result.key == "network":
@@ -1445,7 +1463,7 @@ class _Session:
             return
         self.inputs_written.add(model)
         self.progress.warn(
-            f"warning: {model} writes its inputs in place (its first two calls each changed them), so each timed call ran on "
+            f"warning: {model} writes its inputs in place (its calls went on changing them), so each timed call ran on "
             "what the calls before it left and its network latency drifts over the run (its row says stable false): "
             "measure a model that leaves its inputs as given, e.g. one whose forward clones them first"
         )

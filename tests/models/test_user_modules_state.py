@@ -125,3 +125,19 @@ def test_a_forward_that_makes_a_constant_tensor_keeps_the_graph_and_the_module_i
     layers, method = extract_layers_from_example(model, (torch.randn(2, 4),), {})
     assert method == "fx" and [layer.op for layer in layers] == ["linear", "add", "relu", "mul"]
     assert set(vars(model)) == before
+
+
+def test_modules_whose_buffers_take_no_write_are_measured_as_before():
+    """Putting every buffer back wrote into inference tensors (a module made under torch.inference_mode), which
+    torch refuses, and cloned lazy buffers, which have no values: both ended measure with a traceback."""
+    import pytest
+
+    from hwprof.errors import HwprofError
+
+    with torch.inference_mode():
+        made = nn.Sequential(nn.Linear(8, 8), nn.BatchNorm1d(8)).eval()
+    frame = hwprof.measure([(made, torch.randn(2, 8))], batch_sizes=[2], layers=False, **FAST)
+    assert len(frame) == 1
+    lazy = nn.Sequential(nn.LazyConv2d(8, 3), nn.LazyBatchNorm2d()).eval()
+    with pytest.raises(HwprofError, match="has lazy layers"):
+        hwprof.measure([(lazy, torch.randn(1, 3, 8, 8))], layers=False, **FAST)
