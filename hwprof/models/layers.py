@@ -568,10 +568,10 @@ class _FxRecorder(fx.Interpreter, _Recorder):
             fx.Interpreter.__init__(self, graph_module, garbage_collect_values=recipes)
             self.graph = graph
         _Recorder.__init__(self, recipes)
+        self._signatures: dict[str, int | None] = {}
 
     def fetch_attr(self, target: str) -> Any:
         return self.constants[target] if target in self.constants else super().fetch_attr(target)
-        self._signatures: dict[str, int | None] = {}
 
     def run_node(self, node: fx.Node) -> Any:
         self.node_name = node.name  # what a functional op's layer is called
