@@ -243,7 +243,7 @@ def _buffers_of(modules: list[torch.nn.Module]) -> list[tuple]:
         for module in modules
         for part in module.modules()
         for name, tensor in part._buffers.items()
-        if tensor is not None and not is_lazy(tensor)
+        if tensor is not None and not is_lazy(tensor) and not tensor.is_meta  # a meta buffer holds no values
     ]
 
 
@@ -253,12 +253,12 @@ def _put_back(buffers: list[tuple]) -> None:
     failed = []
     for part, name, tensor, values in buffers:
         part._buffers[name] = tensor  # a forward that assigned a new tensor (self.ema = ...) is undone too
-        if torch.equal(tensor, values):
-            continue
         try:
+            if torch.equal(tensor, values):
+                continue
             with torch.inference_mode() if tensor.is_inference() else torch.no_grad():
                 tensor.copy_(values)
-        except RuntimeError:
+        except (RuntimeError, NotImplementedError):  # never in place of the error a run ended with
             failed.append(f"{type(part).__name__}.{name}")
     if failed:
         warn(
