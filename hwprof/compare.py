@@ -58,6 +58,7 @@ CONFIDENCE = 0.95
 ALPHA = 1 - CONFIDENCE
 BOOTSTRAP_RESAMPLES = 20000  # draws of the ratio of medians
 ROUND_OFF = 1e-9  # relative: a ratio this close to the gate's threshold is at it, not above
+ONE_FREEDOM = "two runs against one"  # the spread between runs with one degree of freedom: no interval to speak of
 MIN_SUMMARY_ROWS = 5  # distinct measurements behind a geometric mean before it is tested
 METRICS = ("latency_ms", "energy_mj", "power_w")
 POWER_METRICS = ("energy_mj", "power_w")  # from one load window per row, which power_flags may call into doubt
@@ -244,6 +245,11 @@ def _sample_test(base: list, new: list, seed) -> dict:
     runs, the U test would take the samples of different runs as independent, so a few percent between runs
     would read as a shift however the code stands: the verdict then comes from the interval alone, widened by
     the spread between the runs (`_between_runs`)."""
+    if sum(len(runs) - 1 for runs in (base, new)) == 1:  # two runs against one: Student's t of 12.7
+        return _untested(
+            f"{ONE_FREEDOM}: one side holds two runs and the other one, too few to bound how far runs move (a +60% "
+            "rise read as not significant)"
+        )
     low, high = _bootstrap_median_ratio(base, new, _rng(*seed))
     if len(base) == len(new) == 1:
         p_value = mann_whitney_p(np.concatenate(new), np.concatenate(base))
@@ -688,7 +694,7 @@ def _row_metric(metric: str, base_row, new_row, base: _Side, new: _Side, seed) -
             ]
     if missing:
         return entry | _untested("; ".join(missing))
-    return entry | _sample_test(base_samples, new_samples, seed) | {"why": None}
+    return entry | {"why": None} | _sample_test(base_samples, new_samples, seed)
 
 
 def _check_not_the_same_run(base: _Side, new: _Side) -> None:
@@ -975,6 +981,8 @@ def _above(ratio: float, fail_above: float) -> bool:
 
 def _remedy(why: str | None) -> str:
     """What would let the gate decide, for the reason a row could not be tested."""
+    if why and why.startswith(ONE_FREEDOM):
+        return "merge a third run into the side of two (hwprof merge), or compare one run against one"
     if why and "on one side (a median needs" in why:
         return f"measure with a longer --max-time, so each row takes at least {MIN_BOUNDED_SAMPLES} samples"
     if why and "too few samples to bound" in why:

@@ -35,6 +35,19 @@ def test_a_change_well_beyond_the_run_spread_is_still_found():
     assert result["verdict"] == "higher" and result["ci_low"] > 1.1
 
 
+def test_two_runs_against_one_are_untested_and_a_gate_on_a_risen_network_cannot_decide(tmp_path):
+    """With one degree of freedom Student's t is 12.7: two BASE runs 5% apart against one NEW run 60% slower read
+    as not significant (0.91-2.67), and a gate on network rows alone passed it."""
+    result = _sample_test(_runs([1.0, 1.05], 7), _runs([1.6], 8), seed=["row"])
+    assert result["verdict"] == "untested" and result["why"].startswith("two runs against one")
+    shards = [write_run(tmp_path / f"b{k}.parquet", factor=f, sigma=0.01, seed=k) for k, f in enumerate((1.0, 1.05))]
+    merge_datasets(shards, tmp_path / "base.parquet")
+    new = write_run(tmp_path / "new.parquet", factor=1.6, sigma=0.01, seed=9)
+    report = compare(tmp_path / "base.parquet", new)
+    network = next(row for row in report["rows"] if row["kind"] == "network")
+    assert network["latency_ms"]["verdict"] == "untested"
+
+
 def test_single_runs_keep_the_rank_test():
     result = _sample_test(_runs([1.0], 5), _runs([1.04], 6), seed=["row"])
     assert result["verdict"] == "higher" and result["p_value"] < 0.05
