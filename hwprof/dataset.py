@@ -486,18 +486,19 @@ def _out_as_read(args: list[str], path: Path) -> list[str]:
     own --out is relative to the folder it ran in, and pasted from another folder --resume found no such file and
     started a new measurement there, leaving the journal unrecovered."""
     kept, args = [], [arg for arg in args if arg != "--resume"]
-    skip = False
+    skip, named = False, False
     for index, arg in enumerate(args):
         if skip:
             skip = False
-        elif arg == "--out" and index + 1 < len(args):
+        elif arg in ("--out", "-o") and index + 1 < len(args):
             kept += ["--out", str(path)]
-            skip = True
-        elif arg.startswith("--out="):
+            skip = named = True
+        elif arg.startswith(("--out=", "-o")) and arg != "-o":  # --out=PATH, -oPATH
             kept.append(f"--out={path}")
+            named = True
         else:
             kept.append(arg)
-    return kept
+    return kept if named else [*kept, "--out", str(path)]  # the default --out, named where it was read
 
 
 def _identities(frame: pd.DataFrame) -> list[tuple]:
@@ -1355,8 +1356,8 @@ def run_conditions(run: dict) -> dict:
     """What a run recorded of RUN_CONDITIONS, each as text but for "env" (its variables by name): from its
     provenance, or its summary in a predictor (hwprof.fitting.data), whose allocator and cache are text already.
     What the run did not record or could not read is left out: unknown, never a difference. A measure run from
-    before the allocator was recorded ran with glibc's as found (ALLOCATOR_BEFORE_RECORDED): read as unknown, its
-    networks' 0.42-0.59x against a steady run of the same models were never called a difference."""
+    before the allocator was recorded ran with glibc's as found and reads as ALLOCATOR_BEFORE_RECORDED, so its
+    networks' 0.42-0.59x against a steady run of the same models are called a difference."""
     allocator, cache = run.get("allocator"), run.get("cache")
     if "allocator" not in run and isinstance(run.get("method"), dict) and "command" not in run:
         allocator = ALLOCATOR_BEFORE_RECORDED

@@ -20,9 +20,9 @@ from hwprof.schema import METRIC_LABELS
 UNITS = ("ms", "s", "W", "mJ", "J", "MB")
 WINDOW_COLOURS = {"idle": "#4c9f70", "load": "#e8a33d"}  # green for idle, amber for load
 MINOR_LABEL_GAP = 0.12  # the least distance between two labels of a log axis, as a share of its span
-GAP_PERIODS = 5
+GAP_PERIODS = 5  # a pause in a trace longer than this many sample periods is a gap in the data
 LONG_PAUSE_S = 30.0  # a pause in a trace this long, and longer than what came before it, starts a panel of its own
-MAX_TRACE_PANELS = 6  # panels a trace is cut into at most; past it, one time axis  # a pause in a trace longer than this many sample periods is a gap in the data
+MAX_TRACE_PANELS = 6  # panels a trace is cut into at most; past it, one time axis
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "<", ">", "*")
 
 

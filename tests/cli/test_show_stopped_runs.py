@@ -5,6 +5,7 @@ a command's entry has the power spread and the reason power was unavailable that
 import json
 import sys
 import uuid
+from pathlib import Path
 
 from click.testing import CliRunner
 
@@ -75,3 +76,13 @@ def test_show_json_commands_have_the_keys_run_json_has(tmp_path):
     [command] = json.loads(shown.output)["commands"]
     assert command["unavailable_reason"] == summary["unavailable_reason"]
     assert command["power_spread"] == summary["power_spread"]
+
+
+def test_the_resume_command_names_the_dataset_read_whatever_form_its_out_took():
+    from hwprof.dataset import _out_as_read
+
+    read = Path("/data/sub/X.parquet")
+    for args in (["measure", "mlp", "-o", "X.parquet"], ["measure", "mlp", "-oX.parquet"], ["measure", "mlp"]):
+        resumed = _out_as_read([*args, "--resume"], read)
+        assert resumed.count(str(read)) + resumed.count(f"--out={read}") == 1 and "--resume" not in resumed
+        assert "X.parquet" not in resumed and "-oX.parquet" not in resumed
