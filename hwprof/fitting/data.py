@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from hwprof.dataset import CONDITION_FIELDS, UNRECORDED, allocator_label, distinguishing_names
+from hwprof.dataset import CONDITION_FIELDS, UNRECORDED, distinguishing_names, run_conditions
 from hwprof.errors import HwprofError, option, shown, worded
 from hwprof.fitting.alignment import Alignment, align_runs
 from hwprof.predictor.features import LayerRecord, NetworkBatch
@@ -199,7 +199,8 @@ def _run_summary(run: dict) -> dict:
     summary = {k: run[k] for k in (*RUN_FIELDS, *CONDITION_FIELDS) if k in run}
     execution = run.get("execution") or {}  # how it ran, for the measure commands fit advises
     summary.update({k: execution[k] for k in ("dtype", "channels_last", "compile") if k in execution})
-    summary["allocator"] = allocator_label(run.get("allocator") or {}) or UNRECORDED
+    # a measure run from before the allocator was recorded ran with the system's, as compare and show read it
+    summary["allocator"] = run_conditions(run).get("allocator") or UNRECORDED
     if (run.get("plan") or {}).get("layers", True):  # the mode layers were timed in; runs from before, warm
         summary["cache"] = (run.get("cache") or {}).get("mode", CACHE_BEFORE_RECORDED)
     return summary

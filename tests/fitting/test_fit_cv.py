@@ -225,6 +225,12 @@ def test_datasets_measured_under_different_allocator_policies_are_flagged(tmp_pa
     assert "steady: steady.parquet; unrecorded: old.parquet" in warning and "one allocator policy" in warning
     assert f"warning: {warning}" in said
     assert fit([steady, also_steady], family="polynomial", cv=False).doc["training"]["warnings"] == []
+    # a measure run (its method recorded) from before the policy was: glibc's as found, as compare reads it
+    measured_before = _with_runs(
+        synthetic_frame(n_networks=10, seed=43), tmp_path / "before.parquet", [{"run_id": "d", "method": {}}]
+    )
+    [warning] = fit([steady, measured_before], family="polynomial", cv=False).doc["training"]["warnings"]
+    assert "steady: steady.parquet; system: before.parquet" in warning
 
 
 def test_refit_networks_keeps_layer_models_and_learns_new_totals():
