@@ -254,20 +254,18 @@ def _sample_test(base: list, new: list, seed) -> dict:
     if len(base) == len(new) == 1:
         p_value = mann_whitney_p(np.concatenate(new), np.concatenate(base))
         return {"ci_low": low, "ci_high": high, "p_value": p_value, "verdict": _verdict(low, high, p_value)}
-    center = math.log(_median_of_runs(new) / _median_of_runs(base))
-    between = _between_runs(base, new)
+    base_medians, new_medians = ([float(np.median(run)) for run in runs] for runs in (base, new))
+    # a side's figure of a target is the median of its runs' medians, as its row gives it
+    center = math.log(float(np.median(new_medians)) / float(np.median(base_medians)))
+    between = _between_runs(base_medians, new_medians)
     low = math.exp(center - math.hypot(center - math.log(low), between))
     high = math.exp(center + math.hypot(math.log(high) - center, between))
     return {"ci_low": low, "ci_high": high, "p_value": None, "verdict": _verdict(low, high)}
 
 
-def _median_of_runs(runs: list[np.ndarray]) -> float:
-    """A side's figure of a target: the median of its runs' medians, as its row gives it."""
-    return float(np.median([np.median(run) for run in runs]))
-
-
-def _between_runs(base: list, new: list) -> float:
-    """The half-width, in log, that the spread between runs adds to the ratio of two sides' medians of runs.
+def _between_runs(base_medians: list[float], new_medians: list[float]) -> float:
+    """The half-width, in log, that the spread between runs adds to the ratio of two sides' medians of runs,
+    from each side's run medians.
 
     The bootstrap cannot size it from 2-3 runs (with two it has three outcomes and misses a (k-1)/k of the
     variance), and a side of one run shows none, though its run moved as much as any. So the runs' log medians
@@ -276,10 +274,10 @@ def _between_runs(base: list, new: list) -> float:
     a side of one run counting its run as one draw of that spread."""
     from scipy.stats import t
 
-    several = [np.log([np.median(run) for run in runs]) for runs in (base, new) if len(runs) > 1]
+    several = [np.log(medians) for medians in (base_medians, new_medians) if len(medians) > 1]
     freedom = sum(logs.size - 1 for logs in several)
     spread = math.sqrt(sum(float(((logs - logs.mean()) ** 2).sum()) for logs in several) / freedom)
-    return float(t.ppf(1 - ALPHA / 2, freedom)) * spread * math.sqrt(1 / len(base) + 1 / len(new))
+    return float(t.ppf(1 - ALPHA / 2, freedom)) * spread * math.sqrt(1 / len(base_medians) + 1 / len(new_medians))
 
 
 def _positive(value) -> float | None:
