@@ -27,11 +27,11 @@ def own_torch_settings() -> Iterator[None]:
     block; the host's values of each restored when it ends, however it ends."""
     import torch
 
+    from hwprof.models.tracing import forked_generators
+
     device = torch.get_default_device() if hasattr(torch, "get_default_device") else None
     with ExitStack() as stack:
-        # CUDA's generators only where CUDA is already in use: forking them would start CUDA in the host
-        cuda = list(range(torch.cuda.device_count())) if torch.cuda.is_initialized() else []
-        stack.enter_context(torch.random.fork_rng(devices=cuda))
+        stack.enter_context(forked_generators())
         stack.enter_context(torch.autocast("cpu", enabled=False))
         if torch.cuda.is_available():
             stack.enter_context(torch.autocast("cuda", enabled=False))

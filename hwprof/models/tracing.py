@@ -234,16 +234,21 @@ def trace_layers(
 TRACE_SEED = 0  # the random numbers a trace draws: the same ones every time
 
 
+def forked_generators():
+    """torch.random.fork_rng over the CPU's generator and, only where CUDA is in use already, CUDA's: forking
+    those would start CUDA in the host. The host's generators are as they were when the block ends."""
+    cuda = list(range(torch.cuda.device_count())) if torch.cuda.is_initialized() else []
+    return torch.random.fork_rng(devices=cuda)
+
+
 @contextmanager
 def own_random_numbers() -> Iterator[None]:
-    """torch's generators forked from the host's and seeded with TRACE_SEED for the span of the block, for what a
-    trace draws (a real pass's inputs, a lazy layer's weights): one module always gives one trace, and a host's
-    seeded run draws after a prediction what it would have drawn without it. CUDA's generators are forked only
-    where CUDA is in use already, as measure's own_torch_settings does: forking them would start CUDA."""
-    cuda = list(range(torch.cuda.device_count())) if torch.cuda.is_initialized() else []
-    with torch.random.fork_rng(devices=cuda):
+    """torch's generators forked from the host's (forked_generators) and seeded with TRACE_SEED for the span of
+    the block, for what a trace draws (a real pass's inputs, a lazy layer's weights): one module always gives one
+    trace, and a host's seeded run draws after a prediction what it would have drawn without it."""
+    with forked_generators():
         torch.default_generator.manual_seed(TRACE_SEED)  # not torch.manual_seed: it would queue CUDA's seeding
-        if cuda:
+        if torch.cuda.is_initialized():
             torch.cuda.manual_seed_all(TRACE_SEED)
         yield
 
