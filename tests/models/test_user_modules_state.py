@@ -5,6 +5,7 @@ import torch
 import torch.nn as nn
 
 import hwprof
+from fakes.modules import BiasCache
 from hwprof.models.layers import extract_layers_from_example
 
 FAST = {"power": "none", "precision": 0.3, "max_item_s": 0.05, "threads": 1, "seed": 0, "sweep_share": 0}
@@ -31,21 +32,6 @@ class Ema(nn.Module):
         h = self.fc(x)
         self.ema = 0.9 * self.ema + 0.1 * h.mean(0)
         return h
-
-
-class DeviceCache(nn.Module):
-    """timm's LeViT: a bias computed once per device and kept in a dict, in eval."""
-
-    def __init__(self):
-        super().__init__()
-        self.fc = nn.Linear(8, 8)
-        self.bias_cache = {}
-
-    def forward(self, x):
-        key = str(x.device)
-        if key not in self.bias_cache:
-            self.bias_cache[key] = self.fc.bias * 2
-        return self.fc(x) + self.bias_cache[key]
 
 
 class Flagged(nn.Module):
@@ -94,10 +80,10 @@ def test_the_trace_puts_back_what_it_wrote_into_the_module():
     _, method = extract_layers_from_example(counter, (torch.randn(1, 8),), {})
     assert method == "hooks"  # the graph would leave out the write
     assert type(counter.count) is torch.Tensor and counter.count.item() == 1  # the one forward pass that ran
-    cached = DeviceCache()
+    cached = BiasCache()
     layers, method = extract_layers_from_example(cached, (torch.randn(1, 8),), {})
     assert method == "fx" and "linear" in {layer.op for layer in layers}
-    assert list(cached.bias_cache) == [] and set(vars(cached)) == set(vars(DeviceCache()))
+    assert list(cached.attention_bias_cache) == [] and set(vars(cached)) == set(vars(BiasCache()))
 
 
 def test_a_flag_set_in_forward_keeps_the_graph_and_is_put_back():
