@@ -48,7 +48,21 @@ def _stand_in(error: UnicodeEncodeError) -> tuple[str, int]:
     return "".join(ASCII_STAND_INS.get(c, "?") for c in error.object[error.start : error.end]), error.end
 
 
+def _stand_in_or_byte(error: UnicodeEncodeError) -> tuple[bytes, int]:
+    """A surrogate standing for an undecodable byte (a file name's, under the C locale) writes that byte back, as
+    surrogateescape would; any other character the encoding cannot carry gets its stand-in."""
+    written = (
+        bytes([ord(c) - 0xDC00]) if 0xDC80 <= ord(c) <= 0xDCFF else ASCII_STAND_INS.get(c, "?").encode("ascii")
+        for c in error.object[error.start : error.end]
+    )
+    return b"".join(written), error.end
+
+
 codecs.register_error("hwprof-stand-in", _stand_in)
+codecs.register_error("hwprof-stand-in-or-byte", _stand_in_or_byte)
+# a stream's error handler -> the one that writes stand-ins in its place: Python opens stdout with surrogateescape
+# under the C or POSIX locale (ASCII) and in UTF-8 mode, strict where PYTHONIOENCODING names an encoding
+STAND_IN_HANDLERS = {"strict": "hwprof-stand-in", "surrogateescape": "hwprof-stand-in-or-byte"}
 
 
 def usable_streams() -> None:
@@ -60,8 +74,9 @@ def usable_streams() -> None:
             _devnull_onto(fd)
             setattr(sys, name, open(fd, "w", closefd=False))
         stream = getattr(sys, name)
-        if getattr(stream, "errors", None) == "strict" and hasattr(stream, "reconfigure"):
-            stream.reconfigure(errors="hwprof-stand-in")
+        handler = STAND_IN_HANDLERS.get(getattr(stream, "errors", None))
+        if handler is not None and hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors=handler)
 
 
 class StdoutUnwritable(HwprofError):
