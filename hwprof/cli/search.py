@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from hwprof.cli import StdoutUnwritable
 from hwprof.cli.common import make_console
 from hwprof.drivers import POWER_KINDS
 from hwprof.errors import HwprofError, option
@@ -256,6 +257,11 @@ def search(
             )
             sys.exit(interrupted.exit_code)
         except SearchStopped as stopped:  # an error in one trial: the finished ones are written before it is shown
+            if isinstance(stopped.error, (BrokenPipeError, StdoutUnwritable)):  # the trial lines found no reader
+                _write(stopped.result, out, {}, **origin)
+                if isinstance(stopped.error, BrokenPipeError):  # the reader left: exit as SIGPIPE would, quietly
+                    raise stopped.error from None
+                raise StdoutUnwritable(f"{stopped.error}; the finished trials are in {out / 'search.json'}") from None
             try:
                 _report(
                     stopped.result,
@@ -430,8 +436,9 @@ def _report(
     space_path: str | None = None,
     started: str | None = None,
 ) -> None:
-    """Show the study, verify its final candidates where asked, and write search.json and pareto.png: written
-    before the measuring too, so that a verification that fails or is stopped loses no finished trial."""
+    """Verify the study's final candidates where asked, write search.json and pareto.png, then show the study:
+    a standard output that takes no more lines (a reader gone, a full disk) loses no result. The files are
+    written before the measuring too, so that a verification that fails or is stopped loses no finished trial."""
     from hwprof.search.verify import final_candidates
 
     verified, figure = {}, None
@@ -452,8 +459,12 @@ def _report(
                 err=True,
             )
             raise
+    try:  # before anything is shown: a standard output that takes no more lines loses no result
+        figure = _write(result, out, verified, predictor, space_path, started, figure)
+    except HwprofError:
+        _show(result, verified, stopped, verify, device, power)
+        raise
     _show(result, verified, stopped, verify, device, power)
-    figure = _write(result, out, verified, predictor, space_path, started, figure)
     click.echo(f"wrote {out / 'search.json'} and {figure}")
 
 

@@ -612,9 +612,13 @@ def run_search(
 
 def _os_error_under(error: BaseException) -> OSError | None:
     """The OSError an exception was raised from or while handling, if any: a trial's own failures (factory,
-    objective) are caught inside it, so one that reaches the study is its storage's."""
+    objective) are caught inside it, so one that reaches the study is its storage's. A standard output that
+    takes no more lines (a reader gone, a full disk) is not: its BrokenPipeError, or the error hwprof worded it
+    as, is the caller's to say, as is any error hwprof worded itself."""
     seen = set()
     while error is not None and id(error) not in seen:
+        if isinstance(error, (BrokenPipeError, HwprofError)):
+            return None
         if isinstance(error, OSError):
             return error
         seen.add(id(error))
