@@ -36,6 +36,7 @@ from hwprof.files import (
     check_output,
     first_bytes,
     followed,
+    holder_of,
     local_path,
     now_text,
     open_lock_file,
@@ -396,7 +397,7 @@ def writer_of(path: str | os.PathLike) -> str | None:
         try:
             try_lock(handle, shared=True)
         except BlockingIOError:
-            return handle.read().strip() or "another process"
+            return holder_of(handle)
         except OSError:  # a file system (or system) without locks: nothing to tell, so nothing is claimed
             return None
         unlock(handle)

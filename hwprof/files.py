@@ -14,6 +14,7 @@ import os
 import re
 import stat
 import tempfile
+import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -480,6 +481,24 @@ def _windows_locking(handle, mode: int) -> None:
         handle.seek(0)
 
 
+# How long a refused process waits for a holder that has locked its lock file but not yet written its name there.
+HOLDER_NAME_WAIT_S = 0.2
+HOLDER_NAME_TRIES = 10
+
+
+def holder_of(handle) -> str:
+    """The name a lock's holder wrote in the lock file open as `handle` ("hwprof merge (pid 12)"): a holder takes
+    the lock on an empty file and writes its name a moment later, so an empty file is read again for a moment
+    before the holder is called "another process"."""
+    for _ in range(HOLDER_NAME_TRIES):
+        handle.seek(0)
+        text = handle.read().strip()
+        if text:
+            return text
+        time.sleep(HOLDER_NAME_WAIT_S / HOLDER_NAME_TRIES)
+    return "another process"
+
+
 class UnlockedWriteWarning(HwprofWarning):
     """A file is written without its lock: its file system has none (flock unsupported), or the system none that
     hwprof uses (neither flock nor msvcrt.locking), so a second writer of the same file would not be refused."""
@@ -508,8 +527,7 @@ class ExclusiveLock:
             try:
                 try_lock(handle)
             except BlockingIOError:  # EWOULDBLOCK: another process holds it
-                handle.seek(0)
-                other = handle.read().strip() or "another process"
+                other = holder_of(handle)
                 handle.close()
                 raise LockedError(
                     f"{self.target} is being written by {other}; wait for it to finish or choose another path"
