@@ -183,6 +183,8 @@ def search(
     check_options(options)
     check_storage(storage)
     started = now_text()  # search.json says when the search began, as a dataset's runs do
+    if not verify:
+        _check_verify_options_unset()
     if verify_count < 1:
         raise HwprofError(f"{option('verify_count', verify_count)}: give how many candidates to verify, 1 or more")
     if threads is not None:
@@ -292,6 +294,26 @@ def search(
     finally:
         if created and out.is_dir() and not any(out.iterdir()):  # refused before anything was written in it
             out.rmdir()
+
+
+VERIFY_OPTIONS = ("device", "power", "verify_count")  # what --verify measures on, with and how many
+
+
+def _check_verify_options_unset() -> None:
+    """Refuse --device, --power or --verify-count at another value than its default without --verify: they only
+    shape what --verify measures, so a search without it would ignore them, silently."""
+    context = click.get_current_context()
+    defaults = {param.name: param.default for param in context.command.params}
+    given = [
+        f"--{name.replace('_', '-')} {context.params[name]}"
+        for name in VERIFY_OPTIONS
+        if context.params[name] != defaults[name]
+    ]
+    if len(given) == 1:
+        raise HwprofError(f"{given[0]} only shapes what --verify measures: add --verify, or drop it")
+    if given:
+        named = f"{', '.join(given[:-1])} and {given[-1]}"
+        raise HwprofError(f"{named} only shape what --verify measures: add --verify, or drop them")
 
 
 def _prepare_out(out: Path, force: bool, search_space, options) -> bool:
