@@ -481,6 +481,25 @@ def _windows_locking(handle, mode: int) -> None:
         handle.seek(0)
 
 
+# How long a writer tries again before it is refused: a reader's probe (dataset.writer_of) holds the lock for
+# microseconds, and must never make a writer refuse.
+LOCK_TRIES = 25
+LOCK_RETRY_S = 0.02
+
+
+def _lock_past_probes(handle) -> None:
+    """try_lock, tried again for a moment (LOCK_TRIES x LOCK_RETRY_S) while it is refused: a reader probing who
+    writes a dataset takes its lock for an instant, and a writer that met one would be refused naming the
+    holder written in the file, a process long gone."""
+    for _ in range(LOCK_TRIES - 1):
+        try:
+            try_lock(handle)
+            return
+        except BlockingIOError:
+            time.sleep(LOCK_RETRY_S)
+    try_lock(handle)
+
+
 # How long a refused process waits for a holder that has locked its lock file but not yet written its name there.
 HOLDER_NAME_WAIT_S = 0.2
 HOLDER_NAME_TRIES = 10
@@ -525,7 +544,7 @@ class ExclusiveLock:
             created = not os.path.lexists(self.path)
             handle = open_lock_file(self.path, os.O_RDWR | os.O_CREAT)
             try:
-                try_lock(handle)
+                _lock_past_probes(handle)
             except BlockingIOError:  # EWOULDBLOCK: another process holds it
                 other = holder_of(handle)
                 handle.close()

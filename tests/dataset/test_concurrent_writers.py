@@ -34,3 +34,22 @@ def test_a_refusal_names_a_holder_that_writes_its_name_just_after_locking(tmp_pa
     with pytest.raises(LockedError, match=r"being written by hwprof merge \(pid 42\)"):
         ExclusiveLock(out, "hwprof merge").acquire()
     holder.close()
+
+
+def test_a_readers_probe_never_makes_a_writer_refuse(tmp_path, monkeypatch):
+    """A probe (writer_of's shared lock) held as the writer tried: refused, naming the killed run in the file."""
+    out = tmp_path / "k.parquet"
+    probe = open(f"{out}.lock", "w+")
+    probe.write("hwprof measure (pid 1021)\n")  # left by a killed measure
+    probe.flush()
+    fcntl.flock(probe, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    sleep = time.sleep
+
+    def probe_ends(seconds):
+        probe.close()
+        sleep(seconds)
+
+    monkeypatch.setattr(time, "sleep", probe_ends)
+    lock = ExclusiveLock(out, "hwprof measure").acquire()
+    assert open(f"{out}.lock").read().startswith(f"hwprof measure (pid {os.getpid()})")
+    lock.release()
