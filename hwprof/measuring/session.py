@@ -829,6 +829,8 @@ def _plan(names: list[str], sizes: list[int], options: MeasureOptions) -> dict:
     plan = {
         "models": names,
         "batch_sizes": sizes,
+        # the model names do not carry it: rows of two shapes would read as one network's batch sizes
+        "input_shape": None if options.input_shape is None else [int(d) for d in options.input_shape],
         "threads": torch.get_num_threads(),
         "layers": options.layers,
         "processes": options.processes,
@@ -1080,8 +1082,8 @@ def available_memory_bytes(device: torch.device) -> int:
 
 
 def _check_same_plan(writer, plan: dict) -> None:
-    """A resumed run carries on the measurement it continues: same machine, models, batch sizes, threads and
-    layers."""
+    """A resumed run carries on the measurement it continues: same machine, models, batch sizes, input shape,
+    threads and layers."""
     runs = [run for run in writer.previous_runs if isinstance(run.get("plan"), dict) or run.get("device_name")]
     if not runs:
         return
@@ -1090,6 +1092,8 @@ def _check_same_plan(writer, plan: dict) -> None:
     # runs from before --processes measured in one; before the cache mode was always recorded, a plan without
     # one was warm
     earlier = {"processes": 1, "cache": CACHE_BEFORE_RECORDED, **_recorded_plan(last)}
+    if "input_shape" not in earlier:  # a plan from before the input shape was recorded: it cannot be compared
+        plan = {key: value for key, value in plan.items() if key != "input_shape"}
     defaults = dataclasses.asdict(Execution())  # a plan leaves out the dtype, layout and compile at their defaults
     before, now = {**defaults, **earlier}, {**defaults, **plan}
     keys = [*{**plan, **earlier, **defaults}]  # in the plan's order; seq_lens and inputs only where given
@@ -1102,7 +1106,7 @@ def _check_same_plan(writer, plan: dict) -> None:
         return
     writer.close("failed")
     differ = ", ".join(key for key in keys if before.get(key) != now.get(key))
-    settings = ", ".join(f"{k}={before[k]}" if k in before else f"no {k}" for k in keys)
+    settings = ", ".join(f"{k}={before[k]}" if before.get(k) is not None else f"no {k}" for k in keys)
     raise HwprofError(
         f"{writer.path} was measured with other {differ} ({settings}); resuming continues that measurement, so "
         f"give the same ({_plan_settings(before, now, keys)}), or write the new one to another path"
@@ -1124,7 +1128,7 @@ def _plan_settings(before: dict, now: dict, keys: list[str]) -> str:
             continue
         if key == "models":
             given.append("the models " + " ".join(map(str, value or [])))
-        elif key not in before or (key in SWITCH_DEFAULTS and value == SWITCH_DEFAULTS[key]):
+        elif value is None or (key in SWITCH_DEFAULTS and value == SWITCH_DEFAULTS[key]):
             given.append(f"without {_typed(key, now[key])}")  # the earlier plan had the default: drop what was added
         else:
             given.append(_typed(key, value))
