@@ -161,17 +161,21 @@ def _check_dataset(out, device: str, argv: list[str], power: str, sensor, trace:
 def _appending_writer(out, provenance: dict):
     """A writer adding to `out`, beside earlier runs and continuing none of them. Another `hwprof run` holding
     the dataset is appending its own row, which takes a moment: it is waited for (up to APPEND_WAIT_S), so
-    parallel jobs can share a runs file; a measure or a merge writing it is refused at once."""
+    parallel jobs can share a runs file; a measure or a merge writing it is refused at once. A holder that is
+    gone by the time it is asked (a run that just finished), or that has not yet written its name, is waited
+    for as a run is: only a named measure or merge refuses."""
     from hwprof.dataset import DatasetWriter, writer_of
+    from hwprof.files import LockedError
     from hwprof.measuring.provenance import end_facts
 
     deadline = time.monotonic() + APPEND_WAIT_S
     while True:
         try:
             return DatasetWriter(out, provenance, append=True, holder=RUN_HOLDER, end_facts=end_facts)
-        except HwprofError:
+        except LockedError:
             holder = writer_of(out)
-            if holder is None or not holder.startswith(f"{RUN_HOLDER} (") or time.monotonic() > deadline:
+            named = holder not in (None, "another process") and not holder.startswith(f"{RUN_HOLDER} (")
+            if named or time.monotonic() > deadline:
                 raise
         time.sleep(0.05)
 
