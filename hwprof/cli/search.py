@@ -14,6 +14,7 @@ from hwprof.cli.common import make_console
 from hwprof.drivers import POWER_KINDS
 from hwprof.errors import HwprofError, option
 from hwprof.progress import Notes
+from hwprof.search import DEFAULT_TRIALS
 from hwprof.search.constraints import counted_meaning
 
 SPACE_HELP = """Search SPACE for the best-scoring network whose predicted cost meets every --constraint.
@@ -65,7 +66,7 @@ same study from --storage.
 @click.option(
     "--trials",
     type=int,
-    default=30,
+    default=DEFAULT_TRIALS,
     show_default=True,
     help="Finished (trained or skipped) trials wanted in the study; failed ones are not counted.",
 )

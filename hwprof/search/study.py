@@ -28,6 +28,7 @@ from typing import Any
 
 from hwprof.errors import HwprofError, error_line, error_text, given_percent, option, warn
 from hwprof.files import utc_text
+from hwprof.search import DEFAULT_TRIALS
 from hwprof.search.constraints import ANALYTIC_METRICS, METRICS, PREDICTED_METRICS, Constraint, check_satisfiable
 from hwprof.search.space import FactoryFailed, SearchSpace
 
@@ -47,7 +48,9 @@ RETURNED = "returned "  # begins a failed trial's error when the factory or obje
 
 @dataclass
 class SearchOptions:
-    trials: int = 20  # finished (trained or skipped) trials wanted in the study, across all workers and resumes;
+    trials: int = (
+        DEFAULT_TRIALS  # finished (trained or skipped) trials wanted in the study, across all workers and resumes;
+    )
     # a failed trial is not one: another runs in its place, until FAILURES_IN_A_ROW fail one after another
     constraints: list[Constraint] = field(default_factory=list)
     confidence: float | None = None  # None: budgets hold for the point prediction
