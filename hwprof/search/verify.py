@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from hwprof.errors import HwprofError, option
+from hwprof.measuring.runner import Method
 from hwprof.search.constraints import PREDICTED_METRICS
 from hwprof.search.space import SearchSpace
 from hwprof.search.study import SearchResult, TrialRecord, weights_dtype
@@ -93,7 +94,7 @@ def verify_candidates(
     device: str = "cpu",
     power: str = "auto",
     threads: int | None = None,
-    precision: float = 0.02,
+    precision: float = Method.precision,  # measure's own default
     measure=None,
     out=None,
 ) -> dict[int, dict]:
