@@ -80,10 +80,12 @@ def followed(path: str | os.PathLike) -> Path:
     return Path(os.path.realpath(path)) if path.is_symlink() else path
 
 
-def write_atomically(path: str | os.PathLike, write_to: Callable[[Path], object]) -> Path:
+def write_atomically(path: str | os.PathLike, write_to: Callable[[Path], object], force: bool = True) -> Path:
     """Call write_to(temporary path), then move the temporary file over `path` (over a link's target).
 
-    OSError propagates to the caller, who knows what the file is and words the message."""
+    Without `force`, a file that appeared at `path` while the content was written (another process's output,
+    which check_output did not see when this command started) is never replaced: the write is refused in one
+    sentence. OSError propagates to the caller, who knows what the file is and words the message."""
     path = followed(path)
     descriptor, name = tempfile.mkstemp(
         dir=path.parent if str(path.parent) else ".", prefix=f".{path.name}.", suffix=".tmp"
@@ -95,12 +97,30 @@ def write_atomically(path: str | os.PathLike, write_to: Callable[[Path], object]
         write_to(temporary)
         with open(temporary, "rb+") as handle:
             os.fsync(handle.fileno())
-        os.replace(temporary, path)
+        if force or not _published_beside(temporary, path):
+            os.replace(temporary, path)
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
     fsync_directory(path.parent if str(path.parent) else Path("."))
     return path
+
+
+def _published_beside(temporary: Path, path: Path) -> bool:
+    """Give the written `temporary` file the name `path` only where no file has it (a hard link fails on an
+    existing name, where a rename would replace it), then drop the temporary name; False where the filesystem
+    takes no hard links, and the caller renames as before."""
+    try:
+        os.link(temporary, path)
+    except FileExistsError:
+        raise HwprofError(
+            f"{path} was written by another process while this one ran; pass {option('force', True)} to replace "
+            "it, or choose another path."
+        ) from None
+    except OSError:  # no hard links here (EPERM, ENOTSUP, EXDEV on some filesystems)
+        return False
+    temporary.unlink()
+    return True
 
 
 @contextmanager
@@ -151,8 +171,8 @@ def _hard_link_copy(path: Path) -> Path | None:
     return Path(name)
 
 
-def write_text_atomically(path: str | os.PathLike, text: str) -> Path:
-    return write_atomically(path, lambda temporary: temporary.write_text(text, encoding="utf-8"))
+def write_text_atomically(path: str | os.PathLike, text: str, force: bool = True) -> Path:
+    return write_atomically(path, lambda temporary: temporary.write_text(text, encoding="utf-8"), force)
 
 
 def _refuse_constant(name: str):
