@@ -7,6 +7,7 @@ import json
 import click
 
 from hwprof.cli.common import run_model_files_option
+from hwprof.errors import HwprofError
 
 
 @click.command()
@@ -31,6 +32,11 @@ def report(datasets, out, predictor, confidence, run_model_files, as_json):
     """
     from hwprof.report.page import build_report
 
+    if predictor is None:  # a level out of range is refused as such first
+        from hwprof.predictor.predictor import check_confidence
+
+        check_confidence(confidence)
+        _check_confidence_unset(confidence)
     summary = build_report(
         list(datasets), out, predictor=predictor, confidence=confidence, run_model_files=run_model_files
     )
@@ -38,3 +44,13 @@ def report(datasets, out, predictor, confidence, run_model_files, as_json):
         click.echo(json.dumps(summary, indent=2))
         return
     click.echo(f"wrote {summary['out']}: {len(summary['sections'])} sections, {summary['images']} images")
+
+
+def _check_confidence_unset(confidence: float) -> None:
+    """Refuse --confidence at another value than its default without --predictor: it only sets the level of the
+    predictor's intervals, so a report without one would ignore it, silently."""
+    default = next(param.default for param in click.get_current_context().command.params if param.name == "confidence")
+    if confidence != default:
+        raise HwprofError(
+            f"--confidence {confidence:g} only sets the interval level of --predictor: add --predictor, or drop it"
+        )
