@@ -17,6 +17,7 @@ import dataclasses
 import json
 import math
 import os
+import re
 import shutil
 import signal
 import statistics
@@ -69,6 +70,13 @@ def work_folder(out: str | Path) -> Path:
     from hwprof.files import WORKERS_SUFFIX
 
     return Path(f"{out}{WORKERS_SUFFIX}")
+
+
+def started_workers(folder: Path) -> int:
+    """How far an interrupted run's workers got: the highest worker number that left a dataset or journal in
+    `folder` (they run one after the other), 0 where none did."""
+    found = (re.fullmatch(r"process(\d+)\.parquet.*", path.name) for path in folder.glob("process*"))
+    return max((int(match.group(1)) for match in found if match), default=0)
 
 
 def worker_arguments(options, seed_offset: int) -> list[str]:

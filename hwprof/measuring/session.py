@@ -335,6 +335,8 @@ def _measure(
         raise HwprofError(
             f"{option('processes', shown(options.processes))}: give a whole number of processes, 1 or more"
         )
+    if options.processes == 1 and out is not None:
+        _check_no_workers(out)
     if options.processes > 1 and options.trace:
         raise HwprofError(
             f"{option('trace', True)} records the power samples of one process; use it with {option('processes', 1)}"
@@ -694,6 +696,21 @@ def _note_nothing_to_resume(out, progress: Progress) -> None:
     found = [other for other in others if other.exists()]
     beside = f"; {found[0]} is there: resume it with {option('out', str(found[0]))}" if found else ""
     progress.warn(worded(f"nothing to resume: {path} does not exist, so this run starts it{beside}"))
+
+
+def _check_no_workers(out) -> None:
+    """A run in one process never reads `out`'s work folder: it would measure everything afresh and strand an
+    interrupted --processes run's rows there, which no resume could then reach (its plan would differ)."""
+    from hwprof.measuring.processes import started_workers, work_folder
+
+    folder = work_folder(out)
+    started = started_workers(folder)
+    if started:
+        raise HwprofError(
+            f"{folder} holds the rows of an interrupted {option('processes', 'N')} run ({started} of its processes "
+            f"started), which one process would leave behind: carry it on with {option('resume', True)} and the "
+            f"{option('processes', 'N')} it was started with (N is {max(started, 2)} or more), or remove {folder}"
+        )
 
 
 def _resumed_seconds(rows: pd.DataFrame, names: list[str]) -> dict[str, float]:
