@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import sys
 
 import click
@@ -30,8 +31,11 @@ def make_console(stderr: bool = False):
             raise BrokenPipeError  # the command line exits as a shell's SIGPIPE does, not with rich's 1
 
         def print(self, *objects, **kwargs) -> None:
-            objects = (printable(o) if isinstance(o, str) else o for o in objects)
-            super().print(*(uncut(printable_table(o), self) if isinstance(o, Table) else o for o in objects), **kwargs)
+            objects = [printable(o) if isinstance(o, str) else o for o in objects]
+            objects = [uncut(printable_table(o), self) if isinstance(o, Table) else o for o in objects]
+            if any(isinstance(o, Table) and overflowed(o, self) for o in objects):
+                kwargs.setdefault("crop", False)
+            super().print(*objects, **kwargs)
 
     stream = sys.stderr if stderr else sys.stdout
     # emoji=False: model names such as hf:llama:... are text, not :llama: emoji codes
@@ -67,33 +71,63 @@ def printable_table(table):
     return table
 
 
+# a word a fold would misread as another number: 13.792, +1234.9%, (71, 1.2e-05, 3x
+_NUMBER = re.compile(r"[^\sA-Za-z]*\d[^\sA-Za-z]*(?:[eE][-+]?\d+)?x?")
+
+
 def uncut(table, console):
     """`table` with every cell wrapped, a word too long for its column folded onto the next line, where rich
-    would cut it to "13.7…": a number cut short reads as another number. Too wide for `console`, its widest
-    columns are narrowed first, not below their longest word while the others' fit (rich's own narrowing folds
-    numbers in a table that had room for them whole), else the longest words (a zoo model's name) fold first."""
+    would cut it to "13.7…", except a number: a number cut short, or folded, reads as another number. Too wide for
+    `console`, its widest columns are narrowed first, not below their longest word while the others' fit (rich's own
+    narrowing folds numbers in a table that had room for them whole), else the longest words (a zoo model's name, a
+    header) fold first; never a column below its widest number: a table that cannot fit then runs past the
+    console's width (overflowed), as a terminal wraps a long line, rather than drawing a column without its
+    figures."""
     for column in table.columns:
         column.overflow = "fold"
         column.no_wrap = False
     try:  # rich's own measures (private: a rich without them leaves the narrowing to rich, still folding)
         ranges = [table._measure_column(console, console.options, column) for column in table.columns]
         room = console.options.max_width - table._extra_width
-        table._get_padding_width  # noqa: B018 - used below
+        least = [
+            max(_widest_number(column), 1) + table._get_padding_width(index)
+            for index, column in enumerate(table.columns)
+        ]
     except AttributeError:
         return table
     if sum(r.maximum for r in ranges) <= room:
         return table
+
+    def widths(floor: int, cap: int) -> list[int]:
+        return [max(low, min(r.minimum, floor), min(r.maximum, cap)) for r, low in zip(ranges, least)]
+
     floor = max(r.minimum for r in ranges)
-    while floor > 1 and sum(min(r.minimum, floor) for r in ranges) > room:
+    while floor > 1 and sum(widths(floor, 1)) > room:
         floor -= 1
     cap = max(r.maximum for r in ranges)
-    while cap > 1 and sum(max(min(r.minimum, floor), min(r.maximum, cap)) for r in ranges) > room:
+    while cap > 1 and sum(widths(floor, cap)) > room:
         cap -= 1
-    for index, (column, r) in enumerate(zip(table.columns, ranges)):
-        width = max(min(r.minimum, floor), min(r.maximum, cap))
+    chosen = widths(floor, cap)
+    for index, (column, r, width) in enumerate(zip(table.columns, ranges, chosen)):
         if width < r.maximum:
             column.max_width = max(width - table._get_padding_width(index), 1)
+    if sum(chosen) > room:
+        table.width = sum(chosen) + table._extra_width
     return table
+
+
+def overflowed(table, console) -> bool:
+    """Whether uncut made `table` wider than `console`: its lines are printed whole, not cropped at the edge."""
+    return table.width is not None and table.width > console.options.max_width
+
+
+def _widest_number(column) -> int:
+    """The width of the longest number among `column`'s body cells (0 where none holds one)."""
+    from rich.cells import cell_len
+
+    cells = getattr(column, "_cells", [])  # rich's own list (private: a rich without it narrows as before)
+    words = (word for cell in cells for word in str(getattr(cell, "plain", cell)).split())
+    return max((cell_len(word) for word in words if _NUMBER.fullmatch(word)), default=0)
 
 
 def number(value, digits: int = 4) -> str:

@@ -922,7 +922,8 @@ def _interval_cell(entry: dict, digits: int = 3) -> str:
             if entry.get("samples") is None
             else f"unbounded ({entry['samples']} sample{'s' * (entry['samples'] != 1)})"
         )
-    return f"{entry['latency_ms_ci_low']:.{digits}f}-{entry['latency_ms_ci_high']:.{digits}f}"
+    # written as compare writes its intervals: a narrow column wraps it at the spaces, never inside a number
+    return f"{entry['latency_ms_ci_low']:.{digits}f} .. {entry['latency_ms_ci_high']:.{digits}f}"
 
 
 def _slowest(entries: list[dict], count: int) -> set[int]:
