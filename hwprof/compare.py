@@ -927,7 +927,10 @@ def _gate(report: dict, metric: str, fail_above: float) -> dict:
     """Regressions: a significant increase of `metric` by more than `fail_above`, in a network row or in a
     model's or op's summary. A single layer row does not gate: between two processes a few layers move
     more than 5%, significantly within their own samples, on a plain rerun (BENCHMARKS.md), and what a
-    change in the code does to layers shows in their op's summary."""
+    change in the code does to layers shows in their op's summary. Where nothing could be tested, or a risen
+    network could not be, it cannot decide: with nothing unchecked that is an error at once, but a board missing
+    (or a row without a figure) leaves fewer runs to test by and is the cause to name, so `cannot_decide` keeps
+    why for `check_every_device_gated`, which says it after the comparison is printed."""
     tested, regressions, undecided = 0, [], []
     networks = [entry for entry in report["rows"] if entry["kind"] in WHOLE_KINDS]
     for where, entries in (("row", networks), ("model", report["models"]), ("op", report["ops"])):
@@ -947,27 +950,34 @@ def _gate(report: dict, metric: str, fail_above: float) -> dict:
             f"{report['base']} and {report['new']} do not both have {metric} (was one measured without a power "
             f"sensor?), so {option('fail_above')} cannot gate on it"
         )
+    cannot_decide = None
     if undecided and not regressions:  # a summary over many rows must not wave a risen network through
         (where, result), more = undecided[0], len(undecided) - 1
-        raise CannotCompare(
-            f"{where} {metric} rose {result['ratio'] - 1:+.1%}, above the {given_percent(fail_above)} gate, and could not be "
-            f"tested for significance ({result.get('why') or 'no raw samples'})"
-            + (f", and {more} more network row(s) so" if more else "")
-            + f", so {option('fail_above')} cannot decide; {_remedy(result.get('why'))}"
-        )
-    if not tested:
+        cannot_decide = {
+            "why": f"{where} {metric} rose {result['ratio'] - 1:+.1%}, above the {given_percent(fail_above)} gate, "
+            f"and could not be tested for significance ({result.get('why') or 'no raw samples'})"
+            + (f", and {more} more network row(s) so" if more else ""),
+            "remedy": _remedy(result.get("why")),
+        }
+    elif not tested:
         why = report["raw_samples"]["unavailable_reason"] if metric == "latency_ms" else None
+        cannot_decide = {
+            "why": f"no {metric} change between {report['base']} and {report['new']} could be tested for "
+            f"significance ({why or 'too few rows with samples or distinct measurements'})",
+            "remedy": _remedy(why) if why else "measure more networks, or with a longer --max-time",
+        }
+    unchecked = _unchecked(report, metric)
+    if cannot_decide and not unchecked["unchecked"]:
         raise CannotCompare(
-            f"no {metric} change between {report['base']} and {report['new']} could be tested for significance "
-            f"({why or 'too few rows with samples or distinct measurements'}), so {option('fail_above')} cannot "
-            f"decide; {_remedy(why) if why else 'measure more networks, or with a longer --max-time'}"
+            f"{cannot_decide['why']}, so {option('fail_above')} cannot decide; {cannot_decide['remedy']}"
         )
     return {
         "metric": metric,
         "fail_above": fail_above,
         "tested": tested,
         "regressions": regressions,
-        **_unchecked(report, metric),
+        "cannot_decide": cannot_decide,
+        **unchecked,
     }
 
 
@@ -1084,8 +1094,14 @@ def check_every_device_gated(report: dict) -> None:
             "loses figures)"
         )
     one = len(unchecked) == 1
+    undecided = ""
+    if gate.get("cannot_decide"):  # a missing board's remedy comes first: with it back, the gate may decide
+        undecided = f", and among the rows compared {gate['cannot_decide']['why']}"
+        if len(unchecked) == len(rows):
+            remedies.append(gate["cannot_decide"]["remedy"])
     raise CannotCompare(
-        f"{'; '.join(clauses)}, so {threshold} could not check {'it' if one else 'them'}: {'; or '.join(remedies)}"
+        f"{'; '.join(clauses)}, so {threshold} could not check {'it' if one else 'them'}{undecided}: "
+        f"{'; or '.join(remedies)}"
     )
 
 
