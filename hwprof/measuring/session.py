@@ -380,6 +380,11 @@ def _measure(
     models = [_measured(m, execution, torch_device) for m in models]
     specs, flat, nhwc = _checked_specs(models, options, execution, torch_device)
     check_settings_apply(specs, options.seq_lens, options.hf_config, options.input_shape, options.inputs)
+    if options.compile and all(spec.sweep is not None for spec in specs):
+        raise HwprofError(
+            f"{', '.join(spec.name for spec in specs)} time{'s' if len(specs) == 1 else ''} layers alone, with no "
+            f"network to compile, so {option('compile', True)} applies to none of them: drop it"
+        )
     names = [spec.name for spec in specs]
     twice = sorted({name for name in names if names.count(name) > 1})
     if twice:
