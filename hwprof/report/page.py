@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 import hwprof
-from hwprof.errors import HwprofError, UnfinishedDatasetWarning, given_percent, true_or_false, warn
+from hwprof.errors import HwprofError, UnfinishedDatasetWarning, given_percent, option, true_or_false, warn
 from hwprof.files import check_output, now_text, write_text_atomically
 from hwprof.plotting import png_bytes
 from hwprof.report import figures
@@ -34,6 +34,8 @@ td:first-child, th:first-child { text-align: left; }
 
 def check_report_path(out: str | os.PathLike, inputs) -> Path:
     """Refuse, before any work, a report that could not be written where asked or would replace an input."""
+    if not os.fspath(out):
+        raise HwprofError(f"the report's name ({option('out')}) is empty: give a file name such as report.html")
     if Path(out).suffix.lower() not in REPORT_SUFFIXES:
         raise HwprofError(f"the report {out} must end in .html")
     return check_output(out, inputs=inputs, force=True)  # a report is redrawn at will: replacing one is fine
