@@ -202,7 +202,12 @@ def rows_frame(rows: list[dict]) -> pd.DataFrame:
 
 def read_table(path: str | os.PathLike) -> pd.DataFrame:
     """A plain read of a Parquet or CSV file (by extension), no schema checks."""
-    path = Path(path)
+    return _read_table(Path(path))[0]
+
+
+def _read_table(path: Path) -> tuple[pd.DataFrame, dict | None]:
+    """read_table's frame, with a Parquet file's key-value metadata read from the same open file (None for a
+    CSV file): a file replaced between two opens would give one file's rows with the other's provenance."""
     workers = Path(f"{path}{WORKERS_SUFFIX}")
     if not path.exists() and workers.is_dir():
         raise HwprofError(
@@ -223,9 +228,11 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
         if is_csv(path):
             # Text columns as text: a Sequential's layer names "0", "1" must not become numbers.
             frame = pd.read_csv(path, dtype={c: "string" for c in TEXT_COLUMNS}, keep_default_na=False, na_values=[""])
+            metadata = None
         else:
             with open(path, "rb") as handle:  # one open: a file replaced meanwhile is read whole, old or new
                 frame = pd.read_parquet(handle)
+                metadata = _parquet_metadata(handle)
     except Exception as error:  # pyarrow and pandas raise many types for a damaged file
         kind = "CSV" if is_csv(path) else "Parquet"
         if kind == "Parquet" and first_bytes(path, 1) == b"{":  # a JSON file hwprof wrote, given as a dataset
@@ -234,7 +241,18 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
             raise HwprofError(f"{path} is {what}, not a dataset; give a .parquet or .csv dataset.") from None
         reason = error_text(error)
         raise HwprofError(f"Could not read {path} as a {kind} file ({reason}).") from None
-    return _power_flags_as_measured(frame)
+    return _power_flags_as_measured(frame), metadata
+
+
+def _parquet_metadata(handle) -> dict:
+    """The key-value metadata of the Parquet file open as `handle` ({} where it cannot be read)."""
+    import pyarrow.parquet as pq
+
+    try:
+        handle.seek(0)
+        return pq.read_schema(handle).metadata or {}
+    except Exception:  # pyarrow raises many types for a damaged footer; the table read says what is wrong
+        return {}
 
 
 def _power_flags_as_measured(frame: pd.DataFrame) -> pd.DataFrame:
@@ -265,17 +283,17 @@ def _check_comma_separated(path: Path) -> None:
         )
 
 
-def _read_metadata_document(path: Path, frame: pd.DataFrame | None = None) -> dict | None:
+def _read_metadata_document(path: Path, frame: pd.DataFrame | None = None, metadata: dict | None = None) -> dict | None:
     """The {"schema_version", "runs"} document from the Parquet metadata or the sidecar; a sidecar is checked
-    to describe the runs of `frame` (the table as read), where given."""
+    to describe the runs of `frame` (the table as read), where given. `metadata`: the Parquet file's, read with
+    `frame` (None: read here)."""
     if not is_csv(path):
-        import pyarrow.parquet as pq
-
-        try:
-            with open(path, "rb") as handle:
-                metadata = pq.read_schema(handle).metadata or {}
-        except Exception:
-            metadata = {}
+        if metadata is None:
+            try:
+                with open(path, "rb") as handle:
+                    metadata = _parquet_metadata(handle)
+            except OSError:
+                metadata = {}
         if METADATA_KEY in metadata:
             try:
                 document = json.loads(metadata[METADATA_KEY])
@@ -359,6 +377,10 @@ def _brief(value: object) -> str:
     return text if len(text) <= 40 else f"{text[:40]}..."
 
 
+class StaleSidecarError(HwprofError):
+    """A provenance sidecar that does not list the runs of the table read beside it."""
+
+
 def _check_sidecar_covers(path: Path, sidecar: Path, document: object, frame: pd.DataFrame) -> None:
     """Refuse a sidecar that does not list the runs of the table beside it (copied from another dataset, or
     left by an earlier file of that name): its thread counts, machine and settings would be taken for the
@@ -368,7 +390,7 @@ def _check_sidecar_covers(path: Path, sidecar: Path, document: object, frame: pd
     listed = {str(run.get("run_id")) for run in document.get("runs") or [] if isinstance(run, dict)}
     missing = sorted(set(frame["run_id"].dropna().astype(str)) - listed)
     if missing:
-        raise HwprofError(
+        raise StaleSidecarError(
             f"The provenance sidecar {sidecar} does not describe the rows of {path} (their run {missing[0][:8]} is "
             f"not among its runs{f', nor {len(missing) - 1} more' if len(missing) > 1 else ''}): it is stale or "
             "belongs to another dataset; put the right one back, or move it away to read the dataset without "
@@ -582,11 +604,7 @@ def read_dataset_noting(
     check_each_given_once(paths, "dataset")  # its rows would count twice
     frames, runs = [], []
     for path in paths:
-        frame = read_table(path)
-        _check_columns(path, frame)
-        if frame.empty:
-            raise HwprofError(f"{path} has no rows; measure something into it first.")
-        document = _read_metadata_document(path, frame)
+        frame, document = _table_and_document(path, "measure something into it first")
         _check_schema_version(path, document)
         frames.append(_typed_or_error(path, frame))
         note = unfinished_note(path, frames[-1])
@@ -596,6 +614,32 @@ def read_dataset_noting(
     dataset = concat(frames)
     dataset.attrs["provenance"] = runs
     return dataset
+
+
+# How often, and how far apart, a table and a provenance sidecar that do not match are read again while a
+# writer replaces the dataset (merge --force writes the sidecar, then the table).
+STALE_REREADS = 40
+STALE_REREAD_S = 0.05
+
+
+def _table_and_document(path: Path, when_empty: str) -> tuple[pd.DataFrame, dict | None]:
+    """The rows of the dataset at `path`, checked to have the required columns and a row (`when_empty` says
+    what to do about none), and their provenance document. A CSV table and its sidecar that do not match are
+    read again, at once and for as long as a writer holds the dataset: another process replacing both files
+    between the two reads is not a stale sidecar."""
+    reread = 0
+    while True:
+        frame, metadata = _read_table(path)
+        _check_columns(path, frame)
+        if frame.empty:
+            raise HwprofError(f"{path} has no rows; {when_empty}.")
+        try:
+            return frame, _read_metadata_document(path, frame, metadata)
+        except StaleSidecarError:
+            if reread == STALE_REREADS or (reread and writer_of(path) is None):
+                raise
+        reread += 1
+        time.sleep(STALE_REREAD_S)
 
 
 def latency_interval_unbounded(frame: pd.DataFrame) -> pd.Series:
@@ -1070,11 +1114,7 @@ class DatasetWriter:
 def _read_shard(path: Path, column_kinds: dict[str, tuple[str, Path]]) -> tuple[pd.DataFrame, dict | None, set[str]]:
     """A shard's typed rows, provenance document and the columns its file holds, after every schema check
     merge makes (typing adds the schema's columns a shard lacks, empty)."""
-    frame = read_table(path)
-    _check_columns(path, frame)
-    if frame.empty:
-        raise HwprofError(f"{path} has no rows; leave it out of the merge.")
-    document = _read_metadata_document(path, frame)
+    frame, document = _table_and_document(path, "leave it out of the merge")
     _check_schema_version(path, document)
     for column in frame.columns:
         kind = value_kind(frame[column])
