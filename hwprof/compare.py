@@ -484,6 +484,14 @@ def _only_in_base(
     return devices, [{"device_name": device, "model": model} for device, model in models]
 
 
+def _devices_only_in_new(base_frame: pd.DataFrame, new_frame: pd.DataFrame) -> list[str]:
+    """The devices NEW measured that BASE has no row of: a board added to a fleet since its baseline pairs with
+    nothing, so no gate checks it however slow it gets, and only this says so."""
+    if "device_name" not in base_frame or "device_name" not in new_frame:
+        return []
+    return sorted(set(new_frame["device_name"]) - set(base_frame["device_name"]))
+
+
 POSITION_COLUMNS = ("kind", "layer_index", "op", "config")  # where a layer is in its network, and what it is
 
 
@@ -874,6 +882,7 @@ def compare(
         "only_in_base": len(base_frame) - len(rows),
         "only_in_new": len(new_frame) - len(rows),
         "devices_only_in_base": devices_only_in_base,
+        "devices_only_in_new": _devices_only_in_new(base_frame, new_frame),
         "devices_measured_otherwise": [{"device_name": d, "how": how} for d, how in sorted(otherwise.items())],
         "boards_only_in_base": _boards_only_in_base(base, new, devices, shared) if "device_name" in shared else [],
         "models_only_in_base": models_only_in_base,

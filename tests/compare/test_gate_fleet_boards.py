@@ -1,5 +1,5 @@
 """compare --fail-above on a fleet whose boards changed since the baseline: a missing board of a shared kind
-is named with its remedy after the comparison is printed."""
+is named with its remedy after the comparison is printed, and a board only tonight's fleet has is told."""
 
 import json
 
@@ -62,3 +62,17 @@ def test_an_untestable_gate_with_every_board_present_still_says_what_would_let_i
     new = board(tmp_path, "new", 3, "vm")
     with pytest.raises(CannotCompare, match="could be tested for significance .* measure more networks"):
         compare(base, new, fail_above=0.05)
+
+
+def test_a_board_only_tonight_is_named_as_not_gated(tmp_path):
+    """A board added to the fleet after its baseline was stored pairs with nothing: the gate passed every night
+    without a word, however slow that board got."""
+    baseline = write_run(tmp_path / "baseline.parquet", seed=1, device_name="board-a")
+    tonight = tmp_path / "tonight.parquet"
+    added = write_run(tmp_path / "b.parquet", seed=3, device_name="board-b", factor=2.0)
+    merge_datasets([write_run(tmp_path / "a.parquet", seed=2, device_name="board-a"), added], tonight)
+
+    report = compare(baseline, tonight, fail_above=0.05)
+    assert report["devices_only_in_new"] == ["board-b"] and report["devices_only_in_base"] == []
+    assert report["gate"]["regressions"] == [] and report["gate"]["unchecked_devices"] == []
+    assert compare(tonight, baseline)["devices_only_in_new"] == []
