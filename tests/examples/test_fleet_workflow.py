@@ -20,8 +20,10 @@ from pathlib import Path
 import pytest
 import yaml
 
+from fakes.traces import windowed_trace_rows
 from hwprof.dataset import journal_path, read_dataset, read_provenance, write_table
 from hwprof.samples import read_samples, samples_path, write_samples
+from hwprof.traces import write_trace
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOW = ROOT / "examples" / "ci" / "hwprof-fleet.yml"
@@ -53,6 +55,22 @@ def test_the_workflow_measures_on_each_board_merges_and_gates(workflow):
     scripts = " ".join(step.get("run", "") for step in merge["steps"])
     assert "hwprof merge" in scripts and "hwprof compare" in scripts and "--fail-above" in scripts
     assert merge["if"] == "always()" and "--skip-unfinished" in scripts  # the boards that finished, merged
+
+
+def test_the_fleet_artifact_holds_every_file_merge_writes_beside_the_fleet():
+    """The merged power trace (fleet.trace.parquet) was left out of the fleet artifact, and so of the baseline."""
+    (upload,) = [
+        step
+        for step in yaml.safe_load(WORKFLOW.read_text())["jobs"]["merge"]["steps"]
+        if step.get("uses", "").startswith("actions/upload-artifact@")
+    ]
+    assert upload["with"]["path"].split() == [
+        "fleet.parquet",
+        "fleet.parquet.json",
+        "fleet.parquet.samples.parquet",
+        "fleet.trace.parquet",  # absent without --trace: a listed file that is missing is skipped
+    ]
+    assert "if-no-files-found" not in upload["with"]  # its default only warns, and only when no file is found
 
 
 def substitute(script: str, matrix: dict) -> str:
@@ -166,6 +184,12 @@ def test_the_workflow_commands_run_end_to_end_on_two_fake_boards(workflow, tmp_p
             f"{board['board']}.parquet.samples.parquet",
         }
 
+    for board in FAKE_BOARDS:  # as `--trace` leaves a power trace beside each shard
+        shard = artifacts / f"shard-{board['board']}" / f"{board['board']}.parquet"
+        write_trace(
+            windowed_trace_rows(), shard.with_suffix(".trace.parquet"), run_id=read_provenance(shard)[0]["run_id"]
+        )
+
     merge_folder = tmp_path / "merge"
     done = run_job(workflow, "merge", merge_folder, artifacts, hwprof_on_path, {})
     assert [process.returncode for _, process in done] == [0, 0], outputs(done)
@@ -174,6 +198,7 @@ def test_the_workflow_commands_run_end_to_end_on_two_fake_boards(workflow, tmp_p
     merged = read_dataset(fleet)
     assert sorted(merged["device_name"].unique()) == ["Fake CPU of fake-board-a", "Fake CPU of fake-board-b"]
     assert read_samples(fleet)["run_id"].nunique() == 2 and (artifacts / "fleet" / samples_path(fleet).name).exists()
+    assert (artifacts / "fleet" / "fleet.trace.parquet").exists()  # report and plot-trace of the artifact find it
 
     # board b killed in a later run: its shard comes with a journal; the boards that finished are merged
     killed = artifacts / "shard-fake-board-b" / "fake-board-b.parquet"
