@@ -97,7 +97,6 @@ class TensorSpec:
 
     shape: tuple[int, ...]
     dtype: torch.dtype
-    is_weight: bool = False
     channels_last: bool = False  # a 4-D tensor laid out NHWC, as --channels-last runs it
     value_range: tuple[int, int] | None = None  # integer tensors: [low, high) of the values seen
     same_as: int | None = None  # the earlier tensor argument (in recipe order) that this one is
@@ -1907,7 +1906,6 @@ def _specs(value: Any, seen: dict[int, int]) -> Any:
         return TensorSpec(
             tuple(value.shape),
             value.dtype,
-            isinstance(value, nn.Parameter),
             _is_channels_last(value),
             value_range,
             same_as,

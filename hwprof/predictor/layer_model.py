@@ -303,8 +303,6 @@ class StackedLayerModels:
     """
 
     def __init__(self, models: list[LayerModel], n_variables: int):
-        self.n_models = len(models)
-        self.n_variables = n_variables
         pairs = sorted({pair for model in models for pair in model.quadratic})
         pair_index = {pair: k for k, pair in enumerate(pairs)}
         self.pair_left = np.array([p[0] for p in pairs], dtype=np.intp)
