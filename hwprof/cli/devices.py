@@ -280,6 +280,8 @@ def plot_trace(trace, out):
     one line per sensor, with the idle and load windows shaded."""
     from hwprof.traces import read_trace
 
+    if out == "":  # not the default, which leaving it out is
+        raise HwprofError("--out is empty: give a file name such as trace.png, or leave it out to write TRACE as .png")
     frame = read_trace(trace)
     if frame.empty:
         raise HwprofError(f"{trace} holds no power samples, so there is nothing to plot")

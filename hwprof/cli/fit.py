@@ -8,7 +8,7 @@ import math
 import click
 
 from hwprof.cli.common import make_console, number, percent, run_model_files_option
-from hwprof.errors import given_percent
+from hwprof.errors import HwprofError, given_percent
 from hwprof.progress import Notes, Progress
 from hwprof.schema import COMPUTE_DTYPES, METRIC_LABELS
 
@@ -89,6 +89,11 @@ def fit(
     """
     from hwprof.fitting.fit import fit as run_fit
 
+    if targets is not None and not targets.replace(",", "").strip():  # not "every target", which leaving it out is
+        raise HwprofError(
+            "--target is empty: give latency, power or energy (comma-separated), or leave it out to fit every "
+            "target the datasets measured"
+        )
     say = Progress() if quiet or as_json else Notes(lambda message: click.echo(message, err=True))
     predictor = run_fit(
         list(datasets),
@@ -524,6 +529,8 @@ def evaluate(predictor_path, datasets, confidence, device_name, plot_path, run_m
     from hwprof.fitting.evaluate import evaluate as run_evaluate
     from hwprof.predictor.predictor import load_predictor
 
+    if plot_path == "":  # not "no plot", which leaving it out is
+        raise HwprofError("--plot is empty: give a file name such as plot.png, or leave it out")
     if plot_path:
         check_plot_path(plot_path, inputs=[predictor_path, *datasets])
     predictor = load_predictor(predictor_path)
