@@ -151,15 +151,16 @@ def fake_board(tmp_path: Path, name: str) -> Path:
     return root
 
 
-def store_baseline(fleet: Path, baseline: Path, speed: float = 1.0) -> None:
+def store_baseline(fleet: Path, baseline: Path, speed: float = 1.0, tag: str = "earlier") -> None:
     """`fleet` with its sidecars as the stored baseline, its latencies (and samples) times `speed`, under
-    run ids of its own, as an earlier run's fleet artifact would be (compare refuses a run against itself)."""
+    run ids of its own (`tag`), as an earlier run's fleet artifact would be (compare refuses a run against
+    itself)."""
     baseline.parent.mkdir(parents=True, exist_ok=True)
     frame, samples, runs = read_dataset(fleet), read_samples(fleet), read_provenance(fleet)
     for column in ("latency_ms", "latency_ms_ci_low", "latency_ms_ci_high", "latency_ms_std"):
         frame[column] = frame[column] * speed
     samples["seconds_per_call"] = samples["seconds_per_call"] * speed
-    earlier = {run["run_id"]: f"earlier-{run['run_id']}" for run in runs}
+    earlier = {run["run_id"]: f"{tag}-{run['run_id']}" for run in runs}
     frame["run_id"] = frame["run_id"].map(earlier)
     samples["run_id"] = samples["run_id"].map(earlier)
     write_table(baseline, frame, [{**run, "run_id": earlier[run["run_id"]]} for run in runs])
@@ -200,6 +201,15 @@ def test_the_workflow_commands_run_end_to_end_on_two_fake_boards(workflow, tmp_p
     assert read_samples(fleet)["run_id"].nunique() == 2 and (artifacts / "fleet" / samples_path(fleet).name).exists()
     assert (artifacts / "fleet" / "fleet.trace.parquet").exists()  # report and plot-trace of the artifact find it
 
+    # the notice's recipe, as a person follows it: three runs' fleet artifacts merged into the baseline
+    recipe = re.search(r"run (mkdir -p .+? --out \S+), and commit", outputs(done))
+    assert recipe and "hwprof merge run1/fleet.parquet run2/fleet.parquet run3/fleet.parquet" in recipe.group(1)
+    for number in (1, 2, 3):
+        store_baseline(fleet, merge_folder / f"run{number}" / "fleet.parquet", tag=f"night{number}")
+    made = subprocess.run(["bash", "-c", recipe.group(1)], cwd=merge_folder, env=hwprof_on_path, capture_output=True)
+    assert made.returncode == 0, made.stderr
+    assert read_samples(merge_folder / "ci" / "hwprof-baseline.parquet")["run_id"].nunique() == 6
+
     # board b killed in a later run: its shard comes with a journal; the boards that finished are merged
     killed = artifacts / "shard-fake-board-b" / "fake-board-b.parquet"
     journal_path(killed).write_text(json.dumps({"provenance": {"run_id": "killed-run"}}) + "\n")
@@ -210,10 +220,13 @@ def test_the_workflow_commands_run_end_to_end_on_two_fake_boards(workflow, tmp_p
     assert partial["device_name"].unique().tolist() == ["Fake CPU of fake-board-a"]
     journal_path(killed).unlink()
 
-    baseline = merge_folder / "ci" / "hwprof-baseline.parquet"
-    store_baseline(fleet, baseline)  # what a person does with a fleet artifact they trust
     gate = next(step for step in workflow["jobs"]["merge"]["steps"] if "hwprof compare" in step.get("run", ""))
     gate_workflow = {**workflow, "jobs": {"gate": {"steps": [gate]}}}
+    done = run_job(gate_workflow, "gate", merge_folder, artifacts, hwprof_on_path, {})
+    assert done[0][1].returncode == 0 and "gate: no significant latency rise above 5%" in outputs(done)
+
+    baseline = merge_folder / "ci" / "hwprof-baseline.parquet"
+    store_baseline(fleet, baseline)  # one run's fleet artifact, renamed, also serves
     done = run_job(gate_workflow, "gate", merge_folder, artifacts, hwprof_on_path, {})
     assert done[0][1].returncode == 0 and "gate: no significant latency rise above 5%" in outputs(done)
 
