@@ -55,6 +55,8 @@ def test_the_workflow_measures_on_each_board_merges_and_gates(workflow):
     scripts = " ".join(step.get("run", "") for step in merge["steps"])
     assert "hwprof merge" in scripts and "hwprof compare" in scripts and "--fail-above" in scripts
     assert merge["if"] == "always()" and "--skip-unfinished" in scripts  # the boards that finished, merged
+    for job in (measure, merge):  # an expression pasted into a script is run as shell code
+        assert not any("${{" in step.get("run", "") for step in job["steps"])
 
 
 def test_the_fleet_artifact_holds_every_file_merge_writes_beside_the_fleet():
@@ -116,10 +118,11 @@ def run_job(workflow: dict, job: str, folder: Path, artifacts: Path, env: dict, 
             play_action(step, folder, artifacts, matrix)
         elif step.get("id") != "install":
             script = substitute(step["run"], matrix)
+            step_env = {name: substitute(str(value), matrix) for name, value in step.get("env", {}).items()}
             process = subprocess.run(
                 ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script],
                 cwd=folder,
-                env=job_env,
+                env={**job_env, **step_env},
                 capture_output=True,
                 text=True,
                 timeout=600,
@@ -264,3 +267,52 @@ def test_the_baseline_files_the_readme_says_to_commit_are_not_ignored(workflow):
     paths = [baseline, f"{baseline}.json", f"{baseline}.samples.parquet"]
     ignored = subprocess.run(["git", "-C", str(ROOT), "check-ignore", *paths], capture_output=True, text=True)
     assert ignored.returncode == 1, f"ignored by .gitignore: {ignored.stdout}"
+
+
+def step_named(workflow: dict, job: str, name: str) -> dict:
+    return next(step for step in workflow["jobs"][job]["steps"] if step.get("name") == name)
+
+
+def recording_command(folder: Path, name: str, body: str = "") -> Path:
+    """A stand-in for `name` on PATH that appends its arguments, one JSON list a line, to `name`.calls."""
+    folder.mkdir(parents=True, exist_ok=True)
+    calls = folder / f"{name}.calls"
+    command = folder / name
+    command.write_text(
+        f'#!{sys.executable}\nimport json, sys\nwith open("{calls}", "a") as calls:\n'
+        f"    calls.write(json.dumps(sys.argv[1:]) + '\\n')\n{body}"
+    )
+    command.chmod(0o755)
+    return calls
+
+
+def calls_of(calls: Path) -> list[list[str]]:
+    return [json.loads(line) for line in calls.read_text().splitlines()] if calls.exists() else []
+
+
+def test_a_board_label_reaches_the_measure_step_as_data_not_as_shell_code(workflow, tmp_path):
+    """`${{ matrix.board }}` was pasted into the script: a label with a quote broke the step, and one with
+    $(...) ran it. HWPROF_MEASURE_ARGS is split on spaces, as the workflow's comment says."""
+    label = """odd "board" $(echo INJECTED) it's"""
+    calls = recording_command(tmp_path / "bin", "hwprof")
+    env = {**os.environ, "PATH": f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}"}
+    env |= {k: str(v) for k, v in workflow["env"].items()} | {"HWPROF_MEASURE_ARGS": "--no-layers --max-time 5"}
+    matrix = {"board": label, "device": "cpu"}
+    step = step_named(workflow, "measure", "Measure")
+    env |= {name: substitute(str(value), matrix) for name, value in step["env"].items()}
+    process = subprocess.run(
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", substitute(step["run"], matrix)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert process.returncode == 0, process.stderr
+    devices, measure = calls_of(calls)
+    assert devices == ["devices"]
+    assert measure[measure.index("--out") + 1] == f"shards/{label}.parquet"
+    assert measure[measure.index("--device") + 1] == "cpu"
+    start = measure.index("--no-layers")
+    assert measure[start : start + 3] == ["--no-layers", "--max-time", "5"]
+    assert (tmp_path / "shards" / f"{label}.summary.json").exists()
+    assert not any("INJECTED" in argument and "$(" not in argument for argument in measure)
