@@ -54,7 +54,8 @@ def test_the_workflow_measures_on_each_board_merges_and_gates(workflow):
     assert merge["needs"] == "measure"
     scripts = " ".join(step.get("run", "") for step in merge["steps"])
     assert "hwprof merge" in scripts and "hwprof compare" in scripts and "--fail-above" in scripts
-    assert merge["if"] == "always()" and "--skip-unfinished" in scripts  # the boards that finished, merged
+    # the boards that finished, merged; a cancelled run is not gated as boards missing
+    assert merge["if"] == "${{ !cancelled() }}" and "--skip-unfinished" in scripts
     for job in (measure, merge):  # an expression pasted into a script is run as shell code
         assert not any("${{" in step.get("run", "") for step in job["steps"])
 
