@@ -317,3 +317,29 @@ def test_a_board_label_reaches_the_measure_step_as_data_not_as_shell_code(workfl
     assert measure[start : start + 3] == ["--no-layers", "--max-time", "5"]
     assert (tmp_path / "shards" / f"{label}.summary.json").exists()
     assert not any("INJECTED" in argument and "$(" not in argument for argument in measure)
+
+
+@pytest.mark.parametrize("system_torch", [False, True])
+def test_the_install_step_pins_torch_where_a_board_has_none_of_its_own(workflow, tmp_path, system_torch):
+    """pip resolved torch>=2.1 afresh each night on a board without a system torch, so the gate compared across
+    torch releases; a board's own torch (NVIDIA's wheel on a Jetson) must be kept, not replaced."""
+    pin = workflow["env"]["HWPROF_TORCH"]
+    assert re.fullmatch(r"torch==\d+\.\d+\.\d+", pin)
+    bin_folder, venv_bin = tmp_path / "bin", tmp_path / "job" / ".venv" / "bin"
+    pip_calls = recording_command(venv_bin, "pip")
+    recording_command(venv_bin, "python", "" if system_torch else "sys.exit(1)  # no module named torch\n")
+    recording_command(bin_folder, "python3")  # python3 -m venv: the venv above stands for the one it makes
+    env = {**os.environ, "PATH": f"{bin_folder}{os.pathsep}{os.environ['PATH']}"}
+    env |= {k: str(v) for k, v in workflow["env"].items()} | {"GITHUB_PATH": str(tmp_path / "github_path")}
+    step = step_named(workflow, "measure", "Install hwprof")
+    process = subprocess.run(
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]],
+        cwd=tmp_path / "job",
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert process.returncode == 0, process.stderr
+    assert calls_of(bin_folder / "python3.calls") == [["-m", "venv", "--system-site-packages", ".venv"]]
+    expected = [] if system_torch else [["install", pin]]
+    assert calls_of(pip_calls) == [*expected, ["install", "-e", "."]]
