@@ -56,6 +56,8 @@ def test_the_workflow_measures_on_each_board_merges_and_gates(workflow):
     assert "hwprof merge" in scripts and "hwprof compare" in scripts and "--fail-above" in scripts
     # the boards that finished, merged; a cancelled run is not gated as boards missing
     assert merge["if"] == "${{ !cancelled() }}" and "--skip-unfinished" in scripts
+    uploads += [step for step in merge["steps"] if step.get("uses", "").startswith("actions/upload-artifact@")]
+    assert all(step["with"]["overwrite"] is True for step in uploads)  # "Re-run failed jobs" uploads again
     for job in (measure, merge):  # an expression pasted into a script is run as shell code
         assert not any("${{" in step.get("run", "") for step in job["steps"])
 
