@@ -944,17 +944,25 @@ def _measure_in_processes(
 def _add_workers(provenance: dict, runs: list[dict], speeds: list[float] | None) -> None:
     """The measuring processes' own provenance, in the run that combined them, with each one's speed against the
     others (hwprof.measuring.processes.worker_speeds); the seconds their networks took,
-    added up (they run one after the other); the allocator and power as they applied them, and a sensor that
-    stopped in any of them (the first), so the run says it as one process's run does."""
+    added up (they run one after the other); the allocator, power, cache mode and execution as they applied them
+    (fit, show and compare read them there: a run without a cache mode reads as timed warm), and a sensor that
+    stopped in any of them (the first), so the run says it as one process's run does; the bursts they discarded
+    and the seconds they waited for quiet, added up."""
     provenance["processes"] = runs
     provenance["process_speeds"] = speeds
     # a worker resumed after an interruption recorded them in its last run only, over its runs
     timed = [run["networks_s"] for run in runs if isinstance(run.get("networks_s"), (int, float))]
     if timed:
         provenance["networks_s"] = round(sum(timed), 3)
-    for setting in ("allocator", "power"):
+    for setting in ("allocator", "power", "cache", "execution"):
         if setting in runs[-1]:
             provenance[setting] = dict(runs[-1][setting])
+    contention = [run["contention"] for run in runs if isinstance(run.get("contention"), dict)]
+    if contention:
+        provenance["contention"] = {
+            "discarded_bursts": sum(int(counts.get("discarded_bursts") or 0) for counts in contention),
+            "waited_s": round(sum(float(counts.get("waited_s") or 0.0) for counts in contention), 3),
+        }
     stopped = _stopped_workers(runs)
     if stopped and "power" in provenance:
         number, power = stopped[0]
