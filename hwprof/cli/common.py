@@ -130,6 +130,21 @@ def _widest_number(column) -> int:
     return max((cell_len(word) for word in words if _NUMBER.fullmatch(word)), default=0)
 
 
+JSON_PIECE = 1 << 16  # characters of a --json document written at a time: a pipe's buffer
+
+
+def echo_json(document, indent: int | None = 2) -> None:
+    """`document` as JSON on stdout, in pieces, each flushed: handed to a pipe at once, a document larger than the
+    pipe's buffer was written only up to it, the rest dropped without an error when its reader left (`show --json
+    | head -c 10` exited 0); in pieces, the write after the reader left fails, and the command exits as SIGPIPE."""
+    import json
+
+    text = json.dumps(document, indent=indent)
+    for start in range(0, len(text), JSON_PIECE):
+        click.echo(text[start : start + JSON_PIECE], nl=False)  # click.echo flushes each
+    click.echo()
+
+
 def number(value, digits: int = 4) -> str:
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "-"

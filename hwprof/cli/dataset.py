@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
 
-from hwprof.cli.common import printable
+from hwprof.cli.common import echo_json, printable
 
 
 @click.command()
@@ -60,7 +59,7 @@ def merge(shards: tuple[Path, ...], out: str, force: bool, skip_unfinished: bool
 
     summary = merge_datasets(list(shards), out, force=force, skip_unfinished=skip_unfinished)
     if as_json:
-        click.echo(json.dumps(summary, indent=2))
+        echo_json(summary)
         return
     for warning in summary["warnings"]:
         click.echo(printable(f"warning: {warning}", newlines=False), err=True)
@@ -119,7 +118,7 @@ def show(dataset: Path, as_json: bool) -> None:
     sweep_left = unfinished_sweep(provenance)
     if as_json:
         document = {"dataset": str(dataset), "rows": len(frame), "runs": runs, **summary, "commands": commands}
-        click.echo(json.dumps(document | {"not_measured": missing, "sweep_unfinished": sweep_left}, indent=2))
+        echo_json(document | {"not_measured": missing, "sweep_unfinished": sweep_left})
         return
     if summary["networks"] or not commands:
         print_summary(summary, str(dataset), provenance)

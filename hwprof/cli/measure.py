@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import statistics
 import sys
@@ -11,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from hwprof.cli.common import existing_tegrastats, make_console, make_progress, number
+from hwprof.cli.common import echo_json, existing_tegrastats, make_console, make_progress, number
 from hwprof.drivers import POWER_KINDS
 from hwprof.measuring.allocator import DEFAULT_POLICY, POLICIES
 from hwprof.measuring.cache import CACHE_MODES
@@ -262,7 +261,7 @@ def measure(
         kept = work_folder(out) if processes > 1 else out
         held = _holds_rows(kept)
         if as_json:  # a CI job reading stdout gets a document that says what happened, not nothing
-            click.echo(json.dumps({"out": out, "status": "interrupted", "kept": str(kept) if held else None}))
+            echo_json({"out": out, "status": "interrupted", "kept": str(kept) if held else None}, indent=None)
         if held:
             click.echo(
                 f"interrupted: the rows measured so far are kept in {kept}; run the same command with --resume to "
@@ -281,7 +280,7 @@ def measure(
     if as_json:
         written = trace_path if trace_path and os.path.exists(trace_path) else None  # none without a sensor
         document = {"out": out, "status": "complete", "trace": written, "rows": len(frame), **facts, **summary}
-        click.echo(json.dumps(document, indent=2))
+        echo_json(document)
     elif not quiet:
         print_summary(summary, out, runs, contention_said=True)  # measure warned of contention as it ended
         _echo_facts(facts, summary, continued)
@@ -403,7 +402,7 @@ def _measure_shards(context, devices: list[str], out: str, threads, resume: bool
     elapsed_s = time.perf_counter() - started
     if as_json:
         whole = {"out": out, "shards": paths, "rows": len(frame), "elapsed_s": round(elapsed_s, 1)}
-        click.echo(json.dumps({**whole, "devices": per_device}, indent=2))
+        echo_json({**whole, "devices": per_device})
     elif not quiet:
         for device, summary in per_device.items():
             click.echo(f"{device}:")
@@ -452,7 +451,7 @@ def models(source, as_json):
         for name, entry in sorted(MODELS.items())
     ]
     if as_json:
-        click.echo(json.dumps(entries, indent=2))
+        echo_json(entries)
         return
     from rich.table import Table
 
@@ -489,7 +488,7 @@ def _list_source(prefix: str, as_json: bool) -> None:
         # objects with the built-in listing's keys, null where a zoo's name tells none: one parser reads both
         unknown = {"input_shape": None, "family": None, "description": None}
         listed = [{"name": f"{prefix}:{name}", "source": prefix, **unknown} for name in names]
-        click.echo(json.dumps(listed, indent=2))
+        echo_json(listed)
         return
     click.echo(f"{len(names)} models from {prefix} ({entry.about}):")
     click.echo(", ".join(names))
