@@ -305,9 +305,11 @@ def _combined_row(group, precision: float) -> dict:
     import pandas as pd
 
     first = group.iloc[0].to_dict()
-    medians = group["latency_ms"].astype(float).tolist()
-    half_widths = ((group["latency_ms_ci_high"] - group["latency_ms_ci_low"]) / 2).astype(float).tolist()
-    center, half = combine_processes(medians, half_widths)
+    latency = group["latency_ms"].astype(float)
+    medians = latency.tolist()
+    # each side apart: a process's interval is lopsided (a slow tail), and their mean cut the slow side
+    center, below = combine_processes(medians, (latency - group["latency_ms_ci_low"].astype(float)).tolist())
+    _, above = combine_processes(medians, (group["latency_ms_ci_high"].astype(float) - latency).tolist())
     within_std = statistics.median(group["latency_ms_std"].astype(float))
     between_std = statistics.stdev(medians) if len(medians) > 1 else 0.0
     measure_s = group["measure_s"].astype(float)
@@ -317,13 +319,16 @@ def _combined_row(group, precision: float) -> dict:
     row = {
         **{key: value for key, value in first.items() if key != "_process" and key != "run_id"},
         "latency_ms": center,
-        "latency_ms_ci_low": max(center - half, 0.0),
-        "latency_ms_ci_high": center + half,
+        "latency_ms_ci_low": max(center - below, 0.0),
+        "latency_ms_ci_high": center + above,
         "latency_ms_std": math.hypot(within_std, between_std),
         "samples": int(group["samples"].sum()),
         # each worker calibrates its own loop count: the middle worker's (the lower of two), one its samples used
         "iterations": int(statistics.median_low(group["iterations"].astype(int))),
-        "stable": bool(group["stable"].astype(bool).all()) and half <= precision * center,
+        # either side past the precision fails it, as a process's own rows are judged (Summary.relative_half_width)
+        "stable": bool(group["stable"].astype(bool).all())
+        and below <= precision * center
+        and above <= precision * center,
         "measure_s": float(measure_s.sum()),
         "other_cpu_share": (
             float((share[observed] * measure_s[observed]).sum() / measure_s[observed].sum())

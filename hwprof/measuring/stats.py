@@ -90,18 +90,21 @@ def summarize(samples: list[float], confidence: float = CONFIDENCE) -> Summary:
 MEDIAN_EFFICIENCY = math.sqrt(math.pi / 2)  # the standard error of a normal sample's median over its mean's
 
 
-def combine_processes(medians: list[float], half_widths: list[float], confidence: float = CONFIDENCE) -> tuple:
-    """Medians of one item from several fresh processes -> (median across them, half-width of its interval).
+def combine_processes(medians: list[float], distances: list[float], confidence: float = CONFIDENCE) -> tuple:
+    """Medians of one item from several fresh processes, and each one's distance from its median to one bound of
+    its own interval -> (median across them, distance from it to that bound of the combined interval).
 
     Each process's interval sees only the noise within it; between processes the
     median itself moves (memory layout, code placement, scheduling). The interval
     is the one a rerun with as many processes should fall in: the spread of the
     process medians, as the standard error of a median of n (t-distributed, n - 1
     degrees of freedom) for the difference of two such medians; never narrower
-    than a typical process's own interval, so NaN (unbounded) where that has no
-    bounds (NaN half-width: too few samples)."""
+    than a typical process's own interval on that side, so NaN (unbounded) where
+    that has no bounds (NaN distance: too few samples). Called once per side:
+    timings' intervals are lopsided (a slow tail), and a mean of the two sides
+    would cut the slow one and push the fast one below every sample."""
     center = statistics.median(medians)
-    within = statistics.median(math.inf if math.isnan(half) else half for half in half_widths)
+    within = statistics.median(math.inf if math.isnan(distance) else distance for distance in distances)
     if math.isinf(within):
         return center, math.nan
     n = len(medians)
