@@ -37,7 +37,6 @@ from hwprof.files import (
     first_bytes,
     followed,
     holder_of,
-    local_path,
     now_text,
     open_lock_file,
     replaced_together,
@@ -45,6 +44,7 @@ from hwprof.files import (
     try_lock,
     unlock,
     write_atomically,
+    write_parquet,
 )
 from hwprof.files import PROVENANCE_SUFFIX as SIDECAR_SUFFIX
 from hwprof.interrupts import signals_deferred
@@ -673,11 +673,10 @@ def write_table(path: str | os.PathLike, frame: pd.DataFrame, runs: list[dict]) 
         write_atomically(path, lambda tmp: frame.to_csv(tmp, index=False))
     else:
         import pyarrow as pa
-        import pyarrow.parquet as pq
 
         table = pa.Table.from_pandas(frame, preserve_index=False)
         table = table.replace_schema_metadata({**(table.schema.metadata or {}), METADATA_KEY: document})
-        write_atomically(path, lambda tmp: pq.write_table(table, tmp))
+        write_atomically(path, lambda tmp: write_parquet(table, tmp))
 
 
 def write_dataset_files(
@@ -805,7 +804,8 @@ def _is_dataset(path: Path) -> bool:
         else:
             import pyarrow.parquet as pq
 
-            columns = pq.read_schema(local_path(path)).names
+            with open(path, "rb") as handle:  # pyarrow cannot take every name open() takes (see write_parquet)
+                columns = pq.read_schema(handle).names
     except Exception:  # pyarrow and csv raise many types for what is not their format
         return False
     return set(REQUIRED_COLUMNS) <= set(columns)

@@ -225,10 +225,19 @@ def read_json_document(
     return doc
 
 
-def local_path(path: str | os.PathLike) -> str:
-    """`path` as an absolute file name, which pyarrow cannot take for a URI: given `bs1:fp32.parquet`
-    as it is, it reads `bs1:` as a filesystem scheme and fails."""
-    return os.path.abspath(path)
+def write_parquet(table, path: Path) -> None:
+    """pq.write_table, through a file hwprof opens where pyarrow cannot take the name: it refuses one it cannot
+    encode as UTF-8 (a non-ASCII name under the C locale, which Python holds with surrogates), while open()
+    takes any name the system does."""
+    import pyarrow.parquet as pq
+
+    try:
+        os.fspath(path).encode("utf-8")
+    except UnicodeEncodeError:
+        with open(path, "wb") as handle:
+            pq.write_table(table, handle)
+        return
+    pq.write_table(table, path)
 
 
 def first_bytes(path: Path, count: int) -> bytes:

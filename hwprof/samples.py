@@ -23,7 +23,7 @@ import pandas as pd
 
 from hwprof.errors import HwprofError, error_text
 from hwprof.files import SAMPLES_SUFFIX as SUFFIX
-from hwprof.files import followed, write_atomically
+from hwprof.files import followed, write_atomically, write_parquet
 
 FORMAT_VERSION = 1
 VERSION_KEY = b"hwprof_samples_version"
@@ -135,12 +135,11 @@ def grouped(frame: pd.DataFrame) -> dict[tuple[str, str], RawSamples]:
 def write_samples(dataset: str | os.PathLike, frame: pd.DataFrame) -> Path:
     """Write the sidecar of `dataset` atomically, with the format version in its metadata."""
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
     path = samples_path(dataset)
     table = pa.Table.from_pandas(frame[list(COLUMNS)].astype(DTYPES), preserve_index=False)
     table = table.replace_schema_metadata({**(table.schema.metadata or {}), VERSION_KEY: str(FORMAT_VERSION)})
-    write_atomically(path, lambda temporary: pq.write_table(table, temporary))
+    write_atomically(path, lambda temporary: write_parquet(table, temporary))
     return path
 
 

@@ -16,7 +16,7 @@ import os
 from pathlib import Path
 
 from hwprof.errors import HwprofError
-from hwprof.files import local_path, write_atomically
+from hwprof.files import write_atomically, write_parquet
 from hwprof.schema import kind_words, value_kind
 
 FORMAT_VERSION = 3
@@ -74,7 +74,6 @@ def write_trace_frame(frame, path: str | os.PathLike) -> Path:
     write_trace's) as a long table, atomically (temp file, then rename): its trace columns only, in the trace
     dtypes."""
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
     path = Path(path)
     file_format = _trace_format(path)
@@ -87,7 +86,7 @@ def write_trace_frame(frame, path: str | os.PathLike) -> Path:
         else:
             table = pa.Table.from_pandas(frame, preserve_index=False)
             table = table.replace_schema_metadata({**(table.schema.metadata or {}), VERSION_KEY: str(FORMAT_VERSION)})
-            write_atomically(path, lambda temporary: pq.write_table(table, temporary))
+            write_atomically(path, lambda temporary: write_parquet(table, temporary))
     except OSError as error:
         raise HwprofError(f"cannot write the trace {path}: {error.strerror or error}") from None
     return path
@@ -101,7 +100,11 @@ def read_trace(path: str | os.PathLike):
     if not path.is_file():
         raise HwprofError(f"trace file {path} does not exist")
     try:
-        frame = pd.read_csv(path) if _trace_format(path) == "csv" else pd.read_parquet(local_path(path))
+        if _trace_format(path) == "csv":
+            frame = pd.read_csv(path)
+        else:
+            with open(path, "rb") as handle:  # pyarrow cannot take every name open() takes (files.write_parquet)
+                frame = pd.read_parquet(handle)
     except HwprofError:
         raise
     except Exception as error:
