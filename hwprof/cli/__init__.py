@@ -199,6 +199,17 @@ class LazyGroup(click.Group):
         with formatter.section("Commands"):
             formatter.write_dl([(name, COMMANDS[name][1]) for name in sorted(COMMANDS)])
 
+    def main(self, *args, **kwargs):
+        """The group's own --help and --version print before any command is invoked: a stdout they cannot write
+        to (`hwprof --help >/dev/full`) is one sentence too, not a traceback."""
+        try:
+            with worded_stdout_errors():
+                return super().main(*args, **kwargs)
+        except StdoutUnwritable as error:
+            _discard_stdout()
+            click.ClickException(str(error)).show()
+            sys.exit(error.exit_code)
+
     def invoke(self, ctx):
         from hwprof.cli.common import printable  # notes and errors quote dataset names: shown as data
 
