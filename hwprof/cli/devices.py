@@ -293,9 +293,10 @@ def plot_trace(trace, out):
     if out_path.suffix.lower() != ".png":
         raise HwprofError(f"--out {out_path} must end in .png")
 
+    from hwprof.fitting.data import readable_text
     from hwprof.plotting import save_figure
     from hwprof.report import figures
 
     # a write that fails is one sentence naming the file
-    save_figure(figures.trace(frame, Path(trace).name, figsize=(10, 4.5)), out_path, dpi=120)
+    save_figure(figures.trace(frame, readable_text(Path(trace).name), figsize=(10, 4.5)), out_path, dpi=120)
     click.echo(f"wrote {out_path}")

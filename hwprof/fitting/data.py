@@ -83,6 +83,17 @@ class TrainingData:
         ]
 
 
+def readable_text(text: str) -> str:
+    """`text` as a column, a page or a title can hold it: the surrogates Python keeps a file name's undecodable
+    bytes as (a non-ASCII name under the C locale), which pyarrow and matplotlib refuse, read back as UTF-8, and
+    any that are not UTF-8 shown as U+FFFD. The file itself is still opened by its real path."""
+    try:
+        raw = text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # a lone surrogate that stands for no byte (a Windows file name may hold one)
+        raw = text.encode("utf-8", "replace")
+    return raw.decode("utf-8", "replace")
+
+
 def networks_counted(models: int, rows: int) -> str:
     """'3 network(s)', or '1 network(s) (2 rows)': every line of fit counts networks as distinct models and rows
     apart, so that a summary's networks and a validation's are never two counts of one set."""
@@ -119,7 +130,7 @@ def read_inputs(paths: Sequence[str | os.PathLike]) -> tuple[pd.DataFrame, list[
             provenance = []
             kind = "network-only table"
         _check_measured_numbers(frame, path)
-        frame["source"] = str(path)
+        frame["source"] = readable_text(str(path))
         frames.append(frame)
         runs = [_run_summary(run) for run in checked_runs(provenance, path)]
         sources.append({"path": str(path), "kind": kind, "rows": int(len(frame)), "runs": runs})

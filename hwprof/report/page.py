@@ -92,7 +92,9 @@ def _cell(value) -> str:
 def _label(path: Path, paths: list[Path]) -> str:
     """How the report names a dataset: its file name, or its path where another dataset has the same name
     (run1/cpu.parquet and run2/cpu.parquet), so that each row is counted under its own file."""
-    return path.name if [p.name for p in paths].count(path.name) == 1 else str(path)
+    from hwprof.fitting.data import readable_text  # a column of the rows: pyarrow refuses surrogates
+
+    return readable_text(path.name if [p.name for p in paths].count(path.name) == 1 else str(path))
 
 
 def _read(paths: list[Path], runs_of: dict[Path, list[dict]]) -> tuple[pd.DataFrame, dict[Path, str]]:
@@ -142,7 +144,7 @@ def build_report(
     """Write the report of `datasets` (and of `predictor` on them) to `out`; a summary of what went in.
     `run_model_files` lets the predictor's scoring run the Python files network rows name (see evaluate)."""
     from hwprof.dataset import check_each_given_once, read_provenance, without_sample_sidecars
-    from hwprof.fitting.data import checked_runs
+    from hwprof.fitting.data import checked_runs, readable_text
     from hwprof.predictor.predictor import check_confidence
 
     check_confidence(confidence)  # a level out of range is refused with or without a predictor
@@ -171,7 +173,7 @@ def build_report(
         f"written {stamp} by hwprof {hwprof.__version__} from {len(frame)} rows",
     )
     try:
-        write_text_atomically(out, text)
+        write_text_atomically(out, readable_text(text))  # file names in notes: see _label
     except OSError as error:
         raise HwprofError(f"cannot write the report {out}: {error.strerror or error}") from None
     return {
