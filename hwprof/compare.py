@@ -595,7 +595,7 @@ def _boards_only_in_base(base: _Side, new: _Side, devices: list[str], shared: li
                         "device_name": device,
                         "host": host,
                         "why": f"{new.path} has no run of {device} from host {host} measured as {base.path} "
-                        f"measured it{how}, so that board is not compared",
+                        f"measured it{how}: that board is not compared",
                     }
                 )
         else:  # renamed hosts among them: which board is missing cannot be told

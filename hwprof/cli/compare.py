@@ -119,6 +119,12 @@ def print_report(report: dict) -> None:
             "of it is compared",
             soft_wrap=True,
         )
+    if report["devices_only_in_new"]:
+        console.print(
+            f"note: BASE has no row of {names(report['devices_only_in_new'])}: only NEW measured it, so nothing "
+            "of it is compared or gated (a board added since BASE needs a new baseline)",
+            soft_wrap=True,
+        )
     for entry in report["devices_measured_otherwise"]:
         console.print(
             f"note: {entry['device_name']} was measured otherwise ({entry['how']}): its rows pair with nothing, "
@@ -225,7 +231,9 @@ def print_report(report: dict) -> None:
     if gate:
         word = METRIC_WORDS[gate["metric"]]
         limit = f"{100 * gate['fail_above']:g}%"
-        if not gate["regressions"]:
+        if gate.get("cannot_decide"):
+            console.print(f"gate: cannot decide: {gate['cannot_decide']['why']}", soft_wrap=True)
+        elif not gate["regressions"]:
             console.print(f"gate: no significant {word} rise above {limit} ({gate['tested']} comparisons tested)")
         if gate["unchecked_devices"]:
             whys = sorted({entry["reason"] for entry in gate["unchecked"] if "row" not in entry})
