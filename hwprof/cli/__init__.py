@@ -202,6 +202,7 @@ class LazyGroup(click.Group):
     def main(self, *args, **kwargs):
         """The group's own --help and --version print before any command is invoked: a stdout they cannot write
         to (`hwprof --help >/dev/full`) is one sentence too, not a traceback."""
+        usable_streams()
         try:
             with worded_stdout_errors():
                 return super().main(*args, **kwargs)
@@ -214,7 +215,6 @@ class LazyGroup(click.Group):
         from hwprof.cli.common import printable  # notes and errors quote dataset names: shown as data
 
         debug = ctx.params.get("debug", False)
-        usable_streams()
         try:  # a dataset's warning (an unfinished run) is a note, as every command says its notes
             with (
                 sigterm_interrupts(),
