@@ -33,7 +33,9 @@ from hwprof.files import (
     LockedError,
     as_path,
     as_paths,
+    check_name_fits,
     check_output,
+    companion_exists,
     first_bytes,
     followed,
     holder_of,
@@ -208,13 +210,14 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
 def _read_table(path: Path) -> tuple[pd.DataFrame, dict | None]:
     """read_table's frame, with a Parquet file's key-value metadata read from the same open file (None for a
     CSV file): a file replaced between two opens would give one file's rows with the other's provenance."""
+    check_name_fits(path)
     workers = Path(f"{path}{WORKERS_SUFFIX}")
-    if not path.exists() and workers.is_dir():
+    if not path.exists() and companion_exists(workers) and workers.is_dir():
         raise HwprofError(
             f"Dataset {path} does not exist yet: its --processes run did not finish, and its workers' rows are in "
             f"{workers}; run the same hwprof measure command with --resume to finish and combine them."
         )
-    if not path.exists() and journal_path(path).exists():
+    if not path.exists() and companion_exists(journal_path(path)):
         raise HwprofError(_table_never_written(path, journal_path(path)))
     if not path.exists():
         raise HwprofError(f"Dataset {path} does not exist.")
@@ -304,7 +307,7 @@ def _read_metadata_document(path: Path, frame: pd.DataFrame | None = None, metad
                 raise HwprofError(f"The hwprof metadata inside {path} is damaged: {damage}.")
             return document
     sidecar = sidecar_path(path)
-    if not sidecar.exists():
+    if not companion_exists(sidecar):
         return None
     try:
         document = json.loads(sidecar.read_text(encoding="utf-8"))
@@ -441,7 +444,7 @@ def unfinished_note(path: str | os.PathLike, frame: pd.DataFrame | None = None) 
     how to recover them. Reads never fold journal rows in: the table is what was written."""
     path = Path(path)
     journal = journal_path(path)
-    if not journal.exists():
+    if not companion_exists(journal):
         return None
     provenance, rows = _journal_or_none(journal)
     writer = writer_of(path)
@@ -1179,7 +1182,7 @@ def _unfinished_shard(path: Path) -> tuple[str, str] | None:
     writer = writer_of(path)
     if writer is not None:
         return f"{path} is still being written by {writer}", "wait for it to finish"
-    if journal_path(path).exists():
+    if companion_exists(journal_path(path)):
         return (
             f"{path} belongs to a run that did not finish ({journal_path(path).name} is next to it)",
             f"finish that run ({option('resume', True)})",

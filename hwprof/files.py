@@ -77,7 +77,52 @@ def followed(path: str | os.PathLike) -> Path:
     its target (the rename would replace the link with a copy), and a dataset's companions and lock are
     beside its target, where every other writer and reader looks for them."""
     path = Path(path)
-    return Path(os.path.realpath(path)) if path.is_symlink() else path
+    try:
+        link = path.is_symlink()
+    except OSError as error:  # pathlib answers False for a missing file, but raises "File name too long"
+        if error.errno != errno.ENAMETOOLONG:
+            raise
+        raise name_too_long(path) from None
+    return Path(os.path.realpath(path)) if link else path
+
+
+def check_name_fits(path: str | os.PathLike) -> None:
+    """Refuse, in words, a path the system answers "File name too long" (ENAMETOOLONG) for, before the first
+    look at it raises that; any other answer is left to that look."""
+    try:
+        os.lstat(path)
+    except OSError as error:
+        if error.errno == errno.ENAMETOOLONG:
+            raise name_too_long(Path(path)) from None
+
+
+def companion_exists(path: Path) -> bool:
+    """Whether a file kept beside a dataset (`path`: its name with a suffix added) exists: one whose name is
+    past the folder's limit, as the companions of a dataset named near it are, cannot."""
+    try:
+        return path.exists()
+    except OSError as error:
+        if error.errno != errno.ENAMETOOLONG:
+            raise
+        return False
+
+
+def name_too_long(path: Path) -> HwprofError:
+    """The refusal of a path the system finds too long: which name in it is past its folder's limit, or that
+    the whole path is past the system's."""
+    name = max(path.parts, key=lambda part: _length(part)[0], default="")
+    length, unit = _length(name)
+    limit = _name_limit(path.parent)
+    if length > limit:
+        return HwprofError(
+            f"The name {name[:40]}... in {str(path)[:40]}... is {length} {unit} long, past this folder's limit of "
+            f"{limit}; give a name of at most {limit} {unit}."
+        )
+    length, unit = _length(os.path.abspath(path))
+    return HwprofError(
+        f"The path {str(path)[:40]}... is {length} {unit} long as a full path, past this system's limit; choose a "
+        "shorter path."
+    )
 
 
 def write_atomically(path: str | os.PathLike, write_to: Callable[[Path], object], force: bool = True) -> Path:
@@ -304,6 +349,7 @@ def check_output(
     _refuse_folder_name(text, "Output")
     _check_path_length(text, COMPANION_ADDED if companions else TEMPORARY_ADDED)
     path = Path(path)
+    _check_name_length(path, COMPANION_ADDED if companions else TEMPORARY_ADDED)  # before any look at the name
     target = followed(path)  # a link is written through: its target's folder must exist
     if path.is_dir():
         raise HwprofError(f"Output {path} is a directory; give a file name such as {path / 'out'}.")
@@ -319,7 +365,6 @@ def check_output(
             raise HwprofError(f"The output {path} is the {what} file of the input {owner}; write to a new path.")
         if owner.is_file():
             raise HwprofError(f"{path} is the {what} file of the dataset {owner}; write to a new path.")
-    _check_name_length(path, COMPANION_ADDED if companions else TEMPORARY_ADDED)
     if path.exists() and not (force or exists_ok):
         raise HwprofError(f"{path} already exists; pass {option('force', True)} to replace it, or choose another path.")
     directory = target.parent
@@ -346,10 +391,7 @@ COMPANION_ADDED = max(len(suffix) for suffix in COMPANIONS) + TEMPORARY_ADDED
 def _check_name_length(path: Path, added: int) -> None:
     """Refuse a name too long for the files written for it, before any work: the filesystem would refuse
     them only at the end of a run (or at its first raw samples), and a resume would fail the same way."""
-    try:
-        limit = os.pathconf(path.parent if str(path.parent) else ".", "PC_NAME_MAX")
-    except (AttributeError, OSError, ValueError):  # Windows has no pathconf (255 UTF-16 characters a name), a
-        limit = 255  # folder that does not exist (said next), or a system without the query
+    limit = _name_limit(path.parent)
     length, unit = _length(path.name)
     if length + added > limit:
         raise HwprofError(
@@ -357,6 +399,14 @@ def _check_name_length(path: Path, added: int) -> None:
             f"add up to {added} more, past this folder's limit of {limit}; give a name of at most "
             f"{limit - added} {unit}."
         )
+
+
+def _name_limit(directory: Path) -> int:
+    """The longest name `directory` takes, as the system counts it (see _length)."""
+    try:
+        return os.pathconf(directory if str(directory) else ".", "PC_NAME_MAX")
+    except (AttributeError, OSError, ValueError):  # Windows has no pathconf (255 UTF-16 characters a name), a
+        return 255  # folder that does not exist (said next), or a system without the query
 
 
 def _check_path_length(text: str, added: int) -> None:

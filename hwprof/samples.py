@@ -23,7 +23,7 @@ import pandas as pd
 
 from hwprof.errors import HwprofError, error_text
 from hwprof.files import SAMPLES_SUFFIX as SUFFIX
-from hwprof.files import followed, write_atomically, write_parquet
+from hwprof.files import companion_exists, followed, write_atomically, write_parquet
 
 FORMAT_VERSION = 1
 VERSION_KEY = b"hwprof_samples_version"
@@ -148,7 +148,7 @@ def read_samples(dataset: str | os.PathLike) -> pd.DataFrame | None:
     import pyarrow.parquet as pq
 
     path = samples_path(dataset)
-    if not path.exists():
+    if not companion_exists(path):
         return None
     try:
         with open(path, "rb") as handle:  # one open: a sidecar replaced meanwhile is read whole, old or new
