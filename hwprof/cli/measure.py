@@ -651,7 +651,8 @@ def _network_figures(work, network_samples: dict) -> dict[int, dict]:
 def _run_figures(records: list[dict], network_samples: dict) -> dict:
     """The figures of a network measured in the runs of `records`: of several, the median of each figure over
     the runs, as fit and compare combine them, with no 95% interval (no one row's holds the runs' spread), the
-    fewest samples any run's p90 / p99 rest on, every run's power flags as a list, as `run` and compare give
+    sample count too (as README says of every figure: the median of the runs' p90 / p99 rests on about as many),
+    every run's power flags as a list, as `run` and compare give
     them ([] where power was measured and nothing flagged, None where none was), and the median of the runs'
     slow-sample shares (stats.slow_share of each run's own samples: pooled, two runs' speeds would read as two
     modes)."""
@@ -675,7 +676,7 @@ def _run_figures(records: list[dict], network_samples: dict) -> dict:
         **medians,
         "latency_ms_ci_low": float(first["latency_ms_ci_low"]) if bounded else None,
         "latency_ms_ci_high": float(first["latency_ms_ci_high"]) if bounded else None,
-        "samples": min(counts) if counts else None,
+        "samples": round(statistics.median(counts)) if counts else None,
         "power_source": sources[0] if sources else None,
         "power_flags": sorted({f for text in flags for f in text.split(",") if f}) if flags else None,
         "slow_sample_share": statistics.median(shares) if shares else None,
