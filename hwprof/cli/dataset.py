@@ -7,6 +7,8 @@ from pathlib import Path
 import click
 
 from hwprof.cli.common import echo_json, printable
+from hwprof.measuring.allocator import DEFAULT_POLICY
+from hwprof.schema import DEFAULT_CACHE_MODE
 
 
 @click.command()
@@ -158,7 +160,10 @@ RUN_FIELDS = (
 )  # said "unrecorded" where a run lacks one
 
 
-DEFAULT_SETTINGS = {"allocator": "steady", "cache": "cold"}  # measure's, which a run line leaves unsaid
+DEFAULT_SETTINGS = {
+    "allocator": DEFAULT_POLICY,
+    "cache": DEFAULT_CACHE_MODE,
+}  # measure's, which a run line leaves unsaid
 
 
 def _unusual_settings(run: dict) -> str:
