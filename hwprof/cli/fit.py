@@ -9,6 +9,7 @@ import click
 
 from hwprof.cli.common import make_console, number, percent, run_model_files_option
 from hwprof.errors import HwprofError, given_percent
+from hwprof.predictor import INTERVAL_CONFIDENCE
 from hwprof.progress import Notes, Progress
 from hwprof.schema import COMPUTE_DTYPES, METRIC_LABELS
 
@@ -310,7 +311,7 @@ def rerun_line(reruns: dict) -> str:
 )
 @click.option("--channels-last", is_flag=True, help="The network runs channels-last (NHWC).")
 @click.option("--hf-config", default=None, help="Overrides of hf: models' configs, e.g. num_hidden_layers=4.")
-@click.option("--confidence", type=float, default=0.9, show_default=True, help="Interval confidence.")
+@click.option("--confidence", type=float, default=INTERVAL_CONFIDENCE, show_default=True, help="Interval confidence.")
 @click.option(
     "--threads",
     type=int,
@@ -514,7 +515,9 @@ def _print_predictions(predictions, show_layers: bool, doc: dict) -> None:
 @click.command()
 @click.argument("predictor_path", metavar="PREDICTOR")
 @click.argument("datasets", nargs=-1, required=True)
-@click.option("--confidence", type=float, default=0.9, show_default=True, help="Interval confidence for coverage.")
+@click.option(
+    "--confidence", type=float, default=INTERVAL_CONFIDENCE, show_default=True, help="Interval confidence for coverage."
+)
 @click.option("--device-name", default=None, help="Score only the rows of this device.")
 @click.option(
     "--plot", "plot_path", default=None, help="Write a plot of predicted against measured (.png, .pdf or .svg)."

@@ -8,13 +8,16 @@ import click
 
 from hwprof.cli.common import run_model_files_option
 from hwprof.errors import HwprofError
+from hwprof.predictor import INTERVAL_CONFIDENCE
 
 
 @click.command()
 @click.argument("datasets", nargs=-1, required=True, metavar="DATASET...")
 @click.option("--out", "-o", required=True, help="HTML file to write (replaced if it exists).")
 @click.option("--predictor", default=None, help="Also score this predictor.json on the datasets.")
-@click.option("--confidence", type=float, default=0.9, show_default=True, help="Interval level for --predictor.")
+@click.option(
+    "--confidence", type=float, default=INTERVAL_CONFIDENCE, show_default=True, help="Interval level for --predictor."
+)
 @run_model_files_option
 @click.option("--json", "as_json", is_flag=True, help="Print what went into the report as JSON.")
 def report(datasets, out, predictor, confidence, run_model_files, as_json):

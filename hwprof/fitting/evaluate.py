@@ -27,6 +27,7 @@ from hwprof.fitting.data import (
 )
 from hwprof.fitting.pipeline import accuracy
 from hwprof.plotting import axis_label, distinct_styles, literal_text, new_figure, plain_log_ticks, save_figure
+from hwprof.predictor import INTERVAL_CONFIDENCE
 from hwprof.predictor.features import encode_layers
 from hwprof.predictor.predictor import Predictor, check_confidence, load_predictor
 
@@ -37,7 +38,7 @@ LAYOUTS = {False: "contiguous (NCHW)", True: "channels-last (NHWC)"}  # a run's 
 def evaluate(
     predictor: Predictor | str | os.PathLike,
     paths: str | os.PathLike | Iterable[str | os.PathLike],
-    confidence: float = 0.9,
+    confidence: float = INTERVAL_CONFIDENCE,
     device_name: str | None = None,
     run_model_files: bool = False,
 ) -> tuple[dict, pd.DataFrame]:

@@ -33,6 +33,7 @@ import pandas as pd
 
 from hwprof.errors import HwprofError, option, shown, true_or_false, whole_number
 from hwprof.files import as_path, check_output, same_file
+from hwprof.predictor import INTERVAL_CONFIDENCE
 from hwprof.predictor import file as predictor_file
 from hwprof.predictor.domain import Domain
 from hwprof.predictor.features import (
@@ -443,7 +444,7 @@ class Predictor:
     # --- evaluation from features: the fast half ---
 
     def predict_features(
-        self, features: NetworkFeatures, confidence: float = 0.9, intervals: bool = True
+        self, features: NetworkFeatures, confidence: float = INTERVAL_CONFIDENCE, intervals: bool = True
     ) -> dict[str, np.ndarray]:
         """Per-network arrays: each fitted target, its *_low/*_high bounds (which always hold it: an interval
         is widened to its prediction), and layer sums in layer mode. With intervals, `outside` says which
@@ -582,7 +583,7 @@ class Predictor:
         model: Any,
         batch_size: int = 1,
         input_shape: tuple[int, ...] | None = None,
-        confidence: float = 0.9,
+        confidence: float = INTERVAL_CONFIDENCE,
         strict: bool = False,
         *,
         threads: int | None = None,
@@ -655,7 +656,7 @@ class Predictor:
         models: Any,
         batch_size: int | Sequence[int] = 1,
         input_shape: tuple[int, ...] | None = None,
-        confidence: float = 0.9,
+        confidence: float = INTERVAL_CONFIDENCE,
         strict: bool = False,
         *,
         threads: int | None = None,

@@ -16,6 +16,7 @@ import hwprof
 from hwprof.errors import HwprofError, UnfinishedDatasetWarning, given_percent, option, true_or_false, warn
 from hwprof.files import check_output, now_text, write_text_atomically
 from hwprof.plotting import png_bytes
+from hwprof.predictor import INTERVAL_CONFIDENCE
 from hwprof.report import figures
 from hwprof.schema import CONTENDED_SHARE
 
@@ -138,7 +139,7 @@ def build_report(
     datasets,
     out: str | os.PathLike,
     predictor: str | os.PathLike | None = None,
-    confidence: float = 0.9,
+    confidence: float = INTERVAL_CONFIDENCE,
     run_model_files: bool = False,
 ) -> dict:
     """Write the report of `datasets` (and of `predictor` on them) to `out`; a summary of what went in.

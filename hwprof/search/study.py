@@ -28,6 +28,7 @@ from typing import Any
 
 from hwprof.errors import HwprofError, error_line, error_text, given_percent, option, warn
 from hwprof.files import utc_text
+from hwprof.predictor import INTERVAL_CONFIDENCE
 from hwprof.search import DEFAULT_TRIALS
 from hwprof.search.constraints import ANALYTIC_METRICS, METRICS, PREDICTED_METRICS, Constraint, check_satisfiable
 from hwprof.search.space import FactoryFailed, SearchSpace
@@ -39,7 +40,7 @@ SEED_LIMIT = 2**32 - 1  # the largest seed numpy's generator, under both sampler
 # trial; on synthetic spaces of 10-200 trials, 5 found as good a best as that scaling, and 10 a worse one below 30
 TPE_STARTUP_TRIALS = 5
 PARETO_METRICS = ("latency_ms", "energy_mj")  # cost axes of the Pareto front, where predicted
-DEFAULT_CONFIDENCE = 0.9  # asked of the predictor when no interval is used for the budgets
+DEFAULT_CONFIDENCE = INTERVAL_CONFIDENCE  # asked of the predictor when no interval is used for the budgets
 # failed trials one after another that stop a search short of its trials: a factory or objective failing that
 # often is broken, not unlucky, and each failure may have cost a training
 FAILURES_IN_A_ROW = 10
