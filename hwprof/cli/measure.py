@@ -212,6 +212,7 @@ def measure(
     """
     from hwprof.cli.shards import parse_devices
 
+    _check_given(tegrastats, power)
     devices = parse_devices(device)
     if len(devices) > 1:
         _measure_shards(click.get_current_context(), devices, out, threads, resume, as_json, quiet)
@@ -284,6 +285,18 @@ def measure(
     elif not quiet:
         print_summary(summary, out, runs, contention_said=True)  # measure warned of contention as it ended
         _echo_facts(facts, summary, continued)
+
+
+def _check_given(tegrastats, power: str) -> None:
+    """Options that would be ignored are refused: --tegrastats names the Jetson's sensor, which --power none, rapl
+    or nvml does not read."""
+    from hwprof.errors import HwprofError
+
+    if tegrastats is not None and power not in ("auto", "jetson"):
+        raise HwprofError(
+            f"--tegrastats names the program --power jetson reads power from, and --power {power} does not read "
+            "it: drop --tegrastats, or give --power jetson (or auto)"
+        )
 
 
 def run_facts(run: dict, elapsed_s: float | None) -> dict:
