@@ -303,8 +303,15 @@ def as_path(value: object, what: str) -> Path:
     _refuse_frame(value, what)
     if not isinstance(value, (str, os.PathLike)):
         raise HwprofError(f"Give the {what} as a path (str or os.PathLike), not {shown(value)}.")
+    _refuse_empty(os.fspath(value), what)
     _refuse_folder_name(os.fspath(value), f"The {what}")
     return Path(value)
+
+
+def _refuse_empty(text: str | bytes, what: str) -> None:
+    """Refuse an empty path (`--out ''`), which Path() reads as the current folder, ".", never typed."""
+    if not text:
+        raise HwprofError(f"The {what} path is empty; give a file name.")
 
 
 def _refuse_folder_name(text: str | bytes, what: str) -> None:
@@ -346,6 +353,7 @@ def check_output(
     continued, where the caller says `exists_ok`). `companions`: a dataset, whose raw samples, provenance and
     journal are written beside it under longer names."""
     text = os.fspath(path)
+    _refuse_empty(text, "output")
     _refuse_folder_name(text, "Output")
     _check_path_length(text, COMPANION_ADDED if companions else TEMPORARY_ADDED)
     path = Path(path)
