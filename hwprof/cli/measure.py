@@ -212,7 +212,7 @@ def measure(
     """
     from hwprof.cli.shards import parse_devices
 
-    _check_given(tegrastats, power)
+    _check_given(tegrastats, power, input_shape, hf_config)
     devices = parse_devices(device)
     if len(devices) > 1:
         _measure_shards(click.get_current_context(), devices, out, threads, resume, as_json, quiet)
@@ -287,9 +287,10 @@ def measure(
         _echo_facts(facts, summary, continued)
 
 
-def _check_given(tegrastats, power: str) -> None:
+def _check_given(tegrastats, power: str, input_shape, hf_config) -> None:
     """Options that would be ignored are refused: --tegrastats names the Jetson's sensor, which --power none, rapl
-    or nvml does not read."""
+    or nvml does not read; an empty --input-shape or --hf-config is a value lost (an unset variable), not the
+    option left out."""
     from hwprof.errors import HwprofError
 
     if tegrastats is not None and power not in ("auto", "jetson"):
@@ -297,6 +298,10 @@ def _check_given(tegrastats, power: str) -> None:
             f"--tegrastats names the program --power jetson reads power from, and --power {power} does not read "
             "it: drop --tegrastats, or give --power jetson (or auto)"
         )
+    if input_shape is not None and not input_shape.strip():
+        raise HwprofError("--input-shape is empty: give the input shape without the batch, e.g. 3,224,224, or drop it")
+    if hf_config is not None and not hf_config.strip():
+        raise HwprofError("--hf-config is empty: give overrides, e.g. num_hidden_layers=4,hidden_size=256, or drop it")
 
 
 def run_facts(run: dict, elapsed_s: float | None) -> dict:
