@@ -97,7 +97,6 @@ def run(ctx, command, device, power, tegrastats, idle_s, out, trace, as_json, js
         raise HwprofError(f"{option('trace', True)} names its file after the dataset: give --out too")
     if json_out is not None:  # before CMD runs, as --out: a bad path never costs a run
         check_output(json_out, inputs=[out] if out is not None else [], force=True)
-    begun = time.perf_counter()
     # before the sensor: naming a GPU loads torch's CUDA, whose UUID for the device is how NVML opens that GPU
     # (without it, the GPU is taken by index, which CUDA's fastest-first order makes a guess)
     device_name = name_of(device)
@@ -105,12 +104,14 @@ def run(ctx, command, device, power, tegrastats, idle_s, out, trace, as_json, js
     try:
         on_sensor = sensor_notes(sensor, device)
         provenance = _check_dataset(out, device, argv, power, sensor, trace)
+        begun = time.perf_counter()  # measure_s: the idle baseline and the command, not hwprof's own start-up
         cost = measure_command(argv, device, sensor, idle_s)
+        measure_s = time.perf_counter() - begun
     finally:
         sensor.close()
     trace_path, written = None, out
     if out is not None:
-        row = command_row(cost, device_name, time.perf_counter() - begun)
+        row = command_row(cost, device_name, measure_s)
         stop = {"stopped_reason": cost.unavailable_reason, "stopped_at": cost.stopped_at} if cost.stopped_at else None
         trace_path, written = _append_or_aside(out, provenance, (row, stop), cost.trace if trace else None)
     notes = on_sensor + _skipped_notes(cost, written, trace, trace_path, idle_s)

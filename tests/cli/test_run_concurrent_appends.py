@@ -52,3 +52,24 @@ def test_a_measure_holding_the_file_still_has_the_row_written_aside(sysfs_root, 
     assert result.exit_code == 0, result.output
     assert "being written by hwprof measure" in result.output and "instead" in result.output
     assert len(read_dataset(out)) == 1 and len(list(tmp_path.glob("runs.run-*.parquet"))) == 1
+
+
+def test_a_rows_measure_s_covers_the_command_not_hwprofs_start_up(sysfs_root, tmp_path, monkeypatch):
+    """measure_s was 4.16 s for a 0.26 s command: the clock started before torch was imported to name the device."""
+    import time
+
+    from hwprof.measuring import provenance
+
+    clock, skipped = time.perf_counter, [0.0]
+    monkeypatch.setattr(time, "perf_counter", lambda: clock() + skipped[0])
+    name_of = provenance.device_name
+
+    def slow_start_up(device):
+        skipped[0] += 1000.0  # hwprof's start-up: importing torch to name the device
+        return name_of(device)
+
+    monkeypatch.setattr(provenance, "device_name", slow_start_up)
+    out = tmp_path / "runs.parquet"
+    assert run("--out", out, "--", "true").exit_code == 0
+    row = read_dataset(out).iloc[0]
+    assert row["measure_s"] < 1000.0 and row["measure_s"] >= row["latency_ms"] / 1000.0
