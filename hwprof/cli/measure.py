@@ -469,7 +469,7 @@ def models(source, as_json):
         for name, entry in sorted(MODELS.items())
     ]
     if as_json:
-        echo_json(entries)
+        echo_json(entries + _sweep_entries() + ([] if source == "builtin" else _source_entries()))
         return
     from rich.table import Table
 
@@ -491,6 +491,44 @@ def models(source, as_json):
             else f"not installed: {install_command(entry)}"
         )
         console.print(f"{entry.prefix}:NAME - {entry.about} ({state})")
+
+
+def _sweep_entries() -> list[dict]:
+    """The layer sweeps the text listing names, as entries of the built-in models' keys: sweep:OP is a name measure
+    takes."""
+    from hwprof.models.spec import SWEEP_FAMILY
+    from hwprof.sample_models.sweep import PREFIX, SAMPLERS
+
+    about = "layer sweep: configurations of one op type, layers only, no network; {}:COUNT:SEED sets both"
+    return [
+        {
+            "name": f"{PREFIX}{op}",
+            "source": "sweep",
+            "input_shape": None,
+            "family": SWEEP_FAMILY,
+            "description": about.format(f"{PREFIX}{op}"),
+        }
+        for op in SAMPLERS
+    ]
+
+
+def _source_entries() -> list[dict]:
+    """The model zoos the text listing names, one entry each (PREFIX:NAME), with whether it is installed and, where
+    not, the command that installs it: `hwprof models --source PREFIX --json` lists an installed one's models."""
+    from hwprof.models.sources import SOURCES, install_command
+
+    return [
+        {
+            "name": f"{entry.prefix}:NAME",
+            "source": entry.prefix,
+            "input_shape": None,
+            "family": None,
+            "description": entry.about,
+            "installed": entry.installed,
+            "install": None if entry.installed else install_command(entry),
+        }
+        for entry in SOURCES.values()
+    ]
 
 
 def _list_source(prefix: str, as_json: bool) -> None:
