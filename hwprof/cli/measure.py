@@ -150,9 +150,9 @@ SPREAD_PROCESSES = 3  # processes whose interval the note advises, as one that c
     type=float,
     default=Method.max_other_share,
     show_default=True,
-    help="Discard a burst of samples taken while other processes held more than this share of the machine's "
-    "CPU, and wait for a quiet spell (at most each item's --max-time in all) before sampling again; 1 keeps "
-    "every burst.",
+    help="Discard a burst of samples taken while other processes held more than this share of the CPUs this "
+    "process may use (its affinity mask: a taskset or cpuset may leave fewer than the machine has), and wait for "
+    "a quiet spell (at most each item's --max-time in all) before sampling again; 1 keeps every burst.",
 )
 @click.option(
     "--cache",
