@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import math
 import sys
 from pathlib import Path
 
 import click
 
-from hwprof.cli.common import make_console
+from hwprof.cli.common import echo_json, make_console
 
 SHOWN_LAYERS = 20  # layer rows in the table: significant changes first, then the largest
 SHOWN_NETWORKS = 20  # network rows in the table, and models and ops in theirs, chosen as the layer rows are
@@ -58,7 +57,7 @@ def compare(base: Path, new: Path, fail_above: str | None, metric: str, as_json:
     threshold = parse_threshold(fail_above) if fail_above is not None else None
     report = run_compare(base, new, fail_above=threshold, metric=metric)
     if as_json:
-        click.echo(json.dumps(report, indent=2))
+        echo_json(report)
     else:
         print_report(report)
     if report.get("gate", {}).get("regressions"):

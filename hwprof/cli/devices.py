@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
 import click
 
-from hwprof.cli.common import existing_tegrastats
+from hwprof.cli.common import echo_json, existing_tegrastats
 from hwprof.errors import HwprofError
 
 TEGRASTATS_PROBE_S = 1.5  # how long `devices` waits for tegrastats' first rails: a listing stays quick
@@ -261,7 +260,7 @@ def devices(as_json, tegrastats):
     check_sysfs_root()
     report = collect_devices(tegrastats)
     if as_json:
-        click.echo(json.dumps(report, indent=2))
+        echo_json(report)
     else:
         _print_report(report)
 

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import math
 
 import click
 
-from hwprof.cli.common import make_console, number, percent, run_model_files_option
+from hwprof.cli.common import echo_json, make_console, number, percent, run_model_files_option
 from hwprof.errors import HwprofError, given_percent
 from hwprof.predictor import INTERVAL_CONFIDENCE
 from hwprof.progress import Notes, Progress
@@ -115,7 +114,7 @@ def fit(
             click.echo(f"warning: {warning}", err=True)
     summary = fit_summary(predictor.doc, out)
     if as_json:
-        click.echo(json.dumps(summary, indent=2))
+        echo_json(summary)
         return
     _print_fit_summary(summary)
 
@@ -377,7 +376,7 @@ def predict(
         for seq_len in (lengths if takes[model] else [None])
     ]
     if as_json:
-        click.echo(json.dumps([p.to_dict() for p in predictions], indent=2))
+        echo_json([p.to_dict() for p in predictions])
         return
     _print_predictions(predictions, show_layers, predictor.doc)
 
@@ -542,7 +541,7 @@ def evaluate(predictor_path, datasets, confidence, device_name, plot_path, run_m
         plot(points, plot_path, title=f"{predictor_path} on {', '.join(datasets)}")
         report["plot"] = plot_path
     if as_json:
-        click.echo(json.dumps(report, indent=2))
+        echo_json(report)
         return
     _print_report(report)
 

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import json
-
 import click
 
-from hwprof.cli.common import run_model_files_option
+from hwprof.cli.common import echo_json, run_model_files_option
 from hwprof.errors import HwprofError
 from hwprof.predictor import INTERVAL_CONFIDENCE
 
@@ -44,7 +42,7 @@ def report(datasets, out, predictor, confidence, run_model_files, as_json):
         list(datasets), out, predictor=predictor, confidence=confidence, run_model_files=run_model_files
     )
     if as_json:
-        click.echo(json.dumps(summary, indent=2))
+        echo_json(summary)
         return
     click.echo(f"wrote {summary['out']}: {len(summary['sections'])} sections, {summary['images']} images")
 
