@@ -39,7 +39,7 @@ EXTRA_COLUMNS = (
     "layer_count",  # network rows: layers that execute
     "config_id",  # layer rows: instances with the same id share one measurement
     "measure_s",  # wall time spent measuring the row
-    "other_cpu_share",  # share of the machine's CPU other processes took meanwhile; > CONTENDED_SHARE means suspect
+    "other_cpu_share",  # share of the CPUs this process may use that others took meanwhile; > CONTENDED_SHARE means suspect
     "discarded_bursts",  # sample bursts thrown away because other processes held too much of the CPU
     "processes",  # fresh processes the row's measurement was combined from (measure --processes)
     "run_id",  # links the row to its run's provenance
@@ -76,7 +76,7 @@ DEFAULT_CACHE_MODE = "cold"  # measure's default since 2026-12-03 (hwprof.measur
 # how layers and networks were measured before these columns were written: float32, eager, channels first
 SETTINGS_BEFORE_RECORDED = {"dtype": "float32", "compiled": False, "channels_last": False}
 
-# above this share of the machine's CPU taken by others while a row was timed, its timing is suspect
+# above this share of the CPUs this process may use taken by others while a row was timed, its timing is suspect
 CONTENDED_SHARE = 0.05
 
 # fewer samples than this (from one process) bound no 95% interval of their median (order statistics,

@@ -670,7 +670,7 @@ def _relative_ci(rows: pd.DataFrame) -> pd.Series:
     (a few samples when the time budget ran out) count as no better than UNSTABLE_RELATIVE_CI,
     and rows with no interval at all (too few samples to bound a median) as the least precise.
 
-    A row timed while other processes took a share of the machine's CPU (`other_cpu_share`)
+    A row timed while other processes took a share of the CPUs it may use (`other_cpu_share`)
     may be inflated by about that much whatever its interval says (the interval only sees
     the noise within the run), so that share is added to it in quadrature."""
     from hwprof.dataset import latency_interval_unbounded

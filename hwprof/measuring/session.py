@@ -328,8 +328,8 @@ def _measure(
         raise HwprofError(f"{option('max_item_s', options.max_item_s)} must be a positive number of seconds")
     if not 0 < options.max_other_share <= 1:
         raise HwprofError(
-            f"{option('max_other_share', options.max_other_share)} is out of range: give a share of the machine's "
-            "CPU from 0 to 1, such as 0.1 (1 keeps every burst)"
+            f"{option('max_other_share', options.max_other_share)} is out of range: give a share of the CPUs this "
+            "process may use (its affinity mask) from 0 to 1, such as 0.1 (1 keeps every burst)"
         )
     if isinstance(options.processes, bool) or not isinstance(options.processes, int) or options.processes < 1:
         raise HwprofError(
