@@ -125,12 +125,18 @@ def name_too_long(path: Path) -> HwprofError:
     )
 
 
+class WrittenAside(HwprofError):
+    """An output written without force under another name, since another process wrote its own name meanwhile:
+    refused, yet nothing of it lost."""
+
+
 def write_atomically(path: str | os.PathLike, write_to: Callable[[Path], object], force: bool = True) -> Path:
     """Call write_to(temporary path), then move the temporary file over `path` (over a link's target).
 
     Without `force`, a file that appeared at `path` while the content was written (another process's output,
-    which check_output did not see when this command started) is never replaced: the write is refused in one
-    sentence. OSError propagates to the caller, who knows what the file is and words the message."""
+    which check_output did not see when this command started) is never replaced, and what this one wrote is not
+    lost either: it goes to a name of its own beside it, which the sentence refusing the write names. OSError
+    propagates to the caller, who knows what the file is and words the message."""
     path = followed(path)
     descriptor, name = tempfile.mkstemp(
         dir=path.parent if str(path.parent) else ".", prefix=f".{path.name}.", suffix=".tmp"
@@ -154,18 +160,32 @@ def write_atomically(path: str | os.PathLike, write_to: Callable[[Path], object]
 def _published_beside(temporary: Path, path: Path) -> bool:
     """Give the written `temporary` file the name `path` only where no file has it (a hard link fails on an
     existing name, where a rename would replace it), then drop the temporary name; False where the filesystem
-    takes no hard links, and the caller renames as before."""
+    takes no hard links, and the caller renames as before. Where a file has the name, the content is given
+    the first free name `STEM.PID[.N]SUFFIX` beside it, and the write is refused naming both."""
     try:
         os.link(temporary, path)
     except FileExistsError:
-        raise HwprofError(
-            f"{path} was written by another process while this one ran; pass {option('force', True)} to replace "
-            "it, or choose another path."
+        aside = _linked_aside(temporary, path)
+        raise WrittenAside(
+            f"{path} was written by another process while this one ran, so this one's was written to {aside} "
+            f"instead; keep the one you want (pass {option('force', True)} to replace such a file)."
         ) from None
     except OSError:  # no hard links here (EPERM, ENOTSUP, EXDEV on some filesystems)
         return False
     temporary.unlink()
     return True
+
+
+def _linked_aside(temporary: Path, path: Path) -> Path:
+    """The first free name STEM.PID[.N]SUFFIX beside `path`, given to `temporary`'s content by a hard link."""
+    for number in range(1000):
+        aside = path.with_name(f"{path.stem}.{os.getpid()}{f'.{number}' if number else ''}{path.suffix}")
+        try:
+            os.link(temporary, aside)
+        except FileExistsError:
+            continue
+        return aside
+    raise FileExistsError(errno.EEXIST, "no free name beside it", str(path))
 
 
 @contextmanager

@@ -231,7 +231,14 @@ def search(
             budget = demo_default_budget(predictor)
             click.echo(f"demo budget: {budget} (the median predicted latency of the family on this machine)")
             options = dataclasses.replace(options, constraints=parse_constraints([budget]))
-        origin = dict(predictor=predictor, space_path=None if space == "demo" else space, started=started)
+        # a search.json another search wrote in the folder since _prepare_out is replaced only with --force, or
+        # where workers share one --storage (each rewrites the study's file whole)
+        origin = dict(
+            predictor=predictor,
+            space_path=None if space == "demo" else space,
+            started=started,
+            replace=force or bool(options.storage),
+        )
         import optuna
 
         optuna.logging.set_verbosity(optuna.logging.WARNING)  # each trial gets our own line instead
@@ -458,6 +465,7 @@ def _report(
     predictor=None,
     space_path: str | None = None,
     started: str | None = None,
+    replace: bool = True,
 ) -> None:
     """Verify the study's final candidates where asked, write search.json and pareto.png, then show the study:
     a standard output that takes no more lines (a reader gone, a full disk) loses no result. The files are
@@ -470,7 +478,8 @@ def _report(
         click.echo("verify: nothing was measured, since no trained configuration was predicted to meet the budgets")
     if candidates:
         try:
-            figure = _write(result, out, {}, predictor, space_path, started)
+            figure = _write(result, out, {}, predictor, space_path, started, replace=replace)
+            replace = True  # this command's own file from here on
         except HwprofError:
             _show(result, {}, stopped, False, device, power)
             raise
@@ -483,7 +492,7 @@ def _report(
             )
             raise
     try:  # before anything is shown: a standard output that takes no more lines loses no result
-        figure = _write(result, out, verified, predictor, space_path, started, figure)
+        figure = _write(result, out, verified, predictor, space_path, started, figure, replace)
     except HwprofError:
         _show(result, verified, stopped, verify, device, power)
         raise
@@ -535,14 +544,22 @@ def _show(result, verified: dict, stopped: bool, verify: bool, device: str, powe
             click.echo(line)
 
 
-def _write(result, out: Path, verified: dict, predictor, space_path, started, figure: Path | None = None) -> Path:
+def _write(
+    result, out: Path, verified: dict, predictor, space_path, started, figure: Path | None = None, replace: bool = True
+) -> Path:
     """Write search.json, and pareto.png unless `figure` is one drawn already (a verification changes no point
-    of it); the figure's path."""
+    of it); the figure's path. Without `replace`, a search.json another process wrote meanwhile is kept, and
+    this one's goes beside it."""
+    from hwprof.files import WrittenAside
     from hwprof.search import results
     from hwprof.search.report import plot_pareto
 
     try:
-        results.dump(result, out / "search.json", verified, predictor=predictor, space=space_path, started=started)
+        results.dump(
+            result, out / "search.json", verified, predictor=predictor, space=space_path, started=started, force=replace
+        )
+    except WrittenAside:  # saved, under another name, which it says
+        raise
     except HwprofError as unwritten:
         raise HwprofError(f"{unwritten}; the results above were not saved") from None
     return figure or plot_pareto(result, out / "pareto.png")

@@ -37,6 +37,7 @@ from hwprof.fitting.data import (
 from hwprof.fitting.layers import FAMILIES
 from hwprof.fitting.pipeline import adapt_training_data, fit_training_data
 from hwprof.fitting.prior import fit_from_prior
+from hwprof.predictor import file as predictor_file
 from hwprof.predictor.predictor import IN_MEMORY, Predictor, check_predictor_output, load_predictor
 from hwprof.progress import Progress, given_progress
 
@@ -148,7 +149,10 @@ def fit(
     advice = advice_naming(plain_output)  # the predictor file's: the same whatever folder fit ran in
     predictor.doc["training"]["warnings"] = [*mixed, *([distrusted] if distrusted else []), *advice]
     if out is not None:
-        predictor.save(out, force=True)  # check_output above refused an existing file without force
+        # check_predictor_output above refused an existing file without force; one another process (a second fit
+        # to the same path) wrote since is not replaced either
+        predictor_file.dump(predictor.doc, out, force)
+        predictor.source = str(out)
     return predictor
 
 

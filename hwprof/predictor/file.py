@@ -121,12 +121,13 @@ def feature_definitions(variables: list[str], groups_seen: list[str]) -> dict:
     }
 
 
-def dump(doc: dict, path: str | os.PathLike) -> None:
-    """Write atomically: a crash never leaves half a predictor behind."""
+def dump(doc: dict, path: str | os.PathLike, force: bool = True) -> None:
+    """Write atomically: a crash never leaves half a predictor behind. Without `force`, a file another process
+    wrote at `path` meanwhile is not replaced (files.write_atomically)."""
     path = Path(path)
     text = json.dumps(doc, indent=1, allow_nan=False)
     try:
-        write_text_atomically(path, text)
+        write_text_atomically(path, text, force)
     except OSError as error:
         raise HwprofError(f"cannot write the predictor to {path}: {error.strerror or error}") from None
 

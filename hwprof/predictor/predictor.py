@@ -297,7 +297,7 @@ class Predictor:
     def save(self, path: str | os.PathLike, force: bool = False) -> None:
         """Write the predictor file. An older predictor is replaced only with `force`, as `fit(out=...)` replaces
         one; a .parquet or .csv file (a measurement) never is, even with `force`."""
-        predictor_file.dump(self.doc, check_predictor_output(path, force=force))
+        predictor_file.dump(self.doc, check_predictor_output(path, force=force), force)
         self.source = str(path)  # later messages name the file it now is
 
     def __repr__(self) -> str:

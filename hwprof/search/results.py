@@ -29,13 +29,15 @@ def dump(
     predictor=None,
     space: str | os.PathLike | None = None,
     started: str | None = None,
+    force: bool = True,
 ) -> Path:
     """Write the study's outcome atomically (ordinary permissions, never half a file), with what it came from,
     as datasets and predictor files say theirs: which predictor file (`predictor`, a Predictor) and space file
     (`space`, None for one made in memory) it was searched with, by which hwprof, and when: `started`, the
     study's first trial's start (a resumed study began before this command), `command_started` this command's
     start as files.now_text() gives it (`started`), and finished is now. The budgets held only for that
-    predictor; the seed and the space's definition ride in the study's records."""
+    predictor; the seed and the space's definition ride in the study's records. Without `force`, a file another
+    process wrote at `path` meanwhile is not replaced (files.write_atomically)."""
     path = Path(path)
     payload = {
         "format": FORMAT,
@@ -52,7 +54,7 @@ def dump(
     text = json.dumps(_standard_json(payload), indent=2, sort_keys=True, allow_nan=False)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        return write_text_atomically(path, text)
+        return write_text_atomically(path, text, force)
     except OSError as error:
         raise HwprofError(f"cannot write the search results to {path}: {error.strerror or error}") from None
 

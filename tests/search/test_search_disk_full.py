@@ -58,7 +58,7 @@ def test_the_results_are_shown_when_search_json_cannot_be_written(tmp_path, monk
 
     space, result = _search()
 
-    def refuse(path, text):
+    def refuse(path, text, force=True):
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(results, "write_text_atomically", refuse)
