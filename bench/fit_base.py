@@ -21,9 +21,9 @@ sys.path.insert(0, str(HERE))
 from results_io import emit_markdown, heading, provenance  # noqa: E402
 
 BOARDS = {
-    "Intel Xeon VM, 2 threads": "bench/data/default",
-    "AMD EPYC VM, 2 threads": "bench/data/default_amd/t2",
-    "AMD EPYC VM, 1 thread": "bench/data/default_amd/t1",
+    "Intel Xeon VM, 2 threads": str(HERE / "data" / "default"),
+    "AMD EPYC VM, 2 threads": str(HERE / "data" / "default_amd" / "t2"),
+    "AMD EPYC VM, 1 thread": str(HERE / "data" / "default_amd" / "t1"),
 }
 
 
@@ -38,7 +38,10 @@ def main() -> None:
     from hwprof.fitting.fit import fit
 
     def datasets(folder: str) -> list[str]:
-        return [str(p) for p in without_sample_sidecars(sorted(Path(folder).glob("*.parquet")))]
+        found = [str(p) for p in without_sample_sidecars(sorted(Path(folder).glob("*.parquet")))]
+        if not found:
+            sys.exit(f"no datasets in {folder}")
+        return found
 
     own = {label: fit(datasets(folder)) for label, folder in boards.items()}
     pairs = []

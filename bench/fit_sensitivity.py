@@ -12,6 +12,7 @@ runs aligned to one machine speed before they are combined (what `hwprof fit` do
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
@@ -74,6 +75,11 @@ COMBINATIONS = {
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--out", default=str(HERE / "results" / "fit_sensitivity.json"), help="results JSON (and .md beside it)"
+    )
+    args = parser.parse_args()
     from hwprof.fitting.data import read_inputs, select_device, training_data
     from hwprof.fitting.pipeline import fit_training_data
 
@@ -106,7 +112,7 @@ def main() -> None:
             f"{metrics['coverage_90']:.1%} | {side} |"
         )
         print(lines[-1], flush=True)
-    emit_markdown(results, "\n".join(lines) + "\n", HERE / "results" / "fit_sensitivity.json")
+    emit_markdown(results, "\n".join(lines) + "\n", Path(args.out))
 
 
 if __name__ == "__main__":

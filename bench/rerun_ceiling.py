@@ -101,6 +101,16 @@ def main() -> None:
     )
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
+    missing = [
+        str(args.root / campaign / threads)
+        for campaign in args.campaigns
+        for threads in args.threads
+        if not (args.root / campaign / threads).is_dir()
+    ]
+    if missing:
+        sys.exit(
+            f"no such folder: {', '.join(missing)} (a campaign's data that the repository does not keep is measured anew)"
+        )
 
     results = {"command": " ".join(["python", *sys.argv]), "threads": {}}
     lines = [

@@ -13,6 +13,7 @@ interval within a run can show.
 
 from __future__ import annotations
 
+import argparse
 import itertools
 import sys
 from pathlib import Path
@@ -58,6 +59,11 @@ def table_name(model: str, width: int) -> str:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--out", default=str(HERE / "results" / "run_spread.json"), help="results JSON (and .md beside it)"
+    )
+    args = parser.parse_args()
     results = {"command": " ".join(["python", *sys.argv]), "policies": {}}
     lines = [
         "| allocator | runs | pair | median ratio | p90 ratio | largest ratio | intervals overlap |",
@@ -84,7 +90,7 @@ def main() -> None:
                 f"{ratio.max():.2f} ({model} batch {largest_at[1]}) | {overlap.mean():.0%} |"
             )
         results["policies"][policy] = {"runs": list(runs), "pairs": pairs}
-    emit_markdown(results, "\n".join(lines) + "\n", HERE / "results" / "run_spread.json")
+    emit_markdown(results, "\n".join(lines) + "\n", Path(args.out))
 
 
 if __name__ == "__main__":

@@ -35,10 +35,21 @@ def main():
     parser.add_argument("folders", nargs="+", type=Path)
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
+    missing = [str(folder) for folder in args.folders if not folder.is_dir()]
+    if missing:
+        sys.exit(f"no such folder: {', '.join(missing)}")
     folders = {str(folder).rstrip("/"): folder_shares(folder) for folder in args.folders}
+    if not any(folders.values()):
+        sys.exit(
+            "no dataset in these folders has the network rows' raw samples (*.samples.parquet), which this needs; "
+            "the repository does not keep the sidecars of bench/data (see .gitignore): measure anew"
+        )
     rows = []
     for name, shares in folders.items():
         values = list(shares.values())
+        if not values:
+            rows.append(f"| {name} | 0 | - | - | no samples sidecar |")
+            continue
         noted = sum(value >= TWO_SPEED_NOTE_SHARE for value in values)
         rows.append(
             f"| {name} | {len(values)} | {max(values):.0%} | {noted} | "
