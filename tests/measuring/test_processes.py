@@ -2,6 +2,7 @@
 
 import dataclasses
 import math
+import statistics
 import sys
 
 import pandas as pd
@@ -70,12 +71,40 @@ def test_processes_whose_typical_one_bounds_nothing_bound_nothing_combined():
     assert combine_processes([1.0, 1.1, 0.9], [math.nan, 0.01, 0.01])[1] >= 0.01  # one of three: still bounded
 
 
+def _between(medians: list[float], confidence: float = 0.95) -> float:
+    """The half-width for the difference of two medians of n processes, from the textbook: a normal sample's
+    median has standard error sqrt(pi/2) * sigma / sqrt(n), the difference of two sqrt(2) times that, and sigma
+    is estimated with n - 1 degrees of freedom, so Student's t at n - 1."""
+    from scipy.stats import t
+
+    n = len(medians)
+    standard_error = math.sqrt(math.pi / 2) * statistics.stdev(medians) / math.sqrt(n)
+    return t.ppf(0.5 + confidence / 2, n - 1) * math.sqrt(2) * standard_error
+
+
 def test_the_spread_between_processes_widens_the_interval():
+    """Processes 20% apart: a rerun's median moves by more than any within-process interval. The half-width is
+    0.2408; a test that asked only for more than 0.1 passed one sqrt(2) or 1.25 times narrower, or t at n
+    degrees of freedom."""
     center, half = combine_processes([1.0, 1.1, 0.9, 1.05], [0.01] * 4)
     assert center == pytest.approx(1.025)
-    assert half > 0.1  # processes 20% apart: a rerun's median moves by more than any within-process interval
+    assert half == pytest.approx(_between([1.0, 1.1, 0.9, 1.05]), rel=1e-9)
+    assert half == pytest.approx(0.2408, abs=5e-5)
+    assert combine_processes([1.0, 1.1, 0.9, 1.05], [0.01] * 4, confidence=0.9)[1] == pytest.approx(
+        _between([1.0, 1.1, 0.9, 1.05], 0.9), rel=1e-9
+    )
     agreeing_center, agreeing_half = combine_processes([1.0, 1.0, 1.0, 1.0], [0.01] * 4)
     assert agreeing_half == 0.01  # never narrower than a process's own interval
+
+
+def test_each_side_is_the_larger_of_its_own_typical_distance_and_the_spread_between_processes():
+    """combine_processes is called once per side of a row's interval: a slow side wider than the spread keeps
+    its own width, and a fast side narrower than it takes the spread's."""
+    medians = [2.0, 2.04, 1.98]
+    _, below = combine_processes(medians, [0.01, 0.012, 0.011])
+    _, above = combine_processes(medians, [0.3, 0.25, 0.28])
+    assert below == pytest.approx(_between(medians), rel=1e-9) and 0.011 < below < 0.28
+    assert above == 0.28
 
 
 def test_more_processes_narrow_the_interval_for_the_same_spread():
