@@ -85,3 +85,5 @@ def test_slow_share_counts_the_samples_of_a_slow_mode():
     rng.shuffle(two_speeds)
     assert slow_share(two_speeds) == pytest.approx(0.3)
     assert slow_share([]) == 0.0
+    # README's threshold, 1.4x the fastest tenth (here 10.0): just below it is not slow, at it and above it are
+    assert slow_share([10.0] * 17 + [13.9, 14.0, 14.1]) == pytest.approx(2 / 20)
