@@ -150,6 +150,9 @@ def test_without_raw_samples_ratios_remain_and_the_reason_is_given(tmp_path, bas
     assert undecided.exit_code == 2 and "cannot decide" in undecided.output and "has no raw samples" in undecided.output
 
 
+FRACTIONS = {"a fraction as threshold": "0.05", "a half as threshold": "0.5", "just below 1 as threshold": "0.99"}
+
+
 @pytest.mark.parametrize(
     "case, fragment",
     [
@@ -158,6 +161,8 @@ def test_without_raw_samples_ratios_remain_and_the_reason_is_given(tmp_path, bas
         ("other device", "was measured with device Synthetic CPU but"),
         ("bad threshold", "is not a percentage; write it as 5%"),
         ("a fraction as threshold", "--fail-above 0.05 is a percentage, not a fraction: write 5% for 5 percent"),
+        ("a half as threshold", "--fail-above 0.5 is a percentage, not a fraction: write 50% for 50 percent"),
+        ("just below 1 as threshold", "--fail-above 0.99 is a percentage, not a fraction: write 99% for 99 percent"),
         ("--metric without a gate", "--metric energy_mj only chooses what --fail-above gates on"),
         ("damaged samples", "NEW: Could not read the raw samples"),
         ("compiled", "base.parquet was measured without --compile but"),
@@ -175,9 +180,9 @@ def test_bad_input_is_one_sentence_and_exit_2(tmp_path, base, case, fragment):
     elif case == "bad threshold":
         write_run(new)
         extra = ["--fail-above", "five"]
-    elif case == "a fraction as threshold":  # 0.05 meant as 5% would gate at 0.05%, 100 times tighter
+    elif case in FRACTIONS:  # any bare number below 1: 0.05 meant as 5% would gate at 0.05%, 100 times tighter
         write_run(new)
-        extra = ["--fail-above", "0.05"]
+        extra = ["--fail-above", FRACTIONS[case]]
     elif case == "--metric without a gate":  # it would change nothing, silently
         write_run(new)
         extra = ["--metric", "energy_mj"]
