@@ -1230,6 +1230,8 @@ def merge_datasets(
     check_output(out, inputs=shards, force=force, companions=True)
     _check_trace_output(out, shards, force)
     with ExclusiveLock(out, "hwprof merge"):  # a measure writing `out` would replace the merge at its end
+        if not force:  # another merge may have written it while this one waited for the lock
+            check_output(out, inputs=shards, companions=True)
         return _merge(shards, out, skip_unfinished)
 
 
