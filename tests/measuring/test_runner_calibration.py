@@ -62,3 +62,12 @@ def test_a_layer_whose_warm_calls_last_2_ms_or_more_keeps_one_call_a_sample(prep
 def test_an_item_whose_cold_call_spent_its_budget_is_called_once(prepared):
     item, clock = prepared(lambda k: 2.0, max_item_s=1.0)
     assert clock.calls == 1 and item.done and item.samples == [2.0] and item.iterations == 1
+
+
+def test_a_slow_items_budget_is_not_spent_on_a_second_calibrating_call(prepared):
+    """A network whose calls take 2 s had one of its ten seconds spent on a call that calibrates nothing (a
+    call of 2 ms or more is one sample alone): the cold call goes straight to the warm-up, which one call ends
+    (Method.max_warmup_s is shorter)."""
+    item, clock = prepared(lambda k: 2.0)
+    assert Method().max_warmup_s < 2.0
+    assert item.iterations == 1 and clock.calls == 2 and clock.now == 4.0
