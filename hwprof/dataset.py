@@ -1398,13 +1398,25 @@ def allocator_label(allocator: dict) -> str | None:
     return f"{allocator['policy']} ({', '.join(notes)})" if notes else str(allocator["policy"])
 
 
+def run_section(run: dict, setting: str) -> dict:
+    """A run's section `setting` (cache, execution), {} where it has none; a --processes run written before its
+    workers' cache mode and execution were copied into it holds them in its workers' runs only (`processes`),
+    the last of which applied them."""
+    workers = run.get("processes")
+    own = run.get(setting)
+    if own is None and isinstance(workers, list) and workers and isinstance(workers[-1], dict):
+        own = workers[-1].get(setting)
+    return own if isinstance(own, dict) else {}
+
+
 def run_conditions(run: dict) -> dict:
     """What a run recorded of RUN_CONDITIONS, each as text but for "env" (its variables by name): from its
     provenance, or its summary in a predictor (hwprof.fitting.data), whose allocator and cache are text already.
     What the run did not record or could not read is left out: unknown, never a difference. A measure run from
     before the allocator was recorded ran with glibc's as found and reads as ALLOCATOR_BEFORE_RECORDED, so its
     networks' 0.42-0.59x against a steady run of the same models are called a difference."""
-    allocator, cache = run.get("allocator"), run.get("cache")
+    allocator = run.get("allocator")
+    cache = run.get("cache") if "cache" in run else run_section(run, "cache") or None
     if "allocator" not in run and isinstance(run.get("method"), dict) and "command" not in run:
         allocator = ALLOCATOR_BEFORE_RECORDED
     if isinstance(cache, dict):  # a run's provenance: the mode its layers were timed in, where it timed layers

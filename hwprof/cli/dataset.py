@@ -177,6 +177,7 @@ def _unusual_settings(run: dict) -> str:
 def _execution(run: dict) -> list[str]:
     """How a run measured, where not float32, eager and contiguous: its dtype, compiled, channels-last."""
     from hwprof.cli.measure import how_run
+    from hwprof.dataset import run_section
 
-    execution = run.get("execution") or {}
+    execution = run_section(run, "execution")
     return how_run(execution.get("dtype"), execution.get("compile"), execution.get("channels_last"))

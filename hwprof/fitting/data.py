@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from hwprof.dataset import CONDITION_FIELDS, UNRECORDED, distinguishing_names, run_conditions
+from hwprof.dataset import CONDITION_FIELDS, UNRECORDED, distinguishing_names, run_conditions, run_section
 from hwprof.errors import HwprofError, option, shown, worded
 from hwprof.fitting.alignment import Alignment, align_runs
 from hwprof.predictor.features import LayerRecord, NetworkBatch
@@ -208,23 +208,13 @@ def checked_runs(runs: list[dict], path) -> list[dict]:
 def _run_summary(run: dict) -> dict:
     """What fit keeps of a run in the predictor: what evaluate and advice read (run_conditions among it)."""
     summary = {k: run[k] for k in (*RUN_FIELDS, *CONDITION_FIELDS) if k in run}
-    execution = _run_setting(run, "execution")  # how it ran, for the measure commands fit advises
+    execution = run_section(run, "execution")  # how it ran, for the measure commands fit advises
     summary.update({k: execution[k] for k in ("dtype", "channels_last", "compile") if k in execution})
     # a measure run from before the allocator was recorded ran with the system's, as compare and show read it
     summary["allocator"] = run_conditions(run).get("allocator") or UNRECORDED
     if (run.get("plan") or {}).get("layers", True):  # the mode layers were timed in; runs from before, warm
-        summary["cache"] = _run_setting(run, "cache").get("mode", CACHE_BEFORE_RECORDED)
+        summary["cache"] = run_section(run, "cache").get("mode", CACHE_BEFORE_RECORDED)
     return summary
-
-
-def _run_setting(run: dict, setting: str) -> dict:
-    """A run's section `setting`; a --processes run written before its workers' cache mode and execution were
-    copied into it holds them in its workers' runs only (`processes`), the last of which applied them."""
-    workers = run.get("processes")
-    own = run.get(setting)
-    if own is None and isinstance(workers, list) and workers and isinstance(workers[-1], dict):
-        own = workers[-1].get(setting)
-    return own if isinstance(own, dict) else {}
 
 
 def allocator_pinned(sources: list[dict]) -> bool:
