@@ -246,3 +246,15 @@ def existing_tegrastats(context, parameter, value):
             f"--tegrastats {value}: no such file; give the path of the tegrastats program, or leave the option out"
         )
     return value
+
+
+def refuse_unread_tegrastats(tegrastats: str | None, power: str) -> None:
+    """--tegrastats names the Jetson's sensor, which --power none, rapl or nvml does not read: measure and run
+    refuse it rather than ignore the path."""
+    from hwprof.errors import HwprofError
+
+    if tegrastats is not None and power not in ("auto", "jetson"):
+        raise HwprofError(
+            f"--tegrastats names the program --power jetson reads power from, and --power {power} does not read "
+            "it: drop --tegrastats, or give --power jetson (or auto)"
+        )

@@ -10,7 +10,14 @@ from pathlib import Path
 
 import click
 
-from hwprof.cli.common import echo_json, existing_tegrastats, make_console, make_progress, number
+from hwprof.cli.common import (
+    echo_json,
+    existing_tegrastats,
+    make_console,
+    make_progress,
+    number,
+    refuse_unread_tegrastats,
+)
 from hwprof.drivers import POWER_KINDS
 from hwprof.measuring.allocator import DEFAULT_POLICY, POLICIES
 from hwprof.measuring.cache import CACHE_MODES
@@ -293,11 +300,7 @@ def _check_given(tegrastats, power: str, input_shape, hf_config) -> None:
     option left out."""
     from hwprof.errors import HwprofError
 
-    if tegrastats is not None and power not in ("auto", "jetson"):
-        raise HwprofError(
-            f"--tegrastats names the program --power jetson reads power from, and --power {power} does not read "
-            "it: drop --tegrastats, or give --power jetson (or auto)"
-        )
+    refuse_unread_tegrastats(tegrastats, power)
     if input_shape is not None and not input_shape.strip():
         raise HwprofError("--input-shape is empty: give the input shape without the batch, e.g. 3,224,224, or drop it")
     if hf_config is not None and not hf_config.strip():
