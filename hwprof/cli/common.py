@@ -248,6 +248,23 @@ def existing_tegrastats(context, parameter, value):
     return value
 
 
+def refuse_empty(option: str, value: str | None, hint: str) -> None:
+    """An empty value is a variable lost in a script, not the option left out: taken as left out it would run with
+    the default unsaid, so it is refused in one sentence ending in `hint` (what to give instead)."""
+    from hwprof.errors import HwprofError
+
+    if value is not None and not value.strip():
+        raise HwprofError(f"{option} is empty: {hint}, or drop it")
+
+
+def refuse_model_empties(input_shape: str | None, hf_config: str | None, seq_lens: str | None) -> None:
+    """measure and predict take a model the same way, so an empty --input-shape, --hf-config or --seq-len is refused
+    the same way in both."""
+    refuse_empty("--input-shape", input_shape, "give the input shape without the batch, e.g. 3,224,224")
+    refuse_empty("--hf-config", hf_config, "give overrides, e.g. num_hidden_layers=4,hidden_size=256")
+    refuse_empty("--seq-len", seq_lens, "give sequence lengths, e.g. 128,512")
+
+
 def refuse_unread_tegrastats(tegrastats: str | None, power: str) -> None:
     """--tegrastats names the Jetson's sensor, which --power none, rapl or nvml does not read: measure and run
     refuse it rather than ignore the path."""

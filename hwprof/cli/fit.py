@@ -6,7 +6,7 @@ import math
 
 import click
 
-from hwprof.cli.common import echo_json, make_console, number, percent, run_model_files_option
+from hwprof.cli.common import echo_json, make_console, number, percent, refuse_model_empties, run_model_files_option
 from hwprof.errors import HwprofError, given_percent
 from hwprof.predictor import INTERVAL_CONFIDENCE
 from hwprof.progress import Notes, Progress
@@ -350,6 +350,7 @@ def predict(
     from hwprof.models.spec import check_hf_config_applies, parse_batch_sizes, parse_shape
     from hwprof.predictor.predictor import load_predictor
 
+    refuse_model_empties(input_shape, hf_config, seq_lens)
     check_hf_config_applies(list(models), parse_overrides(hf_config))
     predictor = load_predictor(predictor_path)
     predictor.check_threads(threads)  # before any model is traced

@@ -16,6 +16,7 @@ from hwprof.cli.common import (
     make_console,
     make_progress,
     number,
+    refuse_model_empties,
     refuse_unread_tegrastats,
 )
 from hwprof.drivers import POWER_KINDS
@@ -219,7 +220,7 @@ def measure(
     """
     from hwprof.cli.shards import parse_devices
 
-    _check_given(tegrastats, power, input_shape, hf_config)
+    _check_given(tegrastats, power, input_shape, hf_config, seq_lens)
     devices = parse_devices(device)
     if len(devices) > 1:
         _measure_shards(click.get_current_context(), devices, out, threads, resume, as_json, quiet)
@@ -294,17 +295,12 @@ def measure(
         _echo_facts(facts, summary, continued)
 
 
-def _check_given(tegrastats, power: str, input_shape, hf_config) -> None:
+def _check_given(tegrastats, power: str, input_shape, hf_config, seq_lens) -> None:
     """Options that would be ignored are refused: --tegrastats names the Jetson's sensor, which --power none, rapl
-    or nvml does not read; an empty --input-shape or --hf-config is a value lost (an unset variable), not the
-    option left out."""
-    from hwprof.errors import HwprofError
-
+    or nvml does not read; an empty --input-shape, --hf-config or --seq-len is a value lost (an unset variable),
+    not the option left out."""
     refuse_unread_tegrastats(tegrastats, power)
-    if input_shape is not None and not input_shape.strip():
-        raise HwprofError("--input-shape is empty: give the input shape without the batch, e.g. 3,224,224, or drop it")
-    if hf_config is not None and not hf_config.strip():
-        raise HwprofError("--hf-config is empty: give overrides, e.g. num_hidden_layers=4,hidden_size=256, or drop it")
+    refuse_model_empties(input_shape, hf_config, seq_lens)
 
 
 def run_facts(run: dict, elapsed_s: float | None) -> dict:

@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from hwprof.cli import StdoutUnwritable
-from hwprof.cli.common import make_console
+from hwprof.cli.common import make_console, refuse_empty
 from hwprof.drivers import POWER_KINDS
 from hwprof.errors import HwprofError, option
 from hwprof.progress import Notes
@@ -169,6 +169,8 @@ def search(
     )
 
     # every option is checked before anything is measured or trained: a typo fails in milliseconds
+    refuse_empty("--objective", objective, "give module:function or path/to/file.py:function")
+    refuse_empty("--out", out_dir, "give the folder for search.json and pareto.png")
     options = SearchOptions(
         trials=trials,
         constraints=parse_constraints(constraint_texts),
