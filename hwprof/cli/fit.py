@@ -528,6 +528,7 @@ def _print_predictions(predictions, show_layers: bool, doc: dict) -> None:
 )
 def evaluate(predictor_path, datasets, confidence, device_name, plot_path, run_model_files, as_json):
     """Score PREDICTOR on measured DATASETS, per op type and per network."""
+    from hwprof.fitting.data import readable_text
     from hwprof.fitting.evaluate import check_plot_path, plot
     from hwprof.fitting.evaluate import evaluate as run_evaluate
     from hwprof.predictor.predictor import load_predictor
@@ -539,7 +540,7 @@ def evaluate(predictor_path, datasets, confidence, device_name, plot_path, run_m
     predictor = load_predictor(predictor_path)
     report, points = run_evaluate(predictor, list(datasets), confidence, device_name, run_model_files)
     if plot_path:
-        plot(points, plot_path, title=f"{predictor_path} on {', '.join(datasets)}")
+        plot(points, plot_path, title=readable_text(f"{predictor_path} on {', '.join(datasets)}"))
         report["plot"] = plot_path
     if as_json:
         echo_json(report)
