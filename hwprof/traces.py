@@ -16,7 +16,7 @@ import os
 from pathlib import Path
 
 from hwprof.errors import HwprofError
-from hwprof.files import write_atomically, write_parquet
+from hwprof.files import check_name_fits, write_atomically, write_parquet
 from hwprof.schema import kind_words, value_kind
 
 FORMAT_VERSION = 3
@@ -97,6 +97,7 @@ def read_trace(path: str | os.PathLike):
     import pandas as pd
 
     path = Path(path)
+    check_name_fits(path)  # before is_file, which a name past the system's limit makes raise
     if not path.is_file():
         raise HwprofError(f"trace file {path} does not exist")
     try:

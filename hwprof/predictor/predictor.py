@@ -16,6 +16,7 @@ network on Python floats, where numpy's per-call overhead would dominate).
 from __future__ import annotations
 
 import difflib
+import errno
 import hashlib
 import json
 import math
@@ -146,8 +147,14 @@ def check_predictor_output(path: object, inputs: Iterable[str | os.PathLike] = (
     path = as_path(path, "output")
     force = true_or_false("force", force)
     inputs = list(inputs)
-    is_input = any(same_file(source, path) for source in inputs)  # check_output says so, more precisely
-    if path.suffix.lower() in (".parquet", ".csv") and path.is_file() and not is_input:
+    try:
+        is_input = any(same_file(source, path) for source in inputs)  # check_output says so, more precisely
+        is_dataset = path.suffix.lower() in (".parquet", ".csv") and path.is_file()
+    except OSError as error:  # "File name too long": no file of an input or a dataset, and check_output says why
+        if error.errno != errno.ENAMETOOLONG:
+            raise
+        is_input = is_dataset = False
+    if is_dataset and not is_input:
         raise HwprofError(
             f"{path} is a dataset, which a predictor (JSON) never replaces; write the predictor to a .json path"
         )
