@@ -468,7 +468,7 @@ def models(source, as_json):
         for name, entry in sorted(MODELS.items())
     ]
     if as_json:
-        echo_json(entries + _sweep_entries() + ([] if source == "builtin" else _source_entries()))
+        echo_json(entries + _sweep_entries())  # names measure takes; a zoo's: `--source PREFIX --json`
         return
     from rich.table import Table
 
@@ -508,25 +508,6 @@ def _sweep_entries() -> list[dict]:
             "description": about.format(f"{PREFIX}{op}"),
         }
         for op in SAMPLERS
-    ]
-
-
-def _source_entries() -> list[dict]:
-    """The model zoos the text listing names, one entry each (PREFIX:NAME), with whether it is installed and, where
-    not, the command that installs it: `hwprof models --source PREFIX --json` lists an installed one's models."""
-    from hwprof.models.sources import SOURCES, install_command
-
-    return [
-        {
-            "name": f"{entry.prefix}:NAME",
-            "source": entry.prefix,
-            "input_shape": None,
-            "family": None,
-            "description": entry.about,
-            "installed": entry.installed,
-            "install": None if entry.installed else install_command(entry),
-        }
-        for entry in SOURCES.values()
     ]
 
 
