@@ -62,6 +62,12 @@ def open_sensor(power: str, device: str, tegrastats: str | None = None) -> Power
         raise HwprofError(f"{option('power', power)} is unknown: choose one of {', '.join(POWER_KINDS)}")
     if not (tegrastats is None or isinstance(tegrastats, (str, os.PathLike))):
         raise HwprofError(f"{option('tegrastats', shown(tegrastats))}: give a path (str or os.PathLike), or None")
+    if tegrastats is not None and power not in ("auto", "jetson"):  # a path given, and then never read
+        raise HwprofError(
+            f"{option('tegrastats', os.fspath(tegrastats))} names the program {option('power', 'jetson')} reads power "
+            f"from, and {option('power', power)} does not read it: drop it, or give {option('power', 'jetson')} "
+            "(or auto)"
+        )
     parse_device(device)
     if power == "none":
         return NoSensor("power measurement was turned off")
