@@ -377,13 +377,13 @@ class Runner:
         return order
 
     def _prepare(self, item: Item) -> None:
-        """Cold call, calibration and warm-up. The loop count is calibrated on a warm call where the cold one was
-        quick, and checked again on the warmed-up calls: a cold call that lazy set-up (oneDNN kernels, the
-        allocator) or a preemption slowed to 2 ms or more left a 5 us layer at one call a sample. A slow item's
-        budget is not spent on a second calibrating call."""
+        """Cold call, calibration and warm-up. The loop count is calibrated on a warm call, and checked again on
+        the warmed-up calls: a cold call that lazy set-up (oneDNN kernels, the allocator) or a preemption slowed
+        to 2 ms or more left a 5 us layer at one call a sample. An item whose calls outlast the whole warm-up (a
+        network of seconds) is not called a second time to calibrate: its budget goes to samples."""
         method = self.method
         per_call = item.run(1)
-        if per_call < self.min_sample_s:  # cheap: a call that took longer is re-checked after the warm-up
+        if per_call <= method.max_warmup_s:  # a call longer than the whole warm-up calibrates nothing
             per_call = item.run(1)
         n = 1
         while per_call * n < self.min_sample_s:

@@ -71,3 +71,11 @@ def test_a_slow_items_budget_is_not_spent_on_a_second_calibrating_call(prepared)
     item, clock = prepared(lambda k: 2.0)
     assert Method().max_warmup_s < 2.0
     assert item.iterations == 1 and clock.calls == 2 and clock.now == 4.0
+
+
+def test_a_quick_layer_with_a_slow_cold_call_warms_up_at_its_calibrated_count(prepared):
+    """Skipping the calibrating call after a 5 ms cold call left a 5 us layer to warm up one call at a time, and
+    its samples began at a loop count never run before."""
+    item, clock = prepared(lambda k: 0.005 if k == 0 else 5e-6)
+    assert item.iterations * 5e-6 >= MIN_SAMPLE_S
+    assert clock.calls - 2 >= 6 * item.iterations  # the warm-up's six samples, each of the calibrated count
