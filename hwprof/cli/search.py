@@ -171,6 +171,7 @@ def search(
     # every option is checked before anything is measured or trained: a typo fails in milliseconds
     refuse_empty("--objective", objective, "give module:function or path/to/file.py:function")
     refuse_empty("--out", out_dir, "give the folder for search.json and pareto.png")
+    refuse_empty("--study-name", study_name, "give the study's name in --storage")
     options = SearchOptions(
         trials=trials,
         constraints=parse_constraints(constraint_texts),
@@ -330,10 +331,11 @@ def _prepare_out(out: Path, force: bool, search_space, options) -> bool:
     """Create the output folder, or check the one there, before any trial: results that could not be written
     at the end, or that would silently replace another search's, are refused while nothing is lost. Whether
     it created the folder: one left empty by a refusal (a --storage that does not open) is removed."""
-    from hwprof.files import check_output
+    from hwprof.files import check_name_fits, check_output
     from hwprof.search import results
     from hwprof.search.study import storage_label, study_name_for
 
+    check_name_fits(out)
     if out.is_symlink() and not out.exists():
         raise HwprofError(f"{out} is a link to {os.readlink(out)}, which does not exist: give a folder for --out")
     if not out.exists():

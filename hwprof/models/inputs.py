@@ -460,4 +460,6 @@ def parse_seq_lens(values: Sequence[int | str] | int | str | None) -> tuple[int,
     """Sequence lengths from ints or comma-separated text ('128,512'); empty when none is given."""
     if values is None:
         return ()
+    if isinstance(values, str) and not values.strip():  # a variable lost in a script, not the lengths left out
+        raise HwprofError(f"{option('seq_lens')} is empty: give sequence lengths, e.g. 128,512, or leave it out")
     return tuple(positive_integers(values, "sequence length", "seq_lens", "128,512"))
