@@ -48,6 +48,17 @@ def _make_sensor(kind: str, device: str, tegrastats: str | None) -> PowerSensor:
     return open_jetson_sensor(tegrastats)
 
 
+def check_tegrastats_read(power: str, tegrastats: str | os.PathLike | None) -> None:
+    """A tegrastats path is read by the Jetson's sensor only: given with power none, rapl or nvml it would be
+    dropped without a word, so it is refused (measure's command line asks before its worker processes start)."""
+    if tegrastats is not None and power not in ("auto", "jetson"):
+        raise HwprofError(
+            f"{option('tegrastats', os.fspath(tegrastats))} names the program {option('power', 'jetson')} reads power "
+            f"from, and {option('power', power)} does not read it: drop it, or give {option('power', 'jetson')} "
+            "(or auto)"
+        )
+
+
 def open_sensor(power: str, device: str, tegrastats: str | None = None) -> PowerSensor | NoSensor:
     """The sensor that covers `device`, opened; else a NoSensor that says why and how to fix it.
 
@@ -62,12 +73,7 @@ def open_sensor(power: str, device: str, tegrastats: str | None = None) -> Power
         raise HwprofError(f"{option('power', power)} is unknown: choose one of {', '.join(POWER_KINDS)}")
     if not (tegrastats is None or isinstance(tegrastats, (str, os.PathLike))):
         raise HwprofError(f"{option('tegrastats', shown(tegrastats))}: give a path (str or os.PathLike), or None")
-    if tegrastats is not None and power not in ("auto", "jetson"):  # a path given, and then never read
-        raise HwprofError(
-            f"{option('tegrastats', os.fspath(tegrastats))} names the program {option('power', 'jetson')} reads power "
-            f"from, and {option('power', power)} does not read it: drop it, or give {option('power', 'jetson')} "
-            "(or auto)"
-        )
+    check_tegrastats_read(power, tegrastats)
     parse_device(device)
     if power == "none":
         return NoSensor("power measurement was turned off")

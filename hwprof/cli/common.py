@@ -263,15 +263,3 @@ def refuse_model_empties(input_shape: str | None, hf_config: str | None, seq_len
     refuse_empty("--input-shape", input_shape, "give the input shape without the batch, e.g. 3,224,224")
     refuse_empty("--hf-config", hf_config, "give overrides, e.g. num_hidden_layers=4,hidden_size=256")
     refuse_empty("--seq-len", seq_lens, "give sequence lengths, e.g. 128,512")
-
-
-def refuse_unread_tegrastats(tegrastats: str | None, power: str) -> None:
-    """--tegrastats names the Jetson's sensor, which --power none, rapl or nvml does not read: measure and run
-    refuse it rather than ignore the path."""
-    from hwprof.errors import HwprofError
-
-    if tegrastats is not None and power not in ("auto", "jetson"):
-        raise HwprofError(
-            f"--tegrastats names the program --power jetson reads power from, and --power {power} does not read "
-            "it: drop --tegrastats, or give --power jetson (or auto)"
-        )

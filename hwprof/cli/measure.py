@@ -17,7 +17,6 @@ from hwprof.cli.common import (
     make_progress,
     number,
     refuse_model_empties,
-    refuse_unread_tegrastats,
 )
 from hwprof.drivers import POWER_KINDS
 from hwprof.measuring.allocator import DEFAULT_POLICY, POLICIES
@@ -299,7 +298,9 @@ def _check_given(tegrastats, power: str, input_shape, hf_config, seq_lens) -> No
     """Options that would be ignored are refused: --tegrastats names the Jetson's sensor, which --power none, rapl
     or nvml does not read; an empty --input-shape, --hf-config or --seq-len is a value lost (an unset variable),
     not the option left out."""
-    refuse_unread_tegrastats(tegrastats, power)
+    from hwprof.drivers import check_tegrastats_read
+
+    check_tegrastats_read(power, tegrastats)
     refuse_model_empties(input_shape, hf_config, seq_lens)
 
 

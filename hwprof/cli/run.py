@@ -10,7 +10,7 @@ import time
 
 import click
 
-from hwprof.cli.common import existing_tegrastats, refuse_unread_tegrastats
+from hwprof.cli.common import existing_tegrastats
 from hwprof.drivers import POWER_KINDS
 from hwprof.drivers.base import sensor_notes
 from hwprof.errors import HwprofError, option
@@ -87,7 +87,6 @@ def run(ctx, command, device, power, tegrastats, idle_s, out, trace, as_json, js
     argv = list(command)
     check_command(argv, idle_s)
     check_sysfs_root()
-    refuse_unread_tegrastats(tegrastats, power)
     if device in SENSOR_KINDS:
         raise HwprofError(
             f"{option('device', device)} names a power sensor, not a device: give {option('power', device)}, "
