@@ -421,6 +421,17 @@ CASES = [
     ("predict", ["p.json", "mlp", "--threads", "999"], None, 0),
     ("predict", ["p.json", "mlp", "--threads", "0"], None, 1),
     ("search", ["space.yaml", *SEARCH, "--constraint", "memory_mb<=1000"], None, 0),
+    # added 2026-12-07 (stop 46), from new users' audits: empty values, options that nothing reads, names past the
+    # folder's limit
+    ("measure", ["mlp", "--seq-len", "", *FAST], None, 1),
+    ("measure", ["sweep:relu:2", "--compile", *FAST], None, 1),
+    ("measure", ["mlp", "--tegrastats", "/bin/true", "--no-layers", *FAST], None, 1),
+    ("predict", ["p.json", "mlp", "--input-shape", ""], None, 1),
+    ("search", ["demo", "--predictor", "p.json", "--trials", "1", "--device", "nonsense"], None, 1),
+    ("report", ["d.parquet", "--out", "r2.html", "--confidence", "0.5"], None, 1),
+    ("fit", ["d.parquet", "--out", "F" * 300 + ".json", "--no-cv"], None, 1),
+    ("show", ["L" * 300 + ".parquet"], None, 1),
+    ("run", ["--out", "", "--", "true"], None, 1),
 ]
 
 

@@ -21,9 +21,9 @@ sys.path.insert(0, str(HERE))
 from results_io import emit_markdown, heading, provenance  # noqa: E402
 
 BOARDS = {
-    "Intel Xeon VM, 2 threads": str(HERE / "data" / "default"),
-    "AMD EPYC VM, 2 threads": str(HERE / "data" / "default_amd" / "t2"),
-    "AMD EPYC VM, 1 thread": str(HERE / "data" / "default_amd" / "t1"),
+    "Intel Xeon VM, 2 threads": "bench/data/default",
+    "AMD EPYC VM, 2 threads": "bench/data/default_amd/t2",
+    "AMD EPYC VM, 1 thread": "bench/data/default_amd/t1",
 }
 
 
@@ -38,7 +38,9 @@ def main() -> None:
     from hwprof.fitting.fit import fit
 
     def datasets(folder: str) -> list[str]:
-        found = [str(p) for p in without_sample_sidecars(sorted(Path(folder).glob("*.parquet")))]
+        # the defaults are named from the repository's root (as the results record them), wherever this runs
+        where = HERE.parent / folder if not Path(folder).is_absolute() and not Path(folder).is_dir() else Path(folder)
+        found = [str(p) for p in without_sample_sidecars(sorted(where.glob("*.parquet")))]
         if not found:
             sys.exit(f"no datasets in {folder}")
         return found

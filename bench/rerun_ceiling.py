@@ -125,8 +125,10 @@ def main() -> None:
             (campaign, folder.name): side_networks(folder)
             for campaign in args.campaigns
             for folder in sorted((args.root / campaign / threads).iterdir())
-            if folder.is_dir() and any(folder.glob("*.parquet"))
+            if folder.is_dir() and any(not p.name.endswith(".samples.parquet") for p in folder.glob("*.parquet"))
         }
+        if len(sides) < 2:
+            sys.exit(f"fewer than two sides with datasets under {args.root} for {threads or 'these campaigns'}")
         same, other = ([], []), ([], [])
         per_campaign = {campaign: ([], []) for campaign in args.campaigns}
         for a, b in itertools.permutations(sides, 2):  # both directions: |b/a - 1| is not symmetric

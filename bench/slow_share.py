@@ -42,7 +42,7 @@ def main():
     if not any(folders.values()):
         sys.exit(
             "no dataset in these folders has the network rows' raw samples (*.samples.parquet), which this needs; "
-            "the repository does not keep the sidecars of bench/data (see .gitignore): measure anew"
+            "the repository keeps the sidecars of few bench/data folders (see .gitignore): measure anew"
         )
     rows = []
     for name, shares in folders.items():
