@@ -2,32 +2,20 @@
 print before any command is invoked, outside its handling of a stdout that cannot be written. Now one sentence."""
 
 import errno
-import io
 import sys
 
 import pytest
 
+from fakes.streams import FailingStdout
 from hwprof.cli import main
-
-
-class FullStdout(io.StringIO):
-    """A stdout on a full disk, on a descriptor the test owns (hwprof points it at devnull)."""
-
-    def __init__(self, fd: int):
-        super().__init__()
-        self.fd = fd
-
-    def fileno(self):
-        return self.fd
-
-    def write(self, text):
-        raise OSError(errno.ENOSPC, "No space left on device")
 
 
 @pytest.mark.parametrize("option", ["--help", "--version"])
 def test_the_groups_own_options_to_a_full_stdout_are_one_sentence(tmp_path, monkeypatch, capsys, option):
     with open(tmp_path / "stdout.txt", "w") as kept:
-        monkeypatch.setattr(sys, "stdout", FullStdout(kept.fileno()))
+        monkeypatch.setattr(
+            sys, "stdout", FailingStdout(kept.fileno(), OSError(errno.ENOSPC, "No space left on device"))
+        )
         with pytest.raises(SystemExit) as exited:
             main.main([option], prog_name="hwprof")
     assert exited.value.code == 1

@@ -1,28 +1,14 @@
 """A standard output that fails: a full disk (`>/dev/full`), or a reader gone on Windows, which has no SIGPIPE."""
 
 import errno
-import io
 import signal
 import sys
 
 import click
 import pytest
 
+from fakes.streams import FailingStdout
 from hwprof.cli import main
-
-
-class FailingStdout(io.StringIO):
-    """A stdout whose writes fail with `error`, on a descriptor the test owns (hwprof points it at devnull)."""
-
-    def __init__(self, fd: int, error: OSError):
-        super().__init__()
-        self.fd, self.error = fd, error
-
-    def fileno(self):
-        return self.fd
-
-    def write(self, text):
-        raise self.error
 
 
 def models_with_stdout(tmp_path, monkeypatch, error: OSError):

@@ -37,25 +37,23 @@ def test_the_spread_between_runs_is_students_t_over_the_runs_log_medians(base_me
     )
 
 
+def _interval_against_the_textbook(base: list[np.ndarray], new: list[np.ndarray]) -> str:
+    """_sample_test's interval on each side of the ratio of the runs' medians, checked against the textbook's
+    half-width; its verdict."""
+    base_medians, new_medians = [float(np.median(run)) for run in base], [float(np.median(run)) for run in new]
+    centre = math.log(statistics.median(new_medians) / statistics.median(base_medians))
+    expected = _textbook_half_width(base_medians, new_medians)
+    result = _sample_test(base, new, seed=["row"])
+    assert math.log(result["ci_high"]) - centre == pytest.approx(expected, abs=0.003)
+    assert centre - math.log(result["ci_low"]) == pytest.approx(expected, abs=0.003)
+    return result["verdict"]
+
+
 def test_three_runs_five_percent_apart_against_one_bound_the_ratio_by_their_spread():
     """The case of tests/dataset/test_compare_runs_spread.py, whose verdict alone allowed a halved term: each side
     of the interval is 0.252 in log, 0.81-1.34, where a halved term gave 0.92-1.18."""
-    base, new = _runs([1.0, 1.05, 0.95], 1), _runs([1.04], 2)
-    base_medians, new_medians = [float(np.median(run)) for run in base], [float(np.median(run)) for run in new]
-    centre = math.log(statistics.median(new_medians) / statistics.median(base_medians))
-    expected = _textbook_half_width(base_medians, new_medians)
-    result = _sample_test(base, new, seed=["row"])
-    assert math.log(result["ci_high"]) - centre == pytest.approx(expected, abs=0.003)
-    assert centre - math.log(result["ci_low"]) == pytest.approx(expected, abs=0.003)
-    assert result["verdict"] == "not significant"
+    assert _interval_against_the_textbook(_runs([1.0, 1.05, 0.95], 1), _runs([1.04], 2)) == "not significant"
 
 
 def test_a_rise_beyond_the_run_spread_gets_an_interval_of_that_spread_not_wider():
-    base, new = _runs([1.0, 1.05, 0.95], 3), _runs([1.3, 1.35, 1.25], 4)
-    base_medians, new_medians = [float(np.median(run)) for run in base], [float(np.median(run)) for run in new]
-    centre = math.log(statistics.median(new_medians) / statistics.median(base_medians))
-    expected = _textbook_half_width(base_medians, new_medians)
-    result = _sample_test(base, new, seed=["row"])
-    assert math.log(result["ci_high"]) - centre == pytest.approx(expected, abs=0.003)
-    assert centre - math.log(result["ci_low"]) == pytest.approx(expected, abs=0.003)
-    assert result["verdict"] == "higher"
+    assert _interval_against_the_textbook(_runs([1.0, 1.05, 0.95], 3), _runs([1.3, 1.35, 1.25], 4)) == "higher"

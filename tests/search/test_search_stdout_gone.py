@@ -2,7 +2,6 @@
 and does not blame the study's storage for it."""
 
 import errno
-import io
 import json
 import sys
 
@@ -12,21 +11,8 @@ import yaml
 
 import hwprof.cli.search
 from fakes.search_doubles import TOY_SPACE, ToyPredictor
+from fakes.streams import FailingStdout
 from hwprof.cli import main
-
-
-class FailingStdout(io.StringIO):
-    """A stdout whose writes fail with `error`, on a descriptor the test owns (hwprof points it at devnull)."""
-
-    def __init__(self, fd: int, error: OSError):
-        super().__init__()
-        self.fd, self.error = fd, error
-
-    def fileno(self):
-        return self.fd
-
-    def write(self, text):
-        raise self.error
 
 
 def _search_with_stdout(tmp_path, monkeypatch, error: OSError):
