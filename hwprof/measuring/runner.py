@@ -383,7 +383,8 @@ class Runner:
         network of seconds) is not called a second time to calibrate: its budget goes to samples."""
         method = self.method
         per_call = item.run(1)
-        if per_call <= method.max_warmup_s:  # a call longer than the whole warm-up calibrates nothing
+        # a call longer than the whole warm-up calibrates nothing, and one that spent the budget gets no other
+        if per_call <= method.max_warmup_s and item.spent_s < method.max_item_s:
             per_call = item.run(1)
         n = 1
         while per_call * n < self.min_sample_s:

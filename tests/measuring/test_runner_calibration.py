@@ -59,9 +59,10 @@ def test_a_layer_whose_warm_calls_last_2_ms_or_more_keeps_one_call_a_sample(prep
     assert item.iterations == 1 and not item.done
 
 
-def test_an_item_whose_cold_call_spent_its_budget_is_called_once(prepared):
-    item, clock = prepared(lambda k: 2.0, max_item_s=1.0)
-    assert clock.calls == 1 and item.done and item.samples == [2.0] and item.iterations == 1
+@pytest.mark.parametrize("call_s, max_item_s", [(2.0, 1.0), (0.3, 0.1)])  # longer and shorter than the warm-up
+def test_an_item_whose_cold_call_spent_its_budget_is_called_once(prepared, call_s, max_item_s):
+    item, clock = prepared(lambda k: call_s, max_item_s=max_item_s)
+    assert clock.calls == 1 and item.done and item.samples == [call_s] and item.iterations == 1
 
 
 def test_a_slow_items_budget_is_not_spent_on_a_second_calibrating_call(prepared):
