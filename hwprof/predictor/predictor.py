@@ -147,13 +147,13 @@ def check_predictor_output(path: object, inputs: Iterable[str | os.PathLike] = (
     path = as_path(path, "output")
     force = true_or_false("force", force)
     inputs = list(inputs)
+    is_input = any(same_file(source, path) for source in inputs)  # check_output says so, more precisely
     try:
-        is_input = any(same_file(source, path) for source in inputs)  # check_output says so, more precisely
         is_dataset = path.suffix.lower() in (".parquet", ".csv") and path.is_file()
-    except OSError as error:  # "File name too long": no file of an input or a dataset, and check_output says why
+    except OSError as error:  # "File name too long": no dataset, and check_output says why
         if error.errno != errno.ENAMETOOLONG:
             raise
-        is_input = is_dataset = False
+        is_dataset = False
     if is_dataset and not is_input:
         raise HwprofError(
             f"{path} is a dataset, which a predictor (JSON) never replaces; write the predictor to a .json path"
