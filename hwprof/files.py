@@ -336,9 +336,12 @@ def as_path(value: object, what: str) -> Path:
 
 
 def _refuse_empty(text: str | bytes, what: str) -> None:
-    """Refuse an empty path (`--out ''`), which Path() reads as the current folder, ".", never typed."""
+    """Refuse an empty path (`--out ''`), which Path() reads as the current folder, ".", never typed, and one of
+    blanks only (`--out "$OUT "` with the variable unset), which would write a file no listing shows."""
     if not text:
         raise HwprofError(f"The {what} path is empty; give a file name.")
+    if not text.strip():
+        raise HwprofError(f"The {what} path is only blanks; give a file name.")
 
 
 def _refuse_folder_name(text: str | bytes, what: str) -> None:
