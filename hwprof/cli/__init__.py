@@ -219,8 +219,7 @@ class LazyGroup(click.Group):
             with (
                 sigterm_interrupts(),
                 warnings_as_notes(lambda note: click.echo(printable(note), err=True)),
-                worded_stdout_errors(),
-            ):
+            ):  # stdout's write errors are worded by main(), around every command
                 return super().invoke(ctx)
         except HwprofError as error:
             if (interrupt := _reporting_interrupt(error)) is not None:
