@@ -381,9 +381,13 @@ class Ina3221Sensor(RailSensor):
 
 
 def _read_lines(stdout, lines: queue.Queue) -> None:
-    """tegrastats' lines, parsed, into the sensor's queue as they come; None when its output ends."""
-    for line in stdout:
-        lines.put((time.monotonic(), parse_tegrastats_line(line.strip())))
+    """tegrastats' lines, parsed, into the sensor's queue as they come; None when its output ends. It never raises:
+    an exception here would print as a traceback from its thread, while the sensor reports the end in words."""
+    try:
+        for line in stdout:
+            lines.put((time.monotonic(), parse_tegrastats_line(line.strip())))
+    except (OSError, ValueError):  # the stream closed under it, or bytes that are not text: its output ends here
+        pass
     lines.put((time.monotonic(), None))
 
 
