@@ -15,6 +15,7 @@ import os
 import queue
 import re
 import shutil
+import signal
 import statistics
 import subprocess
 import threading
@@ -34,6 +35,7 @@ INA_NOMINAL_UPDATE_PERIOD_S = 0.01
 INA_MIN_WINDOW_S = 0.5
 ABSENT_TEMPERATURE_C = -256.0
 START_TIMEOUT_S = 5.0
+END_TIMEOUT_S = 2.0  # for tegrastats to end on SIGTERM, then again on SIGKILL
 NOT_A_JETSON = "not a Jetson: no /etc/nv_tegra_release and no Tegra device tree"  # what is_jetson() found missing
 
 RAIL = re.compile(
@@ -386,22 +388,40 @@ def _read_lines(stdout, lines: queue.Queue) -> None:
     try:
         for line in stdout:
             lines.put((time.monotonic(), parse_tegrastats_line(line.strip())))
-    except (OSError, ValueError):  # the stream closed under it, or bytes that are not text: its output ends here
+    except (OSError, ValueError):  # bytes that are not text: its output ends here
         pass
     lines.put((time.monotonic(), None))
+    stdout.close()  # here, once no read is blocked on it: closed from another thread, close() waits for that read
 
 
-def _end_process(process: subprocess.Popen) -> None:
-    """Stop tegrastats (killed if it ignores the request for 2 s) and close its pipes."""
-    process.terminate()
+def _signal_group(process: subprocess.Popen, signum: int) -> None:
+    """Signal tegrastats and every process it started (a wrapper script's child holds the pipe as well)."""
     try:
-        process.wait(timeout=2)
+        os.killpg(process.pid, signum)
+    except (ProcessLookupError, PermissionError):  # all gone, or run by sudo as root: sudo passes SIGTERM on
+        pass
+
+
+def _end_process(process: subprocess.Popen, reader: threading.Thread) -> None:
+    """Stop tegrastats' process group (SIGTERM, then SIGKILL for what is left after 2 s) and let its reader end on
+    the pipe's end. Every wait is bounded: a child that left the group (or that hwprof may not signal) can hold
+    the pipe for as long as it likes, and then its reader, a daemon thread, ends when it does."""
+    _signal_group(process, signal.SIGTERM)
+    deadline = time.monotonic() + END_TIMEOUT_S
+    try:
+        process.wait(timeout=END_TIMEOUT_S)
     except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-    for stream in (process.stdout, process.stderr):
-        if stream:
-            stream.close()
+        pass
+    reader.join(timeout=max(deadline - time.monotonic(), 0))
+    if process.poll() is None or reader.is_alive():
+        _signal_group(process, signal.SIGKILL)
+        try:
+            process.wait(timeout=END_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            pass
+        reader.join(timeout=END_TIMEOUT_S)
+    if process.stderr:
+        process.stderr.close()
 
 
 class TegrastatsSensor(RailSensor):
@@ -440,13 +460,15 @@ class TegrastatsSensor(RailSensor):
                 stderr=subprocess.PIPE,
                 text=True,
                 bufsize=1,
+                start_new_session=True,  # a process group of its own, ended whole at close
             )
         except OSError as error:
             raise SensorUnavailable(f"cannot start tegrastats at {self.path}: {error}") from None
         # a sensor dropped unclosed is collected (its reader holds the pipe and the queue, not the sensor), and
         # then tegrastats ends, and its reader with it, rather than running and queueing lines for the process's life
-        self._end_process = weakref.finalize(self, _end_process, self._process)
+        self._lines = queue.Queue()  # a reopened sensor does not read the end of its last tegrastats
         self._reader = threading.Thread(target=_read_lines, args=(self._process.stdout, self._lines), daemon=True)
+        self._end_process = weakref.finalize(self, _end_process, self._process, self._reader)
         self._reader.start()
         deadline = time.monotonic() + self.start_timeout_s
         while self.rule is None:  # the first line tells which board this is

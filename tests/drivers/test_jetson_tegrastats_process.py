@@ -1,13 +1,17 @@
 """tegrastats run through a wrapper script (`#!/bin/sh` without exec, as written to add sudo): closing the sensor
 ends every process the wrapper started, promptly, and the reader thread never dies with a traceback."""
 
+import os
+import signal
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
 
 from fakes.sysfs import write_file
+from hwprof.drivers.base import SensorUnavailable
 from hwprof.drivers.jetson import TegrastatsSensor
 
 FAKE_SCRIPT = Path(__file__).parents[1] / "fakes" / "fake_tegrastats.py"
@@ -37,3 +41,45 @@ def test_closing_a_wrapped_tegrastats_prints_no_traceback(tmp_path, thread_error
     reader.join(timeout=10)
     assert not reader.is_alive()
     assert [str(error.exc_value) for error in thread_errors] == []
+
+
+def running(pid: int) -> bool:
+    """Whether `pid` is still a live process (a zombie waiting for its parent is not)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+
+
+def gone_within(pid: int, wait_s: float) -> bool:
+    deadline = time.monotonic() + wait_s
+    while running(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return not running(pid)
+
+
+def test_a_silent_wrapped_tegrastats_is_refused_in_the_time_it_states_and_ended(tmp_path):
+    """The wrapper's child prints nothing for 120 s: the refusal came back only when it exited (close waited for
+    the blocked reader), and the child was left running."""
+    pid_file = tmp_path / "child.pid"
+    path = wrapper(tmp_path, f"sh -c 'echo $$ > {pid_file}; exec sleep 120'")
+    started = time.monotonic()
+    with pytest.raises(SensorUnavailable, match="printed no power rails within 1 s"):
+        TegrastatsSensor(path, start_timeout_s=1).open()
+    assert time.monotonic() - started < 30
+    assert gone_within(int(pid_file.read_text()), 10)
+
+
+def test_a_child_that_leaves_the_process_group_does_not_hold_the_refusal(tmp_path):
+    """As tegrastats run by sudo is, which hwprof may not signal: the refusal does not wait for it to exit."""
+    pid_file = tmp_path / "child.pid"
+    escape = f"import os, time; os.setsid(); open('{pid_file}', 'w').write(str(os.getpid())); time.sleep(120)"
+    path = wrapper(tmp_path, f'{sys.executable} -c "{escape}"')
+    started = time.monotonic()
+    try:
+        with pytest.raises(SensorUnavailable, match="printed no power rails within 1 s"):
+            TegrastatsSensor(path, start_timeout_s=1).open()
+        assert time.monotonic() - started < 30
+    finally:
+        if pid_file.exists() and running(int(pid_file.read_text())):
+            os.kill(int(pid_file.read_text()), signal.SIGKILL)
