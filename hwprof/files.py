@@ -622,17 +622,20 @@ HOLDER_NAME_WAIT_S = 0.2
 HOLDER_NAME_TRIES = 10
 
 
+UNNAMED_HOLDER = "another process"  # a lock's holder that has not written its name (see holder_of)
+
+
 def holder_of(handle) -> str:
     """The name a lock's holder wrote in the lock file open as `handle` ("hwprof merge (pid 12)"): a holder takes
     the lock on an empty file and writes its name a moment later, so an empty file is read again for a moment
-    before the holder is called "another process"."""
+    before the holder is called UNNAMED_HOLDER."""
     for _ in range(HOLDER_NAME_TRIES):
         handle.seek(0)
         text = handle.read().strip()
         if text:
             return text
         time.sleep(HOLDER_NAME_WAIT_S / HOLDER_NAME_TRIES)
-    return "another process"
+    return UNNAMED_HOLDER
 
 
 class UnlockedWriteWarning(HwprofWarning):

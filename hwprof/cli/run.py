@@ -166,7 +166,7 @@ def _appending_writer(out, provenance: dict):
     gone by the time it is asked (a run that just finished), or that has not yet written its name, is waited
     for as a run is: only a named measure or merge refuses."""
     from hwprof.dataset import DatasetWriter, writer_of
-    from hwprof.files import LockedError
+    from hwprof.files import UNNAMED_HOLDER, LockedError
     from hwprof.measuring.provenance import end_facts
 
     deadline = time.monotonic() + APPEND_WAIT_S
@@ -175,7 +175,7 @@ def _appending_writer(out, provenance: dict):
             return DatasetWriter(out, provenance, append=True, holder=RUN_HOLDER, end_facts=end_facts)
         except LockedError:
             holder = writer_of(out)
-            named = holder not in (None, "another process") and not holder.startswith(f"{RUN_HOLDER} (")
+            named = holder not in (None, UNNAMED_HOLDER) and not holder.startswith(f"{RUN_HOLDER} (")
             if named or time.monotonic() > deadline:
                 raise
         time.sleep(0.05)
