@@ -49,7 +49,7 @@ class Constraint:
 
     @property
     def text(self) -> str:
-        return f"{self.metric}{self.operator}{self.budget:g}"
+        return f"{self.metric}{self.operator}{budget_text(self.budget)}"
 
     @property
     def is_upper_limit(self) -> bool:
@@ -82,6 +82,18 @@ class Constraint:
         if self.holds(value):
             return min(0.0, relative)
         return max(relative, 1e-9)  # a strict limit met with equality still fails
+
+
+def budget_text(budget: float) -> str:
+    """The budget as text that reads back as the same number: `:g` where that is exact (0.1, 5, 1e+06, the text
+    stored studies and search.json already hold), else every digit it needs (2176009, not 2.17601e+06, which
+    reads back as 2176010)."""
+    short = f"{budget:g}"
+    if float(short) == budget:
+        return short
+    if budget.is_integer() and abs(budget) < 2**53:  # a count: all its digits, without repr's '.0'
+        return str(int(budget))
+    return repr(budget)
 
 
 def parse_constraint(text: str) -> Constraint:

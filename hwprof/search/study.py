@@ -30,7 +30,14 @@ from hwprof.errors import HwprofError, error_line, error_text, given_percent, op
 from hwprof.files import utc_text
 from hwprof.predictor import INTERVAL_CONFIDENCE
 from hwprof.search import DEFAULT_TRIALS
-from hwprof.search.constraints import ANALYTIC_METRICS, METRICS, PREDICTED_METRICS, Constraint, check_satisfiable
+from hwprof.search.constraints import (
+    ANALYTIC_METRICS,
+    METRICS,
+    PREDICTED_METRICS,
+    Constraint,
+    check_satisfiable,
+    parse_constraint,
+)
 from hwprof.search.space import FactoryFailed, SearchSpace
 
 SAMPLERS = ("tpe", "nsga2")
@@ -762,6 +769,8 @@ def _open_study(study_name: str, options: SearchOptions, directions: list[str], 
             if "predictor" in unrecorded:
                 unrecorded_check.same_predictor(study, study_name, where)
             study.set_user_attr("settings", settings)
+    if stored is not None and _same_budgets(stored.get("constraints"), options.constraints):
+        stored = {**stored, "constraints": settings["constraints"]}
     if stored is None:
         study.set_user_attr("settings", settings)
     elif stored.get("space_fingerprint") != settings["space_fingerprint"]:
@@ -781,6 +790,17 @@ def _open_study(study_name: str, options: SearchOptions, directions: list[str], 
             f"or pick a new {option('study_name')}"
         )
     return study
+
+
+def _same_budgets(stored_texts, constraints: list[Constraint]) -> bool:
+    """Whether a study's recorded budgets are these, compared as numbers: a text rounded by an older hwprof
+    (params<=2.17601e+06) is 2176010, not the 2176009 or 2176011 that rounds to it."""
+    if not isinstance(stored_texts, list) or len(stored_texts) != len(constraints):
+        return False
+    try:
+        return [parse_constraint(text) for text in stored_texts] == constraints
+    except (HwprofError, TypeError):
+        return False
 
 
 def _space_changed(settings: dict, study_name: str, where: str) -> HwprofError:

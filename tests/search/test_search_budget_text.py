@@ -1,0 +1,59 @@
+"""A budget's text reads back as the budget: a count with more than 6 digits is neither rounded in search.json nor
+taken, on resume, for a different budget that rounds to the same text."""
+
+import optuna
+import pytest
+
+from fakes.search_doubles import TOY_SPACE, ToyPredictor, score_toy
+from hwprof.errors import HwprofError
+from hwprof.search.constraints import parse_constraint, parse_constraints
+from hwprof.search.space import space_from_dict
+from hwprof.search.study import SearchOptions, run_search
+
+
+@pytest.mark.parametrize("budget", ["2176009", "0.123456789", "12345678901234567890"])
+def test_a_budget_text_reads_back_as_the_budget(budget):
+    constraint = parse_constraint(f"params<={budget}")
+    assert parse_constraint(constraint.text) == constraint
+    assert constraint.text != "params<=2.17601e+06"
+
+
+@pytest.mark.parametrize(("given", "text"), [("0.1", "0.1"), ("5", "5"), ("1e6", "1e+06"), ("2.5", "2.5")])
+def test_a_budget_that_g_wrote_exactly_keeps_its_text(given, text):
+    assert parse_constraint(f"latency_ms<={given}").text == f"latency_ms<={text}"  # stored studies compare it
+
+
+def _search(journal, budget: str, trials: int):
+    space = space_from_dict({**TOY_SPACE, "objective": None})
+    options = SearchOptions(
+        trials=trials,
+        constraints=parse_constraints(["latency_ms<=5", f"params<={budget}"]),
+        seed=1,
+        storage=str(journal),
+        study_name="budgets",
+    )
+    return run_search(space, ToyPredictor(), score_toy, "toy_objective", options)
+
+
+def test_a_resume_with_a_budget_that_rounds_to_the_same_text_is_refused(tmp_path):
+    journal = tmp_path / "study.journal"
+    result = _search(journal, "2176009", 2)
+    assert result.to_dict()["constraints"] == ["latency_ms<=5", "params<=2176009"]
+    with pytest.raises(HwprofError, match="other constraints"):
+        _search(journal, "2176011", 3)
+    assert len(_search(journal, "2176009", 3).finished) == 3  # the same budgets resume
+
+
+def test_a_resume_compares_the_recorded_budgets_as_numbers(tmp_path):
+    journal = tmp_path / "study.journal"
+    _search(journal, "2176010", 1)
+    study = optuna.load_study(
+        study_name="budgets",
+        storage=optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(str(journal))),
+    )
+    settings = study.user_attrs["settings"]
+    assert settings["constraints"] == ["latency_ms<=5", "params<=2.17601e+06"]  # as older hwprof wrote it, exactly
+    study.set_user_attr("settings", {**settings, "constraints": ["latency_ms<=5.0", "params<=2176010"]})
+    assert len(_search(journal, "2176010", 2).finished) == 2  # the same numbers, written otherwise
+    with pytest.raises(HwprofError, match="other constraints"):
+        _search(journal, "2176011", 3)
