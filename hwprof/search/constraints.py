@@ -20,7 +20,7 @@ PREDICTED_METRICS = {
     "energy_mj": "predicted energy of one inference, mJ",
 }
 ANALYTIC_METRICS = {
-    "params": "the number of trainable parameters",
+    "params": "the number of parameters, frozen ones (requires_grad=False) included",
     "flops": "the count of multiply-accumulates (MACs) of one inference, not FLOPs at 2 per MAC",
     "memory_mb": (
         "a lower bound on inference memory in MB of 10^6 bytes: the weights plus the largest layer's inputs, "
