@@ -29,6 +29,7 @@ import importlib
 import inspect
 import json
 import math
+import random
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -59,6 +60,18 @@ class Param:
             return trial.suggest_int(self.name, int(self.low), int(self.high), step=int(self.step or 1), log=self.log)
         return trial.suggest_float(self.name, self.low, self.high, step=self.step, log=self.log)
 
+    def draw(self, rng: random.Random) -> Any:
+        """A value drawn at random from the choices or the range (on its step, or its log scale)."""
+        if self.kind == "choice":
+            return rng.choice(self.choices)
+        if self.log:
+            value = math.exp(rng.uniform(math.log(self.low), math.log(self.high)))
+            return min(max(round(value), int(self.low)), int(self.high)) if self.kind == "int" else value
+        if self.step:
+            value = self.low + self.step * rng.randint(0, round((self.high - self.low) / self.step))
+            return int(value) if self.kind == "int" else float(value)
+        return rng.randint(int(self.low), int(self.high)) if self.kind == "int" else rng.uniform(self.low, self.high)
+
     def first(self) -> Any:
         """A representative value, used to probe the space before searching it."""
         if self.kind == "choice":
@@ -82,6 +95,9 @@ class SearchSpace:
 
     def first_params(self) -> dict:
         return {param.name: param.first() for param in self.params}
+
+    def draw_params(self, rng: random.Random) -> dict:
+        return {param.name: param.draw(rng) for param in self.params}
 
     def definition(self) -> dict:
         """What a stored study depends on, as plain JSON: the params, fixed values, input shape and factory, which

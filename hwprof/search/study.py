@@ -18,6 +18,7 @@ import json
 import logging
 import math
 import os
+import random
 import signal
 import sys
 import time
@@ -51,6 +52,9 @@ DEFAULT_CONFIDENCE = INTERVAL_CONFIDENCE  # asked of the predictor when no inter
 # failed trials one after another that stop a search short of its trials: a factory or objective failing that
 # often is broken, not unlucky, and each failure may have cost a training
 FAILURES_IN_A_ROW = 10
+# configurations drawn, after every parameter's first value, to find one the factory builds before the study
+# starts: a space with no model among them is refused as broken
+PROBE_CONFIGURATIONS = 8
 RETURNED = "returned "  # begins a failed trial's error when the factory or objective returned, not raised
 
 
@@ -526,7 +530,7 @@ def run_search(
 
     check_options(options)
     estimator = CostEstimator(predictor, space, options.constraints, options.confidence, options.batch_size)
-    probe_metrics, _, probe_checked = estimator.estimate(space.build(space.first_params()), space.first_params())
+    probe_metrics, _, probe_checked = _probe(space, estimator, options.seed)
     _check_bounded_intervals(predictor, options, probe_checked)
     pareto_metrics = [m for m in PARETO_METRICS if m in probe_metrics]
     directions = [options.direction] + (["minimize"] * len(pareto_metrics) if options.sampler == "nsga2" else [])
@@ -619,6 +623,37 @@ def run_search(
                 error = _unwritable_storage(options.storage, written)
             raise SearchStopped(result(), error) from error
     return result()
+
+
+def _probe(space: SearchSpace, estimator: CostEstimator, seed: int | None) -> tuple[dict, dict, dict]:
+    """The cost of the first configuration that builds, which tells the study its cost axes and checks the
+    predictor's intervals before any trial: every parameter's first value, else a few drawn at random (the same
+    ones for one seed). A factory that rejects some configurations fails their trials only; a space none of
+    whose tried configurations builds is refused, with the first one's failure."""
+    first_failure, tried = None, 0
+    for params in _probe_configurations(space, seed):
+        tried += 1
+        try:
+            module = space.build(params)
+        except FactoryFailed as failure:
+            first_failure = first_failure or failure
+            continue
+        return estimator.estimate(module, params)
+    others = f", and so did the {tried - 1} other configuration{'s' * (tried != 2)} tried" if tried > 1 else ""
+    raise HwprofError(f"{first_failure}{others}: no trial could build a model; fix the factory or the space")
+
+
+def _probe_configurations(space: SearchSpace, seed: int | None):
+    """Every parameter's first value, then up to PROBE_CONFIGURATIONS others drawn at random from the space."""
+    first = space.first_params()
+    yield first
+    seen = [first]
+    rng = random.Random(0 if seed is None else seed)
+    for _ in range(PROBE_CONFIGURATIONS):
+        params = space.draw_params(rng)
+        if params not in seen:
+            seen.append(params)
+            yield params
 
 
 def _os_error_under(error: BaseException) -> OSError | None:
