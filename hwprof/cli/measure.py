@@ -319,7 +319,32 @@ def run_facts(run: dict, elapsed_s: float | None) -> dict:
         "fit_sweep": sweep,
         "waited_s": round(waited_s(workers), 1),
         **{key: run.get(key) for key in ("threads", "usable_cpus", "cpu_count", "cpu_quota", "process_speeds")},
+        "power": _power_facts(run.get("power") or {}),  # a --processes run's is its workers' (combine_processes)
     }
+
+
+def _power_facts(power: dict) -> dict | None:
+    """What the run's power figures are the power of: the sensor's source (the rails or zones summed), the board,
+    and each rail left out with why; None where no sensor gave power."""
+    sensor = power.get("sensor") or {}
+    if not power.get("source"):
+        return None
+    return {
+        "source": power["source"],
+        "board": sensor.get("board"),
+        "excluded_rails": sensor.get("excluded_rails") or {},
+    }
+
+
+def power_line(facts: dict) -> str | None:
+    """Which rails or zones the power columns sum, so that a board's figure is not read as the GPU's or the
+    package's alone: the provenance keeps it, the end of the run says it."""
+    power = facts.get("power")
+    if not power:
+        return None
+    details = [power["board"]] if power.get("board") else []
+    details += [f"{rail} left out: {why}" for rail, why in power["excluded_rails"].items()]
+    return f"power: {power['source']}" + (f" ({'; '.join(details)})" if details else "")
 
 
 SPEEDS_NOTE_SPREAD = 1.05  # the fastest and slowest process this far apart (over every row alike) are said apart
@@ -433,7 +458,7 @@ def _echo_facts(facts: dict, summary: dict, resumed: bool = False) -> None:
     """The threads and the time a run took, each line where there is something to say. A run of sweep:OP models
     alone timed no network: the seconds recorded as networks_s are its sweeps'."""
     timed = "layer sweeps" if summary["sweeps"] and not summary["networks"] else "networks"
-    for line in (threads_line(facts), timing_line(facts, resumed, timed), speeds_line(facts)):
+    for line in (threads_line(facts), power_line(facts), timing_line(facts, resumed, timed), speeds_line(facts)):
         if line:
             click.echo(line)
 

@@ -7,7 +7,7 @@ from click.testing import CliRunner
 
 from fakes.runs import LAYERS, write_run
 from hwprof.cli import main
-from hwprof.cli.measure import run_facts, threads_line, timing_line
+from hwprof.cli.measure import power_line, run_facts, threads_line, timing_line
 from hwprof.dataset import read_dataset
 from hwprof.measuring import session
 
@@ -112,3 +112,24 @@ def test_an_interrupted_measure_json_still_prints_a_document_saying_so(monkeypat
     result = CliRunner().invoke(main, ["measure", "mlp", "--out", str(out), "--json"])
     assert result.exit_code == 130
     assert json.loads(result.stdout) == {"out": str(out), "status": "interrupted", "kept": str(out)}
+
+
+def test_the_power_line_names_the_summed_rails_the_board_and_each_rail_left_out():
+    """measure's end of run never said which rails its power columns sum (a board's total read as the GPU's)."""
+    run = {
+        "power": {
+            "source": "ina3221:VDD_GPU_SOC+VDD_CPU_CV+VIN_SYS_5V0",
+            "sensor": {"board": "Jetson AGX Orin", "excluded_rails": {"VDDQ_VDD2_1V8AO": "already inside VIN_SYS_5V0"}},
+        }
+    }
+    assert power_line(run_facts(run, 1.0)) == (
+        "power: ina3221:VDD_GPU_SOC+VDD_CPU_CV+VIN_SYS_5V0 "
+        "(Jetson AGX Orin; VDDQ_VDD2_1V8AO left out: already inside VIN_SYS_5V0)"
+    )
+    assert power_line(run_facts({"power": {"source": "rapl:package-0", "sensor": {}}}, 1.0)) == "power: rapl:package-0"
+
+
+def test_no_power_line_where_no_sensor_gave_power():
+    """An unavailable sensor is said by the summary's "power unavailable" line, with its reason, not here."""
+    assert power_line(run_facts({"power": {"source": None, "unavailable_reason": "no sensor"}}, 1.0)) is None
+    assert power_line(run_facts({}, 1.0)) is None
