@@ -2,9 +2,9 @@
 
 from click.testing import CliRunner
 
+from fakes.runs import synthetic_row
 from hwprof.cli import main
 from hwprof.dataset import DatasetWriter
-from tests.fakes.runs import synthetic_row
 
 
 def test_a_run_of_one_row_says_one_row(tmp_path):

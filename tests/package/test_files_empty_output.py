@@ -3,10 +3,10 @@
 import pytest
 from click.testing import CliRunner
 
+from fakes.runs import write_run
 from hwprof.cli import main
 from hwprof.errors import HwprofError
 from hwprof.files import as_path, check_output
-from tests.fakes.runs import write_run
 
 
 @pytest.mark.parametrize("check", [check_output, lambda text: as_path(text, "output")])
