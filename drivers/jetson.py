@@ -21,6 +21,7 @@ import subprocess
 import threading
 import time
 import weakref
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -394,6 +395,18 @@ def _read_lines(stdout, lines: queue.Queue) -> None:
     stdout.close()  # here, once no read is blocked on it: closed from another thread, close() waits for that read
 
 
+def _drain_stderr(stderr, said: deque) -> None:
+    """Read tegrastats' stderr as it comes, keeping its last line for the error messages: unread, a tegrastats
+    that writes there fills the pipe, blocks, and stops printing rails."""
+    try:
+        for line in stderr:
+            if line.strip():
+                said.append(line.strip())
+    except (OSError, ValueError):  # bytes that are not text: nothing more to keep
+        pass
+    stderr.close()
+
+
 def _signal_group(process: subprocess.Popen, signum: int) -> None:
     """Signal tegrastats and every process it started (a wrapper script's child holds the pipe as well)."""
     try:
@@ -402,26 +415,27 @@ def _signal_group(process: subprocess.Popen, signum: int) -> None:
         pass
 
 
-def _end_process(process: subprocess.Popen, reader: threading.Thread) -> None:
-    """Stop tegrastats' process group (SIGTERM, then SIGKILL for what is left after 2 s) and let its reader end on
-    the pipe's end. Every wait is bounded: a child that left the group (or that hwprof may not signal) can hold
-    the pipe for as long as it likes, and then its reader, a daemon thread, ends when it does."""
+def _end_process(process: subprocess.Popen, readers: tuple[threading.Thread, ...]) -> None:
+    """Stop tegrastats' process group (SIGTERM, then SIGKILL for what is left after 2 s) and let its readers end
+    on their pipes' ends. Every wait is bounded: a child that left the group (or that hwprof may not signal) can
+    hold the pipes for as long as it likes, and then the readers, daemon threads, end when it does."""
     _signal_group(process, signal.SIGTERM)
     deadline = time.monotonic() + END_TIMEOUT_S
     try:
         process.wait(timeout=END_TIMEOUT_S)
     except subprocess.TimeoutExpired:
         pass
-    reader.join(timeout=max(deadline - time.monotonic(), 0))
-    if process.poll() is None or reader.is_alive():
+    for reader in readers:
+        reader.join(timeout=max(deadline - time.monotonic(), 0))
+    if process.poll() is None or any(reader.is_alive() for reader in readers):
         _signal_group(process, signal.SIGKILL)
         try:
             process.wait(timeout=END_TIMEOUT_S)
         except subprocess.TimeoutExpired:
             pass
-        reader.join(timeout=END_TIMEOUT_S)
-    if process.stderr:
-        process.stderr.close()
+        deadline = time.monotonic() + END_TIMEOUT_S
+        for reader in readers:
+            reader.join(timeout=max(deadline - time.monotonic(), 0))
 
 
 class TegrastatsSensor(RailSensor):
@@ -449,6 +463,8 @@ class TegrastatsSensor(RailSensor):
         self._lines: queue.Queue = queue.Queue()
         self._process: subprocess.Popen | None = None
         self._reader: threading.Thread | None = None
+        self._stderr_reader: threading.Thread | None = None
+        self._said: deque[str] = deque(maxlen=1)  # the last line tegrastats wrote to stderr
         self._last_state: dict = {}
         self.rule = None
 
@@ -467,9 +483,14 @@ class TegrastatsSensor(RailSensor):
         # a sensor dropped unclosed is collected (its reader holds the pipe and the queue, not the sensor), and
         # then tegrastats ends, and its reader with it, rather than running and queueing lines for the process's life
         self._lines = queue.Queue()  # a reopened sensor does not read the end of its last tegrastats
+        self._said = deque(maxlen=1)
         self._reader = threading.Thread(target=_read_lines, args=(self._process.stdout, self._lines), daemon=True)
-        self._end_process = weakref.finalize(self, _end_process, self._process, self._reader)
+        self._stderr_reader = threading.Thread(
+            target=_drain_stderr, args=(self._process.stderr, self._said), daemon=True
+        )
+        self._end_process = weakref.finalize(self, _end_process, self._process, (self._reader, self._stderr_reader))
         self._reader.start()
+        self._stderr_reader.start()
         deadline = time.monotonic() + self.start_timeout_s
         while self.rule is None:  # the first line tells which board this is
             remaining = deadline - time.monotonic()
@@ -491,15 +512,17 @@ class TegrastatsSensor(RailSensor):
                 self._process.wait(timeout=2)
             except subprocess.TimeoutExpired:
                 pass
-        detail = ""
-        if self._process.poll() is not None and self._process.stderr:
-            detail = self._process.stderr.read().strip().splitlines()[-1:] or [""]
-            detail = f" ({detail[0]})" if detail[0] else ""
         if self._process.poll() is not None:
-            what = f"exited with status {self._process.returncode} before printing power rails"
+            what = f"exited with status {self._process.returncode} before printing power rails{self._last_said()}"
         else:
             what = f"printed no power rails within {self.start_timeout_s:g} s"
-        return f"tegrastats at {self.path} {what}{detail}; run it by hand to check, with sudo if it needs root"
+        return f"tegrastats at {self.path} {what}; run it by hand to check, with sudo if it needs root"
+
+    def _last_said(self) -> str:
+        """The last line tegrastats wrote to stderr, in brackets, once it has exited: its stderr is complete when it
+        ends, unless a child it left behind holds it, which is not waited for long."""
+        self._stderr_reader.join(timeout=END_TIMEOUT_S)
+        return f" ({self._said[-1]})" if self._said else ""
 
     def _close_hardware(self) -> None:
         if self._process is not None:
@@ -527,8 +550,11 @@ class TegrastatsSensor(RailSensor):
     def _stop_reason(self) -> str:
         """tegrastats ended its output mid-run (killed, timed out): what it said, if anything."""
         status = self._process.poll() if self._process is not None else None
-        how = "stopped printing" if status is None else f"exited with status {status}"
-        return f"tegrastats at {self.path} {how} while hwprof was reading it; run it by hand to check"
+        if status is None:
+            how = "stopped printing while hwprof was reading it"
+        else:
+            how = f"exited with status {status} while hwprof was reading it{self._last_said()}"
+        return f"tegrastats at {self.path} {how}; run it by hand to check"
 
     def _read_state(self) -> dict:
         return dict(self._last_state)

@@ -83,3 +83,44 @@ def test_a_child_that_leaves_the_process_group_does_not_hold_the_refusal(tmp_pat
     finally:
         if pid_file.exists() and running(int(pid_file.read_text())):
             os.kill(int(pid_file.read_text()), signal.SIGKILL)
+
+
+RAILS = "VDD_IN 7000mW/7000mW VDD_CPU_GPU_CV 1500mW/1500mW VDD_SOC 1200mW/1200mW"
+
+
+def test_a_tegrastats_that_writes_to_stderr_keeps_giving_power(tmp_path):
+    """70 KB of warnings with every line: stderr was never read, so the pipe filled after the first line,
+    tegrastats blocked on it, and the windows after it had no power."""
+    warning = "yes warning | head -c 70000 >&2"
+    path = wrapper(tmp_path, f'while :; do echo "{RAILS}"; {warning}; sleep 0.02; done')
+    with TegrastatsSensor(path, interval_ms=20) as sensor:
+        sensor.min_window_s = 0.2
+        sensor.start_window()
+        time.sleep(1)
+        window = sensor.stop_window()
+    assert window.power_w == pytest.approx(7.0)
+
+
+def test_its_last_stderr_line_is_given_without_waiting_for_a_child_holding_stderr(tmp_path):
+    """A child left in the background holds stderr open after tegrastats exits: the reason is not held for it."""
+    path = wrapper(tmp_path, "sleep 120 > /dev/null &\necho 'Error: needs root' >&2\nexit 1")
+    started = time.monotonic()
+    with pytest.raises(
+        SensorUnavailable, match=r"exited with status 1 before printing power rails \(Error: needs root\)"
+    ):
+        TegrastatsSensor(path).open()
+    assert time.monotonic() - started < 30
+
+
+def test_a_tegrastats_that_exits_mid_run_says_why_in_the_stop_reason(tmp_path):
+    go = tmp_path / "go"
+    said = "Error: the power monitor went away"
+    path = wrapper(tmp_path, f'echo "{RAILS}"\nwhile [ ! -e {go} ]; do sleep 0.05; done\necho "{said}" >&2\nexit 3')
+    with TegrastatsSensor(path) as sensor:
+        sensor.start_window()
+        go.touch()
+        deadline = time.monotonic() + 10
+        while sensor._poll_error is None and time.monotonic() < deadline:  # until its poller has seen the end
+            time.sleep(0.02)
+        with pytest.raises(SensorUnavailable, match=rf"exited with status 3 while hwprof was reading it \({said}\)"):
+            sensor.stop_window()
