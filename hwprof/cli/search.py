@@ -40,7 +40,9 @@ with <=, <, >=, >.
 stop together at that total (a few trials in flight may finish past it). A trial whose objective raises is
 recorded as failed, with its error, and the search goes on, as is one whose objective returns NaN (a diverged
 training) or whose factory raises; a failed trial is not counted as finished, so another runs in its place,
-until 10 fail one after another: the search then stops, exiting non-zero. The output folder is created where
+until 10 fail one after another: the search then stops, exiting non-zero. A search that produced no score
+(every trial skipped as over budget, or every one not skipped failed) writes its results and exits non-zero
+too. The output folder is created where
 its parent exists; the results of an earlier search in it are replaced only with --force, or when resuming the
 same study from --storage.
 """
@@ -157,7 +159,7 @@ def search(
 
     from hwprof.files import now_text
     from hwprof.search.constraints import parse_constraints
-    from hwprof.search.report import every_training_failed, stopped_short
+    from hwprof.search.report import every_training_failed, every_trial_skipped, stopped_short
     from hwprof.search.space import load_callable, load_space
     from hwprof.search.study import (
         SearchInterrupted,
@@ -298,6 +300,11 @@ def search(
             raise HwprofError(
                 f"no trial produced a score, since every one not skipped failed in its factory or objective; "
                 f"{out / 'search.json'} has each error"
+            )
+        if every_trial_skipped(result):  # nor on one that trained nothing, every trial over its budgets
+            raise HwprofError(
+                "no trial produced a score, since every one was predicted to break a budget and none was trained; "
+                f"{out / 'search.json'} has each prediction"
             )
         if stopped_short(result):  # nor on one that evaluated fewer trials than asked for
             raise HwprofError(f"{stopped_short(result)} ({out / 'search.json'} has each error)")

@@ -132,6 +132,11 @@ def every_training_failed(result: SearchResult) -> bool:
     return bool(result.failed) and not any(r.trained for r in result.records)
 
 
+def every_trial_skipped(result: SearchResult) -> bool:
+    """No trial produced a score: every one was predicted to break a budget, so none was trained."""
+    return bool(result.skipped_trainings) and not result.failed and not any(r.trained for r in result.records)
+
+
 def _no_feasible_sentence(result: SearchResult) -> str:
     if every_training_failed(result):
         first = next(r for r in result.records if r.state == "failed")
