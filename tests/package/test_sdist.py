@@ -41,3 +41,15 @@ def test_the_sdist_carries_its_tests_with_their_fakes_and_what_they_read_and_bui
         "examples/ci/hwprof-fleet.yml",
     } <= names
     assert not [name for name in names if name.endswith(".pyc") or name.startswith("bench/data/")]
+
+
+def test_a_source_tree_whose_hwprof_hides_the_installed_one_stops_the_suite_in_one_sentence(monkeypatch):
+    """Run from an unpacked sdist against a normal install, 46 test files failed on `No module named
+    'hwprof.drivers'`: the tree's hwprof/ folder, without the mapped folders, hides the installed package. (An
+    editable install, as here, finds them anyway, so the lookup is made to fail as it does there.)"""
+    import conftest
+
+    monkeypatch.setattr(conftest.importlib.util, "find_spec", lambda name: None)
+    with pytest.raises(pytest.UsageError, match=r"hwprof\.drivers, hwprof\.sample_models cannot be imported") as raised:
+        conftest.pytest_configure(None)
+    assert "pip install -e '.[test]'" in str(raised.value)
