@@ -165,7 +165,7 @@ def render_table(result: SearchResult, verified: dict[int, dict] | None = None):
     from rich.table import Table
 
     metrics = _shown_metrics(result)
-    table = Table(title="Pareto front: score against predicted cost (feasible, trained)")
+    table = Table(title=_front_title(result, metrics))
     measured_metrics = [m for m in metrics if m in PREDICTED_METRICS] if verified else []
     for heading in [
         "trial",
@@ -196,6 +196,16 @@ def render_table(result: SearchResult, verified: dict[int, dict] | None = None):
         row.append(_params_text(record.params))
         table.add_row(*row)
     return table
+
+
+def _front_title(result: SearchResult, metrics: list[str]) -> str:
+    """The table's title, naming the cost axes the front is drawn over: a budgeted counted metric is a column,
+    not an axis, so a trial that is only cheaper on it is not on the front."""
+    axes = " and ".join(_label(m) for m in result.pareto_metrics)
+    title = f"Pareto front: score against predicted {axes}" if axes else "Pareto front: score alone"
+    columns = [_label(m) for m in metrics if m not in result.pareto_metrics]
+    aside = f"; {' and '.join(columns)} shown, not front axes" if columns else ""
+    return f"{title} (feasible, trained{aside})"
 
 
 def _outside(record: TrialRecord) -> bool:
