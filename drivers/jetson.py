@@ -34,6 +34,7 @@ TEGRASTATS_MIN_WINDOW_S = 1.0
 INA_POLL_INTERVAL_S = 0.01
 INA_NOMINAL_UPDATE_PERIOD_S = 0.01
 INA_MIN_WINDOW_S = 0.5
+RAIL_CHANNELS = ("1", "2", "3")  # an INA3221's three monitors; the hwmon driver's later channels are not rails
 ABSENT_TEMPERATURE_C = -256.0
 START_TIMEOUT_S = 5.0
 END_TIMEOUT_S = 2.0  # for tegrastats to end on SIGTERM, then again on SIGKILL
@@ -249,8 +250,9 @@ class InaRail:
 
 
 def discover_ina3221() -> list[InaRail]:
-    """Every labelled INA3221 rail: hwmon (JetPack 5+) or iio (JetPack 4). NC channels are left out; a rail
-    that cannot be read is kept with its `error`, so the reason names it rather than the rails that remain."""
+    """Every labelled INA3221 rail: hwmon (JetPack 5+) or iio (JetPack 4). NC channels are left out, and so is
+    the hwmon summing channel (in7, "sum of shunt voltages"): not a rail. A rail that cannot be read is kept with its
+    `error`, so the reason names it rather than the rails that remain."""
     rails = []
     for chip in sorted(sysfs_path("/sys/class/hwmon").glob("hwmon*")):
         if read_text(chip / "name") != "ina3221":
@@ -258,9 +260,10 @@ def discover_ina3221() -> list[InaRail]:
         for label_path in sorted(chip.glob("in*_label")):
             channel = label_path.name[2 : -len("_label")]
             label = read_text(label_path)
-            rail = InaRail(
-                label or "", voltage_path=chip / f"in{channel}_input", current_path=chip / f"curr{channel}_input"
-            )
+            current_path = chip / f"curr{channel}_input"
+            if channel not in RAIL_CHANNELS and not current_path.exists():
+                continue  # a channel with no current of its own (the summing one) measures no rail
+            rail = InaRail(label or "", voltage_path=chip / f"in{channel}_input", current_path=current_path)
             if label and label != "NC":
                 rails.append(rail)
     for device in sorted(sysfs_path("/sys/bus/iio/devices").glob("iio:device*")):
