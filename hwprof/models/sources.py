@@ -57,6 +57,13 @@ class Source:
             raise HwprofError(f"{text} needs {self.pip_name}, which is not installed: run {install_command(self)}")
 
 
+def pytorch_index() -> str | None:
+    """PyTorch's package index for the installed torch's build (+cpu, +cu128, +rocm6.4), or None for a torch
+    without such a tag: PyPI's torchvision is built for PyPI's torch and does not load beside a +cpu one."""
+    tag = torch.__version__.partition("+")[2]
+    return f"https://download.pytorch.org/whl/{tag}" if re.fullmatch(r"cpu|cu\d+|rocm\d+(\.\d+)*", tag) else None
+
+
 def matching_torchvision() -> str:
     """The torchvision release built for the installed torch (2.x goes with 0.(x + 15)): pinned, so that
     installing it (or timm, which needs it) does not replace a torch the user chose with pip's newest."""
@@ -65,11 +72,18 @@ def matching_torchvision() -> str:
 
 
 def install_command(source: Source) -> str:
-    """What installs a source's package without swapping torch: torchvision pinned to the installed torch."""
+    """What installs a source's package without swapping torch: torchvision pinned to the installed torch, from
+    PyTorch's index for its build where it has one (timm then comes from PyPI and keeps that torchvision)."""
     if source.package == "transformers":
         return "pip install transformers"  # hwprof[zoo] would bring pip's newest torchvision, and its torch
-    packages = matching_torchvision() if source.package == "torchvision" else f"timm {matching_torchvision()}"
-    return f"pip install {packages}, the torchvision built for torch {torch.__version__.split('+')[0]}"
+    index = pytorch_index()
+    if index is None:
+        packages = matching_torchvision() if source.package == "torchvision" else f"timm {matching_torchvision()}"
+        return f"pip install {packages}, the torchvision built for torch {torch.__version__.split('+')[0]}"
+    command = (
+        f"pip install {matching_torchvision()} --index-url {index}, the torchvision built for torch {torch.__version__}"
+    )
+    return command if source.package == "torchvision" else f"{command}, then pip install timm {matching_torchvision()}"
 
 
 # Who ported or trained a timm model, not what it is: tf_efficientnet_b0 is an efficientnet.
