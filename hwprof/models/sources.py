@@ -10,6 +10,8 @@ default config such as `hf:bert`, with `key=value` overrides).
 from __future__ import annotations
 
 import difflib
+import importlib
+import importlib.metadata
 import importlib.util
 import inspect
 import json
@@ -21,7 +23,7 @@ from pathlib import Path
 import torch
 import torch.nn as nn
 
-from hwprof.errors import HwprofError, error_text, option, whole_number
+from hwprof.errors import HwprofError, error_line, error_text, option, whole_number
 from hwprof.models.inputs import SEQ, InputSpec, ModelInputs
 
 IMAGENET = (3, 224, 224)
@@ -47,14 +49,53 @@ class Source:
     names: Callable[[], list[str]]
     build: Callable[[str, dict], Built]
     about: str
+    # Packages it imports where they are installed, checked first: transformers imports torchvision, so a
+    # torchvision that does not load with this torch breaks hf: models too.
+    imports: tuple[str, ...] = ()
 
     @property
     def installed(self) -> bool:
         return importlib.util.find_spec(self.package) is not None
 
+    def load_failure(self) -> str | None:
+        """Why the installed package cannot be used, naming the reinstall, or None where it imports: an installed
+        torchvision built for another torch (PyPI's CUDA one beside a +cpu torch) raises on import."""
+        for package in self.imports + (self.package,):
+            if package != self.package and importlib.util.find_spec(package) is None:
+                continue
+            try:
+                with torch.device("cpu"):  # under a meta device, tensors made at import would stay meta
+                    importlib.import_module(package)
+            except Exception as error:
+                which = "" if package == self.package else f", which {self.pip_name} imports,"
+                return (
+                    f"{_installed_version(package)}{which} does not load with torch {torch.__version__} "
+                    f"({error_line(error)}): reinstall it with {reinstall_command(package)}"
+                )
+        return None
+
+    def state(self) -> tuple[str, str | None]:
+        """How `hwprof models` describes the source: installed, installed but fails to load, or not installed,
+        with what to run where something is to be done."""
+        if not self.installed:
+            return "not installed", install_command(self)
+        failure = self.load_failure()
+        return ("installed but fails to load", failure) if failure else ("installed", None)
+
     def require(self, text: str) -> None:
         if not self.installed:
             raise HwprofError(f"{text} needs {self.pip_name}, which is not installed: run {install_command(self)}")
+        failure = self.load_failure()
+        if failure:
+            raise HwprofError(f"{text} needs {self.pip_name}, but {failure}")
+
+
+def _installed_version(package: str) -> str:
+    """The package and the version pip installed, or the package alone where its metadata cannot be read."""
+    try:
+        return f"{package} {importlib.metadata.version(package)}"
+    except Exception:
+        return package
 
 
 def pytorch_index() -> str | None:
@@ -84,6 +125,16 @@ def install_command(source: Source) -> str:
         f"pip install {matching_torchvision()} --index-url {index}, the torchvision built for torch {torch.__version__}"
     )
     return command if source.package == "torchvision" else f"{command}, then pip install timm {matching_torchvision()}"
+
+
+def reinstall_command(package: str) -> str:
+    """What replaces an installed package that does not load, leaving torch as it is (--no-deps)."""
+    if package != "torchvision":
+        return f"pip install --force-reinstall --no-deps {package}"
+    index = pytorch_index()
+    return f"pip install --force-reinstall --no-deps {matching_torchvision()}" + (
+        f" --index-url {index}" if index else ""
+    )
 
 
 # Who ported or trained a timm model, not what it is: tf_efficientnet_b0 is an efficientnet.
@@ -480,7 +531,15 @@ SOURCES: dict[str, Source] = {
         _torchvision_build,
         "every classification model of torchvision.models",
     ),
-    "timm": Source("timm", "timm", "timm", _timm_names, _timm_build, "timm.create_model(NAME, pretrained=False)"),
+    "timm": Source(
+        "timm",
+        "timm",
+        "timm",
+        _timm_names,
+        _timm_build,
+        "timm.create_model(NAME, pretrained=False)",
+        ("torchvision",),
+    ),
     "hf": Source(
         "hf",
         "transformers",
@@ -488,6 +547,7 @@ SOURCES: dict[str, Source] = {
         _hf_names,
         _hf_build,
         "Hugging Face transformers from a config: an architecture (hf:bert), a folder with config.json or the cache",
+        ("torchvision",),
     ),
 }
 
