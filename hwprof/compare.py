@@ -12,9 +12,11 @@ give the same answer. A change is significant when the two-sided Mann-Whitney U
 test gives p < 0.05 *and* the interval excludes 1, so one method's blind spot
 (U tests a shift of the whole distribution, the interval only the median) does
 not raise a false alarm. Energy and power have one load window per row, so no
-spread to test a row by; per model and per op the geometric mean of the row
-ratios gets a bootstrap interval over rows (distinct measurements only),
-significant when it excludes 1.
+spread within a run to test a row by; per model and per op the geometric mean of the row
+ratios gets a Student's t interval over rows (distinct measurements only),
+significant when it excludes 1. A network's energy and power, and every figure of a
+command `hwprof run` timed (once per run, with no samples), are tested by the
+spread between runs alone where the sides hold enough runs of the row (below).
 
 The samples describe the spread within a run; a rerun in a fresh process on a
 shared machine also moves by the spread between processes, which they cannot
@@ -24,7 +26,9 @@ runs' figures; the bootstrap draws each run's samples, and the interval is widen
 (in log, in quadrature) by a Student's t term from the spread of the runs' medians,
 which a side of one run takes as its own too: its run moved as much, unseen. Such a
 row's verdict comes from the interval alone, as the U test would count samples of
-different runs as independent. A row `measure --processes`
+different runs as independent. A figure measured once per run has no samples to
+draw, so its interval is that t term alone; it takes two degrees of freedom (two runs a
+side, or three against one), as two runs against one leave a t of 12.7. A row `measure --processes`
 combined from several processes is the median of their medians, which its pooled
 samples cannot reproduce; its own interval already holds the spread between the
 processes, so such a row is tested by the two rows' intervals (their log
@@ -59,6 +63,9 @@ ALPHA = 1 - CONFIDENCE
 BOOTSTRAP_RESAMPLES = 20000  # draws of the ratio of medians
 ROUND_OFF = 1e-9  # relative: a ratio this close to the gate's threshold is at it, not above
 ONE_FREEDOM = "two runs against one"  # the spread between runs with one degree of freedom: no interval to speak of
+ONE_WINDOW = "one load window per row"  # a network's energy and power: one figure per run, no samples to test by
+ONCE_PER_RUN = "hwprof run measures a command once per run"  # each of its figures: one per run, no samples
+MIN_RUNS_EACH = 2  # runs a side that leave the spread between runs 2 degrees of freedom, as _sample_test needs
 MIN_SUMMARY_ROWS = 5  # distinct measurements behind a geometric mean before it is tested
 METRICS = ("latency_ms", "energy_mj", "power_w")
 POWER_METRICS = ("energy_mj", "power_w")  # from one load window per row, which power_flags may call into doubt
@@ -84,7 +91,8 @@ METHOD = (
     "latency per row: Mann-Whitney U (two-sided) and a bootstrap of the ratio of medians "
     f"({BOOTSTRAP_RESAMPLES} draws), significant when p < {ALPHA:.2g} and the {CONFIDENCE:.0%} interval "
     "excludes 1; where a side has several runs, the interval alone, widened by Student's t over the spread of "
-    "the runs' medians; per model and per op: geometric mean of the row ratios, Student's t interval over distinct "
+    "the runs' medians; network energy and power and every figure of a command: that spread alone, where the sides "
+    "hold enough runs; per model and per op: geometric mean of the row ratios, Student's t interval over distinct "
     "measurements"
 )
 
@@ -123,7 +131,10 @@ def _load(path: str | os.PathLike, role: str) -> _Side:
         raise CannotCompare(f"{role}: {error}") from None
     if raw is None:
         if frame["kind"].eq("command").all():
-            why = f"{path.name} holds commands, which hwprof run times once per run: a ratio, but nothing to test"
+            why = (
+                f"{path.name} holds commands, which hwprof run times once per run without raw samples: only the "
+                "spread between a command's runs can test it"
+            )
         else:
             why = (
                 f"{path.name} has no raw samples ({samples_path(path).name}): it was measured before hwprof kept "
@@ -278,6 +289,29 @@ def _between_runs(base_medians: list[float], new_medians: list[float]) -> float:
     freedom = sum(logs.size - 1 for logs in several)
     spread = math.sqrt(sum(float(((logs - logs.mean()) ** 2).sum()) for logs in several) / freedom)
     return float(t.ppf(1 - ALPHA / 2, freedom)) * spread * math.sqrt(1 / len(base_medians) + 1 / len(new_medians))
+
+
+def _runs_test(kind: str, base_figures: list, new_figures: list) -> dict:
+    """NEW / BASE of a figure measured once per run (every figure of a command, a network's energy and power),
+    tested by the spread between the runs alone: the interval `_sample_test` gives latency over several runs,
+    with no samples to bootstrap. It needs the same 2 degrees of freedom; with fewer the figure is untested."""
+    base, new = ([value for value in map(_positive, figures) if value] for figures in (base_figures, new_figures))
+    if len(base) + len(new) - 2 < 2:
+        return _untested(_too_few_runs(kind, len(base), len(new)))
+    center = math.log(float(np.median(new)) / float(np.median(base)))
+    between = _between_runs(base, new)
+    low, high = math.exp(center - between), math.exp(center + between)
+    return {"ci_low": low, "ci_high": high, "p_value": None, "verdict": _verdict(low, high), "why": None}
+
+
+def _too_few_runs(kind: str, base_runs: int, new_runs: int) -> str:
+    """Why a figure measured once per run is untested: a network's energy of one run a side keeps the reason it
+    always had; any other count is named, so the remedy can say how many more runs it takes."""
+    one_window = kind == "network"
+    if one_window and base_runs == new_runs == 1:
+        return ONE_WINDOW
+    held = f"BASE holds {base_runs} run{'' if base_runs == 1 else 's'} of it and NEW {new_runs}"
+    return f"{ONE_WINDOW if one_window else ONCE_PER_RUN}; {held}, too few to test it by how far runs differ"
 
 
 def _positive(value) -> float | None:
@@ -642,10 +676,14 @@ def _match_frame(side: _Side, columns: list[str]) -> pd.DataFrame:
     matched = grouped.agg(**aggregations).reset_index()
     # lists and sets gathered in one pass: pandas calls a Python aggregation once per group with a Series
     # of its own, which took most of a compare's time on 50,000 rows
-    members = _members(grouped.ngroup().to_numpy(), len(matched), frame[["_link", "power_flags", "cache"]])
+    groups = grouped.ngroup().to_numpy()
+    members = _members(groups, len(matched), frame[["_link", "power_flags", "cache"]])
     matched["_links"] = [links for links, _, _ in members]
     matched["power_flags"] = [_flags_of_runs(flags) for _, flags, _ in members]
     matched["cache"] = [_cache_modes(caches) for _, _, caches in members]
+    whole = frame["kind"].isin(WHOLE_KINDS).to_numpy()  # only these are tested by the spread between runs
+    figures = _members(groups[whole], len(matched), frame.loc[whole, list(METRICS)])
+    matched["_figures"] = [dict(zip(METRICS, lists)) for lists in figures]
     return matched
 
 
@@ -681,8 +719,11 @@ def _row_metric(metric: str, base_row, new_row, base: _Side, new: _Side, seed) -
         )
         return {"base": base_value, "new": new_value, "ratio": None} | _untested(why)
     entry = {"base": base_value, "new": new_value, "ratio": new_value / base_value}
+    kind = base_row["kind"]
+    if kind in WHOLE_KINDS and (metric != "latency_ms" or kind == "command"):
+        return entry | _runs_test(kind, base_row["_figures"][metric], new_row["_figures"][metric])
     if metric != "latency_ms":
-        return entry | _untested("one load window per row")
+        return entry | _untested(ONE_WINDOW)
     if max(_processes(base_row, "base"), _processes(new_row, "new")) > 1:
         return entry | _interval_test(base_row, new_row, entry["ratio"])
     base_samples, new_samples = _samples_of(base, base_row["_links"]), _samples_of(new, new_row["_links"])
@@ -824,7 +865,8 @@ def compare(
     shared, otherwise = _check_settings(base, new)
     columns = [c for c in MATCH_COLUMNS if c not in SETTING_COLUMNS] + shared
     base_frame, new_frame = _match_frame(base, columns), _match_frame(new, columns)
-    wanted = ["_links", "layer_name", "seq_len", *METRICS, "processes", *INTERVAL_COLUMNS, "power_flags", "cache"]
+    wanted = ["_links", "_figures", "layer_name", "seq_len", *METRICS, "processes", *INTERVAL_COLUMNS]
+    wanted += ["power_flags", "cache"]
     matched = base_frame[[*columns, *wanted]].merge(
         new_frame[[*columns, *wanted]], on=columns, suffixes=("_base", "_new")
     )
@@ -839,7 +881,8 @@ def compare(
     metrics = [m for m in METRICS if matched[f"{m}_base"].notna().any() and matched[f"{m}_new"].notna().any()]
     rows = []
     for record in matched.to_dict("records"):
-        base_row, new_row = {**record, "_links": record["_links_base"]}, {**record, "_links": record["_links_new"]}
+        base_row = {**record, "_links": record["_links_base"], "_figures": record["_figures_base"]}
+        new_row = {**record, "_links": record["_links_new"], "_figures": record["_figures_new"]}
         seed = [record[c] for c in columns]
         entry = {
             "device_name": record["device_name"],
@@ -926,34 +969,40 @@ def _natural(column: pd.Series) -> pd.Series:
 
 
 def _no_significance_reason(base: _Side, new: _Side) -> str | None:
-    reasons = [side.samples_missing for side in (base, new) if side.samples_missing]
-    if not reasons:
+    """Why rows have no raw samples to test them by; a side of commands alone says only that, as its rows are
+    tested by how far their runs differ wherever each side holds enough runs."""
+    missing = [side for side in (base, new) if side.samples_missing]
+    if not missing:
         return None
-    return "; ".join(reasons) + "; so rows get ratios without intervals or verdicts"
+    reasons = "; ".join(side.samples_missing for side in missing)
+    if all(side.frame["kind"].eq("command").all() for side in missing):
+        return reasons
+    return reasons + "; so rows get ratios without intervals or verdicts"
 
 
 def _gate(report: dict, metric: str, fail_above: float) -> dict:
-    """Regressions: a significant increase of `metric` by more than `fail_above`, in a network row or in a
-    model's or op's summary. A single layer row does not gate: between two processes a few layers move
+    """Regressions: a significant increase of `metric` by more than `fail_above`, in a network or command row or
+    in a model's or op's summary. A single layer row does not gate: between two processes a few layers move
     more than 5%, significantly within their own samples, on a plain rerun (BENCHMARKS.md), and what a
     change in the code does to layers shows in their op's summary. Where nothing could be tested, or a risen
-    network could not be, it cannot decide: with nothing unchecked that is an error at once, but a board missing
-    (or a row without a figure) leaves fewer runs to test by and is the cause to name, so `cannot_decide` keeps
-    why for `check_every_device_gated`, which says it after the comparison is printed."""
+    network or command could not be, it cannot decide: with nothing unchecked that is an error at once, but a
+    board missing (or a row without a figure) leaves fewer runs to test by and is the cause to name, so
+    `cannot_decide` keeps why for `check_every_device_gated`, which says it after the comparison is printed."""
     tested, regressions, undecided = 0, [], []
-    networks = [entry for entry in report["rows"] if entry["kind"] in WHOLE_KINDS]
-    for where, entries in (("row", networks), ("model", report["models"]), ("op", report["ops"])):
+    devices = len(report["devices"])
+    whole = [entry for entry in report["rows"] if entry["kind"] in WHOLE_KINDS]
+    for where, entries in (("row", whole), ("model", report["models"]), ("op", report["ops"])):
         for entry in entries:
             result = entry.get(metric)
             if not _compared(result):  # a row of it is in `unchecked`
                 continue
-            if result["verdict"] == UNTESTED:  # a network above the threshold that no test cleared
+            if result["verdict"] == UNTESTED:  # a network or command above the threshold that no test cleared
                 if where == "row" and _above(result.get("ratio") or 0, fail_above):
-                    undecided.append((label(entry, where, len(report["devices"])), result))
+                    undecided.append(entry)
                 continue
             tested += 1
             if result["verdict"] == HIGHER and _above(result["ratio"], fail_above):
-                regressions.append({"where": where, "label": label(entry, where, len(report["devices"])), **result})
+                regressions.append({"where": where, "label": label(entry, where, devices), **result})
     if metric not in report["metrics"]:
         raise CannotCompare(
             f"{report['base']} and {report['new']} do not both have {metric} (was one measured without a power "
@@ -961,15 +1010,21 @@ def _gate(report: dict, metric: str, fail_above: float) -> dict:
         )
     cannot_decide = None
     if undecided and not regressions:  # a summary over many rows must not wave a risen network through
-        (where, result), more = undecided[0], len(undecided) - 1
+        first, *others = undecided
+        result = first[metric]
         cannot_decide = {
-            "why": f"{where} {metric} rose {result['ratio'] - 1:+.1%}, above the {given_percent(fail_above)} gate, "
-            f"and could not be tested for significance ({result.get('why') or 'no raw samples'})"
-            + (f", and {more} more network row(s) so" if more else ""),
+            "why": f"{label(first, 'row', devices)} {metric} rose {result['ratio'] - 1:+.1%}, above the "
+            f"{given_percent(fail_above)} gate, and could not be tested for significance "
+            f"({result.get('why') or 'no raw samples'})"
+            + (f", and {len(others)} more network row(s) so" if others else ""),
             "remedy": _remedy(result.get("why")),
         }
     elif not tested:
         why = report["raw_samples"]["unavailable_reason"] if metric == "latency_ms" else None
+        compared = [entry[metric] for entry in whole if _compared(entry.get(metric))]
+        commands = [entry[metric]["why"] for entry in whole if entry["kind"] == "command" and entry[metric]["why"]]
+        if compared and len(commands) == len(compared):  # rows of hwprof run alone: say what they lack
+            why = commands[0]
         cannot_decide = {
             "why": f"no {metric} change between {report['base']} and {report['new']} could be tested for "
             f"significance ({why or 'too few rows with samples or distinct measurements'})",
@@ -1006,10 +1061,16 @@ def _remedy(why: str | None) -> str:
         return "measure with a longer --max-time, so each process bounds its row's interval"
     if why and "disagree too much" in why:
         return "measure on a quieter machine, or with more --processes, so the processes agree"
-    if why and "one load window" in why:  # no measurement gives a network's energy a spread to test it by
+    if why and why.startswith(ONCE_PER_RUN):
         return (
-            "a network's energy and power come from one load window, which no test bounds: check that change by "
-            "hand, or gate on latency_ms"
+            f"give each side at least {MIN_RUNS_EACH} runs of each command (each hwprof run --out adds one to its "
+            "dataset, hwprof merge joins datasets), so how far its runs differ tests it; three narrow the interval"
+        )
+    if why and why.startswith(ONE_WINDOW):  # one run a side gives a network's energy no spread to test it by
+        return (
+            "a network's energy and power come from one load window, which no test bounds on its own: merge at "
+            f"least {MIN_RUNS_EACH} reruns into each side (hwprof merge) so how far runs differ tests it, check "
+            "that change by hand, or gate on latency_ms"
         )
     return "give datasets measured with raw samples"
 

@@ -41,8 +41,10 @@ def compare(base: Path, new: Path, fail_above: str | None, metric: str, as_json:
     each: the ratio NEW / BASE of latency, and of energy and power where both have them; for latency,
     from the raw samples kept beside each dataset (DATASET.samples.parquet), the 95% interval of the
     ratio of medians (bootstrap) and a verdict (Mann-Whitney U and that interval must both say it
-    changed). Per model and per op, the geometric mean of the ratios. Without raw samples the ratios
-    are shown and the verdicts say why they are missing.
+    changed). A network's energy and power, and every figure of a command hwprof run timed, have one
+    figure per run: where the sides hold enough runs of one (two each, or three against one), the
+    spread between those runs tests them. Per model and per op, the geometric mean of the ratios.
+    Without raw samples the ratios are shown and the verdicts say why they are missing.
 
     Exit status: 0, or 1 when --fail-above is given and --metric rose significantly by more than it
     in a row, a model or an op; 2 when the inputs cannot be compared or the gate cannot decide,
@@ -144,8 +146,10 @@ def print_report(report: dict) -> None:
         console.print(f"note: {entry['why']}", soft_wrap=True)
     for difference in report["run_differences"]:
         console.print(f"note: {difference}", soft_wrap=True)
-    if report["raw_samples"]["unavailable_reason"]:
-        console.print(f"significance unavailable: {report['raw_samples']['unavailable_reason']}", soft_wrap=True)
+    reason = report["raw_samples"]["unavailable_reason"]
+    commands = all(row["kind"] == "command" for row in report["rows"])  # tested by their runs, not by samples
+    if reason:
+        console.print(f"{'note' if commands else 'significance unavailable'}: {reason}", soft_wrap=True)
     metrics = report["metrics"]
     others = [m for m in metrics if m != "latency_ms"]
 
@@ -223,7 +227,7 @@ def print_report(report: dict) -> None:
         for row in report["rows"]
         if row["latency_ms"]["why"] and row["latency_ms"]["ratio"] is not None
     ]
-    if untested and not report["raw_samples"]["unavailable_reason"]:
+    if untested and (commands or not reason):
         console.print(f"untested rows, e.g.: {untested[0]}", soft_wrap=True)
 
     gate = report.get("gate")
