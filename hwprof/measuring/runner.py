@@ -382,6 +382,7 @@ class Runner:
         to 2 ms or more left a 5 us layer at one call a sample. An item whose calls outlast the whole warm-up (a
         network of seconds) is not called a second time to calibrate: its budget goes to samples."""
         method = self.method
+        window = _Window(self.load_known)  # the CPU others take, for the samples kept where the budget ends here
         per_call = item.run(1)
         # a call longer than the whole warm-up calibrates nothing, and one that spent the budget gets no other
         if per_call <= method.max_warmup_s and item.spent_s < method.max_item_s:
@@ -401,6 +402,9 @@ class Runner:
                     break
         if item.spent_s >= method.max_item_s:  # a single call can exceed the budget: keep what there is
             item.samples.extend(recent[-3:] or [per_call])
+            if (share := window.other_share()) is not None:  # unobserved, its row's other_cpu_share was empty
+                item.other_cpu_s += max(0.0, share) * window.elapsed_s() * CPU_COUNT
+                item.observed_s += window.elapsed_s()
             item.summary = summarize(item.samples)
             item.done = True
         elif recent and (warm := statistics.median(recent[-3:])) * n < self.min_sample_s:  # calls sped up once warm

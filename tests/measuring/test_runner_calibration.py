@@ -3,6 +3,7 @@ preemption slowed to 2 ms or more left a layer of a few microseconds at one call
 sample must last. Timed on a fake clock that advances only as the item's calls say, so nothing depends on the
 machine's speed."""
 
+import time
 import types
 
 import pytest
@@ -35,7 +36,8 @@ def prepared(monkeypatch):
         runner = Runner(Method(max_item_s=max_item_s, seed=0))  # its timer resolution read on the real clock
         runner.min_sample_s = MIN_SAMPLE_S
         clock = Clock(costs_s)
-        monkeypatch.setattr(runner_module, "time", types.SimpleNamespace(perf_counter=clock.perf_counter))
+        fake_time = types.SimpleNamespace(perf_counter=clock.perf_counter, process_time=time.process_time)
+        monkeypatch.setattr(runner_module, "time", fake_time)
         item = Item("layer", clock.call)
         runner._prepare(item)
         return item, clock
@@ -80,3 +82,20 @@ def test_a_quick_layer_with_a_slow_cold_call_warms_up_at_its_calibrated_count(pr
     item, clock = prepared(lambda k: 0.005 if k == 0 else 5e-6)
     assert item.iterations * 5e-6 >= MIN_SAMPLE_S
     assert clock.calls - 2 >= 6 * item.iterations  # the warm-up's six samples, each of the calibrated count
+
+
+def test_an_item_whose_budget_ends_in_its_warm_up_has_the_cpu_others_took_meanwhile(prepared, monkeypatch):
+    """Its samples were kept without observing the machine, so on a loaded machine its row had no
+    other_cpu_share (NaN), and fit could not weigh it as the contended row it was."""
+    calls = []
+
+    def cpu_clock():  # others busy on every CPU the whole time: 1 s of their CPU per fake second per CPU
+        calls.append(None)
+        now = runner_module.time.perf_counter()
+        return now * runner_module.CPU_COUNT, 0.0
+
+    monkeypatch.setattr(runner_module, "cpu_clock", cpu_clock)
+    monkeypatch.setattr(Runner, "load_known", True, raising=False)
+    item, _ = prepared(lambda k: 2.0, max_item_s=1.0)
+    assert item.done and calls
+    assert item.other_cpu_share == pytest.approx(1.0)
