@@ -1015,8 +1015,7 @@ def _gate(report: dict, metric: str, fail_above: float) -> dict:
         cannot_decide = {
             "why": f"{label(first, 'row', devices)} {metric} rose {result['ratio'] - 1:+.1%}, above the "
             f"{given_percent(fail_above)} gate, and could not be tested for significance "
-            f"({result.get('why') or 'no raw samples'})"
-            + (f", and {len(others)} more network row(s) so" if others else ""),
+            f"({result.get('why') or 'no raw samples'})" + (f", and so did {_more_rows(others)}" if others else ""),
             "remedy": _remedy(result.get("why")),
         }
     elif not tested:
@@ -1043,6 +1042,12 @@ def _gate(report: dict, metric: str, fail_above: float) -> dict:
         "cannot_decide": cannot_decide,
         **unchecked,
     }
+
+
+def _more_rows(entries: list[dict]) -> str:
+    """The rows of `entries` counted by kind: "1 more command row", "2 more network rows and 1 more command row"."""
+    counts = [(kind, sum(entry["kind"] == kind for entry in entries)) for kind in WHOLE_KINDS]
+    return " and ".join(f"{count} more {kind} row{'' if count == 1 else 's'}" for kind, count in counts if count)
 
 
 def _above(ratio: float, fail_above: float) -> bool:

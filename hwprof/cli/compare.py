@@ -175,7 +175,9 @@ def print_report(report: dict) -> None:
         table.add_row(*cells, *[change((row.get(name) or {}).get("ratio")) for name in others])
     console.print(table)
     if networks_left_out:
-        console.print(left_out_line(networks_left_out, "network rows", SHOWN_NETWORKS, focus), soft_wrap=True)
+        kinds = sorted({row["kind"] for row in networks + networks_left_out}, key=WHOLE_KINDS.index)
+        what = f"{' and '.join(kinds)} rows"
+        console.print(left_out_line(networks_left_out, what, SHOWN_NETWORKS, focus), soft_wrap=True)
     if layers[SHOWN_LAYERS:]:
         console.print(left_out_line(layers[SHOWN_LAYERS:], "layer rows", SHOWN_LAYERS, focus), soft_wrap=True)
 
