@@ -428,6 +428,10 @@ def _echo_trial(record, constraints) -> None:
     elif record.state == "trained":
         flag = "" if record.feasible else " (breaks a budget)"
         click.echo(f"trial {record.number}: score {record.score:.4g} in {record.train_s:.1f} s ({costs}){flag}")
+    elif record.state == "repeated":
+        click.echo(
+            f"trial {record.number}: score {record.score:.4g}, repeats trial {record.repeats}, not trained again"
+        )
     elif record.state == "failed":
         after = "" if record.train_s is None else f" after {record.train_s:.1f} s"  # a failed factory trained nothing
         click.echo(f"trial {record.number}: failed{after}, {record.failure}")

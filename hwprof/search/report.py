@@ -25,6 +25,11 @@ def summary_lines(result: SearchResult, stopped: bool = False, verify: bool = Fa
         f"study {result.study_name}: {count} finished, {trained} trained, "
         f"{counted(result.skipped_trainings, 'training')} skipped as predicted infeasible"
         + (
+            f", {result.repeated} repeated an earlier trial's configuration (its score taken, not trained again)"
+            if result.repeated
+            else ""
+        )
+        + (
             f", {counted(result.wasted_trainings, 'trained configuration')} "
             f"{plural(result.wasted_trainings, 'breaks', 'break')} a budget"
             if result.wasted_trainings

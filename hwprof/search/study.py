@@ -79,7 +79,8 @@ class SearchOptions:
 @dataclass
 class TrialRecord:
     number: int
-    state: str  # "trained", "skipped", "failed" (the factory or objective gave no model or score), "interrupted"
+    state: str  # "trained", "skipped", "repeated" (the configuration of an earlier trained trial, whose score it
+    # takes without training again), "failed" (the factory or objective gave no model or score), "interrupted"
     # (stopped by Ctrl-C or SIGTERM: never resumed, another trial runs in its place), or "unfinished" (still
     # running elsewhere, or left running by a worker that was killed)
     params: dict
@@ -95,6 +96,7 @@ class TrialRecord:
     failed_in: str | None = None  # a failed trial's "factory" or "objective"
     intervals: dict = field(default_factory=dict)  # predicted metric -> (low, high), at the study's confidence
     # or, where the budgets were held against the point prediction, at DEFAULT_CONFIDENCE
+    repeats: int | None = None  # a repeated trial's earlier trial, of the same configuration
 
     @property
     def trained(self) -> bool:
@@ -121,6 +123,7 @@ class TrialRecord:
             "finished_s": self.finished_s,
             "error": self.error,
             "failed_in": self.failed_in,
+            "repeats": self.repeats,
         }
 
 
@@ -146,8 +149,13 @@ class SearchResult:
 
     @property
     def finished(self) -> list[TrialRecord]:
-        """Trained and skipped trials: the ones `SearchOptions.trials` counts."""
-        return [r for r in self.records if r.state in ("trained", "skipped")]
+        """Trained, repeated and skipped trials: the ones `SearchOptions.trials` counts."""
+        return [r for r in self.records if r.state in ("trained", "repeated", "skipped")]
+
+    @property
+    def repeated(self) -> int:
+        """Trials that drew an earlier trained trial's configuration and took its score, trained no more."""
+        return sum(r.state == "repeated" for r in self.records)
 
     @property
     def failed(self) -> int:
@@ -175,7 +183,16 @@ class SearchResult:
         return sum(r.state == "interrupted" for r in self.records)
 
     def feasible_trained(self) -> list[TrialRecord]:
-        return [r for r in self.records if r.trained and r.feasible and r.score is not None]
+        """Feasible trained trials, one per configuration: a study run before repeats were told apart (or two
+        workers that drew one configuration at once) may have trained one twice, and keeps its best score."""
+        sign = 1 if self.direction == "maximize" else -1
+        kept: dict[str, TrialRecord] = {}
+        for r in self.records:
+            if r.trained and r.feasible and r.score is not None:
+                key = json.dumps(r.params, sort_keys=True, default=str)
+                if key not in kept or (sign * r.score, -r.number) > (sign * kept[key].score, -kept[key].number):
+                    kept[key] = r
+        return sorted(kept.values(), key=lambda r: r.number)
 
     @property
     def best(self) -> TrialRecord | None:
@@ -210,6 +227,7 @@ class SearchResult:
             "trials_finished": len(self.finished),
             "trainings": sum(r.trained for r in self.records),
             "skipped_trainings": self.skipped_trainings,
+            "repeated_trials": self.repeated,
             "wasted_trainings": self.wasted_trainings,
             "unfinished_trials": self.unfinished,
             "interrupted_trials": self.interrupted,
@@ -580,6 +598,18 @@ def run_search(
                 trial.set_constraint(text, violation)
             if not feasible:
                 raise optuna.TrialPruned("predicted to break a budget: not trained")
+        earlier = _earlier_training(trial.study, params)
+        if earlier is not None:  # the same configuration, trained before: its score, without a training
+            trial.set_user_attr("repeats", earlier.number)
+            score = earlier.user_attrs["score"]
+        else:
+            score = train(module, params, trial)
+        trial.set_user_attr("score", score)
+        if options.sampler == "nsga2":
+            return [score] + [metrics[m] for m in pareto_metrics]
+        return score
+
+    def train(module, params: dict, trial) -> float:
         started = time.perf_counter()
         try:
             score = _call_objective(objective, objective_ref, module, params)
@@ -591,9 +621,6 @@ def run_search(
                 raise
             raise optuna.TrialPruned("the objective failed") from failure
         trial.set_user_attr("train_s", time.perf_counter() - started)
-        trial.set_user_attr("score", score)
-        if options.sampler == "nsga2":
-            return [score] + [metrics[m] for m in pareto_metrics]
         return score
 
     stop = _StopRule(options.trials)  # not n_trials, which would count failed trials as well
@@ -656,6 +683,17 @@ def _probe_configurations(space: SearchSpace, seed: int | None):
             yield params
 
 
+def _earlier_training(study, params: dict):
+    """The study's first completed trial of this configuration, whose score a repeat of it takes: a sampler
+    draws a configuration again, and training it again would cost a training for the same answer."""
+    from optuna.trial import TrialState
+
+    for earlier in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
+        if earlier.params == params and "score" in earlier.user_attrs:
+            return earlier
+    return None
+
+
 def _os_error_under(error: BaseException) -> OSError | None:
     """The OSError an exception was raised from or while handling, if any: a trial's own failures (factory,
     objective) are caught inside it, so one that reaches the study is its storage's. A standard output that
@@ -683,7 +721,8 @@ def _unwritable_storage(storage: str | None, error: OSError) -> HwprofError:
 class _StopRule:
     """An Optuna callback that stops this worker once the study holds `trials` finished trials (every worker
     sharing it stops so; a few in flight may finish past it), or once FAILURES_IN_A_ROW of this run's trials
-    have failed one after another (a finished trial starts that count again)."""
+    have failed one after another (a trained or skipped trial starts that count again; a repeat, which calls no
+    objective, leaves it as it was)."""
 
     def __init__(self, trials: int) -> None:
         self.trials = trials
@@ -691,7 +730,8 @@ class _StopRule:
         self.stopped_after_failures: int | None = None
 
     def __call__(self, study, frozen) -> None:
-        self.failures_in_a_row = self.failures_in_a_row + 1 if "error" in frozen.user_attrs else 0
+        if "repeats" not in frozen.user_attrs:  # a repeat trained nothing, so it shows nothing of the objective
+            self.failures_in_a_row = self.failures_in_a_row + 1 if "error" in frozen.user_attrs else 0
         if self.failures_in_a_row >= FAILURES_IN_A_ROW:
             self.stopped_after_failures = self.failures_in_a_row
             study.stop()
@@ -946,7 +986,7 @@ def _record(frozen, origin) -> TrialRecord:
     if frozen.state in (TrialState.PRUNED, TrialState.FAIL) and "error" in attrs:  # pruned, or failed: older studies
         state = "failed"
     elif frozen.state == TrialState.COMPLETE:
-        state = "trained"
+        state = "repeated" if "repeats" in attrs else "trained"
     elif frozen.state == TrialState.PRUNED:  # otherwise only the budget check prunes
         state = "skipped"
     elif frozen.state == TrialState.FAIL:  # otherwise only an interrupt fails a trial that _result keeps
@@ -970,6 +1010,7 @@ def _record(frozen, origin) -> TrialRecord:
         error=attrs.get("error"),
         failed_in=attrs.get("failed_in", "objective") if state == "failed" else None,  # older studies: objective
         intervals={metric: tuple(bounds) for metric, bounds in attrs.get("intervals", {}).items()},
+        repeats=attrs.get("repeats"),
     )
 
 
