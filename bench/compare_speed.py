@@ -1,9 +1,11 @@
 """What `hwprof compare` costs on a large pair of datasets, against another revision, side by side.
 
-    python bench/compare_speed.py --before REV [--models 555] [--rounds 3] [--out bench/results/compare_speed.json]
+    python bench/compare_speed.py --before REV [--models 555] [--boards 1] [--rounds 3] [--out FILE.json]
 
 Two synthetic runs with raw samples (tests/fakes/runs.py: per model a network row and 8 layer rows, 20
-samples each; the second 3% slower), written once. Each round times `hwprof compare BASE NEW --json` in a
+samples each; the second 3% slower), written once. With --boards N, each side is a fleet file instead: N
+boards' runs of --models models each (board k's latencies k-dependent, the same on both sides), merged with
+`hwprof merge` as a fleet's CI job does. Each round times `hwprof compare BASE NEW --json` in a
 fresh process for REV (a git worktree) and for this checkout, alternated, so that a slow spell of the
 machine falls on both. Reported: each side's CPU seconds (user + system of the child) and wall seconds,
 and the median of per-round ratios. The two sides' JSON outputs must be identical: a faster compare that
@@ -64,10 +66,30 @@ def before_tree(root: Path, revision: str, folder: Path) -> Path:
     return tree
 
 
+def fleet_side(folder: Path, name: str, boards: int, models: tuple[str, ...], factor: float, seed: int) -> Path:
+    """One side as a fleet file: a shard per board (its own device_name and speed), merged."""
+    from hwprof.dataset import merge_datasets
+
+    shards = [
+        write_run(
+            folder / f"{name}-board{board:02d}.parquet",
+            factor=factor * (0.5 + board / boards),
+            seed=seed * 1000 + board,
+            models=models,
+            samples=20,
+            device_name=f"board-{board:02d}",
+        )
+        for board in range(boards)
+    ]
+    merge_datasets(shards, folder / f"{name}.parquet")
+    return folder / f"{name}.parquet"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--before", required=True, help="the revision to compare against")
     parser.add_argument("--models", type=int, default=555, help="models per run (9 rows each)")
+    parser.add_argument("--boards", type=int, default=1, help="boards per side, each a run of --models models")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--out", default=str(HERE / "results" / "compare_speed.json"))
     args = parser.parse_args()
@@ -76,8 +98,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
         models = tuple(f"net{i}" for i in range(args.models))
-        base = write_run(folder / "base.parquet", factor=1.0, seed=1, models=models, samples=20)
-        new = write_run(folder / "new.parquet", factor=1.03, seed=2, models=models, samples=20)
+        if args.boards > 1:
+            base = fleet_side(folder, "base", args.boards, models, factor=1.0, seed=1)
+            new = fleet_side(folder, "new", args.boards, models, factor=1.03, seed=2)
+        else:
+            base = write_run(folder / "base.parquet", factor=1.0, seed=1, models=models, samples=20)
+            new = write_run(folder / "new.parquet", factor=1.03, seed=2, models=models, samples=20)
         tree = before_tree(root, args.before, folder)
         sides: dict[str, dict[str, list[float]]] = {
             "before": {"cpu_s": [], "wall_s": []},
@@ -105,6 +131,7 @@ def main() -> None:
         "date": time.strftime("%Y-%m-%d %H:%M %Z"),
         "before": args.before,
         "rows_per_run": args.models * 9,
+        "boards": args.boards,
         "sides": sides,
         "after_over_before_cpu": ratio("cpu_s"),
         "after_over_before_wall": ratio("wall_s"),
