@@ -70,7 +70,7 @@ same study from --storage.
     type=int,
     default=DEFAULT_TRIALS,
     show_default=True,
-    help="Finished (trained or skipped) trials wanted in the study; failed ones are not counted.",
+    help="Finished (trained, skipped or repeated) trials wanted in the study; failed ones are not counted.",
 )
 @click.option(
     "--sampler",

@@ -60,10 +60,9 @@ RETURNED = "returned "  # begins a failed trial's error when the factory or obje
 
 @dataclass
 class SearchOptions:
-    trials: int = (
-        DEFAULT_TRIALS  # finished (trained or skipped) trials wanted in the study, across all workers and resumes;
-    )
-    # a failed trial is not one: another runs in its place, until FAILURES_IN_A_ROW fail one after another
+    # finished (trained, skipped or repeated) trials wanted in the study, across all workers and resumes; a failed
+    # trial is not one: another runs in its place, until FAILURES_IN_A_ROW fail one after another
+    trials: int = DEFAULT_TRIALS
     constraints: list[Constraint] = field(default_factory=list)
     confidence: float | None = None  # None: budgets hold for the point prediction
     batch_size: int = 1
