@@ -416,12 +416,12 @@ def _predictor(space: str, predictor_path: str | None, out: Path, threads: int |
 
 
 def _echo_trial(record, constraints) -> None:
-    from hwprof.search.report import broken_budgets, plural
+    from hwprof.search.report import broken_budgets, held_texts, plural
 
-    costs = ", ".join(f"{text} -> {value:.4g}" for text, value in record.checked.items())
+    costs = held_texts(constraints, record.checked, " -> ")
     if record.state == "skipped":  # the budgets it breaks, not those that held
-        broken = {c.text: record.checked[c.text] for c in broken_budgets(constraints, record)}
-        named = ", ".join(f"{text} -> {value:.4g}" for text, value in broken.items()) or costs
+        broken = broken_budgets(constraints, record)
+        named = held_texts(broken, record.checked, " -> ") or costs
         click.echo(
             f"trial {record.number}: skipped, predicted to break {plural(len(broken), 'a budget', 'budgets')} ({named})"
         )

@@ -142,6 +142,23 @@ def every_trial_skipped(result: SearchResult) -> bool:
     return bool(result.skipped_trainings) and not result.failed and not any(r.trained for r in result.records)
 
 
+def held_text(constraint: Constraint, value: float) -> str:
+    """The value a budget was held against, to 4 significant digits, or to as many more as tell which side of the
+    budget it lies on: params<=2176009 got 2176010, not 2.176e+06."""
+    digits = 4
+    while digits < 17 and constraint.holds(float(f"{value:.{digits}g}")) != constraint.holds(value):
+        digits += 1
+    if digits > 4 and value.is_integer():  # a count: all its digits, not an exponent
+        return str(int(value))
+    return f"{value:.{digits}g}"
+
+
+def held_texts(constraints: list[Constraint], checked: dict, joint: str) -> str:
+    """'latency_ms<=5 -> 4.2, params<=2176009 -> 2176010' for the budgets given, with `joint` between each
+    budget and its value."""
+    return ", ".join(f"{c.text}{joint}{held_text(c, checked[c.text])}" for c in constraints if c.text in checked)
+
+
 def _no_feasible_sentence(result: SearchResult) -> str:
     if every_training_failed(result):
         first = next(r for r in result.records if r.state == "failed")
@@ -154,7 +171,7 @@ def _no_feasible_sentence(result: SearchResult) -> str:
             (r for r in result.records if r.state == "skipped"),
             key=lambda r: max(c.violation(r.checked[c.text]) for c in result.constraints),
         )
-        nearest = ", ".join(f"{text} got {value:.4g}" for text, value in closest.checked.items())
+        nearest = held_texts(result.constraints, closest.checked, " got ")
         ends = {c.is_upper_limit for c in broken_budgets(result.constraints, closest)}  # True: an upper limit
         models = "smaller" if ends == {True} else "larger" if ends == {False} else "other"
         return (

@@ -57,3 +57,19 @@ def test_a_resume_compares_the_recorded_budgets_as_numbers(tmp_path):
     assert len(_search(journal, "2176010", 2).finished) == 2  # the same numbers, written otherwise
     with pytest.raises(HwprofError, match="other constraints"):
         _search(journal, "2176011", 3)
+
+
+def test_a_value_held_against_a_budget_shows_which_side_of_it_it_lies(capsys):
+    from hwprof.cli.search import _echo_trial
+    from hwprof.search.report import held_text
+    from hwprof.search.study import TrialRecord
+
+    budget = parse_constraint("params<=2176009")
+    assert held_text(budget, 2176010.0) == "2176010"  # 2.176e+06 would read as meeting it
+    assert held_text(parse_constraint("latency_ms<=5"), 4.23456) == "4.235"  # 4 digits where they tell
+    assert held_text(parse_constraint("latency_ms<=1"), 1.00004) == "1.00004"
+    skipped = TrialRecord(
+        0, "skipped", {"w": 1}, {"params": 2176010.0}, {budget.text: 2176010.0}, False, None, 0, None, 0
+    )
+    _echo_trial(skipped, [budget])
+    assert capsys.readouterr().out == "trial 0: skipped, predicted to break a budget (params<=2176009 -> 2176010)\n"
