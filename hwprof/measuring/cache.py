@@ -22,11 +22,12 @@ import copy
 import itertools
 import math
 from collections.abc import Callable
-from typing import Any
-
-import torch
+from typing import TYPE_CHECKING, Any
 
 from hwprof.drivers.host import cpu_names, sysfs_path
+
+if TYPE_CHECKING:  # torch is imported where a layer is timed: show and report read CACHE_MODES without it
+    import torch
 
 CACHE_MODES = ("warm", "cold")
 COLD_FACTOR = 2  # copies together hold this many times the cache
@@ -46,6 +47,8 @@ def _size_bytes(text: str) -> int | None:
 def cache_bytes(device: torch.device) -> tuple[int, str]:
     """Size of the device's last-level cache and where the figure comes from."""
     if device.type == "cuda":
+        import torch
+
         size = getattr(torch.cuda.get_device_properties(device), "L2_cache_size", 0)
         if size:
             return int(size), "cuda L2_cache_size"
@@ -74,6 +77,8 @@ def rotating_call(
     call, device: torch.device, layer_bytes: int, cache_size: int, max_copies: int = MAX_COPIES
 ) -> tuple[Callable[[], Any], str, int]:
     """A runner that uses the next copy of the layer on every call, its cache label and its copy count."""
+    import torch
+
     copies = max(2, min(copies_for(layer_bytes, cache_size), max_copies))
     module = isinstance(call.target, torch.nn.Module)
     runners = call.bind_copies(device, [copy.deepcopy(call.target) if module else call.target for _ in range(copies)])
