@@ -45,8 +45,8 @@ def test_lower_limits_use_the_lower_bound():
 def test_constraint_unaware_baseline_trains_everything_and_counts_the_waste():
     result = toy_search(["latency_ms<=1"], constraint_aware=False)
     assert result.skipped_trainings == 0
-    assert all(r.trained for r in result.finished)
-    assert result.wasted_trainings == sum(r.metrics["latency_ms"] > 1 for r in result.finished) > 0
+    assert all(r.state in ("trained", "repeated") for r in result.finished)  # a repeat takes its earlier score
+    assert result.wasted_trainings == sum(r.metrics["latency_ms"] > 1 for r in result.finished if r.trained) > 0
     assert result.best.feasible and result.best.metrics["latency_ms"] <= 1 + 1e-9
 
 
