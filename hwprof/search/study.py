@@ -510,14 +510,16 @@ def _driver_hint(missing: ImportError) -> str:
 
 
 def _database_url(url: str) -> str:
-    """postgresql:// means psycopg 3 to SQLAlchemy 2.1; fall back to psycopg2 where only that is installed."""
+    """A bare postgresql:// URL names its driver: SQLAlchemy 2.0 reads it as psycopg2 and 2.1 as psycopg 3, so
+    the postgres extra (psycopg 3) failed on 2.0 with "pip install psycopg2-binary". psycopg 3 where it is
+    installed (postgresql+psycopg://, which both read alike), psycopg2 where only that is."""
     import importlib.util
 
     scheme, _, rest = url.partition("://")
     if scheme in ("postgres", "postgresql"):
         if importlib.util.find_spec("psycopg") is None and importlib.util.find_spec("psycopg2") is not None:
             return f"postgresql+psycopg2://{rest}"
-        return f"postgresql://{rest}"
+        return f"postgresql+psycopg://{rest}"
     return url
 
 

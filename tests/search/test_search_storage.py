@@ -375,3 +375,18 @@ def test_a_journal_on_windows_is_locked_without_a_symbolic_link(tmp_path, monkey
     assert len(result.finished) == 3
     again = run_search(space_from_dict(TOY_SPACE), ToyPredictor(), score_toy, "toy", options(journal, 5, seed=1))
     assert len(again.finished) == 5  # resumed from the journal
+
+
+@pytest.mark.parametrize(
+    ("installed", "driver"),
+    [({"psycopg", "psycopg2"}, "psycopg"), ({"psycopg"}, "psycopg"), ({"psycopg2"}, "psycopg2")],
+)
+def test_a_bare_postgresql_url_names_the_driver_installed(installed, driver, monkeypatch):
+    """SQLAlchemy 2.0 reads postgresql:// as psycopg2: with the postgres extra's psycopg 3 it asked for
+    psycopg2-binary. The URL names psycopg 3 where it is installed, which SQLAlchemy 2.0 and 2.1 read alike."""
+    from hwprof.search.study import _database_url
+
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: object() if name in installed else None)
+    for scheme in ("postgresql", "postgres"):
+        assert _database_url(f"{scheme}://u:p@db/studies") == f"postgresql+{driver}://u:p@db/studies"
+    assert _database_url("sqlite:///study.db") == "sqlite:///study.db"
