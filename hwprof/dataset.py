@@ -615,8 +615,18 @@ def read_dataset_noting(
             noted(path, note)
         runs += _honest_runs(path, document)
     dataset = concat(frames)
-    dataset.attrs["provenance"] = runs
+    dataset.attrs["provenance"] = Provenance(runs)
     return dataset
+
+
+class Provenance(list):
+    """The runs' provenance as read_dataset puts it in a frame's attrs. pandas deep-copies attrs into every
+    slice, group and column it makes of the frame, and a fleet's runs are hundreds of nested records: compare
+    and report of 60 boards spent minutes copying them. A copy is a new list of the same records, which no
+    reader changes."""
+
+    def __deepcopy__(self, memo: dict) -> Provenance:
+        return Provenance(self)
 
 
 # How often, and how far apart, a table and a provenance sidecar that do not match are read again while a
