@@ -11,6 +11,8 @@ import pandas as pd
 from hwprof.plotting import distinct_styles, literal_text, new_figure, plain_log_labels, plain_log_ticks
 
 MAX_BARS = 60  # networks in the time-by-op view; more would not be readable
+MAX_ROOFLINES = 6  # devices drawn in the roofline; the page shows a wider grid's panels too small to read
+ROOFLINE_COLUMNS = 2  # panels side by side: at the page's width each is still about 550 px
 MAX_LEGEND = 15  # series named in a legend; beyond it the legend would hide the plot
 LABEL_WIDTH = 48  # characters of a network's label per line: a longer name (an NB-201 cell) wraps
 HATCHES = ("", "//", "..", "xx")  # a second look for ops once the palette's colours run out
@@ -246,24 +248,33 @@ def roofline_points(frame: pd.DataFrame) -> pd.DataFrame:
 def roofline(frame: pd.DataFrame):
     """(figure or None, note, peaks): every layer's achieved GMAC/s against its arithmetic intensity, per
     device, under the roof drawn from the device's measured peaks: the highest compute rate and the highest
-    memory rate any of its layers reached in these data (not a datasheet figure)."""
+    memory rate any of its layers reached in these data (not a datasheet figure). Peaks are every device's;
+    past MAX_ROOFLINES devices, those with the most layer rows on it are drawn, ROOFLINE_COLUMNS to a row."""
     points = roofline_points(frame)
     if points.empty:
         return None, "no layer rows with multiply-accumulates: no roofline to draw", {}
-    devices = sorted(points["device_name"].astype(str).unique())
-    styles = op_styles(frame)
-    figure = new_figure(figsize=(8 * len(devices), 5.5))
-    axes = figure.subplots(1, len(devices), squeeze=False)
+    named = points["device_name"].astype(object).where(points["device_name"].notna(), UNKNOWN_DEVICE)
+    by_device = {device: rows for device, rows in points.groupby(named.astype(str), sort=True)}
     peaks = {}
-    for axis, device in zip(axes[0], devices):
-        rows = points[points["device_name"].astype(str) == device]
+    for device, rows in by_device.items():
         best = rows.loc[rows["gmac_s"].idxmax()]
-        peak_gmac_s, peak_gb_s = float(rows["gmac_s"].max()), float(rows["gb_s"].max())
         peaks[device] = {
-            "gmac_s": peak_gmac_s,
-            "gb_s": peak_gb_s,
+            "gmac_s": float(rows["gmac_s"].max()),
+            "gb_s": float(rows["gb_s"].max()),
             "best_layer": f"{best['model']} {best['layer_name']} ({best['op']})",
         }
+    most = sorted(by_device, key=lambda device: (-len(by_device[device]), device))[:MAX_ROOFLINES]
+    devices = sorted(most)
+    styles = op_styles(frame)
+    columns = min(len(devices), ROOFLINE_COLUMNS)
+    lines = -(-len(devices) // columns)
+    figure = new_figure(figsize=(8 * columns, 5.5 * lines))
+    axes = figure.subplots(lines, columns, squeeze=False).ravel()
+    for axis in axes[len(devices) :]:
+        axis.remove()
+    for axis, device in zip(axes, devices):
+        rows = by_device[device]
+        peak_gmac_s, peak_gb_s = peaks[device]["gmac_s"], peaks[device]["gb_s"]
         for op, part in rows.groupby(rows["op"].astype(str), sort=True):
             axis.scatter(part["mac_per_byte"], part["gmac_s"], s=14, alpha=0.8, label=op, **styles[op])
         low = float(rows["mac_per_byte"].min()) / 2
@@ -286,7 +297,13 @@ def roofline(frame: pd.DataFrame):
         axis.grid(True, which="both", alpha=0.25)
         axis.legend(fontsize=7, loc="lower right", ncol=2 if rows["op"].nunique() > 12 else 1)
     figure.tight_layout()
-    return figure, _left_off_roofline(frame, points), peaks
+    shown = (
+        f"The {len(devices)} devices with the most layer rows, of {len(by_device)}, are drawn; the table gives "
+        "every device's peaks."
+        if len(devices) < len(by_device)
+        else ""
+    )
+    return figure, " ".join(part for part in (shown, _left_off_roofline(frame, points)) if part), peaks
 
 
 def _left_off_roofline(frame: pd.DataFrame, points: pd.DataFrame) -> str:
