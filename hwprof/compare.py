@@ -41,6 +41,7 @@ from __future__ import annotations
 import math
 import os
 import re
+import time
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -51,6 +52,7 @@ import pandas as pd
 
 from hwprof.dataset import RUN_CONDITIONS, UNREADABLE, condition_differences, read_dataset
 from hwprof.errors import HwprofError, given_percent, option
+from hwprof.progress import Progress, duration_text, given_progress
 from hwprof.samples import SUFFIX as SAMPLES_SUFFIX
 from hwprof.samples import grouped, read_samples, row_key, samples_path
 from hwprof.schema import (  # per side: fewer samples cannot bound a median at 95%
@@ -64,6 +66,7 @@ BOOTSTRAP_RESAMPLES = 20000  # draws of the ratio of medians
 ROUND_OFF = 1e-9  # relative: a ratio this close to the gate's threshold is at it, not above
 ONE_FREEDOM = "two runs against one"  # the spread between runs with one degree of freedom: no interval to speak of
 ONE_WINDOW = "one load window per row"  # a network's energy and power: one figure per run, no samples to test by
+PROGRESS_EVERY_S = 15.0  # how often, at most, compare says how far it is: a fleet's rows take minutes to test
 ONCE_PER_RUN = "hwprof run measures a command once per run"  # each of its figures: one per run, no samples
 MIN_RUNS_EACH = 2  # runs a side that leave the spread between runs 2 degrees of freedom, as _sample_test needs
 MIN_SUMMARY_ROWS = 5  # distinct measurements behind a geometric mean before it is tested
@@ -850,8 +853,11 @@ def compare(
     *,
     fail_above: float | None = None,
     metric: str = "latency_ms",
+    progress: Progress | None = None,
 ) -> dict:
     """The comparison of NEW against BASE as a JSON-ready dict; `fail_above` (a fraction) adds the gate.
+    `progress` is told, every PROGRESS_EVERY_S while rows are tested, how many are done and how long the rest
+    may take: 60 boards' rows take over a minute.
 
     The gate has passed only when it has no `regressions` and nothing `unchecked`: boards of BASE that NEW
     did not measure as BASE did (a device it has no row of, one it measured with another dtype or flag, or a
@@ -860,6 +866,7 @@ def compare(
     `check_every_device_gated` says so as an error."""
     if metric not in GATE_METRICS:
         raise CannotCompare(f"{option('metric', metric)}: choose from {', '.join(GATE_METRICS)}")
+    progress = given_progress(progress)
     base, new = _load(base_path, "BASE"), _load(new_path, "NEW")
     _check_not_the_same_run(base, new)
     shared, otherwise = _check_settings(base, new)
@@ -880,7 +887,13 @@ def compare(
     several_dtypes = "dtype" in columns and matched["dtype"].nunique() > 1
     metrics = [m for m in METRICS if matched[f"{m}_base"].notna().any() and matched[f"{m}_new"].notna().any()]
     rows = []
+    started_s = said_s = time.monotonic()
     for record in matched.to_dict("records"):
+        now_s = time.monotonic()
+        if rows and now_s - said_s >= PROGRESS_EVERY_S:
+            left_s = (now_s - started_s) / len(rows) * (len(matched) - len(rows))
+            progress.note(f"compared {len(rows)} of {len(matched)} rows, about {duration_text(left_s)} left")
+            said_s = now_s
         base_row = {**record, "_links": record["_links_base"], "_figures": record["_figures_base"]}
         new_row = {**record, "_links": record["_links_new"], "_figures": record["_figures_new"]}
         seed = [record[c] for c in columns]
