@@ -47,8 +47,11 @@ def test_a_source_tree_whose_hwprof_hides_the_installed_one_stops_the_suite_in_o
     """Run from an unpacked sdist against a normal install, 46 test files failed on `No module named
     'hwprof.drivers'`: the tree's hwprof/ folder, without the mapped folders, hides the installed package. (An
     editable install, as here, finds them anyway, so the lookup is made to fail as it does there.)"""
-    import conftest
+    import importlib.util
 
+    spec = importlib.util.spec_from_file_location("suite_conftest", ROOT / "tests" / "conftest.py")
+    conftest = importlib.util.module_from_spec(spec)  # by path: `import conftest` gives whichever pytest loaded last
+    spec.loader.exec_module(conftest)
     monkeypatch.setattr(conftest.importlib.util, "find_spec", lambda name: None)
     with pytest.raises(pytest.UsageError, match=r"hwprof\.drivers, hwprof\.sample_models cannot be imported") as raised:
         conftest.pytest_configure(None)
