@@ -88,6 +88,7 @@ def budget_text(budget: float) -> str:
     """The budget as text that reads back as the same number: `:g` where that is exact (0.1, 5, 1e+06, the text
     stored studies and search.json already hold), else every digit it needs (2176009, not 2.17601e+06, which
     reads back as 2176010)."""
+    budget = float(budget)  # an int budget (Constraint built in Python) has no is_integer() before Python 3.12
     short = f"{budget:g}"
     if float(short) == budget:
         return short

@@ -148,7 +148,7 @@ def held_text(constraint: Constraint, value: float) -> str:
     digits = 4
     while digits < 17 and constraint.holds(float(f"{value:.{digits}g}")) != constraint.holds(value):
         digits += 1
-    if digits > 4 and value.is_integer():  # a count: all its digits, not an exponent
+    if digits > 4 and float(value).is_integer():  # a count: all its digits, not an exponent
         return str(int(value))
     return f"{value:.{digits}g}"
 

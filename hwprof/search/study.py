@@ -558,6 +558,7 @@ def run_search(
         "space": space.name,
         "space_fingerprint": space.fingerprint(),  # params, fixed, input_shape and factory
         "constraints": [c.text for c in options.constraints],
+        "budgets_exact": True,  # constraints as budget_text writes them; an older hwprof rounded to 6 digits
         "confidence": options.confidence,
         "batch_size": options.batch_size,
         "constraint_aware": options.constraint_aware,
@@ -836,6 +837,9 @@ def _open_study(study_name: str, options: SearchOptions, directions: list[str], 
         study.sampler = _sampler(options, earlier_trials)
     where = _redact(options.storage) if options.storage else "memory"  # no PostgreSQL password in messages
     stored = study.user_attrs.get("settings")
+    rounded = stored is not None and not stored.get("budgets_exact")  # budgets written by an older hwprof
+    if rounded:
+        stored = {**stored, "budgets_exact": True}  # compared below by _same_budgets, which knows their form
     unrecorded = [key for key in LATER_SETTINGS if stored is not None and key not in stored]
     if unrecorded:  # a study from before these were kept: it resumes where its trials fit, and keeps them from now on
         stored = {**stored, **{key: settings[key] for key in unrecorded}}
@@ -845,7 +849,7 @@ def _open_study(study_name: str, options: SearchOptions, directions: list[str], 
             if "predictor" in unrecorded:
                 unrecorded_check.same_predictor(study, study_name, where)
             study.set_user_attr("settings", settings)
-    if stored is not None and _same_budgets(stored.get("constraints"), options.constraints):
+    if stored is not None and _same_budgets(stored.get("constraints"), options.constraints, rounded):
         stored = {**stored, "constraints": settings["constraints"]}
     if stored is None:
         study.set_user_attr("settings", settings)
@@ -868,15 +872,19 @@ def _open_study(study_name: str, options: SearchOptions, directions: list[str], 
     return study
 
 
-def _same_budgets(stored_texts, constraints: list[Constraint]) -> bool:
-    """Whether a study's recorded budgets are these, compared as numbers: a text rounded by an older hwprof
-    (params<=2.17601e+06) is 2176010, not the 2176009 or 2176011 that rounds to it."""
+def _same_budgets(stored_texts, constraints: list[Constraint], rounded: bool) -> bool:
+    """Whether a study's recorded budgets are these, compared as numbers (params<=2176009 is not params<=2176011).
+    An older hwprof (`rounded`: its settings lack budgets_exact) wrote each budget to 6 significant digits
+    (params<=2.17601e+06 for 2176009), so there a text in that form is also these budgets where these round to
+    it: the command that ran the study resumes it."""
     if not isinstance(stored_texts, list) or len(stored_texts) != len(constraints):
         return False
     try:
-        return [parse_constraint(text) for text in stored_texts] == constraints
+        if [parse_constraint(text) for text in stored_texts] == constraints:
+            return True
     except (HwprofError, TypeError):
         return False
+    return rounded and stored_texts == [f"{c.metric}{c.operator}{float(c.budget):g}" for c in constraints]
 
 
 def _space_changed(settings: dict, study_name: str, where: str) -> HwprofError:

@@ -53,6 +53,7 @@ def test_a_resume_compares_the_recorded_budgets_as_numbers(tmp_path):
     )
     settings = study.user_attrs["settings"]
     assert settings["constraints"] == ["latency_ms<=5", "params<=2.17601e+06"]  # as older hwprof wrote it, exactly
+    assert settings["budgets_exact"]
     study.set_user_attr("settings", {**settings, "constraints": ["latency_ms<=5.0", "params<=2176010"]})
     assert len(_search(journal, "2176010", 2).finished) == 2  # the same numbers, written otherwise
     with pytest.raises(HwprofError, match="other constraints"):
@@ -73,3 +74,38 @@ def test_a_value_held_against_a_budget_shows_which_side_of_it_it_lies(capsys):
     )
     _echo_trial(skipped, [budget])
     assert capsys.readouterr().out == "trial 0: skipped, predicted to break a budget (params<=2176009 -> 2176010)\n"
+
+
+def _as_an_older_hwprof_wrote_it(journal, constraints):
+    """The study's settings as an older hwprof recorded them: budgets rounded by `:g`, no budgets_exact."""
+    study = optuna.load_study(
+        study_name="budgets",
+        storage=optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(str(journal))),
+    )
+    settings = {key: value for key, value in study.user_attrs["settings"].items() if key != "budgets_exact"}
+    study.set_user_attr("settings", {**settings, "constraints": constraints})
+
+
+def test_a_study_whose_older_hwprof_rounded_its_budget_resumes_with_the_command_that_ran_it(tmp_path):
+    """Its trials were held against 2176009, written params<=2.17601e+06: reading that as 2176010 refused the
+    very command that had run the study."""
+    journal = tmp_path / "study.journal"
+    _search(journal, "2176009", 1)
+    _as_an_older_hwprof_wrote_it(journal, ["latency_ms<=5", "params<=2.17601e+06"])
+    assert len(_search(journal, "2176009", 2).finished) == 2
+
+
+def test_a_rounded_text_of_this_hwprof_is_exact_and_refuses_a_budget_that_rounds_to_it(tmp_path):
+    journal = tmp_path / "study.journal"
+    _search(journal, "2176010", 1)  # written params<=2.17601e+06, which reads back as 2176010 exactly
+    with pytest.raises(HwprofError, match="other constraints"):
+        _search(journal, "2176011", 2)
+
+
+def test_a_budget_given_as_an_int_in_python_has_its_text():
+    """int has no is_integer() before Python 3.12: a Constraint built in Python with an int budget raised."""
+    from hwprof.search.constraints import Constraint
+    from hwprof.search.report import held_text
+
+    assert Constraint("params", "<=", 2176009).text == "params<=2176009"
+    assert held_text(parse_constraint("params<=2176009"), 2176010) == "2176010"
