@@ -102,7 +102,7 @@ def pytorch_index() -> str | None:
     """PyTorch's package index for the installed torch's build (+cpu, +cu128, +rocm6.4), or None for a torch
     without such a tag: PyPI's torchvision is built for PyPI's torch and does not load beside a +cpu one."""
     tag = torch.__version__.partition("+")[2]
-    return f"https://download.pytorch.org/whl/{tag}" if re.fullmatch(r"cpu|cu\d+|rocm\d+(\.\d+)*", tag) else None
+    return f"https://download.pytorch.org/whl/{tag}" if re.fullmatch(r"cpu|xpu|cu\d+|rocm\d+(\.\d+)*", tag) else None
 
 
 def matching_torchvision() -> str:
@@ -118,6 +118,18 @@ def install_command(source: Source) -> str:
     if source.package == "transformers":
         return "pip install transformers"  # hwprof[zoo] would bring pip's newest torchvision, and its torch
     index = pytorch_index()
+    if index is None and "+" in torch.__version__:  # a build of its own (NVIDIA's Jetson torch): keep it
+        timm = source.package == "timm"
+        command = (
+            f"pip install --no-deps {matching_torchvision()}{' timm' if timm else ''}, the torchvision release for "
+            f"torch {torch.__version__}"
+        )
+        if timm:  # timm's requirements but torch and torchvision, none of which needs torch
+            command += ", then pip install pyyaml huggingface_hub safetensors"
+        return (
+            f"{command}; --no-deps keeps this torch build, which PyPI's torchvision would replace (build "
+            "torchvision from source for it if PyPI's does not load)"
+        )
     if index is None:
         packages = matching_torchvision() if source.package == "torchvision" else f"timm {matching_torchvision()}"
         return f"pip install {packages}, the torchvision built for torch {torch.__version__.split('+')[0]}"

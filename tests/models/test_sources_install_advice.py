@@ -38,15 +38,32 @@ def test_timm_comes_after_the_torchvision_of_the_index(torch_version):
     assert then == "pip install timm 'torchvision==0.28.*'"
 
 
-@pytest.mark.parametrize("version", ["2.13.0", "2.5.0a0+872d972e41.nv24.08"])
-def test_a_torch_without_a_pytorch_build_tag_keeps_pypi(torch_version, version):
-    """PyPI's torch (no tag), or a build PyTorch's index has no wheels for (NVIDIA's Jetson torch)."""
-    torch_version(version)
-    minor = int(version.split(".")[1])
+def test_a_torch_without_a_build_tag_keeps_pypi(torch_version):
+    torch_version("2.13.0")
     assert install_command(SOURCES["torchvision"]) == (
-        f"pip install 'torchvision==0.{minor + 15}.*', the torchvision built for torch {version.split('+')[0]}"
+        "pip install 'torchvision==0.28.*', the torchvision built for torch 2.13.0"
     )
     assert "--index-url" not in install_command(SOURCES["timm"])
+
+
+@pytest.mark.parametrize("version", ["2.5.0a0+872d972e41.nv24.08", "2.13.0+cpu.cxx11.abi"])
+def test_a_torch_of_a_build_no_index_has_is_kept_by_no_deps(torch_version, version):
+    """NVIDIA's Jetson torch: PyPI's torchvision pins torch==2.5.0, which 2.5.0a0+... does not meet, so the
+    advice without --no-deps replaced the CUDA torch the board needs with PyPI's."""
+    torch_version(version)
+    minor = int(version.split(".")[1])
+    pin = f"'torchvision==0.{minor + 15}.*'"
+    assert install_command(SOURCES["torchvision"]).startswith(f"pip install --no-deps {pin}, ")
+    timm = install_command(SOURCES["timm"])  # timm with torchvision named would pull PyPI's torch back in
+    assert timm.startswith(f"pip install --no-deps {pin} timm, ")
+    assert ", then pip install pyyaml huggingface_hub safetensors;" in timm
+    for advice in (install_command(SOURCES["torchvision"]), timm):
+        assert "--no-deps keeps this torch build" in advice and "--index-url" not in advice
+
+
+def test_an_xpu_torch_gets_torchvision_from_its_index(torch_version):
+    torch_version("2.13.0+xpu")
+    assert "--index-url https://download.pytorch.org/whl/xpu" in install_command(SOURCES["torchvision"])
 
 
 def test_hf_needs_no_torchvision(torch_version):
