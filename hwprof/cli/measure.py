@@ -319,7 +319,7 @@ def run_facts(run: dict, elapsed_s: float | None) -> dict:
         "fit_sweep": sweep,
         "waited_s": round(waited_s(workers), 1),
         **{key: run.get(key) for key in ("threads", "usable_cpus", "cpu_count", "cpu_quota", "process_speeds")},
-        "power": _power_facts(run.get("power") or {}),  # a --processes run's is its workers' (combine_processes)
+        "power": _power_facts(run.get("power") or {}),  # a --processes run's is its last worker's
     }
 
 
@@ -476,7 +476,7 @@ def _echo_err(text: str) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def models(source, as_json):
     """List the sample models and their default input shapes, and the model sources installed."""
-    from hwprof.models.sources import SOURCES, install_command
+    from hwprof.models.sources import SOURCES
     from hwprof.sample_models import MODELS
 
     if source is not None and source != "builtin":
@@ -509,13 +509,11 @@ def models(source, as_json):
     console.print(f"Layer sweeps (layers only, no network): sweep:OP[:COUNT[:SEED]] for OP in {', '.join(SAMPLERS)}.")
     if source == "builtin":
         return
-    for entry in SOURCES.values():
-        state = (
-            f"installed; `hwprof models --source {entry.prefix}` lists them"
-            if entry.installed
-            else f"not installed: {install_command(entry)}"
-        )
-        console.print(f"{entry.prefix}:NAME - {entry.about} ({state})")
+    for entry in SOURCES.values():  # a package that fails to load is said so, not listed as installed
+        state, advice = entry.state()
+        if state == "installed":
+            state = f"installed; `hwprof models --source {entry.prefix}` lists them"
+        console.print(f"{entry.prefix}:NAME - {entry.about} ({state}{': ' + advice if advice else ''})")
 
 
 def _sweep_entries() -> list[dict]:

@@ -101,3 +101,14 @@ def test_models_tells_installed_from_failing_to_load(fake_package, torch_version
 def test_a_torchvision_that_loads_is_installed(fake_package):
     fake_package("torchvision", "0.28.0")
     assert SOURCES["torchvision"].state() == ("installed", None)
+
+
+def test_the_models_listing_says_a_zoo_that_fails_to_load_is_not_usable(fake_package, torch_version):
+    """It said "installed; `hwprof models --source torchvision` lists them", a command that then failed."""
+    fake_package("torchvision", "0.28.0", f"raise RuntimeError({NMS!r})")
+    torch_version("2.13.0+cpu")
+    listing = CliRunner().invoke(main, ["models"])
+    text = " ".join(listing.output.split())  # the console wraps long lines
+    assert listing.exit_code == 0, listing.output
+    assert "(installed but fails to load: torchvision 0.28.0 does not load with torch 2.13.0+cpu" in text
+    assert "`hwprof models --source torchvision` lists them" not in text
