@@ -7,7 +7,9 @@ medians): pairs of runs with no shift, and pairs with every median 10% higher, e
 Counts the verdicts of the rows, of the per-model and per-op geometric means, and how often
 `--fail-above 5%` would fail the job. Two more scenarios are reruns whose every row's median moved by an
 offset of its own in each run (lognormal, sd 5%, as reruns in fresh processes move), with BASE merged from
-3 runs against NEW of 1, and 2 against 2. At a 5% level, about 5% of unchanged pairs should be called changed.
+3 runs against NEW of 1, and 2 against 2. The energy scenarios gate on energy_mj instead: 10 networks a run,
+each row's power moved by a run offset of its own (sd 5%), 3 runs against 3 and 2 against 2, unchanged and
+with every row's power 10% higher in NEW. At a 5% level, about 5% of unchanged pairs should be called changed.
 Run it with PYTHONPATH at another checkout to score that code on the same pairs.
 """
 
@@ -28,8 +30,15 @@ from fakes.runs import LAYERS, synthetic_row, write_run  # noqa: E402
 RUN_OFFSET = 0.05  # sd, in log, of how far a row's median moves from one run to the next
 
 
-def write_offset_run(path: Path, seed: int, sigma: float, samples: int) -> Path:
-    """A run like write_run's whose every row's median is moved by an offset of its own, lognormal sd RUN_OFFSET."""
+ENERGY_NETWORKS = 10  # networks a run in the energy scenarios: the gate fails if any one of them trips it
+POWER_W = 100.0
+
+
+def write_offset_run(
+    path: Path, seed: int, sigma: float, samples: int, models=("net",), power_factor: float | None = None
+) -> Path:
+    """A run like write_run's whose every row's median is moved by an offset of its own, lognormal sd RUN_OFFSET;
+    with `power_factor`, every row has a power of POWER_W times it, moved by an offset of its own as well."""
     import numpy as np
 
     from hwprof.dataset import DatasetWriter
@@ -37,18 +46,25 @@ def write_offset_run(path: Path, seed: int, sigma: float, samples: int) -> Path:
 
     rng = np.random.default_rng(seed)
     with DatasetWriter(path, {"run_id": f"{path.stem}-{seed}"}) as writer:
-        for index in range(-1, LAYERS):
-            median_s = 1e-4 * (index + 3) * math.exp(rng.normal(0.0, RUN_OFFSET))
-            drawn = tuple(float(x) for x in median_s * np.exp(rng.normal(0.0, sigma, samples)))
-            writer.write([synthetic_row("net", index, drawn)], RawSamples.uniform(drawn, 10))
+        for model in models:
+            for index in range(-1, LAYERS):
+                median_s = 1e-4 * (index + 3) * math.exp(rng.normal(0.0, RUN_OFFSET))
+                drawn = tuple(float(x) for x in median_s * np.exp(rng.normal(0.0, sigma, samples)))
+                power_w = None
+                if power_factor is not None:
+                    power_w = POWER_W * power_factor * math.exp(rng.normal(0.0, RUN_OFFSET))
+                writer.write([synthetic_row(model, index, drawn, power_w=power_w)], RawSamples.uniform(drawn, 10))
     return path
 
 
-def merged_side(folder: Path, name: str, runs: int, seed: int, sigma: float, samples: int) -> Path:
+def merged_side(folder: Path, name: str, runs: int, seed: int, sigma: float, samples: int, **run_options) -> Path:
     """A side of `runs` offset reruns, merged into one dataset as `hwprof merge` would."""
     from hwprof.dataset import merge_datasets
 
-    shards = [write_offset_run(folder / f"{name}{k}.parquet", seed * 10 + k, sigma, samples) for k in range(runs)]
+    shards = [
+        write_offset_run(folder / f"{name}{k}.parquet", seed * 10 + k, sigma, samples, **run_options)
+        for k in range(runs)
+    ]
     if runs == 1:
         return shards[0]
     merge_datasets(shards, folder / f"{name}.parquet")
@@ -81,26 +97,76 @@ def verdicts(pairs: int, factor: float, sigma: float, samples: int, runs: tuple[
     return counts
 
 
+def energy_verdicts(pairs: int, runs: tuple[int, int], power_factor: float) -> dict:
+    """Energy verdicts and `--metric energy_mj --fail-above 5%` gate failures over `pairs` pairs of sides merged
+    from offset reruns of ENERGY_NETWORKS networks, NEW's power `power_factor` times BASE's."""
+    from hwprof.compare import compare
+
+    models = tuple(f"net{k}" for k in range(ENERGY_NETWORKS))
+    from hwprof.errors import HwprofError
+
+    counts = {
+        "pairs": pairs,
+        "network_rows": 0,
+        "network_rows_higher": 0,
+        "model_changed": 0,
+        "gate_failed": 0,
+        "gate_cannot_decide": 0,
+    }
+    with tempfile.TemporaryDirectory() as folder:
+        for seed in range(pairs):
+            sides = [
+                merged_side(
+                    Path(folder), f"{name}{seed}_", count, offset + seed, 0.02, 40, models=models, power_factor=f
+                )
+                for name, count, offset, f in (("b", runs[0], 1000, 1.0), ("n", runs[1], 2000, power_factor))
+            ]
+            try:
+                report = compare(*sides, fail_above=0.05, metric="energy_mj")
+            except HwprofError:  # the gate cannot decide (exit 2), having tested nothing it could
+                counts["gate_cannot_decide"] += 1
+                continue
+            networks = [row["energy_mj"]["verdict"] for row in report["rows"] if row["kind"] == "network"]
+            counts["network_rows"] += len(networks)
+            counts["network_rows_higher"] += sum(v == "higher" for v in networks)
+            counts["model_changed"] += sum(m["energy_mj"]["verdict"] != "not significant" for m in report["models"])
+            counts["gate_failed"] += bool(report["gate"]["regressions"])
+            counts["gate_cannot_decide"] += not report["gate"]["regressions"] and bool(report["gate"]["cannot_decide"])
+    return counts
+
+
+def latency_scenarios(pairs: int) -> dict:
+    """The latency scenarios: one network a run, with and without run offsets."""
+    return {
+        "unchanged, sigma 0.02, 40 samples": verdicts(pairs, 1.0, 0.02, 40),
+        "unchanged, sigma 0.25, 10 samples": verdicts(pairs, 1.0, 0.25, 10),
+        "10% slower, sigma 0.02, 40 samples": verdicts(pairs, 1.10, 0.02, 40),
+        "unchanged, run offsets sd 0.05, BASE 3 runs vs NEW 1, sigma 0.02, 40 samples": verdicts(
+            pairs, 1.0, 0.02, 40, runs=(3, 1)
+        ),
+        "unchanged, run offsets sd 0.05, BASE 2 runs vs NEW 2, sigma 0.02, 40 samples": verdicts(
+            pairs, 1.0, 0.02, 40, runs=(2, 2)
+        ),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pairs", type=int, default=200)
     parser.add_argument("--out", default=None)
+    parser.add_argument("--energy-only", action="store_true", help="only the energy scenarios of 3 runs against 3")
     args = parser.parse_args()
     import hwprof
 
-    report = {
-        "command": " ".join(["python", *sys.argv]),
-        "hwprof": str(Path(hwprof.__file__).parent),
-        "unchanged, sigma 0.02, 40 samples": verdicts(args.pairs, 1.0, 0.02, 40),
-        "unchanged, sigma 0.25, 10 samples": verdicts(args.pairs, 1.0, 0.25, 10),
-        "10% slower, sigma 0.02, 40 samples": verdicts(args.pairs, 1.10, 0.02, 40),
-        "unchanged, run offsets sd 0.05, BASE 3 runs vs NEW 1, sigma 0.02, 40 samples": verdicts(
-            args.pairs, 1.0, 0.02, 40, runs=(3, 1)
-        ),
-        "unchanged, run offsets sd 0.05, BASE 2 runs vs NEW 2, sigma 0.02, 40 samples": verdicts(
-            args.pairs, 1.0, 0.02, 40, runs=(2, 2)
-        ),
-    }
+    report = {"command": " ".join(["python", *sys.argv]), "hwprof": str(Path(hwprof.__file__).parent)}
+    if not args.energy_only:
+        report |= latency_scenarios(args.pairs)
+    for runs in ((3, 3),) if args.energy_only else ((3, 3), (2, 2)):
+        for factor, what in ((1.0, "unchanged"), (1.10, "power 10% higher")):
+            name = (
+                f"energy, {what}, {ENERGY_NETWORKS} networks, run offsets sd 0.05, BASE {runs[0]} vs NEW {runs[1]} runs"
+            )
+            report[name] = energy_verdicts(args.pairs, runs, factor)
     text = json.dumps(report, indent=1)
     if args.out:
         Path(args.out).write_text(text + "\n")
