@@ -67,6 +67,7 @@ from hwprof.schema import (
     ALLOCATOR_BEFORE_RECORDED,
     BOOL_COLUMNS,
     CACHE_BEFORE_RECORDED,
+    CONTENDED_SHARE,
     DEFAULT_CACHE_MODE,
     FLOAT_COLUMNS,
     IDENTITY_COLUMNS,
@@ -1648,3 +1649,29 @@ def not_measured_line(missing: list[dict], run: dict, shown: int = SHOWN_MISSING
 def _group_words(group: dict) -> str:
     seq = f", sequence length {group['seq_len']}" if "seq_len" in group else ""
     return f"{group['model']} at batch {group['batch_size']}{seq}"
+
+
+def contended_measurements(frame: pd.DataFrame) -> int:
+    """Measurements (a layer configuration once, however many networks hold it) taken while other processes
+    held more than CONTENDED_SHARE of the CPU."""
+    if "other_cpu_share" not in frame:
+        return 0
+    shares = pd.to_numeric(measurements(frame)["other_cpu_share"], errors="coerce")
+    return int((shares > CONTENDED_SHARE).sum())
+
+
+def measurements(frame: pd.DataFrame) -> pd.DataFrame:
+    """A dataset's rows as measurements: layer instances share their configuration's, so each once."""
+    if not len(frame) or "kind" not in frame or "config_id" not in frame:
+        return frame
+    layers = frame["kind"] == "layer"
+    return pd.concat([frame[layers].drop_duplicates("config_id"), frame[~layers]])
+
+
+def contention_warning(count: int) -> str:
+    """What measure, show and the search demo say of rows timed while others held the CPU."""
+    return (
+        f"warning: other processes took more than {CONTENDED_SHARE:.0%} of the CPU while {count} measurement(s) "
+        "were taken (a layer configuration several rows share counts once; column other_cpu_share); their timings "
+        "may be inflated: measure on an idle machine, or re-run those models"
+    )

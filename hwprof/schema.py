@@ -73,6 +73,7 @@ CACHE_BEFORE_RECORDED = "warm"
 # with the allocator as the process found it, what --allocator system records
 ALLOCATOR_BEFORE_RECORDED = "system"
 DEFAULT_CACHE_MODE = "cold"  # measure's default since 2026-12-03 (hwprof.measuring.cache says why)
+SWEEP_PREFIX = "sweep:"  # the layer sweeps' model names (sample_models.sweep), here for readers without torch
 # how layers and networks were measured before these columns were written: float32, eager, channels first
 SETTINGS_BEFORE_RECORDED = {"dtype": "float32", "compiled": False, "channels_last": False}
 

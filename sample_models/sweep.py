@@ -25,7 +25,9 @@ from dataclasses import dataclass
 import torch
 import torch.nn as nn
 
-PREFIX = "sweep:"
+from hwprof.schema import SWEEP_PREFIX
+
+PREFIX = SWEEP_PREFIX  # stated once in hwprof.schema, which readers without torch import
 DEFAULT_COUNT = 40
 DEFAULT_SEED = 0
 MAX_COUNT = 1000

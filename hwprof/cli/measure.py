@@ -595,9 +595,8 @@ def summarize_frame(frame, samples=None, runs=()) -> dict:
     provenance (`hwprof.dataset.read_provenance`), why power was unavailable, each reason once, so that a null
     power figure never goes unexplained. Every figure is computed for all networks at once, not by a frame per
     network, so thousands of networks take seconds."""
-    from hwprof.dataset import latency_interval_unbounded, run_settings
-    from hwprof.measuring.session import contended_measurements
-    from hwprof.sample_models.sweep import PREFIX
+    from hwprof.dataset import contended_measurements, latency_interval_unbounded, run_settings
+    from hwprof.schema import SWEEP_PREFIX
 
     network_samples = _network_samples(samples)
     frame = frame[frame["model"].notna() & frame["batch_size"].notna()]  # rows of models (not hwprof run's)
@@ -625,7 +624,7 @@ def summarize_frame(frame, samples=None, runs=()) -> dict:
     networks, sweeps = [], []
     for group, key in zip(firsts["_group"], firsts[keys].itertuples(index=False, name=None)):
         named = dict(zip(keys, key))
-        sweep = str(named["model"]).startswith(PREFIX)  # layers only: no network to show
+        sweep = str(named["model"]).startswith(SWEEP_PREFIX)  # layers only: no network to show
         layer_count, layers_ms = layer_sums.get(group, (0, None))
         entry = {
             "model": named["model"],
@@ -998,7 +997,7 @@ def print_summary(summary: dict, out: str, runs: list[dict], contention_said: bo
     `contention_said`: the run already warned of rows timed while others held the CPU."""
     from rich.table import Table
 
-    from hwprof.measuring.session import contention_warning
+    from hwprof.dataset import contention_warning
 
     console = make_console()
     with_layers = [entry for entry in summary["networks"] if entry["top_layers"]]

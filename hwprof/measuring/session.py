@@ -26,7 +26,7 @@ from typing import Any
 import pandas as pd
 import torch
 
-from hwprof.dataset import run_status
+from hwprof.dataset import contended_measurements, contention_warning, measurements, run_status
 from hwprof.drivers.base import NoSensor, PowerSensor, SensorUnavailable, sensor_notes
 from hwprof.drivers.host import check_sysfs_root, cpu_quota, cpus_within_quota, parse_device, usable_cpus
 from hwprof.errors import HwprofError, is_switch, option, shown, true_or_false, warn, whole_number, worded
@@ -62,7 +62,7 @@ from hwprof.models.spec import (
 from hwprof.models.tracing import for_run
 from hwprof.progress import Progress, bytes_text, given_progress
 from hwprof.samples import RawSamples
-from hwprof.schema import ALL_COLUMNS, CACHE_BEFORE_RECORDED, CONTENDED_SHARE, DEFAULT_CACHE_MODE
+from hwprof.schema import ALL_COLUMNS, CACHE_BEFORE_RECORDED, DEFAULT_CACHE_MODE
 
 MEASUREMENT_COLUMNS = (
     "latency_ms",
@@ -1024,10 +1024,10 @@ def _returned(frame: pd.DataFrame, runs: list[dict]) -> pd.DataFrame:
     """The frame measure returns, in the dataset's column dtypes, with its runs' provenance in
     attrs["provenance"]: as read_dataset and read_provenance read the file it wrote, so the machine, software
     and settings travel with the numbers even where no file was written."""
-    from hwprof.dataset import typed
+    from hwprof.dataset import Provenance, typed
 
     returned = typed(frame)
-    returned.attrs["provenance"] = runs
+    returned.attrs["provenance"] = Provenance(runs)  # shared by the frame's slices, not deep-copied into each
     return returned
 
 
@@ -1048,34 +1048,8 @@ def _rows_frame(rows: list[dict]) -> pd.DataFrame:
     return frame[list(ALL_COLUMNS)]
 
 
-def contended_measurements(frame: pd.DataFrame) -> int:
-    """Measurements (a layer configuration once, however many networks hold it) taken while other processes
-    held more than CONTENDED_SHARE of the CPU."""
-    if "other_cpu_share" not in frame:
-        return 0
-    shares = pd.to_numeric(_measurements(frame)["other_cpu_share"], errors="coerce")
-    return int((shares > CONTENDED_SHARE).sum())
-
-
-def _measurements(frame: pd.DataFrame) -> pd.DataFrame:
-    """A dataset's rows as measurements: layer instances share their configuration's, so each once."""
-    if not len(frame) or "kind" not in frame or "config_id" not in frame:
-        return frame
-    layers = frame["kind"] == "layer"
-    return pd.concat([frame[layers].drop_duplicates("config_id"), frame[~layers]])
-
-
-def contention_warning(count: int) -> str:
-    """What measure, show and the search demo say of rows timed while others held the CPU."""
-    return (
-        f"warning: other processes took more than {CONTENDED_SHARE:.0%} of the CPU while {count} measurement(s) "
-        "were taken (a layer configuration several rows share counts once; column other_cpu_share); their timings "
-        "may be inflated: measure on an idle machine, or re-run those models"
-    )
-
-
 def _report_discarded(frame: pd.DataFrame, max_other_share: float, progress: Progress, waited_s: float | None = None):
-    frame = _measurements(frame)
+    frame = measurements(frame)
     discarded = int(pd.to_numeric(frame["discarded_bursts"], errors="coerce").fillna(0).sum()) if len(frame) else 0
     if discarded:
         waited = f", and waited {waited_s:.1f} s for quiet spells" if waited_s else ""

@@ -17,3 +17,20 @@ print(CACHE_MODES, "torch" in sys.modules)
 def test_the_modules_show_loads_import_no_torch():
     done = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True, check=True, timeout=60)
     assert done.stdout.split() == ["('warm',", "'cold')", "False"]
+
+
+SHOW = """
+import sys
+from click.testing import CliRunner
+from hwprof.cli import main
+shown = CliRunner().invoke(main, ["show", sys.argv[1]])
+print(shown.exit_code, "torch" in sys.modules)
+"""
+
+
+def test_show_of_a_dataset_loads_no_torch(tmp_path):
+    from fakes.runs import write_run
+
+    path = write_run(tmp_path / "run.parquet", models=("net",))
+    done = subprocess.run([sys.executable, "-c", SHOW, str(path)], capture_output=True, text=True, timeout=60)
+    assert done.stdout.split() == ["0", "False"], done.stderr
