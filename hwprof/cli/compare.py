@@ -57,7 +57,10 @@ def compare(base: Path, new: Path, fail_above: str | None, metric: str, as_json:
 
     check_metric_gates(click.get_current_context(), fail_above, metric)
     threshold = parse_threshold(fail_above) if fail_above is not None else None
-    report = run_compare(base, new, fail_above=threshold, metric=metric)
+    from hwprof.progress import Notes
+
+    # a fleet's pair takes minutes: how far it got goes to stderr, never into stdout's table or JSON
+    report = run_compare(base, new, fail_above=threshold, metric=metric, progress=Notes(_echo_err))
     if as_json:
         echo_json(report)
     else:
@@ -299,3 +302,7 @@ def rank(row: dict, metric: str) -> tuple:
     ratio = result.get("ratio")
     size = -abs(math.log(ratio)) if ratio is not None and 0 < ratio < math.inf else math.inf
     return (result.get("verdict") not in (HIGHER, LOWER), size)
+
+
+def _echo_err(text: str) -> None:
+    click.echo(text, err=True)

@@ -32,3 +32,19 @@ def test_compare_refuses_a_progress_that_is_not_one(tmp_path):
     base, new = pair(tmp_path)
     with pytest.raises(HwprofError, match="progress is a hwprof.progress.Progress"):
         compare(base, new, progress=print)
+
+
+def test_the_compare_command_says_how_far_it_is_on_stderr_and_keeps_stdout_json(tmp_path, monkeypatch):
+    """The command passed no progress, so a 60-board compare printed nothing for over a minute."""
+    import json
+
+    from click.testing import CliRunner
+
+    from hwprof.cli import main
+
+    base, new = pair(tmp_path)
+    monkeypatch.setattr(hwprof.compare, "PROGRESS_EVERY_S", 0.0)
+    result = CliRunner().invoke(main, ["compare", str(base), str(new), "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["matched_rows"] > 2
+    assert "compared 1 of " in result.stderr
