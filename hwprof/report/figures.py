@@ -89,20 +89,27 @@ def with_devices(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
 
 BOUNDS = ("latency_ms_ci_low", "latency_ms_ci_high")
 UNBOUNDED_NOTE = "hollow markers are medians from too few samples to bound: they have no interval"
+RUNS_NOTE = "a median of several runs has no bar, as hwprof show gives it no interval: no one run's holds their spread"
 
 
 def measured_spread(rows: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    """Per value of `keys`: the median latency of its rows, its 95% interval (the median of its rows' bounds,
-    where runs were merged into one file; NaN where none has one) and `unbounded`, true where every row's median
-    was from too few samples to bound, so a reader does not take it for a figure like the others."""
+    """Per value of `keys`: the median latency of its rows, `runs` (its rows, one per run), its 95% interval
+    (its row's; NaN where it has none, and where runs were merged into one file: as `hwprof show` says, no one
+    row's interval holds the runs' spread, and the median of their bounds is no one's interval) and `unbounded`,
+    true where every row's median was from too few samples to bound, so a reader does not take it for a figure
+    like the others."""
     from hwprof.dataset import latency_interval_unbounded
 
     rows = rows.assign(**{bound: rows[bound] if bound in rows else np.nan for bound in BOUNDS})
     unbounded = latency_interval_unbounded(rows)
     rows = rows.assign(_unbounded=unbounded)
-    spread = rows.groupby(keys, dropna=False).agg(latency_ms=("latency_ms", "median"), unbounded=("_unbounded", "all"))
-    bounded = rows[~unbounded].groupby(keys, dropna=False)[list(BOUNDS)].median()
-    return spread.join(bounded)
+    spread = rows.groupby(keys, dropna=False).agg(
+        latency_ms=("latency_ms", "median"), runs=("latency_ms", "size"), unbounded=("_unbounded", "all")
+    )
+    bounded = rows[~unbounded].groupby(keys, dropna=False)[list(BOUNDS)].first()
+    spread = spread.join(bounded)
+    spread.loc[spread["runs"] > 1, list(BOUNDS)] = np.nan
+    return spread
 
 
 def _error(values: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
@@ -181,6 +188,8 @@ def time_by_op(frame: pd.DataFrame):
         errors = _error(values, low, high)
         axis.errorbar(values, positions, xerr=errors, fmt="none", ecolor="black", capsize=2, zorder=3)
         right = np.fmax(left, values + errors[1])  # nan (a bar without a network row) keeps the bar's end
+        if measured["runs"].gt(1).any():
+            note = "; ".join(part for part in (note, RUNS_NOTE) if part)
         hollow = measured["unbounded"].fillna(False).to_numpy(dtype=bool)
         axis.scatter(
             values[~hollow],
@@ -341,7 +350,7 @@ def against_batch_size(frame: pd.DataFrame, column: str, label: str):
     styles = distinct_styles(names)
     figure = new_figure(figsize=(8, 4.8))
     axis = figure.subplots()
-    hollow_drawn = False
+    hollow_drawn = merged = False
     for name, (_, group) in zip(names, series):
         style = styles[name]
         if column != "latency_ms":  # only latency is measured with an interval
@@ -351,6 +360,7 @@ def against_batch_size(frame: pd.DataFrame, column: str, label: str):
         spread = measured_spread(group, ["batch_size"]).sort_index()
         sizes, values = spread.index.astype(int), spread["latency_ms"].to_numpy(dtype=float)
         hollow = spread["unbounded"].to_numpy(dtype=bool)
+        merged = merged or bool(spread["runs"].gt(1).any())
         axis.plot(sizes, values, linewidth=1.0, label=name, markevery=list(~hollow), **style)
         low, high = (spread[bound].to_numpy(dtype=float) for bound in BOUNDS)
         axis.errorbar(sizes, values, yerr=_error(values, low, high), fmt="none", ecolor=style["color"])
@@ -384,7 +394,9 @@ def against_batch_size(frame: pd.DataFrame, column: str, label: str):
         else [f"{len(names)} networks: too many to name in a legend; the table below names each"]
     )
     if column == "latency_ms":
-        notes.append("bars are each median's 95% interval" + (f"; {UNBOUNDED_NOTE}" if hollow_drawn else ""))
+        notes.append("bars are each median's 95% interval")
+        notes += [RUNS_NOTE] if merged else []
+        notes += [UNBOUNDED_NOTE] if hollow_drawn else []
     return figure, "; ".join(notes)
 
 

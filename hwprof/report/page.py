@@ -338,7 +338,9 @@ def _latency_table(page: Page, parts: list[str], frame: pd.DataFrame) -> None:
     rows = []
     for key, row in spread.iterrows():
         named = dict(zip(keys, key))
-        if row["unbounded"]:
+        if row["runs"] > 1:  # as show says it: the median of the runs' medians has no one interval
+            interval = f"- (median of {int(row['runs'])} runs)"
+        elif row["unbounded"]:
             interval = "none: too few samples"
         elif pd.isna(row["latency_ms_ci_low"]):
             interval = "-"
