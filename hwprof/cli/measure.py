@@ -347,20 +347,39 @@ def power_line(facts: dict) -> str | None:
     return f"power: {power['source']}" + (f" ({'; '.join(details)})" if details else "")
 
 
-SPEEDS_NOTE_SPREAD = 1.05  # the fastest and slowest process this far apart (over every row alike) are said apart
+SPEEDS_NOTE_SPREAD = 1.05  # the fastest and slowest process this far apart (on the typical row) are said apart
 
 
 def speeds_line(facts: dict) -> str | None:
-    """How far the --processes workers ran apart in speed, every row alike, where they did by SPEEDS_NOTE_SPREAD or
-    more: the machine changed speed between processes, so one-process runs on it, and comparisons of two runs,
-    move by as much whatever their intervals say."""
+    """How far the --processes workers ran apart in speed on the typical row (each one's median over the rows),
+    where they did by SPEEDS_NOTE_SPREAD or more: one-process runs on this machine, and comparisons of two runs,
+    move by as much whatever their intervals say. Where a worker's rows scattered wider than that (the middle
+    half of its rows' factors, process_row_speeds, spans more than the workers' typical factors do), the
+    processes differed row by row, not by one change of the machine's speed, and the line says so."""
     speeds = facts.get("process_speeds")
     if not speeds or max(speeds) < SPEEDS_NOTE_SPREAD * min(speeds):
         return None
+    typical = (
+        f"the {len(speeds)} processes' latencies were {min(speeds):.2f}-{max(speeds):.2f}x their median, typically "
+        "(each process's median over the rows all of them measured)"
+    )
+    carried = "which each row's median across them absorbs and its interval carries"
+    spreads = [spread for spread in facts.get("process_row_speeds") or [] if spread]
+    widest = max(spreads, key=lambda spread: spread[1] / spread[0], default=None)
+    if widest is None:
+        return (
+            f"{typical}: the processes ran at different speeds, {carried}; a run in one process, or a comparison "
+            "of two runs, can move by as much"
+        )
+    if widest[1] / widest[0] >= max(speeds) / min(speeds):
+        return (
+            f"{typical}, but the processes differed row by row rather than by one change of speed (the middle half "
+            f"of one process's rows ran at {widest[0]:.2f}-{widest[1]:.2f}x each row's median across processes), "
+            f"{carried}; a run in one process, or a comparison of two runs, can move by as much on any row"
+        )
     return (
-        f"the {len(speeds)} processes' latencies were {min(speeds):.2f}-{max(speeds):.2f}x their median, every row "
-        "alike: this machine changed speed between processes, which each row's median across them absorbs and "
-        "its interval carries; a run in one process, or a comparison of two runs, can move by as much"
+        f"{typical}, every row alike: this machine changed speed between processes, {carried}; a run in one "
+        "process, or a comparison of two runs, can move by as much"
     )
 
 

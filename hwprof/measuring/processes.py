@@ -197,6 +197,9 @@ def combine_shards(shards: list[Path], precision: float) -> Combined:
     from hwprof.dataset import read_dataset
 
     read = [read_dataset([shard]) for shard in shards]
+    for frame, spread in zip(read, row_speeds(read) or []):
+        if frame.attrs["provenance"]:  # a resumed worker's last run: the one whose rows are combined
+            frame.attrs["provenance"][-1]["row_speeds"] = spread
     runs = [run for frame in read for run in frame.attrs["provenance"]]
     frames = [frame.assign(_process=k) for k, frame in enumerate(read)]
     parts = _sample_parts(shards, read)
@@ -211,12 +214,10 @@ def combine_shards(shards: list[Path], precision: float) -> Combined:
     return Combined(rows, runs, _pooled(parts), worker_speeds(read))
 
 
-def worker_speeds(frames: list) -> list[float] | None:
-    """Each worker's latencies over the other workers', as one factor: the median over the rows all of them
-    measured (a layer configuration once, however many layers share it) of its latency over the row's median
-    across workers. 1.15 is a worker that ran every row about 15% slower: the machine changed speed between
-    processes (four workers on our test VM: 0.92-1.15, BENCHMARKS.md), which no interval within a process shows
-    and which a rerun in one process lands anywhere in. None for one worker or no row measured by all."""
+def _row_factors(frames: list):
+    """The log of each row's latency in each worker over the row's median across workers, a row per row all of
+    them measured (a layer configuration once, however many layers share it), a column per worker; None for one
+    worker or no row measured by all."""
     import numpy as np
     import pandas as pd
 
@@ -233,8 +234,38 @@ def worker_speeds(frames: list) -> list[float] | None:
     if latencies.empty:
         return None
     logs = np.log(latencies.to_numpy())
-    factors = np.exp(np.median(logs - np.median(logs, axis=1, keepdims=True), axis=0))
-    return [round(float(factor), 4) for factor in factors]
+    return logs - np.median(logs, axis=1, keepdims=True)
+
+
+def worker_speeds(frames: list) -> list[float] | None:
+    """Each worker's latencies over the other workers', as one factor: the median over the rows all of them
+    measured of its latency over the row's median across workers (_row_factors). 1.15 is a worker that ran the
+    typical row about 15% slower: the machine changed speed between processes (four workers on our test VM:
+    0.92-1.15, BENCHMARKS.md), which no interval within a process shows and which a rerun in one process lands
+    anywhere in; whether every row moved alike, row_speeds tells. None for one worker or no row measured by all."""
+    import numpy as np
+
+    factors = _row_factors(frames)
+    if factors is None:
+        return None
+    return [round(float(factor), 4) for factor in np.exp(np.median(factors, axis=0))]
+
+
+SPREAD_ROWS = 4  # rows all workers measured, at least, for the middle half of their factors to say anything
+
+
+def row_speeds(frames: list) -> list[list[float]] | None:
+    """Each worker's middle half of its rows' factors (the 25th and 75th percentile of each row's latency over
+    the row's median across workers), beside its one factor (worker_speeds, their median): [0.6, 1.6] is a
+    worker whose rows ran each at its own speed, not at one speed changed for all. None for one worker or fewer
+    than SPREAD_ROWS rows measured by all."""
+    import numpy as np
+
+    factors = _row_factors(frames)
+    if factors is None or len(factors) < SPREAD_ROWS:
+        return None
+    quartiles = np.exp(np.percentile(factors, [25, 75], axis=0))
+    return [[round(float(low), 4), round(float(high), 4)] for low, high in quartiles.T]
 
 
 ROW_KEY = ("model", "batch_size", "seq_len", "kind", "layer_index")  # what combine_shards combines rows by
