@@ -201,8 +201,8 @@ def _overview(
                 int((part["kind"] == "layer").sum()),
                 int((part["kind"] == "network").sum()),
                 int((part["kind"] == "command").sum()),
-                int(part["stable"].eq(False).sum()),  # null (a command, data from elsewhere) is not unstable
-                int(part["other_cpu_share"].gt(CONTENDED_SHARE).sum()),
+                _once_over_runs(part, part["stable"].eq(False)),  # null (a command, from elsewhere): not unstable
+                _once_over_runs(part, part["other_cpu_share"].gt(CONTENDED_SHARE)),
                 ", ".join(sorted(part["device_name"].dropna().astype(str).unique())),
                 _runs_text(runs),
                 ", ".join(sorted({str((r.get("power") or {}).get("source") or "none") for r in runs})) or "-",
@@ -213,12 +213,25 @@ def _overview(
     page.note(
         parts,
         f"Unstable rows missed their precision target; contended rows were measured while other processes took "
-        f"more than {CONTENDED_SHARE:.0%} of the CPU, so their times may be inflated.",
+        f"more than {CONTENDED_SHARE:.0%} of the CPU, so their times may be inflated. Each layer and network counts "
+        "once however many runs measured it, as hwprof show counts them.",
     )
     for path in paths:
         rows = frame[frame["source"] == _label(path, paths)]
         for text in _unfinished(path, paths, runs_of[path], rows, journal_notes.get(path)):
             page.note(parts, text)
+
+
+ITEM_KEYS = ("model", "batch_size", "seq_len", *figures.SETTINGS)  # a network, as show tells networks apart
+
+
+def _once_over_runs(part: pd.DataFrame, flagged: pd.Series) -> int:
+    """How many layers and networks of `part` are `flagged` in any of their rows, each counted once however many
+    runs measured it, as `hwprof show` counts unstable and contended rows (cli.measure._group_counts): merged
+    reruns would otherwise count a layer once per run under the same words."""
+    keys = [part[key].astype(str) for key in ITEM_KEYS if key in part]
+    item = part["layer_index"].where(part["kind"] == "layer", -1).fillna(-1)  # -1: the network (or a command)
+    return int(flagged.groupby([*keys, item, part["kind"]], dropna=False).max().sum())
 
 
 UNFINISHED = {
