@@ -38,6 +38,7 @@ significant changes larger than a threshold, never on significance alone.
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import re
@@ -437,6 +438,15 @@ def _run_differences(base: _Side, new: _Side, matched: pd.DataFrame) -> list[str
             "BASE timed its layers with {} caches and NEW with {} (--cache): each layer ratio includes that "
             "change".format(*listed)
         )
+    commands = matched[matched["kind"] == "command"]
+    idles = [sorted(set().union(*commands[f"idle_{role}"])) for role in ("base", "new")]
+    if all(idles) and idles[0] != idles[1]:
+        listed = (" or ".join(words) for words in idles)
+        differences.append(
+            "BASE timed its commands after {} and NEW after {} (hwprof run --idle-s, or a sensor one side lacked): "
+            "paired all the same, as the idle window is how idle power was measured, not what the command "
+            "did".format(*listed)
+        )
     conditions = condition_differences(*runs, keys=COMPARED_CONDITIONS)
     if any(key == "allocator" for key, _, _ in conditions) and _preload_told_by_allocator(runs):
         conditions = [entry for entry in conditions if not (entry[0] == "env" and PRELOAD_WORDS.match(entry[1]))]
@@ -666,6 +676,14 @@ def _match_frame(side: _Side, columns: list[str]) -> pd.DataFrame:
     # a target's runs in the order of their ids, not of the rows: the bootstrap draws from its runs in turn,
     # so a baseline merged from a and b must list them alike whether merged as a+b or b+a
     frame = frame.sort_values(["run_id", "_key"], kind="stable", na_position="last")
+    commands = frame["kind"].eq("command")
+    settled = [_without_idle(text) for text in frame.loc[commands, "config"]] if "config" in frame else []
+    frame["_idle"] = None
+    if settled:
+        frame.loc[commands, "config"] = [config for config, _ in settled]
+        frame.loc[commands, "_idle"] = pd.Series(
+            [idle for _, idle in settled], index=frame.index[commands], dtype=object
+        )
     for column in columns:
         frame[column] = (_setting(frame, column) if column in SETTING_COLUMNS else frame[column]).astype("string")
         frame[column] = frame[column].fillna("")
@@ -680,14 +698,30 @@ def _match_frame(side: _Side, columns: list[str]) -> pd.DataFrame:
     # lists and sets gathered in one pass: pandas calls a Python aggregation once per group with a Series
     # of its own, which took most of a compare's time on 50,000 rows
     groups = grouped.ngroup().to_numpy()
-    members = _members(groups, len(matched), frame[["_link", "power_flags", "cache"]])
-    matched["_links"] = [links for links, _, _ in members]
-    matched["power_flags"] = [_flags_of_runs(flags) for _, flags, _ in members]
-    matched["cache"] = [_cache_modes(caches) for _, _, caches in members]
+    members = _members(groups, len(matched), frame[["_link", "power_flags", "cache", "_idle"]])
+    matched["_links"] = [links for links, _, _, _ in members]
+    matched["power_flags"] = [_flags_of_runs(flags) for _, flags, _, _ in members]
+    matched["cache"] = [_cache_modes(caches) for _, _, caches, _ in members]
+    matched["idle"] = [tuple(sorted({idle for idle in idles if idle})) for _, _, _, idles in members]
     whole = frame["kind"].isin(WHOLE_KINDS).to_numpy()  # only these are tested by the spread between runs
     figures = _members(groups[whole], len(matched), frame.loc[whole, list(METRICS)])
     matched["_figures"] = [dict(zip(METRICS, lists)) for lists in figures]
     return matched
+
+
+def _without_idle(config) -> tuple[object, str | None]:
+    """(a command's config without idle_s, its idle baseline in words, None where it recorded none): the idle
+    window's length, and whether a sensor gave one, is how hwprof run measured idle power, not what it ran, so a
+    command measured with another --idle-s or with a sensor gained pairs with itself (the runs' note says so)."""
+    try:
+        parsed = json.loads(config)
+    except (TypeError, ValueError):
+        return config, None
+    if not isinstance(parsed, dict) or "idle_s" not in parsed:
+        return config, None
+    idle_s = parsed.pop("idle_s")
+    words = f"an idle baseline of {idle_s:g} s" if isinstance(idle_s, (int, float)) else "no idle baseline (no sensor)"
+    return json.dumps(parsed), words
 
 
 def _members(groups: np.ndarray, count: int, columns: pd.DataFrame) -> list[tuple[list, ...]]:
@@ -873,7 +907,7 @@ def compare(
     columns = [c for c in MATCH_COLUMNS if c not in SETTING_COLUMNS] + shared
     base_frame, new_frame = _match_frame(base, columns), _match_frame(new, columns)
     wanted = ["_links", "_figures", "layer_name", "seq_len", *METRICS, "processes", *INTERVAL_COLUMNS]
-    wanted += ["power_flags", "cache"]
+    wanted += ["power_flags", "cache", "idle"]
     matched = base_frame[[*columns, *wanted]].merge(
         new_frame[[*columns, *wanted]], on=columns, suffixes=("_base", "_new")
     )
