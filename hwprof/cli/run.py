@@ -15,6 +15,7 @@ from hwprof.drivers import POWER_KINDS
 from hwprof.drivers.base import sensor_notes
 from hwprof.errors import HwprofError, option
 from hwprof.files import check_output, write_text_atomically
+from hwprof.report import command_seconds_text
 
 
 @click.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
@@ -290,7 +291,7 @@ def _summary(cost, device_name: str | None, out, trace_path, notes: list[str]) -
 def _summary_lines(summary: dict) -> list[str]:
     lines = [
         f"hwprof run: `{shlex.join(summary['command'])}` exited with status {summary['exit_status']} "
-        f"after {summary['duration_s']:.3f} s on {summary['device']}"
+        f"after {command_seconds_text(summary['duration_s'])} s on {summary['device']}"
     ]
     if summary["energy_j"] is not None:
         energy = (
@@ -387,7 +388,7 @@ def command_lines(entries: list[dict]) -> list[str]:
         flags = f", flags {','.join(entry['power_flags'])}" if entry["power_flags"] else ""
         command = shlex.join(entry["command"])
         lines.append(
-            f"command `{command}` on {board_words(entry['device_name'], entry['device'], 'an unrecorded device')}: status {entry['exit_status']}, {entry['duration_s']:.3f} s, "
+            f"command `{command}` on {board_words(entry['device_name'], entry['device'], 'an unrecorded device')}: status {entry['exit_status']}, {command_seconds_text(entry['duration_s'])} s, "
             f"{energy}{flags}"
         )
     return lines

@@ -17,7 +17,7 @@ from hwprof.errors import HwprofError, UnfinishedDatasetWarning, given_percent, 
 from hwprof.files import check_output, now_text, write_text_atomically
 from hwprof.plotting import png_bytes
 from hwprof.predictor import INTERVAL_CONFIDENCE
-from hwprof.report import figures
+from hwprof.report import command_seconds_text, figures
 from hwprof.schema import CONTENDED_SHARE
 
 REPORT_SUFFIXES = (".html", ".htm")
@@ -425,7 +425,7 @@ def _commands(page: Page, frame: pd.DataFrame, unavailable: dict[str, str]) -> N
             row.model,
             board_words(row.device_name, row.device, ""),
             json.loads(row.config).get("exit_status") if isinstance(row.config, str) else None,
-            row.latency_ms / 1000.0,
+            command_seconds_text(row.latency_ms / 1000.0),
             None if pd.isna(row.energy_mj) else row.energy_mj / 1000.0,
             None if pd.isna(row.power_w) else row.power_w,
             None if pd.isna(row.idle_power_w) else row.idle_power_w,
