@@ -432,6 +432,10 @@ CASES = [
     ("fit", ["d.parquet", "--out", "F" * 300 + ".json", "--no-cv"], None, 1),
     ("show", ["L" * 300 + ".parquet"], None, 1),
     ("run", ["--out", "", "--", "true"], None, 1),
+    # added 2026-12-07 (stop 47), from new users' audits: names of blanks only, a search that scored nothing
+    ("merge", ["d.parquet", "--out", " "], None, 1),
+    ("fit", ["d.parquet", "--out", "  ", "--no-cv"], None, 1),
+    ("search", ["space.yaml", *SEARCH, "--constraint", "latency_ms<=0.000001"], None, 1),
 ]
 
 
