@@ -320,6 +320,8 @@ def run_facts(run: dict, elapsed_s: float | None) -> dict:
         "waited_s": round(waited_s(workers), 1),
         **{key: run.get(key) for key in ("threads", "usable_cpus", "cpu_count", "cpu_quota", "process_speeds")},
         "power": _power_facts(run.get("power") or {}),  # a --processes run's is its last worker's
+        # each worker's middle half of its rows' speed factors, which tells speeds_line a row-by-row difference
+        "process_row_speeds": [worker.get("row_speeds") for worker in workers] if run.get("processes") else None,
     }
 
 

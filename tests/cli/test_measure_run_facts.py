@@ -7,7 +7,7 @@ from click.testing import CliRunner
 
 from fakes.runs import LAYERS, write_run
 from hwprof.cli import main
-from hwprof.cli.measure import power_line, run_facts, threads_line, timing_line
+from hwprof.cli.measure import power_line, run_facts, speeds_line, threads_line, timing_line
 from hwprof.dataset import read_dataset
 from hwprof.measuring import session
 
@@ -133,3 +133,12 @@ def test_no_power_line_where_no_sensor_gave_power():
     """An unavailable sensor is said by the summary's "power unavailable" line, with its reason, not here."""
     assert power_line(run_facts({"power": {"source": None, "unavailable_reason": "no sensor"}}, 1.0)) is None
     assert power_line(run_facts({}, 1.0)) is None
+
+
+def test_the_workers_row_speeds_reach_the_speeds_line():
+    """speeds_line tells a row-by-row difference from each worker's row_speeds, which run_facts did not pass on."""
+    workers = [{"row_speeds": [0.6, 1.6]}, {"row_speeds": [0.62, 1.7]}]
+    facts = run_facts({"processes": workers, "process_speeds": [0.95, 1.05]}, 1.0)
+    assert facts["process_row_speeds"] == [[0.6, 1.6], [0.62, 1.7]]
+    assert "differed row by row" in speeds_line(facts)
+    assert run_facts({"process_speeds": None}, 1.0)["process_row_speeds"] is None  # one process
