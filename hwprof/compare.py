@@ -1071,6 +1071,8 @@ def _gate(report: dict, metric: str, fail_above: float) -> dict:
         commands = [entry[metric]["why"] for entry in whole if entry["kind"] == "command" and entry[metric]["why"]]
         if compared and len(commands) == len(compared):  # rows of hwprof run alone: say what they lack
             why = commands[0]
+        if why is None:  # the whole rows' own reason (two runs against one, too few samples) names the remedy
+            why = next((entry[metric]["why"] for entry in whole if (entry.get(metric) or {}).get("why")), None)
         cannot_decide = {
             "why": f"no {metric} change between {report['base']} and {report['new']} could be tested for "
             f"significance ({why or 'too few rows with samples or distinct measurements'})",
@@ -1115,14 +1117,15 @@ def _remedy(why: str | None) -> str:
         return "measure on a quieter machine, or with more --processes, so the processes agree"
     if why and why.startswith(ONCE_PER_RUN):
         return (
-            f"give each side at least {MIN_RUNS_EACH} runs of each command (each hwprof run --out adds one to its "
-            "dataset, hwprof merge joins datasets), so how far its runs differ tests it; three narrow the interval"
+            f"give each side at least {MIN_RUNS_EACH} runs of each command, or one side three against the other's "
+            "one (each hwprof run --out adds one to its dataset, hwprof merge joins datasets), so how far its runs "
+            "differ tests it; three a side narrow the interval"
         )
     if why and why.startswith(ONE_WINDOW):  # one run a side gives a network's energy no spread to test it by
         return (
             "a network's energy and power come from one load window, which no test bounds on its own: merge at "
-            f"least {MIN_RUNS_EACH} reruns into each side (hwprof merge) so how far runs differ tests it, check "
-            "that change by hand, or gate on latency_ms"
+            f"least {MIN_RUNS_EACH} reruns into each side, or three into one side against the other's one (hwprof "
+            "merge), so how far runs differ tests it, check that change by hand, or gate on latency_ms"
         )
     return "give datasets measured with raw samples"
 
