@@ -15,6 +15,8 @@ import pandas as pd
 from hwprof.fitting.alignment import MIN_SHARED
 from hwprof.fitting.data import UNKNOWN_DEVICE, TrainingData, files_by_value
 from hwprof.predictor.features import op_group
+from hwprof.predictor.predictor import ALLOCATOR_POLICIES, allocator_policy, measure_runs
+from hwprof.schema import DEFAULT_CACHE_MODE
 
 MIN_FAMILIES = 3  # leave-one-family-out needs three families to hold out
 MIN_CONFIGS_PER_OP = 10  # fewer distinct measured configurations and an op's layer model extrapolates
@@ -25,18 +27,23 @@ MEASURE_SETTINGS = {
     "dtype": ("float32", "--dtype {}"),
     "channels_last": (False, "--channels-last"),
     "compile": (False, "--compile"),
+    "cache": (DEFAULT_CACHE_MODE, "--cache {}"),  # the mode layers were timed in
+    "allocator": (ALLOCATOR_POLICIES[0], "--allocator {}"),
 }
 
 
 def measure_flags(sources: list[dict], run_ids=None) -> str:
     """The `hwprof measure` options the datasets' runs (those in `run_ids`, when given) were all measured with
     where they are not its defaults, ' --threads 1 --device cuda:0': an advised command measures data that
-    `fit` then takes with theirs, not data at another thread count or on another device that it refuses.
-    The thread count is always given: measure's default is the machine's, and the advice is kept in the
+    `fit` then takes with theirs, not data at another thread count or on another device that it refuses, or in
+    another cache mode or allocator policy that it warns about. The thread count is always given: measure's default is the machine's, and the advice is kept in the
     predictor file, read on other machines and by processes with other settings."""
     flags = []
+    measured = [dict(source, runs=measure_runs(source.get("runs", []))) for source in sources]
     for key, (default, flag) in MEASURE_SETTINGS.items():
-        values = list(files_by_value(sources, key, run_ids))
+        values = list(files_by_value(measured if key == "cache" else sources, key, run_ids))
+        if key == "allocator":  # a label, which may name the library that served malloc
+            values = list({allocator_policy(value) for value in values} - {None})
         if len(values) == 1 and (default is None or values[0] != default):
             flags.append(flag.format(values[0]))
     return "".join(f" {flag}" for flag in flags)

@@ -66,6 +66,7 @@ from hwprof.predictor.records import (
     network_layers,
     positive_batch_size,
 )
+from hwprof.schema import DEFAULT_CACHE_MODE
 
 NETWORK_TARGETS = ("latency_ms", "power_w", "energy_mj")
 # encoded layer configurations kept per predictor (a few KB each), and parsed configurations' indicators
@@ -74,6 +75,8 @@ DENSE_MEMBERSHIP_LIMIT = 1 << 20  # below this many cells a dense matrix multipl
 TINY = 1e-6
 SCALE_LEAVE_ONE_OUT = "leave-one-out scale"  # a scaled prior's cross-validation: one network against the others
 IN_MEMORY = "<memory>"  # the source of a predictor read from no file and written to none
+# measure's --allocator policies, its default first (hwprof.measuring.allocator's, which predicting may not import)
+ALLOCATOR_POLICIES = ("steady", "system")
 
 
 @dataclass(eq=False)  # its layers are a DataFrame, whose == is elementwise: two predictions are equal if the same
@@ -237,14 +240,7 @@ class Predictor:
         """What its figures are for, as its training runs recorded it: `device_name`, and the sorted values of
         the runs' `device`, `threads`, `dtypes`, `layouts` ("contiguous" or "channels_last") and `cache` (the
         mode layers were timed in); a list is empty where no run recorded it (a table of network rows)."""
-        training = self.doc.get("training")
-        runs = [
-            run
-            for source in _listed(training.get("sources") if isinstance(training, dict) else None)
-            if isinstance(source, dict)
-            for run in _listed(source.get("runs"))
-            if isinstance(run, dict)
-        ]
+        runs = self._training_runs()
 
         def recorded(key: str, kind: type) -> list:  # of that kind alone: a count is no bool
             return sorted({run[key] for run in runs if type(run.get(key)) is kind})
@@ -257,6 +253,29 @@ class Predictor:
             "layouts": [CHANNELS_LAST if value else "contiguous" for value in recorded("channels_last", bool)],
             "cache": recorded("cache", str),
         }
+
+    def _training_runs(self) -> list[dict]:
+        """The training runs' summaries its provenance keeps (hwprof.fitting.data), none where it keeps none."""
+        training = self.doc.get("training")
+        return [
+            run
+            for source in _listed(training.get("sources") if isinstance(training, dict) else None)
+            if isinstance(source, dict)
+            for run in _listed(source.get("runs"))
+            if isinstance(run, dict)
+        ]
+
+    def _run_setting_flags(self) -> list[str]:
+        """The --cache and --allocator options its training runs were all measured with where they are not
+        measure's defaults: an advised measure command then collects data that fit takes beside theirs, not data
+        it warns were measured otherwise."""
+        runs = self._training_runs()
+        caches = {run["cache"] for run in measure_runs(runs) if isinstance(run.get("cache"), str)}
+        policies = {allocator_policy(run.get("allocator")) for run in runs} - {None}
+        flags = [f"--cache {cache}" for cache in caches if len(caches) == 1 and cache != DEFAULT_CACHE_MODE]
+        return flags + [
+            f"--allocator {policy}" for policy in policies if len(policies) == 1 and policy != ALLOCATOR_POLICIES[0]
+        ]
 
     def check_threads(self, threads: Any) -> str:
         """Whether figures can be given at `threads`: they are for the thread count its training runs were measured
@@ -280,6 +299,7 @@ class Predictor:
             return ""
         counts = "/".join(map(str, trained))
         device = "".join(f" --device {device}" for device in conditions["device"][:1] if device != "cpu")
+        device += "".join(f" {flag}" for flag in self._run_setting_flags())
         name = "the predictor" if self.source == IN_MEMORY else self.source
         raise HwprofError(
             f"{name} was fitted on runs at {counts} thread{'s' * (trained != [1])}, so its figures are for that "
@@ -929,6 +949,7 @@ class Predictor:
         flags += ["--channels-last"] if CHANNELS_LAST in names else []
         flags += [f"--device {device}" for device in conditions["device"][:1] if device != "cpu"]
         flags += [f"--threads {count}" for count in conditions["threads"] if len(conditions["threads"]) == 1]
+        flags += self._run_setting_flags()
         board = conditions["device_name"] or "its board"
         had = sorted(self._trained_settings() - {CHANNELS_LAST}) + (
             ["contiguous layout"] if CHANNELS_LAST in names else []
@@ -1062,6 +1083,20 @@ def _ran_channels_last(name: str) -> bool:
     from hwprof.models.spec import split_variant
 
     return bool(split_variant(name)[1].get("channels_last"))
+
+
+def allocator_policy(label: object) -> str | None:
+    """The --allocator policy a run's allocator label names ("steady (not applied, libjemalloc.so.2)": steady),
+    None where it names none (unrecorded: not measured by hwprof, or damaged)."""
+    policy = str(label).split(" ", 1)[0]
+    return policy if policy in ALLOCATOR_POLICIES else None
+
+
+def measure_runs(runs: list[dict]) -> list[dict]:
+    """The run summaries (hwprof.fitting.data) of `hwprof measure` runs: those whose allocator names a policy. Another
+    tool's run records none, and its cache mode, read as the warm of runs from before measure recorded one, is
+    no setting a measure command can be advised to repeat."""
+    return [run for run in runs if allocator_policy(run.get("allocator"))]
 
 
 def _listed(value: object) -> list:
