@@ -60,20 +60,17 @@ def check_verification(predictor, board: str, device: str, threads: int | None) 
     names no board to compare `board` with."""
     from hwprof.drivers.host import usable_cpus
     from hwprof.fitting.data import UNKNOWN_DEVICE
-    from hwprof.predictor.predictor import IN_MEMORY
 
     fitted = (getattr(predictor, "doc", None) or {}).get("device_name")
     note = None
     if fitted in (None, UNKNOWN_DEVICE):  # fitted from a table that named no board
         note = f"the predictor names no board, so --verify cannot check that {board} is the one it was fitted on"
     elif fitted != board:
-        source = getattr(predictor, "source", IN_MEMORY)
-        base = "PREDICTOR" if source == IN_MEMORY else source
         raise HwprofError(
             f"the predictor was fitted on {fitted}, but {option('device', device)} here is {board}: --verify would "
             f"check budgets predicted for one board by measuring another; run the search with --verify on {fitted}, "
-            f"or search with a predictor of this board (`hwprof fit` of networks measured here, or `hwprof fit "
-            f"NETWORKS --base {base}` to adapt this one to them)"
+            f"or search with a predictor of this board (`hwprof fit` of networks measured here, or "
+            f"{_adapting(predictor)})"
         )
     trained = verify_threads(predictor, threads)
     cpus = usable_cpus()
@@ -84,6 +81,29 @@ def check_verification(predictor, board: str, device: str, threads: int | None) 
             f"run the search with --verify where {trained} CPUs are free to it, or leave --verify out"
         )
     return note
+
+
+def _adapting(predictor) -> str:
+    """The fit command that carries `predictor` over to networks measured on another board: --base keeps its layer
+    models; one fitted from network rows alone has none, which fit --base refuses, so its datasets are given as
+    --prior, the board the new networks are scaled from."""
+    import shlex
+
+    from hwprof.fitting.prior import MIN_NEW_NETWORKS
+    from hwprof.predictor.predictor import IN_MEMORY
+
+    if getattr(predictor, "uses_layers", True):
+        source = getattr(predictor, "source", IN_MEMORY)
+        base = "PREDICTOR" if source == IN_MEMORY else shlex.quote(source)
+        return f"`hwprof fit NETWORKS --base {base}` to adapt this one to them"
+    sources = ((getattr(predictor, "doc", None) or {}).get("training") or {}).get("sources") or []
+    paths = [source["path"] for source in sources if isinstance(source, dict) and isinstance(source.get("path"), str)]
+    priors = " ".join(f"--prior {shlex.quote(path)}" for path in paths) or "--prior DATASET"
+    return (
+        f"`hwprof fit NETWORKS {priors}` to start from the data this one was fitted on{'' if paths else ', its datasets'}"
+        f", with at least {MIN_NEW_NETWORKS} networks measured here (it was fitted from network rows alone, so it has "
+        "no layer models for --base to keep)"
+    )
 
 
 def verify_candidates(
