@@ -446,25 +446,30 @@ def _free_path(path: Path) -> Path:
     return path
 
 
-def _refit_hint(predictor, kept: Path) -> str:
-    """The command that learns from the measured candidates: a layer-mode predictor is adapted to them
-    (--base keeps its layer models); one fitted from network rows alone has none to keep, so it is refitted
-    from its own datasets with them."""
+def _refit_hint(predictor, kept: Path, earlier: list[Path] | tuple = ()) -> str:
+    """The command that learns from the measured candidates (and those of `earlier` verifications): a layer-mode
+    predictor is adapted to them (--base keeps its layer models); one fitted from network rows alone has none to
+    keep, so it is refitted from its own datasets with them."""
     out = f"--out {shlex.quote(str(kept.with_name('refit.json')))}"  # beside them: a predictor.json may be there
+    measured = [*map(str, earlier), str(kept)]
     if predictor is not None and getattr(predictor, "uses_layers", True) is False:
         # its datasets hold network rows alone, which name the model files fit must run to trace them (the
         # demo's own family file): the user's own search, so the hint opts in
         sources = [s.get("path") for s in predictor.doc.get("training", {}).get("sources", []) if s.get("path")]
-        datasets = (
-            " ".join(map(shlex.quote, [*sources, str(kept)])) if sources else f"DATASETS... {shlex.quote(str(kept))}"
-        )
+        quoted = " ".join(map(shlex.quote, measured))
+        datasets = " ".join(map(shlex.quote, [*sources, *measured])) if sources else f"DATASETS... {quoted}"
         also = "" if sources else " and the predictor's datasets"
         return f"refit with them{also} (`hwprof fit {datasets} --run-model-files {out}`)"
+    return f"refit with them (`{_base_command(predictor, measured, out)}`)"
+
+
+def _base_command(predictor, datasets: list[str], out: str) -> str:
+    """`hwprof fit DATASETS --base PREDICTOR --out ...`, naming the predictor's file where it has one."""
     from hwprof.predictor.predictor import IN_MEMORY
 
     source = getattr(predictor, "source", IN_MEMORY)  # a predictor made in memory has no file to name
     source = "PREDICTOR" if source == IN_MEMORY else shlex.quote(source)
-    return f"refit with them (`hwprof fit {shlex.quote(str(kept))} --base {source} {out}`)"
+    return f"hwprof fit {' '.join(map(shlex.quote, datasets))} --base {source} {out}"
 
 
 def _report(
@@ -532,8 +537,46 @@ def _verify(result, search_space, candidates, out: Path, device: str, power: str
     verified = verify_candidates(
         search_space, result, candidates, device=device, power=power, threads=measured_at, out=kept
     )
-    click.echo(f"measured candidates kept in {kept}: {_refit_hint(predictor, kept)}")
+    click.echo(f"measured candidates kept in {kept}: {_refit_advice(predictor, kept, verified)}")
     return verified
+
+
+def _refit_advice(predictor, kept: Path, verified: dict) -> str:
+    """_refit_hint where the refit can learn from the candidates. fit --base chooses no correction from fewer than
+    MIN_ROWS_FOR_RATIO_CV networks and keeps the base's network models unchanged, so below that it says how many
+    more are needed, counting those an earlier verification in the folder kept (verified-2.parquet, ...), and how
+    to measure them."""
+    from hwprof.fitting.network import MIN_ROWS_FOR_RATIO_CV
+
+    if predictor is not None and getattr(predictor, "uses_layers", True) is False:  # refitted from all its data
+        return _refit_hint(predictor, kept)
+    earlier = sorted(path for path in kept.parent.glob("verified*.parquet") if path != kept)
+    here = {entry["model"] for entry in verified.values() if entry["measured"].get("latency_ms") is not None}
+    models = here | {model for path in earlier for model in _network_models(path)}
+    if len(models) >= MIN_ROWS_FOR_RATIO_CV:
+        return _refit_hint(predictor, kept, [path for path in earlier if _network_models(path)])
+    more = MIN_ROWS_FOR_RATIO_CV - len(models)
+    also = f" ({len(models)} with the folder's earlier verifications)" if earlier else ""
+    datasets = [*map(str, earlier), str(kept), "OTHER/verified.parquet"]
+    out = f"--out {shlex.quote(str(kept.with_name('refit.json')))}"
+    return (
+        f"a refit with them (fit --base) chooses no correction from fewer than {MIN_ROWS_FOR_RATIO_CV} networks and "
+        f"keeps the predictor's network models as they are; {len(here)} {'was' if len(here) == 1 else 'were'} measured here{also}, so verify "
+        f"{more} more first, with a larger --verify-count where the best and the Pareto front hold that many "
+        f"candidates, or in other searches with --verify, and give fit every verified file together "
+        f"(`{_base_command(predictor, datasets, out)}`)"
+    )
+
+
+def _network_models(path: Path) -> set[str]:
+    """The networks whose latency a verified dataset holds; none where it cannot be read."""
+    import pandas as pd
+
+    try:
+        rows = pd.read_parquet(path, columns=["kind", "model", "latency_ms"])
+    except (OSError, ValueError, KeyError):  # damaged, or not a dataset: nothing to refit with
+        return set()
+    return set(rows.loc[(rows["kind"] == "network") & rows["latency_ms"].notna(), "model"].astype(str))
 
 
 def _show(result, verified: dict, stopped: bool, verify: bool, device: str, power: str) -> None:
