@@ -1633,17 +1633,35 @@ def not_measured(frame, run: dict) -> list[dict]:
 SHOWN_MISSING = 10  # groups named in a sentence; show --json lists every one
 
 
-def not_measured_line(missing: list[dict], run: dict, shown: int = SHOWN_MISSING) -> str:
+def not_measured_line(
+    missing: list[dict], run: dict, shown: int = SHOWN_MISSING, path: str | os.PathLike | None = None
+) -> str:
     """not_measured's groups in one sentence, the first `shown` of them named, with the command that measures them:
-    a run planned warm by the default of its day (no --cache given) resumes only with --cache warm, as
-    measure's check of the plan asks, with layers or without."""
+    resume_command's where `path` names the dataset as its reader named it, else in words."""
     groups = ", ".join(_group_words(group) for group in missing[:shown])
     more = f" and {len(missing) - shown} more" if len(missing) > shown else ""
-    plan = run.get("plan") or {}
-    cache = plan.get("cache", CACHE_BEFORE_RECORDED)
+    command = resume_command(run, path)
+    resume = f"`{command}`" if command else f"the same measure command with --resume{_cache_flag(run)}"
+    return f"not measured yet: {groups}{more}; run {resume} to measure them"
+
+
+def resume_command(run: dict, path: str | os.PathLike | None) -> str | None:
+    """The measure command that resumes `run`, cut short, into the dataset at `path` as its reader named it: its own
+    arguments with --out made that path (the run's own is relative to the folder it ran in, and pasted in another,
+    --resume found no such file and started a new measurement there). None where the run recorded no measure
+    command or no path is given."""
+    argv = [str(part) for part in run.get("argv") or []]
+    if path is None or len(argv) < 2 or argv[1] != "measure":
+        return None
+    return f"{shlex.join(['hwprof', *_out_as_read(argv[1:], Path(path))])} --resume{_cache_flag(run)}"
+
+
+def _cache_flag(run: dict) -> str:
+    """The --cache option a resume of `run` needs: --cache warm for a run planned warm by the default of its day (no
+    --cache given), as measure's check of the plan asks, with layers or without; none for any other."""
+    cache = (run.get("plan") or {}).get("cache", CACHE_BEFORE_RECORDED)
     given = any(str(part).startswith("--cache") for part in run.get("argv") or [])
-    flags = f" --cache {cache}" if cache != DEFAULT_CACHE_MODE and not given else ""
-    return f"not measured yet: {groups}{more}; run the same measure command with --resume{flags} to measure them"
+    return f" --cache {cache}" if cache != DEFAULT_CACHE_MODE and not given else ""
 
 
 def _group_words(group: dict) -> str:

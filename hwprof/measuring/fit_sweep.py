@@ -15,6 +15,7 @@ default runs held 4-8 distinct configurations of an op, and their runs still sha
 
 from __future__ import annotations
 
+import os
 import zlib
 from dataclasses import dataclass, field
 
@@ -148,10 +149,15 @@ def unfinished_sweep(runs: list[dict]) -> dict | None:
     return {"rounds": record.rounds, "sweep_s": round(record.sweep_s, 3), "budget_s": round(budget, 3)}
 
 
-def cut_short_line(sweep_left: dict) -> str:
-    """unfinished_sweep's record in one sentence, with the command that finishes the sweep."""
+def cut_short_line(sweep_left: dict, run: dict | None = None, path: str | os.PathLike | None = None) -> str:
+    """unfinished_sweep's record in one sentence, with the command that finishes the sweep: the latest `run`'s
+    resumed into its dataset as `path` names it, where both are given (hwprof.dataset.resume_command)."""
+    from hwprof.dataset import resume_command
+
     rounds, spent, budget = (sweep_left[key] for key in ("rounds", "sweep_s", "budget_s"))
+    command = resume_command(run or {}, path)
+    resume = f"`{command}`" if command else "the same measure command with --resume"
     return (
         f"layer sweep cut short: {rounds} round{'s' * (rounds != 1)} finished in {duration_text(spent)} of its "
-        f"{duration_text(budget)} budget; run the same measure command with --resume to finish it"
+        f"{duration_text(budget)} budget; run {resume} to finish it"
     )
