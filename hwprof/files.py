@@ -279,8 +279,8 @@ def read_json_document(
         raise HwprofError(f"{path} is a damaged {what}: its format_version, {found!r}, is not a whole number; {remedy}")
     if found > version:  # refitting or rerunning would not help: this hwprof cannot read what a later one wrote
         raise HwprofError(
-            f"{path} has {what} format version {found}, newer than the {version} this hwprof reads: upgrade hwprof "
-            "(pip install --upgrade hwprof) to read it"
+            f"{path} has {what} format version {found}, newer than the {version} this hwprof reads: upgrade hwprof to "
+            f"read it{_writer_words(doc)}: in its source checkout, `git pull && pip install -e .`"
         )
     if found != version:
         better = older_remedy(doc) if older_remedy is not None else None
@@ -288,6 +288,15 @@ def read_json_document(
             f"{path} has {what} format version {found}, but this hwprof reads version {version}; {better or remedy}"
         )
     return doc
+
+
+def _writer_words(doc: dict) -> str:
+    """The hwprof that wrote a file, in brackets, where the file records it and it is another than this one (hwprof
+    is installed from its source, where a later checkout may carry the same version); else nothing."""
+    from hwprof import __version__
+
+    wrote = doc.get("hwprof_version")
+    return f" (hwprof {wrote} wrote it)" if isinstance(wrote, str) and wrote != __version__ else ""
 
 
 def write_parquet(table, path: Path) -> None:
