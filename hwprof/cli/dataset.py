@@ -145,9 +145,9 @@ def show(dataset: Path, as_json: bool) -> None:
     for reason in summary["power_unavailable"]:
         click.echo(printable(f"power unavailable: {reason}", newlines=False))
     if missing:
-        click.echo(printable(not_measured_line(missing, provenance[-1]), newlines=False))
+        click.echo(printable(not_measured_line(missing, provenance[-1], path=dataset), newlines=False))
     if sweep_left:
-        click.echo(cut_short_line(sweep_left))
+        click.echo(printable(cut_short_line(sweep_left, provenance[-1], dataset), newlines=False))
 
 
 RUN_FIELDS = (

@@ -264,8 +264,8 @@ def _unfinished(path: Path, paths: list[Path], runs: list[dict], rows: pd.DataFr
     ]
     missing = not_measured(rows, runs[-1]) if runs else []  # what a resume measures, as `hwprof show` says it
     sweep_left = unfinished_sweep(runs)
-    texts += [f"{label}: {not_measured_line(missing, runs[-1])}"] if missing else []
-    texts += [f"{label}: {cut_short_line(sweep_left)}"] if sweep_left else []
+    texts += [f"{label}: {not_measured_line(missing, runs[-1], path=path)}"] if missing else []
+    texts += [f"{label}: {cut_short_line(sweep_left, runs[-1], path)}"] if sweep_left else []
     return [*texts, journal] if journal else texts
 
 

@@ -70,9 +70,12 @@ def summary_lines(result: SearchResult, stopped: bool = False, verify: bool = Fa
         elif verify:
             advice = "; the measurements of the best of them are below"
         else:
+            from hwprof.fitting.network import MIN_ROWS_FOR_RATIO_CV
+
             advice = (
                 "; measure the best of them (--verify keeps the measurements in the --out folder's verified.parquet)"
-                " and refit with them to predict such networks with confidence"
+                f" and refit with them once {MIN_ROWS_FOR_RATIO_CV} or more are measured (fit --base learns nothing "
+                "from fewer)"
             )
         lines.append(
             f"{outside} of {len(result.finished)} candidates lay outside the predictor's training data, where its "

@@ -37,3 +37,21 @@ def test_a_sweep_cut_short_names_the_dataset_as_read_too():
     assert line.endswith("` to finish it")
     assert _command(line)[-3:] == ["--out", READ_AS, "--resume"]
     assert cut_short_line(sweep_left).endswith("run the same measure command with --resume to finish it")
+
+
+def test_show_run_from_another_folder_prints_the_dataset_as_given(tmp_path, monkeypatch):
+    """show passed no path, so its line said "the same measure command", which from here measures afresh."""
+    from click.testing import CliRunner
+
+    import hwprof.dataset
+    from fakes.runs import write_run
+    from hwprof.cli import main
+
+    folder = tmp_path / "run dir"
+    folder.mkdir()
+    write_run(folder / "j.parquet", provenance_fields={"argv": ARGV, "plan": {"cache": "cold"}})
+    monkeypatch.setattr(hwprof.dataset, "not_measured", lambda frame, run: MISSING)
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["show", "run dir/j.parquet"])
+    line = next(line for line in result.output.splitlines() if "not measured yet" in line)
+    assert _command(line)[-3:] == ["--out", "run dir/j.parquet", "--resume"]
