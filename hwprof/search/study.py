@@ -839,7 +839,10 @@ def _open_study(study_name: str, options: SearchOptions, directions: list[str], 
     stored = study.user_attrs.get("settings")
     rounded = stored is not None and not stored.get("budgets_exact")  # budgets written by an older hwprof
     if rounded:
-        stored = {**stored, "budgets_exact": True}  # compared below by _same_budgets, which knows their form
+        stored = {**stored, "budgets_exact": True}  # compared by _same_budgets, which knows their form
+    if stored is not None and _same_budgets(stored.get("constraints"), options.constraints, rounded):
+        # before the settings recorded later are checked: there an equal budget must read as equal
+        stored = {**stored, "constraints": settings["constraints"]}
     unrecorded = [key for key in LATER_SETTINGS if stored is not None and key not in stored]
     if unrecorded:  # a study from before these were kept: it resumes where its trials fit, and keeps them from now on
         stored = {**stored, **{key: settings[key] for key in unrecorded}}
@@ -849,8 +852,6 @@ def _open_study(study_name: str, options: SearchOptions, directions: list[str], 
             if "predictor" in unrecorded:
                 unrecorded_check.same_predictor(study, study_name, where)
             study.set_user_attr("settings", settings)
-    if stored is not None and _same_budgets(stored.get("constraints"), options.constraints, rounded):
-        stored = {**stored, "constraints": settings["constraints"]}
     if stored is None:
         study.set_user_attr("settings", settings)
     elif stored.get("space_fingerprint") != settings["space_fingerprint"]:

@@ -109,3 +109,32 @@ def test_a_budget_given_as_an_int_in_python_has_its_text():
 
     assert Constraint("params", "<=", 2176009).text == "params<=2176009"
     assert held_text(parse_constraint("params<=2176009"), 2176010) == "2176010"
+
+
+def test_an_older_study_with_a_rounded_budget_still_has_its_space_checked(tmp_path):
+    """The rounded budget was matched after the check of settings older studies lack, so a study of another space
+    resumed: its trials would have come from two spaces."""
+    journal = tmp_path / "study.journal"
+    _search(journal, "2176009", 1)
+    _as_an_older_hwprof_wrote_it(journal, ["latency_ms<=5", "params<=2.17601e+06"])
+    study = optuna.load_study(
+        study_name="budgets",
+        storage=optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(str(journal))),
+    )
+    settings = {key: value for key, value in study.user_attrs["settings"].items() if key != "space_fingerprint"}
+    study.set_user_attr("settings", settings)
+    wider = {
+        **TOY_SPACE,
+        "objective": None,
+        "params": {**TOY_SPACE["params"], "width": {"low": 2, "high": 40, "step": 2}},
+    }
+    options = SearchOptions(
+        trials=2,
+        constraints=parse_constraints(["latency_ms<=5", "params<=2176009"]),
+        seed=1,
+        storage=str(journal),
+        study_name="budgets",
+    )
+    with pytest.raises(HwprofError, match="has changed since study"):
+        run_search(space_from_dict(wider), ToyPredictor(), score_toy, "toy_objective", options)
+    assert len(_search(journal, "2176009", 2).finished) == 2  # its own space resumes, settings recorded
