@@ -199,7 +199,8 @@ def combine_shards(shards: list[Path], precision: float) -> Combined:
     read = [read_dataset([shard]) for shard in shards]
     for frame, spread in zip(read, row_speeds(read) or []):
         if frame.attrs["provenance"]:  # a resumed worker's last run: the one whose rows are combined
-            frame.attrs["provenance"][-1]["row_speeds"] = spread
+            # a new record: read_dataset's are shared with the frame's slices (hwprof.dataset.Provenance)
+            frame.attrs["provenance"][-1] = {**frame.attrs["provenance"][-1], "row_speeds": spread}
     runs = [run for frame in read for run in frame.attrs["provenance"]]
     frames = [frame.assign(_process=k) for k, frame in enumerate(read)]
     parts = _sample_parts(shards, read)
