@@ -76,6 +76,7 @@ from hwprof.schema import (
     REQUIRED_COLUMNS,
     SCHEMA_VERSION,
     SETTINGS_BEFORE_RECORDED,
+    SWEEP_PREFIX,
     kind_words,
     value_kind,
 )
@@ -623,8 +624,8 @@ def read_dataset_noting(
 class Provenance(list):
     """The runs' provenance as read_dataset puts it in a frame's attrs. pandas deep-copies attrs into every
     slice, group and column it makes of the frame, and a fleet's runs are hundreds of nested records: compare
-    and report of 60 boards spent minutes copying them. A copy is a new list of the same records, which no
-    reader changes."""
+    and report of 60 boards spent minutes copying them. A copy, copy.deepcopy's too, is a new list of the same
+    records: they are read-only, and a reader that adds to one puts a new record in its list's place."""
 
     def __deepcopy__(self, memo: dict) -> Provenance:
         return Provenance(self)
@@ -1615,7 +1616,7 @@ def not_measured(frame, run: dict) -> list[dict]:
             layer_counts[group] = None if count is None or pd.isna(count) else int(count)
         elif row.kind == "layer":
             layers_written[group].add(int(row.layer_index))
-    finished = {group for group in layers_written if group[0].startswith("sweep:")}
+    finished = {group for group in layers_written if group[0].startswith(SWEEP_PREFIX)}
     finished |= {
         group
         for group, count in layer_counts.items()

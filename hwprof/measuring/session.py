@@ -62,7 +62,7 @@ from hwprof.models.spec import (
 from hwprof.models.tracing import for_run
 from hwprof.progress import Progress, bytes_text, given_progress
 from hwprof.samples import RawSamples
-from hwprof.schema import ALL_COLUMNS, CACHE_BEFORE_RECORDED, DEFAULT_CACHE_MODE
+from hwprof.schema import ALL_COLUMNS, CACHE_BEFORE_RECORDED, DEFAULT_CACHE_MODE, SWEEP_PREFIX
 
 MEASUREMENT_COLUMNS = (
     "latency_ms",
@@ -728,7 +728,7 @@ def _resumed_seconds(rows: pd.DataFrame, names: list[str]) -> dict[str, float]:
     once = rows.drop_duplicates("config_id") if "config_id" in rows.columns else rows
     seconds = pd.to_numeric(once["measure_s"], errors="coerce").fillna(0.0)
     model = once["model"].astype(str)
-    default_sweep = model.str.startswith("sweep:") & ~model.isin(names)
+    default_sweep = model.str.startswith(SWEEP_PREFIX) & ~model.isin(names)
     return {"networks": float(seconds[~default_sweep].sum()), "sweep": float(seconds[default_sweep].sum())}
 
 

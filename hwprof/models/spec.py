@@ -36,9 +36,9 @@ from hwprof.models.inputs import (
     positive_integers,
     token_id_limit,
 )
+from hwprof.schema import SWEEP_PREFIX
 
 NB201_PREFIX = "nb201:"
-SWEEP_PREFIX = "sweep:"
 
 
 @dataclass

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from hwprof.plotting import distinct_styles, literal_text, new_figure, plain_log_labels, plain_log_ticks
+from hwprof.schema import SWEEP_PREFIX
 
 MAX_BARS = 60  # networks in the time-by-op view; more would not be readable
 MAX_ROOFLINES = 6  # devices drawn in the roofline; the page shows a wider grid's panels too small to read
@@ -132,7 +133,7 @@ def time_by_op(frame: pd.DataFrame):
     a network measured on several devices gets one bar per device."""
     styles = op_styles(frame)
     frame, settings = with_devices(frame)
-    layers = frame[(frame["kind"] == "layer") & ~frame["model"].astype(str).str.startswith("sweep:")]
+    layers = frame[(frame["kind"] == "layer") & ~frame["model"].astype(str).str.startswith(SWEEP_PREFIX)]
     keys = ["source", "model", "batch_size", "seq_len", *settings]  # a network's bars on each device... side by side
     written = layers.groupby(keys, dropna=False)["layer_index"].nunique()
     layers = layers[layers["latency_ms"] > 0]
