@@ -36,10 +36,15 @@ def gate(base, new, *options):
 BASE_J = [100.0, 102.0, 98.5]  # three runs agreeing within 3%, as the audit's RAPL runs did
 
 
-def test_an_energy_rise_of_20_percent_over_three_runs_a_side_fails_the_gate(tmp_path):
+def energy_gate(tmp_path, new_j):
+    """BASE's three runs against NEW's `new_j`, through `--metric energy_mj --fail-above 5%`."""
     base = command_runs(tmp_path / "base.parquet", BASE_J)
-    new = command_runs(tmp_path / "new.parquet", [120.0, 123.0, 118.0])
-    result = gate(base, new, "--metric", "energy_mj", "--fail-above", "5%")
+    new = command_runs(tmp_path / "new.parquet", new_j)
+    return base, new, gate(base, new, "--metric", "energy_mj", "--fail-above", "5%")
+
+
+def test_an_energy_rise_of_20_percent_over_three_runs_a_side_fails_the_gate(tmp_path):
+    base, new, result = energy_gate(tmp_path, [120.0, 123.0, 118.0])
     assert result.exit_code == 1, result.output
     assert "regression: command sh job.sh energy +20.0%" in result.output
     (row,) = compare(base, new)["rows"]
@@ -49,18 +54,14 @@ def test_an_energy_rise_of_20_percent_over_three_runs_a_side_fails_the_gate(tmp_
 
 
 def test_unchanged_energy_over_three_runs_a_side_passes_the_gate(tmp_path):
-    base = command_runs(tmp_path / "base.parquet", BASE_J)
-    new = command_runs(tmp_path / "new.parquet", [101.0, 99.0, 100.5])
-    result = gate(base, new, "--metric", "energy_mj", "--fail-above", "5%")
+    base, new, result = energy_gate(tmp_path, [101.0, 99.0, 100.5])
     assert result.exit_code == 0, result.output
     assert "gate: no significant energy rise above 5%" in result.output
     assert "significance unavailable" not in result.output  # the rows were tested, by their runs
 
 
 def test_a_fall_over_three_runs_a_side_is_tested_and_passes(tmp_path):
-    base = command_runs(tmp_path / "base.parquet", BASE_J)
-    new = command_runs(tmp_path / "new.parquet", [84.0, 86.0, 83.0])
-    result = gate(base, new, "--metric", "energy_mj", "--fail-above", "5%")
+    base, new, result = energy_gate(tmp_path, [84.0, 86.0, 83.0])
     assert result.exit_code == 0, result.output
     assert compare(base, new)["rows"][0]["energy_mj"]["verdict"] == LOWER
 

@@ -22,6 +22,38 @@ LAYERS = 8
 DEVICE_NAME = "Synthetic CPU"
 
 
+def worker_row(kind, index, name, op, latency_ms, iterations=100, discarded=0) -> dict:
+    """A row of one measuring process's dataset (--processes), every figure given or fixed: its interval +-1%."""
+    return {
+        "kind": kind,
+        "model": "mlp",
+        "batch_size": 1,
+        "device": "cpu",
+        "device_name": "test cpu",
+        "layer_index": index,
+        "layer_name": name,
+        "op": op,
+        "config": "{}",
+        "flops": 10,
+        "params": 0,
+        "input_bytes": 4,
+        "output_bytes": 4,
+        "weight_bytes": 0,
+        "latency_ms": latency_ms,
+        "latency_ms_ci_low": latency_ms * 0.99,
+        "latency_ms_ci_high": latency_ms * 1.01,
+        "latency_ms_std": latency_ms * 0.02,
+        "samples": 20,
+        "iterations": iterations,
+        "stable": True,
+        "measure_s": 1.0,
+        "other_cpu_share": 0.01,
+        "discarded_bursts": discarded,
+        "processes": 1,
+        "config_id": f"c{index}",
+    }
+
+
 def minimal_layer_row(index: int) -> dict:
     """A layer row with only what a dataset requires, for tests of the files rather than of the figures."""
     return {

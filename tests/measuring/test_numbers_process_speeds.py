@@ -4,6 +4,7 @@ rather than "every row alike"."""
 
 import pytest
 
+from fakes.runs import worker_row
 from hwprof.cli.measure import speeds_line
 from hwprof.measuring.processes import combine_shards, row_speeds, worker_speeds
 
@@ -16,37 +17,7 @@ def shard(path, latencies_ms, run_id):
     """A worker's dataset: a layer row (a configuration of its own) per latency."""
     from hwprof.dataset import DatasetWriter
 
-    rows = [
-        {
-            "kind": "layer",
-            "model": "mlp",
-            "batch_size": 1,
-            "device": "cpu",
-            "device_name": "test cpu",
-            "layer_index": index,
-            "layer_name": str(index),
-            "op": "linear",
-            "config": "{}",
-            "flops": 10,
-            "params": 0,
-            "input_bytes": 4,
-            "output_bytes": 4,
-            "weight_bytes": 0,
-            "latency_ms": value,
-            "latency_ms_ci_low": value * 0.99,
-            "latency_ms_ci_high": value * 1.01,
-            "latency_ms_std": value * 0.02,
-            "samples": 20,
-            "iterations": 100,
-            "stable": True,
-            "measure_s": 1.0,
-            "other_cpu_share": 0.01,
-            "discarded_bursts": 0,
-            "processes": 1,
-            "config_id": f"c{index}",
-        }
-        for index, value in enumerate(latencies_ms)
-    ]
+    rows = [worker_row("layer", index, str(index), "linear", value) for index, value in enumerate(latencies_ms)]
     with DatasetWriter(path, {"run_id": run_id}) as writer:
         writer.write(rows)
     return path

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from fakes.processes import alive, children
+from fakes.runs import worker_row
 from hwprof.measuring.processes import WORKER_FLAGS, combine_shards, worker_arguments
 from hwprof.measuring.session import MeasureOptions
 from hwprof.measuring.stats import combine_processes
@@ -120,34 +121,7 @@ def _shard(path, latency_ms, discarded, run_id, network_samples_ms=None, iterati
     from hwprof.samples import RawSamples
 
     rows = [
-        {
-            "kind": kind,
-            "model": "mlp",
-            "batch_size": 1,
-            "device": "cpu",
-            "device_name": "test cpu",
-            "layer_index": index,
-            "layer_name": name,
-            "op": op,
-            "config": "{}",
-            "flops": 10,
-            "params": 0,
-            "input_bytes": 4,
-            "output_bytes": 4,
-            "weight_bytes": 0,
-            "latency_ms": value,
-            "latency_ms_ci_low": value * 0.99,
-            "latency_ms_ci_high": value * 1.01,
-            "latency_ms_std": value * 0.02,
-            "samples": 20,
-            "iterations": iterations,
-            "stable": True,
-            "measure_s": 1.0,
-            "other_cpu_share": 0.01,
-            "discarded_bursts": discarded,
-            "processes": 1,
-            "config_id": f"c{index}",
-        }
+        worker_row(kind, index, name, op, value, iterations, discarded)
         for kind, index, name, op, value in [
             ("layer", 0, "0", "linear", latency_ms),
             ("network", -1, "mlp", "network", 2 * latency_ms),
