@@ -72,6 +72,7 @@ CACHE_BEFORE_RECORDED = "warm"
 # the allocator of a measure run whose provenance records none: it ran before measure pinned glibc's (2026-11-29),
 # with the allocator as the process found it, what --allocator system records
 ALLOCATOR_BEFORE_RECORDED = "system"
+ALLOCATOR_POLICIES = ("steady", "system")  # measure's --allocator policies, its default first
 DEFAULT_CACHE_MODE = "cold"  # measure's default since 2026-12-03 (hwprof.measuring.cache says why)
 SWEEP_PREFIX = "sweep:"  # the layer sweeps' model names (sample_models.sweep), here for readers without torch
 # how layers and networks were measured before these columns were written: float32, eager, channels first

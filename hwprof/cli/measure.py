@@ -19,14 +19,14 @@ from hwprof.cli.common import (
     refuse_model_empties,
 )
 from hwprof.drivers import POWER_KINDS
-from hwprof.measuring.allocator import DEFAULT_POLICY, POLICIES
+from hwprof.measuring.allocator import DEFAULT_POLICY
 from hwprof.measuring.cache import CACHE_MODES
 from hwprof.measuring.fit_sweep import DEFAULT_SWEEP_SHARE
 from hwprof.measuring.processes import DEFAULT_PROCESSES, work_folder
 from hwprof.measuring.runner import Method
 from hwprof.measuring.stats import TWO_SPEED_FACTOR, slow_share
 from hwprof.progress import duration_text
-from hwprof.schema import COMPUTE_DTYPES, CONTENDED_SHARE, DEFAULT_CACHE_MODE
+from hwprof.schema import ALLOCATOR_POLICIES, COMPUTE_DTYPES, CONTENDED_SHARE, DEFAULT_CACHE_MODE
 
 TOP_LAYERS = 10
 # a summary shows every network of a run of a few, and of a large dataset its slowest (--json lists every one)
@@ -137,7 +137,7 @@ SPREAD_PROCESSES = 3  # processes whose interval the note advises, as one that c
 )
 @click.option(
     "--allocator",
-    type=click.Choice(POLICIES),
+    type=click.Choice(ALLOCATOR_POLICIES),
     default=DEFAULT_POLICY,
     show_default=True,
     help="steady: freed memory stays in the process, so a network's CPU latency does not depend on "

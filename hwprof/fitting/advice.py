@@ -15,8 +15,8 @@ import pandas as pd
 from hwprof.fitting.alignment import MIN_SHARED
 from hwprof.fitting.data import UNKNOWN_DEVICE, TrainingData, files_by_value
 from hwprof.predictor.features import op_group
-from hwprof.predictor.predictor import ALLOCATOR_POLICIES, allocator_policy, measure_runs
-from hwprof.schema import DEFAULT_CACHE_MODE
+from hwprof.predictor.predictor import allocator_policy, measure_runs
+from hwprof.schema import ALLOCATOR_POLICIES, DEFAULT_CACHE_MODE
 
 MIN_FAMILIES = 3  # leave-one-family-out needs three families to hold out
 MIN_CONFIGS_PER_OP = 10  # fewer distinct measured configurations and an op's layer model extrapolates

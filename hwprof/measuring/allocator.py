@@ -29,8 +29,9 @@ import ctypes.util
 import os
 import re
 
-POLICIES = ("steady", "system")
-DEFAULT_POLICY = "steady"
+from hwprof.schema import ALLOCATOR_POLICIES
+
+DEFAULT_POLICY = ALLOCATOR_POLICIES[0]
 
 # mallopt parameters from glibc's <malloc.h>
 M_TRIM_THRESHOLD = -1
@@ -98,8 +99,8 @@ def _libc():
 
 def pin_allocator(policy: str = DEFAULT_POLICY, libc=None) -> dict:
     """Apply `policy`; returns what was done, for the dataset's provenance."""
-    if policy not in POLICIES:
-        raise ValueError(f"allocator policy {policy!r}: choose from {', '.join(POLICIES)}")
+    if policy not in ALLOCATOR_POLICIES:
+        raise ValueError(f"allocator policy {policy!r}: choose from {', '.join(ALLOCATOR_POLICIES)}")
     global _pinned_in
     foreign = malloc_library()
     library = {"library": os.path.basename(foreign)} if foreign else {}

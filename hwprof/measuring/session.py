@@ -32,7 +32,6 @@ from hwprof.drivers.host import check_sysfs_root, cpu_quota, cpus_within_quota, 
 from hwprof.errors import HwprofError, is_switch, option, shown, true_or_false, warn, whole_number, worded
 from hwprof.files import now_text
 from hwprof.measuring.allocator import DEFAULT_POLICY, pin_allocator
-from hwprof.measuring.allocator import POLICIES as ALLOCATOR_POLICIES
 from hwprof.measuring.cache import CACHE_MODES
 from hwprof.measuring.energy import ENERGY_KEYS
 from hwprof.measuring.execution import Execution
@@ -62,7 +61,7 @@ from hwprof.models.spec import (
 from hwprof.models.tracing import for_run
 from hwprof.progress import Progress, bytes_text, given_progress
 from hwprof.samples import RawSamples
-from hwprof.schema import ALL_COLUMNS, CACHE_BEFORE_RECORDED, DEFAULT_CACHE_MODE, SWEEP_PREFIX
+from hwprof.schema import ALL_COLUMNS, ALLOCATOR_POLICIES, CACHE_BEFORE_RECORDED, DEFAULT_CACHE_MODE, SWEEP_PREFIX
 
 MEASUREMENT_COLUMNS = (
     "latency_ms",

@@ -66,7 +66,7 @@ from hwprof.predictor.records import (
     network_layers,
     positive_batch_size,
 )
-from hwprof.schema import DEFAULT_CACHE_MODE
+from hwprof.schema import ALLOCATOR_POLICIES, DEFAULT_CACHE_MODE
 
 NETWORK_TARGETS = ("latency_ms", "power_w", "energy_mj")
 # encoded layer configurations kept per predictor (a few KB each), and parsed configurations' indicators
@@ -75,8 +75,6 @@ DENSE_MEMBERSHIP_LIMIT = 1 << 20  # below this many cells a dense matrix multipl
 TINY = 1e-6
 SCALE_LEAVE_ONE_OUT = "leave-one-out scale"  # a scaled prior's cross-validation: one network against the others
 IN_MEMORY = "<memory>"  # the source of a predictor read from no file and written to none
-# measure's --allocator policies, its default first (hwprof.measuring.allocator's, which predicting may not import)
-ALLOCATOR_POLICIES = ("steady", "system")
 
 
 @dataclass(eq=False)  # its layers are a DataFrame, whose == is elementwise: two predictions are equal if the same

@@ -9,8 +9,7 @@ from fakes.synthetic import ONE_RUN, synthetic_frame, write
 from hwprof.errors import HwprofError
 from hwprof.fitting.advice import MEASURE_SETTINGS, measure_flags
 from hwprof.fitting.fit import fit
-from hwprof.measuring.allocator import DEFAULT_POLICY, POLICIES
-from hwprof.predictor.predictor import ALLOCATOR_POLICIES
+from hwprof.measuring.allocator import DEFAULT_POLICY
 from hwprof.schema import DEFAULT_CACHE_MODE
 
 WARM_SYSTEM = dict(ONE_RUN, cache={"mode": "warm"}, allocator={"policy": "system", "applied": True})
@@ -18,7 +17,7 @@ WARM_SYSTEM = dict(ONE_RUN, cache={"mode": "warm"}, allocator={"policy": "system
 
 def test_the_defaults_are_measures_own():
     assert MEASURE_SETTINGS["cache"][0] == DEFAULT_CACHE_MODE
-    assert ALLOCATOR_POLICIES == POLICIES and MEASURE_SETTINGS["allocator"][0] == DEFAULT_POLICY
+    assert MEASURE_SETTINGS["allocator"][0] == DEFAULT_POLICY
 
 
 def _sources(**run) -> list[dict]:
