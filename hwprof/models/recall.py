@@ -20,6 +20,7 @@ usual. Only prediction's traces use this (no recipes: a recipe holds its module)
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -306,14 +307,19 @@ def remember_block(block_key: tuple, layers: tuple, inputs: list, outputs: list[
 
 
 def tensors_in(value: Any, kind: type = torch.Tensor) -> list:
-    """The tensors in a value and in its tuples, lists, dicts and key-value caches, in order (or the leaves of
-    another `kind`: the TensorSpecs of a layer's recipe, which stand for its tensors)."""
+    """The tensors in a value and in its tuples, lists, dicts (a Hugging Face ModelOutput is one), dataclasses
+    (what a user's network may return) and key-value caches, in order (or the leaves of another `kind`: the
+    TensorSpecs of a layer's recipe, which stand for its tensors)."""
     if isinstance(value, kind):
         return [value]
     if isinstance(value, (tuple, list)):
         return [tensor for item in value for tensor in tensors_in(item, kind)]
     if isinstance(value, dict):
         return [tensor for item in value.values() for tensor in tensors_in(item, kind)]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return [
+            tensor for field in dataclasses.fields(value) for tensor in tensors_in(getattr(value, field.name), kind)
+        ]
     if _is_cache(value):
         return [tensor for item in vars(value).values() for tensor in tensors_in(item, kind)]
     return []
