@@ -1076,9 +1076,12 @@ def _rounded_up(seconds: float) -> float:
 
 def available_memory_bytes(device: torch.device) -> int:
     """Memory free for new tensors: what this process may still allocate on the host (a container's memory.max
-    and `ulimit -v` leave less than the machine's available memory), or the GPU's free memory."""
+    and `ulimit -v` leave less than the machine's available memory), or on a GPU its free memory plus what
+    PyTorch's caching allocator holds unused (the batch-1 run and cold copies leave it cached, and the driver
+    counts it as used, though this process's next tensors are made from it first)."""
     if device.type == "cuda":
-        return int(torch.cuda.mem_get_info(device)[0])
+        cached = torch.cuda.memory_reserved(device) - torch.cuda.memory_allocated(device)
+        return int(torch.cuda.mem_get_info(device)[0] + cached)
     from hwprof.drivers import host
 
     return host.available_memory_bytes()
