@@ -8,6 +8,7 @@ as its measurement finishes.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import gc
 import itertools
@@ -25,6 +26,7 @@ from typing import Any
 
 import pandas as pd
 import torch
+from torch.overrides import TorchFunctionMode
 
 from hwprof.dataset import contended_measurements, contention_warning, measurements, run_status
 from hwprof.drivers.base import NoSensor, PowerSensor, SensorUnavailable, sensor_notes
@@ -1087,6 +1089,34 @@ def available_memory_bytes(device: torch.device) -> int:
     return host.available_memory_bytes()
 
 
+class AutocastSeen(TorchFunctionMode):
+    """The dtypes a torch.autocast inside a model's forward runs the device's ops in, seen at every torch function
+    the forward calls: autocast is off when measure calls the network (own_torch_settings), so one that is on
+    was entered by the model, also where its forward casts the result back (`y.float()`)."""
+
+    def __init__(self, device_type: str) -> None:
+        super().__init__()
+        self.device_type = device_type
+        self.dtypes: set[torch.dtype] = set()
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        dtype = autocast_dtype(self.device_type)
+        if dtype is not None:
+            self.dtypes.add(dtype)
+        return func(*args, **(kwargs or {}))
+
+
+def autocast_dtype(device_type: str) -> torch.dtype | None:
+    """The dtype torch.autocast runs this device type's ops in now; None where it is off. torch before 2.4 kept
+    the CPU's autocast apart and took no device type."""
+    try:
+        return torch.get_autocast_dtype(device_type) if torch.is_autocast_enabled(device_type) else None
+    except (AttributeError, TypeError):
+        if device_type == "cpu":
+            return torch.get_autocast_cpu_dtype() if torch.is_autocast_cpu_enabled() else None
+        return torch.get_autocast_gpu_dtype() if torch.is_autocast_enabled() else None
+
+
 def _check_same_plan(writer, plan: dict) -> None:
     """A resumed run carries on the measurement it continues: same machine, models, batch sizes, input shape,
     threads and layers."""
@@ -1377,6 +1407,7 @@ class _Session:
         args, kwargs = (), {}
         output_bytes: list[int] = []
         output_dtypes: set[torch.dtype] = set()
+        autocast = AutocastSeen(self.device.type)  # watches the eager network's first call only
         inputs_written: list[bool] = []  # the network's calls changed its inputs, and went on changing them
         if network_key not in self.networks_done:
             args, kwargs = spec.model_inputs.make(
@@ -1386,14 +1417,16 @@ class _Session:
             if compiled_by_user(module):
                 self._note_compiled(spec.name)
             network = self.execution.network(module, args, kwargs, spec.name)
+            watched = network is module and not compiled_by_user(module)  # a mode would make a compiled one recompile
 
             def call() -> object:
                 return network(*args, **kwargs)
 
             def sizing_call() -> None:
                 """The cold call, which also sizes the output for the row (a slow network runs no call more), and
-                finds whether the network writes its inputs and the dtypes it returns."""
-                outputs = tensors_in(call())
+                finds whether the network writes its inputs, the dtypes it returns and any autocast it enters."""
+                with autocast if watched else contextlib.nullcontext():
+                    outputs = tensors_in(call())
                 output_bytes.append(sum(t.numel() * t.element_size() for t in outputs))
                 output_dtypes.update(t.dtype for t in outputs)
                 fed = (*args, *kwargs.values())
@@ -1421,7 +1454,7 @@ class _Session:
                 measurement["stable"] = False
                 self._warn_inputs_written(spec.name)
             if result.key == "network":
-                self._warn_autocast(spec.name, module, output_dtypes)
+                self._warn_autocast(spec.name, module, output_dtypes | autocast.dtypes)
                 row = self._network_row(
                     spec, identity, layer_list, module, (args, kwargs), output_bytes[0], measurement, result
                 )
@@ -1478,25 +1511,23 @@ class _Session:
             "measure a model that leaves its inputs as given, e.g. one whose forward clones them first"
         )
 
-    def _warn_autocast(self, model: str, module: torch.nn.Module, output_dtypes: set[torch.dtype]) -> None:
-        """Once a model that returns a half-precision dtype that neither the run nor any of its weights is in: a
+    def _warn_autocast(self, model: str, module: torch.nn.Module, computed: set[torch.dtype]) -> None:
+        """Once a model whose network computed in a half-precision dtype that neither the run nor any of its weights
+        is in (an autocast its first call entered, or a dtype it returns, which is all a compiled network shows): a
         torch.autocast inside its forward makes it so, and its layers, found and timed alone outside that autocast,
         ran in the run's dtype, which every row says."""
         held = {tensor.dtype for tensor in module.parameters()} | {self.execution.torch_dtype}
-        cast = sorted(
-            str(d).removeprefix("torch.") for d in output_dtypes - held if d in (torch.float16, torch.bfloat16)
-        )
+        cast = sorted(str(d).removeprefix("torch.") for d in computed - held if d in (torch.float16, torch.bfloat16))
         if not cast or model in self.autocast_warned:
             return
         self.autocast_warned.add(model)
         run = self.execution.dtype
         self.progress.warn(
             worded(
-                f"warning: {model} returns {' and '.join(cast)} where the run is {run} and none of its weights is in "
-                f"{' or '.join(cast)}, as a "
-                f"torch.autocast inside its forward makes it: its network was timed so, but its layers were timed "
-                f"alone in {run}, outside that autocast, and every row says {run}; to time its layers in "
-                f"{cast[0]}, measure it without that autocast and with {option('dtype', cast[0])}"
+                f"warning: {model} computes in {' and '.join(cast)} where the run is {run} and none of its weights is "
+                f"in {' or '.join(cast)}, as a torch.autocast inside its forward makes it: its network was timed so, "
+                f"but its layers were timed alone in {run}, outside that autocast, and every row says {run}; to time "
+                f"its layers in {cast[0]}, measure it without that autocast and with {option('dtype', cast[0])}"
             )
         )
 

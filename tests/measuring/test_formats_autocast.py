@@ -30,7 +30,23 @@ def test_a_model_that_autocasts_in_its_forward_is_warned_of_once(autocast):
     said = [note for note in notes.notes if "outside that autocast" in note]
     assert len(said) == (1 if autocast else 0)
     if autocast:
-        assert said[0].startswith("warning: Amp#") and "returns bfloat16 where the run is float32" in said[0]
+        assert said[0].startswith("warning: Amp#") and "computes in bfloat16 where the run is float32" in said[0]
+
+
+class AmpFloatOut(Amp):
+    """Autocast inside, float32 logits out, as most AMP inference code returns them."""
+
+    def forward(self, x):
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            y = self.net(x)
+        return y.float()
+
+
+def test_a_model_that_autocasts_and_returns_float32_is_warned_of_too():
+    notes = Notes()
+    hwprof.measure([(AmpFloatOut(True), torch.randn(1, 32))], progress=notes, **FAST)
+    said = [note for note in notes.notes if "outside that autocast" in note]
+    assert len(said) == 1 and "computes in bfloat16 where the run is float32" in said[0]
 
 
 def test_a_model_run_in_the_dtype_it_autocasts_to_is_not_warned_of():
