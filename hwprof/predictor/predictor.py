@@ -15,6 +15,7 @@ network on Python floats, where numpy's per-call overhead would dominate).
 
 from __future__ import annotations
 
+import csv
 import difflib
 import errno
 import hashlib
@@ -33,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from hwprof.errors import HwprofError, option, shown, true_or_false, whole_number
-from hwprof.files import as_path, check_output, same_file
+from hwprof.files import as_path, check_output, first_bytes, same_file
 from hwprof.predictor import INTERVAL_CONFIDENCE
 from hwprof.predictor import file as predictor_file
 from hwprof.predictor.domain import Domain
@@ -75,6 +76,9 @@ DENSE_MEMBERSHIP_LIMIT = 1 << 20  # below this many cells a dense matrix multipl
 TINY = 1e-6
 SCALE_LEAVE_ONE_OUT = "leave-one-out scale"  # a scaled prior's cross-validation: one network against the others
 IN_MEMORY = "<memory>"  # the source of a predictor read from no file and written to none
+DATASET_SUFFIXES = (".parquet", ".csv")  # the names dataset readers read a file by
+PARQUET_MAGIC = b"PAR1"
+DATASET_HEADER_BYTES = 4096  # enough for a CSV dataset's header line
 
 
 @dataclass(eq=False)  # its layers are a DataFrame, whose == is elementwise: two predictions are equal if the same
@@ -143,23 +147,45 @@ class NetworkFeatures:
 
 
 def check_predictor_output(path: object, inputs: Iterable[str | os.PathLike] = (), force: object = False) -> Path:
-    """Where a predictor may be written, checked before any work (files.check_output): never over a dataset, not
-    even with `force`, which replaces an older predictor, not a measurement."""
+    """Where a predictor may be written, checked before any work (files.check_output): never over a file holding
+    a dataset, whatever its name and even with `force`, which replaces an older predictor whatever its name, not a
+    measurement; and never to a new path named as a dataset (.parquet, .csv), which readers would take for one."""
     path = as_path(path, "output")
     force = true_or_false("force", force)
     inputs = list(inputs)
     is_input = any(same_file(source, path) for source in inputs)  # check_output says so, more precisely
     try:
-        is_dataset = path.suffix.lower() in (".parquet", ".csv") and path.is_file()
+        exists = path.is_file()
+        is_dataset = exists and _holds_dataset(path)
     except OSError as error:  # "File name too long": no dataset, and check_output says why
         if error.errno != errno.ENAMETOOLONG:
             raise
-        is_dataset = False
+        exists = is_dataset = False
     if is_dataset and not is_input:
         raise HwprofError(
-            f"{path} is a dataset, which a predictor (JSON) never replaces; write the predictor to a .json path"
+            f"{path} is a dataset, which a predictor (JSON) never replaces, not even with --force; write the "
+            "predictor to another .json path"
+        )
+    if not exists and path.suffix.lower() in DATASET_SUFFIXES:
+        raise HwprofError(
+            f"{path} is named as a dataset ({path.suffix}), and a predictor is JSON; write the predictor to a .json path"
         )
     return check_output(path, inputs=inputs, force=force)
+
+
+def _holds_dataset(path: Path) -> bool:
+    """Whether a file holds a dataset, told by its content as the readers tell it, not by its name: Parquet's
+    magic bytes, or a CSV header naming the model and latency_ms columns every dataset has."""
+    try:
+        start = first_bytes(path, DATASET_HEADER_BYTES)
+    except OSError as error:  # unreadable: check_output, or the write, says why
+        if error.errno == errno.ENAMETOOLONG:
+            raise
+        return False
+    if start.startswith(PARQUET_MAGIC):
+        return True
+    header = start.decode("utf-8-sig", errors="replace").splitlines()[:1]
+    return {"model", "latency_ms"} <= {column.strip() for column in next(csv.reader(header), [])}
 
 
 class Predictor:
@@ -321,7 +347,7 @@ class Predictor:
 
     def save(self, path: str | os.PathLike, force: bool = False) -> None:
         """Write the predictor file. An older predictor is replaced only with `force`, as `fit(out=...)` replaces
-        one; a .parquet or .csv file (a measurement) never is, even with `force`."""
+        one; a file holding a dataset (a measurement) never is, even with `force` (see check_predictor_output)."""
         predictor_file.dump(self.doc, check_predictor_output(path, force=force), force)
         self.source = str(path)  # later messages name the file it now is
 
