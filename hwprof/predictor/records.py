@@ -259,13 +259,15 @@ def _trace(
     spec, batch_size: int, rebuild=None, *, seq_len=None, dtype="float32", channels_last=False, input_shape=None
 ):
     from hwprof.models.inputs import check_module_weights
-    from hwprof.models.spec import variant_name
+    from hwprof.models.spec import eager, variant_name
     from hwprof.models.tracing import trace_layers
 
     _refuse_sweep(spec)
     # as measure does: no length where the model has no sequence, and none past its position embeddings
     seq_len = spec.model_inputs.seq_lens([seq_len], "seq_len")[0] if seq_len else None
-    module = _lazy_weights_made(spec.module, spec.model_inputs, spec.name, seq_len)
+    # as measure does, a compiled module's eager one: traced through dynamo's wrapper, hwprof's own tracing
+    # code would be compiled, tens of times slower, to the same layers
+    module = _lazy_weights_made(eager(spec.module), spec.model_inputs, spec.name, seq_len)
     check_module_weights(module, dtype, spec.name, "predict")
     trace = trace_layers(
         module,
