@@ -44,6 +44,42 @@ REASON_NAMES = (
     "Reliability",
 )
 PSTATE_UNKNOWN = 32  # NVML_PSTATE_UNKNOWN
+UPGRADE_BINDINGS = "pip uninstall pynvml && pip install -U nvidia-ml-py"
+# What the driver reads from the bindings unguarded. The deprecated `pynvml` package (up to 11.5) installs a
+# pynvml/ folder that shadows nvidia-ml-py's pynvml.py; it has all of these but not the instantaneous power field,
+# which is read only where the bindings define it.
+REQUIRED_BINDINGS = (
+    "NVMLError",
+    "nvmlInit",
+    "nvmlShutdown",
+    "nvmlDeviceGetCount",
+    "nvmlDeviceGetHandleByIndex",
+    "nvmlDeviceGetHandleByUUID",
+    "nvmlDeviceGetIndex",
+    "nvmlDeviceGetName",
+    "nvmlDeviceGetUUID",
+    "nvmlDeviceGetTotalEnergyConsumption",
+    "nvmlDeviceGetPowerUsage",
+    "nvmlDeviceGetFieldValues",
+    "nvmlDeviceIsMigDeviceHandle",
+    "nvmlDeviceGetMigMode",
+    "nvmlDeviceGetClockInfo",
+    "nvmlDeviceGetApplicationsClock",
+    "nvmlDeviceGetDefaultApplicationsClock",
+    "nvmlDeviceGetTemperature",
+    "nvmlDeviceGetPerformanceState",
+    "nvmlDeviceGetEnforcedPowerLimit",
+    "nvmlDeviceGetComputeRunningProcesses",
+    "nvmlDeviceGetPersistenceMode",
+    "nvmlSystemGetDriverVersion",
+    "NVML_SUCCESS",
+    "NVML_CLOCK_SM",
+    "NVML_CLOCK_MEM",
+    "NVML_TEMPERATURE_GPU",
+    "NVML_ERROR_LIBRARY_NOT_FOUND",
+    "NVML_ERROR_DRIVER_NOT_LOADED",
+    "NVML_ERROR_NO_PERMISSION",
+)
 
 
 def load_pynvml():
@@ -52,11 +88,32 @@ def load_pynvml():
         import pynvml
     except ImportError:
         raise SensorUnavailable("the NVML bindings are not installed; run `pip install nvidia-ml-py`") from None
+    missing = [name for name in REQUIRED_BINDINGS if not hasattr(pynvml, name)]
+    if missing:
+        raise SensorUnavailable(bindings_too_old(pynvml, f"lack {', '.join(missing)}", "NVML cannot be read"))
     try:
         pynvml.nvmlInit()
     except pynvml.NVMLError as error:
         raise SensorUnavailable(init_failure_reason(pynvml, error)) from None
     return pynvml
+
+
+def bindings_too_old(pynvml, lacking: str, so: str) -> str:
+    """One sentence naming the installed bindings, what they lack and what follows, and how to replace them."""
+    version, path = getattr(pynvml, "__version__", None), getattr(pynvml, "__file__", None)
+    which = " ".join(filter(None, ("pynvml", version, path and f"at {path}")))
+    return f"the installed NVML bindings ({which}) are too old: they {lacking}, so {so}; run `{UPGRADE_BINDINGS}`"
+
+
+def old_bindings_note(pynvml) -> str | None:
+    """Why the instantaneous power field is not read, where the bindings predate it; None where they have it."""
+    if hasattr(pynvml, "NVML_FI_DEV_POWER_INSTANT"):
+        return None
+    return bindings_too_old(
+        pynvml,
+        "lack NVML_FI_DEV_POWER_INSTANT",
+        "instantaneous power is not read (nvmlDeviceGetPowerUsage stands in)",
+    )
 
 
 def init_failure_reason(pynvml, error) -> str:
@@ -238,8 +295,10 @@ def resolve_handle(pynvml, device: str):
 def power_source(pynvml, handle) -> tuple[int | None, str | None, int | None]:
     """Which power this GPU gives, and its reading then: the scope that answers field 186 (GPU 0, module 1 on
     Grace Hopper, None where neither does), the power field's name (None without power) and its reading in mW
-    (None without power)."""
-    for scope in (0, POWER_SCOPE_MODULE):
+    (None without power). Bindings that predate field 186 fall back to nvmlDeviceGetPowerUsage, as a driver
+    without it does."""
+    scopes = (0, POWER_SCOPE_MODULE) if old_bindings_note(pynvml) is None else ()
+    for scope in scopes:
         power_mw = _call(pynvml, _power_mw, pynvml, handle, scope)
         if power_mw is not None:
             return scope, _power_field_name(scope), power_mw
@@ -304,6 +363,9 @@ def describe_gpu(pynvml, index: int) -> dict:
         }
     info["energy_counter"] = counter is not None
     info["power_field"] = power_field
+    note = old_bindings_note(pynvml)
+    if note:
+        info["note"] = note
     if counter is None and power_mw == 0:  # its only power source answers 0 W
         info["reason"] = zero_power_reason(index)
     elif counter is None and info["power_field"] is None:
@@ -401,6 +463,8 @@ class NvmlSensor(PowerSensor):
         self.update_period_probed = False
         self._reasons_call = reasons_function(pynvml, self._handle)
         self.power_limit_w = self._power_limit_w()
+        note = old_bindings_note(pynvml)
+        self.notes = [note] if note else []  # measure and run print them; the provenance keeps them
 
     def mapping_certain(self) -> bool:
         """Whether the NVML GPU is surely the one CUDA runs on: matched by UUID, the only GPU, or both in PCI order.
@@ -598,4 +662,5 @@ class NvmlSensor(PowerSensor):
             "poll_outside_windows": self.poll_outside_windows,
             "min_window_s": self.min_window_s,
             **self._settings(),
+            **({"notes": self.notes} if self.notes else {}),
         }

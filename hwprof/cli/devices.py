@@ -109,6 +109,8 @@ def _nvml_entries(devices: list[dict]) -> list[dict]:
                 "energy_counter": gpu["energy_counter"],
                 "power_field": gpu["power_field"],
             }
+            if "note" in gpu:
+                entry["note"] = gpu["note"]
             if "reason" in gpu:
                 entry["reason"] = gpu["reason"]
             else:
@@ -241,6 +243,8 @@ def _print_report(report: dict) -> None:
         click.echo(f"      measures: {sensor['measures']}")
         if sensor.get("source"):
             click.echo(f"      source:   {sensor['source']}")
+        if sensor.get("note"):
+            click.echo(f"      note:     {sensor['note']}")
         if sensor.get("reason"):
             click.echo(f"      why not:  {sensor['reason']}")
 
