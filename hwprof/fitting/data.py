@@ -707,14 +707,14 @@ def combine_runs(latency_ms: np.ndarray, relative_ci: np.ndarray) -> tuple[float
 
 
 def _combine_repeats(rows: pd.DataFrame) -> dict:
-    """One network measured in several runs (see combine_runs); power and energy: precision-weighted means."""
+    """One network measured in several runs (see combine_runs); power and energy by the same rule as latency."""
     relative_ci = rows["relative_ci"].to_numpy(dtype=float)
     latency_ms, combined_ci = combine_runs(rows["latency_ms"].to_numpy(dtype=float), relative_ci)
     weights = _repeat_weights(relative_ci)
     return {
         "latency_ms": latency_ms,
-        "power_w": _weighted(rows["power_w"], weights),
-        "energy_mj": _weighted(rows["energy_mj"], weights),
+        "power_w": _combined(rows["power_w"], weights),
+        "energy_mj": _combined(rows["energy_mj"], weights),
         "input_shape": rows["input_shape"].iloc[0],
         "layer_count": rows["layer_count"].max(),
         "relative_ci": combined_ci,
@@ -723,9 +723,14 @@ def _combine_repeats(rows: pd.DataFrame) -> dict:
     }
 
 
-def _weighted(values: pd.Series, weights: np.ndarray) -> float:
+def _combined(values: pd.Series, weights: np.ndarray) -> float:
+    """A power or energy over the runs that measured it: from MEDIAN_RUNS on their median, as combine_runs takes
+    latency, so the slow run that cannot move the latency target cannot move the energy target either (energy
+    then stays power x latency); of fewer, their precision-weighted mean."""
     values = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
     ok = np.isfinite(values)
+    if ok.sum() >= MEDIAN_RUNS:
+        return float(np.exp(np.median(np.log(values[ok]))))
     return float(np.average(values[ok], weights=weights[ok])) if ok.any() else math.nan
 
 
