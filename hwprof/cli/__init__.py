@@ -109,15 +109,20 @@ class _WordedStdout:
             raise StdoutUnwritable(f"cannot write to the standard output: {error.strerror or error}") from None
 
 
-@contextlib.contextmanager
 def worded_stdout_errors():
     """Inside the block, sys.stdout's write errors are StdoutUnwritable."""
-    stream = sys.stdout
-    sys.stdout = _WordedStdout(stream)
+    return _stdout_as(_WordedStdout(sys.stdout))
+
+
+@contextlib.contextmanager
+def _stdout_as(stream):
+    """Inside the block, sys.stdout is `stream`; the one before is put back after."""
+    was = sys.stdout
+    sys.stdout = stream
     try:
         yield
     finally:
-        sys.stdout = stream
+        sys.stdout = was
 
 
 def _discard_stdout() -> None:
@@ -212,13 +217,14 @@ class LazyGroup(click.Group):
             sys.exit(error.exit_code)
 
     def invoke(self, ctx):
-        from hwprof.cli.common import printable  # notes and errors quote dataset names: shown as data
+        from hwprof.cli.common import JsonAloneStdout, printable  # notes and errors quote dataset names: as data
 
         debug = ctx.params.get("debug", False)
         try:  # a dataset's warning (an unfinished run) is a note, as every command says its notes
             with (
                 sigterm_interrupts(),
                 warnings_as_notes(lambda note: click.echo(printable(note), err=True)),
+                _stdout_as(JsonAloneStdout(sys.stdout)),
             ):  # stdout's write errors are worded by main(), around every command
                 return super().invoke(ctx)
         except HwprofError as error:

@@ -136,13 +136,42 @@ JSON_PIECE = 1 << 16  # characters of a --json document written at a time: a pip
 def echo_json(document, indent: int | None = 2) -> None:
     """`document` as JSON on stdout, in pieces, each flushed: handed to a pipe at once, a document larger than the
     pipe's buffer was written only up to it, the rest dropped without an error when its reader left (`show --json
-    | head -c 10` exited 0); in pieces, the write after the reader left fails, and the command exits as SIGPIPE."""
+    | head -c 10` exited 0); in pieces, the write after the reader left fails, and the command exits as SIGPIPE.
+    It goes to the real stdout, past what JsonAloneStdout sends to stderr."""
     import json
 
+    stream = getattr(sys.stdout, "results", sys.stdout)
     text = json.dumps(document, indent=indent)
     for start in range(0, len(text), JSON_PIECE):
-        click.echo(text[start : start + JSON_PIECE], nl=False)  # click.echo flushes each
-    click.echo()
+        click.echo(text[start : start + JSON_PIECE], nl=False, file=stream)  # click.echo flushes each
+    click.echo(file=stream)
+
+
+def json_asked() -> bool:
+    """Whether the command running in this thread was given --json."""
+    ctx = click.get_current_context(silent=True)
+    return ctx is not None and any("--json" in p.opts and ctx.params.get(p.name) for p in ctx.command.params)
+
+
+class JsonAloneStdout:
+    """sys.stdout while a command runs: given --json, whatever is printed but the JSON (a print in a user's model
+    file, as it is imported, built, traced or timed) goes to stderr, so that stdout parses as the JSON document;
+    without --json, everything goes to stdout as before. `results` is the real stdout, which echo_json writes to."""
+
+    def __init__(self, results) -> None:
+        self.results = results
+
+    def _target(self):
+        return sys.stderr if json_asked() else self.results
+
+    def __getattr__(self, name):
+        return getattr(self._target(), name)
+
+    def write(self, text):
+        return self._target().write(text)
+
+    def flush(self):
+        return self._target().flush()
 
 
 def number(value, digits: int = 4) -> str:
