@@ -251,7 +251,7 @@ def run_and_extract(
         return extract_layers_from_example(module, args, kwargs)
     except HwprofError:
         raise
-    except Exception as error:
+    except (Exception, SystemExit) as error:  # a forward's sys.exit too: hwprof says which model stopped, on what
         raise HwprofError(run_failure(label, input_shape.describe(batch_size, seq_len, dtype), error)) from None
 
 
@@ -265,9 +265,11 @@ def refuse_torchscript(module: nn.Module, label: str) -> None:
         )
 
 
-def run_failure(label: str, described_inputs: str, error: Exception) -> str:
+def run_failure(label: str, described_inputs: str, error: BaseException) -> str:
     """One sentence for a model that raised: what it was given and what torch said (which often names the
-    shape the model wanted)."""
+    shape the model wanted); or the exit a forward asked for (sys.exit), which hwprof does not take."""
+    if isinstance(error, SystemExit):
+        return f"running {label} on input {described_inputs} called sys.exit({error.code!r}), which stops the run"
     first_line = (str(error).strip().splitlines() or [""])[0]
     return f"running {label} on input {described_inputs} failed: {type(error).__name__}: {first_line}"
 

@@ -542,12 +542,24 @@ def import_user_file(path: Path):
             module = importlib.util.module_from_spec(spec)
             sys.modules[module_name] = module
             exec(compile(source, str(path), "exec"), module.__dict__)
-    except Exception as error:  # the user's file is not our code: report, do not crash
+    except (Exception, SystemExit) as error:  # the user's file is not our code: report, do not crash (nor exit)
         sys.modules.pop(module_name, None)
         _imported.pop(module_name, None)
+        if isinstance(error, SystemExit):
+            raise HwprofError(exit_called(f"importing {path}", error)) from None
         raise HwprofError(f"importing {path} failed: {type(error).__name__}: {error}") from None
     _imported[module_name] = digest
     return module
+
+
+def exit_called(doing: str, stop: SystemExit) -> str:
+    """One sentence for a user's file that called sys.exit while hwprof imported it or built its model: hwprof
+    stopped with the file's status and no word (argparse's usage line read as hwprof refusing its own command)."""
+    return (
+        f"{doing} called sys.exit({stop.code!r}), which would stop hwprof (argparse does so when a file reads the "
+        'command line, which is hwprof\'s own): read arguments only under `if __name__ == "__main__":`, and give '
+        "the factory its settings"
+    )
 
 
 def _import_names(path: Path) -> tuple[Path, str, list[str]]:
@@ -601,6 +613,8 @@ def _from_file(text: str, input_shape: tuple[int, ...] | None, inputs_given: boo
             raise HwprofError(f"{path_text} has no function named {factory_name!r}")
         try:
             module = factory()
+        except SystemExit as stop:
+            raise HwprofError(exit_called(f"building {text}", stop)) from None
         except Exception as error:
             raise HwprofError(f"{text} raised {type(error).__name__}: {error}") from None
     if isinstance(module, tuple) and len(module) == 2 and isinstance(module[0], nn.Module):
