@@ -147,6 +147,8 @@ def fit_summary(doc: dict, out: str) -> dict:
 def _print_fit_summary(summary: dict) -> None:
     from rich.table import Table
 
+    from hwprof.fitting.data import networks_counted
+
     console = make_console()
     console.print(f"{origin_line(summary)} -> {summary['out']}")
     for target, models in summary["layer_models"].items():
@@ -171,7 +173,7 @@ def _print_fit_summary(summary: dict) -> None:
         for target, m in cv["metrics"].items():  # n 0: no fold trained on enough networks with the target
             table.add_row(
                 target,
-                str(m["n"]),
+                networks_counted(m.get("networks", m["n"]), m["n"]),  # n counts rows: (model, batch size)
                 percent(m.get("mape")),
                 percent(m.get("rmspe")),
                 percent(m.get("within_10pct")),
@@ -180,8 +182,6 @@ def _print_fit_summary(summary: dict) -> None:
             )
         console.print(table)
     elif cv.get("scheme") not in (None, "none"):  # adapted from a prior: its own check, no metrics table
-        from hwprof.fitting.data import networks_counted
-
         held = networks_counted(cv["networks"], cv.get("rows", cv["networks"])) if "networks" in cv else "? network(s)"
         console.print(f"cross-validation: {cv['scheme']} over {held}; intervals from it")
     else:

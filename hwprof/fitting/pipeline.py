@@ -23,6 +23,7 @@ from hwprof.files import now_text
 from hwprof.fitting.data import (
     TrainingData,
     allocator_pinned,
+    networks_counted,
     thread_counts,
 )
 from hwprof.fitting.layers import MIN_ROWS, fit_op_model, make_folds, training_range
@@ -545,8 +546,9 @@ def _cross_validate(
     residuals and metrics in the predictor document. A fold `fit_fold` cannot fit (None: its training
     networks have too few layer rows for layer models) leaves its networks unscored, and says so."""
     families = data.families
+    names = np.asarray(data.networks.names)
     n = len(families)
-    folds = make_folds(families, units=np.asarray(data.networks.names))
+    folds = make_folds(families, units=names)
     if n < 3 or len(folds.splits) < 2:
         predictor.doc["cv"] = {"scheme": "none", "reason": f"only {data.networks_counted()}: too few to cross-validate"}
         return
@@ -556,7 +558,7 @@ def _cross_validate(
     unscored = []
     for k, (train, test) in enumerate(folds.splits):
         if np.isin(families[train], families[test]).any():  # a split over rows: part of a family is held out
-            held = f"{len(test)} of the {n} networks"
+            held = f"{networks_counted(len(set(names[test])), len(test))} of the {data.networks_counted()}"
         else:
             held = ", ".join(sorted(set(families[test])))
         say(f"cross-validation fold {k + 1}/{len(folds.splits)}: holding out {held}")
@@ -574,7 +576,11 @@ def _cross_validate(
             layer_sum[test] = arrays["latency_ms_layer_sum"]
         fold_of[test] = k
     if (fold_of >= 0).sum() < 3:
-        reason = f"the folds that could be fitted hold out {int((fold_of >= 0).sum())} network(s): too few to score"
+        scored = fold_of >= 0
+        reason = (
+            f"the folds that could be fitted hold out {networks_counted(len(set(names[scored])), int(scored.sum()))}: "
+            "too few to score"
+        )
         predictor.doc["cv"] = {"scheme": "none", "reason": reason}
         return
     metrics = {}
@@ -585,6 +591,7 @@ def _cross_validate(
         model_doc = predictor.doc["network_models"][t]
         model_doc["residuals_log"] = [round(float(r), 6) for r in np.sort(residuals)]
         metrics[t] = accuracy(predicted[t][ok], measured[ok])
+        metrics[t]["networks"] = len(set(names[ok]))  # its n counts rows: a network at 4 batch sizes is 4
         metrics[t]["coverage_90"] = held_out_coverage(residuals, fold_of[ok], 0.9)
         metrics[t]["per_family"] = {
             f: accuracy(predicted[t][ok & (families == f)], measured[ok & (families == f)])
@@ -593,6 +600,7 @@ def _cross_validate(
     if np.isfinite(layer_sum).any():
         ok = np.isfinite(layer_sum)
         metrics["latency_ms_layer_sum"] = accuracy(layer_sum[ok], data.targets["latency_ms"][ok])
+        metrics["latency_ms_layer_sum"]["networks"] = len(set(names[ok]))
     held_out = [
         {
             "model": name,
@@ -610,7 +618,8 @@ def _cross_validate(
     predictor.doc["cv"] = {
         "scheme": folds.scheme,
         "folds": len(folds.splits),
-        "networks": n,
+        "networks": data.models,
+        "rows": n,  # (model, batch size), as the metrics' n count them
         "metrics": metrics,
         "held_out_predictions": held_out,
         **({"unscored": unscored} if unscored else {}),

@@ -152,7 +152,7 @@ def test_a_split_over_rows_says_it_holds_out_networks_not_a_family(tmp_path):
     frame["model"] = frame["model"].str.replace(r"^[a-z]+", "alpha", regex=True)  # one family only
     fit([write(frame, tmp_path / "one.parquet")], family="polynomial", progress=Notes(said.append))
     folds = [line for line in said if line.startswith("cross-validation fold")]
-    assert folds and all(line.endswith("of the 16 networks") for line in folds), folds  # 8 networks x 2 batches
+    assert folds and all(line.endswith("of the 8 network(s) (16 rows)") for line in folds), folds  # 2 batches each
 
 
 @pytest.mark.parametrize("networks", [3, 4])
