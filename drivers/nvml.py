@@ -170,19 +170,28 @@ def error_reason(pynvml, error, what: str) -> str:
     return f"{what} is unavailable, because NVML answered '{error}'; {why}"
 
 
-def _visible_selector(cuda_index: int) -> tuple[int | str, str]:
-    """What CUDA_VISIBLE_DEVICES makes of cuda:N: an NVML index or a UUID prefix, and how it was found."""
+def _visible_entries() -> list[str] | None:
+    """The CUDA_VISIBLE_DEVICES entries CUDA takes, cuda:0 first; None where the variable is unset."""
     visible = os.environ.get("CUDA_VISIBLE_DEVICES")
     if visible is None:
-        return cuda_index, (
-            "cuda index taken as NVML index (PCI bus order; CUDA orders fastest first unless "
-            "CUDA_DEVICE_ORDER=PCI_BUS_ID, so this is certain only with one GPU or that setting)"
-        )
+        return None
     entries = []
     for entry in (e.strip() for e in visible.split(",")):
         if not entry or not (entry.isdigit() or entry.startswith(("GPU-", "MIG-"))):
             break  # CUDA ignores the list from the first entry it cannot parse
         entries.append(entry)
+    return entries
+
+
+def _visible_selector(cuda_index: int) -> tuple[int | str, str]:
+    """What CUDA_VISIBLE_DEVICES makes of cuda:N: an NVML index or a UUID prefix, and how it was found."""
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+    entries = _visible_entries()
+    if entries is None:
+        return cuda_index, (
+            "cuda index taken as NVML index (PCI bus order; CUDA orders fastest first unless "
+            "CUDA_DEVICE_ORDER=PCI_BUS_ID, so this is certain only with one GPU or that setting)"
+        )
     if cuda_index >= len(entries):
         raise SensorUnavailable(
             f"cuda:{cuda_index} is not visible: CUDA_VISIBLE_DEVICES='{visible}' exposes "
@@ -272,7 +281,14 @@ def resolve_handle(pynvml, device: str):
     ref = parse_device(device)
     if ref.kind != "cuda":
         raise SensorUnavailable(f"'{device}' is not a CUDA device; write cuda or cuda:N")
-    cuda_index = ref.index
+    handle, how = _cuda_handle(pynvml, ref.index, device)
+    _refuse_mig(pynvml, device, handle)
+    return pynvml.nvmlDeviceGetIndex(handle), handle, how
+
+
+def _cuda_handle(pynvml, cuda_index: int, device: str):
+    """(handle, how) of the GPU or MIG device CUDA runs cuda:N on: by the UUID CUDA gives it, else through
+    CUDA_VISIBLE_DEVICES; SensorUnavailable where the variable leaves no such device."""
     torch_uuid = _torch_uuid(cuda_index)
     handle = _handle_by_cuda_uuid(pynvml, torch_uuid) if torch_uuid else None
     how = "matched by UUID reported by CUDA"
@@ -288,8 +304,35 @@ def resolve_handle(pynvml, device: str):
                     "list them with `nvidia-smi -L`"
                 )
             handle = pynvml.nvmlDeviceGetHandleByIndex(selector)
-    _refuse_mig(pynvml, device, handle)
-    return pynvml.nvmlDeviceGetIndex(handle), handle, how
+    return handle, how
+
+
+def mapping_certain(pynvml, how: str) -> bool:
+    """Whether the NVML GPU found `how` is surely the one CUDA runs on: matched by UUID, the only GPU, or both in
+    PCI order.
+
+    CUDA numbers GPUs fastest first unless CUDA_DEVICE_ORDER=PCI_BUS_ID (and MPS may renumber them),
+    while NVML numbers them in PCI order, so an index, even from CUDA_VISIBLE_DEVICES, is a guess."""
+    if how.startswith("matched by UUID") or "= GPU-" in how:
+        return True
+    return os.environ.get("CUDA_DEVICE_ORDER") == "PCI_BUS_ID" or pynvml.nvmlDeviceGetCount() == 1
+
+
+def cuda_names(pynvml) -> dict[int, tuple[str, bool]]:
+    """NVML index -> (the cuda:N that `--device` names it by, whether that match is certain), found as
+    resolve_handle finds the GPU of cuda:N; GPUs CUDA_VISIBLE_DEVICES hides, and MIG slices, have none."""
+    entries = _visible_entries()
+    names = {}
+    for cuda_index in range(pynvml.nvmlDeviceGetCount() if entries is None else len(entries)):
+        try:
+            handle, how = _cuda_handle(pynvml, cuda_index, f"cuda:{cuda_index}")
+            if _call(pynvml, pynvml.nvmlDeviceIsMigDeviceHandle, handle):
+                continue
+            index = pynvml.nvmlDeviceGetIndex(handle)
+        except (SensorUnavailable, pynvml.NVMLError):
+            continue  # a MIG slice, or an entry that names no GPU NVML can open
+        names.setdefault(index, (f"cuda:{cuda_index}", mapping_certain(pynvml, how)))
+    return names
 
 
 def power_source(pynvml, handle) -> tuple[int | None, str | None, int | None]:
@@ -466,15 +509,6 @@ class NvmlSensor(PowerSensor):
         note = old_bindings_note(pynvml)
         self.notes = [note] if note else []  # measure and run print them; the provenance keeps them
 
-    def mapping_certain(self) -> bool:
-        """Whether the NVML GPU is surely the one CUDA runs on: matched by UUID, the only GPU, or both in PCI order.
-
-        CUDA numbers GPUs fastest first unless CUDA_DEVICE_ORDER=PCI_BUS_ID (and MPS may renumber them),
-        while NVML numbers them in PCI order, so an index, even from CUDA_VISIBLE_DEVICES, is a guess."""
-        if self.mapping.startswith("matched by UUID") or "= GPU-" in self.mapping:
-            return True
-        return os.environ.get("CUDA_DEVICE_ORDER") == "PCI_BUS_ID" or self._pynvml.nvmlDeviceGetCount() == 1
-
     def _power_limit_w(self) -> float | None:
         limit_mw = _call(self._pynvml, self._pynvml.nvmlDeviceGetEnforcedPowerLimit, self._handle)
         return limit_mw / 1000 if limit_mw is not None else None
@@ -650,7 +684,7 @@ class NvmlSensor(PowerSensor):
             "nvml_index": self.index,
             "device": self.device,
             "device_mapping": self.mapping,
-            "device_mapping_certain": self.mapping_certain(),
+            "device_mapping_certain": mapping_certain(self._pynvml, self.mapping),
             "energy_counter": self.has_counter,
             "power_field": self.power_field,
             "power_samples_instantaneous": self.samples_are_instantaneous,

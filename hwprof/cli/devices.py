@@ -77,9 +77,25 @@ def _gpu_measures(gpu: dict) -> str:
     )
 
 
+def _hidden_reason(index: int) -> str:
+    """Why a GPU CUDA_VISIBLE_DEVICES leaves out cannot be measured: no cuda:N, so no --device, reaches it."""
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+    return (
+        f"GPU {index} is hidden from CUDA by CUDA_VISIBLE_DEVICES='{visible}', so no --device cuda:N runs on it; "
+        "add its index or UUID to the variable, or unset it, to measure it"
+    )
+
+
+def _cuda_use(name: str | None, certain: bool) -> str | None:
+    """The --device that runs on a GPU, with the doubt where CUDA's numbering may differ from NVML's."""
+    if name is None:
+        return None
+    return f"--device {name}" if certain else f"--device {name} (by index; set CUDA_DEVICE_ORDER=PCI_BUS_ID to be sure)"
+
+
 def _nvml_entries(devices: list[dict]) -> list[dict]:
     from hwprof.drivers.base import SensorUnavailable
-    from hwprof.drivers.nvml import describe_gpu, load_pynvml
+    from hwprof.drivers.nvml import cuda_names, describe_gpu, load_pynvml
 
     measures = NVML_MEASURES
     try:
@@ -97,12 +113,28 @@ def _nvml_entries(devices: list[dict]) -> list[dict]:
         ]
     entries = []
     try:
+        names = cuda_names(pynvml)
+        hidden = os.environ.get("CUDA_VISIBLE_DEVICES") is not None
         for index in range(pynvml.nvmlDeviceGetCount()):
             gpu = describe_gpu(pynvml, index)
-            devices.append({"device": f"nvml:{index}", "kind": "gpu", "name": gpu["name"], "uuid": gpu["uuid"]})
+            cuda, certain = names.get(index, (None, None))
+            if cuda is None and hidden and "reason" not in gpu:
+                gpu["reason"] = _hidden_reason(index)
+            devices.append(
+                {
+                    "device": f"nvml:{index}",
+                    "kind": "gpu",
+                    "name": gpu["name"],
+                    "uuid": gpu["uuid"],
+                    "cuda": cuda,
+                    "cuda_mapping_certain": certain,
+                    "hidden_by_cuda_visible_devices": cuda is None and hidden,
+                }
+            )
             entry = {
                 "sensor": "nvml",
                 "device": f"nvml:{index}",
+                "cuda": cuda,
                 "usable": "reason" not in gpu,
                 "source": None,
                 "measures": _gpu_measures(gpu),
@@ -111,6 +143,8 @@ def _nvml_entries(devices: list[dict]) -> list[dict]:
             }
             if "note" in gpu:
                 entry["note"] = gpu["note"]
+            if cuda is not None and "reason" not in gpu:
+                entry["use"] = _cuda_use(cuda, certain)
             if "reason" in gpu:
                 entry["reason"] = gpu["reason"]
             else:
@@ -234,6 +268,10 @@ def _print_report(report: dict) -> None:
             extras.append(f"governor {device['scaling_governor']}")
         if device.get("virtual_machine"):
             extras.append("virtual machine")
+        if device.get("cuda"):
+            extras.append(device["cuda"] + ("" if device["cuda_mapping_certain"] else " by index"))
+        if device.get("hidden_by_cuda_visible_devices"):
+            extras.append("hidden from CUDA by CUDA_VISIBLE_DEVICES")
         suffix = f" ({', '.join(extras)})" if extras else ""
         click.echo(f"  {device['device']:<10} {device['name']}{suffix}")
     click.echo("Power sensors")
@@ -243,6 +281,8 @@ def _print_report(report: dict) -> None:
         click.echo(f"      measures: {sensor['measures']}")
         if sensor.get("source"):
             click.echo(f"      source:   {sensor['source']}")
+        if sensor.get("use"):
+            click.echo(f"      use:      {sensor['use']}")
         if sensor.get("note"):
             click.echo(f"      note:     {sensor['note']}")
         if sensor.get("reason"):
