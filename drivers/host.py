@@ -111,7 +111,8 @@ def parse_device(text: str) -> DeviceRef:
         return DeviceRef("cpu")
     if kind == "cuda" and (not colon or index.isdigit()):
         return DeviceRef("cuda", int(index) if colon else 0)
-    raise HwprofError(f"unknown device {text!r}; use cpu, cuda or cuda:N")
+    hint = "; `hwprof devices` shows each GPU's cuda:N" if kind == "nvml" else ""
+    raise HwprofError(f"unknown device {text!r}; use cpu, cuda or cuda:N{hint}")
 
 
 def check_sysfs_root() -> None:

@@ -146,3 +146,9 @@ def test_provenance_records_the_settings_that_pick_kernels(fake_root, monkeypatc
         "cudnn": torch.backends.cudnn.allow_tf32,
     }
     assert record["float32_matmul_precision"] == torch.get_float32_matmul_precision()
+
+
+def test_an_nvml_name_points_to_the_cuda_name_devices_shows(fake_root):
+    """`hwprof devices` lists GPUs as nvml:N; --device takes cuda:N, and the refusal says where to find it."""
+    with pytest.raises(HwprofError, match=r"unknown device 'nvml:3'; use cpu, cuda or cuda:N; `hwprof devices` shows"):
+        device_name("nvml:3")
