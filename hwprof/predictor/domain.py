@@ -73,14 +73,23 @@ class Domain:
 
     @classmethod
     def from_json(cls, doc: dict) -> Domain:
+        """The domain a file records, checked against the descriptor's width: a list cut short by hand would
+        fail every distance later, where nothing says the file is at fault (ValueError names the part)."""
         width = len(OP_GROUPS) * len(KIND_COLUMNS)
-        networks = np.asarray(doc["networks"], dtype=float).reshape(-1, width)
-        return cls(
-            np.asarray(doc["centre"], dtype=float),
-            np.asarray(doc["scale"], dtype=float),
-            networks,
-            float(doc["family_distance"]),
-        )
+        centre, scale = (np.asarray(doc[key], dtype=float) for key in ("centre", "scale"))
+        networks = np.asarray(doc["networks"], dtype=float)
+        networks = networks.reshape(0, width) if networks.size == 0 else networks
+        for key, values in (("centre", centre), ("scale", scale)):
+            if values.shape != (width,):
+                raise ValueError(f"domain.{key} holds {values.size} values, not the {width} of its descriptor")
+        if networks.ndim != 2 or networks.shape[1] != width:
+            raise ValueError(f"domain.networks holds rows of {networks.shape[1:]} values, not {width} each")
+        if not (np.isfinite(centre).all() and np.isfinite(networks).all() and (scale > 0).all()):
+            raise ValueError("domain holds a number that is not finite, or a scale that is not positive")
+        family_distance = float(doc["family_distance"])
+        if not family_distance >= 0:
+            raise ValueError(f"domain.family_distance is {family_distance}, not a distance")
+        return cls(centre, scale, networks, family_distance)
 
 
 def _nearest(points: np.ndarray, reference: np.ndarray) -> np.ndarray:

@@ -234,6 +234,7 @@ class Predictor:
         self.network_models: dict[str, CompiledNetworkModel] = {
             target: CompiledNetworkModel(NetworkModel.from_json(m)) for target, m in doc["network_models"].items()
         }
+        _check_records(doc)
         # where the training networks lie; absent from files written before it existed
         self.domain = Domain.from_json(doc["domain"]) if "domain" in doc else None
         self.layer_scale = _layer_scale(doc)
@@ -1079,6 +1080,28 @@ def _base_widest(doc: dict) -> dict:
     if not all(math.isfinite(low) and math.isfinite(high) and low <= high for low, high in bounds.values()):
         raise ValueError(f"cv.base_widest.log_bounds holds {bounds}, not finite low <= high")
     return {"device_name": str(base["device_name"]), "held_out": str(base["held_out"]), "log_bounds": bounds}
+
+
+def _check_records(doc: dict) -> None:
+    """The records a prediction's notes and intervals read, checked as fitting writes them: `cv` and `training` as
+    objects (their families, thread counts and scheme are read for networks outside the training data), and every
+    network model's held-out residuals, which a cross-validated fit always leaves for its latency (a file that
+    lost them would have its intervals blamed on too few held-out networks)."""
+    for part in ("cv", "training"):
+        if part in doc and not isinstance(doc[part], dict):
+            raise ValueError(f"its {part} is {shown(doc[part])}, not an object")
+    families = doc.get("training", {}).get("families", [])
+    if not isinstance(families, list):
+        raise ValueError(f"training.families is {shown(families)}, not a list")
+    for target, model in doc["network_models"].items():
+        if not isinstance(model.get("residuals_log"), list):
+            raise ValueError(f"network_models.{target}.residuals_log is missing or not a list")
+    cv = doc.get("cv", {})
+    if cv.get("scheme", "none") != "none" and not doc["network_models"]["latency_ms"]["residuals_log"]:
+        raise ValueError(
+            f"its cv held out {cv.get('networks', 'some')} networks, but network_models.latency_ms.residuals_log "
+            "is empty"
+        )
 
 
 def _layer_scale(doc: dict) -> float:
