@@ -17,7 +17,7 @@ import torch
 
 from hwprof.drivers.host import read_text
 from hwprof.errors import HwprofError, error_text, option
-from hwprof.models.inputs import DTYPES, parse_dtype
+from hwprof.models.inputs import DTYPES, mixes_in, parse_dtype
 from hwprof.models.layers import to_eval
 from hwprof.models.spec import compiled_by_user
 
@@ -104,8 +104,10 @@ class Execution:
         }
 
     def prepare(self, module: torch.nn.Module, device: torch.device) -> torch.nn.Module:
-        """The module on the device, in the dtype and layout of this run (converted in place, as .to does)."""
-        module = module.to(device=device, dtype=self.torch_dtype) if self.dtype != "float32" else module.to(device)
+        """The module on the device, in the dtype and layout of this run (converted in place, as .to does). One whose
+        weights mix the run's dtype with others on purpose keeps them (mixes_in), as a float32 run keeps any."""
+        converts = self.dtype != "float32" and not mixes_in(module, self.torch_dtype)
+        module = module.to(device=device, dtype=self.torch_dtype) if converts else module.to(device)
         if self.channels_last:
             from hwprof.models.tracing import to_channels_last
 

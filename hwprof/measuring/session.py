@@ -46,6 +46,7 @@ from hwprof.models.inputs import (
     InputSpec,
     ModelInputs,
     check_module_weights,
+    mixed_weights_advice,
     parse_seq_lens,
     with_lazy_weights_made,
 )
@@ -1016,8 +1017,8 @@ def _check_runs(spec: ModelSpec, options: MeasureOptions, execution: Execution, 
     except Exception as error:
         described = spec.model_inputs.describe(1, seq_len, execution.torch_dtype)
         raise HwprofError(
-            f"{run_failure(spec.name, described, error)}; no model was timed: each model of a list runs once "
-            "before any is"
+            f"{run_failure(spec.name, described, error)}{mixed_weights_advice(module, execution.dtype)}; no model "
+            "was timed: each model of a list runs once before any is"
         ) from None
 
 
@@ -1342,16 +1343,22 @@ class _Session:
             )
 
     def _extract(self, spec: ModelSpec, module: torch.nn.Module, batch_size: int, seq_len: int | None):
-        return run_and_extract(
-            module,
-            spec.model_inputs,
-            batch_size,
-            self.device,
-            spec.name,
-            seq_len=seq_len,
-            dtype=self.execution.torch_dtype,
-            channels_last=self.execution.channels_last,
-        )
+        try:
+            return run_and_extract(
+                module,
+                spec.model_inputs,
+                batch_size,
+                self.device,
+                spec.name,
+                seq_len=seq_len,
+                dtype=self.execution.torch_dtype,
+                channels_last=self.execution.channels_last,
+            )
+        except HwprofError as error:
+            advice = mixed_weights_advice(module, self.execution.dtype)
+            if not advice:
+                raise
+            raise HwprofError(f"{error.args[0]}{advice}") from None
 
     def _timing_failure(self, spec, batch_size: int, seq_len, instances: dict, failure: ItemFailed) -> str:
         """One sentence for a model that raised after it had run: which part, what it said, what is kept."""

@@ -58,6 +58,27 @@ def check_module_weights(module: torch.nn.Module, dtype: str, label: str, verb: 
     )
 
 
+def mixes_in(module: torch.nn.Module, dtype: torch.dtype) -> bool:
+    """Whether a module's weights mix `dtype` with other float dtypes on purpose (a float32 LayerNorm in a
+    bfloat16 model, Hugging Face's _keep_in_fp32_modules): converting it whole to `dtype` would undo the mix and
+    break the forward that relies on it, so a run in `dtype` takes it as it is, each layer in its own dtype."""
+    held = {p.dtype for p in module.parameters() if p.is_floating_point()}
+    return dtype in held and len(held) > 1
+
+
+def mixed_weights_advice(module: torch.nn.Module, dtype: str) -> str:
+    """For a module that failed at a float32 run whose weights mix float32 with a half dtype: the run made its
+    float inputs float32, where its half layers may want their own dtype, which that dtype's run feeds them."""
+    held = sorted({str(p.dtype).removeprefix("torch.") for p in module.parameters() if p.is_floating_point()})
+    own = [name for name in held if name in COMPUTE_DTYPES and name != "float32"]
+    if dtype != "float32" or "float32" not in held or not own:
+        return ""
+    return (
+        f"; its weights mix {' and '.join(held)}, and this float32 run made its float inputs float32: "
+        f"{option('dtype', own[0])} measures it as it is, its float32 weights kept, on {own[0]} inputs"
+    )
+
+
 def computed_tensors(module: torch.nn.Module) -> list[torch.Tensor]:
     """Tensors a module holds as plain attributes that autograd computed, not leaves: the `weight` that
     torch.nn.utils' prune and old-style weight_norm compute from their own parameters before each call. deepcopy

@@ -41,6 +41,7 @@ from hwprof.models.inputs import (
     copy_module,
     hookless_copy,
     hooks_left_behind,
+    mixes_in,
 )
 from hwprof.models.layers import (
     Layer,
@@ -261,8 +262,9 @@ def _what_failed(error: Exception) -> str:
 
 
 def _as_run(module: nn.Module, dtype: torch.dtype, channels_last: bool) -> nn.Module:
-    """`module` in the dtype and layout of the run (in place; callers pass a copy of the user's module)."""
-    if dtype != torch.float32:
+    """`module` in the dtype and layout of the run (in place; callers pass a copy of the user's module). One whose
+    weights mix the run's dtype with others keeps them (mixes_in), as at float32."""
+    if dtype != torch.float32 and not mixes_in(module, dtype):
         module = module.to(dtype=dtype)
     return to_channels_last(module) if channels_last else module
 
@@ -295,8 +297,9 @@ def _conversions(module: nn.Module, dtype: torch.dtype, channels_last: bool, dev
     steps = []
     if device is not None and any(t.device != device for t in tensors):
         steps.append(f"module.to({str(device)!r})")
-    if dtype != torch.float32 and any(t.is_floating_point() and t.dtype != dtype for t in tensors):
-        steps.append(f"module.to({dtype})")  # at float32 the weights keep their dtypes (check_module_weights)
+    converts = dtype != torch.float32 and not mixes_in(module, dtype)  # else its weights keep their dtypes
+    if converts and any(t.is_floating_point() and t.dtype != dtype for t in tensors):
+        steps.append(f"module.to({dtype})")
     if channels_last and any(t.dim() == 4 and not t.is_contiguous(memory_format=torch.channels_last) for t in tensors):
         steps.append("module.to(memory_format=torch.channels_last)")
     return steps

@@ -1,0 +1,58 @@
+"""A module whose weights mix the run's dtype with others on purpose (bfloat16 Linears around a float32 LayerNorm,
+as Hugging Face's _keep_in_fp32_modules keeps them) is measured as it is at that dtype: converting it whole broke
+its float32 LayerNorm, and no dtype could measure it. A model in one dtype is converted as before."""
+
+import pytest
+import torch
+import torch.nn as nn
+
+import hwprof
+from hwprof.errors import HwprofError
+from hwprof.models.inputs import ModelInputs
+from hwprof.models.tracing import _conversions, trace_layers
+
+FAST = {"power": "none", "precision": 0.3, "max_item_s": 0.05, "threads": 1, "seed": 0, "sweep_share": 0}
+
+
+class Float32Norm(nn.Module):
+    def __init__(self, n: int):
+        super().__init__()
+        self.ln = nn.LayerNorm(n)
+
+    def forward(self, x):
+        return self.ln(x.float()).to(x.dtype)
+
+
+def mixed() -> nn.Module:
+    net = nn.Sequential(nn.Linear(16, 32), Float32Norm(32), nn.Linear(32, 8)).eval()
+    net[0].to(torch.bfloat16)
+    net[2].to(torch.bfloat16)
+    return net
+
+
+def test_a_module_mixing_the_runs_dtype_is_measured_as_it_is():
+    net = mixed()
+    frame = hwprof.measure([(net, torch.randn(1, 16, dtype=torch.bfloat16))], dtype="bfloat16", **FAST)
+    configs = dict(zip(frame["op"], frame["config"]))
+    assert '"dtype":"bfloat16"' in configs["linear"]
+    assert "bfloat16" not in configs["layernorm"]  # timed in float32, as the model runs it
+    assert dict(zip(frame["op"], frame["weight_bytes"]))["layernorm"] == 2 * 32 * 4
+    assert net[1].ln.weight.dtype == torch.float32  # the user's module is left as it was
+
+
+def test_a_float32_run_of_a_mixed_module_says_which_dtype_measures_it():
+    with pytest.raises(HwprofError, match="weights mix bfloat16 and float32.*bfloat16.* measures it as it is"):
+        hwprof.measure([(mixed(), torch.randn(1, 16, dtype=torch.bfloat16))], **FAST)
+
+
+def test_predict_traces_a_mixed_module_as_measure_runs_it():
+    trace = trace_layers(mixed(), ModelInputs.from_shape((16,)), dtype="bfloat16")
+    norms = [layer for layer in trace.layers if layer.op == "layernorm"]
+    assert [layer.weight_bytes for layer in norms] == [2 * 32 * 4]  # its float32 weight and bias, as measure runs it
+
+
+def test_a_module_in_one_dtype_with_a_float32_buffer_is_converted_as_before():
+    net = nn.Linear(16, 8).to(torch.bfloat16)
+    net.register_buffer("scale", torch.ones(8))
+    assert _conversions(net, torch.bfloat16, False, None) == ["module.to(torch.bfloat16)"]
+    assert _conversions(nn.Linear(16, 8), torch.bfloat16, False, None) == ["module.to(torch.bfloat16)"]
