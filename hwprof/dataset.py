@@ -616,6 +616,7 @@ def read_dataset_noting(
         if note is not None:
             noted(path, note)
         runs += _honest_runs(path, document)
+    _check_file_models_agree(frames, paths)
     dataset = concat(frames)
     dataset.attrs["provenance"] = Provenance(runs)
     return dataset
@@ -1247,6 +1248,39 @@ def merge_datasets(
         return _merge(shards, out, skip_unfinished)
 
 
+def _is_model_file_name(model: object) -> bool:
+    """Whether a model is a path/to/file.py:factory, named by the path as it was typed (models.spec.model_file)."""
+    return isinstance(model, str) and ":" in model and model.rsplit(":", 1)[0].endswith(".py")
+
+
+def _check_file_models_agree(frames: list[pd.DataFrame], paths: list[Path]) -> None:
+    """Network rows of one model file's name, batch size, sequence length and config, read from two datasets
+    with other params or MACs, are refused: a file model is named by its path as typed, so a.py's net.py:build
+    and b.py's, each measured from its own folder, or a file edited between two runs, read as reruns of one
+    network, and show and fit took a median that belongs to neither."""
+    seen: dict[tuple, tuple[int, int, Path]] = {}
+    key_columns = ["model", "batch_size", "seq_len", "config"]
+    for frame, path in zip(frames, paths):
+        networks = frame[frame["kind"].eq("network") & frame["model"].map(_is_model_file_name)]
+        figures = networks[[*key_columns, "params", "flops"]].astype(object)
+        for *key, params, flops in figures.where(figures.notna(), None).itertuples(index=False, name=None):
+            first = seen.setdefault(tuple(key), (params, flops, path))
+            if first[2] == path or all(a is None or b is None or a == b for a, b in zip(first[:2], (params, flops))):
+                continue
+            names = distinguishing_names([first[2], path])
+            raise HwprofError(
+                f"{key[0]} is one name for two networks, in {names[first[2]]} ({_figures(*first[:2])}) and in "
+                f"{names[path]} ({_figures(params, flops)}) at batch {key[1]}: a model file is named by its path as "
+                "given, so two files of one name measured from different folders, or a file edited between runs, "
+                "are not reruns of one network; measure them with paths that tell them apart (a/net.py:build, "
+                "b/net.py:build), or read these datasets apart"
+            )
+
+
+def _figures(params: int | None, flops: int | None) -> str:
+    return f"{'-' if params is None else f'{params:,}'} params, {'-' if flops is None else f'{flops:,}'} MACs"
+
+
 def distinguishing_names(paths: list[Path]) -> dict[Path, str]:
     """Each path by the shortest ending of it (its name, then its folders') that no other path ends in, for a
     sentence naming several files: two boards' folders each holding m.parquet read alike by their names alone."""
@@ -1345,6 +1379,7 @@ def _merge(shards: list[Path], out: Path, skip_unfinished: bool) -> dict:
         )
 
     warnings += _missing_columns(shards, columns)
+    _check_file_models_agree(frames, shards)
     merged = concat(frames)
     models, mixed = mixed_settings(merged, runs)
     if mixed:  # one warning, whatever the number of shards or settings
