@@ -12,7 +12,8 @@ give the same answer. A change is significant when the two-sided Mann-Whitney U
 test gives p < 0.05 *and* the interval excludes 1, so one method's blind spot
 (U tests a shift of the whole distribution, the interval only the median) does
 not raise a false alarm. Energy and power have one load window per row, so no
-spread within a run to test a row by; per model and per op the geometric mean of the row
+spread within a run to test a row by; per model and per op (and per dtype, --compile or
+--channels-last setting where the paired rows hold several) the geometric mean of the row
 ratios gets a Student's t interval over rows (distinct measurements only),
 significant when it excludes 1. A network's energy and power, and every figure of a
 command `hwprof run` timed (once per run, with no samples), are tested by the
@@ -84,6 +85,8 @@ SETTING_COLUMNS = {
     "compiled": "--compile",
     "channels_last": "--channels-last",
 }
+# a flag's words in a label, set and not set
+SETTING_WORDS = {"compiled": ("compiled", "eager"), "channels_last": ("channels-last", "contiguous")}
 # the settings of RUN_CONDITIONS compare words alike; torch has its own sentence, and the rows' cache labels
 # say which caches the paired layers were timed with
 COMPARED_CONDITIONS = tuple(key for key in RUN_CONDITIONS if key not in ("torch", "cache"))
@@ -847,12 +850,28 @@ def _distinct_columns(frame: pd.DataFrame) -> list[str]:
     return [*DISTINCT_COLUMNS, *settings, "_whole_model"]
 
 
-def _summaries(rows: list[dict], frame: pd.DataFrame, by: str, metrics: Sequence[str]) -> list[dict]:
-    """Geometric mean of the row ratios per device and value of `by`, with a Student's t interval over distinct
-    measurements."""
+def _splitting_settings(matched: pd.DataFrame, columns: list[str]) -> list[str]:
+    """The setting columns rows were paired on that tell paired rows of one kind apart (a float32 and a bfloat16
+    run of a model in each file): a summary over both would let an unchanged setting dilute a regression in the
+    other. A compiled run's layers are eager, so its networks alone do not split it."""
+    settings = [column for column in columns if column in SETTINGS_BEFORE_RECORDED]
+    return [column for column in settings if matched.groupby("kind")[column].nunique().gt(1).any()]
+
+
+def _setting_value(column: str, text: str):
+    """A setting as the paired rows hold it (text) as the value it was: a flag as a bool."""
+    return text == "True" if isinstance(SETTINGS_BEFORE_RECORDED[column], bool) else text
+
+
+def _summaries(
+    rows: list[dict], frame: pd.DataFrame, by: str, metrics: Sequence[str], settings: Sequence[str] = ()
+) -> list[dict]:
+    """Geometric mean of the row ratios per device, value of `by` and value of each setting in `settings` (those
+    that tell the rows apart), with a Student's t interval over distinct measurements."""
     summaries = []
-    for (device_name, value), group in frame.groupby(["device_name", by], sort=True):
+    for (device_name, value, *values), group in frame.groupby(["device_name", by, *settings], sort=True):
         entry = {"device_name": device_name, by: value}
+        entry |= {column: _setting_value(column, text) for column, text in zip(settings, values)}
         distinct = group.drop_duplicates(_distinct_columns(group))
         for metric in metrics:
             compared = [rows[i][metric] for i in distinct["_row"] if _compared(rows[i][metric])]
@@ -918,7 +937,8 @@ def compare(
         )
     order = ["model", "seq_len_new", "batch_size", "kind", "layer_index"]
     matched = matched.sort_values(order, key=_natural).reset_index(drop=True)
-    several_dtypes = "dtype" in columns and matched["dtype"].nunique() > 1
+    settings = _splitting_settings(matched, columns)
+    several_dtypes = "dtype" in settings
     metrics = [m for m in METRICS if matched[f"{m}_base"].notna().any() and matched[f"{m}_new"].notna().any()]
     rows = []
     started_s = said_s = time.monotonic()
@@ -979,8 +999,8 @@ def compare(
         "unpaired_layers": _unpaired_layers(base_frame, new_frame, matched, columns, several_dtypes),
         "power_flags": _power_flag_counts(rows, metrics),
         "rows": rows,
-        "models": _summaries(rows, matched, "model", metrics),
-        "ops": _summaries(rows, matched, "op", metrics),
+        "models": _summaries(rows, matched, "model", metrics, settings),
+        "ops": _summaries(rows, matched, "op", metrics, settings),
     }
     if fail_above is not None:
         report["gate"] = _gate(report, metric, fail_above)
@@ -1233,11 +1253,22 @@ def check_every_device_gated(report: dict) -> None:
 def label(entry: dict, where: str = "row", devices: int = 1) -> str:
     """How a row or summary is named to a person; rows of a comparison over several devices name theirs."""
     device = f" on {entry['device_name']}" if devices > 1 else ""
+    settings = "".join(f" {word}" for word in setting_words(entry))
     if where != "row":
-        return f"{where} {entry[where]}{device}"
+        return f"{where} {entry[where]}{settings}{device}"
     if entry["kind"] == "command":  # timed by hwprof run: no batch, no layers
         return f"command {entry['model']}{device}"
     what = "network" if entry["kind"] == "network" else f"layer {entry['layer_index']} {entry['layer_name'] or ''}"
     seq = f" seq {entry['seq_len']}" if entry.get("seq_len") else ""  # as show names a network's row
-    dtype = f" {entry['dtype']}" if entry.get("dtype") else ""
-    return f"{entry['model']}{seq} batch {entry['batch_size']}{dtype} {what.rstrip()}{device}"
+    return f"{entry['model']}{seq} batch {entry['batch_size']}{settings} {what.rstrip()}{device}"
+
+
+def setting_words(entry: dict) -> list[str]:
+    """The settings a row or summary carries (those that tell the compared rows apart), as show names them: its
+    dtype, compiled or eager, channels-last or contiguous."""
+    words = []
+    for column in SETTINGS_BEFORE_RECORDED:
+        value = entry.get(column)
+        if value is not None:
+            words.append(SETTING_WORDS[column][not value] if column in SETTING_WORDS else str(value))
+    return words

@@ -43,7 +43,8 @@ def compare(base: Path, new: Path, fail_above: str | None, metric: str, as_json:
     ratio of medians (bootstrap) and a verdict (Mann-Whitney U and that interval must both say it
     changed). A network's energy and power, and every figure of a command hwprof run timed, have one
     figure per run: where the sides hold enough runs of one (two each, or three against one), the
-    spread between those runs tests them. Per model and per op, the geometric mean of the ratios.
+    spread between those runs tests them. Per model and per op (and per dtype or setting where the
+    files hold several), the geometric mean of the ratios.
     Without raw samples the ratios are shown and the verdicts say why they are missing.
 
     Exit status: 0, or 1 when --fail-above is given and --metric rose significantly by more than it
