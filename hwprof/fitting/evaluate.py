@@ -20,10 +20,12 @@ from hwprof.files import as_paths, check_output
 from hwprof.fitting.data import (
     check_one_thread_count,
     files_by_value,
+    networks_counted,
     read_inputs,
     select_device,
     thread_counts,
     training_data,
+    with_variant_names,
 )
 from hwprof.fitting.pipeline import accuracy
 from hwprof.plotting import axis_label, distinct_styles, literal_text, new_figure, plain_log_ticks, save_figure
@@ -114,6 +116,7 @@ def evaluate(
             )
     notes += _condition_notes(fitted_sources, sources, run_ids, same_device)
     notes += _interval_notes(predictor, table)
+    notes += _in_sample_notes(predictor, frame, table)
     if notes:
         report["note"] = "; ".join(notes)
     return report, table
@@ -220,6 +223,50 @@ def _interval_notes(predictor: Predictor, points: pd.DataFrame) -> list[str]:
             "data gives them one"
         )
     return notes
+
+
+def _in_sample_notes(predictor: Predictor, frame: pd.DataFrame, points: pd.DataFrame) -> list[str]:
+    """A note naming the scored networks the predictor was fitted on: those its cross-validation held out (every
+    network it trained on), and any measured in its training runs. Their errors are in-sample, smaller than on a
+    network it has not seen; they are kept in the figures, as a user may want exactly those."""
+    cv = predictor.doc.get("cv")
+    rows = cv.get("held_out_predictions") if isinstance(cv, dict) else None
+    trained = {
+        (str(row.get("model")), row.get("batch_size"))
+        for row in (rows if isinstance(rows, list) else [])
+        if isinstance(row, dict)
+    }
+    training = predictor.doc.get("training")
+    sources = training.get("sources") if isinstance(training, dict) else None
+    runs = {
+        str(run["run_id"])
+        for source in (sources if isinstance(sources, list) else [])
+        if isinstance(source, dict)
+        for run in source.get("runs") or []
+        if isinstance(run, dict) and run.get("run_id")
+    }
+    if runs and "run_id" in frame.columns:  # named as training_data names them (a sequence length, a dtype)
+        named = with_variant_names(frame)
+        ours = named[
+            named["kind"].astype("string").str.lower().eq("network").fillna(False)
+            & named["run_id"].astype("string").isin(runs).fillna(False)
+        ]
+        trained |= set(zip(ours["model"].astype(str), ours["batch_size"].astype(int)))
+    scored = points[(points["level"] == "network") & (points["target"] == "latency_ms")]
+    if scored.empty or not trained:
+        return []
+    inside = scored[[(str(name), int(size)) in trained for name, size in zip(scored["name"], scored["batch_size"])]]
+    if inside.empty:
+        return []
+    if len(inside) == len(scored):
+        which = "every network scored was"
+    else:
+        ours, all_scored = (networks_counted(part["name"].nunique(), len(part)) for part in (inside, scored))
+        which = f"{ours} of the {all_scored} scored were"
+    return [
+        f"{which} in the predictor's training data ({_named(inside)}): for them these figures are in-sample, and "
+        "smaller than on a network it has not seen"
+    ]
 
 
 def _named(rows: pd.DataFrame) -> str:

@@ -27,6 +27,9 @@ def test_a_predictor_scored_on_channels_last_data_says_so_and_not_on_its_own_lay
         "the predictor was fitted on contiguous (NCHW) data but this data was measured in channels-last (NHWC): "
         "these figures measure transfer between memory layouts"
     )
-    assert "note" not in evaluate(predictor, [contiguous])[0]
+    # its own training data: in-sample, said so, and no other note
+    assert evaluate(predictor, [contiguous])[0]["note"].startswith(
+        "every network scored was in the predictor's training data"
+    )
     unrecorded = with_layout(frame, tmp_path / "old.parquet", "old", None)  # unknown, not another layout
     assert "note" not in evaluate(predictor, [unrecorded])[0]

@@ -98,7 +98,8 @@ def test_evaluate_notes_a_predictor_scored_on_another_dtype(tmp_path):
     )
     report, _ = evaluate(predictor, [bf16])
     assert "fitted on float32 data but this data was measured in bfloat16" in report["note"]
-    assert "note" not in evaluate(predictor, [f32])[0]
+    # its own training data: in-sample, said so, and no other note
+    assert evaluate(predictor, [f32])[0]["note"].startswith("every network scored was in the predictor's training data")
 
 
 def test_an_unfinished_dataset_s_warning_points_at_the_caller_of_evaluate(tmp_path):
