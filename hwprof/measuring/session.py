@@ -58,6 +58,8 @@ from hwprof.models.spec import (
     compiled_by_user,
     eager,
     is_module_pair,
+    model_file,
+    model_file_digest,
     parse_batch_sizes,
     resolve_model,
 )
@@ -865,7 +867,21 @@ def _plan(names: list[str], sizes: list[int], options: MeasureOptions) -> dict:
         plan["seq_lens"] = list(options.seq_lens)
     if isinstance(options.inputs, (list, tuple)) and all(isinstance(i, str) for i in options.inputs):
         plan["inputs"] = list(options.inputs)
+    files = _model_files(names)
+    if files:
+        plan["model_files"] = files
     return plan
+
+
+def _model_files(names: list[str]) -> dict[str, dict]:
+    """The file each path/to/file.py:factory model is built from, resolved, with a digest of its text: the name is
+    the path as typed, so a file edited, or another file of that name, would carry on a run under the same name."""
+    files = {}
+    for name in names:
+        path = model_file(name)
+        if path is not None:
+            files[name] = {"path": str(path.resolve()), "digest": model_file_digest(name)}
+    return files
 
 
 def _measure_in_processes(
@@ -1129,6 +1145,8 @@ def _check_same_plan(writer, plan: dict) -> None:
     # runs from before --processes measured in one; before the cache mode was always recorded, a plan without
     # one was warm
     earlier = {"processes": 1, "cache": CACHE_BEFORE_RECORDED, **_recorded_plan(last)}
+    files_before, files_now = earlier.pop("model_files", None), plan.get("model_files") or {}
+    plan = {key: value for key, value in plan.items() if key != "model_files"}  # compared apart, after the rest
     if "input_shape" not in earlier:  # a plan from before the input shape was recorded: it cannot be compared
         plan = {key: value for key, value in plan.items() if key != "input_shape"}
     defaults = dataclasses.asdict(Execution())  # a plan leaves out the dtype, layout and compile at their defaults
@@ -1140,6 +1158,7 @@ def _check_same_plan(writer, plan: dict) -> None:
     if "models" in now and sorted(before.get("models") or []) == sorted(now["models"]):  # in another order
         now["models"] = before.get("models")
     if before == now:
+        _check_same_files(writer, files_before, files_now)
         return
     writer.close("failed")
     differ = ", ".join(key for key in keys if before.get(key) != now.get(key))
@@ -1148,6 +1167,30 @@ def _check_same_plan(writer, plan: dict) -> None:
         f"{writer.path} was measured with other {differ} ({settings}); resuming continues that measurement, so "
         f"give the same ({_plan_settings(before, now, keys)}), or write the new one to another path"
     )
+
+
+def _check_same_files(writer, before: dict | None, now: dict) -> None:
+    """A resumed run builds each model file's network from the file the run it continues was measured from: an
+    edited file (or another file the same path names from another folder) would put two networks under one name,
+    its earlier batch sizes one and the rest the other. A plan from before files were recorded is not checked."""
+    for name, file in (before if isinstance(before, dict) else {}).items():
+        current = now.get(name)
+        if not isinstance(file, dict) or current is None:
+            continue
+        if file.get("path") not in (None, current["path"]):
+            writer.close("failed")
+            raise HwprofError(
+                f"{writer.path} was measured from {name} as {file['path']}, and {name} now names {current['path']}; "
+                f"resuming would put two files' networks under one name: resume it from the folder it was "
+                f"measured in, or measure this one to another {option('out')}"
+            )
+        if file.get("digest") not in (None, current["digest"]):
+            writer.close("failed")
+            raise HwprofError(
+                f"{current['path']} changed since {writer.path} was measured from it ({name}); resuming would put "
+                f"two versions of {name} under one name: measure the changed one to another {option('out')}, or "
+                "put the file back as it was to resume"
+            )
 
 
 # switches whose default leaves the earlier plan unchanged: to give it again, leave out what was added
