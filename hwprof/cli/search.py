@@ -224,6 +224,11 @@ def search(
 
             torch.set_num_threads(threads)
         predictor = _predictor(space, predictor_path, out, threads)
+        conditions = getattr(predictor, "conditions", None)  # a search may hold any object with predict()
+        if isinstance(conditions, dict):  # a predictor of another board, thread count or dtype is taken as given
+            from hwprof.cli.fit import conditions_line
+
+            click.echo(f"predicted costs are {conditions_line(conditions)}")
         if verify:  # before any trial: a verification on another board or thread count than the predictor's
             from hwprof.search.verify import check_verification
 
@@ -234,7 +239,8 @@ def search(
             from hwprof.search.demo import demo_default_budget
 
             budget = demo_default_budget(predictor)
-            click.echo(f"demo budget: {budget} (the median predicted latency of the family on this machine)")
+            board = (conditions if isinstance(conditions, dict) else {}).get("device_name") or "the predictor's board"
+            click.echo(f"demo budget: {budget} (the median predicted latency of the family on {board})")
             options = dataclasses.replace(options, constraints=parse_constraints([budget]))
         # a search.json another search wrote in the folder since _prepare_out is replaced only with --force, or
         # where workers share one --storage (each rewrites the study's file whole)

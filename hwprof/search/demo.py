@@ -229,7 +229,8 @@ def demo_family_source(configs: list[dict]) -> str:
 
 
 def demo_default_budget(predictor, samples: int = 32, seed: int = 0) -> str:
-    """'latency_ms<=X' with X the median predicted latency of random demo configurations on this machine.
+    """'latency_ms<=X' with X the median predicted latency of random demo configurations on the predictor's board
+    (this machine's, unless --predictor names another's).
 
     Latencies differ from machine to machine, so a fixed number would bind on one laptop and not on another;
     the median cuts the family in half wherever the demo runs.
