@@ -1030,12 +1030,24 @@ def _check_runs(spec: ModelSpec, options: MeasureOptions, execution: Execution, 
     try:
         with torch.no_grad():
             module(*args, **kwargs)
-    except Exception as error:
+    except (Exception, SystemExit) as error:  # a forward's sys.exit too: hwprof says which model stopped, on what
         described = spec.model_inputs.describe(1, seq_len, execution.torch_dtype)
         raise HwprofError(
             f"{run_failure(spec.name, described, error)}{mixed_weights_advice(module, execution.dtype)}; no model "
             "was timed: each model of a list runs once before any is"
         ) from None
+
+
+def _exiting_item(stop: SystemExit) -> str:
+    """The key of the item whose call asked to exit, from the Item.run it passed through (the network's where
+    none is found): the runner turns what an item raises into ItemFailed, which names the item, but not an exit."""
+    key, frame = "network", stop.__traceback__
+    while frame is not None:
+        item = frame.tb_frame.f_locals.get("self")
+        if isinstance(item, Item):
+            key = item.key
+        frame = frame.tb_next
+    return key
 
 
 def _returned(frame: pd.DataFrame, runs: list[dict]) -> pd.DataFrame:
@@ -1397,8 +1409,8 @@ class _Session:
                 dtype=self.execution.torch_dtype,
                 channels_last=self.execution.channels_last,
             )
-        except HwprofError as error:
-            advice = mixed_weights_advice(module, self.execution.dtype)
+        except HwprofError as error:  # a model that fails (or exits) at a later batch size keeps the rows before
+            advice = f"{mixed_weights_advice(module, self.execution.dtype)}{self._rows_kept()}"
             if not advice:
                 raise
             raise HwprofError(f"{error.args[0]}{advice}") from None
@@ -1413,10 +1425,14 @@ class _Session:
             sentence = run_failure(
                 f"{layer.op} layer {layer.name} of {spec.name} while timing it", inputs, failure.error
             )
+        return f"{sentence}{self._rows_kept()}"
+
+    def _rows_kept(self) -> str:
+        """The end of a failure's sentence where rows were written before it: where they are, and how to go on."""
         path = getattr(self.writer, "path", None)
         if path is None or not self.rows:
-            return sentence
-        return f"{sentence}; the rows measured before it are kept in {path}: run the same command with --resume to carry on"
+            return ""
+        return f"; the rows measured before it are kept in {path}: run the same command with --resume to carry on"
 
     def finished_before(self, network_key: tuple, with_layers: bool) -> bool:
         """Whether an earlier run measured the whole group: its network row and, with layers, a row for each of
@@ -1534,19 +1550,22 @@ class _Session:
 
         try:
             self.runner.measure(list(items.values()), on_done)
+            # Energy after the latency work: idle windows would otherwise let the GPU's clocks drop under
+            # the items still being timed; measure_energy warms each item up again under load.
+            for done, (result, measurement, samples) in enumerate(timed):
+                try:
+                    self._add_energy(items[result.key], measurement)
+                except BaseException:  # Ctrl-C, SIGTERM or a failure: the latencies taken are kept, without energy
+                    for result_left, left, samples_left in timed[done:]:
+                        left["power_flags"] = "energy_interrupted"
+                        emit_item(result_left, left, samples_left)
+                    raise
+                emit_item(result, measurement, samples)
         except ItemFailed as failure:
             raise HwprofError(self._timing_failure(spec, batch_size, seq_len, instances, failure)) from None
-        # Energy after the latency work: idle windows would otherwise let the GPU's clocks drop under
-        # the items still being timed; measure_energy warms each item up again under load.
-        for done, (result, measurement, samples) in enumerate(timed):
-            try:
-                self._add_energy(items[result.key], measurement)
-            except BaseException:  # Ctrl-C or SIGTERM: the latencies taken are kept, marked without energy
-                for result_left, left, samples_left in timed[done:]:
-                    left["power_flags"] = "energy_interrupted"
-                    emit_item(result_left, left, samples_left)
-                raise
-            emit_item(result, measurement, samples)
+        except SystemExit as stop:  # the runner takes an item's exceptions, not a forward's sys.exit
+            failure = ItemFailed(_exiting_item(stop), stop)
+            raise HwprofError(self._timing_failure(spec, batch_size, seq_len, instances, failure)) from None
         return len(items)
 
     def _warn_inputs_written(self, model: str) -> None:

@@ -149,12 +149,17 @@ def with_lazy_weights_made(
             part.training = training
     except HwprofError:
         raise
-    except Exception as error:
+    except (Exception, SystemExit) as error:  # a forward's sys.exit too: hwprof says which model stopped, on what
         first_line = (str(error).strip().splitlines() or [""])[0]
+        ended = (
+            f"called sys.exit({error.code!r})"
+            if isinstance(error, SystemExit)
+            else f"failed ({type(error).__name__}: {first_line})"
+        )
         raise HwprofError(
             f"{label} has lazy layers, whose weights are made by their first call, and running it once on "
-            f"{inputs.describe(1, seq_len)} to make them failed ({type(error).__name__}: {first_line}): call it "
-            "once yourself on an example input before giving it"
+            f"{inputs.describe(1, seq_len)} to make them {ended}: call it once yourself on an example input "
+            "before giving it"
         ) from None
     return made
 
