@@ -14,6 +14,11 @@ import math
 import numpy as np
 from scipy.special import stdtrit  # the Student-t quantile; scipy.stats would import scipy.optimize
 
+# The narrowest half-width of an interval in log space, a relative 1e-6: the resolution the predictor file keeps
+# held-out residuals at (6 decimals). Exact data leaves residuals of float round-off (~1e-16) that would give a
+# zero-width interval, which a measurement one unit in the last place off its prediction falls outside.
+MIN_HALF_WIDTH = 1e-6
+
 
 def log_bounds(residuals: np.ndarray, confidence: float) -> tuple[float, float, str]:
     """(low, high, method) offsets in log space for a two-sided interval at `confidence`."""
@@ -24,12 +29,12 @@ def log_bounds(residuals: np.ndarray, confidence: float) -> tuple[float, float, 
     centre = float(np.median(r))
     rank = math.ceil((n + 1) * confidence)
     if rank <= n:
-        q = float(np.sort(np.abs(r - centre))[rank - 1])
+        q = max(float(np.sort(np.abs(r - centre))[rank - 1]), MIN_HALF_WIDTH)
         return centre - q, centre + q, "conformal"
     if n < 2:
         return -math.inf, math.inf, "none: one held-out residual"
     spread = float(np.std(r, ddof=1)) * math.sqrt(1 + 1 / n)
-    q = float(stdtrit(n - 1, 0.5 + confidence / 2)) * spread
+    q = max(float(stdtrit(n - 1, 0.5 + confidence / 2)) * spread, MIN_HALF_WIDTH)
     return centre - q, centre + q, "student-t (too few residuals for conformal)"
 
 
@@ -40,8 +45,15 @@ def widest_bounds(residuals: np.ndarray) -> tuple[float, float, str]:
     if r.size < 2:
         return -math.inf, math.inf, "none: too few held-out residuals"
     centre = float(np.median(r))
-    q = float(np.abs(r - centre).max())
+    q = max(float(np.abs(r - centre).max()), MIN_HALF_WIDTH)
     return centre - q, centre + q, "widest held-out error"
+
+
+def holding_prediction(low: float | np.ndarray, high: float | np.ndarray) -> tuple:
+    """Log bounds widened to hold their prediction (offset 0) with MIN_HALF_WIDTH to spare on each side: held-out
+    errors leaning one way put an interval to one side of it, and one ending at it exactly would leave out a
+    measurement a round-off away."""
+    return np.minimum(low, -MIN_HALF_WIDTH), np.maximum(high, MIN_HALF_WIDTH)
 
 
 def held_out_coverage(residuals: np.ndarray, folds: np.ndarray, confidence: float) -> float | None:

@@ -56,7 +56,7 @@ from hwprof.predictor.features import (
     setting_key,
     setting_name,
 )
-from hwprof.predictor.intervals import log_bounds, widest_bounds
+from hwprof.predictor.intervals import holding_prediction, log_bounds, widest_bounds
 from hwprof.predictor.layer_model import LayerModelSet
 from hwprof.predictor.network_model import CompiledNetworkModel, NetworkModel
 from hwprof.predictor.records import (
@@ -624,8 +624,8 @@ class Predictor:
         the prediction itself: held-out errors leaning one way put a narrow interval to one side of it."""
         key = (target, confidence)
         if key not in self._factors:
-            low, high, _ = log_bounds(self.network_models[target].model.residuals, confidence)
-            self._factors[key] = (math.exp(min(low, 0.0)), math.exp(max(high, 0.0)))
+            low, high = holding_prediction(*log_bounds(self.network_models[target].model.residuals, confidence)[:2])
+            self._factors[key] = (math.exp(low), math.exp(high))
         return self._factors[key]
 
     # --- one network, with its layers ---
@@ -1042,7 +1042,7 @@ class Predictor:
             index = features.model_index["latency_ms"][position]
             log_latency = features.layer_log["latency_ms"][position]
             bounds = models.log_bounds(confidence)[index]
-            bounds = np.column_stack([np.minimum(bounds[:, 0], 0.0), np.maximum(bounds[:, 1], 0.0)])  # hold the layer
+            bounds = np.column_stack(holding_prediction(bounds[:, 0], bounds[:, 1]))
             table["model"] = [models.labels[i] for i in index]
             table["latency_ms"] = np.exp(log_latency) * self.layer_scale
             table["latency_ms_low"] = np.exp(log_latency + bounds[:, 0]) * self.layer_scale
