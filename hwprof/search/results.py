@@ -60,14 +60,17 @@ def dump(
 
 
 def _predictor_origin(predictor) -> dict:
-    """The predictor's file (None for one made in memory), when it was fitted and in which format, and the file's
-    sha256: a predictor refitted under the same name is told apart."""
+    """The predictor's file (None for one made in memory), when it was fitted and in which format, the file's
+    sha256 (a predictor refitted under the same name is told apart), and the conditions its costs are for (the
+    board, threads, dtypes): a search's figures hold for those alone."""
     from hwprof.models.spec import source_digest
     from hwprof.predictor.predictor import IN_MEMORY
 
     doc = getattr(predictor, "doc", None) or {}  # a search may hold any object with predict(): then none is known
     source = getattr(predictor, "source", IN_MEMORY)
     origin = {"path": None, "sha256": None, "created": doc.get("created"), "format_version": doc.get("format_version")}
+    conditions = getattr(predictor, "conditions", None)
+    origin["conditions"] = conditions if isinstance(conditions, dict) else None
     if source != IN_MEMORY:
         origin["path"] = os.fspath(source)  # as given: a published file should not carry the home folder
         try:

@@ -35,6 +35,7 @@ def test_search_json_names_its_predictor_space_hwprof_and_times(tmp_path):
         "created": "2026-01-02T03:04:05+00:00",
         "format_version": 2,
         "sha256": hashlib.sha256(predictor_file.read_bytes()).hexdigest(),
+        "conditions": None,
     }
     assert doc["space_path"] == str(space) and doc["hwprof_version"] == hwprof.__version__
     assert doc["started"] == started and ISO_UTC.fullmatch(doc["finished"])
@@ -44,4 +45,12 @@ def test_a_predictor_made_in_memory_has_no_path_and_what_is_unknown_is_null(tmp_
     predictor = SimpleNamespace(doc={"format_version": 2, "created": "2026-01-02T03:04:05+00:00"}, source="<memory>")
     doc = results.load(results.dump(empty_result(), tmp_path / "search.json", predictor=predictor))
     assert doc["predictor"]["path"] is None and doc["predictor"]["sha256"] is None
+    assert doc["predictor"]["conditions"] is None
     assert doc["space_path"] is None and doc["started"] is None and ISO_UTC.fullmatch(doc["finished"])
+
+
+def test_search_json_records_the_board_and_conditions_its_costs_are_for(tmp_path):
+    conditions = {"device_name": "Board B", "device": ["cpu"], "threads": [1], "dtypes": ["float32"]}
+    predictor = SimpleNamespace(doc={"format_version": 2}, source="<memory>", conditions=conditions)
+    doc = results.load(results.dump(empty_result(), tmp_path / "search.json", predictor=predictor))
+    assert doc["predictor"]["conditions"] == conditions
