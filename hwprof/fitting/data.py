@@ -816,7 +816,7 @@ def _layer_instances(layer_rows: pd.DataFrame) -> dict[tuple[str, int], list[Lay
 
 def _unique_layers(layer_rows: pd.DataFrame, family_of) -> pd.DataFrame:
     """One row per measured configuration: the same work measured in several networks or runs
-    counts once, its runs combined as combine_runs does."""
+    counts once, its runs combined as combine_runs does (its power too, from MEDIAN_RUNS runs on)."""
     columns = ["op", "config", *LAYER_FEATURE_COLUMNS, "family", "latency_ms", "power_w", "relative_ci"]
     if layer_rows.empty:
         return pd.DataFrame(columns=columns)
@@ -853,6 +853,7 @@ def _unique_layers(layer_rows: pd.DataFrame, family_of) -> pd.DataFrame:
                 group["latency_ms"].to_numpy(dtype=float), group["relative_ci"].to_numpy(dtype=float)
             )
             table.loc[position[key], ["latency_ms", "relative_ci"]] = combined
+            table.loc[position[key], "power_w"] = _combined(group["power_w"], group["weight"].to_numpy(dtype=float))
     return table[columns]
 
 

@@ -31,3 +31,18 @@ def test_two_runs_keep_their_precision_weighted_mean():
     clean = training_data(frame, DEVICE, align=False)
     combined = training_data(runs, DEVICE, align=False)
     assert np.allclose(combined.targets["energy_mj"], clean.targets["energy_mj"] * 2.0)
+
+
+def test_a_layers_power_from_three_runs_is_their_median_too():
+    frame = synthetic_frame(n_networks=3, seed=62, with_power=True)
+    layers = frame["kind"] == "layer"
+    runs = pd.concat(
+        [
+            frame.assign(run_id=f"run{i}", power_w=frame["power_w"].where(~layers, frame["power_w"] * f))
+            for i, f in enumerate((1.0, 1.0, 3.0))
+        ],
+        ignore_index=True,
+    )
+    clean = training_data(frame, DEVICE, align=False).layers
+    combined = training_data(runs, DEVICE, align=False).layers
+    assert np.allclose(combined["power_w"], clean["power_w"])  # their mean was 5/3 of it
