@@ -810,8 +810,10 @@ def _fit_sweep(
         return
     session.sweep = record
     if budget_s < fit_sweep.MIN_BUDGET_S:
-        record.skipped_reason = (
-            f"the networks took {networks_s:.1f} s, too short a run for a bounded sweep (sweep:OP models add one)"
+        record.skipped_reason = worded(  # the share sets the cutoff: 4 s of networks at 0.2, 19 s at 0.05
+            f"a {options.sweep_share:g} share of the run is {budget_s:.2f} s beside the networks' {networks_s:.1f} s, "
+            f"under the {fit_sweep.MIN_BUDGET_S:g} s a bounded sweep needs; raise {option('sweep_share')} or measure "
+            "longer (sweep:OP models add one)"
         )
         session.progress.note(record.note())
         return
