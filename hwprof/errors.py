@@ -113,12 +113,28 @@ class HwprofWarning(UserWarning):
     """Something a caller should know that stops nothing; filter hwprof's own warnings by this class."""
 
 
+# (category, text) of each warning shown in this process (in this command, within warnings_as_notes)
+_shown: set[tuple[type, str]] = set()
+
+
 def warn(text: str, category: type[HwprofWarning] = HwprofWarning) -> None:
-    """warnings.warn, pointing at the caller's line (the first outside hwprof), not at hwprof's own."""
+    """warnings.warn, once per text in the process, pointing at the caller's line (the first outside hwprof), not
+    at hwprof's own. Python's own once-per-line registry is cleared whenever anything changes the warning filters
+    (pandas does, inside every predict), so it let a loop print one warning at every call. A caller's filters
+    still see the first: one they turned into an error is raised again the next time."""
+    key = (category, text)
+    if key in _shown:
+        return
     frame, level = sys._getframe(1), 2
     while frame.f_back is not None and frame.f_globals.get("__name__", "").partition(".")[0] == "hwprof":
         frame, level = frame.f_back, level + 1
     warnings.warn(text, category, stacklevel=level)
+    _shown.add(key)
+
+
+def forget_shown_warnings() -> None:
+    """Show each warning again once: for tests, which each expect the warnings of what they run."""
+    _shown.clear()
 
 
 _command_line = False  # within warnings_as_notes: texts name settings by their flags (worded)
@@ -138,10 +154,11 @@ class UnfinishedDatasetWarning(HwprofWarning):
 def warnings_as_notes(echo: Callable[[str], None]) -> Iterator[None]:
     """Within the block, each HwprofWarning goes to `echo` as one `note: ...` line, as the CLI says its notes,
     not as Python's `file:line: Class: message` with a source line; other warnings show as Python shows them."""
-    global _command_line
-    outer = _command_line
+    global _command_line, _shown
+    outer, outer_shown = _command_line, _shown
+    _shown = set()  # each command says each of its notes once, as a process does
     with warnings.catch_warnings():
-        warnings.simplefilter("always", HwprofWarning)  # every read of an unfinished dataset says so, as before
+        warnings.simplefilter("always", HwprofWarning)  # not once per line: warn shows each text once
         shown_by_python = warnings.showwarning
 
         def show(message, category, filename, lineno, file=None, line=None):
@@ -155,4 +172,4 @@ def warnings_as_notes(echo: Callable[[str], None]) -> Iterator[None]:
         try:
             yield
         finally:
-            _command_line = outer
+            _command_line, _shown = outer, outer_shown

@@ -31,3 +31,11 @@ def single_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
+
+
+@pytest.fixture(autouse=True)
+def warnings_shown_afresh():
+    """hwprof shows each warning once per process: each test expects the warnings of what it runs."""
+    from hwprof.errors import forget_shown_warnings
+
+    forget_shown_warnings()

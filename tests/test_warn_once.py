@@ -1,0 +1,46 @@
+"""hwprof's own warnings are shown once per text in a process: Python's once-per-line registry is reset whenever
+anything changes the warning filters (pandas does, inside every predict), so a design loop predicting one MC
+dropout module 30 times printed the same warning 30 times. A caller's filters still see the first."""
+
+import warnings
+
+import pytest
+
+from hwprof.errors import HwprofWarning, warn, warnings_as_notes
+
+
+def warn_and_reset_filters(text: str) -> None:
+    warn(text)
+    warnings.simplefilter("default")  # as pandas does: the registry of warnings shown is cleared
+
+
+def test_a_warning_is_shown_once_however_often_the_filters_change(capsys):
+    with warnings.catch_warnings():
+        warnings.resetwarnings()
+        warnings.simplefilter("default")
+        for _ in range(5):
+            warn_and_reset_filters("the dropout was left in training mode")
+        warn_and_reset_filters("another text is another warning")
+    shown = capsys.readouterr().err
+    assert shown.count("the dropout was left in training mode") == 1
+    assert shown.count("another text is another warning") == 1
+
+
+def test_a_callers_filters_see_the_warning():
+    with pytest.warns(HwprofWarning, match="seen by pytest"):
+        warn("seen by pytest")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", HwprofWarning)
+        with pytest.raises(HwprofWarning, match="raised as an error"):
+            warn("raised as an error")
+        with pytest.raises(HwprofWarning, match="raised as an error"):  # one raised was not shown: it raises again
+            warn("raised as an error")
+
+
+def test_each_command_shows_its_notes_once():
+    for _ in range(2):
+        notes = []
+        with warnings_as_notes(notes.append):
+            warn("a note of the command")
+            warn("a note of the command")
+        assert notes == ["note: a note of the command"]
