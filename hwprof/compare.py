@@ -515,23 +515,46 @@ def _paired_runs(side: _Side, links: pd.Series) -> list[dict]:
 
 def _only_in_base(
     base_frame: pd.DataFrame, new_frame: pd.DataFrame, columns: list[str], otherwise: dict[str, str]
-) -> tuple[list[str], list[dict]]:
-    """The devices BASE measured that NEW has no row of, and the models BASE measured on a device NEW has
-    but NEW did not measure there the same way (dtype and the flags, where both record them). Their rows pair
-    with nothing, so a count alone hides that a whole board (or model) did not run tonight, and a gate over
-    the rest would pass without a word about it. A device measured `otherwise` is named for that instead."""
+) -> tuple[list[str], list[dict], list[dict]]:
+    """The devices BASE measured that NEW has no row of, the models BASE measured on a device NEW has but NEW did
+    not measure there the same way (dtype and the flags, where both record them), and the settings NEW measured a
+    model of BASE in that BASE did not. Their rows pair with nothing, so a count alone hides that a whole board (or
+    model) did not run tonight, and a gate over the rest would pass without a word about it. A model the other
+    side measured in other settings is named with the setting it lacks ("cnn bfloat16" where NEW has cnn in
+    float32 alone), not as missing. A device measured `otherwise` is named for that instead."""
     if "device_name" not in base_frame or "device_name" not in new_frame:
-        return [], []
+        return [], [], []
     new_devices = set(new_frame["device_name"])
     devices = sorted(set(base_frame["device_name"]) - new_devices)
-    keys = ["device_name", "model", *(c for c in columns if c in SETTINGS_BEFORE_RECORDED)]
-    pairs = set(map(tuple, base_frame[keys].drop_duplicates().to_numpy())) - set(
-        map(tuple, new_frame[keys].drop_duplicates().to_numpy())
-    )
-    models = sorted(
-        {(device, model) for device, model, *_ in pairs if device in new_devices and device not in otherwise}
-    )
-    return devices, [{"device_name": device, "model": model} for device, model in models]
+    settings = [column for column in columns if column in SETTINGS_BEFORE_RECORDED]
+    held = [
+        set(map(tuple, frame[["device_name", "model", *settings]].drop_duplicates().to_numpy()))
+        for frame in (base_frame, new_frame)
+    ]
+    compared = (new_devices & set(base_frame["device_name"])) - set(otherwise)
+    only_in_base = _missing(*held, settings, compared, whole=True)
+    return devices, only_in_base, _missing(*reversed(held), settings, compared, whole=False)
+
+
+def _missing(ours: set, theirs: set, settings: list[str], devices: set, *, whole: bool) -> list[dict]:
+    """The (device, model, *settings) of `ours` that `theirs` lacks on `devices`: a model `theirs` measured in
+    other settings with the settings that tell its variants apart, one `theirs` lacks altogether (only where
+    `whole`) by its name alone."""
+    variants: dict = {}
+    for device, model, *values in ours | theirs:
+        variants.setdefault((device, model), set()).add(tuple(values))
+    in_theirs = {(device, model) for device, model, *_ in theirs}
+    entries: list[dict] = []
+    for device, model, *values in sorted(ours - theirs):
+        if device not in devices or ((device, model) not in in_theirs and not whole):
+            continue
+        entry = {"device_name": device, "model": model}
+        if (device, model) in in_theirs:
+            told = [i for i in range(len(settings)) if len({v[i] for v in variants[device, model]}) > 1]
+            entry |= {settings[i]: _setting_value(settings[i], values[i]) for i in told}
+        if entry not in entries:
+            entries.append(entry)
+    return entries
 
 
 def _devices_only_in_new(base_frame: pd.DataFrame, new_frame: pd.DataFrame) -> list[str]:
@@ -974,7 +997,9 @@ def compare(
         rows.append(entry)
     matched["_row"] = range(len(matched))
     matched["_whole_model"] = matched["model"].where(matched["kind"].isin(WHOLE_KINDS), "")
-    devices_only_in_base, models_only_in_base = _only_in_base(base_frame, new_frame, columns, otherwise)
+    devices_only_in_base, models_only_in_base, settings_only_in_new = _only_in_base(
+        base_frame, new_frame, columns, otherwise
+    )
     devices = sorted(matched["device_name"].unique())
     report = {
         "base": str(base.path),
@@ -996,6 +1021,7 @@ def compare(
         "devices_measured_otherwise": [{"device_name": d, "how": how} for d, how in sorted(otherwise.items())],
         "boards_only_in_base": _boards_only_in_base(base, new, devices, shared) if "device_name" in shared else [],
         "models_only_in_base": models_only_in_base,
+        "settings_only_in_new": settings_only_in_new,
         "unpaired_layers": _unpaired_layers(base_frame, new_frame, matched, columns, several_dtypes),
         "power_flags": _power_flag_counts(rows, metrics),
         "rows": rows,

@@ -138,14 +138,23 @@ def print_report(report: dict) -> None:
         )
     for entry in report["boards_only_in_base"]:
         console.print(f"note: {entry['why']}", soft_wrap=True)
-    by_device = {}
-    for entry in report["models_only_in_base"]:
-        by_device.setdefault(entry["device_name"], []).append(entry["model"])
-    named = {*report["devices"], *by_device, *report["devices_only_in_base"]}
-    named |= {entry["device_name"] for entry in report["devices_measured_otherwise"]}
-    for device, models in by_device.items():
-        on = f" on {device}" if len(named) > 1 else ""  # a fleet's: which board's models, even with one compared
-        console.print(f"note: models only in BASE{on}: {names(models)}", soft_wrap=True)
+    unpaired = {  # a model in settings the other side lacks is named with them: "cnn bfloat16"
+        "models only in BASE{on}": report["models_only_in_base"],
+        "models only in NEW in these settings{on} (BASE measured them in others)": report["settings_only_in_new"],
+    }
+    named = {*report["devices"], *report["devices_only_in_base"]}
+    named |= {
+        entry["device_name"]
+        for entries in [*unpaired.values(), report["devices_measured_otherwise"]]
+        for entry in entries
+    }
+    for what, entries in unpaired.items():
+        by_device = {}
+        for entry in entries:
+            by_device.setdefault(entry["device_name"], []).append(label(entry, "model").removeprefix("model "))
+        for device, models in by_device.items():
+            on = f" on {device}" if len(named) > 1 else ""  # a fleet's: which board's models, even with one compared
+            console.print(f"note: {what.format(on=on)}: {names(models)}", soft_wrap=True)
     for entry in report["unpaired_layers"]:
         console.print(f"note: {entry['why']}", soft_wrap=True)
     for difference in report["run_differences"]:
