@@ -1350,14 +1350,8 @@ class UncountedModuleWarning(HwprofWarning):
     """A module with weights that hwprof has no MACs formula for: its output's elements stand in."""
 
 
-_NOTED: set[str] = set()  # module types noted already: one note each, however many networks hold them
-
-
 def _note_uncounted(module: nn.Module) -> None:
-    kind = f"{type(module).__module__}.{type(module).__qualname__}"
-    if kind in _NOTED:
-        return
-    _NOTED.add(kind)
+    """One note per module type, however many networks hold it: warn shows each text once."""
     warn(
         f"hwprof has no MACs formula for {type(module).__name__} (a module with weights), so its layers count one "
         "multiply-add per output element, which may be far from their work",

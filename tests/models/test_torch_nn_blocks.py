@@ -7,7 +7,6 @@ import pytest
 import torch
 import torch.nn as nn
 
-from hwprof.models import layers as layers_module
 from hwprof.models.inputs import SEQ, InputSpec, ModelInputs
 from hwprof.models.layers import UncountedModuleWarning, extract_layers_from_example
 from hwprof.models.tracing import trace_layers
@@ -104,8 +103,7 @@ class WithScaled(nn.Module):
         return x
 
 
-def test_a_module_with_weights_and_no_macs_formula_is_noted_once(monkeypatch):
-    monkeypatch.setattr(layers_module, "_NOTED", set())
+def test_a_module_with_weights_and_no_macs_formula_is_noted_once():
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         for _ in range(2):
@@ -114,8 +112,7 @@ def test_a_module_with_weights_and_no_macs_formula_is_noted_once(monkeypatch):
     assert len(notes) == 1 and "Scaled" in notes[0]
 
 
-def test_norms_and_modules_with_a_macs_formula_are_not_noted(monkeypatch):
-    monkeypatch.setattr(layers_module, "_NOTED", set())
+def test_norms_and_modules_with_a_macs_formula_are_not_noted():
     with warnings.catch_warnings():
         warnings.simplefilter("error", UncountedModuleWarning)
         extract_layers_from_example(
