@@ -25,6 +25,9 @@ from hwprof.errors import HwprofError, option, shown
 from hwprof.schema import COMPUTE_DTYPES
 
 SEQ = "seq"  # a dimension that is the sequence length
+# How a positional input is named where inputs are described (messages, a dataset's network rows, whose config
+# must read as it always has), and so what parse_input reads as one: the text describe wrote, given back, replays.
+POSITIONAL_NAME = "input"
 DEFAULT_SEQ_LEN = 128
 DTYPES = {
     "float32": torch.float32,
@@ -208,7 +211,7 @@ class InputSpec:
     ) -> str:
         dims = self.shape if batch_size is None else self.shape_at(batch_size, seq_len)
         dtype = float_dtype if float_dtype is not None and self.dtype.is_floating_point else self.dtype
-        return f"{self.name or 'input'}:{str(dtype).removeprefix('torch.')}[{','.join(map(str, dims))}]"
+        return f"{self.name or POSITIONAL_NAME}:{str(dtype).removeprefix('torch.')}[{','.join(map(str, dims))}]"
 
 
 @dataclass(frozen=True)
@@ -326,7 +329,8 @@ INPUT_PATTERN = re.compile(r"^(?:(?P<name>[A-Za-z_][A-Za-z0-9_]*):)?(?P<dtype>[a
 
 
 def parse_input(text: str, vocab_size: int | None = None) -> InputSpec:
-    """'input_ids:int64[128]', 'attention_mask:int64[seq]' or 'float32[3,224,224]' (positional) -> InputSpec.
+    """'input_ids:int64[128]', 'attention_mask:int64[seq]' or 'float32[3,224,224]' (positional) -> InputSpec; an
+    input named `input` is positional, as describe writes one.
 
     Integer inputs named like a mask are ones, position_ids count the tokens (0, 1, ...), token_type_ids are 0
     (one segment, which every model's table of token types has: RoBERTa's holds one row, BERT's two); other
@@ -353,6 +357,8 @@ def parse_input(text: str, vocab_size: int | None = None) -> InputSpec:
         else:
             raise HwprofError(f"bad input {text!r}: each dimension is a positive integer or seq, not {part!r}")
     name = match.group("name")
+    if name == POSITIONAL_NAME:
+        name = None
     dtype = DTYPES[dtype_text]
     high = None
     integer = not dtype.is_floating_point and dtype != torch.bool
