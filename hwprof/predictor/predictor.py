@@ -675,7 +675,7 @@ class Predictor:
             warnings.append(self._outside_note(novelty, 0, widened, bounded=not untrained))
         if untrained:
             self._unbound_untrained(arrays, novelty["untrained_setting"] != "")
-            warnings.append(self.untrained_note(untrained))
+            warnings.append(self.untrained_note(untrained, self._partial_dtypes(features, 0, untrained)))
         unseen = self._unseen_settings(features)
         if unseen:
             warnings.append(
@@ -779,10 +779,7 @@ class Predictor:
         float32 upcasts, a softmax or a norm, are its own). The layout is the network's, as its name says it ran
         (name@channels_last=1), not its layers': a ConvNeXt has channels-last layers in any run."""
         trained = self._trained_settings()
-        per_layer = [
-            {setting_name(name) for name in _indicator_variables(record.config, False)} & set(HALF_DTYPES)
-            for record in features.batch.layers
-        ]
+        per_layer = [_half_dtypes(record) for record in features.batch.layers]
         settings = sorted(set().union(*per_layer) - trained)
         has = np.array([[name in layer for name in settings] for layer in per_layer], dtype=float)
         untrained = np.asarray(features.membership @ has.reshape(len(per_layer), len(settings))) > 0
@@ -965,12 +962,16 @@ class Predictor:
             interval = f"its interval already spans the largest error a held-out {held_out} showed"
         return f"outside the training data: {'; '.join(parts)}; {interval}"
 
-    def untrained_note(self, settings: str) -> str:
+    def untrained_note(self, settings: str, partial: dict[str, str] | None = None) -> str:
         """Why a network in a dtype or layout the predictor has no data in gets no interval, and the measure
-        command (at the training runs' device and thread count) whose data, fitted, gives it one."""
+        command (at the training runs' device and thread count) whose data, fitted, gives it one. `partial`
+        (from _partial_dtypes) names the dtypes only some of its layers run in, within a run of another (a float16
+        embedding in a float32 model): the model measured as it is gives that data, where --dtype would convert
+        the whole model."""
         conditions = self.conditions
         names = settings.split(", ")
-        flags = [f"--dtype {name}" for name in names if name != CHANNELS_LAST]
+        partial = {dtype: layers for dtype, layers in (partial or {}).items() if dtype in names}
+        flags = [f"--dtype {name}" for name in names if name != CHANNELS_LAST and name not in partial]
         flags += ["--channels-last"] if CHANNELS_LAST in names else []
         flags += [f"--device {device}" for device in conditions["device"][:1] if device != "cpu"]
         flags += [f"--threads {count}" for count in conditions["threads"] if len(conditions["threads"]) == 1]
@@ -979,12 +980,42 @@ class Predictor:
         had = sorted(self._trained_settings() - {CHANNELS_LAST}) + (
             ["contiguous layout"] if CHANNELS_LAST in names else []
         )
+        trained_in = f"on {board} (it was trained in {', '.join(had)}), so no held-out error bounds this prediction"
+        command = f"`hwprof measure MODELS{''.join(f' {flag}' for flag in flags)}`"
+        if partial:
+            layers = " and ".join(f"{words} in {dtype}" for dtype, words in partial.items())
+            rest = [name for name in names if name not in partial]
+            runs = f" and runs in {_setting_words(rest)}" if rest else ""
+            return (
+                f"no interval: it has {layers}{runs}, which the predictor has no data in {trained_in}; measure "
+                f"the model as it is, with {command} (no --dtype, which would convert the whole model), and fit "
+                "with that data beside the predictor's datasets"
+            )
         return (
-            f"no interval: the predictor has no data in {_setting_words(names)} on {board} (it was trained in "
-            f"{', '.join(had)}), so no held-out error bounds this prediction; measure "
-            f"networks there with `hwprof measure MODELS {' '.join(flags)}` and fit with that data beside the "
-            "predictor's datasets"
+            f"no interval: the predictor has no data in {_setting_words(names)} {trained_in}; measure networks there "
+            f"with {command} and fit with that data beside the predictor's datasets"
         )
+
+    def _partial_dtypes(self, features: NetworkFeatures, n: int, settings: str) -> dict[str, str]:
+        """For network `n`, each untrained dtype in `settings` that only some of its layers run in, within a run of
+        another dtype (its name's, float32 by default), with those layers in words: {"float16": "1 layer
+        (embedding)"}. A network run in that dtype is wholly in it, whatever its float32 upcasts."""
+        name = features.batch.names[n]
+        run_dtype = _variant(name).get("dtype", "float32")
+        dtypes = [dtype for dtype in settings.split(", ") if dtype in HALF_DTYPES and dtype != run_dtype]
+        if not dtypes:
+            return {}
+        counts = features.batch.membership[n].toarray().ravel()  # how often it runs each unique layer
+        partial = {}
+        for dtype in dtypes:
+            ops: dict[str, int] = {}
+            for u in np.flatnonzero(counts):
+                record = features.batch.layers[u]
+                if dtype in _half_dtypes(record):
+                    ops[record.op] = ops.get(record.op, 0) + int(counts[u])
+            total = sum(ops.values())
+            partial[dtype] = f"{total} layer{'s' * (total != 1)} ({', '.join(sorted(ops))})"
+        return partial
 
     def _coverage_warnings(self, name: str, features: NetworkFeatures, strict: bool) -> list[str]:
         uncovered = self._uncovered(features, range(len(features.batch.layers)))
@@ -1125,11 +1156,21 @@ def _setting_words(settings: Iterable[str]) -> str:
 def _ran_channels_last(name: str) -> bool:
     """Whether a network's name says it ran channels-last (resnet18@channels_last=1), as measure and predict
     name it (models.spec.variant_name)."""
+    return bool(_variant(name).get("channels_last"))
+
+
+def _variant(name: str) -> dict:
+    """How a network's name says it ran (models.spec.split_variant): {"dtype": "float16"}; {} for the defaults."""
     if "@" not in name:  # no variant (spec.VARIANT_MARK): nothing to read, and no need to import torch to read it
-        return False
+        return {}
     from hwprof.models.spec import split_variant
 
-    return bool(split_variant(name)[1].get("channels_last"))
+    return split_variant(name)[1]
+
+
+def _half_dtypes(record: LayerRecord) -> set[str]:
+    """The half-precision dtypes a layer's configuration says it computes in."""
+    return {setting_name(name) for name in _indicator_variables(record.config, False)} & set(HALF_DTYPES)
 
 
 def allocator_policy(label: object) -> str | None:
