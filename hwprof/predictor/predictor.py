@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from hwprof.errors import HwprofError, option, shown, true_or_false, whole_number
-from hwprof.files import as_path, check_output, first_bytes, same_file
+from hwprof.files import as_path, check_output, first_bytes
 from hwprof.predictor import INTERVAL_CONFIDENCE
 from hwprof.predictor import file as predictor_file
 from hwprof.predictor.domain import Domain
@@ -153,7 +153,7 @@ def check_predictor_output(path: object, inputs: Iterable[str | os.PathLike] = (
     path = as_path(path, "output")
     force = true_or_false("force", force)
     inputs = list(inputs)
-    is_input = any(same_file(source, path) for source in inputs)  # check_output says so, more precisely
+    check_output(path, inputs=inputs, force=True)  # what no output may be first: an input, its companion, a folder
     try:
         exists = path.is_file()
         is_dataset = exists and _holds_dataset(path)
@@ -161,7 +161,7 @@ def check_predictor_output(path: object, inputs: Iterable[str | os.PathLike] = (
         if error.errno != errno.ENAMETOOLONG:
             raise
         exists = is_dataset = False
-    if is_dataset and not is_input:
+    if is_dataset:
         raise HwprofError(
             f"{path} is a dataset, which a predictor (JSON) never replaces, not even with --force; write the "
             "predictor to another .json path"

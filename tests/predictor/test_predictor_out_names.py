@@ -65,3 +65,12 @@ def test_fit_refuses_a_dataset_name_and_a_dataset_named_json(tmp_path, monkeypat
     refused = runner.invoke(main, ["fit", "nets.csv", "--no-cv", "--quiet", "--out", "ds.json", "--force"])
     assert refused.exit_code == 1 and "ds.json is a dataset" in refused.output
     assert (tmp_path / "ds.json").read_text() == NETWORKS
+
+
+def test_an_input_or_its_companion_is_named_as_such_first(tmp_path):
+    dataset = tmp_path / "d.parquet"
+    dataset.write_bytes(b"PAR1 rows")
+    with pytest.raises(HwprofError, match="The output .*d.parquet is also an input"):
+        check_predictor_output(dataset, inputs=[dataset], force=True)
+    with pytest.raises(HwprofError, match=r"d.parquet.samples.parquet is the raw samples file of the input"):
+        check_predictor_output(tmp_path / "d.parquet.samples.parquet", inputs=[dataset], force=True)
