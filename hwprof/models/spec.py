@@ -250,13 +250,17 @@ def factory_family(model_name: str) -> str:
     return folder if stem.lower() in GENERIC_FACTORY_NAMES and folder else stem
 
 
+ZOO_PREFIXES = ("torchvision:", "timm:")  # zoos whose models are built by a constructor of the zoo's, in one call
+
+
 def builds_on_meta(text: str) -> bool:
     """Whether building `text` inside `torch.device("meta")` is safe: the project's own models and cells
-    create no tensors at import time, and Hugging Face models import their code outside it (sources.py),
-    whereas a user's file imported there would keep meta constants."""
+    create no tensors at import time, and the zoos import their code outside it (sources.py), whereas a user's
+    file imported there would keep meta constants. A zoo model whose constructor reads its tensors' values
+    builds with real weights instead (_built_from_source)."""
     from hwprof.sample_models import MODELS
 
-    return text in MODELS or text.startswith(NB201_PREFIX) or text.startswith("hf:")
+    return text in MODELS or text.startswith((NB201_PREFIX, "hf:", *ZOO_PREFIXES))
 
 
 def resolve_model(
@@ -442,7 +446,7 @@ def eager(module: nn.Module) -> nn.Module:
 def _resolve_text(
     text: str, input_shape: tuple[int, ...] | None, hf_config: dict | None, inputs_given: bool = False
 ) -> ModelSpec:
-    from hwprof.models.sources import build, source_of
+    from hwprof.models.sources import source_of
     from hwprof.sample_models import MODELS
 
     if text.startswith(NB201_PREFIX):
@@ -468,7 +472,7 @@ def _resolve_text(
     if model_file(text) is not None:
         return _from_file(text, input_shape, inputs_given)
     if source_of(text) is not None:
-        built = build(text, hf_config if text.startswith("hf:") else None)  # the others of a list ignore it
+        built = _built_from_source(text, hf_config if text.startswith("hf:") else None)  # others of a list ignore it
         if built.inputs is None and input_shape is None and not inputs_given:
             raise HwprofError(built.no_inputs)  # no default inputs, and none given to replace them
         shape = built.inputs.first_shape if built.inputs else ()
@@ -481,6 +485,32 @@ def _resolve_text(
         f"unknown model {text!r}: {closest}run `hwprof models` for the names, or write nb201:<arch>, sweep:<op>, "
         "path/to/file.py:factory, torchvision:NAME, timm:NAME or hf:NAME"
     )
+
+
+def _built_from_source(text: str, overrides: dict | None):
+    """A zoo model, built on torch's default device: on meta (prediction, builds_on_meta) without weights. A
+    torchvision or timm constructor that reads its tensors' values (torchvision's RegNets: their widths are
+    computed in tensors) cannot build there, and builds with real weights, drawn from generators of hwprof's
+    own as a model that never builds on meta is; the trace then runs on a meta copy of it. Weights too large
+    for the host are one sentence that names them, not the batch size."""
+    from hwprof.models.sources import build
+
+    if not (text.startswith(ZOO_PREFIXES) and torch.empty(0).is_meta):  # measure's real build; hf: words its failures
+        return build(text, overrides)
+    try:
+        return build(text, overrides)
+    except HwprofError:
+        raise
+    except Exception as error:
+        reason = error
+    from hwprof.models.tracing import own_random_numbers, weights_in_memory
+
+    with (
+        torch.device("cpu"),
+        own_random_numbers(),
+        weights_in_memory(f"{text} cannot be built on meta tensors", reason),
+    ):
+        return build(text, overrides)
 
 
 def model_file(name: str) -> Path | None:

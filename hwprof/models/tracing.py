@@ -214,7 +214,8 @@ def trace_layers(
             )
         _refuse_if_weights_do_not_fit(module, label or type(module).__name__, reason)
         uncopied = ""
-        with own_random_numbers():  # its weights are initialised
+        failed = f"{label or type(module).__name__} cannot be traced on meta tensors"
+        with own_random_numbers(), weights_in_memory(failed, reason):  # its weights are initialised
             module = rebuild()
     else:  # the caller's module keeps its dtype, layout, state and hooks
         module, uncopied = _run_copy(module, float_dtype, channels_last, label or type(module).__name__)
@@ -254,7 +255,31 @@ def own_random_numbers() -> Iterator[None]:
         yield
 
 
-def _what_failed(error: Exception) -> str:
+# what torch's allocators say when an allocation fails: the CPU's "DefaultCPUAllocator: can't allocate memory",
+# CUDA's and MPS's "out of memory"
+_OUT_OF_MEMORY = re.compile(r"can't allocate memory|out of memory", re.IGNORECASE)
+
+
+@contextmanager
+def weights_in_memory(failed_on_meta: str, reason: BaseException | str) -> Iterator[None]:
+    """A block that makes a model's real weights for a prediction, since `failed_on_meta` (what could not be done
+    on meta tensors) for `reason`: an allocation that fails there is one sentence naming the weights. torch's
+    allocator raises a RuntimeError, which the CLI words as a batch too large for memory, though the batch is
+    no part of a model's weights."""
+    try:
+        yield
+    except (MemoryError, RuntimeError) as error:
+        if not (isinstance(error, MemoryError) or _OUT_OF_MEMORY.search(str(error))):
+            raise
+        why = reason if isinstance(reason, str) else _what_failed(reason)
+        raise HwprofError(
+            f"{failed_on_meta} ({why}), and its real weights do not fit in the memory available "
+            f"({error_line(error)}): give hwprof more memory (other processes, a container's memory limit or "
+            "`ulimit -v` may leave less than the machine has)"
+        ) from None
+
+
+def _what_failed(error: BaseException) -> str:
     """The first sentence of torch's message, which says what failed; the sentences after it are torch's advice to
     its own developers ("please set torch.fx.experimental._config...", "If you are a Facebook employee ..."),
     no advice to a user of hwprof."""
