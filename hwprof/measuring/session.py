@@ -1539,7 +1539,15 @@ class _Session:
             elif result.over_budget:  # a sample of quick calls, not one call: said once for the run
                 self.overruns.append((result.measure_s, result.summary.median * result.iterations))
 
-        timed: list[tuple[Result, dict, RawSamples]] = []
+        timed: list[tuple[Result, dict, RawSamples]] = []  # latencies taken whose energy is still to come
+
+        def keep_without_energy() -> None:
+            """The latencies taken but not yet written, written without energy (flagged energy_interrupted): a run
+            stopped before their energy windows loses none of them, and a resume carries on after them."""
+            while timed:
+                result, measurement, samples = timed.pop(0)
+                measurement["power_flags"] = "energy_interrupted"
+                emit_item(result, measurement, samples)
 
         def on_done(result: Result) -> None:
             measurement = self._measurement(items[result.key], result)
@@ -1551,18 +1559,17 @@ class _Session:
                 emit_item(result, measurement, samples)
 
         try:
-            self.runner.measure(list(items.values()), on_done)
-            # Energy after the latency work: idle windows would otherwise let the GPU's clocks drop under
-            # the items still being timed; measure_energy warms each item up again under load.
-            for done, (result, measurement, samples) in enumerate(timed):
-                try:
+            try:
+                self.runner.measure(list(items.values()), on_done)
+                # Energy after the latency work: idle windows would otherwise let the GPU's clocks drop under
+                # the items still being timed; measure_energy warms each item up again under load.
+                while timed:
+                    result, measurement, samples = timed[0]
                     self._add_energy(items[result.key], measurement)
-                except BaseException:  # Ctrl-C, SIGTERM or a failure: the latencies taken are kept, without energy
-                    for result_left, left, samples_left in timed[done:]:
-                        left["power_flags"] = "energy_interrupted"
-                        emit_item(result_left, left, samples_left)
-                    raise
-                emit_item(result, measurement, samples)
+                    emit_item(*timed.pop(0))
+            except BaseException:  # Ctrl-C, SIGTERM or a failure, in the timing or the energy windows
+                keep_without_energy()
+                raise
         except ItemFailed as failure:
             raise HwprofError(self._timing_failure(spec, batch_size, seq_len, instances, failure)) from None
         except SystemExit as stop:  # the runner takes an item's exceptions, not a forward's sys.exit

@@ -1,0 +1,101 @@
+"""With a power sensor, a group's latencies wait for their energy windows until every item of it is timed; a model
+that failed (raised or called sys.exit) while the rest of the group was timed, or a Ctrl-C then, lost the latencies
+already taken. They are written flagged energy_interrupted, as a stop in the energy windows writes them, and a
+resume carries on after them."""
+
+import pytest
+import torch.nn as nn
+
+from fakes.scripted_sensor import ScriptedSensor
+from hwprof import measure
+from hwprof.dataset import read_dataset
+from hwprof.errors import HwprofError
+from hwprof.measuring.runner import Runner
+
+FAST = dict(power="rapl", precision=0.2, max_item_s=0.05, threads=1, seed=0, sweep_share=0, layers=True)
+
+
+class Switch:
+    """What the network does at batch size 2 (raise, exit or be interrupted), and whether it does it now: kept
+    outside the module, whose settings name it, so a mended one resumes under the same name."""
+
+    def __init__(self, failure: BaseException | None):
+        self.failure, self.armed = failure, False
+
+
+class Fails(nn.Module):
+    """A small network that fails as its switch says."""
+
+    def __init__(self, switch: Switch):
+        super().__init__()
+        self.first, self.second = nn.Linear(4, 8), nn.Linear(8, 4)
+        self.input_shape = (4,)
+        self.switch = switch
+
+    def forward(self, x):
+        if self.switch.armed and self.switch.failure is not None and x.shape[0] == 2:
+            raise self.switch.failure
+        return self.second(self.first(x).relu())
+
+
+@pytest.fixture
+def switch(monkeypatch):
+    """Each group's layers are timed before its network (which the runner samples until they are done) and the
+    switch is armed only in between: the failure comes once the layers' latencies are taken, never by chance."""
+    real_measure, switch = Runner.measure, Switch(None)
+
+    def measure_in_two(self, items, on_done=None):
+        layers = [item for item in items if item.key != "network"]
+        network = [item for item in items if item.key == "network"]
+        results = real_measure(self, layers, on_done)
+        switch.armed = True
+        try:
+            return results + real_measure(self, network, on_done)
+        finally:
+            switch.armed = False
+
+    monkeypatch.setattr(Runner, "measure", measure_in_two)
+    monkeypatch.setattr("hwprof.drivers.open_sensor", lambda *args: ScriptedSensor().open())
+    return switch
+
+
+@pytest.mark.parametrize(
+    "failure, said",
+    [(RuntimeError("bad batch"), "failed: RuntimeError: bad batch"), (SystemExit("stop"), "called sys.exit('stop')")],
+)
+def test_a_failure_while_timing_keeps_the_latencies_taken_before_it(switch, tmp_path, failure, said):
+    switch.failure = failure
+    module = Fails(switch)
+    out = tmp_path / "failed.parquet"
+    with pytest.raises(HwprofError) as raised:
+        measure([module], batch_sizes="1,2", out=str(out), **FAST)
+    sentence = raised.value.args[0]
+    assert f"{said}" in sentence and "on input (2, 4)" in sentence and "\n" not in sentence
+    assert f"the rows measured before it are kept in {out}: run the same command with --resume" in sentence
+    frame = read_dataset(out)
+    cut = frame[frame["batch_size"] == 2]
+    assert len(cut) >= 2 and (cut["layer_index"] >= 0).all()  # batch 2's layers, timed before the failure
+    assert (cut["power_flags"] == "energy_interrupted").all() and cut["energy_mj"].isna().all()
+    assert cut["latency_ms"].notna().all()
+    assert frame[frame["batch_size"] == 1]["energy_mj"].notna().all()
+
+    switch.failure = None  # the model mended: the resume times batch 2's network alone
+    resumed = measure([module], batch_sizes="1,2", out=str(out), resume=True, **FAST)
+    keys = ["batch_size", "layer_index"]
+    assert not resumed.duplicated(keys).any()
+    assert len(resumed) == len(frame) + 1
+    network = resumed[(resumed["batch_size"] == 2) & (resumed["layer_index"] < 0)]
+    assert len(network) == 1 and network["energy_mj"].notna().all()
+    kept = resumed[(resumed["batch_size"] == 2) & (resumed["layer_index"] >= 0)]
+    assert kept.set_index(keys)["latency_ms"].equals(cut.set_index(keys)["latency_ms"])
+
+
+def test_ctrl_c_while_timing_keeps_the_latencies_taken_before_it(switch, tmp_path):
+    switch.failure = KeyboardInterrupt()
+    module = Fails(switch)
+    out = tmp_path / "stopped.parquet"
+    with pytest.raises(KeyboardInterrupt):
+        measure([module], batch_sizes="2", out=str(out), **FAST)
+    frame = read_dataset(out)
+    assert len(frame) >= 2 and (frame["power_flags"] == "energy_interrupted").all()
+    assert frame["latency_ms"].notna().all()
