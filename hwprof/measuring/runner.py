@@ -80,10 +80,10 @@ class LoadUnknownWarning(HwprofWarning):
 
 
 class ItemFailed(Exception):
-    """An item's own code raised while it was timed (a model that fails after running before): the
-    caller, who knows what the item is, words the sentence."""
+    """An item's own code raised, or called sys.exit, while it was timed (a model that fails after running
+    before): the caller, who knows what the item is, words the sentence."""
 
-    def __init__(self, key: str, error: Exception) -> None:
+    def __init__(self, key: str, error: BaseException) -> None:
         super().__init__(key, error)
         self.key = key
         self.error = error
@@ -129,7 +129,7 @@ class Item:
             self.sync()
         except HwprofError:
             raise
-        except Exception as error:
+        except (Exception, SystemExit) as error:  # a forward's sys.exit is the model's failure, not hwprof's exit
             raise ItemFailed(self.key, error) from error
         elapsed = time.perf_counter() - start
         self.spent_s += elapsed

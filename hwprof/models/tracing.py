@@ -51,6 +51,7 @@ from hwprof.models.layers import (
     extract_layers_from_example,
     refuse_torchscript,
     run_and_extract,
+    run_failure,
 )
 
 META = torch.device("meta")
@@ -204,6 +205,9 @@ def trace_layers(
             args, kwargs = inputs.make(batch_size, seq_len, META, float_dtype, channels_last)
             layers, method = extract_layers_from_example(meta_module, args, kwargs, recipes=False)
         return Trace(layers, method, "meta", assumed=EVEN_ROUTING if shapes_only.routing.used else "")
+    except SystemExit as stop:  # a forward that exits on shapes alone exits on real tensors too: one sentence
+        described = inputs.describe(batch_size, seq_len, float_dtype)
+        raise HwprofError(run_failure(label or type(module).__name__, described, stop)) from None
     except Exception as error:  # any failure on meta: the real forward pass is the reference
         reason = _what_failed(error)
     if _all_meta(module):
