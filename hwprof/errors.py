@@ -59,6 +59,21 @@ def error_text(error: BaseException) -> str:
     return (str(error).strip().splitlines() or [type(error).__name__])[0]
 
 
+# what torch's allocators say when an allocation fails: CPU ("DefaultCPUAllocator: can't allocate memory: you tried
+# to allocate N bytes"), CUDA and MPS ("CUDA out of memory. Tried to allocate 2.00 GiB")
+_OUT_OF_MEMORY = re.compile(r"can't allocate memory|out of memory", re.IGNORECASE)
+
+
+def is_out_of_memory(error: BaseException) -> bool:
+    """Whether `error` is an allocation that failed: MemoryError, torch.OutOfMemoryError, or the RuntimeError a
+    CPU allocator raises."""
+    return (
+        isinstance(error, MemoryError)
+        or type(error).__name__ == "OutOfMemoryError"
+        or (isinstance(error, RuntimeError) and bool(_OUT_OF_MEMORY.search(str(error))))
+    )
+
+
 def error_line(error: BaseException) -> str:
     """An exception's type and the first line of its message, "RuntimeError: out of memory"."""
     text = (str(error).strip().splitlines() or [""])[0]

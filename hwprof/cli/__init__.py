@@ -15,7 +15,7 @@ import traceback
 
 import click
 
-from hwprof.errors import HwprofError, warnings_as_notes
+from hwprof.errors import HwprofError, is_out_of_memory, warnings_as_notes
 from hwprof.interrupts import Interrupted, sigterm_interrupts
 from hwprof.progress import bytes_text
 
@@ -142,20 +142,13 @@ def _devnull_onto(fd: int) -> None:
         os.close(devnull)
 
 
-# what torch's allocators say when an allocation fails: CPU ("DefaultCPUAllocator: can't allocate memory: you tried
-# to allocate N bytes"), CUDA and MPS ("CUDA out of memory. Tried to allocate 2.00 GiB")
-_OUT_OF_MEMORY = re.compile(r"can't allocate memory|out of memory", re.IGNORECASE)
 _ASKED = re.compile(r"tried to allocate (\d+) bytes|tried to allocate ([\d.]+ ?[KMGT]?i?B)\b", re.IGNORECASE)
 
 
 def out_of_memory(error: BaseException, command: str | None) -> str | None:
     """The sentence for an allocation that failed (MemoryError, torch.OutOfMemoryError or a CPU allocator's
     RuntimeError): the input's size, not a bug in hwprof; None for any other error."""
-    if not (
-        isinstance(error, MemoryError)
-        or type(error).__name__ == "OutOfMemoryError"
-        or (isinstance(error, RuntimeError) and _OUT_OF_MEMORY.search(str(error)))
-    ):
+    if not is_out_of_memory(error):
         return None
     found = _ASKED.search(str(error))
     asked = ""

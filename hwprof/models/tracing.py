@@ -32,7 +32,7 @@ from torch.overrides import TorchFunctionMode
 from torch.utils._device import DeviceContext, _device_constructors
 
 from hwprof.drivers.host import available_memory_bytes
-from hwprof.errors import HwprofError, error_line
+from hwprof.errors import HwprofError, error_line, is_out_of_memory
 from hwprof.models.inputs import (
     DEFAULT_SEQ_LEN,
     DTYPES,
@@ -259,11 +259,6 @@ def own_random_numbers() -> Iterator[None]:
         yield
 
 
-# what torch's allocators say when an allocation fails: the CPU's "DefaultCPUAllocator: can't allocate memory",
-# CUDA's and MPS's "out of memory"
-_OUT_OF_MEMORY = re.compile(r"can't allocate memory|out of memory", re.IGNORECASE)
-
-
 @contextmanager
 def weights_in_memory(failed_on_meta: str, reason: BaseException | str) -> Iterator[None]:
     """A block that makes a model's real weights for a prediction, since `failed_on_meta` (what could not be done
@@ -273,7 +268,7 @@ def weights_in_memory(failed_on_meta: str, reason: BaseException | str) -> Itera
     try:
         yield
     except (MemoryError, RuntimeError) as error:
-        if not (isinstance(error, MemoryError) or _OUT_OF_MEMORY.search(str(error))):
+        if not is_out_of_memory(error):
             raise
         why = reason if isinstance(reason, str) else _what_failed(reason)
         raise HwprofError(
