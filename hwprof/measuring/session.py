@@ -1040,18 +1040,6 @@ def _check_runs(spec: ModelSpec, options: MeasureOptions, execution: Execution, 
         ) from None
 
 
-def _exiting_item(stop: SystemExit) -> str:
-    """The key of the item whose call asked to exit, from the Item.run it passed through (the network's where
-    none is found): the runner turns what an item raises into ItemFailed, which names the item, but not an exit."""
-    key, frame = "network", stop.__traceback__
-    while frame is not None:
-        item = frame.tb_frame.f_locals.get("self")
-        if isinstance(item, Item):
-            key = item.key
-        frame = frame.tb_next
-    return key
-
-
 def _returned(frame: pd.DataFrame, runs: list[dict]) -> pd.DataFrame:
     """The frame measure returns, in the dataset's column dtypes, with its runs' provenance in
     attrs["provenance"]: as read_dataset and read_provenance read the file it wrote, so the machine, software
@@ -1571,9 +1559,6 @@ class _Session:
                 keep_without_energy()
                 raise
         except ItemFailed as failure:
-            raise HwprofError(self._timing_failure(spec, batch_size, seq_len, instances, failure)) from None
-        except SystemExit as stop:  # the runner takes an item's exceptions, not a forward's sys.exit
-            failure = ItemFailed(_exiting_item(stop), stop)
             raise HwprofError(self._timing_failure(spec, batch_size, seq_len, instances, failure)) from None
         return len(items)
 
