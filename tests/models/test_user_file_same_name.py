@@ -54,3 +54,49 @@ def test_the_same_file_measured_twice_merges(tmp_path, monkeypatch):
     second = measured(tmp_path / "a", monkeypatch, 8, "two.parquet")
     merge_datasets([first, second], tmp_path / "both.parquet")
     assert read_dataset(tmp_path / "both.parquet")["model"].tolist() == ["net.py:build"] * 2
+
+
+DYNAMIC = """
+import torch
+import torch.nn as nn
+
+RUNS = {runs}
+
+
+class EarlyExit(nn.Module):
+    \"\"\"Its second layer runs or not as a flag set when it is built: the work of one unchanged file differs
+    between runs, as an early exit's or a detector's does with its weights or inputs.\"\"\"
+
+    input_shape = (16,)
+
+    def __init__(self):
+        super().__init__()
+        self.first, self.second = nn.Linear(16, 16), nn.Linear(16, 16)
+        self.deep = RUNS > 1
+
+    def forward(self, x):
+        x = self.first(x)
+        return self.second(x) if self.deep else x
+
+
+def build():
+    return EarlyExit()
+"""
+
+
+def test_reruns_of_a_file_whose_work_varies_merge(tmp_path, monkeypatch):
+    """Same params, other MACs: an unchanged file whose work depends on its weights or inputs is rerun, not two
+    networks, so its datasets merge."""
+    outs = []
+    for runs in (1, 2):
+        (tmp_path / "a").mkdir(exist_ok=True)
+        (tmp_path / "a" / "net.py").write_text(DYNAMIC.format(runs=runs))
+        monkeypatch.chdir(tmp_path / "a")
+        out = tmp_path / f"run{runs}.parquet"
+        result = CliRunner().invoke(main, ["measure", "net.py:build", "--no-layers", *FAST, "--out", str(out)])
+        assert result.exit_code == 0, result.output
+        outs.append(out)
+    rows = [read_dataset(out).iloc[0] for out in outs]
+    assert rows[0]["params"] == rows[1]["params"] and rows[0]["flops"] != rows[1]["flops"]
+    merge_datasets(outs, tmp_path / "both.parquet")
+    assert len(read_dataset(tmp_path / "both.parquet")) == 2
