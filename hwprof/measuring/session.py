@@ -1174,12 +1174,14 @@ def _check_same_plan(writer, plan: dict) -> None:
 def _check_same_files(writer, before: dict | None, now: dict) -> None:
     """A resumed run builds each model file's network from the file the run it continues was measured from: an
     edited file (or another file the same path names from another folder) would put two networks under one name,
-    its earlier batch sizes one and the rest the other. A plan from before files were recorded is not checked."""
+    its earlier batch sizes one and the rest the other. The digest of the file's text decides, so a project folder
+    moved or copied elsewhere resumes; the path decides only for a file recorded without one. A plan from before
+    files were recorded is not checked."""
     for name, file in (before if isinstance(before, dict) else {}).items():
         current = now.get(name)
         if not isinstance(file, dict) or current is None:
             continue
-        if file.get("path") not in (None, current["path"]):
+        if file.get("digest") is None and file.get("path") not in (None, current["path"]):
             writer.close("failed")
             raise HwprofError(
                 f"{writer.path} was measured from {name} as {file['path']}, and {name} now names {current['path']}; "
@@ -1188,6 +1190,12 @@ def _check_same_files(writer, before: dict | None, now: dict) -> None:
             )
         if file.get("digest") not in (None, current["digest"]):
             writer.close("failed")
+            if file.get("path") not in (None, current["path"]):
+                raise HwprofError(
+                    f"{writer.path} was measured from {name} as {file['path']}, and {name} now names "
+                    f"{current['path']}, whose text differs; resuming would put two files' networks under one name: "
+                    f"resume it from the folder it was measured in, or measure this one to another {option('out')}"
+                )
             raise HwprofError(
                 f"{current['path']} changed since {writer.path} was measured from it ({name}); resuming would put "
                 f"two versions of {name} under one name: measure the changed one to another {option('out')}, or "

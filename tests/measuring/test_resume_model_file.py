@@ -1,6 +1,7 @@
 """`measure --resume` refuses a model file that changed since the run it continues, or that its path now names
 another file: the name is the path as typed, so the earlier batch sizes' rows (12,218 params) and the rest
-(47,466 after WIDTH 16 -> 32) read as one network. A plan from before files were recorded still resumes."""
+(47,466 after WIDTH 16 -> 32) read as one network. The file's digest decides, so a folder moved elsewhere with
+the same file resumes. A plan from before files were recorded still resumes."""
 
 import json
 
@@ -58,11 +59,39 @@ def test_a_resume_after_the_file_was_edited_is_refused_naming_it(cut_short, tmp_
 def test_a_resume_whose_path_names_another_file_is_refused(cut_short, tmp_path, monkeypatch):
     other = tmp_path / "b"
     other.mkdir()
-    (other / "net.py").write_text(NET.format(width=8))  # the same text, but not the file measured
+    (other / "net.py").write_text(NET.format(width=16))  # another file under the same name
     monkeypatch.chdir(other)
     result = measure(cut_short, "--resume")
     assert result.exit_code == 1, result.output
-    assert f"as {tmp_path / 'a' / 'net.py'}, and net.py:build now names {other / 'net.py'}" in result.output
+    assert f"as {tmp_path / 'a' / 'net.py'}, and net.py:build now names {other / 'net.py'}, whose text differs" in (
+        result.output
+    )
+
+
+def test_a_resume_after_the_folder_was_moved_carries_on(cut_short, tmp_path, monkeypatch):
+    """The digest decides, not the path: the same file in a folder moved elsewhere resumes."""
+    moved = tmp_path / "moved" / "a"
+    moved.parent.mkdir()
+    (tmp_path / "a").rename(moved)
+    monkeypatch.chdir(moved)
+    result = measure(cut_short, "--resume")
+    assert result.exit_code == 0, result.output
+    assert set(pd.read_parquet(cut_short)["batch_size"]) == {1, 2}
+
+
+def test_a_plan_recorded_without_a_digest_is_checked_by_its_path(cut_short, tmp_path, monkeypatch):
+    sidecar = cut_short.with_name(cut_short.name + ".json")
+    record = json.loads(sidecar.read_text())
+    for run in record["runs"]:
+        run["plan"]["model_files"]["net.py:build"]["digest"] = None
+    sidecar.write_text(json.dumps(record))
+    other = tmp_path / "b"
+    other.mkdir()
+    (other / "net.py").write_text(NET.format(width=8))
+    monkeypatch.chdir(other)
+    result = measure(cut_short, "--resume")
+    assert result.exit_code == 1, result.output
+    assert f"as {tmp_path / 'a' / 'net.py'}, and net.py:build now names {other / 'net.py'};" in result.output
 
 
 def test_the_same_file_resumes_and_a_plan_from_before_files_were_recorded_too(cut_short, tmp_path):
