@@ -555,6 +555,7 @@ def fit_op_model(
     always_train: np.ndarray | None = None,
     rate_limited: bool = False,
     sweeps_optional: bool = False,
+    judged: np.ndarray | None = None,
 ) -> tuple[LayerModel, np.ndarray]:
     """The chosen family's model for one op type, and its out-of-fold log predictions.
 
@@ -571,7 +572,9 @@ def fit_op_model(
     without them is a candidate too: a default run's sweep draws
     only a few configurations of a rare kind (three depthwise convolutions, two average pools),
     tiny ones whose launch cost a model then carries to a held-out family's large layers of that
-    kind. The sweep is kept unless leaving it out predicts the held-out families 2% better.
+    kind. The sweep is kept unless leaving it out predicts the held-out families 2% better: on the rows in
+    `judged` where given (a model shared by several ops is judged on the ops it costs once their family is held
+    out, not on the many it never costs then), and with none of them scored, the sweep is kept.
 
     The model carries its out-of-fold residuals (for intervals) and CV figures."""
     sweeps = np.zeros(len(y_log), dtype=bool) if always_train is None else np.asarray(always_train, dtype=bool)
@@ -596,12 +599,15 @@ def fit_op_model(
     errors = {name: weighted_log_rmse(oof[scored], y_log[scored], w[scored]) for name, (_, oof) in fitted.items()}
     chosen = min(errors, key=errors.get)
     model, oof = fitted[chosen]
-    if sweeps_optional and sweeps.any() and not sweeps[scored].any():  # family folds, sweeps in every training part
+    judge = scored if judged is None else scored[np.asarray(judged, dtype=bool)[scored]]
+    # family folds, sweeps in every training part
+    if sweeps_optional and sweeps.any() and not sweeps[scored].any() and judge.size:
         alone, alone_oof = _without_sweeps(
             z, y_log, groups, variables, candidates, family, relative_ci, sweeps, rate_limited
         )
         errors.update({f"{name}{WITHOUT_SWEEPS}": e for name, e in alone.cv["weighted_log_rmse"].items()})
-        if alone.cv["weighted_log_rmse"][alone.cv["family"]] < errors[chosen] * SWEEPS_MARGIN:
+        with_sweeps = weighted_log_rmse(oof[judge], y_log[judge], w[judge])
+        if weighted_log_rmse(alone_oof[judge], y_log[judge], w[judge]) < with_sweeps * SWEEPS_MARGIN:
             alone.cv = {**alone.cv, "weighted_log_rmse": errors}  # its rows: the ones it was fitted on
             alone.cv["family"] += WITHOUT_SWEEPS
             return alone, alone_oof

@@ -78,10 +78,7 @@ def fit_training_data(
     doc["domain"] = network_domain(data)
     predictor = Predictor(doc)
     if cv:
-        choices = {
-            target: {op: model["cv"]["family"] for op, model in entry["ops"].items()}
-            for target, entry in doc["layer_models"].items()
-        }
+        choices = {target: _model_choices(entry) for target, entry in doc["layer_models"].items()}
         latency_choice = doc["network_models"]["latency_ms"]
 
         def fit_fold(train: np.ndarray) -> Predictor | None:
@@ -303,7 +300,7 @@ def _fit_once(
 ) -> dict:
     """The predictor document fitted on the masked layer configurations and networks.
 
-    `choices` (target -> op -> "polynomial"|"trees"|"blend") reuses the model family picked
+    `choices` (target -> _model_choices: each op's, group's and the fallback's family) reuses the model family picked
     on all data, so refits inside cross-validation skip re-scoring the others, and score the
     layer models the predictor holds; `latency_choice` does the same for the network model
     (see _fit_network_targets).
@@ -332,6 +329,16 @@ def _fit_once(
     )
     groups_seen = sorted({op_group(record.op) for record in data.networks.layers})
     return new_document(data.device_name, variables, groups_seen, layer_docs, network_docs)
+
+
+def _model_choices(entry: dict) -> dict:
+    """The model family each of a target's models (`entry` of the predictor document) was fitted as, for a refit
+    in validation to fit the same: "ops" and "groups" map names to families, "fallback" is one (None: none)."""
+    return {
+        "ops": {op: model["cv"]["family"] for op, model in entry["ops"].items()},
+        "groups": {group: model["cv"]["family"] for group, model in entry["groups"].items()},
+        "fallback": entry["fallback"]["cv"]["family"] if entry["fallback"] else None,
+    }
 
 
 def _on_network_layers(data: TrainingData, per_config: np.ndarray) -> np.ndarray:
@@ -376,8 +383,11 @@ def _fit_layer_target(
     configs = data.layers["config"].to_numpy()
     out_of_fold = np.full(len(values), np.nan)
 
-    def fit_rows(rows: np.ndarray, columns: list[int], model_family: str, sweeps_optional: bool = False) -> LayerModel:
-        """The model of these rows; their out-of-fold predictions go to out_of_fold."""
+    def fit_rows(
+        rows: np.ndarray, columns: list[int], model_family: str, sweeps_optional: bool, judged: str | None = None
+    ) -> LayerModel:
+        """The model of these rows; their out-of-fold predictions go to out_of_fold. A shared model (`judged`: a
+        group's name or "fallback") leaves the sweeps out by its error on the ops it costs with their family out."""
         model, out_of_fold[rows] = fit_op_model(
             layer_z[rows],
             y_log[rows],
@@ -389,32 +399,39 @@ def _fit_layer_target(
             sweeps[rows],
             rate_limited,
             sweeps_optional,
+            None if judged is None else costed_by[rows] == judged,
         )
         return model
 
+    # auto, on all data, may leave the sweeps out of any model (see fit_op_model); a refit in validation replays that
+    sweeps_optional = choices is None and family == "auto"
     fallback, group_models = None, {}
+    op_groups = np.array([op_group(op) for op in ops])
+    costed_by = _costed_with_family_out(ops, op_groups, groups, usable)
     rows = np.flatnonzero(usable)
     if len(rows) >= MIN_ROWS:
         physical = [variables.index(name) for name in FALLBACK_VARIABLES]
-        fallback = fit_rows(rows, physical, "polynomial")
-        op_groups = np.array([op_group(op) for op in ops])
+        # a sweep of some ops bends what a shared model predicts for others: a held-out family's convolutions,
+        # costed by a fallback fitted mostly on 40 configurations each of a few element-wise ops
+        chosen = "polynomial" if choices is None else choices["fallback"] or "polynomial"
+        fallback = fit_rows(rows, physical, chosen, sweeps_optional, "fallback")
         for group in sorted(set(op_groups[usable]) - {"other"}):
             rows = np.flatnonzero(usable & (op_groups == group))
             if len(rows) >= MIN_ROWS:
-                group_models[group] = fit_rows(rows, physical, "polynomial")
+                chosen = "polynomial" if choices is None else choices["groups"].get(group, "polynomial")
+                group_models[group] = fit_rows(rows, physical, chosen, sweeps_optional, group)
     docs, measured_only = {}, {}
     for op in sorted(set(ops[usable])):
         rows = np.flatnonzero(usable & (ops == op))
-        if len(rows) >= MIN_ROWS and (choices is None or op in choices):
+        if len(rows) >= MIN_ROWS and (choices is None or op in choices["ops"]):
             # a matrix product fed tensors of several ranks (a classifier's rows and a transformer's tokens)
             # is described by its M, N and K; what in_dim1 means differs between its rows
             mixed = bool(gemm) and bool(np.any(layer_z[np.ix_(rows, gemm)])) and _ranks_differ(configs[rows])
-            # auto, on all data, may leave the sweep out of an op's model; a refit in validation replays that
             docs[op] = fit_rows(
                 rows,
                 unambiguous if mixed else all_columns,
-                family if choices is None else choices[op],
-                sweeps_optional=choices is None and family == "auto",
+                family if choices is None else choices["ops"][op],
+                sweeps_optional,
             ).to_json(variables)
         elif len(rows):  # costed by a group model, but these sizes were measured: a prediction there is covered
             measured_only[op] = ranges_json(training_range(layer_z[rows], all_columns), variables)
@@ -438,6 +455,25 @@ def _fit_layer_target(
         "offsets": offsets,
     }
     return entry, out_of_fold
+
+
+def _costed_with_family_out(ops: np.ndarray, op_groups: np.ndarray, families: np.ndarray, usable: np.ndarray):
+    """Per layer row, the model that costs it in a refit without its family: "op" (its op keeps MIN_ROWS rows),
+    its op group's name (the group does), else "fallback"; "" for sweeps and unusable rows, never held out."""
+    costed = np.full(len(ops), "", dtype=object)
+    for family in set(families[usable]) - {SWEEP_FAMILY}:
+        held = usable & (families == family)
+        kept = usable & (families != family)
+        op_rows = dict(zip(*np.unique(ops[kept], return_counts=True)))
+        group_rows = dict(zip(*np.unique(op_groups[kept], return_counts=True)))
+        for i in np.flatnonzero(held):
+            if op_rows.get(ops[i], 0) >= MIN_ROWS:
+                costed[i] = "op"
+            elif op_groups[i] != "other" and group_rows.get(op_groups[i], 0) >= MIN_ROWS:
+                costed[i] = op_groups[i]
+            else:
+                costed[i] = "fallback"
+    return costed
 
 
 def _ranks_differ(configs: np.ndarray) -> bool:
