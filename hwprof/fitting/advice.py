@@ -19,7 +19,7 @@ from hwprof.predictor.predictor import allocator_policy, measure_runs
 from hwprof.schema import ALLOCATOR_POLICIES, DEFAULT_CACHE_MODE
 
 MIN_FAMILIES = 3  # leave-one-family-out needs three families to hold out
-MIN_CONFIGS_PER_OP = 10  # fewer distinct measured configurations and an op's layer model extrapolates
+MIN_CONFIGS_PER_OP = 10  # fewer distinct configurations beyond one family's and an op's layer model extrapolates
 # run setting -> (its `hwprof measure` default, how a command line sets another value)
 MEASURE_SETTINGS = {
     "threads": (None, "--threads {}"),  # None: no fixed default (torch's depends on the machine), always given
@@ -101,20 +101,33 @@ def data_advice(
             f"intervals describe networks like these only; {fix}"
         )
     if layers and len(data.layers):
-        configs = data.layers.groupby("op").size()
+        beyond = _configs_beyond_largest_family(data.layers)
         in_networks = {record.op for record in data.networks.layers}
         sweepable = (in_networks & set(SAMPLERS)) - covered_ops
-        thin = sorted(op for op in sweepable if configs.get(op, 0) < MIN_CONFIGS_PER_OP)
+        thin = sorted(op for op in sweepable if beyond.get(op, 0) < MIN_CONFIGS_PER_OP)
         if thin:
             sweeps = " ".join(f"sweep:{op}" for op in thin)
             one = len(thin) == 1
             notes.append(
                 f"{', '.join(thin)} {'has' if one else 'have'} fewer than {MIN_CONFIGS_PER_OP} distinct measured "
-                f"layer configurations, so {'its layer model extrapolates' if one else 'their layer models extrapolate'}"
-                f" to the sizes of new networks; measure a sweep (`hwprof measure {sweeps}{flags} --out "
-                f"{output('sweeps')}`) and fit with it"
+                f"layer configurations beyond those of {'its' if one else 'their'} largest network family, so "
+                f"{'its layer model extrapolates' if one else 'their layer models extrapolate'} to the sizes of new "
+                f"networks (and, that family held out, validation scores {'it' if one else 'them'} on too few); "
+                f"measure a sweep (`hwprof measure {sweeps}{flags} --out {output('sweeps')}`) and fit with it"
             )
     return notes
+
+
+def _configs_beyond_largest_family(layers: pd.DataFrame) -> pd.Series:
+    """Per op, its distinct layer configurations less those of the network family that has the most of them: what
+    its model learns from when validation holds that family out. Sweeps are never held out, so all of theirs count;
+    an op whose configurations all come from one network family has none (conv2d of a resnet beside an mlp)."""
+    from hwprof.models.spec import SWEEP_FAMILY
+
+    networked = layers[layers["family"] != SWEEP_FAMILY]
+    largest = networked.groupby(["op", "family"]).size().groupby(level="op").max()
+    configs = layers.groupby("op").size()
+    return configs - largest.reindex(configs.index, fill_value=0)
 
 
 def ops_without_sweeps(doc: dict) -> list[str]:

@@ -10,7 +10,7 @@ def test_too_few_families_and_thin_ops_are_named_with_the_command_that_fixes_the
     said = []
     predictor = fit([write(frame, tmp_path / "small.parquet")], cv=False, progress=Notes(said.append))
     warnings = predictor.doc["training"]["warnings"]
-    (families,) = [w for w in warnings if "famil" in w]
+    (families,) = [w for w in warnings if w.startswith("the networks come from")]
     assert "2 families (alpha, beta)" in families and "hwprof measure" in families
     thin = [w for w in warnings if "distinct measured layer configurations" in w]
     assert thin and "sweep:" in thin[0]
@@ -79,9 +79,12 @@ def test_an_op_given_the_larger_sweeps_command_is_not_named_again_as_thin():
     frame = synthetic_frame(n_networks=4, seed=8, families=("alpha", "beta", "gamma"))
     data = training_data(frame, frame["device_name"].iloc[0], [])
     (thin,) = data_advice(data)
-    assert thin.startswith("linear has fewer than 10") and "its layer model extrapolates" in thin
-    assert "sweep:linear" in thin
-    assert data_advice(data, frozenset({"linear"})) == []
+    assert thin.startswith("linear, maxpool2d have fewer than 10") and "their layer models extrapolate" in thin
+    assert "sweep:linear sweep:maxpool2d" in thin
+    (rest,) = data_advice(data, frozenset({"linear"}))
+    assert rest.startswith("maxpool2d has fewer than 10") and "its layer model extrapolates" in rest
+    assert "sweep:linear" not in rest
+    assert data_advice(data, frozenset({"linear", "maxpool2d"})) == []
 
 
 def test_advised_commands_measure_as_the_data_was_measured(tmp_path):
@@ -92,7 +95,7 @@ def test_advised_commands_measure_as_the_data_was_measured(tmp_path):
     run = {"run_id": "a", "threads": threads, "device": "cuda:0", "execution": {"dtype": "float16"}}
     warnings = fit([_with_runs(frame, tmp_path / "t.csv", [run])], cv=False).doc["training"]["warnings"]
     flags = f" --threads {threads} --device cuda:0 --dtype float16 --out "
-    (families,) = [w for w in warnings if "famil" in w]
+    (families,) = [w for w in warnings if w.startswith("the networks come from")]
     assert f"hwprof measure resnet18 mobilenet_v2 vgg11{flags}more.parquet" in families
     (thin,) = [w for w in warnings if "distinct measured layer configurations" in w]
     assert f"{flags}sweeps.parquet" in thin
@@ -135,7 +138,7 @@ def test_advised_commands_name_outputs_that_do_not_exist_yet(tmp_path, monkeypat
     (tmp_path / "more.parquet.samples.parquet").write_bytes(b"")
     said = []
     fit([dataset], cv=False, progress=Notes(said.append))  # printed: the predictor file keeps plain names
-    (families,) = [w for w in said if "famil" in w]
+    (families,) = [w for w in said if "the networks come from" in w]
     (thin,) = [w for w in said if "distinct measured layer configurations" in w]
     assert "--out more_2.parquet`" in families
     assert "--out sweeps_3.parquet`" in thin
