@@ -12,6 +12,7 @@ a HwprofWarning, which the CLI shows as a `note:` line (warnings_as_notes).
 from __future__ import annotations
 
 import contextlib
+import functools
 import numbers
 import re
 import sys
@@ -128,8 +129,10 @@ class HwprofWarning(UserWarning):
     """Something a caller should know that stops nothing; filter hwprof's own warnings by this class."""
 
 
-# (category, text) of each warning shown in this process (in this command, within warnings_as_notes)
+# (category, text) of each warning shown in this process (in this command, within warnings_as_notes; in this
+# call of a function each_call_warns_afresh wraps)
 _shown: set[tuple[type, str]] = set()
+_in_call = False  # within a call each_call_warns_afresh wraps
 
 
 def warn(text: str, category: type[HwprofWarning] = HwprofWarning) -> None:
@@ -145,6 +148,25 @@ def warn(text: str, category: type[HwprofWarning] = HwprofWarning) -> None:
         frame, level = frame.f_back, level + 1
     warnings.warn(text, category, stacklevel=level)
     _shown.add(key)
+
+
+def each_call_warns_afresh(function: Callable) -> Callable:
+    """`function` (measure, read_dataset, merge, fit, evaluate: calls about one run or dataset) says each of its
+    warnings once per call, as a command does: a notebook measuring twice is told twice that power is
+    unavailable. Predicting keeps the process's once, since a design loop calls it thousands of times."""
+
+    @functools.wraps(function)
+    def each_call(*args, **kwargs):
+        global _shown, _in_call
+        if _in_call or _command_line:  # within another such call, or a command: its own once holds
+            return function(*args, **kwargs)
+        outer, _shown, _in_call = _shown, set(), True
+        try:
+            return function(*args, **kwargs)
+        finally:
+            _shown, _in_call = outer, False
+
+    return each_call
 
 
 def forget_shown_warnings() -> None:

@@ -44,3 +44,24 @@ def test_each_command_shows_its_notes_once():
             warn("a note of the command")
             warn("a note of the command")
         assert notes == ["note: a note of the command"]
+
+
+def test_each_public_call_about_a_dataset_warns_afresh(tmp_path):
+    """A notebook reading (or measuring, fitting) twice is told twice: the once is per call there, kept per
+    process only for predicting, which a design loop calls thousands of times."""
+    import sys
+    from pathlib import Path
+
+    import hwprof
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent / "dataset"))
+    from test_unfinished import killed_run
+
+    path = tmp_path / "killed.parquet"
+    killed_run(path)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for _ in range(2):
+            hwprof.read_dataset(path)
+    unfinished = [w for w in caught if issubclass(w.category, hwprof.UnfinishedDatasetWarning)]
+    assert len(unfinished) == 2
