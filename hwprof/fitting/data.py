@@ -339,7 +339,7 @@ def distrusted_rows(frame: pd.DataFrame, shown_rows: int = 3) -> str | None:
     rows whose contended bursts were discarded at measure time kept only quiet ones and are trusted."""
     if "other_cpu_share" not in frame.columns:
         return None
-    share = pd.to_numeric(frame["other_cpu_share"], errors="coerce")
+    share = pd.to_numeric(frame["other_cpu_share"], errors="coerce").clip(upper=1.0)  # coarse ticks overshoot
     contended = share > CONTENDED_SHARE
     if not contended.any():
         return None
@@ -677,7 +677,7 @@ def _relative_ci(rows: pd.DataFrame) -> pd.Series:
     least_precise = np.fmax(UNSTABLE_RELATIVE_CI, relative[~unbounded].max())  # fmax skips the NaN of no bounded row
     relative = relative.where(~unbounded, least_precise)
     if "other_cpu_share" in rows.columns:
-        share = pd.to_numeric(rows["other_cpu_share"], errors="coerce").fillna(0.0).clip(lower=0.0)
+        share = pd.to_numeric(rows["other_cpu_share"], errors="coerce").fillna(0.0).clip(lower=0.0, upper=1.0)
         relative = np.sqrt(relative**2 + share**2)
     return relative
 
