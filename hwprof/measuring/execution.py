@@ -104,8 +104,8 @@ class Execution:
         }
 
     def prepare(self, module: torch.nn.Module, device: torch.device) -> torch.nn.Module:
-        """The module on the device, in the dtype and layout of this run (converted in place, as .to does). One whose
-        weights mix the run's dtype with others on purpose keeps them (mixes_in), as a float32 run keeps any."""
+        """The module on the device, in the dtype and layout of this run (converted in place, as .to does). One mostly
+        in the run's dtype beside other float dtypes keeps them (mixes_in), as a float32 run keeps any."""
         converts = self.dtype != "float32" and not mixes_in(module, self.torch_dtype)
         module = module.to(device=device, dtype=self.torch_dtype) if converts else module.to(device)
         if self.channels_last:

@@ -46,7 +46,9 @@ from hwprof.models.inputs import (
     InputSpec,
     ModelInputs,
     check_module_weights,
+    kept_mixed_note,
     mixed_weights_advice,
+    mixes_in,
     parse_seq_lens,
     with_lazy_weights_made,
 )
@@ -623,6 +625,8 @@ def _checked_specs(
     for model in models:
         spec = _spec_of(model, options)
         check_module_weights(spec.module, execution.dtype, spec.name, "measure")  # a factory's (.double()) too
+        if execution.dtype != "float32" and mixes_in(spec.module, execution.torch_dtype):
+            warn(kept_mixed_note(spec.module, execution.torch_dtype, spec.name))
         if run_each and spec.sweep is None:
             _check_runs(spec, options, execution, device)
         if options.channels_last and not _lays_out_nhwc(spec):

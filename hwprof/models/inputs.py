@@ -61,12 +61,50 @@ def check_module_weights(module: torch.nn.Module, dtype: str, label: str, verb: 
     )
 
 
+def weight_shares(module: torch.nn.Module) -> dict[torch.dtype, float]:
+    """The share of a module's float parameter elements in each dtype, largest first; a lazy layer's weights, not
+    made yet (nn.LazyLinear), have no size to count."""
+    from torch.nn.parameter import is_lazy
+
+    counts: dict[torch.dtype, int] = {}
+    for p in module.parameters():
+        if p.is_floating_point() and not is_lazy(p):
+            counts[p.dtype] = counts.get(p.dtype, 0) + p.numel()
+    total = sum(counts.values()) or 1
+    return {dtype: count / total for dtype, count in sorted(counts.items(), key=lambda item: -item[1])}
+
+
 def mixes_in(module: torch.nn.Module, dtype: torch.dtype) -> bool:
-    """Whether a module's weights mix `dtype` with other float dtypes on purpose (a float32 LayerNorm in a
-    bfloat16 model, Hugging Face's _keep_in_fp32_modules): converting it whole to `dtype` would undo the mix and
-    break the forward that relies on it, so a run in `dtype` takes it as it is, each layer in its own dtype."""
-    held = {p.dtype for p in module.parameters() if p.is_floating_point()}
-    return dtype in held and len(held) > 1
+    """Whether a module is already in `dtype` beside other float dtypes: `dtype` holds most of its float parameter
+    elements, the others a few layers kept apart (a float32 LayerNorm in a bfloat16 model, Hugging Face's
+    _keep_in_fp32_modules). Converting it whole would undo the mix and break the forward that relies on it, so a
+    run in `dtype` takes it as it is, each layer in its own dtype. A model mostly in another dtype with a stray
+    `dtype` parameter is converted, as the run asks."""
+    shares = weight_shares(module)
+    return len(shares) > 1 and shares.get(dtype, 0.0) > 0.5
+
+
+def kept_mixed_note(module: torch.nn.Module, dtype: torch.dtype, label: str) -> str:
+    """What a run in `dtype` says of a module it takes as it is (mixes_in): its layers in other dtypes run in
+    theirs, which the dtype of its network row does not say."""
+    shares = ", ".join(
+        f"{_percent(share)} {str(held).removeprefix('torch.')}" for held, share in weight_shares(module).items()
+    )
+    run = str(dtype).removeprefix("torch.")
+    return (
+        f"{label} is run as it is at {run}, not converted, since most of its float parameter elements are {run} "
+        f"({shares}): its layers in other dtypes run in theirs, as its forward may rely on; convert it with "
+        f"module.to(torch.{run}) to run it all in {run}"
+    )
+
+
+def _percent(share: float) -> str:
+    """A share as a percentage that never reads as all or nothing where it is not."""
+    if 0 < share < 0.001:
+        return "under 0.1%"
+    if 0.999 < share < 1:
+        return "over 99.9%"
+    return f"{share:.1%}"
 
 
 def mixed_weights_advice(module: torch.nn.Module, dtype: str) -> str:

@@ -32,7 +32,7 @@ from torch.overrides import TorchFunctionMode
 from torch.utils._device import DeviceContext, _device_constructors
 
 from hwprof.drivers.host import available_memory_bytes
-from hwprof.errors import HwprofError, error_line, is_out_of_memory
+from hwprof.errors import HwprofError, error_line, is_out_of_memory, warn
 from hwprof.models.inputs import (
     DEFAULT_SEQ_LEN,
     DTYPES,
@@ -41,6 +41,7 @@ from hwprof.models.inputs import (
     copy_module,
     hookless_copy,
     hooks_left_behind,
+    kept_mixed_note,
     mixes_in,
 )
 from hwprof.models.layers import (
@@ -198,6 +199,8 @@ def trace_layers(
     refuse_torchscript(module, label or type(module).__name__)
     inputs = input_shape if isinstance(input_shape, ModelInputs) else ModelInputs.from_shape(input_shape)
     float_dtype = DTYPES[dtype]
+    if float_dtype != torch.float32 and mixes_in(module, float_dtype):
+        warn(kept_mixed_note(module, float_dtype, label or type(module).__name__))
     try:
         meta_module = _as_run(module if _all_meta(module) else meta_copy(module), float_dtype, channels_last)
         shapes_only = _ShapesOnly()
@@ -286,8 +289,8 @@ def _what_failed(error: BaseException) -> str:
 
 
 def _as_run(module: nn.Module, dtype: torch.dtype, channels_last: bool) -> nn.Module:
-    """`module` in the dtype and layout of the run (in place; callers pass a copy of the user's module). One whose
-    weights mix the run's dtype with others keeps them (mixes_in), as at float32."""
+    """`module` in the dtype and layout of the run (in place; callers pass a copy of the user's module). One mostly
+    in the run's dtype beside other float dtypes keeps them (mixes_in), as at float32."""
     if dtype != torch.float32 and not mixes_in(module, dtype):
         module = module.to(dtype=dtype)
     return to_channels_last(module) if channels_last else module

@@ -1,13 +1,15 @@
 """A module whose weights mix the run's dtype with others on purpose (bfloat16 Linears around a float32 LayerNorm,
 as Hugging Face's _keep_in_fp32_modules keeps them) is measured as it is at that dtype: converting it whole broke
-its float32 LayerNorm, and no dtype could measure it. A model in one dtype is converted as before."""
+its float32 LayerNorm, and no dtype could measure it, and it says so. A model in one dtype is converted as before,
+and so is a float32 model holding a stray bfloat16 parameter: the run's dtype must hold most of a module's weights
+for the module to count as in it (taken as it is, that one was timed in float32 and labelled bfloat16)."""
 
 import pytest
 import torch
 import torch.nn as nn
 
 import hwprof
-from hwprof.errors import HwprofError
+from hwprof.errors import HwprofError, HwprofWarning
 from hwprof.models.inputs import ModelInputs
 from hwprof.models.tracing import _conversions, trace_layers
 
@@ -30,9 +32,29 @@ def mixed() -> nn.Module:
     return net
 
 
+class Stray(nn.Module):
+    """A float32 MLP with one bfloat16 parameter (as a checkpoint may leave one); `cast`: its forward follows its
+    weights' dtype, as one written for any dtype does."""
+
+    def __init__(self, cast: bool):
+        super().__init__()
+        self.fc1, self.fc2 = nn.Linear(16, 32), nn.Linear(32, 8)
+        self.scale = nn.Parameter(torch.ones(1, dtype=torch.bfloat16))
+        self.cast = cast
+
+    def forward(self, x):
+        if self.cast:
+            x = x.to(self.fc1.weight.dtype)
+        return self.fc2(torch.relu(self.fc1(x))) * self.scale
+
+
+STRAY_ELEMENTS = 16 * 32 + 32 + 32 * 8 + 8 + 1
+
+
 def test_a_module_mixing_the_runs_dtype_is_measured_as_it_is():
     net = mixed()
-    frame = hwprof.measure([(net, torch.randn(1, 16, dtype=torch.bfloat16))], dtype="bfloat16", **FAST)
+    with pytest.warns(HwprofWarning, match=r"is run as it is at bfloat16.*\(92\.7% bfloat16, 7\.3% float32\)"):
+        frame = hwprof.measure([(net, torch.randn(1, 16, dtype=torch.bfloat16))], dtype="bfloat16", **FAST)
     configs = dict(zip(frame["op"], frame["config"]))
     assert '"dtype":"bfloat16"' in configs["linear"]
     assert "bfloat16" not in configs["layernorm"]  # timed in float32, as the model runs it
@@ -45,8 +67,24 @@ def test_a_float32_run_of_a_mixed_module_says_which_dtype_measures_it():
         hwprof.measure([(mixed(), torch.randn(1, 16, dtype=torch.bfloat16))], **FAST)
 
 
+@pytest.mark.parametrize("cast", [True, False])
+def test_a_float32_module_with_a_stray_bfloat16_parameter_is_converted(cast, recwarn):
+    frame = hwprof.measure([(Stray(cast), torch.randn(1, 16))], dtype="bfloat16", layers=False, **FAST)
+    network = frame[frame["op"] == "network"].iloc[0]
+    assert network["weight_bytes"] == 2 * STRAY_ELEMENTS  # all bfloat16, not float32 beside one bfloat16
+    assert network["output_bytes"] == 2 * 8
+    assert not [w for w in recwarn if "is run as it is" in str(w.message)]
+
+
+def test_predict_converts_a_stray_bfloat16_parameter_as_measure_does():
+    assert _conversions(Stray(True), torch.bfloat16, False, None) == ["module.to(torch.bfloat16)"]
+    trace = trace_layers(Stray(False), ModelInputs.from_shape((16,)), dtype="bfloat16")
+    assert sum(layer.weight_bytes for layer in trace.layers) == 2 * STRAY_ELEMENTS
+
+
 def test_predict_traces_a_mixed_module_as_measure_runs_it():
-    trace = trace_layers(mixed(), ModelInputs.from_shape((16,)), dtype="bfloat16")
+    with pytest.warns(HwprofWarning, match=r"Sequential is run as it is at bfloat16.*92\.7% bfloat16, 7\.3% float32"):
+        trace = trace_layers(mixed(), ModelInputs.from_shape((16,)), dtype="bfloat16")
     norms = [layer for layer in trace.layers if layer.op == "layernorm"]
     assert [layer.weight_bytes for layer in norms] == [2 * 32 * 4]  # its float32 weight and bias, as measure runs it
 
