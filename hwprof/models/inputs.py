@@ -109,15 +109,41 @@ def _percent(share: float) -> str:
 
 def mixed_weights_advice(module: torch.nn.Module, dtype: str) -> str:
     """For a module that failed at a float32 run whose weights mix float32 with a half dtype: the run made its
-    float inputs float32, where its half layers may want their own dtype, which that dtype's run feeds them."""
+    float inputs float32, where its half layers may want their own dtype. Where that dtype holds most of its
+    weights, that dtype's run takes it as it is (mixes_in) and feeds them; where it does not, that run converts
+    it whole, so the advice is to convert its few half layers, or the whole model."""
     held = sorted({str(p.dtype).removeprefix("torch.") for p in module.parameters() if p.is_floating_point()})
     own = [name for name in held if name in COMPUTE_DTYPES and name != "float32"]
     if dtype != "float32" or "float32" not in held or not own:
         return ""
+    kept = [name for name in own if mixes_in(module, DTYPES[name])]
+    if kept:
+        return (
+            f"; its weights mix {' and '.join(held)}, and this float32 run made its float inputs float32: "
+            f"{option('dtype', kept[0])} measures it as it is, its float32 weights kept, on {kept[0]} inputs"
+        )
+    found = weight_shares(module)
+    shares = ", ".join(f"{_percent(share)} {str(held).removeprefix('torch.')}" for held, share in found.items())
+    most = "mostly float32" if found.get(torch.float32, 0.0) > 0.5 else "split"
     return (
-        f"; its weights mix {' and '.join(held)}, and this float32 run made its float inputs float32: "
-        f"{option('dtype', own[0])} measures it as it is, its float32 weights kept, on {own[0]} inputs"
+        f"; its weights are {most} ({shares}), with layers in {' and '.join(own)}"
+        f"{_half_layers(module)}: convert those layers with module.float() to run it in float32, or pass "
+        f"{option('dtype', own[0])}, which converts the whole model to {own[0]}"
     )
+
+
+def _half_layers(module: torch.nn.Module, most: int = 3) -> str:
+    """The names of the layers holding a module's own half-precision parameters, the first few of them, as
+    " (fc2, head)"; empty where only the module itself holds them."""
+    names = [
+        name
+        for name, part in module.named_modules()
+        if name and any(p.dtype in (torch.float16, torch.bfloat16) for p in part.parameters(recurse=False))
+    ]
+    if not names:
+        return ""
+    more = f" and {len(names) - most} more" if len(names) > most else ""
+    return f" ({', '.join(names[:most])}{more})"
 
 
 def computed_tensors(module: torch.nn.Module) -> list[torch.Tensor]:

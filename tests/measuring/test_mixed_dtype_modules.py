@@ -94,3 +94,27 @@ def test_a_module_in_one_dtype_with_a_float32_buffer_is_converted_as_before():
     net.register_buffer("scale", torch.ones(8))
     assert _conversions(net, torch.bfloat16, False, None) == ["module.to(torch.bfloat16)"]
     assert _conversions(nn.Linear(16, 8), torch.bfloat16, False, None) == ["module.to(torch.bfloat16)"]
+
+
+class MostlyFloat32(nn.Module):
+    """A float32 Linear before a small bfloat16 head, whose forward does not cast: it runs at no dtype as it is."""
+
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Linear(64, 64)
+        self.head = nn.Linear(64, 2).to(torch.bfloat16)
+
+    def forward(self, x):
+        return self.head(self.body(x))
+
+
+def test_a_float32_run_of_a_mostly_float32_module_does_not_promise_bfloat16_keeps_it():
+    """A bfloat16 run converts this module whole (bfloat16 holds 3% of it), so the advice names its bfloat16
+    layers to convert, not a dtype that would take it as it is."""
+    with pytest.raises(HwprofError) as failure:
+        hwprof.measure([(MostlyFloat32(), torch.randn(1, 64))], layers=False, **FAST)
+    message = str(failure.value)
+    assert "measures it as it is" not in message
+    assert "mostly float32 (97.0% float32, 3.0% bfloat16)" in message
+    assert "bfloat16 (head): convert those layers with module.float()" in message
+    assert "which converts the whole model to bfloat16" in message
