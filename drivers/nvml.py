@@ -170,23 +170,42 @@ def error_reason(pynvml, error, what: str) -> str:
     return f"{what} is unavailable, because NVML answered '{error}'; {why}"
 
 
-def _visible_entries() -> list[str] | None:
-    """The CUDA_VISIBLE_DEVICES entries CUDA takes, cuda:0 first; None where the variable is unset."""
+def _visible_entries(pynvml) -> list[str] | None:
+    """The CUDA_VISIBLE_DEVICES entries CUDA takes, cuda:0 first; None where the variable is unset. CUDA reads the
+    list up to its first entry that it cannot parse or that names no device, an index past the GPUs or a UUID no
+    GPU has: "If an invalid index is encountered, only devices with indices that appear before the invalid index
+    in the list are visible" (CUDA Programming Guide, CUDA Environment Variables, CUDA_VISIBLE_DEVICES), so with 4
+    GPUs 1,7,2 exposes GPU 1 alone. The sensor's mapping and the devices listing both read the list so."""
     visible = os.environ.get("CUDA_VISIBLE_DEVICES")
     if visible is None:
         return None
+    count = pynvml.nvmlDeviceGetCount()
     entries = []
     for entry in (e.strip() for e in visible.split(",")):
         if not entry or not (entry.isdigit() or entry.startswith(("GPU-", "MIG-"))):
-            break  # CUDA ignores the list from the first entry it cannot parse
+            break
+        if (entry.isdigit() and int(entry) >= count) or (entry.startswith("GPU-") and _names_no_gpu(pynvml, entry)):
+            break
         entries.append(entry)
     return entries
 
 
-def _visible_selector(cuda_index: int) -> tuple[int | str, str]:
+def _names_no_gpu(pynvml, prefix: str) -> bool:
+    """Whether no GPU's UUID starts with `prefix`, every GPU read; a GPU this process may not open might be the one
+    meant, so then the entry is kept, and _handle_by_uuid_prefix names the GPU that refused."""
+    for index in range(pynvml.nvmlDeviceGetCount()):
+        try:
+            if _text(pynvml.nvmlDeviceGetUUID(pynvml.nvmlDeviceGetHandleByIndex(index))).startswith(prefix):
+                return False
+        except pynvml.NVMLError:
+            return False
+    return True
+
+
+def _visible_selector(pynvml, cuda_index: int) -> tuple[int | str, str]:
     """What CUDA_VISIBLE_DEVICES makes of cuda:N: an NVML index or a UUID prefix, and how it was found."""
     visible = os.environ.get("CUDA_VISIBLE_DEVICES")
-    entries = _visible_entries()
+    entries = _visible_entries(pynvml)
     if entries is None:
         return cuda_index, (
             "cuda index taken as NVML index (PCI bus order; CUDA orders fastest first unless "
@@ -195,7 +214,7 @@ def _visible_selector(cuda_index: int) -> tuple[int | str, str]:
     if cuda_index >= len(entries):
         raise SensorUnavailable(
             f"cuda:{cuda_index} is not visible: CUDA_VISIBLE_DEVICES='{visible}' exposes "
-            f"{len(entries)} device(s); pick an index below {len(entries)} or change the variable"
+            f"{len(entries)} device(s){_where_cuda_stops(pynvml, visible, len(entries))}; pick an index below {len(entries)} or change the variable"
         )
     entry = entries[cuda_index]
     if entry.startswith("MIG-"):
@@ -206,6 +225,22 @@ def _visible_selector(cuda_index: int) -> tuple[int | str, str]:
     if entry.isdigit():
         return int(entry), f"CUDA_VISIBLE_DEVICES entry {cuda_index} = NVML index {entry} (assumes PCI bus order)"
     return entry, f"CUDA_VISIBLE_DEVICES entry {cuda_index} = {entry}"
+
+
+def _where_cuda_stops(pynvml, visible: str, taken: int) -> str:
+    """Why CUDA reads no further than `taken` entries of CUDA_VISIBLE_DEVICES, as " (CUDA stops reading it at
+    '7', ...)"; empty where it reads them all or the variable is empty."""
+    listed = [entry.strip() for entry in visible.split(",")]
+    if not visible.strip() or taken >= len(listed):
+        return ""
+    entry, count = listed[taken], pynvml.nvmlDeviceGetCount()
+    if entry.startswith("GPU-"):
+        why = f"which matches 0 of the {count} GPUs"
+    elif entry.isdigit():
+        why = f"past the {count} GPU(s) NVML sees"
+    else:
+        why = "which names no device"
+    return f" (CUDA stops reading it at {entry!r}, {why})"
 
 
 def _torch_uuid(cuda_index: int) -> str | None:
@@ -293,7 +328,7 @@ def _cuda_handle(pynvml, cuda_index: int, device: str):
     handle = _handle_by_cuda_uuid(pynvml, torch_uuid) if torch_uuid else None
     how = "matched by UUID reported by CUDA"
     if handle is None:
-        selector, how = _visible_selector(cuda_index)
+        selector, how = _visible_selector(pynvml, cuda_index)
         if isinstance(selector, str):
             handle = _handle_by_uuid_prefix(pynvml, selector)
         else:
@@ -321,7 +356,7 @@ def mapping_certain(pynvml, how: str) -> bool:
 def cuda_names(pynvml) -> dict[int, tuple[str, bool]]:
     """NVML index -> (the cuda:N that `--device` names it by, whether that match is certain), found as
     resolve_handle finds the GPU of cuda:N; GPUs CUDA_VISIBLE_DEVICES hides, and MIG slices, have none."""
-    entries = _visible_entries()
+    entries = _visible_entries(pynvml)
     names = {}
     for cuda_index in range(pynvml.nvmlDeviceGetCount() if entries is None else len(entries)):
         try:

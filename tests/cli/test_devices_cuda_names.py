@@ -9,6 +9,7 @@ from click.testing import CliRunner
 
 from fakes.fake_pynvml import FakeGpu, install
 from hwprof.cli import main
+from hwprof.drivers.base import SensorUnavailable
 from hwprof.drivers.nvml import NvmlSensor
 
 UUIDS = ["GPU-aaaa", "GPU-bbbb", "GPU-cccc", "GPU-dddd"]
@@ -74,3 +75,19 @@ def test_pci_order_or_a_uuid_makes_the_name_certain(four_gpus, monkeypatch):
     listed, sensors = gpus()
     assert {name: gpu["cuda"] for name, gpu in listed.items() if gpu["cuda"]} == {"nvml:2": "cuda:0"}
     assert listed["nvml:2"]["cuda_mapping_certain"] and sensors["nvml:2"]["use"] == "--device cuda:0"
+
+
+@pytest.mark.parametrize("visible", ["1,7,2", "1,GPU-ffff,2"])
+def test_cuda_visible_devices_stops_at_the_first_entry_that_names_no_gpu(four_gpus, monkeypatch, visible):
+    """CUDA exposes only the devices listed before an index past the GPUs or a UUID no GPU has (CUDA Programming
+    Guide, CUDA_VISIBLE_DEVICES): GPU 2, listed after it, has no cuda:N, in the listing and for the sensor."""
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", visible)
+    listed, sensors = gpus()
+    assert {name: gpu["cuda"] for name, gpu in listed.items() if gpu["cuda"]} == {"nvml:1": "cuda:0"}
+    assert listed["nvml:2"]["hidden_by_cuda_visible_devices"] and not sensors["nvml:2"]["usable"]
+    assert [name for name, sensor in sensors.items() if sensor["usable"]] == ["nvml:1"]
+    with pytest.raises(
+        SensorUnavailable,
+        match=r"exposes 1 device\(s\) \(CUDA stops reading it at '(7', past the 4|GPU-ffff', which matches 0 of the 4)",
+    ):
+        NvmlSensor("cuda:1")
