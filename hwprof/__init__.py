@@ -33,7 +33,6 @@ _LAZY = {
 }
 
 __all__ = ["HwprofError", "HwprofWarning", "UnfinishedDatasetWarning", "__version__", *_LAZY]
-_EACH_CALL_WARNS = {"measure", "read_dataset", "merge", "fit", "evaluate"}  # see each_call_warns_afresh
 
 
 def __getattr__(name):
@@ -42,18 +41,14 @@ def __getattr__(name):
         import random
         import sys
 
-        from hwprof.errors import each_call_warns_afresh
-
         module, attribute = _LAZY[name]
         if module in sys.modules:
-            found = getattr(sys.modules[module], attribute)
-        else:
-            state = random.getstate()  # loading must not draw from the host's generator: rich, which sklearn
-            try:  # loads for fit, draws a number as it loads
-                found = getattr(importlib.import_module(module), attribute)
-            finally:
-                random.setstate(state)
-        return each_call_warns_afresh(found) if name in _EACH_CALL_WARNS else found
+            return getattr(sys.modules[module], attribute)
+        state = random.getstate()  # loading must not draw from the host's generator: rich, which sklearn loads
+        try:  # for fit, draws a number as it loads
+            return getattr(importlib.import_module(module), attribute)
+        finally:
+            random.setstate(state)
     raise AttributeError(f"module 'hwprof' has no attribute {name!r}")
 
 

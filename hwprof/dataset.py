@@ -24,7 +24,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from hwprof.errors import HwprofError, UnfinishedDatasetWarning, error_text, option, shown, true_or_false, warn
+from hwprof.errors import (
+    HwprofError,
+    UnfinishedDatasetWarning,
+    each_call_warns_afresh,
+    error_text,
+    option,
+    shown,
+    true_or_false,
+    warn,
+)
 from hwprof.files import (
     JOURNAL_SUFFIX,
     LOCK_SUFFIX,
@@ -585,6 +594,7 @@ def _with_settings_before_recorded(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
+@each_call_warns_afresh
 def read_dataset(paths: str | os.PathLike | Iterable[str | os.PathLike]) -> pd.DataFrame:
     """One checked, typed table from one or more hwprof datasets (Parquet or CSV): a path or a list of them.
 
@@ -1226,6 +1236,7 @@ def _finished_shards(shards: list[Path], skip_unfinished: bool) -> tuple[list[Pa
     return kept, skipped
 
 
+@each_call_warns_afresh
 def merge_datasets(
     shards: str | os.PathLike | Iterable[str | os.PathLike],
     out: str | os.PathLike,

@@ -12,6 +12,7 @@ a HwprofWarning, which the CLI shows as a `note:` line (warnings_as_notes).
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import functools
 import numbers
 import re
@@ -129,10 +130,12 @@ class HwprofWarning(UserWarning):
     """Something a caller should know that stops nothing; filter hwprof's own warnings by this class."""
 
 
-# (category, text) of each warning shown in this process (in this command, within warnings_as_notes; in this
-# call of a function each_call_warns_afresh wraps)
+# (category, text) of each warning shown in this process (in this command, within warnings_as_notes)
 _shown: set[tuple[type, str]] = set()
-_in_call = False  # within a call each_call_warns_afresh wraps
+# those shown in this call of a function each_call_warns_afresh wraps (None outside one), per thread and task
+_shown_in_call: contextvars.ContextVar[set[tuple[type, str]] | None] = contextvars.ContextVar(
+    "hwprof_shown_in_call", default=None
+)
 
 
 def warn(text: str, category: type[HwprofWarning] = HwprofWarning) -> None:
@@ -141,30 +144,32 @@ def warn(text: str, category: type[HwprofWarning] = HwprofWarning) -> None:
     (pandas does, inside every predict), so it let a loop print one warning at every call. A caller's filters
     still see the first: one they turned into an error is raised again the next time."""
     key = (category, text)
-    if key in _shown:
+    in_call = _shown_in_call.get()
+    shown = _shown if in_call is None else in_call
+    if key in shown:
         return
     frame, level = sys._getframe(1), 2
     while frame.f_back is not None and frame.f_globals.get("__name__", "").partition(".")[0] == "hwprof":
         frame, level = frame.f_back, level + 1
     warnings.warn(text, category, stacklevel=level)
-    _shown.add(key)
+    shown.add(key)
 
 
 def each_call_warns_afresh(function: Callable) -> Callable:
     """`function` (measure, read_dataset, merge, fit, evaluate: calls about one run or dataset) says each of its
     warnings once per call, as a command does: a notebook measuring twice is told twice that power is
-    unavailable. Predicting keeps the process's once, since a design loop calls it thousands of times."""
+    unavailable. Predicting keeps the process's once, since a design loop calls it thousands of times. Applied
+    where the function is defined, so it pickles by its name (a process pool maps hwprof.read_dataset)."""
 
     @functools.wraps(function)
     def each_call(*args, **kwargs):
-        global _shown, _in_call
-        if _in_call or _command_line:  # within another such call, or a command: its own once holds
+        if _shown_in_call.get() is not None or _command_line:  # within another such call, or a command
             return function(*args, **kwargs)
-        outer, _shown, _in_call = _shown, set(), True
+        token = _shown_in_call.set(set())
         try:
             return function(*args, **kwargs)
         finally:
-            _shown, _in_call = outer, False
+            _shown_in_call.reset(token)
 
     return each_call
 

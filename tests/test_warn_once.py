@@ -46,15 +46,14 @@ def test_each_command_shows_its_notes_once():
         assert notes == ["note: a note of the command"]
 
 
-def test_each_public_call_about_a_dataset_warns_afresh(tmp_path):
+def test_each_public_call_about_a_dataset_warns_afresh(tmp_path, monkeypatch):
     """A notebook reading (or measuring, fitting) twice is told twice: the once is per call there, kept per
     process only for predicting, which a design loop calls thousands of times."""
-    import sys
     from pathlib import Path
 
     import hwprof
 
-    sys.path.insert(0, str(Path(__file__).resolve().parent / "dataset"))
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parent / "dataset"))
     from test_unfinished import killed_run
 
     path = tmp_path / "killed.parquet"
@@ -65,3 +64,40 @@ def test_each_public_call_about_a_dataset_warns_afresh(tmp_path):
             hwprof.read_dataset(path)
     unfinished = [w for w in caught if issubclass(w.category, hwprof.UnfinishedDatasetWarning)]
     assert len(unfinished) == 2
+
+
+def test_the_public_calls_pickle_by_name_for_a_process_pool():
+    import pickle
+
+    import hwprof
+
+    for name in ("measure", "read_dataset", "merge", "fit", "evaluate"):
+        function = getattr(hwprof, name)
+        assert pickle.loads(pickle.dumps(function)) is function
+
+
+def test_a_call_in_one_thread_does_not_hide_another_threads_warnings():
+    """The once of a call is its own thread's: a call running in another thread neither shares nor replaces it."""
+    import threading
+
+    from hwprof.errors import each_call_warns_afresh
+
+    started, release, seen = threading.Event(), threading.Event(), []
+
+    @each_call_warns_afresh
+    def call(wait: bool) -> None:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            warn("a text both calls say")
+            if wait:
+                started.set()
+                release.wait(5)
+        seen.append(len(caught))
+
+    other = threading.Thread(target=call, args=(True,))
+    other.start()
+    started.wait(5)
+    call(False)
+    release.set()
+    other.join(5)
+    assert seen == [1, 1]

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from hwprof.dataset import RUN_CONDITIONS, condition_differences
-from hwprof.errors import HwprofError, true_or_false
+from hwprof.errors import HwprofError, each_call_warns_afresh, true_or_false
 from hwprof.files import as_paths, check_output
 from hwprof.fitting.data import (
     check_one_thread_count,
@@ -37,6 +37,7 @@ LAYER_SUM = "_layer_sum"  # a target predicted as the sum of its layers' predict
 LAYOUTS = {False: "contiguous (NCHW)", True: "channels-last (NHWC)"}  # a run's execution.channels_last in words
 
 
+@each_call_warns_afresh
 def evaluate(
     predictor: Predictor | str | os.PathLike,
     paths: str | os.PathLike | Iterable[str | os.PathLike],

@@ -12,7 +12,7 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-from hwprof.errors import HwprofError, option, shown, true_or_false
+from hwprof.errors import HwprofError, each_call_warns_afresh, option, shown, true_or_false
 from hwprof.files import as_path, as_paths
 from hwprof.fitting.advice import (
     data_advice,
@@ -42,6 +42,7 @@ from hwprof.predictor.predictor import IN_MEMORY, Predictor, check_predictor_out
 from hwprof.progress import Progress, given_progress
 
 
+@each_call_warns_afresh
 def fit(
     paths: str | os.PathLike | Iterable[str | os.PathLike],
     out: str | os.PathLike | None = None,
