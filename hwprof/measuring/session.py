@@ -1542,12 +1542,22 @@ class _Session:
         timed: list[tuple[Result, dict, RawSamples]] = []  # latencies taken whose energy is still to come
 
         def keep_without_energy() -> None:
-            """The latencies taken but not yet written, written without energy (flagged energy_interrupted): a run
-            stopped before their energy windows loses none of them, and a resume carries on after them."""
+            """The latencies taken but not yet written: a run stopped before their energy windows loses none of
+            them, and a resume carries on after them. A row whose window never ended is flagged
+            energy_interrupted; one whose window ended before the stop keeps its energy and its own flags. A row
+            that cannot be written is said and leaves the rest written, and the error that stopped the run is
+            the one raised."""
             while timed:
                 result, measurement, samples = timed.pop(0)
-                measurement["power_flags"] = "energy_interrupted"
-                emit_item(result, measurement, samples)
+                if measurement["power_flags"] is None:  # set by its energy window alone, once that ended
+                    measurement["power_flags"] = "energy_interrupted"
+                try:
+                    emit_item(result, measurement, samples)
+                except BaseException as error:  # a second Ctrl-C too: the rows left take no time to write
+                    self.progress.warn(
+                        f"warning: a row of {spec.name} at batch size {batch_size} timed before the run stopped "
+                        f"could not be written ({type(error).__name__}: {error}); --resume measures it again"
+                    )
 
         def on_done(result: Result) -> None:
             measurement = self._measurement(items[result.key], result)
@@ -1707,7 +1717,7 @@ class _Session:
         if not self.sensor.available:
             return
         try:
-            values.update(measure_energy(item.run, values["latency_ms"] / 1e3, self.sensor, self.trace))
+            energy = measure_energy(item.run, values["latency_ms"] / 1e3, self.sensor, self.trace)
         except SensorUnavailable as lost:
             self.sensor = NoSensor.in_place_of(self.sensor, lost)
             self.writer.provenance["power"].update(
@@ -1716,12 +1726,13 @@ class _Session:
             self.progress.warn(f"{self.sensor.reason}; the rows from here on have no power (flagged sensor_stopped)")
             self._flag_stopped(values)
             return
+        if seen_while_timed:
+            energy["gpu_other_processes"] = max(seen_while_timed, energy["gpu_other_processes"] or 0)
+            if "other_gpu_processes" not in energy["power_flags"].split(","):
+                energy["power_flags"] = ",".join(f for f in (energy["power_flags"], "other_gpu_processes") if f)
+        values.update(energy)  # in one step: a stop leaves the row with its whole energy and flags, or none
         if "no_energy" in values["power_flags"].split(",") and not self.noted_no_energy:
             self._note_no_energy()
-        if seen_while_timed:
-            values["gpu_other_processes"] = max(seen_while_timed, values["gpu_other_processes"] or 0)
-            if "other_gpu_processes" not in values["power_flags"].split(","):
-                values["power_flags"] = ",".join(f for f in (values["power_flags"], "other_gpu_processes") if f)
 
     def _flag_stopped(self, values: dict) -> None:
         """A row timed after the sensor stopped mid-run says so (sensor_stopped); the provenance says why."""

@@ -11,6 +11,7 @@ from hwprof import measure
 from hwprof.dataset import read_dataset
 from hwprof.errors import HwprofError
 from hwprof.measuring.runner import Runner
+from hwprof.measuring.session import _Session
 
 FAST = dict(power="rapl", precision=0.2, max_item_s=0.05, threads=1, seed=0, sweep_share=0, layers=True)
 
@@ -99,3 +100,50 @@ def test_ctrl_c_while_timing_keeps_the_latencies_taken_before_it(switch, tmp_pat
     frame = read_dataset(out)
     assert len(frame) >= 2 and (frame["power_flags"] == "energy_interrupted").all()
     assert frame["latency_ms"].notna().all()
+
+
+def test_a_stop_after_an_energy_window_keeps_that_rows_energy_and_flags(switch, tmp_path, monkeypatch):
+    """A stop that lands once a row's energy window has ended, before the row is written: the row keeps the energy
+    and the flags its window gave, and is not flagged energy_interrupted (which said its energy was never taken)."""
+    real_add_energy, given = _Session._add_energy, []
+
+    def add_energy_then_stop(self, item, values):
+        real_add_energy(self, item, values)
+        given.append(values["power_flags"])
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(_Session, "_add_energy", add_energy_then_stop)
+    out = tmp_path / "stopped.parquet"
+    with pytest.raises(KeyboardInterrupt):
+        measure([Fails(switch)], batch_sizes="2", out=str(out), **FAST)
+    frame = read_dataset(out)
+    measured = frame[frame["energy_mj"].notna()]
+    assert len(measured) == 1 and len(given) == 1 and given[0] != "energy_interrupted"
+    assert measured["power_flags"].fillna("").tolist() == [given[0]]
+    rest = frame[frame["energy_mj"].isna()]
+    assert len(rest) >= 1 and (rest["power_flags"] == "energy_interrupted").all()
+
+
+def test_a_row_that_fails_to_be_written_after_a_stop_leaves_the_rest_written(switch, tmp_path, monkeypatch):
+    """Ctrl-C before the energy windows, and the first layer's row then fails to be made: the other rows are still
+    written, and the Ctrl-C, not that failure, is what the run raises."""
+    real_layer_row, made = _Session._layer_row, []
+
+    def stop(self, item, values):
+        raise KeyboardInterrupt
+
+    def first_fails(self, *args):
+        made.append(args)
+        if len(made) == 1:
+            raise RuntimeError("row not made")
+        return real_layer_row(self, *args)
+
+    monkeypatch.setattr(_Session, "_add_energy", stop)
+    monkeypatch.setattr(_Session, "_layer_row", first_fails)
+    out = tmp_path / "stopped.parquet"
+    with pytest.raises(KeyboardInterrupt):
+        measure([Fails(switch)], batch_sizes="2", out=str(out), **FAST)
+    frame = read_dataset(out)
+    assert (frame["layer_index"] < 0).sum() == 1  # the network row, written after the failed one
+    assert len(frame) == len(made)  # every layer row made after the first one, and the network's
+    assert (frame["power_flags"] == "energy_interrupted").all() and frame["latency_ms"].notna().all()
