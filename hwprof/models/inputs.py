@@ -16,7 +16,7 @@ import itertools
 import numbers
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import torch
@@ -26,7 +26,8 @@ from hwprof.schema import COMPUTE_DTYPES
 
 SEQ = "seq"  # a dimension that is the sequence length
 # How a positional input is named where inputs are described (messages, a dataset's network rows, whose config
-# must read as it always has), and so what parse_input reads as one: the text describe wrote, given back, replays.
+# must read as it always has), and so what parse_input reads as one while the inputs before it are positional, as
+# describe writes them first: the text describe wrote, given back, replays. After a keyword, it is a keyword.
 POSITIONAL_NAME = "input"
 DEFAULT_SEQ_LEN = 128
 DTYPES = {
@@ -244,6 +245,8 @@ class InputSpec:
     true_share: float | None = None  # a mask from an example: the share of it that is True (or 1); None: ones
     row_runs: bool = False  # a mask from an example whose rows each held their True in one run (padding)
     channels_last: bool = False  # a float example laid out NHWC: drawn so, as the model is fed it
+    # read from text named `input` (POSITIONAL_NAME), taken as positional: a keyword again after a keyword input
+    named_input: bool = field(default=False, compare=False)
 
     def shape_at(self, batch_size: int, seq_len: int | None) -> tuple[int, ...]:
         return (batch_size, *(_dimension(d, seq_len) for d in self.shape))
@@ -287,7 +290,16 @@ class ModelInputs:
     max_seq_len: int | None = None  # the longest sequence the model takes (its position embeddings), if known
 
     def __post_init__(self) -> None:
-        """A keyword can be passed once: a second input of that name would silently replace the first."""
+        """An input written `input:` after a keyword input is the keyword `input` (a forward(mask, input) given mask
+        first): describe writes positional inputs, as `input:`, before any keyword. A keyword can be passed once: a
+        second input of that name would silently replace the first."""
+        specs, keyword_before = [], False
+        for spec in self.specs:
+            if spec.named_input and keyword_before:
+                spec = replace(spec, name=POSITIONAL_NAME, named_input=False)
+            keyword_before = keyword_before or spec.name is not None
+            specs.append(spec)
+        object.__setattr__(self, "specs", tuple(specs))
         names = [spec.name for spec in self.specs if spec.name is not None]
         twice = list(dict.fromkeys(name for name in names if names.count(name) > 1))
         if twice:
@@ -394,7 +406,7 @@ INPUT_PATTERN = re.compile(r"^(?:(?P<name>[A-Za-z_][A-Za-z0-9_]*):)?(?P<dtype>[a
 
 def parse_input(text: str, vocab_size: int | None = None) -> InputSpec:
     """'input_ids:int64[128]', 'attention_mask:int64[seq]' or 'float32[3,224,224]' (positional) -> InputSpec; an
-    input named `input` is positional, as describe writes one.
+    input named `input` is positional, as describe writes one, unless a keyword input comes before it (ModelInputs).
 
     Integer inputs named like a mask are ones, position_ids count the tokens (0, 1, ...), token_type_ids are 0
     (one segment, which every model's table of token types has: RoBERTa's holds one row, BERT's two); other
@@ -421,7 +433,8 @@ def parse_input(text: str, vocab_size: int | None = None) -> InputSpec:
         else:
             raise HwprofError(f"bad input {text!r}: each dimension is a positive integer or seq, not {part!r}")
     name = match.group("name")
-    if name == POSITIONAL_NAME:
+    named_input = name == POSITIONAL_NAME
+    if named_input:
         name = None
     dtype = DTYPES[dtype_text]
     high = None
@@ -430,7 +443,9 @@ def parse_input(text: str, vocab_size: int | None = None) -> InputSpec:
         high = 1
     elif integer and "mask" not in (name or "") and name != "position_ids":
         high = vocab_size or 2
-    return InputSpec(name, dtype, tuple(dims), 0, high, positions=integer and name == "position_ids")
+    return InputSpec(
+        name, dtype, tuple(dims), 0, high, positions=integer and name == "position_ids", named_input=named_input
+    )
 
 
 def token_id_limit(module: torch.nn.Module, examples: ModelInputs | None = None) -> int | None:

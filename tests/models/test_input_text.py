@@ -52,3 +52,43 @@ def test_the_inputs_a_refusal_describes_measure_the_model_when_given_back(tmp_pa
     given = [part for text in described.split(", ") for part in ("--input", text)]
     result = CliRunner().invoke(main, ["measure", "two.py:build", *given, *FAST, "--out", str(tmp_path / "x.csv")])
     assert result.exit_code == 0, result.output
+
+
+MASK_THEN_INPUT = """
+import torch.nn as nn
+
+
+class MaskThenInput(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(16, 4)
+
+    def forward(self, mask, input):
+        return self.fc(input * mask)
+
+
+def build():
+    return MaskThenInput()
+"""
+
+
+def test_an_input_named_input_after_a_keyword_is_that_keyword():
+    """Only positional inputs come before a positional `input:` that describe wrote; after a keyword input, `input`
+    is the keyword of a forward(mask, input), as --input mask:... --input input:... always passed it."""
+    after = ModelInputs((parse_input("mask:bool[16]"), parse_input("input:float32[16]")))
+    assert [spec.name for spec in after.specs] == ["mask", "input"]
+    args, kwargs = after.make(2)
+    assert args == () and list(kwargs) == ["mask", "input"]
+    assert ModelInputs(tuple(parse_input(text) for text in after.describe().split(", "))) == after
+    first = ModelInputs((parse_input("input:float32[16]"), parse_input("mask:bool[16]")))
+    assert [spec.name for spec in first.specs] == [None, "mask"]
+    args, kwargs = first.make(2)
+    assert [tuple(t.shape) for t in args] == [(2, 16)] and list(kwargs) == ["mask"]
+
+
+def test_a_forward_taking_mask_then_input_is_measured_by_keyword(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "masked.py").write_text(MASK_THEN_INPUT)
+    given = ["--input", "mask:bool[16]", "--input", "input:float32[16]"]
+    result = CliRunner().invoke(main, ["measure", "masked.py:build", *given, *FAST, "--out", str(tmp_path / "m.csv")])
+    assert result.exit_code == 0, result.output
