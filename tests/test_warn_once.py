@@ -74,6 +74,7 @@ def test_the_public_calls_pickle_by_name_for_a_process_pool():
     for name in ("measure", "read_dataset", "merge", "fit", "evaluate"):
         function = getattr(hwprof, name)
         assert pickle.loads(pickle.dumps(function)) is function
+        assert function.__wrapped__.__name__ == function.__name__  # each call warns afresh
 
 
 def test_a_call_in_one_thread_does_not_hide_another_threads_warnings():

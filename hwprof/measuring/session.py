@@ -31,7 +31,17 @@ from torch.overrides import TorchFunctionMode
 from hwprof.dataset import contended_measurements, contention_warning, measurements, run_status
 from hwprof.drivers.base import NoSensor, PowerSensor, SensorUnavailable, sensor_notes
 from hwprof.drivers.host import check_sysfs_root, cpu_quota, cpus_within_quota, parse_device, usable_cpus
-from hwprof.errors import HwprofError, is_switch, option, shown, true_or_false, warn, whole_number, worded
+from hwprof.errors import (
+    HwprofError,
+    each_call_warns_afresh,
+    is_switch,
+    option,
+    shown,
+    true_or_false,
+    warn,
+    whole_number,
+    worded,
+)
 from hwprof.files import now_text
 from hwprof.measuring.allocator import DEFAULT_POLICY, pin_allocator
 from hwprof.measuring.cache import CACHE_MODES
@@ -196,6 +206,7 @@ def _check_setting_types(options: MeasureOptions) -> MeasureOptions:
     return dataclasses.replace(options, **switches)
 
 
+@each_call_warns_afresh
 def measure(
     models: str | ModelSpec | torch.nn.Module | Iterable[str | ModelSpec | torch.nn.Module],
     options: MeasureOptions | None = None,
