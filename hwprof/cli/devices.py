@@ -82,7 +82,8 @@ def _hidden_reason(index: int) -> str:
     visible = os.environ.get("CUDA_VISIBLE_DEVICES")
     return (
         f"GPU {index} is hidden from CUDA by CUDA_VISIBLE_DEVICES='{visible}', so no --device cuda:N runs on it; "
-        "add its index or UUID to the variable, or unset it, to measure it"
+        "add its index or UUID to the variable (before any entry that names no GPU, where CUDA stops reading it), "
+        "or unset it, to measure it"
     )
 
 

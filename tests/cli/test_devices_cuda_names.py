@@ -85,6 +85,7 @@ def test_cuda_visible_devices_stops_at_the_first_entry_that_names_no_gpu(four_gp
     listed, sensors = gpus()
     assert {name: gpu["cuda"] for name, gpu in listed.items() if gpu["cuda"]} == {"nvml:1": "cuda:0"}
     assert listed["nvml:2"]["hidden_by_cuda_visible_devices"] and not sensors["nvml:2"]["usable"]
+    assert "before any entry that names no GPU" in sensors["nvml:2"]["reason"]  # it is in the list, past the cut
     assert [name for name, sensor in sensors.items() if sensor["usable"]] == ["nvml:1"]
     with pytest.raises(
         SensorUnavailable,
