@@ -298,3 +298,19 @@ def relus_as(frame: pd.DataFrame, op: str, config_of, slowdown: float, suffix: s
         copy[column] = copy["latency_ms"] * share
     copy["model"] = copy["model"] + suffix
     return copy
+
+
+def refused_when_loaded(doc: dict, folder, damage, reason: str) -> None:
+    """`doc` damaged by `damage` and saved under `folder` is refused by load_predictor in one sentence, the reason
+    in its brackets matching `reason`."""
+    import pytest
+
+    import hwprof
+    from hwprof.errors import HwprofError
+
+    damaged = json.loads(json.dumps(doc))
+    damage(damaged)
+    path = folder / "damaged.json"
+    path.write_text(json.dumps(damaged))
+    with pytest.raises(HwprofError, match=rf"{path} is a damaged predictor file \({reason}\); refit it"):
+        hwprof.load_predictor(path)

@@ -1,8 +1,6 @@
 """search says which board, thread count and dtype its predicted costs are for: a predictor of another board gave
 budgets the demo called 'on this machine'."""
 
-import pytest
-import torch
 from click.testing import CliRunner
 
 import hwprof.cli.search
@@ -28,14 +26,6 @@ class BoardBPredictor:
     def predict(self, spec, batch_size=1, input_shape=None, confidence=0.9):
         latency = sum(p.numel() for p in spec.module.parameters()) / 1e4
         return ToyPrediction({"latency_ms": latency}, {"latency_ms": (latency * 0.9, latency * 1.1)}, {})
-
-
-@pytest.fixture
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def test_the_demo_names_the_board_and_conditions_its_budget_is_predicted_for(monkeypatch, tmp_path, one_thread):

@@ -34,14 +34,6 @@ def test_family_file_names_resolve_like_any_model_file(tmp_path):
     assert spec.module.features[0].out_channels == 64
 
 
-@pytest.fixture
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def test_training_learns_the_digits(monkeypatch, one_thread):
     monkeypatch.setattr(demo, "DEMO_EPOCHS", 1)
     params = {"channels": 8, "depth": 1, "kernel_size": 3, "hidden": 64, "pool": True, "lr": 0.01}
