@@ -139,6 +139,18 @@ def ops_without_sweeps(doc: dict) -> list[str]:
     return sorted(op for op, model in models.items() if model["cv"]["family"].endswith(WITHOUT_SWEEPS))
 
 
+def shared_models_without_sweeps(doc: dict) -> list[str]:
+    """The shared latency layer models (an op group's, "fallback") fitted without the layer sweep's rows: they
+    predicted the ops they cost with their family held out better so (see hwprof.fitting.pipeline)."""
+    from hwprof.fitting.layers import WITHOUT_SWEEPS
+
+    entry = doc.get("layer_models", {}).get("latency_ms", {})
+    shared = {f"the {group} group's layer model": model for group, model in (entry.get("groups") or {}).items()}
+    if entry.get("fallback"):
+        shared["the fallback layer model"] = entry["fallback"]
+    return sorted(name for name, model in shared.items() if model["cv"]["family"].endswith(WITHOUT_SWEEPS))
+
+
 def sweep_advice(doc: dict, data: TrainingData, frame: pd.DataFrame, flags: str = "", output=plain_output) -> list[str]:
     """A note per op whose layer model was fitted without the layer sweep's rows, with the command (measuring as
     the data was, `flags`) that changes that: more sweep configurations than `data` holds, drawn with a seed it
@@ -159,6 +171,13 @@ def sweep_advice(doc: dict, data: TrainingData, frame: pd.DataFrame, flags: str 
                 layer_rows = frame[frame["kind"].astype("string").str.lower() == "layer"]
             note += _sweep_remedy(op, data, layer_rows, flags, output)
         notes.append(note)
+    shared = shared_models_without_sweeps(doc)
+    if shared:
+        notes.append(
+            f"the layer sweep's rows were left out of {' and '.join(shared)} (which cost the ops without a model "
+            "of their own): with them those ops were predicted worse with their family held out; networks of more "
+            "families with those ops give them models of their own"
+        )
     return notes
 
 

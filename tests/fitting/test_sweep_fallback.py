@@ -54,3 +54,15 @@ def test_the_fallback_leaves_out_a_sweep_that_mispredicts_the_ops_it_costs_with_
 def test_the_fallback_keeps_the_sweep_where_it_costs_no_held_out_op():
     """Convolutions in every family keep a model of their own in each fold: the fallback costs nothing there."""
     assert _fallback_family(_layers(("alpha", "beta", "gamma"), 12)) == "polynomial"
+
+
+def test_fit_says_which_shared_models_left_the_sweep_out():
+    """An op's model that leaves its sweep out is named in fit's notes; a shared one was not."""
+    from hwprof.fitting.advice import sweep_advice
+
+    dropped, kept = {"cv": {"family": f"polynomial{WITHOUT_SWEEPS}"}}, {"cv": {"family": "polynomial"}}
+    doc = {"layer_models": {"latency_ms": {"ops": {}, "groups": {"norm": dropped, "pool": kept}, "fallback": dropped}}}
+    (note,) = sweep_advice(doc, None, None)
+    assert "left out of the fallback layer model and the norm group's layer model" in note and "pool" not in note
+    doc["layer_models"]["latency_ms"].update(groups={"pool": kept}, fallback=kept)
+    assert sweep_advice(doc, None, None) == []
