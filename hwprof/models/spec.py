@@ -584,7 +584,11 @@ def import_user_file(path: Path):
 
 def exit_called(doing: str, stop: SystemExit) -> str:
     """One sentence for a user's file that called sys.exit while hwprof imported it or built its model: hwprof
-    stopped with the file's status and no word (argparse's usage line read as hwprof refusing its own command)."""
+    stopped with the file's status and no word (argparse's usage line read as hwprof refusing its own command).
+    argparse exits 2 on arguments it does not know (hwprof's own) and 0 after its help; any other exit is the
+    file's own."""
+    if stop.code not in (0, 2):
+        return f"{doing} called sys.exit({stop.code!r}), which would stop hwprof: raise an exception there instead"
     return (
         f"{doing} called sys.exit({stop.code!r}), which would stop hwprof (argparse does so when a file reads the "
         'command line, which is hwprof\'s own): read arguments only under `if __name__ == "__main__":`, and give '
