@@ -128,6 +128,13 @@ def prepare(folder: Path) -> None:
     (folder / "corrupt.journal").write_bytes(os.urandom(200))
     shutil.copy(folder / "d.parquet", folder / "s.parquet")
     (folder / "s.parquet.samples.parquet").write_bytes(b"not parquet")  # a damaged raw-samples sidecar
+    if doc.get("domain"):  # a domain cut short by hand (stop 48)
+        (folder / "short_domain.json").write_text(
+            json.dumps(dict(doc, domain=dict(doc["domain"], centre=doc["domain"]["centre"][:5])))
+        )
+    model = "import torch.nn as nn\n\n\ndef build():\n    model = nn.Linear(8, 2)\n    model.input_shape = (8,)\n    return model\n"
+    (folder / "argp.py").write_text("import argparse\n\nargparse.ArgumentParser().parse_args()\n" + model)
+    (folder / "exits.py").write_text("import sys\n\n\ndef build():\n    sys.exit(3)\n")
     (folder / "stale.parquet.samples.parquet").write_bytes(b"an earlier run's samples")  # its dataset is gone
     (folder / "late.py").write_text(LATE_MODEL)
     (folder / "odd.py").write_text(ODD_FACTORIES)
@@ -436,6 +443,13 @@ CASES = [
     ("merge", ["d.parquet", "--out", " "], None, 1),
     ("fit", ["d.parquet", "--out", "  ", "--no-cv"], None, 1),
     ("search", ["space.yaml", *SEARCH, "--constraint", "latency_ms<=0.000001"], None, 1),
+    # added 2026-12-07 (stop 48), from new users' audits: a user's file that exits (argparse at import, a factory's
+    # sys.exit), a predictor written under a dataset's name, a predictor's domain cut short, a GPU by its NVML name
+    ("measure", ["argp.py:build", *FAST], None, 1),
+    ("measure", ["exits.py:build", *FAST], None, 1),
+    ("fit", ["d.parquet", "--out", "x.parquet", "--no-cv"], None, 1),
+    ("predict", ["short_domain.json", "mlp"], None, 1),
+    ("measure", ["mlp", "--device", "nvml:0", *FAST], None, 1),
 ]
 
 
