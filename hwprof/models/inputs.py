@@ -88,15 +88,18 @@ def mixes_in(module: torch.nn.Module, dtype: torch.dtype) -> bool:
 def kept_mixed_note(module: torch.nn.Module, dtype: torch.dtype, label: str) -> str:
     """What a run in `dtype` says of a module it takes as it is (mixes_in): its layers in other dtypes run in
     theirs, which the dtype of its network row does not say."""
-    shares = ", ".join(
-        f"{_percent(share)} {str(held).removeprefix('torch.')}" for held, share in weight_shares(module).items()
-    )
+    shares = _shares_text(weight_shares(module))
     run = str(dtype).removeprefix("torch.")
     return (
         f"{label} is run as it is at {run}, not converted, since most of its float parameter elements are {run} "
         f"({shares}): its layers in other dtypes run in theirs, as its forward may rely on; convert it with "
         f"module.to(torch.{run}) to run it all in {run}"
     )
+
+
+def _shares_text(shares: dict[torch.dtype, float]) -> str:
+    """weight_shares in words: "92.7% bfloat16, 7.3% float32"."""
+    return ", ".join(f"{_percent(share)} {str(dtype).removeprefix('torch.')}" for dtype, share in shares.items())
 
 
 def _percent(share: float) -> str:
@@ -124,10 +127,9 @@ def mixed_weights_advice(module: torch.nn.Module, dtype: str) -> str:
             f"{option('dtype', kept[0])} measures it as it is, its float32 weights kept, on {kept[0]} inputs"
         )
     found = weight_shares(module)
-    shares = ", ".join(f"{_percent(share)} {str(held).removeprefix('torch.')}" for held, share in found.items())
     most = "mostly float32" if found.get(torch.float32, 0.0) > 0.5 else "split"
     return (
-        f"; its weights are {most} ({shares}), with layers in {' and '.join(own)}"
+        f"; its weights are {most} ({_shares_text(found)}), with layers in {' and '.join(own)}"
         f"{_half_layers(module)}: convert those layers with module.float() to run it in float32, or pass "
         f"{option('dtype', own[0])}, which converts the whole model to {own[0]}"
     )
