@@ -43,6 +43,7 @@ from hwprof.errors import (
     worded,
 )
 from hwprof.files import now_text
+from hwprof.interrupts import signals_deferred
 from hwprof.measuring.allocator import DEFAULT_POLICY, pin_allocator
 from hwprof.measuring.cache import CACHE_MODES
 from hwprof.measuring.energy import ENERGY_KEYS
@@ -1557,18 +1558,20 @@ class _Session:
             them, and a resume carries on after them. A row whose window never ended is flagged
             energy_interrupted; one whose window ended before the stop keeps its energy and its own flags. A row
             that cannot be written is said and leaves the rest written, and the error that stopped the run is
-            the one raised."""
-            while timed:
-                result, measurement, samples = timed.pop(0)
-                if measurement["power_flags"] is None:  # set by its energy window alone, once that ended
-                    measurement["power_flags"] = "energy_interrupted"
-                try:
-                    emit_item(result, measurement, samples)
-                except BaseException as error:  # a second Ctrl-C too: the rows left take no time to write
-                    self.progress.warn(
-                        f"warning: a row of {spec.name} at batch size {batch_size} timed before the run stopped "
-                        f"could not be written ({type(error).__name__}: {error}); --resume measures it again"
-                    )
+            the one raised. A second Ctrl-C meanwhile is held and dropped: the run is stopping already, and the
+            rows left take no time to write."""
+            with signals_deferred():
+                while timed:
+                    result, measurement, samples = timed.pop(0)
+                    if measurement["power_flags"] is None:  # set by its energy window alone, once that ended
+                        measurement["power_flags"] = "energy_interrupted"
+                    try:
+                        emit_item(result, measurement, samples)
+                    except BaseException as error:
+                        self.progress.warn(
+                            f"warning: a row of {spec.name} at batch size {batch_size} timed before the run stopped "
+                            f"could not be written ({type(error).__name__}: {error}); --resume measures it again"
+                        )
 
         def on_done(result: Result) -> None:
             measurement = self._measurement(items[result.key], result)

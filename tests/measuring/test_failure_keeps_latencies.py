@@ -3,6 +3,8 @@ that failed (raised or called sys.exit) while the rest of the group was timed, o
 already taken. They are written flagged energy_interrupted, as a stop in the energy windows writes them, and a
 resume carries on after them."""
 
+import signal
+
 import pytest
 import torch.nn as nn
 
@@ -146,4 +148,28 @@ def test_a_row_that_fails_to_be_written_after_a_stop_leaves_the_rest_written(swi
     frame = read_dataset(out)
     assert (frame["layer_index"] < 0).sum() == 1  # the network row, written after the failed one
     assert len(frame) == len(made)  # every layer row made after the first one, and the network's
+    assert (frame["power_flags"] == "energy_interrupted").all() and frame["latency_ms"].notna().all()
+
+
+def test_a_second_ctrl_c_while_the_kept_rows_are_written_loses_none_of_them(switch, tmp_path, monkeypatch):
+    """Ctrl-C before the energy windows, then a second one while the timed rows are written (a user pressing it
+    twice): it is held, every row is written, and the first stop is what the run raises."""
+    real_layer_row, made = _Session._layer_row, []
+
+    def stop(self, item, values):
+        raise KeyboardInterrupt
+
+    def second_ctrl_c(self, *args):
+        made.append(args)
+        if len(made) == 1:
+            signal.raise_signal(signal.SIGINT)
+        return real_layer_row(self, *args)
+
+    monkeypatch.setattr(_Session, "_add_energy", stop)
+    monkeypatch.setattr(_Session, "_layer_row", second_ctrl_c)
+    out = tmp_path / "stopped.parquet"
+    with pytest.raises(KeyboardInterrupt):
+        measure([Fails(switch)], batch_sizes="2", out=str(out), **FAST)
+    frame = read_dataset(out)
+    assert len(frame) == len(made) + 1  # every layer row, and the network's
     assert (frame["power_flags"] == "energy_interrupted").all() and frame["latency_ms"].notna().all()
