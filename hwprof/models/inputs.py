@@ -21,7 +21,7 @@ from typing import Any
 
 import torch
 
-from hwprof.errors import HwprofError, option, shown
+from hwprof.errors import HwprofError, option, shown, warn, worded
 from hwprof.schema import COMPUTE_DTYPES
 
 SEQ = "seq"  # a dimension that is the sequence length
@@ -44,7 +44,8 @@ DTYPES = {
 def check_module_weights(module: torch.nn.Module, dtype: str, label: str, verb: str) -> None:
     """Measure's and predict's one rule for a module handed over in another precision. At a float32 run,
     their default, a module with no float32 weight (.half(), .double()) is refused: it would be converted up
-    unasked and costed as what it is not. A dtype asked for is what the module is converted to, as asked.
+    unasked and costed as what it is not; one mostly in a half dtype beside float32 layers is run as it is, and
+    said so. A dtype asked for is what the module is converted to, as asked.
     Measure refuses a module built on the meta device, which has shapes and no values to run; predict
     traces on meta anyway."""
     if verb == "measure" and any(t.is_meta for t in (*module.parameters(), *module.buffers())):
@@ -53,12 +54,30 @@ def check_module_weights(module: torch.nn.Module, dtype: str, label: str, verb: 
             "weights into it), or use predict"
         )
     held = sorted({str(p.dtype).removeprefix("torch.") for p in module.parameters() if p.is_floating_point()})
-    if dtype != "float32" or not held or "float32" in held:
+    if dtype != "float32" or not held:
+        return
+    if "float32" in held:
+        mostly = [
+            name for name in held if name in COMPUTE_DTYPES and name != "float32" and mixes_in(module, DTYPES[name])
+        ]
+        if mostly:
+            warn(worded(_mostly_half_note(module, mostly[0], label, verb)))
         return
     own = [name for name in held if name in COMPUTE_DTYPES]
     keep = f"pass {option('dtype', own[0])} to {verb} it as it is, or " if own else ""
     raise HwprofError(
         f"{label} holds {', '.join(held)} weights and the run is float32: {keep}convert it with module.float()"
+    )
+
+
+def _mostly_half_note(module: torch.nn.Module, half: str, label: str, verb: str) -> str:
+    """What a float32 run says of a module mostly in a half dtype beside float32 layers (mixes_in): it is kept as
+    it is, as float32 runs keep every module, so most of its work runs in `half` under rows that say float32."""
+    return (
+        f"{label} is run as it is at float32, not converted, though most of its float parameter elements are "
+        f"{half} ({_shares_text(weight_shares(module))}): its {half} layers run in {half} under a run that says "
+        f"float32; pass {option('dtype', half)} to {verb} it as it is, at {half}, or convert it with "
+        "module.float() to run it all in float32"
     )
 
 
