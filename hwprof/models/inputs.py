@@ -104,6 +104,56 @@ def mixes_in(module: torch.nn.Module, dtype: torch.dtype) -> bool:
     return len(shares) > 1 and shares.get(dtype, 0.0) > 0.5
 
 
+def converted_for_run(module: torch.nn.Module, dtype: torch.dtype) -> torch.nn.Module:
+    """`module` in a run's dtype (in place, as .to does; callers pass their own copy), as measure and predict both
+    convert it. One mostly in `dtype` beside other float dtypes is kept as it is (mixes_in), and so is any at
+    float32. The parameters and buffers a Hugging Face model keeps in float32 (kept_in_float32) stay float32, as
+    transformers' from_pretrained(dtype=...) leaves them and the model's forward expects (T5's `wo` at
+    float16 overflows otherwise)."""
+    if dtype == torch.float32 or mixes_in(module, dtype):
+        return module
+    kept = kept_in_float32(module, dtype)
+    originals = {name: tensor.data for name, tensor in kept.items()}
+    module = module.to(dtype=dtype)
+    for name, original in originals.items():
+        owner, _, leaf = name.rpartition(".")
+        part = module.get_submodule(owner)
+        if leaf in part._parameters:
+            part._parameters[leaf].data = original.float()
+        else:
+            part._buffers[leaf] = original.float()
+    if kept:
+        warn(_kept_in_float32_note(module, dtype, kept))
+    return module
+
+
+def kept_in_float32(module: torch.nn.Module, dtype: torch.dtype) -> dict[str, torch.Tensor]:
+    """The float parameters and buffers, by name, that a Hugging Face model keeps in float32 at `dtype`: those its
+    `_keep_in_fp32_modules` patterns find at float16, and its `_keep_in_fp32_modules_strict` ones at float16 and
+    bfloat16, matched as transformers matches them (a search of each name, `*` any text)."""
+    patterns = [*(getattr(module, "_keep_in_fp32_modules_strict", None) or ())]
+    if dtype == torch.float16:
+        patterns += getattr(module, "_keep_in_fp32_modules", None) or ()
+    if dtype not in (torch.float16, torch.bfloat16) or not patterns:
+        return {}
+    found = re.compile("|".join(f"(?:{pattern.replace('*', '.*')})" for pattern in sorted(patterns)))
+    named = itertools.chain(module.named_parameters(), module.named_buffers())
+    return {name: tensor for name, tensor in named if tensor.is_floating_point() and found.search(name)}
+
+
+def _kept_in_float32_note(module: torch.nn.Module, dtype: torch.dtype, kept: dict[str, torch.Tensor]) -> str:
+    """What a run says of the float32 weights it keeps in a Hugging Face model: which, and what share of it."""
+    parts = sorted({name.rpartition(".")[0] or name for name in kept})
+    shown = ", ".join(parts[:3]) + (f" and {len(parts) - 3} more" if len(parts) > 3 else "")
+    share = weight_shares(module).get(torch.float32, 0.0)
+    run = str(dtype).removeprefix("torch.")
+    return (
+        f"{type(module).__name__} keeps {shown} in float32 at {run}, as transformers' from_pretrained does with the "
+        f"modules the model lists in _keep_in_fp32_modules: {_percent(share)} of its float parameter elements, whose "
+        "layers run in float32"
+    )
+
+
 def kept_mixed_note(module: torch.nn.Module, dtype: torch.dtype, label: str) -> str:
     """What a run in `dtype` says of a module it takes as it is (mixes_in): its layers in other dtypes run in
     theirs, which the dtype of its network row does not say."""
