@@ -18,6 +18,7 @@ import os
 import platform
 import re
 import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +29,10 @@ CPUFREQ_FILES = ("scaling_governor", "scaling_min_freq", "scaling_max_freq", "sc
 # /proc/cpuinfo's fields that tell one CPU generation from another where the marketing name does not: a cloud VM's
 # "AMD EPYC" is a Milan (family 25, model 1) or a Genoa (family 25, model 17)
 CPU_ID_FIELDS = {"vendor": "vendor_id", "family": "cpu family", "model": "model", "stepping": "stepping"}
+# Windows' processor identifier, where there is no /proc/cpuinfo: "Intel64 Family 6 Model 158 Stepping 10,
+# GenuineIntel" holds the same numbers and vendor as /proc/cpuinfo's fields
+WINDOWS_CPU_ID = re.compile(r"Family (\d+) Model (\d+) Stepping (\d+), (\S+)")
+WINDOWS_CPU_KEY = r"HARDWARE\DESCRIPTION\System\CentralProcessor\0"
 
 # /proc/cpuinfo's "CPU implementer" and "CPU part" codes on Arm (Linux's arch/arm64/include/asm/cputype.h): an
 # aarch64 kernel gives no model name, so the cores are what tells a Graviton 2 (Neoverse-N1) from a Graviton 3 (V1)
@@ -146,7 +151,9 @@ def read_text(path: str | Path) -> str | None:
 
 def cpu_model() -> str:
     """The CPU's name, one per kind of board: x86's marketing name; on Arm, whose kernels name only the
-    architecture or the SoC, the board's model, else the SoC or the cores decoded; macOS's brand string."""
+    architecture or the SoC, the board's model, else the SoC or the cores decoded; macOS's brand string; the
+    Windows registry's name, as platform.processor() there gives only the family numbers, alike for an i5 and an
+    i7 of one generation."""
     cpuinfo = read_text("/proc/cpuinfo") or ""
 
     def field(key: str) -> str | None:
@@ -164,14 +171,27 @@ def cpu_model() -> str:
     for name in (devicetree_model(), cores, model_name):
         if name:
             return name
-    brand = _mac_brand_string() if platform.system() == "Darwin" else None
+    if platform.system() == "Darwin":
+        brand = _mac_brand_string()
+    elif sys.platform == "win32":
+        brand = _windows_cpu_name()
+    else:
+        brand = None
     return brand or platform.processor() or platform.machine() or UNREADABLE
 
 
 def cpu_id() -> dict[str, str]:
     """Vendor, family, model, stepping and microcode of /proc/cpuinfo's first processor, as strings, each
-    "unreadable" where the kernel gives none (Arm, macOS): the name alone can hide a CPU generation."""
-    first = (read_text("/proc/cpuinfo") or "").split("\n\n")[0]
+    "unreadable" where the kernel gives none (Arm, macOS): the name alone can hide a CPU generation. Without
+    /proc/cpuinfo (Windows) all but the microcode come from platform.processor()'s identifier."""
+    cpuinfo = read_text("/proc/cpuinfo")
+    if cpuinfo is None:
+        found = WINDOWS_CPU_ID.search(platform.processor())
+        if found:
+            family, model, stepping, vendor = found.groups()
+            named = {"vendor": vendor, "family": family, "model": model, "stepping": stepping}
+            return named | {"microcode": UNREADABLE}
+    first = (cpuinfo or "").split("\n\n")[0]
     fields = {}
     for line in first.splitlines():
         key, colon, value = line.partition(":")
@@ -282,6 +302,19 @@ def _mac_brand_string() -> str | None:
     except (OSError, subprocess.SubprocessError):
         return None
     return (done.stdout.strip() or None) if done.returncode == 0 else None
+
+
+def _windows_cpu_name() -> str | None:
+    """The CPU's marketing name in the Windows registry ("Intel(R) Core(TM) i7-8700 CPU @ 3.20GHz"); None where
+    it cannot be read."""
+    try:
+        import winreg
+
+        with winreg.OpenKey(winreg.HKEY_LOCAL_MACHINE, WINDOWS_CPU_KEY) as key:
+            name, _ = winreg.QueryValueEx(key, "ProcessorNameString")
+    except (ImportError, OSError):
+        return None
+    return str(name).strip() or None
 
 
 def cpufreq_settings(cpu: str = "cpu0") -> dict[str, str]:
