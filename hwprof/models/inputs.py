@@ -156,13 +156,14 @@ def _kept_in_float32_note(module: torch.nn.Module, dtype: torch.dtype, kept: dic
 
 def kept_mixed_note(module: torch.nn.Module, dtype: torch.dtype, label: str) -> str:
     """What a run in `dtype` says of a module it takes as it is (mixes_in): its layers in other dtypes run in
-    theirs, which the dtype of its network row does not say."""
+    theirs, which their configs' dtype says, as fit reads it. The dtype column stays the run's on every row: fit
+    names a network's rows by it, and a layer row of another dtype would leave its network."""
     shares = _shares_text(weight_shares(module))
     run = str(dtype).removeprefix("torch.")
     return (
         f"{label} is run as it is at {run}, not converted, since most of its float parameter elements are {run} "
-        f"({shares}): its layers in other dtypes run in theirs, as its forward may rely on; convert it with "
-        f"module.to(torch.{run}) to run it all in {run}"
+        f"({shares}): its layers in other dtypes run in theirs, as its forward may rely on, and their rows' config "
+        f"says which (the dtype column is the run's); convert it with module.to(torch.{run}) to run it all in {run}"
     )
 
 
