@@ -118,7 +118,8 @@ def old_bindings_note(pynvml) -> str | None:
 
 def init_failure_reason(pynvml, error) -> str:
     """Why NVML did not start, in one sentence with the fix; a missing library means no driver only where an
-    NVIDIA driver would ship it: a Jetson's integrated GPU has none, and macOS has no NVIDIA driver."""
+    NVIDIA driver would ship it: a Jetson's integrated GPU has none, and macOS has no NVIDIA driver. On Windows
+    the driver ships nvml.dll, and neither `modprobe` nor the container toolkit is the fix."""
     code = getattr(error, "value", None)
     if code == pynvml.NVML_ERROR_LIBRARY_NOT_FOUND:
         if is_jetson():
@@ -128,10 +129,17 @@ def init_failure_reason(pynvml, error) -> str:
             )
         if platform.system() == "Darwin":
             return "NVML is not found: macOS has no NVIDIA GPU driver, so there is no NVIDIA GPU to measure here"
+        if sys.platform == "win32":
+            return (
+                "NVML (nvml.dll, which the NVIDIA driver puts in C:\\Windows\\System32) is not found, so there is no "
+                "NVIDIA driver here; install or update the NVIDIA driver"
+            )
         return (
             "NVML (libnvidia-ml.so.1) is not found, so there is no NVIDIA driver here; install the NVIDIA "
             "driver, or in a container run with the NVIDIA container toolkit (`--gpus all`)"
         )
+    if code == pynvml.NVML_ERROR_DRIVER_NOT_LOADED and sys.platform == "win32":
+        return "the NVIDIA driver is not running; install or update the NVIDIA driver, then restart Windows"
     if code == pynvml.NVML_ERROR_DRIVER_NOT_LOADED:
         return "the NVIDIA kernel driver is not loaded; load it (`sudo modprobe nvidia`) or reboot after installing it"
     if code == pynvml.NVML_ERROR_NO_PERMISSION:
