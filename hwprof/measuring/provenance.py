@@ -16,6 +16,7 @@ import os
 import platform
 import shlex
 import socket
+import subprocess
 import sys
 import uuid
 
@@ -100,8 +101,22 @@ def device_name(device: str) -> str:
 
 def boot_id() -> str | None:
     """The kernel's id of this boot, shared by every container on the machine (each gets a fresh random
-    hostname); None where it cannot be read (macOS, a hardened sandbox)."""
+    hostname), and on macOS its boot session's, as a Mac's hostname follows the network it joins; None where it
+    cannot be read (a hardened sandbox)."""
+    if sys.platform == "darwin":
+        return _mac_boot_session()
     return read_text("/proc/sys/kernel/random/boot_id") or None
+
+
+def _mac_boot_session() -> str | None:
+    """macOS's boot session UUID (sysctl kern.bootsessionuuid), new at every boot; None where sysctl fails."""
+    try:
+        done = subprocess.run(
+            ["sysctl", "-n", "kern.bootsessionuuid"], capture_output=True, text=True, timeout=5, check=False
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return (done.stdout.strip() or None) if done.returncode == 0 else None
 
 
 def same_machine(before: dict, now: dict) -> bool:
@@ -112,6 +127,22 @@ def same_machine(before: dict, now: dict) -> bool:
     if before.get("host") == now.get("host"):
         return True
     return before.get("boot_id") is not None and before.get("boot_id") == now.get("boot_id")
+
+
+def other_machine(before: dict, now: dict) -> str:
+    """Where a run (`before`) was measured against this one (`now`), for refusing what is not the same machine:
+    the two devices where their names differ, else the hosts and boots, as naming one device twice would read as
+    a contradiction ("on AMD EPYC, not on this AMD EPYC")."""
+    if before.get("device_name") != now.get("device_name"):
+        return (
+            f"on {before.get('device_name')} (host {before.get('host')}), not on this {now.get('device_name')} "
+            f"(host {now.get('host')})"
+        )
+    if before.get("boot_id") is None or now.get("boot_id") is None:
+        boots = "no boot id tells whether it is this machine renamed"
+    else:
+        boots = "in another boot than this one"
+    return f"on host {before.get('host')}, not on this host {now.get('host')}, and {boots}"
 
 
 def _khz(text: str | None) -> int | str:
