@@ -979,7 +979,7 @@ def compare(
             "model": record["model"],
             "batch_size": _whole_or_none(record["batch_size"]),  # none for a command `hwprof run` timed
             "seq_len": None if pd.isna(record["seq_len_new"]) else int(record["seq_len_new"]),
-            **({"dtype": record["dtype"]} if several_dtypes else {}),
+            **{column: _setting_value(column, record[column]) for column in settings},
             "kind": record["kind"],
             "layer_index": _whole_or_none(record["layer_index"]),
             "layer_name": None if pd.isna(record["layer_name_new"]) else str(record["layer_name_new"]),
