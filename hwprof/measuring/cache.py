@@ -19,8 +19,11 @@ three times, a network took 0.98-1.62x the sum of its layers timed warm and
 from __future__ import annotations
 
 import copy
+import ctypes
 import itertools
 import math
+import subprocess
+import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -33,7 +36,35 @@ CACHE_MODES = ("warm", "cold")
 COLD_FACTOR = 2  # copies together hold this many times the cache
 MAX_COPIES = 256  # bounds the setup time and memory of layers far smaller than the cache
 COLD_MEMORY_SHARE = 0.25  # of the free memory, for all the copies of one group's layers
-ASSUMED_CACHE_BYTES = 256 * 2**20  # above the last-level cache of common CPUs, where sysfs does not say
+ASSUMED_CACHE_BYTES = 256 * 2**20  # above the last-level cache of common CPUs, where the OS does not say
+# macOS's cache sizes, the largest present taken: an Intel Mac's L3, Apple silicon's performance cores' L2 (its
+# plain hw.l2cachesize is the efficiency cores'), and the L2 of a Mac that has neither
+MAC_CACHE_SYSCTLS = ("hw.perflevel0.l2cachesize", "hw.l3cachesize", "hw.l2cachesize")
+RELATION_CACHE = 2  # Windows' LOGICAL_PROCESSOR_RELATIONSHIP of an entry describing a cache
+
+
+class _CacheDescriptor(ctypes.Structure):
+    """Windows' CACHE_DESCRIPTOR."""
+
+    _fields_ = [
+        ("level", ctypes.c_ubyte),
+        ("associativity", ctypes.c_ubyte),
+        ("line_size", ctypes.c_ushort),
+        ("size", ctypes.c_uint32),
+        ("type", ctypes.c_int),
+    ]
+
+
+class _Described(ctypes.Union):
+    """The union of SYSTEM_LOGICAL_PROCESSOR_INFORMATION; its other members fit in `reserved`."""
+
+    _fields_ = [("cache", _CacheDescriptor), ("reserved", ctypes.c_ulonglong * 2)]
+
+
+class _LogicalProcessorInformation(ctypes.Structure):
+    """Windows' SYSTEM_LOGICAL_PROCESSOR_INFORMATION, one entry of GetLogicalProcessorInformation's list."""
+
+    _fields_ = [("processor_mask", ctypes.c_size_t), ("relationship", ctypes.c_int), ("described", _Described)]
 
 
 def _size_bytes(text: str) -> int | None:
@@ -45,7 +76,8 @@ def _size_bytes(text: str) -> int | None:
 
 
 def cache_bytes(device: torch.device) -> tuple[int, str]:
-    """Size of the device's last-level cache and where the figure comes from."""
+    """Size of the device's last-level cache and where the figure comes from: CUDA's L2; a CPU's from sysfs, else
+    from macOS's sysctl or Windows' processor information, assumed only where none of them tells."""
     if device.type == "cuda":
         import torch
 
@@ -65,7 +97,42 @@ def cache_bytes(device: torch.device) -> tuple[int, str]:
         if sizes:
             size, cpu = max(sizes, key=lambda found: found[0])  # the first CPU that has it: cpu0 where all alike
             return size, f"sysfs {cpu} cache"
+        if sys.platform == "darwin" and (found := _mac_cache_bytes()):
+            return found
+        if sys.platform == "win32" and (found := _windows_cache_bytes()):
+            return found
     return ASSUMED_CACHE_BYTES, "assumed (the cache size is not readable here)"
+
+
+def _mac_cache_bytes() -> tuple[int, str] | None:
+    """The largest of macOS's cache sizes (MAC_CACHE_SYSCTLS) and its sysctl name; None where none is read."""
+    found = []
+    for name in MAC_CACHE_SYSCTLS:
+        try:
+            done = subprocess.run(["sysctl", "-n", name], capture_output=True, text=True, timeout=5, check=False)
+        except (OSError, subprocess.SubprocessError):
+            continue
+        text = done.stdout.strip()
+        if done.returncode == 0 and text.isdigit() and int(text):
+            found.append((int(text), f"sysctl {name}"))
+    return max(found, key=lambda size: size[0]) if found else None
+
+
+def _windows_cache_bytes() -> tuple[int, str] | None:
+    """The largest cache GetLogicalProcessorInformation lists; None where it cannot be read."""
+    try:
+        kernel32 = ctypes.windll.kernel32
+    except AttributeError:
+        return None
+    entry = ctypes.sizeof(_LogicalProcessorInformation)
+    length = ctypes.c_uint32(0)
+    kernel32.GetLogicalProcessorInformation(None, ctypes.pointer(length))  # fails, saying the length it needs
+    entries = (_LogicalProcessorInformation * (length.value // entry))()
+    if not entries or not kernel32.GetLogicalProcessorInformation(entries, ctypes.pointer(length)):
+        return None
+    listed = entries[: length.value // entry]
+    sizes = [info.described.cache.size for info in listed if info.relationship == RELATION_CACHE]
+    return (max(sizes), "GetLogicalProcessorInformation") if any(sizes) else None
 
 
 def copies_for(layer_bytes: int, cache_size: int) -> int:
