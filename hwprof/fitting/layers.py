@@ -556,6 +556,7 @@ def fit_op_model(
     rate_limited: bool = False,
     sweeps_optional: bool = False,
     judged: np.ndarray | None = None,
+    time_share: np.ndarray | None = None,
 ) -> tuple[LayerModel, np.ndarray]:
     """The chosen family's model for one op type, and its out-of-fold log predictions.
 
@@ -574,7 +575,10 @@ def fit_op_model(
     tiny ones whose launch cost a model then carries to a held-out family's large layers of that
     kind. The sweep is kept unless leaving it out predicts the held-out families 2% better: on the rows in
     `judged` where given (a model shared by several ops is judged on the ops it costs once their family is held
-    out, not on the many it never costs then), and with none of them scored, the sweep is kept.
+    out, not on the many it never costs then), and with none of them scored, the sweep is kept. Each judged row
+    weighs by its precision times its `time_share` where given (its share of the networks' time, see
+    pipeline._network_time_shares): a network's error is its large repeated layers', and a few of them would
+    otherwise count for less than many tiny configurations of no weight in any network.
 
     The model carries its out-of-fold residuals (for intervals) and CV figures."""
     sweeps = np.zeros(len(y_log), dtype=bool) if always_train is None else np.asarray(always_train, dtype=bool)
@@ -606,8 +610,9 @@ def fit_op_model(
             z, y_log, groups, variables, candidates, family, relative_ci, sweeps, rate_limited
         )
         errors.update({f"{name}{WITHOUT_SWEEPS}": e for name, e in alone.cv["weighted_log_rmse"].items()})
-        with_sweeps = weighted_log_rmse(oof[judge], y_log[judge], w[judge])
-        if weighted_log_rmse(alone_oof[judge], y_log[judge], w[judge]) < with_sweeps * SWEEPS_MARGIN:
+        weight = w[judge] * time_share[judge] if time_share is not None and time_share[judge].sum() > 0 else w[judge]
+        with_sweeps = weighted_log_rmse(oof[judge], y_log[judge], weight)
+        if weighted_log_rmse(alone_oof[judge], y_log[judge], weight) < with_sweeps * SWEEPS_MARGIN:
             alone.cv = {**alone.cv, "weighted_log_rmse": errors}  # its rows: the ones it was fitted on
             alone.cv["family"] += WITHOUT_SWEEPS
             return alone, alone_oof

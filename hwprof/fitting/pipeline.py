@@ -308,7 +308,14 @@ def _fit_once(
     layer_docs, latency_oof = {}, None
     for target in layer_targets:
         layer_docs[target], oof = _fit_layer_target(
-            data, variables, layer_z, target, family, layer_mask, (choices or {}).get(target)
+            data,
+            variables,
+            layer_z,
+            target,
+            family,
+            layer_mask,
+            (choices or {}).get(target),
+            _network_time_shares(data, network_mask),
         )
         if target == "latency_ms":
             latency_oof = _on_network_layers(data, oof)
@@ -352,6 +359,24 @@ def _on_network_layers(data: TrainingData, per_config: np.ndarray) -> np.ndarray
     return moved
 
 
+def _network_time_shares(data: TrainingData, networks: np.ndarray) -> np.ndarray:
+    """Per configuration (row of data.layers), its share of the time of the `networks` (a mask): in each network,
+    how often it runs times its measured latency over the network's measured layer sum, summed over the networks,
+    so each network counts once. A configuration no network runs (a sweep's) has none."""
+    position = {key: i for i, key in enumerate(zip(data.layers["op"], data.layers["config"]))}
+    index = np.array([position.get((record.op, record.config), -1) for record in data.networks.layers], dtype=int)
+    found = index >= 0
+    latency_ms = np.zeros(len(index))
+    latency_ms[found] = data.layers["latency_ms"].to_numpy(dtype=float)[index[found]]
+    latency_ms = np.where(np.isfinite(latency_ms) & (latency_ms > 0), latency_ms, 0.0)
+    time_ms = data.networks.membership[np.flatnonzero(networks)].multiply(latency_ms[None, :]).tocsr()
+    totals = np.asarray(time_ms.sum(axis=1)).ravel()
+    per_layer = np.asarray(time_ms.multiply(1.0 / np.where(totals > 0, totals, 1.0)[:, None]).sum(axis=0)).ravel()
+    shares = np.zeros(len(data.layers))
+    np.add.at(shares, index[found], per_layer[found])
+    return shares
+
+
 def _fit_layer_target(
     data: TrainingData,
     variables: list[str],
@@ -360,6 +385,7 @@ def _fit_layer_target(
     family: str,
     mask: np.ndarray,
     choices: dict | None = None,
+    network_time: np.ndarray | None = None,
 ) -> tuple[dict, np.ndarray]:
     """Op models, op-group models and the shared fallback for one target, and each configuration's
     out-of-fold log prediction (from the model that would cover it: its own op model where it has one,
@@ -368,7 +394,10 @@ def _fit_layer_target(
     An op with too few rows of its own is costed like the ops it resembles: a group model (relu, gelu
     and relu6 are all activations) is fitted over the physical variables of every op of the group and
     shifted for that op by the mean error on its own measured layers, if any; only ops of no such group
-    fall to the fallback over all layers."""
+    fall to the fallback over all layers. Where the sweeps may be left out of an op's own model, that choice weighs
+    each configuration by `network_time`, its share of the networks' time (see fit_op_model), where given; a
+    shared model's is judged as before: on the data of the audit behind this, weighing it by time kept a sweep
+    whose rows bend the shared model's refit in validation, which scoring it out of fold does not see."""
     values = data.layers[target].to_numpy(dtype=float)
     usable = mask & np.isfinite(values) & (values > 0)
     y_log = np.log(np.where(usable, values, 1.0))
@@ -400,6 +429,7 @@ def _fit_layer_target(
             rate_limited,
             sweeps_optional,
             None if judged is None else costed_by[rows] == judged,
+            None if network_time is None or judged is not None else network_time[rows],
         )
         return model
 
