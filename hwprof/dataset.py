@@ -230,6 +230,10 @@ def _read_table(path: Path) -> tuple[pd.DataFrame, dict | None]:
         )
     if not path.exists() and companion_exists(journal_path(path)):
         raise HwprofError(_table_never_written(path, journal_path(path)))
+    if not path.exists() and (writer := writer_of(path)) is not None:  # a run whose first rows are not in yet
+        raise HwprofError(
+            f"Dataset {path} does not exist yet: {writer} is writing it; read it again when its run ends."
+        )
     if not path.exists():
         raise HwprofError(f"Dataset {path} does not exist.")
     if path.name.endswith(SAMPLES_SUFFIX):

@@ -147,3 +147,13 @@ def test_a_killed_run_whose_table_holds_every_row_reads_without_a_note(tmp_path)
     with warnings.catch_warnings():
         warnings.simplefilter("error", UnfinishedDatasetWarning)  # not '0 more row(s) ... recover them'
         assert len(read_dataset(path)) == 13
+
+
+def test_a_dataset_whose_run_has_written_no_row_yet_is_said_to_be_in_the_writing(tmp_path):
+    """A notebook reading the dataset of a measure running in a thread (or another kernel) before its first group
+    is in: not a wrong path, but a run that will write it."""
+    path = tmp_path / "early.parquet"
+    writer = DatasetWriter(path, make_provenance(), rewrite_interval_s=3600)
+    with pytest.raises(HwprofError, match=r"does not exist yet: hwprof measure \(pid \d+\) is writing it"):
+        read_dataset(path)
+    writer.close()
