@@ -962,6 +962,13 @@ def compare(
     matched = matched.sort_values(order, key=_natural).reset_index(drop=True)
     settings = _splitting_settings(matched, columns)
     several_dtypes = "dtype" in settings
+    networks_only = {
+        role: _networks_only_in(ours, theirs, columns)
+        for role, ours, theirs in (("base", base_frame, new_frame), ("new", new_frame, base_frame))
+    }
+    # a row names each setting that tells the rows apart, paired or not: an eager network only BASE holds
+    # and its compiled run only NEW holds read alike otherwise
+    labelled = _splitting_settings(pd.concat([matched[columns], *networks_only.values()]), columns)
     metrics = [m for m in METRICS if matched[f"{m}_base"].notna().any() and matched[f"{m}_new"].notna().any()]
     rows = []
     started_s = said_s = time.monotonic()
@@ -979,7 +986,7 @@ def compare(
             "model": record["model"],
             "batch_size": _whole_or_none(record["batch_size"]),  # none for a command `hwprof run` timed
             "seq_len": None if pd.isna(record["seq_len_new"]) else int(record["seq_len_new"]),
-            **{column: _setting_value(column, record[column]) for column in settings},
+            **{column: _setting_value(column, record[column]) for column in labelled},
             "kind": record["kind"],
             "layer_index": _whole_or_none(record["layer_index"]),
             "layer_name": None if pd.isna(record["layer_name_new"]) else str(record["layer_name_new"]),
@@ -1022,6 +1029,10 @@ def compare(
         "boards_only_in_base": _boards_only_in_base(base, new, devices, shared) if "device_name" in shared else [],
         "models_only_in_base": models_only_in_base,
         "settings_only_in_new": settings_only_in_new,
+        **{
+            f"networks_only_in_{role}": [_network_entry(record, labelled) for record in frame.to_dict("records")]
+            for role, frame in networks_only.items()
+        },
         "unpaired_layers": _unpaired_layers(base_frame, new_frame, matched, columns, several_dtypes),
         "power_flags": _power_flag_counts(rows, metrics),
         "rows": rows,
@@ -1031,6 +1042,30 @@ def compare(
     if fail_above is not None:
         report["gate"] = _gate(report, metric, fail_above)
     return report
+
+
+def _networks_only_in(ours: pd.DataFrame, theirs: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """The network rows of `ours` (a match frame) that no row of `theirs` measured alike. A compiled run's
+    layers are eager and pair with an eager run's, so its networks are all that tell it apart: without this, the
+    eager network only BASE measured went unnamed, as its model was in NEW."""
+    networks = ours[ours["kind"] == "network"]
+    marked = networks.merge(theirs[columns].drop_duplicates(), on=columns, how="left", indicator=True)
+    return marked[marked["_merge"] == "left_only"].drop(columns="_merge")
+
+
+def _network_entry(record: dict, settings: list[str]) -> dict:
+    """A network row only one side holds, named as a paired row is (with the `settings` that tell rows apart),
+    with that side's latency and how many of its runs measured it."""
+    return {
+        "device_name": record["device_name"],
+        "model": record["model"],
+        "batch_size": _whole_or_none(record["batch_size"]),
+        "seq_len": None if pd.isna(record["seq_len"]) else int(record["seq_len"]),
+        **{column: _setting_value(column, record[column]) for column in settings},
+        "kind": record["kind"],
+        "latency_ms": _positive(record["latency_ms"]),
+        "runs": len(record["_links"]),
+    }
 
 
 def _power_flag_counts(rows: list[dict], metrics: list[str]) -> dict | None:

@@ -45,7 +45,9 @@ def compare(base: Path, new: Path, fail_above: str | None, metric: str, as_json:
     figure per run: where the sides hold enough runs of one (two each, or three against one), the
     spread between those runs tests them. Per model and per op (and per dtype or setting where the
     files hold several), the geometric mean of the ratios.
-    Without raw samples the ratios are shown and the verdicts say why they are missing.
+    Without raw samples the ratios are shown and the verdicts say why they are missing. A network
+    row only one side holds (an eager run's network against a --compile run's) is listed as only in
+    BASE or NEW, named with its setting.
 
     Exit status: 0, or 1 when --fail-above is given and --metric rose significantly by more than it
     in a row, a model or an op; 2 when the inputs cannot be compared or the gate cannot decide,
@@ -186,7 +188,19 @@ def print_report(report: dict) -> None:
             verdict(latency),
         ]
         table.add_row(*cells, *[change((row.get(name) or {}).get("ratio")) for name in others])
+    unpaired_networks = [(role, entry) for role in ("base", "new") for entry in report[f"networks_only_in_{role}"]]
+    for role, entry in unpaired_networks[:SHOWN_NETWORKS]:
+        latency = {role: figure(entry["latency_ms"])}
+        cells = [label(entry, devices=len(report["devices"])), "network", latency.get("base", "-")]
+        cells += [latency.get("new", "-"), "-", "-", "-", f"only in {role.upper()}"]
+        table.add_row(*cells, *["-" for _ in others])
     console.print(table)
+    if unpaired_networks[SHOWN_NETWORKS:]:
+        console.print(
+            f"{len(unpaired_networks) - SHOWN_NETWORKS} more network rows only in BASE or NEW not shown: --json "
+            "lists every one (networks_only_in_base, networks_only_in_new)",
+            soft_wrap=True,
+        )
     if networks_left_out:
         kinds = sorted({row["kind"] for row in networks + networks_left_out}, key=WHOLE_KINDS.index)
         what = f"{' and '.join(kinds)} rows"
