@@ -70,9 +70,11 @@ from hwprof.models.spec import (
     check_settings_apply,
     compiled_by_user,
     eager,
+    file_digest,
     is_module_pair,
     model_file,
-    model_file_digest,
+    own_module_file,
+    own_modules,
     parse_batch_sizes,
     resolve_model,
 )
@@ -892,13 +894,15 @@ def _plan(names: list[str], sizes: list[int], options: MeasureOptions) -> dict:
 
 
 def _model_files(names: list[str]) -> dict[str, dict]:
-    """The file each path/to/file.py:factory model is built from, resolved, with a digest of its text: the name is
-    the path as typed, so a file edited, or another file of that name, would carry on a run under the same name."""
+    """The file each path/to/file.py:factory model is built from, resolved, with a digest of its text and of each
+    module of the user's it imported (`imports`, own_modules, a blocks.py beside it): the name is the path as typed,
+    so a file edited, one of its modules edited, or another file of that name, would carry on a run under the same
+    name."""
     files = {}
     for name in names:
         path = model_file(name)
         if path is not None:
-            files[name] = {"path": str(path.resolve()), "digest": model_file_digest(name)}
+            files[name] = {"path": str(path.resolve()), "digest": file_digest(path), "imports": own_modules(path)}
     return files
 
 
@@ -1191,8 +1195,9 @@ def _check_same_files(writer, before: dict | None, now: dict) -> None:
     """A resumed run builds each model file's network from the file the run it continues was measured from: an
     edited file (or another file the same path names from another folder) would put two networks under one name,
     its earlier batch sizes one and the rest the other. The digest of the file's text decides, so a project folder
-    moved or copied elsewhere resumes; the path decides only for a file recorded without one. A plan from before
-    files were recorded is not checked."""
+    moved or copied elsewhere resumes; the path decides only for a file recorded without one. The user's own modules
+    it imported (a blocks.py beside it) are checked alike, where the plan recorded them. A plan from before files
+    were recorded is not checked."""
     for name, file in (before if isinstance(before, dict) else {}).items():
         current = now.get(name)
         if not isinstance(file, dict) or current is None:
@@ -1217,6 +1222,16 @@ def _check_same_files(writer, before: dict | None, now: dict) -> None:
                 f"two versions of {name} under one name: measure the changed one to another {option('out')}, or "
                 "put the file back as it was to resume"
             )
+        imports = file.get("imports")
+        for imported, digest in (imports if isinstance(imports, dict) else {}).items():
+            changed = own_module_file(current["path"], imported)
+            if file_digest(changed) != digest:
+                writer.close("failed")
+                raise HwprofError(
+                    f"{changed} changed since {writer.path} was measured from {name}, which imports it; resuming "
+                    f"would put two versions of {name} under one name: measure the changed one to another "
+                    f"{option('out')}, or put the file back as it was to resume"
+                )
 
 
 # switches whose default leaves the earlier plan unchanged: to give it again, leave out what was added

@@ -15,8 +15,10 @@ import difflib
 import hashlib
 import importlib.util
 import numbers
+import os
 import re
 import sys
+import sysconfig
 import types
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -521,16 +523,21 @@ def model_file(name: str) -> Path | None:
 
 
 def model_file_digest(name: str) -> str | None:
-    """The digest of the file a path/to/file.py:factory name is built from, for a trace of it to be kept only
-    while the file is unchanged; None for other names and for a file that cannot be read (resolving the name
-    says why)."""
+    """The digest of what a path/to/file.py:factory name is built from, the file and the user's own modules it
+    imported (own_modules), for a trace of it to be kept only while none of them changed; None for other names and
+    for a file that cannot be read (resolving the name says why). A file that imports none of its own has its
+    text's digest."""
     path = model_file(name)
     if path is None:
         return None
     try:
-        return source_digest(path)
+        digest = source_digest(path)
     except OSError:
         return None
+    own = own_modules(path)
+    if not own:
+        return digest
+    return _digest("\n".join([digest, *(f"{file} {own[file]}" for file in sorted(own))]).encode())
 
 
 def source_digest(path: Path) -> str:
@@ -544,6 +551,8 @@ def _digest(source: bytes) -> str:
 
 
 _imported: dict[str, str] = {}  # module name -> digest of the source it was last imported from
+# module name -> {name: (file, digest)} of the user's own modules in sys.modules after it was imported and built
+_own: dict[str, dict[str, tuple[str, str | None]]] = {}
 
 
 def import_user_file(path: Path):
@@ -551,9 +560,10 @@ def import_user_file(path: Path):
     imported, so it imports the files beside it, and is taken off after (_user_file_on_path), so a host's own
     `import utils` later never gets the file's neighbour; in a package (a folder with __init__.py), it is
     imported as the package's module, so its relative imports work too. It is imported again once its content
-    changes (a process that predicts a file while it is being edited, or rewritten by a design loop), compiled
-    from its source each time, since Python's bytecode cache could keep an edit of the same size made within the
-    same second. Its errors become one sentence."""
+    changes, or that of a module of the user's it imported (a process that predicts a file while it, or the
+    blocks.py beside it, is being edited, or rewritten by a design loop), compiled from its source each time,
+    since Python's bytecode cache could keep an edit of the same size made within the same second. Its errors
+    become one sentence."""
     path = Path(path).resolve()
     root, module_name, package = _import_names(path)
     try:
@@ -562,10 +572,13 @@ def import_user_file(path: Path):
         raise HwprofError(f"cannot read {path}: {error.strerror or error}") from None
     digest = _digest(source)
     imported = sys.modules.get(module_name)
-    if imported is not None and _imported.setdefault(module_name, digest) == digest:
+    if imported is not None and _imported.setdefault(module_name, digest) == digest and not _own_changed(module_name):
+        if module_name not in _own:  # imported by the user: what it imported is known from now on
+            remember_own_modules(path)
         return imported  # unchanged (or imported by the user, as it was then)
+    _forget_own_modules(module_name)
     try:
-        with _on_sys_path(root):
+        with _on_sys_path(root), _no_bytecode():
             if package:
                 importlib.import_module(module_name.rpartition(".")[0])  # its packages, for its relative imports
             spec = importlib.util.spec_from_file_location(module_name, path)
@@ -579,7 +592,93 @@ def import_user_file(path: Path):
             raise HwprofError(exit_called(f"importing {path}", error)) from None
         raise HwprofError(f"importing {path} failed: {type(error).__name__}: {error}") from None
     _imported[module_name] = digest
+    remember_own_modules(path)
     return module
+
+
+def own_modules(path: Path) -> dict[str, str | None]:
+    """{file, relative to the folder a model file's imports start from: digest of its text now} of the user's own
+    modules recorded for the model file at `path` (remember_own_modules); None for one that cannot be read. Empty
+    for a file not imported in this process."""
+    root, module_name, _ = _import_names(Path(path).resolve())
+    return {_relative(file, root): file_digest(file) for file, _ in _own.get(module_name, {}).values()}
+
+
+def own_module_file(path: Path | str, file: str) -> Path:
+    """The file own_modules names `file` for the model file at `path`."""
+    return _import_names(Path(path).resolve())[0] / file
+
+
+def remember_own_modules(path: Path) -> None:
+    """Record the user's own modules the model file at `path` has imported so far, as at its import, or its build
+    (a factory importing its neighbours when called): those in sys.modules whose file lies under the folder its
+    imports start from, not in an installed package nor in Python's own library (nor hwprof's, nor a model file
+    hwprof imported itself), with the digests of their text."""
+    root, module_name, _ = _import_names(Path(path).resolve())
+    within = str(root).rstrip("/\\") + os.sep
+    found = {}
+    for name, module in list(sys.modules.items()):
+        file = getattr(module, "__file__", None)
+        if (
+            not isinstance(file, str)
+            or not file.startswith(within)
+            or name in (module_name, "__main__")
+            or name.startswith("hwprof_user_")
+            or name.partition(".")[0] == "hwprof"
+            or _installed(file)
+        ):
+            continue
+        known = _own.get(module_name, {}).get(name)
+        found[name] = known if known is not None and known[0] == file else (file, file_digest(file))
+    _own[module_name] = found
+
+
+def _installed(file: str) -> bool:
+    """Whether a module's file is part of an installed package or of Python's own library, never a user's own."""
+    parts = Path(file).parts
+    if "site-packages" in parts or "dist-packages" in parts:
+        return True
+    library = sysconfig.get_paths()
+    return any(file.startswith(library[key].rstrip("/\\") + os.sep) for key in ("stdlib", "platstdlib"))
+
+
+def _own_changed(module_name: str) -> bool:
+    """Whether a module of the user's that the model file imported was edited (or removed) since."""
+    return any(file_digest(file) != digest for file, digest in _own.get(module_name, {}).values())
+
+
+def _forget_own_modules(module_name: str) -> None:
+    """Take the user's own modules the model file imported out of sys.modules, so that importing it again imports
+    them from their new source, not the edited one's cached module; a module of that name now from another file
+    stays."""
+    for name, (file, _) in _own.pop(module_name, {}).items():
+        if getattr(sys.modules.get(name), "__file__", None) == file:
+            del sys.modules[name]
+    importlib.invalidate_caches()  # a module the edit added is found though its folder was listed within the second
+
+
+def file_digest(file: Path | str) -> str | None:
+    """source_digest, or None for a file that cannot be read (gone, or unreadable)."""
+    try:
+        return source_digest(Path(file))
+    except OSError:
+        return None
+
+
+def _relative(file: str, root: Path) -> str:
+    return Path(file).relative_to(root).as_posix()
+
+
+@contextmanager
+def _no_bytecode() -> Iterator[None]:
+    """No bytecode cache is written for the user's modules imported within the block: one rewritten within the same
+    second at the same size would be read back from it as it was, when imported again after an edit."""
+    was = sys.dont_write_bytecode
+    sys.dont_write_bytecode = True
+    try:
+        yield
+    finally:
+        sys.dont_write_bytecode = was
 
 
 def exit_called(doing: str, stop: SystemExit) -> str:
@@ -646,11 +745,14 @@ def _from_file(text: str, input_shape: tuple[int, ...] | None, inputs_given: boo
         if not callable(factory):
             raise HwprofError(f"{path_text} has no function named {factory_name!r}")
         try:
-            module = factory()
+            with _no_bytecode():
+                module = factory()
         except SystemExit as stop:
             raise HwprofError(exit_called(f"building {text}", stop)) from None
         except Exception as error:
             raise HwprofError(f"{text} raised {type(error).__name__}: {error}") from None
+        finally:
+            remember_own_modules(path)  # a factory that imports its neighbours when called
     if isinstance(module, tuple) and len(module) == 2 and isinstance(module[0], nn.Module):
         module, examples = module  # (module, example_inputs): tensors, never --input text
         try:
