@@ -17,7 +17,7 @@ import torch
 
 from hwprof.drivers.host import read_text
 from hwprof.errors import HwprofError, error_text, option
-from hwprof.models.inputs import DTYPES, mixes_in, parse_dtype
+from hwprof.models.inputs import DTYPES, converted_for_run, parse_dtype
 from hwprof.models.layers import to_eval
 from hwprof.models.spec import compiled_by_user
 
@@ -105,9 +105,9 @@ class Execution:
 
     def prepare(self, module: torch.nn.Module, device: torch.device) -> torch.nn.Module:
         """The module on the device, in the dtype and layout of this run (converted in place, as .to does). One mostly
-        in the run's dtype beside other float dtypes keeps them (mixes_in), as a float32 run keeps any."""
-        converts = self.dtype != "float32" and not mixes_in(module, self.torch_dtype)
-        module = module.to(device=device, dtype=self.torch_dtype) if converts else module.to(device)
+        in the run's dtype beside other float dtypes keeps them, as a float32 run keeps any, and a Hugging Face model
+        keeps the modules it lists as float32 (converted_for_run)."""
+        module = converted_for_run(module, self.torch_dtype).to(device)
         if self.channels_last:
             from hwprof.models.tracing import to_channels_last
 

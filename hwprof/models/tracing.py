@@ -38,6 +38,7 @@ from hwprof.models.inputs import (
     DTYPES,
     ModelInputs,
     computed_tensors,
+    converted_for_run,
     copy_module,
     hookless_copy,
     hooks_left_behind,
@@ -290,9 +291,9 @@ def _what_failed(error: BaseException) -> str:
 
 def _as_run(module: nn.Module, dtype: torch.dtype, channels_last: bool) -> nn.Module:
     """`module` in the dtype and layout of the run (in place; callers pass a copy of the user's module). One mostly
-    in the run's dtype beside other float dtypes keeps them (mixes_in), as at float32."""
-    if dtype != torch.float32 and not mixes_in(module, dtype):
-        module = module.to(dtype=dtype)
+    in the run's dtype beside other float dtypes keeps them, as at float32, and a Hugging Face model keeps the
+    modules it lists as float32 (converted_for_run), as measure does."""
+    module = converted_for_run(module, dtype)
     return to_channels_last(module) if channels_last else module
 
 

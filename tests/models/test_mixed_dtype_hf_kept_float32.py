@@ -65,3 +65,23 @@ def test_t5s_wo_stays_float32_at_float16_and_its_forward_runs():
     ids = torch.randint(0, 64, (1, 8))
     with torch.no_grad():
         assert model(input_ids=ids, decoder_input_ids=ids).last_hidden_state.dtype == torch.float16
+
+
+class Routed(Toy):
+    """Toy with a forward that feeds its float32 router in float32, as a transformers model does."""
+
+    def forward(self, x):
+        return self.router(self.body(x).float())
+
+
+def test_measure_and_predict_convert_through_it(recwarn):
+    """Both places that put a module in a run's dtype keep the listed modules float32: measure's Execution and the
+    tracing that predict uses."""
+    from hwprof.measuring.execution import Execution
+    from hwprof.models.tracing import _as_run
+
+    measured = Execution(dtype="bfloat16").prepare(Routed(), torch.device("cpu"))
+    traced = _as_run(Routed(), torch.bfloat16, channels_last=False)
+    for module in (measured, traced):
+        assert module.router.weight.dtype == torch.float32 and module.body[0].weight.dtype == torch.bfloat16
+        assert module(torch.ones(2, 64, dtype=torch.bfloat16)).dtype == torch.float32
