@@ -8,7 +8,8 @@ and inputs), enough of them to hold COLD_FACTOR times the cache, so a buffer has
 left the cache by the time it comes round again. No flush runs inside the timed
 loop. All of a group's layers are held at once (they are timed interleaved), so
 their copies together take at most COLD_MEMORY_SHARE of the free memory; a layer
-left with fewer copies than it needs (or over MAX_COPIES) says "cold_partial".
+left with fewer copies than it needs (or over MAX_COPIES) says "cold_partial"; one left no room for two copies
+is timed on its own buffers, also "cold_partial", and the run notes it.
 
 Cold is the default because a network's layers timed cold add up to it more
 closely: over fifteen networks of nine families, measured both ways in turn
@@ -28,6 +29,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from hwprof.drivers.host import cpu_names, sysfs_path
+from hwprof.errors import warn
 
 if TYPE_CHECKING:  # torch is imported where a layer is timed: show and report read CACHE_MODES without it
     import torch
@@ -143,10 +145,17 @@ def copies_for(layer_bytes: int, cache_size: int) -> int:
 def rotating_call(
     call, device: torch.device, layer_bytes: int, cache_size: int, max_copies: int = MAX_COPIES
 ) -> tuple[Callable[[], Any], str, int]:
-    """A runner that uses the next copy of the layer on every call, its cache label and its copy count."""
+    """A runner that uses the next copy of the layer on every call, its cache label and its copy count. Where the
+    memory allows fewer than two copies the layer runs on its own buffers, copied 0 times, as cold_partial."""
     import torch
 
-    copies = max(2, min(copies_for(layer_bytes, cache_size), max_copies))
+    if max_copies < 2:  # two copies would overrun the memory share (OOM-killed in a container): time it in place
+        warn(
+            "a layer's two copies for cold timing would take more than the quarter of the free memory left to "
+            "them, so it is timed on its own buffers (cache column: cold_partial)"
+        )
+        return call.bind(device), "cold_partial", 0
+    copies = min(copies_for(layer_bytes, cache_size), max_copies)
     module = isinstance(call.target, torch.nn.Module)
     runners = call.bind_copies(device, [copy.deepcopy(call.target) if module else call.target for _ in range(copies)])
     label = "cold" if copies * layer_bytes >= COLD_FACTOR * cache_size else "cold_partial"
