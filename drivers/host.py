@@ -407,24 +407,39 @@ def available_memory_bytes() -> int:
     allocation) would end the run instead of one clear sentence."""
     import psutil
 
-    files = [  # (limit, usage) of the process's cgroup and each parent; v2's memory.max is bytes or "max"
-        (f"{folder}/memory.max", f"{folder}/memory.current")
+    files = [  # (limit, usage, memory.stat key of reclaimable file cache) of the process's cgroup and each parent
+        (f"{folder}/memory.max", f"{folder}/memory.current", "inactive_file")
         if v2
-        else (f"{folder}/memory.limit_in_bytes", f"{folder}/memory.usage_in_bytes")
+        else (f"{folder}/memory.limit_in_bytes", f"{folder}/memory.usage_in_bytes", "total_inactive_file")
         for v2, folder in _cgroup_folders("memory", ("memory",))
     ]
-    rooms = [_room(read_text(Path(limit)), read_text(Path(usage))) for limit, usage in files]
+    rooms = [
+        _room(read_text(Path(limit)), read_text(Path(usage)), _stat_bytes(Path(usage).with_name("memory.stat"), key))
+        for limit, usage, key in files
+    ]
     rooms += [int(psutil.virtual_memory().available), _address_space_room()]
     return max(min(room for room in rooms if room is not None), 0)
 
 
-def _room(limit: str | None, usage: str | None) -> int | None:
-    """A cgroup's limit less its usage; None for no limit ("max", or v1's near-2**63 "unlimited") or unreadable."""
+def _stat_bytes(path: Path, key: str) -> int:
+    """A memory.stat figure; 0 where the file or the key cannot be read, which leaves the usage as it is."""
+    for line in (read_text(path) or "").splitlines():
+        name, _, value = line.partition(" ")
+        if name == key and value.strip().isdigit():
+            return int(value)
+    return 0
+
+
+def _room(limit: str | None, usage: str | None, reclaimable: int) -> int | None:
+    """A cgroup's limit less its usage, less the file cache the kernel would reclaim before an OOM kill (as docker
+    stats and kubelet's working set count it: a container that just wrote a big file is not full); None for no
+    limit ("max", or v1's near-2**63 "unlimited") or unreadable."""
     try:
         limit_bytes, usage_bytes = int(limit or ""), int(usage or "")
     except ValueError:
         return None
-    return limit_bytes - usage_bytes if limit_bytes < UNLIMITED_CGROUP_V1_BYTES else None
+    used = max(usage_bytes - reclaimable, 0)
+    return limit_bytes - used if limit_bytes < UNLIMITED_CGROUP_V1_BYTES else None
 
 
 def _address_space_room() -> int | None:
