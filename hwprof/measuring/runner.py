@@ -36,8 +36,15 @@ again. Discarded bursts and waiting may cost
 an item at most its own time budget once more (CONTENTION_ALLOWANCE); after
 that its bursts are kept whatever the load, and `other_cpu_share` says how much
 others took. Where the machine's CPU times cannot be read (/proc/stat closed on
-Android or in a hardened sandbox), the load is not judged: every burst is kept,
-`other_cpu_share` is None, and the runner warns once.
+Android or in a hardened sandbox), the load is not judged: no burst is discarded
+for load, `other_cpu_share` is None, and the runner warns once.
+
+A cgroup's CPU quota stops the process for the rest of a period once it has
+spent its share (hwprof.measuring.throttling), which /proc/stat cannot show:
+a throttled process is neither busy nor "other". A window in which the
+kernel's throttling count of the process's cgroup (or a parent's) rose is
+treated as a contended one, its bursts discarded and waited out within the
+same allowance, and a quiet spell is one in which it did not rise either.
 """
 
 from __future__ import annotations
@@ -56,6 +63,7 @@ from hwprof.drivers.host import cpu_affinity, usable_cpus
 from hwprof.errors import HwprofError, HwprofWarning, error_line, option, warn
 from hwprof.interrupts import raise_if_pending
 from hwprof.measuring.stats import Summary, percentile, summarize
+from hwprof.measuring.throttling import read_throttling, throttling_between
 
 
 @dataclass(frozen=True)
@@ -294,7 +302,7 @@ class Runner:
     def _settle(self, window: _Window, finish: Callable[[Item], None]) -> None:
         """Keep or discard the window's bursts, then finish the items that are done."""
         share = window.other_share()
-        contended = share is not None and share > self.method.max_other_share
+        contended = (share is not None and share > self.method.max_other_share) or window.throttled()
         discarded: set[int] = set()
         for item, burst, wall_s in window.bursts:
             if contended and item.contention_s + wall_s <= self._allowance_s():
@@ -356,18 +364,16 @@ class Runner:
         return time.perf_counter() - item.visited_at_s >= self.method.span_visit_s
 
     def _wait_for_quiet(self, limit_s: float) -> float:
-        """Sleep until others hold at most `max_other_share` of the CPU over one window; seconds waited."""
+        """Sleep until others hold at most `max_other_share` of the CPU over one window, and the cgroup's quota
+        held nothing back meanwhile; seconds waited."""
         waited_s = 0.0
         while waited_s < limit_s:
-            busy_before, own_before = cpu_clock()
-            start = time.perf_counter()
+            window = _Window(self.load_known)
             time.sleep(min(CONTENTION_WINDOW_S, limit_s - waited_s))
             raise_if_pending()
-            busy_after, own_after = cpu_clock()
-            wall_s = time.perf_counter() - start
-            waited_s += wall_s
-            others_s = (busy_after - busy_before) - (own_after - own_before)
-            if others_s <= self.method.max_other_share * wall_s * CPU_COUNT:
+            share = window.other_share()
+            waited_s += window.elapsed_s()
+            if (share is None or share <= self.method.max_other_share) and not window.throttled():
                 break
         return waited_s
 
@@ -425,6 +431,7 @@ class _Window:
 
     def __init__(self, load_known: bool) -> None:
         self.clock = cpu_clock() if load_known else None  # (busy, own) CPU-seconds at the start
+        self.throttling = read_throttling()  # the cgroup's quota counters at the start; None where unreadable
         self.start = time.perf_counter()
         self.bursts: list[tuple[Item, list[float], float]] = []  # (item, seconds per call, wall seconds)
         self.enough: set[int] = set()  # ids of items that need no more samples until the window is judged
@@ -446,3 +453,9 @@ class _Window:
         busy_s, own_s = cpu_clock()
         wall_s = max(self.elapsed_s(), 1e-9)
         return ((busy_s - self.clock[0]) - (own_s - self.clock[1])) / (wall_s * CPU_COUNT)
+
+    def throttled(self) -> bool:
+        """Whether the cgroup's CPU quota held the process back since the window opened; False where its
+        counters cannot be read."""
+        change = throttling_between(self.throttling, read_throttling())
+        return change is not None and change.periods > 0
