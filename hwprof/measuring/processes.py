@@ -121,7 +121,12 @@ def run_workers(names: list[str], options, folder: Path, progress: Progress) -> 
         command += worker_arguments(options, seed_offset=k - 1) + resume
         progress.note(f"process {k} of {options.processes}: measuring in a fresh process")
         started = time.perf_counter()
-        status, last_line = _run(command)
+        try:
+            status, last_line = _run(command)
+        except BaseException:
+            if not any(folder.iterdir()):  # stopped or failed before a worker wrote anything: nothing to resume
+                folder.rmdir()
+            raise
         if status != 0:
             how = f"said: {last_line.removeprefix('Error: ')}" if last_line else f"exited with status {status}"
             if status < 0:
@@ -163,8 +168,11 @@ def stopped_with_parent(parent: int):
 
 
 def _run(command: list[str]) -> tuple[int, str]:
-    """Run a worker to its end; (exit status, last line it wrote to stderr). Stops it if this process is stopped."""
-    with tempfile.TemporaryFile("w+", encoding="utf-8") as errors:
+    """Run a worker to its end; (exit status, last line it wrote to stderr). Stops it if this process is stopped.
+    Its stderr is kept in a file in the work folder its dataset goes to, which the run writes anyway: a container
+    may leave the system temp dir read-only."""
+    folder = Path(command[command.index("--out") + 1]).parent
+    with tempfile.TemporaryFile("w+", encoding="utf-8", dir=folder) as errors:
         worker = subprocess.Popen(
             command, stdout=subprocess.DEVNULL, stderr=errors, text=True, preexec_fn=stopped_with_parent(os.getpid())
         )
