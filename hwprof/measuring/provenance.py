@@ -37,6 +37,7 @@ from hwprof.drivers.host import (
 )
 from hwprof.errors import HwprofError, option
 from hwprof.files import now_text
+from hwprof.measuring.throttling import Throttling, read_throttling, throttling_between
 from hwprof.schema import SCHEMA_VERSION
 
 # Environment variables that choose the kernels a layer runs or the threads it runs on, recorded where set: with
@@ -62,6 +63,8 @@ KERNEL_ENV_NAMES = (
     "CUDA_LAUNCH_BLOCKING",
 )
 CONFIG_DIGEST_HEX = 16  # of sha256's 64: enough to tell two torch builds apart
+# the cgroup's quota counters as the latest run began (collect_provenance), for end_facts, which is given no record
+_throttling_at_start: dict[str, Throttling] | None = None
 
 
 def no_cuda_reason(device: str) -> str:
@@ -259,6 +262,8 @@ def collect_provenance(device: str, threads: int | None, argv: list[str], extra:
         "os": f"{platform.system()} {platform.release()}",
         "machine": platform.machine(),
     }
+    global _throttling_at_start
+    _throttling_at_start = read_throttling()
     clashes = sorted(set(extra or {}) & set(record))
     if clashes:
         raise ValueError(f"extra provenance keys {clashes} would overwrite collected ones")
@@ -268,5 +273,12 @@ def collect_provenance(device: str, threads: int | None, argv: list[str], extra:
 
 def end_facts() -> dict:
     """What a run records of its machine as it ends: the CPU's temperature, which a long run may have raised until
-    the CPU clocked itself down (None where the host shows none)."""
-    return {"cpu_temperature_end_c": cpu_temperature_c()}
+    the CPU clocked itself down (None where the host shows none); and the periods in which its cgroup's CPU quota
+    stopped it since the run began, with the time stopped (None where the counters cannot be read), which a
+    latency taken across a stop includes."""
+    throttled = throttling_between(_throttling_at_start, read_throttling())
+    return {
+        "cpu_temperature_end_c": cpu_temperature_c(),
+        "cpu_throttled_periods": throttled.periods if throttled else None,
+        "cpu_throttled_s": round(throttled.throttled_s, 3) if throttled else None,
+    }
