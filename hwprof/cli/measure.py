@@ -319,6 +319,8 @@ def run_facts(run: dict, elapsed_s: float | None) -> dict:
         "fit_sweep": sweep,
         "waited_s": round(waited_s(workers), 1),
         **{key: run.get(key) for key in ("threads", "usable_cpus", "cpu_count", "cpu_quota", "process_speeds")},
+        # the periods in which the cgroup's CPU quota stopped the run, and for how long (None where unreadable)
+        **{key: run.get(key) for key in ("cpu_throttled_periods", "cpu_throttled_s")},
         "power": _power_facts(run.get("power") or {}),  # a --processes run's is its last worker's
         # each worker's middle half of its rows' speed factors, which tells speeds_line a row-by-row difference
         "process_row_speeds": [worker.get("row_speeds") for worker in workers] if run.get("processes") else None,
@@ -406,7 +408,9 @@ def timing_line(facts: dict, resumed: bool = False, timed: str = "networks") -> 
 
 def threads_line(facts: dict) -> str | None:
     """The intra-op threads a run used and the CPUs it could use (a taskset, a cpuset or a cgroup quota leave
-    fewer than the machine has): fit and compare refuse to mix thread counts, so the user must know it."""
+    fewer than the machine has): fit and compare refuse to mix thread counts, so the user must know it. A quota
+    below the threads limited the run; one below a CPU stops even one thread for part of every period, so no
+    thread count times the model alone there. Where the quota stopped the run, how often and how long is said."""
     threads, usable, count, quota = (facts.get(key) for key in ("threads", "usable_cpus", "cpu_count", "cpu_quota"))
     if threads is None:
         return None
@@ -416,8 +420,25 @@ def threads_line(facts: dict) -> str | None:
         text += f"; this process may use {usable}{of}"
     if quota is not None:
         text += f", under a cgroup quota of {quota:g} CPU{'s' * (quota != 1)}"
-        if threads > quota:
-            text += f" (threads beyond it wait their turn: --threads {max(1, int(quota))} times the model alone)"
+        periods, throttled_s = facts.get("cpu_throttled_periods"), facts.get("cpu_throttled_s")
+        stopped = (
+            f"it stopped the run {periods} time{'s' * (periods != 1)}, {duration_text(throttled_s)} in all"
+            if periods
+            else ""
+        )
+        if quota < 1:
+            text += (
+                " (the run was limited by the container's CPU quota, less than one thread needs: its latencies "
+                f"include the time the quota stopped it{'; ' + stopped if stopped else ''}; give the container 1 "
+                "CPU or more to time the model alone)"
+            )
+        elif threads > quota:
+            text += (
+                f" (the run was limited by the container's CPU quota: threads beyond it wait their turn"
+                f"{'; ' + stopped if stopped else ''}; --threads {int(quota)} times the model alone)"
+            )
+        elif stopped:
+            text += f" ({stopped})"
     return text
 
 
