@@ -2,15 +2,20 @@
 ops apart, axis labels with units, shaded measurement windows, and the one way a figure reaches disk or a
 report.
 
-matplotlib loads only when a plot is drawn, so importing this module costs nothing.
+matplotlib loads only when a plot is drawn, so importing this module costs nothing. It is first imported here,
+with a writable folder for its settings and font cache (_import_matplotlib).
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import io
 import math
 import os
+import shutil
+import sys
+import tempfile
 from pathlib import Path
 
 from hwprof.errors import HwprofError
@@ -26,10 +31,62 @@ MAX_TRACE_PANELS = 6  # panels a trace is cut into at most; past it, one time ax
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "<", ">", "*")
 
 
+def _import_matplotlib() -> None:
+    """Import matplotlib with a folder it can write: where its default folder cannot be (a read-only HOME in a
+    container) and MPLCONFIGDIR is unset, a temporary one, so that it neither warns twice nor fails the command
+    where the temp dir is read-only too. That case is one sentence naming MPLCONFIGDIR; a user's MPLCONFIGDIR is
+    left as it is."""
+    if "matplotlib" in sys.modules or os.environ.get("MPLCONFIGDIR"):
+        return
+    unwritable = [folder for folder in _matplotlib_folders() if not _writable(folder)]
+    if unwritable:
+        try:
+            folder = tempfile.mkdtemp(prefix="hwprof-matplotlib-")
+        except OSError:
+            default = unwritable[0] or "your home folder"
+            raise HwprofError(
+                f"matplotlib, which draws the figures, needs a writable folder for its settings and font cache, "
+                f"and neither {default} nor a temporary folder can be written: set MPLCONFIGDIR to a writable "
+                "folder"
+            ) from None
+        os.environ["MPLCONFIGDIR"] = folder
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    import matplotlib  # noqa: F401  (reads its folder now)
+
+
+def _matplotlib_folders() -> list[Path | None]:
+    """The folders matplotlib writes when MPLCONFIGDIR is unset (its config and cache folders); None for one
+    under a home folder that cannot be found."""
+    try:
+        home = Path.home()
+    except RuntimeError:
+        return [None]
+    if sys.platform.startswith(("linux", "freebsd")):
+        config = os.environ.get("XDG_CONFIG_HOME") or home / ".config"
+        cache = os.environ.get("XDG_CACHE_HOME") or home / ".cache"
+        return [Path(config, "matplotlib"), Path(cache, "matplotlib")]
+    if sys.platform == "win32" and not (home / ".matplotlib").is_dir() and os.environ.get("LOCALAPPDATA"):
+        return [Path(os.environ["LOCALAPPDATA"], "matplotlib")]
+    return [home / ".matplotlib"]
+
+
+def _writable(folder: Path | None) -> bool:
+    """Whether matplotlib can use `folder`, tested as it tests it: made where missing, then checked writable."""
+    if folder is None:
+        return False
+    try:
+        folder = folder.resolve()
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return False
+    return os.access(folder, os.W_OK) and folder.is_dir()
+
+
 def new_figure(**options):
     """A matplotlib Figure drawn by Agg (no display needed), made without pyplot: a caller's backend is left
     as it was, and pyplot holds no reference to the figure, so one drawn in a loop is freed with its last
     reference. `options` are Figure's (figsize, layout)."""
+    _import_matplotlib()
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -46,6 +103,7 @@ def literal_text():
     figure (a text keeps the setting it was made with) and every save (some ticks are made as they are drawn).
     No label of hwprof's uses mathtext; log axes take plain_log_ticks or plain_log_labels, as the default log
     ticks are mathtext."""
+    _import_matplotlib()
     import matplotlib
 
     with matplotlib.rc_context({"text.parse_math": False}):
@@ -71,6 +129,7 @@ def distinct_styles(keys) -> dict:
     change too, so 30 op types are still 30 different-looking series. tab20 holds a dark and a light shade
     of each hue side by side; its dark ones (tab10) come first and the light ones after, so keys next to each
     other (ops by name, side by side in a legend) never share a hue."""
+    _import_matplotlib()
     import matplotlib
 
     keys = list(dict.fromkeys(keys))
@@ -85,6 +144,7 @@ def distinct_styles(keys) -> dict:
 def plain_log_ticks(axis, low: float, high: float) -> None:
     """Tick labels of a log axis as plain numbers (0.5, 2, 10) instead of powers; minor ones too within a decade,
     those that stand apart (spaced_minor_ticks): 0.08 and 0.09 labelled beside 0.1 ran together."""
+    _import_matplotlib()
     from matplotlib.ticker import FormatStrFormatter, FuncFormatter, NullFormatter
 
     axis.set_major_formatter(FormatStrFormatter("%g"))
@@ -115,6 +175,7 @@ def spaced_minor_ticks(low: float, high: float) -> list[float]:
 def plain_log_labels(axis) -> None:
     """The ticks matplotlib labels on a log axis (minor ones too where it spans few decades), labelled 0.2
     and 1000: its own labels are mathtext, which literal_text() turns off, and its plain ones read 2e-01."""
+    _import_matplotlib()
     from matplotlib.ticker import LogFormatter
 
     class Plain(LogFormatter):
