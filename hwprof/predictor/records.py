@@ -36,6 +36,7 @@ class TracedNetwork(NamedTuple):
     traced_on: str  # "meta", or "real" when the model could not run on meta
     note: str  # one line on how it was traced when real tensors were needed, else ""
     has_seq: bool = False  # whether the model has a sequence dimension a seq_len sets
+    input_shape: tuple[int, ...] | None = None  # its one float input's shape; None for inputs a shape cannot describe
 
 
 HOW_KEYWORDS = ("seq_len", "dtype", "channels_last", "inputs", "hf_config")  # network_layers' keywords
@@ -105,6 +106,25 @@ def _network_layers(model, batch_size, input_shape, seq_len, dtype, channels_las
             if seq_len is not None and not traced.has_seq:  # the length was dropped: the same trace without one
                 _remember(key[:3] + (None,) + key[4:], traced)
     return traced
+
+
+def names_told_apart(traced: list[TracedNetwork]) -> list[str]:
+    """The networks' names, a model traced at several input shapes at one sequence length named by its shape at
+    each (Sequential#3fa2b1@input_shape=3x8x8), as fit names a model measured at several (with_variant_names):
+    rows of one module at two shapes are two networks, where one shape alone keeps the name measure gives it."""
+    from hwprof.models.spec import split_variant, variant_name
+
+    split = [split_variant(t.name) for t in traced]
+    shapes: dict[tuple, set] = {}
+    for (model, settings), t in zip(split, traced):
+        if t.input_shape is not None:
+            shapes.setdefault((model, settings.get("seq_len")), set()).add(t.input_shape)
+    return [
+        variant_name(model, **(settings | {"input_shape": t.input_shape}))
+        if len(shapes.get((model, settings.get("seq_len")), ())) > 1
+        else t.name
+        for (model, settings), t in zip(split, traced)
+    ]
 
 
 def positive_batch_size(value: Any) -> int:
@@ -212,7 +232,8 @@ def _composed_nb201(model: str, shape, batch_size: int, inputs, hf_config, how: 
     if composed is None:  # the reference networks did not run on meta
         return None
     names, records = composed
-    return TracedNetwork(variant_name(model, None, dtype, channels_last), names, records, "meta", "")
+    name = variant_name(model, None, dtype, channels_last)
+    return TracedNetwork(name, names, records, "meta", "", input_shape=INPUT_SHAPE)
 
 
 def _trace_built(model: str, shape, batch_size: int, inputs, hf_config, how: dict) -> TracedNetwork:
@@ -238,13 +259,11 @@ def _given_input_shape(spec) -> tuple[int, ...] | None:
     """The shape of `spec`'s one float input where it replaced what the model is fed by default, so the
     network is named by it as `fit` names a model measured at several shapes (resnet18@input_shape=3x64x64);
     None where it is the default, or the model has no inputs of its own (the ones given are its only ones)."""
-    from hwprof.models.inputs import SEQ
-
-    inputs = spec.model_inputs.specs
+    shape = _shape_of(spec.model_inputs)
     default = spec.replaced_inputs  # set only where something given replaced the model's own
-    if default is None or len(inputs) != 1 or not inputs[0].dtype.is_floating_point or SEQ in inputs[0].shape:
+    if default is None or shape is None:
         return None
-    return None if [s.shape for s in default.specs] == [inputs[0].shape] else inputs[0].shape
+    return None if [tuple(s.shape) for s in default.specs] == [shape] else shape
 
 
 def _refuse_sweep(spec) -> None:
@@ -285,7 +304,18 @@ def _trace(
     note = trace.description if trace.tensors != "meta" or trace.assumed else ""  # a real trace, or an assumption
     name = variant_name(spec.name, seq_len, dtype, channels_last, input_shape=input_shape)
     layer_names = [layer.name for layer in trace.layers]
-    return TracedNetwork(name, layer_names, records, trace.tensors, note, spec.model_inputs.has_seq)
+    shape = _shape_of(spec.model_inputs)
+    return TracedNetwork(name, layer_names, records, trace.tensors, note, spec.model_inputs.has_seq, shape)
+
+
+def _shape_of(inputs) -> tuple[int, ...] | None:
+    """The shape of a model's one float input (what --input-shape sets), None for inputs a shape cannot describe."""
+    from hwprof.models.inputs import SEQ
+
+    specs = inputs.specs
+    if len(specs) != 1 or not specs[0].dtype.is_floating_point or SEQ in specs[0].shape:
+        return None
+    return tuple(specs[0].shape)
 
 
 def _lazy_weights_made(module, inputs, label: str, seq_len: int | None):
