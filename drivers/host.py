@@ -350,7 +350,7 @@ def cpu_quota() -> float | None:
     and its parents; None where there is none or it cannot be read. A quota leaves the affinity mask as it is, so
     threads beyond it wait their turn while every CPU looks usable."""
     found = []
-    for v2, folder in _cgroup_folders("cpu", ("cpu", "cpu,cpuacct", "cpuacct,cpu")):
+    for v2, folder in cgroup_folders("cpu", ("cpu", "cpu,cpuacct", "cpuacct,cpu")):
         if v2:  # cpu.max is "QUOTA PERIOD" or "max PERIOD"
             found.append(_quota(read_text(Path(f"{folder}/cpu.max"))))
         else:
@@ -366,7 +366,7 @@ def cpus_within_quota(cpus: int, quota: float | None) -> int:
     return min(cpus, max(1, math.ceil(quota))) if quota else cpus
 
 
-def _cgroup_folders(controller: str, mounts: tuple[str, ...]) -> list[tuple[bool, str]]:
+def cgroup_folders(controller: str, mounts: tuple[str, ...]) -> list[tuple[bool, str]]:
     """The folders of the process's cgroups and each of their parents', as (cgroup v2, folder): the v2 tree's,
     and for a cgroup v1 hierarchy holding `controller`, those under each of its possible `mounts` (its folder
     names in /sys/fs/cgroup)."""
@@ -411,7 +411,7 @@ def available_memory_bytes() -> int:
         (f"{folder}/memory.max", f"{folder}/memory.current", "inactive_file")
         if v2
         else (f"{folder}/memory.limit_in_bytes", f"{folder}/memory.usage_in_bytes", "total_inactive_file")
-        for v2, folder in _cgroup_folders("memory", ("memory",))
+        for v2, folder in cgroup_folders("memory", ("memory",))
     ]
     rooms = [
         _room(read_text(Path(limit)), read_text(Path(usage)), _stat_bytes(Path(usage).with_name("memory.stat"), key))

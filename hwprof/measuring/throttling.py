@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from hwprof.drivers.host import _cgroup_folders, read_text
+from hwprof.drivers.host import cgroup_folders, read_text
 
 CPU_MOUNTS = ("cpu", "cpu,cpuacct", "cpuacct,cpu")  # a cgroup v1 cpu hierarchy's folder names in /sys/fs/cgroup
 THROTTLED_TIME = {True: ("throttled_usec", 1e6), False: ("throttled_time", 1e9)}  # by cgroup v2: (field, per s)
@@ -31,7 +31,7 @@ def read_throttling() -> dict[str, Throttling] | None:
     """The throttling counters of the process's cgroup and each parent that has them, by folder; None where none
     can be read (no cgroup, macOS, Windows, a cgroup v2 root, whose cpu.stat counts no throttling)."""
     found = {}
-    for v2, folder in _cgroup_folders("cpu", CPU_MOUNTS):
+    for v2, folder in cgroup_folders("cpu", CPU_MOUNTS):
         counters = _counters(read_text(Path(f"{folder}/cpu.stat")), v2)
         if counters is not None:
             found[folder] = counters
