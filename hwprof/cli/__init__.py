@@ -40,6 +40,9 @@ COMMANDS = {
 }
 
 
+JSON_ALONE_STDOUT = "hwprof.json_alone_stdout"  # the command's stdout, in its context's meta (LazyGroup.invoke)
+
+
 # what a stream whose encoding cannot carry a character (PYTHONIOENCODING=ascii) shows instead: '?' for the rest
 ASCII_STAND_INS = {"\N{HORIZONTAL ELLIPSIS}": "...", "\N{PLUS-MINUS SIGN}": "+/-", "\N{MULTIPLICATION SIGN}": "x"}
 
@@ -193,6 +196,16 @@ class LazyGroup(click.Group):
         module_name, attribute = COMMANDS[name][0].split(":")
         return getattr(importlib.import_module(module_name), attribute)
 
+    def resolve_command(self, ctx, args):
+        """The subcommand, with whether it was given --json decided for the stdout invoke() set (JsonAloneStdout)."""
+        from hwprof.cli.common import json_given
+
+        name, command, rest = super().resolve_command(ctx, args)
+        stdout = ctx.meta.get(JSON_ALONE_STDOUT)
+        if stdout is not None and command is not None:
+            stdout.asked = json_given(command, name, rest, ctx)
+        return name, command, rest
+
     def format_commands(self, ctx, formatter):
         with formatter.section("Commands"):
             formatter.write_dl([(name, COMMANDS[name][1]) for name in sorted(COMMANDS)])
@@ -213,11 +226,12 @@ class LazyGroup(click.Group):
         from hwprof.cli.common import JsonAloneStdout, printable  # notes and errors quote dataset names: as data
 
         debug = ctx.params.get("debug", False)
+        stdout = ctx.meta[JSON_ALONE_STDOUT] = JsonAloneStdout(sys.stdout)
         try:  # a dataset's warning (an unfinished run) is a note, as every command says its notes
             with (
                 sigterm_interrupts(),
                 warnings_as_notes(lambda note: click.echo(printable(note), err=True)),
-                _stdout_as(JsonAloneStdout(sys.stdout)),
+                _stdout_as(stdout),
             ):  # stdout's write errors are worded by main(), around every command
                 return super().invoke(ctx)
         except HwprofError as error:

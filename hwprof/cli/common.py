@@ -147,22 +147,28 @@ def echo_json(document, indent: int | None = 2) -> None:
     click.echo(file=stream)
 
 
-def json_asked() -> bool:
-    """Whether the command running in this thread was given --json."""
-    ctx = click.get_current_context(silent=True)
-    return ctx is not None and any("--json" in p.opts and ctx.params.get(p.name) for p in ctx.command.params)
+def json_given(command, name: str, args: list[str], parent) -> bool:
+    """Whether `args` give `command` its --json, read before it runs from a parse of them that fails on nothing
+    (as click's completion parses), so that the decision is one for the whole command: a thread the user's model
+    starts (a data loader's worker, a logging thread) has no click context of its own to read it from."""
+    if "--json" not in args:
+        return False
+    with command.make_context(name, list(args), parent=parent, resilient_parsing=True) as ctx:
+        return any("--json" in p.opts and ctx.params.get(p.name) for p in command.params)
 
 
 class JsonAloneStdout:
-    """sys.stdout while a command runs: given --json, whatever is printed but the JSON (a print in a user's model
-    file, as it is imported, built, traced or timed) goes to stderr, so that stdout parses as the JSON document;
-    without --json, everything goes to stdout as before. `results` is the real stdout, which echo_json writes to."""
+    """sys.stdout while a command runs: given --json (`asked`, set once the command is known, json_given), whatever
+    is printed but the JSON (a print in a user's model file, as it is imported, built, traced or timed, from any
+    thread) goes to stderr, so that stdout parses as the JSON document; without --json, everything goes to stdout as
+    before. `results` is the real stdout, which echo_json writes to."""
 
     def __init__(self, results) -> None:
         self.results = results
+        self.asked = False
 
     def _target(self):
-        return sys.stderr if json_asked() else self.results
+        return sys.stderr if self.asked else self.results
 
     def __getattr__(self, name):
         return getattr(self._target(), name)
