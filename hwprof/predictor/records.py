@@ -239,20 +239,31 @@ def _composed_nb201(model: str, shape, batch_size: int, inputs, hf_config, how: 
 def _trace_built(model: str, shape, batch_size: int, inputs, hf_config, how: dict) -> TracedNetwork:
     """Built-in networks are built straight on the meta device: no weight is allocated or initialised. One that
     cannot be is built with real weights, drawn from generators of hwprof's own (own_random_numbers), so a host's
-    seeded generators do not move."""
+    seeded generators do not move; a zoo model whose constructor cannot run on meta falls back to real weights
+    inside its build (models.spec._built_from_source), and its note says so, as a real trace's does."""
     from hwprof.models.spec import builds_on_meta, resolve_model
     from hwprof.models.tracing import MetaDevice, own_random_numbers
 
     def build():
         return resolve_model(model, shape, inputs=inputs, hf_config=hf_config)
 
+    built = ""
     if builds_on_meta(model):
         with MetaDevice():
             spec = build()
+        if _has_real_weights(spec.module):
+            built = f"built with real weights, since {spec.name} cannot be built on meta tensors"
     else:
         with own_random_numbers():
             spec = build()
-    return _trace(spec, batch_size, rebuild=lambda: build().module, input_shape=_given_input_shape(spec), **how)
+    given = _given_input_shape(spec)
+    return _trace(spec, batch_size, rebuild=lambda: build().module, input_shape=given, built=built, **how)
+
+
+def _has_real_weights(module) -> bool:
+    """Whether a module built on the meta device holds real weights: its constructor could not run there."""
+    parameters = list(module.parameters())
+    return bool(parameters) and not any(p.is_meta for p in parameters)
 
 
 def _given_input_shape(spec) -> tuple[int, ...] | None:
@@ -275,8 +286,17 @@ def _refuse_sweep(spec) -> None:
 
 
 def _trace(
-    spec, batch_size: int, rebuild=None, *, seq_len=None, dtype="float32", channels_last=False, input_shape=None
+    spec,
+    batch_size: int,
+    rebuild=None,
+    *,
+    seq_len=None,
+    dtype="float32",
+    channels_last=False,
+    input_shape=None,
+    built="",
 ):
+    """`spec`'s layers as a TracedNetwork; `built` says how it was built where that was not on meta tensors."""
     from hwprof.models.inputs import check_module_weights
     from hwprof.models.spec import eager, variant_name
     from hwprof.models.tracing import trace_layers
@@ -301,7 +321,9 @@ def _trace(
     if not trace.layers:
         raise HwprofError(f"{spec.name} has no layers that do work, so there is nothing to predict")
     records = [LayerRecord.from_layer(layer) for layer in trace.layers]
-    note = trace.description if trace.tensors != "meta" or trace.assumed else ""  # a real trace, or an assumption
+    # a real build or trace, or an assumption
+    note = trace.description if built or trace.tensors != "meta" or trace.assumed else ""
+    note = f"{built}; {note}" if built else note
     name = variant_name(spec.name, seq_len, dtype, channels_last, input_shape=input_shape)
     layer_names = [layer.name for layer in trace.layers]
     shape = _shape_of(spec.model_inputs)
