@@ -1274,15 +1274,14 @@ def _recorded_plan(run: dict) -> dict:
 def _check_same_machine(writer, before: dict) -> None:
     """A resumed run measures on the device and host of the run it continues (`before`): resuming a killed
     board's shard on another board would put two boards' rows in one file under one run's plan."""
-    from hwprof.measuring.provenance import same_machine
+    from hwprof.measuring.provenance import other_machine, same_machine
 
     now = writer.provenance
     if same_machine(before, now):  # a container's new hostname on the same boot is the same machine
         return
     writer.close("failed")
     raise HwprofError(
-        f"{writer.path} was measured on {before.get('device_name')} (host {before.get('host')}), not on this "
-        f"{now.get('device_name')} (host {now.get('host')}); resuming continues that measurement on its own "
+        f"{writer.path} was measured {other_machine(before, now)}; resuming continues that measurement on its own "
         "device, so resume it there, or write this one to another path"
     )
 
