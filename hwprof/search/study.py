@@ -325,7 +325,7 @@ class CostEstimator:
                 # its interval is (0, inf): every budget would be held against an infinite cost and skipped
                 raise HwprofError(
                     f"{option('confidence')} holds each budget against a predicted interval, and candidates such as "
-                    f"{spec.name} get {self.predictor.untrained_note(untrained)}, or drop {option('confidence')} "
+                    f"{spec.name} get {self._untrained_note(spec, dtype, untrained)}, or drop {option('confidence')} "
                     "to hold the budgets against the point prediction"
                 )
             if self.confidence and constraint.is_predicted and interval is None:
@@ -334,6 +334,14 @@ class CostEstimator:
                 )
             checked[constraint.text] = constraint.checked_value(metrics[constraint.metric], interval)
         return metrics, intervals, checked
+
+    def _untrained_note(self, spec, dtype: str, untrained: str) -> str:
+        """The predictor's note for a candidate in a setting it has no data in. A candidate whose factory makes
+        only some of its layers float16 or bfloat16 runs in float32 with them kept: the note names those layers and
+        asks for data measured as the model is, since --dtype would convert it all and give no data in that mix."""
+        how = {} if dtype == "float32" else {"dtype": dtype}
+        features = self.predictor.features(spec, self.batch_size, self.space.input_shape, **how)
+        return self.predictor.untrained_note(untrained, self.predictor._partial_dtypes(features, 0, untrained))
 
 
 def weights_dtype(module, label: str) -> str:
