@@ -64,6 +64,7 @@ from hwprof.predictor.records import (
     TRACING,
     TracedNetwork,
     clear_cache,
+    names_told_apart,
     network_layers,
     positive_batch_size,
 )
@@ -374,7 +375,7 @@ class Predictor:
             models = _model_list(models)
             sizes = _batch_sizes(batch_size, len(models))
             traced = self._traced(models, sizes, input_shape, how)
-        features = self.features_from_layers([t.name for t in traced], sizes, [t.records for t in traced])
+        features = self.features_from_layers(names_told_apart(traced), sizes, [t.records for t in traced])
         features.traced_on = [t.traced_on for t in traced]
         return features
 

@@ -60,3 +60,20 @@ def test_other_settings_stay_in_the_name_and_other_models_are_untouched():
     named = records.names_told_apart(traced)
     assert named[0] == half.name.replace("@dtype=", "@input_shape=3x16x16,dtype=")
     assert named[2] == "mlp"
+
+
+def test_predict_many_names_a_module_given_at_two_shapes_by_each(tmp_path):
+    """The names reach predict_many's rows: a design loop keying them by name keeps both shapes."""
+    import torch
+
+    import hwprof
+    from fakes.synthetic import fitted_predictor_path
+
+    path, _ = fitted_predictor_path(tmp_path, cv=False)
+    module = net()
+    rows = hwprof.load_predictor(path).predict_many(
+        [(module, torch.randn(1, 3, 8, 8)), (module, torch.randn(1, 3, 16, 16)), "mlp"], 1
+    )
+    names = list(rows["model"])
+    assert names[0].endswith("@input_shape=3x8x8") and names[1].endswith("@input_shape=3x16x16")
+    assert names[2] == "mlp"
