@@ -930,6 +930,13 @@ def _attention_masks(module: nn.Module, args: tuple, kwargs: dict) -> dict[str, 
     return {name: str(mask.dtype).removeprefix("torch.") for name, mask in masks.items() if torch.is_tensor(mask)}
 
 
+def attention_fastpath_enabled() -> bool:
+    """Whether torch lets nn.MultiheadAttention take its fused kernel, as torch.backends.mha's switch says; a torch
+    without that module (2.1) has no switch and takes the kernel wherever the call allows it."""
+    switch = getattr(getattr(torch.backends, "mha", None), "get_fastpath_enabled", None)
+    return switch is None or bool(switch())
+
+
 def _attention_fused(module: nn.MultiheadAttention, args: tuple, kwargs: dict) -> bool:
     """Whether torch runs this nn.MultiheadAttention call as its fused kernel (torch._native_multi_head_attention)
     on a CPU or GPU: its forward's checks, but those a trace's tensors fail where the network's pass (their device,
@@ -941,10 +948,9 @@ def _attention_fused(module: nn.MultiheadAttention, args: tuple, kwargs: dict) -
     masks = [arguments[name] for name in ATTENTION_MASKS]
     if any(isinstance(mask, torch.Tensor) and torch.is_floating_point(mask) for mask in masks):
         return False
-    enabled = getattr(torch.backends.mha, "get_fastpath_enabled", lambda: True)()
     weight, bias = module.in_proj_weight, module.in_proj_bias
     return (
-        enabled
+        attention_fastpath_enabled()
         and query.dim() == 3
         and query is key
         and key is value

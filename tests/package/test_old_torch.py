@@ -3,11 +3,15 @@ torch.fx lack what later releases added; these tests take those parts away from 
 
 import subprocess
 import sys
+import types
 
 import torch
 import torch.fx as fx
+import torch.nn as nn
 
-from hwprof.models.layers import extract_layers_from_example
+from hwprof.models import layers as layers_module
+from hwprof.models.layers import attention_fastpath_enabled, extract_layers_from_example
+from hwprof.models.tracing import trace_layers
 from hwprof.sample_models import mlp
 
 WITHOUT_RMS_NORM = """
@@ -90,3 +94,33 @@ def test_torch_2_1s_warnings_about_its_own_deprecated_attributes_stay_out_of_a_t
     done = subprocess.run([sys.executable, "-c", WITH_TORCH_2_1_OVERRIDES], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+class SelfAttention(nn.Module):
+    """Batch-first self-attention, whose result torch.nn's fused kernel returns in order at batch 2 and more."""
+
+    def __init__(self):
+        super().__init__()
+        self.attention = nn.MultiheadAttention(16, 4, batch_first=True)
+        self.linear = nn.Linear(16, 4)
+
+    def forward(self, x):
+        return self.linear(self.attention(x, x, x, need_weights=False)[0])
+
+
+def _attention_records():
+    """Traced on meta, where torch.nn takes the unfused path and hwprof asks whether the network's run is fused."""
+    trace = trace_layers(SelfAttention(), (10, 16), 2)
+    return trace.tensors, trace.reason, [layer.facts() for layer in trace.layers]
+
+
+def test_attention_is_recorded_on_a_torch_without_the_fast_path_switch(monkeypatch):
+    """torch 2.1 has no torch.backends.mha (get_fastpath_enabled) and takes the fused kernel unasked. The installed
+    torch's own MultiheadAttention reads the switch, so it is taken only from the torch hwprof's layers see."""
+    expected = _attention_records()
+    assert expected[:2] == ("meta", "")
+    backends = types.SimpleNamespace(**{name: getattr(torch.backends, name) for name in dir(torch.backends)})
+    vars(backends).pop("mha", None)
+    monkeypatch.setattr(layers_module, "torch", types.SimpleNamespace(**{**vars(torch), "backends": backends}))
+    assert attention_fastpath_enabled()
+    assert _attention_records() == expected
