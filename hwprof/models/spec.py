@@ -563,7 +563,7 @@ def import_user_file(path: Path):
     changes, or that of a module of the user's it imported (a process that predicts a file while it, or the
     blocks.py beside it, is being edited, or rewritten by a design loop), compiled from its source each time,
     since Python's bytecode cache could keep an edit of the same size made within the same second. Its errors
-    become one sentence, and what it prints is held until it is imported (held_output)."""
+    become one sentence."""
     path = Path(path).resolve()
     root, module_name, package = _import_names(path)
     try:
@@ -577,21 +577,20 @@ def import_user_file(path: Path):
             remember_own_modules(path)
         return imported  # unchanged (or imported by the user, as it was then)
     _forget_own_modules(module_name)
-    with held_output() as held:
-        try:
-            with _on_sys_path(root), _no_bytecode():
-                if package:
-                    importlib.import_module(module_name.rpartition(".")[0])  # its packages, for relative imports
-                spec = importlib.util.spec_from_file_location(module_name, path)
-                module = importlib.util.module_from_spec(spec)
-                sys.modules[module_name] = module
-                exec(compile(source, str(path), "exec"), module.__dict__)
-        except (Exception, SystemExit) as error:  # the user's file is not our code: report, do not crash (nor exit)
-            sys.modules.pop(module_name, None)
-            _imported.pop(module_name, None)
-            if isinstance(error, SystemExit):
-                raise HwprofError(exit_called(f"importing {path}", error, held)) from None
-            raise HwprofError(f"importing {path} failed: {type(error).__name__}: {error}") from None
+    try:
+        with _on_sys_path(root), _no_bytecode():
+            if package:
+                importlib.import_module(module_name.rpartition(".")[0])  # its packages, for its relative imports
+            spec = importlib.util.spec_from_file_location(module_name, path)
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[module_name] = module
+            exec(compile(source, str(path), "exec"), module.__dict__)
+    except (Exception, SystemExit) as error:  # the user's file is not our code: report, do not crash (nor exit)
+        sys.modules.pop(module_name, None)
+        _imported.pop(module_name, None)
+        if isinstance(error, SystemExit):
+            raise HwprofError(exit_called(f"importing {path}", error)) from None
+        raise HwprofError(f"importing {path} failed: {type(error).__name__}: {error}") from None
     _imported[module_name] = digest
     remember_own_modules(path)
     return module
@@ -682,71 +681,16 @@ def _no_bytecode() -> Iterator[None]:
         sys.dont_write_bytecode = was
 
 
-class _Held:
-    """sys.stdout or sys.stderr while held_output holds them: each write kept, in order with the other's."""
-
-    def __init__(self, stream, kept: list) -> None:
-        self._stream, self._kept = stream, kept
-
-    def __getattr__(self, name):
-        return getattr(self._stream, name)
-
-    def write(self, text):
-        self._kept.append((self._stream, text))
-        return len(text)
-
-    def flush(self):
-        pass
-
-
-@contextmanager
-def held_output() -> Iterator[list]:
-    """Within the block, what is written to sys.stdout and sys.stderr is kept, as (stream, text) in the order it was
-    written, and written to its stream after the block, failed or not: a user's file that exits while hwprof
-    imports or builds it has argparse's usage and error taken out first (argparse_error), so that hwprof's sentence
-    is all that is printed; whatever else it printed comes out unchanged and in order."""
-    kept: list = []
-    was = sys.stdout, sys.stderr
-    sys.stdout, sys.stderr = _Held(was[0], kept), _Held(was[1], kept)
-    try:
-        yield kept
-    finally:
-        sys.stdout, sys.stderr = was
-        for index, (stream, text) in enumerate(kept):
-            stream.write(text)
-            if index + 1 == len(kept) or kept[index + 1][0] is not stream:  # the other stream's turn: in order
-                stream.flush()
-
-
-_COLOURS = re.compile(r"\x1b\[[0-9;]*m")
-_ARGPARSE_ERROR = re.compile(r"(?s)\A[^\n]*: error: (?P<message>.*)\n\Z")
-
-
-def argparse_error(kept: list) -> str | None:
-    """argparse's message where the last two writes held (held_output) are its usage and its error, as its
-    parse_args writes them to stderr before it exits 2; those writes are taken out. None otherwise."""
-    if len(kept) < 2 or kept[-2][0] is not kept[-1][0]:
-        return None
-    usage, error = (_COLOURS.sub("", text) for _, text in kept[-2:])
-    found = _ARGPARSE_ERROR.match(error)
-    if not usage.startswith("usage: ") or found is None:
-        return None
-    del kept[-2:]
-    return " ".join(found.group("message").split())
-
-
-def exit_called(doing: str, stop: SystemExit, held: list | None = None) -> str:
+def exit_called(doing: str, stop: SystemExit) -> str:
     """One sentence for a user's file that called sys.exit while hwprof imported it or built its model: hwprof
     stopped with the file's status and no word (argparse's usage line read as hwprof refusing its own command).
     argparse exits 2 on arguments it does not know (hwprof's own) and 0 after its help; any other exit is the
-    file's own. argparse's error, taken from what the file printed (`held`, argparse_error), is told within it."""
+    file's own."""
     if stop.code not in (0, 2):
         return f"{doing} called sys.exit({stop.code!r}), which would stop hwprof: raise an exception there instead"
-    said = argparse_error(held) if stop.code == 2 and held is not None else None
-    told = f" after argparse's error {said!r}" if said else ""
     return (
-        f"{doing} called sys.exit({stop.code!r}){told}, which would stop hwprof (argparse does so when a file reads "
-        'the command line, which is hwprof\'s own): read arguments only under `if __name__ == "__main__":`, and give '
+        f"{doing} called sys.exit({stop.code!r}), which would stop hwprof (argparse does so when a file reads the "
+        'command line, which is hwprof\'s own): read arguments only under `if __name__ == "__main__":`, and give '
         "the factory its settings"
     )
 
@@ -800,16 +744,15 @@ def _from_file(text: str, input_shape: tuple[int, ...] | None, inputs_given: boo
         factory = getattr(import_user_file(path), factory_name, None)
         if not callable(factory):
             raise HwprofError(f"{path_text} has no function named {factory_name!r}")
-        with held_output() as held:
-            try:
-                with _no_bytecode():
-                    module = factory()
-            except SystemExit as stop:
-                raise HwprofError(exit_called(f"building {text}", stop, held)) from None
-            except Exception as error:
-                raise HwprofError(f"{text} raised {type(error).__name__}: {error}") from None
-            finally:
-                remember_own_modules(path)  # a factory that imports its neighbours when called
+        try:
+            with _no_bytecode():
+                module = factory()
+        except SystemExit as stop:
+            raise HwprofError(exit_called(f"building {text}", stop)) from None
+        except Exception as error:
+            raise HwprofError(f"{text} raised {type(error).__name__}: {error}") from None
+        finally:
+            remember_own_modules(path)  # a factory that imports its neighbours when called
     if isinstance(module, tuple) and len(module) == 2 and isinstance(module[0], nn.Module):
         module, examples = module  # (module, example_inputs): tensors, never --input text
         try:
