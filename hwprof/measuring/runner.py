@@ -45,6 +45,9 @@ a throttled process is neither busy nor "other". A window in which the
 kernel's throttling count of the process's cgroup (or a parent's) rose is
 treated as a contended one, its bursts discarded and waited out within the
 same allowance, and a quiet spell is one in which it did not rise either.
+Where the quota is smaller than the threads the run uses, every window is
+throttled, waiting buys nothing, and bursts are kept (the run says so and
+records the stops in its provenance).
 """
 
 from __future__ import annotations
@@ -59,7 +62,7 @@ from dataclasses import dataclass, field
 
 import psutil
 
-from hwprof.drivers.host import cpu_affinity, usable_cpus
+from hwprof.drivers.host import cpu_affinity, cpu_quota, usable_cpus
 from hwprof.errors import HwprofError, HwprofWarning, error_line, option, warn
 from hwprof.interrupts import raise_if_pending
 from hwprof.measuring.stats import Summary, percentile, summarize
@@ -239,12 +242,14 @@ class Runner:
         self.min_sample_s = max(method.min_sample_s, 1000 * timer_resolution_s())
         self.waited_s = 0.0  # spent waiting for quiet spells, over every measure() call
         self.load_known = load_readable()  # else every window's load is unknown and its bursts are kept
+        self.quota_binds = False  # the cgroup's quota is below the threads: its stops cannot be waited out
         self._items: list[Item] = []
 
     def measure(self, items: list[Item], on_done: Callable[[Result], None] | None = None) -> list[Result]:
         """Time every item; `on_done` is called as each finishes, so rows can be written at once."""
         results: list[Result] = []
         self._items = items  # for _held; let go of when the call ends, with the tensors the items hold
+        self.quota_binds = quota_below_threads()
         try:
             self._sample(items, results, on_done)
         finally:
@@ -302,7 +307,7 @@ class Runner:
     def _settle(self, window: _Window, finish: Callable[[Item], None]) -> None:
         """Keep or discard the window's bursts, then finish the items that are done."""
         share = window.other_share()
-        contended = (share is not None and share > self.method.max_other_share) or window.throttled()
+        contended = (share is not None and share > self.method.max_other_share) or self._throttled(window)
         discarded: set[int] = set()
         for item, burst, wall_s in window.bursts:
             if contended and item.contention_s + wall_s <= self._allowance_s():
@@ -363,6 +368,10 @@ class Runner:
             return True
         return time.perf_counter() - item.visited_at_s >= self.method.span_visit_s
 
+    def _throttled(self, window: _Window) -> bool:
+        """Whether the quota stopped the process in `window`, where a quiet spell could avoid that."""
+        return not self.quota_binds and window.throttled()
+
     def _wait_for_quiet(self, limit_s: float) -> float:
         """Sleep until others hold at most `max_other_share` of the CPU over one window, and the cgroup's quota
         held nothing back meanwhile; seconds waited."""
@@ -373,7 +382,7 @@ class Runner:
             raise_if_pending()
             share = window.other_share()
             waited_s += window.elapsed_s()
-            if (share is None or share <= self.method.max_other_share) and not window.throttled():
+            if (share is None or share <= self.method.max_other_share) and not self._throttled(window):
                 break
         return waited_s
 
@@ -459,3 +468,12 @@ class _Window:
         counters cannot be read."""
         change = throttling_between(self.throttling, read_throttling())
         return change is not None and change.periods > 0
+
+
+def quota_below_threads() -> bool:
+    """Whether the cgroup's CPU quota is smaller than the intra-op threads torch runs: then each busy period
+    outruns the quota and is throttled, whatever else runs."""
+    import torch
+
+    quota = cpu_quota()
+    return quota is not None and quota < torch.get_num_threads()

@@ -86,3 +86,11 @@ def test_a_burst_the_quota_stopped_is_discarded_and_waited_out(monkeypatch):
 def test_bursts_the_quota_did_not_stop_are_kept(monkeypatch):
     (result,), bursts = measure_with(Quota(on=False), monkeypatch)
     assert bursts and result.discarded_bursts == 0
+
+
+def test_a_quota_below_the_threads_stops_every_burst_and_none_is_discarded(monkeypatch):
+    """Below the threads it runs, the quota stops every window: waiting buys nothing, so the bursts are kept (the
+    stops are recorded and said), not discarded up to the item's allowance, which doubled a run for nothing."""
+    monkeypatch.setattr(runner_module, "quota_below_threads", lambda: True)
+    (result,), bursts = measure_with(Quota(on=True), monkeypatch)
+    assert bursts[0] >= 1 and result.discarded_bursts == 0
