@@ -73,6 +73,7 @@ from hwprof.models.spec import (
     file_digest,
     is_module_pair,
     model_file,
+    module_name,
     own_module_file,
     own_modules,
     parse_batch_sizes,
@@ -304,9 +305,11 @@ def _measured(model: Any, execution: Execution, device: torch.device) -> Any:
 def _measured_module(module: torch.nn.Module, execution: Execution, device: torch.device) -> torch.nn.Module:
     """A user's module as this run measures it: a copy where the run converts it (dtype, channels-last, another
     device), as .to converts in place, itself where it is converted already (tracing.for_run); refused where it
-    holds weights of another dtype than the run's."""
+    holds weights of another dtype than the run's. It is checked under the name its rows get (module_name), as
+    the model is checked again once built: a note on its weights (mostly bfloat16 at float32) is then one text,
+    said once."""
+    check_module_weights(module, execution.dtype, module_name(eager(module)), "measure")
     label = f"the {type(module).__name__} module"
-    check_module_weights(module, execution.dtype, label, "measure")
     return for_run(module, execution.torch_dtype, execution.channels_last, device, label, "measure")
 
 
