@@ -696,6 +696,7 @@ def _attention_laid_out_as_on_cpu(result, args: tuple, kwargs: dict):
         return result
     if query.is_contiguous() or result.shape != query.shape:
         return result
+    grouped = {"enable_gqa": True} if bound.get("enable_gqa") else {}  # a keyword torch 2.5 added; off by default
     try:
         cheap = {name: _hollow(t) for name, t in bound.items() if isinstance(t, torch.Tensor)}
         choice = torch._fused_sdp_choice(
@@ -706,13 +707,23 @@ def _attention_laid_out_as_on_cpu(result, args: tuple, kwargs: dict):
             bound.get("dropout_p", 0.0),
             bound.get("is_causal", False),
             scale=bound.get("scale"),
-            enable_gqa=bound.get("enable_gqa", False),
+            **grouped,
         )
-    except Exception:  # no answer: meta's layout stands
+    except RuntimeError:  # no answer for these tensors: meta's layout stands
         return result
-    if choice != int(torch.nn.attention.SDPBackend.FLASH_ATTENTION):
+    if choice != _flash_attention_backend():
         return result
     return torch.empty_like(query)
+
+
+def _flash_attention_backend() -> int:
+    """The number torch._fused_sdp_choice answers for the flash kernel. torch 2.1 has no torch.nn.attention;
+    its torch.backends.cuda.SDPBackend numbers the kernels alike (FLASH_ATTENTION is 1 in both)."""
+    try:
+        from torch.nn.attention import SDPBackend
+    except ImportError:
+        from torch.backends.cuda import SDPBackend
+    return int(SDPBackend.FLASH_ATTENTION)
 
 
 def _recurrent_result(args: tuple) -> tuple | None:

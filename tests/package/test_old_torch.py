@@ -1,6 +1,7 @@
 """hwprof runs on the oldest torch pyproject.toml allows (2.1, JetPack 5/6's wheels), whose torch.nn and
 torch.fx lack what later releases added; these tests take those parts away from the installed torch."""
 
+import importlib
 import subprocess
 import sys
 import types
@@ -8,9 +9,10 @@ import types
 import torch
 import torch.fx as fx
 import torch.nn as nn
+import torch.nn.functional as F
 
 from hwprof.models import layers as layers_module
-from hwprof.models.layers import attention_fastpath_enabled, extract_layers_from_example
+from hwprof.models.layers import attention_fastpath_enabled, extract_layers_from_example, run_and_extract
 from hwprof.models.tracing import trace_layers
 from hwprof.sample_models import mlp
 
@@ -124,3 +126,38 @@ def test_attention_is_recorded_on_a_torch_without_the_fast_path_switch(monkeypat
     monkeypatch.setattr(layers_module, "torch", types.SimpleNamespace(**{**vars(torch), "backends": backends}))
     assert attention_fastpath_enabled()
     assert _attention_records() == expected
+
+
+class ProjectedAttention(nn.Module):
+    """A ViT block's attention, as timm writes it: query, key and value sliced from one (B, L, 3, H, E) projection,
+    and the result transposed back and reshaped, a view where the CPU's kernel lays it out as the query."""
+
+    def __init__(self):
+        super().__init__()
+        self.qkv = nn.Linear(16, 48)
+        self.proj = nn.Linear(16, 16)
+
+    def forward(self, x):
+        batch, tokens, channels = x.shape
+        q, k, v = self.qkv(x).reshape(batch, tokens, 3, 4, 4).permute(2, 0, 3, 1, 4).unbind(0)
+        attended = F.scaled_dot_product_attention(q, k, v)
+        return self.proj(attended.transpose(1, 2).reshape(batch, tokens, channels))
+
+
+def test_attention_is_laid_out_on_meta_as_the_cpu_lays_it_out_on_torch_2_1(monkeypatch):
+    """torch 2.1 has no torch.nn.attention, and its _fused_sdp_choice takes no enable_gqa (torch 2.5 added it):
+    the meta trace recorded a reshape copy the real run never makes."""
+    real, _ = run_and_extract(ProjectedAttention(), (10, 16), 2)
+    choose = torch._fused_sdp_choice
+
+    def choice_of_torch_2_1(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, *, scale=None):
+        return choose(query, key, value, attn_mask, dropout_p, is_causal, scale=scale)
+
+    # the installed torch's fx imports torch._dynamo on first use, which reads torch.nn.attention
+    importlib.import_module("torch._dynamo")
+    monkeypatch.setattr(torch, "_fused_sdp_choice", choice_of_torch_2_1)
+    monkeypatch.delattr(torch.nn, "attention", raising=False)
+    monkeypatch.setitem(sys.modules, "torch.nn.attention", None)
+    traced = trace_layers(ProjectedAttention(), (10, 16), 2)
+    assert traced.tensors == "meta", traced.reason
+    assert [layer.facts() for layer in traced.layers] == [layer.facts() for layer in real]
