@@ -23,7 +23,8 @@ METRIC_WORDS = {"latency_ms": "latency", "energy_mj": "energy", "power_w": "powe
     default=None,
     metavar="PERCENT",
     help="Exit 1 when --metric rises significantly by more than this percentage, e.g. 5% (a bare number is a "
-    "percent too: 5 is 5%): a CI gate.",
+    "percent too: 5 is 5%): a CI gate. Every network, model and op it tests is judged with Holm's correction for "
+    "testing them all at once, so gating many models does not multiply its false alarms.",
 )
 @click.option(
     "--metric",
@@ -266,7 +267,9 @@ def print_report(report: dict) -> None:
         if gate.get("cannot_decide"):
             console.print(f"gate: cannot decide: {gate['cannot_decide']['why']}", soft_wrap=True)
         elif not gate["regressions"]:
-            console.print(f"gate: no significant {word} rise above {limit} ({gate['tested']} comparisons tested)")
+            console.print(
+                f"gate: no significant {word} rise above {limit} ({gate['tested']} comparisons tested, Holm-corrected)"
+            )
         if gate["unchecked_devices"]:
             whys = sorted({entry["reason"] for entry in gate["unchecked"] if "row" not in entry})
             console.print(f"gate: could not check {names(gate['unchecked_devices'])} ({', '.join(whys)} in NEW)")
