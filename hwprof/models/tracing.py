@@ -456,7 +456,12 @@ class _ShapesOnly(TorchFunctionMode):
         routed = self.routing.answer(func, args, kwargs)
         if routed is not None:
             return routed
-        result = func(*args, **kwargs)
+        try:
+            result = func(*args, **kwargs)
+        except NotImplementedError:
+            if func in READS and args and _meta(args[0]):  # torch 2.1 names only the kernel meta lacks
+                raise RuntimeError("Tensor.item() cannot be called on meta tensors") from None
+            raise
         if not in_place:
             self.routing.follow(func, args, kwargs, result)
         if isinstance(result, torch.Tensor) and result.is_meta and not in_place:

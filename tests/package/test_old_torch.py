@@ -10,6 +10,7 @@ import torch
 import torch.fx as fx
 import torch.nn as nn
 import torch.nn.functional as F
+from torch.overrides import TorchFunctionMode
 
 from hwprof.models import layers as layers_module
 from hwprof.models.layers import attention_fastpath_enabled, extract_layers_from_example, run_and_extract
@@ -161,3 +162,32 @@ def test_attention_is_laid_out_on_meta_as_the_cpu_lays_it_out_on_torch_2_1(monke
     traced = trace_layers(ProjectedAttention(), (10, 16), 2)
     assert traced.tensors == "meta", traced.reason
     assert [layer.facts() for layer in traced.layers] == [layer.facts() for layer in real]
+
+
+class ScalarReadsOfTorch2_1(TorchFunctionMode):
+    """torch 2.1's dispatcher on reading a meta tensor's value: a NotImplementedError naming only the missing
+    kernel, followed by a page of backends."""
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        if func is torch.Tensor.__bool__ and args[0].is_meta:
+            raise NotImplementedError(
+                "Could not run 'aten::_local_scalar_dense' with arguments from the 'Meta' backend. This could be "
+                "because the operator doesn't exist for this backend."
+            )
+        return func(*args, **(kwargs or {}))
+
+
+class ReadsValues(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.linear = nn.Linear(4, 4)
+
+    def forward(self, x):
+        x = self.linear(x)
+        return x * 2 if x.sum() > 0 else x - 1
+
+
+def test_a_value_read_on_meta_is_told_as_newer_torch_tells_it():
+    with ScalarReadsOfTorch2_1():
+        trace = trace_layers(ReadsValues(), (4,), 1)
+    assert (trace.tensors, trace.reason) == ("real", "RuntimeError: Tensor.item() cannot be called on meta tensors")
