@@ -411,7 +411,9 @@ def _attention_scores_bytes(layer) -> int:
     )
     import torch
 
-    fused = fused and getattr(torch.backends.mha, "get_fastpath_enabled", lambda: True)()  # as layers tells it
+    from hwprof.models.layers import attention_fastpath_enabled
+
+    fused = fused and attention_fastpath_enabled()  # as layers tells it (a torch without the switch has it on)
     need_weights = (config.get("kwargs") or {}).get("need_weights", True)
     matrices = 1 if fused else 2 if need_weights else 0
 

@@ -191,3 +191,18 @@ def test_a_value_read_on_meta_is_told_as_newer_torch_tells_it():
     with ScalarReadsOfTorch2_1():
         trace = trace_layers(ReadsValues(), (4,), 1)
     assert (trace.tensors, trace.reason) == ("real", "RuntimeError: Tensor.item() cannot be called on meta tensors")
+
+
+def test_search_counts_attention_scores_on_a_torch_without_the_fast_path_switch(monkeypatch):
+    """search's memory_mb read the same switch, and raised an AttributeError there, as a bug of hwprof's."""
+    from hwprof.models.tracing import trace_layers
+    from hwprof.search.study import _attention_scores_bytes
+
+    encoder = nn.TransformerEncoderLayer(32, 8, 128, dropout=0.0, batch_first=True).eval()
+    layers = trace_layers(encoder, (64, 32), 2, label="encoder").layers
+    expected = [_attention_scores_bytes(layer) for layer in layers]
+    assert any(expected)
+    backends = types.SimpleNamespace(**{name: getattr(torch.backends, name) for name in dir(torch.backends)})
+    vars(backends).pop("mha", None)
+    monkeypatch.setattr(torch, "backends", backends)  # traced already: torch's own MultiheadAttention reads it
+    assert [_attention_scores_bytes(layer) for layer in layers] == expected
