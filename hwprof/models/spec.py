@@ -562,8 +562,9 @@ def import_user_file(path: Path):
     imported as the package's module, so its relative imports work too. It is imported again once its content
     changes, or that of a module of the user's it imported (a process that predicts a file while it, or the
     blocks.py beside it, is being edited, or rewritten by a design loop), compiled from its source each time,
-    since Python's bytecode cache could keep an edit of the same size made within the same second. Its errors
-    become one sentence."""
+    since Python's bytecode cache could keep an edit of the same size made within the same second (and an edited
+    module of the user's is re-imported without its cached bytecode, _forget_own_modules). Its errors become one
+    sentence."""
     path = Path(path).resolve()
     root, module_name, package = _import_names(path)
     try:
@@ -578,7 +579,7 @@ def import_user_file(path: Path):
         return imported  # unchanged (or imported by the user, as it was then)
     _forget_own_modules(module_name)
     try:
-        with _on_sys_path(root), _no_bytecode():
+        with _on_sys_path(root):
             if package:
                 importlib.import_module(module_name.rpartition(".")[0])  # its packages, for its relative imports
             spec = importlib.util.spec_from_file_location(module_name, path)
@@ -650,11 +651,31 @@ def _own_changed(module_name: str) -> bool:
 def _forget_own_modules(module_name: str) -> None:
     """Take the user's own modules the model file imported out of sys.modules, so that importing it again imports
     them from their new source, not the edited one's cached module; a module of that name now from another file
-    stays."""
-    for name, (file, _) in _own.pop(module_name, {}).items():
-        if getattr(sys.modules.get(name), "__file__", None) == file:
+    stays. An edited one's cached bytecode is deleted: Python tells it from its source by the second and the size
+    it was written at, so an edit of the same size within that second would be read back as it was."""
+    for name, (file, digest) in _own.pop(module_name, {}).items():
+        module = sys.modules.get(name)
+        loaded = getattr(module, "__file__", None)
+        if file_digest(file) != digest:
+            _delete_bytecode(file, getattr(module, "__cached__", None) if loaded else None)
+        if loaded == file:
             del sys.modules[name]
     importlib.invalidate_caches()  # a module the edit added is found though its folder was listed within the second
+
+
+def _delete_bytecode(file: str, cached: Any) -> None:
+    """Delete the cached bytecode of a user's module (where it was loaded from, and where it would be written)."""
+    try:
+        places = {importlib.util.cache_from_source(file)}
+    except (NotImplementedError, ValueError):  # a Python that caches no bytecode
+        places = set()
+    if isinstance(cached, str):
+        places.add(cached)
+    for place in places:
+        try:
+            os.remove(place)
+        except OSError:  # none written, or not ours to delete: Python then compares it with the source as ever
+            pass
 
 
 def file_digest(file: Path | str) -> str | None:
@@ -667,18 +688,6 @@ def file_digest(file: Path | str) -> str | None:
 
 def _relative(file: str, root: Path) -> str:
     return Path(file).relative_to(root).as_posix()
-
-
-@contextmanager
-def _no_bytecode() -> Iterator[None]:
-    """No bytecode cache is written for the user's modules imported within the block: one rewritten within the same
-    second at the same size would be read back from it as it was, when imported again after an edit."""
-    was = sys.dont_write_bytecode
-    sys.dont_write_bytecode = True
-    try:
-        yield
-    finally:
-        sys.dont_write_bytecode = was
 
 
 def exit_called(doing: str, stop: SystemExit) -> str:
@@ -745,8 +754,7 @@ def _from_file(text: str, input_shape: tuple[int, ...] | None, inputs_given: boo
         if not callable(factory):
             raise HwprofError(f"{path_text} has no function named {factory_name!r}")
         try:
-            with _no_bytecode():
-                module = factory()
+            module = factory()
         except SystemExit as stop:
             raise HwprofError(exit_called(f"building {text}", stop)) from None
         except Exception as error:
