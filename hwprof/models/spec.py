@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import functools
 import hashlib
 import importlib.util
 import numbers
 import os
 import re
+import site
 import sys
 import sysconfig
 import types
@@ -551,7 +553,7 @@ def _digest(source: bytes) -> str:
 
 
 _imported: dict[str, str] = {}  # module name -> digest of the source it was last imported from
-# module name -> {name: (file, digest)} of the user's own modules in sys.modules after it was imported and built
+# module name -> {name: (resolved file, digest)} of the user's own modules it imported, when imported and built
 _own: dict[str, dict[str, tuple[str, str | None]]] = {}
 
 
@@ -574,10 +576,11 @@ def import_user_file(path: Path):
     digest = _digest(source)
     imported = sys.modules.get(module_name)
     if imported is not None and _imported.setdefault(module_name, digest) == digest and not _own_changed(module_name):
-        if module_name not in _own:  # imported by the user: what it imported is known from now on
-            remember_own_modules(path)
+        if module_name not in _own:  # imported by the user: the modules its globals name are known from now on
+            remember_own_modules(path, imported)
         return imported  # unchanged (or imported by the user, as it was then)
     _forget_own_modules(module_name)
+    before = set(sys.modules)
     try:
         with _on_sys_path(root):
             if package:
@@ -593,7 +596,7 @@ def import_user_file(path: Path):
             raise HwprofError(exit_called(f"importing {path}", error)) from None
         raise HwprofError(f"importing {path} failed: {type(error).__name__}: {error}") from None
     _imported[module_name] = digest
-    remember_own_modules(path)
+    remember_own_modules(path, module, set(sys.modules) - before)
     return module
 
 
@@ -610,37 +613,80 @@ def own_module_file(path: Path | str, file: str) -> Path:
     return _import_names(Path(path).resolve())[0] / file
 
 
-def remember_own_modules(path: Path) -> None:
-    """Record the user's own modules the model file at `path` has imported so far, as at its import, or its build
-    (a factory importing its neighbours when called): those in sys.modules whose file lies under the folder its
-    imports start from, not in an installed package nor in Python's own library (nor hwprof's, nor a model file
-    hwprof imported itself), with the digests of their text."""
+def remember_own_modules(path: Path, module: types.ModuleType, came: Iterable[str] = ()) -> None:
+    """Add to the record of the model file at `path` (imported as `module`) the user's own modules it imported: those
+    named in `came`, the modules that came into sys.modules while it was imported or its factory was called, and
+    those its globals refer to (`import blocks`, `from blocks import block`), which also finds a module imported
+    before the file was (by the user's own script). Only a module whose file lies under the folder its imports start
+    from counts, not the script Python runs (a design loop beside it, or a venv's bin/hwprof: never imported by the
+    file, and changed by a reinstall), nor an installed package or Python's own library (nor hwprof's, nor a model
+    file hwprof imported itself); each is recorded with the digest of its text."""
     root, module_name, _ = _import_names(Path(path).resolve())
-    within = str(root).rstrip("/\\") + os.sep
-    found = {}
-    for name, module in list(sys.modules.items()):
-        file = getattr(module, "__file__", None)
-        if (
-            not isinstance(file, str)
-            or not file.startswith(within)
-            or name in (module_name, "__main__")
-            or name.startswith("hwprof_user_")
-            or name.partition(".")[0] == "hwprof"
-            or _installed(file)
-        ):
+    found = dict(_own.get(module_name, {}))
+    candidates = [(name, sys.modules.get(name)) for name in came] + _referenced_modules(module)
+    for name, candidate in candidates:
+        if name in found or name == module_name:
             continue
-        known = _own.get(module_name, {}).get(name)
-        found[name] = known if known is not None and known[0] == file else (file, file_digest(file))
+        file = _own_module_file(name, candidate, root)
+        if file is not None:
+            found[name] = (file, file_digest(file))
     _own[module_name] = found
 
 
-def _installed(file: str) -> bool:
-    """Whether a module's file is part of an installed package or of Python's own library, never a user's own."""
-    parts = Path(file).parts
-    if "site-packages" in parts or "dist-packages" in parts:
+def _referenced_modules(module: types.ModuleType) -> list[tuple[str, Any]]:
+    """(name, module) of each module the globals of `module` refer to: a module it imported, or the module a
+    function, class or object it took from one was defined in."""
+    found = []
+    for value in list(vars(module).values()):
+        try:
+            name = value.__name__ if isinstance(value, types.ModuleType) else getattr(value, "__module__", None)
+        except Exception:  # an object of the user's whose attribute lookup fails: it names no module
+            continue
+        if isinstance(name, str) and name in sys.modules:
+            found.append((name, sys.modules[name]))
+    return found
+
+
+def _own_module_file(name: str, module: Any, root: Path) -> str | None:
+    """The resolved file of a module of the user's own beneath `root`, or None for one that is not: no file, the
+    script Python runs (sys.modules["__main__"], which multiprocessing also registers as __mp_main__), hwprof's or a
+    model file's it imported, or one installed (_installed)."""
+    file = getattr(module, "__file__", None)
+    if not isinstance(file, str) or name.startswith("hwprof_user_") or name.partition(".")[0] == "hwprof":
+        return None
+    main = sys.modules.get("__main__")
+    if module is main or name in ("__main__", "__mp_main__"):
+        return None
+    resolved = Path(file).resolve()
+    main_file = getattr(main, "__file__", None)
+    if isinstance(main_file, str) and Path(main_file).resolve() == resolved:
+        return None
+    if not resolved.is_relative_to(root) or _installed(resolved, root):
+        return None
+    return str(resolved)
+
+
+def _installed(file: Path, root: Path) -> bool:
+    """Whether a resolved file beneath `root` is part of an installed package or of Python's own library, never a
+    user's own: in a folder named site-packages or dist-packages below `root`, or in Python's folders (the
+    environment's prefixes, its library and site-packages, the user's site-packages). A folder that holds `root`
+    itself (a venv made in the project's own folder, or a project kept under /usr) does not count: it would hide
+    every module of the user's."""
+    below = file.relative_to(root).parts
+    if "site-packages" in below or "dist-packages" in below:
         return True
+    return any(file.is_relative_to(folder) and not root.is_relative_to(folder) for folder in _python_folders())
+
+
+@functools.cache
+def _python_folders() -> tuple[Path, ...]:
+    """The resolved folders of this Python's installation and its installed packages."""
     library = sysconfig.get_paths()
-    return any(file.startswith(library[key].rstrip("/\\") + os.sep) for key in ("stdlib", "platstdlib"))
+    folders = [sys.prefix, sys.base_prefix, sys.exec_prefix, library["stdlib"], library["platstdlib"]]
+    folders += getattr(site, "getsitepackages", list)()  # missing in an old virtualenv's site.py
+    if site.ENABLE_USER_SITE is not False:
+        folders.append(site.getusersitepackages())
+    return tuple(dict.fromkeys(Path(folder).resolve() for folder in folders if folder))
 
 
 def _own_changed(module_name: str) -> bool:
@@ -658,7 +704,7 @@ def _forget_own_modules(module_name: str) -> None:
         loaded = getattr(module, "__file__", None)
         if file_digest(file) != digest:
             _delete_bytecode(file, getattr(module, "__cached__", None) if loaded else None)
-        if loaded == file:
+        if isinstance(loaded, str) and str(Path(loaded).resolve()) == file:
             del sys.modules[name]
     importlib.invalidate_caches()  # a module the edit added is found though its folder was listed within the second
 
@@ -750,17 +796,19 @@ def _from_file(text: str, input_shape: tuple[int, ...] | None, inputs_given: boo
     if not path.is_file():
         raise HwprofError(f"model file {path_text!r} does not exist")
     with _user_file_on_path(path):
-        factory = getattr(import_user_file(path), factory_name, None)
+        imported = import_user_file(path)
+        factory = getattr(imported, factory_name, None)
         if not callable(factory):
             raise HwprofError(f"{path_text} has no function named {factory_name!r}")
+        before = set(sys.modules)
         try:
             module = factory()
         except SystemExit as stop:
             raise HwprofError(exit_called(f"building {text}", stop)) from None
         except Exception as error:
             raise HwprofError(f"{text} raised {type(error).__name__}: {error}") from None
-        finally:
-            remember_own_modules(path)  # a factory that imports its neighbours when called
+        finally:  # a factory that imports its neighbours when called
+            remember_own_modules(path, imported, set(sys.modules) - before)
     if isinstance(module, tuple) and len(module) == 2 and isinstance(module[0], nn.Module):
         module, examples = module  # (module, example_inputs): tensors, never --input text
         try:

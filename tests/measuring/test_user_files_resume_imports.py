@@ -4,6 +4,8 @@ rows and the rest read as one network. A plan from before these modules were rec
 
 import hashlib
 import json
+import sys
+import types
 
 import pandas as pd
 import pytest
@@ -76,3 +78,30 @@ def test_a_plan_from_before_imports_were_recorded_resumes_as_before(cut_short, t
     result = measure(cut_short, "--resume")
     assert result.exit_code == 0, result.output
     assert set(pd.read_parquet(cut_short)["batch_size"]) == {1, 2}
+
+
+def test_the_entry_script_of_a_venv_in_the_project_is_not_recorded(tmp_path, monkeypatch, request):
+    """proj/.venv/bin/hwprof runs as __main__ (and, once torch's multiprocessing is imported, as __mp_main__): it
+    lies under net.py's folder, and a reinstall that rewrote it refused the resume."""
+    folder = tmp_path / "a"
+    (folder / ".venv" / "bin").mkdir(parents=True)
+    script = folder / ".venv" / "bin" / "hwprof"
+    script.write_text("from hwprof.cli import main\nmain()\n")
+    entry = types.ModuleType("__main__")
+    entry.__file__ = str(script)
+    monkeypatch.setitem(sys.modules, "__main__", entry)
+    monkeypatch.setitem(sys.modules, "__mp_main__", entry)
+    (folder / "net.py").write_text(NET.replace("uf_resume_blocks", "uf_resume_venv_blocks"))
+    (folder / "uf_resume_venv_blocks.py").write_text("WIDTH = 8\n")
+    monkeypatch.chdir(folder)
+    request.addfinalizer(lambda: sys.modules.pop("uf_resume_venv_blocks", None))
+    out = tmp_path / "net.parquet"
+    assert measure(out).exit_code == 0
+    recorded = read_provenance(out)[-1]["plan"]["model_files"]["net.py:build"]["imports"]
+    assert list(recorded) == ["uf_resume_venv_blocks.py"]
+    rows = pd.read_parquet(out)
+    rows[rows["batch_size"] == 1].to_parquet(out)
+    script.write_text("from hwprof.cli import main\n\nmain()\n")  # as a reinstall rewrites it
+    result = measure(out, "--resume")
+    assert result.exit_code == 0, result.output
+    assert set(pd.read_parquet(out)["batch_size"]) == {1, 2}
