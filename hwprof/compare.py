@@ -291,7 +291,14 @@ def _sample_test(base: list, new: list, seed) -> dict:
     between = _between_runs(base_medians, new_medians)
     low = math.exp(center - math.hypot(center - math.log(low), between))
     high = math.exp(center + math.hypot(math.log(high) - center, between))
-    return {"ci_low": low, "ci_high": high, "p_value": None, "verdict": _verdict(low, high)}
+    freedom = len(base) + len(new) - 2  # of the spread between runs, as _between_runs pools it
+    return {
+        "ci_low": low,
+        "ci_high": high,
+        "p_value": None,
+        "degrees_of_freedom": freedom,
+        "verdict": _verdict(low, high),
+    }
 
 
 def _between_runs(base_medians: list[float], new_medians: list[float]) -> float:
@@ -321,7 +328,9 @@ def _runs_test(kind: str, base_figures: list, new_figures: list) -> dict:
     center = math.log(float(np.median(new)) / float(np.median(base)))
     between = _between_runs(base, new)
     low, high = math.exp(center - between), math.exp(center + between)
-    return {"ci_low": low, "ci_high": high, "p_value": None, "verdict": _verdict(low, high), "why": None}
+    freedom = len(base) + len(new) - 2  # of the spread between runs, as _between_runs pools it
+    result = {"ci_low": low, "ci_high": high, "p_value": None, "degrees_of_freedom": freedom}
+    return result | {"verdict": _verdict(low, high), "why": None}
 
 
 def _too_few_runs(kind: str, base_runs: int, new_runs: int) -> str:
@@ -1215,20 +1224,24 @@ def _gate_p_value(result: dict, where: str) -> float:
     """The two-sided p-value of a tested item, for Holm's correction. A summary has Student's t's. A row of one
     run a side is significant only when both the U test and the bootstrap say so, so it takes the larger of
     their p-values. Other rows (several runs a side, --processes, a figure measured once per run) are decided by
-    their interval alone and have no p-value of their own: theirs is a normal approximation in log space from
-    the interval's half towards 1, so it is below 5% exactly where the interval excludes 1."""
+    their interval alone and have no p-value of their own: theirs is derived from the interval's half towards 1
+    in log space, so it is below 5% exactly where the interval excludes 1: by Student's t with the degrees of
+    freedom of the spread between runs where that sized it (a normal approximation there would give 2-4 degrees
+    of freedom far too small p-values for Holm's thresholds; where the interval also holds a bootstrap's share,
+    t's heavier tails err towards a larger p), else (--processes) by a normal approximation."""
     if where != "row":
         return result["p_value"]
     if result.get("bootstrap_p_value") is not None:
         return max(result["p_value"], result["bootstrap_p_value"])
-    from scipy.special import ndtr, ndtri
+    from scipy.stats import norm, t
 
     center = math.log(result["ratio"])
     bound = result["ci_low"] if center > 0 else result["ci_high"]
     half = abs(center - math.log(bound))
     if half == 0:
         return 1.0 if center == 0 else 0.0
-    return float(min(1.0, 2 * ndtr(-abs(center) / half * ndtri(1 - ALPHA / 2))))
+    law = t(result["degrees_of_freedom"]) if result.get("degrees_of_freedom") else norm
+    return float(min(1.0, 2 * law.sf(abs(center) / half * law.ppf(1 - ALPHA / 2))))
 
 
 def _holm(p_values: list[float]) -> list[bool]:

@@ -83,3 +83,12 @@ def test_a_row_decided_by_its_interval_has_a_p_value_below_5_percent_exactly_whe
     ratio = math.sqrt(low * high)
     p_value = _gate_p_value({"ratio": ratio, "ci_low": low, "ci_high": high, "p_value": None}, "row")
     assert (p_value < 0.05) == (not low <= 1 <= high)
+
+
+def test_a_row_sized_by_the_spread_between_runs_takes_students_t_with_its_degrees_of_freedom():
+    """An interval 2 half-widths from 1 at 2 degrees of freedom is a t of 8.6 (p 0.013), not the normal's z of
+    3.9 (p 0.0001), which would clear Holm's threshold for 42 items on an unchanged network's energy."""
+    result = {"ratio": math.exp(0.2), "ci_low": math.exp(0.1), "ci_high": math.exp(0.3), "p_value": None}
+    assert _gate_p_value(result | {"degrees_of_freedom": 2}, "row") == pytest.approx(0.01324, rel=1e-3)
+    assert _gate_p_value(result | {"degrees_of_freedom": 4}, "row") == pytest.approx(0.005147, rel=1e-3)
+    assert _gate_p_value(result, "row") == pytest.approx(8.858e-5, rel=1e-3)  # --processes: no degrees of freedom
