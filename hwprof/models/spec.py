@@ -21,6 +21,7 @@ import re
 import site
 import sys
 import sysconfig
+import time
 import types
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -532,14 +533,13 @@ def model_file_digest(name: str) -> str | None:
     path = model_file(name)
     if path is None:
         return None
-    try:
-        digest = source_digest(path)
-    except OSError:
+    digest = file_digest(path)
+    if digest is None:
         return None
-    own = own_modules(path)
+    own = _own.get(_module_name_of(os.path.realpath(path)), {})
     if not own:
         return digest
-    return _digest("\n".join([digest, *(f"{file} {own[file]}" for file in sorted(own))]).encode())
+    return _digest("\n".join([digest, *sorted(f"{file} {file_digest(file)}" for file, _ in own.values())]).encode())
 
 
 def source_digest(path: Path) -> str:
@@ -555,6 +555,11 @@ def _digest(source: bytes) -> str:
 _imported: dict[str, str] = {}  # module name -> digest of the source it was last imported from
 # module name -> {name: (resolved file, digest)} of the user's own modules it imported, when imported and built
 _own: dict[str, dict[str, tuple[str, str | None]]] = {}
+# (device, inode) of a file -> ((mtime_ns, ctime_ns, size) when it was read, the digest of its text then)
+_digests: dict[tuple[int, int], tuple[tuple[int, int, int], str]] = {}
+# a file changed this recently is read again at each call: a filesystem's timestamps can be as coarse as 2 s, and a
+# rewrite at the same size within that step keeps its stamp
+RECENT_NS = 3_000_000_000
 
 
 def import_user_file(path: Path):
@@ -725,11 +730,22 @@ def _delete_bytecode(file: str, cached: Any) -> None:
 
 
 def file_digest(file: Path | str) -> str | None:
-    """source_digest, or None for a file that cannot be read (gone, or unreadable)."""
+    """source_digest, or None for a file that cannot be read (gone, or unreadable). It is kept while the file's
+    modification and change times and size stay as they were when it was read (a process predicting a model file
+    reads it and its modules at every call otherwise); a file changed within RECENT_NS is read each time, as a
+    rewrite within its filesystem's timestamp step at the same size keeps all three."""
     try:
-        return source_digest(Path(file))
+        stat = os.stat(file)
+        stamp = (stat.st_mtime_ns, stat.st_ctime_ns, stat.st_size)
+        kept = _digests.get((stat.st_dev, stat.st_ino))
+        if kept is not None and kept[0] == stamp:
+            return kept[1]
+        digest = source_digest(Path(file))
     except OSError:
         return None
+    if time.time_ns() - max(stat.st_mtime_ns, stat.st_ctime_ns) > RECENT_NS:
+        _digests[(stat.st_dev, stat.st_ino)] = (stamp, digest)
+    return digest
 
 
 def _relative(file: str, root: Path) -> str:
@@ -756,6 +772,14 @@ def _import_names(path: Path) -> tuple[Path, str, list[str]]:
     if package:
         return path.parents[len(package)], ".".join([*package, path.stem]), package
     return path.parent, f"hwprof_user_{abs(hash(str(path)))}", package
+
+
+def _module_name_of(resolved: str) -> str:
+    """_import_names' module name of a resolved user file, found with one look for an __init__.py beside a loose
+    file: model_file_digest asks at every prediction, and pathlib's walk up the folders cost more than the rest."""
+    if not os.path.isfile(os.path.join(os.path.dirname(resolved), "__init__.py")):
+        return f"hwprof_user_{abs(hash(resolved))}"
+    return _import_names(Path(resolved))[1]
 
 
 def _user_file_on_path(path: Path):

@@ -102,6 +102,9 @@ def _network_layers(model, batch_size, input_shape, seq_len, dtype, channels_las
         with collector_paused():
             traced = _trace_any(model, shape, batch_size, inputs, hf_config, how)
         if key is not None:
+            # kept under the digest the next call reads: a model file's own modules are known once it was imported
+            # and built, and before that its digest is its text's alone
+            key = key[:-1] + (model_file_digest(model) if isinstance(model, str) else None,)
             _remember(key, traced)
             if seq_len is not None and not traced.has_seq:  # the length was dropped: the same trace without one
                 _remember(key[:3] + (None,) + key[4:], traced)
