@@ -665,14 +665,51 @@ def _built(spec: ModelSpec, model, options: MeasureOptions) -> ModelSpec:
     return spec if spec.module is not None else _spec_of(model, options)
 
 
+# what building and running a model at batch 1 takes, in its weights: `measure vgg16 --no-layers` peaked 0.748 GB
+# above the process's memory before it (its imports, already out of what is free) for 0.553 GB of weights; the
+# build is 1.0x of it, its batch-1 passes the rest, which _check_memory estimates once its layers are known
+BUILD_PEAK_WEIGHTS = 1.35
+
+
 def _spec_of(model, options: MeasureOptions) -> ModelSpec:
     """A model argument built as the run's options describe it (its inputs, shape and hf: settings), its lazy
-    layers' weights made (on a copy: the user's module stays lazy)."""
+    layers' weights made (on a copy: the user's module stays lazy); refused first where its weights would not fit
+    (_check_build_fits)."""
+    if isinstance(model, str):
+        _check_build_fits(model, options)
     spec = resolve_model(model, options.input_shape, inputs=options.inputs, hf_config=options.hf_config)
     if spec.module is not None and spec.sweep is None:
         seq_len = spec.model_inputs.seq_lens(options.seq_lens)[0]
         spec.module = with_lazy_weights_made(spec.module, spec.model_inputs, spec.name, seq_len)
     return spec
+
+
+def _check_build_fits(model: str, options: MeasureOptions) -> None:
+    """Refuse a model whose build would exhaust the host's memory, sized from a build on the meta device (no
+    weight allocated, as predict sizes one): in a container's memory limit the kernel's OOM killer otherwise ends
+    the run mid-build, with nothing said. Building and running it take about BUILD_PEAK_WEIGHTS times its weights.
+    A model that cannot be built on meta (a user's file, whose imports would keep meta constants) is not sized."""
+    from hwprof.models.spec import builds_on_meta
+    from hwprof.models.tracing import MetaDevice
+
+    if not builds_on_meta(model):
+        return
+    with MetaDevice():
+        spec = resolve_model(model, options.input_shape, inputs=options.inputs, hf_config=options.hf_config)
+    if spec.module is None or spec.sweep is not None:
+        return
+    weights = [*itertools.chain(*module_weights(spec.module))]
+    if not all(t.is_meta for t in weights):  # a zoo constructor that cannot run on meta built it for real: it fit
+        return
+    weight_bytes = sum(t.numel() * t.element_size() for t in weights)
+    free_bytes = available_memory_bytes(torch.device("cpu"))
+    if BUILD_PEAK_WEIGHTS * weight_bytes > free_bytes:
+        raise HwprofError(
+            f"{spec.name} was not built: its weights take {weight_bytes / 1e9:.2f} GB, and building and running it "
+            f"about {BUILD_PEAK_WEIGHTS * weight_bytes / 1e9:.2f} GB, more than the {free_bytes / 1e9:.2f} GB of memory "
+            "available to hwprof (other processes, a container's memory limit or `ulimit -v` may leave less than "
+            "the machine has): give it more memory, or measure a smaller model"
+        )
 
 
 def _usable_threads() -> tuple[int, str] | None:
@@ -1403,17 +1440,25 @@ class _Session:
             self.rows.extend(rows)
 
     def _check_memory(
-        self, spec: ModelSpec, module: torch.nn.Module, batch_size: int, with_layers: bool, seq_len: int | None
+        self,
+        spec: ModelSpec,
+        module: torch.nn.Module,
+        batch_size: int,
+        with_layers: bool,
+        seq_len: int | None,
+        layers: list[Layer] | None = None,
     ) -> None:
-        """Refuse, before running it, a batch whose tensors cannot fit in the memory that is free.
+        """Refuse, before timing it, a batch whose tensors cannot fit in the memory that is free.
 
-        The need is estimated from a batch-1 trace: the weights, plus per sample either every distinct layer
-        configuration's inputs and outputs (with layers, each one holds its own while the items are
-        interleaved) or twice the largest layer's (a network alone frees activations as it goes)."""
-        if batch_size == 1:  # the trace that follows is the estimate's own cost: nothing to gain
+        The need is estimated from a batch-1 trace (`layers`, where the group's own extraction at batch 1 made it):
+        the weights, plus per sample either every distinct layer configuration's inputs and outputs (with layers,
+        each one holds its own while the items are interleaved) or twice the largest layer's (a network alone
+        frees activations as it goes). At batch 1 it is checked once that extraction ran, which is the estimate's
+        own cost, against the activations alone: the weights are in memory already, counted out of what is free."""
+        if batch_size == 1 and layers is None:
             return
         if (spec.name, seq_len) not in self.per_sample_bytes:
-            layers, _ = self._extract(spec, module, 1, seq_len)
+            layers = layers if layers is not None else self._extract(spec, module, 1, seq_len)[0]
             unique = {(layer.op, layer.config_json()): layer.input_bytes + layer.output_bytes for layer in layers}
             moved = list(unique.values())
             weights = sum(t.numel() * t.element_size() for t in [*module.parameters(), *module.buffers()])
@@ -1421,7 +1466,14 @@ class _Session:
         all_layers, largest, weights = self.per_sample_bytes[(spec.name, seq_len)]
         need = weights + batch_size * (all_layers if with_layers else largest)
         free = available_memory_bytes(self.device)
-        if need > free:
+        if batch_size == 1 and need - weights > free:
+            alone = f", or measure it with {option('layers', False)}" if with_layers and largest <= free else ""
+            raise HwprofError(
+                f"{spec.name} at batch size 1 needs about {bytes_text(need - weights)} for its layers' inputs and "
+                f"outputs, beside its weights, but {bytes_text(free)} is free on {self.device_text}: give hwprof "
+                f"more memory{alone}"
+            )
+        if batch_size > 1 and need > free:
             raise HwprofError(
                 f"{spec.name} at batch size {batch_size} needs about {need / 2**30:.1f} GiB "
                 f"({bytes_text((need - weights) / batch_size)} per sample, estimated from batch 1), but "
@@ -1485,6 +1537,8 @@ class _Session:
         else:  # a module its user compiled: its layers, as any network's, are found and timed eagerly
             self._check_memory(spec, eager(module), batch_size, with_layers, seq_len)
             layer_list, extraction = self._extract(spec, eager(module), batch_size, seq_len)
+            if batch_size == 1:  # its extraction is the batch-1 trace the estimate is made from
+                self._check_memory(spec, eager(module), batch_size, with_layers, seq_len, layer_list)
         if self.cache["mode"] == "cold":
             from hwprof.measuring.cache import COLD_MEMORY_SHARE
 

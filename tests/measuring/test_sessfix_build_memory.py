@@ -1,0 +1,82 @@
+"""A model whose build would not fit in the memory available is refused in one sentence before it is built: in an
+800 MB container `hwprof measure vgg16 --no-layers` was OOM-killed with nothing said, though its 0.553 GB
+of weights were known from a build on meta. Its batch-1 activations are checked too, before any timing."""
+
+import pytest
+import torch
+import torch.nn as nn
+from click.testing import CliRunner
+
+import hwprof
+from hwprof.cli import main
+from hwprof.errors import HwprofError
+from hwprof.measuring import session
+
+FAST = ["--power", "none", "--max-time", "0.3", "--threads", "1", "--sweep-share", "0", "--no-layers", "--quiet"]
+API_FAST = {"power": "none", "precision": 0.3, "max_item_s": 0.05, "threads": 1, "seed": 0, "sweep_share": 0}
+MB = 10**6
+
+
+def _memory(monkeypatch, free_bytes: int) -> None:
+    monkeypatch.setattr(session, "available_memory_bytes", lambda device: free_bytes)
+
+
+def _real_builds(monkeypatch) -> list[str]:
+    """The models resolve_model builds with real weights (not under the meta device) during the test."""
+    real = []
+    resolve = session.resolve_model
+
+    def spied(model, *args, **kwargs):
+        if torch.empty(0).device.type != "meta":
+            real.append(str(model))
+        return resolve(model, *args, **kwargs)
+
+    monkeypatch.setattr(session, "resolve_model", spied)
+    return real
+
+
+def test_a_model_whose_weights_do_not_fit_is_refused_before_it_is_built(tmp_path, monkeypatch):
+    _memory(monkeypatch, 540 * MB)  # vgg16's weights alone are 553 MB
+    real = _real_builds(monkeypatch)
+    result = CliRunner().invoke(main, ["measure", "vgg16", "--out", str(tmp_path / "v.parquet"), *FAST])
+    message = result.output.strip()
+    assert result.exit_code == 1, message
+    assert "vgg16 was not built: its weights take 0.55 GB," in message and "0.54 GB of memory available" in message
+    assert "Traceback" not in message and message.count("\n") == 0
+    assert real == []
+
+
+def test_the_build_peak_counts_not_the_weights_alone(monkeypatch):
+    _memory(monkeypatch, 700 * MB)  # room for vgg16's weights, not for building and running it
+    real = _real_builds(monkeypatch)
+    with pytest.raises(HwprofError, match=r"building and running it about 0\.75 GB, more than the 0\.70 GB of memory"):
+        hwprof.measure("vgg16", layers=False, **API_FAST)
+    assert real == []
+
+
+def test_a_small_model_at_batch_1_still_runs_in_little_memory(monkeypatch):
+    _memory(monkeypatch, 200 * MB)
+    frame = hwprof.measure("mlp", layers=False, **API_FAST)
+    assert (frame["op"] == "network").sum() == 1
+
+
+class WideConv(nn.Module):
+    """Few weights, large activations: a 16-channel output of a 256x256 image is 4 MiB at batch 1."""
+
+    input_shape = (3, 256, 256)
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 16, 3, padding=1)
+
+    def forward(self, x):
+        return self.conv(x)
+
+
+def test_batch_1_activations_that_do_not_fit_are_refused_before_timing(monkeypatch):
+    _memory(monkeypatch, 1 * MB)
+    timed = []
+    monkeypatch.setattr(session.Runner, "measure", lambda self, items, on_done: timed.append(items))
+    with pytest.raises(HwprofError, match=r"^WideConv#\w+ at batch size 1 needs about .*give hwprof more memory"):
+        hwprof.measure(WideConv(), **API_FAST)
+    assert timed == []
