@@ -977,7 +977,15 @@ def _measure_in_processes(
         },
     )
     if out is None:
-        with tempfile.TemporaryDirectory() as folder:
+        try:
+            temporary = tempfile.TemporaryDirectory()
+        except OSError as error:  # a read-only or missing /tmp (a locked-down container)
+            raise HwprofError(
+                f"{option('processes', options.processes)} without out= keeps its measuring processes' rows in the "
+                f"system temp dir, which cannot be written here ({error.strerror or error}): give out= a dataset "
+                "path to keep them beside it"
+            ) from None
+        with temporary as folder:
             shards = processes.run_workers(models, options, Path(folder), progress)
             rows, runs, _, speeds = processes.combine_shards(shards, options.precision)
         frame = _rows_frame(rows)
