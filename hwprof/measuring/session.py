@@ -399,6 +399,8 @@ def _measure(
         options = dataclasses.replace(options, threads=fewer[0])  # measuring processes are told it
         torch.set_num_threads(fewer[0])
         progress.warn(fewer[1])
+    if (quota_line := _quota_below_threads()) is not None:
+        progress.warn(quota_line)
     execution.check_device(torch_device)
     models = [_measured(m, execution, torch_device) for m in models]
     specs, flat, nhwc = _checked_specs(models, options, execution, torch_device)
@@ -567,7 +569,7 @@ def _measure(
             (append_trace if resume else write_trace)(session.trace, options.trace, writer.run_id)
         elif options.trace:
             progress.warn(f"no power trace written to {options.trace}: {sensor.reason or 'no power was sampled'}")
-        session.report_contention(options.max_other_share)
+        session.report_contention(options.max_other_share, bool(writer.provenance.get("cpu_throttled_periods")))
         session.report_overruns()
         if out is None:
             _hand_over_rows(stopped_by, session, writer, progress)
@@ -710,6 +712,19 @@ def _check_build_fits(model: str, options: MeasureOptions) -> None:
             "available to hwprof (other processes, a container's memory limit or `ulimit -v` may leave less than "
             "the machine has): give it more memory, or measure a smaller model"
         )
+
+
+def _quota_below_threads() -> str | None:
+    """The line that says the cgroup's CPU quota is below the threads the run measures with, or below one CPU:
+    it then stops the process within every busy period, waiting cannot avoid it, and every latency includes the
+    stops. None where there is no quota, or it fits."""
+    quota, threads = cpu_quota(), torch.get_num_threads()
+    if quota is None or (quota >= threads and quota >= 1):
+        return None
+    return (
+        f"the container's CPU quota of {quota:g} CPUs is less than {threads} thread(s) need: latencies will include "
+        "the time the quota stops the process"
+    )
 
 
 def _usable_threads() -> tuple[int, str] | None:
@@ -1077,7 +1092,8 @@ def _report_workers(frame: pd.DataFrame, runs: list[dict], options: MeasureOptio
             f"{power['stopped_reason']} in measuring process {number} of {len(runs)}; the rows it timed from "
             "there on have no power (flagged sensor_stopped)"
         )
-    _report_discarded(frame, options.max_other_share, progress, waited_s(runs))
+    throttled = any(run.get("cpu_throttled_periods") for run in runs)
+    _report_discarded(frame, options.max_other_share, progress, waited_s(runs), throttled)
 
 
 def waited_s(runs: list[dict]) -> float:
@@ -1136,15 +1152,31 @@ def _rows_frame(rows: list[dict]) -> pd.DataFrame:
     return frame[list(ALL_COLUMNS)]
 
 
-def _report_discarded(frame: pd.DataFrame, max_other_share: float, progress: Progress, waited_s: float | None = None):
+def _report_discarded(
+    frame: pd.DataFrame,
+    max_other_share: float,
+    progress: Progress,
+    waited_s: float | None = None,
+    throttled: bool = False,
+):
+    """The bursts the runner discarded, and why: others' load, or also the cgroup's CPU quota where it stopped the
+    run (`throttled`), whose windows the runner discards alike."""
     frame = measurements(frame)
     discarded = int(pd.to_numeric(frame["discarded_bursts"], errors="coerce").fillna(0).sum()) if len(frame) else 0
     if discarded:
         waited = f", and waited {waited_s:.1f} s for quiet spells" if waited_s else ""
         progress.note(
             f"discarded {discarded} sample burst(s) taken while other processes held more than "
-            f"{max_other_share:.0%} of the CPU{waited} (column discarded_bursts)"
+            f"{max_other_share:.0%} of the CPU{_QUOTA_STOPPED * throttled}{waited} (column discarded_bursts)"
         )
+
+
+_QUOTA_STOPPED = " or the container's CPU quota stopped the process"
+
+
+def _throttled_so_far() -> bool:
+    """Whether the cgroup's CPU quota has stopped the process since the run began (provenance.end_facts)."""
+    return bool(end_facts()["cpu_throttled_periods"])
 
 
 def _cache_record(mode: str, device: torch.device) -> dict:
@@ -1436,10 +1468,10 @@ class _Session:
         discarded = sum(int(values["discarded_bursts"] or 0) for values in self.measured_now)
         return {"discarded_bursts": discarded, "waited_s": round(self.runner.waited_s, 3)}
 
-    def report_contention(self, max_other_share: float) -> None:
+    def report_contention(self, max_other_share: float, throttled: bool) -> None:
         measured = pd.DataFrame(self.measured_now)
         if len(measured):
-            _report_discarded(measured, max_other_share, self.progress, self.runner.waited_s)
+            _report_discarded(measured, max_other_share, self.progress, self.runner.waited_s, throttled)
 
     def emit(self, rows: list[dict], samples: RawSamples | None = None) -> None:
         """Write rows, with the raw samples they were measured from (none for a measurement reused)."""
@@ -1749,6 +1781,7 @@ class _Session:
         share = result.other_cpu_share or 0.0
         busy = (
             f" while other processes held {share:.0%} of the CPU"
+            + (_QUOTA_STOPPED if result.discarded_bursts and _throttled_so_far() else "")
             + (f" ({result.discarded_bursts} burst(s) discarded and waited out)" if result.discarded_bursts else "")
             if share > self.runner.method.max_other_share or result.discarded_bursts
             else ""
