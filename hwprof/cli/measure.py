@@ -917,11 +917,12 @@ def _network_samples(samples) -> dict[tuple[str, str], list[float]]:
     return {key: group["seconds_per_call"].tolist() for key, group in networks.groupby(["run_id", "key"])}
 
 
-def two_speed_lines(entries: list[dict], one_thread: bool = False) -> list[str]:
+def two_speed_lines(entries: list[dict], one_thread: bool = False, throttled: bool = False) -> list[str]:
     """A note naming the CPU networks whose samples fell in two modes: their medians are one run's mix. (Its
     advice is about CPU threads; a GPU's two speeds would be its clocks, which this note does not judge.)
     `one_thread`: every run of the dataset used one thread, so fewer threads is no remedy; networks measured in
-    SPREAD_PROCESSES processes or more are not told to measure in them."""
+    SPREAD_PROCESSES processes or more are not told to measure in them. `throttled`: a run recorded the cgroup's
+    CPU quota stopping it (cpu_throttled_periods), which is then the slow mode, not the machine."""
     found = [
         e
         for e in entries
@@ -937,10 +938,12 @@ def two_speed_lines(entries: list[dict], one_thread: bool = False) -> list[str]:
     spread = f"--processes {SPREAD_PROCESSES} for an interval that covers the spread"
     in_processes = min(e.get("processes") or 1 for e in found) >= SPREAD_PROCESSES
     if one_thread:
-        cause = (
-            f"{head} At one thread this is the machine slowing the core for a stretch (a VM's host, or power "
-            "management), so a rerun may land elsewhere"
+        slowing = (
+            "the container's CPU quota stopping the process for part of its periods (the run recorded its stops)"
+            if throttled
+            else "the machine slowing the core for a stretch (a VM's host, or power management)"
         )
+        cause = f"{head} At one thread this is {slowing}, so a rerun may land elsewhere"
         return [cause if in_processes else f"{cause}: measure with {spread}"]
     cause = (
         f"{head} Multi-threaded CPU runs on some VMs switch between a fast and a slow mode for seconds to minutes, "
@@ -1090,7 +1093,8 @@ def print_summary(summary: dict, out: str, runs: list[dict], contention_said: bo
         )
     # runs of `hwprof run` record no threads: they timed a command, not a network
     one_thread = {run.get("threads") for run in runs} - {None} == {1}
-    for line in two_speed_lines(summary["networks"], one_thread):
+    throttled = any(run.get("cpu_throttled_periods") for run in runs)
+    for line in two_speed_lines(summary["networks"], one_thread, throttled):
         console.print(line)
     for line in host_bound_lines(summary.get("host_bound", [])):
         console.print(line)
