@@ -9,7 +9,10 @@ Counts the verdicts of the rows, of the per-model and per-op geometric means, an
 offset of its own in each run (lognormal, sd 5%, as reruns in fresh processes move), with BASE merged from
 3 runs against NEW of 1, and 2 against 2. The energy scenarios gate on energy_mj instead: 10 networks a run,
 each row's power moved by a run offset of its own (sd 5%), 3 runs against 3 and 2 against 2, unchanged and
-with every row's power 10% higher in NEW. At a 5% level, about 5% of unchanged pairs should be called changed.
+with every row's power 10% higher in NEW. The many-model scenarios gate 20 models a run (42 items: 20 networks,
+20 model means, 2 op means), unchanged and with one model 10% slower, at samples +-10% (20 a row) and +-25% (10):
+`--fail-above 5%` tests every item, so without a correction for testing them all it fails unchanged pairs far
+more often than 5%. At a 5% level, about 5% of unchanged pairs should be called changed.
 Run it with PYTHONPATH at another checkout to score that code on the same pairs.
 """
 
@@ -31,6 +34,8 @@ RUN_OFFSET = 0.05  # sd, in log, of how far a row's median moves from one run to
 
 
 ENERGY_NETWORKS = 10  # networks a run in the energy scenarios: the gate fails if any one of them trips it
+MANY_MODELS = tuple(f"m{k:02d}" for k in range(20))  # models a run in the many-model gate scenarios
+SLOW_MODEL = "m07"  # not m00, whose layers stand for the op means (their configs are shared)
 POWER_W = 100.0
 
 
@@ -135,6 +140,53 @@ def energy_verdicts(pairs: int, runs: tuple[int, int], power_factor: float) -> d
     return counts
 
 
+def write_models_run(path: Path, seed: int, sigma: float, samples: int, slow: str | None = None) -> Path:
+    """A run of MANY_MODELS, each a network row and LAYERS layer rows with lognormal samples around known medians;
+    the model `slow` 10% slower."""
+    import numpy as np
+
+    from hwprof.dataset import DatasetWriter
+    from hwprof.samples import RawSamples
+
+    rng = np.random.default_rng(seed)
+    with DatasetWriter(path, {"run_id": f"{path.stem}-{seed}"}) as writer:
+        for model in MANY_MODELS:
+            factor = 1.10 if model == slow else 1.0
+            for index in range(-1, LAYERS):
+                median_s = 1e-4 * (index + 3) * factor
+                drawn = tuple(float(x) for x in median_s * np.exp(rng.normal(0.0, sigma, samples)))
+                writer.write([synthetic_row(model, index, drawn)], RawSamples.uniform(drawn, 10))
+    return path
+
+
+def many_models_gate(pairs: int, sigma: float, samples: int, slow: str | None) -> dict:
+    """`--fail-above 5%` over `pairs` pairs of runs of MANY_MODELS: how often it failed, how often it named the
+    model `slow` (10% slower in NEW) and how often something else, and how many items it tested a pair."""
+    from hwprof.compare import compare
+
+    counts = {"pairs": pairs, "gate_failed": 0, "slow_model_named": 0, "other_named": 0, "items_tested": None}
+    with tempfile.TemporaryDirectory() as folder:
+        for seed in range(pairs):
+            base = write_models_run(Path(folder) / f"b{seed}.parquet", 1000 + seed, sigma, samples)
+            new = write_models_run(Path(folder) / f"n{seed}.parquet", 2000 + seed, sigma, samples, slow)
+            gate = compare(base, new, fail_above=0.05)["gate"]
+            named = [regression["label"] for regression in gate["regressions"]]
+            counts["gate_failed"] += bool(named)
+            counts["slow_model_named"] += bool(slow) and any(slow in name for name in named)
+            counts["other_named"] += any(not slow or slow not in name for name in named)
+            counts["items_tested"] = gate["tested"]
+    return counts
+
+
+def many_models_scenarios(pairs: int) -> dict:
+    """The gate over 20 models a run, unchanged and with one model 10% slower."""
+    return {
+        f"20 models, {what}, sigma {sigma}, {samples} samples": many_models_gate(pairs, sigma, samples, slow)
+        for sigma, samples in ((0.10, 20), (0.25, 10))
+        for what, slow in (("unchanged", None), (f"{SLOW_MODEL} 10% slower", SLOW_MODEL))
+    }
+
+
 def latency_scenarios(pairs: int) -> dict:
     """The latency scenarios: one network a run, with and without run offsets."""
     return {
@@ -155,10 +207,17 @@ def main() -> None:
     parser.add_argument("--pairs", type=int, default=200)
     parser.add_argument("--out", default=None)
     parser.add_argument("--energy-only", action="store_true", help="only the energy scenarios of 3 runs against 3")
+    parser.add_argument("--many-models-only", action="store_true", help="only the gate over 20 models a run")
     args = parser.parse_args()
     import hwprof
 
     report = {"command": " ".join(["python", *sys.argv]), "hwprof": str(Path(hwprof.__file__).parent)}
+    if args.many_models_only:
+        report |= many_models_scenarios(args.pairs)
+        print(json.dumps(report, indent=1))
+        if args.out:
+            Path(args.out).write_text(json.dumps(report, indent=1) + "\n")
+        return
     if not args.energy_only:
         report |= latency_scenarios(args.pairs)
     for runs in ((3, 3),) if args.energy_only else ((3, 3), (2, 2)):
@@ -167,6 +226,8 @@ def main() -> None:
                 f"energy, {what}, {ENERGY_NETWORKS} networks, run offsets sd 0.05, BASE {runs[0]} vs NEW {runs[1]} runs"
             )
             report[name] = energy_verdicts(args.pairs, runs, factor)
+    if not args.energy_only:
+        report |= many_models_scenarios(args.pairs)
     text = json.dumps(report, indent=1)
     if args.out:
         Path(args.out).write_text(text + "\n")
