@@ -68,7 +68,7 @@ def test_one_model_10_percent_slower_among_20_fails_the_gate_and_is_named(tmp_pa
     assert "model m07" in labels and "m07 batch 1 network" in labels
     assert all("m07" in name for name in labels)
     for regression in gate["regressions"]:  # each below Holm's smallest threshold, as every other item is larger
-        assert 0 <= regression["p_value"] < 0.05 / gate["tested"]
+        assert 0 <= regression["gate_p_value"] < 0.05 / gate["tested"]
 
 
 def test_holm_rejects_step_down_until_the_first_p_value_above_its_threshold():
@@ -92,3 +92,13 @@ def test_a_row_sized_by_the_spread_between_runs_takes_students_t_with_its_degree
     assert _gate_p_value(result | {"degrees_of_freedom": 2}, "row") == pytest.approx(0.01324, rel=1e-3)
     assert _gate_p_value(result | {"degrees_of_freedom": 4}, "row") == pytest.approx(0.005147, rel=1e-3)
     assert _gate_p_value(result, "row") == pytest.approx(8.858e-5, rel=1e-3)  # --processes: no degrees of freedom
+
+
+def test_the_gate_judges_rises_by_their_one_sided_p_value(tmp_path):
+    """The gate fails on rises alone: a two-sided p doubled each item's p before Holm's thresholds, and this pair's
+    10% slower model (samples +-15%) passed the gate with it."""
+    base = write_models(tmp_path / "base.parquet", 1003, 0.15, 20)
+    new = write_models(tmp_path / "new.parquet", 2003, 0.15, 20, slow="m07")
+    regressions = compare(base, new, fail_above=0.05)["gate"]["regressions"]
+    assert [regression["label"] for regression in regressions] == ["model m07"]
+    assert regressions[0]["gate_p_value"] == pytest.approx(regressions[0]["p_value"] / 2)
