@@ -677,20 +677,22 @@ def _spec_of(model, options: MeasureOptions) -> ModelSpec:
     """A model argument built as the run's options describe it (its inputs, shape and hf: settings), its lazy
     layers' weights made (on a copy: the user's module stays lazy); refused first where its weights would not fit
     (_check_build_fits)."""
-    if isinstance(model, str):
-        _check_build_fits(model, options)
-    spec = resolve_model(model, options.input_shape, inputs=options.inputs, hf_config=options.hf_config)
+    built = _check_build_fits(model, options) if isinstance(model, str) else None
+    spec = built or resolve_model(model, options.input_shape, inputs=options.inputs, hf_config=options.hf_config)
     if spec.module is not None and spec.sweep is None:
         seq_len = spec.model_inputs.seq_lens(options.seq_lens)[0]
         spec.module = with_lazy_weights_made(spec.module, spec.model_inputs, spec.name, seq_len)
     return spec
 
 
-def _check_build_fits(model: str, options: MeasureOptions) -> None:
+def _check_build_fits(model: str, options: MeasureOptions) -> ModelSpec | None:
     """Refuse a model whose build would exhaust the host's memory, sized from a build on the meta device (no
     weight allocated, as predict sizes one): in a container's memory limit the kernel's OOM killer otherwise ends
-    the run mid-build, with nothing said. Building and running it take about BUILD_PEAK_WEIGHTS times its weights.
-    A model that cannot be built on meta (a user's file, whose imports would keep meta constants) is not sized."""
+    the run mid-build, with nothing said. Building and running it on the CPU take about BUILD_PEAK_WEIGHTS times
+    its weights; on a GPU its batch-1 passes use the GPU's memory, and the host holds its weights alone. A model
+    that cannot be built on meta (a user's file, whose imports would keep meta constants) is not sized; a zoo
+    constructor that cannot run on meta builds it for real instead, and that build is returned, to be used rather
+    than built twice."""
     from hwprof.models.spec import builds_on_meta
     from hwprof.models.tracing import MetaDevice
 
@@ -702,13 +704,14 @@ def _check_build_fits(model: str, options: MeasureOptions) -> None:
         return
     weights = [*itertools.chain(*module_weights(spec.module))]
     if not all(t.is_meta for t in weights):  # a zoo constructor that cannot run on meta built it for real: it fit
-        return
+        return spec
     weight_bytes = sum(t.numel() * t.element_size() for t in weights)
     free_bytes = available_memory_bytes(torch.device("cpu"))
-    if BUILD_PEAK_WEIGHTS * weight_bytes > free_bytes:
+    peak = BUILD_PEAK_WEIGHTS if resolve_device(options.device).type == "cpu" else 1.0
+    if peak * weight_bytes > free_bytes:
         raise HwprofError(
             f"{spec.name} was not built: its weights take {weight_bytes / 1e9:.2f} GB, and building and running it "
-            f"about {BUILD_PEAK_WEIGHTS * weight_bytes / 1e9:.2f} GB, more than the {free_bytes / 1e9:.2f} GB of memory "
+            f"about {peak * weight_bytes / 1e9:.2f} GB, more than the {free_bytes / 1e9:.2f} GB of memory "
             "available to hwprof (other processes, a container's memory limit or `ulimit -v` may leave less than "
             "the machine has): give it more memory, or measure a smaller model"
         )

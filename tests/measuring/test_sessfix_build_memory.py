@@ -80,3 +80,35 @@ def test_batch_1_activations_that_do_not_fit_are_refused_before_timing(monkeypat
     with pytest.raises(HwprofError, match=r"^WideConv#\w+ at batch size 1 needs about .*give hwprof more memory"):
         hwprof.measure(WideConv(), **API_FAST)
     assert timed == []
+
+
+def test_a_zoo_model_that_cannot_be_built_on_meta_is_built_once(monkeypatch):
+    """A constructor that reads a tensor's value (torchvision's RegNets) builds with real weights even under the
+    meta device: that build, which sizing made, is the one measured, not thrown away and made again."""
+    from hwprof.models import sources
+    from hwprof.models.inputs import ModelInputs
+
+    constructed = []
+
+    def fake_build(text, overrides=None):
+        widths = torch.tensor([4.0, 8.0])
+        constructed.append(text)
+        module = nn.Sequential(nn.Conv2d(3, int(widths[0].item()), 3), nn.ReLU()).eval()
+        return sources.Built(text, module, ModelInputs.from_shape((3, 8, 8)), "fake")
+
+    monkeypatch.setattr(sources, "build", fake_build)
+    frame = hwprof.measure("torchvision:fake_regnet", layers=False, **API_FAST)
+    assert (frame["op"] == "network").sum() == 1
+    assert len(constructed) == 2  # one try on meta, which cannot read the width, and one real build
+
+
+def test_on_a_gpu_the_host_holds_the_weights_alone(monkeypatch):
+    """A GPU run's batch-1 passes use the GPU's memory: the host needs room for the weights, not 1.35 times them."""
+    from types import SimpleNamespace
+
+    _memory(monkeypatch, 700 * MB)  # vgg16's 553 MB of weights fit; 1.35 times them would not
+    options = SimpleNamespace(device="cpu", input_shape=None, inputs=None, hf_config=None)
+    with pytest.raises(HwprofError, match="vgg16 was not built"):
+        session._check_build_fits("vgg16", options)
+    monkeypatch.setattr(session, "resolve_device", lambda text: torch.device("cuda", 0))
+    assert session._check_build_fits("vgg16", SimpleNamespace(**{**vars(options), "device": "cuda:0"})) is None
