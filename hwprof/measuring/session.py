@@ -1431,7 +1431,7 @@ class _Session:
         self.networks_done: set[tuple] = set()  # (model, batch_size, seq_len)
         self.layer_counts: dict[tuple, int] = {}  # (model, batch_size, seq_len) -> layer_count of its network row
         self.earlier_layer_rows: Counter = Counter()  # (model, batch_size, seq_len) -> its layer rows read at resume
-        self.per_sample_bytes: dict[str, tuple[int, int, int]] = {}  # model -> see _check_memory
+        self.per_sample_bytes: dict[tuple, tuple[int, int]] = {}  # (model, seq_len) -> see _check_memory
         self.measured_now: list[dict] = []  # measurement columns of each item timed in this run
         self.inputs_written: set[str] = set()  # models whose network writes its inputs, warned of once
         self.compiled_noted: set[str] = set()  # models their users torch.compile'd, said once
@@ -1494,32 +1494,32 @@ class _Session:
         """Refuse, before timing it, a batch whose tensors cannot fit in the memory that is free.
 
         The need is estimated from a batch-1 trace (`layers`, where the group's own extraction at batch 1 made it):
-        the weights, plus per sample either every distinct layer configuration's inputs and outputs (with layers,
-        each one holds its own while the items are interleaved) or twice the largest layer's (a network alone
-        frees activations as it goes). At batch 1 it is checked once that extraction ran, which is the estimate's
-        own cost, against the activations alone: the weights are in memory already, counted out of what is free."""
+        per sample either every distinct layer configuration's inputs and outputs (with layers, each one holds its
+        own while the items are interleaved) or twice the largest layer's (a network alone frees activations as it
+        goes). The weights are on the device already, counted out of what is free, so they are not counted again
+        (they were, and a batch that fitted was refused by their size). At batch 1 it is checked once that
+        extraction ran, which is the estimate's own cost."""
         if batch_size == 1 and layers is None:
             return
         if (spec.name, seq_len) not in self.per_sample_bytes:
             layers = layers if layers is not None else self._extract(spec, module, 1, seq_len)[0]
             unique = {(layer.op, layer.config_json()): layer.input_bytes + layer.output_bytes for layer in layers}
             moved = list(unique.values())
-            weights = sum(t.numel() * t.element_size() for t in [*module.parameters(), *module.buffers()])
-            self.per_sample_bytes[(spec.name, seq_len)] = (sum(moved), 2 * max(moved, default=0), weights)
-        all_layers, largest, weights = self.per_sample_bytes[(spec.name, seq_len)]
-        need = weights + batch_size * (all_layers if with_layers else largest)
+            self.per_sample_bytes[(spec.name, seq_len)] = (sum(moved), 2 * max(moved, default=0))
+        all_layers, largest = self.per_sample_bytes[(spec.name, seq_len)]
+        need = batch_size * (all_layers if with_layers else largest)
         free = available_memory_bytes(self.device)
-        if batch_size == 1 and need - weights > free:
+        if batch_size == 1 and need > free:
             alone = f", or measure it with {option('layers', False)}" if with_layers and largest <= free else ""
             raise HwprofError(
-                f"{spec.name} at batch size 1 needs about {bytes_text(need - weights)} for its layers' inputs and "
+                f"{spec.name} at batch size 1 needs about {bytes_text(need)} for its layers' inputs and "
                 f"outputs, beside its weights, but {bytes_text(free)} is free on {self.device_text}: give hwprof "
                 f"more memory{alone}"
             )
         if batch_size > 1 and need > free:
             raise HwprofError(
-                f"{spec.name} at batch size {batch_size} needs about {need / 2**30:.1f} GiB "
-                f"({bytes_text((need - weights) / batch_size)} per sample, estimated from batch 1), but "
+                f"{spec.name} at batch size {batch_size} needs about {need / 2**30:.1f} GiB beside its weights "
+                f"({bytes_text(need / batch_size)} per sample, estimated from batch 1), but "
                 f"{free / 2**30:.1f} GiB is free on {self.device_text}; measure a smaller batch size"
             )
 

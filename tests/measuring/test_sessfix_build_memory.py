@@ -112,3 +112,12 @@ def test_on_a_gpu_the_host_holds_the_weights_alone(monkeypatch):
         session._check_build_fits("vgg16", options)
     monkeypatch.setattr(session, "resolve_device", lambda text: torch.device("cuda", 0))
     assert session._check_build_fits("vgg16", SimpleNamespace(**{**vars(options), "device": "cuda:0"})) is None
+
+
+def test_a_batch_is_checked_against_its_activations_not_the_weights_again(monkeypatch):
+    """The weights are on the device already, counted out of the memory free: counting them again refused a batch
+    of a wide layer (4 MiB of weights, 64 KiB of activations at batch 8) where 1 MiB was free beside them."""
+    _memory(monkeypatch, 1 * 2**20)
+    wide = nn.Sequential(nn.Linear(1024, 1024)).eval()
+    frame = hwprof.measure([(wide, torch.randn(1, 1024))], batch_sizes=[8], layers=False, **API_FAST)
+    assert (frame["op"] == "network").sum() == 1
