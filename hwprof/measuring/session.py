@@ -52,7 +52,16 @@ from hwprof.measuring.fit_sweep import DEFAULT_SWEEP_SHARE, SweepRecord, recorde
 from hwprof.measuring.guest import own_torch_settings
 from hwprof.measuring.processes import DEFAULT_PROCESSES
 from hwprof.measuring.provenance import end_facts
-from hwprof.measuring.runner import OVERRUN_SHARE, Item, ItemFailed, Method, Result, Runner, check_threads
+from hwprof.measuring.runner import (
+    OVERRUN_SHARE,
+    Item,
+    ItemFailed,
+    Method,
+    Result,
+    Runner,
+    check_threads,
+    quota_below_threads,
+)
 from hwprof.models.inputs import (
     InputSpec,
     ModelInputs,
@@ -718,15 +727,15 @@ def _check_build_fits(model: str, options: MeasureOptions) -> ModelSpec | None:
 
 
 def _quota_below_threads() -> str | None:
-    """The line that says the cgroup's CPU quota is below the threads the run measures with, or below one CPU:
-    it then stops the process within every busy period, waiting cannot avoid it, and every latency includes the
-    stops. None where there is no quota, or it fits."""
-    quota, threads = cpu_quota(), torch.get_num_threads()
-    if quota is None or (quota >= threads and quota >= 1):
+    """The line that says the cgroup's CPU quota is below the threads the run measures with (so below one CPU too),
+    by the runner's rule for keeping throttled bursts (quota_below_threads): it then stops the process within every
+    busy period, waiting cannot avoid it, and every latency includes the stops. None where there is no quota, or it
+    fits."""
+    if not quota_below_threads():
         return None
     return (
-        f"the container's CPU quota of {quota:g} CPUs is less than {threads} thread(s) need: latencies will include "
-        "the time the quota stops the process"
+        f"the container's CPU quota of {cpu_quota():g} CPUs is less than {torch.get_num_threads()} thread(s) need: "
+        "latencies will include the time the quota stops the process"
     )
 
 

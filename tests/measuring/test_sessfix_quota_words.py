@@ -8,7 +8,7 @@ import pandas as pd
 import torch
 
 import hwprof
-from hwprof.measuring import session
+from hwprof.measuring import runner, session
 from hwprof.progress import Notes
 
 FAST = {"power": "none", "precision": 0.3, "max_item_s": 0.05, "threads": 1, "seed": 0, "sweep_share": 0}
@@ -26,8 +26,14 @@ def test_discarded_bursts_name_the_quota_only_where_it_stopped_the_run():
     assert "CPU quota" not in _discarded_note(False)
 
 
+def quota(monkeypatch, cpus: float) -> None:
+    """The cgroup's quota as the runner's rule and the start line both read it."""
+    monkeypatch.setattr(session, "cpu_quota", lambda: cpus)
+    monkeypatch.setattr(runner, "cpu_quota", lambda: cpus)
+
+
 def test_a_quota_below_the_threads_is_said_at_the_start(monkeypatch):
-    monkeypatch.setattr(session, "cpu_quota", lambda: 0.5)
+    quota(monkeypatch, 0.5)
     with warnings.catch_warnings(record=True) as seen:
         warnings.simplefilter("always")
         hwprof.measure("mlp", layers=False, **FAST)
@@ -40,7 +46,7 @@ def test_a_quota_below_the_threads_is_said_at_the_start(monkeypatch):
 
 def test_a_quota_that_fits_is_not_said_and_one_below_the_threads_is(monkeypatch):
     monkeypatch.setattr(torch, "get_num_threads", lambda: 2)
-    monkeypatch.setattr(session, "cpu_quota", lambda: 4.0)
+    quota(monkeypatch, 4.0)
     assert session._quota_below_threads() is None
-    monkeypatch.setattr(session, "cpu_quota", lambda: 1.5)
+    quota(monkeypatch, 1.5)
     assert "quota of 1.5 CPUs is less than 2 thread(s) need" in session._quota_below_threads()
